@@ -1,0 +1,164 @@
+"""Events the CTI bridge publishes about calls, agents, queues and recordings.
+
+These are the contract between the bridge and its consumers (ticketing links
+calls and recordings to orders, the console pops screens, the wallboard counts).
+Times are Unix seconds (float, UTC). ``call_id`` is Asterisk's linkedid of the
+call's first channel; it names the recording file too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from cti.events import Event
+
+_frozen = dataclasses.dataclass(frozen=True, kw_only=True)
+
+
+@_frozen
+class AmiConnectionChanged(Event):
+    connected: bool
+    server: str = ""
+    reason: str = ""
+
+
+@_frozen
+class CallStarted(Event):
+    """A new call entered the system (inbound from a trunk or outbound from a seat)."""
+
+    call_id: str
+    direction: str  # "inbound" | "outbound" | "internal"
+    caller: str = ""
+    caller_name: str = ""
+    dnis: str = ""
+    started_at: float = 0.0
+
+
+@_frozen
+class CallQueued(Event):
+    call_id: str
+    queue: str
+    position: int = 0
+    priority: int = 0
+    queued_at: float = 0.0
+
+
+@_frozen
+class CallOffered(Event):
+    """An agent's phone is ringing with this call: the screen-pop trigger."""
+
+    call_id: str
+    agent_id: str
+    caller: str = ""
+    caller_name: str = ""
+    dnis: str = ""
+    queue: str = ""
+    ivr_path: tuple[str, ...] = ()
+    waited: float = 0.0
+    customer: dict[str, Any] | None = None
+    offered_at: float = 0.0
+
+
+@_frozen
+class CallAnswered(Event):
+    call_id: str
+    agent_id: str
+    queue: str = ""
+    caller: str = ""
+    answered_at: float = 0.0
+    waited: float = 0.0
+
+
+@_frozen
+class CallHeld(Event):
+    call_id: str
+    agent_id: str
+    held: bool
+    at: float = 0.0
+
+
+@_frozen
+class CallTransferred(Event):
+    call_id: str
+    agent_id: str
+    kind: str  # "blind" | "attended" | "conference"
+    target: str
+    at: float = 0.0
+
+
+@_frozen
+class CallEnded(Event):
+    """The call is over; carries the whole record."""
+
+    call_id: str
+    direction: str
+    outcome: str  # answered | abandoned_queue | abandoned_ringing | overflow | failed
+    caller: str = ""
+    caller_name: str = ""
+    dnis: str = ""
+    queue: str = ""
+    agent_id: str = ""
+    agents_offered: tuple[str, ...] = ()
+    ivr_path: tuple[str, ...] = ()
+    started_at: float = 0.0
+    queued_at: float = 0.0
+    ringing_at: float = 0.0
+    answered_at: float = 0.0
+    ended_at: float = 0.0
+    hold_seconds: float = 0.0
+    hangup_cause: int = 0
+    hangup_side: str = ""  # "caller" | "agent" | "system"
+    overflow_target: str = ""
+    recording: str = ""
+
+
+@_frozen
+class RecordingReady(Event):
+    call_id: str
+    path: str
+    duration: float
+    agent_id: str = ""
+
+
+@_frozen
+class VoicemailReceived(Event):
+    call_id: str
+    caller: str
+    dnis: str
+    path: str
+    duration: float = 0.0
+    reason: str = ""
+
+
+@_frozen
+class FaxReceived(Event):
+    call_id: str
+    caller: str
+    dnis: str
+    path: str
+    pages: int = 0
+    status: str = ""
+
+
+@_frozen
+class AgentStateChanged(Event):
+    agent_id: str
+    state: str  # logged_out | not_ready | ready | ringing | talking | on_hold | after_call_work
+    previous: str
+    seconds_in_previous: float
+    reason: str = ""
+    call_id: str = ""
+    seat: str = ""
+    at: float = 0.0
+
+
+@_frozen
+class QueueUpdated(Event):
+    """A queue's live counters changed (wallboard feed)."""
+
+    queue: str
+    waiting: int
+    longest_wait: float
+    agents_ready: int
+    agents_logged_in: int

@@ -1,0 +1,60 @@
+"""Phone numbers as Chinese hotlines see them, normalised for matching.
+
+Callers arrive as ``+8613800138000``, ``008613800138000``, ``013800138000``
+(a trunk prefix on a mobile), ``02088886666`` or ``020-8888-6666`` (area code
+plus landline), a bare local landline ``88886666``, or a service number
+(95598, 400/800 numbers). ``normalize`` maps all spellings of one number to one
+key so customer lookups hit an index with an exact match.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NON_DIGITS = re.compile(r"[^\d+]")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class InvalidPhoneNumber(ValueError):
+    """The text holds no usable phone number."""
+
+
+def normalize(raw: str | None, default_area_code: str = "") -> str:
+    """Canonical form: mobiles as 11 digits, landlines as area code + number
+    with its leading 0 (``02088886666``), service numbers as dialled.
+
+    ``default_area_code`` (e.g. ``"020"``) completes a bare 7–8 digit local
+    landline. Raises ``InvalidPhoneNumber`` for text with no digits.
+    """
+    if raw is None:
+        raise InvalidPhoneNumber("no phone number")
+    text = _NON_DIGITS.sub("", raw.strip())
+    if text.startswith("+"):
+        text = "00" + text[1:]
+    text = text.replace("+", "")
+    if not text:
+        raise InvalidPhoneNumber(f"no digits in {raw!r}")
+    if text.startswith("0086"):
+        text = text[4:]
+        if not text.startswith("1"):
+            text = "0" + text.lstrip("0")
+    elif text.startswith("86") and len(text) == 13 and _MOBILE.match(text[2:]):
+        text = text[2:]
+    if text.startswith("0") and _MOBILE.match(text[1:]):
+        text = text[1:]  # trunk prefix added before a mobile number
+    if default_area_code and len(text) in (7, 8) and not text.startswith(("0", "1")):
+        text = default_area_code + text
+    return text
+
+
+def is_mobile(number: str) -> bool:
+    return bool(_MOBILE.match(number))
+
+
+def is_service_number(number: str) -> bool:
+    """95xxx short codes, 400/800 freephone, 12345-style government lines."""
+    return (
+        (number.startswith("95") and len(number) == 5)
+        or (number.startswith(("400", "800")) and len(number) == 10)
+        or (number.startswith("12") and len(number) == 5)
+    )
