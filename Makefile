@@ -1,0 +1,40 @@
+# The two commands: `make demo` and `make test`. Both install whatever is
+# missing (virtualenv, Python packages, Debian packages, the Asterisk root).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint bench setup system-deps asterisk asterisk-stop clean
+
+setup: $(INSTALLED) system-deps asterisk
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+system-deps:
+	deploy/system-deps.sh
+
+asterisk:
+	deploy/asterisk/provision.sh
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+
+test: setup lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+demo: setup
+	$(VENV)/bin/hotline demo
+
+bench: setup
+	$(PY) -m bench
+
+asterisk-stop:
+	deploy/asterisk/hotline-asterisk stop
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Debian packages Hotline needs beside Python: Chromium for the browser tests,
+# ffmpeg for recording conversion (pydub), and debootstrap for the Asterisk root.
+# Installs only what is missing, so a second run costs nothing.
+set -euo pipefail
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v convert >/dev/null 2>&1 || true
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "system-deps: missing ${missing[*]}; run as root or install them with apt." >&2
+    exit 1
+fi
+echo "system-deps: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,70 @@
+"""Session-wide fixtures: the real Asterisk, started by the project's own script.
+
+If an Asterisk from our chroot already answers AMI (the demo, or a developer's
+running instance), the tests use it and leave it running; otherwise the
+fixture starts one and stops it at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CONTROL = REPO / "deploy" / "asterisk" / "hotline-asterisk"
+
+
+@dataclass(frozen=True)
+class AsteriskInstance:
+    host: str
+    port: int
+    username: str
+    secret: str
+    root: Path
+
+    def host_path(self, chroot_path: str) -> Path:
+        """Where a file Asterisk wrote inside its chroot lives on this machine."""
+        return self.root / chroot_path.lstrip("/")
+
+    def cli(self, command: str) -> str:
+        return subprocess.run(
+            [str(CONTROL), "cli", command], check=True, capture_output=True, text=True, timeout=30
+        ).stdout
+
+
+def _ami_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1) as sock:
+            return sock.recv(64).startswith(b"Asterisk Call Manager")
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def asterisk() -> AsteriskInstance:
+    instance = AsteriskInstance(
+        host="127.0.0.1",
+        port=int(os.environ.get("HOTLINE_AMI_PORT", "5038")),
+        username=os.environ.get("HOTLINE_AMI_USER", "hotline"),
+        secret=os.environ.get("HOTLINE_AMI_SECRET", "hotline-demo"),
+        root=Path(os.environ.get("HOTLINE_ASTERISK_ROOT", "/var/lib/hotline/asterisk-root")),
+    )
+    was_running = _ami_answers(instance.host, instance.port)
+    # start is idempotent: on a running instance it re-installs our configs and reloads.
+    result = subprocess.run([str(CONTROL), "start"], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        pytest.fail(f"cannot start Asterisk:\n{result.stdout}{result.stderr}")
+    yield instance
+    if not was_running:
+        subprocess.run([str(CONTROL), "stop"], capture_output=True, text=True, timeout=60)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "asterisk" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.asterisk)
