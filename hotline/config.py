@@ -1,0 +1,96 @@
+"""Settings from the environment (``HOTLINE_*``), optionally from a YAML file.
+
+Defaults give a working embedded demo: SQLite under ./var, the in-process bus,
+the project's own Asterisk on loopback with the demo AMI secret.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A setting has a value Hotline cannot use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_user: str = "hotline"
+    ami_secret: str = "hotline-demo"
+    asterisk_root: Path = Path("/var/lib/hotline/asterisk-root")
+    database_url: str = "sqlite+aiosqlite:///var/hotline.sqlite3"
+    bus_url: str = "memory://"
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    data_dir: Path = Path("var")
+    routing_file: Path | None = None
+    hotline_number: str = "95598"
+    secret_key: str = ""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    sms_gateway_url: str = ""
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.asterisk_root / "var/spool/asterisk/monitor/hotline"
+
+
+_INT_FIELDS = {"http_port", "ami_port", "agi_port", "smtp_port"}
+_PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file"}
+
+
+def load_settings(file: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:
+    """File values first, then ``HOTLINE_<FIELD>`` environment variables on top."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    file = file or env.get("HOTLINE_CONFIG")
+    if file:
+        try:
+            loaded = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read config file {file}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {file} must hold a mapping of settings")
+        values.update(loaded)
+    names = {f.name for f in dataclasses.fields(Settings)}
+    for name in names:
+        key = f"HOTLINE_{name.upper()}"
+        if key in env:
+            values[name] = env[key]
+    unknown = set(values) - names
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    for name in list(values):
+        if name in _INT_FIELDS:
+            try:
+                values[name] = int(values[name])
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name} must be a whole number, got {values[name]!r}") from None
+        elif name in _PATH_FIELDS and values[name] is not None:
+            values[name] = Path(values[name])
+    settings = Settings(**values)
+    if not settings.secret_key:
+        settings = dataclasses.replace(settings, secret_key=_local_secret(settings.data_dir))
+    return settings
+
+
+def _local_secret(data_dir: Path) -> str:
+    """A per-installation cookie key, made once and kept out of the repository."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

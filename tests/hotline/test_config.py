@@ -1,0 +1,33 @@
+from pathlib import Path
+
+import pytest
+
+from hotline.config import ConfigError, load_settings
+
+
+def test_defaults_are_a_working_embedded_setup(tmp_path):
+    settings = load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path)})
+    assert settings.http_port == 8080 and settings.bus_url == "memory://"
+    assert settings.database_url.startswith("sqlite+aiosqlite")
+    assert len(settings.secret_key) > 30
+    # the generated key is kept, so sessions survive a restart
+    assert load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path)}).secret_key == settings.secret_key
+
+
+def test_environment_overrides_the_file(tmp_path):
+    conf = tmp_path / "hotline.yaml"
+    conf.write_text("ami_port: 6038\nami_host: 10.0.0.5\n")
+    settings = load_settings(conf, env={"HOTLINE_AMI_PORT": "7038", "HOTLINE_DATA_DIR": str(tmp_path)})
+    assert settings.ami_port == 7038 and settings.ami_host == "10.0.0.5"
+    assert isinstance(settings.asterisk_root, Path)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [("ami_port: lots\n", "ami_port must be a whole number"), ("amiport: 1\n", "unknown setting"), ("- 1\n", "mapping")],
+)
+def test_bad_config_is_refused_with_a_clear_message(tmp_path, content, message):
+    conf = tmp_path / "hotline.yaml"
+    conf.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(conf, env={"HOTLINE_DATA_DIR": str(tmp_path)})
