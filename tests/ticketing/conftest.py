@@ -1,0 +1,83 @@
+"""Every ticketing test runs on SQLite and on PostgreSQL.
+
+SQLite: the schema is migrated once into a template file, copied per test.
+PostgreSQL: one uniquely named database per test session (dropped at the end),
+migrated once and truncated before each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ticketing import db
+from ticketing.models import Base
+
+PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+    asyncio.run(db.migrate(f"sqlite:///{path}"))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> AsyncIterator[str]:
+    name = f"hotline_t_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except OSError as exc:  # pragma: no cover - environment without PostgreSQL
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(db.migrate(url))
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "hotline.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("pg_database")
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = db.create_engine(db_url)
+    if eng.dialect.name == "postgresql":
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        async with eng.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def sm(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return db.sessionmaker(engine)
+
+
+@pytest.fixture
+async def session(sm: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sm() as s:
+        yield s

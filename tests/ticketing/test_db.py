@@ -1,0 +1,22 @@
+"""The schema migrates on both databases and stores times as UTC."""
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from ticketing.models import Customer, CustomerPhone, Site
+
+
+async def test_round_trip_with_aware_utc_times(session):
+    site = Site(code="GZ", name="广州供电局", kind="bureau", path="/")
+    session.add(site)
+    await session.flush()
+    local = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    customer = Customer(account_no="0100000001", name="张三", site_id=site.id, created_at=local)
+    customer.phones = [CustomerPhone(number="13800138000")]
+    session.add(customer)
+    await session.commit()
+    session.expunge_all()
+    got = (await session.execute(select(Customer).where(Customer.account_no == "0100000001"))).scalar_one()
+    assert got.created_at == local
+    assert got.created_at.tzinfo is dt.UTC

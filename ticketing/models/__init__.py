@@ -1,0 +1,63 @@
+"""The ticketing schema; Alembic (ticketing/migrations) owns it in the databases."""
+
+from ticketing.models.base import Base, UtcDateTime, utcnow
+from ticketing.models.customers import TIERS, Contact, Customer, CustomerPhone
+from ticketing.models.interactions import ASYNC_KINDS, KINDS, Interaction, order_interactions
+from ticketing.models.knowledge import (
+    KbArticle,
+    KbCategory,
+    Notification,
+    NotificationTemplate,
+    OutageNotice,
+    StandardPhrase,
+    SurveyDimension,
+    SurveyResult,
+)
+from ticketing.models.orders import (
+    Assignment,
+    AuditLog,
+    Category,
+    Comment,
+    Counter,
+    OrderLink,
+    Timer,
+    WorkflowDefinition,
+    WorkOrder,
+)
+from ticketing.models.org import ROLES, Department, Site, User, user_sites
+
+__all__ = [
+    "ASYNC_KINDS",
+    "KINDS",
+    "ROLES",
+    "TIERS",
+    "Assignment",
+    "AuditLog",
+    "Base",
+    "Category",
+    "Comment",
+    "Contact",
+    "Counter",
+    "Customer",
+    "CustomerPhone",
+    "Department",
+    "Interaction",
+    "KbArticle",
+    "KbCategory",
+    "Notification",
+    "NotificationTemplate",
+    "OrderLink",
+    "OutageNotice",
+    "Site",
+    "StandardPhrase",
+    "SurveyDimension",
+    "SurveyResult",
+    "Timer",
+    "User",
+    "UtcDateTime",
+    "WorkOrder",
+    "WorkflowDefinition",
+    "order_interactions",
+    "user_sites",
+    "utcnow",
+]

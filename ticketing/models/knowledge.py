@@ -1,0 +1,114 @@
+"""Knowledge base, outage notices (停电信息), standard phrases, visit-back surveys, notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ticketing.models.base import Base, Timestamped, utcnow
+
+
+class KbCategory(Base):
+    __tablename__ = "kb_categories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("kb_categories.id"))
+
+
+class KbArticle(Base, Timestamped):
+    __tablename__ = "kb_articles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("kb_categories.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(8), default="text")  # text | file | link
+    url: Mapped[str] = mapped_column(String(500), default="")
+    tags: Mapped[str] = mapped_column(String(200), default="")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutageNotice(Base, Timestamped):
+    """One version of a notice; a change writes a new row and marks the old one 变更后."""
+
+    __tablename__ = "outage_notices"
+    __table_args__ = (
+        UniqueConstraint("notice_key", "version", name="uq_outage_key_version"),
+        Index("ix_outage_site_time", "site_id", "starts_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_key: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(default=1)
+    state: Mapped[str] = mapped_column(String(8), default="发布中")  # 发布中 | 变更后 | 已删除
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    area: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    starts_at: Mapped[dt.datetime] = mapped_column()
+    ends_at: Mapped[dt.datetime] = mapped_column()
+    remark: Mapped[str] = mapped_column(String(500), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class StandardPhrase(Base):
+    __tablename__ = "standard_phrases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), default="", index=True)
+    text: Mapped[str] = mapped_column(String(500))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    sort: Mapped[int] = mapped_column(default=0)
+
+
+class SurveyDimension(Base):
+    """服务技能, 服务礼仪, 综合评价…, with options, bound per site × category."""
+
+    __tablename__ = "survey_dimensions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    options: Mapped[list[Any]] = mapped_column(default=list)  # [{label, satisfied: bool}]
+    sort: Mapped[int] = mapped_column(default=0)
+
+
+class SurveyResult(Base, Timestamped):
+    __tablename__ = "survey_results"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    satisfied: Mapped[bool] = mapped_column(default=True)
+    remark: Mapped[str] = mapped_column(Text, default="")
+    follow_up_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+
+
+class NotificationTemplate(Base):
+    __tablename__ = "notification_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(8))  # sms | email
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    auto_send: Mapped[bool] = mapped_column(default=False)
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+
+class Notification(Base, Timestamped):
+    """The outbox: every reminder and message, sent or not, with its outcome."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_state", "state", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))  # screen | sms | email
+    recipient: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id", ondelete="SET NULL"))
+    urgency: Mapped[str] = mapped_column(String(8), default="normal")
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sent | failed
+    sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    error: Mapped[str] = mapped_column(String(500), default="")
