@@ -23,8 +23,9 @@ user_sites = Table(
 class Site(Base, Timestamped):
     """A node of the site tree (HQ → branch → outlet / bureau).
 
-    ``path`` is the materialised path of ids ("/1/4/9/"): a grant on a site covers
-    every site whose path starts with it, checked without recursive queries.
+    ``path`` is the materialised path of ids down to and including this site
+    ("/1/4/9/"): a grant on a site covers every site whose path starts with its
+    path, checked without recursive queries (``ticketing.sites.create_site`` sets it).
     """
 
     __tablename__ = "sites"

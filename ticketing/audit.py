@@ -1,0 +1,42 @@
+"""The audit log: who did what, when, with the before/after state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.models import AuditLog, User
+
+
+async def record(
+    session: AsyncSession,
+    actor: User | None,
+    action: str,
+    entity: str,
+    entity_id: object,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditLog:
+    row = AuditLog(
+        user_id=actor.id if actor is not None else None,
+        actor=actor.staff_no if actor is not None else "system",
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+    )
+    session.add(row)
+    return row
+
+
+async def history(session: AsyncSession, entity: str, entity_id: object) -> list[AuditLog]:
+    rows = await session.scalars(
+        select(AuditLog)
+        .where(AuditLog.entity == entity, AuditLog.entity_id == str(entity_id))
+        .order_by(AuditLog.id)
+    )
+    return list(rows)

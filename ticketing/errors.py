@@ -1,0 +1,57 @@
+"""Named errors with stable ``error_id`` strings the console translates."""
+
+from __future__ import annotations
+
+
+class TicketingError(Exception):
+    error_id = "ticketing_error"
+
+    def __init__(self, message: str = "", **details: object) -> None:
+        super().__init__(message or self.error_id)
+        self.details = details
+
+
+class NotFound(TicketingError):
+    error_id = "not_found"
+
+
+class Forbidden(TicketingError):
+    """The user's role or data scope does not allow this."""
+
+    error_id = "forbidden"
+
+
+class ActionRefused(TicketingError):
+    """The action is not possible in the order's current state (the reason is in ``error_id``)."""
+
+    def __init__(self, error_id: str, message: str = "", **details: object) -> None:
+        super().__init__(message or error_id, **details)
+        self.error_id = error_id
+
+
+class FieldErrors(TicketingError):
+    """Form values break the node's field permissions: ``problems`` maps field -> error id."""
+
+    error_id = "invalid_fields"
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems)
+        self.problems = problems
+
+
+class WorkflowInvalid(TicketingError):
+    """A workflow definition failed validation; ``problems`` lists (error_id, message)."""
+
+    error_id = "workflow_invalid"
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(msg for _, msg in problems), problems=problems)
+        self.problems = problems
+
+
+class PasswordRejected(TicketingError):
+    error_id = "password_too_weak"
+
+
+class NumberingError(TicketingError):
+    error_id = "numbering_pattern_invalid"

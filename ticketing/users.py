@@ -1,0 +1,210 @@
+"""Users: 工号 + password login with lock-out, password policy, roles and data scope."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.audit import record
+from ticketing.errors import PasswordRejected, TicketingError
+from ticketing.models import ROLES, Site, User, WorkOrder, user_sites, utcnow
+
+MAX_FAILURES = 5
+LOCK_FOR = dt.timedelta(minutes=15)
+STAFF_NO = re.compile(r"^\d{4,6}$")
+_hasher = PasswordHasher()
+
+
+class InvalidUser(TicketingError):
+    error_id = "user_invalid"
+
+
+@dataclasses.dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    reason: str = ""  # "" on success; bad_credentials | account_locked | account_disabled
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None and not self.reason
+
+    @property
+    def must_change_password(self) -> bool:
+        return bool(self.user and self.user.must_change_password)
+
+
+def check_password_policy(password: str) -> None:
+    """At least 8 characters with both letters and digits."""
+    if len(password) < 8:
+        raise PasswordRejected("password shorter than 8 characters")
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise PasswordRejected("password needs letters and digits")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+async def create_user(
+    session: AsyncSession,
+    staff_no: str,
+    name: str,
+    password: str,
+    *,
+    roles: Iterable[str] = ("agent",),
+    site_id: int | None = None,
+    scope_site_ids: Iterable[int] = (),
+    department_id: int | None = None,
+    manager_id: int | None = None,
+    skills: dict[str, int] | None = None,
+    phone: str = "",
+    email: str = "",
+    must_change_password: bool = True,
+    actor: User | None = None,
+) -> User:
+    if not STAFF_NO.match(staff_no):
+        raise InvalidUser("工号 must be 4-6 digits", field="staff_no")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise InvalidUser(f"unknown roles {unknown}", field="roles")
+    if await session.scalar(select(User.id).where(User.staff_no == staff_no)):
+        raise InvalidUser(f"工号 {staff_no} already exists", field="staff_no")
+    check_password_policy(password)
+    user = User(
+        staff_no=staff_no,
+        name=name,
+        password_hash=hash_password(password),
+        roles=list(roles),
+        site_id=site_id,
+        department_id=department_id,
+        manager_id=manager_id,
+        skills=dict(skills or {}),
+        phone=phone,
+        email=email,
+        must_change_password=must_change_password,
+    )
+    grants = set(scope_site_ids) | ({site_id} if site_id else set())
+    if grants:
+        user.scope_sites = list((await session.scalars(select(Site).where(Site.id.in_(grants)))).all())
+    else:
+        user.scope_sites = []
+    session.add(user)
+    await session.flush()
+    await record(
+        session, actor, "user.create", "user", user.id, after={"staff_no": staff_no, "roles": list(roles)}
+    )
+    return user
+
+
+async def verify_login(
+    session: AsyncSession, staff_no: str, password: str, *, now: dt.datetime | None = None
+) -> LoginResult:
+    """Check 工号 + password; five failures lock the account for 15 minutes.
+
+    Unknown staff numbers and wrong passwords give the same reason on purpose.
+    The caller commits (the failure counter must persist).
+    """
+    now = now or utcnow()
+    user = await session.scalar(select(User).where(User.staff_no == staff_no))
+    if user is None:
+        return LoginResult(None, "bad_credentials")
+    if not user.active:
+        return LoginResult(None, "account_disabled")
+    if user.locked_until and user.locked_until > now:
+        return LoginResult(None, "account_locked")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        reason = "bad_credentials"
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until = now + LOCK_FOR
+            user.failed_logins = 0
+            reason = "account_locked"
+        await record(session, user, "user.login_failed", "user", user.id, after={"reason": reason})
+        await session.flush()
+        return LoginResult(None, reason)
+    user.failed_logins = 0
+    user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    await record(session, user, "user.login", "user", user.id)
+    await session.flush()
+    return LoginResult(user)
+
+
+async def set_password(
+    session: AsyncSession,
+    user: User,
+    new_password: str,
+    *,
+    old_password: str | None = None,
+    actor: User | None = None,
+) -> None:
+    """Change a password. Users changing their own must give the old one; an admin reset forces a change."""
+    if old_password is not None:
+        try:
+            _hasher.verify(user.password_hash, old_password)
+        except (VerificationError, InvalidHashError) as exc:
+            raise PasswordRejected("old password is wrong", reason="bad_old_password") from exc
+    check_password_policy(new_password)
+    try:
+        if _hasher.verify(user.password_hash, new_password):
+            raise PasswordRejected("new password equals the old one", reason="password_reused")
+    except (VerificationError, InvalidHashError):
+        pass
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    # An admin reset means the user must choose their own at the next login.
+    user.must_change_password = actor is not None and actor.id != user.id
+    await record(session, actor or user, "user.set_password", "user", user.id)
+    await session.flush()
+
+
+async def scope_paths(session: AsyncSession, user: User) -> list[str] | None:
+    """Site-path prefixes the user may see; None means everything (admin or HQ grant)."""
+    if user.has_role("admin"):
+        return None
+    rows = await session.scalars(
+        select(Site.path)
+        .join(user_sites, user_sites.c.site_id == Site.id)
+        .where(user_sites.c.user_id == user.id)
+    )
+    paths = list(rows)
+    if any(p.count("/") == 2 for p in paths):  # "/<id>/": a grant on a root site (HQ) sees all
+        return None
+    return paths
+
+
+def site_scope_clause(paths: list[str] | None) -> ColumnElement[bool]:
+    """SQL condition on ``Site`` for the given scope (use with a join on the order's site)."""
+    if paths is None:
+        return true()
+    if not paths:
+        return false()
+    return or_(*(Site.path.startswith(p) for p in paths))
+
+
+async def order_scope_clause(session: AsyncSession, user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting work orders to the user's sites."""
+    paths = await scope_paths(session, user)
+    if paths is None:
+        return true()
+    return WorkOrder.site_id.in_(select(Site.id).where(site_scope_clause(paths)))
+
+
+async def can_access(session: AsyncSession, user: User, order: WorkOrder) -> bool:
+    paths = await scope_paths(session, user)
+    if paths is None:
+        return True
+    if order.site_id is None:
+        return False
+    site_path = await session.scalar(select(Site.path).where(Site.id == order.site_id))
+    return site_path is not None and any(site_path.startswith(p) for p in paths)
