@@ -1,0 +1,371 @@
+"""The asyncio AMI connection: socket, login, ActionID futures, reconnect.
+
+Only moves bytes between the socket and ``AmiProtocol``. One long-lived
+connection per Asterisk; ``start()`` returns at once and a background task
+keeps it up: connect, log in, run the resync hooks (events arriving meanwhile
+are held back and dispatched after them, in order), then dispatch live events
+until the link drops, then reconnect after a jittered exponential backoff that
+resets after a connection that lived long enough.
+
+Event callbacks are plain functions called in stream order; a callback that
+returns a coroutine gets it scheduled as a task (so a slow consumer cannot
+stall the reader). Only events somebody listens to are ever parsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import itertools
+import logging
+import os
+import random
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from cti.ami.protocol import AmiProtocol, Frame, encode
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[Frame], Any]
+ConnectionCallback = Callable[[bool, str], Any]
+ResyncHook = Callable[["AmiClient"], Awaitable[None]]
+
+
+class AmiError(Exception):
+    error_id = "ami_error"
+
+
+class AmiNotConnected(AmiError):
+    error_id = "ami_not_connected"
+
+
+class AmiTimeout(AmiError):
+    error_id = "ami_timeout"
+
+
+class AmiActionError(AmiError):
+    """Asterisk answered ``Response: Error``; ``message`` is its Message."""
+
+    error_id = "ami_action_failed"
+
+    def __init__(self, action: str, message: str, frame: Frame | None = None) -> None:
+        super().__init__(f"{action}: {message}")
+        self.action = action
+        self.message = message
+        self.frame = frame
+
+
+class AmiLoginError(AmiActionError):
+    error_id = "ami_login_failed"
+
+
+def backoff(initial: float = 0.2, maximum: float = 10.0, factor: float = 1.8) -> Iterator[float]:
+    """Delays for reconnect attempts: exponential with full jitter, capped."""
+    delay = initial
+    while True:
+        yield random.uniform(delay / 2, delay)
+        delay = min(delay * factor, maximum)
+
+
+class _Link(asyncio.Protocol):
+    def __init__(self, client: AmiClient) -> None:
+        self.client = client
+        self.proto = AmiProtocol()
+        self.transport: asyncio.Transport | None = None
+        self.closed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.greeted: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        frames = self.proto.feed(data)
+        if self.proto.greeting is not None and not self.greeted.done():
+            self.greeted.set_result(self.proto.greeting)
+        if frames:
+            self.client._on_frames(frames)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(str(exc) if exc else "connection closed")
+
+    def send(self, data: bytes) -> None:
+        if self.transport is None or self.transport.is_closing():
+            raise AmiNotConnected("not connected to Asterisk")
+        self.transport.write(data)
+
+
+class _PendingList:
+    def __init__(self, future: asyncio.Future[Frame]) -> None:
+        self.response = future
+        self.items: list[Frame] = []
+        self.done: asyncio.Future[list[Frame]] = future.get_loop().create_future()
+
+
+class AmiClient:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5038,
+        username: str = "hotline",
+        secret: str = "hotline-demo",
+        *,
+        action_timeout: float = 10.0,
+        keepalive: float = 2.0,
+        connect_timeout: float = 3.0,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 5.0,
+        events: str = "on",
+    ) -> None:
+        self.host, self.port, self.username, self.secret = host, port, username, secret
+        self.action_timeout = action_timeout
+        self.keepalive = keepalive
+        self.connect_timeout = connect_timeout
+        self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
+        self.events = events
+        self.server = f"{host}:{port}"
+        self._ids = itertools.count(1)
+        self._prefix = f"hl{os.getpid():x}{random.getrandbits(24):x}-"
+        self._pending: dict[str, asyncio.Future[Frame]] = {}
+        self._lists: dict[str, _PendingList] = {}
+        self._listeners: dict[str, list[EventCallback]] = {}
+        self._any: list[EventCallback] = []
+        self._conn_callbacks: list[ConnectionCallback] = []
+        self._resync_hooks: list[ResyncHook] = []
+        self._link: _Link | None = None
+        self._live = False
+        self._held: list[Frame] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._connected = False
+        self._connected_event = asyncio.Event()
+        self.connections = 0
+        self.last_error = ""
+
+    # -- registration -----------------------------------------------------
+    def on_event(self, name: str, callback: EventCallback) -> Callable[[], None]:
+        """Call ``callback(frame)`` for each event ``name`` ("*" = all). Returns an unsubscribe."""
+        target = self._any if name == "*" else self._listeners.setdefault(name, [])
+        target.append(callback)
+        return lambda: target.remove(callback) if callback in target else None
+
+    def on_connection(self, callback: ConnectionCallback) -> None:
+        """``callback(connected, reason)`` on every connect and disconnect."""
+        self._conn_callbacks.append(callback)
+
+    def add_resync_hook(self, hook: ResyncHook) -> None:
+        """Awaited after every (re)connect and login, before live events flow."""
+        self._resync_hooks.append(hook)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    # -- lifecycle ----------------------------------------------------------
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="ami-client")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._drop_link("stopped")
+
+    async def __aenter__(self) -> AmiClient:
+        await self.start()
+        await self.wait_connected()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def wait_connected(self, timeout: float = 10.0) -> None:
+        try:
+            await asyncio.wait_for(self._connected_event.wait(), timeout)
+        except TimeoutError:
+            raise AmiNotConnected(f"no AMI connection to {self.server}: {self.last_error}") from None
+
+    async def _run(self) -> None:
+        delays = backoff(self.backoff_initial, self.backoff_max)
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                raise
+            except (OSError, AmiError, TimeoutError) as exc:
+                self.last_error = str(exc) or type(exc).__name__
+                log.warning("AMI %s: %s", self.server, self.last_error)
+            except Exception:
+                log.exception("AMI %s: unexpected failure", self.server)
+            self._drop_link(self.last_error or "disconnected")
+            if loop.time() - started > 10:
+                delays = backoff(self.backoff_initial, self.backoff_max)
+            await asyncio.sleep(next(delays))
+
+    async def _session(self) -> None:
+        loop = asyncio.get_running_loop()
+        link = _Link(self)
+        await asyncio.wait_for(loop.create_connection(lambda: link, self.host, self.port), self.connect_timeout)
+        self._link = link
+        self._live = False
+        self._held = []
+        await asyncio.wait_for(asyncio.shield(link.greeted), self.connect_timeout)
+        try:
+            await self.action("Login", Username=self.username, Secret=self.secret, Events=self.events)
+        except AmiActionError as exc:
+            raise AmiLoginError("Login", exc.message, exc.frame) from None
+        self.connections += 1
+        for hook in list(self._resync_hooks):
+            try:
+                await hook(self)
+            except (AmiError, TimeoutError) as exc:
+                log.warning("AMI resync hook %r failed: %s", hook, exc)
+                raise
+            except Exception:
+                log.exception("AMI resync hook %r failed", hook)
+        held, self._held = self._held or [], None
+        self._live = True
+        self._set_connected(True, "connected")
+        for frame in held:
+            self._dispatch(frame)
+        ping = loop.create_task(self._keepalive(link))
+        try:
+            reason = await link.closed
+        finally:
+            ping.cancel()
+        self.last_error = reason
+        raise AmiNotConnected(reason)
+
+    async def _keepalive(self, link: _Link) -> None:
+        while True:
+            await asyncio.sleep(self.keepalive)
+            try:
+                await self.action("Ping", timeout=max(self.keepalive, 1.0))
+            except AmiError as exc:
+                log.warning("AMI keepalive failed (%s); reconnecting", exc)
+                if link.transport is not None:
+                    link.transport.abort()
+                return
+
+    def _drop_link(self, reason: str) -> None:
+        link, self._link = self._link, None
+        if link is not None and link.transport is not None:
+            link.transport.abort()
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(AmiNotConnected(reason))
+        self._pending.clear()
+        for pl in self._lists.values():
+            if not pl.done.done():
+                pl.done.set_exception(AmiNotConnected(reason))
+                pl.done.exception()  # mark retrieved: the waiter may already be gone
+        self._lists.clear()
+        self._live = False
+        if self._connected:
+            self._set_connected(False, reason)
+
+    def _set_connected(self, connected: bool, reason: str) -> None:
+        self._connected = connected
+        if connected:
+            self._connected_event.set()
+        else:
+            self._connected_event.clear()
+        for cb in list(self._conn_callbacks):
+            self._call(cb, connected, reason)
+
+    # -- actions --------------------------------------------------------------
+    def _send(self, action: str, fields: dict[str, Any]) -> tuple[str, asyncio.Future[Frame]]:
+        if self._link is None:
+            raise AmiNotConnected(f"not connected to {self.server}")
+        action_id = f"{self._prefix}{next(self._ids)}"
+        fut: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
+        self._pending[action_id] = fut
+        self._link.send(encode({"Action": action, "ActionID": action_id, **fields}))
+        return action_id, fut
+
+    async def action(self, action: str, *, timeout: float | None = None, **fields: Any) -> Frame:
+        """Send ``action``; return its response frame, or raise AmiActionError on ``Response: Error``."""
+        action_id, fut = self._send(action, fields)
+        try:
+            frame = await asyncio.wait_for(fut, timeout or self.action_timeout)
+        except TimeoutError:
+            raise AmiTimeout(f"{action}: no response within {timeout or self.action_timeout}s") from None
+        finally:
+            self._pending.pop(action_id, None)
+        if frame.name == "Error":
+            raise AmiActionError(action, frame.get("Message", "error"), frame)
+        return frame
+
+    async def action_list(self, action: str, *, timeout: float | None = None, **fields: Any) -> list[Frame]:
+        """An action answered by ``EventList: start`` … ``Complete``: return the listed events."""
+        action_id, fut = self._send(action, fields)
+        pl = _PendingList(fut)
+        self._lists[action_id] = pl
+        limit = timeout or self.action_timeout
+        try:
+            frame = await asyncio.wait_for(fut, limit)
+            if frame.name == "Error":
+                raise AmiActionError(action, frame.get("Message", "error"), frame)
+            if frame.get("EventList").lower() != "start":
+                return []
+            return await asyncio.wait_for(pl.done, limit)
+        except TimeoutError:
+            raise AmiTimeout(f"{action}: list not complete within {limit}s") from None
+        finally:
+            self._pending.pop(action_id, None)
+            self._lists.pop(action_id, None)
+
+    # -- the reader's side ---------------------------------------------------
+    def _on_frames(self, frames: list[Frame]) -> None:
+        pending, lists = self._pending, self._lists
+        for frame in frames:
+            if frame.kind == "response":
+                fut = pending.get(frame.action_id)
+                if fut is not None and not fut.done():
+                    fut.set_result(frame)
+                continue
+            if frame.kind != "event":
+                continue
+            if lists and b"ActionID: " in frame.raw:
+                pl = lists.get(frame.action_id)
+                if pl is not None:
+                    if frame.get("EventList").lower() == "complete":
+                        if not pl.done.done():
+                            pl.done.set_result(pl.items)
+                    else:
+                        pl.items.append(frame)
+                    continue
+            if self._live:
+                self._dispatch(frame)
+            elif self._held is not None:
+                self._held.append(frame)
+
+    def _dispatch(self, frame: Frame) -> None:
+        listeners = self._listeners.get(frame.name)
+        if listeners:
+            for cb in listeners:
+                self._call(cb, frame)
+        for cb in self._any:
+            self._call(cb, frame)
+
+    @staticmethod
+    def _call(cb: Callable[..., Any], *args: Any) -> None:
+        try:
+            result = cb(*args)
+        except Exception:
+            log.exception("AMI callback %r failed", cb)
+            return
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            task.add_done_callback(_log_task_error)
+
+
+def _log_task_error(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("AMI callback task failed", exc_info=task.exception())

@@ -1,0 +1,244 @@
+"""Sans-I/O AMI framing: bytes in, frames out, no sockets, never an exception.
+
+AMI is ``Key: Value`` lines separated by CRLF, one blank line ending a frame,
+after a one-line greeting (``Asterisk Call Manager/11.0.0``). ``AmiProtocol``
+buffers partial reads and splits bursts; ``Frame`` keeps the raw bytes and
+reads only the first line (``Event:``/``Response:``) eagerly. Most of the
+stream (DeviceStateChange, Newstate …) is never looked at, so its fields are
+parsed into a dict only on first access: that is what makes the client several
+times faster than panoramisk (see bench/ and issue 6).
+
+Command output: Asterisk 22 sends ``Response: Success`` with ``Output:`` lines;
+older versions send ``Response: Follows`` and free text ended by
+``--END COMMAND--``. Both come out as ``Frame.output``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+log = logging.getLogger(__name__)
+
+_SEP = b"\r\n\r\n"
+_END_COMMAND = b"--END COMMAND--"
+_END_COMMAND_TEXT = "--END COMMAND--"
+# A frame larger than this without a terminator is garbage (or an attack); drop it.
+MAX_FRAME = 1 << 20
+
+
+class Frame:
+    """One AMI frame. ``kind`` is "event", "response", "action" or "unknown"."""
+
+    __slots__ = ("raw", "kind", "name", "_fields", "_multi")
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._fields: dict[str, str] | None = None
+        self._multi: dict[str, list[str]] | None = None
+        if raw.startswith(b"Event: "):
+            self.kind = "event"
+            end = raw.find(b"\r\n")
+            self.name = (raw[7:] if end < 0 else raw[7:end]).decode("utf-8", "replace").strip()
+        elif raw.startswith(b"Response: "):
+            self.kind = "response"
+            end = raw.find(b"\r\n")
+            self.name = (raw[10:] if end < 0 else raw[10:end]).decode("utf-8", "replace").strip()
+        else:
+            # Keys are case-insensitive in AMI; a frame may also put Event: later.
+            fields = self.fields
+            if "Event" in fields:
+                self.kind, self.name = "event", fields["Event"]
+            elif "Response" in fields:
+                self.kind, self.name = "response", fields["Response"]
+            elif "Action" in fields:
+                self.kind, self.name = "action", fields["Action"]  # what a server reads
+            else:
+                self.kind, self.name = "unknown", ""
+
+    @classmethod
+    def build(cls, **fields: object) -> Frame:
+        """A frame from fields (tests, fakes); list values become repeated lines."""
+        return cls(encode(fields)[: -len(_SEP)])
+
+    def _parse(self) -> None:
+        fields: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        for line in self.raw.decode("utf-8", "replace").split("\r\n"):
+            key, sep, value = line.partition(":")
+            if not sep:
+                for text in line.split("\n"):
+                    if text and text != _END_COMMAND_TEXT:
+                        multi.setdefault("Output", []).append(text)
+                continue
+            key = key.strip()
+            if not key:
+                continue
+            value = value[1:] if value.startswith(" ") else value
+            if key in fields:
+                multi.setdefault(key, [fields[key]]).append(value)
+            else:
+                fields[key] = value
+        if "Output" in multi and "Output" not in fields:
+            fields["Output"] = multi["Output"][0]
+        self._fields = fields
+        self._multi = multi
+
+    @property
+    def fields(self) -> dict[str, str]:
+        if self._fields is None:
+            self._parse()
+        return self._fields  # type: ignore[return-value]
+
+    def __getitem__(self, key: str) -> str:
+        return self.fields[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.fields
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.fields.get(key, default)
+
+    def getall(self, key: str) -> list[str]:
+        fields = self.fields
+        if self._multi and key in self._multi:
+            return list(self._multi[key])
+        return [fields[key]] if key in fields else []
+
+    @property
+    def output(self) -> list[str]:
+        """Command output lines (``Output:`` lines or old-style free text)."""
+        return self.getall("Output")
+
+    @property
+    def action_id(self) -> str:
+        """The ActionID, found without parsing the whole frame."""
+        if self._fields is not None:
+            return self._fields.get("ActionID", "")
+        raw = self.raw
+        i = raw.find(b"ActionID: ")
+        if i < 0:
+            return ""
+        if i and raw[i - 1 : i] != b"\n":
+            return self.fields.get("ActionID", "")
+        end = raw.find(b"\r\n", i)
+        return raw[i + 10 : end if end >= 0 else None].decode("utf-8", "replace").strip()
+
+    @property
+    def timestamp(self) -> float:
+        """Asterisk's ``Timestamp:`` (manager.conf ``timestampevents``), 0.0 when absent."""
+        try:
+            return float(self.fields.get("Timestamp", "0") or 0)
+        except ValueError:
+            return 0.0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Frame) and other.raw == self.raw
+
+    def __hash__(self) -> int:
+        return hash(self.raw)
+
+    def __repr__(self) -> str:
+        return f"<Frame {self.kind} {self.name!r} {len(self.raw)}B>"
+
+
+class AmiProtocol:
+    """Feed bytes, get frames. Keeps counters for malformed input."""
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self.greeting: str | None = None
+        self.malformed = 0
+        self.frames = 0
+
+    def reset(self) -> None:
+        """Start over for a new connection (a new greeting is expected)."""
+        self._buf = b""
+        self.greeting = None
+
+    def feed(self, data: bytes) -> list[Frame]:
+        buf = self._buf + data if self._buf else data
+        if self.greeting is None:
+            buf = self._take_greeting(buf)
+            if self.greeting is None:
+                self._buf = buf
+                return []
+        if _SEP not in buf:
+            self._buf = self._check_size(buf)
+            return []
+        parts = buf.split(_SEP)
+        self._buf = self._check_size(parts.pop())
+        out: list[Frame] = []
+        pending: bytes | None = None
+        for part in parts:
+            if pending is not None:
+                # Old-style command output may hold blank lines: glue until the end marker.
+                pending += _SEP + part
+                if _END_COMMAND in part:
+                    out.append(Frame(pending))
+                    pending = None
+                continue
+            if not part:
+                continue  # stray blank lines between frames
+            if part.startswith(b"Response: Follows") and _END_COMMAND not in part:
+                pending = part
+                continue
+            frame = Frame(part)
+            if frame.kind == "unknown":
+                self.malformed += 1
+                log.warning("AMI: skipped a malformed frame (%d bytes): %r", len(part), part[:120])
+                continue
+            out.append(frame)
+        if pending is not None:
+            self._buf = self._check_size(pending + _SEP + self._buf)
+        self.frames += len(out)
+        return out
+
+    def _take_greeting(self, buf: bytes) -> bytes:
+        end = buf.find(b"\r\n")
+        if end < 0:
+            if len(buf) > 4096:
+                self.malformed += 1
+                self.greeting = ""
+            return buf
+        line = buf[:end]
+        if b": " in line:
+            # No greeting (a fake server, or we joined mid-stream): treat as frames.
+            self.greeting = ""
+            return buf
+        self.greeting = line.decode("utf-8", "replace")
+        return buf[end + 2 :]
+
+    def _check_size(self, rest: bytes) -> bytes:
+        if len(rest) > MAX_FRAME:
+            self.malformed += 1
+            log.warning("AMI: dropped %d bytes without a frame end", len(rest))
+            return b""
+        return rest
+
+
+def encode(fields: dict[str, object]) -> bytes:
+    """Serialise an action; list/tuple values become one line each (Variable: …)."""
+    lines = []
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            lines.extend(f"{key}: {_clean(v)}" for v in value)
+        else:
+            lines.append(f"{key}: {_clean(value)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _clean(value: object) -> str:
+    # A CR or LF inside a value would end the line and let a caller inject headers.
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return str(value).replace("\r", " ").replace("\n", " ")
+
+
+def iter_frames(stream: bytes, chunk: int = 65536) -> Iterator[Frame]:
+    """Frames of a whole captured stream (benchmarks, replays)."""
+    proto = AmiProtocol()
+    for i in range(0, len(stream), chunk):
+        yield from proto.feed(stream[i : i + chunk])

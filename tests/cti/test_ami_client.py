@@ -1,0 +1,212 @@
+"""AmiClient against a local fake AMI server: actions, lists, malformed frames, drops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from cti.ami import AmiActionError, AmiClient, AmiNotConnected, AmiTimeout, backoff
+from cti.ami.protocol import AmiProtocol, encode
+
+
+class FakeAmi:
+    """A tiny AMI server: answers Login/Ping, and whatever ``script`` says."""
+
+    def __init__(self) -> None:
+        self.writers: list[asyncio.StreamWriter] = []
+        self.actions: list[dict[str, str]] = []
+        self.script: dict[str, object] = {}
+        self.server: asyncio.base_events.Server | None = None
+        self.port = 0
+        self.logins = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        self.drop_all()
+        if self.server:
+            self.server.close()
+            await self.server.wait_closed()
+
+    def drop_all(self) -> None:
+        for w in self.writers:
+            w.transport.abort()
+        self.writers.clear()
+
+    def push(self, raw: bytes) -> None:
+        for w in self.writers:
+            w.write(raw)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+        writer.write(b"Asterisk Call Manager/11.0.0\r\n")
+        proto = AmiProtocol()
+        proto.greeting = ""
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                for frame in proto.feed(data):
+                    fields = dict(frame.fields)
+                    fields["Action"] = frame.get("Action")
+                    self.actions.append(fields)
+                    self._answer(writer, fields)
+
+    def _answer(self, writer: asyncio.StreamWriter, f: dict[str, str]) -> None:
+        aid = f.get("ActionID", "")
+        action = f["Action"]
+        if action == "Login":
+            self.logins += 1
+            ok = f.get("Secret") == "s3cret"
+            writer.write(encode({"Response": "Success" if ok else "Error", "ActionID": aid,
+                                 "Message": "Authentication accepted" if ok else "Authentication failed"}))
+            return
+        reply = self.script.get(action, {"Response": "Success", "ActionID": aid})
+        if reply == "silent":
+            return
+        if callable(reply):
+            writer.write(reply(aid))
+        else:
+            writer.write(encode({**reply, "ActionID": aid}))  # type: ignore[dict-item]
+
+
+@pytest.fixture
+async def fake():
+    server = FakeAmi()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def client_for(fake: FakeAmi, **kw) -> AmiClient:
+    kw.setdefault("keepalive", 0.3)
+    return AmiClient("127.0.0.1", fake.port, "hotline", "s3cret", backoff_initial=0.05, backoff_max=0.2, **kw)
+
+
+async def test_action_resolves_by_action_id_and_error_raises_with_message(fake):
+    fake.script["QueuePause"] = {"Response": "Error", "Message": "Interface not found"}
+    async with client_for(fake) as ami:
+        assert ami.connected
+        frame = await ami.action("QueueAdd", Queue="test-a", Interface="Local/1@x/n")
+        assert frame.name == "Success"
+        with pytest.raises(AmiActionError) as err:
+            await ami.action("QueuePause", Interface="Local/9@x/n", Paused=True)
+        assert err.value.message == "Interface not found"
+        assert err.value.error_id == "ami_action_failed"
+
+
+async def test_action_times_out_with_a_named_error(fake):
+    fake.script["Slow"] = "silent"
+    async with client_for(fake) as ami:
+        with pytest.raises(AmiTimeout):
+            await ami.action("Slow", timeout=0.1)
+
+
+async def test_action_list_collects_start_to_complete_and_events_flow_separately(fake):
+    def queue_status(aid: str) -> bytes:
+        return (
+            encode({"Response": "Success", "ActionID": aid, "EventList": "start"})
+            + encode({"Event": "QueueMember", "ActionID": aid, "Name": "a1"})
+            + encode({"Event": "Newchannel", "Channel": "live/1"})
+            + encode({"Event": "QueueMember", "ActionID": aid, "Name": "a2"})
+            + encode({"Event": "QueueStatusComplete", "ActionID": aid, "EventList": "Complete"})
+        )
+
+    fake.script["QueueStatus"] = queue_status
+    seen = []
+    async with client_for(fake) as ami:
+        ami.on_event("Newchannel", lambda f: seen.append(f["Channel"]))
+        items = await ami.action_list("QueueStatus")
+    assert [f["Name"] for f in items] == ["a1", "a2"]
+    assert seen == ["live/1"]
+
+
+async def test_malformed_frames_are_skipped_and_the_stream_goes_on(fake):
+    seen = []
+    async with client_for(fake) as ami:
+        ami.on_event("*", lambda f: seen.append(f.name))
+        fake.push(b"garbage without colon\r\n\r\n\xff\xfe\x00\r\n\r\nEvent: Hangup\r\nChannel: x\r\n\r\n")
+        for _ in range(50):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+    assert seen == ["Hangup"]
+
+
+async def test_login_failure_is_reported_and_retried(fake):
+    ami = AmiClient("127.0.0.1", fake.port, "hotline", "wrong", backoff_initial=0.05, backoff_max=0.1)
+    await ami.start()
+    try:
+        with pytest.raises(AmiNotConnected):
+            await ami.wait_connected(timeout=0.4)
+        assert fake.logins >= 2
+        assert "Authentication failed" in ami.last_error
+    finally:
+        await ami.stop()
+
+
+async def test_dropped_connection_reconnects_resyncs_and_reports_state(fake):
+    states: list[bool] = []
+    resyncs = []
+
+    async def hook(client: AmiClient) -> None:
+        resyncs.append(client.connections)
+        # Events arriving during resync are dispatched after it, not lost.
+        fake.push(encode({"Event": "Newchannel", "Channel": f"during-{client.connections}"}))
+        await client.action("Ping")
+
+    seen = []
+    ami = AmiClient("127.0.0.1", fake.port, "hotline", "s3cret", backoff_initial=0.4, backoff_max=0.5)
+    ami.on_connection(lambda up, reason: states.append(up))
+    ami.add_resync_hook(hook)
+    ami.on_event("Newchannel", lambda f: seen.append((f["Channel"], len(resyncs))))
+    await ami.start()
+    try:
+        await ami.wait_connected(2)
+        fake.drop_all()
+        await asyncio.sleep(0.05)
+        assert not ami.connected
+        with pytest.raises(AmiNotConnected):
+            await ami.action("Ping")
+        await ami.wait_connected(2)
+        assert ami.connected
+    finally:
+        await ami.stop()
+    assert states[:3] == [True, False, True]
+    assert resyncs == [1, 2]
+    assert ("during-1", 1) in seen and ("during-2", 2) in seen
+
+
+async def test_keepalive_detects_a_silent_server(fake):
+    ami = client_for(fake, keepalive=0.1)
+    await ami.start()
+    try:
+        await ami.wait_connected(2)
+        fake.script["Ping"] = "silent"
+        for _ in range(100):
+            if not ami.connected:
+                break
+            await asyncio.sleep(0.02)
+        assert not ami.connected
+    finally:
+        await ami.stop()
+
+
+async def test_pending_actions_fail_when_the_link_drops(fake):
+    fake.script["Slow"] = "silent"
+    async with client_for(fake, keepalive=10) as ami:
+        task = asyncio.ensure_future(ami.action("Slow", timeout=5))
+        await asyncio.sleep(0.05)
+        fake.drop_all()
+        with pytest.raises(AmiNotConnected):
+            await task
+
+
+def test_backoff_grows_with_jitter_and_caps():
+    delays = backoff(0.1, 1.0)
+    values = [next(delays) for _ in range(20)]
+    assert all(0 < v <= 1.0 for v in values)
+    assert max(values[:2]) <= 0.18 + 1e-9
+    assert values[-1] >= 0.5
