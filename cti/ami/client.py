@@ -183,7 +183,7 @@ class AmiClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    async def wait_connected(self, timeout: float = 10.0) -> None:
+    async def wait_connected(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         try:
             await asyncio.wait_for(self._connected_event.wait(), timeout)
         except TimeoutError:
@@ -211,7 +211,9 @@ class AmiClient:
     async def _session(self) -> None:
         loop = asyncio.get_running_loop()
         link = _Link(self)
-        await asyncio.wait_for(loop.create_connection(lambda: link, self.host, self.port), self.connect_timeout)
+        await asyncio.wait_for(
+            loop.create_connection(lambda: link, self.host, self.port), self.connect_timeout
+        )
         self._link = link
         self._live = False
         self._held = []
@@ -289,7 +291,7 @@ class AmiClient:
         self._link.send(encode({"Action": action, "ActionID": action_id, **fields}))
         return action_id, fut
 
-    async def action(self, action: str, *, timeout: float | None = None, **fields: Any) -> Frame:
+    async def action(self, action: str, *, timeout: float | None = None, **fields: Any) -> Frame:  # noqa: ASYNC109
         """Send ``action``; return its response frame, or raise AmiActionError on ``Response: Error``."""
         action_id, fut = self._send(action, fields)
         try:
@@ -302,7 +304,7 @@ class AmiClient:
             raise AmiActionError(action, frame.get("Message", "error"), frame)
         return frame
 
-    async def action_list(self, action: str, *, timeout: float | None = None, **fields: Any) -> list[Frame]:
+    async def action_list(self, action: str, *, timeout: float | None = None, **fields: Any) -> list[Frame]:  # noqa: ASYNC109
         """An action answered by ``EventList: start`` … ``Complete``: return the listed events."""
         action_id, fut = self._send(action, fields)
         pl = _PendingList(fut)

@@ -60,8 +60,15 @@ class FakeAmi:
         if action == "Login":
             self.logins += 1
             ok = f.get("Secret") == "s3cret"
-            writer.write(encode({"Response": "Success" if ok else "Error", "ActionID": aid,
-                                 "Message": "Authentication accepted" if ok else "Authentication failed"}))
+            writer.write(
+                encode(
+                    {
+                        "Response": "Success" if ok else "Error",
+                        "ActionID": aid,
+                        "Message": "Authentication accepted" if ok else "Authentication failed",
+                    }
+                )
+            )
             return
         reply = self.script.get(action, {"Response": "Success", "ActionID": aid})
         if reply == "silent":
