@@ -111,6 +111,7 @@ class CallEnded(Event):
     hangup_side: str = ""  # "caller" | "agent" | "system"
     overflow_target: str = ""
     recording: str = ""
+    waited: float = 0.0  # seconds in queue before answer or abandon
 
 
 @_frozen
@@ -162,3 +163,7 @@ class QueueUpdated(Event):
     longest_wait: float
     agents_ready: int
     agents_logged_in: int
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    overflowed: int = 0

@@ -1,0 +1,224 @@
+"""Agents and seats: a table-driven state machine.
+
+An agent logs in to a seat (a phone endpoint: the queue member interface) and
+joins each skill queue with that skill's penalty. The states are the 95598
+seat software's:
+
+    logged_out → not_ready(reason) ⇄ ready → ringing → talking ⇄ on_hold
+                                                  ↓         ↓
+                              not_ready("未接")   after_call_work → ready
+
+Asterisk is the source of truth for pause/unpause (app_queue decides whom to
+ring); this table is the source of truth for what the console shows. Each
+transition returns an ``AgentStateChanged`` with the time spent in the
+previous state. Pure: no I/O, the bridge performs the side effects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+
+from cti.call_events import AgentStateChanged
+
+LOGGED_OUT = "logged_out"
+NOT_READY = "not_ready"
+READY = "ready"
+RINGING = "ringing"
+TALKING = "talking"
+ON_HOLD = "on_hold"
+AFTER_CALL_WORK = "after_call_work"
+STATES = (LOGGED_OUT, NOT_READY, READY, RINGING, TALKING, ON_HOLD, AFTER_CALL_WORK)
+
+MISSED_REASON = "未接"
+ACW_REASON = "话后处理"
+LOGIN_REASON = "登录"
+DEFAULT_PAUSE_REASONS = ("小休", "用餐", "培训", "会议", "话后处理超时", MISSED_REASON, ACW_REASON, LOGIN_REASON)
+
+# Targets that depend on where the agent was: "back" = the state before ringing,
+# "after_call" = after-call work when it is on, else back to before the call.
+_BACK = "back"
+_AFTER_CALL = "after_call"
+
+# (state, trigger) -> target. Anything absent is refused (InvalidTransition).
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (LOGGED_OUT, "login"): NOT_READY,
+    (NOT_READY, "ready"): READY,
+    (NOT_READY, "pause"): NOT_READY,
+    (NOT_READY, "offer"): RINGING,
+    (NOT_READY, "answer"): TALKING,
+    (READY, "pause"): NOT_READY,
+    (READY, "ready"): READY,
+    (READY, "offer"): RINGING,
+    (READY, "answer"): TALKING,
+    (RINGING, "offer"): RINGING,
+    (RINGING, "answer"): TALKING,
+    (RINGING, "miss"): NOT_READY,
+    (RINGING, "cancel"): _BACK,
+    (RINGING, "pause"): RINGING,
+    (RINGING, "end"): _BACK,
+    (TALKING, "hold"): ON_HOLD,
+    (TALKING, "answer"): TALKING,
+    (TALKING, "end"): _AFTER_CALL,
+    (TALKING, "pause"): TALKING,
+    (ON_HOLD, "unhold"): TALKING,
+    (ON_HOLD, "answer"): TALKING,
+    (ON_HOLD, "end"): _AFTER_CALL,
+    (ON_HOLD, "pause"): ON_HOLD,
+    (AFTER_CALL_WORK, "acw_done"): READY,
+    (AFTER_CALL_WORK, "ready"): READY,
+    (AFTER_CALL_WORK, "pause"): NOT_READY,
+    (AFTER_CALL_WORK, "offer"): RINGING,
+    (AFTER_CALL_WORK, "answer"): TALKING,
+}
+# Logging out is allowed from every logged-in state (a supervisor may force it).
+for _state in STATES[1:]:
+    TRANSITIONS[(_state, "logout")] = LOGGED_OUT
+TRIGGERS = sorted({t for _, t in TRANSITIONS})
+
+
+class InvalidTransition(ValueError):
+    error_id = "invalid_agent_transition"
+
+
+@dataclasses.dataclass
+class Agent:
+    agent_id: str
+    interface: str = ""
+    skills: dict[str, int] = dataclasses.field(default_factory=dict)
+    state: str = LOGGED_OUT
+    reason: str = ""
+    since: float = 0.0
+    call_id: str = ""
+    before_call: str = NOT_READY
+    before_call_reason: str = ""
+    paused: bool = False
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "agent_id": self.agent_id,
+            "seat": self.interface,
+            "skills": dict(self.skills),
+            "state": self.state,
+            "reason": self.reason,
+            "since": self.since,
+            "call_id": self.call_id,
+        }
+
+
+def next_state(agent: Agent, trigger: str, acw: bool) -> str:
+    target = TRANSITIONS.get((agent.state, trigger))
+    if target is None:
+        raise InvalidTransition(f"agent {agent.agent_id}: {trigger} not allowed in {agent.state}")
+    if target == _BACK:
+        return agent.before_call
+    if target == _AFTER_CALL:
+        return AFTER_CALL_WORK if acw else agent.before_call
+    return target
+
+
+class AgentBook:
+    """All agents of one bridge, found by id, interface or channel name."""
+
+    def __init__(self, notify: Callable[[AgentStateChanged], object], *, acw_seconds: float = 0.0) -> None:
+        self.notify = notify
+        self.acw_seconds = acw_seconds
+        self.agents: dict[str, Agent] = {}
+        self._by_interface: dict[str, Agent] = {}
+        self._prefixes: list[tuple[str, Agent]] = []
+
+    def get(self, agent_id: str) -> Agent | None:
+        return self.agents.get(agent_id)
+
+    def ensure(self, agent_id: str, interface: str = "") -> Agent:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            agent = self.agents[agent_id] = Agent(agent_id)
+        if interface and interface != agent.interface:
+            self._by_interface.pop(agent.interface, None)
+            agent.interface = interface
+            self._by_interface[interface] = agent
+            self._prefixes = sorted(
+                ((channel_prefix(i), a) for i, a in self._by_interface.items()), key=lambda p: -len(p[0])
+            )
+        return agent
+
+    def by_interface(self, interface: str) -> Agent | None:
+        return self._by_interface.get(interface)
+
+    def by_channel(self, channel: str) -> Agent | None:
+        """The agent whose seat this channel belongs to (``PJSIP/1001-0000000a`` → seat PJSIP/1001)."""
+        for prefix, agent in self._prefixes:
+            if channel.startswith(prefix):
+                return agent
+        return None
+
+    def apply(
+        self, agent: Agent, trigger: str, at: float, *, reason: str = "", call_id: str = ""
+    ) -> AgentStateChanged | None:
+        """Move ``agent`` by ``trigger``; publish and return the change (None when nothing changed)."""
+        target = next_state(agent, trigger, self.acw_seconds > 0)
+        if trigger == "miss":
+            reason = MISSED_REASON
+        elif target == AFTER_CALL_WORK:
+            reason = ACW_REASON
+        elif target == NOT_READY and trigger in ("cancel", "end"):
+            reason = agent.before_call_reason
+        elif target == NOT_READY and trigger == "login":
+            reason = reason or LOGIN_REASON
+        elif target not in (NOT_READY,):
+            reason = ""
+        if agent.state in (READY, NOT_READY, AFTER_CALL_WORK) and target in (RINGING, TALKING):
+            agent.before_call = READY if agent.state == AFTER_CALL_WORK else agent.state
+            agent.before_call_reason = agent.reason if agent.state == NOT_READY else ""
+        new_call = call_id or (agent.call_id if target in (RINGING, TALKING, ON_HOLD, AFTER_CALL_WORK) else "")
+        if target == agent.state and reason == agent.reason and new_call == agent.call_id:
+            return None
+        previous, since = agent.state, agent.since
+        agent.state, agent.reason, agent.call_id = target, reason, new_call
+        agent.since = at
+        if target == LOGGED_OUT:
+            agent.skills = {}
+        event = AgentStateChanged(
+            agent_id=agent.agent_id,
+            state=target,
+            previous=previous,
+            seconds_in_previous=max(0.0, at - since) if since else 0.0,
+            reason=reason,
+            call_id=new_call,
+            seat=agent.interface,
+            at=at,
+        )
+        self.notify(event)
+        return event
+
+    def force(self, agent: Agent, state: str, at: float, *, reason: str = "", call_id: str = "") -> None:
+        """Set a state found by resync (Asterisk says so); publish only if it differs."""
+        if agent.state == state and agent.reason == reason and agent.call_id == call_id:
+            return
+        previous, since = agent.state, agent.since
+        agent.state, agent.reason, agent.call_id, agent.since = state, reason, call_id, at
+        self.notify(
+            AgentStateChanged(
+                agent_id=agent.agent_id,
+                state=state,
+                previous=previous,
+                seconds_in_previous=max(0.0, at - since) if since else 0.0,
+                reason=reason,
+                call_id=call_id,
+                seat=agent.interface,
+                at=at,
+            )
+        )
+
+
+_LOCAL = re.compile(r"^Local/([^@]+)@([^/]+)(/.*)?$")
+
+
+def channel_prefix(interface: str) -> str:
+    """The channel-name prefix of a seat: ``Local/2901@ctx/n`` → ``Local/2901@ctx-``, ``PJSIP/1001`` → ``PJSIP/1001-``."""
+    m = _LOCAL.match(interface)
+    if m:
+        return f"Local/{m.group(1)}@{m.group(2)}-"
+    return interface + "-"
