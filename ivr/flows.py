@@ -1,0 +1,281 @@
+"""IVR flows as data: menus, DTMF choices and self-service steps (YAML, validated on load).
+
+A flow is a set of menus; the caller starts at ``start``. A menu plays its
+prompts, waits for one digit and follows the choice::
+
+    flows:
+      main:
+        start: top
+        menus:
+          top:
+            prompts: [hello, basic-pbx-ivr-main]
+            timeout: 5          # seconds to wait for a digit after the prompts
+            retries: 2          # how often the menu is replayed on no/invalid input
+            choices:
+              "1": outage       # self-service: outage information for my area
+              "2": bill         # bill by 户号 (account number)
+              "3": ticket_status
+              "4": report_fault # leave a recorded message -> fault ticket
+              "5": queue:complaint
+              "9": callback     # keep my place, call me back
+              "0": queue:general
+              "*": menu:top
+            on_timeout: queue:general
+            on_invalid: queue:general
+    prompts:                    # optional: replace the default sound of a self-service step
+      enter_account: dir-pls-enter
+
+Targets: ``menu:NAME``, ``queue:NAME``, ``voicemail``, ``hangup`` or a
+self-service action (``outage``, ``bill``, ``ticket_status``, ``report_fault``,
+``callback``). A choice may also be a mapping ``{do: bill, then: menu:top}``:
+``then`` is where the caller goes after a self-service step (default: back to
+the same menu).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cti.routing_config import ConfigError, ConfigProblem, load_yaml
+
+SELF_SERVICE = ("outage", "bill", "ticket_status", "report_fault", "callback")
+TERMINAL = ("queue", "voicemail", "hangup")
+DTMF_KEYS = set("0123456789*#")
+
+# Default sounds from asterisk-core-sounds-en-gsm; a site records its own (Chinese)
+# prompts into sounds/custom and names them in the flow file's ``prompts``.
+DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
+    "invalid": ("pbx-invalid",),
+    "enter_area": ("dir-pls-enter", "location", "astcc-followed-by-the-pound-key"),
+    "enter_account": ("dir-pls-enter", "vm-extension", "astcc-followed-by-the-pound-key"),
+    "enter_ticket": ("dir-pls-enter", "number", "astcc-followed-by-the-pound-key"),
+    "no_outage": ("vm-nomore",),
+    "outage_count": ("vm-youhave",),
+    "outage_until": ("vm-received",),
+    "bill_amount": ("vm-youhave",),
+    "currency": ("digits/dollars",),
+    "not_found": ("im-sorry", "vm-nonumber"),
+    "ticket_number": ("number",),
+    "ticket_status": ("is-set-to",),
+    "record_fault": ("vm-intro",),
+    "message_saved": ("vm-msgsaved",),
+    "callback_saved": ("vm-tocallback", "auth-thankyou"),
+    "not_available": ("feature-not-avail-line",),
+    "goodbye": ("goodbye",),
+    "one_moment": ("one-moment-please",),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """Where a choice leads: kind is menu | queue | voicemail | hangup | a self-service action."""
+
+    kind: str
+    name: str = ""
+    then: Step | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}" if self.name else self.kind
+
+
+@dataclasses.dataclass(frozen=True)
+class Menu:
+    name: str
+    prompts: tuple[str, ...]
+    choices: Mapping[str, Step]
+    timeout: int = 5
+    retries: int = 2
+    on_timeout: Step = Step("hangup")
+    on_invalid: Step = Step("hangup")
+
+
+@dataclasses.dataclass(frozen=True)
+class Flow:
+    name: str
+    start: str
+    menus: Mapping[str, Menu]
+    callback_queue: str = ""  # whose place a callback keeps ('' = the routing default queue)
+
+
+@dataclasses.dataclass(frozen=True)
+class IvrConfig:
+    flows: Mapping[str, Flow]
+    prompts: Mapping[str, tuple[str, ...]]
+    status_prompts: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+    def prompt(self, key: str) -> tuple[str, ...]:
+        return self.prompts.get(key, DEFAULT_PROMPTS.get(key, ()))
+
+
+class IvrConfigError(ConfigError):
+    pass
+
+
+_FLOW_KEYS = {"start", "menus", "callback_queue"}
+_MENU_KEYS = {"prompts", "choices", "timeout", "retries", "on_timeout", "on_invalid"}
+
+
+class _Checker:
+    def __init__(self, sounds_dir: Path | None, queues: set[str] | None) -> None:
+        self.problems: list[ConfigProblem] = []
+        self.sounds_dir = sounds_dir
+        self.queues = queues
+
+    def add(self, error_id: str, where: str, message: str) -> None:
+        self.problems.append(ConfigProblem(f"ivr.{error_id}", where, message))
+
+    def mapping(self, value: Any, where: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.add("not_a_mapping", where, f"expected a mapping, got {type(value).__name__}")
+            return {}
+        return value
+
+    def unknown_keys(self, body: dict, allowed: set[str], where: str) -> None:
+        for key in sorted(set(map(str, body)) - allowed):
+            self.add(
+                "unknown_field", f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(allowed))})"
+            )
+
+    def sounds(self, value: Any, where: str) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.add("bad_value", where, f"expected a list of sound names, got {value!r}")
+            return ()
+        for i, sound in enumerate(value):
+            if self.sounds_dir is not None and not any(self.sounds_dir.glob(f"{sound}.*")):
+                self.add("unknown_sound", f"{where}[{i}]", f"no sound file {sound!r} in {self.sounds_dir}")
+        return tuple(value)
+
+    def queue(self, name: str, where: str) -> None:
+        if self.queues is not None and name not in self.queues:
+            self.add("unknown_queue", where, f"queue {name!r} is not in the routing configuration")
+
+    def step(self, value: Any, where: str, menus: Iterable[str]) -> Step | None:
+        then = None
+        if isinstance(value, dict):
+            self.unknown_keys(value, {"do", "then"}, where)
+            if "then" in value:
+                then = self.step(value["then"], f"{where}.then", menus)
+            value = value.get("do")
+        text = str(value or "").strip()
+        kind, _, name = text.partition(":")
+        menus = set(menus)
+        if kind in ("menu", "queue") and name:
+            if kind == "menu" and name not in menus:
+                self.add(
+                    "unknown_menu", where, f"menu {name!r} is not defined (known: {', '.join(sorted(menus))})"
+                )
+            if kind == "queue":
+                self.queue(name, where)
+        elif not (kind in (*SELF_SERVICE, "voicemail", "hangup") and not name):
+            self.add(
+                "bad_target",
+                where,
+                f"expected menu:NAME, queue:NAME, voicemail, hangup or one of {', '.join(SELF_SERVICE)}; got {value!r}",
+            )
+            return None
+        if then is not None and kind not in SELF_SERVICE:
+            self.add("bad_target", f"{where}.then", "'then' only follows a self-service step")
+        return Step(kind, name, then)
+
+    def number(self, value: Any, where: str, minimum: int, maximum: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            self.add("bad_value", where, f"expected a whole number {minimum}..{maximum}, got {value!r}")
+            return None
+        return value
+
+
+def parse_flows(
+    raw: Any, source: str = "ivr.yaml", *, sounds_dir: Path | None = None, queues: Iterable[str] | None = None
+) -> IvrConfig:
+    """Validate a parsed document; ``sounds_dir`` and ``queues`` enable the existence checks."""
+    c = _Checker(Path(sounds_dir) if sounds_dir else None, set(queues) if queues is not None else None)
+    top = c.mapping(raw, "file")
+    c.unknown_keys(top, {"flows", "prompts", "status_prompts"}, "file")
+    flows: dict[str, Flow] = {}
+    flow_bodies = c.mapping(top.get("flows"), "flows")
+    if not flow_bodies:
+        c.add("missing_field", "flows", "at least one flow must be defined")
+    for name, body in flow_bodies.items():
+        flow = _parse_flow(c, str(name), c.mapping(body, f"flows.{name}"))
+        if flow is not None:
+            flows[str(name)] = flow
+    prompts = {}
+    for key, value in c.mapping(top.get("prompts"), "prompts").items():
+        if key not in DEFAULT_PROMPTS:
+            c.add(
+                "unknown_field",
+                f"prompts.{key}",
+                f"unknown prompt (known: {', '.join(sorted(DEFAULT_PROMPTS))})",
+            )
+        prompts[str(key)] = c.sounds(value, f"prompts.{key}")
+    for key, sounds in DEFAULT_PROMPTS.items():
+        if key not in prompts:
+            c.sounds(list(sounds), f"prompts.{key} (default)")
+    status_prompts = {
+        str(k): c.sounds(v, f"status_prompts.{k}")
+        for k, v in c.mapping(top.get("status_prompts"), "status_prompts").items()
+    }
+    if c.problems:
+        raise IvrConfigError(source, c.problems)
+    return IvrConfig(flows=flows, prompts=prompts, status_prompts=status_prompts)
+
+
+def _parse_flow(c: _Checker, name: str, body: dict) -> Flow | None:
+    where = f"flows.{name}"
+    c.unknown_keys(body, _FLOW_KEYS, where)
+    menu_bodies = c.mapping(body.get("menus"), f"{where}.menus")
+    if not menu_bodies:
+        c.add("missing_field", f"{where}.menus", "a flow needs at least one menu")
+        return None
+    start = str(body.get("start") or next(iter(menu_bodies)))
+    if start not in menu_bodies:
+        c.add("unknown_menu", f"{where}.start", f"start menu {start!r} is not defined")
+    callback_queue = str(body.get("callback_queue") or "")
+    if callback_queue:
+        c.queue(callback_queue, f"{where}.callback_queue")
+    menus = {}
+    for menu_name, menu_body in menu_bodies.items():
+        mwhere = f"{where}.menus.{menu_name}"
+        menu_body = c.mapping(menu_body, mwhere)
+        c.unknown_keys(menu_body, _MENU_KEYS, mwhere)
+        choices = {}
+        for key, value in c.mapping(menu_body.get("choices"), f"{mwhere}.choices").items():
+            key = str(key)
+            if key not in DTMF_KEYS:
+                c.add(
+                    "bad_choice", f"{mwhere}.choices.{key}", "a choice key must be one DTMF key: 0-9, * or #"
+                )
+                continue
+            step = c.step(value, f"{mwhere}.choices.{key}", menu_bodies)
+            if step is not None:
+                choices[key] = step
+        if not choices:
+            c.add("missing_field", f"{mwhere}.choices", "a menu needs at least one choice")
+        menus[str(menu_name)] = Menu(
+            name=str(menu_name),
+            prompts=c.sounds(menu_body.get("prompts", []), f"{mwhere}.prompts"),
+            choices=choices,
+            timeout=c.number(menu_body.get("timeout", 5), f"{mwhere}.timeout", 1, 60) or 5,
+            retries=c.number(menu_body.get("retries", 2), f"{mwhere}.retries", 0, 9) or 0,
+            on_timeout=c.step(menu_body.get("on_timeout", "hangup"), f"{mwhere}.on_timeout", menu_bodies)
+            or Step("hangup"),
+            on_invalid=c.step(menu_body.get("on_invalid", "hangup"), f"{mwhere}.on_invalid", menu_bodies)
+            or Step("hangup"),
+        )
+    return Flow(name=name, start=start, menus=menus, callback_queue=callback_queue)
+
+
+def load_flows(path: str | Path, **kwargs: Any) -> IvrConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise IvrConfigError(str(path), [ConfigProblem("ivr.unreadable", "file", str(exc))]) from exc
+    return parse_flows(load_yaml(text, "ivr.yaml", IvrConfigError), str(path), **kwargs)

@@ -1,0 +1,143 @@
+"""Running an IVR flow on one call: menus, digits, the path, and where the caller ends up.
+
+``run_flow`` plays menus and follows the caller's choices until the call must
+leave the IVR: to a queue, to voicemail, or to hang-up. Every choice is added
+to the call's IVR path, which goes on the channel (``HOTLINE_IVR_PATH``) and
+into a ``UserEvent(HotlineIvr)`` so the CTI bridge can put it on the call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+from cti.bus import Bus
+from ivr import selfservice
+from ivr.flows import Flow, IvrConfig, Step
+from ivr.selfservice import SelfServiceHooks
+from ivr.session import DIGITS, AgiSession
+from recordings.store import RecordingStore
+
+log = logging.getLogger(__name__)
+
+PATH_SEPARATOR = "/"
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowOutcome:
+    """Where the caller leaves the IVR: kind is queue | voicemail | hangup."""
+
+    kind: str
+    queue: str = ""
+
+
+@dataclasses.dataclass
+class IvrCall:
+    session: AgiSession
+    ivr_config: IvrConfig
+    hooks: SelfServiceHooks
+    bus: Bus
+    store: RecordingStore
+    call_id: str
+    caller: str
+    dnis: str
+    flow: str = ""
+    entered_at: float = 0.0
+    priority: int = 0
+    customer_id: str = ""
+    callback_queue: str = ""
+    timezone: str = "Asia/Shanghai"
+    path: list[str] = dataclasses.field(default_factory=list)
+    used: list[str] = dataclasses.field(default_factory=list)
+    pending_notes: list[str] = dataclasses.field(default_factory=list)
+
+    async def play(self, sounds: Sequence[str], escape: str = "") -> str:
+        """Play sounds in order; stop at the first digit in ``escape`` and return it."""
+        for sound in sounds:
+            digit = await self.session.stream_file(sound, escape)
+            if digit:
+                return digit
+        return ""
+
+    async def play_prompt(self, key: str, escape: str = "") -> str:
+        return await self.play(self.ivr_config.prompt(key), escape)
+
+    async def collect(self, prompt_key: str, max_digits: int, timeout_s: int = 6) -> str | None:
+        """Ask for digits ended by #; the prompts stop at the first digit.
+
+        Returns the digits, '' for "#" alone, or None when the caller pressed nothing.
+        """
+        first = await self.play_prompt(prompt_key, DIGITS)
+        if not first:
+            first = await self.session.wait_for_digit(timeout_s * 1000)
+        if not first:
+            return None
+        if first == "#":
+            return ""
+        rest = (
+            await self.session.get_data("silence/1", timeout_s * 1000, max_digits - 1)
+            if max_digits > 1
+            else ""
+        )
+        return (first + rest).rstrip("#")
+
+    def note(self, item: str) -> None:
+        """A self-service result worth keeping in the path (pushed with the next mark)."""
+        self.pending_notes.append(item)
+
+    async def mark(self, item: str) -> None:
+        self.path.extend([*self.pending_notes, item])
+        self.pending_notes.clear()
+        await self.publish_path()
+
+    async def publish_path(self) -> None:
+        self.path.extend(self.pending_notes)
+        self.pending_notes.clear()
+        text = PATH_SEPARATOR.join(self.path)
+        await self.session.set_variable("HOTLINE_IVR_PATH", text)
+        await self.session.user_event(
+            "HotlineIvr",
+            Flow=self.flow,
+            Path=text,
+            Linkedid=self.call_id,
+            Uniqueid=self.session.env.get("uniqueid", ""),
+        )
+
+
+async def run_flow(flow: Flow, call: IvrCall) -> FlowOutcome:
+    """Walk ``flow`` with the caller until they leave the IVR."""
+    call.flow = flow.name
+    menu = flow.menus[flow.start]
+    attempts = 0
+    while True:
+        digit = await call.play(menu.prompts, DIGITS)
+        if not digit:
+            digit = await call.session.wait_for_digit(menu.timeout * 1000)
+        if digit and digit in menu.choices:
+            step = menu.choices[digit]
+            await call.mark(f"{menu.name}:{digit}")
+            attempts = 0
+        else:
+            attempts += 1
+            if digit:
+                await call.play_prompt("invalid")
+            if attempts <= menu.retries:
+                continue
+            step = menu.on_invalid if digit else menu.on_timeout
+            await call.mark(f"{menu.name}:{'invalid' if digit else 'timeout'}")
+            attempts = 0
+        while step.kind in selfservice.ACTIONS:
+            call.used.append(step.kind)
+            await selfservice.ACTIONS[step.kind](call)
+            if step.kind in selfservice.ENDS_CALL:
+                await call.publish_path()
+                await call.play_prompt("goodbye")
+                return FlowOutcome("hangup")
+            if call.pending_notes:
+                await call.publish_path()
+            step = step.then or Step("menu", menu.name)
+        if step.kind == "menu":
+            menu = flow.menus[step.name]
+            continue
+        return FlowOutcome(step.kind, step.name)

@@ -1,0 +1,176 @@
+"""The ``route`` FastAGI script: decide where an inbound call goes and tell the dialplan.
+
+Called as ``AGI(agi://127.0.0.1:4573/route)`` from ``[hotline-inbound]``. It looks
+up the caller's profile (injected hook, bounded by a time-out), asks
+``cti.routing.decide``, runs the IVR flow when the number's entry point is one,
+and sets the channel variables the dialplan acts on:
+
+=========================  ==========================================================
+HOTLINE_ACTION             queue | voicemail | hangup (set last)
+HOTLINE_QUEUE, QUEUE_PRIO  the queue and the caller's priority in it
+HOTLINE_QUEUE_TIMEOUT      seconds in that queue before overflow ('' = dialplan default)
+HOTLINE_OVERFLOW           queue:NAME | voicemail ('' = voicemail)
+HOTLINE_OVERFLOW_TIMEOUT   seconds in the overflow queue
+HOTLINE_VM_REASON          why a caller is sent to voicemail (after_hours, ivr, …)
+HOTLINE_CUSTOMER_ID        the matched customer, for the screen-pop
+HOTLINE_IVR_PATH           the caller's IVR choices, ``/``-separated
+=========================  ==========================================================
+
+If anything fails before ``HOTLINE_ACTION`` is set, the dialplan's defaults
+(default queue, priority 0) still route the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
+from cti.bus import Bus
+from cti.phones import InvalidPhoneNumber, normalize
+from cti.routing import CallerProfile, ProfileLookup, RoutingConfig, RoutingDecision, decide, queue_decision
+from ivr.agi import AgiHangup
+from ivr.events import IvrFinished
+from ivr.flows import IvrConfig
+from ivr.menus import FlowOutcome, IvrCall, run_flow
+from ivr.selfservice import SelfServiceHooks
+from ivr.session import AgiSession
+from recordings.store import RecordingStore
+
+log = logging.getLogger(__name__)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclasses.dataclass
+class IvrServices:
+    """Everything the IVR scripts need, injected by the composition root."""
+
+    routing: RoutingConfig
+    flows: IvrConfig
+    bus: Bus
+    profile_lookup: ProfileLookup | None = None
+    hooks: SelfServiceHooks = dataclasses.field(default_factory=SelfServiceHooks)
+    store: RecordingStore = dataclasses.field(default_factory=RecordingStore.from_env)
+    clock: Callable[[], dt.datetime] = _utc_now
+
+
+class RouteScript:
+    def __init__(self, services: IvrServices) -> None:
+        self.services = services
+
+    async def __call__(self, session: AgiSession) -> None:
+        s = self.services
+        entered_at = time.time()
+        env = session.env
+        dnis = env.get("extension", "")
+        caller = _caller_number(env.get("callerid", ""))
+        call_id = await session.get_variable("${CHANNEL(linkedid)}") or env.get("uniqueid", "")
+        profile = await self._profile(caller)
+        decision = decide(s.routing, dnis, caller, s.clock(), profile)
+        log.info("route %s %s -> %s: %s", call_id, dnis, decision.action, decision.reason)
+        if decision.action == "ivr":
+            decision = await self._run_ivr(session, decision, call_id, caller, dnis, entered_at)
+        await apply_decision(session, decision)
+
+    async def _profile(self, caller: str) -> CallerProfile | None:
+        lookup = self.services.profile_lookup
+        if lookup is None or not caller or not self.services.routing.needs_profile:
+            return None
+        try:
+            return await asyncio.wait_for(lookup(caller), self.services.routing.profile_timeout)
+        except Exception as exc:  # routing must not wait on or fail with ticketing
+            log.warning("caller profile lookup for %s failed (%r); routing without it", caller, exc)
+            return None
+
+    async def _run_ivr(
+        self,
+        session: AgiSession,
+        decision: RoutingDecision,
+        call_id: str,
+        caller: str,
+        dnis: str,
+        entered_at: float,
+    ) -> RoutingDecision:
+        s = self.services
+        flow = s.flows.flows.get(decision.ivr)
+        if flow is None:
+            log.error("routing names IVR flow %r which is not loaded; default queue", decision.ivr)
+            return queue_decision(s.routing, s.routing.default_queue, decision.priority, "missing flow")
+        call = IvrCall(
+            session=session,
+            ivr_config=s.flows,
+            hooks=s.hooks,
+            bus=s.bus,
+            store=s.store,
+            call_id=call_id,
+            caller=caller,
+            dnis=dnis,
+            entered_at=entered_at,
+            priority=decision.priority,
+            customer_id=decision.customer_id,
+            callback_queue=flow.callback_queue or s.routing.default_queue,
+            timezone=s.routing.timezone,
+        )
+        try:
+            outcome = await run_flow(flow, call)
+        except AgiHangup:
+            await self._finished(call, FlowOutcome("caller_hangup"))
+            raise
+        await self._finished(call, outcome)
+        why = f"ivr {flow.name}: {'/'.join(call.path)}"
+        if outcome.kind == "queue":
+            return queue_decision(s.routing, outcome.queue, decision.priority, why, decision.customer_id)
+        return RoutingDecision(
+            action=outcome.kind,  # type: ignore[arg-type]
+            reason=why,
+            customer_id=decision.customer_id,
+            vm_reason="ivr" if outcome.kind == "voicemail" else "",
+        )
+
+    async def _finished(self, call: IvrCall, outcome: FlowOutcome) -> None:
+        kind = "self_service" if outcome.kind == "hangup" and call.used else outcome.kind
+        await self.services.bus.publish(
+            IvrFinished(
+                call_id=call.call_id,
+                caller=call.caller,
+                dnis=call.dnis,
+                flow=call.flow,
+                path=tuple(call.path),
+                outcome=kind,
+                queue=outcome.queue,
+                self_service=tuple(call.used),
+            )
+        )
+
+
+async def apply_decision(session: AgiSession, decision: RoutingDecision) -> None:
+    def text(value: int | None) -> str:
+        return "" if value is None else str(value)
+
+    if decision.action == "queue":
+        await session.set_variable("HOTLINE_QUEUE", decision.queue)
+        await session.set_variable("QUEUE_PRIO", decision.priority)
+        await session.set_variable("HOTLINE_QUEUE_TIMEOUT", text(decision.queue_timeout))
+        await session.set_variable("HOTLINE_OVERFLOW", decision.overflow)
+        await session.set_variable("HOTLINE_OVERFLOW_TIMEOUT", text(decision.overflow_timeout))
+    if decision.action == "voicemail":
+        await session.set_variable("HOTLINE_VM_REASON", decision.vm_reason)
+    if decision.customer_id:
+        await session.set_variable("HOTLINE_CUSTOMER_ID", decision.customer_id)
+    await session.set_variable("HOTLINE_ROUTE_REASON", decision.reason[:200])
+    await session.set_variable("HOTLINE_ACTION", decision.action)
+
+
+def _caller_number(raw: str) -> str:
+    if not raw or raw.lower() in ("unknown", "anonymous"):
+        return ""
+    try:
+        return normalize(raw)
+    except InvalidPhoneNumber:
+        return ""

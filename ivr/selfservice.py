@@ -1,0 +1,209 @@
+"""95598-style self-service steps and the hooks that feed them data.
+
+The data comes through injected async hooks (ticketing and the outage-notice
+module implement them), so the IVR stays testable and never imports ticketing:
+
+* ``outage_lookup(area) -> list[Outage]``: current and planned outages for an area code;
+* ``bill_lookup(account_no) -> Bill | None``: the latest bill for a 户号;
+* ``ticket_status(number_or_phone) -> TicketProgress | None``: a ticket by number, or
+  the latest open ticket for a phone number.
+
+A hook that fails or is too slow is reported to the caller as "not available"
+and logged; the caller goes back to the menu, never loses the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from cti.call_events import VoicemailReceived
+from ivr.events import CallbackRequested
+
+if TYPE_CHECKING:
+    from ivr.menus import IvrCall
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outage:
+    area: str
+    starts_at: float
+    ends_at: float | None = None  # expected restoration time
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Bill:
+    account_no: str
+    amount: Decimal  # yuan
+    due: dt.date | None = None
+    usage_kwh: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketProgress:
+    number: str
+    status: str  # a status code the flow file maps to prompts (status_prompts)
+    updated_at: float = 0.0
+
+
+OutageLookup = Callable[[str], Awaitable[Sequence[Outage]]]
+BillLookup = Callable[[str], Awaitable[Bill | None]]
+TicketStatusLookup = Callable[[str], Awaitable[TicketProgress | None]]
+
+
+@dataclasses.dataclass(frozen=True)
+class SelfServiceHooks:
+    outage_lookup: OutageLookup | None = None
+    bill_lookup: BillLookup | None = None
+    ticket_status: TicketStatusLookup | None = None
+    timeout: float = 3.0
+
+
+class _Unavailable(Exception):
+    pass
+
+
+async def _ask_hook(hook: Callable[[str], Awaitable[Any]] | None, arg: str, limit: float) -> Any:
+    if hook is None:
+        raise _Unavailable("no hook configured")
+    try:
+        return await asyncio.wait_for(hook(arg), limit)
+    except Exception as exc:  # the caller hears "not available"; we keep the call
+        log.warning("self-service hook %s(%r) failed: %r", getattr(hook, "__name__", hook), arg, exc)
+        raise _Unavailable(str(exc)) from exc
+
+
+async def outage(call: IvrCall) -> None:
+    area = await call.collect("enter_area", max_digits=8)
+    if not area:
+        return
+    try:
+        outages = list(await _ask_hook(call.hooks.outage_lookup, area, call.hooks.timeout))
+    except _Unavailable:
+        await call.play_prompt("not_available")
+        return
+    call.note(f"outage:{len(outages)}")
+    if not outages:
+        await call.play_prompt("no_outage")
+        return
+    await call.play_prompt("outage_count")
+    await call.session.say_number(len(outages))
+    for item in outages[:3]:
+        if item.ends_at:
+            await call.play_prompt("outage_until")
+            await call.session.say_datetime(int(item.ends_at), tz=call.timezone)
+
+
+async def bill(call: IvrCall) -> None:
+    account = await call.collect("enter_account", max_digits=20)
+    if not account:
+        return
+    try:
+        found = await _ask_hook(call.hooks.bill_lookup, account, call.hooks.timeout)
+    except _Unavailable:
+        await call.play_prompt("not_available")
+        return
+    if found is None:
+        call.note("bill:not_found")
+        await call.play_prompt("not_found")
+        return
+    call.note("bill:found")
+    amount = Decimal(found.amount).quantize(Decimal("0.01"))
+    yuan, fen = divmod(int(amount * 100), 100)
+    await call.play_prompt("bill_amount")
+    await call.session.say_number(yuan)
+    await call.play_prompt("currency")
+    if fen:
+        await call.session.say_digits(f"{fen:02d}")
+
+
+async def ticket_status(call: IvrCall) -> None:
+    # "#" alone means: look up by the number I am calling from.
+    number = await call.collect("enter_ticket", max_digits=20)
+    if number is None:
+        return
+    key = number or call.caller
+    try:
+        found = await _ask_hook(call.hooks.ticket_status, key, call.hooks.timeout)
+    except _Unavailable:
+        await call.play_prompt("not_available")
+        return
+    if found is None:
+        call.note("ticket:not_found")
+        await call.play_prompt("not_found")
+        return
+    call.note(f"ticket:{found.status}")
+    await call.play_prompt("ticket_number")
+    await call.session.say_digits("".join(ch for ch in found.number if ch.isdigit()))
+    await call.play_prompt("ticket_status")
+    sounds = call.ivr_config.status_prompts.get(found.status)
+    if sounds:
+        await call.play(sounds)
+
+
+async def report_fault(call: IvrCall) -> None:
+    """Record the caller's description of the fault; ticketing opens a fault ticket from it."""
+    # Ask Asterisk for the day directory so the name follows its clock, like the dialplan's.
+    path = await call.session.get_variable(
+        "${HOTLINE_VM_DIR}/${STRFTIME(${EPOCH},,%Y%m%d)}/${CHANNEL(linkedid)}-fault.wav"
+    )
+    if not path.startswith("/") or path.startswith("//"):
+        path = call.store.asterisk_path("voicemail", call.call_id, suffix="-fault")
+    await call.play_prompt("record_fault")
+    started = time.monotonic()
+    # Record() (unlike AGI RECORD FILE) creates the day directory; k keeps the file on hang-up.
+    await call.session.exec("Record", f"{path},3,120,k")
+    duration = call.store.wav_duration(path) or (time.monotonic() - started)
+    call.note("report_fault")
+    await call.bus.publish(
+        VoicemailReceived(
+            call_id=call.call_id,
+            caller=call.caller,
+            dnis=call.dnis,
+            path=str(call.store.host_path(path)),
+            duration=round(duration, 3),
+            reason="fault_report",
+        )
+    )
+    await call.play_prompt("message_saved")
+
+
+async def callback(call: IvrCall) -> None:
+    """Keep the caller's place: publish the request, thank them; the dialer calls back."""
+    queue = call.callback_queue
+    call.note("callback")
+    await call.bus.publish(
+        CallbackRequested(
+            call_id=call.call_id,
+            caller=call.caller,
+            dnis=call.dnis,
+            queue=queue,
+            priority=call.priority,
+            entered_at=call.entered_at,
+            requested_at=time.time(),
+            customer_id=call.customer_id,
+            ivr_path=tuple(call.path),
+        )
+    )
+    await call.session.set_variable("HOTLINE_CALLBACK", "1")
+    await call.play_prompt("callback_saved")
+
+
+ACTIONS: dict[str, Callable[[IvrCall], Awaitable[None]]] = {
+    "outage": outage,
+    "bill": bill,
+    "ticket_status": ticket_status,
+    "report_fault": report_fault,
+    "callback": callback,
+}
+# After these the call is over (the caller was told goodbye), not back to the menu.
+ENDS_CALL = {"report_fault", "callback"}

@@ -1,0 +1,112 @@
+"""Where call recordings, voicemail and faxes live, by call id.
+
+Asterisk writes files under paths it sees (``/var/spool/asterisk/monitor/hotline/
+YYYYMMDD/<call id>.wav``); when it runs in a chroot (the development setup,
+``HOTLINE_ASTERISK_ROOT``) the same file is at root + that path on this
+machine. ``RecordingStore`` does that mapping in one place and finds a call's
+files by id. Day directories follow Asterisk's clock (UTC in the chroot).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import wave
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+DEFAULT_ROOT = "/var/lib/hotline/asterisk-root"
+KINDS = {
+    "recording": "/var/spool/asterisk/monitor/hotline",
+    "voicemail": "/var/spool/asterisk/voicemail/hotline",
+    "fax": "/var/spool/asterisk/fax/hotline",
+}
+EXTENSIONS = {"recording": ".wav", "voicemail": ".wav", "fax": ".tif"}
+
+
+class UnsafePath(ValueError):
+    """A path or call id that would leave the store's directories."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredFile:
+    kind: str
+    call_id: str
+    path: Path  # on this machine
+    size: int
+    mtime: float
+
+
+class RecordingStore:
+    def __init__(
+        self, asterisk_root: str | os.PathLike | None = None, dirs: dict[str, str] | None = None
+    ) -> None:
+        if asterisk_root is None:
+            asterisk_root = os.environ.get("HOTLINE_ASTERISK_ROOT", "")
+        self.asterisk_root = Path(asterisk_root) if asterisk_root else Path("/")
+        self.dirs = {**KINDS, **(dirs or {})}
+
+    @classmethod
+    def from_env(cls) -> RecordingStore:
+        return cls(os.environ.get("HOTLINE_ASTERISK_ROOT", DEFAULT_ROOT))
+
+    def host_path(self, asterisk_path: str | os.PathLike) -> Path:
+        """The file Asterisk calls ``asterisk_path``, as this machine sees it. A path already
+        under the root (or relative) is returned as is."""
+        path = Path(asterisk_path)
+        if self.asterisk_root == Path("/") or not path.is_absolute():
+            return path
+        if path.is_relative_to(self.asterisk_root):
+            return path
+        return self.asterisk_root / path.relative_to("/")
+
+    def asterisk_path(self, kind: str, call_id: str, day: dt.date | None = None, suffix: str = "") -> str:
+        """The path Asterisk should write a ``kind`` file for ``call_id`` to."""
+        _check_id(call_id + suffix)
+        day = day or dt.datetime.now(dt.UTC).date()
+        name = f"{call_id}{suffix}{EXTENSIONS[kind]}"
+        return str(PurePosixPath(self.dirs[kind]) / day.strftime("%Y%m%d") / name)
+
+    def kind_dir(self, kind: str) -> Path:
+        return self.host_path(self.dirs[kind])
+
+    def files(self, kind: str) -> Iterator[StoredFile]:
+        """Every file of ``kind`` (day directories), oldest day first."""
+        base = self.kind_dir(kind)
+        if not base.is_dir():
+            return
+        for day_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+            for path in sorted(day_dir.iterdir()):
+                if path.is_file():
+                    stat = path.stat()
+                    yield StoredFile(kind, path.stem.split("-")[0], path, stat.st_size, stat.st_mtime)
+
+    def find(self, call_id: str, kind: str = "recording") -> list[Path]:
+        """A call's files of ``kind`` (several for per-leg or fault-report files)."""
+        _check_id(call_id)
+        base = self.kind_dir(kind)
+        if not base.is_dir():
+            return []
+        return sorted(p for p in base.glob(f"*/{call_id}*") if p.is_file())
+
+    def resolve(self, path: str | os.PathLike) -> Path:
+        """A host path for ``path`` that is guaranteed to be inside one of the store's directories."""
+        host = self.host_path(path).resolve()
+        for kind in self.dirs:
+            if host.is_relative_to(self.kind_dir(kind).resolve()):
+                return host
+        raise UnsafePath(f"{path} is outside the recording directories")
+
+    def wav_duration(self, path: str | os.PathLike) -> float | None:
+        """Seconds of audio in a WAV file, or None when it is missing or not a WAV."""
+        try:
+            with wave.open(str(self.host_path(path)), "rb") as wav:
+                return wav.getnframes() / float(wav.getframerate())
+        except (OSError, wave.Error, EOFError):
+            return None
+
+
+def _check_id(call_id: str) -> None:
+    if not call_id or "/" in call_id or "\\" in call_id or call_id.startswith(".") or "\x00" in call_id:
+        raise UnsafePath(f"not a usable call id: {call_id!r}")
