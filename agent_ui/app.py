@@ -1,0 +1,62 @@
+"""The console's aiohttp application, assembled by ``create_app``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp_session import setup as setup_session
+
+from agent_ui import gateway, login, pages
+from agent_ui.auth import guard, session_storage
+from agent_ui.failures import errors_middleware
+from agent_ui.gateway import make_gateway
+from agent_ui.services import GATEWAY, SERVICES, TEMPLATES, TEXTS, AppServices
+from agent_ui.templating import Templates
+from agent_ui.texts import Texts
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(services: AppServices) -> web.Application:
+    if not services.secret_key:
+        raise ValueError("AppServices.secret_key is required (it encrypts the session cookies)")
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app[SERVICES] = services
+    app[TEXTS] = Texts()
+    app[TEMPLATES] = Templates()
+    setup_session(
+        app,
+        session_storage(services.secret_key, secure=services.cookie_secure, max_age=services.session_max_age),
+    )
+    app.middlewares.append(errors_middleware)
+    app.middlewares.append(guard)
+    app.middlewares.append(_security_headers)
+    for module in (login, gateway, pages):
+        app.router.add_routes(module.routes)
+    app.router.add_static("/static", STATIC, append_version=True)
+    app.cleanup_ctx.append(_gateway_ctx)
+    return app
+
+
+async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+    hub = make_gateway(app)
+    await hub.start()
+    app[GATEWAY] = hub
+    yield
+    await hub.stop()
+
+
+@web.middleware
+async def _security_headers(request: web.Request, handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    )
+    return response

@@ -1,0 +1,39 @@
+"""Reading request bodies and query parameters with clear refusals for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from agent_ui.errors import UiError
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise UiError("request.invalid", "body must be JSON") from None
+    if not isinstance(body, dict):
+        raise UiError("request.invalid", "body must be a JSON object")
+    return body
+
+
+def int_param(request: web.Request, name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:
+    raw = request.query.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UiError("request.invalid", f"{name} must be a whole number", field=name) from None
+    if not low <= value <= high:
+        raise UiError("request.invalid", f"{name} must be between {low} and {high}", field=name)
+    return value
+
+
+def path_int(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except (KeyError, ValueError):
+        raise UiError("not_found") from None

@@ -1,0 +1,100 @@
+"""Seat commands from the console, handed to the CTI bridge.
+
+The bridge decides (it knows the agent's state and Asterisk's answer); this
+module only checks the shape of the arguments, names the agent from the
+session, and turns the bridge's outcome into an ack or a refusal with a
+stable ``error_id``. Nothing is retried or swallowed here: a refusal reaches
+the agent's screen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any
+
+from agent_ui.auth import CurrentUser
+from agent_ui.errors import UiError
+from agent_ui.services import AppServices
+from cti.phones import InvalidPhoneNumber, normalize
+
+
+def _bridge(services: AppServices) -> Any:
+    bridge = services.bridge
+    if bridge is None or getattr(bridge, "connected", True) is False:
+        raise UiError("cti.unavailable")
+    return bridge
+
+
+def _text(args: dict[str, Any], name: str, *, required: bool = True, limit: int = 64) -> str:
+    value = args.get(name, "")
+    if not isinstance(value, str) or len(value) > limit:
+        raise UiError("request.invalid", f"{name} must be text", field=name)
+    value = value.strip()
+    if required and not value:
+        raise UiError("request.invalid", f"{name} is required", field=name)
+    return value
+
+
+def _outcome(result: Any) -> dict[str, Any]:
+    """The bridge answers ok-or-refused; make that an ack body or raise the refusal."""
+    if result is None or result is True:
+        return {}
+    if result is False:
+        raise UiError("command.refused")
+    ok = getattr(result, "ok", None)
+    if ok is False:
+        reason = getattr(result, "error_id", None) or getattr(result, "reason", None) or "command.refused"
+        raise UiError(str(reason), getattr(result, "message", "") or "")
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return {k: v for k, v in dataclasses.asdict(result).items() if k != "ok"}
+    if isinstance(result, dict):
+        return result
+    return {}
+
+
+async def _call(bridge: Any, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    target = getattr(bridge, method, None)
+    if target is None:
+        raise UiError("command.unsupported", command=method)
+    result = target(*args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return _outcome(result)
+
+
+async def run_command(
+    services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    bridge = _bridge(services)
+    agent = user.agent_id
+    if cmd == "ready":
+        return await _call(bridge, "ready", agent)
+    if cmd == "pause":
+        reason = _text(args, "reason")
+        if reason not in services.pause_reasons:
+            raise UiError("pause.reason_unknown", reason=reason)
+        return await _call(bridge, "pause", agent, reason)
+    if cmd == "logout":
+        return await _call(bridge, "logout", agent)
+    if cmd == "answer":
+        return await _call(bridge, "answer", agent)
+    if cmd == "hangup":
+        return await _call(bridge, "hangup", agent)
+    if cmd == "hold":
+        return await _call(bridge, "hold", agent)
+    if cmd == "unhold":
+        return await _call(bridge, "unhold", agent)
+    if cmd == "transfer":
+        target = _text(args, "target")
+        return await _call(bridge, "transfer", agent, target)
+    if cmd == "dial":
+        raw = _text(args, "number")
+        try:
+            number = normalize(raw)
+        except InvalidPhoneNumber:
+            raise UiError("dial.number_invalid", number=raw) from None
+        return await _call(bridge, "dial", agent, number)
+    if cmd == "wrapup_done":
+        return await _call(bridge, "wrapup_done", agent)
+    raise UiError("command.unknown", cmd=cmd)

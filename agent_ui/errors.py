@@ -1,0 +1,93 @@
+"""Stable error identifiers, their HTTP statuses, and how every error leaves the app.
+
+An ``error_id`` is part of the API: the console translates it (texts/*.json,
+key ``error.<error_id>``) and tests assert it. The mapping to HTTP statuses
+lives here and nowhere else. Errors raised by other packages are recognised by
+an ``error_id`` attribute (the convention the whole house follows); their
+status comes from ``STATUS`` or, when unknown here, 409 (a refused domain
+action) so nothing is swallowed or turned into a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STATUS: dict[str, int] = {
+    "auth.required": 401,
+    "auth.bad_credentials": 401,
+    "auth.locked": 423,
+    "auth.disabled": 403,
+    "auth.password_change_required": 403,
+    "auth.password_too_weak": 422,
+    "auth.password_mismatch": 422,
+    "auth.password_reused": 422,
+    "auth.bad_old_password": 422,
+    "forbidden": 403,
+    "invalid_fields": 422,
+    "user_invalid": 422,
+    "workflow_invalid": 422,
+    "csrf.invalid": 403,
+    "origin.invalid": 403,
+    "role.forbidden": 403,
+    "scope.forbidden": 403,
+    "route.undeclared": 403,
+    "not_found": 404,
+    "request.invalid": 400,
+    "validation.failed": 422,
+    "cti.unavailable": 503,
+    "service.unavailable": 503,
+    "command.unknown": 400,
+    "internal": 500,
+}
+
+#: A domain refusal from another package whose id we do not list above.
+DEFAULT_DOMAIN_STATUS = 409
+
+
+class UiError(Exception):
+    """An error the console can name: ``error_id`` plus optional details."""
+
+    def __init__(self, error_id: str, message: str = "", **details: Any) -> None:
+        super().__init__(message or error_id)
+        self.error_id = error_id
+        self.message = message
+        self.details = details
+
+    @property
+    def status(self) -> int:
+        return status_for(self.error_id)
+
+
+def status_for(error_id: str) -> int:
+    if error_id in STATUS:
+        return STATUS[error_id]
+    prefix = error_id.split(".", 1)[0]
+    if prefix in ("not_found",) or error_id.endswith(".not_found"):
+        return 404
+    if error_id.endswith(".forbidden"):
+        return 403
+    if error_id.endswith(".invalid") or error_id.endswith(".required"):
+        return 422
+    return DEFAULT_DOMAIN_STATUS
+
+
+def error_id_of(exc: BaseException) -> str | None:
+    """The stable id of an error from any package, or None for an unexpected failure."""
+    value = getattr(exc, "error_id", None)
+    if isinstance(value, str) and value:
+        return value
+    return None
+
+
+def details_of(exc: BaseException) -> dict[str, Any]:
+    details = getattr(exc, "details", None)
+    if isinstance(details, dict):
+        return {k: v for k, v in details.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
+    return {}
+
+
+def error_body(error_id: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error_id": error_id, "message": message}
+    if details:
+        body["details"] = details
+    return body

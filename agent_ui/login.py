@@ -1,0 +1,201 @@
+"""Signing in by 工号 + password, the first-login password change, signing out, language.
+
+The password check, lock-out and password rules belong to ``ticketing.users``;
+this module only turns their outcome into a session and a page or JSON answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp_session import get_session
+
+import ticketing.users as users
+from agent_ui.auth import csrf_token, current_user, start_user_session, user_from_session
+from agent_ui.bodies import json_body
+from agent_ui.errors import UiError, error_id_of, status_for
+from agent_ui.locale import language
+from agent_ui.roles import public, requires
+from agent_ui.services import SERVICES, TEMPLATES, TEXTS
+from agent_ui.texts import LANGUAGES
+from ticketing.errors import PasswordRejected
+from ticketing.models import User
+
+routes = web.RouteTableDef()
+
+#: ticketing.users.verify_login reasons → our error ids
+LOGIN_REFUSALS = {
+    "bad_credentials": "auth.bad_credentials",
+    "account_locked": "auth.locked",
+    "account_disabled": "auth.disabled",
+}
+
+
+def _safe_next(target: str | None, fallback: str = "/") -> str:
+    # Only same-site relative paths: an open redirect after login is a phishing tool.
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    parts = urlsplit(target)
+    return parts.path + (f"?{parts.query}" if parts.query else "") if not parts.netloc else fallback
+
+
+def _home_for(user: Any) -> str:
+    roles = set(user.roles)
+    if roles & {"agent", "team_leader", "supervisor"}:
+        return "/"
+    return "/lists/mine"
+
+
+async def _verify(request: web.Request, staff_no: str, password: str) -> Any:
+    services = request.app[SERVICES]
+    # The failure counter must be committed even when the login is refused.
+    async with services.sessionmaker.begin() as db:
+        result = await users.verify_login(db, staff_no.strip(), password)
+    if not result.ok:
+        raise UiError(LOGIN_REFUSALS.get(result.reason, "auth.bad_credentials"))
+    return result.user
+
+
+@routes.get("/login")
+@public
+async def login_page(request: web.Request) -> web.Response:
+    return await request.app[TEMPLATES].response(
+        request, "login.html", {"next": _safe_next(request.query.get("next")), "error": None, "staff_no": ""}
+    )
+
+
+@routes.post("/login")
+@public
+async def login_form(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    staff_no = str(form.get("staff_no", ""))
+    password = str(form.get("password", ""))
+    try:
+        user = await _verify(request, staff_no, password)
+    except Exception as exc:
+        error_id = error_id_of(exc)
+        if error_id is None:
+            raise
+        lang = await language(request)
+        message = request.app[TEXTS].error(lang, error_id, str(exc))
+        status = status_for(error_id)
+        return await request.app[TEMPLATES].response(
+            request,
+            "login.html",
+            {
+                "next": _safe_next(str(form.get("next", ""))),
+                "error": message,
+                "error_id": error_id,
+                "staff_no": staff_no,
+            },
+            status=status,
+        )
+    await start_user_session(request, user)
+    if user.must_change_password:
+        raise web.HTTPSeeOther("/password")
+    raise web.HTTPSeeOther(_safe_next(str(form.get("next", "")), _home_for(user)))
+
+
+@routes.get("/api/session")
+@public
+async def session_state(request: web.Request) -> web.Response:
+    session = await get_session(request)
+    user = user_from_session(session)
+    return web.json_response(
+        {
+            "user": user.to_json() if user else None,
+            "csrf": csrf_token(session),
+            "lang": await language(request),
+        }
+    )
+
+
+@routes.post("/api/session")
+@public
+async def login_api(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    user = await _verify(request, str(body.get("staff_no", "")), str(body.get("password", "")))
+    session = await start_user_session(request, user)
+    current = user_from_session(session)
+    assert current is not None
+    return web.json_response({"user": current.to_json(), "csrf": session["csrf"]})
+
+
+@routes.delete("/api/session")
+@requires("session")
+async def logout_api(request: web.Request) -> web.Response:
+    (await get_session(request)).invalidate()
+    return web.json_response({"ok": True})
+
+
+@routes.post("/logout")
+@requires("session")
+async def logout_form(request: web.Request) -> web.StreamResponse:
+    (await get_session(request)).invalidate()
+    raise web.HTTPSeeOther("/login")
+
+
+@routes.get("/password")
+@requires("session")
+async def password_page(request: web.Request) -> web.Response:
+    return await request.app[TEMPLATES].response(request, "password.html", {"error": None})
+
+
+async def _change_password(request: web.Request, current: str, new: str, confirm: str) -> None:
+    user = current_user(request)
+    if new != confirm:
+        raise UiError("auth.password_mismatch")
+    services = request.app[SERVICES]
+    async with services.sessionmaker.begin() as db:
+        row = await db.get(User, user.id)
+        if row is None:
+            raise UiError("auth.required")
+        try:
+            await users.set_password(db, row, new, old_password=current)
+        except PasswordRejected as exc:
+            # the policy's own reason (bad_old_password, password_reused) is the more useful id
+            raise UiError(f"auth.{exc.details.get('reason') or 'password_too_weak'}") from exc
+    session = await get_session(request)
+    session["must_change"] = False
+
+
+@routes.post("/password")
+@requires("session")
+async def password_form(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    try:
+        await _change_password(
+            request, str(form.get("current", "")), str(form.get("new", "")), str(form.get("confirm", ""))
+        )
+    except Exception as exc:
+        error_id = error_id_of(exc)
+        if error_id is None:
+            raise
+        message = request.app[TEXTS].error(await language(request), error_id, str(exc))
+        return await request.app[TEMPLATES].response(request, "password.html", {"error": message}, status=422)
+    raise web.HTTPSeeOther(_home_for(current_user(request)))
+
+
+@routes.post("/api/session/password")
+@requires("session")
+async def password_api(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    await _change_password(
+        request,
+        str(body.get("current", "")),
+        str(body.get("new", "")),
+        str(body.get("confirm", body.get("new", ""))),
+    )
+    return web.json_response({"ok": True})
+
+
+@routes.post("/lang")
+@public
+async def choose_language(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    lang = str(form.get("lang", ""))
+    if lang in LANGUAGES:
+        (await get_session(request))["lang"] = lang
+    raise web.HTTPSeeOther(_safe_next(str(form.get("next", "")), "/"))

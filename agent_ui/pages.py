@@ -1,0 +1,20 @@
+"""Server-rendered pages; their data comes from the JSON API and the websocket."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agent_ui.auth import current_user
+from agent_ui.roles import requires
+from agent_ui.services import TEMPLATES
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/")
+@requires("session")
+async def home(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    if not user.can("seat.use"):
+        raise web.HTTPSeeOther("/lists/mine")
+    return await request.app[TEMPLATES].response(request, "console.html")

@@ -1,0 +1,91 @@
+"""Who may do what: the one table every endpoint and websocket command goes through.
+
+Every route declares a permission with ``@requires("...")`` (or ``@public``);
+the auth middleware refuses a route that declares neither, so a forgotten
+check fails closed instead of open. Websocket commands are looked up in
+``COMMAND_PERMISSIONS`` the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+AGENT = "agent"
+TEAM_LEADER = "team_leader"
+SUPERVISOR = "supervisor"
+ADMIN = "admin"
+HANDLER = "handler"
+
+ROLES = (AGENT, TEAM_LEADER, SUPERVISOR, ADMIN, HANDLER)
+
+_SEATED = frozenset({AGENT, TEAM_LEADER, SUPERVISOR})
+_ORDER_WORKERS = frozenset({AGENT, TEAM_LEADER, SUPERVISOR, HANDLER, ADMIN})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # any signed-in user
+    "session": frozenset(ROLES),
+    # the seat: telephony state, screen-pop, intake
+    "seat.use": _SEATED,
+    "call.control": _SEATED,
+    "customer.read": _SEATED | {HANDLER},
+    "customer.write": _SEATED,
+    "order.create": _SEATED,
+    "order.read": _ORDER_WORKERS,
+    "order.act": _ORDER_WORKERS,
+    "order.visit_back": frozenset({TEAM_LEADER, SUPERVISOR}),
+    "inbox.use": _SEATED | {HANDLER},
+    "knowledge.read": frozenset(ROLES),
+    "knowledge.send": _SEATED,
+    "queues.read": _SEATED | {ADMIN},
+    "users.admin": frozenset({ADMIN}),
+}
+
+#: websocket command → permission
+COMMAND_PERMISSIONS: dict[str, str] = {
+    "ready": "seat.use",
+    "pause": "seat.use",
+    "logout": "seat.use",
+    "answer": "call.control",
+    "hangup": "call.control",
+    "hold": "call.control",
+    "unhold": "call.control",
+    "transfer": "call.control",
+    "dial": "call.control",
+    "wrapup_done": "seat.use",
+    "snapshot": "session",
+    "ping": "session",
+}
+
+_ATTR = "_hotline_permission"
+PUBLIC = "public"
+
+
+def requires(permission: str) -> Callable[[Any], Any]:
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def mark(handler: Any) -> Any:
+        setattr(handler, _ATTR, permission)
+        return handler
+
+    return mark
+
+
+def public(handler: Any) -> Any:
+    setattr(handler, _ATTR, PUBLIC)
+    return handler
+
+
+def permission_of(handler: Any) -> str | None:
+    """The permission a route handler declared (None: it declared nothing)."""
+    return getattr(handler, _ATTR, None)
+
+
+def allowed(roles: Iterable[str], permission: str) -> bool:
+    granted = PERMISSIONS.get(permission, frozenset())
+    return any(role in granted for role in roles)
+
+
+def is_seated(roles: Iterable[str]) -> bool:
+    return any(role in _SEATED for role in roles)

@@ -1,0 +1,47 @@
+"""What the console needs from the rest of Hotline, and the typed app keys that hold it.
+
+The composition root (``hotline serve``) builds one ``AppServices`` and hands it
+to ``agent_ui.create_app``. ``bridge`` may be None when Asterisk is unreachable
+at start; it may be set later (``services.bridge = bridge``) and the console
+picks it up on the next command or snapshot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from cti.bus import Bus
+
+
+@dataclasses.dataclass
+class AppServices:
+    bus: Bus
+    sessionmaker: async_sessionmaker[AsyncSession]
+    secret_key: str
+    bridge: Any | None = None  # cti.CtiBridge; None while AMI is unreachable
+    recordings: Any | None = None  # recordings store (file lookup + Range-capable handler)
+    hotline_number: str = "95598"
+    site_timezone: str = "Asia/Shanghai"
+    #: Secure cookie flag; False only for plain-HTTP test servers.
+    cookie_secure: bool = True
+    #: seconds a session lives without activity
+    session_max_age: int = 12 * 3600
+    #: where a pause may be requested while on a call (the 95598 seat forbids it)
+    allow_pause_on_call: bool = False
+    pause_reasons: tuple[str, ...] = ("小休", "用餐", "培训", "会议")
+    default_language: str = "zh-CN"
+
+
+SERVICES = web.AppKey("services", AppServices)
+GATEWAY: web.AppKey[Any] = web.AppKey("gateway")
+TEMPLATES: web.AppKey[Any] = web.AppKey("templates")
+TEXTS: web.AppKey[Any] = web.AppKey("texts")
+#: per request: the signed-in user (None on public routes) and the answer language
+USER: web.RequestKey[Any] = web.RequestKey("user")
+LANG: web.RequestKey[str] = web.RequestKey("lang")

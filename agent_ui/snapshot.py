@@ -1,0 +1,82 @@
+"""The whole present for one user: what a (re)connected tab is sent first.
+
+Everything comes from its owner: telephony from the CTI bridge's snapshots,
+work and inbox counts and the screen-pop lookup from ``ticketing``. When the
+bridge is missing (Asterisk unreachable) the snapshot says so instead of
+showing a guessed state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from agent_ui.auth import CurrentUser
+from agent_ui.jsonable import jsonable
+from agent_ui.services import AppServices
+from agent_ui.work import screen_pop, work_counts
+
+if TYPE_CHECKING:
+    from agent_ui.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+
+def _bridge_list(bridge: Any, name: str) -> list[dict[str, Any]]:
+    if bridge is None:
+        return []
+    method = getattr(bridge, name, None)
+    if method is None:
+        return []
+    try:
+        items = method()
+    except Exception:
+        log.exception("bridge.%s() failed", name)
+        return []
+    if isinstance(items, dict):
+        items = list(items.values())
+    return [jsonable(item) for item in items]
+
+
+def agent_view(bridge: Any, agent_id: str) -> dict[str, Any] | None:
+    for agent in _bridge_list(bridge, "agents"):
+        if str(agent.get("agent_id", agent.get("id", ""))) == agent_id:
+            return agent
+    return None
+
+
+def calls_of(bridge: Any, agent_id: str) -> list[dict[str, Any]]:
+    return [c for c in _bridge_list(bridge, "calls") if str(c.get("agent_id", "")) == agent_id]
+
+
+async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
+    services = gateway.services
+    bridge = services.bridge
+    snapshot: dict[str, Any] = {
+        "type": "snapshot",
+        "server_time": time.time(),
+        "user": user.to_json(),
+        "ami": {"connected": gateway.ami_connected},
+        "agent": agent_view(bridge, user.agent_id),
+        "calls": calls_of(bridge, user.agent_id),
+        "queues": _bridge_list(bridge, "queues") if user.can("queues.read") else [],
+        "pause_reasons": list(services.pause_reasons),
+    }
+    if gateway.sees_all_agents(user):
+        snapshot["agents"] = _bridge_list(bridge, "agents")
+    try:
+        snapshot["work"] = await work_counts(services, user)
+    except Exception:
+        log.exception("work counts failed for %s", user.staff_no)
+        snapshot["work"] = None
+    return snapshot
+
+
+async def screen_pop_for(services: AppServices, caller: str, known: dict[str, Any] | None) -> dict[str, Any]:
+    try:
+        return await screen_pop(services, caller)
+    except Exception:
+        # The pop must still show the caller's number when the lookup fails.
+        log.exception("screen-pop lookup failed for %s", caller)
+        return {"caller": caller, "matches": [known] if known else [], "error_id": "lookup.failed"}

@@ -1,0 +1,23 @@
+// Entry point on every signed-in page: the socket, the state bar, keyboard shortcuts,
+// and the page's own module (screen-pop + intake on the seat page).
+import { ConsoleSocket } from "./socket.js";
+import { StateBar } from "./statebar.js";
+import { bindKeys } from "./keys.js";
+
+const socket = new ConsoleSocket();
+const bar = new StateBar(socket);
+window.hotline = { socket, bar };
+bindKeys(bar);
+
+const page = document.body.dataset.page;
+const pageModules = {
+  console: "./seat.js",
+  order: "./order.js",
+  list: "./lists.js",
+  inbox: "./inbox.js",
+  knowledge: "./knowledge.js",
+  notices: "./knowledge.js",
+};
+if (pageModules[page]) {
+  import(pageModules[page]).then((m) => m.start({ socket, bar })).catch((err) => console.error(err));
+}

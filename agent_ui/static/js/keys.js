@@ -1,0 +1,22 @@
+// Keyboard: "+" answer and "-" hang up (as on the 95598 seat), F2 ready, F3 pause,
+// Alt+N focus the intake form. Typing in a field never triggers a call command.
+export function bindKeys(bar) {
+  document.addEventListener("keydown", (e) => {
+    const typing = e.target.closest?.("input, textarea, select, [contenteditable]");
+    if (e.key === "F2") { e.preventDefault(); bar.run("ready"); return; }
+    if (e.key === "F3") {
+      e.preventDefault();
+      const reason = document.getElementById("pause-reason")?.value;
+      bar.run("pause", { reason });
+      return;
+    }
+    if (e.altKey && (e.key === "n" || e.key === "N")) {
+      e.preventDefault();
+      document.querySelector("#intake [name=category]")?.focus();
+      return;
+    }
+    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "+") { e.preventDefault(); bar.run("answer"); }
+    else if (e.key === "-") { e.preventDefault(); bar.run("hangup"); }
+  });
+}

@@ -1,0 +1,67 @@
+// One websocket per tab. Commands return promises settled by the server's ack or refusal;
+// every (re)connect starts with a full snapshot from the server, so the screen is never stale.
+import { errorText } from "./i18n.js";
+
+export class ConsoleSocket extends EventTarget {
+  constructor(url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`) {
+    super();
+    this.url = url;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.backoff = 500;
+    this.connected = false;
+    this.open();
+  }
+
+  open() {
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.backoff = 500;
+      this.connected = true;
+      this.emit("connection", { connected: true });
+    });
+    ws.addEventListener("message", (e) => this.receive(JSON.parse(e.data)));
+    ws.addEventListener("close", (e) => {
+      this.connected = false;
+      for (const [, p] of this.pending) p.reject({ errorId: "ws.closed", message: errorText("service.unavailable") });
+      this.pending.clear();
+      this.emit("connection", { connected: false, code: e.code });
+      if (e.code === 4401 || e.code === 1008) { location.assign("/login"); return; }
+      // jittered backoff, capped: a restarting server is not hammered by every tab at once
+      const delay = Math.min(this.backoff, 5000) * (0.75 + Math.random() * 0.5);
+      this.backoff = Math.min(this.backoff * 2, 5000);
+      setTimeout(() => this.open(), delay);
+    });
+  }
+
+  receive(msg) {
+    if (msg.type === "ack" || msg.type === "refused") {
+      const p = this.pending.get(msg.id);
+      if (p) {
+        this.pending.delete(msg.id);
+        if (msg.type === "ack") p.resolve(msg.result || {});
+        else p.reject({ errorId: msg.error_id, message: msg.message || errorText(msg.error_id), details: msg.details });
+      } else if (msg.type === "refused") {
+        this.emit("refused", msg);
+      }
+      return;
+    }
+    this.emit(msg.type, msg);
+  }
+
+  command(cmd, args = {}) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject({ errorId: "service.unavailable", message: errorText("service.unavailable") });
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.ws.send(JSON.stringify({ id, cmd, args }));
+    });
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

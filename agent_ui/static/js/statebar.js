@@ -1,0 +1,135 @@
+// The top bar: agent state + time in it, pause/ready/下班, the Asterisk indicator, the inbox banner.
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class StateBar {
+  constructor(socket) {
+    this.socket = socket;
+    this.state = "unknown";
+    this.since = Date.now() / 1000;
+    this.clockSkew = 0; // server time − local time, seconds
+    this.call = null;
+    socket.addEventListener("snapshot", (e) => this.snapshot(e.detail));
+    socket.addEventListener("agent_state", (e) => this.agentState(e.detail.event));
+    socket.addEventListener("ami", (e) => this.ami(e.detail.connected));
+    socket.addEventListener("inbox", () => socket.command("snapshot").catch(() => {}));
+    socket.addEventListener("work", (e) => this.work(e.detail.work));
+    socket.addEventListener("connection", (e) => this.connection(e.detail.connected));
+    socket.addEventListener("call", (e) => this.callEvent(e.detail.event));
+    socket.addEventListener("screen_pop", (e) => { this.call = e.detail.event; this.buttons(); });
+    this.bind();
+    setInterval(() => this.tick(), 1000);
+  }
+
+  bind() {
+    const run = (cmd, args) => this.run(cmd, args);
+    $("btn-ready")?.addEventListener("click", () => run("ready"));
+    $("btn-pause")?.addEventListener("click", () => run("pause", { reason: $("pause-reason").value }));
+    $("btn-logout")?.addEventListener("click", () => run("logout"));
+    $("btn-answer")?.addEventListener("click", () => run("answer"));
+    $("btn-hangup")?.addEventListener("click", () => run("hangup"));
+    $("btn-hold")?.addEventListener("click", () => run(this.state === "on_hold" ? "unhold" : "hold"));
+    $("btn-wrapup")?.addEventListener("click", () => run("wrapup_done"));
+    $("btn-transfer")?.addEventListener("click", () => {
+      const target = window.prompt(t("cmd.transfer_prompt"));
+      if (target) run("transfer", { target });
+    });
+  }
+
+  async run(cmd, args = {}) {
+    try {
+      await this.socket.command(cmd, args);
+      toast(t("cmd.done", { cmd: t(`cmd.${cmd}`) }), "ok", 1500);
+      return true;
+    } catch (err) {
+      toast(err.message, "refused");
+      const bar = $("statebar");
+      if (bar) bar.dataset.lastRefusal = err.errorId;
+      return false;
+    }
+  }
+
+  snapshot(snap) {
+    this.clockSkew = (snap.server_time || Date.now() / 1000) - Date.now() / 1000;
+    this.ami(snap.ami?.connected);
+    const agent = snap.agent || {};
+    this.setState(agent.state || "logged_out", agent.reason || "", agent.since || agent.state_since || agent.changed_at);
+    this.call = (snap.calls || [])[0] || null;
+    this.work(snap.work);
+    this.buttons();
+  }
+
+  agentState(ev) {
+    this.setState(ev.state, ev.reason || "", ev.at || ev.ts);
+    if (ev.state === "ready" || ev.state === "not_ready" || ev.state === "logged_out") this.call = null;
+    this.buttons();
+  }
+
+  callEvent(ev) {
+    if (ev.event === "CallEnded") this.call = null;
+    else this.call = { ...(this.call || {}), ...ev };
+    this.buttons();
+  }
+
+  setState(state, reason, since) {
+    this.state = state;
+    this.since = typeof since === "number" && since > 0 ? since : Date.now() / 1000 + this.clockSkew;
+    const badge = $("agent-state");
+    if (!badge) return;
+    badge.dataset.state = state;
+    badge.textContent = t(`state.${state}`);
+    $("state-reason").textContent = reason;
+    this.tick();
+  }
+
+  tick() {
+    const timer = $("state-timer");
+    if (!timer) return;
+    const secs = Math.max(0, Math.floor(Date.now() / 1000 + this.clockSkew - this.since));
+    const h = Math.floor(secs / 3600), m = Math.floor((secs % 3600) / 60), s = secs % 60;
+    const pad = (n) => String(n).padStart(2, "0");
+    timer.textContent = h ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+  }
+
+  buttons() {
+    const s = this.state;
+    const onCall = ["ringing", "talking", "on_hold"].includes(s);
+    const set = (id, enabled) => { const b = $(id); if (b) b.disabled = !enabled; };
+    set("btn-ready", !onCall && s !== "ready");
+    set("btn-pause", !onCall || true); // the server decides; a refusal is shown
+    set("btn-answer", s === "ringing");
+    set("btn-hangup", onCall);
+    set("btn-hold", s === "talking" || s === "on_hold");
+    set("btn-transfer", s === "talking" || s === "on_hold");
+    set("btn-wrapup", s === "after_call_work");
+    const hold = $("btn-hold");
+    if (hold) hold.textContent = t(s === "on_hold" ? "cmd.unhold" : "cmd.hold");
+  }
+
+  ami(connected) {
+    const box = $("ami-status");
+    if (!box) return;
+    box.dataset.connected = connected === true ? "true" : connected === false ? "false" : "unknown";
+    box.querySelector("b").textContent = connected === true ? t("ami.connected") : connected === false ? t("ami.disconnected") : t("ami.unknown");
+  }
+
+  work(work) {
+    const banner = $("inbox-banner");
+    if (!banner) return;
+    const count = work?.inbox ?? 0;
+    banner.hidden = !count;
+    banner.textContent = t("inbox.banner", { count });
+    banner.dataset.count = String(count);
+  }
+
+  connection(connected) {
+    const box = $("ws-status");
+    if (box) box.dataset.connected = String(connected);
+    if (!connected) {
+      this.ami(undefined);
+      toast(t("ws.offline"), "refused", 2500);
+    }
+  }
+}

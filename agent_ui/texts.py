@@ -1,0 +1,54 @@
+"""The console's words in zh-CN (first) and en, from texts/<lang>.json.
+
+Keys are dotted (``state.ready``, ``error.auth.locked``). A key missing in
+English falls back to Chinese, a key missing everywhere shows itself, so a gap
+is visible on screen instead of hiding an error.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT = "zh-CN"
+_DIR = Path(__file__).parent / "texts"
+
+
+class Texts:
+    def __init__(self, directory: Path = _DIR) -> None:
+        self.tables: dict[str, dict[str, str]] = {
+            lang: json.loads((directory / f"{lang}.json").read_text(encoding="utf-8")) for lang in LANGUAGES
+        }
+
+    def get(self, lang: str, key: str, **values: Any) -> str:
+        table = self.tables.get(lang) or self.tables[DEFAULT]
+        text = table.get(key) or self.tables[DEFAULT].get(key) or key
+        if values:
+            try:
+                return text.format(**values)
+            except (KeyError, IndexError, ValueError):
+                return text
+        return text
+
+    def error(self, lang: str, error_id: str, fallback: str = "") -> str:
+        key = f"error.{error_id}"
+        text = self.get(lang, key)
+        if text == key:
+            # an error id from another package that we have no words for yet
+            return fallback or self.get(lang, "error.unknown", error_id=error_id)
+        return text
+
+    def table(self, lang: str) -> dict[str, str]:
+        merged = dict(self.tables[DEFAULT])
+        merged.update(self.tables.get(lang, {}))
+        return merged
+
+
+def pick_language(requested: str | None, accept_language: str = "") -> str:
+    if requested in LANGUAGES:
+        return requested
+    if accept_language.lower().startswith("en"):
+        return "en"
+    return DEFAULT
