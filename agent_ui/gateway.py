@@ -35,6 +35,7 @@ from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
 from agent_ui.snapshot import build_snapshot, screen_pop_for
 from agent_ui.texts import Texts
+from agent_ui.work import work_counts
 from cti.call_events import (
     AgentStateChanged,
     AmiConnectionChanged,
@@ -52,6 +53,7 @@ routes = web.RouteTableDef()
 
 OUTBOUND_LIMIT = 256
 _RESYNC = {"type": "resync"}
+_WORK = {"type": "work_refresh"}
 _CALL_EVENTS = (CallAnswered, CallHeld, CallTransferred, CallEnded)
 
 
@@ -64,6 +66,7 @@ class Client:
         self.lang = lang
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTBOUND_LIMIT)
         self.resyncs = 0
+        self.watching: set[int] = set()  # order ids whose page this tab shows
         self.sees_all_agents = Gateway.sees_all_agents(user)
 
     def send(self, message: dict[str, Any]) -> None:
@@ -140,29 +143,21 @@ class Gateway:
             self._route_ticketing(event, body)
 
     def _route_ticketing(self, event: Event, body: dict[str, Any]) -> None:
-        # Ticketing events name the people they concern by user id; the console
-        # only needs to know "something of yours changed" and refreshes from the API.
-        targets: set[int] = set()
-        for field in (
-            "assignee_id",
-            "user_id",
-            "to_user_id",
-            "handler_id",
-            "assigned_to_id",
-            "created_by_id",
-        ):
-            value = body.get(field)
-            if isinstance(value, int):
-                targets.add(value)
-        for value in body.get("user_ids", ()) or ():
-            if isinstance(value, int):
-                targets.add(value)
-        if not targets:
-            return
-        kind = "inbox" if "inbox" in event.name.lower() or "interaction" in event.name.lower() else "order"
+        # Ticketing events name the people they concern by 工号 (``handlers``,
+        # ``staff_no``) and the order by id; the console refreshes from the API.
+        staff: set[str] = set()
+        for value in body.get("handlers", ()) or ():
+            staff.add(str(value))
+        for field in ("staff_no", "created_by", "actor"):
+            if body.get(field):
+                staff.add(str(body[field]))
+        order_id = body.get("order_id")
+        kind = "inbox" if event.name.startswith("AsyncEvent") else "order"
         for client in self.clients:
-            if client.user.id in targets:
+            if client.user.staff_no in staff or (order_id is not None and order_id in client.watching):
                 client.send({"type": kind, "event": body})
+                if kind == "inbox" or event.name == "TicketRouted":
+                    client.send(_WORK)  # the counts in the state bar changed
 
     def _broadcast(self, message: dict[str, Any]) -> None:
         for client in self.clients:
@@ -200,6 +195,8 @@ class Gateway:
                 message = await client.queue.get()
                 if message is _RESYNC:
                     message = await build_snapshot(self, client.user)
+                elif message is _WORK:
+                    message = {"type": "work", "work": await work_counts(self.services, client.user)}
                 await client.ws.send_str(json.dumps(message, ensure_ascii=False, default=str))
         except (ConnectionResetError, RuntimeError):
             pass  # the socket closed under us; the read loop ends too
@@ -228,6 +225,14 @@ class Gateway:
             return
         if cmd == "snapshot":
             client.send(_RESYNC)
+            client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {}})
+            return
+        if cmd == "watch":
+            order_ids = args.get("orders", [])
+            if not isinstance(order_ids, list) or not all(isinstance(i, int) for i in order_ids):
+                client.send(self._refusal(client, ref, "request.invalid", {"field": "orders"}))
+                return
+            client.watching = set(order_ids[:50])
             client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {}})
             return
         if cmd == "ping":

@@ -54,6 +54,7 @@ COMMAND_PERMISSIONS: dict[str, str] = {
     "dial": "call.control",
     "wrapup_done": "seat.use",
     "snapshot": "session",
+    "watch": "order.read",
     "ping": "session",
 }
 

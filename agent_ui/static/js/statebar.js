@@ -14,7 +14,6 @@ export class StateBar {
     socket.addEventListener("snapshot", (e) => this.snapshot(e.detail));
     socket.addEventListener("agent_state", (e) => this.agentState(e.detail.event));
     socket.addEventListener("ami", (e) => this.ami(e.detail.connected));
-    socket.addEventListener("inbox", () => socket.command("snapshot").catch(() => {}));
     socket.addEventListener("work", (e) => this.work(e.detail.work));
     socket.addEventListener("connection", (e) => this.connection(e.detail.connected));
     socket.addEventListener("call", (e) => this.callEvent(e.detail.event));
