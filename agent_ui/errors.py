@@ -82,7 +82,9 @@ def error_id_of(exc: BaseException) -> str | None:
 def details_of(exc: BaseException) -> dict[str, Any]:
     details = getattr(exc, "details", None)
     if isinstance(details, dict):
-        return {k: v for k, v in details.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
+        from agent_ui.jsonable import jsonable
+
+        return {str(k): jsonable(v) for k, v in details.items()}
     return {}
 
 

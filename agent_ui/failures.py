@@ -39,7 +39,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 async def _respond(request: web.Request, error_id: str, details: dict, fallback: str) -> web.StreamResponse:
     lang = await language(request)
-    message = request.app[TEXTS].error(lang, error_id, fallback)
+    message = request.app[TEXTS].error(lang, error_id, fallback, details)
     status = status_for(error_id)
     if wants_json(request) or request.method != "GET":
         if not wants_json(request) and request.method == "POST" and status < 500:

@@ -257,7 +257,7 @@ class Gateway:
             "type": "refused",
             "id": ref,
             "error_id": error_id,
-            "message": self.texts.error(client.lang, error_id, fallback),
+            "message": self.texts.error(client.lang, error_id, fallback, details),
             "details": details,
         }
 

@@ -32,9 +32,18 @@ class Texts:
                 return text
         return text
 
-    def error(self, lang: str, error_id: str, fallback: str = "") -> str:
+    def error(
+        self, lang: str, error_id: str, fallback: str = "", details: dict[str, Any] | None = None
+    ) -> str:
         key = f"error.{error_id}"
-        text = self.get(lang, key)
+        values = {}
+        problems = (details or {}).get("problems")
+        if isinstance(problems, dict):
+            # 表单有误:故障地址(必填)… — each field with its own problem in words
+            values["fields"] = "、".join(
+                f"{name}({self.get(lang, f'problem.{p}')})" for name, p in problems.items()
+            )
+        text = self.get(lang, key, **values)
         if text == key:
             # an error id from another package that we have no words for yet
             return fallback or self.get(lang, "error.unknown", error_id=error_id)

@@ -1,16 +1,52 @@
-"""The console's view of ticketing: counts for the state bar, the screen-pop lookup.
+"""The console's doorway into ticketing: one short unit of work per request.
 
-Thin on purpose: each function opens one short session and calls
-``ticketing``'s public functions; the shaping for JSON lives in
-``agent_ui.views``.
+``unit_of_work`` opens a session, loads the acting user's row (ticketing's
+functions take the ``User``), commits, and publishes the events ticketing
+queued, only after the commit, so a page never hears about a change that
+was rolled back.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from agent_ui.auth import CurrentUser
+from agent_ui.errors import UiError
 from agent_ui.services import AppServices
+from ticketing.events import discard_pending, publish_pending
+from ticketing.models import User
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work(
+    services: AppServices, current: CurrentUser
+) -> AsyncIterator[tuple[AsyncSession, User]]:
+    async with services.sessionmaker() as db:
+        user = await db.get(User, current.id)
+        if user is None or not user.active:
+            raise UiError("auth.required")
+        try:
+            yield db, user
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            discard_pending(db)
+            raise
+        await publish_pending(db, services.bus)
+
+
+@contextlib.asynccontextmanager
+async def read_only(services: AppServices, current: CurrentUser) -> AsyncIterator[tuple[AsyncSession, User]]:
+    async with services.sessionmaker() as db:
+        user = await db.get(User, current.id)
+        if user is None or not user.active:
+            raise UiError("auth.required")
+        yield db, user
+        await db.rollback()
 
 
 async def work_counts(services: AppServices, user: CurrentUser) -> dict[str, Any] | None:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import ticketing
 from agent_ui import AppServices, create_app
 from cti.bus import InProcessBus
 from ticketing import users
 from ticketing.db import create_engine, migrate, sessionmaker
+from ticketing.sites import create_site
+from ticketing.workflow import store
+
+SEEDS = Path(ticketing.__file__).parent / "seeds"
 
 PASSWORD = "secret123"
 
@@ -29,15 +35,19 @@ async def world(tmp_path):
     maker = sessionmaker(engine)
     people: dict[str, Any] = {}
     async with maker.begin() as db:
-        for staff_no, name, roles, must_change in [
-            ("1001", "王坐席", ["agent"], False),
-            ("1002", "新员工", ["agent"], True),
-            ("2001", "李抢修", ["handler"], False),
-            ("3001", "张班长", ["team_leader", "agent"], False),
-            ("9001", "管理员", ["admin"], False),
+        hq = await create_site(db, "HQ", "总部", kind="hq")
+        bureau = await create_site(db, "HD", "海淀供电局", parent=hq, kind="bureau")
+        for name in ("fault_repair", "consult", "complaint"):
+            await store.import_definition(db, (SEEDS / f"{name}.yaml").read_text(encoding="utf-8"))
+        for staff_no, name, roles, must_change, site in [
+            ("1001", "王坐席", ["agent"], False, hq),
+            ("1002", "新员工", ["agent"], True, hq),
+            ("2001", "李抢修", ["handler"], False, bureau),
+            ("3001", "张班长", ["team_leader", "agent"], False, hq),
+            ("9001", "管理员", ["admin"], False, hq),
         ]:
             user = await users.create_user(
-                db, staff_no, name, PASSWORD, roles=roles, must_change_password=must_change
+                db, staff_no, name, PASSWORD, roles=roles, must_change_password=must_change, site_id=site.id
             )
             people[staff_no] = user.id
     bus = InProcessBus()

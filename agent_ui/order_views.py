@@ -1,0 +1,201 @@
+"""Work orders shaped for the console: fields with this node's permissions, the timeline.
+
+Reads only; every change goes through ``ticketing.workflow``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agent_ui.jsonable import jsonable
+from ticketing.models import (
+    Assignment,
+    Comment,
+    Customer,
+    Interaction,
+    User,
+    WorkOrder,
+    order_interactions,
+    utcnow,
+)
+from ticketing.workflow import store
+from ticketing.workflow.definition import Definition, Node
+
+#: interaction kinds whose file the console can open (player or PDF)
+MEDIA_KINDS = {"call": "recording", "recording": "recording", "voicemail": "voicemail", "fax": "fax"}
+
+
+def field_views(definition: Definition, node: Node, form: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for name, spec in definition.fields.items():
+        permission = node.permission(name)
+        if permission == "hidden":
+            continue
+        spec = dict(spec or {})
+        out.append(
+            {
+                "name": name,
+                "label": spec.get("label") or name,
+                "type": spec.get("type", "text"),
+                "options": list(spec.get("options") or []),
+                "permission": permission,
+                "value": form.get(name),
+            }
+        )
+    return out
+
+
+def customer_view(customer: Customer | None) -> dict[str, Any] | None:
+    if customer is None:
+        return None
+    return {
+        "id": customer.id,
+        "account_no": customer.account_no,
+        "name": customer.name,
+        "address": customer.address,
+        "tier": customer.tier,
+    }
+
+
+def order_summary(order: WorkOrder, now: dt.datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    return {
+        "id": order.id,
+        "number": order.number,
+        "category": order.category,
+        "subcategory": order.subcategory,
+        "status": order.status,
+        "title": order.title,
+        "caller_number": order.caller_number,
+        "is_open": order.is_open,
+        "created_at": jsonable(order.created_at),
+        "due_at": jsonable(order.due_at),
+        "overdue": bool(order.is_open and order.due_at and order.due_at < now),
+    }
+
+
+def media_url(interaction: Interaction) -> str | None:
+    kind = MEDIA_KINDS.get(interaction.kind)
+    if kind is None:
+        return None
+    call_id = (interaction.payload or {}).get("call_id") or interaction.external_id
+    if not call_id and not interaction.file_path:
+        return None
+    return f"/media/{interaction.id}"
+
+
+async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str, Any]:
+    definition = await store.definition_for(db, order.workflow_id)
+    node = definition.node(order.current_node)
+    pending = list(
+        await db.scalars(
+            select(Assignment)
+            .where(Assignment.order_id == order.id, Assignment.state == "pending")
+            .order_by(Assignment.seq, Assignment.id)
+        )
+    )
+    mine = order.is_open and any(a.user_id == user.id for a in pending)
+    people = await _names(
+        db, {a.user_id for a in pending} | ({order.created_by_id} if order.created_by_id else set())
+    )
+    customer = await db.get(Customer, order.customer_id) if order.customer_id else None
+    view = order_summary(order)
+    view.update(
+        {
+            "workflow": {
+                "key": order.workflow_key,
+                "version": order.workflow_version,
+                "name": definition.name,
+            },
+            "node": {
+                "id": node.id,
+                "name": node.name or node.status,
+                "type": node.type,
+                "status": node.status,
+            },
+            "customer": customer_view(customer),
+            "created_by": people.get(order.created_by_id),
+            "form": field_views(definition, node, order.form),
+            "my_step": mine,
+            "actions": _actions(node, mine, order),
+            "exits": [
+                {"to": ex.to, "name": ex.name or definition.node(ex.to).name or definition.node(ex.to).status}
+                for ex in node.exits
+                if ex.kind == "normal"
+            ],
+            "free_routing": node.free_routing,
+            "handlers": [{**people.get(a.user_id, {}), "node": a.node, "mode": a.mode} for a in pending],
+            "category_locked": order.category_locked,
+            "timeline": await timeline(db, order),
+        }
+    )
+    return view
+
+
+def _actions(node: Node, mine: bool, order: WorkOrder) -> list[str]:
+    if not order.is_open or not mine:
+        return []
+    actions = ["save"]
+    if node.type == "approve":
+        actions += ["approve", "reject"]
+    else:
+        actions.append("submit")
+    return actions
+
+
+async def _names(db: AsyncSession, ids: set[int | None]) -> dict[int, dict[str, Any]]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    rows = await db.execute(select(User.id, User.staff_no, User.name).where(User.id.in_(ids)))
+    return {uid: {"id": uid, "staff_no": staff_no, "name": name} for uid, staff_no, name in rows}
+
+
+async def timeline(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for status, at in (order.status_times or {}).items():
+        entries.append({"at": at, "kind": "status", "status": status})
+    comments = list(
+        await db.scalars(select(Comment).where(Comment.order_id == order.id).order_by(Comment.id))
+    )
+    names = await _names(db, {c.user_id for c in comments})
+    for c in comments:
+        if c.action in ("create", "submit") and not c.text:
+            continue  # the status entry already says it
+        entries.append(
+            {
+                "at": jsonable(c.created_at),
+                "kind": "comment",
+                "action": c.action,
+                "node": c.node,
+                "text": c.text,
+                "user": names.get(c.user_id),
+            }
+        )
+    linked = await db.scalars(
+        select(Interaction)
+        .join(order_interactions, order_interactions.c.interaction_id == Interaction.id)
+        .where(order_interactions.c.order_id == order.id)
+        .order_by(Interaction.occurred_at)
+    )
+    for item in linked:
+        entries.append(
+            {
+                "at": jsonable(item.occurred_at),
+                "kind": item.kind,
+                "interaction_id": item.id,
+                "direction": item.direction,
+                "number": item.number,
+                "duration": item.duration,
+                "subject": item.subject,
+                "content": item.content,
+                "agent_id": item.agent_id,
+                "media_url": media_url(item),
+            }
+        )
+    entries.sort(key=lambda e: str(e["at"]))
+    return entries

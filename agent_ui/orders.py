@@ -1,0 +1,223 @@
+"""Intake and work-order handling: the JSON API and the order page.
+
+Every change is one ``ticketing.workflow`` call inside one unit of work; the
+refusals it raises (``ActionRefused``, ``FieldErrors``, ``Forbidden``) reach the
+console with their own ``error_id``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import json_body
+from agent_ui.errors import UiError
+from agent_ui.order_views import field_views, order_view
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES, TEMPLATES
+from agent_ui.work import read_only, unit_of_work
+from ticketing.models import Category, Site, StandardPhrase, WorkflowDefinition
+from ticketing.workflow import engine, store
+
+routes = web.RouteTableDef()
+
+ACTIONS = ("save", "submit", "approve", "reject")
+
+
+def _order_key(request: web.Request) -> int | str:
+    raw = request.match_info["key"]
+    return int(raw) if raw.isdigit() and len(raw) < 12 else raw
+
+
+def _opt_int(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UiError("request.invalid", f"{name} must be a whole number", field=name)
+    return value
+
+
+def _text(body: dict[str, Any], name: str, limit: int = 2000) -> str:
+    value = body.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > limit:
+        raise UiError("request.invalid", f"{name} must be text up to {limit} characters", field=name)
+    return value.strip()
+
+
+def _form(body: dict[str, Any]) -> dict[str, Any]:
+    form = body.get("form") or {}
+    if not isinstance(form, dict):
+        raise UiError("request.invalid", "form must be an object", field="form")
+    return form
+
+
+def _ids(body: dict[str, Any], name: str) -> list[int] | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+        raise UiError("request.invalid", f"{name} must be a list of ids", field=name)
+    return value
+
+
+@routes.get("/api/intake")
+@requires("order.create")
+async def intake_spec(request: web.Request) -> web.Response:
+    """Categories with their subcategories, each with the create step's fields, and standard phrases."""
+    services = request.app[SERVICES]
+    async with read_only(services, current_user(request)) as (db, _user):
+        rows = list(
+            await db.scalars(
+                select(Category).where(Category.enabled.is_(True)).order_by(Category.sort, Category.id)
+            )
+        )
+        tops = [c for c in rows if c.parent_id is None]
+        if not tops:
+            # No category tree configured: every enabled workflow is a category of its own.
+            keys = sorted(
+                set(await db.scalars(select(WorkflowDefinition.key).where(WorkflowDefinition.enabled)))
+            )
+            tops = [Category(id=0, code=k, name=k, workflow_key=k, form_schema={}) for k in keys]
+        categories = []
+        for top in tops:
+            if not top.workflow_key:
+                continue
+            try:
+                definition = store.parsed(await store.latest(db, top.workflow_key))
+            except Exception:
+                continue  # a category whose workflow is disabled cannot take new orders
+            start = definition.create_node
+            categories.append(
+                {
+                    "id": top.id,
+                    "code": top.code,
+                    "name": top.name if top.id else definition.name,
+                    "workflow": definition.key,
+                    "fields": field_views(definition, start, {}),
+                    "one_step": _one_step(definition),
+                    "subcategories": [
+                        {"id": c.id, "code": c.code, "name": c.name, "form_schema": c.form_schema}
+                        for c in rows
+                        if c.parent_id == top.id and top.id
+                    ],
+                }
+            )
+        phrases = [
+            {"category": p.category, "text": p.text}
+            for p in await db.scalars(select(StandardPhrase).order_by(StandardPhrase.sort, StandardPhrase.id))
+        ]
+    return web.json_response({"categories": categories, "phrases": phrases})
+
+
+def _one_step(definition: Any) -> bool:
+    start = definition.create_node
+    return any(definition.node(ex.to).type == "archive" for ex in start.exits)
+
+
+@routes.post("/api/orders")
+@requires("order.create")
+async def create_order(request: web.Request) -> web.Response:
+    """Intake: ``submit`` true is "保存,处理完毕" (the create step completes and the order
+    moves on, or closes for one-step categories); false is "保存,现在处理" (the agent keeps it)."""
+    body = await json_body(request)
+    workflow = _text(body, "workflow", 64)
+    if not workflow:
+        raise UiError("request.invalid", "workflow is required", field="workflow")
+    services = request.app[SERVICES]
+    async with unit_of_work(services, current_user(request)) as (db, user):
+        form = _form(body)
+        site_id = _opt_int(body, "site_id")
+        if site_id is None:
+            site_id = await _site_from_form(db, workflow, form) or user.site_id
+        order = await engine.create_order(
+            db,
+            user,
+            workflow=workflow,
+            site_id=site_id,
+            form=form,
+            customer_id=_opt_int(body, "customer_id"),
+            caller_number=_text(body, "caller_number", 32),
+            title=_text(body, "title", 200),
+            subcategory=_text(body, "subcategory", 32),
+            submit=bool(body.get("submit", True)),
+            opinion=_text(body, "opinion"),
+            interaction_ids=_ids(body, "interaction_ids") or (),
+        )
+        view = await order_view(db, user, order)
+    return web.json_response(view, status=201)
+
+
+async def _site_from_form(db: Any, workflow: str, form: dict[str, Any]) -> int | None:
+    """The order belongs to the site the agent picked in the form (所属供电局), when there is one."""
+    definition = store.parsed(await store.latest(db, workflow))
+    for name, spec in definition.fields.items():
+        if (spec or {}).get("type") == "site" and form.get(name):
+            site = await db.scalar(select(Site).where(Site.code == str(form[name])))
+            if site is not None:
+                return site.id
+    return None
+
+
+@routes.get("/api/sites")
+@requires("order.read")
+async def list_sites(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    async with read_only(services, current_user(request)) as (db, _user):
+        rows = await db.scalars(select(Site).order_by(Site.path))
+        sites = [{"id": s.id, "code": s.code, "name": s.name, "kind": s.kind, "path": s.path} for s in rows]
+    return web.json_response({"sites": sites})
+
+
+@routes.get("/api/orders/{key}")
+@requires("order.read")
+async def get_order(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    async with read_only(services, current_user(request)) as (db, user):
+        order = await engine.load_order(db, user, _order_key(request))
+        return web.json_response(await order_view(db, user, order))
+
+
+@routes.post("/api/orders/{key}/{action}")
+@requires("order.act")
+async def act_on_order(request: web.Request) -> web.Response:
+    action = request.match_info["action"]
+    if action not in ACTIONS:
+        raise UiError("not_found")
+    body = await json_body(request)
+    services = request.app[SERVICES]
+    async with unit_of_work(services, current_user(request)) as (db, user):
+        order = await engine.load_order(db, user, _order_key(request))
+        if action == "save":
+            await engine.save_form(db, user, order, _form(body))
+        elif action == "submit":
+            to = _text(body, "to", 64) or None
+            await engine.submit_step(
+                db,
+                user,
+                order,
+                form=_form(body),
+                opinion=_text(body, "opinion"),
+                to=to,
+                handlers=_ids(body, "handlers"),
+            )
+        elif action == "approve":
+            await engine.approve(db, user, order, form=_form(body), opinion=_text(body, "opinion"))
+        elif action == "reject":
+            await engine.reject(db, user, order, opinion=_text(body, "opinion"))
+        await db.flush()
+        view = await order_view(db, user, order)
+    return web.json_response(view)
+
+
+@routes.get("/orders/{key}")
+@requires("order.read")
+async def order_page(request: web.Request) -> web.Response:
+    return await request.app[TEMPLATES].response(
+        request, "order.html", {"order_key": request.match_info["key"]}
+    )

@@ -1,0 +1,110 @@
+"""Intake and handling through the JSON API: a fault order from the agent to the bureau's handler."""
+
+from __future__ import annotations
+
+from tests.agent_ui.conftest import login
+
+FAULT = {
+    "故障名称": "整栋楼停电",
+    "故障地址": "海淀区中关村大街 1 号",
+    "所属供电局": "HD",
+    "需要回复客户": True,
+}
+
+
+async def test_the_intake_form_offers_each_category_with_its_fields(client):
+    await login(client, "1001")
+    spec = await (await client.get("/api/intake")).json()
+    fault = next(c for c in spec["categories"] if c["workflow"] == "fault_repair")
+    fields = {f["name"]: f["permission"] for f in fault["fields"]}
+    assert fields["故障地址"] == "required" and fields["故障名称"] == "editable"
+    assert "抢修人员" not in fields  # hidden at the create step
+    consult = next(c for c in spec["categories"] if c["workflow"] == "consult")
+    assert consult["one_step"] is True and fault["one_step"] is False
+
+
+async def test_save_and_done_routes_a_fault_order_to_the_bureau_handler(client, aiohttp_client, world):
+    token = await login(client, "1001")
+    resp = await client.post(
+        "/api/orders",
+        json={"workflow": "fault_repair", "form": FAULT, "caller_number": "13800138000", "submit": True},
+        headers={"X-CSRF-Token": token},
+    )
+    order = await resp.json()
+    assert resp.status == 201, order
+    assert order["status"] == "已流转" and order["number"].startswith("GZ")
+    assert [h["staff_no"] for h in order["handlers"]] == ["2001"]
+    assert order["actions"] == []  # it is the handler's step now, not the agent's
+    statuses = [e["status"] for e in order["timeline"] if e["kind"] == "status"]
+    assert statuses == ["已受理", "已流转"]
+
+    handler = await aiohttp_client(client.server)
+    htoken = await login(handler, "2001")
+    seen = await (await handler.get(f"/api/orders/{order['number']}")).json()
+    assert seen["my_step"] is True and seen["actions"] == ["save", "submit"]
+    ack = await handler.post(
+        f"/api/orders/{order['id']}/submit", json={"opinion": "已接收"}, headers={"X-CSRF-Token": htoken}
+    )
+    assert (await ack.json())["status"] == "接收确认"
+    missing = await handler.post(
+        f"/api/orders/{order['id']}/submit", json={}, headers={"X-CSRF-Token": htoken}
+    )
+    body = await missing.json()
+    assert missing.status == 422 and body["error_id"] == "invalid_fields"
+    assert body["details"]["problems"]["抢修人员"] == "field_required"
+
+
+async def test_a_required_field_left_empty_is_refused_and_nothing_is_saved(client):
+    token = await login(client, "1001")
+    resp = await client.post(
+        "/api/orders",
+        json={"workflow": "fault_repair", "form": {"故障名称": "x"}},
+        headers={"X-CSRF-Token": token},
+    )
+    assert resp.status == 422
+    body = await resp.json()
+    assert body["error_id"] == "invalid_fields"
+    assert "故障地址" in body["details"]["problems"]
+
+
+async def test_the_agent_may_not_act_on_a_step_that_is_not_theirs(client):
+    token = await login(client, "1001")
+    order = await (
+        await client.post(
+            "/api/orders", json={"workflow": "fault_repair", "form": FAULT}, headers={"X-CSRF-Token": token}
+        )
+    ).json()
+    resp = await client.post(f"/api/orders/{order['id']}/submit", json={}, headers={"X-CSRF-Token": token})
+    assert resp.status == 409
+    assert (await resp.json())["error_id"] == "not_your_step"
+
+
+async def test_a_handler_may_not_create_orders(client):
+    token = await login(client, "2001")
+    resp = await client.post(
+        "/api/orders", json={"workflow": "consult", "form": {}}, headers={"X-CSRF-Token": token}
+    )
+    assert resp.status == 403 and (await resp.json())["error_id"] == "role.forbidden"
+
+
+async def test_routing_reaches_the_handlers_socket(client, aiohttp_client, world):
+    import asyncio
+    import json
+
+    handler = await aiohttp_client(client.server)
+    await login(handler, "2001")
+    token = await login(client, "1001")
+    async with handler.ws_connect("/ws") as ws:
+        assert json.loads((await ws.receive()).data)["type"] == "snapshot"
+        await client.post(
+            "/api/orders", json={"workflow": "fault_repair", "form": FAULT}, headers={"X-CSRF-Token": token}
+        )
+
+        async def routed():
+            while True:
+                msg = json.loads((await ws.receive()).data)
+                if msg["type"] == "order" and msg["event"]["event"] == "TicketRouted":
+                    return msg
+
+        msg = await asyncio.wait_for(routed(), 3)
+        assert msg["event"]["handlers"] == ["2001"]
