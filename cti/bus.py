@@ -110,7 +110,7 @@ class InProcessBus:
 
     async def drain(self) -> None:
         """Wait until every subscriber has handled everything published so far (tests, shutdown)."""
-        while any(not s.queue.empty() for s in self._subs):
+        while any(not s.queue.empty() for s in self._subs):  # noqa: ASYNC110 (a test/shutdown helper)
             await asyncio.sleep(0)
         await asyncio.sleep(0)
 

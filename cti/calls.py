@@ -17,7 +17,15 @@ from collections.abc import Callable
 from cti import agents as A
 from cti.agents import AgentBook
 from cti.ami.protocol import Frame
-from cti.call_events import CallAnswered, CallEnded, CallHeld, CallOffered, CallQueued, CallStarted
+from cti.call_events import (
+    CallAnswered,
+    CallEnded,
+    CallHeld,
+    CallOffered,
+    CallQueued,
+    CallStarted,
+    CallTransferred,
+)
 from cti.events import Event
 from cti.queues import QueueBoard
 
@@ -125,7 +133,9 @@ class CallModel:
         self.by_name: dict[str, Channel] = {}
         self.bridges: dict[str, set[str]] = {}  # bridge id -> channel names
         self.expected: dict[str, dict[str, str]] = {}  # linkedid -> facts from our own Originate
+        self.aliases: dict[str, str] = {}  # linkedid of a leg we added (conference) -> its call
         self.ended: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self.restored: dict[str, Call] = {}  # calls known from the bus, not yet seen on AMI
         self._handlers = {name: getattr(self, "_on_" + name) for name in EVENTS}
 
     # -- entry point --------------------------------------------------------
@@ -145,14 +155,22 @@ class CallModel:
             self.ended.popitem(last=False)
 
     # -- helpers ----------------------------------------------------------------
+    def _find(self, frame: Frame) -> Call | None:
+        linkedid = frame.get("Linkedid")
+        return self.calls.get(self.aliases.get(linkedid, linkedid))
+
     def _call_of(self, frame: Frame, at: float) -> Call | None:
         linkedid = frame.get("Linkedid")
         if not linkedid or linkedid in self.ended:
             return None
+        linkedid = self.aliases.get(linkedid, linkedid)
         call = self.calls.get(linkedid)
         if call is None:
-            call = self.calls[linkedid] = Call(linkedid, started_at=at)
             facts = self.expected.pop(linkedid, None)
+            if facts and facts.get("join") in self.calls:
+                self.aliases[linkedid] = facts["join"]
+                return self.calls[facts["join"]]
+            call = self.calls[linkedid] = Call(linkedid, started_at=at)
             if facts:
                 call.direction = facts.get("direction", call.direction)
                 call.dnis = facts.get("dnis", "")
@@ -205,6 +223,8 @@ class CallModel:
             return
         uid, name, context = f["Uniqueid"], f["Channel"], f.get("Context")
         chan = Channel(uid, name, call.call_id, context, f.get("Exten"))
+        if uid in self.channels:
+            return
         self.channels[uid] = chan
         self.by_name[name] = chan
         call.channels.add(uid)
@@ -218,19 +238,23 @@ class CallModel:
         if agent is not None and agent.state != A.LOGGED_OUT:
             chan.agent_id = agent.agent_id
             call.agent_channels.setdefault(agent.agent_id, set()).add(uid)
-            if len(call.agent_channels[agent.agent_id]) == 1 and agent.state in (A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
+            if len(call.agent_channels[agent.agent_id]) == 1 and agent.state in (
+                A.READY,
+                A.NOT_READY,
+                A.AFTER_CALL_WORK,
+            ):
                 # Rings outside app_queue (click-to-dial, transfer target): no AgentCalled comes.
                 self._transition(agent, "offer", at, call.call_id)
         elif not call.customer_channel and call.direction == "inbound" and uid != call.call_id:
             call.customer_channel = name
 
     def _on_NewCallerid(self, f: Frame, at: float) -> None:
-        call = self.calls.get(f.get("Linkedid"))
+        call = self._find(f)
         if call is not None and call.direction == "inbound":
             self._caller_from(call, f)
 
     def _on_Newstate(self, f: Frame, at: float) -> None:
-        call = self.calls.get(f.get("Linkedid"))
+        call = self._find(f)
         if call is not None and call.direction == "inbound":
             self._caller_from(call, f)
 
@@ -256,12 +280,19 @@ class CallModel:
                 continue
             if others and not call.customer_channel:
                 call.customer_channel = others[0].name
-            if agent.state in (A.RINGING, A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
+            if agent.state == A.ON_HOLD and call.hold_started and call.agent_id == agent.agent_id:
+                self.set_hold(call, False, at)
+            elif agent.state in (A.RINGING, A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
                 self._transition(agent, "answer", at, call.call_id)
             if not call.answered_at:
                 self._answered(call, agent.agent_id, at)
             elif call.agent_id != agent.agent_id and agent.state == A.TALKING:
                 call.agent_id = agent.agent_id  # a transfer target took over
+
+    def _check_answers(self, call: Call, at: float) -> None:
+        """Resync: answer/customer facts from the bridges the call's channels are in."""
+        for bridge in {self.channels[u].bridge for u in call.channels if u in self.channels} - {""}:
+            self._check_answer(bridge, at)
 
     def _on_BridgeLeave(self, f: Frame, at: float) -> None:
         name, bridge = f["Channel"], f.get("BridgeUniqueid")
@@ -292,15 +323,9 @@ class CallModel:
             )
         )
 
-    def _on_Hold(self, f: Frame, at: float) -> None:
-        self._hold(f, at, True)
-
-    def _on_Unhold(self, f: Frame, at: float) -> None:
-        self._hold(f, at, False)
-
-    def _hold(self, f: Frame, at: float, held: bool) -> None:
-        call = self.calls.get(f.get("Linkedid"))
-        if call is None or not call.answered_at or bool(call.hold_started) == held:
+    def set_hold(self, call: Call, held: bool, at: float) -> None:
+        """Hold started or ended by our own command (no Hold event comes for a redirect)."""
+        if not call.answered_at or bool(call.hold_started) == held:
             return
         if held:
             call.hold_started = at
@@ -311,6 +336,21 @@ class CallModel:
         if agent is not None:
             self._transition(agent, "hold" if held else "unhold", at, call.call_id)
         self.notify(CallHeld(call_id=call.call_id, agent_id=call.agent_id, held=held, at=at))
+
+    def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
+        call.ivr_path.append(f"{kind}:{target}")
+        self.notify(CallTransferred(call_id=call.call_id, agent_id=agent_id, kind=kind, target=target, at=at))
+
+    def _on_Hold(self, f: Frame, at: float) -> None:
+        self._hold(f, at, True)
+
+    def _on_Unhold(self, f: Frame, at: float) -> None:
+        self._hold(f, at, False)
+
+    def _hold(self, f: Frame, at: float, held: bool) -> None:
+        call = self._find(f)
+        if call is not None:
+            self.set_hold(call, held, at)
 
     def _on_Hangup(self, f: Frame, at: float) -> None:
         uid = f.get("Uniqueid")
@@ -377,12 +417,12 @@ class CallModel:
         )
 
     def _on_QueueCallerLeave(self, f: Frame, at: float) -> None:
-        call = self.calls.get(f.get("Linkedid"))
+        call = self._find(f)
         if call is not None:
             self.queues.leave(f.get("Queue"), call.call_id, at)
 
     def _on_QueueCallerAbandon(self, f: Frame, at: float) -> None:
-        call = self.calls.get(f.get("Linkedid"))
+        call = self._find(f)
         if call is None:
             return
         call.outcome = "abandoned_ringing" if call.ringing else "abandoned_queue"
@@ -391,7 +431,7 @@ class CallModel:
         self.queues.leave(f.get("Queue"), call.call_id, at)
 
     def _on_AgentCalled(self, f: Frame, at: float) -> None:
-        call = self.calls.get(f.get("Linkedid"))
+        call = self._find(f)
         agent = self._agent_of(f)
         if call is None or agent is None:
             return
@@ -423,7 +463,7 @@ class CallModel:
         self._missed(f, at)
 
     def _missed(self, f: Frame, at: float) -> None:
-        call = self.calls.get(f.get("Linkedid"))
+        call = self._find(f)
         agent = self._agent_of(f)
         if agent is None:
             return
@@ -435,7 +475,7 @@ class CallModel:
                 self.on_missed(agent, call.call_id if call else "")
 
     def _on_AgentConnect(self, f: Frame, at: float) -> None:
-        call = self.calls.get(f.get("Linkedid"))
+        call = self._find(f)
         agent = self._agent_of(f)
         if call is None or agent is None:
             return
@@ -451,7 +491,7 @@ class CallModel:
             call.waited = round(at - call.queued_at, 3) if call.queued_at else call.waited
 
     def _on_AgentComplete(self, f: Frame, at: float) -> None:
-        call = self.calls.get(f.get("Linkedid"))
+        call = self._find(f)
         if call is not None and not call.hangup_side:
             reason = f.get("Reason")
             if reason in ("caller", "agent"):
@@ -460,7 +500,7 @@ class CallModel:
     def _on_UserEvent(self, f: Frame, at: float) -> None:
         if f.get("UserEvent") != "HotlineOverflow":
             return
-        call = self.calls.get(f.get("Linkedid"))
+        call = self._find(f)
         if call is None:
             return
         call.outcome = "overflow"
@@ -470,7 +510,7 @@ class CallModel:
             self.queues.outcome(call.queue, "overflow", at)
 
     def _on_MixMonitorStart(self, f: Frame, at: float) -> None:
-        call = self.calls.get(f.get("Linkedid"))
+        call = self._find(f)
         if call is not None and self.on_recording_started:
             self.on_recording_started(call, f.get("Channel"))
 
@@ -486,7 +526,13 @@ class CallModel:
         agent_id = f.get("MemberName") or interface
         paused = f.get("Paused") == "1"
         self.queues.member(
-            f.get("Queue"), interface, agent_id, int(f.get("Penalty", "0") or 0), paused, f.get("PausedReason"), at
+            f.get("Queue"),
+            interface,
+            agent_id,
+            int(f.get("Penalty", "0") or 0),
+            paused,
+            f.get("PausedReason"),
+            at,
         )
 
     def _on_QueueMemberRemoved(self, f: Frame, at: float) -> None:

@@ -1,0 +1,354 @@
+"""The CTI bridge: one Asterisk, seen and steered, publishing to the bus.
+
+Construct it in the composition root::
+
+    bridge = CtiBridge(CtiSettings.from_env(), bus, customer_lookup=lookup)
+    await bridge.start()          # returns at once; connects in the background
+    bridge.agents(), bridge.queues(), bridge.calls()        # snapshots
+    await bridge.login("1001", "PJSIP/1001", {"general": 0, "fault": 5})
+    await bridge.ready("1001")    # every command returns a CommandResult
+    await bridge.stop()
+
+``customer_lookup(normalized_number) -> dict | None`` is an async callable the
+ticketing core provides for screen-pops; the bridge never imports ticketing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cti import agents as A
+from cti import recording, resync
+from cti.agents import AgentBook
+from cti.ami import AmiClient, AmiError
+from cti.bus import Bus
+from cti.call_events import AmiConnectionChanged, CallOffered, RecordingReady
+from cti.calls import EVENTS, Call, CallModel
+from cti.commands import Actions, AgentCommands, CommandResult
+from cti.events import Event
+from cti.phones import InvalidPhoneNumber, normalize
+from cti.queues import QueueBoard
+
+log = logging.getLogger(__name__)
+
+CustomerLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+@dataclasses.dataclass
+class CtiSettings:
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_user: str = "hotline"
+    ami_secret: str = "hotline-demo"
+    asterisk_root: str = "/var/lib/hotline/asterisk-root"  # chroot: recordings are under it
+    hotline_number: str = "95598"  # caller ID shown to customers on click-to-dial
+    acw_seconds: float = 0.0  # after-call work limit; 0 = straight back to ready
+    pause_reasons: tuple[str, ...] = A.DEFAULT_PAUSE_REASONS
+    default_area_code: str = ""
+    lookup_timeout: float = 0.5
+    keepalive: float = 2.0
+    replay_history: bool = True  # rebuild from the bus at start (restart without double publishing)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> CtiSettings:
+        env = dict(os.environ if env is None else env)
+        s = cls()
+        s.ami_host = env.get("HOTLINE_AMI_HOST", s.ami_host)
+        s.ami_port = int(env.get("HOTLINE_AMI_PORT", s.ami_port))
+        s.ami_user = env.get("HOTLINE_AMI_USER", s.ami_user)
+        s.ami_secret = env.get("HOTLINE_AMI_SECRET", s.ami_secret)
+        s.asterisk_root = env.get("HOTLINE_ASTERISK_ROOT", s.asterisk_root)
+        s.hotline_number = env.get("HOTLINE_NUMBER", s.hotline_number)
+        s.acw_seconds = float(env.get("HOTLINE_ACW_SECONDS", s.acw_seconds))
+        return s
+
+
+class CtiBridge:
+    def __init__(
+        self, settings: CtiSettings, bus: Bus, customer_lookup: CustomerLookup | None = None
+    ) -> None:
+        self.settings = settings
+        self.bus = bus
+        self.customer_lookup = customer_lookup
+        self.ami = AmiClient(
+            settings.ami_host,
+            settings.ami_port,
+            settings.ami_user,
+            settings.ami_secret,
+            keepalive=settings.keepalive,
+        )
+        self.agent_book = AgentBook(self._emit, acw_seconds=settings.acw_seconds)
+        self.queue_board = QueueBoard(self._emit, self._agent_ready)
+        self.model = CallModel(
+            self._emit,
+            self.agent_book,
+            self.queue_board,
+            on_missed=self._missed,
+            on_call_end=self._call_ended,
+            on_recording_started=self._recording_started,
+            on_acw=self._acw_started,
+        )
+        self.actions = Actions(self.ami)
+        self.commands = AgentCommands(
+            self.model,
+            self.actions,
+            hotline_number=settings.hotline_number,
+            pause_reasons=settings.pause_reasons,
+        )
+        self._out: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._publisher: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._acw_timers: dict[str, asyncio.TimerHandle] = {}
+        self._recordings: dict[str, asyncio.Task[str]] = {}
+        self._started = False
+
+    # -- lifecycle --------------------------------------------------------------
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        if self.settings.replay_history:
+            await self._replay()
+        self._publisher = asyncio.get_running_loop().create_task(self._publish_loop(), name="cti-publisher")
+        for name in EVENTS:
+            self.ami.on_event(name, self.model.handle)
+        self.ami.on_connection(self._connection_changed)
+        self.ami.add_resync_hook(self._resync)
+        await self.ami.start()
+
+    async def stop(self) -> None:
+        await self.ami.stop()
+        for timer in self._acw_timers.values():
+            timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._publisher is not None:
+            self._out.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
+            self._publisher = None
+        self._started = False
+
+    async def wait_connected(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        await self.ami.wait_connected(timeout)
+
+    async def flush(self) -> None:
+        """Wait until everything the model emitted so far is on the bus (tests, shutdown)."""
+        await self._out.join()
+
+    @property
+    def connected(self) -> bool:
+        return self.ami.connected
+
+    # -- queries ---------------------------------------------------------------------
+    def agents(self) -> list[dict[str, Any]]:
+        return [a.snapshot() for a in self.agent_book.agents.values()]
+
+    def agent(self, agent_id: str) -> dict[str, Any] | None:
+        agent = self.agent_book.get(agent_id)
+        return agent.snapshot() if agent else None
+
+    def queues(self) -> list[dict[str, Any]]:
+        now = time.time()
+        return [q.snapshot(now) for q in self.queue_board.queues.values()]
+
+    def calls(self) -> list[dict[str, Any]]:
+        return [c.snapshot() for c in self.model.calls.values()]
+
+    # -- commands (each returns a CommandResult) --------------------------------------
+    async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
+        return await self.commands.login(agent_id, seat, skills)
+
+    async def logout(self, agent_id: str) -> CommandResult:
+        self._cancel_acw(agent_id)
+        return await self.commands.logout(agent_id)
+
+    async def ready(self, agent_id: str) -> CommandResult:
+        self._cancel_acw(agent_id)
+        return await self.commands.ready(agent_id)
+
+    async def pause(self, agent_id: str, reason: str) -> CommandResult:
+        self._cancel_acw(agent_id)
+        return await self.commands.pause(agent_id, reason)
+
+    async def wrapup_done(self, agent_id: str) -> CommandResult:
+        self._cancel_acw(agent_id)
+        return await self.commands.end_after_call_work(agent_id)
+
+    async def hangup(self, agent_id: str) -> CommandResult:
+        return await self.commands.hangup(agent_id)
+
+    async def hold(self, agent_id: str) -> CommandResult:
+        return await self.commands.hold(agent_id)
+
+    async def unhold(self, agent_id: str) -> CommandResult:
+        return await self.commands.unhold(agent_id)
+
+    async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
+        """Blind transfer; ``kind`` is "agent", "queue" or "number"."""
+        return await self.commands.transfer(agent_id, kind, target)
+
+    async def consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
+        return await self.commands.consult(agent_id, kind, target)
+
+    async def complete_transfer(self, agent_id: str) -> CommandResult:
+        return await self.commands.complete_transfer(agent_id)
+
+    async def cancel_transfer(self, agent_id: str) -> CommandResult:
+        return await self.commands.cancel_transfer(agent_id)
+
+    async def conference(self, agent_id: str, target_agent: str) -> CommandResult:
+        return await self.commands.conference(agent_id, target_agent)
+
+    async def dial(self, agent_id: str, number: str) -> CommandResult:
+        return await self.commands.dial(agent_id, number)
+
+    # -- publishing ---------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        self._out.put_nowait(event)
+
+    async def _publish_loop(self) -> None:
+        # One task publishes everything, so consumers see the model's order.
+        while True:
+            event = await self._out.get()
+            try:
+                if event is None:
+                    return
+                if isinstance(event, CallOffered) and self.customer_lookup is not None:
+                    event = await self._with_customer(event)
+                await self.bus.publish(event)
+            except Exception:
+                log.exception("publishing %r failed", event)
+            finally:
+                self._out.task_done()
+
+    async def _with_customer(self, event: CallOffered) -> CallOffered:
+        try:
+            number = normalize(event.caller, self.settings.default_area_code)
+        except InvalidPhoneNumber:
+            return event
+        try:
+            customer = await asyncio.wait_for(self.customer_lookup(number), self.settings.lookup_timeout)  # type: ignore[misc]
+        except Exception:
+            # A slow or broken lookup must never hold the pop back for long.
+            log.warning("customer lookup for %s failed", number, exc_info=True)
+            return event
+        return dataclasses.replace(event, customer=customer) if customer else event
+
+    # -- connection and resync -----------------------------------------------------
+    def _connection_changed(self, connected: bool, reason: str) -> None:
+        self._emit(AmiConnectionChanged(connected=connected, server=self.ami.server, reason=reason))
+
+    async def _replay(self) -> None:
+        history = resync.History()
+        after = 0
+        while True:
+            batch = await self.bus.replay(after, 10_000)
+            for event in batch:
+                history.add(event)
+            if len(batch) < 10_000:
+                break
+            after = batch[-1].seq
+        resync.restore(self.model, history)
+
+    async def _resync(self, ami: AmiClient) -> None:
+        await resync.resync(ami, self.model)
+        for agent in self.agent_book.agents.values():
+            if agent.state == A.AFTER_CALL_WORK and agent.agent_id not in self._acw_timers:
+                self._acw_started(agent)
+
+    # -- side effects the model asks for -------------------------------------------
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _agent_ready(self, agent_id: str) -> bool:
+        agent = self.agent_book.get(agent_id)
+        return agent is not None and agent.state == A.READY
+
+    def _missed(self, agent: A.Agent, call_id: str) -> None:
+        # 95598 rule: a seat that lets a call ring out is not ready until the agent says so.
+        async def pause() -> None:
+            try:
+                await self.actions.queue_pause(agent.interface, True, A.MISSED_REASON)
+                agent.paused = True
+            except AmiError as exc:
+                log.warning("could not pause %s after a missed call: %s", agent.agent_id, exc)
+
+        self._spawn(pause())
+
+    def _acw_started(self, agent: A.Agent) -> None:
+        async def pause() -> None:
+            try:
+                await self.actions.queue_pause(agent.interface, True, A.ACW_REASON)
+            except AmiError as exc:
+                log.warning("could not pause %s for after-call work: %s", agent.agent_id, exc)
+
+        self._spawn(pause())
+        self._cancel_acw(agent.agent_id)
+        loop = asyncio.get_running_loop()
+        self._acw_timers[agent.agent_id] = loop.call_later(
+            self.settings.acw_seconds, lambda: self._spawn(self._acw_expired(agent.agent_id))
+        )
+
+    async def _acw_expired(self, agent_id: str) -> None:
+        self._acw_timers.pop(agent_id, None)
+        result = await self.commands.end_after_call_work(agent_id)
+        if not result.ok:
+            log.warning("after-call work of %s did not end: %s", agent_id, result.reason)
+
+    def _cancel_acw(self, agent_id: str) -> None:
+        timer = self._acw_timers.pop(agent_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _recording_started(self, call: Call, channel: str) -> None:
+        async def filename() -> str:
+            try:
+                path = await self.actions.getvar(channel, "MIXMONITOR_FILENAME")
+            except AmiError:
+                path = ""
+            if path and not call.recording:
+                call.recording = path
+            return path
+
+        if call.call_id not in self._recordings:
+            self._recordings[call.call_id] = self._spawn(filename())
+
+    def _call_ended(self, call: Call) -> None:
+        pending = self._recordings.pop(call.call_id, None)
+        if pending is None and not call.recording:
+            return
+        self._spawn(self._announce_recording(call, pending))
+
+    async def _announce_recording(self, call: Call, pending: asyncio.Task[str] | None) -> None:
+        path = call.recording
+        if not path and pending is not None:
+            with contextlib.suppress(Exception):
+                path = await pending
+        root = self.settings.asterisk_root
+        if not path:
+            path = await asyncio.to_thread(recording.find_recording, root, call.call_id)
+        if not path:
+            return
+        on_host = recording.host_path(root, path)
+        duration = await recording.wait_closed(on_host)
+        if not duration:
+            return  # never bridged: MixMonitor (option b) wrote no audio
+        self._emit(
+            RecordingReady(
+                call_id=call.call_id, path=on_host, duration=round(duration, 3), agent_id=call.agent_id
+            )
+        )

@@ -1,0 +1,120 @@
+"""Every Asterisk side effect of an agent command, one small function each.
+
+Nothing here checks preconditions or touches the model: the service decides,
+these only speak AMI. An ``AmiError`` propagates so the service can refuse the
+command with a reason instead of swallowing the failure.
+"""
+
+from __future__ import annotations
+
+from cti.ami import AmiClient, Frame
+
+SEAT_FAMILY = "hotline-seat"
+
+
+class Actions:
+    def __init__(self, ami: AmiClient, *, outbound_context: str = "hotline-outbound") -> None:
+        self.ami = ami
+        self.outbound_context = outbound_context
+
+    async def queue_add(self, queue: str, interface: str, agent_id: str, penalty: int, reason: str) -> Frame:
+        # Join paused: the agent starts not ready (the 95598 seat software does).
+        return await self.ami.action(
+            "QueueAdd",
+            Queue=queue,
+            Interface=interface,
+            Penalty=penalty,
+            MemberName=agent_id,
+            Paused="true",
+            Reason=reason,
+        )
+
+    async def queue_remove(self, queue: str, interface: str) -> Frame:
+        return await self.ami.action("QueueRemove", Queue=queue, Interface=interface)
+
+    async def queue_pause(self, interface: str, paused: bool, reason: str = "") -> Frame:
+        return await self.ami.action("QueuePause", Interface=interface, Paused=paused, Reason=reason or None)
+
+    async def remember_seat(self, agent_id: str, interface: str) -> Frame:
+        return await self.ami.action("DBPut", Family=SEAT_FAMILY, Key=agent_id, Val=interface)
+
+    async def forget_seat(self, agent_id: str) -> None:
+        try:
+            await self.ami.action("DBDel", Family=SEAT_FAMILY, Key=agent_id)
+        except Exception:
+            pass  # nothing stored: nothing to forget
+
+    async def hangup(self, channel: str) -> Frame:
+        return await self.ami.action("Hangup", Channel=channel, Cause=16)
+
+    async def blind_transfer(self, agent_channel: str, context: str, exten: str) -> Frame:
+        return await self.ami.action("BlindTransfer", Channel=agent_channel, Context=context, Exten=exten)
+
+    async def attended_transfer(self, agent_channel: str, context: str, exten: str) -> Frame:
+        # Atxfer feeds the feature code into the channel; TRANSFER_EXTEN makes
+        # Asterisk dial at once instead of waiting for more digits.
+        await self.ami.action("Setvar", Channel=agent_channel, Variable="TRANSFER_EXTEN", Value=exten)
+        return await self.ami.action("Atxfer", Channel=agent_channel, Context=context, Exten=exten)
+
+    async def cancel_attended_transfer(self, agent_channel: str) -> Frame:
+        return await self.ami.action("CancelAtxfer", Channel=agent_channel)
+
+    async def hold(self, customer_channel: str, agent_channel: str) -> Frame:
+        return await self.ami.action(
+            "Redirect",
+            Channel=customer_channel,
+            Context="hotline-hold",
+            Exten="customer",
+            Priority=1,
+            ExtraChannel=agent_channel,
+            ExtraContext="hotline-hold",
+            ExtraExten="agent",
+            ExtraPriority=1,
+        )
+
+    async def unhold(self, customer_channel: str, agent_channel: str) -> Frame:
+        return await self.ami.action("Bridge", Channel1=agent_channel, Channel2=customer_channel, Tone="no")
+
+    async def conference(self, customer_channel: str, agent_channel: str, room: str) -> Frame:
+        return await self.ami.action(
+            "Redirect",
+            Channel=customer_channel,
+            Context="hotline-conference",
+            Exten=room,
+            Priority=1,
+            ExtraChannel=agent_channel,
+            ExtraContext="hotline-conference",
+            ExtraExten=room,
+            ExtraPriority=1,
+        )
+
+    async def invite(self, interface: str, room: str, channel_id: str, caller_id: str) -> Frame:
+        return await self.ami.action(
+            "Originate",
+            Channel=interface,
+            Context="hotline-conference",
+            Exten=room,
+            Priority=1,
+            CallerID=caller_id,
+            ChannelId=channel_id,
+            Async="true",
+        )
+
+    async def click_to_dial(self, interface: str, number: str, caller_id: str, channel_id: str) -> Frame:
+        # The agent's phone rings first; when it answers, the dialplan dials
+        # the customer with the hotline number as caller ID.
+        return await self.ami.action(
+            "Originate",
+            Channel=interface,
+            Context=self.outbound_context,
+            Exten=number,
+            Priority=1,
+            CallerID=caller_id,
+            ChannelId=channel_id,
+            Timeout=30000,
+            Async="true",
+        )
+
+    async def getvar(self, channel: str, variable: str) -> str:
+        frame = await self.ami.action("Getvar", Channel=channel, Variable=variable)
+        return frame.get("Value")

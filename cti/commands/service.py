@@ -1,0 +1,353 @@
+"""Agent commands: preconditions, one Asterisk side effect, a result.
+
+Every command returns a ``CommandResult``: ok, or refused with a stable
+``reason`` id the console translates (agent_not_on_call, target_busy …). An
+Asterisk error is a refusal too (``asterisk_refused`` with its message), never
+a swallowed warning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from cti import agents as A
+from cti.ami import AmiActionError, AmiError, AmiNotConnected
+from cti.commands.actions import Actions
+
+if TYPE_CHECKING:
+    from cti.calls import Call, CallModel
+
+log = logging.getLogger(__name__)
+
+REASONS = (
+    "unknown_agent",
+    "agent_not_logged_in",
+    "agent_already_logged_in",
+    "agent_not_on_call",
+    "agent_busy",
+    "call_not_on_hold",
+    "call_on_hold",
+    "no_consultation",
+    "target_busy",
+    "unknown_target",
+    "invalid_reason",
+    "invalid_number",
+    "no_skills",
+    "not_connected",
+    "asterisk_refused",
+)
+_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandResult:
+    ok: bool
+    reason: str = ""
+    message: str = ""
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def done(cls, **data: Any) -> CommandResult:
+        return cls(True, data=data)
+
+    @classmethod
+    def refused(cls, reason: str, message: str = "") -> CommandResult:
+        assert reason in REASONS, reason
+        return cls(False, reason, message or reason)
+
+
+class Refused(Exception):
+    def __init__(self, reason: str, message: str = "") -> None:
+        super().__init__(message or reason)
+        self.reason, self.message = reason, message or reason
+
+
+class AgentCommands:
+    def __init__(
+        self,
+        model: CallModel,
+        actions: Actions,
+        *,
+        hotline_number: str,
+        pause_reasons: tuple[str, ...],
+        on_acw: Any = None,
+    ) -> None:
+        self.model = model
+        self.agents = model.agents
+        self.actions = actions
+        self.hotline_number = hotline_number
+        self.pause_reasons = pause_reasons
+        self.consults: dict[str, str] = {}  # agent_id -> call_id while consulting
+
+    # -- plumbing -------------------------------------------------------------
+    async def _run(self, name: str, agent_id: str, coro_fn: Any, *args: Any) -> CommandResult:
+        log.info("command %s by %s %r", name, agent_id, args)
+        try:
+            return await coro_fn(*args)
+        except Refused as exc:
+            return CommandResult.refused(exc.reason, exc.message)
+        except AmiNotConnected as exc:
+            return CommandResult.refused("not_connected", str(exc))
+        except AmiActionError as exc:
+            return CommandResult.refused("asterisk_refused", exc.message)
+        except AmiError as exc:
+            return CommandResult.refused("asterisk_refused", str(exc))
+
+    def _agent(self, agent_id: str, *, logged_in: bool = True) -> A.Agent:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise Refused("unknown_agent", f"no agent {agent_id}")
+        if logged_in and agent.state == A.LOGGED_OUT:
+            raise Refused("agent_not_logged_in", f"agent {agent_id} is not logged in")
+        return agent
+
+    def _on_call(self, agent: A.Agent) -> tuple[Call, str, str]:
+        """The agent's call, the agent's bridged channel and the customer's channel."""
+        call = self.model.calls.get(agent.call_id) if agent.call_id else None
+        if call is None or agent.state not in (A.TALKING, A.ON_HOLD):
+            raise Refused("agent_not_on_call", f"agent {agent.agent_id} is not on a call")
+        agent_channel = ""
+        for uid in sorted(call.agent_channels.get(agent.agent_id, ())):
+            chan = self.model.channels.get(uid)
+            if chan is not None and (chan.bridge or not agent_channel):
+                agent_channel = chan.name
+                if chan.bridge:
+                    break
+        if not agent_channel:
+            raise Refused("agent_not_on_call", "the agent's leg is gone")
+        return call, agent_channel, call.customer_channel
+
+    def _target(self, kind: str, target: str) -> tuple[str, str]:
+        """(context, exten) for a transfer target: an agent, a queue, or a number."""
+        if kind == "agent":
+            other = self.agents.get(target)
+            if other is None:
+                raise Refused("unknown_target", f"no agent {target}")
+            if other.state != A.READY:
+                raise Refused("target_busy", f"agent {target} is {other.state}")
+            return "hotline-transfer", target
+        if kind == "queue":
+            if not target:
+                raise Refused("unknown_target", "no queue")
+            return "hotline-queue", target
+        if kind == "number":
+            if not _NUMBER.match(target):
+                raise Refused("invalid_number", f"not a phone number: {target!r}")
+            return self.actions.outbound_context, target.lstrip("+")
+        raise Refused("unknown_target", f"unknown target kind {kind!r}")
+
+    # -- log in / out, ready, pause --------------------------------------------------
+    async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
+        return await self._run("login", agent_id, self._login, agent_id, seat, skills)
+
+    async def _login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
+        if not skills:
+            raise Refused("no_skills", "an agent needs at least one skill queue")
+        agent = self.agents.ensure(agent_id, seat)
+        if agent.state != A.LOGGED_OUT:
+            raise Refused("agent_already_logged_in", f"agent {agent_id} is {agent.state}")
+        await self.actions.remember_seat(agent_id, seat)
+        for queue, penalty in skills.items():
+            try:
+                await self.actions.queue_add(queue, seat, agent_id, penalty, A.LOGIN_REASON)
+            except AmiActionError as exc:
+                if "Already there" not in exc.message:
+                    raise
+                await self.actions.queue_pause(seat, True, A.LOGIN_REASON)
+        agent.skills = dict(skills)
+        agent.paused = True
+        self.agents.apply(agent, "login", time.time(), reason=A.LOGIN_REASON)
+        return CommandResult.done(state=agent.state)
+
+    async def logout(self, agent_id: str) -> CommandResult:
+        return await self._run("logout", agent_id, self._logout, agent_id)
+
+    async def _logout(self, agent_id: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        for queue in list(agent.skills) or self.model.queues.queues_of(agent.interface):
+            try:
+                await self.actions.queue_remove(queue, agent.interface)
+            except AmiActionError as exc:
+                if "Not there" not in exc.message and "not" not in exc.message.lower():
+                    raise
+        await self.actions.forget_seat(agent_id)
+        self.agents.apply(agent, "logout", time.time())
+        return CommandResult.done(state=agent.state)
+
+    async def ready(self, agent_id: str) -> CommandResult:
+        return await self._run("ready", agent_id, self._ready, agent_id)
+
+    async def _ready(self, agent_id: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        if agent.state not in (A.NOT_READY, A.READY, A.AFTER_CALL_WORK):
+            raise Refused("agent_busy", f"agent {agent_id} is {agent.state}")
+        await self.actions.queue_pause(agent.interface, False)
+        agent.paused = False
+        self.agents.apply(agent, "ready", time.time())
+        return CommandResult.done(state=agent.state)
+
+    async def pause(self, agent_id: str, reason: str) -> CommandResult:
+        return await self._run("pause", agent_id, self._pause, agent_id, reason)
+
+    async def _pause(self, agent_id: str, reason: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        if reason not in self.pause_reasons:
+            raise Refused("invalid_reason", f"unknown pause reason {reason!r}")
+        await self.actions.queue_pause(agent.interface, True, reason)
+        agent.paused = True
+        if agent.state in (A.RINGING, A.TALKING, A.ON_HOLD):
+            # Takes effect when the call ends.
+            agent.before_call, agent.before_call_reason = A.NOT_READY, reason
+            return CommandResult.done(state=agent.state, pending=A.NOT_READY)
+        self.agents.apply(agent, "pause", time.time(), reason=reason)
+        return CommandResult.done(state=agent.state)
+
+    async def end_after_call_work(self, agent_id: str) -> CommandResult:
+        """ACW over (the agent pressed done, or the limit passed): ready again."""
+        return await self._run("wrapup_done", agent_id, self._acw_done, agent_id)
+
+    async def _acw_done(self, agent_id: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        if agent.state != A.AFTER_CALL_WORK:
+            return CommandResult.done(state=agent.state)
+        await self.actions.queue_pause(agent.interface, False)
+        agent.paused = False
+        self.agents.apply(agent, "acw_done", time.time())
+        return CommandResult.done(state=agent.state)
+
+    # -- calls --------------------------------------------------------------------
+    async def hangup(self, agent_id: str) -> CommandResult:
+        return await self._run("hangup", agent_id, self._hangup, agent_id)
+
+    async def _hangup(self, agent_id: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        if agent.state == A.RINGING and agent.call_id in self.model.calls:
+            call = self.model.calls[agent.call_id]
+            channels = [
+                self.model.channels[u].name
+                for u in call.agent_channels.get(agent_id, ())
+                if u in self.model.channels
+            ]
+            if not channels:
+                raise Refused("agent_not_on_call")
+            await self.actions.hangup(channels[0])
+            return CommandResult.done(call_id=call.call_id)
+        call, agent_channel, _ = self._on_call(agent)
+        await self.actions.hangup(agent_channel)
+        return CommandResult.done(call_id=call.call_id)
+
+    async def hold(self, agent_id: str) -> CommandResult:
+        return await self._run("hold", agent_id, self._hold, agent_id, True)
+
+    async def unhold(self, agent_id: str) -> CommandResult:
+        return await self._run("unhold", agent_id, self._hold, agent_id, False)
+
+    async def _hold(self, agent_id: str, held: bool) -> CommandResult:
+        agent = self._agent(agent_id)
+        call, agent_channel, customer = self._on_call(agent)
+        if held and agent.state == A.ON_HOLD:
+            raise Refused("call_on_hold")
+        if not held and agent.state != A.ON_HOLD:
+            raise Refused("call_not_on_hold")
+        if held:
+            self.model.set_hold(call, True, time.time())
+            await self.actions.hold(customer, agent_channel)
+        else:
+            await self.actions.unhold(customer, agent_channel)
+            self.model.set_hold(call, False, time.time())
+        return CommandResult.done(call_id=call.call_id, held=held)
+
+    async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
+        """Blind transfer of the agent's caller to an agent, a queue or a number."""
+        return await self._run("transfer", agent_id, self._transfer, agent_id, kind, target)
+
+    async def _transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        call, agent_channel, _ = self._on_call(agent)
+        context, exten = self._target(kind, target)
+        await self.actions.blind_transfer(agent_channel, context, exten)
+        self.model.transferred(call, agent_id, "blind", f"{kind}:{target}", time.time())
+        return CommandResult.done(call_id=call.call_id)
+
+    async def consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
+        """Attended transfer, step 1: the caller waits on hold while the agent talks to the target."""
+        return await self._run("consult", agent_id, self._consult, agent_id, kind, target)
+
+    async def _consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        call, agent_channel, _ = self._on_call(agent)
+        context, exten = self._target(kind, target)
+        await self.actions.attended_transfer(agent_channel, context, exten)
+        self.consults[agent_id] = f"{call.call_id}|{agent_channel}|{kind}:{target}"
+        return CommandResult.done(call_id=call.call_id)
+
+    async def complete_transfer(self, agent_id: str) -> CommandResult:
+        return await self._run("complete_transfer", agent_id, self._complete, agent_id)
+
+    async def _complete(self, agent_id: str) -> CommandResult:
+        self._agent(agent_id)
+        consult = self.consults.pop(agent_id, None)
+        if consult is None:
+            raise Refused("no_consultation")
+        call_id, agent_channel, target = consult.split("|")
+        # Hanging up the transferer completes an attended transfer.
+        await self.actions.hangup(agent_channel)
+        call = self.model.calls.get(call_id)
+        if call is not None:
+            self.model.transferred(call, agent_id, "attended", target, time.time())
+        return CommandResult.done(call_id=call_id)
+
+    async def cancel_transfer(self, agent_id: str) -> CommandResult:
+        return await self._run("cancel_transfer", agent_id, self._cancel, agent_id)
+
+    async def _cancel(self, agent_id: str) -> CommandResult:
+        self._agent(agent_id)
+        consult = self.consults.pop(agent_id, None)
+        if consult is None:
+            raise Refused("no_consultation")
+        call_id, agent_channel, _ = consult.split("|")
+        await self.actions.cancel_attended_transfer(agent_channel)
+        return CommandResult.done(call_id=call_id)
+
+    async def conference(self, agent_id: str, target_agent: str) -> CommandResult:
+        """Three-way call: the caller, the agent and another agent in one ConfBridge."""
+        return await self._run("conference", agent_id, self._conference, agent_id, target_agent)
+
+    async def _conference(self, agent_id: str, target_agent: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        call, agent_channel, customer = self._on_call(agent)
+        other = self.agents.get(target_agent)
+        if other is None:
+            raise Refused("unknown_target", f"no agent {target_agent}")
+        if other.state != A.READY:
+            raise Refused("target_busy", f"agent {target_agent} is {other.state}")
+        room = call.call_id
+        await self.actions.conference(customer, agent_channel, room)
+        leg_id = f"conf-{uuid.uuid4().hex[:12]}"
+        self.model.expect(leg_id, join=call.call_id)
+        await self.actions.invite(
+            other.interface, room, leg_id, f'"{self.hotline_number}" <{self.hotline_number}>'
+        )
+        self.model.transferred(call, agent_id, "conference", f"agent:{target_agent}", time.time())
+        return CommandResult.done(call_id=call.call_id)
+
+    async def dial(self, agent_id: str, number: str) -> CommandResult:
+        """Click-to-dial: ring the agent's seat, then the customer, showing the hotline number."""
+        return await self._run("dial", agent_id, self._dial, agent_id, number)
+
+    async def _dial(self, agent_id: str, number: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        if agent.state not in (A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
+            raise Refused("agent_busy", f"agent {agent_id} is {agent.state}")
+        if not _NUMBER.match(number):
+            raise Refused("invalid_number", f"not a phone number: {number!r}")
+        call_id = f"out-{uuid.uuid4().hex[:16]}"
+        self.model.expect(call_id, direction="outbound", dnis=number.lstrip("+"), caller=number.lstrip("+"))
+        caller_id = f'"{self.hotline_number}" <{self.hotline_number}>'
+        await self.actions.click_to_dial(agent.interface, number.lstrip("+"), caller_id, call_id)
+        return CommandResult.done(call_id=call_id)

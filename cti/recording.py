@@ -1,0 +1,93 @@
+"""Automatic recording: link MixMonitor's file to the call, announce it when closed.
+
+The dialplan MixMonitors every queue and outbound call into
+``HOTLINE_REC_DIR/YYYYMMDD/<linkedid>.wav`` inside the Asterisk chroot. The
+bridge asks for ``MIXMONITOR_FILENAME`` when ``MixMonitorStart`` arrives (the
+path is whatever the dialplan chose); when the call ends it waits for the file
+to be closed (the WAV header's data size matches the file) and publishes
+``RecordingReady`` with the path as seen from the host and the duration read
+from the header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import logging
+import os
+import struct
+
+log = logging.getLogger(__name__)
+
+REC_DIR = "/var/spool/asterisk/monitor/hotline"
+
+
+def host_path(root: str, path: str) -> str:
+    """A path inside the chroot as the host sees it."""
+    if not root or not path.startswith("/") or path.startswith(root.rstrip("/") + "/"):
+        return path
+    return root.rstrip("/") + path
+
+
+def find_recording(root: str, call_id: str, rec_dir: str = REC_DIR) -> str:
+    """The chroot path of a call's recording when MIXMONITOR_FILENAME was missed."""
+    matches = sorted(glob.glob(host_path(root, f"{rec_dir}/*/{glob.escape(call_id)}.wav")))
+    if not matches:
+        return ""
+    found = matches[-1]
+    return found[len(root.rstrip("/")) :] if root else found
+
+
+def wav_info(path: str) -> tuple[float, bool]:
+    """(duration in seconds, header consistent with the file size) of a PCM WAV file.
+
+    Asterisk writes the sizes into the header when it closes the file, so a
+    consistent header means the recording is complete.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    size = os.path.getsize(path)
+    if len(head) < 44 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return 0.0, False
+    byte_rate = 0
+    pos = 12
+    while pos + 8 <= len(head):
+        chunk, length = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
+        if chunk == b"fmt ":
+            byte_rate = struct.unpack("<I", head[pos + 16 : pos + 20])[0]
+        elif chunk == b"data":
+            data_start = pos + 8
+            if not byte_rate:
+                return 0.0, False
+            complete = data_start + length == size
+            data = length if complete else size - data_start
+            return data / byte_rate, complete
+        pos += 8 + length + (length & 1)
+    return 0.0, False
+
+
+def _info_and_size(path: str) -> tuple[float, bool, int]:
+    duration, complete = wav_info(path)
+    return duration, complete, os.path.getsize(path)
+
+
+async def wait_closed(path: str, limit: float = 5.0, poll: float = 0.05) -> float | None:
+    """Duration of the recording once Asterisk has closed it; None if it never appears."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    last_size, stable = -1, 0
+    duration = None
+    while loop.time() < deadline:
+        try:
+            duration, complete, size = await asyncio.to_thread(_info_and_size, path)
+        except OSError:
+            complete, size = False, -1
+        if complete:
+            return duration
+        # A header never finalised (Asterisk killed): accept a file that stopped growing.
+        stable = stable + 1 if size > 0 and size == last_size else 0
+        if stable >= 20:
+            return duration
+        last_size = size
+        await asyncio.sleep(poll)
+    return duration
