@@ -3,7 +3,7 @@
 Every problem is reported, not just the first, each with a stable ``error_id``
 the console can translate and the place in the file it refers to::
 
-    routing.unknown_queue at entries[2].target: queue 'faults' is not defined (known: fault, general)
+    routing.unknown_queue at entries[2].target: queue 'faults' is not defined (known: fault, service)
 
 The YAML shape is documented in ``deploy/routing.yaml``.
 """
@@ -213,7 +213,7 @@ def parse_routing(
                 "unknown_queue", where, f"queue {name!r} is not defined (known: {', '.join(sorted(queues))})"
             )
 
-    default_queue = str(top.get("default_queue", "general"))
+    default_queue = str(top.get("default_queue", "service"))
     check_queue(default_queue, "default_queue")
     for name, policy in queues.items():
         if policy.overflow is not None and policy.overflow.kind == "queue":
@@ -295,6 +295,9 @@ def _parse_queues(c: _Checker, raw: Any) -> dict[str, QueuePolicy]:
         c.add("missing_field", "queues", "at least one queue must be defined")
     for name, spec in body.items():
         where = f"queues.{name}"
+        if str(name).lower() == "general":
+            # app_queue reads [general] as its global settings: such a queue never exists.
+            c.add("reserved_queue_name", where, "'general' cannot be a queue name in Asterisk (queues.conf)")
         spec = c.mapping(spec, where)
         c.unknown_keys(spec, {"timeout", "overflow"}, where)
         timeout = c.number(spec["timeout"], f"{where}.timeout", 1) if "timeout" in spec else None

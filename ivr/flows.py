@@ -18,10 +18,10 @@ prompts, waits for one digit and follows the choice::
               "4": report_fault # leave a recorded message -> fault ticket
               "5": queue:complaint
               "9": callback     # keep my place, call me back
-              "0": queue:general
+              "0": queue:service
               "*": menu:top
-            on_timeout: queue:general
-            on_invalid: queue:general
+            on_timeout: queue:service
+            on_invalid: queue:service
     prompts:                    # optional: replace the default sound of a self-service step
       enter_account: dir-pls-enter
 

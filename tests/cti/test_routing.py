@@ -14,14 +14,14 @@ SH = ZoneInfo("Asia/Shanghai")
 
 BASE = {
     "timezone": "Asia/Shanghai",
-    "default_queue": "general",
+    "default_queue": "service",
     "hours": {
         "office": {"workdays": ["08:00-12:00", "13:00-18:00"], "restdays": [], "sat": ["09:00-12:00"]},
         "late": {"workdays": ["20:00-24:00"], "restdays": ["00:00-24:00"]},
     },
     "queues": {
-        "general": {"timeout": 300, "overflow": "voicemail"},
-        "fault": {"timeout": 120, "overflow": "queue:general"},
+        "service": {"timeout": 300, "overflow": "voicemail"},
+        "fault": {"timeout": 120, "overflow": "queue:service"},
         "vip": {"timeout": 60, "overflow": "queue:fault"},
         "aftersales": {},
     },
@@ -78,7 +78,7 @@ def test_queue_entry_carries_priority_overflow_and_timeouts(config):
     d = decide(config, "95599", "13800138000", at(WEDNESDAY, "10:00"))
     assert d.action == "queue" and d.queue == "fault"
     assert d.priority == 1
-    assert d.overflow == "queue:general"
+    assert d.overflow == "queue:service"
     assert d.queue_timeout == 120 and d.overflow_timeout == 300
 
 
@@ -92,13 +92,13 @@ def test_queue_without_policy_has_no_overflow_and_default_timeout(config):
 
 
 def test_overflow_to_voicemail_has_no_next_timeout(config):
-    d = queue_decision(config, "general", 3)
+    d = queue_decision(config, "service", 3)
     assert (d.overflow, d.queue_timeout, d.overflow_timeout, d.priority) == ("voicemail", 300, None, 3)
 
 
 def test_unknown_number_goes_to_default_queue(config):
     d = decide(config, "12345", "13800138000", at(WEDNESDAY, "10:00"))
-    assert d.action == "queue" and d.queue == "general" and "unknown number" in d.reason
+    assert d.action == "queue" and d.queue == "service" and "unknown number" in d.reason
 
 
 @pytest.mark.parametrize(

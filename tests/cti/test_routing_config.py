@@ -12,10 +12,10 @@ from cti.routing_config import RoutingConfigError, load_routing, parse_routing
 REPO = Path(__file__).resolve().parents[2]
 
 GOOD = {
-    "default_queue": "general",
+    "default_queue": "service",
     "hours": {"office": {"workdays": ["08:00-18:00"]}},
-    "queues": {"general": {"timeout": 60, "overflow": "voicemail"}, "fault": {"overflow": "queue:general"}},
-    "entries": [{"numbers": ["95598"], "target": "queue:general"}],
+    "queues": {"service": {"timeout": 60, "overflow": "voicemail"}, "fault": {"overflow": "queue:service"}},
+    "entries": [{"numbers": ["95598"], "target": "queue:service"}],
 }
 
 
@@ -33,7 +33,7 @@ def changed(**top):
 
 def test_good_config_loads():
     config = parse_routing(GOOD)
-    assert config.default_queue == "general" and set(config.queues) == {"general", "fault"}
+    assert config.default_queue == "service" and set(config.queues) == {"service", "fault"}
 
 
 def test_shipped_sample_is_valid():
@@ -60,30 +60,30 @@ def test_unknown_queue_everywhere_is_reported():
 
 def test_error_message_names_the_known_queues():
     raw = changed(entries=[{"numbers": ["1"], "target": "queue:faults"}])
-    with pytest.raises(RoutingConfigError, match=r"queue 'faults' is not defined \(known: fault, general\)"):
+    with pytest.raises(RoutingConfigError, match=r"queue 'faults' is not defined \(known: fault, service\)"):
         parse_routing(raw)
 
 
 def test_number_mapped_twice():
     raw = changed(
-        entries=[{"numbers": ["95598"], "target": "queue:general"}, {"numbers": [95598], "target": "ivr:m"}]
+        entries=[{"numbers": ["95598"], "target": "queue:service"}, {"numbers": [95598], "target": "ivr:m"}]
     )
     assert problems(raw) == [("routing.duplicate_number", "entries[1].numbers")]
 
 
 def test_duplicate_yaml_key_is_refused(tmp_path):
     path = tmp_path / "r.yaml"
-    path.write_text("default_queue: general\nqueues:\n  general: {}\n  general: {timeout: 3}\nentries: []\n")
+    path.write_text("default_queue: service\nqueues:\n  service: {}\n  service: {timeout: 3}\nentries: []\n")
     with pytest.raises(RoutingConfigError) as info:
         load_routing(path)
     assert info.value.error_ids == ["routing.yaml_invalid"]
-    assert "duplicate key 'general'" in str(info.value)
+    assert "duplicate key 'service'" in str(info.value)
 
 
 def test_overflow_loops():
     raw = changed(
         queues={
-            "general": {},
+            "service": {},
             "a": {"overflow": "queue:b"},
             "b": {"overflow": "queue:c"},
             "c": {"overflow": "queue:a"},
@@ -105,7 +105,7 @@ def test_bad_time(window):
 def test_unknown_hours_and_bad_targets():
     raw = changed(
         entries=[
-            {"numbers": ["1"], "target": "queue:general", "hours": "nights"},
+            {"numbers": ["1"], "target": "queue:service", "hours": "nights"},
             {"numbers": ["2"], "target": "dial:123"},
             {"numbers": ["3"], "target": "ivr:"},
             {"numbers": ["4"], "target": "voicemail:x"},
@@ -121,17 +121,17 @@ def test_unknown_hours_and_bad_targets():
 def test_unknown_fields_missing_numbers_bad_values():
     raw = changed(
         queus={},
-        entries=[{"target": "queue:general", "prio": 3, "priority": -1}],
+        entries=[{"target": "queue:service", "prio": 3, "priority": -1}],
         profile_timeout=0,
         timezone="Mars/Olympus",
     )
-    raw["queues"]["general"]["timeout"] = "soon"
+    raw["queues"]["service"]["timeout"] = "soon"
     found = problems(raw)
     assert ("routing.unknown_field", "file.queus") in found
     assert ("routing.unknown_field", "entries[0].prio") in found
     assert ("routing.missing_field", "entries[0].numbers") in found
     assert ("routing.bad_value", "entries[0].priority") in found
-    assert ("routing.bad_value", "queues.general.timeout") in found
+    assert ("routing.bad_value", "queues.service.timeout") in found
     assert ("routing.bad_value", "profile_timeout") in found
     assert ("routing.bad_timezone", "timezone") in found
 
@@ -160,7 +160,7 @@ def test_no_entries_no_queues():
 def test_cross_checks_with_ivr_flows_and_asterisk_queues():
     raw = changed(entries=[{"numbers": ["1"], "target": "ivr:main", "after_hours": "ivr:closed"}])
     assert problems(raw, known_flows={"main"}) == [("routing.unknown_flow", "entries")]
-    assert problems(GOOD, known_queues={"general"}) == [("routing.unknown_queue", "queues.fault")]
+    assert problems(GOOD, known_queues={"service"}) == [("routing.unknown_queue", "queues.fault")]
 
 
 def test_not_a_mapping_and_unreadable(tmp_path):
@@ -173,3 +173,8 @@ def test_not_a_mapping_and_unreadable(tmp_path):
 def test_caller_numbers_are_normalised():
     raw = changed(priority_rules=[{"callers": ["+86 138-0013-8000"], "hangup": True}])
     assert parse_routing(raw).rules[0].callers == {"13800138000"}
+
+
+def test_general_is_not_a_queue_name_in_asterisk():
+    raw = changed(queues={"general": {}, "service": {}})
+    assert problems(raw) == [("routing.reserved_queue_name", "queues.general")]
