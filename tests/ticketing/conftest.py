@@ -81,3 +81,16 @@ def sm(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def session(sm: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with sm() as s:
         yield s
+
+
+@pytest.fixture
+async def seeded(session: AsyncSession):
+    """The seeded 95598 defaults plus demo sites, staff and 30 customers, committed."""
+    from ticketing.demo import seed_demo
+    from ticketing.seed import seed_defaults
+
+    await seed_defaults(session)
+    demo = await seed_demo(session, customers=30)
+    await session.commit()
+    session.expunge_all()  # detached, loaded users and sites: a test's rollback cannot expire them
+    return demo

@@ -1,0 +1,180 @@
+"""Demo data: sites, staff and N customers with Chinese names, addresses and phones.
+
+Deterministic for a given ``seed`` so the demo, the tests and the benchmarks
+see the same people. Customers are inserted in bulk (the benchmark asks for
+hundreds of thousands).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.models import Customer, CustomerPhone, Site, User
+from ticketing.sites import create_department, create_site
+from ticketing.users import create_user
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志文斌宇浩凯健俊帆帅旭宁欣怡佳琪子涵梓轩诗雨博文思远晨阳"
+DISTRICTS = {
+    "GZ": ("广州市", ["天河区", "越秀区", "海珠区", "荔湾区", "白云区", "番禺区"]),
+    "SZ": ("深圳市", ["福田区", "罗湖区", "南山区", "宝安区", "龙岗区"]),
+    "FS": ("佛山市", ["禅城区", "南海区", "顺德区"]),
+}
+ROADS = ["中山", "解放", "人民", "建设", "滨江", "天河", "东风", "环市", "新港", "工业", "花城", "科技园"]
+DEMO_PASSWORD = "demo1234"
+
+
+@dataclasses.dataclass
+class DemoData:
+    sites: dict[str, Site]
+    users: dict[str, User]
+    customer_count: int
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+async def seed_demo(session: AsyncSession, customers: int = 200, *, seed: int = 95598) -> DemoData:
+    """Sites (HQ + 3 bureaus + outlets), staff with demo passwords, and ``customers`` customers."""
+    rng = random.Random(seed)
+    sites: dict[str, Site] = {}
+    users: dict[str, User] = {}
+    existing = await session.scalar(select(Site).where(Site.code == "HQ"))
+    if existing is None:
+        hq = sites["HQ"] = await create_site(session, "HQ", "省电力客户服务中心", kind="hq")
+        for code, (city, districts) in DISTRICTS.items():
+            bureau = sites[code] = await create_site(session, code, f"{city}供电局", parent=hq, kind="bureau")
+            for i, district in enumerate(districts[:2]):
+                sites[f"{code}-{i + 1}"] = await create_site(
+                    session, f"{code}-{i + 1}", f"{district}供电所", parent=bureau, kind="outlet"
+                )
+        dept = await create_department(session, "CSC", "客户服务中心", site=hq)
+        leader = users["2001"] = await create_user(
+            session,
+            "2001",
+            "班长" + _name(rng),
+            DEMO_PASSWORD,
+            roles=["team_leader"],
+            site_id=hq.id,
+            department_id=dept.id,
+            must_change_password=False,
+            phone="13900002001",
+            email="2001@hotline.example",
+        )
+        dept.manager_id = leader.id
+        users["3001"] = await create_user(
+            session,
+            "3001",
+            "质检" + _name(rng),
+            DEMO_PASSWORD,
+            roles=["supervisor"],
+            site_id=hq.id,
+            must_change_password=False,
+            phone="13900003001",
+            email="3001@hotline.example",
+        )
+        users["9001"] = await create_user(
+            session,
+            "9001",
+            "管理员",
+            DEMO_PASSWORD,
+            roles=["admin"],
+            site_id=hq.id,
+            must_change_password=False,
+        )
+        for n in range(1, 7):
+            staff = f"100{n}"
+            users[staff] = await create_user(
+                session,
+                staff,
+                _name(rng),
+                DEMO_PASSWORD,
+                roles=["agent"],
+                site_id=hq.id,
+                department_id=dept.id,
+                manager_id=leader.id,
+                skills={"general": 1, "fault": 1 + n % 2, "complaint": 2},
+                must_change_password=False,
+                phone=f"1390000{staff}",
+            )
+        for code in DISTRICTS:
+            for n in range(1, 3):
+                staff = f"5{list(DISTRICTS).index(code) + 1}0{n}"
+                users[staff] = await create_user(
+                    session,
+                    staff,
+                    f"{sites[code].name[:2]}抢修{_name(rng)}",
+                    DEMO_PASSWORD,
+                    roles=["handler"],
+                    site_id=sites[code].id,
+                    must_change_password=False,
+                    phone=f"1370000{staff}",
+                )
+    else:
+        sites = {s.code: s for s in await session.scalars(select(Site))}
+        users = {u.staff_no: u for u in await session.scalars(select(User))}
+    count = await add_customers(session, customers, sites, rng)
+    await session.flush()
+    return DemoData(sites=sites, users=users, customer_count=count)
+
+
+async def add_customers(
+    session: AsyncSession, n: int, sites: dict[str, Site], rng: random.Random, batch: int = 5000
+) -> int:
+    start = (await session.scalar(select(func.count(Customer.id)))) or 0
+    outlets = [s for code, s in sites.items() if "-" in code] or list(sites.values())
+    done = 0
+    while done < n:
+        size = min(batch, n - done)
+        rows, indexes = [], []
+        for i in range(size):
+            idx = start + done + i + 1
+            site = outlets[idx % len(outlets)]
+            city, districts = DISTRICTS.get(site.code.split("-")[0], ("广州市", ["天河区"]))
+            road = (
+                f"{rng.choice(ROADS)}路{rng.randint(1, 999)}号{rng.randint(1, 30)}栋{rng.randint(101, 2808)}"
+            )
+            rows.append(
+                {
+                    "account_no": demo_account_no(idx),
+                    "name": _name(rng),
+                    "address": f"{city}{rng.choice(districts)}{road}",
+                    "tier": "VIP" if idx % 50 == 0 else "普通",
+                    "site_id": site.id,
+                    "remark": "",
+                }
+            )
+            indexes.append(idx)
+        ids = list(
+            await session.scalars(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows)
+        )
+        phones = []
+        for idx, cid in zip(indexes, ids, strict=True):
+            phones.append({"customer_id": cid, "number": demo_phone(idx), "raw": "", "kind": "mobile"})
+            if idx % 3 == 0:
+                phones.append(
+                    {"customer_id": cid, "number": demo_landline(idx), "raw": "", "kind": "landline"}
+                )
+        await session.execute(insert(CustomerPhone), phones)
+        done += size
+    return done
+
+
+def demo_account_no(index: int) -> str:
+    """户号 of the ``index``-th demo customer (1-based)."""
+    return f"{1000000000 + index}"
+
+
+def demo_phone(index: int) -> str:
+    """The (normalised) mobile number of the ``index``-th demo customer."""
+    return f"13{index % 10}{index:08d}"
+
+
+def demo_landline(index: int) -> str:
+    """Every third demo customer also has a Guangzhou landline."""
+    return f"020{80000000 + index % 20000000:08d}"

@@ -1,0 +1,101 @@
+"""Events the ticketing core publishes, and the outbox that publishes them after commit.
+
+Service functions never publish directly: an event about a transaction that
+later rolls back would be a lie. They queue events on the session
+(``queue_event``); the caller commits, then calls ``publish_pending`` (or uses
+``commit_and_publish``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cti.bus import Bus
+from cti.events import Event
+
+_frozen = dataclasses.dataclass(frozen=True, kw_only=True)
+_OUTBOX = "ticketing.outbox"
+
+
+@_frozen
+class TicketCreated(Event):
+    order_id: int
+    number: str
+    category: str
+    site_id: int | None = None
+    customer_id: int | None = None
+    created_by: str = ""
+
+
+@_frozen
+class TicketRouted(Event):
+    """An order arrived at a node: its handlers get a pop-up and a sound."""
+
+    order_id: int
+    number: str
+    node: str
+    status: str
+    handlers: tuple[str, ...] = ()  # 工号
+    category: str = ""
+
+
+@_frozen
+class TicketStatusChanged(Event):
+    order_id: int
+    number: str
+    status: str
+    previous: str
+    node: str
+    actor: str = ""
+    action: str = ""
+
+
+@_frozen
+class TicketReminder(Event):
+    """An SLA reminder or overrun, a 督办 or a CC, for one user's screen."""
+
+    order_id: int
+    number: str
+    staff_no: str
+    kind: str  # reminder | overrun | supervise | cc | converted
+    urgency: str = "normal"
+    message: str = ""
+    due_at: str = ""
+
+
+@_frozen
+class AsyncEventAssigned(Event):
+    """An async event (fax, SMS, voicemail, email, web message) landed in an agent's inbox."""
+
+    interaction_id: int
+    kind: str
+    staff_no: str
+    number: str = ""
+
+
+def queue_event(session: AsyncSession, event: Event) -> None:
+    session.info.setdefault(_OUTBOX, []).append(event)
+
+
+def pending_events(session: AsyncSession) -> list[Event]:
+    return list(session.info.get(_OUTBOX, []))
+
+
+async def publish_pending(session: AsyncSession, bus: Bus | None) -> list[Event]:
+    events = session.info.pop(_OUTBOX, [])
+    published = []
+    if bus is not None:
+        for event in events:
+            published.append(await bus.publish(event))
+    return published
+
+
+async def commit_and_publish(session: AsyncSession, bus: Bus | None) -> list[Event]:
+    await session.commit()
+    return await publish_pending(session, bus)
+
+
+def discard_pending(session: AsyncSession) -> None:
+    session.info.pop(_OUTBOX, None)

@@ -1,0 +1,252 @@
+"""Time limits in working time, as persisted timers, and the worker that fires them.
+
+Entering a node with an ``sla`` writes ``timers`` rows (reminders, the overrun
+and an optional automatic action) with their due instants computed on the
+site's working-time calendar. ``SlaWorker.run_due(now)`` fires what is due; it
+is the only thing that reads the table, so timers survive restarts and a
+second worker on PostgreSQL skips rows the first one holds (SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cti.bus import Bus
+from cti.calendar import WorkCalendar
+from ticketing.events import TicketReminder, publish_pending, queue_event
+from ticketing.models import Notification, Site, Timer, User, WorkOrder, utcnow
+from ticketing.workflow.conditions import parse_duration
+
+if TYPE_CHECKING:
+    from ticketing.workflow.definition import Definition, Node, Notify
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def _china() -> WorkCalendar:
+    return WorkCalendar.china()
+
+
+@cache
+def _always() -> WorkCalendar:
+    return WorkCalendar.always_open()
+
+
+async def calendar_for(
+    session: AsyncSession, order: WorkOrder, definition: Definition, node: Node | None = None
+) -> WorkCalendar:
+    """24x7 steps run round the clock; others use the site's business hours (or the Chinese default)."""
+    name = (node.sla.calendar if node is not None and node.sla is not None else "") or definition.calendar
+    if name == "24x7":
+        return _always()
+    if order.site_id is not None:
+        site = await session.get(Site, order.site_id)
+        if site is not None and site.calendar:
+            return WorkCalendar.from_dict(
+                {"include_holidays": "cn", "timezone": site.timezone, **site.calendar}
+            )
+    return _china()
+
+
+def amount(calendar: WorkCalendar, text: Any) -> dt.timedelta:
+    days, rest = parse_duration(text)
+    return calendar.working_days(days) + rest
+
+
+def node_limit(node: Node, form: Mapping[str, Any]) -> str | None:
+    if node.sla is None:
+        return None
+    if node.sla.limit_by:
+        value = form.get(node.sla.limit_by.get("field"))
+        chosen = (node.sla.limit_by.get("values") or {}).get(value)
+        if chosen:
+            return str(chosen)
+    return node.sla.limit or None
+
+
+def _notify_payload(notify: Notify, kind: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "to": [dict(r) for r in notify.to],
+        "channels": list(notify.channels),
+        "urgency": notify.urgency,
+    }
+
+
+async def schedule_node(
+    session: AsyncSession, order: WorkOrder, definition: Definition, node: Node, entered: dt.datetime
+) -> None:
+    limit = node_limit(node, order.form)
+    if limit is None or node.sla is None:
+        return
+    calendar = await calendar_for(session, order, definition, node)
+    due = calendar.add_working_time(entered, amount(calendar, limit))
+    order.due_at = due
+    for after, notify in node.sla.reminders:
+        at = calendar.add_working_time(entered, amount(calendar, after))
+        session.add(
+            Timer(
+                order_id=order.id,
+                node=node.id,
+                kind="remind",
+                due_at=at,
+                payload=_notify_payload(notify, "reminder"),
+            )
+        )
+    if node.sla.overrun is not None:
+        session.add(
+            Timer(
+                order_id=order.id,
+                node=node.id,
+                kind="remind",
+                due_at=due,
+                payload=_notify_payload(node.sla.overrun, "overrun"),
+            )
+        )
+    if node.sla.action:
+        session.add(
+            Timer(order_id=order.id, node=node.id, kind="action", due_at=due, payload=dict(node.sla.action))
+        )
+
+
+async def cancel_timers(session: AsyncSession, order_id: int) -> None:
+    await session.execute(
+        update(Timer).where(Timer.order_id == order_id, Timer.state == "pending").values(state="cancelled")
+    )
+
+
+async def notify_users(
+    session: AsyncSession,
+    order: WorkOrder,
+    users: list[User],
+    *,
+    kind: str,
+    channels: tuple[str, ...] | list[str],
+    urgency: str,
+    message: str,
+) -> list[Notification]:
+    """Queue a reminder for each user on each channel (screen: a bus event; sms/email: the outbox)."""
+    rows = []
+    for user in users:
+        for channel in channels:
+            recipient = {"screen": user.staff_no, "sms": user.phone, "email": user.email}[channel]
+            if not recipient:
+                continue
+            row = Notification(
+                channel=channel,
+                recipient=recipient,
+                user_id=user.id,
+                order_id=order.id,
+                urgency=urgency,
+                subject=f"[{urgency}] {order.number}",
+                body=message,
+                state="sent" if channel == "screen" else "pending",
+                sent_at=utcnow() if channel == "screen" else None,
+            )
+            session.add(row)
+            rows.append(row)
+            if channel == "screen":
+                queue_event(
+                    session,
+                    TicketReminder(
+                        order_id=order.id,
+                        number=order.number,
+                        staff_no=user.staff_no,
+                        kind=kind,
+                        urgency=urgency,
+                        message=message,
+                        due_at=order.due_at.isoformat() if order.due_at else "",
+                    ),
+                )
+    return rows
+
+
+class SlaWorker:
+    """Fires due timers. ``run()`` polls; tests and the benchmark call ``run_due(now)`` directly."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bus: Bus | None = None,
+        *,
+        poll_seconds: float = 15.0,
+        batch: int = 200,
+        after_fire: Callable[[], Any] | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.bus = bus
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.after_fire = after_fire
+
+    async def run_due(self, now: dt.datetime | None = None) -> int:
+        now = now or utcnow()
+        fired = 0
+        async with self.sessionmaker() as session:
+            query = (
+                select(Timer)
+                .where(Timer.state == "pending", Timer.due_at <= now)
+                .order_by(Timer.due_at, Timer.id)
+            ).limit(self.batch)
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            for timer in list(await session.scalars(query)):
+                order = await session.get(WorkOrder, timer.order_id)
+                if order is None or not order.is_open or order.current_node != timer.node:
+                    timer.state = "cancelled"
+                    continue
+                await self._fire(session, timer, order, now)
+                timer.state, timer.fired_at = "fired", now
+                fired += 1
+            await session.commit()
+            await publish_pending(session, self.bus)
+        if fired and self.after_fire is not None:
+            result = self.after_fire()
+            if asyncio.iscoroutine(result):
+                await result
+        return fired
+
+    async def _fire(self, session: AsyncSession, timer: Timer, order: WorkOrder, now: dt.datetime) -> None:
+        from ticketing.workflow import actions
+        from ticketing.workflow.operators import resolve
+
+        if timer.kind == "action":
+            await actions.convert(session, order, timer.payload, now=now)
+            return
+        payload = timer.payload
+        users = await resolve(session, [payload.get("to") or [{"current_handlers": True}]], order)
+        kind = payload.get("kind", "reminder")
+        verb = "已超期" if kind == "overrun" else "即将超期"
+        due = (
+            order.due_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+            if order.due_at
+            else ""
+        )
+        message = f"工单 {order.number}（{order.status}）{verb}，时限 {due}"
+        await notify_users(
+            session,
+            order,
+            users,
+            kind=kind,
+            channels=payload.get("channels", ["screen"]),
+            urgency=payload.get("urgency", "normal"),
+            message=message,
+        )
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+            except Exception:
+                # A broken timer must not stop the worker; it is retried on the next poll.
+                log.exception("SLA worker pass failed")
+            await asyncio.sleep(self.poll_seconds)

@@ -1,0 +1,361 @@
+"""Workflow definitions as data: parsing and validation with named problems.
+
+A definition (YAML or a dict) has fields (the form), nodes and exits::
+
+    key: fault_repair
+    name: 故障报修
+    category: fault
+    number_pattern: "GZ{yyyyMMdd}{seq:05}"
+    calendar: 24x7                      # or business (the site's business hours)
+    fields:
+      故障地址: {type: text, label: 故障地址}
+      需要回复客户: {type: checkbox}
+    nodes:
+      - id: accept
+        type: create                    # create | approve | realize | archive
+        status: 已受理                   # the order's status while at this node
+        fields: {故障地址: required}     # visible | editable | required; unlisted = hidden
+        exits: [{to: confirm}]
+      - id: confirm
+        type: realize
+        operators:
+          mode: any                     # any | all (会签) | sequential
+          batches:                      # the first batch with a match wins
+            - [{role: handler, site_field: 所属供电局}]
+            - [{role: supervisor}]
+        sla: {limit: 30m, overrun: {notify: {role: team_leader}, channels: [screen, sms], urgency: high}}
+        exits:
+          - {to: reply, when: {field: 需要回复客户, eq: true}}
+          - {to: done}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from ticketing.errors import WorkflowInvalid
+from ticketing.numbering import validate_pattern
+from ticketing.workflow.conditions import ConditionError, check_condition, fields_in, parse_duration
+
+NODE_TYPES = ("create", "approve", "realize", "archive")
+FIELD_TYPES = ("text", "textarea", "select", "checkbox", "number", "datetime", "user", "site", "phone")
+PERMISSIONS = ("hidden", "visible", "editable", "required")
+MODES = ("any", "all", "sequential")
+RULE_KEYS = {
+    "role",
+    "user",
+    "department",
+    "creator_manager",
+    "creator",
+    "site_field",
+    "field_user",
+    "previous",
+    "in_scope",
+}
+CHANNELS = ("screen", "sms", "email")
+URGENCIES = ("low", "normal", "high", "urgent")
+AUTO_ACTIONS = ("convert",)
+
+
+@dataclasses.dataclass(frozen=True)
+class Exit:
+    to: str
+    when: Mapping[str, Any] | None = None
+    kind: str = "normal"  # normal | reject
+    name: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Notify:
+    to: tuple[Mapping[str, Any], ...]  # operator rules, plus {current_handlers: true}
+    channels: tuple[str, ...] = ("screen",)
+    urgency: str = "normal"
+
+
+@dataclasses.dataclass(frozen=True)
+class Sla:
+    limit: str
+    limit_by: Mapping[str, Any] | None = None  # {field: 严重程度, values: {一般: 1h, 重大: 7d}}
+    reminders: tuple[tuple[str, Notify], ...] = ()  # (after, notify)
+    overrun: Notify | None = None
+    action: Mapping[str, Any] | None = None  # {type: convert, category: coordination, ...}
+    calendar: str = ""  # overrides the definition's calendar for this step (business | 24x7)
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    id: str
+    type: str
+    name: str = ""
+    status: str = ""
+    fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    exits: tuple[Exit, ...] = ()
+    operators: tuple[tuple[Mapping[str, Any], ...], ...] = ()
+    mode: str = "any"
+    optional: bool = False
+    free_routing: bool = False
+    locks_category: bool = False
+    sla: Sla | None = None
+    spawn: tuple[Mapping[str, Any], ...] = ()
+
+    def permission(self, field: str) -> str:
+        return self.fields.get(field, "hidden")
+
+
+@dataclasses.dataclass(frozen=True)
+class Definition:
+    key: str
+    name: str
+    category: str
+    nodes: tuple[Node, ...]
+    fields: Mapping[str, Mapping[str, Any]]
+    number_pattern: str = "WO{yyyyMMdd}{seq:05}"
+    calendar: str = "business"
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def node(self, node_id: str) -> Node:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    @property
+    def create_node(self) -> Node:
+        return next(n for n in self.nodes if n.type == "create")
+
+
+def parse_yaml(text: str) -> Definition:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise WorkflowInvalid([("yaml_syntax", f"YAML syntax error: {exc}")]) from exc
+    if not isinstance(data, Mapping):
+        raise WorkflowInvalid([("not_a_mapping", "a workflow definition must be a mapping")])
+    return parse(data)
+
+
+def parse(data: Mapping[str, Any]) -> Definition:
+    """Build and validate; raises WorkflowInvalid listing every problem found."""
+    problems: list[tuple[str, str]] = []
+
+    def bad(error_id: str, message: str) -> None:
+        problems.append((error_id, message))
+
+    key = str(data.get("key") or "")
+    if not key:
+        bad("missing_key", "the workflow needs a 'key'")
+    fields = dict(data.get("fields") or {})
+    for fname, spec in fields.items():
+        spec = spec or {}
+        ftype = spec.get("type", "text")
+        if ftype not in FIELD_TYPES:
+            bad("unknown_field_type", f"field {fname!r} has unknown type {ftype!r}")
+        if ftype == "select" and not spec.get("options"):
+            bad("select_without_options", f"select field {fname!r} has no options")
+    pattern = str(data.get("number_pattern", "WO{yyyyMMdd}{seq:05}"))
+    try:
+        validate_pattern(pattern)
+    except Exception as exc:
+        bad("bad_number_pattern", str(exc))
+    nodes = [_parse_node(raw, fields, bad) for raw in (data.get("nodes") or [])]
+    _check_graph(nodes, bad)
+    calendar = str(data.get("calendar", "business"))
+    if calendar not in ("business", "24x7"):
+        bad("unknown_calendar", f"unknown calendar {calendar!r} (use business or 24x7)")
+    if problems:
+        raise WorkflowInvalid(problems)
+    return Definition(
+        key=key,
+        name=str(data.get("name") or key),
+        category=str(data.get("category") or key),
+        nodes=tuple(nodes),
+        fields=fields,
+        number_pattern=pattern,
+        calendar=calendar,
+        raw=data,
+    )
+
+
+def _parse_node(raw: Mapping[str, Any], fields: Mapping[str, Any], bad: Any) -> Node:
+    node_id = str(raw.get("id") or "")
+    where = f"node {node_id!r}"
+    if not node_id:
+        bad("node_without_id", "a node has no 'id'")
+    ntype = raw.get("type")
+    if ntype not in NODE_TYPES:
+        bad("unknown_node_type", f"{where} has unknown type {ntype!r} (use {', '.join(NODE_TYPES)})")
+    perms = dict(raw.get("fields") or {})
+    for fname, perm in perms.items():
+        if fname not in fields:
+            bad("unknown_field", f"{where} sets a permission on unknown field {fname!r}")
+        if perm not in PERMISSIONS:
+            bad(
+                "bad_permission",
+                f"{where}: field {fname!r} has permission {perm!r} (use {', '.join(PERMISSIONS)})",
+            )
+    exits = []
+    for ex in raw.get("exits") or []:
+        kind = ex.get("kind", "normal")
+        if kind == "reject" and ntype != "approve":
+            bad("reject_exit_not_on_approve", f"{where} is a {ntype} node and cannot have a reject exit")
+        when = ex.get("when")
+        if when is not None:
+            try:
+                check_condition(when)
+            except ConditionError as exc:
+                bad("bad_condition", f"{where}: {exc}")
+            for fname in fields_in(when):
+                if fname not in fields:
+                    bad(
+                        "unknown_field_in_condition",
+                        f"{where}: exit to {ex.get('to')!r} tests unknown field {fname!r}",
+                    )
+        exits.append(Exit(to=str(ex.get("to")), when=when, kind=kind, name=str(ex.get("name", ""))))
+    ops = raw.get("operators") or {}
+    mode = ops.get("mode", "any")
+    if mode not in MODES:
+        bad("bad_operator_mode", f"{where}: operator mode {mode!r} (use {', '.join(MODES)})")
+    batches = []
+    for batch in ops.get("batches") or []:
+        rules = tuple(batch if isinstance(batch, list) else [batch])
+        for rule in rules:
+            _check_rule(rule, fields, where, bad)
+        batches.append(rules)
+    if ntype in ("realize", "approve") and not batches and not raw.get("free_routing"):
+        bad("no_operators", f"{where} has no operator rules")
+    if raw.get("optional") and ntype in ("create", "archive"):
+        bad("optional_not_allowed", f"{where}: a {ntype} node cannot be optional")
+    spawn = tuple(raw.get("spawn") or ())
+    for sp in spawn:
+        if sp.get("when"):
+            for fname in fields_in(sp["when"]):
+                if fname not in fields:
+                    bad("unknown_field_in_condition", f"{where}: spawn tests unknown field {fname!r}")
+    return Node(
+        id=node_id,
+        type=str(ntype),
+        name=str(raw.get("name") or node_id),
+        status=str(raw.get("status") or raw.get("name") or node_id),
+        fields=perms,
+        exits=tuple(exits),
+        operators=tuple(batches),
+        mode=mode,
+        optional=bool(raw.get("optional", False)),
+        free_routing=bool(raw.get("free_routing", False)),
+        locks_category=bool(raw.get("locks_category", False)),
+        sla=_parse_sla(raw.get("sla"), fields, where, bad),
+        spawn=spawn,
+    )
+
+
+def _check_rule(rule: Any, fields: Mapping[str, Any], where: str, bad: Any) -> None:
+    if not isinstance(rule, Mapping) or not rule:
+        bad("bad_operator_rule", f"{where}: operator rule {rule!r} must be a non-empty mapping")
+        return
+    unknown = set(rule) - RULE_KEYS - {"current_handlers"}
+    if unknown:
+        bad("unknown_operator_rule", f"{where}: unknown operator rule keys {sorted(unknown)}")
+    for key in ("site_field", "field_user"):
+        if key in rule and rule[key] not in fields:
+            bad("unknown_field_in_operator", f"{where}: operator rule uses unknown field {rule[key]!r}")
+
+
+def _parse_notify(raw: Mapping[str, Any], fields: Mapping[str, Any], where: str, bad: Any) -> Notify:
+    to = raw.get("notify") or raw.get("to") or {"current_handlers": True}
+    rules = tuple(to if isinstance(to, list) else [to])
+    for rule in rules:
+        _check_rule(rule, fields, where, bad)
+    channels = tuple(raw.get("channels") or ("screen",))
+    for ch in channels:
+        if ch not in CHANNELS:
+            bad("bad_channel", f"{where}: unknown reminder channel {ch!r}")
+    urgency = raw.get("urgency", "normal")
+    if urgency not in URGENCIES:
+        bad("bad_urgency", f"{where}: unknown urgency {urgency!r}")
+    return Notify(to=rules, channels=channels, urgency=urgency)
+
+
+def _parse_sla(raw: Mapping[str, Any] | None, fields: Mapping[str, Any], where: str, bad: Any) -> Sla | None:
+    if not raw:
+        return None
+    limits = [raw.get("limit")] if raw.get("limit") else []
+    limit_by = raw.get("limit_by")
+    if limit_by:
+        if limit_by.get("field") not in fields:
+            bad(
+                "unknown_field_in_sla",
+                f"{where}: SLA limit depends on unknown field {limit_by.get('field')!r}",
+            )
+        limits += list((limit_by.get("values") or {}).values())
+    if not limits:
+        bad("sla_without_limit", f"{where}: SLA needs 'limit' or 'limit_by'")
+    reminders = []
+    for rem in raw.get("reminders") or []:
+        limits.append(rem.get("after"))
+        reminders.append((str(rem.get("after")), _parse_notify(rem, fields, where, bad)))
+    for limit in limits:
+        try:
+            parse_duration(limit)
+        except ConditionError as exc:
+            bad("bad_duration", f"{where}: {exc}")
+    overrun = _parse_notify(raw["overrun"], fields, where, bad) if raw.get("overrun") else None
+    action = raw.get("action")
+    if action and action.get("type") not in AUTO_ACTIONS:
+        bad("unknown_sla_action", f"{where}: unknown automatic action {action.get('type')!r}")
+    return Sla(
+        limit=str(raw.get("limit", "")),
+        limit_by=limit_by,
+        reminders=tuple(reminders),
+        overrun=overrun,
+        action=action,
+    )
+
+
+def _check_graph(nodes: list[Node], bad: Any) -> None:
+    ids = [n.id for n in nodes]
+    for dup in {i for i in ids if ids.count(i) > 1}:
+        bad("duplicate_node", f"node id {dup!r} is used twice")
+    creates = [n for n in nodes if n.type == "create"]
+    if not creates:
+        bad("no_create_node", "the workflow has no create node")
+    elif len(creates) > 1:
+        bad("multiple_create_nodes", f"the workflow has {len(creates)} create nodes; exactly one is allowed")
+    if not any(n.type == "archive" for n in nodes):
+        bad("no_archive_node", "the workflow has no archive node")
+    by_id = {n.id: n for n in nodes}
+    for node in nodes:
+        for ex in node.exits:
+            if ex.to not in by_id:
+                bad("unknown_exit_target", f"node {node.id!r} has an exit to unknown node {ex.to!r}")
+        if node.type == "archive" and node.exits:
+            bad("archive_has_exit", f"archive node {node.id!r} cannot have exits")
+        if node.type != "archive" and not node.exits and not node.free_routing:
+            bad("dead_end_node", f"node {node.id!r} has no exit")
+        if node.optional and not any(ex.when is None and ex.kind == "normal" for ex in node.exits):
+            bad(
+                "optional_without_default_exit",
+                f"optional node {node.id!r} needs an unconditional exit to skip to",
+            )
+    if len(creates) != 1:
+        return
+    seen, todo = set(), [creates[0].id]
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in by_id:
+            continue
+        seen.add(current)
+        node = by_id[current]
+        todo += [ex.to for ex in node.exits]
+        if node.free_routing:
+            todo += ids  # free routing can reach anything
+    for node in nodes:
+        if node.id not in seen:
+            bad("unreachable_node", f"node {node.id!r} cannot be reached from the create node")
+
+
+def to_yaml(definition: Definition) -> str:
+    return yaml.safe_dump(dict(definition.raw), allow_unicode=True, sort_keys=False)
