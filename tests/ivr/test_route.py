@@ -1,0 +1,316 @@
+"""The route script and IVR menus, driven by a scripted AGI peer (tests/ivr/conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from cti.bus import InProcessBus
+from cti.call_events import VoicemailReceived
+from cti.routing import CallerProfile
+from cti.routing_config import parse_routing
+from ivr import (
+    Bill,
+    CallbackRequested,
+    IvrFinished,
+    IvrServices,
+    Outage,
+    RouteScript,
+    SelfServiceHooks,
+    TicketProgress,
+    parse_flows,
+)
+from recordings import RecordingStore
+
+from .conftest import FakeChannel
+
+ROUTING = {
+    "default_queue": "service",
+    "hours": {"day": {"workdays": ["08:00-18:00"], "restdays": ["08:00-18:00"]}},
+    "queues": {
+        "service": {"timeout": 300, "overflow": "voicemail"},
+        "complaint": {"timeout": 60, "overflow": "queue:service"},
+        "fault": {},
+    },
+    "entries": [
+        {"numbers": ["95598"], "target": "ivr:main"},
+        {"numbers": ["95599"], "target": "queue:fault", "priority": 1},
+        {"numbers": ["95500"], "target": "queue:fault", "hours": "day", "after_hours": "ivr:closed"},
+    ],
+    "priority_rules": [{"name": "vip", "when": {"vip": True}, "priority": 9}],
+}
+FLOWS = {
+    "flows": {
+        "main": {
+            "start": "top",
+            "menus": {
+                "top": {
+                    "prompts": ["hello", "basic-pbx-ivr-main"],
+                    "retries": 1,
+                    "choices": {
+                        "1": "outage",
+                        "2": "bill",
+                        "3": "ticket_status",
+                        "4": "report_fault",
+                        "5": "queue:complaint",
+                        "6": "menu:sub",
+                        "8": {"do": "bill", "then": "queue:fault"},
+                        "9": "callback",
+                        "0": "queue:service",
+                    },
+                    "on_timeout": "queue:service",
+                    "on_invalid": "hangup",
+                },
+                "sub": {"prompts": ["vm-press"], "choices": {"1": "voicemail", "*": "menu:top"}},
+            },
+        },
+        "closed": {
+            "menus": {"closed": {"prompts": ["im-sorry"], "choices": {"1": "voicemail", "9": "callback"}}}
+        },
+    },
+    "status_prompts": {"dispatched": ["pls-hold-while-try"]},
+}
+NOON = dt.datetime(2026, 9, 23, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
+NIGHT = dt.datetime(2026, 9, 23, 14, 0, tzinfo=dt.UTC)  # 22:00
+
+
+class Hooks:
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
+
+    async def outage(self, area: str):
+        self.asked.append(("outage", area))
+        return [Outage(area=area, starts_at=1.7e9, ends_at=1.7e9 + 7200)] if area == "0101" else []
+
+    async def bill(self, account: str):
+        self.asked.append(("bill", account))
+        return Bill(account_no=account, amount=Decimal("88.50")) if account == "123456" else None
+
+    async def ticket(self, key: str):
+        self.asked.append(("ticket", key))
+        return TicketProgress(number="GZ20260923001", status="dispatched")
+
+    async def broken(self, _: str):
+        raise RuntimeError("database down")
+
+    async def slow(self, _: str):
+        await asyncio.sleep(5)
+
+
+@pytest.fixture
+def hooks() -> Hooks:
+    return Hooks()
+
+
+@pytest.fixture
+async def bus():
+    bus = InProcessBus()
+    yield bus
+    await bus.close()
+
+
+def services(bus, hooks: Hooks, tmp_path, *, now=NOON, profile=None, self_service=None) -> IvrServices:
+    return IvrServices(
+        routing=parse_routing(ROUTING),
+        flows=parse_flows(FLOWS),
+        bus=bus,
+        profile_lookup=profile,
+        hooks=self_service
+        or SelfServiceHooks(
+            outage_lookup=hooks.outage, bill_lookup=hooks.bill, ticket_status=hooks.ticket, timeout=0.5
+        ),
+        store=RecordingStore(tmp_path),
+        clock=lambda: now,
+    )
+
+
+async def run(agi_server, svc: IvrServices, channel: FakeChannel) -> FakeChannel:
+    server = await agi_server({"route": RouteScript(svc)})
+    await asyncio.wait_for(channel.run(server.port), 10)
+    return channel
+
+
+def bus_events(bus, kind):
+    return [e for e in bus._history if isinstance(e, kind)]
+
+
+async def test_queue_number_sets_every_variable_and_action_last(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel(extension="95599"))
+    assert ch.variables == {
+        "HOTLINE_QUEUE": "fault",
+        "QUEUE_PRIO": "1",
+        "HOTLINE_QUEUE_TIMEOUT": "",
+        "HOTLINE_OVERFLOW": "",
+        "HOTLINE_OVERFLOW_TIMEOUT": "",
+        "HOTLINE_ROUTE_REASON": "entry 95599",
+        "HOTLINE_ACTION": "queue",
+    }
+    assert [c for c in ch.commands if c[:2] == ["SET", "VARIABLE"]][-1][2] == "HOTLINE_ACTION"
+
+
+async def test_vip_profile_raises_priority_and_tags_the_customer(agi_server, bus, hooks, tmp_path):
+    async def profile(number):
+        assert number == "13800138000"
+        return CallerProfile(vip=True, customer_id="C9")
+
+    ch = await run(
+        agi_server, services(bus, hooks, tmp_path, profile=profile), FakeChannel("5", extension="95598")
+    )
+    assert ch.variables["QUEUE_PRIO"] == "9"
+    assert ch.variables["HOTLINE_CUSTOMER_ID"] == "C9"
+    assert ch.variables["HOTLINE_QUEUE"] == "complaint"
+    assert (
+        ch.variables["HOTLINE_OVERFLOW"] == "queue:service"
+        and ch.variables["HOTLINE_OVERFLOW_TIMEOUT"] == "300"
+    )
+
+
+@pytest.mark.parametrize("kind", ["slow", "broken"])
+async def test_a_failing_profile_lookup_routes_without_it(agi_server, bus, hooks, tmp_path, kind):
+    svc = services(bus, hooks, tmp_path, profile=getattr(hooks, kind))
+    svc.routing = parse_routing({**ROUTING, "profile_timeout": 0.2})
+    ch = await run(agi_server, svc, FakeChannel(extension="95599", callerid="+86 138 0013 8000"))
+    assert (ch.variables["HOTLINE_ACTION"], ch.variables["QUEUE_PRIO"]) == ("queue", "1")
+
+
+async def test_after_hours_runs_the_closed_flow(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path, now=NIGHT), FakeChannel("1", extension="95500"))
+    assert ch.variables["HOTLINE_ACTION"] == "voicemail" and ch.variables["HOTLINE_VM_REASON"] == "ivr"
+    assert ch.variables["HOTLINE_IVR_PATH"] == "closed:1"
+
+
+async def test_menu_choice_path_user_event_and_finished_event(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("6*0"))
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:6/sub:*/top:0"
+    assert ch.variables["HOTLINE_QUEUE"] == "service" and ch.variables["HOTLINE_ACTION"] == "queue"
+    assert (
+        ch.user_events()[-1]
+        == "HotlineIvr,Flow: main,Path: top:6/sub:*/top:0,Linkedid: 1700000000.1,Uniqueid: 1700000000.2"
+    )
+    await bus.drain()
+    (finished,) = bus_events(bus, IvrFinished)
+    assert (finished.call_id, finished.outcome, finished.queue) == ("1700000000.1", "queue", "service")
+    assert finished.path == ("top:6", "sub:*", "top:0")
+
+
+async def test_the_first_key_interrupts_the_prompts(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("0"))
+    assert ch.played() == ["hello"]
+
+
+async def test_timeout_replays_then_takes_on_timeout(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel(""))
+    assert ch.played() == ["hello", "basic-pbx-ivr-main"] * 2
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:timeout" and ch.variables["HOTLINE_QUEUE"] == "service"
+
+
+async def test_invalid_key_says_so_retries_then_takes_on_invalid(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("77"))
+    assert ch.played().count("pbx-invalid") == 2
+    assert ch.variables["HOTLINE_ACTION"] == "hangup"
+
+
+async def test_bill_by_account_number_then_back_to_the_menu(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("2123456#0"))
+    assert hooks.asked == [("bill", "123456")]
+    said = [c for c in ch.commands if c[0] == "SAY"]
+    assert said == [["SAY", "NUMBER", "88", ""], ["SAY", "DIGITS", "50", ""]]
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:2/bill:found/top:0"
+
+
+async def test_bill_not_found_and_then_target(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("8999#"))
+    assert "vm-nonumber" in ch.played()
+    assert ch.variables["HOTLINE_QUEUE"] == "fault"
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:8/bill:not_found"
+
+
+async def test_outage_for_an_area(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("10101#0"))
+    assert hooks.asked == [("outage", "0101")]
+    assert ["SAY", "NUMBER", "1", ""] in ch.commands
+    assert any(c[:2] == ["SAY", "DATETIME"] and c[2] == str(int(1.7e9 + 7200)) for c in ch.commands)
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:1/outage:1/top:0"
+
+
+async def test_ticket_status_by_my_phone_number(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("3#0"))
+    assert hooks.asked == [("ticket", "13800138000")]
+    assert ["SAY", "DIGITS", "20260923001", ""] in ch.commands
+    assert "pls-hold-while-try" in ch.played()
+
+
+async def test_ticket_status_by_number(agi_server, bus, hooks, tmp_path):
+    await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("320260923001#0"))
+    assert hooks.asked == [("ticket", "20260923001")]
+
+
+@pytest.mark.parametrize("kind", ["broken", "slow", None])
+async def test_a_failing_or_missing_hook_is_not_available_and_the_call_goes_on(
+    agi_server, bus, hooks, tmp_path, kind
+):
+    fn = getattr(hooks, kind) if kind else None
+    svc = services(bus, hooks, tmp_path, self_service=SelfServiceHooks(bill_lookup=fn, timeout=0.2))
+    ch = await run(agi_server, svc, FakeChannel("2123456#0"))
+    assert "feature-not-avail-line" in ch.played()
+    assert ch.variables["HOTLINE_ACTION"] == "queue"
+
+
+async def test_fault_report_records_and_publishes_a_voicemail(agi_server, bus, hooks, tmp_path):
+    ch = FakeChannel("4")
+    ch.get_vars["${HOTLINE_VM_DIR}/${STRFTIME(${EPOCH},,%Y%m%d)}/${CHANNEL(linkedid)}-fault.wav"] = (
+        "/var/spool/x/20260923/1700000000.1-fault.wav"
+    )
+    await run(agi_server, services(bus, hooks, tmp_path), ch)
+    assert ["EXEC", "Record", "/var/spool/x/20260923/1700000000.1-fault.wav,3,120,k"] in ch.commands
+    assert ch.variables["HOTLINE_ACTION"] == "hangup"
+    await bus.drain()
+    (vm,) = bus_events(bus, VoicemailReceived)
+    assert vm.reason == "fault_report" and vm.caller == "13800138000" and vm.dnis == "95598"
+    assert vm.path == str(tmp_path / "var/spool/x/20260923/1700000000.1-fault.wav")
+    (finished,) = bus_events(bus, IvrFinished)
+    assert finished.outcome == "self_service" and finished.self_service == ("report_fault",)
+
+
+async def test_callback_keeps_the_place_and_hangs_up(agi_server, bus, hooks, tmp_path):
+    async def profile(number):
+        return CallerProfile(vip=True, customer_id="C1")
+
+    ch = await run(agi_server, services(bus, hooks, tmp_path, profile=profile), FakeChannel("9"))
+    assert ch.variables["HOTLINE_ACTION"] == "hangup" and ch.variables["HOTLINE_CALLBACK"] == "1"
+    await bus.drain()
+    (cb,) = bus_events(bus, CallbackRequested)
+    assert (cb.queue, cb.priority, cb.customer_id, cb.ivr_path) == ("service", 9, "C1", ("top:9",))
+    assert 0 < cb.entered_at <= cb.requested_at
+
+
+async def test_caller_hangs_up_in_the_menu(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("6H"))
+    assert "HOTLINE_ACTION" not in ch.variables
+    await bus.drain()
+    (finished,) = bus_events(bus, IvrFinished)
+    assert finished.outcome == "caller_hangup" and finished.path == ("top:6",)
+
+
+async def test_a_crashing_script_leaves_the_dialplan_defaults(agi_server, bus, hooks, tmp_path):
+    svc = services(bus, hooks, tmp_path)
+    svc.clock = lambda: 1 / 0
+    ch = await run(agi_server, svc, FakeChannel(extension="95599"))
+    assert "HOTLINE_ACTION" not in ch.variables
+
+
+async def test_unknown_script_closes_the_connection(agi_server, bus, hooks, tmp_path):
+    ch = FakeChannel()
+    ch.env["network_script"] = "nope"
+    await run(agi_server, services(bus, hooks, tmp_path), ch)
+    assert ch.commands == []
+
+
+async def test_unknown_dnis_goes_to_the_default_queue(agi_server, bus, hooks, tmp_path):
+    ch = await run(
+        agi_server, services(bus, hooks, tmp_path), FakeChannel(extension="12345", callerid="unknown")
+    )
+    assert ch.variables["HOTLINE_QUEUE"] == "service" and ch.variables["HOTLINE_OVERFLOW"] == "voicemail"
