@@ -1,0 +1,158 @@
+"""A CTI bridge on the real Asterisk, plus a 'phone network' to drive it.
+
+``Story`` owns an in-process bus that records every event, a ``CtiBridge``
+connected to the real Asterisk, and a second AMI connection standing in for
+callers and phones (simulated with the hotline-sim-* dialplan contexts).
+Agents get random 5-digit extensions so parallel test runs never share one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import time
+from collections.abc import Callable
+
+from cti.ami import AmiClient
+from cti.bridge import CtiBridge, CtiSettings
+from cti.bus import InProcessBus
+from cti.events import Event
+
+QUEUE_A, QUEUE_B = "cti-a", "cti-b"
+
+
+def agi_is_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 4573), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def seat(ext: str) -> str:
+    return f"Local/{ext}@hotline-sim-phone/n"
+
+
+class Story:
+    def __init__(
+        self, asterisk, *, lookup=None, acw_seconds: float = 0.0, bus: InProcessBus | None = None
+    ) -> None:
+        self.asterisk = asterisk
+        self.bus = bus or InProcessBus()
+        self.events: list[Event] = []
+        self.sub = None
+        self.settings = CtiSettings(
+            ami_host=asterisk.host,
+            ami_port=asterisk.port,
+            ami_user=asterisk.username,
+            ami_secret=asterisk.secret,
+            asterisk_root=str(asterisk.root),
+            acw_seconds=acw_seconds,
+            keepalive=1.0,
+        )
+        self.lookup = lookup
+        self.bridge: CtiBridge | None = None
+        self.net = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret)
+        self.agents: list[str] = []
+        base = random.randint(1000, 8999)
+        self._exts = iter(f"7{base + i:04d}"[:5] for i in range(100))
+
+    async def __aenter__(self) -> Story:
+        async def record(event: Event) -> None:
+            self.events.append(event)
+
+        self.sub = self.bus.subscribe(record)
+        await self.net.start()
+        await self.net.wait_connected(10)
+        await self.start_bridge()
+        return self
+
+    async def start_bridge(self) -> CtiBridge:
+        self.bridge = CtiBridge(self.settings, self.bus, customer_lookup=self.lookup)
+        await self.bridge.start()
+        await self.bridge.wait_connected(10)
+        await self.bridge.flush()
+        return self.bridge
+
+    async def __aexit__(self, *exc: object) -> None:
+        for agent_id in self.agents:
+            for queue in (QUEUE_A, QUEUE_B):
+                try:
+                    await self.net.action("QueueRemove", Queue=queue, Interface=seat(agent_id))
+                except Exception:
+                    pass
+        if self.bridge is not None:
+            await self.bridge.stop()
+        await self.net.stop()
+        if self.sub is not None:
+            await self.sub.close()
+
+    # -- the phone network ----------------------------------------------------
+    async def new_agent(self, *, ring: str = "0", talk: str = "3") -> str:
+        ext = next(self._exts)
+        await self.phone(ext, ring=ring, talk=talk)
+        self.agents.append(ext)
+        return ext
+
+    async def phone(self, ext: str, *, ring: str = "0", talk: str = "3") -> None:
+        await self.net.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val=ring)
+        await self.net.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val=talk)
+
+    async def call_in(
+        self, queue: str, *, caller: str = "13800138000", name: str = "Caller", stay: int = 10, dnis: str = ""
+    ) -> float:
+        """An inbound call; through hotline-inbound (DNIS) when no AGI server would reroute it."""
+        sent = time.time()
+        common = {"Priority": 1, "CallerID": f'"{name}" <{caller}>', "Async": "true"}
+        if dnis and not agi_is_up():
+            # hotline-inbound answers at once, then the caller's end runs hotline-sim-caller.
+            await self.net.action(
+                "Originate",
+                Channel=f"Local/{dnis}@hotline-inbound/n",
+                Context="hotline-sim-caller",
+                Exten=f"{stay:02d}",  # the context matches _X. (two digits at least)
+                Variable=[f"__HOTLINE_QUEUE={queue}"],
+                **common,
+            )
+        else:
+            # Straight into the queue (an AGI server of another test cannot reroute it):
+            # the caller's end answers first and hangs up after ``stay`` seconds.
+            await self.net.action(
+                "Originate",
+                Channel=f"Local/{stay:02d}@hotline-sim-caller/n",
+                Context="hotline-queue",
+                Exten=queue,
+                **common,
+            )
+        return sent
+
+    # -- watching --------------------------------------------------------------
+    def of(self, kind: type[Event], **match: object) -> list[Event]:
+        return [
+            e
+            for e in self.events
+            if isinstance(e, kind) and all(getattr(e, k) == v for k, v in match.items())
+        ]
+
+    async def wait_for(
+        self,
+        kind: type[Event],
+        timeout: float = 10.0,  # noqa: ASYNC109
+        where: Callable[[Event], bool] | None = None,
+        **match: object,
+    ) -> Event:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [e for e in self.of(kind, **match) if where is None or where(e)]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.02)
+        raise AssertionError(
+            f"no {kind.__name__} {match} within {timeout}s; saw {[e.name for e in self.events][-30:]}"
+        )
+
+    def agent_states(self, agent_id: str) -> list[tuple[str, str]]:
+        from cti.call_events import AgentStateChanged
+
+        return [(e.state, e.reason) for e in self.of(AgentStateChanged, agent_id=agent_id)]
