@@ -17,6 +17,7 @@ from agent_ui.auth import CurrentUser
 from agent_ui.errors import UiError
 from agent_ui.services import AppServices
 from cti.phones import InvalidPhoneNumber, normalize
+from ticketing.models import User
 
 
 def _bridge(services: AppServices) -> Any:
@@ -46,6 +47,9 @@ def _outcome(result: Any) -> dict[str, Any]:
     if ok is False:
         reason = getattr(result, "error_id", None) or getattr(result, "reason", None) or "command.refused"
         raise UiError(str(reason), getattr(result, "message", "") or "")
+    data = getattr(result, "data", None)
+    if isinstance(data, dict):
+        return dict(data)
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         return {k: v for k, v in dataclasses.asdict(result).items() if k != "ok"}
     if isinstance(result, dict):
@@ -63,17 +67,52 @@ async def _call(bridge: Any, method: str, *args: Any, **kwargs: Any) -> dict[str
     return _outcome(result)
 
 
+ON_CALL = ("ringing", "talking", "on_hold")
+TRANSFER_KINDS = ("agent", "queue", "number")
+
+
+def _agent_state(bridge: Any, agent_id: str) -> str:
+    lookup = getattr(bridge, "agent", None)
+    agent = lookup(agent_id) if lookup else None
+    return str((agent or {}).get("state") or "logged_out")
+
+
+def _transfer_kind(target: str) -> str:
+    if target.isdigit() and 4 <= len(target) <= 6:
+        return "agent"  # a 工号
+    if target.isdigit():
+        return "number"
+    return "queue"
+
+
+async def _ensure_logged_in(services: AppServices, bridge: Any, user: CurrentUser) -> None:
+    """The first 就绪 of a shift signs the agent's seat into their skill queues."""
+    if _agent_state(bridge, user.agent_id) != "logged_out":
+        return
+    async with services.sessionmaker() as db:
+        row = await db.get(User, user.id)
+        skills = dict(row.skills or {}) if row is not None else {}
+    seat = services.seat_pattern.format(staff_no=user.staff_no, agent_id=user.agent_id)
+    await _call(bridge, "login", user.agent_id, seat, skills or dict(services.default_skills))
+
+
 async def run_command(
     services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]
 ) -> dict[str, Any]:
     bridge = _bridge(services)
     agent = user.agent_id
     if cmd == "ready":
+        await _ensure_logged_in(services, bridge, user)
         return await _call(bridge, "ready", agent)
     if cmd == "pause":
         reason = _text(args, "reason")
         if reason not in services.pause_reasons:
             raise UiError("pause.reason_unknown", reason=reason)
+        state = _agent_state(bridge, agent)
+        if state in ON_CALL and not services.allow_pause_on_call:
+            # the 95598 seat: a break starts after the call, and the agent asks for it then
+            raise UiError("pause.on_call", state=state)
+        await _ensure_logged_in(services, bridge, user)
         return await _call(bridge, "pause", agent, reason)
     if cmd == "logout":
         return await _call(bridge, "logout", agent)
@@ -87,7 +126,10 @@ async def run_command(
         return await _call(bridge, "unhold", agent)
     if cmd == "transfer":
         target = _text(args, "target")
-        return await _call(bridge, "transfer", agent, target)
+        kind = _text(args, "kind", required=False) or _transfer_kind(target)
+        if kind not in TRANSFER_KINDS:
+            raise UiError("request.invalid", "kind must be agent, queue or number", field="kind")
+        return await _call(bridge, "transfer", agent, kind, target)
     if cmd == "dial":
         raw = _text(args, "number")
         try:

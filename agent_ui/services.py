@@ -36,6 +36,11 @@ class AppServices:
     allow_pause_on_call: bool = False
     pause_reasons: tuple[str, ...] = ("小休", "用餐", "培训", "会议")
     default_language: str = "zh-CN"
+    #: the queue-member interface of an agent's seat; ``{staff_no}`` is filled in.
+    #: Production: "PJSIP/{staff_no}"; the demo's simulated phones: "Local/{staff_no}@hotline-sim-phone/n".
+    seat_pattern: str = "PJSIP/{staff_no}"
+    #: skill queues (queue → penalty) for agents whose user record names none
+    default_skills: dict[str, int] = dataclasses.field(default_factory=lambda: {"service": 0})
 
 
 SERVICES = web.AppKey("services", AppServices)

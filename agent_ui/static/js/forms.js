@@ -1,0 +1,65 @@
+// Workflow form fields as inputs: permission decides visible (read-only), editable, required.
+import { api, el } from "./api.js";
+import { t } from "./i18n.js";
+
+let sitesPromise = null;
+const sites = () => (sitesPromise ??= api("/api/sites").then((r) => r.sites).catch(() => []));
+
+export async function renderFields(container, fields, { prefix = "f" } = {}) {
+  container.replaceChildren();
+  const grid = el("div", { class: "form-grid" });
+  for (const field of fields) {
+    const id = `${prefix}-${field.name}`;
+    const readOnly = field.permission === "visible";
+    const required = field.permission === "required";
+    const label = el("label", { for: id, class: required ? "req" : "" }, field.label);
+    let input;
+    const common = { id, name: field.name, "data-field": field.name, "data-type": field.type, required, disabled: readOnly };
+    if (field.type === "textarea") {
+      input = el("textarea", common, field.value ?? "");
+    } else if (field.type === "select") {
+      input = el("select", common, el("option", { value: "" }, "—"),
+        field.options.map((o) => el("option", { value: o, selected: field.value === o }, o)));
+    } else if (field.type === "site") {
+      input = el("select", common, el("option", { value: "" }, "—"));
+      for (const s of await sites()) input.append(el("option", { value: s.code, selected: field.value === s.code }, `${s.name} (${s.code})`));
+    } else if (field.type === "checkbox") {
+      input = el("input", { ...common, type: "checkbox", checked: field.value === true, required: false });
+    } else if (field.type === "number") {
+      input = el("input", { ...common, type: "number", value: field.value ?? "" });
+    } else if (field.type === "datetime") {
+      input = el("input", { ...common, type: "datetime-local", value: field.value ?? "" });
+    } else {
+      input = el("input", { ...common, type: field.type === "phone" ? "tel" : "text", value: field.value ?? "" });
+    }
+    const wide = field.type === "textarea";
+    if (wide) input.classList.add("wide");
+    grid.append(label, input);
+    if (wide) label.style.gridColumn = "1";
+  }
+  container.append(grid);
+  return grid;
+}
+
+// Only the fields the user may change, typed the way the workflow expects.
+export function readFields(container) {
+  const values = {};
+  for (const input of container.querySelectorAll("[data-field]")) {
+    if (input.disabled) continue;
+    const type = input.dataset.type;
+    if (type === "checkbox") values[input.name] = input.checked;
+    else if (type === "number") { if (input.value !== "") values[input.name] = Number(input.value); }
+    else if (input.value !== "") values[input.name] = input.value;
+  }
+  return values;
+}
+
+export function markProblems(container, problems = {}) {
+  for (const input of container.querySelectorAll("[data-field]")) {
+    const problem = problems[input.name];
+    input.setAttribute("aria-invalid", problem ? "true" : "false");
+    input.title = problem ? t(`problem.${problem}`) : "";
+  }
+  const first = container.querySelector('[aria-invalid="true"]');
+  first?.focus();
+}

@@ -1,0 +1,106 @@
+// The order page: facts, the current step's form with its permissions, actions, and the timeline
+// (statuses, opinions, calls with their recordings, fax PDFs, SMS, voicemail, email).
+import { api, el, fmtTime } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+import { markProblems, readFields, renderFields } from "./forms.js";
+
+const $ = (id) => document.getElementById(id);
+let order = null;
+let socket = null;
+
+export async function start(ctx) {
+  socket = ctx.socket;
+  await load();
+  const watch = () => order && socket.command("watch", { orders: [order.id] }).catch(() => {});
+  socket.addEventListener("snapshot", watch);
+  watch();
+  socket.addEventListener("order", (e) => { if (e.detail.event.order_id === order?.id) load(); });
+}
+
+async function load() {
+  const key = $("order").dataset.key;
+  try {
+    order = await api(`/api/orders/${encodeURIComponent(key)}`);
+  } catch (err) {
+    toast(err.message, "refused");
+    return;
+  }
+  render();
+}
+
+function dialButton(number) {
+  if (!number) return "—";
+  return el("span", {}, number, " ",
+    el("button", { type: "button", class: "btn", id: "order-dial", title: t("cmd.dial"), onclick: () => dial(number) }, `☎ ${t("order.callback")}`));
+}
+
+async function dial(number) {
+  try { await socket.command("dial", { number, order_id: order.id }); toast(t("cmd.done", { cmd: t("cmd.dial") }), "ok"); }
+  catch (err) { toast(err.message, "refused"); }
+}
+
+async function render() {
+  $("order-number").textContent = order.number;
+  $("order-status").textContent = order.status;
+  $("order-status").dataset.status = order.status;
+  const c = order.customer;
+  $("order-facts").replaceChildren(
+    el("dt", {}, t("order.category")), el("dd", {}, `${order.workflow.name}${order.subcategory ? " / " + order.subcategory : ""}`),
+    el("dt", {}, t("order.step")), el("dd", { id: "order-node" }, order.node.name),
+    el("dt", {}, t("order.caller")), el("dd", {}, dialButton(order.caller_number)),
+    el("dt", {}, t("pop.customer")), el("dd", {}, c ? `${c.account_no} ${c.name} ${c.address || ""}` : "—"),
+    el("dt", {}, t("order.handlers")), el("dd", { id: "order-handlers" }, order.handlers.map((h) => `${h.name}(${h.staff_no})`).join("、") || "—"),
+    el("dt", {}, t("order.created")), el("dd", {}, `${fmtTime(order.created_at)} ${order.created_by ? order.created_by.name : ""}`),
+    order.due_at ? [el("dt", {}, t("order.due")), el("dd", { class: order.overdue ? "error" : "" }, fmtTime(order.due_at))] : null,
+  );
+  await renderFields($("order-fields"), order.form, { prefix: "order" });
+  const route = $("order-route");
+  route.replaceChildren();
+  if (order.my_step && order.exits.length > 1) {
+    route.append(el("label", { for: "order-exit" }, t("order.next_step"), " "),
+      el("select", { id: "order-exit" }, el("option", { value: "" }, t("order.auto")),
+        order.exits.map((x) => el("option", { value: x.to }, x.name))));
+  }
+  const actions = $("order-actions");
+  actions.replaceChildren(...order.actions.map((a) => el("button", {
+    type: "button", class: a === "submit" || a === "approve" ? "btn primary" : a === "reject" ? "btn danger" : "btn",
+    id: `order-${a}`, onclick: () => act(a) }, t(`order.action.${a}`))));
+  if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
+  renderTimeline();
+}
+
+async function act(action) {
+  const body = { form: readFields($("order-fields")), opinion: $("order-opinion").value };
+  const exit = $("order-exit")?.value;
+  if (exit) body.to = exit;
+  try {
+    order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
+    toast(t("order.done", { status: order.status }), "ok");
+    $("order-opinion").value = "";
+    render();
+  } catch (err) {
+    markProblems($("order-fields"), err.details?.problems || {});
+    toast(err.message, "refused");
+  }
+}
+
+function renderTimeline() {
+  const list = $("order-timeline");
+  list.replaceChildren(...order.timeline.map((e) => {
+    const time = el("time", { datetime: e.at }, fmtTime(e.at));
+    if (e.kind === "status") return el("li", { "data-kind": "status" }, time, el("b", {}, e.status));
+    if (e.kind === "comment") {
+      return el("li", { "data-kind": "comment" }, time, `${t(`order.verb.${e.action}`)} · ${e.user ? e.user.name : ""}`, e.text ? el("div", {}, e.text) : null);
+    }
+    const media = e.media_url;
+    let player = null;
+    if (media && (e.kind === "call" || e.kind === "recording" || e.kind === "voicemail")) {
+      player = el("audio", { controls: true, preload: "none", src: media, "data-interaction": e.interaction_id });
+    } else if (media && e.kind === "fax") {
+      player = el("a", { href: media, target: "_blank" }, t("order.fax_pdf"));
+    }
+    return el("li", { "data-kind": e.kind }, time, el("b", {}, t(`kind.${e.kind}`)), ` ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
+      e.content ? el("div", { class: "wrap" }, e.content) : null, player);
+  }));
+}

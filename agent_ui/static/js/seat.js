@@ -1,0 +1,188 @@
+// The seat page: screen-pop on a ringing call, and the intake form (业务受理).
+import { api, el, fmtTime } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+import { markProblems, readFields, renderFields } from "./forms.js";
+
+const $ = (id) => document.getElementById(id);
+const state = { spec: null, call: null, customer: null, category: null };
+
+export async function start({ socket }) {
+  socket.addEventListener("screen_pop", (e) => pop(e.detail.event, e.detail.pop));
+  socket.addEventListener("snapshot", (e) => {
+    const call = (e.detail.calls || [])[0];
+    if (call && (!state.call || state.call.call_id !== call.call_id)) pop({ ...call }, null, true);
+  });
+  socket.addEventListener("call", (e) => {
+    const ev = e.detail.event;
+    if (ev.event === "CallAnswered" && state.call?.call_id === ev.call_id) {
+      $("intake-caller").value = state.call.caller || ev.caller || "";
+      $("pop-body").dataset.answered = "true";
+      $("intake-category")?.focus();
+    }
+    if (ev.event === "CallEnded" && state.call?.call_id === ev.call_id) {
+      $("pop-body").dataset.ended = "true";
+    }
+  });
+  state.spec = await api("/api/intake");
+  buildIntake();
+}
+
+// -- screen-pop -------------------------------------------------------------
+async function pop(call, lookup, fromSnapshot = false) {
+  state.call = call;
+  state.customer = null;
+  const body = $("pop-body");
+  $("pop-empty").hidden = true;
+  body.hidden = false;
+  body.dataset.callId = call.call_id;
+  delete body.dataset.answered;
+  delete body.dataset.ended;
+  if (!lookup && call.caller) {
+    lookup = await api("/api/customers/lookup", { query: { number: call.caller } }).catch(() => ({ matches: [] }));
+  }
+  const number = el("div", { class: "caller-number", id: "pop-caller", title: t("pop.copy_hint"), tabindex: "0",
+    ondblclick: () => copyNumber(call.caller) }, call.caller || "—");
+  const facts = el("dl", { class: "kv" },
+    el("dt", {}, t("pop.queue")), el("dd", { id: "pop-queue" }, call.queue || "—"),
+    el("dt", {}, t("pop.ivr")), el("dd", { id: "pop-ivr" }, (call.ivr_path || []).join(" → ") || "—"),
+    call.waited ? [el("dt", {}, ""), el("dd", {}, t("pop.waited", { seconds: Math.round(call.waited) }))] : null);
+  body.replaceChildren(number, facts, el("div", { id: "pop-customer" }));
+  $("intake-caller").value = call.caller || "";
+  showMatches(lookup?.matches || []);
+  if (!fromSnapshot) document.title = `☎ ${call.caller} · Hotline`;
+}
+
+function copyNumber(number) {
+  navigator.clipboard?.writeText(number).then(() => toast(t("pop.copied"), "ok", 1200)).catch(() => {});
+  const input = $("intake-caller");
+  if (input && !input.value) input.value = number;
+}
+
+function showMatches(matches) {
+  const box = $("pop-customer");
+  if (matches.length === 1) return showCustomer(matches[0]);
+  if (matches.length === 0) {
+    box.replaceChildren(el("p", { class: "muted", id: "pop-none" }, t("pop.none")), newCustomerForm());
+    return;
+  }
+  box.replaceChildren(
+    el("p", {}, t("pop.several", { count: matches.length })),
+    el("ul", { id: "pop-matches" }, matches.map((m) => el("li", {},
+      el("button", { type: "button", class: "btn", onclick: () => showCustomer(m) }, t("pop.pick")),
+      ` ${m.account_no} ${m.name} · ${m.address || ""}`))),
+  );
+}
+
+function showCustomer(match) {
+  const c = match.customer || match;
+  state.customer = c;
+  $("intake-customer").value = `${c.account_no} ${c.name}`;
+  const orders = match.open_orders || [];
+  const recent = match.recent_interactions || match.recent || [];
+  $("pop-customer").replaceChildren(
+    el("h3", {}, t("pop.customer"), " ", c.tier === "VIP" ? el("span", { class: "tier-VIP" }, "VIP") : null),
+    el("dl", { class: "kv", id: "pop-customer-card" },
+      el("dt", {}, t("pop.account_no")), el("dd", { id: "pop-account" }, c.account_no),
+      el("dt", {}, t("pop.name")), el("dd", { id: "pop-name" }, c.name),
+      el("dt", {}, t("pop.address")), el("dd", {}, c.address || "—"),
+      el("dt", {}, t("pop.tier")), el("dd", {}, c.tier || "—")),
+    el("h3", {}, `${t("pop.open_orders")} (${orders.length})`),
+    el("ul", { id: "pop-orders" }, orders.map((o) => el("li", {}, el("a", { href: `/orders/${o.number}`, target: "_blank" }, o.number), ` ${o.status} · ${o.title || o.category}`))),
+    el("h3", {}, t("pop.recent")),
+    el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", {}, `${fmtTime(i.occurred_at || i.at)} ${i.kind} ${i.subject || i.number || ""}`))),
+  );
+}
+
+function newCustomerForm() {
+  const form = el("form", { id: "new-customer", class: "form-grid" },
+    el("label", { for: "nc-account" }, t("pop.account_no")), el("input", { id: "nc-account", name: "account_no" }),
+    el("label", { for: "nc-name", class: "req" }, t("pop.name")), el("input", { id: "nc-name", name: "name", required: true }),
+    el("label", { for: "nc-address" }, t("pop.address")), el("input", { id: "nc-address", name: "address", class: "wide" }),
+    el("span"), el("button", { class: "btn", type: "submit" }, t("pop.new_customer")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const created = await api("/api/customers", { method: "POST", body: {
+        account_no: form.account_no.value, name: form.name.value, address: form.address.value, phone: state.call?.caller || "" } });
+      showCustomer(created);
+    } catch (err) { toast(err.message, "refused"); }
+  });
+  return form;
+}
+
+// -- intake ----------------------------------------------------------------
+function buildIntake() {
+  const body = $("intake-body");
+  const cats = state.spec.categories;
+  const category = el("select", { id: "intake-category", name: "category", "aria-label": t("intake.category") },
+    cats.map((c, i) => el("option", { value: String(i) }, c.name)));
+  const sub = el("select", { id: "intake-subcategory", name: "subcategory", "aria-label": t("intake.subcategory") });
+  const head = el("div", { class: "form-grid" },
+    el("label", { for: "intake-category" }, t("intake.category")), category,
+    el("label", { for: "intake-subcategory" }, t("intake.subcategory")), sub,
+    el("label", { for: "intake-caller" }, t("intake.caller")), el("input", { id: "intake-caller", name: "caller_number", inputmode: "tel" }),
+    el("label", { for: "intake-customer" }, t("intake.customer")), el("input", { id: "intake-customer", readonly: true }));
+  const fields = el("div", { id: "intake-fields" });
+  const phrases = el("div", { class: "phrases", id: "intake-phrases", "aria-label": t("intake.phrases") });
+  const opinion = el("textarea", { id: "intake-opinion", name: "opinion", placeholder: t("intake.opinion"), rows: 2 });
+  const actions = el("div", { class: "actions" },
+    el("button", { type: "button", class: "btn primary", id: "intake-save-close", title: "Ctrl+Enter", onclick: () => save(true) }, t("intake.save_close")),
+    el("button", { type: "button", class: "btn", id: "intake-save-handle", onclick: () => save(false) }, t("intake.save_handle")),
+    el("button", { type: "button", class: "btn", id: "intake-reset", onclick: () => reset() }, t("intake.reset")));
+  body.replaceChildren(head, fields, el("h3", {}, t("intake.phrases")), phrases, opinion, actions, el("div", { id: "intake-result" }));
+  category.addEventListener("change", () => chooseCategory(Number(category.value)));
+  body.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.ctrlKey) { e.preventDefault(); save(true); } });
+  // the last focused text area receives standard phrases
+  body.addEventListener("focusin", (e) => { if (e.target.matches("textarea")) state.lastText = e.target; });
+  chooseCategory(0);
+}
+
+async function chooseCategory(index) {
+  const cat = state.spec.categories[index];
+  state.category = cat;
+  const sub = $("intake-subcategory");
+  sub.replaceChildren(el("option", { value: "" }, "—"), (cat.subcategories || []).map((s) => el("option", { value: s.code }, s.name)));
+  await renderFields($("intake-fields"), cat.fields, { prefix: "intake" });
+  const phrases = state.spec.phrases.filter((p) => !p.category || p.category === cat.code || p.category === cat.workflow);
+  $("intake-phrases").replaceChildren(...phrases.map((p) => el("button", { type: "button", class: "btn", onclick: () => insertPhrase(p.text) }, p.text)));
+}
+
+function insertPhrase(text) {
+  const target = state.lastText || document.querySelector("#intake-fields textarea") || $("intake-opinion");
+  target.value = target.value ? `${target.value} ${text}` : text;
+  target.focus();
+}
+
+async function save(done) {
+  const cat = state.category;
+  const fieldsBox = $("intake-fields");
+  const body = {
+    workflow: cat.workflow,
+    subcategory: $("intake-subcategory").value,
+    caller_number: $("intake-caller").value,
+    customer_id: state.customer?.id ?? null,
+    call_id: state.call?.call_id || "",
+    form: readFields(fieldsBox),
+    opinion: $("intake-opinion").value,
+    submit: done,
+  };
+  try {
+    const order = await api("/api/orders", { method: "POST", body });
+    markProblems(fieldsBox, {});
+    toast(t("intake.saved", { number: order.number }), "ok");
+    $("intake-result").replaceChildren(el("p", { id: "intake-saved" }, t("intake.saved", { number: "" }),
+      el("a", { href: `/orders/${order.number}`, id: "intake-saved-link" }, order.number), ` · ${order.status}`));
+    if (!done) window.location.assign(`/orders/${order.number}`);
+    else reset(true);
+  } catch (err) {
+    markProblems(fieldsBox, err.details?.problems || {});
+    toast(err.message, "refused");
+  }
+}
+
+function reset(keepResult = false) {
+  chooseCategory(state.spec.categories.indexOf(state.category));
+  $("intake-opinion").value = "";
+  if (!keepResult) $("intake-result").replaceChildren();
+}

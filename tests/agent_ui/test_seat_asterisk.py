@@ -1,0 +1,148 @@
+"""The seat over the websocket against the real Asterisk: ready, pause, a real call's
+screen-pop, a refusal while on the call, hang-up, 下班."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+
+import pytest
+
+from cti.ami import AmiClient
+from cti.bridge import CtiBridge, CtiSettings
+from tests.agent_ui.conftest import PASSWORD, login
+from ticketing import users
+
+pytestmark = pytest.mark.asterisk
+QUEUE = "ui-a"
+
+
+class Tab:
+    """One browser tab's socket: commands with ids, and a backlog of pushes to search."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.ids = iter(range(1, 10_000))
+        self.seen: list[dict] = []
+
+    async def next(self, type_: str, within: float = 8.0, **match) -> dict:
+        async def wait() -> dict:
+            for msg in self.seen:
+                if _matches(msg, type_, match):
+                    self.seen.remove(msg)
+                    return msg
+            while True:
+                msg = json.loads((await self.ws.receive()).data)
+                if _matches(msg, type_, match):
+                    return msg
+                self.seen.append(msg)
+
+        return await asyncio.wait_for(wait(), within)
+
+    async def command(self, cmd: str, **args) -> dict:
+        ref = next(self.ids)
+        await self.ws.send_json({"id": ref, "cmd": cmd, "args": args})
+
+        async def answer() -> dict:
+            while True:
+                msg = json.loads((await self.ws.receive()).data)
+                if msg.get("id") == ref and msg["type"] in ("ack", "refused"):
+                    return msg
+                self.seen.append(msg)
+
+        return await asyncio.wait_for(answer(), 10)
+
+
+def _matches(msg: dict, type_: str, match: dict) -> bool:
+    if msg.get("type") != type_:
+        return False
+    event = msg.get("event") or {}
+    return all(event.get(k) == v for k, v in match.items())
+
+
+@pytest.fixture
+async def seat(asterisk, world, client):
+    staff_no = f"6{random.randint(1000, 9999)}"
+    async with world.services.sessionmaker.begin() as db:
+        await users.create_user(db, staff_no, "真坐席", PASSWORD, roles=["agent"], must_change_password=False)
+    net = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret)
+    await net.start()
+    await net.wait_connected(10)
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="1")
+    await net.action("DBPut", Family="hotline-sim", Key=f"talk-{staff_no}", Val="hold")
+    settings = CtiSettings(
+        ami_host=asterisk.host,
+        ami_port=asterisk.port,
+        ami_user=asterisk.username,
+        ami_secret=asterisk.secret,
+        asterisk_root=str(asterisk.root),
+        keepalive=1.0,
+        replay_history=False,
+    )
+    bridge = CtiBridge(settings, world.bus)
+    await bridge.start()
+    await bridge.wait_connected(10)
+    world.services.bridge = bridge
+    world.services.seat_pattern = "Local/{staff_no}@hotline-sim-phone/n"
+    world.services.default_skills = {QUEUE: 0}
+    await login(client, staff_no)
+    yield staff_no, net, bridge
+    try:
+        await net.action("QueueRemove", Queue=QUEUE, Interface=f"Local/{staff_no}@hotline-sim-phone/n")
+    except Exception:
+        pass
+    await bridge.stop()
+    await net.stop()
+
+
+async def test_an_agent_goes_ready_takes_a_real_call_and_ends_the_shift(client, seat):
+    staff_no, net, bridge = seat
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        snap = await tab.next("snapshot")
+        assert snap["ami"]["connected"] is True
+        assert snap["agent"] is None  # not signed into any queue yet
+
+        assert (await tab.command("ready"))["type"] == "ack"
+        await tab.next("agent_state", state="ready", agent_id=staff_no)
+
+        ack = await tab.command("pause", reason="小休")
+        assert ack["type"] == "ack"
+        await tab.next("agent_state", state="not_ready", reason="小休")
+        bad = await tab.command("pause", reason="睡觉")
+        assert bad["type"] == "refused" and bad["error_id"] == "pause.reason_unknown"
+        assert (await tab.command("ready"))["type"] == "ack"
+        await tab.next("agent_state", state="ready")
+
+        await net.action(
+            "Originate",
+            Channel=f"Local/{QUEUE}@hotline-queue/n",
+            Context="hotline-sim-caller",
+            Exten="30",
+            Priority=1,
+            CallerID='"Zhang" <13800138000>',
+            Variable=[f"__HOTLINE_QUEUE={QUEUE}"],
+            Async="true",
+        )
+        pop = await tab.next("screen_pop", within=10)
+        assert pop["event"]["caller"].endswith("13800138000")
+        assert pop["event"]["queue"] == QUEUE
+        assert pop["pop"]["caller"].endswith("13800138000")
+        await tab.next("call", event="CallAnswered", within=10)
+
+        refused = await tab.command("pause", reason="小休")
+        assert refused["type"] == "refused" and refused["error_id"] == "pause.on_call"
+        assert "通话" in refused["message"]
+
+        assert (await tab.command("hangup"))["type"] == "ack"
+        await tab.next("call", event="CallEnded", within=10)
+
+        assert (await tab.command("logout"))["type"] == "ack"
+        await tab.next("agent_state", state="logged_out", within=10)
+
+    # a reconnecting tab gets the present, not a stale screen
+    async with client.ws_connect("/ws") as ws:
+        snap = await Tab(ws).next("snapshot")
+        assert snap["agent"]["state"] == "logged_out"
+        assert snap["calls"] == []
