@@ -8,6 +8,7 @@ hundreds of thousands).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 
 from sqlalchemy import func, insert, select
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.models import Customer, CustomerPhone, Site, User
 from ticketing.sites import create_department, create_site
-from ticketing.users import create_user
+from ticketing.users import create_user, hash_password
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志文斌宇浩凯健俊帆帅旭宁欣怡佳琪子涵梓轩诗雨博文思远晨阳"
@@ -33,6 +34,12 @@ class DemoData:
     sites: dict[str, Site]
     users: dict[str, User]
     customer_count: int
+
+
+@functools.cache
+def _demo_hash() -> str:
+    # argon2 is slow on purpose; the demo staff all share one password, so hash it once.
+    return hash_password(DEMO_PASSWORD)
 
 
 def _name(rng: random.Random) -> str:
@@ -59,6 +66,7 @@ async def seed_demo(session: AsyncSession, customers: int = 200, *, seed: int = 
             "2001",
             "班长" + _name(rng),
             DEMO_PASSWORD,
+            password_hash=_demo_hash(),
             roles=["team_leader"],
             site_id=hq.id,
             department_id=dept.id,
@@ -72,6 +80,7 @@ async def seed_demo(session: AsyncSession, customers: int = 200, *, seed: int = 
             "3001",
             "质检" + _name(rng),
             DEMO_PASSWORD,
+            password_hash=_demo_hash(),
             roles=["supervisor"],
             site_id=hq.id,
             must_change_password=False,
@@ -83,6 +92,7 @@ async def seed_demo(session: AsyncSession, customers: int = 200, *, seed: int = 
             "9001",
             "管理员",
             DEMO_PASSWORD,
+            password_hash=_demo_hash(),
             roles=["admin"],
             site_id=hq.id,
             must_change_password=False,
@@ -94,6 +104,7 @@ async def seed_demo(session: AsyncSession, customers: int = 200, *, seed: int = 
                 staff,
                 _name(rng),
                 DEMO_PASSWORD,
+                password_hash=_demo_hash(),
                 roles=["agent"],
                 site_id=hq.id,
                 department_id=dept.id,
@@ -110,6 +121,7 @@ async def seed_demo(session: AsyncSession, customers: int = 200, *, seed: int = 
                     staff,
                     f"{sites[code].name[:2]}抢修{_name(rng)}",
                     DEMO_PASSWORD,
+                    password_hash=_demo_hash(),
                     roles=["handler"],
                     site_id=sites[code].id,
                     must_change_password=False,

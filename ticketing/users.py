@@ -68,7 +68,9 @@ async def create_user(
     email: str = "",
     must_change_password: bool = True,
     actor: User | None = None,
+    password_hash: str | None = None,
 ) -> User:
+    """``password_hash`` (from ``hash_password``) skips hashing, for bulk/demo creation."""
     if not STAFF_NO.match(staff_no):
         raise InvalidUser("工号 must be 4-6 digits", field="staff_no")
     unknown = [r for r in roles if r not in ROLES]
@@ -76,11 +78,13 @@ async def create_user(
         raise InvalidUser(f"unknown roles {unknown}", field="roles")
     if await session.scalar(select(User.id).where(User.staff_no == staff_no)):
         raise InvalidUser(f"工号 {staff_no} already exists", field="staff_no")
-    check_password_policy(password)
+    if password_hash is None:
+        check_password_policy(password)
+        password_hash = hash_password(password)
     user = User(
         staff_no=staff_no,
         name=name,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         roles=list(roles),
         site_id=site_id,
         department_id=department_id,
