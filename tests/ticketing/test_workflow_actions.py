@@ -1,0 +1,185 @@
+"""Multi-operator modes, free routing, forward / CC / supervise, and the automatic conversion."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from ticketing import ActionRefused, Forbidden, SlaWorker, create_order, submit_step
+from ticketing.models import Comment, Notification
+from ticketing.users import create_user
+from ticketing.workflow.actions import annotate, cc, forward, supervise
+from ticketing.workflow.store import import_definition
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(m, d, hh, mm=0):
+    return dt.datetime(2026, m, d, hh, mm, tzinfo=SH)
+
+
+def flow(mode: str, free: bool = False) -> dict:
+    return {
+        "key": f"cosign_{mode}",
+        "name": "会签",
+        "fields": {"意见": {"type": "textarea"}},
+        "nodes": [
+            {"id": "start", "type": "create", "fields": {"意见": "editable"}, "exits": [{"to": "sign"}]},
+            {
+                "id": "sign",
+                "type": "realize",
+                "free_routing": free,
+                "fields": {"意见": "editable"},
+                "operators": {"mode": mode, "batches": [[{"user": ["5101", "5102"]}]]},
+                "exits": [{"to": "done"}],
+            },
+            {"id": "done", "type": "archive"},
+        ],
+    }
+
+
+async def test_all_mode_needs_every_operator(session, seeded):
+    u = seeded.users
+    await import_definition(session, flow("all"))
+    order = await create_order(session, u["1001"], workflow="cosign_all", site_id=seeded.sites["GZ"].id)
+    await submit_step(session, u["5101"], order, opinion="同意")
+    assert order.current_node == "sign"
+    with pytest.raises(ActionRefused) as refused:
+        await submit_step(session, u["5101"], order)
+    assert refused.value.error_id == "not_your_step"
+    await submit_step(session, u["5102"], order, opinion="同意")
+    assert order.current_node == "done"
+
+
+async def test_sequential_mode_keeps_the_order(session, seeded):
+    u = seeded.users
+    await import_definition(session, flow("sequential"))
+    order = await create_order(
+        session, u["1001"], workflow="cosign_sequential", site_id=seeded.sites["GZ"].id
+    )
+    with pytest.raises(ActionRefused) as refused:
+        await submit_step(session, u["5102"], order)
+    assert refused.value.error_id == "not_your_turn"
+    await submit_step(session, u["5101"], order)
+    await submit_step(session, u["5102"], order)
+    assert order.current_node == "done"
+
+
+async def test_any_mode_one_is_enough(session, seeded):
+    u = seeded.users
+    await import_definition(session, flow("any"))
+    order = await create_order(session, u["1001"], workflow="cosign_any", site_id=seeded.sites["GZ"].id)
+    await submit_step(session, u["5102"], order)
+    assert order.current_node == "done"
+
+
+async def test_free_routing_picks_the_next_handler(session, seeded):
+    u = seeded.users
+    data = flow("any", free=True)
+    data["key"] = "free"
+    data["nodes"][0]["free_routing"] = True
+    await import_definition(session, data)
+    order = await create_order(
+        session, u["1001"], workflow="free", site_id=seeded.sites["GZ"].id, submit=False
+    )
+    await submit_step(session, u["1001"], order, to="sign", handlers=[u["2001"].id])
+    assert order.current_node == "sign"
+    await submit_step(session, u["2001"], order)
+    assert order.current_node == "done"
+
+
+async def test_free_routing_is_refused_where_disabled(session, seeded):
+    u = seeded.users
+    await import_definition(session, flow("any"))
+    order = await create_order(
+        session, u["1001"], workflow="cosign_any", site_id=seeded.sites["GZ"].id, submit=False
+    )
+    with pytest.raises(ActionRefused) as refused:
+        await submit_step(session, u["1001"], order, handlers=[u["2001"].id])
+    assert refused.value.error_id == "free_routing_disabled"
+
+
+async def test_forward_cc_supervise_annotate(session, seeded):
+    u = seeded.users
+    await import_definition(session, flow("any"))
+    order = await create_order(session, u["1001"], workflow="cosign_any", site_id=seeded.sites["GZ"].id)
+    # forwarding to someone outside the order's site is refused
+    with pytest.raises(ActionRefused) as refused:
+        await forward(session, u["5101"], order, u["5201"], opinion="请处理")
+    assert refused.value.error_id == "target_out_of_scope"
+    await forward(session, u["5101"], order, u["2001"], opinion="请班长处理")
+    await cc(session, u["2001"], order, [u["3001"]], opinion="知悉")
+    with pytest.raises(Forbidden):
+        await supervise(session, u["1001"], order, opinion="快点")
+    await supervise(session, u["3001"], order, opinion="请尽快处理", channels=("screen", "sms"))
+    await annotate(session, u["1002"], order, "客户又来电催促")
+    actions = [
+        c.action
+        for c in await session.scalars(
+            select(Comment).where(Comment.order_id == order.id).order_by(Comment.id)
+        )
+    ]
+    assert actions == ["create", "submit", "forward", "cc", "supervise", "annotate"]
+    sms = list(await session.scalars(select(Notification).where(Notification.channel == "sms")))
+    # 督办 reaches the current handlers: 5102 (still pending) and 2001 (forwarded to)
+    assert sorted(n.recipient for n in sms) == sorted([u["5102"].phone, u["2001"].phone])
+    await submit_step(session, u["2001"], order)
+    assert not order.is_open
+
+
+async def test_dispatch_overrun_converts_to_coordination_order(session, sm, seeded):
+    u = seeded.users
+    order = await create_order(
+        session,
+        u["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        form={"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"},
+        now=at(11, 25, 9),
+    )
+    await submit_step(session, u["5101"], order, now=at(11, 25, 9, 10))
+    assert order.due_at == at(11, 25, 10, 10)
+    await session.commit()
+    worker = SlaWorker(sm)
+    assert await worker.run_due(at(11, 25, 10, 10)) >= 2  # overrun reminder + conversion
+    await session.refresh(order)
+    assert order.category == "coordination" and order.current_node == "dispatch"
+    # the supervisor now holds the order too and can dispatch it
+    await submit_step(
+        session,
+        u["3001"],
+        order,
+        form={"抢修人员": "王师傅", "派工时间": "2026-11-25 10:20"},
+        now=at(11, 25, 10, 20),
+    )
+    assert order.status == "已派工"
+
+
+@pytest.mark.parametrize(("severity", "due"), [("一般", at(11, 25, 10, 30)), ("重大", at(12, 4, 9, 30))])
+async def test_complaint_limits_by_severity(session, seeded, severity, due):
+    u = seeded.users
+    boss = await create_user(
+        session, "2100", "部门经理", "abc12345", roles=["team_leader"], site_id=seeded.sites["HQ"].id
+    )
+    order = await create_order(
+        session,
+        u["1001"],
+        workflow="complaint",
+        site_id=seeded.sites["GZ"].id,
+        now=at(11, 25, 9),
+        form={
+            "类别1": "一类",
+            "所属区域": "GZ",
+            "标题": "抢修慢",
+            "投诉内容": "等了三小时",
+            "严重程度": severity,
+        },
+    )
+    assert order.status == "待审核"
+    from ticketing import approve
+
+    await approve(session, boss, order, now=at(11, 25, 9, 30))
+    assert order.status == "处理中"
+    # 一般: 1 working hour; 重大: 7 working days (Wed 25 Nov 09:30 → Fri 4 Dec 09:30)
+    assert order.due_at == due
