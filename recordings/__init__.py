@@ -1,8 +1,36 @@
 """Recordings, voicemail and faxes: where the files live, retention, conversion, playback.
 
-Public surface: ``RecordingStore`` (call id -> files, Asterisk path -> host path).
+Public surface:
+
+* ``RecordingStore``: call id -> files; Asterisk's path -> this machine's path
+  (``HOTLINE_ASTERISK_ROOT`` + chroot path).
+* ``purge``: retention (older than N days, dry run, keep predicate).
+* ``convert`` / ``playable`` / ``peaks`` / ``to_pcm_wav``: audio for the player (pydub +
+  ffmpeg for mp3/ogg, pure-Python WAV otherwise; peaks from the samples).
+* ``tiff_to_pdf``: fax pages as a PDF.
+* ``serve_file(request, path)`` and ``recording_routes(store)``: HTTP with ranges (aiohttp).
 """
 
+from recordings.audio import ConversionError, convert, ffmpeg_available, peaks, playable, to_pcm_wav
+from recordings.fax import FaxConversionError, tiff_to_pdf
+from recordings.http import recording_routes, serve_file
+from recordings.retention import PurgeReport, purge
 from recordings.store import RecordingStore, StoredFile, UnsafePath
 
-__all__ = ["RecordingStore", "StoredFile", "UnsafePath"]
+__all__ = [
+    "ConversionError",
+    "FaxConversionError",
+    "PurgeReport",
+    "RecordingStore",
+    "StoredFile",
+    "UnsafePath",
+    "convert",
+    "ffmpeg_available",
+    "peaks",
+    "playable",
+    "purge",
+    "recording_routes",
+    "serve_file",
+    "tiff_to_pdf",
+    "to_pcm_wav",
+]
