@@ -74,20 +74,21 @@ class BusinessHours:
     always: bool = False
     workdays: tuple[TimeWindow, ...] = ()
     restdays: tuple[TimeWindow, ...] = ()
-    # Per-weekday windows (mon..sun): replace ``workdays`` on a working day of that
-    # weekday, and ``restdays`` on a Saturday or Sunday off. A weekday public
-    # holiday always gets ``restdays``.
+    # Per-weekday windows (mon..sun): replace ``workdays`` on an ordinary working
+    # weekday and ``restdays`` on a Saturday or Sunday off. A weekday public holiday
+    # gets ``restdays``; a weekend made a working day (调休) gets ``workdays``.
     by_weekday: Mapping[str, tuple[TimeWindow, ...]] = dataclasses.field(default_factory=dict)
 
     def is_open(self, local: dt.datetime, calendar: DayCalendar) -> bool:
         if self.always:
             return True
         day = DAYS[local.weekday()]
+        weekend = local.weekday() >= 5
         if calendar.is_working_day(local.date()):
-            windows = self.by_weekday.get(day, self.workdays)
-        elif local.weekday() >= 5:
-            # A weekend day's own windows (Saturday mornings) apply unless it is a working day.
-            windows = self.by_weekday.get(day, self.restdays)
+            # A weekend made a working day (调休) keeps ordinary working-day hours.
+            windows = self.workdays if weekend else self.by_weekday.get(day, self.workdays)
+        elif weekend:
+            windows = self.by_weekday.get(day, self.restdays)  # e.g. Saturday mornings
         else:
             windows = self.restdays  # a public holiday on a weekday
         t = local.time()

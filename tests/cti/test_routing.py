@@ -199,3 +199,13 @@ def test_default_calendar_is_monday_to_friday():
     config = parse_routing(BASE)
     assert decide(config, "4008200001", "1", at("2026-10-01", "10:00")).action == "queue"
     assert decide(config, "4008200001", "1", at("2026-09-27", "10:00")).action == "voicemail"
+
+
+def test_with_the_chinese_work_calendar():
+    from cti.calendar import WorkCalendar
+
+    config = parse_routing(BASE, calendar=WorkCalendar.china())
+    # National Day (a Thursday) is closed; Saturday 2026-10-10 is a make-up working day (调休).
+    assert decide(config, "4008200001", "1", at("2026-10-01", "10:00")).action == "voicemail"
+    assert decide(config, "4008200001", "1", at("2026-10-10", "17:00")).action == "queue"
+    assert decide(config, "4008200001", "1", at("2026-10-08", "10:00")).action == "queue"
