@@ -99,6 +99,7 @@ async def intake_spec(request: web.Request) -> web.Response:
                     "code": top.code,
                     "name": top.name if top.id else definition.name,
                     "workflow": definition.key,
+                    "category": definition.category,
                     "fields": field_views(definition, start, {}),
                     "one_step": _one_step(definition),
                     "subcategories": [

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agent_ui.auth import CurrentUser
 from agent_ui.errors import UiError
 from agent_ui.services import AppServices
+from agent_ui.worklists import counts
 from ticketing.events import discard_pending, publish_pending
 from ticketing.models import User
 
@@ -50,8 +51,9 @@ async def read_only(services: AppServices, current: CurrentUser) -> AsyncIterato
 
 
 async def work_counts(services: AppServices, user: CurrentUser) -> dict[str, Any] | None:
-    # wired to ticketing's lists and inbox once they land
-    return None
+    """The state bar's numbers: my open work, replies due, overdue, unhandled inbox events."""
+    async with read_only(services, user) as (db, row):
+        return await counts(db, row)
 
 
 async def screen_pop(services: AppServices, caller: str) -> dict[str, Any]:

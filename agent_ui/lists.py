@@ -1,0 +1,65 @@
+"""Order lists: the JSON API (``GET /api/orders``) and the list pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp import web
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import int_param
+from agent_ui.errors import UiError
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES, TEMPLATES
+from agent_ui.work import read_only
+from agent_ui.worklists import LISTS, ListQuery, run_list
+
+routes = web.RouteTableDef()
+
+
+def _date(request: web.Request, name: str) -> dt.date | None:
+    raw = request.query.get(name, "")
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise UiError("request.invalid", f"{name} must be a date (YYYY-MM-DD)", field=name) from None
+
+
+def query_from(request: web.Request) -> ListQuery:
+    q = request.query
+    return ListQuery(
+        name=q.get("list", "search"),
+        category=q.get("category", ""),
+        status=q.get("status", ""),
+        number=q.get("number", ""),
+        caller=q.get("caller", ""),
+        receiver=q.get("receiver", ""),
+        open_only=q.get("open") in ("1", "true"),
+        received_from=_date(request, "from"),
+        received_to=_date(request, "to"),
+        sort=q.get("sort", "created_at"),
+        descending=q.get("dir", "desc") != "asc",
+        page=int_param(request, "page", 1, low=1, high=100_000),
+        size=int_param(request, "size", 20, low=1, high=200),
+    )
+
+
+@routes.get("/api/orders")
+@requires("order.read")
+async def list_orders(request: web.Request) -> web.Response:
+    query = query_from(request)
+    services = request.app[SERVICES]
+    async with read_only(services, current_user(request)) as (db, user):
+        result = await run_list(db, user, query, services.site_timezone)
+    return web.json_response(result)
+
+
+@routes.get("/lists/{name}")
+@requires("order.read")
+async def list_page(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if name not in LISTS:
+        raise UiError("not_found")
+    return await request.app[TEMPLATES].response(request, "lists.html", {"list_name": name})

@@ -1,0 +1,57 @@
+// Order lists: filters, sortable columns, server-side paging.
+import { api, el, fmtTime } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const $ = (id) => document.getElementById(id);
+const state = { sort: "created_at", dir: "desc", page: 1, size: 20, filters: {} };
+
+export async function start({ socket }) {
+  const name = $("list").dataset.list;
+  const form = $("list-filters");
+  if (name === "search") {
+    const today = new Date().toLocaleDateString("sv-SE"); // YYYY-MM-DD in local time: the DOMAIN default is today
+    form.from.value = today;
+    form.to.value = today;
+  }
+  api("/api/intake").then((spec) => {
+    for (const c of spec.categories) form.category.append(el("option", { value: c.category }, c.name));
+  }).catch(() => {});
+  form.addEventListener("submit", (e) => { e.preventDefault(); state.page = 1; load(); });
+  for (const b of document.querySelectorAll("[data-sort]")) {
+    b.addEventListener("click", () => {
+      state.dir = state.sort === b.dataset.sort && state.dir === "desc" ? "asc" : "desc";
+      state.sort = b.dataset.sort;
+      load();
+    });
+  }
+  $("list-prev").addEventListener("click", () => { if (state.page > 1) { state.page--; load(); } });
+  $("list-next").addEventListener("click", () => { state.page++; load(); });
+  socket.addEventListener("order", () => load());
+  load();
+}
+
+async function load() {
+  const name = $("list").dataset.list;
+  const form = $("list-filters");
+  const query = { list: name, sort: state.sort, dir: state.dir, page: state.page, size: state.size };
+  for (const f of ["number", "category", "status", "caller", "receiver", "from", "to"]) query[f] = form[f].value;
+  try {
+    const data = await api("/api/orders", { query });
+    const pages = Math.max(1, Math.ceil(data.total / data.size));
+    if (state.page > pages) { state.page = pages; return load(); }
+    $("list-total").textContent = String(data.total);
+    $("list-page").textContent = `${data.page} / ${pages}`;
+    $("list-prev").disabled = data.page <= 1;
+    $("list-next").disabled = data.page >= pages;
+    for (const b of document.querySelectorAll("[data-sort]")) b.setAttribute("aria-sort", b.dataset.sort === state.sort ? (state.dir === "asc" ? "ascending" : "descending") : "none");
+    document.querySelector("#list-table tbody").replaceChildren(...data.items.map((o) => el("tr", { class: o.overdue ? "overdue" : "" },
+      el("td", {}, el("a", { href: `/orders/${o.number}` }, o.number)),
+      el("td", {}, o.category + (o.subcategory ? ` / ${o.subcategory}` : "")),
+      el("td", {}, o.status),
+      el("td", { class: "wrap" }, o.title),
+      el("td", {}, o.caller_number),
+      el("td", {}, fmtTime(o.created_at)),
+      el("td", {}, fmtTime(o.due_at)))));
+  } catch (err) { toast(err.message, "refused"); }
+}

@@ -1,0 +1,143 @@
+"""The lists agents live in: 我未完成任务, 待回复工单, 超期工单, by type, and search.
+
+Server-side filtering, sorting and paging on indexed columns, always inside the
+user's data scope (``ticketing.users.order_scope_clause``), so a page of 20 out
+of 100,000 orders costs two indexed queries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agent_ui.errors import UiError
+from agent_ui.order_views import order_summary
+from ticketing.models import Assignment, Interaction, User, WorkOrder, utcnow
+from ticketing.users import order_scope_clause
+
+LISTS = ("mine", "to_reply", "overdue", "search")
+SORTS = {
+    "created_at": WorkOrder.created_at,
+    "number": WorkOrder.number,
+    "status": WorkOrder.status,
+    "due_at": WorkOrder.due_at,
+    "category": WorkOrder.category,
+    "updated_at": WorkOrder.updated_at,
+}
+#: nodes where the customer is waiting for our reply (回复客户)
+REPLY_NODES = ("reply",)
+
+
+@dataclasses.dataclass(frozen=True)
+class ListQuery:
+    name: str = "search"
+    category: str = ""
+    status: str = ""
+    number: str = ""
+    caller: str = ""
+    receiver: str = ""  # 工号 of the agent who received the order
+    open_only: bool = False
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    sort: str = "created_at"
+    descending: bool = True
+    page: int = 1
+    size: int = 20
+
+
+def _mine(user: User) -> ColumnElement[bool]:
+    pending_for_me = exists().where(
+        Assignment.order_id == WorkOrder.id, Assignment.user_id == user.id, Assignment.state == "pending"
+    )
+    return and_(WorkOrder.is_open.is_(True), or_(pending_for_me, WorkOrder.created_by_id == user.id))
+
+
+def _to_reply(user: User) -> ColumnElement[bool]:
+    return and_(WorkOrder.is_open.is_(True), WorkOrder.current_node.in_(REPLY_NODES))
+
+
+def _overdue(now: dt.datetime) -> ColumnElement[bool]:
+    return and_(WorkOrder.is_open.is_(True), WorkOrder.due_at.is_not(None), WorkOrder.due_at < now)
+
+
+def _day_bounds(day: dt.date, tz: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), ZoneInfo(tz)).astimezone(dt.UTC)
+
+
+async def conditions(db: AsyncSession, user: User, q: ListQuery, tz: str) -> list[ColumnElement[bool]]:
+    now = utcnow()
+    where: list[ColumnElement[bool]] = [await order_scope_clause(db, user)]
+    if q.name == "mine":
+        where.append(_mine(user))
+    elif q.name == "to_reply":
+        where.append(_to_reply(user))
+    elif q.name == "overdue":
+        where.append(_overdue(now))
+    if q.category:
+        where.append(WorkOrder.category == q.category)
+    if q.status:
+        where.append(WorkOrder.status == q.status)
+    if q.number:
+        where.append(WorkOrder.number == q.number.strip())
+    if q.caller:
+        where.append(WorkOrder.caller_number == q.caller.strip())
+    if q.open_only:
+        where.append(WorkOrder.is_open.is_(True))
+    if q.receiver:
+        where.append(
+            WorkOrder.created_by_id == select(User.id).where(User.staff_no == q.receiver).scalar_subquery()
+        )
+    if q.received_from:
+        where.append(WorkOrder.created_at >= _day_bounds(q.received_from, tz))
+    if q.received_to:
+        where.append(WorkOrder.created_at < _day_bounds(q.received_to + dt.timedelta(days=1), tz))
+    return where
+
+
+async def run_list(db: AsyncSession, user: User, q: ListQuery, tz: str) -> dict[str, Any]:
+    if q.name not in LISTS:
+        raise UiError("not_found")
+    if q.sort not in SORTS:
+        raise UiError("request.invalid", f"sort must be one of {', '.join(SORTS)}", field="sort")
+    where = await conditions(db, user, q, tz)
+    total = await db.scalar(select(func.count()).select_from(WorkOrder).where(*where)) or 0
+    column = SORTS[q.sort]
+    order_by = [column.desc() if q.descending else column.asc(), WorkOrder.id.desc()]
+    rows = await db.scalars(
+        select(WorkOrder).where(*where).order_by(*order_by).offset((q.page - 1) * q.size).limit(q.size)
+    )
+    now = utcnow()
+    return {
+        "list": q.name,
+        "items": [order_summary(o, now) for o in rows],
+        "total": total,
+        "page": q.page,
+        "size": q.size,
+        "sort": q.sort,
+        "dir": "desc" if q.descending else "asc",
+    }
+
+
+async def counts(db: AsyncSession, user: User) -> dict[str, int]:
+    scope = await order_scope_clause(db, user)
+    now = utcnow()
+
+    async def count(*where: ColumnElement[bool]) -> int:
+        return await db.scalar(select(func.count()).select_from(WorkOrder).where(scope, *where)) or 0
+
+    inbox = await db.scalar(
+        select(func.count())
+        .select_from(Interaction)
+        .where(Interaction.assigned_to_id == user.id, Interaction.status != "handled")
+    )
+    return {
+        "mine": await count(_mine(user)),
+        "to_reply": await count(_to_reply(user)),
+        "overdue": await count(_overdue(now)),
+        "inbox": inbox or 0,
+    }
