@@ -128,28 +128,29 @@ class Story:
         return sent
 
     # -- watching --------------------------------------------------------------
-    def of(self, kind: type[Event], **match: object) -> list[Event]:
+    def of(self, event_type: type[Event], /, **match: object) -> list[Event]:
         return [
             e
             for e in self.events
-            if isinstance(e, kind) and all(getattr(e, k) == v for k, v in match.items())
+            if isinstance(e, event_type) and all(getattr(e, k) == v for k, v in match.items())
         ]
 
     async def wait_for(
         self,
-        kind: type[Event],
+        event_type: type[Event],
+        /,
         timeout: float = 10.0,  # noqa: ASYNC109
         where: Callable[[Event], bool] | None = None,
         **match: object,
     ) -> Event:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = [e for e in self.of(kind, **match) if where is None or where(e)]
+            found = [e for e in self.of(event_type, **match) if where is None or where(e)]
             if found:
                 return found[0]
             await asyncio.sleep(0.02)
         raise AssertionError(
-            f"no {kind.__name__} {match} within {timeout}s; saw {[e.name for e in self.events][-30:]}"
+            f"no {event_type.__name__} {match} within {timeout}s; saw {[e.name for e in self.events][-30:]}"
         )
 
     def agent_states(self, agent_id: str) -> list[tuple[str, str]]:

@@ -1,0 +1,218 @@
+"""Agent commands on the real Asterisk: each story ends with the call's record."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from cti.call_events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallHeld,
+    CallTransferred,
+    RecordingReady,
+)
+from tests.cti.harness import QUEUE_A, QUEUE_B, Story, seat
+
+pytestmark = pytest.mark.asterisk
+
+
+async def ready_agents(story: Story, *talks: str, queue: str = QUEUE_A) -> list[str]:
+    agents = []
+    for talk in talks:
+        agent = await story.new_agent(talk=talk)
+        assert (await story.bridge.login(agent, seat(agent), {queue: len(agents)})).ok
+        assert (await story.bridge.ready(agent)).ok
+        agents.append(agent)
+    return agents
+
+
+async def answered_by(story: Story, agent: str) -> str:
+    answered = await story.wait_for(CallAnswered, agent_id=agent)
+    await story.bridge.flush()
+    await asyncio.sleep(0.1)  # both legs bridged
+    return answered.call_id
+
+
+async def test_refusals_carry_stable_reasons(asterisk):
+    async with Story(asterisk) as story:
+        (agent,) = await ready_agents(story, "hold")
+        stranger = await story.new_agent()
+        assert (await story.bridge.hangup(agent)).reason == "agent_not_on_call"
+        assert (await story.bridge.hold(agent)).reason == "agent_not_on_call"
+        assert (await story.bridge.ready("nobody")).reason == "unknown_agent"
+        await story.bridge.login(stranger, seat(stranger), {QUEUE_B: 0})
+        await story.bridge.logout(stranger)
+        assert (await story.bridge.ready(stranger)).reason == "agent_not_logged_in"
+        assert (await story.bridge.pause(agent, "打游戏")).reason == "invalid_reason"
+        assert (await story.bridge.dial(agent, "not-a-number")).reason == "invalid_number"
+        assert (await story.bridge.complete_transfer(agent)).reason == "no_consultation"
+        assert (
+            await story.bridge.login(agent, seat(agent), {QUEUE_A: 0})
+        ).reason == "agent_already_logged_in"
+        await story.call_in(QUEUE_A, stay=20)
+        await answered_by(story, agent)
+        busy = await story.bridge.transfer(agent, "agent", agent)
+        assert busy.reason == "target_busy"
+        assert (await story.bridge.dial(agent, "13900000001")).reason == "agent_busy"
+        assert (await story.bridge.hangup(agent)).ok
+        ended = await story.wait_for(CallEnded, agent_id=agent)
+    assert ended.hangup_side == "agent"
+
+
+async def test_pause_with_reason_and_ready_again(asterisk):
+    async with Story(asterisk) as story:
+        (agent,) = await ready_agents(story, "1")
+        assert (await story.bridge.pause(agent, "用餐")).ok
+        status = await story.net.action_list("QueueStatus", Queue=QUEUE_A)
+        member = next(f for f in status if f.name == "QueueMember" and f.get("Name") == agent)
+        assert (member["Paused"], member["PausedReason"]) == ("1", "用餐")
+        assert (await story.bridge.ready(agent)).ok
+        await story.bridge.flush()
+    changes = story.of(AgentStateChanged, agent_id=agent)
+    assert [(c.state, c.reason) for c in changes][-2:] == [("not_ready", "用餐"), ("ready", "")]
+    assert changes[-1].previous == "not_ready" and changes[-1].seconds_in_previous >= 0
+
+
+async def test_blind_transfer_to_another_agent_keeps_one_record_and_one_recording(asterisk):
+    async with Story(asterisk) as story:
+        first, second = await ready_agents(story, "hold", "2")
+        await story.bridge.pause(second, "小休")  # so the queue offers the call to `first`
+        await story.call_in(QUEUE_A, stay=20)
+        call_id = await answered_by(story, first)
+        assert (await story.bridge.ready(second)).ok
+        result = await story.bridge.transfer(first, "agent", second)
+        assert result.ok, result
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
+        rec = await story.wait_for(RecordingReady, call_id=call_id)
+    assert ended.outcome == "answered"
+    assert ended.agent_id == second
+    assert story.of(CallTransferred, call_id=call_id, kind="blind", target=f"agent:{second}")
+    assert ("talking", "") in story.agent_states(second)
+    assert story.agent_states(first)[-1] == ("ready", "")
+    assert rec.duration > 1.5  # the part with `first` and the 2 s with `second`
+
+
+async def test_blind_transfer_to_a_queue(asterisk):
+    async with Story(asterisk) as story:
+        (first,) = await ready_agents(story, "hold")
+        (other,) = await ready_agents(story, "1", queue=QUEUE_B)
+        await story.call_in(QUEUE_A, stay=20)
+        call_id = await answered_by(story, first)
+        assert (await story.bridge.transfer(first, "queue", QUEUE_B)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
+    assert ended.agent_id == other
+    assert ended.queue == QUEUE_B
+
+
+async def test_hold_and_unhold_are_timed_in_the_record(asterisk):
+    async with Story(asterisk) as story:
+        (agent,) = await ready_agents(story, "hold")
+        await story.call_in(QUEUE_A, stay=20)
+        call_id = await answered_by(story, agent)
+        assert (await story.bridge.hold(agent)).ok
+        await asyncio.sleep(1.0)
+        assert story.bridge.agent(agent)["state"] == "on_hold"
+        assert (await story.bridge.unhold(agent)).ok
+        await asyncio.sleep(0.5)
+        assert story.bridge.agent(agent)["state"] == "talking"
+        assert (await story.bridge.hangup(agent)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id)
+    held = story.of(CallHeld, call_id=call_id)
+    assert [h.held for h in held] == [True, False]
+    assert 0.9 < ended.hold_seconds < 1.6
+    assert ("on_hold", "") in story.agent_states(agent)
+
+
+async def test_attended_transfer_consult_then_complete(asterisk):
+    async with Story(asterisk) as story:
+        first, second = await ready_agents(story, "hold", "hold")
+        await story.bridge.pause(second, "小休")
+        await story.call_in(QUEUE_A, stay=20)
+        call_id = await answered_by(story, first)
+        await story.bridge.ready(second)
+        assert (await story.bridge.consult(first, "agent", second)).ok
+        await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+        assert (await story.bridge.complete_transfer(first)).ok
+        await story.wait_for(
+            AgentStateChanged, agent_id=first, state="ready", where=lambda e: e.previous != "not_ready"
+        )
+        await asyncio.sleep(0.3)
+        call = next(c for c in story.bridge.calls() if c["call_id"] == call_id)
+        assert call["agent_id"] == second
+        assert (await story.bridge.hangup(second)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id)
+    assert ended.agent_id == second
+    assert story.of(CallTransferred, call_id=call_id, kind="attended")
+
+
+async def test_attended_transfer_cancelled_returns_the_caller_to_the_agent(asterisk):
+    async with Story(asterisk) as story:
+        first, second = await ready_agents(story, "hold", "hold")
+        await story.bridge.pause(second, "小休")
+        await story.call_in(QUEUE_A, stay=20)
+        call_id = await answered_by(story, first)
+        await story.bridge.ready(second)
+        assert (await story.bridge.consult(first, "agent", second)).ok
+        await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+        assert (await story.bridge.cancel_transfer(first)).ok
+        await story.wait_for(
+            AgentStateChanged, agent_id=second, state="ready", where=lambda e: e.previous == "talking"
+        )
+        assert story.bridge.agent(first)["state"] in ("talking", "on_hold")
+        assert (await story.bridge.hangup(first)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id)
+    assert ended.agent_id == first
+
+
+async def test_click_to_dial_rings_the_agent_then_the_customer_with_the_hotline_number(asterisk):
+    async with Story(asterisk) as story:
+        agent = await story.new_agent(ring="0", talk="hold")
+        await story.bridge.login(agent, seat(agent), {QUEUE_B: 0})
+        await story.net.action("DBPut", Family="hotline-sim", Key="customer-talk", Val="2")
+        seen_callerid = []
+        # What the customer's phone shows: the caller ID of the channel that dials it.
+        story.net.on_event(
+            "DialBegin",
+            lambda f: (
+                seen_callerid.append(f.get("CallerIDNum"))
+                if "hotline-sim-customer" in f.get("DestChannel")
+                else None
+            ),
+        )
+        result = await story.bridge.dial(agent, "13900139001")
+        assert result.ok, result
+        call_id = result.data["call_id"]
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=15)
+        rec = await story.wait_for(RecordingReady, call_id=call_id)
+    assert ended.direction == "outbound"
+    assert ended.outcome == "answered"
+    assert ended.agent_id == agent
+    assert ended.dnis == "13900139001"
+    assert ended.hangup_side == "caller"  # the customer hung up after 2 s
+    assert 1.7 < ended.ended_at - ended.answered_at < 2.5
+    assert seen_callerid == ["95598"]
+    assert rec.duration > 1.5
+    states = [s for s, _ in story.agent_states(agent)]
+    assert states[-3:] == ["ringing", "talking", "not_ready"]
+
+
+async def test_three_way_conference(asterisk):
+    async with Story(asterisk) as story:
+        first, second = await ready_agents(story, "hold", "hold")
+        await story.bridge.pause(second, "小休")
+        await story.call_in(QUEUE_A, stay=20)
+        call_id = await answered_by(story, first)
+        await story.bridge.ready(second)
+        assert (await story.bridge.conference(first, second)).ok
+        await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+        channels = await story.net.action_list("CoreShowChannels")
+        in_conf = [c["Channel"] for c in channels if c.get("Application") == "ConfBridge"]
+        assert len(in_conf) == 3
+        await story.bridge.hangup(first)
+        await story.bridge.hangup(second)
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=25)
+    assert story.of(CallTransferred, call_id=call_id, kind="conference")
+    assert ended.outcome == "answered"
