@@ -13,6 +13,7 @@ Composition root::
 """
 
 from ivr.agi import AgiError, AgiHangup
+from ivr.callback import CallbackScript
 from ivr.events import CallbackRequested, IvrFinished
 from ivr.flows import IvrConfig, IvrConfigError, load_flows, parse_flows
 from ivr.route import IvrServices, RouteScript
@@ -22,8 +23,10 @@ from ivr.session import AgiSession
 
 
 def create_agi_server(services: IvrServices, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> AgiServer:
-    """The FastAGI server with the scripts the dialplan calls (``route``)."""
-    return AgiServer({"route": RouteScript(services)}, host=host, port=port)
+    """The FastAGI server with the scripts the dialplan calls (``route``, ``callback``)."""
+    return AgiServer(
+        {"route": RouteScript(services), "callback": CallbackScript(services)}, host=host, port=port
+    )
 
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "AgiSession",
     "Bill",
     "CallbackRequested",
+    "CallbackScript",
     "IvrConfig",
     "IvrConfigError",
     "IvrFinished",

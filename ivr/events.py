@@ -30,6 +30,7 @@ class CallbackRequested(Event):
     requested_at: float = 0.0
     customer_id: str = ""
     ivr_path: tuple[str, ...] = ()
+    source: str = "ivr"  # "ivr" (a menu choice) | "queue" (pressed 9 while waiting)
 
 
 @_frozen

@@ -69,7 +69,7 @@ class RouteScript:
         entered_at = time.time()
         env = session.env
         dnis = env.get("extension", "")
-        caller = _caller_number(env.get("callerid", ""))
+        caller = caller_number(env.get("callerid", ""))
         call_id = await session.get_variable("${CHANNEL(linkedid)}") or env.get("uniqueid", "")
         profile = await self._profile(caller)
         decision = decide(s.routing, dnis, caller, s.clock(), profile)
@@ -167,7 +167,8 @@ async def apply_decision(session: AgiSession, decision: RoutingDecision) -> None
     await session.set_variable("HOTLINE_ACTION", decision.action)
 
 
-def _caller_number(raw: str) -> str:
+def caller_number(raw: str) -> str:
+    """The caller's number, normalised; '' for unknown or anonymous callers."""
     if not raw or raw.lower() in ("unknown", "anonymous"):
         return ""
     try:

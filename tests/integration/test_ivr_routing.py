@@ -313,3 +313,38 @@ async def test_a_callback_request_keeps_the_callers_place_and_ends_the_call(harn
         lambda f: f.name == "Hangup" and f.get("CallerIDNum") == caller, timeout=15
     )
     assert hangup is not None
+
+
+async def test_pressing_9_while_queued_asks_for_a_callback_that_keeps_the_place(harness):
+    caller = unique_caller()
+    async with harness.member("aftersales", "2966"):
+        await harness.call("95590", caller, dtmf="9", delay=3, stay=20)
+        join = await harness.wait_event(joined(caller))
+        event = await harness.wait_bus(CallbackRequested, lambda e: e.caller == caller)
+        assert (event.source, event.queue, event.priority, event.dnis) == ("queue", "aftersales", 2, "95590")
+        assert event.call_id == join.get("Linkedid")
+        assert event.requested_at - event.entered_at >= 2.5  # the time already waited counts
+        await harness.wait_event(lambda f: f.name == "Hangup" and f.get("Channel") == join.get("Channel"))
+
+
+async def test_pressing_9_with_the_agi_server_down_puts_the_caller_back_in_the_queue(harness):
+    caller = unique_caller()
+    async with harness.member("service", "2967"):
+        await harness.call("95590", caller, dtmf="9", delay=3, stay=20, agi_port=closed_port())
+        try:
+            # AGI is down, so routing fell through to the default queue; the caller leaves it
+            # with 9, the callback script cannot run, and the caller is queued again.
+            first = await harness.wait_event(joined(caller))
+            await harness.wait_event(
+                lambda f: f.name == "QueueCallerLeave" and f.get("CallerIDNum") == caller
+            )
+            again = await harness.wait_event(
+                lambda f: (
+                    joined(caller)(f)
+                    and f is not first
+                    and float(f.get("Timestamp", "0")) > float(first.get("Timestamp", "0"))
+                )
+            )
+            assert again.get("Queue") == first.get("Queue") == "service"
+        finally:
+            await harness.hangup_caller(caller)

@@ -314,3 +314,32 @@ async def test_unknown_dnis_goes_to_the_default_queue(agi_server, bus, hooks, tm
         agi_server, services(bus, hooks, tmp_path), FakeChannel(extension="12345", callerid="unknown")
     )
     assert ch.variables["HOTLINE_QUEUE"] == "service" and ch.variables["HOTLINE_OVERFLOW"] == "voicemail"
+
+
+async def test_callback_script_from_the_queue_keeps_the_arrival_time(agi_server, bus, hooks, tmp_path):
+    from ivr import CallbackScript
+
+    ch = FakeChannel()
+    ch.env["network_script"] = "callback"
+    ch.variables.update(
+        {
+            "HOTLINE_IN_QUEUE": "fault",
+            "QUEUE_PRIO": "5",
+            "HOTLINE_DNIS": "95598",
+            "HOTLINE_IVR_PATH": "top:6/sub:1",
+        }
+    )
+    server = await agi_server({"callback": CallbackScript(services(bus, hooks, tmp_path))})
+    await asyncio.wait_for(ch.run(server.port), 10)
+    assert ch.variables["HOTLINE_CALLBACK"] == "1"
+    assert ch.played()[-1] == "goodbye"
+    await bus.drain()
+    (cb,) = bus_events(bus, CallbackRequested)
+    assert (cb.source, cb.queue, cb.priority, cb.dnis, cb.call_id) == (
+        "queue",
+        "fault",
+        5,
+        "95598",
+        "1700000000.1",
+    )
+    assert cb.entered_at == 1700000000.0 and cb.ivr_path == ("top:6", "sub:1")

@@ -1,0 +1,64 @@
+"""The ``callback`` FastAGI script: a queued caller pressed 9 to be called back.
+
+``[hotline-queue-exit]`` runs it when a caller leaves the queue with 9. It
+publishes ``CallbackRequested`` with the time the call arrived (the integer
+part of the linkedid is the first channel's creation time), so the dialer
+calls people back in the order they called: the caller keeps their place. It
+sets ``HOTLINE_CALLBACK=1`` before saying goodbye; without it (AGI down) the
+dialplan puts the caller back into the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ivr.events import CallbackRequested
+from ivr.route import IvrServices, caller_number
+from ivr.session import AgiSession
+
+log = logging.getLogger(__name__)
+
+
+class CallbackScript:
+    def __init__(self, services: IvrServices) -> None:
+        self.services = services
+
+    async def __call__(self, session: AgiSession) -> None:
+        s = self.services
+        call_id = await session.get_variable("${CHANNEL(linkedid)}") or session.env.get("uniqueid", "")
+        queue = await session.get_variable("HOTLINE_IN_QUEUE") or s.routing.default_queue
+        path = await session.get_variable("HOTLINE_IVR_PATH")
+        event = CallbackRequested(
+            call_id=call_id,
+            caller=caller_number(session.env.get("callerid", "")),
+            dnis=await session.get_variable("HOTLINE_DNIS"),
+            queue=queue,
+            priority=_int(await session.get_variable("QUEUE_PRIO")),
+            entered_at=arrival_time(call_id),
+            requested_at=time.time(),
+            customer_id=await session.get_variable("HOTLINE_CUSTOMER_ID"),
+            ivr_path=tuple(p for p in path.split("/") if p),
+            source="queue",
+        )
+        await s.bus.publish(event)
+        log.info("callback requested from queue %s by %s (%s)", queue, event.caller, call_id)
+        await session.set_variable("HOTLINE_CALLBACK", "1")
+        for key in ("callback_saved", "goodbye"):
+            for sound in s.flows.prompt(key):
+                await session.stream_file(sound)
+
+
+def arrival_time(call_id: str) -> float:
+    """When the call arrived, from Asterisk's id ("<epoch>.<sequence>"); now if it is not one."""
+    try:
+        return float(call_id.split(".", 1)[0])
+    except ValueError:
+        return time.time()
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return 0
