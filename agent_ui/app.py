@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp_session import setup as setup_session
 
-from agent_ui import gateway, lists, login, orders, pages
+from agent_ui import gateway, lists, login, openapi, orders, pages
 from agent_ui.auth import guard, session_storage
 from agent_ui.failures import errors_middleware
 from agent_ui.gateway import make_gateway
@@ -33,7 +33,7 @@ def create_app(services: AppServices) -> web.Application:
     app.middlewares.append(errors_middleware)
     app.middlewares.append(guard)
     app.middlewares.append(_security_headers)
-    for module in (login, gateway, orders, lists, pages):
+    for module in (login, gateway, orders, lists, openapi, pages):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, append_version=True)
     app.cleanup_ctx.append(_gateway_ctx)

@@ -133,3 +133,15 @@ async def test_english_texts_can_be_chosen(client):
         "/api/session", json={"staff_no": "1001", "password": "x"}, headers={"X-CSRF-Token": token}
     )
     assert (await resp.json())["message"] == "Wrong staff number or password."
+
+
+async def test_the_api_is_documented_as_openapi_with_every_route_and_its_roles(client):
+    await login(client, "1001")
+    spec = await (await client.get("/api/openapi.json")).json()
+    assert spec["openapi"].startswith("3.")
+    assert spec["paths"]["/api/orders"]["post"]["x-permission"] == "order.create"
+    assert "X-CSRF-Token" in str(spec["paths"]["/api/orders"]["post"]["parameters"])
+    assert "ready" in spec["paths"]["/ws"]["get"]["description"]
+    assert all(op["x-permission"] != "undeclared" for ops in spec["paths"].values() for op in ops.values())
+    page = await client.get("/api/docs")
+    assert page.status == 200 and "/api/orders/{key}/{action}" in await page.text()

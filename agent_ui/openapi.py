@@ -1,0 +1,169 @@
+"""The JSON API described as OpenAPI 3 (``/api/openapi.json``) and a plain viewer (``/api/docs``).
+
+The description is built from the route tables, so a route cannot be
+forgotten: each documented operation names its permission (from
+``roles.requires``) and the error ids it may answer with.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from aiohttp import web
+
+from agent_ui import roles
+from agent_ui.errors import STATUS
+from agent_ui.roles import requires
+from agent_ui.services import TEMPLATES
+
+routes = web.RouteTableDef()
+
+_ERROR = {
+    "type": "object",
+    "required": ["error_id", "message"],
+    "properties": {
+        "error_id": {"type": "string", "description": "stable identifier, e.g. auth.locked, csrf.invalid"},
+        "message": {"type": "string", "description": "in the session's language"},
+        "details": {"type": "object"},
+    },
+}
+
+# Request bodies of the write operations (the rest take no body).
+_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/session"): {
+        "type": "object",
+        "required": ["staff_no", "password"],
+        "properties": {
+            "staff_no": {"type": "string", "pattern": "^\\d{4,6}$"},
+            "password": {"type": "string"},
+        },
+    },
+    ("POST", "/api/session/password"): {
+        "type": "object",
+        "required": ["current", "new"],
+        "properties": {
+            "current": {"type": "string"},
+            "new": {"type": "string"},
+            "confirm": {"type": "string"},
+        },
+    },
+    ("POST", "/api/orders"): {
+        "type": "object",
+        "required": ["workflow"],
+        "properties": {
+            "workflow": {"type": "string", "example": "fault_repair"},
+            "form": {"type": "object", "description": "field name → value, checked against the create step"},
+            "submit": {"type": "boolean", "description": "true: 保存,处理完毕; false: 保存,现在处理"},
+            "caller_number": {"type": "string"},
+            "customer_id": {"type": "integer"},
+            "subcategory": {"type": "string"},
+            "title": {"type": "string"},
+            "opinion": {"type": "string"},
+            "site_id": {"type": "integer"},
+            "interaction_ids": {"type": "array", "items": {"type": "integer"}},
+            "call_id": {"type": "string", "description": "the call being handled; linked to the order"},
+        },
+    },
+    ("POST", "/api/orders/{key}/{action}"): {
+        "type": "object",
+        "properties": {
+            "form": {"type": "object"},
+            "opinion": {"type": "string"},
+            "to": {"type": "string", "description": "the next node (free routing / several exits)"},
+            "handlers": {"type": "array", "items": {"type": "integer"}},
+        },
+    },
+}
+
+_SUMMARIES = {
+    ("GET", "/api/session"): "The signed-in user (or null) and the CSRF token for writes",
+    ("POST", "/api/session"): "Sign in by 工号 + password (5 failures lock the account for 15 minutes)",
+    ("DELETE", "/api/session"): "Sign out",
+    ("POST", "/api/session/password"): "Change the password (required at first sign-in)",
+    ("GET", "/api/intake"): "Categories with the create step's fields and the standard phrases",
+    ("GET", "/api/sites"): "Sites (供电局, 管理区) for site fields",
+    ("POST", "/api/orders"): "Create an order (intake)",
+    ("GET", "/api/orders"): "Order lists: list=mine|to_reply|overdue|search, filters, sort, dir, page, size",
+    (
+        "GET",
+        "/api/orders/{key}",
+    ): "One order by id or number: fields with this step's permissions, actions, timeline",
+    ("POST", "/api/orders/{key}/{action}"): "action = save | submit | approve | reject",
+}
+
+WEBSOCKET_DOC = (
+    "GET /ws upgrades to a websocket (same-origin, session cookie). The server first sends a "
+    "`snapshot`; then pushes `ami`, `agent_state`, `screen_pop`, `call`, `queue`, `order`, `inbox`, "
+    "`work`. The client sends `{id, cmd, args}` with cmd in "
+    + ", ".join(sorted(roles.COMMAND_PERMISSIONS))
+    + " and gets `{type: ack, id, result}` or `{type: refused, id, error_id, message}`."
+)
+
+
+def build_spec(app: web.Application) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter")
+        if not path or not (path.startswith("/api/") or path == "/ws") or route.method == "HEAD":
+            continue
+        if path in ("/api/docs", "/api/openapi.json"):
+            continue
+        handler = route.handler
+        permission = roles.permission_of(handler) or "undeclared"
+        method = route.method.upper()
+        op: dict[str, Any] = {
+            "operationId": handler.__name__,
+            "summary": _SUMMARIES.get((method, path))
+            or (inspect.getdoc(handler) or handler.__name__).split("\n")[0],
+            "x-permission": permission,
+            "x-roles": sorted(roles.PERMISSIONS.get(permission, ()))
+            if permission != roles.PUBLIC
+            else ["anyone"],
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "default": {"description": "error", "content": {"application/json": {"schema": _ERROR}}},
+            },
+        }
+        if path == "/ws":
+            op["description"] = WEBSOCKET_DOC
+        params = [
+            {"name": p.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in path.split("/")
+            if p.startswith("{")
+        ]
+        if params:
+            op["parameters"] = params
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            op["parameters"] = op.get("parameters", []) + [
+                {"name": "X-CSRF-Token", "in": "header", "required": True, "schema": {"type": "string"}}
+            ]
+            body = _BODIES.get((method, path))
+            if body:
+                op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Hotline agent console API",
+            "version": "1",
+            "description": "Session cookie auth; writes need the X-CSRF-Token header from GET /api/session. "
+            "Errors carry a stable error_id; statuses: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(STATUS.items())),
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": {"Error": _ERROR}},
+    }
+
+
+@routes.get("/api/openapi.json")
+@requires("session")
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(build_spec(request.app))
+
+
+@routes.get("/api/docs")
+@requires("session")
+async def openapi_page(request: web.Request) -> web.Response:
+    return await request.app[TEMPLATES].response(request, "api_docs.html", {"spec": build_spec(request.app)})
