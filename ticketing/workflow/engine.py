@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import sla
 from ticketing.audit import record
+from ticketing.calls import link_active_call
 from ticketing.errors import ActionRefused, Forbidden, NotFound
 from ticketing.events import TicketCreated, TicketRouted, TicketStatusChanged, queue_event
 from ticketing.models import Assignment, Comment, OrderLink, User, WorkOrder, order_interactions, utcnow
@@ -77,6 +78,7 @@ async def create_order(
     submit: bool = True,
     opinion: str = "",
     interaction_ids: Iterable[int] = (),
+    link_call: bool = True,
     now: dt.datetime | None = None,
 ) -> WorkOrder:
     """Create an order at the workflow's create node (its creator holds that step); with
@@ -117,6 +119,9 @@ async def create_order(
                 order_id=order.id, interaction_id=interaction_id, linked_at=now, linked_by_id=user.id
             )
         )
+    if link_call:
+        # The agent is on (or just finished) a call: the order is about that call.
+        await link_active_call(session, user, order, now)
     await _comment(session, order, user, "create", opinion)
     await record(session, user, "order.create", "work_order", order.id, after=snapshot(order))
     queue_event(

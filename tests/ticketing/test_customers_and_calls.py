@@ -1,0 +1,193 @@
+"""Screen-pop lookup, call records from CTI events, recordings and automatic links to orders."""
+
+import time
+
+from sqlalchemy import func, select
+
+from cti.bus import InProcessBus
+from cti.call_events import (
+    CallAnswered,
+    CallEnded,
+    CallOffered,
+    FaxReceived,
+    RecordingReady,
+    VoicemailReceived,
+)
+from ticketing import create_order
+from ticketing.calls import CallLinker, register_outbound_call
+from ticketing.customers import (
+    caller_profile,
+    create_customer,
+    find_customers,
+    lookup_for_screen_pop,
+    screen_pop_hook,
+    ticket_progress,
+)
+from ticketing.demo import demo_account_no, demo_landline, demo_phone
+from ticketing.intake import Intake, inbox
+from ticketing.models import Interaction, order_interactions
+
+
+async def test_screen_pop_by_any_spelling_of_the_number(session, seeded):
+    pop = await lookup_for_screen_pop(session, "+86 " + demo_phone(3))
+    assert pop["customer"]["account_no"] == demo_account_no(3)
+    assert demo_landline(3) in pop["customer"]["phones"]
+    landline = demo_landline(3)
+    pop2 = await lookup_for_screen_pop(session, f"{landline[:3]}-{landline[3:7]}-{landline[7:]}")
+    assert pop2["customer"]["id"] == pop["customer"]["id"]
+    assert await lookup_for_screen_pop(session, "13999999999") is None
+    assert await lookup_for_screen_pop(session, "no digits") is None
+
+
+async def test_screen_pop_shows_open_orders_and_history(session, seeded):
+    customer = await create_customer(
+        session, "8800000001", "陈先生", phones=["138-0013-8000"], site_id=seeded.sites["GZ"].id
+    )
+    agent = seeded.users["1001"]
+    order = await create_order(
+        session,
+        agent,
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        customer_id=customer.id,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        caller_number="13800138000",
+    )
+    await session.commit()
+    pop = await lookup_for_screen_pop(session, "13800138000")
+    assert [o["number"] for o in pop["open_orders"]] == [order.number]
+    assert pop["customer"]["name"] == "陈先生"
+    assert (await find_customers(session, order.number))[0].id == customer.id
+    assert (await find_customers(session, "8800000001"))[0].id == customer.id
+    assert (await find_customers(session, "8613800138000"))[0].id == customer.id
+    profile = await caller_profile(session, "13800138000")
+    assert profile["open_fault_within_24h"] and not profile["vip"]
+    progress = await ticket_progress(session, "13800138000")
+    assert progress["number"] == order.number and progress["status"] == "已流转"
+
+
+async def test_hook_for_the_cti_bridge(sm, seeded):
+    lookup = screen_pop_hook(sm)
+    pop = await lookup(demo_phone(5))
+    assert pop["customer"]["account_no"] == demo_account_no(5)
+
+
+async def test_call_events_make_call_records_idempotently_and_link_to_the_order(session, sm, seeded):
+    bus = InProcessBus()
+    linker = CallLinker(sm)
+    linker.subscribe(bus)
+    now = time.time()
+    number = demo_phone(7)
+    events = [
+        CallOffered(call_id="c-1", agent_id="1001", caller=number, queue="fault", offered_at=now),
+        CallAnswered(call_id="c-1", agent_id="1001", caller=number, answered_at=now + 3),
+    ]
+    for e in events + events:  # every event twice: nothing changes the second time
+        await bus.publish(e)
+    await bus.drain()
+    agent = seeded.users["1001"]
+    order = await create_order(
+        session,
+        agent,
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+    )
+    await session.commit()
+    assert order.customer_id is not None  # taken from the call
+    for e in [
+        CallEnded(
+            call_id="c-1",
+            direction="inbound",
+            outcome="answered",
+            caller=number,
+            agent_id="1001",
+            started_at=now - 10,
+            answered_at=now + 3,
+            ended_at=now + 63,
+        ),
+        RecordingReady(call_id="c-1", path="/rec/c-1.wav", duration=60.0, agent_id="1001"),
+    ] * 2:
+        await bus.publish(e)
+    await bus.drain()
+    await linker.close()
+    rows = list(await session.scalars(select(Interaction).order_by(Interaction.id)))
+    assert [(r.kind, r.external_id) for r in rows] == [("call", "c-1"), ("recording", "c-1")]
+    call = rows[0]
+    await session.refresh(call)
+    assert call.status == "ended" and round(call.duration) == 60 and call.agent_id == "1001"
+    linked = set(
+        await session.scalars(
+            select(order_interactions.c.interaction_id).where(order_interactions.c.order_id == order.id)
+        )
+    )
+    assert linked == {rows[0].id, rows[1].id}
+    pop = await lookup_for_screen_pop(session, number)
+    assert pop["interactions"][0]["kind"] in ("call", "recording")
+
+
+async def test_click_to_dial_links_the_call_and_its_recording(session, sm, seeded):
+    bus = InProcessBus()
+    linker = CallLinker(sm)
+    linker.subscribe(bus)
+    agent = seeded.users["1002"]
+    order = await create_order(
+        session,
+        agent,
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+    )
+    await register_outbound_call(session, agent, order, "out-9", demo_phone(9))
+    await session.commit()
+    await bus.publish(
+        CallEnded(
+            call_id="out-9",
+            direction="outbound",
+            outcome="answered",
+            caller=demo_phone(9),
+            agent_id="1002",
+            started_at=time.time(),
+            answered_at=time.time(),
+            ended_at=time.time() + 5,
+        )
+    )
+    await bus.publish(RecordingReady(call_id="out-9", path="/rec/out-9.wav", duration=5.0))
+    await bus.drain()
+    await linker.close()
+    count = await session.scalar(
+        select(func.count()).select_from(order_interactions).where(order_interactions.c.order_id == order.id)
+    )
+    assert count == 2
+
+
+async def test_missed_calls_voicemail_and_fax_become_async_events(session, sm, seeded):
+    bus = InProcessBus()
+    intake = Intake()
+    intake.logged_in = {"1001", "1002"}
+    linker = CallLinker(sm, intake=intake)
+    linker.subscribe(bus)
+    for e in [
+        CallEnded(call_id="m-1", direction="inbound", outcome="abandoned_queue", caller=demo_phone(1)),
+        VoicemailReceived(
+            call_id="v-1",
+            caller=demo_phone(2),
+            dnis="95598",
+            path="/vm/v-1.wav",
+            duration=12.0,
+            reason="fault_report",
+        ),
+        FaxReceived(call_id="f-1", caller="020-88886666", dnis="95598", path="/fax/f-1.tif", pages=2),
+        FaxReceived(call_id="f-1", caller="020-88886666", dnis="95598", path="/fax/f-1.tif", pages=2),
+    ]:
+        await bus.publish(e)
+    await bus.drain()
+    await linker.close()
+    events = list(
+        await session.scalars(select(Interaction).where(Interaction.kind != "call").order_by(Interaction.id))
+    )
+    assert [e.kind for e in events] == ["missed_call", "voicemail", "fax"]
+    # only logged-in agents with the skill get events (voicemail: fault, the others: general)
+    assert all(e.status == "assigned" for e in events)
+    mine = await inbox(session, seeded.users["1001"]) + await inbox(session, seeded.users["1002"])
+    assert len(mine) == 3

@@ -1,0 +1,368 @@
+"""Call records and recordings from CTI events, and their links to work orders.
+
+``CallLinker`` consumes ``CallOffered``, ``CallAnswered``, ``CallEnded``,
+``RecordingReady``, ``VoicemailReceived`` and ``FaxReceived`` from the bus
+(group "ticketing"), one short transaction per event. Every write is an
+upsert keyed on (kind, call id), so an event seen twice changes nothing.
+
+Linking: an order created by an agent during (or in the after-call work of) a
+call they answered gets that call (``link_active_call``, called by
+``create_order``); a click-to-dial from an order registers the call with the
+order first (``register_outbound_call``); a recording follows its call's links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cti.bus import Bus, Subscription
+from cti.call_events import (
+    CallAnswered,
+    CallEnded,
+    CallOffered,
+    FaxReceived,
+    RecordingReady,
+    VoicemailReceived,
+)
+from cti.events import Event
+from cti.phones import InvalidPhoneNumber, normalize
+from ticketing.audit import record
+from ticketing.models import CustomerPhone, Interaction, User, WorkOrder, order_interactions, utcnow
+
+log = logging.getLogger(__name__)
+AFTER_CALL_WINDOW = dt.timedelta(minutes=15)
+ABANDONED = ("abandoned_queue", "abandoned_ringing")
+CONSUMED = (CallOffered, CallAnswered, CallEnded, RecordingReady, VoicemailReceived, FaxReceived)
+
+
+def _ts(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC) if seconds else utcnow()
+
+
+def _norm(number: str) -> str:
+    try:
+        return normalize(number)
+    except InvalidPhoneNumber:
+        return ""
+
+
+async def _customer_for(session: AsyncSession, number: str) -> int | None:
+    if not number:
+        return None
+    return await session.scalar(
+        select(CustomerPhone.customer_id).where(CustomerPhone.number == number).limit(1)
+    )
+
+
+async def upsert_interaction(
+    session: AsyncSession,
+    kind: str,
+    external_id: str,
+    *,
+    defaults: dict[str, Any] | None = None,
+    **values: Any,
+) -> Interaction:
+    """The (kind, external_id) row, created (with ``defaults`` too) or updated with ``values``;
+    ``payload`` is merged."""
+    row = await session.scalar(
+        select(Interaction).where(Interaction.kind == kind, Interaction.external_id == external_id)
+    )
+    payload = values.pop("payload", None) or {}
+    if row is None:
+        row = Interaction(
+            kind=kind, external_id=external_id, payload=payload, **{**(defaults or {}), **values}
+        )
+        session.add(row)
+        await session.flush()
+        return row
+    for key, value in values.items():
+        setattr(row, key, value)
+    if payload:
+        row.payload = {**(row.payload or {}), **payload}
+    return row
+
+
+async def link(
+    session: AsyncSession, order: WorkOrder | int, interaction: Interaction, user: User | None = None
+) -> bool:
+    """Link an interaction to an order (idempotent); recordings of a linked call follow."""
+    order_id = order if isinstance(order, int) else order.id
+    already = await session.scalar(
+        select(
+            exists().where(
+                order_interactions.c.order_id == order_id,
+                order_interactions.c.interaction_id == interaction.id,
+            )
+        )
+    )
+    if already:
+        return False
+    await session.execute(
+        order_interactions.insert().values(
+            order_id=order_id,
+            interaction_id=interaction.id,
+            linked_at=utcnow(),
+            linked_by_id=user.id if user else None,
+        )
+    )
+    await record(
+        session,
+        user,
+        "order.link_interaction",
+        "work_order",
+        order_id,
+        after={"interaction": interaction.id, "kind": interaction.kind},
+    )
+    if interaction.kind == "call":
+        recording = await session.scalar(
+            select(Interaction).where(
+                Interaction.kind == "recording", Interaction.external_id == interaction.external_id
+            )
+        )
+        if recording is not None:
+            await link(session, order_id, recording, user)
+    return True
+
+
+async def orders_of(session: AsyncSession, interaction: Interaction) -> list[int]:
+    return list(
+        await session.scalars(
+            select(order_interactions.c.order_id).where(order_interactions.c.interaction_id == interaction.id)
+        )
+    )
+
+
+async def link_active_call(
+    session: AsyncSession, user: User, order: WorkOrder, now: dt.datetime | None = None
+) -> Interaction | None:
+    """The call this agent answered last, if still up or just ended (after-call work), linked to ``order``."""
+    now = now or utcnow()
+    call = await session.scalar(
+        select(Interaction)
+        .where(
+            Interaction.kind == "call",
+            Interaction.agent_id == user.staff_no,
+            Interaction.status.in_(("answered", "ended")),
+        )
+        .order_by(Interaction.occurred_at.desc())
+        .limit(1)
+    )
+    if call is None or (call.ended_at is not None and now - call.ended_at > AFTER_CALL_WINDOW):
+        return None
+    if call.status == "ended" and (call.payload or {}).get("outcome") != "answered":
+        return None
+    await link(session, order, call, user)
+    if order.customer_id is None and call.customer_id is not None:
+        order.customer_id = call.customer_id
+    return call
+
+
+async def register_outbound_call(
+    session: AsyncSession, user: User, order: WorkOrder, call_id: str, number: str
+) -> Interaction:
+    """Click-to-dial from inside an order: the call (and later its recording) belongs to the order."""
+    number = _norm(number) or number
+    call = await upsert_interaction(
+        session,
+        "call",
+        call_id,
+        direction="outbound",
+        number=number,
+        agent_id=user.staff_no,
+        user_id=user.id,
+        customer_id=order.customer_id,
+        status="dialing",
+        occurred_at=utcnow(),
+        payload={"order": order.number},
+    )
+    await link(session, order, call, user)
+    return call
+
+
+class CallLinker:
+    """Bus consumer keeping call, recording, voicemail and fax interactions."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], intake: Any | None = None) -> None:
+        self.sessionmaker = sessionmaker
+        self.intake = intake  # ticketing.intake.Intake: assigns voicemail, fax and missed calls
+        self._subscription: Subscription | None = None
+
+    def subscribe(self, bus: Bus) -> Subscription:
+        self._subscription = bus.subscribe(self.handle, types=CONSUMED, group="ticketing")
+        return self._subscription
+
+    async def close(self) -> None:
+        if self._subscription is not None:
+            await self._subscription.close()
+
+    async def handle(self, event: Event) -> None:
+        for attempt in (1, 2):
+            try:
+                async with self.sessionmaker.begin() as session:
+                    await self._apply(session, event)
+                return
+            except IntegrityError:
+                # Another consumer inserted the same row at the same moment: the retry updates it.
+                if attempt == 2:
+                    raise
+
+    async def _apply(self, session: AsyncSession, event: Event) -> None:
+        if isinstance(event, CallOffered):
+            number = _norm(event.caller)
+            await upsert_interaction(
+                session,
+                "call",
+                event.call_id,
+                number=number,
+                dnis=event.dnis,
+                defaults={"occurred_at": _ts(event.offered_at or event.ts)},
+                customer_id=await _customer_for(session, number),
+                status="ringing",
+                payload={
+                    "queue": event.queue,
+                    "ivr_path": list(event.ivr_path),
+                    "caller_name": event.caller_name,
+                },
+            )
+        elif isinstance(event, CallAnswered):
+            user_id = await session.scalar(select(User.id).where(User.staff_no == event.agent_id))
+            number = _norm(event.caller)
+            values: dict[str, Any] = {"agent_id": event.agent_id, "user_id": user_id, "status": "answered"}
+            if number:
+                values["number"] = number
+            row = await upsert_interaction(
+                session,
+                "call",
+                event.call_id,
+                payload={"answered_at": event.answered_at, "queue": event.queue},
+                **values,
+            )
+            if row.customer_id is None:
+                row.customer_id = await _customer_for(session, row.number)
+        elif isinstance(event, CallEnded):
+            await self._ended(session, event)
+        elif isinstance(event, RecordingReady):
+            await self._recording(session, event)
+        elif isinstance(event, VoicemailReceived):
+            await self._async_event(
+                session,
+                "voicemail",
+                event.call_id,
+                event.caller,
+                event.dnis,
+                event.path,
+                {"duration": event.duration, "reason": event.reason},
+                duration=event.duration,
+            )
+        elif isinstance(event, FaxReceived):
+            await self._async_event(
+                session,
+                "fax",
+                event.call_id,
+                event.caller,
+                event.dnis,
+                event.path,
+                {"pages": event.pages, "status": event.status},
+            )
+
+    async def _ended(self, session: AsyncSession, event: CallEnded) -> None:
+        number = _norm(event.caller)
+        talk = event.ended_at - event.answered_at if event.answered_at and event.ended_at else 0.0
+        row = await upsert_interaction(
+            session,
+            "call",
+            event.call_id,
+            direction=event.direction,
+            number=number,
+            dnis=event.dnis,
+            occurred_at=_ts(event.started_at or event.ts),
+            ended_at=_ts(event.ended_at or event.ts),
+            duration=talk,
+            status="ended",
+            agent_id=event.agent_id,
+            payload={
+                "outcome": event.outcome,
+                "queue": event.queue,
+                "agents_offered": list(event.agents_offered),
+                "ivr_path": list(event.ivr_path),
+                "queued_at": event.queued_at,
+                "answered_at": event.answered_at,
+                "hold_seconds": event.hold_seconds,
+                "hangup_cause": event.hangup_cause,
+                "hangup_side": event.hangup_side,
+            },
+        )
+        if row.customer_id is None:
+            row.customer_id = await _customer_for(session, number)
+        if event.agent_id and row.user_id is None:
+            row.user_id = await session.scalar(select(User.id).where(User.staff_no == event.agent_id))
+        if event.recording:
+            row.file_path = event.recording
+        if event.outcome in ABANDONED and event.direction == "inbound":
+            # A missed call is an async event: someone calls the customer back.
+            await self._async_event(
+                session,
+                "missed_call",
+                event.call_id,
+                event.caller,
+                event.dnis,
+                "",
+                {"outcome": event.outcome, "queue": event.queue},
+            )
+
+    async def _recording(self, session: AsyncSession, event: RecordingReady) -> None:
+        call = await session.scalar(
+            select(Interaction).where(Interaction.kind == "call", Interaction.external_id == event.call_id)
+        )
+        row = await upsert_interaction(
+            session,
+            "recording",
+            event.call_id,
+            file_path=event.path,
+            duration=event.duration,
+            agent_id=event.agent_id,
+            number=call.number if call else "",
+            customer_id=call.customer_id if call else None,
+            parent_id=call.id if call else None,
+            occurred_at=call.occurred_at if call else _ts(event.ts),
+            status="handled",
+        )
+        if call is not None:
+            call.file_path = event.path
+            for order_id in await orders_of(session, call):
+                await link(session, order_id, row)
+
+    async def _async_event(
+        self,
+        session: AsyncSession,
+        kind: str,
+        external_id: str,
+        caller: str,
+        dnis: str,
+        path: str,
+        payload: dict[str, Any],
+        duration: float = 0.0,
+    ) -> None:
+        number = _norm(caller)
+        existing = await session.scalar(
+            select(Interaction.id).where(Interaction.kind == kind, Interaction.external_id == external_id)
+        )
+        row = await upsert_interaction(
+            session,
+            kind,
+            external_id,
+            number=number,
+            dnis=dnis,
+            file_path=path,
+            duration=duration,
+            customer_id=await _customer_for(session, number),
+            payload=payload,
+        )
+        if existing is None and self.intake is not None:
+            await self.intake.assign(session, row)

@@ -1,0 +1,292 @@
+"""Customers: create with normalised phones, and the lookups behind the screen-pop.
+
+``lookup_for_screen_pop`` is what the CTI bridge's injected ``customer_lookup``
+calls for every offered call, so it is three index-backed queries (phone →
+customers, their open orders, their last interactions) and returns plain JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from cti.phones import InvalidPhoneNumber, is_mobile, normalize
+from ticketing.audit import record
+from ticketing.errors import TicketingError
+from ticketing.models import TIERS, Customer, CustomerPhone, Interaction, Site, User, WorkOrder, utcnow
+
+
+class InvalidCustomer(TicketingError):
+    error_id = "customer_invalid"
+
+
+async def create_customer(
+    session: AsyncSession,
+    account_no: str,
+    name: str,
+    *,
+    phones: Iterable[str] = (),
+    address: str = "",
+    tier: str = "普通",
+    site_id: int | None = None,
+    default_area_code: str = "",
+    actor: User | None = None,
+) -> Customer:
+    if not account_no.strip() or not name.strip():
+        raise InvalidCustomer("户号 and 户名 are required")
+    if tier not in TIERS:
+        raise InvalidCustomer(f"tier must be one of {TIERS}", field="tier")
+    if await session.scalar(select(Customer.id).where(Customer.account_no == account_no)):
+        raise InvalidCustomer(f"户号 {account_no} already exists", field="account_no")
+    customer = Customer(account_no=account_no, name=name, address=address, tier=tier, site_id=site_id)
+    numbers = []
+    for raw in phones:
+        try:
+            number = normalize(raw, default_area_code)
+        except InvalidPhoneNumber as exc:
+            raise InvalidCustomer(str(exc), field="phones") from exc
+        numbers.append(
+            CustomerPhone(number=number, raw=raw, kind="mobile" if is_mobile(number) else "landline")
+        )
+    customer.phones = numbers
+    customer.contacts = []
+    session.add(customer)
+    await session.flush()
+    await record(session, actor, "customer.create", "customer", customer.id, after={"account_no": account_no})
+    return customer
+
+
+def customer_json(c: Customer, phones: list[str], site_name: str = "") -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "account_no": c.account_no,
+        "name": c.name,
+        "address": c.address,
+        "tier": c.tier,
+        "vip": c.tier == "VIP",
+        "site_id": c.site_id,
+        "site": site_name,
+        "phones": phones,
+    }
+
+
+def order_json(o: WorkOrder) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "number": o.number,
+        "category": o.category,
+        "status": o.status,
+        "title": o.title,
+        "created_at": o.created_at.isoformat(),
+        "due_at": o.due_at.isoformat() if o.due_at else None,
+        "overdue": bool(o.due_at and o.due_at < utcnow()),
+    }
+
+
+def interaction_json(i: Interaction) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "kind": i.kind,
+        "direction": i.direction,
+        "number": i.number,
+        "agent_id": i.agent_id,
+        "occurred_at": i.occurred_at.isoformat(),
+        "duration": i.duration,
+        "status": i.status,
+        "subject": i.subject,
+        "outcome": (i.payload or {}).get("outcome", ""),
+    }
+
+
+async def customers_by_phone(session: AsyncSession, number: str) -> list[Customer]:
+    rows = await session.scalars(
+        select(Customer)
+        .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
+        .where(CustomerPhone.number == number)
+        .options(selectinload(Customer.phones))
+        .order_by(Customer.id)
+        .limit(10)
+    )
+    return list(rows.unique())
+
+
+async def lookup_for_screen_pop(
+    session: AsyncSession,
+    phone: str,
+    *,
+    orders: int = 10,
+    interactions: int = 10,
+    default_area_code: str = "",
+) -> dict[str, Any] | None:
+    """The caller's customer (and other customers sharing the number), open orders, last interactions.
+
+    None when the number is unknown and has no history: the pop shows the bare number.
+    """
+    try:
+        number = normalize(phone, default_area_code)
+    except InvalidPhoneNumber:
+        return None
+    customers = await customers_by_phone(session, number)
+    ids = [c.id for c in customers]
+    order_filter = WorkOrder.caller_number == number
+    if ids:
+        order_filter = or_(WorkOrder.customer_id.in_(ids), order_filter)
+    open_orders = list(
+        await session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.is_open.is_(True), order_filter)
+            .order_by(WorkOrder.created_at.desc())
+            .limit(orders)
+        )
+    )
+    interaction_filter = Interaction.customer_id.in_(ids) if ids else Interaction.number == number
+    history = list(
+        await session.scalars(
+            select(Interaction)
+            .where(interaction_filter)
+            .order_by(Interaction.occurred_at.desc())
+            .limit(interactions)
+        )
+    )
+    if not customers and not open_orders and not history:
+        return None
+    site_names = {}
+    if customers:
+        site_ids = {c.site_id for c in customers if c.site_id}
+        if site_ids:
+            site_names = dict(
+                (await session.execute(select(Site.id, Site.name).where(Site.id.in_(site_ids)))).all()
+            )
+    matches = [
+        customer_json(c, [p.number for p in c.phones], site_names.get(c.site_id, "")) for c in customers
+    ]
+    return {
+        "number": number,
+        "customer": matches[0] if matches else None,
+        "matches": matches,
+        "open_orders": [order_json(o) for o in open_orders],
+        "interactions": [interaction_json(i) for i in history],
+    }
+
+
+async def find_customers(session: AsyncSession, query: str, *, limit: int = 20) -> list[Customer]:
+    """By 户号, by any phone number, or by a work-order number (the customer of that order)."""
+    query = query.strip()
+    if not query:
+        return []
+    found = list(
+        await session.scalars(
+            select(Customer)
+            .where(Customer.account_no == query)
+            .options(selectinload(Customer.phones))
+            .limit(limit)
+        )
+    )
+    if not found:
+        order_customer = await session.scalar(select(WorkOrder.customer_id).where(WorkOrder.number == query))
+        if order_customer:
+            found = list(
+                await session.scalars(
+                    select(Customer)
+                    .where(Customer.id == order_customer)
+                    .options(selectinload(Customer.phones))
+                )
+            )
+    if not found:
+        try:
+            found = await customers_by_phone(session, normalize(query))
+        except InvalidPhoneNumber:
+            found = []
+    if not found:
+        found = list(
+            await session.scalars(
+                select(Customer)
+                .where(Customer.name == query)
+                .options(selectinload(Customer.phones))
+                .limit(limit)
+            )
+        )
+    return found
+
+
+def screen_pop_hook(
+    sessionmaker: async_sessionmaker[AsyncSession], **kwargs: Any
+) -> Callable[[str], Awaitable[dict[str, Any] | None]]:
+    """The ``customer_lookup`` for ``cti.CtiBridge``: one short read-only session per offered call."""
+
+    async def lookup(number: str) -> dict[str, Any] | None:
+        async with sessionmaker() as session:
+            return await lookup_for_screen_pop(session, number, **kwargs)
+
+    return lookup
+
+
+async def caller_profile(
+    session: AsyncSession, phone: str, *, now: dt.datetime | None = None
+) -> dict[str, Any] | None:
+    """What routing wants to know (VIP, an open fault order in the last 24 h); see cti.routing.CallerProfile."""
+    try:
+        number = normalize(phone)
+    except InvalidPhoneNumber:
+        return None
+    since = (now or utcnow()) - dt.timedelta(hours=24)
+    customers = await customers_by_phone(session, number)
+    ids = [c.id for c in customers]
+    cond = WorkOrder.caller_number == number
+    if ids:
+        cond = or_(cond, WorkOrder.customer_id.in_(ids))
+    recent_fault = await session.scalar(
+        select(WorkOrder.id)
+        .where(
+            cond,
+            WorkOrder.is_open.is_(True),
+            WorkOrder.category.in_(("fault", "coordination")),
+            WorkOrder.created_at >= since,
+        )
+        .limit(1)
+    )
+    if not customers and recent_fault is None:
+        return None
+    first = customers[0] if customers else None
+    return {
+        "vip": any(c.tier == "VIP" for c in customers),
+        "open_fault_within_24h": recent_fault is not None,
+        "customer_id": str(first.id) if first else "",
+        "name": first.name if first else "",
+        "account_no": first.account_no if first else "",
+    }
+
+
+def caller_profile_hook(sessionmaker: async_sessionmaker[AsyncSession]) -> Callable[[str], Awaitable[Any]]:
+    """The IVR's ``profile_lookup``: returns ``cti.routing.CallerProfile`` (or None)."""
+    from cti.routing import CallerProfile
+
+    async def lookup(number: str) -> CallerProfile | None:
+        async with sessionmaker() as session:
+            profile = await caller_profile(session, number)
+        return CallerProfile(**profile) if profile else None
+
+    return lookup
+
+
+async def ticket_progress(session: AsyncSession, number_or_phone: str) -> dict[str, Any] | None:
+    """For IVR self-service: an order by number, or the latest open order of a phone number."""
+    order = await session.scalar(select(WorkOrder).where(WorkOrder.number == number_or_phone.strip()))
+    if order is None:
+        pop = await lookup_for_screen_pop(session, number_or_phone, orders=1, interactions=0)
+        if not pop or not pop["open_orders"]:
+            return None
+        order = await session.get(WorkOrder, pop["open_orders"][0]["id"])
+    assert order is not None
+    return {
+        "number": order.number,
+        "status": order.status,
+        "node": order.current_node,
+        "updated_at": order.updated_at.timestamp(),
+        "is_open": order.is_open,
+    }

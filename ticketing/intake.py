@@ -1,0 +1,236 @@
+"""Async events (异步事件): fax, SMS, voicemail, email, web messages, missed calls.
+
+Each arrives as an ``Interaction`` with its content, is assigned to an agent
+(round robin among logged-in agents with the skill for that kind, or by hand),
+and is then turned into a new pre-filled order or linked to an existing one;
+one order holds many events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cti.bus import Bus, Subscription
+from cti.call_events import AgentStateChanged
+from cti.events import Event
+from cti.phones import InvalidPhoneNumber, normalize
+from ticketing.audit import record
+from ticketing.calls import link, upsert_interaction
+from ticketing.errors import ActionRefused, NotFound
+from ticketing.events import AsyncEventAssigned, queue_event
+from ticketing.models import ASYNC_KINDS, Contact, CustomerPhone, Interaction, User, WorkOrder, utcnow
+from ticketing.numbering import next_value
+from ticketing.workflow.engine import create_order
+
+DEFAULT_SKILLS = {
+    "fax": "general",
+    "sms": "general",
+    "email": "general",
+    "web": "general",
+    "voicemail": "fault",
+    "missed_call": "general",
+}
+# where an event's text lands when it becomes an order, per workflow
+DESCRIPTION_FIELD = {
+    "fault_repair": "客户描述故障信息",
+    "complaint": "投诉内容",
+    "consult": "咨询内容",
+    "service_application": "申请说明",
+    "aftersales_repair": "故障描述",
+}
+
+
+class Intake:
+    """Assignment of async events; knows who is logged in from AgentStateChanged events."""
+
+    def __init__(self, skills: Mapping[str, str] | None = None) -> None:
+        self.skills = dict(DEFAULT_SKILLS, **(skills or {}))
+        self.logged_in: set[str] = set()
+        self._subscription: Subscription | None = None
+
+    def subscribe(self, bus: Bus) -> Subscription:
+        self._subscription = bus.subscribe(self.on_agent_state, types=[AgentStateChanged])
+        return self._subscription
+
+    async def on_agent_state(self, event: Event) -> None:
+        if isinstance(event, AgentStateChanged):
+            if event.state == "logged_out":
+                self.logged_in.discard(event.agent_id)
+            else:
+                self.logged_in.add(event.agent_id)
+
+    async def receive(
+        self,
+        session: AsyncSession,
+        kind: str,
+        external_id: str,
+        *,
+        sender: str = "",
+        content: str = "",
+        subject: str = "",
+        file_path: str = "",
+        occurred_at: dt.datetime | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> Interaction:
+        """Take in one async event (idempotent on kind + external id) and assign it."""
+        if kind not in ASYNC_KINDS:
+            raise ActionRefused("unknown_event_kind", f"unknown async event kind {kind!r}")
+        existing = await session.scalar(
+            select(Interaction).where(Interaction.kind == kind, Interaction.external_id == external_id)
+        )
+        if existing is not None:
+            return existing
+        number, customer_id = await _sender(session, kind, sender)
+        row = await upsert_interaction(
+            session,
+            kind,
+            external_id,
+            number=number,
+            subject=subject,
+            content=content,
+            file_path=file_path,
+            occurred_at=occurred_at or utcnow(),
+            customer_id=customer_id,
+            payload={"sender": sender, **(payload or {})},
+        )
+        await self.assign(session, row)
+        return row
+
+    async def assign(self, session: AsyncSession, row: Interaction) -> User | None:
+        """Round robin among logged-in agents with the kind's skill; unassigned if nobody is."""
+        skill = self.skills.get(row.kind, "general")
+        agents = [
+            u
+            for u in await session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))
+            if u.has_role("agent") and skill in (u.skills or {}) and u.staff_no in self.logged_in
+        ]
+        if not agents:
+            row.status = "new"
+            return None
+        turn = await next_value(session, f"rr:{skill}")
+        agent = agents[(turn - 1) % len(agents)]
+        await assign_to(session, None, row, agent)
+        return agent
+
+
+async def _sender(session: AsyncSession, kind: str, sender: str) -> tuple[str, int | None]:
+    if kind == "email" or "@" in sender:
+        customer_id = await session.scalar(
+            select(Contact.customer_id).where(Contact.email == sender).limit(1)
+        )
+        return sender, customer_id
+    try:
+        number = normalize(sender)
+    except InvalidPhoneNumber:
+        return sender, None
+    customer_id = await session.scalar(
+        select(CustomerPhone.customer_id).where(CustomerPhone.number == number).limit(1)
+    )
+    return number, customer_id
+
+
+async def assign_to(session: AsyncSession, actor: User | None, row: Interaction, agent: User) -> None:
+    before = {"assigned_to": row.assigned_to_id, "status": row.status}
+    row.assigned_to_id = agent.id
+    row.status = "assigned"
+    await record(
+        session,
+        actor,
+        "event.assign",
+        "interaction",
+        row.id,
+        before=before,
+        after={"assigned_to": agent.id, "status": row.status},
+    )
+    queue_event(
+        session,
+        AsyncEventAssigned(interaction_id=row.id, kind=row.kind, staff_no=agent.staff_no, number=row.number),
+    )
+
+
+async def inbox(
+    session: AsyncSession, user: User, *, include_handled: bool = False, limit: int = 50
+) -> list[Interaction]:
+    query = select(Interaction).where(Interaction.assigned_to_id == user.id)
+    if not include_handled:
+        query = query.where(Interaction.status == "assigned")
+    return list(await session.scalars(query.order_by(Interaction.occurred_at.desc()).limit(limit)))
+
+
+async def unhandled_count(session: AsyncSession, user: User) -> int:
+    """您有 X 个未处理事件."""
+    return int(
+        await session.scalar(
+            select(func.count(Interaction.id)).where(
+                Interaction.assigned_to_id == user.id, Interaction.status == "assigned"
+            )
+        )
+        or 0
+    )
+
+
+async def _event(session: AsyncSession, interaction_id: int) -> Interaction:
+    row = await session.get(Interaction, interaction_id)
+    if row is None:
+        raise NotFound(f"no event #{interaction_id}", entity="interaction", key=interaction_id)
+    return row
+
+
+async def to_new_order(
+    session: AsyncSession,
+    user: User,
+    interaction_id: int,
+    *,
+    workflow: str,
+    site_id: int | None,
+    form: Mapping[str, Any] | None = None,
+    submit: bool = False,
+) -> WorkOrder:
+    """填写受理工单: a new order pre-filled from the event (caller, customer, its text), linked to it."""
+    row = await _event(session, interaction_id)
+    prefill: dict[str, Any] = {}
+    field = DESCRIPTION_FIELD.get(workflow)
+    text = row.content or row.subject
+    if field and text:
+        prefill[field] = text
+    prefill.update(form or {})
+    order = await create_order(
+        session,
+        user,
+        workflow=workflow,
+        site_id=site_id,
+        form=prefill,
+        customer_id=row.customer_id,
+        caller_number=row.number if row.kind != "email" else "",
+        submit=submit,
+        interaction_ids=[row.id],
+        title=row.subject,
+    )
+    await _handled(session, user, row, order)
+    return order
+
+
+async def link_to_order(session: AsyncSession, user: User, interaction_id: int, order: WorkOrder) -> None:
+    """关联到已受理工单."""
+    row = await _event(session, interaction_id)
+    await link(session, order, row, user)
+    await _handled(session, user, row, order)
+
+
+async def _handled(session: AsyncSession, user: User, row: Interaction, order: WorkOrder) -> None:
+    before = {"status": row.status}
+    row.status = "handled"
+    await record(
+        session,
+        user,
+        "event.handled",
+        "interaction",
+        row.id,
+        before=before,
+        after={"status": "handled", "order": order.number},
+    )
