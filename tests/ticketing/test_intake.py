@@ -1,0 +1,55 @@
+"""Async events: round robin to logged-in agents, inbox counts, new pre-filled order or link."""
+
+from ticketing import create_order
+from ticketing.demo import demo_phone
+from ticketing.intake import Intake, assign_to, inbox, link_to_order, to_new_order, unhandled_count
+from ticketing.models import WorkOrder
+
+
+async def test_round_robin_among_logged_in_agents_with_the_skill(session, seeded):
+    intake = Intake()
+    intake.logged_in = {"1001", "1002", "1003"}
+    owners = []
+    for i in range(6):
+        row = await intake.receive(session, "sms", f"sms-{i}", sender=demo_phone(4), content=f"短信{i}")
+        owners.append(row.assigned_to_id)
+    u = seeded.users
+    assert owners == [u["1001"].id, u["1002"].id, u["1003"].id] * 2
+    assert await unhandled_count(session, u["1001"]) == 2
+    again = await intake.receive(session, "sms", "sms-0", sender=demo_phone(4), content="短信0")
+    assert again.assigned_to_id == u["1001"].id and await unhandled_count(session, u["1001"]) == 2
+
+
+async def test_nobody_logged_in_leaves_it_for_manual_assignment(session, seeded):
+    intake = Intake()
+    row = await intake.receive(
+        session, "email", "mail-1", sender="someone@example.com", subject="电费疑问", content="为什么这么贵"
+    )
+    assert row.status == "new" and row.assigned_to_id is None
+    await assign_to(session, seeded.users["2001"], row, seeded.users["1004"])
+    assert [r.id for r in await inbox(session, seeded.users["1004"])] == [row.id]
+
+
+async def test_event_becomes_a_prefilled_order_or_joins_one(session, seeded):
+    intake = Intake()
+    intake.logged_in = {"1001"}
+    agent = seeded.users["1001"]
+    web = await intake.receive(
+        session, "web", "web-1", sender=demo_phone(6), subject="停电", content="我家停电了两小时"
+    )
+    order = await to_new_order(session, agent, web.id, workflow="fault_repair", site_id=seeded.sites["GZ"].id)
+    assert isinstance(order, WorkOrder)
+    assert order.form["客户描述故障信息"] == "我家停电了两小时"
+    assert order.caller_number == demo_phone(6) and order.customer_id == web.customer_id
+    assert order.current_node == "accept"  # the agent completes the required fields, then submits
+    fax = await intake.receive(session, "fax", "fax-1", sender=demo_phone(6), file_path="/fax/1.pdf")
+    await link_to_order(session, agent, fax.id, order)
+    assert await unhandled_count(session, agent) == 0
+    other = await create_order(
+        session,
+        agent,
+        workflow="consult",
+        site_id=seeded.sites["GZ"].id,
+        form={"咨询内容": "a", "答复内容": "b"},
+    )
+    assert not other.is_open
