@@ -1,0 +1,73 @@
+"""Knowledge base search in Chinese, versioned outage notices, standard phrases."""
+
+import datetime as dt
+
+import pytest
+
+from ticketing.errors import ActionRefused
+from ticketing.knowledge import (
+    add_article,
+    add_category,
+    change_notice,
+    delete_notice,
+    notice_history,
+    phrases,
+    publish_notice,
+    search_articles,
+    update_article,
+)
+
+T0 = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
+
+
+async def test_chinese_search_short_and_long_terms(session):
+    cat = await add_category(session, "电费电价")
+    await add_article(session, "峰谷分时电价政策", "居民峰谷分时电价，高峰时段为8:00-22:00。", category=cat)
+    await add_article(session, "电费缴纳方式", "可通过网上国网App、银行代扣、营业厅缴纳电费。", category=cat)
+    await add_article(session, "新装用电办理流程", "低压居民新装需提供身份证和房产证明。", tags="新装 业扩")
+    await session.commit()
+    assert [a.title for a in await search_articles(session, "分时电价")] == ["峰谷分时电价政策"]
+    assert {a.title for a in await search_articles(session, "电费")} == {"电费缴纳方式"}
+    assert [a.title for a in await search_articles(session, "网上国网")] == ["电费缴纳方式"]
+    assert [a.title for a in await search_articles(session, "新装 身份证")] == ["新装用电办理流程"]
+    assert await search_articles(session, "燃气") == []
+    article = (await search_articles(session, "营业厅缴纳"))[0]
+    await update_article(session, article, body="仅支持网上国网App缴纳。")
+    await session.commit()
+    assert await search_articles(session, "营业厅缴纳") == []
+    assert [a.title for a in await search_articles(session, "网上国网App")] == ["电费缴纳方式"]
+
+
+async def test_notices_are_versioned_and_need_a_remark(session, seeded):
+    user = seeded.users["3001"]
+    gz = seeded.sites["GZ-1"]
+    notice = await publish_notice(
+        session,
+        user,
+        site_id=gz.id,
+        area="天河区中山路一带",
+        starts_at=T0,
+        ends_at=T0 + dt.timedelta(hours=4),
+        reason="线路检修",
+    )
+    with pytest.raises(ActionRefused) as refused:
+        await change_notice(session, user, notice.notice_key, remark="", ends_at=T0 + dt.timedelta(hours=6))
+    assert refused.value.error_id == "remark_required"
+    new = await change_notice(
+        session, user, notice.notice_key, remark="检修延长", ends_at=T0 + dt.timedelta(hours=6)
+    )
+    assert new.version == 2
+    from ticketing.knowledge import search_notices
+
+    found = await search_notices(session, start=T0, end=T0 + dt.timedelta(days=1), site_code="GZ")
+    assert [(n.version, n.state) for n in found] == [(2, "发布中")]
+    assert await search_notices(session, start=T0, end=T0 + dt.timedelta(days=1), site_code="SZ") == []
+    await delete_notice(session, user, notice.notice_key, remark="已恢复供电")
+    history = await notice_history(session, notice.notice_key)
+    assert [(n.version, n.state) for n in history] == [(1, "变更后"), (2, "已删除")]
+    assert await search_notices(session, start=T0, end=T0 + dt.timedelta(days=1)) == []
+
+
+async def test_standard_phrases_seeded(session, seeded):
+    texts = await phrases(session, "fault")
+    assert texts[0] == "客户反映家中停电，邻居家有电"
