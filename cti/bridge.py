@@ -329,8 +329,8 @@ class CtiBridge:
 
     def _call_ended(self, call: Call) -> None:
         pending = self._recordings.pop(call.call_id, None)
-        if pending is None and not call.recording:
-            return
+        if pending is None and not call.recording and not call.answered_at:
+            return  # MixMonitor (option b) only writes while bridged
         self._spawn(self._announce_recording(call, pending))
 
     async def _announce_recording(self, call: Call, pending: asyncio.Task[str] | None) -> None:

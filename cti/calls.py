@@ -88,10 +88,18 @@ class Call:
     customer_channel: str = ""  # channel name of the caller/customer leg
     started_published: bool = False
     agent_channels: dict[str, set[str]] = dataclasses.field(default_factory=dict)  # agent -> uniqueids
+    overflowed_from: set[str] = dataclasses.field(default_factory=set)
 
     def snapshot(self) -> dict[str, object]:
         body = dataclasses.asdict(self)
-        for key in ("channels", "ringing", "agent_channels", "started_published", "hold_started"):
+        for key in (
+            "channels",
+            "ringing",
+            "agent_channels",
+            "started_published",
+            "hold_started",
+            "overflowed_from",
+        ):
             body.pop(key)
         body["ringing"] = sorted(self.ringing)
         body["on_hold"] = bool(self.hold_started)
@@ -402,6 +410,7 @@ class CallModel:
         call.customer_channel = f.get("Channel")
         if call.queue and call.queue != f.get("Queue"):
             call.ivr_path.append(f"overflow:{call.queue}")
+            call.outcome = ""  # a new queue: its own answer/abandon decides
         call.queue = f.get("Queue")
         call.queued_at = at
         self._start(call)
@@ -503,11 +512,15 @@ class CallModel:
         call = self._find(f)
         if call is None:
             return
+        queue = f.get("Queue") or call.queue
         call.outcome = "overflow"
         call.overflow_target = f.get("Target") or "voicemail"
         call.waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
-        if call.queue:
-            self.queues.outcome(call.queue, "overflow", at)
+        if queue and queue not in call.overflowed_from:
+            # Counted once per queue it left; a second hop (queue → voicemail) is not a second call.
+            call.overflowed_from.add(queue)
+            if queue == call.queue:
+                self.queues.outcome(queue, "overflow", at)
 
     def _on_MixMonitorStart(self, f: Frame, at: float) -> None:
         call = self._find(f)

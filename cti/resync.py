@@ -108,7 +108,11 @@ def apply_channels(model: CallModel, frames: list[Frame], now: float) -> None:
         chan = model.channels.pop(uid)
         model.by_name.pop(chan.name, None)
     model.bridges.clear()
-    restored = getattr(model, "restored", {})
+    restored = model.restored
+    # Calls the bus knows as running (a previous run published their start)
+    # but Asterisk no longer has: they ended while no bridge was watching.
+    for call_id in [c for c in restored if c not in live_by_call]:
+        model.end(restored.pop(call_id), now)
     for call_id, chans in live_by_call.items():
         if call_id in model.ended:
             continue
