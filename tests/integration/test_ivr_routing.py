@@ -348,3 +348,24 @@ async def test_pressing_9_with_the_agi_server_down_puts_the_caller_back_in_the_q
             assert again.get("Queue") == first.get("Queue") == "service"
         finally:
             await harness.hangup_caller(caller)
+
+
+async def test_a_caller_who_hangs_up_while_speaking_still_leaves_a_voicemail(harness, asterisk):
+    caller = unique_caller()
+    # vm-intro plays about 5 s; the caller makes sound, then simply hangs up at 10 s.
+    await harness.call("95591", caller, stay=10)
+    event = await harness.wait_event(
+        lambda f: f.get("UserEvent") == "HotlineVoicemail" and f.get("CallerIDNum") == caller, timeout=20
+    )
+    assert event.get("Reason") == "after_hours"
+    size = await asyncio.to_thread(os.path.getsize, asterisk.host_path(event.get("File")))
+    assert size > 20000  # about 4 s of 8 kHz 16-bit audio
+    await asyncio.sleep(0.5)
+    assert (
+        sum(
+            1
+            for f in harness.events
+            if f.get("UserEvent") == "HotlineVoicemail" and f.get("CallerIDNum") == caller
+        )
+        == 1
+    )
