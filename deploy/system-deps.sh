@@ -9,6 +9,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v convert >/dev/null 2>&1 || true
+# A CJK font, so the Chinese console renders in the browser tests' screenshots.
+fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing+=(fonts-wqy-microhei)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
