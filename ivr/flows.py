@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cti.routing_config import ConfigError, ConfigProblem, load_yaml
+from cti.configfile import ConfigError, ConfigProblem, load_yaml
 
 SELF_SERVICE = ("outage", "bill", "ticket_status", "report_fault", "callback")
 TERMINAL = ("queue", "voicemail", "hangup")
