@@ -35,6 +35,8 @@ class Settings:
     data_dir: Path = Path("var")
     routing_file: Path | None = None
     hotline_number: str = "95598"
+    #: an agent's phone, from their 工号; the demo uses simulated phones (Local/{staff_no}@hotline-sim-phone/n)
+    seat_pattern: str = "PJSIP/{staff_no}"
     secret_key: str = ""
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -1,0 +1,123 @@
+"""The ``hotline`` command.
+
+hotline serve      run the whole platform in one process (web console, CTI
+                   bridge, FastAGI/IVR server, SLA worker)
+hotline demo       provision and start the project's Asterisk, seed demo
+                   agents and customers, run everything with simulated
+                   callers; Ctrl-C stops all it started, Asterisk included
+hotline migrate    bring the database schema up to date
+hotline seed       load the default categories and workflows (and, with
+                   --demo, demo users and customers)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from hotline.config import ConfigError, Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+ASTERISK_CONTROL = REPO / "deploy" / "asterisk" / "hotline-asterisk"
+log = logging.getLogger("hotline")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hotline",
+        description="Hotline: a telephony-integrated contact-center platform for service hotlines.",
+        epilog="Settings come from HOTLINE_* environment variables or the YAML file named by --config "
+        "(keys: http_host, http_port, ami_host, ami_port, ami_user, ami_secret, asterisk_root, "
+        "database_url, bus_url, agi_host, agi_port, data_dir, routing_file, hotline_number, ...).",
+    )
+    parser.add_argument("--config", help="YAML settings file (default: $HOTLINE_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="run the web console, CTI bridge, IVR server and SLA worker")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="HTTP port (default 8080)")
+    demo = sub.add_parser(
+        "demo", help="start Asterisk and everything else with demo data and simulated callers"
+    )
+    demo.add_argument(
+        "--calls-per-minute", type=float, default=6.0, help="simulated inbound calls (default 6/min)"
+    )
+    demo.add_argument("--no-simulator", action="store_true", help="do not place simulated calls")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    seed = sub.add_parser("seed", help="load default categories and workflows")
+    seed.add_argument("--demo", action="store_true", help="also create demo users and customers")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    if getattr(args, "host", None) or getattr(args, "port", None):
+        import dataclasses
+
+        settings = dataclasses.replace(
+            settings, http_host=args.host or settings.http_host, http_port=args.port or settings.http_port
+        )
+    if args.command == "migrate":
+        from hotline.runtime import migrate
+
+        asyncio.run(migrate(settings))
+        return 0
+    if args.command == "seed":
+        from hotline.runtime import seed
+
+        asyncio.run(seed(settings, demo=args.demo))
+        return 0
+    if args.command == "serve":
+        return _run(settings, demo=False)
+    if args.command == "demo":
+        return _demo(settings, args)
+    return 2
+
+
+def _run(settings: Settings, *, demo: bool, calls_per_minute: float = 0.0) -> int:
+    from hotline.runtime import serve
+
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(settings, stop, demo=demo, calls_per_minute=calls_per_minute)
+
+    asyncio.run(runner())
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    status = subprocess.run([str(ASTERISK_CONTROL), "status"], capture_output=True, text=True)
+    started_here = status.returncode != 0
+    result = subprocess.run([str(ASTERISK_CONTROL), "start"], text=True)
+    if result.returncode != 0:
+        print("hotline: could not start Asterisk (see above)", file=sys.stderr)
+        return 1
+    try:
+        print(
+            f"Hotline demo: open http://{settings.http_host}:{settings.http_port}  (Ctrl-C stops everything)"
+        )
+        return _run(settings, demo=True, calls_per_minute=0.0 if args.no_simulator else args.calls_per_minute)
+    finally:
+        if started_here:
+            subprocess.run([str(ASTERISK_CONTROL), "stop"], text=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

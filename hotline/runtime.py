@@ -1,0 +1,221 @@
+"""Wiring: every service of the platform in one asyncio process.
+
+``serve`` opens each long-lived resource in order (bus, database, CTI bridge,
+ticketing consumers, SLA worker, FastAGI server, web app) and closes them in
+reverse order when ``stop`` is set. Asterisk being down at start is normal:
+the bridge keeps reconnecting and the console shows it as disconnected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import select
+
+import ivr
+import ticketing
+from agent_ui import AppServices, create_app
+from cti.bridge import CtiBridge, CtiSettings
+from cti.bus import Bus, InProcessBus
+from cti.calendar import WorkCalendar
+from cti.routing_config import load_routing
+from hotline.config import Settings
+from hotline.selfservice import ticketing_hooks
+from recordings import RecordingStore
+from ticketing.calls import CallLinker
+from ticketing.customers import caller_profile_hook, screen_pop_hook
+from ticketing.intake import Intake
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_CUSTOMERS = 500
+#: demo agents answered by simulated phones; 1001 is left for the person trying the demo
+DEMO_BOT_AGENTS = ("1002", "1003", "1004")
+
+
+def make_bus(url: str) -> Bus:
+    if url.startswith("memory:"):
+        return InProcessBus()
+    if url.startswith(("redis://", "rediss://")):
+        from cti.redis_bus import RedisBus
+
+        return RedisBus(url)
+    raise ValueError(f"bus_url must be memory:// or redis://…, got {url!r}")
+
+
+def database_url(settings: Settings) -> str:
+    url = settings.database_url
+    if url.startswith("sqlite") and ":///" in url and not url.split(":///", 1)[1].startswith("/"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+async def migrate(settings: Settings) -> None:
+    await ticketing.migrate(database_url(settings))
+
+
+async def seed(settings: Settings, *, demo: bool) -> None:
+    from ticketing.demo import seed_demo
+    from ticketing.models import Customer
+    from ticketing.seed import seed_defaults
+
+    engine = ticketing.create_engine(database_url(settings))
+    try:
+        await ticketing.migrate(engine)
+        async with ticketing.sessionmaker(engine).begin() as session:
+            await seed_defaults(session)
+            if demo and not await session.scalar(select(Customer.id).limit(1)):
+                await seed_demo(session, customers=DEMO_CUSTOMERS)
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def _background(coro, name: str) -> AsyncIterator[asyncio.Task]:
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def serve(
+    settings: Settings, stop: asyncio.Event, *, demo: bool = False, calls_per_minute: float = 0.0
+) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        bus = make_bus(settings.bus_url)
+        stack.push_async_callback(bus.close)
+
+        url = database_url(settings)
+        engine = ticketing.create_engine(url)
+        stack.push_async_callback(engine.dispose)
+        await ticketing.migrate(engine)
+        sessions = ticketing.sessionmaker(engine)
+        if demo:
+            await seed(settings, demo=True)
+            settings = dataclasses.replace(settings, seat_pattern=SIM_SEAT)
+
+        bridge = CtiBridge(_cti_settings(settings), bus, customer_lookup=screen_pop_hook(sessions))
+        await bridge.start()
+        stack.push_async_callback(bridge.stop)
+
+        intake = Intake()
+        intake.subscribe(bus)
+        linker = CallLinker(sessions, intake=intake)
+        linker.subscribe(bus)
+        stack.push_async_callback(linker.close)
+
+        await stack.enter_async_context(_background(ticketing.SlaWorker(sessions, bus).run(), "sla-worker"))
+
+        agi = ivr.create_agi_server(
+            _ivr_services(settings, bus, sessions), host=settings.agi_host, port=settings.agi_port
+        )
+        await agi.start()
+        stack.push_async_callback(agi.stop)
+
+        app = create_app(
+            AppServices(
+                bus=bus,
+                sessionmaker=sessions,
+                secret_key=settings.secret_key,
+                bridge=bridge,
+                recordings=RecordingStore(settings.asterisk_root),
+                hotline_number=settings.hotline_number,
+                cookie_secure=settings.http_host not in ("127.0.0.1", "localhost", "::1"),
+                seat_pattern=settings.seat_pattern,
+            )
+        )
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, settings.http_host, settings.http_port)
+        await site.start()
+        log.info("console at http://%s:%d", settings.http_host, settings.http_port)
+
+        if demo:
+            await stack.enter_async_context(_demo_activity(bridge, sessions, calls_per_minute))
+        await stop.wait()
+        log.info("stopping")
+
+
+def _cti_settings(settings: Settings) -> CtiSettings:
+    return CtiSettings(
+        ami_host=settings.ami_host,
+        ami_port=settings.ami_port,
+        ami_user=settings.ami_user,
+        ami_secret=settings.ami_secret,
+        asterisk_root=str(settings.asterisk_root),
+        hotline_number=settings.hotline_number,
+    )
+
+
+def _ivr_services(settings: Settings, bus: Bus, sessions) -> ivr.IvrServices:
+    calendar = WorkCalendar.china()
+    routing = load_routing(settings.routing_file or REPO / "deploy" / "routing.yaml", calendar=calendar)
+    flows = ivr.load_flows(REPO / "deploy" / "ivr.yaml", queues=routing.queues)
+    return ivr.IvrServices(
+        routing=routing,
+        flows=flows,
+        bus=bus,
+        profile_lookup=caller_profile_hook(sessions),
+        hooks=ticketing_hooks(sessions),
+        store=RecordingStore(settings.asterisk_root),
+    )
+
+
+@contextlib.asynccontextmanager
+async def _demo_activity(bridge: CtiBridge, sessions, calls_per_minute: float) -> AsyncIterator[None]:
+    """Demo agents on simulated phones, and simulated callers from the demo customers."""
+    from hotline.simulator import CallerSimulator
+    from ticketing.models import CustomerPhone, User
+
+    async with sessions() as session:
+        numbers = list(await session.scalars(select(CustomerPhone.number).limit(300)))
+        bots = {
+            u.staff_no: dict(u.skills or {})
+            for u in await session.scalars(select(User).where(User.staff_no.in_(DEMO_BOT_AGENTS)))
+        }
+
+    async def sign_in_bots() -> None:
+        await bridge.ami.wait_connected(timeout=60)
+        # The person trying the demo answers on 1001: the phone rings a few seconds (the
+        # screen-pop shows), then picks up and stays until the agent hangs up in the console.
+        await _sim_phone(bridge, "1001", ring="4", talk="hold")
+        for n, (staff_no, skills) in enumerate(sorted(bots.items())):
+            await _sim_phone(bridge, staff_no, ring=str(2 + n), talk=str(25 + 10 * n))
+            result = await bridge.login(staff_no, SIM_SEAT.format(staff_no=staff_no), skills)
+            if result.ok:
+                await bridge.ready(staff_no)
+            else:
+                log.warning("demo agent %s not signed in: %s", staff_no, result)
+
+    tasks = [asyncio.create_task(sign_in_bots(), name="demo-agents")]
+    if calls_per_minute > 0:
+        sim = CallerSimulator(bridge.ami, numbers, calls_per_minute=calls_per_minute)
+        tasks.append(asyncio.create_task(sim.run(), name="demo-callers"))
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for staff_no in bots:
+            with contextlib.suppress(Exception):
+                await bridge.logout(staff_no)
+
+
+SIM_SEAT = "Local/{staff_no}@hotline-sim-phone/n"
+
+
+async def _sim_phone(bridge: CtiBridge, ext: str, *, ring: str, talk: str) -> None:
+    await bridge.ami.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val=ring)
+    await bridge.ami.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val=talk)
