@@ -131,7 +131,9 @@ def _route_handler(request: web.Request) -> Any:
     route = info.route
     if getattr(info, "http_exception", None) is not None:
         return None
-    return route.handler if route is not None else None
+    if route is None or isinstance(route.resource, web.StaticResource):
+        return None  # static files are public (no data in them)
+    return route.handler
 
 
 def wants_json(request: web.Request) -> bool:

@@ -1,0 +1,130 @@
+"""Issue 5's story in the real Chromium against the real console and the real Asterisk.
+
+An agent signs in, goes ready, a real call from a known customer's number rings the
+seat, the screen pops, the call is answered, the agent fills the intake form and
+routes a fault order to the bureau's remote handler; the handler signs in in a
+second browser context, acknowledges and dispatches; the order's timeline shows it.
+The console process is then killed and started again: the page reconnects by
+itself and shows the right state. Screenshots go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.ami_line import AmiLine
+from tests.browser.console_server import PASSWORD, QUEUE
+from ticketing.demo import DEMO_PASSWORD, demo_phone
+
+pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
+VIEWPORT = {"width": 1366, "height": 768}
+HANDLER = "5101"  # the demo's first remote handler of 广州市供电局 (GZ)
+
+
+def sign_in(page, base: str, staff_no: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#staff_no", staff_no)
+    page.fill("#password", password)
+    page.click("#login-submit")
+
+
+def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
+    console, browser, asterisk, screenshots
+):
+    ami = AmiLine(asterisk)
+    ami.phone(console.agent, ring="2", talk="hold")
+    agent_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = agent_ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_in(page, console.url, console.agent, PASSWORD)
+        expect(page.locator("#agent-state")).to_be_visible()
+        expect(page.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
+        expect(page.locator("#ami-status b")).to_have_text("已连接")
+
+        page.keyboard.press("F2")  # 就绪
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+        expect(page.locator("#intake-category")).to_be_visible()
+        page.screenshot(path=str(screenshots / "agent-idle.png"))
+
+        caller = demo_phone(7)
+        ami.call_in(QUEUE, caller)
+        expect(page.locator("#pop-caller")).to_have_text(re.compile(caller), timeout=15_000)
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "ringing")
+        expect(page.locator("#pop-queue")).to_have_text(QUEUE)
+        page.screenshot(path=str(screenshots / "screen-pop.png"))
+
+        # the simulated phone answers after 2 s; the intake form has the caller's number
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=10_000)
+        expect(page.locator("#intake-caller")).to_have_value(re.compile(caller))
+
+        # a pause during the call is refused, and the refusal is shown
+        page.keyboard.press("F3")
+        expect(page.locator(".toast.refused").last).to_contain_text("通话中不能暂停")
+
+        page.select_option("#intake-category", label="故障报修")
+        page.fill("#intake-故障名称", "整栋楼停电")
+        page.fill("#intake-故障地址", "广州市天河区中山路 1 号 3 栋")
+        page.select_option("#intake-所属供电局", "GZ")
+        page.fill("#intake-客户描述故障信息", "明天 9:00 前来")
+        page.click("#intake-save-close")
+        link = page.locator("#intake-saved-link")
+        expect(link).to_have_text(re.compile(r"^GZ\d{13}$"), timeout=10_000)
+        number = link.inner_text()
+
+        page.keyboard.press("-")  # hang up
+        expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "talking", timeout=10_000)
+
+        handler_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        handler = handler_ctx.new_page()
+        handler.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(handler, console.url, HANDLER, DEMO_PASSWORD)
+        expect(handler).to_have_url(re.compile(r"/lists/mine$"))
+        expect(handler.locator("#list-table tbody")).to_contain_text(number, timeout=10_000)
+        handler.click(f"text={number}")
+        expect(handler.locator("#order-status")).to_have_text("已流转")
+        handler.fill("#order-opinion", "已接收,马上派工")
+        handler.click("#order-submit")  # 接收确认
+        expect(handler.locator("#order-status")).to_have_text("接收确认", timeout=10_000)
+        handler.fill("#order-抢修人员", "张师傅")
+        handler.fill("#order-派工时间", "2026-11-25T20:00")
+        handler.fill("#order-车辆", "粤A·12345")
+        handler.click("#order-submit")  # 派工
+        expect(handler.locator("#order-status")).to_have_text("已派工", timeout=10_000)
+        timeline = handler.locator("#order-timeline")
+        for status in ("已受理", "已流转", "接收确认", "已派工"):
+            expect(timeline).to_contain_text(status)
+        expect(timeline).to_contain_text("已接收,马上派工")
+        handler.screenshot(path=str(screenshots / "order-handling.png"))
+
+        # the agent's page follows the order (it is in the agent's open work)
+        page.goto(f"{console.url}/orders/{number}")
+        expect(page.locator("#order-status")).to_have_text("已派工")
+        handler_ctx.close()
+        assert errors == []
+    finally:
+        agent_ctx.close()
+        ami.close()
+
+
+def test_the_page_reconnects_after_the_console_restarts_and_shows_the_right_state(console, browser):
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        sign_in(page, console.url, console.agent, PASSWORD)
+        page.keyboard.press("F2")
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+        console.kill()
+        expect(page.locator("#ws-status")).to_have_attribute("data-connected", "false", timeout=10_000)
+        expect(page.locator("#ami-status")).not_to_have_attribute("data-connected", "true")
+        console.start()
+        expect(page.locator("#ws-status")).to_have_attribute("data-connected", "true", timeout=20_000)
+        expect(page.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=15_000)
+        # the restarted bridge rebuilt the seat from Asterisk: still ready, still signed in
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=15_000)
+    finally:
+        ctx.close()
