@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing import sla
+from ticketing import notify, sla
 from ticketing.audit import record
 from ticketing.calls import link_active_call
 from ticketing.errors import ActionRefused, Forbidden, NotFound
@@ -352,6 +352,7 @@ async def _enter(
             staff.append(op.staff_no)
         await session.flush()
         await sla.schedule_node(session, order, definition, node, now)
+    await notify.on_enter(session, order, node.id)
     actor = user.staff_no if user else "system"
     queue_event(
         session,

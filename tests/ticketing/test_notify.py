@@ -1,0 +1,122 @@
+"""Templates render per category × step; SMTP against a real aiosmtpd server; SMS over HTTP."""
+
+import socket
+
+import pytest
+from aiohttp import web
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from ticketing import create_order, submit_step
+from ticketing.customers import create_customer
+from ticketing.models import Contact, Notification
+from ticketing.notify import Dispatcher, HttpSmsGateway, SmtpGateway, TemplateError, check_template, render
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+async def sms_server(aiohttp_server):
+    received = []
+    fail = {"on": False}
+
+    async def handler(request):
+        if fail["on"]:
+            return web.Response(status=503, text="busy")
+        received.append((request.headers.get("Authorization"), await request.json()))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/sms", handler)
+    server = await aiohttp_server(app)
+    return server, received, fail
+
+
+def test_templates_render_and_bad_ones_are_refused():
+    assert render("您好{{ customer.name }}", {"customer": {"name": "王"}}) == "您好王"
+    assert render("{{ missing.deep }}x", {}) == "x"
+    with pytest.raises(TemplateError):
+        check_template("{% if %}")
+    with pytest.raises(TemplateError):
+        render("{{ ''.__class__.__mro__[1].__subclasses__() }}", {})
+
+
+async def test_auto_sms_and_email_delivered_through_real_servers(
+    session, sm, seeded, smtp_server, sms_server
+):
+    controller, inbox = smtp_server
+    server, received, fail = sms_server
+    customer = await create_customer(
+        session, "7700000001", "赵女士", phones=["13712345678"], site_id=seeded.sites["GZ"].id
+    )
+    session.add(Contact(customer_id=customer.id, name="赵女士", email="zhao@example.com"))
+    agent, handler = seeded.users["1001"], seeded.users["5101"]
+    order = await create_order(
+        session,
+        agent,
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        customer_id=customer.id,
+        form={"故障地址": "越秀区1号", "所属供电局": "GZ"},
+    )
+    await submit_step(session, handler, order)  # enters 'dispatch': the seeded SMS template auto-sends
+    complaint = await create_order(
+        session,
+        agent,
+        workflow="complaint",
+        site_id=seeded.sites["GZ"].id,
+        customer_id=customer.id,
+        form={
+            "类别1": "一类",
+            "所属区域": "GZ",
+            "标题": "态度差",
+            "投诉内容": "营业员态度差",
+            "严重程度": "一般",
+        },
+    )
+    await submit_step(session, seeded.users["2001"], complaint, _action="approve")  # → handle: email template
+    await session.commit()
+    rows = list(await session.scalars(select(Notification).where(Notification.channel.in_(("sms", "email")))))
+    assert {(r.channel, r.recipient) for r in rows} == {("sms", "13712345678"), ("email", "zhao@example.com")}
+    sms_row = next(r for r in rows if r.channel == "sms")
+    assert "赵女士" in sms_row.body and order.number in sms_row.body
+    await session.commit()  # end the read transaction: on SQLite it would hold the dispatcher back
+
+    sms = HttpSmsGateway(str(server.make_url("/sms")), token="t0k")
+    email = SmtpGateway("127.0.0.1", controller.port, sender="95598@hotline.example")
+    dispatcher = Dispatcher(sm, sms=sms, email=email)
+    fail["on"] = True
+    assert await dispatcher.deliver_pending() == (1, 1)  # SMS gateway down: the row is kept as failed
+    failed = await session.scalar(select(Notification).where(Notification.state == "failed"))
+    await session.refresh(failed)
+    assert "503" in failed.error
+    await session.commit()
+    fail["on"] = False
+    assert await dispatcher.retry_failed() == 1
+    assert await dispatcher.deliver_pending() == (1, 0)
+    assert received[0][0] == "Bearer t0k" and received[0][1]["to"] == "13712345678"
+    assert order.number in received[0][1]["text"]
+    [(rcpt, content)] = inbox.messages
+    assert rcpt == ["zhao@example.com"] and complaint.number in content
