@@ -232,6 +232,17 @@ async def test_fault_repair_end_to_end(session, sm, seeded):
         await load_order(session, sz1, order.number)
     with pytest.raises(Forbidden):
         await annotate(session, sz1, complaint, "看看")
-    sms = await session.scalar(select(func.count(Notification.id)).where(Notification.channel == "sms"))
-    assert sms == 0  # the reminders so far were on-screen only
+    staff_sms = await session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.channel == "sms", Notification.user_id.is_not(None)
+        )
+    )
+    assert staff_sms == 0  # the staff reminders so far were on-screen only
+    customer_sms = list(
+        await session.scalars(
+            select(Notification.body).where(Notification.channel == "sms", Notification.user_id.is_(None))
+        )
+    )
+    # the seeded templates told the customer at each dispatch (twice) and each completed repair (twice)
+    assert len(customer_sms) == 4 and all(number in body for body in customer_sms)
     await bus.close()
