@@ -1,0 +1,137 @@
+"""Visit-back surveys and reports on known data."""
+
+import csv
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from ticketing import ActionRefused, create_order, submit_step
+from ticketing.models import OrderLink, WorkOrder
+from ticketing.reports import (
+    complaint_causes,
+    cycle_time_by_step,
+    cycle_time_by_workflow,
+    orders_by,
+    overdue,
+    satisfaction,
+    to_csv,
+    top_handlers,
+)
+from ticketing.surveys import dimensions_for, record_survey
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(d, hh, mm=0):
+    return dt.datetime(2026, 11, d, hh, mm, tzinfo=SH)
+
+
+async def fault(session, seeded, now, *, close=False):
+    u = seeded.users
+    order = await create_order(
+        session,
+        u["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        now=now,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+    )
+    if close:
+        await submit_step(session, u["5101"], order, now=now + dt.timedelta(minutes=10))
+        await submit_step(
+            session,
+            u["5101"],
+            order,
+            form={"抢修人员": "张", "派工时间": "t"},
+            now=now + dt.timedelta(minutes=20),
+        )
+        await submit_step(
+            session,
+            u["5101"],
+            order,
+            form={"到达时间": "t", "产权": "客户"},
+            now=now + dt.timedelta(minutes=50),
+        )
+        await submit_step(
+            session,
+            u["5101"],
+            order,
+            form={"完成时间": "t", "处理描述": "好了"},
+            now=now + dt.timedelta(hours=2),
+        )
+        await submit_step(
+            session, u["2001"], order, form={"回访满意度": "满意"}, now=now + dt.timedelta(hours=3)
+        )
+    return order
+
+
+async def test_survey_dissatisfied_spawns_linked_complaint(session, seeded):
+    order = await fault(session, seeded, at(24, 9), close=True)
+    dims = await dimensions_for(session, order.site_id, "fault")
+    assert [d.name for d in dims] == ["服务技能", "服务礼仪", "抢修时效", "综合评价"]
+    leader = seeded.users["2001"]
+    with pytest.raises(ActionRefused) as refused:
+        await record_survey(session, leader, order, {"服务技能": "棒"})
+    assert refused.value.details["problems"]["服务技能"] == "survey_bad_answer"
+    good = await record_survey(
+        session,
+        leader,
+        order,
+        {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "满意", "综合评价": "非常满意"},
+    )
+    assert good.satisfied and good.follow_up_order_id is None
+    bad = await record_survey(
+        session,
+        leader,
+        order,
+        {"服务技能": "满意", "服务礼仪": "不满意", "抢修时效": "满意", "综合评价": "不满意"},
+        remark="态度不好",
+    )
+    assert not bad.satisfied
+    complaint = await session.get(WorkOrder, bad.follow_up_order_id)
+    assert complaint.category == "complaint" and complaint.form["投诉内容"] == "态度不好"
+    link = await session.scalar(select(OrderLink).where(OrderLink.to_order_id == complaint.id))
+    assert link.from_order_id == order.id and not order.is_open
+    summary = await satisfaction(session)
+    assert summary["total"] == 2 and summary["satisfied"] == 1
+    assert summary["by_dimension"]["服务礼仪"] == {"满意": 1, "不满意": 1}
+
+
+async def test_reports_on_known_data(session, seeded):
+    for day in (23, 24):
+        await fault(session, seeded, at(day, 9), close=True)
+    await fault(session, seeded, at(25, 9))
+    u = seeded.users
+    await create_order(
+        session,
+        u["1002"],
+        workflow="complaint",
+        site_id=seeded.sites["GZ"].id,
+        now=at(25, 10),
+        form={"类别1": "二类", "所属区域": "GZ", "标题": "t", "投诉内容": "c", "严重程度": "重大"},
+    )
+    assert dict(await orders_by(session, "category")) == {"fault": 3, "complaint": 1}
+    assert dict(await orders_by(session, "status")) == {"已回访": 2, "已流转": 1, "待审核": 1}
+    assert dict(await orders_by(session, "site")) == {"广州市供电局": 4}
+    handlers = dict(await orders_by(session, "handler"))
+    assert handlers[u["5101"].name] == 1 and handlers[u["2001"].name] == 1
+    assert dict(await orders_by(session, "category", start=at(25, 0))) == {"fault": 1, "complaint": 1}
+    late = await overdue(session, now=at(25, 12))
+    assert len(late) == 1 and late[0].status == "已流转"  # 30 minutes to acknowledge, long gone
+    [(key, closed, hours)] = await cycle_time_by_workflow(session)
+    assert (key, closed, hours) == ("fault_repair", 2, 3.0)
+    steps = dict((n, m) for n, _, m in await cycle_time_by_step(session, "fault_repair"))
+    assert steps["confirm"] == 10.0 and steps["onsite"] == 30.0
+    top = await top_handlers(session)
+    assert top[0][0] == "5101" and top[0][2] == 8
+    assert await complaint_causes(session) == [("二类", "重大", 1)]
+    text = to_csv(["类别", "数量"], await orders_by(session, "category"))
+    assert text.startswith("\ufeff")
+    assert list(csv.reader(io.StringIO(text.lstrip("\ufeff")))) == [
+        ["类别", "数量"],
+        ["fault", "3"],
+        ["complaint", "1"],
+    ]

@@ -1,0 +1,156 @@
+"""Reports on known data: orders by category/status/site/handler, overdue, cycle times,
+who handles most, complaint causes, satisfaction; CSV export (UTF-8 with BOM for Excel)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.models import Assignment, Comment, Site, SurveyResult, User, WorkOrder, utcnow
+
+GROUPS = {"category": WorkOrder.category, "status": WorkOrder.status, "site": Site.name}
+
+
+def _period(stmt: Any, column: Any, start: dt.datetime | None, end: dt.datetime | None) -> Any:
+    if start is not None:
+        stmt = stmt.where(column >= start)
+    if end is not None:
+        stmt = stmt.where(column < end)
+    return stmt
+
+
+async def orders_by(
+    session: AsyncSession, group: str, *, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> list[tuple[str, int]]:
+    """Order counts by category, status, site or handler (whoever holds a pending step)."""
+    if group == "handler":
+        stmt = (
+            select(User.name, func.count(func.distinct(Assignment.order_id)))
+            .join(Assignment, Assignment.user_id == User.id)
+            .join(WorkOrder, WorkOrder.id == Assignment.order_id)
+            .where(Assignment.state == "pending")
+            .group_by(User.name)
+        )
+    elif group in GROUPS:
+        column = GROUPS[group]
+        stmt = select(column, func.count(WorkOrder.id)).group_by(column)
+        if group == "site":
+            stmt = stmt.select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
+    else:
+        raise ValueError(f"unknown grouping {group!r}")
+    stmt = _period(stmt, WorkOrder.created_at, start, end)
+    rows = [(str(k), int(n)) for k, n in (await session.execute(stmt)).all()]
+    return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+async def overdue(session: AsyncSession, now: dt.datetime | None = None) -> list[WorkOrder]:
+    now = now or utcnow()
+    stmt = (
+        select(WorkOrder)
+        .where(WorkOrder.is_open.is_(True), WorkOrder.due_at < now)
+        .order_by(WorkOrder.due_at)
+    )
+    return list(await session.scalars(stmt))
+
+
+async def cycle_time_by_workflow(
+    session: AsyncSession, *, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> list[tuple[str, int, float]]:
+    """(workflow, closed orders, mean hours from creation to close)."""
+    stmt = _period(
+        select(WorkOrder.workflow_key, WorkOrder.created_at, WorkOrder.closed_at).where(
+            WorkOrder.closed_at.is_not(None)
+        ),
+        WorkOrder.created_at,
+        start,
+        end,
+    )
+    spans: dict[str, list[float]] = defaultdict(list)
+    for key, created, closed in (await session.execute(stmt)).all():
+        spans[key].append((closed - created).total_seconds() / 3600)
+    return sorted((k, len(v), round(sum(v) / len(v), 2)) for k, v in spans.items())
+
+
+async def cycle_time_by_step(session: AsyncSession, workflow_key: str) -> list[tuple[str, int, float]]:
+    """(node, steps completed, mean minutes from assignment to action)."""
+    stmt = (
+        select(Assignment.node, Assignment.assigned_at, Assignment.acted_at)
+        .join(WorkOrder, WorkOrder.id == Assignment.order_id)
+        .where(WorkOrder.workflow_key == workflow_key, Assignment.state == "done")
+    )
+    spans: dict[str, list[float]] = defaultdict(list)
+    for node, assigned, acted in (await session.execute(stmt)).all():
+        spans[node].append((acted - assigned).total_seconds() / 60)
+    return sorted((k, len(v), round(sum(v) / len(v), 1)) for k, v in spans.items())
+
+
+async def top_handlers(
+    session: AsyncSession,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 10,
+) -> list[tuple[str, str, int]]:
+    """(工号, name, actions taken: submit/approve/reject) — who handles most."""
+    stmt = (
+        select(User.staff_no, User.name, func.count(Comment.id))
+        .join(Comment, Comment.user_id == User.id)
+        .where(Comment.action.in_(("submit", "approve", "reject")))
+        .group_by(User.staff_no, User.name)
+        .order_by(func.count(Comment.id).desc(), User.staff_no)
+        .limit(limit)
+    )
+    stmt = _period(stmt, Comment.created_at, start, end)
+    return [(s, n, int(c)) for s, n, c in (await session.execute(stmt)).all()]
+
+
+async def complaint_causes(
+    session: AsyncSession, *, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> list[tuple[str, str, int]]:
+    """(类别1, 严重程度, count) over complaint orders."""
+    stmt = _period(
+        select(WorkOrder.form).where(WorkOrder.category == "complaint"), WorkOrder.created_at, start, end
+    )
+    counts = Counter(
+        (str(form.get("类别1", "")), str(form.get("严重程度", "")))
+        for (form,) in (await session.execute(stmt)).all()
+    )
+    return sorted(((a, b, n) for (a, b), n in counts.items()), key=lambda r: (-r[2], r[0], r[1]))
+
+
+async def satisfaction(
+    session: AsyncSession, *, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Totals and, per dimension, the count of each answer."""
+    stmt = _period(select(SurveyResult.answers, SurveyResult.satisfied), SurveyResult.created_at, start, end)
+    total = satisfied = 0
+    by_dimension: dict[str, Counter[str]] = defaultdict(Counter)
+    for answers, ok in (await session.execute(stmt)).all():
+        total += 1
+        satisfied += bool(ok)
+        for dim, label in answers.items():
+            by_dimension[dim][label] += 1
+    return {
+        "total": total,
+        "satisfied": satisfied,
+        "rate": round(satisfied / total, 4) if total else None,
+        "by_dimension": {k: dict(v) for k, v in by_dimension.items()},
+    }
+
+
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text starting with a BOM so Excel opens the Chinese correctly."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return out.getvalue()

@@ -1,0 +1,92 @@
+"""Visit-back surveys (满意度回访): dimensions per site × category, results per order,
+and a follow-up complaint spawned from a dissatisfied answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.audit import record
+from ticketing.errors import ActionRefused, Forbidden
+from ticketing.models import SurveyDimension, SurveyResult, User, WorkOrder
+from ticketing.users import can_access
+from ticketing.workflow.engine import create_order, link_orders
+
+
+async def dimensions_for(session: AsyncSession, site_id: int | None, category: str) -> list[SurveyDimension]:
+    """The site's own dimensions for the category if it has any, else the defaults."""
+    rows = list(
+        await session.scalars(
+            select(SurveyDimension)
+            .where(
+                SurveyDimension.category == category,
+                or_(SurveyDimension.site_id == site_id, SurveyDimension.site_id.is_(None)),
+            )
+            .order_by(SurveyDimension.sort, SurveyDimension.id)
+        )
+    )
+    own = [d for d in rows if d.site_id is not None and d.site_id == site_id]
+    return own or [d for d in rows if d.site_id is None]
+
+
+async def record_survey(
+    session: AsyncSession,
+    user: User,
+    order: WorkOrder,
+    answers: Mapping[str, str],
+    *,
+    remark: str = "",
+    complaint_workflow: str | None = "complaint",
+) -> SurveyResult:
+    """Store the answers; a dissatisfied answer opens a new complaint order linked to this one
+    (the surveyed order itself is not reopened)."""
+    if not await can_access(session, user, order):
+        raise Forbidden("the order's site is outside your data scope", order=order.number)
+    dims = {d.name: d for d in await dimensions_for(session, order.site_id, order.category)}
+    problems = {}
+    satisfied = True
+    for name, dim in dims.items():
+        label = answers.get(name)
+        option = next((o for o in dim.options if o.get("label") == label), None)
+        if option is None:
+            problems[name] = "survey_bad_answer" if label else "survey_missing_answer"
+            continue
+        satisfied = satisfied and bool(option.get("satisfied", True))
+    unknown = set(answers) - set(dims)
+    for name in unknown:
+        problems[name] = "survey_unknown_dimension"
+    if problems:
+        raise ActionRefused(
+            "survey_invalid", "; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems
+        )
+    result = SurveyResult(
+        order_id=order.id, user_id=user.id, answers=dict(answers), satisfied=satisfied, remark=remark
+    )
+    session.add(result)
+    await session.flush()
+    if not satisfied and complaint_workflow:
+        complaint = await create_order(
+            session,
+            user,
+            workflow=complaint_workflow,
+            site_id=order.site_id,
+            customer_id=order.customer_id,
+            caller_number=order.caller_number,
+            title=f"{order.number} 回访不满意",
+            submit=False,
+            link_call=False,
+            form={"投诉内容": remark or "回访不满意", "类别1": "一类", "严重程度": "一般"},
+        )
+        await link_orders(session, user, order, complaint, "follow_up_complaint")
+        result.follow_up_order_id = complaint.id
+    await record(
+        session,
+        user,
+        "survey.record",
+        "work_order",
+        order.id,
+        after={"answers": dict(answers), "satisfied": satisfied, "follow_up": result.follow_up_order_id},
+    )
+    return result
