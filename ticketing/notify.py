@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import smtplib
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -26,6 +27,7 @@ from cti.phones import is_mobile
 from ticketing.errors import TicketingError
 from ticketing.models import Contact, Customer, Notification, NotificationTemplate, Site, WorkOrder, utcnow
 
+log = logging.getLogger(__name__)
 # Templates are written by admins: the sandbox keeps them from reaching Python internals.
 _env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
 
@@ -218,6 +220,15 @@ class Dispatcher:
             async with self.sessionmaker.begin() as session:
                 await session.execute(update(Notification).where(Notification.id == row.id).values(**values))
         return sent, failed
+
+    async def run(self, poll_seconds: float = 10.0) -> None:
+        """Deliver forever (the worker process); a failing pass is logged and retried."""
+        while True:
+            try:
+                await self.deliver_pending()
+            except Exception:
+                log.exception("notification dispatch pass failed")
+            await asyncio.sleep(poll_seconds)
 
     async def retry_failed(self) -> int:
         async with self.sessionmaker.begin() as session:
