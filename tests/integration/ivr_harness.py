@@ -1,0 +1,198 @@
+"""Shared harness for the IVR integration stories (test_ivr_*.py): the real Asterisk,
+our FastAGI server on a free port, and simulated callers.
+
+Each test starts its own AGI server on a free port and points the call at it
+with the channel variable HOTLINE_AGI (a channel variable overrides the
+dialplan global), so tests never fight over 4573. Queue members are simulated
+phones that never answer, with extensions no other test uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import itertools
+import socket
+import time
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from cti.ami import AmiClient, Frame
+from cti.bus import InProcessBus
+from cti.routing import CallerProfile
+from cti.routing_config import parse_routing
+from ivr import (
+    Bill,
+    IvrServices,
+    SelfServiceHooks,
+    create_agi_server,
+    parse_flows,
+)
+from recordings import RecordingStore
+
+VIP = "13900000071"
+ROUTING = {
+    "default_queue": "service",
+    "hours": {"never": {"workdays": [], "restdays": []}},
+    "queues": {"service": {}, "aftersales": {"timeout": 30, "overflow": "queue:vip"}, "vip": {"timeout": 20}},
+    "entries": [
+        {"numbers": ["95590"], "target": "queue:aftersales", "priority": 2},
+        {"numbers": ["95591"], "target": "queue:aftersales", "hours": "never", "after_hours": "voicemail"},
+        {"numbers": ["95592"], "target": "ivr:test"},
+    ],
+    "priority_rules": [{"name": "vip", "when": {"vip": True}, "priority": 7}],
+}
+FLOWS = {
+    "flows": {
+        "test": {
+            "start": "top",
+            "menus": {
+                "top": {
+                    "prompts": ["basic-pbx-ivr-main"],
+                    "timeout": 3,
+                    "retries": 0,
+                    "choices": {
+                        "2": {"do": "bill", "then": "queue:aftersales"},
+                        "4": "report_fault",
+                        "5": "queue:aftersales",
+                        "9": "callback",
+                    },
+                    "on_timeout": "hangup",
+                    "on_invalid": "hangup",
+                }
+            },
+        }
+    }
+}
+_numbers = itertools.count(int(time.time()) % 10000)
+
+
+def unique_caller() -> str:
+    return f"1390000{next(_numbers) % 10000:04d}"
+
+
+@pytest.fixture(name="ami")
+async def ami_fixture(asterisk) -> AsyncIterator[AmiClient]:
+    async with AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret) as client:
+        yield client
+
+
+class Harness:
+    def __init__(self, ami: AmiClient, asterisk) -> None:
+        self.ami = ami
+        self.asterisk = asterisk
+        self.bus = InProcessBus()
+        self.events: list[Frame] = []
+        self.bills: list[str] = []
+        self._unsub = ami.on_event("*", self.events.append)
+        self.port = 0
+
+    async def bill_lookup(self, account: str) -> Bill | None:
+        self.bills.append(account)
+        return Bill(account_no=account, amount=Decimal("123.45"))
+
+    async def profile(self, number: str) -> CallerProfile | None:
+        return CallerProfile(vip=True, customer_id="C-71") if number == VIP else CallerProfile()
+
+    def services(self) -> IvrServices:
+        return IvrServices(
+            routing=parse_routing(ROUTING),
+            flows=parse_flows(FLOWS),
+            bus=self.bus,
+            profile_lookup=self.profile,
+            hooks=SelfServiceHooks(bill_lookup=self.bill_lookup),
+            store=RecordingStore(self.asterisk.root),
+            clock=lambda: dt.datetime.now(dt.UTC),
+        )
+
+    async def call(
+        self, dnis: str, caller: str, *, stay: int = 20, dtmf: str = "", delay: int = 2, agi_port=None
+    ):
+        port = self.port if agi_port is None else agi_port
+        variables = f"HOTLINE_AGI=agi://127.0.0.1:{port}"
+        context = "hotline-sim-caller"
+        if dtmf:
+            context = "hotline-sim-dtmf-caller"
+            variables += f",SIM_DTMF={dtmf},SIM_DTMF_DELAY={delay}"
+        await self.ami.action(
+            "Originate",
+            Channel=f"Local/{dnis}@hotline-inbound/n",
+            Context=context,
+            Exten=str(stay),
+            Priority="1",
+            CallerID=f'"IVR test" <{caller}>',
+            Variable=variables,
+            Async="true",
+        )
+
+    async def wait_event(self, match, timeout: float = 15.0) -> Frame:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < deadline:
+            for frame in self.events[seen:]:
+                if match(frame):
+                    return frame
+            seen = len(self.events)
+            await asyncio.sleep(0.05)
+        raise AssertionError("no matching AMI event within the time-out")
+
+    async def wait_bus(self, kind, match=lambda e: True, timeout: float = 20.0):  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in await self.bus.replay(0):
+                if isinstance(event, kind) and match(event):
+                    return event
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no {kind.__name__} on the bus")
+
+    async def getvar(self, channel: str, name: str) -> str:
+        return (await self.ami.action("Getvar", Channel=channel, Variable=name)).get("Value")
+
+    async def hangup_caller(self, caller: str) -> None:
+        for frame in await self.ami.action_list("CoreShowChannels"):
+            if frame.get("CallerIDNum") == caller:
+                with contextlib.suppress(Exception):
+                    await self.ami.action("Hangup", Channel=frame.get("Channel"))
+
+    @contextlib.asynccontextmanager
+    async def member(self, queue: str, ext: str):
+        """A simulated agent phone in ``queue`` that rings forever (so the caller stays queued)."""
+        interface = f"Local/{ext}@hotline-sim-phone/n"
+        await self.ami.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val="never")
+        with contextlib.suppress(Exception):  # left over from an interrupted run (members persist)
+            await self.ami.action("QueueRemove", Queue=queue, Interface=interface)
+        await self.ami.action(
+            "QueueAdd", Queue=queue, Interface=interface, Penalty="0", MemberName=f"ivr{ext}"
+        )
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                await self.ami.action("QueueRemove", Queue=queue, Interface=interface)
+
+
+@pytest.fixture(name="harness")
+async def harness_fixture(ami, asterisk) -> AsyncIterator[Harness]:
+    h = Harness(ami, asterisk)
+    server = create_agi_server(h.services(), port=0)
+    await server.start()
+    h.port = server.port
+    try:
+        yield h
+    finally:
+        await server.stop()
+        h._unsub()
+        await h.bus.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def joined(caller: str):
+    return lambda f: f.name == "QueueCallerJoin" and f.get("CallerIDNum") == caller

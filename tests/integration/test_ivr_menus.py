@@ -1,0 +1,72 @@
+"""IVR menu stories on the real Asterisk: a caller presses keys (SendDTMF) and ends up
+in a queue, hears their bill, leaves a fault report or asks for a callback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from ivr_harness import ami_fixture, harness_fixture, joined, unique_caller
+
+from cti.call_events import VoicemailReceived
+from ivr import CallbackRequested, IvrFinished
+
+pytestmark = pytest.mark.asterisk
+__all__ = ["ami_fixture", "harness_fixture"]  # the fixtures (named ami, harness) live in ivr_harness
+
+
+async def test_a_menu_choice_sends_the_caller_to_the_queue_and_records_the_path(harness):
+    caller = unique_caller()
+    async with harness.member("aftersales", "2964"):
+        await harness.call("95592", caller, dtmf="5")
+        try:
+            join = await harness.wait_event(joined(caller))
+            assert join.get("Queue") == "aftersales"
+            assert await harness.getvar(join.get("Channel"), "HOTLINE_IVR_PATH") == "top:5"
+            ivr = await harness.wait_event(
+                lambda f: f.get("UserEvent") == "HotlineIvr" and f.get("Path") == "top:5"
+            )
+            assert ivr.get("Flow") == "test" and ivr.get("Linkedid") == join.get("Linkedid")
+            finished = await harness.wait_bus(IvrFinished, lambda e: e.caller == caller)
+            assert (finished.outcome, finished.queue, finished.path) == ("queue", "aftersales", ("top:5",))
+        finally:
+            await harness.hangup_caller(caller)
+
+
+async def test_bill_lookup_by_account_number_then_queue(harness):
+    caller = unique_caller()
+    async with harness.member("aftersales", "2965"):
+        await harness.call("95592", caller, dtmf="2ww123456#", stay=30)
+        try:
+            join = await harness.wait_event(joined(caller), timeout=25)
+            assert harness.bills == ["123456"]
+            path = await harness.getvar(join.get("Channel"), "HOTLINE_IVR_PATH")
+            assert path == "top:2/bill:found"
+        finally:
+            await harness.hangup_caller(caller)
+
+
+async def test_reporting_a_fault_records_a_message_and_publishes_it(harness):
+    caller = unique_caller()
+    # The choice, then vm-intro (about 5 s) and the beep; the caller's tones are recorded until '#'.
+    await harness.call("95592", caller, dtmf="4wwwwwwwwwwwwwwwwww#", stay=10)
+    event = await harness.wait_bus(VoicemailReceived, lambda e: e.caller == caller, timeout=30)
+    assert event.reason == "fault_report" and event.dnis == "95592"
+    size = await asyncio.to_thread(os.path.getsize, event.path)
+    assert size > 1000
+    assert event.duration > 0.5
+    finished = await harness.wait_bus(IvrFinished, lambda e: e.caller == caller)
+    assert finished.outcome == "self_service" and "report_fault" in finished.self_service
+
+
+async def test_a_callback_request_keeps_the_callers_place_and_ends_the_call(harness):
+    caller = unique_caller()
+    await harness.call("95592", caller, dtmf="9", stay=15)
+    event = await harness.wait_bus(CallbackRequested, lambda e: e.caller == caller)
+    assert event.queue == "service" and event.entered_at <= event.requested_at
+    assert event.ivr_path == ("top:9",)
+    hangup = await harness.wait_event(
+        lambda f: f.name == "Hangup" and f.get("CallerIDNum") == caller, timeout=15
+    )
+    assert hangup is not None
