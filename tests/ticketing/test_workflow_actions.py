@@ -1,10 +1,11 @@
 """Multi-operator modes, free routing, forward / CC / supervise, and the automatic conversion."""
 
+import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ticketing import ActionRefused, Forbidden, SlaWorker, create_order, submit_step
 from ticketing.models import Comment, Notification
@@ -183,3 +184,40 @@ async def test_complaint_limits_by_severity(session, seeded, severity, due):
     assert order.status == "处理中"
     # 一般: 1 working hour; 重大: 7 working days (Wed 25 Nov 09:30 → Fri 4 Dec 09:30)
     assert order.due_at == due
+
+
+async def test_two_handlers_pressing_submit_at_once_move_the_order_once(db_url, session, seeded):
+    from ticketing import db, load_order
+
+    u = seeded.users
+    order = await create_order(
+        session,
+        u["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+    )
+    await session.commit()
+    engines = [db.create_engine(db_url), db.create_engine(db_url)]
+
+    async def press(engine, staff_no):
+        async with db.sessionmaker(engine).begin() as s:
+            mine = await load_order(s, u[staff_no], order.id)
+            await asyncio.sleep(0.01)  # both have read the order before either writes
+            await submit_step(s, u[staff_no], mine)
+
+    try:
+        results = await asyncio.gather(
+            press(engines[0], "5101"), press(engines[1], "5102"), return_exceptions=True
+        )
+    finally:
+        for e in engines:
+            await e.dispose()
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1 and refused[0].error_id == "not_your_step"
+    await session.refresh(order)
+    assert order.current_node == "dispatch"
+    submits = await session.scalar(
+        select(func.count(Comment.id)).where(Comment.order_id == order.id, Comment.action == "submit")
+    )
+    assert submits == 2  # the agent's at creation, one handler's

@@ -153,6 +153,10 @@ async def load_order(session: AsyncSession, user: User, key: int | str) -> WorkO
 
 
 async def _open_order(session: AsyncSession, user: User, order: WorkOrder) -> tuple[Definition, Node]:
+    # Act on the current row, locked: two people pressing 提交 at once must not both move the order.
+    # (PostgreSQL: FOR UPDATE; SQLite: the transaction already holds the write lock, BEGIN IMMEDIATE.)
+    await session.flush()
+    await session.refresh(order, with_for_update=session.bind.dialect.name == "postgresql")
     if not await can_access(session, user, order):
         raise Forbidden("the order's site is outside your data scope", order=order.number)
     if not order.is_open:
