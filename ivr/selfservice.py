@@ -6,7 +6,9 @@ module implement them), so the IVR stays testable and never imports ticketing:
 * ``outage_lookup(area) -> list[Outage]``: current and planned outages for an area code;
 * ``bill_lookup(account_no) -> Bill | None``: the latest bill for a 户号;
 * ``ticket_status(number_or_phone) -> TicketProgress | None``: a ticket by number, or
-  the latest open ticket for a phone number.
+  the latest open ticket for a phone number. A keypad has only digits: the
+  number arrives as its digits (``20260923001`` for ``GZ20260923001``), so the
+  hook must match on the numeric part.
 
 A hook that fails or is too slow is reported to the caller as "not available"
 and logged; the caller goes back to the menu, never loses the call.
