@@ -6,8 +6,9 @@ Browsers' ``<audio>`` elements seek with ``Range`` requests; aiohttp's
 so ``serve_file`` wraps it with the checks that matter here: the file must be
 inside the store's directories and exist, and it is never cached by proxies.
 
-``recording_routes(store)`` is the route table agent_ui mounts (behind its own
-authentication and data-scope checks).
+``recording_routes(store, cache_dir)`` is the route table agent_ui mounts (behind
+its own authentication and data-scope checks): the stored file, a playable
+version, waveform peaks and a fax's PDF.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from recordings.audio import ConversionError, duration, peaks, playable
+from recordings.fax import FaxConversionError, tiff_to_pdf
 from recordings.store import RecordingStore, UnsafePath
 
 CONTENT_TYPES = {
@@ -51,23 +54,74 @@ async def serve_file(
     return response
 
 
-def recording_routes(store: RecordingStore) -> web.RouteTableDef:
-    """``GET /recordings/{kind}/{call_id}`` (kind: recording | voicemail | fax), ``?n=1`` for the
-    call's second file (per-leg recordings, fault reports)."""
-    routes = web.RouteTableDef()
+def recording_routes(store: RecordingStore, cache_dir: str | Path | None = None) -> web.RouteTableDef:
+    """The player's endpoints (kind: recording | voicemail | fax; ``?n=1`` picks a call's
+    second file, e.g. a per-leg recording or a fault report):
 
-    @routes.get(r"/recordings/{kind:(recording|voicemail|fax)}/{call_id}")
-    async def get_recording(request: web.Request) -> web.StreamResponse:
+    * ``GET /recordings/{kind}/{call_id}``: the file as stored (ranges);
+    * ``GET /recordings/{kind}/{call_id}/play``: a browser-playable version (mp3 with
+      ffmpeg, else PCM WAV), converted once into ``cache_dir`` (ranges);
+    * ``GET /recordings/{kind}/{call_id}/peaks?buckets=800``: ``{"duration", "peaks"}``;
+    * ``GET /recordings/fax/{call_id}/pdf``: the fax as a PDF.
+    """
+    routes = web.RouteTableDef()
+    cache = Path(cache_dir) if cache_dir is not None else store.host_path("/var/cache/hotline/recordings")
+    base = r"/recordings/{kind:(recording|voicemail|fax)}/{call_id}"
+
+    async def stored(request: web.Request) -> Path:
         kind, call_id = request.match_info["kind"], request.match_info["call_id"]
         try:
             files = await asyncio.to_thread(store.find, call_id, kind)
         except UnsafePath:
             raise _error(web.HTTPBadRequest, "recordings.bad_call_id", "not a call id") from None
         try:
-            index = int(request.query.get("n", "0"))
-            path = files[index]
+            return files[int(request.query.get("n", "0"))]
         except (ValueError, IndexError):
             raise _error(web.HTTPNotFound, "recordings.not_found", "no such file") from None
-        return await serve_file(request, path)
+
+    @routes.get(base)
+    async def get_file(request: web.Request) -> web.StreamResponse:
+        return await serve_file(request, await stored(request))
+
+    @routes.get(base + "/play")
+    async def get_playable(request: web.Request) -> web.StreamResponse:
+        src = await stored(request)
+        try:
+            path, kind = await asyncio.to_thread(playable, src, cache / request.match_info["kind"])
+        except ConversionError as exc:
+            raise _error(
+                web.HTTPUnprocessableEntity, exc.error_id, "cannot make this file playable"
+            ) from None
+        return await serve_file(request, path, kind)
+
+    @routes.get(base + "/peaks")
+    async def get_peaks(request: web.Request) -> web.Response:
+        src = await stored(request)
+        try:
+            buckets = min(max(int(request.query.get("buckets", "800")), 1), 10_000)
+        except ValueError:
+            raise _error(web.HTTPBadRequest, "recordings.bad_buckets", "buckets must be a number") from None
+        try:
+            values = await asyncio.to_thread(peaks, src, buckets)
+            seconds = await asyncio.to_thread(duration, src)
+        except ConversionError as exc:
+            raise _error(web.HTTPUnprocessableEntity, exc.error_id, "not a PCM WAV file") from None
+        return web.json_response({"duration": round(seconds, 3), "peaks": values})
+
+    @routes.get(r"/recordings/{kind:fax}/{call_id}/pdf")
+    async def get_fax_pdf(request: web.Request) -> web.StreamResponse:
+        src = await stored(request)
+        dst = cache / "fax" / f"{src.stem}.pdf"
+        if not await asyncio.to_thread(_fresh, dst, src):
+            await asyncio.to_thread(dst.parent.mkdir, parents=True, exist_ok=True)
+            try:
+                await asyncio.to_thread(tiff_to_pdf, src, dst)
+            except FaxConversionError as exc:
+                raise _error(web.HTTPUnprocessableEntity, exc.error_id, "not a readable fax") from None
+        return await serve_file(request, dst)
 
     return routes
+
+
+def _fresh(dst: Path, src: Path) -> bool:
+    return dst.exists() and dst.stat().st_mtime >= src.stat().st_mtime
