@@ -37,11 +37,17 @@ VIP = "13900000071"
 ROUTING = {
     "default_queue": "service",
     "hours": {"never": {"workdays": [], "restdays": []}},
-    "queues": {"service": {}, "aftersales": {"timeout": 30, "overflow": "queue:vip"}, "vip": {"timeout": 20}},
+    "queues": {
+        "service": {},
+        "aftersales": {"timeout": 30, "overflow": "queue:vip"},
+        "vip": {"timeout": 20},
+        "complaint": {"timeout": 2, "overflow": "queue:vip"},
+    },
     "entries": [
         {"numbers": ["95590"], "target": "queue:aftersales", "priority": 2},
         {"numbers": ["95591"], "target": "queue:aftersales", "hours": "never", "after_hours": "voicemail"},
         {"numbers": ["95592"], "target": "ivr:test"},
+        {"numbers": ["95593"], "target": "queue:complaint"},
     ],
     "priority_rules": [{"name": "vip", "when": {"vip": True}, "priority": 7}],
 }

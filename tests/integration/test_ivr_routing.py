@@ -128,3 +128,41 @@ async def test_pressing_9_with_the_agi_server_down_puts_the_caller_back_in_the_q
             assert again.get("Queue") == first.get("Queue") == "service"
         finally:
             await harness.hangup_caller(caller)
+
+
+def overflowed(caller: str):
+    return lambda f: f.get("UserEvent") == "HotlineOverflow" and f.get("CallerIDNum") == caller
+
+
+async def test_a_caller_not_answered_in_time_overflows_to_the_next_queue(harness):
+    caller = unique_caller()
+    async with harness.member("complaint", "2968"), harness.member("vip", "2969"):
+        await harness.call("95593", caller)
+        try:
+            first = await harness.wait_event(joined(caller))
+            assert first.get("Queue") == "complaint"
+            event = await harness.wait_event(overflowed(caller), timeout=10)
+            assert (event.get("Queue"), event.get("Reason"), event.get("Target")) == (
+                "complaint",
+                "TIMEOUT",
+                "queue:vip",
+            )
+            assert float(event.get("Timestamp")) - float(first.get("Timestamp")) == pytest.approx(2, abs=1)
+            second = await harness.wait_event(lambda f: joined(caller)(f) and f.get("Queue") == "vip")
+            assert await harness.getvar(second.get("Channel"), "HOTLINE_QUEUE_TIMEOUT") == "20"
+        finally:
+            await harness.hangup_caller(caller)
+
+
+async def test_with_no_agent_logged_in_the_caller_overflows_at_once(harness):
+    caller = unique_caller()
+    async with harness.member("vip", "2970"):
+        started = time.monotonic()
+        await harness.call("95593", caller)
+        try:
+            event = await harness.wait_event(overflowed(caller))
+            assert (event.get("Reason"), event.get("Target")) == ("JOINEMPTY", "queue:vip")
+            second = await harness.wait_event(joined(caller))
+            assert second.get("Queue") == "vip" and time.monotonic() - started < 2
+        finally:
+            await harness.hangup_caller(caller)
