@@ -22,6 +22,7 @@ from recordings.store import RecordingStore
 log = logging.getLogger(__name__)
 
 PATH_SEPARATOR = "/"
+MAX_MENU_VISITS = 30
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +111,16 @@ async def run_flow(flow: Flow, call: IvrCall) -> FlowOutcome:
     call.flow = flow.name
     menu = flow.menus[flow.start]
     attempts = 0
+    visits = 0
     while True:
+        visits += 1
+        if visits > MAX_MENU_VISITS:
+            # A flow whose time-outs lead back into menus would hold a silent line forever.
+            log.warning(
+                "call %s: %d menus played in flow %s; to an agent", call.call_id, visits - 1, flow.name
+            )
+            await call.mark("limit")
+            return FlowOutcome("queue", call.callback_queue)
         digit = await call.play(menu.prompts, DIGITS)
         if not digit:
             digit = await call.session.wait_for_digit(menu.timeout * 1000)

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_MESSAGE_SECONDS = 120
+
 
 @dataclasses.dataclass(frozen=True)
 class Outage:
@@ -163,7 +165,7 @@ async def report_fault(call: IvrCall) -> None:
     await call.play_prompt("record_fault")
     started = time.monotonic()
     # Record() (unlike AGI RECORD FILE) creates the day directory; k keeps the file on hang-up.
-    await call.session.exec("Record", f"{path},3,120,k")
+    await call.session.exec("Record", f"{path},3,{MAX_MESSAGE_SECONDS},k", limit=MAX_MESSAGE_SECONDS + 30)
     duration = call.store.wav_duration(path) or (time.monotonic() - started)
     call.note("report_fault")
     await call.bus.publish(

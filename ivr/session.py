@@ -47,14 +47,16 @@ class AgiSession:
     def hung_up(self) -> bool:
         return self._parser.hung_up
 
-    async def command(self, *words: str | int, media: bool = False) -> AgiResponse:
+    async def command(
+        self, *words: str | int, media: bool = False, limit: float | None = None
+    ) -> AgiResponse:
         """Send one command and wait for its response.
 
         ``media`` commands (playback, digits, record) report a hang-up as result -1.
         """
         self._writer.write(encode_command(*words))
         await self._writer.drain()
-        response = await asyncio.wait_for(self._next_response(), self.command_timeout)
+        response = await asyncio.wait_for(self._next_response(), limit or self.command_timeout)
         if response.code == 511:
             raise AgiHangup(response.raw)
         if response.code != 200:
@@ -134,8 +136,9 @@ class AgiSession:
             raise AgiError(response, "RECORD FILE")
         return response
 
-    async def exec(self, application: str, args: str = "") -> AgiResponse:
-        return await self.command("EXEC", application, args)
+    async def exec(self, application: str, args: str = "", limit: float | None = None) -> AgiResponse:
+        """Run a dialplan application; ``limit`` for long ones (Record) beyond ``command_timeout``."""
+        return await self.command("EXEC", application, args, limit=limit)
 
     async def user_event(self, name: str, **fields: str) -> None:
         # UserEvent(name,Key: value,...): commas separate the fields, so keep them out of values.

@@ -343,3 +343,25 @@ async def test_callback_script_from_the_queue_keeps_the_arrival_time(agi_server,
         "1700000000.1",
     )
     assert cb.entered_at == 1700000000.0 and cb.ivr_path == ("top:6", "sub:1")
+
+
+async def test_a_flow_that_loops_on_silence_ends_with_an_agent(agi_server, bus, hooks, tmp_path):
+    looping = {
+        "flows": {
+            "main": {
+                "menus": {
+                    "m": {
+                        "prompts": ["beep"],
+                        "retries": 0,
+                        "choices": {"1": "hangup"},
+                        "on_timeout": "menu:m",
+                    }
+                }
+            }
+        }
+    }
+    svc = services(bus, hooks, tmp_path)
+    svc.flows = parse_flows(looping)
+    ch = await run(agi_server, svc, FakeChannel(""))
+    assert ch.played().count("beep") == 30
+    assert ch.variables["HOTLINE_QUEUE"] == "service" and ch.variables["HOTLINE_IVR_PATH"].endswith("/limit")
