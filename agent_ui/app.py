@@ -12,6 +12,7 @@ from agent_ui import gateway, lists, login, openapi, orders, pages
 from agent_ui.auth import guard, session_storage
 from agent_ui.failures import errors_middleware
 from agent_ui.gateway import make_gateway
+from agent_ui.media import media_routes
 from agent_ui.services import GATEWAY, SERVICES, TEMPLATES, TEXTS, AppServices
 from agent_ui.templating import Templates
 from agent_ui.texts import Texts
@@ -35,6 +36,8 @@ def create_app(services: AppServices) -> web.Application:
     app.middlewares.append(_security_headers)
     for module in (login, gateway, orders, lists, openapi, pages):
         app.router.add_routes(module.routes)
+    if services.recordings is not None:
+        app.router.add_routes(media_routes(services.recordings))
     app.router.add_static("/static", STATIC, append_version=True)
     app.cleanup_ctx.append(_gateway_ctx)
     return app

@@ -79,13 +79,12 @@ def order_summary(order: WorkOrder, now: dt.datetime | None = None) -> dict[str,
 
 
 def media_url(interaction: Interaction) -> str | None:
-    kind = MEDIA_KINDS.get(interaction.kind)
-    if kind is None:
+    if interaction.kind not in MEDIA_KINDS:
         return None
+    if interaction.kind == "call":
+        return None  # the call's recording has its own entry with the player
     call_id = (interaction.payload or {}).get("call_id") or interaction.external_id
-    if not call_id and not interaction.file_path:
-        return None
-    return f"/media/{interaction.id}"
+    return _file_url(interaction.kind, call_id)
 
 
 async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str, Any]:
@@ -199,3 +198,15 @@ async def timeline(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
         )
     entries.sort(key=lambda e: str(e["at"]))
     return entries
+
+
+def _file_url(kind: str, call_id: str) -> str | None:
+    if not call_id:
+        return None
+    if kind in ("call", "recording"):
+        return f"/recordings/recording/{call_id}/play"
+    if kind == "voicemail":
+        return f"/recordings/voicemail/{call_id}/play"
+    if kind == "fax":
+        return f"/recordings/fax/{call_id}/pdf"
+    return None

@@ -36,6 +36,30 @@ class AmiLine:
             if frame.get("ActionID") == ref:
                 return frame
 
+    def _frame(self) -> dict[str, str]:
+        frame = {}
+        for line in self._read_until(b"\r\n\r\n").decode(errors="replace").split("\r\n"):
+            key, sep, value = line.partition(": ")
+            if sep:
+                frame[key] = value
+        return frame
+
+    def clear_queue(self, queue: str) -> None:
+        """Remove every member of ``queue`` (the console's own queue: leftovers of earlier runs)."""
+        ref = f"ui{next(self.ids)}"
+        self.sock.sendall(f"Action: QueueStatus\r\nActionID: {ref}\r\nQueue: {queue}\r\n\r\n".encode())
+        members = []
+        while True:
+            frame = self._frame()
+            if frame.get("ActionID") != ref:
+                continue
+            if frame.get("Event") == "QueueMember":
+                members.append(frame.get("Location") or frame.get("Interface", ""))
+            if frame.get("Event") == "QueueStatusComplete" or frame.get("Response") == "Error":
+                break
+        for member in members:
+            self.action("QueueRemove", Queue=queue, Interface=member)
+
     def phone(self, ext: str, ring: str, talk: str) -> None:
         self.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val=ring)
         self.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val=talk)

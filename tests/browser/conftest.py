@@ -15,6 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+HOTLINE = str(Path(sys.executable).with_name("hotline"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -31,13 +32,63 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+QUEUE = "ui-a"
+PASSWORD = "secret123"
+
+
+async def _add_agent(url: str, staff_no: str) -> None:
+    from sqlalchemy import select
+
+    from ticketing import users
+    from ticketing.db import create_engine, sessionmaker
+    from ticketing.models import Site
+
+    engine = create_engine(url)
+    async with sessionmaker(engine).begin() as db:
+        hq = await db.scalar(select(Site.id).where(Site.code == "HQ"))
+        await users.create_user(
+            db,
+            staff_no,
+            "测试坐席",
+            PASSWORD,
+            roles=["agent"],
+            skills={QUEUE: 0},
+            site_id=hq,
+            must_change_password=False,
+        )
+    await engine.dispose()
+
+
 class ConsoleProcess:
-    """The console server as a child process that a story may kill and start again."""
+    """``hotline serve`` as a child process that a story may kill and start again.
+
+    Its own SQLite database (seeded with the 95598 workflows and the demo staff),
+    its own HTTP and AGI ports, the real Asterisk, and one agent of ours whose
+    seat is a simulated phone in the console's own queue.
+    """
 
     def __init__(self, db: Path, port: int, agent: str) -> None:
         self.db, self.port, self.agent = db, port, agent
         self.proc: subprocess.Popen[str] | None = None
         self.log = db.with_suffix(".log")
+        self.env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+            "HOTLINE_DATA_DIR": str(db.parent),
+            "HOTLINE_HTTP_PORT": str(port),
+            "HOTLINE_AGI_PORT": str(_free_port()),
+            "HOTLINE_SECRET_KEY": "browser-story-secret",
+            "HOTLINE_SEAT_PATTERN": "Local/{staff_no}@hotline-sim-phone/n",
+        }
+
+    def prepare(self) -> None:
+        import asyncio
+
+        subprocess.run(
+            [HOTLINE, "seed", "--demo"], cwd=REPO, env=self.env, check=True, capture_output=True, timeout=300
+        )
+        asyncio.run(_add_agent(self.env["HOTLINE_DATABASE_URL"], self.agent))
 
     @property
     def url(self) -> str:
@@ -45,22 +96,12 @@ class ConsoleProcess:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.browser.console_server",
-                "--db",
-                str(self.db),
-                "--port",
-                str(self.port),
-                "--agent",
-                self.agent,
-            ],
+            [HOTLINE, "serve"],
             cwd=REPO,
             stdout=self.log.open("a"),
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=self.env,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -93,6 +134,7 @@ def console(asterisk, tmp_path_factory):
         pytest.fail(f"{CHROMIUM} is missing: run deploy/system-deps.sh")
     agent = f"6{random.randint(1000, 9999)}"
     server = ConsoleProcess(tmp_path_factory.mktemp("console") / "console.db", _free_port(), agent)
+    server.prepare()
     server.start()
     yield server
     server.stop()

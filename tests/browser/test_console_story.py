@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.ami_line import AmiLine
-from tests.browser.console_server import PASSWORD, QUEUE
+from tests.browser.conftest import PASSWORD, QUEUE
 from ticketing.demo import DEMO_PASSWORD, demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
@@ -35,6 +35,7 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
     console, browser, asterisk, screenshots
 ):
     ami = AmiLine(asterisk)
+    ami.clear_queue(QUEUE)  # only our seat may take the story's call
     ami.phone(console.agent, ring="2", talk="hold")
     agent_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     page = agent_ctx.new_page()
@@ -99,6 +100,14 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         for status in ("已受理", "已流转", "接收确认", "已派工"):
             expect(timeline).to_contain_text(status)
         expect(timeline).to_contain_text("已接收,马上派工")
+        # the call is on the order's timeline with its recording, playable with byte ranges
+        expect(timeline.locator("li[data-kind=call]")).to_contain_text(caller)
+        audio = timeline.locator("li[data-kind=recording] audio")
+        expect(audio).to_have_count(1, timeout=10_000)
+        src = audio.get_attribute("src")
+        partial = handler.request.get(f"{console.url}{src}", headers={"Range": "bytes=0-99"})
+        assert partial.status == 206 and len(partial.body()) == 100
+        assert partial.headers["content-type"].startswith("audio/")
         handler.screenshot(path=str(screenshots / "order-handling.png"))
 
         # the agent's page follows the order (it is in the agent's open work)

@@ -15,7 +15,11 @@ export async function start(ctx) {
   const watch = () => order && socket.command("watch", { orders: [order.id] }).catch(() => {});
   socket.addEventListener("snapshot", watch);
   watch();
-  socket.addEventListener("order", (e) => { if (e.detail.event.order_id === order?.id) load(); });
+  socket.addEventListener("order", (e) => {
+    const ev = e.detail.event;
+    // someone else moved the order on: reload; our own step's echo changes nothing
+    if (ev.order_id === order?.id && (ev.status !== order.status || ev.node !== order.node.id)) load();
+  });
 }
 
 async function load() {
@@ -42,18 +46,16 @@ async function dial(number) {
 
 async function render() {
   $("order-number").textContent = order.number;
-  $("order-status").textContent = order.status;
-  $("order-status").dataset.status = order.status;
   const c = order.customer;
-  $("order-facts").replaceChildren(
+  $("order-facts").replaceChildren(...[
     el("dt", {}, t("order.category")), el("dd", {}, `${order.workflow.name}${order.subcategory ? " / " + order.subcategory : ""}`),
     el("dt", {}, t("order.step")), el("dd", { id: "order-node" }, order.node.name),
     el("dt", {}, t("order.caller")), el("dd", {}, dialButton(order.caller_number)),
     el("dt", {}, t("pop.customer")), el("dd", {}, c ? `${c.account_no} ${c.name} ${c.address || ""}` : "—"),
     el("dt", {}, t("order.handlers")), el("dd", { id: "order-handlers" }, order.handlers.map((h) => `${h.name}(${h.staff_no})`).join("、") || "—"),
     el("dt", {}, t("order.created")), el("dd", {}, `${fmtTime(order.created_at)} ${order.created_by ? order.created_by.name : ""}`),
-    order.due_at ? [el("dt", {}, t("order.due")), el("dd", { class: order.overdue ? "error" : "" }, fmtTime(order.due_at))] : null,
-  );
+    order.due_at ? [el("dt", {}, t("order.due")), el("dd", { class: order.overdue ? "error" : "" }, fmtTime(order.due_at))] : [],
+  ].flat());
   await renderFields($("order-fields"), order.form, { prefix: "order" });
   const route = $("order-route");
   route.replaceChildren();
@@ -68,6 +70,9 @@ async function render() {
     id: `order-${a}`, onclick: () => act(a) }, t(`order.action.${a}`))));
   if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
   renderTimeline();
+  // the status last: when it shows the new value, the whole page is the new step's
+  $("order-status").textContent = order.status;
+  $("order-status").dataset.status = order.status;
 }
 
 async function act(action) {

@@ -142,7 +142,7 @@ async function chooseCategory(index) {
   const cat = state.spec.categories[index];
   state.category = cat;
   const sub = $("intake-subcategory");
-  sub.replaceChildren(el("option", { value: "" }, "—"), (cat.subcategories || []).map((s) => el("option", { value: s.code }, s.name)));
+  sub.replaceChildren(el("option", { value: "" }, "—"), ...(cat.subcategories || []).map((s) => el("option", { value: s.code }, s.name)));
   await renderFields($("intake-fields"), cat.fields, { prefix: "intake" });
   const phrases = state.spec.phrases.filter((p) => !p.category || p.category === cat.code || p.category === cat.workflow);
   $("intake-phrases").replaceChildren(...phrases.map((p) => el("button", { type: "button", class: "btn", onclick: () => insertPhrase(p.text) }, p.text)));
