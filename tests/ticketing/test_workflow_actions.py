@@ -221,3 +221,33 @@ async def test_two_handlers_pressing_submit_at_once_move_the_order_once(db_url, 
         select(func.count(Comment.id)).where(Comment.order_id == order.id, Comment.action == "submit")
     )
     assert submits == 2  # the agent's at creation, one handler's
+
+
+async def test_subtype_loads_its_own_extra_form(session, seeded):
+    u = seeded.users
+    base = {"业务类型": "高压新装", "用电地址": "番禺区1号", "所属供电局": "GZ"}
+    order = await create_order(
+        session,
+        u["1001"],
+        workflow="service_application",
+        site_id=seeded.sites["GZ"].id,
+        subcategory="svc_hv_new",
+        form={**base, "受电变压器容量": 630, "用电性质": "工业"},
+    )
+    assert order.form["受电变压器容量"] == 630 and order.status == "处理中"
+    # another subtype's fields are unknown here, and the extras are read-only after the create step
+    from ticketing import FieldErrors
+
+    with pytest.raises(FieldErrors) as errors:
+        await create_order(
+            session,
+            u["1001"],
+            workflow="service_application",
+            site_id=seeded.sites["GZ"].id,
+            subcategory="svc_lv_new",
+            form={**base, "受电变压器容量": 630},
+        )
+    assert errors.value.problems == {"受电变压器容量": "field_unknown"}
+    with pytest.raises(FieldErrors) as errors:
+        await submit_step(session, u["5101"], order, form={"受电变压器容量": 800, "受理结果": "同意"})
+    assert errors.value.problems == {"受电变压器容量": "field_not_editable"}

@@ -15,8 +15,8 @@ from ticketing.errors import ActionRefused, Forbidden, NotFound
 from ticketing.models import Assignment, User, WorkOrder, utcnow
 from ticketing.users import can_access
 from ticketing.workflow import store
-from ticketing.workflow.engine import _audit, _comment, _enter, _my_assignment, _open_order, snapshot
 from ticketing.workflow.operators import resolve
+from ticketing.workflow.steps import add_comment, audit, enter_node, my_assignment, open_order, snapshot
 
 SUPERVISORS = ("supervisor", "admin", "team_leader")
 
@@ -32,8 +32,8 @@ async def forward(
 ) -> WorkOrder:
     """转发: hand my pending step to someone else (who must be able to see the order)."""
     now = now or utcnow()
-    await _open_order(session, user, order)
-    mine = await _my_assignment(session, user, order)
+    await open_order(session, user, order)
+    mine = await my_assignment(session, user, order)
     if not await can_access(session, to_user, order):
         raise ActionRefused("target_out_of_scope", f"{to_user.staff_no} cannot see {order.number}")
     before = snapshot(order)
@@ -48,8 +48,8 @@ async def forward(
             assigned_at=now,
         )
     )
-    await _comment(session, order, user, "forward", opinion, to=to_user.staff_no)
-    await _audit(session, user, "forward", order, before)
+    await add_comment(session, order, user, "forward", opinion, to=to_user.staff_no)
+    await audit(session, user, "forward", order, before)
     await sla.notify_users(
         session,
         order,
@@ -69,8 +69,8 @@ async def annotate(session: AsyncSession, user: User, order: WorkOrder, text: st
     if not text.strip():
         raise ActionRefused("opinion_required", "an annotation needs text")
     before = snapshot(order)
-    await _comment(session, order, user, "annotate", text)
-    await _audit(session, user, "annotate", order, before)
+    await add_comment(session, order, user, "annotate", text)
+    await audit(session, user, "annotate", order, before)
     return order
 
 
@@ -84,8 +84,8 @@ async def cc(
     if not targets:
         raise ActionRefused("target_out_of_scope", "none of the recipients can see this order")
     before = snapshot(order)
-    await _comment(session, order, user, "cc", opinion, to=[u.staff_no for u in targets])
-    await _audit(session, user, "cc", order, before)
+    await add_comment(session, order, user, "cc", opinion, to=[u.staff_no for u in targets])
+    await audit(session, user, "cc", order, before)
     await sla.notify_users(
         session,
         order,
@@ -110,11 +110,11 @@ async def supervise(
     """督办: a supervisor presses the current handlers, with urgency."""
     if not user.has_role(*SUPERVISORS):
         raise Forbidden("only team leaders, supervisors and admins may supervise", role="supervisor")
-    await _open_order(session, user, order)
+    await open_order(session, user, order)
     handlers = await resolve(session, [[{"current_handlers": True}]], order)
     before = snapshot(order)
-    await _comment(session, order, user, "supervise", opinion, urgency=urgency)
-    await _audit(session, user, "supervise", order, before)
+    await add_comment(session, order, user, "supervise", opinion, urgency=urgency)
+    await audit(session, user, "supervise", order, before)
     await sla.notify_users(
         session,
         order,
@@ -136,17 +136,17 @@ async def force_archive(
         raise Forbidden("only supervisors and admins may force-archive", role="supervisor")
     if not opinion.strip():
         raise ActionRefused("opinion_required", "force-archive needs an opinion")
-    definition, _node = await _open_order(session, user, order)
+    definition, _node = await open_order(session, user, order)
     archive = next(n for n in definition.nodes if n.type == "archive")
     before = snapshot(order)
-    await _comment(session, order, user, "force_archive", opinion)
+    await add_comment(session, order, user, "force_archive", opinion)
     await session.execute(
         update(Assignment)
         .where(Assignment.order_id == order.id, Assignment.state == "pending")
         .values(state="cancelled", acted_at=now)
     )
-    await _enter(session, user, order, definition, archive, now, action="force_archive")
-    await _audit(session, user, "force_archive", order, before)
+    await enter_node(session, user, order, definition, archive, now, action="force_archive")
+    await audit(session, user, "force_archive", order, before)
     return order
 
 
@@ -154,7 +154,7 @@ async def set_optional_step(
     session: AsyncSession, user: User, order: WorkOrder, node_id: str, enabled: bool
 ) -> WorkOrder:
     """Switch an optional step (e.g. 报事审核) off or on for this order."""
-    definition, _ = await _open_order(session, user, order)
+    definition, _ = await open_order(session, user, order)
     if not user.has_role("admin", "supervisor", "team_leader") and order.created_by_id != user.id:
         raise Forbidden("only the creator or a supervisor may switch steps", role="supervisor")
     try:
@@ -167,8 +167,8 @@ async def set_optional_step(
     disabled = set(order.disabled_nodes or [])
     disabled.discard(node_id) if enabled else disabled.add(node_id)
     order.disabled_nodes = sorted(disabled)
-    await _comment(session, order, user, "optional_step", "", node=node_id, enabled=enabled)
-    await _audit(session, user, "optional_step", order, before)
+    await add_comment(session, order, user, "optional_step", "", node=node_id, enabled=enabled)
+    await audit(session, user, "optional_step", order, before)
     return order
 
 
@@ -176,13 +176,13 @@ async def change_category(
     session: AsyncSession, user: User, order: WorkOrder, category: str, subcategory: str = ""
 ) -> WorkOrder:
     """Reports depend on the category, so it is locked once the order was dispatched."""
-    await _open_order(session, user, order)
+    await open_order(session, user, order)
     if order.category_locked:
         raise ActionRefused("category_locked", f"{order.number} was dispatched; its category is locked")
     before = snapshot(order)
     order.category, order.subcategory = category, subcategory
-    await _comment(session, order, user, "change_category", "", category=category, subcategory=subcategory)
-    await _audit(session, user, "change_category", order, before)
+    await add_comment(session, order, user, "change_category", "", category=category, subcategory=subcategory)
+    await audit(session, user, "change_category", order, before)
     return order
 
 
@@ -213,10 +213,10 @@ async def convert(
                     assigned_at=now,
                 )
             )
-    await _comment(
+    await add_comment(
         session, order, None, "convert", str(spec.get("opinion", "派工超时转协调单")), category=order.category
     )
-    await _audit(session, None, "convert", order, before)
+    await audit(session, None, "convert", order, before)
     await sla.notify_users(
         session,
         order,

@@ -116,6 +116,14 @@ class Definition:
     number_pattern: str = "WO{yyyyMMdd}{seq:05}"
     calendar: str = "business"
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    extra_fields: frozenset[str] = frozenset()  # a subcategory's own form, merged in per order
+
+    def permission(self, node: Node, field: str) -> str:
+        if field in node.fields:
+            return node.fields[field]
+        if field in self.extra_fields:
+            return "editable" if node.type == "create" else "visible"
+        return "hidden"
 
     def node(self, node_id: str) -> Node:
         for node in self.nodes:

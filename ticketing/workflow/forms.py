@@ -15,7 +15,7 @@ def is_empty(value: Any) -> bool:
 
 def visible_form(definition: Definition, node: Node, form: Mapping[str, Any]) -> dict[str, Any]:
     """The values a user at ``node`` may see (hidden fields are left out)."""
-    return {k: v for k, v in form.items() if node.permission(k) != "hidden" or k not in definition.fields}
+    return {k: v for k, v in form.items() if definition.permission(node, k) != "hidden"}
 
 
 def _check_type(spec: Mapping[str, Any], value: Any) -> str | None:
@@ -51,7 +51,7 @@ def apply_changes(
             continue
         if form.get(name) == value:
             continue
-        if node.permission(name) not in ("editable", "required"):
+        if definition.permission(node, name) not in ("editable", "required"):
             problems[name] = "field_not_editable"
             continue
         error = _check_type(definition.fields[name] or {}, value)

@@ -1,0 +1,239 @@
+"""The steps every workflow action shares: load and lock the order, check the caller's step,
+pick the exit, enter the next node (operators, SLA timers, notifications, events)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing import notify, sla
+from ticketing.audit import record
+from ticketing.errors import ActionRefused, Forbidden
+from ticketing.events import TicketRouted, TicketStatusChanged, queue_event
+from ticketing.models import Assignment, Category, Comment, User, WorkOrder
+from ticketing.users import can_access
+from ticketing.workflow import store
+from ticketing.workflow.conditions import evaluate
+from ticketing.workflow.definition import Definition, Node
+from ticketing.workflow.forms import missing_required
+from ticketing.workflow.operators import resolve
+
+
+async def with_subtype_fields(session: AsyncSession, definition: Definition, subcategory: str) -> Definition:
+    """The definition plus the extra form of the order's subcategory (e.g. 高压新装's own fields):
+    editable at the create node, visible after it."""
+    if not subcategory:
+        return definition
+    schema = await session.scalar(select(Category.form_schema).where(Category.code == subcategory).limit(1))
+    if not schema:
+        return definition
+    extra = {k: v for k, v in schema.items() if k not in definition.fields}
+    return dataclasses.replace(
+        definition, fields={**definition.fields, **extra}, extra_fields=frozenset(extra)
+    )
+
+
+def snapshot(order: WorkOrder) -> dict[str, Any]:
+    return {
+        "status": order.status,
+        "node": order.current_node,
+        "category": order.category,
+        "form": dict(order.form),
+        "is_open": order.is_open,
+    }
+
+
+async def add_comment(
+    session: AsyncSession, order: WorkOrder, user: User | None, action: str, text: str, **extra: Any
+):
+    session.add(
+        Comment(
+            order_id=order.id,
+            user_id=user.id if user else None,
+            action=action,
+            node=order.current_node,
+            text=text,
+            extra=extra,
+        )
+    )
+
+
+async def audit(
+    session: AsyncSession, user: User | None, action: str, order: WorkOrder, before: dict[str, Any]
+) -> None:
+    await record(
+        session, user, f"order.{action}", "work_order", order.id, before=before, after=snapshot(order)
+    )
+
+
+async def open_order(session: AsyncSession, user: User, order: WorkOrder) -> tuple[Definition, Node]:
+    # Act on the current row, locked: two people pressing 提交 at once must not both move the order.
+    # (PostgreSQL: FOR UPDATE; SQLite: the transaction already holds the write lock, BEGIN IMMEDIATE.)
+    await session.flush()
+    await session.refresh(order, with_for_update=session.bind.dialect.name == "postgresql")
+    if not await can_access(session, user, order):
+        raise Forbidden("the order's site is outside your data scope", order=order.number)
+    if not order.is_open:
+        raise ActionRefused("order_closed", f"{order.number} is closed")
+    definition = await with_subtype_fields(
+        session, await store.definition_for(session, order.workflow_id), order.subcategory
+    )
+    return definition, definition.node(order.current_node)
+
+
+async def pending_assignments(session: AsyncSession, order: WorkOrder) -> list[Assignment]:
+    rows = await session.scalars(
+        select(Assignment)
+        .where(
+            Assignment.order_id == order.id,
+            Assignment.node == order.current_node,
+            Assignment.state == "pending",
+        )
+        .order_by(Assignment.seq, Assignment.id)
+    )
+    return list(rows)
+
+
+async def my_assignment(session: AsyncSession, user: User, order: WorkOrder) -> Assignment:
+    pending = await pending_assignments(session, order)
+    mine = [a for a in pending if a.user_id == user.id]
+    if not mine:
+        raise ActionRefused(
+            "not_your_step", f"{user.staff_no} is not a handler of {order.number} at {order.current_node}"
+        )
+    if mine[0].mode == "sequential" and pending[0].user_id != user.id:
+        raise ActionRefused("not_your_turn", "an earlier operator in the sequence has not acted yet")
+    return mine[0]
+
+
+def choose_exit(definition: Definition, node: Node, order: WorkOrder, to: str | None) -> Node:
+    if to is not None:
+        allowed = {ex.to for ex in node.exits if ex.kind == "normal"}
+        if not node.free_routing and to not in allowed:
+            raise ActionRefused("exit_not_allowed", f"{node.id} cannot go to {to!r}")
+        try:
+            return definition.node(to)
+        except KeyError as exc:
+            raise ActionRefused("unknown_node", f"no node {to!r}") from exc
+    seen: set[str] = set()
+    current = node
+    while True:
+        target = next(
+            (ex.to for ex in current.exits if ex.kind == "normal" and evaluate(ex.when, order.form)), None
+        )
+        if target is None:
+            raise ActionRefused("no_matching_exit", f"no exit of {current.id} matches the form")
+        chosen = definition.node(target)
+        # Optional steps switched off for this order are skipped along their default exit.
+        if chosen.optional and chosen.id in (order.disabled_nodes or []) and chosen.id not in seen:
+            seen.add(chosen.id)
+            current = chosen
+            continue
+        return chosen
+
+
+async def cancel_others(session: AsyncSession, order: WorkOrder, now: dt.datetime) -> None:
+    await session.execute(
+        update(Assignment)
+        .where(
+            Assignment.order_id == order.id,
+            Assignment.node == order.current_node,
+            Assignment.state == "pending",
+        )
+        .values(state="cancelled", acted_at=now)
+    )
+
+
+async def enter_node(
+    session: AsyncSession,
+    user: User | None,
+    order: WorkOrder,
+    definition: Definition,
+    node: Node,
+    now: dt.datetime,
+    *,
+    action: str,
+    handlers: Iterable[int] | None = None,
+) -> None:
+    previous = order.status
+    if node.type == "archive":
+        missing = missing_required(node, order.form)
+        if missing:
+            raise ActionRefused(
+                "required_content_empty", f"cannot close: {', '.join(missing)} empty", fields=missing
+            )
+    await sla.cancel_timers(session, order.id)
+    order.current_node = node.id
+    order.status = node.status
+    order.node_entered_at = now
+    order.status_times = {**order.status_times, node.status: now.isoformat()}
+    order.due_at = None
+    staff: list[str] = []
+    if node.type == "archive":
+        order.is_open = False
+        order.closed_at = now
+    else:
+        operators = await operators_for(session, order, node, handlers, user)
+        for seq, op in enumerate(operators):
+            session.add(
+                Assignment(
+                    order_id=order.id, node=node.id, user_id=op.id, mode=node.mode, seq=seq, assigned_at=now
+                )
+            )
+            staff.append(op.staff_no)
+        await session.flush()
+        await sla.schedule_node(session, order, definition, node, now)
+    await notify.on_enter(session, order, node.id)
+    actor = user.staff_no if user else "system"
+    queue_event(
+        session,
+        TicketStatusChanged(
+            order_id=order.id,
+            number=order.number,
+            status=order.status,
+            previous=previous,
+            node=node.id,
+            actor=actor,
+            action=action,
+        ),
+    )
+    if staff:
+        queue_event(
+            session,
+            TicketRouted(
+                order_id=order.id,
+                number=order.number,
+                node=node.id,
+                status=order.status,
+                handlers=tuple(staff),
+                category=order.category,
+            ),
+        )
+
+
+async def operators_for(
+    session: AsyncSession, order: WorkOrder, node: Node, handlers: Iterable[int] | None, user: User | None
+) -> list[User]:
+    if handlers is not None:
+        if not node.free_routing and not (user and user.has_role("admin", "supervisor")):
+            raise ActionRefused("free_routing_disabled", f"{node.id} does not allow picking handlers")
+        chosen = [u for u in [await session.get(User, uid) for uid in handlers] if u is not None and u.active]
+        if not chosen:
+            raise ActionRefused("no_operator", "none of the chosen handlers exists")
+        return chosen
+    if node.type == "create":
+        creator = await session.get(User, order.created_by_id) if order.created_by_id else None
+        if creator is None:
+            raise ActionRefused("no_operator", "the order has no creator to return to")
+        return [creator]
+    # maker ≠ checker: the creator is never an approver
+    exclude = [order.created_by_id] if node.type == "approve" and order.created_by_id else []
+    operators = await resolve(session, node.operators, order, exclude=exclude)
+    if not operators:
+        raise ActionRefused("no_operator", f"nobody matches the operator rules of {node.id}", node=node.id)
+    return operators
