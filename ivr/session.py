@@ -111,31 +111,6 @@ class AgiSession:
         response = await self.command("SAY DATETIME", epoch, "", fmt, tz, media=True)
         return response.digit
 
-    async def record_file(
-        self,
-        path_without_ext: str,
-        fmt: str = "wav",
-        escape_digits: str = "#",
-        timeout_ms: int = 60_000,
-        silence: int = 3,
-    ) -> AgiResponse:
-        """Record until a digit in ``escape_digits``, ``silence`` seconds of silence or the time-out.
-
-        Asterisk ends the record with result -1 when the caller hangs up; the file
-        is kept, so that case returns normally with ``hung_up`` set.
-        """
-        words = ["RECORD FILE", path_without_ext, fmt, escape_digits, timeout_ms, "BEEP"]
-        if silence:
-            words.append(f"s={silence}")
-        self._writer.write(encode_command(*words))
-        await self._writer.drain()
-        response = await asyncio.wait_for(self._next_response(), self.command_timeout + timeout_ms / 1000)
-        if response.code == 511:
-            raise AgiHangup(response.raw)
-        if response.code != 200:
-            raise AgiError(response, "RECORD FILE")
-        return response
-
     async def exec(self, application: str, args: str = "", limit: float | None = None) -> AgiResponse:
         """Run a dialplan application; ``limit`` for long ones (Record) beyond ``command_timeout``."""
         return await self.command("EXEC", application, args, limit=limit)
