@@ -365,4 +365,7 @@ class CallLinker:
             payload=payload,
         )
         if existing is None and self.intake is not None:
-            await self.intake.assign(session, row)
+            agent = await self.intake.assign(session, row)
+            if agent is not None and payload.get("reason") == "fault_report":
+                # A fault reported by voicemail in the IVR opens a fault order for the agent to complete.
+                await self.intake.open_fault_report(session, row, agent)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from email import policy as email_policy
+from email.parser import BytesParser
+from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,7 +26,16 @@ from ticketing.audit import record
 from ticketing.calls import link, upsert_interaction
 from ticketing.errors import ActionRefused, NotFound
 from ticketing.events import AsyncEventAssigned, queue_event
-from ticketing.models import ASYNC_KINDS, Contact, CustomerPhone, Interaction, User, WorkOrder, utcnow
+from ticketing.models import (
+    ASYNC_KINDS,
+    Contact,
+    Customer,
+    CustomerPhone,
+    Interaction,
+    User,
+    WorkOrder,
+    utcnow,
+)
 from ticketing.numbering import next_value
 from ticketing.workflow.engine import create_order
 
@@ -48,8 +60,11 @@ DESCRIPTION_FIELD = {
 class Intake:
     """Assignment of async events; knows who is logged in from AgentStateChanged events."""
 
-    def __init__(self, skills: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, skills: Mapping[str, str] | None = None, *, fault_workflow: str = "fault_repair"
+    ) -> None:
         self.skills = dict(DEFAULT_SKILLS, **(skills or {}))
+        self.fault_workflow = fault_workflow
         self.logged_in: set[str] = set()
         self._subscription: Subscription | None = None
 
@@ -116,6 +131,46 @@ class Intake:
         agent = agents[(turn - 1) % len(agents)]
         await assign_to(session, None, row, agent)
         return agent
+
+    async def open_fault_report(
+        self, session: AsyncSession, row: Interaction, agent: User
+    ) -> WorkOrder | None:
+        """IVR "report a fault" voicemail → a fault order at its create step, held by ``agent``,
+        with the recording linked; the agent listens, completes the address and bureau, submits."""
+        if not self.fault_workflow:
+            return None
+        site_id = agent.site_id
+        if row.customer_id is not None:
+            customer = await session.get(Customer, row.customer_id)
+            site_id = customer.site_id if customer and customer.site_id else site_id
+        note = f"客户语音报修留言（{row.duration:.0f} 秒），请回听录音后补全故障信息"
+        return await to_new_order(
+            session,
+            agent,
+            row.id,
+            workflow=self.fault_workflow,
+            site_id=site_id,
+            form={"客户描述故障信息": note},
+        )
+
+
+async def receive_email(intake: Intake, session: AsyncSession, raw: bytes) -> Interaction:
+    """An inbound email (RFC 5322 bytes) as an async event: Message-ID keeps it idempotent."""
+    message = BytesParser(policy=email_policy.default).parsebytes(raw)
+    sender = parseaddr(str(message.get("From", "")))[1]
+    body_part = message.get_body(preferencelist=("plain", "html"))
+    body = body_part.get_content() if body_part is not None else ""
+    attachments = [part.get_filename() or "" for part in message.iter_attachments()]
+    external_id = str(message.get("Message-ID") or "").strip("<> ") or f"mail-{hash(raw) & 0xFFFFFFFF:x}"
+    return await intake.receive(
+        session,
+        "email",
+        external_id,
+        sender=sender,
+        subject=str(message.get("Subject", "")),
+        content=body.strip(),
+        payload={"attachments": attachments, "to": str(message.get("To", ""))},
+    )
 
 
 async def _sender(session: AsyncSession, kind: str, sender: str) -> tuple[str, int | None]:
@@ -209,6 +264,7 @@ async def to_new_order(
         caller_number=row.number if row.kind != "email" else "",
         submit=submit,
         interaction_ids=[row.id],
+        link_call=False,
         title=row.subject,
     )
     await _handled(session, user, row, order)

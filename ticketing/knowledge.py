@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
 from ticketing.errors import ActionRefused, NotFound
-from ticketing.models import KbArticle, KbCategory, OutageNotice, Site, StandardPhrase, User
+from ticketing.models import KbArticle, KbCategory, Notification, OutageNotice, Site, StandardPhrase, User
 
 ACTIVE, CHANGED, DELETED = "发布中", "变更后", "已删除"
 
@@ -94,6 +94,34 @@ async def search_articles(
             or_(*(KbArticle.title.like(f"%{t}%") for t in terms)).desc(), KbArticle.updated_at.desc()
         )
     return list(await session.scalars(stmt.limit(limit)))
+
+
+async def send_article(
+    session: AsyncSession,
+    user: User,
+    article: KbArticle,
+    *,
+    channel: str,
+    recipient: str,
+    order_id: int | None = None,
+) -> Notification:
+    """Send a knowledge item to a customer by SMS or email (queued in the notifications outbox)."""
+    if channel not in ("sms", "email"):
+        raise ActionRefused("channel_unsupported", f"knowledge items go out by sms or email, not {channel!r}")
+    if not recipient.strip():
+        raise ActionRefused("recipient_required", "no recipient")
+    body = article.body if article.kind == "text" else f"{article.body}\n{article.url}".strip()
+    if channel == "sms":
+        body = f"{article.title}：{body}"[:300]
+    row = Notification(
+        channel=channel, recipient=recipient.strip(), order_id=order_id, subject=article.title, body=body
+    )
+    session.add(row)
+    await session.flush()
+    await record(
+        session, user, "kb.send", "kb_article", article.id, after={"channel": channel, "to": recipient}
+    )
+    return row
 
 
 # -- outage notices ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from ticketing.customers import (
 )
 from ticketing.demo import demo_account_no, demo_landline, demo_phone
 from ticketing.intake import Intake, inbox
-from ticketing.models import Interaction, order_interactions
+from ticketing.models import Interaction, WorkOrder, order_interactions
 
 
 async def test_screen_pop_by_any_spelling_of_the_number(session, seeded):
@@ -187,7 +187,19 @@ async def test_missed_calls_voicemail_and_fax_become_async_events(session, sm, s
         await session.scalars(select(Interaction).where(Interaction.kind != "call").order_by(Interaction.id))
     )
     assert [e.kind for e in events] == ["missed_call", "voicemail", "fax"]
+    missed, voicemail, fax = events
     # only logged-in agents with the skill get events (voicemail: fault, the others: general)
-    assert all(e.status == "assigned" for e in events)
+    assert missed.status == fax.status == "assigned"
+    # the IVR fault report became a fault order at its create step, held by the agent, voicemail linked
+    assert voicemail.status == "handled"
+    order = await session.scalar(
+        select(WorkOrder)
+        .join(order_interactions, order_interactions.c.order_id == WorkOrder.id)
+        .where(order_interactions.c.interaction_id == voicemail.id)
+    )
+    assert (
+        order.category == "fault" and order.current_node == "accept" and order.caller_number == demo_phone(2)
+    )
+    assert order.created_by_id == voicemail.assigned_to_id and order.customer_id == voicemail.customer_id
     mine = await inbox(session, seeded.users["1001"]) + await inbox(session, seeded.users["1002"])
-    assert len(mine) == 3
+    assert sorted(e.kind for e in mine) == ["fax", "missed_call"]

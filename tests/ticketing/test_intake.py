@@ -53,3 +53,27 @@ async def test_event_becomes_a_prefilled_order_or_joins_one(session, seeded):
         form={"咨询内容": "a", "答复内容": "b"},
     )
     assert not other.is_open
+
+
+async def test_inbound_email_is_an_event_once(session, seeded):
+    from email.message import EmailMessage
+
+    from ticketing.intake import receive_email
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = (
+        "王先生 <wang@example.com>",
+        "95598@hotline.example",
+        "电表读数有误",
+    )
+    msg["Message-ID"] = "<abc123@example.com>"
+    msg.set_content("本月电表读数明显偏高，请核实。")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="账单.pdf")
+    intake = Intake()
+    intake.logged_in = {"1003"}
+    row = await receive_email(intake, session, msg.as_bytes())
+    again = await receive_email(intake, session, msg.as_bytes())
+    assert again.id == row.id
+    assert (row.kind, row.number, row.subject) == ("email", "wang@example.com", "电表读数有误")
+    assert row.content == "本月电表读数明显偏高，请核实。" and row.payload["attachments"] == ["账单.pdf"]
+    assert row.assigned_to_id == seeded.users["1003"].id

@@ -71,3 +71,14 @@ async def test_notices_are_versioned_and_need_a_remark(session, seeded):
 async def test_standard_phrases_seeded(session, seeded):
     texts = await phrases(session, "fault")
     assert texts[0] == "客户反映家中停电，邻居家有电"
+
+
+async def test_send_article_by_sms(session, seeded):
+    from ticketing.knowledge import send_article
+
+    article = await add_article(session, "电费缴纳方式", "可通过网上国网App缴纳。")
+    row = await send_article(session, seeded.users["1001"], article, channel="sms", recipient="13800138000")
+    assert row.state == "pending" and row.body.startswith("电费缴纳方式：")
+    with pytest.raises(ActionRefused) as refused:
+        await send_article(session, seeded.users["1001"], article, channel="fax", recipient="020-1")
+    assert refused.value.error_id == "channel_unsupported"
