@@ -66,7 +66,7 @@ def status_for(error_id: str) -> int:
         return 404
     if error_id.endswith(".forbidden"):
         return 403
-    if error_id.endswith(".invalid") or error_id.endswith(".required"):
+    if error_id.endswith((".invalid", "_invalid", ".required", "_required")):
         return 422
     return DEFAULT_DOMAIN_STATUS
 

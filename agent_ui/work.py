@@ -18,6 +18,7 @@ from agent_ui.auth import CurrentUser
 from agent_ui.errors import UiError
 from agent_ui.services import AppServices
 from agent_ui.worklists import counts
+from ticketing.customers import lookup_for_screen_pop
 from ticketing.events import discard_pending, publish_pending
 from ticketing.models import User
 
@@ -46,8 +47,8 @@ async def read_only(services: AppServices, current: CurrentUser) -> AsyncIterato
         user = await db.get(User, current.id)
         if user is None or not user.active:
             raise UiError("auth.required")
+        # closing (not rolling back) ends the transaction without expiring what was read
         yield db, user
-        await db.rollback()
 
 
 async def work_counts(services: AppServices, user: CurrentUser) -> dict[str, Any] | None:
@@ -57,4 +58,10 @@ async def work_counts(services: AppServices, user: CurrentUser) -> dict[str, Any
 
 
 async def screen_pop(services: AppServices, caller: str) -> dict[str, Any]:
-    return {"caller": caller, "matches": []}
+    """``ticketing.customers.lookup_for_screen_pop``, shaped so an unknown number still pops."""
+    async with services.sessionmaker() as db:
+        found = await lookup_for_screen_pop(db, caller)
+    pop: dict[str, Any] = {"caller": caller, "matches": [], "open_orders": [], "interactions": []}
+    if found:
+        pop.update(found)
+    return pop

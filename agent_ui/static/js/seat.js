@@ -49,7 +49,8 @@ async function pop(call, lookup, fromSnapshot = false) {
     call.waited ? [el("dt", {}, ""), el("dd", {}, t("pop.waited", { seconds: Math.round(call.waited) }))] : null);
   body.replaceChildren(number, facts, el("div", { id: "pop-customer" }));
   $("intake-caller").value = call.caller || "";
-  showMatches(lookup?.matches || []);
+  state.lookup = lookup || {};
+  showMatches(state.lookup.matches || []);
   if (!fromSnapshot) document.title = `☎ ${call.caller} · Hotline`;
 }
 
@@ -63,7 +64,10 @@ function showMatches(matches) {
   const box = $("pop-customer");
   if (matches.length === 1) return showCustomer(matches[0]);
   if (matches.length === 0) {
-    box.replaceChildren(el("p", { class: "muted", id: "pop-none" }, t("pop.none")), newCustomerForm());
+    const orders = state.lookup?.open_orders || [];
+    box.replaceChildren(el("p", { class: "muted", id: "pop-none" }, t("pop.none")), newCustomerForm(),
+      orders.length ? el("h3", {}, `${t("pop.open_orders")} (${orders.length})`) : "",
+      el("ul", { id: "pop-orders" }, orders.map((o) => el("li", {}, el("a", { href: `/orders/${o.number}`, target: "_blank" }, o.number), ` ${o.status}`))));
     return;
   }
   box.replaceChildren(
@@ -74,12 +78,11 @@ function showMatches(matches) {
   );
 }
 
-function showCustomer(match) {
-  const c = match.customer || match;
+function showCustomer(c) {
   state.customer = c;
   $("intake-customer").value = `${c.account_no} ${c.name}`;
-  const orders = match.open_orders || [];
-  const recent = match.recent_interactions || match.recent || [];
+  const orders = state.lookup?.open_orders || [];
+  const recent = state.lookup?.interactions || [];
   $("pop-customer").replaceChildren(
     el("h3", {}, t("pop.customer"), " ", c.tier === "VIP" ? el("span", { class: "tier-VIP" }, "VIP") : null),
     el("dl", { class: "kv", id: "pop-customer-card" },
@@ -90,7 +93,7 @@ function showCustomer(match) {
     el("h3", {}, `${t("pop.open_orders")} (${orders.length})`),
     el("ul", { id: "pop-orders" }, orders.map((o) => el("li", {}, el("a", { href: `/orders/${o.number}`, target: "_blank" }, o.number), ` ${o.status} · ${o.title || o.category}`))),
     el("h3", {}, t("pop.recent")),
-    el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", {}, `${fmtTime(i.occurred_at || i.at)} ${i.kind} ${i.subject || i.number || ""}`))),
+    el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", {}, `${fmtTime(i.occurred_at)} ${t(`kind.${i.kind}`)} ${i.subject || i.outcome || ""}`))),
   );
 }
 

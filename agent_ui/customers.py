@@ -1,0 +1,56 @@
+"""Customers for the screen-pop and the intake form: lookup by number, search, quick creation."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import json_body
+from agent_ui.errors import UiError
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES
+from agent_ui.work import read_only, screen_pop, unit_of_work
+from ticketing import customers as book
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/customers/lookup")
+@requires("customer.read")
+async def lookup(request: web.Request) -> web.Response:
+    """The screen-pop for a number: matching customers, open orders, recent interactions."""
+    number = request.query.get("number", "").strip()
+    if not number:
+        raise UiError("request.invalid", "number is required", field="number")
+    return web.json_response(await screen_pop(request.app[SERVICES], number))
+
+
+@routes.get("/api/customers")
+@requires("customer.read")
+async def search(request: web.Request) -> web.Response:
+    """By 户号, phone number or work-order number."""
+    query = request.query.get("q", "")
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _user):
+        found = await book.find_customers(db, query)
+        items = [book.customer_json(c, [p.number for p in c.phones]) for c in found]
+    return web.json_response({"items": items})
+
+
+@routes.post("/api/customers")
+@requires("customer.write")
+async def create(request: web.Request) -> web.Response:
+    """The screen-pop's quick "new customer" form."""
+    body = await json_body(request)
+    phone = str(body.get("phone") or "").strip()
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        customer = await book.create_customer(
+            db,
+            str(body.get("account_no") or "").strip(),
+            str(body.get("name") or "").strip(),
+            phones=[phone] if phone else [],
+            address=str(body.get("address") or "").strip(),
+            site_id=user.site_id,
+            actor=user,
+        )
+        view = book.customer_json(customer, [p.number for p in customer.phones])
+    return web.json_response(view, status=201)

@@ -1,0 +1,54 @@
+// Async events: open them, turn one into a new pre-filled order, or link it to an existing order.
+import { api, el, fmtTime } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const $ = (id) => document.getElementById(id);
+let workflows = [];
+
+export async function start({ socket }) {
+  workflows = (await api("/api/intake").catch(() => ({ categories: [] }))).categories;
+  $("inbox-handled").addEventListener("change", load);
+  socket.addEventListener("inbox", load);
+  load();
+}
+
+async function load() {
+  try {
+    const data = await api("/api/inbox", { query: { handled: $("inbox-handled").checked ? "1" : "" } });
+    $("inbox-count").textContent = String(data.unhandled);
+    $("inbox-table").querySelector("tbody").replaceChildren(...data.items.map(row));
+  } catch (err) { toast(err.message, "refused"); }
+}
+
+function row(ev) {
+  const media = ev.file_url
+    ? ev.kind === "fax" ? el("a", { href: ev.file_url, target: "_blank" }, t("order.fax_pdf")) : el("audio", { controls: true, preload: "none", src: ev.file_url })
+    : null;
+  const pick = el("select", { "aria-label": t("intake.category") }, workflows.map((w) => el("option", { value: w.workflow }, w.name)));
+  const orderKey = el("input", { size: 16, placeholder: t("inbox.order_no"), "aria-label": t("inbox.order_no") });
+  const actions = ev.status === "handled" ? [t("inbox.handled")] : [
+    pick, el("button", { type: "button", class: "btn primary", onclick: () => toOrder(ev, pick.value) }, t("inbox.new_order")), " ",
+    orderKey, el("button", { type: "button", class: "btn", onclick: () => link(ev, orderKey.value) }, t("inbox.link")),
+  ];
+  return el("tr", { "data-event": ev.id },
+    el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", {}, ev.number),
+    el("td", { class: "wrap" }, ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content, media),
+    el("td", {}, ev.status), el("td", {}, actions));
+}
+
+async function toOrder(ev, workflow) {
+  try {
+    const order = await api(`/api/inbox/${ev.id}/order`, { method: "POST", body: { workflow } });
+    window.location.assign(`/orders/${order.number}`);
+  } catch (err) { toast(err.message, "refused"); }
+}
+
+async function link(ev, key) {
+  if (!key.trim()) return;
+  try {
+    const order = await api(`/api/inbox/${ev.id}/link`, { method: "POST", body: { order: /^\d+$/.test(key) && key.length < 9 ? Number(key) : key.trim() } });
+    toast(t("inbox.linked", { number: order.number }), "ok");
+    load();
+  } catch (err) { toast(err.message, "refused"); }
+}

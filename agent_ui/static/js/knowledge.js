@@ -1,0 +1,62 @@
+// Knowledge base (tree + search) and outage notices (time range, bureau, area).
+import { api, el, fmtTime } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const $ = (id) => document.getElementById(id);
+
+export async function start() {
+  if ($("kb-search")) return startKb();
+  if ($("notice-search")) return startNotices();
+}
+
+async function startKb() {
+  const form = $("kb-search");
+  const run = async (query) => {
+    try {
+      const data = await api("/api/knowledge", { query });
+      renderTree(data.tree);
+      $("kb-results").replaceChildren(...(data.items.length ? data.items.map(article) : [el("p", { class: "muted" }, t("kb.none"))]));
+    } catch (err) { toast(err.message, "refused"); }
+  };
+  form.addEventListener("submit", (e) => { e.preventDefault(); run({ q: form.q.value }); });
+  $("kb-tree").addEventListener("click", (e) => {
+    const id = e.target.closest("[data-category]")?.dataset.category;
+    if (id) { e.preventDefault(); run({ category: id }); }
+  });
+  run({});
+}
+
+function renderTree(nodes) {
+  const children = (parent) => nodes.filter((n) => (n.parent_id ?? null) === parent);
+  const build = (parent) => {
+    const kids = children(parent);
+    return kids.length ? el("ul", {}, kids.map((n) => el("li", {}, el("a", { href: "#", "data-category": n.id }, n.name), build(n.id)))) : null;
+  };
+  $("kb-tree").replaceChildren(build(null) || el("p", { class: "muted" }, "—"));
+}
+
+function article(a) {
+  return el("article", { class: "card", "data-article": a.id },
+    el("h3", {}, a.title), a.kind === "link" && a.url ? el("a", { href: a.url, target: "_blank", rel: "noopener" }, a.url) : null,
+    el("div", { class: "wrap", style: "white-space: pre-wrap" }, a.body),
+    el("small", { class: "muted" }, `${a.tags} · ${fmtTime(a.updated_at)}`));
+}
+
+async function startNotices() {
+  const form = $("notice-search");
+  api("/api/sites").then((r) => {
+    for (const s of r.sites) if (s.kind !== "outlet") form.site.append(el("option", { value: s.code }, s.name));
+  }).catch(() => {});
+  const run = async () => {
+    const query = { from: form.from.value, to: form.to.value, site: form.site.value, area: form.area.value, changed: form.changed.checked ? "1" : "" };
+    try {
+      const data = await api("/api/notices", { query });
+      $("notice-table").querySelector("tbody").replaceChildren(...data.items.map((n) => el("tr", {},
+        el("td", { class: "wrap" }, n.area), el("td", { class: "wrap" }, n.reason), el("td", {}, fmtTime(n.starts_at)),
+        el("td", {}, fmtTime(n.ends_at)), el("td", {}, n.state), el("td", { class: "wrap" }, n.remark))));
+    } catch (err) { toast(err.message, "refused"); }
+  };
+  form.addEventListener("submit", (e) => { e.preventDefault(); run(); });
+  run();
+}
