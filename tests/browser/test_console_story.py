@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from tests.browser.ami_line import AmiLine
 from tests.browser.conftest import PASSWORD, QUEUE
-from ticketing.demo import DEMO_PASSWORD, demo_phone
+from ticketing.demo import DEMO_PASSWORD, demo_account_no, demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 VIEWPORT = {"width": 1366, "height": 768}
@@ -57,6 +57,8 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(page.locator("#pop-caller")).to_have_text(re.compile(caller), timeout=15_000)
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ringing")
         expect(page.locator("#pop-queue")).to_have_text(QUEUE)
+        expect(page.locator("#pop-account")).to_have_text(demo_account_no(7))  # the known customer
+        expect(page.locator("#intake-customer")).to_have_value(re.compile(demo_account_no(7)))
         page.screenshot(path=str(screenshots / "screen-pop.png"))
 
         # the simulated phone answers after 2 s; the intake form has the caller's number
