@@ -69,6 +69,7 @@ class ConsoleProcess:
 
     def __init__(self, db: Path, port: int, agent: str) -> None:
         self.db, self.port, self.agent = db, port, agent
+        self.colleague = str(int(agent) + 1)  # a second agent, for transfers
         self.proc: subprocess.Popen[str] | None = None
         self.log = db.with_suffix(".log")
         self.env = {
@@ -88,7 +89,8 @@ class ConsoleProcess:
         subprocess.run(
             [HOTLINE, "seed", "--demo"], cwd=REPO, env=self.env, check=True, capture_output=True, timeout=300
         )
-        asyncio.run(_add_agent(self.env["HOTLINE_DATABASE_URL"], self.agent))
+        for staff_no in (self.agent, self.colleague):
+            asyncio.run(_add_agent(self.env["HOTLINE_DATABASE_URL"], staff_no))
 
     @property
     def url(self) -> str:
@@ -132,7 +134,7 @@ class ConsoleProcess:
 def console(asterisk, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run deploy/system-deps.sh")
-    agent = f"6{random.randint(1000, 9999)}"
+    agent = f"6{random.randint(1000, 9998)}"
     server = ConsoleProcess(tmp_path_factory.mktemp("console") / "console.db", _free_port(), agent)
     server.prepare()
     server.start()

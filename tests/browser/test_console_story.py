@@ -35,7 +35,7 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
     console, browser, asterisk, screenshots
 ):
     ami = AmiLine(asterisk)
-    ami.clear_queue(QUEUE)  # only our seat may take the story's call
+    ami.clear_queue(QUEUE)  # only our seats may take the story's call
     ami.phone(console.agent, ring="2", talk="hold")
     agent_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     page = agent_ctx.new_page()
@@ -51,6 +51,17 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
         expect(page.locator("#intake-category")).to_be_visible()
         page.screenshot(path=str(screenshots / "agent-idle.png"))
+
+        # a colleague signs in and takes a break: busy for transfers, out of the call's way
+        colleague_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        colleague = colleague_ctx.new_page()
+        sign_in(colleague, console.url, console.colleague, PASSWORD)
+        expect(colleague.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
+        colleague.keyboard.press("F2")
+        expect(colleague.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+        colleague.keyboard.press("F3")
+        expect(colleague.locator("#agent-state")).to_have_attribute("data-state", "not_ready", timeout=10_000)
+        expect(colleague.locator("#state-reason")).to_have_text("小休")
 
         caller = demo_phone(7)
         ami.call_in(QUEUE, caller)
@@ -68,6 +79,12 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         # a pause during the call is refused, and the refusal is shown
         page.keyboard.press("F3")
         expect(page.locator(".toast.refused").last).to_contain_text("通话中不能暂停")
+        # so is a transfer to the colleague on a break
+        page.once("dialog", lambda dialog: dialog.accept(console.colleague))
+        page.click("#btn-transfer")
+        expect(page.locator(".toast.refused").last).to_contain_text("转接目标正忙")
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking")
+        colleague_ctx.close()
 
         page.select_option("#intake-category", label="故障报修")
         page.fill("#intake-故障名称", "整栋楼停电")
