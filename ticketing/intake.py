@@ -72,6 +72,16 @@ class Intake:
         self._subscription = bus.subscribe(self.on_agent_state, types=[AgentStateChanged])
         return self._subscription
 
+    async def rebuild(self, bus: Bus) -> None:
+        """Who is logged in, from the bus history (after a restart, before new events arrive)."""
+        after = 0
+        while batch := await bus.replay(after, 10_000):
+            for event in batch:
+                await self.on_agent_state(event)
+            after = batch[-1].seq
+            if len(batch) < 10_000:
+                break
+
     async def on_agent_state(self, event: Event) -> None:
         if isinstance(event, AgentStateChanged):
             if event.state == "logged_out":

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
-from ticketing.errors import PasswordRejected, TicketingError
+from ticketing.errors import Forbidden, PasswordRejected, TicketingError
 from ticketing.models import ROLES, Site, User, WorkOrder, user_sites, utcnow
 
 MAX_FAILURES = 5
@@ -70,7 +70,10 @@ async def create_user(
     actor: User | None = None,
     password_hash: str | None = None,
 ) -> User:
-    """``password_hash`` (from ``hash_password``) skips hashing, for bulk/demo creation."""
+    """``password_hash`` (from ``hash_password``) skips hashing, for bulk/demo creation.
+    ``actor`` None is the system (seeding); a person creating users must be an admin."""
+    if actor is not None and not actor.has_role("admin"):
+        raise Forbidden("only admins may create users", role="admin")
     if not STAFF_NO.match(staff_no):
         raise InvalidUser("工号 must be 4-6 digits", field="staff_no")
     unknown = [r for r in roles if r not in ROLES]
@@ -158,6 +161,8 @@ async def set_password(
             _hasher.verify(user.password_hash, old_password)
         except (VerificationError, InvalidHashError) as exc:
             raise PasswordRejected("old password is wrong", reason="bad_old_password") from exc
+    if actor is not None and actor.id != user.id and not actor.has_role("admin"):
+        raise Forbidden("only admins may reset someone else's password", role="admin")
     check_password_policy(new_password)
     try:
         if _hasher.verify(user.password_hash, new_password):

@@ -77,3 +77,20 @@ async def test_inbound_email_is_an_event_once(session, seeded):
     assert (row.kind, row.number, row.subject) == ("email", "wang@example.com", "电表读数有误")
     assert row.content == "本月电表读数明显偏高，请核实。" and row.payload["attachments"] == ["账单.pdf"]
     assert row.assigned_to_id == seeded.users["1003"].id
+
+
+async def test_roster_rebuilt_from_bus_history():
+    from cti.bus import InProcessBus
+    from cti.call_events import AgentStateChanged
+
+    bus = InProcessBus()
+    for agent, state in [
+        ("1001", "ready"),
+        ("1002", "not_ready"),
+        ("1001", "logged_out"),
+        ("1003", "talking"),
+    ]:
+        await bus.publish(AgentStateChanged(agent_id=agent, state=state, previous="", seconds_in_previous=0))
+    intake = Intake()
+    await intake.rebuild(bus)
+    assert intake.logged_in == {"1002", "1003"}

@@ -84,3 +84,22 @@ async def test_site_scope(session):
     assert await can_access(session, th_user, orders["GZ-TH"])
     clause = await order_scope_clause(session, gz_user)
     assert clause is not None
+
+
+async def test_only_admins_manage_users_and_workflows(session):
+    from ticketing.errors import Forbidden
+    from ticketing.seed import workflow_source
+    from ticketing.workflow.store import import_definition
+
+    admin = await create_user(session, "9001", "管理员", "abc12345", roles=["admin"])
+    agent = await create_user(session, "1001", "座席", "abc12345", roles=["agent"], actor=admin)
+    with pytest.raises(Forbidden):
+        await create_user(session, "1002", "x", "abc12345", actor=agent)
+    with pytest.raises(Forbidden):
+        await set_password(session, admin, "hacked123", actor=agent)
+    with pytest.raises(Forbidden):
+        await import_definition(session, workflow_source("consult"), actor=agent)
+    row = await import_definition(session, workflow_source("consult"), actor=admin)
+    assert row.version == 1
+    await set_password(session, agent, "reset1234", actor=admin)
+    assert agent.must_change_password  # an admin reset forces a change at the next login

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
-from ticketing.errors import NotFound
+from ticketing.errors import Forbidden, NotFound
 from ticketing.models import User, WorkflowDefinition
 from ticketing.workflow.definition import Definition, parse, parse_yaml
 
@@ -26,7 +26,8 @@ _cache: dict[int, Definition] = {}
 async def import_definition(
     session: AsyncSession, source: str | Mapping[str, Any], *, actor: User | None = None
 ) -> WorkflowDefinition:
-    """Validate (raising WorkflowInvalid) and store as the next version of its key."""
+    """Validate (raising WorkflowInvalid) and store as the next version of its key (admins only)."""
+    _admin_only(actor)
     if isinstance(source, str):
         definition = parse_yaml(source)
         text = source
@@ -49,6 +50,12 @@ async def import_definition(
         session, actor, "workflow.import", "workflow", row.id, after={"key": row.key, "version": row.version}
     )
     return row
+
+
+def _admin_only(actor: User | None) -> None:
+    # actor None is the system itself (seeding, migrations); people need the admin role.
+    if actor is not None and not actor.has_role("admin"):
+        raise Forbidden("only admins may change workflow definitions", role="admin")
 
 
 async def latest(session: AsyncSession, key: str) -> WorkflowDefinition:
@@ -96,6 +103,7 @@ async def export_definition(session: AsyncSession, key: str, version: int | None
 
 
 async def disable(session: AsyncSession, key: str, version: int, *, actor: User | None = None) -> None:
+    _admin_only(actor)
     row = await session.scalar(
         select(WorkflowDefinition).where(WorkflowDefinition.key == key, WorkflowDefinition.version == version)
     )
