@@ -49,10 +49,13 @@ class Bus(Protocol):
 
 
 class _LocalSubscription:
-    def __init__(self, bus: InProcessBus, handler: Handler, types: tuple[type[Event], ...] | None) -> None:
+    def __init__(
+        self, bus: InProcessBus, handler: Handler, types: tuple[type[Event], ...] | None, group: str | None = None
+    ) -> None:
         self._bus = bus
         self.handler = handler
         self.types = types
+        self.group = group
         self.queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self.task = asyncio.get_running_loop().create_task(self._run())
 
@@ -84,6 +87,7 @@ class InProcessBus:
         self._seq = itertools.count(1)
         self._subs: list[_LocalSubscription] = []
         self._history: collections.deque[Event] = collections.deque(maxlen=retain)
+        self._turns: dict[str, int] = {}
 
     async def publish(self, event: Event) -> Event:
         return self.publish_nowait(event)
@@ -91,16 +95,25 @@ class InProcessBus:
     def publish_nowait(self, event: Event) -> Event:
         stamped = event.stamped(next(self._seq), event.ts or time.time())
         self._history.append(stamped)
+        groups: dict[str, list[_LocalSubscription]] = {}
         for sub in self._subs:
-            if sub.wants(stamped):
+            if sub.group is not None:
+                groups.setdefault(sub.group, []).append(sub)
+            elif sub.wants(stamped):
                 sub.queue.put_nowait(stamped)
+        for name, members in groups.items():
+            # A group shares the stream: each event goes to one member, in turn.
+            turn = self._turns.get(name, 0)
+            self._turns[name] = turn + 1
+            chosen = members[turn % len(members)]
+            if chosen.wants(stamped):
+                chosen.queue.put_nowait(stamped)
         return stamped
 
     def subscribe(
         self, handler: Handler, *, types: Iterable[type[Event]] | None = None, group: str | None = None
     ) -> _LocalSubscription:
-        # In one process a group has one member, so group semantics reduce to a plain subscription.
-        sub = _LocalSubscription(self, handler, tuple(types) if types is not None else None)
+        sub = _LocalSubscription(self, handler, tuple(types) if types is not None else None, group)
         self._subs.append(sub)
         return sub
 

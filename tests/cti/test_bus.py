@@ -1,0 +1,173 @@
+"""One contract, two buses: InProcessBus and RedisBus behave the same."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from cti.bus import InProcessBus
+from cti.call_events import AgentStateChanged, CallEnded, CallOffered
+from cti.redis_bus import RedisBus
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(params=["inprocess", "redis"])
+async def bus(request):
+    if request.param == "inprocess":
+        b = InProcessBus()
+        yield b
+        await b.close()
+        return
+    stream = f"test:hotline:{uuid.uuid4().hex}"
+    b = RedisBus(REDIS_URL, stream=stream, block_ms=50, claim_idle=0.3)
+    try:
+        await b.redis.ping()
+    except Exception:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    yield b
+    await b.redis.delete(stream, f"{stream}:seq")
+    await b.close()
+
+
+async def settle(received: list, count: int, timeout: float = 3.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while len(received) < count and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+
+
+def offered(n: int) -> CallOffered:
+    return CallOffered(call_id=f"c{n}", agent_id="1001", caller="13800138000", ivr_path=("1", "2"))
+
+
+async def test_publish_stamps_increasing_seq_and_time(bus):
+    first = await bus.publish(offered(1))
+    second = await bus.publish(offered(2))
+    assert 0 < first.seq < second.seq
+    assert first.ts > 0 and first.call_id == "c1"
+
+
+async def test_every_plain_subscriber_sees_every_event_in_order(bus):
+    a, b = [], []
+
+    async def to_a(e):
+        a.append(e)
+
+    async def to_b(e):
+        b.append(e)
+
+    subs = [bus.subscribe(to_a), bus.subscribe(to_b)]
+    for n in range(20):
+        await bus.publish(offered(n))
+    await settle(a, 20)
+    await settle(b, 20)
+    assert [e.call_id for e in a] == [f"c{n}" for n in range(20)] == [e.call_id for e in b]
+    assert [e.seq for e in a] == sorted(e.seq for e in a)
+    assert a[0].ivr_path == ("1", "2")
+    for s in subs:
+        await s.close()
+
+
+async def test_types_filter(bus):
+    got = []
+
+    async def handler(e):
+        got.append(e)
+
+    sub = bus.subscribe(handler, types=[AgentStateChanged])
+    await bus.publish(offered(1))
+    await bus.publish(AgentStateChanged(agent_id="1001", state="ready", previous="not_ready", seconds_in_previous=3.5))
+    await settle(got, 1)
+    assert [e.name for e in got] == ["AgentStateChanged"]
+    assert got[0].seconds_in_previous == 3.5
+    await sub.close()
+
+
+async def test_a_group_shares_the_stream_each_event_once(bus):
+    a, b, watcher = [], [], []
+
+    def collect(into):
+        async def handler(e):
+            into.append(e.call_id)
+
+        return handler
+
+    subs = [
+        bus.subscribe(collect(a), group="ticketing"),
+        bus.subscribe(collect(b), group="ticketing"),
+        bus.subscribe(collect(watcher)),
+    ]
+    for n in range(30):
+        await bus.publish(offered(n))
+    await settle(watcher, 30)
+    for _ in range(100):
+        if len(a) + len(b) >= 30:
+            break
+        await asyncio.sleep(0.02)
+    assert sorted(a + b, key=lambda c: int(c[1:])) == [f"c{n}" for n in range(30)]
+    assert len(watcher) == 30
+    for s in subs:
+        await s.close()
+
+
+async def test_replay_after_a_seq(bus):
+    stamped = [await bus.publish(offered(n)) for n in range(5)]
+    again = await bus.replay(stamped[1].seq)
+    assert [e.call_id for e in again] == ["c2", "c3", "c4"]
+    assert [e.seq for e in again] == [e.seq for e in stamped[2:]]
+    assert [e.call_id for e in await bus.replay(0, limit=2)] == ["c0", "c1"]
+
+
+async def test_a_failing_handler_does_not_stop_later_events(bus):
+    got = []
+
+    async def handler(e):
+        if e.call_id == "c1":
+            raise RuntimeError("boom")
+        got.append(e.call_id)
+
+    sub = bus.subscribe(handler)
+    for n in range(3):
+        await bus.publish(offered(n))
+    await settle(got, 2)
+    assert got == ["c0", "c2"]
+    await sub.close()
+
+
+async def test_whole_call_record_round_trips(bus):
+    got = []
+
+    async def handler(e):
+        got.append(e)
+
+    sub = bus.subscribe(handler)
+    record = CallEnded(
+        call_id="1795.1", direction="inbound", outcome="answered", agents_offered=("1001", "1002"), hangup_cause=16
+    )
+    sent = await bus.publish(record)
+    await settle(got, 1)
+    assert got == [sent]
+    await sub.close()
+
+
+async def test_redis_group_redelivers_what_a_failed_consumer_left(bus):
+    if not isinstance(bus, RedisBus):
+        pytest.skip("in-process delivery has no acknowledgement to lose")
+    attempts = []
+
+    async def flaky(e):
+        attempts.append(e.call_id)
+        if len(attempts) == 1:
+            raise RuntimeError("crashed before acknowledging")
+
+    sub = bus.subscribe(flaky, group="g")
+    await bus.publish(offered(1))
+    await settle(attempts, 2, timeout=3)
+    assert attempts[:2] == ["c1", "c1"]
+    pending = await bus.redis.xpending(bus.stream, "g")
+    assert pending["pending"] == 0
+    await sub.close()
