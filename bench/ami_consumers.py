@@ -1,0 +1,222 @@
+"""AMI consumers under test, each run alone in a child process.
+
+``python -m bench.ami_consumers KIND --port P --events N`` connects to the
+replay server (bench/replay.py), logs in, consumes until ``Event: BenchEnd``
+and prints one JSON line: events seen, wall seconds and CPU seconds from the
+first event to the end marker (the clock never includes connecting or
+logging in), and the resident memory at the end.
+
+Kinds:
+
+* ``discard`` - an asyncio.Protocol that drops the bytes: the ceiling;
+* ``panoramisk`` - panoramisk 1.4, ``register_event('*')``;
+* ``pyst2`` - pyst2 0.5.1 ``asterisk.manager.Manager``, a ``'*'`` callback;
+* ``ours`` - our ``AmiClient``: one ``'*'`` listener, no field read (the
+  frames are split and named, never parsed into fields);
+* ``ours-used`` - our ``AmiClient`` with a listener per event a CTI model
+  uses (``USED_EVENTS``), each reading fields: only those events are parsed;
+* ``ours-all`` - our ``AmiClient`` parsing every event's fields (what
+  panoramisk always does), the like-for-like comparison;
+* ``bridge`` - ``cti.CtiBridge`` with the full call/agent/queue model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+# The events a call/agent/queue model reads (the rest of the stream, e.g.
+# DeviceStateChange, NewConnectedLine, DialState, is never parsed).
+USED_EVENTS = (
+    "Newchannel",
+    "Newstate",
+    "Hangup",
+    "QueueCallerJoin",
+    "QueueCallerLeave",
+    "QueueCallerAbandon",
+    "AgentCalled",
+    "AgentConnect",
+    "AgentComplete",
+    "AgentRingNoAnswer",
+    "AgentDump",
+    "QueueMemberAdded",
+    "QueueMemberRemoved",
+    "QueueMemberPause",
+    "QueueMemberStatus",
+    "BridgeEnter",
+    "BridgeLeave",
+    "MusicOnHoldStart",
+    "MusicOnHoldStop",
+    "BlindTransfer",
+    "AttendedTransfer",
+    "MixMonitorStart",
+    "MixMonitorStop",
+    "UserEvent",
+)
+END = "BenchEnd"
+
+
+class Meter:
+    """Counts events; the clock runs from the first event to the end marker."""
+
+    def __init__(self, on_end: Callable[[], None]) -> None:
+        self.events = 0
+        self.wall0 = self.cpu0 = 0.0
+        self.wall = self.cpu = 0.0
+        self._on_end = on_end
+
+    def tick(self, name: str) -> None:
+        if self.events == 0:
+            self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        if name == END:
+            self.wall = time.perf_counter() - self.wall0
+            self.cpu = time.process_time() - self.cpu0
+            self._on_end()
+            return
+        self.events += 1
+
+    def result(self, **extra: Any) -> dict[str, Any]:
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return {"events": self.events, "seconds": self.wall, "cpu": self.cpu, "max_rss_mb": rss_mb, **extra}
+
+
+async def run_discard(port: int) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    header = len(b"Asterisk Call Manager/11.0.0\r\n") + len(
+        b"Response: Success\r\nActionID: d\r\nMessage: Authentication accepted\r\n\r\n"
+    )
+    stats = {"bytes": 0, "wall0": 0.0, "cpu0": 0.0}
+
+    class Discard(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            transport.write(b"Action: Login\r\nActionID: d\r\n\r\n")  # type: ignore[attr-defined]
+
+        def data_received(self, data: bytes) -> None:
+            # Greeting and login answer come first, then (50 ms later) the stream.
+            if stats["bytes"] <= header < stats["bytes"] + len(data) or stats["bytes"] == header:
+                if not stats["wall0"]:
+                    stats["wall0"], stats["cpu0"] = time.perf_counter(), time.process_time()
+            stats["bytes"] += len(data)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            done.set_result((time.perf_counter() - stats["wall0"], time.process_time() - stats["cpu0"]))
+
+    transport, _ = await loop.create_connection(Discard, "127.0.0.1", port)
+    wall, cpu = await done
+    transport.close()
+    return {"events": -1, "seconds": wall, "cpu": cpu, "bytes": stats["bytes"] - header}
+
+
+async def run_panoramisk(port: int) -> dict[str, Any]:
+    from panoramisk import Manager
+
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    meter = Meter(lambda: done.set_result(None))
+    manager = Manager(
+        loop=loop, host="127.0.0.1", port=port, username="bench", secret="bench", ping_delay=3600
+    )
+
+    def on_event(_manager: Any, message: Any) -> None:
+        meter.tick(message.event)
+
+    manager.register_event("*", on_event)
+    await manager.connect()
+    await done
+    manager.close()
+    return meter.result()
+
+
+def run_pyst2(port: int) -> dict[str, Any]:
+    from asterisk.manager import Manager
+
+    finished = threading.Event()
+    meter = Meter(finished.set)
+    manager = Manager()
+    manager.register_event("*", lambda event, _manager: meter.tick(event.name))
+    manager.connect("127.0.0.1", port)
+    manager.login("bench", "bench")
+    finished.wait(3600)
+    result = meter.result()
+    manager._running.clear()  # its close() would log off and wait for threads
+    return result
+
+
+def _client(port: int) -> Any:
+    from cti.ami import AmiClient
+
+    return AmiClient("127.0.0.1", port, "bench", "bench", keepalive=3600)
+
+
+async def run_ours(port: int, mode: str) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    meter = Meter(lambda: done.set_result(None))
+    client = _client(port)
+    sink: list[str] = []
+    if mode == "all":
+        client.on_event("*", lambda frame: (sink.append(frame.get("Uniqueid")), meter.tick(frame.name)))
+    else:
+        client.on_event("*", lambda frame: meter.tick(frame.name))
+    if mode == "used":
+
+        def read(frame: Any) -> None:
+            sink.append(frame.get("Uniqueid") or frame.get("Queue"))
+
+        for name in USED_EVENTS:
+            client.on_event(name, read)
+    await client.start()
+    await done
+    await client.stop()
+    return meter.result(parsed=len(sink))
+
+
+async def run_bridge(port: int) -> dict[str, Any]:
+    from bench.bridge_harness import start_bridge
+
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    meter = Meter(lambda: done.set_result(None))
+    client = _client(port)
+    client.on_event("*", lambda frame: meter.tick(frame.name))
+    bridge = await start_bridge(client)
+    await done
+    stats = bridge.stats()
+    await bridge.stop()
+    return meter.result(**stats)
+
+
+RUNNERS: dict[str, Callable[[int], Any]] = {
+    "discard": run_discard,
+    "panoramisk": run_panoramisk,
+    "pyst2": run_pyst2,
+    "ours": lambda port: run_ours(port, "dispatch"),
+    "ours-used": lambda port: run_ours(port, "used"),
+    "ours-all": lambda port: run_ours(port, "all"),
+    "bridge": run_bridge,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ami_consumers")
+    parser.add_argument("kind", choices=sorted(RUNNERS))
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    outcome = RUNNERS[args.kind](args.port)
+    if asyncio.iscoroutine(outcome):
+        outcome = asyncio.run(outcome)
+    outcome["kind"] = args.kind
+    print(json.dumps(outcome), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

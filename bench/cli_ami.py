@@ -1,0 +1,103 @@
+"""Sub-commands ``record`` (capture from the real Asterisk) and ``ami`` (ingest)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from bench import ami_ingest, capture
+from bench.figures import human, machine
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    rec = sub.add_parser(
+        "record",
+        help="record real AMI events from the real Asterisk under queued-call load",
+        description=capture.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rec.add_argument("--out", type=Path, default=capture.DEFAULT_CAPTURE)
+    rec.add_argument("--agents", type=int, default=80, help="simulated agents (default 80)")
+    rec.add_argument("--rate", type=float, default=40.0, help="calls per second (default 40)")
+    rec.add_argument("--seconds", type=float, default=15.0, help="how long calls keep arriving (default 15)")
+    rec.add_argument("--talk", type=int, default=1, help="agent talk time in seconds (default 1)")
+    rec.add_argument("--entry", choices=("inbound", "queue"), default="inbound")
+    rec.set_defaults(run=run_record)
+
+    ami = sub.add_parser(
+        "ami",
+        help="AMI ingest: ours vs panoramisk, pyst2, read-and-discard, and the bridge",
+        description=ami_ingest.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ami.add_argument("--capture", type=Path, default=capture.DEFAULT_CAPTURE)
+    ami.add_argument("--record", action="store_true", help="record a fresh capture first")
+    ami.add_argument("--events", type=int, default=400_000, help="events per trial (default 400k)")
+    ami.add_argument("--pyst2-events", type=int, default=10_000, help="pyst2 is slow: its trials are shorter")
+    ami.add_argument("--runs", type=int, default=5, help="rounds; the figure is the median (default 5)")
+    ami.add_argument("--kinds", default=",".join(ami_ingest.KINDS), help="consumers to run")
+    ami.add_argument("--paced-rate", type=float, default=41_000, help="events/s of the CPU-share part")
+    ami.add_argument("--paced-seconds", type=float, default=6.0)
+    ami.add_argument("--paced-kinds", default="panoramisk,ours-used,bridge")
+    ami.add_argument("--paced-runs", type=int, default=3)
+    ami.set_defaults(run=run_ami)
+
+
+def run_record(args: argparse.Namespace) -> int:
+    load = capture.Load(
+        agents=args.agents, rate=args.rate, seconds=args.seconds, talk=args.talk, entry=args.entry
+    )
+    print(
+        f"recording: {load.agents} agents on {', '.join(load.queues)}, {load.rate:g} calls/s for {load.seconds:g} s"
+    )
+    result = asyncio.run(capture.record(load, args.out))
+    result.counts = capture.count_events(result.path.read_bytes())
+    result.events = sum(result.counts.values())
+    per_call = result.events / result.originated if result.originated else 0
+    print(
+        f"{result.path}: {human(result.bytes, 'B')}, {result.events} events "
+        f"({result.bytes / max(result.events, 1):.0f} B/event), {result.originated} calls "
+        f"({result.failed_originates} refused), {per_call:.1f} events/call, "
+        f"{result.counts.get('AgentComplete', 0)} AgentComplete"
+    )
+    for name, count in result.counts.most_common(20):
+        print(f"  {name:<28} {count}")
+    return 0
+
+
+def run_ami(args: argparse.Namespace) -> int:
+    if args.record or not args.capture.exists():
+        if run_record(
+            argparse.Namespace(out=args.capture, agents=80, rate=40.0, seconds=15.0, talk=1, entry="inbound")
+        ):
+            return 1
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    paced_kinds = [k.strip() for k in args.paced_kinds.split(",") if k.strip()]
+    if not ami_ingest.bridge_available():
+        for lst in (kinds, paced_kinds):
+            if "bridge" in lst:
+                lst.remove("bridge")
+                print("note: cti.CtiBridge is not there yet: the full-model figure is skipped")
+    counts = capture.count_events(args.capture.read_bytes())
+    size = args.capture.stat().st_size
+    meta = {
+        "capture_bytes": size,
+        "capture_events": sum(counts.values()),
+        "bytes_per_event": size / max(sum(counts.values()), 1),
+        "events": args.events,
+        "runs": args.runs,
+        "machine": machine(),
+    }
+    print(
+        f"capture {args.capture}: {sum(counts.values())} events, {meta['bytes_per_event']:.0f} B/event; "
+        f"{args.events} events per trial, {args.runs} rounds; {machine()}"
+    )
+    trials = ami_ingest.throughput(args.capture, kinds, args.events, args.runs, args.pyst2_events)
+    paced = {}
+    if paced_kinds and args.paced_runs:
+        paced = ami_ingest.paced(
+            args.capture, paced_kinds, args.paced_rate, args.paced_seconds, args.paced_runs
+        )
+    print(ami_ingest.report(trials, paced, args.paced_rate, meta))
+    return 0

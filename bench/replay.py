@@ -1,0 +1,161 @@
+"""A fake AMI server that replays a captured event stream to one client.
+
+Runs in its own process (``python -m bench.replay``) so that on a two-core
+machine the consumer being measured has a core to itself. It speaks just enough
+AMI for every client under test: the greeting, a ``Success`` answer to any
+action (Login, Ping …, with the ActionID echoed), then the captured events,
+cut into whole-frame chunks and repeated until ``--events`` are sent, then an
+``Event: BenchEnd`` frame, then it half-closes and waits for the client to go.
+
+``--rate`` paces the stream (events per second, sent every few milliseconds);
+0 sends as fast as the socket takes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import select
+import socket
+import sys
+import time
+from pathlib import Path
+
+GREETING = b"Asterisk Call Manager/11.0.0\r\n"
+SEP = b"\r\n\r\n"
+END_EVENT = b"Event: BenchEnd\r\nPrivilege: system,all\r\n\r\n"
+
+
+def frames_of(stream: bytes) -> list[bytes]:
+    """The stream's complete frames, each with its terminator."""
+    parts = stream.split(SEP)
+    parts.pop()  # an incomplete tail, if the capture stopped mid-frame
+    return [p.lstrip(b"\r\n") + SEP for p in parts if p.strip()]
+
+
+def chunks_of(frames: list[bytes], target: int) -> list[tuple[bytes, int]]:
+    """Whole frames grouped into chunks of about ``target`` bytes: (bytes, event count)."""
+    out: list[tuple[bytes, int]] = []
+    buf: list[bytes] = []
+    size = 0
+    for frame in frames:
+        buf.append(frame)
+        size += len(frame)
+        if size >= target:
+            out.append((b"".join(buf), len(buf)))
+            buf, size = [], 0
+    if buf:
+        out.append((b"".join(buf), len(buf)))
+    return out
+
+
+def _answers(data: bytes) -> tuple[bytes, bytes]:
+    """Replies for every complete action in ``data``; returns (replies, rest)."""
+    replies = []
+    while SEP in data:
+        action, data = data.split(SEP, 1)
+        action_id = b""
+        for line in action.split(b"\r\n"):
+            if line.lower().startswith(b"actionid:"):
+                action_id = line[9:].strip()
+        reply = b"Response: Success\r\n"
+        if action_id:
+            reply += b"ActionID: " + action_id + b"\r\n"
+        reply += b"Message: Authentication accepted\r\n\r\n"
+        replies.append(reply)
+    return b"".join(replies), data
+
+
+class Session:
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.inbox = b""
+
+    def answer_pending(self, wait: float = 0.0) -> bool:
+        """Answer the actions that arrived; False once the client has gone."""
+        ready, _, _ = select.select([self.conn], [], [], wait)
+        if not ready:
+            return True
+        data = self.conn.recv(65536)
+        if not data:
+            return False
+        replies, self.inbox = _answers(self.inbox + data)
+        if replies:
+            self.conn.sendall(replies)
+        return True
+
+    def login(self, timeout: float = 10.0) -> None:
+        self.conn.sendall(GREETING)
+        deadline = time.monotonic() + timeout
+        while SEP not in self.inbox and time.monotonic() < deadline:
+            data = self.conn.recv(65536) if select.select([self.conn], [], [], 0.1)[0] else b"-"
+            if not data:
+                raise ConnectionError("client left before logging in")
+            if data != b"-":
+                self.inbox += data
+        replies, self.inbox = _answers(self.inbox)
+        self.conn.sendall(replies)
+
+
+def serve(chunks: list[tuple[bytes, int]], conn: socket.socket, events: int, rate: float) -> int:
+    session = Session(conn)
+    session.login()
+    time.sleep(0.05)  # let the client register its callbacks and start its clock
+    sent = 0
+    started = time.perf_counter()
+    i = 0
+    while sent < events:
+        if rate:
+            due = (sent + chunks[i][1]) / rate - (time.perf_counter() - started)
+            if due > 0:
+                if not session.answer_pending(min(due, 0.005)):
+                    return sent
+                continue
+        data, count = chunks[i]
+        if sent + count > events:  # the last chunk: only as many frames as asked for
+            count = events - sent
+            data = SEP.join(data.split(SEP)[:count]) + SEP
+        conn.sendall(data)
+        sent += count
+        i = (i + 1) % len(chunks)
+        if i == 0 and not session.answer_pending():
+            return sent
+    conn.sendall(END_EVENT)
+    # Half-close (the read-and-discard consumer stops at EOF), then wait for the client to leave.
+    conn.shutdown(socket.SHUT_WR)
+    conn.settimeout(60)
+    while conn.recv(65536):
+        pass
+    return sent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.replay", description=__doc__)
+    parser.add_argument("--capture", type=Path, required=True)
+    parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--rate", type=float, default=0.0, help="events/s; 0 = as fast as possible")
+    parser.add_argument("--chunk", type=int, default=0, help="bytes per write (default 64 KiB, 4 KiB paced)")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    target = args.chunk or (4096 if args.rate else 65536)
+    chunks = chunks_of(frames_of(args.capture.read_bytes()), target)
+    if not chunks:
+        print("error: the capture holds no complete frame", file=sys.stderr)
+        return 2
+    listener = socket.create_server(("127.0.0.1", args.port))
+    print(listener.getsockname()[1], flush=True)  # the parent reads the port from here
+    listener.settimeout(60)
+    conn, _ = listener.accept()
+    listener.close()
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        serve(chunks, conn, args.events, args.rate)
+    except (ConnectionError, TimeoutError, OSError):
+        pass  # the client went away: its own figures tell what happened
+    finally:
+        conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
