@@ -123,6 +123,7 @@ class Entry:
     after_hours: Target = Target(kind="voicemail")
     priority: int = 0
     label: str = ""
+    survey: bool = False  # offer the post-call satisfaction survey (press 1-5)
 
 
 @_frozen
@@ -206,6 +207,7 @@ class RoutingDecision:
     reason: str = ""
     customer_id: str = ""
     vm_reason: str = ""
+    survey: bool = False
 
 
 def decide(
@@ -229,29 +231,42 @@ def decide(
 
     local = now.astimezone(ZoneInfo(config.timezone))
     if not config.hours[entry.hours].is_open(local, config.calendar):
-        return _apply(config, entry.after_hours, 0, f"closed ({entry.hours})", customer_id, "after_hours")
+        return _apply(
+            config, entry.after_hours, 0, f"closed ({entry.hours})", customer_id, "after_hours", entry.survey
+        )
 
     priority = max(entry.priority, rule.priority if rule else 0)
     why = f"entry {entry.label or dnis}" + (f", rule {rule.name}" if rule else "")
     if rule is not None and rule.queue:
-        return _to_queue(config, rule.queue, priority, why, customer_id)
-    return _apply(config, entry.target, priority, why, customer_id, "")
+        return _to_queue(config, rule.queue, priority, why, customer_id, entry.survey)
+    return _apply(config, entry.target, priority, why, customer_id, "", entry.survey)
 
 
 def _apply(
-    config: RoutingConfig, target: Target, priority: int, reason: str, customer_id: str, vm_reason: str
+    config: RoutingConfig,
+    target: Target,
+    priority: int,
+    reason: str,
+    customer_id: str,
+    vm_reason: str,
+    survey: bool = False,
 ) -> RoutingDecision:
     if target.kind == "queue":
-        return _to_queue(config, target.name, priority, reason, customer_id)
+        return _to_queue(config, target.name, priority, reason, customer_id, survey)
     if target.kind == "ivr":
         return RoutingDecision(
-            action="ivr", ivr=target.name, priority=priority, reason=reason, customer_id=customer_id
+            action="ivr",
+            ivr=target.name,
+            priority=priority,
+            reason=reason,
+            customer_id=customer_id,
+            survey=survey,
         )
     return RoutingDecision(action=target.kind, reason=reason, customer_id=customer_id, vm_reason=vm_reason)
 
 
 def _to_queue(
-    config: RoutingConfig, queue: str, priority: int, reason: str, customer_id: str
+    config: RoutingConfig, queue: str, priority: int, reason: str, customer_id: str, survey: bool = False
 ) -> RoutingDecision:
     overflow, timeout, next_timeout = config.overflow_for(queue)
     return RoutingDecision(
@@ -263,11 +278,17 @@ def _to_queue(
         overflow_timeout=next_timeout,
         reason=reason,
         customer_id=customer_id,
+        survey=survey,
     )
 
 
 def queue_decision(
-    config: RoutingConfig, queue: str, priority: int = 0, reason: str = "", customer_id: str = ""
+    config: RoutingConfig,
+    queue: str,
+    priority: int = 0,
+    reason: str = "",
+    customer_id: str = "",
+    survey: bool = False,
 ) -> RoutingDecision:
     """The decision for sending a call to ``queue`` (the IVR uses it after a menu choice)."""
-    return _to_queue(config, queue, priority, reason, customer_id)
+    return _to_queue(config, queue, priority, reason, customer_id, survey)

@@ -48,7 +48,7 @@ _TOP_KEYS = {
     "entries",
     "priority_rules",
 }
-_ENTRY_KEYS = {"numbers", "target", "hours", "after_hours", "priority", "label"}
+_ENTRY_KEYS = {"numbers", "target", "hours", "after_hours", "priority", "label", "survey"}
 _RULE_KEYS = {"name", "when", "callers", "numbers", "priority", "queue", "hangup"}
 _WHEN_KEYS = {"vip", "open_fault_within_24h"}
 
@@ -310,6 +310,10 @@ def _parse_entries(c: _Checker, raw: Any, hours: dict, check_queue) -> dict[str,
                 f"hours {hours_name!r} not defined (known: {', '.join(sorted(hours))})",
             )
         priority = c.number(body.get("priority", 0), f"{where}.priority") or 0
+        survey = body.get("survey", False)
+        if not isinstance(survey, bool):
+            c.add("bad_value", f"{where}.survey", f"expected true or false, got {survey!r}")
+            survey = False
         if target is None or after is None:
             continue
         entry = Entry(
@@ -319,6 +323,7 @@ def _parse_entries(c: _Checker, raw: Any, hours: dict, check_queue) -> dict[str,
             after_hours=after,
             priority=priority,
             label=str(body.get("label", "")),
+            survey=survey,
         )
         for number in numbers:
             if number in first_seen:

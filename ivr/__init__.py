@@ -14,19 +14,23 @@ Composition root::
 
 from ivr.agi import AgiError, AgiHangup
 from ivr.callback import CallbackScript
-from ivr.events import CallbackRequested, IvrFinished
+from ivr.events import CallbackRequested, IvrFinished, SurveyAnswered
 from ivr.flows import IvrConfig, IvrConfigError, load_flows, parse_flows
 from ivr.route import IvrServices, RouteScript
 from ivr.selfservice import Bill, Outage, SelfServiceHooks, TicketProgress
 from ivr.server import DEFAULT_HOST, DEFAULT_PORT, AgiServer
 from ivr.session import AgiSession
+from ivr.survey import SurveyScript
 
 
 def create_agi_server(services: IvrServices, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> AgiServer:
-    """The FastAGI server with the scripts the dialplan calls (``route``, ``callback``)."""
-    return AgiServer(
-        {"route": RouteScript(services), "callback": CallbackScript(services)}, host=host, port=port
-    )
+    """The FastAGI server with the scripts the dialplan calls (``route``, ``callback``, ``survey``)."""
+    scripts = {
+        "route": RouteScript(services),
+        "callback": CallbackScript(services),
+        "survey": SurveyScript(services),
+    }
+    return AgiServer(scripts, host=host, port=port)
 
 
 __all__ = [
@@ -44,6 +48,8 @@ __all__ = [
     "Outage",
     "RouteScript",
     "SelfServiceHooks",
+    "SurveyAnswered",
+    "SurveyScript",
     "TicketProgress",
     "create_agi_server",
     "load_flows",

@@ -45,3 +45,17 @@ class IvrFinished(Event):
     outcome: str = ""  # queue | voicemail | hangup | self_service | caller_hangup
     queue: str = ""
     self_service: tuple[str, ...] = ()  # the self-service steps used (outage, bill, …)
+
+
+@_frozen
+class SurveyAnswered(Event):
+    """A caller rated the call after the agent hung up (press 1-5; 5 = very satisfied)."""
+
+    call_id: str
+    score: int
+    caller: str = ""
+    dnis: str = ""
+    queue: str = ""
+    member: str = ""  # the queue member's name (MEMBERNAME), i.e. the agent who took the call
+    member_interface: str = ""
+    answered_at: float = 0.0

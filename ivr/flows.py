@@ -66,6 +66,9 @@ DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
     "not_available": ("feature-not-avail-line",),
     "goodbye": ("goodbye",),
     "one_moment": ("one-moment-please",),
+    # "Please rate this call: press 1 … 5"; placeholders until the site records its own.
+    "survey_question": ("vm-press", "digits/1", "digits/2", "digits/3", "digits/4", "digits/5"),
+    "survey_thanks": ("auth-thankyou", "goodbye"),
 }
 
 

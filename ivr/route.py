@@ -14,6 +14,7 @@ HOTLINE_OVERFLOW_TIMEOUT   seconds in the overflow queue
 HOTLINE_VM_REASON          why a caller is sent to voicemail (after_hours, ivr, …)
 HOTLINE_CUSTOMER_ID        the matched customer, for the screen-pop
 HOTLINE_IVR_PATH           the caller's IVR choices, ``/``-separated
+HOTLINE_SURVEY             1: keep the caller for the satisfaction survey after the agent hangs up
 =========================  ==========================================================
 
 If anything fails before ``HOTLINE_ACTION`` is set, the dialplan's defaults
@@ -125,7 +126,9 @@ class RouteScript:
         await self._finished(call, outcome)
         why = f"ivr {flow.name}: {'/'.join(call.path)}"
         if outcome.kind == "queue":
-            return queue_decision(s.routing, outcome.queue, decision.priority, why, decision.customer_id)
+            return queue_decision(
+                s.routing, outcome.queue, decision.priority, why, decision.customer_id, decision.survey
+            )
         return RoutingDecision(
             action=outcome.kind,  # type: ignore[arg-type]
             reason=why,
@@ -159,6 +162,8 @@ async def apply_decision(session: AgiSession, decision: RoutingDecision) -> None
         await session.set_variable("HOTLINE_QUEUE_TIMEOUT", text(decision.queue_timeout))
         await session.set_variable("HOTLINE_OVERFLOW", decision.overflow)
         await session.set_variable("HOTLINE_OVERFLOW_TIMEOUT", text(decision.overflow_timeout))
+    if decision.action == "queue" and decision.survey:
+        await session.set_variable("HOTLINE_SURVEY", "1")
     if decision.action == "voicemail":
         await session.set_variable("HOTLINE_VM_REASON", decision.vm_reason)
     if decision.customer_id:

@@ -209,3 +209,13 @@ def test_with_the_chinese_work_calendar():
     assert decide(config, "4008200001", "1", at("2026-10-01", "10:00")).action == "voicemail"
     assert decide(config, "4008200001", "1", at("2026-10-10", "17:00")).action == "queue"
     assert decide(config, "4008200001", "1", at("2026-10-08", "10:00")).action == "queue"
+
+
+def test_survey_flag_follows_the_entry_through_rules_ivr_and_after_hours():
+    raw = dict(BASE, entries=[dict(e, survey=True) for e in BASE["entries"]])
+    config = parse_routing(raw, calendar=HolidayCalendar())
+    assert decide(config, "95599", "1", at(WEDNESDAY, "10:00")).survey
+    assert decide(config, "95598", "1", at(WEDNESDAY, "10:00")).survey  # the IVR passes it on
+    assert decide(config, "95598", "1", at(WEDNESDAY, "10:00"), CallerProfile(vip=True)).survey
+    assert not decide(parse_routing(BASE), "95599", "1", at(WEDNESDAY, "10:00")).survey
+    assert not queue_decision(config, "fault").survey

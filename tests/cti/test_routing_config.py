@@ -178,3 +178,8 @@ def test_caller_numbers_are_normalised():
 def test_general_is_not_a_queue_name_in_asterisk():
     raw = changed(queues={"general": {}, "service": {}})
     assert problems(raw) == [("routing.reserved_queue_name", "queues.general")]
+
+
+def test_survey_must_be_a_boolean():
+    raw = changed(entries=[{"numbers": ["1"], "target": "queue:service", "survey": "yes"}])
+    assert problems(raw) == [("routing.bad_value", "entries[0].survey")]

@@ -48,6 +48,7 @@ ROUTING = {
         {"numbers": ["95591"], "target": "queue:aftersales", "hours": "never", "after_hours": "voicemail"},
         {"numbers": ["95592"], "target": "ivr:test"},
         {"numbers": ["95593"], "target": "queue:complaint"},
+        {"numbers": ["95594"], "target": "queue:aftersales", "survey": True},
     ],
     "priority_rules": [{"name": "vip", "when": {"vip": True}, "priority": 7}],
 }
@@ -164,10 +165,11 @@ class Harness:
                     await self.ami.action("Hangup", Channel=frame.get("Channel"))
 
     @contextlib.asynccontextmanager
-    async def member(self, queue: str, ext: str):
-        """A simulated agent phone in ``queue`` that rings forever (so the caller stays queued)."""
+    async def member(self, queue: str, ext: str, ring: str = "never", talk: str = "3"):
+        """A simulated agent phone in ``queue``; by default it rings forever (the caller stays queued)."""
         interface = f"Local/{ext}@hotline-sim-phone/n"
-        await self.ami.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val="never")
+        await self.ami.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val=ring)
+        await self.ami.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val=talk)
         with contextlib.suppress(Exception):  # left over from an interrupted run (members persist)
             await self.ami.action("QueueRemove", Queue=queue, Interface=interface)
         await self.ami.action(

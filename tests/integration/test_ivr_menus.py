@@ -70,3 +70,18 @@ async def test_a_callback_request_keeps_the_callers_place_and_ends_the_call(harn
         lambda f: f.name == "Hangup" and f.get("CallerIDNum") == caller, timeout=15
     )
     assert hangup is not None
+
+
+async def test_after_the_agent_hangs_up_the_caller_rates_the_call(harness):
+    from ivr import SurveyAnswered
+
+    caller = unique_caller()
+    # The agent answers at once and hangs up after a second; the caller stays for the
+    # survey and presses 4 at 4 s, while the question plays or is waited for.
+    async with harness.member("aftersales", "2971", ring="0", talk="1"):
+        await harness.call("95594", caller, dtmf="4", delay=4, stay=15)
+        answer = await harness.wait_bus(SurveyAnswered, lambda e: e.caller == caller, timeout=20)
+    assert (answer.score, answer.queue, answer.dnis) == (4, "aftersales", "95594")
+    assert answer.member == "ivr2971"
+    join = await harness.wait_event(joined(caller))
+    assert answer.call_id == join.get("Linkedid")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -365,3 +366,49 @@ async def test_a_flow_that_loops_on_silence_ends_with_an_agent(agi_server, bus, 
     ch = await run(agi_server, svc, FakeChannel(""))
     assert ch.played().count("beep") == 30
     assert ch.variables["HOTLINE_QUEUE"] == "service" and ch.variables["HOTLINE_IVR_PATH"].endswith("/limit")
+
+
+async def test_survey_entry_sets_the_survey_variable_also_after_the_ivr(agi_server, bus, hooks, tmp_path):
+    svc = services(bus, hooks, tmp_path)
+    svc.routing = parse_routing({**ROUTING, "entries": [dict(e, survey=True) for e in ROUTING["entries"]]})
+    ch = await run(agi_server, svc, FakeChannel("5"))
+    assert ch.variables["HOTLINE_SURVEY"] == "1" and ch.variables["HOTLINE_QUEUE"] == "complaint"
+    plain = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("5"))
+    assert "HOTLINE_SURVEY" not in plain.variables
+
+
+@pytest.mark.parametrize(("keys", "score"), [("4", 4), ("94", 4), ("", None), ("99", None), ("5", 5)])
+async def test_survey_script(agi_server, bus, hooks, tmp_path, keys, score):
+    from ivr import SurveyAnswered, SurveyScript
+
+    ch = FakeChannel(keys)
+    ch.env["network_script"] = "survey"
+    ch.variables.update({"HOTLINE_IN_QUEUE": "fault", "MEMBERNAME": "agent1001", "HOTLINE_DNIS": "95598"})
+    server = await agi_server({"survey": SurveyScript(services(bus, hooks, tmp_path), timeout_s=1)})
+    await asyncio.wait_for(ch.run(server.port), 10)
+    await bus.drain()
+    answers = bus_events(bus, SurveyAnswered)
+    if score is None:
+        assert answers == []
+    else:
+        (answer,) = answers
+        assert (answer.score, answer.queue, answer.member, answer.call_id) == (
+            score,
+            "fault",
+            "agent1001",
+            "1700000000.1",
+        )
+        assert ch.played()[-1] == "goodbye"
+    if "9" in keys:
+        assert "pbx-invalid" in ch.played()
+
+
+def test_the_server_serves_every_script_the_dialplan_calls(bus, hooks, tmp_path):
+    from pathlib import Path
+
+    from ivr import create_agi_server
+
+    server = create_agi_server(services(bus, hooks, tmp_path), port=0)
+    dialplan = (Path(__file__).parents[2] / "deploy/asterisk/etc/extensions.conf").read_text()
+    called = set(re.findall(r"AGI\(\$\{HOTLINE_AGI\}/(\w+)\)", dialplan))
+    assert called == set(server.scripts) == {"route", "callback", "survey"}
