@@ -16,8 +16,11 @@ from typing import Any
 from agent_ui.auth import CurrentUser
 from agent_ui.errors import UiError
 from agent_ui.services import AppServices
+from agent_ui.work import unit_of_work
 from cti.phones import InvalidPhoneNumber, normalize
+from ticketing.calls import register_outbound_call
 from ticketing.models import User
+from ticketing.workflow.engine import load_order
 
 
 def _bridge(services: AppServices) -> Any:
@@ -96,6 +99,22 @@ async def _ensure_logged_in(services: AppServices, bridge: Any, user: CurrentUse
     await _call(bridge, "login", user.agent_id, seat, skills or dict(services.default_skills))
 
 
+async def _dial_from_order(
+    services: AppServices, bridge: Any, user: CurrentUser, order_id: int, number: str
+) -> dict[str, Any]:
+    """回呼 from an order: the scope is checked first, and the call (with its recording)
+    is registered on the order so it shows on the order's timeline."""
+    async with unit_of_work(services, user) as (db, row):
+        await load_order(db, row, order_id)
+    result = await _call(bridge, "dial", user.agent_id, number)
+    call_id = result.get("call_id")
+    if call_id:
+        async with unit_of_work(services, user) as (db, row):
+            order = await load_order(db, row, order_id)
+            await register_outbound_call(db, row, order, call_id, number)
+    return result
+
+
 async def run_command(
     services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]
 ) -> dict[str, Any]:
@@ -136,7 +155,12 @@ async def run_command(
             number = normalize(raw)
         except InvalidPhoneNumber:
             raise UiError("dial.number_invalid", number=raw) from None
-        return await _call(bridge, "dial", agent, number)
+        order_id = args.get("order_id")
+        if order_id is None:
+            return await _call(bridge, "dial", agent, number)
+        if not isinstance(order_id, int) or isinstance(order_id, bool):
+            raise UiError("request.invalid", "order_id must be an order id", field="order_id")
+        return await _dial_from_order(services, bridge, user, order_id, number)
     if cmd == "wrapup_done":
         return await _call(bridge, "wrapup_done", agent)
     raise UiError("command.unknown", cmd=cmd)

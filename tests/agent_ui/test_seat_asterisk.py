@@ -8,11 +8,13 @@ import json
 import random
 
 import pytest
+from sqlalchemy import select
 
 from cti.ami import AmiClient
 from cti.bridge import CtiBridge, CtiSettings
 from tests.agent_ui.conftest import PASSWORD, login
 from ticketing import users
+from ticketing.models import Site
 
 pytestmark = pytest.mark.asterisk
 QUEUE = "ui-a"
@@ -65,10 +67,19 @@ def _matches(msg: dict, type_: str, match: dict) -> bool:
 async def seat(asterisk, world, client):
     staff_no = f"6{random.randint(1000, 9999)}"
     async with world.services.sessionmaker.begin() as db:
-        await users.create_user(db, staff_no, "真坐席", PASSWORD, roles=["agent"], must_change_password=False)
+        hq = await db.scalar(select(Site.id).where(Site.code == "HQ"))
+        await users.create_user(
+            db, staff_no, "真坐席", PASSWORD, roles=["agent"], must_change_password=False, site_id=hq
+        )
     net = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret)
     await net.start()
     await net.wait_connected(10)
+    # the console's own queue: leftovers of earlier runs must not take our calls
+    for frame in await net.action_list("QueueStatus", Queue=QUEUE):
+        if frame.get("Event") == "QueueMember":
+            await net.action(
+                "QueueRemove", Queue=QUEUE, Interface=frame.get("Location") or frame.get("Interface")
+            )
     await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="1")
     await net.action("DBPut", Family="hotline-sim", Key=f"talk-{staff_no}", Val="hold")
     settings = CtiSettings(
@@ -146,3 +157,34 @@ async def test_an_agent_goes_ready_takes_a_real_call_and_ends_the_shift(client, 
         snap = await Tab(ws).next("snapshot")
         assert snap["agent"]["state"] == "logged_out"
         assert snap["calls"] == []
+
+
+async def test_calling_the_customer_back_from_an_order_puts_the_call_on_its_timeline(client, seat):
+    staff_no, net, bridge = seat
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="0")
+    await net.action("DBPut", Family="hotline-sim", Key=f"talk-{staff_no}", Val="2")
+    state = await (await client.get("/api/session")).json()
+    resp = await client.post(
+        "/api/orders",
+        json={
+            "workflow": "consult",
+            "form": {"咨询内容": "回访"},
+            "submit": False,
+            "caller_number": "13800138000",
+        },
+        headers={"X-CSRF-Token": state["csrf"]},
+    )
+    order = await resp.json()
+    assert resp.status == 201, order
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        assert (await tab.command("ready"))["type"] == "ack"
+        refused = await tab.command("dial", number="13800138000", order_id=999_999)
+        assert refused["type"] == "refused" and refused["error_id"] == "not_found"
+        ack = await tab.command("dial", number="13800138000", order_id=order["id"])
+        assert ack["type"] == "ack", ack
+        assert ack["result"]["call_id"]
+    view = await (await client.get(f"/api/orders/{order['id']}")).json()
+    calls = [e for e in view["timeline"] if e["kind"] == "call"]
+    assert calls and calls[0]["direction"] == "outbound" and calls[0]["number"] == "13800138000"
