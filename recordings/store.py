@@ -43,13 +43,14 @@ class RecordingStore:
         self, asterisk_root: str | os.PathLike | None = None, dirs: dict[str, str] | None = None
     ) -> None:
         if asterisk_root is None:
-            asterisk_root = os.environ.get("HOTLINE_ASTERISK_ROOT", "")
+            # Same default as the control script and the tests; "" means no chroot.
+            asterisk_root = os.environ.get("HOTLINE_ASTERISK_ROOT", DEFAULT_ROOT)
         self.asterisk_root = Path(asterisk_root) if asterisk_root else Path("/")
         self.dirs = {**KINDS, **(dirs or {})}
 
     @classmethod
     def from_env(cls) -> RecordingStore:
-        return cls(os.environ.get("HOTLINE_ASTERISK_ROOT", DEFAULT_ROOT))
+        return cls(None)
 
     def host_path(self, asterisk_path: str | os.PathLike) -> Path:
         """The file Asterisk calls ``asterisk_path``, as this machine sees it. A path already
