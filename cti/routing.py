@@ -219,15 +219,16 @@ def decide(
 ) -> RoutingDecision:
     """Where the call to ``dnis`` from ``caller`` goes at ``now`` (aware datetime)."""
     customer_id = profile.customer_id if profile else ""
-    entry = config.entries.get(dnis)
-    if entry is None:
-        return _to_queue(
-            config, config.default_queue, 0, f"unknown number {dnis}: default queue", customer_id
-        )
-
     rule = next((r for r in config.rules if r.matches(dnis, caller, profile)), None)
     if rule is not None and rule.hangup:
         return RoutingDecision(action="hangup", reason=f"rule {rule.name}", customer_id=customer_id)
+
+    entry = config.entries.get(dnis)
+    if entry is None:
+        # A number nobody configured still reaches a person, with the caller's priority.
+        why = f"unknown number {dnis}: default queue" + (f", rule {rule.name}" if rule else "")
+        queue = rule.queue if rule is not None and rule.queue else config.default_queue
+        return _to_queue(config, queue, rule.priority if rule else 0, why, customer_id)
 
     local = now.astimezone(ZoneInfo(config.timezone))
     if not config.hours[entry.hours].is_open(local, config.calendar):

@@ -219,3 +219,11 @@ def test_survey_flag_follows_the_entry_through_rules_ivr_and_after_hours():
     assert decide(config, "95598", "1", at(WEDNESDAY, "10:00"), CallerProfile(vip=True)).survey
     assert not decide(parse_routing(BASE), "95599", "1", at(WEDNESDAY, "10:00")).survey
     assert not queue_decision(config, "fault").survey
+
+
+def test_rules_apply_to_unknown_numbers_too(config):
+    assert decide(config, "12345", "13900000000", at(WEDNESDAY, "10:00")).action == "hangup"
+    d = decide(config, "12345", "1", at(WEDNESDAY, "10:00"), CallerProfile(vip=True))
+    assert (d.queue, d.priority) == ("vip", 10)
+    d = decide(config, "12345", "1", at(WEDNESDAY, "10:00"), CallerProfile(open_fault_within_24h=True))
+    assert (d.queue, d.priority) == ("service", 5)
