@@ -251,3 +251,27 @@ async def test_subtype_loads_its_own_extra_form(session, seeded):
     with pytest.raises(FieldErrors) as errors:
         await submit_step(session, u["5101"], order, form={"受电变压器容量": 800, "受理结果": "同意"})
     assert errors.value.problems == {"受电变压器容量": "field_not_editable"}
+
+
+async def test_a_refused_action_changes_nothing(session, seeded):
+    from ticketing import FieldErrors
+    from ticketing.models import AuditLog
+    from ticketing.workflow.actions import force_archive
+
+    u = seeded.users
+    order = await create_order(
+        session,
+        u["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+    )
+    await session.commit()
+    audits = await session.scalar(select(func.count(AuditLog.id)))
+    with pytest.raises(FieldErrors):
+        await submit_step(session, u["5101"], order, form={"故障地址": "别处"})
+    with pytest.raises(ActionRefused):
+        await force_archive(session, u["3001"], order, opinion="关")
+    assert not session.new and not [o for o in session.dirty if session.is_modified(o)]
+    assert await session.scalar(select(func.count(AuditLog.id))) == audits
+    assert order.current_node == "confirm" and order.form["故障地址"] == "天河路1号"

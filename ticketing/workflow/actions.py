@@ -16,7 +16,15 @@ from ticketing.models import Assignment, User, WorkOrder, utcnow
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.operators import resolve
-from ticketing.workflow.steps import add_comment, audit, enter_node, my_assignment, open_order, snapshot
+from ticketing.workflow.steps import (
+    add_comment,
+    audit,
+    enter_node,
+    my_assignment,
+    open_order,
+    plan_entry,
+    snapshot,
+)
 
 SUPERVISORS = ("supervisor", "admin", "team_leader")
 
@@ -136,8 +144,9 @@ async def force_archive(
         raise Forbidden("only supervisors and admins may force-archive", role="supervisor")
     if not opinion.strip():
         raise ActionRefused("opinion_required", "force-archive needs an opinion")
-    definition, _node = await open_order(session, user, order)
+    definition, node = await open_order(session, user, order)
     archive = next(n for n in definition.nodes if n.type == "archive")
+    await plan_entry(session, user, order, node, archive, order.form)  # required content still applies
     before = snapshot(order)
     await add_comment(session, order, user, "force_archive", opinion)
     await session.execute(
@@ -145,7 +154,7 @@ async def force_archive(
         .where(Assignment.order_id == order.id, Assignment.state == "pending")
         .values(state="cancelled", acted_at=now)
     )
-    await enter_node(session, user, order, definition, archive, now, action="force_archive")
+    await enter_node(session, user, order, definition, archive, now, action="force_archive", operators=[])
     await audit(session, user, "force_archive", order, before)
     return order
 

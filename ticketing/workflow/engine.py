@@ -36,6 +36,7 @@ from ticketing.workflow.steps import (
     my_assignment,
     open_order,
     pending_assignments,
+    plan_entry,
     snapshot,
     with_subtype_fields,
 )
@@ -164,22 +165,26 @@ async def submit_step(
     if _action == "approve" and order.created_by_id == user.id:
         raise ActionRefused("maker_checker", "the person who entered an order cannot approve it")
     mine = await my_assignment(session, user, order)
+    # Everything that can refuse is checked before anything changes: a refusal leaves the order as it was.
+    new_form = apply_changes(definition, node, order.form, form)
+    check_required(node, new_form)
+    others = [a for a in await pending_assignments(session, order) if a.id != mine.id]
+    completes = not (mine.mode in ("all", "sequential") and others)
+    if completes:
+        target = choose_exit(definition, node, order, to, new_form)
+        operators = await plan_entry(session, user, order, node, target, new_form, handlers)
     before = snapshot(order)
-    order.form = apply_changes(definition, node, order.form, form)
-    check_required(node, order.form)
+    order.form = new_form
     mine.state, mine.acted_at = "done", now
     await add_comment(session, order, user, _action, opinion)
-    if mine.mode in ("all", "sequential") and any(
-        a.state == "pending" for a in await pending_assignments(session, order)
-    ):
+    if not completes:
         await audit(session, user, _action, order, before)
         return order  # 会签 / sequence: the node completes when everyone has acted
     await cancel_others(session, order, now)
     if node.locks_category:
         order.category_locked = True
     await _spawn(session, user, order, definition, node, now)
-    target = choose_exit(definition, node, order, to)
-    await enter_node(session, user, order, definition, target, now, action=_action, handlers=handlers)
+    await enter_node(session, user, order, definition, target, now, action=_action, operators=operators)
     await audit(session, user, _action, order, before)
     return order
 
@@ -201,20 +206,14 @@ async def reject(
     if not opinion.strip():
         raise ActionRefused("opinion_required", "a rejection needs an opinion")
     mine = await my_assignment(session, user, order)
+    back = next((ex.to for ex in node.exits if ex.kind == "reject" and evaluate(ex.when, order.form)), None)
+    target = definition.node(back or definition.create_node.id)
+    operators = await plan_entry(session, user, order, node, target, order.form)
     before = snapshot(order)
     mine.state, mine.acted_at = "done", now
     await add_comment(session, order, user, "reject", opinion)
     await cancel_others(session, order, now)
-    target = next((ex.to for ex in node.exits if ex.kind == "reject" and evaluate(ex.when, order.form)), None)
-    await enter_node(
-        session,
-        user,
-        order,
-        definition,
-        definition.node(target or definition.create_node.id),
-        now,
-        action="reject",
-    )
+    await enter_node(session, user, order, definition, target, now, action="reject", operators=operators)
     await audit(session, user, "reject", order, before)
     return order
 

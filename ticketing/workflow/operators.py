@@ -46,8 +46,15 @@ async def _covers(session: AsyncSession, user: User, site_path: str | None) -> b
 
 
 async def match_rule(
-    session: AsyncSession, rule: Mapping[str, Any], order: WorkOrder, users: list[User], site_path: str | None
+    session: AsyncSession,
+    rule: Mapping[str, Any],
+    order: WorkOrder,
+    users: list[User],
+    site_path: str | None,
+    form: Mapping[str, Any] | None = None,
+    acting: tuple[str, int] | None = None,
 ) -> list[User]:
+    form = order.form if form is None else form
     found = list(users)
     if "role" in rule:
         roles = _as_list(rule["role"])
@@ -65,13 +72,16 @@ async def match_rule(
         manager_id = await _creator_manager(session, order)
         found = [u for u in found if u.id == manager_id]
     if "site_field" in rule:
-        code = order.form.get(rule["site_field"])
+        code = form.get(rule["site_field"])
         site_id = await session.scalar(select(Site.id).where(Site.code == str(code))) if code else None
         found = [u for u in found if site_id is not None and u.site_id == site_id]
     if "field_user" in rule:
-        staff_no = order.form.get(rule["field_user"])
+        staff_no = form.get(rule["field_user"])
         found = [u for u in found if staff_no and u.staff_no == str(staff_no)]
-    if "previous" in rule:
+    if "previous" in rule and acting is not None and acting[0] == rule["previous"]:
+        # The step being completed right now: its operator has not been written down yet.
+        found = [u for u in found if u.id == acting[1]]
+    elif "previous" in rule:
         last = await session.scalar(
             select(Comment.user_id)
             .where(Comment.order_id == order.id, Comment.node == rule["previous"], Comment.action.in_(ACTING))
@@ -113,6 +123,8 @@ async def resolve(
     order: WorkOrder,
     *,
     exclude: Iterable[int] = (),
+    form: Mapping[str, Any] | None = None,
+    acting: tuple[str, int] | None = None,
 ) -> list[User]:
     """Users of the first batch with any match (union of its rules, in rule order, no duplicates)."""
     users = await _active_users(session)
@@ -123,7 +135,7 @@ async def resolve(
     for batch in batches:
         picked: dict[int, User] = {}
         for rule in batch:
-            for user in await match_rule(session, rule, order, users, site_path):
+            for user in await match_rule(session, rule, order, users, site_path, form, acting):
                 if user.id not in excluded:
                     picked.setdefault(user.id, user)
         if picked:

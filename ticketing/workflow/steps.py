@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select, update
@@ -111,7 +111,14 @@ async def my_assignment(session: AsyncSession, user: User, order: WorkOrder) -> 
     return mine[0]
 
 
-def choose_exit(definition: Definition, node: Node, order: WorkOrder, to: str | None) -> Node:
+def choose_exit(
+    definition: Definition,
+    node: Node,
+    order: WorkOrder,
+    to: str | None,
+    form: Mapping[str, Any] | None = None,
+) -> Node:
+    form = order.form if form is None else form
     if to is not None:
         allowed = {ex.to for ex in node.exits if ex.kind == "normal"}
         if not node.free_routing and to not in allowed:
@@ -124,7 +131,7 @@ def choose_exit(definition: Definition, node: Node, order: WorkOrder, to: str | 
     current = node
     while True:
         target = next(
-            (ex.to for ex in current.exits if ex.kind == "normal" and evaluate(ex.when, order.form)), None
+            (ex.to for ex in current.exits if ex.kind == "normal" and evaluate(ex.when, form)), None
         )
         if target is None:
             raise ActionRefused("no_matching_exit", f"no exit of {current.id} matches the form")
@@ -149,6 +156,27 @@ async def cancel_others(session: AsyncSession, order: WorkOrder, now: dt.datetim
     )
 
 
+async def plan_entry(
+    session: AsyncSession,
+    user: User | None,
+    order: WorkOrder,
+    source: Node,
+    target: Node,
+    form: Mapping[str, Any],
+    handlers: Iterable[int] | None = None,
+) -> list[User]:
+    """Everything that can refuse entering ``target``, checked before anything changes:
+    required content before closing, and somebody to hand the next step to."""
+    if target.type == "archive":
+        missing = missing_required(target, form)
+        if missing:
+            raise ActionRefused(
+                "required_content_empty", f"cannot close: {', '.join(missing)} empty", fields=missing
+            )
+        return []
+    return await operators_for(session, order, source, target, handlers, user, form)
+
+
 async def enter_node(
     session: AsyncSession,
     user: User | None,
@@ -158,15 +186,10 @@ async def enter_node(
     now: dt.datetime,
     *,
     action: str,
-    handlers: Iterable[int] | None = None,
+    operators: list[User],
 ) -> None:
+    """Move the order into ``node`` with the ``operators`` from ``plan_entry``; cannot refuse."""
     previous = order.status
-    if node.type == "archive":
-        missing = missing_required(node, order.form)
-        if missing:
-            raise ActionRefused(
-                "required_content_empty", f"cannot close: {', '.join(missing)} empty", fields=missing
-            )
     await sla.cancel_timers(session, order.id)
     order.current_node = node.id
     order.status = node.status
@@ -178,7 +201,6 @@ async def enter_node(
         order.is_open = False
         order.closed_at = now
     else:
-        operators = await operators_for(session, order, node, handlers, user)
         for seq, op in enumerate(operators):
             session.add(
                 Assignment(
@@ -217,11 +239,18 @@ async def enter_node(
 
 
 async def operators_for(
-    session: AsyncSession, order: WorkOrder, node: Node, handlers: Iterable[int] | None, user: User | None
+    session: AsyncSession,
+    order: WorkOrder,
+    source: Node,
+    node: Node,
+    handlers: Iterable[int] | None,
+    user: User | None,
+    form: Mapping[str, Any],
 ) -> list[User]:
     if handlers is not None:
-        if not node.free_routing and not (user and user.has_role("admin", "supervisor")):
-            raise ActionRefused("free_routing_disabled", f"{node.id} does not allow picking handlers")
+        # 自由流转: the node being left decides whether its handler may pick the next one.
+        if not source.free_routing and not (user and user.has_role("admin", "supervisor")):
+            raise ActionRefused("free_routing_disabled", f"{source.id} does not allow picking handlers")
         chosen = [u for u in [await session.get(User, uid) for uid in handlers] if u is not None and u.active]
         if not chosen:
             raise ActionRefused("no_operator", "none of the chosen handlers exists")
@@ -233,7 +262,8 @@ async def operators_for(
         return [creator]
     # maker ≠ checker: the creator is never an approver
     exclude = [order.created_by_id] if node.type == "approve" and order.created_by_id else []
-    operators = await resolve(session, node.operators, order, exclude=exclude)
+    acting = (source.id, user.id) if user is not None else None
+    operators = await resolve(session, node.operators, order, exclude=exclude, form=form, acting=acting)
     if not operators:
         raise ActionRefused("no_operator", f"nobody matches the operator rules of {node.id}", node=node.id)
     return operators
