@@ -24,6 +24,7 @@ from ticketing.models import (
 )
 from ticketing.workflow import store
 from ticketing.workflow.definition import Definition, Node
+from ticketing.workflow.steps import with_subtype_fields
 
 #: interaction kinds whose file the console can open (player or PDF)
 MEDIA_KINDS = {"call": "recording", "recording": "recording", "voicemail": "voicemail", "fax": "fax"}
@@ -32,7 +33,7 @@ MEDIA_KINDS = {"call": "recording", "recording": "recording", "voicemail": "voic
 def field_views(definition: Definition, node: Node, form: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for name, spec in definition.fields.items():
-        permission = node.permission(name)
+        permission = definition.permission(node, name)
         if permission == "hidden":
             continue
         spec = dict(spec or {})
@@ -88,7 +89,9 @@ def media_url(interaction: Interaction) -> str | None:
 
 
 async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str, Any]:
-    definition = await store.definition_for(db, order.workflow_id)
+    definition = await with_subtype_fields(
+        db, await store.definition_for(db, order.workflow_id), order.subcategory
+    )
     node = definition.node(order.current_node)
     pending = list(
         await db.scalars(

@@ -103,7 +103,24 @@ async def intake_spec(request: web.Request) -> web.Response:
                     "fields": field_views(definition, start, {}),
                     "one_step": _one_step(definition),
                     "subcategories": [
-                        {"id": c.id, "code": c.code, "name": c.name, "form_schema": c.form_schema}
+                        {
+                            "id": c.id,
+                            "code": c.code,
+                            "name": c.name,
+                            # the subtype's own form, editable at intake (ticketing merges it per order)
+                            "fields": [
+                                {
+                                    "name": k,
+                                    "label": (v or {}).get("label") or k,
+                                    "type": (v or {}).get("type", "text"),
+                                    "options": list((v or {}).get("options") or []),
+                                    "permission": "editable",
+                                    "value": None,
+                                }
+                                for k, v in (c.form_schema or {}).items()
+                                if k not in definition.fields
+                            ],
+                        }
                         for c in rows
                         if c.parent_id == top.id and top.id
                     ],

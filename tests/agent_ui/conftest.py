@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import ticketing
 from agent_ui import AppServices, create_app
 from cti.bus import InProcessBus
 from ticketing import users
 from ticketing.db import create_engine, migrate, sessionmaker
+from ticketing.seed import seed_defaults
 from ticketing.sites import create_site
-from ticketing.workflow import store
-
-SEEDS = Path(ticketing.__file__).parent / "seeds"
 
 PASSWORD = "secret123"
 
@@ -37,8 +33,7 @@ async def world(tmp_path):
     async with maker.begin() as db:
         hq = await create_site(db, "HQ", "总部", kind="hq")
         bureau = await create_site(db, "HD", "海淀供电局", parent=hq, kind="bureau")
-        for name in ("fault_repair", "consult", "complaint"):
-            await store.import_definition(db, (SEEDS / f"{name}.yaml").read_text(encoding="utf-8"))
+        await seed_defaults(db)  # the 95598 categories, workflows and standard phrases
         for staff_no, name, roles, must_change, site in [
             ("1001", "王坐席", ["agent"], False, hq),
             ("1002", "新员工", ["agent"], True, hq),

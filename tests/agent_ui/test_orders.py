@@ -108,3 +108,79 @@ async def test_routing_reaches_the_handlers_socket(client, aiohttp_client, world
 
         msg = await asyncio.wait_for(routed(), 3)
         assert msg["event"]["handlers"] == ["2001"]
+
+
+async def test_the_whole_fault_flow_through_the_console_api_ends_in_a_visit_back_complaint(
+    client, aiohttp_client
+):
+    agent_token = await login(client, "1001")
+    order = await (
+        await client.post(
+            "/api/orders",
+            json={"workflow": "fault_repair", "form": FAULT},
+            headers={"X-CSRF-Token": agent_token},
+        )
+    ).json()
+    handler = await aiohttp_client(client.server)
+    h_token = await login(handler, "2001")
+    leader = await aiohttp_client(client.server)
+    l_token = await login(leader, "3001")
+
+    async def step(who, token, body, expect_status):
+        resp = await who.post(f"/api/orders/{order['id']}/submit", json=body, headers={"X-CSRF-Token": token})
+        view = await resp.json()
+        assert resp.status == 200, view
+        assert view["status"] == expect_status, view
+        return view
+
+    await step(handler, h_token, {"opinion": "收到"}, "接收确认")
+    await step(handler, h_token, {"form": {"抢修人员": "张师傅", "派工时间": "2026-11-25T20:00"}}, "已派工")
+    await step(
+        handler, h_token, {"form": {"到达时间": "2026-11-25T20:30", "产权": "供电公司"}}, "正在现场抢修"
+    )
+    view = await step(
+        handler, h_token, {"form": {"完成时间": "2026-11-25T21:30", "处理描述": "更换保险"}}, "抢修完成"
+    )
+    # 需要回复客户 was ticked at intake: the reply step goes back to the agent who took the call
+    assert [h["staff_no"] for h in view["handlers"]] == ["1001"]
+    mine = await (await client.get("/api/orders", params={"list": "to_reply"})).json()
+    assert [o["number"] for o in mine["items"]] == [order["number"]]
+    await step(
+        client,
+        agent_token,
+        {"form": {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}},
+        "全部处理完毕",
+    )
+    # the team leader's visit-back: a complaint raised there becomes a new linked complaint order
+    final = await step(
+        leader,
+        l_token,
+        {"form": {"回访满意度": "不满意", "回访意见": "来得太慢", "是否投诉": True}},
+        "已回访",
+    )
+    assert final["is_open"] is False and final["actions"] == []
+    complaints = await (await leader.get("/api/orders", params={"category": "complaint"})).json()
+    assert complaints["total"] == 1
+    assert any(e["kind"] == "status" and e["status"] == "已回访" for e in final["timeline"])
+
+
+async def test_a_subcategory_brings_its_own_form_to_intake(client):
+    token = await login(client, "1001")
+    spec = await (await client.get("/api/intake")).json()
+    service = next(c for c in spec["categories"] if c["workflow"] == "service_application")
+    hv = next(s for s in service["subcategories"] if s["code"] == "svc_hv_new")
+    assert {f["name"] for f in hv["fields"]} == {"受电变压器容量", "用电性质"}
+    form = {
+        f["name"]: (f["options"][0] if f["type"] == "select" else 1 if f["type"] == "number" else "x")
+        for f in service["fields"]
+        if f["permission"] == "required"
+    }
+    form.update({"受电变压器容量": 800, "用电性质": "工业"})
+    resp = await client.post(
+        "/api/orders",
+        json={"workflow": "service_application", "subcategory": "svc_hv_new", "form": form, "submit": False},
+        headers={"X-CSRF-Token": token},
+    )
+    order = await resp.json()
+    assert resp.status == 201, order
+    assert {f["name"]: f["value"] for f in order["form"]}["受电变压器容量"] == 800

@@ -135,6 +135,7 @@ function buildIntake() {
     el("button", { type: "button", class: "btn", id: "intake-reset", onclick: () => reset() }, t("intake.reset")));
   body.replaceChildren(head, fields, el("h3", {}, t("intake.phrases")), phrases, opinion, actions, el("div", { id: "intake-result" }));
   category.addEventListener("change", () => chooseCategory(Number(category.value)));
+  sub.addEventListener("change", () => renderIntakeFields());
   body.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.ctrlKey) { e.preventDefault(); save(true); } });
   // the last focused text area receives standard phrases
   body.addEventListener("focusin", (e) => { if (e.target.matches("textarea")) state.lastText = e.target; });
@@ -146,9 +147,23 @@ async function chooseCategory(index) {
   state.category = cat;
   const sub = $("intake-subcategory");
   sub.replaceChildren(el("option", { value: "" }, "—"), ...(cat.subcategories || []).map((s) => el("option", { value: s.code }, s.name)));
-  await renderFields($("intake-fields"), cat.fields, { prefix: "intake" });
+  await renderIntakeFields();
   const phrases = state.spec.phrases.filter((p) => !p.category || p.category === cat.code || p.category === cat.workflow);
   $("intake-phrases").replaceChildren(...phrases.map((p) => el("button", { type: "button", class: "btn", onclick: () => insertPhrase(p.text) }, p.text)));
+}
+
+// the category's create-step fields plus the chosen subcategory's own form (高压新装…)
+async function renderIntakeFields() {
+  const cat = state.category;
+  const code = $("intake-subcategory").value;
+  const extra = (cat.subcategories || []).find((s) => s.code === code)?.fields || [];
+  const kept = readFields($("intake-fields"));
+  await renderFields($("intake-fields"), [...cat.fields, ...extra], { prefix: "intake" });
+  for (const [name, value] of Object.entries(kept)) {
+    const input = $("intake-fields").querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!input) continue;
+    if (input.type === "checkbox") input.checked = value === true; else input.value = value;
+  }
 }
 
 function insertPhrase(text) {
