@@ -1,0 +1,96 @@
+"""Business categories (业务大类别 / 小类别), configurable per site; never deleted, only disabled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.audit import record
+from ticketing.errors import ActionRefused, Forbidden, NotFound
+from ticketing.models import Category, User
+from ticketing.numbering import validate_pattern
+
+
+async def category_tree(session: AsyncSession, site_id: int | None = None) -> list[dict[str, Any]]:
+    """Enabled top categories with their children; a site's own category replaces the global one of the same code."""
+    rows = list(
+        await session.scalars(
+            select(Category)
+            .where(Category.enabled.is_(True), or_(Category.site_id.is_(None), Category.site_id == site_id))
+            .order_by(Category.sort, Category.id)
+        )
+    )
+    chosen: dict[str, Category] = {}
+    for row in rows:
+        if row.code not in chosen or row.site_id is not None:
+            chosen[row.code] = row
+    ids = {c.id for c in chosen.values()}
+    tops = [c for c in chosen.values() if c.parent_id is None or c.parent_id not in ids]
+    return [
+        {
+            "code": top.code,
+            "name": top.name,
+            "workflow": top.workflow_key,
+            "children": [
+                {"code": c.code, "name": c.name, "form": c.form_schema}
+                for c in chosen.values()
+                if c.parent_id == top.id
+            ],
+        }
+        for top in tops
+        if top.parent_id is None
+    ]
+
+
+async def add_category(
+    session: AsyncSession,
+    actor: User,
+    code: str,
+    name: str,
+    *,
+    parent_code: str | None = None,
+    site_id: int | None = None,
+    workflow_key: str = "",
+    number_pattern: str = "",
+    form_schema: dict[str, Any] | None = None,
+) -> Category:
+    if not actor.has_role("admin"):
+        raise Forbidden("only admins may configure categories", role="admin")
+    if number_pattern:
+        validate_pattern(number_pattern)
+    clash = await session.scalar(
+        select(Category.id).where(
+            Category.code == code,
+            Category.site_id.is_(None) if site_id is None else Category.site_id == site_id,
+        )
+    )
+    if clash:
+        raise ActionRefused("category_exists", f"category {code!r} already exists here")
+    parent = None
+    if parent_code:
+        parent = await session.scalar(select(Category).where(Category.code == parent_code).limit(1))
+        if parent is None:
+            raise NotFound(f"no category {parent_code!r}", entity="category", key=parent_code)
+    row = Category(
+        code=code,
+        name=name,
+        parent_id=parent.id if parent else None,
+        site_id=site_id,
+        workflow_key=workflow_key or (parent.workflow_key if parent else ""),
+        number_pattern=number_pattern,
+        form_schema=form_schema or {},
+    )
+    session.add(row)
+    await session.flush()
+    await record(session, actor, "category.add", "category", row.id, after={"code": code, "site_id": site_id})
+    return row
+
+
+async def disable_category(session: AsyncSession, actor: User, category: Category) -> None:
+    """停用: orders and reports keep referring to it, so it is never deleted."""
+    if not actor.has_role("admin"):
+        raise Forbidden("only admins may configure categories", role="admin")
+    category.enabled = False
+    await record(session, actor, "category.disable", "category", category.id, after={"enabled": False})
