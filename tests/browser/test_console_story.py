@@ -63,6 +63,13 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(colleague.locator("#agent-state")).to_have_attribute("data-state", "not_ready", timeout=10_000)
         expect(colleague.locator("#state-reason")).to_have_text("小休")
 
+        handler_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        handler = handler_ctx.new_page()
+        handler.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(handler, console.url, HANDLER, DEMO_PASSWORD)
+        expect(handler).to_have_url(re.compile(r"/lists/mine$"))
+        expect(handler.locator("#ws-status")).to_have_attribute("data-connected", "true", timeout=10_000)
+
         caller = demo_phone(7)
         ami.call_in(QUEUE, caller)
         expect(page.locator("#pop-caller")).to_have_text(re.compile(caller), timeout=15_000)
@@ -99,11 +106,8 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         page.keyboard.press("-")  # hang up
         expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "talking", timeout=10_000)
 
-        handler_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-        handler = handler_ctx.new_page()
-        handler.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(handler, console.url, HANDLER, DEMO_PASSWORD)
-        expect(handler).to_have_url(re.compile(r"/lists/mine$"))
+        # the bureau's handler, already at their desk: pop-up with the new order, list refreshed
+        expect(handler.locator(".toast.alert").first).to_contain_text(number, timeout=10_000)
         expect(handler.locator("#list-table tbody")).to_contain_text(number, timeout=10_000)
         handler.click(f"text={number}")
         expect(handler.locator("#order-status")).to_have_text("已流转")

@@ -3,11 +3,13 @@
 import { ConsoleSocket } from "./socket.js";
 import { StateBar } from "./statebar.js";
 import { bindKeys } from "./keys.js";
+import { bindAlerts } from "./alerts.js";
 
 const socket = new ConsoleSocket();
 const bar = new StateBar(socket);
 window.hotline = { socket, bar };
 bindKeys(bar);
+bindAlerts(socket);
 
 const page = document.body.dataset.page;
 const pageModules = {

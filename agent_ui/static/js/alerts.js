@@ -1,0 +1,41 @@
+// Pop-up and sound for work arriving on this user's desk: an order routed to me (远程抢修坐席's
+// pop-up + sound), an SLA reminder or 督办 for me, a new async event in my inbox.
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+let me = null;
+let audio = null;
+
+function beep(urgent = false) {
+  try {
+    audio ??= new AudioContext();
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = urgent ? 1200 : 880;
+    gain.gain.value = 0.08;
+    osc.connect(gain).connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + (urgent ? 0.6 : 0.25));
+  } catch { /* no audio device: the pop-up still shows */ }
+}
+
+export function bindAlerts(socket) {
+  socket.addEventListener("snapshot", (e) => { me = e.detail.user?.staff_no; });
+  socket.addEventListener("order", (e) => {
+    const ev = e.detail.event;
+    if (ev.event === "TicketRouted" && (ev.handlers || []).includes(me)) {
+      toast(t("alert.routed", { number: ev.number, status: ev.status }), "alert", 10000);
+      beep();
+    } else if (ev.event === "TicketReminder" && ev.staff_no === me) {
+      toast(t(`alert.${ev.kind}`, { number: ev.number }) + (ev.message ? ` ${ev.message}` : ""), "alert", 15000);
+      beep(ev.urgency === "urgent" || ev.urgency === "high");
+    }
+  });
+  socket.addEventListener("inbox", (e) => {
+    const ev = e.detail.event;
+    if (ev.staff_no === me) {
+      toast(t("alert.inbox", { kind: t(`kind.${ev.kind}`), number: ev.number || "" }), "alert", 8000);
+      beep();
+    }
+  });
+}
