@@ -6,13 +6,12 @@ commands, automatic recording, supervisor actions, and the one event model and
 bus that every other package consumes.
 """
 
-from cti.bus import Bus, Handler, InProcessBus, Subscription
-from cti.events import Event, UnknownEventError, event_from_dict, event_from_json
-
 # The bridge's public surface (after the bus: the bridge module imports it).
 from cti.bridge import CtiBridge, CtiSettings, CustomerLookup  # noqa: E402
+from cti.bus import Bus, Handler, InProcessBus, Subscription
 from cti.commands import REASONS as COMMAND_REFUSALS  # noqa: E402
 from cti.commands import CommandResult  # noqa: E402
+from cti.events import Event, UnknownEventError, event_from_dict, event_from_json
 from cti.redis_bus import RedisBus  # noqa: E402
 
 __all__ = [

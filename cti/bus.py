@@ -50,7 +50,11 @@ class Bus(Protocol):
 
 class _LocalSubscription:
     def __init__(
-        self, bus: InProcessBus, handler: Handler, types: tuple[type[Event], ...] | None, group: str | None = None
+        self,
+        bus: InProcessBus,
+        handler: Handler,
+        types: tuple[type[Event], ...] | None,
+        group: str | None = None,
     ) -> None:
         self._bus = bus
         self.handler = handler

@@ -113,7 +113,11 @@ class _RedisSubscription:
 
     async def _claim(self) -> list:
         reply = await self.bus.redis.xautoclaim(
-            self.bus.stream, self.group, self.consumer, min_idle_time=int(self.bus.claim_idle * 1000), count=500
+            self.bus.stream,
+            self.group,
+            self.consumer,
+            min_idle_time=int(self.bus.claim_idle * 1000),
+            count=500,
         )
         return [e for e in reply[1] if e[1]]
 
@@ -188,7 +192,9 @@ class RedisBus:
     def subscribe(
         self, handler: Handler, *, types: Iterable[type[Event]] | None = None, group: str | None = None
     ) -> _RedisSubscription:
-        sub = _RedisSubscription(self, handler, tuple(types) if types is not None else None, group, self._seen)
+        sub = _RedisSubscription(
+            self, handler, tuple(types) if types is not None else None, group, self._seen
+        )
         self._subs.append(sub)
         return sub
 

@@ -32,10 +32,10 @@ async def bus(request):
     await b.close()
 
 
-async def settle(received: list, count: int, timeout: float = 3.0) -> None:
+async def settle(received: list, count: int, timeout: float = 3.0) -> None:  # noqa: ASYNC109
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while len(received) < count and loop.time() < deadline:
+    while len(received) < count and loop.time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)
 
@@ -80,7 +80,9 @@ async def test_types_filter(bus):
 
     sub = bus.subscribe(handler, types=[AgentStateChanged])
     await bus.publish(offered(1))
-    await bus.publish(AgentStateChanged(agent_id="1001", state="ready", previous="not_ready", seconds_in_previous=3.5))
+    await bus.publish(
+        AgentStateChanged(agent_id="1001", state="ready", previous="not_ready", seconds_in_previous=3.5)
+    )
     await settle(got, 1)
     assert [e.name for e in got] == ["AgentStateChanged"]
     assert got[0].seconds_in_previous == 3.5
@@ -146,7 +148,11 @@ async def test_whole_call_record_round_trips(bus):
 
     sub = bus.subscribe(handler)
     record = CallEnded(
-        call_id="1795.1", direction="inbound", outcome="answered", agents_offered=("1001", "1002"), hangup_cause=16
+        call_id="1795.1",
+        direction="inbound",
+        outcome="answered",
+        agents_offered=("1001", "1002"),
+        hangup_cause=16,
     )
     sent = await bus.publish(record)
     await settle(got, 1)
