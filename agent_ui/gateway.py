@@ -156,8 +156,7 @@ class Gateway:
         for client in self.clients:
             if client.user.staff_no in staff or (order_id is not None and order_id in client.watching):
                 client.send({"type": kind, "event": body})
-                if kind == "inbox" or event.name == "TicketRouted":
-                    client.send(_WORK)  # the counts in the state bar changed
+                client.send(_WORK)  # the counts in the state bar may have changed
 
     def _broadcast(self, message: dict[str, Any]) -> None:
         for client in self.clients:

@@ -115,12 +115,22 @@ export class StateBar {
   }
 
   work(work) {
+    for (const badge of document.querySelectorAll("[data-count]")) {
+      const n = work?.[badge.dataset.count] ?? 0;
+      badge.textContent = String(n);
+      badge.hidden = !n;
+    }
+    const reply = $("reply-first");
+    if (reply) {
+      reply.hidden = !work?.to_reply;
+      reply.querySelector("a").textContent = t("work.reply_first", { count: work?.to_reply ?? 0 });
+    }
     const banner = $("inbox-banner");
     if (!banner) return;
     const count = work?.inbox ?? 0;
     banner.hidden = !count;
     banner.textContent = t("inbox.banner", { count });
-    banner.dataset.count = String(count);
+    banner.dataset.unhandled = String(count);
   }
 
   connection(connected) {
