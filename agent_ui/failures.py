@@ -41,13 +41,10 @@ async def _respond(request: web.Request, error_id: str, details: dict, fallback:
     lang = await language(request)
     message = request.app[TEXTS].error(lang, error_id, fallback, details)
     status = status_for(error_id)
-    if wants_json(request) or request.method != "GET":
-        if not wants_json(request) and request.method == "POST" and status < 500:
-            # a form post from a page: show the message on a page, not raw JSON
-            pass
-        else:
-            return web.json_response(error_body(error_id, message, details), status=status)
-    html = request.app[TEMPLATES].render(
+    if wants_json(request):
+        return web.json_response(error_body(error_id, message, details), status=status)
+    # a page or a form post from a page: the message on a page, not raw JSON
+    html = await request.app[TEMPLATES].render(
         request, "error.html", {"error_id": error_id, "message": message, "status": status}
     )
-    return web.Response(text=await html, content_type="text/html", status=status)
+    return web.Response(text=html, content_type="text/html", status=status)

@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -265,8 +266,6 @@ def _same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # non-browser clients send none; the session cookie still has to be valid
-    from urllib.parse import urlsplit
-
     return urlsplit(origin).netloc == request.host
 
 
