@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -267,6 +268,13 @@ def _expand(entry: Any) -> set[dt.date]:
 
 def load_holiday_file(path: str | Path) -> tuple[set[dt.date], set[dt.date]]:
     """(holidays, make-up working days) from a holiday data file (see holidays_cn.yaml)."""
+    holidays, workdays = _load_holiday_file(str(path))
+    return set(holidays), set(workdays)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_holiday_file(path: str) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    # Calendars are built per site and per SLA computation; the file is read once per process.
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     holidays: set[dt.date] = set()
     workdays: set[dt.date] = set()
@@ -274,7 +282,7 @@ def load_holiday_file(path: str | Path) -> tuple[set[dt.date], set[dt.date]]:
         for item in year.get("holidays", ()):
             holidays |= set(_date_range(_as_date(item["from"]), _as_date(item["to"])))
             workdays |= {_as_date(d) for d in item.get("makeup", ()) or ()}
-    return holidays, workdays
+    return frozenset(holidays), frozenset(workdays)
 
 
 def _to_utc(when: dt.datetime) -> dt.datetime:

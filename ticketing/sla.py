@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import json
 import logging
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -55,6 +57,13 @@ async def calendar_for(
                 {"include_holidays": "cn", "timezone": site.timezone, **site.calendar}
             )
     return _china()
+
+
+@functools.lru_cache(maxsize=256)
+def _site_calendar(timezone: str, calendar_json: str) -> WorkCalendar:
+    return WorkCalendar.from_dict(
+        {"include_holidays": "cn", "timezone": timezone, **json.loads(calendar_json)}
+    )
 
 
 def amount(calendar: WorkCalendar, text: Any) -> dt.timedelta:

@@ -79,3 +79,36 @@ async def test_two_workers_fire_each_timer_once(db_url, session, seeded):
     assert fired == 20
     # three people reminded per order, once each
     assert await session.scalar(select(func.count(Notification.id))) == 60
+
+
+async def test_site_business_hours_override(session, seeded):
+    """A site open on Saturday mornings counts Saturday as working time."""
+    from ticketing.sites import create_site
+
+    site = await create_site(
+        session,
+        "GZ-SAT",
+        "周六营业所",
+        parent=seeded.sites["GZ"],
+        kind="outlet",
+        calendar={
+            "hours": {
+                "mon": ["08:30-17:30"],
+                "tue": ["08:30-17:30"],
+                "wed": ["08:30-17:30"],
+                "thu": ["08:30-17:30"],
+                "fri": ["08:30-17:30"],
+                "sat": ["09:00-12:00"],
+            }
+        },
+    )
+    order = await create_order(
+        session,
+        seeded.users["1001"],
+        workflow="fault_repair",
+        site_id=site.id,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        now=at(27, 17, 20),
+    )
+    # 10 minutes on Friday, the other 20 on Saturday morning
+    assert order.due_at == at(28, 9, 20)
