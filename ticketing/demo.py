@@ -8,13 +8,14 @@ hundreds of thousands).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import random
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing.models import Customer, CustomerPhone, Site, User
+from ticketing.models import Customer, CustomerPhone, Site, User, utcnow
 from ticketing.sites import create_department, create_site
 from ticketing.users import create_user, hash_password
 
@@ -46,8 +47,12 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
-async def seed_demo(session: AsyncSession, customers: int = 200, *, seed: int = 95598) -> DemoData:
-    """Sites (HQ + 3 bureaus + outlets), staff with demo passwords, and ``customers`` customers."""
+async def seed_demo(
+    session: AsyncSession, customers: int = 200, *, seed: int = 95598, orders: int = 0, notices: bool = True
+) -> DemoData:
+    """Sites (HQ + 3 bureaus + outlets), staff with demo passwords, ``customers`` customers,
+    optionally ``orders`` fault orders at various steps and two current outage notices.
+    Needs ``seed_defaults`` first (the workflows) when ``orders`` > 0."""
     rng = random.Random(seed)
     sites: dict[str, Site] = {}
     users: dict[str, User] = {}
@@ -132,7 +137,75 @@ async def seed_demo(session: AsyncSession, customers: int = 200, *, seed: int = 
         users = {u.staff_no: u for u in await session.scalars(select(User))}
     count = await add_customers(session, customers, sites, rng)
     await session.flush()
+    if notices and existing is None:
+        await _demo_notices(session, sites, users)
+    if orders:
+        await add_fault_orders(session, orders, sites, users, rng)
     return DemoData(sites=sites, users=users, customer_count=count)
+
+
+async def _demo_notices(session: AsyncSession, sites: dict[str, Site], users: dict[str, User]) -> None:
+    from ticketing.knowledge import publish_notice
+
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    await publish_notice(
+        session,
+        users["3001"],
+        site_id=sites["GZ-1"].id,
+        area="天河区中山路一带（1-200号）",
+        reason="10kV线路计划检修",
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=5),
+    )
+    await publish_notice(
+        session,
+        users["3001"],
+        site_id=sites["SZ-1"].id,
+        area="福田区滨江路沿线",
+        reason="变压器故障抢修",
+        starts_at=now,
+        ends_at=now + dt.timedelta(hours=3),
+    )
+
+
+async def add_fault_orders(
+    session: AsyncSession, n: int, sites: dict[str, Site], users: dict[str, User], rng: random.Random
+) -> None:
+    """``n`` fault orders for random demo customers, each moved a random number of steps along."""
+    from ticketing.workflow.engine import create_order, submit_step
+
+    agents = [u for u in users.values() if u.has_role("agent")]
+    total = await session.scalar(select(func.count(Customer.id))) or 0
+    steps = [
+        ("confirm", {}),
+        ("dispatch", {"抢修人员": "张师傅", "派工时间": "09:30", "车辆": "粤A·12345"}),
+        ("onsite", {"到达时间": "10:10", "产权": "供电公司"}),
+        ("repair", {"完成时间": "11:00", "处理描述": "更换熔断器，恢复供电"}),
+    ]
+    for i in range(n):
+        customer = (
+            await session.scalar(select(Customer).offset(rng.randrange(total)).limit(1)) if total else None
+        )
+        bureau = rng.choice(list(DISTRICTS))
+        order = await create_order(
+            session,
+            rng.choice(agents),
+            workflow="fault_repair",
+            site_id=sites[bureau].id,
+            customer_id=customer.id if customer else None,
+            link_call=False,
+            form={
+                "故障名称": rng.choice(["家中停电", "整栋楼停电", "电压不稳", "表箱冒烟"]),
+                "故障地址": customer.address if customer else "演示地址",
+                "所属供电局": bureau,
+                "需要回复客户": False,
+                "客户描述故障信息": "客户来电报修",
+            },
+            title=f"演示工单{i + 1}",
+        )
+        handler = next(u for u in users.values() if u.has_role("handler") and u.site_id == sites[bureau].id)
+        for _node, form in steps[: rng.randrange(len(steps) + 1)]:
+            await submit_step(session, handler, order, form=form)
 
 
 async def add_customers(

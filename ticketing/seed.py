@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.models import (
     Category,
+    KbArticle,
+    KbCategory,
     NotificationTemplate,
     StandardPhrase,
     SurveyDimension,
@@ -63,6 +65,7 @@ async def seed_defaults(
     await _seed_phrases(session)
     await _seed_surveys(session)
     await _seed_templates(session)
+    await _seed_knowledge(session)
     await session.flush()
 
 
@@ -108,6 +111,24 @@ async def _seed_surveys(session: AsyncSession) -> None:
         for sort, dim in enumerate(dims):
             session.add(
                 SurveyDimension(category=category, name=dim["name"], options=dim["options"], sort=sort)
+            )
+
+
+async def _seed_knowledge(session: AsyncSession) -> None:
+    if await session.scalar(select(KbCategory.id).limit(1)):
+        return
+    for name, articles in load_seed("kb.yaml").items():
+        category = KbCategory(name=name)
+        session.add(category)
+        await session.flush()
+        for article in articles:
+            session.add(
+                KbArticle(
+                    category_id=category.id,
+                    title=article["title"],
+                    body=article["body"],
+                    tags=article.get("tags", ""),
+                )
             )
 
 
