@@ -53,3 +53,33 @@ async def test_rolled_back_numbers_are_not_handed_out_twice(sm):
     async with sm.begin() as s:
         second = await next_number(s, "N{seq:03}", now=NOON)
     assert (first, second) == ("N001", "N002")
+
+
+async def test_concurrent_order_creation_from_two_processes(db_url, seeded):
+    """Two engines (two processes' worth of connections) creating orders at once: every
+    order gets its own number and the sequence has no holes."""
+    from ticketing import create_order
+
+    engines = [db.create_engine(db_url), db.create_engine(db_url)]
+    makers = [db.sessionmaker(e) for e in engines]
+    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+
+    async def create(i: int) -> str:
+        async with makers[i % 2].begin() as s:
+            order = await create_order(
+                s,
+                agent,
+                workflow="fault_repair",
+                site_id=site,
+                now=NOON,
+                link_call=False,
+                form={"故障地址": f"中山路{i}号", "所属供电局": "GZ"},
+            )
+            return order.number
+
+    try:
+        numbers = await asyncio.gather(*(create(i) for i in range(24)))
+    finally:
+        for e in engines:
+            await e.dispose()
+    assert sorted(numbers) == [f"GZ20261125{n:05}" for n in range(1, 25)]
