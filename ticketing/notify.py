@@ -15,6 +15,7 @@ import logging
 import smtplib
 from email.message import EmailMessage
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from jinja2 import ChainableUndefined
@@ -28,6 +29,7 @@ from ticketing.errors import TicketingError
 from ticketing.models import Contact, Customer, Notification, NotificationTemplate, Site, WorkOrder, utcnow
 
 log = logging.getLogger(__name__)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Templates are written by admins: the sandbox keeps them from reaching Python internals.
 _env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
 
@@ -66,7 +68,7 @@ async def order_context(session: AsyncSession, order: WorkOrder) -> dict[str, An
         "form": dict(order.form),
         "customer": customer,
         "site": site,
-        "due_at": order.due_at.astimezone().strftime("%Y-%m-%d %H:%M") if order.due_at else "",
+        "due_at": order.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if order.due_at else "",
     }
 
 
@@ -90,6 +92,28 @@ async def _customer_address(session: AsyncSession, order: WorkOrder, channel: st
         )
         return email or ""
     return ""
+
+
+async def send_template(
+    session: AsyncSession, order: WorkOrder, template: NotificationTemplate, *, recipient: str = ""
+) -> Notification:
+    """Queue one template by hand (a template that is not auto-sent, or to another recipient)."""
+    if not template.enabled:
+        raise TemplateError("the template is disabled", template=template.id)
+    recipient = recipient.strip() or await _customer_address(session, order, template.channel)
+    if not recipient:
+        raise TemplateError("no recipient for this channel", template=template.id)
+    context = await order_context(session, order)
+    row = Notification(
+        channel=template.channel,
+        recipient=recipient,
+        order_id=order.id,
+        subject=render(template.subject, context),
+        body=render(template.body, context),
+    )
+    session.add(row)
+    await session.flush()
+    return row
 
 
 async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> list[Notification]:

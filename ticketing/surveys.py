@@ -15,6 +15,28 @@ from ticketing.users import can_access
 from ticketing.workflow.engine import create_order, link_orders
 
 
+async def add_dimension(
+    session: AsyncSession,
+    actor: User,
+    category: str,
+    name: str,
+    options: list[dict],
+    *,
+    site_id: int | None = None,
+) -> SurveyDimension:
+    """A scoring dimension for (site, category); options are ``{label, satisfied}``."""
+    if not actor.has_role("admin"):
+        raise Forbidden("only admins may configure surveys", role="admin")
+    if not options or any("label" not in o for o in options):
+        raise ActionRefused("survey_bad_options", "each option needs a label")
+    sort = len(await dimensions_for(session, site_id, category))
+    row = SurveyDimension(site_id=site_id, category=category, name=name, options=options, sort=sort)
+    session.add(row)
+    await session.flush()
+    await record(session, actor, "survey.add_dimension", "survey_dimension", row.id, after={"name": name})
+    return row
+
+
 async def dimensions_for(session: AsyncSession, site_id: int | None, category: str) -> list[SurveyDimension]:
     """The site's own dimensions for the category if it has any, else the defaults."""
     rows = list(

@@ -120,3 +120,26 @@ async def test_auto_sms_and_email_delivered_through_real_servers(
     assert order.number in received[0][1]["text"]
     [(rcpt, content)] = inbox.messages
     assert rcpt == ["zhao@example.com"] and complaint.number in content
+
+
+async def test_manual_template_send(session, seeded):
+    from ticketing.models import NotificationTemplate
+    from ticketing.notify import send_template
+
+    template = NotificationTemplate(
+        category="consult", node="done", channel="sms", body="工单{{ order.number }}已办结", auto_send=False
+    )
+    session.add(template)
+    order = await create_order(
+        session,
+        seeded.users["1001"],
+        workflow="consult",
+        site_id=seeded.sites["GZ"].id,
+        form={"咨询内容": "a", "答复内容": "b"},
+        caller_number="13500000000",
+    )
+    row = await send_template(session, order, template)
+    assert row.recipient == "13500000000" and row.body == f"工单{order.number}已办结"
+    template.enabled = False
+    with pytest.raises(TemplateError):
+        await send_template(session, order, template)

@@ -135,3 +135,19 @@ async def test_reports_on_known_data(session, seeded):
         ["fault", "3"],
         ["complaint", "1"],
     ]
+
+
+async def test_site_specific_dimensions_replace_the_defaults(session, seeded):
+    from ticketing.surveys import add_dimension
+
+    gz = seeded.sites["GZ"].id
+    await add_dimension(
+        session,
+        seeded.users["9001"],
+        "fault",
+        "到场速度",
+        [{"label": "快", "satisfied": True}, {"label": "慢", "satisfied": False}],
+        site_id=gz,
+    )
+    assert [d.name for d in await dimensions_for(session, gz, "fault")] == ["到场速度"]
+    assert len(await dimensions_for(session, seeded.sites["SZ"].id, "fault")) == 4
