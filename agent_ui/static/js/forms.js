@@ -5,8 +5,9 @@ import { t } from "./i18n.js";
 let sitesPromise = null;
 const sites = () => (sitesPromise ??= api("/api/sites").then((r) => r.sites).catch(() => []));
 
-export async function renderFields(container, fields, { prefix = "f" } = {}) {
-  container.replaceChildren();
+// keep: values typed but not saved yet survive a re-render of the same step
+export async function renderFields(container, fields, { prefix = "f", keep = false } = {}) {
+  const siteList = fields.some((f) => f.type === "site") ? await sites() : [];
   const grid = el("div", { class: "form-grid" });
   for (const field of fields) {
     const id = `${prefix}-${field.name}`;
@@ -22,7 +23,7 @@ export async function renderFields(container, fields, { prefix = "f" } = {}) {
         field.options.map((o) => el("option", { value: o, selected: field.value === o }, o)));
     } else if (field.type === "site") {
       input = el("select", common, el("option", { value: "" }, "—"));
-      for (const s of await sites()) input.append(el("option", { value: s.code, selected: field.value === s.code }, `${s.name} (${s.code})`));
+      for (const s of siteList) input.append(el("option", { value: s.code, selected: field.value === s.code }, `${s.name} (${s.code})`));
     } else if (field.type === "checkbox") {
       input = el("input", { ...common, type: "checkbox", checked: field.value === true, required: false });
     } else if (field.type === "number") {
@@ -37,7 +38,14 @@ export async function renderFields(container, fields, { prefix = "f" } = {}) {
     grid.append(label, input);
     if (wide) label.style.gridColumn = "1";
   }
-  container.append(grid);
+  // read what is on screen only now, right before replacing it, so nothing typed meanwhile is lost
+  const typed = keep ? readFields(container) : {};
+  container.replaceChildren(grid);
+  for (const [name, value] of Object.entries(typed)) {
+    const input = grid.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!input || input.disabled) continue;
+    if (input.type === "checkbox") input.checked = value === true; else input.value = value;
+  }
   return grid;
 }
 

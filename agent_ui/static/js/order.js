@@ -22,6 +22,8 @@ export async function start(ctx) {
   });
 }
 
+let renderedNode = null;
+
 async function load() {
   const key = $("order").dataset.key;
   try {
@@ -56,7 +58,9 @@ async function render() {
     el("dt", {}, t("order.created")), el("dd", {}, `${fmtTime(order.created_at)} ${order.created_by ? order.created_by.name : ""}`),
     order.due_at ? [el("dt", {}, t("order.due")), el("dd", { class: order.overdue ? "error" : "" }, fmtTime(order.due_at))] : [],
   ].flat());
-  await renderFields($("order-fields"), order.form, { prefix: "order" });
+  const sameStep = renderedNode === `${order.id}:${order.node.id}:${order.status}`;
+  renderedNode = `${order.id}:${order.node.id}:${order.status}`;
+  await renderFields($("order-fields"), order.form, { prefix: "order", keep: sameStep });
   const route = $("order-route");
   route.replaceChildren();
   if (order.my_step && order.exits.length > 1) {

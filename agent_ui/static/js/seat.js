@@ -142,28 +142,22 @@ function buildIntake() {
   chooseCategory(0);
 }
 
-async function chooseCategory(index) {
+async function chooseCategory(index, keep = true) {
   const cat = state.spec.categories[index];
   state.category = cat;
   const sub = $("intake-subcategory");
   sub.replaceChildren(el("option", { value: "" }, "—"), ...(cat.subcategories || []).map((s) => el("option", { value: s.code }, s.name)));
-  await renderIntakeFields();
+  await renderIntakeFields(keep);
   const phrases = state.spec.phrases.filter((p) => !p.category || p.category === cat.code || p.category === cat.workflow);
   $("intake-phrases").replaceChildren(...phrases.map((p) => el("button", { type: "button", class: "btn", onclick: () => insertPhrase(p.text) }, p.text)));
 }
 
 // the category's create-step fields plus the chosen subcategory's own form (高压新装…)
-async function renderIntakeFields() {
+async function renderIntakeFields(keep = true) {
   const cat = state.category;
   const code = $("intake-subcategory").value;
   const extra = (cat.subcategories || []).find((s) => s.code === code)?.fields || [];
-  const kept = readFields($("intake-fields"));
-  await renderFields($("intake-fields"), [...cat.fields, ...extra], { prefix: "intake" });
-  for (const [name, value] of Object.entries(kept)) {
-    const input = $("intake-fields").querySelector(`[data-field="${CSS.escape(name)}"]`);
-    if (!input) continue;
-    if (input.type === "checkbox") input.checked = value === true; else input.value = value;
-  }
+  await renderFields($("intake-fields"), [...cat.fields, ...extra], { prefix: "intake", keep });
 }
 
 function insertPhrase(text) {
@@ -200,7 +194,7 @@ async function save(done) {
 }
 
 function reset(keepResult = false) {
-  chooseCategory(state.spec.categories.indexOf(state.category));
+  chooseCategory(state.spec.categories.indexOf(state.category), false);
   $("intake-opinion").value = "";
   if (!keepResult) $("intake-result").replaceChildren();
 }
