@@ -146,6 +146,13 @@ async def test_an_agent_goes_ready_takes_a_real_call_and_ends_the_shift(client, 
         assert refused["type"] == "refused" and refused["error_id"] == "pause.on_call"
         assert "通话" in refused["message"]
 
+        assert (await tab.command("hold"))["type"] == "ack"
+        await tab.next("agent_state", state="on_hold", within=10)
+        assert (await tab.command("unhold"))["type"] == "ack"
+        await tab.next("agent_state", state="talking", within=10)
+        busy = await tab.command("transfer", target="99999")
+        assert busy["type"] == "refused" and busy["error_id"] == "unknown_target"
+
         assert (await tab.command("hangup"))["type"] == "ack"
         await tab.next("call", event="CallEnded", within=10)
 
