@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cti.phones import InvalidPhoneNumber, normalize
 from ticketing import sla
 from ticketing.audit import record
 from ticketing.calls import link_active_call
@@ -67,6 +68,14 @@ async def create_order(
     definition = await with_subtype_fields(session, store.parsed(row), subcategory)
     start = definition.create_node
     form_values = apply_changes(definition, start, {}, form)
+    if submit:
+        check_required(start, form_values)  # refuse before a number is taken
+    try:
+        caller_number = normalize(caller_number) if caller_number else ""
+    except InvalidPhoneNumber:
+        pass  # kept as typed; the screen-pop simply won't find it by number
+    if not await can_access(session, user, WorkOrder(site_id=site_id)):
+        raise Forbidden("the order's site is outside your data scope", site_id=site_id)
     order = WorkOrder(
         number=await next_number(session, definition.number_pattern, now=now),
         category=definition.category,
@@ -87,8 +96,6 @@ async def create_order(
         node_entered_at=now,
         created_at=now,
     )
-    if not await can_access(session, user, order):
-        raise Forbidden("the order's site is outside your data scope", site_id=site_id)
     session.add(order)
     await session.flush()
     session.add(Assignment(order_id=order.id, node=start.id, user_id=user.id, assigned_at=now))
@@ -101,7 +108,7 @@ async def create_order(
     if link_call:
         # The agent is on (or just finished) a call: the order is about that call.
         await link_active_call(session, user, order, now)
-    await add_comment(session, order, user, "create", opinion)
+    await add_comment(session, order, user, "create", "" if submit else opinion)
     await record(session, user, "order.create", "work_order", order.id, after=snapshot(order))
     queue_event(
         session,
