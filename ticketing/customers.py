@@ -12,11 +12,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from cti.phones import InvalidPhoneNumber, is_mobile, normalize
 from ticketing.audit import record
+from ticketing.db import read_sessionmaker
 from ticketing.errors import TicketingError
 from ticketing.models import TIERS, Customer, CustomerPhone, Interaction, Site, User, WorkOrder, utcnow
 
@@ -214,13 +215,20 @@ async def find_customers(session: AsyncSession, query: str, *, limit: int = 20) 
     return found
 
 
+def _reader(sessionmaker: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    bind = sessionmaker.kw.get("bind")
+    return read_sessionmaker(bind) if isinstance(bind, AsyncEngine) else sessionmaker
+
+
 def screen_pop_hook(
     sessionmaker: async_sessionmaker[AsyncSession], **kwargs: Any
 ) -> Callable[[str], Awaitable[dict[str, Any] | None]]:
-    """The ``customer_lookup`` for ``cti.CtiBridge``: one short read-only session per offered call."""
+    """The ``customer_lookup`` for ``cti.CtiBridge``: one short read-only session per offered call
+    (on SQLite it does not wait for writers)."""
+    reader = _reader(sessionmaker)
 
     async def lookup(number: str) -> dict[str, Any] | None:
-        async with sessionmaker() as session:
+        async with reader() as session:
             return await lookup_for_screen_pop(session, number, **kwargs)
 
     return lookup
@@ -266,8 +274,10 @@ def caller_profile_hook(sessionmaker: async_sessionmaker[AsyncSession]) -> Calla
     """The IVR's ``profile_lookup``: returns ``cti.routing.CallerProfile`` (or None)."""
     from cti.routing import CallerProfile
 
+    reader = _reader(sessionmaker)
+
     async def lookup(number: str) -> CallerProfile | None:
-        async with sessionmaker() as session:
+        async with reader() as session:
             profile = await caller_profile(session, number)
         return CallerProfile(**profile) if profile else None
 

@@ -64,11 +64,18 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (read_sessionmaker) take a WAL snapshot and never wait for writers.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for lookups that never write (screen-pop, reports): on SQLite they neither take
+    nor wait for the write lock. Writing through one is a bug (SQLite reports it as locked/busy)."""
+    return async_sessionmaker(engine.execution_options(read_only=True), expire_on_commit=False)
 
 
 def _alembic_config() -> Config:

@@ -213,7 +213,16 @@ class SlaWorker:
                 if order is None or not order.is_open or order.current_node != timer.node:
                     timer.state = "cancelled"
                     continue
-                await self._fire(session, timer, order, now)
+                timer_id, number = timer.id, order.number
+                try:
+                    async with session.begin_nested():
+                        await self._fire(session, timer, order, now)
+                except Exception as exc:
+                    # A timer that cannot fire must not block the others behind it, nor be retried forever.
+                    log.exception("SLA timer #%d of order %s failed", timer_id, number)
+                    timer.state, timer.fired_at = "failed", now
+                    timer.payload = {**timer.payload, "error": f"{type(exc).__name__}: {exc}"[:300]}
+                    continue
                 timer.state, timer.fired_at = "fired", now
                 fired += 1
             await session.commit()

@@ -203,3 +203,13 @@ async def test_missed_calls_voicemail_and_fax_become_async_events(session, sm, s
     assert order.created_by_id == voicemail.assigned_to_id and order.customer_id == voicemail.customer_id
     mine = await inbox(session, seeded.users["1001"]) + await inbox(session, seeded.users["1002"])
     assert sorted(e.kind for e in mine) == ["fax", "missed_call"]
+
+
+async def test_screen_pop_does_not_wait_for_writers(sm, seeded):
+    import asyncio
+
+    lookup = screen_pop_hook(sm)
+    async with sm.begin() as writer:  # a long unit of work holding the write lock
+        await create_customer(writer, "6600000001", "孙女士", phones=["13600000001"])
+        pop = await asyncio.wait_for(lookup(demo_phone(5)), timeout=3)
+        assert pop["customer"]["account_no"] == demo_account_no(5)

@@ -112,3 +112,27 @@ async def test_site_business_hours_override(session, seeded):
     )
     # 10 minutes on Friday, the other 20 on Saturday morning
     assert order.due_at == at(28, 9, 20)
+
+
+async def test_a_broken_timer_does_not_block_the_others(sm, session, seeded):
+    order = await create_order(
+        session,
+        seeded.users["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        now=at(25, 9),
+    )
+    session.add(
+        Timer(
+            order_id=order.id, node="confirm", kind="action", due_at=at(25, 9, 1), payload={"priority": "x"}
+        )
+    )
+    await session.commit()
+    worker = SlaWorker(sm)
+    assert await worker.run_due(at(25, 12)) == 1  # the overrun reminder still fires
+    broken = await session.scalar(select(Timer).where(Timer.kind == "action"))
+    await session.refresh(broken)
+    assert broken.state == "failed" and "ValueError" in broken.payload["error"]
+    await session.commit()
+    assert await worker.run_due(at(25, 13)) == 0
