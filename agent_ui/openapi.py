@@ -65,6 +65,14 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
             "call_id": {"type": "string", "description": "the call being handled; linked to the order"},
         },
     },
+    ("POST", "/api/orders/{key}/survey"): {
+        "type": "object",
+        "required": ["answers"],
+        "properties": {
+            "answers": {"type": "object", "description": "dimension name → option label"},
+            "remark": {"type": "string"},
+        },
+    },
     ("POST", "/api/orders/{key}/{action}"): {
         "type": "object",
         "properties": {
@@ -90,6 +98,11 @@ _SUMMARIES = {
         "/api/orders/{key}",
     ): "One order by id or number: fields with this step's permissions, actions, timeline",
     ("POST", "/api/orders/{key}/{action}"): "action = save | submit | approve | reject",
+    ("GET", "/api/orders/{key}/survey"): "The visit-back survey's dimensions and earlier results",
+    (
+        "POST",
+        "/api/orders/{key}/survey",
+    ): "Record a visit-back (满意度回访); dissatisfied opens a linked complaint",
 }
 
 WEBSOCKET_DOC = (

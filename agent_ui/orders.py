@@ -201,7 +201,7 @@ async def get_order(request: web.Request) -> web.Response:
         return web.json_response(await order_view(db, user, order))
 
 
-@routes.post("/api/orders/{key}/{action}")
+@routes.post("/api/orders/{key}/{action:(save|submit|approve|reject)}")
 @requires("order.act")
 async def act_on_order(request: web.Request) -> web.Response:
     action = request.match_info["action"]

@@ -184,3 +184,39 @@ async def test_a_subcategory_brings_its_own_form_to_intake(client):
     order = await resp.json()
     assert resp.status == 201, order
     assert {f["name"]: f["value"] for f in order["form"]}["受电变压器容量"] == 800
+
+
+async def test_a_dissatisfied_visit_back_survey_opens_a_linked_complaint(client, aiohttp_client):
+    token = await login(client, "1001")
+    order = await (
+        await client.post(
+            "/api/orders", json={"workflow": "fault_repair", "form": FAULT}, headers={"X-CSRF-Token": token}
+        )
+    ).json()
+    survey = await (await client.get(f"/api/orders/{order['id']}/survey")).json()
+    assert [d["name"] for d in survey["dimensions"]] == ["服务技能", "服务礼仪", "抢修时效", "综合评价"]
+    answers = {d["name"]: d["options"][-1]["label"] for d in survey["dimensions"]}
+    refused = await client.post(
+        f"/api/orders/{order['id']}/survey", json={"answers": answers}, headers={"X-CSRF-Token": token}
+    )
+    assert (
+        refused.status == 403 and (await refused.json())["error_id"] == "role.forbidden"
+    )  # agents don't visit back
+
+    leader = await aiohttp_client(client.server)
+    l_token = await login(leader, "3001")
+    partial = await leader.post(
+        f"/api/orders/{order['id']}/survey",
+        json={"answers": {"服务技能": "满意"}},
+        headers={"X-CSRF-Token": l_token},
+    )
+    assert partial.status == 422 and (await partial.json())["error_id"] == "survey_invalid"
+    resp = await leader.post(
+        f"/api/orders/{order['id']}/survey",
+        json={"answers": answers, "remark": "太慢"},
+        headers={"X-CSRF-Token": l_token},
+    )
+    body = await resp.json()
+    assert resp.status == 201, body
+    (result,) = body["results"]
+    assert result["satisfied"] is False and result["follow_up"].startswith("TS")

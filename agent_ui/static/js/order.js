@@ -74,6 +74,7 @@ async function render() {
     id: `order-${a}`, onclick: () => act(a) }, t(`order.action.${a}`))));
   if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
   renderTimeline();
+  renderSurvey();
   // the status last: when it shows the new value, the whole page is the new step's
   $("order-status").textContent = order.status;
   $("order-status").dataset.status = order.status;
@@ -112,4 +113,35 @@ function renderTimeline() {
     return el("li", { "data-kind": e.kind }, time, el("b", {}, t(`kind.${e.kind}`)), ` ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
       e.content ? el("div", { class: "wrap" }, e.content) : null, player);
   }));
+}
+
+// 满意度回访: the dimensions of this site × category; shown at the visit-back step and after closing
+async function renderSurvey() {
+  const box = $("order-survey");
+  if (order.node.id !== "visit" && order.is_open) { box.replaceChildren(); return; }
+  let survey;
+  try { survey = await api(`/api/orders/${order.id}/survey`); } catch { return; }
+  if (!survey.dimensions.length) { box.replaceChildren(); return; }
+  const done = survey.results.map((r) => el("li", { "data-survey": r.satisfied ? "satisfied" : "dissatisfied" },
+    `${fmtTime(r.at)} ${Object.entries(r.answers).map(([k, v]) => `${k}:${v}`).join(" · ")} ${r.remark || ""}`,
+    r.follow_up ? [" → ", el("a", { href: `/orders/${r.follow_up}` }, r.follow_up)] : null));
+  const form = el("form", { id: "survey-form", class: "form-grid" },
+    survey.dimensions.map((d) => [
+      el("label", { for: `survey-${d.name}`, class: "req" }, d.name),
+      el("select", { id: `survey-${d.name}`, name: d.name, required: true }, el("option", { value: "" }, "—"),
+        d.options.map((o) => el("option", { value: o.label }, o.label))),
+    ]),
+    el("label", { for: "survey-remark" }, t("survey.remark")), el("input", { id: "survey-remark", name: "remark", class: "wide" }),
+    el("span"), el("button", { type: "submit", class: "btn primary", id: "survey-submit" }, t("survey.submit")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const answers = {};
+    for (const d of survey.dimensions) answers[d.name] = form.elements[d.name].value;
+    try {
+      await api(`/api/orders/${order.id}/survey`, { method: "POST", body: { answers, remark: form.elements.remark.value } });
+      toast(t("survey.saved"), "ok");
+      renderSurvey();
+    } catch (err) { toast(err.message, "refused"); }
+  });
+  box.replaceChildren(el("h3", {}, t("survey.title")), el("ul", { id: "survey-results" }, done), form);
 }

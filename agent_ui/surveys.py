@@ -1,0 +1,80 @@
+"""The team leader's visit-back survey (满意度回访) on an order: the site × category
+dimensions, earlier results, and recording a new one (a dissatisfied answer opens a
+linked complaint order in ``ticketing.surveys``)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import json_body
+from agent_ui.errors import UiError
+from agent_ui.jsonable import jsonable
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES
+from agent_ui.work import read_only, unit_of_work
+from ticketing import surveys
+from ticketing.models import SurveyResult, WorkOrder
+from ticketing.workflow import engine
+
+routes = web.RouteTableDef()
+
+
+def _key(request: web.Request) -> int | str:
+    raw = request.match_info["key"]
+    return int(raw) if raw.isdigit() and len(raw) < 12 else raw
+
+
+async def _survey_view(db, order: WorkOrder) -> dict:
+    dims = await surveys.dimensions_for(db, order.site_id, order.category)
+    results = list(
+        await db.scalars(
+            select(SurveyResult).where(SurveyResult.order_id == order.id).order_by(SurveyResult.id)
+        )
+    )
+    follow_ups = {
+        r.follow_up_order_id: await db.scalar(
+            select(WorkOrder.number).where(WorkOrder.id == r.follow_up_order_id)
+        )
+        for r in results
+        if r.follow_up_order_id
+    }
+    return {
+        "dimensions": [{"name": d.name, "options": list(d.options)} for d in dims],
+        "results": [
+            {
+                "answers": r.answers,
+                "satisfied": r.satisfied,
+                "remark": r.remark,
+                "at": jsonable(r.created_at),
+                "follow_up": follow_ups.get(r.follow_up_order_id),
+            }
+            for r in results
+        ],
+    }
+
+
+@routes.get("/api/orders/{key}/survey")
+@requires("order.read")
+async def get_survey(request: web.Request) -> web.Response:
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        order = await engine.load_order(db, user, _key(request))
+        return web.json_response(await _survey_view(db, order))
+
+
+@routes.post("/api/orders/{key}/survey")
+@requires("order.visit_back")
+async def record_survey(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    answers = body.get("answers")
+    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
+        raise UiError("request.invalid", "answers must map each dimension to an option", field="answers")
+    remark = body.get("remark") or ""
+    if not isinstance(remark, str):
+        raise UiError("request.invalid", "remark must be text", field="remark")
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        order = await engine.load_order(db, user, _key(request))
+        await surveys.record_survey(db, user, order, answers, remark=remark.strip())
+        view = await _survey_view(db, order)
+    return web.json_response(view, status=201)
