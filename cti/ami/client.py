@@ -148,7 +148,25 @@ class AmiClient:
         """Call ``callback(frame)`` for each event ``name`` ("*" = all). Returns an unsubscribe."""
         target = self._any if name == "*" else self._listeners.setdefault(name, [])
         target.append(callback)
-        return lambda: target.remove(callback) if callback in target else None
+        self._apply_filter()
+
+        def unsubscribe() -> None:
+            if callback in target:
+                target.remove(callback)
+                self._apply_filter()
+
+        return unsubscribe
+
+    def _apply_filter(self) -> None:
+        # Events nobody listens to are dropped by the protocol after their first line.
+        if self._link is None:
+            return
+        proto = self._link.proto
+        proto.keep_listed = bool(self._lists)
+        if self._any:
+            proto.wanted = None
+        else:
+            proto.wanted = frozenset(name.encode() for name, cbs in self._listeners.items() if cbs)
 
     def on_connection(self, callback: ConnectionCallback) -> None:
         """``callback(connected, reason)`` on every connect and disconnect."""
@@ -215,6 +233,7 @@ class AmiClient:
             loop.create_connection(lambda: link, self.host, self.port), self.connect_timeout
         )
         self._link = link
+        self._apply_filter()
         self._live = False
         self._held = []
         await asyncio.wait_for(asyncio.shield(link.greeted), self.connect_timeout)
@@ -309,6 +328,8 @@ class AmiClient:
         action_id, fut = self._send(action, fields)
         pl = _PendingList(fut)
         self._lists[action_id] = pl
+        if self._link is not None:
+            self._link.proto.keep_listed = True
         limit = timeout or self.action_timeout
         try:
             frame = await asyncio.wait_for(fut, limit)
@@ -322,6 +343,8 @@ class AmiClient:
         finally:
             self._pending.pop(action_id, None)
             self._lists.pop(action_id, None)
+            if self._link is not None:
+                self._link.proto.keep_listed = bool(self._lists)
 
     # -- the reader's side ---------------------------------------------------
     def _on_frames(self, frames: list[Frame]) -> None:

@@ -6,7 +6,10 @@ buffers partial reads and splits bursts; ``Frame`` keeps the raw bytes and
 reads only the first line (``Event:``/``Response:``) eagerly. Most of the
 stream (DeviceStateChange, Newstate …) is never looked at, so its fields are
 parsed into a dict only on first access: that is what makes the client several
-times faster than panoramisk (see bench/ and issue 6).
+times faster than panoramisk (see bench/ and issue 6). Even then, ``get``,
+``[]`` and ``in`` find one field with a byte search in the raw frame instead of
+splitting all of it (queue events carry 40 lines; a handler reads 3 or 4), and
+the whole dict is built only when ``fields`` or ``getall`` asks for it.
 
 Command output: Asterisk 22 sends ``Response: Success`` with ``Output:`` lines;
 older versions send ``Response: Follows`` and free text ended by
@@ -25,6 +28,8 @@ _END_COMMAND = b"--END COMMAND--"
 _END_COMMAND_TEXT = "--END COMMAND--"
 # A frame larger than this without a terminator is garbage (or an attack); drop it.
 MAX_FRAME = 1 << 20
+# key -> b"\r\nKey:" for Frame._find; bounded by the field names the code asks for.
+_NEEDLES: dict[str, bytes] = {}
 
 
 class Frame:
@@ -90,14 +95,50 @@ class Frame:
             self._parse()
         return self._fields  # type: ignore[return-value]
 
+    def _find(self, key: str) -> str | None:
+        """One field's value without parsing the frame (None when absent).
+
+        Same answer as the full parse: the first ``Key:`` at the start of a
+        line, one leading space dropped. Keys the search cannot answer alike
+        (``Output``, or ones holding a colon or a line break) take the parse.
+        """
+        needle = _NEEDLES.get(key)
+        if needle is None:
+            if not key or key == "Output" or ":" in key or "\r" in key or "\n" in key or key != key.strip():
+                return self.fields.get(key)
+            needle = _NEEDLES.setdefault(key, b"\r\n" + key.encode() + b":")
+        raw = self.raw
+        if raw.startswith(needle[2:]):
+            start = len(needle) - 2
+        else:
+            i = raw.find(needle)
+            if i < 0:
+                return None
+            start = i + len(needle)
+        end = raw.find(b"\r\n", start)
+        value = raw[start:end] if end >= 0 else raw[start:]
+        if value[:1] == b" ":
+            value = value[1:]
+        return value.decode("utf-8", "replace")
+
     def __getitem__(self, key: str) -> str:
-        return self.fields[key]
+        if self._fields is not None:
+            return self._fields[key]
+        value = self._find(key)
+        if value is None:
+            raise KeyError(key)
+        return value
 
     def __contains__(self, key: str) -> bool:
-        return key in self.fields
+        if self._fields is not None:
+            return key in self._fields
+        return self._find(key) is not None
 
     def get(self, key: str, default: str = "") -> str:
-        return self.fields.get(key, default)
+        if self._fields is not None:
+            return self._fields.get(key, default)
+        value = self._find(key)
+        return default if value is None else value
 
     def getall(self, key: str) -> list[str]:
         fields = self.fields
@@ -150,6 +191,12 @@ class AmiProtocol:
         self.greeting: str | None = None
         self.malformed = 0
         self.frames = 0
+        self.skipped = 0
+        # Event names (bytes) somebody listens to; None = all. Other events are
+        # dropped after reading their first line: no Frame, no parse. Events
+        # carrying an ActionID (action lists) are kept while ``keep_listed``.
+        self.wanted: frozenset[bytes] | None = None
+        self.keep_listed = False
 
     def reset(self) -> None:
         """Start over for a new connection (a new greeting is expected)."""
@@ -170,6 +217,7 @@ class AmiProtocol:
         self._buf = self._check_size(parts.pop())
         out: list[Frame] = []
         pending: bytes | None = None
+        wanted = self.wanted
         for part in parts:
             if pending is not None:
                 # Old-style command output may hold blank lines: glue until the end marker.
@@ -180,6 +228,13 @@ class AmiProtocol:
                 continue
             if not part:
                 continue  # stray blank lines between frames
+            if wanted is not None and part[:7] == b"Event: ":
+                end = part.find(b"\r\n")
+                if part[7 : end if end >= 0 else len(part)] not in wanted and not (
+                    self.keep_listed and b"\nActionID: " in part
+                ):
+                    self.skipped += 1
+                    continue
             if part.startswith(b"Response: Follows") and _END_COMMAND not in part:
                 pending = part
                 continue

@@ -103,3 +103,16 @@ def test_encode_repeats_list_values_and_refuses_header_injection():
     assert raw.count(b"Variable: ") == 2
     assert b"\r\nAction: Hangup" not in raw
     assert raw.endswith(b"\r\n\r\n")
+
+
+def test_events_nobody_wants_are_dropped_after_their_first_line():
+    proto = AmiProtocol()
+    proto.wanted = frozenset({b"AgentCalled"})
+    frames = proto.feed(STREAM)
+    # Responses always pass; of the events only the wanted one, and list items only while asked for.
+    assert [f.name for f in frames] == ["Success", "AgentCalled", "Error", "Follows"]
+    assert proto.skipped == 2
+    proto2 = AmiProtocol()
+    proto2.wanted = frozenset()
+    proto2.keep_listed = True
+    assert [f.name for f in proto2.feed(STREAM)][-1] == "QueueMember"
