@@ -40,6 +40,7 @@ class Templates:
             "t": lambda key, **kw: texts.get(lang, key, **kw),
             "texts_json": json.dumps(texts.table(lang), ensure_ascii=False),
             "hotline_number": services.hotline_number,
+            "site_timezone": services.site_timezone,
             "pause_reasons": services.pause_reasons,
             "path": request.path,
         }

@@ -46,10 +46,21 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Times are stored in UTC and shown in the site's time zone (Asia/Shanghai by default).
+const siteTz = document.querySelector('meta[name="site-tz"]')?.content || undefined;
+const stamp = new Intl.DateTimeFormat("sv-SE", {
+  timeZone: siteTz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+});
+const day = new Intl.DateTimeFormat("sv-SE", { timeZone: siteTz, year: "numeric", month: "2-digit", day: "2-digit" });
+
 export function fmtTime(iso) {
   if (!iso) return "";
   const d = typeof iso === "number" ? new Date(iso * 1000) : new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return stamp.format(d);
+}
+
+// today's date (YYYY-MM-DD) at the site
+export function siteToday() {
+  return day.format(new Date());
 }

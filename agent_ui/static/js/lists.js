@@ -1,5 +1,5 @@
 // Order lists: filters, sortable columns, server-side paging.
-import { api, el, fmtTime } from "./api.js";
+import { api, el, fmtTime, siteToday } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -10,7 +10,7 @@ export async function start({ socket }) {
   const name = $("list").dataset.list;
   const form = $("list-filters");
   if (name === "search") {
-    const today = new Date().toLocaleDateString("sv-SE"); // YYYY-MM-DD in local time: the DOMAIN default is today
+    const today = siteToday(); // the DOMAIN default: orders received today
     form.from.value = today;
     form.to.value = today;
   }
