@@ -6,6 +6,7 @@ this module only turns their outcome into a session and a page or JSON answer.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from agent_ui.texts import LANGUAGES
 from ticketing.errors import PasswordRejected
 from ticketing.models import User
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 #: ticketing.users.verify_login reasons → our error ids
@@ -123,9 +125,29 @@ async def login_api(request: web.Request) -> web.Response:
     return web.json_response({"user": current.to_json(), "csrf": session["csrf"]})
 
 
+async def _end_shift(request: web.Request) -> None:
+    """Signing out of the console also signs the seat out of every queue (下班), so no call
+    rings a phone nobody is watching."""
+    bridge = request.app[SERVICES].bridge
+    user = current_user(request)
+    if bridge is None or not user.can("seat.use"):
+        return
+    agent = bridge.agent(user.agent_id) if hasattr(bridge, "agent") else None
+    if not agent or agent.get("state") == "logged_out":
+        return
+    try:
+        result = await bridge.logout(user.agent_id)
+    except Exception:
+        log.exception("下班 for %s failed while signing out", user.staff_no)
+        return
+    if not getattr(result, "ok", True):
+        log.warning("下班 for %s refused while signing out: %s", user.staff_no, getattr(result, "reason", ""))
+
+
 @routes.delete("/api/session")
 @requires("session")
 async def logout_api(request: web.Request) -> web.Response:
+    await _end_shift(request)
     (await get_session(request)).invalidate()
     return web.json_response({"ok": True})
 
@@ -133,6 +155,7 @@ async def logout_api(request: web.Request) -> web.Response:
 @routes.post("/logout")
 @requires("session")
 async def logout_form(request: web.Request) -> web.StreamResponse:
+    await _end_shift(request)
     (await get_session(request)).invalidate()
     raise web.HTTPSeeOther("/login")
 

@@ -195,3 +195,22 @@ async def test_calling_the_customer_back_from_an_order_puts_the_call_on_its_time
     view = await (await client.get(f"/api/orders/{order['id']}")).json()
     calls = [e for e in view["timeline"] if e["kind"] == "call"]
     assert calls and calls[0]["direction"] == "outbound" and calls[0]["number"] == "13800138000"
+
+
+async def test_signing_out_of_the_console_ends_the_shift_in_every_queue(client, seat):
+    staff_no, net, bridge = seat
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        assert (await tab.command("ready"))["type"] == "ack"
+        await tab.next("agent_state", state="ready")
+    state = await (await client.get("/api/session")).json()
+    resp = await client.delete("/api/session", headers={"X-CSRF-Token": state["csrf"]})
+    assert resp.status == 200
+    assert bridge.agent(staff_no)["state"] == "logged_out"
+    members = [
+        f
+        for f in await net.action_list("QueueStatus", Queue=QUEUE)
+        if f.get("Event") == "QueueMember" and staff_no in (f.get("Location") or "")
+    ]
+    assert members == []

@@ -10,6 +10,7 @@ export class ConsoleSocket extends EventTarget {
     this.pending = new Map();
     this.backoff = 500;
     this.connected = false;
+    this.failures = 0;
     this.open();
   }
 
@@ -18,6 +19,7 @@ export class ConsoleSocket extends EventTarget {
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.backoff = 500;
+      this.failures = 0;
       this.connected = true;
       this.emit("connection", { connected: true });
     });
@@ -28,6 +30,12 @@ export class ConsoleSocket extends EventTarget {
       this.pending.clear();
       this.emit("connection", { connected: false, code: e.code });
       if (e.code === 4401 || e.code === 1008) { location.assign("/login"); return; }
+      // a refused handshake looks like any other drop: after a few, ask whether we are still signed in
+      if (++this.failures >= 3) {
+        fetch("/api/session", { credentials: "same-origin" }).then((r) => r.json())
+          .then((s) => { if (!s.user) location.assign(`/login?next=${encodeURIComponent(location.pathname)}`); })
+          .catch(() => {});
+      }
       // jittered backoff, capped: a restarting server is not hammered by every tab at once
       const delay = Math.min(this.backoff, 5000) * (0.75 + Math.random() * 0.5);
       this.backoff = Math.min(this.backoff * 2, 5000);
