@@ -49,7 +49,10 @@ def _outcome(result: Any) -> dict[str, Any]:
     ok = getattr(result, "ok", None)
     if ok is False:
         reason = getattr(result, "error_id", None) or getattr(result, "reason", None) or "command.refused"
-        raise UiError(str(reason), getattr(result, "message", "") or "")
+        message = getattr(result, "message", "") or ""
+        # Asterisk's own words (e.g. "No such queue") help whoever has to fix the setup
+        details = {"detail": message} if message and message != reason else {}
+        raise UiError(str(reason), message, **details)
     data = getattr(result, "data", None)
     if isinstance(data, dict):
         return dict(data)

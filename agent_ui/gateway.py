@@ -250,6 +250,12 @@ class Gateway:
             return
         client.send({"type": "ack", "id": ref, "cmd": cmd, "result": result})
 
+    def _message(self, client: Client, error_id: str, fallback: str, details: dict[str, Any]) -> str:
+        text = self.texts.error(client.lang, error_id, fallback, details)
+        if error_id == "asterisk_refused" and details.get("detail"):
+            text = f"{text}({details['detail']})"
+        return text
+
     def _refusal(
         self, client: Client, ref: Any, error_id: str, details: dict[str, Any], fallback: str = ""
     ) -> dict[str, Any]:
@@ -257,7 +263,7 @@ class Gateway:
             "type": "refused",
             "id": ref,
             "error_id": error_id,
-            "message": self.texts.error(client.lang, error_id, fallback, details),
+            "message": self._message(client, error_id, fallback, details),
             "details": details,
         }
 
