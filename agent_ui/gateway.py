@@ -65,12 +65,13 @@ class Client:
         self.ws = ws
         self.user = user
         self.lang = lang
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTBOUND_LIMIT)
+        self.queue: asyncio.Queue[dict[str, Any] | str] = asyncio.Queue(OUTBOUND_LIMIT)
         self.resyncs = 0
         self.watching: set[int] = set()  # order ids whose page this tab shows
         self.sees_all_agents = Gateway.sees_all_agents(user)
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any] | str) -> None:
+        """Queue a message (a dict, or text already serialised once for many clients)."""
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -137,9 +138,10 @@ class Gateway:
         elif isinstance(event, _CALL_EVENTS):
             self._to_agent(event.agent_id, {"type": "call", "event": body}, watchers=False)
         elif isinstance(event, QueueUpdated):
+            text = _dumps({"type": "queue", "event": body})
             for client in self.clients:
                 if client.user.can("queues.read"):
-                    client.send({"type": "queue", "event": body})
+                    client.send(text)
         else:
             self._route_ticketing(event, body)
 
@@ -160,13 +162,16 @@ class Gateway:
                 client.send(_WORK)  # the counts in the state bar may have changed
 
     def _broadcast(self, message: dict[str, Any]) -> None:
+        text = _dumps(message)  # once, however many tabs are open
         for client in self.clients:
-            client.send(message)
+            client.send(text)
 
     def _to_agent(self, agent_id: str, message: dict[str, Any], *, watchers: bool) -> None:
+        text: str | None = None
         for client in self.clients:
             if client.user.agent_id == agent_id or (watchers and client.sees_all_agents):
-                client.send(message)
+                text = text or _dumps(message)
+                client.send(text)
 
     # -- one socket ----------------------------------------------------------
     async def serve(self, request: web.Request, user: CurrentUser) -> web.WebSocketResponse:
@@ -197,7 +202,7 @@ class Gateway:
                     message = await build_snapshot(self, client.user)
                 elif message is _WORK:
                     message = {"type": "work", "work": await work_counts(self.services, client.user)}
-                await client.ws.send_str(json.dumps(message, ensure_ascii=False, default=str))
+                await client.ws.send_str(message if isinstance(message, str) else _dumps(message))
         except (ConnectionResetError, RuntimeError):
             pass  # the socket closed under us; the read loop ends too
 
@@ -266,6 +271,10 @@ class Gateway:
             "message": self._message(client, error_id, fallback, details),
             "details": details,
         }
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, default=str)
 
 
 def _same_origin(request: web.Request) -> bool:
