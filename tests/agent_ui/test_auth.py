@@ -145,3 +145,11 @@ async def test_the_api_is_documented_as_openapi_with_every_route_and_its_roles(c
     assert all(op["x-permission"] != "undeclared" for ops in spec["paths"].values() for op in ops.values())
     page = await client.get("/api/docs")
     assert page.status == 200 and "/api/orders/{key}/{action}" in await page.text()
+
+
+def test_chinese_and_english_texts_have_the_same_keys():
+    from agent_ui.texts import Texts
+
+    tables = Texts().tables
+    assert set(tables["zh-CN"]) == set(tables["en"])
+    assert all(tables["zh-CN"].values()) and all(tables["en"].values())
