@@ -53,6 +53,7 @@ class _RedisSubscription:
         self.types = types
         self.group = group
         self.consumer = f"c-{uuid.uuid4().hex[:12]}"
+        self.closed = False
         self.position = after
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.task = asyncio.get_running_loop().create_task(self._run())
@@ -78,7 +79,7 @@ class _RedisSubscription:
             raise
         self.ready.set_result(None)
         last_claim = time.monotonic()
-        while True:
+        while not self.closed:
             try:
                 if self.group:
                     entries = await self._read_group()
@@ -90,6 +91,8 @@ class _RedisSubscription:
             except asyncio.CancelledError:
                 raise
             except RedisError as exc:
+                if self.closed:
+                    return  # redis-py may turn our cancellation into a connection error
                 log.warning("redis bus read failed (%s); retrying", exc)
                 await asyncio.sleep(0.5)
                 continue
@@ -148,9 +151,10 @@ class _RedisSubscription:
     async def close(self) -> None:
         if self in self.bus._subs:
             self.bus._subs.remove(self)
+        self.closed = True
         self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, RedisError):
-            await self.task
+        with contextlib.suppress(asyncio.CancelledError, RedisError, TimeoutError):
+            await asyncio.wait_for(self.task, self.bus.block_ms / 1000 + 2)
 
 
 class RedisBus:
