@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from cti.call_events import (
+    AgentStateChanged,
     CallAnswered,
     CallEnded,
     CallOffered,
@@ -155,3 +156,25 @@ async def test_skills_route_each_queue_to_its_agents(asterisk):
     assert story.bridge.agent(both)["state"] == "logged_out"
     assert not [f for f in status if f.name == "QueueMember" and f.get("Name") == both]
     await asyncio.sleep(0)
+
+
+async def test_after_call_work_has_a_limit_then_ready_by_itself(asterisk):
+    async with Story(asterisk, acw_seconds=1.0) as story:
+        agent = await story.new_agent(talk="1")
+        await story.bridge.login(agent, seat(agent), {QUEUE_A: 0})
+        await story.bridge.ready(agent)
+        await story.call_in(QUEUE_A, stay=10)
+        offered = await story.wait_for(CallOffered, agent_id=agent)
+        await story.wait_for(CallEnded, call_id=offered.call_id)
+        acw = await story.wait_for(AgentStateChanged, agent_id=agent, state="after_call_work")
+        status = await story.net.action_list("QueueStatus", Queue=QUEUE_A)
+        member = next(f for f in status if f.name == "QueueMember" and f.get("Name") == agent)
+        # Paused in Asterisk during ACW, so app_queue offers it no call meanwhile.
+        assert (member["Paused"], member["PausedReason"]) == ("1", "话后处理")
+        back = await story.wait_for(AgentStateChanged, agent_id=agent, where=lambda e: e.seq > acw.seq)
+        status = await story.net.action_list("QueueStatus", Queue=QUEUE_A)
+    assert back.state == "ready" and back.previous == "after_call_work"
+    assert 0.9 < back.seconds_in_previous < 1.5
+    assert acw.call_id == offered.call_id and acw.reason == "话后处理"
+    member = next(f for f in status if f.name == "QueueMember" and f.get("Name") == agent)
+    assert member["Paused"] == "0"
