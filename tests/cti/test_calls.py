@@ -1,0 +1,230 @@
+"""The call model on synthetic AMI frames (the integration stories run it on the real thing)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cti import agents as A
+from cti.agents import AgentBook
+from cti.ami.protocol import Frame
+from cti.call_events import CallEnded, CallOffered
+from cti.calls import CallModel
+from cti.queues import QueueBoard
+from cti.resync import History, apply_channels, apply_queue_status, restore
+
+LINKED = "1700000000.1"
+CALLER_1, CALLER_2 = "Local/95598@hotline-inbound-00000001;1", "Local/95598@hotline-inbound-00000001;2"
+SEAT = "Local/2001@hotline-sim-phone/n"
+AGENT_CH = "Local/2001@hotline-sim-phone-00000002;1"
+
+
+class World:
+    def __init__(self, acw: float = 0.0) -> None:
+        self.events = []
+        self.missed = []
+        self.agents = AgentBook(self.events.append, acw_seconds=acw)
+        self.queues = QueueBoard(
+            self.events.append, lambda a: getattr(self.agents.get(a), "state", "") == A.READY
+        )
+        self.model = CallModel(
+            self.events.append,
+            self.agents,
+            self.queues,
+            on_missed=lambda a, c: self.missed.append((a.agent_id, c)),
+        )
+        agent = self.agents.ensure("2001", SEAT)
+        self.agents.apply(agent, "login", 1.0)
+        self.agents.apply(agent, "ready", 2.0)
+
+    def feed(self, name: str, at: float, **fields: str) -> None:
+        self.model.handle(Frame.build(Event=name, Timestamp=f"{at:.6f}", Linkedid=LINKED, **fields))
+
+    def of(self, kind):
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def incoming(self, at: float = 10.0) -> None:
+        self.feed(
+            "Newchannel",
+            at,
+            Channel=CALLER_1,
+            Uniqueid=LINKED,
+            Context="hotline-inbound",
+            Exten="95598",
+            CallerIDNum="<unknown>",
+        )
+        self.feed(
+            "Newchannel",
+            at,
+            Channel=CALLER_2,
+            Uniqueid="1700000000.2",
+            Context="hotline-inbound",
+            Exten="95598",
+        )
+        self.feed(
+            "QueueCallerJoin",
+            at + 0.01,
+            Channel=CALLER_2,
+            Queue="general",
+            Position="1",
+            CallerIDNum="13800138000",
+            CallerIDName="Zhang",
+        )
+
+    def ring(self, at: float) -> None:
+        self.feed("Newchannel", at, Channel=AGENT_CH, Uniqueid="1700000000.3", Context="hotline-sim-phone")
+        self.feed("AgentCalled", at, Channel=CALLER_2, Queue="general", Interface=SEAT, MemberName="2001")
+
+    def hangup(self, channel: str, uid: str, at: float, cause: str = "16") -> None:
+        self.feed("Hangup", at, Channel=channel, Uniqueid=uid, Cause=cause)
+
+
+def test_answered_queue_call_has_its_whole_record():
+    w = World()
+    w.incoming(10.0)
+    w.ring(11.0)
+    w.feed(
+        "AgentConnect",
+        13.0,
+        Channel=CALLER_2,
+        Queue="general",
+        Interface=SEAT,
+        MemberName="2001",
+        HoldTime="3",
+    )
+    w.feed("BridgeEnter", 13.0, Channel=AGENT_CH, BridgeUniqueid="b1")
+    w.feed("BridgeEnter", 13.0, Channel=CALLER_2, BridgeUniqueid="b1")
+    w.hangup(AGENT_CH, "1700000000.3", 20.0)
+    w.feed("AgentComplete", 20.0, Channel=CALLER_2, Queue="general", MemberName="2001", Reason="agent")
+    w.hangup(CALLER_2, "1700000000.2", 20.1)
+    w.hangup(CALLER_1, LINKED, 20.2)
+    (ended,) = w.of(CallEnded)
+    assert (ended.outcome, ended.direction, ended.dnis, ended.caller, ended.caller_name) == (
+        "answered",
+        "inbound",
+        "95598",
+        "13800138000",
+        "Zhang",
+    )
+    assert (ended.started_at, ended.queued_at, ended.ringing_at, ended.answered_at, ended.ended_at) == (
+        10.0,
+        10.01,
+        11.0,
+        13.0,
+        20.2,
+    )
+    assert ended.waited == pytest.approx(2.99)
+    assert (ended.agent_id, ended.agents_offered, ended.hangup_side, ended.hangup_cause) == (
+        "2001",
+        ("2001",),
+        "agent",
+        16,
+    )
+    offered = w.of(CallOffered)[0]
+    assert offered.waited == pytest.approx(0.99) and offered.caller == "13800138000"
+    assert w.agents.get("2001").state == A.READY
+    assert w.queues.get("general").answered == 1 and not w.queues.get("general").waiting
+
+
+def test_caller_hanging_up_while_ringing_is_abandoned_ringing_and_the_agent_goes_back():
+    w = World()
+    w.incoming(10.0)
+    w.ring(12.0)
+    w.feed("QueueCallerAbandon", 14.0, Channel=CALLER_2, Queue="general", HoldTime="4")
+    w.hangup(AGENT_CH, "1700000000.3", 14.0)
+    w.hangup(CALLER_2, "1700000000.2", 14.0)
+    w.hangup(CALLER_1, LINKED, 14.0)
+    (ended,) = w.of(CallEnded)
+    assert ended.outcome == "abandoned_ringing" and ended.hangup_side == "caller"
+    assert ended.waited == pytest.approx(3.99)
+    assert w.agents.get("2001").state == A.READY
+    assert w.queues.get("general").abandoned == 1
+
+
+def test_ring_no_answer_marks_the_agent_missed():
+    w = World()
+    w.incoming(10.0)
+    w.ring(11.0)
+    w.feed("AgentRingNoAnswer", 14.0, Channel=CALLER_2, Queue="general", Interface=SEAT, MemberName="2001")
+    assert w.missed == [("2001", LINKED)]
+    agent = w.agents.get("2001")
+    assert (agent.state, agent.reason) == (A.NOT_READY, "未接")
+
+
+def test_overflow_is_the_outcome_and_is_counted_once():
+    w = World()
+    w.incoming(10.0)
+    w.feed("UserEvent", 40.0, UserEvent="HotlineOverflow", Queue="general", Target="queue:fault")
+    w.feed("UserEvent", 41.0, UserEvent="HotlineOverflow", Queue="general", Target="")
+    w.hangup(CALLER_2, "1700000000.2", 50.0)
+    w.hangup(CALLER_1, LINKED, 50.0)
+    (ended,) = w.of(CallEnded)
+    assert ended.outcome == "overflow" and ended.overflow_target == "voicemail"
+    assert w.queues.get("general").overflowed == 1
+    assert w.queues.get("general").offered == 1
+
+
+def test_a_call_ends_once_even_if_frames_come_again():
+    w = World()
+    w.incoming(10.0)
+    w.hangup(CALLER_2, "1700000000.2", 11.0)
+    w.hangup(CALLER_1, LINKED, 11.0)
+    w.incoming(12.0)  # a replay of the same frames after a reconnect
+    w.hangup(CALLER_1, LINKED, 13.0)
+    assert len(w.of(CallEnded)) == 1
+
+
+def test_resync_closes_a_call_that_ended_unseen_and_keeps_bus_times():
+    w = World()
+    history = History()
+    w.incoming(10.0)
+    w.ring(11.0)
+    w.feed(
+        "AgentConnect",
+        13.0,
+        Channel=CALLER_2,
+        Queue="general",
+        Interface=SEAT,
+        MemberName="2001",
+        HoldTime="3",
+    )
+    for e in w.events:
+        history.add(e)
+    fresh = World()
+    fresh.events.clear()
+    restore(fresh.model, history)
+    apply_channels(fresh.model, [], 30.0)
+    (ended,) = fresh.of(CallEnded)
+    assert ended.answered_at == 13.0 and ended.queued_at == 10.01 and ended.ended_at == 30.0
+    assert not [e for e in fresh.events if e.name == "CallStarted"]
+
+
+def test_resync_takes_pauses_and_members_from_queue_status():
+    w = World()
+    w.events.clear()
+    frames = [
+        Frame.build(Event="QueueParams", Queue="general"),
+        Frame.build(
+            Event="QueueMember",
+            Queue="general",
+            Name="2001",
+            StateInterface=SEAT,
+            Penalty="2",
+            Paused="1",
+            PausedReason="用餐",
+        ),
+        Frame.build(
+            Event="QueueMember",
+            Queue="general",
+            Name="2002",
+            StateInterface="PJSIP/2002",
+            Penalty="0",
+            Paused="0",
+        ),
+    ]
+    apply_queue_status(w.model, frames, 50.0)
+    assert (w.agents.get("2001").state, w.agents.get("2001").reason) == (A.NOT_READY, "用餐")
+    assert w.agents.get("2002").state == A.READY and w.agents.get("2002").skills == {"general": 0}
+    apply_queue_status(w.model, frames, 51.0)
+    assert len([e for e in w.events if e.name == "AgentStateChanged"]) == 2  # nothing twice
+    apply_queue_status(w.model, frames[:2], 52.0)
+    assert w.agents.get("2002").state == A.LOGGED_OUT
