@@ -94,6 +94,7 @@ class CtiBridge:
             on_call_end=self._call_ended,
             on_recording_started=self._recording_started,
             on_acw=self._acw_started,
+            on_queued=self._queued,
         )
         self.actions = Actions(self.ami)
         self.commands = AgentCommands(
@@ -107,6 +108,7 @@ class CtiBridge:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._acw_timers: dict[str, asyncio.TimerHandle] = {}
         self._recordings: dict[str, asyncio.Task[str]] = {}
+        self._ivr_paths: dict[str, asyncio.Task[None]] = {}
         self._started = False
 
     # -- lifecycle --------------------------------------------------------------
@@ -224,13 +226,25 @@ class CtiBridge:
             try:
                 if event is None:
                     return
-                if isinstance(event, CallOffered) and self.customer_lookup is not None:
-                    event = await self._with_customer(event)
+                if isinstance(event, CallOffered):
+                    event = await self._with_ivr_path(event)
+                    if self.customer_lookup is not None:
+                        event = await self._with_customer(event)
                 await self.bus.publish(event)
             except Exception:
                 log.exception("publishing %r failed", event)
             finally:
                 self._out.task_done()
+
+    async def _with_ivr_path(self, event: CallOffered) -> CallOffered:
+        pending = self._ivr_paths.get(event.call_id)
+        if pending is not None and not pending.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(pending), self.settings.lookup_timeout)
+        call = self.model.calls.get(event.call_id)
+        if call is not None and tuple(call.ivr_path) != event.ivr_path:
+            return dataclasses.replace(event, ivr_path=tuple(call.ivr_path))
+        return event
 
     async def _with_customer(self, event: CallOffered) -> CallOffered:
         try:
@@ -314,6 +328,31 @@ class CtiBridge:
         if timer is not None:
             timer.cancel()
 
+    def _queued(self, call: Call, channel: str) -> None:
+        # The IVR's choices ride on the channel (HOTLINE_IVR_PATH, set by the AGI
+        # route); VarSet is filtered out of the stream, so ask once per queued call.
+        if call.call_id in self._ivr_paths:
+            return
+
+        async def fetch() -> None:
+            try:
+                path = await self.actions.getvar(channel, "HOTLINE_IVR_PATH")
+            except AmiError:
+                return
+            steps = [p for p in path.split("/") if p]
+            if steps and not any(p in call.ivr_path for p in steps):
+                call.ivr_path[:0] = steps
+
+        task = self._spawn(fetch())
+        self._ivr_paths[call.call_id] = task
+        task.add_done_callback(lambda _t: self._forget_ivr_path(call.call_id))
+
+    def _forget_ivr_path(self, call_id: str) -> None:
+        # Keep the finished task until the call ends (CallOffered may still await it); bound the map.
+        if len(self._ivr_paths) > 10_000:
+            for key in [k for k, t in self._ivr_paths.items() if t.done()]:
+                del self._ivr_paths[key]
+
     def _recording_started(self, call: Call, channel: str) -> None:
         async def filename() -> str:
             try:
@@ -328,6 +367,7 @@ class CtiBridge:
             self._recordings[call.call_id] = self._spawn(filename())
 
     def _call_ended(self, call: Call) -> None:
+        self._ivr_paths.pop(call.call_id, None)
         pending = self._recordings.pop(call.call_id, None)
         if pending is None and not call.recording and not call.answered_at:
             return  # MixMonitor (option b) only writes while bridged

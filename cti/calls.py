@@ -127,6 +127,7 @@ class CallModel(QueueCallEvents):
         on_call_end: Callable[[Call], object] | None = None,
         on_recording_started: Callable[[Call, str], object] | None = None,
         on_acw: Callable[[A.Agent], object] | None = None,
+        on_queued: Callable[[Call, str], object] | None = None,
     ) -> None:
         self.notify = notify
         self.agents = agents
@@ -135,6 +136,7 @@ class CallModel(QueueCallEvents):
         self.on_call_end = on_call_end
         self.on_recording_started = on_recording_started
         self.on_acw = on_acw
+        self.on_queued = on_queued
         self.calls: dict[str, Call] = {}
         self.channels: dict[str, Channel] = {}
         self.by_name: dict[str, Channel] = {}
@@ -252,6 +254,8 @@ class CallModel(QueueCallEvents):
             ):
                 # Rings outside app_queue (click-to-dial, transfer target): no AgentCalled comes.
                 self._transition(agent, "offer", at, call.call_id)
+                if call.direction == "inbound" and call.answered_at:
+                    self._offer(call, agent.agent_id, at)  # a transfer target gets the screen-pop too
         elif not call.customer_channel and call.direction == "inbound" and uid != call.call_id:
             call.customer_channel = name
 

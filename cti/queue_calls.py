@@ -14,7 +14,7 @@ from cti.ami.protocol import Frame
 from cti.call_events import CallOffered, CallQueued
 
 if TYPE_CHECKING:
-    from cti.calls import CallModel
+    from cti.calls import Call, CallModel
 
     _Base = CallModel
 else:
@@ -36,6 +36,8 @@ class QueueCallEvents(_Base):
             call.outcome = ""  # a new queue: its own answer/abandon decides
         call.queue = f.get("Queue")
         call.queued_at = at
+        if self.on_queued:
+            self.on_queued(call, f.get("Channel"))
         self._start(call)
         self.queues.join(call.queue, call.call_id, at)
         self.notify(
@@ -74,10 +76,13 @@ class QueueCallEvents(_Base):
             call.agents_offered.append(agent.agent_id)
         if agent.state != A.RINGING or agent.call_id != call.call_id:
             self._transition(agent, "offer", at, call.call_id)
+        self._offer(call, agent.agent_id, at)
+
+    def _offer(self, call: Call, agent_id: str, at: float) -> None:
         self.notify(
             CallOffered(
                 call_id=call.call_id,
-                agent_id=agent.agent_id,
+                agent_id=agent_id,
                 caller=call.caller,
                 caller_name=call.caller_name,
                 dnis=call.dnis,

@@ -100,7 +100,14 @@ class Story:
         await self.net.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val=talk)
 
     async def call_in(
-        self, queue: str, *, caller: str = "13800138000", name: str = "Caller", stay: int = 10, dnis: str = ""
+        self,
+        queue: str,
+        *,
+        caller: str = "13800138000",
+        name: str = "Caller",
+        stay: int = 10,
+        dnis: str = "",
+        variables: tuple[str, ...] = (),
     ) -> float:
         """An inbound call; through hotline-inbound (DNIS) when no AGI server would reroute it."""
         sent = time.time()
@@ -112,7 +119,7 @@ class Story:
                 Channel=f"Local/{dnis}@hotline-inbound/n",
                 Context="hotline-sim-caller",
                 Exten=f"{stay:02d}",  # the context matches _X. (two digits at least)
-                Variable=[f"__HOTLINE_QUEUE={queue}"],
+                Variable=[f"__HOTLINE_QUEUE={queue}", *variables],
                 **common,
             )
         else:
@@ -123,6 +130,7 @@ class Story:
                 Channel=f"Local/{stay:02d}@hotline-sim-caller/n",
                 Context="hotline-queue",
                 Exten=queue,
+                **({"Variable": list(variables)} if variables else {}),
                 **common,
             )
         return sent

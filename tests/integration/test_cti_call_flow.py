@@ -178,3 +178,15 @@ async def test_after_call_work_has_a_limit_then_ready_by_itself(asterisk):
     assert acw.call_id == offered.call_id and acw.reason == "话后处理"
     member = next(f for f in status if f.name == "QueueMember" and f.get("Name") == agent)
     assert member["Paused"] == "0"
+
+
+async def test_the_callers_ivr_choices_ride_along_to_the_pop_and_the_record(asterisk):
+    async with Story(asterisk) as story:
+        agent = await story.new_agent(talk="1")
+        await story.bridge.login(agent, seat(agent), {QUEUE_A: 0})
+        await story.bridge.ready(agent)
+        await story.call_in(QUEUE_A, stay=10, variables=("__HOTLINE_IVR_PATH=fault/2",))
+        offered = await story.wait_for(CallOffered, agent_id=agent)
+        ended = await story.wait_for(CallEnded, call_id=offered.call_id)
+    assert offered.ivr_path == ("fault", "2")
+    assert ended.ivr_path == ("fault", "2")

@@ -11,6 +11,7 @@ from cti.call_events import (
     CallAnswered,
     CallEnded,
     CallHeld,
+    CallOffered,
     CallTransferred,
     RecordingReady,
 )
@@ -92,6 +93,8 @@ async def test_blind_transfer_to_another_agent_keeps_one_record_and_one_recordin
     assert story.of(CallTransferred, call_id=call_id, kind="blind", target=f"agent:{second}")
     assert ("talking", "") in story.agent_states(second)
     assert story.agent_states(first)[-1] == ("ready", "")
+    pop = story.of(CallOffered, call_id=call_id, agent_id=second)  # the new agent gets the screen-pop
+    assert len(pop) == 1 and pop[0].caller == "13800138000"
     assert rec.duration > 1.5  # the part with `first` and the 2 s with `second`
 
 
