@@ -82,6 +82,15 @@ class Story:
                     await self.net.action("QueueRemove", Queue=queue, Interface=seat(agent_id))
                 except Exception:
                     pass
+            for family, key in (
+                ("hotline-sim", f"ring-{agent_id}"),
+                ("hotline-sim", f"talk-{agent_id}"),
+                ("hotline-seat", agent_id),
+            ):
+                try:
+                    await self.net.action("DBDel", Family=family, Key=key)
+                except Exception:
+                    pass
         if self.bridge is not None:
             await self.bridge.stop()
         await self.net.stop()
