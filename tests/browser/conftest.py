@@ -156,3 +156,32 @@ def browser():
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def put_in_inbox(console: ConsoleProcess, sender: str, text: str) -> None:
+    """An SMS that ticketing's intake assigned to the console's agent (written straight into
+    the console's database, as the SMS gateway's intake would)."""
+    import asyncio
+    import threading
+
+    # Playwright's sync API owns this thread's event loop: run ours beside it.
+    worker = threading.Thread(target=asyncio.run, args=(_put_in_inbox(console, sender, text),))
+    worker.start()
+    worker.join(60)
+
+
+async def _put_in_inbox(console: ConsoleProcess, sender: str, text: str) -> None:
+    import uuid
+
+    from sqlalchemy import select
+
+    from ticketing.db import create_engine, sessionmaker
+    from ticketing.intake import Intake, assign_to
+    from ticketing.models import User
+
+    engine = create_engine(console.env["HOTLINE_DATABASE_URL"])
+    async with sessionmaker(engine).begin() as db:
+        event = await Intake().receive(db, "sms", f"sms-{uuid.uuid4().hex}", sender=sender, content=text)
+        agent = await db.scalar(select(User).where(User.staff_no == console.agent))
+        await assign_to(db, None, event, agent)
+    await engine.dispose()

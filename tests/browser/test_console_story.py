@@ -160,3 +160,27 @@ def test_the_page_reconnects_after_the_console_restarts_and_shows_the_right_stat
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=15_000)
     finally:
         ctx.close()
+
+
+def test_an_sms_in_the_inbox_becomes_an_order_from_the_console(console, browser):
+    from tests.browser.conftest import put_in_inbox
+
+    put_in_inbox(console, "13700000009", "小区整片停电,什么时候恢复?")
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        sign_in(page, console.url, console.agent, PASSWORD)
+        banner = page.locator("#inbox-banner")
+        expect(banner).to_have_text("您有 1 个未处理事件", timeout=10_000)
+        banner.click()
+        row = page.locator("#inbox-table tbody tr").first
+        expect(row).to_contain_text("小区整片停电")
+        row.locator("select").select_option(label="信息咨询")
+        row.locator("text=填写受理工单").click()
+        expect(page).to_have_url(re.compile(r"/orders/ZX\d+$"), timeout=10_000)
+        expect(page.locator("#order-咨询内容")).to_have_value("小区整片停电,什么时候恢复?", timeout=10_000)
+        expect(page.locator("#order-timeline li[data-kind=sms]")).to_contain_text("13700000009")
+        page.goto(f"{console.url}/inbox")
+        expect(page.locator("#inbox-count")).to_have_text("0")
+    finally:
+        ctx.close()
