@@ -133,6 +133,8 @@ class Gateway:
         elif isinstance(event, AgentStateChanged):
             self._to_agent(event.agent_id, {"type": "agent_state", "event": body}, watchers=True)
         elif isinstance(event, CallOffered):
+            if not self.clients_of_agent(event.agent_id):
+                return  # nobody is looking: no lookup
             pop = await screen_pop_for(self.services, event.caller, event.customer)
             self._to_agent(event.agent_id, {"type": "screen_pop", "event": body, "pop": pop}, watchers=False)
         elif isinstance(event, _CALL_EVENTS):
