@@ -7,7 +7,7 @@ import { markProblems, readFields, renderFields } from "./forms.js";
 const $ = (id) => document.getElementById(id);
 const state = { spec: null, call: null, customer: null, category: null };
 
-export async function start({ socket }) {
+export async function start({ socket, bar }) {
   socket.addEventListener("screen_pop", (e) => pop(e.detail.event, e.detail.pop));
   socket.addEventListener("snapshot", (e) => {
     const call = (e.detail.calls || [])[0];
@@ -16,7 +16,8 @@ export async function start({ socket }) {
   socket.addEventListener("call", (e) => {
     const ev = e.detail.event;
     if (ev.event === "CallAnswered" && state.call?.call_id === ev.call_id) {
-      $("intake-caller").value = state.call.caller || ev.caller || "";
+      const input = $("intake-caller");
+      if (input) input.value = state.call.caller || ev.caller || "";
       $("pop-body").dataset.answered = "true";
       $("intake-category")?.focus();
     }
@@ -24,8 +25,50 @@ export async function start({ socket }) {
       $("pop-body").dataset.ended = "true";
     }
   });
+  socket.addEventListener("snapshot", (e) => queueBoard(e.detail));
+  socket.addEventListener("queue", (e) => queueUpdate(e.detail.event));
+  // signed into the queues just now: fetch the present to learn which queues are ours
+  socket.addEventListener("agent_state", (e) => {
+    const ev = e.detail.event;
+    if (ev.previous === "logged_out" && ev.agent_id === state.me) socket.command("snapshot").catch(() => {});
+  });
   state.spec = await api("/api/intake");
   buildIntake();
+  // the snapshot may have arrived before this module loaded: start from it
+  const snap = bar.lastSnapshot;
+  if (snap) {
+    queueBoard(snap);
+    const call = (snap.calls || [])[0];
+    if (call && !state.call) pop({ ...call }, null, true);
+  }
+}
+
+// -- the queues this agent serves: waiting callers, longest wait, agents ready ------
+const queues = new Map();
+
+function queueBoard(snap) {
+  state.me = snap.user?.agent_id;
+  const skills = Object.keys(snap.agent?.skills || {});
+  queues.clear();
+  for (const q of snap.queues || []) {
+    if (skills.includes(q.queue)) {
+      const ready = (q.members || []).filter((m) => !m.paused).length;
+      queues.set(q.queue, { queue: q.queue, waiting: q.waiting, longest_wait: q.longest_wait, agents_ready: ready });
+    }
+  }
+  renderQueues();
+}
+
+function queueUpdate(ev) {
+  if (queues.has(ev.queue)) { queues.set(ev.queue, ev); renderQueues(); }
+}
+
+function renderQueues() {
+  const body = document.querySelector("#queue-board tbody");
+  if (!body) return;
+  body.replaceChildren(...[...queues.values()].map((q) => el("tr", { class: q.waiting ? "overdue" : "" },
+    el("td", {}, q.queue), el("td", {}, String(q.waiting)), el("td", {}, `${Math.round(q.longest_wait || 0)}s`),
+    el("td", {}, String(q.agents_ready ?? "—")))));
 }
 
 // -- screen-pop -------------------------------------------------------------
@@ -48,7 +91,8 @@ async function pop(call, lookup, fromSnapshot = false) {
     el("dt", {}, t("pop.ivr")), el("dd", { id: "pop-ivr" }, (call.ivr_path || []).join(" → ") || "—"),
     call.waited ? [el("dt", {}, ""), el("dd", {}, t("pop.waited", { seconds: Math.round(call.waited) }))] : null);
   body.replaceChildren(number, facts, el("div", { id: "pop-customer" }));
-  $("intake-caller").value = call.caller || "";
+  const callerInput = $("intake-caller");
+  if (callerInput) callerInput.value = call.caller || "";
   state.lookup = lookup || {};
   showMatches(state.lookup.matches || []);
   if (!fromSnapshot) document.title = `☎ ${call.caller} · Hotline`;
@@ -80,7 +124,8 @@ function showMatches(matches) {
 
 function showCustomer(c) {
   state.customer = c;
-  $("intake-customer").value = `${c.account_no} ${c.name}`;
+  const customerInput = $("intake-customer");
+  if (customerInput) customerInput.value = `${c.account_no} ${c.name}`;
   const orders = state.lookup?.open_orders || [];
   const recent = state.lookup?.interactions || [];
   $("pop-customer").replaceChildren(

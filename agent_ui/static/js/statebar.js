@@ -51,6 +51,7 @@ export class StateBar {
   }
 
   snapshot(snap) {
+    this.lastSnapshot = snap; // page modules loaded later start from it
     this.clockSkew = (snap.server_time || Date.now() / 1000) - Date.now() / 1000;
     this.ami(snap.ami?.connected);
     const agent = snap.agent || {};
