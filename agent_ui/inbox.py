@@ -12,7 +12,7 @@ from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, path_int
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
-from agent_ui.order_views import _file_url, order_view
+from agent_ui.order_views import file_url, order_view
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
@@ -35,7 +35,7 @@ def event_view(row: Interaction) -> dict:
         "status": row.status,
         "customer_id": row.customer_id,
         "duration": row.duration,
-        "file_url": _file_url(row.kind, call_id) if row.kind in ("voicemail", "fax") else None,
+        "file_url": file_url(row.kind, call_id) if row.kind in ("voicemail", "fax") else None,
     }
 
 

@@ -85,7 +85,7 @@ def media_url(interaction: Interaction) -> str | None:
     if interaction.kind == "call":
         return None  # the call's recording has its own entry with the player
     call_id = (interaction.payload or {}).get("call_id") or interaction.external_id
-    return _file_url(interaction.kind, call_id)
+    return file_url(interaction.kind, call_id)
 
 
 async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str, Any]:
@@ -203,7 +203,7 @@ async def timeline(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
     return entries
 
 
-def _file_url(kind: str, call_id: str) -> str | None:
+def file_url(kind: str, call_id: str) -> str | None:
     if not call_id:
         return None
     if kind in ("call", "recording"):
