@@ -238,6 +238,7 @@ class AgentCommands:
             await self.actions.hangup(channels[0])
             return CommandResult.done(call_id=call.call_id)
         call, agent_channel, _ = self._on_call(agent)
+        call.hangup_side = call.hangup_side or "agent"  # we know who asked for it
         await self.actions.hangup(agent_channel)
         return CommandResult.done(call_id=call.call_id)
 

@@ -9,6 +9,7 @@ Agents get random 5-digit extensions so parallel test runs never share one.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import random
 import socket
 import time
@@ -20,6 +21,7 @@ from cti.bus import InProcessBus
 from cti.events import Event
 
 QUEUE_A, QUEUE_B = "cti-a", "cti-b"
+LOCK_PATH = "/tmp/hotline-cti-stories.lock"
 
 
 def agi_is_up() -> bool:
@@ -62,11 +64,34 @@ class Story:
         async def record(event: Event) -> None:
             self.events.append(event)
 
+        # The stories count every call in cti-a/cti-b: one story at a time on this
+        # machine, even when two test runs overlap.
+        self._lock = open(LOCK_PATH, "w")  # noqa: ASYNC230 (a lock file, opened once)
+        await asyncio.to_thread(fcntl.flock, self._lock, fcntl.LOCK_EX)
         self.sub = self.bus.subscribe(record)
         await self.net.start()
         await self.net.wait_connected(10)
+        await self._clear_leftovers()
         await self.start_bridge()
         return self
+
+    async def _clear_leftovers(self) -> None:
+        """Members and calls a crashed earlier run left in our queues."""
+        for f in await self.net.action_list("QueueStatus"):
+            if f.name == "QueueMember" and f.get("Queue") in (QUEUE_A, QUEUE_B):
+                try:
+                    await self.net.action("QueueRemove", Queue=f["Queue"], Interface=f.get("StateInterface"))
+                except Exception:
+                    pass
+        for f in await self.net.action_list("CoreShowChannels"):
+            if f.get("ApplicationData").startswith((QUEUE_A, QUEUE_B)) or f.get("Exten") in (
+                QUEUE_A,
+                QUEUE_B,
+            ):
+                try:
+                    await self.net.action("Hangup", Channel=f["Channel"])
+                except Exception:
+                    pass
 
     async def start_bridge(self) -> CtiBridge:
         self.bridge = CtiBridge(self.settings, self.bus, customer_lookup=self.lookup)
@@ -96,6 +121,8 @@ class Story:
         await self.net.stop()
         if self.sub is not None:
             await self.sub.close()
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
 
     # -- the phone network ----------------------------------------------------
     async def new_agent(self, *, ring: str = "0", talk: str = "3") -> str:

@@ -56,7 +56,7 @@ async def test_refusals_carry_stable_reasons(asterisk):
         await story.call_in(QUEUE_A, stay=20)
         await answered_by(story, agent)
         busy = await story.bridge.transfer(agent, "agent", agent)
-        assert busy.reason == "target_busy"
+        assert busy.reason == "target_busy", (story.bridge.agent(agent), story.bridge.calls())
         assert (await story.bridge.dial(agent, "13900000001")).reason == "agent_busy"
         assert (await story.bridge.hangup(agent)).ok
         ended = await story.wait_for(CallEnded, agent_id=agent)
