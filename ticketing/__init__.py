@@ -13,7 +13,7 @@ and ``ticketing.demo``.
 
 from ticketing.calls import CallLinker
 from ticketing.customers import caller_profile_hook, lookup_for_screen_pop, screen_pop_hook
-from ticketing.db import create_engine, migrate, sessionmaker
+from ticketing.db import create_engine, migrate, read_sessionmaker, sessionmaker
 from ticketing.errors import (
     ActionRefused,
     FieldErrors,
@@ -54,6 +54,7 @@ __all__ = [
     "lookup_for_screen_pop",
     "migrate",
     "publish_pending",
+    "read_sessionmaker",
     "reject",
     "save_form",
     "screen_pop_hook",
