@@ -1,5 +1,8 @@
 """Reports on known data: orders by category/status/site/handler, overdue, cycle times,
-who handles most, complaint causes, satisfaction; CSV export (UTF-8 with BOM for Excel)."""
+who handles most, complaint causes, satisfaction; CSV export (UTF-8 with BOM for Excel).
+
+Every report takes an optional ``viewer``: with it, only orders of the viewer's sites count.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +17,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.models import Assignment, Comment, Site, SurveyResult, User, WorkOrder, utcnow
+from ticketing.users import order_scope_clause
 
 GROUPS = {"category": WorkOrder.category, "status": WorkOrder.status, "site": Site.name}
+
+
+async def _scoped(session: AsyncSession, stmt: Any, viewer: User | None) -> Any:
+    """Limit to the viewer's sites (三级权限: a branch supervisor's report covers that branch)."""
+    if viewer is None:
+        return stmt
+    return stmt.where(await order_scope_clause(session, viewer))
 
 
 def _period(stmt: Any, column: Any, start: dt.datetime | None, end: dt.datetime | None) -> Any:
@@ -27,7 +38,12 @@ def _period(stmt: Any, column: Any, start: dt.datetime | None, end: dt.datetime 
 
 
 async def orders_by(
-    session: AsyncSession, group: str, *, start: dt.datetime | None = None, end: dt.datetime | None = None
+    session: AsyncSession,
+    group: str,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    viewer: User | None = None,
 ) -> list[tuple[str, int]]:
     """Order counts by category, status, site or handler (whoever holds a pending step)."""
     if group == "handler":
@@ -45,23 +61,29 @@ async def orders_by(
             stmt = stmt.select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
     else:
         raise ValueError(f"unknown grouping {group!r}")
-    stmt = _period(stmt, WorkOrder.created_at, start, end)
+    stmt = await _scoped(session, _period(stmt, WorkOrder.created_at, start, end), viewer)
     rows = [(str(k), int(n)) for k, n in (await session.execute(stmt)).all()]
     return sorted(rows, key=lambda r: (-r[1], r[0]))
 
 
-async def overdue(session: AsyncSession, now: dt.datetime | None = None) -> list[WorkOrder]:
+async def overdue(
+    session: AsyncSession, now: dt.datetime | None = None, *, viewer: User | None = None
+) -> list[WorkOrder]:
     now = now or utcnow()
     stmt = (
         select(WorkOrder)
         .where(WorkOrder.is_open.is_(True), WorkOrder.due_at < now)
         .order_by(WorkOrder.due_at)
     )
-    return list(await session.scalars(stmt))
+    return list(await session.scalars(await _scoped(session, stmt, viewer)))
 
 
 async def cycle_time_by_workflow(
-    session: AsyncSession, *, start: dt.datetime | None = None, end: dt.datetime | None = None
+    session: AsyncSession,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    viewer: User | None = None,
 ) -> list[tuple[str, int, float]]:
     """(workflow, closed orders, mean hours from creation to close)."""
     stmt = _period(
@@ -72,19 +94,23 @@ async def cycle_time_by_workflow(
         start,
         end,
     )
+    stmt = await _scoped(session, stmt, viewer)
     spans: dict[str, list[float]] = defaultdict(list)
     for key, created, closed in (await session.execute(stmt)).all():
         spans[key].append((closed - created).total_seconds() / 3600)
     return sorted((k, len(v), round(sum(v) / len(v), 2)) for k, v in spans.items())
 
 
-async def cycle_time_by_step(session: AsyncSession, workflow_key: str) -> list[tuple[str, int, float]]:
+async def cycle_time_by_step(
+    session: AsyncSession, workflow_key: str, *, viewer: User | None = None
+) -> list[tuple[str, int, float]]:
     """(node, steps completed, mean minutes from assignment to action)."""
     stmt = (
         select(Assignment.node, Assignment.assigned_at, Assignment.acted_at)
         .join(WorkOrder, WorkOrder.id == Assignment.order_id)
         .where(WorkOrder.workflow_key == workflow_key, Assignment.state == "done")
     )
+    stmt = await _scoped(session, stmt, viewer)
     spans: dict[str, list[float]] = defaultdict(list)
     for node, assigned, acted in (await session.execute(stmt)).all():
         spans[node].append((acted - assigned).total_seconds() / 60)
@@ -97,27 +123,34 @@ async def top_handlers(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     limit: int = 10,
+    viewer: User | None = None,
 ) -> list[tuple[str, str, int]]:
     """(工号, name, actions taken: submit/approve/reject) — who handles most."""
     stmt = (
         select(User.staff_no, User.name, func.count(Comment.id))
         .join(Comment, Comment.user_id == User.id)
+        .join(WorkOrder, WorkOrder.id == Comment.order_id)
         .where(Comment.action.in_(("submit", "approve", "reject")))
         .group_by(User.staff_no, User.name)
         .order_by(func.count(Comment.id).desc(), User.staff_no)
         .limit(limit)
     )
-    stmt = _period(stmt, Comment.created_at, start, end)
+    stmt = await _scoped(session, _period(stmt, Comment.created_at, start, end), viewer)
     return [(s, n, int(c)) for s, n, c in (await session.execute(stmt)).all()]
 
 
 async def complaint_causes(
-    session: AsyncSession, *, start: dt.datetime | None = None, end: dt.datetime | None = None
+    session: AsyncSession,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    viewer: User | None = None,
 ) -> list[tuple[str, str, int]]:
     """(类别1, 严重程度, count) over complaint orders."""
     stmt = _period(
         select(WorkOrder.form).where(WorkOrder.category == "complaint"), WorkOrder.created_at, start, end
     )
+    stmt = await _scoped(session, stmt, viewer)
     counts = Counter(
         (str(form.get("类别1", "")), str(form.get("严重程度", "")))
         for (form,) in (await session.execute(stmt)).all()
@@ -126,10 +159,22 @@ async def complaint_causes(
 
 
 async def satisfaction(
-    session: AsyncSession, *, start: dt.datetime | None = None, end: dt.datetime | None = None
+    session: AsyncSession,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    viewer: User | None = None,
 ) -> dict[str, Any]:
     """Totals and, per dimension, the count of each answer."""
-    stmt = _period(select(SurveyResult.answers, SurveyResult.satisfied), SurveyResult.created_at, start, end)
+    stmt = _period(
+        select(SurveyResult.answers, SurveyResult.satisfied).join(
+            WorkOrder, WorkOrder.id == SurveyResult.order_id
+        ),
+        SurveyResult.created_at,
+        start,
+        end,
+    )
+    stmt = await _scoped(session, stmt, viewer)
     total = satisfied = 0
     by_dimension: dict[str, Counter[str]] = defaultdict(Counter)
     for answers, ok in (await session.execute(stmt)).all():

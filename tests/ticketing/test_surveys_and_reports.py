@@ -151,3 +151,22 @@ async def test_site_specific_dimensions_replace_the_defaults(session, seeded):
     )
     assert [d.name for d in await dimensions_for(session, gz, "fault")] == ["到场速度"]
     assert len(await dimensions_for(session, seeded.sites["SZ"].id, "fault")) == 4
+
+
+async def test_reports_respect_the_viewers_sites(session, seeded):
+    u = seeded.users
+    await fault(session, seeded, at(25, 9))
+    await create_order(
+        session,
+        u["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["SZ"].id,
+        now=at(25, 9),
+        form={"故障地址": "福田路1号", "所属供电局": "SZ"},
+    )
+    assert dict(await orders_by(session, "site")) == {"广州市供电局": 1, "深圳市供电局": 1}
+    assert dict(await orders_by(session, "site", viewer=u["5201"])) == {"深圳市供电局": 1}
+    assert [o.site_id for o in await overdue(session, now=at(25, 12), viewer=u["5101"])] == [
+        seeded.sites["GZ"].id
+    ]
+    assert len(await overdue(session, now=at(25, 12), viewer=u["3001"])) == 2  # HQ sees all
