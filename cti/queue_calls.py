@@ -175,6 +175,29 @@ class QueueCallEvents(_Base):
             f.get("PausedReason"),
             at,
         )
+        if f.name == "QueueMemberPause":
+            self._pause_from_asterisk(agent_id, paused, f.get("PausedReason"), at)
+
+    def _pause_from_asterisk(self, agent_id: str, paused: bool, reason: str, at: float) -> None:
+        """A pause done outside our commands (CLI, another tool) shows on the seat too.
+
+        Our own commands change the state themselves; the event then finds the
+        state already there and publishes nothing. During calls and after-call
+        work the pause is app_queue's business, not a state change.
+        """
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return
+        if paused and agent.state in (A.READY, A.NOT_READY):
+            self._transition_reason(agent, "pause", at, reason)
+        elif not paused and agent.state == A.NOT_READY:
+            self._transition_reason(agent, "ready", at, "")
+
+    def _transition_reason(self, agent: A.Agent, trigger: str, at: float, reason: str) -> None:
+        try:
+            self.agents.apply(agent, trigger, at, reason=reason)
+        except A.InvalidTransition:
+            pass
 
     def _on_QueueMemberRemoved(self, f: Frame, at: float) -> None:
         self.queues.remove_member(f.get("Queue"), f.get("Interface"), at)

@@ -8,6 +8,7 @@ a swallowed warning.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import re
@@ -75,7 +76,6 @@ class AgentCommands:
         *,
         hotline_number: str,
         pause_reasons: tuple[str, ...],
-        on_acw: Any = None,
     ) -> None:
         self.model = model
         self.agents = model.agents
@@ -152,13 +152,23 @@ class AgentCommands:
         if agent.state != A.LOGGED_OUT:
             raise Refused("agent_already_logged_in", f"agent {agent_id} is {agent.state}")
         await self.actions.remember_seat(agent_id, seat)
-        for queue, penalty in skills.items():
-            try:
-                await self.actions.queue_add(queue, seat, agent_id, penalty, A.LOGIN_REASON)
-            except AmiActionError as exc:
-                if "Already there" not in exc.message:
-                    raise
-                await self.actions.queue_pause(seat, True, A.LOGIN_REASON)
+        joined: list[str] = []
+        try:
+            for queue, penalty in skills.items():
+                try:
+                    await self.actions.queue_add(queue, seat, agent_id, penalty, A.LOGIN_REASON)
+                except AmiActionError as exc:
+                    if "Already there" not in exc.message:
+                        raise
+                    await self.actions.queue_pause(seat, True, A.LOGIN_REASON)
+                joined.append(queue)
+        except AmiError:
+            # All or nothing: a half logged-in seat would take calls from some queues only.
+            for queue in joined:
+                with contextlib.suppress(AmiError):
+                    await self.actions.queue_remove(queue, seat)
+            await self.actions.forget_seat(agent_id)
+            raise
         agent.skills = dict(skills)
         agent.paused = True
         self.agents.apply(agent, "login", time.time(), reason=A.LOGIN_REASON)

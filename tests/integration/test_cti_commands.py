@@ -219,3 +219,23 @@ async def test_three_way_conference(asterisk):
         ended = await story.wait_for(CallEnded, call_id=call_id, timeout=25)
     assert story.of(CallTransferred, call_id=call_id, kind="conference")
     assert ended.outcome == "answered"
+
+
+async def test_login_to_a_queue_that_does_not_exist_is_refused_and_leaves_nothing(asterisk):
+    async with Story(asterisk) as story:
+        agent = await story.new_agent()
+        result = await story.bridge.login(agent, seat(agent), {QUEUE_A: 0, "no-such-queue": 0})
+        status = await story.net.action_list("QueueStatus", Queue=QUEUE_A)
+    assert (result.ok, result.reason) == (False, "asterisk_refused")
+    assert not [f for f in status if f.name == "QueueMember" and f.get("Name") == agent]
+    assert story.bridge.agent(agent)["state"] == "logged_out"
+
+
+async def test_a_pause_made_outside_the_bridge_shows_on_the_seat(asterisk):
+    async with Story(asterisk) as story:
+        (agent,) = await ready_agents(story, "1")
+        await story.net.action("QueuePause", Interface=seat(agent), Paused="true", Reason="培训")
+        changed = await story.wait_for(AgentStateChanged, agent_id=agent, state="not_ready", reason="培训")
+        await story.net.action("QueuePause", Interface=seat(agent), Paused="false")
+        back = await story.wait_for(AgentStateChanged, agent_id=agent, where=lambda e: e.seq > changed.seq)
+    assert back.state == "ready"
