@@ -187,6 +187,9 @@ class CtiBridge:
         self._cancel_acw(agent_id)
         return await self.commands.end_after_call_work(agent_id)
 
+    async def answer(self, agent_id: str) -> CommandResult:
+        return await self.commands.answer(agent_id)
+
     async def hangup(self, agent_id: str) -> CommandResult:
         return await self.commands.hangup(agent_id)
 

@@ -115,6 +115,10 @@ class Actions:
             Async="true",
         )
 
+    async def phone_answer(self, endpoint: str) -> Frame:
+        # Most SIP desk phones (Yealink, Fanvil, Grandstream) answer on "Event: talk".
+        return await self.ami.action("PJSIPNotify", Endpoint=endpoint, Variable="Event=talk")
+
     async def getvar(self, channel: str, variable: str) -> str:
         frame = await self.ami.action("Getvar", Channel=channel, Variable=variable)
         return frame.get("Value")

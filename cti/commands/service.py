@@ -30,6 +30,8 @@ REASONS = (
     "agent_not_logged_in",
     "agent_already_logged_in",
     "agent_not_on_call",
+    "agent_not_ringing",
+    "answer_on_phone",
     "agent_busy",
     "call_not_on_hold",
     "call_on_hold",
@@ -231,6 +233,19 @@ class AgentCommands:
         return CommandResult.done(state=agent.state)
 
     # -- calls --------------------------------------------------------------------
+    async def answer(self, agent_id: str) -> CommandResult:
+        """Answer a ringing call from the console: asks a SIP desk phone to go off-hook."""
+        return await self._run("answer", agent_id, self._answer, agent_id)
+
+    async def _answer(self, agent_id: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        if agent.state != A.RINGING:
+            raise Refused("agent_not_ringing", f"agent {agent_id} is {agent.state}")
+        if not agent.interface.startswith("PJSIP/"):
+            raise Refused("answer_on_phone", "this seat's phone answers by itself")
+        await self.actions.phone_answer(agent.interface.split("/", 1)[1])
+        return CommandResult.done(call_id=agent.call_id)
+
     async def hangup(self, agent_id: str) -> CommandResult:
         return await self._run("hangup", agent_id, self._hangup, agent_id)
 

@@ -42,6 +42,7 @@ async def test_refusals_carry_stable_reasons(asterisk):
         (agent,) = await ready_agents(story, "hold")
         stranger = await story.new_agent()
         assert (await story.bridge.hangup(agent)).reason == "agent_not_on_call"
+        assert (await story.bridge.answer(agent)).reason == "agent_not_ringing"
         assert (await story.bridge.hold(agent)).reason == "agent_not_on_call"
         assert (await story.bridge.ready("nobody")).reason == "unknown_agent"
         await story.bridge.login(stranger, seat(stranger), {QUEUE_B: 0})
@@ -239,3 +240,22 @@ async def test_a_pause_made_outside_the_bridge_shows_on_the_seat(asterisk):
         await story.net.action("QueuePause", Interface=seat(agent), Paused="false")
         back = await story.wait_for(AgentStateChanged, agent_id=agent, where=lambda e: e.seq > changed.seq)
     assert back.state == "ready"
+
+
+async def test_click_to_dial_nobody_answers_and_the_agent_hangs_up_is_a_failed_call(asterisk):
+    async with Story(asterisk) as story:
+        agent = await story.new_agent(ring="0", talk="hold")
+        await story.bridge.login(agent, seat(agent), {QUEUE_B: 0})
+        await story.bridge.ready(agent)
+        result = await story.bridge.dial(
+            agent, "13900000000"
+        )  # ends in 0: the simulated customer never answers
+        assert result.ok
+        await asyncio.sleep(1.5)
+        assert story.bridge.agent(agent)["state"] == "ringing"
+        assert (await story.bridge.hangup(agent)).ok
+        ended = await story.wait_for(CallEnded, call_id=result.data["call_id"])
+        await story.bridge.flush()
+    assert ended.outcome == "failed" and ended.answered_at == 0.0
+    assert ended.direction == "outbound" and ended.agent_id == ""
+    assert story.bridge.agent(agent)["state"] == "ready"
