@@ -34,7 +34,16 @@ STATES = (LOGGED_OUT, NOT_READY, READY, RINGING, TALKING, ON_HOLD, AFTER_CALL_WO
 MISSED_REASON = "未接"
 ACW_REASON = "话后处理"
 LOGIN_REASON = "登录"
-DEFAULT_PAUSE_REASONS = ("小休", "用餐", "培训", "会议", "话后处理超时", MISSED_REASON, ACW_REASON, LOGIN_REASON)
+DEFAULT_PAUSE_REASONS = (
+    "小休",
+    "用餐",
+    "培训",
+    "会议",
+    "话后处理超时",
+    MISSED_REASON,
+    ACW_REASON,
+    LOGIN_REASON,
+)
 
 # Targets that depend on where the agent was: "back" = the state before ringing,
 # "after_call" = after-call work when it is on, else back to before the call.
@@ -172,7 +181,9 @@ class AgentBook:
         if agent.state in (READY, NOT_READY, AFTER_CALL_WORK) and target in (RINGING, TALKING):
             agent.before_call = READY if agent.state == AFTER_CALL_WORK else agent.state
             agent.before_call_reason = agent.reason if agent.state == NOT_READY else ""
-        new_call = call_id or (agent.call_id if target in (RINGING, TALKING, ON_HOLD, AFTER_CALL_WORK) else "")
+        new_call = call_id or (
+            agent.call_id if target in (RINGING, TALKING, ON_HOLD, AFTER_CALL_WORK) else ""
+        )
         if target == agent.state and reason == agent.reason and new_call == agent.call_id:
             return None
         previous, since = agent.state, agent.since

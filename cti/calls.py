@@ -36,7 +36,6 @@ UNKNOWN = ("", "<unknown>")
 EVENTS = (
     "Newchannel",
     "NewCallerid",
-    "Newstate",
     "QueueCallerJoin",
     "QueueCallerLeave",
     "QueueCallerAbandon",
@@ -201,6 +200,8 @@ class CallModel(QueueCallEvents):
             )
 
     def _caller_from(self, call: Call, frame: Frame) -> None:
+        if call.caller and call.caller_name:
+            return
         num, name = frame.get("CallerIDNum"), frame.get("CallerIDName")
         if num not in UNKNOWN and not call.caller:
             call.caller = num
@@ -260,11 +261,6 @@ class CallModel(QueueCallEvents):
             call.customer_channel = name
 
     def _on_NewCallerid(self, f: Frame, at: float) -> None:
-        call = self._find(f)
-        if call is not None and call.direction == "inbound":
-            self._caller_from(call, f)
-
-    def _on_Newstate(self, f: Frame, at: float) -> None:
         call = self._find(f)
         if call is not None and call.direction == "inbound":
             self._caller_from(call, f)

@@ -82,7 +82,9 @@ class QueueBoard:
             queue.overflowed += 1
         self.publish(name, at, force=True)
 
-    def member(self, name: str, interface: str, agent_id: str, penalty: int, paused: bool, reason: str, at: float) -> None:
+    def member(
+        self, name: str, interface: str, agent_id: str, penalty: int, paused: bool, reason: str, at: float
+    ) -> None:
         self.get(name).members[interface] = Member(interface, agent_id, penalty, paused, reason)
         self.publish(name, at)
 
@@ -96,7 +98,14 @@ class QueueBoard:
     def publish(self, name: str, at: float, *, force: bool = False) -> None:
         queue = self.get(name)
         ready = sum(1 for m in queue.members.values() if not m.paused and self.is_ready(m.agent_id))
-        state = (len(queue.waiting), ready, len(queue.members), queue.answered, queue.abandoned, queue.overflowed)
+        state = (
+            len(queue.waiting),
+            ready,
+            len(queue.members),
+            queue.answered,
+            queue.abandoned,
+            queue.overflowed,
+        )
         if not force and self._last.get(name) == state:
             return
         self._last[name] = state

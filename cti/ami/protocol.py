@@ -169,7 +169,7 @@ class Frame:
     def timestamp(self) -> float:
         """Asterisk's ``Timestamp:`` (manager.conf ``timestampevents``), 0.0 when absent."""
         try:
-            return float(self.fields.get("Timestamp", "0") or 0)
+            return float(self.get("Timestamp", "0") or 0)
         except ValueError:
             return 0.0
 
