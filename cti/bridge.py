@@ -218,6 +218,10 @@ class CtiBridge:
     async def dial(self, agent_id: str, number: str) -> CommandResult:
         return await self.commands.dial(agent_id, number)
 
+    async def spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
+        """Supervisor ``listen`` / ``whisper`` / ``barge`` from ``supervisor_seat`` on the agent's call."""
+        return await self.commands.spy(supervisor_seat, agent_id, mode)
+
     # -- publishing ---------------------------------------------------------------
     def _emit(self, event: Event) -> None:
         self._out.put_nowait(event)

@@ -115,6 +115,20 @@ class Actions:
             Async="true",
         )
 
+    async def spy(self, supervisor_seat: str, mode: str, target_channel: str, channel_id: str) -> Frame:
+        # The supervisor's phone rings; when answered it runs ChanSpy on the agent's leg.
+        return await self.ami.action(
+            "Originate",
+            Channel=supervisor_seat,
+            Context="hotline-spy",
+            Exten=mode,
+            Priority=1,
+            Variable=f"SPY_TARGET={target_channel}",
+            ChannelId=channel_id,
+            Timeout=30000,
+            Async="true",
+        )
+
     async def phone_answer(self, endpoint: str) -> Frame:
         # Most SIP desk phones (Yealink, Fanvil, Grandstream) answer on "Event: talk".
         return await self.ami.action("PJSIPNotify", Endpoint=endpoint, Variable="Event=talk")

@@ -40,6 +40,7 @@ REASONS = (
     "unknown_target",
     "invalid_reason",
     "invalid_number",
+    "invalid_spy_mode",
     "no_skills",
     "not_connected",
     "asterisk_refused",
@@ -361,6 +362,19 @@ class AgentCommands:
         )
         self.model.transferred(call, agent_id, "conference", f"agent:{target_agent}", time.time())
         return CommandResult.done(call_id=call.call_id)
+
+    async def spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
+        """Supervisor listen / whisper / barge on an agent's call (ChanSpy q / w / B)."""
+        return await self._run("spy", agent_id, self._spy, supervisor_seat, agent_id, mode)
+
+    async def _spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
+        if mode not in ("listen", "whisper", "barge"):
+            raise Refused("invalid_spy_mode", f"unknown mode {mode!r}")
+        agent = self._agent(agent_id)
+        call, agent_channel, _ = self._on_call(agent)
+        spy_id = f"spy-{uuid.uuid4().hex[:12]}"
+        await self.actions.spy(supervisor_seat, mode, agent_channel, spy_id)
+        return CommandResult.done(call_id=call.call_id, spy_channel_id=spy_id)
 
     async def dial(self, agent_id: str, number: str) -> CommandResult:
         """Click-to-dial: ring the agent's seat, then the customer, showing the hotline number."""

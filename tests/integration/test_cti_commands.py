@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
+from cti.ami import AmiActionError
 from cti.call_events import (
     AgentStateChanged,
     CallAnswered,
@@ -259,3 +261,31 @@ async def test_click_to_dial_nobody_answers_and_the_agent_hangs_up_is_a_failed_c
     assert ended.outcome == "failed" and ended.answered_at == 0.0
     assert ended.direction == "outbound" and ended.agent_id == ""
     assert story.bridge.agent(agent)["state"] == "ready"
+
+
+@pytest.mark.parametrize("mode", ["listen", "barge"])
+async def test_supervisor_spies_on_an_agents_call(asterisk, mode):
+    async with Story(asterisk) as story:
+        (agent,) = await ready_agents(story, "hold")
+        supervisor = await story.new_agent(ring="0", talk="hold")
+        assert (await story.bridge.spy(seat(supervisor), agent, mode)).reason == "agent_not_on_call"
+        await story.call_in(QUEUE_A, stay=20)
+        call_id = await answered_by(story, agent)
+        assert (await story.bridge.spy(seat(supervisor), agent, "shout")).reason == "invalid_spy_mode"
+        result = await story.bridge.spy(seat(supervisor), agent, mode)
+        assert result.ok, result
+        spying = []
+        for _ in range(50):
+            channels = await story.net.action_list("CoreShowChannels")
+            spying = [c for c in channels if c.get("Application") == "ChanSpy"]
+            if spying:
+                break
+            await asyncio.sleep(0.05)
+        await story.bridge.hangup(agent)
+        await story.wait_for(CallEnded, call_id=call_id)
+        for c in await story.net.action_list("CoreShowChannels"):
+            if c["Channel"].startswith(f"Local/{supervisor}@"):
+                with contextlib.suppress(AmiActionError):
+                    await story.net.action("Hangup", Channel=c["Channel"])
+    assert spying and spying[0]["Channel"].startswith(f"Local/{supervisor}@")
+    assert ("B" in spying[0].get("ApplicationData")) == (mode == "barge")
