@@ -167,8 +167,9 @@ async def serve_gateway(clients_wanted: asyncio.Event, n_clients: int) -> tuple[
     async def watch() -> None:
         # Every tab first gets a snapshot built from the database: wait until all went out.
         hub = app[GATEWAY]
-        # The gateway has no "drained" signal, so poll (once per trial, before timing starts).
-        while len(hub.clients) < n_clients or any(not c.queue.empty() for c in hub.clients):  # noqa: ASYNC110
+        # The gateway has no "drained" signal, so poll (once per trial, before timing starts):
+        # a tab is settled when its writer waits on an empty queue (snapshot built and sent).
+        while len(hub.clients) < n_clients or not all(_idle(c.queue) for c in hub.clients):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         clients_wanted.set()
 
@@ -184,6 +185,10 @@ async def serve_gateway(clients_wanted: asyncio.Event, n_clients: int) -> tuple[
         tmp.cleanup()
 
     return port, send, close, cookie
+
+
+def _idle(queue: asyncio.Queue) -> bool:
+    return queue.empty() and bool(getattr(queue, "_getters", ()))
 
 
 async def run(impl: str, n_clients: int, updates: int, interval: float, settle: float) -> None:
