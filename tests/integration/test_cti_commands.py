@@ -289,3 +289,22 @@ async def test_supervisor_spies_on_an_agents_call(asterisk, mode):
                     await story.net.action("Hangup", Channel=c["Channel"])
     assert spying and spying[0]["Channel"].startswith(f"Local/{supervisor}@")
     assert ("B" in spying[0].get("ApplicationData")) == (mode == "barge")
+
+
+async def test_attended_transfer_to_a_queue(asterisk):
+    async with Story(asterisk) as story:
+        (first,) = await ready_agents(story, "hold")
+        (other,) = await ready_agents(story, "hold", queue=QUEUE_B)
+        await story.call_in(QUEUE_A, stay=20)
+        call_id = await answered_by(story, first)
+        assert (await story.bridge.consult(first, "queue", QUEUE_B)).ok
+        await story.wait_for(AgentStateChanged, agent_id=other, state="talking")
+        assert (await story.bridge.complete_transfer(first)).ok
+        await story.wait_for(
+            AgentStateChanged, agent_id=first, state="ready", where=lambda e: e.previous != "not_ready"
+        )
+        await asyncio.sleep(0.3)
+        assert (await story.bridge.hangup(other)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id)
+    assert ended.agent_id == other
+    assert story.of(CallTransferred, call_id=call_id, kind="attended", target=f"queue:{QUEUE_B}")
