@@ -50,10 +50,17 @@ class Actions:
     async def blind_transfer(self, agent_channel: str, context: str, exten: str) -> Frame:
         return await self.ami.action("BlindTransfer", Channel=agent_channel, Context=context, Exten=exten)
 
-    async def attended_transfer(self, agent_channel: str, context: str, exten: str) -> Frame:
+    async def attended_transfer(
+        self, agent_channel: str, context: str, exten: str, consult_file: str
+    ) -> Frame:
         # Atxfer feeds the feature code into the channel; TRANSFER_EXTEN makes
         # Asterisk dial at once instead of waiting for more digits.
         await self.ami.action("Setvar", Channel=agent_channel, Variable="TRANSFER_EXTEN", Value=exten)
+        # The consult leg inherits this: a queue or outbound consult records into
+        # its own file instead of a second writer on the call's recording.
+        await self.ami.action(
+            "Setvar", Channel=agent_channel, Variable="__HOTLINE_RECORDING", Value=consult_file
+        )
         return await self.ami.action("Atxfer", Channel=agent_channel, Context=context, Exten=exten)
 
     async def cancel_attended_transfer(self, agent_channel: str) -> Frame:

@@ -46,6 +46,7 @@ REASONS = (
     "asterisk_refused",
 )
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+CONSULT_DIR = "/var/spool/asterisk/monitor/hotline/consult"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,7 +310,8 @@ class AgentCommands:
         agent = self._agent(agent_id)
         call, agent_channel, _ = self._on_call(agent)
         context, exten = self._target(kind, target)
-        await self.actions.attended_transfer(agent_channel, context, exten)
+        consult_file = f"{CONSULT_DIR}/{call.call_id}-{uuid.uuid4().hex[:6]}.wav"
+        await self.actions.attended_transfer(agent_channel, context, exten, consult_file)
         self.consults[agent_id] = f"{call.call_id}|{agent_channel}|{kind}:{target}"
         return CommandResult.done(call_id=call.call_id)
 

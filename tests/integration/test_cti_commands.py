@@ -17,6 +17,7 @@ from cti.call_events import (
     CallTransferred,
     RecordingReady,
 )
+from cti.recording import wav_info
 from tests.cti.harness import QUEUE_A, QUEUE_B, Story, seat
 
 pytestmark = pytest.mark.asterisk
@@ -306,5 +307,10 @@ async def test_attended_transfer_to_a_queue(asterisk):
         await asyncio.sleep(0.3)
         assert (await story.bridge.hangup(other)).ok
         ended = await story.wait_for(CallEnded, call_id=call_id)
+        rec = await story.wait_for(RecordingReady, call_id=call_id)
     assert ended.agent_id == other
     assert story.of(CallTransferred, call_id=call_id, kind="attended", target=f"queue:{QUEUE_B}")
+    # One writer on the call's file: its header is complete and it holds the whole talk.
+    duration, complete = wav_info(rec.path)
+    assert complete and duration == pytest.approx(rec.duration, abs=0.01)
+    assert rec.duration >= 0.5  # ~0.4 s with the first agent, ~0.3 s with the second
