@@ -419,6 +419,8 @@ class CallModel(QueueCallEvents):
         if call.call_id in self.ended:
             return None
         self.mark_ended(call.call_id)
+        for leg in [k for k, v in self.aliases.items() if v == call.call_id]:
+            del self.aliases[leg]
         call.ended_at = at
         if call.hold_started:
             call.hold_seconds += at - call.hold_started

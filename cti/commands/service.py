@@ -359,9 +359,13 @@ class AgentCommands:
         await self.actions.conference(customer, agent_channel, room)
         leg_id = f"conf-{uuid.uuid4().hex[:12]}"
         self.model.expect(leg_id, join=call.call_id)
-        await self.actions.invite(
-            other.interface, room, leg_id, f'"{self.hotline_number}" <{self.hotline_number}>'
-        )
+        try:
+            await self.actions.invite(
+                other.interface, room, leg_id, f'"{self.hotline_number}" <{self.hotline_number}>'
+            )
+        except AmiError:
+            self.model.expected.pop(leg_id, None)
+            raise
         self.model.transferred(call, agent_id, "conference", f"agent:{target_agent}", time.time())
         return CommandResult.done(call_id=call.call_id)
 
@@ -391,5 +395,9 @@ class AgentCommands:
         call_id = f"out-{uuid.uuid4().hex[:16]}"
         self.model.expect(call_id, direction="outbound", dnis=number.lstrip("+"), caller=number.lstrip("+"))
         caller_id = f'"{self.hotline_number}" <{self.hotline_number}>'
-        await self.actions.click_to_dial(agent.interface, number.lstrip("+"), caller_id, call_id)
+        try:
+            await self.actions.click_to_dial(agent.interface, number.lstrip("+"), caller_id, call_id)
+        except AmiError:
+            self.model.expected.pop(call_id, None)
+            raise
         return CommandResult.done(call_id=call_id)
