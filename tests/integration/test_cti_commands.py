@@ -210,7 +210,7 @@ async def test_three_way_conference(asterisk):
     async with Story(asterisk) as story:
         first, second = await ready_agents(story, "hold", "hold")
         await story.bridge.pause(second, "小休")
-        await story.call_in(QUEUE_A, stay=20)
+        await story.call_in(QUEUE_A, stay=8)
         call_id = await answered_by(story, first)
         await story.bridge.ready(second)
         assert (await story.bridge.conference(first, second)).ok
