@@ -1,10 +1,10 @@
 """AMI consumers under test, each run alone in a child process.
 
-``python -m bench.ami_consumers KIND --port P --events N`` connects to the
-replay server (bench/replay.py), logs in, consumes until ``Event: BenchEnd``
-and prints one JSON line: events seen, wall seconds and CPU seconds from the
-first event to the end marker (the clock never includes connecting or
-logging in), and the resident memory at the end.
+``python -m bench.ami_consumers KIND --port P`` connects to the replay server
+(bench/replay.py), logs in, consumes until ``Event: BenchEnd`` and prints one
+JSON line: events seen, wall seconds and CPU seconds from the first event (or,
+for the kinds in ``GO_KINDS``, from their ``BenchGo``) to the end marker (the
+clock never includes connecting or logging in), and the peak resident memory.
 
 Kinds:
 
@@ -14,10 +14,13 @@ Kinds:
 * ``ours`` - our ``AmiClient``: one ``'*'`` listener, no field read (the
   frames are split and named, never parsed into fields);
 * ``ours-used`` - our ``AmiClient`` with a listener per event a CTI model
-  uses (``USED_EVENTS``), each reading fields: only those events are parsed;
+  uses (``USED_EVENTS``), each reading fields, and no ``'*'`` listener: the
+  other events are dropped after their first line, never parsed;
 * ``ours-all`` - our ``AmiClient`` parsing every event's fields (what
   panoramisk always does), the like-for-like comparison;
-* ``bridge`` - ``cti.CtiBridge`` with the full call/agent/queue model.
+* ``bridge`` - ``cti.CtiBridge`` with the full call/agent/queue model, its
+  publisher and an in-process bus (bench/bridge_harness.py); its clock stops
+  when the last emitted event is on the bus.
 """
 
 from __future__ import annotations
@@ -30,37 +33,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-# The events a call/agent/queue model reads (the rest of the stream, e.g.
-# DeviceStateChange, NewConnectedLine, DialState, is never parsed).
-USED_EVENTS = (
-    "Newchannel",
-    "Newstate",
-    "Hangup",
-    "QueueCallerJoin",
-    "QueueCallerLeave",
-    "QueueCallerAbandon",
-    "AgentCalled",
-    "AgentConnect",
-    "AgentComplete",
-    "AgentRingNoAnswer",
-    "AgentDump",
-    "QueueMemberAdded",
-    "QueueMemberRemoved",
-    "QueueMemberPause",
-    "QueueMemberStatus",
-    "BridgeEnter",
-    "BridgeLeave",
-    "MusicOnHoldStart",
-    "MusicOnHoldStop",
-    "BlindTransfer",
-    "AttendedTransfer",
-    "MixMonitorStart",
-    "MixMonitorStop",
-    "UserEvent",
-)
+from cti.calls import EVENTS
+
+# The events the real call/agent/queue model listens to (cti.calls.EVENTS);
+# the rest of the stream (DeviceStateChange, NewConnectedLine …) is never parsed.
+USED_EVENTS = EVENTS
 END = "BenchEnd"
+# Kinds that have no '*' listener to see the first event by: they start the
+# stream (and their clock) with an ``Action: BenchGo``; -2 = "all the server sent".
+GO_KINDS = ("ours-used", "bridge")
 
 
 class Meter:
@@ -166,41 +150,76 @@ async def run_ours(port: int, mode: str) -> dict[str, Any]:
         client.on_event("*", lambda frame: (sink.append(frame.get("Uniqueid")), meter.tick(frame.name)))
     else:
         client.on_event("*", lambda frame: meter.tick(frame.name))
-    if mode == "used":
-
-        def read(frame: Any) -> None:
-            sink.append(frame.get("Uniqueid") or frame.get("Queue"))
-
-        for name in USED_EVENTS:
-            client.on_event(name, read)
     await client.start()
     await done
     await client.stop()
     return meter.result(parsed=len(sink))
 
 
-async def run_bridge(port: int) -> dict[str, Any]:
-    from bench.bridge_harness import start_bridge
+async def _go(client: Any) -> tuple[float, float]:
+    """Tell the replay server to start; the clock starts now (see replay --wait-go)."""
+    await client.wait_connected()
+    started = time.perf_counter(), time.process_time()
+    await client.action("BenchGo")
+    return started
+
+
+def _stop_clock(started: tuple[float, float], events: int, **extra: Any) -> dict[str, Any]:
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "events": events,
+        "seconds": time.perf_counter() - started[0],
+        "cpu": time.process_time() - started[1],
+        "max_rss_mb": rss_mb,
+        **extra,
+    }
+
+
+async def run_ours_used(port: int) -> dict[str, Any]:
+    """Listeners only on the model's events: no '*' listener, so the rest is dropped unparsed."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    client = _client(port)
+    sink: list[str] = []
+
+    def read(frame: Any) -> None:
+        sink.append(frame.get("Uniqueid") or frame.get("Queue"))
+
+    for name in USED_EVENTS:
+        client.on_event(name, read)
+    client.on_event(END, lambda _frame: done.set_result(None))
+    await client.start()
+    started = await _go(client)
+    await done
+    result = _stop_clock(started, -2, parsed=len(sink))
+    await client.stop()
+    return result
+
+
+async def run_bridge(port: int, capture: Path | None) -> dict[str, Any]:
+    from bench.bridge_harness import BridgeUnderTest
 
     loop = asyncio.get_running_loop()
     done = loop.create_future()
-    meter = Meter(lambda: done.set_result(None))
-    client = _client(port)
-    client.on_event("*", lambda frame: meter.tick(frame.name))
-    bridge = await start_bridge(client)
+    under_test = BridgeUnderTest(port, capture)
+    under_test.on_event(END, lambda _frame: done.set_result(None))
+    await under_test.start()
+    started = await _go(under_test.bridge.ami)
     await done
-    stats = bridge.stats()
-    await bridge.stop()
-    return meter.result(**stats)
+    # The clock stops once everything the model emitted is on the bus, not before.
+    await under_test.flush()
+    result = _stop_clock(started, -2, **under_test.stats())
+    await under_test.stop()
+    return result
 
 
-RUNNERS: dict[str, Callable[[int], Any]] = {
-    "discard": run_discard,
-    "panoramisk": run_panoramisk,
-    "pyst2": run_pyst2,
-    "ours": lambda port: run_ours(port, "dispatch"),
-    "ours-used": lambda port: run_ours(port, "used"),
-    "ours-all": lambda port: run_ours(port, "all"),
+RUNNERS: dict[str, Callable[[int, Path | None], Any]] = {
+    "discard": lambda port, _: run_discard(port),
+    "panoramisk": lambda port, _: run_panoramisk(port),
+    "pyst2": lambda port, _: run_pyst2(port),
+    "ours": lambda port, _: run_ours(port, "dispatch"),
+    "ours-used": lambda port, _: run_ours_used(port),
+    "ours-all": lambda port, _: run_ours(port, "all"),
     "bridge": run_bridge,
 }
 
@@ -209,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ami_consumers")
     parser.add_argument("kind", choices=sorted(RUNNERS))
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--capture", type=Path, help="the capture (the bridge signs its agents in)")
     args = parser.parse_args(argv)
-    outcome = RUNNERS[args.kind](args.port)
+    outcome = RUNNERS[args.kind](args.port, args.capture)
     if asyncio.iscoroutine(outcome):
         outcome = asyncio.run(outcome)
     outcome["kind"] = args.kind

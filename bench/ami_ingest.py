@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import replay
+from bench.ami_consumers import GO_KINDS
 from bench.figures import human, median, record, table
 
 KINDS = ("discard", "panoramisk", "pyst2", "ours", "ours-used", "ours-all", "bridge")
@@ -26,7 +28,7 @@ LABELS = {
     "panoramisk": "panoramisk 1.4, register_event('*')",
     "pyst2": "pyst2 0.5.1 manager, '*' callback",
     "ours": "ours: AmiClient, '*' listener (split + name + dispatch)",
-    "ours-used": "ours: AmiClient, listeners on the model's events (parse those only)",
+    "ours-used": "ours: AmiClient, listeners on the model's events only (the rest dropped unparsed)",
     "ours-all": "ours: AmiClient, every event parsed into fields",
     "bridge": "ours: CtiBridge, full call/agent/queue model",
 }
@@ -52,23 +54,34 @@ class Trial:
 
 def bridge_available() -> bool:
     try:
-        import bench.bridge_harness  # noqa: F401
+        import cti.bridge  # noqa: F401
     except ImportError:
         return False
     return True
 
 
 def run_trial(kind: str, capture: Path, events: int, rate: float = 0.0, timeout: float = 600) -> Trial:
+    stream = replay.expand(capture, events)
     server = subprocess.Popen(
-        [sys.executable, "-m", "bench.replay", "--capture", str(capture), "--events", str(events)]
-        + (["--rate", str(rate)] if rate else []),
+        [sys.executable, "-m", "bench.replay", "--capture", str(stream), "--events", str(events)]
+        + (["--rate", str(rate)] if rate else [])
+        + (["--wait-go"] if kind in GO_KINDS else []),
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         port = int(server.stdout.readline())  # type: ignore[union-attr]
         out = subprocess.run(
-            [sys.executable, "-m", "bench.ami_consumers", kind, "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "bench.ami_consumers",
+                kind,
+                "--port",
+                str(port),
+                "--capture",
+                str(capture),
+            ],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -83,7 +96,7 @@ def run_trial(kind: str, capture: Path, events: int, rate: float = 0.0, timeout:
             server.kill()
             server.wait()
     seen = data.pop("events")
-    if seen not in (-1, events):
+    if seen not in (-1, -2, events):
         raise RuntimeError(f"consumer {kind} saw {seen} events of {events}")
     return Trial(kind, events, data.pop("seconds"), data.pop("cpu"), data)
 

@@ -4,16 +4,20 @@ Runs in its own process (``python -m bench.replay``) so that on a two-core
 machine the consumer being measured has a core to itself. It speaks just enough
 AMI for every client under test: the greeting, a ``Success`` answer to any
 action (Login, Ping …, with the ActionID echoed), then the captured events,
-cut into whole-frame chunks and repeated until ``--events`` are sent, then an
+cut into whole-frame chunks and repeated until ``--events`` are sent (the
+benchmark hands it ``expand(capture, events)``: the capture repeated with the
+call ids made unique per repetition, written once and cached), then an
 ``Event: BenchEnd`` frame, then it half-closes and waits for the client to go.
 
-``--rate`` paces the stream (events per second, sent every few milliseconds);
+With ``--wait-go`` the stream starts only when the client sends ``Action:
+BenchGo`` (clients that start their clock themselves). ``--rate`` paces the stream (events per second, sent every few milliseconds);
 0 sends as fast as the socket takes it.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import select
 import socket
 import sys
@@ -23,6 +27,7 @@ from pathlib import Path
 GREETING = b"Asterisk Call Manager/11.0.0\r\n"
 SEP = b"\r\n\r\n"
 END_EVENT = b"Event: BenchEnd\r\nPrivilege: system,all\r\n\r\n"
+GO_ACTION = b"Action: BenchGo"
 
 
 def frames_of(stream: bytes) -> list[bytes]:
@@ -30,6 +35,47 @@ def frames_of(stream: bytes) -> list[bytes]:
     parts = stream.split(SEP)
     parts.pop()  # an incomplete tail, if the capture stopped mid-frame
     return [p.lstrip(b"\r\n") + SEP for p in parts if p.strip()]
+
+
+_IDS = re.compile(rb"(niqueid|inkedid): (\d+)\.(\d+)")
+_LOCAL = re.compile(rb"-([0-9a-f]{8});")
+_BRIDGE = re.compile(rb"(BridgeUniqueid: )([0-9a-f]{8})")
+
+
+def renamed(stream: bytes, cycle: int) -> bytes:
+    """The stream with every channel, call and bridge id made unique to ``cycle``.
+
+    A repeated capture must not replay the same calls: the model remembers ended
+    calls and would ignore them, doing less work than on a real stream.
+    """
+    if cycle == 0:
+        return stream
+    shift = cycle * 10_000_000
+    stream = _IDS.sub(lambda m: b"%s: %s.%d" % (m[1], m[2], int(m[3]) + shift), stream)
+    stream = _LOCAL.sub(lambda m: b"-%08x;" % ((int(m[1], 16) + cycle * 0x01000000) & 0xFFFFFFFF), stream)
+    return _BRIDGE.sub(lambda m: m[1] + b"%08x" % ((int(m[2], 16) + cycle) & 0xFFFFFFFF), stream)
+
+
+def expand(capture: Path, events: int) -> Path:
+    """A file of exactly ``events`` frames: the capture repeated, ids unique per repetition (cached)."""
+    out = capture.with_name(f"{capture.stem}-x{events}.raw")
+    if out.exists() and out.stat().st_mtime >= capture.stat().st_mtime:
+        return out
+    frames = frames_of(capture.read_bytes())
+    if not frames:
+        raise ValueError(f"{capture} holds no complete frame")
+    original = b"".join(frames)
+    written, cycle = 0, 0
+    tmp = out.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        while written < events:
+            take = min(len(frames), events - written)
+            data = original if take == len(frames) else b"".join(frames[:take])
+            fh.write(renamed(data, cycle))
+            written += take
+            cycle += 1
+    tmp.replace(out)
+    return out
 
 
 def chunks_of(frames: list[bytes], target: int) -> list[tuple[bytes, int]]:
@@ -62,10 +108,14 @@ def _answers(data: bytes) -> tuple[bytes, bytes]:
             reply += b"ActionID: " + action_id + b"\r\n"
         reply += b"Message: Authentication accepted\r\n\r\n"
         replies.append(reply)
+        if GO_ACTION in action:
+            Session.go = True
     return b"".join(replies), data
 
 
 class Session:
+    go = False  # set when the client sent BenchGo (one client per process)
+
     def __init__(self, conn: socket.socket) -> None:
         self.conn = conn
         self.inbox = b""
@@ -96,10 +146,19 @@ class Session:
         self.conn.sendall(replies)
 
 
-def serve(chunks: list[tuple[bytes, int]], conn: socket.socket, events: int, rate: float) -> int:
+def serve(
+    chunks: list[tuple[bytes, int]], conn: socket.socket, events: int, rate: float, wait_go: bool = False
+) -> int:
     session = Session(conn)
     session.login()
-    time.sleep(0.05)  # let the client register its callbacks and start its clock
+    if wait_go:
+        # The client says when it is ready (and starts its clock then).
+        deadline = time.monotonic() + 30
+        while not Session.go and time.monotonic() < deadline:
+            if not session.answer_pending(0.1):
+                return 0
+    else:
+        time.sleep(0.05)  # let the client register its callbacks and start its clock
     sent = 0
     started = time.perf_counter()
     i = 0
@@ -117,7 +176,7 @@ def serve(chunks: list[tuple[bytes, int]], conn: socket.socket, events: int, rat
         conn.sendall(data)
         sent += count
         i = (i + 1) % len(chunks)
-        if i == 0 and not session.answer_pending():
+        if not session.answer_pending():
             return sent
     conn.sendall(END_EVENT)
     # Half-close (the read-and-discard consumer stops at EOF), then wait for the client to leave.
@@ -135,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=0.0, help="events/s; 0 = as fast as possible")
     parser.add_argument("--chunk", type=int, default=0, help="bytes per write (default 64 KiB, 4 KiB paced)")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--wait-go", action="store_true", help="stream only after an 'Action: BenchGo'")
     args = parser.parse_args(argv)
 
     target = args.chunk or (4096 if args.rate else 65536)
@@ -149,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     listener.close()
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
-        serve(chunks, conn, args.events, args.rate)
+        serve(chunks, conn, args.events, args.rate, args.wait_go)
     except (ConnectionError, TimeoutError, OSError):
         pass  # the client went away: its own figures tell what happened
     finally:
