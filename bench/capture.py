@@ -44,7 +44,9 @@ class Load:
     rate: float = 40.0  # calls per second
     seconds: float = 15.0
     talk: int = 1  # agent talk time (s)
-    caller_stays: int = 10  # the caller hangs up after this if nobody did before
+    # The caller hangs up after this if nobody did before; two digits at least
+    # (hotline-sim-caller matches _X.).
+    caller_stays: int = 10
     queues: tuple[str, ...] = ("bench-a", "bench-b")
     first_ext: int = 3000
     entry: str = "inbound"  # inbound: through hotline-inbound (and its AGI); queue: straight to the queue
@@ -150,7 +152,7 @@ async def _originate_all(ami: AmiClient, load: Load) -> tuple[int, int]:
     total = int(load.rate * load.seconds)
     start = loop.time()
     sent = failed = 0
-    pending: set[asyncio.Task[object]] = set()
+    tasks: list[asyncio.Task[object]] = []
     for n in range(total):
         delay = start + n / load.rate - loop.time()
         if delay > 0:
@@ -161,22 +163,22 @@ async def _originate_all(ami: AmiClient, load: Load) -> tuple[int, int]:
             channel, variables = f"Local/{queue}@hotline-queue/n", []
         else:
             channel, variables = "Local/95598@hotline-inbound/n", [f"__HOTLINE_QUEUE={queue}"]
-        task = loop.create_task(
-            ami.action(
-                "Originate",
-                Channel=channel,
-                Context="hotline-sim-caller",
-                Exten=str(load.caller_stays),
-                Priority=1,
-                CallerID=f'"Bench {n}" <{number}>',
-                Variable=variables,
-                Async="true",
+        tasks.append(
+            loop.create_task(
+                ami.action(
+                    "Originate",
+                    Channel=channel,
+                    Context="hotline-sim-caller",
+                    Exten=str(load.caller_stays),
+                    Priority=1,
+                    CallerID=f'"Bench {n}" <{number}>',
+                    Variable=variables,
+                    Async="true",
+                )
             )
         )
-        pending.add(task)
-        task.add_done_callback(pending.discard)
         sent += 1
-    for result in await asyncio.gather(*pending, return_exceptions=True):
+    for result in await asyncio.gather(*tasks, return_exceptions=True):
         failed += isinstance(result, BaseException)
     return sent, failed
 

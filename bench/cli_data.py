@@ -84,7 +84,8 @@ async def _main(args: argparse.Namespace, what: str) -> str:
     for db in dbs:
         for conc in levels:
             ours, peer = median(results[(db, conc, "ours")]), median(results[(db, conc, "peer")])
-            rows.append([db, conc, human(ours, unit), human(peer, unit), f"{ours / peer:.2f}×"])
+            ratio = f"{ours / peer:.2f}×" if peer else "-"
+            rows.append([db, conc, human(ours, unit), human(peer, unit), ratio])
             figures[f"{db}/{conc}"] = {"ours": ours, "peer": peer, "runs": results[(db, conc, "ours")]}
     record(what, figures)
     label = "screen-pop lookup" if what == "lookup" else "create_order"

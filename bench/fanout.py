@@ -29,11 +29,11 @@ LABELS = {
 }
 
 
-def run_trial(impl: str, clients: int, updates: int, interval: float) -> dict[str, Any]:
+def run_trial(impl: str, clients: int, updates: int, interval: float, settle: float = 1.0) -> dict[str, Any]:
     server = subprocess.Popen(
         [
             sys.executable, "-m", "bench.fanout_server", "--impl", impl, "--clients", str(clients),
-            "--updates", str(updates), "--interval", str(interval),
+            "--updates", str(updates), "--interval", str(interval), "--settle", str(settle),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -80,12 +80,14 @@ def run_trial(impl: str, clients: int, updates: int, interval: float) -> dict[st
     }
 
 
-def run(clients: int, updates: int, interval: float, runs: int, impls: list[str], log=print) -> str:
+def run(
+    clients: int, updates: int, interval: float, runs: int, impls: list[str], settle: float = 1.0, log=print
+) -> str:
     pooled: dict[str, dict[str, list[float]]] = {i: {"d": [], "r": [], "cpu": [], "miss": []} for i in impls}
     for n in range(runs):
         order = impls[n % len(impls) :] + impls[: n % len(impls)]
         for impl in order:
-            t = run_trial(impl, clients, updates, interval)
+            t = run_trial(impl, clients, updates, interval, settle)
             p = pooled[impl]
             p["d"] += t["deliveries_ms"]
             p["r"] += t["reach_all_ms"]

@@ -18,6 +18,7 @@ the forms a caller ID arrives in), 10 % unknown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import random
@@ -201,7 +202,8 @@ async def peer_order(url: str, customers: int, seed: int, concurrency: int):
                 await con.execute(insert, values(f"P{key[11:]}{value:07d}", rng.randint(1, customers)))
                 await con.execute("COMMIT")
             except BaseException:
-                await con.execute("ROLLBACK")
+                with contextlib.suppress(Exception):  # cancelled before BEGIN took effect
+                    await con.execute("ROLLBACK")
                 raise
 
         async def close() -> None:

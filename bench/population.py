@@ -22,9 +22,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.figures import CAPTURES
+from bench import figures
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+# The benchmark's own database (dropped and rebuilt when its size is not the one asked for).
 PG_BENCH = "postgresql://postgres@127.0.0.1:5432/hotline_bench"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔"
 GIVEN = (
@@ -48,7 +49,7 @@ def landline(i: int) -> str:
 
 
 def sqlite_path(customers: int) -> Path:
-    return CAPTURES / f"customers-{customers}.sqlite3"
+    return figures.CAPTURES / f"customers-{customers}.sqlite3"
 
 
 def sqlite_url(customers: int) -> str:
@@ -195,8 +196,9 @@ async def ensure(kind: str, customers: int, *, fresh: bool = False, log=print) -
         url = PG_BENCH
         if not fresh and await _count(url) == customers:
             return url
-        await _pg_admin('DROP DATABASE IF EXISTS "hotline_bench" WITH (FORCE)')
-        await _pg_admin('CREATE DATABASE "hotline_bench"')
+        name = url.rsplit("/", 1)[1]
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _pg_admin(f'CREATE DATABASE "{name}"')
     started = time.perf_counter()
     site_ids = await _seed(url)
     if kind == "sqlite":

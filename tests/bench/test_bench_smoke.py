@@ -1,0 +1,152 @@
+"""Every benchmark still runs end to end, at toy sizes (figures are not checked: no timed tests).
+
+What is checked is what a benchmark must get right whatever the machine: the
+capture holds the calls that were made, each consumer saw every replayed
+event, every fan-out client got every update, the population has its rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+
+import pytest
+
+from bench import capture, figures, population, replay
+from bench.__main__ import main as bench_main
+from bench.ami_ingest import run_trial
+
+
+@pytest.fixture(autouse=True)
+def results_dir(tmp_path, monkeypatch):
+    """Figures and SQLite files of these runs go to a temporary directory, not bench/captures."""
+    monkeypatch.setattr(figures, "CAPTURES", tmp_path)
+    return tmp_path
+
+
+def _results(results_dir, benchmark: str) -> dict:
+    lines = (results_dir / "results.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines if json.loads(line)["benchmark"] == benchmark][-1]
+
+
+@pytest.fixture(scope="module")
+def tiny_capture(asterisk, tmp_path_factory):
+    """A few queued calls recorded from the real Asterisk through the recorder itself."""
+    path = tmp_path_factory.mktemp("capture") / "tiny.raw"
+    load = capture.Load(agents=2, rate=4, seconds=0.5, talk=1, caller_stays=10, first_ext=3990)
+    result = asyncio.run(capture.record(load, path, drain_timeout=20))
+    counts = capture.count_events(path.read_bytes())
+    assert result.originated == 2 and result.failed_originates == 0
+    assert counts["AgentComplete"] >= 2, counts
+    return path
+
+
+def test_replay_makes_ids_unique_per_repetition(tiny_capture, tmp_path):
+    frames = replay.frames_of(tiny_capture.read_bytes())
+    expanded = replay.expand(tiny_capture, 2 * len(frames) + 3)
+    again = replay.frames_of(expanded.read_bytes())
+    assert len(again) == 2 * len(frames) + 3
+    first = {line for f in again[: len(frames)] for line in f.split(b"\r\n") if line.startswith(b"Linkedid")}
+    second = {line for f in again[len(frames) :] for line in f.split(b"\r\n") if line.startswith(b"Linkedid")}
+    assert first and second and not first & second
+
+
+@pytest.mark.parametrize(
+    "kind", ["discard", "panoramisk", "pyst2", "ours", "ours-used", "ours-all", "bridge"]
+)
+def test_each_ami_consumer_sees_the_whole_replay(tiny_capture, kind):
+    trial = run_trial(kind, tiny_capture, 300, timeout=60)  # raises unless all 300 arrived
+    assert trial.seconds > 0 and trial.events == 300
+
+
+def test_ami_command_prints_the_table_with_ratios(tiny_capture, results_dir, capsys):
+    code = bench_main(
+        ["ami", "--capture", str(tiny_capture), "--events", "500", "--runs", "1", "--pyst2-events", "100",
+         "--kinds", "panoramisk,ours-used", "--paced-kinds", "ours-used", "--paced-rate", "2000",
+         "--paced-seconds", "0.3", "--paced-runs", "1"]
+    )  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "× panoramisk" in out and "CPU share of one core" in out
+    figures_ = _results(results_dir, "ami-ingest")
+    assert figures_["throughput"]["panoramisk"]["ratio"] == pytest.approx(1.0)
+
+
+def test_fanout_reaches_every_client_with_each_server(results_dir, capsys):
+    assert (
+        bench_main(
+            [
+                "fanout",
+                "--clients",
+                "15",
+                "--updates",
+                "3",
+                "--interval",
+                "0.05",
+                "--runs",
+                "1",
+                "--settle",
+                "0.1",
+            ]
+        )
+        == 0
+    )
+    assert "Websocket fan-out to 15 clients" in capsys.readouterr().out
+    got = _results(results_dir, "fanout")
+    for impl in ("gateway", "aiohttp", "websockets"):
+        assert got[impl]["deliveries"]["n"] == 15 * 3
+
+
+def test_lookup_and_orders_on_sqlite(results_dir, capsys):
+    args = ["--customers", "300", "--db", "sqlite", "--seconds", "0.5", "--runs", "1", "--concurrency", "2"]
+    assert bench_main(["lookup", *args]) == 0
+    assert bench_main(["orders", *args]) == 0
+    out = capsys.readouterr().out
+    assert "Lookups by phone" in out and "Work orders created" in out
+    con = sqlite3.connect(population.sqlite_path(300))
+    try:
+        assert con.execute("SELECT count(*) FROM customer_phones").fetchone()[0] == 900
+        phones = {n for (n,) in con.execute("SELECT number FROM customer_phones WHERE customer_id = 7")}
+        assert phones == {population.mobile(7), population.mobile2(7), population.landline(7)}
+        assert con.execute("SELECT count(*) FROM work_orders").fetchone()[0] > 0
+        # The indexes dropped for the bulk load are back.
+        names = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "ix_customer_phones_number" in names
+    finally:
+        con.close()
+
+
+@pytest.mark.postgres
+def test_lookup_and_orders_on_postgres(monkeypatch, capsys):
+    import asyncpg
+
+    name = f"hotline_bench_t_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(population, "PG_BENCH", f"postgresql://postgres@127.0.0.1:5432/{name}")
+    try:
+        args = [
+            "--customers",
+            "300",
+            "--db",
+            "postgres",
+            "--seconds",
+            "0.2",
+            "--runs",
+            "1",
+            "--concurrency",
+            "2",
+        ]
+        assert bench_main(["lookup", *args]) == 0
+        assert bench_main(["orders", *args]) == 0
+        assert "postgres" in capsys.readouterr().out
+    finally:
+
+        async def drop() -> None:
+            con = await asyncpg.connect(population.PG_ADMIN)
+            try:
+                await con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await con.close()
+
+        asyncio.run(drop())
