@@ -1,4 +1,4 @@
-"""``python -m bench <benchmark> [options]``: one sub-command per benchmark."""
+"""``python -m bench <benchmark> [options]``: one sub-command per benchmark; none = ``all``."""
 
 from __future__ import annotations
 
@@ -16,11 +16,20 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="BENCHMARK")
     for module in (cli_ami, cli_data, cli_live):
         module.add_commands(sub)
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    every = sub.add_parser("all", help="every benchmark with its default sizes (what `make bench` runs)")
+    every.set_defaults(run=lambda _args: run_all(parser))
+    args = parser.parse_args(argv if argv is not None else (sys.argv[1:] or ["all"]))
     return int(args.run(args) or 0)
+
+
+def run_all(parser: argparse.ArgumentParser) -> int:
+    """AMI ingest on a fresh capture, fan-out, then lookups and orders at 1 M customers."""
+    for command in (["ami", "--record"], ["fanout"], ["lookup"], ["orders"]):
+        print(f"\n## python -m bench {' '.join(command)}", flush=True)
+        args = parser.parse_args(command)
+        if args.run(args):
+            return 1
+    return 0
 
 
 if __name__ == "__main__":
