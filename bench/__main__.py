@@ -23,8 +23,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_all(parser: argparse.ArgumentParser) -> int:
-    """AMI ingest on a fresh capture, fan-out, then lookups and orders at 1 M customers."""
-    for command in (["ami", "--record"], ["fanout"], ["lookup"], ["orders"]):
+    """AMI ingest on a fresh capture, memory, fan-out, then lookups and orders at 1 M customers."""
+    for command in (["ami", "--record"], ["memory"], ["fanout"], ["lookup"], ["orders"]):
         print(f"\n## python -m bench {' '.join(command)}", flush=True)
         args = parser.parse_args(command)
         if args.run(args):

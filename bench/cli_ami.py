@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from bench import ami_ingest, capture
+from bench import ami_ingest, capture, memory
 from bench.figures import human, machine
 
 
@@ -42,6 +42,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ami.add_argument("--paced-kinds", default="panoramisk,ours-used,bridge")
     ami.add_argument("--paced-runs", type=int, default=3)
     ami.set_defaults(run=run_ami)
+
+    mem = sub.add_parser(
+        "memory",
+        help="the bridge's resident memory with 1,000 agents and 500 calls in progress",
+        description=memory.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mem.add_argument("--capture", type=Path, default=capture.DEFAULT_CAPTURE)
+    mem.add_argument("--agents", type=int, default=1000)
+    mem.add_argument("--calls", type=int, default=500)
+    mem.set_defaults(run=run_memory)
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -100,4 +111,12 @@ def run_ami(args: argparse.Namespace) -> int:
             args.capture, paced_kinds, args.paced_rate, args.paced_seconds, args.paced_runs
         )
     print(ami_ingest.report(trials, paced, args.paced_rate, meta))
+    return 0
+
+
+def run_memory(args: argparse.Namespace) -> int:
+    if not args.capture.exists():
+        print(f"no capture at {args.capture}: run `python -m bench record` first")
+        return 1
+    print(memory.run(args.capture, args.agents, args.calls))
     return 0

@@ -74,6 +74,12 @@ def test_ami_command_prints_the_table_with_ratios(tiny_capture, results_dir, cap
     assert figures_["throughput"]["panoramisk"]["ratio"] == pytest.approx(1.0)
 
 
+def test_memory_holds_the_calls_in_progress(tiny_capture, results_dir):
+    assert bench_main(["memory", "--capture", str(tiny_capture), "--agents", "10", "--calls", "3"]) == 0
+    got = _results(results_dir, "memory")
+    assert got["open_calls"] == 3 and got["talking_agents"] == 3 and got["agents"] == 10
+
+
 def test_fanout_reaches_every_client_with_each_server(results_dir, capsys):
     assert (
         bench_main(
