@@ -27,9 +27,9 @@ from typing import Any
 from cti import agents as A
 from cti import recording, resync
 from cti.agents import AgentBook
-from cti.ami import AmiClient, AmiError
+from cti.ami import AmiClient, AmiError, Frame
 from cti.bus import Bus
-from cti.call_events import AmiConnectionChanged, CallOffered, RecordingReady
+from cti.call_events import AmiConnectionChanged, CallOffered, FaxReceived, RecordingReady, VoicemailReceived
 from cti.calls import EVENTS, Call, CallModel
 from cti.commands import Actions, AgentCommands, CommandResult
 from cti.events import Event
@@ -121,6 +121,7 @@ class CtiBridge:
         self._publisher = asyncio.get_running_loop().create_task(self._publish_loop(), name="cti-publisher")
         for name in EVENTS:
             self.ami.on_event(name, self.model.handle)
+        self.ami.on_event("UserEvent", self._on_user_event)
         self.ami.on_connection(self._connection_changed)
         self.ami.add_resync_hook(self._resync)
         await self.ami.start()
@@ -289,6 +290,42 @@ class CtiBridge:
                 self._acw_started(agent)
 
     # -- side effects the model asks for -------------------------------------------
+    def _on_user_event(self, frame: Frame) -> None:
+        # The dialplan announces messages left on the line (after hours, overflow,
+        # fax); they become async events for ticketing.
+        kind = frame.get("UserEvent")
+        if kind in ("HotlineVoicemail", "HotlineFax") and frame.get("File"):
+            self._spawn(self._message_left(kind, frame))
+
+    async def _message_left(self, kind: str, frame: Frame) -> None:
+        path = recording.host_path(self.settings.asterisk_root, frame.get("File"))
+        call_id = frame.get("Linkedid") or frame.get("Uniqueid") or ""
+        caller = frame.get("CallerIDNum") or ""
+        if kind == "HotlineFax":
+            pages = frame.get("Pages") or "0"
+            self._out.put_nowait(
+                FaxReceived(
+                    call_id=call_id,
+                    caller=caller,
+                    dnis=frame.get("DNIS") or "",
+                    path=path,
+                    pages=int(pages) if pages.isdigit() else 0,
+                    status=frame.get("Status") or "",
+                )
+            )
+            return
+        duration = await recording.wait_closed(path)
+        self._out.put_nowait(
+            VoicemailReceived(
+                call_id=call_id,
+                caller=caller,
+                dnis=frame.get("DNIS") or "",
+                path=path,
+                duration=round(duration or 0.0, 2),
+                reason=frame.get("Reason") or "",
+            )
+        )
+
     def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
