@@ -1,10 +1,11 @@
-"""Sub-commands that need live sockets: ``fanout`` (and, as the pieces land, screen-pop)."""
+"""Sub-commands that need live sockets: ``fanout`` and ``screenpop`` (the real Asterisk)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 
-from bench import fanout
+from bench import fanout, screenpop
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -22,8 +23,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     fan.add_argument("--impls", default=",".join(fanout.IMPLS))
     fan.set_defaults(run=run_fanout)
 
+    pop = sub.add_parser(
+        "screenpop",
+        help="screen-pop latency through the real Asterisk and bridge, customer matched (needs Asterisk)",
+        description=screenpop.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pop.add_argument("--agents", type=int, default=500)
+    pop.add_argument("--rate", type=float, default=20.0, help="calls per second (default 20)")
+    pop.add_argument("--seconds", type=float, default=10.0)
+    pop.add_argument(
+        "--customers", type=int, default=1_000_000, help="the SQLite population to match against"
+    )
+    pop.set_defaults(run=run_screenpop)
+
 
 def run_fanout(args: argparse.Namespace) -> int:
     impls = [i.strip() for i in args.impls.split(",") if i.strip()]
     print(fanout.run(args.clients, args.updates, args.interval, args.runs, impls, args.settle))
+    return 0
+
+
+def run_screenpop(args: argparse.Namespace) -> int:
+    got = asyncio.run(screenpop.run(args.agents, args.rate, args.seconds, args.customers))
+    print(screenpop.report(got))
     return 0
