@@ -5,7 +5,7 @@ Construct it in the composition root::
     bridge = CtiBridge(CtiSettings.from_env(), bus, customer_lookup=lookup)
     await bridge.start()          # returns at once; connects in the background
     bridge.agents(), bridge.queues(), bridge.calls()        # snapshots
-    await bridge.login("1001", "PJSIP/1001", {"general": 0, "fault": 5})
+    await bridge.login("1001", "PJSIP/1001", {"service": 0, "fault": 5})
     await bridge.ready("1001")    # every command returns a CommandResult
     await bridge.stop()
 
@@ -54,6 +54,8 @@ class CtiSettings:
     default_area_code: str = ""
     lookup_timeout: float = 0.5
     keepalive: float = 2.0
+    #: skill name -> queue (the routing file's ``skills``); a name not listed is taken as a queue name
+    skill_queues: dict[str, str] = dataclasses.field(default_factory=dict)
     replay_history: bool = True  # rebuild from the bus at start (restart without double publishing)
 
     @classmethod
@@ -170,7 +172,12 @@ class CtiBridge:
 
     # -- commands (each returns a CommandResult) --------------------------------------
     async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
-        return await self.commands.login(agent_id, seat, skills)
+        """Sign ``seat`` into the queue of each skill, at that skill's penalty."""
+        queues: dict[str, int] = {}
+        for skill, penalty in skills.items():
+            queue = self.settings.skill_queues.get(skill, skill)
+            queues[queue] = min(penalty, queues.get(queue, penalty))
+        return await self.commands.login(agent_id, seat, queues)
 
     async def logout(self, agent_id: str) -> CommandResult:
         self._cancel_acw(agent_id)

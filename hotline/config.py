@@ -38,9 +38,13 @@ class Settings:
     #: an agent's phone, from their 工号; the demo uses simulated phones (Local/{staff_no}@hotline-sim-phone/n)
     seat_pattern: str = "PJSIP/{staff_no}"
     secret_key: str = ""
-    smtp_host: str = "127.0.0.1"
+    #: outgoing email; empty = email notifications stay queued in the outbox
+    smtp_host: str = ""
     smtp_port: int = 25
+    smtp_sender: str = "hotline@localhost"
+    #: the SMS gateway (HTTP POST, JSON); empty = SMS notifications stay queued
     sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
 
     @property
     def recordings_dir(self) -> Path:

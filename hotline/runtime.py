@@ -31,6 +31,7 @@ from recordings import RecordingStore
 from ticketing.calls import CallLinker
 from ticketing.customers import caller_profile_hook, screen_pop_hook
 from ticketing.intake import Intake
+from ticketing.notify import Dispatcher, HttpSmsGateway, SmtpGateway
 
 log = logging.getLogger(__name__)
 
@@ -104,21 +105,26 @@ async def serve(
             await seed(settings, demo=True)
             settings = dataclasses.replace(settings, seat_pattern=SIM_SEAT)
 
-        bridge = CtiBridge(_cti_settings(settings), bus, customer_lookup=screen_pop_hook(sessions))
+        ivr_services = _ivr_services(settings, bus, sessions)
+        bridge = CtiBridge(
+            _cti_settings(settings, ivr_services.routing.skills),
+            bus,
+            customer_lookup=screen_pop_hook(sessions),
+        )
         await bridge.start()
         stack.push_async_callback(bridge.stop)
 
         intake = Intake()
+        await intake.rebuild(bus)  # who is signed in, when the bus outlived this process (Redis)
         intake.subscribe(bus)
         linker = CallLinker(sessions, intake=intake)
         linker.subscribe(bus)
         stack.push_async_callback(linker.close)
 
         await stack.enter_async_context(_background(ticketing.SlaWorker(sessions, bus).run(), "sla-worker"))
+        await stack.enter_async_context(_background(_dispatcher(settings, sessions).run(), "notifications"))
 
-        agi = ivr.create_agi_server(
-            _ivr_services(settings, bus, sessions), host=settings.agi_host, port=settings.agi_port
-        )
+        agi = ivr.create_agi_server(ivr_services, host=settings.agi_host, port=settings.agi_port)
         await agi.start()
         stack.push_async_callback(agi.stop)
 
@@ -147,8 +153,28 @@ async def serve(
         log.info("stopping")
 
 
-def _cti_settings(settings: Settings) -> CtiSettings:
+def _dispatcher(settings: Settings, sessions) -> Dispatcher:
+    email = (
+        SmtpGateway(settings.smtp_host, settings.smtp_port, sender=settings.smtp_sender)
+        if settings.smtp_host
+        else None
+    )
+    sms = (
+        HttpSmsGateway(settings.sms_gateway_url, token=settings.sms_gateway_token)
+        if settings.sms_gateway_url
+        else None
+    )
+    if email is None or sms is None:
+        log.info(
+            "notifications: %s not configured; those messages wait in the outbox",
+            "email" if email is None else "SMS",
+        )
+    return Dispatcher(sessions, sms=sms, email=email)
+
+
+def _cti_settings(settings: Settings, skill_queues: dict[str, str]) -> CtiSettings:
     return CtiSettings(
+        skill_queues=dict(skill_queues),
         ami_host=settings.ami_host,
         ami_port=settings.ami_port,
         ami_user=settings.ami_user,

@@ -286,7 +286,15 @@ def caller_profile_hook(sessionmaker: async_sessionmaker[AsyncSession]) -> Calla
 
 async def ticket_progress(session: AsyncSession, number_or_phone: str) -> dict[str, Any] | None:
     """For IVR self-service: an order by number, or the latest open order of a phone number."""
-    order = await session.scalar(select(WorkOrder).where(WorkOrder.number == number_or_phone.strip()))
+    wanted = number_or_phone.strip()
+    order = await session.scalar(select(WorkOrder).where(WorkOrder.number == wanted))
+    if order is None and wanted.isdigit() and len(wanted) >= 8:
+        # A keypad has no letters: "20260923001" stands for "GZ20260923001". Order
+        # numbers are a letter prefix + digits, so match on the digits at the end.
+        candidates = list(
+            await session.scalars(select(WorkOrder).where(WorkOrder.number.endswith(wanted)).limit(2))
+        )
+        order = next((o for o in candidates if o.number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == wanted), None)
     if order is None:
         pop = await lookup_for_screen_pop(session, number_or_phone, orders=1, interactions=0)
         if not pop or not pop["open_orders"]:

@@ -114,7 +114,7 @@ async def seed_demo(
                 site_id=hq.id,
                 department_id=dept.id,
                 manager_id=leader.id,
-                skills={"general": 1, "fault": 1 + n % 2, "complaint": 2},
+                skills={"service": 1, "fault": 1 + n % 2, "complaint": 2},
                 must_change_password=False,
                 phone=f"1390000{staff}",
             )

@@ -40,12 +40,12 @@ from ticketing.numbering import next_value
 from ticketing.workflow.engine import create_order
 
 DEFAULT_SKILLS = {
-    "fax": "general",
-    "sms": "general",
-    "email": "general",
-    "web": "general",
+    "fax": "service",
+    "sms": "service",
+    "email": "service",
+    "web": "service",
     "voicemail": "fault",
-    "missed_call": "general",
+    "missed_call": "service",
 }
 # where an event's text lands when it becomes an order, per workflow
 DESCRIPTION_FIELD = {
@@ -128,7 +128,7 @@ class Intake:
 
     async def assign(self, session: AsyncSession, row: Interaction) -> User | None:
         """Round robin among logged-in agents with the kind's skill; unassigned if nobody is."""
-        skill = self.skills.get(row.kind, "general")
+        skill = self.skills.get(row.kind, "service")
         agents = [
             u
             for u in await session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))
