@@ -84,7 +84,21 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 
+_SEND = {
+    "type": "object",
+    "required": ["channel", "to"],
+    "properties": {
+        "channel": {"type": "string", "enum": ["sms", "email"]},
+        "to": {"type": "string", "description": "a mobile number (sms) or an email address"},
+        "order_id": {"type": "integer", "description": "the order this was sent for (shown on it)"},
+    },
+}
+_BODIES[("POST", "/api/knowledge/{id}/send")] = _SEND
+_BODIES[("POST", "/api/notices/{key}/send")] = _SEND
+
 _SUMMARIES = {
+    ("POST", "/api/knowledge/{id}/send"): "Send a knowledge item by SMS or email (queued in the outbox)",
+    ("POST", "/api/notices/{key}/send"): "Send an outage notice by SMS or email (queued in the outbox)",
     ("GET", "/api/session"): "The signed-in user (or null) and the CSRF token for writes",
     ("POST", "/api/session"): "Sign in by 工号 + password (5 failures lock the account for 15 minutes)",
     ("DELETE", "/api/session"): "Sign out",

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.audit import record
 from ticketing.errors import ActionRefused, NotFound
 from ticketing.models import KbArticle, KbCategory, Notification, OutageNotice, Site, StandardPhrase, User
+from ticketing.notify import SHANGHAI, send_message
 
 ACTIVE, CHANGED, DELETED = "发布中", "变更后", "已删除"
 
@@ -106,22 +107,51 @@ async def send_article(
     order_id: int | None = None,
 ) -> Notification:
     """Send a knowledge item to a customer by SMS or email (queued in the notifications outbox)."""
-    if channel not in ("sms", "email"):
-        raise ActionRefused("channel_unsupported", f"knowledge items go out by sms or email, not {channel!r}")
-    if not recipient.strip():
-        raise ActionRefused("recipient_required", "no recipient")
     body = article.body if article.kind == "text" else f"{article.body}\n{article.url}".strip()
-    if channel == "sms":
-        body = f"{article.title}：{body}"[:300]
-    row = Notification(
-        channel=channel, recipient=recipient.strip(), order_id=order_id, subject=article.title, body=body
+    return await send_message(
+        session,
+        user,
+        channel,
+        recipient,
+        article.title,
+        body,
+        order_id=order_id,
+        about=("kb_article", article.id),
     )
-    session.add(row)
-    await session.flush()
-    await record(
-        session, user, "kb.send", "kb_article", article.id, after={"channel": channel, "to": recipient}
+
+
+def notice_text(notice: OutageNotice, site_name: str = "") -> tuple[str, str]:
+    """(subject, body) of an outage notice as a customer reads it, in site time."""
+    fmt = "%Y-%m-%d %H:%M"
+    starts = notice.starts_at.astimezone(SHANGHAI).strftime(fmt)
+    ends = notice.ends_at.astimezone(SHANGHAI).strftime(fmt)
+    subject = f"停电通知 {starts}"
+    parts = [f"{starts} 至 {ends}", f"停电范围：{notice.area}"]
+    if notice.reason:
+        parts.append(f"原因：{notice.reason}")
+    if notice.remark:
+        parts.append(notice.remark)
+    if site_name:
+        parts.append(site_name)
+    return subject, "；".join(parts)
+
+
+async def send_notice(
+    session: AsyncSession,
+    user: User,
+    key: str,
+    *,
+    channel: str,
+    recipient: str,
+    order_id: int | None = None,
+) -> Notification:
+    """Send the current version of an outage notice by SMS or email (the same outbox)."""
+    notice = await _current(session, key)
+    site_name = await session.scalar(select(Site.name).where(Site.id == notice.site_id)) or ""
+    subject, body = notice_text(notice, site_name)
+    return await send_message(
+        session, user, channel, recipient, subject, body, order_id=order_id, about=("outage_notice", key)
     )
-    return row
 
 
 # -- outage notices ----------------------------------------------------------------------

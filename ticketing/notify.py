@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import smtplib
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -24,9 +25,19 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from cti.phones import is_mobile
-from ticketing.errors import TicketingError
-from ticketing.models import Contact, Customer, Notification, NotificationTemplate, Site, WorkOrder, utcnow
+from cti.phones import InvalidPhoneNumber, is_mobile, normalize
+from ticketing.audit import record
+from ticketing.errors import ActionRefused, TicketingError
+from ticketing.models import (
+    Contact,
+    Customer,
+    Notification,
+    NotificationTemplate,
+    Site,
+    User,
+    WorkOrder,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -146,6 +157,75 @@ async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> lis
         session.add(row)
         rows.append(row)
     return rows
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SMS_LIMIT = 300  # characters: longer texts are cut rather than split into many messages
+
+
+def _recipient(channel: str, to: str) -> str:
+    """The canonical address for ``channel``, or a refusal naming what is wrong."""
+    to = (to or "").strip()
+    if not to:
+        raise ActionRefused("recipient_required", "no recipient")
+    if channel == "sms":
+        try:
+            number = normalize(to)
+        except InvalidPhoneNumber:
+            number = ""
+        if not is_mobile(number):
+            raise ActionRefused("recipient_invalid", f"not a mobile number: {to!r}", channel=channel)
+        return number
+    if len(to) > 128 or not _EMAIL.match(to):
+        raise ActionRefused("recipient_invalid", f"not an email address: {to!r}", channel=channel)
+    return to
+
+
+async def send_message(
+    session: AsyncSession,
+    user: User | None,
+    channel: str,
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    order_id: int | None = None,
+    about: tuple[str, object] | None = None,
+) -> Notification:
+    """Queue an ad-hoc SMS or email in the outbox the ``Dispatcher`` delivers from.
+
+    ``about`` names what was sent (e.g. ``("kb_article", 7)``) for the audit row;
+    without it the audit row is kept on the notification itself.
+    """
+    if channel not in ("sms", "email"):
+        raise ActionRefused("channel_unsupported", f"messages go out by sms or email, not {channel!r}")
+    recipient = _recipient(channel, to)
+    subject = (subject or "").strip()[:200]
+    body = (body or "").strip()
+    if not body and not subject:
+        raise ActionRefused("message_empty", "nothing to send")
+    if channel == "sms":
+        body = (f"{subject}：{body}" if subject and not body.startswith(subject) else body)[:SMS_LIMIT]
+    row = Notification(
+        channel=channel,
+        recipient=recipient,
+        user_id=user.id if user is not None else None,
+        order_id=order_id,
+        subject=subject,
+        body=body,
+    )
+    session.add(row)
+    await session.flush()
+    entity, entity_id = about if about is not None else ("notification", row.id)
+    await record(
+        session,
+        user,
+        "message.send",
+        entity,
+        entity_id,
+        after={"channel": channel, "to": recipient, "notification": row.id, "order_id": order_id},
+    )
+    return row
 
 
 # -- gateways -------------------------------------------------------------------------------

@@ -40,7 +40,29 @@ function article(a) {
   return el("article", { class: "card", "data-article": a.id },
     el("h3", {}, a.title), a.kind === "link" && a.url ? el("a", { href: a.url, target: "_blank", rel: "noopener" }, a.url) : null,
     el("div", { class: "wrap", style: "white-space: pre-wrap" }, a.body),
-    el("small", { class: "muted" }, `${a.tags} · ${fmtTime(a.updated_at)}`));
+    el("small", { class: "muted" }, `${a.tags} · ${fmtTime(a.updated_at)}`),
+    sendForm(`/api/knowledge/${a.id}/send`));
+}
+
+// 发送给客户: SMS to a mobile number or email to an address; the server queues it in the outbox.
+function sendForm(url) {
+  const to = el("input", { name: "to", size: 18, required: true, "aria-label": t("kb.send_to"), placeholder: t("kb.send_to") });
+  const channel = el("select", { name: "channel", "aria-label": t("kb.channel") },
+    el("option", { value: "sms" }, t("kb.channel_sms")), el("option", { value: "email" }, t("kb.channel_email")));
+  // a caller's number from the seat page (?to=) fills the form in
+  const preset = new URLSearchParams(location.search).get("to");
+  if (preset) to.value = preset;
+  to.addEventListener("input", () => { if (to.value.includes("@")) channel.value = "email"; });
+  const form = el("form", { class: "send inline", "data-send": url }, channel, to,
+    el("button", { class: "btn", type: "submit" }, t("kb.send")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const row = await api(url, { method: "POST", body: { channel: channel.value, to: to.value } });
+      toast(t("kb.sent", { to: row.recipient }), "ok");
+    } catch (err) { toast(err.message, "refused"); }
+  });
+  return form;
 }
 
 async function startNotices() {
@@ -54,7 +76,8 @@ async function startNotices() {
       const data = await api("/api/notices", { query });
       $("notice-table").querySelector("tbody").replaceChildren(...data.items.map((n) => el("tr", {},
         el("td", { class: "wrap" }, n.area), el("td", { class: "wrap" }, n.reason), el("td", {}, fmtTime(n.starts_at)),
-        el("td", {}, fmtTime(n.ends_at)), el("td", {}, n.state), el("td", { class: "wrap" }, n.remark))));
+        el("td", {}, fmtTime(n.ends_at)), el("td", {}, n.state), el("td", { class: "wrap" }, n.remark),
+        el("td", {}, n.state === "发布中" ? sendForm(`/api/notices/${encodeURIComponent(n.key)}/send`) : ""))));
     } catch (err) { toast(err.message, "refused"); }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); run(); });

@@ -1,0 +1,133 @@
+"""Sending a knowledge item or an outage notice to a customer from the console: the
+message is queued in ticketing's outbox (with an audit row) and the Dispatcher
+delivers it through a real SMTP server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from tests.agent_ui.conftest import login
+from ticketing import knowledge
+from ticketing.models import AuditLog, Notification, Site, User
+from ticketing.notify import Dispatcher, SmtpGateway
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+async def _content(world):
+    async with world.services.sessionmaker.begin() as db:
+        article = await knowledge.add_article(
+            db, "峰谷电价执行时间", "峰时段 8:00-22:00,谷时段 22:00-次日 8:00"
+        )
+        admin = await db.get(User, world.people["9001"])
+        site = await db.scalar(select(Site).where(Site.code == "HD"))
+        now = dt.datetime.now(dt.UTC)
+        notice = await knowledge.publish_notice(
+            db,
+            admin,
+            site_id=site.id,
+            area="中关村大街",
+            starts_at=now,
+            ends_at=now + dt.timedelta(hours=4),
+            reason="线路检修",
+        )
+    return article.id, notice.notice_key
+
+
+async def test_a_knowledge_item_goes_out_by_email_through_the_outbox(client, world, smtp):
+    inbox, port = smtp
+    article_id, _ = await _content(world)
+    csrf = await login(client, "1001")
+    resp = await client.post(
+        f"/api/knowledge/{article_id}/send",
+        json={"channel": "email", "to": "zhang@example.com"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    queued = await resp.json()
+    assert resp.status == 201, queued
+    assert queued["state"] == "pending" and queued["recipient"] == "zhang@example.com"
+    async with world.services.sessionmaker() as db:
+        row = await db.get(Notification, queued["id"])
+        assert row.channel == "email" and row.subject == "峰谷电价执行时间"
+        assert row.user_id == world.people["1001"]
+        audit = await db.scalar(select(AuditLog).where(AuditLog.action == "message.send"))
+        assert audit.entity == "kb_article" and audit.actor == "1001"
+        assert audit.after["to"] == "zhang@example.com"
+
+    dispatcher = Dispatcher(world.services.sessionmaker, email=SmtpGateway(host="127.0.0.1", port=port))
+    assert await dispatcher.deliver_pending() == (1, 0)
+    [(rcpt, mail)] = inbox.messages
+    assert rcpt == ["zhang@example.com"]
+    assert mail["Subject"] == "峰谷电价执行时间"
+    assert "谷时段" in mail.get_content()
+    async with world.services.sessionmaker() as db:
+        assert (await db.get(Notification, queued["id"])).state == "sent"
+
+
+async def test_an_outage_notice_goes_out_by_sms_and_bad_recipients_are_refused(client, world):
+    _, key = await _content(world)
+    csrf = await login(client, "1001")
+    headers = {"X-CSRF-Token": csrf}
+    resp = await client.post(
+        f"/api/notices/{key}/send", json={"channel": "sms", "to": "138-0013-8000"}, headers=headers
+    )
+    queued = await resp.json()
+    assert resp.status == 201, queued
+    assert queued["recipient"] == "13800138000"
+    async with world.services.sessionmaker() as db:
+        row = await db.get(Notification, queued["id"])
+        assert "中关村大街" in row.body and "线路检修" in row.body and len(row.body) <= 300
+
+    landline = await client.post(
+        f"/api/notices/{key}/send", json={"channel": "sms", "to": "010-88886666"}, headers=headers
+    )
+    assert landline.status == 422 and (await landline.json())["error_id"] == "recipient_invalid"
+    assert "手机号" in (await landline.json())["message"]
+    bad_mail = await client.post(
+        f"/api/notices/{key}/send", json={"channel": "email", "to": "not-an-address"}, headers=headers
+    )
+    assert (await bad_mail.json())["error_id"] == "recipient_invalid"
+    fax = await client.post(f"/api/notices/{key}/send", json={"channel": "fax", "to": "x"}, headers=headers)
+    assert fax.status == 400
+    missing = await client.post(
+        "/api/notices/nosuchkey/send", json={"channel": "sms", "to": "13800138000"}, headers=headers
+    )
+    assert missing.status == 404
+    async with world.services.sessionmaker() as db:
+        assert len(list(await db.scalars(select(Notification)))) == 1  # refusals queued nothing
+
+
+async def test_a_handler_may_read_but_not_send(client, world):
+    article_id, _ = await _content(world)
+    csrf = await login(client, "2001")
+    resp = await client.post(
+        f"/api/knowledge/{article_id}/send",
+        json={"channel": "sms", "to": "13800138000"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert resp.status == 403 and (await resp.json())["error_id"] == "role.forbidden"
