@@ -66,3 +66,30 @@ def load_yaml(text: str, source: str, error_cls: type[ConfigError] = ConfigError
         raise error_cls(
             source, [ConfigProblem(f"{source.split('.')[0]}.yaml_invalid", "file", str(exc))]
         ) from exc
+
+
+class ProblemCollector:
+    """Gathers every problem of one file (instead of stopping at the first), with the
+    checks that all our configuration files share. ``prefix`` namespaces the error ids."""
+
+    prefix = "config"
+
+    def __init__(self) -> None:
+        self.problems: list[ConfigProblem] = []
+
+    def add(self, error_id: str, where: str, message: str) -> None:
+        self.problems.append(ConfigProblem(f"{self.prefix}.{error_id}", where, message))
+
+    def mapping(self, value: Any, where: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.add("not_a_mapping", where, f"expected a mapping, got {type(value).__name__}")
+            return {}
+        return value
+
+    def unknown_keys(self, body: dict, allowed: set[str], where: str) -> None:
+        for key in sorted(set(map(str, body)) - allowed):
+            self.add(
+                "unknown_field", f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(allowed))})"
+            )

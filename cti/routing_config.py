@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cti.configfile import ConfigError, ConfigProblem, load_yaml
+from cti.configfile import ConfigError, ConfigProblem, ProblemCollector, load_yaml
 from cti.phones import InvalidPhoneNumber, normalize
 from cti.routing import (
     DAYS,
@@ -53,26 +53,8 @@ _RULE_KEYS = {"name", "when", "callers", "numbers", "priority", "queue", "hangup
 _WHEN_KEYS = {"vip", "open_fault_within_24h"}
 
 
-class _Checker:
-    def __init__(self) -> None:
-        self.problems: list[ConfigProblem] = []
-
-    def add(self, error_id: str, where: str, message: str) -> None:
-        self.problems.append(ConfigProblem(f"routing.{error_id}", where, message))
-
-    def mapping(self, value: Any, where: str) -> dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.add("not_a_mapping", where, f"expected a mapping, got {type(value).__name__}")
-            return {}
-        return value
-
-    def unknown_keys(self, body: dict, allowed: set[str], where: str) -> None:
-        for key in sorted(set(map(str, body)) - allowed):
-            self.add(
-                "unknown_field", f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(allowed))})"
-            )
+class _Checker(ProblemCollector):
+    prefix = "routing"
 
     def number(self, value: Any, where: str, minimum: int = 0) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

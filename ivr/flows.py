@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cti.configfile import ConfigError, ConfigProblem, load_yaml
+from cti.configfile import ConfigError, ConfigProblem, ProblemCollector, load_yaml
 
 SELF_SERVICE = ("outage", "bill", "ticket_status", "report_fault", "callback")
 TERMINAL = ("queue", "voicemail", "hangup")
@@ -121,28 +121,13 @@ _FLOW_KEYS = {"start", "menus", "callback_queue"}
 _MENU_KEYS = {"prompts", "choices", "timeout", "retries", "on_timeout", "on_invalid"}
 
 
-class _Checker:
+class _Checker(ProblemCollector):
+    prefix = "ivr"
+
     def __init__(self, sounds_dir: Path | None, queues: set[str] | None) -> None:
-        self.problems: list[ConfigProblem] = []
+        super().__init__()
         self.sounds_dir = sounds_dir
         self.queues = queues
-
-    def add(self, error_id: str, where: str, message: str) -> None:
-        self.problems.append(ConfigProblem(f"ivr.{error_id}", where, message))
-
-    def mapping(self, value: Any, where: str) -> dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.add("not_a_mapping", where, f"expected a mapping, got {type(value).__name__}")
-            return {}
-        return value
-
-    def unknown_keys(self, body: dict, allowed: set[str], where: str) -> None:
-        for key in sorted(set(map(str, body)) - allowed):
-            self.add(
-                "unknown_field", f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(allowed))})"
-            )
 
     def sounds(self, value: Any, where: str) -> tuple[str, ...]:
         if isinstance(value, str):
