@@ -16,8 +16,8 @@ Kinds:
 * ``ours-used`` - our ``AmiClient`` with a listener per event a CTI model
   uses (``USED_EVENTS``), each reading fields, and no ``'*'`` listener: the
   other events are dropped after their first line, never parsed;
-* ``ours-all`` - our ``AmiClient`` parsing every event's fields (what
-  panoramisk always does), the like-for-like comparison;
+* ``ours-all`` - our ``AmiClient`` reading one field (``Uniqueid``) of every
+  event (a byte search, no dict: ``Frame.get``);
 * ``bridge`` - ``cti.CtiBridge`` with the full call/agent/queue model, its
   publisher and an in-process bus (bench/bridge_harness.py); its clock stops
   when the last emitted event is on the bus.

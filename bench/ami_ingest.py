@@ -29,7 +29,7 @@ LABELS = {
     "pyst2": "pyst2 0.5.1 manager, '*' callback",
     "ours": "ours: AmiClient, '*' listener (split + name + dispatch)",
     "ours-used": "ours: AmiClient, listeners on the model's events only (the rest dropped unparsed)",
-    "ours-all": "ours: AmiClient, every event parsed into fields",
+    "ours-all": "ours: AmiClient, '*' listener reading one field of every event",
     "bridge": "ours: CtiBridge, full call/agent/queue model",
 }
 PEER = "panoramisk"
