@@ -18,6 +18,8 @@ Kinds:
   other events are dropped after their first line, never parsed;
 * ``ours-all`` - our ``AmiClient`` reading one field (``Uniqueid``) of every
   event (a byte search, no dict: ``Frame.get``);
+* ``ours-dict`` - our ``AmiClient`` parsing every event into its dict of fields
+  (``Frame.fields``): what panoramisk does for every event, like for like;
 * ``bridge`` - ``cti.CtiBridge`` with the full call/agent/queue model, its
   publisher and an in-process bus (bench/bridge_harness.py); its clock stops
   when the last emitted event is on the bus.
@@ -148,6 +150,8 @@ async def run_ours(port: int, mode: str) -> dict[str, Any]:
     sink: list[str] = []
     if mode == "all":
         client.on_event("*", lambda frame: (sink.append(frame.get("Uniqueid")), meter.tick(frame.name)))
+    elif mode == "dict":
+        client.on_event("*", lambda frame: (sink.append(frame.fields), meter.tick(frame.name)))
     else:
         client.on_event("*", lambda frame: meter.tick(frame.name))
     await client.start()
@@ -220,6 +224,7 @@ RUNNERS: dict[str, Callable[[int, Path | None], Any]] = {
     "ours": lambda port, _: run_ours(port, "dispatch"),
     "ours-used": lambda port, _: run_ours_used(port),
     "ours-all": lambda port, _: run_ours(port, "all"),
+    "ours-dict": lambda port, _: run_ours(port, "dict"),
     "bridge": run_bridge,
 }
 

@@ -22,7 +22,7 @@ from bench import replay
 from bench.ami_consumers import GO_KINDS
 from bench.figures import human, median, record, table
 
-KINDS = ("discard", "panoramisk", "pyst2", "ours", "ours-used", "ours-all", "bridge")
+KINDS = ("discard", "panoramisk", "pyst2", "ours", "ours-used", "ours-all", "ours-dict", "bridge")
 LABELS = {
     "discard": "read and discard (ceiling)",
     "panoramisk": "panoramisk 1.4, register_event('*')",
@@ -30,6 +30,7 @@ LABELS = {
     "ours": "ours: AmiClient, '*' listener (split + name + dispatch)",
     "ours-used": "ours: AmiClient, listeners on the model's events only (the rest dropped unparsed)",
     "ours-all": "ours: AmiClient, '*' listener reading one field of every event",
+    "ours-dict": "ours: AmiClient, every event parsed into its dict of fields",
     "bridge": "ours: CtiBridge, full call/agent/queue model",
 }
 PEER = "panoramisk"

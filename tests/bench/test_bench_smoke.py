@@ -54,7 +54,7 @@ def test_replay_makes_ids_unique_per_repetition(tiny_capture, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "kind", ["discard", "panoramisk", "pyst2", "ours", "ours-used", "ours-all", "bridge"]
+    "kind", ["discard", "panoramisk", "pyst2", "ours", "ours-used", "ours-all", "ours-dict", "bridge"]
 )
 def test_each_ami_consumer_sees_the_whole_replay(tiny_capture, kind):
     trial = run_trial(kind, tiny_capture, 300, timeout=60)  # raises unless all 300 arrived
