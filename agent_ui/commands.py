@@ -118,6 +118,21 @@ async def _dial_from_order(
     return result
 
 
+SPY_MODES = ("listen", "whisper", "barge")
+
+
+async def _spy(services: AppServices, bridge: Any, user: CurrentUser, args: dict[str, Any]) -> dict[str, Any]:
+    """监听 / 强插 / 耳语: the supervisor's own seat rings, then joins the agent's call."""
+    target = _text(args, "agent")
+    mode = _text(args, "mode")
+    if mode not in SPY_MODES:
+        raise UiError("request.invalid", "mode must be listen, whisper or barge", field="mode")
+    if target == user.agent_id:
+        raise UiError("spy.self")
+    seat = services.seat_pattern.format(staff_no=user.staff_no, agent_id=user.agent_id)
+    return await _call(bridge, "spy", seat, target, mode)
+
+
 async def run_command(
     services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]
 ) -> dict[str, Any]:
@@ -152,6 +167,21 @@ async def run_command(
         if kind not in TRANSFER_KINDS:
             raise UiError("request.invalid", "kind must be agent, queue or number", field="kind")
         return await _call(bridge, "transfer", agent, kind, target)
+    if cmd == "consult":
+        # attended transfer, step 1: the caller waits while the agent talks to the target
+        target = _text(args, "target")
+        kind = _text(args, "kind", required=False) or _transfer_kind(target)
+        if kind not in TRANSFER_KINDS:
+            raise UiError("request.invalid", "kind must be agent, queue or number", field="kind")
+        return await _call(bridge, "consult", agent, kind, target)
+    if cmd == "complete_transfer":
+        return await _call(bridge, "complete_transfer", agent)
+    if cmd == "cancel_transfer":
+        return await _call(bridge, "cancel_transfer", agent)
+    if cmd == "conference":
+        return await _call(bridge, "conference", agent, _text(args, "agent"))
+    if cmd == "spy":
+        return await _spy(services, bridge, user, args)
     if cmd == "dial":
         raw = _text(args, "number")
         try:

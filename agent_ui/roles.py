@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.read": frozenset(ROLES),
     "knowledge.send": _SEATED,
     "queues.read": _SEATED | {ADMIN},
+    # the wallboard and listen / whisper / barge on an agent's call
+    "calls.supervise": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
     "users.admin": frozenset({ADMIN}),
 }
 
@@ -52,6 +54,11 @@ COMMAND_PERMISSIONS: dict[str, str] = {
     "unhold": "call.control",
     "transfer": "call.control",
     "dial": "call.control",
+    "consult": "call.control",
+    "complete_transfer": "call.control",
+    "cancel_transfer": "call.control",
+    "conference": "call.control",
+    "spy": "calls.supervise",
     "wrapup_done": "seat.use",
     "snapshot": "session",
     "watch": "order.read",

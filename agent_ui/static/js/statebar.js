@@ -11,6 +11,7 @@ export class StateBar {
     this.since = Date.now() / 1000;
     this.clockSkew = 0; // server time − local time, seconds
     this.call = null;
+    this.consulting = null; // the target of an attended transfer in progress
     socket.addEventListener("snapshot", (e) => this.snapshot(e.detail));
     socket.addEventListener("agent_state", (e) => this.agentState(e.detail.event));
     socket.addEventListener("ami", (e) => this.ami(e.detail.connected));
@@ -35,6 +36,28 @@ export class StateBar {
       const target = window.prompt(t("cmd.transfer_prompt"));
       if (target) run("transfer", { target });
     });
+    // attended transfer: consult (the caller waits), then complete or cancel
+    $("btn-consult")?.addEventListener("click", async () => {
+      const target = window.prompt(t("cmd.consult_prompt"));
+      if (target && (await run("consult", { target }))) this.setConsulting(target.trim());
+    });
+    $("btn-complete-transfer")?.addEventListener("click", async () => {
+      if (await run("complete_transfer")) this.setConsulting(null);
+    });
+    $("btn-cancel-transfer")?.addEventListener("click", async () => {
+      if (await run("cancel_transfer")) this.setConsulting(null);
+    });
+    $("btn-conference")?.addEventListener("click", () => {
+      const other = window.prompt(t("cmd.conference_prompt"));
+      if (other) run("conference", { agent: other.trim() });
+    });
+  }
+
+  setConsulting(target) {
+    this.consulting = target;
+    const label = $("consulting");
+    if (label) { label.hidden = !target; label.textContent = target ? t("call.consulting", { target }) : ""; }
+    this.buttons();
   }
 
   async run(cmd, args = {}) {
@@ -104,6 +127,14 @@ export class StateBar {
     set("btn-hold", s === "talking" || s === "on_hold");
     set("btn-transfer", s === "talking" || s === "on_hold");
     set("btn-wrapup", s === "after_call_work");
+    const talking = s === "talking" || s === "on_hold";
+    if (!onCall && this.consulting) this.setConsulting(null);
+    set("btn-consult", talking && !this.consulting);
+    set("btn-conference", talking && !this.consulting);
+    for (const id of ["btn-complete-transfer", "btn-cancel-transfer"]) {
+      const b = $(id);
+      if (b) { b.hidden = !this.consulting; b.disabled = !this.consulting; }
+    }
     const hold = $("btn-hold");
     if (hold) hold.textContent = t(s === "on_hold" ? "cmd.unhold" : "cmd.hold");
   }
