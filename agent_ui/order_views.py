@@ -130,6 +130,14 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
                 if ex.kind == "normal"
             ],
             "free_routing": node.free_routing,
+            # 自由流转: any later step may be picked, not only the drawn exits
+            "route_nodes": [
+                {"to": n.id, "name": n.name or n.status}
+                for n in definition.nodes
+                if n.id != node.id and n.type != "create"
+            ]
+            if node.free_routing and mine
+            else [],
             "handlers": [{**people.get(a.user_id, {}), "node": a.node, "mode": a.mode} for a in pending],
             "category_locked": order.category_locked,
             "timeline": await timeline(db, order),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body
@@ -19,12 +19,15 @@ from agent_ui.order_views import field_views, order_view
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
-from ticketing.models import Category, Site, StandardPhrase, WorkflowDefinition
+from ticketing.models import Category, Site, StandardPhrase, User, WorkflowDefinition
+from ticketing.users import can_access
 from ticketing.workflow import engine, store
 
 routes = web.RouteTableDef()
 
 ACTIONS = ("save", "submit", "approve", "reject")
+#: who may be picked as the next handler by free routing
+WORKER_ROLES = ("agent", "handler", "team_leader", "supervisor")
 
 
 def _order_key(request: web.Request) -> int | str:
@@ -231,6 +234,27 @@ async def act_on_order(request: web.Request) -> web.Response:
         await db.flush()
         view = await order_view(db, user, order)
     return web.json_response(view)
+
+
+@routes.get("/api/orders/{key}/candidates")
+@requires("order.act")
+async def routing_candidates(request: web.Request) -> web.Response:
+    """自由流转: who the handler of a free-routing step may pick as the next handler
+    (active users who work on orders and may see this one), by 工号 or name."""
+    query = request.query.get("q", "").strip()[:32]
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        order = await engine.load_order(db, user, _order_key(request))
+        stmt = select(User).where(User.active.is_(True)).order_by(User.staff_no).limit(400)
+        if query:
+            stmt = stmt.where(or_(User.staff_no.startswith(query), User.name.contains(query)))
+        people = []
+        for person in await db.scalars(stmt):
+            if not person.has_role(*WORKER_ROLES) or not await can_access(db, person, order):
+                continue
+            people.append({"id": person.id, "staff_no": person.staff_no, "name": person.name})
+            if len(people) == 50:
+                break
+    return web.json_response({"items": people})
 
 
 @routes.get("/orders/{key}")

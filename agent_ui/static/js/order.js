@@ -63,11 +63,13 @@ async function render() {
   await renderFields($("order-fields"), order.form, { prefix: "order", keep: sameStep });
   const route = $("order-route");
   route.replaceChildren();
-  if (order.my_step && order.exits.length > 1) {
+  const steps = order.free_routing && order.route_nodes?.length ? order.route_nodes : order.exits;
+  if (order.my_step && (steps.length > 1 || order.free_routing)) {
     route.append(el("label", { for: "order-exit" }, t("order.next_step"), " "),
       el("select", { id: "order-exit" }, el("option", { value: "" }, t("order.auto")),
-        order.exits.map((x) => el("option", { value: x.to }, x.name))));
+        steps.map((x) => el("option", { value: x.to }, x.name))));
   }
+  if (order.my_step && order.free_routing) route.append(handlerPicker());
   const actions = $("order-actions");
   actions.replaceChildren(...order.actions.map((a) => el("button", {
     type: "button", class: a === "submit" || a === "approve" ? "btn primary" : a === "reject" ? "btn danger" : "btn",
@@ -84,6 +86,8 @@ async function act(action) {
   const body = { form: readFields($("order-fields")), opinion: $("order-opinion").value };
   const exit = $("order-exit")?.value;
   if (exit) body.to = exit;
+  const picked = [...($("order-next-handlers")?.selectedOptions || [])].map((o) => Number(o.value)).filter(Boolean);
+  if (action === "submit" && picked.length) body.handlers = picked;
   try {
     order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
     toast(t("order.done", { status: order.status }), "ok");
@@ -93,6 +97,24 @@ async function act(action) {
     markProblems($("order-fields"), err.details?.problems || {});
     toast(err.message, "refused");
   }
+}
+
+// 自由流转: this step lets its handler pick the next handler(s); none picked = the workflow's rules
+function handlerPicker() {
+  const list = el("select", { id: "order-next-handlers", multiple: true, size: 4, "aria-label": t("order.next_handlers") });
+  const search = el("input", { id: "order-handler-search", type: "search", size: 14, placeholder: t("order.handler_search"), "aria-label": t("order.handler_search") });
+  let timer = null;
+  const load = async () => {
+    try {
+      const data = await api(`/api/orders/${order.id}/candidates`, { query: { q: search.value } });
+      const chosen = new Set([...list.selectedOptions].map((o) => o.value));
+      list.replaceChildren(...data.items.map((p) => el("option", { value: p.id, selected: chosen.has(String(p.id)) }, `${p.name}(${p.staff_no})`)));
+    } catch (err) { toast(err.message, "refused"); }
+  };
+  search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(load, 250); });
+  load();
+  return el("div", { class: "free-routing" }, el("label", { for: "order-next-handlers" }, t("order.next_handlers"), " "),
+    search, list, el("small", { class: "muted" }, t("order.free_routing_hint")));
 }
 
 function renderTimeline() {
