@@ -1,4 +1,4 @@
-"""The lists agents live in: 我未完成任务, 待回复工单, 超期工单, by type, and search.
+"""The lists agents live in: 我未完成任务, 待回复工单, 超期工单, 到达现场超期工单, by type, and search.
 
 Server-side filtering, sorting and paging on indexed columns, always inside the
 user's data scope (``ticketing.users.order_scope_clause``), so a page of 20 out
@@ -20,7 +20,7 @@ from agent_ui.order_views import order_summary
 from ticketing.models import Assignment, Interaction, User, WorkOrder, utcnow
 from ticketing.users import order_scope_clause
 
-LISTS = ("mine", "to_reply", "overdue", "search")
+LISTS = ("mine", "to_reply", "overdue", "arrival_overdue", "search")
 SORTS = {
     "created_at": WorkOrder.created_at,
     "number": WorkOrder.number,
@@ -31,6 +31,8 @@ SORTS = {
 }
 #: nodes where the customer is waiting for our reply (回复客户)
 REPLY_NODES = ("reply",)
+#: the crew-arrival step (到达现场): its SLA runs from dispatch until the crew reports arrival
+ARRIVAL_NODES = ("onsite",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +67,11 @@ def _overdue(now: dt.datetime) -> ColumnElement[bool]:
     return and_(WorkOrder.is_open.is_(True), WorkOrder.due_at.is_not(None), WorkOrder.due_at < now)
 
 
+def _arrival_overdue(now: dt.datetime) -> ColumnElement[bool]:
+    # the order's deadline is its current step's, so at the arrival step it is the crew's
+    return and_(_overdue(now), WorkOrder.current_node.in_(ARRIVAL_NODES))
+
+
 def _day_bounds(day: dt.date, tz: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), ZoneInfo(tz)).astimezone(dt.UTC)
 
@@ -78,6 +85,8 @@ async def conditions(db: AsyncSession, user: User, q: ListQuery, tz: str) -> lis
         where.append(_to_reply(user))
     elif q.name == "overdue":
         where.append(_overdue(now))
+    elif q.name == "arrival_overdue":
+        where.append(_arrival_overdue(now))
     if q.category:
         where.append(WorkOrder.category == q.category)
     if q.status:
@@ -139,5 +148,6 @@ async def counts(db: AsyncSession, user: User) -> dict[str, int]:
         "mine": await count(_mine(user)),
         "to_reply": await count(_to_reply(user)),
         "overdue": await count(_overdue(now)),
+        "arrival_overdue": await count(_arrival_overdue(now)),
         "inbox": inbox or 0,
     }

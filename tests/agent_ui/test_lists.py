@@ -62,4 +62,64 @@ async def test_the_state_bar_counts_come_with_the_snapshot(client):
     await _create(client, token, "consult", CONSULT, submit=False)
     async with client.ws_connect("/ws") as ws:
         snap = json.loads((await ws.receive()).data)
-        assert snap["work"] == {"mine": 1, "to_reply": 0, "overdue": 0, "inbox": 0}
+        assert snap["work"] == {"mine": 1, "to_reply": 0, "overdue": 0, "arrival_overdue": 0, "inbox": 0}
+
+
+async def _route_to_onsite(client, handler, token: str, h_token: str) -> dict:
+    """A fault order taken to the crew-arrival step (到达现场) by the bureau's handler."""
+    order = await _create(client, token, "fault_repair", FAULT)
+    for form in ({}, {"抢修人员": "张师傅", "派工时间": "2026-11-25T20:00"}):
+        resp = await handler.post(
+            f"/api/orders/{order['id']}/submit", json={"form": form}, headers={"X-CSRF-Token": h_token}
+        )
+        assert resp.status == 200, await resp.text()
+    view = await (await handler.get(f"/api/orders/{order['id']}")).json()
+    assert view["node"]["id"] == "onsite"
+    return view
+
+
+async def test_crew_arrival_overdue_lists_only_late_arrivals_in_scope(client, aiohttp_client, world):
+    import datetime as dt
+
+    from sqlalchemy import select, update
+
+    from ticketing import users
+    from ticketing.models import Site, WorkOrder
+    from ticketing.sites import create_site
+
+    token = await login(client, "1001")
+    handler = await aiohttp_client(client.server)
+    h_token = await login(handler, "2001")
+    late = await _route_to_onsite(client, handler, token, h_token)
+    on_time = await _route_to_onsite(client, handler, token, h_token)
+    unacked = await _create(client, token, "fault_repair", FAULT)  # overdue, but at 接收确认
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    async with world.services.sessionmaker.begin() as db:
+        await db.execute(
+            update(WorkOrder).where(WorkOrder.id.in_([late["id"], unacked["id"]])).values(due_at=past)
+        )
+        hq = await db.scalar(select(Site).where(Site.code == "HQ"))
+        cy = await create_site(db, "CY", "朝阳供电局", parent=hq, kind="bureau")
+        await users.create_user(
+            db, "2002", "赵远方", "secret123", roles=["handler"], must_change_password=False, site_id=cy.id
+        )
+
+    arrival = await (await client.get("/api/orders", params={"list": "arrival_overdue"})).json()
+    assert [o["number"] for o in arrival["items"]] == [late["number"]]
+    assert arrival["items"][0]["overdue"] is True
+    overdue = await (await client.get("/api/orders", params={"list": "overdue"})).json()
+    assert {o["number"] for o in overdue["items"]} == {late["number"], unacked["number"]}
+    assert on_time["number"] not in {o["number"] for o in overdue["items"]}
+    # the bureau's handler sees it too; another bureau does not
+    theirs = await (await handler.get("/api/orders", params={"list": "arrival_overdue"})).json()
+    assert theirs["total"] == 1
+    far = await aiohttp_client(client.server)
+    await login(far, "2002")
+    assert (await (await far.get("/api/orders", params={"list": "arrival_overdue"})).json())["total"] == 0
+    async with client.ws_connect("/ws") as ws:
+        import json
+
+        snap = json.loads((await ws.receive()).data)
+        assert snap["work"]["arrival_overdue"] == 1 and snap["work"]["overdue"] == 2
+    page = await client.get("/lists/arrival_overdue")
+    assert page.status == 200 and "到达现场超期" in await page.text()
