@@ -167,3 +167,6 @@ class QueueUpdated(Event):
     answered: int = 0
     abandoned: int = 0
     overflowed: int = 0
+    #: answered within ``service_level_seconds`` of joining (service level = this ÷ offered)
+    answered_in_sl: int = 0
+    service_level_seconds: float = 20.0

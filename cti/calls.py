@@ -438,7 +438,9 @@ class CallModel(QueueCallEvents):
         if call.queue:
             self.queues.leave(call.queue, call.call_id, at)
             if call.outcome != "overflow":
-                self.queues.outcome(call.queue, call.outcome, at)
+                # the wait that counts for the service level: queue join to answer
+                waited = call.answered_at - call.queued_at if call.answered_at and call.queued_at else None
+                self.queues.outcome(call.queue, call.outcome, at, waited)
         self._start(call)
         event = CallEnded(
             call_id=call.call_id,

@@ -30,6 +30,7 @@ class Queue:
     answered: int = 0
     abandoned: int = 0
     overflowed: int = 0
+    answered_in_sl: int = 0  # answered within the service-level threshold
 
     def longest_wait(self, now: float) -> float:
         return max((now - t for t in self.waiting.values()), default=0.0)
@@ -45,12 +46,19 @@ class Queue:
             "answered": self.answered,
             "abandoned": self.abandoned,
             "overflowed": self.overflowed,
+            "answered_in_sl": self.answered_in_sl,
         }
 
 
 class QueueBoard:
-    def __init__(self, notify: Callable[[QueueUpdated], object], is_ready: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        notify: Callable[[QueueUpdated], object],
+        is_ready: Callable[[str], bool],
+        service_level_seconds: float = 20.0,
+    ) -> None:
         self.notify = notify
+        self.service_level_seconds = service_level_seconds
         self.is_ready = is_ready  # agent_id -> is the agent ready (from the agent book)
         self.queues: dict[str, Queue] = {}
         self._last: dict[str, tuple] = {}
@@ -72,10 +80,12 @@ class QueueBoard:
         if self.get(name).waiting.pop(call_id, None) is not None:
             self.publish(name, at)
 
-    def outcome(self, name: str, outcome: str, at: float) -> None:
+    def outcome(self, name: str, outcome: str, at: float, waited: float | None = None) -> None:
         queue = self.get(name)
         if outcome == "answered":
             queue.answered += 1
+            if waited is not None and waited <= self.service_level_seconds:
+                queue.answered_in_sl += 1
         elif outcome.startswith("abandoned"):
             queue.abandoned += 1
         elif outcome == "overflow":
@@ -120,5 +130,7 @@ class QueueBoard:
                 answered=queue.answered,
                 abandoned=queue.abandoned,
                 overflowed=queue.overflowed,
+                answered_in_sl=queue.answered_in_sl,
+                service_level_seconds=self.service_level_seconds,
             )
         )

@@ -228,3 +228,20 @@ def test_resync_takes_pauses_and_members_from_queue_status():
     assert len([e for e in w.events if e.name == "AgentStateChanged"]) == 2  # nothing twice
     apply_queue_status(w.model, frames[:2], 52.0)
     assert w.agents.get("2002").state == A.LOGGED_OUT
+
+
+@pytest.mark.parametrize(("answer_at", "in_sl"), [(13.0, 1), (40.0, 0)])
+def test_the_service_level_counts_calls_answered_within_twenty_seconds(answer_at, in_sl):
+    w = World()
+    w.incoming(10.0)
+    w.ring(answer_at - 1)
+    w.feed("AgentConnect", answer_at, Channel=CALLER_2, Queue="general", Interface=SEAT, MemberName="2001")
+    w.feed("BridgeEnter", answer_at, Channel=AGENT_CH, BridgeUniqueid="b1")
+    w.feed("BridgeEnter", answer_at, Channel=CALLER_2, BridgeUniqueid="b1")
+    w.hangup(AGENT_CH, "1700000000.3", answer_at + 5)
+    w.hangup(CALLER_2, "1700000000.2", answer_at + 5.1)
+    w.hangup(CALLER_1, LINKED, answer_at + 5.2)
+    queue = w.queues.get("general")
+    assert (queue.offered, queue.answered, queue.answered_in_sl) == (1, 1, in_sl)
+    last = [e for e in w.events if type(e).__name__ == "QueueUpdated"][-1]
+    assert (last.answered, last.answered_in_sl, last.service_level_seconds) == (1, in_sl, 20.0)
