@@ -42,34 +42,38 @@ def phone_for(rng: random.Random, customers: int) -> str:
 
 
 async def measure(op: Op, concurrency: int, seconds: float, warmup: float = 0.5) -> float:
-    """Operations per second from ``concurrency`` tasks looping on ``op`` for ``seconds``."""
+    """Operations per second from ``concurrency`` tasks looping on ``op`` for ``seconds``.
+
+    Workers are stopped by a flag, never cancelled: a task cancelled inside a
+    transaction can leave its connection holding SQLite's write lock, and the
+    next trial would wait on it.
+    """
     loop = asyncio.get_running_loop()
     counts = [0] * concurrency
-    timing = {"on": False}
+    state = {"timing": False, "stop": False}
 
     async def worker(k: int) -> None:
         n = k
-        while True:
+        while not state["stop"]:
             await op(n)
             n += concurrency
-            if timing["on"]:
+            if state["timing"]:
                 counts[k] += 1
 
     tasks = [loop.create_task(worker(k)) for k in range(concurrency)]
     try:
         await asyncio.sleep(warmup)
-        timing["on"] = True
+        state["timing"] = True
         started = loop.time()
         await asyncio.sleep(seconds)
-        timing["on"] = False
+        state["timing"] = False
         elapsed = loop.time() - started
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    for t in tasks:
-        if not t.cancelled() and t.exception() is not None:
-            raise t.exception()  # type: ignore[misc]
+        state["stop"] = True
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
     return sum(counts) / elapsed
 
 
