@@ -12,7 +12,8 @@ Wire format (JSON text frames):
 * server → client: ``{"type": "ack", "id": 7, "result": {...}}`` or
   ``{"type": "refused", "id": 7, "error_id": "...", "message": "..."}``;
   pushes: ``snapshot``, ``ami``, ``agent_state``, ``call``, ``screen_pop``,
-  ``queue``, ``order``, ``inbox``.
+  ``queue``, ``order``, ``inbox``; after ``wallboard``: ``board`` (every agent,
+  queue and call) then ``board_call`` for every call event.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from agent_ui.errors import UiError, details_of, error_id_of
 from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
-from agent_ui.snapshot import build_snapshot, screen_pop_for
+from agent_ui.snapshot import build_board, build_snapshot, screen_pop_for
 from agent_ui.texts import Texts
 from agent_ui.work import work_counts
 from cti.call_events import (
@@ -68,6 +69,7 @@ class Client:
         self.queue: asyncio.Queue[dict[str, Any] | str] = asyncio.Queue(OUTBOUND_LIMIT)
         self.resyncs = 0
         self.watching: set[int] = set()  # order ids whose page this tab shows
+        self.board = False  # a supervisor's wallboard: every call's events, not only its own
         self.sees_all_agents = Gateway.sees_all_agents(user)
 
     def send(self, message: dict[str, Any] | str) -> None:
@@ -133,11 +135,13 @@ class Gateway:
         elif isinstance(event, AgentStateChanged):
             self._to_agent(event.agent_id, {"type": "agent_state", "event": body}, watchers=True)
         elif isinstance(event, CallOffered):
+            self._to_boards(body)
             if not self.clients_of_agent(event.agent_id):
                 return  # nobody is looking: no lookup
             pop = await screen_pop_for(self.services, event.caller, event.customer)
             self._to_agent(event.agent_id, {"type": "screen_pop", "event": body, "pop": pop}, watchers=False)
         elif isinstance(event, _CALL_EVENTS):
+            self._to_boards(body)
             self._to_agent(event.agent_id, {"type": "call", "event": body}, watchers=False)
         elif isinstance(event, QueueUpdated):
             text = _dumps({"type": "queue", "event": body})
@@ -162,6 +166,14 @@ class Gateway:
             if client.user.staff_no in staff or (order_id is not None and order_id in client.watching):
                 client.send({"type": kind, "event": body})
                 client.send(_WORK)  # the counts in the state bar may have changed
+
+    def _to_boards(self, body: dict[str, Any]) -> None:
+        # a separate type: the wallboard's tab may be a seat too, whose own call bar must not change
+        text: str | None = None
+        for client in self.clients:
+            if client.board:
+                text = text or _dumps({"type": "board_call", "event": body})
+                client.send(text)
 
     def _broadcast(self, message: dict[str, Any]) -> None:
         text = _dumps(message)  # once, however many tabs are open
@@ -240,6 +252,11 @@ class Gateway:
                 client.send(self._refusal(client, ref, "request.invalid", {"field": "orders"}))
                 return
             client.watching = set(order_ids[:50])
+            client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {}})
+            return
+        if cmd == "wallboard":
+            client.board = True
+            client.send(build_board(self.services.bridge))
             client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {}})
             return
         if cmd == "ping":

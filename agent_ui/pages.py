@@ -18,3 +18,10 @@ async def home(request: web.Request) -> web.StreamResponse:
     if not user.can("seat.use"):
         raise web.HTTPSeeOther("/lists/mine")
     return await request.app[TEMPLATES].response(request, "console.html")
+
+
+@routes.get("/wallboard")
+@requires("calls.supervise")
+async def wallboard(request: web.Request) -> web.StreamResponse:
+    """The supervisors' wallboard: seat map, queue board, listen / whisper / barge."""
+    return await request.app[TEMPLATES].response(request, "wallboard.html")

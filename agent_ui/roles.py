@@ -59,6 +59,7 @@ COMMAND_PERMISSIONS: dict[str, str] = {
     "cancel_transfer": "call.control",
     "conference": "call.control",
     "spy": "calls.supervise",
+    "wallboard": "calls.supervise",
     "wrapup_done": "seat.use",
     "snapshot": "session",
     "watch": "order.read",

@@ -73,6 +73,18 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
     return snapshot
 
 
+def build_board(bridge: Any) -> dict[str, Any]:
+    """The wallboard's present: every agent, queue and call (supervisors only)."""
+    return {
+        "type": "board",
+        "server_time": time.time(),
+        "connected": bridge is not None and getattr(bridge, "connected", True) is not False,
+        "agents": _bridge_list(bridge, "agents"),
+        "queues": _bridge_list(bridge, "queues"),
+        "calls": _bridge_list(bridge, "calls"),
+    }
+
+
 async def screen_pop_for(services: AppServices, caller: str, known: dict[str, Any] | None) -> dict[str, Any]:
     try:
         return await screen_pop(services, caller)

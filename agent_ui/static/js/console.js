@@ -19,6 +19,7 @@ const pageModules = {
   inbox: "./inbox.js",
   knowledge: "./knowledge.js",
   notices: "./knowledge.js",
+  wallboard: "./wallboard.js",
 };
 if (pageModules[page]) {
   import(pageModules[page]).then((m) => m.start({ socket, bar })).catch((err) => console.error(err));

@@ -1,0 +1,118 @@
+// The supervisors' wallboard: every seat (state, time in it, caller, queue) and every queue
+// (waiting, longest wait, ready, offered / answered / abandoned, service level), live from the
+// socket; listen / whisper / barge ring the supervisor's own seat, which then joins the call.
+import { el } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const $ = (id) => document.getElementById(id);
+const agents = new Map(); // agent_id → {agent_id, state, reason, since, call_id, skills}
+const queues = new Map(); // queue → counters
+const calls = new Map(); // call_id → {caller, queue, agent_id}
+const SL_TARGET = 0.8; // below 80 % the level shows in red
+let skew = 0; // server time − local time, seconds
+let received = Date.now() / 1000; // when the queue counters arrived (longest wait keeps growing)
+
+const now = () => Date.now() / 1000 + skew;
+const clock = (secs) => {
+  secs = Math.max(0, Math.floor(secs));
+  const h = Math.floor(secs / 3600), m = Math.floor((secs % 3600) / 60), s = secs % 60;
+  const pad = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+};
+
+export function start({ socket }) {
+  const subscribe = () => socket.command("wallboard").catch((err) => toast(err.message, "refused"));
+  socket.addEventListener("snapshot", subscribe); // every (re)connect starts from the whole present
+  if (socket.connected) subscribe();
+  socket.addEventListener("board", (e) => board(e.detail));
+  socket.addEventListener("agent_state", (e) => agentState(e.detail.event));
+  socket.addEventListener("board_call", (e) => callEvent(e.detail.event));
+  socket.addEventListener("queue", (e) => { queues.set(e.detail.event.queue, { ...queues.get(e.detail.event.queue), ...e.detail.event }); received = Date.now() / 1000; renderQueues(); });
+  $("wb-seats").addEventListener("click", (e) => {
+    const button = e.target.closest("[data-spy]");
+    if (button) spy(socket, button.dataset.agent, button.dataset.spy);
+  });
+  // only the clocks tick: re-drawing the tiles every second would take the keyboard focus away
+  setInterval(() => { tickClocks(); renderQueues(); }, 1000);
+}
+
+function board(msg) {
+  skew = (msg.server_time || Date.now() / 1000) - Date.now() / 1000;
+  received = Date.now() / 1000;
+  agents.clear(); queues.clear(); calls.clear();
+  for (const a of msg.agents || []) agents.set(a.agent_id, a);
+  for (const c of msg.calls || []) calls.set(c.call_id, c);
+  for (const q of msg.queues || []) {
+    const ready = (q.members || []).filter((m) => !m.paused && agents.get(m.agent_id)?.state === "ready").length;
+    queues.set(q.queue, { ...q, agents_ready: ready });
+  }
+  renderSeats(); renderQueues();
+}
+
+function agentState(ev) {
+  const a = agents.get(ev.agent_id) || { agent_id: ev.agent_id, skills: {} };
+  agents.set(ev.agent_id, { ...a, state: ev.state, reason: ev.reason || "", since: ev.at || now(), call_id: ev.call_id || "" });
+  renderSeats();
+}
+
+function callEvent(ev) {
+  if (ev.event === "CallEnded") calls.delete(ev.call_id);
+  else calls.set(ev.call_id, { ...calls.get(ev.call_id), ...ev });
+  renderSeats();
+}
+
+function callOf(a) {
+  if (a.call_id && calls.has(a.call_id)) return calls.get(a.call_id);
+  for (const c of calls.values()) if (c.agent_id === a.agent_id) return c;
+  return null;
+}
+
+function renderSeats() {
+  const list = [...agents.values()].filter((a) => a.state && a.state !== "logged_out")
+    .sort((x, y) => String(x.agent_id).localeCompare(String(y.agent_id)));
+  $("wb-empty").hidden = list.length > 0;
+  const counts = {};
+  for (const a of list) counts[a.state] = (counts[a.state] || 0) + 1;
+  $("wb-summary").textContent = Object.entries(counts).map(([s, n]) => `${t(`state.${s}`)} ${n}`).join(" · ");
+  $("wb-seats").replaceChildren(...list.map((a) => {
+    const call = ["ringing", "talking", "on_hold"].includes(a.state) ? callOf(a) : null;
+    const onCall = a.state === "talking" || a.state === "on_hold";
+    return el("div", { class: "seat", role: "listitem", "data-agent": a.agent_id, "data-state": a.state },
+      el("div", { class: "top" }, el("b", {}, a.agent_id),
+        el("span", { class: "state", "data-state": a.state }, t(`state.${a.state}`)),
+        el("span", { class: "timer", "data-since": a.since || now() }, clock(now() - (a.since || now())))),
+      a.reason ? el("small", { class: "muted" }, a.reason) : null,
+      call ? el("div", { class: "call" }, `${t("wb.caller")}: ${call.caller || "—"}`, call.queue ? ` · ${call.queue}` : "") : null,
+      el("div", { class: "spy" }, ["listen", "whisper", "barge"].map((mode) => el("button", {
+        type: "button", class: "btn", "data-spy": mode, "data-agent": a.agent_id, disabled: !onCall,
+      }, t(`cmd.${mode}`)))));
+  }));
+}
+
+function tickClocks() {
+  for (const timer of document.querySelectorAll("#wb-seats [data-since]")) timer.textContent = clock(now() - Number(timer.dataset.since));
+}
+
+function renderQueues() {
+  const body = document.querySelector("#wb-queues tbody");
+  if (!body) return;
+  const elapsed = Date.now() / 1000 - received;
+  body.replaceChildren(...[...queues.values()].sort((x, y) => x.queue.localeCompare(y.queue)).map((q) => {
+    const offered = q.offered || 0;
+    const level = offered ? (q.answered_in_sl || 0) / offered : null;
+    const longest = q.waiting ? (q.longest_wait || 0) + elapsed : 0;
+    return el("tr", { class: q.waiting ? "overdue" : "", "data-queue": q.queue },
+      el("td", {}, q.queue), el("td", {}, String(q.waiting || 0)), el("td", {}, clock(longest)),
+      el("td", {}, String(q.agents_ready ?? 0)), el("td", {}, String(offered)), el("td", {}, String(q.answered || 0)),
+      el("td", {}, String(q.abandoned || 0)),
+      el("td", { class: level !== null && level < SL_TARGET ? "sl-bad" : "" }, level === null ? "—" : `${Math.round(level * 100)}%`));
+  }));
+}
+
+async function spy(socket, agent, mode) {
+  try {
+    await socket.command("spy", { agent, mode });
+    toast(t("wb.spy_ringing", { mode: t(`cmd.${mode}`), agent }), "ok", 5000);
+  } catch (err) { toast(err.message, "refused"); }
+}

@@ -1,0 +1,119 @@
+"""The supervisors' wallboard: who may open it, its feed over the websocket, and
+listen / whisper / barge through the real CTI bridge on the real Asterisk."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+
+import pytest
+from sqlalchemy import select
+
+from cti.ami import AmiActionError
+from tests.agent_ui.conftest import PASSWORD, login
+from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, seat  # noqa: F401 (the fixture)
+from ticketing import users
+from ticketing.models import Site
+
+
+async def test_only_supervisors_team_leaders_and_admins_open_the_wallboard(client, aiohttp_client):
+    await login(client, "1001")
+    refused = await client.get("/wallboard")
+    assert refused.status == 403
+    assert "/wallboard" not in await (await client.get("/")).text()  # no menu entry for an agent
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        for cmd, args in (("wallboard", {}), ("spy", {"agent": "1002", "mode": "listen"})):
+            answer = await tab.command(cmd, **args)
+            assert answer["type"] == "refused" and answer["error_id"] == "role.forbidden", answer
+            assert "角色" in answer["message"]
+
+    for staff_no in ("3001", "9001"):
+        other = await aiohttp_client(client.server)
+        await login(other, staff_no)
+        page = await other.get("/wallboard")
+        assert page.status == 200
+        html = await page.text()
+        assert 'data-page="wallboard"' in html and "服务水平" in html and 'href="/wallboard"' in html
+
+
+async def test_the_board_comes_first_and_spying_without_asterisk_is_refused(client):
+    await login(client, "3001")
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        assert (await tab.command("wallboard"))["type"] == "ack"
+        board = await tab.next("board")
+        assert board["connected"] is False and board["agents"] == [] and board["queues"] == []
+        down = await tab.command("spy", agent="1001", mode="listen")
+        assert down["type"] == "refused" and down["error_id"] == "cti.unavailable"
+
+
+@pytest.mark.asterisk
+async def test_a_supervisor_sees_the_call_on_the_board_and_listens_in(client, aiohttp_client, world, seat):  # noqa: F811
+    staff_no, net, bridge = seat
+    boss = f"8{random.randint(1000, 9999)}"
+    async with world.services.sessionmaker.begin() as db:
+        hq = await db.scalar(select(Site.id).where(Site.code == "HQ"))
+        await users.create_user(
+            db, boss, "监控班长", PASSWORD, roles=["supervisor"], must_change_password=False, site_id=hq
+        )
+    # the supervisor's own (simulated) phone answers at once and stays on the line
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{boss}", Val="0")
+    await net.action("DBPut", Family="hotline-sim", Key=f"talk-{boss}", Val="hold")
+    supervisor = await aiohttp_client(client.server)
+    await login(supervisor, boss)
+    async with client.ws_connect("/ws") as agent_ws, supervisor.ws_connect("/ws") as boss_ws:
+        agent, board_tab = Tab(agent_ws), Tab(boss_ws)
+        await agent.next("snapshot")
+        await board_tab.next("snapshot")
+        assert (await board_tab.command("wallboard"))["type"] == "ack"
+        assert (await board_tab.next("board"))["connected"] is True
+        assert (await agent.command("ready"))["type"] == "ack"
+        await board_tab.next("agent_state", agent_id=staff_no, state="ready")
+
+        idle = await board_tab.command("spy", agent=staff_no, mode="listen")
+        assert idle["type"] == "refused" and idle["error_id"] == "agent_not_on_call"
+        assert "通话" in idle["message"]
+        bad = await board_tab.command("spy", agent=staff_no, mode="shout")
+        assert bad["type"] == "refused" and bad["error_id"] == "request.invalid"
+
+        await net.action(
+            "Originate",
+            Channel=f"Local/{QUEUE}@hotline-queue/n",
+            Context="hotline-sim-caller",
+            Exten="30",
+            Priority=1,
+            CallerID='"Zhang" <13800138000>',
+            Variable=[f"__HOTLINE_QUEUE={QUEUE}"],
+            Async="true",
+        )
+        answered = await board_tab.next("board_call", event="CallAnswered", agent_id=staff_no, within=10)
+        assert answered["event"]["caller"].endswith("13800138000")
+        await board_tab.next("queue", queue=QUEUE)
+        await asyncio.sleep(0.3)  # both legs bridged
+
+        ack = await board_tab.command("spy", agent=staff_no, mode="listen")
+        assert ack["type"] == "ack", ack
+        assert ack["result"]["call_id"] == answered["event"]["call_id"]
+        spying: list[dict] = []
+        for _ in range(50):
+            spying = [
+                c
+                for c in await net.action_list("CoreShowChannels")
+                if c.get("Application") == "ChanSpy" and c["Channel"].startswith(f"Local/{boss}@")
+            ]
+            if spying:
+                break
+            await asyncio.sleep(0.1)
+        assert spying, "the supervisor's seat never started listening"
+        assert "q" in spying[0].get("ApplicationData", "") and "B" not in spying[0].get("ApplicationData", "")
+
+        assert (await agent.command("hangup"))["type"] == "ack"
+        await board_tab.next("board_call", event="CallEnded", within=10)
+    for c in await net.action_list("CoreShowChannels"):
+        if c["Channel"].startswith(f"Local/{boss}@"):
+            with contextlib.suppress(AmiActionError):
+                await net.action("Hangup", Channel=c["Channel"])
