@@ -106,7 +106,10 @@ _SUMMARIES = {
     ("GET", "/api/intake"): "Categories with the create step's fields and the standard phrases",
     ("GET", "/api/sites"): "Sites (供电局, 管理区) for site fields",
     ("POST", "/api/orders"): "Create an order (intake)",
-    ("GET", "/api/orders"): "Order lists: list=mine|to_reply|overdue|arrival_overdue|search, filters, sort, dir, page, size",
+    (
+        "GET",
+        "/api/orders",
+    ): "Order lists: list=mine|to_reply|overdue|arrival_overdue|search, filters, sort, dir, page, size",
     (
         "GET",
         "/api/orders/{key}",
