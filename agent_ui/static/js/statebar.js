@@ -75,6 +75,7 @@ export class StateBar {
 
   snapshot(snap) {
     this.lastSnapshot = snap; // page modules loaded later start from it
+    this.me = snap.user?.agent_id;
     this.clockSkew = (snap.server_time || Date.now() / 1000) - Date.now() / 1000;
     this.ami(snap.ami?.connected);
     const agent = snap.agent || {};
@@ -85,6 +86,8 @@ export class StateBar {
   }
 
   agentState(ev) {
+    // supervisors' tabs hear every agent's state (for the wallboard); the bar shows only ours
+    if (this.me && ev.agent_id && ev.agent_id !== this.me) return;
     this.setState(ev.state, ev.reason || "", ev.at || ev.ts);
     if (ev.state === "ready" || ev.state === "not_ready" || ev.state === "logged_out") this.call = null;
     this.buttons();

@@ -1,0 +1,77 @@
+"""The supervisors' wallboard and sending an outage notice, in the real Chromium against
+``hotline serve`` and the real Asterisk. Screenshots go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.ami_line import AmiLine
+from tests.browser.conftest import PASSWORD, QUEUE
+from tests.browser.test_console_story import VIEWPORT, sign_in
+from ticketing.demo import DEMO_PASSWORD, demo_phone
+
+pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
+SUPERVISOR = "3001"  # the demo's 质检 supervisor
+
+
+def test_the_wallboard_follows_a_real_call_and_a_notice_goes_out_by_sms(
+    console, browser, asterisk, screenshots
+):
+    ami = AmiLine(asterisk)
+    ami.clear_queue(QUEUE)
+    ami.phone(console.agent, ring="1", talk="hold")
+    agent_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    boss_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    errors: list[str] = []
+    try:
+        agent = agent_ctx.new_page()
+        agent.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(agent, console.url, console.agent, PASSWORD)
+        expect(agent.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
+        agent.keyboard.press("F2")
+        expect(agent.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+
+        boss = boss_ctx.new_page()
+        boss.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(boss, console.url, SUPERVISOR, DEMO_PASSWORD)
+        boss.click("a[href='/wallboard']")
+        tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
+        expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
+        expect(boss.locator(f"#wb-queues tr[data-queue='{QUEUE}']")).to_be_visible()
+        expect(tile.locator("[data-spy=listen]")).to_be_disabled()
+
+        caller = demo_phone(3)
+        ami.call_in(QUEUE, caller)
+        expect(tile).to_have_attribute("data-state", "talking", timeout=15_000)
+        expect(tile.locator(".call")).to_contain_text(caller)
+        expect(tile.locator("[data-spy=listen]")).to_be_enabled()
+        expect(tile.locator(".timer")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+        # the supervisor's own state bar still shows the supervisor, not the agent on the call
+        expect(boss.locator("#agent-state")).not_to_have_attribute("data-state", "talking")
+        boss.screenshot(path=str(screenshots / "wallboard.png"))
+
+        agent.click("#btn-hangup")
+        expect(tile).not_to_have_attribute("data-state", "talking", timeout=10_000)
+        row = boss.locator(f"#wb-queues tr[data-queue='{QUEUE}'] td")
+        expect(row.nth(5)).not_to_have_text("0", timeout=10_000)  # answered
+        expect(row.nth(7)).to_have_text(re.compile(r"^\d+%$"))  # service level
+
+        # 停电信息 → 发送给客户: a landline is refused in words, a mobile is queued
+        boss.click("a[href='/notices']")
+        form = boss.locator("#notice-table form.send").first
+        expect(form).to_be_visible(timeout=10_000)
+        form.locator("input[name=to]").fill("020-88886666")
+        form.locator("button").click()
+        expect(boss.locator(".toast.refused").last).to_contain_text("手机号")
+        form.locator("input[name=to]").fill("13800138000")
+        form.locator("button").click()
+        expect(boss.locator(".toast.ok").last).to_contain_text("13800138000")
+        boss.screenshot(path=str(screenshots / "notice-send.png"))
+        assert errors == []
+    finally:
+        agent_ctx.close()
+        boss_ctx.close()
+        ami.close()
