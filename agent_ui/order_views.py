@@ -17,6 +17,7 @@ from ticketing.models import (
     Comment,
     Customer,
     Interaction,
+    Notification,
     User,
     WorkOrder,
     order_interactions,
@@ -205,6 +206,24 @@ async def timeline(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
                 "content": item.content,
                 "agent_id": item.agent_id,
                 "media_url": media_url(item),
+            }
+        )
+    # SMS and email we sent about the order (workflow templates, KB items, notices), with their outcome
+    sent = await db.scalars(
+        select(Notification)
+        .where(Notification.order_id == order.id, Notification.channel.in_(("sms", "email")))
+        .order_by(Notification.id)
+    )
+    for note in sent:
+        entries.append(
+            {
+                "at": jsonable(note.created_at),
+                "kind": note.channel,
+                "direction": "outbound",
+                "number": note.recipient,
+                "subject": note.subject,
+                "content": note.body,
+                "state": note.state,
             }
         )
     entries.sort(key=lambda e: str(e["at"]))

@@ -131,3 +131,37 @@ async def test_a_handler_may_read_but_not_send(client, world):
         headers={"X-CSRF-Token": csrf},
     )
     assert resp.status == 403 and (await resp.json())["error_id"] == "role.forbidden"
+
+
+async def test_a_message_sent_for_an_order_shows_on_its_timeline(client, world):
+    _, key = await _content(world)
+    csrf = await login(client, "1001")
+    headers = {"X-CSRF-Token": csrf}
+    resp = await client.post(
+        "/api/orders",
+        json={
+            "workflow": "consult",
+            "form": {"咨询内容": "何时来电"},
+            "submit": False,
+            "caller_number": "13800138000",
+        },
+        headers=headers,
+    )
+    order = await resp.json()
+    assert resp.status == 201, order
+    nowhere = await client.post(
+        f"/api/notices/{key}/send",
+        json={"channel": "sms", "to": "13800138000", "order_id": 999_999},
+        headers=headers,
+    )
+    assert nowhere.status == 404
+    sent = await client.post(
+        f"/api/notices/{key}/send",
+        json={"channel": "sms", "to": "13800138000", "order_id": order["id"]},
+        headers=headers,
+    )
+    assert sent.status == 201, await sent.text()
+    view = await (await client.get(f"/api/orders/{order['id']}")).json()
+    [sms] = [e for e in view["timeline"] if e["kind"] == "sms"]
+    assert sms["direction"] == "outbound" and sms["number"] == "13800138000" and sms["state"] == "pending"
+    assert "中关村大街" in sms["content"]

@@ -49,16 +49,17 @@ function sendForm(url) {
   const to = el("input", { name: "to", size: 18, required: true, "aria-label": t("kb.send_to"), placeholder: t("kb.send_to") });
   const channel = el("select", { name: "channel", "aria-label": t("kb.channel") },
     el("option", { value: "sms" }, t("kb.channel_sms")), el("option", { value: "email" }, t("kb.channel_email")));
-  // a caller's number from the seat page (?to=) fills the form in
-  const preset = new URLSearchParams(location.search).get("to");
-  if (preset) to.value = preset;
+  // from the seat page or an order (?to=caller&order=id): the number is filled in, the order noted
+  const params = new URLSearchParams(location.search);
+  if (params.get("to")) to.value = params.get("to");
+  const orderId = Number(params.get("order")) || undefined;
   to.addEventListener("input", () => { if (to.value.includes("@")) channel.value = "email"; });
   const form = el("form", { class: "send inline", "data-send": url }, channel, to,
     el("button", { class: "btn", type: "submit" }, t("kb.send")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      const row = await api(url, { method: "POST", body: { channel: channel.value, to: to.value } });
+      const row = await api(url, { method: "POST", body: { channel: channel.value, to: to.value, order_id: orderId } });
       toast(t("kb.sent", { to: row.recipient }), "ok");
     } catch (err) { toast(err.message, "refused"); }
   });

@@ -37,8 +37,10 @@ async function load() {
 
 function dialButton(number) {
   if (!number) return "—";
+  const send = (path, label) => el("a", { class: "btn", href: `${path}?to=${encodeURIComponent(number)}&order=${order.id}` }, label);
   return el("span", {}, number, " ",
-    el("button", { type: "button", class: "btn", id: "order-dial", title: t("cmd.dial"), onclick: () => dial(number) }, `☎ ${t("order.callback")}`));
+    el("button", { type: "button", class: "btn", id: "order-dial", title: t("cmd.dial"), onclick: () => dial(number) }, `☎ ${t("order.callback")}`),
+    " ", send("/knowledge", t("nav.knowledge")), " ", send("/notices", t("nav.notices")));
 }
 
 async function dial(number) {
@@ -132,7 +134,8 @@ function renderTimeline() {
     } else if (media && e.kind === "fax") {
       player = el("a", { href: media, target: "_blank" }, t("order.fax_pdf"));
     }
-    return el("li", { "data-kind": e.kind }, time, el("b", {}, t(`kind.${e.kind}`)), ` ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
+    const sent = e.direction === "outbound" && e.state ? ` (${t(`sent.${e.state}`)})` : "";
+    return el("li", { "data-kind": e.kind }, time, el("b", {}, t(`kind.${e.kind}`)), `${sent} ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
       e.content ? el("div", { class: "wrap" }, e.content) : null, player);
   }));
 }

@@ -90,7 +90,12 @@ async function pop(call, lookup, fromSnapshot = false) {
     el("dt", {}, t("pop.queue")), el("dd", { id: "pop-queue" }, call.queue || "—"),
     el("dt", {}, t("pop.ivr")), el("dd", { id: "pop-ivr" }, (call.ivr_path || []).join(" → ") || "—"),
     call.waited ? [el("dt", {}, ""), el("dd", {}, t("pop.waited", { seconds: Math.round(call.waited) }))] : null);
-  body.replaceChildren(number, facts, el("div", { id: "pop-customer" }));
+  // send the caller a knowledge item or an outage notice (the number is filled in there)
+  const to = encodeURIComponent(call.caller || "");
+  const send = el("p", { class: "send-links" },
+    el("a", { href: `/knowledge?to=${to}`, target: "_blank", id: "pop-send-kb" }, t("nav.knowledge")), " · ",
+    el("a", { href: `/notices?to=${to}`, target: "_blank", id: "pop-send-notice" }, t("nav.notices")));
+  body.replaceChildren(number, facts, call.caller ? send : "", el("div", { id: "pop-customer" }));
   const callerInput = $("intake-caller");
   if (callerInput) callerInput.value = call.caller || "";
   state.lookup = lookup || {};
