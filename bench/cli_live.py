@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import fanout, screenpop
+from bench import capacity, fanout, screenpop
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +37,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     pop.set_defaults(run=run_screenpop)
 
+    cap = sub.add_parser(
+        "capacity",
+        help="call capacity: rising inbound rates through the real Asterisk with the bridge (needs Asterisk)",
+        description=capacity.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cap.add_argument("--agents", type=int, default=450)
+    cap.add_argument("--rates", default="50,100,200,300", help="calls per second, one step each")
+    cap.add_argument("--seconds", type=float, default=8.0, help="seconds of load per step")
+    cap.set_defaults(run=run_capacity)
+
 
 def run_fanout(args: argparse.Namespace) -> int:
     impls = [i.strip() for i in args.impls.split(",") if i.strip()]
@@ -47,4 +58,11 @@ def run_fanout(args: argparse.Namespace) -> int:
 def run_screenpop(args: argparse.Namespace) -> int:
     got = asyncio.run(screenpop.run(args.agents, args.rate, args.seconds, args.customers))
     print(screenpop.report(got))
+    return 0
+
+
+def run_capacity(args: argparse.Namespace) -> int:
+    rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    steps = asyncio.run(capacity.run(args.agents, rates, args.seconds))
+    print(capacity.report(steps, args.agents))
     return 0
