@@ -134,3 +134,23 @@ async def test_a_three_way_conference_with_a_colleague(client, seat, colleague):
                 break
             await asyncio.sleep(0.1)
         assert all(c["call_id"] != call_id for c in bridge.calls())
+
+
+async def test_consult_a_colleague_then_complete_hands_the_caller_over(client, seat, colleague):  # noqa: F811
+    staff_no, net, bridge = seat
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        call_id = await _answered_call(tab, net, staff_no)
+        assert (await bridge.ready(colleague)).ok
+        assert (await tab.command("consult", target=colleague))["type"] == "ack"
+        await _state_becomes(bridge, colleague, "talking")
+        assert (await tab.command("complete_transfer"))["type"] == "ack"
+        await _state_becomes(bridge, staff_no, "ready", "after_call_work", "not_ready")
+        for _ in range(50):
+            call = next((c for c in bridge.calls() if c["call_id"] == call_id), None)
+            if call and call["agent_id"] == colleague:
+                break
+            await asyncio.sleep(0.1)
+        assert call is not None and call["agent_id"] == colleague  # the caller is the colleague's now
+        assert (await bridge.hangup(colleague)).ok

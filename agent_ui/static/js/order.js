@@ -135,7 +135,7 @@ function renderTimeline() {
       player = el("a", { href: media, target: "_blank" }, t("order.fax_pdf"));
     }
     const sent = e.direction === "outbound" && e.state ? ` (${t(`sent.${e.state}`)})` : "";
-    return el("li", { "data-kind": e.kind }, time, el("b", {}, t(`kind.${e.kind}`)), `${sent} ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
+    return el("li", { "data-kind": e.kind, "data-direction": e.direction }, time, el("b", {}, t(`kind.${e.kind}`)), `${sent} ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
       e.content ? el("div", { class: "wrap" }, e.content) : null, player);
   }));
 }
