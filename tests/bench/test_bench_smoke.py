@@ -80,6 +80,19 @@ def test_memory_holds_the_calls_in_progress(tiny_capture, results_dir):
     assert got["open_calls"] == 3 and got["talking_agents"] == 3 and got["agents"] == 10
 
 
+def test_screenpop_offers_every_call_with_its_customer(asterisk, results_dir):
+    args = ["screenpop", "--agents", "3", "--rate", "3", "--seconds", "1", "--customers", "300"]
+    assert bench_main(args) == 0
+    got = _results(results_dir, "screenpop")
+    assert got["calls"] == 3 and got["offered"] == 3 and got["matched"] == 3
+
+
+def test_capacity_accounts_for_every_call(asterisk, results_dir):
+    assert bench_main(["capacity", "--agents", "3", "--rates", "2", "--seconds", "1"]) == 0
+    step = _results(results_dir, "capacity")["steps"][0]
+    assert step["originated"] == 2 and step["ended"] == 2 and step["answered"] == 2
+
+
 def test_fanout_reaches_every_client_with_each_server(results_dir, capsys):
     assert (
         bench_main(
