@@ -256,7 +256,7 @@ class Gateway:
             return
         if cmd == "wallboard":
             client.board = True
-            client.send(build_board(self.services.bridge))
+            client.send(await build_board(self.services))
             client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {}})
             return
         if cmd == "ping":

@@ -12,10 +12,13 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from agent_ui.auth import CurrentUser
 from agent_ui.jsonable import jsonable
 from agent_ui.services import AppServices
 from agent_ui.work import screen_pop, work_counts
+from ticketing.models import User
 
 if TYPE_CHECKING:
     from agent_ui.gateway import Gateway
@@ -73,13 +76,24 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
     return snapshot
 
 
-def build_board(bridge: Any) -> dict[str, Any]:
-    """The wallboard's present: every agent, queue and call (supervisors only)."""
+async def build_board(services: AppServices) -> dict[str, Any]:
+    """The wallboard's present: every agent (with the name behind the 工号), queue and call."""
+    bridge = services.bridge
+    agents = _bridge_list(bridge, "agents")
+    ids = {str(a.get("agent_id", "")) for a in agents} - {""}
+    names: dict[str, str] = {}
+    if ids:
+        try:
+            async with services.sessionmaker() as db:
+                rows = await db.execute(select(User.staff_no, User.name).where(User.staff_no.in_(ids)))
+                names = {staff_no: name for staff_no, name in rows}
+        except Exception:
+            log.exception("agent names for the wallboard failed")  # the board still shows the 工号
     return {
         "type": "board",
         "server_time": time.time(),
         "connected": bridge is not None and getattr(bridge, "connected", True) is not False,
-        "agents": _bridge_list(bridge, "agents"),
+        "agents": [{**a, "name": names.get(str(a.get("agent_id", "")), "")} for a in agents],
         "queues": _bridge_list(bridge, "queues"),
         "calls": _bridge_list(bridge, "calls"),
     }

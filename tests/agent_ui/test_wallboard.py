@@ -73,6 +73,11 @@ async def test_a_supervisor_sees_the_call_on_the_board_and_listens_in(client, ai
         assert (await board_tab.next("board"))["connected"] is True
         assert (await agent.command("ready"))["type"] == "ack"
         await board_tab.next("agent_state", agent_id=staff_no, state="ready")
+        assert (await board_tab.command("wallboard"))["type"] == "ack"  # again: the board now has the seat
+        board = await board_tab.next("board")
+        seats = {a["agent_id"]: a for a in board["agents"]}
+        assert seats[staff_no]["state"] == "ready" and seats[staff_no]["name"] == "真坐席"
+        assert QUEUE in {q["queue"] for q in board["queues"]}
 
         idle = await board_tab.command("spy", agent=staff_no, mode="listen")
         assert idle["type"] == "refused" and idle["error_id"] == "agent_not_on_call"

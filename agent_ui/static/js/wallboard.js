@@ -79,7 +79,7 @@ function renderSeats() {
     const call = ["ringing", "talking", "on_hold"].includes(a.state) ? callOf(a) : null;
     const onCall = a.state === "talking" || a.state === "on_hold";
     return el("div", { class: "seat", role: "listitem", "data-agent": a.agent_id, "data-state": a.state },
-      el("div", { class: "top" }, el("b", {}, a.agent_id),
+      el("div", { class: "top" }, el("b", { title: a.agent_id }, a.name ? `${a.name} ${a.agent_id}` : a.agent_id),
         el("span", { class: "state", "data-state": a.state }, t(`state.${a.state}`)),
         el("span", { class: "timer", "data-since": a.since || now() }, clock(now() - (a.since || now())))),
       a.reason ? el("small", { class: "muted" }, a.reason) : null,
