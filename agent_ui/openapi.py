@@ -97,6 +97,10 @@ _BODIES[("POST", "/api/knowledge/{id}/send")] = _SEND
 _BODIES[("POST", "/api/notices/{key}/send")] = _SEND
 
 _SUMMARIES = {
+    (
+        "GET",
+        "/api/orders/{key}/candidates",
+    ): "自由流转: users the handler of a free-routing step may pick as next handler (q = 工号 or name)",
     ("POST", "/api/knowledge/{id}/send"): "Send a knowledge item by SMS or email (queued in the outbox)",
     ("POST", "/api/notices/{key}/send"): "Send an outage notice by SMS or email (queued in the outbox)",
     ("GET", "/api/session"): "The signed-in user (or null) and the CSRF token for writes",
