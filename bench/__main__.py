@@ -23,8 +23,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_all(parser: argparse.ArgumentParser) -> int:
-    """AMI ingest on a fresh capture, memory, fan-out, then lookups and orders at 1 M customers."""
-    for command in (["ami", "--record"], ["memory"], ["fanout"], ["lookup"], ["orders"]):
+    """AMI ingest on a fresh capture, memory, fan-out, lookups and orders at 1 M customers,
+    then screen-pop and call capacity through the real Asterisk."""
+    steps = (["ami", "--record"], ["memory"], ["fanout"], ["lookup"], ["orders"], ["screenpop"], ["capacity"])
+    for command in steps:
         print(f"\n## python -m bench {' '.join(command)}", flush=True)
         args = parser.parse_args(command)
         if args.run(args):
