@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
 def run_all(parser: argparse.ArgumentParser) -> int:
     """AMI ingest on a fresh capture, memory, fan-out, lookups and orders at 1 M customers,
     then screen-pop and call capacity through the real Asterisk."""
-    steps = (["ami", "--record"], ["memory"], ["fanout"], ["lookup"], ["orders"], ["screenpop"], ["capacity"])
+    # screenpop before orders: orders leave open work orders behind, which the pop lookup reads.
+    steps = (["ami", "--record"], ["memory"], ["fanout"], ["lookup"], ["screenpop"], ["orders"], ["capacity"])
     for command in steps:
         print(f"\n## python -m bench {' '.join(command)}", flush=True)
         args = parser.parse_args(command)
