@@ -65,7 +65,7 @@ async def _main(args: argparse.Namespace, what: str) -> str:
     unit = "lookups/s" if what == "lookup" else "orders/s"
     results: dict[tuple[str, int, str], list[float]] = {}
     for db in dbs:
-        url = await population.ensure(db, args.customers, fresh=args.fresh)
+        url = await population.ensure(db, args.customers, fresh=args.fresh, clean=what == "lookup")
         for run in range(args.runs):
             for conc in levels:
                 impls = ("ours", "peer") if run % 2 == 0 else ("peer", "ours")

@@ -170,7 +170,8 @@ async def _pg_admin(sql: str) -> None:
         await con.close()
 
 
-async def _count(url: str) -> int:
+async def _count(url: str, clean: bool = False) -> int:
+    """Customers in the database; -1 when unusable, or (``clean``) when work orders were left in it."""
     from sqlalchemy import text
 
     from ticketing.db import create_engine
@@ -178,6 +179,8 @@ async def _count(url: str) -> int:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
+            if clean and (await conn.execute(text("SELECT count(*) FROM work_orders"))).scalar_one():
+                return -1
             return int((await conn.execute(text("SELECT count(*) FROM customers"))).scalar_one())
     except Exception:
         return -1
@@ -185,16 +188,20 @@ async def _count(url: str) -> int:
         await engine.dispose()
 
 
-async def ensure(kind: str, customers: int, *, fresh: bool = False, log=print) -> str:
-    """The URL of a database holding exactly ``customers`` bench customers (built if needed)."""
+async def ensure(kind: str, customers: int, *, fresh: bool = False, clean: bool = False, log=print) -> str:
+    """The URL of a database holding exactly ``customers`` bench customers (built if needed).
+
+    ``clean``: also without work orders (the orders benchmark leaves tens of
+    thousands behind, and the screen-pop lookup reads open orders).
+    """
     if kind == "sqlite":
         url, path = sqlite_url(customers), sqlite_path(customers)
-        if not fresh and path.exists() and await _count(url) == customers:
+        if not fresh and path.exists() and await _count(url, clean) == customers:
             return url
         await asyncio.to_thread(_remove_sqlite, path)
     else:
         url = PG_BENCH
-        if not fresh and await _count(url) == customers:
+        if not fresh and await _count(url, clean) == customers:
             return url
         name = url.rsplit("/", 1)[1]
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

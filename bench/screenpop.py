@@ -44,7 +44,7 @@ async def run(
     from cti.call_events import CallOffered
     from ticketing import create_engine, screen_pop_hook, sessionmaker
 
-    url = await population.ensure("sqlite", customers)
+    url = await population.ensure("sqlite", customers, clean=True)
     engine = create_engine(url)
     settings = CtiSettings.from_env()
     settings.replay_history = False
