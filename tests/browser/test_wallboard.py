@@ -75,3 +75,63 @@ def test_the_wallboard_follows_a_real_call_and_a_notice_goes_out_by_sms(
         agent_ctx.close()
         boss_ctx.close()
         ami.close()
+
+
+def test_consult_a_colleague_from_the_call_bar_then_cancel(console, browser, asterisk, screenshots):
+    ami = AmiLine(asterisk)
+    ami.clear_queue(QUEUE)
+    ami.phone(console.agent, ring="1", talk="hold")
+    ami.phone(console.colleague, ring="1", talk="hold")
+    agent_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    colleague_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    errors: list[str] = []
+    try:
+        page = agent_ctx.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, console.url, console.agent, PASSWORD)
+        expect(page.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
+        expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "unknown")
+        if page.locator("#agent-state").get_attribute("data-state") != "logged_out":
+            # signed in by an earlier story, but the queue was cleared above: 下班, then sign in again
+            page.click("#btn-logout")
+            expect(page.locator("#agent-state")).to_have_attribute("data-state", "logged_out", timeout=10_000)
+        page.keyboard.press("F2")
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+        other = colleague_ctx.new_page()
+        sign_in(other, console.url, console.colleague, PASSWORD)
+        expect(other.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
+        other.keyboard.press("F2")
+        expect(other.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+        other.keyboard.press("F3")  # a break: the call goes to our agent
+        expect(other.locator("#agent-state")).to_have_attribute("data-state", "not_ready", timeout=10_000)
+
+        ami.call_in(QUEUE, demo_phone(4))
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=15_000)
+        expect(page.locator("#btn-consult")).to_be_enabled()
+        expect(page.locator("#btn-complete-transfer")).to_be_hidden()
+
+        # a refusal is shown in words: the colleague is still on a break
+        page.once("dialog", lambda d: d.accept(console.colleague))
+        page.click("#btn-conference")
+        expect(page.locator(".toast.refused").last).to_contain_text("转接目标正忙")
+
+        other.keyboard.press("F2")
+        expect(other.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+        page.once("dialog", lambda d: d.accept(console.colleague))
+        page.click("#btn-consult")
+        expect(page.locator("#consulting")).to_contain_text(console.colleague, timeout=10_000)
+        expect(page.locator("#btn-cancel-transfer")).to_be_visible()
+        expect(other.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=15_000)
+        page.screenshot(path=str(screenshots / "consulting.png"))
+
+        page.click("#btn-cancel-transfer")
+        expect(page.locator("#btn-cancel-transfer")).to_be_hidden(timeout=10_000)
+        expect(other.locator("#agent-state")).not_to_have_attribute("data-state", "talking", timeout=15_000)
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", re.compile("talking|on_hold"))
+        page.click("#btn-hangup")
+        expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "talking", timeout=10_000)
+        assert errors == []
+    finally:
+        agent_ctx.close()
+        colleague_ctx.close()
+        ami.close()
