@@ -1,8 +1,7 @@
-"""Customers: create with normalised phones, and the lookups behind the screen-pop.
+"""Customers: create with normalised phones, find them, and what routing and the IVR ask.
 
-``lookup_for_screen_pop`` is what the CTI bridge's injected ``customer_lookup``
-calls for every offered call, so it is three index-backed queries (phone →
-customers, their open orders, their last interactions) and returns plain JSON.
+The screen-pop lookup itself (``lookup_for_screen_pop``, ``screen_pop_hook``) lives in
+``ticketing.screen_pop`` and is re-exported here.
 """
 
 from __future__ import annotations
@@ -19,7 +18,14 @@ from cti.phones import InvalidPhoneNumber, is_mobile, normalize
 from ticketing.audit import record
 from ticketing.db import read_sessionmaker
 from ticketing.errors import TicketingError
-from ticketing.models import TIERS, Customer, CustomerPhone, Interaction, Site, User, WorkOrder, utcnow
+from ticketing.models import TIERS, Customer, CustomerPhone, User, WorkOrder, utcnow
+from ticketing.screen_pop import (  # noqa: F401 (the customer book's public surface)
+    customer_json,
+    interaction_json,
+    lookup_for_screen_pop,
+    order_json,
+    screen_pop_hook,
+)
 
 
 class InvalidCustomer(TicketingError):
@@ -62,48 +68,6 @@ async def create_customer(
     return customer
 
 
-def customer_json(c: Customer, phones: list[str], site_name: str = "") -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "account_no": c.account_no,
-        "name": c.name,
-        "address": c.address,
-        "tier": c.tier,
-        "vip": c.tier == "VIP",
-        "site_id": c.site_id,
-        "site": site_name,
-        "phones": phones,
-    }
-
-
-def order_json(o: WorkOrder) -> dict[str, Any]:
-    return {
-        "id": o.id,
-        "number": o.number,
-        "category": o.category,
-        "status": o.status,
-        "title": o.title,
-        "created_at": o.created_at.isoformat(),
-        "due_at": o.due_at.isoformat() if o.due_at else None,
-        "overdue": bool(o.due_at and o.due_at < utcnow()),
-    }
-
-
-def interaction_json(i: Interaction) -> dict[str, Any]:
-    return {
-        "id": i.id,
-        "kind": i.kind,
-        "direction": i.direction,
-        "number": i.number,
-        "agent_id": i.agent_id,
-        "occurred_at": i.occurred_at.isoformat(),
-        "duration": i.duration,
-        "status": i.status,
-        "subject": i.subject,
-        "outcome": (i.payload or {}).get("outcome", ""),
-    }
-
-
 async def customers_by_phone(session: AsyncSession, number: str) -> list[Customer]:
     rows = await session.scalars(
         select(Customer)
@@ -114,65 +78,6 @@ async def customers_by_phone(session: AsyncSession, number: str) -> list[Custome
         .limit(10)
     )
     return list(rows.unique())
-
-
-async def lookup_for_screen_pop(
-    session: AsyncSession,
-    phone: str,
-    *,
-    orders: int = 10,
-    interactions: int = 10,
-    default_area_code: str = "",
-) -> dict[str, Any] | None:
-    """The caller's customer (and other customers sharing the number), open orders, last interactions.
-
-    None when the number is unknown and has no history: the pop shows the bare number.
-    """
-    try:
-        number = normalize(phone, default_area_code)
-    except InvalidPhoneNumber:
-        return None
-    customers = await customers_by_phone(session, number)
-    ids = [c.id for c in customers]
-    order_filter = WorkOrder.caller_number == number
-    if ids:
-        order_filter = or_(WorkOrder.customer_id.in_(ids), order_filter)
-    open_orders = list(
-        await session.scalars(
-            select(WorkOrder)
-            .where(WorkOrder.is_open.is_(True), order_filter)
-            .order_by(WorkOrder.created_at.desc())
-            .limit(orders)
-        )
-    )
-    interaction_filter = Interaction.customer_id.in_(ids) if ids else Interaction.number == number
-    history = list(
-        await session.scalars(
-            select(Interaction)
-            .where(interaction_filter)
-            .order_by(Interaction.occurred_at.desc())
-            .limit(interactions)
-        )
-    )
-    if not customers and not open_orders and not history:
-        return None
-    site_names = {}
-    if customers:
-        site_ids = {c.site_id for c in customers if c.site_id}
-        if site_ids:
-            site_names = dict(
-                (await session.execute(select(Site.id, Site.name).where(Site.id.in_(site_ids)))).all()
-            )
-    matches = [
-        customer_json(c, [p.number for p in c.phones], site_names.get(c.site_id, "")) for c in customers
-    ]
-    return {
-        "number": number,
-        "customer": matches[0] if matches else None,
-        "matches": matches,
-        "open_orders": [order_json(o) for o in open_orders],
-        "interactions": [interaction_json(i) for i in history],
-    }
 
 
 async def find_customers(session: AsyncSession, query: str, *, limit: int = 20) -> list[Customer]:
@@ -218,20 +123,6 @@ async def find_customers(session: AsyncSession, query: str, *, limit: int = 20) 
 def _reader(sessionmaker: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
     bind = sessionmaker.kw.get("bind")
     return read_sessionmaker(bind) if isinstance(bind, AsyncEngine) else sessionmaker
-
-
-def screen_pop_hook(
-    sessionmaker: async_sessionmaker[AsyncSession], **kwargs: Any
-) -> Callable[[str], Awaitable[dict[str, Any] | None]]:
-    """The ``customer_lookup`` for ``cti.CtiBridge``: one short read-only session per offered call
-    (on SQLite it does not wait for writers)."""
-    reader = _reader(sessionmaker)
-
-    async def lookup(number: str) -> dict[str, Any] | None:
-        async with reader() as session:
-            return await lookup_for_screen_pop(session, number, **kwargs)
-
-    return lookup
 
 
 async def caller_profile(

@@ -216,3 +216,47 @@ async def test_screen_pop_does_not_wait_for_writers(sm, seeded):
         await create_customer(writer, "6600000001", "孙女士", phones=["13600000001"])
         pop = await asyncio.wait_for(lookup(demo_phone(5)), timeout=3)
         assert pop["customer"]["account_no"] == demo_account_no(5)
+
+
+async def test_hook_returns_exactly_what_the_session_lookup_returns(sm, seeded):
+    """The hook runs the pop's statements straight through the driver; same answer, to the field."""
+    gz = seeded.sites["GZ"].id
+    async with sm.begin() as s:
+        a = await create_customer(
+            s, "8800000011", "林先生", phones=["13800138011", "020-8888-0011"], site_id=gz
+        )
+        b = await create_customer(s, "8800000012", "林太太", phones=["13800138011"])  # shares the mobile
+        order = await create_order(
+            s,
+            seeded.users["1001"],
+            workflow="fault_repair",
+            site_id=gz,
+            customer_id=a.id,
+            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+            caller_number="13800138011",
+        )
+        s.add(
+            Interaction(
+                kind="call",
+                external_id="pop-1",
+                number="13800138011",
+                customer_id=b.id,
+                duration=12.5,
+                subject="停电",
+                payload={"outcome": "answered"},
+            )  # fmt: skip
+        )
+        s.add(
+            Interaction(kind="call", external_id="pop-2", number="13900000077", payload={"outcome": "missed"})
+        )
+    hook = screen_pop_hook(sm)
+    for number in ("+86 138 0013 8011", "02088880011", "13900000077", "13999999999", "no digits"):
+        async with sm() as s:
+            expected = await lookup_for_screen_pop(s, number)
+        assert await hook(number) == expected
+    pop = await hook("13800138011")
+    assert [m["account_no"] for m in pop["matches"]] == ["8800000011", "8800000012"]
+    assert pop["customer"]["site"] and pop["open_orders"][0]["number"] == order.number
+    assert pop["interactions"][0]["outcome"] == "answered"
+    assert pop["interactions"][0]["occurred_at"].endswith("+00:00")
+    assert (await hook("13900000077"))["interactions"][0]["outcome"] == "missed"

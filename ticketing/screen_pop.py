@@ -1,0 +1,385 @@
+"""The screen-pop lookup: phone number → customers, their open orders, their last interactions.
+
+``screen_pop_hook`` is what the CTI bridge's injected ``customer_lookup`` calls for
+every offered call, so it is built for speed: three Core statements built once at
+import (building and hashing a ``select`` costs more than SQLite running it),
+returning plain rows, run in one greenlet hop. The hook skips the session: on
+SQLite it runs the statements on a plain ``sqlite3`` connection in a worker thread
+(one thread hop per pop instead of one per cursor call through aiosqlite); on
+PostgreSQL it reads in autocommit (no BEGIN / ROLLBACK round trips). Each statement
+is consistent on its own; a pop does not need one snapshot across the three.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections import namedtuple
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, create_engine, event, or_, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from cti.phones import InvalidPhoneNumber, normalize
+from ticketing.models import Customer, CustomerPhone, Interaction, Site, WorkOrder, utcnow
+
+
+def customer_json(c: Any, phones: list[str], site_name: str = "") -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "account_no": c.account_no,
+        "name": c.name,
+        "address": c.address,
+        "tier": c.tier,
+        "vip": c.tier == "VIP",
+        "site_id": c.site_id,
+        "site": site_name,
+        "phones": phones,
+    }
+
+
+def order_json(o: Any) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "number": o.number,
+        "category": o.category,
+        "status": o.status,
+        "title": o.title,
+        "created_at": o.created_at.isoformat(),
+        "due_at": o.due_at.isoformat() if o.due_at else None,
+        "overdue": bool(o.due_at and o.due_at < utcnow()),
+    }
+
+
+def interaction_json(i: Any) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "kind": i.kind,
+        "direction": i.direction,
+        "number": i.number,
+        "agent_id": i.agent_id,
+        "occurred_at": i.occurred_at.isoformat(),
+        "duration": i.duration,
+        "status": i.status,
+        "subject": i.subject,
+        "outcome": (i.payload or {}).get("outcome", ""),
+    }
+
+
+async def lookup_for_screen_pop(
+    session: AsyncSession,
+    phone: str,
+    *,
+    orders: int = 10,
+    interactions: int = 10,
+    default_area_code: str = "",
+) -> dict[str, Any] | None:
+    """The caller's customer (and other customers sharing the number), open orders, last interactions.
+
+    None when the number is unknown and has no history: the pop shows the bare number.
+    """
+    try:
+        number = normalize(phone, default_area_code)
+    except InvalidPhoneNumber:
+        return None
+    conn = await session.connection()
+    return await conn.run_sync(_screen_pop, number, orders, interactions)
+
+
+# The pop runs on every offered call, so it is three Core statements returning plain rows,
+# run in one greenlet hop (``run_sync``): no ORM identity map, no selectinload round trip.
+_POP_CUSTOMER_COLUMNS = (
+    Customer.id,
+    Customer.account_no,
+    Customer.name,
+    Customer.address,
+    Customer.tier,
+    Customer.site_id,
+    Site.name.label("site_name"),
+)
+_POP_ORDER_COLUMNS = (
+    WorkOrder.id,
+    WorkOrder.number,
+    WorkOrder.category,
+    WorkOrder.status,
+    WorkOrder.title,
+    WorkOrder.created_at,
+    WorkOrder.due_at,
+)
+_POP_INTERACTION_COLUMNS = (
+    Interaction.id,
+    Interaction.kind,
+    Interaction.direction,
+    Interaction.number,
+    Interaction.agent_id,
+    Interaction.occurred_at,
+    Interaction.duration,
+    Interaction.status,
+    Interaction.subject,
+    Interaction.payload,
+)
+
+
+_MATCHED = (
+    select(CustomerPhone.customer_id)
+    .where(CustomerPhone.number == bindparam("number"))
+    .order_by(CustomerPhone.customer_id)
+    .limit(10)
+    .scalar_subquery()
+)
+_ALL_PHONES = aliased(CustomerPhone)
+# Statements built once: building and hashing a select costs more than SQLite running it.
+# Customers having the number (at most 10, by id), each with all its phones and its site's name.
+_POP_CUSTOMERS = (
+    select(*_POP_CUSTOMER_COLUMNS, _ALL_PHONES.number.label("phone"))
+    .select_from(Customer)
+    .outerjoin(Site, Site.id == Customer.site_id)
+    .outerjoin(_ALL_PHONES, _ALL_PHONES.customer_id == Customer.id)
+    .where(Customer.id.in_(_MATCHED))
+    .order_by(Customer.id, _ALL_PHONES.id)
+)
+# Open orders of those customers or called in from the number (the subquery is empty when
+# the number is unknown, leaving the caller_number match).
+_POP_ORDERS = (
+    select(*_POP_ORDER_COLUMNS)
+    .where(
+        WorkOrder.is_open.is_(True),
+        or_(WorkOrder.customer_id.in_(_MATCHED), WorkOrder.caller_number == bindparam("number")),
+    )
+    .order_by(WorkOrder.created_at.desc())
+    .limit(bindparam("orders"))
+)
+_POP_HISTORY_OF_CUSTOMERS = (
+    select(*_POP_INTERACTION_COLUMNS)
+    .where(Interaction.customer_id.in_(_MATCHED))
+    .order_by(Interaction.occurred_at.desc())
+    .limit(bindparam("interactions"))
+)
+_POP_HISTORY_OF_NUMBER = (
+    select(*_POP_INTERACTION_COLUMNS)
+    .where(Interaction.number == bindparam("number"))
+    .order_by(Interaction.occurred_at.desc())
+    .limit(bindparam("interactions"))
+)
+
+
+def _screen_pop(conn: Connection, number: str, orders: int, interactions: int) -> dict[str, Any] | None:
+    params = {"number": number, "orders": orders, "interactions": interactions}
+    customers = conn.execute(_POP_CUSTOMERS, params).all()
+    open_orders = conn.execute(_POP_ORDERS, params).all()
+    history_query = _POP_HISTORY_OF_CUSTOMERS if customers else _POP_HISTORY_OF_NUMBER
+    return _assemble(number, customers, open_orders, conn.execute(history_query, params).all())
+
+
+def _assemble(number: str, customers: Sequence[Any], open_orders: Sequence[Any], history: Sequence[Any]):
+    found: dict[int, dict[str, Any]] = {}
+    for row in customers:
+        match = found.get(row.id)
+        if match is None:
+            match = found[row.id] = customer_json(row, [], row.site_name or "")
+        if row.phone is not None:
+            match["phones"].append(row.phone)
+    matches = list(found.values())
+    if not matches and not open_orders and not history:
+        return None
+    return {
+        "number": number,
+        "customer": matches[0] if matches else None,
+        "matches": matches,
+        "open_orders": [order_json(o) for o in open_orders],
+        "interactions": [interaction_json(i) for i in history],
+    }
+
+
+# -- the hook: the same statements straight through the driver -------------------------
+_CustomerRow = namedtuple("_CustomerRow", [*(c.key for c in _POP_CUSTOMER_COLUMNS), "phone"])  # type: ignore[misc]
+_OrderRow = namedtuple("_OrderRow", [c.key for c in _POP_ORDER_COLUMNS])  # type: ignore[misc]
+_InteractionRow = namedtuple("_InteractionRow", [c.key for c in _POP_INTERACTION_COLUMNS])  # type: ignore[misc]
+
+
+def _utc(value: Any) -> dt.datetime | None:
+    """What ``UtcDateTime`` makes of a stored value (SQLite hands back text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC)
+
+
+def _order(row: Sequence[Any]) -> Any:
+    values = list(row)
+    values[5], values[6] = _utc(values[5]), _utc(values[6])
+    return _OrderRow(*values)
+
+
+def _interaction(row: Sequence[Any]) -> Any:
+    values = list(row)
+    values[5] = _utc(values[5])
+    payload = values[9]
+    values[9] = json.loads(payload) if isinstance(payload, (str, bytes)) else payload
+    return _InteractionRow(*values)
+
+
+class _DriverStatements:
+    """The pop's statements compiled once for a dialect: (SQL text, names of its positional parameters)."""
+
+    def __init__(self, dialect: Any) -> None:
+        def compiled(stmt: Any) -> tuple[str, list[str], dict[str, Any]]:
+            c = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+            fixed = {
+                k: v
+                for k, v in c.construct_params({"number": "", "orders": 0, "interactions": 0}).items()
+                if k not in ("number", "orders", "interactions")
+            }
+            return c.string, list(c.positiontup or ()), fixed
+
+        self.customers = compiled(_POP_CUSTOMERS)
+        self.orders = compiled(_POP_ORDERS)
+        self.of_customers = compiled(_POP_HISTORY_OF_CUSTOMERS)
+        self.of_number = compiled(_POP_HISTORY_OF_NUMBER)
+
+    @staticmethod
+    def args(statement: tuple[str, list[str], dict[str, Any]], params: dict[str, Any]) -> list[Any]:
+        _sql, names, fixed = statement
+        return [params[n] if n in params else fixed[n] for n in names]
+
+
+def screen_pop_hook(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    orders: int = 10,
+    interactions: int = 10,
+    default_area_code: str = "",
+) -> Callable[[str], Awaitable[dict[str, Any] | None]]:
+    """The ``customer_lookup`` for ``cti.CtiBridge``: never waits for writers, never writes."""
+    bind = sessionmaker.kw.get("bind")
+    run = None
+    if isinstance(bind, AsyncEngine):
+        statements = _DriverStatements(bind.dialect)
+        if bind.dialect.name == "sqlite":
+            run = _sqlite_runner(bind, statements)
+        elif bind.dialect.driver == "asyncpg":
+            run = _asyncpg_runner(bind, statements)
+    if run is None:
+
+        async def lookup_in_session(phone: str) -> dict[str, Any] | None:
+            async with sessionmaker() as session:
+                return await lookup_for_screen_pop(
+                    session,
+                    phone,
+                    orders=orders,
+                    interactions=interactions,
+                    default_area_code=default_area_code,
+                )
+
+        return lookup_in_session
+
+    async def lookup(phone: str) -> dict[str, Any] | None:
+        try:
+            number = normalize(phone, default_area_code)
+        except InvalidPhoneNumber:
+            return None
+        return await run({"number": number, "orders": orders, "interactions": interactions})
+
+    return lookup
+
+
+Runner = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+def _asyncpg_runner(engine: AsyncEngine, st: _DriverStatements) -> Runner:
+    """Three round trips on the hook's own small asyncpg pool, in autocommit: no BEGIN / ROLLBACK,
+    and none of the engine pool's pre-ping (a fourth round trip). A connection lost under a
+    pop (database restarted) is dropped by the pool and the pop is tried once more."""
+    import asyncpg
+
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    holder: dict[str, Any] = {}
+
+    @event.listens_for(engine.sync_engine, "engine_disposed")
+    def _on_dispose(_engine: Any) -> None:
+        pool = holder.pop("pool", None)
+        if pool is not None:
+            pool.terminate()
+
+    async def pool() -> Any:
+        if "pool" not in holder:
+            created = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+            if "pool" in holder:  # another pop created it meanwhile
+                await created.close()
+            else:
+                holder["pool"] = created
+        return holder["pool"]
+
+    async def once(params: dict[str, Any]) -> dict[str, Any] | None:
+        async with (await pool()).acquire() as pg:
+            customers = await pg.fetch(st.customers[0], *st.args(st.customers, params))
+            open_orders = await pg.fetch(st.orders[0], *st.args(st.orders, params))
+            history_st = st.of_customers if customers else st.of_number
+            history = await pg.fetch(history_st[0], *st.args(history_st, params))
+        return _assemble(
+            params["number"],
+            [_CustomerRow(*r) for r in customers],
+            [_order(r) for r in open_orders],
+            [_interaction(r) for r in history],
+        )
+
+    async def run(params: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return await once(params)
+        except (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError):
+            return await once(params)
+
+    return run
+
+
+def _sqlite_runner(engine: AsyncEngine, st: _DriverStatements) -> Runner | None:
+    """The three statements on a plain ``sqlite3`` connection (a synchronous twin of ``engine``:
+    same file, its own small pool) in a worker thread: one thread hop per pop, where aiosqlite
+    takes about four per statement.
+
+    None for an in-memory database, which a second engine would not see.
+    """
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    twin: Engine = create_engine(
+        engine.url.set(drivername="sqlite+pysqlite"),
+        connect_args={"timeout": 30, "check_same_thread": False},
+        pool_size=8,
+    )
+
+    @event.listens_for(twin, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+        # Autocommit reads: each statement sees the latest commit and takes no lock.
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "engine_disposed")
+    def _on_dispose(_engine: Any) -> None:
+        twin.dispose()
+
+    def pop(params: dict[str, Any]) -> dict[str, Any] | None:
+        con = twin.raw_connection()
+        try:
+            customers = con.execute(st.customers[0], st.args(st.customers, params)).fetchall()
+            open_orders = con.execute(st.orders[0], st.args(st.orders, params)).fetchall()
+            history_st = st.of_customers if customers else st.of_number
+            history = con.execute(history_st[0], st.args(history_st, params)).fetchall()
+        finally:
+            con.close()  # back to the twin's pool
+        return _assemble(
+            params["number"],
+            [_CustomerRow(*r) for r in customers],
+            [_order(r) for r in open_orders],
+            [_interaction(r) for r in history],
+        )
+
+    async def run(params: dict[str, Any]) -> dict[str, Any] | None:
+        return await asyncio.to_thread(pop, params)
+
+    return run
