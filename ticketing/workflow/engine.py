@@ -123,7 +123,7 @@ async def create_order(
     )
     await sla.schedule_node(session, order, definition, start, now)
     if submit:
-        await submit_step(session, user, order, opinion=opinion, now=now)
+        await submit_step(session, user, order, opinion=opinion, now=now, _fresh=True)
     return order
 
 
@@ -161,21 +161,23 @@ async def submit_step(
     handlers: Iterable[int] | None = None,
     now: dt.datetime | None = None,
     _action: str = "submit",
+    _fresh: bool = False,
 ) -> WorkOrder:
     """提交 (create/realize nodes) or 批准 (approve nodes, via ``approve``)."""
     now = now or utcnow()
-    definition, node = await open_order(session, user, order)
+    definition, node = await open_order(session, user, order, fresh=_fresh)
     if node.type == "approve" and _action != "approve":
         raise ActionRefused("use_approve", f"{node.id} is an approve node: approve or reject")
     if node.type != "approve" and _action == "approve":
         raise ActionRefused("not_an_approve_node", f"{node.id} is not an approve node")
     if _action == "approve" and order.created_by_id == user.id:
         raise ActionRefused("maker_checker", "the person who entered an order cannot approve it")
-    mine = await my_assignment(session, user, order)
+    pending = await pending_assignments(session, order)
+    mine = await my_assignment(session, user, order, pending)
     # Everything that can refuse is checked before anything changes: a refusal leaves the order as it was.
     new_form = apply_changes(definition, node, order.form, form)
     check_required(node, new_form)
-    others = [a for a in await pending_assignments(session, order) if a.id != mine.id]
+    others = [a for a in pending if a.id != mine.id]
     completes = not (mine.mode in ("all", "sequential") and others)
     if completes:
         target = choose_exit(definition, node, order, to, new_form)
@@ -187,7 +189,8 @@ async def submit_step(
     if not completes:
         await audit(session, user, _action, order, before)
         return order  # 会签 / sequence: the node completes when everyone has acted
-    await cancel_others(session, order, now)
+    if others or not _fresh:  # a fresh order's only pending assignment is the creator's own
+        await cancel_others(session, order, now)
     if node.locks_category:
         order.category_locked = True
     await _spawn(session, user, order, definition, node, now)

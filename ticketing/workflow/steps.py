@@ -71,13 +71,19 @@ async def audit(
     )
 
 
-async def open_order(session: AsyncSession, user: User, order: WorkOrder) -> tuple[Definition, Node]:
+async def open_order(
+    session: AsyncSession, user: User, order: WorkOrder, *, fresh: bool = False
+) -> tuple[Definition, Node]:
+    """``fresh``: the order was inserted by ``user`` in this very transaction (create_order
+    submitting its create step): nobody else can see it yet, so there is nothing to reload or
+    lock, and create_order has already checked the data scope."""
     # Act on the current row, locked: two people pressing 提交 at once must not both move the order.
     # (PostgreSQL: FOR UPDATE; SQLite: the transaction already holds the write lock, BEGIN IMMEDIATE.)
     await session.flush()
-    await session.refresh(order, with_for_update=session.bind.dialect.name == "postgresql")
-    if not await can_access(session, user, order):
-        raise Forbidden("the order's site is outside your data scope", order=order.number)
+    if not fresh:
+        await session.refresh(order, with_for_update=session.bind.dialect.name == "postgresql")
+        if not await can_access(session, user, order):
+            raise Forbidden("the order's site is outside your data scope", order=order.number)
     if not order.is_open:
         raise ActionRefused("order_closed", f"{order.number} is closed")
     definition = await with_subtype_fields(
@@ -99,8 +105,13 @@ async def pending_assignments(session: AsyncSession, order: WorkOrder) -> list[A
     return list(rows)
 
 
-async def my_assignment(session: AsyncSession, user: User, order: WorkOrder) -> Assignment:
-    pending = await pending_assignments(session, order)
+async def my_assignment(
+    session: AsyncSession, user: User, order: WorkOrder, pending: list[Assignment] | None = None
+) -> Assignment:
+    """The user's pending assignment at the current node (``pending``: that node's pending
+    assignments, when the caller has just read them)."""
+    if pending is None:
+        pending = await pending_assignments(session, order)
     mine = [a for a in pending if a.user_id == user.id]
     if not mine:
         raise ActionRefused(
