@@ -219,7 +219,7 @@ async def enter_node(
                 )
             )
             staff.append(op.staff_no)
-        await session.flush()
+        # No flush here: the next query flushes the order once, status and due date together.
         await sla.schedule_node(session, order, definition, node, now)
     await notify.on_enter(session, order, node.id)
     actor = user.staff_no if user else "system"
