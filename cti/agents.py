@@ -135,7 +135,7 @@ class AgentBook:
         self.acw_seconds = acw_seconds
         self.agents: dict[str, Agent] = {}
         self._by_interface: dict[str, Agent] = {}
-        self._prefixes: list[tuple[str, Agent]] = []
+        self._by_prefix: dict[str, Agent] = {}
 
     def get(self, agent_id: str) -> Agent | None:
         return self.agents.get(agent_id)
@@ -148,9 +148,7 @@ class AgentBook:
             self._by_interface.pop(agent.interface, None)
             agent.interface = interface
             self._by_interface[interface] = agent
-            self._prefixes = sorted(
-                ((channel_prefix(i), a) for i, a in self._by_interface.items()), key=lambda p: -len(p[0])
-            )
+            self._by_prefix = {channel_prefix(i): a for i, a in self._by_interface.items()}
         return agent
 
     def by_interface(self, interface: str) -> Agent | None:
@@ -158,10 +156,10 @@ class AgentBook:
 
     def by_channel(self, channel: str) -> Agent | None:
         """The agent whose seat this channel belongs to (``PJSIP/1001-0000000a`` → seat PJSIP/1001)."""
-        for prefix, agent in self._prefixes:
-            if channel.startswith(prefix):
-                return agent
-        return None
+        # A channel is its seat's prefix (ending in "-") plus a suffix with no "-" in it,
+        # so one dict lookup finds the seat however many agents are signed in.
+        cut = channel.rfind("-")
+        return self._by_prefix.get(channel[: cut + 1]) if cut >= 0 else None
 
     def apply(
         self, agent: Agent, trigger: str, at: float, *, reason: str = "", call_id: str = ""

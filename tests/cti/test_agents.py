@@ -115,3 +115,17 @@ def test_channels_map_to_seats():
     assert b.by_channel("PJSIP/1001-00000001").agent_id == "a2"
     assert b.by_channel("PJSIP/10011-00000001") is None
     assert channel_prefix("PJSIP/1001") == "PJSIP/1001-"
+
+
+def test_a_channel_finds_its_seat_among_many():
+    from cti.agents import AgentBook
+
+    book = AgentBook(notify=lambda change: None)
+    for n in range(1000):
+        book.ensure(f"{1000 + n}", f"PJSIP/{1000 + n}")
+    local = book.ensure("sim", "Local/2901@hotline-sim-phone/n")
+    dashed = book.ensure("dash", "PJSIP/agent-7")
+    assert book.by_channel("PJSIP/1500-0000000a").agent_id == "1500"
+    assert book.by_channel("Local/2901@hotline-sim-phone-00000002;1") is local
+    assert book.by_channel("PJSIP/agent-7-0000001f") is dashed
+    assert book.by_channel("PJSIP/9999-00000001") is None and book.by_channel("Local") is None
