@@ -177,3 +177,15 @@ async def test_redis_group_redelivers_what_a_failed_consumer_left(bus):
     pending = await bus.redis.xpending(bus.stream, "g")
     assert pending["pending"] == 0
     await sub.close()
+
+
+def test_stamping_copies_the_event_and_leaves_the_original_alone():
+    import dataclasses
+
+    from cti.call_events import CallOffered
+
+    original = CallOffered(call_id="1.1", agent_id="1001", ivr_path=("1",), customer={"name": "张三"})
+    stamped = original.stamped(7, 123.0)
+    assert stamped == dataclasses.replace(original, seq=7, ts=123.0)
+    assert (original.seq, original.ts) == (0, 0.0) and stamped is not original
+    assert type(stamped) is CallOffered and hash(stamped.call_id) == hash(original.call_id)
