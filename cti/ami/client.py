@@ -386,7 +386,8 @@ class AmiClient:
         except Exception:
             log.exception("AMI callback %r failed", cb)
             return
-        if inspect.isawaitable(result):
+        # Most listeners are plain functions returning None: skip the awaitable check for them.
+        if result is not None and inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             task.add_done_callback(_log_task_error)
 
