@@ -19,7 +19,7 @@ from collections import namedtuple
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, create_engine, event, or_, select
+from sqlalchemy import bindparam, create_engine, event, select, union
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -142,14 +142,17 @@ _POP_CUSTOMERS = (
     .where(Customer.id.in_(_MATCHED))
     .order_by(Customer.id, _ALL_PHONES.id)
 )
-# Open orders of those customers or called in from the number (the subquery is empty when
-# the number is unknown, leaving the caller_number match).
+# Open orders of those customers or called in from the number: each half of the union has
+# its own index ((customer_id, is_open) and caller_number). One OR over both, next to
+# ``is_open``, made SQLite walk every open order through the is_open index.
+_ORDER_IDS = union(
+    select(WorkOrder.id.label("order_id")).where(WorkOrder.customer_id.in_(_MATCHED)),
+    select(WorkOrder.id.label("order_id")).where(WorkOrder.caller_number == bindparam("number")),
+).subquery("pop_order_ids")
 _POP_ORDERS = (
     select(*_POP_ORDER_COLUMNS)
-    .where(
-        WorkOrder.is_open.is_(True),
-        or_(WorkOrder.customer_id.in_(_MATCHED), WorkOrder.caller_number == bindparam("number")),
-    )
+    .select_from(_ORDER_IDS.join(WorkOrder, WorkOrder.id == _ORDER_IDS.c.order_id))
+    .where(WorkOrder.is_open.is_(True))
     .order_by(WorkOrder.created_at.desc())
     .limit(bindparam("orders"))
 )

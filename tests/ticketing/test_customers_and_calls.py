@@ -249,6 +249,23 @@ async def test_hook_returns_exactly_what_the_session_lookup_returns(sm, seeded):
         s.add(
             Interaction(kind="call", external_id="pop-2", number="13900000077", payload={"outcome": "missed"})
         )
+        walk_in = await create_order(  # nobody's customer: found by the number it was called in from
+            s,
+            seeded.users["1001"],
+            workflow="fault_repair",
+            site_id=gz,
+            form={"故障地址": "天河路2号", "所属供电局": "GZ"},
+            caller_number="13900000077",
+        )
+        closed = await create_order(
+            s,
+            seeded.users["1001"],
+            workflow="fault_repair",
+            site_id=gz,
+            customer_id=a.id,
+            form={"故障地址": "天河路3号", "所属供电局": "GZ"},
+        )
+        closed.is_open = False
     hook = screen_pop_hook(sm)
     for number in ("+86 138 0013 8011", "02088880011", "13900000077", "13999999999", "no digits"):
         async with sm() as s:
@@ -256,7 +273,10 @@ async def test_hook_returns_exactly_what_the_session_lookup_returns(sm, seeded):
         assert await hook(number) == expected
     pop = await hook("13800138011")
     assert [m["account_no"] for m in pop["matches"]] == ["8800000011", "8800000012"]
-    assert pop["customer"]["site"] and pop["open_orders"][0]["number"] == order.number
+    assert pop["customer"]["site"]
     assert pop["interactions"][0]["outcome"] == "answered"
     assert pop["interactions"][0]["occurred_at"].endswith("+00:00")
-    assert (await hook("13900000077"))["interactions"][0]["outcome"] == "missed"
+    assert [o["number"] for o in pop["open_orders"]] == [order.number]  # not the closed one
+    walk_in_pop = await hook("13900000077")
+    assert walk_in_pop["customer"] is None and walk_in_pop["interactions"][0]["outcome"] == "missed"
+    assert [o["number"] for o in walk_in_pop["open_orders"]] == [walk_in.number]
