@@ -4,6 +4,7 @@ screen-pop, a refusal while on the call, hang-up, 下班."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import random
 
@@ -63,8 +64,24 @@ def _matches(msg: dict, type_: str, match: dict) -> bool:
     return all(event.get(k) == v for k, v in match.items())
 
 
+#: the console's queue is shared by every run on this machine (other checkouts, CI):
+#: one seat story at a time, or one run's clean-up takes another run's agent out mid-call
+LOCK_PATH = "/tmp/hotline-ui-a.lock"
+
+
 @pytest.fixture
 async def seat(asterisk, world, client):
+    lock = open(LOCK_PATH, "w")  # noqa: ASYNC230, SIM115 (a lock file held for the story)
+    await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+    try:
+        async for value in _seat(asterisk, world, client):
+            yield value
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+
+
+async def _seat(asterisk, world, client):
     staff_no = f"6{random.randint(1000, 9999)}"
     async with world.services.sessionmaker.begin() as db:
         hq = await db.scalar(select(Site.id).where(Site.code == "HQ"))
@@ -146,9 +163,11 @@ async def test_an_agent_goes_ready_takes_a_real_call_and_ends_the_shift(client, 
         assert refused["type"] == "refused" and refused["error_id"] == "pause.on_call"
         assert "通话" in refused["message"]
 
-        assert (await tab.command("hold"))["type"] == "ack"
+        held = await tab.command("hold")
+        assert held["type"] == "ack", held
         await tab.next("agent_state", state="on_hold", within=10)
-        assert (await tab.command("unhold"))["type"] == "ack"
+        resumed = await tab.command("unhold")
+        assert resumed["type"] == "ack", resumed
         await tab.next("agent_state", state="talking", within=10)
         busy = await tab.command("transfer", target="99999")
         assert busy["type"] == "refused" and busy["error_id"] == "unknown_target"
