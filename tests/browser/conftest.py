@@ -134,12 +134,24 @@ class ConsoleProcess:
 def console(asterisk, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run deploy/system-deps.sh")
+    import fcntl
+
+    from tests.agent_ui.test_seat_asterisk import LOCK_PATH
+
+    # the console's queue (ui-a) is shared with the seat stories of tests/agent_ui, here or in
+    # another run on this machine: one at a time
+    lock = open(LOCK_PATH, "w")  # noqa: SIM115 (held for the module)
+    fcntl.flock(lock, fcntl.LOCK_EX)
     agent = f"6{random.randint(1000, 9998)}"
     server = ConsoleProcess(tmp_path_factory.mktemp("console") / "console.db", _free_port(), agent)
-    server.prepare()
-    server.start()
-    yield server
-    server.stop()
+    try:
+        server.prepare()
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
 
 
 @pytest.fixture(scope="module")
