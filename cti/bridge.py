@@ -29,7 +29,15 @@ from cti import recording, resync
 from cti.agents import AgentBook
 from cti.ami import AmiClient, AmiError, Frame
 from cti.bus import Bus
-from cti.call_events import AmiConnectionChanged, CallOffered, FaxReceived, RecordingReady, VoicemailReceived
+from cti.call_events import (
+    AmiConnectionChanged,
+    CallEnded,
+    CallOffered,
+    CallStarted,
+    FaxReceived,
+    RecordingReady,
+    VoicemailReceived,
+)
 from cti.calls import EVENTS, Call, CallModel
 from cti.commands import Actions, AgentCommands, CommandResult
 from cti.events import Event
@@ -111,6 +119,7 @@ class CtiBridge:
         self._acw_timers: dict[str, asyncio.TimerHandle] = {}
         self._recordings: dict[str, asyncio.Task[str]] = {}
         self._ivr_paths: dict[str, asyncio.Task[None]] = {}
+        self._customers: dict[str, asyncio.Task[dict[str, Any] | None]] = {}
         self._started = False
 
     # -- lifecycle --------------------------------------------------------------
@@ -232,6 +241,18 @@ class CtiBridge:
 
     # -- publishing ---------------------------------------------------------------
     def _emit(self, event: Event) -> None:
+        if self.customer_lookup is not None:
+            # Look the caller up as soon as the call arrives, so the pop (seconds later,
+            # when a phone rings) finds the answer ready instead of waiting on the database.
+            if isinstance(event, CallStarted) and event.direction == "inbound" and event.caller:
+                if event.call_id not in self._customers:
+                    task = self._customers[event.call_id] = self._spawn(self._lookup(event.caller))
+                    # a call that ends before any phone rings never reads the result
+                    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            elif isinstance(event, CallEnded):
+                task = self._customers.pop(event.call_id, None)
+                if task is not None and not task.done():
+                    task.cancel()
         self._out.put_nowait(event)
 
     async def _publish_loop(self) -> None:
@@ -262,17 +283,25 @@ class CtiBridge:
         return event
 
     async def _with_customer(self, event: CallOffered) -> CallOffered:
+        task = self._customers.get(event.call_id)
+        if task is None:
+            task = self._customers[event.call_id] = self._spawn(self._lookup(event.caller))
         try:
-            number = normalize(event.caller, self.settings.default_area_code)
-        except InvalidPhoneNumber:
-            return event
-        try:
-            customer = await asyncio.wait_for(self.customer_lookup(number), self.settings.lookup_timeout)  # type: ignore[misc]
-        except Exception:
             # A slow or broken lookup must never hold the pop back for long.
-            log.warning("customer lookup for %s failed", number, exc_info=True)
+            customer = await asyncio.wait_for(asyncio.shield(task), self.settings.lookup_timeout)
+        except (Exception, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not task.cancelled():
+                raise
+            log.warning("customer lookup for %s not ready: %r", event.caller, exc)
             return event
         return dataclasses.replace(event, customer=customer) if customer else event
+
+    async def _lookup(self, caller: str) -> dict[str, Any] | None:
+        try:
+            number = normalize(caller, self.settings.default_area_code)
+        except InvalidPhoneNumber:
+            return None
+        return await self.customer_lookup(number)  # type: ignore[misc]
 
     # -- connection and resync -----------------------------------------------------
     def _connection_changed(self, connected: bool, reason: str) -> None:
