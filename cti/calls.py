@@ -287,7 +287,10 @@ class CallModel(QueueCallEvents):
                 continue
             if others and not call.customer_channel:
                 call.customer_channel = others[0].name
-            if agent.state == A.ON_HOLD and call.hold_started and call.agent_id == agent.agent_id:
+            # Only a bridge entered after the hold began resumes the call: a BridgeEnter
+            # still in flight from the answer must not undo a hold made right after it.
+            held = agent.state == A.ON_HOLD and call.hold_started and call.agent_id == agent.agent_id
+            if held and at > call.hold_started:
                 self.set_hold(call, False, at)
             elif agent.state in (A.RINGING, A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
                 self._transition(agent, "answer", at, call.call_id)

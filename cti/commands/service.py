@@ -8,6 +8,7 @@ a swallowed warning.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from cti import agents as A
 from cti.ami import AmiActionError, AmiError, AmiNotConnected
 from cti.commands.actions import Actions
+
+UNHOLD_TRIES = 20
 
 if TYPE_CHECKING:
     from cti.calls import Call, CallModel
@@ -286,9 +289,22 @@ class AgentCommands:
             self.model.set_hold(call, True, time.time())
             await self.actions.hold(customer, agent_channel)
         else:
-            await self.actions.unhold(customer, agent_channel)
+            await self._bridge_back(customer, agent_channel)
             self.model.set_hold(call, False, time.time())
         return CommandResult.done(call_id=call.call_id, held=held)
+
+    async def _bridge_back(self, customer: str, agent_channel: str) -> None:
+        # Right after a hold, the Redirect may still be moving the two legs into
+        # hotline-hold; Asterisk then refuses the Bridge ("Unable to add Channel1"),
+        # so give the legs a moment to land before reporting a refusal.
+        for attempt in range(UNHOLD_TRIES):
+            try:
+                await self.actions.unhold(customer, agent_channel)
+                return
+            except AmiActionError as exc:
+                if attempt == UNHOLD_TRIES - 1 or "Unable to add" not in exc.message:
+                    raise
+                await asyncio.sleep(0.1)
 
     async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
         """Blind transfer of the agent's caller to an agent, a queue or a number."""

@@ -245,3 +245,22 @@ def test_the_service_level_counts_calls_answered_within_twenty_seconds(answer_at
     assert (queue.offered, queue.answered, queue.answered_in_sl) == (1, 1, in_sl)
     last = [e for e in w.events if type(e).__name__ == "QueueUpdated"][-1]
     assert (last.answered, last.answered_in_sl, last.service_level_seconds) == (1, in_sl, 20.0)
+
+
+def test_a_hold_made_right_after_the_answer_survives_the_answers_late_bridge_events():
+    w = World()
+    w.incoming(10.0)
+    w.ring(11.0)
+    w.feed("AgentConnect", 13.0, Channel=CALLER_2, Queue="general", Interface=SEAT, MemberName="2001")
+    call = w.model.calls[LINKED]
+    w.model.set_hold(call, True, 13.5)  # the agent pressed 保持 at 13.5
+    assert w.agents.get("2001").state == A.ON_HOLD
+    # the answer's BridgeEnter events of 13.0 are read only now: the call stays on hold
+    w.feed("BridgeEnter", 13.0, Channel=AGENT_CH, BridgeUniqueid="b1")
+    w.feed("BridgeEnter", 13.0, Channel=CALLER_2, BridgeUniqueid="b1")
+    assert w.agents.get("2001").state == A.ON_HOLD
+    # resuming puts both legs in a new bridge, after the hold began
+    w.feed("BridgeEnter", 20.0, Channel=AGENT_CH, BridgeUniqueid="b2")
+    w.feed("BridgeEnter", 20.0, Channel=CALLER_2, BridgeUniqueid="b2")
+    assert w.agents.get("2001").state == A.TALKING
+    assert call.hold_seconds == pytest.approx(6.5)
