@@ -68,3 +68,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "asterisk" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.asterisk)
+
+
+# Stories on the one shared Asterisk race its timing now and then (a redirect still
+# in flight, an event read a moment late). Such a test gets one more try, and the
+# rerun is reported ("R" in the summary) so flakiness stays visible; a real
+# failure fails twice. Unit tests never rerun.
+RERUNS_ON_ASTERISK = 1
+
+
+def pytest_collection_finish(session):
+    for item in session.items:
+        if item.get_closest_marker("asterisk") or item.get_closest_marker("browser"):
+            if not item.get_closest_marker("flaky"):
+                item.add_marker(pytest.mark.flaky(reruns=RERUNS_ON_ASTERISK, reruns_delay=1))
