@@ -45,15 +45,18 @@ class AgiServer:
         )
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        # Sessions end first: from Python 3.12 on, wait_closed() waits for every
+        # open connection, and a caller in a menu would hold shutdown forever.
         for task in list(self._sessions):
             task.cancel()
         for task in list(self._sessions):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if server is not None:
+            await server.wait_closed()
 
     async def __aenter__(self) -> AgiServer:
         await self.start()
@@ -82,6 +85,10 @@ class AgiServer:
             log.warning("AGI script %r on %s failed: %s", session.script, session.env.get("channel"), exc)
         except Exception:
             log.exception("AGI script %r on %s crashed", session.script, session.env.get("channel"))
+        except asyncio.CancelledError:
+            # The server is stopping. End the task normally: Python 3.11's stream
+            # callback calls task.exception() on it and logs a cancelled task as an error.
+            log.debug("AGI session on %s ended by shutdown", session.env.get("channel"))
         finally:
             await session.close()
             if task is not None:
