@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 
 from bench.capture import BENCH_PREFIX, Load, _originate_all
 from bench.figures import record, spread, table
+from bench.sim_agents import sign_in, sign_out
 
 QUEUE = "bench-a"
 LAG_EVENTS = ("Newchannel", "AgentCalled", "AgentConnect", "BridgeEnter", "Hangup")
@@ -46,7 +46,7 @@ async def _load(rate: float, seconds: float) -> dict[str, int]:
 
 
 async def run(agents: int, rates: list[float], seconds: float, first_ext: int = 3100) -> list[dict[str, Any]]:
-    from cti.ami import AmiClient, AmiError
+    from cti.ami import AmiClient
     from cti.bridge import CtiBridge, CtiSettings
     from cti.bus import InProcessBus
     from cti.call_events import CallAnswered, CallEnded, CallStarted
@@ -86,15 +86,7 @@ async def run(agents: int, rates: list[float], seconds: float, first_ext: int = 
     await control.start()
     await control.wait_connected()
     try:
-        for ext in exts:
-            await control.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val="1")
-            await control.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val="0")
-            with contextlib.suppress(AmiError):
-                await control.action("QueueRemove", Queue=QUEUE, Interface=f"Local/{ext}@hotline-sim-phone/n")
-            result = await bridge.login(f"cap{ext}", f"Local/{ext}@hotline-sim-phone/n", {QUEUE: 0})
-            if not result.ok:
-                raise RuntimeError(f"login of cap{ext} refused: {result}")
-            await bridge.ready(f"cap{ext}")
+        await sign_in(bridge, control, exts, "cap", QUEUE)
         await asyncio.sleep(1.0)
         for rate in rates:
             for s in seen.values():
@@ -131,12 +123,7 @@ async def run(agents: int, rates: list[float], seconds: float, first_ext: int = 
                   f"{steps[-1]['cpu_percent']:.0f} % CPU", flush=True)  # fmt: skip
             await asyncio.sleep(2.0)
     finally:
-        for ext in exts:
-            with contextlib.suppress(Exception):
-                await bridge.logout(f"cap{ext}")
-            for key in (f"talk-{ext}", f"ring-{ext}"):
-                with contextlib.suppress(Exception):
-                    await control.action("DBDel", Family="hotline-sim", Key=key)
+        await sign_out(bridge, control, exts, "cap")
         await control.stop()
         await subscription.close()
         await bridge.stop()

@@ -23,13 +23,13 @@ message to one tab is a few hundred µs of that figure).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from typing import Any
 
 from bench.figures import record, spread, table
 from bench.population import mobile
+from bench.sim_agents import sign_in, sign_out
 
 QUEUE = "bench-a"
 
@@ -38,7 +38,7 @@ async def run(
     agents: int, rate: float, seconds: float, customers: int, first_ext: int = 3100
 ) -> dict[str, Any]:
     from bench import population
-    from cti.ami import AmiClient, AmiError
+    from cti.ami import AmiClient
     from cti.bridge import CtiBridge, CtiSettings
     from cti.bus import InProcessBus
     from cti.call_events import CallOffered
@@ -71,15 +71,7 @@ async def run(
     await control.start()
     await control.wait_connected()
     try:
-        for ext in exts:
-            await control.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val="1")
-            await control.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val="0")
-            with contextlib.suppress(AmiError):
-                await control.action("QueueRemove", Queue=QUEUE, Interface=f"Local/{ext}@hotline-sim-phone/n")
-            result = await bridge.login(f"sp{ext}", f"Local/{ext}@hotline-sim-phone/n", {QUEUE: 0})
-            if not result.ok:
-                raise RuntimeError(f"login of sp{ext} refused: {result}")
-            await bridge.ready(f"sp{ext}")
+        await sign_in(bridge, control, exts, "sp", QUEUE)
         await asyncio.sleep(1.0)
         rng = random.Random(20)
         loop = asyncio.get_running_loop()
@@ -116,12 +108,7 @@ async def run(
             await asyncio.sleep(0.1)
         await asyncio.sleep(2.5)  # let the last calls finish before the agents leave
     finally:
-        for ext in exts:
-            with contextlib.suppress(Exception):
-                await bridge.logout(f"sp{ext}")
-            for key in (f"talk-{ext}", f"ring-{ext}"):
-                with contextlib.suppress(Exception):
-                    await control.action("DBDel", Family="hotline-sim", Key=key)
+        await sign_out(bridge, control, exts, "sp")
         await control.stop()
         await subscription.close()
         await bridge.stop()
