@@ -339,7 +339,7 @@ class CtiBridge:
         caller = frame.get("CallerIDNum") or ""
         if kind == "HotlineFax":
             pages = frame.get("Pages") or "0"
-            self._out.put_nowait(
+            self._emit(
                 FaxReceived(
                     call_id=call_id,
                     caller=caller,
@@ -351,7 +351,7 @@ class CtiBridge:
             )
             return
         duration = await recording.wait_closed(path)
-        self._out.put_nowait(
+        self._emit(
             VoicemailReceived(
                 call_id=call_id,
                 caller=caller,

@@ -63,19 +63,23 @@ async def migrate(settings: Settings) -> None:
 
 
 async def seed(settings: Settings, *, demo: bool) -> None:
+    engine = ticketing.create_engine(database_url(settings))
+    try:
+        await ticketing.migrate(engine)
+        await _seed(ticketing.sessionmaker(engine), demo=demo)
+    finally:
+        await engine.dispose()
+
+
+async def _seed(sessions, *, demo: bool) -> None:
     from ticketing.demo import seed_demo
     from ticketing.models import Customer
     from ticketing.seed import seed_defaults
 
-    engine = ticketing.create_engine(database_url(settings))
-    try:
-        await ticketing.migrate(engine)
-        async with ticketing.sessionmaker(engine).begin() as session:
-            await seed_defaults(session)
-            if demo and not await session.scalar(select(Customer.id).limit(1)):
-                await seed_demo(session, customers=DEMO_CUSTOMERS)
-    finally:
-        await engine.dispose()
+    async with sessions.begin() as session:
+        await seed_defaults(session)
+        if demo and not await session.scalar(select(Customer.id).limit(1)):
+            await seed_demo(session, customers=DEMO_CUSTOMERS)
 
 
 @contextlib.asynccontextmanager
@@ -102,7 +106,7 @@ async def serve(
         await ticketing.migrate(engine)
         sessions = ticketing.sessionmaker(engine)
         if demo:
-            await seed(settings, demo=True)
+            await _seed(sessions, demo=True)  # on the engine serve already opened and migrated
             settings = dataclasses.replace(settings, seat_pattern=SIM_SEAT)
 
         ivr_services = _ivr_services(settings, bus, sessions)
