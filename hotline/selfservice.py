@@ -10,36 +10,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ivr import Outage, SelfServiceHooks, TicketProgress
 from ticketing.customers import ticket_progress
-from ticketing.models import Site
-from ticketing.models.knowledge import OutageNotice
-
-ACTIVE = "发布中"
+from ticketing.knowledge import search_notices
 
 
 def ticketing_hooks(sessions: async_sessionmaker[AsyncSession]) -> SelfServiceHooks:
     async def outage_lookup(area: str) -> Sequence[Outage]:
+        # What the caller keyed in is a bureau's code or part of an area's name.
         now = dt.datetime.now(dt.UTC)
+        until = now + dt.timedelta(days=3650)  # planned outages however far ahead
         async with sessions() as session:
-            site_ids = select(Site.id).where(Site.code == area)
-            rows = await session.scalars(
-                select(OutageNotice)
-                .where(
-                    OutageNotice.state == ACTIVE,
-                    OutageNotice.ends_at >= now,
-                    or_(OutageNotice.area.contains(area), OutageNotice.site_id.in_(site_ids)),
-                )
-                .order_by(OutageNotice.starts_at)
-                .limit(5)
-            )
-            return [
-                Outage(area=n.area, starts_at=_epoch(n.starts_at), ends_at=_epoch(n.ends_at), reason=n.reason)
-                for n in rows
-            ]
+            notices = await search_notices(session, start=now, end=until, site_code=area)
+            if not notices:
+                notices = await search_notices(session, start=now, end=until, area=area)
+        return [
+            Outage(area=n.area, starts_at=_epoch(n.starts_at), ends_at=_epoch(n.ends_at), reason=n.reason)
+            for n in notices[:5]
+        ]
 
     async def ticket_status(number_or_phone: str) -> TicketProgress | None:
         async with sessions() as session:
