@@ -50,7 +50,9 @@ class Event:
         return body
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"), default=_jsonable).encode()
+        return json.dumps(
+            self.to_dict(), ensure_ascii=False, separators=(",", ":"), default=_jsonable
+        ).encode()
 
 
 class UnknownEventError(ValueError):
