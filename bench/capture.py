@@ -49,18 +49,29 @@ class Load:
     caller_stays: int = 10
     queues: tuple[str, ...] = ("bench-a", "bench-b")
     first_ext: int = 3000
-    entry: str = "inbound"  # inbound: through hotline-inbound (and its AGI); queue: straight to the queue
+    # inbound: through hotline-inbound (its AGI, recording) with tones on both ends;
+    # queue: straight into hotline-queue (recording, tones);
+    # signalling: the silent hotline-bench-* contexts, no audio at all
+    entry: str = "inbound"
     host: str = "127.0.0.1"
     port: int = int(os.environ.get("HOTLINE_AMI_PORT", "5038"))
     username: str = os.environ.get("HOTLINE_AMI_USER", "hotline")
     secret: str = os.environ.get("HOTLINE_AMI_SECRET", "hotline-demo")
+
+    @property
+    def phone_context(self) -> str:
+        return "hotline-bench-phone" if self.entry == "signalling" else "hotline-sim-phone"
+
+    @property
+    def caller_context(self) -> str:
+        return "hotline-bench-caller" if self.entry == "signalling" else "hotline-sim-caller"
 
     def members(self) -> list[tuple[str, str, str]]:
         """(extension, interface, queue) for every simulated agent."""
         out = []
         for i in range(self.agents):
             ext = str(self.first_ext + i)
-            out.append((ext, f"Local/{ext}@hotline-sim-phone/n", self.queues[i % len(self.queues)]))
+            out.append((ext, f"Local/{ext}@{self.phone_context}/n", self.queues[i % len(self.queues)]))
         return out
 
 
@@ -161,6 +172,8 @@ async def _originate_all(ami: AmiClient, load: Load) -> tuple[int, int]:
         number = f"{BENCH_PREFIX}{n % 10_000_000:07d}"
         if load.entry == "queue":
             channel, variables = f"Local/{queue}@hotline-queue/n", []
+        elif load.entry == "signalling":
+            channel, variables = f"Local/{queue}@hotline-bench-queue/n", []
         else:
             channel, variables = "Local/95598@hotline-inbound/n", [f"__HOTLINE_QUEUE={queue}"]
         tasks.append(
@@ -168,7 +181,7 @@ async def _originate_all(ami: AmiClient, load: Load) -> tuple[int, int]:
                 ami.action(
                     "Originate",
                     Channel=channel,
-                    Context="hotline-sim-caller",
+                    Context=load.caller_context,
                     Exten=str(load.caller_stays),
                     Priority=1,
                     CallerID=f'"Bench {n}" <{number}>',
