@@ -103,17 +103,21 @@ class WsClient(asyncio.Protocol):
             payload = buf[start : start + length]
             buf = buf[start + length :]
             if opcode == 1:
-                match = _UPDATE.search(payload, 0, 300)
-                if match:
-                    self.sink.setdefault(int(match.group(1)), []).append(now)
-                    self.seen += 1
-                    if self.seen == self.done.updates:
-                        self.done.one()
+                self.on_text(payload, now)
             elif opcode == 9:  # ping: answer with a masked pong
                 self._send(0xA, payload)
             elif opcode == 8:
                 self.transport.close()  # type: ignore[union-attr]
         return buf
+
+    def on_text(self, payload: bytes, now: float) -> None:
+        """A text message arrived at ``now``: count it if it is an update."""
+        match = _UPDATE.search(payload, 0, 300)
+        if match:
+            self.sink.setdefault(int(match.group(1)), []).append(now)
+            self.seen += 1
+            if self.seen == self.done.updates:
+                self.done.one()
 
     def _send(self, opcode: int, payload: bytes) -> None:
         mask = os.urandom(4)
