@@ -46,6 +46,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     cap.add_argument("--agents", type=int, default=450)
     cap.add_argument("--rates", default="50,100,200,300", help="calls per second, one step each")
     cap.add_argument("--seconds", type=float, default=8.0, help="seconds of load per step")
+    cap.add_argument(
+        "--entry",
+        choices=capacity.ENTRIES,
+        default="signalling",
+        help="signalling: silent Local channels (default); inbound: the product path with AGI, recording, tones",
+    )
     cap.set_defaults(run=run_capacity)
 
 
@@ -63,6 +69,6 @@ def run_screenpop(args: argparse.Namespace) -> int:
 
 def run_capacity(args: argparse.Namespace) -> int:
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
-    steps = asyncio.run(capacity.run(args.agents, rates, args.seconds))
+    steps = asyncio.run(capacity.run(args.agents, rates, args.seconds, args.entry))
     print(capacity.report(steps, args.agents))
     return 0
