@@ -111,7 +111,7 @@ async def serve(
 
         ivr_services = _ivr_services(settings, bus, sessions)
         bridge = CtiBridge(
-            _cti_settings(settings, ivr_services.routing.skills),
+            cti_settings(settings, ivr_services.routing.skills),
             bus,
             customer_lookup=screen_pop_hook(sessions),
         )
@@ -176,9 +176,10 @@ def _dispatcher(settings: Settings, sessions) -> Dispatcher:
     return Dispatcher(sessions, sms=sms, email=email)
 
 
-def _cti_settings(settings: Settings, skill_queues: dict[str, str]) -> CtiSettings:
+def cti_settings(settings: Settings, skill_queues: dict[str, str] | None = None) -> CtiSettings:
+    """The bridge's settings from the product's (``HOTLINE_*``); the benchmarks build theirs here too."""
     return CtiSettings(
-        skill_queues=dict(skill_queues),
+        skill_queues=dict(skill_queues or {}),
         ami_host=settings.ami_host,
         ami_port=settings.ami_port,
         ami_user=settings.ami_user,
