@@ -38,8 +38,11 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from bench import replay
 from bench.capture import BENCH_PREFIX, Load, _originate_all
 from bench.figures import record, spread, table
 from bench.sim_agents import sign_in, sign_out
@@ -234,6 +237,101 @@ async def run(
         await bridge.stop()
         await bus.close()
     return steps
+
+
+@dataclass
+class ReplayPlan:
+    calls_per_second: float
+    events_per_call: float
+    events_per_second: float
+    events: int
+    stream: Path
+    capture: Path
+
+
+def replay_plan(calls_per_second: float, seconds: float, capture: Path) -> ReplayPlan:
+    """How many of the capture's events, at what rate, make ``calls_per_second`` for ``seconds``."""
+    raw = capture.read_bytes()
+    calls = raw.count(b"Event: QueueCallerJoin\r\n")
+    if not calls:
+        raise ValueError(f"{capture} holds no queued call")
+    per_call = len(replay.frames_of(raw)) / calls
+    rate = calls_per_second * per_call
+    events = int(rate * seconds)
+    return ReplayPlan(calls_per_second, per_call, rate, events, replay.expand(capture, events), capture)
+
+
+async def replayed(plan: ReplayPlan, seconds: float) -> dict[str, Any]:
+    """The bridge alone, fed the recorded stream of real queued calls at the plan's rate.
+
+    Where Asterisk on this machine cannot make that many calls, this still tells
+    whether the bridge could follow them: the replay (its own process) sends the
+    capture's events at the matching rate with every ``Timestamp`` set to the
+    moment of sending, and the lag is measured as in the live steps.
+    """
+    from bench.ami_consumers import END
+    from bench.bridge_harness import BridgeUnderTest
+
+    rate, events, capture = plan.events_per_second, plan.events, plan.capture
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.replay", "--capture", str(plan.stream), "--events", str(events),
+        "--rate", f"{rate:.1f}", "--stamp", stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    port = int((await proc.stdout.readline()).decode())
+    lags: list[float] = []
+
+    def lag(frame: Any) -> None:
+        ts = frame.timestamp
+        if ts:
+            lags.append((time.time() - ts) * 1000)
+
+    done = asyncio.get_running_loop().create_future()
+    under_test = BridgeUnderTest(port, capture)
+    for name in LAG_EVENTS:
+        under_test.on_event(name, lag)
+    under_test.on_event(END, lambda _frame: done.done() or done.set_result(None))
+    loop_lag = LoopLag()
+    await under_test.start()
+    loop_lag.start()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    try:
+        await asyncio.wait_for(done, seconds + 60)
+        await under_test.flush()
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    finally:
+        await loop_lag.stop()
+        await under_test.stop()
+        await proc.wait()
+    return {
+        "calls_per_second": plan.calls_per_second,
+        "events_per_second": rate,
+        "events": events,
+        "events_per_call": plan.events_per_call,
+        "lag_ms": spread(lags),
+        "loop_lag_ms": spread(loop_lag.samples),
+        "cpu_percent": cpu / wall * 100,
+        "seconds": wall,
+    }
+
+
+def replay_report(results: list[dict[str, Any]]) -> str:
+    record("capacity-replayed", {"steps": results})
+    rows = [
+        [
+            f"{r['calls_per_second']:g}",
+            f"{r['events_per_second'] / 1000:.1f} k",
+            f"{r['lag_ms']['p50']:.2f} / {r['lag_ms']['p99']:.2f} / {r['lag_ms']['max']:.1f}",
+            f"{r['loop_lag_ms']['p99']:.1f} / {r['loop_lag_ms']['max']:.1f}",
+            f"{r['cpu_percent']:.0f} %",
+        ]
+        for r in results
+    ]
+    return table(
+        "The bridge alone at the same rates: recorded real stream, replayed with fresh timestamps",
+        ["calls/s", "AMI events/s", "event lag p50 / p99 / max ms", "loop lag p99 / max ms", "bridge CPU"],
+        rows,
+    )
 
 
 def report(steps: list[dict[str, Any]], agents: int) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 
-from bench import capacity, fanout, screenpop
+from bench import capacity, capture, fanout, screenpop
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +53,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         default="signalling",
         help="signalling: silent Local channels (default); inbound: the product path with AGI, recording, tones",
     )
+    cap.add_argument(
+        "--replay-rates",
+        default="100,300",
+        help="calls per second for the bridge alone on the recorded stream ('' to skip; needs a capture)",
+    )
+    cap.add_argument("--capture", type=Path, default=capture.DEFAULT_CAPTURE, help="the stream to replay")
     cap.set_defaults(run=run_capacity)
 
 
@@ -69,6 +76,15 @@ def run_screenpop(args: argparse.Namespace) -> int:
 
 def run_capacity(args: argparse.Namespace) -> int:
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
-    steps = asyncio.run(capacity.run(args.agents, rates, args.seconds, args.entry))
-    print(capacity.report(steps, args.agents))
+    if rates:
+        steps = asyncio.run(capacity.run(args.agents, rates, args.seconds, args.entry))
+        print(capacity.report(steps, args.agents))
+    replay_rates = [float(r) for r in args.replay_rates.split(",") if r.strip()]
+    if replay_rates:
+        if not args.capture.exists():
+            print(f"recording {args.capture} first (python -m bench record)", flush=True)
+            asyncio.run(capture.record(capture.Load(), args.capture))
+        plans = [capacity.replay_plan(r, args.seconds, args.capture) for r in replay_rates]
+        results = [asyncio.run(capacity.replayed(plan, args.seconds)) for plan in plans]
+        print(capacity.replay_report(results))
     return 0

@@ -11,7 +11,9 @@ call ids made unique per repetition, written once and cached), then an
 
 With ``--wait-go`` the stream starts only when the client sends ``Action:
 BenchGo`` (clients that start their clock themselves). ``--rate`` paces the stream (events per second, sent every few milliseconds);
-0 sends as fast as the socket takes it.
+0 sends as fast as the socket takes it. ``--stamp`` rewrites each chunk's
+``Timestamp:`` fields to the moment it is sent, so a consumer can measure its
+own lag exactly as it does against a live Asterisk.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 GREETING = b"Asterisk Call Manager/11.0.0\r\n"
 SEP = b"\r\n\r\n"
 END_EVENT = b"Event: BenchEnd\r\nPrivilege: system,all\r\n\r\n"
+_TIMESTAMP = re.compile(rb"Timestamp: [0-9.]+")
 GO_ACTION = b"Action: BenchGo"
 
 
@@ -147,7 +150,12 @@ class Session:
 
 
 def serve(
-    chunks: list[tuple[bytes, int]], conn: socket.socket, events: int, rate: float, wait_go: bool = False
+    chunks: list[tuple[bytes, int]],
+    conn: socket.socket,
+    events: int,
+    rate: float,
+    wait_go: bool = False,
+    stamp: bool = False,
 ) -> int:
     session = Session(conn)
     session.login()
@@ -173,6 +181,8 @@ def serve(
         if sent + count > events:  # the last chunk: only as many frames as asked for
             count = events - sent
             data = SEP.join(data.split(SEP)[:count]) + SEP
+        if stamp:
+            data = _TIMESTAMP.sub(b"Timestamp: %.6f" % time.time(), data)
         conn.sendall(data)
         sent += count
         i = (i + 1) % len(chunks)
@@ -195,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=0, help="bytes per write (default 64 KiB, 4 KiB paced)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--wait-go", action="store_true", help="stream only after an 'Action: BenchGo'")
+    parser.add_argument("--stamp", action="store_true", help="set every Timestamp to the time it is sent")
     args = parser.parse_args(argv)
 
     target = args.chunk or (4096 if args.rate else 65536)
@@ -209,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     listener.close()
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
-        serve(chunks, conn, args.events, args.rate, args.wait_go)
+        serve(chunks, conn, args.events, args.rate, args.wait_go, args.stamp)
     except (ConnectionError, TimeoutError, OSError):
         pass  # the client went away: its own figures tell what happened
     finally:
