@@ -141,11 +141,13 @@ async def run(
     agents: int, rates: list[float], seconds: float, entry: str = "signalling", first_ext: int = 3100
 ) -> list[dict[str, Any]]:
     from cti.ami import AmiClient
-    from cti.bridge import CtiBridge, CtiSettings
+    from cti.bridge import CtiBridge
     from cti.bus import InProcessBus
     from cti.call_events import CallAnswered, CallEnded, CallStarted
+    from hotline.config import load_settings
+    from hotline.runtime import cti_settings
 
-    settings = CtiSettings.from_env()
+    settings = cti_settings(load_settings())
     settings.replay_history = False
     bus = InProcessBus(retain=10_000)
     bridge = CtiBridge(settings, bus)
