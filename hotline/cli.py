@@ -8,6 +8,9 @@ hotline demo       provision and start the project's Asterisk, seed demo
 hotline migrate    bring the database schema up to date
 hotline seed       load the default categories and workflows (and, with
                    --demo, demo users and customers)
+hotline purge-recordings --days N
+                   delete recordings, voicemail and faxes older than N days,
+                   except those of calls linked to open work orders
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sys
 from pathlib import Path
 
 from hotline.config import ConfigError, Settings, load_settings
+from recordings.store import KINDS
 
 REPO = Path(__file__).resolve().parent.parent
 ASTERISK_CONTROL = REPO / "deploy" / "asterisk" / "hotline-asterisk"
@@ -51,6 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date")
     seed = sub.add_parser("seed", help="load default categories and workflows")
     seed.add_argument("--demo", action="store_true", help="also create demo users and customers")
+    purge = sub.add_parser(
+        "purge-recordings",
+        help="delete recordings, voicemail and faxes older than N days (not those open work orders link)",
+    )
+    purge.add_argument("--days", type=float, required=True, help="retention period in days")
+    purge.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    purge.add_argument(
+        "--kind",
+        action="append",
+        choices=sorted(KINDS),
+        help="recording, voicemail or fax (repeatable; default all)",
+    )
     return parser
 
 
@@ -81,11 +97,33 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(seed(settings, demo=args.demo))
         return 0
+    if args.command == "purge-recordings":
+        return _purge(settings, args)
     if args.command == "serve":
         return _run(settings, demo=False)
     if args.command == "demo":
         return _demo(settings, args)
     return 2
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.retention import purge_recordings
+
+    if args.days <= 0:
+        print("hotline: --days must be positive", file=sys.stderr)
+        return 2
+    report = asyncio.run(
+        purge_recordings(settings, args.days, kinds=args.kind or tuple(KINDS), dry_run=args.dry_run)
+    )
+    verb = "would delete" if args.dry_run else "deleted"
+    for path in report.deleted:
+        print(f"{verb} {path}")
+    for path in report.kept:
+        print(f"kept {path} (linked to an open work order)")
+    for path, reason in report.failed:
+        print(f"FAILED {path}: {reason}", file=sys.stderr)
+    print(f"{verb} {len(report.deleted)} file(s), {report.bytes_freed} bytes; kept {len(report.kept)}")
+    return 1 if report.failed else 0
 
 
 def _run(settings: Settings, *, demo: bool, calls_per_minute: float = 0.0) -> int:

@@ -7,7 +7,7 @@ Composition root::
     services = ivr.IvrServices(routing=routing, flows=flows, bus=bus,
                                profile_lookup=ticketing_profile_lookup,
                                hooks=ivr.SelfServiceHooks(outage_lookup=..., bill_lookup=..., ticket_status=...),
-                               store=recordings.RecordingStore.from_env())
+                               store=recordings.RecordingStore(settings.asterisk_root))
     server = ivr.create_agi_server(services)        # 127.0.0.1:4573
     await server.start() ... await server.stop()
 """

@@ -55,9 +55,9 @@ class IvrServices:
     routing: RoutingConfig
     flows: IvrConfig
     bus: Bus
+    store: RecordingStore  # where voicemail left in the IVR is found
     profile_lookup: ProfileLookup | None = None
     hooks: SelfServiceHooks = dataclasses.field(default_factory=SelfServiceHooks)
-    store: RecordingStore = dataclasses.field(default_factory=RecordingStore.from_env)
     clock: Callable[[], dt.datetime] = _utc_now
 
 

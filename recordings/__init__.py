@@ -3,8 +3,9 @@
 Public surface:
 
 * ``RecordingStore``: call id -> files; Asterisk's path -> this machine's path
-  (``HOTLINE_ASTERISK_ROOT`` + chroot path).
-* ``purge``: retention (older than N days, dry run, keep predicate).
+  (the Asterisk root it is given + Asterisk's own path).
+* ``purge``: retention (older than N days, dry run, keep predicate); ``hotline
+  purge-recordings`` runs it with the product's settings.
 * ``convert`` / ``playable`` / ``peaks`` / ``to_pcm_wav``: audio for the player (pydub +
   ffmpeg for mp3/ogg, pure-Python WAV otherwise; peaks from the samples).
 * ``tiff_to_pdf``: fax pages as a PDF.

@@ -2,7 +2,7 @@
 
 Asterisk writes files under paths it sees (``/var/spool/asterisk/monitor/hotline/
 YYYYMMDD/<call id>.wav``); when it runs in a chroot (the development setup,
-``HOTLINE_ASTERISK_ROOT``) the same file is at root + that path on this
+the Asterisk root of the product's settings) the same file is at root + that path on this
 machine. ``RecordingStore`` does that mapping in one place and finds a call's
 files by id. Day directories follow Asterisk's clock (UTC in the chroot).
 """
@@ -16,7 +16,6 @@ import wave
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-DEFAULT_ROOT = "/var/lib/hotline/asterisk-root"
 KINDS = {
     "recording": "/var/spool/asterisk/monitor/hotline",
     "voicemail": "/var/spool/asterisk/voicemail/hotline",
@@ -39,18 +38,10 @@ class StoredFile:
 
 
 class RecordingStore:
-    def __init__(
-        self, asterisk_root: str | os.PathLike | None = None, dirs: dict[str, str] | None = None
-    ) -> None:
-        if asterisk_root is None:
-            # Same default as the control script and the tests; "" means no chroot.
-            asterisk_root = os.environ.get("HOTLINE_ASTERISK_ROOT", DEFAULT_ROOT)
+    def __init__(self, asterisk_root: str | os.PathLike, dirs: dict[str, str] | None = None) -> None:
+        # "" means no chroot: Asterisk's paths are this machine's paths.
         self.asterisk_root = Path(asterisk_root) if asterisk_root else Path("/")
         self.dirs = {**KINDS, **(dirs or {})}
-
-    @classmethod
-    def from_env(cls) -> RecordingStore:
-        return cls(None)
 
     def host_path(self, asterisk_path: str | os.PathLike) -> Path:
         """The file Asterisk calls ``asterisk_path``, as this machine sees it. A path already

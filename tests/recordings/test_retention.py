@@ -59,13 +59,3 @@ def test_days_must_be_positive(tmp_path):
 
 def test_missing_directories_are_fine(tmp_path):
     assert purge(RecordingStore(tmp_path / "nothing"), 10).deleted == []
-
-
-def test_command_line_dry_run_and_purge(tmp_path, files, capsys):
-    from recordings.__main__ import main
-
-    assert main(["purge", "--days", "30", "--dry-run", "--root", str(tmp_path), "--kind", "voicemail"]) == 0
-    out = capsys.readouterr().out
-    assert "would delete" in out and "old.4.wav" in out and files["old.4.wav"].exists()
-    assert main(["purge", "--days", "30", "--root", str(tmp_path)]) == 0
-    assert not files["old.1.wav"].exists() and "deleted 3 file(s), 300 bytes" in capsys.readouterr().out
