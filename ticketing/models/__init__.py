@@ -1,6 +1,16 @@
 """The ticketing schema; Alembic (ticketing/migrations) owns it in the databases."""
 
 from ticketing.models.base import Base, UtcDateTime, utcnow
+from ticketing.models.campaigns import (
+    CAMPAIGN_KINDS,
+    CAMPAIGN_MODES,
+    CAMPAIGN_STATUSES,
+    CONTACT_STATES,
+    Campaign,
+    CampaignContact,
+    Disposition,
+    DncNumber,
+)
 from ticketing.models.customers import TIERS, Contact, Customer, CustomerPhone
 from ticketing.models.interactions import ASYNC_KINDS, KINDS, Interaction, order_interactions
 from ticketing.models.knowledge import (
@@ -28,12 +38,18 @@ from ticketing.models.org import ROLES, Department, Site, User, user_sites
 
 __all__ = [
     "ASYNC_KINDS",
+    "CAMPAIGN_KINDS",
+    "CAMPAIGN_MODES",
+    "CAMPAIGN_STATUSES",
+    "CONTACT_STATES",
     "KINDS",
     "ROLES",
     "TIERS",
     "Assignment",
     "AuditLog",
     "Base",
+    "Campaign",
+    "CampaignContact",
     "Category",
     "Comment",
     "Contact",
@@ -41,6 +57,8 @@ __all__ = [
     "Customer",
     "CustomerPhone",
     "Department",
+    "Disposition",
+    "DncNumber",
     "Interaction",
     "KbArticle",
     "KbCategory",

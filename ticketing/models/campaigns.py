@@ -1,0 +1,99 @@
+"""Outbound campaigns (回访 / 回呼): who to call, when, and what came of each call.
+
+The ``campaigns`` package runs them; the tables live here because ticketing owns
+the database and its migrations. A contact's ``(campaign_id, source_key)`` is
+unique, so a source that offers the same callback twice adds it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ticketing.models.base import Base, Timestamped, utcnow
+
+CAMPAIGN_KINDS = ("callback", "visit_back", "missed_call", "list")
+CAMPAIGN_MODES = ("preview", "progressive")
+CAMPAIGN_STATUSES = ("draft", "running", "paused", "finished")
+#: pending: waits for its turn (or its retry time); dialing: a call is in flight;
+#: done: reached (answered); failed: attempts used up; dnc: on the do-not-call list;
+#: skipped: an agent skipped it in preview, or it was cancelled
+CONTACT_STATES = ("pending", "dialing", "done", "failed", "dnc", "skipped")
+
+
+class Campaign(Base, Timestamped):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16), default="list")
+    mode: Mapped[str] = mapped_column(String(16), default="progressive")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    #: the queue (skill) whose agents work the campaign
+    queue: Mapped[str] = mapped_column(String(64))
+    #: calling windows: "HH:MM-HH:MM" periods on working days of the working-time calendar
+    windows: Mapped[list[Any]] = mapped_column(default=list)
+    max_attempts: Mapped[int] = mapped_column(default=3)
+    #: minutes to wait before the next attempt, per outcome (busy / no_answer / failed)
+    retry_minutes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    max_in_flight: Mapped[int] = mapped_column(default=5)
+    calls_per_second: Mapped[float] = mapped_column(default=1.0)
+    script: Mapped[str] = mapped_column(Text, default="")
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class CampaignContact(Base, Timestamped):
+    __tablename__ = "campaign_contacts"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "source_key", name="uq_campaign_contacts_source"),
+        Index("ix_campaign_contacts_due", "campaign_id", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+    #: where it came from, unique per campaign (call id of a callback, order number, CSV row …)
+    source_key: Mapped[str] = mapped_column(String(128))
+    #: dial order: callbacks by the time the call first arrived, so the caller keeps their place
+    priority_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_outcome: Mapped[str] = mapped_column(String(16), default="")
+    last_call_id: Mapped[str] = mapped_column(String(64), default="")
+    agent_id: Mapped[str] = mapped_column(String(32), default="")
+    disposition: Mapped[str] = mapped_column(String(32), default="")  # 结果代码
+    notes: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # extra columns of an imported row
+
+
+class DncNumber(Base, Timestamped):
+    """Numbers never dialed (免打扰), normalised with ``cti.phones.normalize``."""
+
+    __tablename__ = "dnc_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+
+
+class Disposition(Base):
+    """结果代码: what the agent records after a campaign call."""
+
+    __tablename__ = "dispositions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    #: whether the contact is finished with this result (False: call again later)
+    final: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)
