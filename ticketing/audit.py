@@ -20,17 +20,30 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditLog:
-    row = AuditLog(
-        user_id=actor.id if actor is not None else None,
-        actor=actor.staff_no if actor is not None else "system",
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-    )
+    row = AuditLog(**entry(actor, action, entity, entity_id, before=before, after=after))
     session.add(row)
     return row
+
+
+def entry(
+    actor: Any,
+    action: str,
+    entity: str,
+    entity_id: object,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The audit row's values (``record`` adds it; a new order inserts its rows in bulk)."""
+    return {
+        "user_id": actor.id if actor is not None else None,
+        "actor": actor.staff_no if actor is not None else "system",
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "before": before,
+        "after": after,
+    }
 
 
 async def history(session: AsyncSession, entity: str, entity_id: object) -> list[AuditLog]:

@@ -6,7 +6,7 @@
 upsert keyed on (kind, call id), so an event seen twice changes nothing.
 
 Linking: an order created by an agent during (or in the after-call work of) a
-call they answered gets that call (``link_active_call``, called by
+call they answered gets that call (``active_call``, linked by
 ``create_order``); a click-to-dial from an order registers the call with the
 order first (``register_outbound_call``); a recording follows its call's links.
 """
@@ -138,10 +138,11 @@ async def orders_of(session: AsyncSession, interaction: Interaction) -> list[int
     )
 
 
-async def link_active_call(
-    session: AsyncSession, user: User, order: WorkOrder, now: dt.datetime | None = None
+async def active_call(
+    session: AsyncSession, user: User, now: dt.datetime | None = None
 ) -> Interaction | None:
-    """The call this agent answered last, if still up or just ended (after-call work), linked to ``order``."""
+    """The call this agent answered last, if still up or just ended (after-call work): an
+    order they create now is about that call (``create_order`` links it)."""
     now = now or utcnow()
     call = await session.scalar(
         select(Interaction)
@@ -157,9 +158,6 @@ async def link_active_call(
         return None
     if call.status == "ended" and (call.payload or {}).get("outcome") != "answered":
         return None
-    await link(session, order, call, user)
-    if order.customer_id is None and call.customer_id is not None:
-        order.customer_id = call.customer_id
     return call
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import re
 import smtplib
@@ -19,7 +20,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from jinja2 import ChainableUndefined
+from jinja2 import ChainableUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +28,7 @@ from sqlalchemy.orm import selectinload
 
 from cti.phones import InvalidPhoneNumber, is_mobile, normalize
 from ticketing.audit import record
+from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, TicketingError
 from ticketing.models import (
     Contact,
@@ -53,9 +55,15 @@ class GatewayError(TicketingError):
     error_id = "gateway_failed"
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    # Compiling is most of a render's cost; the same few templates are rendered over and over.
+    return _env.from_string(source)
+
+
 def render(source: str, context: dict[str, Any]) -> str:
     try:
-        return _env.from_string(source).render(**context)
+        return _compiled(source).render(**context)
     except Exception as exc:
         raise TemplateError(f"template error: {exc}") from exc
 
@@ -127,18 +135,36 @@ async def send_template(
     return row
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class AutoTemplate:
+    channel: str
+    subject: str
+    body: str
+
+
+async def _load_auto_templates(session: AsyncSession, key: tuple[str, str]) -> tuple[AutoTemplate, ...]:
+    category, node_id = key
+    rows = await session.execute(
+        select(NotificationTemplate.channel, NotificationTemplate.subject, NotificationTemplate.body)
+        .where(
+            NotificationTemplate.category == category,
+            NotificationTemplate.node == node_id,
+            NotificationTemplate.enabled.is_(True),
+            NotificationTemplate.auto_send.is_(True),
+        )
+        .order_by(NotificationTemplate.id)
+    )
+    return tuple(AutoTemplate(*row) for row in rows)
+
+
+# Every node an order enters asks for its templates, and most nodes have none: cached per
+# database, and an edited template is seen at once (ticketing.cached).
+_auto_templates = Cache("notify.auto_templates", (NotificationTemplate,), _load_auto_templates)
+
+
 async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> list[Notification]:
     """Queue the auto-send templates of (category, node) for the order's customer."""
-    templates = list(
-        await session.scalars(
-            select(NotificationTemplate).where(
-                NotificationTemplate.category == order.category,
-                NotificationTemplate.node == node_id,
-                NotificationTemplate.enabled.is_(True),
-                NotificationTemplate.auto_send.is_(True),
-            )
-        )
-    )
+    templates = await _auto_templates.get(session, (order.category, node_id))
     if not templates:
         return []
     context = await order_context(session, order)

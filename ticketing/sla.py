@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cti.bus import Bus
 from cti.calendar import WorkCalendar
+from ticketing import directory
 from ticketing.events import TicketReminder, publish_pending, queue_event
-from ticketing.models import Notification, Site, Timer, User, WorkOrder, utcnow
+from ticketing.models import Notification, Timer, User, WorkOrder, utcnow
 from ticketing.workflow.conditions import parse_duration
 
 if TYPE_CHECKING:
@@ -51,11 +52,9 @@ async def calendar_for(
     if name == "24x7":
         return _always()
     if order.site_id is not None:
-        site = await session.get(Site, order.site_id)
+        site = (await directory.load(session)).sites.get(order.site_id)
         if site is not None and site.calendar:
-            return WorkCalendar.from_dict(
-                {"include_holidays": "cn", "timezone": site.timezone, **site.calendar}
-            )
+            return _site_calendar(site.timezone, json.dumps(site.calendar, sort_keys=True))
     return _china()
 
 
@@ -91,40 +90,38 @@ def _notify_payload(notify: Notify, kind: str) -> dict[str, Any]:
     }
 
 
-async def schedule_node(
+async def node_timers(
     session: AsyncSession, order: WorkOrder, definition: Definition, node: Node, entered: dt.datetime
-) -> None:
+) -> list[dict[str, Any]]:
+    """Set the order's due date for ``node`` and return the timer rows entering it writes
+    (without ``order_id``: a new order has none yet)."""
     limit = node_limit(node, order.form)
     if limit is None or node.sla is None:
-        return
+        return []
     calendar = await calendar_for(session, order, definition, node)
     due = calendar.add_working_time(entered, amount(calendar, limit))
     order.due_at = due
-    for after, notify in node.sla.reminders:
-        at = calendar.add_working_time(entered, amount(calendar, after))
-        session.add(
-            Timer(
-                order_id=order.id,
-                node=node.id,
-                kind="remind",
-                due_at=at,
-                payload=_notify_payload(notify, "reminder"),
-            )
-        )
+    timers = [
+        {
+            "node": node.id,
+            "kind": "remind",
+            "due_at": calendar.add_working_time(entered, amount(calendar, after)),
+            "payload": _notify_payload(notify, "reminder"),
+        }
+        for after, notify in node.sla.reminders
+    ]
     if node.sla.overrun is not None:
-        session.add(
-            Timer(
-                order_id=order.id,
-                node=node.id,
-                kind="remind",
-                due_at=due,
-                payload=_notify_payload(node.sla.overrun, "overrun"),
-            )
+        timers.append(
+            {
+                "node": node.id,
+                "kind": "remind",
+                "due_at": due,
+                "payload": _notify_payload(node.sla.overrun, "overrun"),
+            }
         )
     if node.sla.action:
-        session.add(
-            Timer(order_id=order.id, node=node.id, kind="action", due_at=due, payload=dict(node.sla.action))
-        )
+        timers.append({"node": node.id, "kind": "action", "due_at": due, "payload": dict(node.sla.action)})
+    return timers
 
 
 async def cancel_timers(session: AsyncSession, order_id: int) -> None:

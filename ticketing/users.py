@@ -12,9 +12,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticketing import directory
 from ticketing.audit import record
 from ticketing.errors import Forbidden, PasswordRejected, TicketingError
-from ticketing.models import ROLES, Site, User, WorkOrder, user_sites, utcnow
+from ticketing.models import ROLES, Site, User, WorkOrder, utcnow
 
 MAX_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)
@@ -181,15 +182,7 @@ async def scope_paths(session: AsyncSession, user: User) -> list[str] | None:
     """Site-path prefixes the user may see; None means everything (admin or HQ grant)."""
     if user.has_role("admin"):
         return None
-    rows = await session.scalars(
-        select(Site.path)
-        .join(user_sites, user_sites.c.site_id == Site.id)
-        .where(user_sites.c.user_id == user.id)
-    )
-    paths = list(rows)
-    if any(p.count("/") == 2 for p in paths):  # "/<id>/": a grant on a root site (HQ) sees all
-        return None
-    return paths
+    return (await directory.load(session)).scope_paths(user.id)
 
 
 def site_scope_clause(paths: list[str] | None) -> ColumnElement[bool]:
@@ -213,7 +206,5 @@ async def can_access(session: AsyncSession, user: User, order: WorkOrder) -> boo
     paths = await scope_paths(session, user)
     if paths is None:
         return True
-    if order.site_id is None:
-        return False
-    site_path = await session.scalar(select(Site.path).where(Site.id == order.site_id))
+    site_path = (await directory.load(session)).site_path(order.site_id)
     return site_path is not None and any(site_path.startswith(p) for p in paths)

@@ -16,28 +16,32 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.phones import InvalidPhoneNumber, normalize
-from ticketing import sla
+from ticketing import notify, sla
+from ticketing.audit import entry as audit_entry
 from ticketing.audit import record
-from ticketing.calls import link_active_call
+from ticketing.calls import active_call, link
 from ticketing.errors import ActionRefused, Forbidden, NotFound
 from ticketing.events import TicketCreated, queue_event
-from ticketing.models import Assignment, OrderLink, User, WorkOrder, order_interactions, utcnow
-from ticketing.numbering import next_number
+from ticketing.models import OrderLink, User, WorkOrder, order_interactions, utcnow
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import apply_changes, check_required
+from ticketing.workflow.insert import OrderRows, insert_order
 from ticketing.workflow.steps import (
     add_comment,
+    arrive,
     audit,
     cancel_others,
     choose_exit,
+    comment_row,
     enter_node,
     my_assignment,
     open_order,
     pending_assignments,
     plan_entry,
+    queue_entered,
     snapshot,
     with_subtype_fields,
 )
@@ -62,10 +66,16 @@ async def create_order(
     now: dt.datetime | None = None,
 ) -> WorkOrder:
     """Create an order at the workflow's create node (its creator holds that step); with
-    ``submit`` the create step is completed at once (the agent pressed 提交)."""
+    ``submit`` the create step is completed at once (the agent pressed 提交).
+
+    Everything is decided first, and nothing is written if anything refuses; then the order
+    goes in already at the node it ends up at, with its rows in a few bulk INSERTs
+    (``ticketing.workflow.insert``): the same rows, events and audit trail as creating it
+    and then submitting its create step.
+    """
     now = now or utcnow()
-    row = await store.latest(session, workflow)
-    definition = await with_subtype_fields(session, store.parsed(row), subcategory)
+    stored = await store.latest(session, workflow)
+    definition = await with_subtype_fields(session, stored.definition, subcategory)
     start = definition.create_node
     form_values = apply_changes(definition, start, {}, form)
     if submit:
@@ -76,40 +86,65 @@ async def create_order(
         pass  # kept as typed; the screen-pop simply won't find it by number
     if not await can_access(session, user, WorkOrder(site_id=site_id)):
         raise Forbidden("the order's site is outside your data scope", site_id=site_id)
+    call = await active_call(session, user, now) if link_call else None
+    if customer_id is None and call is not None:
+        customer_id = call.customer_id  # the order is about that call's customer
     order = WorkOrder(
-        number=await next_number(session, definition.number_pattern, now=now),
         category=definition.category,
         subcategory=subcategory,
         status=start.status,
         priority=priority,
+        severity="",
+        title=title,
         site_id=site_id,
         customer_id=customer_id,
         caller_number=caller_number,
-        title=title,
         form=form_values,
-        workflow_id=row.id,
-        workflow_key=row.key,
-        workflow_version=row.version,
+        workflow_id=stored.id,
+        workflow_key=stored.key,
+        workflow_version=stored.version,
         current_node=start.id,
         created_by_id=user.id,
         status_times={start.status: now.isoformat()},
         node_entered_at=now,
+        due_at=None,
+        closed_at=None,
+        is_open=True,
+        category_locked=False,
+        disabled_nodes=[],
+        source_interaction_id=None,
         created_at=now,
+        updated_at=now,
     )
-    session.add(order)
-    await session.flush()
-    session.add(Assignment(order_id=order.id, node=start.id, user_id=user.id, assigned_at=now))
+    created = snapshot(order)
+    rows = OrderRows()
+    mine = {"node": start.id, "user_id": user.id, "mode": "any", "seq": 0, "assigned_at": now}
+    rows.comments.append(comment_row(order, user, "create", "" if submit else opinion))
+    rows.audits.append(audit_entry(user, "order.create", "work_order", None, after=created))
+    if submit:
+        target = choose_exit(definition, start, order, None, form_values)
+        operators = await plan_entry(session, user, order, start, target, form_values)
+        rows.comments.append(comment_row(order, user, "submit", opinion))
+        rows.assignments.append({**mine, "state": "done", "acted_at": now})
+        if start.locks_category:
+            order.category_locked = True
+        assignments, rows.timers = await arrive(session, order, definition, target, now, operators)
+        rows.assignments.extend({**row, "acted_at": None} for row in assignments)
+        rows.audits.append(
+            audit_entry(user, "order.submit", "work_order", None, before=created, after=snapshot(order))
+        )
+    else:
+        rows.assignments.append({**mine, "state": "pending", "acted_at": None})
+        rows.timers = await sla.node_timers(session, order, definition, start, now)
+    await insert_order(session, order, definition.number_pattern, rows, now)
     for interaction_id in interaction_ids:
         await session.execute(
             order_interactions.insert().values(
                 order_id=order.id, interaction_id=interaction_id, linked_at=now, linked_by_id=user.id
             )
         )
-    if link_call:
-        # The agent is on (or just finished) a call: the order is about that call.
-        await link_active_call(session, user, order, now)
-    await add_comment(session, order, user, "create", "" if submit else opinion)
-    await record(session, user, "order.create", "work_order", order.id, after=snapshot(order))
+    if call is not None:
+        await link(session, order, call, user)
     queue_event(
         session,
         TicketCreated(
@@ -121,9 +156,10 @@ async def create_order(
             created_by=user.staff_no,
         ),
     )
-    await sla.schedule_node(session, order, definition, start, now)
     if submit:
-        await submit_step(session, user, order, opinion=opinion, now=now, _fresh=True)
+        await notify.on_enter(session, order, target.id)
+        queue_entered(session, user, order, target, start.status, "submit", operators)
+        await _spawn(session, user, order, definition, start, now)
     return order
 
 
@@ -161,11 +197,10 @@ async def submit_step(
     handlers: Iterable[int] | None = None,
     now: dt.datetime | None = None,
     _action: str = "submit",
-    _fresh: bool = False,
 ) -> WorkOrder:
     """提交 (create/realize nodes) or 批准 (approve nodes, via ``approve``)."""
     now = now or utcnow()
-    definition, node = await open_order(session, user, order, fresh=_fresh)
+    definition, node = await open_order(session, user, order)
     if node.type == "approve" and _action != "approve":
         raise ActionRefused("use_approve", f"{node.id} is an approve node: approve or reject")
     if node.type != "approve" and _action == "approve":
@@ -189,8 +224,7 @@ async def submit_step(
     if not completes:
         await audit(session, user, _action, order, before)
         return order  # 会签 / sequence: the node completes when everyone has acted
-    if others or not _fresh:  # a fresh order's only pending assignment is the creator's own
-        await cancel_others(session, order, now)
+    await cancel_others(session, order, now)
     if node.locks_category:
         order.category_locked = True
     await _spawn(session, user, order, definition, node, now)

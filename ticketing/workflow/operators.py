@@ -7,6 +7,9 @@ site code: users based at that site, e.g. 所属供电局 → that bureau's hand
 ``field_user`` (a form field holding a 工号), ``previous`` (a node id: whoever
 acted there last), ``in_scope`` (default true for role/department rules: only
 users whose data scope covers the order's site).
+
+Users, sites and departments come from the cached ``ticketing.directory``; only the
+rules about this order's own history (``previous``, ``current_handlers``) query.
 """
 
 from __future__ import annotations
@@ -16,46 +19,35 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from ticketing.models import Assignment, Comment, Department, Site, User, WorkOrder
+from ticketing import directory
+from ticketing.directory import Directory, Person
+from ticketing.models import Assignment, Comment, WorkOrder
 
 ACTING = ("submit", "approve", "create")
-
-
-async def _active_users(session: AsyncSession) -> list[User]:
-    rows = await session.scalars(
-        select(User).where(User.active.is_(True)).options(selectinload(User.scope_sites)).order_by(User.id)
-    )
-    return list(rows)
 
 
 def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
-async def _covers(session: AsyncSession, user: User, site_path: str | None) -> bool:
-    if user.has_role("admin"):
+def _covers(person: Person, site_path: str | None) -> bool:
+    if person.has_role("admin") or site_path is None:
         return True
-    if site_path is None:
-        return True
-    for site in user.scope_sites:
-        if site.path.count("/") == 2 or site_path.startswith(site.path):
-            return True
-    return False
+    return any(p.count("/") == 2 or site_path.startswith(p) for p in person.scope)
 
 
 async def match_rule(
     session: AsyncSession,
+    people: Directory,
     rule: Mapping[str, Any],
     order: WorkOrder,
-    users: list[User],
     site_path: str | None,
     form: Mapping[str, Any] | None = None,
     acting: tuple[str, int] | None = None,
-) -> list[User]:
+) -> list[Person]:
     form = order.form if form is None else form
-    found = list(users)
+    found = list(people.active)
     if "role" in rule:
         roles = _as_list(rule["role"])
         found = [u for u in found if u.has_role(*roles)]
@@ -63,17 +55,16 @@ async def match_rule(
         staff = set(_as_list(rule["user"]))
         found = [u for u in found if u.staff_no in staff]
     if "department" in rule:
-        codes = _as_list(rule["department"])
-        ids = set(await session.scalars(select(Department.id).where(Department.code.in_(codes))))
+        ids = {people.departments[c] for c in _as_list(rule["department"]) if c in people.departments}
         found = [u for u in found if u.department_id in ids]
     if rule.get("creator"):
         found = [u for u in found if u.id == order.created_by_id]
     if rule.get("creator_manager"):
-        manager_id = await _creator_manager(session, order)
+        manager_id = _creator_manager(people, order)
         found = [u for u in found if u.id == manager_id]
     if "site_field" in rule:
         code = form.get(rule["site_field"])
-        site_id = await session.scalar(select(Site.id).where(Site.code == str(code))) if code else None
+        site_id = people.site_codes.get(str(code)) if code else None
         found = [u for u in found if site_id is not None and u.site_id == site_id]
     if "field_user" in rule:
         staff_no = form.get(rule["field_user"])
@@ -99,21 +90,18 @@ async def match_rule(
         )
         found = [u for u in found if u.id in pending]
     if rule.get("in_scope", "role" in rule or "department" in rule):
-        found = [u for u in found if await _covers(session, u, site_path)]
+        found = [u for u in found if _covers(u, site_path)]
     return found
 
 
-async def _creator_manager(session: AsyncSession, order: WorkOrder) -> int | None:
-    if order.created_by_id is None:
-        return None
-    creator = await session.get(User, order.created_by_id)
+def _creator_manager(people: Directory, order: WorkOrder) -> int | None:
+    creator = people.people.get(order.created_by_id) if order.created_by_id is not None else None
     if creator is None:
         return None
     if creator.manager_id:
         return creator.manager_id
     if creator.department_id:
-        dept = await session.get(Department, creator.department_id)
-        return dept.manager_id if dept else None
+        return people.department_managers.get(creator.department_id)
     return None
 
 
@@ -125,17 +113,15 @@ async def resolve(
     exclude: Iterable[int] = (),
     form: Mapping[str, Any] | None = None,
     acting: tuple[str, int] | None = None,
-) -> list[User]:
+) -> list[Person]:
     """Users of the first batch with any match (union of its rules, in rule order, no duplicates)."""
-    users = await _active_users(session)
+    people = await directory.load(session)
     excluded = set(exclude)
-    site_path = (
-        await session.scalar(select(Site.path).where(Site.id == order.site_id)) if order.site_id else None
-    )
+    site_path = people.site_path(order.site_id)
     for batch in batches:
-        picked: dict[int, User] = {}
+        picked: dict[int, Person] = {}
         for rule in batch:
-            for user in await match_rule(session, rule, order, users, site_path, form, acting):
+            for user in await match_rule(session, people, rule, order, site_path, form, acting):
                 if user.id not in excluded:
                     picked.setdefault(user.id, user)
         if picked:

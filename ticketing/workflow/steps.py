@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing import notify, sla
+from ticketing import directory, notify, sla
 from ticketing.audit import record
+from ticketing.directory import Person
 from ticketing.errors import ActionRefused, Forbidden
 from ticketing.events import TicketRouted, TicketStatusChanged, queue_event
-from ticketing.models import Assignment, Category, Comment, User, WorkOrder
+from ticketing.models import Assignment, Category, Comment, Timer, User, WorkOrder
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate
@@ -48,19 +49,21 @@ def snapshot(order: WorkOrder) -> dict[str, Any]:
     }
 
 
+def comment_row(order: WorkOrder, user: User | None, action: str, text: str, **extra: Any) -> dict[str, Any]:
+    """An opinion's values at the order's current node (without ``order_id`` for a new order)."""
+    return {
+        "user_id": user.id if user else None,
+        "action": action,
+        "node": order.current_node,
+        "text": text,
+        "extra": extra,
+    }
+
+
 async def add_comment(
     session: AsyncSession, order: WorkOrder, user: User | None, action: str, text: str, **extra: Any
 ):
-    session.add(
-        Comment(
-            order_id=order.id,
-            user_id=user.id if user else None,
-            action=action,
-            node=order.current_node,
-            text=text,
-            extra=extra,
-        )
-    )
+    session.add(Comment(order_id=order.id, **comment_row(order, user, action, text, **extra)))
 
 
 async def audit(
@@ -71,19 +74,13 @@ async def audit(
     )
 
 
-async def open_order(
-    session: AsyncSession, user: User, order: WorkOrder, *, fresh: bool = False
-) -> tuple[Definition, Node]:
-    """``fresh``: the order was inserted by ``user`` in this very transaction (create_order
-    submitting its create step): nobody else can see it yet, so there is nothing to reload or
-    lock, and create_order has already checked the data scope."""
+async def open_order(session: AsyncSession, user: User, order: WorkOrder) -> tuple[Definition, Node]:
     # Act on the current row, locked: two people pressing 提交 at once must not both move the order.
     # (PostgreSQL: FOR UPDATE; SQLite: the transaction already holds the write lock, BEGIN IMMEDIATE.)
     await session.flush()
-    if not fresh:
-        await session.refresh(order, with_for_update=session.bind.dialect.name == "postgresql")
-        if not await can_access(session, user, order):
-            raise Forbidden("the order's site is outside your data scope", order=order.number)
+    await session.refresh(order, with_for_update=session.bind.dialect.name == "postgresql")
+    if not await can_access(session, user, order):
+        raise Forbidden("the order's site is outside your data scope", order=order.number)
     if not order.is_open:
         raise ActionRefused("order_closed", f"{order.number} is closed")
     definition = await with_subtype_fields(
@@ -175,7 +172,7 @@ async def plan_entry(
     target: Node,
     form: Mapping[str, Any],
     handlers: Iterable[int] | None = None,
-) -> list[User]:
+) -> list[Person]:
     """Everything that can refuse entering ``target``, checked before anything changes:
     required content before closing, and somebody to hand the next step to."""
     if target.type == "archive":
@@ -197,32 +194,61 @@ async def enter_node(
     now: dt.datetime,
     *,
     action: str,
-    operators: list[User],
+    operators: list[Person],
 ) -> None:
     """Move the order into ``node`` with the ``operators`` from ``plan_entry``; cannot refuse."""
     previous = order.status
     await sla.cancel_timers(session, order.id)
+    assignments, timers = await arrive(session, order, definition, node, now, operators)
+    # No flush here: the next query flushes the order once, status and due date together.
+    session.add_all(Assignment(order_id=order.id, **row) for row in assignments)
+    session.add_all(Timer(order_id=order.id, **row) for row in timers)
+    await notify.on_enter(session, order, node.id)
+    queue_entered(session, user, order, node, previous, action, operators)
+
+
+async def arrive(
+    session: AsyncSession,
+    order: WorkOrder,
+    definition: Definition,
+    node: Node,
+    now: dt.datetime,
+    operators: list[Person],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Put the order's own columns at ``node``; the assignment and timer rows entering it
+    writes (without ``order_id``: a new order has none yet)."""
     order.current_node = node.id
     order.status = node.status
     order.node_entered_at = now
     order.status_times = {**order.status_times, node.status: now.isoformat()}
     order.due_at = None
-    staff: list[str] = []
     if node.type == "archive":
         order.is_open = False
         order.closed_at = now
-    else:
-        for seq, op in enumerate(operators):
-            session.add(
-                Assignment(
-                    order_id=order.id, node=node.id, user_id=op.id, mode=node.mode, seq=seq, assigned_at=now
-                )
-            )
-            staff.append(op.staff_no)
-        # No flush here: the next query flushes the order once, status and due date together.
-        await sla.schedule_node(session, order, definition, node, now)
-    await notify.on_enter(session, order, node.id)
-    actor = user.staff_no if user else "system"
+        return [], []
+    assignments = [
+        {
+            "node": node.id,
+            "user_id": op.id,
+            "mode": node.mode,
+            "seq": seq,
+            "state": "pending",
+            "assigned_at": now,
+        }
+        for seq, op in enumerate(operators)
+    ]
+    return assignments, await sla.node_timers(session, order, definition, node, now)
+
+
+def queue_entered(
+    session: AsyncSession,
+    user: User | None,
+    order: WorkOrder,
+    node: Node,
+    previous: str,
+    action: str,
+    operators: list[Person],
+) -> None:
     queue_event(
         session,
         TicketStatusChanged(
@@ -231,11 +257,11 @@ async def enter_node(
             status=order.status,
             previous=previous,
             node=node.id,
-            actor=actor,
+            actor=user.staff_no if user else "system",
             action=action,
         ),
     )
-    if staff:
+    if node.type != "archive" and operators:
         queue_event(
             session,
             TicketRouted(
@@ -243,7 +269,7 @@ async def enter_node(
                 number=order.number,
                 node=node.id,
                 status=order.status,
-                handlers=tuple(staff),
+                handlers=tuple(op.staff_no for op in operators),
                 category=order.category,
             ),
         )
@@ -257,17 +283,19 @@ async def operators_for(
     handlers: Iterable[int] | None,
     user: User | None,
     form: Mapping[str, Any],
-) -> list[User]:
+) -> list[Person]:
     if handlers is not None:
         # 自由流转: the node being left decides whether its handler may pick the next one.
         if not source.free_routing and not (user and user.has_role("admin", "supervisor")):
             raise ActionRefused("free_routing_disabled", f"{source.id} does not allow picking handlers")
-        chosen = [u for u in [await session.get(User, uid) for uid in handlers] if u is not None and u.active]
+        people = await directory.load(session)
+        chosen = [u for u in map(people.people.get, handlers) if u is not None and u.active]
         if not chosen:
             raise ActionRefused("no_operator", "none of the chosen handlers exists")
         return chosen
     if node.type == "create":
-        creator = await session.get(User, order.created_by_id) if order.created_by_id else None
+        people = await directory.load(session)
+        creator = people.people.get(order.created_by_id) if order.created_by_id else None
         if creator is None:
             raise ActionRefused("no_operator", "the order has no creator to return to")
         return [creator]

@@ -7,6 +7,7 @@ import only affects orders created afterwards. A version in use can be disabled
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
+from ticketing.cached import Cache
 from ticketing.errors import Forbidden, NotFound
 from ticketing.models import User, WorkflowDefinition
 from ticketing.workflow.definition import Definition, parse, parse_yaml
@@ -58,23 +60,57 @@ def _admin_only(actor: User | None) -> None:
         raise Forbidden("only admins may change workflow definitions", role="admin")
 
 
-async def latest(session: AsyncSession, key: str) -> WorkflowDefinition:
+@dataclasses.dataclass(frozen=True)
+class Workflow:
+    """The enabled version of a workflow that new orders start on (cached per database)."""
+
+    id: int
+    key: str
+    version: int
+    name: str
+    definition: Definition
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        return self.definition.raw
+
+
+async def _load_latest(session: AsyncSession, key: str) -> Workflow | None:
     row = await session.scalar(
         select(WorkflowDefinition)
         .where(WorkflowDefinition.key == key, WorkflowDefinition.enabled.is_(True))
         .order_by(WorkflowDefinition.version.desc())
         .limit(1)
     )
-    if row is None:
+    return None if row is None else Workflow(row.id, row.key, row.version, row.name, parsed(row))
+
+
+# Imports and 停用 are flushes in this process, so they are seen at once (ticketing.cached).
+_latest: Cache[Workflow | None] = Cache("workflow.latest", (WorkflowDefinition,), _load_latest)
+
+
+async def latest(session: AsyncSession, key: str) -> Workflow:
+    """The highest enabled version of ``key``."""
+    workflow = await _latest.get(session, key)
+    if workflow is None:
         raise NotFound(f"no enabled workflow {key!r}", entity="workflow", key=key)
-    return row
+    return workflow
+
+
+async def _load_by_id(session: AsyncSession, workflow_id: int) -> Definition | None:
+    row = await session.get(WorkflowDefinition, workflow_id)
+    return None if row is None else parsed(row)
+
+
+_by_id: Cache[Definition | None] = Cache("workflow.by_id", (WorkflowDefinition,), _load_by_id)
 
 
 async def definition_for(session: AsyncSession, workflow_id: int) -> Definition:
-    row = await session.get(WorkflowDefinition, workflow_id)
-    if row is None:
+    """The definition a running order follows (stored versions never change)."""
+    definition = await _by_id.get(session, workflow_id)
+    if definition is None:
         raise NotFound(f"no workflow definition #{workflow_id}", entity="workflow", key=workflow_id)
-    return parsed(row)
+    return definition
 
 
 def _remember(row: WorkflowDefinition) -> Definition:
@@ -85,7 +121,9 @@ def _remember(row: WorkflowDefinition) -> Definition:
     return definition
 
 
-def parsed(row: WorkflowDefinition) -> Definition:
+def parsed(row: WorkflowDefinition | Workflow) -> Definition:
+    if isinstance(row, Workflow):
+        return row.definition
     cached = _cache.get(row.id)
     if cached is not None and cached.key == row.key and cached.raw == row.body:
         return cached

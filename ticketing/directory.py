@@ -1,0 +1,137 @@
+"""Who works where, cached per database: every user with their roles and data scope, the site
+tree and the departments.
+
+Operator resolution, the data-scope check and SLA calendars need these on every workflow
+step; reading every active user with their scope sites each time cost more than the step's
+own writes. ``load(session)`` is cached (``ticketing.cached``): a change to a user, site or
+department in this process is seen at once, one made by another process within a few seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.cached import Cache
+from ticketing.models import Department, Site, User, user_sites
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Person:
+    """A user as workflow steps see them (what operator rules, handlers and reminders read)."""
+
+    id: int
+    staff_no: str
+    name: str
+    roles: tuple[str, ...]
+    site_id: int | None
+    department_id: int | None
+    manager_id: int | None
+    phone: str
+    email: str
+    active: bool
+    scope: tuple[str, ...]  # the site paths granted to them
+
+    def has_role(self, *roles: str) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SiteInfo:
+    id: int
+    code: str
+    path: str
+    timezone: str
+    calendar: dict[str, Any] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Directory:
+    people: dict[int, Person]  # every user, active or not
+    active: tuple[Person, ...]  # active users by id
+    sites: dict[int, SiteInfo]
+    site_codes: dict[str, int]
+    departments: dict[str, int]  # code → id
+    department_managers: dict[int, int | None]  # id → manager's user id
+
+    def site_path(self, site_id: int | None) -> str | None:
+        site = self.sites.get(site_id) if site_id is not None else None
+        return site.path if site is not None else None
+
+    def scope_paths(self, user_id: int) -> list[str] | None:
+        """Site-path prefixes the user may see; None means everything (admin or HQ grant)."""
+        person = self.people.get(user_id)
+        if person is None:
+            return []
+        if person.has_role("admin"):
+            return None
+        if any(p.count("/") == 2 for p in person.scope):  # "/<id>/": a root site (HQ) sees all
+            return None
+        return list(person.scope)
+
+    def covers(self, user_id: int, site_id: int | None) -> bool:
+        """Whether the user's data scope covers an order at ``site_id``."""
+        paths = self.scope_paths(user_id)
+        if paths is None:
+            return True
+        site_path = self.site_path(site_id)
+        return site_path is not None and any(site_path.startswith(p) for p in paths)
+
+
+async def _load(session: AsyncSession, _key: Any) -> Directory:
+    sites = {
+        row.id: SiteInfo(row.id, row.code, row.path, row.timezone, row.calendar)
+        for row in await session.execute(select(Site.id, Site.code, Site.path, Site.timezone, Site.calendar))
+    }
+    scope: dict[int, list[str]] = {}
+    for user_id, site_id in await session.execute(select(user_sites.c.user_id, user_sites.c.site_id)):
+        if site_id in sites:
+            scope.setdefault(user_id, []).append(sites[site_id].path)
+    people = {
+        row.id: Person(
+            row.id,
+            row.staff_no,
+            row.name,
+            tuple(row.roles or ()),
+            row.site_id,
+            row.department_id,
+            row.manager_id,
+            row.phone,
+            row.email,
+            row.active,
+            tuple(scope.get(row.id, ())),
+        )
+        for row in await session.execute(
+            select(
+                User.id,
+                User.staff_no,
+                User.name,
+                User.roles,
+                User.site_id,
+                User.department_id,
+                User.manager_id,
+                User.phone,
+                User.email,
+                User.active,
+            ).order_by(User.id)
+        )
+    }
+    departments = list(await session.execute(select(Department.id, Department.code, Department.manager_id)))
+    return Directory(
+        people=people,
+        active=tuple(p for p in people.values() if p.active),
+        sites=sites,
+        site_codes={s.code: s.id for s in sites.values()},
+        departments={d.code: d.id for d in departments},
+        department_managers={d.id: d.manager_id for d in departments},
+    )
+
+
+_directory: Cache[Directory] = Cache("directory", (User, Site, Department), _load)
+
+
+async def load(session: AsyncSession) -> Directory:
+    return await _directory.get(session)
