@@ -1,10 +1,20 @@
 """The websocket gateway: one socket per browser tab, fed from the bus.
 
-Each connection is one coroutine reading commands, plus a writer task draining
-that connection's own bounded queue, so a slow browser never delays anyone
-else. A connection that falls behind is not fed a backlog: its queue is
+Each connection is one coroutine reading commands. A message for many tabs
+(a queue figure, a wallboard call event) is serialised and framed once, and
+the frame is written straight to each tab's socket, the way websockets'
+``broadcast()`` does it: no task wakes up per tab. A tab whose socket is
+backed up (more than ``WRITE_HIGH_WATER`` bytes not yet taken by the kernel),
+or that already has messages waiting, gets the message through its own
+bounded queue and writer task instead, so nothing overtakes what it is still
+owed and a slow browser never delays anyone else. Messages for one tab
+(acks, snapshots) always take the queue.
+
+A tab that falls behind by a whole queue is not fed a backlog: its queue is
 emptied and it gets a fresh snapshot instead (``resync``), which is also what
-every connection gets first, so a reconnecting tab is never stale.
+every connection gets first, so a reconnecting tab is never stale. A tab that
+fills its queue again before even that snapshot went out is hopelessly behind:
+its connection is dropped, and the page reconnects and starts from a snapshot.
 
 Wire format (JSON text frames):
 
@@ -22,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import struct
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,35 +64,81 @@ from cti.events import Event
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-OUTBOUND_LIMIT = 256
+OUTBOUND_LIMIT = 256  # messages a tab may have waiting before it is resynced
+WRITE_HIGH_WATER = 64 * 1024  # bytes in a tab's socket buffer above which it counts as backed up
 _RESYNC = {"type": "resync"}
 _WORK = {"type": "work_refresh"}
 _CALL_EVENTS = (CallAnswered, CallHeld, CallTransferred, CallEnded)
 
 
-class Client:
-    """One open socket: who is on it, and its private outbound queue."""
+class SharedMessage:
+    """A message for many tabs: serialised once, and framed once for the direct write."""
 
-    def __init__(self, ws: web.WebSocketResponse, user: CurrentUser, lang: str) -> None:
+    __slots__ = ("frame", "text")
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        self.text = _dumps(message)
+        self.frame = text_frame(self.text.encode())
+
+
+class Client:
+    """One open socket: who is on it, and its way out (direct, or its private queue when behind)."""
+
+    def __init__(
+        self, ws: web.WebSocketResponse, transport: asyncio.Transport, user: CurrentUser, lang: str
+    ) -> None:
         self.ws = ws
+        self.transport = transport
         self.user = user
         self.lang = lang
-        self.queue: asyncio.Queue[dict[str, Any] | str] = asyncio.Queue(OUTBOUND_LIMIT)
+        self.queue: asyncio.Queue[dict[str, Any] | SharedMessage] = asyncio.Queue(OUTBOUND_LIMIT)
+        self.writing = False  # the writer task holds a message: nothing may overtake it
         self.resyncs = 0
+        self.resync_owed = False  # overflowed once; its snapshot has not gone out yet
+        self.dropped = False
         self.watching: set[int] = set()  # order ids whose page this tab shows
         self.board = False  # a supervisor's wallboard: every call's events, not only its own
         self.sees_all_agents = Gateway.sees_all_agents(user)
+        self.reads_queues = user.can("queues.read")
 
-    def send(self, message: dict[str, Any] | str) -> None:
-        """Queue a message (a dict, or text already serialised once for many clients)."""
+    def send(self, message: dict[str, Any] | SharedMessage) -> None:
+        """Write a shared message now if the tab is keeping up; queue anything else, in order."""
+        if self.dropped:
+            return
+        if message.__class__ is SharedMessage and self._keeping_up():
+            if not self.transport.is_closing() and not self.ws.closed:
+                self.transport.write(message.frame)  # type: ignore[union-attr]
+            return
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
-            # Behind by a whole queue: drop the backlog, send the present instead.
-            self.resyncs += 1
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(_RESYNC)
+            self._overflow()
+
+    def _keeping_up(self) -> bool:
+        # Nothing waiting or being written (it would be overtaken) and room in the socket buffer.
+        return (
+            not self.writing
+            and not self.queue.qsize()
+            and self.transport.get_write_buffer_size() < WRITE_HIGH_WATER
+        )
+
+    def _overflow(self) -> None:
+        if self.resync_owed:
+            self.drop()
+            return
+        # Behind by a whole queue: drop the backlog, send the present instead.
+        self.resyncs += 1
+        self.resync_owed = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(_RESYNC)
+
+    def drop(self) -> None:
+        """Cut a tab that cannot keep up; the page reconnects and starts from a snapshot."""
+        if not self.dropped:
+            self.dropped = True
+            log.warning("dropping the websocket of %s: too far behind", self.user.staff_no)
+            self.transport.abort()  # a close frame would only wait behind the backlog
 
 
 class Gateway:
@@ -144,10 +201,10 @@ class Gateway:
             self._to_boards(body)
             self._to_agent(event.agent_id, {"type": "call", "event": body}, watchers=False)
         elif isinstance(event, QueueUpdated):
-            text = _dumps({"type": "queue", "event": body})
+            shared = SharedMessage({"type": "queue", "event": body})
             for client in self.clients:
-                if client.user.can("queues.read"):
-                    client.send(text)
+                if client.reads_queues:
+                    client.send(shared)
         else:
             self._route_ticketing(event, body)
 
@@ -162,36 +219,41 @@ class Gateway:
                 staff.add(str(body[field]))
         order_id = body.get("order_id")
         kind = "inbox" if event.name.startswith("AsyncEvent") else "order"
+        shared: SharedMessage | None = None
         for client in self.clients:
             if client.user.staff_no in staff or (order_id is not None and order_id in client.watching):
-                client.send({"type": kind, "event": body})
+                shared = shared or SharedMessage({"type": kind, "event": body})
+                client.send(shared)
                 client.send(_WORK)  # the counts in the state bar may have changed
 
     def _to_boards(self, body: dict[str, Any]) -> None:
         # a separate type: the wallboard's tab may be a seat too, whose own call bar must not change
-        text: str | None = None
+        shared: SharedMessage | None = None
         for client in self.clients:
             if client.board:
-                text = text or _dumps({"type": "board_call", "event": body})
-                client.send(text)
+                shared = shared or SharedMessage({"type": "board_call", "event": body})
+                client.send(shared)
 
     def _broadcast(self, message: dict[str, Any]) -> None:
-        text = _dumps(message)  # once, however many tabs are open
+        shared = SharedMessage(message)  # once, however many tabs are open
         for client in self.clients:
-            client.send(text)
+            client.send(shared)
 
     def _to_agent(self, agent_id: str, message: dict[str, Any], *, watchers: bool) -> None:
-        text: str | None = None
+        shared: SharedMessage | None = None
         for client in self.clients:
             if client.user.agent_id == agent_id or (watchers and client.sees_all_agents):
-                text = text or _dumps(message)
-                client.send(text)
+                shared = shared or SharedMessage(message)
+                client.send(shared)
 
     # -- one socket ----------------------------------------------------------
     async def serve(self, request: web.Request, user: CurrentUser) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
         await ws.prepare(request)
-        client = Client(ws, user, await language(request))
+        transport = request.transport
+        if transport is None:  # the browser left during the handshake
+            return ws
+        client = Client(ws, transport, user, await language(request))
         self.clients.add(client)
         writer = asyncio.create_task(self._write(client), name=f"ws-writer-{user.staff_no}")
         client.send(_RESYNC)  # the first thing every (re)connected tab sees is the whole present
@@ -212,11 +274,18 @@ class Gateway:
         try:
             while True:
                 message = await client.queue.get()
+                client.writing = True
                 if message is _RESYNC:
-                    message = await build_snapshot(self, client.user)
+                    await client.ws.send_str(_dumps(await build_snapshot(self, client.user)))
+                    client.resync_owed = False
                 elif message is _WORK:
-                    message = {"type": "work", "work": await work_counts(self.services, client.user)}
-                await client.ws.send_str(message if isinstance(message, str) else _dumps(message))
+                    work = await work_counts(self.services, client.user)
+                    await client.ws.send_str(_dumps({"type": "work", "work": work}))
+                elif isinstance(message, SharedMessage):
+                    await client.ws.send_str(message.text)
+                else:
+                    await client.ws.send_str(_dumps(message))
+                client.writing = False
         except (ConnectionResetError, RuntimeError):
             pass  # the socket closed under us; the read loop ends too
 
@@ -294,6 +363,22 @@ class Gateway:
 
 def _dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, default=str)
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A whole RFC 6455 text frame as a server sends it: final, unmasked, uncompressed.
+
+    Uncompressed is allowed even when the tab negotiated permessage-deflate (RFC 7692
+    compresses per message, flagged by RSV1), so one frame serves every tab.
+    """
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", 0x81, n)
+    elif n < 65536:
+        header = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, n)
+    return header + payload
 
 
 def _same_origin(request: web.Request) -> bool:

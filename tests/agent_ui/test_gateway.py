@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import socket
 
 from cti.call_events import AgentStateChanged, AmiConnectionChanged
 from tests.agent_ui.conftest import login
@@ -114,3 +117,120 @@ async def test_a_slow_tab_is_resynced_instead_of_fed_a_backlog(client, world):
         assert tab.queue.qsize() <= OUTBOUND_LIMIT
         # what arrives after the overflow is a fresh snapshot, not the whole backlog
         await _next(ws, "snapshot")
+
+
+class _StalledTab(asyncio.Protocol):
+    """A browser tab that completes the websocket handshake and then never reads again."""
+
+    def __init__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.upgraded: asyncio.Future[bytes] = loop.create_future()
+        self.lost: asyncio.Future[Exception | None] = loop.create_future()
+        self.head = b""
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.head += data
+        if b"\r\n\r\n" in self.head and not self.upgraded.done():
+            self.transport.pause_reading()  # from here on the kernel buffers fill up
+            self.upgraded.set_result(self.head.split(b"\r\n", 1)[0])
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(exc)
+
+
+async def _open_stalled_tab(client) -> _StalledTab:
+    host, port = client.server.host, client.server.port
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window fills quickly
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, (host, port))
+    _, tab = await loop.create_connection(_StalledTab, sock=sock)
+    cookie = "; ".join(f"{c.key}={c.value}" for c in client.session.cookie_jar)
+    key = base64.b64encode(os.urandom(16)).decode()
+    tab.transport.write(
+        f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://{host}:{port}\r\n"
+        f"Cookie: {cookie}\r\n\r\n".encode()
+    )
+    assert b" 101 " in await asyncio.wait_for(tab.upgraded, 3)
+    return tab
+
+
+async def _until(condition, within: float = 5.0) -> None:
+    async def wait() -> None:
+        while not condition():  # noqa: ASYNC110 (polling the gateway's own state)
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(wait(), within)
+
+
+async def test_a_tab_that_stops_reading_delays_nobody_and_is_dropped_when_hopelessly_behind(client, world):
+    from agent_ui.gateway import OUTBOUND_LIMIT
+    from agent_ui.services import GATEWAY
+
+    await login(client, "3001")
+    hub = client.app[GATEWAY]
+    stalled = await _open_stalled_tab(client)
+    await _until(lambda: len(hub.clients) == 1)
+    (slow,) = hub.clients
+    slow.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    async with client.ws_connect("/ws") as ws:
+        await _next(ws, "snapshot")
+        (fast,) = hub.clients - {slow}
+        pad = "x" * 4000
+        published = 0
+        while not slow.dropped:
+            assert published < 20 * OUTBOUND_LIMIT, "the stalled tab was never dropped"
+            await world.bus.publish(AmiConnectionChanged(connected=True, reason=f"{published}:{pad}"))
+            published += 1
+            if published % 50 == 0:
+                await world.bus.drain()
+        await world.bus.drain()
+        # It got one resync first, then was cut when it fell behind by a second whole queue.
+        assert slow.resyncs == 1
+        await _until(lambda: hub.clients == {fast})
+        # Meanwhile the reading tab got every message, in order.
+        got = [int((await _next(ws, "ami"))["reason"].split(":")[0]) for _ in range(published)]
+        assert got == list(range(published))
+        assert not fast.dropped and fast.resyncs == 0
+    stalled.transport.resume_reading()
+    await asyncio.wait_for(stalled.lost, 5)  # the stalled tab's connection is gone
+
+
+async def test_one_tab_gets_its_messages_in_order_whether_written_directly_or_queued(client):
+    from agent_ui.gateway import SharedMessage
+    from agent_ui.services import GATEWAY
+
+    await login(client, "1001")
+    async with client.ws_connect("/ws") as ws:
+        await _next(ws, "snapshot")
+        (tab,) = client.app[GATEWAY].clients
+        writes: list[bytes] = []
+        write = tab.transport.write
+
+        def spy(data: bytes) -> None:
+            writes.append(data)
+            write(data)
+
+        tab.transport.write = spy
+        direct = 0
+        try:
+            for i in range(300):
+                if i % 7 == 0:
+                    tab.send({"type": "seq", "i": i})  # a message for this tab alone: always queued
+                else:
+                    before = len(writes)
+                    tab.send(SharedMessage({"type": "seq", "i": i}))  # direct when nothing waits
+                    direct += len(writes) > before  # the writer task cannot run inside send()
+                if i % 3 == 0:
+                    await asyncio.sleep(0)  # let the writer drain now and then
+            got = [(await _next(ws, "seq"))["i"] for _ in range(300)]
+        finally:
+            del tab.transport.write
+        assert got == list(range(300))
+        assert 0 < direct < 300 - 300 // 7  # both paths were taken
