@@ -1,5 +1,6 @@
 """The ticketing schema; Alembic (ticketing/migrations) owns it in the databases."""
 
+from ticketing.models.agent_states import AgentStateInterval
 from ticketing.models.base import Base, UtcDateTime, utcnow
 from ticketing.models.campaigns import (
     CAMPAIGN_KINDS,
@@ -45,6 +46,7 @@ __all__ = [
     "KINDS",
     "ROLES",
     "TIERS",
+    "AgentStateInterval",
     "Assignment",
     "AuditLog",
     "Base",
