@@ -28,6 +28,7 @@ from cti.routing_config import load_routing
 from hotline.config import Settings
 from hotline.selfservice import ticketing_hooks
 from recordings import RecordingStore
+from ticketing.agent_states import AgentStateRecorder
 from ticketing.calls import CallLinker
 from ticketing.customers import caller_profile_hook, screen_pop_hook
 from ticketing.intake import Intake
@@ -124,6 +125,9 @@ async def serve(
         linker = CallLinker(sessions, intake=intake)
         linker.subscribe(bus)
         stack.push_async_callback(linker.close)
+        states = AgentStateRecorder(sessions)  # the agent report's login / ready / pause / ACW times
+        states.subscribe(bus)
+        stack.push_async_callback(states.close)
 
         await stack.enter_async_context(_background(ticketing.SlaWorker(sessions, bus).run(), "sla-worker"))
         await stack.enter_async_context(_background(_dispatcher(settings, sessions).run(), "notifications"))
