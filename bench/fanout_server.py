@@ -8,8 +8,9 @@ prints ``{"sent": {n: monotonic time just before the send}}``.
 Implementations:
 
 * ``gateway`` - the console's real websocket gateway (agent_ui): a
-  ``QueueUpdated`` published on the bus reaches every tab through its own
-  bounded queue and writer task; the clients are signed in as a team leader;
+  ``QueueUpdated`` published on the bus is framed once and written to every
+  tab's socket (a tab that is behind gets it through its own queue and writer
+  task); the clients are signed in as a team leader;
 * ``aiohttp`` - plain aiohttp, ``await ws.send_str(text)`` for each socket in
   turn (the chat-demo pattern);
 * ``websockets`` - the websockets package's ``broadcast()``.
