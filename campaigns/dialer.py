@@ -1,0 +1,289 @@
+"""The dialer: an asyncio worker that works every running campaign.
+
+Each tick, for each running campaign inside its calling window, it pulls new
+contacts from the campaign's source and then:
+
+- progressive: one call per ready agent of the campaign's queue, within the
+  campaign's pacing (calls in flight, calls per second);
+- preview: offers the next due contact to each ready agent who has none; the
+  agent presses dial (``preview_dial``) or skip (``preview_skip``).
+
+Outcomes arrive from the telephony side (``on_outcome``) and go through the
+retry rules. The number is checked against the do-not-call list at dial time,
+whatever was true when it was added.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from campaigns import rules, sources, store
+from campaigns.events import CampaignCallEnded, CampaignCallPlaced, CampaignContactOffered
+from cti.bus import Bus
+from cti.calendar import WorkCalendar
+from ticketing.models import Campaign, CampaignContact, utcnow
+
+log = logging.getLogger(__name__)
+
+#: an agent whose own phone did not pick up is left alone this long
+AGENT_COOLDOWN = 60.0
+#: how often generated campaigns look for new contacts (seconds)
+REFRESH_EVERY = 30.0
+
+
+class Telephony(Protocol):
+    def start(self, on_outcome: Any) -> None: ...
+    async def stop(self) -> None: ...
+    def ready_agents(self, queue: str) -> list[str]: ...
+    async def place(self, agent_id: str, number: str) -> tuple[bool, str, str]: ...
+
+
+@dataclasses.dataclass
+class InFlight:
+    campaign_id: int
+    contact_id: int
+    agent_id: str
+
+
+class Dialer:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        telephony: Telephony,
+        bus: Bus,
+        *,
+        calendar: WorkCalendar,
+        tick: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.telephony = telephony
+        self.bus = bus
+        self.calendar = calendar
+        self.tick_seconds = tick
+        self.clock = clock
+        self.now = now
+        self.pacers: dict[int, rules.Pacer] = {}
+        self.calls: dict[str, InFlight] = {}  # call id -> what it is for
+        self.offers: dict[str, int] = {}  # agent id -> contact id offered in preview
+        self.cooling: dict[str, float] = {}  # agent id -> clock when it may be used again
+        self._refreshed: dict[int, float] = {}
+        self._lock = asyncio.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------
+    async def run(self) -> None:
+        async with self.sessions.begin() as session:
+            await store.ensure_dispositions(session)
+            recovered = await store.recover(session)
+        if recovered:
+            log.info("dialer: %d contacts left dialing by the last run are pending again", recovered)
+        self.telephony.start(self.on_outcome)
+        try:
+            while True:
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("dialer tick failed")
+                await asyncio.sleep(self.tick_seconds)
+        finally:
+            await self.telephony.stop()
+
+    # -- one pass --------------------------------------------------------------------
+    async def tick(self) -> None:
+        async with self._lock:
+            async with self.sessions() as session:
+                campaigns = await store.running_campaigns(session)
+            for campaign in campaigns:
+                await self._work(campaign)
+
+    async def _work(self, campaign: Campaign) -> None:
+        now, clock = self.now(), self.clock()
+        if not rules.may_call(rules.window_calendar(self.calendar, campaign.windows), now):
+            return
+        if (
+            campaign.kind in ("missed_call", "visit_back")
+            and clock - self._refreshed.get(campaign.id, -1e9) >= REFRESH_EVERY
+        ):
+            self._refreshed[campaign.id] = clock
+            async with self.sessions.begin() as session:
+                added = await sources.refresh(session, campaign, now)
+            if added:
+                log.info("campaign %s: %d new contacts", campaign.id, added)
+        pacer = self.pacers.get(campaign.id)
+        if pacer is None:
+            pacer = self.pacers[campaign.id] = rules.Pacer(
+                campaign.max_in_flight, campaign.calls_per_second, now=clock
+            )
+        pacer.configure(campaign.max_in_flight, campaign.calls_per_second)
+        agents = [a for a in self.telephony.ready_agents(campaign.queue) if self._free(a, clock)]
+        if campaign.mode == "preview":
+            await self._offer(campaign, agents, now)
+            return
+        slots = rules.progressive_slots(len(agents), pacer.allowance(clock))
+        if slots == 0:
+            await self._finish_if_done(campaign)
+            return
+        async with self.sessions() as session:
+            contacts = await store.due_contacts(session, campaign.id, now, slots)
+        if not contacts:
+            await self._finish_if_done(campaign)
+        for agent_id, contact in zip(agents, contacts, strict=False):
+            await self._dial(campaign, contact, agent_id, pacer)
+
+    def _free(self, agent_id: str, clock: float) -> bool:
+        if agent_id in self.offers or any(c.agent_id == agent_id for c in self.calls.values()):
+            return False
+        return self.cooling.get(agent_id, 0.0) <= clock
+
+    async def _dial(
+        self, campaign: Campaign, contact: CampaignContact, agent_id: str, pacer: rules.Pacer
+    ) -> bool:
+        async with self.sessions.begin() as session:
+            if not await store.claim(session, contact.id, agent_id=agent_id):
+                return False  # taken by someone else meanwhile
+            if await store.is_dnc(session, contact.number):
+                await store.release(session, contact.id, "dnc")
+                log.info(
+                    "campaign %s: %s is on the do-not-call list, not dialed", campaign.id, contact.number
+                )
+                return False
+        ok, call_id, reason = await self.telephony.place(agent_id, contact.number)
+        if not ok:
+            log.warning(
+                "campaign %s: call to %s through %s refused: %s",
+                campaign.id,
+                contact.number,
+                agent_id,
+                reason,
+            )
+            async with self.sessions.begin() as session:
+                await store.release(session, contact.id)
+            self.cooling[agent_id] = self.clock() + AGENT_COOLDOWN
+            return False
+        pacer.started(call_id, self.clock())
+        self.calls[call_id] = InFlight(campaign.id, contact.id, agent_id)
+        async with self.sessions.begin() as session:
+            await store.dialing(session, contact.id, call_id)
+        await self.bus.publish(
+            CampaignCallPlaced(
+                staff_no=agent_id,
+                campaign_id=campaign.id,
+                contact_id=contact.id,
+                call_id=call_id,
+                number=contact.number,
+                name=contact.name,
+                campaign=campaign.name,
+                script=campaign.script,
+            )
+        )
+        return True
+
+    async def _finish_if_done(self, campaign: Campaign) -> None:
+        """An imported list with nothing left to call is finished; generated campaigns keep running."""
+        if campaign.kind != "list":
+            return
+        async with self.sessions.begin() as session:
+            counts = (await store.progress(session, campaign.id))["states"]
+            if counts and not counts.get("pending") and not counts.get("dialing"):
+                row = await store.get_campaign(session, campaign.id)
+                if row.status == "running":
+                    await store.set_status(session, row, "finish")
+                    log.info("campaign %s finished: every contact is done", campaign.id)
+
+    # -- preview ------------------------------------------------------------------------
+    async def _offer(self, campaign: Campaign, agents: list[str], now: dt.datetime) -> None:
+        if not agents:
+            return
+        async with self.sessions() as session:
+            contacts = await store.due_contacts(session, campaign.id, now, len(agents))
+        if not contacts:
+            await self._finish_if_done(campaign)
+        for agent_id, contact in zip(agents, contacts, strict=False):
+            async with self.sessions.begin() as session:
+                if not await store.claim(session, contact.id, agent_id=agent_id):
+                    continue
+            self.offers[agent_id] = contact.id
+            await self.bus.publish(
+                CampaignContactOffered(
+                    staff_no=agent_id,
+                    campaign_id=campaign.id,
+                    contact_id=contact.id,
+                    number=contact.number,
+                    name=contact.name,
+                    campaign=campaign.name,
+                    script=campaign.script,
+                    attempts=contact.attempts,
+                )
+            )
+
+    def offered(self, agent_id: str) -> int | None:
+        return self.offers.get(agent_id)
+
+    async def preview_dial(self, agent_id: str, contact_id: int) -> tuple[bool, str]:
+        """The agent pressed dial on the offered contact: (ok, call id or refusal)."""
+        async with self._lock:
+            if self.offers.get(agent_id) != contact_id:
+                return False, "campaign.not_offered"
+            del self.offers[agent_id]
+            async with self.sessions.begin() as session:
+                contact = await session.get(CampaignContact, contact_id)
+                campaign = await session.get(Campaign, contact.campaign_id) if contact else None
+                if contact is None or campaign is None:
+                    return False, "campaign.contact_not_found"
+                await store.release(session, contact_id)  # _dial claims it again
+                session.expunge_all()
+            pacer = self.pacers.setdefault(
+                campaign.id, rules.Pacer(campaign.max_in_flight, campaign.calls_per_second, now=self.clock())
+            )
+            before = set(self.calls)
+            if not await self._dial(campaign, contact, agent_id, pacer):
+                return False, "campaign.dial_refused"
+            return True, next(iter(set(self.calls) - before))
+
+    async def preview_skip(self, agent_id: str, contact_id: int) -> bool:
+        async with self._lock:
+            if self.offers.get(agent_id) != contact_id:
+                return False
+            del self.offers[agent_id]
+            async with self.sessions.begin() as session:
+                await store.release(session, contact_id, "skipped")
+            return True
+
+    # -- outcomes ----------------------------------------------------------------------
+    async def on_outcome(self, call_id: str, outcome: str) -> None:
+        flight = self.calls.pop(call_id, None)
+        if flight is None:
+            return
+        pacer = self.pacers.get(flight.campaign_id)
+        if pacer is not None:
+            pacer.ended(call_id)
+        if outcome == rules.AGENT_MISSED:
+            self.cooling[flight.agent_id] = self.clock() + AGENT_COOLDOWN
+        async with self.sessions.begin() as session:
+            contact = await store.record_outcome(
+                session, flight.contact_id, outcome, self.now(), self.calendar
+            )
+            state = contact.state if contact else ""
+            attempts = contact.attempts if contact else 0
+            retry = contact.next_attempt_at.isoformat() if contact and contact.next_attempt_at else ""
+        await self.bus.publish(
+            CampaignCallEnded(
+                staff_no=flight.agent_id,
+                campaign_id=flight.campaign_id,
+                contact_id=flight.contact_id,
+                call_id=call_id,
+                outcome=outcome,
+                state=state,
+                attempts=attempts,
+                next_attempt_at=retry,
+            )
+        )

@@ -1,0 +1,52 @@
+"""Events the dialer publishes. ``staff_no`` names the agent: the console's
+websocket gateway sends an event that names a 工号 to that agent's tabs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from cti.events import Event
+
+_frozen = dataclasses.dataclass(frozen=True, kw_only=True)
+
+
+@_frozen
+class CampaignContactOffered(Event):
+    """Preview: a contact waits for the agent to press dial or skip."""
+
+    staff_no: str
+    campaign_id: int
+    contact_id: int
+    number: str
+    name: str = ""
+    campaign: str = ""
+    script: str = ""
+    attempts: int = 0
+
+
+@_frozen
+class CampaignCallPlaced(Event):
+    """A campaign call is ringing the agent, then the customer (the console shows the card)."""
+
+    staff_no: str
+    campaign_id: int
+    contact_id: int
+    call_id: str
+    number: str
+    name: str = ""
+    campaign: str = ""
+    script: str = ""
+
+
+@_frozen
+class CampaignCallEnded(Event):
+    """One attempt is over: its outcome and what became of the contact."""
+
+    staff_no: str
+    campaign_id: int
+    contact_id: int
+    call_id: str
+    outcome: str  # answered | busy | no_answer | failed | agent_missed
+    state: str  # the contact's state after it: pending | done | failed
+    attempts: int = 0
+    next_attempt_at: str = ""

@@ -1,0 +1,169 @@
+"""The dialer's decisions, pure: when a campaign may call, what an outcome does to
+a contact, how fast calls go out, and whether a number may be dialed at all.
+
+Nothing here reads a clock or a database; callers pass ``now``, so the tests
+drive every rule with a fake clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Collection, Iterable
+
+from cti.calendar import WorkCalendar, parse_period
+from cti.phones import InvalidPhoneNumber, normalize
+
+#: what the bridge's call events tell about an attempt
+ANSWERED, BUSY, NO_ANSWER, FAILED = "answered", "busy", "no_answer", "failed"
+#: the agent's own phone did not pick up: the customer was never dialed, not an attempt
+AGENT_MISSED = "agent_missed"
+OUTCOMES = (ANSWERED, BUSY, NO_ANSWER, FAILED, AGENT_MISSED)
+
+#: minutes before the next attempt when the campaign names none for the outcome
+DEFAULT_RETRY_MINUTES = {BUSY: 5, NO_ANSWER: 30, FAILED: 60}
+
+#: Asterisk's DIALSTATUS (DialEnd) -> outcome
+DIAL_STATUS = {
+    "ANSWER": ANSWERED,
+    "BUSY": BUSY,
+    "NOANSWER": NO_ANSWER,
+    "CANCEL": NO_ANSWER,  # the ring timeout of the outbound context hung it up
+    "CONGESTION": FAILED,
+    "CHANUNAVAIL": FAILED,
+    "DONTCALL": FAILED,
+    "TORTURE": FAILED,
+    "INVALIDARGS": FAILED,
+}
+#: Q.850 hangup causes, for calls whose DialEnd we did not see
+CAUSE_OUTCOME = {17: BUSY, 18: NO_ANSWER, 19: NO_ANSWER, 21: FAILED, 34: FAILED, 38: FAILED, 1: FAILED}
+
+
+def outcome_of(dial_status: str = "", *, answered: bool = False, hangup_cause: int = 0) -> str:
+    """One attempt's outcome from what the bridge saw of it."""
+    if answered:
+        return ANSWERED
+    if dial_status:
+        return DIAL_STATUS.get(dial_status.upper(), FAILED)
+    return CAUSE_OUTCOME.get(hangup_cause, FAILED)
+
+
+# -- calling windows ------------------------------------------------------------------
+def window_calendar(base: WorkCalendar, windows: Iterable[str]) -> WorkCalendar:
+    """``base`` (the site's working days, holidays, make-up days) open only in ``windows``.
+
+    A day the base calendar rests stays closed whatever the windows say, so a
+    campaign never calls on a rest day; no windows: the base calendar's hours.
+    """
+    periods = tuple(sorted(parse_period(w) for w in windows))
+    if not periods:
+        return base
+    hours = {day: periods for day, open_ in base.hours.items() if open_}
+    return dataclasses.replace(base, hours=hours, makeup_hours=periods if base.makeup_hours else ())
+
+
+def may_call(calendar: WorkCalendar, now: dt.datetime) -> bool:
+    return calendar.is_working_time(now)
+
+
+# -- retries ---------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    retry_minutes: dict[str, float] = dataclasses.field(default_factory=lambda: dict(DEFAULT_RETRY_MINUTES))
+
+    def delay(self, outcome: str) -> dt.timedelta:
+        minutes = self.retry_minutes.get(outcome, DEFAULT_RETRY_MINUTES.get(outcome, 30))
+        return dt.timedelta(minutes=float(minutes))
+
+
+@dataclasses.dataclass(frozen=True)
+class Next:
+    """What becomes of a contact after an attempt."""
+
+    state: str  # pending | done | failed
+    attempts: int
+    next_attempt_at: dt.datetime | None = None
+
+
+def after_attempt(
+    policy: RetryPolicy, attempts: int, outcome: str, now: dt.datetime, calendar: WorkCalendar
+) -> Next:
+    """``attempts`` counts the attempts before this one."""
+    if outcome == AGENT_MISSED:
+        return Next("pending", attempts, now)  # the customer's phone never rang
+    attempts += 1
+    if outcome == ANSWERED:
+        return Next("done", attempts)
+    if attempts >= policy.max_attempts:
+        return Next("failed", attempts)
+    # the retry lands in the next calling window, never at a rest time
+    return Next("pending", attempts, calendar.next_working_instant(now + policy.delay(outcome)))
+
+
+# -- pacing ----------------------------------------------------------------------------
+class Pacer:
+    """At most ``max_in_flight`` calls at once and ``per_second`` new calls a second.
+
+    A token bucket of one second's worth of calls; ``clock`` is monotonic seconds.
+    """
+
+    def __init__(self, max_in_flight: int, per_second: float, *, now: float) -> None:
+        self.max_in_flight = max(1, max_in_flight)
+        self.per_second = max(0.01, per_second)
+        self.in_flight: set[str] = set()
+        self._tokens = self._capacity
+        self._at = now
+
+    @property
+    def _capacity(self) -> float:
+        return max(1.0, self.per_second)
+
+    def configure(self, max_in_flight: int, per_second: float) -> None:
+        self.max_in_flight = max(1, max_in_flight)
+        self.per_second = max(0.01, per_second)
+        self._tokens = min(self._tokens, self._capacity)
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self._capacity, self._tokens + (now - self._at) * self.per_second)
+        self._at = now
+
+    def allowance(self, now: float) -> int:
+        """How many calls may start now."""
+        self._refill(now)
+        return max(0, min(int(self._tokens), self.max_in_flight - len(self.in_flight)))
+
+    def started(self, call_key: str, now: float) -> None:
+        self._refill(now)
+        self._tokens -= 1
+        self.in_flight.add(call_key)
+
+    def ended(self, call_key: str) -> None:
+        self.in_flight.discard(call_key)
+
+    def wait(self, now: float) -> float:
+        """Seconds until the next token (0 if one is there)."""
+        self._refill(now)
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.per_second
+
+
+def progressive_slots(ready_agents: int, allowance: int) -> int:
+    """Progressive: one call per ready agent (an agent on a campaign call is not ready)."""
+    return max(0, min(ready_agents, allowance))
+
+
+# -- do not call -----------------------------------------------------------------------
+def dial_number(raw: str, default_area_code: str = "") -> str:
+    """The normalised number, or raises ``InvalidPhoneNumber``."""
+    number = normalize(raw, default_area_code)
+    if not number.isdigit() or not 3 <= len(number) <= 20:
+        raise InvalidPhoneNumber(f"not a phone number: {raw!r}")
+    return number
+
+
+def blocked(number: str, dnc: Collection[str], default_area_code: str = "") -> bool:
+    """On the do-not-call list (compared normalised); an unusable number is blocked too."""
+    try:
+        return dial_number(number, default_area_code) in dnc
+    except InvalidPhoneNumber:
+        return True

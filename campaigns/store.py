@@ -1,0 +1,366 @@
+"""Campaigns in the database: every read and write of campaigns, contacts, the
+do-not-call list and dispositions. Functions take an ``AsyncSession`` and never
+commit (the caller owns the transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns import rules
+from cti.calendar import WorkCalendar
+from ticketing.models import (
+    CAMPAIGN_KINDS,
+    CAMPAIGN_MODES,
+    Campaign,
+    CampaignContact,
+    Disposition,
+    DncNumber,
+    utcnow,
+)
+
+#: the dispositions (结果代码) every installation starts with
+DEFAULT_DISPOSITIONS = (
+    ("satisfied", "满意", True),
+    ("dissatisfied", "不满意", True),
+    ("resolved", "问题已解决", True),
+    ("call_later", "客户要求稍后再打", False),
+    ("wrong_number", "号码错误", True),
+    ("refused", "拒绝回访", True),
+)
+#: minutes before calling again a contact whose disposition is not final
+CALL_LATER_MINUTES = 60
+
+
+class CampaignError(ValueError):
+    """A request the campaign rules refuse; ``code`` is a text id the console translates."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code
+
+
+def policy_of(campaign: Campaign) -> rules.RetryPolicy:
+    retry = {**rules.DEFAULT_RETRY_MINUTES, **(campaign.retry_minutes or {})}
+    return rules.RetryPolicy(max_attempts=campaign.max_attempts, retry_minutes=retry)
+
+
+# -- campaigns ---------------------------------------------------------------------------
+async def create_campaign(
+    session: AsyncSession,
+    *,
+    name: str,
+    queue: str,
+    kind: str = "list",
+    mode: str = "progressive",
+    windows: list[str] | None = None,
+    max_attempts: int = 3,
+    retry_minutes: dict[str, float] | None = None,
+    max_in_flight: int = 5,
+    calls_per_second: float = 1.0,
+    script: str = "",
+    created_by_id: int | None = None,
+    site_id: int | None = None,
+) -> Campaign:
+    if not name.strip() or not queue.strip():
+        raise CampaignError("campaign.name_and_queue_required")
+    if kind not in CAMPAIGN_KINDS:
+        raise CampaignError("campaign.bad_kind", kind)
+    if mode not in CAMPAIGN_MODES:
+        raise CampaignError("campaign.bad_mode", mode)
+    for window in windows or ():
+        try:
+            rules.window_calendar(WorkCalendar.always_open(), [window])
+        except ValueError as exc:
+            raise CampaignError("campaign.bad_window", window) from exc
+    if max_attempts < 1 or max_in_flight < 1 or calls_per_second <= 0:
+        raise CampaignError("campaign.bad_pacing")
+    unknown = set(retry_minutes or {}) - {rules.BUSY, rules.NO_ANSWER, rules.FAILED}
+    if unknown:
+        raise CampaignError("campaign.bad_retry", ", ".join(sorted(unknown)))
+    campaign = Campaign(
+        name=name.strip(),
+        queue=queue.strip(),
+        kind=kind,
+        mode=mode,
+        windows=list(windows or []),
+        max_attempts=max_attempts,
+        retry_minutes=dict(retry_minutes or {}),
+        max_in_flight=max_in_flight,
+        calls_per_second=calls_per_second,
+        script=script,
+        created_by_id=created_by_id,
+        site_id=site_id,
+    )
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+async def get_campaign(session: AsyncSession, campaign_id: int) -> Campaign:
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignError("campaign.not_found", str(campaign_id))
+    return campaign
+
+
+async def list_campaigns(session: AsyncSession) -> list[Campaign]:
+    return list(await session.scalars(select(Campaign).order_by(Campaign.id.desc())))
+
+
+async def campaign_of_kind(session: AsyncSession, kind: str) -> Campaign | None:
+    """The newest campaign of a generated kind that is not finished (callbacks go there)."""
+    return await session.scalar(
+        select(Campaign)
+        .where(Campaign.kind == kind, Campaign.status != "finished")
+        .order_by(Campaign.id.desc())
+        .limit(1)
+    )
+
+
+_MOVES = {"start": ("draft", "paused"), "pause": ("running",), "finish": ("draft", "running", "paused")}
+
+
+async def set_status(session: AsyncSession, campaign: Campaign, action: str) -> Campaign:
+    if action not in _MOVES:
+        raise CampaignError("campaign.bad_action", action)
+    if campaign.status not in _MOVES[action]:
+        raise CampaignError("campaign.bad_transition", f"{action} from {campaign.status}")
+    now = utcnow()
+    if action == "start":
+        campaign.status = "running"
+        campaign.started_at = campaign.started_at or now
+    elif action == "pause":
+        campaign.status = "paused"
+    else:
+        campaign.status = "finished"
+        campaign.finished_at = now
+    await session.flush()
+    return campaign
+
+
+async def running_campaigns(session: AsyncSession) -> list[Campaign]:
+    return list(
+        await session.scalars(select(Campaign).where(Campaign.status == "running").order_by(Campaign.id))
+    )
+
+
+# -- contacts ----------------------------------------------------------------------------
+async def add_contact(
+    session: AsyncSession,
+    campaign: Campaign,
+    number: str,
+    *,
+    source_key: str,
+    name: str = "",
+    customer_id: int | None = None,
+    order_id: int | None = None,
+    priority_at: dt.datetime | None = None,
+    data: dict[str, Any] | None = None,
+    dnc: set[str] | None = None,
+) -> CampaignContact | None:
+    """Add one contact; None when the campaign already has this source (idempotent sources).
+
+    The number is stored normalised; a number on the do-not-call list is kept,
+    in state ``dnc``, so the report shows why it was never dialed.
+    """
+    exists = await session.scalar(
+        select(CampaignContact.id).where(
+            CampaignContact.campaign_id == campaign.id, CampaignContact.source_key == source_key
+        )
+    )
+    if exists is not None:
+        return None
+    normalised = rules.dial_number(number)
+    if dnc is None:
+        dnc = await dnc_numbers(session, [normalised])
+    contact = CampaignContact(
+        campaign_id=campaign.id,
+        number=normalised,
+        name=name,
+        customer_id=customer_id,
+        order_id=order_id,
+        source_key=source_key,
+        priority_at=priority_at or utcnow(),
+        state="dnc" if normalised in dnc else "pending",
+        data=dict(data or {}),
+    )
+    session.add(contact)
+    await session.flush()
+    return contact
+
+
+async def due_contacts(
+    session: AsyncSession, campaign_id: int, now: dt.datetime, limit: int
+) -> list[CampaignContact]:
+    """Pending contacts whose time has come, the earliest arrival first (callers keep their place)."""
+    if limit <= 0:
+        return []
+    due = (CampaignContact.next_attempt_at.is_(None)) | (CampaignContact.next_attempt_at <= now)
+    return list(
+        await session.scalars(
+            select(CampaignContact)
+            .where(CampaignContact.campaign_id == campaign_id, CampaignContact.state == "pending", due)
+            .order_by(CampaignContact.priority_at, CampaignContact.id)
+            .limit(limit)
+        )
+    )
+
+
+async def claim(session: AsyncSession, contact_id: int, *, agent_id: str = "") -> bool:
+    """Pending → dialing, only if still pending (two dialers never take the same contact)."""
+    result = await session.execute(
+        update(CampaignContact)
+        .where(CampaignContact.id == contact_id, CampaignContact.state == "pending")
+        .values(state="dialing", agent_id=agent_id)
+    )
+    return result.rowcount == 1
+
+
+async def release(session: AsyncSession, contact_id: int, state: str = "pending") -> None:
+    """A claimed contact goes back (preview skipped, call not placed) or is marked ``state``."""
+    await session.execute(
+        update(CampaignContact)
+        .where(CampaignContact.id == contact_id, CampaignContact.state == "dialing")
+        .values(state=state)
+    )
+
+
+async def dialing(session: AsyncSession, contact_id: int, call_id: str) -> None:
+    await session.execute(
+        update(CampaignContact).where(CampaignContact.id == contact_id).values(last_call_id=call_id)
+    )
+
+
+async def record_outcome(
+    session: AsyncSession, contact_id: int, outcome: str, now: dt.datetime, calendar: WorkCalendar
+) -> CampaignContact | None:
+    """The result of one attempt: attempts, retry time or final state."""
+    contact = await session.get(CampaignContact, contact_id)
+    if contact is None or contact.state != "dialing":
+        return None  # seen twice, or the campaign was reset: changes nothing
+    campaign = await session.get(Campaign, contact.campaign_id)
+    assert campaign is not None
+    step = rules.after_attempt(
+        policy_of(campaign), contact.attempts, outcome, now, rules.window_calendar(calendar, campaign.windows)
+    )
+    contact.state, contact.attempts, contact.next_attempt_at = step.state, step.attempts, step.next_attempt_at
+    if outcome != rules.AGENT_MISSED:
+        contact.last_outcome = outcome
+    await session.flush()
+    return contact
+
+
+async def set_disposition(
+    session: AsyncSession,
+    contact_id: int,
+    code: str,
+    *,
+    notes: str = "",
+    agent_id: str = "",
+    now: dt.datetime | None = None,
+) -> CampaignContact:
+    contact = await session.get(CampaignContact, contact_id)
+    if contact is None:
+        raise CampaignError("campaign.contact_not_found", str(contact_id))
+    disposition = await session.scalar(
+        select(Disposition).where(Disposition.code == code, Disposition.active)
+    )
+    if disposition is None:
+        raise CampaignError("campaign.bad_disposition", code)
+    contact.disposition = code
+    contact.notes = notes
+    if agent_id:
+        contact.agent_id = agent_id
+    if not disposition.final and contact.state in ("done", "dialing"):
+        contact.state = "pending"
+        contact.next_attempt_at = (now or utcnow()) + dt.timedelta(minutes=CALL_LATER_MINUTES)
+    await session.flush()
+    return contact
+
+
+async def recover(session: AsyncSession) -> int:
+    """At start: contacts left ``dialing`` by a stopped dialer go back to pending."""
+    result = await session.execute(
+        update(CampaignContact).where(CampaignContact.state == "dialing").values(state="pending")
+    )
+    return result.rowcount or 0
+
+
+async def progress(session: AsyncSession, campaign_id: int) -> dict[str, dict[str, int]]:
+    """Counts per state, per last outcome and per disposition."""
+    out: dict[str, dict[str, int]] = {}
+    for key, column in (
+        ("states", CampaignContact.state),
+        ("outcomes", CampaignContact.last_outcome),
+        ("dispositions", CampaignContact.disposition),
+    ):
+        rows = await session.execute(
+            select(column, func.count())
+            .where(CampaignContact.campaign_id == campaign_id, column != "")
+            .group_by(column)
+        )
+        out[key] = {value: count for value, count in rows.all()}
+    return out
+
+
+async def contacts_page(
+    session: AsyncSession, campaign_id: int, *, state: str = "", limit: int = 100, offset: int = 0
+) -> list[CampaignContact]:
+    query = select(CampaignContact).where(CampaignContact.campaign_id == campaign_id)
+    if state:
+        query = query.where(CampaignContact.state == state)
+    query = query.order_by(CampaignContact.priority_at, CampaignContact.id).limit(limit).offset(offset)
+    return list(await session.scalars(query))
+
+
+# -- do not call ----------------------------------------------------------------------------
+async def dnc_numbers(session: AsyncSession, numbers: list[str] | None = None) -> set[str]:
+    """The do-not-call numbers (only those among ``numbers`` when given)."""
+    query = select(DncNumber.number)
+    if numbers is not None:
+        query = query.where(DncNumber.number.in_(numbers))
+    return set(await session.scalars(query))
+
+
+async def is_dnc(session: AsyncSession, number: str) -> bool:
+    return rules.blocked(number, await dnc_numbers(session, [_normalised_or_raw(number)]))
+
+
+async def add_dnc(session: AsyncSession, number: str, reason: str = "") -> DncNumber:
+    normalised = rules.dial_number(number)
+    row = await session.scalar(select(DncNumber).where(DncNumber.number == normalised))
+    if row is None:
+        row = DncNumber(number=normalised, reason=reason)
+        session.add(row)
+    # pending contacts with this number are never dialed
+    await session.execute(
+        update(CampaignContact)
+        .where(CampaignContact.number == normalised, CampaignContact.state == "pending")
+        .values(state="dnc")
+    )
+    await session.flush()
+    return row
+
+
+def _normalised_or_raw(number: str) -> str:
+    try:
+        return rules.dial_number(number)
+    except ValueError:
+        return number
+
+
+# -- dispositions ---------------------------------------------------------------------------
+async def ensure_dispositions(session: AsyncSession) -> None:
+    known = set(await session.scalars(select(Disposition.code)))
+    for code, label, final in DEFAULT_DISPOSITIONS:
+        if code not in known:
+            session.add(Disposition(code=code, label=label, final=final))
+    await session.flush()
+
+
+async def dispositions(session: AsyncSession) -> list[Disposition]:
+    return list(await session.scalars(select(Disposition).where(Disposition.active).order_by(Disposition.id)))
