@@ -1,7 +1,9 @@
 """Reports on known data: orders by category/status/site/handler, overdue, cycle times,
-who handles most, complaint causes, satisfaction; CSV export (UTF-8 with BOM for Excel).
+who handles most, complaint causes, satisfaction; export to CSV (UTF-8 with BOM for Excel)
+and to Excel (.xlsx). The call, queue and agent reports are in ``ticketing.call_reports``.
 
-Every report takes an optional ``viewer``: with it, only orders of the viewer's sites count.
+Every report takes an optional ``viewer``: with it, only orders of the viewer's sites count;
+and an optional ``site_id``: only orders of that site and the sites below it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.models import Assignment, Comment, Site, SurveyResult, User, WorkOrder, utcnow
@@ -22,11 +24,18 @@ from ticketing.users import order_scope_clause
 GROUPS = {"category": WorkOrder.category, "status": WorkOrder.status, "site": Site.name}
 
 
-async def _scoped(session: AsyncSession, stmt: Any, viewer: User | None) -> Any:
-    """Limit to the viewer's sites (三级权限: a branch supervisor's report covers that branch)."""
-    if viewer is None:
-        return stmt
-    return stmt.where(await order_scope_clause(session, viewer))
+async def _scoped(session: AsyncSession, stmt: Any, viewer: User | None, site_id: int | None = None) -> Any:
+    """Limit to the viewer's sites (三级权限: a branch supervisor's report covers that branch)
+    and to ``site_id``'s subtree."""
+    if viewer is not None:
+        stmt = stmt.where(await order_scope_clause(session, viewer))
+    if site_id is not None:
+        path = await session.scalar(select(Site.path).where(Site.id == site_id))
+        subtree = (
+            select(Site.id).where(Site.path.startswith(path)) if path else select(Site.id).where(false())
+        )
+        stmt = stmt.where(WorkOrder.site_id.in_(subtree))
+    return stmt
 
 
 def _period(stmt: Any, column: Any, start: dt.datetime | None, end: dt.datetime | None) -> Any:
@@ -44,6 +53,7 @@ async def orders_by(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     viewer: User | None = None,
+    site_id: int | None = None,
 ) -> list[tuple[str, int]]:
     """Order counts by category, status, site or handler (whoever holds a pending step)."""
     if group == "handler":
@@ -61,13 +71,17 @@ async def orders_by(
             stmt = stmt.select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
     else:
         raise ValueError(f"unknown grouping {group!r}")
-    stmt = await _scoped(session, _period(stmt, WorkOrder.created_at, start, end), viewer)
+    stmt = await _scoped(session, _period(stmt, WorkOrder.created_at, start, end), viewer, site_id)
     rows = [(str(k), int(n)) for k, n in (await session.execute(stmt)).all()]
     return sorted(rows, key=lambda r: (-r[1], r[0]))
 
 
 async def overdue(
-    session: AsyncSession, now: dt.datetime | None = None, *, viewer: User | None = None
+    session: AsyncSession,
+    now: dt.datetime | None = None,
+    *,
+    viewer: User | None = None,
+    site_id: int | None = None,
 ) -> list[WorkOrder]:
     now = now or utcnow()
     stmt = (
@@ -75,7 +89,7 @@ async def overdue(
         .where(WorkOrder.is_open.is_(True), WorkOrder.due_at < now)
         .order_by(WorkOrder.due_at)
     )
-    return list(await session.scalars(await _scoped(session, stmt, viewer)))
+    return list(await session.scalars(await _scoped(session, stmt, viewer, site_id)))
 
 
 async def cycle_time_by_workflow(
@@ -84,6 +98,7 @@ async def cycle_time_by_workflow(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     viewer: User | None = None,
+    site_id: int | None = None,
 ) -> list[tuple[str, int, float]]:
     """(workflow, closed orders, mean hours from creation to close)."""
     stmt = _period(
@@ -94,7 +109,7 @@ async def cycle_time_by_workflow(
         start,
         end,
     )
-    stmt = await _scoped(session, stmt, viewer)
+    stmt = await _scoped(session, stmt, viewer, site_id)
     spans: dict[str, list[float]] = defaultdict(list)
     for key, created, closed in (await session.execute(stmt)).all():
         spans[key].append((closed - created).total_seconds() / 3600)
@@ -102,7 +117,11 @@ async def cycle_time_by_workflow(
 
 
 async def cycle_time_by_step(
-    session: AsyncSession, workflow_key: str, *, viewer: User | None = None
+    session: AsyncSession,
+    workflow_key: str,
+    *,
+    viewer: User | None = None,
+    site_id: int | None = None,
 ) -> list[tuple[str, int, float]]:
     """(node, steps completed, mean minutes from assignment to action)."""
     stmt = (
@@ -110,7 +129,7 @@ async def cycle_time_by_step(
         .join(WorkOrder, WorkOrder.id == Assignment.order_id)
         .where(WorkOrder.workflow_key == workflow_key, Assignment.state == "done")
     )
-    stmt = await _scoped(session, stmt, viewer)
+    stmt = await _scoped(session, stmt, viewer, site_id)
     spans: dict[str, list[float]] = defaultdict(list)
     for node, assigned, acted in (await session.execute(stmt)).all():
         spans[node].append((acted - assigned).total_seconds() / 60)
@@ -124,6 +143,7 @@ async def top_handlers(
     end: dt.datetime | None = None,
     limit: int = 10,
     viewer: User | None = None,
+    site_id: int | None = None,
 ) -> list[tuple[str, str, int]]:
     """(工号, name, actions taken: submit/approve/reject) — who handles most."""
     stmt = (
@@ -135,7 +155,7 @@ async def top_handlers(
         .order_by(func.count(Comment.id).desc(), User.staff_no)
         .limit(limit)
     )
-    stmt = await _scoped(session, _period(stmt, Comment.created_at, start, end), viewer)
+    stmt = await _scoped(session, _period(stmt, Comment.created_at, start, end), viewer, site_id)
     return [(s, n, int(c)) for s, n, c in (await session.execute(stmt)).all()]
 
 
@@ -145,12 +165,13 @@ async def complaint_causes(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     viewer: User | None = None,
+    site_id: int | None = None,
 ) -> list[tuple[str, str, int]]:
     """(类别1, 严重程度, count) over complaint orders."""
     stmt = _period(
         select(WorkOrder.form).where(WorkOrder.category == "complaint"), WorkOrder.created_at, start, end
     )
-    stmt = await _scoped(session, stmt, viewer)
+    stmt = await _scoped(session, stmt, viewer, site_id)
     counts = Counter(
         (str(form.get("类别1", "")), str(form.get("严重程度", "")))
         for (form,) in (await session.execute(stmt)).all()
@@ -164,6 +185,7 @@ async def satisfaction(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     viewer: User | None = None,
+    site_id: int | None = None,
 ) -> dict[str, Any]:
     """Totals and, per dimension, the count of each answer."""
     stmt = _period(
@@ -174,7 +196,7 @@ async def satisfaction(
         start,
         end,
     )
-    stmt = await _scoped(session, stmt, viewer)
+    stmt = await _scoped(session, stmt, viewer, site_id)
     total = satisfied = 0
     by_dimension: dict[str, Counter[str]] = defaultdict(Counter)
     for answers, ok in (await session.execute(stmt)).all():
@@ -198,4 +220,32 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     writer.writerow(headers)
     for row in rows:
         writer.writerow(["" if v is None else v for v in row])
+    return out.getvalue()
+
+
+def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """An Excel workbook with one sheet: a bold, frozen header row and the rows as typed cells
+    (numbers stay numbers, so Excel can sum them)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    # Excel refuses sheet titles over 31 characters or with []:*?/\
+    sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "report"
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = [len(str(h)) for h in headers]
+    for row in rows:
+        values = ["" if v is None else v for v in row]
+        sheet.append(values)
+        widths = [max(w, len(str(v))) for w, v in zip(widths, values, strict=False)] + widths[len(values) :]
+    for i, width in enumerate(widths, start=1):
+        # CJK characters are about two columns wide
+        sheet.column_dimensions[get_column_letter(i)].width = min(60, 2 * width + 2)
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
     return out.getvalue()
