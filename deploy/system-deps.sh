@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Debian packages Hotline needs beside Python: Chromium for the browser tests,
-# ffmpeg for recording conversion (pydub), and debootstrap for the Asterisk root.
+# ffmpeg for recording conversion (pydub) and the IVR prompts, espeak-ng to speak
+# the prompts, and debootstrap for the Asterisk root.
 # Installs only what is missing, so a second run costs nothing.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+# The IVR's Mandarin prompts are spoken at Asterisk start (ivr/prompts.py).
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v convert >/dev/null 2>&1 || true
 # A CJK font, so the Chinese console renders in the browser tests' screenshots.
