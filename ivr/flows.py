@@ -3,12 +3,15 @@
 A flow is a set of menus; the caller starts at ``start``. A menu plays its
 prompts, waits for one digit and follows the choice::
 
+    language: zh                # CHANNEL(language) of every call: sounds come from sounds/zh/
+    number_languages:           # optional: lines that speak another language
+      "4008000000": en
     flows:
       main:
         start: top
         menus:
           top:
-            prompts: [hello, basic-pbx-ivr-main]
+            prompts: [hotline/welcome, hotline/menu-main]
             timeout: 5          # seconds to wait for a digit after the prompts
             retries: 2          # how often the menu is replayed on no/invalid input
             choices:
@@ -23,7 +26,11 @@ prompts, waits for one digit and follows the choice::
             on_timeout: queue:service
             on_invalid: queue:service
     prompts:                    # optional: replace the default sound of a self-service step
-      enter_account: dir-pls-enter
+      enter_account: [hotline/enter-account]
+
+Given ``sounds_dir`` (Asterisk's sounds tree), every named sound must exist for
+every language in use, as Asterisk looks for it: ``sounds/<language>/`` or
+``sounds/``, never the English fallback.
 
 Targets: ``menu:NAME``, ``queue:NAME``, ``voicemail``, ``hangup`` or a
 self-service action (``outage``, ``bill``, ``ticket_status``, ``report_fault``,
@@ -35,6 +42,7 @@ the same menu).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,32 +52,41 @@ from cti.configfile import ConfigError, ConfigProblem, ProblemCollector, load_ya
 SELF_SERVICE = ("outage", "bill", "ticket_status", "report_fault", "callback")
 TERMINAL = ("queue", "voicemail", "hangup")
 DTMF_KEYS = set("0123456789*#")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z0-9]+)*$")
 
-# Default sounds from asterisk-core-sounds-en-gsm; a site records its own (Chinese)
-# prompts into sounds/custom and names them in the flow file's ``prompts``.
+# The sounds of the self-service steps. They are spoken from deploy/prompts/zh.yaml
+# into sounds/zh/ (ivr/prompts.py); a site replaces any of them with a recording
+# (deploy/prompts/recorded/zh/<name>.wav) or names other sounds in the flow
+# file's ``prompts``.
 DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
-    "invalid": ("pbx-invalid",),
-    "enter_area": ("dir-pls-enter", "location", "astcc-followed-by-the-pound-key"),
-    "enter_account": ("dir-pls-enter", "vm-extension", "astcc-followed-by-the-pound-key"),
-    "enter_ticket": ("dir-pls-enter", "number", "astcc-followed-by-the-pound-key"),
-    "no_outage": ("vm-nomore",),
-    "outage_count": ("vm-youhave",),
-    "outage_until": ("vm-received",),
-    "bill_amount": ("vm-youhave",),
-    "currency": ("digits/dollars",),
-    "not_found": ("im-sorry", "vm-nonumber"),
-    "ticket_number": ("number",),
-    "ticket_status": ("is-set-to",),
-    "record_fault": ("vm-intro",),
-    "message_saved": ("vm-msgsaved",),
-    "callback_saved": ("vm-tocallback", "auth-thankyou"),
-    "not_available": ("feature-not-avail-line",),
-    "goodbye": ("goodbye",),
-    "one_moment": ("one-moment-please",),
-    # "Please rate this call: press 1 … 5"; placeholders until the site records its own.
-    "survey_question": ("vm-press", "digits/1", "digits/2", "digits/3", "digits/4", "digits/5"),
-    "survey_thanks": ("auth-thankyou", "goodbye"),
+    "invalid": ("hotline/invalid",),
+    "enter_area": ("hotline/enter-area",),
+    "enter_account": ("hotline/enter-account",),
+    "enter_ticket": ("hotline/enter-ticket",),
+    "no_outage": ("hotline/no-outage",),
+    "outage_count": ("hotline/outage-count",),  # ... <number> ...
+    "outage_count_after": ("hotline/outage-count-after",),
+    "outage_until": ("hotline/outage-until",),  # ... <date and time>
+    "bill_amount": ("hotline/bill-amount",),  # ... <yuan> 元 <jiao> 角 <fen> 分
+    "currency": ("hotline/yuan",),
+    "currency_tenths": ("hotline/jiao",),
+    "currency_hundredths": ("hotline/fen",),
+    "not_found": ("hotline/not-found",),
+    "ticket_number": ("hotline/ticket-number",),
+    "ticket_status": ("hotline/ticket-status",),
+    "record_fault": ("hotline/record-fault",),
+    "message_saved": ("hotline/message-saved",),
+    "callback_saved": ("hotline/callback-saved",),
+    "not_available": ("hotline/not-available",),
+    "goodbye": ("hotline/goodbye",),
+    "one_moment": ("hotline/one-moment",),
+    "survey_question": ("hotline/survey-question",),
+    "survey_thanks": ("hotline/survey-thanks",),
 }
+DEFAULT_LANGUAGE = "zh"
+# How SAY DATETIME reads a time in each language (say.c's format letters); the
+# Chinese one: 十一月 二十六日 星期四 下午 三点 零五分.
+DATETIME_FORMATS = {"zh": "BdAp IM", "en": "ABdY 'digits/at' IMp"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,9 +125,18 @@ class IvrConfig:
     flows: Mapping[str, Flow]
     prompts: Mapping[str, tuple[str, ...]]
     status_prompts: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    language: str = DEFAULT_LANGUAGE  # CHANNEL(language) of every hotline call: sounds/<language>/
+    number_languages: Mapping[str, str] = dataclasses.field(default_factory=dict)  # DNIS -> language
 
     def prompt(self, key: str) -> tuple[str, ...]:
         return self.prompts.get(key, DEFAULT_PROMPTS.get(key, ()))
+
+    def language_for(self, dnis: str) -> str:
+        return self.number_languages.get(dnis, self.language)
+
+    @property
+    def languages(self) -> set[str]:
+        return {self.language, *self.number_languages.values()}
 
 
 class IvrConfigError(ConfigError):
@@ -128,6 +154,7 @@ class _Checker(ProblemCollector):
         super().__init__()
         self.sounds_dir = sounds_dir
         self.queues = queues
+        self.languages: set[str] = {DEFAULT_LANGUAGE}
 
     def sounds(self, value: Any, where: str) -> tuple[str, ...]:
         if isinstance(value, str):
@@ -136,9 +163,30 @@ class _Checker(ProblemCollector):
             self.add("bad_value", where, f"expected a list of sound names, got {value!r}")
             return ()
         for i, sound in enumerate(value):
-            if self.sounds_dir is not None and not any(self.sounds_dir.glob(f"{sound}.*")):
-                self.add("unknown_sound", f"{where}[{i}]", f"no sound file {sound!r} in {self.sounds_dir}")
+            for language in sorted(self.languages):
+                if not self.sound_exists(sound, language):
+                    self.add(
+                        "unknown_sound",
+                        f"{where}[{i}]",
+                        f"no {language} sound file {sound!r} in {self.sounds_dir / language}",
+                    )
         return tuple(value)
+
+    def sound_exists(self, sound: str, language: str) -> bool:
+        """As Asterisk looks for a channel in ``language``: sounds/<language>/, then sounds/.
+
+        Not its last resort, English: a caller of a Chinese line must not hear it.
+        """
+        if self.sounds_dir is None:
+            return True
+        return any(any((self.sounds_dir / d).glob(f"{sound}.*")) for d in (language, "."))
+
+    def language(self, value: Any, where: str) -> str:
+        text = str(value or "")
+        if not _LANGUAGE.match(text):
+            self.add("bad_value", where, f"expected a language code such as zh or en, got {value!r}")
+            return DEFAULT_LANGUAGE
+        return text
 
     def queue(self, name: str, where: str) -> None:
         if self.queues is not None and name not in self.queues:
@@ -185,7 +233,13 @@ def parse_flows(
     """Validate a parsed document; ``sounds_dir`` and ``queues`` enable the existence checks."""
     c = _Checker(Path(sounds_dir) if sounds_dir else None, set(queues) if queues is not None else None)
     top = c.mapping(raw, "file")
-    c.unknown_keys(top, {"flows", "prompts", "status_prompts"}, "file")
+    c.unknown_keys(top, {"flows", "prompts", "status_prompts", "language", "number_languages"}, "file")
+    language = c.language(top.get("language", DEFAULT_LANGUAGE), "language")
+    number_languages = {
+        str(number): c.language(value, f"number_languages.{number}")
+        for number, value in c.mapping(top.get("number_languages"), "number_languages").items()
+    }
+    c.languages = {language, *number_languages.values()}
     flows: dict[str, Flow] = {}
     flow_bodies = c.mapping(top.get("flows"), "flows")
     if not flow_bodies:
@@ -212,7 +266,13 @@ def parse_flows(
     }
     if c.problems:
         raise IvrConfigError(source, c.problems)
-    return IvrConfig(flows=flows, prompts=prompts, status_prompts=status_prompts)
+    return IvrConfig(
+        flows=flows,
+        prompts=prompts,
+        status_prompts=status_prompts,
+        language=language,
+        number_languages=number_languages,
+    )
 
 
 def _parse_flow(c: _Checker, name: str, body: dict) -> Flow | None:

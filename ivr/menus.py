@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from cti.bus import Bus
 from ivr import selfservice
-from ivr.flows import Flow, IvrConfig, Step
+from ivr.flows import DATETIME_FORMATS, DEFAULT_LANGUAGE, Flow, IvrConfig, Step
 from ivr.selfservice import SelfServiceHooks
 from ivr.session import DIGITS, AgiSession
 from recordings.store import RecordingStore
@@ -49,9 +49,15 @@ class IvrCall:
     customer_id: str = ""
     callback_queue: str = ""
     timezone: str = "Asia/Shanghai"
+    language: str = DEFAULT_LANGUAGE
     path: list[str] = dataclasses.field(default_factory=list)
     used: list[str] = dataclasses.field(default_factory=list)
     pending_notes: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def datetime_format(self) -> str:
+        """How SAY DATETIME reads a time in the call's language (say.c's format letters)."""
+        return DATETIME_FORMATS.get(self.language.split("_")[0], DATETIME_FORMATS["en"])
 
     async def play(self, sounds: Sequence[str], escape: str = "") -> str:
         """Play sounds in order; stop at the first digit in ``escape`` and return it."""

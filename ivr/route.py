@@ -7,6 +7,7 @@ and sets the channel variables the dialplan acts on:
 
 =========================  ==========================================================
 HOTLINE_ACTION             queue | voicemail | hangup (set last)
+CHANNEL(language)          the line's language (ivr.yaml ``language``/``number_languages``), first
 HOTLINE_QUEUE, QUEUE_PRIO  the queue and the caller's priority in it
 HOTLINE_QUEUE_TIMEOUT      seconds in that queue before overflow ('' = dialplan default)
 HOTLINE_OVERFLOW           queue:NAME | voicemail ('' = voicemail)
@@ -72,6 +73,9 @@ class RouteScript:
         dnis = env.get("extension", "")
         caller = caller_number(env.get("callerid", ""))
         call_id = await session.get_variable("${CHANNEL(linkedid)}") or env.get("uniqueid", "")
+        # Before anything is played: the IVR, the queue's announcements and voicemail
+        # all speak the line's language.
+        await session.set_variable("CHANNEL(language)", s.flows.language_for(dnis))
         profile = await self._profile(caller)
         decision = decide(s.routing, dnis, caller, s.clock(), profile)
         log.info("route %s %s -> %s: %s", call_id, dnis, decision.action, decision.reason)
@@ -117,6 +121,7 @@ class RouteScript:
             customer_id=decision.customer_id,
             callback_queue=flow.callback_queue or s.routing.default_queue,
             timezone=s.routing.timezone,
+            language=s.flows.language_for(dnis),
         )
         try:
             outcome = await run_flow(flow, call)

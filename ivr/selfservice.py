@@ -101,10 +101,11 @@ async def outage(call: IvrCall) -> None:
         return
     await call.play_prompt("outage_count")
     await call.session.say_number(len(outages))
+    await call.play_prompt("outage_count_after")
     for item in outages[:3]:
         if item.ends_at:
             await call.play_prompt("outage_until")
-            await call.session.say_datetime(int(item.ends_at), tz=call.timezone)
+            await call.session.say_datetime(int(item.ends_at), fmt=call.datetime_format, tz=call.timezone)
 
 
 async def bill(call: IvrCall) -> None:
@@ -122,12 +123,18 @@ async def bill(call: IvrCall) -> None:
         return
     call.note("bill:found")
     amount = Decimal(found.amount).quantize(Decimal("0.01"))
-    yuan, fen = divmod(int(amount * 100), 100)
+    yuan, cents = divmod(int(amount * 100), 100)
+    tenths, hundredths = divmod(cents, 10)
+    # 123.45 -> 一百二十三 元 四 角 五 分
     await call.play_prompt("bill_amount")
     await call.session.say_number(yuan)
     await call.play_prompt("currency")
-    if fen:
-        await call.session.say_digits(f"{fen:02d}")
+    if tenths:
+        await call.session.say_number(tenths)
+        await call.play_prompt("currency_tenths")
+    if hundredths:
+        await call.session.say_number(hundredths)
+        await call.play_prompt("currency_hundredths")
 
 
 async def ticket_status(call: IvrCall) -> None:

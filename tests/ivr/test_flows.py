@@ -9,10 +9,11 @@ import pytest
 
 from cti.routing_config import load_routing
 from ivr.flows import DEFAULT_PROMPTS, IvrConfigError, Step, load_flows, parse_flows
+from ivr.prompts import load_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
-# sounds/en is a symlink to /etc/alternatives inside the chroot; this is its target.
-SOUNDS = Path("/var/lib/hotline/asterisk-root/usr/share/asterisk/sounds/en_US_f_Allison")
+# Asterisk's sounds tree; sounds/zh is spoken from deploy/prompts/zh.yaml at start.
+SOUNDS = Path("/var/lib/hotline/asterisk-root/usr/share/asterisk/sounds")
 
 GOOD = {
     "flows": {
@@ -20,10 +21,13 @@ GOOD = {
             "start": "top",
             "menus": {
                 "top": {
-                    "prompts": ["hello"],
+                    "prompts": ["hotline/welcome"],
                     "choices": {"1": "bill", "2": "menu:sub", "0": "queue:service"},
                 },
-                "sub": {"prompts": "vm-press", "choices": {"#": {"do": "outage", "then": "menu:top"}}},
+                "sub": {
+                    "prompts": "hotline/menu-faults",
+                    "choices": {"#": {"do": "outage", "then": "menu:top"}},
+                },
             },
         }
     }
@@ -41,26 +45,71 @@ def test_good_flows_load():
     menu = config.flows["main"].menus["top"]
     assert menu.choices["2"] == Step("menu", "sub")
     assert config.flows["main"].menus["sub"].choices["#"] == Step("outage", "", Step("menu", "top"))
-    assert config.flows["main"].menus["sub"].prompts == ("vm-press",)
+    assert config.flows["main"].menus["sub"].prompts == ("hotline/menu-faults",)
     assert config.prompt("invalid") == DEFAULT_PROMPTS["invalid"]
+    assert config.language == "zh"
+    assert config.language_for("95598") == "zh"
 
 
-def test_shipped_flows_are_valid_against_the_routing_file_and_the_sounds():
+def test_shipped_flows_are_valid_against_the_routing_file():
     routing = load_routing(REPO / "deploy" / "routing.yaml")
-    sounds = SOUNDS if SOUNDS.exists() else None
-    config = load_flows(REPO / "deploy" / "ivr.yaml", queues=routing.queues, sounds_dir=sounds)
+    config = load_flows(REPO / "deploy" / "ivr.yaml", queues=routing.queues)
     assert routing.ivr_flows <= set(config.flows)
+    assert config.language == "zh"
 
 
-@pytest.mark.skipif(not SOUNDS.exists(), reason="needs the Asterisk sounds")
-def test_unknown_sound_is_reported():
+def test_every_shipped_sound_is_in_the_zh_catalogue():
+    """What ivr.yaml and the defaults name is spoken into sounds/zh/ (no English fallback)."""
+    catalogue = load_catalogue(REPO / "deploy" / "prompts" / "zh.yaml")
+    config = load_flows(REPO / "deploy" / "ivr.yaml")
+    named = {s for flow in config.flows.values() for m in flow.menus.values() for s in m.prompts}
+    named |= {s for key in DEFAULT_PROMPTS for s in config.prompt(key)}
+    named |= {s for sounds in config.status_prompts.values() for s in sounds}
+    assert named - set(catalogue.prompts) == set()
+
+
+def test_unknown_sound_is_reported_for_the_language_in_use(tmp_path):
+    for name in (
+        "zh/hotline/welcome.wav",
+        "zh/hotline/menu-faults.wav",
+        "en/hotline/welcome.gsm",
+        "beep.gsm",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
     raw = copy.deepcopy(GOOD)
-    raw["flows"]["main"]["menus"]["top"]["prompts"] = ["hello", "no-such-sound"]
-    raw["prompts"] = {"goodbye": ["also-missing"]}
-    assert problems(raw, sounds_dir=SOUNDS) == [
+    raw["flows"]["main"]["menus"]["top"]["prompts"] = ["hotline/welcome", "no-such-sound", "beep"]
+    raw["prompts"] = {key: ["hotline/welcome"] for key in DEFAULT_PROMPTS}
+    raw["prompts"]["goodbye"] = ["also-missing"]
+    assert problems(raw, sounds_dir=tmp_path) == [
         ("ivr.unknown_sound", "flows.main.menus.top.prompts[1]"),
         ("ivr.unknown_sound", "prompts.goodbye[0]"),
     ]
+    # An English line needs every sound in English too: the sub menu's is only in zh.
+    raw["flows"]["main"]["menus"]["top"]["prompts"] = ["hotline/welcome"]
+    raw["prompts"]["goodbye"] = ["hotline/welcome"]
+    raw["number_languages"] = {4008000000: "en"}
+    assert problems(raw, sounds_dir=tmp_path) == [("ivr.unknown_sound", "flows.main.menus.sub.prompts[0]")]
+    del raw["flows"]["main"]["menus"]["sub"]
+    raw["flows"]["main"]["menus"]["top"]["choices"].pop("2")
+    config = parse_flows(raw, sounds_dir=tmp_path)
+    assert config.language_for("4008000000") == "en"
+    assert config.language_for("95598") == "zh"
+
+
+def test_a_bad_language_is_reported():
+    raw = copy.deepcopy(GOOD)
+    raw["language"] = "Chinese!"
+    raw["number_languages"] = {"95598": ""}
+    assert problems(raw) == [("ivr.bad_value", "language"), ("ivr.bad_value", "number_languages.95598")]
+
+
+@pytest.mark.skipif(
+    not (SOUNDS / "zh" / "hotline").exists(), reason="needs the zh prompts (hotline-asterisk start)"
+)
+def test_shipped_flows_find_every_sound_in_the_provisioned_zh_tree():
+    routing = load_routing(REPO / "deploy" / "routing.yaml")
+    load_flows(REPO / "deploy" / "ivr.yaml", queues=routing.queues, sounds_dir=SOUNDS)
 
 
 def test_bad_references_and_keys():
@@ -95,7 +144,7 @@ def test_missing_parts():
 
 def test_unknown_prompt_key_and_numbers_as_keys():
     raw = copy.deepcopy(GOOD)
-    raw["prompts"] = {"welcome": ["hello"]}
+    raw["prompts"] = {"welcome": ["hotline/welcome"]}
     raw["flows"]["main"]["menus"]["top"]["choices"] = {1: "bill"}
     assert problems(raw) == [("ivr.unknown_field", "prompts.welcome")]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import re
 from decimal import Decimal
@@ -141,6 +142,7 @@ def bus_events(bus, kind):
 async def test_queue_number_sets_every_variable_and_action_last(agi_server, bus, hooks, tmp_path):
     ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel(extension="95599"))
     assert ch.variables == {
+        "CHANNEL(language)": "zh",
         "HOTLINE_QUEUE": "fault",
         "QUEUE_PRIO": "1",
         "HOTLINE_QUEUE_TIMEOUT": "",
@@ -167,6 +169,23 @@ async def test_vip_profile_raises_priority_and_tags_the_customer(agi_server, bus
         ch.variables["HOTLINE_OVERFLOW"] == "queue:service"
         and ch.variables["HOTLINE_OVERFLOW_TIMEOUT"] == "300"
     )
+
+
+async def test_the_line_language_is_set_before_anything_is_played(agi_server, bus, hooks, tmp_path):
+    svc = services(bus, hooks, tmp_path)
+    ch = await run(agi_server, svc, FakeChannel("0"))
+    assert ch.variables["CHANNEL(language)"] == "zh"
+    first_media = next(i for i, c in enumerate(ch.commands) if c[:2] == ["STREAM", "FILE"])
+    assert ch.commands.index(["SET", "VARIABLE", "CHANNEL(language)", "zh"]) < first_media
+
+
+async def test_a_line_can_keep_another_language(agi_server, bus, hooks, tmp_path):
+    flows = {**FLOWS, "number_languages": {"95599": "en"}}
+    svc = dataclasses.replace(services(bus, hooks, tmp_path), flows=parse_flows(flows))
+    ch = await run(agi_server, svc, FakeChannel(extension="95599"))
+    assert ch.variables["CHANNEL(language)"] == "en"
+    ch = await run(agi_server, svc, FakeChannel("0", extension="95598"))
+    assert ch.variables["CHANNEL(language)"] == "zh"
 
 
 @pytest.mark.parametrize("kind", ["slow", "broken"])
@@ -210,7 +229,7 @@ async def test_timeout_replays_then_takes_on_timeout(agi_server, bus, hooks, tmp
 
 async def test_invalid_key_says_so_retries_then_takes_on_invalid(agi_server, bus, hooks, tmp_path):
     ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("77"))
-    assert ch.played().count("pbx-invalid") == 2
+    assert ch.played().count("hotline/invalid") == 2
     assert ch.variables["HOTLINE_ACTION"] == "hangup"
 
 
@@ -218,13 +237,17 @@ async def test_bill_by_account_number_then_back_to_the_menu(agi_server, bus, hoo
     ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("2123456#0"))
     assert hooks.asked == [("bill", "123456")]
     said = [c for c in ch.commands if c[0] == "SAY"]
-    assert said == [["SAY", "NUMBER", "88", ""], ["SAY", "DIGITS", "50", ""]]
+    # 88.50: 八十八 元 五 角 (no 分)
+    assert said == [["SAY", "NUMBER", "88", ""], ["SAY", "NUMBER", "5", ""]]
+    played = ch.played()
+    assert played.index("hotline/bill-amount") < played.index("hotline/yuan") < played.index("hotline/jiao")
+    assert "hotline/fen" not in played
     assert ch.variables["HOTLINE_IVR_PATH"] == "top:2/bill:found/top:0"
 
 
 async def test_bill_not_found_and_then_target(agi_server, bus, hooks, tmp_path):
     ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("8999#"))
-    assert "vm-nonumber" in ch.played()
+    assert "hotline/not-found" in ch.played()
     assert ch.variables["HOTLINE_QUEUE"] == "fault"
     assert ch.variables["HOTLINE_IVR_PATH"] == "top:8/bill:not_found"
 
@@ -233,7 +256,9 @@ async def test_outage_for_an_area(agi_server, bus, hooks, tmp_path):
     ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("10101#0"))
     assert hooks.asked == [("outage", "0101")]
     assert ["SAY", "NUMBER", "1", ""] in ch.commands
-    assert any(c[:2] == ["SAY", "DATETIME"] and c[2] == str(int(1.7e9 + 7200)) for c in ch.commands)
+    # Read the Chinese way: 十一月 十四日 星期二 下午 …点 …分, in the hotline's time zone.
+    assert ["SAY", "DATETIME", str(int(1.7e9 + 7200)), "", "BdAp IM", "Asia/Shanghai"] in ch.commands
+    assert ch.played().index("hotline/outage-count") < ch.played().index("hotline/outage-count-after")
     assert ch.variables["HOTLINE_IVR_PATH"] == "top:1/outage:1/top:0"
 
 
@@ -256,7 +281,7 @@ async def test_a_failing_or_missing_hook_is_not_available_and_the_call_goes_on(
     fn = getattr(hooks, kind) if kind else None
     svc = services(bus, hooks, tmp_path, self_service=SelfServiceHooks(bill_lookup=fn, timeout=0.2))
     ch = await run(agi_server, svc, FakeChannel("2123456#0"))
-    assert "feature-not-avail-line" in ch.played()
+    assert "hotline/not-available" in ch.played()
     assert ch.variables["HOTLINE_ACTION"] == "queue"
 
 
@@ -333,7 +358,7 @@ async def test_callback_script_from_the_queue_keeps_the_arrival_time(agi_server,
     server = await agi_server({"callback": CallbackScript(services(bus, hooks, tmp_path))})
     await asyncio.wait_for(ch.run(server.port), 10)
     assert ch.variables["HOTLINE_CALLBACK"] == "1"
-    assert ch.played()[-1] == "goodbye"
+    assert ch.played() == ["hotline/callback-saved", "hotline/goodbye"]
     await bus.drain()
     (cb,) = bus_events(bus, CallbackRequested)
     assert (cb.source, cb.queue, cb.priority, cb.dnis, cb.call_id) == (
@@ -398,9 +423,9 @@ async def test_survey_script(agi_server, bus, hooks, tmp_path, keys, score):
             "agent1001",
             "1700000000.1",
         )
-        assert ch.played()[-1] == "goodbye"
+        assert ch.played()[-1] == "hotline/survey-thanks"
     if "9" in keys:
-        assert "pbx-invalid" in ch.played()
+        assert "hotline/invalid" in ch.played()
 
 
 def test_the_server_serves_every_script_the_dialplan_calls(bus, hooks, tmp_path):
