@@ -1,0 +1,392 @@
+"""Campaigns on the database (SQLite and PostgreSQL): sources, import, and the
+dialer driven with a fake telephony and a fake clock."""
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from campaigns import importer, rules, sources, store
+from campaigns.dialer import Dialer
+from campaigns.events import CampaignCallEnded, CampaignCallPlaced, CampaignContactOffered
+from cti.bus import InProcessBus
+from cti.calendar import WorkCalendar
+from ivr.events import CallbackRequested
+from ticketing.models import (
+    Campaign,
+    CampaignContact,
+    Customer,
+    Interaction,
+    WorkflowDefinition,
+    WorkOrder,
+)
+from ticketing.seed import seed_defaults
+
+NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)  # Thursday 10:00 in Shanghai
+
+
+class FakeTelephony:
+    def __init__(self, ready: dict[str, list[str]]) -> None:
+        self.ready = ready
+        self.placed: list[tuple[str, str, str]] = []
+        self.started = False
+
+    def start(self, on_outcome) -> None:
+        self.on_outcome = on_outcome
+
+    async def stop(self) -> None:
+        pass
+
+    def ready_agents(self, queue: str) -> list[str]:
+        return list(self.ready.get(queue, []))
+
+    async def place(self, agent_id: str, number: str):
+        call_id = f"out-{len(self.placed) + 1}"
+        self.placed.append((agent_id, number, call_id))
+        self.ready = {q: [a for a in agents if a != agent_id] for q, agents in self.ready.items()}
+        return True, call_id, ""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.mono = 1000.0
+        self.utc = NOW
+
+    def advance(self, seconds: float) -> None:
+        self.mono += seconds
+        self.utc += dt.timedelta(seconds=seconds)
+
+
+def collect(bus, *types) -> list:
+    seen: list = []
+
+    async def keep(event) -> None:
+        seen.append(event)
+
+    bus.subscribe(keep, types=list(types))
+    return seen
+
+
+@pytest.fixture
+def bus():
+    return InProcessBus()
+
+
+def dialer_for(sm, phone, bus, clock) -> Dialer:
+    d = Dialer(sm, phone, bus, calendar=WorkCalendar.china(), clock=lambda: clock.mono, now=lambda: clock.utc)
+    phone.start(d.on_outcome)
+    return d
+
+
+async def new_campaign(sm, **kw) -> int:
+    async with sm.begin() as s:
+        await store.ensure_dispositions(s)
+        kw.setdefault("calls_per_second", 10)
+        c = await store.create_campaign(s, name=kw.pop("name", "回访"), queue=kw.pop("queue", "camp-a"), **kw)
+        return c.id
+
+
+async def add(sm, cid, *numbers, start=True):
+    async with sm.begin() as s:
+        c = await s.get(Campaign, cid)
+        for n, number in enumerate(numbers):
+            await store.add_contact(
+                s, c, number, source_key=f"t{n}", priority_at=NOW + dt.timedelta(seconds=n)
+            )
+        if start:
+            await store.set_status(s, c, "start")
+
+
+async def contacts(sm, cid) -> dict[str, CampaignContact]:
+    async with sm() as s:
+        rows = await s.scalars(select(CampaignContact).where(CampaignContact.campaign_id == cid))
+        return {r.number: r for r in rows}
+
+
+async def test_progressive_dials_one_call_per_ready_agent_and_retries_busy(sm, bus):
+    cid = await new_campaign(sm, retry_minutes={"busy": 5}, max_attempts=2)
+    await add(sm, cid, "13800000001", "13800000002", "13800000003")
+    phone, clock = FakeTelephony({"camp-a": ["1001", "1002"]}), Clock()
+    seen = collect(bus, CampaignCallPlaced, CampaignCallEnded)
+    d = dialer_for(sm, phone, bus, clock)
+
+    await d.tick()
+    assert [(a, n) for a, n, _ in phone.placed] == [("1001", "13800000001"), ("1002", "13800000002")]
+    await d.tick()  # nobody ready: no third call
+    assert len(phone.placed) == 2
+
+    await d.on_outcome("out-1", rules.ANSWERED)
+    await d.on_outcome("out-2", rules.BUSY)
+    await d.on_outcome("out-2", rules.BUSY)  # seen twice: changes nothing
+    got = await contacts(sm, cid)
+    assert got["13800000001"].state == "done" and got["13800000001"].attempts == 1
+    busy = got["13800000002"]
+    assert (busy.state, busy.attempts, busy.last_outcome) == ("pending", 1, "busy")
+    assert busy.next_attempt_at == NOW + dt.timedelta(minutes=5)
+
+    phone.ready = {"camp-a": ["1001", "1002"]}
+    clock.advance(1)
+    await d.tick()  # the busy one is not due yet: the third contact goes out
+    assert phone.placed[-1][1] == "13800000003"
+    await d.on_outcome("out-3", rules.NO_ANSWER)
+    clock.advance(6 * 60)
+    phone.ready = {"camp-a": ["1001"]}
+    await d.tick()
+    assert phone.placed[-1][1] == "13800000002"  # retried after its delay
+    await d.on_outcome("out-4", rules.BUSY)
+    assert (await contacts(sm, cid))["13800000002"].state == "failed"  # 2 attempts: the limit
+    await bus.drain()
+    assert [type(e).__name__ for e in seen][:2] == ["CampaignCallPlaced", "CampaignCallPlaced"]
+    assert {e.outcome for e in seen if isinstance(e, CampaignCallEnded)} == {"answered", "busy", "no_answer"}
+
+
+async def test_no_calls_outside_the_calling_window_or_at_rest_times(sm, bus):
+    cid = await new_campaign(sm, windows=["14:00-18:00"])
+    await add(sm, cid, "13800000001")
+    phone, clock = FakeTelephony({"camp-a": ["1001"]}), Clock()
+    d = dialer_for(sm, phone, bus, clock)
+    await d.tick()
+    assert phone.placed == []  # 10:00 is outside 14:00-18:00
+    clock.advance(4 * 3600)
+    await d.tick()
+    assert len(phone.placed) == 1
+
+
+async def test_pacing_caps_calls_in_flight_and_the_rate(sm, bus):
+    cid = await new_campaign(sm, max_in_flight=2, calls_per_second=1)
+    await add(sm, cid, *[f"1380000000{i}" for i in range(6)])
+    phone, clock = FakeTelephony({"camp-a": [f"10{i:02d}" for i in range(6)]}), Clock()
+    d = dialer_for(sm, phone, bus, clock)
+    await d.tick()
+    assert len(phone.placed) == 1  # one call a second
+    clock.advance(1)
+    await d.tick()
+    assert len(phone.placed) == 2
+    clock.advance(1)
+    await d.tick()
+    assert len(phone.placed) == 2  # two in flight: the cap
+    await d.on_outcome(phone.placed[0][2], rules.ANSWERED)
+    await d.tick()
+    assert len(phone.placed) == 3
+
+
+async def test_dnc_is_checked_at_dial_time(sm, bus):
+    cid = await new_campaign(sm)
+    await add(sm, cid, "13800000001", "13800000002")
+    async with sm.begin() as s:
+        await store.add_dnc(s, "+86 138 0000 0001", "客户要求")
+    async with sm.begin() as s:  # added to the list after the contact was: still never dialed
+        s.add(CampaignContact(campaign_id=cid, number="13800000009", source_key="late", priority_at=NOW))
+    async with sm.begin() as s:
+        await store.add_dnc(s, "13800000009")
+        await s.execute(
+            CampaignContact.__table__.update()
+            .where(CampaignContact.number == "13800000009")
+            .values(state="pending")
+        )
+    phone, clock = FakeTelephony({"camp-a": ["1001", "1002", "1003"]}), Clock()
+    d = dialer_for(sm, phone, bus, clock)
+    await d.tick()
+    assert [n for _, n, _ in phone.placed] == ["13800000002"]
+    got = await contacts(sm, cid)
+    assert got["13800000001"].state == "dnc" and got["13800000009"].state == "dnc"
+
+
+async def test_preview_offers_a_contact_and_the_agent_dials_or_skips(sm, bus):
+    cid = await new_campaign(sm, mode="preview", script="您好，这里是95598回访")
+    await add(sm, cid, "13800000001", "13800000002")
+    offers = collect(bus, CampaignContactOffered)
+    phone, clock = FakeTelephony({"camp-a": ["1001"]}), Clock()
+    d = dialer_for(sm, phone, bus, clock)
+    await d.tick()
+    await d.tick()  # one offer per agent at a time
+    await bus.drain()
+    assert [(o.staff_no, o.number, o.script) for o in offers] == [
+        ("1001", "13800000001", "您好，这里是95598回访")
+    ]
+    assert phone.placed == []
+    ok, call_id = await d.preview_dial("1001", offers[0].contact_id)
+    assert ok and phone.placed == [("1001", "13800000001", call_id)]
+    assert (await d.preview_dial("1001", offers[0].contact_id))[0] is False  # not offered any more
+    await d.on_outcome(call_id, rules.ANSWERED)
+    phone.ready = {"camp-a": ["1001"]}
+    await d.tick()
+    await bus.drain()
+    assert offers[-1].number == "13800000002"
+    assert await d.preview_skip("1001", offers[-1].contact_id)
+    assert (await contacts(sm, cid))["13800000002"].state == "skipped"
+
+
+async def test_disposition_and_progress_counts(sm, bus):
+    cid = await new_campaign(sm)
+    await add(sm, cid, "13800000001", "13800000002", "13800000003")
+    phone, clock = FakeTelephony({"camp-a": ["1001", "1002"]}), Clock()
+    d = dialer_for(sm, phone, bus, clock)
+    await d.tick()
+    await d.on_outcome("out-1", rules.ANSWERED)
+    await d.on_outcome("out-2", rules.ANSWERED)
+    got = await contacts(sm, cid)
+    async with sm.begin() as s:
+        await store.set_disposition(s, got["13800000001"].id, "satisfied", notes="很满意", agent_id="1001")
+        await store.set_disposition(s, got["13800000002"].id, "call_later", now=NOW)
+        with pytest.raises(store.CampaignError):
+            await store.set_disposition(s, got["13800000002"].id, "nonsense")
+    async with sm() as s:
+        p = await store.progress(s, cid)
+    assert p["states"] == {"done": 1, "pending": 2}
+    assert p["dispositions"] == {"satisfied": 1, "call_later": 1}
+    assert p["outcomes"] == {"answered": 2}
+
+
+async def test_an_imported_list_finishes_when_every_contact_is_done(sm, bus):
+    cid = await new_campaign(sm)
+    await add(sm, cid, "13800000001")
+    phone, clock = FakeTelephony({"camp-a": ["1001"]}), Clock()
+    d = dialer_for(sm, phone, bus, clock)
+    await d.tick()
+    await d.on_outcome("out-1", rules.ANSWERED)
+    await d.tick()
+    async with sm() as s:
+        assert (await s.get(Campaign, cid)).status == "finished"
+
+
+async def test_callbacks_keep_the_callers_place(sm, bus):
+    async with sm.begin() as s:
+        for call_id, caller, entered in [("c2", "13800000002", 200.0), ("c1", "13800000001", 100.0)]:
+            event = CallbackRequested(
+                call_id=f"{1_780_000_000 + entered}.{call_id}",
+                caller=caller,
+                queue="service",
+                entered_at=1_780_000_000 + entered,
+                requested_at=1_780_000_500,
+            )
+            assert await sources.add_callback(s, event) is not None
+        assert await sources.add_callback(s, event) is None  # the same request again: once
+    async with sm() as s:
+        campaign = await s.scalar(select(Campaign).where(Campaign.kind == "callback"))
+        assert (campaign.status, campaign.queue) == ("running", "service")
+        due = await store.due_contacts(s, campaign.id, NOW, 10)
+    assert [c.number for c in due] == ["13800000001", "13800000002"]  # who called first is called first
+
+
+async def test_missed_calls_and_visit_backs_become_contacts(sm, bus):
+    async with sm.begin() as s:
+        s.add_all(
+            [
+                Interaction(
+                    kind="missed_call",
+                    external_id="m1",
+                    number="13800000001",
+                    occurred_at=NOW - dt.timedelta(hours=1),
+                ),
+                Interaction(
+                    kind="missed_call",
+                    external_id="m2",
+                    number="13800000001",
+                    occurred_at=NOW - dt.timedelta(minutes=5),
+                ),
+                Interaction(
+                    kind="missed_call",
+                    external_id="m3",
+                    number="13800000003",
+                    occurred_at=NOW - dt.timedelta(days=3),
+                ),
+            ]
+        )
+        await seed_defaults(s)
+        workflow_id = await s.scalar(select(WorkflowDefinition.id).limit(1))
+        for n, days in enumerate((1, 2, 5)):
+            s.add(
+                WorkOrder(
+                    number=f"GZ-{n}",
+                    category="fault",
+                    status="closed",
+                    caller_number=f"1390000000{n}",
+                    closed_at=NOW - dt.timedelta(days=days),
+                    is_open=False,
+                    workflow_id=workflow_id,
+                    workflow_key="fault",
+                    workflow_version=1,
+                    current_node="archive",
+                )
+            )
+        missed = await store.create_campaign(s, name="未接来电", queue="service", kind="missed_call")
+        visits = await store.create_campaign(s, name="满意度回访", queue="service", kind="visit_back")
+        assert await sources.refresh(s, missed, NOW) == 1  # one per number; the 3-day-old one is out of range
+        assert await sources.refresh(s, missed, NOW) == 0
+        assert await sources.refresh(s, visits, NOW) == 2  # every order closed within 3 days
+        assert await sources.refresh(s, visits, NOW) == 0
+        rows = list(
+            await s.scalars(
+                select(CampaignContact)
+                .where(CampaignContact.campaign_id == visits.id)
+                .order_by(CampaignContact.priority_at)
+            )
+        )
+    assert [r.data["order"] for r in rows] == ["GZ-1", "GZ-0"]
+    assert all(r.order_id for r in rows)
+
+
+async def test_csv_import_reports_rows_before_commit(sm):
+    async with sm.begin() as s:
+        s.add(Customer(account_no="0100000001", name="张三"))
+        campaign = await store.create_campaign(s, name="名单", queue="camp-a")
+        await store.add_contact(s, campaign, "13800000005", source_key="old")
+        await store.add_dnc(s, "13800000004")
+        cid = campaign.id
+    text = (
+        "电话,姓名,户号\n"
+        "13800000001,张三,0100000001\n"
+        ",无号码,\n"
+        "abc,坏号码,\n"
+        "138-0000-0001,重复,\n"
+        "13800000004,免打扰,\n"
+        "13800000005,已有,\n"
+        "13800000006,没户号,0199999999\n"
+        "020-88886666,座机,\n"
+    )
+    mapping = {"number": "电话", "name": "姓名", "account_no": "户号"}
+    async with sm() as s:
+        report = await importer.check(s, await s.get(Campaign, cid), text.encode("gbk"), "list.csv", mapping)
+    summary = report.summary()
+    assert (summary["total"], summary["accepted"], summary["rejected"]) == (8, 2, 6)
+    assert {r["line"]: r["reason"] for r in summary["rejected_rows"]} == {
+        3: "missing_number",
+        4: "invalid_number",
+        5: "duplicate_in_file",
+        6: "dnc",
+        7: "already_in_campaign",
+        8: "unknown_account",
+    }
+    async with sm() as s:  # the check wrote nothing
+        assert (
+            len(list(await s.scalars(select(CampaignContact).where(CampaignContact.campaign_id == cid)))) == 1
+        )
+    async with sm.begin() as s:
+        await importer.commit(s, await s.get(Campaign, cid), text.encode("utf-8"), "list.csv", mapping)
+    got = await contacts(sm, cid)
+    assert set(got) == {"13800000005", "13800000001", "02088886666"}
+    assert got["13800000001"].customer_id is not None and got["13800000001"].name == "张三"
+    with pytest.raises(importer.ImportError_):
+        async with sm() as s:
+            await importer.check(s, await s.get(Campaign, cid), text.encode(), "list.csv", {"number": "手机"})
+
+
+async def test_xlsx_import(sm):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["号码", "备注"])
+    sheet.append([13800000001, "老客户"])
+    sheet.append(["13800000002", ""])
+    buf = io.BytesIO()
+    book.save(buf)
+    async with sm.begin() as s:
+        campaign = await store.create_campaign(s, name="名单", queue="camp-a")
+        report = await importer.commit(
+            s, campaign, buf.getvalue(), "list.xlsx", {"number": "号码", "notes": "备注"}
+        )
+    assert report.summary()["accepted"] == 2
+    got = await contacts(sm, campaign.id)
+    assert got["13800000001"].notes == "老客户"
