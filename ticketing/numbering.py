@@ -14,9 +14,11 @@ value, and a counter never goes back, so numbers are never reused.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,21 +68,40 @@ def render_prefix(pattern: str, when: dt.datetime) -> tuple[str, int]:
     return _FIELD.sub(fill, pattern), width
 
 
+def _upsert(dialect: str):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Counter).values(key=bindparam("key"), value=1)
+    return stmt.on_conflict_do_update(
+        index_elements=[Counter.key], set_={"value": Counter.value + 1}
+    ).returning(Counter.value)
+
+
+# Built once: constructing the statement cost more than running it.
+UPSERT = {"postgresql": _upsert("postgresql"), "sqlite": _upsert("sqlite")}
+
+
 async def next_value(session: AsyncSession, key: str) -> int:
     """Atomically increment and return the counter ``key`` (created at 1)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Counter).values(key=key, value=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Counter.key], set_={"value": Counter.value + 1}
-    ).returning(Counter.value)
-    return int((await session.execute(stmt)).scalar_one())
+    return int((await session.execute(UPSERT[dialect], {"key": key})).scalar_one())
+
+
+def number_prefix(pattern: str, now: dt.datetime | None = None, tz: str = "Asia/Shanghai") -> tuple[str, int]:
+    """The counter key for an order numbered now (the prefix, ``#`` for the sequence) and its width."""
+    return render_prefix(pattern, (now or utcnow()).astimezone(_zone(tz)))
+
+
+def format_number(prefix: str, width: int, value: int) -> str:
+    return prefix.replace("#", str(value).zfill(width))
+
+
+@functools.lru_cache(maxsize=16)
+def _zone(tz: str) -> ZoneInfo:
+    return ZoneInfo(tz)
 
 
 async def next_number(
     session: AsyncSession, pattern: str, *, now: dt.datetime | None = None, tz: str = "Asia/Shanghai"
 ) -> str:
-    local = (now or utcnow()).astimezone(ZoneInfo(tz))
-    prefix, width = render_prefix(pattern, local)
-    value = await next_value(session, prefix)
-    return prefix.replace("#", str(value).zfill(width))
+    prefix, width = number_prefix(pattern, now, tz)
+    return format_number(prefix, width, await next_value(session, prefix))

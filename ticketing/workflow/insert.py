@@ -1,44 +1,58 @@
-"""A new order and the rows that come with it, in a handful of Core statements.
+"""A new order and the rows that come with it, written in one go.
 
-Creating an order writes the order, its assignments, opinions, audit rows and SLA timers.
-Through the ORM that was a unit-of-work flush per kind of object plus reads of what had just
-been written. Here the order is numbered and inserted with RETURNING, and each kind of row
-is one multi-row INSERT. The ``WorkOrder`` handed back is attached to the session as if it
-had been loaded, so later steps in the same transaction work on it like on any other order.
+Creating an order writes the counter, the order, its assignments, opinions, audit rows and
+SLA timers. Through the ORM that was a unit-of-work flush per kind of object, each statement
+a round trip (on SQLite several aiosqlite thread hops each). Here everything is decided
+first and then written at once, inside the caller's transaction:
+
+* SQLite: one call into the connection's own thread (aiosqlite's worker), which runs the
+  counter upsert, the order INSERT … RETURNING and one ``executemany`` per kind of row on
+  the plain ``sqlite3`` connection: one thread hop instead of dozens.
+* PostgreSQL: one statement, whose data-modifying CTEs upsert the counter, insert the order
+  with its number and insert the rows (each kind passed as one JSON array): one round trip.
+
+The statements are built from the models once per dialect, and values go through the
+columns' own bind processors, so the rows are stored exactly as the ORM would store them.
+The ``WorkOrder`` handed back is attached to the session as if it had been loaded, so later
+steps in the same transaction work on it like on any other order.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import json
+import sqlite3
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
-from ticketing.numbering import next_number
+from ticketing.numbering import format_number, number_prefix
 
-# Every column but the id: a WorkOrder attached without a reload must have them all loaded.
-_ORDER_COLUMNS = tuple(c.key for c in WorkOrder.__table__.columns if c.key != "id")
-_INSERT_ORDER = insert(WorkOrder.__table__).returning(WorkOrder.__table__.c.id)
-_INSERT = {
-    "assignments": insert(Assignment.__table__),
-    "comments": insert(Comment.__table__),
-    "audits": insert(AuditLog.__table__),
-    "timers": insert(Timer.__table__),
+ORDERS = WorkOrder.__table__
+# Each kind of row: its table and the column its order's id goes into.
+KINDS: dict[str, tuple[Table, str]] = {
+    "assignments": (Assignment.__table__, "order_id"),
+    "comments": (Comment.__table__, "order_id"),
+    "audits": (AuditLog.__table__, "entity_id"),
+    "timers": (Timer.__table__, "order_id"),
 }
 
 
 @dataclasses.dataclass
 class OrderRows:
-    """The rows a new order comes with, without their ``order_id`` (it is not known yet).
-    Rows of one kind must have the same keys (they go out as one statement)."""
+    """The rows a new order comes with, without their order id (not known yet); columns left
+    out get their model default."""
 
     assignments: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     comments: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    audits: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # entity_id is filled in
+    audits: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     timers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
@@ -47,14 +61,159 @@ async def insert_order(
 ) -> WorkOrder:
     """Number ``order`` (transient, every column but id and number set), insert it and its
     rows, and attach it to the session as persistent."""
-    order.number = await next_number(session, number_pattern, now=now)
-    values = {key: getattr(order, key) for key in _ORDER_COLUMNS}
-    order.id = (await session.execute(_INSERT_ORDER, values)).scalar_one()
-    for kind, statement in _INSERT.items():
-        batch = getattr(rows, kind)
-        if batch:
-            key, value = ("entity_id", str(order.id)) if kind == "audits" else ("order_id", order.id)
-            await session.execute(statement, [{**row, key: value} for row in batch])
+    prefix, width = number_prefix(number_pattern, now)
+    conn = await session.connection()
+    write = _sqlite if conn.dialect.name == "sqlite" else _postgres
+    order.id, value = await write(conn, prefix, width, order, rows)
+    order.number = format_number(prefix, width, value)
     make_transient_to_detached(order)
     session.add(order)
     return order
+
+
+# -- shared: columns, defaults, bind processing ---------------------------------------------
+def _columns(table: Table) -> list[Any]:
+    return [c for c in table.columns if not c.primary_key]
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    if default is None:
+        return None
+    return default.arg(None) if default.is_callable else default.arg
+
+
+@functools.cache
+def _processors(dialect: Dialect, table: Table) -> list[tuple[str, Callable[[Any], Any] | None, Any]]:
+    return [(c.key, c.type.dialect_impl(dialect).bind_processor(dialect), c) for c in _columns(table)]
+
+
+@functools.cache
+def _position(table: Table, key: str) -> int:
+    return [c.key for c in _columns(table)].index(key)
+
+
+def _encode(dialect: Dialect, table: Table, row: dict[str, Any]) -> list[Any]:
+    """The row's values in column order, defaults filled in, as the driver takes them."""
+    out = []
+    for key, process, column in _processors(dialect, table):
+        value = row[key] if key in row else _default(column)
+        out.append(process(value) if process is not None else value)
+    return out
+
+
+def _encoded(
+    dialect: Dialect, order: WorkOrder, rows: OrderRows
+) -> tuple[list[Any], dict[str, list[list[Any]]]]:
+    """The order's values (number still None) and each kind's rows (order id still None)."""
+    values = _encode(dialect, ORDERS, {c.key: getattr(order, c.key) for c in _columns(ORDERS)})
+    batches = {
+        kind: [_encode(dialect, table, {**row, key: None}) for row in getattr(rows, kind)]
+        for kind, (table, key) in KINDS.items()
+    }
+    return values, batches
+
+
+# -- SQLite: one hop into the connection's thread --------------------------------------------
+@functools.cache
+def _sqlite_sql(dialect: Dialect) -> dict[str, str]:
+    def insert_sql(table: Table) -> str:
+        names = ", ".join(f'"{c.name}"' for c in _columns(table))
+        return f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" for _ in _columns(table))})'
+
+    sql = {kind: insert_sql(table) for kind, (table, _) in KINDS.items()}
+    sql["order"] = insert_sql(ORDERS) + " RETURNING id"
+    return sql
+
+
+# numbering.next_value's upsert, as plain SQL for both drivers
+_COUNTER = (
+    "INSERT INTO counters (key, value) VALUES ({}, 1) "
+    "ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 RETURNING value"
+)
+
+
+async def _sqlite(
+    conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows
+) -> tuple[int, int]:
+    sql = _sqlite_sql(conn.dialect)
+    values, batches = _encoded(
+        conn.dialect, order, rows
+    )  # on the event loop: the thread only talks to SQLite
+    number_at = _position(ORDERS, "number")
+
+    def write(db: sqlite3.Connection) -> tuple[int, int]:
+        cursor = db.cursor()
+        try:
+            value = cursor.execute(_COUNTER.format("?"), (prefix,)).fetchone()[0]
+            values[number_at] = format_number(prefix, width, value)
+            order_id = cursor.execute(sql["order"], values).fetchone()[0]
+            for kind, batch in batches.items():
+                if batch:
+                    table, key = KINDS[kind]
+                    at, ref = _position(table, key), str(order_id) if key == "entity_id" else order_id
+                    for row in batch:
+                        row[at] = ref
+                    cursor.executemany(sql[kind], batch)
+            return order_id, value
+        finally:
+            cursor.close()
+
+    raw = await conn.get_raw_connection()
+    aio = raw.driver_connection  # aiosqlite.Connection: runs callables in its own thread
+    return await aio._execute(write, aio._conn)
+
+
+# -- PostgreSQL: one statement ---------------------------------------------------------------
+@functools.cache
+def _postgres_sql(dialect: Dialect) -> str:
+    order_columns = _columns(ORDERS)
+    params = iter(range(3, 3 + len(order_columns)))
+    order_values = ", ".join(
+        "(SELECT replace($1, '#', lpad(value::text, greatest($2::int, length(value::text)), '0')) FROM n)"
+        if c.key == "number"
+        else f"${next(params)}"
+        for c in order_columns
+    )
+    parts = [
+        "n AS (" + _COUNTER.format("$1") + ")",
+        f"o AS (INSERT INTO work_orders ({', '.join(c.name for c in order_columns)}) "
+        f"VALUES ({order_values}) RETURNING id)",
+    ]
+    param = 2 + len(order_columns)
+    for kind, (table, order_key) in KINDS.items():
+        columns = _columns(table)
+        record = ", ".join(
+            f"{c.name} {'text' if isinstance(c.type, JSON) else c.type.compile(dialect)}" for c in columns
+        )
+        picked = ", ".join(
+            ("o.id::text" if order_key == "entity_id" else "o.id")
+            if c.key == order_key
+            else (f"r.{c.name}::json" if isinstance(c.type, JSON) else f"r.{c.name}")
+            for c in columns
+        )
+        parts.append(
+            f"{kind} AS (INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) "
+            f"SELECT {picked} FROM o, jsonb_to_recordset(${param}::jsonb) AS r({record}))"
+        )
+        param += 1
+    return "WITH " + ",\n".join(parts) + "\nSELECT o.id, n.value FROM o, n"
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
+
+
+async def _postgres(
+    conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows
+) -> tuple[int, int]:
+    values, batches = _encoded(conn.dialect, order, rows)
+    del values[_position(ORDERS, "number")]  # computed in the statement
+    arrays = []
+    for kind, batch in batches.items():
+        names = [c.name for c in _columns(KINDS[kind][0])]
+        records = [dict(zip(names, map(_json_value, row), strict=True)) for row in batch]
+        arrays.append(json.dumps(records, ensure_ascii=False))
+    result = await conn.exec_driver_sql(_postgres_sql(conn.dialect), (prefix, width, *values, *arrays))
+    order_id, value = result.one()
+    return order_id, value
