@@ -1,0 +1,135 @@
+"""Mandarin on the real Asterisk: a hotline call speaks zh, its prompts and numbers come
+from the sounds/zh/ tree that hotline-asterisk start spoke from deploy/prompts/zh.yaml."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import wave
+from pathlib import Path
+
+import pytest
+from ivr_harness import Harness, ami_fixture, unique_caller
+
+from cti.routing_config import parse_routing
+from ivr import IvrFinished, IvrServices, create_agi_server, load_flows
+from ivr.agi import AgiResponse
+from ivr.flows import DATETIME_FORMATS
+from ivr.server import AgiServer
+from ivr.session import AgiSession
+from recordings import RecordingStore
+
+pytestmark = pytest.mark.asterisk
+__all__ = ["ami_fixture"]
+
+REPO = Path(__file__).resolve().parents[2]
+MAIN_LINE = "95596"
+ROUTING = {
+    "default_queue": "service",
+    "queues": {"service": {}, "fault": {}, "complaint": {}},
+    "entries": [{"numbers": [MAIN_LINE], "target": "ivr:main"}],
+}
+
+
+def zh_sound(asterisk, name: str) -> Path:
+    return asterisk.root / "usr/share/asterisk/sounds/zh" / f"{name}.wav"
+
+
+def wav_samples(path: Path) -> int:
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes()
+
+
+@pytest.fixture
+def agi_log(monkeypatch) -> list[tuple[tuple, AgiResponse]]:
+    """Every AGI command the IVR sends on these calls and what Asterisk answered."""
+    seen: list[tuple[tuple, AgiResponse]] = []
+    command = AgiSession.command
+
+    async def spy(self, *words, **kwargs):
+        response = await command(self, *words, **kwargs)
+        seen.append((words, response))
+        return response
+
+    monkeypatch.setattr(AgiSession, "command", spy)
+    return seen
+
+
+async def test_the_main_flow_greets_the_caller_with_the_zh_prompt(ami, asterisk, agi_log):
+    welcome = zh_sound(asterisk, "hotline/welcome")
+    assert welcome.exists(), "hotline-asterisk start did not speak deploy/prompts/zh.yaml"
+    h = Harness(ami, asterisk)
+    services = IvrServices(
+        routing=parse_routing(ROUTING),
+        flows=load_flows(REPO / "deploy" / "ivr.yaml"),  # the shipped flows, prompts and language
+        bus=h.bus,
+        store=RecordingStore(asterisk.root),
+        clock=lambda: dt.datetime.now(dt.UTC),
+    )
+    server = create_agi_server(services, port=0)
+    await server.start()
+    h.port = server.port
+    caller = unique_caller()
+    # "0" (an agent) once the greeting has been heard to its end.
+    delay = int(wav_samples(welcome) / 8000) + 2
+    try:
+        await h.call(MAIN_LINE, caller, dtmf="0", delay=delay, stay=delay + 10)
+        finished = await h.wait_bus(IvrFinished, lambda e: e.caller == caller, timeout=delay + 20)
+        assert (finished.flow, finished.path, finished.queue) == ("main", ("top:0",), "service")
+    finally:
+        await h.hangup_caller(caller)
+        await server.stop()
+        h._unsub()
+        await h.bus.close()
+    assert (("SET VARIABLE", "CHANNEL(language)", "zh"), "200") in [
+        (words, str(r.code)) for words, r in agi_log if words[0] == "SET VARIABLE"
+    ]
+    played = [(words[1], r) for words, r in agi_log if words[0] == "STREAM FILE"]
+    assert played[0][0] == "hotline/welcome"
+    # Asterisk found it (no zh file: result -1) and played this very file to its end:
+    # the end position is its length in samples (an English or other file would differ).
+    assert played[0][1].result == "0"
+    assert played[0][1].endpos == wav_samples(welcome)
+    assert played[1][0] == "hotline/menu-main"
+
+
+async def test_numbers_and_times_are_said_from_the_zh_digits(ami, asterisk):
+    """SAY NUMBER/DIGITS/DATETIME on a zh channel find every file say.c's Chinese syntax asks for."""
+    log = asterisk.root / "var/log/asterisk/messages.log"
+    start = log.stat().st_size
+    h = Harness(ami, asterisk)
+    said: list[str] = []
+
+    async def say(session: AgiSession) -> None:
+        said.append(await session.get_variable("${CHANNEL(language)}"))
+        await session.say_number(120045)  # 十 二 万 零 四十 五: digits/wan only exists in zh
+        await session.say_number(-3)
+        await session.say_digits("95598")
+        await session.say_datetime(int(dt.datetime(2026, 11, 26, 15, 5).timestamp()), DATETIME_FORMATS["zh"])
+        said.append("done")
+        await session.set_variable("HOTLINE_ACTION", "hangup")
+
+    server = AgiServer({"route": say}, port=0)
+    await server.start()
+    h.port = server.port
+    caller = unique_caller()
+    try:
+        await h.call(MAIN_LINE, caller, stay=30)
+        for _ in range(300):
+            if "done" in said:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await h.hangup_caller(caller)
+        await server.stop()
+        h._unsub()
+    assert said == ["zh", "done"]  # the dialplan's language, set before the AGI
+    with log.open("rb") as f:
+        f.seek(start)
+        appended = f.read().decode(errors="replace")
+    missing = [
+        line
+        for line in appended.splitlines()
+        if ("does not exist" in line or "Unable to open" in line) and "digits/" in line
+    ]
+    assert missing == []
