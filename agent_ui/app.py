@@ -8,7 +8,19 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp_session import setup as setup_session
 
-from agent_ui import customers, gateway, inbox, knowledge, lists, login, openapi, orders, pages, surveys
+from agent_ui import (
+    campaigns,
+    customers,
+    gateway,
+    inbox,
+    knowledge,
+    lists,
+    login,
+    openapi,
+    orders,
+    pages,
+    surveys,
+)
 from agent_ui.auth import guard, session_storage
 from agent_ui.failures import errors_middleware
 from agent_ui.gateway import make_gateway
@@ -34,7 +46,19 @@ def create_app(services: AppServices) -> web.Application:
     app.middlewares.append(errors_middleware)
     app.middlewares.append(guard)
     app.middlewares.append(_security_headers)
-    for module in (login, gateway, orders, surveys, lists, customers, inbox, knowledge, openapi, pages):
+    for module in (
+        login,
+        gateway,
+        orders,
+        surveys,
+        lists,
+        customers,
+        inbox,
+        knowledge,
+        campaigns,
+        openapi,
+        pages,
+    ):
         app.router.add_routes(module.routes)
     if services.recordings is not None:
         app.router.add_routes(media_routes(services.recordings))

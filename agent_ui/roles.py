@@ -40,7 +40,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "queues.read": _SEATED | {ADMIN},
     # the wallboard and listen / whisper / barge on an agent's call
     "calls.supervise": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
+    # 报表: call, queue, agent and order reports with their CSV / Excel export
+    "report.view": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
     "users.admin": frozenset({ADMIN}),
+    # outbound campaigns: team leaders and admins run them, supervisors watch them
+    "campaigns.read": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
+    "campaigns.manage": frozenset({TEAM_LEADER, ADMIN}),
 }
 
 #: websocket command → permission

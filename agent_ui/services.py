@@ -26,6 +26,7 @@ class AppServices:
     secret_key: str
     bridge: Any | None = None  # cti.CtiBridge; None while AMI is unreachable
     recordings: Any | None = None  # recordings store (file lookup + Range-capable handler)
+    dialer: Any | None = None  # campaigns.Dialer: preview dial/skip from the console
     hotline_number: str = "95598"
     site_timezone: str = "Asia/Shanghai"
     #: Secure cookie flag; False only for plain-HTTP test servers.

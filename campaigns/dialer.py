@@ -180,7 +180,7 @@ class Dialer:
                 contact_id=contact.id,
                 call_id=call_id,
                 number=contact.number,
-                name=contact.name,
+                contact_name=contact.name,
                 campaign=campaign.name,
                 script=campaign.script,
             )
@@ -218,7 +218,7 @@ class Dialer:
                     campaign_id=campaign.id,
                     contact_id=contact.id,
                     number=contact.number,
-                    name=contact.name,
+                    contact_name=contact.name,
                     campaign=campaign.name,
                     script=campaign.script,
                     attempts=contact.attempts,

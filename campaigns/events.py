@@ -18,7 +18,7 @@ class CampaignContactOffered(Event):
     campaign_id: int
     contact_id: int
     number: str
-    name: str = ""
+    contact_name: str = ""
     campaign: str = ""
     script: str = ""
     attempts: int = 0
@@ -33,7 +33,7 @@ class CampaignCallPlaced(Event):
     contact_id: int
     call_id: str
     number: str
-    name: str = ""
+    contact_name: str = ""
     campaign: str = ""
     script: str = ""
 

@@ -40,7 +40,7 @@ class ImportError_(ValueError):
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(detail or code)
-        self.code = code
+        self.code = self.error_id = code  # error_id: the console translates it
 
 
 @dataclasses.dataclass

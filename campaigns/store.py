@@ -40,7 +40,7 @@ class CampaignError(ValueError):
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(detail or code)
-        self.code = code
+        self.code = self.error_id = code  # error_id: the console translates it
 
 
 def policy_of(campaign: Campaign) -> rules.RetryPolicy:

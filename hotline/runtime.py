@@ -18,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import select
 
+import campaigns
 import ivr
 import ticketing
 from agent_ui import AppServices, create_app
@@ -131,6 +132,11 @@ async def serve(
 
         await stack.enter_async_context(_background(ticketing.SlaWorker(sessions, bus).run(), "sla-worker"))
         await stack.enter_async_context(_background(_dispatcher(settings, sessions).run(), "notifications"))
+        campaigns.CallbackListener(sessions).subscribe(bus)  # "keep my place, call me back"
+        dialer = campaigns.Dialer(
+            sessions, campaigns.BridgeTelephony(bridge, bus), bus, calendar=WorkCalendar.china()
+        )
+        await stack.enter_async_context(_background(dialer.run(), "dialer"))
 
         agi = ivr.create_agi_server(ivr_services, host=settings.agi_host, port=settings.agi_port)
         await agi.start()
@@ -146,6 +152,7 @@ async def serve(
                 hotline_number=settings.hotline_number,
                 cookie_secure=settings.http_host not in ("127.0.0.1", "localhost", "::1"),
                 seat_pattern=settings.seat_pattern,
+                dialer=dialer,
             )
         )
         runner = web.AppRunner(app, access_log=None)

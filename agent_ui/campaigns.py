@@ -1,0 +1,233 @@
+"""Outbound campaigns in the console: team leaders and admins create them, import
+lists (with the validation report before commit), start, pause and watch them;
+agents dial or skip a preview contact and record the disposition (结果代码)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import json_body
+from agent_ui.errors import UiError
+from agent_ui.jsonable import jsonable
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES, TEMPLATES
+from agent_ui.work import read_only, unit_of_work
+from campaigns import importer, store
+from ticketing.models import Campaign, CampaignContact
+
+routes = web.RouteTableDef()
+
+MAX_UPLOAD = 8 * 1024 * 1024
+_EDITABLE = ("windows", "max_attempts", "retry_minutes", "max_in_flight", "calls_per_second", "script")
+
+
+def _campaign_id(request: web.Request) -> int:
+    raw = request.match_info["campaign_id"]
+    if not raw.isdigit():
+        raise UiError("not_found")
+    return int(raw)
+
+
+def _view(campaign: Campaign, progress: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {
+        "id": campaign.id,
+        "name": campaign.name,
+        "kind": campaign.kind,
+        "mode": campaign.mode,
+        "status": campaign.status,
+        "queue": campaign.queue,
+        "windows": campaign.windows,
+        "max_attempts": campaign.max_attempts,
+        "retry_minutes": campaign.retry_minutes,
+        "max_in_flight": campaign.max_in_flight,
+        "calls_per_second": campaign.calls_per_second,
+        "script": campaign.script,
+        "created_at": jsonable(campaign.created_at),
+        "started_at": jsonable(campaign.started_at),
+        "finished_at": jsonable(campaign.finished_at),
+    }
+    if progress is not None:
+        out["progress"] = progress
+    return out
+
+
+def _contact(c: CampaignContact) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "number": c.number,
+        "name": c.name,
+        "state": c.state,
+        "attempts": c.attempts,
+        "next_attempt_at": jsonable(c.next_attempt_at),
+        "last_outcome": c.last_outcome,
+        "disposition": c.disposition,
+        "notes": c.notes,
+        "agent_id": c.agent_id,
+        "order_id": c.order_id,
+        "customer_id": c.customer_id,
+    }
+
+
+# -- pages ------------------------------------------------------------------------------------
+@routes.get("/campaigns")
+@requires("campaigns.read")
+async def campaigns_page(request: web.Request) -> web.StreamResponse:
+    return await request.app[TEMPLATES].response(request, "campaigns.html")
+
+
+# -- campaigns ----------------------------------------------------------------------------------
+@routes.get("/api/campaigns")
+@requires("campaigns.read")
+async def list_campaigns(request: web.Request) -> web.Response:
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        rows = await store.list_campaigns(db)
+        return web.json_response({"campaigns": [_view(c, await store.progress(db, c.id)) for c in rows]})
+
+
+@routes.post("/api/campaigns")
+@requires("campaigns.manage")
+async def create_campaign(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    fields: dict[str, Any] = {k: body[k] for k in ("kind", "mode", *_EDITABLE) if k in body}
+    try:
+        async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+            campaign = await store.create_campaign(
+                db,
+                name=str(body.get("name", "")),
+                queue=str(body.get("queue", "")),
+                created_by_id=user.id,
+                site_id=user.site_id,
+                **fields,
+            )
+            return web.json_response(_view(campaign), status=201)
+    except TypeError as exc:
+        raise UiError("request.invalid", str(exc)) from None
+
+
+@routes.get("/api/campaigns/{campaign_id}")
+@requires("campaigns.read")
+async def get_campaign(request: web.Request) -> web.Response:
+    cid = _campaign_id(request)
+    state = request.query.get("state", "")
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        campaign = await store.get_campaign(db, cid)
+        view = _view(campaign, await store.progress(db, cid))
+        view["contacts"] = [_contact(c) for c in await store.contacts_page(db, cid, state=state, limit=200)]
+        return web.json_response(view)
+
+
+@routes.post("/api/campaigns/{campaign_id}/{action:start|pause|finish}")
+@requires("campaigns.manage")
+async def change_status(request: web.Request) -> web.Response:
+    cid = _campaign_id(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, _):
+        campaign = await store.set_status(db, await store.get_campaign(db, cid), request.match_info["action"])
+        return web.json_response(_view(campaign))
+
+
+@routes.post("/api/campaigns/{campaign_id}/import")
+@requires("campaigns.manage")
+async def import_list(request: web.Request) -> web.Response:
+    """multipart: ``file`` (.csv / .xlsx), ``mapping`` (JSON field → column), ``commit`` ("1" to add)."""
+    cid = _campaign_id(request)
+    form = await request.post()
+    upload = form.get("file")
+    if not isinstance(upload, web.FileField):
+        raise UiError("request.invalid", "file is required")
+    data = upload.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise UiError("request.invalid", "file too large")
+    try:
+        mapping = json.loads(str(form.get("mapping") or "{}"))
+    except ValueError:
+        raise UiError("request.invalid", "mapping must be JSON") from None
+    if not isinstance(mapping, dict):
+        raise UiError("request.invalid", "mapping must be an object")
+    commit = str(form.get("commit", "")) in ("1", "true")
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, _):
+        campaign = await store.get_campaign(db, cid)
+        run = importer.commit if commit else importer.check
+        report = await run(db, campaign, data, upload.filename or "list.csv", mapping)
+        return web.json_response({"committed": commit, **report.summary()})
+
+
+# -- do not call ----------------------------------------------------------------------------------
+@routes.get("/api/campaigns-dnc")
+@requires("campaigns.manage")
+async def list_dnc(request: web.Request) -> web.Response:
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        return web.json_response({"numbers": sorted(await store.dnc_numbers(db))})
+
+
+@routes.post("/api/campaigns-dnc")
+@requires("campaigns.manage")
+async def add_dnc(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    try:
+        async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, _):
+            row = await store.add_dnc(db, str(body.get("number", "")), str(body.get("reason", ""))[:255])
+            return web.json_response({"number": row.number, "reason": row.reason}, status=201)
+    except ValueError as exc:
+        if getattr(exc, "error_id", None):
+            raise
+        raise UiError("campaign.bad_number") from None
+
+
+# -- the agent's side ------------------------------------------------------------------------------
+@routes.get("/api/campaign-dispositions")
+@requires("seat.use")
+async def list_dispositions(request: web.Request) -> web.Response:
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        rows = await store.dispositions(db)
+        return web.json_response(
+            {"dispositions": [{"code": d.code, "label": d.label, "final": d.final} for d in rows]}
+        )
+
+
+@routes.get("/api/campaign-contacts/{contact_id:\\d+}")
+@requires("seat.use")
+async def get_contact(request: web.Request) -> web.Response:
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        contact = await db.get(CampaignContact, int(request.match_info["contact_id"]))
+        if contact is None:
+            raise UiError("not_found")
+        campaign = await db.get(Campaign, contact.campaign_id)
+        return web.json_response({**_contact(contact), "campaign": campaign.name, "script": campaign.script})
+
+
+@routes.post("/api/campaign-contacts/{contact_id:\\d+}/disposition")
+@requires("call.control")
+async def set_disposition(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    user = current_user(request)
+    async with unit_of_work(request.app[SERVICES], user) as (db, _):
+        contact = await store.set_disposition(
+            db,
+            int(request.match_info["contact_id"]),
+            str(body.get("code", "")),
+            notes=str(body.get("notes", ""))[:2000],
+            agent_id=user.agent_id,
+        )
+        return web.json_response(_contact(contact))
+
+
+@routes.post("/api/campaign-contacts/{contact_id:\\d+}/{action:dial|skip}")
+@requires("call.control")
+async def preview_action(request: web.Request) -> web.Response:
+    dialer = request.app[SERVICES].dialer
+    if dialer is None:
+        raise UiError("service.unavailable", "the dialer is not running")
+    agent_id = current_user(request).agent_id
+    contact_id = int(request.match_info["contact_id"])
+    if request.match_info["action"] == "skip":
+        if not await dialer.preview_skip(agent_id, contact_id):
+            raise UiError("campaign.not_offered")
+        return web.json_response({"ok": True})
+    ok, detail = await dialer.preview_dial(agent_id, contact_id)
+    if not ok:
+        raise UiError(detail)
+    return web.json_response({"ok": True, "call_id": detail})

@@ -1,0 +1,60 @@
+// The agent's campaign card on the seat page: the preview contact (dial / skip), the
+// contact being called with the campaign's script, and the disposition form (结果代码).
+import { api, el } from "./api.js";
+import { t, errorText } from "./i18n.js";
+
+const card = () => document.getElementById("campaign-card");
+let dispositions = null;
+
+async function render(ev, { preview }) {
+  dispositions ??= (await api("/api/campaign-dispositions")).dispositions;
+  const box = card();
+  box.hidden = false;
+  const status = el("p", { class: "muted", id: "campaign-status" }, preview ? t("camp.card.preview") : t("camp.card.calling"));
+  const actions = preview
+    ? el("p", {},
+        el("button", { onclick: () => act(ev.contact_id, "dial") }, t("camp.card.dial")),
+        el("button", { class: "link", onclick: () => act(ev.contact_id, "skip") }, t("camp.card.skip")))
+    : null;
+  const select = el("select", { name: "code" }, ...dispositions.map((d) => el("option", { value: d.code }, d.label)));
+  const notes = el("textarea", { name: "notes", rows: "2" });
+  const form = el("form", { class: "form", onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      await api(`/api/campaign-contacts/${ev.contact_id}/disposition`, { method: "POST", body: { code: select.value, notes: notes.value } });
+      box.hidden = true;
+    } catch (err) { alert(errorText(err.errorId)); }
+  } }, el("label", {}, t("camp.disposition"), select), el("label", {}, t("camp.notes"), notes), el("button", { type: "submit" }, t("camp.card.save")));
+  box.replaceChildren(
+    el("h2", {}, `${t("camp.card.title")} · ${ev.campaign}`),
+    el("p", {}, el("strong", {}, ev.number), " ", ev.contact_name || ""),
+    status,
+    el("blockquote", { class: "script" }, ev.script || ""),
+    ...(actions ? [actions] : []),
+    preview ? el("span") : form,
+  );
+}
+
+async function act(contactId, action) {
+  try {
+    await api(`/api/campaign-contacts/${contactId}/${action}`, { method: "POST" });
+    if (action === "skip") card().hidden = true;
+  } catch (err) { alert(errorText(err.errorId)); }
+}
+
+function onEvent(ev) {
+  if (ev.event === "CampaignContactOffered") render(ev, { preview: true });
+  else if (ev.event === "CampaignCallPlaced") render(ev, { preview: false });
+  else if (ev.event === "CampaignCallEnded") {
+    const status = document.getElementById("campaign-status");
+    if (status) status.textContent = `${t("camp.outcome")}: ${t(`camp.outcome.${ev.outcome}`)}`;
+  }
+}
+
+function start() {
+  const socket = window.hotline?.socket;
+  if (!socket) return setTimeout(start, 100);
+  socket.addEventListener("order", (e) => { if (e.detail?.event?.event?.startsWith("Campaign")) onEvent(e.detail.event); });
+}
+
+start();
