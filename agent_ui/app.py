@@ -19,6 +19,7 @@ from agent_ui import (
     openapi,
     orders,
     pages,
+    reports,
     surveys,
 )
 from agent_ui.auth import guard, session_storage
@@ -56,6 +57,7 @@ def create_app(services: AppServices) -> web.Application:
         inbox,
         knowledge,
         campaigns,
+        reports,
         openapi,
         pages,
     ):

@@ -315,7 +315,8 @@ async def queue_intervals(
     queue: str = "",
 ) -> dict[str, Any]:
     """Per queue and interval (15/30/60 minutes or a day, in the site's time): offered,
-    answered, abandoned, SL, ASA, AHT, abandonment rate; ``totals`` per queue and overall."""
+    answered, abandoned, SL, ASA, AHT, abandonment rate; ``totals`` per queue, ``by_interval``
+    all queues together per interval, and ``overall``."""
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}")
     zone = ZoneInfo(tz)
@@ -328,15 +329,12 @@ async def queue_intervals(
     acw = await after_call_work(session, start, end)
     cells: dict[tuple[str, dt.datetime], QueueFigures] = defaultdict(QueueFigures)
     per_queue: dict[str, QueueFigures] = defaultdict(QueueFigures)
+    per_interval: dict[dt.datetime, QueueFigures] = defaultdict(QueueFigures)
     overall = QueueFigures()
     for call in calls:
-        moment = call.queued_at or call.started_at
+        begin = bucket_start(call.queued_at or call.started_at, interval, zone)
         extra = acw.get(call.call_id, 0.0)
-        for figures in (
-            cells[(call.queue, bucket_start(moment, interval, zone))],
-            per_queue[call.queue],
-            overall,
-        ):
+        for figures in (cells[(call.queue, begin)], per_queue[call.queue], per_interval[begin], overall):
             figures.add(call, extra, threshold, short_abandon)
     label = "%Y-%m-%d" if interval == "day" else "%Y-%m-%d %H:%M"
     rows = [
@@ -344,12 +342,17 @@ async def queue_intervals(
         for (q, begin), figures in sorted(cells.items())
     ]
     totals = [{"queue": q, "interval": "", **f.row()} for q, f in sorted(per_queue.items())]
+    by_interval = [
+        {"queue": "", "interval": begin.strftime(label), **f.row()}
+        for begin, f in sorted(per_interval.items())
+    ]
     return {
         "interval": interval,
         "threshold": threshold,
         "short_abandon": short_abandon,
         "rows": rows,
         "totals": totals,
+        "by_interval": by_interval,
         "overall": overall.row(),
     }
 

@@ -171,6 +171,11 @@ async def test_queue_intervals_on_known_calls(session, known):
     assert totals["service"]["asa"] == 15.0  # (10 + 30 + 5) / 3
     assert totals["service"]["aht"] == 156.7  # (150 + 260 + 60) / 3
     assert totals["service"]["abandon_rate"] == 0.25
+    assert [(r["interval"], r["offered"]) for r in report["by_interval"]] == [
+        ("2026-11-26 08:00", 3),
+        ("2026-11-26 08:30", 1),
+        ("2026-11-26 09:00", 1),
+    ]
     assert report["overall"]["service_level"] == 0.6  # c1, c5, c6 of 5
     assert report["overall"]["asa"] == 15.0  # (10 + 30 + 5 + 15) / 4
     assert report["overall"]["aht"] == 140.0  # (150 + 260 + 60 + 90) / 4

@@ -20,6 +20,7 @@ const pageModules = {
   knowledge: "./knowledge.js",
   notices: "./knowledge.js",
   wallboard: "./wallboard.js",
+  reports: "./reports.js",
 };
 if (pageModules[page]) {
   import(pageModules[page]).then((m) => m.start({ socket, bar })).catch((err) => console.error(err));

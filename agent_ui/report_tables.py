@@ -1,0 +1,405 @@
+"""Every report as one table: columns, rows, an optional summary and charts.
+
+The JSON API, the CSV and the Excel export all come from the same ``ReportTable``,
+so what a supervisor sees on the page is what they download. The figures are
+computed by ``ticketing.reports`` (orders) and ``ticketing.call_reports`` (calls,
+queues, agents); this module only picks, labels and shapes them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agent_ui.errors import UiError
+from ticketing import call_reports, reports
+from ticketing.models import Category, Site, User
+
+#: the most rows one export carries (the page shows ``size`` at a time)
+EXPORT_LIMIT = 50_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    key: str
+    label: str  # a texts key (report.c.*), for pause reasons followed by "·" and the reason
+    kind: str = "text"  # text | int | seconds | percent | time | number | link | order
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportQuery:
+    start: dt.datetime  # UTC, inclusive
+    end: dt.datetime  # UTC, exclusive
+    tz: str
+    queue: str = ""
+    site_id: int | None = None
+    interval: int | str = 30
+    threshold: float = call_reports.SERVICE_LEVEL_SECONDS
+    workflow: str = ""
+    offset: int = 0
+    limit: int | None = None  # None: every row (exports)
+
+
+@dataclasses.dataclass
+class ReportTable:
+    name: str
+    columns: list[Column]
+    rows: list[list[Any]]
+    total: int | None = None  # rows in all pages, where the report pages
+    summary: dict[str, Any] = dataclasses.field(default_factory=dict)
+    charts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def to_json(self, t: Callable[[str], str]) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": t(f"report.{self.name}"),
+            "columns": [{"key": c.key, "label": label(c, t), "kind": c.kind} for c in self.columns],
+            "rows": self.rows,
+            "total": len(self.rows) if self.total is None else self.total,
+            "summary": self.summary,
+            "charts": [
+                {**c, "title": t(c["title"]), "series": [{**s, "name": t(s["name"])} for s in c["series"]]}
+                for c in self.charts
+            ],
+        }
+
+
+def label(column: Column, t: Callable[[str], str]) -> str:
+    """The column's heading; "report.c.pause·小休" is the pause heading and the reason as it is."""
+    key, _, rest = column.label.partition("·")
+    return t(key) + (f"·{rest}" if rest else "")
+
+
+def _chart(
+    kind: str, title: str, labels: list[Any], series: dict[str, list[Any]], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "title": title,
+        "labels": [str(x) for x in labels],
+        "series": [{"name": k, "values": v} for k, v in series.items()],
+        **extra,
+    }
+
+
+def _local(moment: dt.datetime | None, tz: str) -> str:
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+async def _category_names(db: AsyncSession) -> dict[str, str]:
+    rows = await db.execute(select(Category.code, Category.name).where(Category.parent_id.is_(None)))
+    return {code: name for code, name in rows.all()}
+
+
+# --- calls, queues, agents ---------------------------------------------------------------
+
+
+async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    found = await call_reports.call_detail(
+        db, q.start, q.end, viewer=viewer, site_id=q.site_id, queue=q.queue, offset=q.offset, limit=q.limit
+    )
+    columns = [
+        Column("started_at", "report.c.started_at", "time"),
+        Column("direction", "report.c.direction"),
+        Column("number", "report.c.number"),
+        Column("queue", "report.c.queue"),
+        Column("agent_id", "report.c.agent_id"),
+        Column("agent_name", "report.c.agent_name"),
+        Column("outcome", "report.c.outcome"),
+        Column("wait", "report.c.wait", "seconds"),
+        Column("talk", "report.c.talk", "seconds"),
+        Column("hold", "report.c.hold", "seconds"),
+        Column("acw", "report.c.acw", "seconds"),
+        Column("recording", "report.c.recording", "link"),
+        Column("orders", "report.c.orders", "order"),
+    ]
+    rows = []
+    for r in found["rows"]:
+        rows.append(
+            [
+                _local(r["started_at"], q.tz),
+                r["direction"],
+                r["number"],
+                r["queue"],
+                r["agent_id"],
+                r["agent_name"],
+                r["outcome"],
+                r["wait"],
+                r["talk"],
+                r["hold"],
+                r["acw"],
+                f"/recordings/recording/{r['call_id']}/play" if r["recording"] else "",
+                " ".join(r["orders"]),
+            ]
+        )
+    return ReportTable("calls", columns, rows, total=found["total"])
+
+
+QUEUE_COLUMNS = [
+    Column("queue", "report.c.queue"),
+    Column("interval", "report.c.interval"),
+    Column("offered", "report.c.offered", "int"),
+    Column("answered", "report.c.answered", "int"),
+    Column("abandoned", "report.c.abandoned", "int"),
+    Column("short_abandoned", "report.c.short_abandoned", "int"),
+    Column("service_level", "report.c.service_level", "percent"),
+    Column("asa", "report.c.asa", "seconds"),
+    Column("aht", "report.c.aht", "seconds"),
+    Column("abandon_rate", "report.c.abandon_rate", "percent"),
+]
+
+
+async def queues(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    found = await call_reports.queue_intervals(
+        db,
+        q.start,
+        q.end,
+        interval=q.interval,
+        tz=q.tz,
+        threshold=q.threshold,
+        viewer=viewer,
+        site_id=q.site_id,
+        queue=q.queue,
+    )
+    keys = [c.key for c in QUEUE_COLUMNS]
+    rows = [[r[k] for k in keys] for r in found["rows"]]
+    rows += [[r[k] if k != "interval" else "合计" for k in keys] for r in found["totals"]]
+    by = found["by_interval"]
+    labels = [r["interval"][11:] if q.interval != "day" else r["interval"] for r in by]
+    charts = [
+        _chart(
+            "bar",
+            "report.chart.calls_by_interval",
+            labels,
+            {
+                "report.c.answered": [r["answered"] for r in by],
+                "report.c.abandoned": [r["abandoned"] for r in by],
+            },
+            stacked=True,
+        ),
+        _chart(
+            "line",
+            "report.chart.service_level",
+            labels,
+            {"report.c.service_level": [r["service_level"] for r in by]},
+            percent=True,
+        ),
+    ]
+    summary = {**found["overall"], "threshold": found["threshold"], "interval": found["interval"]}
+    return ReportTable("queues", QUEUE_COLUMNS, rows, summary=summary, charts=charts)
+
+
+async def agents(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    found = await call_reports.agent_report(db, q.start, q.end, viewer=viewer, site_id=q.site_id)
+    reasons = found["reasons"]
+    columns = [
+        Column("agent_id", "report.c.agent_id"),
+        Column("agent_name", "report.c.agent_name"),
+        Column("login", "report.c.login", "seconds"),
+        Column("ready", "report.c.ready", "seconds"),
+        Column("pause", "report.c.pause", "seconds"),
+        *(Column(f"pause:{r}", f"report.c.pause·{r}", "seconds") for r in reasons),
+        Column("talk", "report.c.talk", "seconds"),
+        Column("hold", "report.c.hold", "seconds"),
+        Column("acw", "report.c.acw", "seconds"),
+        Column("handled", "report.c.handled", "int"),
+        Column("occupancy", "report.c.occupancy", "percent"),
+    ]
+    rows = [
+        [
+            r["agent_id"],
+            r["agent_name"],
+            r["login"],
+            r["ready"],
+            r["pause"],
+            *(r["pauses"].get(x, 0) for x in reasons),
+            r["talk"],
+            r["hold"],
+            r["acw"],
+            r["handled"],
+            r["occupancy"],
+        ]
+        for r in found["rows"]
+    ]
+    labels = [f"{r['agent_id']} {r['agent_name']}" for r in found["rows"]]
+    charts = [
+        _chart(
+            "bar", "report.chart.handled", labels, {"report.c.handled": [r["handled"] for r in found["rows"]]}
+        ),
+        _chart(
+            "bar",
+            "report.chart.occupancy",
+            labels,
+            {"report.c.occupancy": [r["occupancy"] for r in found["rows"]]},
+            percent=True,
+        ),
+    ]
+    return ReportTable("agents", columns, rows, charts=charts)
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+def _orders_by(group: str) -> Callable[[AsyncSession, User, ReportQuery], Awaitable[ReportTable]]:
+    async def build(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+        found = await reports.orders_by(db, group, start=q.start, end=q.end, viewer=viewer, site_id=q.site_id)
+        names = await _category_names(db) if group == "category" else {}
+        rows = [[names.get(k, k), n] for k, n in found]
+        columns = [Column("group", f"report.c.{group}"), Column("count", "report.c.count", "int")]
+        chart = _chart(
+            "bar", f"report.orders_by_{group}", [r[0] for r in rows], {"report.c.count": [r[1] for r in rows]}
+        )
+        return ReportTable(f"orders_by_{group}", columns, rows, charts=[chart])
+
+    return build
+
+
+async def overdue(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    # overdue is a state of now, not of the period: every open order past its deadline
+    found = await reports.overdue(db, viewer=viewer, site_id=q.site_id)
+    names = await _category_names(db)
+    sites = dict((await db.execute(select(Site.id, Site.name))).all())
+    chosen = found[q.offset : q.offset + q.limit] if q.limit is not None else found
+    rows = [
+        [
+            o.number,
+            names.get(o.category, o.category),
+            o.status,
+            o.title,
+            sites.get(o.site_id, ""),
+            _local(o.created_at, q.tz),
+            _local(o.due_at, q.tz),
+        ]
+        for o in chosen
+    ]
+    columns = [
+        Column("number", "report.c.order", "order"),
+        Column("category", "report.c.category"),
+        Column("status", "report.c.status"),
+        Column("title", "report.c.title"),
+        Column("site", "report.c.site"),
+        Column("created_at", "report.c.created_at", "time"),
+        Column("due_at", "report.c.due_at", "time"),
+    ]
+    return ReportTable("overdue", columns, rows, total=len(found))
+
+
+async def cycle_time(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    found = await reports.cycle_time_by_workflow(
+        db, start=q.start, end=q.end, viewer=viewer, site_id=q.site_id
+    )
+    columns = [
+        Column("workflow", "report.c.workflow"),
+        Column("closed", "report.c.closed", "int"),
+        Column("hours", "report.c.mean_hours", "number"),
+    ]
+    rows = [list(r) for r in found]
+    chart = _chart(
+        "bar", "report.c.mean_hours", [r[0] for r in rows], {"report.c.mean_hours": [r[2] for r in rows]}
+    )
+    return ReportTable("cycle_time", columns, rows, charts=[chart])
+
+
+async def cycle_time_steps(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    workflow = q.workflow or "fault_repair"
+    found = await reports.cycle_time_by_step(db, workflow, viewer=viewer, site_id=q.site_id)
+    columns = [
+        Column("node", "report.c.node"),
+        Column("completed", "report.c.completed", "int"),
+        Column("minutes", "report.c.mean_minutes", "number"),
+    ]
+    rows = [list(r) for r in found]
+    chart = _chart(
+        "bar", "report.c.mean_minutes", [r[0] for r in rows], {"report.c.mean_minutes": [r[2] for r in rows]}
+    )
+    return ReportTable("cycle_time_steps", columns, rows, summary={"workflow": workflow}, charts=[chart])
+
+
+async def top_handlers(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    found = await reports.top_handlers(
+        db, start=q.start, end=q.end, limit=50, viewer=viewer, site_id=q.site_id
+    )
+    columns = [
+        Column("staff_no", "report.c.agent_id"),
+        Column("name", "report.c.agent_name"),
+        Column("actions", "report.c.actions", "int"),
+    ]
+    rows = [list(r) for r in found]
+    chart = _chart(
+        "bar",
+        "report.top_handlers",
+        [f"{r[0]} {r[1]}" for r in rows],
+        {"report.c.actions": [r[2] for r in rows]},
+    )
+    return ReportTable("top_handlers", columns, rows, charts=[chart])
+
+
+async def complaint_causes(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    found = await reports.complaint_causes(db, start=q.start, end=q.end, viewer=viewer, site_id=q.site_id)
+    columns = [
+        Column("cause", "report.c.cause"),
+        Column("severity", "report.c.severity"),
+        Column("count", "report.c.count", "int"),
+    ]
+    rows = [list(r) for r in found]
+    chart = _chart(
+        "bar",
+        "report.complaint_causes",
+        [f"{a} {b}" for a, b, _ in rows],
+        {"report.c.count": [r[2] for r in rows]},
+    )
+    return ReportTable("complaint_causes", columns, rows, charts=[chart])
+
+
+async def satisfaction(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    found = await reports.satisfaction(db, start=q.start, end=q.end, viewer=viewer, site_id=q.site_id)
+    columns = [
+        Column("dimension", "report.c.dimension"),
+        Column("answer", "report.c.answer"),
+        Column("count", "report.c.count", "int"),
+    ]
+    rows = [
+        [dim, answer, n]
+        for dim, answers in sorted(found["by_dimension"].items())
+        for answer, n in sorted(answers.items(), key=lambda a: -a[1])
+    ]
+    summary = {"total": found["total"], "satisfied": found["satisfied"], "rate": found["rate"]}
+    chart = _chart(
+        "bar",
+        "report.satisfaction",
+        [f"{r[0]} {r[1]}" for r in rows],
+        {"report.c.count": [r[2] for r in rows]},
+    )
+    return ReportTable("satisfaction", columns, rows, summary=summary, charts=[chart])
+
+
+REPORTS: dict[str, Callable[[AsyncSession, User, ReportQuery], Awaitable[ReportTable]]] = {
+    "queues": queues,
+    "agents": agents,
+    "calls": calls,
+    "orders_by_category": _orders_by("category"),
+    "orders_by_status": _orders_by("status"),
+    "orders_by_site": _orders_by("site"),
+    "orders_by_handler": _orders_by("handler"),
+    "overdue": overdue,
+    "cycle_time": cycle_time,
+    "cycle_time_steps": cycle_time_steps,
+    "top_handlers": top_handlers,
+    "complaint_causes": complaint_causes,
+    "satisfaction": satisfaction,
+}
+#: reports whose rows come a page at a time (the others are short: one row per group)
+PAGED = frozenset({"calls", "overdue"})
+
+
+async def build(db: AsyncSession, viewer: User, name: str, q: ReportQuery) -> ReportTable:
+    report = REPORTS.get(name)
+    if report is None:
+        raise UiError("not_found")
+    return await report(db, viewer, q)

@@ -1,0 +1,179 @@
+"""报表: the report page, the reports as JSON, and their CSV / Excel export.
+
+Team leaders, supervisors and admins (``report.view``). Every report runs inside the
+viewer's data scope (``ticketing.reports`` / ``ticketing.call_reports``); the period is
+whole days in the site's time zone, ``from`` and ``to`` both included (default: today).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy import or_, select
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import int_param
+from agent_ui.errors import UiError
+from agent_ui.jsonable import jsonable
+from agent_ui.locale import language
+from agent_ui.report_tables import EXPORT_LIMIT, PAGED, REPORTS, ReportQuery, ReportTable, build, label
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES, TEMPLATES, TEXTS
+from agent_ui.work import read_only
+from ticketing.call_reports import INTERVALS, SERVICE_LEVEL_SECONDS
+from ticketing.models import Site, User
+from ticketing.reports import to_csv, to_xlsx
+from ticketing.users import scope_paths
+
+routes = web.RouteTableDef()
+MAX_DAYS = 366
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _date(request: web.Request, name: str, default: dt.date) -> dt.date:
+    raw = request.query.get(name, "")
+    if not raw:
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise UiError("request.invalid", f"{name} must be a date (YYYY-MM-DD)", field=name) from None
+
+
+def _interval(request: web.Request) -> int | str:
+    raw = request.query.get("interval", "30")
+    if raw == "day":
+        return raw
+    if raw.isdigit() and int(raw) in INTERVALS:
+        return int(raw)
+    raise UiError("request.invalid", "interval must be 15, 30, 60 or day", field="interval")
+
+
+def report_query(request: web.Request, *, export: bool = False) -> ReportQuery:
+    tz = request.app[SERVICES].site_timezone
+    zone = ZoneInfo(tz)
+    today = dt.datetime.now(zone).date()
+    first = _date(request, "from", today)
+    last = _date(request, "to", first)
+    if last < first:
+        raise UiError("request.invalid", "to must not be before from", field="to")
+    if (last - first).days >= MAX_DAYS:
+        raise UiError("request.invalid", f"a report covers at most {MAX_DAYS} days", field="to")
+    site = request.query.get("site", "")
+    if site and not site.isdigit():
+        raise UiError("request.invalid", "site must be a site id", field="site")
+    page = int_param(request, "page", 1, low=1, high=100_000)
+    size = int_param(request, "size", 50, low=1, high=500)
+    return ReportQuery(
+        start=dt.datetime.combine(first, dt.time(), zone).astimezone(dt.UTC),
+        end=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC),
+        tz=tz,
+        queue=request.query.get("queue", "").strip(),
+        site_id=int(site) if site else None,
+        interval=_interval(request),
+        threshold=int_param(request, "threshold", int(SERVICE_LEVEL_SECONDS), low=1, high=600),
+        workflow=request.query.get("workflow", "").strip(),
+        offset=0 if export else (page - 1) * size,
+        limit=EXPORT_LIMIT if export else size,
+    )
+
+
+async def _run(request: web.Request, *, export: bool = False) -> tuple[ReportTable, Any]:
+    name = request.match_info["name"]
+    if name not in REPORTS:
+        raise UiError("not_found")
+    query = report_query(request, export=export)
+    lang = await language(request)
+    texts = request.app[TEXTS]
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        await _check_site(db, user, query.site_id)
+        table = await build(db, user, name, query)
+    return table, lambda key: texts.get(lang, key)
+
+
+async def _check_site(db: Any, user: User, site_id: int | None) -> None:
+    """A site filter outside the viewer's scope is refused, not silently emptied."""
+    if site_id is None:
+        return
+    path = await db.scalar(select(Site.path).where(Site.id == site_id))
+    if path is None:
+        raise UiError("not_found")
+    paths = await scope_paths(db, user)
+    if paths is not None and not any(path.startswith(p) for p in paths):
+        raise UiError("scope.forbidden")
+
+
+@routes.get("/reports")
+@requires("report.view")
+async def reports_page(request: web.Request) -> web.Response:
+    """报表: the report page."""
+    return await request.app[TEMPLATES].response(request, "reports.html", {"reports": list(REPORTS)})
+
+
+@routes.get("/api/reports")
+@requires("report.view")
+async def report_catalog(request: web.Request) -> web.Response:
+    """The reports, and the sites and queues the viewer may filter by"""
+    lang = await language(request)
+    texts = request.app[TEXTS]
+    services = request.app[SERVICES]
+    async with read_only(services, current_user(request)) as (db, user):
+        paths = await scope_paths(db, user)
+        stmt = select(Site).order_by(Site.path)
+        if paths is not None:
+            stmt = stmt.where(or_(*(Site.path.startswith(p) for p in paths)) if paths else Site.id.is_(None))
+        sites = [{"id": s.id, "name": s.name, "kind": s.kind, "path": s.path} for s in await db.scalars(stmt)]
+        skills = await db.scalars(select(User.skills))
+        queues = sorted({q for s in skills for q in (s or {})} | set(services.default_skills))
+    return web.json_response(
+        {
+            "reports": [
+                {"name": n, "title": texts.get(lang, f"report.{n}"), "paged": n in PAGED} for n in REPORTS
+            ],
+            "sites": sites,
+            "queues": queues,
+            "intervals": [str(i) for i in INTERVALS],
+            "threshold": SERVICE_LEVEL_SECONDS,
+        }
+    )
+
+
+@routes.get("/api/reports/{name}")
+@requires("report.view")
+async def report_json(request: web.Request) -> web.Response:
+    """One report: from, to (YYYY-MM-DD), queue, site, interval (15|30|60|day), threshold (s), workflow, page, size"""
+    table, t = await _run(request)
+    return web.json_response(jsonable(table.to_json(t)))
+
+
+@routes.get("/api/reports/{name}/export")
+@requires("report.view")
+async def report_export(request: web.Request) -> web.Response:
+    """One report as a file: format=csv|xlsx, same filters as the report (every row, up to 50,000)"""
+    fmt = request.query.get("format", "xlsx")
+    if fmt not in FORMATS:
+        raise UiError("request.invalid", "format must be csv or xlsx", field="format")
+    table, t = await _run(request, export=True)
+    headers = [label(c, t) for c in table.columns]
+    title = t(f"report.{table.name}")
+    first = request.query.get("from") or dt.datetime.now(ZoneInfo(request.app[SERVICES].site_timezone)).date()
+    filename = f"{title}-{first}.{fmt}"
+    body = (
+        to_csv(headers, table.rows).encode("utf-8") if fmt == "csv" else to_xlsx(title, headers, table.rows)
+    )
+    return web.Response(
+        body=body,
+        content_type=FORMATS[fmt].split(";")[0],
+        charset="utf-8" if fmt == "csv" else None,
+        headers={
+            "Content-Disposition": f"attachment; filename=\"report.{fmt}\"; filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,270 @@
+"""报表 over the API: who may see them, the figures, the scope, the CSV and Excel exports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+
+from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered
+from tests.agent_ui.conftest import PASSWORD, login
+from ticketing import users
+from ticketing.agent_states import AgentStateRecorder
+from ticketing.calls import CallLinker
+from ticketing.sites import site_by_code
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAY = "2026-11-20"  # a past day: open intervals are clipped at now
+PERIOD = {"from": DAY, "to": DAY}
+
+
+def t(hms: str) -> float:
+    h, m, s = (int(x) for x in hms.split(":"))
+    return dt.datetime(2026, 11, 20, h, m, s, tzinfo=TZ).timestamp()
+
+
+@pytest.fixture
+async def calls(world):
+    """Two service calls on 2026-11-20: one answered by 1001 after 10 s (talk 60, ACW 20),
+    one abandoned after 40 s; 1001 signed in 08:00–09:00."""
+    maker = world.services.sessionmaker
+    linker, recorder = CallLinker(maker), AgentStateRecorder(maker)
+    for event in [
+        CallOffered(
+            call_id="r1", agent_id="1001", caller="13800001111", queue="service", offered_at=t("08:10:00")
+        ),
+        CallAnswered(call_id="r1", agent_id="1001", queue="service", answered_at=t("08:10:10")),
+        CallEnded(
+            call_id="r1",
+            direction="inbound",
+            outcome="answered",
+            caller="13800001111",
+            queue="service",
+            agent_id="1001",
+            started_at=t("08:10:00"),
+            queued_at=t("08:10:00"),
+            answered_at=t("08:10:10"),
+            ended_at=t("08:11:10"),
+            recording="/var/spool/asterisk/monitor/r1.wav",
+        ),
+        CallEnded(
+            call_id="r2",
+            direction="inbound",
+            outcome="abandoned_queue",
+            caller="13800002222",
+            queue="service",
+            started_at=t("08:20:00"),
+            queued_at=t("08:20:00"),
+            ended_at=t("08:20:40"),
+        ),
+    ]:
+        await linker.handle(event)
+    previous = "logged_out"
+    for at, state, reason, call_id in [
+        ("08:00:00", "not_ready", "登录", ""),
+        ("08:01:00", "ready", "", ""),
+        ("08:10:00", "talking", "", "r1"),
+        ("08:11:10", "after_call_work", "话后处理", "r1"),
+        ("08:11:30", "ready", "", ""),
+        ("08:40:00", "not_ready", "小休", ""),
+        ("09:00:00", "logged_out", "", ""),
+    ]:
+        await recorder.handle(
+            AgentStateChanged(
+                agent_id="1001",
+                state=state,
+                previous=previous,
+                seconds_in_previous=0.0,
+                reason=reason,
+                call_id=call_id,
+                at=t(at),
+            )
+        )
+        previous = state
+    return world
+
+
+async def test_an_agent_or_handler_gets_403_and_nobody_signed_in_401(client, calls):
+    assert (await client.get("/api/reports/queues", params=PERIOD)).status == 401
+    await login(client, "1001")
+    for path in ("/api/reports", "/api/reports/queues", "/api/reports/calls/export", "/reports"):
+        resp = await client.get(path, params=PERIOD, headers={"Accept": "application/json"})
+        assert resp.status == 403, path
+        assert (await resp.json())["error_id"] == "role.forbidden"
+
+
+async def test_team_leader_sees_queue_figures(client, calls):
+    await login(client, "3001")
+    resp = await client.get("/api/reports/queues", params={**PERIOD, "interval": "60"})
+    assert resp.status == 200
+    data = await resp.json()
+    assert data["title"] == "队列时段报表"
+    keys = [c["key"] for c in data["columns"]]
+    rows = [dict(zip(keys, r, strict=True)) for r in data["rows"]]
+    hour, total = rows
+    assert (hour["queue"], hour["interval"]) == ("service", "2026-11-20 08:00")
+    assert total["interval"] == "合计"
+    # 2 offered, 1 answered within 20 s, 1 abandoned; ASA 10 s, AHT 60 talk + 20 ACW
+    assert (hour["offered"], hour["answered"], hour["abandoned"]) == (2, 1, 1)
+    assert (hour["service_level"], hour["asa"], hour["aht"], hour["abandon_rate"]) == (0.5, 10.0, 80.0, 0.5)
+    assert data["summary"]["service_level"] == 0.5
+    assert [c["type"] for c in data["charts"]] == ["bar", "line"]
+    # threshold 5 s: the 10 s answer is outside it
+    strict = await (await client.get("/api/reports/queues", params={**PERIOD, "threshold": "5"})).json()
+    assert strict["summary"]["service_level"] == 0.0
+    # another day: nothing
+    empty = await (await client.get("/api/reports/queues", params={"from": "2026-11-21"})).json()
+    assert empty["rows"] == []
+
+
+async def test_call_detail_and_agent_report(client, calls):
+    await login(client, "9001")
+    data = await (await client.get("/api/reports/calls", params=PERIOD)).json()
+    keys = [c["key"] for c in data["columns"]]
+    first = dict(zip(keys, data["rows"][0], strict=True))
+    assert data["total"] == 2
+    assert first["started_at"] == "2026-11-20 08:10:00"  # site time
+    assert (first["agent_id"], first["agent_name"], first["wait"], first["talk"], first["acw"]) == (
+        "1001",
+        "王坐席",
+        10.0,
+        60.0,
+        20.0,
+    )
+    assert first["recording"] == "/recordings/recording/r1/play"
+    agents = await (await client.get("/api/reports/agents", params=PERIOD)).json()
+    keys = [c["key"] for c in agents["columns"]]
+    assert "pause:小休" in keys
+    labels = {c["key"]: c["label"] for c in agents["columns"]}
+    assert labels["pause:小休"] == "暂停(秒)·小休"
+    row = dict(zip(keys, agents["rows"][0], strict=True))
+    assert (row["login"], row["talk"], row["acw"], row["handled"]) == (3600, 70, 20, 1)
+    assert row["pause:小休"] == 1200
+
+
+async def test_bad_filters_are_refused(client, calls):
+    await login(client, "3001")
+    for params in (
+        {"from": "26/11/2026"},
+        {"interval": "45"},
+        {"from": DAY, "to": "2026-11-01"},
+        {"site": "x"},
+    ):
+        resp = await client.get("/api/reports/queues", params=params)
+        assert resp.status == 400, params
+        assert (await resp.json())["error_id"] == "request.invalid"
+    assert (await client.get("/api/reports/nope")).status == 404
+    assert (await client.get("/api/reports/queues/export", params={"format": "pdf"})).status == 400
+
+
+async def test_a_bureau_leader_keeps_to_the_bureau(client, world, calls):
+    async with world.services.sessionmaker.begin() as db:
+        bureau = await site_by_code(db, "HD")
+        hq = await site_by_code(db, "HQ")
+        await users.create_user(
+            db,
+            "4001",
+            "海淀班长",
+            PASSWORD,
+            roles=["team_leader"],
+            must_change_password=False,
+            site_id=bureau.id,
+        )
+    await login(client, "4001")
+    data = await (await client.get("/api/reports/calls", params=PERIOD)).json()
+    assert data["total"] == 0  # the calls were HQ agents' and HQ queues'
+    catalog = await (await client.get("/api/reports")).json()
+    assert [s["name"] for s in catalog["sites"]] == ["海淀供电局"]
+    resp = await client.get("/api/reports/calls", params={**PERIOD, "site": str(hq.id)})
+    assert resp.status == 403 and (await resp.json())["error_id"] == "scope.forbidden"
+
+
+async def test_reports_are_reads_without_csrf_and_every_route_is_documented(client, calls):
+    await login(client, "3001")
+    # GETs change nothing, so they carry no CSRF token; there is no write to forge
+    resp = await client.get("/api/reports/queues/export", params={**PERIOD, "format": "csv"})
+    assert resp.status == 200
+    assert (await client.post("/api/reports/queues", json={})).status in (403, 405)
+    spec = await (await client.get("/api/openapi.json")).json()
+    for path in ("/api/reports", "/api/reports/{name}", "/api/reports/{name}/export"):
+        op = spec["paths"][path]["get"]
+        assert op["x-permission"] == "report.view"
+        assert op["x-roles"] == ["admin", "supervisor", "team_leader"]
+
+
+async def test_csv_export(client, calls):
+    await login(client, "3001")
+    resp = await client.get("/api/reports/calls/export", params={**PERIOD, "format": "csv"})
+    assert resp.status == 200
+    assert resp.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in resp.headers["Content-Disposition"]
+    text = (await resp.read()).decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][:4] == ["开始时间", "方向", "号码", "队列"]
+    assert len(rows) == 3 and rows[1][4] == "1001" and rows[2][6] == "abandoned_queue"
+
+
+async def test_xlsx_export_opens_with_the_figures(client, calls):
+    await login(client, "3001")
+    resp = await client.get(
+        "/api/reports/queues/export", params={**PERIOD, "format": "xlsx", "interval": "30"}
+    )
+    assert resp.status == 200
+    assert resp.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(await resp.read()))
+    sheet = book.active
+    assert sheet.title == "队列时段报表"
+    assert [c.value for c in sheet[1]] == [
+        "队列",
+        "时段",
+        "呼入量",
+        "接通量",
+        "放弃量",
+        "短时放弃",
+        "服务水平",
+        "平均应答(秒)",
+        "平均处理时长(秒)",
+        "放弃率",
+    ]
+    assert [c.value for c in sheet[2]] == ["service", "2026-11-20 08:00", 2, 1, 1, 0, 0.5, 10, 80, 0.5]
+    assert sheet["A3"].value == "service" and sheet["B3"].value == "合计"
+    assert sheet.freeze_panes == "A2"
+    # English headers when the session's language is English
+    await client.post("/lang", data={"lang": "en", "_csrf": await _csrf(client)})
+    resp = await client.get("/api/reports/agents/export", params={**PERIOD, "format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(await resp.read())).active
+    assert sheet["A1"].value == "Staff no." and sheet["A2"].value == "1001" and sheet["C2"].value == 3600
+
+
+async def _csrf(client) -> str:
+    return (await (await client.get("/api/session")).json())["csrf"]
+
+
+async def test_order_reports_render(client, calls):
+    await login(client, "9001")
+    for name in (
+        "orders_by_category",
+        "orders_by_status",
+        "orders_by_site",
+        "orders_by_handler",
+        "overdue",
+        "cycle_time",
+        "cycle_time_steps",
+        "top_handlers",
+        "complaint_causes",
+        "satisfaction",
+    ):
+        resp = await client.get(f"/api/reports/{name}", params=PERIOD)
+        assert resp.status == 200, name
+        data = await resp.json()
+        assert data["columns"] and data["title"] != f"report.{name}"
+    page = await client.get("/reports")
+    assert page.status == 200
+    html = await page.text()
+    assert "报表" in html and 'id="report-filters"' in html
