@@ -10,8 +10,8 @@ else (the gateway's snapshot, acks) is ignored.
 Being this small matters: the same two cores serve and receive, and an
 aiohttp client would spend more per message than the server under test. So
 the receive path reads into one buffer shared by every connection (no
-allocation per read), walks the frame headers in place, and copies nothing
-but a frame that straddles two reads. The bench runs two of these processes,
+allocation per read) and walks the frame headers in place; only a text
+message's payload is copied out, for ``on_text``. The bench runs two of these processes,
 so receiving is not confined to one core while the server has the other.
 Prints one JSON line: ``{"received": {n: [t, …]}, "connected": N, "cpu": s, …}``,
 where ``cpu`` is this process's CPU time from its first update to its last.
@@ -132,24 +132,30 @@ class WsClient(asyncio.BufferedProtocol):
                 break
             opcode = buf[pos] & 0x0F
             if opcode == 1:
-                at = buf.find(_MARK, start, min(stop, start + _SEARCH))
-                if at >= 0:
-                    digits = at + 6
-                    while digits < stop and 48 <= buf[digits] <= 57:
-                        digits += 1
-                    if digits > at + 6:  # not the warm-up ("bench-warm-up")
-                        self.sink[int(buf[at + 6 : digits])].append(now)
-                        self.seen += 1
-                        if self.seen == 1:
-                            self.done.first()
-                        if self.seen == self.done.updates:
-                            self.done.one()
+                self.on_text(bytes(buf[start:stop]), now)
             elif opcode == 9:  # ping: answer with a masked pong
                 self._send(0xA, bytes(buf[start:stop]))
             elif opcode == 8:
                 self.transport.close()  # type: ignore[union-attr]
             pos = stop
         return pos
+
+    def on_text(self, payload: bytes, now: float) -> None:
+        """A text message arrived at ``now``: count it if it is an update (subclasses stamp others)."""
+        at = payload.find(_MARK, 0, _SEARCH)
+        if at < 0:
+            return
+        digits = end = at + 6
+        while end < len(payload) and 48 <= payload[end] <= 57:
+            end += 1
+        if end == digits:
+            return  # the warm-up ("bench-warm-up")
+        self.sink[int(payload[digits:end])].append(now)
+        self.seen += 1
+        if self.seen == 1:
+            self.done.first()
+        if self.seen == self.done.updates:
+            self.done.one()
 
     def _send(self, opcode: int, payload: bytes) -> None:
         mask = os.urandom(4)
