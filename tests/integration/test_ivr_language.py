@@ -9,7 +9,7 @@ import wave
 from pathlib import Path
 
 import pytest
-from ivr_harness import Harness, ami_fixture, unique_caller
+from ivr_harness import Harness, ami_fixture, closed_port, unique_caller
 
 from cti.routing_config import parse_routing
 from ivr import IvrFinished, IvrServices, create_agi_server, load_flows
@@ -133,3 +133,45 @@ async def test_numbers_and_times_are_said_from_the_zh_digits(ami, asterisk):
         if ("does not exist" in line or "Unable to open" in line) and "digits/" in line
     ]
     assert missing == []
+
+
+async def test_a_waiting_caller_hears_the_position_announcement_in_zh(ami, asterisk):
+    """The product queues announce; Asterisk's own trace says which file and language it played."""
+    name = f"hotline-test-{unique_caller()}.log"
+    trace = asterisk.root / "var/log/asterisk" / name
+    caller = unique_caller()
+    member = "Local/2978@hotline-sim-phone/n"
+    # A paused member: the caller may join but is not rung, so it waits and is told its place.
+    await ami.action(
+        "QueueAdd", Queue="vip", Interface=member, Penalty="0", MemberName="ivr2978", Paused="true"
+    )
+    asterisk.cli(f"logger add channel {name} verbose(3)")
+    try:
+        await ami.action(
+            "Originate",
+            Channel=f"Local/{MAIN_LINE}@hotline-inbound/n",
+            Context="hotline-sim-caller",
+            Exten="20",
+            Priority="1",
+            CallerID=f'"IVR test" <{caller}>',
+            Variable=f"HOTLINE_AGI=agi://127.0.0.1:{closed_port()},__HOTLINE_QUEUE=vip",
+            Async="true",
+        )
+        told = ""
+        for _ in range(150):
+            text = trace.read_text(errors="replace") if trace.exists() else ""
+            ours = [line for line in text.splitlines() if f"{MAIN_LINE}@hotline-inbound" in line]
+            told = "\n".join(line for line in ours if "Playing 'queue-" in line)
+            if "queue-thankyou" in told:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        asterisk.cli(f"logger remove channel {name}")
+        await ami.action("QueueRemove", Queue="vip", Interface=member)
+        h = Harness(ami, asterisk)
+        await h.hangup_caller(caller)
+        h._unsub()
+        trace.unlink(missing_ok=True)
+    # Position 1 ("您是下一位…"), then "感谢您的耐心等待", from the zh WAVs (slin), not English GSM.
+    assert "Playing 'queue-youarenext.slin' (language 'zh')" in told
+    assert "Playing 'queue-thankyou.slin' (language 'zh')" in told
