@@ -43,7 +43,7 @@ export function renderChart(chart) {
       });
     });
   } else {
-    const barW = Math.max(4, (step * 0.7) / (chart.stacked ? 1 : chart.series.length));
+    const barW = Math.min(40, Math.max(4, (step * 0.7) / (chart.stacked ? 1 : chart.series.length)));
     chart.labels.forEach((label, i) => {
       let base = 0;
       chart.series.forEach((ser, s) => {

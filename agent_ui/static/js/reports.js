@@ -7,6 +7,7 @@ import { toast } from "./toast.js";
 const $ = (id) => document.getElementById(id);
 const state = { page: 1, size: 50 };
 const FILTERS = ["from", "to", "queue", "site", "interval", "threshold", "workflow"];
+const NUMERIC = ["int", "seconds", "number", "percent"];
 
 function addDays(iso, n) {
   const d = new Date(`${iso}T00:00:00Z`);
@@ -52,7 +53,7 @@ function cell(column, value) {
   if (column.kind === "link") return el("td", {}, value ? el("a", { href: value, target: "_blank", rel: "noopener" }, t("report.play")) : "");
   if (column.kind === "order") return el("td", {}, ...String(value || "").split(" ").filter(Boolean).map((n) => [el("a", { href: `/orders/${n}` }, n), " "]));
   if (column.kind === "percent") return el("td", { class: "num" }, percent(value));
-  if (["int", "seconds", "number"].includes(column.kind)) return el("td", { class: "num" }, seconds(value));
+  if (NUMERIC.includes(column.kind)) return el("td", { class: "num" }, seconds(value));
   return el("td", {}, value ?? "");
 }
 
@@ -80,7 +81,7 @@ async function load() {
     summary(data);
     $("report-charts").replaceChildren(...(data.rows.length ? data.charts.map(renderChart) : []));
     $("report-empty").hidden = data.rows.length > 0;
-    document.querySelector("#report-table thead").replaceChildren(el("tr", {}, ...data.columns.map((c) => el("th", { scope: "col" }, c.label))));
+    document.querySelector("#report-table thead").replaceChildren(el("tr", {}, ...data.columns.map((c) => el("th", { scope: "col", class: NUMERIC.includes(c.kind) ? "num" : undefined }, c.label))));
     document.querySelector("#report-table tbody").replaceChildren(...data.rows.map((row) => el("tr", {}, ...row.map((v, i) => cell(data.columns[i], v)))));
     const pages = Math.max(1, Math.ceil(data.total / state.size));
     $("report-pager").hidden = pages <= 1;

@@ -1,0 +1,162 @@
+"""报表 in the real Chromium: a supervisor opens the report page, changes the period and
+downloads the Excel. No Asterisk needed: the console runs in-process on a seeded SQLite
+database holding yesterday's calls (written through ticketing's CallLinker, as in production)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from aiohttp import web
+from playwright.sync_api import expect
+
+from tests.browser.conftest import _free_port
+from tests.browser.test_console_story import VIEWPORT, sign_in
+from ticketing.demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser]
+TZ = ZoneInfo("Asia/Shanghai")
+SUPERVISOR = "3001"  # the demo's 质检 supervisor
+
+
+async def _seed(url: str, day: dt.date) -> None:
+    from cti.call_events import CallEnded
+    from ticketing.calls import CallLinker
+    from ticketing.db import create_engine, migrate, sessionmaker
+    from ticketing.demo import seed_demo
+    from ticketing.seed import seed_defaults
+
+    engine = create_engine(url)
+    await migrate(engine)
+    maker = sessionmaker(engine)
+    async with maker.begin() as db:
+        await seed_defaults(db)
+        await seed_demo(db, customers=5)
+    linker = CallLinker(maker)
+    nine = dt.datetime.combine(day, dt.time(9), TZ).timestamp()
+    # three calls at 09:00–09:30: answered after 8 s, answered after 50 s, abandoned after 30 s
+    for n, (answered_after, outcome) in enumerate(
+        [(8, "answered"), (50, "answered"), (30, "abandoned_queue")]
+    ):
+        queued = nine + n * 300
+        await linker.handle(
+            CallEnded(
+                call_id=f"story-{n}",
+                direction="inbound",
+                outcome=outcome,
+                caller="13800001111",
+                queue="service",
+                agent_id="1001" if outcome == "answered" else "",
+                started_at=queued,
+                queued_at=queued,
+                answered_at=queued + answered_after if outcome == "answered" else 0.0,
+                ended_at=queued + answered_after + (120 if outcome == "answered" else 0),
+            )
+        )
+    await engine.dispose()
+
+
+class InProcessConsole:
+    """The console app on its own event loop in a thread (Playwright's sync API owns the test's)."""
+
+    def __init__(self, url: str) -> None:
+        self.url_db = url
+        self.port = _free_port()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.runner: web.AppRunner | None = None
+        self.engine = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _start(self) -> None:
+        from agent_ui import AppServices, create_app
+        from cti.bus import InProcessBus
+        from ticketing.db import create_engine, sessionmaker
+
+        self.engine = create_engine(self.url_db)
+        services = AppServices(
+            bus=InProcessBus(),
+            sessionmaker=sessionmaker(self.engine),
+            secret_key="story",
+            cookie_secure=False,
+        )
+        self.runner = web.AppRunner(create_app(services), access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def _stop(self) -> None:
+        await self.runner.cleanup()
+        await self.engine.dispose()
+
+    def start(self) -> None:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(60)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(60)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def report_console(tmp_path):
+    yesterday = dt.datetime.now(TZ).date() - dt.timedelta(days=1)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reports.db'}"
+    worker = threading.Thread(target=asyncio.run, args=(_seed(url, yesterday),))
+    worker.start()
+    worker.join(300)
+    server = InProcessConsole(url)
+    server.start()
+    yield server, yesterday
+    server.stop()
+
+
+def test_a_supervisor_reads_yesterdays_queue_report_and_downloads_the_excel(
+    report_console, browser, screenshots, tmp_path
+):
+    server, yesterday = report_console
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, SUPERVISOR, DEMO_PASSWORD)
+        page.click("nav a[href='/reports']")
+        expect(page.locator("h2#report-title")).to_have_text("报表")
+        today = dt.datetime.now(TZ).date()
+        expect(page.locator("#reports")).to_have_attribute("data-loaded", f"queues {today} {today}")
+        expect(page.locator("#report-empty")).to_be_visible()  # nothing today
+
+        page.select_option("#report-period", "yesterday")
+        expect(page.locator("#reports")).to_have_attribute("data-loaded", f"queues {yesterday} {yesterday}")
+        expect(page.locator("#report-empty")).to_be_hidden()
+        rows = page.locator("#report-table tbody tr")
+        expect(rows).to_have_count(2)  # 09:00 and the queue's total
+        first = rows.nth(0).locator("td")
+        expect(first.nth(1)).to_have_text(f"{yesterday} 09:00")
+        expect(first.nth(2)).to_have_text("3")  # offered
+        # 1 of 3 answered within 20 s
+        expect(page.locator("#report-summary [data-key='report.s.service_level'] dd")).to_have_text("33.3%")
+        expect(page.locator("#report-charts figure.chart svg")).to_have_count(2)
+        expect(page.locator("#report-charts figure[data-type=line] circle")).to_have_count(1)
+        page.screenshot(path=str(screenshots / "reports.png"))
+
+        with page.expect_download() as info:
+            page.click("#export-xlsx")
+        target = tmp_path / "queues.xlsx"
+        info.value.save_as(target)
+        assert info.value.suggested_filename.endswith(".xlsx")
+        sheet = openpyxl.load_workbook(target).active
+        assert sheet["A1"].value == "队列" and sheet["G1"].value == "服务水平"
+        assert [c.value for c in sheet[2]][:5] == ["service", f"{yesterday} 09:00", 3, 2, 1]
+        assert sheet["G2"].value == pytest.approx(0.3333)
+        assert errors == []
+    finally:
+        context.close()
