@@ -6,7 +6,7 @@
 upsert keyed on (kind, call id), so an event seen twice changes nothing.
 
 Linking: an order created by an agent during (or in the after-call work of) a
-call they answered gets that call (``active_call``, linked by
+call they answered gets that call (``ACTIVE_CALL``, linked by
 ``create_order``); a click-to-dial from an order registers the call with the
 order first (``register_outbound_call``); a recording follows its call's links.
 """
@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,7 +33,15 @@ from cti.call_events import (
 from cti.events import Event
 from cti.phones import InvalidPhoneNumber, normalize
 from ticketing.audit import record
-from ticketing.models import CustomerPhone, Interaction, User, WorkOrder, order_interactions, utcnow
+from ticketing.models import (
+    CustomerPhone,
+    Interaction,
+    User,
+    UtcDateTime,
+    WorkOrder,
+    order_interactions,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 AFTER_CALL_WINDOW = dt.timedelta(minutes=15)
@@ -138,27 +146,34 @@ async def orders_of(session: AsyncSession, interaction: Interaction) -> list[int
     )
 
 
-async def active_call(
-    session: AsyncSession, user: User, now: dt.datetime | None = None
-) -> Interaction | None:
-    """The call this agent answered last, if still up or just ended (after-call work): an
-    order they create now is about that call (``create_order`` links it)."""
-    now = now or utcnow()
-    call = await session.scalar(
-        select(Interaction)
+def _active_call() -> Select:
+    latest = (
+        select(
+            Interaction.id,
+            Interaction.customer_id,
+            Interaction.status,
+            Interaction.ended_at,
+            Interaction.payload["outcome"].as_string().label("outcome"),
+        )
         .where(
             Interaction.kind == "call",
-            Interaction.agent_id == user.staff_no,
-            Interaction.status.in_(("answered", "ended")),
+            Interaction.agent_id == bindparam("agent"),
+            or_(Interaction.status == "answered", Interaction.status == "ended"),
         )
         .order_by(Interaction.occurred_at.desc())
         .limit(1)
+        .subquery("latest_call")
     )
-    if call is None or (call.ended_at is not None and now - call.ended_at > AFTER_CALL_WINDOW):
-        return None
-    if call.status == "ended" and (call.payload or {}).get("outcome") != "answered":
-        return None
-    return call
+    return select(latest.c.id, latest.c.customer_id).where(
+        or_(latest.c.ended_at.is_(None), latest.c.ended_at >= bindparam("since", type_=UtcDateTime())),
+        or_(latest.c.status != "ended", latest.c.outcome == "answered"),
+    )
+
+
+# The call an agent answered last, if still up or just ended (after-call work) and answered:
+# an order they create now is about that call. Parameters: ``agent`` (工号) and ``since``
+# (now minus AFTER_CALL_WINDOW). ``create_order`` runs it in the same go as its inserts.
+ACTIVE_CALL = _active_call()
 
 
 async def register_outbound_call(

@@ -39,3 +39,27 @@ async def test_migrations_match_the_models(engine):
     ignored = ("kb_fts", "ix_kb_articles_trgm", "alembic_version")
     real = [c for c in changes if not any(name in repr(c) for name in ignored)]
     assert real == []
+
+
+async def test_a_connection_the_server_closed_is_replaced_at_checkout(engine):
+    """Without a pre-ping round trip: a pooled connection whose backend was terminated (as in
+    a PostgreSQL restart) is not handed out again."""
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        return  # SQLite has no server to lose
+    async with engine.connect() as conn:
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    admin = await asyncpg.connect(
+        engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    await asyncio.sleep(0.2)  # the closed socket reaches the pooled connection
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid

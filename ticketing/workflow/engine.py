@@ -19,10 +19,10 @@ from cti.phones import InvalidPhoneNumber, normalize
 from ticketing import notify, sla
 from ticketing.audit import entry as audit_entry
 from ticketing.audit import record
-from ticketing.calls import active_call, link
+from ticketing.calls import link
 from ticketing.errors import ActionRefused, Forbidden, NotFound
 from ticketing.events import TicketCreated, queue_event
-from ticketing.models import OrderLink, User, WorkOrder, order_interactions, utcnow
+from ticketing.models import Interaction, OrderLink, User, WorkOrder, order_interactions, utcnow
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate
@@ -86,9 +86,6 @@ async def create_order(
         pass  # kept as typed; the screen-pop simply won't find it by number
     if not await can_access(session, user, WorkOrder(site_id=site_id)):
         raise Forbidden("the order's site is outside your data scope", site_id=site_id)
-    call = await active_call(session, user, now) if link_call else None
-    if customer_id is None and call is not None:
-        customer_id = call.customer_id  # the order is about that call's customer
     order = WorkOrder(
         category=definition.category,
         subcategory=subcategory,
@@ -136,15 +133,19 @@ async def create_order(
     else:
         rows.assignments.append({**mine, "state": "pending", "acted_at": None})
         rows.timers = await sla.node_timers(session, order, definition, start, now)
-    await insert_order(session, order, definition.number_pattern, rows, now)
+    # The agent is on (or just finished) a call: the order is about that call, and about its
+    # customer when none was given; insert_order looks the call up in the same go.
+    call_id = await insert_order(
+        session, order, definition.number_pattern, rows, now, agent=user.staff_no if link_call else None
+    )
     for interaction_id in interaction_ids:
         await session.execute(
             order_interactions.insert().values(
                 order_id=order.id, interaction_id=interaction_id, linked_at=now, linked_by_id=user.id
             )
         )
-    if call is not None:
-        await link(session, order, call, user)
+    if call_id is not None:
+        await link(session, order, await session.get(Interaction, call_id), user)
     queue_event(
         session,
         TicketCreated(

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
 from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
 from ticketing.numbering import format_number, number_prefix
 
@@ -57,18 +58,31 @@ class OrderRows:
 
 
 async def insert_order(
-    session: AsyncSession, order: WorkOrder, number_pattern: str, rows: OrderRows, now: dt.datetime
-) -> WorkOrder:
+    session: AsyncSession,
+    order: WorkOrder,
+    number_pattern: str,
+    rows: OrderRows,
+    now: dt.datetime,
+    *,
+    agent: str | None = None,
+) -> int | None:
     """Number ``order`` (transient, every column but id and number set), insert it and its
-    rows, and attach it to the session as persistent."""
+    rows, and attach it to the session as persistent.
+
+    ``agent`` (工号): also look up the call that agent is on (``calls.ACTIVE_CALL``); its id
+    is returned, and its customer becomes the order's when the order has none.
+    """
     prefix, width = number_prefix(number_pattern, now)
     conn = await session.connection()
     write = _sqlite if conn.dialect.name == "sqlite" else _postgres
-    order.id, value = await write(conn, prefix, width, order, rows)
+    call = {"agent": agent, "since": now - AFTER_CALL_WINDOW}
+    order.id, value, call_id, call_customer = await write(conn, prefix, width, order, rows, call)
     order.number = format_number(prefix, width, value)
+    if order.customer_id is None:
+        order.customer_id = call_customer
     make_transient_to_detached(order)
     session.add(order)
-    return order
+    return call_id
 
 
 # -- shared: columns, defaults, bind processing ---------------------------------------------
@@ -126,6 +140,23 @@ def _sqlite_sql(dialect: Dialect) -> dict[str, str]:
     return sql
 
 
+@functools.cache
+def _call_compiled(dialect: Dialect) -> Any:
+    return ACTIVE_CALL.compile(dialect=dialect)
+
+
+def _call_query(dialect: Dialect, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """ACTIVE_CALL's SQL and its positional parameters, bind-processed."""
+    compiled = _call_compiled(dialect)
+    given = compiled.construct_params(params)
+    values = []
+    for name in compiled.positiontup:
+        bind = compiled.binds.get(name)
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect) if bind is not None else None
+        values.append(process(given[name]) if process is not None else given[name])
+    return compiled.string, values
+
+
 # numbering.next_value's upsert, as plain SQL for both drivers
 _COUNTER = (
     "INSERT INTO counters (key, value) VALUES ({}, 1) "
@@ -134,17 +165,20 @@ _COUNTER = (
 
 
 async def _sqlite(
-    conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows
-) -> tuple[int, int]:
+    conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows, call: dict[str, Any]
+) -> tuple[int, int, int | None, int | None]:
     sql = _sqlite_sql(conn.dialect)
-    values, batches = _encoded(
-        conn.dialect, order, rows
-    )  # on the event loop: the thread only talks to SQLite
-    number_at = _position(ORDERS, "number")
+    # Encoded on the event loop: the thread only talks to SQLite.
+    values, batches = _encoded(conn.dialect, order, rows)
+    call_sql, call_params = _call_query(conn.dialect, call)
+    number_at, customer_at = _position(ORDERS, "number"), _position(ORDERS, "customer_id")
 
-    def write(db: sqlite3.Connection) -> tuple[int, int]:
+    def write(db: sqlite3.Connection) -> tuple[int, int, int | None, int | None]:
         cursor = db.cursor()
         try:
+            found = cursor.execute(call_sql, call_params).fetchone() or (None, None)
+            if values[customer_at] is None:
+                values[customer_at] = found[1]
             value = cursor.execute(_COUNTER.format("?"), (prefix,)).fetchone()[0]
             values[number_at] = format_number(prefix, width, value)
             order_id = cursor.execute(sql["order"], values).fetchone()[0]
@@ -155,7 +189,7 @@ async def _sqlite(
                     for row in batch:
                         row[at] = ref
                     cursor.executemany(sql[kind], batch)
-            return order_id, value
+            return order_id, value, found[0], found[1]
         finally:
             cursor.close()
 
@@ -167,20 +201,31 @@ async def _sqlite(
 # -- PostgreSQL: one statement ---------------------------------------------------------------
 @functools.cache
 def _postgres_sql(dialect: Dialect) -> str:
+    # $1, $2…: ACTIVE_CALL's own parameters, then the counter key and width, the order's
+    # values, and one JSON array per kind of row.
+    call = _call_compiled(dialect)
+    first = len(call.positiontup) + 1
     order_columns = _columns(ORDERS)
-    params = iter(range(3, 3 + len(order_columns)))
+    params = iter(range(first + 2, first + 1 + len(order_columns)))
+    number = (
+        f"(SELECT replace(${first}, '#', lpad(value::text, greatest(${first + 1}::int, length(value::text)), '0')) "
+        "FROM n)"
+    )
     order_values = ", ".join(
-        "(SELECT replace($1, '#', lpad(value::text, greatest($2::int, length(value::text)), '0')) FROM n)"
+        number
         if c.key == "number"
+        else f"COALESCE(${next(params)}, (SELECT customer_id FROM c))"
+        if c.key == "customer_id"
         else f"${next(params)}"
         for c in order_columns
     )
     parts = [
-        "n AS (" + _COUNTER.format("$1") + ")",
+        f"c AS ({call.string})",
+        "n AS (" + _COUNTER.format(f"${first}") + ")",
         f"o AS (INSERT INTO work_orders ({', '.join(c.name for c in order_columns)}) "
-        f"VALUES ({order_values}) RETURNING id)",
+        f"VALUES ({order_values}) RETURNING id, customer_id)",
     ]
-    param = 2 + len(order_columns)
+    param = first + 1 + len(order_columns)
     for kind, (table, order_key) in KINDS.items():
         columns = _columns(table)
         record = ", ".join(
@@ -197,7 +242,11 @@ def _postgres_sql(dialect: Dialect) -> str:
             f"SELECT {picked} FROM o, jsonb_to_recordset(${param}::jsonb) AS r({record}))"
         )
         param += 1
-    return "WITH " + ",\n".join(parts) + "\nSELECT o.id, n.value FROM o, n"
+    return (
+        "WITH "
+        + ",\n".join(parts)
+        + "\nSELECT o.id, n.value, (SELECT id FROM c), (SELECT customer_id FROM c) FROM o, n"
+    )
 
 
 def _json_value(value: Any) -> Any:
@@ -205,8 +254,8 @@ def _json_value(value: Any) -> Any:
 
 
 async def _postgres(
-    conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows
-) -> tuple[int, int]:
+    conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows, call: dict[str, Any]
+) -> tuple[int, int, int | None, int | None]:
     values, batches = _encoded(conn.dialect, order, rows)
     del values[_position(ORDERS, "number")]  # computed in the statement
     arrays = []
@@ -214,6 +263,8 @@ async def _postgres(
         names = [c.name for c in _columns(KINDS[kind][0])]
         records = [dict(zip(names, map(_json_value, row), strict=True)) for row in batch]
         arrays.append(json.dumps(records, ensure_ascii=False))
-    result = await conn.exec_driver_sql(_postgres_sql(conn.dialect), (prefix, width, *values, *arrays))
-    order_id, value = result.one()
-    return order_id, value
+    _, call_params = _call_query(conn.dialect, call)
+    result = await conn.exec_driver_sql(
+        _postgres_sql(conn.dialect), (*call_params, prefix, width, *values, *arrays)
+    )
+    return tuple(result.one())
