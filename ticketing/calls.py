@@ -32,6 +32,7 @@ from cti.call_events import (
 )
 from cti.events import Event
 from cti.phones import InvalidPhoneNumber, normalize
+from ivr.events import SurveyAnswered
 from ticketing.audit import record
 from ticketing.models import (
     CustomerPhone,
@@ -46,7 +47,15 @@ from ticketing.models import (
 log = logging.getLogger(__name__)
 AFTER_CALL_WINDOW = dt.timedelta(minutes=15)
 ABANDONED = ("abandoned_queue", "abandoned_ringing")
-CONSUMED = (CallOffered, CallAnswered, CallEnded, RecordingReady, VoicemailReceived, FaxReceived)
+CONSUMED = (
+    CallOffered,
+    CallAnswered,
+    CallEnded,
+    RecordingReady,
+    VoicemailReceived,
+    FaxReceived,
+    SurveyAnswered,
+)
 
 
 def _ts(seconds: float) -> dt.datetime:
@@ -226,6 +235,17 @@ class CallLinker:
                     raise
 
     async def _apply(self, session: AsyncSession, event: Event) -> None:
+        if isinstance(event, SurveyAnswered):
+            # The caller's own 1-5 after the agent hung up: kept with the call, for the call detail
+            # and satisfaction reports; the agent is the queue member who took the call.
+            await upsert_interaction(
+                session,
+                "call",
+                event.call_id,
+                defaults={"number": _norm(event.caller), "dnis": event.dnis, "occurred_at": _ts(event.ts)},
+                payload={"survey_score": event.score, "survey_member": event.member},
+            )
+            return
         if isinstance(event, CallOffered):
             number = _norm(event.caller)
             await upsert_interaction(

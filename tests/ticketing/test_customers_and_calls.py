@@ -280,3 +280,24 @@ async def test_hook_returns_exactly_what_the_session_lookup_returns(sm, seeded):
     walk_in_pop = await hook("13900000077")
     assert walk_in_pop["customer"] is None and walk_in_pop["interactions"][0]["outcome"] == "missed"
     assert [o["number"] for o in walk_in_pop["open_orders"]] == [walk_in.number]
+
+
+async def test_the_callers_survey_score_is_kept_with_the_call(session, sm, seeded):
+    from ivr.events import SurveyAnswered
+
+    bus = InProcessBus()
+    linker = CallLinker(sm)
+    linker.subscribe(bus)
+    number = demo_phone(8)
+    await bus.publish(CallOffered(call_id="c-9", agent_id="1001", caller=number, queue="service"))
+    await bus.publish(SurveyAnswered(call_id="c-9", score=4, caller=number, member="1001"))
+    # A survey whose call the bridge never reported (a restart in between) still lands on a call row.
+    await bus.publish(SurveyAnswered(call_id="c-10", score=1, caller="+86 " + number))
+    await bus.drain()
+    await linker.close()
+    rows = {
+        r.external_id: r for r in await session.scalars(select(Interaction).where(Interaction.kind == "call"))
+    }
+    assert rows["c-9"].payload["survey_score"] == 4 and rows["c-9"].payload["queue"] == "service"
+    assert rows["c-9"].payload["survey_member"] == "1001"
+    assert rows["c-10"].payload["survey_score"] == 1 and rows["c-10"].number == number
