@@ -203,7 +203,12 @@ def cti_settings(settings: Settings, skill_queues: dict[str, str] | None = None)
 def _ivr_services(settings: Settings, bus: Bus, sessions) -> ivr.IvrServices:
     calendar = WorkCalendar.china()
     routing = load_routing(settings.routing_file or REPO / "deploy" / "routing.yaml", calendar=calendar)
-    flows = ivr.load_flows(REPO / "deploy" / "ivr.yaml", queues=routing.queues)
+    # With Asterisk's sounds on this machine (our chroot), a flow naming a prompt that
+    # does not exist in its language stops the start with the list of what is missing.
+    sounds = settings.asterisk_root / "usr/share/asterisk/sounds"
+    flows = ivr.load_flows(
+        REPO / "deploy" / "ivr.yaml", queues=routing.queues, sounds_dir=sounds if sounds.is_dir() else None
+    )
     return ivr.IvrServices(
         routing=routing,
         flows=flows,
