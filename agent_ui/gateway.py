@@ -13,8 +13,9 @@ owed and a slow browser never delays anyone else. Messages for one tab
 A tab that falls behind by a whole queue is not fed a backlog: its queue is
 emptied and it gets a fresh snapshot instead (``resync``), which is also what
 every connection gets first, so a reconnecting tab is never stale. A tab that
-fills its queue again before even that snapshot went out is hopelessly behind:
-its connection is dropped, and the page reconnects and starts from a snapshot.
+fills its queue again before even that snapshot went out, while its socket is
+still backed up, is hopelessly behind: its connection is dropped, and the page
+reconnects and starts from a snapshot.
 
 Wire format (JSON text frames):
 
@@ -123,7 +124,9 @@ class Client:
         )
 
     def _overflow(self) -> None:
-        if self.resync_owed:
+        if self.resync_owed and self.transport.get_write_buffer_size() >= WRITE_HIGH_WATER:
+            # A whole queue again before its snapshot went out, and the browser is not taking
+            # bytes either. (A snapshot that is merely slow to build only earns another resync.)
             self.drop()
             return
         # Behind by a whole queue: drop the backlog, send the present instead.
