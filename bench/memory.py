@@ -99,10 +99,7 @@ async def measure(capture: Path, agents: int, calls: int) -> dict[str, Any]:
         book.apply(agent, "ready", 0.0)
     for name in EVENTS:
         bridge.ami.on_event(name, bridge.model.handle)
-    bridge._publisher = asyncio.get_running_loop().create_task(
-        bridge._publish_loop()
-    )  # no AMI link: fed by hand
-    bridge.ami._live = True
+    bridge.ami._live = True  # no AMI link: fed by hand
     proto = AmiProtocol()
     proto.greeting = ""
     proto.wanted = frozenset(n.encode() for n in EVENTS)

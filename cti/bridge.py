@@ -2,7 +2,7 @@
 
 Construct it in the composition root::
 
-    bridge = CtiBridge(CtiSettings.from_env(), bus, customer_lookup=lookup)
+    bridge = CtiBridge(CtiSettings(ami_host=…, skill_queues=…), bus, customer_lookup=lookup)
     await bridge.start()          # returns at once; connects in the background
     bridge.agents(), bridge.queues(), bridge.calls()        # snapshots
     await bridge.login("1001", "PJSIP/1001", {"service": 0, "fault": 5})
@@ -11,6 +11,11 @@ Construct it in the composition root::
 
 ``customer_lookup(normalized_number) -> dict | None`` is an async callable the
 ticketing core provides for screen-pops; the bridge never imports ticketing.
+The caller is looked up as soon as the call's first channel appears, and a
+``CallOffered`` waits for that answer (at most ``lookup_timeout``) without
+holding back anything but its own call's and agent's later events
+(``cti.publisher``). ``hotline.runtime.cti_settings`` builds the settings from
+the product's configuration.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -38,10 +43,11 @@ from cti.call_events import (
     RecordingReady,
     VoicemailReceived,
 )
-from cti.calls import EVENTS, Call, CallModel
+from cti.calls import EVENTS, INBOUND_CONTEXTS, UNKNOWN, Call, CallModel
 from cti.commands import Actions, AgentCommands, CommandResult
 from cti.events import Event
 from cti.phones import InvalidPhoneNumber, normalize
+from cti.publisher import Publisher
 from cti.queues import QueueBoard
 
 log = logging.getLogger(__name__)
@@ -65,19 +71,6 @@ class CtiSettings:
     #: skill name -> queue (the routing file's ``skills``); a name not listed is taken as a queue name
     skill_queues: dict[str, str] = dataclasses.field(default_factory=dict)
     replay_history: bool = True  # rebuild from the bus at start (restart without double publishing)
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> CtiSettings:
-        env = dict(os.environ if env is None else env)
-        s = cls()
-        s.ami_host = env.get("HOTLINE_AMI_HOST", s.ami_host)
-        s.ami_port = int(env.get("HOTLINE_AMI_PORT", s.ami_port))
-        s.ami_user = env.get("HOTLINE_AMI_USER", s.ami_user)
-        s.ami_secret = env.get("HOTLINE_AMI_SECRET", s.ami_secret)
-        s.asterisk_root = env.get("HOTLINE_ASTERISK_ROOT", s.asterisk_root)
-        s.hotline_number = env.get("HOTLINE_NUMBER", s.hotline_number)
-        s.acw_seconds = float(env.get("HOTLINE_ACW_SECONDS", s.acw_seconds))
-        return s
 
 
 class CtiBridge:
@@ -113,13 +106,13 @@ class CtiBridge:
             hotline_number=settings.hotline_number,
             pause_reasons=settings.pause_reasons,
         )
-        self._out: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._publisher: asyncio.Task[None] | None = None
+        self.publisher = Publisher(bus)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._acw_timers: dict[str, asyncio.TimerHandle] = {}
-        self._recordings: dict[str, asyncio.Task[str]] = {}
         self._ivr_paths: dict[str, asyncio.Task[None]] = {}
-        self._customers: dict[str, asyncio.Task[dict[str, Any] | None]] = {}
+        #: call id -> (the number looked up, the lookup)
+        self._customers: dict[str, tuple[str, asyncio.Task[dict[str, Any] | None]]] = {}
+        self._utc_offset = recording.local_utc_offset()  # Asterisk's, once it told us (names recordings)
         self._started = False
 
     # -- lifecycle --------------------------------------------------------------
@@ -129,9 +122,10 @@ class CtiBridge:
         self._started = True
         if self.settings.replay_history:
             await self._replay()
-        self._publisher = asyncio.get_running_loop().create_task(self._publish_loop(), name="cti-publisher")
         for name in EVENTS:
             self.ami.on_event(name, self.model.handle)
+        if self.customer_lookup is not None:
+            self.ami.on_event("Newchannel", self._call_arriving)
         self.ami.on_event("UserEvent", self._on_user_event)
         self.ami.on_connection(self._connection_changed)
         self.ami.add_resync_hook(self._resync)
@@ -146,11 +140,7 @@ class CtiBridge:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._publisher is not None:
-            self._out.put_nowait(None)
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._publisher
-            self._publisher = None
+        await self.publisher.close()
         self._started = False
 
     async def wait_connected(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
@@ -158,7 +148,7 @@ class CtiBridge:
 
     async def flush(self) -> None:
         """Wait until everything the model emitted so far is on the bus (tests, shutdown)."""
-        await self._out.join()
+        await self.publisher.flush()
 
     @property
     def connected(self) -> bool:
@@ -232,8 +222,9 @@ class CtiBridge:
     async def conference(self, agent_id: str, target_agent: str) -> CommandResult:
         return await self.commands.conference(agent_id, target_agent)
 
-    async def dial(self, agent_id: str, number: str) -> CommandResult:
-        return await self.commands.dial(agent_id, number)
+    async def dial(self, agent_id: str, number: str, ring_timeout: int | None = None) -> CommandResult:
+        """Click-to-dial; ``ring_timeout``: seconds the customer may ring (campaigns set it)."""
+        return await self.commands.dial(agent_id, number, ring_timeout)
 
     async def spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
         """Supervisor ``listen`` / ``whisper`` / ``barge`` from ``supervisor_seat`` on the agent's call."""
@@ -241,60 +232,75 @@ class CtiBridge:
 
     # -- publishing ---------------------------------------------------------------
     def _emit(self, event: Event) -> None:
+        kind = type(event)
+        if kind is CallOffered:
+            self._offer(event)  # type: ignore[arg-type]
+            return
         if self.customer_lookup is not None:
-            # Look the caller up as soon as the call arrives, so the pop (seconds later,
-            # when a phone rings) finds the answer ready instead of waiting on the database.
-            if isinstance(event, CallStarted) and event.direction == "inbound" and event.caller:
-                if event.call_id not in self._customers:
-                    task = self._customers[event.call_id] = self._spawn(self._lookup(event.caller))
-                    # a call that ends before any phone rings never reads the result
-                    task.add_done_callback(lambda t: t.cancelled() or t.exception())
-            elif isinstance(event, CallEnded):
-                task = self._customers.pop(event.call_id, None)
+            if kind is CallStarted and event.direction == "inbound" and event.caller:  # type: ignore[attr-defined]
+                self._look_up(event.call_id, event.caller)  # type: ignore[attr-defined]
+            elif kind is CallEnded:
+                _, task = self._customers.pop(event.call_id, ("", None))  # type: ignore[attr-defined]
                 if task is not None and not task.done():
                     task.cancel()
-        self._out.put_nowait(event)
+        self.publisher.publish(event)
 
-    async def _publish_loop(self) -> None:
-        # One task publishes everything, so consumers see the model's order.
-        while True:
-            event = await self._out.get()
-            try:
-                if event is None:
-                    return
-                if isinstance(event, CallOffered):
-                    event = await self._with_ivr_path(event)
-                    if self.customer_lookup is not None:
-                        event = await self._with_customer(event)
-                await self.bus.publish(event)
-            except Exception:
-                log.exception("publishing %r failed", event)
-            finally:
-                self._out.task_done()
+    def _offer(self, event: CallOffered) -> None:
+        # The pop waits for its IVR path and its customer, never for anyone else's.
+        waiting: list[asyncio.Future[Any]] = []
+        ivr = self._ivr_paths.get(event.call_id)
+        if ivr is not None:
+            waiting.append(ivr)
+        lookup = None
+        if self.customer_lookup is not None and event.caller:
+            lookup = self._look_up(event.call_id, event.caller)
+            waiting.append(lookup)
+        complete = functools.partial(self._complete_offer, lookup)
+        self.publisher.hold(event, waiting, self.settings.lookup_timeout, complete)  # type: ignore[arg-type]
 
-    async def _with_ivr_path(self, event: CallOffered) -> CallOffered:
-        pending = self._ivr_paths.get(event.call_id)
-        if pending is not None and not pending.done():
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(pending), self.settings.lookup_timeout)
+    def _complete_offer(
+        self, lookup: asyncio.Task[dict[str, Any] | None] | None, event: CallOffered
+    ) -> CallOffered:
+        changes: dict[str, Any] = {}
         call = self.model.calls.get(event.call_id)
         if call is not None and tuple(call.ivr_path) != event.ivr_path:
-            return dataclasses.replace(event, ivr_path=tuple(call.ivr_path))
-        return event
+            changes["ivr_path"] = tuple(call.ivr_path)
+        if lookup is not None:
+            if not lookup.done():
+                log.warning("customer lookup for %s not ready: timed out", event.caller)
+            elif lookup.cancelled():
+                log.warning("customer lookup for %s not ready: cancelled", event.caller)
+            elif lookup.exception() is not None:
+                log.warning("customer lookup for %s not ready: %r", event.caller, lookup.exception())
+            elif lookup.result():
+                changes["customer"] = lookup.result()
+        return dataclasses.replace(event, **changes) if changes else event
 
-    async def _with_customer(self, event: CallOffered) -> CallOffered:
-        task = self._customers.get(event.call_id)
-        if task is None:
-            task = self._customers[event.call_id] = self._spawn(self._lookup(event.caller))
-        try:
-            # A slow or broken lookup must never hold the pop back for long.
-            customer = await asyncio.wait_for(asyncio.shield(task), self.settings.lookup_timeout)
-        except (Exception, asyncio.CancelledError) as exc:
-            if isinstance(exc, asyncio.CancelledError) and not task.cancelled():
-                raise
-            log.warning("customer lookup for %s not ready: %r", event.caller, exc)
-            return event
-        return dataclasses.replace(event, customer=customer) if customer else event
+    def _call_arriving(self, frame: Frame) -> None:
+        # The caller's number is known from the call's first channel, before the IVR
+        # and the queue: look it up now, so the pop finds the answer ready.
+        if frame.get("Context") not in INBOUND_CONTEXTS:
+            return
+        call_id = frame.get("Linkedid")
+        caller = frame.get("CallerIDNum")
+        if call_id and call_id == frame.get("Uniqueid") and caller not in UNKNOWN:
+            self._look_up(call_id, caller)
+
+    def _look_up(self, call_id: str, caller: str) -> asyncio.Task[dict[str, Any] | None]:
+        """The lookup of ``caller`` for this call, started once (again if the number changed)."""
+        known = self._customers.get(call_id)
+        if known is not None and known[0] == caller:
+            return known[1]
+        if known is not None and not known[1].done():
+            known[1].cancel()
+        task = self._spawn(self._lookup(caller))
+        # a call that ends before any phone rings never reads the result
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        self._customers[call_id] = (caller, task)
+        if len(self._customers) > 10_000:  # calls whose end we never saw (a restart in between)
+            for key in [k for k, (_, t) in self._customers.items() if t.done()]:
+                del self._customers[key]
+        return task
 
     async def _lookup(self, caller: str) -> dict[str, Any] | None:
         try:
@@ -321,6 +327,7 @@ class CtiBridge:
 
     async def _resync(self, ami: AmiClient) -> None:
         await resync.resync(ami, self.model)
+        self._utc_offset = await recording.asterisk_utc_offset(ami, self._utc_offset)
         for agent in self.agent_book.agents.values():
             if agent.state == A.AFTER_CALL_WORK and agent.agent_id not in self._acw_timers:
                 self._acw_started(agent)
@@ -434,41 +441,34 @@ class CtiBridge:
                 del self._ivr_paths[key]
 
     def _recording_started(self, call: Call, channel: str) -> None:
-        async def filename() -> str:
-            try:
-                path = await self.actions.getvar(channel, "MIXMONITOR_FILENAME")
-            except AmiError:
-                path = ""
-            if path and not call.recording:
-                call.recording = path
-            return path
-
-        if call.call_id not in self._recordings:
-            self._recordings[call.call_id] = self._spawn(filename())
+        # The dialplan names the file by the call id and Asterisk's date: no need to ask.
+        if not call.recording:
+            call.recording = recording.dialplan_path(call.call_id, time.time(), self._utc_offset)
 
     def _call_ended(self, call: Call) -> None:
         self._ivr_paths.pop(call.call_id, None)
-        pending = self._recordings.pop(call.call_id, None)
-        if pending is None and not call.recording and not call.answered_at:
+        if not call.recording and not call.answered_at:
             return  # MixMonitor (option b) only writes while bridged
-        self._spawn(self._announce_recording(call, pending))
+        self._spawn(self._announce_recording(call))
 
-    async def _announce_recording(self, call: Call, pending: asyncio.Task[str] | None) -> None:
-        path = call.recording
-        if not path and pending is not None:
-            with contextlib.suppress(Exception):
-                path = await pending
+    async def _announce_recording(self, call: Call) -> None:
         root = self.settings.asterisk_root
-        if not path:
-            path = await asyncio.to_thread(recording.find_recording, root, call.call_id)
-        if not path:
-            return
-        on_host = recording.host_path(root, path)
-        duration = await recording.wait_closed(on_host)
+        path = call.recording
+        duration = await recording.wait_closed(recording.host_path(root, path)) if path else None
+        if duration is None and call.answered_at:
+            # Not where the dialplan's rule says (recorded just before midnight, named by
+            # someone else, or MixMonitorStart missed): look for the call's file.
+            found = await asyncio.to_thread(recording.find_recording, root, call.call_id)
+            if found and found != path:
+                path = found
+                duration = await recording.wait_closed(recording.host_path(root, path))
         if not duration:
             return  # never bridged: MixMonitor (option b) wrote no audio
         self._emit(
             RecordingReady(
-                call_id=call.call_id, path=on_host, duration=round(duration, 3), agent_id=call.agent_id
+                call_id=call.call_id,
+                path=recording.host_path(root, path),
+                duration=round(duration, 3),
+                agent_id=call.agent_id,
             )
         )

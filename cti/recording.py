@@ -1,12 +1,13 @@
 """Automatic recording: link MixMonitor's file to the call, announce it when closed.
 
 The dialplan MixMonitors every queue and outbound call into
-``HOTLINE_REC_DIR/YYYYMMDD/<linkedid>.wav`` inside the Asterisk chroot. The
-bridge asks for ``MIXMONITOR_FILENAME`` when ``MixMonitorStart`` arrives (the
-path is whatever the dialplan chose); when the call ends it waits for the file
-to be closed (the WAV header's data size matches the file) and publishes
+``HOTLINE_REC_DIR/YYYYMMDD/<linkedid>.wav`` inside the Asterisk chroot, the
+date being Asterisk's local date. So when ``MixMonitorStart`` arrives the
+bridge knows the path without asking (``dialplan_path``; Asterisk's UTC offset
+is read once per connection). When the call ends it waits for the file to be
+closed (the WAV header's data size matches the file) and publishes
 ``RecordingReady`` with the path as seen from the host and the duration read
-from the header.
+from the header. Only a file that is not where the rule says is searched for.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import asyncio
 import glob
 import logging
 import os
+import re
 import struct
+import time
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,44 @@ def host_path(root: str, path: str) -> str:
     if not root or not path.startswith("/") or path.startswith(root.rstrip("/") + "/"):
         return path
     return root.rstrip("/") + path
+
+
+def dialplan_path(call_id: str, at: float, utc_offset: float, rec_dir: str = REC_DIR) -> str:
+    """The chroot path the dialplan gives the recording of ``call_id`` started at ``at`` (Unix time)."""
+    day = time.strftime("%Y%m%d", time.gmtime(at + utc_offset))
+    return f"{rec_dir}/{day}/{call_id}.wav"
+
+
+def local_utc_offset() -> float:
+    """This host's offset from UTC now, in seconds (Asterisk's until it has told us its own)."""
+    return float(time.localtime().tm_gmtoff)
+
+
+_OFFSET = re.compile(r"^([+-])(\d\d)(\d\d)$")
+
+
+def parse_utc_offset(text: str) -> float | None:
+    """``strftime``'s ``%z`` ("+0800") in seconds; None if it is not one."""
+    match = _OFFSET.match(text.strip())
+    if match is None:
+        return None
+    seconds = int(match[2]) * 3600 + int(match[3]) * 60
+    return float(-seconds if match[1] == "-" else seconds)
+
+
+async def asterisk_utc_offset(ami: Any, fallback: float) -> float:
+    """Asterisk's own UTC offset (its chroot may have another zone than this host), or ``fallback``."""
+    from cti.ami import AmiError
+
+    try:
+        frame = await ami.action("Getvar", Variable="STRFTIME(,,%z)")
+    except AmiError as exc:
+        log.warning(
+            "could not read Asterisk's time zone (%s); naming recordings by UTC%+.0f s", exc, fallback
+        )
+        return fallback
+    offset = parse_utc_offset(frame.get("Value") or "")
+    return fallback if offset is None else offset
 
 
 def find_recording(root: str, call_id: str, rec_dir: str = REC_DIR) -> str:
