@@ -36,6 +36,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     pop.add_argument(
         "--customers", type=int, default=1_000_000, help="the SQLite population to match against"
     )
+    pop.add_argument(
+        "--tabs", type=int, default=None, help="agents with the console open (default: every agent)"
+    )
     pop.set_defaults(run=run_screenpop)
 
     cap = sub.add_parser(
@@ -69,7 +72,7 @@ def run_fanout(args: argparse.Namespace) -> int:
 
 
 def run_screenpop(args: argparse.Namespace) -> int:
-    got = asyncio.run(screenpop.run(args.agents, args.rate, args.seconds, args.customers))
+    got = asyncio.run(screenpop.run(args.agents, args.rate, args.seconds, args.customers, tabs=args.tabs))
     print(screenpop.report(got))
     return 0
 

@@ -49,8 +49,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 async def run(
-    agents: int, rate: float, seconds: float, customers: int, first_ext: int = 3100
+    agents: int, rate: float, seconds: float, customers: int, first_ext: int = 3100, tabs: int | None = None
 ) -> dict[str, Any]:
+    """``tabs``: how many of the agents have the console open (all by default); only their pops reach a tab."""
     from bench import population
     from cti.ami import AmiClient
     from cti.bridge import CtiBridge
@@ -82,21 +83,25 @@ async def run(
         settings.ami_host, settings.ami_port, settings.ami_user, settings.ami_secret, events="off"
     )
     exts = [str(first_ext + n) for n in range(agents)]
-    agent_ids = [f"{PREFIX}{ext}" for ext in exts]
+    agent_ids = [f"{PREFIX}{ext}" for ext in exts][: agents if tabs is None else tabs]
     await _console_users(sessions, agent_ids)
     console = await _Console.start(bus, sessions, product.secret_key, bridge)
     await bridge.start()
     await bridge.wait_connected()
     await control.start()
     await control.wait_connected()
-    tabs = None
-    pops: list[list[Any]] = []
-    refused = 0
+    browsers = None
+    received: dict[str, Any] = {"pops": []}
+    refused = resyncs = 0
+    published: dict[str, int] = {}
     try:
         await sign_in(bridge, control, exts, PREFIX, QUEUE)
-        tabs = await _Tabs.open(console.port, [await console.cookie(a) for a in agent_ids])
+        if agent_ids:
+            browsers = await _Tabs.open(console.port, [await console.cookie(a) for a in agent_ids])
         await console.settled(len(agent_ids))
         await asyncio.sleep(1.0)
+        before = await bus.replay(0, 1_000_000)
+        first_seq = before[-1].seq if before else 0
         rng = random.Random(20)
         loop = asyncio.get_running_loop()
         start = loop.time()
@@ -131,9 +136,12 @@ async def run(
         while len(offered) < total - refused and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         await asyncio.sleep(2.5)  # let the last calls finish (and their pops arrive) before the agents leave
+        resyncs = console.resyncs()
+        for event in await bus.replay(first_seq, 1_000_000):
+            published[event.name] = published.get(event.name, 0) + 1
     finally:
-        if tabs is not None:
-            pops = await tabs.close()
+        if browsers is not None:
+            received = await browsers.close()
         await sign_out(bridge, control, exts, PREFIX)
         await control.stop()
         await subscription.close()
@@ -141,15 +149,21 @@ async def run(
         await bridge.stop()
         await bus.close()
         await engine.dispose()
+    pops = received["pops"]
     tab = {caller: t for caller, t, customer, _ in pops if caller in sent and customer}
     return {
         "agents": agents,
+        "tabs": len(agent_ids),
         "rate": rate,
         "calls": len(sent),
         "refused": refused,
         "offered": len(offered),
         "popped": sum(caller in sent for caller, *_ in pops),
         "matched": len(tab),
+        "tab_messages": received.get("messages", 0),
+        "tab_bytes": received.get("bytes", 0),
+        "tab_resyncs": resyncs,
+        "published": published,
         "asterisk_ms": _span(sent, called),
         "bridge_bus_ms": _span(called, offered),
         "gateway_ms": _span(offered, tab),
@@ -248,6 +262,12 @@ class _Console:
                 raise RuntimeError(f"only {len(hub.clients)} of {tabs} console tabs settled")
             await asyncio.sleep(0.05)
 
+    def resyncs(self) -> int:
+        """Backlogs the gateway dropped (a tab 256 messages behind gets a snapshot instead)."""
+        from agent_ui.services import GATEWAY
+
+        return sum(c.resyncs for c in self.app[GATEWAY].clients)
+
     async def stop(self) -> None:
         await self.runner.cleanup()
 
@@ -287,12 +307,12 @@ class _Tabs:
             raise RuntimeError(f"only {connected} of {len(cookies)} tabs connected")
         return tabs
 
-    async def close(self) -> list[list[Any]]:
+    async def close(self) -> dict[str, Any]:
         self.proc.stdin.close()  # type: ignore[union-attr]
         out = await asyncio.wait_for(self.proc.stdout.read(), 60)  # type: ignore[union-attr]
         await self.proc.wait()
         lines = out.decode().strip().splitlines()
-        return json.loads(lines[-1])["pops"] if lines else []
+        return json.loads(lines[-1]) if lines else {"pops": []}
 
 
 def report(got: dict[str, Any]) -> str:
@@ -308,8 +328,14 @@ def report(got: dict[str, Any]) -> str:
         s = got[key]
         rows.append([label, f"{s['p50']:.2f}", f"{s['p99']:.2f}", f"{s['max']:.2f}", s["n"]])
     title = (
-        f"Screen-pop latency: {got['agents']} agents with a tab open, {got['rate']:g} calls/s, "
+        f"Screen-pop latency: {got['agents']} agents, {got['tabs']} with a tab open, {got['rate']:g} calls/s, "
         f"{got['calls']} calls ({got['offered']} offered with the customer on the bus, {got['popped']} popped "
         f"in a tab, {got['matched']} of them with the customer, {got['refused']} refused)"
     )
-    return table(title, ["span", "p50 ms", "p99 ms", "max ms", "calls"], rows)
+    published = ", ".join(f"{n} {name}" for name, n in sorted(got["published"].items(), key=lambda i: -i[1]))
+    return (
+        table(title, ["span", "p50 ms", "p99 ms", "max ms", "calls"], rows)
+        + f"\n\nOn the bus during the calls: {published or 'nothing'}."
+        + f"\nThe tabs received {got['tab_messages']:,} messages ({got['tab_bytes'] / 1e6:.1f} MB);"
+        + f" the gateway dropped {got['tab_resyncs']} tab backlogs (a snapshot instead).\n"
+    )

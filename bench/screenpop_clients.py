@@ -6,7 +6,8 @@ websocket per cookie (the bare RFC 6455 client of ``bench.fanout_clients``),
 prints ``{"connected": N}``, then stamps every ``screen_pop`` message with
 ``time.monotonic()`` when its bytes reach the process. The clock is
 CLOCK_MONOTONIC, shared with the server process. When stdin closes it prints
-``{"pops": [[caller, t, customer_in_event, matches_in_pop], …]}``.
+``{"pops": [[caller, t, customer_in_event, matches_in_pop], …], "messages": n, "bytes": n}``
+(every text message any tab received).
 
 Everything else the tabs receive (snapshots, queue counters, agent states) is
 dropped after a look at its first bytes: the tabs must cost less than the
@@ -26,35 +27,42 @@ _POP = b'{"type": "screen_pop"'
 
 
 class PopTab(WsClient):
-    def __init__(self, port: int, cookie: str, pops: list[list[object]]) -> None:
+    def __init__(self, port: int, cookie: str, pops: list[list[object]], received: list[int]) -> None:
         super().__init__("127.0.0.1", port, "/ws", cookie, {}, Done(1, 0))
         self.pops = pops
+        self.received = received
 
     def on_text(self, payload: bytes, now: float) -> None:
+        self.received[0] += 1
+        self.received[1] += len(payload)
         if payload.startswith(_POP):
             message = json.loads(payload)
             event, pop = message["event"], message["pop"]
             self.pops.append([event["caller"], now, bool(event.get("customer")), bool(pop.get("matches"))])
 
 
-async def run(port: int, cookies: list[str]) -> list[list[object]]:
+async def run(port: int, cookies: list[str]) -> dict[str, object]:
     loop = asyncio.get_running_loop()
     pops: list[list[object]] = []
+    received = [0, 0]
     tabs: list[PopTab] = []
     sem = asyncio.Semaphore(50)  # don't overflow the listen backlog
 
     async def connect(cookie: str) -> None:
         async with sem:
-            _, tab = await loop.create_connection(lambda: PopTab(port, cookie, pops), "127.0.0.1", port)
+            _, tab = await loop.create_connection(
+                lambda: PopTab(port, cookie, pops, received), "127.0.0.1", port
+            )
             await asyncio.wait_for(tab.upgraded, 60)
             tabs.append(tab)
 
     await asyncio.gather(*(connect(c) for c in cookies))
     print(json.dumps({"connected": len(tabs)}), flush=True)
+    received[:] = [0, 0]  # count from here: the snapshots are not part of the run
     await loop.run_in_executor(None, sys.stdin.read)  # until the server closes our stdin
     for tab in tabs:
         tab.transport.close()  # type: ignore[union-attr]
-    return pops
+    return {"pops": pops, "messages": received[0], "bytes": received[1]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     raise_file_limit()
     cookies = json.loads(sys.stdin.readline())
-    pops = asyncio.run(run(args.port, cookies))
-    print(json.dumps({"pops": pops}), flush=True)
+    print(json.dumps(asyncio.run(run(args.port, cookies))), flush=True)
     return 0
 
 
