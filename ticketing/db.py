@@ -17,8 +17,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -81,7 +82,15 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Read-only sessions (read_sessionmaker) take a WAL snapshot and never wait for writers.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+        sql = "BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE"
+        # Straight to aiosqlite: one hop into its thread, where exec_driver_sql makes three
+        # (cursor, execute, close); every transaction pays this.
+        dbapi_connection = conn.connection.dbapi_connection
+        try:
+            await_only(dbapi_connection.driver_connection.execute(sql))
+        except Exception as exc:
+            dbapi = conn.dialect.loaded_dbapi
+            raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
