@@ -22,7 +22,15 @@ from ticketing.models import Campaign, CampaignContact
 routes = web.RouteTableDef()
 
 MAX_UPLOAD = 8 * 1024 * 1024
-_EDITABLE = ("windows", "max_attempts", "retry_minutes", "max_in_flight", "calls_per_second", "script")
+_EDITABLE = (
+    "windows",
+    "max_attempts",
+    "retry_minutes",
+    "max_in_flight",
+    "calls_per_second",
+    "ring_seconds",
+    "script",
+)
 
 
 def _campaign_id(request: web.Request) -> int:
@@ -45,6 +53,7 @@ def _view(campaign: Campaign, progress: dict[str, Any] | None = None) -> dict[st
         "retry_minutes": campaign.retry_minutes,
         "max_in_flight": campaign.max_in_flight,
         "calls_per_second": campaign.calls_per_second,
+        "ring_seconds": campaign.ring_seconds,
         "script": campaign.script,
         "created_at": jsonable(campaign.created_at),
         "started_at": jsonable(campaign.started_at),

@@ -43,7 +43,7 @@ class Telephony(Protocol):
     def start(self, on_outcome: Any) -> None: ...
     async def stop(self) -> None: ...
     def ready_agents(self, queue: str) -> list[str]: ...
-    async def place(self, agent_id: str, number: str) -> tuple[bool, str, str]: ...
+    async def place(self, agent_id: str, number: str, ring_seconds: int) -> tuple[bool, str, str]: ...
 
 
 @dataclasses.dataclass
@@ -156,7 +156,7 @@ class Dialer:
                     "campaign %s: %s is on the do-not-call list, not dialed", campaign.id, contact.number
                 )
                 return False
-        ok, call_id, reason = await self.telephony.place(agent_id, contact.number)
+        ok, call_id, reason = await self.telephony.place(agent_id, contact.number, campaign.ring_seconds)
         if not ok:
             log.warning(
                 "campaign %s: call to %s through %s refused: %s",

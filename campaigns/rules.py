@@ -20,6 +20,9 @@ ANSWERED, BUSY, NO_ANSWER, FAILED = "answered", "busy", "no_answer", "failed"
 AGENT_MISSED = "agent_missed"
 OUTCOMES = (ANSWERED, BUSY, NO_ANSWER, FAILED, AGENT_MISSED)
 
+#: seconds a customer's phone rings before the attempt is no_answer (per campaign)
+DEFAULT_RING_SECONDS, MIN_RING_SECONDS, MAX_RING_SECONDS = 30, 5, 120
+
 #: minutes before the next attempt when the campaign names none for the outcome
 DEFAULT_RETRY_MINUTES = {BUSY: 5, NO_ANSWER: 30, FAILED: 60}
 

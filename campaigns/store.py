@@ -61,6 +61,7 @@ async def create_campaign(
     retry_minutes: dict[str, float] | None = None,
     max_in_flight: int = 5,
     calls_per_second: float = 1.0,
+    ring_seconds: int = rules.DEFAULT_RING_SECONDS,
     script: str = "",
     created_by_id: int | None = None,
     site_id: int | None = None,
@@ -78,6 +79,11 @@ async def create_campaign(
             raise CampaignError("campaign.bad_window", window) from exc
     if max_attempts < 1 or max_in_flight < 1 or calls_per_second <= 0:
         raise CampaignError("campaign.bad_pacing")
+    if (
+        not isinstance(ring_seconds, int)
+        or not rules.MIN_RING_SECONDS <= ring_seconds <= rules.MAX_RING_SECONDS
+    ):
+        raise CampaignError("campaign.bad_ring_seconds", str(ring_seconds))
     unknown = set(retry_minutes or {}) - {rules.BUSY, rules.NO_ANSWER, rules.FAILED}
     if unknown:
         raise CampaignError("campaign.bad_retry", ", ".join(sorted(unknown)))
@@ -91,6 +97,7 @@ async def create_campaign(
         retry_minutes=dict(retry_minutes or {}),
         max_in_flight=max_in_flight,
         calls_per_second=calls_per_second,
+        ring_seconds=ring_seconds,
         script=script,
         created_by_id=created_by_id,
         site_id=site_id,

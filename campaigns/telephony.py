@@ -46,9 +46,9 @@ class BridgeTelephony:
         agents = [a for a in self.bridge.agents() if a["state"] == "ready" and queue in (a["skills"] or {})]
         return [a["agent_id"] for a in sorted(agents, key=lambda a: a.get("since") or 0.0)]
 
-    async def place(self, agent_id: str, number: str) -> tuple[bool, str, str]:
-        """(ok, call id, refusal reason)."""
-        result = await self.bridge.dial(agent_id, number)
+    async def place(self, agent_id: str, number: str, ring_seconds: int) -> tuple[bool, str, str]:
+        """(ok, call id, refusal reason); the customer rings ``ring_seconds`` at most."""
+        result = await self.bridge.dial(agent_id, number, ring_timeout=ring_seconds)
         if not result.ok:
             return False, "", result.reason
         call_id = result.data["call_id"]

@@ -107,9 +107,13 @@ class Actions:
             Async="true",
         )
 
-    async def click_to_dial(self, interface: str, number: str, caller_id: str, channel_id: str) -> Frame:
+    async def click_to_dial(
+        self, interface: str, number: str, caller_id: str, channel_id: str, ring_timeout: int | None = None
+    ) -> Frame:
         # The agent's phone rings first; when it answers, the dialplan dials
-        # the customer with the hotline number as caller ID.
+        # the customer with the hotline number as caller ID, for ``ring_timeout``
+        # seconds (HOTLINE_DIAL_TIMEOUT; the outbound context's own default without it).
+        extra = {"Variable": f"HOTLINE_DIAL_TIMEOUT={int(ring_timeout)}"} if ring_timeout else {}
         return await self.ami.action(
             "Originate",
             Channel=interface,
@@ -120,6 +124,7 @@ class Actions:
             ChannelId=channel_id,
             Timeout=30000,
             Async="true",
+            **extra,
         )
 
     async def spy(self, supervisor_seat: str, mode: str, target_channel: str, channel_id: str) -> Frame:

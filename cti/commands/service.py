@@ -398,11 +398,12 @@ class AgentCommands:
         await self.actions.spy(supervisor_seat, mode, agent_channel, spy_id)
         return CommandResult.done(call_id=call.call_id, spy_channel_id=spy_id)
 
-    async def dial(self, agent_id: str, number: str) -> CommandResult:
-        """Click-to-dial: ring the agent's seat, then the customer, showing the hotline number."""
-        return await self._run("dial", agent_id, self._dial, agent_id, number)
+    async def dial(self, agent_id: str, number: str, ring_timeout: int | None = None) -> CommandResult:
+        """Click-to-dial: ring the agent's seat, then the customer (``ring_timeout`` seconds at
+        most; the outbound context's default without it), showing the hotline number."""
+        return await self._run("dial", agent_id, self._dial, agent_id, number, ring_timeout)
 
-    async def _dial(self, agent_id: str, number: str) -> CommandResult:
+    async def _dial(self, agent_id: str, number: str, ring_timeout: int | None = None) -> CommandResult:
         agent = self._agent(agent_id)
         if agent.state not in (A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
             raise Refused("agent_busy", f"agent {agent_id} is {agent.state}")
@@ -412,7 +413,9 @@ class AgentCommands:
         self.model.expect(call_id, direction="outbound", dnis=number.lstrip("+"), caller=number.lstrip("+"))
         caller_id = f'"{self.hotline_number}" <{self.hotline_number}>'
         try:
-            await self.actions.click_to_dial(agent.interface, number.lstrip("+"), caller_id, call_id)
+            await self.actions.click_to_dial(
+                agent.interface, number.lstrip("+"), caller_id, call_id, ring_timeout
+            )
         except AmiError:
             self.model.expected.pop(call_id, None)
             raise

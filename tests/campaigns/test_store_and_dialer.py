@@ -42,7 +42,7 @@ class FakeTelephony:
     def ready_agents(self, queue: str) -> list[str]:
         return list(self.ready.get(queue, []))
 
-    async def place(self, agent_id: str, number: str):
+    async def place(self, agent_id: str, number: str, ring_seconds: int):
         call_id = f"out-{len(self.placed) + 1}"
         self.placed.append((agent_id, number, call_id))
         self.ready = {q: [a for a in agents if a != agent_id] for q, agents in self.ready.items()}

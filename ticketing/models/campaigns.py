@@ -41,6 +41,8 @@ class Campaign(Base, Timestamped):
     retry_minutes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     max_in_flight: Mapped[int] = mapped_column(default=5)
     calls_per_second: Mapped[float] = mapped_column(default=1.0)
+    #: seconds the customer's phone may ring before the attempt counts as no_answer
+    ring_seconds: Mapped[int] = mapped_column(default=30, server_default="30")
     script: Mapped[str] = mapped_column(Text, default="")
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

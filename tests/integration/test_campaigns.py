@@ -1,0 +1,182 @@
+"""A progressive campaign on the real Asterisk: the dialer calls through the CTI bridge.
+
+A simulated agent is signed into ``camp-a`` through the real ``CtiBridge``; the
+campaign's calls are the bridge's click-to-dial, so the agent's seat
+(``Local/<ext>@hotline-sim-phone``) rings first, then ``hotline-outbound`` dials
+``Local/<number>@hotline-sim-customer`` (a number ending in 0 never answers).
+The outcomes come from Asterisk's ``DialEnd`` and the bridge's ``CallEnded``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import time
+
+import pytest
+from sqlalchemy import select
+
+from campaigns import rules, store
+from campaigns.dialer import Dialer
+from campaigns.events import CampaignCallEnded, CampaignCallPlaced
+from campaigns.telephony import BridgeTelephony
+from cti.ami import AmiActionError
+from cti.calendar import WorkCalendar
+from cti.call_events import CallEnded
+from tests.cti.harness import Story, seat
+from ticketing import db
+from ticketing.models import CampaignContact
+
+pytestmark = pytest.mark.asterisk
+
+QUEUE = "camp-a"
+ANSWERS, NEVER_ANSWERS = "13900139001", "13900139000"
+RING_SECONDS = 8
+
+
+@pytest.fixture
+async def sessions(tmp_path):
+    url = f"sqlite:///{tmp_path / 'campaigns.db'}"
+    await db.migrate(url)
+    engine = db.create_engine(url)
+    yield db.sessionmaker(engine)
+    await engine.dispose()
+
+
+async def _leave_camp_a(story: Story) -> None:
+    """Members an earlier, crashed run left signed into camp-a."""
+    for f in await story.net.action_list("QueueStatus", Queue=QUEUE):
+        if f.name == "QueueMember":
+            with contextlib.suppress(AmiActionError):
+                await story.net.action("QueueRemove", Queue=QUEUE, Interface=f.get("StateInterface"))
+
+
+async def test_progressive_campaign_answers_one_contact_and_retries_the_one_who_never_answers(
+    asterisk, sessions
+):
+    async with Story(asterisk) as story:
+        await _leave_camp_a(story)
+        await story.net.action("DBPut", Family="hotline-sim", Key="customer-talk", Val="2")
+        agent = await story.new_agent(ring="0", talk="hold")
+        assert (await story.bridge.login(agent, seat(agent), {QUEUE: 0})).ok
+        assert (await story.bridge.ready(agent)).ok
+
+        async with sessions.begin() as s:
+            await store.ensure_dispositions(s)
+            campaign = await store.create_campaign(
+                s,
+                name="回访 camp-a",
+                queue=QUEUE,
+                mode="progressive",
+                max_attempts=3,
+                retry_minutes={"no_answer": 30},
+                calls_per_second=5,
+                ring_seconds=RING_SECONDS,
+            )
+            for n, number in enumerate((ANSWERS, NEVER_ANSWERS)):
+                await store.add_contact(
+                    s,
+                    campaign,
+                    number,
+                    source_key=f"row:{n}",
+                    priority_at=dt.datetime(2026, 11, 26, tzinfo=dt.UTC) + dt.timedelta(seconds=n),
+                )
+            await store.set_status(s, campaign, "start")
+            cid = campaign.id
+
+        dialer = Dialer(
+            sessions,
+            BridgeTelephony(story.bridge, story.bus),
+            story.bus,
+            calendar=WorkCalendar.always_open(),
+            tick=0.2,
+        )
+        worker = asyncio.create_task(dialer.run())
+        try:
+            first = await story.wait_for(CampaignCallPlaced, number=ANSWERS, timeout=10)
+            done = await story.wait_for(CampaignCallEnded, call_id=first.call_id, timeout=20)
+            # the agent is ready again: the dialer goes on with the second contact
+            second = await story.wait_for(CampaignCallPlaced, number=NEVER_ANSWERS, timeout=10)
+            placed_at = time.monotonic()
+            missed = await story.wait_for(CampaignCallEnded, call_id=second.call_id, timeout=30)
+            rang_for = time.monotonic() - placed_at
+            await asyncio.sleep(1.0)  # a few ticks: nothing more is dialed
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            await story.net.action("DBDel", Family="hotline-sim", Key="customer-talk")
+            await story.bridge.logout(agent)
+
+        answered_call = story.of(CallEnded, call_id=first.call_id)[0]
+        async with sessions.begin() as s:
+            await store.set_disposition(s, first.contact_id, "satisfied", notes="很满意", agent_id=agent)
+        async with sessions() as s:
+            rows = {
+                c.number: c
+                for c in await s.scalars(select(CampaignContact).where(CampaignContact.campaign_id == cid))
+            }
+            progress = await store.progress(s, cid)
+
+    assert first.staff_no == second.staff_no == agent
+    assert answered_call.direction == "outbound" and answered_call.outcome == "answered"
+    assert answered_call.agent_id == agent and answered_call.dnis == ANSWERS
+    assert (done.outcome, done.state, done.attempts) == (rules.ANSWERED, "done", 1)
+    assert (missed.outcome, missed.state, missed.attempts) == (rules.NO_ANSWER, "pending", 1)
+    # the campaign's ring time, not the outbound context's 45 s
+    assert RING_SECONDS - 1 < rang_for < RING_SECONDS + 4
+    reached, retry = rows[ANSWERS], rows[NEVER_ANSWERS]
+    assert (reached.state, reached.attempts, reached.last_outcome) == ("done", 1, "answered")
+    assert (reached.disposition, reached.notes, reached.agent_id) == ("satisfied", "很满意", agent)
+    assert reached.last_call_id == first.call_id
+    assert (retry.state, retry.attempts, retry.last_outcome) == ("pending", 1, "no_answer")
+    assert retry.last_call_id == second.call_id
+    expected_retry = dt.datetime.fromisoformat(missed.next_attempt_at)
+    assert retry.next_attempt_at == expected_retry
+    now = dt.datetime.now(dt.UTC)
+    assert now + dt.timedelta(minutes=29) < expected_retry <= now + dt.timedelta(minutes=30)
+    assert len(story.of(CampaignCallPlaced)) == 2  # the retry waits for its time
+    assert progress["states"] == {"done": 1, "pending": 1}
+    assert progress["outcomes"] == {"answered": 1, "no_answer": 1}
+    assert progress["dispositions"] == {"satisfied": 1}
+
+
+async def test_an_agent_whose_phone_never_answers_costs_the_customer_no_attempt(asterisk, sessions):
+    """The seat rings 30 s (click-to-dial's Originate timeout) and nobody picks up: no Dial
+    ran, so the customer was never called; the agent is left alone for a while."""
+    async with Story(asterisk) as story:
+        await _leave_camp_a(story)
+        agent = await story.new_agent(ring="never")
+        assert (await story.bridge.login(agent, seat(agent), {QUEUE: 0})).ok
+        assert (await story.bridge.ready(agent)).ok
+        async with sessions.begin() as s:
+            campaign = await store.create_campaign(s, name="回呼 camp-a", queue=QUEUE, calls_per_second=5)
+            await store.add_contact(s, campaign, ANSWERS, source_key="row:0")
+            await store.set_status(s, campaign, "start")
+            cid = campaign.id
+        dialer = Dialer(
+            sessions,
+            BridgeTelephony(story.bridge, story.bus),
+            story.bus,
+            calendar=WorkCalendar.always_open(),
+            tick=0.2,
+        )
+        worker = asyncio.create_task(dialer.run())
+        try:
+            placed = await story.wait_for(CampaignCallPlaced, number=ANSWERS, timeout=10)
+            ended = await story.wait_for(CampaignCallEnded, call_id=placed.call_id, timeout=45)
+            await asyncio.sleep(1.0)  # ready again, but cooling down: not dialed again
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            await story.bridge.logout(agent)
+        async with sessions() as s:
+            (row,) = await s.scalars(select(CampaignContact).where(CampaignContact.campaign_id == cid))
+
+    assert (ended.outcome, ended.state, ended.attempts) == (rules.AGENT_MISSED, "pending", 0)
+    assert (row.state, row.attempts, row.last_outcome) == ("pending", 0, "")
+    assert not story.of(CallEnded, call_id=placed.call_id)[0].answered_at
+    assert len(story.of(CampaignCallPlaced)) == 1
+    assert dialer.cooling[agent] > time.monotonic()
