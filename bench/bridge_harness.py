@@ -10,6 +10,7 @@ publisher onto an in-process bus (no lookup: screen-pop is measured apart).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from cti import agents as A
 from cti.bridge import CtiBridge, CtiSettings
 from cti.bus import InProcessBus
+from cti.calls import EVENTS
 
 _MEMBER = re.compile(rb"MemberName: (\S+)\r\nInterface: (\S+)\r\n")
 
@@ -74,3 +76,133 @@ class BridgeUnderTest:
         await self.subscription.close()
         await self.bridge.stop()
         await self.bus.close()
+
+
+async def feed_in_process(
+    capture: Path, events: int, model_only: bool = False, chunk: int = 65536
+) -> dict[str, Any]:
+    """The bridge fed ``events`` replayed frames with no socket (for profilers): CPU µs per event.
+
+    The frames enter where the socket's bytes would (the link's ``data_received``),
+    so the client's framing and dispatch, the model and the publisher are all in.
+    ``model_only``: the AMI client and the call/agent/queue model alone, whose
+    events are only counted (no publisher, no bus, none of the bridge's side work).
+    """
+    import time
+
+    from bench import replay
+    from cti.ami.client import _Link
+
+    # Whole frames per chunk, as the replay server writes them: the answers to the
+    # bridge's actions then come in between chunks, as they do over the socket.
+    chunks = replay.chunks_of(replay.frames_of(replay.expand(capture, events).read_bytes()), chunk)
+    under_test = ModelUnderTest(capture) if model_only else BridgeUnderTest(0, capture)
+    ami = under_test.bridge.ami
+    ami.start = _no_connection  # type: ignore[method-assign]
+    await under_test.start()
+    link = _Link(ami)
+    link.proto.greeting = ""
+    link.transport = _Answering(link)  # type: ignore[assignment]
+    ami._link = link
+    ami._apply_filter()
+    ami._live = True
+    started = time.process_time()
+    for data, _count in chunks:
+        link.data_received(data)
+        await asyncio.sleep(0)
+    await under_test.flush()
+    cpu = time.process_time() - started
+    stats = under_test.stats()
+    await under_test.stop()
+    return {"events": events, "cpu": cpu, "us_per_event": cpu / events * 1e6, **stats}
+
+
+class ModelUnderTest(BridgeUnderTest):
+    """The AMI client and the model as the bridge wires them, without the bridge."""
+
+    def __init__(self, capture: Path) -> None:
+        from types import SimpleNamespace
+
+        from cti.agents import AgentBook
+        from cti.ami import AmiClient
+        from cti.calls import CallModel
+        from cti.queues import QueueBoard
+
+        def count(_event: Any) -> None:
+            self.published += 1
+
+        self.published = 0
+        self.members = members_of(capture)
+        book = AgentBook(count)
+        board = QueueBoard(count, lambda agent_id: getattr(book.get(agent_id), "state", "") == A.READY)
+        model = CallModel(count, book, board)
+        self.bridge = SimpleNamespace(ami=AmiClient(port=0, keepalive=3600.0), agent_book=book, model=model)
+
+    async def start(self) -> None:
+        book = self.bridge.agent_book
+        for agent_id, interface in self.members.items():
+            agent = book.ensure(agent_id, interface)
+            book.apply(agent, "login", 0.0)
+            book.apply(agent, "ready", 0.0)
+        self.published = 0
+        for name in EVENTS:
+            self.bridge.ami.on_event(name, self.bridge.model.handle)
+
+    async def flush(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+
+async def _no_connection() -> None:
+    return None
+
+
+class _Answering:
+    """A transport that answers every action the bridge sends (Getvar …) with an empty Success."""
+
+    def __init__(self, link: Any) -> None:
+        self.link = link
+
+    def is_closing(self) -> bool:
+        return False
+
+    def write(self, data: bytes) -> None:
+        action_id = re.search(rb"ActionID: (\S+)", data)[1]  # type: ignore[index]
+        reply = b"Response: Success\r\nActionID: " + action_id + b"\r\nValue: \r\n\r\n"
+        asyncio.get_running_loop().call_soon(self.link.data_received, reply)
+
+    def abort(self) -> None:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+
+    from bench.capture import DEFAULT_CAPTURE
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bridge_harness", description=feed_in_process.__doc__
+    )
+    parser.add_argument("--capture", type=Path, default=DEFAULT_CAPTURE)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--model-only", action="store_true", help="the AMI client and the model, no bridge")
+    parser.add_argument("--profile", type=Path, help="write a cProfile dump here")
+    args = parser.parse_args(argv)
+    run = feed_in_process(args.capture, args.events, args.model_only)
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(asyncio.run, run)
+        profiler.dump_stats(args.profile)
+    else:
+        result = asyncio.run(run)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

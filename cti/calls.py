@@ -5,6 +5,11 @@
 resulting event to ``notify``. Times come from Asterisk's ``Timestamp:``
 header, so a record is as exact as Asterisk's own clock even when the bridge
 lags. The bridge does the I/O (publishing, pausing a missed agent, recording).
+
+The handlers live by event family: channels and bridges in
+``cti.channel_calls``, app_queue's events in ``cti.queue_calls``. Each names
+the fields it needs (``@reads``); ``handle`` reads them, with the time, in one
+pass over the frame (``FieldPicker``) and calls it with their values.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 
 from cti import agents as A
 from cti.agents import AgentBook
+from cti.ami.fields import FieldPicker
 from cti.ami.protocol import Frame
 from cti.call_events import (
     CallAnswered,
@@ -24,12 +30,22 @@ from cti.call_events import (
     CallStarted,
     CallTransferred,
 )
+from cti.channel_calls import INBOUND_CONTEXTS, OUTBOUND_CONTEXTS, Channel, ChannelEvents, MalformedEvent
 from cti.events import Event
 from cti.queue_calls import QueueCallEvents
 from cti.queues import QueueBoard
 
-INBOUND_CONTEXTS = ("hotline-inbound",)
-OUTBOUND_CONTEXTS = ("hotline-outbound",)
+__all__ = [
+    "EVENTS",
+    "INBOUND_CONTEXTS",
+    "OUTBOUND_CONTEXTS",
+    "UNKNOWN",
+    "Call",
+    "CallModel",
+    "Channel",
+    "MalformedEvent",
+]
+
 UNKNOWN = ("", "<unknown>")
 
 # The events the model listens to; everything else is never parsed.
@@ -104,18 +120,7 @@ class Call:
         return body
 
 
-@dataclasses.dataclass
-class Channel:
-    uniqueid: str
-    name: str
-    linkedid: str
-    context: str = ""
-    exten: str = ""
-    agent_id: str = ""
-    bridge: str = ""
-
-
-class CallModel(QueueCallEvents):
+class CallModel(ChannelEvents, QueueCallEvents):
     def __init__(
         self,
         notify: Callable[[Event], object],
@@ -144,13 +149,19 @@ class CallModel(QueueCallEvents):
         self.aliases: dict[str, str] = {}  # linkedid of a leg we added (conference) -> its call
         self.ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.restored: dict[str, Call] = {}  # calls known from the bus, not yet seen on AMI
-        self._handlers = {name: getattr(self, "_on_" + name) for name in EVENTS}
+        # event name -> (handler, its fields with the Timestamp first, read in one pass)
+        self._handlers: dict[str, tuple[Callable[..., None], FieldPicker]] = {}
+        for name in EVENTS:
+            handler = getattr(self, "_on_" + name)
+            self._handlers[name] = (handler, FieldPicker(("Timestamp", *handler.reads)))
 
     # -- entry point --------------------------------------------------------
     def handle(self, frame: Frame) -> None:
-        handler = self._handlers.get(frame.name)
-        if handler is not None:
-            handler(frame, frame.timestamp or time.time())
+        entry = self._handlers.get(frame.name)
+        if entry is not None:
+            handler, pick = entry
+            stamp, *values = pick(frame.raw)
+            handler(_moment(stamp), *values)
 
     def expect(self, linkedid: str, **facts: str) -> None:
         """Facts about a call we originate ourselves (direction, agent, customer number)."""
@@ -163,12 +174,11 @@ class CallModel(QueueCallEvents):
             self.ended.popitem(last=False)
 
     # -- helpers ----------------------------------------------------------------
-    def _find(self, frame: Frame) -> Call | None:
-        linkedid = frame.get("Linkedid")
+    def _known(self, linkedid: str) -> Call | None:
         return self.calls.get(self.aliases.get(linkedid, linkedid))
 
-    def _call_of(self, frame: Frame, at: float) -> Call | None:
-        linkedid = frame.get("Linkedid")
+    def _call_for(self, linkedid: str, at: float) -> Call | None:
+        """The call of ``linkedid``, new if it is not known yet (None once it has ended)."""
         if not linkedid or linkedid in self.ended:
             return None
         linkedid = self.aliases.get(linkedid, linkedid)
@@ -199,23 +209,16 @@ class CallModel(QueueCallEvents):
                 )
             )
 
-    def _caller_from(self, call: Call, frame: Frame) -> None:
-        if call.caller and call.caller_name:
-            return
-        num, name = frame.get("CallerIDNum"), frame.get("CallerIDName")
+    def _caller_from(self, call: Call, num: str, name: str) -> None:
         if num not in UNKNOWN and not call.caller:
             call.caller = num
         if name not in UNKNOWN and not call.caller_name:
             call.caller_name = name
 
-    def _agent_of(self, frame: Frame) -> A.Agent | None:
-        agent = None
-        member = frame.get("MemberName")
-        if member:
-            agent = self.agents.get(member)
-        if agent is None:
-            interface = frame.get("Interface")
-            agent = self.agents.by_interface(interface) if interface else None
+    def _agent_of(self, member: str, interface: str) -> A.Agent | None:
+        agent = self.agents.get(member) if member else None
+        if agent is None and interface:
+            agent = self.agents.by_interface(interface)
         return agent
 
     def _transition(self, agent: A.Agent, trigger: str, at: float, call_id: str = "") -> None:
@@ -225,95 +228,6 @@ class CallModel(QueueCallEvents):
             return
         if agent.state == A.AFTER_CALL_WORK and self.on_acw:
             self.on_acw(agent)
-
-    # -- channels ---------------------------------------------------------------
-    def _on_Newchannel(self, f: Frame, at: float) -> None:
-        call = self._call_of(f, at)
-        if call is None:
-            return
-        uid, name, context = f["Uniqueid"], f["Channel"], f.get("Context")
-        chan = Channel(uid, name, call.call_id, context, f.get("Exten"))
-        if uid in self.channels:
-            return
-        self.channels[uid] = chan
-        self.by_name[name] = chan
-        call.channels.add(uid)
-        if uid == call.call_id and call.direction == "internal":
-            if context in INBOUND_CONTEXTS:
-                call.direction, call.dnis = "inbound", f.get("Exten")
-            elif context in OUTBOUND_CONTEXTS:
-                call.direction, call.dnis = "outbound", f.get("Exten")
-        self._caller_from(call, f)
-        agent = self.agents.by_channel(name)
-        if agent is not None and agent.state != A.LOGGED_OUT:
-            chan.agent_id = agent.agent_id
-            call.agent_channels.setdefault(agent.agent_id, set()).add(uid)
-            if len(call.agent_channels[agent.agent_id]) == 1 and agent.state in (
-                A.READY,
-                A.NOT_READY,
-                A.AFTER_CALL_WORK,
-            ):
-                # Rings outside app_queue (click-to-dial, transfer target): no AgentCalled comes.
-                self._transition(agent, "offer", at, call.call_id)
-                if call.direction == "inbound" and call.answered_at:
-                    self._offer(call, agent.agent_id, at)  # a transfer target gets the screen-pop too
-        elif not call.customer_channel and call.direction == "inbound" and uid != call.call_id:
-            call.customer_channel = name
-
-    def _on_NewCallerid(self, f: Frame, at: float) -> None:
-        call = self._find(f)
-        if call is not None and call.direction == "inbound":
-            self._caller_from(call, f)
-
-    def _on_BridgeEnter(self, f: Frame, at: float) -> None:
-        name, bridge = f["Channel"], f.get("BridgeUniqueid")
-        members = self.bridges.setdefault(bridge, set())
-        members.add(name)
-        chan = self.by_name.get(name)
-        if chan is not None:
-            chan.bridge = bridge
-        self._check_answer(bridge, at)
-
-    def _check_answer(self, bridge: str, at: float) -> None:
-        members = [self.by_name[n] for n in self.bridges.get(bridge, ()) if n in self.by_name]
-        if len(members) < 2:
-            return
-        talkers = [c for c in members if c.agent_id]
-        others = [c for c in members if not c.agent_id]
-        for chan in talkers:
-            call = self.calls.get(chan.linkedid)
-            agent = self.agents.get(chan.agent_id)
-            if call is None or agent is None:
-                continue
-            if others and not call.customer_channel:
-                call.customer_channel = others[0].name
-            # Only a bridge entered after the hold began resumes the call: a BridgeEnter
-            # still in flight from the answer must not undo a hold made right after it.
-            held = agent.state == A.ON_HOLD and call.hold_started and call.agent_id == agent.agent_id
-            if held and at > call.hold_started:
-                self.set_hold(call, False, at)
-            elif agent.state in (A.RINGING, A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
-                self._transition(agent, "answer", at, call.call_id)
-            if not call.answered_at:
-                self._answered(call, agent.agent_id, at)
-            elif call.agent_id != agent.agent_id and agent.state == A.TALKING:
-                call.agent_id = agent.agent_id  # a transfer target took over
-
-    def _check_answers(self, call: Call, at: float) -> None:
-        """Resync: answer/customer facts from the bridges the call's channels are in."""
-        for bridge in {self.channels[u].bridge for u in call.channels if u in self.channels} - {""}:
-            self._check_answer(bridge, at)
-
-    def _on_BridgeLeave(self, f: Frame, at: float) -> None:
-        name, bridge = f["Channel"], f.get("BridgeUniqueid")
-        members = self.bridges.get(bridge)
-        if members is not None:
-            members.discard(name)
-            if not members:
-                del self.bridges[bridge]
-        chan = self.by_name.get(name)
-        if chan is not None and chan.bridge == bridge:
-            chan.bridge = ""
 
     def _answered(self, call: Call, agent_id: str, at: float, waited: float | None = None) -> None:
         call.answered_at = at
@@ -350,56 +264,6 @@ class CallModel(QueueCallEvents):
     def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
         call.ivr_path.append(f"{kind}:{target}")
         self.notify(CallTransferred(call_id=call.call_id, agent_id=agent_id, kind=kind, target=target, at=at))
-
-    def _on_Hold(self, f: Frame, at: float) -> None:
-        self._hold(f, at, True)
-
-    def _on_Unhold(self, f: Frame, at: float) -> None:
-        self._hold(f, at, False)
-
-    def _hold(self, f: Frame, at: float, held: bool) -> None:
-        call = self._find(f)
-        if call is not None:
-            self.set_hold(call, held, at)
-
-    def _on_Hangup(self, f: Frame, at: float) -> None:
-        uid = f.get("Uniqueid")
-        chan = self.channels.pop(uid, None)
-        if chan is None:
-            return
-        if self.by_name.get(chan.name) is chan:
-            del self.by_name[chan.name]
-        if chan.bridge:
-            self.bridges.get(chan.bridge, set()).discard(chan.name)
-        call = self.calls.get(chan.linkedid)
-        if call is None:
-            return
-        call.channels.discard(uid)
-        cause = int(f.get("Cause", "0") or 0)
-        if chan.agent_id:
-            self._agent_leg_gone(call, chan, at)
-            if call.answered_at and not call.hangup_side:
-                call.hangup_side = "agent"
-        else:
-            if call.answered_at and not call.hangup_side and chan.name == call.customer_channel:
-                call.hangup_side = "caller"
-            if not call.hangup_cause or chan.name == call.customer_channel:
-                call.hangup_cause = cause
-        if not call.channels:
-            self.end(call, at)
-
-    def _agent_leg_gone(self, call: Call, chan: Channel, at: float) -> None:
-        legs = call.agent_channels.get(chan.agent_id, set())
-        legs.discard(chan.uniqueid)
-        if legs:
-            return
-        agent = self.agents.get(chan.agent_id)
-        if agent is None or agent.call_id != call.call_id:
-            return
-        if agent.state == A.RINGING:
-            self._transition(agent, "cancel", at)
-        elif agent.state in (A.TALKING, A.ON_HOLD):
-            self._transition(agent, "end", at, call.call_id)
 
     # -- the end ------------------------------------------------------------------
     def end(self, call: Call, at: float) -> CallEnded | None:
@@ -472,3 +336,11 @@ class CallModel(QueueCallEvents):
         if self.on_call_end:
             self.on_call_end(call)
         return event
+
+
+def _moment(stamp: str) -> float:
+    """Asterisk's ``Timestamp:`` (manager.conf ``timestampevents``); now when it is absent or garbled."""
+    try:
+        return float(stamp) or time.time()
+    except ValueError:
+        return time.time()

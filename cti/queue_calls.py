@@ -3,6 +3,8 @@
 Part of ``CallModel`` (``cti.calls``), kept apart because it is the biggest
 group of handlers: a caller joins, agents are offered the call and miss it or
 answer it, the caller abandons or overflows, members come and go and pause.
+Each handler is called with the event's time and the fields it names in
+``@reads``, read from the frame in one pass.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cti import agents as A
-from cti.ami.protocol import Frame
+from cti.ami.fields import reads
 from cti.call_events import CallOffered, CallQueued
 
 if TYPE_CHECKING:
@@ -23,50 +25,64 @@ else:
 
 class QueueCallEvents(_Base):
     # -- queue ------------------------------------------------------------------
-    def _on_QueueCallerJoin(self, f: Frame, at: float) -> None:
-        call = self._call_of(f, at)
+    @reads("Linkedid", "CallerIDNum", "CallerIDName", "Channel", "Queue", "Position", "Priority")
+    def _on_QueueCallerJoin(
+        self,
+        at: float,
+        linkedid: str,
+        num: str,
+        cname: str,
+        channel: str,
+        queue: str,
+        position: str,
+        priority: str,
+    ) -> None:
+        call = self._call_for(linkedid, at)
         if call is None:
             return
-        self._caller_from(call, f)
+        self._caller_from(call, num, cname)
         if call.direction == "internal":
             call.direction = "inbound"
-        call.customer_channel = f.get("Channel")
-        if call.queue and call.queue != f.get("Queue"):
+        call.customer_channel = channel
+        if call.queue and call.queue != queue:
             call.ivr_path.append(f"overflow:{call.queue}")
             call.outcome = ""  # a new queue: its own answer/abandon decides
-        call.queue = f.get("Queue")
+        call.queue = queue
         call.queued_at = at
         if self.on_queued:
-            self.on_queued(call, f.get("Channel"))
+            self.on_queued(call, channel)
         self._start(call)
         self.queues.join(call.queue, call.call_id, at)
         self.notify(
             CallQueued(
                 call_id=call.call_id,
                 queue=call.queue,
-                position=int(f.get("Position", "0") or 0),
-                priority=int(f.get("Priority", "0") or 0),
+                position=int(position or 0),
+                priority=int(priority or 0),
                 queued_at=at,
             )
         )
 
-    def _on_QueueCallerLeave(self, f: Frame, at: float) -> None:
-        call = self._find(f)
+    @reads("Linkedid", "Queue")
+    def _on_QueueCallerLeave(self, at: float, linkedid: str, queue: str) -> None:
+        call = self._known(linkedid)
         if call is not None:
-            self.queues.leave(f.get("Queue"), call.call_id, at)
+            self.queues.leave(queue, call.call_id, at)
 
-    def _on_QueueCallerAbandon(self, f: Frame, at: float) -> None:
-        call = self._find(f)
+    @reads("Linkedid", "Queue")
+    def _on_QueueCallerAbandon(self, at: float, linkedid: str, queue: str) -> None:
+        call = self._known(linkedid)
         if call is None:
             return
         call.outcome = "abandoned_ringing" if call.ringing else "abandoned_queue"
         call.waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
         call.hangup_side = "caller"
-        self.queues.leave(f.get("Queue"), call.call_id, at)
+        self.queues.leave(queue, call.call_id, at)
 
-    def _on_AgentCalled(self, f: Frame, at: float) -> None:
-        call = self._find(f)
-        agent = self._agent_of(f)
+    @reads("Linkedid", "MemberName", "Interface")
+    def _on_AgentCalled(self, at: float, linkedid: str, member: str, interface: str) -> None:
+        call = self._known(linkedid)
+        agent = self._agent_of(member, interface)
         if call is None or agent is None:
             return
         if not call.ringing_at:
@@ -93,15 +109,17 @@ class QueueCallEvents(_Base):
             )
         )
 
-    def _on_AgentRingNoAnswer(self, f: Frame, at: float) -> None:
-        self._missed(f, at)
+    @reads("Linkedid", "MemberName", "Interface")
+    def _on_AgentRingNoAnswer(self, at: float, linkedid: str, member: str, interface: str) -> None:
+        self._missed(at, linkedid, member, interface)
 
-    def _on_AgentDump(self, f: Frame, at: float) -> None:
-        self._missed(f, at)
+    @reads("Linkedid", "MemberName", "Interface")
+    def _on_AgentDump(self, at: float, linkedid: str, member: str, interface: str) -> None:
+        self._missed(at, linkedid, member, interface)
 
-    def _missed(self, f: Frame, at: float) -> None:
-        call = self._find(f)
-        agent = self._agent_of(f)
+    def _missed(self, at: float, linkedid: str, member: str, interface: str) -> None:
+        call = self._known(linkedid)
+        agent = self._agent_of(member, interface)
         if agent is None:
             return
         if call is not None:
@@ -111,9 +129,10 @@ class QueueCallEvents(_Base):
             if self.on_missed:
                 self.on_missed(agent, call.call_id if call else "")
 
-    def _on_AgentConnect(self, f: Frame, at: float) -> None:
-        call = self._find(f)
-        agent = self._agent_of(f)
+    @reads("Linkedid", "MemberName", "Interface", "HoldTime")
+    def _on_AgentConnect(self, at: float, linkedid: str, member: str, interface: str, hold_time: str) -> None:
+        call = self._known(linkedid)
+        agent = self._agent_of(member, interface)
         if call is None or agent is None:
             return
         call.ringing.discard(agent.agent_id)
@@ -124,25 +143,25 @@ class QueueCallEvents(_Base):
         call.ringing.clear()
         self._transition(agent, "answer", at, call.call_id)
         if not call.answered_at:
-            self._answered(call, agent.agent_id, at, float(f.get("HoldTime", "0") or 0))
+            self._answered(call, agent.agent_id, at, float(hold_time or 0))
             call.waited = round(at - call.queued_at, 3) if call.queued_at else call.waited
 
-    def _on_AgentComplete(self, f: Frame, at: float) -> None:
-        call = self._find(f)
-        if call is not None and not call.hangup_side:
-            reason = f.get("Reason")
-            if reason in ("caller", "agent"):
-                call.hangup_side = reason
+    @reads("Linkedid", "Reason")
+    def _on_AgentComplete(self, at: float, linkedid: str, reason: str) -> None:
+        call = self._known(linkedid)
+        if call is not None and not call.hangup_side and reason in ("caller", "agent"):
+            call.hangup_side = reason
 
-    def _on_UserEvent(self, f: Frame, at: float) -> None:
-        if f.get("UserEvent") != "HotlineOverflow":
+    @reads("UserEvent", "Linkedid", "Queue", "Target")
+    def _on_UserEvent(self, at: float, kind: str, linkedid: str, queue: str, target: str) -> None:
+        if kind != "HotlineOverflow":
             return
-        call = self._find(f)
+        call = self._known(linkedid)
         if call is None:
             return
-        queue = f.get("Queue") or call.queue
+        queue = queue or call.queue
         call.outcome = "overflow"
-        call.overflow_target = f.get("Target") or "voicemail"
+        call.overflow_target = target or "voicemail"
         call.waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
         if queue and queue not in call.overflowed_from:
             # Counted once per queue it left; a second hop (queue → voicemail) is not a second call.
@@ -150,33 +169,30 @@ class QueueCallEvents(_Base):
             if queue == call.queue:
                 self.queues.outcome(queue, "overflow", at)
 
-    def _on_MixMonitorStart(self, f: Frame, at: float) -> None:
-        call = self._find(f)
+    @reads("Linkedid", "Channel")
+    def _on_MixMonitorStart(self, at: float, linkedid: str, channel: str) -> None:
+        call = self._known(linkedid)
         if call is not None and self.on_recording_started:
-            self.on_recording_started(call, f.get("Channel"))
+            self.on_recording_started(call, channel)
 
     # -- queue members ------------------------------------------------------------
-    def _on_QueueMemberAdded(self, f: Frame, at: float) -> None:
-        self._member(f, at)
+    _MEMBER = ("Queue", "Interface", "MemberName", "Penalty", "Paused", "PausedReason")
 
-    def _on_QueueMemberPause(self, f: Frame, at: float) -> None:
-        self._member(f, at)
+    @reads(*_MEMBER)
+    def _on_QueueMemberAdded(self, at: float, *member: str) -> None:
+        self._member(at, *member)
 
-    def _member(self, f: Frame, at: float) -> None:
-        interface = f.get("Interface")
-        agent_id = f.get("MemberName") or interface
-        paused = f.get("Paused") == "1"
-        self.queues.member(
-            f.get("Queue"),
-            interface,
-            agent_id,
-            int(f.get("Penalty", "0") or 0),
-            paused,
-            f.get("PausedReason"),
-            at,
-        )
-        if f.name == "QueueMemberPause":
-            self._pause_from_asterisk(agent_id, paused, f.get("PausedReason"), at)
+    @reads(*_MEMBER)
+    def _on_QueueMemberPause(self, at: float, *member: str) -> None:
+        agent_id, paused, reason = self._member(at, *member)
+        self._pause_from_asterisk(agent_id, paused, reason, at)
+
+    def _member(
+        self, at: float, queue: str, interface: str, member: str, penalty: str, paused: str, reason: str
+    ) -> tuple[str, bool, str]:
+        agent_id = member or interface
+        self.queues.member(queue, interface, agent_id, int(penalty or 0), paused == "1", reason, at)
+        return agent_id, paused == "1", reason
 
     def _pause_from_asterisk(self, agent_id: str, paused: bool, reason: str, at: float) -> None:
         """A pause done outside our commands (CLI, another tool) shows on the seat too.
@@ -199,5 +215,6 @@ class QueueCallEvents(_Base):
         except A.InvalidTransition:
             pass
 
-    def _on_QueueMemberRemoved(self, f: Frame, at: float) -> None:
-        self.queues.remove_member(f.get("Queue"), f.get("Interface"), at)
+    @reads("Queue", "Interface")
+    def _on_QueueMemberRemoved(self, at: float, queue: str, interface: str) -> None:
+        self.queues.remove_member(queue, interface, at)

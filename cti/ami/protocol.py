@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from cti.ami import fields
+
 log = logging.getLogger(__name__)
 
 _SEP = b"\r\n\r\n"
@@ -96,30 +98,14 @@ class Frame:
         return self._fields  # type: ignore[return-value]
 
     def _find(self, key: str) -> str | None:
-        """One field's value without parsing the frame (None when absent).
-
-        Same answer as the full parse: the first ``Key:`` at the start of a
-        line, one leading space dropped. Keys the search cannot answer alike
-        (``Output``, or ones holding a colon or a line break) take the parse.
-        """
+        """One field's value without parsing the frame (None when absent); see ``fields.search``."""
         needle = _NEEDLES.get(key)
         if needle is None:
-            if not key or key == "Output" or ":" in key or "\r" in key or "\n" in key or key != key.strip():
+            if not fields.check_key(key):
                 return self.fields.get(key)
-            needle = _NEEDLES.setdefault(key, b"\r\n" + key.encode() + b":")
-        raw = self.raw
-        if raw.startswith(needle[2:]):
-            start = len(needle) - 2
-        else:
-            i = raw.find(needle)
-            if i < 0:
-                return None
-            start = i + len(needle)
-        end = raw.find(b"\r\n", start)
-        value = raw[start:end] if end >= 0 else raw[start:]
-        if value[:1] == b" ":
-            value = value[1:]
-        return value.decode("utf-8", "replace")
+            needle = _NEEDLES.setdefault(key, fields.needle(key))
+        found = fields.search(self.raw, needle)
+        return None if found is None else found[1].decode("utf-8", "replace")
 
     def __getitem__(self, key: str) -> str:
         if self._fields is not None:

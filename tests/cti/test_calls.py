@@ -7,8 +7,8 @@ import pytest
 from cti import agents as A
 from cti.agents import AgentBook
 from cti.ami.protocol import Frame
-from cti.call_events import CallEnded, CallOffered
-from cti.calls import CallModel
+from cti.call_events import CallEnded, CallOffered, CallQueued
+from cti.calls import CallModel, MalformedEvent
 from cti.queues import QueueBoard
 from cti.resync import History, apply_channels, apply_queue_status, restore
 
@@ -264,3 +264,31 @@ def test_a_hold_made_right_after_the_answer_survives_the_answers_late_bridge_eve
     w.feed("BridgeEnter", 20.0, Channel=CALLER_2, BridgeUniqueid="b2")
     assert w.agents.get("2001").state == A.TALKING
     assert call.hold_seconds == pytest.approx(6.5)
+
+
+def test_an_event_missing_a_field_the_model_needs_is_refused_clearly_and_the_next_ones_still_count():
+    w = World()
+    with pytest.raises(MalformedEvent, match="Newchannel without Uniqueid"):
+        w.feed("Newchannel", 10.0, Channel=CALLER_1, Context="hotline-inbound", Exten="95598")
+    with pytest.raises(MalformedEvent, match="BridgeEnter without Channel"):
+        w.feed("BridgeEnter", 10.0, BridgeUniqueid="b1")
+    assert not w.model.calls and not w.model.bridges  # nothing half-done
+    w.incoming(10.0)
+    assert w.model.calls[LINKED].queue == "general" and w.of(CallQueued)
+
+
+def test_fields_come_whatever_their_order_and_a_garbled_timestamp_means_now(monkeypatch):
+    w = World()
+    monkeypatch.setattr("time.time", lambda: 1234.5)
+    # Another field order than the first frame's, and extra lines: read field by field, same answer.
+    w.model.handle(Frame.build(Event="Newchannel", Timestamp="10.0", Linkedid=LINKED, Uniqueid=LINKED,
+                               Channel=CALLER_1, Context="hotline-inbound", Exten="95598"))  # fmt: skip
+    w.model.handle(Frame.build(Event="Newchannel", Exten="95598", Uniqueid="1700000000.2", Foo="Linkedid: x",
+                               Channel=CALLER_2, Linkedid=LINKED, Timestamp="soon", Context="hotline-inbound"))  # fmt: skip
+    call = w.model.calls[LINKED]
+    assert call.channels == {LINKED, "1700000000.2"} and call.started_at == 10.0
+    assert w.model.channels["1700000000.2"].name == CALLER_2
+    w.feed("Hangup", 0.0, Channel=CALLER_2, Uniqueid="1700000000.2", Cause="16")
+    w.feed("Hangup", 0.0, Channel=CALLER_1, Uniqueid=LINKED, Cause="16")
+    (ended,) = w.of(CallEnded)
+    assert ended.ended_at == 1234.5  # a zero timestamp is no time: now

@@ -1,0 +1,186 @@
+"""How channel and bridge events change a call: legs appear, meet in a bridge, hold, hang up.
+
+Part of ``CallModel`` (``cti.calls``), kept apart from the call's bookkeeping
+the way ``cti.queue_calls`` keeps app_queue's events apart. Each handler is
+called with the event's time and the fields it names in ``@reads``, read from
+the frame in one pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from cti import agents as A
+from cti.ami.fields import reads
+
+if TYPE_CHECKING:
+    from cti.calls import Call, CallModel
+
+    _Base = CallModel
+else:
+    _Base = object
+
+INBOUND_CONTEXTS = ("hotline-inbound",)
+OUTBOUND_CONTEXTS = ("hotline-outbound",)
+
+
+@dataclasses.dataclass
+class Channel:
+    uniqueid: str
+    name: str
+    linkedid: str
+    context: str = ""
+    exten: str = ""
+    agent_id: str = ""
+    bridge: str = ""
+
+
+class MalformedEvent(ValueError):
+    """An event lacks a field the model cannot do without (the AMI client logs it and goes on)."""
+
+
+class ChannelEvents(_Base):
+    @reads("Linkedid", "Uniqueid", "Channel", "Context", "Exten", "CallerIDNum", "CallerIDName")
+    def _on_Newchannel(
+        self, at: float, linkedid: str, uid: str, name: str, context: str, exten: str, num: str, cname: str
+    ) -> None:
+        if not uid or not name:
+            raise MalformedEvent(f"Newchannel without {'Uniqueid' if not uid else 'Channel'}")
+        call = self._call_for(linkedid, at)
+        if call is None or uid in self.channels:
+            return
+        chan = self.channels[uid] = Channel(uid, name, call.call_id, context, exten)
+        self.by_name[name] = chan
+        call.channels.add(uid)
+        if uid == call.call_id and call.direction == "internal":
+            if context in INBOUND_CONTEXTS:
+                call.direction, call.dnis = "inbound", exten
+            elif context in OUTBOUND_CONTEXTS:
+                call.direction, call.dnis = "outbound", exten
+        self._caller_from(call, num, cname)
+        agent = self.agents.by_channel(name)
+        if agent is not None and agent.state != A.LOGGED_OUT:
+            chan.agent_id = agent.agent_id
+            call.agent_channels.setdefault(agent.agent_id, set()).add(uid)
+            if len(call.agent_channels[agent.agent_id]) == 1 and agent.state in (
+                A.READY,
+                A.NOT_READY,
+                A.AFTER_CALL_WORK,
+            ):
+                # Rings outside app_queue (click-to-dial, transfer target): no AgentCalled comes.
+                self._transition(agent, "offer", at, call.call_id)
+                if call.direction == "inbound" and call.answered_at:
+                    self._offer(call, agent.agent_id, at)  # a transfer target gets the screen-pop too
+        elif not call.customer_channel and call.direction == "inbound" and uid != call.call_id:
+            call.customer_channel = name
+
+    @reads("Linkedid", "CallerIDNum", "CallerIDName")
+    def _on_NewCallerid(self, at: float, linkedid: str, num: str, cname: str) -> None:
+        call = self._known(linkedid)
+        if call is not None and call.direction == "inbound":
+            self._caller_from(call, num, cname)
+
+    @reads("Channel", "BridgeUniqueid")
+    def _on_BridgeEnter(self, at: float, name: str, bridge: str) -> None:
+        if not name:
+            raise MalformedEvent("BridgeEnter without Channel")
+        members = self.bridges.setdefault(bridge, set())
+        members.add(name)
+        chan = self.by_name.get(name)
+        if chan is not None:
+            chan.bridge = bridge
+        self._check_answer(bridge, at)
+
+    def _check_answer(self, bridge: str, at: float) -> None:
+        members = [self.by_name[n] for n in self.bridges.get(bridge, ()) if n in self.by_name]
+        if len(members) < 2:
+            return
+        talkers = [c for c in members if c.agent_id]
+        others = [c for c in members if not c.agent_id]
+        for chan in talkers:
+            call = self.calls.get(chan.linkedid)
+            agent = self.agents.get(chan.agent_id)
+            if call is None or agent is None:
+                continue
+            if others and not call.customer_channel:
+                call.customer_channel = others[0].name
+            # Only a bridge entered after the hold began resumes the call: a BridgeEnter
+            # still in flight from the answer must not undo a hold made right after it.
+            held = agent.state == A.ON_HOLD and call.hold_started and call.agent_id == agent.agent_id
+            if held and at > call.hold_started:
+                self.set_hold(call, False, at)
+            elif agent.state in (A.RINGING, A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
+                self._transition(agent, "answer", at, call.call_id)
+            if not call.answered_at:
+                self._answered(call, agent.agent_id, at)
+            elif call.agent_id != agent.agent_id and agent.state == A.TALKING:
+                call.agent_id = agent.agent_id  # a transfer target took over
+
+    def _check_answers(self, call: Call, at: float) -> None:
+        """Resync: answer/customer facts from the bridges the call's channels are in."""
+        for bridge in {self.channels[u].bridge for u in call.channels if u in self.channels} - {""}:
+            self._check_answer(bridge, at)
+
+    @reads("Channel", "BridgeUniqueid")
+    def _on_BridgeLeave(self, at: float, name: str, bridge: str) -> None:
+        if not name:
+            raise MalformedEvent("BridgeLeave without Channel")
+        members = self.bridges.get(bridge)
+        if members is not None:
+            members.discard(name)
+            if not members:
+                del self.bridges[bridge]
+        chan = self.by_name.get(name)
+        if chan is not None and chan.bridge == bridge:
+            chan.bridge = ""
+
+    @reads("Linkedid")
+    def _on_Hold(self, at: float, linkedid: str) -> None:
+        call = self._known(linkedid)
+        if call is not None:
+            self.set_hold(call, True, at)
+
+    @reads("Linkedid")
+    def _on_Unhold(self, at: float, linkedid: str) -> None:
+        call = self._known(linkedid)
+        if call is not None:
+            self.set_hold(call, False, at)
+
+    @reads("Uniqueid", "Cause")
+    def _on_Hangup(self, at: float, uid: str, cause: str) -> None:
+        chan = self.channels.pop(uid, None)
+        if chan is None:
+            return
+        if self.by_name.get(chan.name) is chan:
+            del self.by_name[chan.name]
+        if chan.bridge:
+            self.bridges.get(chan.bridge, set()).discard(chan.name)
+        call = self.calls.get(chan.linkedid)
+        if call is None:
+            return
+        call.channels.discard(uid)
+        if chan.agent_id:
+            self._agent_leg_gone(call, chan, at)
+            if call.answered_at and not call.hangup_side:
+                call.hangup_side = "agent"
+        else:
+            if call.answered_at and not call.hangup_side and chan.name == call.customer_channel:
+                call.hangup_side = "caller"
+            if not call.hangup_cause or chan.name == call.customer_channel:
+                call.hangup_cause = int(cause or 0)
+        if not call.channels:
+            self.end(call, at)
+
+    def _agent_leg_gone(self, call: Call, chan: Channel, at: float) -> None:
+        legs = call.agent_channels.get(chan.agent_id, set())
+        legs.discard(chan.uniqueid)
+        if legs:
+            return
+        agent = self.agents.get(chan.agent_id)
+        if agent is None or agent.call_id != call.call_id:
+            return
+        if agent.state == A.RINGING:
+            self._transition(agent, "cancel", at)
+        elif agent.state in (A.TALKING, A.ON_HOLD):
+            self._transition(agent, "end", at, call.call_id)
