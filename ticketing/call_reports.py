@@ -115,6 +115,7 @@ class CallRecord:
     talk: float
     hold: float
     recording: str
+    survey: int | None = None  # the caller's 1-5 after the call, if they gave one
 
     @property
     def answered(self) -> bool:
@@ -154,6 +155,7 @@ def _record(row: Interaction) -> CallRecord:
         talk=round(max(0.0, float(row.duration or 0.0) - hold), 1),
         hold=round(hold, 1),
         recording=row.file_path,
+        survey=int(p["survey_score"]) if p.get("survey_score") else None,
     )
 
 
@@ -243,6 +245,7 @@ async def call_detail(
             "hold": c.hold,
             "acw": round(acw.get(c.call_id, 0.0), 1),
             "recording": c.recording,
+            "survey": c.survey,
             "orders": orders.get(c.id, []),
         }
         for c in calls
@@ -417,3 +420,42 @@ async def agent_report(
             }
         )
     return {"reasons": reasons, "rows": rows}
+
+
+# --- post-call survey ---------------------------------------------------------------------
+
+
+async def survey_report(
+    session: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    viewer: User | None = None,
+    site_id: int | None = None,
+    queue: str = "",
+) -> dict[str, Any]:
+    """The callers' own 1-5 after their call, per agent: how many, the mean, the share of 4 and 5."""
+    scope = await call_scope(session, viewer, site_id)
+    scores: dict[str, list[int]] = defaultdict(list)
+    for call in await _calls(session, start, end, scope, queue):
+        if call.survey is not None:
+            scores[call.agent_id].append(call.survey)
+    names = dict((await session.execute(select(User.staff_no, User.name))).all())
+    rows = [
+        {
+            "agent_id": agent,
+            "agent_name": names.get(agent, ""),
+            "count": len(given),
+            "mean": round(sum(given) / len(given), 2),
+            "satisfied": round(sum(1 for g in given if g >= 4) / len(given), 4),
+            "by_score": {n: given.count(n) for n in range(1, 6)},
+        }
+        for agent, given in sorted(scores.items())
+    ]
+    every = [g for given in scores.values() for g in given]
+    total = {
+        "count": len(every),
+        "mean": round(sum(every) / len(every), 2) if every else None,
+        "satisfied": round(sum(1 for g in every if g >= 4) / len(every), 4) if every else None,
+    }
+    return {"rows": rows, "total": total}

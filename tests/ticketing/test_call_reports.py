@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered
 from ticketing.agent_states import AgentStateRecorder
-from ticketing.call_reports import agent_report, call_detail, queue_intervals
+from ticketing.call_reports import agent_report, call_detail, queue_intervals, survey_report
 from ticketing.calls import CallLinker
 from ticketing.models import AgentStateInterval
 from ticketing.users import create_user
@@ -280,3 +280,21 @@ async def test_call_reports_keep_to_the_viewers_sites(session, known):
     # HQ narrowed to the Shenzhen bureau: no agents there, nothing to see
     sz = known.sites["SZ"].id
     assert (await call_detail(session, DAY_START, DAY_END, viewer=hq_leader, site_id=sz))["total"] == 0
+
+
+async def test_post_call_survey_per_agent(sm, session, known):
+    from ivr.events import SurveyAnswered
+
+    linker = CallLinker(sm)
+    for call_id, score in (("c1", 5), ("c5", 2), ("c2", 4)):
+        await linker.handle(SurveyAnswered(call_id=call_id, score=score, caller="13800001111"))
+    got = await survey_report(session, DAY_START, DAY_END)
+    by_agent = {r["agent_id"]: r for r in got["rows"]}
+    # 1001: 5 and 2 -> mean 3.5, one of two satisfied; 1002: a 4
+    assert by_agent["1001"]["count"] == 2 and by_agent["1001"]["mean"] == 3.5
+    assert by_agent["1001"]["satisfied"] == 0.5 and by_agent["1001"]["by_score"][2] == 1
+    assert by_agent["1002"]["mean"] == 4 and by_agent["1002"]["satisfied"] == 1
+    assert got["total"] == {"count": 3, "mean": round(11 / 3, 2), "satisfied": round(2 / 3, 4)}
+    detail = {r["call_id"]: r for r in (await call_detail(session, DAY_START, DAY_END))["rows"]}
+    assert detail["c1"]["survey"] == 5 and detail["c4"]["survey"] is None
+    assert (await survey_report(session, DAY_START, DAY_END, queue="fault"))["rows"] == []
