@@ -218,3 +218,11 @@ class QueueCallEvents(_Base):
     @reads("Queue", "Interface")
     def _on_QueueMemberRemoved(self, at: float, queue: str, interface: str) -> None:
         self.queues.remove_member(queue, interface, at)
+        # A removal made outside our commands (CLI, a cleanup script) shows on the seat too,
+        # as a resync would show it: the agent leaves that queue, and with no queue left is
+        # signed out (a dialer must not count them as ready). Our own logout finds it done.
+        agent = self.agents.by_interface(interface)
+        if agent is None or agent.skills.pop(queue, None) is None or agent.skills:
+            return
+        if agent.state in (A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
+            self._transition_reason(agent, "logout", at, "")

@@ -292,3 +292,16 @@ def test_fields_come_whatever_their_order_and_a_garbled_timestamp_means_now(monk
     w.feed("Hangup", 0.0, Channel=CALLER_1, Uniqueid=LINKED, Cause="16")
     (ended,) = w.of(CallEnded)
     assert ended.ended_at == 1234.5  # a zero timestamp is no time: now
+
+
+def test_a_seat_removed_from_its_queues_outside_the_bridge_leaves_them_then_is_signed_out():
+    w = World()
+    agent = w.agents.get("2001")
+    agent.skills = {"general": 0, "vip": 5}
+    w.feed("QueueMemberRemoved", 20.0, Queue="vip", Interface=SEAT, MemberName="2001")
+    assert (agent.state, agent.skills) == (A.READY, {"general": 0})
+    w.feed("QueueMemberRemoved", 21.0, Queue="general", Interface=SEAT, MemberName="2001")
+    assert agent.state == A.LOGGED_OUT and agent.skills == {}
+    assert [e.state for e in w.events if e.name == "AgentStateChanged"][-1] == A.LOGGED_OUT
+    w.feed("QueueMemberRemoved", 22.0, Queue="general", Interface=SEAT, MemberName="2001")  # nothing twice
+    assert [e.state for e in w.events if e.name == "AgentStateChanged"].count(A.LOGGED_OUT) == 1
