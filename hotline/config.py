@@ -34,6 +34,8 @@ class Settings:
     agi_port: int = 4573
     data_dir: Path = Path("var")
     routing_file: Path | None = None
+    #: the working-time calendar campaigns call in (cti.calendar YAML); none: China's working days
+    campaign_calendar: Path | None = None
     hotline_number: str = "95598"
     #: an agent's phone, from their 工号; the demo uses simulated phones (Local/{staff_no}@hotline-sim-phone/n)
     seat_pattern: str = "PJSIP/{staff_no}"
@@ -52,7 +54,7 @@ class Settings:
 
 
 _INT_FIELDS = {"http_port", "ami_port", "agi_port", "smtp_port"}
-_PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file"}
+_PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file", "campaign_calendar"}
 
 
 def load_settings(file: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:

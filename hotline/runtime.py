@@ -134,7 +134,7 @@ async def serve(
         await stack.enter_async_context(_background(_dispatcher(settings, sessions).run(), "notifications"))
         campaigns.CallbackListener(sessions).subscribe(bus)  # "keep my place, call me back"
         dialer = campaigns.Dialer(
-            sessions, campaigns.BridgeTelephony(bridge, bus), bus, calendar=WorkCalendar.china()
+            sessions, campaigns.BridgeTelephony(bridge, bus), bus, calendar=_campaign_calendar(settings)
         )
         await stack.enter_async_context(_background(dialer.run(), "dialer"))
 
@@ -198,6 +198,13 @@ def cti_settings(settings: Settings, skill_queues: dict[str, str] | None = None)
         asterisk_root=str(settings.asterisk_root),
         hotline_number=settings.hotline_number,
     )
+
+
+def _campaign_calendar(settings: Settings) -> WorkCalendar:
+    """The days and hours campaigns may call (each campaign narrows them with its windows)."""
+    if settings.campaign_calendar:
+        return WorkCalendar.from_yaml(settings.campaign_calendar)
+    return WorkCalendar.china()
 
 
 def _ivr_services(settings: Settings, bus: Bus, sessions) -> ivr.IvrServices:

@@ -81,10 +81,17 @@ class ConsoleProcess:
             "HOTLINE_AGI_PORT": str(_free_port()),
             "HOTLINE_SECRET_KEY": "browser-story-secret",
             "HOTLINE_SEAT_PATTERN": "Local/{staff_no}@hotline-sim-phone/n",
+            # campaigns may call at any hour of any day: the stories do not depend on the clock
+            "HOTLINE_CAMPAIGN_CALENDAR": str(db.parent / "always-open.yaml"),
         }
 
     def prepare(self) -> None:
         import asyncio
+
+        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        Path(self.env["HOTLINE_CAMPAIGN_CALENDAR"]).write_text(
+            "hours: {" + ", ".join(f'{d}: ["00:00-23:59"]' for d in days) + "}\n", encoding="utf-8"
+        )
 
         subprocess.run(
             [HOTLINE, "seed", "--demo"], cwd=REPO, env=self.env, check=True, capture_output=True, timeout=300

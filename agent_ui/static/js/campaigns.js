@@ -53,7 +53,7 @@ async function upload(commit) {
   if (!resp.ok) throw new ApiError(resp.status, body);
   document.getElementById("camp-report").replaceChildren(
     el("p", {}, t("camp.report", { total: body.total, accepted: body.accepted, rejected: body.rejected })),
-    el("ul", {}, ...body.rejected_rows.map((r) => el("li", {}, `${t("camp.line")} ${r.line}: ${r.text}`))),
+    el("ul", {}, ...body.rejected_rows.map((r) => el("li", {}, `${t("camp.line", { line: r.line })}: ${r.text}`))),
   );
   document.getElementById("camp-commit").disabled = commit || body.accepted === 0;
   if (commit) await show(current);
@@ -69,7 +69,8 @@ export function start() {
         name: f.name.value, kind: f.kind.value, mode: f.mode.value, queue: f.queue.value,
         windows: f.windows.value.split(",").map((w) => w.trim()).filter(Boolean),
         max_attempts: Number(f.max_attempts.value), max_in_flight: Number(f.max_in_flight.value),
-        calls_per_second: Number(f.calls_per_second.value), script: f.script.value,
+        calls_per_second: Number(f.calls_per_second.value), ring_seconds: Number(f.ring_seconds.value),
+        script: f.script.value,
       } });
       f.reset();
       await load();
