@@ -107,17 +107,17 @@ class Dialer:
 
     async def _work(self, campaign: Campaign) -> None:
         now, clock = self.now(), self.clock()
-        if not rules.may_call(rules.window_calendar(self.calendar, campaign.windows), now):
-            return
-        if (
-            campaign.kind in ("missed_call", "visit_back")
-            and clock - self._refreshed.get(campaign.id, -1e9) >= REFRESH_EVERY
-        ):
+        # sources and deadlines are kept up to date outside the calling window too, so the
+        # report shows a visit-back expired when its 3 days are over, not when calling resumes
+        if clock - self._refreshed.get(campaign.id, -1e9) >= REFRESH_EVERY:
             self._refreshed[campaign.id] = clock
             async with self.sessions.begin() as session:
                 added = await sources.refresh(session, campaign, now)
-            if added:
-                log.info("campaign %s: %d new contacts", campaign.id, added)
+                expired = await store.expire(session, campaign.id, now)
+            if added or expired:
+                log.info("campaign %s: %d new contacts, %d expired", campaign.id, added, expired)
+        if not rules.may_call(rules.window_calendar(self.calendar, campaign.windows), now):
+            return
         pacer = self.pacers.get(campaign.id)
         if pacer is None:
             pacer = self.pacers[campaign.id] = rules.Pacer(

@@ -136,17 +136,13 @@ async def add_visit_backs(session: AsyncSession, campaign: Campaign, now: dt.dat
                 customer_id=order.customer_id,
                 order_id=order.id,
                 priority_at=order.closed_at,
+                # within 3 days of closing: after that the contact is no longer a visit-back
+                expires_at=order.closed_at + dt.timedelta(days=VISIT_BACK_DAYS),
                 data={"order": order.number, "category": order.category},
             )
         except InvalidPhoneNumber:
             continue
-        if contact is not None:
-            # due within 3 days of closing: after that the contact is no longer a visit-back
-            contact.data = {
-                **contact.data,
-                "due_by": (order.closed_at + dt.timedelta(days=VISIT_BACK_DAYS)).isoformat(),
-            }
-            added += 1
+        added += contact is not None
     return added
 
 

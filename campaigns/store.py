@@ -166,6 +166,7 @@ async def add_contact(
     customer_id: int | None = None,
     order_id: int | None = None,
     priority_at: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
     data: dict[str, Any] | None = None,
     dnc: set[str] | None = None,
 ) -> CampaignContact | None:
@@ -192,6 +193,7 @@ async def add_contact(
         order_id=order_id,
         source_key=source_key,
         priority_at=priority_at or utcnow(),
+        expires_at=expires_at,
         state="dnc" if normalised in dnc else "pending",
         data=dict(data or {}),
     )
@@ -203,10 +205,12 @@ async def add_contact(
 async def due_contacts(
     session: AsyncSession, campaign_id: int, now: dt.datetime, limit: int
 ) -> list[CampaignContact]:
-    """Pending contacts whose time has come, the earliest arrival first (callers keep their place)."""
+    """Pending contacts whose time has come and whose deadline has not passed, the earliest
+    arrival first (callers keep their place)."""
     if limit <= 0:
         return []
     due = (CampaignContact.next_attempt_at.is_(None)) | (CampaignContact.next_attempt_at <= now)
+    due &= CampaignContact.expires_at.is_(None) | (CampaignContact.expires_at > now)
     return list(
         await session.scalars(
             select(CampaignContact)
@@ -215,6 +219,20 @@ async def due_contacts(
             .limit(limit)
         )
     )
+
+
+async def expire(session: AsyncSession, campaign_id: int, now: dt.datetime) -> int:
+    """Pending contacts past their deadline become ``expired`` (they are never dialed)."""
+    result = await session.execute(
+        update(CampaignContact)
+        .where(
+            CampaignContact.campaign_id == campaign_id,
+            CampaignContact.state == "pending",
+            CampaignContact.expires_at <= now,
+        )
+        .values(state="expired")
+    )
+    return result.rowcount or 0
 
 
 async def claim(session: AsyncSession, contact_id: int, *, agent_id: str = "") -> bool:

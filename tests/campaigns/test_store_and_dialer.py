@@ -390,3 +390,49 @@ async def test_xlsx_import(sm):
     assert report.summary()["accepted"] == 2
     got = await contacts(sm, campaign.id)
     assert got["13800000001"].notes == "老客户"
+
+
+async def test_a_visit_back_not_reached_within_three_days_expires_and_is_never_dialed(sm, bus):
+    async with sm.begin() as s:
+        await seed_defaults(s)
+        workflow_id = await s.scalar(select(WorkflowDefinition.id).limit(1))
+        for n, closed_ago in enumerate((dt.timedelta(days=3) - dt.timedelta(hours=1), dt.timedelta(days=1))):
+            s.add(
+                WorkOrder(
+                    number=f"GZ-{n}",
+                    category="fault",
+                    status="closed",
+                    caller_number=f"1390000000{n}",
+                    closed_at=NOW - closed_ago,
+                    is_open=False,
+                    workflow_id=workflow_id,
+                    workflow_key="fault",
+                    workflow_version=1,
+                    current_node="archive",
+                )
+            )
+        visits = await store.create_campaign(s, name="满意度回访", queue="service", kind="visit_back")
+        await store.set_status(s, visits, "start")
+        cid = visits.id
+    phone, clock = FakeTelephony({}), Clock()
+    d = dialer_for(sm, phone, bus, clock)
+
+    await d.tick()  # nobody ready: both orders become contacts, with their deadline
+    got = await contacts(sm, cid)
+    old, recent = got["13900000000"], got["13900000001"]
+    assert (old.state, recent.state) == ("pending", "pending")
+    assert old.expires_at == NOW + dt.timedelta(hours=1)
+    assert recent.expires_at == NOW + dt.timedelta(days=2)
+
+    clock.advance(2 * 3600)  # 12:00: the deadline passed during the lunch break (no calling)
+    await d.tick()
+    got = await contacts(sm, cid)
+    assert (got["13900000000"].state, got["13900000000"].attempts) == ("expired", 0)
+    assert got["13900000001"].state == "pending"
+
+    clock.advance(2 * 3600)  # 14:00: calling again, an agent is ready
+    phone.ready = {"service": ["1001"]}
+    await d.tick()
+    assert [n for _, n, _ in phone.placed] == ["13900000001"]  # the expired one is never dialed
+    async with sm() as s:
+        assert (await store.progress(s, cid))["states"] == {"expired": 1, "dialing": 1}

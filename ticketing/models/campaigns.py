@@ -20,8 +20,9 @@ CAMPAIGN_MODES = ("preview", "progressive")
 CAMPAIGN_STATUSES = ("draft", "running", "paused", "finished")
 #: pending: waits for its turn (or its retry time); dialing: a call is in flight;
 #: done: reached (answered); failed: attempts used up; dnc: on the do-not-call list;
-#: skipped: an agent skipped it in preview, or it was cancelled
-CONTACT_STATES = ("pending", "dialing", "done", "failed", "dnc", "skipped")
+#: skipped: an agent skipped it in preview, or it was cancelled; expired: not reached
+#: before its deadline (a visit-back 3 days after the order closed), never dialed again
+CONTACT_STATES = ("pending", "dialing", "done", "failed", "dnc", "skipped", "expired")
 
 
 class Campaign(Base, Timestamped):
@@ -70,6 +71,8 @@ class CampaignContact(Base, Timestamped):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: not dialed after this (visit-backs: 3 days after the order closed); None: no deadline
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     last_outcome: Mapped[str] = mapped_column(String(16), default="")
     last_call_id: Mapped[str] = mapped_column(String(64), default="")
     agent_id: Mapped[str] = mapped_column(String(32), default="")
