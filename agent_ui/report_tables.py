@@ -18,8 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.errors import UiError
+from campaigns import report as campaign_report
 from ticketing import call_reports, reports
 from ticketing.models import Category, Site, User
+from ticketing.models.campaigns import CONTACT_STATES
 
 #: the most rows one export carries (the page shows ``size`` at a time)
 EXPORT_LIMIT = 50_000
@@ -116,6 +118,7 @@ async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
         Column("talk", "report.c.talk", "seconds"),
         Column("hold", "report.c.hold", "seconds"),
         Column("acw", "report.c.acw", "seconds"),
+        Column("survey", "report.c.survey", "int"),
         Column("recording", "report.c.recording", "link"),
         Column("orders", "report.c.orders", "order"),
     ]
@@ -134,6 +137,7 @@ async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
                 r["talk"],
                 r["hold"],
                 r["acw"],
+                r["survey"],
                 f"/recordings/recording/{r['call_id']}/play" if r["recording"] else "",
                 " ".join(r["orders"]),
             ]
@@ -379,6 +383,79 @@ async def satisfaction(db: AsyncSession, viewer: User, q: ReportQuery) -> Report
     return ReportTable("satisfaction", columns, rows, summary=summary, charts=[chart])
 
 
+async def survey(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    found = await call_reports.survey_report(
+        db, q.start, q.end, viewer=viewer, site_id=q.site_id, queue=q.queue
+    )
+    columns = [
+        Column("agent_id", "report.c.agent_id"),
+        Column("agent_name", "report.c.agent_name"),
+        Column("count", "report.c.count", "int"),
+        Column("mean", "report.c.mean_score", "number"),
+        Column("satisfied", "report.c.satisfied_rate", "percent"),
+        *(Column(f"score{n}", f"report.c.score{n}", "int") for n in range(1, 6)),
+    ]
+    rows = [
+        [r["agent_id"], r["agent_name"], r["count"], r["mean"], r["satisfied"], *r["by_score"].values()]
+        for r in found["rows"]
+    ]
+    chart = _chart(
+        "bar",
+        "report.survey",
+        [f"{r[0]} {r[1]}".strip() for r in rows],
+        {"report.c.mean_score": [r[3] for r in rows]},
+    )
+    return ReportTable("survey", columns, rows, summary=found["total"], charts=[chart])
+
+
+async def campaigns(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    found = await campaign_report.campaign_outcomes(db, q.start, q.end, viewer=viewer, site_id=q.site_id)
+    states = list(CONTACT_STATES) + sorted(
+        {s for r in found["rows"] for s in r["states"]} - set(CONTACT_STATES)
+    )
+    columns = [
+        Column("name", "report.c.campaign"),
+        Column("kind", "report.c.campaign_kind"),
+        Column("status", "report.c.status"),
+        Column("queue", "report.c.queue"),
+        Column("contacts", "report.c.contacts", "int"),
+        *(
+            Column(
+                f"state_{s}",
+                f"report.c.state_{s}" if s in CONTACT_STATES else f"report.c.contact_state·{s}",
+                "int",
+            )
+            for s in states
+        ),
+        Column("attempts", "report.c.attempts", "int"),
+        Column("answered", "report.c.answered", "int"),
+        Column("reach_rate", "report.c.reach_rate", "percent"),
+        Column("dispositions", "report.c.dispositions"),
+    ]
+    rows = [
+        [
+            r["name"],
+            r["kind"],
+            r["status"],
+            r["queue"],
+            r["contacts"],
+            *(r["states"].get(s, 0) for s in states),
+            r["attempts"],
+            r["answered"],
+            r["reach_rate"],
+            "，".join(f"{code} {n}" for code, n in sorted(r["dispositions"].items(), key=lambda d: -d[1])),
+        ]
+        for r in found["rows"]
+    ]
+    chart = _chart(
+        "bar",
+        "report.campaigns",
+        [r[0] for r in rows],
+        {"report.c.contacts": [r[4] for r in rows], "report.c.answered": [r[-3] for r in rows]},
+    )
+    return ReportTable("campaigns", columns, rows, charts=[chart])
+
+
 REPORTS: dict[str, Callable[[AsyncSession, User, ReportQuery], Awaitable[ReportTable]]] = {
     "queues": queues,
     "agents": agents,
@@ -393,6 +470,8 @@ REPORTS: dict[str, Callable[[AsyncSession, User, ReportQuery], Awaitable[ReportT
     "top_handlers": top_handlers,
     "complaint_causes": complaint_causes,
     "satisfaction": satisfaction,
+    "survey": survey,
+    "campaigns": campaigns,
 }
 #: reports whose rows come a page at a time (the others are short: one row per group)
 PAGED = frozenset({"calls", "overdue"})

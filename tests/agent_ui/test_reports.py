@@ -268,3 +268,55 @@ async def test_order_reports_render(client, calls):
     assert page.status == 200
     html = await page.text()
     assert "报表" in html and 'id="report-filters"' in html
+
+
+async def test_post_call_survey_and_campaign_outcome_reports(client, calls):
+    from ivr.events import SurveyAnswered
+    from ticketing.models import Campaign, CampaignContact
+
+    maker = calls.services.sessionmaker
+    await CallLinker(maker).handle(SurveyAnswered(call_id="r1", score=5, caller="13800001111"))
+    async with maker.begin() as db:
+        campaign = Campaign(
+            name="回访",
+            kind="visit_back",
+            queue="service",
+            created_at=dt.datetime(2026, 11, 19, tzinfo=dt.UTC),
+        )
+        db.add(campaign)
+        await db.flush()
+        db.add_all(
+            [
+                CampaignContact(campaign_id=campaign.id, number="13800001111", source_key="a", state="done",
+                                attempts=1, last_outcome="answered", disposition="satisfied"),
+                CampaignContact(campaign_id=campaign.id, number="13800002222", source_key="b", state="failed",
+                                attempts=3, last_outcome="no_answer"),
+            ]
+        )  # fmt: skip
+    await login(client, "3001")
+    survey = await (await client.get("/api/reports/survey", params=PERIOD)).json()
+    assert survey["title"] == "来电满意度评价"
+    keys = [c["key"] for c in survey["columns"]]
+    row = dict(zip(keys, survey["rows"][0], strict=True))
+    assert (row["agent_id"], row["count"], row["mean"], row["satisfied"], row["score5"]) == (
+        "1001",
+        1,
+        5.0,
+        1.0,
+        1,
+    )
+    detail = await (await client.get("/api/reports/calls", params=PERIOD)).json()
+    keys = [c["key"] for c in detail["columns"]]
+    assert dict(zip(keys, detail["rows"][0], strict=True))["survey"] == 5
+    outcomes = await (await client.get("/api/reports/campaigns", params=PERIOD)).json()
+    labels = {c["key"]: c["label"] for c in outcomes["columns"]}
+    assert labels["state_done"] == "已完成" and labels["reach_rate"] == "接通率"
+    keys = [c["key"] for c in outcomes["columns"]]
+    row = dict(zip(keys, outcomes["rows"][0], strict=True))
+    assert (row["name"], row["contacts"], row["state_done"], row["state_failed"], row["attempts"]) == (
+        "回访", 2, 1, 1, 4
+    )  # fmt: skip
+    assert row["reach_rate"] == 0.5 and row["dispositions"] == "satisfied 1"
+    xlsx = await client.get("/api/reports/campaigns/export", params={**PERIOD, "format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(await xlsx.read())).active
+    assert sheet.cell(row=2, column=1).value == "回访"
