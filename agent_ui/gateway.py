@@ -108,7 +108,7 @@ class Client:
             return
         if message.__class__ is SharedMessage and self._keeping_up():
             if not self.transport.is_closing() and not self.ws.closed:
-                self.transport.write(message.frame)  # type: ignore[union-attr]
+                self.transport.write(message.frame)
             return
         try:
             self.queue.put_nowait(message)
