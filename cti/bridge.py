@@ -52,6 +52,8 @@ from cti.queues import QueueBoard
 
 log = logging.getLogger(__name__)
 
+IVR_PATH_VARIABLE = "HOTLINE_IVR_PATH="
+
 CustomerLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 
@@ -110,6 +112,7 @@ class CtiBridge:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._acw_timers: dict[str, asyncio.TimerHandle] = {}
         self._ivr_paths: dict[str, asyncio.Task[None]] = {}
+        self._ivr_path_seen: tuple[str, str] | None = None  # (channel, HOTLINE_IVR_PATH) of the event in hand
         #: call id -> (the number looked up, the lookup)
         self._customers: dict[str, tuple[str, asyncio.Task[dict[str, Any] | None]]] = {}
         self._utc_offset = recording.local_utc_offset()  # Asterisk's, once it told us (names recordings)
@@ -122,6 +125,8 @@ class CtiBridge:
         self._started = True
         if self.settings.replay_history:
             await self._replay()
+        # Before the model's listener: the IVR path is read off the event the model queues the call on.
+        self.ami.on_event("QueueCallerJoin", self._ivr_path_on_event)
         for name in EVENTS:
             self.ami.on_event(name, self.model.handle)
         if self.customer_lookup is not None:
@@ -415,9 +420,22 @@ class CtiBridge:
         if timer is not None:
             timer.cancel()
 
+    def _ivr_path_on_event(self, frame: Frame) -> None:
+        # manager.conf's channelvars puts HOTLINE_IVR_PATH on every event of a channel
+        # ("ChanVariable: HOTLINE_IVR_PATH=top:1/…", empty when the IVR set none).
+        self._ivr_path_seen = None
+        for value in frame.getall("ChanVariable"):
+            if value.startswith(IVR_PATH_VARIABLE):
+                self._ivr_path_seen = (frame.get("Channel"), value[len(IVR_PATH_VARIABLE) :])
+
     def _queued(self, call: Call, channel: str) -> None:
-        # The IVR's choices ride on the channel (HOTLINE_IVR_PATH, set by the AGI
-        # route); VarSet is filtered out of the stream, so ask once per queued call.
+        # The IVR's choices ride on the channel (HOTLINE_IVR_PATH, set by the AGI route).
+        seen, self._ivr_path_seen = self._ivr_path_seen, None
+        if seen is not None and seen[0] == channel:
+            _add_ivr_path(call, seen[1])  # on the event itself: the pop waits for nothing
+            return
+        # An Asterisk without that channelvar: VarSet is filtered out of the stream, so
+        # ask once per queued call (and the pop waits for the answer).
         if call.call_id in self._ivr_paths:
             return
 
@@ -426,9 +444,7 @@ class CtiBridge:
                 path = await self.actions.getvar(channel, "HOTLINE_IVR_PATH")
             except AmiError:
                 return
-            steps = [p for p in path.split("/") if p]
-            if steps and not any(p in call.ivr_path for p in steps):
-                call.ivr_path[:0] = steps
+            _add_ivr_path(call, path)
 
         task = self._spawn(fetch())
         self._ivr_paths[call.call_id] = task
@@ -472,3 +488,9 @@ class CtiBridge:
                 agent_id=call.agent_id,
             )
         )
+
+
+def _add_ivr_path(call: Call, path: str) -> None:
+    steps = [p for p in path.split("/") if p]
+    if steps and not any(p in call.ivr_path for p in steps):
+        call.ivr_path[:0] = steps

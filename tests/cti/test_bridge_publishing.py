@@ -39,7 +39,7 @@ class Phones:
         book.apply(agent, "login", 1.0)
         book.apply(agent, "ready", 2.0)
 
-    def arrive(self, n: int, caller: str) -> str:
+    def arrive(self, n: int, caller: str, **join: str) -> str:
         linked = f"1700000000.{n}0"
         self.feed(
             "Newchannel",
@@ -58,6 +58,7 @@ class Phones:
             Queue="general",
             Position="1",
             CallerIDNum=caller,
+            **join,
         )
         return linked
 
@@ -260,6 +261,17 @@ async def test_a_ready_lookup_pops_at_once(world):
     last = (await bridge.bus.replay(0))[-1]  # replay does not suspend: nothing ran in between
     assert isinstance(last, CallOffered) and last.call_id == a
     assert last.customer == {"id": 1, "name": "customer 13800000001"}
+
+
+async def test_the_ivr_path_on_the_queue_join_pops_without_asking_asterisk(world):
+    bridge, phones, lookups, events = world
+    # manager.conf's channelvars = HOTLINE_IVR_PATH puts it on the event
+    a = phones.arrive(1, "13800000001", ChanVariable="HOTLINE_IVR_PATH=top:1/outage:1")
+    assert a not in bridge._ivr_paths  # no Getvar
+    await settle(bridge)
+    phones.ring(1, "2001")
+    last = (await bridge.bus.replay(0))[-1]
+    assert isinstance(last, CallOffered) and last.ivr_path == ("top:1", "outage:1")
 
 
 async def test_the_recording_is_named_as_the_dialplan_names_it(world):
