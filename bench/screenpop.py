@@ -72,11 +72,14 @@ async def run(
     sent: dict[str, float] = {}
     called: dict[str, float] = {}
     offered: dict[str, float] = {}
+    to_tabs: set[str] = set()  # callers offered to an agent with a tab open
     bridge.ami.on_event("AgentCalled", lambda f: called.setdefault(f.get("CallerIDNum"), time.monotonic()))
 
     async def on_offered(event: Any) -> None:
         if isinstance(event, CallOffered) and event.caller in sent and event.customer:
             offered.setdefault(event.caller, time.monotonic())
+            if event.agent_id in with_tab:
+                to_tabs.add(event.caller)
 
     subscription = bus.subscribe(on_offered, types=[CallOffered])
     control = AmiClient(
@@ -84,6 +87,7 @@ async def run(
     )
     exts = [str(first_ext + n) for n in range(agents)]
     agent_ids = [f"{PREFIX}{ext}" for ext in exts][: agents if tabs is None else tabs]
+    with_tab = set(agent_ids)
     await _console_users(sessions, agent_ids)
     console = await _Console.start(bus, sessions, product.secret_key, bridge)
     await bridge.start()
@@ -91,8 +95,9 @@ async def run(
     await control.start()
     await control.wait_connected()
     browsers = None
-    received: dict[str, Any] = {"pops": []}
+    received: dict[str, Any] = {}
     refused = resyncs = 0
+    drained = 0.0
     published: dict[str, int] = {}
     try:
         await sign_in(bridge, control, exts, PREFIX, QUEUE)
@@ -135,7 +140,12 @@ async def run(
         deadline = loop.time() + 15
         while len(offered) < total - refused and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
-        await asyncio.sleep(2.5)  # let the last calls finish (and their pops arrive) before the agents leave
+        await asyncio.sleep(2.5)  # let the last calls finish before the agents leave
+        # A console that fell behind still delivers: wait for it (a late pop counts late, not lost).
+        waited = time.monotonic()
+        while browsers is not None and not to_tabs <= browsers.callers() and time.monotonic() - waited < 120:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        drained = time.monotonic() - waited
         resyncs = console.resyncs()
         for event in await bus.replay(first_seq, 1_000_000):
             published[event.name] = published.get(event.name, 0) + 1
@@ -149,7 +159,7 @@ async def run(
         await bridge.stop()
         await bus.close()
         await engine.dispose()
-    pops = received["pops"]
+    pops = browsers.pops if browsers is not None else []
     tab = {caller: t for caller, t, customer, _ in pops if caller in sent and customer}
     return {
         "agents": agents,
@@ -163,6 +173,7 @@ async def run(
         "tab_messages": received.get("messages", 0),
         "tab_bytes": received.get("bytes", 0),
         "tab_resyncs": resyncs,
+        "gateway_drained_s": drained,
         "published": published,
         "asterisk_ms": _span(sent, called),
         "bridge_bus_ms": _span(called, offered),
@@ -251,16 +262,17 @@ class _Console:
                 raise RuntimeError(f"console sign-in of {staff_no} refused: {resp.status}")
             return "; ".join(f"{name}={morsel.value}" for name, morsel in resp.cookies.items())
 
-    async def settled(self, tabs: int, timeout: float = 120.0) -> None:  # noqa: ASYNC109
-        """Every tab connected and its first snapshot sent (a writer waiting on an empty queue)."""
+    async def settled(self, tabs: int, timeout: float = 120.0) -> float:  # noqa: ASYNC109
+        """Seconds until every tab is connected and has all it was sent (a writer waiting on an empty queue)."""
         from agent_ui.services import GATEWAY
 
         hub = self.app[GATEWAY]
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
         while len(hub.clients) < tabs or not all(_idle(c.queue) for c in hub.clients):  # noqa: ASYNC110
-            if time.monotonic() > deadline:
+            if time.monotonic() - started > timeout:
                 raise RuntimeError(f"only {len(hub.clients)} of {tabs} console tabs settled")
             await asyncio.sleep(0.05)
+        return time.monotonic() - started
 
     def resyncs(self) -> int:
         """Backlogs the gateway dropped (a tab 256 messages behind gets a snapshot instead)."""
@@ -281,6 +293,20 @@ class _Tabs:
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
+        self.pops: list[list[Any]] = []
+        self.summary: dict[str, Any] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    def callers(self) -> set[str]:
+        return {pop[0] for pop in self.pops}
+
+    async def _read(self) -> None:
+        while line := await self.proc.stdout.readline():  # type: ignore[union-attr]
+            got = json.loads(line)
+            if isinstance(got, list):
+                self.pops.append(got)
+            else:
+                self.summary = got
 
     @classmethod
     async def open(cls, port: int, cookies: list[str]) -> _Tabs:
@@ -305,14 +331,15 @@ class _Tabs:
         connected = json.loads(hello)["connected"]
         if connected != len(cookies):
             raise RuntimeError(f"only {connected} of {len(cookies)} tabs connected")
+        tabs._reader = asyncio.get_running_loop().create_task(tabs._read())
         return tabs
 
     async def close(self) -> dict[str, Any]:
         self.proc.stdin.close()  # type: ignore[union-attr]
-        out = await asyncio.wait_for(self.proc.stdout.read(), 60)  # type: ignore[union-attr]
+        if self._reader is not None:
+            await asyncio.wait_for(self._reader, 60)
         await self.proc.wait()
-        lines = out.decode().strip().splitlines()
-        return json.loads(lines[-1]) if lines else {"pops": []}
+        return self.summary
 
 
 def report(got: dict[str, Any]) -> str:
@@ -337,5 +364,6 @@ def report(got: dict[str, Any]) -> str:
         table(title, ["span", "p50 ms", "p99 ms", "max ms", "calls"], rows)
         + f"\n\nOn the bus during the calls: {published or 'nothing'}."
         + f"\nThe tabs received {got['tab_messages']:,} messages ({got['tab_bytes'] / 1e6:.1f} MB);"
-        + f" the gateway dropped {got['tab_resyncs']} tab backlogs (a snapshot instead).\n"
+        + f" the gateway dropped {got['tab_resyncs']} tab backlogs (a snapshot instead); the last pop"
+        + f" came {got['gateway_drained_s']:.1f} s after the calls' end + 2.5 s.\n"
     )

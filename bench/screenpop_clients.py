@@ -4,10 +4,10 @@
 JSON list on the first line of stdin, one cookie per agent), opens one
 websocket per cookie (the bare RFC 6455 client of ``bench.fanout_clients``),
 prints ``{"connected": N}``, then stamps every ``screen_pop`` message with
-``time.monotonic()`` when its bytes reach the process. The clock is
+``time.monotonic()`` when its bytes reach the process and prints it at once
+as ``[caller, t, customer_in_event, matches_in_pop]``. The clock is
 CLOCK_MONOTONIC, shared with the server process. When stdin closes it prints
-``{"pops": [[caller, t, customer_in_event, matches_in_pop], …], "messages": n, "bytes": n}``
-(every text message any tab received).
+``{"messages": n, "bytes": n}`` (every text message any tab received).
 
 Everything else the tabs receive (snapshots, queue counters, agent states) is
 dropped after a look at its first bytes: the tabs must cost less than the
@@ -27,9 +27,8 @@ _POP = b'{"type": "screen_pop"'
 
 
 class PopTab(WsClient):
-    def __init__(self, port: int, cookie: str, pops: list[list[object]], received: list[int]) -> None:
+    def __init__(self, port: int, cookie: str, received: list[int]) -> None:
         super().__init__("127.0.0.1", port, "/ws", cookie, {}, Done(1, 0))
-        self.pops = pops
         self.received = received
 
     def on_text(self, payload: bytes, now: float) -> None:
@@ -38,21 +37,20 @@ class PopTab(WsClient):
         if payload.startswith(_POP):
             message = json.loads(payload)
             event, pop = message["event"], message["pop"]
-            self.pops.append([event["caller"], now, bool(event.get("customer")), bool(pop.get("matches"))])
+            pop = [event["caller"], now, bool(event.get("customer")), bool(pop.get("matches"))]
+            sys.stdout.write(json.dumps(pop) + "\n")
+            sys.stdout.flush()
 
 
 async def run(port: int, cookies: list[str]) -> dict[str, object]:
     loop = asyncio.get_running_loop()
-    pops: list[list[object]] = []
     received = [0, 0]
     tabs: list[PopTab] = []
     sem = asyncio.Semaphore(50)  # don't overflow the listen backlog
 
     async def connect(cookie: str) -> None:
         async with sem:
-            _, tab = await loop.create_connection(
-                lambda: PopTab(port, cookie, pops, received), "127.0.0.1", port
-            )
+            _, tab = await loop.create_connection(lambda: PopTab(port, cookie, received), "127.0.0.1", port)
             await asyncio.wait_for(tab.upgraded, 60)
             tabs.append(tab)
 
@@ -62,7 +60,7 @@ async def run(port: int, cookies: list[str]) -> dict[str, object]:
     await loop.run_in_executor(None, sys.stdin.read)  # until the server closes our stdin
     for tab in tabs:
         tab.transport.close()  # type: ignore[union-attr]
-    return {"pops": pops, "messages": received[0], "bytes": received[1]}
+    return {"messages": received[0], "bytes": received[1]}
 
 
 def main(argv: list[str] | None = None) -> int:
