@@ -132,6 +132,9 @@ class AmiClient:
         self._lists: dict[str, _PendingList] = {}
         self._listeners: dict[str, list[EventCallback]] = {}
         self._any: list[EventCallback] = []
+        # event name -> its listeners and then the "*" ones, as dispatch calls them
+        self._targets: dict[str, tuple[EventCallback, ...]] = {}
+        self._any_targets: tuple[EventCallback, ...] = ()
         self._conn_callbacks: list[ConnectionCallback] = []
         self._resync_hooks: list[ResyncHook] = []
         self._link: _Link | None = None
@@ -148,14 +151,19 @@ class AmiClient:
         """Call ``callback(frame)`` for each event ``name`` ("*" = all). Returns an unsubscribe."""
         target = self._any if name == "*" else self._listeners.setdefault(name, [])
         target.append(callback)
-        self._apply_filter()
+        self._listeners_changed()
 
         def unsubscribe() -> None:
             if callback in target:
                 target.remove(callback)
-                self._apply_filter()
+                self._listeners_changed()
 
         return unsubscribe
+
+    def _listeners_changed(self) -> None:
+        self._any_targets = tuple(self._any)
+        self._targets = {name: (*cbs, *self._any) for name, cbs in self._listeners.items()}
+        self._apply_filter()
 
     def _apply_filter(self) -> None:
         # Events nobody listens to are dropped by the protocol after their first line.
@@ -372,11 +380,7 @@ class AmiClient:
                 self._held.append(frame)
 
     def _dispatch(self, frame: Frame) -> None:
-        listeners = self._listeners.get(frame.name)
-        if listeners:
-            for cb in listeners:
-                self._call(cb, frame)
-        for cb in self._any:
+        for cb in self._targets.get(frame.name, self._any_targets):
             self._call(cb, frame)
 
     @staticmethod
@@ -384,7 +388,8 @@ class AmiClient:
         try:
             result = cb(*args)
         except Exception:
-            log.exception("AMI callback %r failed", cb)
+            shown = [a.raw[:300] if isinstance(a, Frame) else a for a in args]  # what the frame said
+            log.exception("AMI callback %r failed on %r", cb, shown)
             return
         # Most listeners are plain functions returning None: skip the awaitable check for them.
         if result is not None and inspect.isawaitable(result):

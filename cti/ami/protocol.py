@@ -19,6 +19,7 @@ older versions send ``Response: Follows`` and free text ended by
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from cti.ami import fields
@@ -30,6 +31,8 @@ _END_COMMAND = b"--END COMMAND--"
 _END_COMMAND_TEXT = "--END COMMAND--"
 # A frame larger than this without a terminator is garbage (or an attack); drop it.
 MAX_FRAME = 1 << 20
+# Where a frame starts: right after a separator.
+_EVERY_FRAME = re.compile(re.escape(_SEP))
 # key -> b"\r\nKey:" for Frame._find; bounded by the field names the code asks for.
 _NEEDLES: dict[str, bytes] = {}
 
@@ -62,6 +65,13 @@ class Frame:
                 self.kind, self.name = "action", fields["Action"]  # what a server reads
             else:
                 self.kind, self.name = "unknown", ""
+
+    @classmethod
+    def event(cls, raw: bytes, name: str) -> Frame:
+        """An event frame whose name the caller already read (``AmiProtocol``'s wanted events)."""
+        frame = _new_frame(cls)
+        frame.raw, frame.kind, frame.name, frame._fields, frame._multi = raw, "event", name, None, None
+        return frame
 
     @classmethod
     def build(cls, **fields: object) -> Frame:
@@ -169,6 +179,50 @@ class Frame:
         return f"<Frame {self.kind} {self.name!r} {len(self.raw)}B>"
 
 
+_new_frame = object.__new__
+
+
+def _complete(buf: bytes) -> int:
+    """Where the last complete frame of ``buf`` ends, its separator included.
+
+    Separators pair up from the left: in a run of blank lines, the last one
+    found from the right may not be one of them.
+    """
+    last = buf.rfind(_SEP)
+    run_start = last
+    while run_start >= 2 and buf[run_start - 2 : run_start] == b"\r\n":
+        run_start -= 2
+    crlfs = (last + 4 - run_start) // 2
+    return run_start + 4 * (crlfs // 2)
+
+
+def _starts_of(names: list[bytes]) -> tuple[re.Pattern[bytes], list[bytes]]:
+    """Where the frames worth reading start: events of ``names`` and every non-event.
+
+    The names go in as a tree (``Agent(?:C(?:alled|o…)|Dump)|…``), so that an
+    unwanted name fails on its first differing letter instead of against each
+    name in turn; a name has its own empty group, numbered in the order
+    returned, so ``match.lastindex`` tells which one without copying it out.
+    """
+    order: list[bytes] = []
+    wanted = b"Event: " + _tree(sorted(names), order) + rb"\r\n|" if names else b""
+    return re.compile(re.escape(_SEP) + rb"(?=" + wanted + rb"(?!Event: ))"), order
+
+
+def _tree(names: list[bytes], order: list[bytes], prefix: bytes = b"") -> bytes:
+    branches: dict[bytes, list[bytes]] = {}
+    for name in names:
+        branches.setdefault(name[:1], []).append(name[1:])
+    alternatives = []
+    for first, rests in branches.items():
+        if first:
+            alternatives.append(re.escape(first) + _tree(rests, order, prefix + first))
+        else:  # a name ends here
+            order.append(prefix)
+            alternatives.append(b"()")
+    return alternatives[0] if len(alternatives) == 1 else b"(?:" + b"|".join(alternatives) + b")"
+
+
 class AmiProtocol:
     """Feed bytes, get frames. Keeps counters for malformed input."""
 
@@ -177,12 +231,28 @@ class AmiProtocol:
         self.greeting: str | None = None
         self.malformed = 0
         self.frames = 0
-        self.skipped = 0
-        # Event names (bytes) somebody listens to; None = all. Other events are
-        # dropped after reading their first line: no Frame, no parse. Events
-        # carrying an ActionID (action lists) are kept while ``keep_listed``.
-        self.wanted: frozenset[bytes] | None = None
+        self._wanted: frozenset[bytes] | None = None
+        self._names: list[str] = []  # the wanted names, as ``_starts`` numbers them (from 1)
+        self._starts = _EVERY_FRAME
+        # Events carrying an ActionID (action lists) are kept, whatever their name, while ``keep_listed``.
         self.keep_listed = False
+
+    @property
+    def wanted(self) -> frozenset[bytes] | None:
+        """Event names (bytes) somebody listens to; None = all.
+
+        Other events are dropped unread: the search for the frames to return
+        steps over them in C, so only wanted events, responses and anything
+        that is no event reach Python. (Each pass over the bytes costs about
+        0.3 µs per event, so the stream is searched once, not split and counted.)
+        """
+        return self._wanted
+
+    @wanted.setter
+    def wanted(self, names: frozenset[bytes] | None) -> None:
+        self._wanted = names
+        self._starts, order = (_EVERY_FRAME, []) if names is None else _starts_of(list(names))
+        self._names = ["", *(n.decode("utf-8", "replace").strip() for n in order)]
 
     def reset(self) -> None:
         """Start over for a new connection (a new greeting is expected)."""
@@ -190,21 +260,39 @@ class AmiProtocol:
         self.greeting = None
 
     def feed(self, data: bytes) -> list[Frame]:
-        buf = self._buf + data if self._buf else data
         if self.greeting is None:
-            buf = self._take_greeting(buf)
+            buf = self._take_greeting(self._buf + data)
             if self.greeting is None:
                 self._buf = buf
                 return []
-        if _SEP not in buf:
-            self._buf = self._check_size(buf)
+            buf = _SEP + buf
+        else:
+            # A separator in front, so that every frame, the first too, starts right after one.
+            buf = b"".join((_SEP, self._buf, data))
+        end = _complete(buf)
+        if end == len(_SEP):
+            self._buf = self._check_size(buf[end:])
             return []
-        parts = buf.split(_SEP)
-        self._buf = self._check_size(parts.pop())
+        every = self._wanted is None or self.keep_listed
         out: list[Frame] = []
+        pending = self._scan(buf, 0, end, every, out)
+        rest = buf[end:]
+        self._buf = self._check_size(rest if pending is None else pending + _SEP + rest)
+        self.frames += len(out)
+        return out
+
+    def _scan(self, buf: bytes, pos: int, end: int, every: bool, out: list[Frame]) -> bytes | None:
+        """The frames in ``buf[pos:end]`` (each after a separator) into ``out``.
+
+        Returns old-style command output still waiting for its end marker.
+        """
         pending: bytes | None = None
-        wanted = self.wanted
-        for part in parts:
+        names = self._names
+        for m in (_EVERY_FRAME if every else self._starts).finditer(buf, pos, end):
+            start = m.end()
+            if start == end:
+                break
+            part = buf[start : buf.find(_SEP, start)]
             if pending is not None:
                 # Old-style command output may hold blank lines: glue until the end marker.
                 pending += _SEP + part
@@ -212,16 +300,20 @@ class AmiProtocol:
                     out.append(Frame(pending))
                     pending = None
                 continue
+            if m.lastindex:  # a wanted event, found by its name
+                out.append(Frame.event(part, names[m.lastindex]))
+                continue
             if not part:
                 continue  # stray blank lines between frames
-            if wanted is not None and part[:7] == b"Event: ":
-                end = part.find(b"\r\n")
-                if part[7 : end if end >= 0 else len(part)] not in wanted and not (
+            if every and self._wanted is not None and part[:7] == b"Event: ":
+                cut = part.find(b"\r\n")
+                if part[7 : cut if cut >= 0 else len(part)] not in self._wanted and not (
                     self.keep_listed and b"\nActionID: " in part
                 ):
-                    self.skipped += 1
                     continue
             if part.startswith(b"Response: Follows") and _END_COMMAND not in part:
+                if not every:  # what follows is output, not frames to pick from: look at every part
+                    return self._scan(buf, m.start(), end, True, out)
                 pending = part
                 continue
             frame = Frame(part)
@@ -230,10 +322,7 @@ class AmiProtocol:
                 log.warning("AMI: skipped a malformed frame (%d bytes): %r", len(part), part[:120])
                 continue
             out.append(frame)
-        if pending is not None:
-            self._buf = self._check_size(pending + _SEP + self._buf)
-        self.frames += len(out)
-        return out
+        return pending
 
     def _take_greeting(self, buf: bytes) -> bytes:
         end = buf.find(b"\r\n")

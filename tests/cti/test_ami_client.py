@@ -217,3 +217,25 @@ def test_backoff_grows_with_jitter_and_caps():
     assert all(0 < v <= 1.0 for v in values)
     assert max(values[:2]) <= 0.18 + 1e-9
     assert values[-1] >= 0.5
+
+
+async def test_a_listener_failing_on_one_event_is_logged_and_the_stream_goes_on(fake, caplog):
+    seen = []
+
+    def picky(frame):
+        if frame["Channel"] == "bad":
+            raise ValueError("Newchannel without what I need")
+        seen.append(frame["Channel"])
+
+    async with client_for(fake) as ami:
+        ami.on_event("Newchannel", picky)
+        fake.push(
+            encode({"Event": "Newchannel", "Channel": "bad"})
+            + encode({"Event": "Newchannel", "Channel": "ok"})
+        )
+        for _ in range(50):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+    assert seen == ["ok"]
+    assert "Newchannel without what I need" in caplog.text and "Channel: bad" in caplog.text

@@ -111,8 +111,32 @@ def test_events_nobody_wants_are_dropped_after_their_first_line():
     frames = proto.feed(STREAM)
     # Responses always pass; of the events only the wanted one, and list items only while asked for.
     assert [f.name for f in frames] == ["Success", "AgentCalled", "Error", "Follows"]
-    assert proto.skipped == 2
     proto2 = AmiProtocol()
     proto2.wanted = frozenset()
     proto2.keep_listed = True
     assert [f.name for f in proto2.feed(STREAM)][-1] == "QueueMember"
+
+
+_piece = (
+    st.sampled_from(EVENTS)
+    | st.sampled_from([b"\r\n", b"\r\n\r\n", b"Event: Hangup\r\nA: b\r\n\r\n"])
+    | st.binary(max_size=40)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_piece, max_size=12), st.lists(st.integers(min_value=0, max_value=2000), max_size=10))
+def test_wanted_events_are_picked_out_as_reading_every_frame_would(pieces, cuts):
+    # The filtered search steps over unwanted events in C; it must frame the stream
+    # exactly as reading every frame and dropping the unwanted ones does, however cut.
+    stream = GREETING + b"".join(pieces)
+    points = sorted({c for c in cuts if c <= len(stream)})
+    chunks = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+    wanted = frozenset({b"AgentCalled", b"Hangup"})
+    every, all_frames = frames_of(chunks)
+    picky = AmiProtocol()
+    picky.wanted = wanted
+    got = [f for chunk in chunks for f in picky.feed(chunk)]
+    kept = [f for f in all_frames if not (f.raw.startswith(b"Event: ") and f.name.encode() not in wanted)]
+    assert [(f.raw, f.kind, f.name) for f in got] == [(f.raw, f.kind, f.name) for f in kept]
+    assert picky.malformed == every.malformed
