@@ -40,17 +40,20 @@ REFRESH_EVERY = 30.0
 
 
 class Telephony(Protocol):
-    def start(self, on_outcome: Any) -> None: ...
+    def start(self, on_outcome: Any, on_connected: Any = None) -> None: ...
     async def stop(self) -> None: ...
     def ready_agents(self, queue: str) -> list[str]: ...
     async def place(self, agent_id: str, number: str, ring_seconds: int) -> tuple[bool, str, str]: ...
+    async def place_predictive(self, queue: str, number: str, ring_seconds: int) -> tuple[bool, str, str]: ...
+    def connected(self, call_id: str) -> bool: ...
 
 
 @dataclasses.dataclass
 class InFlight:
     campaign_id: int
     contact_id: int
-    agent_id: str
+    agent_id: str  # predictive: "" until an agent takes the answered call
+    predictive: bool = False
 
 
 class Dialer:
@@ -76,6 +79,7 @@ class Dialer:
         self.calls: dict[str, InFlight] = {}  # call id -> what it is for
         self.offers: dict[str, int] = {}  # agent id -> contact id offered in preview
         self.cooling: dict[str, float] = {}  # agent id -> clock when it may be used again
+        self.tallies: dict[int, rules.AbandonTally] = {}  # predictive: answers and abandons per campaign
         self._refreshed: dict[int, float] = {}
         self._lock = asyncio.Lock()
 
@@ -86,7 +90,7 @@ class Dialer:
             recovered = await store.recover(session)
         if recovered:
             log.info("dialer: %d contacts left dialing by the last run are pending again", recovered)
-        self.telephony.start(self.on_outcome)
+        self.telephony.start(self.on_outcome, self.on_connected)
         try:
             while True:
                 try:
@@ -128,7 +132,17 @@ class Dialer:
         if campaign.mode == "preview":
             await self._offer(campaign, agents, now)
             return
-        slots = rules.progressive_slots(len(agents), pacer.allowance(clock))
+        if campaign.mode == "predictive":
+            unconnected = sum(
+                1
+                for call_id, flight in self.calls.items()
+                if flight.campaign_id == campaign.id and not self.telephony.connected(call_id)
+            )
+            tally = self.tallies.setdefault(campaign.id, rules.AbandonTally())
+            slots = rules.predictive_slots(len(agents), unconnected, tally, pacer.allowance(clock))
+            agents = [""] * slots  # the queue hands each answered call to whoever is free
+        else:
+            slots = rules.progressive_slots(len(agents), pacer.allowance(clock))
         if slots == 0:
             await self._finish_if_done(campaign)
             return
@@ -156,7 +170,12 @@ class Dialer:
                     "campaign %s: %s is on the do-not-call list, not dialed", campaign.id, contact.number
                 )
                 return False
-        ok, call_id, reason = await self.telephony.place(agent_id, contact.number, campaign.ring_seconds)
+        if agent_id:
+            ok, call_id, reason = await self.telephony.place(agent_id, contact.number, campaign.ring_seconds)
+        else:  # predictive: the customer first, then the campaign's queue
+            ok, call_id, reason = await self.telephony.place_predictive(
+                campaign.queue, contact.number, campaign.ring_seconds
+            )
         if not ok:
             log.warning(
                 "campaign %s: call to %s through %s refused: %s",
@@ -167,12 +186,15 @@ class Dialer:
             )
             async with self.sessions.begin() as session:
                 await store.release(session, contact.id)
-            self.cooling[agent_id] = self.clock() + AGENT_COOLDOWN
+            if agent_id:
+                self.cooling[agent_id] = self.clock() + AGENT_COOLDOWN
             return False
         pacer.started(call_id, self.clock())
-        self.calls[call_id] = InFlight(campaign.id, contact.id, agent_id)
+        self.calls[call_id] = InFlight(campaign.id, contact.id, agent_id, predictive=not agent_id)
         async with self.sessions.begin() as session:
             await store.dialing(session, contact.id, call_id)
+        if not agent_id:
+            return True  # the card goes to whoever takes the call (on_connected)
         await self.bus.publish(
             CampaignCallPlaced(
                 staff_no=agent_id,
@@ -259,10 +281,40 @@ class Dialer:
             return True
 
     # -- outcomes ----------------------------------------------------------------------
-    async def on_outcome(self, call_id: str, outcome: str) -> None:
+    async def on_connected(self, call_id: str, agent_id: str) -> None:
+        """Predictive: an agent took the answered call; their console shows the contact."""
+        flight = self.calls.get(call_id)
+        if flight is None or not flight.predictive or flight.agent_id:
+            return
+        flight.agent_id = agent_id
+        async with self.sessions.begin() as session:
+            contact = await session.get(CampaignContact, flight.contact_id)
+            campaign = await session.get(Campaign, flight.campaign_id)
+            if contact is None or campaign is None:
+                return
+            contact.agent_id = agent_id
+            placed = CampaignCallPlaced(
+                staff_no=agent_id,
+                campaign_id=campaign.id,
+                contact_id=contact.id,
+                call_id=call_id,
+                number=contact.number,
+                contact_name=contact.name,
+                campaign=campaign.name,
+                script=campaign.script,
+            )
+        await self.bus.publish(placed)
+
+    async def on_outcome(self, call_id: str, outcome: str, *, late: bool = False) -> None:
+        """One call is over; ``late``: a predictive call an agent took only after CONNECT_WITHIN."""
         flight = self.calls.pop(call_id, None)
         if flight is None:
             return
+        if flight.predictive:  # what the abandon cap counts
+            self.tallies.setdefault(flight.campaign_id, rules.AbandonTally()).record(
+                answered=outcome in (rules.ANSWERED, rules.ABANDONED),
+                abandoned=outcome == rules.ABANDONED or late,
+            )
         pacer = self.pacers.get(flight.campaign_id)
         if pacer is not None:
             pacer.ended(call_id)

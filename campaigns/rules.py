@@ -18,13 +18,17 @@ from cti.phones import InvalidPhoneNumber, normalize
 ANSWERED, BUSY, NO_ANSWER, FAILED = "answered", "busy", "no_answer", "failed"
 #: the agent's own phone did not pick up: the customer was never dialed, not an attempt
 AGENT_MISSED = "agent_missed"
-OUTCOMES = (ANSWERED, BUSY, NO_ANSWER, FAILED, AGENT_MISSED)
+#: predictive: the customer answered and no agent took the call (within CONNECT_WITHIN)
+ABANDONED = "abandoned"
+OUTCOMES = (ANSWERED, BUSY, NO_ANSWER, FAILED, AGENT_MISSED, ABANDONED)
+#: outcomes a campaign may give its own retry delay
+RETRY_OUTCOMES = (BUSY, NO_ANSWER, FAILED, ABANDONED)
 
 #: seconds a customer's phone rings before the attempt is no_answer (per campaign)
 DEFAULT_RING_SECONDS, MIN_RING_SECONDS, MAX_RING_SECONDS = 30, 5, 120
 
 #: minutes before the next attempt when the campaign names none for the outcome
-DEFAULT_RETRY_MINUTES = {BUSY: 5, NO_ANSWER: 30, FAILED: 60}
+DEFAULT_RETRY_MINUTES = {BUSY: 5, NO_ANSWER: 30, FAILED: 60, ABANDONED: 10}
 
 #: Asterisk's DIALSTATUS (DialEnd) -> outcome
 DIAL_STATUS = {
@@ -153,6 +157,68 @@ class Pacer:
 def progressive_slots(ready_agents: int, allowance: int) -> int:
     """Progressive: one call per ready agent (an agent on a campaign call is not ready)."""
     return max(0, min(ready_agents, allowance))
+
+
+# -- predictive ----------------------------------------------------------------------
+#: a live answer not connected to an agent within this many seconds is abandoned (DOMAIN §9)
+CONNECT_WITHIN = 2.0
+#: the abandon cap: abandoned calls per live answer
+ABANDON_CAP = 0.03
+#: the most calls per ready agent predictive places, whatever the answer rate
+MAX_DIAL_RATIO = 3.0
+
+
+class AbandonTally:
+    """Outcomes of one campaign's recent predictive calls (the last ``window`` live answers).
+
+    ``rate`` is abandoned / live answers (the cap's measure); ``answer_rate`` is
+    live answers / calls placed (how many calls it takes to reach one person).
+    """
+
+    def __init__(self, window: int = 200) -> None:
+        self.window = window
+        self._calls: list[tuple[bool, bool]] = []  # (answered, abandoned), oldest first
+
+    def record(self, *, answered: bool, abandoned: bool = False) -> None:
+        self._calls.append((answered, abandoned))
+        if self.answered > self.window:
+            first = next(n for n, (a, _) in enumerate(self._calls) if a)
+            del self._calls[: first + 1]
+
+    @property
+    def answered(self) -> int:
+        return sum(a for a, _ in self._calls)
+
+    @property
+    def abandoned(self) -> int:
+        return sum(b for _, b in self._calls)
+
+    @property
+    def rate(self) -> float:
+        return self.abandoned / self.answered if self.answered else 0.0
+
+    @property
+    def answer_rate(self) -> float:
+        return self.answered / len(self._calls) if self._calls else 1.0
+
+
+def predictive_slots(
+    ready_agents: int, unconnected: int, tally: AbandonTally, allowance: int, cap: float = ABANDON_CAP
+) -> int:
+    """How many new predictive calls to place now.
+
+    ``unconnected``: calls placed and not yet with an agent. One call per ready
+    agent abandons nobody while the agent stays ready; it dials ahead of that (up
+    to 1 / answer rate calls per ready agent, at most ``MAX_DIAL_RATIO``) only by
+    as many calls as the cap still allows abandons, so even if every extra call
+    were answered and abandoned, the rate would stay within ``cap``.
+    """
+    if ready_agents <= 0:
+        return 0
+    headroom = max(0, int(cap * (tally.answered + 1)) - tally.abandoned)
+    ratio = min(MAX_DIAL_RATIO, 1.0 / max(tally.answer_rate, 1.0 / MAX_DIAL_RATIO))
+    ahead = min(int(ready_agents * ratio) - ready_agents, headroom)
+    return max(0, min(ready_agents + ahead - unconnected, allowance))
 
 
 # -- do not call -----------------------------------------------------------------------

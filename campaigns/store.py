@@ -84,7 +84,7 @@ async def create_campaign(
         or not rules.MIN_RING_SECONDS <= ring_seconds <= rules.MAX_RING_SECONDS
     ):
         raise CampaignError("campaign.bad_ring_seconds", str(ring_seconds))
-    unknown = set(retry_minutes or {}) - {rules.BUSY, rules.NO_ANSWER, rules.FAILED}
+    unknown = set(retry_minutes or {}) - set(rules.RETRY_OUTCOMES)
     if unknown:
         raise CampaignError("campaign.bad_retry", ", ".join(sorted(unknown)))
     campaign = Campaign(

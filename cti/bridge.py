@@ -231,6 +231,13 @@ class CtiBridge:
         """Click-to-dial; ``ring_timeout``: seconds the customer may ring (campaigns set it)."""
         return await self.commands.dial(agent_id, number, ring_timeout)
 
+    async def dial_to_queue(
+        self, number: str, queue: str, ring_timeout: int = 30, connect_timeout: int = 2
+    ) -> CommandResult:
+        """Predictive dialing: the customer rings first; answered, the call waits in ``queue``
+        at most ``connect_timeout`` seconds for an agent, then is hung up."""
+        return await self.commands.dial_to_queue(number, queue, ring_timeout, connect_timeout)
+
     async def spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
         """Supervisor ``listen`` / ``whisper`` / ``barge`` from ``supervisor_seat`` on the agent's call."""
         return await self.commands.spy(supervisor_seat, agent_id, mode)

@@ -127,6 +127,34 @@ class Actions:
             **extra,
         )
 
+    async def dial_to_queue(
+        self,
+        number: str,
+        queue: str,
+        caller_id: str,
+        channel_id: str,
+        ring_timeout: int,
+        connect_timeout: int,
+    ) -> Frame:
+        # The customer rings first (through the outbound context, recorded, with the
+        # hotline number); once answered, this side waits in ``queue`` at most
+        # ``connect_timeout`` seconds for an agent (hotline-predictive).
+        return await self.ami.action(
+            "Originate",
+            Channel=f"Local/{number}@{self.outbound_context}/n",
+            Context="hotline-predictive",
+            Exten=queue,
+            Priority=1,
+            CallerID=caller_id,
+            ChannelId=channel_id,
+            Timeout=(ring_timeout + 5) * 1000,
+            Variable=[
+                f"HOTLINE_DIAL_TIMEOUT={int(ring_timeout)}",
+                f"HOTLINE_CONNECT_TIMEOUT={int(connect_timeout)}",
+            ],
+            Async="true",
+        )
+
     async def spy(self, supervisor_seat: str, mode: str, target_channel: str, channel_id: str) -> Frame:
         # The supervisor's phone rings; when answered it runs ChanSpy on the agent's leg.
         return await self.ami.action(

@@ -193,7 +193,8 @@ class AgentCommands:
                 if "Not there" not in exc.message and "not" not in exc.message.lower():
                     raise
         await self.actions.forget_seat(agent_id)
-        self.agents.apply(agent, "logout", time.time())
+        if agent.state != A.LOGGED_OUT:  # the removals' own events may have signed it out already
+            self.agents.apply(agent, "logout", time.time())
         return CommandResult.done(state=agent.state)
 
     async def ready(self, agent_id: str) -> CommandResult:
@@ -384,6 +385,31 @@ class AgentCommands:
             raise
         self.model.transferred(call, agent_id, "conference", f"agent:{target_agent}", time.time())
         return CommandResult.done(call_id=call.call_id)
+
+    async def dial_to_queue(
+        self, number: str, queue: str, ring_timeout: int, connect_timeout: int
+    ) -> CommandResult:
+        """Predictive dialing: ring the customer first, then hand the answered call to ``queue``."""
+        return await self._run(
+            "dial_to_queue", "", self._dial_to_queue, number, queue, ring_timeout, connect_timeout
+        )
+
+    async def _dial_to_queue(
+        self, number: str, queue: str, ring_timeout: int, connect_timeout: int
+    ) -> CommandResult:
+        if not _NUMBER.match(number):
+            raise Refused("invalid_number", f"not a phone number: {number!r}")
+        call_id = f"out-{uuid.uuid4().hex[:16]}"
+        self.model.expect(call_id, direction="outbound", dnis=number.lstrip("+"), caller=number.lstrip("+"))
+        caller_id = f'"{self.hotline_number}" <{self.hotline_number}>'
+        try:
+            await self.actions.dial_to_queue(
+                number.lstrip("+"), queue, caller_id, call_id, ring_timeout, connect_timeout
+            )
+        except AmiError:
+            self.model.expected.pop(call_id, None)
+            raise
+        return CommandResult.done(call_id=call_id)
 
     async def spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
         """Supervisor listen / whisper / barge on an agent's call (ChanSpy q / w / B)."""

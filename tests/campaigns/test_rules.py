@@ -102,3 +102,44 @@ def test_dnc_is_compared_normalised():
     assert rules.blocked("020-8888 6666", dnc)
     assert not rules.blocked("13900139000", dnc)
     assert rules.blocked("no number", dnc)  # never dial what cannot be read
+
+
+def test_predictive_dials_ahead_only_as_far_as_the_abandon_cap_allows():
+    tally = rules.AbandonTally()
+    # no history: one call per ready agent (3 % of one answer allows no abandon)
+    assert rules.predictive_slots(4, 0, tally, allowance=100) == 4
+    for n in range(100):  # half the calls are answered, none abandoned
+        tally.record(answered=n % 2 == 0)
+    assert tally.answer_rate == 0.5 and tally.rate == 0.0
+    # 1 / 0.5 = 2 calls per agent would be 4 extra, but 3 % of 51 answers allows 1 abandon
+    assert rules.predictive_slots(4, 0, tally, allowance=100) == 5
+    for _ in range(200):
+        tally.record(answered=True)
+        tally.record(answered=False)
+    # 200 answers in the window: up to 6 abandons; a 2:1 ratio wants 4 extra
+    assert tally.answered == 200
+    assert rules.predictive_slots(4, 0, tally, allowance=100) == 8
+    assert rules.predictive_slots(4, 5, tally, allowance=100) == 3  # calls still ringing count
+    assert rules.predictive_slots(4, 0, tally, allowance=2) == 2  # pacing still applies
+    assert rules.predictive_slots(0, 0, tally, allowance=100) == 0
+
+
+def test_predictive_stops_dialing_ahead_once_the_abandon_rate_reaches_the_cap():
+    tally = rules.AbandonTally()
+    for n in range(100):
+        tally.record(answered=True, abandoned=n < 3)
+    assert tally.rate == 0.03
+    assert rules.predictive_slots(4, 0, tally, allowance=100) == 4  # no headroom left: 1 per agent
+    tally.record(answered=True, abandoned=True)
+    assert tally.rate > rules.ABANDON_CAP
+    assert rules.predictive_slots(4, 1, tally, allowance=100) == 3
+
+
+def test_the_tally_keeps_a_window_of_live_answers():
+    tally = rules.AbandonTally(window=10)
+    for _ in range(5):
+        tally.record(answered=True, abandoned=True)
+    for _ in range(10):
+        tally.record(answered=False)
+        tally.record(answered=True)
+    assert (tally.answered, tally.abandoned) == (10, 0)

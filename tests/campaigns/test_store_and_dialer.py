@@ -33,8 +33,9 @@ class FakeTelephony:
         self.placed: list[tuple[str, str, str]] = []
         self.started = False
 
-    def start(self, on_outcome) -> None:
+    def start(self, on_outcome, on_connected=None) -> None:
         self.on_outcome = on_outcome
+        self.on_connected = on_connected
 
     async def stop(self) -> None:
         pass
@@ -47,6 +48,16 @@ class FakeTelephony:
         self.placed.append((agent_id, number, call_id))
         self.ready = {q: [a for a in agents if a != agent_id] for q, agents in self.ready.items()}
         return True, call_id, ""
+
+    async def place_predictive(self, queue: str, number: str, ring_seconds: int):
+        call_id = f"out-{len(self.placed) + 1}"
+        self.placed.append(("", number, call_id))
+        return True, call_id, ""
+
+    def connected(self, call_id: str) -> bool:
+        return call_id in self.taken
+
+    taken: set = set()
 
 
 class Clock:
@@ -436,3 +447,54 @@ async def test_a_visit_back_not_reached_within_three_days_expires_and_is_never_d
     assert [n for _, n, _ in phone.placed] == ["13900000001"]  # the expired one is never dialed
     async with sm() as s:
         assert (await store.progress(s, cid))["states"] == {"expired": 1, "dialing": 1}
+
+
+async def test_predictive_dials_the_customers_first_and_keeps_abandons_under_the_cap(sm, bus):
+    cid = await new_campaign(sm, mode="predictive", max_in_flight=50, calls_per_second=50)
+    await add(sm, cid, *[f"1380000{n:04d}" for n in range(200)])
+    phone, clock = FakeTelephony({"camp-a": ["1001", "1002"]}), Clock()
+    phone.taken = set()
+    seen = collect(bus, CampaignCallPlaced, CampaignCallEnded)
+    d = dialer_for(sm, phone, bus, clock)
+
+    await d.tick()  # no history: one call per ready agent, nobody named yet
+    assert [a for a, _, _ in phone.placed] == ["", ""]
+    await bus.drain()
+    assert not [e for e in seen if isinstance(e, CampaignCallPlaced)]  # the card waits for an agent
+    await d.tick()
+    assert len(phone.placed) == 2  # both still wait for an answer: no more
+
+    # the first is answered and taken by 1001 at once: their console gets the contact
+    phone.taken.add("out-1")
+    await d.on_connected("out-1", "1001")
+    await bus.drain()
+    (placed,) = [e for e in seen if isinstance(e, CampaignCallPlaced)]
+    assert (placed.staff_no, placed.call_id, placed.number) == ("1001", "out-1", "13800000000")
+    await d.on_outcome("out-1", rules.ANSWERED)
+    await d.on_outcome("out-2", rules.ABANDONED)  # answered, no agent within 2 s
+    got = await contacts(sm, cid)
+    assert (got["13800000000"].state, got["13800000000"].agent_id) == ("done", "1001")
+    abandoned = got["13800000001"]
+    assert (abandoned.state, abandoned.last_outcome) == ("pending", "abandoned")
+    assert abandoned.next_attempt_at == NOW + dt.timedelta(minutes=10)
+    assert (d.tallies[cid].answered, d.tallies[cid].abandoned) == (2, 1)
+
+    # 1 abandon in 2 answers is over the cap: one call per ready agent, never ahead
+    await d.tick()
+    assert len(phone.placed) == 4
+    for call_id in ("out-3", "out-4"):
+        await d.on_outcome(call_id, rules.ANSWERED)
+    for n in range(100):  # a long run of calls, half answered, none abandoned
+        d.tallies[cid].record(answered=n % 2 == 0)
+    await d.tick()
+    # answered half the time: it would place 2 per agent; the cap (3 % of 53 answers,
+    # 1 already abandoned) allows 0 extra abandons, so still one per agent
+    assert len(phone.placed) == 6
+    for call_id in ("out-5", "out-6"):
+        await d.on_outcome(call_id, rules.NO_ANSWER)
+    for n in range(100):
+        d.tallies[cid].record(answered=n % 2 == 0)
+    await d.tick()
+    assert len(phone.placed) == 9  # 103 answers allow 3 abandons: one call ahead
+    await d.on_outcome("out-7", rules.ANSWERED, late=True)  # taken after 2 s: counts as abandoned
+    assert d.tallies[cid].abandoned == 2

@@ -180,3 +180,68 @@ async def test_an_agent_whose_phone_never_answers_costs_the_customer_no_attempt(
     assert not story.of(CallEnded, call_id=placed.call_id)[0].answered_at
     assert len(story.of(CampaignCallPlaced)) == 1
     assert dialer.cooling[agent] > time.monotonic()
+
+
+async def test_predictive_rings_the_customer_first_and_abandons_a_call_no_agent_takes_within_2s(
+    asterisk, sessions
+):
+    """The customer is dialed first; answered, the call waits in camp-a for an agent. The
+    first is taken at once (its agent's console is told the contact); for the second the
+    agent's phone rings 4 s, past the 2 s limit: abandoned, counted, retried later."""
+    async with Story(asterisk) as story:
+        await _leave_camp_a(story)
+        await story.net.action("DBPut", Family="hotline-sim", Key="customer-talk", Val="2")
+        agent = await story.new_agent(ring="0", talk="hold")
+        assert (await story.bridge.login(agent, seat(agent), {QUEUE: 0})).ok
+        assert (await story.bridge.ready(agent)).ok
+        async with sessions.begin() as s:
+            campaign = await store.create_campaign(
+                s, name="预测 camp-a", queue=QUEUE, mode="predictive", calls_per_second=5, ring_seconds=10
+            )
+            for n, number in enumerate((ANSWERS, "13900139002")):
+                await store.add_contact(
+                    s,
+                    campaign,
+                    number,
+                    source_key=f"row:{n}",
+                    priority_at=dt.datetime(2026, 11, 26, tzinfo=dt.UTC) + dt.timedelta(seconds=n),
+                )
+            await store.set_status(s, campaign, "start")
+            cid = campaign.id
+        dialer = Dialer(
+            sessions,
+            BridgeTelephony(story.bridge, story.bus),
+            story.bus,
+            calendar=WorkCalendar.always_open(),
+            tick=0.2,
+        )
+        worker = asyncio.create_task(dialer.run())
+        try:
+            first = await story.wait_for(CampaignCallPlaced, number=ANSWERS, timeout=15)  # taken: the card
+            await story.phone(agent, ring="4", talk="hold")  # the next call finds a slow phone
+            done = await story.wait_for(CampaignCallEnded, call_id=first.call_id, timeout=20)
+            second = await story.wait_for(CallEnded, dnis="13900139002", timeout=30)
+            dropped = await story.wait_for(CampaignCallEnded, call_id=second.call_id, timeout=10)
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            await story.net.action("DBDel", Family="hotline-sim", Key="customer-talk")
+            await story.bridge.logout(agent)
+        answered = story.of(CallEnded, call_id=first.call_id)[0]
+        async with sessions() as s:
+            rows = {
+                c.number: c
+                for c in await s.scalars(select(CampaignContact).where(CampaignContact.campaign_id == cid))
+            }
+
+    assert first.staff_no == agent
+    assert answered.outcome == "answered" and answered.agent_id == agent and answered.queue == QUEUE
+    assert answered.answered_at - answered.queued_at < rules.CONNECT_WITHIN
+    assert (done.outcome, done.state) == (rules.ANSWERED, "done")
+    assert (dropped.outcome, dropped.state, dropped.attempts) == (rules.ABANDONED, "pending", 1)
+    assert not second.answered_at
+    assert (rows[ANSWERS].state, rows[ANSWERS].agent_id) == ("done", agent)
+    assert (rows["13900139002"].state, rows["13900139002"].last_outcome) == ("pending", "abandoned")
+    tally = dialer.tallies[cid]
+    assert (tally.answered, tally.abandoned) == (2, 1)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ticketing.models.base import Base, Timestamped, utcnow
 
 CAMPAIGN_KINDS = ("callback", "visit_back", "missed_call", "list")
-CAMPAIGN_MODES = ("preview", "progressive")
+CAMPAIGN_MODES = ("preview", "progressive", "predictive")
 CAMPAIGN_STATUSES = ("draft", "running", "paused", "finished")
 #: pending: waits for its turn (or its retry time); dialing: a call is in flight;
 #: done: reached (answered); failed: attempts used up; dnc: on the do-not-call list;
