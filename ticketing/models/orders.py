@@ -37,6 +37,7 @@ class WorkOrder(Base, Timestamped):
         Index("ix_work_orders_site_status", "site_id", "status"),
         Index("ix_work_orders_due", "is_open", "due_at"),
         Index("ix_work_orders_caller", "caller_number"),
+        Index("ix_work_orders_created", "created_at", "id"),  # the lists' default order
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
