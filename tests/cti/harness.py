@@ -101,6 +101,10 @@ class Story:
         return self.bridge
 
     async def __aexit__(self, *exc: object) -> None:
+        # The bridge stops first: the cleanup below (members removed, as from the CLI)
+        # would otherwise sign the agents out on the record the story just asserts on.
+        if self.bridge is not None:
+            await self.bridge.stop()
         for agent_id in self.agents:
             for queue in (QUEUE_A, QUEUE_B):
                 try:
@@ -116,8 +120,6 @@ class Story:
                     await self.net.action("DBDel", Family=family, Key=key)
                 except Exception:
                     pass
-        if self.bridge is not None:
-            await self.bridge.stop()
         await self.net.stop()
         if self.sub is not None:
             await self.sub.close()
