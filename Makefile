@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench setup system-deps asterisk asterisk-stop clean
+.PHONY: demo test lint bench screenshots setup system-deps asterisk asterisk-stop clean
 
 setup: $(INSTALLED) system-deps asterisk
 
@@ -32,6 +32,10 @@ demo: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The browser stories, saving their screenshots into docs/screenshots/.
+screenshots: setup
+	HOTLINE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser
 
 asterisk-stop:
 	deploy/asterisk/hotline-asterisk stop

@@ -172,7 +172,11 @@ def browser():
 
 
 @pytest.fixture
-def screenshots() -> Path:
+def screenshots(tmp_path) -> Path:
+    """Where the stories save their screenshots: docs/screenshots/ when asked for
+    (``make screenshots``), else a temporary folder, so a test run leaves the tree clean."""
+    if not os.environ.get("HOTLINE_SCREENSHOTS"):
+        return tmp_path
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
 

@@ -5,7 +5,7 @@ seat, the screen pops, the call is answered, the agent fills the intake form and
 routes a fault order to the bureau's remote handler; the handler signs in in a
 second browser context, acknowledges and dispatches; the order's timeline shows it.
 The console process is then killed and started again: the page reconnects by
-itself and shows the right state. Screenshots go to docs/screenshots/.
+itself and shows the right state. `make screenshots` saves them into docs/screenshots/.
 """
 
 from __future__ import annotations
