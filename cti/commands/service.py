@@ -15,6 +15,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from cti import agents as A
@@ -397,15 +398,25 @@ class AgentCommands:
     async def _dial_to_queue(
         self, number: str, queue: str, ring_timeout: int, connect_timeout: int
     ) -> CommandResult:
+        return await self._outbound(
+            number,
+            lambda dialled, caller_id, call_id: self.actions.dial_to_queue(
+                dialled, queue, caller_id, call_id, ring_timeout, connect_timeout
+            ),
+        )
+
+    async def _outbound(
+        self, number: str, originate: Callable[[str, str, str], Awaitable[Any]]
+    ) -> CommandResult:
+        """Place an outbound call with the hotline number shown: ``originate(dialled, caller_id,
+        call_id)``; the model expects the call under ``call_id`` before Asterisk reports it."""
         if not _NUMBER.match(number):
             raise Refused("invalid_number", f"not a phone number: {number!r}")
+        dialled = number.lstrip("+")
         call_id = f"out-{uuid.uuid4().hex[:16]}"
-        self.model.expect(call_id, direction="outbound", dnis=number.lstrip("+"), caller=number.lstrip("+"))
-        caller_id = f'"{self.hotline_number}" <{self.hotline_number}>'
+        self.model.expect(call_id, direction="outbound", dnis=dialled, caller=dialled)
         try:
-            await self.actions.dial_to_queue(
-                number.lstrip("+"), queue, caller_id, call_id, ring_timeout, connect_timeout
-            )
+            await originate(dialled, f'"{self.hotline_number}" <{self.hotline_number}>', call_id)
         except AmiError:
             self.model.expected.pop(call_id, None)
             raise
@@ -433,16 +444,9 @@ class AgentCommands:
         agent = self._agent(agent_id)
         if agent.state not in (A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
             raise Refused("agent_busy", f"agent {agent_id} is {agent.state}")
-        if not _NUMBER.match(number):
-            raise Refused("invalid_number", f"not a phone number: {number!r}")
-        call_id = f"out-{uuid.uuid4().hex[:16]}"
-        self.model.expect(call_id, direction="outbound", dnis=number.lstrip("+"), caller=number.lstrip("+"))
-        caller_id = f'"{self.hotline_number}" <{self.hotline_number}>'
-        try:
-            await self.actions.click_to_dial(
-                agent.interface, number.lstrip("+"), caller_id, call_id, ring_timeout
-            )
-        except AmiError:
-            self.model.expected.pop(call_id, None)
-            raise
-        return CommandResult.done(call_id=call_id)
+        return await self._outbound(
+            number,
+            lambda dialled, caller_id, call_id: self.actions.click_to_dial(
+                agent.interface, dialled, caller_id, call_id, ring_timeout
+            ),
+        )
