@@ -195,18 +195,7 @@ class Dialer:
             await store.dialing(session, contact.id, call_id)
         if not agent_id:
             return True  # the card goes to whoever takes the call (on_connected)
-        await self.bus.publish(
-            CampaignCallPlaced(
-                staff_no=agent_id,
-                campaign_id=campaign.id,
-                contact_id=contact.id,
-                call_id=call_id,
-                number=contact.number,
-                contact_name=contact.name,
-                campaign=campaign.name,
-                script=campaign.script,
-            )
-        )
+        await self.bus.publish(_placed(campaign, contact, agent_id, call_id))
         return True
 
     async def _finish_if_done(self, campaign: Campaign) -> None:
@@ -293,16 +282,7 @@ class Dialer:
             if contact is None or campaign is None:
                 return
             contact.agent_id = agent_id
-            placed = CampaignCallPlaced(
-                staff_no=agent_id,
-                campaign_id=campaign.id,
-                contact_id=contact.id,
-                call_id=call_id,
-                number=contact.number,
-                contact_name=contact.name,
-                campaign=campaign.name,
-                script=campaign.script,
-            )
+            placed = _placed(campaign, contact, agent_id, call_id)
         await self.bus.publish(placed)
 
     async def on_outcome(self, call_id: str, outcome: str, *, late: bool = False) -> None:
@@ -339,3 +319,17 @@ class Dialer:
                 next_attempt_at=retry,
             )
         )
+
+
+def _placed(campaign: Campaign, contact: CampaignContact, agent_id: str, call_id: str) -> CampaignCallPlaced:
+    """The campaign card for the agent who has the call."""
+    return CampaignCallPlaced(
+        staff_no=agent_id,
+        campaign_id=campaign.id,
+        contact_id=contact.id,
+        call_id=call_id,
+        number=contact.number,
+        contact_name=contact.name,
+        campaign=campaign.name,
+        script=campaign.script,
+    )
