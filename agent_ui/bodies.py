@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +31,17 @@ def int_param(request: web.Request, name: str, default: int, *, low: int = 0, hi
     if not low <= value <= high:
         raise UiError("request.invalid", f"{name} must be between {low} and {high}", field=name)
     return value
+
+
+def date_param(request: web.Request, name: str, default: dt.date | None = None) -> dt.date | None:
+    """A ``YYYY-MM-DD`` query parameter; ``default`` when it is absent or empty."""
+    raw = request.query.get(name, "")
+    if not raw:
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise UiError("request.invalid", f"{name} must be a date (YYYY-MM-DD)", field=name) from None
 
 
 def path_int(request: web.Request, name: str) -> int:

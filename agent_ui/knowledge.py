@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import int_param, json_body, path_int
+from agent_ui.bodies import date_param, int_param, json_body, path_int
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
 from agent_ui.roles import requires
@@ -63,16 +63,6 @@ async def search_knowledge(request: web.Request) -> web.Response:
     return web.json_response({"tree": tree, "items": [_article(a) for a in found]})
 
 
-def _day(request: web.Request, name: str, default: dt.date) -> dt.date:
-    raw = request.query.get(name, "")
-    if not raw:
-        return default
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise UiError("request.invalid", f"{name} must be a date (YYYY-MM-DD)", field=name) from None
-
-
 @routes.get("/api/notices")
 @requires("knowledge.read")
 async def search_outages(request: web.Request) -> web.Response:
@@ -80,8 +70,8 @@ async def search_outages(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     tz = ZoneInfo(services.site_timezone)
     today = dt.datetime.now(tz).date()
-    start = _day(request, "from", today)
-    end = _day(request, "to", today + dt.timedelta(days=7))
+    start = date_param(request, "from", today)
+    end = date_param(request, "to", today + dt.timedelta(days=7))
     async with read_only(services, current_user(request)) as (db, _user):
         found = await knowledge.search_notices(
             db,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from aiohttp import web
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import int_param
+from agent_ui.bodies import date_param, int_param
 from agent_ui.errors import UiError
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
@@ -15,16 +13,6 @@ from agent_ui.work import read_only
 from agent_ui.worklists import LISTS, ListQuery, run_list
 
 routes = web.RouteTableDef()
-
-
-def _date(request: web.Request, name: str) -> dt.date | None:
-    raw = request.query.get(name, "")
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise UiError("request.invalid", f"{name} must be a date (YYYY-MM-DD)", field=name) from None
 
 
 def query_from(request: web.Request) -> ListQuery:
@@ -37,8 +25,8 @@ def query_from(request: web.Request) -> ListQuery:
         caller=q.get("caller", ""),
         receiver=q.get("receiver", ""),
         open_only=q.get("open") in ("1", "true"),
-        received_from=_date(request, "from"),
-        received_to=_date(request, "to"),
+        received_from=date_param(request, "from"),
+        received_to=date_param(request, "to"),
         sort=q.get("sort", "created_at"),
         descending=q.get("dir", "desc") != "asc",
         page=int_param(request, "page", 1, low=1, high=100_000),

@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy import or_, select
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import int_param
+from agent_ui.bodies import date_param, int_param
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
 from agent_ui.locale import language
@@ -37,16 +37,6 @@ FORMATS = {
 }
 
 
-def _date(request: web.Request, name: str, default: dt.date) -> dt.date:
-    raw = request.query.get(name, "")
-    if not raw:
-        return default
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise UiError("request.invalid", f"{name} must be a date (YYYY-MM-DD)", field=name) from None
-
-
 def _interval(request: web.Request) -> int | str:
     raw = request.query.get("interval", "30")
     if raw == "day":
@@ -60,8 +50,8 @@ def report_query(request: web.Request, *, export: bool = False) -> ReportQuery:
     tz = request.app[SERVICES].site_timezone
     zone = ZoneInfo(tz)
     today = dt.datetime.now(zone).date()
-    first = _date(request, "from", today)
-    last = _date(request, "to", first)
+    first = date_param(request, "from", today)
+    last = date_param(request, "to", first)
     if last < first:
         raise UiError("request.invalid", "to must not be before from", field="to")
     if (last - first).days >= MAX_DAYS:
