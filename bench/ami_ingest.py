@@ -103,7 +103,7 @@ def run_trial(kind: str, capture: Path, events: int, rate: float = 0.0, timeout:
 
 
 def _rotated(kinds: list[str], n: int) -> list[str]:
-    k = n % len(kinds)
+    k = n % len(kinds) if kinds else 0
     return kinds[k:] + kinds[:k]
 
 

@@ -40,18 +40,23 @@ class BridgeUnderTest:
         self.bridge = CtiBridge(settings, self.bus)
         self.members = members_of(capture) if capture else {}
 
-    async def start(self) -> None:
-        book = self.bridge.agent_book
-        for agent_id, interface in self.members.items():
-            agent = book.ensure(agent_id, interface)
-            book.apply(agent, "login", 0.0)
-            book.apply(agent, "ready", 0.0)
-
+    async def start(self, connect: bool = True) -> None:
         async def count(_event: Any) -> None:
             self.published += 1
 
         self.subscription = self.bus.subscribe(count)
         await self.bridge.start()
+        if connect:
+            # After the resync, which finds no queue members on the replay server and signs everybody out.
+            await self.bridge.wait_connected()
+        self.sign_in()
+
+    def sign_in(self) -> None:
+        book = self.bridge.agent_book
+        for agent_id, interface in self.members.items():
+            agent = book.ensure(agent_id, interface)
+            book.apply(agent, "login", 0.0)
+            book.apply(agent, "ready", 0.0)
 
     def on_event(self, name: str, callback: Any) -> None:
         self.bridge.ami.on_event(name, callback)
@@ -99,7 +104,7 @@ async def feed_in_process(
     under_test = ModelUnderTest(capture) if model_only else BridgeUnderTest(0, capture)
     ami = under_test.bridge.ami
     ami.start = _no_connection  # type: ignore[method-assign]
-    await under_test.start()
+    await under_test.start(connect=False)
     link = _Link(ami)
     link.proto.greeting = ""
     link.transport = _Answering(link)  # type: ignore[assignment]
@@ -138,12 +143,8 @@ class ModelUnderTest(BridgeUnderTest):
         model = CallModel(count, book, board)
         self.bridge = SimpleNamespace(ami=AmiClient(port=0, keepalive=3600.0), agent_book=book, model=model)
 
-    async def start(self) -> None:
-        book = self.bridge.agent_book
-        for agent_id, interface in self.members.items():
-            agent = book.ensure(agent_id, interface)
-            book.apply(agent, "login", 0.0)
-            book.apply(agent, "ready", 0.0)
+    async def start(self, connect: bool = False) -> None:
+        self.sign_in()
         self.published = 0
         for name in EVENTS:
             self.bridge.ami.on_event(name, self.bridge.model.handle)

@@ -221,8 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         serve(chunks, conn, args.events, args.rate, args.wait_go, args.stamp)
-    except (ConnectionError, TimeoutError, OSError):
-        pass  # the client went away: its own figures tell what happened
+    except (ConnectionError, TimeoutError, OSError) as exc:
+        # The client went away (its own figures tell what happened) or stopped reading.
+        print(f"replay: stopped: {exc!r}", file=sys.stderr)
     finally:
         conn.close()
     return 0

@@ -70,12 +70,29 @@ def backoff(initial: float = 0.2, maximum: float = 10.0, factor: float = 1.8) ->
 
 
 class _Link(asyncio.Protocol):
+    """One connection's bytes into frames.
+
+    While the stream is busy (small reads less than ``busy`` apart), reading
+    pauses for ``gather`` after each read, so that the next one takes what
+    arrived meanwhile in one go: waking up per write of Asterisk costs more
+    than the events it brings (at Asterisk's 41 k events/s, reading 4 KiB at a
+    time, half the client's CPU). A quiet stream is read at once, and so is a
+    saturated one (its reads come full).
+    """
+
+    busy = 0.001
+    gather = 0.002
+    full = 32768
+
     def __init__(self, client: AmiClient) -> None:
         self.client = client
         self.proto = AmiProtocol()
         self.transport: asyncio.Transport | None = None
-        self.closed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.greeted: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self.closed: asyncio.Future[str] = loop.create_future()
+        self.greeted: asyncio.Future[str] = loop.create_future()
+        self._loop = loop
+        self._last_read = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -86,6 +103,20 @@ class _Link(asyncio.Protocol):
             self.greeted.set_result(self.proto.greeting)
         if frames:
             self.client._on_frames(frames)
+        now = self._loop.time()
+        if (
+            now - self._last_read < self.busy
+            and len(data) < self.full
+            and self.transport is not None
+            and not self.transport.is_closing()
+        ):
+            self.transport.pause_reading()
+            self._loop.call_later(self.gather, self._resume)
+        self._last_read = now
+
+    def _resume(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closed.done():

@@ -239,3 +239,38 @@ async def test_a_listener_failing_on_one_event_is_logged_and_the_stream_goes_on(
             await asyncio.sleep(0.01)
     assert seen == ["ok"]
     assert "Newchannel without what I need" in caplog.text and "Channel: bad" in caplog.text
+
+
+async def test_a_busy_stream_of_small_reads_is_gathered_and_a_quiet_or_full_one_is_not():
+    from cti.ami.client import _Link
+
+    class Transport:
+        paused = 0
+
+        def is_closing(self):
+            return False
+
+        def pause_reading(self):
+            self.paused += 1
+
+        def resume_reading(self):
+            self.paused -= 1
+
+    seen = []
+    ami = AmiClient()
+    ami.on_event("Hangup", lambda f: seen.append(f["Uniqueid"]))
+    ami._live = True
+    link = _Link(ami)
+    link.proto.greeting = ""
+    link.transport = transport = Transport()
+    ami._link = link
+    ami._apply_filter()
+    link.data_received(encode({"Event": "Hangup", "Uniqueid": "1"}))
+    assert transport.paused == 0  # the first read of a quiet stream: read on at once
+    link.data_received(encode({"Event": "Hangup", "Uniqueid": "2"}))
+    assert transport.paused == 1  # a second small read right after: let the next ones gather
+    await asyncio.sleep(link.gather * 3)
+    assert transport.paused == 0 and seen == ["1", "2"]  # nothing waits for the pause
+    big = b"".join(encode({"Event": "Hangup", "Uniqueid": str(n)}) for n in range(2000))
+    link.data_received(big)
+    assert transport.paused == 0 and len(seen) == 2002  # a full read: the stream is saturated
