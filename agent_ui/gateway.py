@@ -23,8 +23,13 @@ Wire format (JSON text frames):
 * server → client: ``{"type": "ack", "id": 7, "result": {...}}`` or
   ``{"type": "refused", "id": 7, "error_id": "...", "message": "..."}``;
   pushes: ``snapshot``, ``ami``, ``agent_state``, ``call``, ``screen_pop``,
-  ``queue``, ``order``, ``inbox``; after ``wallboard``: ``board`` (every agent,
-  queue and call) then ``board_call`` for every call event.
+  ``queue`` (a queue's counters, at most every ``QUEUE_INTERVAL``), ``order``,
+  ``inbox``; after ``wallboard``: ``board`` (every agent, queue and call) then
+  ``board_call`` for every call event.
+
+The screen-pop uses the customer the bridge found (``CallOffered.customer``);
+only a bridge without a lookup leaves it to the gateway, which then looks up
+beside the bus so that no other tab's message waits for it.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
 from agent_ui.snapshot import build_board, build_snapshot, screen_pop_for
 from agent_ui.texts import Texts
-from agent_ui.work import work_counts
+from agent_ui.work import pop_of, work_counts
 from cti.call_events import (
     AgentStateChanged,
     AmiConnectionChanged,
@@ -67,6 +72,7 @@ routes = web.RouteTableDef()
 
 OUTBOUND_LIMIT = 256  # messages a tab may have waiting before it is resynced
 WRITE_HIGH_WATER = 64 * 1024  # bytes in a tab's socket buffer above which it counts as backed up
+QUEUE_INTERVAL = 0.25  # seconds: the least time between two updates of one queue sent to the tabs
 _RESYNC = {"type": "resync"}
 _WORK = {"type": "work_refresh"}
 _CALL_EVENTS = (CallAnswered, CallHeld, CallTransferred, CallEnded)
@@ -151,6 +157,11 @@ class Gateway:
         self.clients: set[Client] = set()
         self._subscription: Any = None
         self._ami_connected: bool | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        # queue → loop time of its last update sent, the newer one waiting, and its timer
+        self._queue_sent: dict[str, float] = {}
+        self._queue_latest: dict[str, dict[str, Any]] = {}
+        self._queue_timers: dict[str, asyncio.TimerHandle] = {}
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
@@ -159,6 +170,10 @@ class Gateway:
     async def stop(self) -> None:
         if self._subscription is not None:
             await self._subscription.close()
+        for timer in self._queue_timers.values():
+            timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
         for client in list(self.clients):
             await client.ws.close(code=1001, message=b"server shutdown")
 
@@ -198,18 +213,64 @@ class Gateway:
             self._to_boards(body)
             if not self.clients_of_agent(event.agent_id):
                 return  # nobody is looking: no lookup
-            pop = await screen_pop_for(self.services, event.caller, event.customer)
-            self._to_agent(event.agent_id, {"type": "screen_pop", "event": body, "pop": pop}, watchers=False)
+            if event.customer is not None or self._bridge_looks_up:
+                # The bridge looked the caller up already (found, unknown, or out of time): pop now.
+                self._pop(event, body, pop_of(event.caller, event.customer))
+            else:
+                # No lookup upstream: ours runs beside the bus, so nothing else waits for it.
+                self._spawn(self._pop_after_lookup(event, body))
         elif isinstance(event, _CALL_EVENTS):
             self._to_boards(body)
             self._to_agent(event.agent_id, {"type": "call", "event": body}, watchers=False)
         elif isinstance(event, QueueUpdated):
-            shared = SharedMessage({"type": "queue", "event": body})
-            for client in self.clients:
-                if client.reads_queues:
-                    client.send(shared)
+            self._queue_update(event.queue, body)
         else:
             self._route_ticketing(event, body)
+
+    @property
+    def _bridge_looks_up(self) -> bool:
+        return getattr(self.services.bridge, "customer_lookup", None) is not None
+
+    def _pop(self, event: CallOffered, body: dict[str, Any], pop: dict[str, Any]) -> None:
+        self._to_agent(event.agent_id, {"type": "screen_pop", "event": body, "pop": pop}, watchers=False)
+
+    async def _pop_after_lookup(self, event: CallOffered, body: dict[str, Any]) -> None:
+        self._pop(event, body, await screen_pop_for(self.services, event.caller, event.customer))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _queue_update(self, queue: str, body: dict[str, Any]) -> None:
+        """A queue's counters to every tab that shows queues, at most once per ``QUEUE_INTERVAL``.
+
+        Each update carries the queue's whole present, so the latest one stands for those it
+        replaces: a busy queue changes several times per call, and 500 open consoles times that
+        would be tens of thousands of messages a second that nobody can read.
+        """
+        loop = asyncio.get_running_loop()
+        last = self._queue_sent.get(queue)
+        if queue in self._queue_timers or (last is not None and loop.time() - last < QUEUE_INTERVAL):
+            self._queue_latest[queue] = body
+            if queue not in self._queue_timers:
+                assert last is not None
+                self._queue_timers[queue] = loop.call_at(last + QUEUE_INTERVAL, self._queue_due, queue)
+            return
+        self._send_queue(queue, body)
+
+    def _queue_due(self, queue: str) -> None:
+        self._queue_timers.pop(queue, None)
+        body = self._queue_latest.pop(queue, None)
+        if body is not None:
+            self._send_queue(queue, body)
+
+    def _send_queue(self, queue: str, body: dict[str, Any]) -> None:
+        self._queue_sent[queue] = asyncio.get_running_loop().time()
+        shared = SharedMessage({"type": "queue", "event": body})
+        for client in self.clients:
+            if client.reads_queues:
+                client.send(shared)
 
     def _route_ticketing(self, event: Event, body: dict[str, Any]) -> None:
         # Ticketing events name the people they concern by 工号 (``handlers``,

@@ -57,11 +57,15 @@ async def work_counts(services: AppServices, user: CurrentUser) -> dict[str, Any
         return await counts(db, row)
 
 
-async def screen_pop(services: AppServices, caller: str) -> dict[str, Any]:
-    """``ticketing.customers.lookup_for_screen_pop``, shaped so an unknown number still pops."""
-    async with services.sessionmaker() as db:
-        found = await lookup_for_screen_pop(db, caller)
+def pop_of(caller: str, found: dict[str, Any] | None) -> dict[str, Any]:
+    """A screen-pop from a lookup's result (the bridge's or ours); an unknown number still pops."""
     pop: dict[str, Any] = {"caller": caller, "matches": [], "open_orders": [], "interactions": []}
     if found:
         pop.update(found)
     return pop
+
+
+async def screen_pop(services: AppServices, caller: str) -> dict[str, Any]:
+    """``ticketing.customers.lookup_for_screen_pop``, shaped by ``pop_of``."""
+    async with services.sessionmaker() as db:
+        return pop_of(caller, await lookup_for_screen_pop(db, caller))

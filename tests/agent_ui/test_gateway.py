@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -235,3 +236,64 @@ async def test_one_tab_gets_its_messages_in_order_whether_written_directly_or_qu
             del tab.transport.write
         assert got == list(range(300))
         assert 0 < direct < 300 - 300 // 7  # both paths were taken
+
+
+async def test_a_busy_queue_reaches_the_tabs_as_its_latest_counters_at_a_bounded_rate(client, world):
+    from agent_ui.gateway import QUEUE_INTERVAL
+    from cti.call_events import QueueUpdated
+
+    await login(client, "3001")
+    async with client.ws_connect("/ws") as ws:
+        await _next(ws, "snapshot")
+        for waiting in range(1, 11):  # ten changes in a burst, as a busy queue makes them
+            await world.bus.publish(
+                QueueUpdated(
+                    queue="service", waiting=waiting, longest_wait=0.0, agents_ready=1, agents_logged_in=2
+                )
+            )
+        first = await _next(ws, "queue")
+        latest = await _next(ws, "queue", within=QUEUE_INTERVAL + 2)
+        assert first["event"]["waiting"] == 1  # the first change goes out at once
+        assert latest["event"]["waiting"] == 10  # then the present, not the eight in between
+        with contextlib.suppress(TimeoutError):
+            extra = await _next(ws, "queue", within=QUEUE_INTERVAL * 2)
+            raise AssertionError(f"a stale update followed: {extra}")
+        # another queue has its own pace
+        await world.bus.publish(
+            QueueUpdated(queue="fault", waiting=3, longest_wait=0.0, agents_ready=0, agents_logged_in=1)
+        )
+        assert (await _next(ws, "queue", within=QUEUE_INTERVAL))["event"]["queue"] == "fault"
+
+
+async def test_the_pop_shows_the_customer_the_bridge_found_without_a_second_lookup(
+    client, world, monkeypatch
+):
+    from agent_ui import work
+    from cti.call_events import CallOffered
+
+    class BridgeWithLookup:
+        customer_lookup = object()  # the bridge looks callers up itself
+        connected = True
+
+    async def no_lookup(*_args, **_kwargs):
+        raise AssertionError("the gateway looked the caller up again")
+
+    monkeypatch.setattr(world.services, "bridge", BridgeWithLookup(), raising=False)
+    monkeypatch.setattr(work, "lookup_for_screen_pop", no_lookup)
+    await login(client, "1001")
+    async with client.ws_connect("/ws") as ws:
+        await _next(ws, "snapshot")
+        found = {
+            "matches": [{"account_no": "9900001", "name": "桥接查到"}],
+            "open_orders": [],
+            "interactions": [],
+        }
+        await world.bus.publish(
+            CallOffered(call_id="k1", agent_id="1001", caller="13900000001", customer=found)
+        )
+        pop = await _next(ws, "screen_pop")
+        assert pop["pop"]["matches"][0]["name"] == "桥接查到" and pop["pop"]["caller"] == "13900000001"
+        # an unknown caller (the bridge found nothing) pops at once with the number alone
+        await world.bus.publish(CallOffered(call_id="k2", agent_id="1001", caller="13900000002"))
+        pop = await _next(ws, "screen_pop")
+        assert pop["pop"]["matches"] == [] and pop["event"]["call_id"] == "k2"
