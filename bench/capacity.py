@@ -17,8 +17,8 @@ bridge's own. Per step:
   Asterisk's CPU per call, and how busy the whole machine was. The "limit"
   column names the side that ran out: the bridge when it used most of its one
   core; Asterisk when it used (nearly) every core or left calls unfinished;
-  the machine when neither did but the CPUs were taken (by other work on a
-  shared machine) and the loop ran late.
+  the machine when neither did but every core was busy (Asterisk, the load
+  generator and whatever else runs there) and the loop ran late.
 
 ``--entry signalling`` (the default) uses the silent hotline-bench-* contexts:
 Local channels, the same queue and AMI events, no audio, as ASTERISK.md
@@ -124,7 +124,8 @@ def limit_of(step: dict[str, Any]) -> str:
     """Which side ran out. The bridge is one thread: it is the limit only when it uses (nearly) a whole core.
 
     A late event loop while the bridge itself is far from a full core means the
-    process was waiting for a CPU that others had: the machine, not the bridge.
+    process was waiting for a CPU: the machine's cores were all busy (Asterisk, the
+    load generator, anything else), not the bridge.
     """
     cores = os.cpu_count() or 1
     unfinished = step["ended"] < step["originated"] - step["refused"]
@@ -133,7 +134,7 @@ def limit_of(step: dict[str, Any]) -> str:
     if step["asterisk_cpu_percent"] > BUSY_SHARE * 100 * cores or unfinished:
         return "Asterisk"
     if step["machine_busy_percent"] > BUSY_SHARE * 100 or step["loop_lag_ms"]["p99"] > 10:
-        return "machine (CPU taken by others)"
+        return "machine (every core busy)"
     return "none"
 
 
