@@ -104,6 +104,13 @@ class LoopLag:
                 await self._task
 
 
+async def hang_up_leftovers(control: Any) -> None:
+    """Hang up whatever a signalling run left behind (its own hotline-bench-* contexts only:
+    the product path's contexts are shared with everyone else's calls)."""
+    with contextlib.suppress(Exception):
+        await control.action("Hangup", Channel="/@hotline-bench-/", timeout=30)
+
+
 async def clear_queue(control: Any, queue: str) -> None:
     frames = await control.action_list("QueueStatus", Queue=queue, timeout=30)
     for frame in frames:
@@ -231,9 +238,15 @@ async def run(
             print(f"  {rate:g} calls/s: {step['ended']}/{load['sent']} ended, lag p99 {step['lag_ms']['p99']:.1f} ms, "
                   f"loop lag p99 {step['loop_lag_ms']['p99']:.1f} ms, bridge {step['cpu_percent']:.0f} % CPU, "
                   f"Asterisk {step['asterisk_cpu_percent']:.0f} % CPU", flush=True)  # fmt: skip
+            if step["ended"] < left:
+                # Past the sustainable rate: a higher step only buries Asterisk deeper (here it
+                # left channels stuck for good), and proves nothing more.
+                print(f"  stopping the ramp: {left - step['ended']} calls did not end at {rate:g} calls/s")
+                break
             await asyncio.sleep(2.0)
     finally:
         await loop_lag.stop()
+        await hang_up_leftovers(control)
         await sign_out(bridge, control, exts, "cap")
         await control.stop()
         await subscription.close()
