@@ -121,8 +121,23 @@ async def run_panoramisk(port: int) -> dict[str, Any]:
     return meter.result()
 
 
+class _Headers(dict):
+    """pyst2 0.5.1 still calls Python 2's ``dict.has_key`` on ``ChanVariable`` lines (manager.conf channelvars)."""
+
+    def has_key(self, key: str) -> bool:
+        return key in self
+
+
 def run_pyst2(port: int) -> dict[str, Any]:
-    from asterisk.manager import Manager
+    from asterisk.manager import Manager, ManagerMsg
+
+    plain_parse = ManagerMsg.parse
+
+    def parse(self: Any, response: Any) -> Any:
+        self.headers = _Headers(self.headers)
+        return plain_parse(self, response)
+
+    ManagerMsg.parse = parse
 
     finished = threading.Event()
     meter = Meter(finished.set)

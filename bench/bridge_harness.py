@@ -177,6 +177,12 @@ class _Answering:
     def abort(self) -> None:
         pass
 
+    def pause_reading(self) -> None:  # the frames come from the loop in feed_in_process, not from here
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
 
 def main(argv: list[str] | None = None) -> int:
     import argparse

@@ -271,6 +271,8 @@ async def test_a_busy_stream_of_small_reads_is_gathered_and_a_quiet_or_full_one_
     assert transport.paused == 1  # a second small read right after: let the next ones gather
     await asyncio.sleep(link.gather * 3)
     assert transport.paused == 0 and seen == ["1", "2"]  # nothing waits for the pause
-    big = b"".join(encode({"Event": "Hangup", "Uniqueid": str(n)}) for n in range(2000))
+    big = b"".join(encode({"Event": "Hangup", "Uniqueid": str(n)}) for n in range(4000))
     link.data_received(big)
-    assert transport.paused == 0 and len(seen) == 2002  # a full read: the stream is saturated
+    link.data_received(encode({"Event": "Hangup", "Uniqueid": "x"}))
+    # A full read means a saturated stream, and a small one right after it no trickle.
+    assert transport.paused == 0 and len(seen) == 4003
