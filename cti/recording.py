@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 REC_DIR = "/var/spool/asterisk/monitor/hotline"
 
+#: a recording whose header was never finalised counts as closed once it stopped growing this long
+STABLE_SECONDS = 1.0
+
 
 def host_path(root: str, path: str) -> str:
     """A path inside the chroot as the host sees it."""
@@ -114,22 +117,29 @@ def _info_and_size(path: str) -> tuple[float, bool, int]:
 
 
 async def wait_closed(path: str, limit: float = 5.0, poll: float = 0.05) -> float | None:
-    """Duration of the recording once Asterisk has closed it; None if it never appears."""
+    """Duration of the recording once Asterisk has closed it; None if it never appears.
+
+    The file usually exists by the time the call has ended, so the first look finds it. When
+    it never comes (no recording, or an Asterisk whose files this machine cannot see) the
+    looks thin out (``poll`` doubling up to half a second): a handful per call, not a hundred.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
-    last_size, stable = -1, 0
+    last_size, unchanged_since = -1, loop.time()
     duration = None
     while loop.time() < deadline:
         try:
             duration, complete, size = await asyncio.to_thread(_info_and_size, path)
-        except OSError:
-            complete, size = False, -1
+        except OSError:  # not there (yet)
+            await asyncio.sleep(poll)
+            poll = min(poll * 2, 0.5)
+            continue
         if complete:
             return duration
         # A header never finalised (Asterisk killed): accept a file that stopped growing.
-        stable = stable + 1 if size > 0 and size == last_size else 0
-        if stable >= 20:
+        if size <= 0 or size != last_size:
+            last_size, unchanged_since = size, loop.time()
+        elif loop.time() - unchanged_since >= STABLE_SECONDS:
             return duration
-        last_size = size
         await asyncio.sleep(poll)
     return duration

@@ -52,6 +52,38 @@ async def _leave_camp_a(story: Story) -> None:
                 await story.net.action("QueueRemove", Queue=QUEUE, Interface=f.get("StateInterface"))
 
 
+async def _campaign(sessions, numbers: tuple[str, ...], **settings) -> int:
+    """A started campaign on camp-a with ``numbers`` as its contacts, dialed in this order."""
+    async with sessions.begin() as s:
+        campaign = await store.create_campaign(s, queue=QUEUE, calls_per_second=5, **settings)
+        for n, number in enumerate(numbers):
+            await store.add_contact(
+                s,
+                campaign,
+                number,
+                source_key=f"row:{n}",
+                priority_at=dt.datetime(2026, 11, 26, tzinfo=dt.UTC) + dt.timedelta(seconds=n),
+            )
+        await store.set_status(s, campaign, "start")
+        return campaign.id
+
+
+def _dialer(sessions, story: Story) -> Dialer:
+    return Dialer(
+        sessions,
+        BridgeTelephony(story.bridge, story.bus),
+        story.bus,
+        calendar=WorkCalendar.always_open(),
+        tick=0.2,
+    )
+
+
+async def _stop(worker: asyncio.Task) -> None:
+    worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
+
+
 async def test_progressive_campaign_answers_one_contact_and_retries_the_one_who_never_answers(
     asterisk, sessions
 ):
@@ -64,34 +96,16 @@ async def test_progressive_campaign_answers_one_contact_and_retries_the_one_who_
 
         async with sessions.begin() as s:
             await store.ensure_dispositions(s)
-            campaign = await store.create_campaign(
-                s,
-                name="回访 camp-a",
-                queue=QUEUE,
-                mode="progressive",
-                max_attempts=3,
-                retry_minutes={"no_answer": 30},
-                calls_per_second=5,
-                ring_seconds=RING_SECONDS,
-            )
-            for n, number in enumerate((ANSWERS, NEVER_ANSWERS)):
-                await store.add_contact(
-                    s,
-                    campaign,
-                    number,
-                    source_key=f"row:{n}",
-                    priority_at=dt.datetime(2026, 11, 26, tzinfo=dt.UTC) + dt.timedelta(seconds=n),
-                )
-            await store.set_status(s, campaign, "start")
-            cid = campaign.id
-
-        dialer = Dialer(
+        cid = await _campaign(
             sessions,
-            BridgeTelephony(story.bridge, story.bus),
-            story.bus,
-            calendar=WorkCalendar.always_open(),
-            tick=0.2,
+            (ANSWERS, NEVER_ANSWERS),
+            name="回访 camp-a",
+            mode="progressive",
+            max_attempts=3,
+            retry_minutes={"no_answer": 30},
+            ring_seconds=RING_SECONDS,
         )
+        dialer = _dialer(sessions, story)
         worker = asyncio.create_task(dialer.run())
         try:
             first = await story.wait_for(CampaignCallPlaced, number=ANSWERS, timeout=10)
@@ -103,9 +117,7 @@ async def test_progressive_campaign_answers_one_contact_and_retries_the_one_who_
             rang_for = time.monotonic() - placed_at
             await asyncio.sleep(1.0)  # a few ticks: nothing more is dialed
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            await _stop(worker)
             await story.net.action("DBDel", Family="hotline-sim", Key="customer-talk")
             await story.bridge.logout(agent)
 
@@ -150,27 +162,15 @@ async def test_an_agent_whose_phone_never_answers_costs_the_customer_no_attempt(
         agent = await story.new_agent(ring="never")
         assert (await story.bridge.login(agent, seat(agent), {QUEUE: 0})).ok
         assert (await story.bridge.ready(agent)).ok
-        async with sessions.begin() as s:
-            campaign = await store.create_campaign(s, name="回呼 camp-a", queue=QUEUE, calls_per_second=5)
-            await store.add_contact(s, campaign, ANSWERS, source_key="row:0")
-            await store.set_status(s, campaign, "start")
-            cid = campaign.id
-        dialer = Dialer(
-            sessions,
-            BridgeTelephony(story.bridge, story.bus),
-            story.bus,
-            calendar=WorkCalendar.always_open(),
-            tick=0.2,
-        )
+        cid = await _campaign(sessions, (ANSWERS,), name="回呼 camp-a")
+        dialer = _dialer(sessions, story)
         worker = asyncio.create_task(dialer.run())
         try:
             placed = await story.wait_for(CampaignCallPlaced, number=ANSWERS, timeout=10)
             ended = await story.wait_for(CampaignCallEnded, call_id=placed.call_id, timeout=45)
             await asyncio.sleep(1.0)  # ready again, but cooling down: not dialed again
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            await _stop(worker)
             await story.bridge.logout(agent)
         async with sessions() as s:
             (row,) = await s.scalars(select(CampaignContact).where(CampaignContact.campaign_id == cid))
@@ -194,27 +194,10 @@ async def test_predictive_rings_the_customer_first_and_abandons_a_call_no_agent_
         agent = await story.new_agent(ring="0", talk="hold")
         assert (await story.bridge.login(agent, seat(agent), {QUEUE: 0})).ok
         assert (await story.bridge.ready(agent)).ok
-        async with sessions.begin() as s:
-            campaign = await store.create_campaign(
-                s, name="预测 camp-a", queue=QUEUE, mode="predictive", calls_per_second=5, ring_seconds=10
-            )
-            for n, number in enumerate((ANSWERS, "13900139002")):
-                await store.add_contact(
-                    s,
-                    campaign,
-                    number,
-                    source_key=f"row:{n}",
-                    priority_at=dt.datetime(2026, 11, 26, tzinfo=dt.UTC) + dt.timedelta(seconds=n),
-                )
-            await store.set_status(s, campaign, "start")
-            cid = campaign.id
-        dialer = Dialer(
-            sessions,
-            BridgeTelephony(story.bridge, story.bus),
-            story.bus,
-            calendar=WorkCalendar.always_open(),
-            tick=0.2,
+        cid = await _campaign(
+            sessions, (ANSWERS, "13900139002"), name="预测 camp-a", mode="predictive", ring_seconds=10
         )
+        dialer = _dialer(sessions, story)
         worker = asyncio.create_task(dialer.run())
         try:
             first = await story.wait_for(CampaignCallPlaced, number=ANSWERS, timeout=15)  # taken: the card
@@ -223,9 +206,7 @@ async def test_predictive_rings_the_customer_first_and_abandons_a_call_no_agent_
             second = await story.wait_for(CallEnded, dnis="13900139002", timeout=30)
             dropped = await story.wait_for(CampaignCallEnded, call_id=second.call_id, timeout=10)
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            await _stop(worker)
             await story.net.action("DBDel", Family="hotline-sim", Key="customer-talk")
             await story.bridge.logout(agent)
         answered = story.of(CallEnded, call_id=first.call_id)[0]

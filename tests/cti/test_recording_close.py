@@ -1,0 +1,66 @@
+"""Waiting for Asterisk to close a recording: the finished file, a file that stops growing,
+and a file that never comes (looked for a handful of times, not every 50 ms)."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+from cti import recording
+
+
+def _wav(seconds: float, *, finalised: bool = True) -> bytes:
+    rate = 8000 * 2  # 8 kHz, 16-bit mono
+    data = b"\0" * int(rate * seconds)
+    size = len(data) if finalised else 0  # Asterisk writes the sizes when it closes the file
+    fmt = struct.pack("<HHIIHH", 1, 1, 8000, rate, 2, 16)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + size)
+        + b"WAVEfmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", size)
+        + data
+    )
+
+
+async def test_a_closed_recording_gives_its_duration_at_once(tmp_path):
+    path = tmp_path / "c1.wav"
+    path.write_bytes(_wav(2.5))
+    assert await recording.wait_closed(str(path), limit=1.0) == 2.5
+
+
+async def test_a_recording_that_appears_late_is_still_found(tmp_path):
+    path = tmp_path / "c2.wav"
+
+    async def asterisk_closes_it() -> None:
+        await asyncio.sleep(0.3)
+        path.write_bytes(_wav(1.0))
+
+    writer = asyncio.create_task(asterisk_closes_it())
+    assert await recording.wait_closed(str(path), limit=3.0) == 1.0
+    await writer
+
+
+async def test_a_header_never_finalised_is_accepted_once_the_file_stops_growing(tmp_path, monkeypatch):
+    monkeypatch.setattr(recording, "STABLE_SECONDS", 0.2)
+    path = tmp_path / "c3.wav"
+    path.write_bytes(_wav(1.0, finalised=False))
+    assert await recording.wait_closed(str(path), limit=3.0) == 1.0
+
+
+async def test_a_file_that_never_comes_is_looked_for_a_few_times_only(tmp_path, monkeypatch):
+    looks = 0
+    real = recording._info_and_size
+
+    def counted(path: str):
+        nonlocal looks
+        looks += 1
+        return real(path)
+
+    monkeypatch.setattr(recording, "_info_and_size", counted)
+    assert await recording.wait_closed(str(tmp_path / "never.wav"), limit=2.0) is None
+    # 50, 100, 200, 400, 500, 500 ms ... within 2 s: about 7 looks (it used to be 40)
+    assert 3 <= looks <= 10
