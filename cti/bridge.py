@@ -116,6 +116,7 @@ class CtiBridge:
         #: call id -> (the number looked up, the lookup)
         self._customers: dict[str, tuple[str, asyncio.Task[dict[str, Any] | None]]] = {}
         self._utc_offset = recording.local_utc_offset()  # Asterisk's, once it told us (names recordings)
+        self._recordings = recording.Recordings()
         self._started = False
 
     # -- lifecycle --------------------------------------------------------------
@@ -145,6 +146,7 @@ class CtiBridge:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self._recordings.close()
         await self.publisher.close()
         self._started = False
 
@@ -369,7 +371,7 @@ class CtiBridge:
                 )
             )
             return
-        duration = await recording.wait_closed(path)
+        duration = await self._recordings.closed(path)
         self._emit(
             VoicemailReceived(
                 call_id=call_id,
@@ -477,14 +479,14 @@ class CtiBridge:
     async def _announce_recording(self, call: Call) -> None:
         root = self.settings.asterisk_root
         path = call.recording
-        duration = await recording.wait_closed(recording.host_path(root, path)) if path else None
+        duration = await self._recordings.closed(recording.host_path(root, path)) if path else None
         if duration is None and call.answered_at:
             # Not where the dialplan's rule says (recorded just before midnight, named by
             # someone else, or MixMonitorStart missed): look for the call's file.
-            found = await asyncio.to_thread(recording.find_recording, root, call.call_id)
+            found = await self._recordings.find(root, call.call_id)
             if found and found != path:
                 path = found
-                duration = await recording.wait_closed(recording.host_path(root, path))
+                duration = await self._recordings.closed(recording.host_path(root, path))
         if not duration:
             return  # never bridged: MixMonitor (option b) wrote no audio
         self._emit(

@@ -7,8 +7,10 @@ frames are handed to its AMI client's dispatcher as if they had arrived.
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,14 @@ from cti import recording
 from cti.ami.protocol import Frame
 from cti.bridge import CtiBridge, CtiSettings
 from cti.bus import InProcessBus
-from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered, CallQueued
+from cti.call_events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallOffered,
+    CallQueued,
+    RecordingReady,
+)
 from cti.events import Event
 from cti.publisher import Publisher
 
@@ -281,6 +290,41 @@ async def test_the_recording_is_named_as_the_dialplan_names_it(world):
     call = bridge.model.calls[a]
     assert call.recording == recording.dialplan_path(a, time.time(), bridge._utc_offset)
     assert call.recording.startswith(recording.REC_DIR + "/") and call.recording.endswith(f"/{a}.wav")
+
+
+def closed_recording(path: str, seconds: int) -> None:
+    """A WAV file as Asterisk leaves it (8 kHz 16-bit mono, sizes in the header)."""
+    data = b"\0" * 16000 * seconds
+    fmt = struct.pack("<I", 16) + struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)
+    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + fmt
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(header + b"data" + struct.pack("<I", len(data)) + data)
+
+
+async def test_recordings_are_announced_once_closed_where_the_dialplan_or_a_search_finds_them(
+    world, tmp_path
+):
+    bridge, phones, lookups, events = world
+    bridge.settings.asterisk_root = str(tmp_path)
+    a = phones.arrive(1, "13800000001")
+    phones.feed("MixMonitorStart", a, Channel="Local/95598@hotline-inbound-00000001;2")
+    b = phones.arrive(2, "13800000002")  # its MixMonitorStart was missed
+    for n, ext in ((1, "2001"), (2, "2002")):
+        phones.ring(n, ext)
+        phones.answer(n, ext)
+    where_a = recording.host_path(str(tmp_path), bridge.model.calls[a].recording)
+    where_b = recording.host_path(str(tmp_path), f"{recording.REC_DIR}/20200101/{b}.wav")
+    closed_recording(where_a, 2)
+    closed_recording(where_b, 3)
+    phones.end(1, "2001")
+    phones.end(2, "2002")
+    for _ in range(100):
+        ready = {e.call_id: e for e in events if isinstance(e, RecordingReady)}
+        if len(ready) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert (ready[a].path, ready[a].duration, ready[a].agent_id) == (where_a, 2.0, "2001")
+    assert (ready[b].path, ready[b].duration, ready[b].agent_id) == (where_b, 3.0, "2002")
 
 
 def test_dialplan_path_uses_asterisks_local_date():

@@ -1,5 +1,6 @@
 """Waiting for Asterisk to close a recording: the finished file, a file that stops growing,
-and a file that never comes (looked for a handful of times, not every 50 ms)."""
+and a file that never comes (looked for a handful of times, not every 50 ms); many calls'
+recordings are looked at together (one thread hop per round, not per file)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def _wav(seconds: float, *, finalised: bool = True) -> bytes:
 async def test_a_closed_recording_gives_its_duration_at_once(tmp_path):
     path = tmp_path / "c1.wav"
     path.write_bytes(_wav(2.5))
-    assert await recording.wait_closed(str(path), limit=1.0) == 2.5
+    assert await recording.Recordings().closed(str(path), limit=1.0) == 2.5
 
 
 async def test_a_recording_that_appears_late_is_still_found(tmp_path):
@@ -40,7 +41,7 @@ async def test_a_recording_that_appears_late_is_still_found(tmp_path):
         path.write_bytes(_wav(1.0))
 
     writer = asyncio.create_task(asterisk_closes_it())
-    assert await recording.wait_closed(str(path), limit=3.0) == 1.0
+    assert await recording.Recordings().closed(str(path), limit=3.0) == 1.0
     await writer
 
 
@@ -48,7 +49,7 @@ async def test_a_header_never_finalised_is_accepted_once_the_file_stops_growing(
     monkeypatch.setattr(recording, "STABLE_SECONDS", 0.2)
     path = tmp_path / "c3.wav"
     path.write_bytes(_wav(1.0, finalised=False))
-    assert await recording.wait_closed(str(path), limit=3.0) == 1.0
+    assert await recording.Recordings().closed(str(path), limit=3.0) == 1.0
 
 
 async def test_a_file_that_never_comes_is_looked_for_a_few_times_only(tmp_path, monkeypatch):
@@ -61,6 +62,65 @@ async def test_a_file_that_never_comes_is_looked_for_a_few_times_only(tmp_path, 
         return real(path)
 
     monkeypatch.setattr(recording, "_info_and_size", counted)
-    assert await recording.wait_closed(str(tmp_path / "never.wav"), limit=2.0) is None
+    assert await recording.Recordings().closed(str(tmp_path / "never.wav"), limit=2.0) is None
     # 50, 100, 200, 400, 500, 500 ms ... within 2 s: about 7 looks (it used to be 40)
     assert 3 <= looks <= 10
+
+
+async def test_many_recordings_are_looked_at_together_and_each_gets_its_own_answer(tmp_path, monkeypatch):
+    rounds = looks = 0
+    real_round, real_look = recording._look_all, recording._info_and_size
+
+    def counted_round(requests):
+        nonlocal rounds
+        rounds += 1
+        return real_round(requests)
+
+    def counted_look(path: str):
+        nonlocal looks
+        looks += 1
+        return real_look(path)
+
+    monkeypatch.setattr(recording, "_look_all", counted_round)
+    monkeypatch.setattr(recording, "_info_and_size", counted_look)
+    recordings = recording.Recordings()
+    late = tmp_path / "late.wav"
+
+    async def asterisk_closes_one() -> None:
+        await asyncio.sleep(0.3)
+        late.write_bytes(_wav(1.5))
+
+    writer = asyncio.create_task(asterisk_closes_one())
+    (tmp_path / "done.wav").write_bytes(_wav(0.5))
+    waits = [recordings.closed(str(tmp_path / f"never{i}.wav"), limit=1.0) for i in range(40)]
+    answers = await asyncio.gather(
+        recordings.closed(str(tmp_path / "done.wav"), limit=1.0),
+        recordings.closed(str(late), limit=1.0),
+        recordings.find(str(tmp_path), "nobody"),
+        *waits,
+    )
+    await writer
+    assert answers[:3] == [0.5, 1.5, ""]
+    assert answers[3:] == [None] * 40
+    # 40 files never came: each looked at several times, all of them in a few hops
+    assert looks >= 40 * 4
+    assert rounds <= 12
+
+
+async def test_a_garbled_file_fails_its_own_wait_only(tmp_path):
+    recordings = recording.Recordings()
+    garbled = tmp_path / "garbled.wav"
+    # a fmt chunk cut short after a padding chunk: the header cannot be read
+    garbled.write_bytes(
+        b"RIFF\0\0\0\0WAVE" + b"JUNK" + struct.pack("<I", 30) + b"\0" * 30 + b"fmt \x10\0\0\0\x01\0"
+    )
+    good = tmp_path / "good.wav"
+    good.write_bytes(_wav(1.0))
+    outcomes = await asyncio.gather(
+        recordings.closed(str(garbled), limit=1.0),
+        recordings.closed(str(good), limit=1.0),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], Exception)
+    assert outcomes[1] == 1.0
+    await recordings.close()
