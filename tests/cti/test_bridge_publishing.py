@@ -283,6 +283,20 @@ async def test_the_ivr_path_on_the_queue_join_pops_without_asking_asterisk(world
     assert isinstance(last, CallOffered) and last.ivr_path == ("top:1", "outage:1")
 
 
+async def test_the_ivr_path_is_read_from_the_callers_own_channel_variables(world):
+    bridge, phones, lookups, events = world
+    a = phones.arrive(
+        1,
+        "13800000001",
+        ChanVariable=["HOTLINE_LANG=zh", "HOTLINE_IVR_PATH=top:2/fault:3"],
+        DestChanVariable="HOTLINE_IVR_PATH=not:mine",
+    )
+    b = phones.arrive(2, "13800000002", ChanVariable="HOTLINE_IVR_PATH=")  # the IVR set none
+    assert a not in bridge._ivr_paths and b not in bridge._ivr_paths  # no Getvar for either
+    assert bridge.model.calls[a].ivr_path == ["top:2", "fault:3"]
+    assert bridge.model.calls[b].ivr_path == []
+
+
 async def test_the_recording_is_named_as_the_dialplan_names_it(world):
     bridge, phones, lookups, events = world
     a = phones.arrive(1, "13800000001")
