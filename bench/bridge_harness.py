@@ -139,7 +139,7 @@ class ModelUnderTest(BridgeUnderTest):
         self.published = 0
         self.members = members_of(capture)
         book = AgentBook(count)
-        board = QueueBoard(count, lambda agent_id: getattr(book.get(agent_id), "state", "") == A.READY)
+        board = QueueBoard(count, book)
         model = CallModel(count, book, board)
         self.bridge = SimpleNamespace(ami=AmiClient(port=0, keepalive=3600.0), agent_book=book, model=model)
 

@@ -136,6 +136,11 @@ class AgentBook:
         self.agents: dict[str, Agent] = {}
         self._by_interface: dict[str, Agent] = {}
         self._by_prefix: dict[str, Agent] = {}
+        self._watchers: list[Callable[[Agent], object]] = []
+
+    def watch(self, callback: Callable[[Agent], object]) -> None:
+        """``callback(agent)`` after every change of an agent's state (the queue board counts the ready)."""
+        self._watchers.append(callback)
 
     def get(self, agent_id: str) -> Agent | None:
         return self.agents.get(agent_id)
@@ -189,6 +194,9 @@ class AgentBook:
         agent.since = at
         if target == LOGGED_OUT:
             agent.skills = {}
+        if target != previous:
+            for watcher in self._watchers:
+                watcher(agent)
         event = AgentStateChanged(
             agent_id=agent.agent_id,
             state=target,
@@ -208,6 +216,9 @@ class AgentBook:
             return
         previous, since = agent.state, agent.since
         agent.state, agent.reason, agent.call_id, agent.since = state, reason, call_id, at
+        if state != previous:
+            for watcher in self._watchers:
+                watcher(agent)
         self.notify(
             AgentStateChanged(
                 agent_id=agent.agent_id,

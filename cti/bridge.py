@@ -93,7 +93,7 @@ class CtiBridge:
             keepalive=settings.keepalive,
         )
         self.agent_book = AgentBook(self._emit, acw_seconds=settings.acw_seconds)
-        self.queue_board = QueueBoard(self._emit, self._agent_ready)
+        self.queue_board = QueueBoard(self._emit, self.agent_book)
         self.model = CallModel(
             self._emit,
             self.agent_book,
@@ -391,10 +391,6 @@ class CtiBridge:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-    def _agent_ready(self, agent_id: str) -> bool:
-        agent = self.agent_book.get(agent_id)
-        return agent is not None and agent.state == A.READY
 
     def _missed(self, agent: A.Agent, call_id: str) -> None:
         # 95598 rule: a seat that lets a call ring out is not ready until the agent says so.

@@ -74,6 +74,7 @@ def restore(model: CallModel, history: History) -> None:
             event.call_id,
             event.at,
         )
+    model.queues.recount()  # the states were set here, not by the book's transitions
     model.restored = dict(history.calls)
 
 
@@ -181,6 +182,7 @@ def apply_queue_status(model: CallModel, frames: list[Frame], now: float) -> Non
         if queue.name in seen_queues:
             for interface in [i for i in queue.members if (queue.name, i) not in seen_members]:
                 del queue.members[interface]
+    model.queues.recount()  # members were dropped here, not through the board
     for agent_id, info in members.items():
         agent = model.agents.ensure(agent_id, str(info["interface"]))
         agent.skills = dict(info["skills"])  # type: ignore[arg-type]

@@ -23,9 +23,7 @@ class World:
         self.events = []
         self.missed = []
         self.agents = AgentBook(self.events.append, acw_seconds=acw)
-        self.queues = QueueBoard(
-            self.events.append, lambda a: getattr(self.agents.get(a), "state", "") == A.READY
-        )
+        self.queues = QueueBoard(self.events.append, self.agents)
         self.model = CallModel(
             self.events.append,
             self.agents,
