@@ -6,22 +6,39 @@ On SQLite every transaction starts with ``BEGIN IMMEDIATE`` (and WAL + a busy
 timeout): a deferred transaction that reads and then writes fails outright when
 another writer committed in between, which is exactly what concurrent order
 creation does.
+
+Each SQLite statement is a hop into aiosqlite's thread, and a hop costs more than a
+small statement. So ``BEGIN IMMEDIATE`` goes out in the same hop as the transaction's
+first statement, a transaction that ran none ends without a hop, and a connection
+back in the pool is rolled back only when it is still in a transaction (after a
+commit, SQLAlchemy's rollback-on-return was one more hop per transaction).
 """
 
 from __future__ import annotations
 
+import functools
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import aiosqlite
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.util import await_only
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import PoolResetState
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -45,10 +62,7 @@ def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
-        engine = create_async_engine(url, **kwargs)
-        _sqlite_immediate_transactions(engine)
-        return engine
+        return _sqlite_engine(url, kwargs)
     engine = create_async_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _drop_closed_connections(engine)
@@ -68,7 +82,70 @@ def _drop_closed_connections(engine: AsyncEngine) -> None:
             raise DisconnectionError("the server closed this pooled connection")
 
 
-def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
+class SqliteConnection(aiosqlite.Connection):
+    """aiosqlite's connection, whose transaction begins in the same hop into its thread as
+    the transaction's first statement."""
+
+    _begin: str | None = None  # the BEGIN still to run before the next statement
+
+    def begin_lazily(self, sql: str) -> None:
+        self._begin = sql
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._begin is not None or (self._connection is not None and self._connection.in_transaction)
+
+    async def _execute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        begin, self._begin = self._begin, None
+        if begin is None:
+            return await super()._execute(fn, *args, **kwargs)
+        db = self._conn
+
+        def begin_then_run() -> T:
+            db.execute(begin)
+            return fn(*args, **kwargs)
+
+        return await super()._execute(begin_then_run)
+
+    async def commit(self) -> None:
+        if self._begin is not None:
+            self._begin = None  # nothing ran: nothing to commit
+            return
+        await super().commit()
+
+    async def rollback(self) -> None:
+        if self._begin is not None:
+            self._begin = None
+            return
+        await super().rollback()
+
+    async def close(self) -> None:
+        self._begin = None
+        await super().close()
+
+
+async def sqlite_call(conn: AsyncConnection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """``fn(the sqlite3 connection)`` in the connection's own thread, inside the transaction:
+    one hop, however many statements ``fn`` runs."""
+    driver: SqliteConnection = conn.sync_connection.connection.driver_connection
+    return await driver._execute(fn, driver._conn)
+
+
+def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
+    connect_args = {"timeout": 30, **kwargs.pop("connect_args", {})}
+    engine: AsyncEngine
+
+    async def connect() -> SqliteConnection:
+        args, params = engine.dialect.create_connect_args(engine.url)
+        connection = SqliteConnection(
+            functools.partial(sqlite3.connect, *args, **{**params, **connect_args}), iter_chunk_size=64
+        )
+        connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
+        return await connection
+
+    kwargs.setdefault("pool_reset_on_return", None)  # _on_reset below
+    engine = create_async_engine(url, async_creator=connect, **kwargs)
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event own the transaction start.
@@ -83,14 +160,14 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         # Read-only sessions (read_sessionmaker) take a WAL snapshot and never wait for writers.
         sql = "BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE"
-        # Straight to aiosqlite: one hop into its thread, where exec_driver_sql makes three
-        # (cursor, execute, close); every transaction pays this.
-        dbapi_connection = conn.connection.dbapi_connection
-        try:
-            await_only(dbapi_connection.driver_connection.execute(sql))
-        except Exception as exc:
-            dbapi = conn.dialect.loaded_dbapi
-            raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
+        conn.connection.driver_connection.begin_lazily(sql)
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()
+
+    return engine
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -4,7 +4,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from ticketing.models import Customer, CustomerPhone, Site
+from ticketing.models import Customer, CustomerPhone, Site, WorkOrder
 
 
 async def test_round_trip_with_aware_utc_times(session):
@@ -63,3 +63,108 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(engine):
     await asyncio.sleep(0.2)  # the closed socket reaches the pooled connection
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+
+
+def _write_lock_is_free(db_url: str) -> bool:
+    """Whether another connection could start writing right now (without waiting)."""
+    import sqlite3
+
+    probe = sqlite3.connect(db_url.split("///", 1)[1], timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as exc:
+        assert "locked" in str(exc)
+        return False
+    finally:
+        probe.close()
+
+
+async def test_sqlite_write_lock_is_held_from_the_first_statement_to_commit(db_url, sm):
+    """BEGIN IMMEDIATE goes out with the transaction's first statement: checking out a
+    connection takes nothing, a statement takes the write lock, COMMIT releases it."""
+    from ticketing.models import Counter
+
+    if not db_url.startswith("sqlite"):
+        return
+    async with sm.begin() as s:
+        await s.connection()
+        assert _write_lock_is_free(db_url)
+        await s.scalar(select(Counter.value).where(Counter.key == "none"))  # a read takes it too
+        assert not _write_lock_is_free(db_url)
+    assert _write_lock_is_free(db_url)
+    async with sm() as s:
+        s.add(Counter(key="rolled-back", value=1))
+        await s.flush()
+        assert not _write_lock_is_free(db_url)
+        await s.rollback()
+        assert _write_lock_is_free(db_url)
+    async with sm() as s:
+        assert await s.scalar(select(Counter).where(Counter.key == "rolled-back")) is None
+
+
+async def test_sqlite_connection_back_in_the_pool_is_rolled_back_only_when_in_a_transaction(
+    db_url, engine, sm, monkeypatch
+):
+    """After a commit the pool does not roll back again (it was one more hop per transaction);
+    a connection that comes back still in a transaction is rolled back."""
+    import aiosqlite
+
+    from ticketing.db import SqliteConnection
+    from ticketing.models import Counter
+
+    if not db_url.startswith("sqlite"):
+        return
+    async with sm.begin() as s:  # the pool's first connection (SQLAlchemy rolls back a new one)
+        await s.connection()
+    rollbacks = []
+    real_rollback = aiosqlite.Connection.rollback
+
+    async def counted(self):
+        rollbacks.append(self)
+        await real_rollback(self)
+
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted)
+    async with sm.begin() as s:
+        s.add(Counter(key="committed", value=1))
+    assert rollbacks == []
+    async with engine.connect() as conn:  # a transaction SQLAlchemy does not know about
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(driver, SqliteConnection)
+        await driver.execute("BEGIN IMMEDIATE")
+        await driver.execute("INSERT INTO counters (key, value) VALUES ('raw', 1)")
+    assert rollbacks == [driver]
+    assert _write_lock_is_free(db_url)
+    async with sm() as s:
+        assert await s.scalar(select(Counter.key).where(Counter.key == "raw")) is None
+        assert await s.scalar(select(Counter.key).where(Counter.key == "committed")) == "committed"
+
+
+async def test_sqlite_order_is_created_in_two_thread_hops(db_url, sm, seeded, monkeypatch):
+    """On SQLite a new order costs two hops into aiosqlite's thread: BEGIN IMMEDIATE with
+    all the writes, then COMMIT."""
+    import aiosqlite
+
+    from ticketing import create_order
+
+    if not db_url.startswith("sqlite"):
+        return
+    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    form = {"故障地址": "中山路1号", "所属供电局": "GZ"}
+    async with sm.begin() as s:  # the caches fill
+        await create_order(s, agent, workflow="fault_repair", site_id=site, form=form)
+    hops = []
+    real_execute = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):
+        hops.append(fn)
+        return await real_execute(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with sm.begin() as s:
+        order = await create_order(s, agent, workflow="fault_repair", site_id=site, form=form)
+    monkeypatch.undo()
+    assert len(hops) == 2
+    async with sm() as s:
+        assert await s.scalar(select(WorkOrder.number).where(WorkOrder.id == order.id)) == order.number

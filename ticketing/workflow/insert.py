@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
+from ticketing.db import sqlite_call
 from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
 from ticketing.numbering import format_number, number_prefix
 
@@ -193,9 +194,7 @@ async def _sqlite(
         finally:
             cursor.close()
 
-    raw = await conn.get_raw_connection()
-    aio = raw.driver_connection  # aiosqlite.Connection: runs callables in its own thread
-    return await aio._execute(write, aio._conn)
+    return await sqlite_call(conn, write)
 
 
 # -- PostgreSQL: one statement ---------------------------------------------------------------
