@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -126,9 +126,41 @@ class SqliteConnection(aiosqlite.Connection):
 
 async def sqlite_call(conn: AsyncConnection, fn: Callable[[sqlite3.Connection], T]) -> T:
     """``fn(the sqlite3 connection)`` in the connection's own thread, inside the transaction:
-    one hop, however many statements ``fn`` runs."""
+    one hop, however many statements ``fn`` runs. Errors come out as SQLAlchemy's."""
     driver: SqliteConnection = conn.sync_connection.connection.driver_connection
-    return await driver._execute(fn, driver._conn)
+    try:
+        return await driver._execute(fn, driver._conn)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(None, None, exc, sqlite3.Error, dialect=conn.dialect) from exc
+
+
+async def postgres_fetchrow(conn: AsyncConnection, sql: str, params: Sequence[Any]) -> Any:
+    """One statement straight through asyncpg, in the connection's transaction (begun first
+    when no statement has begun it yet), its first row. SQLAlchemy's statement path costs
+    about 0.1 ms of CPU more, a tenth of a new order. Errors come out as SQLAlchemy's, and a
+    lost connection is invalidated, as from ``exec_driver_sql``."""
+    adapted = conn.sync_connection.connection.dbapi_connection
+    try:
+        async with adapted._execute_mutex:
+            if adapted._transaction is None:
+                await adapted._start_transaction()
+            return await adapted._connection.fetchrow(sql, *params)
+    except Exception as exc:
+        try:
+            adapted._handle_exception(exc)  # raises the driver's error as a DBAPI one
+        except Exception as dbapi_error:
+            lost = conn.dialect.is_disconnect(dbapi_error, adapted, None)
+            if lost:
+                await conn.invalidate(dbapi_error)
+            raise DBAPIError.instance(
+                sql,
+                params,
+                dbapi_error,
+                conn.dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=conn.dialect,
+            ) from exc
+        raise
 
 
 def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:

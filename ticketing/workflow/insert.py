@@ -7,12 +7,15 @@ first and then written at once, inside the caller's transaction:
 
 * SQLite: one call into the connection's own thread (aiosqlite's worker), which runs the
   counter upsert, the order INSERT … RETURNING and one ``executemany`` per kind of row on
-  the plain ``sqlite3`` connection: one thread hop instead of dozens.
+  the plain ``sqlite3`` connection: one thread hop instead of dozens (``db.sqlite_call``).
 * PostgreSQL: one statement, whose data-modifying CTEs upsert the counter, insert the order
-  with its number and insert the rows (each kind passed as one JSON array): one round trip.
+  with its number and insert the rows (all of them passed as one JSON document): one round
+  trip, sent straight through asyncpg (``db.postgres_fetchrow``).
 
 The statements are built from the models once per dialect, and values go through the
-columns' own bind processors, so the rows are stored exactly as the ORM would store them.
+columns' own bind processors, so the rows are stored exactly as the ORM would store them
+(a JSON column's text included: the document is written by the same ``json.dumps`` and
+``json_to_recordset`` hands each nested value on as it was written).
 The ``WorkOrder`` handed back is attached to the session as if it had been loaded, so later
 steps in the same transaction work on it like on any other order.
 """
@@ -27,13 +30,13 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Column, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
-from ticketing.db import sqlite_call
+from ticketing.db import postgres_fetchrow, sqlite_call
 from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
 from ticketing.numbering import format_number, number_prefix
 
@@ -87,19 +90,22 @@ async def insert_order(
 
 
 # -- shared: columns, defaults, bind processing ---------------------------------------------
-def _columns(table: Table) -> list[Any]:
+def _columns(table: Table) -> list[Column[Any]]:
     return [c for c in table.columns if not c.primary_key]
 
 
-def _default(column: Any) -> Any:
+def _default(column: Column[Any]) -> Any:
     default = column.default
     if default is None:
         return None
     return default.arg(None) if default.is_callable else default.arg
 
 
+Processors = list[tuple[str, Callable[[Any], Any] | None, Column[Any]]]
+
+
 @functools.cache
-def _processors(dialect: Dialect, table: Table) -> list[tuple[str, Callable[[Any], Any] | None, Any]]:
+def _processors(dialect: Dialect, table: Table) -> Processors:
     return [(c.key, c.type.dialect_impl(dialect).bind_processor(dialect), c) for c in _columns(table)]
 
 
@@ -108,25 +114,57 @@ def _position(table: Table, key: str) -> int:
     return [c.key for c in _columns(table)].index(key)
 
 
-def _encode(dialect: Dialect, table: Table, row: dict[str, Any]) -> list[Any]:
+def _encode(processors: Processors, row: dict[str, Any]) -> list[Any]:
     """The row's values in column order, defaults filled in, as the driver takes them."""
     out = []
-    for key, process, column in _processors(dialect, table):
+    for key, process, column in processors:
         value = row[key] if key in row else _default(column)
         out.append(process(value) if process is not None else value)
     return out
 
 
-def _encoded(
-    dialect: Dialect, order: WorkOrder, rows: OrderRows
-) -> tuple[list[Any], dict[str, list[list[Any]]]]:
-    """The order's values (number still None) and each kind's rows (order id still None)."""
-    values = _encode(dialect, ORDERS, {c.key: getattr(order, c.key) for c in _columns(ORDERS)})
-    batches = {
-        kind: [_encode(dialect, table, {**row, key: None}) for row in getattr(rows, kind)]
-        for kind, (table, key) in KINDS.items()
-    }
-    return values, batches
+def _order_values(dialect: Dialect, order: WorkOrder) -> list[Any]:
+    """The order's values (number still None): read from the instance's own dict, not through
+    the ORM's attribute machinery."""
+    return _encode(_processors(dialect, ORDERS), order.__dict__)
+
+
+# ACTIVE_CALL's own parameters; its other binds are constants of the query.
+CALL_PARAMS = ("agent", "since")
+Bind = tuple[str, Callable[[Any], Any] | None, Any]  # name, bind processor, processed constant
+
+
+@functools.cache
+def _call_compiled(dialect: Dialect) -> tuple[str, list[Bind]]:
+    """ACTIVE_CALL's SQL and, in order, each positional parameter's name, bind processor and
+    (for the query's constants) processed value."""
+    compiled = ACTIVE_CALL.compile(dialect=dialect)
+    constants = compiled.construct_params(dict.fromkeys(CALL_PARAMS))
+    binds = []
+    for name in compiled.positiontup:
+        bind = compiled.binds.get(name)
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect) if bind is not None else None
+        constant = constants[name]
+        binds.append((name, process, process(constant) if process is not None else constant))
+    return compiled.string, binds
+
+
+def _call_params(dialect: Dialect, given: dict[str, Any]) -> list[Any]:
+    out = []
+    for name, process, constant in _call_compiled(dialect)[1]:
+        if name in given:
+            value = given[name]
+            out.append(process(value) if process is not None else value)
+        else:
+            out.append(constant)
+    return out
+
+
+# numbering.next_value's upsert, as plain SQL for both drivers
+_COUNTER = (
+    "INSERT INTO counters (key, value) VALUES ({}, 1) "
+    "ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 RETURNING value"
+)
 
 
 # -- SQLite: one hop into the connection's thread --------------------------------------------
@@ -141,37 +179,18 @@ def _sqlite_sql(dialect: Dialect) -> dict[str, str]:
     return sql
 
 
-@functools.cache
-def _call_compiled(dialect: Dialect) -> Any:
-    return ACTIVE_CALL.compile(dialect=dialect)
-
-
-def _call_query(dialect: Dialect, params: dict[str, Any]) -> tuple[str, list[Any]]:
-    """ACTIVE_CALL's SQL and its positional parameters, bind-processed."""
-    compiled = _call_compiled(dialect)
-    given = compiled.construct_params(params)
-    values = []
-    for name in compiled.positiontup:
-        bind = compiled.binds.get(name)
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect) if bind is not None else None
-        values.append(process(given[name]) if process is not None else given[name])
-    return compiled.string, values
-
-
-# numbering.next_value's upsert, as plain SQL for both drivers
-_COUNTER = (
-    "INSERT INTO counters (key, value) VALUES ({}, 1) "
-    "ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 RETURNING value"
-)
-
-
 async def _sqlite(
     conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows, call: dict[str, Any]
 ) -> tuple[int, int, int | None, int | None]:
-    sql = _sqlite_sql(conn.dialect)
+    dialect = conn.dialect
+    sql = _sqlite_sql(dialect)
     # Encoded on the event loop: the thread only talks to SQLite.
-    values, batches = _encoded(conn.dialect, order, rows)
-    call_sql, call_params = _call_query(conn.dialect, call)
+    values = _order_values(dialect, order)
+    batches = {
+        kind: [_encode(_processors(dialect, table), {**row, key: None}) for row in getattr(rows, kind)]
+        for kind, (table, key) in KINDS.items()
+    }
+    call_sql, call_params = _call_compiled(dialect)[0], _call_params(dialect, call)
     number_at, customer_at = _position(ORDERS, "number"), _position(ORDERS, "customer_id")
 
     def write(db: sqlite3.Connection) -> tuple[int, int, int | None, int | None]:
@@ -201,9 +220,9 @@ async def _sqlite(
 @functools.cache
 def _postgres_sql(dialect: Dialect) -> str:
     # $1, $2…: ACTIVE_CALL's own parameters, then the counter key and width, the order's
-    # values, and one JSON array per kind of row.
-    call = _call_compiled(dialect)
-    first = len(call.positiontup) + 1
+    # values, and one JSON document with every kind of row.
+    call_sql, call_params = _call_compiled(dialect)
+    first = len(call_params) + 1
     order_columns = _columns(ORDERS)
     params = iter(range(first + 2, first + 1 + len(order_columns)))
     number = (
@@ -219,28 +238,30 @@ def _postgres_sql(dialect: Dialect) -> str:
         for c in order_columns
     )
     parts = [
-        f"c AS ({call.string})",
+        f"c AS ({call_sql})",
         "n AS (" + _COUNTER.format(f"${first}") + ")",
         f"o AS (INSERT INTO work_orders ({', '.join(c.name for c in order_columns)}) "
         f"VALUES ({order_values}) RETURNING id, customer_id)",
     ]
-    param = first + 1 + len(order_columns)
+    rows = f"${first + 1 + len(order_columns)}::json"
     for kind, (table, order_key) in KINDS.items():
         columns = _columns(table)
         record = ", ".join(
-            f"{c.name} {'text' if isinstance(c.type, JSON) else c.type.compile(dialect)}" for c in columns
+            f"{c.name} {'json' if isinstance(c.type, JSON) else c.type.compile(dialect)}"
+            for c in columns
+            if c.key != order_key
         )
+        # A JSON column's None is JSON null (as the ORM stores it), which the recordset reads as SQL NULL.
         picked = ", ".join(
             ("o.id::text" if order_key == "entity_id" else "o.id")
             if c.key == order_key
-            else (f"r.{c.name}::json" if isinstance(c.type, JSON) else f"r.{c.name}")
+            else (f"COALESCE(r.{c.name}, 'null'::json)" if isinstance(c.type, JSON) else f"r.{c.name}")
             for c in columns
         )
         parts.append(
             f"{kind} AS (INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) "
-            f"SELECT {picked} FROM o, jsonb_to_recordset(${param}::jsonb) AS r({record}))"
+            f"SELECT {picked} FROM o, json_to_recordset({rows} -> '{kind}') AS r({record}))"
         )
-        param += 1
     return (
         "WITH "
         + ",\n".join(parts)
@@ -248,22 +269,49 @@ def _postgres_sql(dialect: Dialect) -> str:
     )
 
 
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
+@functools.cache
+def _record_plan(
+    dialect: Dialect, table: Table, order_key: str
+) -> list[tuple[str, Callable[[Any], Any] | None, Column[Any], bool]]:
+    """Per column of a row in the JSON document: its name, bind processor, column and whether it
+    is a JSON column (whose value goes in as it is, nested)."""
+    return [
+        (c.name, process, c, isinstance(c.type, JSON))
+        for key, process, c in _processors(dialect, table)
+        if key != order_key
+    ]
+
+
+def _records(
+    dialect: Dialect, table: Table, order_key: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        record = {}
+        for name, process, column, nested in _record_plan(dialect, table, order_key):
+            value = row[column.key] if column.key in row else _default(column)
+            if not nested:
+                if process is not None:
+                    value = process(value)
+                if isinstance(value, (dt.datetime, dt.date)):
+                    value = value.isoformat()
+            record[name] = value
+        out.append(record)
+    return out
 
 
 async def _postgres(
     conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows, call: dict[str, Any]
 ) -> tuple[int, int, int | None, int | None]:
-    values, batches = _encoded(conn.dialect, order, rows)
+    dialect = conn.dialect
+    values = _order_values(dialect, order)
     del values[_position(ORDERS, "number")]  # computed in the statement
-    arrays = []
-    for kind, batch in batches.items():
-        names = [c.name for c in _columns(KINDS[kind][0])]
-        records = [dict(zip(names, map(_json_value, row), strict=True)) for row in batch]
-        arrays.append(json.dumps(records, ensure_ascii=False))
-    _, call_params = _call_query(conn.dialect, call)
-    result = await conn.exec_driver_sql(
-        _postgres_sql(conn.dialect), (*call_params, prefix, width, *values, *arrays)
+    # json.dumps as the JSON columns' own bind processor writes each value (the engine sets no
+    # other serializer).
+    document = json.dumps(
+        {kind: _records(dialect, table, key, getattr(rows, kind)) for kind, (table, key) in KINDS.items()}
     )
-    return tuple(result.one())
+    row = await postgres_fetchrow(
+        conn, _postgres_sql(dialect), (*_call_params(dialect, call), prefix, width, *values, document)
+    )
+    return tuple(row)

@@ -1,0 +1,135 @@
+"""A new order's rows, written in one go (ticketing.workflow.insert), are the rows the ORM writes."""
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from ticketing import create_order
+from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
+
+NOON = dt.datetime(2026, 11, 25, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
+FORM = {"故障地址": '中山路1号 "东"座', "所属供电局": "GZ", "客户描述故障信息": "停电\n两小时"}
+# Every JSON column a new order writes: (table, column, how the row points at its order)
+JSON_COLUMNS = [
+    ("work_orders", "form", "id"),
+    ("work_orders", "status_times", "id"),
+    ("work_orders", "disabled_nodes", "id"),
+    ("comments", "extra", "order_id"),
+    ("audit_log", "before", "entity = 'work_order' AND entity_id"),
+    ("audit_log", "after", "entity = 'work_order' AND entity_id"),
+    ("timers", "payload", "order_id"),
+]
+
+
+async def test_json_columns_hold_the_text_the_orm_writes(sm, seeded):
+    """Each JSON value is stored as the column's own serializer writes it (json.dumps), the
+    create step's empty 'before' as JSON null (not SQL NULL), times as given."""
+    agent = seeded.users["1001"]
+    async with sm.begin() as s:
+        order = await create_order(
+            s,
+            agent,
+            workflow="fault_repair",
+            site_id=seeded.sites["GZ"].id,
+            form=FORM,
+            now=NOON,
+            opinion="好",
+        )
+    async with sm() as s:
+        for table, column, key in JSON_COLUMNS:
+            ref = str(order.id) if key.endswith("entity_id") else order.id
+            stored = (
+                (
+                    await s.execute(
+                        text(f"SELECT CAST({column} AS TEXT) FROM {table} WHERE {key} = :ref ORDER BY id"),
+                        {"ref": ref},
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            assert stored, (table, column)
+            for raw in stored:
+                assert raw is not None, (table, column)
+                assert raw == json.dumps(json.loads(raw)), (table, column, raw)
+        loaded = await s.get(WorkOrder, order.id)
+        assert loaded.form == {**loaded.form, **FORM}
+        audits = (
+            await s.scalars(
+                select(AuditLog)
+                .where(AuditLog.entity == "work_order", AuditLog.entity_id == str(order.id))
+                .order_by(AuditLog.id)
+            )
+        ).all()
+        assert [a.action for a in audits] == ["order.create", "order.submit"]
+        assert audits[0].before is None and audits[0].after["form"] == loaded.form
+        assert audits[1].before == audits[0].after and audits[1].after["node"] == loaded.current_node
+        comments = (
+            await s.scalars(select(Comment).where(Comment.order_id == order.id).order_by(Comment.id))
+        ).all()
+        assert [(c.action, c.text, c.extra) for c in comments] == [("create", "", {}), ("submit", "好", {})]
+        assignments = (await s.scalars(select(Assignment).where(Assignment.order_id == order.id))).all()
+        assert {a.assigned_at for a in assignments} == {NOON}
+        created_at = comments[0].node  # the create node, which the creator's assignment completed
+        assert [(a.user_id, a.state, a.acted_at) for a in assignments if a.node == created_at] == [
+            (agent.id, "done", NOON)
+        ]
+        assert {(a.node, a.state, a.acted_at) for a in assignments if a.node != created_at} == {
+            (loaded.current_node, "pending", None)
+        }
+        timers = (await s.scalars(select(Timer).where(Timer.order_id == order.id))).all()
+        assert timers and all(t.due_at > NOON and t.state == "pending" for t in timers)
+        assert max(t.due_at for t in timers) == loaded.due_at
+
+
+async def test_a_refused_write_is_sqlalchemys_error_and_leaves_no_hole(sm, seeded):
+    """An order the database refuses (a customer that does not exist) fails with SQLAlchemy's
+    IntegrityError; the caller's rollback takes its number back, so the next order gets it."""
+    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+
+    async def create(customer_id=None) -> str:
+        async with sm.begin() as s:
+            order = await create_order(
+                s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON, customer_id=customer_id
+            )
+            return order.number
+
+    first = await create()
+    with pytest.raises(IntegrityError):
+        await create(customer_id=10**9)
+    assert [first, await create()] == ["GZ2026112500001", "GZ2026112500002"]
+    async with sm() as s:
+        assert await s.scalar(select(WorkOrder.number).where(WorkOrder.customer_id == 10**9)) is None
+
+
+async def test_a_connection_lost_under_the_insert_is_invalidated(db_url, sm, seeded):
+    """PostgreSQL: the insert goes straight through asyncpg; a backend that dies under it still
+    ends as SQLAlchemy's error with the connection invalidated, and the next order is fine."""
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    if not db_url.startswith("postgres"):
+        return
+    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    async with sm.begin() as s:  # the caches fill: the order below runs no statement before its insert
+        await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
+    async with sm() as s:
+        pid = (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(db_url)
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.2)
+        with pytest.raises(DBAPIError) as failed:
+            await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
+        assert failed.value.connection_invalidated
+        await s.rollback()
+    async with sm.begin() as s:
+        order = await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
+    assert order.number == "GZ2026112500002"
