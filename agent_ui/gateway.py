@@ -35,6 +35,7 @@ beside the bus so that no other tab's message waits for it.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -73,6 +74,7 @@ routes = web.RouteTableDef()
 OUTBOUND_LIMIT = 256  # messages a tab may have waiting before it is resynced
 WRITE_HIGH_WATER = 64 * 1024  # bytes in a tab's socket buffer above which it counts as backed up
 QUEUE_INTERVAL = 0.25  # seconds: the least time between two updates of one queue sent to the tabs
+FAN_OUT_SLICE = 64  # tabs written per turn of the event loop when one message goes to many
 _RESYNC = {"type": "resync"}
 _WORK = {"type": "work_refresh"}
 _CALL_EVENTS = (CallAnswered, CallHeld, CallTransferred, CallEnded)
@@ -107,9 +109,26 @@ class Client:
         self.board = False  # a supervisor's wallboard: every call's events, not only its own
         self.sees_all_agents = Gateway.sees_all_agents(user)
         self.reads_queues = user.can("queues.read")
+        # messages of fan-outs still being written slice by slice, not yet given to this tab
+        self.owed: collections.deque[SharedMessage] = collections.deque()
 
     def send(self, message: dict[str, Any] | SharedMessage) -> None:
         """Write a shared message now if the tab is keeping up; queue anything else, in order."""
+        if self.owed:
+            self.settle()
+        self._send(message)
+
+    def settle(self, upto: SharedMessage | None = None) -> None:
+        """Give the tab what fan-outs still owe it, oldest first (through ``upto``, if given)."""
+        if upto is not None and upto not in self.owed:
+            return  # already given: something sent to this tab later settled it
+        while self.owed:
+            message = self.owed.popleft()
+            self._send(message)
+            if message is upto:
+                return
+
+    def _send(self, message: dict[str, Any] | SharedMessage) -> None:
         if self.dropped:
             return
         if message.__class__ is SharedMessage and self._keeping_up():
@@ -138,6 +157,7 @@ class Client:
         # Behind by a whole queue: drop the backlog, send the present instead.
         self.resyncs += 1
         self.resync_owed = True
+        self.owed.clear()  # the snapshot carries the present
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(_RESYNC)
@@ -268,9 +288,23 @@ class Gateway:
     def _send_queue(self, queue: str, body: dict[str, Any]) -> None:
         self._queue_sent[queue] = asyncio.get_running_loop().time()
         shared = SharedMessage({"type": "queue", "event": body})
-        for client in self.clients:
-            if client.reads_queues:
-                client.send(shared)
+        self._fan_out(shared, [client for client in self.clients if client.reads_queues])
+
+    def _fan_out(self, shared: SharedMessage, clients: list[Client]) -> None:
+        """``shared`` to every tab in ``clients``: the first slice now, the rest on later loop turns."""
+        if len(clients) > FAN_OUT_SLICE:
+            for client in clients[FAN_OUT_SLICE:]:
+                client.owed.append(shared)
+            asyncio.get_running_loop().call_soon(self._fan_out_slice, shared, clients, FAN_OUT_SLICE)
+        for client in clients[:FAN_OUT_SLICE]:
+            client.send(shared)
+
+    def _fan_out_slice(self, shared: SharedMessage, clients: list[Client], start: int) -> None:
+        end = start + FAN_OUT_SLICE
+        if end < len(clients):
+            asyncio.get_running_loop().call_soon(self._fan_out_slice, shared, clients, end)
+        for client in clients[start:end]:
+            client.settle(shared)
 
     def _route_ticketing(self, event: Event, body: dict[str, Any]) -> None:
         # Ticketing events name the people they concern by 工号 (``handlers``,
@@ -292,16 +326,12 @@ class Gateway:
 
     def _to_boards(self, body: dict[str, Any]) -> None:
         # a separate type: the wallboard's tab may be a seat too, whose own call bar must not change
-        shared: SharedMessage | None = None
-        for client in self.clients:
-            if client.board:
-                shared = shared or SharedMessage({"type": "board_call", "event": body})
-                client.send(shared)
+        boards = [client for client in self.clients if client.board]
+        if boards:
+            self._fan_out(SharedMessage({"type": "board_call", "event": body}), boards)
 
     def _broadcast(self, message: dict[str, Any]) -> None:
-        shared = SharedMessage(message)  # once, however many tabs are open
-        for client in self.clients:
-            client.send(shared)
+        self._fan_out(SharedMessage(message), list(self.clients))  # serialised once, however many tabs
 
     def _to_agent(self, agent_id: str, message: dict[str, Any], *, watchers: bool) -> None:
         shared: SharedMessage | None = None

@@ -297,3 +297,70 @@ async def test_the_pop_shows_the_customer_the_bridge_found_without_a_second_look
         await world.bus.publish(CallOffered(call_id="k2", agent_id="1001", caller="13900000002"))
         pop = await _next(ws, "screen_pop")
         assert pop["pop"]["matches"] == [] and pop["event"]["call_id"] == "k2"
+
+
+class _Wire:
+    """A tab's socket for the fan-out tests: every frame written, in one log shared by all tabs."""
+
+    def __init__(self, log: list[tuple[int, bytes]], tab: int) -> None:
+        self.log, self.tab, self.closing = log, tab, False
+
+    def write(self, data: bytes) -> None:
+        self.log.append((self.tab, data))
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+def _tabs(count: int):
+    from agent_ui import roles
+    from agent_ui.auth import CurrentUser
+    from agent_ui.gateway import Client, Gateway
+
+    class Socket:
+        closed = False
+
+    log: list[tuple[int, bytes]] = []
+    gateway = Gateway(None, None)  # type: ignore[arg-type]  # only its fan-out is exercised
+    for tab in range(count):
+        user = CurrentUser(id=tab, staff_no=f"{7000 + tab}", name="坐席", roles=(roles.AGENT,))
+        gateway.clients.add(Client(Socket(), _Wire(log, tab), user, "zh"))  # type: ignore[arg-type]
+    return gateway, log
+
+
+async def test_a_message_for_many_tabs_is_written_a_slice_per_loop_turn_so_other_work_goes_on():
+    from agent_ui.gateway import FAN_OUT_SLICE
+
+    gateway, log = _tabs(FAN_OUT_SLICE * 4 + 10)
+    tabs = len(gateway.clients)
+    meanwhile: list[int] = []
+    gateway._broadcast({"type": "ami", "connected": True, "reason": ""})
+    assert len(log) == FAN_OUT_SLICE  # the first slice at once, not every tab
+    asyncio.get_running_loop().call_soon(lambda: meanwhile.append(len(log)))  # e.g. an AMI read
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert meanwhile and meanwhile[0] < tabs  # it ran before the fan-out was over
+    assert sorted(tab for tab, _ in log) == list(range(tabs))  # then every tab got it, once
+
+
+async def test_a_tab_still_owed_a_fan_out_gets_it_before_anything_sent_to_it_later():
+    from agent_ui.gateway import FAN_OUT_SLICE, SharedMessage
+
+    gateway, log = _tabs(FAN_OUT_SLICE * 3)
+    last = max(gateway.clients, key=lambda c: c.user.id)  # not in the first slice of the set's order
+    first = SharedMessage({"type": "queue", "n": 1})
+    gateway._fan_out(first, sorted(gateway.clients, key=lambda c: c.user.id))
+    pop = SharedMessage({"type": "screen_pop", "n": 2})
+    last.send(pop)  # e.g. a pop for this agent, before the fan-out's slice reached the tab
+    second = SharedMessage({"type": "queue", "n": 3})
+    gateway._fan_out(second, sorted(gateway.clients, key=lambda c: c.user.id))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    frames = [data for tab, data in log if tab == last.user.id]
+    assert frames == [first.frame, pop.frame, second.frame]  # in order, each once
+    for tab in range(len(gateway.clients) - 1):
+        assert [data for t, data in log if t == tab] == [first.frame, second.frame]
+    assert not any(client.owed for client in gateway.clients)
