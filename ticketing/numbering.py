@@ -44,15 +44,21 @@ def validate_pattern(pattern: str) -> None:
         raise NumberingError("'#' is reserved in number patterns", pattern=pattern)
 
 
-def _render_date(field: str, when: dt.datetime) -> str:
+def _render_date(field: str, day: dt.date) -> str:
     out = []
     for part in re.findall(r"yyyy|yy|MM|dd", field):
-        out.append(when.strftime(_DATE_PARTS[part]))
+        out.append(day.strftime(_DATE_PARTS[part]))
     return "".join(out)
 
 
 def render_prefix(pattern: str, when: dt.datetime) -> tuple[str, int]:
     """(the pattern with dates filled in and ``#`` for the sequence, the sequence width)."""
+    return _render_day(pattern, when.date())
+
+
+@functools.lru_cache(maxsize=256)
+def _render_day(pattern: str, day: dt.date) -> tuple[str, int]:
+    # Patterns only have day-sized fields, so a prefix is the same all day: rendered once.
     validate_pattern(pattern)
     width = 1
 
@@ -63,7 +69,7 @@ def render_prefix(pattern: str, when: dt.datetime) -> tuple[str, int]:
         if seq:
             width = int(seq.group(1) or 1)
             return "#"
-        return _render_date(field, when)
+        return _render_date(field, day)
 
     return _FIELD.sub(fill, pattern), width
 

@@ -133,3 +133,28 @@ async def test_a_connection_lost_under_the_insert_is_invalidated(db_url, sm, see
     async with sm.begin() as s:
         order = await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
     assert order.number == "GZ2026112500002"
+
+
+async def test_the_new_order_is_an_ordinary_persistent_object(sm, seeded):
+    """Built without the ORM's bookkeeping and attached as loaded: a later change in the same
+    transaction is flushed like any other, and a misspelt column is refused."""
+    from sqlalchemy import inspect
+
+    from ticketing.workflow.insert import new_order
+
+    with pytest.raises(TypeError, match="titel"):
+        new_order(titel="x")
+    async with sm.begin() as s:
+        order = await create_order(
+            s,
+            seeded.users["1001"],
+            workflow="fault_repair",
+            site_id=seeded.sites["GZ"].id,
+            form=FORM,
+            now=NOON,
+        )
+        assert inspect(order).persistent and not s.dirty
+        order.title = "改过的标题"
+        assert list(s.dirty) == [order]
+    async with sm() as s:
+        assert await s.scalar(select(WorkOrder.title).where(WorkOrder.id == order.id)) == "改过的标题"

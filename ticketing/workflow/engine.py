@@ -28,7 +28,7 @@ from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import apply_changes, check_required
-from ticketing.workflow.insert import OrderRows, insert_order
+from ticketing.workflow.insert import OrderRows, insert_order, new_order
 from ticketing.workflow.steps import (
     add_comment,
     arrive,
@@ -84,9 +84,7 @@ async def create_order(
         caller_number = normalize(caller_number) if caller_number else ""
     except InvalidPhoneNumber:
         pass  # kept as typed; the screen-pop simply won't find it by number
-    if not await can_access(session, user, WorkOrder(site_id=site_id)):
-        raise Forbidden("the order's site is outside your data scope", site_id=site_id)
-    order = WorkOrder(
+    order = new_order(
         category=definition.category,
         subcategory=subcategory,
         status=start.status,
@@ -113,6 +111,8 @@ async def create_order(
         created_at=now,
         updated_at=now,
     )
+    if not await can_access(session, user, order):
+        raise Forbidden("the order's site is outside your data scope", site_id=site_id)
     created = snapshot(order)
     rows = OrderRows()
     mine = {"node": start.id, "user_id": user.id, "mode": "any", "seq": 0, "assigned_at": now}

@@ -41,6 +41,7 @@ from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
 from ticketing.numbering import format_number, number_prefix
 
 ORDERS = WorkOrder.__table__
+_ORDER_KEYS = frozenset(c.key for c in ORDERS.columns)
 # Each kind of row: its table and the column its order's id goes into.
 KINDS: dict[str, tuple[Table, str]] = {
     "assignments": (Assignment.__table__, "order_id"),
@@ -59,6 +60,18 @@ class OrderRows:
     comments: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     audits: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     timers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+def new_order(**values: Any) -> WorkOrder:
+    """A transient ``WorkOrder`` holding ``values`` with no change history: ``insert_order``
+    writes it and attaches it as loaded, so the ORM's per-attribute bookkeeping on the way
+    in (a tenth of the Python in creating an order) is not needed."""
+    unknown = values.keys() - _ORDER_KEYS
+    if unknown:
+        raise TypeError(f"not a WorkOrder column: {', '.join(sorted(unknown))}")
+    order = WorkOrder.__mapper__.class_manager.new_instance()
+    order.__dict__.update(values)
+    return order
 
 
 async def insert_order(
