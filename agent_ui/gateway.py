@@ -41,6 +41,7 @@ import json
 import logging
 import struct
 import time
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -175,6 +176,13 @@ class Gateway:
         self.services = services
         self.texts = texts
         self.clients: set[Client] = set()
+        # who gets what, kept as tabs come and go, so routing an event costs its few
+        # recipients and not a pass over every open tab (agent ids are 工号)
+        self._by_staff_no: dict[str, set[Client]] = {}
+        self._by_order: dict[int, set[Client]] = {}
+        self._supervisors: set[Client] = set()
+        self._queue_readers: set[Client] = set()
+        self._boards: set[Client] = set()
         self._subscription: Any = None
         self._ami_connected: bool | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -211,11 +219,47 @@ class Gateway:
     def sees_all_agents(user: CurrentUser) -> bool:
         return any(r in user.roles for r in (roles.TEAM_LEADER, roles.SUPERVISOR, roles.ADMIN))
 
-    def clients_of_agent(self, agent_id: str) -> list[Client]:
-        return [c for c in self.clients if c.user.agent_id == agent_id]
+    def clients_of_agent(self, agent_id: str) -> set[Client]:
+        return self._by_staff_no.get(agent_id, set())
 
     def clients_of_user(self, user_id: int) -> list[Client]:
         return [c for c in self.clients if c.user.id == user_id]
+
+    def add(self, client: Client) -> None:
+        self.clients.add(client)
+        self._by_staff_no.setdefault(client.user.staff_no, set()).add(client)
+        if client.sees_all_agents:
+            self._supervisors.add(client)
+        if client.reads_queues:
+            self._queue_readers.add(client)
+
+    def remove(self, client: Client) -> None:
+        self.clients.discard(client)
+        tabs = self._by_staff_no.get(client.user.staff_no)
+        if tabs is not None:
+            tabs.discard(client)
+            if not tabs:
+                del self._by_staff_no[client.user.staff_no]
+        self._supervisors.discard(client)
+        self._queue_readers.discard(client)
+        self._boards.discard(client)
+        self.watch(client, ())
+
+    def watch(self, client: Client, order_ids: Iterable[int]) -> None:
+        """The orders whose page the tab shows (their events reach it)."""
+        for order_id in client.watching:
+            tabs = self._by_order.get(order_id)
+            if tabs is not None:
+                tabs.discard(client)
+                if not tabs:
+                    del self._by_order[order_id]
+        client.watching = set(order_ids)
+        for order_id in client.watching:
+            self._by_order.setdefault(order_id, set()).add(client)
+
+    def show_board(self, client: Client) -> None:
+        client.board = True
+        self._boards.add(client)
 
     # -- bus → browsers ------------------------------------------------------
     async def _on_event(self, event: Event) -> None:
@@ -288,7 +332,7 @@ class Gateway:
     def _send_queue(self, queue: str, body: dict[str, Any]) -> None:
         self._queue_sent[queue] = asyncio.get_running_loop().time()
         shared = SharedMessage({"type": "queue", "event": body})
-        self._fan_out(shared, [client for client in self.clients if client.reads_queues])
+        self._fan_out(shared, list(self._queue_readers))
 
     def _fan_out(self, shared: SharedMessage, clients: list[Client]) -> None:
         """``shared`` to every tab in ``clients``: the first slice now, the rest on later loop turns."""
@@ -317,27 +361,33 @@ class Gateway:
                 staff.add(str(body[field]))
         order_id = body.get("order_id")
         kind = "inbox" if event.name.startswith("AsyncEvent") else "order"
-        shared: SharedMessage | None = None
-        for client in self.clients:
-            if client.user.staff_no in staff or (order_id is not None and order_id in client.watching):
-                shared = shared or SharedMessage({"type": kind, "event": body})
-                client.send(shared)
-                client.send(_WORK)  # the counts in the state bar may have changed
+        tabs: set[Client] = set()
+        for staff_no in staff:
+            tabs.update(self._by_staff_no.get(staff_no, ()))
+        if order_id is not None:
+            tabs.update(self._by_order.get(order_id, ()))
+        if not tabs:
+            return
+        shared = SharedMessage({"type": kind, "event": body})
+        for client in tabs:
+            client.send(shared)
+            client.send(_WORK)  # the counts in the state bar may have changed
 
     def _to_boards(self, body: dict[str, Any]) -> None:
         # a separate type: the wallboard's tab may be a seat too, whose own call bar must not change
-        boards = [client for client in self.clients if client.board]
-        if boards:
-            self._fan_out(SharedMessage({"type": "board_call", "event": body}), boards)
+        if self._boards:
+            self._fan_out(SharedMessage({"type": "board_call", "event": body}), list(self._boards))
 
     def _broadcast(self, message: dict[str, Any]) -> None:
         self._fan_out(SharedMessage(message), list(self.clients))  # serialised once, however many tabs
 
     def _to_agent(self, agent_id: str, message: dict[str, Any], *, watchers: bool) -> None:
-        shared: SharedMessage | None = None
-        for client in self.clients:
-            if client.user.agent_id == agent_id or (watchers and client.sees_all_agents):
-                shared = shared or SharedMessage(message)
+        tabs = self._by_staff_no.get(agent_id, set())
+        if watchers and self._supervisors:
+            tabs = tabs | self._supervisors
+        if tabs:
+            shared = SharedMessage(message)
+            for client in tabs:
                 client.send(shared)
 
     # -- one socket ----------------------------------------------------------
@@ -348,7 +398,7 @@ class Gateway:
         if transport is None:  # the browser left during the handshake
             return ws
         client = Client(ws, transport, user, await language(request))
-        self.clients.add(client)
+        self.add(client)
         writer = asyncio.create_task(self._write(client), name=f"ws-writer-{user.staff_no}")
         client.send(_RESYNC)  # the first thing every (re)connected tab sees is the whole present
         try:
@@ -358,7 +408,7 @@ class Gateway:
                 elif msg.type == WSMsgType.ERROR:
                     break
         finally:
-            self.clients.discard(client)
+            self.remove(client)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
@@ -414,11 +464,11 @@ class Gateway:
             if not isinstance(order_ids, list) or not all(isinstance(i, int) for i in order_ids):
                 client.send(self._refusal(client, ref, "request.invalid", {"field": "orders"}))
                 return
-            client.watching = set(order_ids[:50])
+            self.watch(client, order_ids[:50])
             client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {}})
             return
         if cmd == "wallboard":
-            client.board = True
+            self.show_board(client)
             client.send(await build_board(self.services))
             client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {}})
             return

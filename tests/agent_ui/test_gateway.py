@@ -327,7 +327,7 @@ def _tabs(count: int):
     gateway = Gateway(None, None)  # type: ignore[arg-type]  # only its fan-out is exercised
     for tab in range(count):
         user = CurrentUser(id=tab, staff_no=f"{7000 + tab}", name="坐席", roles=(roles.AGENT,))
-        gateway.clients.add(Client(Socket(), _Wire(log, tab), user, "zh"))  # type: ignore[arg-type]
+        gateway.add(Client(Socket(), _Wire(log, tab), user, "zh"))  # type: ignore[arg-type]
     return gateway, log
 
 
@@ -364,3 +364,43 @@ async def test_a_tab_still_owed_a_fan_out_gets_it_before_anything_sent_to_it_lat
     for tab in range(len(gateway.clients) - 1):
         assert [data for t, data in log if t == tab] == [first.frame, second.frame]
     assert not any(client.owed for client in gateway.clients)
+
+
+async def test_events_reach_exactly_the_tabs_they_concern_and_closed_tabs_are_forgotten():
+    from types import SimpleNamespace
+
+    from agent_ui import roles
+    from agent_ui.auth import CurrentUser
+    from agent_ui.gateway import Client
+
+    gateway, log = _tabs(5)  # agents 7000-7004, one tab each
+
+    class Socket:
+        closed = False
+
+    lead = Client(Socket(), _Wire(log, 90), CurrentUser(90, "9000", "组长", (roles.TEAM_LEADER,)), "zh")
+    second_tab = Client(Socket(), _Wire(log, 91), CurrentUser(1, "7001", "坐席", (roles.AGENT,)), "zh")
+    by_user = {c.user.id: c for c in gateway.clients}
+    for tab in (lead, second_tab):
+        gateway.add(tab)  # type: ignore[arg-type]
+    gateway.watch(by_user[3], [42, 43])
+
+    def reached() -> set[int]:
+        tabs = {tab for tab, _ in log}
+        log.clear()
+        return tabs
+
+    gateway._to_agent("7001", {"type": "agent_state"}, watchers=True)
+    assert reached() == {1, 91, 90}  # both tabs of agent 7001 and the team leader
+    gateway._to_agent("7001", {"type": "call"}, watchers=False)
+    assert reached() == {1, 91}
+    gateway._route_ticketing(SimpleNamespace(name="OrderRouted"), {"handlers": ["7004"], "order_id": 42})
+    assert reached() == {4, 3}  # the handler, and the tab showing order 42
+    gateway.remove(by_user[3])
+    gateway.remove(second_tab)  # type: ignore[arg-type]
+    gateway._route_ticketing(SimpleNamespace(name="OrderRouted"), {"handlers": [], "order_id": 42})
+    assert reached() == set()
+    assert 42 not in gateway._by_order and 43 not in gateway._by_order
+    assert gateway.clients_of_agent("7001") == {by_user[1]}
+    gateway.remove(by_user[1])
+    assert "7001" not in gateway._by_staff_no
