@@ -11,7 +11,7 @@ Construct it in the composition root::
 
 ``customer_lookup(normalized_number) -> dict | None`` is an async callable the
 ticketing core provides for screen-pops; the bridge never imports ticketing.
-The caller is looked up as soon as the call's first channel appears, and a
+The caller is looked up as soon as the call's first channel has a number, and a
 ``CallOffered`` waits for that answer (at most ``lookup_timeout``) without
 holding back anything but its own call's and agent's later events
 (``cti.publisher``). ``hotline.runtime.cti_settings`` builds the settings from
@@ -135,6 +135,8 @@ class CtiBridge:
             self.ami.on_event(name, self.model.handle)
         if self.customer_lookup is not None:
             self.ami.on_event("Newchannel", self._call_arriving)
+            # a channel whose number is set just after it is made (Originate, a Local channel)
+            self.ami.on_event("NewCallerid", self._call_arriving)
         self.ami.on_event("UserEvent", self._on_user_event)
         self.ami.on_connection(self._connection_changed)
         self.ami.add_resync_hook(self._resync)
@@ -294,8 +296,9 @@ class CtiBridge:
         return dataclasses.replace(event, **changes) if changes else event
 
     def _call_arriving(self, frame: Frame) -> None:
-        # The caller's number is known from the call's first channel, before the IVR
-        # and the queue: look it up now, so the pop finds the answer ready.
+        # The caller's number is known from the call's first channel (or its first
+        # NewCallerid), before the IVR and the queue: look it up now, so the pop finds
+        # the answer ready.
         if frame.get("Context") not in INBOUND_CONTEXTS:
             return
         call_id = frame.get("Linkedid")

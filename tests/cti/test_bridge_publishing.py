@@ -187,6 +187,27 @@ async def test_the_caller_is_looked_up_when_the_first_channel_appears(world):
     assert lookups.asked == ["13800138000"]  # not a second time when the call starts
 
 
+async def test_a_caller_whose_number_comes_just_after_the_channel_is_looked_up_then(world):
+    bridge, phones, lookups, events = world
+    first = dict(
+        Channel="Local/95598@hotline-inbound-00000008;1",
+        Uniqueid="1700000000.80",
+        Context="hotline-inbound",
+        Exten="95598",
+    )
+    phones.feed("Newchannel", "1700000000.80", CallerIDNum="<unknown>", **first)  # as Originate makes it
+    await settle(bridge)
+    assert lookups.asked == []
+    phones.feed("NewCallerid", "1700000000.80", CallerIDNum="13800138001", **first)
+    await settle(bridge)
+    assert lookups.asked == ["13800138001"]  # before the queue, as for any first channel
+    second = dict(first, Channel="Local/95598@hotline-inbound-00000008;2", Uniqueid="1700000000.81")
+    phones.feed("NewCallerid", "1700000000.80", CallerIDNum="13800138001", **second)  # the other leg
+    phones.feed("QueueCallerJoin", "1700000000.80", Queue="general", Position="1", CallerIDNum="13800138001", **second)
+    await settle(bridge)
+    assert lookups.asked == ["13800138001"]  # once
+
+
 async def test_a_slow_lookup_for_one_call_does_not_delay_another_calls_pop(world):
     bridge, phones, lookups, events = world
     slow = lookups.hold("13800000001")
