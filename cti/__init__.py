@@ -13,6 +13,7 @@ from cti.commands import REASONS as COMMAND_REFUSALS  # noqa: E402
 from cti.commands import CommandResult  # noqa: E402
 from cti.events import Event, UnknownEventError, event_from_dict, event_from_json
 from cti.redis_bus import RedisBus  # noqa: E402
+from cti.remote import RemoteBridge  # noqa: E402
 
 __all__ = [
     "COMMAND_REFUSALS",
@@ -22,6 +23,7 @@ __all__ = [
     "CtiSettings",
     "CustomerLookup",
     "RedisBus",
+    "RemoteBridge",
     "Event",
     "Handler",
     "InProcessBus",

@@ -47,6 +47,7 @@ REASONS = (
     "invalid_spy_mode",
     "no_skills",
     "not_connected",
+    "no_reply",
     "asterisk_refused",
 )
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")

@@ -1,0 +1,252 @@
+"""The bridge's agents, queues and calls as the bus tells them, for other processes.
+
+A web process does not hold the bridge, yet its console needs the same
+snapshots (an agent's state before a command, the seat's call after a
+reconnect, the wallboard). ``BridgeMirror`` rebuilds them from the bus: the
+history first (``replay``), then every new event, each applied once (an
+event's ``seq`` at or below the last one applied changes nothing, so the
+history and the live subscription may overlap).
+
+Events do not carry everything a snapshot shows: an agent's skills and a
+queue's members change only when agents sign in or out. ``fill`` takes those
+from the active bridge's own present (``cti.remote``); the mirror says when it
+wants them (``on_details_missing``): after it started, when an agent signs in
+or out, and when the bridge (re)connects to Asterisk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cti.bus import Bus, Subscription
+from cti.call_events import (
+    AgentStateChanged,
+    AmiConnectionChanged,
+    CallAnswered,
+    CallEnded,
+    CallHeld,
+    CallOffered,
+    CallQueued,
+    CallStarted,
+    CallTransferred,
+    QueueUpdated,
+)
+from cti.events import Event
+
+MIRRORED = (
+    AgentStateChanged,
+    AmiConnectionChanged,
+    CallStarted,
+    CallQueued,
+    CallOffered,
+    CallAnswered,
+    CallHeld,
+    CallTransferred,
+    CallEnded,
+    QueueUpdated,
+)
+_REPLAY_BATCH = 10_000
+_ENDED_KEPT = 2_000  # ended calls remembered, so that a late present cannot bring one back
+
+
+def _call(call_id: str) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "direction": "internal",
+        "caller": "",
+        "caller_name": "",
+        "dnis": "",
+        "queue": "",
+        "ivr_path": [],
+        "agent_id": "",
+        "agents_offered": [],
+        "ringing": [],
+        "started_at": 0.0,
+        "queued_at": 0.0,
+        "ringing_at": 0.0,
+        "answered_at": 0.0,
+        "waited": 0.0,
+        "on_hold": False,
+    }
+
+
+class BridgeMirror:
+    def __init__(self, bus: Bus, *, on_details_missing: Callable[[], None] | None = None) -> None:
+        self.bus = bus
+        self.on_details_missing = on_details_missing or (lambda: None)
+        self.ami_connected: bool | None = None
+        self.last_seq = 0
+        self._agents: dict[str, dict[str, Any]] = {}
+        self._queues: dict[str, dict[str, Any]] = {}
+        self._queue_at: dict[str, float] = {}  # when the queue's longest wait was measured
+        self._calls: dict[str, dict[str, Any]] = {}
+        self._ended: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._subscription: Subscription | None = None
+        self._live: list[Event] | None = None  # events that arrive while the history is read
+
+    # -- lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        self._live = []
+        self._subscription = self.bus.subscribe(self._on_event, types=MIRRORED)
+        # The Redis subscription finds its start in the background: wait for it, so that
+        # nothing falls between the end of the history and the first live event.
+        ready = getattr(self._subscription, "ready", None)
+        if isinstance(ready, asyncio.Future):
+            await ready
+        after = 0
+        while True:
+            batch = await self.bus.replay(after, _REPLAY_BATCH)
+            for event in batch:
+                if isinstance(event, MIRRORED):
+                    self.apply(event)
+            if len(batch) < _REPLAY_BATCH:
+                break
+            after = batch[-1].seq
+        live, self._live = self._live, None
+        for event in live:
+            self.apply(event)
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            await self._subscription.close()
+
+    async def _on_event(self, event: Event) -> None:
+        if self._live is not None:
+            self._live.append(event)
+        else:
+            self.apply(event)
+
+    # -- snapshots (the shapes CtiBridge's own snapshots have) -----------------------------
+    def agents(self) -> list[dict[str, Any]]:
+        return [dict(a) for a in self._agents.values()]
+
+    def agent(self, agent_id: str) -> dict[str, Any] | None:
+        agent = self._agents.get(agent_id)
+        return dict(agent) if agent is not None else None
+
+    def queues(self) -> list[dict[str, Any]]:
+        now = time.time()
+        out = []
+        for name, queue in self._queues.items():
+            body = dict(queue)
+            if body.get("waiting"):
+                body["longest_wait"] = round(body["longest_wait"] + now - self._queue_at.get(name, now), 3)
+            out.append(body)
+        return out
+
+    def calls(self) -> list[dict[str, Any]]:
+        return [dict(c) for c in self._calls.values()]
+
+    # -- events -----------------------------------------------------------------------
+    def apply(self, event: Event) -> None:
+        if event.seq:
+            if event.seq <= self.last_seq:
+                return  # seen already (history and live overlap)
+            self.last_seq = event.seq
+        kind = type(event)
+        if kind is AgentStateChanged:
+            self._agent_state(event)  # type: ignore[arg-type]
+        elif kind is QueueUpdated:
+            self._queue(event)  # type: ignore[arg-type]
+        elif kind is AmiConnectionChanged:
+            self.ami_connected = event.connected  # type: ignore[attr-defined]
+            if event.connected:  # type: ignore[attr-defined]
+                self.on_details_missing()  # resynced: members and skills may have changed
+        else:
+            self._call_event(event)
+
+    def _agent_state(self, event: AgentStateChanged) -> None:
+        agent = self._agents.setdefault(
+            event.agent_id,
+            {"agent_id": event.agent_id, "seat": event.seat, "skills": {}, "state": "logged_out"},
+        )
+        agent.update(
+            seat=event.seat or agent.get("seat", ""),
+            state=event.state,
+            reason=event.reason,
+            since=event.at or event.ts,
+            call_id=event.call_id,
+        )
+        for queue in self._queues.values():
+            for member in queue.get("members", ()):
+                if member.get("agent_id") == event.agent_id:
+                    member["paused"] = event.state != "ready"
+        if event.state == "logged_out" or event.previous == "logged_out":
+            self.on_details_missing()
+
+    def _queue(self, event: QueueUpdated) -> None:
+        queue = self._queues.setdefault(
+            event.queue, {"queue": event.queue, "waiting_calls": [], "members": []}
+        )
+        body = event.to_dict()
+        for key in ("event", "seq", "ts"):
+            body.pop(key)
+        queue.update(body)
+        self._queue_at[event.queue] = event.ts or time.time()
+
+    def _call_event(self, event: Event) -> None:
+        call_id: str = event.call_id  # type: ignore[attr-defined]
+        if isinstance(event, CallEnded):
+            self._calls.pop(call_id, None)
+            self._ended[call_id] = None
+            while len(self._ended) > _ENDED_KEPT:
+                self._ended.popitem(last=False)
+            return
+        if call_id in self._ended:
+            return
+        call = self._calls.get(call_id)
+        if call is None:
+            call = self._calls[call_id] = _call(call_id)
+        if isinstance(event, CallStarted):
+            call.update(
+                direction=event.direction,
+                caller=event.caller,
+                caller_name=event.caller_name,
+                dnis=event.dnis,
+                started_at=event.started_at,
+            )
+        elif isinstance(event, CallQueued):
+            call.update(queue=event.queue, queued_at=event.queued_at)
+        elif isinstance(event, CallOffered):
+            call["ringing_at"] = call["ringing_at"] or event.offered_at
+            call["caller"] = call["caller"] or event.caller
+            call["queue"] = call["queue"] or event.queue
+            call["ivr_path"] = list(event.ivr_path) or call["ivr_path"]
+            if event.agent_id not in call["agents_offered"]:
+                call["agents_offered"].append(event.agent_id)
+            call["ringing"] = sorted({*call["ringing"], event.agent_id})
+        elif isinstance(event, CallAnswered):
+            call.update(
+                agent_id=event.agent_id, answered_at=event.answered_at, waited=event.waited, ringing=[]
+            )
+        elif isinstance(event, CallHeld):
+            call["on_hold"] = event.held
+        elif isinstance(event, CallTransferred) and event.kind == "blind":
+            call["agent_id"] = ""  # the caller left this agent; the target's answer names the next
+
+    # -- details from the bridge's present ----------------------------------------------
+    def fill(self, present: dict[str, Any]) -> None:
+        """Skills, seats and queue members from the active bridge; states stay the bus's."""
+        for agent in present.get("agents", ()):
+            mine = self._agents.get(agent["agent_id"])
+            if mine is None:
+                self._agents[agent["agent_id"]] = dict(agent)  # older than the retained history
+            else:
+                mine["skills"] = dict(agent.get("skills") or {})
+                mine["seat"] = agent.get("seat") or mine.get("seat", "")
+        for queue in present.get("queues", ()):
+            mine = self._queues.get(queue["queue"])
+            if mine is None:
+                self._queues[queue["queue"]] = dict(queue)
+                self._queue_at[queue["queue"]] = time.time()
+            else:
+                mine["members"] = [dict(m) for m in queue.get("members", ())]
+                mine["waiting_calls"] = list(queue.get("waiting_calls", ()))
+        for call in present.get("calls", ()):
+            call_id = call["call_id"]
+            if call_id not in self._calls and call_id not in self._ended:
+                self._calls[call_id] = dict(call)

@@ -1,0 +1,426 @@
+"""Commands to the active bridge over Redis, for processes that do not hold it.
+
+In the production process model (``hotline serve --role …``) one process per
+Asterisk holds the bridge (``cti.standby``); web processes and the dialer's
+console actions reach it through two Redis lists, nothing home-made beside them:
+
+* a request is one JSON document ``RPUSH``-ed onto ``<prefix>:commands``:
+  ``{"id", "name", "args", "reply", "deadline"}``; the active bridge's
+  ``CommandServer`` takes requests with ``BLPOP``, runs each, and ``LPUSH``-es
+  the answer onto the request's own reply list, which expires after
+  ``REPLY_TTL_MS`` whether anyone read it or not;
+* the asking side waits on its reply list with ``BLPOP`` for ``timeout``
+  seconds. Without an answer it takes its request back (``LREM``): still
+  there means no bridge ever took it, so nothing happened (``not_connected``);
+  gone means a bridge took it and did not answer in time, so its outcome is
+  unknown (``no_reply``). A request whose deadline passed before a bridge got
+  to it is dropped unanswered by the server: a hang-up must not happen half a
+  minute after the agent was told it failed.
+
+``RemoteBridge`` is the console's and the campaigns' bridge in such a
+process: the same command methods as ``CtiBridge`` (each a ``CommandResult``)
+and the same snapshot queries, answered from a ``BridgeMirror`` of the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from cti.bus import Bus
+from cti.commands import CommandResult
+from cti.mirror import BridgeMirror
+
+log = logging.getLogger(__name__)
+
+#: the bridge methods a remote process may call; each returns a CommandResult
+BRIDGE_COMMANDS = (
+    "login",
+    "logout",
+    "ready",
+    "pause",
+    "wrapup_done",
+    "answer",
+    "hangup",
+    "hold",
+    "unhold",
+    "transfer",
+    "consult",
+    "complete_transfer",
+    "cancel_transfer",
+    "conference",
+    "dial",
+    "dial_to_queue",
+    "spy",
+)
+#: the bridge's whole present (agents with their skills, queues with their members, calls)
+PRESENT = "present"
+REPLY_TTL_MS = 30_000
+DEFAULT_TIMEOUT = 5.0
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+def keys_for(prefix: str) -> tuple[str, str]:
+    """(requests list, lock key) of one Asterisk's bridge."""
+    return f"{prefix}:commands", f"{prefix}:lock"
+
+
+def bridge_prefix(ami_host: str, ami_port: int, namespace: str = "hotline:cti") -> str:
+    """One Asterisk, one active bridge: its keys are named after the AMI address every process is given."""
+    return f"{namespace}:{ami_host}:{ami_port}"
+
+
+class Unanswered(Exception):
+    """The command got no answer: ``reason`` is ``not_connected`` (no bridge took it) or ``no_reply``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+class CommandClient:
+    """Sends one request and waits for its answer (see the module's docstring)."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.redis = redis
+        self.requests, _ = keys_for(prefix)
+        self.prefix = prefix
+        self.timeout = timeout
+
+    async def request(self, name: str, *args: Any, timeout: float | None = None) -> Any:  # noqa: ASYNC109
+        """The handler's result; raises ``Unanswered`` (never hangs longer than ``timeout``)."""
+        timeout = self.timeout if timeout is None else timeout
+        request_id = uuid.uuid4().hex
+        reply = f"{self.prefix}:reply:{request_id}"
+        payload = json.dumps(
+            {
+                "id": request_id,
+                "name": name,
+                "args": list(args),
+                "reply": reply,
+                "deadline": time.time() + timeout,
+            },
+            ensure_ascii=False,
+        )
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                # The list expires when no bridge has read it for a while: nothing piles up forever.
+                await pipe.rpush(self.requests, payload).pexpire(self.requests, REPLY_TTL_MS).execute()
+            answer = await self.redis.blpop([reply], timeout=timeout)
+            if answer is None:
+                taken_back = await self.redis.lrem(self.requests, 1, payload)
+                if taken_back:
+                    raise Unanswered(
+                        "not_connected", f"no active CTI bridge took {name} within {timeout:g} s"
+                    )
+                # Taken just now: a last short look before calling the outcome unknown.
+                answer = await self.redis.blpop([reply], timeout=0.2)
+                if answer is None:
+                    raise Unanswered(
+                        "no_reply", f"the CTI bridge took {name} but did not answer within {timeout:g} s"
+                    )
+        except RedisError as exc:
+            raise_if_cancelled()
+            raise Unanswered("not_connected", f"Redis unreachable: {exc}") from exc
+        body = json.loads(answer[1])
+        if "error" in body:
+            raise Unanswered("no_reply", f"the CTI bridge failed on {name}: {body['error']}")
+        return body["result"]
+
+
+class CommandServer:
+    """Takes requests off the list and answers them, while its process holds the bridge."""
+
+    def __init__(
+        self, redis: aioredis.Redis, prefix: str, handlers: dict[str, Handler], *, poll: float = 1.0
+    ) -> None:
+        self.redis = redis
+        self.requests, _ = keys_for(prefix)
+        self.handlers = dict(handlers)
+        self.poll = poll
+        self._running = False
+        self._loop_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._running = True
+        self._loop_task = asyncio.get_running_loop().create_task(self._take(), name="cti-command-server")
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Take no more requests; let those being answered finish (``grace`` seconds at most)."""
+        self._running = False
+        if self._loop_task is not None:
+            # BLPOP returns within ``poll``: cancelling it could lose a request it already took.
+            done, _ = await asyncio.wait({self._loop_task}, timeout=self.poll + 1.0)
+            if not done:
+                self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RedisError):
+                await self._loop_task
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _take(self) -> None:
+        while self._running:
+            try:
+                item = await self.redis.blpop([self.requests], timeout=self.poll)
+            except RedisError as exc:
+                raise_if_cancelled()
+                log.warning("command server: Redis read failed (%s); retrying", exc)
+                await asyncio.sleep(0.5)
+                continue
+            if item is None:
+                continue
+            task = asyncio.get_running_loop().create_task(self._answer(item[1]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, raw: bytes) -> None:
+        try:
+            request = json.loads(raw)
+            name, args, reply = request["name"], request["args"], request["reply"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("command server: dropped a malformed request %r", raw[:200])
+            return
+        if time.time() > float(request.get("deadline") or 0):
+            log.warning("command server: dropped %s: its sender stopped waiting", name)
+            return
+        handler = self.handlers.get(name)
+        if handler is None:
+            body: dict[str, Any] = {"error": f"unknown command {name!r}"}
+        else:
+            try:
+                body = {"result": _jsonable(await handler(*args))}
+            except Exception as exc:
+                log.exception("command server: %s%r failed", name, tuple(args))
+                body = {"error": f"{type(exc).__name__}: {exc}"}
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                await (
+                    pipe.lpush(reply, json.dumps(body, ensure_ascii=False, default=str))
+                    .pexpire(reply, REPLY_TTL_MS)
+                    .execute()
+                )
+        except RedisError as exc:
+            log.warning("command server: could not answer %s: %s", name, exc)
+
+
+def bridge_handlers(bridge: Any) -> dict[str, Handler]:
+    """What a ``CommandServer`` beside ``bridge`` answers: its commands and its present."""
+    handlers: dict[str, Handler] = {name: getattr(bridge, name) for name in BRIDGE_COMMANDS}
+
+    async def present() -> dict[str, Any]:
+        return {"agents": bridge.agents(), "queues": bridge.queues(), "calls": bridge.calls()}
+
+    handlers[PRESENT] = present
+    return handlers
+
+
+def raise_if_cancelled() -> None:
+    """Call in an ``except RedisError``: redis-py may turn a cancelled command into a connection
+    error, and a loop that took it for one would never stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, CommandResult):
+        return dataclasses.asdict(value)
+    return value
+
+
+class RemoteBridge:
+    """``CtiBridge``'s command surface and snapshots, for a process that does not hold the bridge.
+
+    Commands go to the active bridge over Redis (``CommandClient``); ``agents()``,
+    ``agent(id)``, ``queues()``, ``calls()`` and ``connected`` are answered from
+    the bus (``BridgeMirror``) without a round trip, and the details events do not
+    carry (an agent's skills, a queue's members) are filled in from the active
+    bridge's present when it changes hands, reconnects, or an agent signs in.
+    """
+
+    #: the active bridge (role cti) looks every caller up before ``CallOffered``; the console
+    #: reads only whether this is set, and so does not look the caller up a second time
+    customer_lookup: Any = True
+
+    def __init__(
+        self,
+        redis_url: str,
+        bus: Bus,
+        prefix: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        holder_poll: float = 1.0,
+    ) -> None:
+        self.redis = aioredis.Redis.from_url(redis_url)
+        self.client = CommandClient(self.redis, prefix, timeout=timeout)
+        self.mirror = BridgeMirror(bus, on_details_missing=self._refresh_soon)
+        _, self.lock_key = keys_for(prefix)
+        self.holder_poll = holder_poll
+        self.holder_present = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._refreshing: asyncio.Task[None] | None = None
+        self._refresh_again = False
+        self._closed = False
+
+    # -- lifecycle ----------------------------------------------------------------
+    async def start(self) -> None:
+        await self.mirror.start()
+        await self._look_for_holder()
+        self._spawn(self._watch_holder())
+        self._refresh_soon()
+
+    async def stop(self) -> None:
+        self._closed = True  # a loop that missed its cancellation (see raise_if_cancelled) ends too
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=self.client.timeout + 1.0)
+        await self.mirror.stop()
+        await self.redis.aclose()
+
+    @property
+    def connected(self) -> bool:
+        """A bridge holds the lock and its last word on the bus is that AMI is up."""
+        return self.holder_present and bool(self.mirror.ami_connected)
+
+    # -- queries (the bus) ----------------------------------------------------------
+    def agents(self) -> list[dict[str, Any]]:
+        return self.mirror.agents()
+
+    def agent(self, agent_id: str) -> dict[str, Any] | None:
+        return self.mirror.agent(agent_id)
+
+    def queues(self) -> list[dict[str, Any]]:
+        return self.mirror.queues()
+
+    def calls(self) -> list[dict[str, Any]]:
+        return self.mirror.calls()
+
+    # -- commands (Redis) -------------------------------------------------------------
+    async def _command(self, name: str, *args: Any) -> CommandResult:
+        try:
+            body = await self.client.request(name, *args)
+        except Unanswered as exc:
+            return CommandResult.refused(exc.reason, exc.message)
+        return CommandResult(
+            bool(body["ok"]), body.get("reason", ""), body.get("message", ""), dict(body.get("data") or {})
+        )
+
+    async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
+        result = await self._command("login", agent_id, seat, skills)
+        if result.ok:
+            # The console asks for a snapshot right after: let it show the new queues.
+            await self.refresh()
+        return result
+
+    async def logout(self, agent_id: str) -> CommandResult:
+        return await self._command("logout", agent_id)
+
+    async def ready(self, agent_id: str) -> CommandResult:
+        return await self._command("ready", agent_id)
+
+    async def pause(self, agent_id: str, reason: str) -> CommandResult:
+        return await self._command("pause", agent_id, reason)
+
+    async def wrapup_done(self, agent_id: str) -> CommandResult:
+        return await self._command("wrapup_done", agent_id)
+
+    async def answer(self, agent_id: str) -> CommandResult:
+        return await self._command("answer", agent_id)
+
+    async def hangup(self, agent_id: str) -> CommandResult:
+        return await self._command("hangup", agent_id)
+
+    async def hold(self, agent_id: str) -> CommandResult:
+        return await self._command("hold", agent_id)
+
+    async def unhold(self, agent_id: str) -> CommandResult:
+        return await self._command("unhold", agent_id)
+
+    async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
+        return await self._command("transfer", agent_id, kind, target)
+
+    async def consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
+        return await self._command("consult", agent_id, kind, target)
+
+    async def complete_transfer(self, agent_id: str) -> CommandResult:
+        return await self._command("complete_transfer", agent_id)
+
+    async def cancel_transfer(self, agent_id: str) -> CommandResult:
+        return await self._command("cancel_transfer", agent_id)
+
+    async def conference(self, agent_id: str, target_agent: str) -> CommandResult:
+        return await self._command("conference", agent_id, target_agent)
+
+    async def dial(self, agent_id: str, number: str, ring_timeout: int | None = None) -> CommandResult:
+        return await self._command("dial", agent_id, number, ring_timeout)
+
+    async def dial_to_queue(
+        self, number: str, queue: str, ring_timeout: int = 30, connect_timeout: int = 2
+    ) -> CommandResult:
+        return await self._command("dial_to_queue", number, queue, ring_timeout, connect_timeout)
+
+    async def spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
+        return await self._command("spy", supervisor_seat, agent_id, mode)
+
+    # -- the details events do not carry ------------------------------------------------
+    async def refresh(self) -> bool:
+        """Fill the mirror in from the active bridge's present; False when no bridge answered."""
+        try:
+            present = await self.client.request(PRESENT)
+        except Unanswered as exc:
+            log.debug("bridge present not available: %s", exc.message)
+            return False
+        self.mirror.fill(present)
+        return True
+
+    def _refresh_soon(self) -> None:
+        if self._closed:
+            return
+        if self._refreshing is not None and not self._refreshing.done():
+            self._refresh_again = True  # something changed while asking: ask once more after
+            return
+        self._refreshing = self._spawn(self._refresh_until_answered())
+
+    async def _refresh_until_answered(self) -> None:
+        while not self._closed:
+            self._refresh_again = False
+            if await self.refresh() and not self._refresh_again:
+                return
+            if not self._refresh_again:
+                await asyncio.sleep(self.holder_poll)
+
+    async def _look_for_holder(self) -> None:
+        try:
+            present = bool(await self.redis.exists(self.lock_key))
+        except RedisError:
+            raise_if_cancelled()
+            present = False
+        if present and not self.holder_present:
+            self._refresh_soon()  # a bridge took over: its view may differ from the bus's last word
+        self.holder_present = present
+
+    async def _watch_holder(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(self.holder_poll)
+            await self._look_for_holder()
+
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
