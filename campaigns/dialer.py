@@ -138,7 +138,10 @@ class Dialer:
                 for call_id, flight in self.calls.items()
                 if flight.campaign_id == campaign.id and not self.telephony.connected(call_id)
             )
-            tally = self.tallies.setdefault(campaign.id, rules.AbandonTally())
+            tally = self.tallies.get(campaign.id)
+            if tally is None:  # counted on from where the last run left it
+                async with self.sessions() as session:
+                    tally = self.tallies[campaign.id] = await store.abandon_tally(session, campaign.id)
             slots = rules.predictive_slots(len(agents), unconnected, tally, pacer.allowance(clock))
             agents = [""] * slots  # the queue hands each answered call to whoever is free
         else:
@@ -192,7 +195,7 @@ class Dialer:
         pacer.started(call_id, self.clock())
         self.calls[call_id] = InFlight(campaign.id, contact.id, agent_id, predictive=not agent_id)
         async with self.sessions.begin() as session:
-            await store.dialing(session, contact.id, call_id)
+            await store.dialing(session, campaign, contact.id, call_id, agent_id)
         if not agent_id:
             return True  # the card goes to whoever takes the call (on_connected)
         await self.bus.publish(_placed(campaign, contact, agent_id, call_id))
@@ -282,6 +285,7 @@ class Dialer:
             if contact is None or campaign is None:
                 return
             contact.agent_id = agent_id
+            await store.attempt_connected(session, call_id, agent_id)
             placed = _placed(campaign, contact, agent_id, call_id)
         await self.bus.publish(placed)
 
@@ -290,17 +294,15 @@ class Dialer:
         flight = self.calls.pop(call_id, None)
         if flight is None:
             return
-        if flight.predictive:  # what the abandon cap counts
-            self.tallies.setdefault(flight.campaign_id, rules.AbandonTally()).record(
-                answered=outcome in (rules.ANSWERED, rules.ABANDONED),
-                abandoned=outcome == rules.ABANDONED or late,
-            )
+        if flight.predictive and flight.campaign_id in self.tallies:  # what the abandon cap counts
+            rules.record_predictive(self.tallies[flight.campaign_id], outcome, late=late)
         pacer = self.pacers.get(flight.campaign_id)
         if pacer is not None:
             pacer.ended(call_id)
         if outcome == rules.AGENT_MISSED:
             self.cooling[flight.agent_id] = self.clock() + AGENT_COOLDOWN
         async with self.sessions.begin() as session:
+            await store.attempt_ended(session, call_id, outcome, self.now(), late=late)
             contact = await store.record_outcome(
                 session, flight.contact_id, outcome, self.now(), self.calendar
             )

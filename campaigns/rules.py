@@ -202,6 +202,11 @@ class AbandonTally:
         return self.answered / len(self._calls) if self._calls else 1.0
 
 
+def record_predictive(tally: AbandonTally, outcome: str, *, late: bool = False) -> None:
+    """One predictive call's end, as the cap counts it: taken late by an agent is abandoned too."""
+    tally.record(answered=outcome in (ANSWERED, ABANDONED), abandoned=outcome == ABANDONED or late)
+
+
 def predictive_slots(
     ready_agents: int, unconnected: int, tally: AbandonTally, allowance: int, cap: float = ABANDON_CAP
 ) -> int:

@@ -16,6 +16,7 @@ from ticketing.models import (
     CAMPAIGN_KINDS,
     CAMPAIGN_MODES,
     Campaign,
+    CampaignAttempt,
     CampaignContact,
     Disposition,
     DncNumber,
@@ -33,6 +34,8 @@ DEFAULT_DISPOSITIONS = (
 )
 #: minutes before calling again a contact whose disposition is not final
 CALL_LATER_MINUTES = 60
+#: an attempt's outcome when the dialer stopped before the call ended
+INTERRUPTED = "interrupted"
 
 
 class CampaignError(ValueError):
@@ -254,10 +257,53 @@ async def release(session: AsyncSession, contact_id: int, state: str = "pending"
     )
 
 
-async def dialing(session: AsyncSession, contact_id: int, call_id: str) -> None:
+async def dialing(
+    session: AsyncSession, campaign: Campaign, contact_id: int, call_id: str, agent_id: str = ""
+) -> None:
+    """A call is placed for the contact: its id on the contact, and a new attempt."""
     await session.execute(
         update(CampaignContact).where(CampaignContact.id == contact_id).values(last_call_id=call_id)
     )
+    session.add(
+        CampaignAttempt(
+            campaign_id=campaign.id, contact_id=contact_id, call_id=call_id, mode=campaign.mode, agent_id=agent_id
+        )
+    )
+
+
+async def attempt_connected(session: AsyncSession, call_id: str, agent_id: str) -> None:
+    """Who took a predictive call."""
+    await session.execute(
+        update(CampaignAttempt).where(CampaignAttempt.call_id == call_id).values(agent_id=agent_id)
+    )
+
+
+async def attempt_ended(
+    session: AsyncSession, call_id: str, outcome: str, now: dt.datetime, *, late: bool = False
+) -> None:
+    await session.execute(
+        update(CampaignAttempt)
+        .where(CampaignAttempt.call_id == call_id, CampaignAttempt.outcome == "")
+        .values(outcome=outcome, late=late, ended_at=now)
+    )
+
+
+async def abandon_tally(session: AsyncSession, campaign_id: int, window: int = 200) -> rules.AbandonTally:
+    """The predictive outcomes of the campaign's latest ended attempts, as the abandon cap counts them."""
+    tally = rules.AbandonTally(window)
+    rows = await session.execute(
+        select(CampaignAttempt.outcome, CampaignAttempt.late)
+        .where(
+            CampaignAttempt.campaign_id == campaign_id,
+            CampaignAttempt.mode == "predictive",
+            CampaignAttempt.outcome.not_in(("", INTERRUPTED)),
+        )
+        .order_by(CampaignAttempt.id.desc())
+        .limit(int(window * rules.MAX_DIAL_RATIO))  # enough calls to hold ``window`` live answers
+    )
+    for outcome, late in reversed(rows.all()):
+        rules.record_predictive(tally, outcome, late=late)
+    return tally
 
 
 async def record_outcome(
@@ -308,7 +354,11 @@ async def set_disposition(
 
 
 async def recover(session: AsyncSession) -> int:
-    """At start: contacts left ``dialing`` by a stopped dialer go back to pending."""
+    """At start: contacts left ``dialing`` by a stopped dialer go back to pending, and the
+    attempts it never saw end are closed as ``interrupted`` (the cap counts neither way)."""
+    await session.execute(
+        update(CampaignAttempt).where(CampaignAttempt.outcome == "").values(outcome=INTERRUPTED)
+    )
     result = await session.execute(
         update(CampaignContact).where(CampaignContact.state == "dialing").values(state="pending")
     )

@@ -16,6 +16,7 @@ from cti.calendar import WorkCalendar
 from ivr.events import CallbackRequested
 from ticketing.models import (
     Campaign,
+    CampaignAttempt,
     CampaignContact,
     Customer,
     Interaction,
@@ -498,3 +499,42 @@ async def test_predictive_dials_the_customers_first_and_keeps_abandons_under_the
     assert len(phone.placed) == 9  # 103 answers allow 3 abandons: one call ahead
     await d.on_outcome("out-7", rules.ANSWERED, late=True)  # taken after 2 s: counts as abandoned
     assert d.tallies[cid].abandoned == 2
+
+
+async def test_the_abandon_count_survives_a_restart_of_the_dialer(sm, bus):
+    cid = await new_campaign(sm, mode="predictive", max_in_flight=50, calls_per_second=50)
+    await add(sm, cid, *[f"1390000{n:04d}" for n in range(50)])
+    phone, clock = FakeTelephony({"camp-a": ["1001", "1002"]}), Clock()
+    phone.taken = set()
+    first = dialer_for(sm, phone, bus, clock)
+    await first.tick()
+    await first.tick()
+    assert len(phone.placed) == 2
+    phone.taken.add("out-1")
+    await first.on_connected("out-1", "1002")
+    await first.on_outcome("out-1", rules.ANSWERED, late=True)  # taken after 2 s
+    await first.on_outcome("out-2", rules.ABANDONED)
+    clock.advance(1)
+    await first.tick()  # two more calls, then the dialer stops before they end
+    assert len(phone.placed) == 4
+    async with sm() as s:
+        rows = (await s.execute(select(CampaignAttempt).order_by(CampaignAttempt.id))).scalars().all()
+    assert [(a.call_id, a.mode, a.agent_id, a.outcome, a.late) for a in rows] == [
+        ("out-1", "predictive", "1002", "answered", True),
+        ("out-2", "predictive", "", "abandoned", False),
+        ("out-3", "predictive", "", "", False),
+        ("out-4", "predictive", "", "", False),
+    ]
+    assert rows[0].ended_at is not None and rows[2].ended_at is None
+
+    async with sm.begin() as s:
+        assert await store.recover(s) == 2  # the two calls in flight: their contacts are pending again
+    second = dialer_for(sm, phone, bus, clock)  # a new process: nothing in memory
+    clock.advance(1)
+    await second.tick()
+    tally = second.tallies[cid]
+    assert (tally.answered, tally.abandoned) == (2, 2)  # from the database; interrupted calls not counted
+    assert len(phone.placed) == 6  # over the cap: one call per ready agent, never ahead
+    async with sm() as s:
+        outcomes = (await s.scalars(select(CampaignAttempt.outcome).order_by(CampaignAttempt.id))).all()
+    assert outcomes == ["answered", "abandoned", "interrupted", "interrupted", "", ""]

@@ -81,6 +81,31 @@ class CampaignContact(Base, Timestamped):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # extra columns of an imported row
 
 
+class CampaignAttempt(Base):
+    """One call placed for a contact, and how it ended.
+
+    The predictive abandon cap (at most 3 % of live answers) is counted over the
+    campaign's recent attempts, so it holds across a restart of the dialer.
+    """
+
+    __tablename__ = "campaign_attempts"
+    __table_args__ = (Index("ix_campaign_attempts_recent", "campaign_id", "mode", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("campaign_contacts.id", ondelete="CASCADE"))
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    #: the agent it was placed for (preview, progressive), or who took it (predictive)
+    agent_id: Mapped[str] = mapped_column(String(32), default="")
+    placed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: "" while the call is on; "interrupted" when the dialer stopped before it ended
+    outcome: Mapped[str] = mapped_column(String(16), default="")
+    #: predictive: answered by an agent only after CONNECT_WITHIN (counts as abandoned)
+    late: Mapped[bool] = mapped_column(default=False)
+
+
 class DncNumber(Base, Timestamped):
     """Numbers never dialed (免打扰), normalised with ``cti.phones.normalize``."""
 
