@@ -79,6 +79,7 @@ class BridgeMirror:
         self.bus = bus
         self.on_details_missing = on_details_missing or (lambda: None)
         self.ami_connected: bool | None = None
+        self._ami_seq = 0
         self.last_seq = 0
         self._agents: dict[str, dict[str, Any]] = {}
         self._queues: dict[str, dict[str, Any]] = {}
@@ -153,11 +154,18 @@ class BridgeMirror:
         elif kind is QueueUpdated:
             self._queue(event)  # type: ignore[arg-type]
         elif kind is AmiConnectionChanged:
-            self.ami_connected = event.connected  # type: ignore[attr-defined]
-            if event.connected:  # type: ignore[attr-defined]
-                self.on_details_missing()  # resynced: members and skills may have changed
+            self.connection(event)  # type: ignore[arg-type]
         else:
             self._call_event(event)
+
+    def connection(self, event: AmiConnectionChanged) -> None:
+        """The bridge's AMI link, up or down; the latest event wins, whichever way it came."""
+        if event.seq and event.seq <= self._ami_seq:
+            return
+        self._ami_seq = event.seq
+        self.ami_connected = event.connected
+        if event.connected:
+            self.on_details_missing()  # resynced: members and skills may have changed
 
     def _agent_state(self, event: AgentStateChanged) -> None:
         agent = self._agents.setdefault(

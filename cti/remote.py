@@ -38,7 +38,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from cti.bus import Bus
+from cti.call_events import AmiConnectionChanged
 from cti.commands import CommandResult
+from cti.events import Event
 from cti.mirror import BridgeMirror
 
 log = logging.getLogger(__name__)
@@ -228,6 +230,37 @@ def bridge_handlers(bridge: Any) -> dict[str, Handler]:
     return handlers
 
 
+class ConsoleBus:
+    """The bus as the console of a web process subscribes to it.
+
+    The console reads ``RemoteBridge.connected`` when it handles an
+    ``AmiConnectionChanged``; the mirror has its own subscription, which may be a
+    step behind. Through this view the mirror learns of the change first, so the
+    console never tells the tabs the state from before the event it is handling.
+    """
+
+    def __init__(self, bus: Bus, seen: Callable[[AmiConnectionChanged], None]) -> None:
+        self.bus = bus
+        self.seen = seen
+
+    def subscribe(self, handler: Any, *, types: Any = None, group: str | None = None) -> Any:
+        async def connection_first(event: Event) -> None:
+            if type(event) is AmiConnectionChanged:
+                self.seen(event)  # type: ignore[arg-type]
+            await handler(event)
+
+        return self.bus.subscribe(connection_first, types=types, group=group)
+
+    async def publish(self, event: Event) -> Event:
+        return await self.bus.publish(event)
+
+    async def replay(self, after_seq: int, limit: int = 10_000) -> list[Event]:
+        return await self.bus.replay(after_seq, limit)
+
+    async def close(self) -> None:
+        await self.bus.close()
+
+
 def raise_if_cancelled() -> None:
     """Call in an ``except RedisError``: redis-py may turn a cancelled command into a connection
     error, and a loop that took it for one would never stop."""
@@ -268,6 +301,7 @@ class RemoteBridge:
         self.redis = aioredis.Redis.from_url(redis_url)
         self.client = CommandClient(self.redis, prefix, timeout=timeout)
         self.mirror = BridgeMirror(bus, on_details_missing=self._refresh_soon)
+        self.console_bus = ConsoleBus(bus, self._connection_seen)
         _, self.lock_key = keys_for(prefix)
         self.holder_poll = holder_poll
         self.holder_present = False
@@ -296,6 +330,11 @@ class RemoteBridge:
     def connected(self) -> bool:
         """A bridge holds the lock and its last word on the bus is that AMI is up."""
         return self.holder_present and bool(self.mirror.ami_connected)
+
+    def _connection_seen(self, event: AmiConnectionChanged) -> None:
+        self.mirror.connection(event)
+        if event.connected:
+            self.holder_present = True  # only an active bridge says so; the lock poll may lag
 
     # -- queries (the bus) ----------------------------------------------------------
     def agents(self) -> list[dict[str, Any]]:

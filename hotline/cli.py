@@ -2,6 +2,9 @@
 
 hotline serve      run the whole platform in one process (web console, CTI
                    bridge, FastAGI/IVR server, SLA worker)
+hotline serve --role web|cti|ivr|worker[,…]
+                   run some of it, in one of several processes sharing Redis
+                   and PostgreSQL (docs/architecture.md, "Processes")
 hotline demo       provision and start the project's Asterisk, seed demo
                    agents and customers, run everything with simulated
                    callers; Ctrl-C stops all it started, Asterisk included
@@ -42,9 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="YAML settings file (default: $HOTLINE_CONFIG)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    serve = sub.add_parser("serve", help="run the web console, CTI bridge, IVR server and SLA worker")
+    serve = sub.add_parser(
+        "serve", help="run the web console, CTI bridge, IVR server and worker (all, or some: --role)"
+    )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (default 8080)")
+    serve.add_argument(
+        "--role",
+        default="all",
+        help="all (default: everything in this one process), or a comma-separated set of: "
+        "web (console and websockets; run N behind nginx), cti (the CTI bridge and the dialer; "
+        "one per Asterisk is active, others wait as standby), ivr (the FastAGI server), "
+        "worker (SLA timers, notifications, call linking). Needs bus_url redis://… and a "
+        "PostgreSQL database_url",
+    )
     demo = sub.add_parser(
         "demo", help="start Asterisk and everything else with demo data and simulated callers"
     )
@@ -100,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "purge-recordings":
         return _purge(settings, args)
     if args.command == "serve":
-        return _run(settings, demo=False)
+        return _serve(settings, args.role)
     if args.command == "demo":
         return _demo(settings, args)
     return 2
@@ -126,15 +140,29 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def _run(settings: Settings, *, demo: bool, calls_per_minute: float = 0.0) -> int:
-    from hotline.runtime import serve
+def _serve(settings: Settings, role: str) -> int:
+    from hotline.runtime import check_roles, parse_roles
+
+    try:
+        roles = parse_roles(role)
+        check_roles(settings, roles)
+    except ValueError as exc:  # a bad --role, or settings that cannot carry those roles (ConfigError)
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    return _run(settings, demo=False, roles=roles)
+
+
+def _run(
+    settings: Settings, *, demo: bool, calls_per_minute: float = 0.0, roles: frozenset[str] | None = None
+) -> int:
+    from hotline.runtime import EMBEDDED, serve
 
     async def runner() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(settings, stop, demo=demo, calls_per_minute=calls_per_minute)
+        await serve(settings, stop, demo=demo, calls_per_minute=calls_per_minute, roles=roles or EMBEDDED)
 
     asyncio.run(runner())
     return 0

@@ -30,6 +30,8 @@ class Settings:
     asterisk_root: Path = Path("/var/lib/hotline/asterisk-root")
     database_url: str = "sqlite+aiosqlite:///var/hotline.sqlite3"
     bus_url: str = "memory://"
+    #: the start of every Redis key this installation uses (its event stream is ``<prefix>:events``)
+    redis_prefix: str = "hotline"
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
     data_dir: Path = Path("var")
@@ -47,13 +49,15 @@ class Settings:
     #: the SMS gateway (HTTP POST, JSON); empty = SMS notifications stay queued
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    #: seconds a dead active bridge keeps its lock before a standby takes over (``--role cti``)
+    cti_lock_seconds: int = 5
 
     @property
     def recordings_dir(self) -> Path:
         return self.asterisk_root / "var/spool/asterisk/monitor/hotline"
 
 
-_INT_FIELDS = {"http_port", "ami_port", "agi_port", "smtp_port"}
+_INT_FIELDS = {"http_port", "ami_port", "agi_port", "smtp_port", "cti_lock_seconds"}
 _PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file", "campaign_calendar"}
 
 

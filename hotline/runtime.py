@@ -14,19 +14,25 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import redis.asyncio as aioredis
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 import campaigns
 import ivr
 import ticketing
 from agent_ui import AppServices, create_app
+from campaigns.remote import RemoteDialer, dialer_handlers
 from cti.bridge import CtiBridge, CtiSettings
 from cti.bus import Bus, InProcessBus
 from cti.calendar import WorkCalendar
+from cti.call_events import AmiConnectionChanged
+from cti.remote import CommandServer, RemoteBridge, bridge_handlers, bridge_prefix, keys_for
 from cti.routing_config import load_routing
-from hotline.config import Settings
+from cti.standby import ActiveStandby, BridgeLock
+from hotline.config import ConfigError, Settings
 from hotline.selfservice import ticketing_hooks
 from recordings import RecordingStore
 from ticketing.agent_states import AgentStateRecorder
@@ -43,13 +49,13 @@ DEMO_CUSTOMERS = 500
 DEMO_BOT_AGENTS = ("1002", "1003", "1004")
 
 
-def make_bus(url: str) -> Bus:
+def make_bus(url: str, redis_prefix: str = "hotline") -> Bus:
     if url.startswith("memory:"):
         return InProcessBus()
     if url.startswith(("redis://", "rediss://")):
         from cti.redis_bus import RedisBus
 
-        return RedisBus(url)
+        return RedisBus(url, stream=f"{redis_prefix}:events")
     raise ValueError(f"bus_url must be memory:// or redis://…, got {url!r}")
 
 
@@ -95,11 +101,28 @@ async def _background(coro, name: str) -> AsyncIterator[asyncio.Task]:
             await task
 
 
+# -- the production process model: each process runs some roles ----------------------------
+
+EMBEDDED = frozenset({"all"})
+ROLES = ("web", "cti", "ivr", "worker")
+#: PostgreSQL advisory lock key: one process at a time brings the schema up to date
+MIGRATION_LOCK = 0x484F544C  # "HOTL"
+
+
 async def serve(
-    settings: Settings, stop: asyncio.Event, *, demo: bool = False, calls_per_minute: float = 0.0
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    demo: bool = False,
+    calls_per_minute: float = 0.0,
+    roles: frozenset[str] = EMBEDDED,
 ) -> None:
+    """Run ``roles`` (``check_roles`` first) until ``stop`` is set; ``EMBEDDED``: everything, one process."""
+    if roles != EMBEDDED:
+        await _serve_roles(settings, stop, roles)
+        return
     async with contextlib.AsyncExitStack() as stack:
-        bus = make_bus(settings.bus_url)
+        bus = make_bus(settings.bus_url, settings.redis_prefix)
         stack.push_async_callback(bus.close)
 
         url = database_url(settings)
@@ -120,52 +143,189 @@ async def serve(
         await bridge.start()
         stack.push_async_callback(bridge.stop)
 
-        intake = Intake()
-        await intake.rebuild(bus)  # who is signed in, when the bus outlived this process (Redis)
-        intake.subscribe(bus)
-        linker = CallLinker(sessions, intake=intake)
-        linker.subscribe(bus)
-        stack.push_async_callback(linker.close)
-        states = AgentStateRecorder(sessions)  # the agent report's login / ready / pause / ACW times
-        states.subscribe(bus)
-        stack.push_async_callback(states.close)
-
-        await stack.enter_async_context(_background(ticketing.SlaWorker(sessions, bus).run(), "sla-worker"))
-        await stack.enter_async_context(_background(_dispatcher(settings, sessions).run(), "notifications"))
-        campaigns.CallbackListener(sessions).subscribe(bus)  # "keep my place, call me back"
-        dialer = campaigns.Dialer(
-            sessions, campaigns.BridgeTelephony(bridge, bus), bus, calendar=_campaign_calendar(settings)
-        )
+        await _ticketing_consumers(stack, settings, bus, sessions)
+        dialer = _dialer(settings, sessions, bridge, bus)
         await stack.enter_async_context(_background(dialer.run(), "dialer"))
 
         agi = ivr.create_agi_server(ivr_services, host=settings.agi_host, port=settings.agi_port)
         await agi.start()
         stack.push_async_callback(agi.stop)
 
-        app = create_app(
-            AppServices(
-                bus=bus,
-                sessionmaker=sessions,
-                secret_key=settings.secret_key,
-                bridge=bridge,
-                recordings=RecordingStore(settings.asterisk_root),
-                hotline_number=settings.hotline_number,
-                cookie_secure=settings.http_host not in ("127.0.0.1", "localhost", "::1"),
-                seat_pattern=settings.seat_pattern,
-                dialer=dialer,
-            )
-        )
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, settings.http_host, settings.http_port)
-        await site.start()
-        log.info("console at http://%s:%d", settings.http_host, settings.http_port)
+        await _web(stack, settings, bus, sessions, bridge=bridge, dialer=dialer)
 
         if demo:
             await stack.enter_async_context(_demo_activity(bridge, sessions, calls_per_minute))
         await stop.wait()
         log.info("stopping")
+
+
+def parse_roles(text: str) -> frozenset[str]:
+    """``all`` or a comma-separated set of ``web``, ``cti``, ``ivr``, ``worker``."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    if not names:
+        raise ValueError("--role needs a role: all, or some of web, cti, ivr, worker")
+    if "all" in names:
+        if len(names) > 1:
+            raise ValueError("--role all runs everything already; it does not combine with other roles")
+        return EMBEDDED
+    unknown = sorted(names - set(ROLES))
+    if unknown:
+        raise ValueError(f"unknown role(s) {', '.join(unknown)}: choose all, or some of {', '.join(ROLES)}")
+    return frozenset(names)
+
+
+def check_roles(settings: Settings, roles: frozenset[str]) -> None:
+    """Roles other than ``all`` are processes sharing state: Redis for the bus, PostgreSQL for data."""
+    if roles == EMBEDDED:
+        return
+    named = ",".join(r for r in ROLES if r in roles)
+    if not settings.bus_url.startswith(("redis://", "rediss://")):
+        raise ConfigError(
+            f"--role {named} needs bus_url redis://… (HOTLINE_BUS_URL): the processes share events "
+            f"and commands through Redis, and {settings.bus_url!r} lives inside one process"
+        )
+    if not settings.database_url.startswith("postgresql"):
+        raise ConfigError(
+            f"--role {named} needs a PostgreSQL database_url (HOTLINE_DATABASE_URL=postgresql+asyncpg://…): "
+            "SQLite is a file on one machine that takes one writer at a time, so it stays with "
+            "`hotline serve --role all` (one process)"
+        )
+
+
+async def _serve_roles(settings: Settings, stop: asyncio.Event, roles: frozenset[str]) -> None:
+    check_roles(settings, roles)
+    log.info("roles: %s", ", ".join(r for r in ROLES if r in roles))
+    async with contextlib.AsyncExitStack() as stack:
+        bus = make_bus(settings.bus_url, settings.redis_prefix)
+        stack.push_async_callback(bus.close)
+        engine = ticketing.create_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        await _migrate_once(engine)
+        sessions = ticketing.sessionmaker(engine)
+        prefix = bridge_prefix(settings.ami_host, settings.ami_port, f"{settings.redis_prefix}:cti")
+
+        if "worker" in roles:
+            await _ticketing_consumers(stack, settings, bus, sessions)
+        if "cti" in roles:
+            await _cti_role(stack, settings, bus, sessions, prefix)
+        if "ivr" in roles:
+            agi = ivr.create_agi_server(
+                _ivr_services(settings, bus, sessions), host=settings.agi_host, port=settings.agi_port
+            )
+            await agi.start()
+            stack.push_async_callback(agi.stop)
+        if "web" in roles:
+            remote = RemoteBridge(settings.bus_url, bus, prefix)
+            await remote.start()
+            stack.push_async_callback(remote.stop)
+            await _web(
+                stack,
+                settings,
+                remote.console_bus,
+                sessions,
+                bridge=remote,
+                dialer=RemoteDialer(remote.client),
+            )
+        await stop.wait()
+        log.info("stopping")
+
+
+async def _migrate_once(engine) -> None:
+    # Several processes start together: one migrates, the others wait and find nothing to do.
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            await ticketing.migrate(engine)
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+
+
+async def _cti_role(
+    stack: contextlib.AsyncExitStack, settings: Settings, bus: Bus, sessions, prefix: str
+) -> None:
+    """The bridge, its command server and the dialer, while this process holds the bridge lock."""
+    skills = _routing(settings).skills
+    redis = aioredis.Redis.from_url(settings.bus_url)
+    stack.push_async_callback(redis.aclose)
+    _, lock_key = keys_for(prefix)
+
+    @contextlib.asynccontextmanager
+    async def active() -> AsyncIterator[None]:
+        # The last holder may have died without a word: the consoles show the change of hands.
+        await bus.publish(
+            AmiConnectionChanged(
+                connected=False, server=f"{settings.ami_host}:{settings.ami_port}", reason="bridge_takeover"
+            )
+        )
+        async with contextlib.AsyncExitStack() as term:
+            bridge = CtiBridge(cti_settings(settings, skills), bus, customer_lookup=screen_pop_hook(sessions))
+            await bridge.start()
+            term.push_async_callback(bridge.stop)
+            dialer = _dialer(settings, sessions, bridge, bus)
+            await term.enter_async_context(_background(dialer.run(), "dialer"))
+            server = CommandServer(redis, prefix, {**bridge_handlers(bridge), **dialer_handlers(dialer)})
+            await server.start()
+            term.push_async_callback(server.stop)
+            yield
+
+    standby = ActiveStandby(BridgeLock(redis, lock_key, ttl=settings.cti_lock_seconds), active)
+    stopping = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(standby.run(stopping), name="cti-standby")
+
+    async def stop_standby() -> None:
+        stopping.set()  # the bridge lets go of AMI first, then the lock is given back
+        await task
+
+    stack.push_async_callback(stop_standby)
+
+
+async def _ticketing_consumers(
+    stack: contextlib.AsyncExitStack, settings: Settings, bus: Bus, sessions
+) -> None:
+    """What turns the bus into work orders, reports and messages: SLA timers, notifications, links."""
+    intake = Intake()
+    await intake.rebuild(bus)  # who is signed in, when the bus outlived this process (Redis)
+    intake.subscribe(bus)
+    linker = CallLinker(sessions, intake=intake)
+    linker.subscribe(bus)
+    stack.push_async_callback(linker.close)
+    states = AgentStateRecorder(sessions)  # the agent report's login / ready / pause / ACW times
+    states.subscribe(bus)
+    stack.push_async_callback(states.close)
+
+    await stack.enter_async_context(_background(ticketing.SlaWorker(sessions, bus).run(), "sla-worker"))
+    await stack.enter_async_context(_background(_dispatcher(settings, sessions).run(), "notifications"))
+    campaigns.CallbackListener(sessions).subscribe(bus)  # "keep my place, call me back"
+
+
+def _dialer(settings: Settings, sessions, bridge: CtiBridge, bus: Bus) -> campaigns.Dialer:
+    return campaigns.Dialer(
+        sessions, campaigns.BridgeTelephony(bridge, bus), bus, calendar=_campaign_calendar(settings)
+    )
+
+
+async def _web(
+    stack: contextlib.AsyncExitStack, settings: Settings, bus: Bus, sessions, *, bridge: Any, dialer: Any
+) -> None:
+    app = create_app(
+        AppServices(
+            bus=bus,
+            sessionmaker=sessions,
+            secret_key=settings.secret_key,
+            bridge=bridge,
+            recordings=RecordingStore(settings.asterisk_root),
+            hotline_number=settings.hotline_number,
+            cookie_secure=settings.http_host not in ("127.0.0.1", "localhost", "::1"),
+            seat_pattern=settings.seat_pattern,
+            dialer=dialer,
+        )
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    site = web.TCPSite(runner, settings.http_host, settings.http_port)
+    await site.start()
+    log.info("console at http://%s:%d", settings.http_host, settings.http_port)
 
 
 def _dispatcher(settings: Settings, sessions) -> Dispatcher:
@@ -207,9 +367,14 @@ def _campaign_calendar(settings: Settings) -> WorkCalendar:
     return WorkCalendar.china()
 
 
+def _routing(settings: Settings):
+    return load_routing(
+        settings.routing_file or REPO / "deploy" / "routing.yaml", calendar=WorkCalendar.china()
+    )
+
+
 def _ivr_services(settings: Settings, bus: Bus, sessions) -> ivr.IvrServices:
-    calendar = WorkCalendar.china()
-    routing = load_routing(settings.routing_file or REPO / "deploy" / "routing.yaml", calendar=calendar)
+    routing = _routing(settings)
     # With Asterisk's sounds on this machine (our chroot), a flow naming a prompt that
     # does not exist in its language stops the start with the list of what is missing.
     sounds = settings.asterisk_root / "usr/share/asterisk/sounds"

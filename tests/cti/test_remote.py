@@ -182,6 +182,22 @@ async def test_a_web_process_started_later_rebuilds_the_present_from_the_bus_his
         assert remote.connected is False  # ... but no bridge holds the lock: nobody would take a command
 
 
+async def test_the_console_reads_connected_as_of_the_connection_event_it_handles(prefix, bus):
+    async with remote_bridge(prefix) as remote:
+        assert remote.connected is False  # nobody holds the bridge, nobody said AMI is up
+        seen: list[tuple[bool, bool]] = []
+
+        async def console(event):
+            seen.append((event.connected, remote.connected))
+
+        sub = remote.console_bus.subscribe(console, types=[AmiConnectionChanged])
+        await bus.publish(AmiConnectionChanged(connected=True, server="ast"))  # a bridge just took over
+        await bus.publish(AmiConnectionChanged(connected=False, server="ast", reason="lost"))
+        await until(lambda: len(seen) == 2)
+        assert seen == [(True, True), (False, False)]
+        await sub.close()
+
+
 async def test_with_no_active_bridge_a_command_is_refused_within_its_timeout(prefix, bus):
     async with remote_bridge(prefix, wait=0.5) as remote:
         started = time.monotonic()

@@ -1,0 +1,171 @@
+"""``hotline serve --role``: which roles exist, what they need, and how they wire up.
+
+The wiring tests run the roles in this process on real Redis and PostgreSQL,
+with an AMI address nobody listens on (the bridge stays disconnected: no
+Asterisk is touched).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import socket
+import time
+import uuid
+
+import aiohttp
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from cti.remote import CommandClient
+from hotline.cli import main
+from hotline.config import ConfigError, Settings, load_settings
+from hotline.runtime import EMBEDDED, check_roles, parse_roles, serve
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.mark.parametrize(
+    "text, roles",
+    [
+        ("all", EMBEDDED),
+        ("cti", {"cti"}),
+        ("web, worker", {"web", "worker"}),
+        ("cti,ivr,cti", {"cti", "ivr"}),
+    ],
+)
+def test_roles_are_all_or_a_set_of_the_four(text, roles):
+    assert parse_roles(text) == frozenset(roles)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("", "needs a role"), ("all,web", "does not combine"), ("web,dialer", "unknown role.*dialer")],
+)
+def test_a_bad_role_is_refused(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_roles(text)
+
+
+def test_roles_other_than_all_need_redis_and_postgresql():
+    production = Settings(
+        bus_url="redis://127.0.0.1:6379/0", database_url="postgresql+asyncpg://h@db/hotline"
+    )
+    check_roles(production, parse_roles("web"))
+    check_roles(Settings(), EMBEDDED)  # the embedded default needs neither
+    with pytest.raises(ConfigError, match="needs bus_url redis://"):
+        check_roles(dataclasses.replace(production, bus_url="memory://"), parse_roles("cti"))
+    with pytest.raises(ConfigError, match="PostgreSQL database_url.*SQLite"):
+        check_roles(
+            dataclasses.replace(production, database_url="sqlite+aiosqlite:///var/h.sqlite3"),
+            parse_roles("web"),
+        )
+
+
+@pytest.mark.parametrize(
+    "env, role, message",
+    [
+        ({}, "web", "--role web needs bus_url redis://"),
+        ({"HOTLINE_BUS_URL": REDIS_URL}, "cti,ivr", "--role cti,ivr needs a PostgreSQL database_url"),
+        ({}, "everything", "unknown role"),
+    ],
+)
+def test_the_command_refuses_before_starting_anything(monkeypatch, tmp_path, capsys, env, role, message):
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", "--role", role]) == 2
+    assert message in capsys.readouterr().err
+
+
+# -- the roles wired up, in this process ------------------------------------------------------
+
+
+@pytest.fixture
+async def pg_url():
+    name = f"hotline_roles_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = await asyncpg.connect(PG_ADMIN)
+    except OSError as exc:
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+async def redis_prefix():
+    prefix = f"test:roles:{uuid.uuid4().hex[:10]}"
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    yield prefix
+    keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, roles: str):
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop, roles=parse_roles(roles)))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def _until(condition, within: float = 20.0):
+    deadline = time.monotonic() + within
+    while not (value := await condition()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+    return value
+
+
+async def test_web_cti_and_worker_roles_share_state_through_redis_and_postgresql(
+    tmp_path, pg_url, redis_prefix
+):
+    settings = dataclasses.replace(
+        load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path)}),
+        database_url=pg_url,
+        bus_url=REDIS_URL,
+        redis_prefix=redis_prefix,
+        ami_port=_free_port(),  # nobody listens: the bridge keeps trying, Asterisk is untouched
+        http_port=_free_port(),
+        cti_lock_seconds=1,
+    )
+    lock_key = f"{redis_prefix}:cti:{settings.ami_host}:{settings.ami_port}:lock"
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        # two cti processes, and the web and the worker; all migrate the one database together
+        async with serving(settings, "cti"), serving(settings, "web,cti,worker"):
+            holder = await _until(lambda: redis.get(lock_key))
+            # whichever holds the lock answers: here, with the present of a bridge that never connected
+            client = CommandClient(redis, lock_key.removesuffix(":lock"), timeout=5)
+            assert await client.request("present") == {"agents": [], "queues": [], "calls": []}
+            async with aiohttp.ClientSession() as http:
+
+                async def login_page() -> bool:
+                    with contextlib.suppress(aiohttp.ClientError):
+                        async with http.get(f"http://127.0.0.1:{settings.http_port}/login") as resp:
+                            return resp.status == 200
+                    return False
+
+                await _until(login_page)
+            await asyncio.sleep(2.5)  # more than two lock periods: still the same holder
+            assert await redis.get(lock_key) == holder
+        assert not await redis.exists(lock_key)  # given back on stop
+    finally:
+        await redis.aclose()
