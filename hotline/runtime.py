@@ -1,9 +1,14 @@
-"""Wiring: every service of the platform in one asyncio process.
+"""Wiring: the platform's services, in one asyncio process or several.
 
 ``serve`` opens each long-lived resource in order (bus, database, CTI bridge,
 ticketing consumers, SLA worker, FastAGI server, web app) and closes them in
 reverse order when ``stop`` is set. Asterisk being down at start is normal:
 the bridge keeps reconnecting and the console shows it as disconnected.
+
+With roles (``hotline serve --role web,cti,…``) each process opens only its
+part, and the parts meet in Redis and PostgreSQL: the web's bridge is a
+``RemoteBridge``, the cti role holds the real one only while it holds the
+bridge lock (docs/decisions/0007).
 """
 
 from __future__ import annotations
