@@ -4,14 +4,19 @@
 - ``campaigns.sources``: queue callbacks (``CallbackRequested``), missed calls, visit-backs;
 - ``campaigns.importer``: CSV / Excel lists with column mapping and a validation report;
 - ``campaigns.rules``: calling windows, retries, pacing, DNC (pure);
-- ``campaigns.dialer``: the asyncio worker (progressive and preview);
+- ``campaigns.dialer``: the asyncio worker (preview, progressive and predictive);
 - ``campaigns.telephony``: its one contact with Asterisk, the CTI bridge.
 
 The tables live in ``ticketing.models.campaigns`` (ticketing owns the schema).
 """
 
 from campaigns.dialer import Dialer
-from campaigns.events import CampaignCallEnded, CampaignCallPlaced, CampaignContactOffered
+from campaigns.events import (
+    CampaignCallEnded,
+    CampaignCallPlaced,
+    CampaignContactOffered,
+    CampaignOfferWithdrawn,
+)
 from campaigns.sources import CallbackListener
 from campaigns.store import CampaignError
 from campaigns.telephony import BridgeTelephony
@@ -22,6 +27,7 @@ __all__ = [
     "CampaignCallEnded",
     "CampaignCallPlaced",
     "CampaignContactOffered",
+    "CampaignOfferWithdrawn",
     "CampaignError",
     "Dialer",
 ]

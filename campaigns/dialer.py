@@ -6,7 +6,8 @@ contacts from the campaign's source and then:
 - progressive: one call per ready agent of the campaign's queue, within the
   campaign's pacing (calls in flight, calls per second);
 - preview: offers the next due contact to each ready agent who has none; the
-  agent presses dial (``preview_dial``) or skip (``preview_skip``).
+  agent presses dial (``preview_dial``) or skip (``preview_skip``). An agent
+  who signs out with a contact offered gives it back to the list.
 
 Outcomes arrive from the telephony side (``on_outcome``) and go through the
 retry rules. The number is checked against the do-not-call list at dial time,
@@ -26,9 +27,15 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaigns import rules, sources, store
-from campaigns.events import CampaignCallEnded, CampaignCallPlaced, CampaignContactOffered
+from campaigns.events import (
+    CampaignCallEnded,
+    CampaignCallPlaced,
+    CampaignContactOffered,
+    CampaignOfferWithdrawn,
+)
 from cti.bus import Bus
 from cti.calendar import WorkCalendar
+from cti.call_events import AgentStateChanged
 from ticketing.models import Campaign, CampaignContact, utcnow
 
 log = logging.getLogger(__name__)
@@ -91,6 +98,7 @@ class Dialer:
         if recovered:
             log.info("dialer: %d contacts left dialing by the last run are pending again", recovered)
         self.telephony.start(self.on_outcome, self.on_connected)
+        agents = self.bus.subscribe(self.on_agent_state, types=[AgentStateChanged])
         try:
             while True:
                 try:
@@ -99,6 +107,7 @@ class Dialer:
                     log.exception("dialer tick failed")
                 await asyncio.sleep(self.tick_seconds)
         finally:
+            await agents.close()
             await self.telephony.stop()
 
     # -- one pass --------------------------------------------------------------------
@@ -262,6 +271,23 @@ class Dialer:
             if not await self._dial(campaign, contact, agent_id, pacer):
                 return False, "campaign.dial_refused"
             return True, next(iter(set(self.calls) - before))
+
+    async def on_agent_state(self, event: AgentStateChanged) -> None:
+        """An agent who signs out with a preview contact offered gives it back to the list."""
+        if event.state != "logged_out" or event.agent_id not in self.offers:
+            return
+        async with self._lock:
+            contact_id = self.offers.pop(event.agent_id, None)
+            if contact_id is None:
+                return
+            async with self.sessions.begin() as session:
+                await store.release(session, contact_id)
+                contact = await session.get(CampaignContact, contact_id)
+                campaign_id = contact.campaign_id if contact else 0
+        log.info("preview contact %s back to the list: agent %s signed out", contact_id, event.agent_id)
+        await self.bus.publish(
+            CampaignOfferWithdrawn(staff_no=event.agent_id, campaign_id=campaign_id, contact_id=contact_id)
+        )
 
     async def preview_skip(self, agent_id: str, contact_id: int) -> bool:
         async with self._lock:

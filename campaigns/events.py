@@ -50,3 +50,12 @@ class CampaignCallEnded(Event):
     state: str  # the contact's state after it: pending | done | failed
     attempts: int = 0
     next_attempt_at: str = ""
+
+
+@_frozen
+class CampaignOfferWithdrawn(Event):
+    """Preview: the offered contact went back to the list (its agent signed out)."""
+
+    staff_no: str
+    campaign_id: int
+    contact_id: int

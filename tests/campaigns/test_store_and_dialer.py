@@ -1,6 +1,7 @@
 """Campaigns on the database (SQLite and PostgreSQL): sources, import, and the
 dialer driven with a fake telephony and a fake clock."""
 
+import contextlib
 import datetime as dt
 import io
 
@@ -538,3 +539,48 @@ async def test_the_abandon_count_survives_a_restart_of_the_dialer(sm, bus):
     async with sm() as s:
         outcomes = (await s.scalars(select(CampaignAttempt.outcome).order_by(CampaignAttempt.id))).all()
     assert outcomes == ["answered", "abandoned", "interrupted", "interrupted", "", ""]
+
+
+async def test_an_agent_who_signs_out_with_a_preview_contact_gives_it_back(sm, bus):
+    import asyncio
+
+    from campaigns.events import CampaignOfferWithdrawn
+    from cti.call_events import AgentStateChanged
+
+    cid = await new_campaign(sm, mode="preview")
+    await add(sm, cid, "13800000001")
+    seen = collect(bus, CampaignContactOffered, CampaignOfferWithdrawn)
+    phone, clock = FakeTelephony({"camp-a": ["1001"]}), Clock()
+    d = Dialer(
+        sm, phone, bus, calendar=WorkCalendar.china(), clock=lambda: clock.mono, now=lambda: clock.utc, tick=0.01
+    )
+    running = asyncio.create_task(d.run())
+    try:
+        await _until(lambda: seen)
+        (offered,) = seen
+        assert (await contacts(sm, cid))["13800000001"].state == "dialing"
+        phone.ready = {"camp-a": []}  # signed out: no longer ready in the queue either
+        await bus.publish(
+            AgentStateChanged(agent_id="1001", state="logged_out", previous="ready", seconds_in_previous=3)
+        )
+        await _until(lambda: len(seen) == 2)
+        withdrawn = seen[1]
+        assert isinstance(withdrawn, CampaignOfferWithdrawn)
+        assert (withdrawn.staff_no, withdrawn.contact_id) == ("1001", offered.contact_id)
+        assert withdrawn.campaign_id == cid
+        got = (await contacts(sm, cid))["13800000001"]
+        assert (got.state, got.attempts) == ("pending", 0)  # back in the list, no attempt spent
+        assert d.offered("1001") is None
+        assert (await d.preview_dial("1001", offered.contact_id))[0] is False
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def _until(condition, within: float = 5.0) -> None:
+    import asyncio
+
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 (polls what a background task changes)
+            await asyncio.sleep(0.01)

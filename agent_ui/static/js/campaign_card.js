@@ -45,6 +45,7 @@ async function act(contactId, action) {
 function onEvent(ev) {
   if (ev.event === "CampaignContactOffered") render(ev, { preview: true });
   else if (ev.event === "CampaignCallPlaced") render(ev, { preview: false });
+  else if (ev.event === "CampaignOfferWithdrawn") card().hidden = true;  // signed out: back to the list
   else if (ev.event === "CampaignCallEnded") {
     const status = document.getElementById("campaign-status");
     if (status) status.textContent = `${t("camp.outcome")}: ${t(`camp.outcome.${ev.outcome}`)}`;
