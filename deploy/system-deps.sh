@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages Hotline needs beside Python: Chromium for the browser tests,
 # ffmpeg for recording conversion (pydub) and the IVR prompts, espeak-ng to speak
-# the prompts, and debootstrap for the Asterisk root.
+# the prompts, debootstrap for the Asterisk root, and ghostscript to turn an
+# uploaded PDF into a fax (recordings/fax_out.py).
 # Installs only what is missing, so a second run costs nothing.
 set -euo pipefail
 
@@ -11,8 +12,10 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 # The IVR's Mandarin prompts are spoken at Asterisk start (ivr/prompts.py).
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v gs >/dev/null 2>&1 || missing+=(ghostscript)
 command -v convert >/dev/null 2>&1 || true
-# A CJK font, so the Chinese console renders in the browser tests' screenshots.
+# A CJK font, so the Chinese console renders in the browser tests' screenshots
+# and Chinese text can be written into a fax page.
 fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing+=(fonts-wqy-microhei)
 
 if [ ${#missing[@]} -eq 0 ]; then
