@@ -13,6 +13,7 @@ from ticketing.models.campaigns import (
     Disposition,
     DncNumber,
 )
+from ticketing.models.contractors import Contractor, ContractorDispatch, PrintTemplate
 from ticketing.models.customers import TIERS, Contact, Customer, CustomerPhone
 from ticketing.models.interactions import ASYNC_KINDS, KINDS, Interaction, order_interactions
 from ticketing.models.knowledge import (
@@ -57,6 +58,8 @@ __all__ = [
     "Category",
     "Comment",
     "Contact",
+    "Contractor",
+    "ContractorDispatch",
     "Counter",
     "Customer",
     "CustomerPhone",
@@ -70,6 +73,7 @@ __all__ = [
     "NotificationTemplate",
     "OrderLink",
     "OutageNotice",
+    "PrintTemplate",
     "Site",
     "StandardPhrase",
     "SurveyDimension",
