@@ -151,6 +151,7 @@ async def _load_auto_templates(session: AsyncSession, key: tuple[str, str]) -> t
             NotificationTemplate.node == node_id,
             NotificationTemplate.enabled.is_(True),
             NotificationTemplate.auto_send.is_(True),
+            NotificationTemplate.audience == "customer",  # a contractor's are sent on dispatch
         )
         .order_by(NotificationTemplate.id)
     )

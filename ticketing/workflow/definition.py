@@ -42,7 +42,18 @@ from ticketing.numbering import validate_pattern
 from ticketing.workflow.conditions import ConditionError, check_condition, fields_in, parse_duration
 
 NODE_TYPES = ("create", "approve", "realize", "archive")
-FIELD_TYPES = ("text", "textarea", "select", "checkbox", "number", "datetime", "user", "site", "phone")
+FIELD_TYPES = (
+    "text",
+    "textarea",
+    "select",
+    "checkbox",
+    "number",
+    "datetime",
+    "user",
+    "site",
+    "phone",
+    "contractor",  # a contractor's id from the register (外委单位)
+)
 PERMISSIONS = ("hidden", "visible", "editable", "required")
 MODES = ("any", "all", "sequential")
 RULE_KEYS = {
@@ -57,6 +68,7 @@ RULE_KEYS = {
     "in_scope",
 }
 CHANNELS = ("screen", "sms", "email")
+CONTRACTOR_CHANNELS = ("sms", "email")
 URGENCIES = ("low", "normal", "high", "urgent")
 AUTO_ACTIONS = ("convert",)
 
@@ -101,6 +113,7 @@ class Node:
     locks_category: bool = False
     sla: Sla | None = None
     spawn: tuple[Mapping[str, Any], ...] = ()
+    contractor: Mapping[str, Any] | None = None  # {field: 外委单位, channels: [sms, email]}
 
     def permission(self, field: str) -> str:
         return self.fields.get(field, "hidden")
@@ -257,7 +270,34 @@ def _parse_node(raw: Mapping[str, Any], fields: Mapping[str, Any], bad: Any) -> 
         locks_category=bool(raw.get("locks_category", False)),
         sla=_parse_sla(raw.get("sla"), fields, where, bad),
         spawn=spawn,
+        contractor=_parse_contractor(raw.get("contractor"), ntype, fields, where, bad),
     )
+
+
+def _parse_contractor(
+    raw: Any, ntype: Any, fields: Mapping[str, Any], where: str, bad: Any
+) -> Mapping[str, Any] | None:
+    """外委: the node dispatches to the contractor chosen in a ``contractor`` field."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        bad("bad_contractor", f"{where}: contractor must be a mapping like {{field: 外委单位}}")
+        return None
+    if ntype != "realize":
+        bad("contractor_not_on_realize", f"{where}: only a realize node can dispatch to a contractor")
+    field = raw.get("field")
+    if field not in fields:
+        bad("unknown_field_in_contractor", f"{where}: contractor field {field!r} is not a field of the form")
+    elif (fields[field] or {}).get("type") != "contractor":
+        bad("contractor_field_type", f"{where}: field {field!r} must have type contractor")
+    channels = raw.get("channels", list(CONTRACTOR_CHANNELS))
+    if not isinstance(channels, list) or any(ch not in CONTRACTOR_CHANNELS for ch in channels):
+        bad("bad_channel", f"{where}: contractor channels must be among {', '.join(CONTRACTOR_CHANNELS)}")
+        channels = []
+    unknown = set(raw) - {"field", "channels"}
+    if unknown:
+        bad("bad_contractor", f"{where}: unknown contractor keys {sorted(unknown)}")
+    return {"field": str(field), "channels": tuple(channels)}
 
 
 def _check_rule(rule: Any, fields: Mapping[str, Any], where: str, bad: Any) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.phones import InvalidPhoneNumber, normalize
-from ticketing import notify, sla
+from ticketing import contractors, notify, sla
 from ticketing.audit import entry as audit_entry
 from ticketing.audit import record
 from ticketing.calls import link
@@ -158,6 +158,8 @@ async def create_order(
         ),
     )
     if submit:
+        if target.contractor:
+            await contractors.dispatch(session, user, order, target, now)
         await notify.on_enter(session, order, target.id)
         queue_entered(session, user, order, target, start.status, "submit", operators)
         await _spawn(session, user, order, definition, start, now)
@@ -215,6 +217,8 @@ async def submit_step(
     check_required(node, new_form)
     others = [a for a in pending if a.id != mine.id]
     completes = not (mine.mode in ("all", "sequential") and others)
+    if completes and node.contractor:
+        await contractors.require_reply(session, order)
     if completes:
         target = choose_exit(definition, node, order, to, new_form)
         operators = await plan_entry(session, user, order, node, target, new_form, handlers)

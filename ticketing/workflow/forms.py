@@ -26,6 +26,8 @@ def _check_type(spec: Mapping[str, Any], value: Any) -> str | None:
         return "field_not_boolean"
     if ftype == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
         return "field_not_number"
+    if ftype == "contractor" and (isinstance(value, bool) or not isinstance(value, int)):
+        return "field_not_contractor"
     if ftype == "select" and value != "" and value not in spec.get("options", ()):
         return "field_bad_option"
     if ftype in ("text", "textarea", "phone", "user", "site", "datetime") and not isinstance(value, str):

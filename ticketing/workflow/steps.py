@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing import directory, notify, sla
+from ticketing import contractors, directory, notify, sla
 from ticketing.audit import record
 from ticketing.directory import Person
 from ticketing.errors import ActionRefused, Forbidden
@@ -182,6 +182,8 @@ async def plan_entry(
                 "required_content_empty", f"cannot close: {', '.join(missing)} empty", fields=missing
             )
         return []
+    if target.contractor:
+        await contractors.check_dispatch(session, target, form)
     return await operators_for(session, order, source, target, handlers, user, form)
 
 
@@ -198,11 +200,16 @@ async def enter_node(
 ) -> None:
     """Move the order into ``node`` with the ``operators`` from ``plan_entry``; cannot refuse."""
     previous = order.status
+    leaving = order.current_node
     await sla.cancel_timers(session, order.id)
+    if any(n.id == leaving and n.contractor for n in definition.nodes):
+        await contractors.cancel_pending(session, order, leaving, now)
     assignments, timers = await arrive(session, order, definition, node, now, operators)
     # No flush here: the next query flushes the order once, status and due date together.
     session.add_all(Assignment(order_id=order.id, **row) for row in assignments)
     session.add_all(Timer(order_id=order.id, **row) for row in timers)
+    if node.contractor:
+        await contractors.dispatch(session, user, order, node, now)
     await notify.on_enter(session, order, node.id)
     queue_entered(session, user, order, node, previous, action, operators)
 

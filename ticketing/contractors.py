@@ -1,0 +1,459 @@
+"""Outsourced contractors (外委单位): the register, dispatching a step to one, and its reply.
+
+A contractor has no login. A workflow node with ``contractor: {field: 外委单位}`` sends the
+order to the contractor chosen in that form field when the order enters it: a
+``ContractorDispatch`` row, an opinion and an audit row naming who dispatched, and SMS /
+email in the notifications outbox (the admin's ``audience: contractor`` templates of the
+category × node, or a plain default). The node's operators are internal users; one of them
+records the contractor's reply (``record_reply``) before the step can be submitted. The
+node's time limit runs as for any step, in working time.
+
+A contractor that orders were dispatched to can be disabled (停用), never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cti.phones import InvalidPhoneNumber, is_mobile, normalize
+from ticketing import notify
+from ticketing.audit import record
+from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound
+from ticketing.models import (
+    Contractor,
+    ContractorDispatch,
+    Notification,
+    NotificationTemplate,
+    Site,
+    User,
+    WorkOrder,
+    utcnow,
+)
+
+RESULTS = ("done", "partial", "failed")
+CHANNELS = ("sms", "email")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EDITABLE = ("name", "contact_person", "phones", "email", "site_id", "categories", "sort")
+#: the message a contractor gets when no ``audience: contractor`` template is configured
+DEFAULT_SUBJECT = "外委派工:工单 {{ order.number }}"
+DEFAULT_BODY = (
+    "{{ contractor.name }}:工单 {{ order.number }} 派给贵单位处理。"
+    "{% if form.故障地址 %}地址:{{ form.故障地址 }}。{% endif %}"
+    "{% if order.title %}{{ order.title }}。{% endif %}"
+    "{% if due_at %}请于 {{ due_at }} 前处理完毕并回复。{% endif %}"
+)
+
+
+def view(c: Contractor) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "contact_person": c.contact_person,
+        "phones": list(c.phones or []),
+        "email": c.email,
+        "site_id": c.site_id,
+        "categories": list(c.categories or []),
+        "active": c.active,
+        "sort": c.sort,
+    }
+
+
+def _admin_only(actor: User | None) -> None:
+    if actor is not None and not actor.has_role("admin"):
+        raise Forbidden("only admins may change the contractor register", role="admin")
+
+
+async def _cleaned(
+    session: AsyncSession, values: Mapping[str, Any], current: Contractor | None
+) -> dict[str, Any]:
+    """The register's values from an admin's input, or FieldErrors naming each bad field."""
+    problems: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    unknown = set(values) - set(_EDITABLE)
+    for name in unknown:
+        problems[name] = "field_unknown"
+    for name, limit in (("name", 100), ("contact_person", 64), ("email", 128)):
+        if name not in values:
+            continue
+        raw = values[name]
+        if raw is None:
+            raw = ""
+        if not isinstance(raw, str):
+            problems[name] = "field_not_text"
+        elif len(raw.strip()) > limit:
+            problems[name] = "field_too_long"
+        else:
+            out[name] = raw.strip()
+    if current is None and not out.get("name") and "name" not in problems:
+        problems["name"] = "field_required"
+    elif "name" in out and not out["name"]:
+        problems["name"] = "field_required"
+    if out.get("email") and not _EMAIL.match(out["email"]):
+        problems["email"] = "field_bad_email"
+    if "phones" in values:
+        raw = values["phones"] or []
+        if isinstance(raw, str):
+            raw = [p for p in re.split(r"[,，;；\s]+", raw) if p]
+        if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+            problems["phones"] = "field_not_text"
+        else:
+            try:
+                phones = list(dict.fromkeys(normalize(p) for p in raw))
+            except InvalidPhoneNumber:
+                phones = [""]
+            # a contact number has an area code or is a mobile: short numbers are extensions
+            if any(len(p) < 7 for p in phones):
+                problems["phones"] = "field_bad_phone"
+            else:
+                out["phones"] = phones
+    if "categories" in values:
+        raw = values["categories"] or []
+        if isinstance(raw, str):
+            raw = [c for c in re.split(r"[,，\s]+", raw) if c]
+        if not isinstance(raw, list) or not all(isinstance(c, str) and len(c) <= 32 for c in raw):
+            problems["categories"] = "field_not_text"
+        else:
+            out["categories"] = list(dict.fromkeys(raw))
+    if "site_id" in values:
+        site_id = values["site_id"]
+        if site_id in (None, ""):
+            out["site_id"] = None
+        elif isinstance(site_id, bool) or not isinstance(site_id, int):
+            problems["site_id"] = "field_not_number"
+        elif await session.get(Site, site_id) is None:
+            problems["site_id"] = "field_unknown_site"
+        else:
+            out["site_id"] = site_id
+    if "sort" in values:
+        sort = values["sort"]
+        if isinstance(sort, bool) or not isinstance(sort, int):
+            problems["sort"] = "field_not_number"
+        else:
+            out["sort"] = sort
+    if out.get("name") and "name" not in problems:
+        taken = await session.scalar(
+            select(Contractor.id).where(
+                Contractor.name == out["name"], Contractor.id != (current.id if current else -1)
+            )
+        )
+        if taken is not None:
+            problems["name"] = "field_duplicate"
+    if problems:
+        raise FieldErrors(problems)
+    return out
+
+
+async def create(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> Contractor:
+    _admin_only(actor)
+    row = Contractor(**{"phones": [], "categories": [], **await _cleaned(session, values, None)})
+    session.add(row)
+    await session.flush()
+    await record(session, actor, "contractor.create", "contractor", row.id, after=view(row))
+    return row
+
+
+async def get(session: AsyncSession, contractor_id: int) -> Contractor:
+    row = await session.get(Contractor, contractor_id)
+    if row is None:
+        raise NotFound(f"no contractor #{contractor_id}", entity="contractor", key=contractor_id)
+    return row
+
+
+async def update_contractor(
+    session: AsyncSession, actor: User | None, contractor_id: int, values: Mapping[str, Any]
+) -> Contractor:
+    _admin_only(actor)
+    row = await get(session, contractor_id)
+    before = view(row)
+    for name, value in (await _cleaned(session, values, row)).items():
+        setattr(row, name, value)
+    await session.flush()
+    await record(session, actor, "contractor.update", "contractor", row.id, before=before, after=view(row))
+    return row
+
+
+async def set_active(
+    session: AsyncSession, actor: User | None, contractor_id: int, active: bool
+) -> Contractor:
+    """停用 / 启用: a disabled contractor keeps its history but takes no new dispatches."""
+    _admin_only(actor)
+    row = await get(session, contractor_id)
+    before = view(row)
+    row.active = active
+    await session.flush()
+    action = "contractor.enable" if active else "contractor.disable"
+    await record(session, actor, action, "contractor", row.id, before=before, after=view(row))
+    return row
+
+
+async def delete(session: AsyncSession, actor: User | None, contractor_id: int) -> None:
+    """Only a contractor nothing was ever dispatched to; otherwise disable it."""
+    _admin_only(actor)
+    row = await get(session, contractor_id)
+    used = await session.scalar(select(exists().where(ContractorDispatch.contractor_id == row.id)))
+    if used:
+        raise ActionRefused(
+            "contractor_in_use",
+            f"orders were dispatched to {row.name}: disable it instead",
+            contractor=row.id,
+        )
+    await record(session, actor, "contractor.delete", "contractor", row.id, before=view(row))
+    await session.delete(row)
+    await session.flush()
+
+
+async def listing(
+    session: AsyncSession,
+    *,
+    active_only: bool = False,
+    category: str = "",
+    site_path: str | None = None,
+) -> list[Contractor]:
+    """The register in display order; ``category``: contractors serving it (or every category);
+    ``site_path``: contractors whose service area covers that site (or with no area)."""
+    stmt = select(Contractor).order_by(Contractor.sort, Contractor.name)
+    if active_only:
+        stmt = stmt.where(Contractor.active.is_(True))
+    rows = list(await session.scalars(stmt))
+    if category:
+        rows = [c for c in rows if not c.categories or category in c.categories]
+    if site_path is not None:
+        areas = dict((await session.execute(select(Site.id, Site.path))).all())
+        rows = [c for c in rows if c.site_id is None or site_path.startswith(areas.get(c.site_id, "\0"))]
+    return rows
+
+
+# -- dispatching ------------------------------------------------------------------------------
+def _field_value(node: Any, form: Mapping[str, Any]) -> tuple[str, Any]:
+    field = node.contractor["field"]
+    return field, form.get(field)
+
+
+async def check_dispatch(session: AsyncSession, node: Any, form: Mapping[str, Any]) -> Contractor:
+    """The contractor ``node`` dispatches to, or FieldErrors naming the form field (checked
+    before the order moves, so a refusal changes nothing)."""
+    field, value = _field_value(node, form)
+    if value in (None, ""):
+        raise FieldErrors({field: "contractor_required"})
+    row = (
+        await session.get(Contractor, value)
+        if isinstance(value, int) and not isinstance(value, bool)
+        else None
+    )
+    if row is None:
+        raise FieldErrors({field: "contractor_unknown"})
+    if not row.active:
+        raise FieldErrors({field: "contractor_inactive"})
+    return row
+
+
+async def dispatch(
+    session: AsyncSession,
+    user: User | None,
+    order: WorkOrder,
+    node: Any,
+    now: dt.datetime,
+) -> ContractorDispatch:
+    """Send the order (now at ``node``) to the contractor in the node's field and tell them."""
+    from ticketing.workflow.steps import add_comment  # steps imports this module
+
+    contractor = await check_dispatch(session, node, order.form)
+    row = ContractorDispatch(
+        order_id=order.id,
+        contractor_id=contractor.id,
+        node=node.id,
+        dispatched_by_id=user.id if user else None,
+        dispatched_at=now,
+    )
+    session.add(row)
+    await add_comment(
+        session,
+        order,
+        user,
+        "dispatch_contractor",
+        f"派往外委单位:{contractor.name}",
+        contractor=contractor.name,
+    )
+    await session.flush()
+    await record(
+        session,
+        user,
+        "order.dispatch_contractor",
+        "work_order",
+        order.id,
+        after={
+            "contractor_id": contractor.id,
+            "contractor": contractor.name,
+            "node": node.id,
+            "dispatch": row.id,
+        },
+    )
+    await _notify(session, order, node, contractor)
+    return row
+
+
+def _addresses(contractor: Contractor) -> dict[str, str]:
+    mobile = next((p for p in contractor.phones or [] if is_mobile(p)), "")
+    return {"sms": mobile, "email": contractor.email or ""}
+
+
+async def _notify(
+    session: AsyncSession, order: WorkOrder, node: Any, contractor: Contractor
+) -> list[Notification]:
+    channels = tuple(node.contractor.get("channels") or CHANNELS)
+    templates = {
+        t.channel: t
+        for t in await session.scalars(
+            select(NotificationTemplate)
+            .where(
+                NotificationTemplate.category == order.category,
+                NotificationTemplate.node == node.id,
+                NotificationTemplate.audience == "contractor",
+                NotificationTemplate.enabled.is_(True),
+            )
+            .order_by(NotificationTemplate.id.desc())
+        )
+    }
+    context = {**await notify.order_context(session, order), "contractor": view(contractor)}
+    addresses = _addresses(contractor)
+    rows = []
+    for channel in channels:
+        if not addresses.get(channel):
+            continue
+        template = templates.get(channel)
+        subject = template.subject if template else DEFAULT_SUBJECT
+        body = template.body if template else DEFAULT_BODY
+        row = Notification(
+            channel=channel,
+            recipient=addresses[channel],
+            order_id=order.id,
+            subject=notify.render(subject, context)[:200],
+            body=notify.render(body, context)[: notify.SMS_LIMIT if channel == "sms" else None],
+        )
+        session.add(row)
+        rows.append(row)
+    return rows
+
+
+async def cancel_pending(session: AsyncSession, order: WorkOrder, node_id: str, now: dt.datetime) -> None:
+    """The order left the contractor's step without a reply (退回, 强制归档…)."""
+    await session.execute(
+        update(ContractorDispatch)
+        .where(
+            ContractorDispatch.order_id == order.id,
+            ContractorDispatch.node == node_id,
+            ContractorDispatch.state == "pending",
+        )
+        .values(state="cancelled")
+    )
+
+
+async def current_dispatch(session: AsyncSession, order: WorkOrder) -> ContractorDispatch | None:
+    """The latest dispatch of the order's current step (pending or replied)."""
+    return await session.scalar(
+        select(ContractorDispatch)
+        .where(
+            ContractorDispatch.order_id == order.id,
+            ContractorDispatch.node == order.current_node,
+            ContractorDispatch.state != "cancelled",
+        )
+        .order_by(ContractorDispatch.id.desc())
+        .limit(1)
+    )
+
+
+async def require_reply(session: AsyncSession, order: WorkOrder) -> None:
+    found = await current_dispatch(session, order)
+    if found is None or found.state != "replied":
+        raise ActionRefused("contractor_reply_missing", "record the contractor's reply before submitting")
+
+
+async def record_reply(
+    session: AsyncSession,
+    user: User,
+    order: WorkOrder,
+    *,
+    reply: str,
+    result: str = "done",
+    now: dt.datetime | None = None,
+) -> ContractorDispatch:
+    """An internal handler of the step writes down what the contractor answered (回复结果)."""
+    from ticketing.workflow.steps import add_comment, my_assignment, open_order
+
+    now = now or utcnow()
+    _definition, node = await open_order(session, user, order)
+    if not getattr(node, "contractor", None):
+        raise ActionRefused("not_a_contractor_step", f"{node.id} does not dispatch to a contractor")
+    await my_assignment(session, user, order)
+    problems = {}
+    if not isinstance(reply, str) or not reply.strip():
+        problems["reply"] = "field_required"
+    elif len(reply) > 2000:
+        problems["reply"] = "field_too_long"
+    if result not in RESULTS:
+        problems["result"] = "field_bad_option"
+    if problems:
+        raise FieldErrors(problems)
+    row = await current_dispatch(session, order)
+    if row is None:
+        raise ActionRefused("no_contractor_dispatch", f"{order.number} was not dispatched at {node.id}")
+    contractor = await session.get(Contractor, row.contractor_id)
+    before = {"state": row.state, "reply": row.reply, "result": row.result}
+    row.state, row.reply, row.result = "replied", reply.strip(), result
+    row.replied_by_id, row.replied_at = user.id, now
+    await add_comment(
+        session, order, user, "contractor_reply", row.reply, contractor=contractor.name, result=result
+    )
+    await record(
+        session,
+        user,
+        "order.contractor_reply",
+        "work_order",
+        order.id,
+        before=before,
+        after={"state": row.state, "reply": row.reply, "result": result, "contractor": contractor.name},
+    )
+    await session.flush()
+    return row
+
+
+async def dispatch_view(session: AsyncSession, order: WorkOrder) -> dict[str, Any] | None:
+    row = await current_dispatch(session, order)
+    if row is None:
+        return None
+    contractor = await session.get(Contractor, row.contractor_id)
+    names = dict(
+        (
+            await session.execute(
+                select(User.id, User.name).where(
+                    User.id.in_([row.dispatched_by_id or 0, row.replied_by_id or 0])
+                )
+            )
+        ).all()
+    )
+    return {
+        "id": row.id,
+        "contractor": view(contractor),
+        "state": row.state,
+        "dispatched_at": row.dispatched_at.isoformat(),
+        "dispatched_by": names.get(row.dispatched_by_id),
+        "replied_at": row.replied_at.isoformat() if row.replied_at else None,
+        "replied_by": names.get(row.replied_by_id),
+        "reply": row.reply,
+        "result": row.result,
+    }
+
+
+def dispatched_to(contractor_ids: Iterable[int]) -> Any:
+    """A WHERE clause: the order was dispatched (and not cancelled) to one of these contractors."""
+    return exists().where(
+        ContractorDispatch.order_id == WorkOrder.id,
+        ContractorDispatch.contractor_id.in_(list(contractor_ids)),
+        ContractorDispatch.state != "cancelled",
+    )

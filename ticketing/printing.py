@@ -1,0 +1,385 @@
+"""Print templates per step (打印模板): admins' jinja2 HTML rendering an order.
+
+Templates run in a sandbox with autoescaping, over plain values only (dicts, lists,
+strings): the order with its fields, the customer, the history of opinions, the current
+step and its contractor. A template reaching for anything the sandbox forbids (``__class__``,
+``mro``, a function's globals…) is refused with ``print_template_unsafe`` naming the
+attribute, both when an admin saves it (a trial render) and when it is printed.
+
+The template of an order is the most specific enabled one of its workflow: this step and
+this (sub)category, this step, the whole workflow and this category, the whole workflow;
+else the built-in default (``templates/print_default.html``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import ChainableUndefined, TemplateSyntaxError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.audit import record
+from ticketing.contractors import dispatch_view
+from ticketing.errors import FieldErrors, Forbidden, NotFound, TicketingError
+from ticketing.models import (
+    Comment,
+    Contractor,
+    Customer,
+    PrintTemplate,
+    Site,
+    User,
+    WorkflowDefinition,
+    WorkOrder,
+)
+from ticketing.workflow import store
+from ticketing.workflow.steps import with_subtype_fields
+
+DEFAULT_TEMPLATE = (Path(__file__).parent / "templates" / "print_default.html").read_text(encoding="utf-8")
+BODY_LIMIT = 100_000
+ACTION_NAMES = {
+    "create": "受理",
+    "submit": "提交",
+    "approve": "批准",
+    "reject": "退回",
+    "forward": "转发",
+    "annotate": "批注",
+    "cc": "抄送",
+    "supervise": "督办",
+    "force_archive": "强制归档",
+    "convert": "转协调单",
+    "dispatch_contractor": "外委派工",
+    "contractor_reply": "外委回复",
+}
+
+
+class PrintTemplateError(TicketingError):
+    """A print template that does not compile or render; ``field`` is the template's body."""
+
+    error_id = "print_template_invalid"
+
+
+class PrintTemplateUnsafe(PrintTemplateError):
+    error_id = "print_template_unsafe"
+
+
+class _PrintEnvironment(SandboxedEnvironment):
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        # Refuse at once, with the attribute named, instead of printing an empty string.
+        raise SecurityError(f"{attribute!r} of a {type(obj).__name__} is not available to print templates")
+
+
+_env = _PrintEnvironment(autoescape=True, undefined=ChainableUndefined)
+
+
+def render_template(source: str, context: dict[str, Any]) -> Markup:
+    try:
+        return Markup(_env.from_string(source).render(**context))
+    except SecurityError as exc:
+        raise PrintTemplateUnsafe(f"print template refused: {exc}", field="body") from exc
+    except TemplateSyntaxError as exc:
+        raise PrintTemplateError(
+            f"print template syntax error (line {exc.lineno}): {exc.message}", field="body"
+        ) from exc
+    except Exception as exc:
+        raise PrintTemplateError(f"print template error: {exc}", field="body") from exc
+
+
+def _local(moment: Any, tz: str) -> str:
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
+async def order_context(session: AsyncSession, order: WorkOrder, tz: str = "Asia/Shanghai") -> dict[str, Any]:
+    """Everything a print template sees, as plain values."""
+    definition = await with_subtype_fields(
+        session, await store.definition_for(session, order.workflow_id), order.subcategory
+    )
+    node = definition.node(order.current_node)
+    customer = await session.get(Customer, order.customer_id) if order.customer_id else None
+    site = await session.get(Site, order.site_id) if order.site_id else None
+    comments = list(
+        await session.scalars(select(Comment).where(Comment.order_id == order.id).order_by(Comment.id))
+    )
+    user_ids = {c.user_id for c in comments} | {order.created_by_id}
+    names = dict(
+        (await session.execute(select(User.id, User.name).where(User.id.in_(user_ids - {None})))).all()
+    )
+    steps = {n.id: n.name or n.status for n in definition.nodes}
+    fields = []
+    for name, spec in definition.fields.items():
+        spec = dict(spec or {})
+        value = order.form.get(name)
+        if spec.get("type") == "contractor" and isinstance(value, int):
+            found = await session.get(Contractor, value)
+            shown = found.name if found else str(value)
+        else:
+            shown = _text(value)
+        fields.append({"name": name, "label": spec.get("label") or name, "value": value, "text": shown})
+    dispatch = await dispatch_view(session, order)
+    contractor = None
+    if dispatch is not None:
+        contractor = {
+            **dispatch["contractor"],
+            "state": dispatch["state"],
+            "reply": dispatch["reply"],
+            "result": dispatch["result"],
+            "dispatched_by": dispatch["dispatched_by"] or "",
+            "replied_by": dispatch["replied_by"] or "",
+            "dispatched_at": _local(dt.datetime.fromisoformat(dispatch["dispatched_at"]), tz),
+            "replied_at": _local(dt.datetime.fromisoformat(dispatch["replied_at"]), tz)
+            if dispatch["replied_at"]
+            else "",
+        }
+    return {
+        "order": {
+            "id": order.id,
+            "number": order.number,
+            "category": order.category,
+            "subcategory": order.subcategory,
+            "status": order.status,
+            "title": order.title,
+            "caller_number": order.caller_number,
+            "priority": order.priority,
+            "is_open": order.is_open,
+            "created_at": _local(order.created_at, tz),
+            "due_at": _local(order.due_at, tz),
+            "closed_at": _local(order.closed_at, tz),
+            "created_by": names.get(order.created_by_id, ""),
+            "site": site.name if site else "",
+        },
+        "workflow": {"key": definition.key, "name": definition.name, "version": order.workflow_version},
+        "step": {"id": node.id, "name": node.name or node.status, "type": node.type, "status": node.status},
+        "fields": fields,
+        "form": {f["name"]: f["text"] for f in fields},
+        "customer": {
+            "name": customer.name,
+            "account_no": customer.account_no,
+            "address": customer.address,
+            "tier": customer.tier,
+        }
+        if customer
+        else None,
+        "history": [
+            {
+                "at": _local(c.created_at, tz),
+                "step": steps.get(c.node, c.node),
+                "node": c.node,
+                "action": ACTION_NAMES.get(c.action, c.action),
+                "user": names.get(c.user_id, "系统" if c.user_id is None else ""),
+                "text": c.text,
+            }
+            for c in comments
+        ],
+        "contractor": contractor,
+    }
+
+
+async def template_for(session: AsyncSession, order: WorkOrder) -> PrintTemplate | None:
+    rows = list(
+        await session.scalars(
+            select(PrintTemplate).where(
+                PrintTemplate.workflow_key == order.workflow_key,
+                PrintTemplate.enabled.is_(True),
+                PrintTemplate.node.in_((order.current_node, "")),
+                PrintTemplate.category.in_(tuple({order.category, order.subcategory, ""})),
+            )
+        )
+    )
+    # the step matters more than the category; a subcategory more than its category
+    rank = (
+        {order.subcategory: 0, order.category: 1, "": 2} if order.subcategory else {order.category: 1, "": 2}
+    )
+    rows.sort(key=lambda t: (t.node == "", rank.get(t.category, 3)))
+    return rows[0] if rows else None
+
+
+async def render_order(
+    session: AsyncSession, order: WorkOrder, tz: str = "Asia/Shanghai"
+) -> tuple[str, Markup]:
+    """(the template's name, the rendered HTML) for printing the order at its current step."""
+    template = await template_for(session, order)
+    context = await order_context(session, order, tz)
+    if template is None:
+        return "默认模板", render_template(DEFAULT_TEMPLATE, context)
+    return template.name, render_template(template.body, context)
+
+
+# -- the admin's register -------------------------------------------------------------------
+SAMPLE_CONTEXT: dict[str, Any] = {
+    "order": {
+        "number": "GZ2026112600001",
+        "status": "已受理",
+        "category": "fault",
+        "created_at": "2026-11-26 09:00",
+    },
+    "workflow": {"key": "fault_repair", "name": "故障报修", "version": 1},
+    "step": {"id": "accept", "name": "受理", "type": "create", "status": "已受理"},
+    "fields": [{"name": "故障地址", "label": "故障地址", "value": "某路 1 号", "text": "某路 1 号"}],
+    "form": {"故障地址": "某路 1 号"},
+    "customer": {"name": "客户", "account_no": "0000000001", "address": "某路 1 号", "tier": ""},
+    "history": [
+        {
+            "at": "2026-11-26 09:00",
+            "step": "受理",
+            "node": "accept",
+            "action": "受理",
+            "user": "坐席",
+            "text": "",
+        }
+    ],
+    "contractor": None,
+}
+
+
+def view(t: PrintTemplate) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "name": t.name,
+        "workflow_key": t.workflow_key,
+        "node": t.node,
+        "category": t.category,
+        "body": t.body,
+        "enabled": t.enabled,
+        "updated_at": t.updated_at.isoformat() if t.updated_at else None,
+    }
+
+
+def _admin_only(actor: User | None) -> None:
+    if actor is not None and not actor.has_role("admin"):
+        raise Forbidden("only admins may change print templates", role="admin")
+
+
+async def _cleaned(
+    session: AsyncSession, values: dict[str, Any], current: PrintTemplate | None
+) -> dict[str, Any]:
+    problems: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for name in set(values) - {"name", "workflow_key", "node", "category", "body"}:
+        problems[name] = "field_unknown"
+    for name, limit in (
+        ("name", 100),
+        ("workflow_key", 64),
+        ("node", 64),
+        ("category", 32),
+        ("body", BODY_LIMIT),
+    ):
+        if name not in values:
+            continue
+        raw = "" if values[name] is None else values[name]
+        if not isinstance(raw, str):
+            problems[name] = "field_not_text"
+        elif len(raw) > limit:
+            problems[name] = "field_too_long"
+        else:
+            out[name] = raw if name == "body" else raw.strip()
+    merged = {**(view(current) if current else {}), **out}
+    for name in ("name", "workflow_key", "body"):
+        if name not in problems and not str(merged.get(name) or "").strip():
+            problems[name] = "field_required"
+    if "workflow_key" not in problems and merged.get("workflow_key"):
+        body = await session.scalar(
+            select(WorkflowDefinition.body)
+            .where(WorkflowDefinition.key == merged["workflow_key"])
+            .order_by(WorkflowDefinition.version.desc())
+            .limit(1)
+        )
+        if body is None:
+            problems["workflow_key"] = "field_unknown_workflow"
+        elif merged.get("node") and merged["node"] not in {n.get("id") for n in body.get("nodes") or []}:
+            problems["node"] = "field_unknown_step"
+    if "body" not in problems and merged.get("body"):
+        try:
+            render_template(merged["body"], SAMPLE_CONTEXT)
+        except PrintTemplateUnsafe:
+            problems["body"] = "template_unsafe"
+        except PrintTemplateError:
+            problems["body"] = "template_invalid"
+    if not problems:
+        clash = await session.scalar(
+            select(PrintTemplate.id).where(
+                PrintTemplate.workflow_key == merged["workflow_key"],
+                PrintTemplate.node == (merged.get("node") or ""),
+                PrintTemplate.category == (merged.get("category") or ""),
+                PrintTemplate.id != (current.id if current else -1),
+            )
+        )
+        if clash is not None:
+            problems["node"] = "field_duplicate"
+    if problems:
+        raise FieldErrors(problems)
+    return out
+
+
+async def create_template(session: AsyncSession, actor: User | None, values: dict[str, Any]) -> PrintTemplate:
+    _admin_only(actor)
+    row = PrintTemplate(
+        **{"node": "", "category": "", **await _cleaned(session, values, None)},
+        updated_by_id=actor.id if actor else None,
+    )
+    session.add(row)
+    await session.flush()
+    await record(session, actor, "print_template.create", "print_template", row.id, after=view(row))
+    return row
+
+
+async def get_template(session: AsyncSession, template_id: int) -> PrintTemplate:
+    row = await session.get(PrintTemplate, template_id)
+    if row is None:
+        raise NotFound(f"no print template #{template_id}", entity="print_template", key=template_id)
+    return row
+
+
+async def update_template(
+    session: AsyncSession, actor: User | None, template_id: int, values: dict[str, Any]
+) -> PrintTemplate:
+    """Edits in place; the audit row keeps the body before and after."""
+    _admin_only(actor)
+    row = await get_template(session, template_id)
+    before = view(row)
+    for name, value in (await _cleaned(session, values, row)).items():
+        setattr(row, name, value)
+    row.updated_by_id = actor.id if actor else None
+    await session.flush()
+    await record(
+        session, actor, "print_template.update", "print_template", row.id, before=before, after=view(row)
+    )
+    return row
+
+
+async def set_enabled(
+    session: AsyncSession, actor: User | None, template_id: int, enabled: bool
+) -> PrintTemplate:
+    _admin_only(actor)
+    row = await get_template(session, template_id)
+    before = view(row)
+    row.enabled = enabled
+    row.updated_by_id = actor.id if actor else None
+    await session.flush()
+    action = "print_template.enable" if enabled else "print_template.disable"
+    await record(session, actor, action, "print_template", row.id, before=before, after=view(row))
+    return row
+
+
+async def listing(session: AsyncSession, workflow_key: str = "") -> list[PrintTemplate]:
+    stmt = select(PrintTemplate).order_by(
+        PrintTemplate.workflow_key, PrintTemplate.node, PrintTemplate.category
+    )
+    if workflow_key:
+        stmt = stmt.where(PrintTemplate.workflow_key == workflow_key)
+    return list(await session.scalars(stmt))
