@@ -20,8 +20,10 @@ KINDS = {
     "recording": "/var/spool/asterisk/monitor/hotline",
     "voicemail": "/var/spool/asterisk/voicemail/hotline",
     "fax": "/var/spool/asterisk/fax/hotline",
+    # faxes we send, named by their notification id (recordings/fax_out.py)
+    "fax_out": "/var/spool/asterisk/fax/hotline-out",
 }
-EXTENSIONS = {"recording": ".wav", "voicemail": ".wav", "fax": ".tif"}
+EXTENSIONS = {"recording": ".wav", "voicemail": ".wav", "fax": ".tif", "fax_out": ".tif"}
 
 
 class UnsafePath(ValueError):
