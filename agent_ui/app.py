@@ -11,6 +11,7 @@ from aiohttp_session import setup as setup_session
 from agent_ui import (
     campaigns,
     customers,
+    dispatch_setup,
     gateway,
     inbox,
     knowledge,
@@ -57,6 +58,7 @@ def create_app(services: AppServices) -> web.Application:
         inbox,
         knowledge,
         campaigns,
+        dispatch_setup,
         reports,
         openapi,
         pages,

@@ -26,6 +26,7 @@ STATUS: dict[str, int] = {
     "invalid_fields": 422,
     "user_invalid": 422,
     "workflow_invalid": 422,
+    "print_template_unsafe": 422,
     "csrf.invalid": 403,
     "origin.invalid": 403,
     "role.forbidden": 403,

@@ -24,6 +24,7 @@ def query_from(request: web.Request) -> ListQuery:
         number=q.get("number", ""),
         caller=q.get("caller", ""),
         receiver=q.get("receiver", ""),
+        contractor=int_param(request, "contractor", 0, low=0, high=2**31) or None,
         open_only=q.get("open") in ("1", "true"),
         received_from=date_param(request, "from"),
         received_to=date_param(request, "to"),

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.jsonable import jsonable
+from ticketing import contractors
 from ticketing.models import (
     Assignment,
     Comment,
@@ -142,6 +143,9 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
             "handlers": [{**people.get(a.user_id, {}), "node": a.node, "mode": a.mode} for a in pending],
             "category_locked": order.category_locked,
             "timeline": await timeline(db, order),
+            # 外委: the step's dispatch and the contractor's reply, once recorded
+            "contractor": await contractors.dispatch_view(db, order) if node.contractor else None,
+            "print_url": f"/orders/{order.id}/print",
         }
     )
     return view

@@ -44,6 +44,7 @@ class ReportQuery:
     interval: int | str = 30
     threshold: float = call_reports.SERVICE_LEVEL_SECONDS
     workflow: str = ""
+    contractor_id: int | None = None  # orders dispatched to this contractor (外委单位)
     offset: int = 0
     limit: int | None = None  # None: every row (exports)
 
@@ -252,7 +253,15 @@ async def agents(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
 
 def _orders_by(group: str) -> Callable[[AsyncSession, User, ReportQuery], Awaitable[ReportTable]]:
     async def build(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
-        found = await reports.orders_by(db, group, start=q.start, end=q.end, viewer=viewer, site_id=q.site_id)
+        found = await reports.orders_by(
+            db,
+            group,
+            start=q.start,
+            end=q.end,
+            viewer=viewer,
+            site_id=q.site_id,
+            contractor_id=q.contractor_id,
+        )
         names = await _category_names(db) if group == "category" else {}
         rows = [[names.get(k, k), n] for k, n in found]
         columns = [Column("group", f"report.c.{group}"), Column("count", "report.c.count", "int")]
@@ -266,7 +275,7 @@ def _orders_by(group: str) -> Callable[[AsyncSession, User, ReportQuery], Awaita
 
 async def overdue(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
     # overdue is a state of now, not of the period: every open order past its deadline
-    found = await reports.overdue(db, viewer=viewer, site_id=q.site_id)
+    found = await reports.overdue(db, viewer=viewer, site_id=q.site_id, contractor_id=q.contractor_id)
     names = await _category_names(db)
     sites = dict((await db.execute(select(Site.id, Site.name))).all())
     chosen = found[q.offset : q.offset + q.limit] if q.limit is not None else found
@@ -456,6 +465,25 @@ async def campaigns(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTab
     return ReportTable("campaigns", columns, rows, charts=[chart])
 
 
+async def contractors(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    """外委单位: dispatches in the period per contractor, replies and the mean time to reply."""
+    found = await reports.by_contractor(
+        db, start=q.start, end=q.end, viewer=viewer, site_id=q.site_id, contractor_id=q.contractor_id
+    )
+    rows = [list(r) for r in found]
+    columns = [
+        Column("contractor", "report.c.contractor"),
+        Column("dispatched", "report.c.dispatched", "int"),
+        Column("replied", "report.c.replied", "int"),
+        Column("pending", "report.c.pending", "int"),
+        Column("reply_hours", "report.c.reply_hours", "number"),
+    ]
+    chart = _chart(
+        "bar", "report.contractors", [r[0] for r in rows], {"report.c.dispatched": [r[1] for r in rows]}
+    )
+    return ReportTable("contractors", columns, rows, charts=[chart])
+
+
 REPORTS: dict[str, Callable[[AsyncSession, User, ReportQuery], Awaitable[ReportTable]]] = {
     "queues": queues,
     "agents": agents,
@@ -472,6 +500,7 @@ REPORTS: dict[str, Callable[[AsyncSession, User, ReportQuery], Awaitable[ReportT
     "satisfaction": satisfaction,
     "survey": survey,
     "campaigns": campaigns,
+    "contractors": contractors,
 }
 #: reports whose rows come a page at a time (the others are short: one row per group)
 PAGED = frozenset({"calls", "overdue"})

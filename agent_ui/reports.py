@@ -70,6 +70,7 @@ def report_query(request: web.Request, *, export: bool = False) -> ReportQuery:
         interval=_interval(request),
         threshold=int_param(request, "threshold", int(SERVICE_LEVEL_SECONDS), low=1, high=600),
         workflow=request.query.get("workflow", "").strip(),
+        contractor_id=int_param(request, "contractor", 0, low=0, high=2**31) or None,
         offset=0 if export else (page - 1) * size,
         limit=EXPORT_LIMIT if export else size,
     )

@@ -43,6 +43,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # 报表: call, queue, agent and order reports with their CSV / Excel export
     "report.view": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
     "users.admin": frozenset({ADMIN}),
+    # 外委单位 to pick at a dispatching step; the register and print templates are admins' (报事设置)
+    "contractors.read": _ORDER_WORKERS,
+    "config.admin": frozenset({ADMIN}),
     # outbound campaigns: team leaders and admins run them, supervisors watch them
     "campaigns.read": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
     "campaigns.manage": frozenset({TEAM_LEADER, ADMIN}),

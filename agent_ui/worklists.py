@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.errors import UiError
 from agent_ui.order_views import order_summary
+from ticketing.contractors import dispatched_to
 from ticketing.models import Assignment, Interaction, User, WorkOrder, utcnow
 from ticketing.users import order_scope_clause
 
@@ -43,6 +44,7 @@ class ListQuery:
     number: str = ""
     caller: str = ""
     receiver: str = ""  # 工号 of the agent who received the order
+    contractor: int | None = None  # dispatched to this contractor (外委单位)
     open_only: bool = False
     received_from: dt.date | None = None
     received_to: dt.date | None = None
@@ -101,6 +103,8 @@ async def conditions(db: AsyncSession, user: User, q: ListQuery, tz: str) -> lis
         where.append(
             WorkOrder.created_by_id == select(User.id).where(User.staff_no == q.receiver).scalar_subquery()
         )
+    if q.contractor is not None:
+        where.append(dispatched_to([q.contractor]))
     if q.received_from:
         where.append(WorkOrder.created_at >= _day_bounds(q.received_from, tz))
     if q.received_to:

@@ -18,7 +18,18 @@ from typing import Any
 from sqlalchemy import false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing.models import Assignment, Comment, Site, SurveyResult, User, WorkOrder, utcnow
+from ticketing.contractors import dispatched_to
+from ticketing.models import (
+    Assignment,
+    Comment,
+    Contractor,
+    ContractorDispatch,
+    Site,
+    SurveyResult,
+    User,
+    WorkOrder,
+    utcnow,
+)
 from ticketing.users import order_scope_clause
 
 GROUPS = {"category": WorkOrder.category, "status": WorkOrder.status, "site": Site.name}
@@ -54,8 +65,10 @@ async def orders_by(
     end: dt.datetime | None = None,
     viewer: User | None = None,
     site_id: int | None = None,
+    contractor_id: int | None = None,
 ) -> list[tuple[str, int]]:
-    """Order counts by category, status, site or handler (whoever holds a pending step)."""
+    """Order counts by category, status, site or handler (whoever holds a pending step);
+    ``contractor_id``: only orders dispatched to that contractor (外委单位)."""
     if group == "handler":
         stmt = (
             select(User.name, func.count(func.distinct(Assignment.order_id)))
@@ -71,6 +84,8 @@ async def orders_by(
             stmt = stmt.select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
     else:
         raise ValueError(f"unknown grouping {group!r}")
+    if contractor_id is not None:
+        stmt = stmt.where(dispatched_to([contractor_id]))
     stmt = await _scoped(session, _period(stmt, WorkOrder.created_at, start, end), viewer, site_id)
     rows = [(str(k), int(n)) for k, n in (await session.execute(stmt)).all()]
     return sorted(rows, key=lambda r: (-r[1], r[0]))
@@ -82,6 +97,7 @@ async def overdue(
     *,
     viewer: User | None = None,
     site_id: int | None = None,
+    contractor_id: int | None = None,
 ) -> list[WorkOrder]:
     now = now or utcnow()
     stmt = (
@@ -89,6 +105,8 @@ async def overdue(
         .where(WorkOrder.is_open.is_(True), WorkOrder.due_at < now)
         .order_by(WorkOrder.due_at)
     )
+    if contractor_id is not None:
+        stmt = stmt.where(dispatched_to([contractor_id]))
     return list(await session.scalars(await _scoped(session, stmt, viewer, site_id)))
 
 
@@ -134,6 +152,49 @@ async def cycle_time_by_step(
     for node, assigned, acted in (await session.execute(stmt)).all():
         spans[node].append((acted - assigned).total_seconds() / 60)
     return sorted((k, len(v), round(sum(v) / len(v), 1)) for k, v in spans.items())
+
+
+async def by_contractor(
+    session: AsyncSession,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    viewer: User | None = None,
+    site_id: int | None = None,
+    contractor_id: int | None = None,
+) -> list[tuple[str, int, int, int, float | None]]:
+    """外委: per contractor, (name, dispatched, replied, still pending, mean hours to reply)
+    for dispatches made in the period; cancelled dispatches do not count."""
+    stmt = (
+        select(
+            Contractor.name,
+            ContractorDispatch.state,
+            ContractorDispatch.dispatched_at,
+            ContractorDispatch.replied_at,
+        )
+        .join(ContractorDispatch, ContractorDispatch.contractor_id == Contractor.id)
+        .join(WorkOrder, WorkOrder.id == ContractorDispatch.order_id)
+        .where(ContractorDispatch.state != "cancelled")
+    )
+    if contractor_id is not None:
+        stmt = stmt.where(Contractor.id == contractor_id)
+    stmt = await _scoped(
+        session, _period(stmt, ContractorDispatch.dispatched_at, start, end), viewer, site_id
+    )
+    totals: dict[str, list[Any]] = defaultdict(lambda: [0, 0, 0, []])
+    for name, state, sent, replied in (await session.execute(stmt)).all():
+        row = totals[name]
+        row[0] += 1
+        if state == "replied":
+            row[1] += 1
+            row[3].append((replied - sent).total_seconds() / 3600)
+        else:
+            row[2] += 1
+    out = [
+        (name, n, done, pending, round(sum(hours) / len(hours), 2) if hours else None)
+        for name, (n, done, pending, hours) in totals.items()
+    ]
+    return sorted(out, key=lambda r: (-r[1], r[0]))
 
 
 async def top_handlers(

@@ -4,10 +4,14 @@ import { t } from "./i18n.js";
 
 let sitesPromise = null;
 const sites = () => (sitesPromise ??= api("/api/sites").then((r) => r.sites).catch(() => []));
+let contractorsPromise = null;
+// 外委单位: the active ones to pick from (a disabled one already chosen still shows by id)
+const contractors = () => (contractorsPromise ??= api("/api/contractors", { query: { active: 1 } }).then((r) => r.items).catch(() => []));
 
 // keep: values typed but not saved yet survive a re-render of the same step
 export async function renderFields(container, fields, { prefix = "f", keep = false } = {}) {
   const siteList = fields.some((f) => f.type === "site") ? await sites() : [];
+  const contractorList = fields.some((f) => f.type === "contractor") ? await contractors() : [];
   const grid = el("div", { class: "form-grid" });
   for (const field of fields) {
     const id = `${prefix}-${field.name}`;
@@ -24,6 +28,10 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
     } else if (field.type === "site") {
       input = el("select", common, el("option", { value: "" }, "—"));
       for (const s of siteList) input.append(el("option", { value: s.code, selected: field.value === s.code }, `${s.name} (${s.code})`));
+    } else if (field.type === "contractor") {
+      input = el("select", common, el("option", { value: "" }, "—"));
+      for (const c of contractorList) input.append(el("option", { value: c.id, selected: field.value === c.id }, c.name));
+      if (field.value && !contractorList.some((c) => c.id === field.value)) input.append(el("option", { value: field.value, selected: true }, `#${field.value}`));
     } else if (field.type === "checkbox") {
       input = el("input", { ...common, type: "checkbox", checked: field.value === true, required: false });
     } else if (field.type === "number") {
@@ -56,7 +64,7 @@ export function readFields(container) {
     if (input.disabled) continue;
     const type = input.dataset.type;
     if (type === "checkbox") values[input.name] = input.checked;
-    else if (type === "number") { if (input.value !== "") values[input.name] = Number(input.value); }
+    else if (type === "number" || type === "contractor") { if (input.value !== "") values[input.name] = Number(input.value); }
     else if (input.value !== "") values[input.name] = input.value;
   }
   return values;

@@ -77,6 +77,8 @@ async function render() {
     type: "button", class: a === "submit" || a === "approve" ? "btn primary" : a === "reject" ? "btn danger" : "btn",
     id: `order-${a}`, onclick: () => act(a) }, t(`order.action.${a}`))));
   if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
+  actions.append(el("a", { class: "btn", id: "order-print", href: order.print_url, target: "_blank", rel: "noopener" }, t("order.print")));
+  renderContractor();
   renderTimeline();
   renderSurvey();
   // the status last: when it shows the new value, the whole page is the new step's
@@ -99,6 +101,33 @@ async function act(action) {
     markProblems($("order-fields"), err.details?.problems || {});
     toast(err.message, "refused");
   }
+}
+
+// 外委: the contractor this step was dispatched to, and the reply a handler records for it
+function renderContractor() {
+  const box = $("order-contractor");
+  const d = order.contractor;
+  if (!d) { box.replaceChildren(); return; }
+  const c = d.contractor;
+  const facts = el("dl", { class: "kv" },
+    el("dt", {}, t("contractor.name")), el("dd", {}, `${c.name} ${c.contact_person || ""} ${c.phones.join("、")}`),
+    el("dt", {}, t("contractor.dispatched")), el("dd", {}, `${fmtTime(d.dispatched_at)} ${d.dispatched_by || ""}`),
+    d.state === "replied" ? [el("dt", {}, t("contractor.reply")), el("dd", { id: "contractor-reply-text" }, `${t(`contractor.result.${d.result}`)}:${d.reply} (${d.replied_by || ""} ${fmtTime(d.replied_at)})`)] : []);
+  const parts = [el("h3", {}, t("contractor.title")), facts];
+  if (order.my_step) {
+    const result = el("select", { id: "contractor-result" }, ["done", "partial", "failed"].map((r) => el("option", { value: r }, t(`contractor.result.${r}`))));
+    const reply = el("textarea", { id: "contractor-reply", rows: 2, class: "wide", "aria-label": t("contractor.reply") });
+    const send = el("button", { type: "button", class: "btn", id: "contractor-reply-save", onclick: async () => {
+      try {
+        order = await api(`/api/orders/${order.id}/contractor-reply`, { method: "POST", body: { reply: reply.value, result: result.value } });
+        toast(t("contractor.reply_saved"), "ok");
+        render();
+      } catch (err) { toast(err.message, "refused"); }
+    } }, t("contractor.record_reply"));
+    parts.push(el("div", { class: "form-grid" }, el("label", { for: "contractor-result" }, t("contractor.result")), result,
+      el("label", { for: "contractor-reply" }, t("contractor.reply")), reply, el("span"), send));
+  }
+  box.replaceChildren(...parts);
 }
 
 // 自由流转: this step lets its handler pick the next handler(s); none picked = the workflow's rules

@@ -6,7 +6,7 @@ import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { page: 1, size: 50 };
-const FILTERS = ["from", "to", "queue", "site", "interval", "threshold", "workflow"];
+const FILTERS = ["from", "to", "queue", "site", "interval", "threshold", "workflow", "contractor"];
 const NUMERIC = ["int", "seconds", "number", "percent"];
 
 function addDays(iso, n) {
@@ -102,6 +102,9 @@ export async function start() {
   api("/api/reports").then((catalog) => {
     for (const q of catalog.queues) form.queue.append(el("option", { value: q }, q));
     for (const s of catalog.sites) form.site.append(el("option", { value: s.id }, `${"　".repeat(Math.max(0, s.path.split("/").length - 3))}${s.name}`));
+  }).catch(() => {});
+  api("/api/contractors").then((r) => {
+    for (const c of r.items) form.contractor.append(el("option", { value: c.id }, c.name));
   }).catch(() => {});
   form.period.addEventListener("change", () => { setPeriod(); state.page = 1; load(); });
   for (const f of ["from", "to"]) form[f].addEventListener("change", () => { form.period.value = "custom"; });

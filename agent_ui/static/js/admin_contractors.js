@@ -1,0 +1,76 @@
+// 外委单位资料管理: the register of contractors a workflow step can dispatch to.
+// Disabled (停用) rather than deleted once orders were dispatched to them.
+import { api, el } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const form = document.getElementById("contractor-form");
+let items = [];
+
+async function load() {
+  ({ items } = await api("/api/contractors"));
+  document.querySelector("#contractor-list tbody").replaceChildren(...items.map((c) => el("tr", { "data-id": c.id, class: c.active ? "" : "muted" },
+    el("td", {}, c.name), el("td", {}, c.contact_person), el("td", {}, c.phones.join("、")), el("td", {}, c.email),
+    el("td", {}, c.categories.join("、") || t("contractor.all_categories")),
+    el("td", {}, c.active ? t("contractor.yes") : t("contractor.disabled")),
+    el("td", {},
+      el("button", { type: "button", class: "link", onclick: () => edit(c) }, t("contractor.edit")), " ",
+      el("button", { type: "button", class: "link", onclick: () => act(c, c.active ? "disable" : "enable") }, t(c.active ? "contractor.disable" : "contractor.enable")), " ",
+      el("button", { type: "button", class: "link", onclick: () => remove(c) }, t("contractor.delete"))),
+  )));
+}
+
+function edit(c) {
+  form.id.value = c.id;
+  for (const k of ["name", "contact_person", "email", "sort"]) form[k].value = c[k] ?? "";
+  form.phones.value = c.phones.join(", ");
+  form.categories.value = c.categories.join(", ");
+  form.site_id.value = c.site_id ?? "";
+  document.getElementById("contractor-form-title").textContent = `${t("contractor.edit")} · ${c.name}`;
+}
+
+async function act(c, action) {
+  try { await api(`/api/contractors/${c.id}/${action}`, { method: "POST" }); toast(t("contractor.saved"), "ok"); }
+  catch (err) { toast(err.message, "refused"); }
+  await load();
+}
+
+async function remove(c) {
+  if (!confirm(t("contractor.confirm_delete", { name: c.name }))) return;
+  try { await api(`/api/contractors/${c.id}`, { method: "DELETE" }); toast(t("contractor.deleted"), "ok"); }
+  catch (err) { toast(err.message, "refused"); }
+  await load();
+}
+
+function markProblems(problems) {
+  for (const input of form.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
+  for (const name of Object.keys(problems || {})) form[name]?.setAttribute("aria-invalid", "true");
+}
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const body = {
+    name: form.name.value, contact_person: form.contact_person.value, email: form.email.value,
+    phones: form.phones.value, categories: form.categories.value,
+    site_id: form.site_id.value ? Number(form.site_id.value) : null, sort: Number(form.sort.value || 0),
+  };
+  try {
+    if (form.id.value) await api(`/api/contractors/${form.id.value}`, { method: "PATCH", body });
+    else await api("/api/contractors", { method: "POST", body });
+    markProblems({});
+    form.reset();
+    form.id.value = "";
+    document.getElementById("contractor-form-title").textContent = t("contractor.new");
+    toast(t("contractor.saved"), "ok");
+    await load();
+  } catch (err) {
+    markProblems(err.details?.problems);
+    toast(err.message, "refused");
+  }
+});
+form.addEventListener("reset", () => { form.id.value = ""; markProblems({}); });
+
+api("/api/sites").then(({ sites }) => {
+  for (const s of sites) form.site_id.append(el("option", { value: s.id }, s.name));
+}).catch(() => {});
+load().catch((err) => toast(err.message, "refused"));
