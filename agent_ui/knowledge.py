@@ -1,4 +1,5 @@
-"""Knowledge base (用电信息咨询) and outage notices (停电信息): search, and send to a customer by SMS or email."""
+"""Knowledge base (用电信息咨询) and outage notices (停电信息): search, and send to a customer by SMS,
+email or fax."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from sqlalchemy import select
 from agent_ui.auth import current_user
 from agent_ui.bodies import date_param, int_param, json_body, path_int
 from agent_ui.errors import UiError
+from agent_ui.faxes import queue_fax, queued
 from agent_ui.jsonable import jsonable
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import knowledge
-from ticketing.models import KbArticle, KbCategory, Notification
+from ticketing.models import KbArticle, KbCategory
 from ticketing.workflow.engine import load_order
 
 routes = web.RouteTableDef()
@@ -100,47 +102,57 @@ async def notices_page(request: web.Request) -> web.Response:
 async def _send_request(request: web.Request) -> tuple[str, str, int | None]:
     body = await json_body(request)
     channel, to, order_id = body.get("channel"), body.get("to"), body.get("order_id")
-    if channel not in ("sms", "email"):
-        raise UiError("request.invalid", "channel must be sms or email", field="channel")
+    if channel not in ("sms", "email", "fax"):
+        raise UiError("request.invalid", "channel must be sms, email or fax", field="channel")
     if not isinstance(to, str) or not to.strip() or len(to) > 128:
-        raise UiError("request.invalid", "to must be a phone number or an email address", field="to")
+        raise UiError("request.invalid", "to must be a phone number, a fax number or an email address", field="to")
     if order_id is not None and (not isinstance(order_id, int) or isinstance(order_id, bool)):
         raise UiError("request.invalid", "order_id must be an order id", field="order_id")
     return channel, to, order_id
 
 
-def _queued(row: Notification) -> web.Response:
-    return web.json_response(
-        {"id": row.id, "channel": row.channel, "recipient": row.recipient, "state": row.state}, status=201
-    )
-
-
 @routes.post("/api/knowledge/{id}/send")
 @requires("knowledge.send")
 async def send_knowledge(request: web.Request) -> web.Response:
-    """Send a knowledge item to a customer by SMS or email (queued in the outbox)."""
+    """Send a knowledge item to a customer by SMS, email or fax (queued in the outbox)."""
     article_id = path_int(request, "id")
     channel, to, order_id = await _send_request(request)
-    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+    services = request.app[SERVICES]
+    async with unit_of_work(services, current_user(request)) as (db, user):
         article = await db.get(KbArticle, article_id)
         if article is None or not article.enabled:
             raise UiError("not_found")
         if order_id is not None:
             await load_order(db, user, order_id)  # the order must be in the sender's scope
-        row = await knowledge.send_article(
-            db, user, article, channel=channel, recipient=to, order_id=order_id
-        )
-    return _queued(row)
+        if channel == "fax":
+            subject, text = knowledge.article_text(article)
+            row = await queue_fax(
+                db, user, services, to=to, subject=subject, text=text, order_id=order_id,
+                about=("kb_article", article.id),
+            )  # fmt: skip
+        else:
+            row = await knowledge.send_article(
+                db, user, article, channel=channel, recipient=to, order_id=order_id
+            )
+    return queued(row)
 
 
 @routes.post("/api/notices/{key}/send")
 @requires("knowledge.send")
 async def send_outage_notice(request: web.Request) -> web.Response:
-    """Send the current version of an outage notice by SMS or email (queued in the outbox)."""
+    """Send the current version of an outage notice by SMS, email or fax (queued in the outbox)."""
     key = request.match_info["key"]
     channel, to, order_id = await _send_request(request)
-    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+    services = request.app[SERVICES]
+    async with unit_of_work(services, current_user(request)) as (db, user):
         if order_id is not None:
             await load_order(db, user, order_id)
-        row = await knowledge.send_notice(db, user, key, channel=channel, recipient=to, order_id=order_id)
-    return _queued(row)
+        if channel == "fax":
+            subject, text = await knowledge.current_notice_text(db, key)
+            row = await queue_fax(
+                db, user, services, to=to, subject=subject, text=text, order_id=order_id,
+                about=("outage_notice", key),
+            )  # fmt: skip
+        else:
+            row = await knowledge.send_notice(db, user, key, channel=channel, recipient=to, order_id=order_id)
+    return queued(row)

@@ -88,21 +88,34 @@ _SEND = {
     "type": "object",
     "required": ["channel", "to"],
     "properties": {
-        "channel": {"type": "string", "enum": ["sms", "email"]},
-        "to": {"type": "string", "description": "a mobile number (sms) or an email address"},
+        "channel": {"type": "string", "enum": ["sms", "email", "fax"]},
+        "to": {"type": "string", "description": "a mobile number (sms), an email address or a fax number"},
         "order_id": {"type": "integer", "description": "the order this was sent for (shown on it)"},
     },
 }
 _BODIES[("POST", "/api/knowledge/{id}/send")] = _SEND
 _BODIES[("POST", "/api/notices/{key}/send")] = _SEND
+_BODIES[("POST", "/api/orders/{key}/fax")] = {
+    "type": "object",
+    "required": ["to"],
+    "description": "JSON as here, or multipart/form-data with to, subject and file (a PDF or TIFF)",
+    "properties": {
+        "to": {"type": "string", "description": "the fax number"},
+        "subject": {"type": "string"},
+        "text": {"type": "string", "description": "written text (or template_id)"},
+        "template_id": {"type": "integer", "description": "a fax template of the order's category"},
+    },
+}
 
 _SUMMARIES = {
     (
         "GET",
         "/api/orders/{key}/candidates",
     ): "自由流转: users the handler of a free-routing step may pick as next handler (q = 工号 or name)",
-    ("POST", "/api/knowledge/{id}/send"): "Send a knowledge item by SMS or email (queued in the outbox)",
-    ("POST", "/api/notices/{key}/send"): "Send an outage notice by SMS or email (queued in the outbox)",
+    ("POST", "/api/knowledge/{id}/send"): "Send a knowledge item by SMS, email or fax (queued in the outbox)",
+    ("POST", "/api/notices/{key}/send"): "Send an outage notice by SMS, email or fax (queued in the outbox)",
+    ("GET", "/api/orders/{key}/fax"): "The fax templates of the order's category and the number to offer",
+    ("POST", "/api/orders/{key}/fax"): "Fax the customer: written text, a template or an uploaded PDF / TIFF",
     ("GET", "/api/session"): "The signed-in user (or null) and the CSRF token for writes",
     ("POST", "/api/session"): "Sign in by 工号 + password (5 failures lock the account for 15 minutes)",
     ("DELETE", "/api/session"): "Sign out",

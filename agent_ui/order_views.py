@@ -212,10 +212,10 @@ async def timeline(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
                 "media_url": media_url(item),
             }
         )
-    # SMS and email we sent about the order (workflow templates, KB items, notices), with their outcome
+    # SMS, email and faxes we sent about the order (workflow templates, KB items, notices), with their outcome
     sent = await db.scalars(
         select(Notification)
-        .where(Notification.order_id == order.id, Notification.channel.in_(("sms", "email")))
+        .where(Notification.order_id == order.id, Notification.channel.in_(("sms", "email", "fax")))
         .order_by(Notification.id)
     )
     for note in sent:
@@ -228,6 +228,8 @@ async def timeline(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
                 "subject": note.subject,
                 "content": note.body,
                 "state": note.state,
+                "error": note.error,
+                "pages": note.pages if note.channel == "fax" else None,
             }
         )
     entries.sort(key=lambda e: str(e["at"]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -30,21 +31,23 @@ import ivr
 import ticketing
 from agent_ui import AppServices, create_app
 from campaigns.remote import RemoteDialer, dialer_handlers
+from cti.ami.client import AmiClient
 from cti.bridge import CtiBridge, CtiSettings
 from cti.bus import Bus, InProcessBus
 from cti.calendar import WorkCalendar
 from cti.call_events import AmiConnectionChanged
+from cti.fax import FaxSender
 from cti.remote import CommandServer, RemoteBridge, bridge_handlers, bridge_prefix, keys_for
 from cti.routing_config import load_routing
 from cti.standby import ActiveStandby, BridgeLock
 from hotline.config import ConfigError, Settings
 from hotline.selfservice import ticketing_hooks
-from recordings import RecordingStore
+from recordings import RecordingStore, fax_out
 from ticketing.agent_states import AgentStateRecorder
 from ticketing.calls import CallLinker
 from ticketing.customers import caller_profile_hook, screen_pop_hook
 from ticketing.intake import Intake
-from ticketing.notify import Dispatcher, HttpSmsGateway, SmtpGateway
+from ticketing.notify import AsteriskFaxGateway, Dispatcher, HttpSmsGateway, SmtpGateway
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +302,8 @@ async def _ticketing_consumers(
     stack.push_async_callback(states.close)
 
     await stack.enter_async_context(_background(ticketing.SlaWorker(sessions, bus).run(), "sla-worker"))
-    await stack.enter_async_context(_background(_dispatcher(settings, sessions).run(), "notifications"))
+    dispatcher = _dispatcher(settings, sessions, fax_ami=await _fax_ami(stack, settings))
+    await stack.enter_async_context(_background(dispatcher.run(), "notifications"))
     campaigns.CallbackListener(sessions).subscribe(bus)  # "keep my place, call me back"
 
 
@@ -333,7 +337,16 @@ async def _web(
     log.info("console at http://%s:%d", settings.http_host, settings.http_port)
 
 
-def _dispatcher(settings: Settings, sessions) -> Dispatcher:
+async def _fax_ami(stack: contextlib.AsyncExitStack, settings: Settings) -> AmiClient:
+    """The AMI connection faxes go out on (cti.fax): its own, so the process delivering
+    notifications need not hold the bridge; user events only."""
+    ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user, settings.ami_secret, events="user")
+    await ami.start()  # connects (and reconnects) in the background
+    stack.push_async_callback(ami.stop)
+    return ami
+
+
+def _dispatcher(settings: Settings, sessions, *, fax_ami: AmiClient | None = None) -> Dispatcher:
     email = (
         SmtpGateway(settings.smtp_host, settings.smtp_port, sender=settings.smtp_sender)
         if settings.smtp_host
@@ -349,7 +362,14 @@ def _dispatcher(settings: Settings, sessions) -> Dispatcher:
             "notifications: %s not configured; those messages wait in the outbox",
             "email" if email is None else "SMS",
         )
-    return Dispatcher(sessions, sms=sms, email=email)
+    fax = None
+    if fax_ami is not None:
+        store = RecordingStore(settings.asterisk_root)
+        fax = AsteriskFaxGateway(
+            FaxSender(fax_ami, caller_id=settings.hotline_number),
+            functools.partial(fax_out.document_paths, store),
+        )
+    return Dispatcher(sessions, sms=sms, email=email, fax=fax)
 
 
 def cti_settings(settings: Settings, skill_queues: dict[str, str] | None = None) -> CtiSettings:

@@ -107,17 +107,15 @@ async def send_article(
     order_id: int | None = None,
 ) -> Notification:
     """Send a knowledge item to a customer by SMS or email (queued in the notifications outbox)."""
-    body = article.body if article.kind == "text" else f"{article.body}\n{article.url}".strip()
+    subject, body = article_text(article)
     return await send_message(
-        session,
-        user,
-        channel,
-        recipient,
-        article.title,
-        body,
-        order_id=order_id,
-        about=("kb_article", article.id),
+        session, user, channel, recipient, subject, body, order_id=order_id, about=("kb_article", article.id)
     )
+
+
+def article_text(article: KbArticle) -> tuple[str, str]:
+    """(subject, body) of a knowledge item as a customer reads it."""
+    return article.title, article.body if article.kind == "text" else f"{article.body}\n{article.url}".strip()
 
 
 def notice_text(notice: OutageNotice, site_name: str = "") -> tuple[str, str]:
@@ -136,6 +134,13 @@ def notice_text(notice: OutageNotice, site_name: str = "") -> tuple[str, str]:
     return subject, "；".join(parts)
 
 
+async def current_notice_text(session: AsyncSession, key: str) -> tuple[str, str]:
+    """``notice_text`` of the current version of notice ``key``."""
+    notice = await _current(session, key)
+    site_name = await session.scalar(select(Site.name).where(Site.id == notice.site_id)) or ""
+    return notice_text(notice, site_name)
+
+
 async def send_notice(
     session: AsyncSession,
     user: User,
@@ -146,9 +151,7 @@ async def send_notice(
     order_id: int | None = None,
 ) -> Notification:
     """Send the current version of an outage notice by SMS or email (the same outbox)."""
-    notice = await _current(session, key)
-    site_name = await session.scalar(select(Site.name).where(Site.id == notice.site_id)) or ""
-    subject, body = notice_text(notice, site_name)
+    subject, body = await current_notice_text(session, key)
     return await send_message(
         session, user, channel, recipient, subject, body, order_id=order_id, about=("outage_notice", key)
     )

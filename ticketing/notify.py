@@ -11,22 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import functools
 import logging
 import re
 import smtplib
+from collections.abc import Callable
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from jinja2 import ChainableUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from cti.phones import InvalidPhoneNumber, is_mobile, normalize
+from cti.ami.client import AmiError
+from cti.fax import FaxSender
+from cti.phones import InvalidPhoneNumber, is_mobile, is_service_number, normalize
 from ticketing.audit import record
 from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, TicketingError
@@ -52,7 +57,13 @@ class TemplateError(TicketingError):
 
 
 class GatewayError(TicketingError):
+    """A message could not be delivered; ``retry``: the trouble may pass (a busy fax line)."""
+
     error_id = "gateway_failed"
+
+    def __init__(self, message: str = "", *, retry: bool = False, **details: object) -> None:
+        super().__init__(message, **details)
+        self.retry = retry
 
 
 @functools.lru_cache(maxsize=512)
@@ -190,7 +201,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SMS_LIMIT = 300  # characters: longer texts are cut rather than split into many messages
 
 
-def _recipient(channel: str, to: str) -> str:
+def check_recipient(channel: str, to: str) -> str:
     """The canonical address for ``channel``, or a refusal naming what is wrong."""
     to = (to or "").strip()
     if not to:
@@ -202,6 +213,14 @@ def _recipient(channel: str, to: str) -> str:
             number = ""
         if not is_mobile(number):
             raise ActionRefused("recipient_invalid", f"not a mobile number: {to!r}", channel=channel)
+        return number
+    if channel == "fax":
+        try:
+            number = normalize(to)
+        except InvalidPhoneNumber:
+            number = ""
+        if not (number.isdigit() and 7 <= len(number) <= 15) or is_service_number(number):
+            raise ActionRefused("recipient_invalid", f"not a fax number: {to!r}", channel=channel)
         return number
     if len(to) > 128 or not _EMAIL.match(to):
         raise ActionRefused("recipient_invalid", f"not an email address: {to!r}", channel=channel)
@@ -218,18 +237,23 @@ async def send_message(
     *,
     order_id: int | None = None,
     about: tuple[str, object] | None = None,
+    pages: int = 0,
 ) -> Notification:
-    """Queue an ad-hoc SMS or email in the outbox the ``Dispatcher`` delivers from.
+    """Queue an ad-hoc SMS, email or fax in the outbox the ``Dispatcher`` delivers from.
 
     ``about`` names what was sent (e.g. ``("kb_article", 7)``) for the audit row;
-    without it the audit row is kept on the notification itself.
+    without it the audit row is kept on the notification itself. A fax's text is
+    kept as its body; its document (``pages`` long) is a file the caller writes,
+    named by the returned row's id (recordings.fax_out).
     """
-    if channel not in ("sms", "email"):
-        raise ActionRefused("channel_unsupported", f"messages go out by sms or email, not {channel!r}")
-    recipient = _recipient(channel, to)
+    if channel not in ("sms", "email", "fax"):
+        raise ActionRefused("channel_unsupported", f"messages go out by sms, email or fax, not {channel!r}")
+    if channel == "fax" and pages < 1:
+        raise ActionRefused("channel_unsupported", "a fax needs its document (agent_ui.faxes renders it)")
+    recipient = check_recipient(channel, to)
     subject = (subject or "").strip()[:200]
     body = (body or "").strip()
-    if not body and not subject:
+    if not body and not subject and not pages:
         raise ActionRefused("message_empty", "nothing to send")
     if channel == "sms":
         body = (f"{subject}：{body}" if subject and not body.startswith(subject) else body)[:SMS_LIMIT]
@@ -240,6 +264,7 @@ async def send_message(
         order_id=order_id,
         subject=subject,
         body=body,
+        pages=pages,
     )
     session.add(row)
     await session.flush()
@@ -250,7 +275,8 @@ async def send_message(
         "message.send",
         entity,
         entity_id,
-        after={"channel": channel, "to": recipient, "notification": row.id, "order_id": order_id},
+        after={"channel": channel, "to": recipient, "notification": row.id, "order_id": order_id}
+        | ({"pages": pages} if channel == "fax" else {}),
     )
     return row
 
@@ -311,8 +337,41 @@ class HttpSmsGateway:
             raise GatewayError(f"SMS gateway unreachable: {exc}") from exc
 
 
+class FaxGateway(Protocol):
+    async def send_fax(self, notification_id: int, recipient: str, queued_at: dt.datetime, pages: int) -> int:
+        """Fax the document queued for ``notification_id``; the pages the far end took."""
+        ...
+
+
+@dataclasses.dataclass
+class AsteriskFaxGateway:
+    """Faxes through Asterisk (``cti.fax.FaxSender``); ``document`` maps an outbox row to its
+    TIFF as (the path Asterisk sees, the path here)."""
+
+    sender: FaxSender
+    document: Callable[[int, dt.datetime], tuple[str, Path]]
+
+    async def send_fax(self, notification_id: int, recipient: str, queued_at: dt.datetime, pages: int) -> int:
+        tiff, local = self.document(notification_id, queued_at)
+        if not local.is_file():
+            raise GatewayError(f"the fax document {tiff} is missing")
+        try:
+            outcome = await self.sender.send(recipient, tiff, str(notification_id), pages=pages)
+        except AmiError as exc:
+            raise GatewayError(f"Asterisk: {exc}", retry=True) from exc
+        if not outcome.sent:
+            reason = outcome.status if outcome.error in ("", outcome.status) else f"{outcome.status}: {outcome.error}"
+            raise GatewayError(f"fax to {recipient}: {reason}", retry=outcome.unreached)
+        return outcome.pages
+
+
 class Dispatcher:
-    """Delivers pending sms/email rows of the outbox."""
+    """Delivers pending sms/email/fax rows of the outbox.
+
+    Each channel is delivered on its own (a fax takes a minute a page; SMS and email don't
+    wait behind it). A failure the gateway calls passing (``GatewayError.retry``: busy, no
+    answer) puts the row back for another try ``retry_seconds`` later, ``max_attempts`` in all.
+    """
 
     def __init__(
         self,
@@ -320,18 +379,35 @@ class Dispatcher:
         *,
         sms: Gateway | None = None,
         email: Gateway | None = None,
+        fax: FaxGateway | None = None,
+        max_attempts: int = 3,
+        retry_seconds: float = 120.0,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.gateways = {"sms": sms, "email": email}
+        self.gateways: dict[str, Gateway | FaxGateway | None] = {"sms": sms, "email": email, "fax": fax}
+        self.max_attempts = max_attempts
+        self.retry_seconds = retry_seconds
 
     async def deliver_pending(self, limit: int = 100) -> tuple[int, int]:
-        """(sent, failed) for this pass."""
-        channels = [c for c, g in self.gateways.items() if g is not None]
+        """(sent, failed) for this pass over every channel; a row put back for a retry is neither."""
+        results = await asyncio.gather(
+            *(self._deliver_channel(c, limit) for c, g in self.gateways.items() if g is not None)
+        )
+        return sum(r[0] for r in results), sum(r[1] for r in results)
+
+    async def _deliver_channel(self, channel: str, limit: int) -> tuple[int, int]:
+        gateway = self.gateways[channel]
+        assert gateway is not None
+        now = utcnow()
         async with self.sessionmaker() as session:
             rows = list(
                 await session.scalars(
                     select(Notification)
-                    .where(Notification.state == "pending", Notification.channel.in_(channels))
+                    .where(
+                        Notification.state == "pending",
+                        Notification.channel == channel,
+                        or_(Notification.retry_at.is_(None), Notification.retry_at <= now),
+                    )
                     .order_by(Notification.id)
                     .limit(limit)
                 )
@@ -339,31 +415,45 @@ class Dispatcher:
             await session.commit()  # don't hold the (SQLite) write lock while talking to gateways
         sent = failed = 0
         for row in rows:
-            gateway = self.gateways[row.channel]
-            assert gateway is not None
+            values: dict[str, Any] = {"attempts": row.attempts + 1, "retry_at": None}
             try:
-                await gateway.send(row.recipient, row.subject, row.body)
-                values: dict[str, Any] = {"state": "sent", "sent_at": utcnow(), "error": ""}
+                if channel == "fax":
+                    pages = await gateway.send_fax(row.id, row.recipient, row.created_at, row.pages)  # type: ignore[union-attr]
+                    values["pages"] = pages
+                else:
+                    await gateway.send(row.recipient, row.subject, row.body)  # type: ignore[union-attr]
+                values |= {"state": "sent", "sent_at": utcnow(), "error": ""}
                 sent += 1
             except GatewayError as exc:
-                values = {"state": "failed", "error": str(exc)[:500]}
-                failed += 1
+                values["error"] = str(exc)[:500]
+                if exc.retry and row.attempts + 1 < self.max_attempts:
+                    values["retry_at"] = utcnow() + dt.timedelta(seconds=self.retry_seconds)
+                else:
+                    values["state"] = "failed"
+                    failed += 1
             async with self.sessionmaker.begin() as session:
                 await session.execute(update(Notification).where(Notification.id == row.id).values(**values))
         return sent, failed
 
     async def run(self, poll_seconds: float = 10.0) -> None:
-        """Deliver forever (the worker process); a failing pass is logged and retried."""
-        while True:
-            try:
-                await self.deliver_pending()
-            except Exception:
-                log.exception("notification dispatch pass failed")
-            await asyncio.sleep(poll_seconds)
+        """Deliver forever (the worker process), each channel on its own; a failing pass is
+        logged and retried."""
+
+        async def channel_loop(channel: str) -> None:
+            while True:
+                try:
+                    await self._deliver_channel(channel, 100)
+                except Exception:
+                    log.exception("notification dispatch pass failed (%s)", channel)
+                await asyncio.sleep(poll_seconds)
+
+        await asyncio.gather(*(channel_loop(c) for c, g in self.gateways.items() if g is not None))
 
     async def retry_failed(self) -> int:
         async with self.sessionmaker.begin() as session:
             result = await session.execute(
-                update(Notification).where(Notification.state == "failed").values(state="pending")
+                update(Notification)
+                .where(Notification.state == "failed")
+                .values(state="pending", attempts=0, retry_at=None)
             )
             return result.rowcount or 0

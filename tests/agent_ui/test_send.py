@@ -112,8 +112,8 @@ async def test_an_outage_notice_goes_out_by_sms_and_bad_recipients_are_refused(c
         f"/api/notices/{key}/send", json={"channel": "email", "to": "not-an-address"}, headers=headers
     )
     assert (await bad_mail.json())["error_id"] == "recipient_invalid"
-    fax = await client.post(f"/api/notices/{key}/send", json={"channel": "fax", "to": "x"}, headers=headers)
-    assert fax.status == 400
+    pigeon = await client.post(f"/api/notices/{key}/send", json={"channel": "pigeon", "to": "x"}, headers=headers)
+    assert pigeon.status == 400  # faxes are tested in test_fax.py
     missing = await client.post(
         "/api/notices/nosuchkey/send", json={"channel": "sms", "to": "13800138000"}, headers=headers
     )

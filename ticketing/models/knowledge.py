@@ -103,7 +103,7 @@ class Notification(Base, Timestamped):
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_state", "state", "channel"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(8))  # screen | sms | email
+    channel: Mapped[str] = mapped_column(String(8))  # screen | sms | email | fax
     recipient: Mapped[str] = mapped_column(String(128))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id", ondelete="SET NULL"))
@@ -113,3 +113,9 @@ class Notification(Base, Timestamped):
     state: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sent | failed
     sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     error: Mapped[str] = mapped_column(String(500), default="")
+    #: deliveries tried; a gateway's passing trouble (a busy fax line) is retried a few times
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: not before this time (the wait after a retryable failure)
+    retry_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: fax: pages in the document, then pages the far end took
+    pages: Mapped[int] = mapped_column(default=0, server_default="0")

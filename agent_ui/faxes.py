@@ -1,0 +1,148 @@
+"""Faxes to customers: a document is made into a TIFF-F file (recordings.fax_out) and queued
+in ticketing's outbox like SMS and email; the dispatcher sends it through Asterisk.
+
+From an order: text the agent writes, one of the category's fax templates (jinja2, with
+the order's merge fields), or an uploaded PDF / TIFF. Knowledge items and outage notices
+are faxed from their own send endpoints (agent_ui.knowledge) with the same ``queue_fax``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import json_body
+from agent_ui.errors import UiError
+from agent_ui.orders import _order_key
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES, AppServices
+from agent_ui.work import read_only, unit_of_work
+from recordings import fax_out
+from ticketing.models import Notification, NotificationTemplate, User, WorkOrder
+from ticketing.notify import check_recipient, order_context, render, send_message
+from ticketing.workflow.engine import load_order
+
+routes = web.RouteTableDef()
+
+
+async def queue_fax(
+    db: AsyncSession,
+    user: User,
+    services: AppServices,
+    *,
+    to: str,
+    subject: str,
+    text: str = "",
+    upload: bytes | None = None,
+    order_id: int | None = None,
+    about: tuple[str, object] | None = None,
+) -> Notification:
+    """Render the document, queue the fax, and name the file after its outbox row."""
+    if services.recordings is None:
+        raise UiError("service.unavailable", "faxes need the Asterisk spool (no recordings store)")
+    check_recipient("fax", to)  # refuse a bad number before the work of rendering
+    document = await asyncio.to_thread(fax_out.prepare, services.recordings, title=subject, text=text, upload=upload)
+    try:
+        row = await send_message(
+            db, user, "fax", to, subject, text, order_id=order_id, about=about, pages=document.pages
+        )
+        fax_out.place(services.recordings, document, row.id, row.created_at)
+    except BaseException:
+        document.path.unlink(missing_ok=True)
+        raise
+    return row
+
+
+def queued(row: Notification) -> web.Response:
+    return web.json_response(
+        {"id": row.id, "channel": row.channel, "recipient": row.recipient, "state": row.state, "pages": row.pages},
+        status=201,
+    )
+
+
+async def _fax_templates(db: AsyncSession, order: WorkOrder) -> list[NotificationTemplate]:
+    return list(
+        await db.scalars(
+            select(NotificationTemplate)
+            .where(
+                NotificationTemplate.category == order.category,
+                NotificationTemplate.channel == "fax",
+                NotificationTemplate.enabled.is_(True),
+            )
+            .order_by(NotificationTemplate.id)
+        )
+    )
+
+
+@routes.get("/api/orders/{key}/fax")
+@requires("knowledge.send")
+async def fax_choices(request: web.Request) -> web.Response:
+    """The fax templates of the order's category, and the number to offer (the caller's)."""
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        order = await load_order(db, user, _order_key(request))
+        templates = [{"id": t.id, "subject": t.subject} for t in await _fax_templates(db, order)]
+    return web.json_response({"templates": templates, "to": order.caller_number or ""})
+
+
+async def _fax_request(request: web.Request) -> dict[str, Any]:
+    """JSON ``{to, subject?, text? | template_id?}``, or multipart ``to``, ``subject``, ``file``."""
+    if request.content_type == "multipart/form-data":
+        form = await request.post()
+        upload = form.get("file")
+        if not isinstance(upload, web.FileField):
+            raise UiError("request.invalid", "file is required", field="file")
+        body: dict[str, Any] = {
+            "to": form.get("to"),
+            # browsers send the name as UTF-8, other clients percent-encoded (RFC 5987)
+            "subject": str(form.get("subject") or unquote(upload.filename or "")),
+            "upload": upload.file.read(fax_out.MAX_UPLOAD_BYTES + 1),
+        }
+    else:
+        body = await json_body(request)
+        template_id = body.get("template_id")
+        if template_id is not None and (not isinstance(template_id, int) or isinstance(template_id, bool)):
+            raise UiError("request.invalid", "template_id must be a template id", field="template_id")
+        for name in ("subject", "text"):
+            if not isinstance(body.get(name, ""), str):
+                raise UiError("request.invalid", f"{name} must be text", field=name)
+        if template_id is None and not str(body.get("text", "")).strip():
+            raise UiError("request.invalid", "text or template_id is required", field="text")
+    to = body.get("to")
+    if not isinstance(to, str) or not to.strip() or len(to) > 128:
+        raise UiError("request.invalid", "to must be a fax number", field="to")
+    return body
+
+
+@routes.post("/api/orders/{key}/fax")
+@requires("knowledge.send")
+async def fax_for_order(request: web.Request) -> web.Response:
+    """Fax the customer about an order: written text, a template, or an uploaded PDF / TIFF."""
+    body = await _fax_request(request)
+    services = request.app[SERVICES]
+    async with unit_of_work(services, current_user(request)) as (db, user):
+        order = await load_order(db, user, _order_key(request))
+        subject, text = str(body.get("subject", "")).strip(), str(body.get("text", ""))
+        if body.get("template_id") is not None:
+            template = next((t for t in await _fax_templates(db, order) if t.id == body["template_id"]), None)
+            if template is None:
+                raise UiError("not_found", "no such fax template for this order's category")
+            context = await order_context(db, order)
+            subject, text = render(template.subject, context), render(template.body, context)
+        row = await queue_fax(
+            db,
+            user,
+            services,
+            to=body["to"],
+            subject=subject or order.number,
+            text=text,
+            upload=body.get("upload"),
+            order_id=order.id,
+            about=("work_order", order.id),
+        )
+    return queued(row)
