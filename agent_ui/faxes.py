@@ -47,7 +47,9 @@ async def queue_fax(
     if services.recordings is None:
         raise UiError("service.unavailable", "faxes need the Asterisk spool (no recordings store)")
     check_recipient("fax", to)  # refuse a bad number before the work of rendering
-    document = await asyncio.to_thread(fax_out.prepare, services.recordings, title=subject, text=text, upload=upload)
+    document = await asyncio.to_thread(
+        fax_out.prepare, services.recordings, title=subject, text=text, upload=upload
+    )
     try:
         row = await send_message(
             db, user, "fax", to, subject, text, order_id=order_id, about=about, pages=document.pages
@@ -61,7 +63,13 @@ async def queue_fax(
 
 def queued(row: Notification) -> web.Response:
     return web.json_response(
-        {"id": row.id, "channel": row.channel, "recipient": row.recipient, "state": row.state, "pages": row.pages},
+        {
+            "id": row.id,
+            "channel": row.channel,
+            "recipient": row.recipient,
+            "state": row.state,
+            "pages": row.pages,
+        },
         status=201,
     )
 

@@ -87,7 +87,9 @@ async def test_a_template_is_filled_with_the_orders_fields(client, world, store,
     assert choices["to"] == "13800138000"
     [template] = choices["templates"]  # the seeded 答复函 of 信息咨询
     resp = await client.post(
-        f"/api/orders/{order['id']}/fax", json={"to": "01088886666", "template_id": template["id"]}, headers=faxing
+        f"/api/orders/{order['id']}/fax",
+        json={"to": "01088886666", "template_id": template["id"]},
+        headers=faxing,
     )
     queued = await resp.json()
     assert resp.status == 201, queued
@@ -152,7 +154,9 @@ async def test_bad_numbers_roles_and_csrf_are_refused_and_queue_nothing(client, 
 
 async def _content(world):
     async with world.services.sessionmaker.begin() as db:
-        article = await knowledge.add_article(db, "峰谷电价执行时间", "峰时段 8:00-22:00,谷时段 22:00-次日 8:00")
+        article = await knowledge.add_article(
+            db, "峰谷电价执行时间", "峰时段 8:00-22:00,谷时段 22:00-次日 8:00"
+        )
         admin = await db.get(User, world.people["9001"])
         site = await db.scalar(select(Site).where(Site.code == "HD"))
         now = dt.datetime.now(dt.UTC)
@@ -175,7 +179,9 @@ class FaxLine:
         return self.outcomes.pop(0)
 
 
-async def test_kb_items_and_notices_are_faxed_and_the_dispatcher_retries_a_busy_line(client, world, store, faxing):
+async def test_kb_items_and_notices_are_faxed_and_the_dispatcher_retries_a_busy_line(
+    client, world, store, faxing
+):
     article_id, key = await _content(world)
     kb = await client.post(f"/api/knowledge/{article_id}/send", json={"channel": "fax", "to": "88886666"},
                            headers=faxing)  # fmt: skip
@@ -184,7 +190,9 @@ async def test_kb_items_and_notices_are_faxed_and_the_dispatcher_retries_a_busy_
     kb_row, notice_row = await kb.json(), await notice.json()
     assert kb.status == notice.status == 201, (kb_row, notice_row)
     async with world.services.sessionmaker() as db:
-        audits = {a.entity for a in await db.scalars(select(AuditLog).where(AuditLog.action == "message.send"))}
+        audits = {
+            a.entity for a in await db.scalars(select(AuditLog).where(AuditLog.action == "message.send"))
+        }
         assert audits == {"kb_article", "outage_notice"}
         notice_fax = await db.get(Notification, notice_row["id"])
         assert notice_fax.subject.startswith("停电通知") and "中关村大街" in notice_fax.body
@@ -234,7 +242,8 @@ async def test_a_failed_transmission_is_not_retried_and_says_why(world, store, c
     row = await resp.json()
     line = FaxLine(FaxOutcome("FAILED", 0, "Disconnected after permitted retries"))
     dispatcher = Dispatcher(
-        world.services.sessionmaker, fax=AsteriskFaxGateway(line, functools.partial(fax_out.document_paths, store))
+        world.services.sessionmaker,
+        fax=AsteriskFaxGateway(line, functools.partial(fax_out.document_paths, store)),
     )
     assert await dispatcher.deliver_pending() == (0, 1)
     async with world.services.sessionmaker() as db:
