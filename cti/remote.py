@@ -101,7 +101,7 @@ class CommandClient:
         self.timeout = timeout
 
     async def request(self, name: str, *args: Any, timeout: float | None = None) -> Any:  # noqa: ASYNC109
-        """The handler's result; raises ``Unanswered`` (never hangs longer than ``timeout``)."""
+        """The handler's result; raises ``Unanswered`` after ``timeout`` (and a last 0.2 s look) without one."""
         timeout = self.timeout if timeout is None else timeout
         request_id = uuid.uuid4().hex
         reply = f"{self.prefix}:reply:{request_id}"

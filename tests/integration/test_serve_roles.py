@@ -1,0 +1,266 @@
+"""The production process model on the real Asterisk: separate processes, Redis and PostgreSQL.
+
+Two ``hotline serve --role cti`` processes (one active, one standby) and one
+``--role web``: an agent signs in from the web process's websocket, a call's
+screen-pop reaches that websocket, and when the active bridge is killed
+(SIGKILL: no lock given back) the standby takes over within the lock's
+period and the agent's next command goes through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import aiohttp
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from cti.ami import AmiClient
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+QUEUE = "cti-a"  # the CTI stories' queue: their lock keeps other calls out of it meanwhile
+STORIES_LOCK = "/tmp/hotline-cti-stories.lock"
+AGENT = "1001"  # a demo agent (password demo1234), on a simulated phone
+SEAT = f"Local/{AGENT}@hotline-sim-phone/n"
+CALLER = "13987654321"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Processes:
+    def __init__(self, env: dict[str, str], log_dir) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.running: list[subprocess.Popen] = []
+
+    def start(self, *args: str) -> subprocess.Popen:
+        log = open(self.log_dir / f"{'-'.join(args)}-{len(self.running)}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hotline", *args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.running.append(proc)
+        return proc
+
+    def logs(self) -> str:
+        return "\n".join(f"== {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.log_dir.glob("*.log")))
+
+    def stop_all(self) -> None:
+        for proc in self.running:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in self.running:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+async def deployment(tmp_path, asterisk):
+    """Redis keys and a PostgreSQL database of its own, seeded with the demo agents."""
+    lock = open(STORIES_LOCK, "w")  # noqa: ASYNC230, SIM115
+    await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+    database = f"hotline_procs_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = await asyncpg.connect(PG_ADMIN)
+    except OSError as exc:
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    prefix = f"test:procs:{uuid.uuid4().hex[:10]}"
+    port = _free_port()
+    env = dict(
+        os.environ,
+        HOTLINE_DATA_DIR=str(tmp_path),
+        HOTLINE_DATABASE_URL=PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        + f"/{database}",
+        HOTLINE_BUS_URL=REDIS_URL,
+        HOTLINE_REDIS_PREFIX=prefix,
+        HOTLINE_HTTP_PORT=str(port),
+        HOTLINE_SEAT_PATTERN="Local/{staff_no}@hotline-sim-phone/n",
+        HOTLINE_CTI_LOCK_SECONDS="2",
+    )
+    await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "hotline", "seed", "--demo"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    db = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{database}")
+    await db.execute("UPDATE users SET skills = $1 WHERE staff_no = $2", json.dumps({QUEUE: 0}), AGENT)
+    await db.close()
+    ami = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret)
+    await ami.start()
+    await ami.wait_connected(10)
+    await ami.action("DBPut", Family="hotline-sim", Key=f"ring-{AGENT}", Val="1")
+    await ami.action("DBPut", Family="hotline-sim", Key=f"talk-{AGENT}", Val="4")
+    procs = Processes(env, tmp_path)
+    try:
+        yield procs, ami, f"http://127.0.0.1:{port}", f"{prefix}:cti:127.0.0.1:{asterisk.port}:lock"
+    finally:
+        procs.stop_all()
+        with contextlib.suppress(Exception):
+            await ami.action("QueueRemove", Queue=QUEUE, Interface=SEAT)
+        for key in (f"ring-{AGENT}", f"talk-{AGENT}"):
+            with contextlib.suppress(Exception):
+                await ami.action("DBDel", Family="hotline-sim", Key=key)
+        await ami.stop()
+        redis = aioredis.Redis.from_url(REDIS_URL)
+        keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.close()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+
+
+class Console:
+    """One agent's browser tab on the web process: everything that came down the socket, commands up."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.messages: list[dict] = []
+        self.ids = iter(range(1, 1000))
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            self.messages.append(msg.json())
+
+    def mark(self) -> int:
+        return len(self.messages)
+
+    async def wait(self, want, within: float, since: int = 0) -> dict:
+        """The first message from ``since`` on that ``want`` accepts (waiting for it at most ``within`` s)."""
+        deadline = time.monotonic() + within
+        while True:
+            for body in self.messages[since:]:
+                if want(body):
+                    return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not seen within {within} s; last messages: {self.messages[-8:]}")
+            await asyncio.sleep(0.02)
+
+    async def command(self, cmd: str, within: float = 10.0, **args) -> dict:
+        ref = next(self.ids)
+        await self.ws.send_json({"id": ref, "cmd": cmd, "args": args})
+        return await self.wait(lambda b: b.get("id") == ref and b["type"] in ("ack", "refused"), within)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await self.reader
+
+
+def _connected(body: dict) -> bool | None:
+    if body.get("type") == "ami":
+        return body["connected"]
+    if body.get("type") == "snapshot":
+        return body["ami"]["connected"]
+    return None
+
+
+async def _wait_http(base: str, procs: Processes, within: float = 40.0) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"{base}/login") as resp:
+                    if resp.status == 200:
+                        return
+            await asyncio.sleep(0.2)
+    pytest.fail(f"the web process did not answer within {within} s\n{procs.logs()}")
+
+
+async def test_web_and_cti_processes_sign_in_pop_and_fail_over(deployment):
+    procs, ami, base, lock_key = deployment
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        active = procs.start("serve", "--role", "cti")
+        async with asyncio.timeout(30):
+            while not await redis.exists(lock_key):
+                assert active.poll() is None, procs.logs()
+                await asyncio.sleep(0.1)
+        standby = procs.start("serve", "--role", "cti")
+        procs.start("serve", "--role", "web")
+        await _wait_http(base, procs)
+
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(f"{base}/api/session") as resp:
+                csrf = (await resp.json())["csrf"]
+            async with http.post(
+                f"{base}/api/session",
+                json={"staff_no": AGENT, "password": "demo1234"},
+                headers={"X-CSRF-Token": csrf},
+            ) as resp:
+                assert resp.status == 200, await resp.text()
+            console = Console(await http.ws_connect(f"{base}/ws"))
+            # the bridge in the other process is connected to Asterisk, and the web process knows it
+            await console.wait(lambda b: _connected(b) is True, within=20)
+
+            # 就绪: the web process signs the seat in and makes it ready, through the active bridge
+            ack = await console.command("ready")
+            assert ack["type"] == "ack", ack
+            assert ack["result"]["state"] == "ready"
+            await console.wait(
+                lambda b: b.get("type") == "agent_state" and b["event"]["state"] == "ready", 10
+            )
+            members = await ami.action_list("QueueStatus", Queue=QUEUE)
+            assert any(
+                f.get("Name") == AGENT and f.get("Paused") == "0" for f in members if f.name == "QueueMember"
+            )
+
+            # a caller in the agent's queue: the screen-pop reaches this web process's socket
+            await ami.action(
+                "Originate",
+                Channel="Local/08@hotline-sim-caller/n",
+                Context="hotline-queue",
+                Exten=QUEUE,
+                Priority=1,
+                CallerID=f'"Caller" <{CALLER}>',
+                Async="true",
+            )
+            pop = await console.wait(lambda b: b.get("type") == "screen_pop", within=15)
+            assert pop["event"]["agent_id"] == AGENT
+            assert pop["event"]["caller"] == CALLER
+
+            # the active bridge dies without a word: the standby takes the lock when it expires
+            mark = console.mark()
+            active.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(active.wait)
+            killed = time.monotonic()
+            down = await console.wait(lambda b: _connected(b) is False, within=10, since=mark)
+            await console.wait(lambda b: _connected(b) is True, within=15, since=console.messages.index(down))
+            assert time.monotonic() - killed < 12
+            assert standby.poll() is None
+            # the new bridge rebuilt the agent from the bus and Asterisk: its commands go through it
+            # (refused as on a call while the call it took over is still on)
+            deadline = time.monotonic() + 15
+            while (ack := await console.command("pause", reason="小休"))["type"] != "ack":
+                assert ack["error_id"] == "pause.on_call" and time.monotonic() < deadline, ack
+                await asyncio.sleep(0.5)
+            assert ack["result"]["state"] == "not_ready"
+            ack = await console.command("logout")
+            assert ack["type"] == "ack", ack
+            await console.close()
+    finally:
+        await redis.aclose()
