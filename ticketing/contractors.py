@@ -213,19 +213,14 @@ async def listing(
     *,
     active_only: bool = False,
     category: str = "",
-    site_path: str | None = None,
 ) -> list[Contractor]:
-    """The register in display order; ``category``: contractors serving it (or every category);
-    ``site_path``: contractors whose service area covers that site (or with no area)."""
+    """The register in display order; ``category``: contractors serving it (or every category)."""
     stmt = select(Contractor).order_by(Contractor.sort, Contractor.name)
     if active_only:
         stmt = stmt.where(Contractor.active.is_(True))
     rows = list(await session.scalars(stmt))
     if category:
         rows = [c for c in rows if not c.categories or category in c.categories]
-    if site_path is not None:
-        areas = dict((await session.execute(select(Site.id, Site.path))).all())
-        rows = [c for c in rows if c.site_id is None or site_path.startswith(areas.get(c.site_id, "\0"))]
     return rows
 
 
