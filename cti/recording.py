@@ -183,7 +183,7 @@ class Recordings:
                     for look, answer in zip(due, answers, strict=True):
                         if look.future.done():
                             continue
-                        if isinstance(answer, Exception) and not isinstance(answer, OSError):
+                        if isinstance(answer, Exception):
                             look.future.set_exception(answer)  # a garbled file: its waiter's failure alone
                         else:
                             look.seen(answer, now)
@@ -191,6 +191,9 @@ class Recordings:
         finally:
             if self._runner is asyncio.current_task():
                 self._runner = None
+
+
+_MISSING = object()  # a look that found no file (yet)
 
 
 class _Look:
@@ -212,7 +215,7 @@ class _Find(_Look):
         return find_recording(self.root, self.call_id)
 
     def seen(self, answer: Any, now: float) -> None:
-        self.future.set_result("" if isinstance(answer, OSError) else answer)
+        self.future.set_result("" if answer is _MISSING else answer)
 
 
 class _Closed(_Look):
@@ -225,7 +228,7 @@ class _Closed(_Look):
         return _info_and_size(self.path)
 
     def seen(self, answer: Any, now: float) -> None:
-        if isinstance(answer, OSError):  # not there (yet): look less and less often
+        if answer is _MISSING:  # not there (yet): look less and less often
             poll, self.poll = self.poll, min(self.poll * 2, 0.5)
         else:
             poll = self.poll
@@ -249,6 +252,10 @@ def _look_all(requests: list[Callable[[], Any]]) -> list[Any]:
     for request in requests:
         try:
             answers.append(request())
-        except Exception as exc:  # OSError: not there (yet)
-            answers.append(exc)
+        except OSError:
+            answers.append(_MISSING)
+        except Exception as exc:
+            # Without its traceback: the traceback's frame holds ``answers``, which would hold it,
+            # a cycle per failure that only a full garbage collection frees.
+            answers.append(exc.with_traceback(None))
     return answers

@@ -5,6 +5,7 @@ recordings are looked at together (one thread hop per round, not per file)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import struct
 
 from cti import recording
@@ -124,3 +125,18 @@ async def test_a_garbled_file_fails_its_own_wait_only(tmp_path):
     assert isinstance(outcomes[0], Exception)
     assert outcomes[1] == 1.0
     await recordings.close()
+
+
+async def test_looking_for_files_that_never_come_leaves_no_garbage_cycles(tmp_path):
+    # A missing file used to leave its OSError, traceback and frame in a cycle: thousands of
+    # them per second at a few hundred calls a second, and full collections that held the loop.
+    recordings = recording.Recordings()
+    gc.collect()
+    gc.disable()
+    try:
+        waits = [recordings.closed(str(tmp_path / f"never{i}.wav"), limit=0.3) for i in range(20)]
+        assert await asyncio.gather(*waits) == [None] * 20
+        tracebacks = [o for o in gc.get_objects() if type(o).__name__ == "traceback"]
+    finally:
+        gc.enable()
+    assert tracebacks == []
