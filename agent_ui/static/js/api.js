@@ -20,8 +20,11 @@ export async function api(path, { method = "GET", body, query } = {}) {
   }
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRF-Token"] = csrf();
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const resp = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  // a FormData body (a file upload) goes as multipart, its boundary set by the browser
+  const multipart = body instanceof FormData;
+  if (body !== undefined && !multipart) headers["Content-Type"] = "application/json";
+  const payload = body === undefined || multipart ? body : JSON.stringify(body);
+  const resp = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
   const data = resp.headers.get("Content-Type")?.includes("json") ? await resp.json() : null;
   if (!resp.ok) {
     if (resp.status === 401) window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);

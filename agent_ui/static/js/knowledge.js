@@ -44,11 +44,13 @@ function article(a) {
     sendForm(`/api/knowledge/${a.id}/send`));
 }
 
-// 发送给客户: SMS to a mobile number or email to an address; the server queues it in the outbox.
+// 发送给客户: SMS to a mobile number, email to an address, or a fax (the item's text on fax
+// pages) to a fax number; the server queues it in the outbox.
 function sendForm(url) {
   const to = el("input", { name: "to", size: 18, required: true, "aria-label": t("kb.send_to"), placeholder: t("kb.send_to") });
   const channel = el("select", { name: "channel", "aria-label": t("kb.channel") },
-    el("option", { value: "sms" }, t("kb.channel_sms")), el("option", { value: "email" }, t("kb.channel_email")));
+    el("option", { value: "sms" }, t("kb.channel_sms")), el("option", { value: "email" }, t("kb.channel_email")),
+    el("option", { value: "fax" }, t("kb.channel_fax")));
   // from the seat page or an order (?to=caller&order=id): the number is filled in, the order noted
   const params = new URLSearchParams(location.search);
   if (params.get("to")) to.value = params.get("to");
@@ -60,7 +62,7 @@ function sendForm(url) {
     e.preventDefault();
     try {
       const row = await api(url, { method: "POST", body: { channel: channel.value, to: to.value, order_id: orderId } });
-      toast(t("kb.sent", { to: row.recipient }), "ok");
+      toast(row.channel === "fax" ? t("fax.queued", { to: row.recipient, pages: row.pages }) : t("kb.sent", { to: row.recipient }), "ok");
     } catch (err) { toast(err.message, "refused"); }
   });
   return form;

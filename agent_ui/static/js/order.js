@@ -81,6 +81,7 @@ async function render() {
   renderContractor();
   renderTimeline();
   renderSurvey();
+  renderFax();
   // the status last: when it shows the new value, the whole page is the new step's
   $("order-status").textContent = order.status;
   $("order-status").dataset.status = order.status;
@@ -163,10 +164,67 @@ function renderTimeline() {
     } else if (media && e.kind === "fax") {
       player = el("a", { href: media, target: "_blank" }, t("order.fax_pdf"));
     }
-    const sent = e.direction === "outbound" && e.state ? ` (${t(`sent.${e.state}`)})` : "";
+    const pages = e.kind === "fax" && e.pages ? ` ${t("fax.pages", { pages: e.pages })}` : "";
+    const failed = e.state === "failed" && e.error ? `: ${e.error}` : "";
+    const sent = e.direction === "outbound" && e.state ? ` (${t(`sent.${e.state}`)}${pages}${failed})` : "";
     return el("li", { "data-kind": e.kind, "data-direction": e.direction }, time, el("b", {}, t(`kind.${e.kind}`)), `${sent} ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
       e.content ? el("div", { class: "wrap" }, e.content) : null, player);
   }));
+}
+
+// 传真: written text, one of the category's fax templates, or an uploaded PDF / TIFF, to a fax
+// number (the caller's offered). Built once per order, so a half-written text survives a reload;
+// hidden for roles that may not send (the choices answer 403).
+async function renderFax() {
+  const box = $("order-fax");
+  if (box.dataset.order === String(order.id)) return;
+  box.dataset.order = order.id;
+  const url = `/api/orders/${order.id}/fax`;
+  let choices;
+  try { choices = await api(url); } catch { box.replaceChildren(); return; }
+  const to = el("input", { id: "fax-to", size: 16, required: true, value: choices.to, "aria-label": t("fax.to"), placeholder: t("fax.to") });
+  const mode = el("select", { id: "fax-mode", "aria-label": t("fax.content") },
+    el("option", { value: "text" }, t("fax.mode_text")),
+    choices.templates.length ? el("option", { value: "template" }, t("fax.mode_template")) : null,
+    el("option", { value: "file" }, t("fax.mode_file")));
+  const full = "display: block; width: 100%; box-sizing: border-box; margin-top: 4px";
+  const subject = el("input", { id: "fax-subject", style: full, placeholder: t("fax.subject"), "aria-label": t("fax.subject") });
+  const text = el("textarea", { id: "fax-text", rows: 4, style: full, placeholder: t("fax.text"), "aria-label": t("fax.text") });
+  const template = el("select", { id: "fax-template", style: full, "aria-label": t("fax.mode_template") },
+    choices.templates.map((x) => el("option", { value: x.id }, x.subject)));
+  const file = el("input", { id: "fax-file", type: "file", style: full, accept: ".pdf,.tif,.tiff,application/pdf,image/tiff", "aria-label": t("fax.mode_file") });
+  const show = () => {
+    subject.hidden = text.hidden = mode.value !== "text";
+    template.hidden = mode.value !== "template";
+    file.hidden = mode.value !== "file";
+  };
+  mode.addEventListener("change", show);
+  show();
+  const form = el("form", { id: "fax-form" }, el("h3", {}, t("fax.title")),
+    el("div", {}, to, " ", mode), subject, text, template, file,
+    el("div", { style: "margin-top: 4px" }, el("button", { class: "btn", type: "submit", id: "fax-send" }, t("fax.send"))));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    let body;
+    if (mode.value === "file") {
+      if (!file.files[0]) { toast(t("fax.pick_file"), "refused"); return; }
+      body = new FormData();
+      body.append("to", to.value);
+      body.append("file", file.files[0]);
+    } else if (mode.value === "template") {
+      body = { to: to.value, template_id: Number(template.value) };
+    } else {
+      body = { to: to.value, subject: subject.value, text: text.value };
+    }
+    try {
+      const row = await api(url, { method: "POST", body });
+      toast(t("fax.queued", { to: row.recipient, pages: row.pages }), "ok");
+      text.value = "";
+      file.value = "";
+      load();  // the timeline shows it, pending
+    } catch (err) { toast(err.message, "refused"); }
+  });
+  box.replaceChildren(form);
 }
 
 // 满意度回访: the dimensions of this site × category; shown at the visit-back step and after closing

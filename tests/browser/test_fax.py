@@ -1,0 +1,64 @@
+"""发传真 in the real Chromium against the real console and the real Asterisk: an agent turns
+an SMS into an order, writes a fax in the order's fax dialog and sends it to the customer's
+(simulated) fax machine; the console's own dispatcher sends it through Asterisk and the
+order's timeline shows it sent, with its page."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+import uuid
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, put_in_inbox
+from tests.browser.test_console_story import VIEWPORT, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
+
+
+def test_an_agent_faxes_the_customer_from_the_order(console, browser, asterisk, screenshots):
+    inbox = f"/var/spool/asterisk/fax/hotline-test-{uuid.uuid4().hex[:8]}"
+    asterisk.host_path(inbox).mkdir(parents=True)
+    asterisk.host_path(inbox).chmod(0o777)
+    number = f"6699{random.randint(1000, 9999)}{random.randint(1, 9)}"  # a number ending in 0 never answers
+    asterisk.cli(f"database put hotline-sim fax-{number} {inbox}")
+    put_in_inbox(console, "13700000029", "请把停电安排传真给我们物业")
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        sign_in(page, console.url, console.agent, PASSWORD)
+        page.locator("#inbox-banner").click()
+        row = page.locator("#inbox-table tbody tr").first
+        row.locator("select").select_option(label="信息咨询")
+        row.locator("text=填写受理工单").click()
+        expect(page.locator("#fax-form")).to_be_visible(timeout=10_000)
+        expect(page.locator("#fax-to")).to_have_value("13700000029")  # the caller's number, offered
+
+        page.fill("#fax-to", number)
+        page.fill("#fax-subject", "停电安排")
+        page.fill("#fax-text", "11月27日 9:00-13:00 中关村大街 1-50 号停电检修，请物业提前通知住户。")
+        page.screenshot(path=str(screenshots / "order-fax.png"))
+        page.click("#fax-send")
+        fax = page.locator("#order-timeline li[data-kind=fax]")
+        expect(fax).to_contain_text("待发送", timeout=10_000)
+        expect(fax).to_contain_text(number)
+
+        # the console's dispatcher picks it up (every 10 s) and Asterisk sends it (about 20 s)
+        deadline = time.monotonic() + 90
+        while "已发送" not in fax.inner_text() and time.monotonic() < deadline:
+            time.sleep(3)
+            page.reload()
+            fax = page.locator("#order-timeline li[data-kind=fax]")
+            fax.wait_for(timeout=10_000)
+        expect(fax).to_contain_text("已发送 1 页")
+        page.screenshot(path=str(screenshots / "order-fax-sent.png"))
+        with Image.open(asterisk.host_path(f"{inbox}/{number}.tif")) as received:
+            assert received.width == 1728 and getattr(received, "n_frames", 1) == 1
+    finally:
+        ctx.close()
+        asterisk.cli(f"database del hotline-sim fax-{number}")
+        shutil.rmtree(asterisk.host_path(inbox), ignore_errors=True)
