@@ -49,6 +49,13 @@ class Bus(Protocol):
 
 
 class _LocalSubscription:
+    """One subscriber's events, in order, handed to its handler by its own task.
+
+    A deque and one wake-up per idle spell, not an ``asyncio.Queue``: the bridge
+    publishes one event for every five AMI events, and the queue's put and get
+    bookkeeping (unfinished-task counts, an Event per put) was a tenth of its work.
+    """
+
     def __init__(
         self,
         bus: InProcessBus,
@@ -60,24 +67,40 @@ class _LocalSubscription:
         self.handler = handler
         self.types = types
         self.group = group
-        self.queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        self.task = asyncio.get_running_loop().create_task(self._run())
+        self.pending: collections.deque[Event | None] = collections.deque()
+        self._loop = asyncio.get_running_loop()
+        self._wakeup: asyncio.Future[None] | None = None
+        self.task = self._loop.create_task(self._run())
 
     def wants(self, event: Event) -> bool:
         return self.types is None or isinstance(event, self.types)
 
+    def put(self, event: Event | None) -> None:
+        self.pending.append(event)
+        wakeup = self._wakeup
+        if wakeup is not None:
+            self._wakeup = None
+            if not wakeup.done():
+                wakeup.set_result(None)
+
     async def _run(self) -> None:
-        while (event := await self.queue.get()) is not None:
-            try:
-                await self.handler(event)
-            except Exception:
-                # One failing consumer must not stop the others or lose later events.
-                log.exception("bus handler %r failed on %s #%d", self.handler, event.name, event.seq)
+        pending = self.pending
+        while True:
+            while pending:
+                event = pending.popleft()
+                if event is None:
+                    return
+                try:
+                    await self.handler(event)
+                except Exception:
+                    # One failing consumer must not stop the others or lose later events.
+                    log.exception("bus handler %r failed on %s #%d", self.handler, event.name, event.seq)
+            self._wakeup = self._loop.create_future()
+            await self._wakeup
 
     async def close(self) -> None:
-        if self in self._bus._subs:
-            self._bus._subs.remove(self)
-        self.queue.put_nowait(None)
+        self._bus._unsubscribe(self)
+        self.put(None)
         await self.task
 
 
@@ -90,6 +113,8 @@ class InProcessBus:
     def __init__(self, retain: int = 100_000) -> None:
         self._seq = itertools.count(1)
         self._subs: list[_LocalSubscription] = []
+        self._plain: tuple[_LocalSubscription, ...] = ()  # each sees every event (of its types)
+        self._groups: dict[str, list[_LocalSubscription]] = {}  # each event to one member, in turn
         self._history: collections.deque[Event] = collections.deque(maxlen=retain)
         self._turns: dict[str, int] = {}
 
@@ -99,19 +124,16 @@ class InProcessBus:
     def publish_nowait(self, event: Event) -> Event:
         stamped = event.stamped(next(self._seq), event.ts or time.time())
         self._history.append(stamped)
-        groups: dict[str, list[_LocalSubscription]] = {}
-        for sub in self._subs:
-            if sub.group is not None:
-                groups.setdefault(sub.group, []).append(sub)
-            elif sub.wants(stamped):
-                sub.queue.put_nowait(stamped)
-        for name, members in groups.items():
+        for sub in self._plain:
+            if sub.types is None or isinstance(stamped, sub.types):
+                sub.put(stamped)
+        for name, members in self._groups.items():
             # A group shares the stream: each event goes to one member, in turn.
             turn = self._turns.get(name, 0)
             self._turns[name] = turn + 1
             chosen = members[turn % len(members)]
             if chosen.wants(stamped):
-                chosen.queue.put_nowait(stamped)
+                chosen.put(stamped)
         return stamped
 
     def subscribe(
@@ -119,7 +141,20 @@ class InProcessBus:
     ) -> _LocalSubscription:
         sub = _LocalSubscription(self, handler, tuple(types) if types is not None else None, group)
         self._subs.append(sub)
+        self._subscribers_changed()
         return sub
+
+    def _unsubscribe(self, sub: _LocalSubscription) -> None:
+        if sub in self._subs:
+            self._subs.remove(sub)
+            self._subscribers_changed()
+
+    def _subscribers_changed(self) -> None:
+        self._plain = tuple(s for s in self._subs if s.group is None)
+        self._groups = {}
+        for sub in self._subs:
+            if sub.group is not None:
+                self._groups.setdefault(sub.group, []).append(sub)
 
     async def replay(self, after_seq: int, limit: int = 10_000) -> list[Event]:
         out = [e for e in self._history if e.seq > after_seq]
@@ -127,7 +162,7 @@ class InProcessBus:
 
     async def drain(self) -> None:
         """Wait until every subscriber has handled everything published so far (tests, shutdown)."""
-        while any(not s.queue.empty() for s in self._subs):  # noqa: ASYNC110 (a test/shutdown helper)
+        while any(s.pending for s in self._subs):  # noqa: ASYNC110 (a test/shutdown helper)
             await asyncio.sleep(0)
         await asyncio.sleep(0)
 

@@ -189,3 +189,32 @@ def test_stamping_copies_the_event_and_leaves_the_original_alone():
     assert stamped == dataclasses.replace(original, seq=7, ts=123.0)
     assert (original.seq, original.ts) == (0, 0.0) and stamped is not original
     assert type(stamped) is CallOffered and hash(stamped.call_id) == hash(original.call_id)
+
+
+async def test_in_process_subscribers_that_leave_get_nothing_more_and_the_rest_share_on():
+    bus = InProcessBus()
+    plain, left, grouped_a, grouped_b = [], [], [], []
+
+    def to(received: list):
+        async def handler(event):
+            received.append(event.call_id)
+
+        return handler
+
+    bus.subscribe(to(plain))
+    leaving = bus.subscribe(to(left))
+    bus.subscribe(to(grouped_a), group="workers")
+    leaving_worker = bus.subscribe(to(grouped_b), group="workers")
+    for n in range(4):
+        bus.publish_nowait(offered(n))
+    await bus.drain()
+    await leaving.close()
+    await leaving_worker.close()
+    for n in range(4, 8):
+        bus.publish_nowait(offered(n))
+    await bus.drain()
+    assert plain == [f"c{n}" for n in range(8)]
+    assert left == [f"c{n}" for n in range(4)]
+    assert grouped_b == ["c1", "c3"]
+    assert grouped_a == ["c0", "c2", "c4", "c5", "c6", "c7"]
+    await bus.close()
