@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-import shutil
 
 import aiohttp
 import pytest
@@ -104,7 +103,6 @@ async def test_a_template_is_filled_with_the_orders_fields(client, world, store,
     assert other.status == 404
 
 
-@pytest.mark.skipif(shutil.which("gs") is None, reason="ghostscript: deploy/system-deps.sh installs it")
 async def test_an_uploaded_pdf_is_faxed_page_for_page(client, world, store, faxing):
     order = await _order(client, faxing)
     sheet = Image.new("L", (595, 842), 255)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
 
 import pytest
 from PIL import Image, ImageDraw, ImageSequence
@@ -67,7 +66,6 @@ def test_far_too_long_text_is_refused():
     assert refused.value.error_id == "fax.too_long"
 
 
-@pytest.mark.skipif(shutil.which("gs") is None, reason="ghostscript: deploy/system-deps.sh installs it")
 def test_a_pdf_upload_is_rasterised_onto_a4_fax_pages(tmp_path):
     sheets = []
     for n in range(2):
@@ -87,7 +85,6 @@ def test_a_pdf_upload_is_rasterised_onto_a4_fax_pages(tmp_path):
     assert _ink(second, (300, 300, 1400, 500)) == 0 and _ink(second, (300, 1100, 1400, 1300)) > 100_000
 
 
-@pytest.mark.skipif(shutil.which("gs") is None, reason="ghostscript: deploy/system-deps.sh installs it")
 def test_a_file_that_is_no_pdf_or_image_is_refused(tmp_path):
     store = RecordingStore(tmp_path)
     for junk in (b"%PDF-1.4 this is not really a pdf", b"just some text"):
