@@ -9,6 +9,8 @@ are faxed from their own send endpoints (agent_ui.knowledge) with the same ``que
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -17,15 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import json_body
+from agent_ui.bodies import json_body, path_int
 from agent_ui.errors import UiError
 from agent_ui.orders import _order_key
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, AppServices
 from agent_ui.work import read_only, unit_of_work
 from recordings import fax_out
+from recordings.fax import tiff_to_pdf
 from ticketing.models import Notification, NotificationTemplate, User, WorkOrder
 from ticketing.notify import check_recipient, order_context, render, send_message
+from ticketing.users import can_access
 from ticketing.workflow.engine import load_order
 
 routes = web.RouteTableDef()
@@ -154,3 +158,35 @@ async def fax_for_order(request: web.Request) -> web.Response:
             about=("work_order", order.id),
         )
     return queued(row)
+
+
+@routes.get("/api/faxes/{id}/pdf")
+@requires("order.read")
+async def fax_document(request: web.Request) -> web.Response:
+    """The document of a fax we sent, as a PDF: for its sender, whoever may see its order,
+    supervisors and admins."""
+    services = request.app[SERVICES]
+    notification_id = path_int(request, "id")
+    async with read_only(services, current_user(request)) as (db, user):
+        row = await db.get(Notification, notification_id)
+        if row is None or row.channel != "fax" or services.recordings is None:
+            raise UiError("not_found")
+        if row.user_id != user.id and not user.has_role("supervisor", "admin"):
+            order = await db.get(WorkOrder, row.order_id) if row.order_id else None
+            if order is None or not await can_access(db, user, order):
+                raise UiError("scope.forbidden")
+    _, path = fax_out.document_paths(services.recordings, row.id, row.created_at)
+    if not path.is_file():
+        raise UiError("not_found", "the fax document is gone (retention)")
+    pdf = await asyncio.to_thread(_pdf_bytes, path)
+    return web.Response(
+        body=pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="fax-{row.id}.pdf"'},
+    )
+
+
+def _pdf_bytes(tiff: Path) -> bytes:
+    with tempfile.TemporaryDirectory() as scratch:
+        pdf, _pages = tiff_to_pdf(tiff, Path(scratch) / "fax.pdf")
+        return pdf.read_bytes()

@@ -116,6 +116,7 @@ _SUMMARIES = {
     ("POST", "/api/notices/{key}/send"): "Send an outage notice by SMS, email or fax (queued in the outbox)",
     ("GET", "/api/orders/{key}/fax"): "The fax templates of the order's category and the number to offer",
     ("POST", "/api/orders/{key}/fax"): "Fax the customer: written text, a template or an uploaded PDF / TIFF",
+    ("GET", "/api/faxes/{id}/pdf"): "The document of a fax we sent, as a PDF",
     ("GET", "/api/session"): "The signed-in user (or null) and the CSRF token for writes",
     ("POST", "/api/session"): "Sign in by 工号 + password (5 failures lock the account for 15 minutes)",
     ("DELETE", "/api/session"): "Sign out",

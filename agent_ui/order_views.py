@@ -230,6 +230,7 @@ async def timeline(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
                 "state": note.state,
                 "error": note.error,
                 "pages": note.pages if note.channel == "fax" else None,
+                "media_url": f"/api/faxes/{note.id}/pdf" if note.channel == "fax" else None,
             }
         )
     entries.sort(key=lambda e: str(e["at"]))

@@ -78,6 +78,14 @@ async def test_an_agent_faxes_written_text_for_an_order_and_it_is_on_the_order(c
     [fax] = [e for e in view["timeline"] if e["kind"] == "fax"]
     assert fax["direction"] == "outbound" and fax["number"] == "01088886666"
     assert fax["state"] == "pending" and fax["pages"] == 1 and fax["subject"] == "答复函"
+    document = await client.get(fax["media_url"])  # what went out, to look at
+    assert document.status == 200 and document.content_type == "application/pdf"
+    assert (await document.read()).startswith(b"%PDF")
+
+    await client.delete("/api/session", headers=faxing)
+    await login(client, "2001")  # a bureau's handler: the order is not in their scope
+    elsewhere = await client.get(fax["media_url"])
+    assert elsewhere.status == 403 and (await elsewhere.json())["error_id"] == "scope.forbidden"
 
 
 async def test_a_template_is_filled_with_the_orders_fields(client, world, store, faxing):
