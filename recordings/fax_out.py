@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-import logging
 import os
 import re
 import shutil
@@ -30,8 +29,6 @@ from PIL import Image, ImageDraw, ImageFont, ImageSequence, UnidentifiedImageErr
 
 from recordings.fax import FaxConversionError
 from recordings.store import RecordingStore
-
-log = logging.getLogger(__name__)
 
 WIDTH = 1728
 X_DPI, Y_DPI = 204, 196
