@@ -16,6 +16,7 @@ import functools
 import logging
 import re
 import smtplib
+import uuid
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -356,7 +357,10 @@ class AsteriskFaxGateway:
         if not local.is_file():
             raise GatewayError(f"the fax document {tiff} is missing")
         try:
-            outcome = await self.sender.send(recipient, tiff, str(notification_id), pages=pages)
+            # the attempt's own id: an event from another attempt (or another installation's
+            # row 1 on a shared Asterisk) must not answer this one
+            attempt = f"{notification_id}-{uuid.uuid4().hex[:8]}"
+            outcome = await self.sender.send(recipient, tiff, attempt, pages=pages)
         except AmiError as exc:
             raise GatewayError(f"Asterisk: {exc}", retry=True) from exc
         if not outcome.sent:
