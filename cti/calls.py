@@ -160,8 +160,8 @@ class CallModel(ChannelEvents, QueueCallEvents):
         entry = self._handlers.get(frame.name)
         if entry is not None:
             handler, pick = entry
-            stamp, *values = pick(frame.raw)
-            handler(_moment(stamp), *values)
+            values = pick(frame.raw)
+            handler(_moment(values[0]), *values[1:])
 
     def expect(self, linkedid: str, **facts: str) -> None:
         """Facts about a call we originate ourselves (direction, agent, customer number)."""

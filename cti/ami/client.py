@@ -414,8 +414,15 @@ class AmiClient:
                 self._held.append(frame)
 
     def _dispatch(self, frame: Frame) -> None:
+        # What _call does, inline: this runs for every listener of every event.
         for cb in self._targets.get(frame.name, self._any_targets):
-            self._call(cb, frame)
+            try:
+                result = cb(frame)
+            except Exception:
+                log.exception("AMI callback %r failed on %r", cb, frame.raw[:300])  # what the frame said
+                continue
+            if result is not None and inspect.isawaitable(result):
+                asyncio.ensure_future(result).add_done_callback(_log_task_error)
 
     @staticmethod
     def _call(cb: Callable[..., Any], *args: Any) -> None:

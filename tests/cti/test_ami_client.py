@@ -241,6 +241,29 @@ async def test_a_listener_failing_on_one_event_is_logged_and_the_stream_goes_on(
     assert "Newchannel without what I need" in caplog.text and "Channel: bad" in caplog.text
 
 
+async def test_a_listener_returning_a_coroutine_gets_it_run_and_its_failure_logged(fake, caplog):
+    done = []
+
+    async def slow(frame):
+        await asyncio.sleep(0)
+        if frame["Channel"] == "bad":
+            raise ValueError("the slow listener failed")
+        done.append(frame["Channel"])
+
+    async with client_for(fake) as ami:
+        ami.on_event("Newchannel", slow)
+        fake.push(
+            encode({"Event": "Newchannel", "Channel": "bad"})
+            + encode({"Event": "Newchannel", "Channel": "ok"})
+        )
+        for _ in range(50):
+            if done and "the slow listener failed" in caplog.text:
+                break
+            await asyncio.sleep(0.01)
+    assert done == ["ok"]
+    assert "AMI callback task failed" in caplog.text and "the slow listener failed" in caplog.text
+
+
 async def test_a_busy_stream_of_small_reads_is_gathered_and_a_quiet_or_full_one_is_not():
     from cti.ami.client import _Link
 
