@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from cti.call_events import AgentStateChanged, AmiConnectionChanged, CallAnswered, CallEnded, CallOffered
 from cti.commands import CommandResult
 from cti.redis_bus import RedisBus
-from cti.remote import CommandServer, RemoteBridge, bridge_handlers, keys_for
+from cti.remote import CommandClient, CommandServer, RemoteBridge, bridge_handlers, keys_for
 from cti.standby import ActiveStandby, BridgeLock
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -319,4 +319,26 @@ async def test_a_holder_whose_lock_was_taken_steps_down(prefix):
     assert not node.standby.active.is_set()
     await node.close()
     assert await redis.get(keys_for(prefix)[1]) == b"someone-else"  # not ours to give back
+    await redis.aclose()
+
+
+async def test_the_dialers_preview_actions_reach_the_dialer_beside_the_bridge(prefix):
+    from campaigns.remote import DialerUnavailable, RemoteDialer, dialer_handlers
+
+    class Dialer:
+        async def preview_dial(self, agent_id, contact_id):
+            return (True, f"out-{contact_id}") if agent_id == "1001" else (False, "campaign.not_offered")
+
+        async def preview_skip(self, agent_id, contact_id):
+            return agent_id == "1001"
+
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    remote = RemoteDialer(CommandClient(redis, prefix, timeout=0.5))
+    async with serving(prefix, dialer_handlers(Dialer())):
+        assert await remote.preview_dial("1001", 7) == (True, "out-7")
+        assert await remote.preview_dial("1002", 7) == (False, "campaign.not_offered")
+        assert await remote.preview_skip("1001", 7) is True
+    with pytest.raises(DialerUnavailable) as refused:
+        await remote.preview_skip("1001", 7)
+    assert refused.value.error_id == "cti.unavailable"  # the console shows the phone system unavailable
     await redis.aclose()
