@@ -24,7 +24,7 @@ class AppServices:
     bus: Bus
     sessionmaker: async_sessionmaker[AsyncSession]
     secret_key: str
-    bridge: Any | None = None  # cti.CtiBridge; None while AMI is unreachable
+    bridge: Any | None = None  # cti.CtiBridge, or cti.RemoteBridge in a `--role web` process
     recordings: Any | None = None  # recordings store (file lookup + Range-capable handler)
     dialer: Any | None = None  # campaigns.Dialer: preview dial/skip from the console
     hotline_number: str = "95598"
