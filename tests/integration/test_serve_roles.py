@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -32,7 +33,8 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 QUEUE = "cti-a"  # the CTI stories' queue: their lock keeps other calls out of it meanwhile
 STORIES_LOCK = "/tmp/hotline-cti-stories.lock"
-AGENT = "1001"  # a demo agent (password demo1234), on a simulated phone
+DEMO_AGENT = "1001"  # a demo agent (password demo1234), renamed below: a running demo may use 1001's phone
+AGENT = f"7{random.randint(0, 9999):04d}"  # the 工号 it gets here, and its simulated phone's extension
 SEAT = f"Local/{AGENT}@hotline-sim-phone/n"
 CALLER = "13987654321"
 
@@ -105,7 +107,12 @@ async def deployment(tmp_path, asterisk):
         timeout=120,
     )
     db = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{database}")
-    await db.execute("UPDATE users SET skills = $1 WHERE staff_no = $2", json.dumps({QUEUE: 0}), AGENT)
+    await db.execute(
+        "UPDATE users SET staff_no = $1, skills = $2 WHERE staff_no = $3",
+        AGENT,
+        json.dumps({QUEUE: 0}),
+        DEMO_AGENT,
+    )
     await db.close()
     ami = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret)
     await ami.start()
@@ -119,9 +126,13 @@ async def deployment(tmp_path, asterisk):
         procs.stop_all()
         with contextlib.suppress(Exception):
             await ami.action("QueueRemove", Queue=QUEUE, Interface=SEAT)
-        for key in (f"ring-{AGENT}", f"talk-{AGENT}"):
+        for family, key in (
+            ("hotline-sim", f"ring-{AGENT}"),
+            ("hotline-sim", f"talk-{AGENT}"),
+            ("hotline-seat", AGENT),
+        ):
             with contextlib.suppress(Exception):
-                await ami.action("DBDel", Family="hotline-sim", Key=key)
+                await ami.action("DBDel", Family=family, Key=key)
         await ami.stop()
         redis = aioredis.Redis.from_url(REDIS_URL)
         keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
