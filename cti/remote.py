@@ -237,11 +237,14 @@ class ConsoleBus:
     ``AmiConnectionChanged``; the mirror has its own subscription, which may be a
     step behind. Through this view the mirror learns of the change first, so the
     console never tells the tabs the state from before the event it is handling.
+    ``tell`` hands the console an event of this process's own, not on the bus:
+    "no bridge any more", which a bridge that died cannot publish.
     """
 
     def __init__(self, bus: Bus, seen: Callable[[AmiConnectionChanged], None]) -> None:
         self.bus = bus
         self.seen = seen
+        self._handlers: list[tuple[Any, tuple[type[Event], ...] | None]] = []
 
     def subscribe(self, handler: Any, *, types: Any = None, group: str | None = None) -> Any:
         async def connection_first(event: Event) -> None:
@@ -249,7 +252,14 @@ class ConsoleBus:
                 self.seen(event)  # type: ignore[arg-type]
             await handler(event)
 
+        self._handlers.append((handler, tuple(types) if types is not None else None))
         return self.bus.subscribe(connection_first, types=types, group=group)
+
+    async def tell(self, event: AmiConnectionChanged) -> None:
+        self.seen(event)
+        for handler, types in list(self._handlers):
+            if types is None or isinstance(event, types):
+                await handler(event)
 
     async def publish(self, event: Event) -> Event:
         return await self.bus.publish(event)
@@ -451,7 +461,12 @@ class RemoteBridge:
             present = False
         if present and not self.holder_present:
             self._refresh_soon()  # a bridge took over: its view may differ from the bus's last word
+        gone = self.holder_present and not present and bool(self.mirror.ami_connected)
         self.holder_present = present
+        if gone:
+            # The holder stopped renewing without saying AMI is down (killed, hung, cut off):
+            # the tabs hear it from here; the next bridge's own events follow when it takes over.
+            await self.console_bus.tell(AmiConnectionChanged(connected=False, reason="no_active_bridge"))
 
     async def _watch_holder(self) -> None:
         while not self._closed:

@@ -198,6 +198,26 @@ async def test_the_console_reads_connected_as_of_the_connection_event_it_handles
         await sub.close()
 
 
+async def test_the_console_hears_when_the_bridge_is_gone_without_a_word(prefix, bus):
+    lock = keys_for(prefix)[1]
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    await redis.set(lock, "a-bridge", px=10_000)
+    await bus.publish(AmiConnectionChanged(connected=True, server="ast"))
+    async with remote_bridge(prefix) as remote:
+        heard: list[tuple[bool, str, bool]] = []
+
+        async def console(event):
+            heard.append((event.connected, event.reason, remote.connected))
+
+        sub = remote.console_bus.subscribe(console, types=[AmiConnectionChanged])
+        await until(lambda: remote.connected)
+        await redis.delete(lock)  # the holder's lock expired: it died, nobody has taken over yet
+        await until(lambda: heard, within=2)
+        assert heard == [(False, "no_active_bridge", False)]
+        await sub.close()
+    await redis.aclose()
+
+
 async def test_with_no_active_bridge_a_command_is_refused_within_its_timeout(prefix, bus):
     async with remote_bridge(prefix, wait=0.5) as remote:
         started = time.monotonic()
