@@ -58,7 +58,7 @@ async def run(
     from cti.bus import InProcessBus
     from cti.call_events import CallOffered
     from hotline.config import load_settings
-    from hotline.runtime import cti_settings
+    from hotline.runtime import cti_settings, settle_heap
     from ticketing import create_engine, screen_pop_hook, sessionmaker
 
     url = await population.ensure("sqlite", customers, clean=True)
@@ -105,6 +105,7 @@ async def run(
             browsers = await _Tabs.open(console.port, [await console.cookie(a) for a in agent_ids])
         await console.settled(len(agent_ids))
         await asyncio.sleep(1.0)
+        settle_heap()  # as hotline serve does once it has started everything
         before = await bus.replay(0, 1_000_000)
         first_seq = before[-1].seq if before else 0
         rng = random.Random(20)

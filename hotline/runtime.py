@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -163,8 +164,18 @@ async def serve(
 
         if demo:
             await stack.enter_async_context(_demo_activity(bridge, sessions, calls_per_minute))
+        settle_heap()
         await stop.wait()
         log.info("stopping")
+
+
+def settle_heap() -> None:
+    """Once a process has started everything: what startup built (modules, mappers, routes,
+    caches, about 170 k objects) is moved out of the collector's sight, so that a full
+    collection scans only what the running service makes. One over all of it took 70-100 ms,
+    a stall for every call and tab the process serves."""
+    gc.collect()
+    gc.freeze()
 
 
 def parse_roles(text: str) -> frozenset[str]:
@@ -234,6 +245,7 @@ async def _serve_roles(settings: Settings, stop: asyncio.Event, roles: frozenset
                 bridge=remote,
                 dialer=RemoteDialer(remote.client),
             )
+        settle_heap()
         await stop.wait()
         log.info("stopping")
 
