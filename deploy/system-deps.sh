@@ -13,10 +13,12 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v gs >/dev/null 2>&1 || missing+=(ghostscript)
-command -v convert >/dev/null 2>&1 || true
 # A CJK font, so the Chinese console renders in the browser tests' screenshots
-# and Chinese text can be written into a fax page.
-fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing+=(fonts-wqy-microhei)
+# and Chinese text can be written into a fax page. Asked of dpkg, not through a
+# pipe into grep -q: under pipefail the writer's SIGPIPE failed the test, and the
+# font was installed again (apt-get update and all) on every run.
+[ "$(dpkg-query -W -f='${Status}' fonts-wqy-microhei 2>/dev/null)" = "install ok installed" ] \
+    || missing+=(fonts-wqy-microhei)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
