@@ -33,8 +33,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     pop.add_argument("--agents", type=int, default=500)
     pop.add_argument("--rate", type=float, default=20.0, help="calls per second (default 20)")
     pop.add_argument("--seconds", type=float, default=10.0)
+    pop.add_argument("--customers", type=int, default=1_000_000, help="the population to match against")
     pop.add_argument(
-        "--customers", type=int, default=1_000_000, help="the SQLite population to match against"
+        "--db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="where the population lives (default sqlite; postgres: database hotline_bench)",
     )
     pop.add_argument(
         "--tabs", type=int, default=None, help="agents with the console open (default: every agent)"
@@ -72,7 +76,9 @@ def run_fanout(args: argparse.Namespace) -> int:
 
 
 def run_screenpop(args: argparse.Namespace) -> int:
-    got = asyncio.run(screenpop.run(args.agents, args.rate, args.seconds, args.customers, tabs=args.tabs))
+    got = asyncio.run(
+        screenpop.run(args.agents, args.rate, args.seconds, args.customers, tabs=args.tabs, db=args.db)
+    )
     print(screenpop.report(got))
     return 0
 

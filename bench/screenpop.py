@@ -2,7 +2,9 @@
 
 Setup: the real ``CtiBridge`` connected to the real Asterisk (settings from
 ``hotline.config``, like ``hotline serve``), its ``customer_lookup`` the
-ticketing core's ``screen_pop_hook`` on the 1 M customer SQLite population;
+ticketing core's ``screen_pop_hook`` on the 1 M customer population (SQLite,
+or PostgreSQL with ``--db postgres``: its lookup runs on the event loop, with
+no thread);
 the real console app (``agent_ui.create_app``: its websocket gateway on the
 same in-process bus, the same population as its ticketing database);
 ``--agents`` agents logged in by the bridge itself (``login`` + ``ready``:
@@ -49,7 +51,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 async def run(
-    agents: int, rate: float, seconds: float, customers: int, first_ext: int = 3100, tabs: int | None = None
+    agents: int,
+    rate: float,
+    seconds: float,
+    customers: int,
+    first_ext: int = 3100,
+    tabs: int | None = None,
+    db: str = "sqlite",
 ) -> dict[str, Any]:
     """``tabs``: how many of the agents have the console open (all by default); only their pops reach a tab."""
     from bench import population
@@ -61,7 +69,7 @@ async def run(
     from hotline.runtime import cti_settings, settle_heap
     from ticketing import create_engine, screen_pop_hook, sessionmaker
 
-    url = await population.ensure("sqlite", customers, clean=True)
+    url = await population.ensure(db, customers, clean=True)
     engine = create_engine(url)
     sessions = sessionmaker(engine)
     product = load_settings()
@@ -164,6 +172,7 @@ async def run(
     tab = {caller: t for caller, t, customer, _ in pops if caller in sent and customer}
     return {
         "agents": agents,
+        "db": db,
         "tabs": len(agent_ids),
         "rate": rate,
         "calls": len(sent),
@@ -356,7 +365,8 @@ def report(got: dict[str, Any]) -> str:
         s = got[key]
         rows.append([label, f"{s['p50']:.2f}", f"{s['p99']:.2f}", f"{s['max']:.2f}", s["n"]])
     title = (
-        f"Screen-pop latency: {got['agents']} agents, {got['tabs']} with a tab open, {got['rate']:g} calls/s, "
+        f"Screen-pop latency ({got.get('db', 'sqlite')}): {got['agents']} agents, {got['tabs']} with a tab open, "
+        f"{got['rate']:g} calls/s, "
         f"{got['calls']} calls ({got['offered']} offered with the customer on the bus, {got['popped']} popped "
         f"in a tab, {got['matched']} of them with the customer, {got['refused']} refused)"
     )
