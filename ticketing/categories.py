@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
-from ticketing.errors import ActionRefused, Forbidden, NotFound
+from ticketing.errors import ActionRefused, NotFound, require_admin
 from ticketing.models import Category, User
 from ticketing.numbering import validate_pattern
 
@@ -56,8 +56,7 @@ async def add_category(
     number_pattern: str = "",
     form_schema: dict[str, Any] | None = None,
 ) -> Category:
-    if not actor.has_role("admin"):
-        raise Forbidden("only admins may configure categories", role="admin")
+    require_admin(actor, "configure categories")
     if number_pattern:
         validate_pattern(number_pattern)
     clash = await session.scalar(
@@ -90,7 +89,6 @@ async def add_category(
 
 async def disable_category(session: AsyncSession, actor: User, category: Category) -> None:
     """停用: orders and reports keep referring to it, so it is never deleted."""
-    if not actor.has_role("admin"):
-        raise Forbidden("only admins may configure categories", role="admin")
+    require_admin(actor, "configure categories")
     category.enabled = False
     await record(session, actor, "category.disable", "category", category.id, after={"enabled": False})

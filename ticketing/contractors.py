@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cti.phones import InvalidPhoneNumber, is_mobile, normalize
 from ticketing import notify
 from ticketing.audit import record
-from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound
+from ticketing.errors import ActionRefused, FieldErrors, NotFound, require_admin
 from ticketing.models import (
     Contractor,
     ContractorDispatch,
@@ -63,10 +63,6 @@ def view(c: Contractor) -> dict[str, Any]:
         "sort": c.sort,
     }
 
-
-def _admin_only(actor: User | None) -> None:
-    if actor is not None and not actor.has_role("admin"):
-        raise Forbidden("only admins may change the contractor register", role="admin")
 
 
 async def _cleaned(
@@ -150,7 +146,7 @@ async def _cleaned(
 
 
 async def create(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> Contractor:
-    _admin_only(actor)
+    require_admin(actor, "change the contractor register")
     row = Contractor(**{"phones": [], "categories": [], **await _cleaned(session, values, None)})
     session.add(row)
     await session.flush()
@@ -168,7 +164,7 @@ async def get(session: AsyncSession, contractor_id: int) -> Contractor:
 async def update_contractor(
     session: AsyncSession, actor: User | None, contractor_id: int, values: Mapping[str, Any]
 ) -> Contractor:
-    _admin_only(actor)
+    require_admin(actor, "change the contractor register")
     row = await get(session, contractor_id)
     before = view(row)
     for name, value in (await _cleaned(session, values, row)).items():
@@ -182,7 +178,7 @@ async def set_active(
     session: AsyncSession, actor: User | None, contractor_id: int, active: bool
 ) -> Contractor:
     """停用 / 启用: a disabled contractor keeps its history but takes no new dispatches."""
-    _admin_only(actor)
+    require_admin(actor, "change the contractor register")
     row = await get(session, contractor_id)
     before = view(row)
     row.active = active
@@ -194,7 +190,7 @@ async def set_active(
 
 async def delete(session: AsyncSession, actor: User | None, contractor_id: int) -> None:
     """Only a contractor nothing was ever dispatched to; otherwise disable it."""
-    _admin_only(actor)
+    require_admin(actor, "change the contractor register")
     row = await get(session, contractor_id)
     used = await session.scalar(select(exists().where(ContractorDispatch.contractor_id == row.id)))
     if used:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ticketing.models import User
+
 
 class TicketingError(Exception):
     error_id = "ticketing_error"
@@ -19,6 +24,15 @@ class Forbidden(TicketingError):
     """The user's role or data scope does not allow this."""
 
     error_id = "forbidden"
+
+
+def require_admin(actor: User | None, to: str) -> None:
+    """Configuration is for admins: raise ``Forbidden`` ("only admins may <to>") for anyone else.
+
+    ``actor`` None is the system itself (seeding, migrations, imports), which may.
+    """
+    if actor is not None and not actor.has_role("admin"):
+        raise Forbidden(f"only admins may {to}", role="admin")
 
 
 class ActionRefused(TicketingError):

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
 from ticketing.contractors import dispatch_view
-from ticketing.errors import FieldErrors, Forbidden, NotFound, TicketingError
+from ticketing.errors import FieldErrors, NotFound, TicketingError, require_admin
 from ticketing.models import (
     Comment,
     Contractor,
@@ -260,10 +260,6 @@ def view(t: PrintTemplate) -> dict[str, Any]:
     }
 
 
-def _admin_only(actor: User | None) -> None:
-    if actor is not None and not actor.has_role("admin"):
-        raise Forbidden("only admins may change print templates", role="admin")
-
 
 async def _cleaned(
     session: AsyncSession, values: dict[str, Any], current: PrintTemplate | None
@@ -327,7 +323,7 @@ async def _cleaned(
 
 
 async def create_template(session: AsyncSession, actor: User | None, values: dict[str, Any]) -> PrintTemplate:
-    _admin_only(actor)
+    require_admin(actor, "change print templates")
     row = PrintTemplate(
         **{"node": "", "category": "", **await _cleaned(session, values, None)},
         updated_by_id=actor.id if actor else None,
@@ -349,7 +345,7 @@ async def update_template(
     session: AsyncSession, actor: User | None, template_id: int, values: dict[str, Any]
 ) -> PrintTemplate:
     """Edits in place; the audit row keeps the body before and after."""
-    _admin_only(actor)
+    require_admin(actor, "change print templates")
     row = await get_template(session, template_id)
     before = view(row)
     for name, value in (await _cleaned(session, values, row)).items():
@@ -365,7 +361,7 @@ async def update_template(
 async def set_enabled(
     session: AsyncSession, actor: User | None, template_id: int, enabled: bool
 ) -> PrintTemplate:
-    _admin_only(actor)
+    require_admin(actor, "change print templates")
     row = await get_template(session, template_id)
     before = view(row)
     row.enabled = enabled

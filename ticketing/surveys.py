@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
-from ticketing.errors import ActionRefused, Forbidden
+from ticketing.errors import ActionRefused, Forbidden, require_admin
 from ticketing.models import SurveyDimension, SurveyResult, User, WorkOrder
 from ticketing.users import can_access
 from ticketing.workflow.engine import create_order, link_orders
@@ -25,8 +25,7 @@ async def add_dimension(
     site_id: int | None = None,
 ) -> SurveyDimension:
     """A scoring dimension for (site, category); options are ``{label, satisfied}``."""
-    if not actor.has_role("admin"):
-        raise Forbidden("only admins may configure surveys", role="admin")
+    require_admin(actor, "configure surveys")
     if not options or any("label" not in o for o in options):
         raise ActionRefused("survey_bad_options", "each option needs a label")
     sort = len(await dimensions_for(session, site_id, category))

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import directory
 from ticketing.audit import record
-from ticketing.errors import Forbidden, PasswordRejected, TicketingError
+from ticketing.errors import Forbidden, PasswordRejected, TicketingError, require_admin
 from ticketing.models import ROLES, Site, User, WorkOrder, utcnow
 
 MAX_FAILURES = 5
@@ -73,8 +73,7 @@ async def create_user(
 ) -> User:
     """``password_hash`` (from ``hash_password``) skips hashing, for bulk/demo creation.
     ``actor`` None is the system (seeding); a person creating users must be an admin."""
-    if actor is not None and not actor.has_role("admin"):
-        raise Forbidden("only admins may create users", role="admin")
+    require_admin(actor, "create users")
     if not STAFF_NO.match(staff_no):
         raise InvalidUser("工号 must be 4-6 digits", field="staff_no")
     unknown = [r for r in roles if r not in ROLES]

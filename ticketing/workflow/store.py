@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
 from ticketing.cached import Cache
-from ticketing.errors import Forbidden, NotFound
+from ticketing.errors import NotFound, require_admin
 from ticketing.models import User, WorkflowDefinition
 from ticketing.workflow.definition import Definition, parse, parse_yaml
 
@@ -29,7 +29,7 @@ async def import_definition(
     session: AsyncSession, source: str | Mapping[str, Any], *, actor: User | None = None
 ) -> WorkflowDefinition:
     """Validate (raising WorkflowInvalid) and store as the next version of its key (admins only)."""
-    _admin_only(actor)
+    require_admin(actor, "change workflow definitions")
     if isinstance(source, str):
         definition = parse_yaml(source)
         text = source
@@ -53,11 +53,6 @@ async def import_definition(
     )
     return row
 
-
-def _admin_only(actor: User | None) -> None:
-    # actor None is the system itself (seeding, migrations); people need the admin role.
-    if actor is not None and not actor.has_role("admin"):
-        raise Forbidden("only admins may change workflow definitions", role="admin")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +136,7 @@ async def export_definition(session: AsyncSession, key: str, version: int | None
 
 
 async def disable(session: AsyncSession, key: str, version: int, *, actor: User | None = None) -> None:
-    _admin_only(actor)
+    require_admin(actor, "change workflow definitions")
     row = await session.scalar(
         select(WorkflowDefinition).where(WorkflowDefinition.key == key, WorkflowDefinition.version == version)
     )
