@@ -44,6 +44,12 @@ def date_param(request: web.Request, name: str, default: dt.date | None = None) 
         raise UiError("request.invalid", f"{name} must be a date (YYYY-MM-DD)", field=name) from None
 
 
+def order_key(request: web.Request) -> int | str:
+    """The ``{key}`` of an order's route: its id when it is all digits (ids are short), else its number."""
+    raw = request.match_info["key"]
+    return int(raw) if raw.isdigit() and len(raw) < 12 else raw
+
+
 def path_int(request: web.Request, name: str) -> int:
     try:
         return int(request.match_info[name])

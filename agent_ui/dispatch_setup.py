@@ -14,7 +14,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import json_body, path_int
+from agent_ui.bodies import json_body, order_key, path_int
 from agent_ui.errors import UiError
 from agent_ui.order_views import order_view
 from agent_ui.roles import requires
@@ -25,10 +25,6 @@ from ticketing.workflow import engine
 
 routes = web.RouteTableDef()
 
-
-def _order_key(request: web.Request) -> int | str:
-    raw = request.match_info["key"]
-    return int(raw) if raw.isdigit() and len(raw) < 12 else raw
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -108,7 +104,7 @@ async def contractor_reply(request: web.Request) -> web.Response:
     if not isinstance(reply, str):
         raise UiError("request.invalid", "reply must be text", field="reply")
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        order = await engine.load_order(db, user, _order_key(request))
+        order = await engine.load_order(db, user, order_key(request))
         await contractors.record_reply(db, user, order, reply=reply, result=result)
         await db.flush()
         view = await order_view(db, user, order)
@@ -158,7 +154,7 @@ async def print_order(request: web.Request) -> web.Response:
     """The order rendered by its step's print template, in a page made for paper."""
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, user):
-        order = await engine.load_order(db, user, _order_key(request))
+        order = await engine.load_order(db, user, order_key(request))
         name, html = await printing.render_order(db, order, services.site_timezone)
         number = order.number
     context: dict[str, Any] = {"order_number": number, "template_name": name, "printed": Markup(html)}

@@ -19,9 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import json_body, path_int
+from agent_ui.bodies import json_body, order_key, path_int
 from agent_ui.errors import UiError
-from agent_ui.orders import _order_key
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, AppServices
 from agent_ui.work import read_only, unit_of_work
@@ -97,7 +96,7 @@ async def _fax_templates(db: AsyncSession, order: WorkOrder) -> list[Notificatio
 async def fax_choices(request: web.Request) -> web.Response:
     """The fax templates of the order's category, and the number to offer (the caller's)."""
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
-        order = await load_order(db, user, _order_key(request))
+        order = await load_order(db, user, order_key(request))
         templates = [{"id": t.id, "subject": t.subject} for t in await _fax_templates(db, order)]
     return web.json_response({"templates": templates, "to": order.caller_number or ""})
 
@@ -138,7 +137,7 @@ async def fax_for_order(request: web.Request) -> web.Response:
     body = await _fax_request(request)
     services = request.app[SERVICES]
     async with unit_of_work(services, current_user(request)) as (db, user):
-        order = await load_order(db, user, _order_key(request))
+        order = await load_order(db, user, order_key(request))
         subject, text = str(body.get("subject", "")).strip(), str(body.get("text", ""))
         if body.get("template_id") is not None:
             template = next((t for t in await _fax_templates(db, order) if t.id == body["template_id"]), None)

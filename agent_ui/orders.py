@@ -13,7 +13,7 @@ from aiohttp import web
 from sqlalchemy import or_, select
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import json_body
+from agent_ui.bodies import json_body, order_key
 from agent_ui.errors import UiError
 from agent_ui.order_views import field_views, order_view
 from agent_ui.roles import requires
@@ -29,10 +29,6 @@ ACTIONS = ("save", "submit", "approve", "reject")
 #: who may be picked as the next handler by free routing
 WORKER_ROLES = ("agent", "handler", "team_leader", "supervisor")
 
-
-def _order_key(request: web.Request) -> int | str:
-    raw = request.match_info["key"]
-    return int(raw) if raw.isdigit() and len(raw) < 12 else raw
 
 
 def _opt_int(body: dict[str, Any], name: str) -> int | None:
@@ -200,7 +196,7 @@ async def list_sites(request: web.Request) -> web.Response:
 async def get_order(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, user):
-        order = await engine.load_order(db, user, _order_key(request))
+        order = await engine.load_order(db, user, order_key(request))
         return web.json_response(await order_view(db, user, order))
 
 
@@ -213,7 +209,7 @@ async def act_on_order(request: web.Request) -> web.Response:
     body = await json_body(request)
     services = request.app[SERVICES]
     async with unit_of_work(services, current_user(request)) as (db, user):
-        order = await engine.load_order(db, user, _order_key(request))
+        order = await engine.load_order(db, user, order_key(request))
         if action == "save":
             await engine.save_form(db, user, order, _form(body))
         elif action == "submit":
@@ -243,7 +239,7 @@ async def routing_candidates(request: web.Request) -> web.Response:
     (active users who work on orders and may see this one), by 工号 or name."""
     query = request.query.get("q", "").strip()[:32]
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
-        order = await engine.load_order(db, user, _order_key(request))
+        order = await engine.load_order(db, user, order_key(request))
         stmt = select(User).where(User.active.is_(True)).order_by(User.staff_no).limit(400)
         if query:
             stmt = stmt.where(or_(User.staff_no.startswith(query), User.name.contains(query)))

@@ -8,7 +8,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import json_body
+from agent_ui.bodies import json_body, order_key
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
 from agent_ui.roles import requires
@@ -20,10 +20,6 @@ from ticketing.workflow import engine
 
 routes = web.RouteTableDef()
 
-
-def _key(request: web.Request) -> int | str:
-    raw = request.match_info["key"]
-    return int(raw) if raw.isdigit() and len(raw) < 12 else raw
 
 
 async def _survey_view(db, order: WorkOrder) -> dict:
@@ -59,7 +55,7 @@ async def _survey_view(db, order: WorkOrder) -> dict:
 @requires("order.read")
 async def get_survey(request: web.Request) -> web.Response:
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
-        order = await engine.load_order(db, user, _key(request))
+        order = await engine.load_order(db, user, order_key(request))
         return web.json_response(await _survey_view(db, order))
 
 
@@ -74,7 +70,7 @@ async def record_survey(request: web.Request) -> web.Response:
     if not isinstance(remark, str):
         raise UiError("request.invalid", "remark must be text", field="remark")
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        order = await engine.load_order(db, user, _key(request))
+        order = await engine.load_order(db, user, order_key(request))
         await surveys.record_survey(db, user, order, answers, remark=remark.strip())
         view = await _survey_view(db, order)
     return web.json_response(view, status=201)
