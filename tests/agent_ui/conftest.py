@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from agent_ui import AppServices, create_app
 from cti.bus import InProcessBus
-from ticketing import users
+from ticketing import knowledge, users
 from ticketing.db import create_engine, migrate, sessionmaker
+from ticketing.models import Site, User
 from ticketing.seed import seed_defaults
 from ticketing.sites import create_site
 
@@ -68,3 +71,24 @@ async def login(client, staff_no: str, password: str = PASSWORD) -> str:
     body = await resp.json()
     assert resp.status == 200, body
     return body["csrf"]
+
+
+async def knowledge_content(world) -> tuple[int, str]:
+    """A knowledge item and a published outage notice to send: (article id, notice key)."""
+    async with world.services.sessionmaker.begin() as db:
+        article = await knowledge.add_article(
+            db, "峰谷电价执行时间", "峰时段 8:00-22:00,谷时段 22:00-次日 8:00"
+        )
+        admin = await db.get(User, world.people["9001"])
+        site = await db.scalar(select(Site).where(Site.code == "HD"))
+        now = dt.datetime.now(dt.UTC)
+        notice = await knowledge.publish_notice(
+            db,
+            admin,
+            site_id=site.id,
+            area="中关村大街",
+            starts_at=now,
+            ends_at=now + dt.timedelta(hours=4),
+            reason="线路检修",
+        )
+    return article.id, notice.notice_key

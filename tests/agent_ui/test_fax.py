@@ -16,9 +16,8 @@ from sqlalchemy import select, update
 
 from cti.fax import FaxOutcome
 from recordings import RecordingStore, fax_out
-from tests.agent_ui.conftest import login
-from ticketing import knowledge
-from ticketing.models import AuditLog, Notification, Site, User
+from tests.agent_ui.conftest import knowledge_content, login
+from ticketing.models import AuditLog, Notification
 from ticketing.notify import AsteriskFaxGateway, Dispatcher
 
 
@@ -158,20 +157,6 @@ async def test_bad_numbers_roles_and_csrf_are_refused_and_queue_nothing(client, 
     assert not list(store.kind_dir("fax_out").rglob("*.tif"))  # no document left behind either
 
 
-async def _content(world):
-    async with world.services.sessionmaker.begin() as db:
-        article = await knowledge.add_article(
-            db, "峰谷电价执行时间", "峰时段 8:00-22:00,谷时段 22:00-次日 8:00"
-        )
-        admin = await db.get(User, world.people["9001"])
-        site = await db.scalar(select(Site).where(Site.code == "HD"))
-        now = dt.datetime.now(dt.UTC)
-        notice = await knowledge.publish_notice(
-            db, admin, site_id=site.id, area="中关村大街", starts_at=now, ends_at=now + dt.timedelta(hours=4),
-            reason="线路检修",
-        )  # fmt: skip
-    return article.id, notice.notice_key
-
 
 class FaxLine:
     """Stands in for cti.fax.FaxSender: answers each fax with the next outcome."""
@@ -188,7 +173,7 @@ class FaxLine:
 async def test_kb_items_and_notices_are_faxed_and_the_dispatcher_retries_a_busy_line(
     client, world, store, faxing
 ):
-    article_id, key = await _content(world)
+    article_id, key = await knowledge_content(world)
     kb = await client.post(f"/api/knowledge/{article_id}/send", json={"channel": "fax", "to": "88886666"},
                            headers=faxing)  # fmt: skip
     notice = await client.post(f"/api/notices/{key}/send", json={"channel": "fax", "to": "0108888 6666"},
@@ -242,7 +227,7 @@ async def test_kb_items_and_notices_are_faxed_and_the_dispatcher_retries_a_busy_
 
 
 async def test_a_failed_transmission_is_not_retried_and_says_why(world, store, client, faxing):
-    article_id, _ = await _content(world)
+    article_id, _ = await knowledge_content(world)
     resp = await client.post(f"/api/knowledge/{article_id}/send", json={"channel": "fax", "to": "88886666"},
                              headers=faxing)  # fmt: skip
     row = await resp.json()

@@ -4,7 +4,6 @@ delivers it through a real SMTP server."""
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 from email import message_from_bytes, policy
 
@@ -12,9 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import login
-from ticketing import knowledge
-from ticketing.models import AuditLog, Notification, Site, User
+from tests.agent_ui.conftest import knowledge_content, login
+from ticketing.models import AuditLog, Notification
 from ticketing.notify import Dispatcher, SmtpGateway
 
 
@@ -39,29 +37,10 @@ def smtp():
     controller.stop()
 
 
-async def _content(world):
-    async with world.services.sessionmaker.begin() as db:
-        article = await knowledge.add_article(
-            db, "峰谷电价执行时间", "峰时段 8:00-22:00,谷时段 22:00-次日 8:00"
-        )
-        admin = await db.get(User, world.people["9001"])
-        site = await db.scalar(select(Site).where(Site.code == "HD"))
-        now = dt.datetime.now(dt.UTC)
-        notice = await knowledge.publish_notice(
-            db,
-            admin,
-            site_id=site.id,
-            area="中关村大街",
-            starts_at=now,
-            ends_at=now + dt.timedelta(hours=4),
-            reason="线路检修",
-        )
-    return article.id, notice.notice_key
-
 
 async def test_a_knowledge_item_goes_out_by_email_through_the_outbox(client, world, smtp):
     inbox, port = smtp
-    article_id, _ = await _content(world)
+    article_id, _ = await knowledge_content(world)
     csrf = await login(client, "1001")
     resp = await client.post(
         f"/api/knowledge/{article_id}/send",
@@ -90,7 +69,7 @@ async def test_a_knowledge_item_goes_out_by_email_through_the_outbox(client, wor
 
 
 async def test_an_outage_notice_goes_out_by_sms_and_bad_recipients_are_refused(client, world):
-    _, key = await _content(world)
+    _, key = await knowledge_content(world)
     csrf = await login(client, "1001")
     headers = {"X-CSRF-Token": csrf}
     resp = await client.post(
@@ -123,7 +102,7 @@ async def test_an_outage_notice_goes_out_by_sms_and_bad_recipients_are_refused(c
 
 
 async def test_a_handler_may_read_but_not_send(client, world):
-    article_id, _ = await _content(world)
+    article_id, _ = await knowledge_content(world)
     csrf = await login(client, "2001")
     resp = await client.post(
         f"/api/knowledge/{article_id}/send",
@@ -134,7 +113,7 @@ async def test_a_handler_may_read_but_not_send(client, world):
 
 
 async def test_a_message_sent_for_an_order_shows_on_its_timeline(client, world):
-    _, key = await _content(world)
+    _, key = await knowledge_content(world)
     csrf = await login(client, "1001")
     headers = {"X-CSRF-Token": csrf}
     resp = await client.post(
