@@ -84,7 +84,8 @@ class FaxSender:
                 Timeout=(self.ring_seconds + 15) * 1000,
                 Async="true",
             )
-            return await asyncio.wait_for(outcome, patience)
+            async with asyncio.timeout(patience):
+                return await outcome
         except TimeoutError:
             return FaxOutcome("TIMEOUT", 0, f"no outcome from Asterisk within {patience} s")
         finally:

@@ -154,7 +154,8 @@ class _RedisSubscription:
         self.closed = True
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError, RedisError, TimeoutError):
-            await asyncio.wait_for(self.task, self.bus.block_ms / 1000 + 2)
+            async with asyncio.timeout(self.bus.block_ms / 1000 + 2):
+                await self.task
 
 
 class RedisBus:

@@ -88,7 +88,8 @@ class RouteScript:
         if lookup is None or not caller or not self.services.routing.needs_profile:
             return None
         try:
-            return await asyncio.wait_for(lookup(caller), self.services.routing.profile_timeout)
+            async with asyncio.timeout(self.services.routing.profile_timeout):
+                return await lookup(caller)
         except Exception as exc:  # routing must not wait on or fail with ticketing
             log.warning("caller profile lookup for %s failed (%r); routing without it", caller, exc)
             return None

@@ -80,7 +80,8 @@ async def _ask_hook(hook: Callable[[str], Awaitable[Any]] | None, arg: str, limi
     if hook is None:
         raise _Unavailable("no hook configured")
     try:
-        return await asyncio.wait_for(hook(arg), limit)
+        async with asyncio.timeout(limit):
+            return await hook(arg)
     except Exception as exc:  # the caller hears "not available"; we keep the call
         log.warning("self-service hook %s(%r) failed: %r", getattr(hook, "__name__", hook), arg, exc)
         raise _Unavailable(str(exc)) from exc

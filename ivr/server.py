@@ -71,7 +71,8 @@ class AgiServer:
             self._sessions.add(task)
         session = AgiSession(reader, writer)
         try:
-            await asyncio.wait_for(session.start(), 10)
+            async with asyncio.timeout(10):
+                await session.start()
             script = self.scripts.get(session.script)
             if script is None:
                 log.warning(

@@ -56,7 +56,8 @@ class AgiSession:
         """
         self._writer.write(encode_command(*words))
         await self._writer.drain()
-        response = await asyncio.wait_for(self._next_response(), limit or self.command_timeout)
+        async with asyncio.timeout(limit or self.command_timeout):
+            response = await self._next_response()
         if response.code == 511:
             raise AgiHangup(response.raw)
         if response.code != 200:

@@ -15,7 +15,6 @@ stall the reader). Only events somebody listens to are ever parsed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import itertools
 import logging
@@ -175,6 +174,10 @@ class AmiClient:
         self._live = False
         self._held: list[Frame] | None = None
         self._task: asyncio.Task[None] | None = None
+        # stop() cancels the task and also sets this: Python 3.11's asyncio.wait_for
+        # swallows a cancel that lands just as its future completes (a resync hook may
+        # use it), and the reconnect loop must end all the same.
+        self._stopping = False
         self._connected = False
         self._connected_event = asyncio.Event()
         self.connections = 0
@@ -225,14 +228,19 @@ class AmiClient:
     # -- lifecycle ----------------------------------------------------------
     async def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.get_running_loop().create_task(self._run(), name="ami-client")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
+        self._stopping = True
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await task
+            except asyncio.CancelledError:
+                if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                    raise  # stop() itself was cancelled, not just the client's task
         self._drop_link("stopped")
 
     async def __aenter__(self) -> AmiClient:
@@ -245,14 +253,15 @@ class AmiClient:
 
     async def wait_connected(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         try:
-            await asyncio.wait_for(self._connected_event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._connected_event.wait()
         except TimeoutError:
             raise AmiNotConnected(f"no AMI connection to {self.server}: {self.last_error}") from None
 
     async def _run(self) -> None:
         delays = backoff(self.backoff_initial, self.backoff_max)
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopping:
             started = loop.time()
             try:
                 await self._session()
@@ -264,6 +273,8 @@ class AmiClient:
             except Exception:
                 log.exception("AMI %s: unexpected failure", self.server)
             self._drop_link(self.last_error or "disconnected")
+            if self._stopping:
+                break
             if loop.time() - started > 10:
                 delays = backoff(self.backoff_initial, self.backoff_max)
             await asyncio.sleep(next(delays))
@@ -271,14 +282,14 @@ class AmiClient:
     async def _session(self) -> None:
         loop = asyncio.get_running_loop()
         link = _Link(self)
-        await asyncio.wait_for(
-            loop.create_connection(lambda: link, self.host, self.port), self.connect_timeout
-        )
+        async with asyncio.timeout(self.connect_timeout):
+            await loop.create_connection(lambda: link, self.host, self.port)
         self._link = link
         self._apply_filter()
         self._live = False
         self._held = []
-        await asyncio.wait_for(asyncio.shield(link.greeted), self.connect_timeout)
+        async with asyncio.timeout(self.connect_timeout):
+            await asyncio.shield(link.greeted)
         try:
             await self.action("Login", Username=self.username, Secret=self.secret, Events=self.events)
         except AmiActionError as exc:
@@ -356,7 +367,8 @@ class AmiClient:
         """Send ``action``; return its response frame, or raise AmiActionError on ``Response: Error``."""
         action_id, fut = self._send(action, fields)
         try:
-            frame = await asyncio.wait_for(fut, timeout or self.action_timeout)
+            async with asyncio.timeout(timeout or self.action_timeout):
+                frame = await fut
         except TimeoutError:
             raise AmiTimeout(f"{action}: no response within {timeout or self.action_timeout}s") from None
         finally:
@@ -374,12 +386,14 @@ class AmiClient:
             self._link.proto.keep_listed = True
         limit = timeout or self.action_timeout
         try:
-            frame = await asyncio.wait_for(fut, limit)
+            async with asyncio.timeout(limit):
+                frame = await fut
             if frame.name == "Error":
                 raise AmiActionError(action, frame.get("Message", "error"), frame)
             if frame.get("EventList").lower() != "start":
                 return []
-            return await asyncio.wait_for(pl.done, limit)
+            async with asyncio.timeout(limit):
+                return await pl.done
         except TimeoutError:
             raise AmiTimeout(f"{action}: list not complete within {limit}s") from None
         finally:

@@ -154,6 +154,33 @@ async def test_login_failure_is_reported_and_retried(fake):
         await ami.stop()
 
 
+async def test_stop_landing_as_the_login_answer_arrives_ends_the_reconnect_loop(fake):
+    # Python 3.11's asyncio.wait_for returns the result, swallowing the cancel, when the
+    # cancel and the awaited answer land in the same loop turn; the client kept
+    # reconnecting after stop() then, and stop() never returned.
+    ami = AmiClient("127.0.0.1", fake.port, "hotline", "wrong", backoff_initial=0.01, backoff_max=0.02)
+    send, stopping = ami._send, []
+
+    def send_and_stop_on_the_answer(action, fields):
+        action_id, fut = send(action, fields)
+        if action == "Login" and not stopping:
+            fut.add_done_callback(lambda _: stopping.append(asyncio.ensure_future(ami.stop())))
+        return action_id, fut
+
+    ami._send = send_and_stop_on_the_answer
+    await ami.start()
+    for _ in range(200):
+        if stopping:
+            break
+        await asyncio.sleep(0.01)
+    done, _ = await asyncio.wait(stopping, timeout=2)
+    assert done, "stop() did not return"
+    logins = fake.logins
+    await asyncio.sleep(0.2)
+    assert fake.logins == logins
+    assert not ami.connected
+
+
 async def test_dropped_connection_reconnects_resyncs_and_reports_state(fake):
     states: list[bool] = []
     resyncs = []
