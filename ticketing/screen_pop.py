@@ -6,8 +6,9 @@ import (building and hashing a ``select`` costs more than SQLite running it),
 returning plain rows, run in one greenlet hop. The hook skips the session: on
 SQLite it runs the statements on a plain ``sqlite3`` connection in a worker thread
 (one thread hop per pop instead of one per cursor call through aiosqlite); on
-PostgreSQL it reads in autocommit (no BEGIN / ROLLBACK round trips). Each statement
-is consistent on its own; a pop does not need one snapshot across the three.
+PostgreSQL it sends the three as one statement in autocommit (one round trip, no
+BEGIN / ROLLBACK). On SQLite each statement is consistent on its own; a pop does not
+need one snapshot across the three.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 from collections import namedtuple
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -227,18 +229,19 @@ def _interaction(row: Sequence[Any]) -> Any:
     return _InteractionRow(*values)
 
 
+_ASKED = ("number", "orders", "interactions")
+#: SQL text, then for each positional parameter the name asked for or the fixed value
+_Compiled = tuple[str, list[tuple[str, Any]]]
+
+
 class _DriverStatements:
-    """The pop's statements compiled once for a dialect: (SQL text, names of its positional parameters)."""
+    """The pop's statements compiled once for a dialect."""
 
     def __init__(self, dialect: Any) -> None:
-        def compiled(stmt: Any) -> tuple[str, list[str], dict[str, Any]]:
+        def compiled(stmt: Any) -> _Compiled:
             c = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-            fixed = {
-                k: v
-                for k, v in c.construct_params({"number": "", "orders": 0, "interactions": 0}).items()
-                if k not in ("number", "orders", "interactions")
-            }
-            return c.string, list(c.positiontup or ()), fixed
+            values = c.construct_params(dict.fromkeys(_ASKED))
+            return c.string, [(n, None if n in _ASKED else values[n]) for n in c.positiontup or ()]
 
         self.customers = compiled(_POP_CUSTOMERS)
         self.orders = compiled(_POP_ORDERS)
@@ -246,9 +249,34 @@ class _DriverStatements:
         self.of_number = compiled(_POP_HISTORY_OF_NUMBER)
 
     @staticmethod
-    def args(statement: tuple[str, list[str], dict[str, Any]], params: dict[str, Any]) -> list[Any]:
-        _sql, names, fixed = statement
-        return [params[n] if n in params else fixed[n] for n in names]
+    def args(statement: _Compiled, params: dict[str, Any]) -> list[Any]:
+        return [params[name] if name in _ASKED else value for name, value in statement[1]]
+
+    def as_one_postgresql_statement(self) -> _Compiled:
+        """The four as one statement of three arrays of rows: customers, open orders, and the
+        customers' history or else the number's (a CASE runs only the subquery it picks).
+
+        Each array is ``ARRAY(SELECT r FROM (<statement>) AS r)``: the subquery scan keeps its
+        ORDER BY's order, and asyncpg hands the anonymous rows back as typed tuples.
+        """
+        positions: list[tuple[str, Any]] = []
+
+        def array(statement: _Compiled) -> str:
+            sql, own = statement
+            shift = len(positions)
+            positions.extend(own)
+            sql = re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + shift}", sql)
+            return f"ARRAY(SELECT r FROM ({sql}) AS r)"
+
+        customers, orders = array(self.customers), array(self.orders)
+        of_customers, of_number = array(self.of_customers), array(self.of_number)
+        sql = (
+            f"WITH pop_customers AS (SELECT {customers} AS rows) "
+            f"SELECT pop_customers.rows, {orders}, "
+            f"CASE WHEN cardinality(pop_customers.rows) > 0 THEN {of_customers} ELSE {of_number} END "
+            "FROM pop_customers"
+        )
+        return sql, positions
 
 
 def screen_pop_hook(
@@ -295,9 +323,9 @@ Runner = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
 def _asyncpg_runner(engine: AsyncEngine, st: _DriverStatements) -> Runner:
-    """Three round trips on the hook's own small asyncpg pool, in autocommit: no BEGIN / ROLLBACK,
-    and none of the engine pool's pre-ping (a fourth round trip). A connection lost under a
-    pop (database restarted) is dropped by the pool and the pop is tried once more."""
+    """One round trip on the hook's own small asyncpg pool, in autocommit: no BEGIN / ROLLBACK,
+    and none of the engine pool's pre-ping. A connection lost under a pop (database
+    restarted) is dropped by the pool and the pop is tried once more."""
     import asyncpg
 
     dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -318,12 +346,11 @@ def _asyncpg_runner(engine: AsyncEngine, st: _DriverStatements) -> Runner:
                 holder["pool"] = created
         return holder["pool"]
 
+    pop = st.as_one_postgresql_statement()
+
     async def once(params: dict[str, Any]) -> dict[str, Any] | None:
         async with (await pool()).acquire() as pg:
-            customers = await pg.fetch(st.customers[0], *st.args(st.customers, params))
-            open_orders = await pg.fetch(st.orders[0], *st.args(st.orders, params))
-            history_st = st.of_customers if customers else st.of_number
-            history = await pg.fetch(history_st[0], *st.args(history_st, params))
+            customers, open_orders, history = await pg.fetchrow(pop[0], *st.args(pop, params))
         return _assemble(
             params["number"],
             [_CustomerRow(*r) for r in customers],
