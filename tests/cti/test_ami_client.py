@@ -291,7 +291,7 @@ async def test_a_listener_returning_a_coroutine_gets_it_run_and_its_failure_logg
     assert "AMI callback task failed" in caplog.text and "the slow listener failed" in caplog.text
 
 
-async def test_a_busy_stream_of_small_reads_is_gathered_and_a_quiet_or_full_one_is_not():
+async def test_small_reads_are_gathered_only_while_the_stream_runs_busy():
     from cti.ami.client import _Link
 
     class Transport:
@@ -311,18 +311,113 @@ async def test_a_busy_stream_of_small_reads_is_gathered_and_a_quiet_or_full_one_
     ami.on_event("Hangup", lambda f: seen.append(f["Uniqueid"]))
     ami._live = True
     link = _Link(ami)
+    clock = [0.0]
+    link._now = lambda: clock[0]
+    link._window_start = 0.0
     link.proto.greeting = ""
     link.transport = transport = Transport()
     ami._link = link
     ami._apply_filter()
-    link.data_received(encode({"Event": "Hangup", "Uniqueid": "1"}))
-    assert transport.paused == 0  # the first read of a quiet stream: read on at once
-    link.data_received(encode({"Event": "Hangup", "Uniqueid": "2"}))
-    assert transport.paused == 1  # a second small read right after: let the next ones gather
+
+    def read(n: int, pad: int = 0) -> None:
+        link.data_received(encode({"Event": "Hangup", "Uniqueid": str(n), "Pad": "x" * pad}))
+
+    # A call's burst at screen-pop load: small reads close together, but few bytes a second.
+    for n in range(40):
+        clock[0] += 0.0005 if n % 10 else 0.05
+        read(n)
+    assert transport.paused == 0  # every event read at once: nothing waits 2 ms
+    # Saturation: 4 KiB reads every 0.5 ms (8 MB/s) for longer than a window.
+    for n in range(40, 300):
+        clock[0] += 0.0005
+        read(n, pad=4000)
+        if transport.paused:
+            break
+    assert transport.paused == 1 and n < 40 + 2 * int(link.window / 0.0005)  # within two windows
     await asyncio.sleep(link.gather * 3)
-    assert transport.paused == 0 and seen == ["1", "2"]  # nothing waits for the pause
-    big = b"".join(encode({"Event": "Hangup", "Uniqueid": str(n)}) for n in range(4000))
+    assert transport.paused == 0 and seen == [str(i) for i in range(n + 1)]  # nothing is held back
+    # A full read is never paused, busy or not.
+    big = b"".join(encode({"Event": "Hangup", "Uniqueid": f"b{i}"}) for i in range(4000))
+    assert len(big) >= link.full
+    clock[0] += 0.0005
     link.data_received(big)
-    link.data_received(encode({"Event": "Hangup", "Uniqueid": "x"}))
-    # A full read means a saturated stream, and a small one right after it no trickle.
-    assert transport.paused == 0 and len(seen) == 4003
+    assert transport.paused == 0
+    # Quiet again: after a window of little, reads are taken at once.
+    clock[0] += 1.0
+    read(1000)
+    clock[0] += 0.01
+    read(1001)
+    assert transport.paused == 0 and seen[-2:] == ["1000", "1001"]
+
+
+def asked_for(fake: FakeAmi) -> list[str]:
+    return [a["MatchCriteria"] for a in fake.actions if a["Action"] == "Filter"]
+
+
+async def _until(check, seconds: float = 2.0) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+async def test_asterisk_is_asked_for_just_the_listened_events_and_new_ones_as_listeners_come(fake):
+    ami = client_for(fake)
+    ami.on_event("Newchannel", lambda f: None)
+    ami.on_event("Hangup", lambda f: None)
+    async with ami:
+        assert asked_for(fake) == ["name(Hangup)", "name(Newchannel)"]
+        assert all(a["Operation"] == "Add" for a in fake.actions if a["Action"] == "Filter")
+        ami.on_event("QueueMemberAdded", lambda f: None)
+        ami.on_event("Hangup", lambda f: None)  # already asked for
+        await _until(lambda: len(asked_for(fake)) == 3)
+        assert asked_for(fake)[-1] == "name(QueueMemberAdded)"
+        assert fake.logins == 1
+
+
+async def test_a_listener_for_every_event_gets_a_session_without_filters(fake):
+    async with client_for(fake) as ami:  # nobody listens: no filter, Asterisk sends all
+        assert asked_for(fake) == []
+    ami = client_for(fake)
+    ami.on_event("Newchannel", lambda f: None)
+    async with ami:
+        assert asked_for(fake) == ["name(Newchannel)"]
+        seen = []
+        ami.on_event("*", seen.append)  # filters cannot be taken back: a new login, unfiltered
+        await _until(lambda: fake.logins == 3 and ami.connected)
+        assert asked_for(fake) == ["name(Newchannel)"]
+        fake.push(b"Event: Hangup\r\nChannel: x\r\n\r\n")
+        await _until(lambda: [f.name for f in seen] == ["Hangup"])
+
+
+async def test_a_refused_filter_means_reading_the_whole_stream(fake, caplog):
+    fake.script["Filter"] = {"Response": "Error", "Message": "Permission denied"}
+    seen = []
+    ami = client_for(fake)
+    ami.on_event("Hangup", lambda f: seen.append(f["Channel"]))
+    async with ami:
+        assert fake.logins == 2 and asked_for(fake) == ["name(Hangup)"]  # tried once
+        assert "Filter refused" in caplog.text
+        fake.push(b"Event: Newchannel\r\nChannel: y\r\n\r\nEvent: Hangup\r\nChannel: x\r\n\r\n")
+        await _until(lambda: seen == ["x"])
+
+
+async def test_a_client_can_be_told_not_to_filter_at_asterisk(fake):
+    ami = client_for(fake, server_filter=False)
+    ami.on_event("Hangup", lambda f: None)
+    async with ami:
+        assert asked_for(fake) == []
+
+
+async def test_a_filter_refused_for_a_late_listener_means_a_new_unfiltered_session(fake):
+    seen = []
+    ami = client_for(fake)
+    ami.on_event("Hangup", lambda f: None)
+    async with ami:
+        fake.script["Filter"] = {"Response": "Error", "Message": "Permission denied"}
+        ami.on_event("Newchannel", lambda f: seen.append(f["Channel"]))
+        await _until(lambda: fake.logins == 2 and ami.connected)
+        assert asked_for(fake) == ["name(Hangup)", "name(Newchannel)"]  # none asked the second time
+        fake.push(b"Event: Newchannel\r\nChannel: y\r\n\r\n")
+        await _until(lambda: seen == ["y"])

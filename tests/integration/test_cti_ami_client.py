@@ -53,3 +53,68 @@ async def test_wrong_secret_never_connects_and_says_why(asterisk):
         assert "Authentication failed" in ami.last_error
     finally:
         await ami.stop()
+
+
+async def test_asterisk_sends_only_the_events_listened_for_and_lists_still_come_whole(asterisk, monkeypatch):
+    from cti.ami import client as ami_client
+
+    received: dict[int, bytearray] = {}
+    feed = ami_client._Link.data_received
+
+    def counting(link, data: bytes) -> None:  # what Asterisk wrote to each session, before we skip any
+        received.setdefault(id(link.client), bytearray()).extend(data)
+        feed(link, data)
+
+    monkeypatch.setattr(ami_client._Link, "data_received", counting)
+    tag = uuid.uuid4().hex[:8]
+    member = f"Local/{tag}@nowhere/n"
+    marks: dict[str, list[str]] = {"filtered": [], "whole": []}
+    filtered = client(asterisk)
+    whole = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret, server_filter=False)
+    for name, ami in (("filtered", filtered), ("whole", whole)):
+        ami.on_event("UserEvent", lambda f, seen=marks[name]: seen.append(f["Tag"]) if f.get("Tag") == tag else None)
+    async with filtered, whole:
+        await filtered.action("QueueAdd", Queue="cti-b", Interface=member, Paused="true")
+        await filtered.action("QueueRemove", Queue="cti-b", Interface=member)
+        await filtered.action("UserEvent", UserEvent="HotlineFilterTest", Tag=tag)
+        for _ in range(100):
+            if marks["filtered"] and marks["whole"]:
+                break
+            await asyncio.sleep(0.02)
+        assert marks == {"filtered": [tag], "whole": [tag]}
+        assert f"Interface: {member}".encode() in received[id(whole)]  # QueueMemberAdded and …Removed
+        assert f"Interface: {member}".encode() not in received[id(filtered)]
+        # An action's own listed events are never filtered.
+        params = [f for f in await filtered.action_list("QueueStatus", Queue="cti-b") if f.name == "QueueParams"]
+        assert [f["Queue"] for f in params] == ["cti-b"]
+        # A listener for a new event: Asterisk is asked for it too, from then on.
+        added: list[str] = []
+        filtered.on_event("QueueMemberAdded", lambda f: added.append(f["Interface"]))
+        # Asterisk reads a session's actions in order: the Filter for it is in place now.
+        await filtered.action("QueueAdd", Queue="cti-b", Interface=member, Paused="true")
+        await filtered.action("QueueRemove", Queue="cti-b", Interface=member)
+        for _ in range(100):
+            if added:
+                break
+            await asyncio.sleep(0.02)
+        assert added == [member]
+
+
+async def test_manager_conf_keeps_the_dialplan_chatter_out_of_even_a_whole_stream(asterisk):
+    names: list[str] = []
+    ami = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret, server_filter=False)
+    ami.on_event("*", lambda f: names.append(f.name))
+    async with ami:
+        await ami.action(
+            "Originate",
+            Channel="Local/30@hotline-sim-caller/n",
+            Application="Wait",
+            Data="0.1",
+            Async="true",
+        )
+        for _ in range(100):
+            if names.count("Hangup") >= 2:
+                break
+            await asyncio.sleep(0.02)
+    assert names.count("Hangup") >= 2 and "Newchannel" in names  # the call ran its dialplan …
+    assert not {"Newexten", "VarSet", "TestEvent"} & set(names)  # … and none of that came
