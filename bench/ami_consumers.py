@@ -14,15 +14,21 @@ Kinds:
 * ``ours`` - our ``AmiClient``: one ``'*'`` listener, no field read (the
   frames are split and named, never parsed into fields);
 * ``ours-used`` - our ``AmiClient`` with a listener per event a CTI model
-  uses (``USED_EVENTS``), each reading fields, and no ``'*'`` listener: the
-  other events are dropped after their first line, never parsed;
+  uses (``USED_EVENTS``), each reading fields, and no ``'*'`` listener: it asks
+  the server for those events only (``Action: Filter``, which the replay honours
+  as Asterisk does);
+* ``ours-used-whole`` - the same with ``server_filter=False``: the whole stream
+  arrives and the other events are dropped after their first line, never parsed;
 * ``ours-all`` - our ``AmiClient`` reading one field (``Uniqueid``) of every
   event (a byte search, no dict: ``Frame.get``);
 * ``ours-dict`` - our ``AmiClient`` parsing every event into its dict of fields
   (``Frame.fields``): what panoramisk does for every event, like for like;
 * ``bridge`` - ``cti.CtiBridge`` with the full call/agent/queue model, its
-  publisher and an in-process bus (bench/bridge_harness.py); its clock stops
-  when the last emitted event is on the bus.
+  publisher and an in-process bus (bench/bridge_harness.py), asking the server
+  for the events it uses, as in production; its clock stops when the last
+  emitted event is on the bus;
+* ``bridge-whole`` - the same bridge reading the whole stream
+  (``server_filter=False``).
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ USED_EVENTS = EVENTS
 END = "BenchEnd"
 # Kinds that have no '*' listener to see the first event by: they start the
 # stream (and their clock) with an ``Action: BenchGo``; -2 = "all the server sent".
-GO_KINDS = ("ours-used", "bridge")
+GO_KINDS = ("ours-used", "ours-used-whole", "bridge", "bridge-whole")
 
 
 class Meter:
@@ -151,10 +157,10 @@ def run_pyst2(port: int) -> dict[str, Any]:
     return result
 
 
-def _client(port: int) -> Any:
+def _client(port: int, server_filter: bool = True) -> Any:
     from cti.ami import AmiClient
 
-    return AmiClient("127.0.0.1", port, "bench", "bench", keepalive=3600)
+    return AmiClient("127.0.0.1", port, "bench", "bench", keepalive=3600, server_filter=server_filter)
 
 
 async def run_ours(port: int, mode: str) -> dict[str, Any]:
@@ -194,11 +200,11 @@ def _stop_clock(started: tuple[float, float], events: int, **extra: Any) -> dict
     }
 
 
-async def run_ours_used(port: int) -> dict[str, Any]:
-    """Listeners only on the model's events: no '*' listener, so the rest is dropped unparsed."""
+async def run_ours_used(port: int, server_filter: bool) -> dict[str, Any]:
+    """Listeners only on the model's events: no '*' listener, so the rest is never parsed."""
     loop = asyncio.get_running_loop()
     done = loop.create_future()
-    client = _client(port)
+    client = _client(port, server_filter)
     sink: list[str] = []
 
     def read(frame: Any) -> None:
@@ -215,12 +221,13 @@ async def run_ours_used(port: int) -> dict[str, Any]:
     return result
 
 
-async def run_bridge(port: int, capture: Path | None) -> dict[str, Any]:
+async def run_bridge(port: int, capture: Path | None, server_filter: bool) -> dict[str, Any]:
     from bench.bridge_harness import BridgeUnderTest
 
     loop = asyncio.get_running_loop()
     done = loop.create_future()
     under_test = BridgeUnderTest(port, capture)
+    under_test.bridge.ami.server_filter = server_filter
     under_test.on_event(END, lambda _frame: done.set_result(None))
     await under_test.start()
     started = await _go(under_test.bridge.ami)
@@ -237,10 +244,12 @@ RUNNERS: dict[str, Callable[[int, Path | None], Any]] = {
     "panoramisk": lambda port, _: run_panoramisk(port),
     "pyst2": lambda port, _: run_pyst2(port),
     "ours": lambda port, _: run_ours(port, "dispatch"),
-    "ours-used": lambda port, _: run_ours_used(port),
+    "ours-used": lambda port, _: run_ours_used(port, True),
+    "ours-used-whole": lambda port, _: run_ours_used(port, False),
     "ours-all": lambda port, _: run_ours(port, "all"),
     "ours-dict": lambda port, _: run_ours(port, "dict"),
-    "bridge": run_bridge,
+    "bridge": lambda port, capture: run_bridge(port, capture, True),
+    "bridge-whole": lambda port, capture: run_bridge(port, capture, False),
 }
 
 

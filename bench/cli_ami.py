@@ -39,7 +39,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ami.add_argument("--kinds", default=",".join(ami_ingest.KINDS), help="consumers to run")
     ami.add_argument("--paced-rate", type=float, default=41_000, help="events/s of the CPU-share part")
     ami.add_argument("--paced-seconds", type=float, default=6.0)
-    ami.add_argument("--paced-kinds", default="panoramisk,ours-used,bridge")
+    ami.add_argument("--paced-kinds", default="panoramisk,ours-used,bridge,bridge-whole")
     ami.add_argument("--paced-runs", type=int, default=3)
     ami.set_defaults(run=run_ami)
 
@@ -85,11 +85,6 @@ def run_ami(args: argparse.Namespace) -> int:
             return 1
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     paced_kinds = [k.strip() for k in args.paced_kinds.split(",") if k.strip()]
-    if not ami_ingest.bridge_available():
-        for lst in (kinds, paced_kinds):
-            if "bridge" in lst:
-                lst.remove("bridge")
-                print("note: cti.CtiBridge is not there yet: the full-model figure is skipped")
     counts = capture.count_events(args.capture.read_bytes())
     size = args.capture.stat().st_size
     meta = {

@@ -14,6 +14,11 @@ BenchGo`` (clients that start their clock themselves). ``--rate`` paces the stre
 0 sends as fast as the socket takes it. ``--stamp`` rewrites each chunk's
 ``Timestamp:`` fields to the moment it is sent, so a consumer can measure its
 own lag exactly as it does against a live Asterisk.
+
+A client's ``Action: Filter`` with ``MatchCriteria: name(X)`` is honoured as
+Asterisk honours it: once any is asked for, only the events so named are sent
+(the ``--rate`` still counts the whole captured stream, as Asterisk's own
+output, so a filtering client is measured at the same Asterisk load).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ SEP = b"\r\n\r\n"
 END_EVENT = b"Event: BenchEnd\r\nPrivilege: system,all\r\n\r\n"
 _TIMESTAMP = re.compile(rb"Timestamp: [0-9.]+")
 GO_ACTION = b"Action: BenchGo"
+_FILTER_BY_NAME = re.compile(rb"^Action: Filter\r\n(?:.*\r\n)*?MatchCriteria: name\((\w+)\)", re.M)
 
 
 def frames_of(stream: bytes) -> list[bytes]:
@@ -113,11 +119,21 @@ def _answers(data: bytes) -> tuple[bytes, bytes]:
         replies.append(reply)
         if GO_ACTION in action:
             Session.go = True
+        if asked := _FILTER_BY_NAME.search(action + b"\r\n"):
+            Session.asked.add(b"Event: " + asked[1] + b"\r\n")
     return b"".join(replies), data
+
+
+def kept(data: bytes, asked: set[bytes]) -> bytes:
+    """The frames of ``data`` a session that asked for ``asked`` gets (Asterisk's name filter)."""
+    return b"".join(
+        frame + SEP for frame in data.split(SEP) if frame and frame[: frame.find(b"\r\n") + 2] in asked
+    )
 
 
 class Session:
     go = False  # set when the client sent BenchGo (one client per process)
+    asked: set[bytes] = set()  # b"Event: <name>\r\n" of each name the client filtered for
 
     def __init__(self, conn: socket.socket) -> None:
         self.conn = conn
@@ -181,6 +197,8 @@ def serve(
         if sent + count > events:  # the last chunk: only as many frames as asked for
             count = events - sent
             data = SEP.join(data.split(SEP)[:count]) + SEP
+        if Session.asked:
+            data = kept(data, Session.asked)
         if stamp:
             data = _TIMESTAMP.sub(b"Timestamp: %.6f" % time.time(), data)
         conn.sendall(data)
