@@ -16,7 +16,7 @@ import pytest
 
 from bench import capture, figures, population, replay
 from bench.__main__ import main as bench_main
-from bench.ami_ingest import run_trial
+from bench.ami_ingest import KINDS, run_trial
 
 
 @pytest.fixture(autouse=True)
@@ -53,9 +53,19 @@ def test_replay_makes_ids_unique_per_repetition(tiny_capture, tmp_path):
     assert first and second and not first & second
 
 
-@pytest.mark.parametrize(
-    "kind", ["discard", "panoramisk", "pyst2", "ours", "ours-used", "ours-all", "ours-dict", "bridge"]
-)
+def test_the_replay_sends_a_filtering_client_only_the_events_it_asked_for(monkeypatch):
+    monkeypatch.setattr(replay.Session, "asked", set())
+    replies, rest = replay._answers(
+        b"Action: Login\r\nActionID: 1\r\n\r\n"
+        b"Action: Filter\r\nActionID: 2\r\nOperation: Add\r\nMatchCriteria: name(Hangup)\r\nFilter: \r\n\r\n"
+        b"Action: Fil"
+    )
+    assert replies.count(b"Response: Success") == 2 and rest == b"Action: Fil"
+    stream = b"Event: Newchannel\r\nA: 1\r\n\r\nEvent: Hangup\r\nB: 2\r\n\r\nEvent: HangupRequest\r\nC: 3\r\n\r\n"
+    assert replay.kept(stream, replay.Session.asked) == b"Event: Hangup\r\nB: 2\r\n\r\n"
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_each_ami_consumer_sees_the_whole_replay(tiny_capture, kind):
     trial = run_trial(kind, tiny_capture, 300, timeout=60)  # raises unless all 300 arrived
     assert trial.seconds > 0 and trial.events == 300
