@@ -221,12 +221,14 @@ async def run_ours_used(port: int, server_filter: bool) -> dict[str, Any]:
     return result
 
 
-async def run_bridge(port: int, capture: Path | None, server_filter: bool) -> dict[str, Any]:
+async def run_bridge(
+    port: int, capture: Path | None, server_filter: bool, recordings_root: Path | None
+) -> dict[str, Any]:
     from bench.bridge_harness import BridgeUnderTest
 
     loop = asyncio.get_running_loop()
     done = loop.create_future()
-    under_test = BridgeUnderTest(port, capture)
+    under_test = BridgeUnderTest(port, capture, recordings_root)
     under_test.bridge.ami.server_filter = server_filter
     under_test.on_event(END, lambda _frame: done.set_result(None))
     await under_test.start()
@@ -239,18 +241,20 @@ async def run_bridge(port: int, capture: Path | None, server_filter: bool) -> di
     return result
 
 
-RUNNERS: dict[str, Callable[[int, Path | None], Any]] = {
-    "discard": lambda port, _: run_discard(port),
-    "panoramisk": lambda port, _: run_panoramisk(port),
-    "pyst2": lambda port, _: run_pyst2(port),
-    "ours": lambda port, _: run_ours(port, "dispatch"),
-    "ours-used": lambda port, _: run_ours_used(port, True),
-    "ours-used-whole": lambda port, _: run_ours_used(port, False),
-    "ours-all": lambda port, _: run_ours(port, "all"),
-    "ours-dict": lambda port, _: run_ours(port, "dict"),
-    "bridge": lambda port, capture: run_bridge(port, capture, True),
-    "bridge-whole": lambda port, capture: run_bridge(port, capture, False),
+RUNNERS: dict[str, Callable[[int, Path | None, Path | None], Any]] = {
+    "discard": lambda port, _, __: run_discard(port),
+    "panoramisk": lambda port, _, __: run_panoramisk(port),
+    "pyst2": lambda port, _, __: run_pyst2(port),
+    "ours": lambda port, _, __: run_ours(port, "dispatch"),
+    "ours-used": lambda port, _, __: run_ours_used(port, True),
+    "ours-used-whole": lambda port, _, __: run_ours_used(port, False),
+    "ours-all": lambda port, _, __: run_ours(port, "all"),
+    "ours-dict": lambda port, _, __: run_ours(port, "dict"),
+    "bridge": lambda port, capture, root: run_bridge(port, capture, True, root),
+    "bridge-whole": lambda port, capture, root: run_bridge(port, capture, False, root),
 }
+#: the kinds that wait for call recordings (``--recordings-root``)
+RECORDING_KINDS = ("bridge", "bridge-whole")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,8 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kind", choices=sorted(RUNNERS))
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--capture", type=Path, help="the capture (the bridge signs its agents in)")
+    parser.add_argument(
+        "--recordings-root",
+        type=Path,
+        help="the bridge's Asterisk root, holding the calls' recordings (default: the real chroot)",
+    )
     args = parser.parse_args(argv)
-    outcome = RUNNERS[args.kind](args.port, args.capture)
+    outcome = RUNNERS[args.kind](args.port, args.capture, args.recordings_root)
     if asyncio.iscoroutine(outcome):
         outcome = asyncio.run(outcome)
     outcome["kind"] = args.kind

@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench import replay
-from bench.ami_consumers import GO_KINDS
+from bench.ami_consumers import GO_KINDS, RECORDING_KINDS
+from bench.bridge_harness import lay_recordings
 from bench.figures import human, median, record, table
 
 KINDS = (
@@ -69,8 +71,30 @@ class Trial:
         return self.cpu / self.seconds if self.seconds > 0 else 0.0
 
 
-def run_trial(kind: str, capture: Path, events: int, rate: float = 0.0, timeout: float = 600) -> Trial:
+def run_trial(
+    kind: str,
+    capture: Path,
+    events: int,
+    rate: float = 0.0,
+    timeout: float = 600,
+    recordings: str = "present",
+) -> Trial:
+    """One consumer on one replay. ``recordings``: for the bridge, whether the calls'
+    recordings are on the disk when the calls end, as Asterisk leaves them ("present"),
+    or never appear, as from an Asterisk whose disk this machine cannot see ("missing")."""
     stream = replay.expand(capture, events)
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-recordings-") as root:
+        extra: list[str] = []
+        if kind in RECORDING_KINDS:
+            if recordings == "present":
+                lay_recordings(stream, Path(root))
+            extra = ["--recordings-root", root]
+        return _run_trial(kind, capture, stream, events, rate, timeout, extra)
+
+
+def _run_trial(
+    kind: str, capture: Path, stream: Path, events: int, rate: float, timeout: float, extra: list[str]
+) -> Trial:
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.replay", "--capture", str(stream), "--events", str(events)]
         + (["--rate", str(rate)] if rate else [])
@@ -90,6 +114,7 @@ def run_trial(kind: str, capture: Path, events: int, rate: float = 0.0, timeout:
                 str(port),
                 "--capture",
                 str(capture),
+                *extra,
             ],
             capture_output=True,
             text=True,
@@ -116,23 +141,37 @@ def _rotated(kinds: list[str], n: int) -> list[str]:
 
 
 def throughput(
-    capture: Path, kinds: list[str], events: int, runs: int, pyst2_events: int, log=print
+    capture: Path,
+    kinds: list[str],
+    events: int,
+    runs: int,
+    pyst2_events: int,
+    log=print,
+    recordings: str = "present",
 ) -> dict[str, list[Trial]]:
     trials: dict[str, list[Trial]] = {k: [] for k in kinds}
     for n in range(runs):
         for kind in _rotated(kinds, n):
             size = min(events, pyst2_events) if kind == "pyst2" else events
-            trial = run_trial(kind, capture, size)
+            trial = run_trial(kind, capture, size, recordings=recordings)
             trials[kind].append(trial)
             log(f"  run {n + 1}/{runs} {kind:<11} {human(trial.rate, 'events/s'):>16}")
     return trials
 
 
-def paced(capture: Path, kinds: list[str], rate: float, seconds: float, runs: int, log=print):
+def paced(
+    capture: Path,
+    kinds: list[str],
+    rate: float,
+    seconds: float,
+    runs: int,
+    log=print,
+    recordings: str = "present",
+):
     trials: dict[str, list[Trial]] = {k: [] for k in kinds}
     for n in range(runs):
         for kind in _rotated(kinds, n):
-            trial = run_trial(kind, capture, int(rate * seconds), rate=rate)
+            trial = run_trial(kind, capture, int(rate * seconds), rate=rate, recordings=recordings)
             trials[kind].append(trial)
             log(f"  paced run {n + 1}/{runs} {kind:<11} {trial.core_share * 100:5.1f} % of a core")
     return trials

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +33,40 @@ def members_of(capture: Path) -> dict[str, str]:
     return found
 
 
+_RECORDED = re.compile(rb"Event: MixMonitorStart\r\n(?:[^\r]*\r\n)*?Linkedid: ([^\r]+)\r\n")
+
+
+def lay_recordings(stream: Path, root: Path) -> int:
+    """Put where MixMonitor would have put it a closed recording of every call ``stream`` records.
+
+    In production the file is on the disk when the call ends, and the bridge's first
+    look finds it closed. In a replay no file would ever appear, and the bridge would
+    look for each one for 5 s and then search: the cost of an Asterisk whose disk this
+    machine cannot see, not of a working one. Returns how many files were laid.
+    """
+    from cti import recording
+
+    pcm = b"\0" * 800  # 50 ms of 8 kHz 16-bit silence
+    wav = (
+        b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
+        + b"data" + struct.pack("<I", len(pcm)) + pcm
+    )  # fmt: skip
+    offset = recording.local_utc_offset()
+    laid = 0
+    for linkedid in set(_RECORDED.findall(stream.read_bytes())):
+        path = Path(recording.host_path(str(root), recording.dialplan_path(linkedid.decode(), time.time(), offset)))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(wav)
+        laid += 1
+    return laid
+
+
 class BridgeUnderTest:
-    def __init__(self, port: int, capture: Path | None) -> None:
+    def __init__(self, port: int, capture: Path | None, recordings_root: Path | None = None) -> None:
         settings = CtiSettings(ami_port=port, ami_user="bench", ami_secret="bench", keepalive=3600.0)
+        if recordings_root is not None:
+            settings.asterisk_root = str(recordings_root)
         settings.replay_history = False
         self.bus = InProcessBus()
         self.published = 0

@@ -41,6 +41,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ami.add_argument("--paced-seconds", type=float, default=6.0)
     ami.add_argument("--paced-kinds", default="panoramisk,ours-used,bridge,bridge-whole")
     ami.add_argument("--paced-runs", type=int, default=3)
+    ami.add_argument(
+        "--recordings",
+        choices=("present", "missing"),
+        default="present",
+        help="the bridge's calls' recordings: on the disk when each call ends, as Asterisk leaves them "
+        "(default), or never there (an Asterisk whose disk this machine cannot see)",
+    )
     ami.set_defaults(run=run_ami)
 
     mem = sub.add_parser(
@@ -88,6 +95,7 @@ def run_ami(args: argparse.Namespace) -> int:
     counts = capture.count_events(args.capture.read_bytes())
     size = args.capture.stat().st_size
     meta = {
+        "recordings": args.recordings,
         "capture_bytes": size,
         "capture_events": sum(counts.values()),
         "bytes_per_event": size / max(sum(counts.values()), 1),
@@ -99,11 +107,18 @@ def run_ami(args: argparse.Namespace) -> int:
         f"capture {args.capture}: {sum(counts.values())} events, {meta['bytes_per_event']:.0f} B/event; "
         f"{args.events} events per trial, {args.runs} rounds; {machine()}"
     )
-    trials = ami_ingest.throughput(args.capture, kinds, args.events, args.runs, args.pyst2_events)
+    trials = ami_ingest.throughput(
+        args.capture, kinds, args.events, args.runs, args.pyst2_events, recordings=args.recordings
+    )
     paced = {}
     if paced_kinds and args.paced_runs:
         paced = ami_ingest.paced(
-            args.capture, paced_kinds, args.paced_rate, args.paced_seconds, args.paced_runs
+            args.capture,
+            paced_kinds,
+            args.paced_rate,
+            args.paced_seconds,
+            args.paced_runs,
+            recordings=args.recordings,
         )
     print(ami_ingest.report(trials, paced, args.paced_rate, meta))
     return 0
