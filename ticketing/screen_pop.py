@@ -339,7 +339,10 @@ def _asyncpg_runner(engine: AsyncEngine, st: _DriverStatements) -> Runner:
 
     async def pool() -> Any:
         if "pool" not in holder:
-            created = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+            # No reset on release: asyncpg's default runs a reset query (a round trip, which the
+            # pop waited for) to undo session state, and these connections only ever run the
+            # one read in autocommit: no SET, LISTEN, advisory lock or open transaction.
+            created = await asyncpg.create_pool(dsn, min_size=1, max_size=10, reset=_nothing_to_reset)
             if "pool" in holder:  # another pop created it meanwhile
                 await created.close()
             else:
@@ -365,6 +368,10 @@ def _asyncpg_runner(engine: AsyncEngine, st: _DriverStatements) -> Runner:
             return await once(params)
 
     return run
+
+
+async def _nothing_to_reset(_connection: Any) -> None:
+    return None
 
 
 def _sqlite_runner(engine: AsyncEngine, st: _DriverStatements) -> Runner | None:
