@@ -56,6 +56,30 @@ class Directory:
     site_codes: dict[str, int]
     departments: dict[str, int]  # code → id
     department_managers: dict[int, int | None]  # id → manager's user id
+    # Active users by role, by 工号 and by site, each in id order like ``active``: an operator
+    # rule starts from the one it names instead of walking every user (a 500-seat centre's
+    # every order walked 500 people, a third of creating it).
+    active_by_role: dict[str, tuple[Person, ...]] = dataclasses.field(init=False)
+    active_by_staff_no: dict[str, Person] = dataclasses.field(init=False)
+    active_by_site: dict[int | None, tuple[Person, ...]] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        by_role: dict[str, list[Person]] = {}
+        by_site: dict[int | None, list[Person]] = {}
+        for person in self.active:
+            for role in dict.fromkeys(person.roles):
+                by_role.setdefault(role, []).append(person)
+            by_site.setdefault(person.site_id, []).append(person)
+        object.__setattr__(self, "active_by_role", {r: tuple(ps) for r, ps in by_role.items()})
+        object.__setattr__(self, "active_by_staff_no", {p.staff_no: p for p in self.active})
+        object.__setattr__(self, "active_by_site", {s: tuple(ps) for s, ps in by_site.items()})
+
+    def with_roles(self, roles: list[str]) -> list[Person]:
+        """Active users having any of ``roles``, in id order."""
+        if len(roles) == 1:
+            return list(self.active_by_role.get(roles[0], ()))
+        found = {p.id: p for r in roles for p in self.active_by_role.get(r, ())}
+        return [found[i] for i in sorted(found)]
 
     def site_path(self, site_id: int | None) -> str | None:
         site = self.sites.get(site_id) if site_id is not None else None

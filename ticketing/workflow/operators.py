@@ -47,7 +47,7 @@ async def match_rule(
     acting: tuple[str, int] | None = None,
 ) -> list[Person]:
     form = order.form if form is None else form
-    found = list(people.active)
+    found = _candidates(people, rule, order, form)
     if "role" in rule:
         roles = _as_list(rule["role"])
         found = [u for u in found if u.has_role(*roles)]
@@ -92,6 +92,32 @@ async def match_rule(
     if rule.get("in_scope", "role" in rule or "department" in rule):
         found = [u for u in found if _covers(u, site_path)]
     return found
+
+
+def _candidates(
+    people: Directory, rule: Mapping[str, Any], order: WorkOrder, form: Mapping[str, Any]
+) -> list[Person]:
+    """The active users the rule can match at most, from the narrowest index it names (id
+    order, as ``people.active``); ``match_rule`` then applies every key as before."""
+    if "user" in rule:
+        return _by_id(people.active_by_staff_no.get(s) for s in _as_list(rule["user"]))
+    if "field_user" in rule:
+        return _by_id([people.active_by_staff_no.get(str(form.get(rule["field_user"]) or ""))])
+    if rule.get("creator"):
+        creator = people.people.get(order.created_by_id) if order.created_by_id is not None else None
+        return _by_id([creator if creator is not None and creator.active else None])
+    if "role" in rule:
+        return people.with_roles(_as_list(rule["role"]))
+    if "site_field" in rule:
+        code = form.get(rule["site_field"])
+        site_id = people.site_codes.get(str(code)) if code else None
+        return list(people.active_by_site.get(site_id, ())) if site_id is not None else []
+    return list(people.active)
+
+
+def _by_id(persons: Iterable[Person | None]) -> list[Person]:
+    found = {p.id: p for p in persons if p is not None}
+    return [found[i] for i in sorted(found)]
 
 
 def _creator_manager(people: Directory, order: WorkOrder) -> int | None:
