@@ -47,6 +47,8 @@ def frames_of(stream: bytes) -> list[bytes]:
 
 
 _IDS = re.compile(rb"(niqueid|inkedid): (\d+)\.(\d+)")
+# Ids an Originate chose itself (``ChannelId``/``OtherChannelId``, e.g. click-to-dial's out-<hex>)
+_NAMED_IDS = re.compile(rb"(niqueid|inkedid): ([A-Za-z][^\r\n]*)\r\n")
 _LOCAL = re.compile(rb"-([0-9a-f]{8});")
 _BRIDGE = re.compile(rb"(BridgeUniqueid: )([0-9a-f]{8})")
 
@@ -61,6 +63,7 @@ def renamed(stream: bytes, cycle: int) -> bytes:
         return stream
     shift = cycle * 10_000_000
     stream = _IDS.sub(lambda m: b"%s: %s.%d" % (m[1], m[2], int(m[3]) + shift), stream)
+    stream = _NAMED_IDS.sub(lambda m: b"%s: %s-r%d\r\n" % (m[1], m[2], cycle), stream)
     stream = _LOCAL.sub(lambda m: b"-%08x;" % ((int(m[1], 16) + cycle * 0x01000000) & 0xFFFFFFFF), stream)
     return _BRIDGE.sub(lambda m: m[1] + b"%08x" % ((int(m[2], 16) + cycle) & 0xFFFFFFFF), stream)
 

@@ -53,6 +53,17 @@ def test_replay_makes_ids_unique_per_repetition(tiny_capture, tmp_path):
     assert first and second and not first & second
 
 
+def test_ids_an_originate_chose_are_made_unique_per_repetition_too():
+    stream = (
+        b"Event: Newchannel\r\nUniqueid: out-3fa2\r\nLinkedid: out-3fa2\r\n\r\n"
+        b"Event: Hangup\r\nUniqueid: 1764140000.12\r\nLinkedid: out-3fa2\r\n\r\n"
+    )
+    assert replay.renamed(stream, 0) == stream
+    again = replay.renamed(stream, 2)
+    assert again.count(b"out-3fa2-r2\r\n") == 3 and b"out-3fa2\r\n" not in again
+    assert b"Uniqueid: 1764140000.20000012\r\n" in again
+
+
 def test_the_replay_sends_a_filtering_client_only_the_events_it_asked_for(monkeypatch):
     monkeypatch.setattr(replay.Session, "asked", set())
     replies, rest = replay._answers(
