@@ -213,7 +213,7 @@ class AmiClient:
         self._any_targets = tuple(self._any)
         self._targets = {name: (*cbs, *self._any) for name, cbs in self._listeners.items()}
         self._apply_filter()
-        if self._asked is not None and self._link is not None and self._live:
+        if self._asked is not None and self._link is not None:
             if self._any:
                 # A session's filters cannot be taken back: log in again to get every event.
                 log.info("AMI %s: a listener for every event; logging in again without filters", self.server)
@@ -279,17 +279,22 @@ class AmiClient:
 
     async def _ask_for_listened_events(self) -> None:
         self._asked = None
-        names = self._listened()
-        if not self.server_filter or self.events == "off" or self._any or not names:
+        if not self.server_filter or self.events == "off":
             return
-        try:
-            await self._ask_for(sorted(names))
-        except AmiActionError as exc:
-            # e.g. no "system" write permission: take every event and skip them ourselves
-            log.warning("AMI %s: Filter refused (%s); reading the whole event stream", self.server, exc)
-            self.server_filter = False
-            raise
-        self._asked = names
+        asked: set[str] = set()
+        # Until no listener came while the last filters were on their way.
+        while not self._any and (new := self._listened() - asked):
+            try:
+                await self._ask_for(sorted(new))
+            except AmiActionError as exc:
+                # e.g. no "system" write permission: take every event and skip them ourselves
+                log.warning("AMI %s: Filter refused (%s); reading the whole event stream", self.server, exc)
+                self.server_filter = False
+                raise
+            asked |= new
+        if self._any and asked:
+            raise AmiNotConnected("a listener for every event came while logging in")
+        self._asked = asked or None
 
     def on_connection(self, callback: ConnectionCallback) -> None:
         """``callback(connected, reason)`` on every connect and disconnect."""

@@ -421,3 +421,28 @@ async def test_a_filter_refused_for_a_late_listener_means_a_new_unfiltered_sessi
         assert asked_for(fake) == ["name(Hangup)", "name(Newchannel)"]  # none asked the second time
         fake.push(b"Event: Newchannel\r\nChannel: y\r\n\r\n")
         await _until(lambda: seen == ["y"])
+
+
+async def test_listeners_that_come_during_login_or_resync_are_asked_for_too(fake):
+    from cti.ami.protocol import encode as encode_frame
+
+    ami = client_for(fake)
+    ami.on_event("Hangup", lambda f: None)
+    during_login = []
+
+    def answer_filter(aid: str) -> bytes:
+        if not during_login:  # while the client waits for this answer, a listener arrives
+            during_login.append(True)
+            ami.on_event("Newchannel", lambda f: None)
+        return encode_frame({"Response": "Success", "ActionID": aid})
+
+    fake.script["Filter"] = answer_filter
+
+    async def resync(client: AmiClient) -> None:
+        client.on_event("QueueMemberAdded", lambda f: None)
+
+    ami.add_resync_hook(resync)
+    async with ami:
+        await _until(lambda: len(asked_for(fake)) == 3)
+        assert asked_for(fake) == ["name(Hangup)", "name(Newchannel)", "name(QueueMemberAdded)"]
+        assert fake.logins == 1
