@@ -37,6 +37,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,7 +287,7 @@ async def replayed(plan: ReplayPlan, seconds: float) -> dict[str, Any]:
     moment of sending, and the lag is measured as in the live steps.
     """
     from bench.ami_consumers import END
-    from bench.bridge_harness import BridgeUnderTest
+    from bench.bridge_harness import BridgeUnderTest, lay_recordings
 
     rate, events, capture = plan.events_per_second, plan.events, plan.capture
     proc = await asyncio.create_subprocess_exec(
@@ -303,7 +304,10 @@ async def replayed(plan: ReplayPlan, seconds: float) -> dict[str, Any]:
             lags.append((time.time() - ts) * 1000)
 
     done = asyncio.get_running_loop().create_future()
-    under_test = BridgeUnderTest(port, capture)
+    # The calls' recordings on the disk when they end, as Asterisk leaves them (bench/bridge_harness.py).
+    recordings = tempfile.TemporaryDirectory(prefix="hotline-bench-recordings-")
+    lay_recordings(plan.stream, Path(recordings.name))
+    under_test = BridgeUnderTest(port, capture, Path(recordings.name))
     for name in LAG_EVENTS:
         under_test.on_event(name, lag)
     under_test.on_event(END, lambda _frame: done.done() or done.set_result(None))
@@ -319,6 +323,7 @@ async def replayed(plan: ReplayPlan, seconds: float) -> dict[str, Any]:
         await loop_lag.stop()
         await under_test.stop()
         await proc.wait()
+        recordings.cleanup()
     return {
         "calls_per_second": plan.calls_per_second,
         "events_per_second": rate,
