@@ -237,7 +237,7 @@ class AmiClient:
     def _listened(self) -> set[str]:
         return {name for name, cbs in self._listeners.items() if cbs}
 
-    def _ask_for(self, names: list[str]) -> Awaitable[None]:
+    def _ask_for(self, names: list[str]) -> Awaitable[list[Frame]]:
         """Ask Asterisk to send this session ``names`` (and, once any is asked for, only what is).
 
         Asterisk then leaves out the events no listener wants instead of writing them for us
@@ -252,30 +252,23 @@ class AmiClient:
             self._send("Filter", {"Operation": "Add", "MatchCriteria": f"name({n})", "Filter": ""})
             for n in names
         ]
-
-        async def answered() -> None:
-            try:
-                async with asyncio.timeout(self.action_timeout):
-                    for _action_id, fut in sent:
-                        frame = await fut
-                        if frame.name == "Error":
-                            raise AmiActionError("Filter", frame.get("Message", "error"), frame)
-            finally:
-                for action_id, _fut in sent:
-                    self._pending.pop(action_id, None)
-
-        return answered()
+        return asyncio.gather(*(self._answer("Filter", action_id, fut) for action_id, fut in sent))
 
     def _late_filter_answered(self, task: asyncio.Future[None]) -> None:
         if task.cancelled() or (exc := task.exception()) is None:
             return
         if isinstance(exc, AmiActionError):
             # The session filters, so the new listener's events would never come: start over unfiltered.
-            log.warning("AMI %s: Filter refused (%s); logging in again unfiltered", self.server, exc)
-            self.server_filter = False
+            self._filter_refused(exc)
             self._drop_link("event filter refused")
         else:
             log.info("AMI %s: event filter not confirmed: %s", self.server, exc)
+
+    def _filter_refused(self, exc: AmiActionError) -> None:
+        # e.g. no "system" write permission: from the next login on, take every event and
+        # skip the unwanted ones ourselves
+        log.warning("AMI %s: Filter refused (%s); logging in again to read the whole stream", self.server, exc)
+        self.server_filter = False
 
     async def _ask_for_listened_events(self) -> None:
         self._asked = None
@@ -287,10 +280,8 @@ class AmiClient:
             try:
                 await self._ask_for(sorted(new))
             except AmiActionError as exc:
-                # e.g. no "system" write permission: take every event and skip them ourselves
-                log.warning("AMI %s: Filter refused (%s); reading the whole event stream", self.server, exc)
-                self.server_filter = False
-                raise
+                self._filter_refused(exc)
+                raise  # a new login, unfiltered
             asked |= new
         if self._any and asked:
             raise AmiNotConnected("a listener for every event came while logging in")
@@ -344,7 +335,7 @@ class AmiClient:
     async def _run(self) -> None:
         delays = backoff(self.backoff_initial, self.backoff_max)
         loop = asyncio.get_running_loop()
-        while not self._stopping:
+        while True:
             started = loop.time()
             try:
                 await self._session()
@@ -450,6 +441,16 @@ class AmiClient:
     async def action(self, action: str, *, timeout: float | None = None, **fields: Any) -> Frame:  # noqa: ASYNC109
         """Send ``action``; return its response frame, or raise AmiActionError on ``Response: Error``."""
         action_id, fut = self._send(action, fields)
+        return await self._answer(action, action_id, fut, timeout)
+
+    async def _answer(
+        self,
+        action: str,
+        action_id: str,
+        fut: asyncio.Future[Frame],
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> Frame:
+        """The response to an action ``_send`` wrote (see ``action``)."""
         try:
             async with asyncio.timeout(timeout or self.action_timeout):
                 frame = await fut
