@@ -10,6 +10,7 @@ department in this process is seen at once, one made by another process within a
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -78,8 +79,7 @@ class Directory:
         """Active users having any of ``roles``, in id order."""
         if len(roles) == 1:
             return list(self.active_by_role.get(roles[0], ()))
-        found = {p.id: p for r in roles for p in self.active_by_role.get(r, ())}
-        return [found[i] for i in sorted(found)]
+        return in_id_order(p for r in roles for p in self.active_by_role.get(r, ()))
 
     def site_path(self, site_id: int | None) -> str | None:
         site = self.sites.get(site_id) if site_id is not None else None
@@ -103,6 +103,12 @@ class Directory:
             return True
         site_path = self.site_path(site_id)
         return site_path is not None and any(site_path.startswith(p) for p in paths)
+
+
+def in_id_order(people: Iterable[Person | None]) -> list[Person]:
+    """``people`` without repeats or Nones, in id order (the order of ``Directory.active``)."""
+    found = {p.id: p for p in people if p is not None}
+    return [found[i] for i in sorted(found)]
 
 
 async def _load(session: AsyncSession, _key: Any) -> Directory:

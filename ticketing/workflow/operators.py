@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import directory
-from ticketing.directory import Directory, Person
+from ticketing.directory import Directory, Person, in_id_order
 from ticketing.models import Assignment, Comment, WorkOrder
 
 ACTING = ("submit", "approve", "create")
@@ -100,12 +100,12 @@ def _candidates(
     """The active users the rule can match at most, from the narrowest index it names (id
     order, as ``people.active``); ``match_rule`` then applies every key as before."""
     if "user" in rule:
-        return _by_id(people.active_by_staff_no.get(s) for s in _as_list(rule["user"]))
+        return in_id_order(people.active_by_staff_no.get(s) for s in _as_list(rule["user"]))
     if "field_user" in rule:
-        return _by_id([people.active_by_staff_no.get(str(form.get(rule["field_user"]) or ""))])
+        return in_id_order([people.active_by_staff_no.get(str(form.get(rule["field_user"]) or ""))])
     if rule.get("creator"):
         creator = people.people.get(order.created_by_id) if order.created_by_id is not None else None
-        return _by_id([creator if creator is not None and creator.active else None])
+        return in_id_order([creator if creator is not None and creator.active else None])
     if "role" in rule:
         return people.with_roles(_as_list(rule["role"]))
     if "site_field" in rule:
@@ -113,11 +113,6 @@ def _candidates(
         site_id = people.site_codes.get(str(code)) if code else None
         return list(people.active_by_site.get(site_id, ())) if site_id is not None else []
     return list(people.active)
-
-
-def _by_id(persons: Iterable[Person | None]) -> list[Person]:
-    found = {p.id: p for p in persons if p is not None}
-    return [found[i] for i in sorted(found)]
 
 
 def _creator_manager(people: Directory, order: WorkOrder) -> int | None:
