@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench import replay
 from bench.ami_consumers import GO_KINDS, RECORDING_KINDS
-from bench.bridge_harness import lay_recordings
+from bench.bridge_harness import recordings_root
 from bench.figures import human, median, record, table
 
 KINDS = (
@@ -83,13 +82,10 @@ def run_trial(
     recordings are on the disk when the calls end, as Asterisk leaves them ("present"),
     or never appear, as from an Asterisk whose disk this machine cannot see ("missing")."""
     stream = replay.expand(capture, events)
-    with tempfile.TemporaryDirectory(prefix="hotline-bench-recordings-") as root:
-        extra: list[str] = []
-        if kind in RECORDING_KINDS:
-            if recordings == "present":
-                lay_recordings(stream, Path(root))
-            extra = ["--recordings-root", root]
-        return _run_trial(kind, capture, stream, events, rate, timeout, extra)
+    if kind not in RECORDING_KINDS:
+        return _run_trial(kind, capture, stream, events, rate, timeout, [])
+    with recordings_root(stream, present=recordings == "present") as root:
+        return _run_trial(kind, capture, stream, events, rate, timeout, ["--recordings-root", str(root)])
 
 
 def _run_trial(

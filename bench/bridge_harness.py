@@ -11,9 +11,12 @@ publisher onto an in-process bus (no lookup: screen-pop is measured apart).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import struct
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,17 @@ def lay_recordings(stream: Path, root: Path) -> int:
         path.write_bytes(wav)
         laid += 1
     return laid
+
+
+@contextlib.contextmanager
+def recordings_root(stream: Path, present: bool = True) -> Iterator[Path]:
+    """A scratch Asterisk root for the bridge under test: holding the recordings of ``stream``'s
+    calls (``lay_recordings``), or with ``present=False`` none, as from an Asterisk whose disk
+    this machine cannot see."""
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-recordings-") as root:
+        if present:
+            lay_recordings(stream, Path(root))
+        yield Path(root)
 
 
 class BridgeUnderTest:

@@ -37,7 +37,6 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,7 +286,7 @@ async def replayed(plan: ReplayPlan, seconds: float) -> dict[str, Any]:
     moment of sending, and the lag is measured as in the live steps.
     """
     from bench.ami_consumers import END
-    from bench.bridge_harness import BridgeUnderTest, lay_recordings
+    from bench.bridge_harness import BridgeUnderTest, recordings_root
 
     rate, events, capture = plan.events_per_second, plan.events, plan.capture
     proc = await asyncio.create_subprocess_exec(
@@ -304,10 +303,9 @@ async def replayed(plan: ReplayPlan, seconds: float) -> dict[str, Any]:
             lags.append((time.time() - ts) * 1000)
 
     done = asyncio.get_running_loop().create_future()
-    # The calls' recordings on the disk when they end, as Asterisk leaves them (bench/bridge_harness.py).
-    recordings = tempfile.TemporaryDirectory(prefix="hotline-bench-recordings-")
-    lay_recordings(plan.stream, Path(recordings.name))
-    under_test = BridgeUnderTest(port, capture, Path(recordings.name))
+    # The calls' recordings on the disk when they end, as Asterisk leaves them.
+    recordings = contextlib.ExitStack()
+    under_test = BridgeUnderTest(port, capture, recordings.enter_context(recordings_root(plan.stream)))
     for name in LAG_EVENTS:
         under_test.on_event(name, lag)
     under_test.on_event(END, lambda _frame: done.done() or done.set_result(None))
@@ -323,7 +321,7 @@ async def replayed(plan: ReplayPlan, seconds: float) -> dict[str, Any]:
         await loop_lag.stop()
         await under_test.stop()
         await proc.wait()
-        recordings.cleanup()
+        recordings.close()
     return {
         "calls_per_second": plan.calls_per_second,
         "events_per_second": rate,
