@@ -16,9 +16,10 @@ commit, SQLAlchemy's rollback-on-return was one more hop per transaction).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -161,6 +162,97 @@ async def postgres_fetchrow(conn: AsyncConnection, sql: str, params: Sequence[An
                 dialect=conn.dialect,
             ) from exc
         raise
+
+
+class DriverPool:
+    """A few asyncpg connections of its own beside a PostgreSQL engine, for one short job
+    run very often outside any session (the screen-pop's lookup, taking an order number).
+
+    Autocommit, no pre-ping and no reset query on release: each is a round trip the job
+    would wait for, and these connections only ever run their own statements. All ``size``
+    connections are opened at once, each through ``init`` (to prepare the job's statement),
+    as soon as the pool is made inside a running loop, else at the first ``run``. A pool
+    that could not be opened is tried again at the next ``run``; a connection lost under a
+    job (the database restarted) is dropped and the job tried once more. The pool is closed
+    when the engine is disposed.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        size: int,
+        *,
+        init: Callable[[Any], Awaitable[None]] | None = None,
+        server_settings: dict[str, str] | None = None,
+    ) -> None:
+        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._size, self._init, self._settings = size, init, server_settings
+        self._opening: asyncio.Future[Any] | None = None
+        event.listen(engine.sync_engine, "engine_disposed", self._on_dispose)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            self._open().add_done_callback(_retrieved)
+
+    def _open(self) -> asyncio.Future[Any]:
+        if self._opening is None:
+            import asyncpg
+
+            self._opening = asyncio.ensure_future(
+                asyncpg.create_pool(
+                    self._dsn,
+                    min_size=self._size,
+                    max_size=self._size,
+                    init=self._init,
+                    reset=_nothing_to_reset,
+                    server_settings=self._settings,
+                )
+            )
+        return self._opening
+
+    async def run(self, job: Callable[[Any], Awaitable[T]]) -> T:
+        """``await job(connection)`` on one of the pool's connections."""
+        import asyncpg
+
+        try:
+            return await self._once(job)
+        except (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError):
+            return await self._once(job)
+
+    async def _once(self, job: Callable[[Any], Awaitable[T]]) -> T:
+        opening = self._open()
+        if opening.done() and not opening.cancelled() and opening.exception() is None:
+            connections = opening.result()
+        else:
+            try:
+                connections = await asyncio.shield(opening)  # a job given up on leaves it opening
+            except Exception:
+                if self._opening is opening:
+                    self._opening = None
+                raise
+        async with connections.acquire() as connection:
+            return await job(connection)
+
+    def _on_dispose(self, _engine: Any) -> None:
+        opening, self._opening = self._opening, None
+        if opening is None:
+            return
+        if not opening.done():
+            opening.cancel()
+        elif not opening.cancelled() and opening.exception() is None:
+            opening.result().terminate()
+
+
+async def _nothing_to_reset(_connection: Any) -> None:
+    return None
+
+
+def _retrieved(opening: asyncio.Future[Any]) -> None:
+    # Opening early is only a head start: a failure is met again by the first job.
+    if not opening.cancelled():
+        opening.exception()
 
 
 def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:

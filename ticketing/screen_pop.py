@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from cti.phones import InvalidPhoneNumber, normalize
+from ticketing.db import DriverPool
 from ticketing.models import Customer, CustomerPhone, Interaction, Site, WorkOrder, utcnow
 
 
@@ -332,60 +333,20 @@ POP_CONNECTIONS = 8
 
 
 def _asyncpg_runner(engine: AsyncEngine, st: _DriverStatements) -> Runner:
-    """One round trip on the hook's own asyncpg pool, in autocommit: no BEGIN / ROLLBACK, and
-    none of the engine pool's pre-ping. The pool is opened as soon as the hook is made inside a
-    running loop (else at the first pop). A connection lost under a pop (database restarted)
-    is dropped by the pool and the pop is tried once more; a pool that could not be opened is
-    tried again at the next pop."""
-    import asyncpg
-
-    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    holder: dict[str, asyncio.Future[Any]] = {}
+    """One round trip on the hook's own pool (``db.DriverPool``), each connection opened with
+    the pop's statement prepared."""
     pop = st.as_one_postgresql_statement()
     nobody = st.args(pop, {"number": "", "orders": 0, "interactions": 0})
-
-    @event.listens_for(engine.sync_engine, "engine_disposed")
-    def _on_dispose(_engine: Any) -> None:
-        opening = holder.pop("pool", None)
-        if opening is None:
-            return
-        if not opening.done():
-            opening.cancel()
-        elif not opening.cancelled() and opening.exception() is None:
-            opening.result().terminate()
 
     async def prepared(connection: Any) -> None:
         await connection.fetchrow(pop[0], *nobody)  # into the connection's statement cache
 
-    def pool() -> asyncio.Future[Any]:
-        if "pool" not in holder:
-            # No reset on release: asyncpg's default runs a reset query (a round trip, which the
-            # pop waited for) to undo session state, and these connections only ever run the
-            # one read in autocommit: no SET, LISTEN, advisory lock or open transaction.
-            holder["pool"] = asyncio.ensure_future(
-                asyncpg.create_pool(
-                    dsn,
-                    min_size=POP_CONNECTIONS,
-                    max_size=POP_CONNECTIONS,
-                    init=prepared,
-                    reset=_nothing_to_reset,
-                )
-            )
-        return holder["pool"]
+    pool = DriverPool(engine, POP_CONNECTIONS, init=prepared)
 
-    async def once(params: dict[str, Any]) -> dict[str, Any] | None:
-        opening = pool()
-        if opening.done() and not opening.cancelled() and opening.exception() is None:
-            connections = opening.result()
-        else:
-            try:
-                connections = await asyncio.shield(opening)  # a pop given up on leaves it opening
-            except Exception:
-                if holder.get("pool") is opening:
-                    del holder["pool"]
-                raise
-        async with connections.acquire() as pg:
-            customers, open_orders, history = await pg.fetchrow(pop[0], *st.args(pop, params))
+    async def run(params: dict[str, Any]) -> dict[str, Any] | None:
+        customers, open_orders, history = await pool.run(
+            lambda pg: pg.fetchrow(pop[0], *st.args(pop, params))
+        )
         return _assemble(
             params["number"],
             [_CustomerRow(*r) for r in customers],
@@ -393,30 +354,7 @@ def _asyncpg_runner(engine: AsyncEngine, st: _DriverStatements) -> Runner:
             [_interaction(r) for r in history],
         )
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        pool().add_done_callback(_retrieved)
-
-    async def run(params: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            return await once(params)
-        except (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError):
-            return await once(params)
-
     return run
-
-
-async def _nothing_to_reset(_connection: Any) -> None:
-    return None
-
-
-def _retrieved(opening: asyncio.Future[Any]) -> None:
-    # Opening early is only a head start: a failure is met again by the first pop.
-    if not opening.cancelled():
-        opening.exception()
 
 
 #: reader threads of the SQLite screen-pop, each with its own connection (sqlite3 lets go of

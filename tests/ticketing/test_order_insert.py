@@ -1,5 +1,6 @@
 """A new order's rows, written in one go (ticketing.workflow.insert), are the rows the ORM writes."""
 
+import asyncio
 import datetime as dt
 import json
 
@@ -85,9 +86,11 @@ async def test_json_columns_hold_the_text_the_orm_writes(sm, seeded):
         assert max(t.due_at for t in timers) == loaded.due_at
 
 
-async def test_a_refused_write_is_sqlalchemys_error_and_leaves_no_hole(sm, seeded):
+async def test_a_refused_write_is_sqlalchemys_error_and_its_number_is_never_reused(db_url, sm, seeded):
     """An order the database refuses (a customer that does not exist) fails with SQLAlchemy's
-    IntegrityError; the caller's rollback takes its number back, so the next order gets it."""
+    IntegrityError and leaves nothing behind. Its number is never handed out again: SQLite
+    numbers in the order's transaction, so the rollback gives it back and the next order gets
+    it; PostgreSQL took it in a transaction of its own, so the next order gets the one after."""
     agent, site = seeded.users["1001"], seeded.sites["GZ"].id
 
     async def create(customer_id=None) -> str:
@@ -100,16 +103,33 @@ async def test_a_refused_write_is_sqlalchemys_error_and_leaves_no_hole(sm, seede
     first = await create()
     with pytest.raises(IntegrityError):
         await create(customer_id=10**9)
-    assert [first, await create()] == ["GZ2026112500001", "GZ2026112500002"]
+    after = "GZ2026112500003" if db_url.startswith("postgres") else "GZ2026112500002"
+    assert [first, await create()] == ["GZ2026112500001", after]
     async with sm() as s:
         assert await s.scalar(select(WorkOrder.number).where(WorkOrder.customer_id == 10**9)) is None
 
 
+async def test_an_open_order_does_not_hold_up_the_next_number(db_url, sm, seeded):
+    """PostgreSQL: the number is committed before the order's own statement, so an order whose
+    transaction is still open (an agent's form still saving, a slow commit) does not keep the
+    counter row locked: another order of the same day is numbered and committed meanwhile."""
+    if not db_url.startswith("postgres"):
+        return  # SQLite has one writer at a time: the second order waits for the first anyway
+    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    async with sm.begin() as first:
+        held = await create_order(first, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
+        async with asyncio.timeout(5), sm.begin() as second:
+            other = await create_order(second, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
+        assert (held.number, other.number) == ("GZ2026112500001", "GZ2026112500002")
+    async with sm() as s:
+        stored = await s.scalars(select(WorkOrder.number).order_by(WorkOrder.number))
+        assert stored.all() == ["GZ2026112500001", "GZ2026112500002"]
+
+
 async def test_a_connection_lost_under_the_insert_is_invalidated(db_url, sm, seeded):
     """PostgreSQL: the insert goes straight through asyncpg; a backend that dies under it still
-    ends as SQLAlchemy's error with the connection invalidated, and the next order is fine."""
-    import asyncio
-
+    ends as SQLAlchemy's error with the connection invalidated, and the next order is fine (the
+    lost order's number, taken before its insert, is not reused)."""
     import asyncpg
     from sqlalchemy.exc import DBAPIError
 
@@ -132,7 +152,7 @@ async def test_a_connection_lost_under_the_insert_is_invalidated(db_url, sm, see
         await s.rollback()
     async with sm.begin() as s:
         order = await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
-    assert order.number == "GZ2026112500002"
+    assert order.number == "GZ2026112500003"
 
 
 async def test_the_new_order_is_an_ordinary_persistent_object(sm, seeded):

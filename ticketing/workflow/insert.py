@@ -8,9 +8,10 @@ first and then written at once, inside the caller's transaction:
 * SQLite: one call into the connection's own thread (aiosqlite's worker), which runs the
   counter upsert, the order INSERT … RETURNING and one ``executemany`` per kind of row on
   the plain ``sqlite3`` connection: one thread hop instead of dozens (``db.sqlite_call``).
-* PostgreSQL: one statement, whose data-modifying CTEs upsert the counter, insert the order
-  with its number and insert the rows (all of them passed as one JSON document): one round
-  trip, sent straight through asyncpg (``db.postgres_fetchrow``).
+* PostgreSQL: the number first, in a short transaction of its own (``numbering.take``: the
+  counter row is not locked for the rest of the order's transaction), then one statement,
+  whose data-modifying CTEs insert the order and the rows (all of them passed as one JSON
+  document): two round trips, sent straight through asyncpg (``db.postgres_fetchrow``).
 
 The statements are built from the models once per dialect, and values go through the
 columns' own bind processors, so the rows are stored exactly as the ORM would store them
@@ -38,7 +39,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
 from ticketing.db import postgres_fetchrow, sqlite_call
 from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
-from ticketing.numbering import format_number, number_prefix
+from ticketing.numbering import COUNTER_SQL, format_number, number_prefix, take
 
 ORDERS = WorkOrder.__table__
 _ORDER_KEYS = frozenset(c.key for c in ORDERS.columns)
@@ -173,13 +174,6 @@ def _call_params(dialect: Dialect, given: dict[str, Any]) -> list[Any]:
     return out
 
 
-# numbering.next_value's upsert, as plain SQL for both drivers
-_COUNTER = (
-    "INSERT INTO counters (key, value) VALUES ({}, 1) "
-    "ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 RETURNING value"
-)
-
-
 # -- SQLite: one hop into the connection's thread --------------------------------------------
 @functools.cache
 def _sqlite_sql(dialect: Dialect) -> dict[str, str]:
@@ -212,7 +206,7 @@ async def _sqlite(
             found = cursor.execute(call_sql, call_params).fetchone() or (None, None)
             if values[customer_at] is None:
                 values[customer_at] = found[1]
-            value = cursor.execute(_COUNTER.format("?"), (prefix,)).fetchone()[0]
+            value = cursor.execute(COUNTER_SQL.format("?"), (prefix,)).fetchone()[0]
             values[number_at] = format_number(prefix, width, value)
             order_id = cursor.execute(sql["order"], values).fetchone()[0]
             for kind, batch in batches.items():
@@ -232,31 +226,24 @@ async def _sqlite(
 # -- PostgreSQL: one statement ---------------------------------------------------------------
 @functools.cache
 def _postgres_sql(dialect: Dialect) -> str:
-    # $1, $2…: ACTIVE_CALL's own parameters, then the counter key and width, the order's
-    # values, and one JSON document with every kind of row.
+    # $1, $2…: ACTIVE_CALL's own parameters, then the order's values (its number taken
+    # already), and one JSON document with every kind of row.
     call_sql, call_params = _call_compiled(dialect)
     first = len(call_params) + 1
     order_columns = _columns(ORDERS)
-    params = iter(range(first + 2, first + 1 + len(order_columns)))
-    number = (
-        f"(SELECT replace(${first}, '#', lpad(value::text, greatest(${first + 1}::int, length(value::text)), '0')) "
-        "FROM n)"
-    )
+    params = iter(range(first, first + len(order_columns)))
     order_values = ", ".join(
-        number
-        if c.key == "number"
-        else f"COALESCE(${next(params)}, (SELECT customer_id FROM c))"
+        f"COALESCE(${next(params)}, (SELECT customer_id FROM c))"
         if c.key == "customer_id"
         else f"${next(params)}"
         for c in order_columns
     )
     parts = [
         f"c AS ({call_sql})",
-        "n AS (" + _COUNTER.format(f"${first}") + ")",
         f"o AS (INSERT INTO work_orders ({', '.join(c.name for c in order_columns)}) "
         f"VALUES ({order_values}) RETURNING id, customer_id)",
     ]
-    rows = f"${first + 1 + len(order_columns)}::json"
+    rows = f"${first + len(order_columns)}::json"
     for kind, (table, order_key) in KINDS.items():
         columns = _columns(table)
         record = ", ".join(
@@ -276,9 +263,7 @@ def _postgres_sql(dialect: Dialect) -> str:
             f"SELECT {picked} FROM o, json_to_recordset({rows} -> '{kind}') AS r({record}))"
         )
     return (
-        "WITH "
-        + ",\n".join(parts)
-        + "\nSELECT o.id, n.value, (SELECT id FROM c), (SELECT customer_id FROM c) FROM o, n"
+        "WITH " + ",\n".join(parts) + "\nSELECT o.id, (SELECT id FROM c), (SELECT customer_id FROM c) FROM o"
     )
 
 
@@ -317,14 +302,15 @@ async def _postgres(
     conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows, call: dict[str, Any]
 ) -> tuple[int, int, int | None, int | None]:
     dialect = conn.dialect
+    value = await take(conn, prefix)
     values = _order_values(dialect, order)
-    del values[_position(ORDERS, "number")]  # computed in the statement
+    values[_position(ORDERS, "number")] = format_number(prefix, width, value)
     # json.dumps as the JSON columns' own bind processor writes each value (the engine sets no
     # other serializer).
     document = json.dumps(
         {kind: _records(dialect, table, key, getattr(rows, kind)) for kind, (table, key) in KINDS.items()}
     )
-    row = await postgres_fetchrow(
-        conn, _postgres_sql(dialect), (*_call_params(dialect, call), prefix, width, *values, document)
+    order_id, call_id, call_customer = await postgres_fetchrow(
+        conn, _postgres_sql(dialect), (*_call_params(dialect, call), *values, document)
     )
-    return tuple(row)
+    return order_id, value, call_id, call_customer
