@@ -43,10 +43,23 @@ def _bridge_list(bridge: Any, name: str) -> list[dict[str, Any]]:
 
 
 def agent_view(bridge: Any, agent_id: str) -> dict[str, Any] | None:
-    for agent in _bridge_list(bridge, "agents"):
-        if str(agent.get("agent_id", agent.get("id", ""))) == agent_id:
-            return agent
-    return None
+    if bridge is None or not agent_id:
+        return None
+    try:
+        agent = bridge.agent(agent_id)
+    except Exception:
+        log.exception("bridge.agent(%r) failed", agent_id)
+        return None
+    return jsonable(agent) if agent is not None else None
+
+
+# What a seat shows of a queue: its counters. The member list and the waiting calls are the
+# wallboard's (a queue of 500 members is about 60 KB, sent to every tab that connects).
+_BOARD_ONLY = ("members", "waiting_calls")
+
+
+def queue_counters(queue: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in queue.items() if k not in _BOARD_ONLY}
 
 
 def calls_of(bridge: Any, agent_id: str) -> list[dict[str, Any]]:
@@ -63,9 +76,12 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
         "ami": {"connected": gateway.ami_connected},
         "agent": agent_view(bridge, user.agent_id),
         "calls": calls_of(bridge, user.agent_id),
-        "queues": _bridge_list(bridge, "queues") if user.can("queues.read") else [],
+        "queues": [],
         "pause_reasons": list(services.pause_reasons),
     }
+    if user.can("queues.read"):
+        queues = _bridge_list(bridge, "queues")
+        snapshot["queues"] = queues if gateway.sees_all_agents(user) else [queue_counters(q) for q in queues]
     if gateway.sees_all_agents(user):
         snapshot["agents"] = _bridge_list(bridge, "agents")
     try:

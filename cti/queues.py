@@ -47,6 +47,8 @@ class Queue:
             "waiting_calls": sorted(self.waiting, key=self.waiting.__getitem__),
             "longest_wait": round(self.longest_wait(now), 3),
             "members": [dataclasses.asdict(m) for m in self.members.values()],
+            "agents_ready": len(self.ready),
+            "agents_logged_in": len(self.members),
             "offered": self.offered,
             "answered": self.answered,
             "abandoned": self.abandoned,

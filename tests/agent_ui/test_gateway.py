@@ -404,3 +404,43 @@ async def test_events_reach_exactly_the_tabs_they_concern_and_closed_tabs_are_fo
     assert gateway.clients_of_agent("7001") == {by_user[1]}
     gateway.remove(by_user[1])
     assert "7001" not in gateway._by_staff_no
+
+
+async def test_a_seat_is_sent_its_own_agent_and_its_queues_counters_not_every_member(
+    aiohttp_client, aiohttp_server, world
+):
+    """With 500 agents on a queue, an agent's snapshot holds its own agent and the queue's
+    counters (the member list, about 60 KB, is the wallboard's); a team leader gets it all."""
+    import time
+
+    from agent_ui import create_app
+    from cti.agents import READY, Agent
+    from cti.mirror import BridgeMirror
+    from cti.queues import Member, Queue
+
+    agents = [Agent(f"{7000 + n}", f"PJSIP/{7000 + n}", {"fault": 0}, READY) for n in range(499)]
+    agents.append(Agent("1001", "PJSIP/1001", {"fault": 0}, READY))
+    queue = Queue("fault", waiting={"call-1": time.time() - 5})
+    for agent in agents:
+        queue.members[agent.interface] = Member(agent.interface, agent.agent_id)
+        queue.ready.add(agent.interface)
+    mirror = BridgeMirror(world.bus)  # what the console's process mirrors from the bridge
+    mirror.fill({"agents": [a.snapshot() for a in agents], "queues": [queue.snapshot(time.time())]})
+    world.services.bridge = mirror
+    server = await aiohttp_server(create_app(world.services))
+    agent, leader = [await aiohttp_client(server) for _ in range(2)]
+    await login(agent, "1001")
+    await login(leader, "3001")
+    async with agent.ws_connect("/ws") as a, leader.ws_connect("/ws") as lead:
+        raw = (await asyncio.wait_for(a.receive(), 3)).data
+        seat = json.loads(raw)
+        assert seat["type"] == "snapshot"
+        assert seat["agent"]["agent_id"] == "1001" and seat["agent"]["skills"] == {"fault": 0}
+        [counters] = seat["queues"]
+        assert (counters["queue"], counters["waiting"], counters["agents_ready"]) == ("fault", 1, 500)
+        assert counters["agents_logged_in"] == 500 and counters["longest_wait"] >= 5
+        assert "members" not in counters and "waiting_calls" not in counters and "agents" not in seat
+        assert len(raw) < 4_000
+        board = await _next(lead, "snapshot")
+        assert len(board["queues"][0]["members"]) == 500 and len(board["agents"]) == 500
+        assert board["queues"][0]["waiting_calls"] == ["call-1"]

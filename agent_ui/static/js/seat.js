@@ -52,8 +52,7 @@ function queueBoard(snap) {
   queues.clear();
   for (const q of snap.queues || []) {
     if (skills.includes(q.queue)) {
-      const ready = (q.members || []).filter((m) => !m.paused).length;
-      queues.set(q.queue, { queue: q.queue, waiting: q.waiting, longest_wait: q.longest_wait, agents_ready: ready });
+      queues.set(q.queue, { queue: q.queue, waiting: q.waiting, longest_wait: q.longest_wait, agents_ready: q.agents_ready });
     }
   }
   renderQueues();
