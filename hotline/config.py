@@ -49,6 +49,11 @@ class Settings:
     #: the SMS gateway (HTTP POST, JSON); empty = SMS notifications stay queued
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    #: outbox messages sent at once per channel (one recipient's still go in turn);
+    #: fax_lines: fax calls at once, as many as the trunk gives faxes
+    sms_concurrency: int = 8
+    email_concurrency: int = 4
+    fax_lines: int = 1
     #: seconds a dead active bridge keeps its lock before a standby takes over (``--role cti``)
     cti_lock_seconds: int = 5
 
@@ -57,7 +62,17 @@ class Settings:
         return self.asterisk_root / "var/spool/asterisk/monitor/hotline"
 
 
-_INT_FIELDS = {"http_port", "ami_port", "agi_port", "smtp_port", "cti_lock_seconds"}
+_INT_FIELDS = {
+    "http_port",
+    "ami_port",
+    "agi_port",
+    "smtp_port",
+    "cti_lock_seconds",
+    "sms_concurrency",
+    "email_concurrency",
+    "fax_lines",
+}
+_AT_LEAST_ONE = {"sms_concurrency", "email_concurrency", "fax_lines"}
 _PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file", "campaign_calendar"}
 
 
@@ -88,6 +103,8 @@ def load_settings(file: str | os.PathLike[str] | None = None, env: dict[str, str
                 values[name] = int(values[name])
             except (TypeError, ValueError):
                 raise ConfigError(f"{name} must be a whole number, got {values[name]!r}") from None
+            if name in _AT_LEAST_ONE and values[name] < 1:
+                raise ConfigError(f"{name} must be at least 1, got {values[name]}")
         elif name in _PATH_FIELDS and values[name] is not None:
             values[name] = Path(values[name])
     settings = Settings(**values)

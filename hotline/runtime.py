@@ -381,7 +381,17 @@ def _dispatcher(settings: Settings, sessions, *, fax_ami: AmiClient | None = Non
             FaxSender(fax_ami, caller_id=settings.hotline_number),
             functools.partial(fax_out.document_paths, store),
         )
-    return Dispatcher(sessions, sms=sms, email=email, fax=fax)
+    return Dispatcher(
+        sessions,
+        sms=sms,
+        email=email,
+        fax=fax,
+        concurrency={
+            "sms": settings.sms_concurrency,
+            "email": settings.email_concurrency,
+            "fax": settings.fax_lines,
+        },
+    )
 
 
 def cti_settings(settings: Settings, skill_queues: dict[str, str] | None = None) -> CtiSettings:

@@ -369,12 +369,21 @@ class AsteriskFaxGateway:
         return outcome.pages
 
 
+#: messages in flight at once per channel, unless the Dispatcher is told otherwise: an SMS
+#: gateway answers in a fraction of a second, and an outage notice can queue thousands; a
+#: fax holds a line for a minute a page, and a site has as many fax calls as lines
+CONCURRENCY = {"sms": 8, "email": 4, "fax": 1}
+
+
 class Dispatcher:
     """Delivers pending sms/email/fax rows of the outbox.
 
     Each channel is delivered on its own (a fax takes a minute a page; SMS and email don't
-    wait behind it). A failure the gateway calls passing (``GatewayError.retry``: busy, no
-    answer) puts the row back for another try ``retry_seconds`` later, ``max_attempts`` in all.
+    wait behind it), up to ``concurrency[channel]`` messages at once (``CONCURRENCY``). The
+    messages to one recipient go one after the other, in the order they were queued, so two
+    SMS to one phone never overtake each other. A failure the gateway calls passing
+    (``GatewayError.retry``: busy, no answer) puts the row back for another try
+    ``retry_seconds`` later, ``max_attempts`` in all.
     """
 
     def __init__(
@@ -386,11 +395,16 @@ class Dispatcher:
         fax: FaxGateway | None = None,
         max_attempts: int = 3,
         retry_seconds: float = 120.0,
+        concurrency: dict[str, int] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.gateways: dict[str, Gateway | FaxGateway | None] = {"sms": sms, "email": email, "fax": fax}
         self.max_attempts = max_attempts
         self.retry_seconds = retry_seconds
+        self.concurrency = {**CONCURRENCY, **(concurrency or {})}
+        bad = {c: n for c, n in self.concurrency.items() if n < 1}
+        if bad:
+            raise ValueError(f"at least one message at a time per channel: {bad}")
 
     async def deliver_pending(self, limit: int = 100) -> tuple[int, int]:
         """(sent, failed) for this pass over every channel; a row put back for a retry is neither."""
@@ -400,8 +414,6 @@ class Dispatcher:
         return sum(r[0] for r in results), sum(r[1] for r in results)
 
     async def _deliver_channel(self, channel: str, limit: int) -> tuple[int, int]:
-        gateway = self.gateways[channel]
-        assert gateway is not None
         now = utcnow()
         async with self.sessionmaker() as session:
             rows = list(
@@ -417,27 +429,51 @@ class Dispatcher:
                 )
             )
             await session.commit()  # don't hold the (SQLite) write lock while talking to gateways
-        sent = failed = 0
+        by_recipient: dict[str, list[Notification]] = {}
         for row in rows:
-            values: dict[str, Any] = {"attempts": row.attempts + 1, "retry_at": None}
-            try:
-                if channel == "fax":
-                    pages = await gateway.send_fax(row.id, row.recipient, row.created_at, row.pages)  # type: ignore[union-attr]
-                    values["pages"] = pages
-                else:
-                    await gateway.send(row.recipient, row.subject, row.body)  # type: ignore[union-attr]
-                values |= {"state": "sent", "sent_at": utcnow(), "error": ""}
-                sent += 1
-            except GatewayError as exc:
-                values["error"] = str(exc)[:500]
-                if exc.retry and row.attempts + 1 < self.max_attempts:
-                    values["retry_at"] = utcnow() + dt.timedelta(seconds=self.retry_seconds)
-                else:
-                    values["state"] = "failed"
-                    failed += 1
-            async with self.sessionmaker.begin() as session:
-                await session.execute(update(Notification).where(Notification.id == row.id).values(**values))
-        return sent, failed
+            by_recipient.setdefault(row.recipient, []).append(row)
+        at_once = asyncio.Semaphore(self.concurrency[channel])
+
+        async def deliver_in_turn(queued: list[Notification]) -> list[str]:
+            outcomes = []
+            for row in queued:
+                async with at_once:
+                    outcomes.append(await self._deliver(channel, row))
+            return outcomes
+
+        # Every send under way is seen through and recorded before an unexpected error (the
+        # database gone) ends the pass: a message sent but not marked would go out again.
+        results = await asyncio.gather(*map(deliver_in_turn, by_recipient.values()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        outcomes = [o for each in results for o in each]  # type: ignore[union-attr]
+        return outcomes.count("sent"), outcomes.count("failed")
+
+    async def _deliver(self, channel: str, row: Notification) -> str:
+        """Send one row and record how it went: "sent", "failed", or "retry" (put back)."""
+        gateway = self.gateways[channel]
+        assert gateway is not None
+        values: dict[str, Any] = {"attempts": row.attempts + 1, "retry_at": None}
+        try:
+            if channel == "fax":
+                pages = await gateway.send_fax(row.id, row.recipient, row.created_at, row.pages)  # type: ignore[union-attr]
+                values["pages"] = pages
+            else:
+                await gateway.send(row.recipient, row.subject, row.body)  # type: ignore[union-attr]
+            values |= {"state": "sent", "sent_at": utcnow(), "error": ""}
+            outcome = "sent"
+        except GatewayError as exc:
+            values["error"] = str(exc)[:500]
+            if exc.retry and row.attempts + 1 < self.max_attempts:
+                values["retry_at"] = utcnow() + dt.timedelta(seconds=self.retry_seconds)
+                outcome = "retry"
+            else:
+                values["state"] = "failed"
+                outcome = "failed"
+        async with self.sessionmaker.begin() as session:
+            await session.execute(update(Notification).where(Notification.id == row.id).values(**values))
+        return outcome
 
     async def run(self, poll_seconds: float = 10.0) -> None:
         """Deliver forever (the worker process), each channel on its own; a failing pass is

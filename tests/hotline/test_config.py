@@ -24,10 +24,26 @@ def test_environment_overrides_the_file(tmp_path):
 
 @pytest.mark.parametrize(
     "content, message",
-    [("ami_port: lots\n", "ami_port must be a whole number"), ("amiport: 1\n", "unknown setting"), ("- 1\n", "mapping")],
+    [
+        ("ami_port: lots\n", "ami_port must be a whole number"),
+        ("amiport: 1\n", "unknown setting"),
+        ("- 1\n", "mapping"),
+        ("fax_lines: 0\n", "fax_lines must be at least 1"),
+    ],
 )
 def test_bad_config_is_refused_with_a_clear_message(tmp_path, content, message):
     conf = tmp_path / "hotline.yaml"
     conf.write_text(content)
     with pytest.raises(ConfigError, match=message):
         load_settings(conf, env={"HOTLINE_DATA_DIR": str(tmp_path)})
+
+
+def test_the_outbox_sends_as_many_at_once_as_configured(tmp_path):
+    from hotline.runtime import _dispatcher
+    from ticketing import create_engine, sessionmaker
+
+    settings = load_settings(
+        env={"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_SMS_CONCURRENCY": "2", "HOTLINE_FAX_LINES": "3"}
+    )
+    dispatcher = _dispatcher(settings, sessionmaker(create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db")))
+    assert dispatcher.concurrency == {"sms": 2, "email": 4, "fax": 3}

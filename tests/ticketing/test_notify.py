@@ -143,3 +143,66 @@ async def test_manual_template_send(session, seeded):
     template.enabled = False
     with pytest.raises(TemplateError):
         await send_template(session, order, template)
+
+
+async def test_the_outbox_sends_several_at_once_but_one_recipients_messages_in_order(sm, aiohttp_server):
+    """An outage notice queues many SMS: the dispatcher keeps ``concurrency`` of them in flight
+    (not one after another, not all at once), and the messages to one phone go in turn, in
+    the order they were queued."""
+    import asyncio
+
+    in_flight = {"now": 0, "most": 0}
+    arrived: list[tuple[str, str, int]] = []  # (phone, text, messages in flight to that phone)
+    busy_phones: dict[str, int] = {}
+
+    async def handler(request):
+        body = await request.json()
+        in_flight["now"] += 1
+        in_flight["most"] = max(in_flight["most"], in_flight["now"])
+        busy_phones[body["to"]] = busy_phones.get(body["to"], 0) + 1
+        arrived.append((body["to"], body["text"], busy_phones[body["to"]]))
+        await asyncio.sleep(0.05)
+        busy_phones[body["to"]] -= 1
+        in_flight["now"] -= 1
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/sms", handler)
+    server = await aiohttp_server(app)
+    queued = [("13800000001", f"停电通知 {n}") for n in range(4)]
+    queued += [(f"1390000{n:04}", "停电通知") for n in range(12)]
+    async with sm.begin() as s:
+        s.add_all(Notification(channel="sms", recipient=to, body=text) for to, text in queued)
+    dispatcher = Dispatcher(sm, sms=HttpSmsGateway(str(server.make_url("/sms"))), concurrency={"sms": 3})
+    assert await dispatcher.deliver_pending() == (16, 0)
+    assert in_flight["most"] == 3
+    assert [text for to, text, _ in arrived if to == "13800000001"] == [f"停电通知 {n}" for n in range(4)]
+    assert all(at_once == 1 for _, _, at_once in arrived)
+    async with sm() as s:
+        states = (await s.scalars(select(Notification.state))).all()
+        assert states == ["sent"] * 16
+
+
+async def test_an_unexpected_failure_ends_the_pass_after_the_sends_under_way_are_recorded(sm):
+    """A send that fails outside the gateway's own errors ends the pass with that error, but
+    the messages already sent beside it are marked sent (else they would go out again)."""
+    import asyncio
+
+    class Gateway:
+        def __init__(self):
+            self.sent = []
+
+        async def send(self, recipient, subject, body):
+            if recipient == "13800000009":
+                raise RuntimeError("a bug in the gateway")
+            await asyncio.sleep(0.02)
+            self.sent.append(recipient)
+
+    async with sm.begin() as s:
+        s.add_all(Notification(channel="sms", recipient=f"1380000000{n}", body="x") for n in range(10))
+    gateway = Gateway()
+    with pytest.raises(RuntimeError):
+        await Dispatcher(sm, sms=gateway, concurrency={"sms": 4}).deliver_pending()
+    async with sm() as s:
+        sent = set((await s.scalars(select(Notification.recipient).where(Notification.state == "sent"))).all())
+    assert sent == set(gateway.sent) and len(sent) == 9
