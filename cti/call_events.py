@@ -155,6 +155,19 @@ class AgentStateChanged(Event):
 
 
 @_frozen
+class QueueMemberChanged(Event):
+    """A seat joined a queue or its penalty changed, or it left (``removed``). Another
+    process's mirror keeps the queue's members and the agent's skills from these (pausing
+    is in ``AgentStateChanged``)."""
+
+    queue: str
+    interface: str
+    agent_id: str = ""
+    penalty: int = 0
+    removed: bool = False
+
+
+@_frozen
 class QueueUpdated(Event):
     """A queue's live counters changed (wallboard feed)."""
 

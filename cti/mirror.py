@@ -7,11 +7,15 @@ history first (``replay``), then every new event, each applied once (an
 event's ``seq`` at or below the last one applied changes nothing, so the
 history and the live subscription may overlap).
 
-Events do not carry everything a snapshot shows: an agent's skills and a
-queue's members change only when agents sign in or out. ``fill`` takes those
+An agent's skills and a queue's members come with ``QueueMemberChanged`` (a
+seat joined a queue, at a penalty, or left it). What the events cannot give, the
+present of a bridge that has been running longer than the bus keeps history,
+or the members Asterisk had when the bridge (re)connected, ``fill`` takes
 from the active bridge's own present (``cti.remote``); the mirror says when it
-wants them (``on_details_missing``): after it started, when an agent signs in
-or out, and when the bridge (re)connects to Asterisk.
+wants it (``on_details_missing``): after it started, and when the bridge
+(re)connects to Asterisk. Not when an agent signs in or out: with 500 agents
+starting a shift, that was the whole present, every agent and every member,
+once per sign-in.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from cti.call_events import (
     CallQueued,
     CallStarted,
     CallTransferred,
+    QueueMemberChanged,
     QueueUpdated,
 )
 from cti.events import Event
@@ -40,6 +45,7 @@ from cti.events import Event
 MIRRORED = (
     AgentStateChanged,
     AmiConnectionChanged,
+    QueueMemberChanged,
     CallStarted,
     CallQueued,
     CallOffered,
@@ -153,6 +159,8 @@ class BridgeMirror:
             self._agent_state(event)  # type: ignore[arg-type]
         elif kind is QueueUpdated:
             self._queue(event)  # type: ignore[arg-type]
+        elif kind is QueueMemberChanged:
+            self._member(event)  # type: ignore[arg-type]
         elif kind is AmiConnectionChanged:
             self.connection(event)  # type: ignore[arg-type]
         else:
@@ -179,12 +187,41 @@ class BridgeMirror:
             since=event.at or event.ts,
             call_id=event.call_id,
         )
+        if event.state == "logged_out":
+            agent["skills"] = {}  # as the bridge forgets them
         for queue in self._queues.values():
             for member in queue.get("members", ()):
                 if member.get("agent_id") == event.agent_id:
                     member["paused"] = event.state != "ready"
-        if event.state == "logged_out" or event.previous == "logged_out":
-            self.on_details_missing()
+
+    def _member(self, event: QueueMemberChanged) -> None:
+        queue = self._queues.setdefault(
+            event.queue, {"queue": event.queue, "waiting_calls": [], "members": []}
+        )
+        members = [m for m in queue.get("members", ()) if m.get("interface") != event.interface]
+        agent = self._agents.get(event.agent_id) if event.agent_id else None
+        if not event.removed:
+            paused = agent is None or agent.get("state") != "ready"
+            members.append(
+                {
+                    "interface": event.interface,
+                    "agent_id": event.agent_id,
+                    "penalty": event.penalty,
+                    "paused": paused,
+                    "reason": "",
+                }
+            )
+        queue["members"] = members
+        if event.agent_id:
+            agent = self._agents.setdefault(
+                event.agent_id,
+                {"agent_id": event.agent_id, "seat": event.interface, "skills": {}, "state": "logged_out"},
+            )
+            skills = agent.setdefault("skills", {})
+            if event.removed:
+                skills.pop(event.queue, None)
+            else:
+                skills[event.queue] = event.penalty
 
     def _queue(self, event: QueueUpdated) -> None:
         queue = self._queues.setdefault(

@@ -1,7 +1,8 @@
 """Queues as the wallboard sees them: waiting callers, members, counters.
 
 Fed by the call model (joins, leaves, outcomes) and by QueueMember* events;
-publishes ``QueueUpdated`` whenever a counter the wallboard shows changes.
+publishes ``QueueUpdated`` whenever a counter the wallboard shows changes, and
+``QueueMemberChanged`` when a seat joins or leaves a queue or its penalty changes.
 The members that are ready are kept as a set per queue, updated when a member
 or an agent's state changes, because counting them on every publish (three
 times per call at least) cost about 12 µs with 80 members.
@@ -13,7 +14,7 @@ import dataclasses
 from collections.abc import Callable
 
 from cti import agents as A
-from cti.call_events import QueueUpdated
+from cti.call_events import QueueMemberChanged, QueueUpdated
 
 
 @dataclasses.dataclass
@@ -60,7 +61,7 @@ class Queue:
 class QueueBoard:
     def __init__(
         self,
-        notify: Callable[[QueueUpdated], object],
+        notify: Callable[[QueueUpdated | QueueMemberChanged], object],
         agents: A.AgentBook,
         service_level_seconds: float = 20.0,
     ) -> None:
@@ -111,6 +112,8 @@ class QueueBoard:
         member = queue.members[interface] = Member(interface, agent_id, penalty, paused, reason)
         self._seats.setdefault(agent_id, set()).add((name, interface))
         self._count(queue, member)
+        if old is None or (old.agent_id, old.penalty) != (agent_id, penalty):
+            self.notify(QueueMemberChanged(queue=name, interface=interface, agent_id=agent_id, penalty=penalty))
         self.publish(name, at)
 
     def remove_member(self, name: str, interface: str, at: float) -> None:
@@ -119,6 +122,9 @@ class QueueBoard:
         if member is not None:
             queue.ready.discard(interface)
             self._seats.get(member.agent_id, set()).discard((name, interface))
+            self.notify(
+                QueueMemberChanged(queue=name, interface=interface, agent_id=member.agent_id, removed=True)
+            )
             self.publish(name, at)
 
     def recount(self) -> None:

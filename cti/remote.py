@@ -290,9 +290,10 @@ class RemoteBridge:
 
     Commands go to the active bridge over Redis (``CommandClient``); ``agents()``,
     ``agent(id)``, ``queues()``, ``calls()`` and ``connected`` are answered from
-    the bus (``BridgeMirror``) without a round trip, and the details events do not
-    carry (an agent's skills, a queue's members) are filled in from the active
-    bridge's present when it changes hands, reconnects, or an agent signs in.
+    the bus (``BridgeMirror``) without a round trip. An agent's skills and a queue's
+    members come with ``QueueMemberChanged``; what no event in the bus's history
+    carries is filled in from the active bridge's present when this process starts
+    and when the bridge changes hands or reconnects to Asterisk.
     """
 
     #: the active bridge (role cti) looks every caller up before ``CallOffered``; the console
@@ -371,10 +372,23 @@ class RemoteBridge:
 
     async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
         result = await self._command("login", agent_id, seat, skills)
-        if result.ok:
-            # The console asks for a snapshot right after: let it show the new queues.
+        if result.ok and not await self._queues_arrive(agent_id):
+            # The console asks for a snapshot right after: it must show the new queues. Their
+            # QueueMemberChanged events come on the bus, usually with the answer; if they are
+            # late, ask the bridge for its present instead.
             await self.refresh()
         return result
+
+    async def _queues_arrive(self, agent_id: str, within: float = 1.0) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            agent = self.mirror.agent(agent_id)
+            if agent is not None and agent.get("skills") and agent.get("state") != "logged_out":
+                return True
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
 
     async def logout(self, agent_id: str) -> CommandResult:
         return await self._command("logout", agent_id)

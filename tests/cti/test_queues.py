@@ -1,4 +1,5 @@
-"""The queue board's count of ready agents, kept up to date as members and agents change.
+"""The queue board's count of ready agents, kept up to date as members and agents change,
+and the member events another process's mirror keeps its members and skills by.
 
 The board no longer counts the ready members on every publish; it keeps them
 as a set. Whatever happens to the members (added, paused, replaced, removed,
@@ -97,3 +98,61 @@ def test_an_agent_going_ready_and_on_a_call_moves_the_count_of_each_of_its_queue
     board.publish("fault", 6.0, force=True)
     board.publish("service", 6.0, force=True)
     assert [(e.queue, e.agents_ready) for e in published[-2:]] == [("fault", 1), ("service", 0)]
+
+
+member_operations = st.one_of(
+    st.tuples(
+        st.just("member"), st.sampled_from(QUEUES), st.sampled_from(AGENTS), st.integers(0, 2), st.booleans()
+    ),
+    st.tuples(st.just("remove"), st.sampled_from(QUEUES), st.sampled_from(AGENTS)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(member_operations, max_size=30))
+def test_a_mirror_fed_the_boards_member_events_holds_its_members_and_skills(ops):
+    """Another process learns members and skills from the board's QueueMemberChanged events
+    alone (no present asked for): whatever joins, penalty changes, pauses and removals came,
+    its queues hold the board's members and each agent's skills are its queues' penalties."""
+    from cti.call_events import QueueMemberChanged
+    from cti.mirror import BridgeMirror
+
+    events: list = []
+    book = AgentBook(lambda _change: None)
+    board = QueueBoard(events.append, book)
+    mirror = BridgeMirror(bus=None)
+    for at, op in enumerate(ops, start=1):
+        if op[0] == "member":
+            _, queue, agent_id, penalty, paused = op
+            board.member(queue, SEATS[agent_id], agent_id, penalty, paused, "", float(at))
+        else:
+            board.remove_member(op[1], SEATS[op[2]], float(at))
+    for event in events:
+        if isinstance(event, QueueMemberChanged):
+            mirror.apply(event)
+    mirrored = {q["queue"]: q for q in mirror.queues()}
+    for name in QUEUES:
+        expected = {(m.interface, m.agent_id, m.penalty) for m in board.get(name).members.values()}
+        members = mirrored.get(name, {}).get("members", [])
+        got = {(m["interface"], m["agent_id"], m["penalty"]) for m in members}
+        assert got == expected, ops
+    for agent_id in AGENTS:
+        seat = SEATS[agent_id]
+        skills = {q: board.get(q).members[seat].penalty for q in QUEUES if seat in board.get(q).members}
+        assert (mirror.agent(agent_id) or {"skills": {}})["skills"] == skills, ops
+
+
+def test_pausing_a_member_is_not_a_member_event():
+    events: list = []
+    board = QueueBoard(events.append, AgentBook(lambda _change: None))
+    board.member("fault", "PJSIP/1001", "1001", 1, False, "", 1.0)
+    board.member("fault", "PJSIP/1001", "1001", 1, True, "小休", 2.0)  # paused: AgentStateChanged tells
+    board.member("fault", "PJSIP/1001", "1001", 2, True, "小休", 3.0)  # a new penalty: it does not
+    board.remove_member("fault", "PJSIP/1001", 4.0)
+    names = [type(e).__name__ for e in events if type(e).__name__ == "QueueMemberChanged"]
+    assert names == ["QueueMemberChanged"] * 3
+    assert [(e.penalty, e.removed) for e in events if type(e).__name__ == "QueueMemberChanged"] == [
+        (1, False),
+        (2, False),
+        (0, True),
+    ]

@@ -16,7 +16,14 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from cti.call_events import AgentStateChanged, AmiConnectionChanged, CallAnswered, CallEnded, CallOffered
+from cti.call_events import (
+    AgentStateChanged,
+    AmiConnectionChanged,
+    CallAnswered,
+    CallEnded,
+    CallOffered,
+    QueueMemberChanged,
+)
 from cti.commands import CommandResult
 from cti.redis_bus import RedisBus
 from cti.remote import CommandClient, CommandServer, RemoteBridge, bridge_handlers, keys_for
@@ -47,6 +54,10 @@ class SeatBridge:
         if self.states.get(agent_id, "logged_out") != "logged_out":
             return CommandResult.refused("agent_already_logged_in", f"agent {agent_id} is signed in")
         self.skills[agent_id] = dict(skills)
+        for queue, penalty in skills.items():  # as the bridge's queue board tells of a new member
+            await self.bus.publish(
+                QueueMemberChanged(queue=queue, interface=seat, agent_id=agent_id, penalty=penalty)
+            )
         return await self._move(agent_id, "not_ready")
 
     async def ready(self, agent_id):
@@ -151,14 +162,26 @@ async def test_a_command_goes_to_the_active_bridge_and_its_answer_comes_back(pre
 
 async def test_agent_state_in_the_web_process_comes_from_the_bus(prefix, bus):
     bridge = SeatBridge(bus)
-    async with serving(prefix, bridge_handlers(bridge)), remote_bridge(prefix) as remote:
+    handlers = bridge_handlers(bridge)
+    presents = []
+    whole_present = handlers["present"]
+
+    async def counted_present():
+        presents.append(time.monotonic())
+        return await whole_present()
+
+    handlers["present"] = counted_present
+    async with serving(prefix, handlers), remote_bridge(prefix) as remote:
         assert remote.agent("1001") is None
+        await until(lambda: len(presents) == 1)  # the one the web process asks for at start
         await remote.login("1001", "PJSIP/1001", {"service": 0})
-        await remote.ready("1001")
-        await until(lambda: (remote.agent("1001") or {}).get("state") == "ready")
-        # the details the events do not carry come from the bridge's present
+        # the new queue came with the login's events: no second present, and no wait for one
         assert remote.agent("1001")["skills"] == {"service": 0}
         assert [m["agent_id"] for m in remote.queues()[0]["members"]] == ["1001"]
+        await remote.ready("1001")
+        await until(lambda: (remote.agent("1001") or {}).get("state") == "ready")
+        assert remote.queues()[0]["members"][0]["paused"] is False
+        assert len(presents) == 1
         # a state changed elsewhere (another web process, Asterisk) shows without a command
         await bridge._move("1001", "not_ready")
         await until(lambda: remote.agent("1001")["state"] == "not_ready")
