@@ -8,7 +8,8 @@ event's ``seq`` at or below the last one applied changes nothing, so the
 history and the live subscription may overlap).
 
 An agent's skills and a queue's members come with ``QueueMemberChanged`` (a
-seat joined a queue, at a penalty, or left it). What the events cannot give, the
+seat joined a queue, at a penalty, or left it), a queue's waiting calls with the
+calls' own events (queued, answered, ended). What the events cannot give, the
 present of a bridge that has been running longer than the bus keeps history,
 or the members Asterisk had when the bridge (re)connected, ``fill`` takes
 from the active bridge's own present (``cti.remote``); the mirror says when it
@@ -233,8 +234,24 @@ class BridgeMirror:
         queue.update(body)
         self._queue_at[event.queue] = event.ts or time.time()
 
+    def _waiting(self, call_id: str, queue: str = "") -> None:
+        """``call_id`` left every queue's waiting calls, and joined ``queue``'s at the back."""
+        for name, body in self._queues.items():
+            waiting = body.get("waiting_calls")
+            if waiting and call_id in waiting and name != queue:
+                waiting.remove(call_id)
+        if queue:
+            body = self._queues.setdefault(queue, {"queue": queue, "waiting_calls": [], "members": []})
+            waiting = body.setdefault("waiting_calls", [])
+            if call_id not in waiting:
+                waiting.append(call_id)
+
     def _call_event(self, event: Event) -> None:
         call_id: str = event.call_id  # type: ignore[attr-defined]
+        if isinstance(event, CallQueued) and call_id not in self._ended:
+            self._waiting(call_id, event.queue)  # an overflow leaves the queue before for the next
+        elif isinstance(event, (CallAnswered, CallEnded)):
+            self._waiting(call_id)
         if isinstance(event, CallEnded):
             self._calls.pop(call_id, None)
             self._ended[call_id] = None

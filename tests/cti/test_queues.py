@@ -156,3 +156,23 @@ def test_pausing_a_member_is_not_a_member_event():
         (2, False),
         (0, True),
     ]
+
+
+def test_a_mirror_keeps_each_queues_waiting_calls_from_the_calls_events():
+    from cti.call_events import CallAnswered, CallEnded, CallQueued
+    from cti.mirror import BridgeMirror
+
+    mirror = BridgeMirror(bus=None)
+
+    def waiting() -> dict[str, list[str]]:
+        return {q["queue"]: q["waiting_calls"] for q in mirror.queues()}
+
+    for call_id in ("c1", "c2", "c3"):
+        mirror.apply(CallQueued(call_id=call_id, queue="fault"))
+    assert waiting() == {"fault": ["c1", "c2", "c3"]}
+    mirror.apply(CallAnswered(call_id="c1", agent_id="1001"))
+    mirror.apply(CallQueued(call_id="c2", queue="service"))  # overflowed to the next queue
+    mirror.apply(CallEnded(call_id="c3", direction="inbound", outcome="abandoned_queue"))
+    assert waiting() == {"fault": [], "service": ["c2"]}
+    mirror.apply(CallQueued(call_id="c3", queue="fault"))  # late, for a call already ended
+    assert waiting() == {"fault": [], "service": ["c2"]}
