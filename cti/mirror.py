@@ -176,11 +176,16 @@ class BridgeMirror:
         if event.connected:
             self.on_details_missing()  # resynced: members and skills may have changed
 
-    def _agent_state(self, event: AgentStateChanged) -> None:
-        agent = self._agents.setdefault(
-            event.agent_id,
-            {"agent_id": event.agent_id, "seat": event.seat, "skills": {}, "state": "logged_out"},
+    def _agent_of(self, agent_id: str, seat: str) -> dict[str, Any]:
+        return self._agents.setdefault(
+            agent_id, {"agent_id": agent_id, "seat": seat, "skills": {}, "state": "logged_out"}
         )
+
+    def _queue_of(self, name: str) -> dict[str, Any]:
+        return self._queues.setdefault(name, {"queue": name, "waiting_calls": [], "members": []})
+
+    def _agent_state(self, event: AgentStateChanged) -> None:
+        agent = self._agent_of(event.agent_id, event.seat)
         agent.update(
             seat=event.seat or agent.get("seat", ""),
             state=event.state,
@@ -196,9 +201,7 @@ class BridgeMirror:
                     member["paused"] = event.state != "ready"
 
     def _member(self, event: QueueMemberChanged) -> None:
-        queue = self._queues.setdefault(
-            event.queue, {"queue": event.queue, "waiting_calls": [], "members": []}
-        )
+        queue = self._queue_of(event.queue)
         members = [m for m in queue.get("members", ()) if m.get("interface") != event.interface]
         agent = self._agents.get(event.agent_id) if event.agent_id else None
         if not event.removed:
@@ -214,10 +217,7 @@ class BridgeMirror:
             )
         queue["members"] = members
         if event.agent_id:
-            agent = self._agents.setdefault(
-                event.agent_id,
-                {"agent_id": event.agent_id, "seat": event.interface, "skills": {}, "state": "logged_out"},
-            )
+            agent = self._agent_of(event.agent_id, event.interface)
             skills = agent.setdefault("skills", {})
             if event.removed:
                 skills.pop(event.queue, None)
@@ -225,9 +225,7 @@ class BridgeMirror:
                 skills[event.queue] = event.penalty
 
     def _queue(self, event: QueueUpdated) -> None:
-        queue = self._queues.setdefault(
-            event.queue, {"queue": event.queue, "waiting_calls": [], "members": []}
-        )
+        queue = self._queue_of(event.queue)
         body = event.to_dict()
         for key in ("event", "seq", "ts"):
             body.pop(key)
@@ -241,8 +239,7 @@ class BridgeMirror:
             if waiting and call_id in waiting and name != queue:
                 waiting.remove(call_id)
         if queue:
-            body = self._queues.setdefault(queue, {"queue": queue, "waiting_calls": [], "members": []})
-            waiting = body.setdefault("waiting_calls", [])
+            waiting = self._queue_of(queue).setdefault("waiting_calls", [])
             if call_id not in waiting:
                 waiting.append(call_id)
 
