@@ -1,0 +1,54 @@
+"""短信 / 邮件 / 传真模板 in the console: the admins' page and API for the message templates
+of each category × step (``ticketing.message_templates``). Admins only (``config.admin``),
+CSRF on writes, refusals naming the field; every change is audited by ``ticketing``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import json_body, path_int
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES, TEMPLATES
+from agent_ui.work import read_only, unit_of_work
+from ticketing import message_templates
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/admin/message-templates")
+@requires("config.admin")
+async def message_templates_page(request: web.Request) -> web.Response:
+    return await request.app[TEMPLATES].response(
+        request,
+        "admin_message_templates.html",
+        {"channels": message_templates.CHANNELS, "audiences": message_templates.AUDIENCES},
+    )
+
+
+@routes.get("/api/message-templates")
+@requires("config.admin")
+async def list_message_templates(request: web.Request) -> web.Response:
+    """Every template; ``category``: of that category only."""
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        rows = await message_templates.listing(db, request.query.get("category", "").strip()[:32])
+        return web.json_response({"items": [message_templates.view(t) for t in rows]})
+
+
+@routes.post("/api/message-templates")
+@requires("config.admin")
+async def create_message_template(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        row = await message_templates.create_template(db, user, body)
+        return web.json_response(message_templates.view(row), status=201)
+
+
+@routes.patch("/api/message-templates/{id}")
+@requires("config.admin")
+async def update_message_template(request: web.Request) -> web.Response:
+    """Any of the fields, ``enabled`` and ``auto_send`` included."""
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        row = await message_templates.update_template(db, user, path_int(request, "id"), body)
+        return web.json_response(message_templates.view(row))

@@ -1,0 +1,107 @@
+"""短信/邮件/传真模板 in the console: admins only, CSRF on writes, refusals naming the field, an
+audit row per change, and a saved auto-send template is what the next order entering its step
+sends."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.agent_ui.conftest import login
+from ticketing import create_order
+from ticketing.models import AuditLog, Notification, Site, User
+
+
+async def _send(client, path, token, body, method="POST"):
+    resp = await client.request(method, path, json=body, headers={"X-CSRF-Token": token})
+    return resp.status, await resp.json()
+
+
+async def test_only_admins_keep_the_message_templates_and_refusals_name_the_field(client):
+    agent = await login(client, "1001")
+    status, body = await _send(client, "/api/message-templates", agent, {"category": "consult"})
+    assert (status, body["error_id"]) == (403, "role.forbidden")
+    assert (await client.get("/api/message-templates")).status == 403
+    assert (await client.get("/admin/message-templates", allow_redirects=False)).status == 403
+
+    admin = await login(client, "9001")
+    resp = await client.post("/api/message-templates", json={"category": "consult"})
+    assert resp.status == 403 and (await resp.json())["error_id"] == "csrf.invalid"
+    status, body = await _send(
+        client,
+        "/api/message-templates",
+        admin,
+        {"category": "consult", "node": "nowhere", "channel": "email", "body": "{{ order.number", "x": 1},
+    )
+    assert status == 422 and body["error_id"] == "invalid_fields"
+    assert body["details"]["problems"] == {
+        "node": "field_unknown_step",
+        "subject": "field_required",
+        "body": "template_invalid",
+        "x": "field_unknown",
+    }
+    assert "node(步骤不存在)" in body["message"]
+    status, body = await _send(
+        client,
+        "/api/message-templates",
+        admin,
+        {"category": "nosuch", "node": "done", "channel": "pigeon", "body": "hi", "auto_send": "yes"},
+    )
+    assert body["details"]["problems"] == {
+        "category": "field_unknown_category",
+        "channel": "field_bad_option",
+        "auto_send": "field_not_boolean",
+    }
+    page = await client.get("/admin/message-templates")
+    assert page.status == 200 and "短信/邮件/传真模板" in await page.text()
+
+
+async def test_a_saved_auto_send_template_is_what_the_next_order_sends(client, world):
+    admin = await login(client, "9001")
+    status, made = await _send(
+        client,
+        "/api/message-templates",
+        admin,
+        {"category": "consult", "node": "done", "channel": "sms", "body": "您的咨询{{ order.number }}已答复", "auto_send": True},
+    )
+    assert status == 201 and made["audience"] == "customer" and made["enabled"] is True
+
+    async def new_order() -> tuple[str, list[str]]:
+        async with world.services.sessionmaker.begin() as db:
+            agent = await db.scalar(select(User).where(User.staff_no == "1001"))
+            site = await db.scalar(select(Site).where(Site.code == "HD"))
+            order = await create_order(
+                db,
+                agent,
+                workflow="consult",
+                site_id=site.id,
+                form={"咨询内容": "电价", "答复内容": "已答复"},
+                caller_number="13500000000",
+            )
+            await db.flush()
+            sent = await db.scalars(select(Notification.body).where(Notification.order_id == order.id))
+            return order.number, list(sent)
+
+    number, sent = await new_order()
+    assert f"您的咨询{number}已答复" in sent
+    status, edited = await _send(
+        client, f"/api/message-templates/{made['id']}", admin, {"body": "工单{{ order.number }}办结"}, "PATCH"
+    )
+    assert status == 200 and edited["body"] == "工单{{ order.number }}办结"
+    number, sent = await new_order()
+    assert f"工单{number}办结" in sent and not any("您的咨询" in s for s in sent)
+    status, off = await _send(client, f"/api/message-templates/{made['id']}", admin, {"enabled": False}, "PATCH")
+    assert status == 200 and off["enabled"] is False
+    number, sent = await new_order()
+    assert not any(number in s for s in sent)
+
+    listed = await (await client.get("/api/message-templates", params={"category": "consult"})).json()
+    assert made["id"] in [t["id"] for t in listed["items"]]
+    async with world.services.sessionmaker() as db:
+        actions = (
+            await db.scalars(
+                select(AuditLog.action)
+                .where(AuditLog.entity == "notification_template", AuditLog.entity_id == str(made["id"]))
+                .order_by(AuditLog.id)
+            )
+        ).all()
+    assert actions == ["message_template.create", "message_template.update", "message_template.update"]

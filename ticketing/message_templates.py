@@ -1,0 +1,154 @@
+"""Message templates per category × step (短信 / 邮件 / 传真模板): the admins' register.
+
+A template is jinja2 text for the notifications' sandbox (``notify``), over the order, its
+form, the customer, the site, the deadline and, at a contractor's step, the contractor. An
+``auto_send`` template goes out when an order of its category enters its step, to the
+customer or to the step's contractor (``audience``); the others are sent by hand from an
+order (``notify.send_template``), and the fax ones are the texts an agent may fax. Saving
+checks that the template compiles and renders on a sample order, that the category has a
+workflow with that step, and that an email has a subject. Every change is audited; the
+auto-send cache (``cached``) drops a template as soon as its change is flushed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.audit import record
+from ticketing.errors import FieldErrors, NotFound, require_admin
+from ticketing.models import NotificationTemplate, User, WorkflowDefinition
+from ticketing.notify import TemplateError, render
+
+CHANNELS = ("sms", "email", "fax")
+AUDIENCES = ("customer", "contractor")
+BODY_LIMIT = 20_000
+_TEXT_LIMITS = {"category": 32, "node": 64, "channel": 8, "audience": 16, "subject": 200, "body": BODY_LIMIT}
+_FLAGS = ("auto_send", "enabled")
+SAMPLE_CONTEXT: dict[str, Any] = {
+    "order": {"number": "GZ2026112600001", "status": "处理中", "category": "fault", "title": "停电"},
+    "form": {"故障地址": "某路 1 号"},
+    "customer": {"name": "客户", "account_no": "0000000001", "address": "某路 1 号"},
+    "site": {"code": "GZ", "name": "广州供电局"},
+    "due_at": "2026-11-26 18:00",
+    "contractor": {"name": "外委单位", "contact_person": "联系人"},
+}
+
+
+def view(t: NotificationTemplate) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "category": t.category,
+        "node": t.node,
+        "channel": t.channel,
+        "audience": t.audience,
+        "subject": t.subject,
+        "body": t.body,
+        "auto_send": t.auto_send,
+        "enabled": t.enabled,
+    }
+
+
+async def _steps_of(session: AsyncSession, category: str) -> set[str] | None:
+    """The step ids of the category's enabled workflows; None when it has none."""
+    bodies = await session.scalars(select(WorkflowDefinition.body).where(WorkflowDefinition.enabled.is_(True)))
+    steps: set[str] | None = None
+    for body in bodies:
+        if body.get("category") == category:
+            steps = (steps or set()) | {str(n.get("id")) for n in body.get("nodes") or []}
+    return steps
+
+
+async def _cleaned(
+    session: AsyncSession, values: dict[str, Any], current: NotificationTemplate | None
+) -> dict[str, Any]:
+    problems: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for name in set(values) - set(_TEXT_LIMITS) - set(_FLAGS):
+        problems[name] = "field_unknown"
+    for name, limit in _TEXT_LIMITS.items():
+        if name not in values:
+            continue
+        raw = "" if values[name] is None else values[name]
+        if not isinstance(raw, str):
+            problems[name] = "field_not_text"
+        elif len(raw) > limit:
+            problems[name] = "field_too_long"
+        else:
+            out[name] = raw if name == "body" else raw.strip()
+    for name in _FLAGS:
+        if name in values:
+            if isinstance(values[name], bool):
+                out[name] = values[name]
+            else:
+                problems[name] = "field_not_boolean"
+    merged = {**(view(current) if current else {"audience": "customer"}), **out}
+    for name in ("category", "node", "channel", "body"):
+        if name not in problems and not str(merged.get(name) or "").strip():
+            problems[name] = "field_required"
+    if "channel" not in problems and merged.get("channel") and merged["channel"] not in CHANNELS:
+        problems["channel"] = "field_bad_option"
+    if "audience" not in problems and merged.get("audience") not in AUDIENCES:
+        problems["audience"] = "field_bad_option"
+    if merged.get("channel") == "email" and "subject" not in problems and not merged.get("subject"):
+        problems["subject"] = "field_required"
+    if "category" not in problems and merged.get("category"):
+        steps = await _steps_of(session, merged["category"])
+        if steps is None:
+            problems["category"] = "field_unknown_category"
+        elif "node" not in problems and merged.get("node") and merged["node"] not in steps:
+            problems["node"] = "field_unknown_step"
+    for name in ("subject", "body"):
+        if name not in problems and merged.get(name):
+            try:
+                render(merged[name], SAMPLE_CONTEXT)
+            except TemplateError:
+                problems[name] = "template_invalid"
+    if problems:
+        raise FieldErrors(problems)
+    return out
+
+
+async def get_template(session: AsyncSession, template_id: int) -> NotificationTemplate:
+    row = await session.get(NotificationTemplate, template_id)
+    if row is None:
+        raise NotFound(f"no message template #{template_id}", entity="notification_template", key=template_id)
+    return row
+
+
+async def create_template(
+    session: AsyncSession, actor: User | None, values: dict[str, Any]
+) -> NotificationTemplate:
+    require_admin(actor, "change message templates")
+    defaults = {"subject": "", "audience": "customer", "auto_send": False, "enabled": True}
+    row = NotificationTemplate(**{**defaults, **await _cleaned(session, values, None)})
+    session.add(row)
+    await session.flush()
+    await record(session, actor, "message_template.create", "notification_template", row.id, after=view(row))
+    return row
+
+
+async def update_template(
+    session: AsyncSession, actor: User | None, template_id: int, values: dict[str, Any]
+) -> NotificationTemplate:
+    """Edits in place; the audit row keeps the template before and after."""
+    require_admin(actor, "change message templates")
+    row = await get_template(session, template_id)
+    before = view(row)
+    for name, value in (await _cleaned(session, values, row)).items():
+        setattr(row, name, value)
+    await session.flush()
+    action = "message_template.update"
+    await record(session, actor, action, "notification_template", row.id, before=before, after=view(row))
+    return row
+
+
+async def listing(session: AsyncSession, category: str = "") -> list[NotificationTemplate]:
+    stmt = select(NotificationTemplate).order_by(
+        NotificationTemplate.category, NotificationTemplate.node, NotificationTemplate.channel, NotificationTemplate.id
+    )
+    if category:
+        stmt = stmt.where(NotificationTemplate.category == category)
+    return list(await session.scalars(stmt))
