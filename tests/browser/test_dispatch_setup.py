@@ -87,3 +87,35 @@ def test_an_admin_adds_a_contractor_and_prints_an_order(setup_console, browser):
         assert errors == []
     finally:
         context.close()
+
+
+def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console, browser):
+    server, _ = setup_console
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, ADMIN, DEMO_PASSWORD)
+        page.click("nav a[href='/admin/message-templates']")
+        seeded = page.locator("#msg-list tbody tr").count()
+        form = page.locator("#msg-form")
+        form.locator("[name=category]").fill("consult")
+        form.locator("[name=node]").fill("nowhere")
+        form.locator("[name=body]").fill("您的咨询{{ order.number }已答复")
+        form.locator("button[type=submit]").click()
+        expect(form.locator("[name=node]")).to_have_attribute("aria-invalid", "true")
+        expect(form.locator("[name=body]")).to_have_attribute("aria-invalid", "true")
+        form.locator("[name=node]").fill("done")
+        form.locator("[name=body]").fill("您的咨询{{ order.number }}已答复")
+        form.locator("[name=auto_send]").check()
+        form.locator("button[type=submit]").click()
+        rows = page.locator("#msg-list tbody tr")
+        expect(rows).to_have_count(seeded + 1)
+        mine = rows.filter(has_text="您的咨询")
+        expect(mine.locator("td").nth(2)).to_have_text("短信")
+        mine.get_by_role("button", name="停用").click()
+        expect(rows.filter(has_text="您的咨询").locator("td").nth(6)).to_have_text("已停用")
+        assert errors == []
+    finally:
+        context.close()
