@@ -25,6 +25,23 @@ async def record(
     return row
 
 
+async def record_change(
+    session: AsyncSession,
+    actor: User | None,
+    row: Any,
+    changes: dict[str, Any],
+    view: Any,
+    action: str,
+    entity: str,
+) -> None:
+    """Set ``changes`` on ``row``, flush, and audit it with ``view(row)`` before and after."""
+    before = view(row)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    await session.flush()
+    await record(session, actor, action, entity, row.id, before=before, after=view(row))
+
+
 def entry(
     actor: Any,
     action: str,

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cti.phones import InvalidPhoneNumber, is_mobile, normalize
 from ticketing import notify
 from ticketing.audit import record
-from ticketing.errors import ActionRefused, FieldErrors, NotFound, require_admin
+from ticketing.errors import ActionRefused, FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.models import (
     Contractor,
     ContractorDispatch,
@@ -74,18 +74,7 @@ async def _cleaned(
     unknown = set(values) - set(_EDITABLE)
     for name in unknown:
         problems[name] = "field_unknown"
-    for name, limit in (("name", 100), ("contact_person", 64), ("email", 128)):
-        if name not in values:
-            continue
-        raw = values[name]
-        if raw is None:
-            raw = ""
-        if not isinstance(raw, str):
-            problems[name] = "field_not_text"
-        elif len(raw.strip()) > limit:
-            problems[name] = "field_too_long"
-        else:
-            out[name] = raw.strip()
+    out.update(clean_texts(values, {"name": 100, "contact_person": 64, "email": 128}, problems))
     if current is None and not out.get("name") and "name" not in problems:
         problems["name"] = "field_required"
     elif "name" in out and not out["name"]:

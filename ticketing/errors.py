@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ticketing.models import User
@@ -51,6 +51,32 @@ class FieldErrors(TicketingError):
     def __init__(self, problems: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems)
         self.problems = problems
+
+
+def clean_texts(
+    values: dict[str, Any],
+    limits: dict[str, int],
+    problems: dict[str, str],
+    *,
+    verbatim: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """The text fields of ``limits`` that ``values`` holds, stripped (``verbatim`` ones as they
+    are, a template's body), None read as ""; a value that is not text or longer than its
+    limit goes into ``problems`` instead."""
+    out: dict[str, str] = {}
+    for name, limit in limits.items():
+        if name not in values:
+            continue
+        raw = "" if values[name] is None else values[name]
+        if not isinstance(raw, str):
+            problems[name] = "field_not_text"
+            continue
+        kept = raw if name in verbatim else raw.strip()
+        if len(kept) > limit:
+            problems[name] = "field_too_long"
+        else:
+            out[name] = kept
+    return out
 
 
 class WorkflowInvalid(TicketingError):

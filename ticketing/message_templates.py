@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing.audit import record
-from ticketing.errors import FieldErrors, NotFound, require_admin
+from ticketing.audit import record, record_change
+from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.models import NotificationTemplate, User, WorkflowDefinition
 from ticketing.notify import TemplateError, render
 
@@ -68,16 +68,7 @@ async def _cleaned(
     out: dict[str, Any] = {}
     for name in set(values) - set(_TEXT_LIMITS) - set(_FLAGS):
         problems[name] = "field_unknown"
-    for name, limit in _TEXT_LIMITS.items():
-        if name not in values:
-            continue
-        raw = "" if values[name] is None else values[name]
-        if not isinstance(raw, str):
-            problems[name] = "field_not_text"
-        elif len(raw) > limit:
-            problems[name] = "field_too_long"
-        else:
-            out[name] = raw if name == "body" else raw.strip()
+    out.update(clean_texts(values, _TEXT_LIMITS, problems, verbatim=("body",)))
     for name in _FLAGS:
         if name in values:
             if isinstance(values[name], bool):
@@ -136,12 +127,8 @@ async def update_template(
     """Edits in place; the audit row keeps the template before and after."""
     require_admin(actor, "change message templates")
     row = await get_template(session, template_id)
-    before = view(row)
-    for name, value in (await _cleaned(session, values, row)).items():
-        setattr(row, name, value)
-    await session.flush()
-    action = "message_template.update"
-    await record(session, actor, action, "notification_template", row.id, before=before, after=view(row))
+    changes = await _cleaned(session, values, row)
+    await record_change(session, actor, row, changes, view, "message_template.update", "notification_template")
     return row
 
 

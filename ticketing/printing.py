@@ -25,9 +25,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing.audit import record
+from ticketing.audit import record, record_change
 from ticketing.contractors import dispatch_view
-from ticketing.errors import FieldErrors, NotFound, TicketingError, require_admin
+from ticketing.errors import FieldErrors, NotFound, TicketingError, clean_texts, require_admin
 from ticketing.models import (
     Comment,
     Contractor,
@@ -268,22 +268,8 @@ async def _cleaned(
     out: dict[str, Any] = {}
     for name in set(values) - {"name", "workflow_key", "node", "category", "body"}:
         problems[name] = "field_unknown"
-    for name, limit in (
-        ("name", 100),
-        ("workflow_key", 64),
-        ("node", 64),
-        ("category", 32),
-        ("body", BODY_LIMIT),
-    ):
-        if name not in values:
-            continue
-        raw = "" if values[name] is None else values[name]
-        if not isinstance(raw, str):
-            problems[name] = "field_not_text"
-        elif len(raw) > limit:
-            problems[name] = "field_too_long"
-        else:
-            out[name] = raw if name == "body" else raw.strip()
+    limits = {"name": 100, "workflow_key": 64, "node": 64, "category": 32, "body": BODY_LIMIT}
+    out.update(clean_texts(values, limits, problems, verbatim=("body",)))
     merged = {**(view(current) if current else {}), **out}
     for name in ("name", "workflow_key", "body"):
         if name not in problems and not str(merged.get(name) or "").strip():
@@ -347,14 +333,8 @@ async def update_template(
     """Edits in place; the audit row keeps the body before and after."""
     require_admin(actor, "change print templates")
     row = await get_template(session, template_id)
-    before = view(row)
-    for name, value in (await _cleaned(session, values, row)).items():
-        setattr(row, name, value)
-    row.updated_by_id = actor.id if actor else None
-    await session.flush()
-    await record(
-        session, actor, "print_template.update", "print_template", row.id, before=before, after=view(row)
-    )
+    changes = {**await _cleaned(session, values, row), "updated_by_id": actor.id if actor else None}
+    await record_change(session, actor, row, changes, view, "print_template.update", "print_template")
     return row
 
 
@@ -363,12 +343,9 @@ async def set_enabled(
 ) -> PrintTemplate:
     require_admin(actor, "change print templates")
     row = await get_template(session, template_id)
-    before = view(row)
-    row.enabled = enabled
-    row.updated_by_id = actor.id if actor else None
-    await session.flush()
+    changes = {"enabled": enabled, "updated_by_id": actor.id if actor else None}
     action = "print_template.enable" if enabled else "print_template.disable"
-    await record(session, actor, action, "print_template", row.id, before=before, after=view(row))
+    await record_change(session, actor, row, changes, view, action, "print_template")
     return row
 
 

@@ -1,5 +1,6 @@
 // 外委单位资料管理: the register of contractors a workflow step can dispatch to.
 // Disabled (停用) rather than deleted once orders were dispatched to them.
+import { saveRecord } from "./admin_register.js";
 import { api, el } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -42,11 +43,6 @@ async function remove(c) {
   await load();
 }
 
-function markProblems(problems) {
-  for (const input of form.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
-  for (const name of Object.keys(problems || {})) form[name]?.setAttribute("aria-invalid", "true");
-}
-
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
   const body = {
@@ -54,21 +50,13 @@ form.addEventListener("submit", async (e) => {
     phones: form.phones.value, categories: form.categories.value,
     site_id: form.site_id.value ? Number(form.site_id.value) : null, sort: Number(form.sort.value || 0),
   };
-  try {
-    if (form.id.value) await api(`/api/contractors/${form.id.value}`, { method: "PATCH", body });
-    else await api("/api/contractors", { method: "POST", body });
-    markProblems({});
-    form.reset();
-    form.id.value = "";
-    document.getElementById("contractor-form-title").textContent = t("contractor.new");
-    toast(t("contractor.saved"), "ok");
-    await load();
-  } catch (err) {
-    markProblems(err.details?.problems);
-    toast(err.message, "refused");
-  }
+  if (await saveRecord(form, "/api/contractors", body, t("contractor.saved"))) await load();
 });
-form.addEventListener("reset", () => { form.id.value = ""; markProblems({}); });
+form.addEventListener("reset", () => {
+  setTimeout(() => { form.id.value = ""; }, 0);
+  for (const input of form.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
+  document.getElementById("contractor-form-title").textContent = t("contractor.new");
+});
 
 api("/api/sites").then(({ sites }) => {
   for (const s of sites) form.site_id.append(el("option", { value: s.id }, s.name));

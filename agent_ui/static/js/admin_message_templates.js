@@ -1,5 +1,6 @@
 // 短信/邮件/传真模板设置: jinja2 text per category × step. The server renders a trial on save,
 // so a template that does not compile is refused at once, naming the field.
+import { saveRecord } from "./admin_register.js";
 import { api, el } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -36,17 +37,7 @@ form.addEventListener("submit", async (e) => {
   e.preventDefault();
   const body = { auto_send: form.auto_send.checked };
   for (const k of FIELDS.slice(1)) body[k] = form[k].value;
-  for (const input of form.querySelectorAll("input, textarea, select")) input.removeAttribute("aria-invalid");
-  try {
-    if (form.id.value) await api(`/api/message-templates/${form.id.value}`, { method: "PATCH", body });
-    else await api("/api/message-templates", { method: "POST", body });
-    form.reset();
-    toast(t("print.saved"), "ok");
-    await load();
-  } catch (err) {
-    for (const name of Object.keys(err.details?.problems || {})) form[name]?.setAttribute("aria-invalid", "true");
-    toast(err.message, "refused");
-  }
+  if (await saveRecord(form, "/api/message-templates", body, t("print.saved"))) await load();
 });
 form.addEventListener("reset", () => {
   setTimeout(() => { form.id.value = ""; }, 0);

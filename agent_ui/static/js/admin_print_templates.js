@@ -1,5 +1,6 @@
 // 打印模板设置: jinja2 HTML per workflow step (or category × step). The server renders a trial
 // on save, so a template that does not compile or leaves the sandbox is refused at once.
+import { saveRecord } from "./admin_register.js";
 import { api, el } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -32,17 +33,7 @@ async function toggle(p) {
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
   const body = { name: form.name.value, workflow_key: form.workflow_key.value, node: form.node.value, category: form.category.value, body: form.body.value };
-  for (const input of form.querySelectorAll("input, textarea")) input.removeAttribute("aria-invalid");
-  try {
-    if (form.id.value) await api(`/api/print-templates/${form.id.value}`, { method: "PATCH", body });
-    else await api("/api/print-templates", { method: "POST", body });
-    form.reset();
-    toast(t("print.saved"), "ok");
-    await load();
-  } catch (err) {
-    for (const name of Object.keys(err.details?.problems || {})) form[name]?.setAttribute("aria-invalid", "true");
-    toast(err.message, "refused");
-  }
+  if (await saveRecord(form, "/api/print-templates", body, t("print.saved"))) await load();
 });
 form.addEventListener("reset", () => {
   setTimeout(() => { form.id.value = ""; form.body.value = blank; }, 0);
