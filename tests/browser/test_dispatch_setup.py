@@ -5,6 +5,7 @@ runs in-process on a seeded SQLite database."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 import pytest
@@ -55,15 +56,25 @@ def setup_console(tmp_path):
     server.stop()
 
 
-def test_an_admin_adds_a_contractor_and_prints_an_order(setup_console, browser):
-    server, number = setup_console
+@contextlib.contextmanager
+def admin_on(browser, server, path: str):
+    """A signed-in admin's page opened from the nav bar; no script error may happen on it."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     errors: list[str] = []
     try:
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         sign_in(page, server.url, ADMIN, DEMO_PASSWORD)
-        page.click("nav a[href='/admin/contractors']")
+        page.click(f"nav a[href='{path}']")
+        yield page
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_an_admin_adds_a_contractor_and_prints_an_order(setup_console, browser):
+    server, number = setup_console
+    with admin_on(browser, server, "/admin/contractors") as page:
         form = page.locator("#contractor-form")
         form.locator("[name=name]").fill("粤电工程公司")
         form.locator("[name=phones]").fill("13800001111")
@@ -84,20 +95,11 @@ def test_an_admin_adds_a_contractor_and_prints_an_order(setup_console, browser):
         expect(page.locator("#printed")).to_contain_text("天河路 1 号 <b>")  # shown as text
         expect(page.locator("#printed")).to_contain_text("客户来电报修")
         expect(page.locator("#print-now")).to_be_visible()
-        assert errors == []
-    finally:
-        context.close()
 
 
 def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console, browser):
     server, _ = setup_console
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    errors: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, ADMIN, DEMO_PASSWORD)
-        page.click("nav a[href='/admin/message-templates']")
+    with admin_on(browser, server, "/admin/message-templates") as page:
         form = page.locator("#msg-form")
         form.locator("[name=category]").fill("consult")
         form.locator("[name=node]").fill("nowhere")
@@ -115,6 +117,3 @@ def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console
         expect(mine.locator("td").nth(2)).to_have_text("短信")
         mine.get_by_role("button", name="停用").click()
         expect(rows.filter(has_text="您的咨询").locator("td").nth(6)).to_have_text("已停用")
-        assert errors == []
-    finally:
-        context.close()
