@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.phones import InvalidPhoneNumber, is_mobile, normalize
 from ticketing import notify
-from ticketing.audit import record
+from ticketing.audit import record, record_change
 from ticketing.errors import ActionRefused, FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.models import (
     Contractor,
@@ -155,11 +155,8 @@ async def update_contractor(
 ) -> Contractor:
     require_admin(actor, "change the contractor register")
     row = await get(session, contractor_id)
-    before = view(row)
-    for name, value in (await _cleaned(session, values, row)).items():
-        setattr(row, name, value)
-    await session.flush()
-    await record(session, actor, "contractor.update", "contractor", row.id, before=before, after=view(row))
+    changes = await _cleaned(session, values, row)
+    await record_change(session, actor, row, changes, view, "contractor.update", "contractor")
     return row
 
 
@@ -169,11 +166,8 @@ async def set_active(
     """停用 / 启用: a disabled contractor keeps its history but takes no new dispatches."""
     require_admin(actor, "change the contractor register")
     row = await get(session, contractor_id)
-    before = view(row)
-    row.active = active
-    await session.flush()
     action = "contractor.enable" if active else "contractor.disable"
-    await record(session, actor, action, "contractor", row.id, before=before, after=view(row))
+    await record_change(session, actor, row, {"active": active}, view, action, "contractor")
     return row
 
 
