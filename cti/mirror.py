@@ -203,7 +203,7 @@ class BridgeMirror:
     def _member(self, event: QueueMemberChanged) -> None:
         queue = self._queue_of(event.queue)
         members = [m for m in queue.get("members", ()) if m.get("interface") != event.interface]
-        agent = self._agents.get(event.agent_id) if event.agent_id else None
+        agent = self._agent_of(event.agent_id, event.interface) if event.agent_id else None
         if not event.removed:
             paused = agent is None or agent.get("state") != "ready"
             members.append(
@@ -216,8 +216,7 @@ class BridgeMirror:
                 }
             )
         queue["members"] = members
-        if event.agent_id:
-            agent = self._agent_of(event.agent_id, event.interface)
+        if agent is not None:
             skills = agent.setdefault("skills", {})
             if event.removed:
                 skills.pop(event.queue, None)
