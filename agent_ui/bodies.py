@@ -45,8 +45,13 @@ def date_param(request: web.Request, name: str, default: dt.date | None = None) 
 
 
 def order_key(request: web.Request) -> int | str:
-    """The ``{key}`` of an order's route: its id when it is all digits (ids are short), else its number."""
-    raw = request.match_info["key"]
+    """The ``{key}`` of an order's route (see ``parse_order_key``)."""
+    return parse_order_key(request.match_info["key"])
+
+
+def parse_order_key(raw: str) -> int | str:
+    """An order's id when ``raw`` is all digits (ids are short), else its number."""
+    raw = raw.strip()
     return int(raw) if raw.isdigit() and len(raw) < 12 else raw
 
 

@@ -8,23 +8,24 @@ step, and print an order they can see. Every change is audited by ``ticketing``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
 from markupsafe import Markup
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import json_body, order_key, path_int
+from agent_ui.bodies import json_body, order_key, parse_order_key, path_int
 from agent_ui.errors import UiError
 from agent_ui.order_views import order_view
+from agent_ui.orders import intake_site
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import contractors, printing
-from ticketing.workflow import engine
+from ticketing.workflow import engine, store
 
 routes = web.RouteTableDef()
-
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -47,14 +48,41 @@ async def print_templates_page(request: web.Request) -> web.Response:
 @requires("contractors.read")
 async def list_contractors(request: web.Request) -> web.Response:
     """The register; ``active=1``: only those taking dispatches; ``category``: serving it.
-    Only admins see disabled contractors."""
+    Only admins see disabled contractors.
+
+    To pick one at a dispatching step, the candidates only (active, serving the order's
+    category, the order's site inside their service area): ``order=<id or number>`` for an
+    order that exists; ``workflow=<key>`` for one being taken in, with ``form=<JSON>``
+    holding what its form has so far (its site field decides the site, as intake does)."""
     user = current_user(request)
-    active_only = request.query.get("active") in ("1", "true") or not user.can("config.admin")
-    async with read_only(request.app[SERVICES], user) as (db, _):
-        rows = await contractors.listing(
-            db, active_only=active_only, category=request.query.get("category", "").strip()[:32]
-        )
+    query = request.query
+    async with read_only(request.app[SERVICES], user) as (db, row):
+        if "order" in query:
+            order = await engine.load_order(db, row, parse_order_key(query["order"]))
+            rows = await contractors.candidates(db, category=order.category, site_id=order.site_id)
+        elif "workflow" in query:
+            workflow = query["workflow"].strip()[:64]
+            definition = store.parsed(await store.latest(db, workflow))
+            site_id = await intake_site(db, row, workflow, _form_query(query.get("form", "")))
+            rows = await contractors.candidates(db, category=definition.category, site_id=site_id)
+        else:
+            active_only = query.get("active") in ("1", "true") or not user.can("config.admin")
+            rows = await contractors.listing(
+                db, active_only=active_only, category=query.get("category", "").strip()[:32]
+            )
         return web.json_response({"items": [contractors.view(c) for c in rows]})
+
+
+def _form_query(raw: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        form = json.loads(raw)
+    except ValueError:
+        form = None
+    if not isinstance(form, dict):
+        raise UiError("request.invalid", "form must be a JSON object of the form's values", field="form")
+    return form
 
 
 @routes.post("/api/contractors")

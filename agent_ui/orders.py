@@ -30,7 +30,6 @@ ACTIONS = ("save", "submit", "approve", "reject")
 WORKER_ROLES = ("agent", "handler", "team_leader", "supervisor")
 
 
-
 def _opt_int(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value in (None, ""):
@@ -151,7 +150,7 @@ async def create_order(request: web.Request) -> web.Response:
         form = _form(body)
         site_id = _opt_int(body, "site_id")
         if site_id is None:
-            site_id = await _site_from_form(db, workflow, form) or user.site_id
+            site_id = await intake_site(db, user, workflow, form)
         order = await engine.create_order(
             db,
             user,
@@ -170,15 +169,16 @@ async def create_order(request: web.Request) -> web.Response:
     return web.json_response(view, status=201)
 
 
-async def _site_from_form(db: Any, workflow: str, form: dict[str, Any]) -> int | None:
-    """The order belongs to the site the agent picked in the form (所属供电局), when there is one."""
+async def intake_site(db: Any, user: User, workflow: str, form: dict[str, Any]) -> int | None:
+    """The site an order being taken in belongs to: the one the agent picked in a site field of
+    the form (所属供电局), else the agent's own."""
     definition = store.parsed(await store.latest(db, workflow))
     for name, spec in definition.fields.items():
         if (spec or {}).get("type") == "site" and form.get(name):
             site = await db.scalar(select(Site).where(Site.code == str(form[name])))
             if site is not None:
                 return site.id
-    return None
+    return user.site_id
 
 
 @routes.get("/api/sites")

@@ -64,7 +64,6 @@ def view(c: Contractor) -> dict[str, Any]:
     }
 
 
-
 async def _cleaned(
     session: AsyncSession, values: Mapping[str, Any], current: Contractor | None
 ) -> dict[str, Any]:
@@ -203,15 +202,55 @@ async def listing(
     return rows
 
 
+async def candidates(session: AsyncSession, *, category: str, site_id: int | None) -> list[Contractor]:
+    """The contractors an order of ``category`` at ``site_id`` may be dispatched to, in display
+    order: active, serving the category, and with the site inside their service area."""
+    rows = await listing(session, active_only=True)
+    paths = await _site_paths(session, [site_id, *(c.site_id for c in rows)])
+    return [c for c in rows if _refusal(c, category, site_id, paths) is None]
+
+
+def _refusal(
+    contractor: Contractor, category: str, site_id: int | None, paths: Mapping[int, str]
+) -> str | None:
+    """Why ``contractor`` may not take an order of ``category`` at ``site_id``, or None.
+
+    The service area is a site and covers its whole subtree (a bureau's contractor serves its
+    outlets); a contractor without one serves everywhere. An order without a site can only go
+    to those, since nobody can tell whether it lies inside an area.
+    """
+    if not contractor.active:
+        return "contractor_inactive"
+    if contractor.categories and category not in contractor.categories:
+        return "contractor_wrong_category"
+    if contractor.site_id is not None:
+        area = paths.get(contractor.site_id)
+        place = paths.get(site_id) if site_id is not None else None
+        if area is None or place is None or not place.startswith(area):
+            return "contractor_out_of_area"
+    return None
+
+
+async def _site_paths(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Site.id, Site.path).where(Site.id.in_(wanted)))
+    return {site_id: path for site_id, path in rows}
+
+
 # -- dispatching ------------------------------------------------------------------------------
 def _field_value(node: Any, form: Mapping[str, Any]) -> tuple[str, Any]:
     field = node.contractor["field"]
     return field, form.get(field)
 
 
-async def check_dispatch(session: AsyncSession, node: Any, form: Mapping[str, Any]) -> Contractor:
-    """The contractor ``node`` dispatches to, or FieldErrors naming the form field (checked
-    before the order moves, so a refusal changes nothing)."""
+async def check_dispatch(
+    session: AsyncSession, order: WorkOrder, node: Any, form: Mapping[str, Any]
+) -> Contractor:
+    """The contractor ``node`` dispatches ``order`` to, or FieldErrors naming the form field
+    (checked before the order moves, so a refusal changes nothing): it must exist, be active,
+    serve the order's category and have the order's site in its service area."""
     field, value = _field_value(node, form)
     if value in (None, ""):
         raise FieldErrors({field: "contractor_required"})
@@ -222,8 +261,10 @@ async def check_dispatch(session: AsyncSession, node: Any, form: Mapping[str, An
     )
     if row is None:
         raise FieldErrors({field: "contractor_unknown"})
-    if not row.active:
-        raise FieldErrors({field: "contractor_inactive"})
+    paths = await _site_paths(session, [order.site_id, row.site_id])
+    refusal = _refusal(row, order.category, order.site_id, paths)
+    if refusal is not None:
+        raise FieldErrors({field: refusal})
     return row
 
 
@@ -237,7 +278,7 @@ async def dispatch(
     """Send the order (now at ``node``) to the contractor in the node's field and tell them."""
     from ticketing.workflow.steps import add_comment  # steps imports this module
 
-    contractor = await check_dispatch(session, node, order.form)
+    contractor = await check_dispatch(session, order, node, order.form)
     row = ContractorDispatch(
         order_id=order.id,
         contractor_id=contractor.id,

@@ -15,12 +15,16 @@ FLOW = {
     "key": "outsourced_ui",
     "name": "外委维修",
     "category": "outsourced",
-    "fields": {"外委单位": {"type": "contractor"}, "故障地址": {"type": "text"}},
+    "fields": {
+        "外委单位": {"type": "contractor"},
+        "故障地址": {"type": "text"},
+        "所属供电局": {"type": "site"},
+    },
     "nodes": [
         {
             "id": "start",
             "type": "create",
-            "fields": {"外委单位": "required", "故障地址": "editable"},
+            "fields": {"外委单位": "required", "故障地址": "editable", "所属供电局": "editable"},
             "exits": [{"to": "outsource"}],
         },
         {
@@ -161,6 +165,58 @@ async def test_a_dispatched_step_takes_the_contractors_reply_then_closes(client,
         await client.get("/api/reports/orders_by_status", params={"contractor": company["id"]})
     ).json()
     assert status_report["rows"] == [[view["status"], 1]]
+
+
+async def test_a_dispatch_offers_only_the_contractors_serving_the_orders_category_and_area(client, world):
+    ids = await _setup(world)
+    admin = await login(client, "9001")
+    made = {}
+    for name, values in (
+        ("海淀外委", {"site_id": ids["HD"]}),
+        ("全市外委", {}),
+        ("表计外委", {"categories": ["meter"]}),
+    ):
+        status, body = await _post(client, "/api/contractors", admin, {"name": name, **values})
+        assert status == 201, body
+        made[name] = body["id"]
+
+    agent = await login(client, "1001")  # an agent of HQ: intake puts an order at the agent's site
+    register = await (await client.get("/api/contractors", params={"active": "1"})).json()
+    assert len(register["items"]) == 3  # the register is not narrowed
+
+    async def offered(**params) -> list[str]:
+        resp = await client.get("/api/contractors", params=params)
+        assert resp.status == 200, await resp.text()
+        return sorted(c["name"] for c in (await resp.json())["items"])
+
+    assert await offered(workflow="outsourced_ui") == ["全市外委"]  # HQ is above 海淀's area
+    assert await offered(workflow="outsourced_ui", form='{"所属供电局": "HD"}') == ["全市外委", "海淀外委"]
+
+    status, order = await _post(
+        client,
+        "/api/orders",
+        agent,
+        {"workflow": "outsourced_ui", "form": {"外委单位": made["海淀外委"], "故障地址": "总部大楼"}},
+    )
+    assert (status, order["error_id"]) == (422, "invalid_fields")
+    assert order["details"]["problems"] == {"外委单位": "contractor_out_of_area"}
+    assert "不在该外委单位的服务区域内" in order["message"]
+    status, order = await _post(
+        client,
+        "/api/orders",
+        agent,
+        {"workflow": "outsourced_ui", "form": {"外委单位": made["海淀外委"], "所属供电局": "HD"}},
+    )
+    assert status == 201, order
+    assert await offered(order=str(order["id"])) == ["全市外委", "海淀外委"]
+    assert await offered(order=order["number"]) == ["全市外委", "海淀外委"]
+
+    resp = await client.get("/api/contractors", params={"workflow": "outsourced_ui", "form": "[1"})
+    assert resp.status == 400 and (await resp.json())["error_id"] == "request.invalid"
+    resp = await client.get("/api/contractors", params={"order": "NO-SUCH-ORDER"})
+    assert resp.status == 404
+    resp = await client.get("/api/contractors", params={"workflow": "no_such_flow"})
+    assert resp.status == 404
 
 
 async def test_the_print_page_escapes_the_order_and_uses_the_steps_template(client, world):

@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.browser]
 ADMIN = "9001"
 
 
-async def _seed(url: str) -> str:
+async def _seed(url: str) -> dict[str, str]:
+    """The order numbers: ``fault`` (a fault report to print), ``pick`` (waiting for a contractor)."""
     from ticketing import create_order
     from ticketing.db import create_engine, migrate, sessionmaker
     from ticketing.demo import seed_demo
@@ -38,15 +39,63 @@ async def _seed(url: str) -> str:
             form={"故障地址": "天河路 1 号 <b>", "所属供电局": "GZ"},
             opinion="客户来电报修",
         )
-        number = order.number
+        numbers = {"fault": order.number, "pick": await _contractor_pick(db, demo)}
     await engine.dispose()
-    return number
+    return numbers
+
+
+PICK_FLOW = {
+    "key": "outsourced_pick",
+    "name": "外委维修",
+    "category": "outsourced",
+    "fields": {"外委单位": {"type": "contractor"}},
+    "nodes": [
+        {"id": "start", "type": "create", "exits": [{"to": "pick"}]},
+        {
+            "id": "pick",
+            "name": "选择外委单位",
+            "type": "realize",
+            "operators": {"batches": [[{"user": "1001"}]]},
+            "fields": {"外委单位": "required"},
+            "exits": [{"to": "outsource"}],
+        },
+        {
+            "id": "outsource",
+            "name": "外委处理",
+            "type": "realize",
+            "contractor": {"field": "外委单位", "channels": ["sms"]},
+            "operators": {"batches": [[{"user": "1001"}]]},
+            "fields": {"外委单位": "visible"},
+            "exits": [{"to": "done"}],
+        },
+        {"id": "done", "type": "archive"},
+    ],
+}
+
+
+async def _contractor_pick(db, demo) -> str:
+    """Three contractors, one order of Guangzhou waiting at 1001's step for one of them."""
+    from ticketing import contractors, create_order
+    from ticketing.workflow.store import import_definition
+
+    await import_definition(db, PICK_FLOW)
+    admin = demo.users[ADMIN]
+    for name, values in (
+        ("广州外委", {"site_id": demo.sites["GZ"].id}),
+        ("深圳外委", {"site_id": demo.sites["SZ"].id}),
+        ("全省外委", {}),
+    ):
+        await contractors.create(db, admin, {"name": name, "phones": ["13800001111"], **values})
+    order = await create_order(
+        db, demo.users["1001"], workflow="outsourced_pick", site_id=demo.sites["GZ-1"].id
+    )
+    return order.number
 
 
 @pytest.fixture
 def setup_console(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'setup.db'}"
-    found: list[str] = []
+    found: list[dict[str, str]] = []
     worker = threading.Thread(target=lambda: found.append(asyncio.run(_seed(url))))
     worker.start()
     worker.join(300)
@@ -73,7 +122,8 @@ def admin_on(browser, server, path: str):
 
 
 def test_an_admin_adds_a_contractor_and_prints_an_order(setup_console, browser):
-    server, number = setup_console
+    server, numbers = setup_console
+    number = numbers["fault"]
     with admin_on(browser, server, "/admin/contractors") as page:
         form = page.locator("#contractor-form")
         form.locator("[name=name]").fill("粤电工程公司")
@@ -85,7 +135,7 @@ def test_an_admin_adds_a_contractor_and_prints_an_order(setup_console, browser):
         expect(form.locator("[name=email]")).to_have_attribute("aria-invalid", "true")
         form.locator("[name=email]").fill("dispatch@yuedian.example")
         form.locator("button[type=submit]").click()
-        row = page.locator("#contractor-list tbody tr")
+        row = page.locator("#contractor-list tbody tr").filter(has_text="粤电工程公司")
         expect(row).to_have_count(1)
         expect(row.locator("td").nth(0)).to_have_text("粤电工程公司")
         expect(row.locator("td").nth(2)).to_have_text("13800001111")
@@ -117,3 +167,23 @@ def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console
         expect(mine.locator("td").nth(2)).to_have_text("短信")
         mine.get_by_role("button", name="停用").click()
         expect(rows.filter(has_text="您的咨询").locator("td").nth(6)).to_have_text("已停用")
+
+
+def test_a_step_offers_only_the_contractors_whose_area_holds_the_order(setup_console, browser):
+    server, numbers = setup_console
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, "1001", DEMO_PASSWORD)
+        page.goto(f"{server.url}/orders/{numbers['pick']}")
+        pick = page.locator("[data-field='外委单位']")
+        # a Guangzhou outlet's order: the Guangzhou contractor and the province-wide one, not Shenzhen's
+        expect(pick.locator("option")).to_have_text(["—", "全省外委", "广州外委"])
+        pick.select_option(label="广州外委")
+        page.locator("#order-submit").click()
+        expect(page.locator("#order-contractor")).to_contain_text("广州外委")
+        assert errors == []
+    finally:
+        context.close()

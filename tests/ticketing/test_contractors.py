@@ -160,6 +160,54 @@ async def test_a_disabled_or_missing_contractor_refuses_naming_the_field(session
     assert await session.scalar(select(func.count()).select_from(WorkOrder)) == before
 
 
+async def test_only_contractors_serving_the_orders_category_and_area_take_it(session, seeded):
+    """A service area is a site and covers its subtree; no area serves everywhere; an order
+    without a site goes only to contractors without an area. Refused before anything is written."""
+    u = seeded.users
+    sites = seeded.sites
+    await import_definition(session, flow())
+    guangzhou = await _contractor(session, u["9001"], name="广州外委", site_id=sites["GZ"].id)
+    anywhere = await _contractor(session, u["9001"], name="全省外委")
+    shenzhen = await _contractor(session, u["9001"], name="深圳外委", site_id=sites["SZ"].id)
+    meters = await _contractor(session, u["9001"], name="表计外委", categories=["meter"])
+    outlet = sites["GZ-1"].id  # a 供电所 under the Guangzhou bureau
+
+    names = [c.name for c in await register.candidates(session, category="outsourced", site_id=outlet)]
+    assert sorted(names) == sorted(["广州外委", "全省外委"])
+    names = [c.name for c in await register.candidates(session, category="meter", site_id=sites["SZ"].id)]
+    assert sorted(names) == sorted(["全省外委", "深圳外委", "表计外委"])
+    names = [c.name for c in await register.candidates(session, category="outsourced", site_id=None)]
+    assert names == ["全省外委"]
+    # the register itself is not narrowed
+    assert len(await register.listing(session, active_only=True)) == 4
+
+    before = await session.scalar(select(func.count()).select_from(WorkOrder))
+    for contractor, site_id, problem in (
+        (shenzhen, outlet, "contractor_out_of_area"),
+        (guangzhou, None, "contractor_out_of_area"),
+        (guangzhou, sites["HQ"].id, "contractor_out_of_area"),  # above the area, not inside it
+        (meters, outlet, "contractor_wrong_category"),
+    ):
+        with pytest.raises(FieldErrors) as bad:
+            await create_order(
+                session, u["1001"], workflow="outsourced", site_id=site_id, form={"外委单位": contractor.id}
+            )
+        assert bad.value.problems == {"外委单位": problem}, (contractor.name, site_id)
+    assert await session.scalar(select(func.count()).select_from(WorkOrder)) == before
+    assert await session.scalar(select(func.count()).select_from(ContractorDispatch)) == 0
+
+    order = await create_order(
+        session, u["1001"], workflow="outsourced", site_id=outlet, form={"外委单位": guangzhou.id}
+    )
+    assert order.current_node == "outsource"
+    dispatch = await session.scalar(select(ContractorDispatch).where(ContractorDispatch.order_id == order.id))
+    assert dispatch.contractor_id == guangzhou.id
+    siteless = await create_order(
+        session, u["1001"], workflow="outsourced", site_id=None, form={"外委单位": anywhere.id}
+    )
+    assert siteless.current_node == "outsource"
+
+
 async def test_leaving_the_step_without_a_reply_cancels_the_dispatch(session, seeded):
     u = seeded.users
     await import_definition(session, flow())

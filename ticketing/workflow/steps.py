@@ -183,7 +183,7 @@ async def plan_entry(
             )
         return []
     if target.contractor:
-        await contractors.check_dispatch(session, target, form)
+        await contractors.check_dispatch(session, order, target, form)
     return await operators_for(session, order, source, target, handlers, user, form)
 
 

@@ -4,14 +4,20 @@ import { t } from "./i18n.js";
 
 let sitesPromise = null;
 const sites = () => (sitesPromise ??= api("/api/sites").then((r) => r.sites).catch(() => []));
-let contractorsPromise = null;
-// 外委单位: the active ones to pick from (a disabled one already chosen still shows by id)
-const contractors = () => (contractorsPromise ??= api("/api/contractors", { query: { active: 1 } }).then((r) => r.items).catch(() => []));
+const contractorLists = new Map();
+// 外委单位 to pick from: the ones that may take this order (active, its category, its site in
+// their service area); one already chosen that no longer fits still shows, by id
+const contractors = (query) => {
+  const key = JSON.stringify(query);
+  if (!contractorLists.has(key)) contractorLists.set(key, api("/api/contractors", { query }).then((r) => r.items).catch(() => []));
+  return contractorLists.get(key);
+};
 
 // keep: values typed but not saved yet survive a re-render of the same step
-export async function renderFields(container, fields, { prefix = "f", keep = false } = {}) {
+// contractorsFor: whom a contractor field offers ({order} or {workflow, form}, see GET /api/contractors)
+export async function renderFields(container, fields, { prefix = "f", keep = false, contractorsFor = { active: 1 } } = {}) {
   const siteList = fields.some((f) => f.type === "site") ? await sites() : [];
-  const contractorList = fields.some((f) => f.type === "contractor") ? await contractors() : [];
+  const contractorList = fields.some((f) => f.type === "contractor") ? await contractors(contractorsFor) : [];
   const grid = el("div", { class: "form-grid" });
   for (const field of fields) {
     const id = `${prefix}-${field.name}`;

@@ -62,7 +62,7 @@ async function render() {
   ].flat());
   const sameStep = renderedNode === `${order.id}:${order.node.id}:${order.status}`;
   renderedNode = `${order.id}:${order.node.id}:${order.status}`;
-  await renderFields($("order-fields"), order.form, { prefix: "order", keep: sameStep });
+  await renderFields($("order-fields"), order.form, { prefix: "order", keep: sameStep, contractorsFor: { order: order.id } });
   const route = $("order-route");
   route.replaceChildren();
   const steps = order.free_routing && order.route_nodes?.length ? order.route_nodes : order.exits;

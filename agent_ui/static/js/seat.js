@@ -185,6 +185,10 @@ function buildIntake() {
   body.replaceChildren(head, fields, el("h3", {}, t("intake.phrases")), phrases, opinion, actions, el("div", { id: "intake-result" }));
   category.addEventListener("change", () => chooseCategory(Number(category.value)));
   sub.addEventListener("change", () => renderIntakeFields());
+  // the site picked decides which contractors may take the order (their service areas)
+  fields.addEventListener("change", (e) => {
+    if (e.target.dataset.type === "site" && fields.querySelector('[data-type="contractor"]')) renderIntakeFields();
+  });
   body.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.ctrlKey) { e.preventDefault(); save(true); } });
   // the last focused text area receives standard phrases
   body.addEventListener("focusin", (e) => { if (e.target.matches("textarea")) state.lastText = e.target; });
@@ -206,7 +210,12 @@ async function renderIntakeFields(keep = true) {
   const cat = state.category;
   const code = $("intake-subcategory").value;
   const extra = (cat.subcategories || []).find((s) => s.code === code)?.fields || [];
-  await renderFields($("intake-fields"), [...cat.fields, ...extra], { prefix: "intake", keep });
+  const fields = [...cat.fields, ...extra];
+  const box = $("intake-fields");
+  const typed = keep ? readFields(box) : {};
+  const place = Object.fromEntries(fields.filter((f) => f.type === "site" && typed[f.name]).map((f) => [f.name, typed[f.name]]));
+  const contractorsFor = { workflow: cat.workflow, form: JSON.stringify(place) };
+  await renderFields(box, fields, { prefix: "intake", keep, contractorsFor });
 }
 
 function insertPhrase(text) {
