@@ -62,6 +62,10 @@ class CallOffered(Event):
 
 @_frozen
 class CallAnswered(Event):
+    """An agent took the call: the first answer, then each agent who talks on it after (a
+    transfer target, a conference member, an agent consulted); ``answered_at``: that moment,
+    ``waited``: the caller's wait before the first answer."""
+
     call_id: str
     agent_id: str
     queue: str = ""
@@ -112,6 +116,9 @@ class CallEnded(Event):
     overflow_target: str = ""
     recording: str = ""
     waited: float = 0.0  # seconds in queue before answer or abandon
+    #: each agent's time on the call, in the order they came: (agent_id, joined, left); a
+    #: transfer, a consultation or a conference gives several
+    legs: tuple[tuple[str, float, float], ...] = ()
 
 
 @_frozen

@@ -18,6 +18,7 @@ import collections
 import dataclasses
 import time
 from collections.abc import Callable
+from typing import Any
 
 from cti import agents as A
 from cti.agents import AgentBook
@@ -103,6 +104,8 @@ class Call:
     started_published: bool = False
     agent_channels: dict[str, set[str]] = dataclasses.field(default_factory=dict)  # agent -> uniqueids
     overflowed_from: set[str] = dataclasses.field(default_factory=set)
+    # [agent, joined, left (0.0: still there)]: each agent's time on the call, in the order they came
+    legs: list[list[Any]] = dataclasses.field(default_factory=list)
 
     def snapshot(self) -> dict[str, object]:
         body = dataclasses.asdict(self)
@@ -113,6 +116,7 @@ class Call:
             "started_published",
             "hold_started",
             "overflowed_from",
+            "legs",
         ):
             body.pop(key)
         body["ringing"] = sorted(self.ringing)
@@ -236,6 +240,15 @@ class CallModel(ChannelEvents, QueueCallEvents):
             waited = at - call.queued_at if call.queued_at else 0.0
         call.waited = round(max(0.0, waited), 3)
         self._start(call)
+        self._join(call, agent_id, at)
+
+    def _join(self, call: Call, agent_id: str, at: float) -> None:
+        """``agent_id`` is on the call from ``at`` on (a new leg unless already there): the first
+        answer, then whoever talks on it after (a transfer target, a conference member, an agent
+        consulted), each a ``CallAnswered``. The leg ends when the agent's channels are gone."""
+        if any(leg[0] == agent_id and not leg[2] for leg in call.legs):
+            return
+        call.legs.append([agent_id, at, 0.0])
         self.notify(
             CallAnswered(
                 call_id=call.call_id,
@@ -246,6 +259,12 @@ class CallModel(ChannelEvents, QueueCallEvents):
                 waited=call.waited,
             )
         )
+
+    @staticmethod
+    def _leave(call: Call, agent_id: str, at: float) -> None:
+        for leg in call.legs:
+            if leg[0] == agent_id and not leg[2]:
+                leg[2] = at
 
     def set_hold(self, call: Call, held: bool, at: float) -> None:
         """Hold started or ended by our own command (no Hold event comes for a redirect)."""
@@ -289,6 +308,8 @@ class CallModel(ChannelEvents, QueueCallEvents):
         for leg in [k for k, v in self.aliases.items() if v == call.call_id]:
             del self.aliases[leg]
         call.ended_at = at
+        for leg in call.legs:
+            leg[2] = leg[2] or at
         if call.hold_started:
             call.hold_seconds += at - call.hold_started
             call.hold_started = 0.0
@@ -331,6 +352,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
             overflow_target=call.overflow_target,
             recording=call.recording,
             waited=call.waited,
+            legs=tuple((agent_id, joined, left) for agent_id, joined, left in call.legs),
         )
         self.notify(event)
         if self.on_call_end:

@@ -114,8 +114,11 @@ class ChannelEvents(_Base):
                 self._transition(agent, "answer", at, call.call_id)
             if not call.answered_at:
                 self._answered(call, agent.agent_id, at)
-            elif call.agent_id != agent.agent_id and agent.state == A.TALKING:
-                call.agent_id = agent.agent_id  # a transfer target took over
+            else:
+                if call.agent_id != agent.agent_id and agent.state == A.TALKING:
+                    call.agent_id = agent.agent_id  # a transfer target took over
+                if others and agent.state in (A.TALKING, A.ON_HOLD):
+                    self._join(call, agent.agent_id, at)  # talking on the call: a leg of its own
 
     def _check_answers(self, call: Call, at: float) -> None:
         """Resync: answer/customer facts from the bridges the call's channels are in."""
@@ -161,7 +164,7 @@ class ChannelEvents(_Base):
             return
         call.channels.discard(uid)
         if chan.agent_id:
-            self._agent_leg_gone(call, chan, at)
+            self._agent_channel_gone(call, chan, at)
             if call.answered_at and not call.hangup_side:
                 call.hangup_side = "agent"
         else:
@@ -172,11 +175,12 @@ class ChannelEvents(_Base):
         if not call.channels:
             self.end(call, at)
 
-    def _agent_leg_gone(self, call: Call, chan: Channel, at: float) -> None:
-        legs = call.agent_channels.get(chan.agent_id, set())
-        legs.discard(chan.uniqueid)
-        if legs:
+    def _agent_channel_gone(self, call: Call, chan: Channel, at: float) -> None:
+        channels = call.agent_channels.get(chan.agent_id, set())
+        channels.discard(chan.uniqueid)
+        if channels:
             return
+        self._leave(call, chan.agent_id, at)
         agent = self.agents.get(chan.agent_id)
         if agent is None or agent.call_id != call.call_id:
             return

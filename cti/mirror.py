@@ -277,9 +277,12 @@ class BridgeMirror:
             if event.agent_id not in call["agents_offered"]:
                 call["agents_offered"].append(event.agent_id)
             call["ringing"] = sorted({*call["ringing"], event.agent_id})
-        elif isinstance(event, CallAnswered):
+        elif isinstance(event, CallAnswered):  # the first answer, or an agent taking it over
             call.update(
-                agent_id=event.agent_id, answered_at=event.answered_at, waited=event.waited, ringing=[]
+                agent_id=event.agent_id,
+                answered_at=call["answered_at"] or event.answered_at,
+                waited=event.waited,
+                ringing=[],
             )
         elif isinstance(event, CallHeld):
             call["on_hold"] = event.held

@@ -59,7 +59,9 @@ class History:
                 call.agents_offered.append(event.agent_id)
         elif isinstance(event, CallAnswered):
             call = self.calls.setdefault(call_id, Call(call_id))
-            call.answered_at, call.agent_id, call.waited = event.answered_at, event.agent_id, event.waited
+            call.agent_id, call.waited = event.agent_id, event.waited
+            call.answered_at = call.answered_at or event.answered_at
+            call.legs.append([event.agent_id, event.answered_at, 0.0])
 
 
 def restore(model: CallModel, history: History) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.models import (
     AgentStateInterval,
+    CallLeg,
     Interaction,
     Site,
     User,
@@ -393,10 +394,16 @@ async def agent_report(
         seconds[row.agent_id][row.state] += span
         if row.state == "not_ready":
             pauses[row.agent_id][row.reason or "—"] += span
-    own_calls = scope if scope.everything else Scope(scope.agents, frozenset())
-    handled = Counter(
-        c.agent_id for c in await _calls(session, start, end, own_calls) if c.answered and c.agent_id
+    # A call counts for every agent who took it in the period: the one who answered, and a
+    # transfer target or conference member too (their legs).
+    legs = (
+        select(CallLeg.agent_id, func.count(func.distinct(CallLeg.interaction_id)))
+        .where(CallLeg.answered_at >= start, CallLeg.answered_at < end)
+        .group_by(CallLeg.agent_id)
     )
+    if not scope.everything:
+        legs = legs.where(CallLeg.agent_id.in_(scope.agents or ()))
+    handled = Counter({agent_id: calls for agent_id, calls in await session.execute(legs)})
     names = dict((await session.execute(select(User.staff_no, User.name))).all())
     reasons = sorted({r for p in pauses.values() for r in p})
     rows = []

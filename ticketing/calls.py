@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, or_, select
+from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,6 +35,7 @@ from cti.phones import InvalidPhoneNumber, normalize
 from ivr.events import SurveyAnswered
 from ticketing.audit import record
 from ticketing.models import (
+    CallLeg,
     CustomerPhone,
     Interaction,
     User,
@@ -157,30 +158,23 @@ async def orders_of(session: AsyncSession, interaction: Interaction) -> list[int
 
 def _active_call() -> Select:
     latest = (
-        select(
-            Interaction.id,
-            Interaction.customer_id,
-            Interaction.status,
-            Interaction.ended_at,
-            Interaction.payload["outcome"].as_string().label("outcome"),
-        )
-        .where(
-            Interaction.kind == "call",
-            Interaction.agent_id == bindparam("agent"),
-            or_(Interaction.status == "answered", Interaction.status == "ended"),
-        )
-        .order_by(Interaction.occurred_at.desc())
+        select(CallLeg.interaction_id, CallLeg.ended_at)
+        .where(CallLeg.agent_id == bindparam("agent"))
+        .order_by(CallLeg.answered_at.desc())
         .limit(1)
-        .subquery("latest_call")
+        .subquery("latest_leg")
     )
-    return select(latest.c.id, latest.c.customer_id).where(
-        or_(latest.c.ended_at.is_(None), latest.c.ended_at >= bindparam("since", type_=UtcDateTime())),
-        or_(latest.c.status != "ended", latest.c.outcome == "answered"),
+    # the agent left the call then, or the call ended then (a leg whose end was never heard)
+    left = func.coalesce(latest.c.ended_at, Interaction.ended_at)
+    return (
+        select(Interaction.id, Interaction.customer_id)
+        .join(latest, latest.c.interaction_id == Interaction.id)
+        .where(or_(left.is_(None), left >= bindparam("since", type_=UtcDateTime())))
     )
 
 
-# The call an agent answered last, if still up or just ended (after-call work) and answered:
-# an order they create now is about that call. Parameters: ``agent`` (工号) and ``since``
+# The call an agent took last (their latest leg), if they are still on it or left it just now
+# (after-call work): an order they create now is about that call, whoever took it after them. Parameters: ``agent`` (工号) and ``since``
 # (now minus AFTER_CALL_WINDOW). ``create_order`` runs it in the same go as its inserts.
 ACTIVE_CALL = _active_call()
 
@@ -205,6 +199,35 @@ async def register_outbound_call(
     )
     await link(session, order, call, user)
     return call
+
+
+async def _leg(
+    session: AsyncSession,
+    call: Interaction,
+    agent_id: str,
+    joined: float,
+    *,
+    left: float = 0.0,
+    user_id: int | None = None,
+) -> CallLeg:
+    """The call's leg of ``agent_id`` from ``joined`` on, created or given its end."""
+    answered_at = _ts(joined)
+    await session.flush()
+    leg = await session.scalar(
+        select(CallLeg).where(
+            CallLeg.interaction_id == call.id,
+            CallLeg.agent_id == agent_id,
+            CallLeg.answered_at == answered_at,
+        )
+    )
+    if leg is None:
+        if user_id is None:
+            user_id = await session.scalar(select(User.id).where(User.staff_no == agent_id))
+        leg = CallLeg(interaction_id=call.id, agent_id=agent_id, user_id=user_id, answered_at=answered_at)
+        session.add(leg)
+    if left:
+        leg.ended_at = _ts(left)
+    return leg
 
 
 class CallLinker:
@@ -273,11 +296,14 @@ class CallLinker:
                 session,
                 "call",
                 event.call_id,
-                payload={"answered_at": event.answered_at, "queue": event.queue},
+                payload={"queue": event.queue},
                 **values,
             )
+            if not (row.payload or {}).get("answered_at"):  # the first answer, not a transfer's
+                row.payload = {**(row.payload or {}), "answered_at": event.answered_at}
             if row.customer_id is None:
                 row.customer_id = await _customer_for(session, row.number)
+            await _leg(session, row, event.agent_id, event.answered_at, user_id=user_id)
         elif isinstance(event, CallEnded):
             await self._ended(session, event)
         elif isinstance(event, RecordingReady):
@@ -337,6 +363,8 @@ class CallLinker:
             row.user_id = await session.scalar(select(User.id).where(User.staff_no == event.agent_id))
         if event.recording:
             row.file_path = event.recording
+        for agent_id, joined, left in event.legs:
+            await _leg(session, row, agent_id, joined, left=left)
         if event.outcome in ABANDONED and event.direction == "inbound":
             # A missed call is an async event: someone calls the customer back.
             await self._async_event(

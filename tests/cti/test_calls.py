@@ -7,7 +7,7 @@ import pytest
 from cti import agents as A
 from cti.agents import AgentBook
 from cti.ami.protocol import Frame
-from cti.call_events import CallEnded, CallOffered, CallQueued
+from cti.call_events import CallAnswered, CallEnded, CallOffered, CallQueued
 from cti.calls import CallModel, MalformedEvent
 from cti.queues import QueueBoard
 from cti.resync import History, apply_channels, apply_queue_status, restore
@@ -16,6 +16,8 @@ LINKED = "1700000000.1"
 CALLER_1, CALLER_2 = "Local/95598@hotline-inbound-00000001;1", "Local/95598@hotline-inbound-00000001;2"
 SEAT = "Local/2001@hotline-sim-phone/n"
 AGENT_CH = "Local/2001@hotline-sim-phone-00000002;1"
+SEAT_2 = "Local/2002@hotline-sim-phone/n"
+AGENT_2_CH = "Local/2002@hotline-sim-phone-00000003;1"
 
 
 class World:
@@ -303,3 +305,95 @@ def test_a_seat_removed_from_its_queues_outside_the_bridge_leaves_them_then_is_s
     assert [e.state for e in w.events if e.name == "AgentStateChanged"][-1] == A.LOGGED_OUT
     w.feed("QueueMemberRemoved", 22.0, Queue="general", Interface=SEAT, MemberName="2001")  # nothing twice
     assert [e.state for e in w.events if e.name == "AgentStateChanged"].count(A.LOGGED_OUT) == 1
+
+
+def _answered_by_2001(w: World) -> None:
+    w.incoming(10.0)
+    w.ring(11.0)
+    w.feed("AgentConnect", 13.0, Channel=CALLER_2, Queue="general", Interface=SEAT, MemberName="2001")
+    w.feed("BridgeEnter", 13.0, Channel=AGENT_CH, BridgeUniqueid="b1")
+    w.feed("BridgeEnter", 13.0, Channel=CALLER_2, BridgeUniqueid="b1")
+    second = w.agents.ensure("2002", SEAT_2)
+    w.agents.apply(second, "login", 1.0)
+    w.agents.apply(second, "ready", 2.0)
+
+
+def test_a_transferred_call_keeps_each_agents_leg_and_the_target_answers_it_too():
+    w = World()
+    _answered_by_2001(w)
+    # blind transfer: 2001 is left alone and hangs up, 2002's phone rings outside app_queue
+    w.feed("BridgeLeave", 15.0, Channel=CALLER_2, BridgeUniqueid="b1")
+    w.hangup(AGENT_CH, "1700000000.3", 15.5)
+    w.feed("Newchannel", 15.6, Channel=AGENT_2_CH, Uniqueid="1700000000.4", Context="hotline-sim-phone")
+    assert w.agents.get("2002").state == A.RINGING
+    w.feed("BridgeEnter", 17.0, Channel=AGENT_2_CH, BridgeUniqueid="b2")
+    w.feed("BridgeEnter", 17.0, Channel=CALLER_2, BridgeUniqueid="b2")
+    w.hangup(AGENT_2_CH, "1700000000.4", 30.0)
+    w.hangup(CALLER_2, "1700000000.2", 30.1)
+    w.hangup(CALLER_1, LINKED, 30.2)
+    answered = [(e.agent_id, e.answered_at) for e in w.of(CallAnswered)]
+    assert answered == [("2001", 13.0), ("2002", 17.0)]
+    (ended,) = w.of(CallEnded)
+    assert ended.agent_id == "2002" and ended.answered_at == 13.0
+    assert ended.legs == (("2001", 13.0, 15.5), ("2002", 17.0, 30.0))
+
+
+def test_a_conference_member_has_a_leg_beside_the_first_agents():
+    w = World()
+    _answered_by_2001(w)
+    w.feed("Newchannel", 15.0, Channel=AGENT_2_CH, Uniqueid="1700000000.4", Context="hotline-sim-phone")
+    w.feed("BridgeEnter", 16.0, Channel=AGENT_2_CH, BridgeUniqueid="b1")
+    # the same bridge again (an event read twice, a hold's return) is not a new leg
+    w.feed("BridgeEnter", 16.5, Channel=AGENT_2_CH, BridgeUniqueid="b1")
+    w.hangup(AGENT_CH, "1700000000.3", 20.0)
+    w.hangup(CALLER_2, "1700000000.2", 25.0)
+    w.hangup(CALLER_1, LINKED, 25.1)
+    w.hangup(AGENT_2_CH, "1700000000.4", 25.2)
+    assert [e.agent_id for e in w.of(CallAnswered)] == ["2001", "2002"]
+    (ended,) = w.of(CallEnded)
+    assert ended.legs == (("2001", 13.0, 20.0), ("2002", 16.0, 25.2))
+
+
+def test_an_agent_consulted_is_on_the_call_from_the_consultation_on():
+    w = World()
+    _answered_by_2001(w)
+    # Atxfer: 2001 leaves the caller's bridge for one with a Local channel dialing 2002's seat
+    dialing_1, dialing_2 = "Local/2002@hotline-transfer-00000009;1", "Local/2002@hotline-transfer-00000009;2"
+    w.feed("BridgeLeave", 15.0, Channel=AGENT_CH, BridgeUniqueid="b1")
+    w.feed("Newchannel", 15.0, Channel=dialing_1, Uniqueid="1700000000.5", Context="hotline-transfer")
+    w.feed("Newchannel", 15.0, Channel=dialing_2, Uniqueid="1700000000.6", Context="hotline-transfer")
+    w.feed("BridgeEnter", 15.1, Channel=AGENT_CH, BridgeUniqueid="c1")
+    w.feed("BridgeEnter", 15.1, Channel=dialing_1, BridgeUniqueid="c1")
+    w.feed("Newchannel", 15.2, Channel=AGENT_2_CH, Uniqueid="1700000000.4", Context="hotline-sim-phone")
+    w.feed("BridgeEnter", 16.0, Channel=AGENT_2_CH, BridgeUniqueid="c2")
+    w.feed("BridgeEnter", 16.0, Channel=dialing_2, BridgeUniqueid="c2")
+    assert [(e.agent_id, e.answered_at) for e in w.of(CallAnswered)] == [("2001", 13.0), ("2002", 16.0)]
+    # completed: the first agent goes; the target stays until the end
+    w.hangup(AGENT_CH, "1700000000.3", 20.0)
+    for channel, uid, at in (
+        (AGENT_2_CH, "1700000000.4", 30.0),
+        (dialing_2, "1700000000.6", 30.0),
+        (dialing_1, "1700000000.5", 30.0),
+        (CALLER_2, "1700000000.2", 30.1),
+        (CALLER_1, LINKED, 30.2),
+    ):
+        w.hangup(channel, uid, at)
+    (ended,) = w.of(CallEnded)
+    assert ended.legs == (("2001", 13.0, 20.0), ("2002", 16.0, 30.0))
+
+
+def test_resync_keeps_the_legs_the_bus_announced():
+    w = World()
+    _answered_by_2001(w)
+    w.feed("Newchannel", 15.0, Channel=AGENT_2_CH, Uniqueid="1700000000.4", Context="hotline-sim-phone")
+    w.feed("BridgeEnter", 16.0, Channel=AGENT_2_CH, BridgeUniqueid="b1")
+    history = History()
+    for e in w.events:
+        history.add(e)
+    fresh = World()
+    fresh.events.clear()
+    restore(fresh.model, history)
+    apply_channels(fresh.model, [], 40.0)
+    (ended,) = fresh.of(CallEnded)
+    assert ended.answered_at == 13.0 and ended.agent_id == "2002"
+    assert ended.legs == (("2001", 13.0, 40.0), ("2002", 16.0, 40.0))

@@ -176,3 +176,16 @@ def test_a_mirror_keeps_each_queues_waiting_calls_from_the_calls_events():
     assert waiting() == {"fault": [], "service": ["c2"]}
     mirror.apply(CallQueued(call_id="c3", queue="fault"))  # late, for a call already ended
     assert waiting() == {"fault": [], "service": ["c2"]}
+
+
+def test_a_mirror_shows_a_transferred_call_with_its_new_agent_and_its_first_answer():
+    from cti.call_events import CallAnswered, CallTransferred
+    from cti.mirror import BridgeMirror
+
+    mirror = BridgeMirror(bus=None)
+    mirror.apply(CallAnswered(call_id="c1", agent_id="1001", answered_at=13.0, waited=3.0))
+    mirror.apply(CallTransferred(call_id="c1", agent_id="1001", kind="blind", target="agent:1002"))
+    assert mirror.calls()[0]["agent_id"] == ""  # the caller left 1001, nobody has them yet
+    mirror.apply(CallAnswered(call_id="c1", agent_id="1002", answered_at=17.0, waited=3.0))
+    (call,) = mirror.calls()
+    assert (call["agent_id"], call["answered_at"], call["waited"]) == ("1002", 13.0, 3.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import pytest
 
@@ -100,6 +101,10 @@ async def test_blind_transfer_to_another_agent_keeps_one_record_and_one_recordin
     pop = story.of(CallOffered, call_id=call_id, agent_id=second)  # the new agent gets the screen-pop
     assert len(pop) == 1 and pop[0].caller == "13800138000"
     assert rec.duration > 1.5  # the part with `first` and the 2 s with `second`
+    # each agent's time with the caller, one after the other; the target answered it too
+    assert [leg[0] for leg in ended.legs] == [first, second]
+    assert ended.legs[0][1] == ended.answered_at and ended.legs[0][2] <= ended.legs[1][1]
+    assert story.of(CallAnswered, call_id=call_id, agent_id=second)
 
 
 async def test_blind_transfer_to_a_queue(asterisk):
@@ -142,6 +147,7 @@ async def test_attended_transfer_consult_then_complete(asterisk):
         await story.bridge.ready(second)
         assert (await story.bridge.consult(first, "agent", second)).ok
         await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+        completing = time.time()
         assert (await story.bridge.complete_transfer(first)).ok
         await story.wait_for(
             AgentStateChanged, agent_id=first, state="ready", where=lambda e: e.previous != "not_ready"
@@ -153,6 +159,9 @@ async def test_attended_transfer_consult_then_complete(asterisk):
         ended = await story.wait_for(CallEnded, call_id=call_id)
     assert ended.agent_id == second
     assert story.of(CallTransferred, call_id=call_id, kind="attended")
+    # the target is on the call from the consultation on; the first agent leaves at the completion
+    assert [leg[0] for leg in ended.legs] == [first, second]
+    assert ended.legs[1][1] < completing <= ended.legs[0][2] + 0.05
 
 
 async def test_attended_transfer_cancelled_returns_the_caller_to_the_agent(asterisk):
@@ -172,6 +181,9 @@ async def test_attended_transfer_cancelled_returns_the_caller_to_the_agent(aster
         assert (await story.bridge.hangup(first)).ok
         ended = await story.wait_for(CallEnded, call_id=call_id)
     assert ended.agent_id == first
+    # the consulted agent was on the call for the consultation only
+    (_, _, first_left), (consulted, _, consulted_left) = ended.legs
+    assert consulted == second and consulted_left < first_left
 
 
 async def test_click_to_dial_rings_the_agent_then_the_customer_with_the_hotline_number(asterisk):
@@ -215,6 +227,9 @@ async def test_three_way_conference(asterisk):
         await story.bridge.ready(second)
         assert (await story.bridge.conference(first, second)).ok
         await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+        # the caller may reach the conference after both agents (seen: 3 s later); the second
+        # agent is on the call once the three are together
+        await story.wait_for(CallAnswered, call_id=call_id, agent_id=second, timeout=10)
         channels = await story.net.action_list("CoreShowChannels")
         in_conf = [c["Channel"] for c in channels if c.get("Application") == "ConfBridge"]
         assert len(in_conf) == 3
@@ -223,6 +238,9 @@ async def test_three_way_conference(asterisk):
         ended = await story.wait_for(CallEnded, call_id=call_id, timeout=25)
     assert story.of(CallTransferred, call_id=call_id, kind="conference")
     assert ended.outcome == "answered"
+    # both agents with the caller at once: the second joined before the first left
+    (_, _, first_left), (second_agent, second_joined, _) = ended.legs
+    assert second_agent == second and second_joined < first_left
 
 
 async def test_login_to_a_queue_that_does_not_exist_is_refused_and_leaves_nothing(asterisk):

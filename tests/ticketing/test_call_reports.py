@@ -227,6 +227,35 @@ async def test_agent_report_from_state_intervals(session, known):
     assert first["login"] == 1800 and first["talk"] == 100 and first["pauses"] == {"登录": 0}
 
 
+async def test_a_transferred_call_counts_for_each_agent_who_took_it(sm, session, known):
+    await CallLinker(sm).handle(
+        CallAnswered(call_id="c7", agent_id="1001", queue="service", answered_at=t("09:10:00"))
+    )
+    for event in [
+        CallAnswered(call_id="c7", agent_id="1002", queue="service", answered_at=t("09:11:00")),
+        CallEnded(
+            call_id="c7",
+            direction="inbound",
+            outcome="answered",
+            caller="13800001111",
+            queue="service",
+            agent_id="1002",
+            queued_at=t("09:09:50"),
+            answered_at=t("09:10:00"),
+            ended_at=t("09:12:00"),
+            legs=(("1001", t("09:10:00"), t("09:10:58")), ("1002", t("09:11:00"), t("09:12:00"))),
+        ),
+    ]:
+        await CallLinker(sm).handle(event)
+    report = await agent_report(session, DAY_START, DAY_END, now=NOW)
+    handled = {r["agent_id"]: r["handled"] for r in report["rows"]}
+    assert (handled["1001"], handled["1002"], handled["6001"]) == (3, 2, 1)
+    # the record itself stays one call, ended by the agent who had it last
+    detail = await call_detail(session, DAY_START, DAY_END)
+    (c7,) = [r for r in detail["rows"] if r["call_id"] == "c7"]
+    assert c7["agent_id"] == "1002"
+
+
 async def test_state_changes_replayed_or_out_of_order_give_the_same_rows(sm, session, known):
     async def snapshot():
         async with sm() as s:

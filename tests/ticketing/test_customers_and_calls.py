@@ -25,7 +25,7 @@ from ticketing.customers import (
 )
 from ticketing.demo import demo_account_no, demo_landline, demo_phone
 from ticketing.intake import Intake, inbox
-from ticketing.models import Interaction, WorkOrder, order_interactions
+from ticketing.models import CallLeg, Interaction, WorkOrder, order_interactions
 
 
 async def test_screen_pop_by_any_spelling_of_the_number(session, seeded):
@@ -127,6 +127,89 @@ async def test_call_events_make_call_records_idempotently_and_link_to_the_order(
     assert linked == {rows[0].id, rows[1].id}
     pop = await lookup_for_screen_pop(session, number)
     assert pop["interactions"][0]["kind"] in ("call", "recording")
+
+
+async def test_a_transferred_call_keeps_both_legs_and_both_agents_orders_link_to_it(session, sm, seeded):
+    bus = InProcessBus()
+    linker = CallLinker(sm)
+    linker.subscribe(bus)
+    now = time.time()
+    number = demo_phone(8)
+    during = [
+        CallOffered(call_id="c-2", agent_id="1001", caller=number, queue="fault", offered_at=now),
+        CallAnswered(call_id="c-2", agent_id="1001", caller=number, answered_at=now + 3),
+        CallAnswered(call_id="c-2", agent_id="1002", caller=number, answered_at=now + 20),  # the target
+        # 1003's last call: it left that call 20 minutes ago, past the after-call window
+        CallAnswered(call_id="c-old", agent_id="1003", caller=number, answered_at=now - 1500),
+    ]
+    ended = [
+        CallEnded(
+            call_id="c-2",
+            direction="inbound",
+            outcome="answered",
+            caller=number,
+            agent_id="1002",
+            started_at=now - 10,
+            answered_at=now + 3,
+            ended_at=now + 80,
+            legs=(("1001", now + 3, now + 19), ("1002", now + 20, now + 80)),
+        ),
+        CallEnded(
+            call_id="c-old",
+            direction="inbound",
+            outcome="answered",
+            caller=number,
+            agent_id="1003",
+            answered_at=now - 1500,
+            ended_at=now - 1200,
+            legs=(("1003", now - 1500, now - 1200),),
+        ),
+    ]
+    for e in during + during:  # every event twice: nothing changes the second time
+        await bus.publish(e)
+    await bus.drain()
+
+    async def order_by(staff_no: str) -> set[str]:
+        order = await create_order(
+            session,
+            seeded.users[staff_no],
+            workflow="fault_repair",
+            site_id=seeded.sites["GZ"].id,
+            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        )
+        linked = set(
+            await session.scalars(
+                select(Interaction.external_id)
+                .join(order_interactions, order_interactions.c.interaction_id == Interaction.id)
+                .where(order_interactions.c.order_id == order.id)
+            )
+        )
+        await session.commit()  # SQLite: the linker writes next
+        return linked
+
+    assert await order_by("1002") == {"c-2"}  # the target, talking now
+    for e in ended + ended:
+        await bus.publish(e)
+    await bus.drain()
+    await linker.close()
+    # the first agent writes the order up after handing the caller over: still that call
+    assert await order_by("1001") == {"c-2"}
+    assert await order_by("1003") == set()
+
+    call = await session.scalar(select(Interaction).where(Interaction.external_id == "c-2"))
+    await session.refresh(call)
+    assert call.agent_id == "1002" and call.payload["answered_at"] == now + 3
+    legs = [
+        (leg.agent_id, leg.user_id, leg.answered_at.timestamp(), leg.ended_at.timestamp())
+        for leg in await session.scalars(
+            select(CallLeg).where(CallLeg.interaction_id == call.id).order_by(CallLeg.answered_at)
+        )
+    ]
+    assert [(a, u) for a, u, _, _ in legs] == [
+        ("1001", seeded.users["1001"].id),
+        ("1002", seeded.users["1002"].id),
+    ]
+    assert [(round(s - now, 3), round(e - now, 3)) for _, _, s, e in legs] == [(3, 19), (20, 80)]
 
 
 async def test_click_to_dial_links_the_call_and_its_recording(session, sm, seeded):

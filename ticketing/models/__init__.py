@@ -15,7 +15,7 @@ from ticketing.models.campaigns import (
 )
 from ticketing.models.contractors import Contractor, ContractorDispatch, PrintTemplate
 from ticketing.models.customers import TIERS, Contact, Customer, CustomerPhone
-from ticketing.models.interactions import ASYNC_KINDS, KINDS, Interaction, order_interactions
+from ticketing.models.interactions import ASYNC_KINDS, KINDS, CallLeg, Interaction, order_interactions
 from ticketing.models.knowledge import (
     KbArticle,
     KbCategory,
@@ -66,6 +66,7 @@ __all__ = [
     "Department",
     "Disposition",
     "DncNumber",
+    "CallLeg",
     "Interaction",
     "KbArticle",
     "KbCategory",

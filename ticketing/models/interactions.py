@@ -49,6 +49,25 @@ class Interaction(Base, Timestamped):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class CallLeg(Base):
+    """One agent's time on a call: the answer, then each agent who talks on it after (a
+    transfer target, a conference member, an agent consulted: ``CallAnswered``); ``ended_at``
+    comes when the agent leaves or the call ends (``CallEnded.legs``). Who was on a call, and for how long, is read here; an order an
+    agent creates during or right after their leg is about that call (``calls.ACTIVE_CALL``)."""
+
+    __tablename__ = "call_legs"
+    __table_args__ = (
+        UniqueConstraint("interaction_id", "agent_id", "answered_at", name="uq_call_legs_agent_time"),
+        Index("ix_call_legs_agent_time", "agent_id", "answered_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id", ondelete="CASCADE"))
+    agent_id: Mapped[str] = mapped_column(String(32))  # 工号
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
 order_interactions = Table(
     "order_interactions",
     Base.metadata,
