@@ -168,3 +168,55 @@ async def test_sqlite_order_is_created_in_two_thread_hops(db_url, sm, seeded, mo
     assert len(hops) == 2
     async with sm() as s:
         assert await s.scalar(select(WorkOrder.number).where(WorkOrder.id == order.id)) == order.number
+
+
+async def test_upgrading_to_call_legs_gives_each_answered_call_its_agents_leg(tmp_path):
+    """Migration 0012: the answered calls already stored get one leg each, so an agent's last
+    call is found the same way across the upgrade; unanswered calls and other kinds get none."""
+    from sqlalchemy import text
+
+    from ticketing import db
+
+    url = f"sqlite:///{tmp_path / 'upgrade.db'}"
+    await db.migrate(url, "0011")
+    engine = db.create_engine(url)
+    rows = [
+        # kind, external id, agent, status, duration, ended
+        ("call", "answered-ended", "1001", "ended", 60.0, "2026-11-26 08:02:10"),
+        ("call", "talking-now", "1002", "answered", 0.0, None),
+        ("call", "abandoned", "", "ended", 0.0, "2026-11-26 08:10:03"),
+        ("call", "agent-missed", "1003", "ended", 0.0, "2026-11-26 08:20:00"),
+        ("recording", "answered-ended", "1001", "new", 60.0, None),
+    ]
+    try:
+        async with engine.begin() as conn:
+            for kind, external_id, agent, status, duration, ended in rows:
+                await conn.execute(
+                    text(
+                        "INSERT INTO interactions (kind, external_id, direction, number, dnis, agent_id,"
+                        " status, occurred_at, ended_at, duration, subject, content, file_path, payload,"
+                        " created_at) VALUES (:kind, :ext, 'inbound', '', '', :agent, :status,"
+                        " '2026-11-26 08:00:00', :ended, :duration, '', '', '', '{}', '2026-11-26 08:00:00')"
+                    ),
+                    {
+                        "kind": kind,
+                        "ext": external_id,
+                        "agent": agent,
+                        "status": status,
+                        "ended": ended,
+                        "duration": duration,
+                    },
+                )
+        await db.migrate(engine)
+        async with engine.connect() as conn:
+            legs = (
+                await conn.execute(
+                    text(
+                        "SELECT i.external_id, l.agent_id, l.ended_at IS NULL FROM call_legs l"
+                        " JOIN interactions i ON i.id = l.interaction_id ORDER BY i.id"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in legs] == [("answered-ended", "1001", 0), ("talking-now", "1002", 1)]
