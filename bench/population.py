@@ -188,6 +188,14 @@ async def _count(url: str, clean: bool = False) -> int:
         await engine.dispose()
 
 
+async def _migrated(url: str) -> str:
+    """A population kept from an earlier run, brought up to this code's schema."""
+    from ticketing.db import migrate
+
+    await migrate(url)
+    return url
+
+
 async def ensure(kind: str, customers: int, *, fresh: bool = False, clean: bool = False, log=print) -> str:
     """The URL of a database holding exactly ``customers`` bench customers (built if needed).
 
@@ -197,12 +205,12 @@ async def ensure(kind: str, customers: int, *, fresh: bool = False, clean: bool 
     if kind == "sqlite":
         url, path = sqlite_url(customers), sqlite_path(customers)
         if not fresh and path.exists() and await _count(url, clean) == customers:
-            return url
+            return await _migrated(url)
         await asyncio.to_thread(_remove_sqlite, path)
     else:
         url = PG_BENCH
         if not fresh and await _count(url, clean) == customers:
-            return url
+            return await _migrated(url)
         name = url.rsplit("/", 1)[1]
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await _pg_admin(f'CREATE DATABASE "{name}"')
