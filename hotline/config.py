@@ -56,6 +56,15 @@ class Settings:
     fax_lines: int = 1
     #: seconds a dead active bridge keeps its lock before a standby takes over (``--role cti``)
     cti_lock_seconds: int = 5
+    #: the session cookie's Secure flag: "auto" sets it unless the console listens on loopback
+    #: only; "yes" behind a TLS proxy that reaches it on loopback (deploy/nginx); "no" never
+    cookie_secure: str = "auto"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure == "auto":
+            return self.http_host not in ("127.0.0.1", "localhost", "::1")
+        return self.cookie_secure == "yes"
 
     @property
     def recordings_dir(self) -> Path:
@@ -74,6 +83,7 @@ _INT_FIELDS = {
 }
 _AT_LEAST_ONE = {"sms_concurrency", "email_concurrency", "fax_lines"}
 _PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file", "campaign_calendar"}
+_CHOICES = {"cookie_secure": ("auto", "yes", "no")}
 
 
 def load_settings(file: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -107,6 +117,9 @@ def load_settings(file: str | os.PathLike[str] | None = None, env: dict[str, str
                 raise ConfigError(f"{name} must be at least 1, got {values[name]}")
         elif name in _PATH_FIELDS and values[name] is not None:
             values[name] = Path(values[name])
+        elif name in _CHOICES and values[name] not in _CHOICES[name]:
+            choices = ", ".join(_CHOICES[name])
+            raise ConfigError(f"{name} must be one of {choices}, got {values[name]!r}")
     settings = Settings(**values)
     if not settings.secret_key:
         settings = dataclasses.replace(settings, secret_key=_local_secret(settings.data_dir))

@@ -336,7 +336,7 @@ async def _web(
             bridge=bridge,
             recordings=RecordingStore(settings.asterisk_root),
             hotline_number=settings.hotline_number,
-            cookie_secure=settings.http_host not in ("127.0.0.1", "localhost", "::1"),
+            cookie_secure=settings.secure_cookies,
             seat_pattern=settings.seat_pattern,
             dialer=dialer,
         )

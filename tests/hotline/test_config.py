@@ -29,6 +29,7 @@ def test_environment_overrides_the_file(tmp_path):
         ("amiport: 1\n", "unknown setting"),
         ("- 1\n", "mapping"),
         ("fax_lines: 0\n", "fax_lines must be at least 1"),
+        ("cookie_secure: maybe\n", "cookie_secure must be one of auto, yes, no"),
     ],
 )
 def test_bad_config_is_refused_with_a_clear_message(tmp_path, content, message):
@@ -47,3 +48,17 @@ def test_the_outbox_sends_as_many_at_once_as_configured(tmp_path):
     )
     dispatcher = _dispatcher(settings, sessionmaker(create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db")))
     assert dispatcher.concurrency == {"sms": 2, "email": 4, "fax": 3}
+
+
+@pytest.mark.parametrize(
+    "host, choice, secure",
+    [
+        ("127.0.0.1", "auto", False),  # the demo on loopback, plain HTTP
+        ("0.0.0.0", "auto", True),
+        ("127.0.0.1", "yes", True),  # behind nginx's TLS, reached on loopback
+        ("0.0.0.0", "no", False),
+    ],
+)
+def test_the_session_cookie_is_secure_unless_served_on_loopback_or_told(tmp_path, host, choice, secure):
+    env = {"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_HTTP_HOST": host, "HOTLINE_COOKIE_SECURE": choice}
+    assert load_settings(env=env).secure_cookies is secure
