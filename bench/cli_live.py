@@ -43,6 +43,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     pop.add_argument(
         "--tabs", type=int, default=None, help="agents with the console open (default: every agent)"
     )
+    pop.add_argument(
+        "--split",
+        action="store_true",
+        help="the console in a process of its own on a Redis bus (--role web beside --role cti)",
+    )
     pop.set_defaults(run=run_screenpop)
 
     cap = sub.add_parser(
@@ -77,7 +82,9 @@ def run_fanout(args: argparse.Namespace) -> int:
 
 def run_screenpop(args: argparse.Namespace) -> int:
     got = asyncio.run(
-        screenpop.run(args.agents, args.rate, args.seconds, args.customers, tabs=args.tabs, db=args.db)
+        screenpop.run(
+            args.agents, args.rate, args.seconds, args.customers, tabs=args.tabs, db=args.db, split=args.split
+        )
     )
     print(screenpop.report(got))
     return 0

@@ -58,8 +58,10 @@ async def run(
     first_ext: int = 3100,
     tabs: int | None = None,
     db: str = "sqlite",
+    split: bool = False,
 ) -> dict[str, Any]:
-    """``tabs``: how many of the agents have the console open (all by default); only their pops reach a tab."""
+    """``tabs``: how many of the agents have the console open (all by default); only their pops reach a tab.
+    ``split``: the console in a process of its own, as ``--role web`` beside ``--role cti`` (see ``_Split``)."""
     from bench import population
     from cti.ami import AmiClient
     from cti.bridge import CtiBridge
@@ -75,7 +77,8 @@ async def run(
     product = load_settings()
     settings = cti_settings(product)
     settings.replay_history = False
-    bus = InProcessBus()
+    split_run = _Split(settings) if split else None
+    bus = split_run.bus if split_run else InProcessBus()
     bridge = CtiBridge(settings, bus, customer_lookup=screen_pop_hook(sessions))
     sent: dict[str, float] = {}
     called: dict[str, float] = {}
@@ -97,9 +100,12 @@ async def run(
     agent_ids = [f"{PREFIX}{ext}" for ext in exts][: agents if tabs is None else tabs]
     with_tab = set(agent_ids)
     await _console_users(sessions, agent_ids)
-    console = await _Console.start(bus, sessions, product.secret_key, bridge)
     await bridge.start()
     await bridge.wait_connected()
+    if split_run is not None:
+        console: _Console | _RemoteConsole = await split_run.start(bridge, url, product.secret_key)
+    else:
+        console = await _Console.start(bus, sessions, product.secret_key, bridge)
     await control.start()
     await control.wait_connected()
     browsers = None
@@ -155,7 +161,7 @@ async def run(
         while browsers is not None and not to_tabs <= browsers.callers() and time.monotonic() - waited < 120:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         drained = time.monotonic() - waited
-        resyncs = console.resyncs()
+        resyncs = await console.resyncs_now() if isinstance(console, _RemoteConsole) else console.resyncs()
         for event in await bus.replay(first_seq, 1_000_000):
             published[event.name] = published.get(event.name, 0) + 1
     finally:
@@ -166,6 +172,8 @@ async def run(
         await subscription.close()
         await console.stop()
         await bridge.stop()
+        if split_run is not None:
+            await split_run.stop()
         await bus.close()
         await engine.dispose()
     pops = browsers.pops if browsers is not None else []
@@ -173,6 +181,7 @@ async def run(
     return {
         "agents": agents,
         "db": db,
+        "split": split,
         "tabs": len(agent_ids),
         "rate": rate,
         "calls": len(sent),
@@ -257,20 +266,28 @@ class _Console:
             return web.json_response({"ok": True})
 
         app.router.add_get("/bench/sign-in/{staff_no}", sign_in_without_password)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+        console = cls(None, app, 0)
+
+        # for a driver in another process (``_RemoteConsole``)
+        @public
+        async def settled(request: web.Request) -> web.Response:
+            return web.json_response({"seconds": await console.settled(int(request.query["tabs"]))})
+
+        @public
+        async def resyncs(_request: web.Request) -> web.Response:
+            return web.json_response({"resyncs": console.resyncs()})
+
+        app.router.add_get("/bench/settled", settled)
+        app.router.add_get("/bench/resyncs", resyncs)
+        console.runner = web.AppRunner(app, access_log=None)
+        await console.runner.setup()
+        site = web.TCPSite(console.runner, "127.0.0.1", 0, backlog=1024)
         await site.start()
-        return cls(runner, app, site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        console.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return console
 
     async def cookie(self, staff_no: str) -> str:
-        import aiohttp
-
-        async with aiohttp.ClientSession() as http:
-            resp = await http.get(f"http://127.0.0.1:{self.port}/bench/sign-in/{staff_no}")
-            if resp.status != 200:
-                raise RuntimeError(f"console sign-in of {staff_no} refused: {resp.status}")
-            return "; ".join(f"{name}={morsel.value}" for name, morsel in resp.cookies.items())
+        return await _cookie(self.port, staff_no)
 
     async def settled(self, tabs: int, timeout: float = 120.0) -> float:  # noqa: ASYNC109
         """Seconds until every tab is connected and has all it was sent (a writer waiting on an empty queue)."""
@@ -292,6 +309,109 @@ class _Console:
 
     async def stop(self) -> None:
         await self.runner.cleanup()
+
+
+async def _cookie(port: int, staff_no: str) -> str:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        resp = await http.get(f"http://127.0.0.1:{port}/bench/sign-in/{staff_no}")
+        if resp.status != 200:
+            raise RuntimeError(f"console sign-in of {staff_no} refused: {resp.status}")
+        return "; ".join(f"{name}={morsel.value}" for name, morsel in resp.cookies.items())
+
+
+class _Split:
+    """The production split on one machine: this process is ``--role cti`` (the bridge on a
+    Redis bus, answering commands, holding the bridge lock), and the console runs in a process
+    of its own as ``--role web`` does (``bench.screenpop_web``: a ``RemoteBridge`` and the
+    console app on the same Redis). Its keys carry a name of their own and are deleted after."""
+
+    REDIS = "redis://127.0.0.1:6379/0"
+
+    def __init__(self, settings: Any) -> None:
+        import uuid
+
+        import redis.asyncio as aioredis
+
+        from cti.redis_bus import RedisBus
+        from cti.remote import bridge_prefix
+
+        self.namespace = f"hotline-bench-{uuid.uuid4().hex[:8]}"
+        self.bus = RedisBus(self.REDIS, stream=f"{self.namespace}:events")
+        self.redis = aioredis.Redis.from_url(self.REDIS)
+        self.prefix = bridge_prefix(settings.ami_host, settings.ami_port, f"{self.namespace}:cti")
+        self.server: Any = None
+
+    async def start(self, bridge: Any, db_url: str, secret_key: str) -> _RemoteConsole:
+        from cti.remote import CommandServer, bridge_handlers, keys_for
+
+        _, lock = keys_for(self.prefix)
+        await self.redis.set(lock, "bench", px=3_600_000)  # this process is the active bridge
+        self.server = CommandServer(self.redis, self.prefix, bridge_handlers(bridge))
+        await self.server.start()
+        return await _RemoteConsole.start(self.REDIS, self.namespace, self.prefix, db_url, secret_key)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+        keys = [key async for key in self.redis.scan_iter(match=f"{self.namespace}:*")]
+        if keys:
+            await self.redis.delete(*keys)
+        await self.redis.aclose()
+
+
+class _RemoteConsole:
+    """``bench.screenpop_web`` in a process of its own, driven over HTTP like ``_Console``."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
+        self.proc, self.port = proc, port
+
+    @classmethod
+    async def start(
+        cls, redis_url: str, namespace: str, prefix: str, db_url: str, secret_key: str
+    ) -> _RemoteConsole:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.screenpop_web",
+            redis_url,
+            namespace,
+            prefix,
+            db_url,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=REPO,
+        )
+        proc.stdin.write(secret_key.encode() + b"\n")  # type: ignore[union-attr]
+        await proc.stdin.drain()  # type: ignore[union-attr]
+        hello = await asyncio.wait_for(proc.stdout.readline(), 120)  # type: ignore[union-attr]
+        if not hello:
+            await proc.wait()
+            raise RuntimeError(f"the console process failed (exit {proc.returncode})")
+        return cls(proc, json.loads(hello)["port"])
+
+    async def cookie(self, staff_no: str) -> str:
+        return await _cookie(self.port, staff_no)
+
+    async def _get(self, path: str, **params: Any) -> dict[str, Any]:
+        import aiohttp
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=180)) as http:
+            resp = await http.get(f"http://127.0.0.1:{self.port}{path}", params=params)
+            if resp.status != 200:
+                raise RuntimeError(f"{path}: {resp.status} {await resp.text()}")
+            return await resp.json()
+
+    async def settled(self, tabs: int) -> float:
+        return (await self._get("/bench/settled", tabs=tabs))["seconds"]
+
+    async def resyncs_now(self) -> int:
+        return (await self._get("/bench/resyncs"))["resyncs"]
+
+    async def stop(self) -> None:
+        self.proc.stdin.close()  # type: ignore[union-attr]
+        await asyncio.wait_for(self.proc.wait(), 60)
 
 
 def _idle(queue: asyncio.Queue) -> bool:
@@ -365,7 +485,9 @@ def report(got: dict[str, Any]) -> str:
         s = got[key]
         rows.append([label, f"{s['p50']:.2f}", f"{s['p99']:.2f}", f"{s['max']:.2f}", s["n"]])
     title = (
-        f"Screen-pop latency ({got.get('db', 'sqlite')}): {got['agents']} agents, {got['tabs']} with a tab open, "
+        f"Screen-pop latency ({got.get('db', 'sqlite')}"
+        f"{', console in its own process (--role web beside --role cti)' if got.get('split') else ''}): "
+        f"{got['agents']} agents, {got['tabs']} with a tab open, "
         f"{got['rate']:g} calls/s, "
         f"{got['calls']} calls ({got['offered']} offered with the customer on the bus, {got['popped']} popped "
         f"in a tab, {got['matched']} of them with the customer, {got['refused']} refused)"

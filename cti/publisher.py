@@ -23,6 +23,8 @@ from cti.bus import Bus
 from cti.events import Event
 
 log = logging.getLogger(__name__)
+#: events handed to a bus in one batch at most
+MAX_BATCH = 256
 
 
 def _keys(event: Event) -> tuple[str, ...]:
@@ -145,16 +147,36 @@ class Publisher:
         self._queue.put_nowait(event)
 
     async def _send_loop(self) -> None:
+        # Whatever queued up while the last publish was awaited goes out together, in order,
+        # when the bus can take a batch in one round trip (RedisBus.publish_batch): a call's
+        # burst of events then waits on Redis once, not once per event ahead of it.
+        publish_batch = getattr(self.bus, "publish_batch", None)
         while True:
-            event = await self._queue.get()
+            batch = [await self._queue.get()]
+            while batch[-1] is not None and not self._queue.empty() and len(batch) < MAX_BATCH:
+                batch.append(self._queue.get_nowait())
+            events = [e for e in batch if e is not None]
             try:
-                if event is None:
-                    return
+                if len(events) > 1 and publish_batch is not None:
+                    try:
+                        await publish_batch(events)
+                    except Exception:
+                        log.exception("publishing %d events together failed; each alone now", len(events))
+                        await self._each(events)
+                else:
+                    await self._each(events)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+            if batch[-1] is None:
+                return
+
+    async def _each(self, events: list[Event]) -> None:
+        for event in events:
+            try:
                 await self.bus.publish(event)
             except Exception:
                 log.exception("publishing %r failed", event)
-            finally:
-                self._queue.task_done()
 
     # -- tests and shutdown ------------------------------------------------------
     async def flush(self) -> None:

@@ -203,7 +203,9 @@ async def test_a_caller_whose_number_comes_just_after_the_channel_is_looked_up_t
     assert lookups.asked == ["13800138001"]  # before the queue, as for any first channel
     second = dict(first, Channel="Local/95598@hotline-inbound-00000008;2", Uniqueid="1700000000.81")
     phones.feed("NewCallerid", "1700000000.80", CallerIDNum="13800138001", **second)  # the other leg
-    phones.feed("QueueCallerJoin", "1700000000.80", Queue="general", Position="1", CallerIDNum="13800138001", **second)
+    phones.feed(
+        "QueueCallerJoin", "1700000000.80", Queue="general", Position="1", CallerIDNum="13800138001", **second
+    )
     await settle(bridge)
     assert lookups.asked == ["13800138001"]  # once
 
@@ -404,4 +406,51 @@ async def test_a_bus_that_must_be_awaited_gets_the_events_in_order():
         ("CallEnded", "a"),
     ]
     assert bus.published[2].queue == "q"
+    await publisher.close()
+
+
+class BatchingBus(AwaitedBus):
+    """An awaited bus that also takes batches (like RedisBus): which events came together."""
+
+    def __init__(self, fail_batches: bool = False) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+        self.fail_batches = fail_batches
+
+    async def publish(self, event: Event) -> Event:
+        if getattr(event, "queue", "") == "broken":
+            raise ValueError("cannot serialise")
+        return await super().publish(event)
+
+    async def publish_batch(self, events: list[Event]) -> list[Event]:
+        await asyncio.sleep(0.001)
+        if self.fail_batches:
+            raise ValueError("one of them cannot be serialised")
+        self.batches.append([e.call_id for e in events])
+        self.published.extend(events)
+        return list(events)
+
+
+async def test_what_queues_up_while_the_bus_is_awaited_goes_out_together_in_order():
+    bus = BatchingBus()
+    publisher = Publisher(bus)  # type: ignore[arg-type]
+    for name in "abc":
+        publisher.publish(CallQueued(call_id=name, queue="q"))
+    await asyncio.sleep(0)  # the sender takes all three: one batch
+    for name in "de":  # queued while that batch is awaited: the next one
+        publisher.publish(CallQueued(call_id=name, queue="q"))
+    await publisher.flush()
+    assert bus.batches == [["a", "b", "c"], ["d", "e"]]
+    assert [e.call_id for e in bus.published] == ["a", "b", "c", "d", "e"]
+    await publisher.close()
+
+
+async def test_a_batch_the_bus_refuses_goes_event_by_event_and_only_the_bad_one_is_lost():
+    bus = BatchingBus(fail_batches=True)
+    publisher = Publisher(bus)  # type: ignore[arg-type]
+    publisher.publish(CallQueued(call_id="a", queue="q"))
+    publisher.publish(CallQueued(call_id="b", queue="broken"))
+    publisher.publish(CallQueued(call_id="c", queue="q"))
+    await publisher.flush()
+    assert [e.call_id for e in bus.published] == ["a", "c"]
     await publisher.close()

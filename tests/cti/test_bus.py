@@ -218,3 +218,34 @@ async def test_in_process_subscribers_that_leave_get_nothing_more_and_the_rest_s
     assert grouped_b == ["c1", "c3"]
     assert grouped_a == ["c0", "c2", "c4", "c5", "c6", "c7"]
     await bus.close()
+
+
+async def test_a_batch_is_published_in_its_order_in_one_go(bus):
+    if not hasattr(bus, "publish_batch"):
+        pytest.skip("only a bus that must be awaited takes batches")
+    seen = []
+
+    async def collect(e):
+        seen.append(e)
+
+    sub = bus.subscribe(collect)
+    await asyncio.sleep(0.05)
+    stamped = await bus.publish_batch([offered(n) for n in range(5)])
+    assert [e.call_id for e in stamped] == ["c0", "c1", "c2", "c3", "c4"]
+    assert [e.seq for e in stamped] == list(range(stamped[0].seq, stamped[0].seq + 5))
+    await settle(seen, 5)
+    assert [(e.call_id, e.seq) for e in seen] == [(e.call_id, e.seq) for e in stamped]
+    await sub.close()
+
+
+async def test_a_redis_that_lost_the_publishing_script_gets_it_again_and_the_batch_goes_once():
+    stream = f"test:hotline:{uuid.uuid4().hex}"
+    bus = RedisBus(REDIS_URL, stream=stream, block_ms=50)
+    try:
+        bus._publish.sha = "0" * 40  # as after a restart or SCRIPT FLUSH: the server knows no such script
+        stamped = await bus.publish_batch([offered(1), offered(2)])
+        assert [e.call_id for e in stamped] == ["c1", "c2"] and stamped[1].seq == stamped[0].seq + 1
+        assert [e.call_id for e in await bus.replay(0)] == ["c1", "c2"]  # each once
+    finally:
+        await bus.redis.delete(stream, f"{stream}:seq")
+        await bus.close()
