@@ -101,11 +101,12 @@ def test_memory_holds_the_calls_in_progress(tiny_capture, results_dir):
     assert got["open_calls"] == 3 and got["talking_agents"] == 3 and got["agents"] == 10
 
 
-def test_screenpop_offers_every_call_with_its_customer(asterisk, results_dir):
+@pytest.mark.parametrize("split", [False, True], ids=["one-process", "split"])
+def test_screenpop_offers_every_call_with_its_customer(asterisk, results_dir, split):
     args = ["screenpop", "--agents", "3", "--rate", "3", "--seconds", "1", "--customers", "300"]
-    assert bench_main(args) == 0
+    assert bench_main(args + (["--split"] if split else [])) == 0
     got = _results(results_dir, "screenpop")
-    assert got["calls"] == 3 and got["offered"] == 3 and got["matched"] == 3
+    assert got["calls"] == 3 and got["offered"] == 3 and got["matched"] == 3 and got["split"] is split
 
 
 def test_capacity_accounts_for_every_call(asterisk, results_dir):
