@@ -122,6 +122,7 @@ async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
         Column("survey", "report.c.survey", "int"),
         Column("recording", "report.c.recording", "link"),
         Column("orders", "report.c.orders", "order"),
+        Column("handled_by", "report.c.handled_by"),  # last: earlier columns keep their places
     ]
     rows = []
     for r in found["rows"]:
@@ -141,6 +142,7 @@ async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
                 r["survey"],
                 f"/recordings/recording/{r['call_id']}/play" if r["recording"] else "",
                 " ".join(r["orders"]),
+                "、".join(r["handled_by"]),
             ]
         )
     return ReportTable("calls", columns, rows, total=found["total"])

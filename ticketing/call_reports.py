@@ -215,7 +215,8 @@ async def call_detail(
     offset: int = 0,
     limit: int | None = 200,
 ) -> dict[str, Any]:
-    """Every call of the period, oldest first: waits, talk, hold, ACW, recording, linked orders."""
+    """Every call of the period, oldest first: waits, talk, hold, ACW, recording, linked orders,
+    and every agent who was on it (``handled_by``: after a transfer, the one who answered first)."""
     scope = await call_scope(session, viewer, site_id)
     where = [*_call_filter(scope, queue), Interaction.occurred_at >= start, Interaction.occurred_at < end]
     total = await session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
@@ -231,6 +232,15 @@ async def call_detail(
             .order_by(WorkOrder.number)
         ):
             orders[interaction_id].append(number)
+    handled_by: dict[int, list[str]] = defaultdict(list)  # every agent on the call, in the order they came
+    if calls:
+        for interaction_id, agent_id in await session.execute(
+            select(CallLeg.interaction_id, CallLeg.agent_id)
+            .where(CallLeg.interaction_id.in_([c.id for c in calls]))
+            .order_by(CallLeg.answered_at, CallLeg.id)
+        ):
+            if agent_id not in handled_by[interaction_id]:
+                handled_by[interaction_id].append(agent_id)
     rows = [
         {
             "call_id": c.call_id,
@@ -240,6 +250,7 @@ async def call_detail(
             "queue": c.queue,
             "agent_id": c.agent_id,
             "agent_name": names.get(c.agent_id, "") if c.agent_id else "",
+            "handled_by": handled_by.get(c.id, []),
             "outcome": c.outcome,
             "wait": c.wait,
             "talk": c.talk,

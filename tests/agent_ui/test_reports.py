@@ -207,6 +207,8 @@ async def test_csv_export(client, calls):
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:4] == ["开始时间", "方向", "号码", "队列"]
     assert len(rows) == 3 and rows[1][4] == "1001" and rows[2][6] == "abandoned_queue"
+    # the agents on each call come last, so the columns before keep their places
+    assert (rows[0][-1], rows[1][-1], rows[2][-1]) == ("经手坐席", "1001", "")
 
 
 async def test_xlsx_export_opens_with_the_figures(client, calls):

@@ -253,7 +253,9 @@ async def test_a_transferred_call_counts_for_each_agent_who_took_it(sm, session,
     # the record itself stays one call, ended by the agent who had it last
     detail = await call_detail(session, DAY_START, DAY_END)
     (c7,) = [r for r in detail["rows"] if r["call_id"] == "c7"]
-    assert c7["agent_id"] == "1002"
+    assert c7["agent_id"] == "1002" and c7["handled_by"] == ["1001", "1002"]
+    (c1,) = [r for r in detail["rows"] if r["call_id"] == "c1"]
+    assert c1["handled_by"] == ["1001"]
 
 
 async def test_state_changes_replayed_or_out_of_order_give_the_same_rows(sm, session, known):
