@@ -131,32 +131,56 @@ def _epoch(seconds: Any) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(float(seconds), dt.UTC) if seconds else None
 
 
-def _record(row: Interaction) -> CallRecord:
-    p = row.payload or {}
-    queued = _epoch(p.get("queued_at"))
-    answered = _epoch(p.get("answered_at"))
-    outcome = str(p.get("outcome", "")) if row.status == "ended" else ""
-    entered = queued or row.occurred_at
-    left = answered if outcome == "answered" else row.ended_at
+# What a call record is made of, read by the database out of the row and its payload: a
+# month of a busy hotline is a million rows, and loading each as an ORM object with its whole
+# payload took most of a report's time.
+_RECORD_COLUMNS = (
+    Interaction.id,
+    Interaction.external_id,
+    Interaction.direction,
+    Interaction.occurred_at,
+    Interaction.ended_at,
+    Interaction.number,
+    Interaction.agent_id,
+    Interaction.status,
+    Interaction.duration,
+    Interaction.file_path,
+    Interaction.payload["queued_at"].as_float(),
+    Interaction.payload["answered_at"].as_float(),
+    Interaction.payload["outcome"].as_string(),
+    Interaction.payload["queue"].as_string(),
+    Interaction.payload["hold_seconds"].as_float(),
+    Interaction.payload["survey_score"].as_integer(),
+)
+
+
+def _record(row: Any) -> CallRecord:
+    (id_, call_id, direction, occurred, ended, number, agent_id, status, duration, path) = row[:10]
+    queued_at, answered_at, outcome, queue, hold_seconds, survey = row[10:]
+    queued = _epoch(queued_at)
+    answered = _epoch(answered_at)
+    outcome = (outcome or "") if status == "ended" else ""
+    entered = queued or occurred
+    left = answered if outcome == "answered" else ended
     wait = max(0.0, (left - entered).total_seconds()) if left is not None else 0.0
-    hold = float(p.get("hold_seconds") or 0.0)
+    hold = float(hold_seconds or 0.0)
     return CallRecord(
-        id=row.id,
-        call_id=row.external_id,
-        direction=row.direction,
-        started_at=row.occurred_at,
+        id=id_,
+        call_id=call_id,
+        direction=direction,
+        started_at=occurred,
         queued_at=queued,
-        ended_at=row.ended_at,
-        number=row.number,
-        queue=str(p.get("queue") or ""),
-        agent_id=row.agent_id,
+        ended_at=ended,
+        number=number,
+        queue=queue or "",
+        agent_id=agent_id,
         outcome=outcome,
         wait=round(wait, 1),
         # the stored duration runs from answer to hang-up, holds included
-        talk=round(max(0.0, float(row.duration or 0.0) - hold), 1),
+        talk=round(max(0.0, float(duration or 0.0) - hold), 1),
         hold=round(hold, 1),
-        recording=row.file_path,
-        survey=int(p["survey_score"]) if p.get("survey_score") else None,
+        recording=path,
+        survey=int(survey) if survey else None,
     )
 
 
@@ -171,14 +195,14 @@ async def _calls(
     limit: int | None = None,
 ) -> list[CallRecord]:
     stmt = (
-        select(Interaction)
+        select(*_RECORD_COLUMNS)
         .where(*_call_filter(scope, queue), Interaction.occurred_at >= start, Interaction.occurred_at < end)
         .order_by(Interaction.occurred_at, Interaction.id)
         .offset(offset)
     )
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [_record(row) for row in await session.scalars(stmt)]
+    return [_record(row) for row in await session.execute(stmt)]
 
 
 async def after_call_work(

@@ -27,6 +27,8 @@ class Interaction(Base, Timestamped):
         Index("ix_interactions_customer_time", "customer_id", "occurred_at"),
         Index("ix_interactions_number_time", "number", "occurred_at"),
         Index("ix_interactions_inbox", "assigned_to_id", "status"),
+        # the call reports read one kind over a period
+        Index("ix_interactions_kind_time", "kind", "occurred_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
