@@ -1,4 +1,5 @@
-"""Sub-commands ``lookup`` (customers by phone) and ``orders`` (work orders with numbering)."""
+"""Sub-commands ``lookup`` (customers by phone), ``orders`` (work orders with numbering) and
+``reports`` (the call reports over a month of calls)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from bench import lookups, population
+from bench import lookups, population, reports
 from bench.figures import human, machine, median, record, table
 
 DBS = ("sqlite", "postgres")
@@ -39,6 +40,40 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _common(od, 5.0)
     od.set_defaults(concurrency="1,8")
     od.set_defaults(run=lambda a: _run(a, "orders"))
+    rp = sub.add_parser(
+        "reports",
+        help="the queue and agent reports over a month of calls, beside a bare SQL count of them",
+        description=reports.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rp.add_argument("--calls", type=int, default=200_000, help="calls in the month (default 200,000)")
+    rp.add_argument("--db", default=",".join(DBS), help="sqlite,postgres")
+    rp.add_argument("--runs", type=int, default=3, help="rounds; the figure is the median")
+    rp.set_defaults(run=lambda a: print(asyncio.run(_reports(a))))
+
+
+async def _reports(args: argparse.Namespace) -> str:
+    rows, figures = [], {"calls": args.calls}
+    for db in [d.strip() for d in args.db.split(",") if d.strip()]:
+        url = await reports.ensure(db, args.calls)
+        runs = [await reports.measure(url) for _ in range(args.runs)]
+        got = {key: median([r[key] for r in runs]) for key in runs[0]}
+        figures[db] = {**got, "runs": runs}
+        ratio = got["queue_report_s"] / got["bare_count_s"] if got["bare_count_s"] else 0.0
+        rows.append(
+            [
+                db,
+                f"{got['queue_report_s']:.2f} s",
+                f"{got['agent_report_s']:.2f} s",
+                f"{got['bare_count_s']:.2f} s",
+                f"{ratio:.1f}×",
+            ]
+        )
+    record("reports", figures)
+    title = f"Call reports over a month of {args.calls:,} calls ({args.runs} runs, median; {machine()})"
+    return table(
+        title, ["database", "queue report (per day)", "agent report", "bare SQL count", "queue ÷ count"], rows
+    )
 
 
 async def _trial(

@@ -72,7 +72,9 @@ def test_the_replay_sends_a_filtering_client_only_the_events_it_asked_for(monkey
         b"Action: Fil"
     )
     assert replies.count(b"Response: Success") == 2 and rest == b"Action: Fil"
-    stream = b"Event: Newchannel\r\nA: 1\r\n\r\nEvent: Hangup\r\nB: 2\r\n\r\nEvent: HangupRequest\r\nC: 3\r\n\r\n"
+    stream = (
+        b"Event: Newchannel\r\nA: 1\r\n\r\nEvent: Hangup\r\nB: 2\r\n\r\nEvent: HangupRequest\r\nC: 3\r\n\r\n"
+    )
     assert replay.kept(stream, replay.Session.asked) == b"Event: Hangup\r\nB: 2\r\n\r\n"
 
 
@@ -93,6 +95,14 @@ def test_ami_command_prints_the_table_with_ratios(tiny_capture, results_dir, cap
     assert "× panoramisk" in out and "CPU share of one core" in out
     figures_ = _results(results_dir, "ami-ingest")
     assert figures_["throughput"]["panoramisk"]["ratio"] == pytest.approx(1.0)
+
+
+def test_reports_time_both_reports_over_the_month_beside_the_bare_count(results_dir):
+    assert bench_main(["reports", "--calls", "60", "--runs", "1", "--db", "sqlite"]) == 0
+    got = _results(results_dir, "reports")
+    assert got["calls"] == 60
+    assert set(got["sqlite"]) >= {"queue_report_s", "agent_report_s", "bare_count_s"}
+    assert (results_dir / "reports-60.sqlite3").exists()  # kept for the next run, not in bench/captures
 
 
 def test_memory_holds_the_calls_in_progress(tiny_capture, results_dir):
