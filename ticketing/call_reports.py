@@ -158,7 +158,7 @@ def _record(row: Any) -> CallRecord:
     (id_, call_id, direction, occurred, ended, number, agent_id, status, duration, path) = row[:10]
     queued_at, answered_at, outcome, queue, hold_seconds, survey = row[10:]
     outcome = (outcome or "") if status == "ended" else ""
-    # in Unix seconds: a datetime per time of a million rows was a third of the report
+    # in Unix seconds: no datetime made per call just to subtract two times
     entered = queued_at or occurred.timestamp()
     if outcome == "answered":
         left = answered_at or None
