@@ -73,12 +73,32 @@ PICK_FLOW = {
 }
 
 
+INTAKE_FLOW = {
+    **PICK_FLOW,
+    "key": "outsourced_intake",
+    "fields": {"外委单位": {"type": "contractor"}, "所属供电局": {"type": "site"}},
+    "nodes": [
+        {
+            "id": "start",
+            "type": "create",
+            "fields": {"所属供电局": "editable", "外委单位": "editable"},
+            "exits": [{"to": "outsource"}],
+        },
+        *PICK_FLOW["nodes"][2:],
+    ],
+}
+
+
 async def _contractor_pick(db, demo) -> str:
-    """Three contractors, one order of Guangzhou waiting at 1001's step for one of them."""
+    """Three contractors, one order of Guangzhou waiting at 1001's step for one of them, and a
+    category whose intake form picks the contractor beside the site."""
     from ticketing import contractors, create_order
+    from ticketing.models import Category
     from ticketing.workflow.store import import_definition
 
     await import_definition(db, PICK_FLOW)
+    await import_definition(db, INTAKE_FLOW)
+    db.add(Category(code="outsourced", name="外委维修", workflow_key="outsourced_intake", sort=99))
     admin = demo.users[ADMIN]
     for name, values in (
         ("广州外委", {"site_id": demo.sites["GZ"].id}),
@@ -184,6 +204,30 @@ def test_a_step_offers_only_the_contractors_whose_area_holds_the_order(setup_con
         pick.select_option(label="广州外委")
         page.locator("#order-submit").click()
         expect(page.locator("#order-contractor")).to_contain_text("广州外委")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_intake_offers_the_contractors_of_the_site_picked_in_the_form(setup_console, browser):
+    server, _ = setup_console
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, "1001", DEMO_PASSWORD)  # an agent of the provincial centre
+        page.select_option("#intake-category", label="外委维修")
+        pick = page.locator("#intake-fields [data-field='外委单位'] option")
+        # no site picked: the order would be the agent's own site, above every bureau's area
+        expect(pick).to_have_text(["—", "全省外委"])
+        page.select_option("#intake-fields [data-field='所属供电局']", value="GZ")
+        expect(pick).to_have_text(["—", "全省外委", "广州外委"])
+        page.select_option("#intake-fields [data-field='外委单位']", label="广州外委")
+        page.select_option("#intake-fields [data-field='所属供电局']", value="SZ")
+        # Shenzhen's contractor now; the Guangzhou one picked before is no longer offered
+        expect(pick).to_have_text(["—", "全省外委", "深圳外委"])
+        expect(page.locator("#intake-fields [data-field='外委单位']")).to_have_value("")
         assert errors == []
     finally:
         context.close()
