@@ -174,8 +174,9 @@ def _active_call() -> Select:
 
 
 # The call an agent took last (their latest leg), if they are still on it or left it just now
-# (after-call work): an order they create now is about that call, whoever took it after them. Parameters: ``agent`` (工号) and ``since``
-# (now minus AFTER_CALL_WINDOW). ``create_order`` runs it in the same go as its inserts.
+# (after-call work): an order they create now is about that call, whoever took it after them.
+# Parameters: ``agent`` (工号) and ``since`` (now minus AFTER_CALL_WINDOW). ``create_order``
+# runs it in the same go as its inserts.
 ACTIVE_CALL = _active_call()
 
 
@@ -212,8 +213,7 @@ async def _leg(
 ) -> CallLeg:
     """The call's leg of ``agent_id`` from ``joined`` on, created or given its end."""
     answered_at = _ts(joined)
-    await session.flush()
-    leg = await session.scalar(
+    leg = await session.scalar(  # autoflushed first: a leg added earlier in this event is found
         select(CallLeg).where(
             CallLeg.interaction_id == call.id,
             CallLeg.agent_id == agent_id,
