@@ -42,6 +42,7 @@ from typing import Any
 
 from bench.figures import record, spread, table
 from bench.population import mobile
+from bench.remote_commands import REDIS_URL
 from bench.sim_agents import sign_in, sign_out
 
 QUEUE = "bench-a"
@@ -161,7 +162,7 @@ async def run(
         while browsers is not None and not to_tabs <= browsers.callers() and time.monotonic() - waited < 120:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         drained = time.monotonic() - waited
-        resyncs = await console.resyncs_now() if isinstance(console, _RemoteConsole) else console.resyncs()
+        resyncs = await console.resyncs()
         for event in await bus.replay(first_seq, 1_000_000):
             published[event.name] = published.get(event.name, 0) + 1
     finally:
@@ -275,7 +276,7 @@ class _Console:
 
         @public
         async def resyncs(_request: web.Request) -> web.Response:
-            return web.json_response({"resyncs": console.resyncs()})
+            return web.json_response({"resyncs": await console.resyncs()})
 
         app.router.add_get("/bench/settled", settled)
         app.router.add_get("/bench/resyncs", resyncs)
@@ -301,7 +302,7 @@ class _Console:
             await asyncio.sleep(0.05)
         return time.monotonic() - started
 
-    def resyncs(self) -> int:
+    async def resyncs(self) -> int:
         """Backlogs the gateway dropped (a tab 256 messages behind gets a snapshot instead)."""
         from agent_ui.services import GATEWAY
 
@@ -327,8 +328,6 @@ class _Split:
     of its own as ``--role web`` does (``bench.screenpop_web``: a ``RemoteBridge`` and the
     console app on the same Redis). Its keys carry a name of their own and are deleted after."""
 
-    REDIS = "redis://127.0.0.1:6379/0"
-
     def __init__(self, settings: Any) -> None:
         import uuid
 
@@ -338,8 +337,8 @@ class _Split:
         from cti.remote import bridge_prefix
 
         self.namespace = f"hotline-bench-{uuid.uuid4().hex[:8]}"
-        self.bus = RedisBus(self.REDIS, stream=f"{self.namespace}:events")
-        self.redis = aioredis.Redis.from_url(self.REDIS)
+        self.bus = RedisBus(REDIS_URL, stream=f"{self.namespace}:events")
+        self.redis = aioredis.Redis.from_url(REDIS_URL)
         self.prefix = bridge_prefix(settings.ami_host, settings.ami_port, f"{self.namespace}:cti")
         self.server: Any = None
 
@@ -350,7 +349,7 @@ class _Split:
         await self.redis.set(lock, "bench", px=3_600_000)  # this process is the active bridge
         self.server = CommandServer(self.redis, self.prefix, bridge_handlers(bridge))
         await self.server.start()
-        return await _RemoteConsole.start(self.REDIS, self.namespace, self.prefix, db_url, secret_key)
+        return await _RemoteConsole.start(REDIS_URL, self.namespace, self.prefix, db_url, secret_key)
 
     async def stop(self) -> None:
         if self.server is not None:
@@ -406,7 +405,7 @@ class _RemoteConsole:
     async def settled(self, tabs: int) -> float:
         return (await self._get("/bench/settled", tabs=tabs))["seconds"]
 
-    async def resyncs_now(self) -> int:
+    async def resyncs(self) -> int:
         return (await self._get("/bench/resyncs"))["resyncs"]
 
     async def stop(self) -> None:
