@@ -310,6 +310,12 @@ class CallModel(ChannelEvents, QueueCallEvents):
         call.ended_at = at
         for leg in call.legs:
             leg[2] = leg[2] or at
+        if call.legs:
+            # The record's agent is who had the call last: the one whose time on it ended last
+            # (the later to join, when both stayed to the end). The live agent_id follows
+            # takeovers as they happen, and a consultation cancelled in the wrong order of
+            # events left it with the agent who was only consulted.
+            call.agent_id = max(call.legs, key=lambda leg: (leg[2], leg[1]))[0]
         if call.hold_started:
             call.hold_seconds += at - call.hold_started
             call.hold_started = 0.0

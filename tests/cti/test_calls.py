@@ -382,6 +382,36 @@ def test_an_agent_consulted_is_on_the_call_from_the_consultation_on():
     assert ended.legs == (("2001", 13.0, 20.0), ("2002", 16.0, 30.0))
 
 
+def test_a_cancelled_consultation_leaves_the_call_with_the_agent_who_consulted():
+    w = World()
+    _answered_by_2001(w)
+    dialing_1, dialing_2 = "Local/2002@hotline-transfer-00000009;1", "Local/2002@hotline-transfer-00000009;2"
+    w.feed("Hold", 15.0, Channel=CALLER_2)  # Atxfer puts the caller on hold
+    w.feed("BridgeLeave", 15.0, Channel=AGENT_CH, BridgeUniqueid="b1")
+    w.feed("Newchannel", 15.0, Channel=dialing_1, Uniqueid="1700000000.5", Context="hotline-transfer")
+    w.feed("Newchannel", 15.0, Channel=dialing_2, Uniqueid="1700000000.6", Context="hotline-transfer")
+    w.feed("BridgeEnter", 15.1, Channel=AGENT_CH, BridgeUniqueid="c1")
+    w.feed("BridgeEnter", 15.1, Channel=dialing_1, BridgeUniqueid="c1")
+    w.feed("Newchannel", 15.2, Channel=AGENT_2_CH, Uniqueid="1700000000.4", Context="hotline-sim-phone")
+    w.feed("BridgeEnter", 16.0, Channel=AGENT_2_CH, BridgeUniqueid="c2")
+    w.feed("BridgeEnter", 16.0, Channel=dialing_2, BridgeUniqueid="c2")
+    # cancelled: the consulted agent's side goes, the first agent is back with the caller
+    for channel, uid in (
+        (AGENT_2_CH, "1700000000.4"),
+        (dialing_2, "1700000000.6"),
+        (dialing_1, "1700000000.5"),
+    ):
+        w.hangup(channel, uid, 18.0)
+    w.feed("Unhold", 18.1, Channel=CALLER_2)
+    w.feed("BridgeEnter", 18.1, Channel=AGENT_CH, BridgeUniqueid="b1")
+    w.hangup(AGENT_CH, "1700000000.3", 25.0)
+    w.hangup(CALLER_2, "1700000000.2", 25.1)
+    w.hangup(CALLER_1, LINKED, 25.2)
+    (ended,) = w.of(CallEnded)
+    assert ended.legs == (("2001", 13.0, 25.0), ("2002", 16.0, 18.0))
+    assert ended.agent_id == "2001"
+
+
 def test_resync_keeps_the_legs_the_bus_announced():
     w = World()
     _answered_by_2001(w)
