@@ -58,7 +58,9 @@ def lay_recordings(stream: Path, root: Path) -> int:
     offset = recording.local_utc_offset()
     laid = 0
     for linkedid in set(_RECORDED.findall(stream.read_bytes())):
-        path = Path(recording.host_path(str(root), recording.dialplan_path(linkedid.decode(), time.time(), offset)))
+        path = Path(
+            recording.host_path(str(root), recording.dialplan_path(linkedid.decode(), time.time(), offset))
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(wav)
         laid += 1
@@ -140,15 +142,22 @@ async def feed_in_process(
     ``model_only``: the AMI client and the call/agent/queue model alone, whose
     events are only counted (no publisher, no bus, none of the bridge's side work).
     """
-    import time
-
     from bench import replay
-    from cti.ami.client import _Link
 
     # Whole frames per chunk, as the replay server writes them: the answers to the
     # bridge's actions then come in between chunks, as they do over the socket.
-    chunks = replay.chunks_of(replay.frames_of(replay.expand(capture, events).read_bytes()), chunk)
-    under_test = ModelUnderTest(capture) if model_only else BridgeUnderTest(0, capture)
+    stream = replay.expand(capture, events)
+    chunks = replay.chunks_of(replay.frames_of(stream.read_bytes()), chunk)
+    with recordings_root(stream) as root:  # the calls' recordings on the disk, as in production
+        under_test = ModelUnderTest(capture) if model_only else BridgeUnderTest(0, capture, root)
+        return await _feed(under_test, chunks, events)
+
+
+async def _feed(under_test: BridgeUnderTest, chunks: list[tuple[bytes, int]], events: int) -> dict[str, Any]:
+    import time
+
+    from cti.ami.client import _Link
+
     ami = under_test.bridge.ami
     ami.start = _no_connection  # type: ignore[method-assign]
     await under_test.start(connect=False)

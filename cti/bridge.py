@@ -471,27 +471,43 @@ class CtiBridge:
 
     def _call_ended(self, call: Call) -> None:
         self._ivr_paths.pop(call.call_id, None)
-        if not call.recording and not call.answered_at:
-            return  # MixMonitor (option b) only writes while bridged
-        self._spawn(self._announce_recording(call))
+        if not call.recording:
+            if call.answered_at:
+                self._spawn(self._search_recording(call))
+            return  # never bridged: MixMonitor (option b) only writes while bridged
+        # Every call comes here: the wait is a callback on the look, not a task of its own.
+        waiting = self._recordings.closed(recording.host_path(self.settings.asterisk_root, call.recording))
+        waiting.add_done_callback(functools.partial(self._recording_closed, call))
 
-    async def _announce_recording(self, call: Call) -> None:
-        root = self.settings.asterisk_root
-        path = call.recording
-        duration = await self._recordings.closed(recording.host_path(root, path)) if path else None
+    def _recording_closed(self, call: Call, waiting: asyncio.Future[float | None]) -> None:
+        if waiting.cancelled():
+            return  # the bridge is stopping
+        if waiting.exception() is not None:
+            log.warning(
+                "recording %s of call %s unreadable: %r", call.recording, call.call_id, waiting.exception()
+            )
+            return
+        duration = waiting.result()
         if duration is None and call.answered_at:
-            # Not where the dialplan's rule says (recorded just before midnight, named by
-            # someone else, or MixMonitorStart missed): look for the call's file.
-            found = await self._recordings.find(root, call.call_id)
-            if found and found != path:
-                path = found
-                duration = await self._recordings.closed(recording.host_path(root, path))
-        if not duration:
-            return  # never bridged: MixMonitor (option b) wrote no audio
+            self._spawn(self._search_recording(call))
+        elif duration:
+            self._announce_recording(call, call.recording, duration)
+
+    async def _search_recording(self, call: Call) -> None:
+        # Not where the dialplan's rule says (recorded just before midnight, named by
+        # someone else, or MixMonitorStart missed): look for the call's file.
+        root = self.settings.asterisk_root
+        found = await self._recordings.find(root, call.call_id)
+        if found and found != call.recording:
+            duration = await self._recordings.closed(recording.host_path(root, found))
+            if duration:
+                self._announce_recording(call, found, duration)
+
+    def _announce_recording(self, call: Call, path: str, duration: float) -> None:
         self._emit(
             RecordingReady(
                 call_id=call.call_id,
-                path=recording.host_path(root, path),
+                path=recording.host_path(self.settings.asterisk_root, path),
                 duration=round(duration, 3),
                 agent_id=call.agent_id,
             )

@@ -92,9 +92,19 @@ def wav_info(path: str) -> tuple[float, bool]:
     Asterisk writes the sizes into the header when it closes the file, so a
     consistent header means the recording is complete.
     """
+    duration, complete, _size = _info_and_size(path)
+    return duration, complete
+
+
+def _info_and_size(path: str) -> tuple[float, bool, int]:
+    # One open and one fstat: the bridge looks at every call's recording.
     with open(path, "rb") as fh:
         head = fh.read(4096)
-    size = os.path.getsize(path)
+        size = os.fstat(fh.fileno()).st_size
+    return (*_header_info(head, size), size)
+
+
+def _header_info(head: bytes, size: int) -> tuple[float, bool]:
     if len(head) < 44 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return 0.0, False
     byte_rate = 0
@@ -114,11 +124,6 @@ def wav_info(path: str) -> tuple[float, bool]:
     return 0.0, False
 
 
-def _info_and_size(path: str) -> tuple[float, bool, int]:
-    duration, complete = wav_info(path)
-    return duration, complete, os.path.getsize(path)
-
-
 class Recordings:
     """Waits for Asterisk to close recordings, and searches for misplaced ones, all in one go.
 
@@ -129,6 +134,8 @@ class Recordings:
     a large share of the bridge's CPU at a few hundred calls a second. So the
     looks that are due are gathered, and every ``tick`` one hop makes all of
     them. A recording is first looked at within one tick of being asked for.
+    The waits are plain futures, so a caller can wait with a callback instead
+    of a task of its own (the bridge waits for every call's recording).
     """
 
     def __init__(self, tick: float = 0.05) -> None:
@@ -136,7 +143,7 @@ class Recordings:
         self._looks: list[_Look] = []
         self._runner: asyncio.Task[None] | None = None
 
-    async def closed(self, path: str, limit: float = 5.0, poll: float = 0.05) -> float | None:
+    def closed(self, path: str, limit: float = 5.0, poll: float = 0.05) -> asyncio.Future[float | None]:
         """Duration of the recording at ``path`` once Asterisk has closed it; None if it never appears.
 
         The file usually exists by the time the call has ended, so the first look finds it. When
@@ -144,11 +151,11 @@ class Recordings:
         within ``limit``, not a hundred.
         """
         now = asyncio.get_running_loop().time()
-        return await self._add(_Closed(path, now, now + limit, poll))  # type: ignore[no-any-return]
+        return self._add(_Closed(path, now, now + limit, poll))
 
-    async def find(self, root: str, call_id: str) -> str:
+    def find(self, root: str, call_id: str) -> asyncio.Future[str]:
         """``find_recording``, made in the next round of looks."""
-        return await self._add(_Find(root, call_id))  # type: ignore[no-any-return]
+        return self._add(_Find(root, call_id))
 
     async def close(self) -> None:
         runner, self._runner = self._runner, None

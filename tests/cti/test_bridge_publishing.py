@@ -364,6 +364,38 @@ async def test_recordings_are_announced_once_closed_where_the_dialplan_or_a_sear
     assert (ready[b].path, ready[b].duration, ready[b].agent_id) == (where_b, 3.0, "2002")
 
 
+def garbled_recording(path: str) -> None:
+    """A WAV file whose header cannot be read: a fmt chunk cut short after a padding chunk."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(
+        b"RIFF\0\0\0\0WAVE" + b"JUNK" + struct.pack("<I", 30) + b"\0" * 30 + b"fmt \x10\0\0\0\x01\0"
+    )
+
+
+async def test_an_unreadable_recording_is_logged_and_leaves_the_other_calls_alone(world, tmp_path, caplog):
+    bridge, phones, lookups, events = world
+    bridge.settings.asterisk_root = str(tmp_path)
+    calls = []
+    for n, ext in ((1, "2001"), (2, "2002")):
+        call_id = phones.arrive(n, f"1380000000{n}")
+        phones.feed("MixMonitorStart", call_id, Channel=f"Local/95598@hotline-inbound-0000000{n};2")
+        phones.ring(n, ext)
+        phones.answer(n, ext)
+        calls.append(call_id)
+    garbled, good = (recording.host_path(str(tmp_path), bridge.model.calls[c].recording) for c in calls)
+    garbled_recording(garbled)
+    closed_recording(good, 1)
+    phones.end(1, "2001")
+    phones.end(2, "2002")
+    for _ in range(100):
+        if any(isinstance(e, RecordingReady) for e in events) and "unreadable" in caplog.text:
+            break
+        await asyncio.sleep(0.05)
+    assert [e.call_id for e in events if isinstance(e, RecordingReady)] == [calls[1]]
+    assert f"of call {calls[0]} unreadable" in caplog.text
+    assert not bridge._tasks  # the waits were callbacks: nothing left running
+
+
 def test_dialplan_path_uses_asterisks_local_date():
     at = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC
     assert recording.dialplan_path("1.2", at, 0.0) == f"{recording.REC_DIR}/20260921/1.2.wav"
