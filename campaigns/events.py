@@ -3,14 +3,10 @@ websocket gateway sends an event that names a 工号 to that agent's tabs."""
 
 from __future__ import annotations
 
-import dataclasses
-
-from cti.events import Event
-
-_frozen = dataclasses.dataclass(frozen=True, kw_only=True)
+from cti.events import Event, event
 
 
-@_frozen
+@event
 class CampaignContactOffered(Event):
     """Preview: a contact waits for the agent to press dial or skip."""
 
@@ -24,7 +20,7 @@ class CampaignContactOffered(Event):
     attempts: int = 0
 
 
-@_frozen
+@event
 class CampaignCallPlaced(Event):
     """A campaign call is ringing the agent, then the customer (the console shows the card)."""
 
@@ -38,7 +34,7 @@ class CampaignCallPlaced(Event):
     script: str = ""
 
 
-@_frozen
+@event
 class CampaignCallEnded(Event):
     """One attempt is over: its outcome and what became of the contact."""
 
@@ -52,7 +48,7 @@ class CampaignCallEnded(Event):
     next_attempt_at: str = ""
 
 
-@_frozen
+@event
 class CampaignOfferWithdrawn(Event):
     """Preview: the offered contact went back to the list (its agent signed out)."""
 

@@ -8,22 +8,19 @@ call's first channel; it names the recording file too.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from cti.events import Event
-
-_frozen = dataclasses.dataclass(frozen=True, kw_only=True)
+from cti.events import Event, event
 
 
-@_frozen
+@event
 class AmiConnectionChanged(Event):
     connected: bool
     server: str = ""
     reason: str = ""
 
 
-@_frozen
+@event
 class CallStarted(Event):
     """A new call entered the system (inbound from a trunk or outbound from a seat)."""
 
@@ -35,7 +32,7 @@ class CallStarted(Event):
     started_at: float = 0.0
 
 
-@_frozen
+@event
 class CallQueued(Event):
     call_id: str
     queue: str
@@ -44,7 +41,7 @@ class CallQueued(Event):
     queued_at: float = 0.0
 
 
-@_frozen
+@event
 class CallOffered(Event):
     """An agent's phone is ringing with this call: the screen-pop trigger."""
 
@@ -60,7 +57,7 @@ class CallOffered(Event):
     offered_at: float = 0.0
 
 
-@_frozen
+@event
 class CallAnswered(Event):
     """An agent took the call: the first answer, then each agent who talks on it after (a
     transfer target, a conference member, an agent consulted); ``answered_at``: that moment,
@@ -74,7 +71,7 @@ class CallAnswered(Event):
     waited: float = 0.0
 
 
-@_frozen
+@event
 class CallHeld(Event):
     call_id: str
     agent_id: str
@@ -82,7 +79,7 @@ class CallHeld(Event):
     at: float = 0.0
 
 
-@_frozen
+@event
 class CallTransferred(Event):
     call_id: str
     agent_id: str
@@ -91,7 +88,7 @@ class CallTransferred(Event):
     at: float = 0.0
 
 
-@_frozen
+@event
 class CallEnded(Event):
     """The call is over; carries the whole record."""
 
@@ -121,7 +118,7 @@ class CallEnded(Event):
     legs: tuple[tuple[str, float, float], ...] = ()
 
 
-@_frozen
+@event
 class RecordingReady(Event):
     call_id: str
     path: str
@@ -129,7 +126,7 @@ class RecordingReady(Event):
     agent_id: str = ""
 
 
-@_frozen
+@event
 class VoicemailReceived(Event):
     call_id: str
     caller: str
@@ -139,7 +136,7 @@ class VoicemailReceived(Event):
     reason: str = ""
 
 
-@_frozen
+@event
 class FaxReceived(Event):
     call_id: str
     caller: str
@@ -149,7 +146,7 @@ class FaxReceived(Event):
     status: str = ""
 
 
-@_frozen
+@event
 class AgentStateChanged(Event):
     agent_id: str
     state: str  # logged_out | not_ready | ready | ringing | talking | on_hold | after_call_work
@@ -161,7 +158,7 @@ class AgentStateChanged(Event):
     at: float = 0.0
 
 
-@_frozen
+@event
 class QueueMemberChanged(Event):
     """A seat joined a queue or its penalty changed, or it left (``removed``). Another
     process's mirror keeps the queue's members and the agent's skills from these (pausing
@@ -174,7 +171,7 @@ class QueueMemberChanged(Event):
     removed: bool = False
 
 
-@_frozen
+@event
 class QueueUpdated(Event):
     """A queue's live counters changed (wallboard feed)."""
 

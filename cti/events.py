@@ -7,7 +7,8 @@ that publishes them (``ticketing`` defines ``TicketRouted`` …); the bus only
 needs this base.
 
 ``seq`` and ``ts`` are assigned by the bus when the event is published; an
-event built in code carries 0 for both until then.
+event built in code carries 0 for both until then. Subclasses are declared
+with ``@event``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+E = TypeVar("E", bound="Event")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -53,6 +57,49 @@ class Event:
         return json.dumps(
             self.to_dict(), ensure_ascii=False, separators=(",", ":"), default=_jsonable
         ).encode()
+
+
+def event(cls: type[E]) -> type[E]:
+    """Declare an event class: a frozen, keyword-only dataclass built by writing its fields straight
+    into the instance.
+
+    A frozen dataclass's own ``__init__`` goes through ``object.__setattr__`` once per field,
+    which made building an event four times the cost of a plain one (2.6 µs against 0.7 for a
+    ``CallOffered``), and the bridge builds one for every five AMI events. The instance stays
+    frozen: only ``__init__`` writes to it.
+    """
+    cls = dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+    cls.__init__ = _direct_init(cls)  # type: ignore[misc]
+    return cls
+
+
+def _direct_init(cls: type) -> Callable[..., None]:
+    fields = dataclasses.fields(cls)
+    if any(not f.init for f in fields):
+        raise TypeError(f"{cls.__name__}: an event's fields are all set by its constructor")
+    scope: dict[str, Any] = {"_FACTORY": _FACTORY}
+    params, lines = [], ["    d = self.__dict__"]
+    for f in fields:
+        if f.default is not dataclasses.MISSING:
+            scope["_d_" + f.name] = f.default
+            params.append(f"{f.name}=_d_{f.name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            scope["_f_" + f.name] = f.default_factory
+            params.append(f"{f.name}=_FACTORY")
+            lines.append(f"    if {f.name} is _FACTORY: {f.name} = _f_{f.name}()")
+        else:
+            params.append(f.name)
+        lines.append(f"    d[{f.name!r}] = {f.name}")
+    if hasattr(cls, "__post_init__"):
+        lines.append("    self.__post_init__()")
+    source = f"def __init__(self, *, {', '.join(params)}):\n" + "\n".join(lines)
+    exec(source, scope)  # noqa: S102 - built from the class's own field names, as dataclasses does
+    init = scope["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init  # type: ignore[no-any-return]
+
+
+_FACTORY = object()  # a field with a default_factory that was not given
 
 
 class UnknownEventError(ValueError):

@@ -6,14 +6,10 @@ with ``reason="fault_report"``; ticketing turns it into a fault ticket.
 
 from __future__ import annotations
 
-import dataclasses
-
-from cti.events import Event
-
-_frozen = dataclasses.dataclass(frozen=True, kw_only=True)
+from cti.events import Event, event
 
 
-@_frozen
+@event
 class CallbackRequested(Event):
     """The caller chose to be called back instead of waiting.
 
@@ -33,7 +29,7 @@ class CallbackRequested(Event):
     source: str = "ivr"  # "ivr" (a menu choice) | "queue" (pressed 9 while waiting)
 
 
-@_frozen
+@event
 class IvrFinished(Event):
     """A caller left the IVR: where they went and what they pressed (self-service reports)."""
 
@@ -47,7 +43,7 @@ class IvrFinished(Event):
     self_service: tuple[str, ...] = ()  # the self-service steps used (outage, bill, …)
 
 
-@_frozen
+@event
 class SurveyAnswered(Event):
     """A caller rated the call after the agent hung up (press 1-5; 5 = very satisfied)."""
 

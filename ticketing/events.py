@@ -8,18 +8,15 @@ later rolls back would be a lie. They queue events on the session
 
 from __future__ import annotations
 
-import dataclasses
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.bus import Bus
-from cti.events import Event
+from cti.events import Event, event
 
-_frozen = dataclasses.dataclass(frozen=True, kw_only=True)
 _OUTBOX = "ticketing.outbox"
 
 
-@_frozen
+@event
 class TicketCreated(Event):
     order_id: int
     number: str
@@ -29,7 +26,7 @@ class TicketCreated(Event):
     created_by: str = ""
 
 
-@_frozen
+@event
 class TicketRouted(Event):
     """An order arrived at a node: its handlers get a pop-up and a sound."""
 
@@ -41,7 +38,7 @@ class TicketRouted(Event):
     category: str = ""
 
 
-@_frozen
+@event
 class TicketStatusChanged(Event):
     order_id: int
     number: str
@@ -52,7 +49,7 @@ class TicketStatusChanged(Event):
     action: str = ""
 
 
-@_frozen
+@event
 class TicketReminder(Event):
     """An SLA reminder or overrun, a 督办 or a CC, for one user's screen."""
 
@@ -65,7 +62,7 @@ class TicketReminder(Event):
     due_at: str = ""
 
 
-@_frozen
+@event
 class AsyncEventAssigned(Event):
     """An async event (fax, SMS, voicemail, email, web message) landed in an agent's inbox."""
 

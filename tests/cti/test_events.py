@@ -1,0 +1,66 @@
+"""``@event``: the events' constructor writes the fields itself, and the event stays a frozen dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from cti.call_events import CallOffered
+from cti.events import Event, event, event_from_json
+
+
+@event
+class Sample(Event):
+    name_: str
+    count: int = 3
+    tags: list[str] = dataclasses.field(default_factory=list)
+
+
+@event
+class Checked(Event):
+    value: int
+
+    def __post_init__(self) -> None:
+        if self.value < 0:
+            raise ValueError("negative")
+
+
+def test_an_event_is_built_with_its_defaults_and_a_fresh_factory_default_each_time():
+    a, b = Sample(name_="x"), Sample(name_="y", count=5, seq=7)
+    assert (a.name_, a.count, a.tags, a.seq, a.ts) == ("x", 3, [], 0, 0.0)
+    assert (b.count, b.seq) == (5, 7)
+    assert a.tags is not b.tags
+    assert Sample(name_="z", tags=["t"]).tags == ["t"]
+
+
+def test_an_event_stays_frozen_comparable_and_replaceable():
+    offered = CallOffered(call_id="1.1", agent_id="2001", caller="13800000001")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        offered.caller = "x"  # type: ignore[misc]
+    assert offered == CallOffered(call_id="1.1", agent_id="2001", caller="13800000001")
+    assert dataclasses.replace(offered, caller="2").caller == "2"
+    assert event_from_json(offered.stamped(4, 1.5).to_json()) == offered.stamped(4, 1.5)
+
+
+def test_a_missing_or_unknown_field_is_refused_as_dataclasses_refuse_it():
+    with pytest.raises(TypeError, match="agent_id"):
+        CallOffered(call_id="1.1")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="nope"):
+        CallOffered(call_id="1.1", agent_id="2001", nope=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        CallOffered("1.1", "2001")  # type: ignore[misc]  # keyword-only
+
+
+def test_post_init_still_runs():
+    assert Checked(value=1).value == 1
+    with pytest.raises(ValueError, match="negative"):
+        Checked(value=-1)
+
+
+def test_a_field_the_constructor_would_not_set_is_refused_at_declaration():
+    with pytest.raises(TypeError, match="set by its constructor"):
+
+        @event
+        class _Derived(Event):
+            total: int = dataclasses.field(init=False, default=0)
