@@ -262,9 +262,15 @@ class CallModel(ChannelEvents, QueueCallEvents):
 
     @staticmethod
     def _leave(call: Call, agent_id: str, at: float) -> None:
+        """``agent_id``'s time on the call ends. If the caller was theirs, the agent who came on
+        last and is still there has the call now (an attended transfer completed)."""
         for leg in call.legs:
             if leg[0] == agent_id and not leg[2]:
                 leg[2] = at
+        if call.agent_id == agent_id:
+            staying = [leg[0] for leg in call.legs if not leg[2]]
+            if staying:
+                call.agent_id = staying[-1]
 
     def set_hold(self, call: Call, held: bool, at: float) -> None:
         """Hold started or ended by our own command (no Hold event comes for a redirect)."""
@@ -312,9 +318,8 @@ class CallModel(ChannelEvents, QueueCallEvents):
             leg[2] = leg[2] or at
         if call.legs:
             # The record's agent is who had the call last: the one whose time on it ended last
-            # (the later to join, when both stayed to the end). The live agent_id follows
-            # takeovers as they happen, and a consultation cancelled in the wrong order of
-            # events left it with the agent who was only consulted.
+            # (the later to join, when both stayed to the end, as in a conference). The live
+            # agent_id is whose caller it is meanwhile, and may differ: a conference's host.
             call.agent_id = max(call.legs, key=lambda leg: (leg[2], leg[1]))[0]
         if call.hold_started:
             call.hold_seconds += at - call.hold_started

@@ -105,18 +105,23 @@ class ChannelEvents(_Base):
                 continue
             if others and not call.customer_channel:
                 call.customer_channel = others[0].name
-            # Only a bridge entered after the hold began resumes the call: a BridgeEnter
-            # still in flight from the answer must not undo a hold made right after it.
+            # Only a bridge entered after the hold began, and holding the caller, resumes the
+            # call: a BridgeEnter still in flight from the answer must not undo a hold made
+            # right after it, and a consultation's bridge (Atxfer) is no way back to the caller.
             held = agent.state == A.ON_HOLD and call.hold_started and call.agent_id == agent.agent_id
-            if held and at > call.hold_started:
+            with_caller = not call.customer_channel or any(c.name == call.customer_channel for c in others)
+            if held and at > call.hold_started and with_caller:
                 self.set_hold(call, False, at)
             elif agent.state in (A.RINGING, A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
                 self._transition(agent, "answer", at, call.call_id)
             if not call.answered_at:
                 self._answered(call, agent.agent_id, at)
             else:
-                if call.agent_id != agent.agent_id and agent.state == A.TALKING:
-                    call.agent_id = agent.agent_id  # a transfer target took over
+                holder_gone = not call.agent_channels.get(call.agent_id)
+                if call.agent_id != agent.agent_id and agent.state == A.TALKING and holder_gone:
+                    # The caller's agent has left (a blind transfer): the target has the call.
+                    # An agent only consulted, or brought into a conference, does not take it.
+                    call.agent_id = agent.agent_id
                 if others and agent.state in (A.TALKING, A.ON_HOLD):
                     self._join(call, agent.agent_id, at)  # talking on the call: a leg of its own
 

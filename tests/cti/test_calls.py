@@ -7,7 +7,7 @@ import pytest
 from cti import agents as A
 from cti.agents import AgentBook
 from cti.ami.protocol import Frame
-from cti.call_events import CallAnswered, CallEnded, CallOffered, CallQueued
+from cti.call_events import CallAnswered, CallEnded, CallHeld, CallOffered, CallQueued
 from cti.calls import CallModel, MalformedEvent
 from cti.queues import QueueBoard
 from cti.resync import History, apply_channels, apply_queue_status, restore
@@ -368,8 +368,10 @@ def test_an_agent_consulted_is_on_the_call_from_the_consultation_on():
     w.feed("BridgeEnter", 16.0, Channel=AGENT_2_CH, BridgeUniqueid="c2")
     w.feed("BridgeEnter", 16.0, Channel=dialing_2, BridgeUniqueid="c2")
     assert [(e.agent_id, e.answered_at) for e in w.of(CallAnswered)] == [("2001", 13.0), ("2002", 16.0)]
-    # completed: the first agent goes; the target stays until the end
+    assert w.model.calls[LINKED].agent_id == "2001"  # only consulted: the caller is still 2001's
+    # completed: the first agent goes, and the target has the call; the target stays until the end
     w.hangup(AGENT_CH, "1700000000.3", 20.0)
+    assert w.model.calls[LINKED].agent_id == "2002"
     for channel, uid, at in (
         (AGENT_2_CH, "1700000000.4", 30.0),
         (dialing_2, "1700000000.6", 30.0),
@@ -395,6 +397,9 @@ def test_a_cancelled_consultation_leaves_the_call_with_the_agent_who_consulted()
     w.feed("Newchannel", 15.2, Channel=AGENT_2_CH, Uniqueid="1700000000.4", Context="hotline-sim-phone")
     w.feed("BridgeEnter", 16.0, Channel=AGENT_2_CH, BridgeUniqueid="c2")
     w.feed("BridgeEnter", 16.0, Channel=dialing_2, BridgeUniqueid="c2")
+    call = w.model.calls[LINKED]
+    assert call.agent_id == "2001"  # the caller waits for 2001, who is only consulting
+    assert (w.agents.get("2001").state, w.agents.get("2002").state) == (A.ON_HOLD, A.TALKING)
     # cancelled: the consulted agent's side goes, the first agent is back with the caller
     for channel, uid in (
         (AGENT_2_CH, "1700000000.4"),
@@ -404,6 +409,8 @@ def test_a_cancelled_consultation_leaves_the_call_with_the_agent_who_consulted()
         w.hangup(channel, uid, 18.0)
     w.feed("Unhold", 18.1, Channel=CALLER_2)
     w.feed("BridgeEnter", 18.1, Channel=AGENT_CH, BridgeUniqueid="b1")
+    assert call.agent_id == "2001" and w.agents.get("2001").state == A.TALKING
+    assert w.of(CallHeld)[-1] == CallHeld(call_id=LINKED, agent_id="2001", held=False, at=18.1)
     w.hangup(AGENT_CH, "1700000000.3", 25.0)
     w.hangup(CALLER_2, "1700000000.2", 25.1)
     w.hangup(CALLER_1, LINKED, 25.2)

@@ -173,11 +173,18 @@ async def test_attended_transfer_cancelled_returns_the_caller_to_the_agent(aster
         await story.bridge.ready(second)
         assert (await story.bridge.consult(first, "agent", second)).ok
         await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+        # the caller waits on hold for the agent who consults, and stays theirs
+        call = next(c for c in story.bridge.calls() if c["call_id"] == call_id)
+        assert (call["agent_id"], story.bridge.agent(first)["state"]) == (first, "on_hold")
         assert (await story.bridge.cancel_transfer(first)).ok
         await story.wait_for(
             AgentStateChanged, agent_id=second, state="ready", where=lambda e: e.previous == "talking"
         )
-        assert story.bridge.agent(first)["state"] in ("talking", "on_hold")
+        await story.wait_for(
+            AgentStateChanged, agent_id=first, state="talking", where=lambda e: e.previous == "on_hold"
+        )
+        call = next(c for c in story.bridge.calls() if c["call_id"] == call_id)
+        assert (call["agent_id"], call["on_hold"]) == (first, False)
         assert (await story.bridge.hangup(first)).ok
         ended = await story.wait_for(CallEnded, call_id=call_id)
     assert ended.agent_id == first
