@@ -122,12 +122,18 @@ def test_consult_a_colleague_from_the_call_bar_then_cancel(console, browser, ast
         expect(page.locator("#consulting")).to_contain_text(console.colleague, timeout=10_000)
         expect(page.locator("#btn-cancel-transfer")).to_be_visible()
         expect(other.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=15_000)
+        # the caller waits on hold for our agent, whose hold and transfer wait for the outcome
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "on_hold", timeout=10_000)
+        expect(page.locator("#btn-hold")).to_be_disabled()
+        expect(page.locator("#btn-transfer")).to_be_disabled()
         page.screenshot(path=str(screenshots / "consulting.png"))
 
         page.click("#btn-cancel-transfer")
         expect(page.locator("#btn-cancel-transfer")).to_be_hidden(timeout=10_000)
         expect(other.locator("#agent-state")).not_to_have_attribute("data-state", "talking", timeout=15_000)
-        expect(page.locator("#agent-state")).to_have_attribute("data-state", re.compile("talking|on_hold"))
+        # back with the caller, as before the consultation
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=10_000)
+        expect(page.locator("#btn-hold")).to_be_enabled()
         page.click("#btn-hangup")
         expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "talking", timeout=10_000)
         assert errors == []

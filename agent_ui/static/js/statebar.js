@@ -127,11 +127,12 @@ export class StateBar {
     set("btn-pause", !onCall || true); // the server decides; a refusal is shown
     set("btn-answer", s === "ringing");
     set("btn-hangup", onCall);
-    set("btn-hold", s === "talking" || s === "on_hold");
-    set("btn-transfer", s === "talking" || s === "on_hold");
-    set("btn-wrapup", s === "after_call_work");
     const talking = s === "talking" || s === "on_hold";
     if (!onCall && this.consulting) this.setConsulting(null);
+    // While consulting, the caller is on hold until the consultation is completed or cancelled.
+    set("btn-hold", talking && !this.consulting);
+    set("btn-transfer", talking && !this.consulting);
+    set("btn-wrapup", s === "after_call_work");
     set("btn-consult", talking && !this.consulting);
     set("btn-conference", talking && !this.consulting);
     for (const id of ["btn-complete-transfer", "btn-cancel-transfer"]) {
