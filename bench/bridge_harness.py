@@ -133,7 +133,12 @@ class BridgeUnderTest:
 
 
 async def feed_in_process(
-    capture: Path, events: int, model_only: bool = False, chunk: int = 65536
+    capture: Path,
+    events: int,
+    model_only: bool = False,
+    chunk: int = 65536,
+    prepared: int | None = None,
+    panoramisk: bool = False,
 ) -> dict[str, Any]:
     """The bridge fed ``events`` replayed frames with no socket (for profilers): CPU µs per event.
 
@@ -141,16 +146,28 @@ async def feed_in_process(
     so the client's framing and dispatch, the model and the publisher are all in.
     ``model_only``: the AMI client and the call/agent/queue model alone, whose
     events are only counted (no publisher, no bus, none of the bridge's side work).
+    ``panoramisk``: the peer instead, panoramisk 1.4's protocol and manager with a
+    ``'*'`` callback, on the same frames. ``prepared``: frames are read, and recordings
+    laid, for this many events, of which only the first ``events`` are fed, so that two
+    runs of different lengths do the same work before feeding (``bench.instructions``).
     """
     from bench import replay
 
     # Whole frames per chunk, as the replay server writes them: the answers to the
     # bridge's actions then come in between chunks, as they do over the socket.
-    stream = replay.expand(capture, events)
+    stream = replay.expand(capture, max(events, prepared or 0))
     chunks = replay.chunks_of(replay.frames_of(stream.read_bytes()), chunk)
+    fed, total = [], 0
+    for data, count in chunks:
+        if total >= events:
+            break
+        fed.append((data, count))
+        total += count
     with recordings_root(stream) as root:  # the calls' recordings on the disk, as in production
+        if panoramisk:
+            return await _feed_panoramisk(fed, total)
         under_test = ModelUnderTest(capture) if model_only else BridgeUnderTest(0, capture, root)
-        return await _feed(under_test, chunks, events)
+        return await _feed(under_test, fed, total)
 
 
 async def _feed(under_test: BridgeUnderTest, chunks: list[tuple[bytes, int]], events: int) -> dict[str, Any]:
@@ -176,6 +193,31 @@ async def _feed(under_test: BridgeUnderTest, chunks: list[tuple[bytes, int]], ev
     stats = under_test.stats()
     await under_test.stop()
     return {"events": events, "cpu": cpu, "us_per_event": cpu / events * 1e6, **stats}
+
+
+async def _feed_panoramisk(chunks: list[tuple[bytes, int]], events: int) -> dict[str, Any]:
+    import time
+
+    from panoramisk import Manager
+    from panoramisk.ami_protocol import AMIProtocol
+
+    seen = 0
+
+    def on_event(_manager: Any, _message: Any) -> None:
+        nonlocal seen
+        seen += 1
+
+    manager = Manager(loop=asyncio.get_running_loop(), ping_delay=3600)
+    manager.register_event("*", on_event)
+    protocol = AMIProtocol()
+    protocol.connection_made(_Answering(None))
+    protocol.factory = manager
+    started = time.process_time()
+    for data, _count in chunks:
+        protocol.data_received(data)
+        await asyncio.sleep(0)
+    cpu = time.process_time() - started
+    return {"events": events, "cpu": cpu, "us_per_event": cpu / events * 1e6, "published": seen}
 
 
 class ModelUnderTest(BridgeUnderTest):
@@ -251,10 +293,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--capture", type=Path, default=DEFAULT_CAPTURE)
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--model-only", action="store_true", help="the AMI client and the model, no bridge")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--model-only", action="store_true", help="the AMI client and the model, no bridge")
+    which.add_argument(
+        "--panoramisk", action="store_true", help="the peer, panoramisk 1.4, on the same frames"
+    )
+    parser.add_argument(
+        "--prepared",
+        type=int,
+        help="read the frames (and lay the recordings) of this many events, feed --events",
+    )
     parser.add_argument("--profile", type=Path, help="write a cProfile dump here")
     args = parser.parse_args(argv)
-    run = feed_in_process(args.capture, args.events, args.model_only)
+    run = feed_in_process(
+        args.capture, args.events, args.model_only, prepared=args.prepared, panoramisk=args.panoramisk
+    )
     if args.profile:
         import cProfile
 

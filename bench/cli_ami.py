@@ -1,4 +1,4 @@
-"""Sub-commands ``record`` (capture from the real Asterisk) and ``ami`` (ingest)."""
+"""Sub-commands ``record`` (capture from the real Asterisk), ``ami`` (ingest), ``instructions`` and ``memory``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from bench import ami_ingest, capture, memory
+from bench import ami_ingest, capture, instructions, memory
 from bench.figures import human, machine
 
 
@@ -49,6 +49,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "(default), or never there (an Asterisk whose disk this machine cannot see)",
     )
     ami.set_defaults(run=run_ami)
+
+    count = sub.add_parser(
+        "instructions",
+        help="instructions per AMI event under valgrind: the bridge and the model beside panoramisk",
+        description=instructions.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    count.add_argument("--capture", type=Path, default=capture.DEFAULT_CAPTURE)
+    count.add_argument("--events", type=int, default=20_000, help="events of the shorter run (default 20k)")
+    count.add_argument("--consumers", default=",".join(instructions.CONSUMERS), help="consumers to count")
+    count.set_defaults(run=run_instructions)
 
     mem = sub.add_parser(
         "memory",
@@ -129,4 +140,20 @@ def run_memory(args: argparse.Namespace) -> int:
         print(f"no capture at {args.capture}: run `python -m bench record` first")
         return 1
     print(memory.run(args.capture, args.agents, args.calls))
+    return 0
+
+
+def run_instructions(args: argparse.Namespace) -> int:
+    if not args.capture.exists():
+        print(f"no capture at {args.capture}: run `python -m bench record` first")
+        return 1
+    consumers = [c.strip() for c in args.consumers.split(",") if c.strip()]
+    unknown = sorted(set(consumers) - set(instructions.CONSUMERS))
+    if unknown:
+        print(f"unknown consumers {unknown}; choose from {', '.join(instructions.CONSUMERS)}")
+        return 2
+    print(
+        f"capture {args.capture}: each consumer fed {args.events} and {2 * args.events} events; {machine()}"
+    )
+    print(instructions.run(args.capture, consumers, args.events))
     return 0

@@ -97,6 +97,41 @@ def test_ami_command_prints_the_table_with_ratios(tiny_capture, results_dir, cap
     assert figures_["throughput"]["panoramisk"]["ratio"] == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("consumer", ["bridge", "model", "panoramisk"])
+def test_in_process_feeds_the_first_events_of_what_was_prepared(tiny_capture, consumer):
+    from bench.bridge_harness import feed_in_process
+
+    run = feed_in_process(
+        tiny_capture, 300, model_only=consumer == "model", prepared=900, panoramisk=consumer == "panoramisk"
+    )
+    got = asyncio.run(run)
+    assert 300 <= got["events"] < 900  # whole chunks up to 300 events, not the 900 prepared
+    if consumer == "panoramisk":
+        assert got["published"] == got["events"]  # its '*' callback saw every frame fed
+    else:
+        assert got["published"] > 0 and got["calls_open"] <= 2
+
+
+def test_instructions_per_event_are_the_difference_of_two_runs(
+    tiny_capture, results_dir, monkeypatch, capsys
+):
+    from bench import instructions
+
+    made = {"panoramisk": 100, "bridge": 20}  # instructions per event, and 5,000 of start-up
+
+    def counted(_capture, consumer, events, prepared):
+        assert prepared == 2 * 1000
+        fed = events + 7  # whole chunks: a little more than asked
+        return 5000 + made[consumer] * fed, fed
+
+    monkeypatch.setattr(instructions, "count", counted)
+    assert bench_main(["instructions", "--capture", str(tiny_capture), "--events", "1000", "--consumers",
+                       "panoramisk,bridge"]) == 0  # fmt: skip
+    got = _results(results_dir, "instructions")["consumers"]
+    assert got["bridge"]["per_event"] == 20 and got["bridge"]["share_of_peer"] == pytest.approx(0.2)
+    assert "5.00×" in capsys.readouterr().out
+
+
 def test_reports_time_both_reports_over_the_month_beside_the_bare_count(results_dir):
     assert bench_main(["reports", "--calls", "60", "--runs", "1", "--db", "sqlite"]) == 0
     got = _results(results_dir, "reports")
