@@ -7,15 +7,16 @@ dropped, and "" for a key the frame lacks.
 ``search`` finds one field with a byte search (``Frame.get`` uses it).
 ``FieldPicker`` reads a handler's few fields together: the call model's
 handlers read three to eight fields of 15 to 40 line frames, and one search per
-field was a fifth of the bridge's time. Asterisk writes each event's fields
-in a fixed order, so the picker learns the order of its keys from the first
-frame that has them all and compiles one regular expression for that order.
-A frame that does not fit the pattern (a key missing or out of order, a value
-holding a stray CR) gets the searches, field by field, and the same answer.
+field was a fifth of the bridge's time. Asterisk writes each event with the
+same lines in the same order, call after call; only the values change. So the
+picker learns the layout of a frame (the key of every line, up to the last one
+it reads) and compiles one regular expression that names each of those keys in
+turn. A frame laid out otherwise (a line more or less, a key elsewhere, a value
+holding a stray CR) fails the match and gets the searches, field by field, and
+the same answer; its layout is learned in turn, up to ``MAX_LAYOUTS``.
 
-The pattern stays exact: it takes the first line holding each key, a line it
-skips may not hold a key it reads later, and anything unexpected fails the
-match (and goes to the searches) rather than moving on to a later line.
+The pattern is exact because it spells out every line before the last field:
+the line it reads a key from is the first line holding that key.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 
-# Distinct orders a picker compiles a pattern for; frames in any other order take the searches.
-MAX_ORDERS = 8
+# Distinct layouts a picker compiles a pattern for; frames laid out otherwise take the searches.
+MAX_LAYOUTS = 8
 
 
 def check_key(key: str) -> bool:
@@ -62,7 +63,7 @@ def search(raw: bytes, needle: bytes) -> tuple[int, bytes] | None:
 class FieldPicker:
     """``picker(raw) -> tuple`` of the values of ``keys`` in one frame, "" for each one absent."""
 
-    __slots__ = ("keys", "_needles", "_match", "_arrange", "_orders")
+    __slots__ = ("keys", "_needles", "_layouts", "_seen")
 
     def __init__(self, keys: Sequence[str]) -> None:
         bad = [k for k in keys if not check_key(k)]
@@ -70,51 +71,56 @@ class FieldPicker:
             raise ValueError(f"cannot pick fields {bad or keys!r} in one pass")
         self.keys = tuple(keys)
         self._needles = tuple(needle(k) for k in self.keys)
-        self._match: Callable[[str], re.Match[str] | None] | None = None
-        self._arrange: Callable[[tuple[str, ...]], tuple[str, ...]] = tuple
-        self._orders: dict[tuple[str, ...], tuple[Callable, Callable]] = {}
+        # (match, arrange) per layout learned, in the order learned: the usual one first.
+        self._layouts: list[tuple[Callable[[str], re.Match[str] | None], Callable]] = []
+        self._seen: set[tuple[str, ...]] = set()
 
     def __call__(self, raw: bytes) -> tuple[str, ...]:
-        if self._match is not None:
-            m = self._match(raw.decode("utf-8", "replace"))
-            if m is not None:
-                return self._arrange(m.groups())
+        if self._layouts:
+            text = raw.decode("utf-8", "replace")
+            for match, arrange in self._layouts:
+                m = match(text)
+                if m is not None:
+                    return arrange(m.groups())  # type: ignore[no-any-return]
         return self._search_each(raw)
 
     def _search_each(self, raw: bytes) -> tuple[str, ...]:
         values: list[str] = []
-        places: list[int] = []
+        found_all = True
         for n in self._needles:
             found = search(raw, n)
             if found is None:
                 values.append("")
+                found_all = False
             else:
-                places.append(found[0])
                 values.append(found[1].decode("utf-8", "replace"))
-        if len(places) == len(values):
-            self._learn(tuple(k for _, k in sorted(zip(places, self.keys, strict=True))))
+        if found_all and len(self._seen) < MAX_LAYOUTS:
+            self._learn(raw)
         return tuple(values)
 
-    def _learn(self, order: tuple[str, ...]) -> None:
-        compiled = self._orders.get(order)
-        if compiled is None:
-            if len(self._orders) >= MAX_ORDERS:
-                return
-            compiled = self._orders[order] = (_pattern(order).match, _arranger(order, self.keys))
-        self._match, self._arrange = compiled
+    def _learn(self, raw: bytes) -> None:
+        lines = raw.decode("utf-8", "replace").split("\r\n")
+        if not all(":" in line for line in lines):
+            return  # a line the parse does not read as a field: searched, never learned
+        line_keys = [line.partition(":")[0] for line in lines]
+        first = {}  # key -> its first line
+        for i, key in enumerate(line_keys):
+            first.setdefault(key, i)
+        read = sorted(first[k] for k in self.keys)
+        layout = tuple(line_keys[: read[-1] + 1])
+        if layout in self._seen:
+            return  # a layout that failed its own pattern (a stray CR): searching is right
+        self._seen.add(layout)
+        self._layouts.append(
+            (_pattern(layout, set(read)).match, _arranger(tuple(line_keys[i] for i in read), self.keys))
+        )
 
 
-def _pattern(order: tuple[str, ...]) -> re.Pattern[str]:
-    def guard(keys: tuple[str, ...]) -> str:
-        return "(?!" + "|".join(re.escape(k) + ":" for k in keys) + ")" if keys else ""
-
-    parts = [guard(order) + r"[^\r]*"]  # the first line, which holds none of the keys
-    for i, key in enumerate(order):
-        # The first line holding ``key``, passing no line that holds a key read after it.
-        # Atomic: a value that turns out not to end the line (a stray CR) fails the
-        # match instead of letting it move on to a later line holding ``key``.
-        parts.append(rf"(?>(?:\r\n{guard(order[i + 1 :])}[^\r]*)*?\r\n{re.escape(key)}: ?([^\r]*))")
-    return re.compile("".join(parts) + r"(?=\r\n|\Z)")
+def _pattern(layout: tuple[str, ...], read: set[int]) -> re.Pattern[str]:
+    # Every line of the layout by its key; the lines read are captured, the others stepped over.
+    # A value runs to the line's end: a CR inside it fails the match (the searches then read it).
+    lines = [re.escape(key) + (r": ?([^\r]*)" if i in read else r":[^\r]*") for i, key in enumerate(layout)]
+    return re.compile("\r\n".join(lines) + r"(?=\r\n|\Z)")
 
 
 def _arranger(order: tuple[str, ...], keys: tuple[str, ...]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cti.ami.fields import FieldPicker
+from cti.ami.fields import MAX_LAYOUTS, FieldPicker
 from cti.ami.protocol import Frame
 
 NEWCHANNEL = (
@@ -25,10 +25,34 @@ def test_the_fields_come_in_the_order_asked_whatever_their_order_in_the_frame():
     pick = FieldPicker(("Linkedid", "Uniqueid", "Channel", "Exten", "Timestamp"))
     expected = ("1795651620.14258", "1795651620.14259", "Local/95598@hotline-inbound-00001bd9;2", "95598")
     assert pick(NEWCHANNEL) == (*expected, "1795651620.959918")
-    # The first frame taught the picker Asterisk's order: the next ones take the one-pass pattern.
-    assert pick._match is not None
+    # The first frame taught the picker its layout: the next ones take the one-pass pattern.
+    assert pick._layouts
     again = NEWCHANNEL.replace(b"14258", b"99999").replace(b"Exten: 95598", b"Exten: 12345")
     assert pick(again) == ("1795651620.99999", expected[1], expected[2], "12345", "1795651620.959918")
+
+
+def test_each_layout_is_learned_once_and_read_by_its_own_pattern(monkeypatch):
+    from cti.ami import fields
+
+    pick = FieldPicker(("Linkedid", "Channel"))
+    # AgentComplete-like: with the agent's channel block, and without it once that channel is gone
+    full = b"Event: X\r\nChannel: c\r\nDestChannel: d\r\nDestUniqueid: 2\r\nLinkedid: 1"
+    short = b"Event: X\r\nChannel: c\r\nLinkedid: 1"
+    for frame in (full, short, full, short):
+        assert pick(frame) == ("1", "c")
+    assert len(pick._layouts) == 2
+    searched = []
+    monkeypatch.setattr(fields, "search", lambda raw, n: searched.append(n))
+    assert pick(full.replace(b"c", b"e")) == ("1", "e") and pick(short) == ("1", "c")
+    assert searched == []  # both layouts now read in one pass
+
+
+def test_a_picker_learns_a_few_layouts_at_most():
+    pick = FieldPicker(("Queue",))
+    for n in range(MAX_LAYOUTS + 3):
+        frame = b"Event: X\r\n" + b"".join(b"Pad%d: v\r\n" % i for i in range(n)) + b"Queue: q"
+        assert pick(frame) == ("q",)
+    assert len(pick._layouts) == MAX_LAYOUTS
 
 
 def test_an_absent_field_is_empty_and_the_others_still_come():
