@@ -129,7 +129,7 @@ def test_instructions_per_event_are_the_difference_of_two_runs(
                        "panoramisk,bridge"]) == 0  # fmt: skip
     got = _results(results_dir, "instructions")["consumers"]
     assert got["bridge"]["per_event"] == 20 and got["bridge"]["share_of_peer"] == pytest.approx(0.2)
-    assert "5.00×" in capsys.readouterr().out
+    assert "5.00×" in capsys.readouterr().out  # panoramisk does five times the work
 
 
 def test_reports_time_both_reports_over_the_month_beside_the_bare_count(results_dir):
