@@ -55,7 +55,9 @@ log = logging.getLogger(__name__)
 
 # manager.conf's channelvars puts HOTLINE_IVR_PATH on every event of a channel. Found by one
 # search: splitting the 40-line queue-join event to read it was most of the bridge's work on it.
-_IVR_PATH = re.compile(rb"(?:^|\r\n)ChanVariable: ?HOTLINE_IVR_PATH=([^\r\n]*)")
+# The pattern starts with a literal (an event's first line is its Event:), which the engine
+# looks for at C speed; with "^|" in front it tried every byte, 12 µs a frame.
+_IVR_PATH = re.compile(rb"\r\nChanVariable: ?HOTLINE_IVR_PATH=([^\r\n]*)")
 
 CustomerLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 
