@@ -296,6 +296,8 @@ class CallLinker:
                 session,
                 "call",
                 event.call_id,
+                # first seen answered (its offer missed, or made outside a queue): it began by then
+                defaults={"occurred_at": _ts(event.answered_at or event.ts)},
                 payload={"queue": event.queue},
                 **values,
             )
@@ -333,14 +335,20 @@ class CallLinker:
     async def _ended(self, session: AsyncSession, event: CallEnded) -> None:
         number = _norm(event.caller)
         talk = event.ended_at - event.answered_at if event.answered_at and event.ended_at else 0.0
+        # The record's start when it has one; else what the call's first event said, never the
+        # time this consumer got round to the end (it may be catching up on the stream).
+        began = {"occurred_at": _ts(event.started_at)} if event.started_at else {}
         row = await upsert_interaction(
             session,
             "call",
             event.call_id,
+            defaults={
+                "occurred_at": _ts(event.queued_at or event.ringing_at or event.answered_at or event.ts)
+            },
             direction=event.direction,
             number=number,
             dnis=event.dnis,
-            occurred_at=_ts(event.started_at or event.ts),
+            **began,
             ended_at=_ts(event.ended_at or event.ts),
             duration=talk,
             status="ended",

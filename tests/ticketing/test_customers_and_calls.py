@@ -384,3 +384,31 @@ async def test_the_callers_survey_score_is_kept_with_the_call(session, sm, seede
     assert rows["c-9"].payload["survey_score"] == 4 and rows["c-9"].payload["queue"] == "service"
     assert rows["c-9"].payload["survey_member"] == "1001"
     assert rows["c-10"].payload["survey_score"] == 1 and rows["c-10"].number == number
+
+
+async def test_a_call_first_seen_answered_and_read_late_keeps_its_own_times(session, sm, seeded):
+    # A consumer that catches up on the stream an hour later, whose first event of the call is
+    # its answer (the offer was before it started): the call's time is the call's, not the hour
+    # the consumer read it.
+    hour_ago = float(int(time.time()) - 3600)  # whole seconds: the database keeps microseconds
+    linker = CallLinker(sm)
+    await linker.handle(CallAnswered(call_id="late-1", agent_id="1001", answered_at=hour_ago + 5))
+    ended = CallEnded(
+        call_id="late-1", direction="inbound", outcome="answered", agent_id="1001",
+        answered_at=hour_ago + 5, ended_at=hour_ago + 65, legs=(("1001", hour_ago + 5, hour_ago + 65),),
+    )  # fmt: skip
+    await linker.handle(ended)
+    # An abandoned call seen only at its end: it began when it queued.
+    await linker.handle(
+        CallEnded(call_id="late-2", direction="inbound", outcome="abandoned_queue", queued_at=hour_ago)
+    )
+    # A record that knows its start wins over anything seen before.
+    await linker.handle(CallAnswered(call_id="late-3", agent_id="1001", answered_at=hour_ago + 20))
+    await linker.handle(
+        CallEnded(call_id="late-3", direction="inbound", outcome="answered", started_at=hour_ago + 10)
+    )
+    rows = {
+        r.external_id: r for r in await session.scalars(select(Interaction).where(Interaction.kind == "call"))
+    }
+    began = {k: rows[k].occurred_at.timestamp() for k in ("late-1", "late-2", "late-3")}
+    assert began == {"late-1": hour_ago + 5, "late-2": hour_ago, "late-3": hour_ago + 10}
