@@ -7,15 +7,17 @@ import asyncio
 from pathlib import Path
 
 from bench import ami_ingest, capture, instructions, memory
+from bench.commands import benchmark, capture_missing
 from bench.figures import human, machine
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    rec = sub.add_parser(
+    rec = benchmark(
+        sub,
         "record",
-        help="record real AMI events from the real Asterisk under queued-call load",
-        description=capture.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "record real AMI events from the real Asterisk under queued-call load",
+        capture.__doc__,
+        run_record,
     )
     rec.add_argument("--out", type=Path, default=capture.DEFAULT_CAPTURE)
     rec.add_argument("--agents", type=int, default=80, help="simulated agents (default 80)")
@@ -23,13 +25,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rec.add_argument("--seconds", type=float, default=15.0, help="how long calls keep arriving (default 15)")
     rec.add_argument("--talk", type=int, default=1, help="agent talk time in seconds (default 1)")
     rec.add_argument("--entry", choices=("inbound", "queue"), default="inbound")
-    rec.set_defaults(run=run_record)
 
-    ami = sub.add_parser(
+    ami = benchmark(
+        sub,
         "ami",
-        help="AMI ingest: ours vs panoramisk, pyst2, read-and-discard, and the bridge",
-        description=ami_ingest.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "AMI ingest: ours vs panoramisk, pyst2, read-and-discard, and the bridge",
+        ami_ingest.__doc__,
+        run_ami,
     )
     ami.add_argument("--capture", type=Path, default=capture.DEFAULT_CAPTURE)
     ami.add_argument("--record", action="store_true", help="record a fresh capture first")
@@ -48,29 +50,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="the bridge's calls' recordings: on the disk when each call ends, as Asterisk leaves them "
         "(default), or never there (an Asterisk whose disk this machine cannot see)",
     )
-    ami.set_defaults(run=run_ami)
 
-    count = sub.add_parser(
+    count = benchmark(
+        sub,
         "instructions",
-        help="instructions per AMI event under valgrind: the bridge and the model beside panoramisk",
-        description=instructions.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "instructions per AMI event under valgrind: the bridge and the model beside panoramisk",
+        instructions.__doc__,
+        run_instructions,
     )
     count.add_argument("--capture", type=Path, default=capture.DEFAULT_CAPTURE)
     count.add_argument("--events", type=int, default=20_000, help="events of the shorter run (default 20k)")
     count.add_argument("--consumers", default=",".join(instructions.CONSUMERS), help="consumers to count")
-    count.set_defaults(run=run_instructions)
 
-    mem = sub.add_parser(
+    mem = benchmark(
+        sub,
         "memory",
-        help="the bridge's resident memory with 1,000 agents and 500 calls in progress",
-        description=memory.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "the bridge's resident memory with 1,000 agents and 500 calls in progress",
+        memory.__doc__,
+        run_memory,
     )
     mem.add_argument("--capture", type=Path, default=capture.DEFAULT_CAPTURE)
     mem.add_argument("--agents", type=int, default=1000)
     mem.add_argument("--calls", type=int, default=500)
-    mem.set_defaults(run=run_memory)
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -136,16 +137,14 @@ def run_ami(args: argparse.Namespace) -> int:
 
 
 def run_memory(args: argparse.Namespace) -> int:
-    if not args.capture.exists():
-        print(f"no capture at {args.capture}: run `python -m bench record` first")
+    if capture_missing(args.capture):
         return 1
     print(memory.run(args.capture, args.agents, args.calls))
     return 0
 
 
 def run_instructions(args: argparse.Namespace) -> int:
-    if not args.capture.exists():
-        print(f"no capture at {args.capture}: run `python -m bench record` first")
+    if capture_missing(args.capture):
         return 1
     consumers = [c.strip() for c in args.consumers.split(",") if c.strip()]
     unknown = sorted(set(consumers) - set(instructions.CONSUMERS))

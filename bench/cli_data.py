@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 from bench import lookups, population, reports
+from bench.commands import benchmark
 from bench.figures import human, machine, median, record, table
 
 DBS = ("sqlite", "postgres")
@@ -23,33 +24,33 @@ def _common(p: argparse.ArgumentParser, seconds: float) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    lk = sub.add_parser(
+    lk = benchmark(
+        sub,
         "lookup",
-        help="customer lookup by phone (screen-pop lookup vs bare driver), SQLite and PostgreSQL",
-        description=lookups.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "customer lookup by phone (screen-pop lookup vs bare driver), SQLite and PostgreSQL",
+        lookups.__doc__,
+        lambda a: _run(a, "lookup"),
     )
     _common(lk, 5.0)
-    lk.set_defaults(run=lambda a: _run(a, "lookup"))
-    od = sub.add_parser(
+    od = benchmark(
+        sub,
         "orders",
-        help="work orders created per second with numbering (create_order vs bare driver)",
-        description=lookups.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "work orders created per second with numbering (create_order vs bare driver)",
+        lookups.__doc__,
+        lambda a: _run(a, "orders"),
     )
     _common(od, 5.0)
     od.set_defaults(concurrency="1,8")
-    od.set_defaults(run=lambda a: _run(a, "orders"))
-    rp = sub.add_parser(
+    rp = benchmark(
+        sub,
         "reports",
-        help="the queue and agent reports over a month of calls, beside a bare SQL count of them",
-        description=reports.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "the queue and agent reports over a month of calls, beside a bare SQL count of them",
+        reports.__doc__,
+        lambda a: print(asyncio.run(_reports(a))),
     )
     rp.add_argument("--calls", type=int, default=200_000, help="calls in the month (default 200,000)")
     rp.add_argument("--db", default=",".join(DBS), help="sqlite,postgres")
     rp.add_argument("--runs", type=int, default=3, help="rounds; the figure is the median")
-    rp.set_defaults(run=lambda a: print(asyncio.run(_reports(a))))
 
 
 async def _reports(args: argparse.Namespace) -> str:

@@ -7,14 +7,16 @@ import asyncio
 from pathlib import Path
 
 from bench import capacity, capture, fanout, screenpop
+from bench.commands import benchmark
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    fan = sub.add_parser(
+    fan = benchmark(
+        sub,
         "fanout",
-        help="websocket fan-out of a wallboard update: our gateway vs aiohttp vs websockets broadcast",
-        description=fanout.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "websocket fan-out of a wallboard update: our gateway vs aiohttp vs websockets broadcast",
+        fanout.__doc__,
+        run_fanout,
     )
     fan.add_argument("--clients", type=int, default=1000)
     fan.add_argument("--updates", type=int, default=40, help="updates per trial (default 40)")
@@ -22,13 +24,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     fan.add_argument("--runs", type=int, default=3)
     fan.add_argument("--settle", type=float, default=1.0, help="quiet seconds before timing starts")
     fan.add_argument("--impls", default=",".join(fanout.IMPLS))
-    fan.set_defaults(run=run_fanout)
 
-    pop = sub.add_parser(
+    pop = benchmark(
+        sub,
         "screenpop",
-        help="screen-pop latency through the real Asterisk and bridge, customer matched (needs Asterisk)",
-        description=screenpop.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "screen-pop latency through the real Asterisk and bridge, customer matched (needs Asterisk)",
+        screenpop.__doc__,
+        run_screenpop,
     )
     pop.add_argument("--agents", type=int, default=500)
     pop.add_argument("--rate", type=float, default=20.0, help="calls per second (default 20)")
@@ -48,13 +50,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the console in a process of its own on a Redis bus (--role web beside --role cti)",
     )
-    pop.set_defaults(run=run_screenpop)
 
-    cap = sub.add_parser(
+    cap = benchmark(
+        sub,
         "capacity",
-        help="call capacity: rising inbound rates through the real Asterisk with the bridge (needs Asterisk)",
-        description=capacity.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "call capacity: rising inbound rates through the real Asterisk with the bridge (needs Asterisk)",
+        capacity.__doc__,
+        run_capacity,
     )
     cap.add_argument("--agents", type=int, default=450)
     cap.add_argument("--rates", default="50,100,200,300", help="calls per second, one step each")
@@ -71,7 +73,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="calls per second for the bridge alone on the recorded stream ('' to skip; needs a capture)",
     )
     cap.add_argument("--capture", type=Path, default=capture.DEFAULT_CAPTURE, help="the stream to replay")
-    cap.set_defaults(run=run_capacity)
 
 
 def run_fanout(args: argparse.Namespace) -> int:
