@@ -260,10 +260,10 @@ class CallModel(ChannelEvents, QueueCallEvents):
             )
         )
 
-    @staticmethod
-    def _leave(call: Call, agent_id: str, at: float) -> None:
+    def _leave(self, call: Call, agent_id: str, at: float) -> None:
         """``agent_id``'s time on the call ends. If the caller was theirs, the agent who came on
-        last and is still there has the call now (an attended transfer completed)."""
+        last and is still there has the call now (an attended transfer completed), and the
+        caller, held while the two agents talked, is held no more (Asterisk sends no Unhold)."""
         for leg in call.legs:
             if leg[0] == agent_id and not leg[2]:
                 leg[2] = at
@@ -271,6 +271,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
             staying = [leg[0] for leg in call.legs if not leg[2]]
             if staying:
                 call.agent_id = staying[-1]
+                self.set_hold(call, False, at)
 
     def set_hold(self, call: Call, held: bool, at: float) -> None:
         """Hold started or ended by our own command (no Hold event comes for a redirect)."""

@@ -359,6 +359,7 @@ def test_an_agent_consulted_is_on_the_call_from_the_consultation_on():
     _answered_by_2001(w)
     # Atxfer: 2001 leaves the caller's bridge for one with a Local channel dialing 2002's seat
     dialing_1, dialing_2 = "Local/2002@hotline-transfer-00000009;1", "Local/2002@hotline-transfer-00000009;2"
+    w.feed("Hold", 15.0, Channel=AGENT_CH)  # Atxfer puts the caller on hold
     w.feed("BridgeLeave", 15.0, Channel=AGENT_CH, BridgeUniqueid="b1")
     w.feed("Newchannel", 15.0, Channel=dialing_1, Uniqueid="1700000000.5", Context="hotline-transfer")
     w.feed("Newchannel", 15.0, Channel=dialing_2, Uniqueid="1700000000.6", Context="hotline-transfer")
@@ -371,7 +372,9 @@ def test_an_agent_consulted_is_on_the_call_from_the_consultation_on():
     assert w.model.calls[LINKED].agent_id == "2001"  # only consulted: the caller is still 2001's
     # completed: the first agent goes, and the target has the call; the target stays until the end
     w.hangup(AGENT_CH, "1700000000.3", 20.0)
-    assert w.model.calls[LINKED].agent_id == "2002"
+    call = w.model.calls[LINKED]
+    assert (call.agent_id, call.hold_started, call.hold_seconds) == ("2002", 0.0, 5.0)  # held no more
+    assert w.agents.get("2002").state == A.TALKING
     for channel, uid, at in (
         (AGENT_2_CH, "1700000000.4", 30.0),
         (dialing_2, "1700000000.6", 30.0),

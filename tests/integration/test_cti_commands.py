@@ -145,6 +145,7 @@ async def test_attended_transfer_consult_then_complete(asterisk):
         await story.call_in(QUEUE_A, stay=20)
         call_id = await answered_by(story, first)
         await story.bridge.ready(second)
+        consulting = time.time()
         assert (await story.bridge.consult(first, "agent", second)).ok
         await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
         completing = time.time()
@@ -154,7 +155,7 @@ async def test_attended_transfer_consult_then_complete(asterisk):
         )
         await asyncio.sleep(0.3)
         call = next(c for c in story.bridge.calls() if c["call_id"] == call_id)
-        assert call["agent_id"] == second
+        assert (call["agent_id"], call["on_hold"]) == (second, False)  # the caller talks with the target
         assert (await story.bridge.hangup(second)).ok
         ended = await story.wait_for(CallEnded, call_id=call_id)
     assert ended.agent_id == second
@@ -162,6 +163,8 @@ async def test_attended_transfer_consult_then_complete(asterisk):
     # the target is on the call from the consultation on; the first agent leaves at the completion
     assert [leg[0] for leg in ended.legs] == [first, second]
     assert ended.legs[1][1] < completing <= ended.legs[0][2] + 0.05
+    # the caller was on hold while the agents talked, not after the completion
+    assert 0 < ended.hold_seconds < completing - consulting + 0.5
 
 
 async def test_attended_transfer_cancelled_returns_the_caller_to_the_agent(asterisk):
