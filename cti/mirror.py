@@ -60,6 +60,9 @@ _REPLAY_BATCH = 10_000
 _ENDED_KEPT = 2_000  # ended calls remembered, so that a late present cannot bring one back
 
 
+_ON_A_CALL = ("talking", "on_hold")
+
+
 def _call(call_id: str) -> dict[str, Any]:
     return {
         "call_id": call_id,
@@ -93,6 +96,10 @@ class BridgeMirror:
         self._queue_at: dict[str, float] = {}  # when the queue's longest wait was measured
         self._calls: dict[str, dict[str, Any]] = {}
         self._ended: collections.OrderedDict[str, None] = collections.OrderedDict()
+        # As the bridge: a call stays its agent's until that agent leaves it; whoever answered
+        # it since (consulted, in a conference) and still talks on it then has it.
+        self._joined: dict[str, list[str]] = {}  # call id -> agents who answered it, in turn
+        self._holder_gone: set[str] = set()  # calls whose agent left with nobody to take them
         self._subscription: Subscription | None = None
         self._live: list[Event] | None = None  # events that arrive while the history is read
 
@@ -181,11 +188,29 @@ class BridgeMirror:
             agent_id, {"agent_id": agent_id, "seat": seat, "skills": {}, "state": "logged_out"}
         )
 
+    def _left(self, agent_id: str, call_id: str) -> None:
+        call = self._calls.get(call_id)
+        if call is None or call["agent_id"] != agent_id:
+            return
+        staying = [
+            other
+            for other in self._joined.get(call_id, ())
+            if other != agent_id
+            and self._agents.get(other, {}).get("state") in _ON_A_CALL
+            and self._agents[other].get("call_id") == call_id
+        ]
+        if staying:
+            call["agent_id"] = staying[-1]
+        else:
+            self._holder_gone.add(call_id)  # the next to answer it has it (a blind transfer)
+
     def _queue_of(self, name: str) -> dict[str, Any]:
         return self._queues.setdefault(name, {"queue": name, "waiting_calls": [], "members": []})
 
     def _agent_state(self, event: AgentStateChanged) -> None:
         agent = self._agent_of(event.agent_id, event.seat)
+        if event.state not in _ON_A_CALL and agent.get("state") in _ON_A_CALL:
+            self._left(event.agent_id, agent.get("call_id", ""))
         agent.update(
             seat=event.seat or agent.get("seat", ""),
             state=event.state,
@@ -250,6 +275,8 @@ class BridgeMirror:
             self._waiting(call_id)
         if isinstance(event, CallEnded):
             self._calls.pop(call_id, None)
+            self._joined.pop(call_id, None)
+            self._holder_gone.discard(call_id)
             self._ended[call_id] = None
             while len(self._ended) > _ENDED_KEPT:
                 self._ended.popitem(last=False)
@@ -277,9 +304,14 @@ class BridgeMirror:
             if event.agent_id not in call["agents_offered"]:
                 call["agents_offered"].append(event.agent_id)
             call["ringing"] = sorted({*call["ringing"], event.agent_id})
-        elif isinstance(event, CallAnswered):  # the first answer, or an agent taking it over
+        elif isinstance(event, CallAnswered):  # the first answer, or another agent on the call
+            joined = self._joined.setdefault(call_id, [])
+            if event.agent_id not in joined:
+                joined.append(event.agent_id)
+            if not call["agent_id"] or call_id in self._holder_gone:
+                call["agent_id"] = event.agent_id
+                self._holder_gone.discard(call_id)
             call.update(
-                agent_id=event.agent_id,
                 answered_at=call["answered_at"] or event.answered_at,
                 waited=event.waited,
                 ringing=[],
