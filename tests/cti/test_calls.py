@@ -354,20 +354,39 @@ def test_a_conference_member_has_a_leg_beside_the_first_agents():
     assert ended.legs == (("2001", 13.0, 20.0), ("2002", 16.0, 25.2))
 
 
-def test_an_agent_consulted_is_on_the_call_from_the_consultation_on():
-    w = World()
+DIALING_1, DIALING_2 = "Local/2002@hotline-transfer-00000009;1", "Local/2002@hotline-transfer-00000009;2"
+
+
+def _consulting_2002(w: World) -> None:
+    """2001 answers, then consults 2002 (Atxfer): 2001 leaves the caller's bridge, on hold, for
+    one with a Local channel dialing 2002's seat, and 2002 answers at 16.0."""
     _answered_by_2001(w)
-    # Atxfer: 2001 leaves the caller's bridge for one with a Local channel dialing 2002's seat
-    dialing_1, dialing_2 = "Local/2002@hotline-transfer-00000009;1", "Local/2002@hotline-transfer-00000009;2"
-    w.feed("Hold", 15.0, Channel=AGENT_CH)  # Atxfer puts the caller on hold
+    w.feed("Hold", 15.0, Channel=AGENT_CH)
     w.feed("BridgeLeave", 15.0, Channel=AGENT_CH, BridgeUniqueid="b1")
-    w.feed("Newchannel", 15.0, Channel=dialing_1, Uniqueid="1700000000.5", Context="hotline-transfer")
-    w.feed("Newchannel", 15.0, Channel=dialing_2, Uniqueid="1700000000.6", Context="hotline-transfer")
+    w.feed("Newchannel", 15.0, Channel=DIALING_1, Uniqueid="1700000000.5", Context="hotline-transfer")
+    w.feed("Newchannel", 15.0, Channel=DIALING_2, Uniqueid="1700000000.6", Context="hotline-transfer")
     w.feed("BridgeEnter", 15.1, Channel=AGENT_CH, BridgeUniqueid="c1")
-    w.feed("BridgeEnter", 15.1, Channel=dialing_1, BridgeUniqueid="c1")
+    w.feed("BridgeEnter", 15.1, Channel=DIALING_1, BridgeUniqueid="c1")
     w.feed("Newchannel", 15.2, Channel=AGENT_2_CH, Uniqueid="1700000000.4", Context="hotline-sim-phone")
     w.feed("BridgeEnter", 16.0, Channel=AGENT_2_CH, BridgeUniqueid="c2")
-    w.feed("BridgeEnter", 16.0, Channel=dialing_2, BridgeUniqueid="c2")
+    w.feed("BridgeEnter", 16.0, Channel=DIALING_2, BridgeUniqueid="c2")
+
+
+def _cancelled_at_18(w: World) -> None:
+    """The consultation is cancelled: 2002's side goes, 2001 is back with the caller."""
+    for channel, uid in (
+        (AGENT_2_CH, "1700000000.4"),
+        (DIALING_2, "1700000000.6"),
+        (DIALING_1, "1700000000.5"),
+    ):
+        w.hangup(channel, uid, 18.0)
+    w.feed("Unhold", 18.1, Channel=CALLER_2)
+    w.feed("BridgeEnter", 18.1, Channel=AGENT_CH, BridgeUniqueid="b1")
+
+
+def test_an_agent_consulted_is_on_the_call_from_the_consultation_on():
+    w = World()
+    _consulting_2002(w)
     assert [(e.agent_id, e.answered_at) for e in w.of(CallAnswered)] == [("2001", 13.0), ("2002", 16.0)]
     assert w.model.calls[LINKED].agent_id == "2001"  # only consulted: the caller is still 2001's
     # completed: the first agent goes, and the target has the call; the target stays until the end
@@ -377,8 +396,8 @@ def test_an_agent_consulted_is_on_the_call_from_the_consultation_on():
     assert w.agents.get("2002").state == A.TALKING
     for channel, uid, at in (
         (AGENT_2_CH, "1700000000.4", 30.0),
-        (dialing_2, "1700000000.6", 30.0),
-        (dialing_1, "1700000000.5", 30.0),
+        (DIALING_2, "1700000000.6", 30.0),
+        (DIALING_1, "1700000000.5", 30.0),
         (CALLER_2, "1700000000.2", 30.1),
         (CALLER_1, LINKED, 30.2),
     ):
@@ -389,29 +408,11 @@ def test_an_agent_consulted_is_on_the_call_from_the_consultation_on():
 
 def test_a_cancelled_consultation_leaves_the_call_with_the_agent_who_consulted():
     w = World()
-    _answered_by_2001(w)
-    dialing_1, dialing_2 = "Local/2002@hotline-transfer-00000009;1", "Local/2002@hotline-transfer-00000009;2"
-    w.feed("Hold", 15.0, Channel=CALLER_2)  # Atxfer puts the caller on hold
-    w.feed("BridgeLeave", 15.0, Channel=AGENT_CH, BridgeUniqueid="b1")
-    w.feed("Newchannel", 15.0, Channel=dialing_1, Uniqueid="1700000000.5", Context="hotline-transfer")
-    w.feed("Newchannel", 15.0, Channel=dialing_2, Uniqueid="1700000000.6", Context="hotline-transfer")
-    w.feed("BridgeEnter", 15.1, Channel=AGENT_CH, BridgeUniqueid="c1")
-    w.feed("BridgeEnter", 15.1, Channel=dialing_1, BridgeUniqueid="c1")
-    w.feed("Newchannel", 15.2, Channel=AGENT_2_CH, Uniqueid="1700000000.4", Context="hotline-sim-phone")
-    w.feed("BridgeEnter", 16.0, Channel=AGENT_2_CH, BridgeUniqueid="c2")
-    w.feed("BridgeEnter", 16.0, Channel=dialing_2, BridgeUniqueid="c2")
+    _consulting_2002(w)
     call = w.model.calls[LINKED]
     assert call.agent_id == "2001"  # the caller waits for 2001, who is only consulting
     assert (w.agents.get("2001").state, w.agents.get("2002").state) == (A.ON_HOLD, A.TALKING)
-    # cancelled: the consulted agent's side goes, the first agent is back with the caller
-    for channel, uid in (
-        (AGENT_2_CH, "1700000000.4"),
-        (dialing_2, "1700000000.6"),
-        (dialing_1, "1700000000.5"),
-    ):
-        w.hangup(channel, uid, 18.0)
-    w.feed("Unhold", 18.1, Channel=CALLER_2)
-    w.feed("BridgeEnter", 18.1, Channel=AGENT_CH, BridgeUniqueid="b1")
+    _cancelled_at_18(w)
     assert call.agent_id == "2001" and w.agents.get("2001").state == A.TALKING
     assert w.of(CallHeld)[-1] == CallHeld(call_id=LINKED, agent_id="2001", held=False, at=18.1)
     w.hangup(AGENT_CH, "1700000000.3", 25.0)
