@@ -78,7 +78,8 @@ def _direct_init(cls: type) -> Callable[..., None]:
     if any(not f.init for f in fields):
         raise TypeError(f"{cls.__name__}: an event's fields are all set by its constructor")
     scope: dict[str, Any] = {"_FACTORY": _FACTORY}
-    params, lines = [], ["    d = self.__dict__"]
+    # The instance and its dict under names no field can have (a field may well be called "d").
+    params, lines = [], ["    __fields = __event.__dict__"]
     for f in fields:
         if f.default is not dataclasses.MISSING:
             scope["_d_" + f.name] = f.default
@@ -89,10 +90,10 @@ def _direct_init(cls: type) -> Callable[..., None]:
             lines.append(f"    if {f.name} is _FACTORY: {f.name} = _f_{f.name}()")
         else:
             params.append(f.name)
-        lines.append(f"    d[{f.name!r}] = {f.name}")
+        lines.append(f"    __fields[{f.name!r}] = {f.name}")
     if hasattr(cls, "__post_init__"):
-        lines.append("    self.__post_init__()")
-    source = f"def __init__(self, *, {', '.join(params)}):\n" + "\n".join(lines)
+        lines.append("    __event.__post_init__()")
+    source = f"def __init__(__event, *, {', '.join(params)}):\n" + "\n".join(lines)
     exec(source, scope)  # noqa: S102 - built from the class's own field names, as dataclasses does
     init = scope["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"

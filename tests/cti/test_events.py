@@ -18,6 +18,12 @@ class Sample(Event):
 
 
 @event
+class Named(Event):
+    d: str  # names the generated constructor might have used for itself
+    self: str = "s"
+
+
+@event
 class Checked(Event):
     value: int
 
@@ -50,6 +56,10 @@ def test_a_missing_or_unknown_field_is_refused_as_dataclasses_refuse_it():
         CallOffered(call_id="1.1", agent_id="2001", nope=1)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         CallOffered("1.1", "2001")  # type: ignore[misc]  # keyword-only
+
+
+def test_any_field_name_works():
+    assert (Named(d="x").d, Named(d="x").self, Named(d="x", self="y").self) == ("x", "s", "y")
 
 
 def test_post_init_still_runs():
