@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cti import agents as A
 from cti.bus import Bus, Subscription
 from cti.call_events import (
     AgentStateChanged,
@@ -60,7 +61,7 @@ _REPLAY_BATCH = 10_000
 _ENDED_KEPT = 2_000  # ended calls remembered, so that a late present cannot bring one back
 
 
-_ON_A_CALL = ("talking", "on_hold")
+_ON_A_CALL = (A.TALKING, A.ON_HOLD)
 
 
 def _call(call_id: str) -> dict[str, Any]:
@@ -185,7 +186,7 @@ class BridgeMirror:
 
     def _agent_of(self, agent_id: str, seat: str) -> dict[str, Any]:
         return self._agents.setdefault(
-            agent_id, {"agent_id": agent_id, "seat": seat, "skills": {}, "state": "logged_out"}
+            agent_id, {"agent_id": agent_id, "seat": seat, "skills": {}, "state": A.LOGGED_OUT}
         )
 
     def _left(self, agent_id: str, call_id: str) -> None:
@@ -218,7 +219,7 @@ class BridgeMirror:
             since=event.at or event.ts,
             call_id=event.call_id,
         )
-        if event.state == "logged_out":
+        if event.state == A.LOGGED_OUT:
             agent["skills"] = {}  # as the bridge forgets them
         for queue in self._queues.values():
             for member in queue.get("members", ()):
