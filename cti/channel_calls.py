@@ -109,8 +109,11 @@ class ChannelEvents(_Base):
             # call: a BridgeEnter still in flight from the answer must not undo a hold made
             # right after it, and a consultation's bridge (Atxfer) is no way back to the caller.
             held = agent.state == A.ON_HOLD and call.hold_started and call.agent_id == agent.agent_id
-            with_caller = not call.customer_channel or any(c.name == call.customer_channel for c in others)
-            if held and at > call.hold_started and with_caller:
+            if (
+                held
+                and at > call.hold_started
+                and (not call.customer_channel or any(c.name == call.customer_channel for c in others))
+            ):
                 self.set_hold(call, False, at)
             elif agent.state in (A.RINGING, A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
                 self._transition(agent, "answer", at, call.call_id)
