@@ -86,8 +86,13 @@ def _queue_of() -> Any:
     return Interaction.payload["queue"].as_string()
 
 
-def _call_filter(scope: Scope, queue: str) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [Interaction.kind == "call"]
+def _call_filter(scope: Scope, queue: str, start: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
+    """The calls of the period that ``scope`` may see (of ``queue``, if given)."""
+    where: list[ColumnElement[bool]] = [
+        Interaction.kind == "call",
+        Interaction.occurred_at >= start,
+        Interaction.occurred_at < end,
+    ]
     if queue:
         where.append(_queue_of() == queue)
     if not scope.everything:
@@ -188,17 +193,15 @@ def _record(row: Any) -> CallRecord:
 
 async def _calls(
     session: AsyncSession,
-    start: dt.datetime,
-    end: dt.datetime,
-    scope: Scope,
-    queue: str = "",
+    where: list[ColumnElement[bool]],
     *,
     offset: int = 0,
     limit: int | None = None,
 ) -> list[CallRecord]:
+    """The calls ``where`` picks (``_call_filter``), oldest first."""
     stmt = (
         select(*_RECORD_COLUMNS)
-        .where(*_call_filter(scope, queue), Interaction.occurred_at >= start, Interaction.occurred_at < end)
+        .where(*where)
         .order_by(Interaction.occurred_at, Interaction.id)
         .offset(offset)
     )
@@ -245,9 +248,9 @@ async def call_detail(
     """Every call of the period, oldest first: waits, talk, hold, ACW, recording, linked orders,
     and every agent who was on it (``handled_by``: after a transfer, the one who answered first)."""
     scope = await call_scope(session, viewer, site_id)
-    where = [*_call_filter(scope, queue), Interaction.occurred_at >= start, Interaction.occurred_at < end]
+    where = _call_filter(scope, queue, start, end)
     total = await session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
-    calls = await _calls(session, start, end, scope, queue, offset=offset, limit=limit)
+    calls = await _calls(session, where, offset=offset, limit=limit)
     acw = await after_call_work(session, start, end)
     names = dict((await session.execute(select(User.staff_no, User.name))).all())
     orders: dict[int, list[str]] = defaultdict(list)
@@ -369,7 +372,7 @@ async def queue_intervals(
     scope = await call_scope(session, viewer, site_id)
     calls = [
         c
-        for c in await _calls(session, start, end, scope, queue)
+        for c in await _calls(session, _call_filter(scope, queue, start, end))
         if c.queue and c.direction == "inbound" and c.outcome
     ]
     acw = await after_call_work(session, start, end)
@@ -488,7 +491,7 @@ async def survey_report(
     """The callers' own 1-5 after their call, per agent: how many, the mean, the share of 4 and 5."""
     scope = await call_scope(session, viewer, site_id)
     scores: dict[str, list[int]] = defaultdict(list)
-    for call in await _calls(session, start, end, scope, queue):
+    for call in await _calls(session, _call_filter(scope, queue, start, end)):
         if call.survey is not None:
             scores[call.agent_id].append(call.survey)
     names = dict((await session.execute(select(User.staff_no, User.name))).all())
