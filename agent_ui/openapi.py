@@ -123,6 +123,7 @@ _SUMMARIES = {
     ("POST", "/api/session/password"): "Change the password (required at first sign-in)",
     ("GET", "/api/intake"): "Categories with the create step's fields and the standard phrases",
     ("GET", "/api/sites"): "Sites (供电局, 管理区) for site fields",
+    ("GET", "/api/categories"): "The categories order lists filter by, disabled workflows' included",
     ("POST", "/api/orders"): "Create an order (intake)",
     (
         "GET",

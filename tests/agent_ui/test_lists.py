@@ -123,3 +123,51 @@ async def test_crew_arrival_overdue_lists_only_late_arrivals_in_scope(client, ai
         assert snap["work"]["arrival_overdue"] == 1 and snap["work"]["overdue"] == 2
     page = await client.get("/lists/arrival_overdue")
     assert page.status == 200 and "到达现场超期" in await page.text()
+
+
+async def test_everyone_who_reads_lists_can_filter_them_by_category(client, aiohttp_client, world):
+    from ticketing.workflow import store
+
+    await login(client, "1001")
+    intake = await (await client.get("/api/intake")).json()
+    # Intake offers 故障报修 and 协调单, both the fault workflow: the filter has one 'fault', named by both.
+    offered: dict[str, list[str]] = {}
+    for c in intake["categories"]:
+        offered.setdefault(c["category"], []).append(c["name"])
+    assert len(offered["fault"]) == 2
+    offered = [(category, "、".join(names)) for category, names in offered.items()]
+    for staff_no in ("2001", "9001"):  # a bureau's handler and an admin take no calls: no intake
+        reader = await aiohttp_client(client.server)
+        await login(reader, staff_no)
+        assert (await reader.get("/api/intake")).status == 403
+        listed = await (await reader.get("/api/categories")).json()
+        assert [(c["category"], c["name"]) for c in listed["categories"]] == offered, staff_no
+
+    # A workflow taken out of use takes no new orders, but its orders can still be found.
+    async with world.services.sessionmaker.begin() as db:
+        await store.disable(db, "consult", 1)
+    after = await (await client.get("/api/intake")).json()
+    assert "consult" not in {c["category"] for c in after["categories"]}
+    listed = await (await client.get("/api/categories")).json()
+    assert [(c["category"], c["name"]) for c in listed["categories"]] == offered
+
+
+async def test_the_menu_offers_only_the_pages_the_user_may_open(client, aiohttp_client):
+    pages = {"/": "seat", "/inbox": "inbox", "/wallboard": "board", "/reports": "reports"}
+    pages |= {"/campaigns": "campaigns", "/admin/contractors": "admin", "/lists/mine": "lists"}
+    expected = {
+        "1001": {"/", "/inbox", "/lists/mine"},
+        "2001": {"/inbox", "/lists/mine"},
+        "3001": {"/", "/inbox", "/lists/mine", "/wallboard", "/reports", "/campaigns"},
+        "9001": {"/lists/mine", "/wallboard", "/reports", "/campaigns", "/admin/contractors"},
+    }
+    for staff_no, shown in expected.items():
+        user = await aiohttp_client(client.server)
+        await login(user, staff_no)
+        html = await (await user.get("/knowledge")).text()
+        nav = html[html.index('<nav class="nav"') : html.index("</nav>")]
+        offered = {path for path in pages if f'<a href="{path}" ' in nav}
+        assert offered == shown, staff_no
+        for path in pages:  # and each link offered opens; each one left out would be refused
+            status = (await user.get(path, allow_redirects=False)).status
+            assert (status == 200) == (path in shown), (staff_no, path, status)

@@ -181,19 +181,21 @@ def screenshots(tmp_path) -> Path:
     return SCREENSHOTS
 
 
-def put_in_inbox(console: ConsoleProcess, sender: str, text: str) -> None:
-    """An SMS that ticketing's intake assigned to the console's agent (written straight into
-    the console's database, as the SMS gateway's intake would)."""
+def put_in_inbox(console: ConsoleProcess, sender: str, text: str, staff_no: str = "") -> None:
+    """An SMS that ticketing's intake assigned to ``staff_no`` (the console's agent by default),
+    written straight into the console's database, as the SMS gateway's intake would."""
     import asyncio
     import threading
 
     # Playwright's sync API owns this thread's event loop: run ours beside it.
-    worker = threading.Thread(target=asyncio.run, args=(_put_in_inbox(console, sender, text),))
+    worker = threading.Thread(
+        target=asyncio.run, args=(_put_in_inbox(console, sender, text, staff_no or console.agent),)
+    )
     worker.start()
     worker.join(60)
 
 
-async def _put_in_inbox(console: ConsoleProcess, sender: str, text: str) -> None:
+async def _put_in_inbox(console: ConsoleProcess, sender: str, text: str, staff_no: str) -> None:
     import uuid
 
     from sqlalchemy import select
@@ -205,6 +207,6 @@ async def _put_in_inbox(console: ConsoleProcess, sender: str, text: str) -> None
     engine = create_engine(console.env["HOTLINE_DATABASE_URL"])
     async with sessionmaker(engine).begin() as db:
         event = await Intake().receive(db, "sms", f"sms-{uuid.uuid4().hex}", sender=sender, content=text)
-        agent = await db.scalar(select(User).where(User.staff_no == console.agent))
+        agent = await db.scalar(select(User).where(User.staff_no == staff_no))
         await assign_to(db, None, event, agent)
     await engine.dispose()

@@ -162,6 +162,40 @@ def test_the_page_reconnects_after_the_console_restarts_and_shows_the_right_stat
         ctx.close()
 
 
+def test_a_bureau_handler_links_inbox_events_and_filters_lists_by_category(console, browser):
+    """The handler takes no calls and no new orders: the menu, the inbox and the list filters
+    offer what the handler may do, and nothing that the server would refuse."""
+    from tests.browser.conftest import put_in_inbox
+
+    put_in_inbox(console, "13700000010", "抢修队伍到了吗?", staff_no="5101")
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    refused: list[str] = []
+    page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        sign_in(page, console.url, "5101", DEMO_PASSWORD)
+        nav = page.locator("nav.nav")
+        expect(nav.locator("a[href='/inbox']")).to_be_visible()
+        expect(nav.locator("a[href='/']")).to_have_count(0)  # no seat, no console
+        page.goto(f"{console.url}/inbox")
+        row = page.locator("#inbox-table tbody tr").first
+        expect(row).to_contain_text("抢修队伍到了吗")
+        expect(row.locator("button", has_text="关联到已受理工单")).to_be_visible()
+        expect(row.locator("select")).to_have_count(0)
+        expect(row.locator("text=填写受理工单")).to_have_count(0)
+
+        page.goto(f"{console.url}/lists/search")
+        category = page.locator("#list-filters select[name=category]")
+        expect(category.locator("option", has_text="故障报修、协调单")).to_have_count(1)
+        category.select_option(label="故障报修、协调单")
+        with page.expect_response(lambda r: "/api/orders?" in r.url and "category=fault" in r.url) as asked:
+            page.locator("#list-filters button[type=submit]").click()
+        assert asked.value.status == 200
+        assert refused == []
+    finally:
+        ctx.close()
+
+
 def test_an_sms_in_the_inbox_becomes_an_order_from_the_console(console, browser):
     from tests.browser.conftest import put_in_inbox
 

@@ -4,10 +4,12 @@ import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
-let workflows = [];
+let workflows = null; // null: this user takes no new orders (a bureau's handler), so none is offered
 
 export async function start({ socket }) {
-  workflows = (await api("/api/intake").catch(() => ({ categories: [] }))).categories;
+  if ($("inbox-table").dataset.newOrders === "yes") {
+    workflows = (await api("/api/intake").catch(() => ({ categories: [] }))).categories;
+  }
   $("inbox-handled").addEventListener("change", load);
   socket.addEventListener("inbox", load);
   load();
@@ -25,12 +27,15 @@ function row(ev) {
   const media = ev.file_url
     ? ev.kind === "fax" ? el("a", { href: ev.file_url, target: "_blank" }, t("order.fax_pdf")) : el("audio", { controls: true, preload: "none", src: ev.file_url })
     : null;
-  const pick = el("select", { "aria-label": t("intake.category") }, workflows.map((w) => el("option", { value: w.workflow }, w.name)));
   const orderKey = el("input", { size: 16, placeholder: t("inbox.order_no"), "aria-label": t("inbox.order_no") });
-  const actions = ev.status === "handled" ? [t("inbox.handled")] : [
-    pick, el("button", { type: "button", class: "btn primary", onclick: () => toOrder(ev, pick.value) }, t("inbox.new_order")), " ",
-    orderKey, el("button", { type: "button", class: "btn", onclick: () => link(ev, orderKey.value) }, t("inbox.link")),
-  ];
+  const linking = [orderKey, el("button", { type: "button", class: "btn", onclick: () => link(ev, orderKey.value) }, t("inbox.link"))];
+  let actions = linking;
+  if (ev.status === "handled") {
+    actions = [t("inbox.handled")];
+  } else if (workflows) {
+    const pick = el("select", { "aria-label": t("intake.category") }, workflows.map((w) => el("option", { value: w.workflow }, w.name)));
+    actions = [pick, el("button", { type: "button", class: "btn primary", onclick: () => toOrder(ev, pick.value) }, t("inbox.new_order")), " ", ...linking];
+  }
   return el("tr", { "data-event": ev.id },
     el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", {}, ev.number),
     el("td", { class: "wrap" }, ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content, media),

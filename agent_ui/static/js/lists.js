@@ -14,7 +14,7 @@ export async function start({ socket }) {
     form.from.value = today;
     form.to.value = today;
   }
-  api("/api/intake").then((spec) => {
+  api("/api/categories").then((spec) => {
     for (const c of spec.categories) form.category.append(el("option", { value: c.category }, c.name));
   }).catch(() => {});
   form.addEventListener("submit", (e) => { e.preventDefault(); state.page = 1; load(); });
