@@ -188,11 +188,20 @@ def put_in_inbox(console: ConsoleProcess, sender: str, text: str, staff_no: str 
     import threading
 
     # Playwright's sync API owns this thread's event loop: run ours beside it.
-    worker = threading.Thread(
-        target=asyncio.run, args=(_put_in_inbox(console, sender, text, staff_no or console.agent),)
-    )
+    failed: list[BaseException] = []
+
+    def put() -> None:
+        try:
+            asyncio.run(_put_in_inbox(console, sender, text, staff_no or console.agent))
+        except BaseException as exc:  # handed to the story, which must not go on without its SMS
+            failed.append(exc)
+
+    worker = threading.Thread(target=put)
     worker.start()
     worker.join(60)
+    assert not worker.is_alive(), "the SMS was not written within 60 s"
+    if failed:
+        raise failed[0]
 
 
 async def _put_in_inbox(console: ConsoleProcess, sender: str, text: str, staff_no: str) -> None:

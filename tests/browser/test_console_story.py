@@ -177,9 +177,11 @@ def test_a_bureau_handler_links_inbox_events_and_filters_lists_by_category(conso
         nav = page.locator("nav.nav")
         expect(nav.locator("a[href='/inbox']")).to_be_visible()
         expect(nav.locator("a[href='/']")).to_have_count(0)  # no seat, no console
-        page.goto(f"{console.url}/inbox")
+        banner = page.locator("#inbox-banner")
+        expect(banner).to_have_text("您有 1 个未处理事件", timeout=10_000)
+        banner.click()
         row = page.locator("#inbox-table tbody tr").first
-        expect(row).to_contain_text("抢修队伍到了吗")
+        expect(row).to_contain_text("抢修队伍到了吗", timeout=10_000)
         expect(row.locator("button", has_text="关联到已受理工单")).to_be_visible()
         expect(row.locator("select")).to_have_count(0)
         expect(row.locator("text=填写受理工单")).to_have_count(0)
