@@ -1,0 +1,91 @@
+"""The demo's simulated callers on the real 95598 line: the real Asterisk, the product's own
+routing and IVR menu (deploy/routing.yaml, deploy/ivr.yaml), and the keys each caller presses.
+
+The main menu takes longer to hear out than most callers wait, so a caller who pressed
+nothing never reached an agent: the demo's agents sat ready while every call ended in the IVR.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from ivr_harness import Harness, ami_fixture, unique_caller
+
+from cti.routing_config import load_routing
+from hotline.simulator import CALLER_INTENTS, CallerSimulator
+from ivr import IvrFinished, IvrServices, create_agi_server, load_flows
+from recordings import RecordingStore
+
+pytestmark = pytest.mark.asterisk
+__all__ = ["ami_fixture"]  # the fixture (named ami) lives in ivr_harness
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+class ProductLine(Harness):
+    """The harness's AGI server with the product's routing and flows in place of the test ones."""
+
+    def services(self) -> IvrServices:
+        routing = load_routing(DEPLOY / "routing.yaml")
+        return IvrServices(
+            routing=routing,
+            flows=load_flows(DEPLOY / "ivr.yaml", queues=routing.queues),
+            bus=self.bus,
+            profile_lookup=self.profile,
+            store=RecordingStore(self.asterisk.root),
+            clock=lambda: dt.datetime.now(dt.UTC),
+        )
+
+
+@pytest.fixture
+async def line(ami, asterisk) -> AsyncIterator[ProductLine]:
+    h = ProductLine(ami, asterisk)
+    server = create_agi_server(h.services(), port=0)
+    await server.start()
+    h.port = server.port
+    try:
+        yield h
+    finally:
+        await server.stop()
+        h._unsub()
+        await h.bus.close()
+
+
+@pytest.mark.parametrize(
+    ("keys", "outcome", "queue", "path"),
+    [
+        ("0", "queue", "service", ("top:0",)),
+        ("6ww1", "queue", "fault", ("top:6", "faults:1")),
+        ("5", "queue", "complaint", ("top:5",)),
+    ],
+)
+async def test_a_simulated_caller_presses_through_the_main_menu_to_the_queue_they_want(
+    line, keys, outcome, queue, path
+):
+    assert keys in {k for k, _ in CALLER_INTENTS}
+    caller = unique_caller()
+    sim = CallerSimulator(
+        line.ami,
+        [caller],
+        unknown_share=0.0,
+        intents=[(keys, 1)],
+        key_delay=(2, 2),
+        patience=(15, 15),
+        variables={"HOTLINE_AGI": f"agi://127.0.0.1:{line.port}"},
+        rng=random.Random(7),
+    )
+    await sim.place_one()
+    try:
+        finished = await line.wait_bus(IvrFinished, lambda e: e.caller == caller, timeout=30)
+        assert (finished.flow, finished.outcome, finished.queue, finished.path) == (
+            "main",
+            outcome,
+            queue,
+            path,
+        )
+    finally:
+        await line.hangup_caller(caller)
