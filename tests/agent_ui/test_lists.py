@@ -166,6 +166,8 @@ async def test_the_menu_offers_only_the_pages_the_user_may_open(client, aiohttp_
         await login(user, staff_no)
         html = await (await user.get("/knowledge")).text()
         nav = html[html.index('<nav class="nav"') : html.index("</nav>")]
+        icon = html.split('<link rel="icon" href="', 1)[1].split('"', 1)[0]  # no 404 for /favicon.ico
+        assert (await user.get(icon)).content_type == "image/svg+xml"
         offered = {path for path in pages if f'<a href="{path}" ' in nav}
         assert offered == shown, staff_no
         for path in pages:  # and each link offered opens; each one left out would be refused
