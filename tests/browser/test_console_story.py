@@ -162,6 +162,45 @@ def test_the_page_reconnects_after_the_console_restarts_and_shows_the_right_stat
         ctx.close()
 
 
+def test_the_next_call_does_not_keep_the_last_callers_customer(console, browser, asterisk):
+    ami = AmiLine(asterisk)
+    ami.clear_queue(QUEUE)
+    ami.phone(console.agent, ring="1", talk="hold")
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        sign_in(page, console.url, console.agent, PASSWORD)
+        expect(page.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
+        page.keyboard.press("F2")
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+
+        known = demo_phone(11)
+        ami.call_in(QUEUE, known)
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=15_000)
+        expect(page.locator("#intake-customer")).to_have_value(re.compile(demo_account_no(11)))
+        page.select_option("#intake-category", label="信息咨询")
+        page.fill("#intake-咨询内容", "电费怎么交")
+        page.fill("#intake-答复内容", "网上国网")
+        page.click("#intake-save-close")
+        expect(page.locator("#intake-saved-link")).to_be_visible(timeout=10_000)
+        page.keyboard.press("-")
+        expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "talking", timeout=10_000)
+        page.keyboard.press("F2")
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+
+        unknown = "13911112222"
+        ami.call_in(QUEUE, unknown)
+        expect(page.locator("#pop-caller")).to_have_text(unknown, timeout=15_000)
+        expect(page.locator("#pop-none")).to_be_visible()  # nobody has this number
+        expect(page.locator("#intake-caller")).to_have_value(unknown)
+        expect(page.locator("#intake-customer")).to_have_value("")
+        expect(page.locator("#intake-saved-link")).to_have_count(0)  # the last call's order is not this one's
+        page.keyboard.press("-")
+    finally:
+        ctx.close()
+        ami.close()
+
+
 def test_a_bureau_handler_links_inbox_events_and_filters_lists_by_category(console, browser):
     """The handler takes no calls and no new orders: the menu, the inbox and the list filters
     offer what the handler may do, and nothing that the server would refuse."""

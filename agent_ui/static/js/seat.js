@@ -97,6 +97,11 @@ async function pop(call, lookup, fromSnapshot = false) {
   body.replaceChildren(number, facts, call.caller ? send : "", el("div", { id: "pop-customer" }));
   const callerInput = $("intake-caller");
   if (callerInput) callerInput.value = call.caller || "";
+  // The form may still show the last caller's customer and saved order: this call is someone
+  // else's until the lookup below says whose (what the agent typed stays).
+  const customerInput = $("intake-customer");
+  if (customerInput) customerInput.value = "";
+  $("intake-result")?.replaceChildren();
   state.lookup = lookup || {};
   showMatches(state.lookup.matches || []);
   if (!fromSnapshot) document.title = `☎ ${call.caller} · Hotline`;
