@@ -51,30 +51,29 @@ async def list_orders(request: web.Request) -> web.Response:
 @routes.get("/api/categories")
 @requires("order.read")
 async def order_categories(request: web.Request) -> web.Response:
-    """The categories orders can be filtered by: every workflow's, disabled ones too (their orders
-    stay). Each is named by the top categories intake offers for it, in intake's order (several
-    may share one workflow, 故障报修 and 协调单 say), else by its workflow's name."""
+    """The categories orders are listed and filtered by, each named by its workflow (as the order's
+    page names it): every workflow's, disabled ones too (their orders stay), in intake's order."""
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, _user):
-        tops = await db.scalars(
-            select(Category)
-            .where(Category.parent_id.is_(None), Category.workflow_key != "")
-            .order_by(Category.sort, Category.id)
-        )
         latest: dict[str, WorkflowDefinition] = {}
         for row in await db.scalars(select(WorkflowDefinition).order_by(WorkflowDefinition.version)):
             latest[row.key] = row
-        category_of = {key: store.parsed(row).category for key, row in latest.items()}
-        names: dict[str, list[str]] = {}  # category -> names, in intake's order
-        for top in tops:
-            category = category_of.get(top.workflow_key)
-            if category is not None and top.name not in names.setdefault(category, []):
-                names[category].append(top.name)
-        for key, row in sorted(latest.items()):
-            if category_of[key] not in names:  # a workflow no top category offers
-                names[category_of[key]] = [row.name]
+        tops = await db.scalars(
+            select(Category.workflow_key)
+            .where(Category.parent_id.is_(None), Category.workflow_key != "")
+            .order_by(Category.sort, Category.id)
+        )
+        intake_order: dict[str, int] = {}  # workflow key -> where intake first offers it
+        for position, key in enumerate(tops):
+            intake_order.setdefault(key, position)
+    named: dict[str, tuple[int, str]] = {}  # category -> (intake position, its workflow's name)
+    for key, row in sorted(
+        latest.items(), key=lambda item: (intake_order.get(item[0], len(latest)), item[0])
+    ):
+        definition = store.parsed(row)
+        named.setdefault(definition.category, (intake_order.get(key, len(latest)), definition.name))
     return web.json_response(
-        {"categories": [{"category": category, "name": "、".join(n)} for category, n in names.items()]}
+        {"categories": [{"category": category, "name": name} for category, (_, name) in named.items()]}
     )
 
 

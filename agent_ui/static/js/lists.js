@@ -5,6 +5,7 @@ import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { sort: "created_at", dir: "desc", page: 1, size: 20, filters: {} };
+const categoryNames = new Map(); // category -> its name (/api/categories), for the filter and the column
 
 export async function start({ socket }) {
   const name = $("list").dataset.list;
@@ -15,7 +16,11 @@ export async function start({ socket }) {
     form.to.value = today;
   }
   api("/api/categories").then((spec) => {
-    for (const c of spec.categories) form.category.append(el("option", { value: c.category }, c.name));
+    for (const c of spec.categories) {
+      categoryNames.set(c.category, c.name);
+      form.category.append(el("option", { value: c.category }, c.name));
+    }
+    load(); // the rows already shown get their categories' names
   }).catch(() => {});
   form.addEventListener("submit", (e) => { e.preventDefault(); state.page = 1; load(); });
   for (const b of document.querySelectorAll("[data-sort]")) {
@@ -47,7 +52,7 @@ async function load() {
     for (const b of document.querySelectorAll("[data-sort]")) b.setAttribute("aria-sort", b.dataset.sort === state.sort ? (state.dir === "asc" ? "ascending" : "descending") : "none");
     document.querySelector("#list-table tbody").replaceChildren(...data.items.map((o) => el("tr", { class: o.overdue ? "overdue" : "" },
       el("td", {}, el("a", { href: `/orders/${o.number}` }, o.number)),
-      el("td", {}, o.category + (o.subcategory ? ` / ${o.subcategory}` : "")),
+      el("td", {}, (categoryNames.get(o.category) || o.category) + (o.subcategory ? ` / ${o.subcategory}` : "")),
       el("td", {}, o.status),
       el("td", { class: "wrap" }, o.title),
       el("td", {}, o.caller_number),
