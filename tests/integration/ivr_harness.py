@@ -182,9 +182,9 @@ class Harness:
                 await self.ami.action("QueueRemove", Queue=queue, Interface=interface)
 
 
-@pytest.fixture(name="harness")
-async def harness_fixture(ami, asterisk) -> AsyncIterator[Harness]:
-    h = Harness(ami, asterisk)
+@contextlib.asynccontextmanager
+async def serving(h: Harness) -> AsyncIterator[Harness]:
+    """``h`` with its own AGI server on a free port, for as long as the story runs."""
     server = create_agi_server(h.services(), port=0)
     await server.start()
     h.port = server.port
@@ -194,6 +194,12 @@ async def harness_fixture(ami, asterisk) -> AsyncIterator[Harness]:
         await server.stop()
         h._unsub()
         await h.bus.close()
+
+
+@pytest.fixture(name="harness")
+async def harness_fixture(ami, asterisk) -> AsyncIterator[Harness]:
+    async with serving(Harness(ami, asterisk)) as h:
+        yield h
 
 
 def closed_port() -> int:

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from ivr_harness import Harness, ami_fixture, unique_caller
+from ivr_harness import Harness, ami_fixture, serving, unique_caller
 
 from cti.routing_config import load_routing
 from hotline.simulator import CALLER_INTENTS, CallerSimulator
-from ivr import IvrFinished, IvrServices, create_agi_server, load_flows
+from ivr import IvrFinished, IvrServices, load_flows
 from recordings import RecordingStore
 
 pytestmark = pytest.mark.asterisk
@@ -43,16 +43,8 @@ class ProductLine(Harness):
 
 @pytest.fixture
 async def line(ami, asterisk) -> AsyncIterator[ProductLine]:
-    h = ProductLine(ami, asterisk)
-    server = create_agi_server(h.services(), port=0)
-    await server.start()
-    h.port = server.port
-    try:
+    async with serving(ProductLine(ami, asterisk)) as h:
         yield h
-    finally:
-        await server.stop()
-        h._unsub()
-        await h.bus.close()
 
 
 @pytest.mark.parametrize(
