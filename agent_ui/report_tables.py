@@ -49,6 +49,14 @@ class ReportQuery:
     limit: int | None = None  # None: every row (exports)
 
 
+class TextKey(str):
+    """A cell that is a texts key, said in the reader's language (the JSON and the exports)."""
+
+
+#: the label of a report's totals rows
+TOTAL = TextKey("report.totals")
+
+
 @dataclasses.dataclass
 class ReportTable:
     name: str
@@ -58,12 +66,16 @@ class ReportTable:
     summary: dict[str, Any] = dataclasses.field(default_factory=dict)
     charts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
+    def rows_in(self, t: Callable[[str], str]) -> list[list[Any]]:
+        """The rows with every ``TextKey`` cell said through ``t``."""
+        return [[t(v) if isinstance(v, TextKey) else v for v in row] for row in self.rows]
+
     def to_json(self, t: Callable[[str], str]) -> dict[str, Any]:
         return {
             "name": self.name,
             "title": t(f"report.{self.name}"),
             "columns": [{"key": c.key, "label": label(c, t), "kind": c.kind} for c in self.columns],
-            "rows": self.rows,
+            "rows": self.rows_in(t),
             "total": len(self.rows) if self.total is None else self.total,
             "summary": self.summary,
             "charts": [
@@ -176,7 +188,7 @@ async def queues(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
     )
     keys = [c.key for c in QUEUE_COLUMNS]
     rows = [[r[k] for k in keys] for r in found["rows"]]
-    rows += [[r[k] if k != "interval" else "合计" for k in keys] for r in found["totals"]]
+    rows += [[r[k] if k != "interval" else TOTAL for k in keys] for r in found["totals"]]
     by = found["by_interval"]
     labels = [r["interval"][11:] if q.interval != "day" else r["interval"] for r in by]
     charts = [

@@ -157,7 +157,9 @@ async def report_export(request: web.Request) -> web.Response:
     first = request.query.get("from") or dt.datetime.now(ZoneInfo(request.app[SERVICES].site_timezone)).date()
     filename = f"{title}-{first}.{fmt}"
     body = (
-        to_csv(headers, table.rows).encode("utf-8") if fmt == "csv" else to_xlsx(title, headers, table.rows)
+        to_csv(headers, table.rows_in(t)).encode("utf-8")
+        if fmt == "csv"
+        else to_xlsx(title, headers, table.rows_in(t))
     )
     return web.Response(
         body=body,

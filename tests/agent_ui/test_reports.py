@@ -242,6 +242,13 @@ async def test_xlsx_export_opens_with_the_figures(client, calls):
     resp = await client.get("/api/reports/agents/export", params={**PERIOD, "format": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(await resp.read())).active
     assert sheet["A1"].value == "Staff no." and sheet["A2"].value == "1001" and sheet["C2"].value == 3600
+    resp = await client.get(
+        "/api/reports/queues/export", params={**PERIOD, "interval": "60", "format": "xlsx"}
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(await resp.read())).active
+    assert sheet["A3"].value == "service" and sheet["B3"].value == "Total"
+    resp = await client.get("/api/reports/queues", params={**PERIOD, "interval": "60"})
+    assert (await resp.json())["rows"][-1][1] == "Total"
 
 
 async def _csrf(client) -> str:
