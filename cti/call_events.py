@@ -183,7 +183,10 @@ class QueueUpdated(Event):
     offered: int = 0
     answered: int = 0
     abandoned: int = 0
+    #: of ``abandoned``, those that hung up within a few seconds of joining (``cti.queues``)
+    short_abandoned: int = 0
     overflowed: int = 0
-    #: answered within ``service_level_seconds`` of joining (service level = this ÷ offered)
+    #: answered within ``service_level_seconds`` of joining. The service level is this ÷ the calls
+    #: decided so far: answered + abandoned − short_abandoned + overflowed
     answered_in_sl: int = 0
     service_level_seconds: float = 20.0

@@ -236,6 +236,9 @@ class CallModel(ChannelEvents, QueueCallEvents):
     def _answered(self, call: Call, agent_id: str, at: float, waited: float | None = None) -> None:
         call.answered_at = at
         call.agent_id = agent_id
+        if call.queue:
+            # the queue's answer counts now, for the wallboard, not when the call ends
+            self.queues.outcome(call.queue, "answered", at, at - call.queued_at if call.queued_at else None)
         if waited is None:
             waited = at - call.queued_at if call.queued_at else 0.0
         call.waited = round(max(0.0, waited), 3)
@@ -337,10 +340,8 @@ class CallModel(ChannelEvents, QueueCallEvents):
                 call.outcome = "failed"
         if call.queue:
             self.queues.leave(call.queue, call.call_id, at)
-            if call.outcome != "overflow":
-                # the wait that counts for the service level: queue join to answer
-                waited = call.answered_at - call.queued_at if call.answered_at and call.queued_at else None
-                self.queues.outcome(call.queue, call.outcome, at, waited)
+            if call.outcome not in ("overflow", "answered"):  # both counted when they happened
+                self.queues.outcome(call.queue, call.outcome, at, call.waited if call.queued_at else None)
         self._start(call)
         event = CallEnded(
             call_id=call.call_id,

@@ -16,6 +16,12 @@ from collections.abc import Callable
 from cti import agents as A
 from cti.call_events import QueueMemberChanged, QueueUpdated
 
+#: answered within this many seconds of joining counts for the service level (80 % in 20 s)
+SERVICE_LEVEL_SECONDS = 20.0
+#: an abandon this soon after joining (a misdial, a caller who changed their mind) counts neither
+#: for nor against the service level: on the wallboard and in the interval report alike
+SHORT_ABANDON_SECONDS = 5.0
+
 
 @dataclasses.dataclass
 class Member:
@@ -34,6 +40,7 @@ class Queue:
     offered: int = 0
     answered: int = 0
     abandoned: int = 0
+    short_abandoned: int = 0  # of the abandoned, those within SHORT_ABANDON_SECONDS
     overflowed: int = 0
     answered_in_sl: int = 0  # answered within the service-level threshold
     ready: set[str] = dataclasses.field(default_factory=set)  # interfaces of members ready and not paused
@@ -53,6 +60,7 @@ class Queue:
             "offered": self.offered,
             "answered": self.answered,
             "abandoned": self.abandoned,
+            "short_abandoned": self.short_abandoned,
             "overflowed": self.overflowed,
             "answered_in_sl": self.answered_in_sl,
         }
@@ -63,10 +71,12 @@ class QueueBoard:
         self,
         notify: Callable[[QueueUpdated | QueueMemberChanged], object],
         agents: A.AgentBook,
-        service_level_seconds: float = 20.0,
+        service_level_seconds: float = SERVICE_LEVEL_SECONDS,
+        short_abandon_seconds: float = SHORT_ABANDON_SECONDS,
     ) -> None:
         self.notify = notify
         self.service_level_seconds = service_level_seconds
+        self.short_abandon_seconds = short_abandon_seconds
         self.agents = agents
         self.queues: dict[str, Queue] = {}
         self._last: dict[str, tuple] = {}
@@ -91,6 +101,8 @@ class QueueBoard:
             self.publish(name, at)
 
     def outcome(self, name: str, outcome: str, at: float, waited: float | None = None) -> None:
+        """A call's outcome in queue ``name``, as soon as it is known (an answer when the agent
+        answers, not when the call ends); ``waited``: from joining the queue to the outcome."""
         queue = self.get(name)
         if outcome == "answered":
             queue.answered += 1
@@ -98,6 +110,8 @@ class QueueBoard:
                 queue.answered_in_sl += 1
         elif outcome.startswith("abandoned"):
             queue.abandoned += 1
+            if waited is not None and waited < self.short_abandon_seconds:
+                queue.short_abandoned += 1
         elif outcome == "overflow":
             queue.overflowed += 1
         self.publish(name, at, force=True)
@@ -113,7 +127,9 @@ class QueueBoard:
         self._seats.setdefault(agent_id, set()).add((name, interface))
         self._count(queue, member)
         if old is None or (old.agent_id, old.penalty) != (agent_id, penalty):
-            self.notify(QueueMemberChanged(queue=name, interface=interface, agent_id=agent_id, penalty=penalty))
+            self.notify(
+                QueueMemberChanged(queue=name, interface=interface, agent_id=agent_id, penalty=penalty)
+            )
         self.publish(name, at)
 
     def remove_member(self, name: str, interface: str, at: float) -> None:
@@ -175,6 +191,7 @@ class QueueBoard:
                 offered=queue.offered,
                 answered=queue.answered,
                 abandoned=queue.abandoned,
+                short_abandoned=queue.short_abandoned,
                 overflowed=queue.overflowed,
                 answered_in_sl=queue.answered_in_sl,
                 service_level_seconds=self.service_level_seconds,

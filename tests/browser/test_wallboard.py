@@ -51,13 +51,14 @@ def test_the_wallboard_follows_a_real_call_and_a_notice_goes_out_by_sms(
         expect(tile.locator(".timer")).to_have_text(re.compile(r"^\d\d:\d\d$"))
         # the supervisor's own state bar still shows the supervisor, not the agent on the call
         expect(boss.locator("#agent-state")).not_to_have_attribute("data-state", "talking")
+        # the call counts as answered from the answer on, not from its end
+        row = boss.locator(f"#wb-queues tr[data-queue='{QUEUE}'] td")
+        expect(row.nth(5)).not_to_have_text("0", timeout=10_000)  # answered
+        expect(row.nth(7)).to_have_text(re.compile(r"^\d+%$"))  # service level
         boss.screenshot(path=str(screenshots / "wallboard.png"))
 
         agent.click("#btn-hangup")
         expect(tile).not_to_have_attribute("data-state", "talking", timeout=10_000)
-        row = boss.locator(f"#wb-queues tr[data-queue='{QUEUE}'] td")
-        expect(row.nth(5)).not_to_have_text("0", timeout=10_000)  # answered
-        expect(row.nth(7)).to_have_text(re.compile(r"^\d+%$"))  # service level
 
         # 停电信息 → 发送给客户: a landline is refused in words, a mobile is queued
         boss.click("a[href='/notices']")

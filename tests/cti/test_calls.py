@@ -247,6 +247,36 @@ def test_the_service_level_counts_calls_answered_within_twenty_seconds(answer_at
     assert (last.answered, last.answered_in_sl, last.service_level_seconds) == (1, in_sl, 20.0)
 
 
+def test_the_wallboard_counts_an_answer_when_the_agent_answers_not_when_the_call_ends():
+    w = World()
+    w.incoming(10.0)
+    w.ring(12.0)
+    w.feed("QueueCallerLeave", 13.0, Channel=CALLER_2, Queue="general")  # Asterisk says so first
+    w.feed("AgentConnect", 13.0, Channel=CALLER_2, Queue="general", Interface=SEAT, MemberName="2001")
+    last = [e for e in w.events if type(e).__name__ == "QueueUpdated"][-1]
+    assert (last.offered, last.answered, last.answered_in_sl, last.waiting) == (1, 1, 1, 0)
+    w.feed("BridgeEnter", 13.0, Channel=AGENT_CH, BridgeUniqueid="b1")
+    w.feed("BridgeEnter", 13.0, Channel=CALLER_2, BridgeUniqueid="b1")
+    w.hangup(AGENT_CH, "1700000000.3", 300.0)
+    w.hangup(CALLER_2, "1700000000.2", 300.1)
+    w.hangup(CALLER_1, LINKED, 300.2)
+    queue = w.queues.get("general")
+    assert (queue.offered, queue.answered, queue.answered_in_sl) == (1, 1, 1)  # once, at the answer
+
+
+@pytest.mark.parametrize(("gone_at", "short"), [(13.0, 1), (25.0, 0)])
+def test_a_caller_who_gives_up_within_seconds_is_a_short_abandon(gone_at, short):
+    w = World()
+    w.incoming(10.0)  # joins the queue at 10
+    w.feed("QueueCallerAbandon", gone_at, Channel=CALLER_2, Queue="general", HoldTime="3")
+    w.hangup(CALLER_2, "1700000000.2", gone_at)
+    w.hangup(CALLER_1, LINKED, gone_at)
+    queue = w.queues.get("general")
+    assert (queue.abandoned, queue.short_abandoned) == (1, short)
+    last = [e for e in w.events if type(e).__name__ == "QueueUpdated"][-1]
+    assert (last.abandoned, last.short_abandoned) == (1, short)
+
+
 def test_a_hold_made_right_after_the_answer_survives_the_answers_late_bridge_events():
     w = World()
     w.incoming(10.0)

@@ -100,7 +100,9 @@ function renderQueues() {
   const elapsed = Date.now() / 1000 - received;
   body.replaceChildren(...[...queues.values()].sort((x, y) => x.queue.localeCompare(y.queue)).map((q) => {
     const offered = q.offered || 0;
-    const level = offered ? (q.answered_in_sl || 0) / offered : null;
+    // over the calls decided so far: one still waiting is not a miss yet, a short abandon never is
+    const decided = (q.answered || 0) + (q.abandoned || 0) - (q.short_abandoned || 0) + (q.overflowed || 0);
+    const level = decided > 0 ? (q.answered_in_sl || 0) / decided : null;
     const longest = q.waiting ? (q.longest_wait || 0) + elapsed : 0;
     return el("tr", { class: q.waiting ? "overdue" : "", "data-queue": q.queue },
       el("td", {}, q.queue), el("td", {}, String(q.waiting || 0)), el("td", {}, clock(longest)),
