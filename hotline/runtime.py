@@ -56,6 +56,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO_CUSTOMERS = 500
 #: demo agents answered by simulated phones; 1001 is left for the person trying the demo
 DEMO_BOT_AGENTS = ("1002", "1003", "1004")
+DEMO_PERSON = "1001"
 
 
 def make_bus(url: str, redis_prefix: str = "hotline") -> Bus:
@@ -352,7 +353,9 @@ async def _web(
 async def _fax_ami(stack: contextlib.AsyncExitStack, settings: Settings) -> AmiClient:
     """The AMI connection faxes go out on (cti.fax): its own, so the process delivering
     notifications need not hold the bridge; user events only."""
-    ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user, settings.ami_secret, events="user")
+    ami = AmiClient(
+        settings.ami_host, settings.ami_port, settings.ami_user, settings.ami_secret, events="user"
+    )
     await ami.start()  # connects (and reconnects) in the background
     stack.push_async_callback(ami.stop)
     return ami
@@ -455,7 +458,7 @@ async def _demo_activity(bridge: CtiBridge, sessions, calls_per_minute: float) -
         await bridge.ami.wait_connected(timeout=60)
         # The person trying the demo answers on 1001: the phone rings a few seconds (the
         # screen-pop shows), then picks up and stays until the agent hangs up in the console.
-        await _sim_phone(bridge, "1001", ring="4", talk="hold")
+        await _sim_phone(bridge, DEMO_PERSON, ring="4", talk="hold")
         for n, (staff_no, skills) in enumerate(sorted(bots.items())):
             await _sim_phone(bridge, staff_no, ring=str(2 + n), talk=str(25 + 10 * n))
             result = await bridge.login(staff_no, SIM_SEAT.format(staff_no=staff_no), skills)
@@ -474,9 +477,16 @@ async def _demo_activity(bridge: CtiBridge, sessions, calls_per_minute: float) -
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for staff_no in bots:
+        # Queue members outlive Asterisk restarts (astdb): the demo leaves none of its seats
+        # behind, the person's (1001) included, however they got in, or the next run of
+        # anything on this Asterisk finds agents in its queues.
+        for staff_no in [*bots, DEMO_PERSON]:
             with contextlib.suppress(Exception):
                 await bridge.logout(staff_no)
+            seat = SIM_SEAT.format(staff_no=staff_no)
+            for queue in bridge.queue_board.queues_of(seat):
+                with contextlib.suppress(Exception):
+                    await bridge.ami.action("QueueRemove", Queue=queue, Interface=seat)
 
 
 SIM_SEAT = "Local/{staff_no}@hotline-sim-phone/n"

@@ -164,6 +164,12 @@ class Harness:
                 with contextlib.suppress(Exception):
                     await self.ami.action("Hangup", Channel=frame.get("Channel"))
 
+    async def clear_queue(self, queue: str) -> None:
+        """No member in ``queue`` (members outlive the runs that added them: Asterisk keeps them)."""
+        for frame in await self.ami.action_list("QueueStatus", Queue=queue):
+            if frame.name == "QueueMember":
+                await self.ami.action("QueueRemove", Queue=queue, Interface=frame.get("StateInterface"))
+
     @contextlib.asynccontextmanager
     async def member(self, queue: str, ext: str, ring: str = "never", talk: str = "3"):
         """A simulated agent phone in ``queue``; by default it rings forever (the caller stays queued)."""

@@ -7,8 +7,12 @@ nothing never reached an agent: the demo's agents sat ready while every call end
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
 import random
+import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -81,3 +85,61 @@ async def test_a_simulated_caller_presses_through_the_main_menu_to_the_queue_the
         )
     finally:
         await line.hangup_caller(caller)
+
+
+async def _demo_members(ami) -> set[tuple[str, str]]:
+    frames = await ami.action_list("QueueStatus")
+    return {
+        (f.get("Queue"), f.get("StateInterface") or f.get("Location"))
+        for f in frames
+        if f.name == "QueueMember"
+        and (f.get("Location") or "").endswith("@hotline-sim-phone/n")
+        and (f.get("Name") or "") in ("1001", "1002", "1003", "1004")
+    }
+
+
+async def test_the_demo_leaves_no_queue_member_behind_when_it_stops(ami, tmp_path):
+    """Members outlive Asterisk restarts: a demo that left its seats in the queues made the next
+    test on this Asterisk find agents where it expected none (a JOINEMPTY that became a TIMEOUT)."""
+    env = dict(
+        os.environ,
+        HOTLINE_DATA_DIR=str(tmp_path),
+        HOTLINE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/demo.sqlite3",
+        HOTLINE_HTTP_PORT="8094",
+        HOTLINE_AGI_PORT="4594",
+    )
+    demo = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hotline",
+        "demo",
+        "--no-simulator",
+        env=env,
+        stdout=(tmp_path / "demo.log").open("w"),
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 90
+        while ("service", "Local/1002@hotline-sim-phone/n") not in await _demo_members(ami):
+            assert demo.returncode is None, "the demo stopped by itself"
+            assert loop.time() < deadline, "the demo's agents never signed in"
+            await asyncio.sleep(0.5)
+        # the person trying the demo signs in on 1001, as the console does
+        await ami.action(
+            "QueueAdd",
+            Queue="service",
+            Interface="Local/1001@hotline-sim-phone/n",
+            MemberName="1001",
+            Penalty="1",
+        )
+        await asyncio.sleep(1.0)  # the demo's bridge hears of it
+        demo.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(demo.wait(), 60) == 0
+        assert await _demo_members(ami) == set()
+    finally:
+        if demo.returncode is None:
+            demo.kill()
+            await demo.wait()
+        for queue, interface in await _demo_members(ami):  # whatever the outcome, leave none
+            await ami.action("QueueRemove", Queue=queue, Interface=interface)

@@ -156,6 +156,7 @@ async def test_a_caller_not_answered_in_time_overflows_to_the_next_queue(harness
 
 async def test_with_no_agent_logged_in_the_caller_overflows_at_once(harness):
     caller = unique_caller()
+    await harness.clear_queue("complaint")
     async with harness.member("vip", "2970"):
         started = time.monotonic()
         await harness.call("95593", caller)
