@@ -36,6 +36,15 @@ class Channel:
     bridge: str = ""
 
 
+def _party(name: str) -> str:
+    """A Local channel's two halves are one party. A customer reached through one hangs up on
+    the far half first; the near half, bridged with the agent, goes at the same moment as the
+    agent's channel, in either order."""
+    if name.startswith("Local/") and name[-2:] in (";1", ";2"):
+        return name[:-2]
+    return name
+
+
 class MalformedEvent(ValueError):
     """An event lacks a field the model cannot do without (the AMI client logs it and goes on)."""
 
@@ -176,7 +185,11 @@ class ChannelEvents(_Base):
             if call.answered_at and not call.hangup_side:
                 call.hangup_side = "agent"
         else:
-            if call.answered_at and not call.hangup_side and chan.name == call.customer_channel:
+            if (
+                call.answered_at
+                and not call.hangup_side
+                and _party(chan.name) == _party(call.customer_channel)
+            ):
                 call.hangup_side = "caller"
             if not call.hangup_cause or chan.name == call.customer_channel:
                 call.hangup_cause = int(cause or 0)

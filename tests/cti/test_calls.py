@@ -264,6 +264,22 @@ def test_the_wallboard_counts_an_answer_when_the_agent_answers_not_when_the_call
     assert (queue.offered, queue.answered, queue.answered_in_sl) == (1, 1, 1)  # once, at the answer
 
 
+def test_a_caller_behind_a_local_channel_who_hangs_up_first_is_the_side_that_hung_up():
+    """The caller's far half goes first; the near half and the agent's channel then go together,
+    in either order (seen on the real Asterisk: the agent's first, now and then)."""
+    w = World()
+    w.incoming(10.0)
+    w.ring(11.0)
+    w.feed("AgentConnect", 13.0, Channel=CALLER_2, Queue="general", Interface=SEAT, MemberName="2001")
+    w.feed("BridgeEnter", 13.0, Channel=AGENT_CH, BridgeUniqueid="b1")
+    w.feed("BridgeEnter", 13.0, Channel=CALLER_2, BridgeUniqueid="b1")
+    w.hangup(CALLER_1, LINKED, 20.0)
+    w.hangup(AGENT_CH, "1700000000.3", 20.01)
+    w.hangup(CALLER_2, "1700000000.2", 20.02)
+    (ended,) = w.of(CallEnded)
+    assert ended.hangup_side == "caller"
+
+
 @pytest.mark.parametrize(("gone_at", "short"), [(13.0, 1), (25.0, 0)])
 def test_a_caller_who_gives_up_within_seconds_is_a_short_abandon(gone_at, short):
     w = World()
