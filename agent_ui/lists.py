@@ -66,14 +66,12 @@ async def order_categories(request: web.Request) -> web.Response:
         intake_order: dict[str, int] = {}  # workflow key -> where intake first offers it
         for position, key in enumerate(tops):
             intake_order.setdefault(key, position)
-    named: dict[str, tuple[int, str]] = {}  # category -> (intake position, its workflow's name)
-    for key, row in sorted(
-        latest.items(), key=lambda item: (intake_order.get(item[0], len(latest)), item[0])
-    ):
-        definition = store.parsed(row)
-        named.setdefault(definition.category, (intake_order.get(key, len(latest)), definition.name))
+    named: dict[str, str] = {}  # category -> its workflow's name, in intake's order
+    for key in sorted(latest, key=lambda key: (intake_order.get(key, len(latest)), key)):
+        definition = store.parsed(latest[key])
+        named.setdefault(definition.category, definition.name)
     return web.json_response(
-        {"categories": [{"category": category, "name": name} for category, (_, name) in named.items()]}
+        {"categories": [{"category": category, "name": name} for category, name in named.items()]}
     )
 
 

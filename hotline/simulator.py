@@ -48,7 +48,7 @@ class CallerSimulator:
         into the call when they press it; ``variables``: channel variables for every call."""
         if calls_per_minute <= 0:
             raise ValueError("calls_per_minute must be positive")
-        if not intents or any(weight < 0 for _, weight in intents) or not sum(w for _, w in intents):
+        if any(weight < 0 for _, weight in intents) or sum(weight for _, weight in intents) <= 0:
             raise ValueError("intents need a positive weight in all")
         self.ami = ami
         self.numbers = list(numbers)

@@ -4,7 +4,7 @@ import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { sort: "created_at", dir: "desc", page: 1, size: 20, filters: {} };
+const state = { sort: "created_at", dir: "desc", page: 1, size: 20, filters: {}, items: null };
 const categoryNames = new Map(); // category -> its name (/api/categories), for the filter and the column
 
 export async function start({ socket }) {
@@ -20,7 +20,7 @@ export async function start({ socket }) {
       categoryNames.set(c.category, c.name);
       form.category.append(el("option", { value: c.category }, c.name));
     }
-    load(); // the rows already shown get their categories' names
+    if (state.items) renderRows(state.items); // the rows already shown get their categories' names
   }).catch(() => {});
   form.addEventListener("submit", (e) => { e.preventDefault(); state.page = 1; load(); });
   for (const b of document.querySelectorAll("[data-sort]")) {
@@ -50,13 +50,18 @@ async function load() {
     $("list-prev").disabled = data.page <= 1;
     $("list-next").disabled = data.page >= pages;
     for (const b of document.querySelectorAll("[data-sort]")) b.setAttribute("aria-sort", b.dataset.sort === state.sort ? (state.dir === "asc" ? "ascending" : "descending") : "none");
-    document.querySelector("#list-table tbody").replaceChildren(...data.items.map((o) => el("tr", { class: o.overdue ? "overdue" : "" },
-      el("td", {}, el("a", { href: `/orders/${o.number}` }, o.number)),
-      el("td", {}, (categoryNames.get(o.category) || o.category) + (o.subcategory ? ` / ${o.subcategory}` : "")),
-      el("td", {}, o.status),
-      el("td", { class: "wrap" }, o.title),
-      el("td", {}, o.caller_number),
-      el("td", {}, fmtTime(o.created_at)),
-      el("td", {}, fmtTime(o.due_at)))));
+    state.items = data.items;
+    renderRows(data.items);
   } catch (err) { toast(err.message, "refused"); }
+}
+
+function renderRows(items) {
+  document.querySelector("#list-table tbody").replaceChildren(...items.map((o) => el("tr", { class: o.overdue ? "overdue" : "" },
+    el("td", {}, el("a", { href: `/orders/${o.number}` }, o.number)),
+    el("td", {}, (categoryNames.get(o.category) || o.category) + (o.subcategory ? ` / ${o.subcategory}` : "")),
+    el("td", {}, o.status),
+    el("td", { class: "wrap" }, o.title),
+    el("td", {}, o.caller_number),
+    el("td", {}, fmtTime(o.created_at)),
+    el("td", {}, fmtTime(o.due_at)))));
 }
