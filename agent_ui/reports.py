@@ -27,7 +27,7 @@ from agent_ui.work import read_only
 from ticketing.call_reports import INTERVALS, SERVICE_LEVEL_SECONDS
 from ticketing.models import Site, User
 from ticketing.reports import to_csv, to_xlsx
-from ticketing.users import scope_paths
+from ticketing.users import scope_paths, staffed_queues
 
 routes = web.RouteTableDef()
 MAX_DAYS = 366
@@ -121,8 +121,7 @@ async def report_catalog(request: web.Request) -> web.Response:
         if paths is not None:
             stmt = stmt.where(or_(*(Site.path.startswith(p) for p in paths)) if paths else Site.id.is_(None))
         sites = [{"id": s.id, "name": s.name, "kind": s.kind, "path": s.path} for s in await db.scalars(stmt)]
-        skills = await db.scalars(select(User.skills))
-        queues = sorted({q for s in skills for q in (s or {})} | set(services.default_skills))
+        queues = await staffed_queues(db, services.default_skills)
     return web.json_response(
         {
             "reports": [

@@ -19,6 +19,7 @@ from agent_ui.jsonable import jsonable
 from agent_ui.services import AppServices
 from agent_ui.work import screen_pop, work_counts
 from ticketing.models import User
+from ticketing.users import staffed_queues
 
 if TYPE_CHECKING:
     from agent_ui.gateway import Gateway
@@ -98,19 +99,23 @@ async def build_board(services: AppServices) -> dict[str, Any]:
     agents = _bridge_list(bridge, "agents")
     ids = {str(a.get("agent_id", "")) for a in agents} - {""}
     names: dict[str, str] = {}
-    if ids:
-        try:
-            async with services.sessionmaker() as db:
+    staffed: list[str] = sorted(services.default_skills)
+    try:
+        async with services.sessionmaker() as db:
+            if ids:
                 rows = await db.execute(select(User.staff_no, User.name).where(User.staff_no.in_(ids)))
                 names = {staff_no: name for staff_no, name in rows}
-        except Exception:
-            log.exception("agent names for the wallboard failed")  # the board still shows the 工号
+            staffed = await staffed_queues(db, services.default_skills)
+    except Exception:
+        log.exception("agent names and queues for the wallboard failed")  # the board still shows the 工号
     return {
         "type": "board",
         "server_time": time.time(),
         "connected": bridge is not None and getattr(bridge, "connected", True) is not False,
         "agents": [{**a, "name": names.get(str(a.get("agent_id", "")), "")} for a in agents],
         "queues": _bridge_list(bridge, "queues"),
+        # shown even while empty; another queue on the same Asterisk shows only while in use
+        "staffed_queues": staffed,
         "calls": _bridge_list(bridge, "calls"),
     }
 

@@ -207,3 +207,11 @@ async def can_access(session: AsyncSession, user: User, order: WorkOrder) -> boo
         return True
     site_path = (await directory.load(session)).site_path(order.site_id)
     return site_path is not None and any(site_path.startswith(p) for p in paths)
+
+
+async def staffed_queues(session: AsyncSession, default_skills: Iterable[str] = ()) -> list[str]:
+    """The hotline's queues: every queue a user has a skill for, and those of the default skills
+    (what a seat with none of its own logs in to). Reports filter by these, and the wallboard
+    shows them even while nobody is in them."""
+    skills = await session.scalars(select(User.skills))
+    return sorted({q for s in skills for q in (s or {})} | set(default_skills))

@@ -39,7 +39,9 @@ async def test_only_supervisors_team_leaders_and_admins_open_the_wallboard(clien
         assert 'data-page="wallboard"' in html and "服务水平" in html and 'href="/wallboard"' in html
 
 
-async def test_the_board_comes_first_and_spying_without_asterisk_is_refused(client):
+async def test_the_board_comes_first_and_spying_without_asterisk_is_refused(client, world):
+    async with world.services.sessionmaker.begin() as db:
+        await users.create_user(db, "8101", "投诉坐席", PASSWORD, roles=["agent"], skills={"complaint": 1})
     await login(client, "3001")
     async with client.ws_connect("/ws") as ws:
         tab = Tab(ws)
@@ -47,6 +49,10 @@ async def test_the_board_comes_first_and_spying_without_asterisk_is_refused(clie
         assert (await tab.command("wallboard"))["type"] == "ack"
         board = await tab.next("board")
         assert board["connected"] is False and board["agents"] == [] and board["queues"] == []
+        # the queues to show even while empty: every user's skills, and the default skills
+        staffed = board["staffed_queues"]
+        assert "complaint" in staffed and set(world.services.default_skills) <= set(staffed), staffed
+        assert staffed == sorted(staffed)
         down = await tab.command("spy", agent="1001", mode="listen")
         assert down["type"] == "refused" and down["error_id"] == "cti.unavailable"
 

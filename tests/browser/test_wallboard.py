@@ -41,6 +41,9 @@ def test_the_wallboard_follows_a_real_call_and_a_notice_goes_out_by_sms(
         tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
         expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
         expect(boss.locator(f"#wb-queues tr[data-queue='{QUEUE}']")).to_be_visible()
+        # the hotline's own queues show while empty; Asterisk's others (the benchmarks') do not
+        expect(boss.locator("#wb-queues tr[data-queue='complaint']")).to_be_visible()
+        expect(boss.locator("#wb-queues tr[data-queue='bench-a']")).to_have_count(0)
         expect(tile.locator("[data-spy=listen]")).to_be_disabled()
 
         caller = demo_phone(3)

@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 const agents = new Map(); // agent_id → {agent_id, state, reason, since, call_id, skills}
 const queues = new Map(); // queue → counters
 const calls = new Map(); // call_id → {caller, queue, agent_id}
+let staffed = new Set(); // the hotline's queues (users' skills): shown even while empty
 const SL_TARGET = 0.8; // below 80 % the level shows in red
 let skew = 0; // server time − local time, seconds
 let received = Date.now() / 1000; // when the queue counters arrived (longest wait keeps growing)
@@ -41,6 +42,7 @@ function board(msg) {
   skew = (msg.server_time || Date.now() / 1000) - Date.now() / 1000;
   received = Date.now() / 1000;
   agents.clear(); queues.clear(); calls.clear();
+  staffed = new Set(msg.staffed_queues || []);
   for (const a of msg.agents || []) agents.set(a.agent_id, a);
   for (const c of msg.calls || []) calls.set(c.call_id, c);
   for (const q of msg.queues || []) {
@@ -98,7 +100,9 @@ function renderQueues() {
   const body = document.querySelector("#wb-queues tbody");
   if (!body) return;
   const elapsed = Date.now() / 1000 - received;
-  body.replaceChildren(...[...queues.values()].sort((x, y) => x.queue.localeCompare(y.queue)).map((q) => {
+  // Asterisk may hold other queues (another line's, a test's): those show only while in use
+  const shown = [...queues.values()].filter((q) => staffed.has(q.queue) || q.waiting || q.agents_logged_in || q.offered);
+  body.replaceChildren(...shown.sort((x, y) => x.queue.localeCompare(y.queue)).map((q) => {
     const offered = q.offered || 0;
     // over the calls decided so far: one still waiting is not a miss yet, a short abandon never is
     const decided = (q.answered || 0) + (q.abandoned || 0) - (q.short_abandoned || 0) + (q.overflowed || 0);
