@@ -86,9 +86,14 @@ class ReportTable:
 
 
 def label(column: Column, t: Callable[[str], str]) -> str:
-    """The column's heading; "report.c.pause·小休" is the pause heading and the reason as it is."""
+    """The column's heading; "report.c.pause·小休" is the pause heading and the reason, translated
+    where it is one of the shipped reasons (texts' ``reason.*``), else as an admin typed it."""
     key, _, rest = column.label.partition("·")
-    return t(key) + (f"·{rest}" if rest else "")
+    if not rest:
+        return t(key)
+    reason_key = f"reason.{rest}"
+    said = t(reason_key)  # a key missing from the texts comes back as itself
+    return f"{t(key)}·{rest if said == reason_key else said}"
 
 
 def _chart(

@@ -38,6 +38,7 @@ class Templates:
             "user": user,
             "csrf": csrf_token(session),
             "t": lambda key, **kw: texts.get(lang, key, **kw),
+            "reason_text": lambda reason: texts.reason(lang, reason),
             "texts_json": json.dumps(texts.table(lang), ensure_ascii=False),
             "hotline_number": services.hotline_number,
             "site_timezone": services.site_timezone,

@@ -32,6 +32,12 @@ class Texts:
                 return text
         return text
 
+    def reason(self, lang: str, reason: str) -> str:
+        """A pause reason in words: the shipped ones (and the system's, such as 未接) translated,
+        one an admin configured as it was typed."""
+        table = self.tables.get(lang) or self.tables[DEFAULT]
+        return table.get(f"reason.{reason}") or reason
+
     def error(
         self, lang: str, error_id: str, fallback: str = "", details: dict[str, Any] | None = None
     ) -> str:

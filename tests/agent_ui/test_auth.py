@@ -133,6 +133,10 @@ async def test_english_texts_can_be_chosen(client):
         "/api/session", json={"staff_no": "1001", "password": "x"}, headers={"X-CSRF-Token": token}
     )
     assert (await resp.json())["message"] == "Wrong staff number or password."
+    # the shipped pause reasons are offered in English, and still sent as configured
+    await login(client, "1001")
+    page = await (await client.get("/")).text()
+    assert '<option value="小休">Short break</option>' in page
 
 
 async def test_the_api_is_documented_as_openapi_with_every_route_and_its_roles(client):

@@ -242,6 +242,8 @@ async def test_xlsx_export_opens_with_the_figures(client, calls):
     resp = await client.get("/api/reports/agents/export", params={**PERIOD, "format": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(await resp.read())).active
     assert sheet["A1"].value == "Staff no." and sheet["A2"].value == "1001" and sheet["C2"].value == 3600
+    # a shipped pause reason is said in English too
+    assert "Paused (s)·Short break" in [c.value for c in sheet[1]]
     resp = await client.get(
         "/api/reports/queues/export", params={**PERIOD, "interval": "60", "format": "xlsx"}
     )

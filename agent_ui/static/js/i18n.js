@@ -6,6 +6,10 @@ export function t(key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
 }
 
+// A pause reason in words: the shipped ones (and the system's, such as 未接) translated, one an
+// admin configured as it was typed.
+export const reasonText = (reason) => table[`reason.${reason}`] ?? reason;
+
 export function errorText(errorId, fallback = "") {
   const key = `error.${errorId}`;
   if (key in table) return t(key);

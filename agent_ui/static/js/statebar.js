@@ -1,5 +1,5 @@
 // The top bar: agent state + time in it, pause/ready/下班, the Asterisk indicator, the inbox banner.
-import { t } from "./i18n.js";
+import { reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -106,7 +106,7 @@ export class StateBar {
     if (!badge) return;
     badge.dataset.state = state;
     badge.textContent = t(`state.${state}`);
-    $("state-reason").textContent = reason;
+    $("state-reason").textContent = reasonText(reason);
     this.tick();
   }
 

@@ -2,7 +2,7 @@
 // (waiting, longest wait, ready, offered / answered / abandoned, service level), live from the
 // socket; listen / whisper / barge ring the supervisor's own seat, which then joins the call.
 import { el } from "./api.js";
-import { t } from "./i18n.js";
+import { reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -84,7 +84,7 @@ function renderSeats() {
       el("div", { class: "top" }, el("b", { title: a.agent_id }, a.name ? `${a.name} ${a.agent_id}` : a.agent_id),
         el("span", { class: "state", "data-state": a.state }, t(`state.${a.state}`)),
         el("span", { class: "timer", "data-since": a.since || now() }, clock(now() - (a.since || now())))),
-      a.reason ? el("small", { class: "muted" }, a.reason) : null,
+      a.reason ? el("small", { class: "muted" }, reasonText(a.reason)) : null,
       call ? el("div", { class: "call" }, `${t("wb.caller")}: ${call.caller || "—"}`, call.queue ? ` · ${call.queue}` : "") : null,
       el("div", { class: "spy" }, ["listen", "whisper", "barge"].map((mode) => el("button", {
         type: "button", class: "btn", "data-spy": mode, "data-agent": a.agent_id, disabled: !onCall,
