@@ -24,6 +24,7 @@ from agent_ui import (
     pages,
     reports,
     surveys,
+    user_setup,
 )
 from agent_ui.auth import guard, session_storage
 from agent_ui.failures import errors_middleware
@@ -63,6 +64,7 @@ def create_app(services: AppServices) -> web.Application:
         campaigns,
         dispatch_setup,
         message_setup,
+        user_setup,
         reports,
         openapi,
         pages,

@@ -23,14 +23,21 @@ from ticketing.events import discard_pending, publish_pending
 from ticketing.models import User
 
 
+async def _signed_in(db: AsyncSession, current: CurrentUser) -> User:
+    """The session's user, as long as the account is still what the session was given: an admin
+    who disables it or changes its roles ends its sessions (they sign in again)."""
+    user = await db.get(User, current.id)
+    if user is None or not user.active or tuple(user.roles) != tuple(current.roles):
+        raise UiError("auth.required")
+    return user
+
+
 @contextlib.asynccontextmanager
 async def unit_of_work(
     services: AppServices, current: CurrentUser
 ) -> AsyncIterator[tuple[AsyncSession, User]]:
     async with services.sessionmaker() as db:
-        user = await db.get(User, current.id)
-        if user is None or not user.active:
-            raise UiError("auth.required")
+        user = await _signed_in(db, current)
         try:
             yield db, user
             await db.commit()
@@ -44,9 +51,7 @@ async def unit_of_work(
 @contextlib.asynccontextmanager
 async def read_only(services: AppServices, current: CurrentUser) -> AsyncIterator[tuple[AsyncSession, User]]:
     async with services.sessionmaker() as db:
-        user = await db.get(User, current.id)
-        if user is None or not user.active:
-            raise UiError("auth.required")
+        user = await _signed_in(db, current)
         # closing (not rolling back) ends the transaction without expiring what was read
         yield db, user
 

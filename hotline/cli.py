@@ -11,6 +11,9 @@ hotline demo       provision and start the project's Asterisk, seed demo
 hotline migrate    bring the database schema up to date
 hotline seed       load the default categories and workflows (and, with
                    --demo, demo users and customers)
+hotline add-user STAFF_NO NAME --role admin
+                   create a user (the first admin, on a new installation) and
+                   print a temporary password, to be changed at first sign-in
 hotline purge-recordings --days N
                    delete recordings, voicemail and faxes older than N days,
                    except those of calls linked to open work orders
@@ -28,6 +31,7 @@ from pathlib import Path
 
 from hotline.config import ConfigError, Settings, load_settings
 from recordings.store import KINDS
+from ticketing.models import ROLES
 
 REPO = Path(__file__).resolve().parent.parent
 ASTERISK_CONTROL = REPO / "deploy" / "asterisk" / "hotline-asterisk"
@@ -69,6 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date")
     seed = sub.add_parser("seed", help="load default categories and workflows")
     seed.add_argument("--demo", action="store_true", help="also create demo users and customers")
+    add_user = sub.add_parser(
+        "add-user",
+        help="create a user (the first admin of a new installation) with a temporary password",
+        description="Create a user and print a temporary password, which they must change at the "
+        "first sign-in. Further users are best added by an admin in the console (账号管理).",
+    )
+    add_user.add_argument("staff_no", help="工号: 4 to 6 digits")
+    add_user.add_argument("name", help="the person's name")
+    add_user.add_argument(
+        "--role",
+        action="append",
+        choices=ROLES,
+        required=True,
+        help="a role (repeatable): " + ", ".join(ROLES),
+    )
     purge = sub.add_parser(
         "purge-recordings",
         help="delete recordings, voicemail and faxes older than N days (not those open work orders link)",
@@ -111,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(seed(settings, demo=args.demo))
         return 0
+    if args.command == "add-user":
+        return _add_user(settings, args)
     if args.command == "purge-recordings":
         return _purge(settings, args)
     if args.command == "serve":
@@ -118,6 +139,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         return _demo(settings, args)
     return 2
+
+
+def _add_user(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.runtime import add_user
+    from ticketing.errors import FieldErrors
+
+    try:
+        password = asyncio.run(add_user(settings, args.staff_no, args.name, args.role))
+    except FieldErrors as exc:
+        for field, problem in exc.problems.items():
+            print(f"hotline: {field}: {problem}", file=sys.stderr)
+        return 2
+    print(f"created {args.staff_no} {args.name} ({', '.join(args.role)})")
+    print(f"temporary password: {password}  (to be changed at the first sign-in)")
+    return 0
 
 
 def _purge(settings: Settings, args: argparse.Namespace) -> int:

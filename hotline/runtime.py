@@ -89,6 +89,20 @@ async def seed(settings: Settings, *, demo: bool) -> None:
         await engine.dispose()
 
 
+async def add_user(settings: Settings, staff_no: str, name: str, roles: list[str]) -> str:
+    """A user made by the system (the first admin): their temporary password."""
+    from ticketing.user_admin import add_user as add
+
+    engine = ticketing.create_engine(database_url(settings))
+    try:
+        await ticketing.migrate(engine)
+        async with ticketing.sessionmaker(engine).begin() as session:
+            _, password = await add(session, None, {"staff_no": staff_no, "name": name, "roles": roles})
+        return password
+    finally:
+        await engine.dispose()
+
+
 async def _seed(sessions, *, demo: bool) -> None:
     from ticketing.demo import seed_demo
     from ticketing.models import Customer

@@ -1,0 +1,148 @@
+// 账号管理: the admins' register of users. A new user and a reset password get a temporary
+// password, shown here once; the user chooses their own at the next sign-in. Accounts are
+// disabled (停用), never deleted: orders, calls and the audit log name them.
+import { api, el } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const form = document.getElementById("user-form");
+const filter = document.getElementById("user-filter");
+const passwordNote = document.getElementById("user-password");
+let sites = new Map(); // id → site
+let queues = [];
+
+const roleNames = (roles) => roles.map((r) => t(`role.${r}`)).join("、");
+const skillText = (skills) => Object.entries(skills).map(([q, p]) => `${q}(${p})`).join(" ");
+const locked = (u) => u.locked_until && new Date(u.locked_until) > new Date();
+
+async function load() {
+  const params = new URLSearchParams({ q: filter.q.value.trim(), role: filter.role.value });
+  const data = await api(`/api/users?${params}`);
+  sites = new Map(data.sites.map((s) => [s.id, s]));
+  fillChoices(data);
+  document.querySelector("#user-list tbody").replaceChildren(...data.items.map((u) => el("tr", { "data-staff": u.staff_no, class: u.active ? "" : "muted" },
+    el("td", {}, u.staff_no), el("td", {}, u.name), el("td", {}, roleNames(u.roles)),
+    el("td", {}, sites.get(u.site_id)?.name ?? "—"), el("td", {}, skillText(u.skills) || "—"),
+    el("td", {}, !u.active ? t("user.disabled") : locked(u) ? t("user.locked") : u.must_change_password ? t("user.must_change") : t("user.normal")),
+    el("td", {},
+      el("button", { type: "button", class: "link", onclick: () => edit(u) }, t("user.edit")), " ",
+      el("button", { type: "button", class: "link", "data-act": "reset", onclick: () => resetPassword(u) }, t("user.reset_password")), " ",
+      locked(u) ? el("button", { type: "button", class: "link", "data-act": "unlock", onclick: () => act(u, "unlock") }, t("user.unlock")) : null,
+      el("button", { type: "button", class: "link", "data-act": "toggle", onclick: () => toggle(u) }, t(u.active ? "user.disable" : "user.enable"))),
+  )));
+}
+
+function fillChoices(data) {
+  const keep = (select) => [...select.selectedOptions].map((o) => o.value);
+  const siteOption = (s) => el("option", { value: s.id }, `${"　".repeat(Math.max(0, s.path.split("/").length - 3))}${s.name}`);
+  const home = form.site_id.value, scope = keep(form.scope_site_ids), dept = form.department_id.value;
+  form.site_id.replaceChildren(el("option", { value: "" }, "—"), ...data.sites.map(siteOption));
+  form.scope_site_ids.replaceChildren(...data.sites.map(siteOption));
+  form.department_id.replaceChildren(el("option", { value: "" }, "—"), ...data.departments.map((d) => el("option", { value: d.id }, d.name)));
+  form.site_id.value = home; form.department_id.value = dept;
+  for (const o of form.scope_site_ids.options) o.selected = scope.includes(o.value);
+  if (queues.join() !== data.queues.join()) {
+    queues = data.queues;
+    const box = document.getElementById("user-skills");
+    box.querySelectorAll("label").forEach((l) => l.remove());
+    for (const q of queues) {
+      box.append(el("label", {}, `${q} `, el("input", { type: "number", min: 0, max: 99, name: `skill:${q}`, "data-queue": q, placeholder: "—" })));
+    }
+  }
+}
+
+function edit(u) {
+  form.reset();
+  passwordNote.hidden = true;
+  form.id.value = u.staff_no;
+  form.staff_no.value = u.staff_no;
+  form.staff_no.readOnly = true;
+  for (const k of ["name", "phone", "email"]) form[k].value = u[k] ?? "";
+  for (const box of form.querySelectorAll("input[name=roles]")) box.checked = u.roles.includes(box.value);
+  form.site_id.value = u.site_id ?? "";
+  for (const o of form.scope_site_ids.options) o.selected = u.scope_site_ids.includes(Number(o.value));
+  form.department_id.value = u.department_id ?? "";
+  form.manager.value = u.manager ?? "";
+  for (const input of form.querySelectorAll("[data-queue]")) input.value = u.skills[input.dataset.queue] ?? "";
+  form.active.checked = u.active;
+  document.getElementById("user-form-title").textContent = `${t("user.edit")} · ${u.staff_no} ${u.name}`;
+}
+
+function body() {
+  const skills = {};
+  for (const input of form.querySelectorAll("[data-queue]")) if (input.value !== "") skills[input.dataset.queue] = Number(input.value);
+  const number = (v) => (v === "" ? null : Number(v));
+  const out = {
+    name: form.name.value,
+    roles: [...form.querySelectorAll("input[name=roles]:checked")].map((b) => b.value),
+    site_id: number(form.site_id.value),
+    scope_site_ids: [...form.scope_site_ids.selectedOptions].map((o) => Number(o.value)),
+    department_id: number(form.department_id.value),
+    manager: form.manager.value.trim(),
+    skills,
+    phone: form.phone.value,
+    email: form.email.value,
+    active: form.active.checked,
+  };
+  if (!form.id.value) out.staff_no = form.staff_no.value.trim();
+  return out;
+}
+
+function showPassword(staffNo, password) {
+  passwordNote.replaceChildren(t("user.temporary_password", { staff_no: staffNo }), " ", el("code", { id: "temporary-password" }, password));
+  passwordNote.hidden = false;
+}
+
+function refused(err) {
+  for (const name of Object.keys(err.details?.problems || {})) {
+    (form.elements[name] ?? document.getElementById(`user-${name}`))?.setAttribute?.("aria-invalid", "true");
+  }
+  toast(err.message, "refused");
+}
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  const editing = form.id.value;
+  try {
+    if (editing) {
+      await api(`/api/users/${encodeURIComponent(editing)}`, { method: "PATCH", body: body() });
+      toast(t("user.saved"), "ok");
+      form.reset();
+    } else {
+      const made = await api("/api/users", { method: "POST", body: body() });
+      form.reset();
+      showPassword(made.user.staff_no, made.temporary_password);
+    }
+  } catch (err) { refused(err); return; }
+  await load();
+});
+
+form.addEventListener("reset", () => {
+  setTimeout(() => { form.id.value = ""; form.staff_no.readOnly = false; }, 0);
+  document.getElementById("user-form-title").textContent = t("user.new");
+});
+
+async function resetPassword(u) {
+  if (!window.confirm(t("user.reset_confirm", { staff_no: u.staff_no, name: u.name }))) return;
+  try {
+    const { temporary_password: password } = await api(`/api/users/${encodeURIComponent(u.staff_no)}/reset-password`, { method: "POST" });
+    showPassword(u.staff_no, password);
+  } catch (err) { toast(err.message, "refused"); }
+  await load();
+}
+
+async function act(u, action) {
+  try { await api(`/api/users/${encodeURIComponent(u.staff_no)}/${action}`, { method: "POST" }); }
+  catch (err) { toast(err.message, "refused"); }
+  await load();
+}
+
+async function toggle(u) {
+  try { await api(`/api/users/${encodeURIComponent(u.staff_no)}`, { method: "PATCH", body: { active: !u.active } }); }
+  catch (err) { toast(err.message, "refused"); }
+  await load();
+}
+
+filter.addEventListener("submit", (e) => { e.preventDefault(); load().catch((err) => toast(err.message, "refused")); });
+load().catch((err) => toast(err.message, "refused"));

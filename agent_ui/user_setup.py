@@ -1,0 +1,98 @@
+"""账号管理 in the console: the admins' page and API for users (``ticketing.user_admin``).
+Admins only (``config.admin``), CSRF on writes, refusals naming the field; every change is
+audited by ``ticketing``. A temporary password is in the answer that made it, and nowhere else."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import json_body
+from agent_ui.errors import UiError
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES, TEMPLATES
+from agent_ui.work import read_only, unit_of_work
+from ticketing import user_admin
+from ticketing.models import ROLES, Department, Site
+from ticketing.users import staffed_queues
+
+routes = web.RouteTableDef()
+#: an answer with a temporary password must not stay in a cache
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@routes.get("/admin/users")
+@requires("config.admin")
+async def users_page(request: web.Request) -> web.Response:
+    return await request.app[TEMPLATES].response(request, "admin_users.html", {"roles": ROLES})
+
+
+@routes.get("/api/users")
+@requires("config.admin")
+async def list_users(request: web.Request) -> web.Response:
+    """Users by 工号: q (工号 start or part of the name), role, active (true|false); and the sites,
+    departments, roles and queues the form offers"""
+    active = {"true": True, "false": False, "": None}.get(request.query.get("active", ""))
+    role = request.query.get("role", "")
+    if role and role not in ROLES:
+        raise UiError("request.invalid", "unknown role", field="role")
+    services = request.app[SERVICES]
+    async with read_only(services, current_user(request)) as (db, _):
+        users = await user_admin.listing(
+            db, q=request.query.get("q", "").strip()[:64], role=role, active=active
+        )
+        sites = await db.scalars(select(Site).order_by(Site.path))
+        departments = await db.scalars(select(Department).order_by(Department.code))
+        return web.json_response(
+            {
+                "items": await user_admin.views(db, users),
+                "sites": [{"id": s.id, "name": s.name, "kind": s.kind, "path": s.path} for s in sites],
+                "departments": [{"id": d.id, "name": d.name} for d in departments],
+                "roles": list(ROLES),
+                "queues": await staffed_queues(db, services.default_skills),
+            }
+        )
+
+
+@routes.post("/api/users")
+@requires("config.admin")
+async def create_user(request: web.Request) -> web.Response:
+    """A new user (staff_no, name, roles, site_id, scope_site_ids, department_id, manager, skills,
+    phone, email): the answer carries the temporary password, to hand over once"""
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, actor):
+        user, password = await user_admin.add_user(db, actor, body)
+        return web.json_response(
+            {"user": (await user_admin.views(db, [user]))[0], "temporary_password": password},
+            status=201,
+            headers=NO_STORE,
+        )
+
+
+@routes.patch("/api/users/{staff_no}")
+@requires("config.admin")
+async def update_user(request: web.Request) -> web.Response:
+    """Any of name, roles, site_id, scope_site_ids, department_id, manager, skills, phone, email, active"""
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, actor):
+        user = await user_admin.update_user(db, actor, request.match_info["staff_no"], body)
+        return web.json_response((await user_admin.views(db, [user]))[0])
+
+
+@routes.post("/api/users/{staff_no}/reset-password")
+@requires("config.admin")
+async def reset_password(request: web.Request) -> web.Response:
+    """A new temporary password, shown once; the user must change it at the next sign-in"""
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, actor):
+        password = await user_admin.reset_password(db, actor, request.match_info["staff_no"])
+        return web.json_response({"temporary_password": password}, headers=NO_STORE)
+
+
+@routes.post("/api/users/{staff_no}/unlock")
+@requires("config.admin")
+async def unlock_user(request: web.Request) -> web.Response:
+    """Lift the lock that wrong passwords put on the account"""
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, actor):
+        user = await user_admin.unlock(db, actor, request.match_info["staff_no"])
+        return web.json_response((await user_admin.views(db, [user]))[0])

@@ -1,0 +1,267 @@
+"""The admins' register of users (账号管理): list, create, edit, reset a password, unlock.
+
+A new user and a reset password get a temporary password, shown to the admin once and never
+stored in clear; the user must choose their own at the next sign-in. Roles, sites, data scope
+and skills (queue → penalty) are edited in place; an account is disabled (停用), never deleted,
+because orders, calls and the audit log name it. An admin cannot disable their own account or
+take away their own admin role, so the last admin cannot lock everybody out by mistake. Every
+change is audited with the user before and after.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.audit import record, record_change
+from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
+from ticketing.models import ROLES, Department, Site, User
+from ticketing.users import STAFF_NO, check_password_policy, create_user, set_password
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?\d[\d-]{2,30}$")
+_TEXT_LIMITS = {"staff_no": 6, "name": 64, "phone": 32, "email": 128}
+_EDITABLE = (
+    "name",
+    "roles",
+    "site_id",
+    "scope_site_ids",
+    "department_id",
+    "manager",
+    "skills",
+    "phone",
+    "email",
+    "active",
+)
+_QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # an Asterisk queue name as queues.conf allows it
+MAX_PENALTY = 99
+# no 0/O, 1/l/I: a temporary password is read out or typed from a note
+_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
+
+
+def temporary_password(length: int = 12) -> str:
+    """A random password that passes the policy (letters and digits)."""
+    while True:
+        password = "".join(secrets.choice(_ALPHABET) for _ in range(length))
+        try:
+            check_password_policy(password)
+        except Exception:
+            continue
+        return password
+
+
+def view(user: User) -> dict[str, Any]:
+    """The user as the register shows them (no hash, no counters but the lock)."""
+    return {
+        "staff_no": user.staff_no,
+        "name": user.name,
+        "roles": list(user.roles),
+        "site_id": user.site_id,
+        "scope_site_ids": sorted(s.id for s in user.scope_sites),
+        "department_id": user.department_id,
+        "manager_id": user.manager_id,
+        "skills": dict(user.skills or {}),
+        "phone": user.phone,
+        "email": user.email,
+        "active": user.active,
+        "locked_until": user.locked_until.isoformat() if user.locked_until else None,
+        "must_change_password": user.must_change_password,
+    }
+
+
+async def views(session: AsyncSession, users: list[User]) -> list[dict[str, Any]]:
+    """``view`` of each user, with their manager named by 工号 (``manager``), as the form takes it."""
+    ids = {u.manager_id for u in users if u.manager_id}
+    managers = (
+        dict((await session.execute(select(User.id, User.staff_no).where(User.id.in_(ids)))).all())
+        if ids
+        else {}
+    )
+    return [{**view(u), "manager": managers.get(u.manager_id, "")} for u in users]
+
+
+async def get_user(session: AsyncSession, staff_no: str) -> User:
+    user = await session.scalar(select(User).where(User.staff_no == staff_no))
+    if user is None:
+        raise NotFound(f"no user {staff_no}", entity="user", key=staff_no)
+    await session.refresh(user, ["scope_sites"])
+    return user
+
+
+async def listing(
+    session: AsyncSession, *, q: str = "", role: str = "", active: bool | None = None, limit: int = 500
+) -> list[User]:
+    """Users by 工号; ``q`` matches the 工号's start or any part of the name."""
+    stmt = select(User).order_by(User.staff_no).limit(limit)
+    if q:
+        stmt = stmt.where(
+            or_(User.staff_no.startswith(q, autoescape=True), User.name.contains(q, autoescape=True))
+        )
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    users = list(await session.scalars(stmt))
+    if role:
+        users = [u for u in users if role in (u.roles or [])]  # roles are a JSON list on both backends
+    for user in users:
+        await session.refresh(user, ["scope_sites"])
+    return users
+
+
+async def _cleaned(
+    session: AsyncSession, values: Mapping[str, Any], current: User | None, actor: User | None
+) -> dict[str, Any]:
+    """The register's values from an admin's input, or FieldErrors naming each bad field."""
+    problems: dict[str, str] = {}
+    allowed = set(_EDITABLE) | ({"staff_no"} if current is None else set())
+    for name in set(values) - allowed:
+        problems[name] = "field_unknown"
+    out: dict[str, Any] = clean_texts(dict(values), _TEXT_LIMITS, problems)
+    if current is None and "staff_no" not in problems and not STAFF_NO.match(out.get("staff_no", "")):
+        problems["staff_no"] = "field_bad_staff_no"
+    if (current is None or "name" in out) and "name" not in problems and not out.get("name"):
+        problems["name"] = "field_required"
+    if out.get("email") and not _EMAIL.match(out["email"]):
+        problems["email"] = "field_bad_email"
+    if out.get("phone") and not _PHONE.match(out["phone"]):
+        problems["phone"] = "field_bad_phone"
+    if "roles" in values or current is None:
+        roles = values.get("roles")
+        if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
+            problems["roles"] = "field_required"
+        elif any(r not in ROLES for r in roles):
+            problems["roles"] = "field_bad_option"
+        elif current is not None and actor is not None and current.id == actor.id and "admin" not in roles:
+            problems["roles"] = "field_own_admin_role"
+        else:
+            out["roles"] = list(dict.fromkeys(roles))
+    for name, model, problem in (
+        ("site_id", Site, "field_unknown_site"),
+        ("department_id", Department, "field_unknown"),
+    ):
+        if name in values:
+            value = values[name]
+            if value in (None, ""):
+                out[name] = None
+            elif isinstance(value, bool) or not isinstance(value, int):
+                problems[name] = "field_not_number"
+            elif await session.get(model, value) is None:
+                problems[name] = problem
+            else:
+                out[name] = value
+    if "scope_site_ids" in values:
+        ids = values["scope_site_ids"] or []
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            problems["scope_site_ids"] = "field_not_number"
+        else:
+            sites = list(await session.scalars(select(Site).where(Site.id.in_(ids)))) if ids else []
+            if len(sites) != len(set(ids)):
+                problems["scope_site_ids"] = "field_unknown_site"
+            else:
+                out["scope_sites"] = sites
+    if "manager" in values:
+        manager = values["manager"]
+        if manager in (None, ""):
+            out["manager_id"] = None
+        elif not isinstance(manager, str):
+            problems["manager"] = "field_not_text"
+        else:
+            found = await session.scalar(select(User.id).where(User.staff_no == manager))
+            if found is None or (current is not None and found == current.id):
+                problems["manager"] = "field_unknown_user"
+            else:
+                out["manager_id"] = found
+    if "skills" in values:
+        skills = values["skills"] or {}
+        if not isinstance(skills, dict) or not all(
+            isinstance(q, str)
+            and _QUEUE.match(q)
+            and isinstance(p, int)
+            and not isinstance(p, bool)
+            and 0 <= p <= MAX_PENALTY
+            for q, p in skills.items()
+        ):
+            problems["skills"] = "field_bad_skills"
+        else:
+            out["skills"] = dict(skills)
+    if "active" in values:
+        if not isinstance(values["active"], bool):
+            problems["active"] = "field_not_boolean"
+        elif current is not None and actor is not None and current.id == actor.id and not values["active"]:
+            problems["active"] = "field_own_account"
+        else:
+            out["active"] = values["active"]
+    if problems:
+        raise FieldErrors(problems)
+    return out
+
+
+async def add_user(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> tuple[User, str]:
+    """A new user with a temporary password: (the user, that password, to hand over once)."""
+    require_admin(actor, "create users")
+    out = await _cleaned(session, values, None, actor)
+    if await session.scalar(select(User.id).where(User.staff_no == out["staff_no"])):
+        raise FieldErrors({"staff_no": "field_duplicate"})
+    password = temporary_password()
+    scope = out.pop("scope_sites", [])
+    user = await create_user(
+        session,
+        out.pop("staff_no"),
+        out.pop("name"),
+        password,
+        roles=out.pop("roles"),
+        site_id=out.pop("site_id", None),
+        scope_site_ids=[s.id for s in scope],
+        actor=actor,
+        must_change_password=True,
+    )
+    for name, value in out.items():
+        setattr(user, name, value)
+    await session.flush()
+    await session.refresh(user, ["scope_sites"])
+    return user, password
+
+
+async def update_user(
+    session: AsyncSession, actor: User | None, staff_no: str, values: Mapping[str, Any]
+) -> User:
+    """Edits in place; the audit row keeps the user before and after."""
+    require_admin(actor, "change users")
+    user = await get_user(session, staff_no)
+    changes = await _cleaned(session, values, user, actor)
+    if "site_id" in changes and "scope_sites" not in changes and changes["site_id"] is not None:
+        # the home site is always within the data scope (as create_user grants it)
+        site = await session.get(Site, changes["site_id"])
+        changes["scope_sites"] = [*(s for s in user.scope_sites if s.id != site.id), site]
+    await record_change(session, actor, user, changes, view, "user.update", "user")
+    return user
+
+
+async def reset_password(session: AsyncSession, actor: User | None, staff_no: str) -> str:
+    """A new temporary password (shown once); the user must change it at the next sign-in and
+    is unlocked, since a forgotten password is what usually locks an account."""
+    require_admin(actor, "reset passwords")
+    user = await get_user(session, staff_no)
+    password = temporary_password()
+    await set_password(session, user, password, actor=actor)
+    user.must_change_password = True  # even when an admin resets their own
+    user.failed_logins = 0
+    user.locked_until = None
+    await session.flush()
+    return password
+
+
+async def unlock(session: AsyncSession, actor: User | None, staff_no: str) -> User:
+    """Lift the lock that wrong passwords put on the account, before its 15 minutes are up."""
+    require_admin(actor, "unlock users")
+    user = await get_user(session, staff_no)
+    user.failed_logins = 0
+    user.locked_until = None
+    await session.flush()
+    await record(session, actor, "user.unlock", "user", user.id)
+    return user
