@@ -73,6 +73,15 @@ async def _call(bridge: Any, method: str, *args: Any, **kwargs: Any) -> dict[str
     return _outcome(result)
 
 
+async def sign_out_seat(bridge: Any, staff_no: str) -> bool:
+    """Take a signed-in seat out of its queues (a user an admin disabled): True if it was in.
+    A call in progress goes on; no new one is offered."""
+    if bridge is None or _agent_state(bridge, staff_no) == "logged_out":
+        return False
+    await _call(bridge, "logout", staff_no)
+    return True
+
+
 ON_CALL = ("ringing", "talking", "on_hold")
 TRANSFER_KINDS = ("agent", "queue", "number")
 

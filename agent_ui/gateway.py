@@ -68,6 +68,7 @@ from cti.call_events import (
     QueueUpdated,
 )
 from cti.events import Event
+from ticketing.events import UserAccountChanged
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -112,6 +113,14 @@ class Client:
         self.reads_queues = user.can("queues.read")
         # messages of fan-outs still being written slice by slice, not yet given to this tab
         self.owed: collections.deque[SharedMessage] = collections.deque()
+        self.signing_out: asyncio.Task[bool] | None = None  # the close of a signed-out account
+
+    def sign_out(self) -> None:
+        """Close with 4401 (socket.js then opens the sign-in form): the account changed under it."""
+        if self.signing_out is None and not self.ws.closed:
+            self.signing_out = asyncio.get_running_loop().create_task(
+                self.ws.close(code=4401, message=b"account changed")
+            )
 
     def send(self, message: dict[str, Any] | SharedMessage) -> None:
         """Write a shared message now if the tab is keeping up; queue anything else, in order."""
@@ -288,6 +297,9 @@ class Gateway:
             self._to_agent(event.agent_id, {"type": "call", "event": body}, watchers=False)
         elif isinstance(event, QueueUpdated):
             self._queue_update(event.queue, body)
+        elif isinstance(event, UserAccountChanged):
+            for client in list(self._by_staff_no.get(event.staff_no, ())):
+                client.sign_out()  # its session would be refused from now on anyway
         else:
             self._route_ticketing(event, body)
 
@@ -412,6 +424,10 @@ class Gateway:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
+            if client.signing_out is not None:
+                # the close handshake ends here, in the socket's own handler, or it is cut short
+                with contextlib.suppress(Exception):
+                    await client.signing_out
         return ws
 
     async def _write(self, client: Client) -> None:

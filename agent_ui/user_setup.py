@@ -4,11 +4,15 @@ audited by ``ticketing``. A temporary password is in the answer that made it, an
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from sqlalchemy import select
 
+from agent_ui import roles
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body
+from agent_ui.commands import sign_out_seat
 from agent_ui.errors import UiError
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
@@ -17,6 +21,7 @@ from ticketing import user_admin
 from ticketing.models import ROLES, Department, Site
 from ticketing.users import staffed_queues
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 #: an answer with a temporary password must not stay in a cache
 NO_STORE = {"Cache-Control": "no-store"}
@@ -75,9 +80,17 @@ async def create_user(request: web.Request) -> web.Response:
 async def update_user(request: web.Request) -> web.Response:
     """Any of name, roles, site_id, scope_site_ids, department_id, manager, skills, phone, email, active"""
     body = await json_body(request)
-    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, actor):
+    services = request.app[SERVICES]
+    async with unit_of_work(services, current_user(request)) as (db, actor):
         user = await user_admin.update_user(db, actor, request.match_info["staff_no"], body)
-        return web.json_response((await user_admin.views(db, [user]))[0])
+        shown = (await user_admin.views(db, [user]))[0]
+    if not shown["active"] or not roles.allowed(shown["roles"], "seat.use"):
+        # calls must not go on ringing a seat nobody may sit at any more
+        try:
+            await sign_out_seat(services.bridge, shown["staff_no"])
+        except Exception:
+            log.warning("could not sign %s out of the queues", shown["staff_no"], exc_info=True)
+    return web.json_response(shown)
 
 
 @routes.post("/api/users/{staff_no}/reset-password")

@@ -72,6 +72,16 @@ class AsyncEventAssigned(Event):
     number: str = ""
 
 
+@event
+class UserAccountChanged(Event):
+    """An admin disabled a user, changed their roles or reset their password: the sessions they
+    hold were given the old account, so their open consoles are signed out."""
+
+    staff_no: str
+    active: bool
+    roles: tuple[str, ...] = ()
+
+
 def queue_event(session: AsyncSession, event: Event) -> None:
     session.info.setdefault(_OUTBOX, []).append(event)
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record, record_change
 from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
+from ticketing.events import UserAccountChanged, queue_event
 from ticketing.models import ROLES, Department, Site, User
 from ticketing.users import STAFF_NO, check_password_policy, create_user, set_password
 
@@ -238,8 +239,15 @@ async def update_user(
         # the home site is always within the data scope (as create_user grants it)
         site = await session.get(Site, changes["site_id"])
         changes["scope_sites"] = [*(s for s in user.scope_sites if s.id != site.id), site]
+    before = (user.active, list(user.roles))
     await record_change(session, actor, user, changes, view, "user.update", "user")
+    if (user.active, list(user.roles)) != before:
+        _signed_out(session, user)
     return user
+
+
+def _signed_out(session: AsyncSession, user: User) -> None:
+    queue_event(session, UserAccountChanged(staff_no=user.staff_no, active=user.active, roles=tuple(user.roles)))
 
 
 async def reset_password(session: AsyncSession, actor: User | None, staff_no: str) -> str:
@@ -253,6 +261,7 @@ async def reset_password(session: AsyncSession, actor: User | None, staff_no: st
     user.failed_logins = 0
     user.locked_until = None
     await session.flush()
+    _signed_out(session, user)
     return password
 
 

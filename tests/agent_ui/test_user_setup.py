@@ -4,11 +4,15 @@ skills, disabling ends the user's sessions), and an audit row per change."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
+import pytest
+from aiohttp import WSMsgType
 from sqlalchemy import select
 
 from tests.agent_ui.conftest import PASSWORD, login
+from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, seat  # noqa: F401 (the fixture)
 from ticketing.models import AuditLog, Site, User, utcnow
 
 
@@ -218,3 +222,37 @@ async def test_a_reset_password_unlocks_and_must_be_changed(client, aiohttp_clie
             )
         )
     assert "user.unlock" in actions and "user.set_password" in actions
+
+
+@pytest.mark.asterisk
+async def test_disabling_a_signed_in_agent_ends_their_console_and_their_shift(client, aiohttp_client, seat):  # noqa: F811
+    staff_no, net, bridge = seat  # signed in on ``client``
+    admin = await aiohttp_client(client.server)
+    token = await login(admin, "9001")
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        assert (await tab.command("ready"))["type"] == "ack"
+        await tab.next("agent_state", state="ready")
+
+        resp, body = await _send(admin, f"/api/users/{staff_no}", token, {"active": False}, method="PATCH")
+        assert resp.status == 200 and body["active"] is False
+        closed = await asyncio.wait_for(_closed(ws), 8)
+        assert closed == 4401  # socket.js takes the page to the sign-in form
+    assert bridge.agent(staff_no)["state"] == "logged_out"
+    members = [
+        f
+        for f in await net.action_list("QueueStatus", Queue=QUEUE)
+        if f.get("Event") == "QueueMember" and staff_no in (f.get("Location") or "")
+    ]
+    assert members == []
+
+
+async def _closed(ws) -> int | None:
+    """The code of the server's close frame (None: the connection ended without one)."""
+    while True:
+        msg = await ws.receive()
+        if msg.type == WSMsgType.CLOSE:
+            return msg.data
+        if msg.type in (WSMsgType.CLOSED, WSMsgType.CLOSING, WSMsgType.ERROR):
+            return None
