@@ -38,6 +38,12 @@ class Texts:
         table = self.tables.get(lang) or self.tables[DEFAULT]
         return table.get(f"reason.{reason}") or reason
 
+    def field(self, lang: str, name: str) -> str:
+        """A form field in words: a register's (``email``) by its ``field.*`` text, a workflow
+        form's, already named in Chinese by its admin (故障地址), as it is."""
+        table = self.tables.get(lang) or self.tables[DEFAULT]
+        return table.get(f"field.{name}") or name
+
     def error(
         self, lang: str, error_id: str, fallback: str = "", details: dict[str, Any] | None = None
     ) -> str:
@@ -47,7 +53,7 @@ class Texts:
         if isinstance(problems, dict):
             # 表单有误:故障地址(必填)… — each field with its own problem in words
             values["fields"] = "、".join(
-                f"{name}({self.get(lang, f'problem.{p}')})" for name, p in problems.items()
+                f"{self.field(lang, name)}({self.get(lang, f'problem.{p}')})" for name, p in problems.items()
             )
         text = self.get(lang, key, **values)
         if text == key:

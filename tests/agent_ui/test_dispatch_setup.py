@@ -69,7 +69,7 @@ async def test_only_admins_change_the_register_with_csrf_and_refusals_name_the_f
     )
     assert status == 422 and body["error_id"] == "invalid_fields"
     assert body["details"]["problems"] == {"name": "field_required", "email": "field_bad_email"}
-    assert "name(必填)" in body["message"] and "email(邮箱格式有误)" in body["message"]
+    assert "名称(必填)" in body["message"] and "邮箱(邮箱格式有误)" in body["message"]
 
     status, made = await _post(
         client,

@@ -39,7 +39,7 @@ async def test_only_admins_keep_the_message_templates_and_refusals_name_the_fiel
         "body": "template_invalid",
         "x": "field_unknown",
     }
-    assert "node(步骤不存在)" in body["message"]
+    assert "步骤(步骤不存在)" in body["message"]  # the field in words, not its key
     status, body = await _send(
         client,
         "/api/message-templates",
