@@ -256,6 +256,10 @@ async def routing_candidates(request: web.Request) -> web.Response:
 @routes.get("/orders/{key}")
 @requires("order.read")
 async def order_page(request: web.Request) -> web.Response:
+    """The order's page: a missing order or one outside the user's sites is the error page
+    (404 / 403), not an empty form"""
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        await engine.load_order(db, user, order_key(request))
     return await request.app[TEMPLATES].response(
         request, "order.html", {"order_key": request.match_info["key"]}
     )

@@ -220,3 +220,38 @@ async def test_a_dissatisfied_visit_back_survey_opens_a_linked_complaint(client,
     assert resp.status == 201, body
     (result,) = body["results"]
     assert result["satisfied"] is False and result["follow_up"].startswith("TS")
+
+
+async def test_the_order_page_is_an_error_page_for_a_missing_or_unreachable_order(client, aiohttp_client):
+    token = await login(client, "1001")
+    consult = await (
+        await client.post(
+            "/api/orders",
+            json={
+                "workflow": "consult",
+                "form": {"咨询内容": "电价", "答复内容": "已答复"},
+                "caller_number": "13800138000",
+            },
+            headers={"X-CSRF-Token": token},
+        )
+    ).json()
+    page = await client.get(f"/orders/{consult['number']}")
+    html = await page.text()
+    assert page.status == 200 and 'data-may-dial="true"' in html and 'data-may-fax="true"' in html
+    missing = await client.get("/orders/999999")
+    assert missing.status == 404 and 'id="order-fields"' not in await missing.text()
+
+    # the bureau's handler sees only the bureau's orders, and is offered no call or fax
+    handler = await aiohttp_client(client.server)
+    await login(handler, "2001")
+    refused = await handler.get(f"/orders/{consult['number']}")
+    assert refused.status == 403 and 'id="order-fields"' not in await refused.text()
+    fault = await (
+        await client.post(
+            "/api/orders",
+            json={"workflow": "fault_repair", "form": FAULT, "submit": True},
+            headers={"X-CSRF-Token": token},
+        )
+    ).json()
+    theirs = await (await handler.get(f"/orders/{fault['number']}")).text()
+    assert 'data-may-dial="false"' in theirs and 'data-may-fax="false"' in theirs

@@ -35,12 +35,15 @@ async function load() {
   render();
 }
 
+// what the server lets this user do from here (agent_ui/roles.py): no button the server refuses
+const may = (what) => $("order").dataset[what] === "true";
+
 function dialButton(number) {
   if (!number) return "—";
   const send = (path, label) => el("a", { class: "btn", href: `${path}?to=${encodeURIComponent(number)}&order=${order.id}` }, label);
   return el("span", {}, number, " ",
-    el("button", { type: "button", class: "btn", id: "order-dial", title: t("cmd.dial"), onclick: () => dial(number) }, `☎ ${t("order.callback")}`),
-    " ", send("/knowledge", t("nav.knowledge")), " ", send("/notices", t("nav.notices")));
+    may("mayDial") ? el("button", { type: "button", class: "btn", id: "order-dial", title: t("cmd.dial"), onclick: () => dial(number) }, `☎ ${t("order.callback")}`) : null,
+    may("mayFax") ? [" ", send("/knowledge", t("nav.knowledge")), " ", send("/notices", t("nav.notices"))] : null);
 }
 
 async function dial(number) {
@@ -177,7 +180,7 @@ function renderTimeline() {
 // hidden for roles that may not send (the choices answer 403).
 async function renderFax() {
   const box = $("order-fax");
-  if (box.dataset.order === String(order.id)) return;
+  if (!may("mayFax") || box.dataset.order === String(order.id)) return;
   box.dataset.order = order.id;
   const url = `/api/orders/${order.id}/fax`;
   let choices;
