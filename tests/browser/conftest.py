@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.ami_line import AmiLine
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -157,6 +159,13 @@ def console(asterisk, tmp_path_factory):
         yield server
     finally:
         server.stop()
+        # queue members outlive the console and Asterisk restarts: a demo run later would show
+        # the stories' seats on its wallboard and in its agent report
+        line = AmiLine(asterisk)
+        try:
+            line.clear_queue(QUEUE)
+        finally:
+            line.close()
         fcntl.flock(lock, fcntl.LOCK_UN)
         lock.close()
 
