@@ -34,6 +34,8 @@ STATUS: dict[str, int] = {
     "route.undeclared": 403,
     "not_found": 404,
     "request.invalid": 400,
+    "report.range_reversed": 400,
+    "report.range_too_long": 400,
     "validation.failed": 422,
     "cti.unavailable": 503,
     "service.unavailable": 503,

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agent_ui.errors import UiError
 from campaigns import report as campaign_report
 from ticketing import call_reports, reports
-from ticketing.models import Category, Site, User
+from ticketing.models import Category, Disposition, Site, User
 from ticketing.models.campaigns import CONTACT_STATES
 
 #: the most rows one export carries (the page shows ``size`` at a time)
@@ -50,7 +50,35 @@ class ReportQuery:
 
 
 class TextKey(str):
-    """A cell that is a texts key, said in the reader's language (the JSON and the exports)."""
+    """A cell that is a texts key, said in the reader's language (the JSON and the exports);
+    ``fallback``: what to show when no text has that key (a code nobody gave words yet)."""
+
+    fallback: str | None
+
+    def __new__(cls, key: str, fallback: str | None = None) -> TextKey:
+        cell = super().__new__(cls, key)
+        cell.fallback = fallback
+        return cell
+
+
+class Phrase(tuple):
+    """A cell of several parts run together, each ``TextKey`` said in the reader's language."""
+
+
+def say(value: Any, t: Callable[[str], str]) -> Any:
+    """A cell as the reader reads it: ``TextKey`` and ``Phrase`` cells said through ``t``."""
+    if isinstance(value, TextKey):
+        said = t(value)  # a key missing from the texts comes back as itself
+        return value.fallback if said == value and value.fallback is not None else said
+    if isinstance(value, Phrase):
+        return "".join(str(say(part, t)) for part in value)
+    return value
+
+
+def worded(prefix: str, value: str) -> TextKey | str:
+    """A stored code (``inbound``, ``finished``…) as the words of texts' ``prefix.value``; the code
+    itself where the texts have none, nothing for no code."""
+    return TextKey(f"{prefix}.{value}", fallback=value) if value else ""
 
 
 #: the label of a report's totals rows
@@ -67,8 +95,8 @@ class ReportTable:
     charts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def rows_in(self, t: Callable[[str], str]) -> list[list[Any]]:
-        """The rows with every ``TextKey`` cell said through ``t``."""
-        return [[t(v) if isinstance(v, TextKey) else v for v in row] for row in self.rows]
+        """The rows with every ``TextKey`` and ``Phrase`` cell said through ``t``."""
+        return [[say(v, t) for v in row] for row in self.rows]
 
     def to_json(self, t: Callable[[str], str]) -> dict[str, Any]:
         return {
@@ -146,12 +174,12 @@ async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
         rows.append(
             [
                 _local(r["started_at"], q.tz),
-                r["direction"],
+                worded("report.direction", r["direction"]),
                 r["number"],
                 r["queue"],
                 r["agent_id"],
                 r["agent_name"],
-                r["outcome"],
+                worded("report.outcome", r["outcome"]),
                 r["wait"],
                 r["talk"],
                 r["hold"],
@@ -339,18 +367,25 @@ async def cycle_time(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTa
 
 
 async def cycle_time_steps(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
-    workflow = q.workflow or "fault_repair"
-    found = await reports.cycle_time_by_step(db, workflow, viewer=viewer, site_id=q.site_id)
+    """Per step of one workflow (default: the first the catalog offers), each step by its name,
+    in the workflow's order, over the orders received in the period."""
+    listed = dict(await reports.workflows(db))
+    workflow = q.workflow or next(iter(listed), "")
+    steps = await reports.workflow_steps(db, workflow)
+    found = await reports.cycle_time_by_step(
+        db, workflow, start=q.start, end=q.end, viewer=viewer, site_id=q.site_id
+    )
     columns = [
         Column("node", "report.c.node"),
         Column("completed", "report.c.completed", "int"),
         Column("minutes", "report.c.mean_minutes", "number"),
     ]
-    rows = [list(r) for r in found]
+    rows = [[steps.get(node, node), n, minutes] for node, n, minutes in found]
     chart = _chart(
         "bar", "report.c.mean_minutes", [r[0] for r in rows], {"report.c.mean_minutes": [r[2] for r in rows]}
     )
-    return ReportTable("cycle_time_steps", columns, rows, summary={"workflow": workflow}, charts=[chart])
+    summary = {"workflow": workflow, "workflow_name": listed.get(workflow, workflow)}
+    return ReportTable("cycle_time_steps", columns, rows, summary=summary, charts=[chart])
 
 
 async def top_handlers(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
@@ -438,6 +473,8 @@ async def survey(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
 
 async def campaigns(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
     found = await campaign_report.campaign_outcomes(db, q.start, q.end, viewer=viewer, site_id=q.site_id)
+    # 结果代码 in words: the shipped ones from the texts, one an admin added by its label
+    labels = dict((await db.execute(select(Disposition.code, Disposition.label))).all())
     states = list(CONTACT_STATES) + sorted(
         {s for r in found["rows"] for s in r["states"]} - set(CONTACT_STATES)
     )
@@ -463,15 +500,15 @@ async def campaigns(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTab
     rows = [
         [
             r["name"],
-            r["kind"],
-            r["status"],
+            worded("camp.kind", r["kind"]),
+            worded("camp.status", r["status"]),
             r["queue"],
             r["contacts"],
             *(r["states"].get(s, 0) for s in states),
             r["attempts"],
             r["answered"],
             r["reach_rate"],
-            "，".join(f"{code} {n}" for code, n in sorted(r["dispositions"].items(), key=lambda d: -d[1])),
+            _dispositions(r["dispositions"], labels),
         ]
         for r in found["rows"]
     ]
@@ -482,6 +519,16 @@ async def campaigns(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTab
         {"report.c.contacts": [r[4] for r in rows], "report.c.answered": [r[-3] for r in rows]},
     )
     return ReportTable("campaigns", columns, rows, charts=[chart])
+
+
+def _dispositions(counts: dict[str, int], labels: dict[str, str]) -> Phrase:
+    """满意 3，不满意 1: each result code in words with its count, the most given first."""
+    parts: list[Any] = []
+    for given, n in sorted(counts.items(), key=lambda d: -d[1]):
+        if parts:
+            parts.append("，")
+        parts += [TextKey(f"camp.disposition.{given}", fallback=labels.get(given, given)), f" {n}"]
+    return Phrase(parts)
 
 
 async def contractors(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:

@@ -26,7 +26,7 @@ from agent_ui.services import SERVICES, TEMPLATES, TEXTS
 from agent_ui.work import read_only
 from ticketing.call_reports import INTERVALS, SERVICE_LEVEL_SECONDS
 from ticketing.models import Site, User
-from ticketing.reports import to_csv, to_xlsx
+from ticketing.reports import to_csv, to_xlsx, workflows
 from ticketing.users import scope_paths, staffed_queues
 
 routes = web.RouteTableDef()
@@ -53,9 +53,11 @@ def report_query(request: web.Request, *, export: bool = False) -> ReportQuery:
     first = date_param(request, "from", today)
     last = date_param(request, "to", first)
     if last < first:
-        raise UiError("request.invalid", "to must not be before from", field="to")
+        raise UiError("report.range_reversed", "to must not be before from", field="to")
     if (last - first).days >= MAX_DAYS:
-        raise UiError("request.invalid", f"a report covers at most {MAX_DAYS} days", field="to")
+        raise UiError(
+            "report.range_too_long", f"a report covers at most {MAX_DAYS} days", field="to", days=MAX_DAYS
+        )
     site = request.query.get("site", "")
     if site and not site.isdigit():
         raise UiError("request.invalid", "site must be a site id", field="site")
@@ -111,7 +113,8 @@ async def reports_page(request: web.Request) -> web.Response:
 @routes.get("/api/reports")
 @requires("report.view")
 async def report_catalog(request: web.Request) -> web.Response:
-    """The reports, and the sites and queues the viewer may filter by"""
+    """The reports, the sites and queues the viewer may filter by, the workflows (for the steps
+    report: key and name) and the longest period (days)"""
     lang = await language(request)
     texts = request.app[TEXTS]
     services = request.app[SERVICES]
@@ -122,6 +125,7 @@ async def report_catalog(request: web.Request) -> web.Response:
             stmt = stmt.where(or_(*(Site.path.startswith(p) for p in paths)) if paths else Site.id.is_(None))
         sites = [{"id": s.id, "name": s.name, "kind": s.kind, "path": s.path} for s in await db.scalars(stmt)]
         queues = await staffed_queues(db, services.default_skills)
+        listed = [{"key": k, "name": n} for k, n in await workflows(db)]
     return web.json_response(
         {
             "reports": [
@@ -129,6 +133,8 @@ async def report_catalog(request: web.Request) -> web.Response:
             ],
             "sites": sites,
             "queues": queues,
+            "workflows": listed,
+            "max_days": MAX_DAYS,
             "intervals": [str(i) for i in INTERVALS],
             "threshold": SERVICE_LEVEL_SECONDS,
         }

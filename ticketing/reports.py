@@ -21,16 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.contractors import dispatched_to
 from ticketing.models import (
     Assignment,
+    Category,
     Comment,
     Contractor,
     ContractorDispatch,
     Site,
     SurveyResult,
     User,
+    WorkflowDefinition,
     WorkOrder,
     utcnow,
 )
 from ticketing.users import order_scope_clause
+from ticketing.workflow.store import parsed
 
 GROUPS = {"category": WorkOrder.category, "status": WorkOrder.status, "site": Site.name}
 
@@ -138,20 +141,63 @@ async def cycle_time_by_step(
     session: AsyncSession,
     workflow_key: str,
     *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
     viewer: User | None = None,
     site_id: int | None = None,
 ) -> list[tuple[str, int, float]]:
-    """(node, steps completed, mean minutes from assignment to action)."""
-    stmt = (
+    """(node, steps completed, mean minutes from assignment to action) over the orders received
+    in the period (as ``cycle_time_by_workflow``), in the workflow's own order of steps
+    (``workflow_steps``); a step no version defines comes after, by id."""
+    stmt = _period(
         select(Assignment.node, Assignment.assigned_at, Assignment.acted_at)
         .join(WorkOrder, WorkOrder.id == Assignment.order_id)
-        .where(WorkOrder.workflow_key == workflow_key, Assignment.state == "done")
+        .where(WorkOrder.workflow_key == workflow_key, Assignment.state == "done"),
+        WorkOrder.created_at,
+        start,
+        end,
     )
     stmt = await _scoped(session, stmt, viewer, site_id)
     spans: dict[str, list[float]] = defaultdict(list)
     for node, assigned, acted in (await session.execute(stmt)).all():
         spans[node].append((acted - assigned).total_seconds() / 60)
-    return sorted((k, len(v), round(sum(v) / len(v), 1)) for k, v in spans.items())
+    place = {node: i for i, node in enumerate(await workflow_steps(session, workflow_key))}
+    return sorted(
+        ((k, len(v), round(sum(v) / len(v), 1)) for k, v in spans.items()),
+        key=lambda r: (place.get(r[0], len(place)), r[0]),
+    )
+
+
+async def workflows(session: AsyncSession) -> list[tuple[str, str]]:
+    """Every workflow orders may have run on, disabled ones too: (key, its newest version's name),
+    in intake's order (the top categories'), then by key."""
+    names: dict[str, str] = {}
+    for key, name in await session.execute(
+        select(WorkflowDefinition.key, WorkflowDefinition.name).order_by(WorkflowDefinition.version)
+    ):
+        names[key] = name or key
+    place: dict[str, int] = {}
+    for key in await session.scalars(
+        select(Category.workflow_key)
+        .where(Category.parent_id.is_(None), Category.workflow_key != "")
+        .order_by(Category.sort, Category.id)
+    ):
+        place.setdefault(key, len(place))
+    return [(k, names[k]) for k in sorted(names, key=lambda k: (place.get(k, len(place)), k))]
+
+
+async def workflow_steps(session: AsyncSession, workflow_key: str) -> dict[str, str]:
+    """The steps of a workflow, node id -> the node's name, in the newest version's order, then
+    the steps only older versions have (their orders keep the version they started on)."""
+    steps: dict[str, str] = {}
+    for row in await session.scalars(
+        select(WorkflowDefinition)
+        .where(WorkflowDefinition.key == workflow_key)
+        .order_by(WorkflowDefinition.version.desc())
+    ):
+        for node in parsed(row).nodes:
+            steps.setdefault(node.id, node.name or node.id)
+    return steps
 
 
 async def by_contractor(

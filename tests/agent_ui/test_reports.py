@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from agent_ui.reports import MAX_DAYS
 from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered
 from tests.agent_ui.conftest import PASSWORD, login
 from ticketing import users
@@ -136,6 +137,9 @@ async def test_call_detail_and_agent_report(client, calls):
         20.0,
     )
     assert first["recording"] == "/recordings/recording/r1/play"
+    # codes in words: 方向 and 结果 as the reader says them
+    second = dict(zip(keys, data["rows"][1], strict=True))
+    assert (first["direction"], first["outcome"], second["outcome"]) == ("呼入", "已接通", "排队中放弃")
     agents = await (await client.get("/api/reports/agents", params=PERIOD)).json()
     keys = [c["key"] for c in agents["columns"]]
     assert "pause:小休" in keys
@@ -151,12 +155,24 @@ async def test_bad_filters_are_refused(client, calls):
     for params in (
         {"from": "26/11/2026"},
         {"interval": "45"},
-        {"from": DAY, "to": "2026-11-01"},
         {"site": "x"},
     ):
         resp = await client.get("/api/reports/queues", params=params)
         assert resp.status == 400, params
         assert (await resp.json())["error_id"] == "request.invalid"
+    # a period refused says why, on the page and for the export alike
+    for path in ("/api/reports/queues", "/api/reports/calls/export"):
+        resp = await client.get(path, params={"from": DAY, "to": "2026-11-01", "format": "csv"})
+        body = await resp.json()
+        assert resp.status == 400 and body["error_id"] == "report.range_reversed", path
+        assert body["message"] == "结束日期早于开始日期,请重新选择。"
+        resp = await client.get(path, params={"from": "2025-01-01", "to": "2026-01-02", "format": "csv"})
+        body = await resp.json()
+        assert resp.status == 400 and body["error_id"] == "report.range_too_long", path
+        assert f"{MAX_DAYS} 天" in body["message"]
+    # the longest period allowed still runs
+    resp = await client.get("/api/reports/queues", params={"from": "2025-01-01", "to": "2026-01-01"})
+    assert resp.status == 200
     assert (await client.get("/api/reports/nope")).status == 404
     assert (await client.get("/api/reports/queues/export", params={"format": "pdf"})).status == 400
 
@@ -206,7 +222,8 @@ async def test_csv_export(client, calls):
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:4] == ["开始时间", "方向", "号码", "队列"]
-    assert len(rows) == 3 and rows[1][4] == "1001" and rows[2][6] == "abandoned_queue"
+    assert len(rows) == 3 and rows[1][4] == "1001"
+    assert (rows[1][1], rows[1][6], rows[2][6]) == ("呼入", "已接通", "排队中放弃")
     # the agents on each call come last, so the columns before keep their places
     assert (rows[0][-1], rows[1][-1], rows[2][-1]) == ("经手坐席", "1001", "")
 
@@ -251,6 +268,16 @@ async def test_xlsx_export_opens_with_the_figures(client, calls):
     assert sheet["A3"].value == "service" and sheet["B3"].value == "Total"
     resp = await client.get("/api/reports/queues", params={**PERIOD, "interval": "60"})
     assert (await resp.json())["rows"][-1][1] == "Total"
+    # the call detail's codes in English words, its headings capitalised alike
+    resp = await client.get("/api/reports/calls/export", params={**PERIOD, "format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(await resp.read())).active
+    assert (sheet["B1"].value, sheet["B2"].value, sheet["G2"].value, sheet["G3"].value) == (
+        "Direction",
+        "Inbound",
+        "Answered",
+        "Abandoned in queue",
+    )
+    assert sheet.cell(row=1, column=sheet.max_column).value == "Agents on the call"
 
 
 async def _csrf(client) -> str:
@@ -283,7 +310,7 @@ async def test_order_reports_render(client, calls):
 
 async def test_post_call_survey_and_campaign_outcome_reports(client, calls):
     from ivr.events import SurveyAnswered
-    from ticketing.models import Campaign, CampaignContact
+    from ticketing.models import Campaign, CampaignContact, Disposition
 
     maker = calls.services.sessionmaker
     await CallLinker(maker).handle(SurveyAnswered(call_id="r1", score=5, caller="13800001111"))
@@ -302,6 +329,24 @@ async def test_post_call_survey_and_campaign_outcome_reports(client, calls):
                                 attempts=1, last_outcome="answered", disposition="satisfied"),
                 CampaignContact(campaign_id=campaign.id, number="13800002222", source_key="b", state="failed",
                                 attempts=3, last_outcome="no_answer"),
+            ]
+        )  # fmt: skip
+        # a finished import list whose result codes are one an admin added (by its label) and
+        # one nobody described (as it is)
+        listed = Campaign(
+            name="名单",
+            kind="list",
+            status="finished",
+            queue="service",
+            created_at=dt.datetime(2026, 11, 19, tzinfo=dt.UTC),
+        )
+        db.add_all([listed, Disposition(code="vip", label="大客户")])
+        await db.flush()
+        db.add_all(
+            [
+                CampaignContact(campaign_id=listed.id, number=f"1380000333{n}", source_key=f"c{n}", state="done",
+                                attempts=1, last_outcome="answered", disposition=code)
+                for n, code in enumerate(["vip", "vip", "mystery"])
             ]
         )  # fmt: skip
     await login(client, "3001")
@@ -327,7 +372,75 @@ async def test_post_call_survey_and_campaign_outcome_reports(client, calls):
     assert (row["name"], row["contacts"], row["state_done"], row["state_failed"], row["attempts"]) == (
         "回访", 2, 1, 1, 4
     )  # fmt: skip
-    assert row["reach_rate"] == 0.5 and row["dispositions"] == "satisfied 1"
+    assert row["reach_rate"] == 0.5 and row["dispositions"] == "满意 1"
+    # 类型, 状态 and 结果代码 in words
+    assert (row["kind"], row["status"]) == ("满意度回访", "草稿")
+    other = dict(zip(keys, outcomes["rows"][1], strict=True))
+    assert (other["kind"], other["status"], other["dispositions"]) == (
+        "导入名单",
+        "已结束",
+        "大客户 2，mystery 1",
+    )
     xlsx = await client.get("/api/reports/campaigns/export", params={**PERIOD, "format": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(await xlsx.read())).active
     assert sheet.cell(row=2, column=1).value == "回访"
+    assert [sheet.cell(row=2, column=c).value for c in (2, 3)] == ["满意度回访", "草稿"]
+    assert sheet.cell(row=2, column=sheet.max_column).value == "满意 1"
+    await client.post("/lang", data={"lang": "en", "_csrf": await _csrf(client)})
+    resp = await client.get("/api/reports/campaigns/export", params={**PERIOD, "format": "csv"})
+    rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8").lstrip("\ufeff"))))
+    assert (rows[1][1], rows[1][2], rows[1][-1]) == ("Visit-back", "Draft", "Satisfied 1")
+    assert (rows[2][1], rows[2][2], rows[2][-1]) == ("Imported list", "Finished", "大客户 2，mystery 1")
+
+
+async def test_step_times_keep_to_the_period_and_name_the_steps_in_the_workflows_order(client, world):
+    """环节处理时长: the orders received in the period, each step by its name in the workflow's own
+    order (报修 before 预约, though ``appoint`` sorts before ``report``), the workflow by its name."""
+    from ticketing import create_order, submit_step
+    from ticketing.models import User
+
+    async with world.services.sessionmaker.begin() as db:
+        agent = await db.get(User, world.people["1001"])
+        handler = await db.get(User, world.people["2001"])
+        for start, minutes in ((dt.datetime(2026, 11, 20, 9, tzinfo=TZ), 15), (dt.datetime.now(TZ), 45)):
+            order = await create_order(
+                db,
+                agent,
+                workflow="aftersales_repair",
+                site_id=handler.site_id,
+                form={"产品型号": "K1", "故障描述": "不制冷", "上门地址": "海淀路1号"},
+                now=start,
+            )
+            await submit_step(
+                db,
+                handler,
+                order,
+                form={"预约时间": "2026-11-21 10:00", "维修人员": "赵"},
+                now=start + dt.timedelta(minutes=minutes),
+            )
+    await login(client, "3001")
+    catalog = await (await client.get("/api/reports")).json()
+    assert {"key": "aftersales_repair", "name": "售后报修"} in catalog["workflows"]
+    assert catalog["max_days"] == MAX_DAYS
+    resp = await client.get(
+        "/api/reports/cycle_time_steps", params={**PERIOD, "workflow": "aftersales_repair"}
+    )
+    data = await resp.json()
+    assert data["rows"] == [["报修", 1, 0.0], ["预约", 1, 15.0]]  # not today's order
+    assert data["summary"] == {"workflow": "aftersales_repair", "workflow_name": "售后报修"}
+    assert data["charts"][0]["labels"] == ["报修", "预约"]
+    earlier = await client.get(
+        "/api/reports/cycle_time_steps",
+        params={"from": "2026-01-01", "to": "2026-01-02", "workflow": "aftersales_repair"},
+    )
+    assert (await earlier.json())["rows"] == []
+    # no workflow chosen: the first the catalog offers
+    first = await (await client.get("/api/reports/cycle_time_steps", params=PERIOD)).json()
+    assert first["summary"]["workflow"] == catalog["workflows"][0]["key"]
+    # the export says the same
+    resp = await client.get(
+        "/api/reports/cycle_time_steps/export",
+        params={**PERIOD, "workflow": "aftersales_repair", "format": "csv"},
+    )
+    rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8").lstrip("\ufeff"))))
+    assert [r[0] for r in rows[1:]] == ["报修", "预约"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import threading
 from zoneinfo import ZoneInfo
 
@@ -157,6 +158,28 @@ def test_a_supervisor_reads_yesterdays_queue_report_and_downloads_the_excel(
         assert sheet["A1"].value == "队列" and sheet["G1"].value == "服务水平"
         assert [c.value for c in sheet[2]][:5] == ["service", f"{yesterday} 09:00", 3, 2, 1]
         assert sheet["G2"].value == pytest.approx(0.3333)
+
+        # the export links follow the filters before 查询, and offer nothing for a refused period
+        page.fill("#report-to", str(today))
+        expect(page.locator("#export-csv")).to_have_attribute(
+            "href", re.compile(f"from={yesterday}&to={today}&")
+        )
+        page.fill("#report-to", str(yesterday - dt.timedelta(days=1)))
+        expect(page.locator("#export-xlsx")).to_have_attribute("aria-disabled", "true")
+        assert page.get_attribute("#export-xlsx", "href") is None
+        page.click("#report-filters button[type=submit]")
+        expect(page.locator("#toasts .toast.refused").last).to_have_text("结束日期早于开始日期,请重新选择。")
+        page.fill("#report-to", str(yesterday))
+        expect(page.locator("#export-xlsx")).not_to_have_attribute("aria-disabled", "true")
+        expect(page.locator("#export-xlsx")).to_have_attribute(
+            "href", re.compile(f"from={yesterday}&to={yesterday}&.*format=xlsx$")
+        )
+
+        # 环节处理时长: the workflow picked by its name, the summary naming it
+        page.select_option("#report-name", "cycle_time_steps")
+        page.select_option("#report-workflow", "fault_repair")
+        page.click("#report-filters button[type=submit]")
+        expect(page.locator("#report-summary [data-key='report.s.workflow'] dd")).to_have_text("故障报修")
         assert errors == []
     finally:
         context.close()

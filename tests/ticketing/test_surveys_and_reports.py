@@ -125,6 +125,9 @@ async def test_reports_on_known_data(session, seeded):
     assert (key, closed, hours) == ("fault_repair", 2, 3.0)
     steps = dict((n, m) for n, _, m in await cycle_time_by_step(session, "fault_repair"))
     assert steps["confirm"] == 10.0 and steps["onsite"] == 30.0
+    # the steps of the orders received in the period: the 25th's has done only its first
+    assert [n for n, _, _ in await cycle_time_by_step(session, "fault_repair", start=at(25, 0))] == ["accept"]
+    assert await cycle_time_by_step(session, "fault_repair", end=at(23, 0)) == []
     top = await top_handlers(session)
     assert top[0][0] == "5101" and top[0][2] == 8
     assert await complaint_causes(session) == [("二类", "重大", 1)]

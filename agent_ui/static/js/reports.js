@@ -5,7 +5,9 @@ import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { page: 1, size: 50 };
+// refused: the filters (exportKey) the server refused, so no export offers them;
+// maxDays: the longest period in days (the catalog says)
+const state = { page: 1, size: 50, refused: new Set(), maxDays: Infinity };
 const FILTERS = ["from", "to", "queue", "site", "interval", "threshold", "workflow", "contractor"];
 const NUMERIC = ["int", "seconds", "number", "percent"];
 
@@ -39,10 +41,32 @@ function showFilters(name) {
   }
 }
 
-function exportLinks(name, q) {
+const given = (q) => Object.fromEntries(Object.entries(q).filter(([, v]) => v !== ""));
+const exportKey = (name, q) => `${name}?${new URLSearchParams(given(q))}`;
+
+// a period the server is sure to refuse: the end before the start, or longer than it allows
+function periodRefused(q) {
+  if (!q.from || !q.to) return false;
+  const days = (Date.parse(`${q.to}T00:00:00Z`) - Date.parse(`${q.from}T00:00:00Z`)) / 86400000;
+  return days < 0 || days >= state.maxDays;
+}
+
+// the export links follow the filters as they stand (shown or not yet), and offer nothing for
+// filters that were refused or will be: no download of an error instead of a report
+function exportLinks() {
+  const form = $("report-filters");
+  const name = form.report.value;
+  const q = query(form);
+  const refused = state.refused.has(exportKey(name, q)) || periodRefused(q);
   for (const fmt of ["csv", "xlsx"]) {
-    const params = new URLSearchParams({ ...Object.fromEntries(Object.entries(q).filter(([, v]) => v !== "")), format: fmt });
-    $(`export-${fmt}`).href = `/api/reports/${name}/export?${params}`;
+    const link = $(`export-${fmt}`);
+    if (refused) {
+      link.removeAttribute("href");
+      link.setAttribute("aria-disabled", "true");
+    } else {
+      link.href = `/api/reports/${name}/export?${new URLSearchParams({ ...given(q), format: fmt })}`;
+      link.removeAttribute("aria-disabled");
+    }
   }
 }
 
@@ -65,7 +89,7 @@ function summary(data) {
   } else if (data.name === "satisfaction") {
     items.push(["report.s.total", s.total], ["report.s.rate", percent(s.rate)]);
   } else if (data.name === "cycle_time_steps") {
-    items.push(["report.s.workflow", s.workflow]);
+    items.push(["report.s.workflow", s.workflow_name ?? s.workflow]);
   }
   $("report-summary").replaceChildren(...items.map(([k, v]) => el("div", { "data-key": k }, el("dt", {}, t(k)), el("dd", {}, v ?? "—"))));
 }
@@ -74,7 +98,8 @@ async function load() {
   const form = $("report-filters");
   const name = form.report.value;
   const q = query(form);
-  exportLinks(name, q);
+  const key = exportKey(name, q);
+  exportLinks();
   try {
     const data = await api(`/api/reports/${name}`, { query: { ...q, page: state.page, size: state.size } });
     $("report-heading").textContent = `${data.title} · ${q.from} — ${q.to}`;
@@ -89,7 +114,13 @@ async function load() {
     $("report-prev").disabled = state.page <= 1;
     $("report-next").disabled = state.page >= pages;
     $("reports").dataset.loaded = `${name} ${q.from} ${q.to}`;
-  } catch (err) { toast(err.message, "refused"); }
+    state.refused.delete(key);
+  } catch (err) {
+    // a refusal (4xx) holds for these filters; a failure (5xx, no network) may pass next time
+    if (err.status >= 400 && err.status < 500) state.refused.add(key);
+    toast(err.message, "refused");
+  }
+  exportLinks();
 }
 
 export async function start() {
@@ -102,6 +133,9 @@ export async function start() {
   api("/api/reports").then((catalog) => {
     for (const q of catalog.queues) form.queue.append(el("option", { value: q }, q));
     for (const s of catalog.sites) form.site.append(el("option", { value: s.id }, `${"　".repeat(Math.max(0, s.path.split("/").length - 3))}${s.name}`));
+    for (const w of catalog.workflows) form.workflow.append(el("option", { value: w.key }, w.name));
+    state.maxDays = catalog.max_days ?? state.maxDays;
+    exportLinks();  // the workflow now chosen, the longest period known
   }).catch(() => {});
   api("/api/contractors").then((r) => {
     for (const c of r.items) form.contractor.append(el("option", { value: c.id }, c.name));
@@ -109,6 +143,9 @@ export async function start() {
   form.period.addEventListener("change", () => { setPeriod(); state.page = 1; load(); });
   for (const f of ["from", "to"]) form[f].addEventListener("change", () => { form.period.value = "custom"; });
   form.report.addEventListener("change", () => { showFilters(form.report.value); state.page = 1; load(); });
+  // changed filters not yet shown: the export already takes them
+  form.addEventListener("input", exportLinks);
+  form.addEventListener("change", exportLinks);
   form.addEventListener("submit", (e) => { e.preventDefault(); state.page = 1; load(); });
   $("report-prev").addEventListener("click", () => { if (state.page > 1) { state.page--; load(); } });
   $("report-next").addEventListener("click", () => { state.page++; load(); });
