@@ -25,6 +25,7 @@ from agent_ui import (
     reports,
     surveys,
     user_setup,
+    workflow_setup,
 )
 from agent_ui.auth import guard, session_storage
 from agent_ui.failures import errors_middleware
@@ -65,6 +66,7 @@ def create_app(services: AppServices) -> web.Application:
         dispatch_setup,
         message_setup,
         user_setup,
+        workflow_setup,
         reports,
         openapi,
         pages,

@@ -107,6 +107,15 @@ _BODIES[("POST", "/api/orders/{key}/fax")] = {
     },
 }
 
+_BODIES[("POST", "/api/workflows")] = {
+    "type": "object",
+    "required": ["source"],
+    "description": "the definition as in docs/workflows.md; its key names the workflow, and the import "
+    "becomes that key's next version. Refused as workflow_invalid with details.problems "
+    "[{id, message}] (every problem, nothing stored)",
+    "properties": {"source": {"type": "string", "description": "the workflow's YAML text (256 KB at most)"}},
+}
+
 _SUMMARIES = {
     (
         "GET",
@@ -139,7 +148,20 @@ _SUMMARIES = {
         "POST",
         "/api/orders/{key}/survey",
     ): "Record a visit-back (满意度回访); dissatisfied opens a linked complaint",
+    ("GET", "/api/workflows"): "流程配置: every workflow with its versions (newest first), the version new "
+    "orders start on (current) and the orders still open on each version",
+    ("GET", "/api/workflows/{key}/{version}"): "One workflow version: its YAML source and its steps "
+    "(type, order status, time limit, exits)",
+    ("GET", "/api/workflows/{key}/{version}/export"): "One workflow version's YAML as a file (text/yaml)",
+    ("POST", "/api/workflows"): "Import a workflow definition (YAML) as the next version of its key; "
+    "new orders start on it, running orders keep theirs",
+    ("POST", "/api/workflows/{key}/{version}/disable"): "停用 a workflow version: new orders start on "
+    "the highest version still enabled",
+    ("POST", "/api/workflows/{key}/{version}/enable"): "启用 a workflow version again",
 }
+
+# Operations whose success is not JSON: path -> media type.
+_MEDIA = {("GET", "/api/workflows/{key}/{version}/export"): "text/yaml"}
 
 WEBSOCKET_DOC = (
     "GET /ws upgrades to a websocket (same-origin, session cookie). The server first sends a "
@@ -171,7 +193,14 @@ def build_spec(app: web.Application) -> dict[str, Any]:
             if permission != roles.PUBLIC
             else ["anyone"],
             "responses": {
-                "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "200": {
+                    "description": "OK",
+                    "content": {
+                        _MEDIA.get((method, path), "application/json"): {
+                            "schema": {"type": "string"} if (method, path) in _MEDIA else {"type": "object"}
+                        }
+                    },
+                },
                 "default": {"description": "error", "content": {"application/json": {"schema": _ERROR}}},
             },
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,13 +17,50 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing.audit import record
+from ticketing.audit import record, record_change
 from ticketing.cached import Cache
-from ticketing.errors import NotFound, require_admin
-from ticketing.models import User, WorkflowDefinition
+from ticketing.errors import NotFound, WorkflowInvalid, require_admin
+from ticketing.models import Category, User, WorkflowDefinition, WorkOrder
 from ticketing.workflow.definition import Definition, parse, parse_yaml
 
 _cache: dict[int, Definition] = {}
+#: a key names the workflow in URLs, file names and categories (``categories.workflow_key``)
+KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+NAME_LIMIT = 100  # workflow_definitions.name
+
+
+def validated(source: str | Mapping[str, Any]) -> Definition:
+    """Parse and validate as an import would, raising WorkflowInvalid with every problem; also
+    for a file whose shape is wrong (a list where a mapping belongs…), which ``parse`` does not
+    name itself."""
+    try:
+        definition = parse_yaml(source) if isinstance(source, str) else parse(source)
+    except WorkflowInvalid:
+        raise
+    except (TypeError, AttributeError, ValueError, KeyError) as exc:
+        raise WorkflowInvalid(
+            [
+                (
+                    "bad_structure",
+                    "the file's structure is wrong somewhere: a list where a mapping belongs, "
+                    f"a mapping where a list belongs, or a plain value instead of either ({exc})",
+                )
+            ]
+        ) from exc
+    problems: list[tuple[str, str]] = []
+    if not KEY.fullmatch(definition.key):
+        problems.append(
+            (
+                "bad_key",
+                f"the key {definition.key!r} must be 1-64 letters, digits, '_', '.' or '-' "
+                "(it names the workflow in addresses and files)",
+            )
+        )
+    if len(definition.name) > NAME_LIMIT:
+        problems.append(("name_too_long", f"the name is longer than {NAME_LIMIT} characters"))
+    if problems:
+        raise WorkflowInvalid(problems)
+    return definition
 
 
 async def import_definition(
@@ -30,11 +68,10 @@ async def import_definition(
 ) -> WorkflowDefinition:
     """Validate (raising WorkflowInvalid) and store as the next version of its key (admins only)."""
     require_admin(actor, "change workflow definitions")
+    definition = validated(source)
     if isinstance(source, str):
-        definition = parse_yaml(source)
         text = source
     else:
-        definition = parse(source)
         text = yaml.safe_dump(dict(source), allow_unicode=True, sort_keys=False)
     latest = await session.scalar(
         select(func.max(WorkflowDefinition.version)).where(WorkflowDefinition.key == definition.key)
@@ -52,7 +89,6 @@ async def import_definition(
         session, actor, "workflow.import", "workflow", row.id, after={"key": row.key, "version": row.version}
     )
     return row
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,12 +171,109 @@ async def export_definition(session: AsyncSession, key: str, version: int | None
     return row.source or yaml.safe_dump(row.body, allow_unicode=True, sort_keys=False)
 
 
-async def disable(session: AsyncSession, key: str, version: int, *, actor: User | None = None) -> None:
-    require_admin(actor, "change workflow definitions")
+async def version_row(session: AsyncSession, key: str, version: int) -> WorkflowDefinition:
+    """One stored version of ``key`` (NotFound when there is none)."""
     row = await session.scalar(
         select(WorkflowDefinition).where(WorkflowDefinition.key == key, WorkflowDefinition.version == version)
     )
     if row is None:
         raise NotFound(f"no workflow {key!r} v{version}", entity="workflow", key=key)
-    row.enabled = False
-    await record(session, actor, "workflow.disable", "workflow", row.id, after={"enabled": False})
+    return row
+
+
+def _switch_view(row: WorkflowDefinition) -> dict[str, Any]:
+    return {"key": row.key, "version": row.version, "enabled": row.enabled}
+
+
+async def _switch(session: AsyncSession, key: str, version: int, enabled: bool, actor: User | None) -> None:
+    require_admin(actor, "change workflow definitions")
+    row = await version_row(session, key, version)
+    # flushed at once (record_change), so ``latest`` in this very session already chooses anew
+    await record_change(
+        session,
+        actor,
+        row,
+        {"enabled": enabled},
+        _switch_view,
+        "workflow.enable" if enabled else "workflow.disable",
+        "workflow",
+    )
+
+
+async def disable(session: AsyncSession, key: str, version: int, *, actor: User | None = None) -> None:
+    """停用: new orders no longer start on this version (the highest enabled one is used);
+    orders running on it carry on."""
+    await _switch(session, key, version, False, actor)
+
+
+async def enable(session: AsyncSession, key: str, version: int, *, actor: User | None = None) -> None:
+    """启用 again: the version is a candidate for new orders (the highest enabled one wins)."""
+    await _switch(session, key, version, True, actor)
+
+
+async def listing(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every workflow key (by key) with its versions, newest first: each version's name, category,
+    enabled, created_at and ``open_orders`` (orders still running on it; an indexed count);
+    ``current``: the version new orders start on (None when every version is disabled), whose
+    name and category the workflow's are (else the newest version's); ``categories``: the names
+    of the intake categories that offer the workflow."""
+    rows = list(
+        await session.scalars(
+            select(WorkflowDefinition).order_by(WorkflowDefinition.key, WorkflowDefinition.version.desc())
+        )
+    )
+    running: dict[int, int] = {
+        workflow_id: count
+        for workflow_id, count in (
+            await session.execute(
+                select(WorkOrder.workflow_id, func.count())
+                .where(WorkOrder.is_open.is_(True))
+                .group_by(WorkOrder.workflow_id)
+            )
+        ).all()
+    }
+    offered: dict[str, list[str]] = {}
+    for workflow_key, name in (
+        await session.execute(
+            select(Category.workflow_key, Category.name)
+            .where(Category.parent_id.is_(None), Category.enabled.is_(True), Category.workflow_key != "")
+            .order_by(Category.sort, Category.id)
+        )
+    ).all():
+        names = offered.setdefault(workflow_key, [])
+        if name not in names:
+            names.append(name)
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = out.get(row.key)
+        if entry is None:
+            entry = out[row.key] = {
+                "key": row.key,
+                "name": row.name,
+                "category": _category_of(row),
+                "current": None,
+                "categories": offered.get(row.key, []),
+                "versions": [],
+            }
+        if row.enabled and entry["current"] is None:
+            entry["current"] = row.version
+        entry["versions"].append(
+            {
+                "id": row.id,
+                "version": row.version,
+                "name": row.name,
+                "category": _category_of(row),
+                "enabled": row.enabled,
+                "created_at": row.created_at,
+                "open_orders": running.get(row.id, 0),
+            }
+        )
+    for entry in out.values():  # named as the version in use is (else the newest)
+        using = next((v for v in entry["versions"] if v["version"] == entry["current"]), None)
+        if using is not None:
+            entry["name"], entry["category"] = using["name"], using["category"]
+    return list(out.values())
+
+
+def _category_of(row: WorkflowDefinition) -> str:
+    return str((row.body or {}).get("category") or row.key)

@@ -1,0 +1,198 @@
+// 流程配置: the workflows and their versions; a version's steps and YAML; import (validated by the
+// server: every problem is listed under the editor and the text stays as typed), export,
+// 停用 / 启用. The format is docs/workflows.md.
+import { api, el, fmtTime } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const form = document.getElementById("wf-form");
+const problemsBox = document.getElementById("wf-problems");
+const detail = document.getElementById("wf-detail");
+const formTitle = document.getElementById("wf-form-title");
+let shown = null; // the version in the detail panel
+const newestOf = {}; // workflow key -> its highest version (an import makes the next one)
+
+const versionPath = (key, version) => `/api/workflows/${encodeURIComponent(key)}/${version}`;
+// a text key's words, or "" when there are none (t() answers with the key itself)
+const words = (key, values) => (t(key, values) === key ? "" : t(key, values));
+
+async function load() {
+  const { items } = await api("/api/workflows");
+  const rows = [];
+  for (const w of items) {
+    const span = w.versions.length;
+    const newest = w.versions[0]?.version ?? 0;
+    newestOf[w.key] = newest;
+    w.versions.forEach((v, i) => {
+      const group = i === 0 ? [
+        el("td", { rowspan: span, class: "wrap" }, el("strong", {}, w.name),
+          w.current === null ? el("div", { class: "notice" }, t("wf.none_in_use")) : null),
+        el("td", { rowspan: span }, el("code", {}, w.key)),
+        el("td", { rowspan: span }, w.category),
+        el("td", { rowspan: span, class: "wrap" },
+          w.categories.length ? w.categories.join("、") : el("span", { class: "muted" }, t("wf.not_offered"))),
+      ] : [];
+      const dim = v.enabled ? "" : "muted"; // a disabled version's own cells, not the workflow's
+      rows.push(el("tr", { "data-key": w.key, "data-version": v.version },
+        ...group,
+        el("td", { class: dim }, t("wf.version_n", { version: v.version }), v.name !== w.name ? ` · ${v.name}` : ""),
+        el("td", { class: dim }, v.enabled ? t("wf.enabled") : t("wf.disabled"),
+          w.current === v.version ? [" · ", el("strong", { class: "in-use" }, t("wf.in_use"))] : null),
+        el("td", { class: `num ${dim}` }, v.open_orders),
+        el("td", { class: dim }, fmtTime(v.created_at)),
+        el("td", {},
+          el("button", { type: "button", class: "link", onclick: () => view(w.key, v.version) }, t("wf.view")), " ",
+          el("button", { type: "button", class: "link", onclick: () => copy(w.key, v.version, newest) }, t("wf.copy")), " ",
+          el("a", { class: "link", href: `${versionPath(w.key, v.version)}/export`, download: `${w.key}-v${v.version}.yaml` }, t("wf.export")), " ",
+          el("button", { type: "button", class: "link", onclick: () => toggle(w.key, v) }, t(v.enabled ? "wf.disable" : "wf.enable"))),
+      ));
+    });
+  }
+  document.querySelector("#wf-list tbody").replaceChildren(...rows);
+}
+
+function limitText(limit) {
+  if (!limit) return "—";
+  const parts = [];
+  if (limit.limit) parts.push(limit.limit);
+  if (limit.by_field) {
+    const values = Object.entries(limit.by_values).map(([k, v]) => `${k} ${v}`).join("、");
+    parts.push(t("wf.limit_by", { field: limit.by_field, values }));
+  }
+  if (limit.reminders) parts.push(t("wf.reminders", { n: limit.reminders }));
+  if (limit.overrun) parts.push(t("wf.overrun"));
+  return parts.join(" · ");
+}
+
+async function view(key, version) {
+  let d;
+  try { d = await api(versionPath(key, version)); }
+  catch (err) { toast(err.message, "refused"); return; }
+  shown = d;
+  document.getElementById("wf-detail-title").textContent = t("wf.detail", d);
+  document.getElementById("wf-meta").replaceChildren(
+    `${t("wf.category")}: ${d.category} · ${t("wf.number_pattern")}: `, el("code", {}, d.number_pattern),
+    ` · ${t("wf.calendar")}: ${words(`wf.calendar_${d.calendar}`) || d.calendar}`,
+    ` · ${t("wf.status")}: ${d.enabled ? t("wf.enabled") : t("wf.disabled")}`,
+    d.current === d.version ? ` · ${t("wf.in_use")}` : "",
+  );
+  const names = Object.fromEntries(d.steps.map((s) => [s.id, s.name]));
+  document.querySelector("#wf-steps tbody").replaceChildren(...d.steps.map((s) => {
+    const flags = [
+      s.mode !== "any" ? words(`wf.mode_${s.mode}`) || s.mode : "",
+      s.optional ? t("wf.optional") : "",
+      s.free_routing ? t("wf.free_routing") : "",
+    ].filter(Boolean);
+    const exits = s.exits.map((x) => {
+      const notes = [x.kind === "reject" ? t("wf.exit_reject") : "", x.conditional ? t("wf.exit_conditional") : ""].filter(Boolean);
+      return `→ ${names[x.to] ?? x.to}${notes.length ? `(${notes.join("、")})` : ""}`;
+    });
+    return el("tr", {},
+      el("td", {}, s.name, " ", el("code", { class: "muted" }, s.id)),
+      el("td", {}, words(`wf.type_${s.type}`) || s.type, flags.length ? `(${flags.join("、")})` : ""),
+      el("td", {}, s.status),
+      el("td", { class: "wrap" }, limitText(s.limit)),
+      el("td", { class: "wrap" }, exits.join(" ") || "—"));
+  }));
+  document.getElementById("wf-fields").textContent =
+    d.fields.map((f) => `${f.label}(${f.type})`).join("、") || "—";
+  document.getElementById("wf-source").textContent = d.source;
+  document.getElementById("wf-detail-export").href = `${versionPath(key, version)}/export`;
+  document.getElementById("wf-detail-export").setAttribute("download", `${key}-v${version}.yaml`);
+  detail.hidden = false;
+  detail.scrollIntoView({ block: "start" });
+}
+
+async function copy(key, version, newest) {
+  let d;
+  try { d = await api(versionPath(key, version)); }
+  catch (err) { toast(err.message, "refused"); return; }
+  showProblems([]);
+  form.source.value = d.source;
+  formTitle.textContent = t("wf.editor_from", { key, version, next: newest + 1 });
+  form.source.focus();
+  form.source.setSelectionRange(0, 0);
+  form.scrollIntoView({ block: "start" });
+}
+
+async function toggle(key, v) {
+  if (v.enabled && !window.confirm(t("wf.confirm_disable", { key, version: v.version }))) return;
+  try {
+    const done = await api(`${versionPath(key, v.version)}/${v.enabled ? "disable" : "enable"}`, { method: "POST" });
+    toast(t(v.enabled ? "wf.switched_off" : "wf.switched_on", { key, version: v.version }), "ok");
+    if (done.current === null) toast(t("wf.none_in_use"), "info", 8000);
+    else toast(t("wf.now_current", { version: done.current }), "ok");
+  } catch (err) {
+    toast(err.message, "refused");
+  }
+  await load();
+  if (shown && shown.key === key) await view(key, shown.version);
+}
+
+// each problem in words (its id's label, then the server's detail naming the step or field)
+function showProblems(problems) {
+  const list = problemsBox.querySelector("ul");
+  list.replaceChildren(...problems.map((p) => {
+    const label = p.id ? words(`wf.problem.${p.id}`) : "";
+    // a YAML syntax error's message points at the spot over several lines: keep them
+    return el("li", {}, label ? [el("strong", {}, label), ": "] : null,
+      el("span", { style: "white-space: pre-wrap" }, p.message));
+  }));
+  problemsBox.hidden = problems.length === 0;
+  if (problems.length) form.source.setAttribute("aria-invalid", "true");
+  else form.source.removeAttribute("aria-invalid");
+}
+
+// a YAML syntax error names its line and column: put the caret there
+function caretAt(problems) {
+  const where = problems.map((p) => /line (\d+), column (\d+)/.exec(p.message)).find(Boolean);
+  if (!where) return;
+  const lines = form.source.value.split("\n");
+  const line = Math.min(Number(where[1]), lines.length) - 1;
+  const offset = lines.slice(0, line).reduce((n, l) => n + l.length + 1, 0) + Number(where[2]) - 1;
+  form.source.focus();
+  form.source.setSelectionRange(offset, offset);
+}
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const source = form.source.value;
+  if (!source.trim()) {
+    showProblems([{ id: "", message: t("wf.source_required") }]);
+    return;
+  }
+  showProblems([]);
+  try {
+    const made = await api("/api/workflows", { method: "POST", body: { source } });
+    form.reset();
+    toast(t("wf.imported", made), "ok");
+    await load();
+  } catch (err) {
+    const problems = Array.isArray(err.details?.problems) ? err.details.problems : [];
+    if (problems.length) {
+      showProblems(problems);
+      caretAt(problems);
+    }
+    toast(err.message, "refused");
+  }
+});
+
+form.addEventListener("reset", () => {
+  showProblems([]);
+  formTitle.textContent = t("wf.editor");
+});
+
+form.file.addEventListener("change", async () => {
+  const file = form.file.files[0];
+  if (!file) return;
+  form.source.value = await file.text();
+  showProblems([]);
+  form.source.focus();
+});
+
+document.getElementById("wf-detail-copy").addEventListener("click", () => {
+  if (shown) copy(shown.key, shown.version, newestOf[shown.key] ?? shown.version);
+});
+document.getElementById("wf-detail-close").addEventListener("click", () => { detail.hidden = true; shown = null; });
+
+load().catch((err) => toast(err.message, "refused"));

@@ -1,0 +1,193 @@
+"""流程配置 in the console: the admins' page and API for the work-order workflows
+(``ticketing.workflow.store``): every workflow with its versions, a version's YAML and steps,
+import (the next version of its key), export, 停用 / 启用. Admins only (``config.admin``), CSRF
+on writes; an invalid definition is refused naming every problem and nothing is stored; every
+change is audited by ``ticketing``. The file format is docs/workflows.md."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import json_body, path_int
+from agent_ui.errors import UiError
+from agent_ui.jsonable import jsonable
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES, TEMPLATES
+from agent_ui.work import read_only, unit_of_work
+from ticketing.errors import NotFound, WorkflowInvalid
+from ticketing.models import WorkflowDefinition
+from ticketing.workflow import store
+from ticketing.workflow.definition import Definition, Node
+
+routes = web.RouteTableDef()
+#: the longest definition accepted (the seeded ones are 1-6 KB)
+SOURCE_LIMIT = 256 * 1024
+
+
+@routes.get("/admin/workflows")
+@requires("config.admin")
+async def workflows_page(request: web.Request) -> web.Response:
+    return await request.app[TEMPLATES].response(request, "admin_workflows.html", {})
+
+
+@routes.get("/api/workflows")
+@requires("config.admin")
+async def list_workflows(request: web.Request) -> web.Response:
+    """Every workflow with its versions (newest first), the one new orders use, open orders per version"""
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        return web.json_response({"items": jsonable(await store.listing(db))})
+
+
+@routes.get("/api/workflows/{key}/{version}")
+@requires("config.admin")
+async def show_workflow(request: web.Request) -> web.Response:
+    """One version: its YAML source and its steps (type, status, time limit, exits)"""
+    key, version = request.match_info["key"], path_int(request, "version")
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        row = await store.version_row(db, key, version)
+        current = await _current(db, key)
+        source = await store.export_definition(db, key, version)
+        return web.json_response(_detail(row, store.parsed(row), source, current))
+
+
+@routes.get("/api/workflows/{key}/{version}/export")
+@requires("config.admin")
+async def export_workflow(request: web.Request) -> web.Response:
+    """One version's YAML as a file to download (to keep, or to edit and import again)"""
+    key, version = request.match_info["key"], path_int(request, "version")
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        source = await store.export_definition(db, key, version)
+    name = f"{key}-v{version}.yaml"
+    plain = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    return web.Response(
+        text=source,
+        content_type="text/yaml",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@routes.post("/api/workflows")
+@requires("config.admin")
+async def import_workflow(request: web.Request) -> web.Response:
+    """{source: YAML}: validated and stored as the next version of its key (201); refused with
+    workflow_invalid and details.problems [{id, message}] when anything is wrong"""
+    body = await json_body(request)
+    source = body.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise UiError("request.invalid", "source must be the definition's YAML text", field="source")
+    if len(source) > SOURCE_LIMIT:
+        raise UiError("request.invalid", f"source is longer than {SOURCE_LIMIT} characters", field="source")
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        try:
+            row = await store.import_definition(db, source, actor=user)
+        except WorkflowInvalid as exc:
+            raise UiError(
+                "workflow_invalid",
+                str(exc),
+                problems=[{"id": pid, "message": message} for pid, message in exc.problems],
+            ) from None
+        current = await _current(db, row.key)
+        answer = _version(row, current)
+    return web.json_response(answer, status=201)
+
+
+@routes.post("/api/workflows/{key}/{version}/disable")
+@requires("config.admin")
+async def disable_workflow(request: web.Request) -> web.Response:
+    """停用 a version: new orders start on the highest version still enabled; running ones carry on"""
+    return await _switch(request, store.disable)
+
+
+@routes.post("/api/workflows/{key}/{version}/enable")
+@requires("config.admin")
+async def enable_workflow(request: web.Request) -> web.Response:
+    """启用 a version again (new orders start on the highest enabled version)"""
+    return await _switch(request, store.enable)
+
+
+async def _switch(request: web.Request, change: Any) -> web.Response:
+    key, version = request.match_info["key"], path_int(request, "version")
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        await change(db, key, version, actor=user)
+        row = await store.version_row(db, key, version)
+        answer = _version(row, await _current(db, key))
+    return web.json_response(answer)
+
+
+async def _current(db: Any, key: str) -> int | None:
+    """The version new orders of ``key`` start on (None: every version is disabled)."""
+    try:
+        return (await store.latest(db, key)).version
+    except NotFound:
+        return None
+
+
+def _version(row: WorkflowDefinition, current: int | None) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "key": row.key,
+        "version": row.version,
+        "name": row.name,
+        "enabled": row.enabled,
+        "current": current,
+        "created_at": jsonable(row.created_at),
+    }
+
+
+def _limit(node: Node) -> dict[str, Any] | None:
+    sla = node.sla
+    if sla is None:
+        return None
+    by = sla.limit_by or {}
+    return {
+        "limit": sla.limit,
+        "by_field": by.get("field") or "",
+        "by_values": {str(k): str(v) for k, v in (by.get("values") or {}).items()},
+        "reminders": len(sla.reminders),
+        "overrun": sla.overrun is not None,
+    }
+
+
+def _detail(
+    row: WorkflowDefinition, definition: Definition, source: str, current: int | None
+) -> dict[str, Any]:
+    return {
+        **_version(row, current),
+        "category": definition.category,
+        "number_pattern": definition.number_pattern,
+        "calendar": definition.calendar,
+        "source": source,
+        "fields": [
+            {
+                "name": name,
+                "type": (spec or {}).get("type", "text"),
+                "label": (spec or {}).get("label") or name,
+            }
+            for name, spec in definition.fields.items()
+        ],
+        "steps": [
+            {
+                "id": node.id,
+                "name": node.name,
+                "type": node.type,
+                "status": node.status,
+                "mode": node.mode,
+                "optional": node.optional,
+                "free_routing": node.free_routing,
+                "limit": _limit(node),
+                "exits": [
+                    {"to": ex.to, "kind": ex.kind, "conditional": ex.when is not None} for ex in node.exits
+                ],
+            }
+            for node in definition.nodes
+        ],
+    }
