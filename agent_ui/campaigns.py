@@ -13,8 +13,9 @@ from agent_ui.auth import current_user
 from agent_ui.bodies import json_body
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
+from agent_ui.locale import language
 from agent_ui.roles import requires
-from agent_ui.services import SERVICES, TEMPLATES
+from agent_ui.services import SERVICES, TEMPLATES, TEXTS
 from agent_ui.work import read_only, unit_of_work
 from campaigns import importer, store
 from ticketing.models import Campaign, CampaignContact
@@ -22,15 +23,7 @@ from ticketing.models import Campaign, CampaignContact
 routes = web.RouteTableDef()
 
 MAX_UPLOAD = 8 * 1024 * 1024
-_EDITABLE = (
-    "windows",
-    "max_attempts",
-    "retry_minutes",
-    "max_in_flight",
-    "calls_per_second",
-    "ring_seconds",
-    "script",
-)
+_SHIPPED_DISPOSITIONS = {(code, label) for code, label, _ in store.DEFAULT_DISPOSITIONS}
 
 
 def _campaign_id(request: web.Request) -> int:
@@ -58,9 +51,26 @@ def _view(campaign: Campaign, progress: dict[str, Any] | None = None) -> dict[st
         "created_at": jsonable(campaign.created_at),
         "started_at": jsonable(campaign.started_at),
         "finished_at": jsonable(campaign.finished_at),
+        # what the console may offer: the status changes the state machine allows now, and
+        # whether the settings and the list may still change (not once it is finished)
+        "actions": store.actions(campaign),
+        "editable": campaign.status != "finished",
+        "retry_effective": store.policy_of(campaign).retry_minutes,
     }
     if progress is not None:
         out["progress"] = progress
+    return out
+
+
+async def _disposition_labels(request: web.Request, labels: dict[str, str]) -> dict[str, str]:
+    """Dispositions in words: the shipped ones in the reader's language, one an admin
+    configured as it was typed."""
+    texts, lang = request.app[TEXTS], await language(request)
+    out = {}
+    for code, label in labels.items():
+        key = f"camp.disposition.{code}"
+        text = texts.get(lang, key) if (code, label) in _SHIPPED_DISPOSITIONS else label
+        out[code] = label if text == key else text
     return out
 
 
@@ -101,7 +111,7 @@ async def list_campaigns(request: web.Request) -> web.Response:
 @requires("campaigns.manage")
 async def create_campaign(request: web.Request) -> web.Response:
     body = await json_body(request)
-    fields: dict[str, Any] = {k: body[k] for k in ("kind", "mode", *_EDITABLE) if k in body}
+    fields: dict[str, Any] = {k: body[k] for k in ("kind", "mode", *store.EDITABLE) if k in body}
     try:
         async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
             campaign = await store.create_campaign(
@@ -126,7 +136,19 @@ async def get_campaign(request: web.Request) -> web.Response:
         campaign = await store.get_campaign(db, cid)
         view = _view(campaign, await store.progress(db, cid))
         view["contacts"] = [_contact(c) for c in await store.contacts_page(db, cid, state=state, limit=200)]
+        view["disposition_labels"] = await _disposition_labels(request, await store.disposition_labels(db))
         return web.json_response(view)
+
+
+@routes.patch("/api/campaigns/{campaign_id}")
+@requires("campaigns.manage")
+async def update_campaign(request: web.Request) -> web.Response:
+    """Change the calling windows, retries, pacing, ring time or script of a campaign not finished."""
+    cid = _campaign_id(request)
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        campaign = await store.update_campaign(db, await store.get_campaign(db, cid), body, actor=user)
+        return web.json_response(_view(campaign))
 
 
 @routes.post("/api/campaigns/{campaign_id}/{action:start|pause|finish}")
@@ -168,8 +190,18 @@ async def import_list(request: web.Request) -> web.Response:
 @routes.get("/api/campaigns-dnc")
 @requires("campaigns.manage")
 async def list_dnc(request: web.Request) -> web.Response:
+    """``numbers``: the whole list; ``entries``: the newest 200 (``q``: a part of the number or reason)."""
     async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
-        return web.json_response({"numbers": sorted(await store.dnc_numbers(db))})
+        entries = await store.dnc_entries(db, request.query.get("q", ""))
+        return web.json_response(
+            {
+                "numbers": sorted(await store.dnc_numbers(db)),
+                "entries": [
+                    {"number": e.number, "reason": e.reason, "created_at": jsonable(e.created_at)}
+                    for e in entries
+                ],
+            }
+        )
 
 
 @routes.post("/api/campaigns-dnc")
@@ -177,13 +209,24 @@ async def list_dnc(request: web.Request) -> web.Response:
 async def add_dnc(request: web.Request) -> web.Response:
     body = await json_body(request)
     try:
-        async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, _):
-            row = await store.add_dnc(db, str(body.get("number", "")), str(body.get("reason", ""))[:255])
+        async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+            row = await store.add_dnc(
+                db, str(body.get("number", "")), str(body.get("reason", ""))[:255], actor=user
+            )
             return web.json_response({"number": row.number, "reason": row.reason}, status=201)
     except ValueError as exc:
         if getattr(exc, "error_id", None):
             raise
         raise UiError("campaign.bad_number") from None
+
+
+@routes.delete("/api/campaigns-dnc/{number}")
+@requires("campaigns.manage")
+async def remove_dnc(request: web.Request) -> web.Response:
+    """Take a number off the list; its contacts the list held back in unfinished campaigns are pending again."""
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        restored = await store.remove_dnc(db, request.match_info["number"], actor=user)
+    return web.json_response({"deleted": True, "restored": restored})
 
 
 # -- the agent's side ------------------------------------------------------------------------------
@@ -192,8 +235,9 @@ async def add_dnc(request: web.Request) -> web.Response:
 async def list_dispositions(request: web.Request) -> web.Response:
     async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
         rows = await store.dispositions(db)
+        labels = await _disposition_labels(request, {d.code: d.label for d in rows})
         return web.json_response(
-            {"dispositions": [{"code": d.code, "label": d.label, "final": d.final} for d in rows]}
+            {"dispositions": [{"code": d.code, "label": labels[d.code], "final": d.final} for d in rows]}
         )
 
 

@@ -41,6 +41,20 @@ STATUS: dict[str, int] = {
     "service.unavailable": 503,
     "command.unknown": 400,
     "internal": 500,
+    # a campaign's settings that cannot be used, like any invalid form
+    "campaign.bad_kind": 422,
+    "campaign.bad_mode": 422,
+    "campaign.bad_window": 422,
+    "campaign.window_order": 422,
+    "campaign.window_overlap": 422,
+    "campaign.bad_pacing": 422,
+    "campaign.bad_ring_seconds": 422,
+    "campaign.bad_retry": 422,
+    "campaign.bad_retry_minutes": 422,
+    "campaign.bad_script": 422,
+    "campaign.not_editable": 422,
+    "campaign.bad_number": 422,
+    "campaign.dnc_not_found": 404,
 }
 
 #: A domain refusal from another package whose id we do not list above.

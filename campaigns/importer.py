@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules, store
-from cti.phones import InvalidPhoneNumber
+from cti.phones import InvalidPhoneNumber, is_service_number
 from ticketing.models import Campaign, CampaignContact, Customer, WorkOrder
 
 #: fields a column may map to; every other column is kept in the contact's data
@@ -27,6 +27,7 @@ MAX_ROWS = 50_000
 REASONS = {
     "missing_number": "缺少电话号码",
     "invalid_number": "电话号码无效",
+    "service_number": "服务号码（如 95598、400/800）不能外呼",
     "duplicate_in_file": "文件中重复",
     "already_in_campaign": "已在本活动中",
     "dnc": "在免打扰名单中",
@@ -158,6 +159,8 @@ def _mapped(header: list[str], mapping: dict[str, str]) -> dict[str, int]:
 async def check(
     session: AsyncSession, campaign: Campaign, data: bytes, filename: str, mapping: dict[str, str]
 ) -> Report:
+    if campaign.status == "finished":
+        raise store.CampaignError("campaign.finished", str(campaign.id))  # its contacts would never be dialed
     header, raw_rows = read_table(data, filename)
     index = _mapped(header, mapping)
     rows = [
@@ -173,6 +176,9 @@ async def check(
             row.number = rules.dial_number(raw)
         except InvalidPhoneNumber:
             row.reason = "invalid_number"
+            continue
+        if is_service_number(row.number):  # the rule that refuses them as fax recipients (ticketing.notify)
+            row.reason = "service_number"
     numbers = [r.number for r in rows if r.accepted]
     dnc = await store.dnc_numbers(session, numbers) if numbers else set()
     known = (

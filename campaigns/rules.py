@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Collection, Iterable
 
-from cti.calendar import WorkCalendar, parse_period
+from cti.calendar import CalendarError, PeriodOrderError, WorkCalendar, parse_period
 from cti.phones import InvalidPhoneNumber, normalize
 
 #: what the bridge's call events tell about an attempt
@@ -67,6 +67,36 @@ def window_calendar(base: WorkCalendar, windows: Iterable[str]) -> WorkCalendar:
         return base
     hours = {day: periods for day, open_ in base.hours.items() if open_}
     return dataclasses.replace(base, hours=hours, makeup_hours=periods if base.makeup_hours else ())
+
+
+class WindowError(ValueError):
+    """Calling windows the dialer could not use; ``reason`` says why: ``format`` (not
+    ``HH:MM-HH:MM``), ``order`` (the end is not after the start: a window lies within one
+    day, it does not run past midnight) or ``overlap`` (two windows share a time)."""
+
+    def __init__(self, reason: str, window: str = "") -> None:
+        super().__init__(f"{reason}: {window}" if window else reason)
+        self.reason = reason
+        self.window = window
+
+
+def check_windows(windows: object) -> None:
+    """Raises ``WindowError`` unless ``windows`` is a list of periods ``window_calendar`` takes."""
+    if not isinstance(windows, list | tuple):
+        raise WindowError("format", str(windows))
+    for window in windows:
+        if not isinstance(window, str):
+            raise WindowError("format", str(window))
+        try:
+            parse_period(window)
+        except PeriodOrderError:
+            raise WindowError("order", window) from None
+        except CalendarError:
+            raise WindowError("format", window) from None
+    try:
+        window_calendar(WorkCalendar.always_open(), windows)
+    except CalendarError:
+        raise WindowError("overlap", ", ".join(windows)) from None
 
 
 def may_call(calendar: WorkCalendar, now: dt.datetime) -> bool:

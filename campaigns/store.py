@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules
 from cti.calendar import WorkCalendar
+from ticketing.audit import record
 from ticketing.models import (
     CAMPAIGN_KINDS,
     CAMPAIGN_MODES,
@@ -20,6 +21,7 @@ from ticketing.models import (
     CampaignContact,
     Disposition,
     DncNumber,
+    User,
     utcnow,
 )
 
@@ -36,6 +38,18 @@ DEFAULT_DISPOSITIONS = (
 CALL_LATER_MINUTES = 60
 #: an attempt's outcome when the dialer stopped before the call ended
 INTERRUPTED = "interrupted"
+#: the settings a campaign that is not finished may change (windows, retries, pacing …)
+EDITABLE = (
+    "windows",
+    "max_attempts",
+    "retry_minutes",
+    "max_in_flight",
+    "calls_per_second",
+    "ring_seconds",
+    "script",
+)
+#: the longest retry delay a campaign may set (minutes: a week)
+MAX_RETRY_MINUTES = 7 * 24 * 60
 
 
 class CampaignError(ValueError):
@@ -75,27 +89,22 @@ async def create_campaign(
         raise CampaignError("campaign.bad_kind", kind)
     if mode not in CAMPAIGN_MODES:
         raise CampaignError("campaign.bad_mode", mode)
-    for window in windows or ():
-        try:
-            rules.window_calendar(WorkCalendar.always_open(), [window])
-        except ValueError as exc:
-            raise CampaignError("campaign.bad_window", window) from exc
-    if max_attempts < 1 or max_in_flight < 1 or calls_per_second <= 0:
-        raise CampaignError("campaign.bad_pacing")
-    if (
-        not isinstance(ring_seconds, int)
-        or not rules.MIN_RING_SECONDS <= ring_seconds <= rules.MAX_RING_SECONDS
-    ):
-        raise CampaignError("campaign.bad_ring_seconds", str(ring_seconds))
-    unknown = set(retry_minutes or {}) - set(rules.RETRY_OUTCOMES)
-    if unknown:
-        raise CampaignError("campaign.bad_retry", ", ".join(sorted(unknown)))
+    windows = [] if windows is None else windows
+    _check_settings(
+        windows=list(windows),
+        max_attempts=max_attempts,
+        retry_minutes=retry_minutes or {},
+        max_in_flight=max_in_flight,
+        calls_per_second=calls_per_second,
+        ring_seconds=ring_seconds,
+        script=script,
+    )
     campaign = Campaign(
         name=name.strip(),
         queue=queue.strip(),
         kind=kind,
         mode=mode,
-        windows=list(windows or []),
+        windows=windows,
         max_attempts=max_attempts,
         retry_minutes=dict(retry_minutes or {}),
         max_in_flight=max_in_flight,
@@ -107,6 +116,92 @@ async def create_campaign(
     )
     session.add(campaign)
     await session.flush()
+    return campaign
+
+
+_WINDOW_ERRORS = {
+    "format": "campaign.bad_window",
+    "order": "campaign.window_order",
+    "overlap": "campaign.window_overlap",
+}
+
+
+def _count(value: Any, *, integer: bool) -> bool:
+    """A JSON number (an int when ``integer``), not a bool."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) if integer else isinstance(value, int | float)
+
+
+def _check_settings(**settings: Any) -> None:
+    """The editable settings (``EDITABLE``), as creating and editing a campaign both check them;
+    only the settings given are checked."""
+    if "windows" in settings:
+        try:
+            rules.check_windows(settings["windows"])
+        except rules.WindowError as exc:
+            raise CampaignError(_WINDOW_ERRORS[exc.reason], exc.window) from None
+    for key in ("max_attempts", "max_in_flight"):
+        if key in settings and not (_count(settings[key], integer=True) and settings[key] >= 1):
+            raise CampaignError("campaign.bad_pacing", f"{key}: {settings[key]!r}")
+    if "calls_per_second" in settings:
+        value = settings["calls_per_second"]
+        if not (_count(value, integer=False) and 0 < value <= 1000):
+            raise CampaignError("campaign.bad_pacing", f"calls_per_second: {value!r}")
+    if "ring_seconds" in settings:
+        value = settings["ring_seconds"]
+        if not (_count(value, integer=True) and rules.MIN_RING_SECONDS <= value <= rules.MAX_RING_SECONDS):
+            raise CampaignError("campaign.bad_ring_seconds", str(value))
+    if "retry_minutes" in settings:
+        retry = settings["retry_minutes"]
+        if not isinstance(retry, dict):
+            raise CampaignError("campaign.bad_retry", str(retry))
+        unknown = set(retry) - set(rules.RETRY_OUTCOMES)
+        if unknown:
+            raise CampaignError("campaign.bad_retry", ", ".join(sorted(unknown)))
+        for outcome, minutes in retry.items():
+            if not (_count(minutes, integer=False) and 0 < minutes <= MAX_RETRY_MINUTES):
+                raise CampaignError("campaign.bad_retry_minutes", f"{outcome}: {minutes!r}")
+    if "script" in settings and not isinstance(settings["script"], str):
+        raise CampaignError("campaign.bad_script")
+
+
+def settings_of(campaign: Campaign) -> dict[str, Any]:
+    return {key: getattr(campaign, key) for key in EDITABLE}
+
+
+async def update_campaign(
+    session: AsyncSession, campaign: Campaign, changes: dict[str, Any], *, actor: User | None = None
+) -> Campaign:
+    """Change the settings ``EDITABLE`` of a campaign that is not finished, checked as at
+    creation, audited (``campaign.update``). A running campaign's dialer uses them at its
+    next tick; retry times already set on contacts stay as they are."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise CampaignError("campaign.not_editable", ", ".join(sorted(unknown)))
+    if campaign.status == "finished":
+        raise CampaignError("campaign.finished", str(campaign.id))
+    _check_settings(**changes)
+    before = settings_of(campaign)
+    for key, value in changes.items():
+        setattr(
+            campaign,
+            key,
+            list(value) if key == "windows" else dict(value) if key == "retry_minutes" else value,
+        )
+    await session.flush()
+    after = settings_of(campaign)
+    changed = [key for key in EDITABLE if before[key] != after[key]]
+    if changed:
+        await record(
+            session,
+            actor,
+            "campaign.update",
+            "campaign",
+            campaign.id,
+            before={key: before[key] for key in changed},
+            after={key: after[key] for key in changed},
+        )
     return campaign
 
 
@@ -132,6 +227,11 @@ async def campaign_of_kind(session: AsyncSession, kind: str) -> Campaign | None:
 
 
 _MOVES = {"start": ("draft", "paused"), "pause": ("running",), "finish": ("draft", "running", "paused")}
+
+
+def actions(campaign: Campaign) -> list[str]:
+    """The status changes the campaign's status allows now (the console offers only these)."""
+    return [action for action, sources in _MOVES.items() if campaign.status in sources]
 
 
 async def set_status(session: AsyncSession, campaign: Campaign, action: str) -> Campaign:
@@ -405,12 +505,28 @@ async def is_dnc(session: AsyncSession, number: str) -> bool:
     return rules.blocked(number, await dnc_numbers(session, [_normalised_or_raw(number)]))
 
 
-async def add_dnc(session: AsyncSession, number: str, reason: str = "") -> DncNumber:
+async def dnc_entries(session: AsyncSession, search: str = "", *, limit: int = 200) -> list[DncNumber]:
+    """The do-not-call list, newest first; ``search`` finds a part of the number or of the reason."""
+    query = select(DncNumber)
+    text = search.strip()
+    if text:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        found = DncNumber.reason.contains(text, autoescape=True)
+        if digits:
+            found |= DncNumber.number.contains(digits, autoescape=True)
+        query = query.where(found)
+    return list(await session.scalars(query.order_by(DncNumber.id.desc()).limit(limit)))
+
+
+async def add_dnc(
+    session: AsyncSession, number: str, reason: str = "", *, actor: User | None = None
+) -> DncNumber:
     normalised = rules.dial_number(number)
     row = await session.scalar(select(DncNumber).where(DncNumber.number == normalised))
     if row is None:
         row = DncNumber(number=normalised, reason=reason)
         session.add(row)
+        await record(session, actor, "dnc.add", "dnc_number", normalised, after={"reason": reason})
     # pending contacts with this number are never dialed
     await session.execute(
         update(CampaignContact)
@@ -419,6 +535,38 @@ async def add_dnc(session: AsyncSession, number: str, reason: str = "") -> DncNu
     )
     await session.flush()
     return row
+
+
+async def remove_dnc(session: AsyncSession, number: str, *, actor: User | None = None) -> int:
+    """Take a number off the do-not-call list (audited ``dnc.remove``). Its contacts that the
+    list kept from being dialed (state ``dnc``) in campaigns not finished are pending again;
+    returns how many."""
+    row = await session.scalar(select(DncNumber).where(DncNumber.number == _normalised_or_raw(number)))
+    if row is None:
+        raise CampaignError("campaign.dnc_not_found", number)
+    unfinished = select(Campaign.id).where(Campaign.status != "finished")
+    result = await session.execute(
+        update(CampaignContact)
+        .where(
+            CampaignContact.number == row.number,
+            CampaignContact.state == "dnc",
+            CampaignContact.campaign_id.in_(unfinished),
+        )
+        .values(state="pending")
+    )
+    restored = result.rowcount or 0
+    await record(
+        session,
+        actor,
+        "dnc.remove",
+        "dnc_number",
+        row.number,
+        before={"reason": row.reason},
+        after={"restored_contacts": restored},
+    )
+    await session.delete(row)
+    await session.flush()
+    return restored
 
 
 def _normalised_or_raw(number: str) -> str:
@@ -435,6 +583,14 @@ async def ensure_dispositions(session: AsyncSession) -> None:
         if code not in known:
             session.add(Disposition(code=code, label=label, final=final))
     await session.flush()
+
+
+async def disposition_labels(session: AsyncSession) -> dict[str, str]:
+    """Every disposition's label by its code, retired ones too (contacts may still carry them)."""
+    labels = {code: label for code, label, _ in DEFAULT_DISPOSITIONS}
+    rows = await session.execute(select(Disposition.code, Disposition.label))
+    labels.update({code: label for code, label in rows})
+    return labels
 
 
 async def dispositions(session: AsyncSession) -> list[Disposition]:

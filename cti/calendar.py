@@ -42,6 +42,10 @@ class CalendarError(ValueError):
     error_id = "calendar_invalid"
 
 
+class PeriodOrderError(CalendarError):
+    """A period written right whose end is not after its start (``20:00-09:00``)."""
+
+
 def _parse_time(text: str) -> dt.time:
     if text in ("24:00", "24:00:00"):
         return dt.time.max
@@ -55,7 +59,7 @@ def parse_period(text: str) -> Period:
     except ValueError as exc:
         raise CalendarError(f"bad period {text!r}: expected 'HH:MM-HH:MM'") from exc
     if period[0] >= period[1]:
-        raise CalendarError(f"bad period {text!r}: start must be before end")
+        raise PeriodOrderError(f"bad period {text!r}: start must be before end")
     return period
 
 

@@ -1,8 +1,11 @@
 """The campaigns API: roles on every route, CSRF on writes, the import report, dispositions."""
 
 from aiohttp import FormData
+from sqlalchemy import select
 
+from campaigns import store
 from tests.agent_ui.conftest import login
+from ticketing.models import AuditLog, Disposition
 
 
 async def test_only_team_leaders_and_admins_manage_campaigns(client):
@@ -84,3 +87,156 @@ async def test_dnc_list_is_managed_by_team_leaders(client):
     )
     assert resp.status == 201 and (await resp.json())["number"] == "13800138000"
     assert (await (await client.get("/api/campaigns-dnc")).json())["numbers"] == ["13800138000"]
+
+
+def _list(text: str, commit: str = "1") -> FormData:
+    data = FormData()
+    data.add_field("file", text.encode(), filename="名单.csv", content_type="text/csv")
+    data.add_field("mapping", '{"number": "电话"}')
+    data.add_field("commit", commit)
+    return data
+
+
+async def _new(client, h, **fields) -> int:
+    resp = await client.post("/api/campaigns", json={"name": "回访", "queue": "camp-a", **fields}, headers=h)
+    assert resp.status == 201, await resp.text()
+    return (await resp.json())["id"]
+
+
+async def test_a_reversed_window_is_a_validation_error_of_its_own(client):
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    reversed_ = await client.post(
+        "/api/campaigns", json={"name": "x", "queue": "q", "windows": ["20:00-09:00"]}, headers=h
+    )
+    assert reversed_.status == 422 and (await reversed_.json())["error_id"] == "campaign.window_order"
+    bad = await client.post("/api/campaigns", json={"name": "x", "queue": "q", "windows": ["9点"]}, headers=h)
+    assert bad.status == 422 and (await bad.json())["error_id"] == "campaign.bad_window"
+    pacing = await client.post(
+        "/api/campaigns", json={"name": "x", "queue": "q", "max_in_flight": 0}, headers=h
+    )
+    assert pacing.status == 422 and (await pacing.json())["error_id"] == "campaign.bad_pacing"
+
+
+async def test_service_numbers_are_refused_per_line_at_import(client):
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    cid = await _new(client, h)
+    report = await (
+        await client.post(f"/api/campaigns/{cid}/import", data=_list("电话\n13800000001\n95598\n"), headers=h)
+    ).json()
+    assert (report["accepted"], report["rejected"]) == (1, 1)
+    (rejected,) = report["rejected_rows"]
+    assert (rejected["line"], rejected["reason"]) == (3, "service_number")
+    numbers = [c["number"] for c in (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"]]
+    assert numbers == ["13800000001"]
+
+
+async def test_a_finished_campaign_offers_no_action_and_takes_no_list(client):
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    cid = await _new(client, h)
+    view = await (await client.get(f"/api/campaigns/{cid}")).json()
+    assert view["actions"] == ["start", "finish"] and view["editable"] is True
+    assert (await client.post(f"/api/campaigns/{cid}/start", headers=h)).status == 200
+    listed = (await (await client.get("/api/campaigns")).json())["campaigns"]
+    assert [c["actions"] for c in listed if c["id"] == cid] == [["pause", "finish"]]
+    assert (await client.post(f"/api/campaigns/{cid}/finish", headers=h)).status == 200
+    view = await (await client.get(f"/api/campaigns/{cid}")).json()
+    assert view["actions"] == [] and view["editable"] is False
+    for commit in ("0", "1"):
+        resp = await client.post(
+            f"/api/campaigns/{cid}/import", data=_list("电话\n13800000001\n", commit), headers=h
+        )
+        assert resp.status == 409 and (await resp.json())["error_id"] == "campaign.finished"
+    assert (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"] == []
+
+
+async def test_windows_pacing_and_retries_are_edited_until_the_campaign_finishes(client, world):
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    cid = await _new(client, h, windows=["09:00-18:00"])
+    resp = await client.patch(
+        f"/api/campaigns/{cid}",
+        json={
+            "windows": ["09:00-12:00", "14:00-20:00"],
+            "max_attempts": 4,
+            "retry_minutes": {"busy": 10, "no_answer": 45},
+            "max_in_flight": 2,
+            "calls_per_second": 0.5,
+        },
+        headers=h,
+    )
+    assert resp.status == 200, await resp.text()
+    view = await resp.json()
+    assert view["windows"] == ["09:00-12:00", "14:00-20:00"] and view["max_attempts"] == 4
+    assert view["retry_effective"] == {"busy": 10, "no_answer": 45, "failed": 60, "abandoned": 10}
+    assert (view["max_in_flight"], view["calls_per_second"]) == (2, 0.5)
+    async with world.services.sessionmaker() as db:
+        (audit,) = await db.scalars(select(AuditLog).where(AuditLog.entity == "campaign"))
+        assert (audit.action, audit.actor, audit.entity_id) == ("campaign.update", "3001", str(cid))
+    bad = await client.patch(f"/api/campaigns/{cid}", json={"windows": ["20:00-09:00"]}, headers=h)
+    assert bad.status == 422 and (await bad.json())["error_id"] == "campaign.window_order"
+    bad = await client.patch(f"/api/campaigns/{cid}", json={"retry_minutes": {"busy": -1}}, headers=h)
+    assert bad.status == 422 and (await bad.json())["error_id"] == "campaign.bad_retry_minutes"
+    bad = await client.patch(f"/api/campaigns/{cid}", json={"mode": "predictive"}, headers=h)
+    assert bad.status == 422 and (await bad.json())["error_id"] == "campaign.not_editable"
+    assert (await client.post(f"/api/campaigns/{cid}/finish", headers=h)).status == 200
+    done = await client.patch(f"/api/campaigns/{cid}", json={"max_in_flight": 3}, headers=h)
+    assert done.status == 409 and (await done.json())["error_id"] == "campaign.finished"
+    await client.post("/api/session/logout", headers=h)
+    h = {"X-CSRF-Token": await login(client, "1001")}  # an agent
+    assert (await client.patch(f"/api/campaigns/{cid}", json={}, headers=h)).status == 403
+
+
+async def test_the_dnc_list_is_searched_and_a_number_removed_audited(client, world):
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    page = await (await client.get("/campaigns")).text()
+    assert 'id="camp-dnc"' in page and 'id="camp-edit"' in page  # the list and the settings on the page
+    cid = await _new(client, h)
+    await client.post(f"/api/campaigns/{cid}/import", data=_list("电话\n13800000001\n"), headers=h)
+    await client.post("/api/campaigns-dnc", json={"number": "13800000001", "reason": "客户要求"}, headers=h)
+    await client.post("/api/campaigns-dnc", json={"number": "13900000002", "reason": "投诉"}, headers=h)
+    found = await (await client.get("/api/campaigns-dnc", params={"q": "投诉"})).json()
+    assert [(e["number"], e["reason"]) for e in found["entries"]] == [("13900000002", "投诉")]
+    assert (await (await client.get(f"/api/campaigns/{cid}")).json())["progress"]["states"] == {"dnc": 1}
+
+    resp = await client.delete("/api/campaigns-dnc/13800000001", headers=h)
+    assert resp.status == 200 and (await resp.json()) == {"deleted": True, "restored": 1}
+    assert (await (await client.get(f"/api/campaigns/{cid}")).json())["progress"]["states"] == {"pending": 1}
+    assert (await (await client.get("/api/campaigns-dnc")).json())["numbers"] == ["13900000002"]
+    again = await client.delete("/api/campaigns-dnc/13800000001", headers=h)
+    assert again.status == 404 and (await again.json())["error_id"] == "campaign.dnc_not_found"
+    assert (await client.delete("/api/campaigns-dnc/13900000002")).status == 403  # no CSRF token
+    async with world.services.sessionmaker() as db:
+        rows = await db.scalars(select(AuditLog).where(AuditLog.entity == "dnc_number").order_by(AuditLog.id))
+        assert [(r.action, r.actor, r.entity_id) for r in rows] == [
+            ("dnc.add", "3001", "13800000001"),
+            ("dnc.add", "3001", "13900000002"),
+            ("dnc.remove", "3001", "13800000001"),
+        ]
+    await client.post("/api/session/logout", headers=h)
+    h = {"X-CSRF-Token": await login(client, "1001")}  # an agent
+    assert (await client.delete("/api/campaigns-dnc/13900000002", headers=h)).status == 403
+
+
+async def test_the_campaign_page_names_dispositions_by_their_labels(client, world):
+    async with world.services.sessionmaker.begin() as db:
+        await store.ensure_dispositions(db)
+        db.add(Disposition(code="paid", label="已缴费", final=True))  # one an admin configured
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    cid = await _new(client, h)
+    numbers = "电话\n13800000001\n13800000002\n"
+    await client.post(f"/api/campaigns/{cid}/import", data=_list(numbers), headers=h)
+    first, second = (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"]
+    for contact, code in ((first, "satisfied"), (second, "paid")):
+        resp = await client.post(
+            f"/api/campaign-contacts/{contact['id']}/disposition", json={"code": code}, headers=h
+        )
+        assert resp.status == 200, await resp.text()
+    view = await (await client.get(f"/api/campaigns/{cid}")).json()
+    assert view["progress"]["dispositions"] == {"satisfied": 1, "paid": 1}
+    labels = view["disposition_labels"]
+    assert (labels["satisfied"], labels["paid"]) == ("满意", "已缴费")
+    await client.post("/lang", data={"_csrf": h["X-CSRF-Token"], "lang": "en", "next": "/campaigns"})
+    view = await (await client.get(f"/api/campaigns/{cid}")).json()
+    labels = view["disposition_labels"]
+    assert (labels["satisfied"], labels["paid"]) == ("Satisfied", "已缴费")
+    seat = (await (await client.get("/api/campaign-dispositions")).json())["dispositions"]
+    assert {d["code"]: d["label"] for d in seat}["call_later"] == "Call again later"

@@ -143,3 +143,18 @@ def test_the_tally_keeps_a_window_of_live_answers():
         tally.record(answered=False)
         tally.record(answered=True)
     assert (tally.answered, tally.abandoned) == (10, 0)
+
+
+def test_a_reversed_window_is_refused_for_its_order_not_its_format():
+    rules.check_windows(["09:00-12:00", "14:00-20:00"])
+    for windows, reason in [
+        (["20:00-09:00"], "order"),  # a window lies within one day: it does not run past midnight
+        (["09:00-09:00"], "order"),
+        (["9点"], "format"),
+        (["09:00"], "format"),
+        ("09:00-12:00", "format"),  # a list of windows, not one
+        (["09:00-12:00", "11:30-13:00"], "overlap"),  # the dialer's calendar could not be built
+    ]:
+        with pytest.raises(rules.WindowError) as refused:
+            rules.check_windows(windows)
+        assert refused.value.reason == reason, windows

@@ -16,6 +16,7 @@ from cti.bus import InProcessBus
 from cti.calendar import WorkCalendar
 from ivr.events import CallbackRequested
 from ticketing.models import (
+    AuditLog,
     Campaign,
     CampaignAttempt,
     CampaignContact,
@@ -584,3 +585,115 @@ async def _until(condition, within: float = 5.0) -> None:
     async with asyncio.timeout(within):
         while not condition():  # noqa: ASYNC110 (polls what a background task changes)
             await asyncio.sleep(0.01)
+
+
+async def test_service_numbers_are_refused_at_import_like_other_bad_numbers(sm):
+    async with sm.begin() as s:
+        campaign = await store.create_campaign(s, name="名单", queue="camp-a")
+        cid = campaign.id
+    text = "电话,姓名\n13800000001,张三\n95598,客服\n400-820-8820,热线\n12345,政务\n"
+    async with sm.begin() as s:
+        report = await importer.commit(
+            s, await s.get(Campaign, cid), text.encode(), "list.csv", {"number": "电话"}
+        )
+    assert {r["line"]: r["reason"] for r in report.summary()["rejected_rows"]} == {
+        3: "service_number",
+        4: "service_number",
+        5: "service_number",
+    }
+    assert set(await contacts(sm, cid)) == {"13800000001"}
+
+
+async def test_a_finished_campaign_takes_no_list(sm):
+    async with sm.begin() as s:
+        campaign = await store.create_campaign(s, name="名单", queue="camp-a")
+        assert store.actions(campaign) == ["start", "finish"]
+        await store.set_status(s, campaign, "start")
+        assert store.actions(campaign) == ["pause", "finish"]
+        await store.set_status(s, campaign, "pause")
+        assert store.actions(campaign) == ["start", "finish"]
+        await store.set_status(s, campaign, "finish")
+        assert store.actions(campaign) == []
+        cid = campaign.id
+    for run in (importer.check, importer.commit):
+        with pytest.raises(store.CampaignError) as refused:
+            async with sm.begin() as s:
+                await run(s, await s.get(Campaign, cid), b"tel\n13800000001\n", "list.csv", {"number": "tel"})
+        assert refused.value.code == "campaign.finished"
+    assert await contacts(sm, cid) == {}
+
+
+async def test_settings_are_edited_as_checked_at_creation_and_audited_until_finished(sm):
+    async with sm.begin() as s:
+        campaign = await store.create_campaign(s, name="回访", queue="camp-a", windows=["09:00-18:00"])
+        cid = campaign.id
+    async with sm.begin() as s:
+        campaign = await s.get(Campaign, cid)
+        await store.update_campaign(
+            s,
+            campaign,
+            {"windows": ["09:00-12:00", "14:00-20:00"], "retry_minutes": {"busy": 15}, "max_in_flight": 2},
+        )
+    async with sm() as s:
+        campaign = await s.get(Campaign, cid)
+        assert campaign.windows == ["09:00-12:00", "14:00-20:00"] and campaign.max_in_flight == 2
+        assert store.policy_of(campaign).delay(rules.BUSY) == dt.timedelta(minutes=15)
+        (row,) = await s.scalars(select(AuditLog).where(AuditLog.entity == "campaign"))
+        assert row.action == "campaign.update" and row.entity_id == str(cid)
+        assert row.before == {"windows": ["09:00-18:00"], "retry_minutes": {}, "max_in_flight": 5}
+        assert row.after["retry_minutes"] == {"busy": 15}
+    for changes, code in [
+        ({"windows": ["20:00-09:00"]}, "campaign.window_order"),
+        ({"windows": ["9点"]}, "campaign.bad_window"),
+        ({"windows": ["09:00-12:00", "11:00-13:00"]}, "campaign.window_overlap"),
+        ({"retry_minutes": {"busy": 0}}, "campaign.bad_retry_minutes"),
+        ({"retry_minutes": {"answered": 5}}, "campaign.bad_retry"),
+        ({"max_in_flight": 0}, "campaign.bad_pacing"),
+        ({"calls_per_second": "fast"}, "campaign.bad_pacing"),
+        ({"ring_seconds": 300}, "campaign.bad_ring_seconds"),
+        ({"queue": "other"}, "campaign.not_editable"),
+    ]:
+        with pytest.raises(store.CampaignError) as refused:
+            async with sm.begin() as s:
+                await store.update_campaign(s, await s.get(Campaign, cid), changes)
+        assert refused.value.code == code, changes
+    async with sm.begin() as s:
+        await store.set_status(s, await s.get(Campaign, cid), "finish")
+    with pytest.raises(store.CampaignError) as refused:
+        async with sm.begin() as s:
+            await store.update_campaign(s, await s.get(Campaign, cid), {"max_in_flight": 3})
+    assert refused.value.code == "campaign.finished"
+
+
+async def test_a_number_taken_off_the_dnc_list_is_pending_again_in_unfinished_campaigns(sm):
+    open_id = await new_campaign(sm)
+    done_id = await new_campaign(sm, name="旧活动")
+    await add(sm, open_id, "13800000001")
+    await add(sm, done_id, "13800000001")
+    async with sm.begin() as s:
+        await store.add_dnc(s, "13800000001", "客户要求")
+        await store.add_dnc(s, "13900000002", "投诉")
+        await store.set_status(s, await s.get(Campaign, done_id), "finish")
+    async with sm() as s:
+        assert [e.number for e in await store.dnc_entries(s, "投诉")] == ["13900000002"]
+        assert [e.number for e in await store.dnc_entries(s, "138 0000")] == ["13800000001"]
+        assert len(await store.dnc_entries(s)) == 2
+    async with sm.begin() as s:
+        assert await store.remove_dnc(s, "+86 138 0000 0001") == 1
+    assert (await contacts(sm, open_id))["13800000001"].state == "pending"
+    assert (await contacts(sm, done_id))["13800000001"].state == "dnc"  # a finished campaign stays as it was
+    async with sm() as s:
+        assert await store.dnc_numbers(s) == {"13900000002"}
+        rows = list(
+            await s.scalars(select(AuditLog).where(AuditLog.entity == "dnc_number").order_by(AuditLog.id))
+        )
+        assert [(r.action, r.entity_id) for r in rows] == [
+            ("dnc.add", "13800000001"),
+            ("dnc.add", "13900000002"),
+            ("dnc.remove", "13800000001"),
+        ]
+        assert rows[-1].before == {"reason": "客户要求"}
+    with pytest.raises(store.CampaignError) as refused:
+        async with sm.begin() as s:
+            await store.remove_dnc(s, "13800000001")
+    assert refused.value.code == "campaign.dnc_not_found"
