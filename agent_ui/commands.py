@@ -83,6 +83,8 @@ async def sign_out_seat(bridge: Any, staff_no: str) -> bool:
 
 
 ON_CALL = ("ringing", "talking", "on_hold")
+#: a call the agent must end (or transfer) before signing out: a ringing one just goes to another seat
+ON_CALL_TO_END = ("talking", "on_hold")
 TRANSFER_KINDS = ("agent", "queue", "number")
 
 
@@ -161,6 +163,8 @@ async def run_command(
         await _ensure_logged_in(services, bridge, user)
         return await _call(bridge, "pause", agent, reason)
     if cmd == "logout":
+        if _agent_state(bridge, agent) in ON_CALL_TO_END:
+            raise UiError("logout.on_call")
         return await _call(bridge, "logout", agent)
     if cmd == "answer":
         return await _call(bridge, "answer", agent)

@@ -16,6 +16,7 @@ from aiohttp_session import get_session
 import ticketing.users as users
 from agent_ui.auth import csrf_token, current_user, start_user_session, user_from_session
 from agent_ui.bodies import json_body
+from agent_ui.commands import ON_CALL_TO_END
 from agent_ui.errors import UiError, error_id_of, status_for
 from agent_ui.locale import language
 from agent_ui.roles import public, requires
@@ -135,6 +136,8 @@ async def _end_shift(request: web.Request) -> None:
     agent = bridge.agent(user.agent_id) if hasattr(bridge, "agent") else None
     if not agent or agent.get("state") == "logged_out":
         return
+    if agent.get("state") in ON_CALL_TO_END:
+        raise UiError("logout.on_call")  # still signed in, so the call can be ended
     try:
         result = await bridge.logout(user.agent_id)
     except Exception:

@@ -34,6 +34,7 @@ REASONS = (
     "agent_not_logged_in",
     "agent_already_logged_in",
     "agent_not_on_call",
+    "agent_on_call",
     "agent_not_ringing",
     "answer_on_phone",
     "agent_busy",
@@ -188,6 +189,9 @@ class AgentCommands:
 
     async def _logout(self, agent_id: str) -> CommandResult:
         agent = self._agent(agent_id)
+        if agent.state in (A.TALKING, A.ON_HOLD):
+            # signed out, the agent would have no console left to end or transfer the call with
+            raise Refused("agent_on_call", f"agent {agent_id} is {agent.state}")
         for queue in list(agent.skills) or self.model.queues.queues_of(agent.interface):
             try:
                 await self.actions.queue_remove(queue, agent.interface)

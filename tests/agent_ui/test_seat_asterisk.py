@@ -162,6 +162,16 @@ async def test_an_agent_goes_ready_takes_a_real_call_and_ends_the_shift(client, 
         refused = await tab.command("pause", reason="小休")
         assert refused["type"] == "refused" and refused["error_id"] == "pause.on_call"
         assert "通话" in refused["message"]
+        # 下班 and signing out wait for the call: the agent would have nothing left to end it with
+        refused = await tab.command("logout")
+        assert refused["type"] == "refused" and refused["error_id"] == "logout.on_call", refused
+        result = await bridge.logout(staff_no)  # the bridge refuses it too, whoever asks
+        assert (result.ok, result.reason) == (False, "agent_on_call")
+        state = await (await client.get("/api/session")).json()
+        kept = await client.delete("/api/session", headers={"X-CSRF-Token": state["csrf"]})
+        assert kept.status == 409 and (await kept.json())["error_id"] == "logout.on_call"
+        assert (await (await client.get("/api/session")).json())["user"]["staff_no"] == staff_no
+        assert bridge.agent(staff_no)["state"] == "talking"
 
         held = await tab.command("hold")
         assert held["type"] == "ack", held
