@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, or_, select
+from sqlalchemy import Select, String, and_, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -166,17 +166,23 @@ def _active_call() -> Select:
     )
     # the agent left the call then, or the call ended then (a leg whose end was never heard)
     left = func.coalesce(latest.c.ended_at, Interaction.ended_at)
+    number = bindparam("number", type_=String())
+    # after the call, an order for another number is about someone else (a customer who called
+    # before and is being written up now says so by their number); during it, any number goes:
+    # the caller may give a mobile to be called back on
+    same_caller = or_(number == "", Interaction.number == "", Interaction.number == number)
     return (
         select(Interaction.id, Interaction.customer_id)
         .join(latest, latest.c.interaction_id == Interaction.id)
-        .where(or_(left.is_(None), left >= bindparam("since", type_=UtcDateTime())))
+        .where(or_(left.is_(None), and_(left >= bindparam("since", type_=UtcDateTime()), same_caller)))
     )
 
 
-# The call an agent took last (their latest leg), if they are still on it or left it just now
-# (after-call work): an order they create now is about that call, whoever took it after them.
-# Parameters: ``agent`` (工号) and ``since`` (now minus AFTER_CALL_WINDOW). ``create_order``
-# runs it in the same go as its inserts.
+# The call an agent took last (their latest leg), if they are still on it, or left it just now
+# (after-call work) and the order is for the same number: an order they create now is about
+# that call, whoever took it after them. Parameters: ``agent`` (工号), ``since`` (now minus
+# AFTER_CALL_WINDOW) and ``number`` (the order's caller number, normalised, or "").
+# ``create_order`` runs it in the same go as its inserts.
 ACTIVE_CALL = _active_call()
 
 

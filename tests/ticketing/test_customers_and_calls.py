@@ -412,3 +412,64 @@ async def test_a_call_first_seen_answered_and_read_late_keeps_its_own_times(sess
     }
     began = {k: rows[k].occurred_at.timestamp() for k in ("late-1", "late-2", "late-3")}
     assert began == {"late-1": hour_ago + 5, "late-2": hour_ago, "late-3": hour_ago + 10}
+
+
+async def test_after_the_call_an_order_for_another_number_is_not_about_that_call(session, sm, seeded):
+    bus = InProcessBus()
+    linker = CallLinker(sm)
+    linker.subscribe(bus)
+    now = time.time()
+    caller, other = demo_phone(8), demo_phone(9)
+    for e in (
+        CallOffered(call_id="c-after", agent_id="1001", caller=caller, queue="fault", offered_at=now - 120),
+        CallAnswered(call_id="c-after", agent_id="1001", caller=caller, answered_at=now - 115),
+        CallEnded(
+            call_id="c-after",
+            direction="inbound",
+            outcome="answered",
+            caller=caller,
+            agent_id="1001",
+            started_at=now - 120,
+            answered_at=now - 115,
+            ended_at=now - 60,
+        ),
+    ):
+        await bus.publish(e)
+    await bus.drain()
+    agent = seeded.users["1001"]
+    form = {"故障地址": "天河路1号", "所属供电局": "GZ"}
+    site = seeded.sites["GZ"].id
+
+    async def linked_calls(order: WorkOrder) -> list[str]:
+        return list(
+            await session.scalars(
+                select(Interaction.external_id)
+                .join(order_interactions, order_interactions.c.interaction_id == Interaction.id)
+                .where(order_interactions.c.order_id == order.id, Interaction.kind == "call")
+            )
+        )
+
+    someone_else = await create_order(
+        session, agent, workflow="fault_repair", site_id=site, form=form, caller_number=other
+    )
+    written_up = await create_order(
+        session, agent, workflow="fault_repair", site_id=site, form=form, caller_number=caller
+    )
+    await session.commit()
+    assert someone_else.customer_id is None and await linked_calls(someone_else) == []
+    assert written_up.customer_id is not None and await linked_calls(written_up) == ["c-after"]
+    await session.commit()  # the linker writes next
+
+    # during a call the caller may give another number to be called back on: still that call
+    for e in (
+        CallOffered(call_id="c-during", agent_id="1001", caller=caller, queue="fault", offered_at=now),
+        CallAnswered(call_id="c-during", agent_id="1001", caller=caller, answered_at=now + 2),
+    ):
+        await bus.publish(e)
+    await bus.drain()
+    await linker.close()
+    mobile = await create_order(
+        session, agent, workflow="fault_repair", site_id=site, form=form, caller_number=other
+    )
+    await session.commit()
+    assert mobile.customer_id is not None and await linked_calls(mobile) == ["c-during"]

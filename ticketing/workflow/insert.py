@@ -87,13 +87,14 @@ async def insert_order(
     """Number ``order`` (transient, every column but id and number set), insert it and its
     rows, and attach it to the session as persistent.
 
-    ``agent`` (工号): also look up the call that agent is on (``calls.ACTIVE_CALL``); its id
-    is returned, and its customer becomes the order's when the order has none.
+    ``agent`` (工号): also look up the call that agent is on, or has just left and the order is
+    for (``calls.ACTIVE_CALL``); its id is returned, and its customer becomes the order's when
+    the order has none.
     """
     prefix, width = number_prefix(number_pattern, now)
     conn = await session.connection()
     write = _sqlite if conn.dialect.name == "sqlite" else _postgres
-    call = {"agent": agent, "since": now - AFTER_CALL_WINDOW}
+    call = {"agent": agent, "since": now - AFTER_CALL_WINDOW, "number": order.caller_number or ""}
     order.id, value, call_id, call_customer = await write(conn, prefix, width, order, rows, call)
     order.number = format_number(prefix, width, value)
     if order.customer_id is None:
@@ -144,7 +145,7 @@ def _order_values(dialect: Dialect, order: WorkOrder) -> list[Any]:
 
 
 # ACTIVE_CALL's own parameters; its other binds are constants of the query.
-CALL_PARAMS = ("agent", "since")
+CALL_PARAMS = ("agent", "since", "number")
 Bind = tuple[str, Callable[[Any], Any] | None, Any]  # name, bind processor, processed constant
 
 
