@@ -73,6 +73,17 @@ class AsyncEventAssigned(Event):
 
 
 @event
+class AsyncEventHandled(Event):
+    """An inbox event became an order or was linked to one: the inbox and its counts shrink."""
+
+    interaction_id: int
+    kind: str
+    staff_no: str  # whose inbox held it ("" if nobody's)
+    actor: str  # 工号 of who handled it
+    order_number: str = ""
+
+
+@event
 class UserAccountChanged(Event):
     """An admin disabled a user, changed their roles or reset their password: the sessions they
     hold were given the old account, so their open consoles are signed out."""

@@ -25,7 +25,7 @@ from cti.phones import InvalidPhoneNumber, normalize
 from ticketing.audit import record
 from ticketing.calls import link, upsert_interaction
 from ticketing.errors import ActionRefused, NotFound
-from ticketing.events import AsyncEventAssigned, queue_event
+from ticketing.events import AsyncEventAssigned, AsyncEventHandled, queue_event
 from ticketing.models import (
     ASYNC_KINDS,
     Contact,
@@ -299,4 +299,15 @@ async def _handled(session: AsyncSession, user: User, row: Interaction, order: W
         row.id,
         before=before,
         after={"status": "handled", "order": order.number},
+    )
+    assignee = await session.get(User, row.assigned_to_id) if row.assigned_to_id else None
+    queue_event(
+        session,
+        AsyncEventHandled(
+            interaction_id=row.id,
+            kind=row.kind,
+            staff_no=assignee.staff_no if assignee else "",
+            actor=user.staff_no,
+            order_number=order.number,
+        ),
     )

@@ -80,11 +80,22 @@ async def test_an_event_links_to_an_existing_order(client, world):
             headers={"X-CSRF-Token": token},
         )
     ).json()
-    resp = await client.post(
-        f"/api/inbox/{event_id}/link", json={"order": order["number"]}, headers={"X-CSRF-Token": token}
-    )
-    assert resp.status == 200
-    assert any(e["kind"] == "voicemail" for e in (await resp.json())["timeline"])
+    async with client.ws_connect("/ws") as ws:
+        first = json.loads((await ws.receive()).data)
+        assert first["type"] == "snapshot" and first["work"]["inbox"] == 1
+        resp = await client.post(
+            f"/api/inbox/{event_id}/link", json={"order": order["number"]}, headers={"X-CSRF-Token": token}
+        )
+        assert resp.status == 200
+        assert any(e["kind"] == "voicemail" for e in (await resp.json())["timeline"])
+
+        async def counts() -> dict:  # the state bar's and the menu's badges follow at once
+            while True:
+                msg = json.loads((await ws.receive()).data)
+                if msg["type"] == "work":
+                    return msg["work"]
+
+        assert (await asyncio.wait_for(counts(), 3))["inbox"] == 0
     missing = await client.post(f"/api/inbox/{event_id}/link", json={}, headers={"X-CSRF-Token": token})
     assert missing.status == 400
 

@@ -33,7 +33,7 @@ export function bindAlerts(socket) {
   });
   socket.addEventListener("inbox", (e) => {
     const ev = e.detail.event;
-    if (ev.staff_no === me) {
+    if (ev.event === "AsyncEventAssigned" && ev.staff_no === me) {
       toast(t("alert.inbox", { kind: t(`kind.${ev.kind}`), number: ev.number || "" }), "alert", 8000);
       beep();
     }
