@@ -137,6 +137,8 @@ async def test_english_texts_can_be_chosen(client):
     await login(client, "1001")
     page = await (await client.get("/")).text()
     assert '<option value="小休">Short break</option>' in page
+    # every page offers changing one's own password
+    assert '<a class="link" id="change-password" href="/password">Change password</a>' in page
 
 
 async def test_the_api_is_documented_as_openapi_with_every_route_and_its_roles(client):
