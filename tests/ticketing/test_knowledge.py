@@ -86,3 +86,12 @@ async def test_send_article_by_sms(session, seeded):
     with pytest.raises(ActionRefused) as refused:
         await send_article(session, seeded.users["1001"], article, channel="fax", recipient="020-1")
     assert refused.value.error_id == "channel_unsupported"
+
+
+async def test_a_query_without_spaces_is_read_as_its_words(session, seeded):
+    """居民阶梯电价 (seeded, tagged 阶梯 电价 居民) is found by 居民电价 on both databases."""
+    titles = [a.title for a in await search_articles(session, "居民电价")]
+    assert titles[0] == "居民阶梯电价"
+    assert [a.title for a in await search_articles(session, "阶梯电价")] == ["居民阶梯电价"]
+    assert await search_articles(session, "燃气电价") == []
+    assert await search_articles(session, "%") == []  # a LIKE wildcard is a character like any other
