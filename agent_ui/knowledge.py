@@ -1,5 +1,11 @@
-"""Knowledge base (用电信息咨询) and outage notices (停电信息): search, and send to a customer by SMS,
-email or fax."""
+"""Knowledge base (用电信息咨询) and outage notices (停电信息): search, send to a customer by SMS,
+email or fax, and write them.
+
+Team leaders, supervisors and admins write articles (``knowledge.write``) and publish,
+revise, end or withdraw outage notices (``notice.write``); ticketing.knowledge checks the
+values (``invalid_fields`` naming each field), keeps every version of a notice and writes
+the audit rows.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,18 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.auth import current_user
 from agent_ui.bodies import date_param, int_param, json_body, path_int
 from agent_ui.errors import UiError
 from agent_ui.faxes import queue_fax, queued
 from agent_ui.jsonable import jsonable
-from agent_ui.roles import requires
+from agent_ui.roles import allowed, requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import knowledge
-from ticketing.models import KbArticle, KbCategory
+from ticketing.models import KbArticle, KbCategory, OutageNotice, User
 from ticketing.workflow.engine import load_order
 
 routes = web.RouteTableDef()
@@ -33,33 +40,56 @@ def _article(a: KbArticle) -> dict:
         "kind": a.kind,
         "url": a.url,
         "tags": a.tags,
+        "enabled": a.enabled,
         "updated_at": jsonable(a.updated_at),
     }
+
+
+async def _notices(db: AsyncSession, rows: list[OutageNotice]) -> list[dict]:
+    """Notices as the console shows them: who entered each version and when."""
+    ids = {n.created_by_id for n in rows if n.created_by_id is not None}
+    people = {u.id: u for u in await db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    out = []
+    for n in rows:
+        who = people.get(n.created_by_id)
+        out.append(
+            {
+                **knowledge.notice_json(n),
+                "created_at": jsonable(n.created_at),
+                "created_by": {"staff_no": who.staff_no, "name": who.name} if who else None,
+            }
+        )
+    return out
 
 
 @routes.get("/api/knowledge")
 @requires("knowledge.read")
 async def search_knowledge(request: web.Request) -> web.Response:
-    """Search by words (every word must match), or browse one category of the tree."""
+    """Search by words (every word must match), or browse one category of the tree.
+
+    ``disabled=1``: disabled articles too (for those who may write them).
+    """
     query = request.query.get("q", "")
     raw_category = request.query.get("category", "")
     category_id = int_param(request, "category", 0, low=0, high=10**9) if raw_category else None
-    async with read_only(request.app[SERVICES], current_user(request)) as (db, _user):
+    me = current_user(request)
+    enabled_only = not (
+        request.query.get("disabled") in ("1", "true") and allowed(me.roles, "knowledge.write")
+    )
+    async with read_only(request.app[SERVICES], me) as (db, _user):
         tree = [
             {"id": c.id, "name": c.name, "parent_id": c.parent_id}
             for c in await db.scalars(select(KbCategory).order_by(KbCategory.id))
         ]
         if query.strip():
-            found = await knowledge.search_articles(db, query, category_id=category_id)
-        elif category_id is not None:
-            found = list(
-                await db.scalars(
-                    select(KbArticle)
-                    .where(KbArticle.category_id == category_id, KbArticle.enabled.is_(True))
-                    .order_by(KbArticle.title)
-                    .limit(100)
-                )
+            found = await knowledge.search_articles(
+                db, query, category_id=category_id, enabled_only=enabled_only
             )
+        elif category_id is not None:
+            stmt = select(KbArticle).where(KbArticle.category_id == category_id)
+            if enabled_only:
+                stmt = stmt.where(KbArticle.enabled.is_(True))
+            found = list(await db.scalars(stmt.order_by(KbArticle.title).limit(100)))
         else:
             found = []
     return web.json_response({"tree": tree, "items": [_article(a) for a in found]})
@@ -83,8 +113,22 @@ async def search_outages(request: web.Request) -> web.Response:
             area=request.query.get("area", ""),
             include_changed=request.query.get("changed") in ("1", "true"),
         )
-        items = [knowledge.notice_json(n) for n in found]
+        items = await _notices(db, found)
     return web.json_response({"items": items})
+
+
+@routes.get("/api/notices/{key}")
+@requires("knowledge.read")
+async def notice_versions(request: web.Request) -> web.Response:
+    """One outage notice with every version, oldest first (发布中, 变更后, 已删除)."""
+    key = request.match_info["key"]
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _user):
+        versions = await knowledge.notice_history(db, key)
+        if not versions:
+            raise UiError("not_found")
+        items = await _notices(db, versions)
+    current = next((v for v in items if v["state"] == knowledge.ACTIVE), None)
+    return web.json_response({"key": key, "current": current, "versions": items})
 
 
 @routes.get("/knowledge")
@@ -156,3 +200,86 @@ async def send_outage_notice(request: web.Request) -> web.Response:
         else:
             row = await knowledge.send_notice(db, user, key, channel=channel, recipient=to, order_id=order_id)
     return queued(row)
+
+
+# -- writing articles ----------------------------------------------------------------------------
+@routes.post("/api/knowledge")
+@requires("knowledge.write")
+async def create_article(request: web.Request) -> web.Response:
+    """Write a knowledge article: title, category_id, kind, body, url, tags, enabled."""
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        article = await knowledge.create_article(db, user, body)
+        return web.json_response(_article(article), status=201)
+
+
+@routes.patch("/api/knowledge/{id}")
+@requires("knowledge.write")
+async def edit_article(request: web.Request) -> web.Response:
+    """Change a knowledge article: the fields the body names (audited before and after)."""
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        article = await knowledge.edit_article(db, user, path_int(request, "id"), body)
+        return web.json_response(_article(article))
+
+
+@routes.post("/api/knowledge/{id}/{action:enable|disable}")
+@requires("knowledge.write")
+async def enable_article(request: web.Request) -> web.Response:
+    """停用 / 启用 a knowledge article (a disabled one is out of search and cannot be sent)."""
+    enabled = request.match_info["action"] == "enable"
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        article = await knowledge.set_article_enabled(db, user, path_int(request, "id"), enabled)
+        return web.json_response(_article(article))
+
+
+# -- writing outage notices ------------------------------------------------------------------------
+def _site_tz(request: web.Request) -> ZoneInfo:
+    return ZoneInfo(request.app[SERVICES].site_timezone)
+
+
+@routes.post("/api/notices")
+@requires("notice.write")
+async def publish_notice(request: web.Request) -> web.Response:
+    """Publish an outage notice: site_id, area, reason, starts_at, ends_at (site time), remark."""
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        notice = await knowledge.publish(db, user, body, _site_tz(request))
+        [view] = await _notices(db, [notice])
+    return web.json_response(view, status=201)
+
+
+@routes.patch("/api/notices/{key}")
+@requires("notice.write")
+async def revise_notice(request: web.Request) -> web.Response:
+    """Revise an outage notice: a new version (the old one kept as 变更后); remark required."""
+    key = request.match_info["key"]
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        notice = await knowledge.revise(db, user, key, body, _site_tz(request))
+        [view] = await _notices(db, [notice])
+    return web.json_response(view)
+
+
+@routes.post("/api/notices/{key}/end")
+@requires("notice.write")
+async def end_notice(request: web.Request) -> web.Response:
+    """End an outage early (已恢复送电): a new version ending now; remark required."""
+    key = request.match_info["key"]
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        notice = await knowledge.end_now(db, user, key, body)
+        [view] = await _notices(db, [notice])
+    return web.json_response(view)
+
+
+@routes.post("/api/notices/{key}/withdraw")
+@requires("notice.write")
+async def withdraw_notice(request: web.Request) -> web.Response:
+    """Withdraw an outage notice (撤销, 已删除): wrong, or the outage called off; remark required."""
+    key = request.match_info["key"]
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        notice = await knowledge.withdraw(db, user, key, body)
+        [view] = await _notices(db, [notice])
+    return web.json_response(view)

@@ -116,6 +116,56 @@ _BODIES[("POST", "/api/workflows")] = {
     "properties": {"source": {"type": "string", "description": "the workflow's YAML text (256 KB at most)"}},
 }
 
+_ARTICLE = {
+    "type": "object",
+    "description": "a new article needs title (and body for a text, url for a link or file); an edit "
+    "sends the fields to change. Bad values: invalid_fields with details.problems per field",
+    "properties": {
+        "title": {"type": "string", "maxLength": 200},
+        "category_id": {"type": "integer", "nullable": True, "description": "a node of the category tree"},
+        "kind": {"type": "string", "enum": ["text", "link", "file"]},
+        "body": {"type": "string"},
+        "url": {"type": "string", "description": "http(s) address of a link, or where the file is"},
+        "tags": {
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "keywords, separated by spaces, commas or 、 (居民 电价)",
+        },
+        "enabled": {"type": "boolean"},
+    },
+}
+_BODIES[("POST", "/api/knowledge")] = {**_ARTICLE, "required": ["title"]}
+_BODIES[("PATCH", "/api/knowledge/{id}")] = _ARTICLE
+_SITE_TIME = "2026-11-26T09:00 in the site's time zone (Asia/Shanghai), or ISO 8601 with an offset"
+_NOTICE = {
+    "type": "object",
+    "properties": {
+        "site_id": {"type": "integer", "description": "the bureau (a site in the writer's data scope)"},
+        "area": {"type": "string", "maxLength": 255, "description": "停电范围: streets, estates, lines"},
+        "reason": {"type": "string", "maxLength": 255},
+        "starts_at": {"type": "string", "description": _SITE_TIME},
+        "ends_at": {"type": "string", "description": _SITE_TIME + "; after starts_at"},
+        "remark": {"type": "string", "maxLength": 500},
+    },
+}
+_VERSION = {
+    "type": "integer",
+    "description": "the version the editor showed; another since is notice_changed_meanwhile (409)",
+}
+_BODIES[("POST", "/api/notices")] = {**_NOTICE, "required": ["site_id", "area", "starts_at", "ends_at"]}
+_BODIES[("PATCH", "/api/notices/{key}")] = {
+    **_NOTICE,
+    "required": ["remark"],
+    "description": "the fields to change; saved as a new version, the old one kept as 变更后",
+    "properties": {**_NOTICE["properties"], "version": _VERSION},
+}
+_CLOSE_NOTICE = {
+    "type": "object",
+    "required": ["remark"],
+    "properties": {"remark": {"type": "string", "maxLength": 500}, "version": _VERSION},
+}
+_BODIES[("POST", "/api/notices/{key}/end")] = _CLOSE_NOTICE
+_BODIES[("POST", "/api/notices/{key}/withdraw")] = _CLOSE_NOTICE
+
 _SUMMARIES = {
     (
         "GET",

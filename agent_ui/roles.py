@@ -37,6 +37,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "inbox.use": _SEATED | {HANDLER},
     "knowledge.read": frozenset(ROLES),
     "knowledge.send": _SEATED,
+    # 知识库维护: write, edit and disable knowledge articles
+    "knowledge.write": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
+    # 停电信息: publish, revise (a new version), end early or withdraw an outage notice; the team
+    # leader or supervisor on duty enters it when the dispatch center reports an outage
+    "notice.write": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
     "queues.read": _SEATED | {ADMIN},
     # the wallboard and listen / whisper / barge on an agent's call
     "calls.supervise": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),

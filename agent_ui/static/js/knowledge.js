@@ -1,4 +1,7 @@
-// Knowledge base (tree + search) and outage notices (time range, bureau, area).
+// Knowledge base (tree + search) and outage notices (time range, bureau, area). Those who may
+// write them (knowledge.write, notice.write) also get the editors: articles are written, edited
+// and disabled; a notice is published, revised (a new version, the old kept), ended or withdrawn.
+import { saveRecord } from "./admin_register.js";
 import { api, el, fmtTime } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -12,11 +15,16 @@ export async function start() {
 
 async function startKb() {
   const form = $("kb-search");
-  const run = async (query) => {
+  const canWrite = Boolean($("kb-results").dataset.canWrite);
+  let last = {};
+  const run = async (query = last) => {
+    last = query;
     try {
-      const data = await api("/api/knowledge", { query });
+      const data = await api("/api/knowledge", { query: { ...query, disabled: canWrite && form.disabled?.checked ? "1" : "" } });
       renderTree(data.tree);
-      $("kb-results").replaceChildren(...(data.items.length ? data.items.map(article) : [el("p", { class: "muted" }, t("kb.none"))]));
+      if (canWrite) fillCategories(data.tree);
+      const show = (a) => article(a, canWrite, run);
+      $("kb-results").replaceChildren(...(data.items.length ? data.items.map(show) : [el("p", { class: "muted" }, t("kb.none"))]));
     } catch (err) { toast(err.message, "refused"); }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); run({ q: form.q.value }); });
@@ -24,6 +32,7 @@ async function startKb() {
     const id = e.target.closest("[data-category]")?.dataset.category;
     if (id) { e.preventDefault(); run({ category: id }); }
   });
+  if (canWrite) startKbEditor(run);
   run({});
 }
 
@@ -36,12 +45,62 @@ function renderTree(nodes) {
   $("kb-tree").replaceChildren(build(null) || el("p", { class: "muted" }, "—"));
 }
 
-function article(a) {
-  return el("article", { class: "card", "data-article": a.id },
-    el("h3", {}, a.title), a.kind === "link" && a.url ? el("a", { href: a.url, target: "_blank", rel: "noopener" }, a.url) : null,
+function article(a, canWrite, rerun) {
+  return el("article", { class: a.enabled ? "card" : "card muted", "data-article": a.id },
+    el("h3", {}, a.title, a.enabled ? null : el("small", {}, ` (${t("kb.disabled")})`)),
+    a.kind !== "text" && a.url ? el("a", { href: a.url, target: "_blank", rel: "noopener" }, a.url) : null,
     el("div", { class: "wrap", style: "white-space: pre-wrap" }, a.body),
     el("small", { class: "muted" }, `${a.tags} · ${fmtTime(a.updated_at)}`),
-    sendForm(`/api/knowledge/${a.id}/send`));
+    canWrite ? el("p", {},
+      el("button", { type: "button", class: "link", onclick: () => editArticle(a) }, t("kb.edit")), " ",
+      el("button", { type: "button", class: "link", onclick: () => toggleArticle(a, rerun) }, t(a.enabled ? "kb.disable" : "kb.enable"))) : null,
+    a.enabled ? sendForm(`/api/knowledge/${a.id}/send`) : null);
+}
+
+// 知识维护: the editor beside the results (a new article, or the one 编辑 loaded into it)
+function startKbEditor(rerun) {
+  const editor = $("kb-editor");
+  editor.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = {
+      title: editor.title.value, category_id: editor.category_id.value ? Number(editor.category_id.value) : null,
+      kind: editor.kind.value, tags: editor.tags.value, url: editor.url.value, body: editor.body.value,
+      enabled: editor.enabled.checked,
+    };
+    if (await saveRecord(editor, "/api/knowledge", body, t("kb.saved"))) await rerun();
+  });
+  editor.addEventListener("reset", () => {
+    setTimeout(() => { editor.id.value = ""; }, 0);
+    for (const input of editor.querySelectorAll("input, select, textarea")) input.removeAttribute("aria-invalid");
+    $("kb-editor-title").textContent = t("kb.new");
+  });
+}
+
+function fillCategories(tree) {
+  const select = $("kb-editor").category_id;
+  const chosen = select.value;
+  const depth = (n) => (n.parent_id ? 1 + depth(tree.find((p) => p.id === n.parent_id) || {}) : 0);
+  select.replaceChildren(el("option", { value: "" }, t("kb.no_category")),
+    ...tree.map((n) => el("option", { value: n.id }, `${"\u3000".repeat(depth(n))}${n.name}`)));
+  select.value = chosen;
+}
+
+function editArticle(a) {
+  const editor = $("kb-editor");
+  editor.id.value = a.id;
+  for (const k of ["title", "kind", "tags", "url", "body"]) editor[k].value = a[k] ?? "";
+  editor.category_id.value = a.category_id ?? "";
+  editor.enabled.checked = a.enabled;
+  $("kb-editor-title").textContent = `${t("kb.edit")} · ${a.title}`;
+  editor.title.focus();
+}
+
+async function toggleArticle(a, rerun) {
+  try {
+    await api(`/api/knowledge/${a.id}/${a.enabled ? "disable" : "enable"}`, { method: "POST" });
+    toast(t("kb.saved"), "ok");
+  } catch (err) { toast(err.message, "refused"); }
+  await rerun();
 }
 
 // 发送给客户: SMS to a mobile number, email to an address, or a fax (the item's text on fax
@@ -68,21 +127,117 @@ function sendForm(url) {
   return form;
 }
 
+const STATES = { 发布中: "notice.state_active", 变更后: "notice.state_changed", 已删除: "notice.state_deleted" };
+const stateText = (state) => (STATES[state] ? t(STATES[state]) : state);
+// a stored (UTC) time as a datetime-local value in the site's time zone
+const localInput = (iso) => (iso ? fmtTime(iso).slice(0, 16).replace(" ", "T") : "");
+
 async function startNotices() {
   const form = $("notice-search");
+  const canWrite = Boolean($("notice-table").dataset.canWrite);
+  const editor = $("notice-editor");
+  const sites = new Map();
   api("/api/sites").then((r) => {
-    for (const s of r.sites) if (s.kind !== "outlet") form.site.append(el("option", { value: s.code }, s.name));
+    for (const s of r.sites) {
+      sites.set(s.id, s.name);
+      if (s.kind === "outlet") continue;
+      form.site.append(el("option", { value: s.code }, s.name));
+      editor?.site_id.append(el("option", { value: s.id }, s.name));
+    }
   }).catch(() => {});
   const run = async () => {
     const query = { from: form.from.value, to: form.to.value, site: form.site.value, area: form.area.value, changed: form.changed.checked ? "1" : "" };
     try {
       const data = await api("/api/notices", { query });
-      $("notice-table").querySelector("tbody").replaceChildren(...data.items.map((n) => el("tr", {},
+      $("notice-table").querySelector("tbody").replaceChildren(...data.items.map((n) => el("tr", { "data-key": n.key },
         el("td", { class: "wrap" }, n.area), el("td", { class: "wrap" }, n.reason), el("td", {}, fmtTime(n.starts_at)),
-        el("td", {}, fmtTime(n.ends_at)), el("td", {}, n.state), el("td", { class: "wrap" }, n.remark),
-        el("td", {}, n.state === "发布中" ? sendForm(`/api/notices/${encodeURIComponent(n.key)}/send`) : ""))));
+        el("td", {}, fmtTime(n.ends_at)), el("td", {}, stateText(n.state)), el("td", { class: "wrap" }, n.remark),
+        el("td", {}, n.state === "发布中" ? sendForm(`/api/notices/${encodeURIComponent(n.key)}/send`) : ""),
+        el("td", {},
+          el("button", { type: "button", class: "link", onclick: () => showHistory(n.key, sites) }, t("notice.history")),
+          canWrite && n.state === "发布中" ? [" ",
+            el("button", { type: "button", class: "link", onclick: () => reviseNotice(n) }, t("notice.revise")), " ",
+            el("button", { type: "button", class: "link", onclick: () => closeNotice(n, "end", run) }, t("notice.end")), " ",
+            el("button", { type: "button", class: "link", onclick: () => closeNotice(n, "withdraw", run) }, t("notice.withdraw"))] : null))));
     } catch (err) { toast(err.message, "refused"); }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); run(); });
+  if (canWrite) startNoticeEditor(run);
   run();
+}
+
+async function showHistory(key, sites) {
+  try {
+    const data = await api(`/api/notices/${encodeURIComponent(key)}`);
+    const panel = $("notice-history");
+    panel.querySelector("tbody").replaceChildren(...data.versions.map((v) => el("tr", { class: v.state === "发布中" ? "" : "muted" },
+      el("td", {}, `v${v.version}`), el("td", {}, stateText(v.state)), el("td", {}, sites.get(v.site_id) ?? ""),
+      el("td", { class: "wrap" }, v.area), el("td", { class: "wrap" }, v.reason), el("td", {}, fmtTime(v.starts_at)),
+      el("td", {}, fmtTime(v.ends_at)), el("td", { class: "wrap" }, v.remark),
+      el("td", {}, v.created_by ? `${v.created_by.name} (${v.created_by.staff_no})` : ""), el("td", {}, fmtTime(v.created_at)))));
+    panel.hidden = false;
+    panel.scrollIntoView({ block: "nearest" });
+  } catch (err) { toast(err.message, "refused"); }
+}
+
+// 停电信息录入: publish a new notice, or (变更) save the loaded one as its next version
+function startNoticeEditor(rerun) {
+  const editor = $("notice-editor");
+  editor.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    for (const input of editor.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
+    const body = {
+      site_id: editor.site_id.value ? Number(editor.site_id.value) : null, area: editor.area.value,
+      reason: editor.reason.value, starts_at: editor.starts_at.value, ends_at: editor.ends_at.value, remark: editor.remark.value,
+    };
+    try {
+      if (editor.key.value) {
+        const saved = await api(`/api/notices/${encodeURIComponent(editor.key.value)}`, { method: "PATCH", body: { ...body, version: Number(editor.version.value) } });
+        toast(t("notice.revised", { version: saved.version }), "ok");
+      } else {
+        await api("/api/notices", { method: "POST", body });
+        toast(t("notice.published"), "ok");
+      }
+    } catch (err) {
+      for (const name of Object.keys(err.details?.problems || {})) editor[name]?.setAttribute("aria-invalid", "true");
+      toast(err.message, "refused");
+      return;
+    }
+    editor.reset();
+    await rerun();
+  });
+  editor.addEventListener("reset", () => {
+    setTimeout(() => { editor.key.value = ""; editor.version.value = ""; }, 0);
+    for (const input of editor.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
+    editor.remark.required = false;
+    $("notice-editor-title").textContent = t("notice.new");
+    $("notice-save").textContent = t("notice.publish");
+  });
+}
+
+function reviseNotice(n) {
+  const editor = $("notice-editor");
+  editor.key.value = n.key;
+  editor.version.value = n.version;
+  editor.site_id.value = n.site_id ?? "";
+  editor.area.value = n.area;
+  editor.reason.value = n.reason;
+  editor.starts_at.value = localInput(n.starts_at);
+  editor.ends_at.value = localInput(n.ends_at);
+  editor.remark.value = "";
+  editor.remark.required = true; // a revision says why
+  $("notice-editor-title").textContent = `${t("notice.revise")} · v${n.version} · ${n.area}`;
+  $("notice-save").textContent = t("notice.save_revision");
+  editor.remark.focus();
+}
+
+// 提前结束 (power is back: a new version ending now) or 撤销 (withdrawn); both need a remark
+async function closeNotice(n, action, rerun) {
+  const remark = prompt(t("notice.remark_prompt", { area: n.area }), action === "end" ? t("notice.end_remark") : "");
+  if (remark === null) return;
+  try {
+    await api(`/api/notices/${encodeURIComponent(n.key)}/${action}`, { method: "POST", body: { remark, version: n.version } });
+    toast(t(action === "end" ? "notice.ended" : "notice.withdrawn"), "ok");
+  } catch (err) { toast(err.message, "refused"); }
+  await rerun();
 }
