@@ -54,6 +54,9 @@ class Settings:
     sms_concurrency: int = 8
     email_concurrency: int = 4
     fax_lines: int = 1
+    #: after-call work (话后处理): seconds an agent has after a call before the next one is offered
+    #: (they may end it sooner); 0 = straight back to ready
+    acw_seconds: int = 0
     #: seconds a dead active bridge keeps its lock before a standby takes over (``--role cti``)
     cti_lock_seconds: int = 5
     #: the session cookie's Secure flag: "auto" sets it unless the console listens on loopback
@@ -77,11 +80,13 @@ _INT_FIELDS = {
     "agi_port",
     "smtp_port",
     "cti_lock_seconds",
+    "acw_seconds",
     "sms_concurrency",
     "email_concurrency",
     "fax_lines",
 }
 _AT_LEAST_ONE = {"sms_concurrency", "email_concurrency", "fax_lines"}
+_NOT_NEGATIVE = {"acw_seconds"}
 _PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file", "campaign_calendar"}
 _CHOICES = {"cookie_secure": ("auto", "yes", "no")}
 
@@ -115,6 +120,8 @@ def load_settings(file: str | os.PathLike[str] | None = None, env: dict[str, str
                 raise ConfigError(f"{name} must be a whole number, got {values[name]!r}") from None
             if name in _AT_LEAST_ONE and values[name] < 1:
                 raise ConfigError(f"{name} must be at least 1, got {values[name]}")
+            if name in _NOT_NEGATIVE and values[name] < 0:
+                raise ConfigError(f"{name} must not be negative, got {values[name]}")
         elif name in _PATH_FIELDS and values[name] is not None:
             values[name] = Path(values[name])
         elif name in _CHOICES and values[name] not in _CHOICES[name]:

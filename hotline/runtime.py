@@ -57,6 +57,7 @@ DEMO_CUSTOMERS = 500
 #: demo agents answered by simulated phones; 1001 is left for the person trying the demo
 DEMO_BOT_AGENTS = ("1002", "1003", "1004")
 DEMO_PERSON = "1001"
+DEMO_ACW = 20  # seconds of after-call work for the demo's seats (HOTLINE_ACW_SECONDS overrides)
 
 
 def make_bus(url: str, redis_prefix: str = "hotline") -> Bus:
@@ -156,7 +157,8 @@ async def serve(
         sessions = ticketing.sessionmaker(engine)
         if demo:
             await _seed(sessions, demo=True)  # on the engine serve already opened and migrated
-            settings = dataclasses.replace(settings, seat_pattern=SIM_SEAT)
+            # the demo's seats write up each call after it, as a 95598 seat does
+            settings = dataclasses.replace(settings, seat_pattern=SIM_SEAT, acw_seconds=settings.acw_seconds or DEMO_ACW)
 
         ivr_services = _ivr_services(settings, bus, sessions)
         bridge = CtiBridge(
@@ -175,7 +177,7 @@ async def serve(
         await agi.start()
         stack.push_async_callback(agi.stop)
 
-        await _web(stack, settings, bus, sessions, bridge=bridge, dialer=dialer)
+        await _web(stack, settings, bus, sessions, bridge=bridge, dialer=dialer, ivr_flows=ivr_services.flows)
 
         if demo:
             await stack.enter_async_context(_demo_activity(bridge, sessions, calls_per_minute))
@@ -341,7 +343,14 @@ def _dialer(settings: Settings, sessions, bridge: CtiBridge, bus: Bus) -> campai
 
 
 async def _web(
-    stack: contextlib.AsyncExitStack, settings: Settings, bus: Bus, sessions, *, bridge: Any, dialer: Any
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    bus: Bus,
+    sessions,
+    *,
+    bridge: Any,
+    dialer: Any,
+    ivr_flows: ivr.IvrConfig | None = None,
 ) -> None:
     app = create_app(
         AppServices(
@@ -354,6 +363,7 @@ async def _web(
             cookie_secure=settings.secure_cookies,
             seat_pattern=settings.seat_pattern,
             dialer=dialer,
+            ivr=ivr_flows or _screen_pop_flows(),
         )
     )
     runner = web.AppRunner(app, access_log=None)
@@ -362,6 +372,16 @@ async def _web(
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
     log.info("console at http://%s:%d", settings.http_host, settings.http_port)
+
+
+def _screen_pop_flows() -> ivr.IvrConfig | None:
+    """The IVR's menus, for the screen-pop to name a caller's choices (a web process of its own
+    reads the file without the sounds and queues checks: the ivr role makes those)."""
+    try:
+        return ivr.load_flows(REPO / "deploy" / "ivr.yaml")
+    except ivr.IvrConfigError as exc:
+        log.warning("the screen-pop shows the IVR path as it is: %s", exc)
+        return None
 
 
 async def _fax_ami(stack: contextlib.AsyncExitStack, settings: Settings) -> AmiClient:
@@ -421,6 +441,7 @@ def cti_settings(settings: Settings, skill_queues: dict[str, str] | None = None)
         ami_secret=settings.ami_secret,
         asterisk_root=str(settings.asterisk_root),
         hotline_number=settings.hotline_number,
+        acw_seconds=float(settings.acw_seconds),
     )
 
 

@@ -29,6 +29,7 @@ def test_environment_overrides_the_file(tmp_path):
         ("amiport: 1\n", "unknown setting"),
         ("- 1\n", "mapping"),
         ("fax_lines: 0\n", "fax_lines must be at least 1"),
+        ("acw_seconds: -5\n", "acw_seconds must not be negative"),
         ("cookie_secure: maybe\n", "cookie_secure must be one of auto, yes, no"),
     ],
 )
@@ -37,6 +38,15 @@ def test_bad_config_is_refused_with_a_clear_message(tmp_path, content, message):
     conf.write_text(content)
     with pytest.raises(ConfigError, match=message):
         load_settings(conf, env={"HOTLINE_DATA_DIR": str(tmp_path)})
+
+
+def test_after_call_work_reaches_the_bridge(tmp_path):
+    from hotline.runtime import cti_settings
+
+    plain = load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path)})
+    assert plain.acw_seconds == 0 and cti_settings(plain).acw_seconds == 0
+    settings = load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_ACW_SECONDS": "30"})
+    assert cti_settings(settings).acw_seconds == 30.0
 
 
 def test_the_outbox_sends_as_many_at_once_as_configured(tmp_path):
