@@ -25,7 +25,8 @@ Wire format (JSON text frames):
   pushes: ``snapshot``, ``ami``, ``agent_state``, ``call``, ``screen_pop``,
   ``queue`` (a queue's counters, at most every ``QUEUE_INTERVAL``), ``order``,
   ``inbox``; after ``wallboard``: ``board`` (every agent, queue and call) then
-  ``board_call`` for every call event.
+  ``board_call`` for every call event and ``board_member`` for every seat that joins or
+  leaves a queue (the board counts a queue's ready agents from its members).
 
 The screen-pop uses the customer the bridge found (``CallOffered.customer``);
 only a bridge without a lookup leaves it to the gateway, which then looks up
@@ -56,7 +57,7 @@ from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
 from agent_ui.snapshot import build_board, build_snapshot, screen_pop_for
 from agent_ui.texts import Texts
-from agent_ui.work import pop_of, work_counts
+from agent_ui.work import ivr_steps, pop_of, work_counts
 from cti.call_events import (
     AgentStateChanged,
     AmiConnectionChanged,
@@ -65,6 +66,7 @@ from cti.call_events import (
     CallHeld,
     CallOffered,
     CallTransferred,
+    QueueMemberChanged,
     QueueUpdated,
 )
 from cti.events import Event
@@ -297,6 +299,9 @@ class Gateway:
             self._to_agent(event.agent_id, {"type": "call", "event": body}, watchers=False)
         elif isinstance(event, QueueUpdated):
             self._queue_update(event.queue, body)
+        elif isinstance(event, QueueMemberChanged):
+            if self._boards:
+                self._fan_out(SharedMessage({"type": "board_member", "event": body}), list(self._boards))
         elif isinstance(event, UserAccountChanged):
             for client in list(self._by_staff_no.get(event.staff_no, ())):
                 client.sign_out()  # its session would be refused from now on anyway
@@ -308,6 +313,7 @@ class Gateway:
         return getattr(self.services.bridge, "customer_lookup", None) is not None
 
     def _pop(self, event: CallOffered, body: dict[str, Any], pop: dict[str, Any]) -> None:
+        body = {**body, "ivr_steps": ivr_steps(self.services.ivr, event.ivr_path)}  # the path in words
         self._to_agent(event.agent_id, {"type": "screen_pop", "event": body, "pop": pop}, watchers=False)
 
     async def _pop_after_lookup(self, event: CallOffered, body: dict[str, Any]) -> None:

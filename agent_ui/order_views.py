@@ -6,6 +6,7 @@ Reads only; every change goes through ``ticketing.workflow``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from agent_ui.jsonable import jsonable
 from ticketing import contractors
 from ticketing.models import (
     Assignment,
+    Category,
     Comment,
     Customer,
     Interaction,
@@ -64,13 +66,33 @@ def customer_view(customer: Customer | None) -> dict[str, Any] | None:
     }
 
 
-def order_summary(order: WorkOrder, now: dt.datetime | None = None) -> dict[str, Any]:
+async def subcategory_names(db: AsyncSession, orders: Sequence[WorkOrder]) -> dict[int, str]:
+    """Each order's subcategory by its name (一类投诉, not ``complaint_1``): its site's own
+    category of that code, else the shared one; a code no category has any more stays as it is."""
+    codes = {o.subcategory for o in orders if o.subcategory}
+    if not codes:
+        return {}
+    rows = await db.execute(
+        select(Category.code, Category.site_id, Category.name).where(Category.code.in_(codes))
+    )
+    named = {(code, site_id): name for code, site_id, name in rows}
+    return {
+        o.id: named.get((o.subcategory, o.site_id)) or named.get((o.subcategory, None)) or o.subcategory
+        for o in orders
+        if o.subcategory
+    }
+
+
+def order_summary(
+    order: WorkOrder, now: dt.datetime | None = None, subcategory_name: str = ""
+) -> dict[str, Any]:
     now = now or utcnow()
     return {
         "id": order.id,
         "number": order.number,
         "category": order.category,
         "subcategory": order.subcategory,
+        "subcategory_name": subcategory_name or order.subcategory,
         "status": order.status,
         "title": order.title,
         "caller_number": order.caller_number,
@@ -107,7 +129,7 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
         db, {a.user_id for a in pending} | ({order.created_by_id} if order.created_by_id else set())
     )
     customer = await db.get(Customer, order.customer_id) if order.customer_id else None
-    view = order_summary(order)
+    view = order_summary(order, subcategory_name=(await subcategory_names(db, [order])).get(order.id, ""))
     view.update(
         {
             "workflow": {

@@ -27,6 +27,8 @@ class AppServices:
     bridge: Any | None = None  # cti.CtiBridge, or cti.RemoteBridge in a `--role web` process
     recordings: Any | None = None  # recordings store (file lookup + Range-capable handler)
     dialer: Any | None = None  # campaigns.Dialer: preview dial/skip from the console
+    #: ivr.IvrConfig: the menus whose titles and choices the screen-pop names (None: the raw path)
+    ivr: Any | None = None
     hotline_number: str = "95598"
     site_timezone: str = "Asia/Shanghai"
     #: Secure cookie flag; False only for plain-HTTP test servers.

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from agent_ui.auth import CurrentUser
 from agent_ui.jsonable import jsonable
 from agent_ui.services import AppServices
-from agent_ui.work import screen_pop, work_counts
+from agent_ui.work import ivr_steps, screen_pop, work_counts
 from ticketing.models import User
 from ticketing.users import staffed_queues
 
@@ -63,8 +63,13 @@ def queue_counters(queue: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in queue.items() if k not in _BOARD_ONLY}
 
 
-def calls_of(bridge: Any, agent_id: str) -> list[dict[str, Any]]:
-    return [c for c in _bridge_list(bridge, "calls") if str(c.get("agent_id", "")) == agent_id]
+def calls_of(bridge: Any, agent_id: str, ivr: Any = None) -> list[dict[str, Any]]:
+    """The agent's calls, each with its IVR path in words (``ivr_steps``) for the screen-pop."""
+    return [
+        {**c, "ivr_steps": ivr_steps(ivr, c.get("ivr_path") or ())}
+        for c in _bridge_list(bridge, "calls")
+        if str(c.get("agent_id", "")) == agent_id
+    ]
 
 
 async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
@@ -76,7 +81,7 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
         "user": user.to_json(),
         "ami": {"connected": gateway.ami_connected},
         "agent": agent_view(bridge, user.agent_id),
-        "calls": calls_of(bridge, user.agent_id),
+        "calls": calls_of(bridge, user.agent_id, services.ivr),
         "queues": [],
         "pause_reasons": list(services.pause_reasons),
     }

@@ -9,7 +9,7 @@ was rolled back.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,6 +60,52 @@ async def work_counts(services: AppServices, user: CurrentUser) -> dict[str, Any
     """The state bar's numbers: my open work, replies due, overdue, unhandled inbox events."""
     async with read_only(services, user) as (db, row):
         return await counts(db, row)
+
+
+# What else an IVR path holds besides menu choices (``top:5``): the self-service results
+# (ivr.selfservice's notes), the IVR's give-up, an overflow, and the console's transfers.
+_NOTES = ("outage", "bill", "ticket", "report_fault", "callback", "limit", "overflow")
+_TRANSFERS = ("blind", "attended", "conference")
+
+
+def ivr_steps(flows: Any, path: Iterable[str]) -> list[dict[str, str]]:
+    """A call's IVR path (``top:5``, ``bill:found``, ``blind:agent:1002`` …) in the terms the
+    screen-pop words it in: a menu choice with its menu's title and where the choice led (from
+    the IVR flows, ``ivr.IvrConfig``); the rest by kind. What the flows do not name stays raw."""
+    menus: dict[str, Any] = {}
+    for flow in getattr(flows, "flows", {}).values():
+        for menu in flow.menus.values():
+            menus.setdefault(menu.name, menu)
+    steps: list[dict[str, str]] = []
+    for item in path:
+        item = str(item)
+        head, _, rest = item.partition(":")
+        menu = menus.get(head)
+        if menu is not None and rest:
+            steps.append(_choice(menu, rest, menus))
+        elif head in _TRANSFERS:
+            to, _, target = rest.partition(":")
+            steps.append(
+                {"kind": head, "to": to, "target": target} if target else {"kind": head, "target": to}
+            )
+        elif head in _NOTES:
+            steps.append({"kind": head, "value": rest})
+        else:
+            steps.append({"kind": "raw", "value": item})
+    return steps
+
+
+def _choice(menu: Any, key: str, menus: dict[str, Any]) -> dict[str, str]:
+    """``key`` pressed in ``menu`` (or ``timeout`` / ``invalid``) and where it led."""
+    if key in ("timeout", "invalid"):
+        step = menu.on_timeout if key == "timeout" else menu.on_invalid
+    else:
+        step = menu.choices.get(key)
+    choice = {"kind": "menu", "menu": menu.label, "key": key}
+    if step is not None:
+        choice["to"] = step.kind
+        choice["target"] = menus[step.name].label if step.kind == "menu" and step.name in menus else step.name
+    return choice
 
 
 def pop_of(caller: str, found: dict[str, Any] | None) -> dict[str, Any]:

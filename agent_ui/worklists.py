@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.errors import UiError
-from agent_ui.order_views import order_summary
+from agent_ui.order_views import order_summary, subcategory_names
 from ticketing.contractors import dispatched_to
 from ticketing.models import Assignment, Interaction, User, WorkOrder, utcnow
 from ticketing.users import order_scope_clause
@@ -121,13 +121,16 @@ async def run_list(db: AsyncSession, user: User, q: ListQuery, tz: str) -> dict[
     total = await db.scalar(select(func.count()).select_from(WorkOrder).where(*where)) or 0
     column = SORTS[q.sort]
     order_by = [column.desc() if q.descending else column.asc(), WorkOrder.id.desc()]
-    rows = await db.scalars(
-        select(WorkOrder).where(*where).order_by(*order_by).offset((q.page - 1) * q.size).limit(q.size)
+    rows = list(
+        await db.scalars(
+            select(WorkOrder).where(*where).order_by(*order_by).offset((q.page - 1) * q.size).limit(q.size)
+        )
     )
     now = utcnow()
+    names = await subcategory_names(db, rows)
     return {
         "list": q.name,
-        "items": [order_summary(o, now) for o in rows],
+        "items": [order_summary(o, now, names.get(o.id, "")) for o in rows],
         "total": total,
         "page": q.page,
         "size": q.size,

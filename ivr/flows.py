@@ -11,6 +11,7 @@ prompts, waits for one digit and follows the choice::
         start: top
         menus:
           top:
+            title: 主菜单       # what the agents' screen-pop calls the menu (default: its name)
             prompts: [hotline/welcome, hotline/menu-main]
             timeout: 5          # seconds to wait for a digit after the prompts
             retries: 2          # how often the menu is replayed on no/invalid input
@@ -110,6 +111,11 @@ class Menu:
     retries: int = 2
     on_timeout: Step = Step("hangup")
     on_invalid: Step = Step("hangup")
+    title: str = ""  # what the agents' screen-pop calls the menu ('' = its name)
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,7 +150,7 @@ class IvrConfigError(ConfigError):
 
 
 _FLOW_KEYS = {"start", "menus", "callback_queue"}
-_MENU_KEYS = {"prompts", "choices", "timeout", "retries", "on_timeout", "on_invalid"}
+_MENU_KEYS = {"title", "prompts", "choices", "timeout", "retries", "on_timeout", "on_invalid"}
 
 
 class _Checker(ProblemCollector):
@@ -316,8 +322,18 @@ def _parse_flow(c: _Checker, name: str, body: dict) -> Flow | None:
             or Step("hangup"),
             on_invalid=c.step(menu_body.get("on_invalid", "hangup"), f"{mwhere}.on_invalid", menu_bodies)
             or Step("hangup"),
+            title=_title(c, menu_body.get("title"), f"{mwhere}.title"),
         )
     return Flow(name=name, start=start, menus=menus, callback_queue=callback_queue)
+
+
+def _title(c: _Checker, value: Any, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        c.add("bad_value", where, f"expected the menu's name in words, got {value!r}")
+        return ""
+    return value.strip()
 
 
 def load_flows(path: str | Path, **kwargs: Any) -> IvrConfig:

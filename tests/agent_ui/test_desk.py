@@ -132,3 +132,110 @@ async def test_knowledge_and_outage_notices_are_searchable(client, world):
     assert (await (await client.get("/api/notices", params={"site": "HQX"})).json())["items"] == []
     bad = await client.get("/api/notices", params={"from": "yesterday"})
     assert bad.status == 400
+
+
+def test_the_ivr_path_is_named_by_the_menus_and_where_each_choice_led():
+    from agent_ui.work import ivr_steps
+    from ivr import parse_flows
+
+    flows = parse_flows(
+        {
+            "flows": {
+                "main": {
+                    "start": "top",
+                    "menus": {
+                        "top": {
+                            "title": "主菜单",
+                            "prompts": [],
+                            "choices": {"1": "outage", "5": "queue:complaint", "6": "menu:faults"},
+                            "on_timeout": "queue:service",
+                        },
+                        "faults": {"prompts": [], "choices": {"1": "queue:fault"}},
+                    },
+                }
+            }
+        }
+    )
+    path = [
+        "top:1",
+        "outage:2",
+        "top:6",
+        "faults:1",
+        "top:timeout",
+        "overflow:fault",
+        "blind:agent:1002",
+        "odd",
+    ]
+    assert ivr_steps(flows, path) == [
+        {"kind": "menu", "menu": "主菜单", "key": "1", "to": "outage", "target": ""},
+        {"kind": "outage", "value": "2"},
+        {
+            "kind": "menu",
+            "menu": "主菜单",
+            "key": "6",
+            "to": "menu",
+            "target": "faults",
+        },  # untitled: its name
+        {"kind": "menu", "menu": "faults", "key": "1", "to": "queue", "target": "fault"},
+        {"kind": "menu", "menu": "主菜单", "key": "timeout", "to": "queue", "target": "service"},
+        {"kind": "overflow", "value": "fault"},
+        {"kind": "blind", "to": "agent", "target": "1002"},
+        {"kind": "raw", "value": "odd"},
+    ]
+    # without the flows (a web process that could not read them) a menu choice stays as it was
+    assert ivr_steps(None, ["top:0"]) == [{"kind": "raw", "value": "top:0"}]
+
+
+async def test_the_pop_and_the_snapshot_name_the_callers_ivr_choices(client, world, monkeypatch):
+    from hotline.runtime import REPO
+    from ivr import load_flows
+
+    monkeypatch.setattr(world.services, "ivr", load_flows(REPO / "deploy" / "ivr.yaml"))
+    expected = [
+        {"kind": "menu", "menu": "主菜单", "key": "6", "to": "menu", "target": "故障报修菜单"},
+        {"kind": "menu", "menu": "故障报修菜单", "key": "1", "to": "queue", "target": "fault"},
+    ]
+
+    class Bridge:
+        connected = True
+
+        def agent(self, agent_id):
+            return None
+
+        def calls(self):
+            return [
+                {
+                    "call_id": "c2",
+                    "agent_id": "1001",
+                    "caller": "13912345678",
+                    "ivr_path": ["top:6", "faults:1"],
+                }
+            ]
+
+    await login(client, "1001")
+    async with client.ws_connect("/ws") as ws:
+        assert json.loads((await ws.receive()).data)["type"] == "snapshot"
+        await world.bus.publish(
+            CallOffered(
+                call_id="c1",
+                agent_id="1001",
+                caller="13912345678",
+                queue="fault",
+                ivr_path=("top:6", "faults:1"),
+            )
+        )
+
+        async def popped():
+            while True:
+                msg = json.loads((await ws.receive()).data)
+                if msg["type"] == "screen_pop":
+                    return msg
+
+        pop = await asyncio.wait_for(popped(), 3)
+        assert pop["event"]["ivr_path"] == ["top:6", "faults:1"]  # the path itself stays
+        assert pop["event"]["ivr_steps"] == expected
+    monkeypatch.setattr(world.services, "bridge", Bridge())
+    async with client.ws_connect("/ws") as ws:
+        snapshot = json.loads((await ws.receive()).data)
+        assert snapshot["type"] == "snapshot"
+        assert [c["ivr_steps"] for c in snapshot["calls"]] == [expected]

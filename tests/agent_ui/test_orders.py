@@ -255,3 +255,21 @@ async def test_the_order_page_is_an_error_page_for_a_missing_or_unreachable_orde
     ).json()
     theirs = await (await handler.get(f"/orders/{fault['number']}")).text()
     assert 'data-may-dial="false"' in theirs and 'data-may-fax="false"' in theirs
+
+
+async def test_an_orders_subcategory_is_shown_by_its_name_not_its_code(client):
+    token = await login(client, "1001")
+    resp = await client.post(
+        "/api/orders",
+        json={"workflow": "fault_repair", "subcategory": "fault_lv", "form": FAULT, "submit": False},
+        headers={"X-CSRF-Token": token},
+    )
+    order = await resp.json()
+    assert resp.status == 201, order
+    assert order["subcategory"] == "fault_lv" and order["subcategory_name"] == "低压故障"
+    again = await (await client.get(f"/api/orders/{order['number']}")).json()
+    assert again["subcategory_name"] == "低压故障"
+    listed = await (
+        await client.get("/api/orders", params={"list": "search", "number": order["number"]})
+    ).json()
+    assert [(o["subcategory"], o["subcategory_name"]) for o in listed["items"]] == [("fault_lv", "低压故障")]

@@ -57,6 +57,32 @@ async def test_the_board_comes_first_and_spying_without_asterisk_is_refused(clie
         assert down["type"] == "refused" and down["error_id"] == "cti.unavailable"
 
 
+async def test_the_board_hears_seats_join_and_leave_queues(client, aiohttp_client, world):
+    """The board counts a queue's ready agents from its members: a seat signing in after the board
+    was sent must reach it (only the boards: a seat's own tab has no use for it)."""
+    from cti.call_events import QueueMemberChanged
+
+    await login(client, "3001")
+    agent = await aiohttp_client(client.server)
+    await login(agent, "1001")
+    async with client.ws_connect("/ws") as ws, agent.ws_connect("/ws") as agent_ws:
+        tab, seat_tab = Tab(ws), Tab(agent_ws)
+        await tab.next("snapshot")
+        await seat_tab.next("snapshot")
+        assert (await tab.command("wallboard"))["type"] == "ack"
+        await tab.next("board")
+        await world.bus.publish(QueueMemberChanged(queue="fault", interface="PJSIP/1001", agent_id="1001"))
+        joined = await tab.next("board_member", queue="fault")
+        assert joined["event"]["agent_id"] == "1001" and joined["event"]["removed"] is False
+        await world.bus.publish(
+            QueueMemberChanged(queue="fault", interface="PJSIP/1001", agent_id="1001", removed=True)
+        )
+        assert (await tab.next("board_member", queue="fault"))["event"]["removed"] is True
+        with contextlib.suppress(TimeoutError):
+            extra = await seat_tab.next("board_member", within=0.5)
+            raise AssertionError(f"a seat's tab got the board's message: {extra}")
+
+
 @pytest.mark.asterisk
 async def test_a_supervisor_sees_the_call_on_the_board_and_listens_in(client, aiohttp_client, world, seat):  # noqa: F811
     staff_no, net, bridge = seat

@@ -64,7 +64,11 @@ class AmiLine:
         self.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val=ring)
         self.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val=talk)
 
-    def call_in(self, queue: str, caller: str, stay: int = 60) -> None:
+    def call_in(self, queue: str, caller: str, stay: int = 60, ivr_path: str = "") -> None:
+        """A caller in ``queue``; ``ivr_path``: the IVR choices it made first (``top:6/faults:1``)."""
+        variables = [f"__HOTLINE_QUEUE={queue}"]
+        if ivr_path:
+            variables.append(f"__HOTLINE_IVR_PATH={ivr_path}")
         self.action(
             "Originate",
             Channel=f"Local/{queue}@hotline-queue/n",
@@ -72,7 +76,7 @@ class AmiLine:
             Exten=f"{stay:02d}",
             Priority=1,
             CallerID=f'"Caller" <{caller}>',
-            Variable=[f"__HOTLINE_QUEUE={queue}"],
+            Variable=variables,
             Async="true",
         )
 

@@ -24,6 +24,14 @@ VIEWPORT = {"width": 1366, "height": 768}
 HANDLER = "5101"  # the demo's first remote handler of 广州市供电局 (GZ)
 
 
+def seconds(clock: str) -> int:
+    """04:05 or 1:02:03 → seconds."""
+    total = 0
+    for part in clock.split(":"):
+        total = total * 60 + int(part)
+    return total
+
+
 def sign_in(page, base: str, staff_no: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#staff_no", staff_no)
@@ -71,10 +79,13 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(handler.locator("#ws-status")).to_have_attribute("data-connected", "true", timeout=10_000)
 
         caller = demo_phone(7)
-        ami.call_in(QUEUE, caller)
+        ami.call_in(QUEUE, caller, ivr_path="top:6/faults:1")
         expect(page.locator("#pop-caller")).to_have_text(re.compile(caller), timeout=15_000)
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ringing")
-        expect(page.locator("#pop-queue")).to_have_text(QUEUE)
+        expect(page.locator("#pop-queue")).to_have_text(QUEUE)  # a queue without a display name: its own
+        # the caller's IVR choices in words (deploy/ivr.yaml's menus), not the codes top:6 / faults:1
+        ivr = "主菜单:按 6 故障报修菜单 → 故障报修菜单:按 1 转人工(故障报修)"
+        expect(page.locator("#pop-ivr")).to_have_text(ivr)
         expect(page.locator("#pop-account")).to_have_text(demo_account_no(7))  # the known customer
         expect(page.locator("#intake-customer")).to_have_value(re.compile(demo_account_no(7)))
         page.screenshot(path=str(screenshots / "screen-pop.png"))
@@ -82,6 +93,13 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         # the simulated phone answers after 2 s; the intake form has the caller's number
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=10_000)
         expect(page.locator("#intake-caller")).to_have_value(re.compile(caller))
+        # the wait shown is the caller's in the queue up to the answer (a reload shows the same);
+        # the call bar has the call's own clock
+        expect(page.locator("#pop-body")).to_have_attribute("data-answered", "true")
+        waited = page.locator("#pop-waited").inner_text()
+        assert re.fullmatch(r"等待 \d+ 秒", waited), waited
+        call_timer = page.locator("#call-timer .timer")
+        expect(page.locator("#call-timer")).to_be_visible()
 
         # a pause during the call is refused, and the refusal is shown
         page.keyboard.press("F3")
@@ -93,7 +111,27 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking")
         colleague_ctx.close()
 
+        # 保持 and back: the time in the state starts again, the call's clock runs on from the answer
+        expect(call_timer).to_have_text(re.compile(r"^00:0[3-9]$"), timeout=10_000)
+        page.click("#btn-hold")
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "on_hold", timeout=10_000)
+        expect(page.locator("#call-timer")).to_be_visible()
+        page.click("#btn-hold")
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=10_000)
+        on_call = seconds(call_timer.inner_text())
+        assert on_call >= 3 and on_call > seconds(page.locator("#state-timer").inner_text()), on_call
+
+        # a reload shows the same call: the same IVR words and wait, the call's clock from its answer
+        page.reload()
+        expect(page.locator("#pop-caller")).to_have_text(re.compile(caller), timeout=10_000)
+        expect(page.locator("#pop-ivr")).to_have_text(ivr)
+        expect(page.locator("#pop-waited")).to_have_text(waited)
+        expect(page.locator("#call-timer")).to_be_visible(timeout=10_000)
+        assert seconds(call_timer.inner_text()) >= on_call
+        expect(page.locator("#intake-customer")).to_have_value(re.compile(demo_account_no(7)))
+
         page.select_option("#intake-category", label="故障报修")
+        page.select_option("#intake-subcategory", label="低压故障")
         page.fill("#intake-故障名称", "整栋楼停电")
         page.fill("#intake-故障地址", "广州市天河区中山路 1 号 3 栋")
         page.select_option("#intake-所属供电局", "GZ")
@@ -102,6 +140,7 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         link = page.locator("#intake-saved-link")
         expect(link).to_have_text(re.compile(r"^GZ\d{13}$"), timeout=10_000)
         number = link.inner_text()
+        expect(page.locator("#intake-saved")).to_have_text(f"工单 {number} 已保存 · 已流转")
 
         page.keyboard.press("-")  # hang up
         expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "talking", timeout=10_000)
@@ -109,8 +148,11 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         # the bureau's handler, already at their desk: pop-up with the new order, list refreshed
         expect(handler.locator(".toast.alert").first).to_contain_text(number, timeout=10_000)
         expect(handler.locator("#list-table tbody")).to_contain_text(number, timeout=10_000)
+        # the subcategory by its name (not its code fault_lv), in the list and on the order
+        expect(handler.locator("#list-table tbody tr", has_text=number)).to_contain_text(" / 低压故障")
         handler.click(f"text={number}")
         expect(handler.locator("#order-status")).to_have_text("已流转")
+        expect(handler.locator("#order-category")).to_have_text(re.compile(r" / 低压故障$"))
         handler.fill("#order-opinion", "已接收,马上派工")
         handler.click("#order-submit")  # 接收确认
         expect(handler.locator("#order-status")).to_have_text("接收确认", timeout=10_000)
@@ -225,6 +267,7 @@ def test_a_bureau_handler_links_inbox_events_and_filters_lists_by_category(conso
         banner.click()
         row = page.locator("#inbox-table tbody tr").first
         expect(row).to_contain_text("抢修队伍到了吗", timeout=10_000)
+        expect(row.locator("td[data-status]")).to_have_text("待处理")  # not its code, assigned
         expect(row.locator("button", has_text="关联到已受理工单")).to_be_visible()
         expect(row.locator("select")).to_have_count(0)
         expect(row.locator("text=填写受理工单")).to_have_count(0)

@@ -62,6 +62,37 @@ def test_the_wallboard_follows_a_real_call_and_a_notice_goes_out_by_sms(
 
         agent.click("#btn-hangup")
         expect(tile).not_to_have_attribute("data-state", "talking", timeout=10_000)
+        # ready again after the call: the queue's ready agents follow the seat (no queue news comes)
+        expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
+        expect(row.nth(3)).to_have_text("1")
+        # the hotline's queues by their names, any other by its own
+        expect(boss.locator("#wb-queues tr[data-queue='complaint'] td").first).to_have_text("投诉")
+        expect(row.first).to_have_text(QUEUE)
+
+        # a caller waits while the agent is on a break: the longest wait runs on, on the board and on
+        # the seat, and another queue's news does not set it back
+        agent.keyboard.press("F3")
+        expect(tile).to_have_attribute("data-state", "not_ready", timeout=10_000)
+        expect(row.nth(3)).to_have_text("0")
+        ami.call_in(QUEUE, demo_phone(5))
+        expect(row.nth(1)).to_have_text("1", timeout=10_000)
+        expect(row.nth(2)).to_have_text(re.compile(r"^00:0[3-9]$"), timeout=10_000)
+        seat_row = agent.locator(f"#queue-board tr[data-queue='{QUEUE}'] td")
+        expect(seat_row.nth(2)).to_have_text(re.compile(r"^00:0[3-9]$"), timeout=10_000)
+        longest = boss.evaluate(
+            """(queue) => {
+              window.hotline.socket.emit("queue", { type: "queue", event: { queue: "ui-elsewhere",
+                waiting: 0, longest_wait: 0, agents_ready: 0, agents_logged_in: 0, ts: Date.now() / 1000 } });
+              return document.querySelector(`#wb-queues tr[data-queue='${queue}'] td:nth-child(3)`).textContent;
+            }""",
+            QUEUE,
+        )
+        assert longest >= "00:03", longest
+        # the caller is served: the story leaves the queue empty
+        agent.keyboard.press("F2")
+        expect(tile).to_have_attribute("data-state", "talking", timeout=15_000)
+        agent.click("#btn-hangup")
+        expect(tile).not_to_have_attribute("data-state", "talking", timeout=10_000)
 
         # 停电信息 → 发送给客户: a landline is refused in words, a mobile is queued
         boss.click("a[href='/notices']")

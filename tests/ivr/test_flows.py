@@ -51,6 +51,17 @@ def test_good_flows_load():
     assert config.language_for("95598") == "zh"
 
 
+def test_a_menu_has_a_title_for_the_agents_screen_pop():
+    raw = copy.deepcopy(GOOD)
+    raw["flows"]["main"]["menus"]["top"]["title"] = " 主菜单 "
+    menus = parse_flows(raw).flows["main"].menus
+    assert menus["top"].label == "主菜单" and menus["sub"].label == "sub"  # untitled: its name
+    raw["flows"]["main"]["menus"]["sub"]["title"] = ["故障"]
+    assert problems(raw) == [("ivr.bad_value", "flows.main.menus.sub.title")]
+    shipped = load_flows(REPO / "deploy" / "ivr.yaml")
+    assert all(menu.title for flow in shipped.flows.values() for menu in flow.menus.values())
+
+
 def test_shipped_flows_are_valid_against_the_routing_file():
     routing = load_routing(REPO / "deploy" / "routing.yaml")
     config = load_flows(REPO / "deploy" / "ivr.yaml", queues=routing.queues)

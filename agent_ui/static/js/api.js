@@ -49,6 +49,14 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A duration on a running clock: 04:05, 1:02:03 (time in a state, on a call, waiting in a queue).
+export function clock(secs) {
+  secs = Math.max(0, Math.floor(secs));
+  const h = Math.floor(secs / 3600), m = Math.floor((secs % 3600) / 60), s = secs % 60;
+  const pad = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+}
+
 // Times are stored in UTC and shown in the site's time zone (Asia/Shanghai by default).
 const siteTz = document.querySelector('meta[name="site-tz"]')?.content || undefined;
 const stamp = new Intl.DateTimeFormat("sv-SE", {

@@ -10,6 +10,17 @@ export function t(key, values = {}) {
 // admin configured as it was typed.
 export const reasonText = (reason) => table[`reason.${reason}`] ?? reason;
 
+// A queue by its display name: the shipped ones translated (queue.service → 综合服务), any other
+// as it is named. The table's own words (queue.name, queue.waiting …) are no queue's name.
+const QUEUE_WORDS = new Set(["title", "name", "waiting", "longest", "ready"]);
+export const queueName = (queue) => (queue && !QUEUE_WORDS.has(queue) && table[`queue.${queue}`]) || queue || "";
+
+// A text whose placeholders are page elements (a link, a button): the pieces, to append in order.
+export function tParts(key, values = {}) {
+  const text = table[key] ?? key;
+  return text.split(/\{(\w+)\}/).map((part, i) => (i % 2 ? (part in values ? values[part] : `{${part}}`) : part)).filter((p) => p !== "");
+}
+
 export function errorText(errorId, fallback = "") {
   const key = `error.${errorId}`;
   if (key in table) return t(key);

@@ -23,6 +23,12 @@ async function load() {
   } catch (err) { toast(err.message, "refused"); }
 }
 
+// new | assigned | handled, in words (a status this page does not know yet shows as it is)
+function statusText(status) {
+  const key = `inbox.status.${status}`;
+  return t(key) === key ? status : t(key);
+}
+
 function row(ev) {
   const media = ev.file_url
     ? ev.kind === "fax" ? el("a", { href: ev.file_url, target: "_blank" }, t("order.fax_pdf")) : el("audio", { controls: true, preload: "none", src: ev.file_url })
@@ -39,7 +45,7 @@ function row(ev) {
   return el("tr", { "data-event": ev.id },
     el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", {}, ev.number),
     el("td", { class: "wrap" }, ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content, media),
-    el("td", {}, ev.status), el("td", {}, actions));
+    el("td", { "data-status": ev.status }, statusText(ev.status)), el("td", {}, actions));
 }
 
 async function toOrder(ev, workflow) {

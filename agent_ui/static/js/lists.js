@@ -58,7 +58,7 @@ async function load() {
 function renderRows(items) {
   document.querySelector("#list-table tbody").replaceChildren(...items.map((o) => el("tr", { class: o.overdue ? "overdue" : "" },
     el("td", {}, el("a", { href: `/orders/${o.number}` }, o.number)),
-    el("td", {}, (categoryNames.get(o.category) || o.category) + (o.subcategory ? ` / ${o.subcategory}` : "")),
+    el("td", {}, (categoryNames.get(o.category) || o.category) + (o.subcategory ? ` / ${o.subcategory_name || o.subcategory}` : "")),
     el("td", {}, o.status),
     el("td", { class: "wrap" }, o.title),
     el("td", {}, o.caller_number),

@@ -1,21 +1,31 @@
 // The seat page: screen-pop on a ringing call, and the intake form (业务受理).
-import { api, el, fmtTime } from "./api.js";
-import { t } from "./i18n.js";
+import { api, clock, el, fmtTime } from "./api.js";
+import { queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
 import { markProblems, readFields, renderFields } from "./forms.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { spec: null, call: null, customer: null, category: null };
+const state = { spec: null, call: null, customer: null, category: null, bar: null };
+const now = () => Date.now() / 1000 + (state.bar?.clockSkew || 0); // the server's clock
 
 export async function start({ socket, bar }) {
+  state.bar = bar;
   socket.addEventListener("screen_pop", (e) => pop(e.detail.event, e.detail.pop));
   socket.addEventListener("snapshot", (e) => {
     const call = (e.detail.calls || [])[0];
     if (call && (!state.call || state.call.call_id !== call.call_id)) pop({ ...call }, null, true);
+    else if (call) { // the same call after a reconnect: what the server knows of it now
+      if (call.queued_at) state.call.queued_at = call.queued_at;
+      if (call.answered_at) Object.assign(state.call, { answered_at: call.answered_at, waited: call.waited });
+      showWaited();
+    }
   });
   socket.addEventListener("call", (e) => {
     const ev = e.detail.event;
     if (ev.event === "CallAnswered" && state.call?.call_id === ev.call_id) {
+      // from now on the caller's wait is the one up to the answer, as a reload shows it
+      if (!state.call.answered_at) Object.assign(state.call, { answered_at: ev.answered_at, waited: ev.waited });
+      showWaited();
       const input = $("intake-caller");
       if (input) input.value = state.call.caller || ev.caller || "";
       $("pop-body").dataset.answered = "true";
@@ -32,6 +42,8 @@ export async function start({ socket, bar }) {
     const ev = e.detail.event;
     if (ev.previous === "logged_out" && ev.agent_id === state.me) socket.command("snapshot").catch(() => {});
   });
+  // the longest waits and the caller's wait run on between the server's figures
+  setInterval(() => { renderQueues(); showWaited(); }, 1000);
   state.spec = await api("/api/intake");
   buildIntake();
   // the snapshot may have arrived before this module loaded: start from it
@@ -44,30 +56,35 @@ export async function start({ socket, bar }) {
 }
 
 // -- the queues this agent serves: waiting callers, longest wait, agents ready ------
-const queues = new Map();
+const queues = new Map(); // queue → its counters, and asOf: the server time they are from
 
 function queueBoard(snap) {
   state.me = snap.user?.agent_id;
   const skills = Object.keys(snap.agent?.skills || {});
+  const asOf = snap.server_time || now();
   queues.clear();
   for (const q of snap.queues || []) {
     if (skills.includes(q.queue)) {
-      queues.set(q.queue, { queue: q.queue, waiting: q.waiting, longest_wait: q.longest_wait, agents_ready: q.agents_ready });
+      queues.set(q.queue, { queue: q.queue, waiting: q.waiting, longest_wait: q.longest_wait, agents_ready: q.agents_ready, asOf });
     }
   }
   renderQueues();
 }
 
 function queueUpdate(ev) {
-  if (queues.has(ev.queue)) { queues.set(ev.queue, ev); renderQueues(); }
+  if (queues.has(ev.queue)) { queues.set(ev.queue, { ...ev, asOf: ev.ts || now() }); renderQueues(); }
 }
 
 function renderQueues() {
   const body = document.querySelector("#queue-board tbody");
   if (!body) return;
-  body.replaceChildren(...[...queues.values()].map((q) => el("tr", { class: q.waiting ? "overdue" : "" },
-    el("td", {}, q.queue), el("td", {}, String(q.waiting)), el("td", {}, `${Math.round(q.longest_wait || 0)}s`),
-    el("td", {}, String(q.agents_ready ?? "—")))));
+  body.replaceChildren(...[...queues.values()].map((q) => {
+    // as on the wallboard: the longest wait grows from when its queue's figures were taken
+    const longest = q.waiting ? (q.longest_wait || 0) + Math.max(0, now() - q.asOf) : 0;
+    return el("tr", { class: q.waiting ? "overdue" : "", "data-queue": q.queue },
+      el("td", { title: q.queue }, queueName(q.queue)), el("td", {}, String(q.waiting)), el("td", {}, clock(longest)),
+      el("td", {}, String(q.agents_ready ?? "—")));
+  }));
 }
 
 // -- screen-pop -------------------------------------------------------------
@@ -86,15 +103,16 @@ async function pop(call, lookup, fromSnapshot = false) {
   const number = el("div", { class: "caller-number", id: "pop-caller", title: t("pop.copy_hint"), tabindex: "0",
     ondblclick: () => copyNumber(call.caller) }, call.caller || "—");
   const facts = el("dl", { class: "kv" },
-    el("dt", {}, t("pop.queue")), el("dd", { id: "pop-queue" }, call.queue || "—"),
-    el("dt", {}, t("pop.ivr")), el("dd", { id: "pop-ivr" }, (call.ivr_path || []).join(" → ") || "—"),
-    call.waited ? [el("dt", {}, ""), el("dd", {}, t("pop.waited", { seconds: Math.round(call.waited) }))] : null);
+    el("dt", {}, t("pop.queue")), el("dd", { id: "pop-queue", title: call.queue || "" }, queueName(call.queue) || "—"),
+    el("dt", {}, t("pop.ivr")), el("dd", { id: "pop-ivr" }, ivrText(call) || "—"),
+    el("dt", {}, ""), el("dd", { id: "pop-waited" }));
   // send the caller a knowledge item or an outage notice (the number is filled in there)
   const to = encodeURIComponent(call.caller || "");
   const send = el("p", { class: "send-links" },
     el("a", { href: `/knowledge?to=${to}`, target: "_blank", id: "pop-send-kb" }, t("nav.knowledge")), " · ",
     el("a", { href: `/notices?to=${to}`, target: "_blank", id: "pop-send-notice" }, t("nav.notices")));
   body.replaceChildren(number, facts, call.caller ? send : "", el("div", { id: "pop-customer" }));
+  showWaited();
   const callerInput = $("intake-caller");
   if (callerInput) callerInput.value = call.caller || "";
   // The form may still show the last caller's customer and saved order: this call is someone
@@ -105,6 +123,51 @@ async function pop(call, lookup, fromSnapshot = false) {
   state.lookup = lookup || {};
   showMatches(state.lookup.matches || []);
   if (!fromSnapshot) document.title = `☎ ${call.caller} · Hotline`;
+}
+
+// The caller's wait in the queue: up to the answer once answered (the same figure live and after a
+// reload), running on while the call still rings; none for a call that never queued.
+function showWaited() {
+  const box = $("pop-waited");
+  const call = state.call;
+  if (!box || !call) return;
+  let waited = null;
+  if (call.answered_at) waited = call.waited || (call.queued_at ? call.answered_at - call.queued_at : null);
+  else {
+    const queued = call.queued_at || (call.queue && call.offered_at ? call.offered_at - (call.waited || 0) : 0);
+    if (queued) waited = now() - queued;
+  }
+  box.textContent = waited === null ? "" : t("pop.waited", { seconds: Math.max(0, Math.round(waited)) });
+}
+
+// What the caller chose in the IVR, in words: the server names each step (menu titles, where a
+// choice led: agent_ui/work.py ivr_steps); a call from before that, or an unknown step, shows raw.
+function ivrText(call) {
+  const steps = call.ivr_steps || (call.ivr_path || []).map((value) => ({ kind: "raw", value }));
+  return steps.map(ivrStep).filter(Boolean).join(" → ");
+}
+
+function ivrStep(s) {
+  const target = (to, name) => {
+    if (to === "queue") return t("ivr.to.queue", { queue: queueName(name) });
+    if (to === "menu" || to === "number" || !to) return name;
+    if (to === "agent") return t("ivr.agent", { agent: name });
+    const key = `ivr.to.${to}`;
+    return t(key) === key ? (name ? `${to}:${name}` : to) : t(key);
+  };
+  switch (s.kind) {
+    case "menu": {
+      const key = s.key === "timeout" || s.key === "invalid" ? t(`ivr.${s.key}`) : t("ivr.key", { key: s.key });
+      return t("ivr.choice", { menu: s.menu, key, label: s.to ? target(s.to, s.target) : "" }).trim();
+    }
+    case "outage": return t("ivr.outage", { count: s.value });
+    case "bill": return t(s.value === "found" ? "ivr.bill.found" : "ivr.bill.not_found");
+    case "ticket": return s.value === "not_found" ? t("ivr.ticket.not_found") : t("ivr.ticket", { status: s.value });
+    case "report_fault": case "callback": case "limit": return t(`ivr.${s.kind}`);
+    case "overflow": return t("ivr.overflow", { queue: queueName(s.value) });
+    case "blind": case "attended": case "conference": return t(`ivr.${s.kind}`, { target: s.to ? target(s.to, s.target) : s.target });
+    default: return s.value || "";
+  }
 }
 
 function copyNumber(number) {
@@ -246,8 +309,8 @@ async function save(done) {
     const order = await api("/api/orders", { method: "POST", body });
     markProblems(fieldsBox, {});
     toast(t("intake.saved", { number: order.number }), "ok");
-    $("intake-result").replaceChildren(el("p", { id: "intake-saved" }, t("intake.saved", { number: "" }),
-      el("a", { href: `/orders/${order.number}`, id: "intake-saved-link" }, order.number), ` · ${order.status}`));
+    const link = el("a", { href: `/orders/${order.number}`, id: "intake-saved-link" }, order.number);
+    $("intake-result").replaceChildren(el("p", { id: "intake-saved" }, ...tParts("intake.saved", { number: link }), ` · ${order.status}`));
     if (!done) window.location.assign(`/orders/${order.number}`);
     else reset(true);
   } catch (err) {

@@ -1,4 +1,6 @@
-// The top bar: agent state + time in it, pause/ready/下班, the Asterisk indicator, the inbox banner.
+// The top bar: agent state + time in it, pause/ready/下班, the call and how long it has lasted,
+// the Asterisk indicator, the inbox banner.
+import { clock } from "./api.js";
 import { reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -18,7 +20,7 @@ export class StateBar {
     socket.addEventListener("work", (e) => this.work(e.detail.work));
     socket.addEventListener("connection", (e) => this.connection(e.detail.connected));
     socket.addEventListener("call", (e) => this.callEvent(e.detail.event));
-    socket.addEventListener("screen_pop", (e) => { this.call = e.detail.event; this.buttons(); });
+    socket.addEventListener("screen_pop", (e) => this.callEvent(e.detail.event));
     this.bind();
     setInterval(() => this.tick(), 1000);
   }
@@ -95,7 +97,11 @@ export class StateBar {
 
   callEvent(ev) {
     if (ev.event === "CallEnded") this.call = null;
-    else this.call = { ...(this.call || {}), ...ev };
+    else {
+      const same = this.call?.call_id === ev.call_id ? this.call : {};
+      // the call lasts from its answer: a hold, a transfer or a colleague joining does not restart it
+      this.call = { ...same, ...ev, answered_at: same.answered_at || ev.answered_at || 0 };
+    }
     this.buttons();
   }
 
@@ -111,12 +117,15 @@ export class StateBar {
   }
 
   tick() {
+    const now = Date.now() / 1000 + this.clockSkew;
     const timer = $("state-timer");
-    if (!timer) return;
-    const secs = Math.max(0, Math.floor(Date.now() / 1000 + this.clockSkew - this.since));
-    const h = Math.floor(secs / 3600), m = Math.floor((secs % 3600) / 60), s = secs % 60;
-    const pad = (n) => String(n).padStart(2, "0");
-    timer.textContent = h ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+    if (timer) timer.textContent = clock(now - this.since);
+    // the call's duration, from the answer (the snapshot's answered_at after a reload or reconnect)
+    const call = $("call-timer");
+    if (!call) return;
+    const answered = this.call?.answered_at && ["talking", "on_hold"].includes(this.state) ? this.call.answered_at : 0;
+    call.hidden = !answered;
+    if (answered) call.querySelector(".timer").textContent = clock(now - answered);
   }
 
   buttons() {
@@ -141,6 +150,7 @@ export class StateBar {
     }
     const hold = $("btn-hold");
     if (hold) hold.textContent = t(s === "on_hold" ? "cmd.unhold" : "cmd.hold");
+    this.tick();
   }
 
   ami(connected) {

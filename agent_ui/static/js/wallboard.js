@@ -1,26 +1,19 @@
 // The supervisors' wallboard: every seat (state, time in it, caller, queue) and every queue
 // (waiting, longest wait, ready, offered / answered / abandoned, service level), live from the
 // socket; listen / whisper / barge ring the supervisor's own seat, which then joins the call.
-import { el } from "./api.js";
-import { reasonText, t } from "./i18n.js";
+import { clock, el } from "./api.js";
+import { queueName, reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
 const agents = new Map(); // agent_id → {agent_id, state, reason, since, call_id, skills}
-const queues = new Map(); // queue → counters
+const queues = new Map(); // queue → counters, its members, and asOf: the server time they are from
 const calls = new Map(); // call_id → {caller, queue, agent_id}
 let staffed = new Set(); // the hotline's queues (users' skills): shown even while empty
 const SL_TARGET = 0.8; // below 80 % the level shows in red
 let skew = 0; // server time − local time, seconds
-let received = Date.now() / 1000; // when the queue counters arrived (longest wait keeps growing)
 
 const now = () => Date.now() / 1000 + skew;
-const clock = (secs) => {
-  secs = Math.max(0, Math.floor(secs));
-  const h = Math.floor(secs / 3600), m = Math.floor((secs % 3600) / 60), s = secs % 60;
-  const pad = (n) => String(n).padStart(2, "0");
-  return h ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
-};
 
 export function start({ socket }) {
   const subscribe = () => socket.command("wallboard").catch((err) => toast(err.message, "refused"));
@@ -29,7 +22,8 @@ export function start({ socket }) {
   socket.addEventListener("board", (e) => board(e.detail));
   socket.addEventListener("agent_state", (e) => agentState(e.detail.event));
   socket.addEventListener("board_call", (e) => callEvent(e.detail.event));
-  socket.addEventListener("queue", (e) => { queues.set(e.detail.event.queue, { ...queues.get(e.detail.event.queue), ...e.detail.event }); received = Date.now() / 1000; renderQueues(); });
+  socket.addEventListener("queue", (e) => queueEvent(e.detail.event));
+  socket.addEventListener("board_member", (e) => memberEvent(e.detail.event));
   $("wb-seats").addEventListener("click", (e) => {
     const button = e.target.closest("[data-spy]");
     if (button) spy(socket, button.dataset.agent, button.dataset.spy);
@@ -40,22 +34,51 @@ export function start({ socket }) {
 
 function board(msg) {
   skew = (msg.server_time || Date.now() / 1000) - Date.now() / 1000;
-  received = Date.now() / 1000;
   agents.clear(); queues.clear(); calls.clear();
   staffed = new Set(msg.staffed_queues || []);
   for (const a of msg.agents || []) agents.set(a.agent_id, a);
   for (const c of msg.calls || []) calls.set(c.call_id, c);
-  for (const q of msg.queues || []) {
-    const ready = (q.members || []).filter((m) => !m.paused && agents.get(m.agent_id)?.state === "ready").length;
-    queues.set(q.queue, { ...q, agents_ready: ready });
-  }
+  for (const q of msg.queues || []) queues.set(q.queue, { ...q, members: q.members || [], asOf: now() });
+  for (const q of queues.values()) q.agents_ready = readyIn(q);
   renderSeats(); renderQueues();
+}
+
+// A queue's agents ready: its members not paused whose agent is ready, as the server counts them.
+const readyIn = (q) => q.members.filter((m) => !m.paused && agents.get(m.agent_id)?.state === "ready").length;
+
+function queueEvent(ev) {
+  const q = queues.get(ev.queue);
+  // each queue's longest wait grows from when its own counters were taken, whatever other queues do
+  queues.set(ev.queue, { ...q, ...ev, members: q?.members || [], asOf: ev.ts || now() });
+  renderQueues();
+}
+
+// a seat joined or left a queue after the board was sent: the ready count follows its members
+function memberEvent(ev) {
+  const q = queues.get(ev.queue) || { queue: ev.queue, waiting: 0, longest_wait: 0, asOf: now() };
+  const members = (q.members || []).filter((m) => m.interface !== ev.interface);
+  if (!ev.removed) {
+    members.push({ interface: ev.interface, agent_id: ev.agent_id, penalty: ev.penalty, paused: agents.get(ev.agent_id)?.state !== "ready" });
+  }
+  const next = { ...q, members, agents_logged_in: members.length };
+  queues.set(ev.queue, { ...next, agents_ready: readyIn(next) });
+  renderQueues();
 }
 
 function agentState(ev) {
   const a = agents.get(ev.agent_id) || { agent_id: ev.agent_id, skills: {} };
   agents.set(ev.agent_id, { ...a, state: ev.state, reason: ev.reason || "", since: ev.at || now(), call_id: ev.call_id || "" });
+  // Ready means unpaused in every queue (a pause makes the seat 未就绪): the seat's memberships
+  // follow its state, and every queue it serves counts its ready agents again.
+  let changed = false;
+  for (const q of queues.values()) {
+    if (!q.members.some((m) => m.agent_id === ev.agent_id)) continue;
+    q.members = q.members.map((m) => (m.agent_id === ev.agent_id ? { ...m, paused: ev.state !== "ready" } : m));
+    q.agents_ready = readyIn(q);
+    changed = true;
+  }
   renderSeats();
+  if (changed) renderQueues();
 }
 
 function callEvent(ev) {
@@ -85,7 +108,7 @@ function renderSeats() {
         el("span", { class: "state", "data-state": a.state }, t(`state.${a.state}`)),
         el("span", { class: "timer", "data-since": a.since || now() }, clock(now() - (a.since || now())))),
       a.reason ? el("small", { class: "muted" }, reasonText(a.reason)) : null,
-      call ? el("div", { class: "call" }, `${t("wb.caller")}: ${call.caller || "—"}`, call.queue ? ` · ${call.queue}` : "") : null,
+      call ? el("div", { class: "call" }, `${t("wb.caller")}: ${call.caller || "—"}`, call.queue ? ` · ${queueName(call.queue)}` : "") : null,
       el("div", { class: "spy" }, ["listen", "whisper", "barge"].map((mode) => el("button", {
         type: "button", class: "btn", "data-spy": mode, "data-agent": a.agent_id, disabled: !onCall,
       }, t(`cmd.${mode}`)))));
@@ -99,7 +122,6 @@ function tickClocks() {
 function renderQueues() {
   const body = document.querySelector("#wb-queues tbody");
   if (!body) return;
-  const elapsed = Date.now() / 1000 - received;
   // Asterisk may hold other queues (another line's, a test's): those show only while in use
   const shown = [...queues.values()].filter((q) => staffed.has(q.queue) || q.waiting || q.agents_logged_in || q.offered);
   body.replaceChildren(...shown.sort((x, y) => x.queue.localeCompare(y.queue)).map((q) => {
@@ -107,9 +129,9 @@ function renderQueues() {
     // over the calls decided so far: one still waiting is not a miss yet, a short abandon never is
     const decided = (q.answered || 0) + (q.abandoned || 0) - (q.short_abandoned || 0) + (q.overflowed || 0);
     const level = decided > 0 ? (q.answered_in_sl || 0) / decided : null;
-    const longest = q.waiting ? (q.longest_wait || 0) + elapsed : 0;
+    const longest = q.waiting ? (q.longest_wait || 0) + Math.max(0, now() - (q.asOf || now())) : 0;
     return el("tr", { class: q.waiting ? "overdue" : "", "data-queue": q.queue },
-      el("td", {}, q.queue), el("td", {}, String(q.waiting || 0)), el("td", {}, clock(longest)),
+      el("td", { title: q.queue }, queueName(q.queue)), el("td", {}, String(q.waiting || 0)), el("td", {}, clock(longest)),
       el("td", {}, String(q.agents_ready ?? 0)), el("td", {}, String(offered)), el("td", {}, String(q.answered || 0)),
       el("td", {}, String(q.abandoned || 0)),
       el("td", { class: level !== null && level < SL_TARGET ? "sl-bad" : "" }, level === null ? "—" : `${Math.round(level * 100)}%`));
