@@ -156,6 +156,9 @@ class QueueBoard:
         for name, interface in self._seats.get(agent.agent_id, ()):
             queue = self.queues[name]
             self._count(queue, queue.members[interface])
+            # the seats' queue tables show ready agents: an agent back from a call is one again
+            # (publish sends nothing when no figure changed)
+            self.publish(name, agent.since)
 
     def _count(self, queue: Queue, member: Member) -> None:
         agent = self.agents.get(member.agent_id)

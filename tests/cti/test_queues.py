@@ -189,3 +189,19 @@ def test_a_mirror_shows_a_transferred_call_with_its_new_agent_and_its_first_answ
     mirror.apply(CallAnswered(call_id="c1", agent_id="1002", answered_at=17.0, waited=3.0))
     (call,) = mirror.calls()
     assert (call["agent_id"], call["answered_at"], call["waited"]) == ("1002", 13.0, 3.0)
+
+
+def test_an_agent_changing_state_publishes_the_ready_count_of_its_queues_at_once():
+    published: list[QueueUpdated] = []
+    book = AgentBook(lambda _change: None)
+    board = QueueBoard(published.append, book)
+    agent = book.ensure("1001", "PJSIP/1001")
+    book.apply(agent, "login", 1.0)
+    board.member("fault", "PJSIP/1001", "1001", 0, False, "", 1.0)
+    published.clear()
+    book.apply(agent, "ready", 2.0)
+    assert [(e.queue, e.agents_ready) for e in published] == [("fault", 1)]
+    book.apply(agent, "pause", 3.0, reason="小休")
+    assert [(e.queue, e.agents_ready) for e in published] == [("fault", 1), ("fault", 0)]
+    book.apply(agent, "pause", 4.0, reason="用餐")  # still not ready: no figure changed, nothing sent
+    assert len(published) == 2
