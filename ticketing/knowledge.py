@@ -528,10 +528,10 @@ async def _cleaned_notice(
         problems[name] = "field_unknown"
     out: dict[str, Any] = clean_texts(dict(values), {"area": 255, "reason": 255, "remark": 500}, problems)
     if current is None:
-        for name in ("site_id", "area", "starts_at", "ends_at"):
+        for name in ("site_id", "starts_at", "ends_at"):
             if values.get(name) in (None, "") and name not in problems:
                 problems[name] = "field_required"
-    elif "area" in out and not out["area"]:
+    if (current is None or "area" in out) and not out.get("area") and "area" not in problems:
         problems["area"] = "field_required"
     for name in ("starts_at", "ends_at"):
         if values.get(name) not in (None, "") and name not in problems:

@@ -337,6 +337,7 @@ async def test_a_revision_needs_a_remark_and_the_version_it_was_made_from(client
     "change, problems",
     [
         ({"area": ""}, {"area": "field_required"}),
+        ({"area": "   "}, {"area": "field_required"}),
         ({"site_id": None}, {"site_id": "field_required"}),
         ({"site_id": 99999}, {"site_id": "field_unknown_site"}),
         ({"starts_at": "明天上午"}, {"starts_at": "field_bad_time"}),
