@@ -43,6 +43,19 @@ async def list_workflows(request: web.Request) -> web.Response:
         return web.json_response({"items": jsonable(await store.listing(db))})
 
 
+@routes.get("/api/workflow-steps")
+@requires("config.admin")
+async def workflow_steps(request: web.Request) -> web.Response:
+    """The workflows new orders start on, their steps by name: what the admin registers pick from
+
+    For the message template, print template and contractor registers, in intake's order;
+    each: ``key``, ``name``, ``category`` (the orders' category code), ``steps`` (``id``,
+    ``name``, ``contractor``: the step dispatches to a contractor) and ``subcategories``
+    (``code``, ``name``). The registers still take and return the codes."""
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        return web.json_response({"items": await store.step_choices(db)})
+
+
 @routes.get("/api/workflows/{key}/{version}")
 @requires("config.admin")
 async def show_workflow(request: web.Request) -> web.Response:

@@ -35,6 +35,7 @@ from ticketing.models import (
     WorkOrder,
     utcnow,
 )
+from ticketing.workflow.store import step_choices
 
 RESULTS = ("done", "partial", "failed")
 CHANNELS = ("sms", "email")
@@ -103,7 +104,14 @@ async def _cleaned(
         if not isinstance(raw, list) or not all(isinstance(c, str) and len(c) <= 32 for c in raw):
             problems["categories"] = "field_not_text"
         else:
-            out["categories"] = list(dict.fromkeys(raw))
+            # the categories orders are of (a workflow new orders start on), and those it
+            # already serves whose workflows were disabled since
+            known = {w["category"] for w in await step_choices(session)}
+            known.update(current.categories or () if current else ())
+            if any(c not in known for c in raw):
+                problems["categories"] = "field_unknown_category"
+            else:
+                out["categories"] = list(dict.fromkeys(raw))
     if "site_id" in values:
         site_id = values["site_id"]
         if site_id in (None, ""):

@@ -6,7 +6,9 @@ form, the customer, the site, the deadline and, at a contractor's step, the cont
 customer or to the step's contractor (``audience``); the others are sent by hand from an
 order (``notify.send_template``), and the fax ones are the texts an agent may fax. Saving
 checks that the template compiles and renders on a sample order, that the category has a
-workflow with that step, and that an email has a subject. Every change is audited; the
+workflow with that step (one dispatching to a contractor for ``audience: contractor``), that an
+email has a subject, and that no other enabled template has the same category × step × channel
+× audience (disable the other one first). Every change is audited; the
 auto-send cache (``cached``) drops a template as soon as its change is flushed.
 """
 
@@ -51,13 +53,17 @@ def view(t: NotificationTemplate) -> dict[str, Any]:
     }
 
 
-async def _steps_of(session: AsyncSession, category: str) -> set[str] | None:
-    """The step ids of the category's enabled workflows; None when it has none."""
+async def _steps_of(session: AsyncSession, category: str) -> dict[str, bool] | None:
+    """The step ids of the category's enabled workflows, each with whether it dispatches to a
+    contractor (a node with ``contractor:``) in one of them; None when the category has none."""
     bodies = await session.scalars(select(WorkflowDefinition.body).where(WorkflowDefinition.enabled.is_(True)))
-    steps: set[str] | None = None
+    steps: dict[str, bool] | None = None
     for body in bodies:
         if body.get("category") == category:
-            steps = (steps or set()) | {str(n.get("id")) for n in body.get("nodes") or []}
+            steps = steps or {}
+            for node in body.get("nodes") or []:
+                step = str(node.get("id"))
+                steps[step] = steps.get(step, False) or node.get("contractor") is not None
     return steps
 
 
@@ -89,14 +95,32 @@ async def _cleaned(
         steps = await _steps_of(session, merged["category"])
         if steps is None:
             problems["category"] = "field_unknown_category"
-        elif "node" not in problems and merged.get("node") and merged["node"] not in steps:
-            problems["node"] = "field_unknown_step"
+        elif "node" not in problems and merged.get("node"):
+            if merged["node"] not in steps:
+                problems["node"] = "field_unknown_step"
+            elif merged["audience"] == "contractor" and not steps[merged["node"]]:
+                problems.setdefault("audience", "field_not_contractor_step")
     for name in ("subject", "body"):
         if name not in problems and merged.get(name):
             try:
                 render(merged[name], SAMPLE_CONTEXT)
             except TemplateError:
                 problems[name] = "template_invalid"
+    if not problems and merged.get("enabled", True):
+        clash = await session.scalar(
+            select(NotificationTemplate.id)
+            .where(
+                NotificationTemplate.category == merged["category"],
+                NotificationTemplate.node == merged["node"],
+                NotificationTemplate.channel == merged["channel"],
+                NotificationTemplate.audience == merged["audience"],
+                NotificationTemplate.enabled.is_(True),
+                NotificationTemplate.id != (current.id if current else -1),
+            )
+            .limit(1)
+        )
+        if clash is not None:
+            problems["node"] = "template_duplicate"
     if problems:
         raise FieldErrors(problems)
     return out

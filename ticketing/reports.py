@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.contractors import dispatched_to
 from ticketing.models import (
     Assignment,
-    Category,
     Comment,
     Contractor,
     ContractorDispatch,
@@ -33,7 +32,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.users import order_scope_clause
-from ticketing.workflow.store import parsed
+from ticketing.workflow.store import intake_order, parsed
 
 GROUPS = {"category": WorkOrder.category, "status": WorkOrder.status, "site": Site.name}
 
@@ -176,14 +175,7 @@ async def workflows(session: AsyncSession) -> list[tuple[str, str]]:
         select(WorkflowDefinition.key, WorkflowDefinition.name).order_by(WorkflowDefinition.version)
     ):
         names[key] = name or key
-    place: dict[str, int] = {}
-    for key in await session.scalars(
-        select(Category.workflow_key)
-        .where(Category.parent_id.is_(None), Category.workflow_key != "")
-        .order_by(Category.sort, Category.id)
-    ):
-        place.setdefault(key, len(place))
-    return [(k, names[k]) for k in sorted(names, key=lambda k: (place.get(k, len(place)), k))]
+    return [(k, names[k]) for k in await intake_order(session, names)]
 
 
 async def workflow_steps(session: AsyncSession, workflow_key: str) -> dict[str, str]:

@@ -75,7 +75,15 @@ async def test_only_admins_change_the_register_with_csrf_and_refusals_name_the_f
         client,
         "/api/contractors",
         admin,
-        {"name": "粤电工程", "phones": "13800001111, 020-88886666", "categories": ["outsourced"]},
+        {"name": "粤电工程", "phones": "13800001111, 020-88886666", "categories": "fault, nosuchcat"},
+    )
+    assert status == 422 and made["details"]["problems"] == {"categories": "field_unknown_category"}
+    assert "服务类别(类别没有流程)" in made["message"]
+    status, made = await _post(
+        client,
+        "/api/contractors",
+        admin,
+        {"name": "粤电工程", "phones": "13800001111, 020-88886666", "categories": ["fault"]},
     )
     assert status == 201 and made["phones"] == ["13800001111", "02088886666"] and made["active"] is True
     status, edited = await _post(
@@ -174,7 +182,7 @@ async def test_a_dispatch_offers_only_the_contractors_serving_the_orders_categor
     for name, values in (
         ("海淀外委", {"site_id": ids["HD"]}),
         ("全市外委", {}),
-        ("表计外委", {"categories": ["meter"]}),
+        ("报修外委", {"categories": ["fault"]}),  # serves fault reports, not outsourced orders
     ):
         status, body = await _post(client, "/api/contractors", admin, {"name": name, **values})
         assert status == 201, body

@@ -9,6 +9,26 @@ from sqlalchemy import select
 from tests.agent_ui.conftest import login
 from ticketing import create_order
 from ticketing.models import AuditLog, Notification, Site, User
+from ticketing.workflow.store import import_definition
+
+OUTSOURCED = {
+    "key": "outsourced_msg",
+    "name": "外委维修",
+    "category": "outsourced",
+    "fields": {"外委单位": {"type": "contractor"}},
+    "nodes": [
+        {"id": "start", "type": "create", "fields": {"外委单位": "required"}, "exits": [{"to": "outsource"}]},
+        {
+            "id": "outsource",
+            "name": "外委处理",
+            "type": "realize",
+            "contractor": {"field": "外委单位"},
+            "operators": {"batches": [[{"user": "2001"}]]},
+            "exits": [{"to": "done"}],
+        },
+        {"id": "done", "type": "archive"},
+    ],
+}
 
 
 async def _send(client, path, token, body, method="POST"):
@@ -105,3 +125,70 @@ async def test_a_saved_auto_send_template_is_what_the_next_order_sends(client, w
             )
         ).all()
     assert actions == ["message_template.create", "message_template.update", "message_template.update"]
+
+
+async def test_a_contractors_template_needs_a_step_that_dispatches_to_one(client, world):
+    admin = await login(client, "9001")
+    # 售后 上门维修 is the company's own crew: there is no contractor to send to
+    status, body = await _send(
+        client,
+        "/api/message-templates",
+        admin,
+        {"category": "aftersales", "node": "repair", "channel": "email", "audience": "contractor",
+         "subject": "派工", "body": "请上门"},
+    )
+    assert status == 422 and body["details"]["problems"] == {"audience": "field_not_contractor_step"}
+    assert "发给(该步骤不派外委单位)" in body["message"]
+    async with world.services.sessionmaker.begin() as db:
+        await import_definition(db, OUTSOURCED)
+    status, made = await _send(
+        client,
+        "/api/message-templates",
+        admin,
+        {"category": "outsourced", "node": "outsource", "channel": "sms", "audience": "contractor", "body": "请处理"},
+    )
+    assert status == 201 and made["audience"] == "contractor"
+    status, body = await _send(  # nor may a template be moved to a step without one
+        client, f"/api/message-templates/{made['id']}", admin, {"node": "start"}, "PATCH"
+    )
+    assert status == 422 and body["details"]["problems"] == {"audience": "field_not_contractor_step"}
+
+
+async def test_no_two_enabled_templates_for_one_category_step_channel_and_audience(client, world):
+    admin = await login(client, "9001")
+    # the seeded SMS to the customer at 售后 上门维修 is enabled: a second one would go out too
+    same = {"category": "aftersales", "node": "repair", "channel": "sms", "body": "维修人员将上门"}
+    status, body = await _send(client, "/api/message-templates", admin, same)
+    assert status == 422 and body["details"]["problems"] == {"node": "template_duplicate"}
+    assert "已有同一类别、步骤、渠道和发给对象的启用模板" in body["message"]
+    status, other = await _send(client, "/api/message-templates", admin, {**same, "channel": "fax", "subject": "回执"})
+    assert status == 201  # another channel is another template
+
+    listed = (await (await client.get("/api/message-templates", params={"category": "aftersales"})).json())["items"]
+    seeded = next(t for t in listed if (t["node"], t["channel"]) == ("repair", "sms"))
+    status, _ = await _send(client, f"/api/message-templates/{seeded['id']}", admin, {"enabled": False}, "PATCH")
+    assert status == 200
+    status, made = await _send(client, "/api/message-templates", admin, same)  # the other one is disabled
+    assert status == 201 and made["enabled"] is True
+    status, body = await _send(client, f"/api/message-templates/{seeded['id']}", admin, {"enabled": True}, "PATCH")
+    assert status == 422 and body["details"]["problems"] == {"node": "template_duplicate"}
+    status, body = await _send(  # an edit that makes one the twin of another is refused too
+        client, f"/api/message-templates/{other['id']}", admin, {"channel": "sms"}, "PATCH"
+    )
+    assert status == 422 and body["details"]["problems"] == {"node": "template_duplicate"}
+    status, edited = await _send(client, f"/api/message-templates/{made['id']}", admin, {"body": "师傅将上门"}, "PATCH")
+    assert status == 200 and edited["body"] == "师傅将上门"  # itself is no twin
+
+
+async def test_the_registers_pick_categories_and_steps_by_name(client):
+    await login(client, "1001")
+    resp = await client.get("/api/workflow-steps")
+    assert (resp.status, (await resp.json())["error_id"]) == (403, "role.forbidden")
+    await login(client, "9001")
+    items = (await (await client.get("/api/workflow-steps")).json())["items"]
+    aftersales = next(w for w in items if w["category"] == "aftersales")
+    assert (aftersales["key"], aftersales["name"]) == ("aftersales_repair", "售后报修")
+    assert {"id": "repair", "name": "上门维修", "contractor": False} in aftersales["steps"]
+    assert {"code": "as_return", "name": "退换货"} in aftersales["subcategories"]
+    page = await (await client.get("/admin/message-templates")).text()
+    assert '<select name="category" required>' in page and '<select name="node" required>' in page

@@ -1,6 +1,8 @@
-"""外委单位 and 打印 in the real Chromium: an admin adds a contractor through the register page
-(a bad email is marked on its input) and opens an order's print page. No Asterisk: the console
-runs in-process on a seeded SQLite database."""
+"""外委单位, 打印 and the message templates in the real Chromium: an admin adds a contractor
+through the register page (a bad email is marked on its input, its categories ticked by name)
+and opens an order's print page; keeps print and message templates whose workflow, category and
+step are picked by name from selects (a refusal marks the field and keeps what was picked). No
+Asterisk: the console runs in-process on a seeded SQLite database."""
 
 from __future__ import annotations
 
@@ -161,11 +163,23 @@ def test_an_admin_adds_a_contractor_and_prints_an_order(setup_console, browser):
         form.locator("button[type=submit]").click()
         expect(form.locator("[name=email]")).to_have_attribute("aria-invalid", "true")
         form.locator("[name=email]").fill("dispatch@yuedian.example")
+        categories = form.locator("#contractor-categories")
+        # categories by name (a category is named by its workflows), never typed as codes
+        expect(categories.locator("label")).to_have_text(
+            ["信息咨询", "故障报修", "用电业务受理", "投诉举报建议", "售后报修", "外委维修"]
+        )
+        categories.get_by_label("故障报修").check()
+        categories.get_by_label("外委维修").check()
         form.locator("button[type=submit]").click()
         row = page.locator("#contractor-list tbody tr").filter(has_text="粤电工程公司")
         expect(row).to_have_count(1)
         expect(row.locator("td").nth(0)).to_have_text("粤电工程公司")
         expect(row.locator("td").nth(2)).to_have_text("13800001111")
+        expect(row.locator("td").nth(4)).to_have_text("故障报修、外委维修")
+        expect(categories.locator("input:checked")).to_have_count(0)  # the form is clear again
+        row.get_by_role("button", name="修改").click()
+        expect(categories.locator("input:checked")).to_have_count(2)
+        expect(categories.get_by_label("故障报修")).to_be_checked()
 
         page.goto(f"{server.url}/orders/{number}/print")
         expect(page.locator("#printed h1")).to_contain_text(number)
@@ -177,23 +191,87 @@ def test_an_admin_adds_a_contractor_and_prints_an_order(setup_console, browser):
 def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console, browser):
     server, _ = setup_console
     with admin_on(browser, server, "/admin/message-templates") as page:
+        rows = page.locator("#msg-list tbody tr")
+        seeded = rows.filter(has_text="【售后】")  # listed by name, not as aftersales / repair
+        expect(seeded.locator("td").nth(0)).to_have_text("售后报修")
+        expect(seeded.locator("td").nth(1)).to_have_text("上门维修")
         form = page.locator("#msg-form")
-        form.locator("[name=category]").fill("consult")
-        form.locator("[name=node]").fill("nowhere")
+        form.locator("[name=category]").select_option(label="信息咨询")
+        expect(form.locator("[name=node] option")).to_have_text(["受理", "处理完毕"])
+        form.locator("[name=node]").select_option(label="处理完毕")
+        # 发给外委单位 only at a step that dispatches to one
+        expect(form.locator("[name=audience] option[value=contractor]")).to_be_disabled()
         form.locator("[name=body]").fill("您的咨询{{ order.number }已答复")
         form.locator("button[type=submit]").click()
-        expect(form.locator("[name=node]")).to_have_attribute("aria-invalid", "true")
         expect(form.locator("[name=body]")).to_have_attribute("aria-invalid", "true")
-        form.locator("[name=node]").fill("done")
+        expect(form.locator("[name=category]")).to_have_value("consult")  # what was picked stays
+        expect(form.locator("[name=node]")).to_have_value("done")
         form.locator("[name=body]").fill("您的咨询{{ order.number }}已答复")
         form.locator("[name=auto_send]").check()
         form.locator("button[type=submit]").click()
-        rows = page.locator("#msg-list tbody tr")
         mine = rows.filter(has_text="您的咨询")
         expect(mine).to_have_count(1)
+        expect(mine.locator("td").nth(0)).to_have_text("信息咨询")
+        expect(mine.locator("td").nth(1)).to_have_text("处理完毕")
         expect(mine.locator("td").nth(2)).to_have_text("短信")
+
+        # a second SMS to the customer at that step is refused until the first is disabled
+        form.locator("[name=category]").select_option(label="信息咨询")
+        form.locator("[name=node]").select_option(label="处理完毕")
+        form.locator("[name=body]").fill("咨询已办结")
+        form.locator("button[type=submit]").click()
+        expect(form.locator("[name=node]")).to_have_attribute("aria-invalid", "true")
         mine.get_by_role("button", name="停用").click()
         expect(rows.filter(has_text="您的咨询").locator("td").nth(6)).to_have_text("已停用")
+        form.locator("button[type=submit]").click()
+        expect(rows.filter(has_text="咨询已办结")).to_have_count(1)
+
+        form.locator("[name=category]").select_option(label="外委维修")
+        form.locator("[name=node]").select_option(label="外委处理")
+        expect(form.locator("[name=audience] option[value=contractor]")).to_be_enabled()
+
+        # in English too, each label's text sits on one line right above its field
+        page.click("button[name=lang]")
+        subject = page.locator("#msg-form [name=subject]")
+        expect(subject).to_be_visible()
+        label = page.locator("#msg-form label").filter(has=page.locator("[name=subject]")).bounding_box()
+        field = subject.bounding_box()
+        assert field["x"] == label["x"] and field["width"] > 0.95 * label["width"]
+        assert 0 < field["y"] - label["y"] < 30 and label["y"] + label["height"] - (field["y"] + field["height"]) < 2
+
+
+def test_an_admin_keeps_a_print_template_picked_by_name(setup_console, browser):
+    server, _ = setup_console
+    with admin_on(browser, server, "/admin/print-templates") as page:
+        form = page.locator("#print-form")
+        # the template spans the form, below the short fields (not a tall narrow box beside them)
+        whole, body = form.bounding_box(), form.locator("[name=body]").bounding_box()
+        assert body["width"] > 0.95 * whole["width"]
+        assert form.locator("[name=category]").bounding_box()["y"] < body["y"]
+        form.locator("[name=name]").fill("低压抢修单")
+        form.locator("[name=workflow_key]").select_option(label="故障报修")
+        expect(form.locator("[name=node] option").nth(0)).to_have_text("全部步骤")
+        expect(form.locator("[name=node] option").nth(3)).to_have_text("派工")
+        form.locator("[name=node]").select_option(label="派工")
+        expect(form.locator("[name=category] option")).to_have_text(
+            ["全部类别", "低压故障", "高压故障", "计量装置故障", "电能质量"]
+        )
+        form.locator("[name=category]").select_option(label="低压故障")
+        form.locator("[name=body]").fill("{{ order.__class__ }}")
+        form.locator("button[type=submit]").click()
+        expect(form.locator("[name=body]")).to_have_attribute("aria-invalid", "true")
+        expect(form.locator("[name=node]")).to_have_value("dispatch")  # what was picked stays
+        form.locator("[name=body]").fill("<h1>低压抢修单 {{ order.number }}</h1>")
+        form.locator("button[type=submit]").click()
+        row = page.locator("#print-list tbody tr").filter(has_text="低压抢修单")
+        expect(row.locator("td").nth(1)).to_have_text("故障报修")  # by name, not fault_repair
+        expect(row.locator("td").nth(2)).to_have_text("派工")
+        expect(row.locator("td").nth(3)).to_have_text("低压故障")
+        expect(form.locator("[name=node]")).to_have_value("")  # cleared: 全部步骤 again
+        row.get_by_role("button", name="修改").click()
+        expect(form.locator("[name=workflow_key]")).to_have_value("fault_repair")
+        expect(form.locator("[name=node]")).to_have_value("dispatch")
+        expect(form.locator("[name=category]")).to_have_value("fault_lv")
 
 
 def test_a_step_offers_only_the_contractors_whose_area_holds_the_order(setup_console, browser):

@@ -18,6 +18,7 @@ from ticketing.models import (
     NotificationTemplate,
     WorkOrder,
 )
+from ticketing.workflow import store
 from ticketing.workflow.actions import force_archive
 from ticketing.workflow.definition import parse
 from ticketing.workflow.store import import_definition
@@ -169,13 +170,13 @@ async def test_only_contractors_serving_the_orders_category_and_area_take_it(ses
     guangzhou = await _contractor(session, u["9001"], name="广州外委", site_id=sites["GZ"].id)
     anywhere = await _contractor(session, u["9001"], name="全省外委")
     shenzhen = await _contractor(session, u["9001"], name="深圳外委", site_id=sites["SZ"].id)
-    meters = await _contractor(session, u["9001"], name="表计外委", categories=["meter"])
+    repairers = await _contractor(session, u["9001"], name="报修外委", categories=["fault"])
     outlet = sites["GZ-1"].id  # a 供电所 under the Guangzhou bureau
 
     names = [c.name for c in await register.candidates(session, category="outsourced", site_id=outlet)]
     assert sorted(names) == sorted(["广州外委", "全省外委"])
-    names = [c.name for c in await register.candidates(session, category="meter", site_id=sites["SZ"].id)]
-    assert sorted(names) == sorted(["全省外委", "深圳外委", "表计外委"])
+    names = [c.name for c in await register.candidates(session, category="fault", site_id=sites["SZ"].id)]
+    assert sorted(names) == sorted(["全省外委", "深圳外委", "报修外委"])
     names = [c.name for c in await register.candidates(session, category="outsourced", site_id=None)]
     assert names == ["全省外委"]
     # the register itself is not narrowed
@@ -186,7 +187,7 @@ async def test_only_contractors_serving_the_orders_category_and_area_take_it(ses
         (shenzhen, outlet, "contractor_out_of_area"),
         (guangzhou, None, "contractor_out_of_area"),
         (guangzhou, sites["HQ"].id, "contractor_out_of_area"),  # above the area, not inside it
-        (meters, outlet, "contractor_wrong_category"),
+        (repairers, outlet, "contractor_wrong_category"),
     ):
         with pytest.raises(FieldErrors) as bad:
             await create_order(
@@ -294,6 +295,30 @@ async def test_the_register_validates_each_field_and_only_admins_change_it(sessi
     assert audit.before["contact_person"] == "陈经理" and audit.after["contact_person"] == "林经理"
     assert [c.name for c in await register.listing(session, category="fault")] == ["粤电工程公司"]
     assert await register.listing(session, category="consult") == []
+
+
+async def test_a_category_no_workflow_has_is_refused_but_one_already_served_is_kept(session, seeded):
+    """服务类别 are the categories orders are of: a workflow new orders start on has it. A code
+    that none has is refused naming the field; one the contractor already serves stays when its
+    workflow is disabled later, so the contractor can still be edited."""
+    u = seeded.users
+    with pytest.raises(FieldErrors) as bad:
+        await _contractor(session, u["9001"], categories="fault, nosuchcat")
+    assert bad.value.problems == {"categories": "field_unknown_category"}
+    await import_definition(session, flow())
+    company = await _contractor(session, u["9001"], categories=["fault", "outsourced"])
+    with pytest.raises(FieldErrors) as bad:
+        await register.update_contractor(session, u["9001"], company.id, {"categories": ["nosuchcat"]})
+    assert bad.value.problems == {"categories": "field_unknown_category"}
+    await store.disable(session, "outsourced", 1, actor=u["9001"])
+    kept = await register.update_contractor(
+        session, u["9001"], company.id, {"categories": ["outsourced", "fault"], "contact_person": "林经理"}
+    )
+    assert kept.categories == ["outsourced", "fault"] and kept.contact_person == "林经理"
+    other = await _contractor(session, u["9001"], name="另一家", categories=[])
+    with pytest.raises(FieldErrors) as bad:  # no workflow of it runs any more: not for a newcomer
+        await register.update_contractor(session, u["9001"], other.id, {"categories": ["outsourced"]})
+    assert bad.value.problems == {"categories": "field_unknown_category"}
 
 
 async def test_a_contractor_with_dispatches_is_disabled_never_deleted(session, seeded):

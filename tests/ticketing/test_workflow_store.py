@@ -131,3 +131,62 @@ async def test_the_key_must_be_usable_in_addresses_and_the_name_fit(session):
     assert set(problems) == {"bad_key", "name_too_long"}
     assert "'咨询/流程'" in problems["bad_key"]
     assert await session.scalar(select(WorkflowDefinition.id)) is None
+
+
+OUTSOURCED = {
+    "key": "outsourced",
+    "name": "外委维修",
+    "category": "outsourced",
+    "fields": {"外委单位": {"type": "contractor"}},
+    "nodes": [
+        {"id": "start", "name": "受理", "type": "create", "exits": [{"to": "outsource"}]},
+        {
+            "id": "outsource",
+            "name": "外委处理",
+            "type": "realize",
+            "contractor": {"field": "外委单位"},
+            "operators": {"batches": [[{"role": "handler"}]]},
+            "exits": [{"to": "done"}],
+        },
+        {"id": "done", "type": "archive"},
+    ],
+}
+
+
+async def test_step_choices_name_the_version_new_orders_start_on_in_intakes_order(session, seeded):
+    """What the admin registers pick a category, workflow or step from: each key's version new
+    orders start on (as ``latest`` chooses it), in the order intake offers them, with its
+    category, its steps by name (which of them dispatch to a contractor) and the subcategories
+    of the intake categories offering it; a key whose every version is disabled is left out."""
+    admin = seeded.users["9001"]
+    await store.import_definition(session, OUTSOURCED, actor=admin)
+    await store.import_definition(session, renamed("信息咨询 v2"), actor=admin)
+    choices = await store.step_choices(session)
+    assert [w["key"] for w in choices] == [
+        "consult",  # 用户信息查询 and 信息咨询 come first in intake
+        "fault_repair",
+        "service_application",
+        "complaint",
+        "aftersales_repair",
+        "outsourced",  # no intake category offers it: after those, by key
+    ]
+    consult, fault = choices[0], choices[1]
+    assert (consult["name"], consult["category"], consult["subcategories"]) == ("信息咨询 v2", "consult", [])
+    assert (fault["name"], fault["category"]) == ("故障报修", "fault")
+    assert fault["steps"][:3] == [
+        {"id": "accept", "name": "受理", "contractor": False},
+        {"id": "confirm", "name": "接收确认", "contractor": False},
+        {"id": "dispatch", "name": "派工", "contractor": False},
+    ]
+    assert fault["subcategories"][0] == {"code": "fault_lv", "name": "低压故障"}
+    assert choices[-1]["steps"] == [
+        {"id": "start", "name": "受理", "contractor": False},
+        {"id": "outsource", "name": "外委处理", "contractor": True},
+        {"id": "done", "name": "done", "contractor": False},  # no name: its id
+    ]
+
+    await store.disable(session, "consult", 2, actor=admin)
+    await store.disable(session, "outsourced", 1, actor=admin)
+    choices = await store.step_choices(session)
+    assert choices[0]["name"] == "信息咨询"  # v1 again, as new orders start on it
+    assert "outsourced" not in [w["key"] for w in choices]

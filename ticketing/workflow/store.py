@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import yaml
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record, record_change
 from ticketing.cached import Cache
+from ticketing.categories import category_tree
 from ticketing.errors import NotFound, WorkflowInvalid, require_admin
 from ticketing.models import Category, User, WorkflowDefinition, WorkOrder
 from ticketing.workflow.definition import Definition, parse, parse_yaml
@@ -277,3 +278,52 @@ async def listing(session: AsyncSession) -> list[dict[str, Any]]:
 
 def _category_of(row: WorkflowDefinition) -> str:
     return str((row.body or {}).get("category") or row.key)
+
+
+async def intake_order(session: AsyncSession, keys: Iterable[str]) -> list[str]:
+    """Workflow ``keys`` in intake's order: as the top categories naming them come (by their
+    sort), then the ones no category names, by key."""
+    place: dict[str, int] = {}
+    for key in await session.scalars(
+        select(Category.workflow_key)
+        .where(Category.parent_id.is_(None), Category.workflow_key != "")
+        .order_by(Category.sort, Category.id)
+    ):
+        place.setdefault(key, len(place))
+    return sorted(keys, key=lambda k: (place.get(k, len(place)), k))
+
+
+async def step_choices(session: AsyncSession) -> list[dict[str, Any]]:
+    """What the admins' registers pick a category, workflow or step from, by name: every workflow
+    new orders can start on (each key's version as ``latest`` chooses it), in intake's order,
+    as ``key``, ``name``, ``category`` (the orders' category code), ``steps`` (``id``, ``name``,
+    ``contractor``: whether the step dispatches to a contractor) and ``subcategories`` (``code``,
+    ``name``: the 小类别 of the enabled intake categories offering it)."""
+    keys = await session.scalars(select(WorkflowDefinition.key).distinct())
+    children: dict[str, dict[str, str]] = {}
+    for top in await category_tree(session):
+        if top["workflow"]:
+            named = children.setdefault(top["workflow"], {})
+            for child in top["children"]:
+                named.setdefault(child["code"], child["name"])
+    out: list[dict[str, Any]] = []
+    for key in await intake_order(session, keys):
+        workflow = await _latest.get(session, key)
+        if workflow is None:  # every version disabled: nothing new starts on it
+            continue
+        definition = workflow.definition
+        out.append(
+            {
+                "key": key,
+                "name": workflow.name,
+                "category": definition.category,
+                "steps": [
+                    {"id": n.id, "name": n.name or n.id, "contractor": n.contractor is not None}
+                    for n in definition.nodes
+                ],
+                "subcategories": [
+                    {"code": code, "name": name} for code, name in children.get(key, {}).items()
+                ],
+            }
+        )
+    return out

@@ -1,17 +1,47 @@
 // 短信/邮件/传真模板设置: jinja2 text per category × step. The server renders a trial on save,
-// so a template that does not compile is refused at once, naming the field.
-import { saveRecord } from "./admin_register.js";
+// so a template that does not compile is refused at once, naming the field. The category and
+// step are picked by name (a category is named by its workflows); the records keep the codes.
+import { categoryChoices, choose, fillSelect, saveRecord, stepChoices } from "./admin_register.js";
 import { api, el } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("msg-form");
-const FIELDS = ["id", "category", "node", "channel", "audience", "subject", "body"];
+const FIELDS = ["channel", "audience", "subject", "body"];
+let categories = new Map();
+
+const categoryName = (code) => categories.get(code)?.name || code;
+const stepName = (code, id) => categories.get(code)?.steps.get(id)?.name || id;
+// listed as intake offers the categories and as the workflow runs the steps; codes no enabled
+// workflow has any more at the end
+function place(m) {
+  const codes = [...categories.keys()], c = codes.indexOf(m.category);
+  const steps = [...(categories.get(m.category)?.steps.keys() || [])], s = steps.indexOf(m.node);
+  return [c < 0 ? codes.length : c, s < 0 ? steps.length : s];
+}
+const byPlace = (a, b) => { const [p, q] = [place(a), place(b)]; return p[0] - q[0] || p[1] - q[1]; };
+
+function fillCategories() {
+  fillSelect(form.category, [...categories].map(([code, c]) => [code, c.name]));
+  fillSteps();
+}
+
+// the chosen category's steps; the audience 外委单位 only where a step dispatches to one
+function fillSteps() {
+  fillSelect(form.node, [...(categories.get(form.category.value)?.steps.values() || [])].map((s) => [s.id, s.name]));
+  markAudience();
+}
+
+function markAudience() {
+  const contractor = form.audience.querySelector("option[value=contractor]");
+  contractor.disabled = !categories.get(form.category.value)?.steps.get(form.node.value)?.contractor;
+  contractor.title = contractor.disabled ? t("msgtpl.contractor_only") : "";
+}
 
 async function load() {
   const { items } = await api("/api/message-templates");
-  document.querySelector("#msg-list tbody").replaceChildren(...items.map((m) => el("tr", { "data-id": m.id, class: m.enabled ? "" : "muted" },
-    el("td", {}, m.category), el("td", {}, m.node), el("td", {}, t(`msgtpl.channel_${m.channel}`)),
+  document.querySelector("#msg-list tbody").replaceChildren(...items.sort(byPlace).map((m) => el("tr", { "data-id": m.id, class: m.enabled ? "" : "muted" },
+    el("td", {}, categoryName(m.category)), el("td", {}, stepName(m.category, m.node)), el("td", {}, t(`msgtpl.channel_${m.channel}`)),
     el("td", {}, t(`msgtpl.audience_${m.audience}`)), el("td", {}, m.auto_send ? t("contractor.yes") : "—"),
     el("td", { class: "clip" }, m.body.length > 40 ? `${m.body.slice(0, 40)}…` : m.body),
     el("td", {}, m.enabled ? t("contractor.yes") : t("contractor.disabled")),
@@ -22,9 +52,14 @@ async function load() {
 }
 
 function edit(m) {
+  form.id.value = m.id;
+  choose(form.category, m.category);
+  fillSteps();
+  choose(form.node, m.node);
   for (const k of FIELDS) form[k].value = m[k] ?? "";
   form.auto_send.checked = Boolean(m.auto_send);
-  document.getElementById("msg-form-title").textContent = `${t("contractor.edit")} · ${m.category} · ${m.node}`;
+  markAudience();
+  document.getElementById("msg-form-title").textContent = `${t("contractor.edit")} · ${categoryName(m.category)} · ${stepName(m.category, m.node)}`;
 }
 
 async function toggle(m) {
@@ -33,14 +68,20 @@ async function toggle(m) {
   await load();
 }
 
+form.category.addEventListener("change", fillSteps);
+form.node.addEventListener("change", markAudience);
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
-  const body = { auto_send: form.auto_send.checked };
-  for (const k of FIELDS.slice(1)) body[k] = form[k].value;
+  const body = { auto_send: form.auto_send.checked, category: form.category.value, node: form.node.value };
+  for (const k of FIELDS) body[k] = form[k].value;
   if (await saveRecord(form, "/api/message-templates", body, t("print.saved"))) await load();
 });
 form.addEventListener("reset", () => {
-  setTimeout(() => { form.id.value = ""; }, 0);
+  setTimeout(() => { form.id.value = ""; fillCategories(); }, 0);
   document.getElementById("msg-form-title").textContent = t("msgtpl.new");
 });
-load().catch((err) => toast(err.message, "refused"));
+stepChoices().then((workflows) => {
+  categories = categoryChoices(workflows);
+  fillCategories();
+  return load();
+}).catch((err) => toast(err.message, "refused"));
