@@ -32,17 +32,7 @@ routes = web.RouteTableDef()
 
 
 def _article(a: KbArticle) -> dict:
-    return {
-        "id": a.id,
-        "category_id": a.category_id,
-        "title": a.title,
-        "body": a.body,
-        "kind": a.kind,
-        "url": a.url,
-        "tags": a.tags,
-        "enabled": a.enabled,
-        "updated_at": jsonable(a.updated_at),
-    }
+    return {**knowledge.article_view(a), "updated_at": jsonable(a.updated_at)}
 
 
 async def _notices(db: AsyncSession, rows: list[OutageNotice]) -> list[dict]:
