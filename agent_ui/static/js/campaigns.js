@@ -1,12 +1,17 @@
-// Campaigns page: list with progress, create, start / pause / finish, list import with
-// the validation report before commit, contacts with their outcome and disposition.
-import { api, el, ApiError } from "./api.js";
+// Campaigns page: list with progress, create, start / pause / finish (only what the campaign's
+// status allows), its settings (windows, retries, pacing) edited until it is finished, list
+// import with the validation report before commit, contacts with their outcome and
+// disposition, and the do-not-call list (免打扰名单).
+import { api, el, fmtTime, ApiError } from "./api.js";
 import { t, errorText } from "./i18n.js";
+import { toast } from "./toast.js";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+const RETRY_OUTCOMES = ["busy", "no_answer", "failed", "abandoned"];
 let current = null;
 
 const counts = (p) => Object.entries(p || {}).map(([k, v]) => `${t(`camp.state.${k}`)} ${v}`).join(" · ");
+const outcomeText = (code) => (code ? t(`camp.outcome.${code}`) : "");
 
 async function load() {
   const { campaigns } = await api("/api/campaigns");
@@ -15,7 +20,8 @@ async function load() {
     el("td", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); show(c.id); } }, c.name)),
     el("td", {}, t(`camp.kind.${c.kind}`)), el("td", {}, t(`camp.mode.${c.mode}`)), el("td", {}, c.queue),
     el("td", {}, t(`camp.status.${c.status}`)), el("td", {}, counts(c.progress.states)),
-    el("td", {}, ...["start", "pause", "finish"].map((a) => el("button", { class: "link", onclick: () => act(c.id, a) }, t(`camp.${a}`)))),
+    // only the status changes the campaign's status allows (a finished one offers none)
+    el("td", {}, ...c.actions.map((a) => el("button", { class: "link", onclick: () => act(c.id, a) }, t(`camp.${a}`)))),
   )));
 }
 
@@ -25,19 +31,63 @@ async function act(id, action) {
   if (current === id) await show(id);
 }
 
+function settingsText(c) {
+  const retry = RETRY_OUTCOMES.map((o) => `${outcomeText(o)} ${c.retry_effective[o]}`).join(" · ");
+  return [
+    `${t("camp.windows")}: ${c.windows.length ? c.windows.join(", ") : t("camp.windows_calendar")}`,
+    `${t("camp.max_attempts")}: ${c.max_attempts}`,
+    `${t("camp.retry")}: ${retry}`,
+    `${t("camp.max_in_flight")}: ${c.max_in_flight}`,
+    `${t("camp.calls_per_second")}: ${c.calls_per_second}`,
+    `${t("camp.ring_seconds")}: ${c.ring_seconds}`,
+  ].join(" · ");
+}
+
+function fillEdit(c) {
+  const form = document.getElementById("camp-edit");
+  if (!form) return;
+  form.hidden = !c.editable;
+  form.windows.value = c.windows.join(",");
+  for (const k of ["max_attempts", "max_in_flight", "calls_per_second", "ring_seconds", "script"]) form[k].value = c[k];
+  for (const o of RETRY_OUTCOMES) form[`retry_${o}`].value = c.retry_effective[o];
+}
+
 async function show(id) {
   current = id;
   const c = await api(`/api/campaigns/${id}`);
+  const labels = c.disposition_labels || {};
+  const dispositionText = (code) => labels[code] ?? code;
   document.getElementById("camp-detail").hidden = false;
   document.getElementById("camp-detail-title").textContent = c.name;
+  document.getElementById("camp-settings").textContent = settingsText(c);
+  document.getElementById("camp-finished").hidden = c.editable;
+  fillEdit(c);
+  const importForm = document.getElementById("camp-import");
+  if (importForm) {
+    importForm.hidden = !c.editable;
+    if (!c.editable) document.getElementById("camp-report").replaceChildren();
+  }
   document.getElementById("camp-counts").replaceChildren(
     el("p", {}, `${t("camp.states")}: ${counts(c.progress.states)}`),
-    el("p", {}, `${t("camp.outcomes")}: ${Object.entries(c.progress.outcomes).map(([k, v]) => `${t(`camp.outcome.${k}`)} ${v}`).join(" · ")}`),
-    el("p", {}, `${t("camp.dispositions")}: ${Object.entries(c.progress.dispositions).map(([k, v]) => `${k} ${v}`).join(" · ")}`),
+    el("p", {}, `${t("camp.outcomes")}: ${Object.entries(c.progress.outcomes).map(([k, v]) => `${outcomeText(k)} ${v}`).join(" · ")}`),
+    el("p", {}, `${t("camp.dispositions")}: ${Object.entries(c.progress.dispositions).map(([k, v]) => `${dispositionText(k)} ${v}`).join(" · ")}`),
   );
   document.querySelector("#camp-contacts tbody").replaceChildren(...c.contacts.map((x) => el("tr", {},
     el("td", {}, x.number), el("td", {}, x.name), el("td", {}, t(`camp.state.${x.state}`)), el("td", {}, String(x.attempts)),
-    el("td", {}, x.last_outcome ? t(`camp.outcome.${x.last_outcome}`) : ""), el("td", {}, x.disposition))));
+    el("td", {}, outcomeText(x.last_outcome)), el("td", {}, x.disposition ? dispositionText(x.disposition) : ""))));
+}
+
+async function saveSettings(form) {
+  const retry = {};
+  for (const o of RETRY_OUTCOMES) retry[o] = Number(form[`retry_${o}`].value);
+  await api(`/api/campaigns/${current}`, { method: "PATCH", body: {
+    windows: form.windows.value.split(",").map((w) => w.trim()).filter(Boolean),
+    max_attempts: Number(form.max_attempts.value), retry_minutes: retry,
+    max_in_flight: Number(form.max_in_flight.value), calls_per_second: Number(form.calls_per_second.value),
+    ring_seconds: Number(form.ring_seconds.value), script: form.script.value,
+  } });
+  toast(t("camp.saved"), "ok");
+  await show(current);
 }
 
 async function upload(commit) {
@@ -59,8 +109,31 @@ async function upload(commit) {
   if (commit) await show(current);
 }
 
+// -- the do-not-call list ------------------------------------------------------------------
+async function loadDnc() {
+  const box = document.querySelector("#camp-dnc tbody");
+  if (!box) return;
+  const { entries } = await api("/api/campaigns-dnc", { query: { q: document.getElementById("camp-dnc-q").value } });
+  box.replaceChildren(...(entries.length
+    ? entries.map((e) => el("tr", {},
+        el("td", {}, e.number), el("td", {}, e.reason), el("td", {}, fmtTime(e.created_at)),
+        el("td", {}, el("button", { type: "button", class: "link", onclick: () => removeDnc(e.number) }, t("camp.dnc.remove")))))
+    : [el("tr", {}, el("td", { colspan: "4", class: "muted" }, t("camp.dnc.empty")))]));
+}
+
+async function removeDnc(number) {
+  if (!confirm(t("camp.dnc.confirm_remove", { number }))) return;
+  try {
+    const { restored } = await api(`/api/campaigns-dnc/${encodeURIComponent(number)}`, { method: "DELETE" });
+    toast(t("camp.dnc.removed", { number, restored }), "ok");
+  } catch (err) { alert(errorText(err.errorId)); }
+  await loadDnc();
+  if (current) await show(current);
+}
+
 export function start() {
   load();
+  loadDnc();
   document.getElementById("camp-new")?.addEventListener("submit", async (e) => {
     e.preventDefault();
     const f = e.target;
@@ -76,8 +149,28 @@ export function start() {
       await load();
     } catch (err) { alert(errorText(err.errorId)); }
   });
+  document.getElementById("camp-edit")?.addEventListener("submit", (e) => {
+    e.preventDefault();
+    saveSettings(e.target).catch((err) => alert(errorText(err.errorId)));
+  });
   document.getElementById("camp-import")?.addEventListener("submit", (e) => { e.preventDefault(); upload(false).catch((err) => alert(errorText(err.errorId))); });
   document.getElementById("camp-commit")?.addEventListener("click", () => upload(true).catch((err) => alert(errorText(err.errorId))));
+  document.getElementById("camp-dnc-add")?.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    try {
+      await api("/api/campaigns-dnc", { method: "POST", body: { number: f.number.value, reason: f.reason.value } });
+      f.reset();
+      toast(t("camp.dnc.added_ok"), "ok");
+      await loadDnc();
+      if (current) await show(current);
+    } catch (err) { alert(errorText(err.errorId)); }
+  });
+  let searching = null;
+  document.getElementById("camp-dnc-q")?.addEventListener("input", () => {
+    clearTimeout(searching);
+    searching = setTimeout(() => loadDnc().catch((err) => alert(errorText(err.errorId))), 250);
+  });
 }
 
 start();
