@@ -44,7 +44,7 @@ def users_console(tmp_path):
     server.stop()
 
 
-def test_an_admin_adds_an_agent_who_signs_in_with_the_temporary_password(users_console, browser):
+def test_an_admin_adds_an_agent_who_signs_in_with_the_temporary_password(users_console, browser, screenshots):
     server = users_console
     with admin_on(browser, server, "/admin/users") as page:
         expect(page.locator("#user-list tbody tr[data-staff='9001']")).to_have_count(1)
@@ -66,6 +66,7 @@ def test_an_admin_adds_an_agent_who_signs_in_with_the_temporary_password(users_c
         expect(row.locator("td").nth(1)).to_have_text("新来的")
         expect(row.locator("td").nth(4)).to_have_text("fault(1)")
         expect(row.locator("td").nth(5)).to_have_text("待改密码")
+        page.screenshot(path=str(screenshots / "admin-users.png"))
 
         newcomer_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
         try:

@@ -15,7 +15,7 @@ from tests.browser.test_user_admin import users_console  # noqa: F401 (the fixtu
 pytestmark = [pytest.mark.browser]
 
 
-def test_an_admin_imports_a_new_version_of_a_workflow(users_console, browser):  # noqa: F811
+def test_an_admin_imports_a_new_version_of_a_workflow(users_console, browser, screenshots):  # noqa: F811
     with admin_on(browser, users_console, "/admin/workflows") as page:
         row = page.locator("#wf-list tbody tr[data-key='consult'][data-version='1']")
         expect(row).to_contain_text("新工单使用")
@@ -32,6 +32,8 @@ def test_an_admin_imports_a_new_version_of_a_workflow(users_console, browser):  
         expect(problems).to_be_visible()
         expect(problems).to_contain_text("nowhere")
         expect(source).to_have_value(broken)  # nothing typed is lost
+        problems.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshots / "admin-workflow-refused.png"))
 
         source.fill(text.replace("name: 信息咨询", "name: 信息咨询(新版)", 1))
         page.locator("#wf-form button[type=submit]").click()
