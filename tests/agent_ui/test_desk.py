@@ -13,6 +13,18 @@ from ticketing.intake import Intake, assign_to
 from ticketing.models import Site, User
 
 
+async def _next(ws, type_: str, within: float = 3) -> dict:
+    """The socket's next message of that type (those before it skipped)."""
+
+    async def wait() -> dict:
+        while True:
+            msg = json.loads((await ws.receive()).data)
+            if msg["type"] == type_:
+                return msg
+
+    return await asyncio.wait_for(wait(), within)
+
+
 async def test_an_unknown_caller_pops_bare_then_a_new_customer_is_found_by_number(client, world):
     token = await login(client, "1001")
     empty = await (await client.get("/api/customers/lookup", params={"number": "+86 139-1234-5678"})).json()
@@ -36,13 +48,7 @@ async def test_an_unknown_caller_pops_bare_then_a_new_customer_is_found_by_numbe
             CallOffered(call_id="c1", agent_id="1001", caller="13912345678", queue="fault")
         )
 
-        async def popped():
-            while True:
-                msg = json.loads((await ws.receive()).data)
-                if msg["type"] == "screen_pop":
-                    return msg
-
-        pop = await asyncio.wait_for(popped(), 3)
+        pop = await _next(ws, "screen_pop")
         assert pop["pop"]["matches"][0]["account_no"] == "3300001"
         assert pop["event"]["queue"] == "fault"
 
@@ -89,13 +95,8 @@ async def test_an_event_links_to_an_existing_order(client, world):
         assert resp.status == 200
         assert any(e["kind"] == "voicemail" for e in (await resp.json())["timeline"])
 
-        async def counts() -> dict:  # the state bar's and the menu's badges follow at once
-            while True:
-                msg = json.loads((await ws.receive()).data)
-                if msg["type"] == "work":
-                    return msg["work"]
-
-        assert (await asyncio.wait_for(counts(), 3))["inbox"] == 0
+        # the state bar's and the menu's badges follow at once
+        assert (await _next(ws, "work"))["work"]["inbox"] == 0
     missing = await client.post(f"/api/inbox/{event_id}/link", json={}, headers={"X-CSRF-Token": token})
     assert missing.status == 400
 
@@ -225,13 +226,7 @@ async def test_the_pop_and_the_snapshot_name_the_callers_ivr_choices(client, wor
             )
         )
 
-        async def popped():
-            while True:
-                msg = json.loads((await ws.receive()).data)
-                if msg["type"] == "screen_pop":
-                    return msg
-
-        pop = await asyncio.wait_for(popped(), 3)
+        pop = await _next(ws, "screen_pop")
         assert pop["event"]["ivr_path"] == ["top:6", "faults:1"]  # the path itself stays
         assert pop["event"]["ivr_steps"] == expected
     monkeypatch.setattr(world.services, "bridge", Bridge())
