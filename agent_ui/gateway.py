@@ -302,6 +302,8 @@ class Gateway:
         elif isinstance(event, QueueMemberChanged):
             if self._boards:
                 self._fan_out(SharedMessage({"type": "board_member", "event": body}), list(self._boards))
+            # the seat's own queue table follows its joins and leaves, whenever its snapshot was taken
+            self._to_agent(event.agent_id, {"type": "member", "event": body}, watchers=False)
         elif isinstance(event, UserAccountChanged):
             for client in list(self._by_staff_no.get(event.staff_no, ())):
                 client.sign_out()  # its session would be refused from now on anyway

@@ -37,6 +37,7 @@ export async function start({ socket, bar }) {
   });
   socket.addEventListener("snapshot", (e) => queueBoard(e.detail));
   socket.addEventListener("queue", (e) => queueUpdate(e.detail.event));
+  socket.addEventListener("member", (e) => memberChange(e.detail.event));
   // signed into the queues just now: fetch the present to learn which queues are ours
   socket.addEventListener("agent_state", (e) => {
     const ev = e.detail.event;
@@ -52,33 +53,44 @@ export async function start({ socket, bar }) {
     queueBoard(snap);
     const call = (snap.calls || [])[0];
     if (call && !state.call) pop({ ...call }, null, true);
+    // and the agent may have signed in while this module loaded (F2 at once): ask for the present
+    if (socket.connected) socket.command("snapshot").catch(() => {});
   }
 }
 
 // -- the queues this agent serves: waiting callers, longest wait, agents ready ------
-const queues = new Map(); // queue → its counters, and asOf: the server time they are from
+const queues = new Map(); // every queue's latest counters, and asOf: the server time they are from
+const mine = new Set(); // the queues this seat is in: the table shows these
 
 function queueBoard(snap) {
   state.me = snap.user?.agent_id;
-  const skills = Object.keys(snap.agent?.skills || {});
   const asOf = snap.server_time || now();
   queues.clear();
+  mine.clear();
   for (const q of snap.queues || []) {
-    if (skills.includes(q.queue)) {
-      queues.set(q.queue, { queue: q.queue, waiting: q.waiting, longest_wait: q.longest_wait, agents_ready: q.agents_ready, asOf });
-    }
+    queues.set(q.queue, { queue: q.queue, waiting: q.waiting, longest_wait: q.longest_wait, agents_ready: q.agents_ready, asOf });
   }
+  for (const name of Object.keys(snap.agent?.skills || {})) mine.add(name);
   renderQueues();
 }
 
 function queueUpdate(ev) {
-  if (queues.has(ev.queue)) { queues.set(ev.queue, { ...ev, asOf: ev.ts || now() }); renderQueues(); }
+  queues.set(ev.queue, { ...ev, asOf: ev.ts || now() });
+  if (mine.has(ev.queue)) renderQueues();
+}
+
+// this seat joined or left a queue (signing in, 下班, a supervisor's change)
+function memberChange(ev) {
+  if (ev.agent_id !== state.me) return;
+  if (ev.removed) mine.delete(ev.queue); else mine.add(ev.queue);
+  renderQueues();
 }
 
 function renderQueues() {
   const body = document.querySelector("#queue-board tbody");
   if (!body) return;
-  body.replaceChildren(...[...queues.values()].map((q) => {
+  const shown = [...mine].sort().map((name) => queues.get(name) || { queue: name, waiting: 0, longest_wait: 0, asOf: now() });
+  body.replaceChildren(...shown.map((q) => {
     // as on the wallboard: the longest wait grows from when its queue's figures were taken
     const longest = q.waiting ? (q.longest_wait || 0) + Math.max(0, now() - q.asOf) : 0;
     return el("tr", { class: q.waiting ? "overdue" : "", "data-queue": q.queue },
