@@ -51,7 +51,16 @@ async function dial(number) {
   catch (err) { toast(err.message, "refused"); }
 }
 
-async function render() {
+// One drawing at a time. An action's answer and the reload its own order event starts could
+// otherwise interleave inside renderFields' awaits, and the later one to finish replaced fields
+// the user had already started typing into (the same step's drawing keeps them; see forms.js).
+let drawing = Promise.resolve();
+function render() {
+  drawing = drawing.then(draw, draw);
+  return drawing;
+}
+
+async function draw() {
   $("order-number").textContent = order.number;
   const c = order.customer;
   $("order-facts").replaceChildren(...[
