@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -92,3 +94,15 @@ async def knowledge_content(world) -> tuple[int, str]:
             reason="线路检修",
         )
     return article.id, notice.notice_key
+
+
+async def next_message(ws, type_: str, within: float = 3.0) -> dict:
+    """The socket's next message of that type (those before it skipped)."""
+
+    async def wait() -> dict:
+        while True:
+            msg = json.loads((await ws.receive()).data)
+            if msg["type"] == type_:
+                return msg
+
+    return await asyncio.wait_for(wait(), within)

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 
 from cti.call_events import CallOffered
 from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import next_message as _next
 from ticketing import knowledge
 from ticketing.intake import Intake, assign_to
 from ticketing.models import Site, User
-
-
-async def _next(ws, type_: str, within: float = 3) -> dict:
-    """The socket's next message of that type (those before it skipped)."""
-
-    async def wait() -> dict:
-        while True:
-            msg = json.loads((await ws.receive()).data)
-            if msg["type"] == type_:
-                return msg
-
-    return await asyncio.wait_for(wait(), within)
 
 
 async def test_an_unknown_caller_pops_bare_then_a_new_customer_is_found_by_number(client, world):

@@ -11,16 +11,7 @@ import socket
 
 from cti.call_events import AgentStateChanged, AmiConnectionChanged
 from tests.agent_ui.conftest import login
-
-
-async def _next(ws, type_: str, within: float = 3.0) -> dict:
-    async def wait() -> dict:
-        while True:
-            msg = json.loads((await ws.receive()).data)
-            if msg["type"] == type_:
-                return msg
-
-    return await asyncio.wait_for(wait(), within)
+from tests.agent_ui.conftest import next_message as _next
 
 
 async def test_a_new_socket_gets_the_whole_present_first(client):
