@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -204,10 +205,21 @@ def _run(
     return 0
 
 
+def _asterisk_environment(settings: Settings) -> dict[str, str]:
+    """The control script's environment: the Asterisk these settings talk to, on their ports."""
+    return {
+        **os.environ,
+        "HOTLINE_ASTERISK_ROOT": str(settings.asterisk_root),
+        "HOTLINE_AMI_PORT": str(settings.ami_port),
+        "HOTLINE_AGI_PORT": str(settings.agi_port),
+    }
+
+
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    status = subprocess.run([str(ASTERISK_CONTROL), "status"], capture_output=True, text=True)
+    env = _asterisk_environment(settings)
+    status = subprocess.run([str(ASTERISK_CONTROL), "status"], capture_output=True, text=True, env=env)
     started_here = status.returncode != 0
-    result = subprocess.run([str(ASTERISK_CONTROL), "start"], text=True)
+    result = subprocess.run([str(ASTERISK_CONTROL), "start"], text=True, env=env)
     if result.returncode != 0:
         print("hotline: could not start Asterisk (see above)", file=sys.stderr)
         return 1
@@ -218,7 +230,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         return _run(settings, demo=True, calls_per_minute=0.0 if args.no_simulator else args.calls_per_minute)
     finally:
         if started_here:
-            subprocess.run([str(ASTERISK_CONTROL), "stop"], text=True)
+            subprocess.run([str(ASTERISK_CONTROL), "stop"], text=True, env=env)
 
 
 if __name__ == "__main__":

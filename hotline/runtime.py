@@ -71,9 +71,12 @@ def make_bus(url: str, redis_prefix: str = "hotline") -> Bus:
 
 
 def database_url(settings: Settings) -> str:
+    """The database URL, with the directory of a SQLite file made if it is missing."""
     url = settings.database_url
-    if url.startswith("sqlite") and ":///" in url and not url.split(":///", 1)[1].startswith("/"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite") and ":///" in url:
+        path = url.split(":///", 1)[1].split("?", 1)[0]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
     return url
 
 
@@ -158,7 +161,9 @@ async def serve(
         if demo:
             await _seed(sessions, demo=True)  # on the engine serve already opened and migrated
             # the demo's seats write up each call after it, as a 95598 seat does
-            settings = dataclasses.replace(settings, seat_pattern=SIM_SEAT, acw_seconds=settings.acw_seconds or DEMO_ACW)
+            settings = dataclasses.replace(
+                settings, seat_pattern=SIM_SEAT, acw_seconds=settings.acw_seconds or DEMO_ACW
+            )
 
         ivr_services = _ivr_services(settings, bus, sessions)
         bridge = CtiBridge(

@@ -1,8 +1,13 @@
+import re
 from pathlib import Path
 
 import pytest
 
+from hotline.cli import _asterisk_environment
 from hotline.config import ConfigError, load_settings
+from hotline.runtime import database_url
+
+REPO = Path(__file__).parents[2]
 
 
 def test_defaults_are_a_working_embedded_setup(tmp_path):
@@ -72,3 +77,44 @@ def test_the_outbox_sends_as_many_at_once_as_configured(tmp_path):
 def test_the_session_cookie_is_secure_unless_served_on_loopback_or_told(tmp_path, host, choice, secure):
     env = {"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_HTTP_HOST": host, "HOTLINE_COOKIE_SECURE": choice}
     assert load_settings(env=env).secure_cookies is secure
+
+
+@pytest.mark.parametrize("relative", [True, False])
+def test_a_sqlite_database_gets_its_directory_wherever_the_data_directory_is(tmp_path, monkeypatch, relative):
+    # The data directory and the database file are set apart: before, only the data
+    # directory was made and the database in another one failed with "unable to open".
+    monkeypatch.chdir(tmp_path)
+    path = "db/dir/hotline.sqlite3" if relative else str(tmp_path / "abs" / "hotline.sqlite3")
+    settings = load_settings(
+        env={
+            "HOTLINE_DATA_DIR": str(tmp_path / "data"),
+            "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{path}",
+        }
+    )
+    assert database_url(settings) == f"sqlite+aiosqlite:///{path}"
+    assert (tmp_path / path).parent.is_dir()
+
+
+def test_the_demo_starts_the_asterisk_its_settings_name(tmp_path):
+    # A second Asterisk (its own root and ports) beside the first: the control script
+    # fills the ports into the configs from these variables.
+    settings = load_settings(
+        env={
+            "HOTLINE_ASTERISK_ROOT": str(tmp_path / "qa-root"),
+            "HOTLINE_AMI_PORT": "5039",
+            "HOTLINE_AGI_PORT": "4574",
+            "HOTLINE_DATA_DIR": str(tmp_path / "var"),
+        }
+    )
+    env = _asterisk_environment(settings)
+    assert (env["HOTLINE_ASTERISK_ROOT"], env["HOTLINE_AMI_PORT"], env["HOTLINE_AGI_PORT"]) == (
+        str(tmp_path / "qa-root"),
+        "5039",
+        "4574",
+    )
+    configs = (REPO / "deploy/asterisk/etc").glob("*.conf")
+    text = "\n".join(path.read_text() for path in configs)
+    assert {"@AMI_PORT@", "@AGI_PORT@", "@SIP_PORT@"} <= set(re.findall(r"@[A-Z_]+@", text))
+    script = (REPO / "deploy/asterisk/hotline-asterisk").read_text()
+    for name in ("AMI_PORT", "AGI_PORT", "SIP_PORT"):
+        assert f'-e "s|@{name}@|${name}|g"' in script
