@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules, store
-from cti.phones import InvalidPhoneNumber, is_service_number
+from cti.phones import InvalidPhoneNumber
 from ticketing.models import Campaign, CampaignContact, Customer, WorkOrder
 
 #: fields a column may map to; every other column is kept in the contact's data
@@ -27,7 +27,7 @@ MAX_ROWS = 50_000
 REASONS = {
     "missing_number": "缺少电话号码",
     "invalid_number": "电话号码无效",
-    "service_number": "服务号码（如 95598、400/800）不能外呼",
+    rules.SERVICE_NUMBER: "服务号码（如 95598、400/800）不能外呼",
     "duplicate_in_file": "文件中重复",
     "already_in_campaign": "已在本活动中",
     "dnc": "在免打扰名单中",
@@ -177,8 +177,7 @@ async def check(
         except InvalidPhoneNumber:
             row.reason = "invalid_number"
             continue
-        if is_service_number(row.number):  # the rule that refuses them as fax recipients (ticketing.notify)
-            row.reason = "service_number"
+        row.reason = rules.refusal(row.number)
     numbers = [r.number for r in rows if r.accepted]
     dnc = await store.dnc_numbers(session, numbers) if numbers else set()
     known = (

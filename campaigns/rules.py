@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable
 
 from cti.calendar import CalendarError, PeriodOrderError, WorkCalendar, parse_period
-from cti.phones import InvalidPhoneNumber, normalize
+from cti.phones import InvalidPhoneNumber, is_service_number, normalize
 
 #: what the bridge's call events tell about an attempt
 ANSWERED, BUSY, NO_ANSWER, FAILED = "answered", "busy", "no_answer", "failed"
@@ -263,6 +263,22 @@ def dial_number(raw: str, default_area_code: str = "") -> str:
     if not number.isdigit() or not 3 <= len(number) <= 20:
         raise InvalidPhoneNumber(f"not a phone number: {raw!r}")
     return number
+
+
+#: why a number is never called, whichever source brought it (a list, a callback, a missed call,
+#: a visit-back): the importer's reason code, and the state a generated contact is kept in
+SERVICE_NUMBER = "service_number"
+
+
+def refusal(number: str) -> str:
+    """Why no campaign may call this normalised number, or "" when one may.
+
+    Every source asks this one function: the importer rejects the row with the reason, and
+    ``store.add_contact`` keeps a generated contact in the reason's state (never dialed, counted).
+    """
+    if is_service_number(number):  # the rule that refuses them as fax recipients (ticketing.notify)
+        return SERVICE_NUMBER
+    return ""
 
 
 def blocked(number: str, dnc: Collection[str], default_area_code: str = "") -> bool:

@@ -6,7 +6,9 @@
 - missed calls: ticketing's ``missed_call`` interactions (abandoned inbound calls);
 - visit-backs: every closed work order (100 %), while it is within 3 days of closing.
 
-Every source is idempotent: a contact's ``source_key`` is unique per campaign.
+Every source is idempotent: a contact's ``source_key`` is unique per campaign. Every source
+adds through ``store.add_contact``, which keeps a number no campaign may call (a service
+number such as 95598, ``rules.refusal``, the importer's rule) in that state, never dialed.
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ class CallbackListener:
     async def handle(self, event: CallbackRequested) -> None:
         async with self.sessions.begin() as session:
             contact = await add_callback(session, event)
-        if contact is not None:
+        if contact is not None and contact.state != "pending":
+            log.info("callback from %s not queued: %s", contact.number, contact.state)
+        elif contact is not None:
             log.info("callback queued for %s (campaign %s)", contact.number, contact.campaign_id)
 
 

@@ -275,8 +275,10 @@ async def add_contact(
 ) -> CampaignContact | None:
     """Add one contact; None when the campaign already has this source (idempotent sources).
 
-    The number is stored normalised; a number on the do-not-call list is kept,
-    in state ``dnc``, so the report shows why it was never dialed.
+    The number is stored normalised. A number no campaign may call (``rules.refusal``: a
+    service number such as 95598) is kept in the refusal's state, and one on the do-not-call
+    list in state ``dnc``, so the campaign's counts show why it was never dialed; the source
+    key stays taken, so a source adds it once.
     """
     exists = await session.scalar(
         select(CampaignContact.id).where(
@@ -297,7 +299,7 @@ async def add_contact(
         source_key=source_key,
         priority_at=priority_at or utcnow(),
         expires_at=expires_at,
-        state="dnc" if normalised in dnc else "pending",
+        state=rules.refusal(normalised) or ("dnc" if normalised in dnc else "pending"),
         data=dict(data or {}),
     )
     session.add(contact)
@@ -366,7 +368,11 @@ async def dialing(
     )
     session.add(
         CampaignAttempt(
-            campaign_id=campaign.id, contact_id=contact_id, call_id=call_id, mode=campaign.mode, agent_id=agent_id
+            campaign_id=campaign.id,
+            contact_id=contact_id,
+            call_id=call_id,
+            mode=campaign.mode,
+            agent_id=agent_id,
         )
     )
 

@@ -553,7 +553,13 @@ async def test_an_agent_who_signs_out_with_a_preview_contact_gives_it_back(sm, b
     seen = collect(bus, CampaignContactOffered, CampaignOfferWithdrawn)
     phone, clock = FakeTelephony({"camp-a": ["1001"]}), Clock()
     d = Dialer(
-        sm, phone, bus, calendar=WorkCalendar.china(), clock=lambda: clock.mono, now=lambda: clock.utc, tick=0.01
+        sm,
+        phone,
+        bus,
+        calendar=WorkCalendar.china(),
+        clock=lambda: clock.mono,
+        now=lambda: clock.utc,
+        tick=0.01,
     )
     running = asyncio.create_task(d.run())
     try:
@@ -602,6 +608,57 @@ async def test_service_numbers_are_refused_at_import_like_other_bad_numbers(sm):
         5: "service_number",
     }
     assert set(await contacts(sm, cid)) == {"13800000001"}
+
+
+async def test_service_numbers_from_missed_calls_visit_backs_and_callbacks_are_kept_out_and_counted(sm, bus):
+    async with sm.begin() as s:
+        s.add_all(
+            [
+                Interaction(kind="missed_call", external_id=f"m{n}", number=number, occurred_at=NOW)
+                for n, number in enumerate(("95598", "4008208820", "13800000001"))
+            ]
+        )
+        await seed_defaults(s)
+        workflow_id = await s.scalar(select(WorkflowDefinition.id).limit(1))
+        for n, number in enumerate(("12345", "13900000001")):
+            s.add(
+                WorkOrder(
+                    number=f"GZ-S{n}",
+                    category="fault",
+                    status="closed",
+                    caller_number=number,
+                    closed_at=NOW - dt.timedelta(hours=1),
+                    is_open=False,
+                    workflow_id=workflow_id,
+                    workflow_key="fault",
+                    workflow_version=1,
+                    current_node="archive",
+                )
+            )
+        missed = await store.create_campaign(s, name="未接来电", queue="service", kind="missed_call")
+        visits = await store.create_campaign(s, name="满意度回访", queue="service", kind="visit_back")
+        await sources.refresh(s, missed, NOW)
+        await sources.refresh(s, visits, NOW)
+        assert await sources.refresh(s, missed, NOW) == 0  # kept once: a refresh adds it again never
+        callback = await sources.add_callback(
+            s,
+            CallbackRequested(
+                call_id="1780000000.9", caller="95598", queue="service", entered_at=1_780_000_000
+            ),
+        )
+        ids = {"missed": missed.id, "visits": visits.id, "callback": callback.campaign_id}
+    for kind, callable_, refused in [
+        ("missed", {"13800000001"}, {"95598", "4008208820"}),
+        ("visits", {"13900000001"}, {"12345"}),
+        ("callback", set(), {"95598"}),
+    ]:
+        rows = await contacts(sm, ids[kind])
+        assert {n for n, c in rows.items() if c.state == "pending"} == callable_, kind
+        assert {n for n, c in rows.items() if c.state == "service_number"} == refused, kind
+        async with sm() as s:
+            # the admin's counts name the reason, the importer's reason code, and nothing refused is due
+            assert (await store.progress(s, ids[kind]))["states"].get("service_number") == len(refused)
+            assert {c.number for c in await store.due_contacts(s, ids[kind], NOW, 10)} == callable_
 
 
 async def test_a_finished_campaign_takes_no_list(sm):
