@@ -18,6 +18,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES, TEXTS
 from agent_ui.work import read_only, unit_of_work
 from campaigns import importer, store
+from cti.calendar import WorkCalendar
 from ticketing.models import Campaign, CampaignContact
 
 routes = web.RouteTableDef()
@@ -143,12 +144,16 @@ async def get_campaign(request: web.Request) -> web.Response:
 @routes.patch("/api/campaigns/{campaign_id}")
 @requires("campaigns.manage")
 async def update_campaign(request: web.Request) -> web.Response:
-    """Change the calling windows, retries, pacing, ring time or script of a campaign not finished."""
+    """Change the calling windows, retries, pacing, ring time or script of a campaign not finished;
+    the answer's ``rescheduled`` and ``finished`` count the pending contacts the change moved."""
     cid = _campaign_id(request)
     body = await json_body(request)
-    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        campaign = await store.update_campaign(db, await store.get_campaign(db, cid), body, actor=user)
-        return web.json_response(_view(campaign))
+    services = request.app[SERVICES]
+    calendar = services.campaign_calendar or WorkCalendar.china()
+    async with unit_of_work(services, current_user(request)) as (db, user):
+        campaign = await store.get_campaign(db, cid)
+        moved = await store.update_campaign(db, campaign, body, calendar=calendar, actor=user)
+        return web.json_response({**_view(campaign), **moved})
 
 
 @routes.post("/api/campaigns/{campaign_id}/{action:start|pause|finish}")

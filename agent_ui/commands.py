@@ -141,7 +141,18 @@ async def _spy(services: AppServices, bridge: Any, user: CurrentUser, args: dict
     if target == user.agent_id:
         raise UiError("spy.self")
     seat = services.seat_pattern.format(staff_no=user.staff_no, agent_id=user.agent_id)
-    return await _call(bridge, "spy", seat, target, mode)
+    return await _call(bridge, "spy", seat, target, mode, user.agent_id, user.name)
+
+
+async def _spy_change(bridge: Any, user: CurrentUser, cmd: str, args: dict[str, Any]) -> dict[str, Any]:
+    """结束监听 / switch mode on the supervisor's own spy (the bridge refuses anyone else's)."""
+    spy_id = _text(args, "spy")
+    if cmd == "spy_stop":
+        return await _call(bridge, "spy_stop", spy_id, user.agent_id)
+    mode = _text(args, "mode")
+    if mode not in SPY_MODES:
+        raise UiError("request.invalid", "mode must be listen, whisper or barge", field="mode")
+    return await _call(bridge, "spy_mode", spy_id, user.agent_id, mode)
 
 
 async def run_command(
@@ -195,6 +206,8 @@ async def run_command(
         return await _call(bridge, "conference", agent, _text(args, "agent"))
     if cmd == "spy":
         return await _spy(services, bridge, user, args)
+    if cmd in ("spy_stop", "spy_mode"):
+        return await _spy_change(bridge, user, cmd, args)
     if cmd == "dial":
         raw = _text(args, "number")
         try:

@@ -25,8 +25,10 @@ Wire format (JSON text frames):
   pushes: ``snapshot``, ``ami``, ``agent_state``, ``call``, ``screen_pop``,
   ``queue`` (a queue's counters, at most every ``QUEUE_INTERVAL``), ``order``,
   ``inbox``; after ``wallboard``: ``board`` (every agent, queue and call) then
-  ``board_call`` for every call event and ``board_member`` for every seat that joins or
-  leaves a queue (the board counts a queue's ready agents from its members).
+  ``board_call`` for every call event, ``board_member`` for every seat that joins or
+  leaves a queue (the board counts a queue's ready agents from its members) and
+  ``board_spy`` for every supervisor's listen / whisper / barge that starts, changes
+  mode or ends (never to the agent's seat).
 
 The screen-pop uses the customer the bridge found (``CallOffered.customer``);
 only a bridge without a lookup leaves it to the gateway, which then looks up
@@ -68,6 +70,7 @@ from cti.call_events import (
     CallTransferred,
     QueueMemberChanged,
     QueueUpdated,
+    SpyChanged,
 )
 from cti.events import Event
 from ticketing.events import UserAccountChanged
@@ -304,6 +307,10 @@ class Gateway:
                 self._fan_out(SharedMessage({"type": "board_member", "event": body}), list(self._boards))
             # the seat's own queue table follows its joins and leaves, whenever its snapshot was taken
             self._to_agent(event.agent_id, {"type": "member", "event": body}, watchers=False)
+        elif isinstance(event, SpyChanged):
+            # the boards only: an agent is not told that a supervisor listens (a barge it hears)
+            if self._boards:
+                self._fan_out(SharedMessage({"type": "board_spy", "event": body}), list(self._boards))
         elif isinstance(event, UserAccountChanged):
             for client in list(self._by_staff_no.get(event.staff_no, ())):
                 client.sign_out()  # its session would be refused from now on anyway

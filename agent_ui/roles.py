@@ -72,6 +72,8 @@ COMMAND_PERMISSIONS: dict[str, str] = {
     "cancel_transfer": "call.control",
     "conference": "call.control",
     "spy": "calls.supervise",
+    "spy_stop": "calls.supervise",
+    "spy_mode": "calls.supervise",
     "wallboard": "calls.supervise",
     "wrapup_done": "seat.use",
     "snapshot": "session",

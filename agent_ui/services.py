@@ -27,6 +27,9 @@ class AppServices:
     bridge: Any | None = None  # cti.CtiBridge, or cti.RemoteBridge in a `--role web` process
     recordings: Any | None = None  # recordings store (file lookup + Range-capable handler)
     dialer: Any | None = None  # campaigns.Dialer: preview dial/skip from the console
+    #: cti.calendar.WorkCalendar the campaigns call in (the dialer's): an edit of a campaign's
+    #: windows or retries reschedules its contacts in it. None: China's working days
+    campaign_calendar: Any | None = None
     #: ivr.IvrConfig: the menus whose titles and choices the screen-pop names (None: the raw path)
     ivr: Any | None = None
     hotline_number: str = "95598"

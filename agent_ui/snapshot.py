@@ -99,7 +99,7 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
 
 
 async def build_board(services: AppServices) -> dict[str, Any]:
-    """The wallboard's present: every agent (with the name behind the 工号), queue and call."""
+    """The wallboard's present: every agent (with the name behind the 工号), queue, call and spy."""
     bridge = services.bridge
     agents = _bridge_list(bridge, "agents")
     ids = {str(a.get("agent_id", "")) for a in agents} - {""}
@@ -122,6 +122,8 @@ async def build_board(services: AppServices) -> dict[str, Any]:
         # shown even while empty; another queue on the same Asterisk shows only while in use
         "staffed_queues": staffed,
         "calls": _bridge_list(bridge, "calls"),
+        # supervisors listening in now, so a reloaded board shows them (the seats never see these)
+        "spies": _bridge_list(bridge, "spies"),
     }
 
 

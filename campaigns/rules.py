@@ -132,10 +132,36 @@ def after_attempt(
     attempts += 1
     if outcome == ANSWERED:
         return Next("done", attempts)
+    return _retry(policy, attempts, outcome, now, calendar)
+
+
+def _retry(
+    policy: RetryPolicy, attempts: int, outcome: str, ended: dt.datetime, calendar: WorkCalendar
+) -> Next:
+    """An attempt that did not reach the customer, ended at ``ended``; ``attempts`` counts it."""
     if attempts >= policy.max_attempts:
         return Next("failed", attempts)
     # the retry lands in the next calling window, never at a rest time
-    return Next("pending", attempts, calendar.next_working_instant(now + policy.delay(outcome)))
+    return Next("pending", attempts, calendar.next_working_instant(ended + policy.delay(outcome)))
+
+
+def rescheduled(
+    policy: RetryPolicy,
+    attempts: int,
+    next_attempt_at: dt.datetime | None,
+    last_attempt: tuple[str, dt.datetime] | None,
+    calendar: WorkCalendar,
+) -> Next:
+    """A pending contact once its campaign's settings changed: its last attempt ``(outcome,
+    ended)`` decided again by ``after_attempt``'s rule under the new ``policy`` and ``calendar``
+    (a shorter delay brings the retry forward, fewer attempts fail a contact that used them up).
+    A contact waiting for another reason (never tried, its agent's phone missed, the customer
+    asked to be called later) keeps its time, moved into the calling windows."""
+    if last_attempt is not None and last_attempt[0] in RETRY_OUTCOMES:
+        return _retry(policy, attempts, last_attempt[0], last_attempt[1], calendar)
+    if next_attempt_at is None:
+        return Next("pending", attempts)  # due whenever a window is open
+    return Next("pending", attempts, calendar.next_working_instant(next_attempt_at))
 
 
 # -- pacing ----------------------------------------------------------------------------

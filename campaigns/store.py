@@ -170,12 +170,23 @@ def settings_of(campaign: Campaign) -> dict[str, Any]:
     return {key: getattr(campaign, key) for key in EDITABLE}
 
 
+#: the settings that decide when a contact is called next (``reschedule`` follows a change)
+SCHEDULING = ("windows", "max_attempts", "retry_minutes")
+
+
 async def update_campaign(
-    session: AsyncSession, campaign: Campaign, changes: dict[str, Any], *, actor: User | None = None
-) -> Campaign:
+    session: AsyncSession,
+    campaign: Campaign,
+    changes: dict[str, Any],
+    *,
+    calendar: WorkCalendar,
+    actor: User | None = None,
+) -> dict[str, int]:
     """Change the settings ``EDITABLE`` of a campaign that is not finished, checked as at
     creation, audited (``campaign.update``). A running campaign's dialer uses them at its
-    next tick; retry times already set on contacts stay as they are."""
+    next tick; a change of windows, attempts or retry delays moves the pending contacts'
+    next attempts at once (``reschedule``, ``calendar`` being the dialer's). Returns how many
+    contacts were rescheduled and how many finished (``failed``: attempts used up)."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise CampaignError("campaign.not_editable", ", ".join(sorted(unknown)))
@@ -192,6 +203,9 @@ async def update_campaign(
     await session.flush()
     after = settings_of(campaign)
     changed = [key for key in EDITABLE if before[key] != after[key]]
+    moved = {"rescheduled": 0, "finished": 0}
+    if set(changed) & set(SCHEDULING):
+        moved = await reschedule(session, campaign, calendar)
     if changed:
         await record(
             session,
@@ -200,9 +214,44 @@ async def update_campaign(
             "campaign",
             campaign.id,
             before={key: before[key] for key in changed},
-            after={key: after[key] for key in changed},
+            after={**{key: after[key] for key in changed}, **moved},
         )
-    return campaign
+    return moved
+
+
+async def reschedule(session: AsyncSession, campaign: Campaign, calendar: WorkCalendar) -> dict[str, int]:
+    """Every pending contact's next attempt under the campaign's present settings, by the rule
+    the dialer applies after an attempt (``rules.rescheduled``); a contact being dialed keeps its
+    call, and its outcome follows the new settings anyway."""
+    contacts = list(
+        await session.scalars(
+            select(CampaignContact).where(
+                CampaignContact.campaign_id == campaign.id, CampaignContact.state == "pending"
+            )
+        )
+    )
+    last: dict[int, tuple[str, dt.datetime]] = {}
+    attempts = await session.execute(
+        select(CampaignAttempt.contact_id, CampaignAttempt.outcome, CampaignAttempt.ended_at)
+        .where(CampaignAttempt.campaign_id == campaign.id, CampaignAttempt.ended_at.is_not(None))
+        .order_by(CampaignAttempt.id)
+    )
+    for contact_id, outcome, ended in attempts:
+        last[contact_id] = (outcome, ended)  # the latest attempt wins
+    policy, windows = policy_of(campaign), rules.window_calendar(calendar, campaign.windows)
+    moved = {"rescheduled": 0, "finished": 0}
+    for contact in contacts:
+        step = rules.rescheduled(
+            policy, contact.attempts, contact.next_attempt_at, last.get(contact.id), windows
+        )
+        if step.state != "pending":
+            contact.state, contact.next_attempt_at = step.state, None
+            moved["finished"] += 1
+        elif step.next_attempt_at != contact.next_attempt_at:
+            contact.next_attempt_at = step.next_attempt_at
+            moved["rescheduled"] += 1
+    await session.flush()
+    return moved
 
 
 async def get_campaign(session: AsyncSession, campaign_id: int) -> Campaign:

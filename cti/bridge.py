@@ -50,6 +50,7 @@ from cti.events import Event
 from cti.phones import InvalidPhoneNumber, normalize
 from cti.publisher import Publisher
 from cti.queues import QueueBoard
+from cti.spies import SPY_EVENTS, SpyBook
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +108,13 @@ class CtiBridge:
             on_queued=self._queued,
         )
         self.actions = Actions(self.ami)
+        self.spy_book = SpyBook(self._emit)
         self.commands = AgentCommands(
             self.model,
             self.actions,
             hotline_number=settings.hotline_number,
             pause_reasons=settings.pause_reasons,
+            spies=self.spy_book,
         )
         self.publisher = Publisher(bus)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -140,6 +143,8 @@ class CtiBridge:
             # a channel whose number is set just after it is made (Originate, a Local channel)
             self.ami.on_event("NewCallerid", self._call_arriving)
         self.ami.on_event("UserEvent", self._on_user_event)
+        for name in SPY_EVENTS:
+            self.ami.on_event(name, self.spy_book.handle)
         self.ami.on_connection(self._connection_changed)
         self.ami.add_resync_hook(self._resync)
         await self.ami.start()
@@ -182,6 +187,10 @@ class CtiBridge:
 
     def calls(self) -> list[dict[str, Any]]:
         return [c.snapshot() for c in self.model.calls.values()]
+
+    def spies(self) -> list[dict[str, Any]]:
+        """Supervisors on agents' calls now (for the wallboards, never the agents' seats)."""
+        return self.spy_book.snapshot()
 
     # -- commands (each returns a CommandResult) --------------------------------------
     async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
@@ -247,9 +256,19 @@ class CtiBridge:
         at most ``connect_timeout`` seconds for an agent, then is hung up."""
         return await self.commands.dial_to_queue(number, queue, ring_timeout, connect_timeout)
 
-    async def spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
-        """Supervisor ``listen`` / ``whisper`` / ``barge`` from ``supervisor_seat`` on the agent's call."""
-        return await self.commands.spy(supervisor_seat, agent_id, mode)
+    async def spy(
+        self, supervisor_seat: str, agent_id: str, mode: str, supervisor: str = "", supervisor_name: str = ""
+    ) -> CommandResult:
+        """Supervisor ``listen`` / ``whisper`` / ``barge`` from ``supervisor_seat`` on the agent's call;
+        ``supervisor`` (工号) and ``supervisor_name`` name who listens on the wallboard (``SpyChanged``)."""
+        return await self.commands.spy(supervisor_seat, agent_id, mode, supervisor, supervisor_name)
+
+    async def spy_stop(self, spy_id: str, supervisor: str) -> CommandResult:
+        """Hang up ``supervisor``'s own spy channel; the agent's call goes on."""
+        return await self.commands.spy_stop(spy_id, supervisor)
+
+    async def spy_mode(self, spy_id: str, supervisor: str, mode: str) -> CommandResult:
+        return await self.commands.spy_mode(spy_id, supervisor, mode)
 
     # -- publishing ---------------------------------------------------------------
     def _emit(self, event: Event) -> None:
@@ -473,6 +492,7 @@ class CtiBridge:
 
     def _call_ended(self, call: Call) -> None:
         self._ivr_paths.pop(call.call_id, None)
+        self.spy_book.call_ended(call.call_id)
         if not call.recording:
             if call.answered_at:
                 self._spawn(self._search_recording(call))

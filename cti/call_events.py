@@ -190,3 +190,18 @@ class QueueUpdated(Event):
     #: decided so far: answered + abandoned − short_abandoned + overflowed
     answered_in_sl: int = 0
     service_level_seconds: float = 20.0
+
+
+@event
+class SpyChanged(Event):
+    """A supervisor's listen / whisper / barge on an agent's call began, changed mode, or ended
+    (``ended``); the whole session each time. For the wallboards only: the agent is not told."""
+
+    spy_id: str
+    supervisor: str  # 工号
+    agent_id: str
+    call_id: str
+    mode: str  # listen | whisper | barge
+    supervisor_name: str = ""
+    started_at: float = 0.0
+    ended: bool = False

@@ -41,6 +41,7 @@ from cti.call_events import (
     CallTransferred,
     QueueMemberChanged,
     QueueUpdated,
+    SpyChanged,
 )
 from cti.events import Event
 
@@ -56,6 +57,7 @@ MIRRORED = (
     CallTransferred,
     CallEnded,
     QueueUpdated,
+    SpyChanged,
 )
 _REPLAY_BATCH = 10_000
 _ENDED_KEPT = 2_000  # ended calls remembered, so that a late present cannot bring one back
@@ -96,6 +98,7 @@ class BridgeMirror:
         self._queues: dict[str, dict[str, Any]] = {}
         self._queue_at: dict[str, float] = {}  # when the queue's longest wait was measured
         self._calls: dict[str, dict[str, Any]] = {}
+        self._spies: dict[str, dict[str, Any]] = {}  # spy id -> a supervisor on an agent's call
         self._ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         # As the bridge: a call stays its agent's until that agent leaves it; whoever answered
         # it since (consulted, in a conference) and still talks on it then has it.
@@ -157,6 +160,9 @@ class BridgeMirror:
     def calls(self) -> list[dict[str, Any]]:
         return [dict(c) for c in self._calls.values()]
 
+    def spies(self) -> list[dict[str, Any]]:
+        return [dict(s) for s in self._spies.values()]
+
     # -- events -----------------------------------------------------------------------
     def apply(self, event: Event) -> None:
         if event.seq:
@@ -172,6 +178,8 @@ class BridgeMirror:
             self._member(event)  # type: ignore[arg-type]
         elif kind is AmiConnectionChanged:
             self.connection(event)  # type: ignore[arg-type]
+        elif kind is SpyChanged:
+            self._spy(event)  # type: ignore[arg-type]
         else:
             self._call_event(event)
 
@@ -204,6 +212,15 @@ class BridgeMirror:
             call["agent_id"] = staying[-1]
         else:
             self._holder_gone.add(call_id)  # the next to answer it has it (a blind transfer)
+
+    def _spy(self, event: SpyChanged) -> None:
+        if event.ended:
+            self._spies.pop(event.spy_id, None)
+            return
+        body = event.to_dict()
+        for key in ("event", "seq", "ts", "ended"):
+            body.pop(key)
+        self._spies[event.spy_id] = body
 
     def _queue_of(self, name: str) -> dict[str, Any]:
         return self._queues.setdefault(name, {"queue": name, "waiting_calls": [], "members": []})
@@ -344,3 +361,5 @@ class BridgeMirror:
             call_id = call["call_id"]
             if call_id not in self._calls and call_id not in self._ended:
                 self._calls[call_id] = dict(call)
+        if "spies" in present:  # the bridge's own word: a session it no longer has is over
+            self._spies = {s["spy_id"]: dict(s) for s in present["spies"]}

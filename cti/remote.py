@@ -64,6 +64,8 @@ BRIDGE_COMMANDS = (
     "dial",
     "dial_to_queue",
     "spy",
+    "spy_stop",
+    "spy_mode",
 )
 #: the bridge's whole present (agents with their skills, queues with their members, calls)
 PRESENT = "present"
@@ -224,7 +226,12 @@ def bridge_handlers(bridge: Any) -> dict[str, Handler]:
     handlers: dict[str, Handler] = {name: getattr(bridge, name) for name in BRIDGE_COMMANDS}
 
     async def present() -> dict[str, Any]:
-        return {"agents": bridge.agents(), "queues": bridge.queues(), "calls": bridge.calls()}
+        return {
+            "agents": bridge.agents(),
+            "queues": bridge.queues(),
+            "calls": bridge.calls(),
+            "spies": bridge.spies(),
+        }
 
     handlers[PRESENT] = present
     return handlers
@@ -360,6 +367,9 @@ class RemoteBridge:
     def calls(self) -> list[dict[str, Any]]:
         return self.mirror.calls()
 
+    def spies(self) -> list[dict[str, Any]]:
+        return self.mirror.spies()
+
     # -- commands (Redis) -------------------------------------------------------------
     async def _command(self, name: str, *args: Any) -> CommandResult:
         try:
@@ -437,8 +447,16 @@ class RemoteBridge:
     ) -> CommandResult:
         return await self._command("dial_to_queue", number, queue, ring_timeout, connect_timeout)
 
-    async def spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
-        return await self._command("spy", supervisor_seat, agent_id, mode)
+    async def spy(
+        self, supervisor_seat: str, agent_id: str, mode: str, supervisor: str = "", supervisor_name: str = ""
+    ) -> CommandResult:
+        return await self._command("spy", supervisor_seat, agent_id, mode, supervisor, supervisor_name)
+
+    async def spy_stop(self, spy_id: str, supervisor: str) -> CommandResult:
+        return await self._command("spy_stop", spy_id, supervisor)
+
+    async def spy_mode(self, spy_id: str, supervisor: str, mode: str) -> CommandResult:
+        return await self._command("spy_mode", spy_id, supervisor, mode)
 
     # -- the details events do not carry ------------------------------------------------
     async def refresh(self) -> bool:

@@ -368,6 +368,7 @@ async def _web(
             cookie_secure=settings.secure_cookies,
             seat_pattern=settings.seat_pattern,
             dialer=dialer,
+            campaign_calendar=_campaign_calendar(settings),
             ivr=ivr_flows or _screen_pop_flows(),
         )
     )

@@ -169,6 +169,11 @@ class Actions:
             Async="true",
         )
 
+    async def spy_mode(self, spy_channel: str, digit: str) -> Frame:
+        # Received, not sent: the digit reaches ChanSpy on the spy channel as if the supervisor
+        # had pressed it (its d option: 4 listen, 5 whisper, 6 barge), not the phone behind it.
+        return await self.ami.action("PlayDTMF", Channel=spy_channel, Digit=digit, Receive="true")
+
     async def phone_answer(self, endpoint: str) -> Frame:
         # Most SIP desk phones (Yealink, Fanvil, Grandstream) answer on "Event: talk".
         return await self.ami.action("PJSIPNotify", Endpoint=endpoint, Variable="Event=talk")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cti import agents as A
 from cti.ami import AmiActionError, AmiError, AmiNotConnected
 from cti.commands.actions import Actions
+from cti.spies import MODE_DIGITS, MODES, Spy, SpyBook
 
 UNHOLD_TRIES = 20
 
@@ -46,6 +47,8 @@ REASONS = (
     "invalid_reason",
     "invalid_number",
     "invalid_spy_mode",
+    "unknown_spy",
+    "not_your_spy",
     "no_skills",
     "not_connected",
     "no_reply",
@@ -86,8 +89,10 @@ class AgentCommands:
         *,
         hotline_number: str,
         pause_reasons: tuple[str, ...],
+        spies: SpyBook | None = None,
     ) -> None:
         self.model = model
+        self.spies = spies or SpyBook(lambda _event: None)
         self.agents = model.agents
         self.actions = actions
         self.hotline_number = hotline_number
@@ -427,18 +432,61 @@ class AgentCommands:
             raise
         return CommandResult.done(call_id=call_id)
 
-    async def spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
-        """Supervisor listen / whisper / barge on an agent's call (ChanSpy q / w / B)."""
-        return await self._run("spy", agent_id, self._spy, supervisor_seat, agent_id, mode)
+    async def spy(
+        self, supervisor_seat: str, agent_id: str, mode: str, supervisor: str = "", supervisor_name: str = ""
+    ) -> CommandResult:
+        """Supervisor listen / whisper / barge on an agent's call (ChanSpy q / w / B, and d: the
+        mode switches later by DTMF); ``supervisor`` (工号) and name show on the wallboard."""
+        return await self._run(
+            "spy", agent_id, self._spy, supervisor_seat, agent_id, mode, supervisor, supervisor_name
+        )
 
-    async def _spy(self, supervisor_seat: str, agent_id: str, mode: str) -> CommandResult:
-        if mode not in ("listen", "whisper", "barge"):
+    async def _spy(
+        self, supervisor_seat: str, agent_id: str, mode: str, supervisor: str, supervisor_name: str
+    ) -> CommandResult:
+        if mode not in MODES:
             raise Refused("invalid_spy_mode", f"unknown mode {mode!r}")
         agent = self._agent(agent_id)
         call, agent_channel, _ = self._on_call(agent)
         spy_id = f"spy-{uuid.uuid4().hex[:12]}"
-        await self.actions.spy(supervisor_seat, mode, agent_channel, spy_id)
+        # followed before the phone can ring: ChanSpyStart may come before Originate's answer is read
+        self.spies.expect(Spy(spy_id, supervisor, supervisor_name, agent_id, call.call_id, mode))
+        try:
+            await self.actions.spy(supervisor_seat, mode, agent_channel, spy_id)
+        except AmiError:
+            self.spies.forget(spy_id)
+            raise
         return CommandResult.done(call_id=call.call_id, spy_channel_id=spy_id)
+
+    async def spy_stop(self, spy_id: str, supervisor: str) -> CommandResult:
+        """End the supervisor's own spy: only the spy channel hangs up, the call goes on."""
+        return await self._run("spy_stop", supervisor, self._spy_stop, spy_id, supervisor)
+
+    async def _spy_stop(self, spy_id: str, supervisor: str) -> CommandResult:
+        spy = self._own_spy(spy_id, supervisor)
+        await self.actions.hangup(spy.channel)
+        return CommandResult.done(spy_id=spy_id, call_id=spy.call_id)
+
+    async def spy_mode(self, spy_id: str, supervisor: str, mode: str) -> CommandResult:
+        """Switch the supervisor's own spy between listen, whisper and barge without leaving the call."""
+        return await self._run("spy_mode", supervisor, self._spy_mode, spy_id, supervisor, mode)
+
+    async def _spy_mode(self, spy_id: str, supervisor: str, mode: str) -> CommandResult:
+        if mode not in MODES:
+            raise Refused("invalid_spy_mode", f"unknown mode {mode!r}")
+        spy = self._own_spy(spy_id, supervisor)
+        if spy.mode != mode:
+            await self.actions.spy_mode(spy.channel, MODE_DIGITS[mode])
+            self.spies.mode_changed(spy_id, mode)
+        return CommandResult.done(spy_id=spy_id, mode=mode)
+
+    def _own_spy(self, spy_id: str, supervisor: str) -> Spy:
+        spy = self.spies.get(spy_id)
+        if spy is None:
+            raise Refused("unknown_spy", f"no spy {spy_id!r} on a call")
+        if spy.supervisor != supervisor:
+            raise Refused("not_your_spy", f"spy {spy_id} is {spy.supervisor}'s")
+        return spy
 
     async def dial(self, agent_id: str, number: str, ring_timeout: int | None = None) -> CommandResult:
         """Click-to-dial: ring the agent's seat, then the customer (``ring_timeout`` seconds at

@@ -1,11 +1,13 @@
 """The campaigns API: roles on every route, CSRF on writes, the import report, dispositions."""
 
+import datetime as dt
+
 from aiohttp import FormData
 from sqlalchemy import select
 
 from campaigns import store
 from tests.agent_ui.conftest import login
-from ticketing.models import AuditLog, Disposition
+from ticketing.models import AuditLog, Campaign, CampaignAttempt, CampaignContact, Disposition
 
 
 async def test_only_team_leaders_and_admins_manage_campaigns(client):
@@ -183,6 +185,41 @@ async def test_windows_pacing_and_retries_are_edited_until_the_campaign_finishes
     await client.post("/api/session/logout", headers=h)
     h = {"X-CSRF-Token": await login(client, "1001")}  # an agent
     assert (await client.patch(f"/api/campaigns/{cid}", json={}, headers=h)).status == 403
+
+
+async def test_an_edit_answers_how_many_pending_contacts_it_moved(client, world):
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    cid = await _new(client, h, retry_minutes={"busy": 120})
+    ended = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)  # a Thursday, 10:00 in Shanghai
+    async with world.services.sessionmaker.begin() as db:
+        ids = []
+        for n, number in enumerate(("13800000001", "13800000002")):
+            contact = await store.add_contact(db, await db.get(Campaign, cid), number, source_key=f"t{n}")
+            contact.attempts = n + 1  # the second has had two attempts
+            contact.last_outcome, contact.next_attempt_at = "busy", ended + dt.timedelta(hours=2)
+            db.add(
+                CampaignAttempt(
+                    campaign_id=cid,
+                    contact_id=contact.id,
+                    call_id=f"c{n}",
+                    mode="progressive",
+                    outcome="busy",
+                    ended_at=ended,
+                )
+            )
+            ids.append(contact.id)
+    resp = await client.patch(
+        f"/api/campaigns/{cid}", json={"retry_minutes": {"busy": 5}, "max_attempts": 2}, headers=h
+    )
+    assert resp.status == 200, await resp.text()
+    assert {k: (await resp.json())[k] for k in ("rescheduled", "finished")} == {
+        "rescheduled": 1,
+        "finished": 1,
+    }
+    async with world.services.sessionmaker() as db:
+        first, second = [await db.get(CampaignContact, i) for i in ids]
+        assert (first.state, first.next_attempt_at) == ("pending", ended + dt.timedelta(minutes=5))
+        assert (second.state, second.next_attempt_at) == ("failed", None)
 
 
 async def test_the_dnc_list_is_searched_and_a_number_removed_audited(client, world):

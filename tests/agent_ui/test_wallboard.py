@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 
 import pytest
@@ -25,7 +26,12 @@ async def test_only_supervisors_team_leaders_and_admins_open_the_wallboard(clien
     async with client.ws_connect("/ws") as ws:
         tab = Tab(ws)
         await tab.next("snapshot")
-        for cmd, args in (("wallboard", {}), ("spy", {"agent": "1002", "mode": "listen"})):
+        for cmd, args in (
+            ("wallboard", {}),
+            ("spy", {"agent": "1002", "mode": "listen"}),
+            ("spy_stop", {"spy": "spy-123"}),
+            ("spy_mode", {"spy": "spy-123", "mode": "barge"}),
+        ):
             answer = await tab.command(cmd, **args)
             assert answer["type"] == "refused" and answer["error_id"] == "role.forbidden", answer
             assert "角色" in answer["message"]
@@ -147,6 +153,49 @@ async def test_a_supervisor_sees_the_call_on_the_board_and_listens_in(client, ai
             await asyncio.sleep(0.1)
         assert spying, "the supervisor's seat never started listening"
         assert "q" in spying[0].get("ApplicationData", "") and "B" not in spying[0].get("ApplicationData", "")
+        spy_id = ack["result"]["spy_channel_id"]
+
+        # the board says who listens to which seat, and a reload still does
+        started = (await board_tab.next("board_spy", spy_id=spy_id, ended=False))["event"]
+        assert (started["agent_id"], started["supervisor"], started["supervisor_name"], started["mode"]) == (
+            staff_no,
+            boss,
+            "监控班长",
+            "listen",
+        )
+        assert started["call_id"] == answered["event"]["call_id"]
+        assert (await board_tab.command("wallboard"))["type"] == "ack"
+        reloaded = await board_tab.next("board")
+        assert [(s["spy_id"], s["agent_id"], s["mode"]) for s in reloaded["spies"]] == [
+            (spy_id, staff_no, "listen")
+        ]
+
+        switched = await board_tab.command("spy_mode", spy=spy_id, mode="whisper")
+        assert switched["type"] == "ack", switched
+        assert (await board_tab.next("board_spy", spy_id=spy_id, mode="whisper"))["event"]["ended"] is False
+
+        # 结束监听: only the supervisor's spy channel goes, the customer's call stays with the agent
+        stopped = await board_tab.command("spy_stop", spy=spy_id)
+        assert stopped["type"] == "ack", stopped
+        await board_tab.next("board_spy", spy_id=spy_id, ended=True, within=10)
+        for _ in range(50):
+            channels = await net.action_list("CoreShowChannels")
+            if not any(c.get("Application") == "ChanSpy" for c in channels):
+                break
+            await asyncio.sleep(0.1)
+        assert not any(c["Channel"].startswith(f"Local/{boss}@") for c in channels), channels
+        await asyncio.sleep(0.5)
+        assert bridge.agent(staff_no)["state"] == "talking"
+        assert answered["event"]["call_id"] in {c["call_id"] for c in bridge.calls()}
+        again = await board_tab.command("spy_stop", spy=spy_id)
+        assert (
+            again["type"] == "refused" and again["error_id"] == "unknown_spy" and "结束" in again["message"]
+        )
+        # the agent was never told
+        with contextlib.suppress(TimeoutError):
+            while True:
+                agent.seen.append(json.loads((await asyncio.wait_for(agent_ws.receive(), 0.3)).data))
+        assert not [m for m in agent.seen if m.get("type") == "board_spy" or "spy" in json.dumps(m)]
 
         assert (await agent.command("hangup"))["type"] == "ack"
         await board_tab.next("board_call", event="CallEnded", within=10)

@@ -690,6 +690,7 @@ async def test_settings_are_edited_as_checked_at_creation_and_audited_until_fini
             s,
             campaign,
             {"windows": ["09:00-12:00", "14:00-20:00"], "retry_minutes": {"busy": 15}, "max_in_flight": 2},
+            calendar=WorkCalendar.china(),
         )
     async with sm() as s:
         campaign = await s.get(Campaign, cid)
@@ -699,6 +700,7 @@ async def test_settings_are_edited_as_checked_at_creation_and_audited_until_fini
         assert row.action == "campaign.update" and row.entity_id == str(cid)
         assert row.before == {"windows": ["09:00-18:00"], "retry_minutes": {}, "max_in_flight": 5}
         assert row.after["retry_minutes"] == {"busy": 15}
+        assert (row.after["rescheduled"], row.after["finished"]) == (0, 0)  # no contacts yet
     for changes, code in [
         ({"windows": ["20:00-09:00"]}, "campaign.window_order"),
         ({"windows": ["9点"]}, "campaign.bad_window"),
@@ -712,14 +714,82 @@ async def test_settings_are_edited_as_checked_at_creation_and_audited_until_fini
     ]:
         with pytest.raises(store.CampaignError) as refused:
             async with sm.begin() as s:
-                await store.update_campaign(s, await s.get(Campaign, cid), changes)
+                await store.update_campaign(
+                    s, await s.get(Campaign, cid), changes, calendar=WorkCalendar.china()
+                )
         assert refused.value.code == code, changes
     async with sm.begin() as s:
         await store.set_status(s, await s.get(Campaign, cid), "finish")
     with pytest.raises(store.CampaignError) as refused:
         async with sm.begin() as s:
-            await store.update_campaign(s, await s.get(Campaign, cid), {"max_in_flight": 3})
+            await store.update_campaign(
+                s, await s.get(Campaign, cid), {"max_in_flight": 3}, calendar=WorkCalendar.china()
+            )
     assert refused.value.code == "campaign.finished"
+
+
+async def test_an_edit_of_the_settings_reschedules_the_pending_contacts_by_the_dialers_rule(sm, bus):
+    cid = await new_campaign(sm, retry_minutes={"busy": 60, "no_answer": 60}, max_attempts=3)
+    numbers = ["13800000001", "13800000002", "13800000003", "13800000004"]
+    await add(sm, cid, *numbers)
+    phone, clock = FakeTelephony({"camp-a": ["1001", "1002", "1003"]}), Clock()
+    dialer = dialer_for(sm, phone, bus, clock)
+    await dialer.tick()  # 10:00 Shanghai: three calls; the fourth contact waits untried
+    await dialer.on_outcome("out-1", rules.BUSY)  # retry at 11:00
+    await dialer.on_outcome("out-2", rules.NO_ANSWER)  # retry at 11:00
+    await dialer.on_outcome("out-3", rules.ANSWERED)
+    async with sm.begin() as s:
+        await store.set_disposition(s, (await contacts(sm, cid))["13800000003"].id, "call_later", now=NOW)
+    async with sm.begin() as s:  # the second one has had two attempts
+        c = await s.get(CampaignContact, (await contacts(sm, cid))["13800000002"].id)
+        c.attempts = 2
+    before = await contacts(sm, cid)
+    assert before["13800000001"].next_attempt_at == NOW + dt.timedelta(hours=1)
+    assert before["13800000003"].next_attempt_at == NOW + dt.timedelta(hours=1)  # 稍后再打
+
+    # a shorter busy delay brings the busy contact forward: 5 minutes after that call ended
+    async with sm.begin() as s:
+        moved = await store.update_campaign(
+            s, await s.get(Campaign, cid), {"retry_minutes": {"busy": 5}}, calendar=WorkCalendar.china()
+        )
+    after = await contacts(sm, cid)
+    assert after["13800000001"].next_attempt_at == NOW + dt.timedelta(minutes=5)
+    assert after["13800000002"].next_attempt_at == NOW + dt.timedelta(
+        minutes=30
+    )  # no_answer: the default now
+    assert after["13800000003"].next_attempt_at == NOW + dt.timedelta(hours=1)  # the customer's time stands
+    assert after["13800000004"].next_attempt_at is None
+    assert moved == {"rescheduled": 2, "finished": 0}
+    async with sm() as s:
+        assert [c.number for c in await store.due_contacts(s, cid, NOW + dt.timedelta(minutes=5), 10)] == [
+            "13800000001",
+            "13800000004",
+        ]
+
+    # a calling window that opens at 14:00 moves every waiting time into it
+    async with sm.begin() as s:
+        await store.update_campaign(
+            s, await s.get(Campaign, cid), {"windows": ["14:00-17:00"]}, calendar=WorkCalendar.china()
+        )
+    two_pm = NOW + dt.timedelta(hours=4)
+    after = await contacts(sm, cid)
+    assert {n: after[n].next_attempt_at for n in numbers[:3]} == {n: two_pm for n in numbers[:3]}
+
+    # one attempt fewer: the contact that has had two is finished, not reached; the others wait
+    async with sm.begin() as s:
+        moved = await store.update_campaign(
+            s, await s.get(Campaign, cid), {"max_attempts": 2}, calendar=WorkCalendar.china()
+        )
+    after = await contacts(sm, cid)
+    assert moved == {"rescheduled": 0, "finished": 1}
+    assert (after["13800000002"].state, after["13800000002"].last_outcome) == ("failed", "no_answer")
+    assert after["13800000002"].next_attempt_at is None
+    assert [after[n].state for n in ("13800000001", "13800000003", "13800000004")] == ["pending"] * 3
+    async with sm() as s:
+        (audit,) = await s.scalars(
+            select(AuditLog).where(AuditLog.entity == "campaign").order_by(AuditLog.id.desc()).limit(1)
+        )
+        assert audit.after == {"max_attempts": 2, "rescheduled": 0, "finished": 1}
 
 
 async def test_a_number_taken_off_the_dnc_list_is_pending_again_in_unfinished_campaigns(sm):

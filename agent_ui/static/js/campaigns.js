@@ -80,13 +80,13 @@ async function show(id) {
 async function saveSettings(form) {
   const retry = {};
   for (const o of RETRY_OUTCOMES) retry[o] = Number(form[`retry_${o}`].value);
-  await api(`/api/campaigns/${current}`, { method: "PATCH", body: {
+  const saved = await api(`/api/campaigns/${current}`, { method: "PATCH", body: {
     windows: form.windows.value.split(",").map((w) => w.trim()).filter(Boolean),
     max_attempts: Number(form.max_attempts.value), retry_minutes: retry,
     max_in_flight: Number(form.max_in_flight.value), calls_per_second: Number(form.calls_per_second.value),
     ring_seconds: Number(form.ring_seconds.value), script: form.script.value,
   } });
-  toast(t("camp.saved"), "ok");
+  toast(saved.rescheduled || saved.finished ? t("camp.saved_rescheduled", saved) : t("camp.saved"), "ok");
   await show(current);
 }
 

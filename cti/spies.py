@@ -1,0 +1,125 @@
+"""Supervisors on agents' calls: who listens to (whispers to, barges into) which seat's call.
+
+The spy command rings the supervisor's own seat with a channel id of ours
+(``spy-…``); once answered, that channel runs ChanSpy on the agent's leg. The
+book follows it from Asterisk's own word: ``ChanSpyStart`` (the spyer's
+Uniqueid is our id) makes the session active, ``ChanSpyStop`` or the spy
+channel's ``Hangup`` ends it, and so does the end of the agent's call. Each
+change is one ``SpyChanged`` on the bus, with the whole session, for the
+wallboards only: the agent's own seat is never told (a barge it hears anyway).
+
+Only sessions this bridge started are followed: a ChanSpy someone dials by
+hand has no supervisor we could name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cti.ami import Frame
+from cti.call_events import SpyChanged
+from cti.events import Event
+
+MODES = ("listen", "whisper", "barge")
+#: with ChanSpy's ``d`` option these digits, received on the spy's channel, switch its mode
+MODE_DIGITS = {"listen": "4", "whisper": "5", "barge": "6"}
+#: the spy command's channel ids start so; their Uniqueid is that id
+SPY_PREFIX = "spy-"
+EXPECTED_FOR = 120.0  # seconds an unanswered spy call is waited for (the Originate rings 30)
+SPY_EVENTS = ("ChanSpyStart", "ChanSpyStop", "Hangup")
+
+
+@dataclasses.dataclass
+class Spy:
+    spy_id: str
+    supervisor: str  # the supervisor's 工号
+    supervisor_name: str
+    agent_id: str
+    call_id: str
+    mode: str
+    channel: str = ""  # the supervisor's spy channel, once ChanSpy runs on it
+    started_at: float = 0.0
+    asked_at: float = 0.0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "spy_id": self.spy_id,
+            "supervisor": self.supervisor,
+            "supervisor_name": self.supervisor_name,
+            "agent_id": self.agent_id,
+            "call_id": self.call_id,
+            "mode": self.mode,
+            "started_at": self.started_at,
+        }
+
+    def event(self, *, ended: bool = False) -> SpyChanged:
+        return SpyChanged(**self.snapshot(), ended=ended)
+
+
+class SpyBook:
+    def __init__(self, emit: Callable[[Event], None]) -> None:
+        self.emit = emit
+        self.expected: dict[str, Spy] = {}  # spy id -> a spy whose supervisor's phone rings
+        self.active: dict[str, Spy] = {}  # spy id -> a spy on the call
+
+    def expect(self, spy: Spy) -> None:
+        """The spy command is about to ring the supervisor: follow the channel it will make."""
+        now = time.time()
+        spy.asked_at = now
+        for key in [k for k, s in self.expected.items() if now - s.asked_at > EXPECTED_FOR]:
+            del self.expected[key]  # never answered, and its Hangup missed (a reconnect between)
+        self.expected[spy.spy_id] = spy
+
+    def forget(self, spy_id: str) -> None:
+        self.expected.pop(spy_id, None)
+
+    def get(self, spy_id: str) -> Spy | None:
+        return self.active.get(spy_id)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [s.snapshot() for s in self.active.values()]
+
+    def handle(self, frame: Frame) -> None:
+        name = frame.get("Event")
+        if name == "ChanSpyStart":
+            spy = self.expected.pop(frame.get("SpyerUniqueid"), None)
+            if spy is None:
+                return
+            spy.channel = frame.get("SpyerChannel")
+            spy.started_at = _timestamp(frame)
+            self.active[spy.spy_id] = spy
+            self.emit(spy.event())
+        elif name == "ChanSpyStop":
+            self._end(frame.get("SpyerUniqueid"))
+        elif name == "Hangup":
+            unique_id = frame.get("Uniqueid")
+            if unique_id.startswith(SPY_PREFIX):
+                self.expected.pop(unique_id, None)
+                self._end(unique_id)
+
+    def mode_changed(self, spy_id: str, mode: str) -> None:
+        """Asterisk says nothing when ChanSpy switches mode: the switch's sender tells."""
+        spy = self.active.get(spy_id)
+        if spy is not None and spy.mode != mode:
+            spy.mode = mode
+            self.emit(spy.event())
+
+    def call_ended(self, call_id: str) -> None:
+        # ChanSpy's E option leaves with the agent's leg; this is for a Stop we did not see.
+        for spy_id in [k for k, s in self.active.items() if s.call_id == call_id]:
+            self._end(spy_id)
+
+    def _end(self, spy_id: str) -> None:
+        spy = self.active.pop(spy_id, None)
+        if spy is not None:
+            self.emit(spy.event(ended=True))
+
+
+def _timestamp(frame: Frame) -> float:
+    try:
+        return float(frame.get("Timestamp"))
+    except ValueError:
+        return time.time()
