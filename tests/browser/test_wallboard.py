@@ -51,6 +51,20 @@ def test_the_wallboard_follows_a_real_call_and_a_notice_goes_out_by_sms(
         expect(tile).to_have_attribute("data-state", "talking", timeout=15_000)
         expect(tile.locator(".call")).to_contain_text(caller)
         expect(tile.locator("[data-spy=listen]")).to_be_enabled()
+        # 监听: the supervisor's own seat answers and listens; the tile says so, switches to 耳语
+        # without hanging up, and 结束监听 leaves the call with the agent
+        ami.phone(SUPERVISOR, ring="0", talk="hold")
+        tile.locator("[data-spy=listen]").click()
+        mine = tile.locator(".spied.mine")
+        expect(mine).to_have_text("您正在监听", timeout=10_000)
+        tile.locator("[data-spy-mode=whisper]").click()
+        expect(mine).to_have_attribute("data-spied", "whisper", timeout=5_000)
+        expect(tile.locator("[data-spy-mode=whisper]")).to_have_attribute("aria-pressed", "true")
+        expect(agent.locator("body")).not_to_contain_text("监听")  # the agent is not told
+        tile.locator("[data-spy-stop]").click()
+        expect(tile.locator(".spied")).to_have_count(0, timeout=10_000)
+        expect(tile).to_have_attribute("data-state", "talking")
+        expect(tile.locator("[data-spy=listen]")).to_be_enabled()
         expect(tile.locator(".timer")).to_have_text(re.compile(r"^\d\d:\d\d$"))
         # the supervisor's own state bar still shows the supervisor, not the agent on the call
         expect(boss.locator("#agent-state")).not_to_have_attribute("data-state", "talking")

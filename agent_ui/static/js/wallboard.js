@@ -1,6 +1,9 @@
 // The supervisors' wallboard: every seat (state, time in it, caller, queue) and every queue
 // (waiting, longest wait, ready, offered / answered / abandoned, service level), live from the
 // socket; listen / whisper / barge ring the supervisor's own seat, which then joins the call.
+// A seat someone listens to says so, and by whom (the agent's own screen never does); the
+// supervisor's own session there switches mode (ChanSpy's DTMF 4 / 5 / 6, sent by the bridge)
+// or ends, which hangs up only the supervisor's spy channel.
 import { clock, el } from "./api.js";
 import { queueName, reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -9,13 +12,16 @@ const $ = (id) => document.getElementById(id);
 const agents = new Map(); // agent_id → {agent_id, state, reason, since, call_id, skills}
 const queues = new Map(); // queue → counters, its members, and asOf: the server time they are from
 const calls = new Map(); // call_id → {caller, queue, agent_id}
+const spies = new Map(); // spy_id → {supervisor, supervisor_name, agent_id, call_id, mode, started_at}
+const MODES = ["listen", "whisper", "barge"];
+let me = ""; // this supervisor's 工号 (the state bar has it from the snapshot)
 let staffed = new Set(); // the hotline's queues (users' skills): shown even while empty
 const SL_TARGET = 0.8; // below 80 % the level shows in red
 let skew = 0; // server time − local time, seconds
 
 const now = () => Date.now() / 1000 + skew;
 
-export function start({ socket }) {
+export function start({ socket, bar }) {
   const subscribe = () => socket.command("wallboard").catch((err) => toast(err.message, "refused"));
   socket.addEventListener("snapshot", subscribe); // every (re)connect starts from the whole present
   if (socket.connected) subscribe();
@@ -24,7 +30,13 @@ export function start({ socket }) {
   socket.addEventListener("board_call", (e) => callEvent(e.detail.event));
   socket.addEventListener("queue", (e) => queueEvent(e.detail.event));
   socket.addEventListener("board_member", (e) => memberEvent(e.detail.event));
+  socket.addEventListener("board_spy", (e) => spyEvent(e.detail.event));
   $("wb-seats").addEventListener("click", (e) => {
+    me = bar?.me || me;
+    const stop = e.target.closest("[data-spy-stop]");
+    if (stop) return spyCommand(socket, "spy_stop", { spy: stop.dataset.spyStop }, t("wb.spy_stopped", { agent: stop.dataset.agent }));
+    const change = e.target.closest("[data-spy-mode]");
+    if (change) return spyCommand(socket, "spy_mode", { spy: change.dataset.spyId, mode: change.dataset.spyMode });
     const button = e.target.closest("[data-spy]");
     if (button) spy(socket, button.dataset.agent, button.dataset.spy);
   });
@@ -34,10 +46,12 @@ export function start({ socket }) {
 
 function board(msg) {
   skew = (msg.server_time || Date.now() / 1000) - Date.now() / 1000;
-  agents.clear(); queues.clear(); calls.clear();
+  me = window.hotline?.bar?.me || me;
+  agents.clear(); queues.clear(); calls.clear(); spies.clear();
   staffed = new Set(msg.staffed_queues || []);
   for (const a of msg.agents || []) agents.set(a.agent_id, a);
   for (const c of msg.calls || []) calls.set(c.call_id, c);
+  for (const s of msg.spies || []) spies.set(s.spy_id, s);
   for (const q of msg.queues || []) queues.set(q.queue, { ...q, members: q.members || [], asOf: now() });
   for (const q of queues.values()) q.agents_ready = readyIn(q);
   renderSeats(); renderQueues();
@@ -87,6 +101,39 @@ function callEvent(ev) {
   renderSeats();
 }
 
+function spyEvent(ev) {
+  if (ev.ended) spies.delete(ev.spy_id);
+  else spies.set(ev.spy_id, ev);
+  renderSeats();
+}
+
+// Who listens to the seat: a line each, and for this supervisor's own session its mode
+// switch and 结束监听 in place of the buttons that would start a second one.
+function spyLines(a) {
+  const on = [...spies.values()].filter((s) => s.agent_id === a.agent_id);
+  const mine = on.find((s) => s.supervisor === me);
+  const lines = on.filter((s) => s !== mine).map((s) => el("div", { class: "spied", "data-spied": s.mode, "data-supervisor": s.supervisor },
+    t(`wb.spied.${s.mode}`, { who: s.supervisor_name ? `${s.supervisor_name} ${s.supervisor}` : s.supervisor })));
+  if (mine) {
+    lines.push(el("div", { class: "spied mine", "data-spied": mine.mode, "data-supervisor": mine.supervisor }, t(`wb.my_spy.${mine.mode}`)));
+  }
+  return { lines, mine };
+}
+
+function spyButtons(a, onCall, mine) {
+  if (!mine) {
+    return el("div", { class: "spy" }, MODES.map((mode) => el("button", {
+      type: "button", class: "btn", "data-spy": mode, "data-agent": a.agent_id, disabled: !onCall,
+    }, t(`cmd.${mode}`))));
+  }
+  return el("div", { class: "spy" }, ...MODES.map((mode) => el("button", {
+    type: "button", class: "btn", "data-spy-mode": mode, "data-spy-id": mine.spy_id, "aria-pressed": String(mode === mine.mode),
+    disabled: mode === mine.mode, title: t("wb.spy_switch", { mode: t(`cmd.${mode}`) }),
+  }, t(`cmd.${mode}`))), el("button", {
+    type: "button", class: "btn danger", "data-spy-stop": mine.spy_id, "data-agent": a.agent_id,
+  }, t("cmd.spy_stop")));
+}
+
 function callOf(a) {
   if (a.call_id && calls.has(a.call_id)) return calls.get(a.call_id);
   for (const c of calls.values()) if (c.agent_id === a.agent_id) return c;
@@ -103,15 +150,15 @@ function renderSeats() {
   $("wb-seats").replaceChildren(...list.map((a) => {
     const call = ["ringing", "talking", "on_hold"].includes(a.state) ? callOf(a) : null;
     const onCall = a.state === "talking" || a.state === "on_hold";
+    const spied = spyLines(a);
     return el("div", { class: "seat", role: "listitem", "data-agent": a.agent_id, "data-state": a.state },
       el("div", { class: "top" }, el("b", { title: a.agent_id }, a.name ? `${a.name} ${a.agent_id}` : a.agent_id),
         el("span", { class: "state", "data-state": a.state }, t(`state.${a.state}`)),
         el("span", { class: "timer", "data-since": a.since || now() }, clock(now() - (a.since || now())))),
       a.reason ? el("small", { class: "muted" }, reasonText(a.reason)) : null,
       call ? el("div", { class: "call" }, `${t("wb.caller")}: ${call.caller || "—"}`, call.queue ? ` · ${queueName(call.queue)}` : "") : null,
-      el("div", { class: "spy" }, ["listen", "whisper", "barge"].map((mode) => el("button", {
-        type: "button", class: "btn", "data-spy": mode, "data-agent": a.agent_id, disabled: !onCall,
-      }, t(`cmd.${mode}`)))));
+      ...spied.lines,
+      spyButtons(a, onCall, spied.mine));
   }));
 }
 
@@ -142,5 +189,12 @@ async function spy(socket, agent, mode) {
   try {
     await socket.command("spy", { agent, mode });
     toast(t("wb.spy_ringing", { mode: t(`cmd.${mode}`), agent }), "ok", 5000);
+  } catch (err) { toast(err.message, "refused"); }
+}
+
+async function spyCommand(socket, cmd, args, done) {
+  try {
+    await socket.command(cmd, args);
+    if (done) toast(done, "ok", 4000);
   } catch (err) { toast(err.message, "refused"); }
 }
