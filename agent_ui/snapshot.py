@@ -63,25 +63,39 @@ def queue_counters(queue: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in queue.items() if k not in _BOARD_ONLY}
 
 
-def calls_of(bridge: Any, agent_id: str, ivr: Any = None) -> list[dict[str, Any]]:
-    """The agent's calls, each with its IVR path in words (``ivr_steps``) for the screen-pop."""
+def calls_of(
+    bridge: Any, agent_id: str, ivr: Any = None, agent: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The agent's calls, each with its IVR path in words (``ivr_steps``) for the screen-pop.
+
+    A call is the agent's once answered (its ``agent_id``); before that, while the agent's phone
+    rings with it, it is the one the agent's state names (``agent``: the agent's own view). Only
+    the state says whether the offer is still live: a caller who hung up, a colleague who
+    answered and a ring timeout all move the agent out of ``ringing`` (the call's own ``ringing``
+    list is not cleared on a timeout everywhere), so an ended offer is never popped again.
+    """
+    offered = ""
+    if agent is not None and agent.get("state") == "ringing":
+        offered = str(agent.get("call_id") or "")
     return [
         {**c, "ivr_steps": ivr_steps(ivr, c.get("ivr_path") or ())}
         for c in _bridge_list(bridge, "calls")
-        if str(c.get("agent_id", "")) == agent_id
+        if str(c.get("agent_id", "")) == agent_id or (offered and c.get("call_id") == offered)
     ]
 
 
 async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
     services = gateway.services
     bridge = services.bridge
+    agent = agent_view(bridge, user.agent_id)
     snapshot: dict[str, Any] = {
         "type": "snapshot",
         "server_time": time.time(),
         "user": user.to_json(),
         "ami": {"connected": gateway.ami_connected},
-        "agent": agent_view(bridge, user.agent_id),
-        "calls": calls_of(bridge, user.agent_id, services.ivr),
+        "agent": agent,
+        # a reload while the phone rings pops the offered call again, as the CallOffered did
+        "calls": calls_of(bridge, user.agent_id, services.ivr, agent),
         "queues": [],
         "pause_reasons": list(services.pause_reasons),
     }

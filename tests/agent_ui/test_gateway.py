@@ -9,6 +9,8 @@ import json
 import os
 import socket
 
+import pytest
+
 from cti.call_events import AgentStateChanged, AmiConnectionChanged
 from tests.agent_ui.conftest import login
 from tests.agent_ui.conftest import next_message as _next
@@ -435,3 +437,90 @@ async def test_a_seat_is_sent_its_own_agent_and_its_queues_counters_not_every_me
         board = await _next(lead, "snapshot")
         assert len(board["queues"][0]["members"]) == 500 and len(board["agents"]) == 500
         assert board["queues"][0]["waiting_calls"] == ["call-1"]
+
+
+def _ringing_mirror(bus, offered_to: tuple[str, ...] = ("1001",)):
+    """The console's mirror of a call from 13912345678 that went through the IVR into ``fault``
+    and now rings each seat of ``offered_to`` (no one has answered)."""
+    import time
+
+    from cti.call_events import CallOffered, CallQueued, CallStarted
+    from cti.mirror import BridgeMirror
+
+    now = time.time()
+    mirror = BridgeMirror(bus)
+    mirror.apply(CallStarted(call_id="r1", direction="inbound", caller="13912345678", started_at=now - 20))
+    mirror.apply(CallQueued(call_id="r1", queue="fault", queued_at=now - 12))
+    for agent in offered_to:
+        mirror.apply(
+            CallOffered(
+                call_id="r1",
+                agent_id=agent,
+                caller="13912345678",
+                queue="fault",
+                ivr_path=("top:6", "faults:1"),
+                waited=10.0,
+                offered_at=now - 2,
+            )
+        )
+        mirror.apply(
+            AgentStateChanged(
+                agent_id=agent, state="ringing", previous="ready", seconds_in_previous=30.0, call_id="r1"
+            )
+        )
+    return mirror, now
+
+
+async def _snapshot_calls(client) -> list[dict]:
+    async with client.ws_connect("/ws") as ws:
+        return (await _next(ws, "snapshot"))["calls"]
+
+
+async def test_a_reload_while_the_phone_rings_pops_the_offered_call_again(client, world):
+    mirror, now = _ringing_mirror(world.bus)
+    world.services.bridge = mirror
+    await login(client, "1001")
+    [call] = await _snapshot_calls(client)
+    # what the pop showed: the caller, the queue and its wait from queued_at, the IVR path
+    assert (call["call_id"], call["caller"], call["queue"]) == ("r1", "13912345678", "fault")
+    assert call["queued_at"] == pytest.approx(now - 12) and not call["answered_at"]
+    assert call["ivr_path"] == ["top:6", "faults:1"]
+    assert [step["value"] for step in call["ivr_steps"]] == ["top:6", "faults:1"]
+
+
+@pytest.mark.parametrize("ending", ["ring_timeout", "caller_hung_up", "colleague_answered"])
+async def test_an_offer_that_ended_is_not_popped_again_after_a_reload(client, world, ending):
+    import time
+
+    from cti.call_events import CallAnswered, CallEnded
+
+    mirror, now = _ringing_mirror(world.bus, offered_to=("1001", "3001"))
+    world.services.bridge = mirror
+    if ending == "ring_timeout":  # the queue's timeout: 未接, and the caller waits on for the next seat
+        mirror.apply(
+            AgentStateChanged(
+                agent_id="1001", state="not_ready", previous="ringing", seconds_in_previous=5.0, reason="未接"
+            )
+        )
+    elif ending == "caller_hung_up":
+        mirror.apply(
+            CallEnded(call_id="r1", direction="inbound", outcome="abandoned_ringing", caller="13912345678")
+        )
+        for agent in ("1001", "3001"):
+            mirror.apply(
+                AgentStateChanged(agent_id=agent, state="ready", previous="ringing", seconds_in_previous=3.0)
+            )
+    else:
+        mirror.apply(
+            CallAnswered(call_id="r1", agent_id="3001", queue="fault", answered_at=time.time(), waited=12.0)
+        )
+        mirror.apply(
+            AgentStateChanged(
+                agent_id="3001", state="talking", previous="ringing", seconds_in_previous=3.0, call_id="r1"
+            )
+        )
+        mirror.apply(
+            AgentStateChanged(agent_id="1001", state="ready", previous="ringing", seconds_in_previous=3.0)
+        )
+    await login(client, "1001")
+    assert await _snapshot_calls(client) == []
