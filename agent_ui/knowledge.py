@@ -25,7 +25,7 @@ from agent_ui.roles import allowed, requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import knowledge
-from ticketing.models import KbArticle, KbCategory, OutageNotice, User
+from ticketing.models import KbArticle, OutageNotice, User
 from ticketing.workflow.engine import load_order
 
 routes = web.RouteTableDef()
@@ -68,8 +68,8 @@ async def search_knowledge(request: web.Request) -> web.Response:
     )
     async with read_only(request.app[SERVICES], me) as (db, _user):
         tree = [
-            {"id": c.id, "name": c.name, "parent_id": c.parent_id}
-            for c in await db.scalars(select(KbCategory).order_by(KbCategory.id))
+            {"id": c["id"], "name": c["name"], "parent_id": c["parent_id"]}
+            for c in await knowledge.category_list(db)
         ]
         if query.strip():
             found = await knowledge.search_articles(
@@ -139,7 +139,9 @@ async def _send_request(request: web.Request) -> tuple[str, str, int | None]:
     if channel not in ("sms", "email", "fax"):
         raise UiError("request.invalid", "channel must be sms, email or fax", field="channel")
     if not isinstance(to, str) or not to.strip() or len(to) > 128:
-        raise UiError("request.invalid", "to must be a phone number, a fax number or an email address", field="to")
+        raise UiError(
+            "request.invalid", "to must be a phone number, a fax number or an email address", field="to"
+        )
     if order_id is not None and (not isinstance(order_id, int) or isinstance(order_id, bool)):
         raise UiError("request.invalid", "order_id must be an order id", field="order_id")
     return channel, to, order_id
@@ -221,6 +223,57 @@ async def enable_article(request: web.Request) -> web.Response:
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         article = await knowledge.set_article_enabled(db, user, path_int(request, "id"), enabled)
         return web.json_response(_article(article))
+
+
+# -- managing the category tree ------------------------------------------------------------------
+@routes.get("/api/knowledge/categories")
+@requires("knowledge.write")
+async def list_categories(request: web.Request) -> web.Response:
+    """Every knowledge category, disabled ones too, in order, with how many articles each holds."""
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _user):
+        items = await knowledge.category_list(db, enabled_only=False)
+    return web.json_response({"items": items})
+
+
+@routes.post("/api/knowledge/categories")
+@requires("knowledge.write")
+async def create_category(request: web.Request) -> web.Response:
+    """A new knowledge category: name, parent_id (none: top level); last among its siblings."""
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        category = await knowledge.create_category(db, user, body)
+        return web.json_response(knowledge.category_view(category), status=201)
+
+
+@routes.post("/api/knowledge/categories/order")
+@requires("knowledge.write")
+async def order_categories(request: web.Request) -> web.Response:
+    """Put a parent's subcategories (parent_id none: the top level) in the order of ids."""
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        ordered = await knowledge.order_categories(db, user, body)
+        return web.json_response({"items": [knowledge.category_view(c) for c in ordered]})
+
+
+@routes.patch("/api/knowledge/categories/{id}")
+@requires("knowledge.write")
+async def edit_category(request: web.Request) -> web.Response:
+    """Rename a knowledge category or move it under another parent (audited before and after)."""
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        category = await knowledge.edit_category(db, user, path_int(request, "id"), body)
+        return web.json_response(knowledge.category_view(category))
+
+
+@routes.post("/api/knowledge/categories/{id}/{action:enable|disable}")
+@requires("knowledge.write")
+async def enable_category(request: web.Request) -> web.Response:
+    """停用 an empty category (move_articles_to: move its articles first), or 启用 it again."""
+    enabled = request.match_info["action"] == "enable"
+    body = await json_body(request) if request.can_read_body else {}
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        category = await knowledge.set_category_enabled(db, user, path_int(request, "id"), enabled, body)
+        return web.json_response(knowledge.category_view(category))
 
 
 # -- writing outage notices ------------------------------------------------------------------------

@@ -135,6 +135,44 @@ _ARTICLE = {
 }
 _BODIES[("POST", "/api/knowledge")] = {**_ARTICLE, "required": ["title"]}
 _BODIES[("PATCH", "/api/knowledge/{id}")] = _ARTICLE
+_KB_CATEGORY = {
+    "type": "object",
+    "description": "names are unique among siblings (field_duplicate); bad values: invalid_fields",
+    "properties": {
+        "name": {"type": "string", "maxLength": 64},
+        "parent_id": {
+            "type": "integer",
+            "nullable": True,
+            "description": "an enabled category; none: top level",
+        },
+    },
+}
+_BODIES[("POST", "/api/knowledge/categories")] = {**_KB_CATEGORY, "required": ["name"]}
+_BODIES[("PATCH", "/api/knowledge/categories/{id}")] = _KB_CATEGORY
+_BODIES[("POST", "/api/knowledge/categories/order")] = {
+    "type": "object",
+    "required": ["ids"],
+    "properties": {
+        "parent_id": {
+            "type": "integer",
+            "nullable": True,
+            "description": "whose subcategories; none: top level",
+        },
+        "ids": {"type": "array", "items": {"type": "integer"}, "description": "every one of them, in order"},
+    },
+}
+_BODIES[("POST", "/api/knowledge/categories/{id}/{action}")] = {
+    "type": "object",
+    "description": "disable: refused as kb_category_has_children while enabled subcategories remain, and as "
+    "kb_category_not_empty while it holds articles, unless move_articles_to says where they go",
+    "properties": {
+        "move_articles_to": {
+            "type": "integer",
+            "nullable": True,
+            "description": "an enabled category; none: 未分类",
+        }
+    },
+}
 _SITE_TIME = "2026-11-26T09:00 in the site's time zone (Asia/Shanghai), or ISO 8601 with an offset"
 _NOTICE = {
     "type": "object",

@@ -15,8 +15,9 @@ two-character term always was (about 40 ms for 5,000 articles of 400 characters 
 SQLite, 33 ms for a plain two-character term); the tags come from a cache
 (``ticketing.cached``), not from the database at every search.
 
-Articles and notices are written from the console (``create_article``,
-``edit_article``, ``set_article_enabled``; ``publish``, ``revise``, ``withdraw``,
+Articles, their categories and notices are written from the console (``create_article``,
+``edit_article``, ``set_article_enabled``; ``create_category``, ``edit_category``,
+``order_categories``, ``set_category_enabled``; ``publish``, ``revise``, ``withdraw``,
 ``end_now``): bad input is ``FieldErrors`` naming each field, every write an audit
 row. A notice is never edited in place: a revision is a new version and the old
 one stays (变更后), so the history shows what callers were told when.
@@ -45,10 +46,229 @@ ACTIVE, CHANGED, DELETED = "发布中", "变更后", "已删除"
 
 # -- knowledge base -------------------------------------------------------------------
 async def add_category(session: AsyncSession, name: str, parent: KbCategory | None = None) -> KbCategory:
-    cat = KbCategory(name=name, parent_id=parent.id if parent else None)
+    parent_id = parent.id if parent else None
+    cat = KbCategory(name=name, parent_id=parent_id, sort=await _next_sort(session, parent_id))
     session.add(cat)
     await session.flush()
     return cat
+
+
+# -- managing the category tree from the console ---------------------------------------------
+# A category is created (name, parent), renamed or moved under another parent, put in order
+# among its siblings, disabled and enabled again. Names are unique among siblings (a disabled
+# one included: enable it rather than make a second). Only an empty category is disabled: its
+# subcategories are disabled first, and its articles moved first (or moved by the disable itself,
+# ``move_articles_to``), so no article is left in a category nobody can browse.
+_CATEGORY_FIELDS = ("name", "parent_id")
+
+
+def category_view(c: KbCategory) -> dict[str, Any]:
+    """A category as the console and the audit log see it."""
+    return {"id": c.id, "name": c.name, "parent_id": c.parent_id, "sort": c.sort, "enabled": c.enabled}
+
+
+async def _next_sort(session: AsyncSession, parent_id: int | None) -> int:
+    last = await session.scalar(select(func.max(KbCategory.sort)).where(_children_of(parent_id)))
+    return (last or 0) + 1
+
+
+def _children_of(parent_id: int | None) -> Any:
+    return KbCategory.parent_id.is_(None) if parent_id is None else KbCategory.parent_id == parent_id
+
+
+async def get_category(session: AsyncSession, category_id: int) -> KbCategory:
+    row = await session.get(KbCategory, category_id)
+    if row is None:
+        raise NotFound(f"no knowledge category #{category_id}", entity="kb_category", key=category_id)
+    return row
+
+
+async def _ancestors(session: AsyncSession, category: KbCategory) -> list[int]:
+    """The ids from ``category`` up to its root (itself first)."""
+    chain: list[int] = []
+    node: KbCategory | None = category
+    while node is not None and node.id not in chain:
+        chain.append(node.id)
+        node = await session.get(KbCategory, node.parent_id) if node.parent_id else None
+    return chain
+
+
+async def _cleaned_category(
+    session: AsyncSession, values: Mapping[str, Any], current: KbCategory | None
+) -> dict[str, Any]:
+    """A category's name and parent from the console, or FieldErrors naming each bad field."""
+    problems: dict[str, str] = {}
+    for name in set(values) - set(_CATEGORY_FIELDS):
+        problems[name] = "field_unknown"
+    out: dict[str, Any] = clean_texts(dict(values), {"name": 64}, problems)
+    if (current is None or "name" in out) and not out.get("name") and "name" not in problems:
+        problems["name"] = "field_required"
+    if values.get("parent_id") not in (None, ""):
+        parent_id = values["parent_id"]
+        parent = None
+        if isinstance(parent_id, bool) or not isinstance(parent_id, int):
+            problems["parent_id"] = "field_not_number"
+        elif (parent := await session.get(KbCategory, parent_id)) is None:
+            problems["parent_id"] = "field_unknown_kb_category"
+        elif not parent.enabled:
+            problems["parent_id"] = "field_kb_category_disabled"
+        elif current is not None and current.id in await _ancestors(session, parent):
+            problems["parent_id"] = "field_kb_category_cycle"  # under itself or its own subcategory
+        else:
+            out["parent_id"] = parent.id
+    elif "parent_id" in values:
+        out["parent_id"] = None
+    name = out.get("name", current.name if current else "")
+    parent_id = out.get("parent_id", current.parent_id if current else None)
+    if name and "name" not in problems and "parent_id" not in problems:
+        same = select(KbCategory.id).where(_children_of(parent_id), KbCategory.name == name)
+        if current is not None:
+            same = same.where(KbCategory.id != current.id)
+        if await session.scalar(same.limit(1)) is not None:
+            problems["name"] = "field_duplicate"
+    if problems:
+        raise FieldErrors(problems)
+    return out
+
+
+async def create_category(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> KbCategory:
+    """A new category (name, optional parent_id), last among its siblings."""
+    cleaned = await _cleaned_category(session, values, None)
+    parent_id = cleaned.get("parent_id")
+    category = KbCategory(
+        name=cleaned["name"], parent_id=parent_id, sort=await _next_sort(session, parent_id)
+    )
+    session.add(category)
+    await session.flush()
+    await record(session, actor, "kb.category.add", "kb_category", category.id, after=category_view(category))
+    return category
+
+
+async def edit_category(
+    session: AsyncSession, actor: User | None, category_id: int, values: Mapping[str, Any]
+) -> KbCategory:
+    """Rename a category, or move it under another parent (last among its new siblings)."""
+    category = await get_category(session, category_id)
+    changes = await _cleaned_category(session, values, category)
+    if "parent_id" in changes and changes["parent_id"] != category.parent_id:
+        changes["sort"] = await _next_sort(session, changes["parent_id"])
+    await record_change(session, actor, category, changes, category_view, "kb.category.update", "kb_category")
+    return category
+
+
+async def order_categories(
+    session: AsyncSession, actor: User | None, values: Mapping[str, Any]
+) -> list[KbCategory]:
+    """Put the children of ``parent_id`` (None: the top level) in the order of ``ids``, which
+    names every one of them once; one audit row keeps the order before and after."""
+    problems: dict[str, str] = {}
+    for name in set(values) - {"parent_id", "ids"}:
+        problems[name] = "field_unknown"
+    parent_id = values.get("parent_id")
+    if parent_id is not None and (isinstance(parent_id, bool) or not isinstance(parent_id, int)):
+        problems["parent_id"] = "field_not_number"
+    ids = values.get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        problems["ids"] = "field_not_number"
+    elif parent_id is not None and await session.get(KbCategory, parent_id) is None:
+        problems["parent_id"] = "field_unknown_kb_category"
+    if problems:
+        raise FieldErrors(problems)
+    siblings = list(
+        await session.scalars(
+            select(KbCategory).where(_children_of(parent_id)).order_by(KbCategory.sort, KbCategory.id)
+        )
+    )
+    if len(ids) != len(set(ids)) or set(ids) != {c.id for c in siblings}:
+        raise FieldErrors({"ids": "field_kb_category_siblings"})
+    before = [c.id for c in siblings]
+    by_id = {c.id: c for c in siblings}
+    for position, category_id in enumerate(ids, start=1):
+        by_id[category_id].sort = position
+    await session.flush()
+    await record(
+        session, actor, "kb.category.reorder", "kb_category", parent_id if parent_id is not None else "top",
+        before={"ids": before}, after={"ids": ids},
+    )  # fmt: skip
+    return [by_id[i] for i in ids]
+
+
+async def set_category_enabled(
+    session: AsyncSession,
+    actor: User | None,
+    category_id: int,
+    enabled: bool,
+    values: Mapping[str, Any] | None = None,
+) -> KbCategory:
+    """停用 an empty category (``move_articles_to``: move its articles there first, None for
+    未分类), or 启用 one again (its parent enabled)."""
+    values = values or {}
+    allowed_fields = {"move_articles_to"} if not enabled else set()
+    unknown = set(values) - allowed_fields
+    if unknown:
+        raise FieldErrors(dict.fromkeys(sorted(unknown), "field_unknown"))
+    category = await get_category(session, category_id)
+    if enabled:
+        parent = await session.get(KbCategory, category.parent_id) if category.parent_id else None
+        if parent is not None and not parent.enabled:
+            raise ActionRefused(
+                "kb_category_parent_disabled", "enable its parent category first", parent=parent.name
+            )
+        await record_change(
+            session, actor, category, {"enabled": True}, category_view, "kb.category.enable", "kb_category"
+        )
+        return category
+    children = await session.scalar(
+        select(func.count(KbCategory.id)).where(
+            KbCategory.parent_id == category.id, KbCategory.enabled.is_(True)
+        )
+    )
+    if children:
+        raise ActionRefused(
+            "kb_category_has_children",
+            f"{category.name} has {children} enabled subcategories: disable or move them first",
+            subcategories=int(children),
+        )
+    articles = list(await session.scalars(select(KbArticle).where(KbArticle.category_id == category.id)))
+    if articles:
+        if "move_articles_to" not in values:
+            raise ActionRefused(
+                "kb_category_not_empty",
+                f"{category.name} holds {len(articles)} articles: move them to another category first",
+                articles=len(articles),
+            )
+        target = values["move_articles_to"]
+        if target is not None:
+            if isinstance(target, bool) or not isinstance(target, int):
+                raise FieldErrors({"move_articles_to": "field_not_number"})
+            target_row = await session.get(KbCategory, target)
+            if target_row is None:
+                raise FieldErrors({"move_articles_to": "field_unknown_kb_category"})
+            if not target_row.enabled or target_row.id == category.id:
+                raise FieldErrors({"move_articles_to": "field_kb_category_disabled"})
+        for article in articles:
+            await record_change(
+                session, actor, article, {"category_id": target}, article_view, "kb.update", "kb_article"
+            )
+    await record_change(
+        session, actor, category, {"enabled": False}, category_view, "kb.category.disable", "kb_category"
+    )
+    return category
+
+
+async def category_list(session: AsyncSession, *, enabled_only: bool = True) -> list[dict[str, Any]]:
+    """The categories in display order (each names its parent), with how many articles each holds."""
+    counts = dict(
+        (
+            await session.execute(
+                select(KbArticle.category_id, func.count(KbArticle.id)).group_by(KbArticle.category_id)
+            )
+        ).all()
+    )
+    stmt = select(KbCategory).order_by(KbCategory.sort, KbCategory.id)
+    if enabled_only:
+        stmt = stmt.where(KbCategory.enabled.is_(True))
+    return [{**category_view(c), "articles": counts.get(c.id, 0)} for c in await session.scalars(stmt)]
 
 
 async def add_article(
@@ -135,8 +355,10 @@ async def _cleaned_article(
             out["category_id"] = None
         elif isinstance(category_id, bool) or not isinstance(category_id, int):
             problems["category_id"] = "field_not_number"
-        elif await session.get(KbCategory, category_id) is None:
+        elif (category := await session.get(KbCategory, category_id)) is None:
             problems["category_id"] = "field_unknown_kb_category"
+        elif not category.enabled:
+            problems["category_id"] = "field_kb_category_disabled"
         else:
             out["category_id"] = category_id
     if "enabled" in values:

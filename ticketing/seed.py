@@ -117,8 +117,8 @@ async def _seed_surveys(session: AsyncSession) -> None:
 async def _seed_knowledge(session: AsyncSession) -> None:
     if await session.scalar(select(KbCategory.id).limit(1)):
         return
-    for name, articles in load_seed("kb.yaml").items():
-        category = KbCategory(name=name)
+    for sort, (name, articles) in enumerate(load_seed("kb.yaml").items(), start=1):
+        category = KbCategory(name=name, sort=sort)
         session.add(category)
         await session.flush()
         for article in articles:

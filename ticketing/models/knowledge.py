@@ -5,17 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.models.base import Base, Timestamped, utcnow
 
 
 class KbCategory(Base):
+    """A node of the knowledge tree; names are unique among siblings, ``sort`` orders them."""
+
     __tablename__ = "kb_categories"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("kb_categories.id"))
+    sort: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: a disabled category is out of the tree; only an empty one is disabled
+    enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class KbArticle(Base, Timestamped):

@@ -1,6 +1,6 @@
 // Knowledge base (tree + search) and outage notices (time range, bureau, area). Those who may
 // write them (knowledge.write, notice.write) also get the editors: articles are written, edited
-// and disabled; a notice is published, revised (a new version, the old kept), ended or withdrawn.
+// and disabled, categories added, renamed, ordered and disabled; a notice is published, revised (a new version, the old kept), ended or withdrawn.
 import { saveRecord } from "./admin_register.js";
 import { api, el, fmtTime } from "./api.js";
 import { t } from "./i18n.js";
@@ -32,7 +32,10 @@ async function startKb() {
     const id = e.target.closest("[data-category]")?.dataset.category;
     if (id) { e.preventDefault(); run({ category: id }); }
   });
-  if (canWrite) startKbEditor(run);
+  if (canWrite) {
+    startKbEditor(run);
+    startCategories(run);
+  }
   run({});
 }
 
@@ -79,10 +82,111 @@ function startKbEditor(rerun) {
 function fillCategories(tree) {
   const select = $("kb-editor").category_id;
   const chosen = select.value;
-  const depth = (n) => (n.parent_id ? 1 + depth(tree.find((p) => p.id === n.parent_id) || {}) : 0);
   select.replaceChildren(el("option", { value: "" }, t("kb.no_category")),
-    ...tree.map((n) => el("option", { value: n.id }, `${"\u3000".repeat(depth(n))}${n.name}`)));
+    ...inTreeOrder(tree).map(({ node, depth }) => el("option", { value: node.id }, `${"\u3000".repeat(depth)}${node.name}`)));
   select.value = chosen;
+}
+
+// 分类维护: the whole tree (disabled categories too) with rename, ↑ ↓, 停用 / 启用; the form below
+// adds a category or saves the one 改名 loaded into it (its name and parent).
+function startCategories(rerunSearch) {
+  const editor = $("kb-cat-editor");
+  let categories = [];
+  const reload = async () => {
+    try {
+      categories = (await api("/api/knowledge/categories")).items;
+    } catch (err) { toast(err.message, "refused"); return; }
+    renderCategoryList(categories, { edit, move, toggle });
+    const chosen = editor.parent_id.value;
+    editor.parent_id.replaceChildren(el("option", { value: "" }, t("kb.cat.top")),
+      ...inTreeOrder(categories).filter(({ node }) => node.enabled)
+        .map(({ node, depth }) => el("option", { value: node.id }, `${"\u3000".repeat(depth)}${node.name}`)));
+    editor.parent_id.value = chosen;
+  };
+  const changed = async (text) => {
+    toast(text, "ok");
+    await reload();
+    await rerunSearch();
+  };
+  const edit = (c) => {
+    editor.id.value = c.id;
+    editor.name.value = c.name;
+    editor.parent_id.value = c.parent_id ?? "";
+    $("kb-cat-save").textContent = t("kb.save");
+    editor.name.focus();
+  };
+  // ↑ / ↓: swap with the sibling before or after, then save the siblings' whole order
+  const move = async (c, step) => {
+    const siblings = categories.filter((n) => (n.parent_id ?? null) === (c.parent_id ?? null)).map((n) => n.id);
+    const at = siblings.indexOf(c.id);
+    if (at + step < 0 || at + step >= siblings.length) return;
+    [siblings[at], siblings[at + step]] = [siblings[at + step], siblings[at]];
+    try {
+      await api("/api/knowledge/categories/order", { method: "POST", body: { parent_id: c.parent_id ?? null, ids: siblings } });
+      await changed(t("kb.cat.saved"));
+    } catch (err) { toast(err.message, "refused"); }
+  };
+  // 停用 an empty category at once; one holding articles asks where they go first
+  const toggle = async (c, moveTo) => {
+    const action = c.enabled ? "disable" : "enable";
+    const body = moveTo === undefined ? {} : { move_articles_to: moveTo };
+    try {
+      await api(`/api/knowledge/categories/${c.id}/${action}`, { method: "POST", body });
+      await changed(t("kb.cat.saved"));
+    } catch (err) { toast(err.message, "refused"); }
+  };
+  editor.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = { name: editor.name.value, parent_id: editor.parent_id.value ? Number(editor.parent_id.value) : null };
+    if (await saveRecord(editor, "/api/knowledge/categories", body, t("kb.cat.saved"))) {
+      await reload();
+      await rerunSearch();
+    }
+  });
+  editor.addEventListener("reset", () => {
+    setTimeout(() => { editor.id.value = ""; }, 0);
+    for (const input of editor.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
+    $("kb-cat-save").textContent = t("kb.cat.add");
+  });
+  reload();
+}
+
+// the categories depth-first, each parent before its children, siblings in their order
+function inTreeOrder(categories) {
+  const out = [];
+  const walk = (parent, depth) => {
+    for (const node of categories.filter((n) => (n.parent_id ?? null) === parent)) {
+      out.push({ node, depth });
+      walk(node.id, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return out;
+}
+
+function renderCategoryList(categories, { edit, move, toggle }) {
+  const targets = categories.filter((n) => n.enabled);
+  const row = ({ node: c, depth }) => {
+    const li = el("li", { "data-kb-category": c.id, class: c.enabled ? "" : "muted", style: `margin-left: ${depth * 1.2}em` },
+      c.name, el("small", { class: "muted" }, ` (${t("kb.cat.articles", { count: c.articles })}${c.enabled ? "" : ` · ${t("kb.disabled")}`})`), " ",
+      el("button", { type: "button", class: "link", onclick: () => edit(c) }, t("kb.cat.rename")), " ",
+      el("button", { type: "button", class: "link", "aria-label": t("kb.cat.up"), title: t("kb.cat.up"), onclick: () => move(c, -1) }, "↑"), " ",
+      el("button", { type: "button", class: "link", "aria-label": t("kb.cat.down"), title: t("kb.cat.down"), onclick: () => move(c, 1) }, "↓"), " ",
+      el("button", { type: "button", class: "link", onclick: () => (c.enabled && c.articles ? askWhereTo(li, c) : toggle(c)) },
+        t(c.enabled ? "kb.disable" : "kb.enable")));
+    return li;
+  };
+  const askWhereTo = (li, c) => {
+    if (li.querySelector("form")) return;
+    const target = el("select", { name: "move_articles_to", "aria-label": t("kb.cat.move_to") },
+      el("option", { value: "" }, t("kb.no_category")),
+      ...targets.filter((n) => n.id !== c.id).map((n) => el("option", { value: n.id }, n.name)));
+    const form = el("form", { class: "inline" }, el("span", {}, t("kb.cat.move_to")), " ", target, " ",
+      el("button", { type: "submit", class: "btn" }, t("kb.cat.move_and_disable")));
+    form.addEventListener("submit", (e) => { e.preventDefault(); toggle(c, target.value ? Number(target.value) : null); });
+    li.append(form);
+  };
+  $("kb-cat-list").replaceChildren(...inTreeOrder(categories).map(row));
 }
 
 function editArticle(a) {
