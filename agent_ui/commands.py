@@ -75,10 +75,11 @@ async def _call(bridge: Any, method: str, *args: Any, **kwargs: Any) -> dict[str
 
 async def sign_out_seat(bridge: Any, staff_no: str) -> bool:
     """Take a signed-in seat out of its queues (a user an admin disabled): True if it was in.
-    A call in progress goes on; no new one is offered."""
+    A call in progress goes on undisturbed, the seat paused in its queues (no new call), and
+    the bridge signs it out when that call ends."""
     if bridge is None or _agent_state(bridge, staff_no) == "logged_out":
         return False
-    await _call(bridge, "logout", staff_no)
+    await _call(bridge, "sign_out_seat", staff_no)
     return True
 
 

@@ -34,6 +34,8 @@ STATES = (LOGGED_OUT, NOT_READY, READY, RINGING, TALKING, ON_HOLD, AFTER_CALL_WO
 MISSED_REASON = "未接"
 ACW_REASON = "话后处理"
 LOGIN_REASON = "登录"
+#: a seat whose account an admin disabled during a call: no new call, signed out when it ends
+SIGN_OUT_REASON = "账号停用"
 DEFAULT_PAUSE_REASONS = (
     "小休",
     "用餐",

@@ -116,6 +116,7 @@ class CtiBridge:
             pause_reasons=settings.pause_reasons,
             spies=self.spy_book,
         )
+        self.agent_book.watch(self._sign_out_after_call)
         self.publisher = Publisher(bus)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._acw_timers: dict[str, asyncio.TimerHandle] = {}
@@ -204,6 +205,14 @@ class CtiBridge:
     async def logout(self, agent_id: str) -> CommandResult:
         self._cancel_acw(agent_id)
         return await self.commands.logout(agent_id)
+
+    async def sign_out_seat(self, agent_id: str) -> CommandResult:
+        """Sign out a seat whose account was disabled; one on a call is paused in its queues
+        (reason 账号停用) and signed out when the call ends (``pending``: logged_out)."""
+        result = await self.commands.sign_out_seat(agent_id)
+        if result.ok and result.data.get("pending") != A.LOGGED_OUT:
+            self._cancel_acw(agent_id)
+        return result
 
     async def ready(self, agent_id: str) -> CommandResult:
         self._cancel_acw(agent_id)
@@ -426,6 +435,21 @@ class CtiBridge:
                 log.warning("could not pause %s after a missed call: %s", agent.agent_id, exc)
 
         self._spawn(pause())
+
+    def _sign_out_after_call(self, agent: A.Agent) -> None:
+        """A seat ``sign_out_seat`` left on its call leaves its queues once the call is over."""
+        if agent.agent_id not in self.commands.leaving or agent.state in (A.RINGING, A.TALKING, A.ON_HOLD):
+            return
+        self.commands.leaving.discard(agent.agent_id)
+        if agent.state == A.LOGGED_OUT:
+            return
+
+        async def sign_out() -> None:
+            result = await self.logout(agent.agent_id)
+            if not result.ok:
+                log.warning("%s not signed out after the call: %s", agent.agent_id, result.reason)
+
+        self._spawn(sign_out())
 
     def _acw_started(self, agent: A.Agent) -> None:
         async def pause() -> None:

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 BRIDGE_COMMANDS = (
     "login",
     "logout",
+    "sign_out_seat",
     "ready",
     "pause",
     "wrapup_done",
@@ -402,6 +403,9 @@ class RemoteBridge:
 
     async def logout(self, agent_id: str) -> CommandResult:
         return await self._command("logout", agent_id)
+
+    async def sign_out_seat(self, agent_id: str) -> CommandResult:
+        return await self._command("sign_out_seat", agent_id)
 
     async def ready(self, agent_id: str) -> CommandResult:
         return await self._command("ready", agent_id)

@@ -98,6 +98,8 @@ class AgentCommands:
         self.hotline_number = hotline_number
         self.pause_reasons = pause_reasons
         self.consults: dict[str, str] = {}  # agent_id -> call_id while consulting
+        #: seats to sign out when their call ends (``sign_out_seat`` on a call); the bridge does it
+        self.leaving: set[str] = set()
 
     # -- plumbing -------------------------------------------------------------
     async def _run(self, name: str, agent_id: str, coro_fn: Any, *args: Any) -> CommandResult:
@@ -207,6 +209,28 @@ class AgentCommands:
         if agent.state != A.LOGGED_OUT:  # the removals' own events may have signed it out already
             self.agents.apply(agent, "logout", time.time())
         return CommandResult.done(state=agent.state)
+
+    async def sign_out_seat(self, agent_id: str) -> CommandResult:
+        return await self._run("sign_out_seat", agent_id, self._sign_out_seat, agent_id)
+
+    async def _sign_out_seat(self, agent_id: str) -> CommandResult:
+        """A seat nobody may sit at any more (its account disabled): out of its queues now. On a
+        call, which goes on undisturbed, it is paused in them at once (no new call is offered)
+        and stays in ``leaving`` until the call ends; then the bridge signs it out."""
+        agent = self._agent(agent_id)
+        if agent.state not in (A.TALKING, A.ON_HOLD):
+            self.leaving.discard(agent_id)
+            return await self._logout(agent_id)
+        # before the pause is sent: a call that ends meanwhile already ends into the sign-out
+        self.leaving.add(agent_id)
+        agent.before_call, agent.before_call_reason = A.NOT_READY, A.SIGN_OUT_REASON
+        try:
+            await self.actions.queue_pause(agent.interface, True, A.SIGN_OUT_REASON)
+        except AmiError:
+            self.leaving.discard(agent_id)
+            raise
+        agent.paused = True
+        return CommandResult.done(state=agent.state, pending=A.LOGGED_OUT)
 
     async def ready(self, agent_id: str) -> CommandResult:
         return await self._run("ready", agent_id, self._ready, agent_id)

@@ -342,3 +342,41 @@ async def test_attended_transfer_to_a_queue(asterisk):
     duration, complete = wav_info(rec.path)
     assert complete and duration == pytest.approx(rec.duration, abs=0.01)
     assert rec.duration >= 0.5  # ~0.4 s with the first agent, ~0.3 s with the second
+
+
+async def test_a_seat_signed_out_on_a_call_finishes_it_takes_no_other_and_leaves_when_it_ends(asterisk):
+    async with Story(asterisk) as story:
+        (agent,) = await ready_agents(story, "hold")
+        await story.call_in(QUEUE_A, stay=30)
+        call_id = await answered_by(story, agent)
+
+        result = await story.bridge.sign_out_seat(agent)  # the admin disabled the account
+        assert result.ok and result.data["pending"] == "logged_out", result
+        assert story.bridge.agent(agent)["state"] == "talking"  # the call goes on
+        status = await story.net.action_list("QueueStatus", Queue=QUEUE_A)
+        member = next(f for f in status if f.name == "QueueMember" and f.get("Name") == agent)
+        assert (member["Paused"], member["PausedReason"]) == ("1", "账号停用")
+
+        await story.call_in(QUEUE_A, caller="13900000002", stay=30)  # not offered to the paused seat
+        await asyncio.sleep(2)
+        assert not [e for e in story.of(CallOffered, agent_id=agent) if e.call_id != call_id]
+        assert not story.of(CallEnded, call_id=call_id)
+
+        assert (await story.bridge.hangup(agent)).ok  # the agent ends the call
+        await story.wait_for(CallEnded, call_id=call_id)
+        await story.wait_for(AgentStateChanged, agent_id=agent, state="logged_out")
+        await asyncio.sleep(0.3)
+        status = await story.net.action_list("QueueStatus", Queue=QUEUE_A)
+        assert not [f for f in status if f.name == "QueueMember" and f.get("Name") == agent]
+        assert story.bridge.agent(agent)["state"] == "logged_out"
+    assert story.agent_states(agent)[-2:] == [("not_ready", "账号停用"), ("logged_out", "")]
+
+
+async def test_a_seat_signed_out_off_a_call_leaves_its_queues_at_once(asterisk):
+    async with Story(asterisk) as story:
+        (agent,) = await ready_agents(story, "1")
+        result = await story.bridge.sign_out_seat(agent)
+        assert result.ok and "pending" not in result.data
+        assert story.bridge.agent(agent)["state"] == "logged_out"
+        status = await story.net.action_list("QueueStatus", Queue=QUEUE_A)
+        assert not [f for f in status if f.name == "QueueMember" and f.get("Name") == agent]
