@@ -3,17 +3,24 @@ import { api, clock, el, fmtTime } from "./api.js";
 import { queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
 import { markProblems, readFields, renderFields } from "./forms.js";
+import { clearAllDrafts, clearDraft, draftFor, saveDraft } from "./drafts.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { spec: null, call: null, customer: null, category: null, bar: null };
+// drafting: what is typed is kept for the call (drafts.js), once this page's own draft, if any,
+// is back in the form; popped: the latest pop, done
+const state = { spec: null, call: null, customer: null, category: null, bar: null, drafting: false, restoring: false, popped: null };
+let intakeBuilt;
+const intakeReady = new Promise((resolve) => { intakeBuilt = resolve; });
 const now = () => Date.now() / 1000 + (state.bar?.clockSkew || 0); // the server's clock
 
 export async function start({ socket, bar }) {
   state.bar = bar;
   socket.addEventListener("screen_pop", (e) => pop(e.detail.event, e.detail.pop));
   socket.addEventListener("snapshot", (e) => {
+    state.me = e.detail.user?.agent_id;
     const call = (e.detail.calls || [])[0];
-    if (call && (!state.call || state.call.call_id !== call.call_id)) pop({ ...call }, null, true);
+    if (call && (!state.call || state.call.call_id !== call.call_id)) popFromSnapshot(call);
+    else if (!call) restoreDraft("");
     else if (call) { // the same call after a reconnect: what the server knows of it now
       if (call.queued_at) state.call.queued_at = call.queued_at;
       if (call.answered_at) Object.assign(state.call, { answered_at: call.answered_at, waited: call.waited });
@@ -45,14 +52,19 @@ export async function start({ socket, bar }) {
   });
   // the longest waits and the caller's wait run on between the server's figures
   setInterval(() => { renderQueues(); showWaited(); }, 1000);
+  // signing out on this browser leaves no intake draft for whoever signs in next
+  $("logout-form")?.addEventListener("submit", () => clearAllDrafts());
   state.spec = await api("/api/intake");
   buildIntake();
+  intakeBuilt();
   // the snapshot may have arrived before this module loaded: start from it
   const snap = bar.lastSnapshot;
   if (snap) {
+    state.me = snap.user?.agent_id;
     queueBoard(snap);
     const call = (snap.calls || [])[0];
-    if (call && !state.call) pop({ ...call }, null, true);
+    if (call && !state.call) popFromSnapshot(call);
+    else if (!call) restoreDraft("");
     // and the agent may have signed in while this module loaded (F2 at once): ask for the present
     if (socket.connected) socket.command("snapshot").catch(() => {});
   }
@@ -100,7 +112,15 @@ function renderQueues() {
 }
 
 // -- screen-pop -------------------------------------------------------------
+// A call the page learns of from the server's present (a reload, a reconnect): popped as it was,
+// and, on a reload, the form as the agent left it for this call (the language switch reloads).
+function popFromSnapshot(call) {
+  state.popped = pop({ ...call }, null, true);
+  restoreDraft(call.call_id);
+}
+
 async function pop(call, lookup, fromSnapshot = false) {
+  if (state.drafting) draftFor(state.me, call.call_id); // the last call's draft is done with
   state.call = call;
   state.customer = null;
   const body = $("pop-body");
@@ -270,6 +290,10 @@ function buildIntake() {
     if (e.target.dataset.type === "site" && fields.querySelector('[data-type="contractor"]')) renderIntakeFields();
   });
   body.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.ctrlKey) { e.preventDefault(); save(true); } });
+  body.addEventListener("input", keepDraft);
+  body.addEventListener("change", keepDraft);
+  // the language switch reloads the page: what is on screen now goes along
+  document.querySelector('form[action="/lang"]')?.addEventListener("submit", keepDraft);
   // the last focused text area receives standard phrases
   body.addEventListener("focusin", (e) => { if (e.target.matches("textarea")) state.lastText = e.target; });
   chooseCategory(0);
@@ -319,6 +343,7 @@ async function save(done) {
   };
   try {
     const order = await api("/api/orders", { method: "POST", body });
+    clearDraft(state.me, body.call_id); // taken in: a reload starts the form afresh
     markProblems(fieldsBox, {});
     toast(t("intake.saved", { number: order.number }), "ok");
     const link = el("a", { href: `/orders/${order.number}`, id: "intake-saved-link" }, order.number);
@@ -332,7 +357,62 @@ async function save(done) {
 }
 
 function reset(keepResult = false) {
+  clearDraft(state.me, state.call?.call_id);
   chooseCategory(state.spec.categories.indexOf(state.category), false);
   $("intake-opinion").value = "";
   if (!keepResult) $("intake-result").replaceChildren();
+}
+
+// -- the call's draft: what is typed survives a reload (drafts.js) ------------------------
+function keepDraft() {
+  if (!state.drafting || !state.call?.call_id || !state.category) return;
+  saveDraft(state.me, state.call.call_id, {
+    category: state.category.code,
+    subcategory: $("intake-subcategory").value,
+    caller: $("intake-caller").value,
+    customer: state.customer,
+    fields: readFields($("intake-fields")),
+    opinion: $("intake-opinion").value,
+  });
+}
+
+// Once per page, when the server has said which call the agent is on ("" for none): that call's
+// draft back into the form; from then on what is typed is kept. Any other draft is dropped.
+async function restoreDraft(callId) {
+  if (state.restoring) return;
+  state.restoring = true;
+  await intakeReady;
+  await state.popped;
+  // a pop drawn before the form was built could not fill it in
+  if (state.call && !$("intake-caller").value) $("intake-caller").value = state.call.caller || "";
+  if (state.customer && !$("intake-customer").value) $("intake-customer").value = `${state.customer.account_no} ${state.customer.name}`;
+  const draft = draftFor(state.me, callId);
+  if (draft && callId && state.call?.call_id === callId) {
+    try {
+      await applyDraft(draft);
+    } catch (err) {
+      console.error("intake draft not restored", err);
+    }
+  }
+  state.drafting = true;
+}
+
+async function applyDraft(draft) {
+  const index = state.spec.categories.findIndex((c) => c.code === draft.category);
+  if (index < 0) return; // the category is gone (disabled meanwhile): start afresh
+  $("intake-category").value = String(index);
+  await chooseCategory(index, false);
+  $("intake-subcategory").value = draft.subcategory || "";
+  await renderIntakeFields(false);
+  const box = $("intake-fields");
+  for (const [name, value] of Object.entries(draft.fields || {})) {
+    const input = box.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!input || input.disabled) continue;
+    if (input.type === "checkbox") input.checked = value === true; else input.value = String(value);
+  }
+  // the contractors offered follow the site picked: offer them again, keeping every value
+  if (box.querySelector('[data-type="contractor"]')) await renderIntakeFields(true);
+  if (draft.caller) $("intake-caller").value = draft.caller;
+  $("intake-opinion").value = draft.opinion || "";
+  if (draft.customer) showCustomer(draft.customer);
 }
