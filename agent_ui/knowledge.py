@@ -88,7 +88,8 @@ async def search_knowledge(request: web.Request) -> web.Response:
 @routes.get("/api/notices")
 @requires("knowledge.read")
 async def search_outages(request: web.Request) -> web.Response:
-    """Outage notices overlapping a time range (default: today and the next 7 days), by bureau and area."""
+    """Outage notices overlapping a time range (default: today and the next 7 days), by bureau and
+    place (in the 停电范围 text, an affected area's name, or an area's code)."""
     services = request.app[SERVICES]
     tz = ZoneInfo(services.site_timezone)
     today = dt.datetime.now(tz).date()

@@ -179,6 +179,25 @@ _NOTICE = {
     "properties": {
         "site_id": {"type": "integer", "description": "the bureau (a site in the writer's data scope)"},
         "area": {"type": "string", "maxLength": 255, "description": "停电范围: streets, estates, lines"},
+        "affected_areas": {
+            "type": "array",
+            "maxItems": 50,
+            "description": "the places out of power, kept with this version; searched by name or code, and the "
+            "IVR tells a caller who keys in an area's code. Each (kind, name) once",
+            "items": {
+                "type": "object",
+                "required": ["kind", "name"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["line", "transformer_area", "street", "district"]},
+                    "name": {"type": "string", "maxLength": 100, "example": "10kV 中关村线"},
+                    "code": {
+                        "type": "string",
+                        "pattern": "^[0-9A-Za-z-]{0,32}$",
+                        "description": "台区编号 or 区划代码",
+                    },
+                },
+            },
+        },
         "reason": {"type": "string", "maxLength": 255},
         "starts_at": {"type": "string", "description": _SITE_TIME},
         "ends_at": {"type": "string", "description": _SITE_TIME + "; after starts_at"},

@@ -19,13 +19,16 @@ from ticketing.knowledge import search_notices
 
 def ticketing_hooks(sessions: async_sessionmaker[AsyncSession]) -> SelfServiceHooks:
     async def outage_lookup(area: str) -> Sequence[Outage]:
-        # What the caller keyed in is a bureau's code or part of an area's name. Only the
-        # published version of each notice (发布中) is told: a revision from the console is what
-        # the next caller hears; an ended or withdrawn outage is not told at all.
+        # What the caller keyed in is a bureau's code, the code of an affected area the notice
+        # names (a 台区编号, a district's 行政区划代码), or part of an area's name, tried in that
+        # order. Only the published version of each notice (发布中) is told: a revision from the
+        # console is what the next caller hears; an ended or withdrawn outage is not told at all.
         now = dt.datetime.now(dt.UTC)
         until = now + dt.timedelta(days=3650)  # planned outages however far ahead
         async with sessions() as session:
             notices = await search_notices(session, start=now, end=until, site_code=area)
+            if not notices:
+                notices = await search_notices(session, start=now, end=until, area_code=area)
             if not notices:
                 notices = await search_notices(session, start=now, end=until, area=area)
         return [

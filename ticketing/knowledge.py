@@ -20,7 +20,10 @@ Articles, their categories and notices are written from the console (``create_ar
 ``order_categories``, ``set_category_enabled``; ``publish``, ``revise``, ``withdraw``,
 ``end_now``): bad input is ``FieldErrors`` naming each field, every write an audit
 row. A notice is never edited in place: a revision is a new version and the old
-one stays (变更后), so the history shows what callers were told when.
+one stays (变更后), so the history shows what callers were told when. Each version names
+its affected areas (lines, 台区, streets, districts; ``OutageNoticeArea``) beside the
+停电范围 text: a search finds a notice by their names or codes, and the IVR by a code a
+caller keys in.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Float, Integer, and_, case, column, func, literal, or_, select, text
@@ -37,7 +40,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.audit import record, record_change
 from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, clean_texts
-from ticketing.models import KbArticle, KbCategory, Notification, OutageNotice, Site, StandardPhrase, User
+from ticketing.models import (
+    KbArticle,
+    KbCategory,
+    Notification,
+    OutageNotice,
+    OutageNoticeArea,
+    Site,
+    StandardPhrase,
+    User,
+)
+from ticketing.models.knowledge import AREA_KINDS
 from ticketing.notify import SHANGHAI, send_message
 from ticketing.users import scope_paths
 
@@ -619,6 +632,7 @@ async def publish_notice(
     ends_at: dt.datetime,
     reason: str = "",
     remark: str = "",
+    affected_areas: Sequence[Mapping[str, str]] = (),
 ) -> OutageNotice:
     if ends_at <= starts_at:
         raise ActionRefused("notice_bad_period", "the outage must end after it starts")
@@ -633,6 +647,7 @@ async def publish_notice(
         ends_at=ends_at,
         remark=remark,
         created_by_id=user.id,
+        areas=_area_rows(affected_areas),
     )
     session.add(notice)
     await session.flush()
@@ -664,7 +679,7 @@ async def change_notice(
     if not remark.strip():
         raise ActionRefused("remark_required", "changing a notice needs a remark")
     old = await _current(session, key)
-    allowed = {"area", "reason", "starts_at", "ends_at", "site_id"}
+    allowed = {"area", "reason", "starts_at", "ends_at", "site_id", "affected_areas"}
     unknown = set(changes) - allowed
     if unknown:
         raise ActionRefused("notice_bad_field", f"cannot change {sorted(unknown)}")
@@ -681,6 +696,7 @@ async def change_notice(
         ends_at=old.ends_at,
         remark=remark,
         created_by_id=user.id,
+        areas=_area_rows(changes.pop("affected_areas", [area_view(a) for a in old.areas])),
     )
     for name, value in changes.items():
         setattr(new, name, value)
@@ -710,7 +726,46 @@ async def delete_notice(session: AsyncSession, user: User, key: str, *, remark: 
 
 
 # -- writing notices from the console ------------------------------------------------------------
-_NOTICE_FIELDS = ("site_id", "area", "reason", "starts_at", "ends_at", "remark", "version")
+_NOTICE_FIELDS = ("site_id", "area", "affected_areas", "reason", "starts_at", "ends_at", "remark", "version")
+_MOST_AREAS = 50
+_AREA_CODE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
+
+
+def area_view(a: OutageNoticeArea) -> dict[str, str]:
+    return {"kind": a.kind, "name": a.name, "code": a.code}
+
+
+def _area_rows(areas: Sequence[Mapping[str, str]]) -> list[OutageNoticeArea]:
+    return [
+        OutageNoticeArea(position=i, kind=a["kind"], name=a["name"], code=a.get("code", ""))
+        for i, a in enumerate(areas)
+    ]
+
+
+def _cleaned_areas(raw: Any) -> tuple[list[dict[str, str]], str | None]:
+    """A notice's affected areas from the editor: a list of {kind, name, code?} (a kind of
+    AREA_KINDS, a name of at most 100 characters, a code of letters, digits and -), each
+    (kind, name) once; the cleaned list, or the problem with it."""
+    if raw is None:
+        return [], None
+    if not isinstance(raw, list):
+        return [], "field_bad_area"
+    if len(raw) > _MOST_AREAS:
+        return [], "field_too_long"
+    out: list[dict[str, str]] = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) - {"kind", "name", "code"}:
+            return [], "field_bad_area"
+        kind, name, code = item.get("kind"), item.get("name"), item.get("code") or ""
+        if kind not in AREA_KINDS or not isinstance(name, str) or not isinstance(code, str):
+            return [], "field_bad_area"
+        name, code = name.strip(), code.strip()
+        if not name or len(name) > 100 or (code and not _AREA_CODE.match(code)):
+            return [], "field_bad_area"
+        if any(a["kind"] == kind and a["name"] == name for a in out):
+            return [], "field_duplicate"
+        out.append({"kind": kind, "name": name, "code": code})
+    return out, None
 
 
 def parse_site_time(raw: Any, tz: dt.tzinfo = SHANGHAI) -> dt.datetime | None:
@@ -755,6 +810,12 @@ async def _cleaned_notice(
                 problems[name] = "field_required"
     if (current is None or "area" in out) and not out.get("area") and "area" not in problems:
         problems["area"] = "field_required"
+    if "affected_areas" in values:
+        areas, problem = _cleaned_areas(values["affected_areas"])
+        if problem:
+            problems["affected_areas"] = problem
+        else:
+            out["affected_areas"] = areas
     for name in ("starts_at", "ends_at"):
         if values.get(name) not in (None, "") and name not in problems:
             parsed = parse_site_time(values[name], tz)
@@ -833,6 +894,7 @@ async def publish(
         ends_at=cleaned["ends_at"],
         reason=cleaned.get("reason", ""),
         remark=cleaned.get("remark", ""),
+        affected_areas=cleaned.get("affected_areas", []),
     )
 
 
@@ -896,9 +958,12 @@ async def search_notices(
     end: dt.datetime,
     site_code: str | None = None,
     area: str = "",
+    area_code: str = "",
     include_changed: bool = False,
 ) -> list[OutageNotice]:
-    """Notices overlapping [start, end), by bureau (the site and everything under it) and area text."""
+    """Notices overlapping [start, end), by bureau (the site and everything under it), by a
+    place (``area``: in the 停电范围 text or an affected area's name, or an area's code) and by
+    an affected area's code exactly (``area_code``, what a caller keyed in)."""
     states = (ACTIVE, CHANGED) if include_changed else (ACTIVE,)
     stmt = select(OutageNotice).where(
         OutageNotice.state.in_(states), OutageNotice.starts_at < end, OutageNotice.ends_at > start
@@ -909,7 +974,16 @@ async def search_notices(
             return []
         stmt = stmt.where(OutageNotice.site_id.in_(select(Site.id).where(Site.path.startswith(path))))
     if area:
-        stmt = stmt.where(OutageNotice.area.contains(area))
+        named = select(OutageNoticeArea.id).where(
+            OutageNoticeArea.notice_id == OutageNotice.id,
+            or_(OutageNoticeArea.name.contains(area, autoescape=True), OutageNoticeArea.code == area),
+        )
+        stmt = stmt.where(or_(OutageNotice.area.contains(area, autoescape=True), named.exists()))
+    if area_code:
+        coded = select(OutageNoticeArea.id).where(
+            OutageNoticeArea.notice_id == OutageNotice.id, OutageNoticeArea.code == area_code
+        )
+        stmt = stmt.where(coded.exists())
     return list(await session.scalars(stmt.order_by(OutageNotice.starts_at)))
 
 
@@ -920,6 +994,7 @@ def _notice_json(n: OutageNotice) -> dict[str, Any]:
         "state": n.state,
         "site_id": n.site_id,
         "area": n.area,
+        "affected_areas": [area_view(a) for a in n.areas],
         "reason": n.reason,
         "starts_at": n.starts_at.isoformat(),
         "ends_at": n.ends_at.isoformat(),

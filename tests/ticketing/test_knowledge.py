@@ -95,3 +95,60 @@ async def test_a_query_without_spaces_is_read_as_its_words(session, seeded):
     assert [a.title for a in await search_articles(session, "阶梯电价")] == ["居民阶梯电价"]
     assert await search_articles(session, "燃气电价") == []
     assert await search_articles(session, "%") == []  # a LIKE wildcard is a character like any other
+
+
+async def test_a_notice_names_its_affected_areas_each_version_keeps_its_own(session, seeded):
+    """Lines, 台区 and streets are found by name (part of it) or code, on both databases; a
+    revision that does not name them keeps the previous version's, one that does replaces them."""
+    from ticketing.knowledge import notice_json, search_notices
+
+    user = seeded.users["3001"]
+    notice = await publish_notice(
+        session,
+        user,
+        site_id=seeded.sites["GZ-1"].id,
+        area="天河区部分区域",
+        starts_at=T0,
+        ends_at=T0 + dt.timedelta(hours=4),
+        affected_areas=[
+            {"kind": "line", "name": "10kV 天河线", "code": ""},
+            {"kind": "transformer_area", "name": "中山路3号台区", "code": "44010603"},
+            {"kind": "street", "name": "中山路100%段", "code": ""},
+        ],
+    )
+    await session.commit()
+    window = {"start": T0, "end": T0 + dt.timedelta(days=1)}
+
+    async def keys(**query):
+        return [(n.notice_key, n.version) for n in await search_notices(session, **window, **query)]
+
+    assert await keys(area="天河线") == [(notice.notice_key, 1)]
+    assert await keys(area="中山路3号") == [(notice.notice_key, 1)]
+    assert await keys(area="44010603") == [(notice.notice_key, 1)]
+    assert await keys(area_code="44010603") == [(notice.notice_key, 1)]
+    assert await keys(area_code="4401060") == []  # a code matches whole
+    assert await keys(area="100%") == [(notice.notice_key, 1)]  # % is a character, not a wildcard
+    assert await keys(area="10%段") == []
+
+    await change_notice(session, user, notice.notice_key, remark="延长", ends_at=T0 + dt.timedelta(hours=6))
+    await change_notice(
+        session,
+        user,
+        notice.notice_key,
+        remark="范围缩小",
+        affected_areas=[{"kind": "line", "name": "10kV 天河线", "code": ""}],
+    )
+    await session.commit()
+    session.expunge_all()  # read back what was stored
+    history = await notice_history(session, notice.notice_key)
+    assert [[a.name for a in v.areas] for v in history] == [
+        ["10kV 天河线", "中山路3号台区", "中山路100%段"],
+        ["10kV 天河线", "中山路3号台区", "中山路100%段"],
+        ["10kV 天河线"],
+    ]
+    assert notice_json(history[-1])["affected_areas"] == [{"kind": "line", "name": "10kV 天河线", "code": ""}]
+    assert await keys(area_code="44010603") == []  # the published version no longer names it
+    assert await keys(area_code="44010603", include_changed=True) == [
+        (notice.notice_key, 1),
+        (notice.notice_key, 2),
+    ]

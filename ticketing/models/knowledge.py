@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, true
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.models.base import Base, Timestamped, utcnow
 
@@ -55,6 +55,28 @@ class OutageNotice(Base, Timestamped):
     ends_at: Mapped[dt.datetime] = mapped_column()
     remark: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: the places out of power, each version its own list (``area`` is the text callers are told)
+    areas: Mapped[list[OutageNoticeArea]] = relationship(
+        order_by="OutageNoticeArea.position", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+#: what an affected area is: a 10kV line (线路), a transformer area (台区), a street or estate
+#: (街道/小区), a district (区县)
+AREA_KINDS = ("line", "transformer_area", "street", "district")
+
+
+class OutageNoticeArea(Base):
+    """One place a notice version names: its kind, its name (10kV 中关村线, 中关村1号台区) and the
+    code a caller can key in at the IVR (a 台区编号 or a district's 行政区划代码), if it has one."""
+
+    __tablename__ = "outage_notice_areas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("outage_notices.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(32), default="", index=True)
 
 
 class StandardPhrase(Base):

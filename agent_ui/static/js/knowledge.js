@@ -254,7 +254,7 @@ async function startNotices() {
     try {
       const data = await api("/api/notices", { query });
       $("notice-table").querySelector("tbody").replaceChildren(...data.items.map((n) => el("tr", { "data-key": n.key },
-        el("td", { class: "wrap" }, n.area), el("td", { class: "wrap" }, n.reason), el("td", {}, fmtTime(n.starts_at)),
+        el("td", { class: "wrap" }, n.area, areaList(n.affected_areas)), el("td", { class: "wrap" }, n.reason), el("td", {}, fmtTime(n.starts_at)),
         el("td", {}, fmtTime(n.ends_at)), el("td", {}, stateText(n.state)), el("td", { class: "wrap" }, n.remark),
         el("td", {}, n.state === "发布中" ? sendForm(`/api/notices/${encodeURIComponent(n.key)}/send`) : ""),
         el("td", {},
@@ -276,7 +276,7 @@ async function showHistory(key, sites) {
     const panel = $("notice-history");
     panel.querySelector("tbody").replaceChildren(...data.versions.map((v) => el("tr", { class: v.state === "发布中" ? "" : "muted" },
       el("td", {}, `v${v.version}`), el("td", {}, stateText(v.state)), el("td", {}, sites.get(v.site_id) ?? ""),
-      el("td", { class: "wrap" }, v.area), el("td", { class: "wrap" }, v.reason), el("td", {}, fmtTime(v.starts_at)),
+      el("td", { class: "wrap" }, v.area, areaList(v.affected_areas)), el("td", { class: "wrap" }, v.reason), el("td", {}, fmtTime(v.starts_at)),
       el("td", {}, fmtTime(v.ends_at)), el("td", { class: "wrap" }, v.remark),
       el("td", {}, v.created_by ? `${v.created_by.name} (${v.created_by.staff_no})` : ""), el("td", {}, fmtTime(v.created_at)))));
     panel.hidden = false;
@@ -289,10 +289,10 @@ function startNoticeEditor(rerun) {
   const editor = $("notice-editor");
   editor.addEventListener("submit", async (e) => {
     e.preventDefault();
-    for (const input of editor.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
+    for (const input of editor.querySelectorAll("input, select, fieldset")) input.removeAttribute("aria-invalid");
     const body = {
       site_id: editor.site_id.value ? Number(editor.site_id.value) : null, area: editor.area.value,
-      reason: editor.reason.value, starts_at: editor.starts_at.value, ends_at: editor.ends_at.value, remark: editor.remark.value,
+      affected_areas: editedAreas(), reason: editor.reason.value, starts_at: editor.starts_at.value, ends_at: editor.ends_at.value, remark: editor.remark.value,
     };
     try {
       if (editor.key.value) {
@@ -310,9 +310,14 @@ function startNoticeEditor(rerun) {
     editor.reset();
     await rerun();
   });
+  $("notice-area-add").addEventListener("click", () => {
+    $("notice-area-rows").append(areaRow());
+    $("notice-area-rows").lastElementChild.querySelector("input").focus();
+  });
   editor.addEventListener("reset", () => {
     setTimeout(() => { editor.key.value = ""; editor.version.value = ""; }, 0);
-    for (const input of editor.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
+    $("notice-area-rows").replaceChildren();
+    for (const input of editor.querySelectorAll("input, select, fieldset")) input.removeAttribute("aria-invalid");
     editor.remark.required = false;
     $("notice-editor-title").textContent = t("notice.new");
     $("notice-save").textContent = t("notice.publish");
@@ -325,6 +330,7 @@ function reviseNotice(n) {
   editor.version.value = n.version;
   editor.site_id.value = n.site_id ?? "";
   editor.area.value = n.area;
+  $("notice-area-rows").replaceChildren(...(n.affected_areas || []).map(areaRow));
   editor.reason.value = n.reason;
   editor.starts_at.value = localInput(n.starts_at);
   editor.ends_at.value = localInput(n.ends_at);
@@ -333,6 +339,33 @@ function reviseNotice(n) {
   $("notice-editor-title").textContent = `${t("notice.revise")} · v${n.version} · ${n.area}`;
   $("notice-save").textContent = t("notice.save_revision");
   editor.remark.focus();
+}
+
+// 影响区域: each a kind (线路, 台区, 街道/小区, 区县), a name and the code callers may key in
+const AREA_KINDS = ["line", "transformer_area", "street", "district"];
+
+function areaRow(area = {}) {
+  const kind = el("select", { name: "area_kind", "aria-label": t("notice.area_kind") },
+    ...AREA_KINDS.map((k) => el("option", { value: k }, t(`notice.kind.${k}`))));
+  kind.value = area.kind || "line";
+  const name = el("input", { name: "area_name", maxlength: 100, "aria-label": t("notice.area_name"), placeholder: t("notice.area_name") });
+  name.value = area.name || "";
+  const code = el("input", { name: "area_code", maxlength: 32, size: 10, "aria-label": t("notice.area_code"), placeholder: t("notice.area_code") });
+  code.value = area.code || "";
+  const row = el("div", { class: "inline", "data-area-row": "" }, kind, " ", name, " ", code, " ",
+    el("button", { type: "button", class: "link", onclick: () => row.remove() }, t("notice.area_remove")));
+  return row;
+}
+
+function editedAreas() {
+  return [...$("notice-area-rows").querySelectorAll("[data-area-row]")]
+    .map((row) => ({ kind: row.querySelector("select").value, name: row.querySelector("[name=area_name]").value.trim(), code: row.querySelector("[name=area_code]").value.trim() }))
+    .filter((a) => a.name);
+}
+
+function areaList(areas) {
+  if (!areas?.length) return null;
+  return el("div", { class: "muted" }, areas.map((a) => `${t(`notice.kind.${a.kind}`)} ${a.name}${a.code ? ` (${a.code})` : ""}`).join(" · "));
 }
 
 // 提前结束 (power is back: a new version ending now) or 撤销 (withdrawn); both need a remark
