@@ -33,8 +33,9 @@ async function startKb() {
     if (id) { e.preventDefault(); run({ category: id }); }
   });
   if (canWrite) {
-    startKbEditor(run);
-    startCategories(run);
+    const reloadCategories = startCategories(run);
+    // a saved article may change a category's count
+    startKbEditor(async () => { await run(); await reloadCategories(); });
   }
   run({});
 }
@@ -149,6 +150,7 @@ function startCategories(rerunSearch) {
     $("kb-cat-save").textContent = t("kb.cat.add");
   });
   reload();
+  return reload;
 }
 
 // the categories depth-first, each parent before its children, siblings in their order
