@@ -15,6 +15,7 @@ request may reach its handler:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -45,6 +46,8 @@ class CurrentUser:
     roles: tuple[str, ...]
     must_change_password: bool = False
     site_id: int | None = None
+    #: the password the session was opened with (``password_stamp``): a reset ends the session
+    password_stamp: str | None = None
 
     @property
     def agent_id(self) -> str:
@@ -88,7 +91,14 @@ def user_from_session(session: Session) -> CurrentUser | None:
         roles=tuple(session.get("roles", ())),
         must_change_password=bool(session.get("must_change", False)),
         site_id=session.get("site_id"),
+        password_stamp=session.get("pw_at"),
     )
+
+
+def password_stamp(user: Any) -> str | None:
+    """When the user's password last changed, as the session keeps it (None: never)."""
+    changed = getattr(user, "password_changed_at", None)
+    return changed.astimezone(dt.UTC).isoformat() if changed else None
 
 
 async def start_user_session(request: web.Request, user: Any) -> Session:
@@ -101,6 +111,7 @@ async def start_user_session(request: web.Request, user: Any) -> Session:
     session["roles"] = list(user.roles)
     session["must_change"] = bool(user.must_change_password)
     session["site_id"] = getattr(user, "site_id", None)
+    session["pw_at"] = password_stamp(user)
     session["csrf"] = secrets.token_urlsafe(24)
     if lang:
         session["lang"] = lang

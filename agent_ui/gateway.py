@@ -59,7 +59,7 @@ from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
 from agent_ui.snapshot import build_board, build_snapshot, screen_pop_for
 from agent_ui.texts import Texts
-from agent_ui.work import ivr_steps, pop_of, work_counts
+from agent_ui.work import ivr_steps, pop_of, read_only, work_counts
 from cti.call_events import (
     AgentStateChanged,
     AmiConnectionChanged,
@@ -569,6 +569,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     # Cookies ride along on cross-site websocket handshakes; refuse foreign pages.
     if not _same_origin(request):
         raise UiError("origin.invalid")
+    # the session's roles rule every command on the socket: a disabled account, new roles or a
+    # reset password must not open one with the cookie it had (auth.required)
+    async with read_only(request.app[SERVICES], request[USER]):
+        pass
     return await request.app[GATEWAY].serve(request, request[USER])
 
 

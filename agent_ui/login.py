@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 import ticketing.users as users
-from agent_ui.auth import csrf_token, current_user, start_user_session, user_from_session
+from agent_ui.auth import csrf_token, current_user, password_stamp, start_user_session, user_from_session
 from agent_ui.bodies import json_body
 from agent_ui.commands import ON_CALL_TO_END
 from agent_ui.errors import UiError, error_id_of, status_for
@@ -183,8 +183,10 @@ async def _change_password(request: web.Request, current: str, new: str, confirm
         except PasswordRejected as exc:
             # the policy's own reason (bad_old_password, password_reused) is the more useful id
             raise UiError(f"auth.{exc.details.get('reason') or 'password_too_weak'}") from exc
+        stamp = password_stamp(row)
     session = await get_session(request)
     session["must_change"] = False
+    session["pw_at"] = stamp  # this session goes on with the new password (others the user has end)
 
 
 @routes.post("/password")

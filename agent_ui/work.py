@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agent_ui.auth import CurrentUser
+from agent_ui.auth import CurrentUser, password_stamp
 from agent_ui.errors import UiError
 from agent_ui.services import AppServices
 from agent_ui.worklists import counts
@@ -25,9 +25,15 @@ from ticketing.models import User
 
 async def _signed_in(db: AsyncSession, current: CurrentUser) -> User:
     """The session's user, as long as the account is still what the session was given: an admin
-    who disables it or changes its roles ends its sessions (they sign in again)."""
+    who disables it, changes its roles or resets its password ends its sessions (they sign in
+    again)."""
     user = await db.get(User, current.id)
-    if user is None or not user.active or tuple(user.roles) != tuple(current.roles):
+    if (
+        user is None
+        or not user.active
+        or tuple(user.roles) != tuple(current.roles)
+        or password_stamp(user) != current.password_stamp
+    ):
         raise UiError("auth.required")
     return user
 
