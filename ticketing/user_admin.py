@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from ticketing.audit import record, record_change
 from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
@@ -98,20 +99,18 @@ async def get_user(session: AsyncSession, staff_no: str) -> User:
 async def listing(
     session: AsyncSession, *, q: str = "", role: str = "", active: bool | None = None, limit: int = 500
 ) -> list[User]:
-    """Users by 工号; ``q`` matches the 工号's start or any part of the name."""
-    stmt = select(User).order_by(User.staff_no).limit(limit)
+    """Users by 工号; ``q`` matches the 工号's start or any part of the name; the first ``limit``."""
+    stmt = select(User).options(selectinload(User.scope_sites)).order_by(User.staff_no)
     if q:
         stmt = stmt.where(
             or_(User.staff_no.startswith(q, autoescape=True), User.name.contains(q, autoescape=True))
         )
     if active is not None:
         stmt = stmt.where(User.active.is_(active))
-    users = list(await session.scalars(stmt))
-    if role:
-        users = [u for u in users if role in (u.roles or [])]  # roles are a JSON list on both backends
-    for user in users:
-        await session.refresh(user, ["scope_sites"])
-    return users
+    if not role:
+        return list(await session.scalars(stmt.limit(limit)))
+    # roles are a JSON list on both backends: filtered here, so the limit is applied after it
+    return [u for u in await session.scalars(stmt) if role in (u.roles or [])][:limit]
 
 
 async def _cleaned(
@@ -247,7 +246,9 @@ async def update_user(
 
 
 def _signed_out(session: AsyncSession, user: User) -> None:
-    queue_event(session, UserAccountChanged(staff_no=user.staff_no, active=user.active, roles=tuple(user.roles)))
+    queue_event(
+        session, UserAccountChanged(staff_no=user.staff_no, active=user.active, roles=tuple(user.roles))
+    )
 
 
 async def reset_password(session: AsyncSession, actor: User | None, staff_no: str) -> str:
