@@ -337,6 +337,12 @@ def article_view(a: KbArticle) -> dict[str, Any]:
     }
 
 
+# The console shows an article's address as a link: only web addresses and this site's own paths,
+# never javascript: or data: (stored script), nor //host or /\host (another site, as browsers read them).
+_WEB_ADDRESS = re.compile(r"https?://\S+", re.IGNORECASE)
+_SITE_PATH = re.compile(r"/(?![/\\])[^\s\\]*")
+
+
 async def _cleaned_article(
     session: AsyncSession, values: Mapping[str, Any], current: KbArticle | None
 ) -> dict[str, Any]:
@@ -392,8 +398,12 @@ async def _cleaned_article(
     if kind in ("link", "file") and "url" not in problems and "kind" not in problems:
         if not merged["url"]:
             problems["url"] = "field_required"
-        elif kind == "link" and not re.match(r"^https?://\S+$", merged["url"]):
+        elif kind == "link" and not _WEB_ADDRESS.fullmatch(merged["url"]):
             problems["url"] = "field_bad_url"
+        elif kind == "file" and not (
+            _WEB_ADDRESS.fullmatch(merged["url"]) or _SITE_PATH.fullmatch(merged["url"])
+        ):
+            problems["url"] = "field_bad_file_url"
     if problems:
         raise FieldErrors(problems)
     return out

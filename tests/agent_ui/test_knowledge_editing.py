@@ -163,6 +163,14 @@ async def test_a_disabled_article_cannot_be_sent_and_agents_never_see_it(client,
         ({"title": "标题", "body": "x", "kind": "video"}, {"kind": "field_bad_option"}),
         ({"title": "标题", "kind": "link"}, {"url": "field_required"}),
         ({"title": "标题", "kind": "link", "url": "javascript:alert(1)"}, {"url": "field_bad_url"}),
+        ({"title": "标题", "kind": "file", "url": "javascript:alert(1)"}, {"url": "field_bad_file_url"}),
+        (
+            {"title": "标题", "kind": "file", "url": "data:text/html,<script>x</script>"},
+            {"url": "field_bad_file_url"},
+        ),
+        ({"title": "标题", "kind": "file", "url": "//evil.example/a.pdf"}, {"url": "field_bad_file_url"}),
+        ({"title": "标题", "kind": "file", "url": "/\\evil.example/a.pdf"}, {"url": "field_bad_file_url"}),
+        ({"title": "标题", "kind": "file", "url": "files/a.pdf"}, {"url": "field_bad_file_url"}),
         ({"title": "标题", "body": "x", "category_id": 99999}, {"category_id": "field_unknown_kb_category"}),
         ({"title": "标题", "body": "x", "category_id": "电费"}, {"category_id": "field_not_number"}),
         ({"title": "标" * 201, "body": "x"}, {"title": "field_too_long"}),
@@ -200,6 +208,17 @@ async def test_an_edit_is_checked_against_the_whole_article(client, world):
         assert resp.status == 422 and (await resp.json())["details"]["problems"] == problems
     assert (await client.patch("/api/knowledge/99999", json={"title": "x"}, headers=headers)).status == 404
     assert [a.action for a in await _audit(world, "kb_article", created["id"])] == ["kb.add"]
+
+
+@pytest.mark.parametrize("url", ["/files/电价政策.pdf", "https://www.95598.cn/files/a.pdf"])
+async def test_a_file_is_a_web_address_or_a_path_on_this_site(client, world, url):
+    headers = await _writer(client, "3001")
+    resp = await client.post(
+        "/api/knowledge", json={"title": "电价文件", "kind": "file", "url": url}, headers=headers
+    )
+    assert resp.status == 201, await resp.text()
+    async with world.services.sessionmaker() as db:
+        assert await db.scalar(select(KbArticle.url).where(KbArticle.title == "电价文件")) == url
 
 
 # -- searching Chinese typed without spaces ------------------------------------------------------------

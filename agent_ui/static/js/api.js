@@ -49,6 +49,14 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A user-written address as a link target: a web address or a path on this site, else null (never
+// javascript: or data:, nor //host or /\host, which browsers read as another site). The server checks
+// the same; this guards what was stored before it did.
+export function safeHref(url) {
+  const text = String(url ?? "").trim();
+  return /^https?:\/\/\S+$/i.test(text) || /^\/(?![\/\\])[^\s\\]*$/.test(text) ? text : null;
+}
+
 // A duration on a running clock: 04:05, 1:02:03 (time in a state, on a call, waiting in a queue).
 export function clock(secs) {
   secs = Math.max(0, Math.floor(secs));

@@ -2,7 +2,7 @@
 // write them (knowledge.write, notice.write) also get the editors: articles are written, edited
 // and disabled, categories added, renamed, ordered and disabled; a notice is published, revised (a new version, the old kept), ended or withdrawn.
 import { saveRecord } from "./admin_register.js";
-import { api, el, fmtTime } from "./api.js";
+import { api, el, fmtTime, safeHref } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -52,7 +52,7 @@ function renderTree(nodes) {
 function article(a, canWrite, rerun) {
   return el("article", { class: a.enabled ? "card" : "card muted", "data-article": a.id },
     el("h3", {}, a.title, a.enabled ? null : el("small", {}, ` (${t("kb.disabled")})`)),
-    a.kind !== "text" && a.url ? el("a", { href: a.url, target: "_blank", rel: "noopener" }, a.url) : null,
+    a.kind !== "text" && a.url ? (safeHref(a.url) ? el("a", { href: safeHref(a.url), target: "_blank", rel: "noopener" }, a.url) : el("span", { class: "muted" }, a.url)) : null,
     el("div", { class: "wrap", style: "white-space: pre-wrap" }, a.body),
     el("small", { class: "muted" }, `${a.tags} · ${fmtTime(a.updated_at)}`),
     canWrite ? el("p", {},
