@@ -7,6 +7,7 @@ from aiohttp import web
 from agent_ui.auth import current_user
 from agent_ui.roles import requires
 from agent_ui.services import TEMPLATES
+from cti.queues import SERVICE_LEVEL_SECONDS, SHORT_ABANDON_SECONDS
 
 routes = web.RouteTableDef()
 
@@ -24,4 +25,9 @@ async def home(request: web.Request) -> web.StreamResponse:
 @requires("calls.supervise")
 async def wallboard(request: web.Request) -> web.StreamResponse:
     """The supervisors' wallboard: seat map, queue board, listen / whisper / barge."""
-    return await request.app[TEMPLATES].response(request, "wallboard.html")
+    # the service level's tooltip names the bridge's own thresholds, which the level is computed with
+    thresholds = {
+        "sl_seconds": f"{SERVICE_LEVEL_SECONDS:g}",
+        "short_abandon_seconds": f"{SHORT_ABANDON_SECONDS:g}",
+    }
+    return await request.app[TEMPLATES].response(request, "wallboard.html", thresholds)

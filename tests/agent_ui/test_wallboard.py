@@ -45,6 +45,23 @@ async def test_only_supervisors_team_leaders_and_admins_open_the_wallboard(clien
         assert 'data-page="wallboard"' in html and "服务水平" in html and 'href="/wallboard"' in html
 
 
+async def test_the_service_level_says_what_it_divides_by(client):
+    """The level is over the calls decided so far (wallboard.js), not over every call offered."""
+    import html
+
+    csrf = await login(client, "3001")
+    page = html.unescape(await (await client.get("/wallboard")).text())
+    assert (
+        'title="20 秒内接通数 ÷ 已有结果的来电数(接通 + 放弃 + 溢出,5 秒内放弃的不计;仍在排队的不计)"' in page
+    )
+    await client.post("/lang", data={"lang": "en", "_csrf": csrf})
+    page = html.unescape(await (await client.get("/wallboard")).text())
+    assert (
+        'title="Answered within 20 s ÷ calls decided so far (answered + abandoned + overflowed, '
+        'not counting calls abandoned within 5 s; calls still waiting are not counted)"'
+    ) in page
+
+
 async def test_the_board_comes_first_and_spying_without_asterisk_is_refused(client, world):
     async with world.services.sessionmaker.begin() as db:
         await users.create_user(db, "8101", "投诉坐席", PASSWORD, roles=["agent"], skills={"complaint": 1})
