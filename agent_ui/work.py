@@ -8,6 +8,7 @@ was rolled back.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -62,8 +63,24 @@ async def read_only(services: AppServices, current: CurrentUser) -> AsyncIterato
         yield db, user
 
 
+#: the work counts still being read for a socket that closed meanwhile (kept until they finish)
+_unawaited_reads: set[asyncio.Task[dict[str, Any] | None]] = set()
+
+
 async def work_counts(services: AppServices, user: CurrentUser) -> dict[str, Any] | None:
-    """The state bar's numbers: my open work, replies due, overdue, unhandled inbox events."""
+    """The state bar's numbers: my open work, replies due, overdue, unhandled inbox events.
+
+    A socket's writer reads them, and a socket that closes cancels its writer: a query cut short
+    there never ends its transaction (on SQLite the write lock stays taken and every later write
+    waits for "database is locked"; on PostgreSQL the connection stays idle in transaction). So
+    the read runs to its end and its session closes, even when nobody waits for it any more."""
+    read = asyncio.ensure_future(_read_counts(services, user))
+    _unawaited_reads.add(read)
+    read.add_done_callback(_unawaited_reads.discard)
+    return await asyncio.shield(read)
+
+
+async def _read_counts(services: AppServices, user: CurrentUser) -> dict[str, Any] | None:
     async with read_only(services, user) as (db, row):
         return await counts(db, row)
 

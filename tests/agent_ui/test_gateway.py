@@ -10,7 +10,10 @@ import os
 import socket
 
 import pytest
+from sqlalchemy import text
 
+import agent_ui.work
+from agent_ui import create_app
 from cti.call_events import AgentStateChanged, AmiConnectionChanged
 from tests.agent_ui.conftest import login
 from tests.agent_ui.conftest import next_message as _next
@@ -524,3 +527,33 @@ async def test_an_offer_that_ended_is_not_popped_again_after_a_reload(client, wo
         )
     await login(client, "1001")
     assert await _snapshot_calls(client) == []
+
+
+async def test_a_socket_closed_while_its_snapshot_is_read_leaves_no_transaction_open(
+    aiohttp_client, world, monkeypatch
+):
+    """The snapshot's work counts are read in the socket's writer, which a closing socket cancels;
+    a query cut short there kept its transaction (on SQLite, the write lock: every later sign-in
+    waited 30 s for "database is locked" and a 500)."""
+    real_counts = agent_ui.work.counts
+    reading = asyncio.Event()
+
+    async def slow_counts(db, user):
+        reading.set()
+        # a query that takes a while, as a busy database's would (the socket closes meanwhile)
+        slow = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3000000) SELECT count(*) FROM n"
+        await db.execute(text(slow))
+        return await real_counts(db, user)
+
+    monkeypatch.setattr(agent_ui.work, "counts", slow_counts)
+    agent = await aiohttp_client(create_app(world.services))
+    await login(agent, "1001")
+    ws = await agent.ws_connect("/ws")
+    await asyncio.wait_for(reading.wait(), 3)
+    await ws.close()
+    monkeypatch.setattr(agent_ui.work, "counts", real_counts)
+    # signing in writes (the account's last sign-in); another console does at once, as before
+    other = await aiohttp_client(create_app(world.services))
+    await asyncio.wait_for(login(other, "3001"), 10)
+    async with other.ws_connect("/ws") as ws:
+        assert (await _next(ws, "snapshot", within=10))["work"] is not None
