@@ -158,6 +158,9 @@ class AgentCommands:
             return self.actions.outbound_context, target.lstrip("+")
         raise Refused("unknown_target", f"unknown target kind {kind!r}")
 
+    def _consulting(self, agent_id: str) -> bool:
+        return agent_id in self.consults
+
     # -- log in / out, ready, pause --------------------------------------------------
     async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
         return await self._run("login", agent_id, self._login, agent_id, seat, skills)
@@ -303,8 +306,18 @@ class AgentCommands:
                 raise Refused("agent_not_on_call")
             await self.actions.hangup(channels[0])
             return CommandResult.done(call_id=call.call_id)
-        call, agent_channel, _ = self._on_call(agent)
+        call, agent_channel, customer = self._on_call(agent)
         call.hangup_side = call.hangup_side or "agent"  # we know who asked for it
+        if (
+            agent.state == A.ON_HOLD
+            and call.agent_id == agent_id
+            and customer
+            and not self._consulting(agent_id)
+        ):
+            # The held caller is the agent's: 挂断 ends their call too. Held apart from the agent
+            # (hotline-hold), the caller's leg would otherwise wait there alone for an hour.
+            with contextlib.suppress(AmiActionError):  # the caller hung up just now
+                await self.actions.hangup(customer)
         await self.actions.hangup(agent_channel)
         return CommandResult.done(call_id=call.call_id)
 

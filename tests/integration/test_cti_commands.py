@@ -380,3 +380,24 @@ async def test_a_seat_signed_out_off_a_call_leaves_its_queues_at_once(asterisk):
         assert story.bridge.agent(agent)["state"] == "logged_out"
         status = await story.net.action_list("QueueStatus", Queue=QUEUE_A)
         assert not [f for f in status if f.name == "QueueMember" and f.get("Name") == agent]
+
+
+async def test_hanging_up_a_held_call_ends_the_callers_call_too(asterisk):
+    async with Story(asterisk) as story:
+        (agent,) = await ready_agents(story, "hold")
+        await story.call_in(QUEUE_A, stay=30)
+        call_id = await answered_by(story, agent)
+        assert (await story.bridge.hold(agent)).ok
+        await asyncio.sleep(0.5)
+        hanging_up = time.time()
+        assert (await story.bridge.hangup(agent)).ok  # 保持 → 挂断
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=5)
+        await asyncio.sleep(0.3)
+        left = [
+            c for c in await story.net.action_list("CoreShowChannels") if c.get("Context") == "hotline-hold"
+        ]
+        assert not [c for c in left if c.get("Linkedid") == call_id], left
+        assert story.bridge.agent(agent)["state"] == "ready"
+    assert (ended.outcome, ended.hangup_side, ended.agent_id) == ("answered", "agent", agent)
+    assert ended.ended_at - hanging_up < 1.5
+    assert 0.4 < ended.hold_seconds < 1.5  # the hold ends with the call, not when the caller gives up
