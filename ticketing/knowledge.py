@@ -598,7 +598,7 @@ def notice_text(notice: OutageNotice, site_name: str = "") -> tuple[str, str]:
     starts = notice.starts_at.astimezone(SHANGHAI).strftime(fmt)
     ends = notice.ends_at.astimezone(SHANGHAI).strftime(fmt)
     subject = f"停电通知 {starts}"
-    parts = [f"{starts} 至 {ends}", f"停电范围：{notice.area}"]
+    parts = [f"{starts} 至 {ends}", f"停电范围：{notice.area}", *_affected_area_lines(notice.areas)]
     if notice.reason:
         parts.append(f"原因：{notice.reason}")
     if notice.remark:
@@ -606,6 +606,19 @@ def notice_text(notice: OutageNotice, site_name: str = "") -> tuple[str, str]:
     if site_name:
         parts.append(site_name)
     return subject, "；".join(parts)
+
+
+#: an affected area's kind as a customer reads it (the console says them through notice.kind.*)
+AREA_KIND_WORDS = {"line": "线路", "transformer_area": "台区", "street": "街道/小区", "district": "区县"}
+
+
+def _affected_area_lines(areas: Sequence[OutageNoticeArea]) -> list[str]:
+    """The notice's affected areas by name, one part per kind (线路：10kV 中关村线、10kV 海淀线),
+    the kinds in ``AREA_KINDS`` order, the names in the order entered; none for an older notice."""
+    names: dict[str, list[str]] = {}
+    for area in areas:
+        names.setdefault(area.kind, []).append(area.name)
+    return [f"{AREA_KIND_WORDS[kind]}：{'、'.join(names[kind])}" for kind in AREA_KINDS if kind in names]
 
 
 async def current_notice_text(session: AsyncSession, key: str) -> tuple[str, str]:

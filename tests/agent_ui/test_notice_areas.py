@@ -119,6 +119,38 @@ async def test_the_ivr_tells_a_caller_who_keys_in_an_areas_code(client, world):
     assert await lookup("11010801") == []
 
 
+async def test_a_notice_sent_to_a_customer_names_its_affected_areas_by_kind(client, world):
+    from ticketing.knowledge import AREA_KIND_WORDS
+    from ticketing.models import Notification
+    from ticketing.models.knowledge import AREA_KINDS
+
+    assert set(AREA_KIND_WORDS) == set(AREA_KINDS)  # every kind has its words
+    headers = await _headers(client)
+    second_line = {"kind": "line", "name": "10kV 海淀线", "code": ""}
+    notice = await _publish(
+        client, headers, await _hd(world), affected_areas=[AREAS[2], AREAS[0], AREAS[1], second_line]
+    )
+    older = await _publish(client, headers, await _hd(world), area="知春路", affected_areas=[])
+    sent = []
+    for key, channel, to in ((notice["key"], "sms", "13800138000"), (notice["key"], "email", "a@b.cn")):
+        resp = await client.post(
+            f"/api/notices/{key}/send", json={"channel": channel, "to": to}, headers=headers
+        )
+        assert resp.status == 201, await resp.text()
+        sent.append((await resp.json())["id"])
+    resp = await client.post(
+        f"/api/notices/{older['key']}/send", json={"channel": "sms", "to": "13800138000"}, headers=headers
+    )
+    sent.append((await resp.json())["id"])
+    async with world.services.sessionmaker() as db:
+        sms, email, old_sms = [await db.get(Notification, i) for i in sent]
+    # grouped by kind in the kinds' order, the names as entered; the 停电范围 text stays first
+    areas = "停电范围：中关村一带；线路：10kV 中关村线、10kV 海淀线；台区：中关村1号台区；街道/小区：海淀黄庄北街；原因：10kV线路检修"
+    assert areas in sms.body and areas in email.body
+    # a notice without affected areas reads as before
+    assert "停电范围：知春路；原因：10kV线路检修" in old_sms.body and "线路：" not in old_sms.body
+
+
 @pytest.mark.parametrize(
     "areas, problem",
     [
