@@ -6,8 +6,9 @@ choose the version new orders use; every change is an audit row."""
 from __future__ import annotations
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 
+from agent_ui.texts import Texts
 from tests.agent_ui.conftest import login
 from ticketing.models import AuditLog, WorkflowDefinition, WorkOrder
 from ticketing.seed import WORKFLOWS
@@ -266,3 +267,29 @@ async def test_the_api_documents_the_workflow_routes_with_their_permission(clien
         "required"
     ] == ["source"]
     assert "text/yaml" in paths["/api/workflows/{key}/{version}/export"]["get"]["responses"]["200"]["content"]
+
+
+async def test_two_admins_importing_the_same_workflow_at_once_are_told_to_reload_not_given_a_500(
+    client, world
+):
+    admin = await login(client, "9001")
+    source = await _consult_renamed(client, "信息咨询(第二版)")
+
+    def the_other_admin_imports_first(_mapper, connection, target):
+        # what another admin's import, committed between our max(version) and our insert, leaves
+        values = {c: getattr(target, c) for c in ("key", "version", "name", "body", "source")}
+        connection.execute(insert(WorkflowDefinition).values(values))
+
+    event.listen(WorkflowDefinition, "before_insert", the_other_admin_imports_first, once=True)
+    try:
+        status, body = await _post(client, "/api/workflows", admin, {"source": source})
+    finally:
+        if event.contains(WorkflowDefinition, "before_insert", the_other_admin_imports_first):
+            event.remove(WorkflowDefinition, "before_insert", the_other_admin_imports_first)
+    assert (status, body["error_id"]) == (409, "workflow_conflict"), body
+    assert body["message"] == Texts().error("zh-CN", "workflow_conflict") and "刷新" in body["message"]
+    assert "reload" in Texts().error("en", "workflow_conflict").lower()
+    assert body["details"] == {"key": "consult", "version": 2}
+    # the refused import kept nothing (here the other admin's row went with it), and a retry is stored
+    status, made = await _post(client, "/api/workflows", admin, {"source": source})
+    assert (status, made["version"]) == (201, 2)

@@ -15,12 +15,13 @@ from typing import Any
 
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record, record_change
 from ticketing.cached import Cache
 from ticketing.categories import category_tree
-from ticketing.errors import NotFound, WorkflowInvalid, require_admin
+from ticketing.errors import ActionRefused, NotFound, WorkflowInvalid, require_admin
 from ticketing.models import Category, User, WorkflowDefinition, WorkOrder
 from ticketing.workflow.definition import Definition, parse, parse_yaml
 
@@ -67,7 +68,8 @@ def validated(source: str | Mapping[str, Any]) -> Definition:
 async def import_definition(
     session: AsyncSession, source: str | Mapping[str, Any], *, actor: User | None = None
 ) -> WorkflowDefinition:
-    """Validate (raising WorkflowInvalid) and store as the next version of its key (admins only)."""
+    """Validate (raising WorkflowInvalid) and store as the next version of its key (admins only);
+    ActionRefused ``workflow_conflict`` when another import took that version meanwhile."""
     require_admin(actor, "change workflow definitions")
     definition = validated(source)
     if isinstance(source, str):
@@ -85,7 +87,17 @@ async def import_definition(
         source=text,
     )
     session.add(row)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # another admin stored this version between our max() and our insert (uq_workflow_key_version);
+        # the session is spoilt: whoever opened it rolls back
+        raise ActionRefused(
+            "workflow_conflict",
+            f"workflow {definition.key!r} v{row.version} was imported by someone else meanwhile: reload and retry",
+            key=definition.key,
+            version=row.version,
+        ) from None
     await record(
         session, actor, "workflow.import", "workflow", row.id, after={"key": row.key, "version": row.version}
     )
