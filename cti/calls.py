@@ -336,6 +336,10 @@ class CallModel(ChannelEvents, QueueCallEvents):
                 call.waited = round(at - call.queued_at, 3)
                 if not call.hangup_side:
                     call.hangup_side = "caller"
+            elif call.direction == "inbound":
+                # Never queued: it ended in the IVR (self-service, a message, a hang-up in the
+                # menus). Not a failure, and its time in the menus is no queue wait.
+                call.outcome = "ivr"
             else:
                 call.outcome = "failed"
         if call.queue:

@@ -167,6 +167,8 @@ def _record(row: Any) -> CallRecord:
     entered = queued_at or occurred.timestamp()
     if outcome == "answered":
         left = answered_at or None
+    elif outcome == "ivr":
+        left = None  # its time was spent in the menus, never waiting for an agent
     else:
         left = ended.timestamp() if ended is not None else None
     wait = max(0.0, left - entered) if left is not None else 0.0

@@ -140,6 +140,26 @@ def test_caller_hanging_up_while_ringing_is_abandoned_ringing_and_the_agent_goes
     assert w.queues.get("general").abandoned == 1
 
 
+def test_an_inbound_call_that_ends_in_the_ivr_is_no_failure_and_waited_for_no_one():
+    # Self-service callers (outage notice, bill lookup) hang up before any queue: the
+    # report called them 呼叫失败 and counted their minutes in the menus as queue wait.
+    w = World()
+    w.feed("Newchannel", 10.0, Channel=CALLER_1, Uniqueid=LINKED, Context="hotline-inbound", Exten="95598")
+    w.feed(
+        "Newchannel",
+        10.0,
+        Channel=CALLER_2,
+        Uniqueid="1700000000.2",
+        Context="hotline-inbound",
+        Exten="95598",
+    )
+    w.hangup(CALLER_2, "1700000000.2", 70.0)
+    w.hangup(CALLER_1, LINKED, 70.0)
+    (ended,) = w.of(CallEnded)
+    assert (ended.direction, ended.outcome, ended.waited, ended.queue) == ("inbound", "ivr", 0.0, "")
+    assert ended.hangup_side != "system"
+
+
 def test_ring_no_answer_marks_the_agent_missed():
     w = World()
     w.incoming(10.0)

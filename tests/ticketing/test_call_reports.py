@@ -329,3 +329,19 @@ async def test_post_call_survey_per_agent(sm, session, known):
     detail = {r["call_id"]: r for r in (await call_detail(session, DAY_START, DAY_END))["rows"]}
     assert detail["c1"]["survey"] == 5 and detail["c4"]["survey"] is None
     assert (await survey_report(session, DAY_START, DAY_END, queue="fault"))["rows"] == []
+
+
+async def test_a_call_that_ended_in_the_ivr_is_listed_as_such_with_no_queue_wait(sm, session, known):
+    await CallLinker(sm).handle(
+        CallEnded(
+            call_id="ivr1",
+            direction="inbound",
+            outcome="ivr",
+            caller="13800002222",
+            started_at=t("09:10:00"),
+            ended_at=t("09:11:30"),  # 90 s in the menus: self-service, no agent asked for
+        )
+    )
+    detail = await call_detail(session, DAY_START, DAY_END)
+    row = next(r for r in detail["rows"] if r["call_id"] == "ivr1")
+    assert (row["outcome"], row["queue"], row["wait"]) == ("ivr", "", 0.0)
