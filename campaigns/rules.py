@@ -284,7 +284,13 @@ def predictive_slots(
 
 # -- do not call -----------------------------------------------------------------------
 def dial_number(raw: str, default_area_code: str = "") -> str:
-    """The normalised number, or raises ``InvalidPhoneNumber``."""
+    """The normalised number, or raises ``InvalidPhoneNumber``.
+
+    Letters make the value no phone number at all: ``normalize`` keeps only the digits, which
+    turned "abc123" into a dialable "123".
+    """
+    if any(c.isalpha() for c in raw):
+        raise InvalidPhoneNumber(f"letters in a phone number: {raw!r}")
     number = normalize(raw, default_area_code)
     if not number.isdigit() or not 3 <= len(number) <= 20:
         raise InvalidPhoneNumber(f"not a phone number: {raw!r}")

@@ -593,6 +593,23 @@ async def _until(condition, within: float = 5.0) -> None:
             await asyncio.sleep(0.01)
 
 
+async def test_a_number_with_letters_is_refused_at_import_not_cut_to_its_digits(sm):
+    async with sm.begin() as s:
+        campaign = await store.create_campaign(s, name="名单", queue="camp-a")
+        cid = campaign.id
+    text = "电话,姓名\n13800000001,张三\nabc123,字母\n138O0000002,字母O\n(020) 8888-6666,座机\n"
+    async with sm.begin() as s:
+        report = await importer.commit(
+            s, await s.get(Campaign, cid), text.encode(), "list.csv", {"number": "电话"}
+        )
+    summary = report.summary()
+    assert {r["line"]: (r["reason"], r["text"]) for r in summary["rejected_rows"]} == {
+        3: ("invalid_number", "电话号码无效"),
+        4: ("invalid_number", "电话号码无效"),
+    }
+    assert set(await contacts(sm, cid)) == {"13800000001", "02088886666"}
+
+
 async def test_service_numbers_are_refused_at_import_like_other_bad_numbers(sm):
     async with sm.begin() as s:
         campaign = await store.create_campaign(s, name="名单", queue="camp-a")
