@@ -50,8 +50,12 @@ def _outcome(result: Any) -> dict[str, Any]:
     if ok is False:
         reason = getattr(result, "error_id", None) or getattr(result, "reason", None) or "command.refused"
         message = getattr(result, "message", "") or ""
-        # Asterisk's own words (e.g. "No such queue") help whoever has to fix the setup
+        # Asterisk's own words (e.g. "No such queue") help whoever has to fix the setup: in the
+        # details and the log, never in the agent's message (texts word each reason)
         details = {"detail": message} if message and message != reason else {}
+        data = getattr(result, "data", None)
+        if isinstance(data, dict):
+            details.update(data)  # what the words name: the pause reason of a target not ready
         raise UiError(str(reason), message, **details)
     data = getattr(result, "data", None)
     if isinstance(data, dict):

@@ -519,10 +519,10 @@ class Gateway:
         client.send({"type": "ack", "id": ref, "cmd": cmd, "result": result})
 
     def _message(self, client: Client, error_id: str, fallback: str, details: dict[str, Any]) -> str:
-        text = self.texts.error(client.lang, error_id, fallback, details)
-        if error_id == "asterisk_refused" and details.get("detail"):
-            text = f"{text}({details['detail']})"
-        return text
+        if details.get("detail"):
+            # Asterisk's own words are for whoever fixes the setup, not for the agent's screen
+            log.warning("%s refused for %s: %s", error_id, client.user.staff_no, details["detail"])
+        return self.texts.error(client.lang, error_id, fallback, details)
 
     def _refusal(
         self, client: Client, ref: Any, error_id: str, details: dict[str, Any], fallback: str = ""

@@ -55,6 +55,14 @@ class Texts:
             values["fields"] = "、".join(
                 f"{self.field(lang, name)}({self.get(lang, f'problem.{p}')})" for name, p in problems.items()
             )
+        pause_reason = (details or {}).get("pause_reason")
+        if isinstance(pause_reason, str):
+            # 转接目标未就绪（小休）: the reason in words, with its brackets, or nothing when none was given
+            values["pause_reason"] = (
+                self.get(lang, "call.target_reason", reason=self.reason(lang, pause_reason))
+                if pause_reason
+                else ""
+            )
         text = self.get(lang, key, **values)
         if text == key:
             # an error id from another package that we have no words for yet

@@ -43,7 +43,11 @@ REASONS = (
     "call_on_hold",
     "no_consultation",
     "target_busy",
+    "target_not_ready",
+    "target_logged_out",
     "unknown_target",
+    "caller_gone",
+    "channel_gone",
     "invalid_reason",
     "invalid_number",
     "invalid_spy_mode",
@@ -70,15 +74,22 @@ class CommandResult:
         return cls(True, data=data)
 
     @classmethod
-    def refused(cls, reason: str, message: str = "") -> CommandResult:
+    def refused(cls, reason: str, message: str = "", **data: Any) -> CommandResult:
+        """``data``: what the console words the refusal with (``pause_reason`` of a target not ready)."""
         assert reason in REASONS, reason
-        return cls(False, reason, message or reason)
+        return cls(False, reason, message or reason, data)
 
 
 class Refused(Exception):
-    def __init__(self, reason: str, message: str = "") -> None:
+    def __init__(self, reason: str, message: str = "", **data: Any) -> None:
         super().__init__(message or reason)
-        self.reason, self.message = reason, message or reason
+        self.reason, self.message, self.data = reason, message or reason, data
+
+
+def _gone_channel(exc: AmiActionError) -> bool:
+    """Asterisk's answer when a channel named in the action hung up meanwhile."""
+    text = exc.message.lower()
+    return "does not exist" in text or "no such channel" in text
 
 
 class AgentCommands:
@@ -107,10 +118,12 @@ class AgentCommands:
         try:
             return await coro_fn(*args)
         except Refused as exc:
-            return CommandResult.refused(exc.reason, exc.message)
+            return CommandResult.refused(exc.reason, exc.message, **exc.data)
         except AmiNotConnected as exc:
             return CommandResult.refused("not_connected", str(exc))
         except AmiActionError as exc:
+            if _gone_channel(exc):  # a leg hung up between the agent's click and the action
+                return CommandResult.refused("channel_gone", exc.message)
             return CommandResult.refused("asterisk_refused", exc.message)
         except AmiError as exc:
             return CommandResult.refused("asterisk_refused", str(exc))
@@ -142,11 +155,7 @@ class AgentCommands:
     def _target(self, kind: str, target: str) -> tuple[str, str]:
         """(context, exten) for a transfer target: an agent, a queue, or a number."""
         if kind == "agent":
-            other = self.agents.get(target)
-            if other is None:
-                raise Refused("unknown_target", f"no agent {target}")
-            if other.state != A.READY:
-                raise Refused("target_busy", f"agent {target} is {other.state}")
+            self._ready_colleague(target)
             return "hotline-transfer", target
         if kind == "queue":
             if not target:
@@ -160,6 +169,21 @@ class AgentCommands:
 
     def _consulting(self, agent_id: str) -> bool:
         return agent_id in self.consults
+
+    def _ready_colleague(self, target: str) -> A.Agent:
+        """The agent ``target``, ready for a call; refused saying why not: signed out, not ready
+        (小休, 话后处理 …: the reason goes along), or busy on a call."""
+        other = self.agents.get(target)
+        if other is None:
+            raise Refused("unknown_target", f"no agent {target}")
+        if other.state == A.LOGGED_OUT:
+            raise Refused("target_logged_out", f"agent {target} is signed out")
+        if other.state in (A.NOT_READY, A.AFTER_CALL_WORK):
+            reason = other.reason or (A.ACW_REASON if other.state == A.AFTER_CALL_WORK else "")
+            raise Refused("target_not_ready", f"agent {target} is not ready ({reason})", pause_reason=reason)
+        if other.state != A.READY:
+            raise Refused("target_busy", f"agent {target} is {other.state}")
+        return other
 
     # -- log in / out, ready, pause --------------------------------------------------
     async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
@@ -415,11 +439,7 @@ class AgentCommands:
     async def _conference(self, agent_id: str, target_agent: str) -> CommandResult:
         agent = self._agent(agent_id)
         call, agent_channel, customer = self._on_call(agent)
-        other = self.agents.get(target_agent)
-        if other is None:
-            raise Refused("unknown_target", f"no agent {target_agent}")
-        if other.state != A.READY:
-            raise Refused("target_busy", f"agent {target_agent} is {other.state}")
+        other = self._ready_colleague(target_agent)
         room = call.call_id
         await self.actions.conference(customer, agent_channel, room)
         leg_id = f"conf-{uuid.uuid4().hex[:12]}"

@@ -97,9 +97,19 @@ async def test_a_three_way_conference_with_a_colleague(client, seat, colleague):
         await tab.next("snapshot")
         call_id = await _answered_call(tab, net, staff_no)
 
-        busy = await tab.command("conference", agent=colleague)  # still paused
-        assert busy["type"] == "refused" and busy["error_id"] == "target_busy"
-        assert "忙" in busy["message"]
+        paused = await tab.command("conference", agent=colleague)  # on a break (小休), not busy
+        assert paused["type"] == "refused" and paused["error_id"] == "target_not_ready"
+        assert paused["message"] == "转接目标未就绪（小休）。"
+        busy = await tab.command("transfer", target=staff_no)  # on a call: the agent themselves
+        assert (busy["error_id"], busy["message"]) == ("target_busy", "转接目标正忙。")
+        assert (await bridge.logout(colleague)).ok
+        signed_out = await tab.command("consult", target=colleague)
+        assert (signed_out["error_id"], signed_out["message"]) == (
+            "target_logged_out",
+            "转接目标未签入（已下班）。",
+        )
+        interface = f"Local/{colleague}@hotline-sim-phone/n"
+        assert (await bridge.login(colleague, interface, {QUEUE: 5})).ok
         nobody = await tab.command("conference", agent="99999")
         assert nobody["type"] == "refused" and nobody["error_id"] == "unknown_target"
 
