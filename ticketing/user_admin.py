@@ -174,6 +174,8 @@ async def _cleaned(
             found = await session.scalar(select(User.id).where(User.staff_no == manager))
             if found is None or (current is not None and found == current.id):
                 problems["manager"] = "field_unknown_user"
+            elif current is not None and await _reports_to(session, found, current.id):
+                problems["manager"] = "field_manager_loop"
             else:
                 out["manager_id"] = found
     if "skills" in values:
@@ -199,6 +201,19 @@ async def _cleaned(
     if problems:
         raise FieldErrors(problems)
     return out
+
+
+async def _reports_to(session: AsyncSession, user_id: int, boss_id: int) -> bool:
+    """Whether ``boss_id`` is above ``user_id`` on its chain of managers: then ``user_id`` cannot
+    become the boss's manager (A→B→A), or the chain never ends."""
+    seen: set[int] = set()
+    manager_id = await session.scalar(select(User.manager_id).where(User.id == user_id))
+    while manager_id is not None and manager_id not in seen:
+        if manager_id == boss_id:
+            return True
+        seen.add(manager_id)
+        manager_id = await session.scalar(select(User.manager_id).where(User.id == manager_id))
+    return False
 
 
 async def add_user(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> tuple[User, str]:
@@ -234,10 +249,13 @@ async def update_user(
     require_admin(actor, "change users")
     user = await get_user(session, staff_no)
     changes = await _cleaned(session, values, user, actor)
-    if "site_id" in changes and "scope_sites" not in changes and changes["site_id"] is not None:
-        # the home site is always within the data scope (as create_user grants it)
-        site = await session.get(Site, changes["site_id"])
-        changes["scope_sites"] = [*(s for s in user.scope_sites if s.id != site.id), site]
+    home_id = changes.get("site_id", user.site_id)
+    if home_id is not None and ("site_id" in changes or "scope_sites" in changes):
+        # the home site is always within the data scope (as create_user grants it), whether the
+        # edit moves the user, lists the scope anew, or both
+        scope = changes.get("scope_sites", user.scope_sites)
+        if all(s.id != home_id for s in scope):
+            changes["scope_sites"] = [*scope, await session.get(Site, home_id)]
     before = (user.active, list(user.roles))
     await record_change(session, actor, user, changes, view, "user.update", "user")
     if (user.active, list(user.roles)) != before:

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import WSMsgType
 from sqlalchemy import select
 
+from agent_ui.texts import Texts
 from tests.agent_ui.conftest import PASSWORD, login
 from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, seat  # noqa: F401 (the fixture)
 from ticketing.models import AuditLog, Site, User, utcnow
@@ -256,3 +257,39 @@ async def _closed(ws) -> int | None:
             return msg.data
         if msg.type in (WSMsgType.CLOSED, WSMsgType.CLOSING, WSMsgType.ERROR):
             return None
+
+
+async def test_the_home_site_stays_within_the_data_scope_whatever_the_edit_lists(client, world):
+    admin = await login(client, "9001")
+    async with world.services.sessionmaker() as db:
+        hq = await db.scalar(select(Site.id).where(Site.code == "HQ"))
+        bureau = await db.scalar(select(Site.id).where(Site.code == "HD"))
+    # moved to the bureau with a scope that leaves the bureau out: the bureau is added
+    resp, body = await _send(
+        client, "/api/users/1001", admin, {"site_id": bureau, "scope_site_ids": [hq]}, method="PATCH"
+    )
+    assert resp.status == 200, body
+    assert (body["site_id"], sorted(body["scope_site_ids"])) == (bureau, sorted([hq, bureau]))
+    # a scope listed anew without the home site keeps it too
+    resp, body = await _send(client, "/api/users/1001", admin, {"scope_site_ids": []}, method="PATCH")
+    assert resp.status == 200 and body["scope_site_ids"] == [bureau]
+    async with world.services.sessionmaker() as db:
+        user = await db.scalar(select(User).where(User.staff_no == "1001"))
+        await db.refresh(user, ["scope_sites"])
+        assert [s.id for s in user.scope_sites] == [bureau]
+
+
+async def test_a_manager_loop_is_refused_in_words(client):
+    admin = await login(client, "9001")
+    for staff_no, manager in (("1001", "3001"), ("2001", "1001")):
+        resp, body = await _send(
+            client, f"/api/users/{staff_no}", admin, {"manager": manager}, method="PATCH"
+        )
+        assert resp.status == 200, body
+    # 3001 manages 1001, who manages 2001: neither may become 3001's manager
+    for manager in ("1001", "2001"):
+        resp, body = await _send(client, "/api/users/3001", admin, {"manager": manager}, method="PATCH")
+        assert resp.status == 422 and body["details"]["problems"] == {"manager": "field_manager_loop"}
+        assert Texts().get("zh-CN", "problem.field_manager_loop") in body["message"]
+    resp, body = await _send(client, "/api/users/3001", admin, {"manager": "9001"}, method="PATCH")
+    assert resp.status == 200 and body["manager"] == "9001"
