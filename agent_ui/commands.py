@@ -227,4 +227,11 @@ async def run_command(
         return await _dial_from_order(services, bridge, user, order_id, number)
     if cmd == "wrapup_done":
         return await _call(bridge, "wrapup_done", agent)
+    if cmd == "hold_after_call_work":
+        # the intake form holds unsaved input about this call: the ACW limit waits for it
+        call_id = _text(args, "call_id")
+        hold = args.get("hold")
+        if not isinstance(hold, bool):
+            raise UiError("request.invalid", "hold must be true or false", field="hold")
+        return await _call(bridge, "hold_after_call_work", agent, call_id, hold)
     raise UiError("command.unknown", cmd=cmd)

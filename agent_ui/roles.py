@@ -76,6 +76,7 @@ COMMAND_PERMISSIONS: dict[str, str] = {
     "spy_mode": "calls.supervise",
     "wallboard": "calls.supervise",
     "wrapup_done": "seat.use",
+    "hold_after_call_work": "seat.use",
     "snapshot": "session",
     "watch": "order.read",
     "ping": "session",

@@ -68,7 +68,8 @@ def calls_of(
 ) -> list[dict[str, Any]]:
     """The agent's calls, each with its IVR path in words (``ivr_steps``) for the screen-pop.
 
-    A call is the agent's once answered (its ``agent_id``); before that, while the agent's phone
+    A call is the agent's once answered (its ``agent_id``), and after its end for as long as the
+    agent writes it up (after-call work); before that, while the agent's phone
     rings with it, it is the one the agent's state names (``agent``: the agent's own view). Only
     the state says whether the offer is still live: a caller who hung up, a colleague who
     answered and a ring timeout all move the agent out of ``ringing`` (the call's own ``ringing``
@@ -77,11 +78,31 @@ def calls_of(
     offered = ""
     if agent is not None and agent.get("state") == "ringing":
         offered = str(agent.get("call_id") or "")
-    return [
-        {**c, "ivr_steps": ivr_steps(ivr, c.get("ivr_path") or ())}
+    calls = [
+        c
         for c in _bridge_list(bridge, "calls")
         if str(c.get("agent_id", "")) == agent_id or (offered and c.get("call_id") == offered)
     ]
+    wrapping_up = _call_in_wrap_up(bridge, agent)
+    if wrapping_up is not None and all(c.get("call_id") != wrapping_up["call_id"] for c in calls):
+        calls.append(wrapping_up)
+    return [{**c, "ivr_steps": ivr_steps(ivr, c.get("ivr_path") or ())} for c in calls]
+
+
+def _call_in_wrap_up(bridge: Any, agent: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The call an agent in after-call work (话后处理) writes up: it has ended, but the seat's pop
+    and intake form stay its own until the agent is done (``ended``: true)."""
+    if agent is None or agent.get("state") != "after_call_work" or not agent.get("call_id"):
+        return None
+    lookup = getattr(bridge, "ended_call", None)
+    if lookup is None:
+        return None
+    try:
+        call = lookup(str(agent["call_id"]))
+    except Exception:
+        log.exception("bridge.ended_call(%r) failed", agent["call_id"])
+        return None
+    return {**jsonable(call), "ended": True} if call else None
 
 
 async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
@@ -98,6 +119,8 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
         "calls": calls_of(bridge, user.agent_id, services.ivr, agent),
         "queues": [],
         "pause_reasons": list(services.pause_reasons),
+        # the seat offers 暂停 during a call only where the site allows it (the command checks too)
+        "allow_pause_on_call": services.allow_pause_on_call,
     }
     if user.can("queues.read"):
         queues = _bridge_list(bridge, "queues")

@@ -21,6 +21,7 @@ the product's configuration.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import functools
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 # search: splitting the 40-line queue-join event to read it was most of the bridge's work on it.
 # The pattern starts with a literal (an event's first line is its Event:), which the engine
 # looks for at C speed; with "^|" in front it tried every byte, 12 µs a frame.
+ENDED_CALLS_KEPT = 2_000  # far more than the seats that may be in after-call work at once
 _IVR_PATH = re.compile(rb"\r\nChanVariable: ?HOTLINE_IVR_PATH=([^\r\n]*)")
 
 CustomerLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
@@ -120,6 +122,11 @@ class CtiBridge:
         self.publisher = Publisher(bus)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._acw_timers: dict[str, asyncio.TimerHandle] = {}
+        #: agent id -> the call its intake form holds unsaved input about (the ACW limit waits)
+        self._acw_held: dict[str, str] = {}
+        self._acw_overdue: set[str] = set()  # agents whose ACW limit passed while their form held it
+        #: the latest ended calls, as they were at their end: a seat in ACW still shows its call
+        self._ended_calls: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         self._ivr_paths: dict[str, asyncio.Task[None]] = {}
         self._ivr_path_seen: tuple[str, str] | None = None  # (channel, HOTLINE_IVR_PATH) of the event in hand
         #: call id -> (the number looked up, the lookup)
@@ -193,6 +200,11 @@ class CtiBridge:
         """Supervisors on agents' calls now (for the wallboards, never the agents' seats)."""
         return self.spy_book.snapshot()
 
+    def ended_call(self, call_id: str) -> dict[str, Any] | None:
+        """A call that ended lately, as it was at its end (the one an agent in ACW writes up)."""
+        call = self._ended_calls.get(call_id)
+        return dict(call) if call else None
+
     # -- commands (each returns a CommandResult) --------------------------------------
     async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
         """Sign ``seat`` into the queue of each skill, at that skill's penalty."""
@@ -225,6 +237,24 @@ class CtiBridge:
     async def wrapup_done(self, agent_id: str) -> CommandResult:
         self._cancel_acw(agent_id)
         return await self.commands.end_after_call_work(agent_id)
+
+    async def hold_after_call_work(self, agent_id: str, call_id: str, hold: bool) -> CommandResult:
+        """The agent's intake form holds unsaved input about ``call_id`` (``hold``) or no longer.
+
+        While it does, the ACW limit does not end that call's after-call work: the next call would
+        find the agent still writing up this one. Once the form is saved or emptied, an ACW whose
+        time has passed meanwhile ends at once; the agent's own 就绪 / 暂停 / 下班 end it any time.
+        """
+        if hold:
+            self._acw_held[agent_id] = call_id
+            return CommandResult.done(held=True)
+        if self._acw_held.get(agent_id) == call_id:
+            del self._acw_held[agent_id]
+        agent = self.agent_book.get(agent_id)
+        if agent_id in self._acw_overdue and agent is not None and agent.call_id == call_id:
+            self._acw_overdue.discard(agent_id)
+            self._spawn(self._acw_expired(agent_id))
+        return CommandResult.done(held=False)
 
     async def answer(self, agent_id: str) -> CommandResult:
         return await self.commands.answer(agent_id)
@@ -467,11 +497,16 @@ class CtiBridge:
 
     async def _acw_expired(self, agent_id: str) -> None:
         self._acw_timers.pop(agent_id, None)
+        agent = self.agent_book.get(agent_id)
+        if agent is not None and agent.call_id and self._acw_held.get(agent_id) == agent.call_id:
+            self._acw_overdue.add(agent_id)  # ends when the form is saved or emptied
+            return
         result = await self.commands.end_after_call_work(agent_id)
         if not result.ok:
             log.warning("after-call work of %s did not end: %s", agent_id, result.reason)
 
     def _cancel_acw(self, agent_id: str) -> None:
+        self._acw_overdue.discard(agent_id)
         timer = self._acw_timers.pop(agent_id, None)
         if timer is not None:
             timer.cancel()
@@ -516,6 +551,9 @@ class CtiBridge:
 
     def _call_ended(self, call: Call) -> None:
         self._ivr_paths.pop(call.call_id, None)
+        self._ended_calls[call.call_id] = call.snapshot()
+        while len(self._ended_calls) > ENDED_CALLS_KEPT:
+            self._ended_calls.popitem(last=False)
         self.spy_book.call_ended(call.call_id)
         if not call.recording:
             if call.answered_at:

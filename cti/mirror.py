@@ -99,7 +99,8 @@ class BridgeMirror:
         self._queue_at: dict[str, float] = {}  # when the queue's longest wait was measured
         self._calls: dict[str, dict[str, Any]] = {}
         self._spies: dict[str, dict[str, Any]] = {}  # spy id -> a supervisor on an agent's call
-        self._ended: collections.OrderedDict[str, None] = collections.OrderedDict()
+        # ended calls, each as it was at its end (an agent in after-call work is still writing it up)
+        self._ended: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         # As the bridge: a call stays its agent's until that agent leaves it; whoever answered
         # it since (consulted, in a conference) and still talks on it then has it.
         self._joined: dict[str, list[str]] = {}  # call id -> agents who answered it, in turn
@@ -162,6 +163,11 @@ class BridgeMirror:
 
     def spies(self) -> list[dict[str, Any]]:
         return [dict(s) for s in self._spies.values()]
+
+    def ended_call(self, call_id: str) -> dict[str, Any] | None:
+        """A call that ended lately, as it was at its end (the one an agent in ACW writes up)."""
+        call = self._ended.get(call_id)
+        return dict(call) if call else None
 
     # -- events -----------------------------------------------------------------------
     def apply(self, event: Event) -> None:
@@ -292,10 +298,25 @@ class BridgeMirror:
         elif isinstance(event, (CallAnswered, CallEnded)):
             self._waiting(call_id)
         if isinstance(event, CallEnded):
-            self._calls.pop(call_id, None)
+            call = self._calls.pop(call_id, None) or _call(call_id)
+            for key in (
+                "direction",
+                "caller",
+                "caller_name",
+                "dnis",
+                "queue",
+                "agent_id",
+                "started_at",
+                "queued_at",
+                "answered_at",
+                "waited",
+            ):
+                call[key] = getattr(event, key) or call[key]
+            call["ivr_path"] = list(event.ivr_path) or call["ivr_path"]
+            call.update(ringing=[], on_hold=False)
             self._joined.pop(call_id, None)
             self._holder_gone.discard(call_id)
-            self._ended[call_id] = None
+            self._ended[call_id] = call
             while len(self._ended) > _ENDED_KEPT:
                 self._ended.popitem(last=False)
             return

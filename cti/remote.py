@@ -53,6 +53,7 @@ BRIDGE_COMMANDS = (
     "ready",
     "pause",
     "wrapup_done",
+    "hold_after_call_work",
     "answer",
     "hangup",
     "hold",
@@ -371,6 +372,9 @@ class RemoteBridge:
     def spies(self) -> list[dict[str, Any]]:
         return self.mirror.spies()
 
+    def ended_call(self, call_id: str) -> dict[str, Any] | None:
+        return self.mirror.ended_call(call_id)
+
     # -- commands (Redis) -------------------------------------------------------------
     async def _command(self, name: str, *args: Any) -> CommandResult:
         try:
@@ -415,6 +419,9 @@ class RemoteBridge:
 
     async def wrapup_done(self, agent_id: str) -> CommandResult:
         return await self._command("wrapup_done", agent_id)
+
+    async def hold_after_call_work(self, agent_id: str, call_id: str, hold: bool) -> CommandResult:
+        return await self._command("hold_after_call_work", agent_id, call_id, hold)
 
     async def answer(self, agent_id: str) -> CommandResult:
         return await self._command("answer", agent_id)

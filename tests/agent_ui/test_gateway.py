@@ -529,6 +529,66 @@ async def test_an_offer_that_ended_is_not_popped_again_after_a_reload(client, wo
     assert await _snapshot_calls(client) == []
 
 
+async def test_a_reload_in_after_call_work_pops_the_call_being_written_up_until_it_is_done(client, world):
+    """话后处理: the call has ended, but the seat's pop (caller, IVR path, wait) and its intake form
+    are still about it; once the agent is done (ready) a reload shows no call."""
+    import time
+
+    from cti.call_events import CallAnswered, CallEnded
+
+    mirror, now = _ringing_mirror(world.bus)
+    world.services.bridge = mirror
+    mirror.apply(CallAnswered(call_id="r1", agent_id="1001", queue="fault", answered_at=now - 1, waited=11.0))
+    mirror.apply(
+        AgentStateChanged(
+            agent_id="1001", state="talking", previous="ringing", seconds_in_previous=1.0, call_id="r1"
+        )
+    )
+    mirror.apply(
+        CallEnded(
+            call_id="r1",
+            direction="inbound",
+            outcome="answered",
+            caller="13912345678",
+            queue="fault",
+            agent_id="1001",
+            ivr_path=("top:6", "faults:1"),
+            queued_at=now - 12,
+            answered_at=now - 1,
+            ended_at=time.time(),
+            waited=11.0,
+        )
+    )
+    mirror.apply(
+        AgentStateChanged(
+            agent_id="1001",
+            state="after_call_work",
+            previous="talking",
+            seconds_in_previous=1.0,
+            reason="话后处理",
+            call_id="r1",
+        )
+    )
+    assert mirror.calls() == []  # over for the wallboard
+    await login(client, "1001")
+    [call] = await _snapshot_calls(client)
+    assert (call["call_id"], call["caller"], call["queue"], call["ended"]) == (
+        "r1",
+        "13912345678",
+        "fault",
+        True,
+    )
+    assert call["answered_at"] == pytest.approx(now - 1) and call["waited"] == 11.0
+    assert [step["value"] for step in call["ivr_steps"]] == ["top:6", "faults:1"]
+
+    mirror.apply(
+        AgentStateChanged(
+            agent_id="1001", state="ready", previous="after_call_work", seconds_in_previous=20.0, call_id=""
+        )
+    )
+    assert await _snapshot_calls(client) == []
+
+
 async def test_a_socket_closed_while_its_snapshot_is_read_leaves_no_transaction_open(
     aiohttp_client, world, monkeypatch
 ):

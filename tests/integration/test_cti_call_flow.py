@@ -180,6 +180,33 @@ async def test_after_call_work_has_a_limit_then_ready_by_itself(asterisk):
     assert member["Paused"] == "0"
 
 
+async def test_an_unsaved_intake_form_keeps_after_call_work_past_its_limit(asterisk):
+    """The agent still writes the call up (the seat's form holds unsaved input about it): the ACW
+    limit does not make the seat ready for the next caller; saving or emptying the form does, at
+    once when the limit has passed. Meanwhile the bridge still has the ended call for the pop."""
+    async with Story(asterisk, acw_seconds=1.0) as story:
+        agent = await story.new_agent(talk="1")
+        await story.bridge.login(agent, seat(agent), {QUEUE_A: 0})
+        await story.bridge.ready(agent)
+        await story.call_in(QUEUE_A, stay=10, variables=("__HOTLINE_IVR_PATH=fault/2",))
+        offered = await story.wait_for(CallOffered, agent_id=agent)
+        assert (await story.bridge.hold_after_call_work(agent, offered.call_id, True)).ok
+        await story.wait_for(CallEnded, call_id=offered.call_id)
+        acw = await story.wait_for(AgentStateChanged, agent_id=agent, state="after_call_work")
+        await asyncio.sleep(1.8)  # the limit has passed
+        assert story.bridge.agent(agent)["state"] == "after_call_work"
+        ended = story.bridge.ended_call(offered.call_id)
+        assert ended is not None and ended["caller"] == offered.caller and ended["ivr_path"] == ["fault", "2"]
+        # a hold released for another call changes nothing
+        assert (await story.bridge.hold_after_call_work(agent, "another-call", False)).ok
+        await asyncio.sleep(0.3)
+        assert story.bridge.agent(agent)["state"] == "after_call_work"
+        assert (await story.bridge.hold_after_call_work(agent, offered.call_id, False)).ok
+        back = await story.wait_for(AgentStateChanged, agent_id=agent, where=lambda e: e.seq > acw.seq)
+    assert back.state == "ready" and back.previous == "after_call_work"
+    assert back.seconds_in_previous > 2.0
+
+
 async def test_the_callers_ivr_choices_ride_along_to_the_pop_and_the_record(asterisk):
     async with Story(asterisk) as story:
         agent = await story.new_agent(talk="1")
