@@ -24,7 +24,7 @@ from ticketing.audit import record, record_change
 from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.events import UserAccountChanged, queue_event
 from ticketing.models import ROLES, Department, Site, User
-from ticketing.users import STAFF_NO, check_password_policy, create_user, set_password
+from ticketing.users import STAFF_NO, check_password_policy, create_user, set_password, user_view
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?\d[\d-]{2,30}$")
@@ -58,34 +58,15 @@ def temporary_password(length: int = 12) -> str:
         return password
 
 
-def view(user: User) -> dict[str, Any]:
-    """The user as the register shows them (no hash, no counters but the lock)."""
-    return {
-        "staff_no": user.staff_no,
-        "name": user.name,
-        "roles": list(user.roles),
-        "site_id": user.site_id,
-        "scope_site_ids": sorted(s.id for s in user.scope_sites),
-        "department_id": user.department_id,
-        "manager_id": user.manager_id,
-        "skills": dict(user.skills or {}),
-        "phone": user.phone,
-        "email": user.email,
-        "active": user.active,
-        "locked_until": user.locked_until.isoformat() if user.locked_until else None,
-        "must_change_password": user.must_change_password,
-    }
-
-
 async def views(session: AsyncSession, users: list[User]) -> list[dict[str, Any]]:
-    """``view`` of each user, with their manager named by 工号 (``manager``), as the form takes it."""
+    """``user_view`` of each user, with their manager named by 工号 (``manager``), as the form takes it."""
     ids = {u.manager_id for u in users if u.manager_id}
     managers = (
         dict((await session.execute(select(User.id, User.staff_no).where(User.id.in_(ids)))).all())
         if ids
         else {}
     )
-    return [{**view(u), "manager": managers.get(u.manager_id, "")} for u in users]
+    return [{**user_view(u), "manager": managers.get(u.manager_id, "")} for u in users]
 
 
 async def get_user(session: AsyncSession, staff_no: str) -> User:
@@ -229,16 +210,11 @@ async def add_user(session: AsyncSession, actor: User | None, values: Mapping[st
         out.pop("staff_no"),
         out.pop("name"),
         password,
-        roles=out.pop("roles"),
-        site_id=out.pop("site_id", None),
         scope_site_ids=[s.id for s in scope],
         actor=actor,
         must_change_password=True,
+        **out,
     )
-    for name, value in out.items():
-        setattr(user, name, value)
-    await session.flush()
-    await session.refresh(user, ["scope_sites"])
     return user, password
 
 
@@ -257,7 +233,7 @@ async def update_user(
         if all(s.id != home_id for s in scope):
             changes["scope_sites"] = [*scope, await session.get(Site, home_id)]
     before = (user.active, list(user.roles))
-    await record_change(session, actor, user, changes, view, "user.update", "user")
+    await record_change(session, actor, user, changes, user_view, "user.update", "user")
     if (user.active, list(user.roles)) != before:
         _signed_out(session, user)
     return user

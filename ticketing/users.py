@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -68,11 +69,13 @@ async def create_user(
     phone: str = "",
     email: str = "",
     must_change_password: bool = True,
+    active: bool = True,
     actor: User | None = None,
     password_hash: str | None = None,
 ) -> User:
     """``password_hash`` (from ``hash_password``) skips hashing, for bulk/demo creation.
-    ``actor`` None is the system (seeding); a person creating users must be an admin."""
+    ``actor`` None is the system (seeding); a person creating users must be an admin. The audit
+    row ``user.create`` keeps the whole new user (``user_view``: never the password)."""
     require_admin(actor, "create users")
     if not STAFF_NO.match(staff_no):
         raise InvalidUser("工号 must be 4-6 digits", field="staff_no")
@@ -96,6 +99,7 @@ async def create_user(
         phone=phone,
         email=email,
         must_change_password=must_change_password,
+        active=active,
     )
     grants = set(scope_site_ids) | ({site_id} if site_id else set())
     if grants:
@@ -104,10 +108,28 @@ async def create_user(
         user.scope_sites = []
     session.add(user)
     await session.flush()
-    await record(
-        session, actor, "user.create", "user", user.id, after={"staff_no": staff_no, "roles": list(roles)}
-    )
+    await record(session, actor, "user.create", "user", user.id, after=user_view(user))
     return user
+
+
+def user_view(user: User) -> dict[str, Any]:
+    """The user as the register shows them and the audit keeps them (no hash, no counters but the
+    lock); ``scope_sites`` must be loaded."""
+    return {
+        "staff_no": user.staff_no,
+        "name": user.name,
+        "roles": list(user.roles),
+        "site_id": user.site_id,
+        "scope_site_ids": sorted(s.id for s in user.scope_sites),
+        "department_id": user.department_id,
+        "manager_id": user.manager_id,
+        "skills": dict(user.skills or {}),
+        "phone": user.phone,
+        "email": user.email,
+        "active": user.active,
+        "locked_until": user.locked_until.isoformat() if user.locked_until else None,
+        "must_change_password": user.must_change_password,
+    }
 
 
 async def verify_login(

@@ -293,3 +293,43 @@ async def test_a_manager_loop_is_refused_in_words(client):
         assert Texts().get("zh-CN", "problem.field_manager_loop") in body["message"]
     resp, body = await _send(client, "/api/users/3001", admin, {"manager": "9001"}, method="PATCH")
     assert resp.status == 200 and body["manager"] == "9001"
+
+
+async def test_a_new_user_is_audited_whole_but_never_their_password(client, world):
+    admin = await login(client, "9001")
+    async with world.services.sessionmaker() as db:
+        hq = await db.scalar(select(Site.id).where(Site.code == "HQ"))
+        bureau = await db.scalar(select(Site.id).where(Site.code == "HD"))
+    resp, body = await _send(
+        client,
+        "/api/users",
+        admin,
+        {
+            "staff_no": "7002",
+            "name": "审计员",
+            "roles": ["agent"],
+            "site_id": bureau,
+            "scope_site_ids": [hq],
+            "skills": {"fault": 1},
+            "manager": "3001",
+            "phone": "13800002222",
+            "email": "audit@example.cn",
+        },
+    )
+    assert resp.status == 201, body
+    async with world.services.sessionmaker() as db:
+        row = await db.scalar(
+            select(AuditLog).where(AuditLog.action == "user.create").order_by(AuditLog.id.desc()).limit(1)
+        )
+    after = row.after
+    assert (after["staff_no"], after["name"], after["roles"]) == ("7002", "审计员", ["agent"])
+    assert (after["site_id"], after["scope_site_ids"]) == (bureau, sorted([hq, bureau]))
+    assert (after["skills"], after["manager_id"]) == ({"fault": 1}, world.people["3001"])
+    assert (after["phone"], after["email"], after["department_id"]) == (
+        "13800002222",
+        "audit@example.cn",
+        None,
+    )
+    assert after["active"] is True and after["must_change_password"] is True
+    assert not any("password_hash" in key for key in after)
+    assert body["temporary_password"] not in str(after)
