@@ -68,6 +68,7 @@ from cti.call_events import (
     CallHeld,
     CallOffered,
     CallTransferred,
+    ConsultChanged,
     QueueMemberChanged,
     QueueUpdated,
     SpyChanged,
@@ -307,6 +308,9 @@ class Gateway:
                 self._fan_out(SharedMessage({"type": "board_member", "event": body}), list(self._boards))
             # the seat's own queue table follows its joins and leaves, whenever its snapshot was taken
             self._to_agent(event.agent_id, {"type": "member", "event": body}, watchers=False)
+        elif isinstance(event, ConsultChanged):
+            # the consult's buttons (完成转接 / 取消咨询) follow the bridge, which drives it
+            self._to_agent(event.agent_id, {"type": "consult", "event": body}, watchers=False)
         elif isinstance(event, SpyChanged):
             # the boards only: an agent is not told that a supervisor listens (a barge it hears)
             if self._boards:

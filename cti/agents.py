@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from typing import Any
 
 from cti.call_events import AgentStateChanged
 
@@ -105,9 +106,13 @@ class Agent:
     before_call: str = NOT_READY
     before_call_reason: str = ""
     paused: bool = False
+    #: the consultation in progress: call_id, target, caller_gone, and the agent's channel (``channel``)
+    consult: dict[str, Any] | None = None
 
     def snapshot(self) -> dict[str, object]:
+        consult = self.consult
         return {
+            "consult": {k: v for k, v in consult.items() if k != "channel"} if consult else None,
             "agent_id": self.agent_id,
             "seat": self.interface,
             "skills": dict(self.skills),

@@ -194,7 +194,9 @@ class CtiBridge:
         return [q.snapshot(now) for q in self.queue_board.queues.values()]
 
     def calls(self) -> list[dict[str, Any]]:
-        return [c.snapshot() for c in self.model.calls.values()]
+        # a call whose record ended while its agents still talk (the held caller hung up during
+        # a consultation) is no one's call any more
+        return [c.snapshot() for c in self.model.calls.values() if not c.ended_at]
 
     def spies(self) -> list[dict[str, Any]]:
         """Supervisors on agents' calls now (for the wallboards, never the agents' seats)."""

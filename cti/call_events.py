@@ -193,6 +193,19 @@ class QueueUpdated(Event):
 
 
 @event
+class ConsultChanged(Event):
+    """An agent's consultation (咨询转接: the caller held while the agent talks with ``target``)
+    began (``consulting``), lost its caller, who hung up while held (``caller_gone``: the call's
+    record has ended, the agent still talks with the target), or is over (``ended``)."""
+
+    agent_id: str
+    call_id: str
+    target: str = ""  # agent:<工号> | queue:<name> | number:<number>
+    state: str = "consulting"  # consulting | caller_gone | ended
+    at: float = 0.0
+
+
+@event
 class SpyChanged(Event):
     """A supervisor's listen / whisper / barge on an agent's call began, changed mode, or ended
     (``ended``); the whole session each time. For the wallboards only: the agent is not told."""

@@ -30,6 +30,7 @@ from cti.call_events import (
     CallHeld,
     CallStarted,
     CallTransferred,
+    ConsultChanged,
 )
 from cti.channel_calls import INBOUND_CONTEXTS, OUTBOUND_CONTEXTS, Channel, ChannelEvents, MalformedEvent
 from cti.events import Event
@@ -285,10 +286,55 @@ class CallModel(ChannelEvents, QueueCallEvents):
         else:
             call.hold_seconds += at - call.hold_started
             call.hold_started = 0.0
+            holder = self._consulting_holder(call)
+            if holder is not None and not holder.consult["caller_gone"]:  # type: ignore[index]
+                self.consult_over(holder, at)  # back with the caller: cancelled, or the target left
         agent = self.agents.get(call.agent_id)
         if agent is not None:
             self._transition(agent, "hold" if held else "unhold", at, call.call_id)
         self.notify(CallHeld(call_id=call.call_id, agent_id=call.agent_id, held=held, at=at))
+
+    # -- consultations (咨询转接) -------------------------------------------------------
+    def consult_started(self, agent: A.Agent, call: Call, channel: str, target: str, at: float) -> None:
+        agent.consult = {"call_id": call.call_id, "target": target, "caller_gone": False, "channel": channel}
+        self.notify(ConsultChanged(agent_id=agent.agent_id, call_id=call.call_id, target=target, at=at))
+
+    def consult_over(self, agent: A.Agent, at: float) -> None:
+        consult, agent.consult = agent.consult, None
+        if consult is not None:
+            self.notify(
+                ConsultChanged(
+                    agent_id=agent.agent_id,
+                    call_id=consult["call_id"],
+                    target=consult["target"],
+                    state="ended",
+                    at=at,
+                )
+            )
+
+    def _consulting_holder(self, call: Call) -> A.Agent | None:
+        """The agent whose caller this is, while they consult about it with the caller held."""
+        agent = self.agents.get(call.agent_id)
+        if agent is not None and agent.consult and agent.consult["call_id"] == call.call_id:
+            return agent
+        return None
+
+    def _caller_gone(self, agent: A.Agent, call: Call, at: float) -> None:
+        """The held caller hung up during ``agent``'s consultation: the call's record ends now (the
+        agent and the target still talk, on the call's channels, until one hangs up)."""
+        assert agent.consult is not None
+        agent.consult["caller_gone"] = True  # first: the hold's end below is not the consult's
+        self.set_hold(call, False, at)  # the agent talks with the target now: 通话中, not 保持
+        self.notify(
+            ConsultChanged(
+                agent_id=agent.agent_id,
+                call_id=call.call_id,
+                target=agent.consult["target"],
+                state="caller_gone",
+                at=at,
+            )
+        )
+        self._record(call, at, agent_id=agent.agent_id)
 
     def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
         call.ivr_path.append(f"{kind}:{target}")
@@ -308,10 +354,17 @@ class CallModel(ChannelEvents, QueueCallEvents):
                 self._transition(agent, "cancel", at)
         for agent_id in call.agent_channels:
             agent = self.agents.get(agent_id)
+            if agent is not None and agent.consult and agent.consult["call_id"] == call.call_id:
+                self.consult_over(agent, at)
             if agent is not None and agent.call_id == call.call_id and agent.state in (A.TALKING, A.ON_HOLD):
                 self._transition(agent, "end", at, call.call_id)
             elif agent is not None and agent.call_id == call.call_id and agent.state == A.RINGING:
                 self._transition(agent, "cancel", at)
+        return self._record(call, at)
+
+    def _record(self, call: Call, at: float, agent_id: str = "") -> CallEnded | None:
+        """Publish the call's record, once; ``agent_id``: whose call it was, when the record ends
+        before the agents' legs do (the caller hung up while held for a consultation)."""
         if call.call_id in self.ended:
             return None
         self.mark_ended(call.call_id)
@@ -324,7 +377,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
             # The record's agent is who had the call last: the one whose time on it ended last
             # (the later to join, when both stayed to the end, as in a conference). The live
             # agent_id is whose caller it is meanwhile, and may differ: a conference's host.
-            call.agent_id = max(call.legs, key=lambda leg: (leg[2], leg[1]))[0]
+            call.agent_id = agent_id or max(call.legs, key=lambda leg: (leg[2], leg[1]))[0]
         if call.hold_started:
             call.hold_seconds += at - call.hold_started
             call.hold_started = 0.0

@@ -185,14 +185,14 @@ class ChannelEvents(_Base):
             if call.answered_at and not call.hangup_side:
                 call.hangup_side = "agent"
         else:
-            if (
-                call.answered_at
-                and not call.hangup_side
-                and _party(chan.name) == _party(call.customer_channel)
-            ):
+            caller = _party(chan.name) == _party(call.customer_channel)
+            if call.answered_at and not call.hangup_side and caller:
                 call.hangup_side = "caller"
             if not call.hangup_cause or chan.name == call.customer_channel:
                 call.hangup_cause = int(cause or 0)
+            holder = self._consulting_holder(call) if caller and call.answered_at else None
+            if holder is not None and not holder.consult["caller_gone"]:  # type: ignore[index]
+                self._caller_gone(holder, call, at)
         if not call.channels:
             self.end(call, at)
 
@@ -205,6 +205,8 @@ class ChannelEvents(_Base):
         agent = self.agents.get(chan.agent_id)
         if agent is None or agent.call_id != call.call_id:
             return
+        if agent.consult and agent.consult["call_id"] == call.call_id:
+            self.consult_over(agent, at)  # completed (the agent hung up) or the consult leg ended
         if agent.state == A.RINGING:
             self._transition(agent, "cancel", at)
         elif agent.state in (A.TALKING, A.ON_HOLD):

@@ -39,6 +39,7 @@ from cti.call_events import (
     CallQueued,
     CallStarted,
     CallTransferred,
+    ConsultChanged,
     QueueMemberChanged,
     QueueUpdated,
     SpyChanged,
@@ -58,6 +59,7 @@ MIRRORED = (
     CallEnded,
     QueueUpdated,
     SpyChanged,
+    ConsultChanged,
 )
 _REPLAY_BATCH = 10_000
 _ENDED_KEPT = 2_000  # ended calls remembered, so that a late present cannot bring one back
@@ -186,6 +188,8 @@ class BridgeMirror:
             self.connection(event)  # type: ignore[arg-type]
         elif kind is SpyChanged:
             self._spy(event)  # type: ignore[arg-type]
+        elif kind is ConsultChanged:
+            self._consult(event)  # type: ignore[arg-type]
         else:
             self._call_event(event)
 
@@ -218,6 +222,18 @@ class BridgeMirror:
             call["agent_id"] = staying[-1]
         else:
             self._holder_gone.add(call_id)  # the next to answer it has it (a blind transfer)
+
+    def _consult(self, event: ConsultChanged) -> None:
+        """The agent's consultation, as the bridge's agent snapshot has it."""
+        agent = self._agents.get(event.agent_id)
+        if agent is not None:
+            ended = event.state == "ended"
+            caller_gone = event.state == "caller_gone"
+            agent["consult"] = (
+                None
+                if ended
+                else {"call_id": event.call_id, "target": event.target, "caller_gone": caller_gone}
+            )
 
     def _spy(self, event: SpyChanged) -> None:
         if event.ended:

@@ -108,7 +108,6 @@ class AgentCommands:
         self.actions = actions
         self.hotline_number = hotline_number
         self.pause_reasons = pause_reasons
-        self.consults: dict[str, str] = {}  # agent_id -> call_id while consulting
         #: seats to sign out when their call ends (``sign_out_seat`` on a call); the bridge does it
         self.leaving: set[str] = set()
 
@@ -166,9 +165,6 @@ class AgentCommands:
                 raise Refused("invalid_number", f"not a phone number: {target!r}")
             return self.actions.outbound_context, target.lstrip("+")
         raise Refused("unknown_target", f"unknown target kind {kind!r}")
-
-    def _consulting(self, agent_id: str) -> bool:
-        return agent_id in self.consults
 
     def _ready_colleague(self, target: str) -> A.Agent:
         """The agent ``target``, ready for a call; refused saying why not: signed out, not ready
@@ -332,12 +328,7 @@ class AgentCommands:
             return CommandResult.done(call_id=call.call_id)
         call, agent_channel, customer = self._on_call(agent)
         call.hangup_side = call.hangup_side or "agent"  # we know who asked for it
-        if (
-            agent.state == A.ON_HOLD
-            and call.agent_id == agent_id
-            and customer
-            and not self._consulting(agent_id)
-        ):
+        if agent.state == A.ON_HOLD and call.agent_id == agent_id and customer and agent.consult is None:
             # The held caller is the agent's: 挂断 ends their call too. Held apart from the agent
             # (hotline-hold), the caller's leg would otherwise wait there alone for an hour.
             with contextlib.suppress(AmiActionError):  # the caller hung up just now
@@ -398,39 +389,52 @@ class AgentCommands:
     async def _consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
         agent = self._agent(agent_id)
         call, agent_channel, _ = self._on_call(agent)
+        if agent.consult is not None:
+            raise Refused("call_on_hold", f"agent {agent_id} is consulting already")
         context, exten = self._target(kind, target)
         consult_file = f"{CONSULT_DIR}/{call.call_id}-{uuid.uuid4().hex[:6]}.wav"
-        await self.actions.attended_transfer(agent_channel, context, exten, consult_file)
-        self.consults[agent_id] = f"{call.call_id}|{agent_channel}|{kind}:{target}"
+        # known before Asterisk moves the legs: the hold that the Atxfer starts is this consult's
+        self.model.consult_started(agent, call, agent_channel, f"{kind}:{target}", time.time())
+        try:
+            await self.actions.attended_transfer(agent_channel, context, exten, consult_file)
+        except AmiError:
+            self.model.consult_over(agent, time.time())
+            raise
         return CommandResult.done(call_id=call.call_id)
+
+    def _consult_of(self, agent_id: str) -> tuple[A.Agent, dict[str, Any]]:
+        agent = self._agent(agent_id)
+        if agent.consult is None:
+            raise Refused("no_consultation")
+        return agent, agent.consult
 
     async def complete_transfer(self, agent_id: str) -> CommandResult:
         return await self._run("complete_transfer", agent_id, self._complete, agent_id)
 
     async def _complete(self, agent_id: str) -> CommandResult:
-        self._agent(agent_id)
-        consult = self.consults.pop(agent_id, None)
-        if consult is None:
-            raise Refused("no_consultation")
-        call_id, agent_channel, target = consult.split("|")
+        agent, consult = self._consult_of(agent_id)
+        if consult["caller_gone"]:
+            raise Refused("caller_gone", "the held caller hung up during the consultation")
         # Hanging up the transferer completes an attended transfer.
-        await self.actions.hangup(agent_channel)
-        call = self.model.calls.get(call_id)
+        await self.actions.hangup(consult["channel"])
+        call = self.model.calls.get(consult["call_id"])
         if call is not None:
-            self.model.transferred(call, agent_id, "attended", target, time.time())
-        return CommandResult.done(call_id=call_id)
+            self.model.transferred(call, agent_id, "attended", consult["target"], time.time())
+        self.model.consult_over(agent, time.time())
+        return CommandResult.done(call_id=consult["call_id"])
 
     async def cancel_transfer(self, agent_id: str) -> CommandResult:
         return await self._run("cancel_transfer", agent_id, self._cancel, agent_id)
 
     async def _cancel(self, agent_id: str) -> CommandResult:
-        self._agent(agent_id)
-        consult = self.consults.pop(agent_id, None)
-        if consult is None:
-            raise Refused("no_consultation")
-        call_id, agent_channel, _ = consult.split("|")
-        await self.actions.cancel_attended_transfer(agent_channel)
-        return CommandResult.done(call_id=call_id)
+        agent, consult = self._consult_of(agent_id)
+        if consult["caller_gone"]:
+            # nobody to go back to: ending the consultation ends the agent's leg (the target's with it)
+            await self.actions.hangup(consult["channel"])
+        else:
+            await self.actions.cancel_attended_transfer(consult["channel"])
+        self.model.consult_over(agent, time.time())
+        return CommandResult.done(call_id=consult["call_id"])
 
     async def conference(self, agent_id: str, target_agent: str) -> CommandResult:
         """Three-way call: the caller, the agent and another agent in one ConfBridge."""

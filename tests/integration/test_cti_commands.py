@@ -16,6 +16,7 @@ from cti.call_events import (
     CallHeld,
     CallOffered,
     CallTransferred,
+    ConsultChanged,
     RecordingReady,
 )
 from cti.recording import wav_info
@@ -401,3 +402,43 @@ async def test_hanging_up_a_held_call_ends_the_callers_call_too(asterisk):
     assert (ended.outcome, ended.hangup_side, ended.agent_id) == ("answered", "agent", agent)
     assert ended.ended_at - hanging_up < 1.5
     assert 0.4 < ended.hold_seconds < 1.5  # the hold ends with the call, not when the caller gives up
+
+
+async def test_the_held_caller_hanging_up_during_a_consult_ends_the_record_at_once(asterisk):
+    async with Story(asterisk) as story:
+        first, second = await ready_agents(story, "hold", "hold")
+        await story.bridge.pause(second, "小休")
+        await story.call_in(QUEUE_A, stay=4)
+        call_id = await answered_by(story, first)
+        await story.bridge.ready(second)
+        assert (await story.bridge.consult(first, "agent", second)).ok
+        await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+        # the bridge knows the consult: a reloaded console gets it in the agent's snapshot
+        consult = story.bridge.agent(first)["consult"]
+        assert consult == {"call_id": call_id, "target": f"agent:{second}", "caller_gone": False}
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=8)  # the caller hangs up
+        await story.bridge.flush()
+        # at once, with the caller's hang-up, not when the agents end their talk
+        assert story.bridge.agent(first)["state"] == "talking"  # with the target, no longer 保持
+        assert story.bridge.agent(second)["state"] == "talking"
+        assert story.bridge.agent(first)["consult"]["caller_gone"] is True
+        assert not [c for c in story.bridge.calls() if c["call_id"] == call_id]  # off the wallboard
+        refused = await story.bridge.complete_transfer(first)
+        assert (refused.ok, refused.reason) == (False, "caller_gone")
+        assert (await story.bridge.cancel_transfer(first)).ok  # ends the consult leg
+        await story.wait_for(
+            AgentStateChanged, agent_id=first, state="ready", where=lambda e: e.previous == "talking"
+        )
+        await story.wait_for(
+            AgentStateChanged, agent_id=second, state="ready", where=lambda e: e.previous == "talking"
+        )
+        await story.bridge.flush()
+        assert story.bridge.agent(first)["consult"] is None
+    assert (ended.outcome, ended.hangup_side, ended.agent_id) == ("answered", "caller", first)
+    assert not story.of(CallTransferred, call_id=call_id, kind="attended")
+    assert len(story.of(CallEnded, call_id=call_id)) == 1
+    assert [e.state for e in story.of(ConsultChanged, agent_id=first)] == [
+        "consulting",
+        "caller_gone",
+        "ended",
+    ]
