@@ -78,8 +78,15 @@ async def test_consult_a_colleague_then_cancel_keeps_the_caller(client, seat, co
         assert ack["type"] == "ack", ack
         assert ack["result"]["call_id"] == call_id
         await _state_becomes(bridge, colleague, "talking")
+        pushed = await tab.next("consult", state="consulting")
+        assert pushed["event"]["target"] == f"agent:{colleague}"
+        async with client.ws_connect("/ws") as reloaded:  # the page reloaded during the consult
+            snapshot = await Tab(reloaded).next("snapshot")
+        consult = snapshot["agent"]["consult"]  # so 完成转接 / 取消咨询 come back
+        assert consult == {"call_id": call_id, "target": f"agent:{colleague}", "caller_gone": False}
 
         assert (await tab.command("cancel_transfer"))["type"] == "ack"
+        await tab.next("consult", state="ended")
         await _state_becomes(bridge, colleague, "ready", "after_call_work", "not_ready")
         assert bridge.agent(staff_no)["state"] in ("talking", "on_hold")
         again = await tab.command("cancel_transfer")

@@ -140,7 +140,7 @@ class ConsoleProcess:
 
 
 @pytest.fixture(scope="module")
-def console(asterisk, tmp_path_factory):
+def console(asterisk, tmp_path_factory, request):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run deploy/system-deps.sh")
     import fcntl
@@ -153,6 +153,8 @@ def console(asterisk, tmp_path_factory):
     fcntl.flock(lock, fcntl.LOCK_EX)
     agent = f"6{random.randint(1000, 9998)}"
     server = ConsoleProcess(tmp_path_factory.mktemp("console") / "console.db", _free_port(), agent)
+    # a module's ACW_SECONDS: its seats write up each call (话后处理) for that long at most
+    server.env["HOTLINE_ACW_SECONDS"] = str(getattr(request.module, "ACW_SECONDS", 0))
     try:
         server.prepare()
         server.start()

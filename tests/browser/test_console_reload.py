@@ -126,7 +126,7 @@ def test_switching_the_language_mid_call_keeps_the_intake_form_for_that_call_onl
         expect(page.locator("#intake-category option:checked")).not_to_have_text("故障报修")
         expect(page.locator("#intake-opinion")).to_have_value("")
 
-        # typed for this call but never saved: not the next call's, nor the next user's
+        # typed for this call but never saved: the next call does not take it over, nor the next user
         page.fill("#intake-opinion", "上一通电话的草稿")
         assert len(page.evaluate(DRAFTS)) == 1
         page.click("#btn-hangup")
@@ -137,12 +137,34 @@ def test_switching_the_language_mid_call_keeps_the_intake_form_for_that_call_onl
         ami.call_in(QUEUE, other, stay=60)
         expect(page.locator("#pop-caller")).to_have_text(other, timeout=15_000)
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=10_000)
+
+        def the_form_of_the_last_call() -> None:
+            # its number, its customer and what was typed, under a banner naming that call
+            expect(page.locator("#intake-pending")).to_contain_text(caller, timeout=10_000)
+            expect(page.locator("#intake-caller")).to_have_value(caller)
+            expect(page.locator("#intake-customer")).to_have_value(re.compile(demo_account_no(11)))
+            expect(page.locator("#intake-opinion")).to_have_value("上一通电话的草稿")
+
+        the_form_of_the_last_call()
         page.reload()
         expect(page.locator("#pop-caller")).to_have_text(other, timeout=10_000)
+        the_form_of_the_last_call()
+        page.click("#intake-pending-clear")  # 清空: now the form is the current call's
+        expect(page.locator("#intake-pending")).to_be_hidden()
         expect(page.locator("#intake-caller")).to_have_value(other)
+        expect(page.locator("#intake-customer")).to_have_value("")
         expect(page.locator("#intake-opinion")).to_have_value("")
+        assert page.evaluate(DRAFTS) == []
         page.fill("#intake-opinion", "这通电话的草稿")
         assert len(page.evaluate(DRAFTS)) == 1
+        # 退出 during the call is refused on the page itself: the pop, the form and its draft stay
+        page.click("#logout-form button")
+        expect(page.locator(".toast.refused").last).to_contain_text("通话中不能下班或退出")
+        expect(page).to_have_url(f"{console.url}/")
+        expect(page.locator("#pop-caller")).to_have_text(other)
+        expect(page.locator("#intake-opinion")).to_have_value("这通电话的草稿")
+        assert len(page.evaluate(DRAFTS)) == 1
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking")
         page.click("#btn-hangup")  # no one signs out during a call
         expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "talking", timeout=10_000)
         page.click("#logout-form button")

@@ -55,8 +55,14 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(page.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
         expect(page.locator("#ami-status b")).to_have_text("已连接")
 
+        # signed out of the queues: nothing to pause from, no shift to end
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "logged_out")
+        expect(page.locator("#btn-pause")).to_be_disabled()
+        expect(page.locator("#btn-logout")).to_be_disabled()
         page.keyboard.press("F2")  # 就绪
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+        expect(page.locator("#btn-pause")).to_be_enabled()
+        expect(page.locator("#btn-logout")).to_be_enabled()
         expect(page.locator("#intake-category")).to_be_visible()
         page.screenshot(path=str(screenshots / "agent-idle.png"))
 
@@ -101,9 +107,13 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         call_timer = page.locator("#call-timer .timer")
         expect(page.locator("#call-timer")).to_be_visible()
 
-        # a pause during the call is refused, and the refusal is shown
+        # no break and no end of the shift during the call: neither is offered, F3 does nothing
+        expect(page.locator("#btn-pause")).to_be_disabled()
+        expect(page.locator("#btn-logout")).to_be_disabled()
         page.keyboard.press("F3")
-        expect(page.locator(".toast.refused").last).to_contain_text("通话中不能暂停")
+        page.wait_for_timeout(500)
+        expect(page.locator(".toast.refused")).to_have_count(0)
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking")
         # so is a transfer to the colleague on a break
         page.once("dialog", lambda dialog: dialog.accept(console.colleague))
         page.click("#btn-transfer")

@@ -1,6 +1,7 @@
 // What an agent typed into the intake form for one call, kept in the tab's sessionStorage so
 // that a page reload (the language switch reloads the page) does not lose it. A draft belongs
-// to one agent and one call: it is restored only for both, and any other is thrown away.
+// to one agent and one call: it goes back into the form for that call only, and a draft of
+// anyone else (someone who signed in before on this browser) is thrown away.
 const PREFIX = "hotline.intake-draft:";
 const keyOf = (agent, call) => `${PREFIX}${agent}:${call}`;
 
@@ -26,23 +27,29 @@ function keys() {
 export function saveDraft(agent, call, draft) {
   if (!agent || !call) return;
   try {
-    store()?.setItem(keyOf(agent, call), JSON.stringify(draft));
+    store()?.setItem(keyOf(agent, call), JSON.stringify({ ...draft, saved_at: Date.now() }));
   } catch {
     // full or refused: nothing to keep, the form itself is untouched
   }
 }
 
-// The draft of this agent for this call, or null; every other draft in the tab is dropped (a
-// call that is over, or someone who signed in before on this browser).
-export function draftFor(agent, call) {
-  const mine = agent && call ? keyOf(agent, call) : "";
-  for (const key of keys()) if (key !== mine) store().removeItem(key);
-  if (!mine) return null;
-  try {
-    return JSON.parse(store()?.getItem(mine) || "null");
-  } catch {
-    return null;
+// This agent's drafts, newest first, as { call, draft }; every other agent's draft is dropped.
+export function draftsOf(agent) {
+  const mine = agent ? `${PREFIX}${agent}:` : "";
+  const found = [];
+  for (const key of keys()) {
+    if (!mine || !key.startsWith(mine)) {
+      store().removeItem(key);
+      continue;
+    }
+    try {
+      const draft = JSON.parse(store().getItem(key) || "null");
+      if (draft) found.push({ call: key.slice(mine.length), draft });
+    } catch {
+      store().removeItem(key); // unreadable: nothing to restore
+    }
   }
+  return found.sort((a, b) => (b.draft.saved_at || 0) - (a.draft.saved_at || 0));
 }
 
 export function clearDraft(agent, call) {

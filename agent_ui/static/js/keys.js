@@ -1,11 +1,14 @@
 // Keyboard: "+" answer and "-" hang up (as on the 95598 seat), F2 ready, F3 pause,
 // Alt+N focus the intake form. Typing in a field never triggers a call command.
+const offered = (id) => !document.getElementById(id)?.disabled;
+
 export function bindKeys(bar) {
   document.addEventListener("keydown", (e) => {
     const typing = e.target.closest?.("input, textarea, select, [contenteditable]");
     if (e.key === "F2") { e.preventDefault(); bar.run("ready"); return; }
     if (e.key === "F3") {
       e.preventDefault();
+      if (!offered("btn-pause")) return; // as its button: not on a call, not signed out
       const reason = document.getElementById("pause-reason")?.value;
       bar.run("pause", { reason });
       return;

@@ -3,21 +3,30 @@ import { api, clock, el, fmtTime } from "./api.js";
 import { queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
 import { markProblems, readFields, renderFields } from "./forms.js";
-import { clearAllDrafts, clearDraft, draftFor, saveDraft } from "./drafts.js";
+import { clearDraft, draftsOf, saveDraft } from "./drafts.js";
 
 const $ = (id) => document.getElementById(id);
-// drafting: what is typed is kept for the call (drafts.js), once this page's own draft, if any,
-// is back in the form; popped: the latest pop, done
-const state = { spec: null, call: null, customer: null, category: null, bar: null, drafting: false, restoring: false, popped: null };
+// call: the latest pop's; form: the call the intake form is about, its number and customer: the
+// pop's, except while the form holds unsaved input (dirty) about an earlier call, which it keeps
+// until that is saved or cleared (an order is never filed under another caller's call);
+// drafting: what is typed is kept for the form's call (drafts.js), once this page's own draft, if
+// any, is back in the form; popped: the latest pop, done
+const state = {
+  spec: null, call: null, customer: null, category: null, bar: null, socket: null,
+  form: { callId: "", caller: "", customer: null }, dirty: false,
+  drafting: false, restoring: false, popped: null,
+};
 let intakeBuilt;
 const intakeReady = new Promise((resolve) => { intakeBuilt = resolve; });
 const now = () => Date.now() / 1000 + (state.bar?.clockSkew || 0); // the server's clock
 
 export async function start({ socket, bar }) {
   state.bar = bar;
+  state.socket = socket;
   socket.addEventListener("screen_pop", (e) => pop(e.detail.event, e.detail.pop));
   socket.addEventListener("snapshot", (e) => {
     state.me = e.detail.user?.agent_id;
+    if (state.dirty) holdAfterCallWork(true); // the bridge may have restarted meanwhile
     const call = (e.detail.calls || [])[0];
     if (call && (!state.call || state.call.call_id !== call.call_id)) popFromSnapshot(call);
     else if (!call) restoreDraft("");
@@ -34,7 +43,7 @@ export async function start({ socket, bar }) {
       if (!state.call.answered_at) Object.assign(state.call, { answered_at: ev.answered_at, waited: ev.waited });
       showWaited();
       const input = $("intake-caller");
-      if (input) input.value = state.call.caller || ev.caller || "";
+      if (input && state.form.callId === ev.call_id && !state.dirty) input.value = state.call.caller || ev.caller || "";
       $("pop-body").dataset.answered = "true";
       $("intake-category")?.focus();
     }
@@ -49,11 +58,11 @@ export async function start({ socket, bar }) {
   socket.addEventListener("agent_state", (e) => {
     const ev = e.detail.event;
     if (ev.previous === "logged_out" && ev.agent_id === state.me) socket.command("snapshot").catch(() => {});
+    if (ev.agent_id === state.me) { state.agentCall = ev.call_id || ""; showHeld(); }
   });
+  socket.addEventListener("snapshot", (e) => { state.agentCall = e.detail.agent?.call_id || ""; showHeld(); });
   // the longest waits and the caller's wait run on between the server's figures
   setInterval(() => { renderQueues(); showWaited(); }, 1000);
-  // signing out on this browser leaves no intake draft for whoever signs in next
-  $("logout-form")?.addEventListener("submit", () => clearAllDrafts());
   state.spec = await api("/api/intake");
   buildIntake();
   intakeBuilt();
@@ -61,6 +70,7 @@ export async function start({ socket, bar }) {
   const snap = bar.lastSnapshot;
   if (snap) {
     state.me = snap.user?.agent_id;
+    state.agentCall = snap.agent?.call_id || "";
     queueBoard(snap);
     const call = (snap.calls || [])[0];
     if (call && !state.call) popFromSnapshot(call);
@@ -120,7 +130,6 @@ function popFromSnapshot(call) {
 }
 
 async function pop(call, lookup, fromSnapshot = false) {
-  if (state.drafting) draftFor(state.me, call.call_id); // the last call's draft is done with
   state.call = call;
   state.customer = null;
   const body = $("pop-body");
@@ -129,6 +138,8 @@ async function pop(call, lookup, fromSnapshot = false) {
   body.dataset.callId = call.call_id;
   delete body.dataset.answered;
   delete body.dataset.ended;
+  if (call.answered_at) body.dataset.answered = "true";
+  if (call.ended) body.dataset.ended = "true"; // over, written up in after-call work
   if (!lookup && call.caller) {
     lookup = await api("/api/customers/lookup", { query: { number: call.caller } }).catch(() => ({ matches: [] }));
   }
@@ -145,13 +156,10 @@ async function pop(call, lookup, fromSnapshot = false) {
     el("a", { href: `/notices?to=${to}`, target: "_blank", id: "pop-send-notice" }, t("nav.notices")));
   body.replaceChildren(number, facts, call.caller ? send : "", el("div", { id: "pop-customer" }));
   showWaited();
-  const callerInput = $("intake-caller");
-  if (callerInput) callerInput.value = call.caller || "";
-  // The form may still show the last caller's customer and saved order: this call is someone
-  // else's until the lookup below says whose (what the agent typed stays).
-  const customerInput = $("intake-customer");
-  if (customerInput) customerInput.value = "";
-  $("intake-result")?.replaceChildren();
+  // unsaved input about an earlier call stays that call's; the form takes this one once it is
+  // saved or cleared (the banner says so); unsaved input about this very call stays as typed
+  if (!state.dirty) bindForm(call);
+  showPending();
   state.lookup = lookup || {};
   showMatches(state.lookup.matches || []);
   if (!fromSnapshot) document.title = `☎ ${call.caller} · Hotline`;
@@ -228,8 +236,7 @@ function showMatches(matches) {
 
 function showCustomer(c) {
   state.customer = c;
-  const customerInput = $("intake-customer");
-  if (customerInput) customerInput.value = `${c.account_no} ${c.name}`;
+  if (state.form.callId === state.call?.call_id) setFormCustomer(c);
   const orders = state.lookup?.open_orders || [];
   const recent = state.lookup?.interactions || [];
   $("pop-customer").replaceChildren(
@@ -242,8 +249,15 @@ function showCustomer(c) {
     el("h3", {}, `${t("pop.open_orders")} (${orders.length})`),
     el("ul", { id: "pop-orders" }, orders.map((o) => el("li", {}, el("a", { href: `/orders/${o.number}`, target: "_blank" }, o.number), ` ${o.status} · ${o.title || o.category}`))),
     el("h3", {}, t("pop.recent")),
-    el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", {}, `${fmtTime(i.occurred_at)} ${t(`kind.${i.kind}`)} ${i.subject || i.outcome || ""}`))),
+    el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", {}, `${fmtTime(i.occurred_at)} ${t(`kind.${i.kind}`)} ${i.subject || outcomeText(i.outcome)}`))),
   );
+}
+
+// A call's outcome (answered, abandoned_queue …) in the reports' words; one they do not name shows raw.
+function outcomeText(outcome) {
+  if (!outcome) return "";
+  const key = `report.outcome.${outcome}`;
+  return t(key) === key ? outcome : t(key);
 }
 
 function newCustomerForm() {
@@ -261,6 +275,73 @@ function newCustomerForm() {
     } catch (err) { toast(err.message, "refused"); }
   });
   return form;
+}
+
+// -- the call the intake form is about ---------------------------------------------
+// The form starts on ``call``: its number, no customer until the lookup says whose (nor the last
+// caller's saved order).
+function bindForm(call) {
+  state.form = { callId: call?.call_id || "", caller: call?.caller || "", customer: null };
+  const callerInput = $("intake-caller");
+  if (callerInput) callerInput.value = state.form.caller;
+  const customerInput = $("intake-customer");
+  if (customerInput) customerInput.value = "";
+  $("intake-result")?.replaceChildren();
+}
+
+function setFormCustomer(c) {
+  state.form.customer = c;
+  const customerInput = $("intake-customer");
+  if (customerInput) customerInput.value = c ? `${c.account_no} ${c.name}` : "";
+}
+
+// The agent typed into the form: until it is saved or cleared, the form stays its call's, and
+// that call's after-call work does not end by its time limit (the bridge waits, the bar says so).
+function markDirty() {
+  if (state.dirty || !state.drafting) return;
+  state.dirty = true;
+  holdAfterCallWork(true);
+  showHeld();
+}
+
+// Saved or cleared: the hold is released, and a form kept for an earlier call takes the pop's.
+function formDone() {
+  const wasDirty = state.dirty;
+  state.dirty = false;
+  if (wasDirty) holdAfterCallWork(false);
+  if (state.call && state.form.callId !== state.call.call_id) {
+    bindForm(state.call);
+    if (state.customer) setFormCustomer(state.customer);
+  }
+  showPending();
+  showHeld();
+}
+
+function holdAfterCallWork(hold) {
+  const callId = state.form.callId;
+  if (!callId || !state.socket?.connected) return;
+  state.socket.command("hold_after_call_work", { call_id: callId, hold }).catch(() => {});
+}
+
+// The form still holds unsaved input about an earlier call while another one has popped.
+function showPending() {
+  const box = $("intake-pending");
+  if (!box) return;
+  const pending = state.dirty && state.call && state.form.callId && state.form.callId !== state.call.call_id;
+  box.hidden = !pending;
+  if (!pending) return;
+  box.replaceChildren(
+    el("p", {}, t("intake.pending", { caller: state.form.caller || "—" })),
+    el("button", { type: "button", class: "btn primary", id: "intake-pending-save", onclick: () => save(true) }, t("intake.save_close")),
+    " ",
+    el("button", { type: "button", class: "btn", id: "intake-pending-clear", onclick: () => reset() }, t("intake.reset")));
+}
+
+// In 话后处理 with unsaved input about the call: the time limit does not make the seat ready.
+function showHeld() {
+  const box = $("intake-held");
+  if (!box) return;
+  box.hidden = !(state.dirty && state.bar?.state === "after_call_work" && state.agentCall === state.form.callId);
 }
 
 // -- intake ----------------------------------------------------------------
@@ -282,7 +363,9 @@ function buildIntake() {
     el("button", { type: "button", class: "btn primary", id: "intake-save-close", title: "Ctrl+Enter", onclick: () => save(true) }, t("intake.save_close")),
     el("button", { type: "button", class: "btn", id: "intake-save-handle", onclick: () => save(false) }, t("intake.save_handle")),
     el("button", { type: "button", class: "btn", id: "intake-reset", onclick: () => reset() }, t("intake.reset")));
-  body.replaceChildren(head, fields, el("h3", {}, t("intake.phrases")), phrases, opinion, actions, el("div", { id: "intake-result" }));
+  const pending = el("div", { id: "intake-pending", class: "notice", role: "alert", hidden: true });
+  const held = el("p", { id: "intake-held", class: "notice", role: "status", hidden: true }, t("intake.held"));
+  body.replaceChildren(pending, held, head, fields, el("h3", {}, t("intake.phrases")), phrases, opinion, actions, el("div", { id: "intake-result" }));
   category.addEventListener("change", () => chooseCategory(Number(category.value)));
   sub.addEventListener("change", () => renderIntakeFields());
   // the site picked decides which contractors may take the order (their service areas)
@@ -290,8 +373,12 @@ function buildIntake() {
     if (e.target.dataset.type === "site" && fields.querySelector('[data-type="contractor"]')) renderIntakeFields();
   });
   body.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.ctrlKey) { e.preventDefault(); save(true); } });
-  body.addEventListener("input", keepDraft);
-  body.addEventListener("change", keepDraft);
+  for (const kind of ["input", "change"]) {
+    body.addEventListener(kind, (e) => {
+      if (!e.target.closest("#intake-pending")) markDirty();
+      keepDraft();
+    });
+  }
   // the language switch reloads the page: what is on screen now goes along
   document.querySelector('form[action="/lang"]')?.addEventListener("submit", keepDraft);
   // the last focused text area receives standard phrases
@@ -335,8 +422,8 @@ async function save(done) {
     workflow: cat.workflow,
     subcategory: $("intake-subcategory").value,
     caller_number: $("intake-caller").value,
-    customer_id: state.customer?.id ?? null,
-    call_id: state.call?.call_id || "",
+    customer_id: state.form.customer?.id ?? null,
+    call_id: state.form.callId,
     form: readFields(fieldsBox),
     opinion: $("intake-opinion").value,
     submit: done,
@@ -357,47 +444,61 @@ async function save(done) {
 }
 
 function reset(keepResult = false) {
-  clearDraft(state.me, state.call?.call_id);
+  clearDraft(state.me, state.form.callId);
   chooseCategory(state.spec.categories.indexOf(state.category), false);
   $("intake-opinion").value = "";
   if (!keepResult) $("intake-result").replaceChildren();
+  const result = keepResult ? [...$("intake-result").childNodes] : [];
+  formDone();
+  if (result.length) $("intake-result").replaceChildren(...result); // the saved order's number stays in view
 }
 
 // -- the call's draft: what is typed survives a reload (drafts.js) ------------------------
 function keepDraft() {
-  if (!state.drafting || !state.call?.call_id || !state.category) return;
-  saveDraft(state.me, state.call.call_id, {
+  if (!state.drafting || !state.dirty || !state.form.callId || !state.category) return;
+  saveDraft(state.me, state.form.callId, {
+    form_caller: state.form.caller,
     category: state.category.code,
     subcategory: $("intake-subcategory").value,
     caller: $("intake-caller").value,
-    customer: state.customer,
+    customer: state.form.customer,
     fields: readFields($("intake-fields")),
     opinion: $("intake-opinion").value,
   });
 }
 
 // Once per page, when the server has said which call the agent is on ("" for none): that call's
-// draft back into the form; from then on what is typed is kept. Any other draft is dropped.
+// draft back into the form, or else the newest one left unsaved about an earlier call (the form
+// stays that call's, under its banner); from then on what is typed is kept. Any other is dropped.
 async function restoreDraft(callId) {
   if (state.restoring) return;
   state.restoring = true;
   await intakeReady;
   await state.popped;
   // a pop drawn before the form was built could not fill it in
-  if (state.call && !$("intake-caller").value) $("intake-caller").value = state.call.caller || "";
-  if (state.customer && !$("intake-customer").value) $("intake-customer").value = `${state.customer.account_no} ${state.customer.name}`;
-  const draft = draftFor(state.me, callId);
-  if (draft && callId && state.call?.call_id === callId) {
+  if (state.call && state.form.callId === state.call.call_id) {
+    if (!$("intake-caller").value) $("intake-caller").value = state.form.caller;
+    if (state.form.customer) setFormCustomer(state.form.customer);
+  }
+  const drafts = draftsOf(state.me);
+  const chosen = drafts.find((d) => callId && d.call === callId) || drafts[0];
+  for (const d of drafts) if (d !== chosen) clearDraft(state.me, d.call);
+  if (chosen) {
     try {
-      await applyDraft(draft);
+      await applyDraft(chosen.call, chosen.draft);
+      state.dirty = true;
+      holdAfterCallWork(true);
     } catch (err) {
       console.error("intake draft not restored", err);
     }
   }
   state.drafting = true;
+  showPending();
+  showHeld();
 }
 
-async function applyDraft(draft) {
+async function applyDraft(callId, draft) {
+  if (callId !== state.form.callId) bindForm({ call_id: callId, caller: draft.form_caller || draft.caller || "" });
   const index = state.spec.categories.findIndex((c) => c.code === draft.category);
   if (index < 0) return; // the category is gone (disabled meanwhile): start afresh
   $("intake-category").value = String(index);
@@ -414,5 +515,5 @@ async function applyDraft(draft) {
   if (box.querySelector('[data-type="contractor"]')) await renderIntakeFields(true);
   if (draft.caller) $("intake-caller").value = draft.caller;
   $("intake-opinion").value = draft.opinion || "";
-  if (draft.customer) showCustomer(draft.customer);
+  if (draft.customer) setFormCustomer(draft.customer);
 }

@@ -13,13 +13,14 @@ export class StateBar {
     this.since = Date.now() / 1000;
     this.clockSkew = 0; // server time − local time, seconds
     this.call = null;
-    this.consulting = null; // the target of an attended transfer in progress
+    this.consulting = null; // the bridge's consult in progress: {call_id, target, caller_gone}
     socket.addEventListener("snapshot", (e) => this.snapshot(e.detail));
     socket.addEventListener("agent_state", (e) => this.agentState(e.detail.event));
     socket.addEventListener("ami", (e) => this.ami(e.detail.connected));
     socket.addEventListener("work", (e) => this.work(e.detail.work));
     socket.addEventListener("connection", (e) => this.connection(e.detail.connected));
     socket.addEventListener("call", (e) => this.callEvent(e.detail.event));
+    socket.addEventListener("consult", (e) => this.consultEvent(e.detail.event));
     socket.addEventListener("screen_pop", (e) => this.callEvent(e.detail.event));
     this.bind();
     setInterval(() => this.tick(), 1000);
@@ -38,28 +39,35 @@ export class StateBar {
       const target = window.prompt(t("cmd.transfer_prompt"));
       if (target) run("transfer", { target });
     });
-    // attended transfer: consult (the caller waits), then complete or cancel
-    $("btn-consult")?.addEventListener("click", async () => {
+    // attended transfer: consult (the caller waits), then complete or cancel; the bridge drives
+    // it and says where it is ("consult" pushes, the snapshot's agent.consult after a reload)
+    $("btn-consult")?.addEventListener("click", () => {
       const target = window.prompt(t("cmd.consult_prompt"));
-      if (target && (await run("consult", { target }))) this.setConsulting(target.trim());
+      if (target) run("consult", { target });
     });
-    $("btn-complete-transfer")?.addEventListener("click", async () => {
-      if (await run("complete_transfer")) this.setConsulting(null);
-    });
-    $("btn-cancel-transfer")?.addEventListener("click", async () => {
-      if (await run("cancel_transfer")) this.setConsulting(null);
-    });
+    $("btn-complete-transfer")?.addEventListener("click", () => run("complete_transfer"));
+    $("btn-cancel-transfer")?.addEventListener("click", () => run("cancel_transfer"));
     $("btn-conference")?.addEventListener("click", () => {
       const other = window.prompt(t("cmd.conference_prompt"));
       if (other) run("conference", { agent: other.trim() });
     });
   }
 
-  setConsulting(target) {
-    this.consulting = target;
+  setConsulting(consult) {
+    this.consulting = consult || null;
     const label = $("consulting");
-    if (label) { label.hidden = !target; label.textContent = target ? t("call.consulting", { target }) : ""; }
+    if (label) {
+      // "agent:1002" → 1002: the target as the agent typed it
+      const target = consult ? String(consult.target || "").replace(/^[a-z]+:/, "") : "";
+      label.hidden = !consult;
+      label.textContent = !consult ? "" : t(consult.caller_gone ? "call.consult_caller_gone" : "call.consulting", { target });
+    }
     this.buttons();
+  }
+
+  consultEvent(ev) {
+    if (this.me && ev.agent_id && ev.agent_id !== this.me) return;
+    this.setConsulting(ev.state === "ended" ? null : { call_id: ev.call_id, target: ev.target, caller_gone: ev.state === "caller_gone" });
   }
 
   async run(cmd, args = {}) {
@@ -83,6 +91,7 @@ export class StateBar {
     const agent = snap.agent || {};
     this.setState(agent.state || "logged_out", agent.reason || "", agent.since || agent.state_since || agent.changed_at);
     this.call = (snap.calls || [])[0] || null;
+    this.setConsulting(agent.consult || null); // a reload during a consult offers its buttons again
     this.work(snap.work);
     this.buttons();
   }
@@ -144,9 +153,11 @@ export class StateBar {
     set("btn-wrapup", s === "after_call_work");
     set("btn-consult", talking && !this.consulting);
     set("btn-conference", talking && !this.consulting);
-    for (const id of ["btn-complete-transfer", "btn-cancel-transfer"]) {
+    // the held caller gone, there is nobody to hand over: 取消咨询 (or 挂断) ends the consult leg
+    const offered = { "btn-complete-transfer": this.consulting && !this.consulting.caller_gone, "btn-cancel-transfer": this.consulting };
+    for (const [id, shown] of Object.entries(offered)) {
       const b = $(id);
-      if (b) { b.hidden = !this.consulting; b.disabled = !this.consulting; }
+      if (b) { b.hidden = !shown; b.disabled = !shown; }
     }
     const hold = $("btn-hold");
     if (hold) hold.textContent = t(s === "on_hold" ? "cmd.unhold" : "cmd.hold");
