@@ -1,6 +1,7 @@
 // The top bar: agent state + time in it, pause/ready/下班, the call and how long it has lasted,
 // the Asterisk indicator, the inbox banner.
-import { clock } from "./api.js";
+import { api, clock } from "./api.js";
+import { clearAllDrafts } from "./drafts.js";
 import { reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -14,6 +15,7 @@ export class StateBar {
     this.clockSkew = 0; // server time − local time, seconds
     this.call = null;
     this.consulting = null; // the bridge's consult in progress: {call_id, target, caller_gone}
+    this.pauseOnCall = false; // the site lets an agent ask for a break during a call (snapshot)
     socket.addEventListener("snapshot", (e) => this.snapshot(e.detail));
     socket.addEventListener("agent_state", (e) => this.agentState(e.detail.event));
     socket.addEventListener("ami", (e) => this.ami(e.detail.connected));
@@ -28,6 +30,7 @@ export class StateBar {
 
   bind() {
     const run = (cmd, args) => this.run(cmd, args);
+    $("logout-form")?.addEventListener("submit", (e) => { e.preventDefault(); this.signOut(); });
     $("btn-ready")?.addEventListener("click", () => run("ready"));
     $("btn-pause")?.addEventListener("click", () => run("pause", { reason: $("pause-reason").value }));
     $("btn-logout")?.addEventListener("click", () => run("logout"));
@@ -51,6 +54,20 @@ export class StateBar {
       const other = window.prompt(t("cmd.conference_prompt"));
       if (other) run("conference", { agent: other.trim() });
     });
+  }
+
+  // 退出 through the API, so that a refusal (on a call: logout.on_call) is told on this page, which
+  // keeps the pop and what is typed; the intake drafts go only once signed out, so that whoever
+  // signs in next on this browser finds none
+  async signOut() {
+    try {
+      await api("/api/session", { method: "DELETE" });
+    } catch (err) {
+      toast(err.message, "refused");
+      return;
+    }
+    clearAllDrafts();
+    window.location.assign("/login");
   }
 
   setConsulting(consult) {
@@ -85,6 +102,7 @@ export class StateBar {
 
   snapshot(snap) {
     this.lastSnapshot = snap; // page modules loaded later start from it
+    this.pauseOnCall = snap.allow_pause_on_call === true;
     this.me = snap.user?.agent_id;
     this.clockSkew = (snap.server_time || Date.now() / 1000) - Date.now() / 1000;
     this.ami(snap.ami?.connected);
@@ -141,8 +159,12 @@ export class StateBar {
     const s = this.state;
     const onCall = ["ringing", "talking", "on_hold"].includes(s);
     const set = (id, enabled) => { const b = $(id); if (b) b.disabled = !enabled; };
+    const signedIn = ["ready", "not_ready", "after_call_work"].includes(s) || onCall;
     set("btn-ready", !onCall && s !== "ready");
-    set("btn-pause", !onCall || true); // the server decides; a refusal is shown
+    // as the server decides (the refusals stay there): a break starts after the call unless the
+    // site allows it on a call; 下班 once the call is over (a ringing one goes to another seat)
+    set("btn-pause", signedIn && (!onCall || this.pauseOnCall));
+    set("btn-logout", signedIn && s !== "talking" && s !== "on_hold");
     set("btn-answer", s === "ringing");
     set("btn-hangup", onCall);
     const talking = s === "talking" || s === "on_hold";
