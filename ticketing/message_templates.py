@@ -3,7 +3,8 @@
 A template is jinja2 text for the notifications' sandbox (``notify``), over the order, its
 form, the customer, the site, the deadline and, at a contractor's step, the contractor. An
 ``auto_send`` template goes out when an order of its category enters its step, to the
-customer or to the step's contractor (``audience``); the others are sent by hand from an
+customer, to the operators the order waits for at the step (``handler``) or to the step's
+contractor (``audience``); the others are sent by hand from an
 order (``notify.send_template``), and the fax ones are the texts an agent may fax. Saving
 checks that the template compiles and renders on a sample order, that the category has a
 workflow with that step (one dispatching to a contractor for ``audience: contractor``), that an
@@ -25,7 +26,7 @@ from ticketing.models import NotificationTemplate, User, WorkflowDefinition
 from ticketing.notify import TemplateError, render
 
 CHANNELS = ("sms", "email", "fax")
-AUDIENCES = ("customer", "contractor")
+AUDIENCES = ("customer", "handler", "contractor")
 BODY_LIMIT = 20_000
 _TEXT_LIMITS = {"category": 32, "node": 64, "channel": 8, "audience": 16, "subject": 200, "body": BODY_LIMIT}
 _FLAGS = ("auto_send", "enabled")
@@ -56,7 +57,9 @@ def view(t: NotificationTemplate) -> dict[str, Any]:
 async def _steps_of(session: AsyncSession, category: str) -> dict[str, bool] | None:
     """The step ids of the category's enabled workflows, each with whether it dispatches to a
     contractor (a node with ``contractor:``) in one of them; None when the category has none."""
-    bodies = await session.scalars(select(WorkflowDefinition.body).where(WorkflowDefinition.enabled.is_(True)))
+    bodies = await session.scalars(
+        select(WorkflowDefinition.body).where(WorkflowDefinition.enabled.is_(True))
+    )
     steps: dict[str, bool] | None = None
     for body in bodies:
         if body.get("category") == category:
@@ -152,13 +155,18 @@ async def update_template(
     require_admin(actor, "change message templates")
     row = await get_template(session, template_id)
     changes = await _cleaned(session, values, row)
-    await record_change(session, actor, row, changes, view, "message_template.update", "notification_template")
+    await record_change(
+        session, actor, row, changes, view, "message_template.update", "notification_template"
+    )
     return row
 
 
 async def listing(session: AsyncSession, category: str = "") -> list[NotificationTemplate]:
     stmt = select(NotificationTemplate).order_by(
-        NotificationTemplate.category, NotificationTemplate.node, NotificationTemplate.channel, NotificationTemplate.id
+        NotificationTemplate.category,
+        NotificationTemplate.node,
+        NotificationTemplate.channel,
+        NotificationTemplate.id,
     )
     if category:
         stmt = stmt.where(NotificationTemplate.category == category)

@@ -37,6 +37,7 @@ from ticketing.audit import record
 from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, TicketingError
 from ticketing.models import (
+    Assignment,
     Contact,
     Customer,
     Notification,
@@ -105,6 +106,14 @@ async def order_context(session: AsyncSession, order: WorkOrder) -> dict[str, An
 
 async def _customer_address(session: AsyncSession, order: WorkOrder, channel: str) -> str:
     if channel == "sms":
+        # the order's 联系电话 is what the caller gave for this matter: it wins over the
+        # customer record's phones, which are only asked when the order has no mobile
+        try:
+            contact_number = normalize(order.caller_number) if order.caller_number else ""
+        except InvalidPhoneNumber:
+            contact_number = ""
+        if is_mobile(contact_number):
+            return contact_number
         if order.customer_id:
             ctx_customer = await session.scalar(
                 select(Customer)
@@ -114,7 +123,7 @@ async def _customer_address(session: AsyncSession, order: WorkOrder, channel: st
             for phone in ctx_customer.phones if ctx_customer else []:
                 if is_mobile(phone.number):
                     return phone.number
-        return order.caller_number if is_mobile(order.caller_number) else ""
+        return ""
     if order.customer_id:
         email = await session.scalar(
             select(Contact.email)
@@ -123,6 +132,37 @@ async def _customer_address(session: AsyncSession, order: WorkOrder, channel: st
         )
         return email or ""
     return ""
+
+
+async def _handler_addresses(
+    session: AsyncSession, order: WorkOrder, node_id: str, channel: str
+) -> list[str]:
+    """The addresses of the operators the order now waits for at ``node_id`` (an
+    ``audience: handler`` template): their email, or their mobile for an SMS. In a
+    sequential step only the first in turn is waiting."""
+    rows = (
+        await session.execute(
+            select(Assignment.mode, Assignment.seq, User.email, User.phone)
+            .join(User, User.id == Assignment.user_id)
+            .where(Assignment.order_id == order.id, Assignment.node == node_id, Assignment.state == "pending")
+            .order_by(Assignment.seq, Assignment.id)
+        )
+    ).all()
+    if rows and rows[0].mode == "sequential":
+        rows = [r for r in rows if r.seq == rows[0].seq]
+    addresses: list[str] = []
+    for row in rows:
+        if channel == "sms":
+            try:
+                address = normalize(row.phone) if row.phone else ""
+            except InvalidPhoneNumber:
+                address = ""
+            address = address if is_mobile(address) else ""
+        else:
+            address = row.email.strip()
+        if address and address not in addresses:
+            addresses.append(address)
+    return addresses
 
 
 async def send_template(
@@ -149,6 +189,7 @@ async def send_template(
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AutoTemplate:
+    audience: str
     channel: str
     subject: str
     body: str
@@ -157,13 +198,19 @@ class AutoTemplate:
 async def _load_auto_templates(session: AsyncSession, key: tuple[str, str]) -> tuple[AutoTemplate, ...]:
     category, node_id = key
     rows = await session.execute(
-        select(NotificationTemplate.channel, NotificationTemplate.subject, NotificationTemplate.body)
+        select(
+            NotificationTemplate.audience,
+            NotificationTemplate.channel,
+            NotificationTemplate.subject,
+            NotificationTemplate.body,
+        )
         .where(
             NotificationTemplate.category == category,
             NotificationTemplate.node == node_id,
             NotificationTemplate.enabled.is_(True),
             NotificationTemplate.auto_send.is_(True),
-            NotificationTemplate.audience == "customer",  # a contractor's are sent on dispatch
+            # a contractor's are sent on dispatch (ticketing.contractors)
+            NotificationTemplate.audience.in_(("customer", "handler")),
         )
         .order_by(NotificationTemplate.id)
     )
@@ -176,25 +223,25 @@ _auto_templates = Cache("notify.auto_templates", (NotificationTemplate,), _load_
 
 
 async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> list[Notification]:
-    """Queue the auto-send templates of (category, node) for the order's customer."""
+    """Queue the auto-send templates of (category, node) for the order's customer, or for the
+    operators it now waits for (``audience: handler``)."""
     templates = await _auto_templates.get(session, (order.category, node_id))
     if not templates:
         return []
     context = await order_context(session, order)
     rows = []
     for t in templates:
-        recipient = await _customer_address(session, order, t.channel)
-        if not recipient:
-            continue
-        row = Notification(
-            channel=t.channel,
-            recipient=recipient,
-            order_id=order.id,
-            subject=render(t.subject, context),
-            body=render(t.body, context),
-        )
-        session.add(row)
-        rows.append(row)
+        if t.audience == "handler":
+            recipients = await _handler_addresses(session, order, node_id, t.channel)
+        else:
+            recipients = [await _customer_address(session, order, t.channel)]
+        subject, body = render(t.subject, context), render(t.body, context)
+        for recipient in filter(None, recipients):
+            row = Notification(
+                channel=t.channel, recipient=recipient, order_id=order.id, subject=subject, body=body
+            )
+            session.add(row)
+            rows.append(row)
     return rows
 
 
@@ -364,7 +411,11 @@ class AsteriskFaxGateway:
         except AmiError as exc:
             raise GatewayError(f"Asterisk: {exc}", retry=True) from exc
         if not outcome.sent:
-            reason = outcome.status if outcome.error in ("", outcome.status) else f"{outcome.status}: {outcome.error}"
+            reason = (
+                outcome.status
+                if outcome.error in ("", outcome.status)
+                else f"{outcome.status}: {outcome.error}"
+            )
             raise GatewayError(f"fax to {recipient}: {reason}", retry=outcome.unreached)
         return outcome.pages
 

@@ -220,3 +220,49 @@ async def test_upgrading_to_call_legs_gives_each_answered_call_its_agents_leg(tm
     finally:
         await engine.dispose()
     assert [tuple(r) for r in legs] == [("answered-ended", "1001", 0), ("talking-now", "1002", 1)]
+
+
+async def test_upgrading_moves_the_seeded_complaint_handle_email_to_the_handler(tmp_path):
+    """Migration 0016: seeds fill only an empty template table, so an installation seeded
+    before ``audience: handler`` mailed its complaint handlers' notice to the customer."""
+    from sqlalchemy import text
+
+    from ticketing import db
+
+    url = f"sqlite:///{tmp_path / 'upgrade.db'}"
+    await db.migrate(url, "0015")
+    engine = db.create_engine(url)
+    rows = [
+        ("complaint", "handle", "email", "投诉工单 {{ order.number }} 已分派给您处理。"),
+        (
+            "complaint",
+            "handle",
+            "sms",
+            "您的投诉 {{ order.number }} 正在处理。",
+        ),  # an admin's, for the customer
+        ("fault", "dispatch", "sms", "【95598】您报修的故障已受理"),
+    ]
+    try:
+        async with engine.begin() as conn:
+            for category, node, channel, body in rows:
+                await conn.execute(
+                    text(
+                        "INSERT INTO notification_templates (category, node, channel, subject, body, auto_send,"
+                        " enabled, audience) VALUES (:category, :node, :channel, '', :body, 1, 1, 'customer')"
+                    ),
+                    {"category": category, "node": node, "channel": channel, "body": body},
+                )
+        await db.migrate(engine)
+        async with engine.connect() as conn:
+            audiences = (
+                await conn.execute(
+                    text("SELECT category, channel, audience FROM notification_templates ORDER BY id")
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in audiences] == [
+        ("complaint", "email", "handler"),
+        ("complaint", "sms", "customer"),
+        ("fault", "sms", "customer"),
+    ]

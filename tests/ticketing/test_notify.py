@@ -5,11 +5,11 @@ import socket
 import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ticketing import create_order, submit_step
 from ticketing.customers import create_customer
-from ticketing.models import Contact, Notification
+from ticketing.models import Contact, Notification, NotificationTemplate, User
 from ticketing.notify import Dispatcher, HttpSmsGateway, SmtpGateway, TemplateError, check_template, render
 
 
@@ -73,6 +73,8 @@ async def test_auto_sms_and_email_delivered_through_real_servers(
     )
     session.add(Contact(customer_id=customer.id, name="赵女士", email="zhao@example.com"))
     agent, handler = seeded.users["1001"], seeded.users["5101"]
+    # the complaint's 处理 email is for its handlers (audience: handler), never the customer
+    await session.execute(update(User).where(User.staff_no == "5101").values(email="5101@hotline.example"))
     order = await create_order(
         session,
         agent,
@@ -99,7 +101,12 @@ async def test_auto_sms_and_email_delivered_through_real_servers(
     await submit_step(session, seeded.users["2001"], complaint, _action="approve")  # → handle: email template
     await session.commit()
     rows = list(await session.scalars(select(Notification).where(Notification.channel.in_(("sms", "email")))))
-    assert {(r.channel, r.recipient) for r in rows} == {("sms", "13712345678"), ("email", "zhao@example.com")}
+    assert {(r.channel, r.recipient) for r in rows} == {
+        ("sms", "13712345678"),
+        ("email", "5101@hotline.example"),
+    }
+    email_row = next(r for r in rows if r.channel == "email")
+    assert "已分派给您处理" in email_row.body
     sms_row = next(r for r in rows if r.channel == "sms")
     assert "赵女士" in sms_row.body and order.number in sms_row.body
     await session.commit()  # end the read transaction: on SQLite it would hold the dispatcher back
@@ -119,11 +126,48 @@ async def test_auto_sms_and_email_delivered_through_real_servers(
     assert received[0][0] == "Bearer t0k" and received[0][1]["to"] == "13712345678"
     assert order.number in received[0][1]["text"]
     [(rcpt, content)] = inbox.messages
-    assert rcpt == ["zhao@example.com"] and complaint.number in content
+    assert rcpt == ["5101@hotline.example"] and complaint.number in content
+
+
+def test_only_the_complaint_handle_email_is_seeded_for_the_handler():
+    from ticketing.seed import load_seed
+
+    audiences = {
+        (t["category"], t["node"], t["channel"]): t.get("audience", "customer")
+        for t in load_seed("notifications.yaml")
+    }
+    assert audiences.pop(("complaint", "handle", "email")) == "handler"
+    assert set(audiences.values()) == {"customer"}
+
+
+async def test_auto_sms_goes_to_the_orders_contact_number_before_the_customers_phones(session, seeded):
+    customer = await create_customer(
+        session, "7700000002", "钱先生", phones=["13712340000"], site_id=seeded.sites["GZ"].id
+    )
+    fault = {"故障地址": "越秀区2号", "所属供电局": "GZ"}
+
+    async def sms_to(caller_number: str) -> str:
+        order = await create_order(
+            session,
+            seeded.users["1001"],
+            workflow="fault_repair",
+            site_id=seeded.sites["GZ"].id,
+            customer_id=customer.id,
+            form=fault,
+            caller_number=caller_number,
+        )
+        await submit_step(session, seeded.users["5101"], order)  # → dispatch: the seeded SMS
+        return await session.scalar(
+            select(Notification.recipient).where(
+                Notification.order_id == order.id, Notification.channel == "sms"
+            )
+        )
+
+    assert await sms_to("138-1111-2222") == "13811112222"  # what the caller gave for this matter
+    assert await sms_to("02088886666") == "13712340000"  # a landline: the customer's mobile
 
 
 async def test_manual_template_send(session, seeded):
-    from ticketing.models import NotificationTemplate
     from ticketing.notify import send_template
 
     template = NotificationTemplate(
@@ -204,5 +248,7 @@ async def test_an_unexpected_failure_ends_the_pass_after_the_sends_under_way_are
     with pytest.raises(RuntimeError):
         await Dispatcher(sm, sms=gateway, concurrency={"sms": 4}).deliver_pending()
     async with sm() as s:
-        sent = set((await s.scalars(select(Notification.recipient).where(Notification.state == "sent"))).all())
+        sent = set(
+            (await s.scalars(select(Notification.recipient).where(Notification.state == "sent"))).all()
+        )
     assert sent == set(gateway.sent) and len(sent) == 9

@@ -121,7 +121,7 @@ class NotificationTemplate(Base):
     body: Mapped[str] = mapped_column(Text)
     auto_send: Mapped[bool] = mapped_column(default=False)
     enabled: Mapped[bool] = mapped_column(default=True)
-    audience: Mapped[str] = mapped_column(String(16), default="customer")  # customer | contractor
+    audience: Mapped[str] = mapped_column(String(16), default="customer")  # customer | handler | contractor
 
 
 class Notification(Base, Timestamped):
