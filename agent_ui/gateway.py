@@ -26,7 +26,8 @@ Wire format (JSON text frames):
   ``queue`` (a queue's counters, at most every ``QUEUE_INTERVAL``), ``order``,
   ``inbox``; after ``wallboard``: ``board`` (every agent, queue and call) then
   ``board_call`` for every call event, ``board_member`` for every seat that joins or
-  leaves a queue (the board counts a queue's ready agents from its members) and
+  leaves a queue (the board counts a queue's ready agents from its members),
+  ``board_agent`` with the name of a seat that signs in (the board's present names the others) and
   ``board_spy`` for every supervisor's listen / whisper / barge that starts, changes
   mode or ends (never to the agent's seat).
 
@@ -75,6 +76,7 @@ from cti.call_events import (
 )
 from cti.events import Event
 from ticketing.events import UserAccountChanged
+from ticketing.users import names_by_staff_no
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -288,6 +290,10 @@ class Gateway:
             self._broadcast({"type": "ami", "connected": self.ami_connected, "reason": event.reason})
         elif isinstance(event, AgentStateChanged):
             self._to_agent(event.agent_id, {"type": "agent_state", "event": body}, watchers=True)
+            if event.previous == "logged_out" and self._boards:
+                # a seat signing in after the boards got their present: its name, as the board's
+                # present names every seat, looked up beside the bus (nothing waits for it)
+                self._spawn(self._name_to_boards(event.agent_id))
         elif isinstance(event, CallOffered):
             self._to_boards(body)
             if not self.clients_of_agent(event.agent_id):
@@ -331,6 +337,17 @@ class Gateway:
 
     async def _pop_after_lookup(self, event: CallOffered, body: dict[str, Any]) -> None:
         self._pop(event, body, await screen_pop_for(self.services, event.caller, event.customer))
+
+    async def _name_to_boards(self, agent_id: str) -> None:
+        try:
+            async with self.services.sessionmaker() as db:
+                name = (await names_by_staff_no(db, [agent_id])).get(agent_id, "")
+        except Exception:
+            log.exception("the name of agent %s for the wallboards failed", agent_id)  # the 工号 shows
+            return
+        if name and self._boards:
+            message = SharedMessage({"type": "board_agent", "event": {"agent_id": agent_id, "name": name}})
+            self._fan_out(message, list(self._boards))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

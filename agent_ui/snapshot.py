@@ -12,14 +12,11 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from agent_ui.auth import CurrentUser
 from agent_ui.jsonable import jsonable
 from agent_ui.services import AppServices
 from agent_ui.work import ivr_steps, screen_pop, work_counts
-from ticketing.models import User
-from ticketing.users import staffed_queues
+from ticketing.users import names_by_staff_no, staffed_queues
 
 if TYPE_CHECKING:
     from agent_ui.gateway import Gateway
@@ -139,14 +136,11 @@ async def build_board(services: AppServices) -> dict[str, Any]:
     """The wallboard's present: every agent (with the name behind the 工号), queue, call and spy."""
     bridge = services.bridge
     agents = _bridge_list(bridge, "agents")
-    ids = {str(a.get("agent_id", "")) for a in agents} - {""}
     names: dict[str, str] = {}
     staffed: list[str] = sorted(services.default_skills)
     try:
         async with services.sessionmaker() as db:
-            if ids:
-                rows = await db.execute(select(User.staff_no, User.name).where(User.staff_no.in_(ids)))
-                names = {staff_no: name for staff_no, name in rows}
+            names = await names_by_staff_no(db, (str(a.get("agent_id", "")) for a in agents))
             staffed = await staffed_queues(db, services.default_skills)
     except Exception:
         log.exception("agent names and queues for the wallboard failed")  # the board still shows the 工号

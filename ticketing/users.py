@@ -237,3 +237,12 @@ async def staffed_queues(session: AsyncSession, default_skills: Iterable[str] = 
     shows them even while nobody is in them."""
     skills = await session.scalars(select(User.skills))
     return sorted({q for s in skills for q in (s or {})} | set(default_skills))
+
+
+async def names_by_staff_no(session: AsyncSession, staff_nos: Iterable[str]) -> dict[str, str]:
+    """The names behind 工号 (agent ids): the wallboard shows each seat as 闫英平 1005."""
+    wanted = {s for s in staff_nos if s}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(User.staff_no, User.name).where(User.staff_no.in_(wanted)))
+    return {staff_no: name for staff_no, name in rows}

@@ -106,6 +106,41 @@ async def test_the_board_hears_seats_join_and_leave_queues(client, aiohttp_clien
             raise AssertionError(f"a seat's tab got the board's message: {extra}")
 
 
+async def test_a_seat_signing_in_while_the_board_is_open_comes_with_its_name(client, aiohttp_client, world):
+    """The board's present names every seat (王坐席 1001); one that signs in later is named too,
+    by a board_agent after its agent_state, to the boards only."""
+    from cti.call_events import AgentStateChanged
+
+    await login(client, "3001")
+    agent = await aiohttp_client(client.server)
+    await login(agent, "1001")
+    async with client.ws_connect("/ws") as ws, agent.ws_connect("/ws") as agent_ws:
+        tab, seat_tab = Tab(ws), Tab(agent_ws)
+        await tab.next("snapshot")
+        await seat_tab.next("snapshot")
+        assert (await tab.command("wallboard"))["type"] == "ack"
+        await tab.next("board")
+        await world.bus.publish(
+            AgentStateChanged(
+                agent_id="1001", state="not_ready", previous="logged_out", seconds_in_previous=0
+            )
+        )
+        assert (await tab.next("agent_state"))["event"]["agent_id"] == "1001"
+        named = await tab.next("board_agent")
+        assert named["event"] == {"agent_id": "1001", "name": "王坐席"}
+        # a change of state of a seat already signed in is not looked up again
+        await world.bus.publish(
+            AgentStateChanged(agent_id="1001", state="ready", previous="not_ready", seconds_in_previous=3)
+        )
+        await tab.next("agent_state", within=2)
+        with contextlib.suppress(TimeoutError):
+            extra = await tab.next("board_agent", within=0.5)
+            raise AssertionError(f"a state change looked the name up again: {extra}")
+        with contextlib.suppress(TimeoutError):
+            extra = await seat_tab.next("board_agent", within=0.5)
+            raise AssertionError(f"a seat's tab got the board's message: {extra}")
+
+
 @pytest.mark.asterisk
 async def test_a_supervisor_sees_the_call_on_the_board_and_listens_in(client, aiohttp_client, world, seat):  # noqa: F811
     staff_no, net, bridge = seat

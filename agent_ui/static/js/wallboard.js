@@ -1,6 +1,8 @@
 // The supervisors' wallboard: every seat (state, time in it, caller, queue) and every queue
 // (waiting, longest wait, ready, offered / answered / abandoned, service level), live from the
 // socket; listen / whisper / barge ring the supervisor's own seat, which then joins the call.
+// Each seat on a call shows how long the call has lasted, from its answer: a hold or a transfer
+// restarts the seat's state timer, not the call's, so a long call stands out.
 // A seat someone listens to says so, and by whom (the agent's own screen never does); the
 // supervisor's own session there switches mode (ChanSpy's DTMF 4 / 5 / 6, sent by the bridge)
 // or ends, which hangs up only the supervisor's spy channel.
@@ -9,9 +11,9 @@ import { queueName, reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
-const agents = new Map(); // agent_id → {agent_id, state, reason, since, call_id, skills}
+const agents = new Map(); // agent_id → {agent_id, name, state, reason, since, call_id, skills}
 const queues = new Map(); // queue → counters, its members, and asOf: the server time they are from
-const calls = new Map(); // call_id → {caller, queue, agent_id}
+const calls = new Map(); // call_id → {caller, queue, agent_id, answered_at}
 const spies = new Map(); // spy_id → {supervisor, supervisor_name, agent_id, call_id, mode, started_at}
 const MODES = ["listen", "whisper", "barge"];
 let me = ""; // this supervisor's 工号 (the state bar has it from the snapshot)
@@ -27,6 +29,7 @@ export function start({ socket, bar }) {
   if (socket.connected) subscribe();
   socket.addEventListener("board", (e) => board(e.detail));
   socket.addEventListener("agent_state", (e) => agentState(e.detail.event));
+  socket.addEventListener("board_agent", (e) => agentNamed(e.detail.event));
   socket.addEventListener("board_call", (e) => callEvent(e.detail.event));
   socket.addEventListener("queue", (e) => queueEvent(e.detail.event));
   socket.addEventListener("board_member", (e) => memberEvent(e.detail.event));
@@ -95,9 +98,20 @@ function agentState(ev) {
   if (changed) renderQueues();
 }
 
+// a seat that signed in after the board came: the gateway names it, as the board names the others
+function agentNamed(ev) {
+  const a = agents.get(ev.agent_id) || { agent_id: ev.agent_id, skills: {} };
+  agents.set(ev.agent_id, { ...a, name: ev.name });
+  renderSeats();
+}
+
 function callEvent(ev) {
   if (ev.event === "CallEnded") calls.delete(ev.call_id);
-  else calls.set(ev.call_id, { ...calls.get(ev.call_id), ...ev });
+  else {
+    const known = calls.get(ev.call_id) || {};
+    // the call lasts from its first answer: a transfer target's or a colleague's answer is later
+    calls.set(ev.call_id, { ...known, ...ev, answered_at: known.answered_at || ev.answered_at || 0 });
+  }
   renderSeats();
 }
 
@@ -150,6 +164,7 @@ function renderSeats() {
   $("wb-seats").replaceChildren(...list.map((a) => {
     const call = ["ringing", "talking", "on_hold"].includes(a.state) ? callOf(a) : null;
     const onCall = a.state === "talking" || a.state === "on_hold";
+    const answered = onCall && call?.answered_at ? call.answered_at : 0;
     const spied = spyLines(a);
     return el("div", { class: "seat", role: "listitem", "data-agent": a.agent_id, "data-state": a.state },
       el("div", { class: "top" }, el("b", { title: a.agent_id }, a.name ? `${a.name} ${a.agent_id}` : a.agent_id),
@@ -157,6 +172,8 @@ function renderSeats() {
         el("span", { class: "timer", "data-since": a.since || now() }, clock(now() - (a.since || now())))),
       a.reason ? el("small", { class: "muted" }, reasonText(a.reason)) : null,
       call ? el("div", { class: "call" }, `${t("wb.caller")}: ${call.caller || "—"}`, call.queue ? ` · ${queueName(call.queue)}` : "") : null,
+      answered ? el("div", { class: "call-duration", title: t("wb.call_duration_hint") }, `${t("call.duration")} `,
+        el("span", { class: "call-timer", "data-since": answered }, clock(now() - answered))) : null,
       ...spied.lines,
       spyButtons(a, onCall, spied.mine));
   }));
