@@ -27,6 +27,7 @@ STATUS: dict[str, int] = {
     "user_invalid": 422,
     "workflow_invalid": 422,
     "print_template_unsafe": 422,
+    "template_fields_blank": 422,
     "csrf.invalid": 403,
     "origin.invalid": 403,
     "role.forbidden": 403,

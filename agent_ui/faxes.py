@@ -27,7 +27,7 @@ from agent_ui.work import read_only, unit_of_work
 from recordings import fax_out
 from recordings.fax import tiff_to_pdf
 from ticketing.models import Notification, NotificationTemplate, User, WorkOrder
-from ticketing.notify import check_recipient, order_context, render, send_message
+from ticketing.notify import check_recipient, order_context, render, render_by_hand, send_message
 from ticketing.users import can_access
 from ticketing.workflow.engine import load_order
 
@@ -94,10 +94,16 @@ async def _fax_templates(db: AsyncSession, order: WorkOrder) -> list[Notificatio
 @routes.get("/api/orders/{key}/fax")
 @requires("knowledge.send")
 async def fax_choices(request: web.Request) -> web.Response:
-    """The fax templates of the order's category, and the number to offer (the caller's)."""
+    """The fax templates of the order's category, each named by its subject as this order's
+    fax would carry it (投诉受理回执（工单 TS…）, never the raw jinja2), and the number to
+    offer (the caller's)."""
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
         order = await load_order(db, user, order_key(request))
-        templates = [{"id": t.id, "subject": t.subject} for t in await _fax_templates(db, order)]
+        context = await order_context(db, order)
+        templates = [
+            {"id": t.id, "subject": render(t.subject, context).strip() or order.number}
+            for t in await _fax_templates(db, order)
+        ]
     return web.json_response({"templates": templates, "to": order.caller_number or ""})
 
 
@@ -123,7 +129,10 @@ async def _fax_request(request: web.Request) -> dict[str, Any]:
             if not isinstance(body.get(name, ""), str):
                 raise UiError("request.invalid", f"{name} must be text", field=name)
         if template_id is None and not str(body.get("text", "")).strip():
-            raise UiError("request.invalid", "text or template_id is required", field="text")
+            # named like any form's field: 表单有误:正文(必填)
+            raise UiError(
+                "invalid_fields", "text or template_id is required", problems={"text": "field_required"}
+            )
     to = body.get("to")
     if not isinstance(to, str) or not to.strip() or len(to) > 128:
         raise UiError("request.invalid", "to must be a fax number", field="to")
@@ -143,8 +152,7 @@ async def fax_for_order(request: web.Request) -> web.Response:
             template = next((t for t in await _fax_templates(db, order) if t.id == body["template_id"]), None)
             if template is None:
                 raise UiError("not_found", "no such fax template for this order's category")
-            context = await order_context(db, order)
-            subject, text = render(template.subject, context), render(template.body, context)
+            subject, text = render_by_hand(template, await order_context(db, order))
         row = await queue_fax(
             db,
             user,

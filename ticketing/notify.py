@@ -81,6 +81,52 @@ def render(source: str, context: dict[str, Any]) -> str:
         raise TemplateError(f"template error: {exc}") from exc
 
 
+class TemplateFieldsBlank(TicketingError):
+    """A merge field rendered empty (时限 of an order with no deadline): sent as it is, the
+    text would read "我们将在时限  前答复". ``problems`` names each blank field."""
+
+    error_id = "template_fields_blank"
+
+    def __init__(self, fields: list[str]) -> None:
+        problems = {name: "template_field_blank" for name in fields}
+        super().__init__(f"blank merge fields: {', '.join(fields)}", problems=problems)
+
+
+_OUTPUT = re.compile(r"{{-?\s*(.+?)\s*-?}}", re.S)
+_ROOT_NAME = re.compile(r"^[A-Za-z_]\w*")
+#: form.get('标题', ''), form['标题'], form.标题: the form field's own name
+_FORM_FIELD = re.compile(
+    r"""^form\s*(?:\.get\(\s*(['"])(?P<got>.+?)\1|\[\s*(['"])(?P<item>.+?)\3\s*\]|\.(?P<attr>\w+)\s*$)"""
+)
+
+
+def blank_fields(source: str, context: dict[str, Any]) -> list[str]:
+    """The merge fields of ``source`` that render empty in ``context``, by name: a form
+    field by its own name (标题), any other by its expression (``due_at``, ``customer.name``).
+    Only expressions over the context's names are asked (not a loop's own variables)."""
+    names: list[str] = []
+    for expression in _OUTPUT.findall(source):
+        root = _ROOT_NAME.match(expression)
+        if root is None or root.group() not in context or render(f"{{{{ {expression} }}}}", context).strip():
+            continue
+        form = _FORM_FIELD.match(expression)
+        name = next((v for v in (form.group("got", "item", "attr") if form else ()) if v), expression)
+        if name != "get" and name not in names:
+            names.append(name)
+    return names
+
+
+def render_by_hand(template: NotificationTemplate, context: dict[str, Any]) -> tuple[str, str]:
+    """Subject and body of a template an agent sends by hand, refused with
+    ``TemplateFieldsBlank`` (naming every blank field) when a merge field would be empty: the
+    message says everything it promises, or the agent writes the text instead."""
+    blank = blank_fields(template.subject, context)
+    blank += [name for name in blank_fields(template.body, context) if name not in blank]
+    if blank:
+        raise TemplateFieldsBlank(blank)
+    return render(template.subject, context), render(template.body, context)
+
+
 def check_template(source: str) -> None:
     try:
         _env.parse(source)
@@ -174,13 +220,9 @@ async def send_template(
     recipient = recipient.strip() or await _customer_address(session, order, template.channel)
     if not recipient:
         raise TemplateError("no recipient for this channel", template=template.id)
-    context = await order_context(session, order)
+    subject, body = render_by_hand(template, await order_context(session, order))
     row = Notification(
-        channel=template.channel,
-        recipient=recipient,
-        order_id=order.id,
-        subject=render(template.subject, context),
-        body=render(template.body, context),
+        channel=template.channel, recipient=recipient, order_id=order.id, subject=subject, body=body
     )
     session.add(row)
     await session.flush()

@@ -33,10 +33,10 @@ async def faxing(store, client):
     return {"X-CSRF-Token": await login(client, "1001")}
 
 
-async def _order(client, headers) -> dict:
+async def _order(client, headers, **form) -> dict:
     resp = await client.post(
         "/api/orders",
-        json={"workflow": "consult", "form": {"咨询内容": "峰谷电价何时执行"}, "submit": False,
+        json={"workflow": "consult", "form": {"咨询内容": "峰谷电价何时执行", **form}, "submit": False,
               "caller_number": "13800138000"},
         headers=headers,
     )  # fmt: skip
@@ -88,10 +88,11 @@ async def test_an_agent_faxes_written_text_for_an_order_and_it_is_on_the_order(c
 
 
 async def test_a_template_is_filled_with_the_orders_fields(client, world, store, faxing):
-    order = await _order(client, faxing)
+    order = await _order(client, faxing, 答复内容="每年7-9月执行")
     choices = await (await client.get(f"/api/orders/{order['id']}/fax")).json()
     assert choices["to"] == "13800138000"
-    [template] = choices["templates"]  # the seeded 答复函 of 信息咨询
+    [template] = choices["templates"]  # the seeded 答复函 of 信息咨询, named as this order's fax is
+    assert template["subject"] == f"国网客服中心 答复函（工单 {order['number']}）"
     resp = await client.post(
         f"/api/orders/{order['id']}/fax",
         json={"to": "01088886666", "template_id": template["id"]},
@@ -102,12 +103,29 @@ async def test_a_template_is_filled_with_the_orders_fields(client, world, store,
     async with world.services.sessionmaker() as db:
         row = await db.get(Notification, queued["id"])
     assert row.subject == f"国网客服中心 答复函（工单 {order['number']}）"
-    assert "峰谷电价何时执行" in row.body
+    assert "峰谷电价何时执行" in row.body and "每年7-9月执行" in row.body
 
     other = await client.post(
         f"/api/orders/{order['id']}/fax", json={"to": "01088886666", "template_id": 999_999}, headers=faxing
     )
     assert other.status == 404
+
+
+async def test_a_template_with_a_blank_merge_field_is_refused_naming_it(client, world, store, faxing):
+    order = await _order(client, faxing)  # no 答复内容 yet: the letter would answer nothing
+    [template] = (await (await client.get(f"/api/orders/{order['id']}/fax")).json())["templates"]
+    resp = await client.post(
+        f"/api/orders/{order['id']}/fax",
+        json={"to": "01088886666", "template_id": template["id"]},
+        headers=faxing,
+    )
+    body = await resp.json()
+    assert resp.status == 422 and body["error_id"] == "template_fields_blank", body
+    assert body["details"]["problems"] == {"答复内容": "template_field_blank"}
+    assert "答复内容(无内容)" in body["message"]
+    async with world.services.sessionmaker() as db:
+        assert list(await db.scalars(select(Notification))) == []
+    assert not list(store.kind_dir("fax_out").rglob("*.tif"))
 
 
 async def test_an_uploaded_pdf_is_faxed_page_for_page(client, world, store, faxing):
@@ -143,7 +161,9 @@ async def test_bad_numbers_roles_and_csrf_are_refused_and_queue_nothing(client, 
         assert bad.status == 422 and body["error_id"] == "recipient_invalid", (number, body)
         assert "传真号码" in body["message"]
     empty = await client.post(url, json={"to": "01088886666", "text": " "}, headers=faxing)
-    assert empty.status == 400 and (await empty.json())["error_id"] == "request.invalid"
+    refusal = await empty.json()
+    assert empty.status == 422 and refusal["error_id"] == "invalid_fields"
+    assert refusal["details"]["problems"] == {"text": "field_required"} and "正文(必填)" in refusal["message"]
     no_csrf = await client.post(url, json={"to": "01088886666", "text": "x"})
     assert no_csrf.status == 403 and (await no_csrf.json())["error_id"] == "csrf.invalid"
 
@@ -155,7 +175,6 @@ async def test_bad_numbers_roles_and_csrf_are_refused_and_queue_nothing(client, 
     async with world.services.sessionmaker() as db:
         assert list(await db.scalars(select(Notification))) == []
     assert not list(store.kind_dir("fax_out").rglob("*.tif"))  # no document left behind either
-
 
 
 class FaxLine:

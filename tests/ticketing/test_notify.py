@@ -167,6 +167,36 @@ async def test_auto_sms_goes_to_the_orders_contact_number_before_the_customers_p
     assert await sms_to("02088886666") == "13712340000"  # a landline: the customer's mobile
 
 
+async def test_a_template_sent_by_hand_with_a_blank_merge_field_is_refused_naming_it(session, seeded):
+    from ticketing.notify import TemplateFieldsBlank, send_template
+
+    template = NotificationTemplate(
+        category="complaint",
+        node="register",
+        channel="sms",
+        subject="投诉受理回执（工单 {{ order.number }}）",
+        body="您的投诉（{{ form.get('标题', '') }}）已受理，我们将在时限 {{ due_at }} 前答复。"
+        "{% for x in ['a'] %}{{ x }}{% endfor %}",
+    )
+    session.add(template)
+    order = await create_order(
+        session,
+        seeded.users["1001"],
+        workflow="consult",
+        site_id=seeded.sites["GZ"].id,
+        form={"咨询内容": "a", "答复内容": "b"},
+        caller_number="13500000000",
+    )
+    order.due_at = None
+    with pytest.raises(TemplateFieldsBlank) as refused:
+        await send_template(session, order, template)
+    assert refused.value.details["problems"] == {
+        "标题": "template_field_blank",
+        "due_at": "template_field_blank",
+    }
+    assert list(await session.scalars(select(Notification).where(Notification.order_id == order.id))) == []
+
+
 async def test_manual_template_send(session, seeded):
     from ticketing.notify import send_template
 
