@@ -1,5 +1,12 @@
 """Visit-back surveys (满意度回访): dimensions per site × category, results per order,
-and a follow-up complaint spawned from a dissatisfied answer."""
+and a follow-up complaint spawned from a dissatisfied answer.
+
+One visit-back per order: the survey records what the customer said, which the
+satisfaction reports and quality control count, so a second answer is refused once
+one is recorded (a correction is an opinion on the order, never a rewritten answer).
+One complaint per order's dissatisfaction: the 满意度回访 step (是否投诉 / 回访满意度=不满意)
+and a dissatisfied survey both lead to the same linked complaint.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,17 @@ from collections.abc import Mapping
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticketing import directory
 from ticketing.audit import record
 from ticketing.errors import ActionRefused, Forbidden, require_admin
-from ticketing.models import SurveyDimension, SurveyResult, User, WorkOrder
+from ticketing.models import OrderLink, SurveyDimension, SurveyResult, User, WorkOrder
 from ticketing.users import can_access
 from ticketing.workflow.engine import create_order, link_orders
+
+#: the workflow node where the team leader visits the customer back (fault_repair, aftersales_repair)
+VISIT_NODE = "visit"
+#: the link from a surveyed order to the complaint its dissatisfaction opened
+COMPLAINT_LINK = "follow_up_complaint"
 
 
 async def add_dimension(
@@ -62,9 +75,12 @@ async def record_survey(
     complaint_workflow: str | None = "complaint",
 ) -> SurveyResult:
     """Store the answers; a dissatisfied answer opens a new complaint order linked to this one
-    (the surveyed order itself is not reopened)."""
+    (the surveyed order itself is not reopened), or names the one its visit-back step opened.
+    A second survey of the same order is refused: the first one is what the customer said."""
     if not await can_access(session, user, order):
         raise Forbidden("the order's site is outside your data scope", order=order.number)
+    if await session.scalar(select(SurveyResult.id).where(SurveyResult.order_id == order.id).limit(1)):
+        raise ActionRefused("survey_recorded", f"{order.number} has its visit-back survey already")
     dims = {d.name: d for d in await dimensions_for(session, order.site_id, order.category)}
     problems = {}
     satisfied = True
@@ -88,19 +104,10 @@ async def record_survey(
     session.add(result)
     await session.flush()
     if not satisfied and complaint_workflow:
-        complaint = await create_order(
-            session,
-            user,
-            workflow=complaint_workflow,
-            site_id=order.site_id,
-            customer_id=order.customer_id,
-            caller_number=order.caller_number,
-            title=f"{order.number} 回访不满意",
-            submit=False,
-            link_call=False,
-            form={"投诉内容": remark or "回访不满意", "类别1": "一类", "严重程度": "一般"},
+        unhappy = [f"{name}:{label}" for name, label in answers.items() if not _satisfied(dims[name], label)]
+        complaint = await follow_up_complaint(
+            session, user, order, complaint_workflow, remark or f"回访不满意（{'、'.join(unhappy)}）"
         )
-        await link_orders(session, user, order, complaint, "follow_up_complaint")
         result.follow_up_order_id = complaint.id
     await record(
         session,
@@ -111,3 +118,45 @@ async def record_survey(
         after={"answers": dict(answers), "satisfied": satisfied, "follow_up": result.follow_up_order_id},
     )
     return result
+
+
+def _satisfied(dimension: SurveyDimension, label: str) -> bool:
+    option = next(o for o in dimension.options if o.get("label") == label)
+    return bool(option.get("satisfied", True))
+
+
+async def follow_up_complaint(
+    session: AsyncSession, user: User, order: WorkOrder, workflow: str, content: str
+) -> WorkOrder:
+    """The complaint an order's dissatisfied visit-back opened: the one already linked, else a
+    new one pre-filled from the order (its site as 所属区域, a title naming it, its customer and
+    number to call), waiting at its create step for the team leader to complete."""
+    linked = await session.scalar(
+        select(WorkOrder)
+        .join(OrderLink, OrderLink.to_order_id == WorkOrder.id)
+        .where(OrderLink.from_order_id == order.id, OrderLink.kind == COMPLAINT_LINK)
+        .order_by(OrderLink.id)
+        .limit(1)
+    )
+    if linked is not None:
+        return linked
+    site = (await directory.load(session)).sites.get(order.site_id) if order.site_id else None
+    title = f"回访不满意：{order.number}"
+    form = {"类别1": "一类", "严重程度": "一般", "标题": title, "投诉内容": content}
+    if site is not None:
+        form["所属区域"] = site.code
+    complaint = await create_order(
+        session,
+        user,
+        workflow=workflow,
+        site_id=order.site_id,
+        customer_id=order.customer_id,
+        caller_number=order.caller_number,
+        title=title,
+        submit=False,
+        link_call=False,
+        form=form,
+        opinion=f"由 {order.number} 回访生成",
+    )
+    await link_orders(session, user, order, complaint, COMPLAINT_LINK)
+    return complaint

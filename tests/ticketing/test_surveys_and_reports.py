@@ -83,6 +83,15 @@ async def test_survey_dissatisfied_spawns_linked_complaint(session, seeded):
         {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "满意", "综合评价": "非常满意"},
     )
     assert good.satisfied and good.follow_up_order_id is None
+    with pytest.raises(ActionRefused) as again:  # one visit-back per order: the first answer stands
+        await record_survey(
+            session,
+            leader,
+            order,
+            {"服务技能": "不满意", "服务礼仪": "满意", "抢修时效": "满意", "综合评价": "满意"},
+        )
+    assert again.value.error_id == "survey_recorded"
+    order = await fault(session, seeded, at(24, 10), close=True)
     bad = await record_survey(
         session,
         leader,

@@ -270,12 +270,26 @@ async def reject(
 async def _spawn(
     session: AsyncSession, user: User, order: WorkOrder, definition: Definition, node: Node, now: dt.datetime
 ) -> None:
-    """Follow-up orders a node creates on completion (e.g. a complaint from a dissatisfied visit-back)."""
+    """Follow-up orders a node creates on completion (e.g. a complaint from a dissatisfied visit-back).
+
+    One per link kind: an order already linked that way (the visit-back survey opened the
+    complaint first, or the step was done again) gets no second one. ``{number}`` in the
+    spawned title and form values is the source order's number."""
     for spec in node.spawn:
         if not evaluate(spec.get("when"), order.form):
             continue
+        kind = spec.get("link", "follow_up")
+        if await session.scalar(
+            select(OrderLink.id).where(OrderLink.from_order_id == order.id, OrderLink.kind == kind).limit(1)
+        ):
+            continue
         form = {dst: order.form.get(src) for src, dst in (spec.get("copy") or {}).items()}
-        form.update(spec.get("form") or {})
+        form.update(
+            {
+                k: v.replace("{number}", order.number) if isinstance(v, str) else v
+                for k, v in (spec.get("form") or {}).items()
+            }
+        )
         child = await create_order(
             session,
             user,
@@ -284,12 +298,12 @@ async def _spawn(
             form=form,
             customer_id=order.customer_id,
             caller_number=order.caller_number,
-            title=spec.get("title", order.title),
+            title=spec.get("title", order.title).replace("{number}", order.number),
             submit=bool(spec.get("submit", False)),
             opinion=f"由 {order.number} 生成",
             now=now,
         )
-        await link_orders(session, user, order, child, spec.get("link", "follow_up"))
+        await link_orders(session, user, order, child, kind)
 
 
 async def link_orders(

@@ -1,0 +1,89 @@
+"""A dissatisfied visit-back (满意度回访) opens one complaint per order, pre-filled from it,
+whichever of the visit step and the survey says so first."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.ticketing.test_surveys_and_reports import at, fault
+from ticketing import ActionRefused, submit_step
+from ticketing.models import AuditLog, OrderLink, SurveyResult, WorkOrder
+from ticketing.surveys import record_survey
+
+UNHAPPY = {"服务技能": "不满意", "服务礼仪": "满意", "抢修时效": "满意", "综合评价": "不满意"}
+
+
+async def at_visit_step(session, seeded, now):
+    """A GZ fault order, repaired, waiting at the team leader's 满意度回访 step."""
+    u = seeded.users
+    order = await fault(session, seeded, now)
+    await submit_step(session, u["5101"], order, now=now + dt.timedelta(minutes=10))
+    for minutes, form in (
+        (20, {"抢修人员": "张", "派工时间": "2026-11-24T09:20"}),
+        (50, {"到达时间": "2026-11-24T09:50", "产权": "客户"}),
+        (120, {"完成时间": "2026-11-24T11:00", "处理描述": "换了保险丝"}),
+    ):
+        await submit_step(session, u["5101"], order, form=form, now=now + dt.timedelta(minutes=minutes))
+    assert order.current_node == "visit"
+    return order
+
+
+async def complaints_of(session, order):
+    return list(
+        await session.scalars(
+            select(WorkOrder)
+            .join(OrderLink, OrderLink.to_order_id == WorkOrder.id)
+            .where(OrderLink.from_order_id == order.id, OrderLink.kind == "follow_up_complaint")
+        )
+    )
+
+
+async def test_a_dissatisfied_survey_opens_one_complaint_pre_filled_from_the_order(session, seeded):
+    order = await fault(session, seeded, at(24, 9), close=True)
+    leader = seeded.users["2001"]
+    result = await record_survey(session, leader, order, UNHAPPY)
+    (complaint,) = await complaints_of(session, order)
+    assert result.follow_up_order_id == complaint.id
+    assert complaint.form["所属区域"] == "GZ" and complaint.site_id == order.site_id
+    assert complaint.form["标题"] == complaint.title == f"回访不满意：{order.number}"
+    assert complaint.form["投诉内容"] == "回访不满意（服务技能:不满意、综合评价:不满意）"
+    assert (complaint.customer_id, complaint.caller_number) == (order.customer_id, order.caller_number)
+    assert complaint.is_open and complaint.current_node == "register"
+
+    # posted again (a second click, another leader): refused, nothing new, the first answer stands
+    with pytest.raises(ActionRefused) as again:
+        await record_survey(session, leader, order, {**UNHAPPY, "综合评价": "满意"}, remark="再来一次")
+    assert again.value.error_id == "survey_recorded"
+    assert len(await complaints_of(session, order)) == 1
+    assert await session.scalar(select(func.count()).where(SurveyResult.order_id == order.id)) == 1
+    assert (
+        await session.scalar(
+            select(func.count()).where(
+                AuditLog.action == "survey.record", AuditLog.entity_id == str(order.id)
+            )
+        )
+        == 1
+    )
+
+
+async def test_the_visit_step_and_the_survey_share_one_complaint(session, seeded):
+    leader = seeded.users["2001"]
+    # the step says 不满意 / 是否投诉 first: its complaint, titled and placed, is the survey's too
+    first = await at_visit_step(session, seeded, at(24, 9))
+    await submit_step(
+        session, leader, first, form={"回访满意度": "不满意", "是否投诉": True, "回访意见": "太慢"}
+    )
+    (spawned,) = await complaints_of(session, first)
+    assert spawned.form["标题"] == spawned.title == f"回访不满意：{first.number}"
+    assert spawned.form["所属区域"] == "GZ" and spawned.form["投诉内容"] == "太慢"
+    result = await record_survey(session, leader, first, UNHAPPY)
+    assert result.follow_up_order_id == spawned.id
+    assert [c.id for c in await complaints_of(session, first)] == [spawned.id]
+
+    # the survey first, during the step: the step's dissatisfaction adds no second complaint
+    second = await at_visit_step(session, seeded, at(24, 13))
+    result = await record_survey(session, leader, second, UNHAPPY)
+    await submit_step(session, leader, second, form={"回访满意度": "不满意", "是否投诉": True})
+    assert [c.id for c in await complaints_of(session, second)] == [result.follow_up_order_id]
+    assert not second.is_open
