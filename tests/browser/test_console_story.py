@@ -117,7 +117,7 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         # so is a transfer to the colleague on a break
         page.once("dialog", lambda dialog: dialog.accept(console.colleague))
         page.click("#btn-transfer")
-        expect(page.locator(".toast.refused").last).to_contain_text("转接目标正忙")
+        expect(page.locator(".toast.refused").last).to_contain_text("转接目标未就绪（小休）")
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking")
         colleague_ctx.close()
 
