@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.jsonable import jsonable
@@ -21,6 +21,7 @@ from ticketing.models import (
     Customer,
     Interaction,
     Notification,
+    OrderLink,
     User,
     WorkOrder,
     order_interactions,
@@ -52,6 +53,58 @@ def field_views(definition: Definition, node: Node, form: dict[str, Any]) -> lis
             }
         )
     return out
+
+
+def closed_field_views(definition: Definition, form: dict[str, Any]) -> list[dict[str, Any]]:
+    """A closed order's form: every field it recorded along its steps, read-only (no step is
+    left to edit or require anything), in the workflow's order."""
+    out = []
+    for name, spec in definition.fields.items():
+        value = form.get(name)
+        if value in (None, "", [], False):
+            continue
+        spec = dict(spec or {})
+        out.append(
+            {
+                "name": name,
+                "label": spec.get("label") or name,
+                "type": spec.get("type", "text"),
+                "options": list(spec.get("options") or []),
+                "permission": "visible",
+                "value": value,
+            }
+        )
+    return out
+
+
+async def linked_orders(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
+    """The orders linked to this one, each way: ``source`` is the order this one came from
+    (来源工单, e.g. the fault order a visit-back complaint was opened from), ``linked`` one
+    that came from it (关联工单); ``kind`` is the link's (follow_up_complaint, coordination…)."""
+    rows = await db.execute(
+        select(OrderLink, WorkOrder)
+        .join(
+            WorkOrder,
+            or_(
+                (OrderLink.from_order_id == order.id) & (WorkOrder.id == OrderLink.to_order_id),
+                (OrderLink.to_order_id == order.id) & (WorkOrder.id == OrderLink.from_order_id),
+            ),
+        )
+        .order_by(OrderLink.id)
+    )
+    return [
+        {
+            "role": "linked" if link.from_order_id == order.id else "source",
+            "kind": link.kind,
+            "id": other.id,
+            "number": other.number,
+            "category": other.category,
+            "status": other.status,
+            "title": other.title,
+            "is_open": other.is_open,
+        }
+        for link, other in rows
+    ]
 
 
 def customer_view(customer: Customer | None) -> dict[str, Any] | None:
@@ -145,7 +198,10 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
             },
             "customer": customer_view(customer),
             "created_by": people.get(order.created_by_id),
-            "form": field_views(definition, node, order.form),
+            "form": field_views(definition, node, order.form)
+            if order.is_open
+            else closed_field_views(definition, order.form),
+            "links": await linked_orders(db, order),
             "my_step": mine,
             "actions": _actions(node, mine, order),
             "exits": [

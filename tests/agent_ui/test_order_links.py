@@ -1,0 +1,97 @@
+"""A closed fault order through the API: its recorded fields read-only, and the complaint its
+visit-back opened linked both ways (来源工单 / 关联工单), one complaint however often it is surveyed."""
+
+from __future__ import annotations
+
+from tests.agent_ui.conftest import login
+from tests.agent_ui.test_orders import FAULT
+
+
+async def closed_with_complaint(client, aiohttp_client):
+    """A fault order through every step; the team leader's visit-back is 不满意 with 是否投诉."""
+    agent_token = await login(client, "1001")
+    order = await (
+        await client.post(
+            "/api/orders",
+            json={"workflow": "fault_repair", "form": FAULT},
+            headers={"X-CSRF-Token": agent_token},
+        )
+    ).json()
+    handler = await aiohttp_client(client.server)
+    h_token = await login(handler, "2001")
+    leader = await aiohttp_client(client.server)
+    l_token = await login(leader, "3001")
+    steps = [
+        (handler, h_token, {}),
+        (handler, h_token, {"抢修人员": "张师傅", "派工时间": "2026-11-25T20:00"}),
+        (handler, h_token, {"到达时间": "2026-11-25T20:30", "产权": "供电公司"}),
+        (handler, h_token, {"完成时间": "2026-11-25T21:30", "处理描述": "更换保险"}),
+        (client, agent_token, {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}),
+        (leader, l_token, {"回访满意度": "不满意", "回访意见": "来得太慢", "是否投诉": True}),
+    ]
+    for who, token, form in steps:
+        resp = await who.post(
+            f"/api/orders/{order['id']}/submit", json={"form": form}, headers={"X-CSRF-Token": token}
+        )
+        view = await resp.json()
+        assert resp.status == 200, view
+    return view, leader, l_token
+
+
+async def test_a_closed_order_shows_every_recorded_field_read_only(client, aiohttp_client):
+    closed, _leader, _token = await closed_with_complaint(client, aiohttp_client)
+    assert closed["is_open"] is False and closed["actions"] == []
+    fields = {f["name"]: f for f in closed["form"]}
+    assert {f["permission"] for f in fields.values()} == {"visible"}  # no star, nothing to edit
+    assert {
+        n: fields[n]["value"]
+        for n in ("抢修人员", "派工时间", "到达时间", "回复内容", "回访满意度", "故障地址")
+    } == {
+        "抢修人员": "张师傅",
+        "派工时间": "2026-11-25T20:00",
+        "到达时间": "2026-11-25T20:30",
+        "回复内容": "已恢复供电",
+        "回访满意度": "不满意",
+        "故障地址": FAULT["故障地址"],
+    }
+    assert "车辆" not in fields  # never filled in: nothing recorded to show
+
+
+async def test_the_visit_back_complaint_is_linked_both_ways_and_surveyed_once(client, aiohttp_client):
+    closed, leader, token = await closed_with_complaint(client, aiohttp_client)
+    (link,) = closed["links"]
+    assert (link["role"], link["kind"]) == ("linked", "follow_up_complaint") and link["number"].startswith(
+        "TS"
+    )
+    complaint = await (await leader.get(f"/api/orders/{link['number']}")).json()
+    assert complaint["links"] == [
+        {
+            "role": "source",
+            "kind": "follow_up_complaint",
+            "id": closed["id"],
+            "number": closed["number"],
+            "category": "fault",
+            "status": "已回访",
+            "title": closed["title"],
+            "is_open": False,
+        }
+    ]
+    form = {f["name"]: f["value"] for f in complaint["form"]}
+    assert (
+        form["标题"] == complaint["title"] == f"回访不满意：{closed['number']}" and form["所属区域"] == "HD"
+    )
+
+    survey = await (await leader.get(f"/api/orders/{closed['id']}/survey")).json()
+    unhappy = {d["name"]: d["options"][-1]["label"] for d in survey["dimensions"]}
+    url = f"/api/orders/{closed['id']}/survey"
+    first = await leader.post(url, json={"answers": unhappy}, headers={"X-CSRF-Token": token})
+    assert first.status == 201
+    assert (await first.json())["results"][0]["follow_up"] == link[
+        "number"
+    ]  # the step's complaint, not a new one
+    again = await leader.post(
+        url, json={"answers": unhappy, "remark": "再问一次"}, headers={"X-CSRF-Token": token}
+    )
+    assert again.status == 409 and (await again.json())["error_id"] == "survey_recorded"
+    complaints = await (await leader.get("/api/orders", params={"category": "complaint"})).json()
+    assert complaints["total"] == 1
