@@ -63,6 +63,10 @@ class Texts:
                 if pause_reason
                 else ""
             )
+        categories = (details or {}).get("categories")
+        if isinstance(categories, list):
+            # 受理将不再提供:电费咨询、故障报修 — the intake categories, as their admin named them
+            values["categories"] = "、".join(str(c) for c in categories)
         text = self.get(lang, key, **values)
         if text == key:
             # an error id from another package that we have no words for yet

@@ -116,8 +116,18 @@ async def import_workflow(request: web.Request) -> web.Response:
 @routes.post("/api/workflows/{key}/{version}/disable")
 @requires("config.admin")
 async def disable_workflow(request: web.Request) -> web.Response:
-    """停用 a version: new orders start on the highest version still enabled; running ones carry on"""
-    return await _switch(request, store.disable)
+    """停用 a version: new orders start on the highest version still enabled; running ones carry on.
+    The last enabled version of a workflow intake offers is refused (workflow_in_intake, 409,
+    details.categories) unless the body is {"confirm": true}: the admin agreed to take those
+    categories off intake"""
+    confirm = (await json_body(request)).get("confirm", False) if request.body_exists else False
+    if not isinstance(confirm, bool):
+        raise UiError("request.invalid", "confirm must be true or false", field="confirm")
+
+    async def disable(db: Any, key: str, version: int, *, actor: Any) -> None:
+        await store.disable(db, key, version, actor=actor, even_if_offered=confirm)
+
+    return await _switch(request, disable)
 
 
 @routes.post("/api/workflows/{key}/{version}/enable")

@@ -152,7 +152,7 @@ async def test_everyone_who_reads_lists_can_filter_them_by_category(client, aioh
 
     # A workflow taken out of use takes no new orders, but its orders can still be found.
     async with world.services.sessionmaker.begin() as db:
-        await store.disable(db, "consult", 1)
+        await store.disable(db, "consult", 1, even_if_offered=True)
     after = await (await client.get("/api/intake")).json()
     assert "consult" not in {c["category"] for c in after["categories"]}
     listed = await (await client.get("/api/categories")).json()

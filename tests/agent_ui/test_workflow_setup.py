@@ -206,8 +206,19 @@ async def test_disable_and_enable_choose_the_version_new_orders_use(client, worl
     status, body = await _post(client, "/api/workflows/consult/2/disable", admin)
     assert status == 200 and (body["version"], body["enabled"], body["current"]) == (2, False, 1)
     assert await _latest(world, "consult") == 1
+    # the last enabled version: refused naming the intake categories it would take away, until confirmed
+    offered = next(
+        w for w in (await (await client.get("/api/workflows")).json())["items"] if w["key"] == "consult"
+    )
     status, body = await _post(client, "/api/workflows/consult/1/disable", admin)
-    assert body["current"] is None
+    assert (status, body["error_id"]) == (409, "workflow_in_intake"), body
+    assert body["details"]["categories"] == offered["categories"] != []
+    assert "、".join(offered["categories"]) in body["message"] and "{" not in body["message"]
+    assert await _latest(world, "consult") == 1
+    status, body = await _post(client, "/api/workflows/consult/1/disable", admin, {"confirm": "yes"})
+    assert (status, body["error_id"]) == (400, "request.invalid")
+    status, body = await _post(client, "/api/workflows/consult/1/disable", admin, {"confirm": True})
+    assert status == 200 and body["current"] is None
     consult = next(
         w for w in (await (await client.get("/api/workflows")).json())["items"] if w["key"] == "consult"
     )

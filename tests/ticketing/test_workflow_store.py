@@ -6,7 +6,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from ticketing import Forbidden, NotFound, WorkflowInvalid, create_order
+from ticketing import ActionRefused, Forbidden, NotFound, WorkflowInvalid, create_order
 from ticketing.models import AuditLog, WorkflowDefinition
 from ticketing.seed import workflow_source
 from ticketing.workflow import store
@@ -64,7 +64,13 @@ async def test_disable_and_enable_choose_the_version_new_orders_start_on(session
     await session.commit()
     assert (await store.latest(session, "consult")).version == 1
 
-    await store.disable(session, "consult", 1, actor=admin)
+    # the last enabled version: intake would lose its categories, so the admin must say so
+    with pytest.raises(ActionRefused) as refused:
+        await store.disable(session, "consult", 1, actor=admin)
+    assert refused.value.error_id == "workflow_in_intake"
+    assert refused.value.details["categories"] == listed["consult"]["categories"] != []
+    assert (await store.latest(session, "consult")).version == 1
+    await store.disable(session, "consult", 1, actor=admin, even_if_offered=True)
     with pytest.raises(NotFound):
         await store.latest(session, "consult")
     listed = {w["key"]: w for w in await store.listing(session)}

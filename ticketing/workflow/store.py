@@ -213,10 +213,58 @@ async def _switch(session: AsyncSession, key: str, version: int, enabled: bool, 
     )
 
 
-async def disable(session: AsyncSession, key: str, version: int, *, actor: User | None = None) -> None:
+async def disable(
+    session: AsyncSession, key: str, version: int, *, actor: User | None = None, even_if_offered: bool = False
+) -> None:
     """停用: new orders no longer start on this version (the highest enabled one is used);
-    orders running on it carry on."""
+    orders running on it carry on. The last enabled version of a workflow that intake offers
+    takes its categories off every agent's intake: refused as ``workflow_in_intake`` (naming
+    them) unless ``even_if_offered`` says the admin confirmed it."""
+    require_admin(actor, "change workflow definitions")
+    row = await version_row(session, key, version)
+    if row.enabled and not even_if_offered:
+        others = await session.scalar(
+            select(func.count()).where(
+                WorkflowDefinition.key == key,
+                WorkflowDefinition.enabled.is_(True),
+                WorkflowDefinition.id != row.id,
+            )
+        )
+        offering = await intake_categories(session, key) if not others else []
+        if offering:
+            raise ActionRefused(
+                "workflow_in_intake",
+                f"v{version} is the last enabled version of {key!r}: intake would no longer offer "
+                f"{'、'.join(offering)}",
+                key=key,
+                version=version,
+                categories=offering,
+            )
     await _switch(session, key, version, False, actor)
+
+
+async def intake_categories(session: AsyncSession, key: str) -> list[str]:
+    """The names of the intake categories that start orders on workflow ``key`` (enabled top-level
+    categories naming it; without any category tree, intake offers every workflow by its name)."""
+    names = list(
+        await session.scalars(
+            select(Category.name)
+            .where(Category.parent_id.is_(None), Category.enabled.is_(True), Category.workflow_key == key)
+            .order_by(Category.sort, Category.id)
+        )
+    )
+    if names:
+        return list(dict.fromkeys(names))
+    tree = select(Category.id).where(Category.parent_id.is_(None), Category.enabled.is_(True)).limit(1)
+    if await session.scalar(tree) is None:
+        name = await session.scalar(
+            select(WorkflowDefinition.name)
+            .where(WorkflowDefinition.key == key)
+            .order_by(WorkflowDefinition.version.desc())
+            .limit(1)
+        )
+        return [name or key]
+    return []
 
 
 async def enable(session: AsyncSession, key: str, version: int, *, actor: User | None = None) -> None:

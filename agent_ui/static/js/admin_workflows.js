@@ -117,8 +117,18 @@ async function copy(key, version, newest) {
 
 async function toggle(key, v) {
   if (v.enabled && !window.confirm(t("wf.confirm_disable", { key, version: v.version }))) return;
+  const path = `${versionPath(key, v.version)}/${v.enabled ? "disable" : "enable"}`;
   try {
-    const done = await api(`${versionPath(key, v.version)}/${v.enabled ? "disable" : "enable"}`, { method: "POST" });
+    let done;
+    try {
+      done = await api(path, { method: "POST" });
+    } catch (err) {
+      // the last enabled version of a workflow intake offers: asked again, naming what intake loses
+      if (err.errorId !== "workflow_in_intake") throw err;
+      const categories = (err.details.categories || []).join("、");
+      if (!window.confirm(t("wf.confirm_last_version", { key, version: v.version, categories }))) return;
+      done = await api(path, { method: "POST", body: { confirm: true } });
+    }
     toast(t(v.enabled ? "wf.switched_off" : "wf.switched_on", { key, version: v.version }), "ok");
     if (done.current === null) toast(t("wf.none_in_use"), "info", 8000);
     else toast(t("wf.now_current", { version: done.current }), "ok");
