@@ -19,9 +19,11 @@ from agent_ui.order_views import field_views, order_view
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
+from ticketing import directory
 from ticketing.models import Category, Site, StandardPhrase, User, WorkflowDefinition
 from ticketing.users import can_access
 from ticketing.workflow import engine, store
+from ticketing.workflow.forms import form_site
 
 routes = web.RouteTableDef()
 
@@ -149,13 +151,12 @@ async def create_order(request: web.Request) -> web.Response:
     async with unit_of_work(services, current_user(request)) as (db, user):
         form = _form(body)
         site_id = _opt_int(body, "site_id")
-        if site_id is None:
-            site_id = await intake_site(db, user, workflow, form)
         order = await engine.create_order(
             db,
             user,
             workflow=workflow,
-            site_id=site_id,
+            # 所属供电局 in the form wins (the engine reads it); else the given site or the agent's
+            site_id=user.site_id if site_id is None else site_id,
             form=form,
             customer_id=_opt_int(body, "customer_id"),
             caller_number=_text(body, "caller_number", 32),
@@ -170,15 +171,10 @@ async def create_order(request: web.Request) -> web.Response:
 
 
 async def intake_site(db: Any, user: User, workflow: str, form: dict[str, Any]) -> int | None:
-    """The site an order being taken in belongs to: the one the agent picked in a site field of
-    the form (所属供电局), else the agent's own."""
+    """The site an order being taken in will belong to (the contractors it may go to depend on
+    it): the one the agent picked in a site field of the form (所属供电局), else the agent's own."""
     definition = store.parsed(await store.latest(db, workflow))
-    for name, spec in definition.fields.items():
-        if (spec or {}).get("type") == "site" and form.get(name):
-            site = await db.scalar(select(Site).where(Site.code == str(form[name])))
-            if site is not None:
-                return site.id
-    return user.site_id
+    return form_site(definition, form, (await directory.load(db)).site_codes) or user.site_id
 
 
 @routes.get("/api/sites")

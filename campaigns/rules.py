@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable
 
 from cti.calendar import CalendarError, PeriodOrderError, WorkCalendar, parse_period
-from cti.phones import InvalidPhoneNumber, is_service_number, normalize
+from cti.phones import InvalidPhoneNumber, checked, is_service_number
 
 #: what the bridge's call events tell about an attempt
 ANSWERED, BUSY, NO_ANSWER, FAILED = "answered", "busy", "no_answer", "failed"
@@ -284,17 +284,9 @@ def predictive_slots(
 
 # -- do not call -----------------------------------------------------------------------
 def dial_number(raw: str, default_area_code: str = "") -> str:
-    """The normalised number, or raises ``InvalidPhoneNumber``.
-
-    Letters make the value no phone number at all: ``normalize`` keeps only the digits, which
-    turned "abc123" into a dialable "123".
-    """
-    if any(c.isalpha() for c in raw):
-        raise InvalidPhoneNumber(f"letters in a phone number: {raw!r}")
-    number = normalize(raw, default_area_code)
-    if not number.isdigit() or not 3 <= len(number) <= 20:
-        raise InvalidPhoneNumber(f"not a phone number: {raw!r}")
-    return number
+    """The normalised number, or raises ``InvalidPhoneNumber`` (the hotline's one rule for a
+    typed or imported number: ``cti.phones.checked``)."""
+    return checked(raw, default_area_code)
 
 
 #: why a number is never called, whichever source brought it (a list, a callback, a missed call,

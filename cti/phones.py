@@ -47,6 +47,18 @@ def normalize(raw: str | None, default_area_code: str = "") -> str:
     return text
 
 
+def checked(raw: str, default_area_code: str = "") -> str:
+    """``normalize`` for a number someone typed or imported, refusing what is no phone number at
+    all (raises ``InvalidPhoneNumber``): text with letters ("abc123", "not a phone <b>"), which
+    ``normalize`` would cut down to its digits, or fewer than 3 / more than 20 digits."""
+    if any(c.isalpha() for c in raw):
+        raise InvalidPhoneNumber(f"letters in a phone number: {raw!r}")
+    number = normalize(raw, default_area_code)
+    if not number.isdigit() or not 3 <= len(number) <= 20:
+        raise InvalidPhoneNumber(f"not a phone number: {raw!r}")
+    return number
+
+
 def is_mobile(number: str) -> bool:
     return bool(_MOBILE.match(number))
 

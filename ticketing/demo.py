@@ -182,11 +182,12 @@ async def add_fault_orders(
 
     agents = [u for u in users.values() if u.has_role("agent")]
     total = await session.scalar(select(func.count(Customer.id))) or 0
+    today = dt.date.today().isoformat()  # datetime fields take a day and a time
     steps = [
         ("confirm", {}),
-        ("dispatch", {"抢修人员": "张师傅", "派工时间": "09:30", "车辆": "粤A·12345"}),
-        ("onsite", {"到达时间": "10:10", "产权": "供电公司"}),
-        ("repair", {"完成时间": "11:00", "处理描述": "更换熔断器，恢复供电"}),
+        ("dispatch", {"抢修人员": "张师傅", "派工时间": f"{today}T09:30", "车辆": "粤A·12345"}),
+        ("onsite", {"到达时间": f"{today}T10:10", "产权": "供电公司"}),
+        ("repair", {"完成时间": f"{today}T11:00", "处理描述": "更换熔断器，恢复供电"}),
     ]
     for i in range(n):
         customer = (

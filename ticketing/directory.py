@@ -85,6 +85,18 @@ class Directory:
         site = self.sites.get(site_id) if site_id is not None else None
         return site.path if site is not None else None
 
+    def serving_sites(self, code: str) -> frozenset[int]:
+        """The sites whose staff serve orders at site ``code``: the site itself and the sites
+        above it, short of the root. An outlet (供电所)'s orders go to its own handlers and
+        to its bureau's (供电局), where the remote handlers sit; HQ's staff are no bureau's
+        handlers (workflows fall back to them in a batch of their own)."""
+        site_id = self.site_codes.get(code)
+        site = self.sites.get(site_id) if site_id is not None else None
+        if site is None:
+            return frozenset()
+        ids = [int(part) for part in site.path.strip("/").split("/") if part]
+        return frozenset(ids[1:] or ids)
+
     def scope_paths(self, user_id: int) -> list[str] | None:
         """Site-path prefixes the user may see; None means everything (admin or HQ grant)."""
         person = self.people.get(user_id)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cti.bus import Bus, Subscription
 from cti.call_events import AgentStateChanged
 from cti.events import Event
-from cti.phones import InvalidPhoneNumber, normalize
+from cti.phones import InvalidPhoneNumber, checked, normalize
 from ticketing.audit import record
 from ticketing.calls import link, upsert_interaction
 from ticketing.errors import ActionRefused, NotFound
@@ -271,7 +271,7 @@ async def to_new_order(
         site_id=site_id,
         form=prefill,
         customer_id=row.customer_id,
-        caller_number=row.number if row.kind != "email" else "",
+        caller_number=_phone_of(row),
         submit=submit,
         interaction_ids=[row.id],
         link_call=False,
@@ -279,6 +279,17 @@ async def to_new_order(
     )
     await _handled(session, user, row, order)
     return order
+
+
+def _phone_of(row: Interaction) -> str:
+    """The event's number as the order's caller number, when it is one (an email's address or a
+    web message's typed contact is not, and must not stop the order being taken)."""
+    if row.kind == "email" or not row.number:
+        return ""
+    try:
+        return checked(row.number)
+    except InvalidPhoneNumber:
+        return ""
 
 
 async def link_to_order(session: AsyncSession, user: User, interaction_id: int, order: WorkOrder) -> None:

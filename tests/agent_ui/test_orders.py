@@ -171,7 +171,15 @@ async def test_a_subcategory_brings_its_own_form_to_intake(client):
     hv = next(s for s in service["subcategories"] if s["code"] == "svc_hv_new")
     assert {f["name"] for f in hv["fields"]} == {"受电变压器容量", "用电性质"}
     form = {
-        f["name"]: (f["options"][0] if f["type"] == "select" else 1 if f["type"] == "number" else "x")
+        f["name"]: (
+            f["options"][0]
+            if f["type"] == "select"
+            else 1
+            if f["type"] == "number"
+            else "HD"
+            if f["type"] == "site"
+            else "x"
+        )
         for f in service["fields"]
         if f["permission"] == "required"
     }

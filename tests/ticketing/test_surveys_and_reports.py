@@ -45,21 +45,21 @@ async def fault(session, seeded, now, *, close=False):
             session,
             u["5101"],
             order,
-            form={"抢修人员": "张", "派工时间": "t"},
+            form={"抢修人员": "张", "派工时间": "2026-11-25T10:20"},
             now=now + dt.timedelta(minutes=20),
         )
         await submit_step(
             session,
             u["5101"],
             order,
-            form={"到达时间": "t", "产权": "客户"},
+            form={"到达时间": "2026-11-25T10:50", "产权": "客户"},
             now=now + dt.timedelta(minutes=50),
         )
         await submit_step(
             session,
             u["5101"],
             order,
-            form={"完成时间": "t", "处理描述": "好了"},
+            form={"完成时间": "2026-11-25T12:00", "处理描述": "好了"},
             now=now + dt.timedelta(hours=2),
         )
         await submit_step(

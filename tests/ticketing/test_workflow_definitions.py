@@ -151,7 +151,7 @@ async def test_maker_is_never_checker(session, seeded):
         now=at(11, 25, 10),
     )
     handler, order_id = seeded.users["5101"], order.id
-    await submit_step(session, handler, order, form={"预约时间": "x"}, now=at(11, 25, 11))
+    await submit_step(session, handler, order, form={"预约时间": "2026-11-26 14:00"}, now=at(11, 25, 11))
     await session.commit()
     # the only supervisor entered the order, so nobody may check it: refused, nothing moves
     with pytest.raises(ActionRefused) as refused:

@@ -177,6 +177,13 @@ def parse(data: Mapping[str, Any]) -> Definition:
             bad("unknown_field_type", f"field {fname!r} has unknown type {ftype!r}")
         if ftype == "select" and not spec.get("options"):
             bad("select_without_options", f"select field {fname!r} has no options")
+        limits = [spec[k] for k in ("min", "max") if spec.get(k) is not None]
+        if limits and (
+            ftype != "number"
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in limits)
+            or (len(limits) == 2 and limits[0] > limits[1])
+        ):
+            bad("bad_number_limits", f"field {fname!r}: min/max are numbers (min ≤ max) on a number field")
     pattern = str(data.get("number_pattern", "WO{yyyyMMdd}{seq:05}"))
     try:
         validate_pattern(pattern)

@@ -15,19 +15,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cti.phones import InvalidPhoneNumber, normalize
-from ticketing import contractors, notify, sla
+from cti.phones import InvalidPhoneNumber, checked
+from ticketing import contractors, directory, notify, sla
 from ticketing.audit import entry as audit_entry
 from ticketing.audit import record
 from ticketing.calls import link
-from ticketing.errors import ActionRefused, Forbidden, NotFound
+from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound
 from ticketing.events import TicketCreated, queue_event
 from ticketing.models import Interaction, OrderLink, User, WorkOrder, order_interactions, utcnow
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
-from ticketing.workflow.forms import apply_changes, check_required
+from ticketing.workflow.forms import apply_changes, check_required, form_site
 from ticketing.workflow.insert import OrderRows, insert_order, new_order
 from ticketing.workflow.steps import (
     add_comment,
@@ -66,7 +66,9 @@ async def create_order(
     now: dt.datetime | None = None,
 ) -> WorkOrder:
     """Create an order at the workflow's create node (its creator holds that step); with
-    ``submit`` the create step is completed at once (the agent pressed 提交).
+    ``submit`` the create step is completed at once (the agent pressed 提交). A site field
+    holding a value (所属供电局) decides the order's site; ``site_id`` is the one it has when
+    the form names none (the agent's own, or the order it was spawned from).
 
     Everything is decided first, and nothing is written if anything refuses; then the order
     goes in already at the node it ends up at, with its rows in a few bulk INSERTs
@@ -77,13 +79,15 @@ async def create_order(
     stored = await store.latest(session, workflow)
     definition = await with_subtype_fields(session, stored.definition, subcategory)
     start = definition.create_node
-    form_values = apply_changes(definition, start, {}, form)
+    site_codes = (await directory.load(session)).site_codes
+    form_values = apply_changes(definition, start, {}, form, site_codes)
     if submit:
         check_required(start, form_values)  # refuse before a number is taken
+    site_id = form_site(definition, form_values, site_codes) or site_id
     try:
-        caller_number = normalize(caller_number) if caller_number else ""
+        caller_number = checked(caller_number) if caller_number.strip() else ""
     except InvalidPhoneNumber:
-        pass  # kept as typed; the screen-pop simply won't find it by number
+        raise FieldErrors({"caller_number": "field_bad_phone"}) from None
     order = new_order(
         category=definition.category,
         subcategory=subcategory,
@@ -184,9 +188,32 @@ async def save_form(
     definition, node = await open_order(session, user, order)
     await my_assignment(session, user, order)
     before = snapshot(order)
-    order.form = apply_changes(definition, node, order.form, changes)
+    site_codes = (await directory.load(session)).site_codes
+    order.form = apply_changes(definition, node, order.form, changes, site_codes)
+    await _follow_site(session, user, order, form_site(definition, order.form, site_codes))
     await audit(session, user, "save", order, before)
     return order
+
+
+async def _follow_site(
+    session: AsyncSession, user: User | None, order: WorkOrder, site_id: int | None
+) -> None:
+    """The order moves to the site its form now names (所属供电局 corrected): routing and data
+    scope follow; the move is audited with both sites' codes."""
+    if site_id is None or site_id == order.site_id:
+        return
+    sites = (await directory.load(session)).sites
+    codes = {s: sites[s].code if s in sites else None for s in (order.site_id, site_id)}
+    await record(
+        session,
+        user,
+        "order.change_site",
+        "work_order",
+        order.id,
+        before={"site_id": order.site_id, "site": codes[order.site_id]},
+        after={"site_id": site_id, "site": codes[site_id]},
+    )
+    order.site_id = site_id
 
 
 async def submit_step(
@@ -213,17 +240,25 @@ async def submit_step(
     pending = await pending_assignments(session, order)
     mine = await my_assignment(session, user, order, pending)
     # Everything that can refuse is checked before anything changes: a refusal leaves the order as it was.
-    new_form = apply_changes(definition, node, order.form, form)
+    site_codes = (await directory.load(session)).site_codes
+    new_form = apply_changes(definition, node, order.form, form, site_codes)
     check_required(node, new_form)
+    new_site = form_site(definition, new_form, site_codes)
     others = [a for a in pending if a.id != mine.id]
     completes = not (mine.mode in ("all", "sequential") and others)
     if completes and node.contractor:
         await contractors.require_reply(session, order)
+    before = snapshot(order)
     if completes:
         target = choose_exit(definition, node, order, to, new_form)
-        operators = await plan_entry(session, user, order, node, target, new_form, handlers)
-    before = snapshot(order)
+        # the next step's handlers are those of the site the form now names
+        order.site_id = new_site or order.site_id
+        try:
+            operators = await plan_entry(session, user, order, node, target, new_form, handlers)
+        finally:
+            order.site_id = before["site_id"]
     order.form = new_form
+    await _follow_site(session, user, order, new_site)
     mine.state, mine.acted_at = "done", now
     await add_comment(session, order, user, _action, opinion)
     if not completes:

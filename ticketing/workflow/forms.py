@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 
+from cti.phones import InvalidPhoneNumber, checked
 from ticketing.errors import FieldErrors
 from ticketing.workflow.definition import Definition, Node
 
@@ -18,14 +21,19 @@ def visible_form(definition: Definition, node: Node, form: Mapping[str, Any]) ->
     return {k: v for k, v in form.items() if definition.permission(node, k) != "hidden"}
 
 
-def _check_type(spec: Mapping[str, Any], value: Any) -> str | None:
+def _check_type(spec: Mapping[str, Any], value: Any, site_codes: Mapping[str, int]) -> str | None:
     if value is None:
         return None
     ftype = spec.get("type", "text")
     if ftype == "checkbox" and not isinstance(value, bool):
         return "field_not_boolean"
-    if ftype == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        return "field_not_number"
+    if ftype == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return "field_not_number"
+        if spec.get("min") is not None and value < spec["min"]:
+            return "field_below_min"
+        if spec.get("max") is not None and value > spec["max"]:
+            return "field_above_max"
     if ftype == "contractor" and (isinstance(value, bool) or not isinstance(value, int)):
         return "field_not_contractor"
     if ftype == "select" and value != "" and value not in spec.get("options", ()):
@@ -35,13 +43,50 @@ def _check_type(spec: Mapping[str, Any], value: Any) -> str | None:
     max_len = spec.get("max_length")
     if max_len and isinstance(value, str) and len(value) > max_len:
         return "field_too_long"
+    if not isinstance(value, str) or not value.strip():
+        return None  # an emptied text field is cleared, not checked
+    if ftype == "datetime" and not is_datetime(value):
+        return "field_bad_datetime"
+    if ftype == "site" and value.strip() not in site_codes:
+        return "field_unknown_site"
+    if ftype == "phone":
+        try:
+            checked(value)
+        except InvalidPhoneNumber:
+            return "field_bad_phone"
+    return None
+
+
+def is_datetime(value: str) -> bool:
+    """ISO 8601 (``2026-11-27T10:10``, the browser's datetime-local, or with seconds, a space,
+    an offset); a bare time such as "10:10" names no day and is refused."""
+    try:
+        dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def form_site(definition: Definition, form: Mapping[str, Any], site_codes: Mapping[str, int]) -> int | None:
+    """The site an order belongs to by its form: the one its site field (所属供电局) names, None
+    when no site field holds a value. Every path that saves a form (intake, the order page, an
+    order from an async event) asks this, so routing and data scope follow the field."""
+    for name, spec in definition.fields.items():
+        value = form.get(name)
+        if (spec or {}).get("type") == "site" and isinstance(value, str) and value.strip():
+            return site_codes.get(value.strip())
     return None
 
 
 def apply_changes(
-    definition: Definition, node: Node, form: dict[str, Any], changes: Mapping[str, Any] | None
+    definition: Definition,
+    node: Node,
+    form: dict[str, Any],
+    changes: Mapping[str, Any] | None,
+    site_codes: Mapping[str, int],
 ) -> dict[str, Any]:
-    """A new form with ``changes`` applied, or FieldErrors naming each refused field.
+    """A new form with ``changes`` applied, or FieldErrors naming each refused field
+    (``site_codes``: the sites a site field may name, code → id).
 
     A value equal to the stored one is not a change, so clients may send the whole form back.
     """
@@ -56,7 +101,7 @@ def apply_changes(
         if definition.permission(node, name) not in ("editable", "required"):
             problems[name] = "field_not_editable"
             continue
-        error = _check_type(definition.fields[name] or {}, value)
+        error = _check_type(definition.fields[name] or {}, value, site_codes)
         if error:
             problems[name] = error
             continue

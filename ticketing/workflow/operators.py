@@ -3,7 +3,8 @@
 Keys inside one rule combine with AND:
 ``role`` (a role or list), ``user`` (工号 or list), ``department`` (code),
 ``creator`` / ``creator_manager`` (true), ``site_field`` (a form field holding a
-site code: users based at that site, e.g. 所属供电局 → that bureau's handlers),
+site code: users based at that site or a site above it short of the root, e.g. 所属供电局
+→ that bureau's handlers; an outlet → its own and its bureau's),
 ``field_user`` (a form field holding a 工号), ``previous`` (a node id: whoever
 acted there last), ``in_scope`` (default true for role/department rules: only
 users whose data scope covers the order's site).
@@ -63,9 +64,8 @@ async def match_rule(
         manager_id = _creator_manager(people, order)
         found = [u for u in found if u.id == manager_id]
     if "site_field" in rule:
-        code = form.get(rule["site_field"])
-        site_id = people.site_codes.get(str(code)) if code else None
-        found = [u for u in found if site_id is not None and u.site_id == site_id]
+        serving = _serving(people, rule, form)
+        found = [u for u in found if u.site_id in serving]
     if "field_user" in rule:
         staff_no = form.get(rule["field_user"])
         found = [u for u in found if staff_no and u.staff_no == str(staff_no)]
@@ -109,10 +109,13 @@ def _candidates(
     if "role" in rule:
         return people.with_roles(_as_list(rule["role"]))
     if "site_field" in rule:
-        code = form.get(rule["site_field"])
-        site_id = people.site_codes.get(str(code)) if code else None
-        return list(people.active_by_site.get(site_id, ())) if site_id is not None else []
+        return in_id_order(p for s in _serving(people, rule, form) for p in people.active_by_site.get(s, ()))
     return list(people.active)
+
+
+def _serving(people: Directory, rule: Mapping[str, Any], form: Mapping[str, Any]) -> frozenset[int]:
+    code = form.get(rule["site_field"])
+    return people.serving_sites(str(code).strip()) if code else frozenset()
 
 
 def _creator_manager(people: Directory, order: WorkOrder) -> int | None:

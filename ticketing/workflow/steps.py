@@ -43,6 +43,7 @@ def snapshot(order: WorkOrder) -> dict[str, Any]:
     return {
         "status": order.status,
         "node": order.current_node,
+        "site_id": order.site_id,
         "category": order.category,
         "form": dict(order.form),
         "is_open": order.is_open,
