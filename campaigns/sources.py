@@ -4,7 +4,9 @@
   callback campaign, ordered by when the call first arrived (the caller keeps
   their place);
 - missed calls: ticketing's ``missed_call`` interactions (abandoned inbound calls);
-- visit-backs: every closed work order (100 %), while it is within 3 days of closing.
+- visit-backs: every work order due a visit-back (100 %: its category has visit-back
+  dimensions, so not a one-step consult nor a complaint) and with none recorded (no survey,
+  its workflow's 满意度回访 step not done): closed, or waiting at that step, within 3 days.
 
 Every source is idempotent: a contact's ``source_key`` is unique per campaign. Every source
 adds through ``store.add_contact``, which keeps a number no campaign may call (a service
@@ -16,14 +18,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaigns import store
 from cti.bus import Bus
 from cti.phones import InvalidPhoneNumber
 from ivr.events import CallbackRequested
-from ticketing.models import Campaign, CampaignContact, CustomerPhone, Interaction, WorkOrder
+from ticketing.models import (
+    Assignment,
+    Campaign,
+    CampaignContact,
+    CustomerPhone,
+    Interaction,
+    SurveyResult,
+    WorkOrder,
+)
+from ticketing.surveys import VISIT_NODE, dimensions_for
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +129,33 @@ async def add_missed_calls(session: AsyncSession, campaign: Campaign, now: dt.da
 
 
 async def add_visit_backs(session: AsyncSession, campaign: Campaign, now: dt.datetime) -> int:
-    """Every order closed in the last ``VISIT_BACK_DAYS`` days, called in the order they closed."""
+    """The orders due a visit-back in the last ``VISIT_BACK_DAYS`` days, called in the order
+    they became due: closed, or waiting at their 满意度回访 step (the fault flow's 全部处理完毕),
+    of a category with visit-back dimensions, with no survey recorded and that step not done.
+    A customer already visited back is never called again about the same order."""
     since = now - dt.timedelta(days=VISIT_BACK_DAYS)
-    orders = await session.scalars(
-        select(WorkOrder)
-        .where(WorkOrder.closed_at.is_not(None), WorkOrder.closed_at >= since)
-        .order_by(WorkOrder.closed_at)
+    surveyed = exists().where(SurveyResult.order_id == WorkOrder.id)
+    visited = exists().where(
+        Assignment.order_id == WorkOrder.id, Assignment.node == VISIT_NODE, Assignment.state == "done"
     )
+    closed = WorkOrder.closed_at.is_not(None) & (WorkOrder.closed_at >= since)
+    waiting = (
+        WorkOrder.is_open.is_(True)
+        & (WorkOrder.current_node == VISIT_NODE)
+        & (WorkOrder.node_entered_at >= since)
+    )
+    candidates = await session.scalars(
+        select(WorkOrder).where(or_(closed, waiting), ~surveyed, ~visited).order_by(WorkOrder.id)
+    )
+    has_dimensions: dict[tuple[int | None, str], bool] = {}
+    orders = []
+    for order in candidates:
+        key = (order.site_id, order.category)
+        if key not in has_dimensions:
+            has_dimensions[key] = bool(await dimensions_for(session, order.site_id, order.category))
+        if has_dimensions[key]:
+            orders.append(order)
+    orders.sort(key=_due_since)
     added = 0
     for order in orders:
         number = order.caller_number or await _customer_number(session, order.customer_id)
@@ -139,15 +170,20 @@ async def add_visit_backs(session: AsyncSession, campaign: Campaign, now: dt.dat
                 None,
                 customer_id=order.customer_id,
                 order_id=order.id,
-                priority_at=order.closed_at,
-                # within 3 days of closing: after that the contact is no longer a visit-back
-                expires_at=order.closed_at + dt.timedelta(days=VISIT_BACK_DAYS),
+                priority_at=_due_since(order),
+                # within 3 days of becoming due: after that the contact is no longer a visit-back
+                expires_at=_due_since(order) + dt.timedelta(days=VISIT_BACK_DAYS),
                 data={"order": order.number, "category": order.category},
             )
         except InvalidPhoneNumber:
             continue
         added += contact is not None
     return added
+
+
+def _due_since(order: WorkOrder) -> dt.datetime:
+    """When the order became due a visit-back: closed, or entered its 满意度回访 step."""
+    return order.closed_at or order.node_entered_at
 
 
 async def refresh(session: AsyncSession, campaign: Campaign, now: dt.datetime) -> int:
