@@ -250,8 +250,8 @@ async def _names(db: AsyncSession, ids: set[int | None]) -> dict[int, dict[str, 
 
 async def timeline(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
-    for status, at in (order.status_times or {}).items():
-        entries.append({"at": at, "kind": "status", "status": status})
+    for change in order.status_times:
+        entries.append({"at": change["at"], "kind": "status", "status": change["status"]})
     comments = list(
         await db.scalars(select(Comment).where(Comment.order_id == order.id).order_by(Comment.id))
     )

@@ -179,7 +179,7 @@ async def peer_order(url: str, customers: int, seed: int, concurrency: int):
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         form = json.dumps({"故障地址": f"天河路{i % 999 + 1}号"}, ensure_ascii=False)
         return (number, "故障报修", "", "待派单", 0, "", "", None, i, mobile(i), form, wf_id, "fault_repair", 1,
-                "create", None, now, now, "{}", now, True, False, "[]")  # fmt: skip
+                "create", None, now, now, "[]", now, True, False, "[]")  # fmt: skip
 
     if url.startswith("sqlite"):
         import aiosqlite

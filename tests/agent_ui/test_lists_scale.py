@@ -63,7 +63,7 @@ async def test_lists_and_counts_on_100k_orders(client, world):
                 "created_at": now - dt.timedelta(minutes=i),
                 "is_open": i % 3 == 0,
                 "form": {},
-                "status_times": {},
+                "status_times": [],
                 "disabled_nodes": [],
                 "due_at": now - dt.timedelta(hours=1) if i % 7 == 0 else None,
                 "caller_number": f"138{i:08d}",

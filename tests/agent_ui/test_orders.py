@@ -164,6 +164,53 @@ async def test_the_whole_fault_flow_through_the_console_api_ends_in_a_visit_back
     assert any(e["kind"] == "status" and e["status"] == "已回访" for e in final["timeline"])
 
 
+async def test_the_timeline_keeps_every_status_change_of_a_re_dispatch_loop(client, aiohttp_client):
+    agent_token = await login(client, "1001")
+    order = await (
+        await client.post(
+            "/api/orders",
+            json={"workflow": "fault_repair", "form": FAULT},
+            headers={"X-CSRF-Token": agent_token},
+        )
+    ).json()
+    handler = await aiohttp_client(client.server)
+    h_token = await login(handler, "2001")
+
+    async def step(who, token, form=None):
+        resp = await who.post(
+            f"/api/orders/{order['id']}/submit", json={"form": form or {}}, headers={"X-CSRF-Token": token}
+        )
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+    async def repair_once():
+        await step(handler, h_token, {"抢修人员": "张师傅", "派工时间": "2026-11-25T20:00"})
+        await step(handler, h_token, {"到达时间": "2026-11-25T20:30", "产权": "供电公司"})
+        await step(handler, h_token, {"完成时间": "2026-11-25T21:30", "处理描述": "更换保险"})
+
+    await step(handler, h_token)  # 接收确认
+    await repair_once()
+    redo = {"处理意见": "已回电", "回复内容": "已修复", "客户满意": "不满意"}
+    assert (await step(client, agent_token, redo))["status"] == "接收确认"  # re-dispatch
+    await repair_once()
+    view = await step(client, agent_token, {**redo, "客户满意": "满意"})
+    changes = [e for e in view["timeline"] if e["kind"] == "status"]
+    assert [e["status"] for e in changes] == [
+        "已受理",
+        "已流转",
+        "接收确认",
+        "已派工",
+        "正在现场抢修",
+        "抢修完成",
+        "接收确认",
+        "已派工",
+        "正在现场抢修",
+        "抢修完成",
+        "全部处理完毕",
+    ]
+    assert [e["at"] for e in changes] == sorted(e["at"] for e in changes)
+
+
 async def test_a_subcategory_brings_its_own_form_to_intake(client):
     token = await login(client, "1001")
     spec = await (await client.get("/api/intake")).json()

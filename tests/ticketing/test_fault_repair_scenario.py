@@ -201,16 +201,21 @@ async def test_fault_repair_end_to_end(session, sm, seeded):
     assert complaint.category == "complaint" and complaint.is_open
     assert complaint.form["投诉内容"] == "抢修太慢" and complaint.form["所属区域"] == "GZ"
     assert complaint.number.startswith("TS20261012")
-    assert set(order.status_times) >= {
-        "已受理",
-        "已流转",
-        "接收确认",
-        "已派工",
-        "正在现场抢修",
-        "抢修完成",
-        "全部处理完毕",
-        "已回访",
-    }
+    # every status change keeps its own time, the re-dispatch loop's repeated steps included
+    assert [(c["status"], dt.datetime.fromisoformat(c["at"])) for c in order.status_times] == [
+        ("已受理", at(9, 30, 16)),
+        ("已流转", at(9, 30, 16)),
+        ("接收确认", at(9, 30, 17)),
+        ("已派工", at(10, 8, 8, 50)),
+        ("正在现场抢修", at(10, 8, 9, 40)),
+        ("抢修完成", at(10, 9, 17)),
+        ("接收确认", at(10, 10, 17, 10)),
+        ("已派工", at(10, 12, 9)),
+        ("正在现场抢修", at(10, 12, 10)),
+        ("抢修完成", at(10, 12, 11)),
+        ("全部处理完毕", at(10, 12, 11, 30)),
+        ("已回访", at(10, 12, 14)),
+    ]
 
     # every action left an audit row with before/after
     audits = list(

@@ -57,7 +57,9 @@ class WorkOrder(Base, Timestamped):
     current_node: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    status_times: Mapped[dict[str, Any]] = mapped_column(default=dict)  # status -> ISO UTC time
+    # every status the order entered, in order, a repeated one (re-dispatch) each time:
+    # [{"status": ..., "at": ISO UTC time}]
+    status_times: Mapped[list[Any]] = mapped_column(default=list)
     node_entered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     due_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -43,6 +43,7 @@ from ticketing.workflow.steps import (
     plan_entry,
     queue_entered,
     snapshot,
+    status_entry,
     with_subtype_fields,
 )
 
@@ -104,7 +105,7 @@ async def create_order(
         workflow_version=stored.version,
         current_node=start.id,
         created_by_id=user.id,
-        status_times={start.status: now.isoformat()},
+        status_times=[status_entry(start.status, now)],
         node_entered_at=now,
         due_at=None,
         closed_at=None,

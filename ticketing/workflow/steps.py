@@ -50,6 +50,12 @@ def snapshot(order: WorkOrder) -> dict[str, Any]:
     }
 
 
+def status_entry(status: str, at: dt.datetime) -> dict[str, str]:
+    """One change of the order's status, as ``WorkOrder.status_times`` keeps it (in UTC, so
+    the entries sort by time as text, as the order's timeline does)."""
+    return {"status": status, "at": at.astimezone(dt.UTC).isoformat()}
+
+
 def comment_row(order: WorkOrder, user: User | None, action: str, text: str, **extra: Any) -> dict[str, Any]:
     """An opinion's values at the order's current node (without ``order_id`` for a new order)."""
     return {
@@ -228,7 +234,7 @@ async def arrive(
     order.current_node = node.id
     order.status = node.status
     order.node_entered_at = now
-    order.status_times = {**order.status_times, node.status: now.isoformat()}
+    order.status_times = [*order.status_times, status_entry(node.status, now)]
     order.due_at = None
     if node.type == "archive":
         order.is_open = False
