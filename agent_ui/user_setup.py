@@ -38,7 +38,10 @@ async def users_page(request: web.Request) -> web.Response:
 async def list_users(request: web.Request) -> web.Response:
     """Users by 工号: q (工号 start or part of the name), role, active (true|false); and the sites,
     departments, roles and queues the form offers"""
-    active = {"true": True, "false": False, "": None}.get(request.query.get("active", ""))
+    choices = {"true": True, "false": False, "": None}
+    if request.query.get("active", "") not in choices:
+        raise UiError("request.invalid", "active must be true or false", field="active")
+    active = choices[request.query.get("active", "")]
     role = request.query.get("role", "")
     if role and role not in ROLES:
         raise UiError("request.invalid", "unknown role", field="role")

@@ -25,7 +25,7 @@ from ticketing.workflow import store
 from ticketing.workflow.definition import Definition, Node
 
 routes = web.RouteTableDef()
-#: the longest definition accepted (the seeded ones are 1-6 KB)
+#: the longest definition accepted, in UTF-8 bytes (the seeded ones are 1-6 KB)
 SOURCE_LIMIT = 256 * 1024
 
 
@@ -97,8 +97,8 @@ async def import_workflow(request: web.Request) -> web.Response:
     source = body.get("source")
     if not isinstance(source, str) or not source.strip():
         raise UiError("request.invalid", "source must be the definition's YAML text", field="source")
-    if len(source) > SOURCE_LIMIT:
-        raise UiError("request.invalid", f"source is longer than {SOURCE_LIMIT} characters", field="source")
+    if len(source.encode("utf-8")) > SOURCE_LIMIT:
+        raise UiError("request.invalid", f"source is longer than {SOURCE_LIMIT // 1024} KB", field="source")
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         try:
             row = await store.import_definition(db, source, actor=user)

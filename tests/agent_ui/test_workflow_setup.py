@@ -304,3 +304,13 @@ async def test_two_admins_importing_the_same_workflow_at_once_are_told_to_reload
     # the refused import kept nothing (here the other admin's row went with it), and a retry is stored
     status, made = await _post(client, "/api/workflows", admin, {"source": source})
     assert (status, made["version"]) == (201, 2)
+
+
+async def test_the_source_limit_is_256_kb_of_utf8_not_characters(client, world):
+    admin = await login(client, "9001")
+    before = await _stored(world)
+    # 100,000 Chinese characters: under 256 K characters, but 300,000 bytes
+    source = "key: consult\n# " + "流" * 100_000 + "\n"
+    status, body = await _post(client, "/api/workflows", admin, {"source": source})
+    assert (status, body["error_id"], body["details"]["field"]) == (400, "request.invalid", "source")
+    assert await _stored(world) == before
