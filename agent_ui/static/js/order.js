@@ -71,6 +71,7 @@ async function draw() {
     el("dt", {}, t("order.handlers")), el("dd", { id: "order-handlers" }, order.handlers.map((h) => `${h.name}(${h.staff_no})`).join("、") || "—"),
     el("dt", {}, t("order.created")), el("dd", {}, `${fmtTime(order.created_at)} ${order.created_by ? order.created_by.name : ""}`),
     order.due_at ? [el("dt", {}, t("order.due")), el("dd", { class: order.overdue ? "error" : "" }, fmtTime(order.due_at))] : [],
+    linkFacts("source"), linkFacts("linked"),
   ].flat());
   const sameStep = renderedNode === `${order.id}:${order.node.id}:${order.status}`;
   renderedNode = `${order.id}:${order.node.id}:${order.status}`;
@@ -89,6 +90,8 @@ async function draw() {
     type: "button", class: a === "submit" || a === "approve" ? "btn primary" : a === "reject" ? "btn danger" : "btn",
     id: `order-${a}`, onclick: () => act(a) }, t(`order.action.${a}`))));
   if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
+  // an opinion goes with an action: none to take, nothing to write one for
+  $("order-opinion").hidden = $("order-opinion-label").hidden = !order.actions.length;
   actions.append(el("a", { class: "btn", id: "order-print", href: order.print_url, target: "_blank", rel: "noopener" }, t("order.print")));
   renderContractor();
   renderTimeline();
@@ -97,6 +100,15 @@ async function draw() {
   // the status last: when it shows the new value, the whole page is the new step's
   $("order-status").textContent = order.status;
   $("order-status").dataset.status = order.status;
+}
+
+// 来源工单 (the order this one was opened from) / 关联工单 (the ones opened from it), each a link
+function linkFacts(role) {
+  const links = (order.links || []).filter((l) => l.role === role);
+  if (!links.length) return [];
+  return [el("dt", {}, t(`order.links.${role}`)), el("dd", { id: `order-links-${role}` },
+    links.flatMap((l, i) => [i ? "、" : "", el("a", { href: `/orders/${encodeURIComponent(l.number)}`, "data-link-kind": l.kind }, l.number),
+      ` ${l.status}${l.title ? " " + l.title : ""}`]))];
 }
 
 async function act(action) {
@@ -248,9 +260,14 @@ async function renderSurvey() {
   if (!survey.dimensions.length) { box.replaceChildren(); return; }
   const done = survey.results.map((r) => el("li", { "data-survey": r.satisfied ? "satisfied" : "dissatisfied" },
     `${fmtTime(r.at)} ${Object.entries(r.answers).map(([k, v]) => `${k}:${v}`).join(" · ")} ${r.remark || ""}`,
-    r.follow_up ? [" → ", el("a", { href: `/orders/${r.follow_up}` }, r.follow_up)] : null));
+    r.follow_up ? [" → ", el("a", { href: `/orders/${encodeURIComponent(r.follow_up)}` }, r.follow_up)] : null));
+  // one visit-back per order: once recorded it is shown, not asked again (the server refuses a second)
+  if (survey.results.length || !may("mayVisitBack")) {
+    box.replaceChildren(...(survey.results.length ? [el("h3", {}, t("survey.title")), el("ul", { id: "survey-results" }, done)] : []));
+    return;
+  }
   const form = el("form", { id: "survey-form", class: "form-grid" },
-    survey.dimensions.map((d) => [
+    survey.dimensions.flatMap((d) => [
       el("label", { for: `survey-${d.name}`, class: "req" }, d.name),
       el("select", { id: `survey-${d.name}`, name: d.name, required: true }, el("option", { value: "" }, "—"),
         d.options.map((o) => el("option", { value: o.label }, o.label))),
@@ -264,7 +281,7 @@ async function renderSurvey() {
     try {
       await api(`/api/orders/${order.id}/survey`, { method: "POST", body: { answers, remark: form.elements.remark.value } });
       toast(t("survey.saved"), "ok");
-      renderSurvey();
+      load();  // a dissatisfied answer linked a complaint: the facts show it
     } catch (err) { toast(err.message, "refused"); }
   });
   box.replaceChildren(el("h3", {}, t("survey.title")), el("ul", { id: "survey-results" }, done), form);

@@ -1,0 +1,128 @@
+"""满意度回访 in the real Chromium: the team leader fills the visit-back survey on a fault order's
+page, a dissatisfied answer's complaint is linked both ways (关联工单 / 来源工单) and navigable, and
+a closed order shows what it recorded read-only, in both languages. No Asterisk needed: the
+console runs in-process on a seeded SQLite database (see test_reports)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import threading
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.test_reports import InProcessConsole
+from ticketing.demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser]
+LEADER = "2001"  # the demo's 班长
+
+
+async def _seed(url: str, numbers: dict[str, str]) -> None:
+    from sqlalchemy import select
+
+    from ticketing import create_order, submit_step
+    from ticketing.db import create_engine, migrate, sessionmaker
+    from ticketing.demo import seed_demo
+    from ticketing.models import Site, User
+    from ticketing.seed import seed_defaults
+
+    engine = create_engine(url)
+    await migrate(engine)
+    async with sessionmaker(engine).begin() as db:
+        await seed_defaults(db)
+        await seed_demo(db, customers=5)
+        users = {u.staff_no: u for u in await db.scalars(select(User))}
+        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
+        now = dt.datetime.now(dt.UTC) - dt.timedelta(hours=4)
+        for name in ("visit", "closed"):
+            order = await create_order(
+                db,
+                users["1001"],
+                workflow="fault_repair",
+                site_id=gz,
+                now=now,
+                form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+                caller_number="13800001111",
+            )
+            for minutes, form in (
+                (10, {}),
+                (20, {"抢修人员": "张师傅", "派工时间": "2026-11-24T09:20"}),
+                (50, {"到达时间": "2026-11-24T09:50", "产权": "客户"}),
+                (120, {"完成时间": "2026-11-24T11:00", "处理描述": "换了保险丝"}),
+            ):
+                await submit_step(
+                    db, users["5101"], order, form=form, now=now + dt.timedelta(minutes=minutes)
+                )
+            if name == "closed":
+                await submit_step(
+                    db, users[LEADER], order, form={"回访满意度": "满意"}, now=now + dt.timedelta(hours=3)
+                )
+            numbers[name] = order.number
+    await engine.dispose()
+
+
+@pytest.fixture
+def visit_console(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'visit.db'}"
+    numbers: dict[str, str] = {}
+    worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers),))
+    worker.start()
+    worker.join(300)
+    assert set(numbers) == {"visit", "closed"}
+    server = InProcessConsole(url)
+    server.start()
+    yield server, numbers
+    server.stop()
+
+
+def test_the_team_leader_fills_the_survey_and_follows_the_complaint_link(visit_console, browser):
+    server, numbers = visit_console
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, LEADER, DEMO_PASSWORD)
+        page.goto(f"{server.url}/orders/{numbers['visit']}")
+        survey = page.locator("#order-survey")
+        expect(survey.locator("h3")).to_have_text("满意度回访")
+        expect(survey.locator("select")).to_have_count(4)  # one drop-down per dimension
+        expect(survey).not_to_contain_text("[object")
+        for name in ("服务技能", "服务礼仪", "抢修时效", "综合评价"):
+            page.select_option(f"#survey-{name}", "不满意")
+        page.fill("#survey-remark", "等了太久")
+        page.click("#survey-submit")
+        expect(page.locator("#survey-results li[data-survey='dissatisfied']")).to_have_count(1)
+        expect(page.locator("#survey-form")).to_have_count(0)  # recorded once: not asked again
+        complaint = page.locator("#order-links-linked a")
+        expect(complaint).to_have_count(1)
+        expect(complaint).to_have_text(re.compile(r"^TS\d+"))
+        complaint.click()
+        expect(page.locator("#order-category")).to_contain_text("投诉")
+        expect(page.locator("#order-links-source a")).to_have_text(numbers["visit"])
+        expect(page.locator("#order-标题")).to_have_value(f"回访不满意：{numbers['visit']}")
+        expect(page.locator("#order-所属区域")).to_have_value("GZ")
+        page.click("#order-links-source a")
+        expect(page.locator("#order-number")).to_have_text(numbers["visit"])
+
+        # the closed order, in English: what it recorded, read-only; nothing offered the server refuses
+        page.click("form[action='/lang'] button")
+        page.goto(f"{server.url}/orders/{numbers['closed']}")
+        expect(page.locator("#order-not-mine")).to_have_text("The order is closed")
+        fields = page.locator("#order-fields")
+        expect(page.locator("#order-抢修人员")).to_have_value("张师傅")
+        expect(page.locator("#order-回访满意度")).to_have_value("满意")
+        expect(fields.locator("label.req")).to_have_count(0)
+        expect(fields.locator("[data-field]:not([disabled])")).to_have_count(0)
+        expect(page.locator("#order-opinion")).to_be_hidden()
+        expect(page.locator("#order-actions button")).to_have_count(0)
+        expect(page.locator("#survey-submit")).to_have_text("Save survey")
+        expect(page.locator("#order-survey select")).to_have_count(4)
+        expect(page.locator("#order-survey")).not_to_contain_text("[object")
+        assert not errors, errors
+    finally:
+        context.close()
