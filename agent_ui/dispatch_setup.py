@@ -17,10 +17,11 @@ from markupsafe import Markup
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, order_key, parse_order_key, path_int
 from agent_ui.errors import UiError
+from agent_ui.locale import language
 from agent_ui.order_views import order_view
 from agent_ui.orders import intake_site
 from agent_ui.roles import requires
-from agent_ui.services import SERVICES, TEMPLATES
+from agent_ui.services import SERVICES, TEMPLATES, TEXTS
 from agent_ui.work import read_only, unit_of_work
 from ticketing import contractors, printing
 from ticketing.workflow import engine, store
@@ -180,10 +181,11 @@ async def enable_print_template(request: web.Request) -> web.Response:
 @requires("order.read")
 async def print_order(request: web.Request) -> web.Response:
     """The order rendered by its step's print template, in a page made for paper."""
-    services = request.app[SERVICES]
+    services, texts, lang = request.app[SERVICES], request.app[TEXTS], await language(request)
+    yes_no = (texts.get(lang, "print.yes"), texts.get(lang, "print.no"))
     async with read_only(services, current_user(request)) as (db, user):
         order = await engine.load_order(db, user, order_key(request))
-        name, html = await printing.render_order(db, order, services.site_timezone)
+        name, html = await printing.render_order(db, order, services.site_timezone, yes_no)
         number = order.number
     context: dict[str, Any] = {"order_number": number, "template_name": name, "printed": Markup(html)}
     return await request.app[TEMPLATES].response(request, "order_print.html", context)

@@ -29,6 +29,7 @@ from ticketing.audit import record, record_change
 from ticketing.contractors import dispatch_view
 from ticketing.errors import FieldErrors, NotFound, TicketingError, clean_texts, require_admin
 from ticketing.models import (
+    Category,
     Comment,
     Contractor,
     Customer,
@@ -91,28 +92,88 @@ def render_template(source: str, context: dict[str, Any]) -> Markup:
         raise PrintTemplateError(f"print template error: {exc}", field="body") from exc
 
 
+#: how a print says yes and no when the caller names no language (the default template's)
+YES_NO = ("是", "否")
+PRINTED_TIME = "%Y-%m-%d %H:%M"
+
+
 def _local(moment: Any, tz: str) -> str:
-    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return moment.astimezone(ZoneInfo(tz)).strftime(PRINTED_TIME) if moment else ""
 
 
-def _text(value: Any) -> str:
-    if value is None:
+def _wall_time(value: str, tz: str) -> str:
+    """A datetime field as people read it (2026-11-27 14:45): a value with an offset in the
+    site's zone; one without (the browser's datetime-local) is already the site's wall time."""
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value  # stored before datetime fields were checked: print it as it is
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(tz))
+    return moment.strftime(PRINTED_TIME)
+
+
+def _field_text(
+    ftype: str, value: Any, tz: str, site_names: dict[str, str], contractor_names: dict[int, str], yes_no
+) -> str:
+    """A form value as printed: names instead of codes and ids, readable times, 是/否."""
+    if ftype == "checkbox":
+        return yes_no[0] if value is True else yes_no[1]  # an unticked box was never sent: 否
+    if value is None or value == "":
         return ""
+    if ftype == "site" and isinstance(value, str):
+        return site_names.get(value.strip(), value)
+    if ftype == "contractor" and isinstance(value, int) and not isinstance(value, bool):
+        return contractor_names.get(value, str(value))
+    if ftype == "datetime" and isinstance(value, str):
+        return _wall_time(value, tz)
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return yes_no[0] if value else yes_no[1]
     if isinstance(value, list):
         return "、".join(map(str, value))
     return str(value)
 
 
-async def order_context(session: AsyncSession, order: WorkOrder, tz: str = "Asia/Shanghai") -> dict[str, Any]:
-    """Everything a print template sees, as plain values."""
+async def _category_names(session: AsyncSession, order: WorkOrder) -> dict[str, str]:
+    """The order's category and subcategory codes by name: its site's own category of that
+    code, else the shared one; a code no category has any more is printed as it is."""
+    codes = {order.category, order.subcategory} - {""}
+    rows = await session.execute(
+        select(Category.code, Category.site_id, Category.name).where(Category.code.in_(codes))
+    )
+    named = {(code, site_id): name for code, site_id, name in rows}
+    return {c: named.get((c, order.site_id)) or named.get((c, None)) or c for c in codes}
+
+
+async def order_context(
+    session: AsyncSession, order: WorkOrder, tz: str = "Asia/Shanghai", yes_no: tuple[str, str] = YES_NO
+) -> dict[str, Any]:
+    """Everything a print template sees, as plain values, as people read them: names rather
+    than codes, times in the order's site's zone (``tz`` for an order without a site),
+    ``yes_no`` for ticked and unticked boxes (the print's language)."""
     definition = await with_subtype_fields(
         session, await store.definition_for(session, order.workflow_id), order.subcategory
     )
     node = definition.node(order.current_node)
     customer = await session.get(Customer, order.customer_id) if order.customer_id else None
     site = await session.get(Site, order.site_id) if order.site_id else None
+    tz = site.timezone if site is not None and site.timezone else tz
+    categories = await _category_names(session, order)
+    site_names = dict((await session.execute(select(Site.code, Site.name))).all())
+    chosen = [
+        order.form.get(name)
+        for name, spec in definition.fields.items()
+        if (spec or {}).get("type") == "contractor" and isinstance(order.form.get(name), int)
+    ]
+    contractor_names = (
+        dict(
+            (
+                await session.execute(select(Contractor.id, Contractor.name).where(Contractor.id.in_(chosen)))
+            ).all()
+        )
+        if chosen
+        else {}
+    )
     comments = list(
         await session.scalars(select(Comment).where(Comment.order_id == order.id).order_by(Comment.id))
     )
@@ -125,11 +186,7 @@ async def order_context(session: AsyncSession, order: WorkOrder, tz: str = "Asia
     for name, spec in definition.fields.items():
         spec = dict(spec or {})
         value = order.form.get(name)
-        if spec.get("type") == "contractor" and isinstance(value, int):
-            found = await session.get(Contractor, value)
-            shown = found.name if found else str(value)
-        else:
-            shown = _text(value)
+        shown = _field_text(spec.get("type", "text"), value, tz, site_names, contractor_names, yes_no)
         fields.append({"name": name, "label": spec.get("label") or name, "value": value, "text": shown})
     dispatch = await dispatch_view(session, order)
     contractor = None
@@ -150,8 +207,10 @@ async def order_context(session: AsyncSession, order: WorkOrder, tz: str = "Asia
         "order": {
             "id": order.id,
             "number": order.number,
-            "category": order.category,
-            "subcategory": order.subcategory,
+            "category": categories.get(order.category, ""),
+            "subcategory": categories.get(order.subcategory, ""),
+            "category_code": order.category,
+            "subcategory_code": order.subcategory,
             "status": order.status,
             "title": order.title,
             "caller_number": order.caller_number,
@@ -210,11 +269,11 @@ async def template_for(session: AsyncSession, order: WorkOrder) -> PrintTemplate
 
 
 async def render_order(
-    session: AsyncSession, order: WorkOrder, tz: str = "Asia/Shanghai"
+    session: AsyncSession, order: WorkOrder, tz: str = "Asia/Shanghai", yes_no: tuple[str, str] = YES_NO
 ) -> tuple[str, Markup]:
     """(the template's name, the rendered HTML) for printing the order at its current step."""
     template = await template_for(session, order)
-    context = await order_context(session, order, tz)
+    context = await order_context(session, order, tz, yes_no)
     if template is None:
         return "默认模板", render_template(DEFAULT_TEMPLATE, context)
     return template.name, render_template(template.body, context)
@@ -225,7 +284,10 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "order": {
         "number": "GZ2026112600001",
         "status": "已受理",
-        "category": "fault",
+        "category": "故障报修",
+        "subcategory": "低压故障",
+        "category_code": "fault",
+        "subcategory_code": "fault_lv",
         "created_at": "2026-11-26 09:00",
     },
     "workflow": {"key": "fault_repair", "name": "故障报修", "version": 1},
@@ -258,7 +320,6 @@ def view(t: PrintTemplate) -> dict[str, Any]:
         "enabled": t.enabled,
         "updated_at": t.updated_at.isoformat() if t.updated_at else None,
     }
-
 
 
 async def _cleaned(

@@ -295,3 +295,23 @@ async def test_the_print_page_escapes_the_order_and_uses_the_steps_template(clie
 async def test_the_print_page_needs_a_signed_in_user_who_may_see_the_order(client, world):
     resp = await client.get("/orders/1/print", allow_redirects=False)
     assert resp.status == 303 and resp.headers["Location"].startswith("/login")
+
+
+async def test_the_printed_order_names_its_site_and_says_yes_or_no_in_the_pages_language(client, world):
+    agent = await login(client, "1001")
+    status, order = await _post(
+        client,
+        "/api/orders",
+        agent,
+        {
+            "workflow": "fault_repair",
+            "form": {"故障地址": "海淀路 2 号", "所属供电局": "HD", "需要回复客户": True},
+        },
+    )
+    assert status == 201, order
+    html = await (await client.get(order["print_url"])).text()
+    assert "<td>海淀供电局</td>" in html and "<td>HD</td>" not in html
+    assert "<td>是</td>" in html and "<td>否</td>" in html  # 需要回复客户 ticked, 大面积停电 not
+    await client.post("/lang", data={"_csrf": agent, "lang": "en", "next": "/"})
+    html = await (await client.get(order["print_url"])).text()
+    assert "<td>Yes</td>" in html and "<td>No</td>" in html

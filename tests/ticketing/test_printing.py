@@ -118,3 +118,30 @@ async def test_the_register_validates_fields_audits_changes_and_is_for_admins(se
     )
     assert [a.action for a in audit] == ["print_template.create", "print_template.update"]
     assert audit[1].before["body"] == "v1" and audit[1].after["body"] == "v2" and audit[1].actor == "9001"
+
+
+async def test_the_print_shows_names_local_times_and_yes_or_no_not_codes(session, seeded):
+    customer = await create_customer(session, "8800000002", "李四", phones=["13912340001"])
+    order = await create_order(
+        session,
+        seeded.users["1001"],
+        workflow="fault_repair",
+        subcategory="fault_lv",
+        site_id=seeded.sites["GZ"].id,
+        customer_id=customer.id,
+        form={"故障地址": "天河路2号", "所属供电局": "GZ", "需要回复客户": True},
+    )
+    # as later steps save them: the browser's wall time, and a time with an offset (UTC)
+    order.form = {**order.form, "派工时间": "2026-11-27T14:45", "完成时间": "2026-11-27T08:30:00+00:00"}
+    context = await printing.order_context(session, order)
+    assert (context["order"]["category"], context["order"]["subcategory"]) == ("故障报修", "低压故障")
+    assert (context["order"]["category_code"], context["order"]["subcategory_code"]) == ("fault", "fault_lv")
+    form = context["form"]
+    assert form["所属供电局"] == seeded.sites["GZ"].name
+    assert form["派工时间"] == "2026-11-27 14:45"
+    assert form["完成时间"] == "2026-11-27 16:30"  # in the site's zone, Asia/Shanghai
+    assert (form["需要回复客户"], form["大面积停电"]) == ("是", "否")  # an unticked box was never sent
+    _, html = await printing.render_order(session, order, yes_no=("Yes", "No"))
+    assert "故障报修 / 低压故障" in html and "fault_lv" not in html
+    assert "2026-11-27 14:45" in html and "2026-11-27T" not in html
+    assert "<td>Yes</td>" in html and "<td>No</td>" in html
