@@ -162,7 +162,7 @@ def test_consult_a_colleague_from_the_call_bar_then_cancel(console, browser, ast
         # a refusal is shown in words: the colleague is still on a break
         page.once("dialog", lambda d: d.accept(console.colleague))
         page.click("#btn-conference")
-        expect(page.locator(".toast.refused").last).to_contain_text("转接目标正忙")
+        expect(page.locator(".toast.refused").last).to_contain_text("转接目标未就绪（小休）")
 
         other.keyboard.press("F2")
         expect(other.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
@@ -210,6 +210,11 @@ def test_a_seat_signing_in_is_named_and_its_call_is_timed_through_hold_and_a_rel
         expect(agent.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
         state = agent.locator("#agent-state")
         expect(state).not_to_have_attribute("data-state", "unknown")
+        if state.get_attribute("data-state") in ("ringing", "talking", "on_hold"):
+            agent.click("#btn-hangup")  # a call an earlier story left
+            expect(state).not_to_have_attribute(
+                "data-state", re.compile("ringing|talking|on_hold"), timeout=10_000
+            )
         if state.get_attribute("data-state") != "logged_out":
             agent.click("#btn-logout")  # signed in by an earlier story: the board must see it sign in
             expect(state).to_have_attribute("data-state", "logged_out", timeout=10_000)
