@@ -352,3 +352,47 @@ def test_the_definition_checks_the_contractor_step(change, error_id):
     with pytest.raises(WorkflowInvalid) as bad:
         parse(flow(**change))
     assert error_id in [p[0] for p in bad.value.problems]
+
+
+async def test_the_seeded_fault_flow_dispatches_to_a_contractor_picked_from_the_register(session, seeded):
+    """派工 in 故障报修: 外委单位 is the register's contractor, not free text; naming one sends
+    the order to 外委处理 (dispatch row, SMS) until its reply, then on to 到达现场."""
+    u = seeded.users
+    company = await _contractor(session, u["9001"])
+    order = await create_order(
+        session,
+        u["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        form={"故障地址": "天河路3号", "所属供电局": "GZ"},
+    )
+    handler = u["5101"]
+    await submit_step(session, handler, order)  # 接收确认
+    crew = {"抢修人员": "张师傅", "派工时间": "2026-11-27T14:45"}
+    with pytest.raises(FieldErrors) as typed:
+        await submit_step(session, handler, order, form={**crew, "外委单位": "粤电工程公司"})
+    assert typed.value.problems == {"外委单位": "field_not_contractor"}
+    await submit_step(session, handler, order, form={**crew, "外委单位": company.id})
+    assert (order.current_node, order.status) == ("outsource", "外委处理中")
+    sent = await session.scalar(select(ContractorDispatch).where(ContractorDispatch.order_id == order.id))
+    assert (sent.contractor_id, sent.state) == (company.id, "pending")
+    with pytest.raises(ActionRefused) as early:
+        await submit_step(session, handler, order)
+    assert early.value.error_id == "contractor_reply_missing"
+    await register.record_reply(session, handler, order, reply="已派人前往")
+    await submit_step(session, handler, order)
+    assert (order.current_node, order.status) == ("onsite", "已派工")
+
+
+async def test_the_seeded_fault_flow_without_a_contractor_goes_straight_on_site(session, seeded):
+    u = seeded.users
+    order = await create_order(
+        session,
+        u["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        form={"故障地址": "天河路4号", "所属供电局": "GZ"},
+    )
+    await submit_step(session, u["5101"], order)
+    await submit_step(session, u["5101"], order, form={"抢修人员": "张师傅", "派工时间": "2026-11-27T14:45"})
+    assert (order.current_node, order.status) == ("onsite", "已派工")
