@@ -44,6 +44,19 @@ def date_param(request: web.Request, name: str, default: dt.date | None = None) 
         raise UiError("request.invalid", f"{name} must be a date (YYYY-MM-DD)", field=name) from None
 
 
+def date_range(
+    request: web.Request, default_from: dt.date | None = None, default_to: dt.date | None = None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The ``from`` and ``to`` days of a search (reports, order lists, outage notices); a ``to``
+    before its ``from`` is refused in words (``report.range_reversed``), never answered with an
+    empty table."""
+    first = date_param(request, "from", default_from)
+    last = date_param(request, "to", default_to)
+    if first is not None and last is not None and last < first:
+        raise UiError("report.range_reversed", "to must not be before from", field="to")
+    return first, last
+
+
 def order_key(request: web.Request) -> int | str:
     """The ``{key}`` of an order's route (see ``parse_order_key``)."""
     return parse_order_key(request.match_info["key"])

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import date_param, int_param, json_body, path_int
+from agent_ui.bodies import date_range, int_param, json_body, path_int
 from agent_ui.errors import UiError
 from agent_ui.faxes import queue_fax, queued
 from agent_ui.jsonable import jsonable
@@ -93,8 +93,7 @@ async def search_outages(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     tz = ZoneInfo(services.site_timezone)
     today = dt.datetime.now(tz).date()
-    start = date_param(request, "from", today)
-    end = date_param(request, "to", today + dt.timedelta(days=7))
+    start, end = date_range(request, today, today + dt.timedelta(days=7))
     async with read_only(services, current_user(request)) as (db, _user):
         found = await knowledge.search_notices(
             db,

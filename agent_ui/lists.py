@@ -6,7 +6,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import date_param, int_param
+from agent_ui.bodies import date_range, int_param
 from agent_ui.errors import UiError
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
@@ -20,6 +20,7 @@ routes = web.RouteTableDef()
 
 def query_from(request: web.Request) -> ListQuery:
     q = request.query
+    received_from, received_to = date_range(request)
     return ListQuery(
         name=q.get("list", "search"),
         category=q.get("category", ""),
@@ -29,8 +30,8 @@ def query_from(request: web.Request) -> ListQuery:
         receiver=q.get("receiver", ""),
         contractor=int_param(request, "contractor", 0, low=0, high=2**31) or None,
         open_only=q.get("open") in ("1", "true"),
-        received_from=date_param(request, "from"),
-        received_to=date_param(request, "to"),
+        received_from=received_from,
+        received_to=received_to,
         sort=q.get("sort", "created_at"),
         descending=q.get("dir", "desc") != "asc",
         page=int_param(request, "page", 1, low=1, high=100_000),

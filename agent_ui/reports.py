@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy import or_, select
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import date_param, int_param
+from agent_ui.bodies import date_range, int_param
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
 from agent_ui.locale import language
@@ -50,10 +50,8 @@ def report_query(request: web.Request, *, export: bool = False) -> ReportQuery:
     tz = request.app[SERVICES].site_timezone
     zone = ZoneInfo(tz)
     today = dt.datetime.now(zone).date()
-    first = date_param(request, "from", today)
-    last = date_param(request, "to", first)
-    if last < first:
-        raise UiError("report.range_reversed", "to must not be before from", field="to")
+    first, last = date_range(request, today)
+    last = last or first  # one day: from's
     if (last - first).days >= MAX_DAYS:
         raise UiError(
             "report.range_too_long", f"a report covers at most {MAX_DAYS} days", field="to", days=MAX_DAYS

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.errors import UiError
 from agent_ui.order_views import order_summary, subcategory_names
+from cti.phones import InvalidPhoneNumber, normalize
 from ticketing.contractors import dispatched_to
 from ticketing.models import Assignment, Interaction, User, WorkOrder, utcnow
 from ticketing.users import order_scope_clause
@@ -74,6 +75,25 @@ def _arrival_overdue(now: dt.datetime) -> ColumnElement[bool]:
     return and_(_overdue(now), WorkOrder.current_node.in_(ARRIVAL_NODES))
 
 
+def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
+    """``column`` begins with ``prefix`` (a whole number is its own prefix): a range on the
+    column's index (ix_work_orders_caller, the number's unique index) on SQLite and PostgreSQL
+    alike, whatever the collation (the bound is the prefix with its last character's
+    successor: ZX2026 → ZX2027), and LIKE to keep exactly the rows in it that begin so."""
+    bound = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < bound, column.startswith(prefix, autoescape=True))
+
+
+def _phone_prefix(raw: str) -> str:
+    """联系电话 as stored (``cti.phones.normalize``: +86 138-0013-8000 → 13800138000), or its
+    digits when it is only the start of a number (138 0013)."""
+    text = raw.strip()
+    try:
+        return normalize(text)
+    except InvalidPhoneNumber:
+        return text
+
+
 def _day_bounds(day: dt.date, tz: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), ZoneInfo(tz)).astimezone(dt.UTC)
 
@@ -93,10 +113,12 @@ async def conditions(db: AsyncSession, user: User, q: ListQuery, tz: str) -> lis
         where.append(WorkOrder.category == q.category)
     if q.status:
         where.append(WorkOrder.status == q.status)
-    if q.number:
-        where.append(WorkOrder.number == q.number.strip())
-    if q.caller:
-        where.append(WorkOrder.caller_number == q.caller.strip())
+    if q.number.strip():
+        # 工单号 as typed or in capitals (the patterns' letters: zx2026… finds ZX2026…)
+        term = q.number.strip()
+        where.append(or_(*(_starts_with(WorkOrder.number, t) for t in dict.fromkeys((term, term.upper())))))
+    if q.caller.strip():
+        where.append(_starts_with(WorkOrder.caller_number, _phone_prefix(q.caller)))
     if q.open_only:
         where.append(WorkOrder.is_open.is_(True))
     if q.receiver:

@@ -179,3 +179,57 @@ async def test_the_menu_offers_only_the_pages_the_user_may_open(client, aiohttp_
         for path in pages:  # and each link offered opens; each one left out would be refused
             status = (await user.get(path, allow_redirects=False)).status
             assert (status == 200) == (path in shown), (staff_no, path, status)
+
+
+async def test_an_order_taken_without_a_title_is_listed_by_its_subcategory_and_description(client):
+    token = await login(client, "1001")
+    consult = await _create(
+        client,
+        token,
+        "consult",
+        {
+            **CONSULT,
+            "咨询内容": "  电费怎么交，\n是否可以网上缴纳以及何时到账呢？请告诉我具体的办理流程和所需材料",
+        },
+    )
+    resp = await client.post(
+        "/api/orders",
+        json={"workflow": "fault_repair", "subcategory": "fault_lv", "form": FAULT, "submit": False},
+        headers={"X-CSRF-Token": token},
+    )
+    fault = await resp.json()
+    titled = await _create(client, token, "consult", CONSULT)
+    listed = await (await client.get("/api/orders", params={"list": "search"})).json()
+    titles = {o["number"]: o["title"] for o in listed["items"]}
+    assert (
+        titles[consult["number"]] == "电费怎么交， 是否可以网上缴纳以及何时到账呢？请告诉我具体的…"
+    )  # the first words
+    assert titles[fault["number"]] == "低压故障：海淀区 1 号"
+    assert titles[titled["number"]] == "电费怎么交"
+
+
+async def test_number_and_phone_searches_take_any_case_and_the_start_of_a_number(client):
+    token = await login(client, "1001")
+    orders = [await _create(client, token, "consult", CONSULT, caller=f"1390013{i:04d}") for i in range(12)]
+    number = orders[0]["number"]
+
+    async def found(**params) -> set[str]:
+        body = await (await client.get("/api/orders", params={"size": "50", **params})).json()
+        return {o["number"] for o in body["items"]}
+
+    assert await found(number=number.lower()) == {number}
+    assert await found(number=number[:-1].lower()) >= {number, orders[1]["number"]}  # the same day's
+    assert await found(number="nosuch") == set()
+    assert await found(caller="139-0013-0011") == {orders[11]["number"]}
+    assert await found(caller="1390013000") == {o["number"] for o in orders[:10]}
+
+
+async def test_a_date_range_ending_before_it_starts_is_refused_in_words(client):
+    await login(client, "1001")
+    for path in ("/api/orders", "/api/notices"):
+        resp = await client.get(path, params={"from": "2026-11-27", "to": "2026-11-20"})
+        body = await resp.json()
+        assert resp.status == 400 and body["error_id"] == "report.range_reversed", (path, body)
+        assert body["message"] == "结束日期早于开始日期,请重新选择。"
+    same_day = await client.get("/api/orders", params={"from": "2026-11-27", "to": "2026-11-27"})
+    assert same_day.status == 200

@@ -80,6 +80,8 @@ async def test_lists_and_counts_on_100k_orders(client, world):
         {"list": "search", "sort": "number", "dir": "asc", "page": "4000"},
         {"list": "mine"},
         {"list": "overdue"},
+        {"list": "search", "number": "zx00000042"},  # the start of a 工单号, in any case
+        {"list": "search", "caller": "1380000424"},  # the start of a 联系电话
         {"list": "search", "caller": "13800004242"},
     ):
         with statements(engine) as seen:

@@ -46,6 +46,7 @@ from ticketing.workflow.steps import (
     status_entry,
     with_subtype_fields,
 )
+from ticketing.workflow.titles import derived_title
 
 
 async def create_order(
@@ -95,7 +96,7 @@ async def create_order(
         status=start.status,
         priority=priority,
         severity="",
-        title=title,
+        title=title.strip() or await derived_title(session, definition, form_values, subcategory),
         site_id=site_id,
         customer_id=customer_id,
         caller_number=caller_number,

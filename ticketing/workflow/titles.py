@@ -1,0 +1,46 @@
+"""标题 for an order taken without one: the console's intake form has no title box, and a list
+whose 标题 column is blank for every order tells the agent nothing.
+
+The title is the order's own 标题 form field when it has one (投诉), else the subcategory's
+name and the first words of the first description the caller gave (a textarea field, else
+the first text field): ``居民生活用电：峰谷电价何时执行``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.models import Category
+from ticketing.workflow.definition import Definition
+
+#: characters of the description kept in a title; the rest is on the order's page
+DESCRIPTION_CHARS = 30
+TITLE_LIMIT = 200  # the column's length
+
+
+def _description(definition: Definition, form: Mapping[str, Any]) -> str:
+    own_title = str(form.get("标题") or "").strip()
+    if own_title:
+        return own_title
+    for kind in ("textarea", "text"):
+        for name, spec in definition.fields.items():
+            value = form.get(name)
+            if (spec or {}).get("type", "text") == kind and isinstance(value, str) and value.strip():
+                return value
+    return ""
+
+
+async def derived_title(
+    session: AsyncSession, definition: Definition, form: Mapping[str, Any], subcategory: str
+) -> str:
+    words = " ".join(_description(definition, form).split())
+    if len(words) > DESCRIPTION_CHARS:
+        words = words[:DESCRIPTION_CHARS] + "…"
+    name = ""
+    if subcategory:
+        name = await session.scalar(select(Category.name).where(Category.code == subcategory).limit(1)) or ""
+    return "：".join(part for part in (name, words) if part)[:TITLE_LIMIT]
