@@ -84,7 +84,9 @@ def test_the_wallboard_follows_a_real_call_and_a_notice_goes_out_by_sms(
         expect(row.first).to_have_text(QUEUE)
 
         # a caller waits while the agent is on a break: the longest wait runs on, on the board and on
-        # the seat, and another queue's news does not set it back
+        # the seat, and another queue's news does not set it back. F3 is offered only once the
+        # seat's own page knows the call is over (the board may know it first).
+        expect(agent.locator("#btn-pause")).to_be_enabled(timeout=10_000)
         agent.keyboard.press("F3")
         expect(tile).to_have_attribute("data-state", "not_ready", timeout=10_000)
         expect(row.nth(3)).to_have_text("0")
