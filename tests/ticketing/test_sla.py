@@ -107,7 +107,8 @@ async def test_site_business_hours_override(session, seeded):
         seeded.users["1001"],
         workflow="fault_repair",
         site_id=site.id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        # the order's site follows 所属供电局, so the form names the outlet itself
+        form={"故障地址": "天河路1号", "所属供电局": "GZ-SAT"},
         now=at(27, 17, 20),
     )
     # 10 minutes on Friday, the other 20 on Saturday morning
