@@ -61,6 +61,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     return request.getfixturevalue("pg_database")
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def empty_db_url(request, tmp_path) -> AsyncIterator[str]:
+    """A database with no schema at all, for upgrading step by step."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'upgrade.db'}"
+        return
+    name = f"hotline_m_{uuid.uuid4().hex[:10]}"
+    try:
+        conn = await asyncpg.connect(PG_ADMIN)
+    except OSError as exc:  # pragma: no cover - environment without PostgreSQL
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
 @pytest.fixture
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     eng = db.create_engine(db_url)

@@ -16,9 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("kb_categories") as batch:
-        batch.add_column(sa.Column("sort", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()))
+    # Plain ADD COLUMN, never a batch copy: on SQLite a batch rebuilds the table, and dropping
+    # the old one fails (foreign keys are on) once articles point at their categories.
+    op.add_column("kb_categories", sa.Column("sort", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("kb_categories", sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()))
     op.execute("UPDATE kb_categories SET sort = id")
 
 
