@@ -81,6 +81,18 @@ def worded(prefix: str, value: str) -> TextKey | str:
     return TextKey(f"{prefix}.{value}", fallback=value) if value else ""
 
 
+#: the queue table's own words (queue.name, queue.waiting…) are no queue's name (i18n.js queueName)
+_QUEUE_WORDS = frozenset(("title", "name", "waiting", "longest", "ready"))
+
+
+def queue_name(queue: str) -> TextKey | str:
+    """A queue as the wallboard names it: a shipped one in words (complaint → 投诉, texts'
+    ``queue.*``), any other as it is named."""
+    if not queue or queue in _QUEUE_WORDS:
+        return queue
+    return TextKey(f"queue.{queue}", fallback=queue)
+
+
 #: the label of a report's totals rows
 TOTAL = TextKey("report.totals")
 
@@ -176,7 +188,7 @@ async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
                 _local(r["started_at"], q.tz),
                 worded("report.direction", r["direction"]),
                 r["number"],
-                r["queue"],
+                queue_name(r["queue"]),
                 r["agent_id"],
                 r["agent_name"],
                 worded("report.outcome", r["outcome"]),
@@ -220,8 +232,10 @@ async def queues(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
         queue=q.queue,
     )
     keys = [c.key for c in QUEUE_COLUMNS]
-    rows = [[r[k] for k in keys] for r in found["rows"]]
-    rows += [[r[k] if k != "interval" else TOTAL for k in keys] for r in found["totals"]]
+    cell = {"queue": lambda r: queue_name(r["queue"])}
+    rows = [[cell[k](r) if k in cell else r[k] for k in keys] for r in found["rows"]]
+    cell["interval"] = lambda _r: TOTAL
+    rows += [[cell[k](r) if k in cell else r[k] for k in keys] for r in found["totals"]]
     by = found["by_interval"]
     labels = [r["interval"][11:] if q.interval != "day" else r["interval"] for r in by]
     charts = [
@@ -359,7 +373,9 @@ async def cycle_time(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTa
         Column("closed", "report.c.closed", "int"),
         Column("hours", "report.c.mean_hours", "number"),
     ]
-    rows = [list(r) for r in found]
+    # each workflow by its name (故障报修), as the steps report names it, not its key (fault_repair)
+    names = dict(await reports.workflows(db))
+    rows = [[names.get(key, key), *rest] for key, *rest in found]
     chart = _chart(
         "bar", "report.c.mean_hours", [r[0] for r in rows], {"report.c.mean_hours": [r[2] for r in rows]}
     )
@@ -502,7 +518,7 @@ async def campaigns(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTab
             r["name"],
             worded("camp.kind", r["kind"]),
             worded("camp.status", r["status"]),
-            r["queue"],
+            queue_name(r["queue"]),
             r["contacts"],
             *(r["states"].get(s, 0) for s in states),
             r["attempts"],

@@ -162,7 +162,7 @@ async def report_export(request: web.Request) -> web.Response:
     body = (
         to_csv(headers, table.rows_in(t)).encode("utf-8")
         if fmt == "csv"
-        else to_xlsx(title, headers, table.rows_in(t))
+        else to_xlsx(title, headers, table.rows_in(t), [c.kind for c in table.columns])
     )
     return web.Response(
         body=body,

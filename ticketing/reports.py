@@ -322,9 +322,16 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return out.getvalue()
 
 
-def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+#: Excel number formats per report column kind; a percent is stored as its fraction (0.2857)
+XLSX_FORMATS = {"percent": "0.0%"}
+
+
+def to_xlsx(
+    title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], kinds: Sequence[str] = ()
+) -> bytes:
     """An Excel workbook with one sheet: a bold, frozen header row and the rows as typed cells
-    (numbers stay numbers, so Excel can sum them)."""
+    (numbers stay numbers, so Excel can sum them); ``kinds`` (per column: percent…) gives
+    number cells their format (0.2857 shows as 28.6%)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -340,6 +347,9 @@ def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -
     for row in rows:
         values = ["" if v is None else v for v in row]
         sheet.append(values)
+        for cell, kind in zip(sheet[sheet.max_row], kinds, strict=False):
+            if kind in XLSX_FORMATS and isinstance(cell.value, int | float):
+                cell.number_format = XLSX_FORMATS[kind]
         widths = [max(w, len(str(v))) for w, v in zip(widths, values, strict=False)] + widths[len(values) :]
     for i, width in enumerate(widths, start=1):
         # CJK characters are about two columns wide

@@ -107,7 +107,8 @@ async def test_team_leader_sees_queue_figures(client, calls):
     keys = [c["key"] for c in data["columns"]]
     rows = [dict(zip(keys, r, strict=True)) for r in data["rows"]]
     hour, total = rows
-    assert (hour["queue"], hour["interval"]) == ("service", "2026-11-20 08:00")
+    # the queue by the wallboard's name (综合服务), in the table as in the exports
+    assert (hour["queue"], hour["interval"]) == ("综合服务", "2026-11-20 08:00")
     assert total["interval"] == "合计"
     # 2 offered, 1 answered within 20 s, 1 abandoned; ASA 10 s, AHT 60 talk + 20 ACW
     assert (hour["offered"], hour["answered"], hour["abandoned"]) == (2, 1, 1)
@@ -222,7 +223,7 @@ async def test_csv_export(client, calls):
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:4] == ["开始时间", "方向", "号码", "队列"]
-    assert len(rows) == 3 and rows[1][4] == "1001"
+    assert len(rows) == 3 and rows[1][4] == "1001" and rows[1][3] == "综合服务"
     assert (rows[1][1], rows[1][6], rows[2][6]) == ("呼入", "已接通", "排队中放弃")
     # the agents on each call come last, so the columns before keep their places
     assert (rows[0][-1], rows[1][-1], rows[2][-1]) == ("经手坐席", "1001", "")
@@ -251,8 +252,11 @@ async def test_xlsx_export_opens_with_the_figures(client, calls):
         "平均处理时长(秒)",
         "放弃率",
     ]
-    assert [c.value for c in sheet[2]] == ["service", "2026-11-20 08:00", 2, 1, 1, 0, 0.5, 10, 80, 0.5]
-    assert sheet["A3"].value == "service" and sheet["B3"].value == "合计"
+    assert [c.value for c in sheet[2]] == ["综合服务", "2026-11-20 08:00", 2, 1, 1, 0, 0.5, 10, 80, 0.5]
+    # a rate reads as a percentage in Excel (50.0%), its value still the fraction
+    assert (sheet["G2"].number_format, sheet["J2"].number_format) == ("0.0%", "0.0%")
+    assert sheet["C2"].number_format == "General"
+    assert sheet["A3"].value == "综合服务" and sheet["B3"].value == "合计"
     assert sheet.freeze_panes == "A2"
     # English headers when the session's language is English
     await client.post("/lang", data={"lang": "en", "_csrf": await _csrf(client)})
@@ -265,7 +269,7 @@ async def test_xlsx_export_opens_with_the_figures(client, calls):
         "/api/reports/queues/export", params={**PERIOD, "interval": "60", "format": "xlsx"}
     )
     sheet = openpyxl.load_workbook(io.BytesIO(await resp.read())).active
-    assert sheet["A3"].value == "service" and sheet["B3"].value == "Total"
+    assert sheet["A3"].value == "General service" and sheet["B3"].value == "Total"
     resp = await client.get("/api/reports/queues", params={**PERIOD, "interval": "60"})
     assert (await resp.json())["rows"][-1][1] == "Total"
     # the call detail's codes in English words, its headings capitalised alike
@@ -437,6 +441,19 @@ async def test_step_times_keep_to_the_period_and_name_the_steps_in_the_workflows
     # no workflow chosen: the first the catalog offers
     first = await (await client.get("/api/reports/cycle_time_steps", params=PERIOD)).json()
     assert first["summary"]["workflow"] == catalog["workflows"][0]["key"]
+    # 流程处理时长 names each workflow too (信息咨询, not consult)
+    async with world.services.sessionmaker.begin() as db:
+        await create_order(
+            db,
+            agent,
+            workflow="consult",
+            site_id=agent.site_id,
+            form={"咨询内容": "电价", "答复内容": "见官网"},
+            now=dt.datetime(2026, 11, 20, 9, tzinfo=TZ),
+        )
+    by_workflow = await (await client.get("/api/reports/cycle_time", params=PERIOD)).json()
+    assert [r[0] for r in by_workflow["rows"]] == ["信息咨询"]
+    assert by_workflow["charts"][0]["labels"] == ["信息咨询"]
     # the export says the same
     resp = await client.get(
         "/api/reports/cycle_time_steps/export",

@@ -141,6 +141,8 @@ def test_a_supervisor_reads_yesterdays_queue_report_and_downloads_the_excel(
         rows = page.locator("#report-table tbody tr")
         expect(rows).to_have_count(2)  # 09:00 and the queue's total
         first = rows.nth(0).locator("td")
+        expect(first.nth(0)).to_have_text("综合服务")  # the queue as the wallboard names it
+        expect(page.locator("#report-filters [name=queue] option[value=service]")).to_have_text("综合服务")
         expect(first.nth(1)).to_have_text(f"{yesterday} 09:00")
         expect(first.nth(2)).to_have_text("3")  # offered
         # 1 of 3 answered within 20 s
@@ -156,8 +158,8 @@ def test_a_supervisor_reads_yesterdays_queue_report_and_downloads_the_excel(
         assert info.value.suggested_filename.endswith(".xlsx")
         sheet = openpyxl.load_workbook(target).active
         assert sheet["A1"].value == "队列" and sheet["G1"].value == "服务水平"
-        assert [c.value for c in sheet[2]][:5] == ["service", f"{yesterday} 09:00", 3, 2, 1]
-        assert sheet["G2"].value == pytest.approx(0.3333)
+        assert [c.value for c in sheet[2]][:5] == ["综合服务", f"{yesterday} 09:00", 3, 2, 1]
+        assert sheet["G2"].value == pytest.approx(0.3333) and sheet["G2"].number_format == "0.0%"
 
         # the export links follow the filters before 查询, and offer nothing for a refused period
         page.fill("#report-to", str(today))

@@ -2,7 +2,7 @@
 // password, shown here once; the user chooses their own at the next sign-in. Accounts are
 // disabled (停用), never deleted: orders, calls and the audit log name them.
 import { api, el } from "./api.js";
-import { t } from "./i18n.js";
+import { queueName, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("user-form");
@@ -12,7 +12,8 @@ let sites = new Map(); // id → site
 let queues = [];
 
 const roleNames = (roles) => roles.map((r) => t(`role.${r}`)).join("、");
-const skillText = (skills) => Object.entries(skills).map(([q, p]) => `${q}(${p})`).join(" ");
+// each queue by the wallboard's name (综合服务(1) 故障报修(2)), the penalty in brackets
+const skillText = (skills) => Object.entries(skills).map(([q, p]) => `${queueName(q)}(${p})`).join(" ");
 const locked = (u) => u.locked_until && new Date(u.locked_until) > new Date();
 
 async function load() {
@@ -46,7 +47,7 @@ function fillChoices(data) {
     const box = document.getElementById("user-skills");
     box.querySelectorAll("label").forEach((l) => l.remove());
     for (const q of queues) {
-      box.append(el("label", {}, `${q} `, el("input", { type: "number", min: 0, max: 99, name: `skill:${q}`, "data-queue": q, placeholder: "—" })));
+      box.append(el("label", { title: q }, `${queueName(q)} `, el("input", { type: "number", min: 0, max: 99, name: `skill:${q}`, "data-queue": q, placeholder: "—" })));
     }
   }
 }

@@ -1,7 +1,7 @@
 // 报表: pick a report and a period, see figures, charts and the table, export CSV / Excel.
 import { api, el, siteToday } from "./api.js";
 import { renderChart } from "./charts.js";
-import { t } from "./i18n.js";
+import { queueName, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -131,7 +131,7 @@ export async function start() {
   };
   setPeriod();
   api("/api/reports").then((catalog) => {
-    for (const q of catalog.queues) form.queue.append(el("option", { value: q }, q));
+    for (const q of catalog.queues) form.queue.append(el("option", { value: q }, queueName(q)));
     for (const s of catalog.sites) form.site.append(el("option", { value: s.id }, `${"　".repeat(Math.max(0, s.path.split("/").length - 3))}${s.name}`));
     for (const w of catalog.workflows) form.workflow.append(el("option", { value: w.key }, w.name));
     state.maxDays = catalog.max_days ?? state.maxDays;
