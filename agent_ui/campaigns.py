@@ -20,6 +20,7 @@ from agent_ui.work import read_only, unit_of_work
 from campaigns import importer, store
 from cti.calendar import WorkCalendar
 from ticketing.models import Campaign, CampaignContact
+from ticketing.users import staffed_queues
 
 routes = web.RouteTableDef()
 
@@ -103,9 +104,16 @@ async def campaigns_page(request: web.Request) -> web.StreamResponse:
 @routes.get("/api/campaigns")
 @requires("campaigns.read")
 async def list_campaigns(request: web.Request) -> web.Response:
-    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+    services = request.app[SERVICES]
+    async with read_only(services, current_user(request)) as (db, _):
         rows = await store.list_campaigns(db)
-        return web.json_response({"campaigns": [_view(c, await store.progress(db, c.id)) for c in rows]})
+        return web.json_response(
+            {
+                "campaigns": [_view(c, await store.progress(db, c.id)) for c in rows],
+                # the queues a campaign may call for: the hotline's, as the wallboard lists them
+                "queues": await staffed_queues(db, services.default_skills),
+            }
+        )
 
 
 @routes.post("/api/campaigns")
@@ -113,8 +121,9 @@ async def list_campaigns(request: web.Request) -> web.Response:
 async def create_campaign(request: web.Request) -> web.Response:
     body = await json_body(request)
     fields: dict[str, Any] = {k: body[k] for k in ("kind", "mode", *store.EDITABLE) if k in body}
+    services = request.app[SERVICES]
     try:
-        async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        async with unit_of_work(services, current_user(request)) as (db, user):
             campaign = await store.create_campaign(
                 db,
                 name=str(body.get("name", "")),
@@ -123,6 +132,9 @@ async def create_campaign(request: web.Request) -> web.Response:
                 site_id=user.site_id,
                 **fields,
             )
+            # its calls go to agents signed in to the queue: one no seat serves would never connect
+            if campaign.queue not in await staffed_queues(db, services.default_skills):
+                raise UiError("campaign.unknown_queue", f"no such queue: {campaign.queue}", field="queue")
             return web.json_response(_view(campaign), status=201)
     except TypeError as exc:
         raise UiError("request.invalid", str(exc)) from None

@@ -55,6 +55,7 @@ STATUS: dict[str, int] = {
     "campaign.bad_script": 422,
     "campaign.not_editable": 422,
     "campaign.bad_number": 422,
+    "campaign.unknown_queue": 422,
     "campaign.dnc_not_found": 404,
 }
 

@@ -34,7 +34,7 @@ async def test_create_import_with_report_start_and_progress(client):
         "/api/campaigns",
         json={
             "name": "满意度回访",
-            "queue": "camp-a",
+            "queue": "service",
             "mode": "preview",
             "windows": ["09:00-20:00"],
             "script": "您好",
@@ -100,7 +100,7 @@ def _list(text: str, commit: str = "1") -> FormData:
 
 
 async def _new(client, h, **fields) -> int:
-    resp = await client.post("/api/campaigns", json={"name": "回访", "queue": "camp-a", **fields}, headers=h)
+    resp = await client.post("/api/campaigns", json={"name": "回访", "queue": "service", **fields}, headers=h)
     assert resp.status == 201, await resp.text()
     return (await resp.json())["id"]
 
@@ -277,3 +277,18 @@ async def test_the_campaign_page_names_dispositions_by_their_labels(client, worl
     assert (labels["satisfied"], labels["paid"]) == ("Satisfied", "已缴费")
     seat = (await (await client.get("/api/campaign-dispositions")).json())["dispositions"]
     assert {d["code"]: d["label"] for d in seat}["call_later"] == "Call again later"
+
+
+async def test_a_campaign_calls_for_one_of_the_hotlines_queues(client):
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    listed = await (await client.get("/api/campaigns")).json()
+    assert listed["queues"] == ["service"]  # the wallboard's staffed queues (the default skill here)
+    unknown = await client.post("/api/campaigns", json={"name": "回访", "queue": "nosuchqueue"}, headers=h)
+    body = await unknown.json()
+    assert unknown.status == 422 and body["error_id"] == "campaign.unknown_queue", body
+    assert body["message"] == "没有这个队列：请从热线的队列中选择"
+    assert (await (await client.get("/api/campaigns")).json())["campaigns"] == []  # nothing created
+    cid = await _new(client, h)
+    moved = await client.patch(f"/api/campaigns/{cid}", json={"queue": "nosuchqueue"}, headers=h)
+    assert moved.status == 422 and (await moved.json())["error_id"] == "campaign.not_editable"
+    assert (await (await client.get(f"/api/campaigns/{cid}")).json())["queue"] == "service"

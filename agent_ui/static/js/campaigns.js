@@ -3,7 +3,7 @@
 // import with the validation report before commit, contacts with their outcome and
 // disposition, and the do-not-call list (免打扰名单).
 import { api, el, fmtTime, ApiError } from "./api.js";
-import { t, errorText } from "./i18n.js";
+import { queueName, t, errorText } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -14,11 +14,16 @@ const counts = (p) => Object.entries(p || {}).map(([k, v]) => `${t(`camp.state.$
 const outcomeText = (code) => (code ? t(`camp.outcome.${code}`) : "");
 
 async function load() {
-  const { campaigns } = await api("/api/campaigns");
+  const { campaigns, queues } = await api("/api/campaigns");
+  // 队列（技能）: one of the hotline's queues (the wallboard's), by its name; the choice kept
+  const pick = document.querySelector("#camp-new select[name=queue]");
+  if (pick && pick.options.length !== queues.length) {
+    pick.replaceChildren(...queues.map((q) => el("option", { value: q }, queueName(q))));
+  }
   const body = document.querySelector("#camp-list tbody");
   body.replaceChildren(...campaigns.map((c) => el("tr", {},
     el("td", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); show(c.id); } }, c.name)),
-    el("td", {}, t(`camp.kind.${c.kind}`)), el("td", {}, t(`camp.mode.${c.mode}`)), el("td", {}, c.queue),
+    el("td", {}, t(`camp.kind.${c.kind}`)), el("td", {}, t(`camp.mode.${c.mode}`)), el("td", { title: c.queue }, queueName(c.queue)),
     el("td", {}, t(`camp.status.${c.status}`)), el("td", {}, counts(c.progress.states)),
     // only the status changes the campaign's status allows (a finished one offers none)
     el("td", {}, ...c.actions.map((a) => el("button", { class: "link", onclick: () => act(c.id, a) }, t(`camp.${a}`)))),
