@@ -62,6 +62,23 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
                     db, users[LEADER], order, form={"回访满意度": "满意"}, now=now + dt.timedelta(hours=3)
                 )
             numbers[name] = order.number
+        # a complaint 1001 registered, waiting for the team leader's 报事审核
+        complaint = await create_order(
+            db,
+            users["1001"],
+            workflow="complaint",
+            site_id=gz,
+            now=now,
+            form={
+                "类别1": "一类",
+                "所属区域": "GZ",
+                "标题": "服务态度",
+                "投诉内容": "营业员态度差",
+                "严重程度": "一般",
+            },
+            caller_number="13800002222",
+        )
+        numbers["review"] = complaint.number
     await engine.dispose()
 
 
@@ -72,7 +89,7 @@ def visit_console(tmp_path):
     worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers),))
     worker.start()
     worker.join(300)
-    assert set(numbers) == {"visit", "closed"}
+    assert set(numbers) == {"visit", "closed", "review"}
     server = InProcessConsole(url)
     server.start()
     yield server, numbers
@@ -108,6 +125,12 @@ def test_the_team_leader_fills_the_survey_and_follows_the_complaint_link(visit_c
         expect(page.locator("#order-所属区域")).to_have_value("GZ")
         page.click("#order-links-source a")
         expect(page.locator("#order-number")).to_have_text(numbers["visit"])
+
+        # 退回: the toast says the order went back, not that it was submitted
+        page.goto(f"{server.url}/orders/{numbers['review']}")
+        page.fill("#order-opinion", "标题请写清楚")
+        page.click("#order-reject")
+        expect(page.locator(".toast").last).to_contain_text("已退回,工单状态:已登记")
 
         # the closed order, in English: what it recorded, read-only; nothing offered the server refuses
         page.click("form[action='/lang'] button")

@@ -119,7 +119,7 @@ async function act(action) {
   if (action === "submit" && picked.length) body.handlers = picked;
   try {
     order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
-    toast(t("order.done", { status: order.status }), "ok");
+    toast(t(action === "reject" ? "order.done_reject" : "order.done", { status: order.status }), "ok");
     $("order-opinion").value = "";
     render();
   } catch (err) {
