@@ -154,7 +154,7 @@ async def test_web_cti_and_worker_roles_share_state_through_redis_and_postgresql
             holder = await _until(lambda: redis.get(lock_key))
             # whichever holds the lock answers: here, with the present of a bridge that never connected
             client = CommandClient(redis, lock_key.removesuffix(":lock"), timeout=5)
-            assert await client.request("present") == {"agents": [], "queues": [], "calls": []}
+            assert await client.request("present") == {"agents": [], "queues": [], "calls": [], "spies": []}
             async with aiohttp.ClientSession() as http:
 
                 async def login_page() -> bool:
