@@ -92,6 +92,9 @@ class SeatBridge:
     def calls(self):
         return []
 
+    def spies(self):
+        return []
+
 
 @pytest.fixture
 async def prefix():
