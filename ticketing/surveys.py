@@ -103,11 +103,16 @@ async def record_survey(
     )
     session.add(result)
     await session.flush()
+    from campaigns.store import close_surveyed  # campaigns builds on ticketing, not the other way
+
+    await close_surveyed(session, order_id=order.id)  # the visit-back campaign calls no one about it
     if not satisfied and complaint_workflow:
         unhappy = [f"{name}:{label}" for name, label in answers.items() if not _satisfied(dims[name], label)]
-        complaint = await follow_up_complaint(
-            session, user, order, complaint_workflow, remark or f"回访不满意（{'、'.join(unhappy)}）"
-        )
+        # the handler needs both: what the customer said and which dimensions they were unhappy with
+        content = f"回访不满意（{'、'.join(unhappy)}）"
+        if remark:
+            content = f"{remark}\n{content}"
+        complaint = await follow_up_complaint(session, user, order, complaint_workflow, content)
         result.follow_up_order_id = complaint.id
     await record(
         session,

@@ -87,3 +87,10 @@ async def test_the_visit_step_and_the_survey_share_one_complaint(session, seeded
     await submit_step(session, leader, second, form={"回访满意度": "不满意", "是否投诉": True})
     assert [c.id for c in await complaints_of(session, second)] == [result.follow_up_order_id]
     assert not second.is_open
+
+
+async def test_a_survey_remark_keeps_the_unhappy_dimensions_in_the_complaint(session, seeded):
+    order = await fault(session, seeded, at(24, 9), close=True)
+    await record_survey(session, seeded.users["2001"], order, UNHAPPY, remark="师傅迟到两小时")
+    (complaint,) = await complaints_of(session, order)
+    assert complaint.form["投诉内容"] == "师傅迟到两小时\n回访不满意（服务技能:不满意、综合评价:不满意）"
