@@ -165,6 +165,8 @@ async def create_order(request: web.Request) -> web.Response:
             submit=bool(body.get("submit", True)),
             opinion=_text(body, "opinion"),
             interaction_ids=_ids(body, "interaction_ids") or (),
+            # the call the form was written for (a "previous call" banner's): not the one on now
+            call_id=_text(body, "call_id", 128),
         )
         view = await order_view(db, user, order)
     return web.json_response(view, status=201)

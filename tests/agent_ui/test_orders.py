@@ -328,3 +328,64 @@ async def test_an_orders_subcategory_is_shown_by_its_name_not_its_code(client):
         await client.get("/api/orders", params={"list": "search", "number": order["number"]})
     ).json()
     assert [(o["subcategory"], o["subcategory_name"]) for o in listed["items"]] == [("fault_lv", "低压故障")]
+
+
+async def test_an_order_from_the_previous_call_banner_is_about_that_call(client, world):
+    """The seat's form still holds call A while call B is on: 保存 names A (call_id), and the
+    order is about A; a call the agent was never on is refused."""
+    import time
+
+    from cti.bus import InProcessBus
+    from cti.call_events import CallAnswered, CallEnded, CallOffered
+    from ticketing.calls import CallLinker
+
+    bus = InProcessBus()
+    linker = CallLinker(world.services.sessionmaker)
+    linker.subscribe(bus)
+    now = time.time()
+    events = [
+        CallOffered(
+            call_id="call-a", agent_id="1001", caller="13800138000", queue="fault", offered_at=now - 300
+        ),
+        CallAnswered(call_id="call-a", agent_id="1001", caller="13800138000", answered_at=now - 295),
+        CallEnded(
+            call_id="call-a",
+            direction="inbound",
+            outcome="answered",
+            caller="13800138000",
+            agent_id="1001",
+            started_at=now - 300,
+            answered_at=now - 295,
+            ended_at=now - 250,
+        ),
+        CallOffered(
+            call_id="call-b", agent_id="1001", caller="13900139000", queue="fault", offered_at=now - 5
+        ),
+        CallAnswered(call_id="call-b", agent_id="1001", caller="13900139000", answered_at=now - 2),
+        CallOffered(call_id="call-c", agent_id="3001", caller="13700137000", queue="fault", offered_at=now),
+        CallAnswered(call_id="call-c", agent_id="3001", caller="13700137000", answered_at=now + 1),
+    ]
+    for event in events:
+        await bus.publish(event)
+    await bus.drain()
+    await linker.close()
+    await bus.close()
+
+    token = await login(client, "1001")
+    form_for_a = {
+        "workflow": "fault_repair",
+        "form": FAULT,
+        "caller_number": "13800138000",
+        "call_id": "call-a",
+    }
+    resp = await client.post("/api/orders", json=form_for_a, headers={"X-CSRF-Token": token})
+    order = await resp.json()
+    assert resp.status == 201, order
+    calls = [e["number"] for e in order["timeline"] if e["kind"] == "call"]
+    assert calls == ["13800138000"]  # call A's, not call B's (13900139000)
+
+    theirs = await client.post(
+        "/api/orders", json={**form_for_a, "call_id": "call-c"}, headers={"X-CSRF-Token": token}
+    )
+    body = await theirs.json()
+    assert theirs.status == 403 and body["error_id"] == "call.forbidden"

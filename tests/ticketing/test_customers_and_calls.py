@@ -2,6 +2,7 @@
 
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from cti.bus import InProcessBus
@@ -24,6 +25,7 @@ from ticketing.customers import (
     ticket_progress,
 )
 from ticketing.demo import demo_account_no, demo_landline, demo_phone
+from ticketing.errors import ActionRefused
 from ticketing.intake import Intake, inbox
 from ticketing.models import CallLeg, Interaction, WorkOrder, order_interactions
 
@@ -473,3 +475,70 @@ async def test_after_the_call_an_order_for_another_number_is_not_about_that_call
     )
     await session.commit()
     assert mobile.customer_id is not None and await linked_calls(mobile) == ["c-during"]
+
+
+async def test_an_order_for_the_previous_call_links_that_call_not_the_one_on_now(session, sm, seeded):
+    bus = InProcessBus()
+    linker = CallLinker(sm)
+    linker.subscribe(bus)
+    now = time.time()
+    first, second, colleagues = demo_phone(8), "13911112222", demo_phone(9)
+    for e in (
+        CallOffered(call_id="c-prev", agent_id="1001", caller=first, queue="fault", offered_at=now - 900),
+        CallAnswered(call_id="c-prev", agent_id="1001", caller=first, answered_at=now - 895),
+        CallEnded(
+            call_id="c-prev",
+            direction="inbound",
+            outcome="answered",
+            caller=first,
+            agent_id="1001",
+            started_at=now - 900,
+            answered_at=now - 895,
+            ended_at=now - 850,
+        ),
+        RecordingReady(call_id="c-prev", path="/rec/c-prev.wav", duration=45.0),
+        CallOffered(call_id="c-now", agent_id="1001", caller=second, queue="fault", offered_at=now - 10),
+        CallAnswered(call_id="c-now", agent_id="1001", caller=second, answered_at=now - 5),
+        CallOffered(call_id="c-theirs", agent_id="1002", caller=colleagues, queue="fault", offered_at=now),
+        CallAnswered(call_id="c-theirs", agent_id="1002", caller=colleagues, answered_at=now + 1),
+    ):
+        await bus.publish(e)
+    await bus.drain()
+    await linker.close()
+    agent = seeded.users["1001"]
+    form = {"故障地址": "天河路1号", "所属供电局": "GZ"}
+    site = seeded.sites["GZ"].id
+
+    async def linked(order: WorkOrder) -> list[tuple[str, str]]:
+        return sorted(
+            (
+                await session.execute(
+                    select(Interaction.kind, Interaction.external_id)
+                    .join(order_interactions, order_interactions.c.interaction_id == Interaction.id)
+                    .where(order_interactions.c.order_id == order.id)
+                )
+            ).all()
+        )
+
+    written_up = await create_order(
+        session,
+        agent,
+        workflow="fault_repair",
+        site_id=site,
+        form=form,
+        caller_number=first,
+        call_id="c-prev",
+    )
+    current = await create_order(session, agent, workflow="fault_repair", site_id=site, form=form)
+    await session.commit()
+    prev_call = await session.scalar(select(Interaction).where(Interaction.external_id == "c-prev"))
+    assert await linked(written_up) == [("call", "c-prev"), ("recording", "c-prev")]
+    assert written_up.customer_id == prev_call.customer_id is not None
+    assert await linked(current) == [("call", "c-now")]  # no call named: the one on now
+
+    for not_mine in ("c-theirs", "no-such-call"):
+        with pytest.raises(ActionRefused) as refused:
+            await create_order(
+                session, agent, workflow="fault_repair", site_id=site, form=form, call_id=not_mine
+            )
+        assert refused.value.error_id == "call.forbidden"

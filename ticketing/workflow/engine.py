@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.phones import InvalidPhoneNumber, checked
@@ -22,7 +22,7 @@ from ticketing.audit import record
 from ticketing.calls import link
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound
 from ticketing.events import TicketCreated, queue_event
-from ticketing.models import Interaction, OrderLink, User, WorkOrder, order_interactions, utcnow
+from ticketing.models import CallLeg, Interaction, OrderLink, User, WorkOrder, order_interactions, utcnow
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate
@@ -65,6 +65,7 @@ async def create_order(
     opinion: str = "",
     interaction_ids: Iterable[int] = (),
     link_call: bool = True,
+    call_id: str = "",
     now: dt.datetime | None = None,
 ) -> WorkOrder:
     """Create an order at the workflow's create node (its creator holds that step); with
@@ -76,8 +77,15 @@ async def create_order(
     goes in already at the node it ends up at, with its rows in a few bulk INSERTs
     (``ticketing.workflow.insert``): the same rows, events and audit trail as creating it
     and then submitting its create step.
+
+    ``call_id`` (the CTI call id the intake form was written for): the order is about exactly
+    that call, which must be one the agent was on (a leg of theirs), and not about the call they
+    are on now; without it, the call they are on or have just left (``link_call``).
     """
     now = now or utcnow()
+    named_call = await _agents_call(session, user, call_id) if call_id else None
+    if named_call is not None and customer_id is None:
+        customer_id = named_call.customer_id
     stored = await store.latest(session, workflow)
     definition = await with_subtype_fields(session, stored.definition, subcategory)
     start = definition.create_node
@@ -139,10 +147,11 @@ async def create_order(
     else:
         rows.assignments.append({**mine, "state": "pending", "acted_at": None})
         rows.timers = await sla.node_timers(session, order, definition, start, now)
-    # The agent is on (or just finished) a call: the order is about that call, and about its
-    # customer when none was given; insert_order looks the call up in the same go.
-    call_id = await insert_order(
-        session, order, definition.number_pattern, rows, now, agent=user.staff_no if link_call else None
+    # No call named: the agent is on (or just finished) a call, the order is about that call, and
+    # about its customer when none was given; insert_order looks the call up in the same go.
+    look_up = link_call and named_call is None
+    active_call_id = await insert_order(
+        session, order, definition.number_pattern, rows, now, agent=user.staff_no if look_up else None
     )
     for interaction_id in interaction_ids:
         await session.execute(
@@ -150,8 +159,10 @@ async def create_order(
                 order_id=order.id, interaction_id=interaction_id, linked_at=now, linked_by_id=user.id
             )
         )
-    if call_id is not None:
-        await link(session, order, await session.get(Interaction, call_id), user)
+    if named_call is not None:
+        await link(session, order, named_call, user)
+    elif active_call_id is not None:
+        await link(session, order, await session.get(Interaction, active_call_id), user)
     queue_event(
         session,
         TicketCreated(
@@ -170,6 +181,22 @@ async def create_order(
         queue_entered(session, user, order, target, start.status, "submit", operators)
         await _spawn(session, user, order, definition, start, now)
     return order
+
+
+async def _agents_call(session: AsyncSession, user: User, call_id: str) -> Interaction:
+    """The call ``call_id`` names, if ``user`` was on it (answered it or took it over)."""
+    call = await session.scalar(
+        select(Interaction).where(
+            Interaction.kind == "call",
+            Interaction.external_id == call_id,
+            exists().where(CallLeg.interaction_id == Interaction.id, CallLeg.agent_id == user.staff_no),
+        )
+    )
+    if call is None:
+        raise ActionRefused(
+            "call.forbidden", f"call {call_id!r} is not one you were on", call_id=call_id
+        )
+    return call
 
 
 async def load_order(session: AsyncSession, user: User, key: int | str) -> WorkOrder:
