@@ -127,8 +127,15 @@ class Dialer:
             async with self.sessions.begin() as session:
                 added = await sources.refresh(session, campaign, now)
                 expired = await store.expire(session, campaign.id, now)
-            if added or expired:
-                log.info("campaign %s: %d new contacts, %d expired", campaign.id, added, expired)
+                surveyed = await store.close_surveyed(session, campaign_id=campaign.id)
+            if added or expired or surveyed:
+                log.info(
+                    "campaign %s: %d new contacts, %d expired, %d surveyed meanwhile",
+                    campaign.id,
+                    added,
+                    expired,
+                    surveyed,
+                )
         if not rules.may_call(rules.window_calendar(self.calendar, campaign.windows), now):
             return
         pacer = self.pacers.get(campaign.id)

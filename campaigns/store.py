@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules
@@ -21,6 +21,7 @@ from ticketing.models import (
     CampaignContact,
     Disposition,
     DncNumber,
+    SurveyResult,
     User,
     utcnow,
 )
@@ -385,6 +386,25 @@ async def expire(session: AsyncSession, campaign_id: int, now: dt.datetime) -> i
             CampaignContact.expires_at <= now,
         )
         .values(state="expired")
+    )
+    return result.rowcount or 0
+
+
+async def close_surveyed(
+    session: AsyncSession, *, campaign_id: int | None = None, order_id: int | None = None
+) -> int:
+    """Pending contacts about an order whose visit-back survey is recorded become ``surveyed``:
+    the customer has answered, so calling them again about it would ask twice. Run when a
+    survey is recorded (``order_id``, same transaction) and on each dialer pass (``campaign_id``)
+    for surveys recorded any other way; a ``surveyed`` contact is never claimed."""
+    surveyed = exists().where(SurveyResult.order_id == CampaignContact.order_id)
+    query = update(CampaignContact).where(CampaignContact.state == "pending", surveyed)
+    if campaign_id is not None:
+        query = query.where(CampaignContact.campaign_id == campaign_id)
+    if order_id is not None:
+        query = query.where(CampaignContact.order_id == order_id)
+    result = await session.execute(
+        query.values(state="surveyed").execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
 

@@ -94,3 +94,43 @@ async def test_a_survey_remark_keeps_the_unhappy_dimensions_in_the_complaint(ses
     await record_survey(session, seeded.users["2001"], order, UNHAPPY, remark="师傅迟到两小时")
     (complaint,) = await complaints_of(session, order)
     assert complaint.form["投诉内容"] == "师傅迟到两小时\n回访不满意（服务技能:不满意、综合评价:不满意）"
+
+
+async def test_a_recorded_survey_closes_the_orders_visit_back_contact_so_it_is_never_dialled(session, seeded):
+    from campaigns import sources, store
+    from ticketing.models import CampaignContact
+
+    order = await at_visit_step(session, seeded, at(24, 9))  # waiting at 满意度回访: due a visit-back
+    order.caller_number = "13900000001"
+    campaign = await store.create_campaign(session, name="满意度回访", queue="service", kind="visit_back")
+    now = at(24, 18)
+    assert await sources.refresh(session, campaign, now) == 1
+    (contact,) = await store.due_contacts(session, campaign.id, now, 10)
+    assert contact.order_id == order.id
+
+    await record_survey(
+        session, seeded.users["2001"], order, {**UNHAPPY, "服务技能": "满意", "综合评价": "满意"}
+    )
+
+    await session.refresh(contact)
+    assert contact.state == "surveyed"
+    assert await store.due_contacts(session, campaign.id, now, 10) == []
+    assert not await store.claim(session, contact.id, agent_id="5101")
+    assert (await store.progress(session, campaign.id))["states"] == {"surveyed": 1}
+    assert await session.scalar(select(func.count()).where(CampaignContact.campaign_id == campaign.id)) == 1
+
+
+async def test_the_dialer_pass_closes_contacts_whose_survey_was_recorded_another_way(session, seeded):
+    from campaigns import sources, store
+
+    order = await at_visit_step(session, seeded, at(24, 9))  # waiting at 满意度回访: due a visit-back
+    order.caller_number = "13900000001"
+    campaign = await store.create_campaign(session, name="满意度回访", queue="service", kind="visit_back")
+    now = at(24, 18)
+    assert await sources.refresh(session, campaign, now) == 1
+    session.add(SurveyResult(order_id=order.id, answers={"综合评价": "满意"}, satisfied=True))
+    await session.flush()
+
+    assert await store.close_surveyed(session, campaign_id=campaign.id) == 1
+    assert await store.due_contacts(session, campaign.id, now, 10) == []
+    assert (await store.progress(session, campaign.id))["states"] == {"surveyed": 1}

@@ -22,7 +22,8 @@ CAMPAIGN_STATUSES = ("draft", "running", "paused", "finished")
 #: done: reached (answered); failed: attempts used up; dnc: on the do-not-call list;
 #: skipped: an agent skipped it in preview, or it was cancelled; expired: not reached
 #: before its deadline (a visit-back 3 days after the order closed), never dialed again
-CONTACT_STATES = ("pending", "dialing", "done", "failed", "dnc", "skipped", "expired")
+#: surveyed: a visit-back whose order's survey was recorded meanwhile, never dialed
+CONTACT_STATES = ("pending", "dialing", "done", "failed", "dnc", "skipped", "expired", "surveyed")
 
 
 class Campaign(Base, Timestamped):
