@@ -396,3 +396,33 @@ async def test_the_seeded_fault_flow_without_a_contractor_goes_straight_on_site(
     await submit_step(session, u["5101"], order)
     await submit_step(session, u["5101"], order, form={"抢修人员": "张师傅", "派工时间": "2026-11-27T14:45"})
     assert (order.current_node, order.status) == ("onsite", "已派工")
+
+
+async def test_choosing_到达现场_while_naming_a_contractor_is_refused_and_changes_nothing(session, seeded):
+    """A dispatcher who names a 外委单位 means 外委派工: picking 到达现场 anyway would skip the
+    dispatch (no SMS, no 外委处理) while the print shows the contractor, so it is refused."""
+    u = seeded.users
+    company = await _contractor(session, u["9001"])
+    order = await create_order(
+        session,
+        u["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        form={"故障地址": "天河路5号", "所属供电局": "GZ"},
+    )
+    handler = u["5101"]
+    await submit_step(session, handler, order)
+    crew = {"抢修人员": "张师傅", "派工时间": "2026-11-27T14:45"}
+    with pytest.raises(ActionRefused) as wrong:
+        await submit_step(session, handler, order, form={**crew, "外委单位": company.id}, to="onsite")
+    assert wrong.value.error_id == "exit_contradicts_form"
+    assert wrong.value.details["fields"] == ["外委单位"]
+    assert order.current_node == "dispatch" and order.form.get("外委单位") is None
+    assert await session.scalar(select(func.count()).where(ContractorDispatch.order_id == order.id)) == 0
+    # choosing 外委派工 without naming one is refused the same way
+    with pytest.raises(ActionRefused) as empty:
+        await submit_step(session, handler, order, form=crew, to="outsource")
+    assert empty.value.error_id == "exit_contradicts_form"
+    # the exit the form leads to is taken
+    await submit_step(session, handler, order, form={**crew, "外委单位": company.id}, to="outsource")
+    assert (order.current_node, order.status) == ("outsource", "外委处理中")

@@ -19,7 +19,7 @@ from ticketing.events import TicketRouted, TicketStatusChanged, queue_event
 from ticketing.models import Assignment, Category, Comment, Timer, User, WorkOrder
 from ticketing.users import can_access
 from ticketing.workflow import store
-from ticketing.workflow.conditions import evaluate
+from ticketing.workflow.conditions import evaluate, fields_in
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import missing_required
 from ticketing.workflow.operators import resolve
@@ -138,6 +138,7 @@ def choose_exit(
         allowed = {ex.to for ex in node.exits if ex.kind == "normal"}
         if not node.free_routing and to not in allowed:
             raise ActionRefused("exit_not_allowed", f"{node.id} cannot go to {to!r}")
+        _refuse_contradicted_exit(node, to, form)
         try:
             return definition.node(to)
         except KeyError as exc:
@@ -157,6 +158,30 @@ def choose_exit(
             current = chosen
             continue
         return chosen
+
+
+def _refuse_contradicted_exit(node: Node, to: str, form: Mapping[str, Any]) -> None:
+    """A chosen exit must agree with the form: its own condition must hold, and a default
+    exit is wrong while an earlier conditional exit matches (a named 外委单位 means 外委派工, not
+    到达现场). Refusing rather than clearing keeps what the dispatcher typed; they either pick
+    the matching step or empty the field."""
+    exits = [ex for ex in node.exits if ex.kind == "normal"]
+    chosen = next((i for i, ex in enumerate(exits) if ex.to == to), None)
+    if chosen is None:  # free routing outside the exits: no condition to contradict
+        return
+    if exits[chosen].when:
+        if not evaluate(exits[chosen].when, form):
+            fields = sorted(fields_in(exits[chosen].when))
+            raise ActionRefused("exit_contradicts_form", f"{to!r} needs {', '.join(fields)}", fields=fields)
+        return
+    matching = next((ex for ex in exits[:chosen] if ex.when and evaluate(ex.when, form)), None)
+    if matching is not None:
+        fields = sorted(fields_in(matching.when))
+        raise ActionRefused(
+            "exit_contradicts_form",
+            f"the form ({', '.join(fields)}) leads to {matching.to!r}, not {to!r}",
+            fields=fields,
+        )
 
 
 async def cancel_others(session: AsyncSession, order: WorkOrder, now: dt.datetime) -> None:
