@@ -10,9 +10,11 @@ key so customer lookups hit an index with an exact match.
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_NON_DIGITS = re.compile(r"[^\d+]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_NON_DIGITS = re.compile(r"[^0-9+]")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_FULL_WIDTH_PLUS = "\uff0b"
 
 
 class InvalidPhoneNumber(ValueError):
@@ -28,7 +30,7 @@ def normalize(raw: str | None, default_area_code: str = "") -> str:
     """
     if raw is None:
         raise InvalidPhoneNumber("no phone number")
-    text = _NON_DIGITS.sub("", raw.strip())
+    text = _NON_DIGITS.sub("", _ascii_digits(raw.strip()))
     if text.startswith("+"):
         text = "00" + text[1:]
     text = text.replace("+", "")
@@ -47,6 +49,15 @@ def normalize(raw: str | None, default_area_code: str = "") -> str:
     return text
 
 
+def _ascii_digits(text: str) -> str:
+    """Full-width digits and plus (１３９…, ＋８６, typed with a Chinese input method) and any
+    other script's decimal digits as ASCII, so one number has one key whatever keyboard typed it;
+    what is left that is not 0-9 or + is cut by ``normalize``."""
+    return "".join(
+        str(unicodedata.decimal(c)) if c.isdecimal() else "+" if c == _FULL_WIDTH_PLUS else c for c in text
+    )
+
+
 def checked(raw: str, default_area_code: str = "") -> str:
     """``normalize`` for a number someone typed or imported, refusing what is no phone number at
     all (raises ``InvalidPhoneNumber``): text with letters ("abc123", "not a phone <b>"), which
@@ -54,7 +65,7 @@ def checked(raw: str, default_area_code: str = "") -> str:
     if any(c.isalpha() for c in raw):
         raise InvalidPhoneNumber(f"letters in a phone number: {raw!r}")
     number = normalize(raw, default_area_code)
-    if not number.isdigit() or not 3 <= len(number) <= 20:
+    if not (number.isascii() and number.isdigit()) or not 3 <= len(number) <= 20:
         raise InvalidPhoneNumber(f"not a phone number: {raw!r}")
     return number
 

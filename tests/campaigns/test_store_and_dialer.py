@@ -841,3 +841,15 @@ async def test_a_number_taken_off_the_dnc_list_is_pending_again_in_unfinished_ca
         async with sm.begin() as s:
             await store.remove_dnc(s, "13800000001")
     assert refused.value.code == "campaign.dnc_not_found"
+
+
+async def test_an_imported_full_width_number_is_stored_as_ascii_digits_and_matched_as_one(sm):
+    # typed with a Chinese input method: the same numbers as the do-not-call entry and the row below it
+    text = "电话\n１３８０００００００１\n13800000001\n１３８０００００００９\n"
+    async with sm.begin() as s:
+        await store.add_dnc(s, "13800000009")
+        campaign = await store.create_campaign(s, name="全角名单", queue="camp-a")
+        report = await importer.commit(s, campaign, text.encode(), "list.csv", {"number": "电话"})
+    summary = report.summary()
+    assert {r["line"]: r["reason"] for r in summary["rejected_rows"]} == {3: "duplicate_in_file", 4: "dnc"}
+    assert set(await contacts(sm, campaign.id)) == {"13800000001"}

@@ -1,6 +1,6 @@
 import pytest
 
-from cti.phones import InvalidPhoneNumber, is_mobile, is_service_number, normalize
+from cti.phones import InvalidPhoneNumber, checked, is_mobile, is_service_number, normalize
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,24 @@ def test_classification():
     assert is_mobile("13800138000") and not is_mobile("02088886666")
     assert is_service_number("95598") and is_service_number("4008208820")
     assert not is_service_number("13800138000")
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("１３９９９９９９００２", "13999999002"),  # full-width, as a Chinese input method types them
+        ("＋８６ １３９ ９９９９ ９００２", "13999999002"),
+        ("０２０－８８８８－６６６６", "02088886666"),
+        ("١٣٩٩٩٩٩٩٠٠٢", "13999999002"),  # Arabic-Indic digits: any script's decimal digits
+    ],
+)
+def test_unicode_digits_become_ascii_so_one_number_has_one_key(raw, expected):
+    assert normalize(raw) == expected
+    assert checked(raw) == expected
+    assert is_mobile(normalize(raw)) == expected.startswith("1")
+
+
+def test_what_is_left_after_normalising_is_ascii_digits_only():
+    assert normalize("１３８ ①②③") == "138"  # circled numbers are no decimal digits: cut like any symbol
+    for raw in ("１３９９９９９９００２", "0２0-8888-6666"):
+        assert normalize(raw).isascii()
