@@ -70,10 +70,19 @@ async def new_order_from_event(request: web.Request) -> web.Response:
             workflow=workflow,
             site_id=user.site_id,
             form=form,
+            category=_code(body, "category"),
+            subcategory=_code(body, "subcategory"),
             submit=bool(body.get("submit")),
         )
         view = await order_view(db, user, order)
     return web.json_response(view, status=201)
+
+
+def _code(body: dict, name: str) -> str:
+    value = body.get(name) or ""
+    if not isinstance(value, str) or len(value) > 32:
+        raise UiError("request.invalid", f"{name} must be a category code", field=name)
+    return value.strip()
 
 
 @routes.post("/api/inbox/{id}/link")

@@ -254,9 +254,12 @@ async def to_new_order(
     workflow: str,
     site_id: int | None,
     form: Mapping[str, Any] | None = None,
+    category: str = "",
+    subcategory: str = "",
     submit: bool = False,
 ) -> WorkOrder:
-    """填写受理工单: a new order pre-filled from the event (caller, customer, its text), linked to it."""
+    """填写受理工单: a new order pre-filled from the event (caller, customer, its text), linked to it;
+    ``category`` and ``subcategory`` are the ones picked, as at the seat's intake."""
     row = await _event(session, interaction_id)
     prefill: dict[str, Any] = {}
     field = DESCRIPTION_FIELD.get(workflow)
@@ -272,6 +275,8 @@ async def to_new_order(
         form=prefill,
         customer_id=row.customer_id,
         caller_number=_phone_of(row),
+        category=category,
+        subcategory=subcategory,
         submit=submit,
         interaction_ids=[row.id],
         link_call=False,

@@ -22,7 +22,16 @@ from ticketing.audit import record
 from ticketing.calls import link
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound
 from ticketing.events import TicketCreated, queue_event
-from ticketing.models import CallLeg, Interaction, OrderLink, User, WorkOrder, order_interactions, utcnow
+from ticketing.models import (
+    CallLeg,
+    Category,
+    Interaction,
+    OrderLink,
+    User,
+    WorkOrder,
+    order_interactions,
+    utcnow,
+)
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate
@@ -59,6 +68,7 @@ async def create_order(
     customer_id: int | None = None,
     caller_number: str = "",
     title: str = "",
+    category: str = "",
     subcategory: str = "",
     priority: int = 0,
     submit: bool = True,
@@ -81,12 +91,18 @@ async def create_order(
     ``call_id`` (the CTI call id the intake form was written for): the order is about exactly
     that call, which must be one the agent was on (a leg of theirs), and not about the call they
     are on now; without it, the call they are on or have just left (``link_call``).
+
+    ``category`` (业务大类别, a top category's code): the one the agent picked, which must be
+    one of ``workflow``'s (用户信息查询 and 信息咨询 share the consult workflow), with
+    ``subcategory`` one of its own; without it the order has the workflow's category.
     """
     now = now or utcnow()
     named_call = await _agents_call(session, user, call_id) if call_id else None
     if named_call is not None and customer_id is None:
         customer_id = named_call.customer_id
     stored = await store.latest(session, workflow)
+    if category:
+        await _check_category(session, workflow, category, subcategory)
     definition = await with_subtype_fields(session, stored.definition, subcategory)
     start = definition.create_node
     site_codes = (await directory.load(session)).site_codes
@@ -99,7 +115,7 @@ async def create_order(
     except InvalidPhoneNumber:
         raise FieldErrors({"caller_number": "field_bad_phone"}) from None
     order = new_order(
-        category=definition.category,
+        category=category or definition.category,
         subcategory=subcategory,
         status=start.status,
         priority=priority,
@@ -183,6 +199,23 @@ async def create_order(
     return order
 
 
+async def _check_category(session: AsyncSession, workflow: str, category: str, subcategory: str) -> None:
+    """Refuse a category that is not one of the workflow's, or a subcategory not under it."""
+    tops = select(Category.id).where(
+        Category.code == category,
+        Category.parent_id.is_(None),
+        Category.workflow_key == workflow,
+        Category.enabled.is_(True),
+    )
+    if not await session.scalar(select(exists(tops))):
+        raise FieldErrors({"category": "field_bad_option"})
+    under = select(Category.id).where(
+        Category.code == subcategory, Category.parent_id.in_(tops), Category.enabled.is_(True)
+    )
+    if subcategory and not await session.scalar(select(exists(under))):
+        raise FieldErrors({"subcategory": "field_bad_option"})
+
+
 async def _agents_call(session: AsyncSession, user: User, call_id: str) -> Interaction:
     """The call ``call_id`` names, if ``user`` was on it (answered it or took it over)."""
     call = await session.scalar(
@@ -193,9 +226,7 @@ async def _agents_call(session: AsyncSession, user: User, call_id: str) -> Inter
         )
     )
     if call is None:
-        raise ActionRefused(
-            "call.forbidden", f"call {call_id!r} is not one you were on", call_id=call_id
-        )
+        raise ActionRefused("call.forbidden", f"call {call_id!r} is not one you were on", call_id=call_id)
     return call
 
 

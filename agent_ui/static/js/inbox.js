@@ -39,8 +39,8 @@ function row(ev) {
   if (ev.status === "handled") {
     actions = [t("inbox.handled")];
   } else if (workflows) {
-    const pick = el("select", { "aria-label": t("intake.category") }, workflows.map((w) => el("option", { value: w.workflow }, w.name)));
-    actions = [pick, el("button", { type: "button", class: "btn primary", onclick: () => toOrder(ev, pick.value) }, t("inbox.new_order")), " ", ...linking];
+    const pick = el("select", { "aria-label": t("intake.category") }, choices().map((c, i) => el("option", { value: String(i) }, c.label)));
+    actions = [pick, el("button", { type: "button", class: "btn primary", onclick: () => toOrder(ev, choices()[Number(pick.value)]) }, t("inbox.new_order")), " ", ...linking];
   }
   return el("tr", { "data-event": ev.id },
     el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", {}, ev.number),
@@ -48,9 +48,20 @@ function row(ev) {
     el("td", { "data-status": ev.status }, statusText(ev.status)), el("td", {}, actions));
 }
 
-async function toOrder(ev, workflow) {
+// Each category, then each of its subcategories (故障报修 / 低压故障): the pick names the order's
+// category and subcategory, not only its workflow (用户信息查询 and 信息咨询 share one). A
+// category without a row of its own (no category tree: the workflow is the category) sends none.
+function choices() {
+  return workflows.flatMap((c) => [
+    { label: c.name, workflow: c.workflow, category: c.id ? c.code : "", subcategory: "" },
+    ...(c.subcategories || []).map((s) => ({ label: `${c.name} / ${s.name}`, workflow: c.workflow, category: c.code, subcategory: s.code })),
+  ]);
+}
+
+async function toOrder(ev, choice) {
+  const { workflow, category, subcategory } = choice;
   try {
-    const order = await api(`/api/inbox/${ev.id}/order`, { method: "POST", body: { workflow } });
+    const order = await api(`/api/inbox/${ev.id}/order`, { method: "POST", body: { workflow, category, subcategory } });
     window.location.assign(`/orders/${order.number}`);
   } catch (err) { toast(err.message, "refused"); }
 }
