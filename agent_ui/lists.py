@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 
 from agent_ui.auth import current_user
 from agent_ui.bodies import date_range, int_param
@@ -12,7 +11,6 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only
 from agent_ui.worklists import LISTS, ListQuery, run_list
-from ticketing.models import Category, WorkflowDefinition
 from ticketing.workflow import store
 
 routes = web.RouteTableDef()
@@ -56,21 +54,7 @@ async def order_categories(request: web.Request) -> web.Response:
     page names it): every workflow's, disabled ones too (their orders stay), in intake's order."""
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, _user):
-        latest: dict[str, WorkflowDefinition] = {}
-        for row in await db.scalars(select(WorkflowDefinition).order_by(WorkflowDefinition.version)):
-            latest[row.key] = row
-        tops = await db.scalars(
-            select(Category.workflow_key)
-            .where(Category.parent_id.is_(None), Category.workflow_key != "")
-            .order_by(Category.sort, Category.id)
-        )
-        intake_order: dict[str, int] = {}  # workflow key -> where intake first offers it
-        for position, key in enumerate(tops):
-            intake_order.setdefault(key, position)
-    named: dict[str, str] = {}  # category -> its workflow's name, in intake's order
-    for key in sorted(latest, key=lambda key: (intake_order.get(key, len(latest)), key)):
-        definition = store.parsed(latest[key])
-        named.setdefault(definition.category, definition.name)
+        named = await store.category_names(db)
     return web.json_response(
         {"categories": [{"category": category, "name": name} for category, name in named.items()]}
     )

@@ -40,7 +40,11 @@ async def workflows_page(request: web.Request) -> web.Response:
 async def list_workflows(request: web.Request) -> web.Response:
     """Every workflow with its versions (newest first), the one new orders use, open orders per version"""
     async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
-        return web.json_response({"items": jsonable(await store.listing(db))})
+        items = await store.listing(db)
+        names = await store.category_names(db)
+    for item in items:  # the category by name, as order lists name it (the code is kept for links)
+        item["category_name"] = names.get(item["category"], item["category"])
+    return web.json_response({"items": jsonable(items)})
 
 
 @routes.get("/api/workflow-steps")
@@ -65,7 +69,11 @@ async def show_workflow(request: web.Request) -> web.Response:
         row = await store.version_row(db, key, version)
         current = await _current(db, key)
         source = await store.export_definition(db, key, version)
-        return web.json_response(_detail(row, store.parsed(row), source, current))
+        definition = store.parsed(row)
+        category_name = (await store.category_names(db)).get(definition.category, definition.category)
+        return web.json_response(
+            {**_detail(row, definition, source, current), "category_name": category_name}
+        )
 
 
 @routes.get("/api/workflows/{key}/{version}/export")

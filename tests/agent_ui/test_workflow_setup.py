@@ -314,3 +314,23 @@ async def test_the_source_limit_is_256_kb_of_utf8_not_characters(client, world):
     status, body = await _post(client, "/api/workflows", admin, {"source": source})
     assert (status, body["error_id"], body["details"]["field"]) == (400, "request.invalid", "source")
     assert await _stored(world) == before
+
+
+async def test_the_list_and_a_version_name_the_orders_category_as_order_lists_do(client):
+    await login(client, "9001")
+    items = (await (await client.get("/api/workflows")).json())["items"]
+    named = {
+        c["category"]: c["name"] for c in (await (await client.get("/api/categories")).json())["categories"]
+    }
+    listed = {w["key"]: w for w in items}
+    assert (listed["complaint"]["category"], listed["complaint"]["category_name"]) == (
+        "complaint",
+        "投诉举报建议",
+    )
+    assert (listed["fault_repair"]["category"], listed["fault_repair"]["category_name"]) == (
+        "fault",
+        "故障报修",
+    )
+    assert all(w["category_name"] == named[w["category"]] for w in items)
+    detail = await (await client.get("/api/workflows/aftersales_repair/1")).json()
+    assert (detail["category"], detail["category_name"]) == ("aftersales", "售后报修")

@@ -42,3 +42,24 @@ def test_an_admin_imports_a_new_version_of_a_workflow(users_console, browser, sc
         expect(page.locator("#wf-list tbody tr[data-key='consult'][data-version='1']")).not_to_contain_text(
             "新工单使用"
         )
+
+
+def test_the_list_names_categories_and_asks_by_the_workflows_name(users_console, browser):  # noqa: F811
+    """The 类别 column and the 停用 question use names, never the codes (complaint, fault …)."""
+    with admin_on(browser, users_console, "/admin/workflows") as page:
+        row = page.locator("#wf-list tbody tr[data-key='complaint'][data-version='1']")
+        expect(row.locator("td").nth(2)).to_have_text("投诉举报建议")
+        aftersales = page.locator("#wf-list tbody tr[data-key='aftersales_repair'][data-version='1'] td")
+        expect(aftersales.nth(2)).to_have_text("售后报修")
+        asked = []
+
+        def answer(dialog):
+            asked.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", answer)
+        row.get_by_role("button", name="停用").click()
+        expect(row).to_contain_text("新工单使用")  # dismissed: nothing changed
+        assert asked and asked[0].startswith("停用 投诉举报建议 第 1 版"), asked
+        row.get_by_role("button", name="查看").click()
+        expect(page.locator("#wf-meta")).to_contain_text("类别: 投诉举报建议")

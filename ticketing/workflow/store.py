@@ -353,6 +353,20 @@ async def intake_order(session: AsyncSession, keys: Iterable[str]) -> list[str]:
     return sorted(keys, key=lambda k: (place.get(k, len(place)), k))
 
 
+async def category_names(session: AsyncSession) -> dict[str, str]:
+    """Each orders' category code -> its name, in intake's order: a category is named by its
+    workflow (the first in intake's order, as the order's page names it), disabled ones too
+    (their orders stay)."""
+    latest: dict[str, WorkflowDefinition] = {}
+    for row in await session.scalars(select(WorkflowDefinition).order_by(WorkflowDefinition.version)):
+        latest[row.key] = row
+    named: dict[str, str] = {}
+    for key in await intake_order(session, latest):
+        definition = parsed(latest[key])
+        named.setdefault(definition.category, definition.name)
+    return named
+
+
 async def step_choices(session: AsyncSession) -> list[dict[str, Any]]:
     """What the admins' registers pick a category, workflow or step from, by name: every workflow
     new orders can start on (each key's version as ``latest`` chooses it), in intake's order,

@@ -28,7 +28,7 @@ async function load() {
         el("td", { rowspan: span, class: "wrap" }, el("strong", {}, w.name),
           w.current === null ? el("div", { class: "notice" }, t("wf.none_in_use")) : null),
         el("td", { rowspan: span }, el("code", {}, w.key)),
-        el("td", { rowspan: span }, w.category),
+        el("td", { rowspan: span }, w.category_name),
         el("td", { rowspan: span, class: "wrap" },
           w.categories.length ? w.categories.join("、") : el("span", { class: "muted" }, t("wf.not_offered"))),
       ] : [];
@@ -44,7 +44,7 @@ async function load() {
           el("button", { type: "button", class: "link", onclick: () => view(w.key, v.version) }, t("wf.view")), " ",
           el("button", { type: "button", class: "link", onclick: () => copy(w.key, v.version, newest) }, t("wf.copy")), " ",
           el("a", { class: "link", href: `${versionPath(w.key, v.version)}/export`, download: `${w.key}-v${v.version}.yaml` }, t("wf.export")), " ",
-          el("button", { type: "button", class: "link", onclick: () => toggle(w.key, v) }, t(v.enabled ? "wf.disable" : "wf.enable"))),
+          el("button", { type: "button", class: "link", onclick: () => toggle(w, v) }, t(v.enabled ? "wf.disable" : "wf.enable"))),
       ));
     });
   }
@@ -71,7 +71,7 @@ async function view(key, version) {
   shown = d;
   document.getElementById("wf-detail-title").textContent = t("wf.detail", d);
   document.getElementById("wf-meta").replaceChildren(
-    `${t("wf.category")}: ${d.category} · ${t("wf.number_pattern")}: `, el("code", {}, d.number_pattern),
+    `${t("wf.category")}: ${d.category_name} · ${t("wf.number_pattern")}: `, el("code", {}, d.number_pattern),
     ` · ${t("wf.calendar")}: ${words(`wf.calendar_${d.calendar}`) || d.calendar}`,
     ` · ${t("wf.status")}: ${d.enabled ? t("wf.enabled") : t("wf.disabled")}`,
     d.current === d.version ? ` · ${t("wf.in_use")}` : "",
@@ -115,8 +115,10 @@ async function copy(key, version, newest) {
   form.scrollIntoView({ block: "start" });
 }
 
-async function toggle(key, v) {
-  if (v.enabled && !window.confirm(t("wf.confirm_disable", { key, version: v.version }))) return;
+// asked by the workflow's name (the key is for the URL)
+async function toggle(workflow, v) {
+  const { key, name } = workflow;
+  if (v.enabled && !window.confirm(t("wf.confirm_disable", { name, version: v.version }))) return;
   const path = `${versionPath(key, v.version)}/${v.enabled ? "disable" : "enable"}`;
   try {
     let done;
@@ -126,10 +128,10 @@ async function toggle(key, v) {
       // the last enabled version of a workflow intake offers: asked again, naming what intake loses
       if (err.errorId !== "workflow_in_intake") throw err;
       const categories = (err.details.categories || []).join("、");
-      if (!window.confirm(t("wf.confirm_last_version", { key, version: v.version, categories }))) return;
+      if (!window.confirm(t("wf.confirm_last_version", { name, version: v.version, categories }))) return;
       done = await api(path, { method: "POST", body: { confirm: true } });
     }
-    toast(t(v.enabled ? "wf.switched_off" : "wf.switched_on", { key, version: v.version }), "ok");
+    toast(t(v.enabled ? "wf.switched_off" : "wf.switched_on", { name, version: v.version }), "ok");
     if (done.current === null) toast(t("wf.none_in_use"), "info", 8000);
     else toast(t("wf.now_current", { version: done.current }), "ok");
   } catch (err) {
