@@ -83,7 +83,11 @@ class SpyBook:
         return [s.snapshot() for s in self.active.values()]
 
     def handle(self, frame: Frame) -> None:
-        name = frame.get("Event")
+        # Every call's Hangups come here: with no spy followed, none is read (a field read
+        # parses the frame, and spies are rare).
+        if not (self.expected or self.active):
+            return
+        name = frame.name
         if name == "ChanSpyStart":
             spy = self.expected.pop(frame.get("SpyerUniqueid"), None)
             if spy is None:
