@@ -9,6 +9,8 @@ picks it up on the next command or snapshot.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -47,6 +49,19 @@ class AppServices:
     seat_pattern: str = "PJSIP/{staff_no}"
     #: skill queues (queue → penalty) for agents whose user record names none
     default_skills: dict[str, int] = dataclasses.field(default_factory=lambda: {"service": 0})
+    #: the hotline's queues, those of the routing configuration (``hotline serve`` passes its
+    #: routing file's): the only queues a user may have a skill for
+    queues: tuple[str, ...] = dataclasses.field(default_factory=lambda: deployed_queues())
+
+
+@functools.cache
+def deployed_queues() -> tuple[str, ...]:
+    """deploy/routing.yaml's queues, for an app built without a routing file (tests, tools)."""
+    from cti.calendar import WorkCalendar
+    from cti.routing_config import load_routing
+
+    routing_file = Path(__file__).resolve().parent.parent / "deploy" / "routing.yaml"
+    return tuple(load_routing(routing_file, calendar=WorkCalendar.china()).queues)
 
 
 SERVICES = web.AppKey("services", AppServices)

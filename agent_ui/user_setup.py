@@ -19,7 +19,6 @@ from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import user_admin
 from ticketing.models import ROLES, Department, Site
-from ticketing.users import staffed_queues
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -58,7 +57,7 @@ async def list_users(request: web.Request) -> web.Response:
                 "sites": [{"id": s.id, "name": s.name, "kind": s.kind, "path": s.path} for s in sites],
                 "departments": [{"id": d.id, "name": d.name} for d in departments],
                 "roles": list(ROLES),
-                "queues": await staffed_queues(db, services.default_skills),
+                "queues": list(services.queues),
             }
         )
 
@@ -69,8 +68,9 @@ async def create_user(request: web.Request) -> web.Response:
     """A new user (staff_no, name, roles, site_id, scope_site_ids, department_id, manager, skills,
     phone, email): the answer carries the temporary password, to hand over once"""
     body = await json_body(request)
-    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, actor):
-        user, password = await user_admin.add_user(db, actor, body)
+    services = request.app[SERVICES]
+    async with unit_of_work(services, current_user(request)) as (db, actor):
+        user, password = await user_admin.add_user(db, actor, body, known_queues=services.queues)
         return web.json_response(
             {"user": (await user_admin.views(db, [user]))[0], "temporary_password": password},
             status=201,
@@ -85,7 +85,9 @@ async def update_user(request: web.Request) -> web.Response:
     body = await json_body(request)
     services = request.app[SERVICES]
     async with unit_of_work(services, current_user(request)) as (db, actor):
-        user = await user_admin.update_user(db, actor, request.match_info["staff_no"], body)
+        user = await user_admin.update_user(
+            db, actor, request.match_info["staff_no"], body, known_queues=services.queues
+        )
         shown = (await user_admin.views(db, [user]))[0]
     if not shown["active"] or not roles.allowed(shown["roles"], "seat.use"):
         # calls must not go on ringing a seat nobody may sit at any more

@@ -370,6 +370,7 @@ async def _web(
             dialer=dialer,
             campaign_calendar=_campaign_calendar(settings),
             ivr=ivr_flows or _screen_pop_flows(),
+            queues=tuple(_routing(settings).queues),
         )
     )
     runner = web.AppRunner(app, access_log=None)

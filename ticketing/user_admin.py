@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -95,9 +95,14 @@ async def listing(
 
 
 async def _cleaned(
-    session: AsyncSession, values: Mapping[str, Any], current: User | None, actor: User | None
+    session: AsyncSession,
+    values: Mapping[str, Any],
+    current: User | None,
+    actor: User | None,
+    known_queues: Collection[str] | None,
 ) -> dict[str, Any]:
-    """The register's values from an admin's input, or FieldErrors naming each bad field."""
+    """The register's values from an admin's input, or FieldErrors naming each bad field.
+    ``known_queues``: the hotline's queues, the only ones a skill may name (None: not checked)."""
     problems: dict[str, str] = {}
     allowed = set(_EDITABLE) | ({"staff_no"} if current is None else set())
     for name in set(values) - allowed:
@@ -153,8 +158,10 @@ async def _cleaned(
             problems["manager"] = "field_not_text"
         else:
             found = await session.scalar(select(User.id).where(User.staff_no == manager))
-            if found is None or (current is not None and found == current.id):
+            if found is None:
                 problems["manager"] = "field_unknown_user"
+            elif current is not None and found == current.id:
+                problems["manager"] = "field_own_manager"
             elif current is not None and await _reports_to(session, found, current.id):
                 problems["manager"] = "field_manager_loop"
             else:
@@ -170,6 +177,9 @@ async def _cleaned(
             for q, p in skills.items()
         ):
             problems["skills"] = "field_bad_skills"
+        elif known_queues is not None and not set(skills) <= set(known_queues):
+            # a typo would become a queue of its own: campaigns and reports offer every skill's queue
+            problems["skills"] = "field_unknown_queue"
         else:
             out["skills"] = dict(skills)
     if "active" in values:
@@ -197,10 +207,16 @@ async def _reports_to(session: AsyncSession, user_id: int, boss_id: int) -> bool
     return False
 
 
-async def add_user(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> tuple[User, str]:
+async def add_user(
+    session: AsyncSession,
+    actor: User | None,
+    values: Mapping[str, Any],
+    *,
+    known_queues: Collection[str] | None = None,
+) -> tuple[User, str]:
     """A new user with a temporary password: (the user, that password, to hand over once)."""
     require_admin(actor, "create users")
-    out = await _cleaned(session, values, None, actor)
+    out = await _cleaned(session, values, None, actor, known_queues)
     if await session.scalar(select(User.id).where(User.staff_no == out["staff_no"])):
         raise FieldErrors({"staff_no": "field_duplicate"})
     password = temporary_password()
@@ -219,12 +235,17 @@ async def add_user(session: AsyncSession, actor: User | None, values: Mapping[st
 
 
 async def update_user(
-    session: AsyncSession, actor: User | None, staff_no: str, values: Mapping[str, Any]
+    session: AsyncSession,
+    actor: User | None,
+    staff_no: str,
+    values: Mapping[str, Any],
+    *,
+    known_queues: Collection[str] | None = None,
 ) -> User:
     """Edits in place; the audit row keeps the user before and after."""
     require_admin(actor, "change users")
     user = await get_user(session, staff_no)
-    changes = await _cleaned(session, values, user, actor)
+    changes = await _cleaned(session, values, user, actor, known_queues)
     home_id = changes.get("site_id", user.site_id)
     if home_id is not None and ("site_id" in changes or "scope_sites" in changes):
         # the home site is always within the data scope (as create_user grants it), whether the

@@ -333,3 +333,37 @@ async def test_a_new_user_is_audited_whole_but_never_their_password(client, worl
     assert after["active"] is True and after["must_change_password"] is True
     assert not any("password_hash" in key for key in after)
     assert body["temporary_password"] not in str(after)
+
+
+async def test_a_skill_for_a_queue_the_hotline_does_not_have_is_refused(client, world):
+    admin = await login(client, "9001")
+    listing = await (await client.get("/api/users")).json()
+    assert listing["queues"] == [
+        "service",
+        "fault",
+        "complaint",
+        "aftersales",
+        "vip",
+    ]  # deploy/routing.yaml's
+    resp, body = await _send(client, "/api/users/1001", admin, {"skills": {"nosuchq": 1}}, method="PATCH")
+    assert resp.status == 422 and body["details"]["problems"] == {"skills": "field_unknown_queue"}
+    assert "不是本热线的队列" in body["message"]
+    resp, body = await _send(
+        client,
+        "/api/users",
+        admin,
+        {"staff_no": "7002", "name": "新座", "roles": ["agent"], "skills": {"faults": 0}},
+    )
+    assert body["details"]["problems"] == {"skills": "field_unknown_queue"}
+    async with world.services.sessionmaker() as db:
+        skills = await db.scalars(select(User.skills))
+        assert not any("nosuchq" in (s or {}) or "faults" in (s or {}) for s in skills)
+    resp, body = await _send(client, "/api/users/1001", admin, {"skills": {"vip": 1}}, method="PATCH")
+    assert resp.status == 200 and body["skills"] == {"vip": 1}
+
+
+async def test_a_user_cannot_be_made_their_own_manager_and_is_told_so(client):
+    admin = await login(client, "9001")
+    resp, body = await _send(client, "/api/users/1001", admin, {"manager": "1001"}, method="PATCH")
+    assert resp.status == 422 and body["details"]["problems"] == {"manager": "field_own_manager"}
+    assert "不能指定本人为上级" in body["message"] and "无此工号" not in body["message"]
