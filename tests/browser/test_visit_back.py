@@ -149,3 +149,21 @@ def test_the_team_leader_fills_the_survey_and_follows_the_complaint_link(visit_c
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_a_closed_orders_times_read_in_the_pages_language_not_the_browsers(visit_console, browser):
+    """An English-speaking browser on the Chinese page: 派工时间 reads 2026-11-24 09:20, not the
+    browser's 11/24/2026, 09:20 AM; on the English page it is written the English way."""
+    server, numbers = visit_console
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, LEADER, DEMO_PASSWORD)
+        page.goto(f"{server.url}/orders/{numbers['closed']}")
+        expect(page.locator("#order-派工时间")).to_have_value("2026-11-24 09:20")
+        expect(page.locator("#order-完成时间")).to_have_value("2026-11-24 11:00")
+        page.click("form[action='/lang'] button")
+        page.goto(f"{server.url}/orders/{numbers['closed']}")
+        expect(page.locator("#order-派工时间")).to_have_value("Nov 24, 2026, 09:20")
+    finally:
+        context.close()

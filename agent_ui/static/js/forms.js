@@ -42,6 +42,8 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
       input = el("input", { ...common, type: "checkbox", checked: field.value === true, required: false });
     } else if (field.type === "number") {
       input = el("input", { ...common, type: "number", value: field.value ?? "" });
+    } else if (field.type === "datetime" && readOnly) {
+      input = el("input", { ...common, type: "text", value: datetimeText(field.value) });
     } else if (field.type === "datetime") {
       input = el("input", { ...common, type: "datetime-local", value: field.value ?? "" });
     } else {
@@ -61,6 +63,20 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
     if (input.type === "checkbox") input.checked = value === true; else input.value = value;
   }
   return grid;
+}
+
+// A read-only date-time (site wall-clock "2026-11-27T18:00") as the page's language writes it:
+// a disabled datetime-local input would show the browser's locale (11/27/2026, 06:00 PM).
+function datetimeText(value) {
+  const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value ?? "");
+  if (!parts) return value ?? "";
+  const [, year, month, day, hour, minute] = parts;
+  const lang = document.documentElement.lang || "zh-CN";
+  if (lang.startsWith("zh")) return `${year}-${month}-${day} ${hour}:${minute}`;
+  // wall-clock parts, no zone to convert: formatted as UTC so they come out unchanged
+  return new Intl.DateTimeFormat(lang, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC",
+  }).format(Date.UTC(+year, +month - 1, +day, +hour, +minute));
 }
 
 // Only the fields the user may change, typed the way the workflow expects.
