@@ -94,6 +94,9 @@ class InvalidTransition(ValueError):
     error_id = "invalid_agent_transition"
 
 
+PRIVATE_CONSULT_KEYS = ("channel", "channels_before")
+
+
 @dataclasses.dataclass
 class Agent:
     agent_id: str
@@ -106,13 +109,16 @@ class Agent:
     before_call: str = NOT_READY
     before_call_reason: str = ""
     paused: bool = False
-    #: the consultation in progress: call_id, target, caller_gone, and the agent's channel (``channel``)
+    #: the consultation in progress: call_id, target, caller_gone, the agent's channel (``channel``)
+    #: and the call's channels before it began (``channels_before``); those two stay in the bridge
     consult: dict[str, Any] | None = None
 
     def snapshot(self) -> dict[str, object]:
         consult = self.consult
         return {
-            "consult": {k: v for k, v in consult.items() if k != "channel"} if consult else None,
+            "consult": {k: v for k, v in consult.items() if k not in PRIVATE_CONSULT_KEYS}
+            if consult
+            else None,
             "agent_id": self.agent_id,
             "seat": self.interface,
             "skills": dict(self.skills),

@@ -296,7 +296,14 @@ class CallModel(ChannelEvents, QueueCallEvents):
 
     # -- consultations (咨询转接) -------------------------------------------------------
     def consult_started(self, agent: A.Agent, call: Call, channel: str, target: str, at: float) -> None:
-        agent.consult = {"call_id": call.call_id, "target": target, "caller_gone": False, "channel": channel}
+        agent.consult = {
+            "call_id": call.call_id,
+            "target": target,
+            "caller_gone": False,
+            "channel": channel,
+            # the call's legs so far: any other one is the consultation's (complete_transfer needs one)
+            "channels_before": frozenset(call.channels),
+        }
         self.notify(ConsultChanged(agent_id=agent.agent_id, call_id=call.call_id, target=target, at=at))
 
     def consult_over(self, agent: A.Agent, at: float) -> None:

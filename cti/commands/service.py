@@ -42,10 +42,16 @@ REASONS = (
     "call_not_on_hold",
     "call_on_hold",
     "no_consultation",
+    "no_consult_target",
+    "unhold_first",
     "target_busy",
     "target_not_ready",
     "target_logged_out",
     "unknown_target",
+    "conference_target_busy",
+    "conference_target_not_ready",
+    "conference_target_logged_out",
+    "conference_unknown_target",
     "caller_gone",
     "channel_gone",
     "invalid_reason",
@@ -377,6 +383,7 @@ class AgentCommands:
     async def _transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
         agent = self._agent(agent_id)
         call, agent_channel, _ = self._on_call(agent)
+        self._not_held(agent, "transfer")
         context, exten = self._target(kind, target)
         await self.actions.blind_transfer(agent_channel, context, exten)
         self.model.transferred(call, agent_id, "blind", f"{kind}:{target}", time.time())
@@ -391,6 +398,7 @@ class AgentCommands:
         call, agent_channel, _ = self._on_call(agent)
         if agent.consult is not None:
             raise Refused("call_on_hold", f"agent {agent_id} is consulting already")
+        self._not_held(agent, "consult")
         context, exten = self._target(kind, target)
         consult_file = f"{CONSULT_DIR}/{call.call_id}-{uuid.uuid4().hex[:6]}.wav"
         # known before Asterisk moves the legs: the hold that the Atxfer starts is this consult's
@@ -401,6 +409,13 @@ class AgentCommands:
             self.model.consult_over(agent, time.time())
             raise
         return CommandResult.done(call_id=call.call_id)
+
+    @staticmethod
+    def _not_held(agent: A.Agent, command: str) -> None:
+        """Transfers act on the agent's bridged leg: held (in hotline-hold, bridged to nobody), it
+        has no caller to hand over, and Asterisk would ring nobody (Atxfer) or refuse (BlindTransfer)."""
+        if agent.state == A.ON_HOLD:
+            raise Refused("unhold_first", f"{command}: agent {agent.agent_id}'s call is on hold")
 
     def _consult_of(self, agent_id: str) -> tuple[A.Agent, dict[str, Any]]:
         agent = self._agent(agent_id)
@@ -415,6 +430,9 @@ class AgentCommands:
         agent, consult = self._consult_of(agent_id)
         if consult["caller_gone"]:
             raise Refused("caller_gone", "the held caller hung up during the consultation")
+        if not self._consult_leg(consult):
+            # hanging up the agent's leg would leave the held caller alone, handed to nobody
+            raise Refused("no_consult_target", "no consultation leg: nobody to hand the caller to")
         # Hanging up the transferer completes an attended transfer.
         await self.actions.hangup(consult["channel"])
         call = self.model.calls.get(consult["call_id"])
@@ -422,6 +440,14 @@ class AgentCommands:
             self.model.transferred(call, agent_id, "attended", consult["target"], time.time())
         self.model.consult_over(agent, time.time())
         return CommandResult.done(call_id=consult["call_id"])
+
+    def _consult_leg(self, consult: dict[str, Any]) -> bool:
+        """Whether the consultation has a leg to the target (ringing or answered): a channel of
+        the call that was not there when the consult began and is still up."""
+        call = self.model.calls.get(consult["call_id"])
+        if call is None:
+            return False
+        return any(uid in self.model.channels for uid in call.channels - consult["channels_before"])
 
     async def cancel_transfer(self, agent_id: str) -> CommandResult:
         return await self._run("cancel_transfer", agent_id, self._cancel, agent_id)
@@ -443,7 +469,11 @@ class AgentCommands:
     async def _conference(self, agent_id: str, target_agent: str) -> CommandResult:
         agent = self._agent(agent_id)
         call, agent_channel, customer = self._on_call(agent)
-        other = self._ready_colleague(target_agent)
+        try:
+            other = self._ready_colleague(target_agent)
+        except Refused as exc:
+            # worded as the colleague asked to join, not as a transfer target (its own texts)
+            raise Refused(f"conference_{exc.reason}", exc.message, **exc.data) from None
         room = call.call_id
         await self.actions.conference(customer, agent_channel, room)
         leg_id = f"conf-{uuid.uuid4().hex[:12]}"

@@ -105,8 +105,8 @@ async def test_a_three_way_conference_with_a_colleague(client, seat, colleague):
         call_id = await _answered_call(tab, net, staff_no)
 
         paused = await tab.command("conference", agent=colleague)  # on a break (小休), not busy
-        assert paused["type"] == "refused" and paused["error_id"] == "target_not_ready"
-        assert paused["message"] == "转接目标未就绪（小休）。"
+        assert paused["type"] == "refused" and paused["error_id"] == "conference_target_not_ready"
+        assert paused["message"] == "三方通话对象未就绪（小休）。"  # a colleague to join, not a transfer
         busy = await tab.command("transfer", target=staff_no)  # on a call: the agent themselves
         assert (busy["error_id"], busy["message"]) == ("target_busy", "转接目标正忙。")
         assert (await bridge.logout(colleague)).ok
@@ -118,7 +118,8 @@ async def test_a_three_way_conference_with_a_colleague(client, seat, colleague):
         interface = f"Local/{colleague}@hotline-sim-phone/n"
         assert (await bridge.login(colleague, interface, {QUEUE: 5})).ok
         nobody = await tab.command("conference", agent="99999")
-        assert nobody["type"] == "refused" and nobody["error_id"] == "unknown_target"
+        assert nobody["type"] == "refused" and nobody["error_id"] == "conference_unknown_target"
+        assert nobody["message"] == "三方通话对象不存在。"
 
         ready = await bridge.ready(colleague)
         assert ready.ok, ready
@@ -171,3 +172,28 @@ async def test_consult_a_colleague_then_complete_hands_the_caller_over(client, s
             await asyncio.sleep(0.1)
         assert call is not None and call["agent_id"] == colleague  # the caller is the colleague's now
         assert (await bridge.hangup(colleague)).ok
+
+
+async def test_a_held_call_is_taken_back_before_a_transfer_or_consult(client, seat, colleague):  # noqa: F811
+    staff_no, net, bridge = seat
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        call_id = await _answered_call(tab, net, staff_no)
+        assert (await bridge.ready(colleague)).ok
+        assert (await tab.command("hold"))["type"] == "ack"
+        await _state_becomes(bridge, staff_no, "on_hold")
+        for command in ("transfer", "consult"):
+            refused = await tab.command(command, target=colleague)
+            assert (refused["type"], refused["error_id"]) == ("refused", "unhold_first"), refused
+            assert refused["message"] == "通话正在保持：请先取回通话，再转接或咨询转接。"
+        assert bridge.agent(colleague)["state"] == "ready"  # nobody rang
+        done = await tab.command("complete_transfer")
+        assert (done["type"], done["error_id"]) == ("refused", "no_consultation")
+        # the caller is still held for this agent, on the wallboard, and comes back on 取回
+        assert [c["agent_id"] for c in bridge.calls() if c["call_id"] == call_id] == [staff_no]
+        assert (await tab.command("unhold"))["type"] == "ack"
+        await _state_becomes(bridge, staff_no, "talking")
+        assert (await tab.command("hangup"))["type"] == "ack"
+        ended = await tab.next("call", event="CallEnded", within=10)
+        assert ended["event"]["call_id"] == call_id and ended["event"]["agent_id"] == staff_no

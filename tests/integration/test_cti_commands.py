@@ -442,3 +442,64 @@ async def test_the_held_caller_hanging_up_during_a_consult_ends_the_record_at_on
         "caller_gone",
         "ended",
     ]
+
+
+async def _channels_of(story: Story, call_id: str) -> list[dict]:
+    return [c for c in await story.net.action_list("CoreShowChannels") if c.get("Linkedid") == call_id]
+
+
+async def test_transfer_and_consult_wait_for_the_held_call_to_be_taken_back(asterisk):
+    async with Story(asterisk) as story:
+        first, second = await ready_agents(story, "hold", "2")  # the target talks 2 s
+        await story.bridge.pause(second, "小休")
+        await story.call_in(QUEUE_A, stay=30)
+        call_id = await answered_by(story, first)
+        await story.bridge.ready(second)
+        assert (await story.bridge.hold(first)).ok
+        await asyncio.sleep(0.5)
+        # held, the agent's leg is bridged to nobody: Asterisk would ring nobody (Atxfer) or refuse
+        # (BlindTransfer); the agent is told to take the call back first
+        consult = await story.bridge.consult(first, "agent", second)
+        assert (consult.ok, consult.reason) == (False, "unhold_first")
+        transfer = await story.bridge.transfer(first, "agent", second)
+        assert (transfer.ok, transfer.reason) == (False, "unhold_first")
+        await story.bridge.flush()
+        assert story.bridge.agent(first)["consult"] is None
+        assert (story.bridge.agent(first)["state"], story.bridge.agent(second)["state"]) == (
+            "on_hold",
+            "ready",
+        )
+        assert (await story.bridge.complete_transfer(first)).reason == "no_consultation"
+        # taken back, the same transfer goes through
+        assert (await story.bridge.unhold(first)).ok
+        await asyncio.sleep(0.5)
+        assert (await story.bridge.transfer(first, "agent", second)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=15)
+    assert ended.agent_id == second
+    assert [leg[0] for leg in ended.legs] == [first, second]
+
+
+async def test_completing_a_consult_with_no_leg_to_the_target_keeps_the_caller(asterisk):
+    async with Story(asterisk) as story:
+        first, second = await ready_agents(story, "hold", "hold")
+        await story.call_in(QUEUE_A, stay=30)
+        call_id = await answered_by(story, first)
+        # the bridge counts a consultation that Asterisk never rang anyone for (as an Atxfer on a
+        # leg bridged to nobody did): 完成转接 must not hang up the agent's leg and strand the caller
+        agent = story.bridge.model.agents.get(first)
+        call = story.bridge.model.calls[call_id]
+        customer = call.customer_channel
+        _, agent_channel, _ = story.bridge.commands._on_call(agent)
+        story.bridge.model.consult_started(agent, call, agent_channel, f"agent:{second}", time.time())
+        refused = await story.bridge.complete_transfer(first)
+        assert (refused.ok, refused.reason) == (False, "no_consult_target")
+        await asyncio.sleep(0.5)
+        names = [c["Channel"] for c in await _channels_of(story, call_id)]
+        assert customer in names and agent_channel in names, names  # nobody hung up
+        assert story.bridge.agent(first)["state"] == "talking"
+        assert [c["agent_id"] for c in story.bridge.calls() if c["call_id"] == call_id] == [first]
+        story.bridge.model.consult_over(agent, time.time())  # no Atxfer to cancel: the bookkeeping only
+        assert (await story.bridge.hangup(first)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id)
+    assert (ended.agent_id, ended.hangup_side) == (first, "agent")
+    assert not story.of(CallTransferred, call_id=call_id)

@@ -171,9 +171,16 @@ export class StateBar {
     if (!onCall && this.consulting) this.setConsulting(null);
     // While consulting, the caller is on hold until the consultation is completed or cancelled.
     set("btn-hold", talking && !this.consulting);
-    set("btn-transfer", talking && !this.consulting);
+    // 转接 and 咨询转接 hand over the agent's bridged leg: held, it is bridged to nobody (the
+    // server refuses with unhold_first), so they wait for 取回 and say why
+    const transferable = s === "talking" && !this.consulting;
+    set("btn-transfer", transferable);
     set("btn-wrapup", s === "after_call_work");
-    set("btn-consult", talking && !this.consulting);
+    set("btn-consult", transferable);
+    for (const id of ["btn-transfer", "btn-consult"]) {
+      const b = $(id);
+      if (b) b.title = s === "on_hold" ? t("call.unhold_first_hint") : "";
+    }
     set("btn-conference", talking && !this.consulting);
     // the held caller gone, there is nobody to hand over: 取消咨询 (or 挂断) ends the consult leg
     const offered = { "btn-complete-transfer": this.consulting && !this.consulting.caller_gone, "btn-cancel-transfer": this.consulting };
