@@ -161,10 +161,22 @@ def test_consult_a_colleague_from_the_call_bar_then_cancel(console, browser, ast
         expect(page.locator("#btn-consult")).to_be_enabled()
         expect(page.locator("#btn-complete-transfer")).to_be_hidden()
 
-        # a refusal is shown in words: the colleague is still on a break
+        # on hold (保持) the agent's leg is bridged to nobody: 转接 and 咨询转接 wait for 取回, and say so
+        page.click("#btn-hold")
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "on_hold", timeout=10_000)
+        for button in ("#btn-transfer", "#btn-consult"):
+            expect(page.locator(button)).to_be_disabled()
+            expect(page.locator(button)).to_have_attribute("title", "通话保持中：请先取回通话再转接")
+        page.click("#btn-hold")  # 取回
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=10_000)
+        expect(page.locator("#btn-consult")).to_be_enabled()
+        expect(page.locator("#btn-consult")).to_have_attribute("title", "")
+
+        # a refusal is shown in words: the colleague is still on a break, and asked to join, not
+        # to take a transfer
         page.once("dialog", lambda d: d.accept(console.colleague))
         page.click("#btn-conference")
-        expect(page.locator(".toast.refused").last).to_contain_text("转接目标未就绪（小休）")
+        expect(page.locator(".toast.refused").last).to_contain_text("三方通话对象未就绪（小休）")
 
         other.keyboard.press("F2")
         expect(other.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
