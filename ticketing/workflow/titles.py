@@ -22,25 +22,32 @@ DESCRIPTION_CHARS = 30
 TITLE_LIMIT = 200  # the column's length
 
 
-def _description(definition: Definition, form: Mapping[str, Any]) -> str:
+def _description(fields: Mapping[str, Any], form: Mapping[str, Any]) -> str:
     own_title = str(form.get("标题") or "").strip()
     if own_title:
         return own_title
     for kind in ("textarea", "text"):
-        for name, spec in definition.fields.items():
+        for name, spec in fields.items():
             value = form.get(name)
             if (spec or {}).get("type", "text") == kind and isinstance(value, str) and value.strip():
                 return value
     return ""
 
 
+def title_from(fields: Mapping[str, Any], form: Mapping[str, Any], subcategory_name: str) -> str:
+    """The title of an order whose form is ``form``, ``fields`` its workflow's fields with its
+    subcategory's (their specs), ``subcategory_name`` that subcategory's name ("" for none).
+    Needs no session: migration 0018 titles the orders taken before titles were derived."""
+    words = " ".join(_description(fields, form).split())
+    if len(words) > DESCRIPTION_CHARS:
+        words = words[:DESCRIPTION_CHARS] + "…"
+    return "：".join(part for part in (subcategory_name, words) if part)[:TITLE_LIMIT]
+
+
 async def derived_title(
     session: AsyncSession, definition: Definition, form: Mapping[str, Any], subcategory: str
 ) -> str:
-    words = " ".join(_description(definition, form).split())
-    if len(words) > DESCRIPTION_CHARS:
-        words = words[:DESCRIPTION_CHARS] + "…"
     name = ""
     if subcategory:
         name = await session.scalar(select(Category.name).where(Category.code == subcategory).limit(1)) or ""
-    return "：".join(part for part in (name, words) if part)[:TITLE_LIMIT]
+    return title_from(definition.fields, form, name)
