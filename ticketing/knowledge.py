@@ -257,7 +257,9 @@ async def set_category_enabled(
             target_row = await session.get(KbCategory, target)
             if target_row is None:
                 raise FieldErrors({"move_articles_to": "field_unknown_kb_category"})
-            if not target_row.enabled or target_row.id == category.id:
+            if target_row.id == category.id:
+                raise FieldErrors({"move_articles_to": "field_kb_move_to_itself"})
+            if not target_row.enabled:
                 raise FieldErrors({"move_articles_to": "field_kb_category_disabled"})
         for article in articles:
             await record_change(

@@ -228,15 +228,16 @@ async def test_only_an_empty_category_is_disabled(client, world):
     # …unless the disable says where its articles go (an enabled category, not itself)
     for target, problem in [
         (child["id"], "field_kb_category_disabled"),
-        (fees, "field_kb_category_disabled"),
+        (fees, "field_kb_move_to_itself"),
         (99999, "field_unknown_kb_category"),
     ]:
         resp = await client.post(
             f"/api/knowledge/categories/{fees}/disable", json={"move_articles_to": target}, headers=headers
         )
-        assert resp.status == 422 and (await resp.json())["details"]["problems"] == {
-            "move_articles_to": problem
-        }
+        refused = await resp.json()
+        assert resp.status == 422 and refused["details"]["problems"] == {"move_articles_to": problem}
+        if target == fees:  # the category is enabled: saying it is disabled would mislead
+            assert "不能移到本分类" in refused["message"] and "停用" not in refused["message"]
     resp = await client.post(
         f"/api/knowledge/categories/{fees}/disable", json={"move_articles_to": repairs}, headers=headers
     )
