@@ -44,6 +44,10 @@ class Texts:
         table = self.tables.get(lang) or self.tables[DEFAULT]
         return table.get(f"field.{name}") or name
 
+    def _field_at(self, lang: str, name: str, row: Any) -> str:
+        field = self.field(lang, name)
+        return self.get(lang, "problem.in_row", field=field, row=row) if isinstance(row, int) else field
+
     def error(
         self, lang: str, error_id: str, fallback: str = "", details: dict[str, Any] | None = None
     ) -> str:
@@ -51,9 +55,12 @@ class Texts:
         values = {}
         problems = (details or {}).get("problems")
         if isinstance(problems, dict):
-            # 表单有误:故障地址(必填)… — each field with its own problem in words
+            # 表单有误:故障地址(必填)… — each field with its own problem in words, and the row
+            # of a list field the problem is in (影响区域第 2 行)
+            rows = (details or {}).get("rows") or {}
             values["fields"] = "、".join(
-                f"{self.field(lang, name)}({self.get(lang, f'problem.{p}')})" for name, p in problems.items()
+                f"{self._field_at(lang, name, rows.get(name))}({self.get(lang, f'problem.{p}')})"
+                for name, p in problems.items()
             )
         pause_reason = (details or {}).get("pause_reason")
         if isinstance(pause_reason, str):

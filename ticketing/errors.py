@@ -48,8 +48,11 @@ class FieldErrors(TicketingError):
 
     error_id = "invalid_fields"
 
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems)
+    def __init__(self, problems: dict[str, str], *, rows: dict[str, int] | None = None) -> None:
+        """``rows``: for a field holding a list (a notice's areas), the 1-based row whose problem
+        it is, so the message can say 第 2 行."""
+        details: dict = {"problems": problems} | ({"rows": rows} if rows else {})
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()), **details)
         self.problems = problems
 
 

@@ -767,30 +767,31 @@ def _area_rows(areas: Sequence[Mapping[str, str]]) -> list[OutageNoticeArea]:
     ]
 
 
-def _cleaned_areas(raw: Any) -> tuple[list[dict[str, str]], str | None]:
+def _cleaned_areas(raw: Any) -> tuple[list[dict[str, str]], str | None, int | None]:
     """A notice's affected areas from the editor: a list of {kind, name, code?} (a kind of
     AREA_KINDS, a name of at most 100 characters, a code of letters, digits and -), each
-    (kind, name) once; the cleaned list, or the problem with it."""
+    (kind, name) once; the cleaned list, or the problem with it and its 1-based row (None when
+    the problem is the list as a whole)."""
     if raw is None:
-        return [], None
+        return [], None, None
     if not isinstance(raw, list):
-        return [], "field_bad_area"
+        return [], "field_bad_area", None
     if len(raw) > _MOST_AREAS:
-        return [], "field_too_long"
+        return [], "field_too_long", None
     out: list[dict[str, str]] = []
-    for item in raw:
+    for row, item in enumerate(raw, start=1):
         if not isinstance(item, dict) or set(item) - {"kind", "name", "code"}:
-            return [], "field_bad_area"
+            return [], "field_bad_area", row
         kind, name, code = item.get("kind"), item.get("name"), item.get("code") or ""
         if kind not in AREA_KINDS or not isinstance(name, str) or not isinstance(code, str):
-            return [], "field_bad_area"
+            return [], "field_bad_area", row
         name, code = name.strip(), code.strip()
         if not name or len(name) > 100 or (code and not _AREA_CODE.match(code)):
-            return [], "field_bad_area"
+            return [], "field_bad_area", row
         if any(a["kind"] == kind and a["name"] == name for a in out):
-            return [], "field_duplicate"
+            return [], "field_duplicate", row
         out.append({"kind": kind, "name": name, "code": code})
-    return out, None
+    return out, None, None
 
 
 def parse_site_time(raw: Any, tz: dt.tzinfo = SHANGHAI) -> dt.datetime | None:
@@ -826,6 +827,7 @@ async def _cleaned_notice(
 ) -> dict[str, Any]:
     """A notice's values from the editor (times in the site's zone), or FieldErrors."""
     problems: dict[str, str] = {}
+    rows: dict[str, int] = {}
     for name in set(values) - set(_NOTICE_FIELDS):
         problems[name] = "field_unknown"
     out: dict[str, Any] = clean_texts(dict(values), {"area": 255, "reason": 255, "remark": 500}, problems)
@@ -836,9 +838,11 @@ async def _cleaned_notice(
     if (current is None or "area" in out) and not out.get("area") and "area" not in problems:
         problems["area"] = "field_required"
     if "affected_areas" in values:
-        areas, problem = _cleaned_areas(values["affected_areas"])
+        areas, problem, row = _cleaned_areas(values["affected_areas"])
         if problem:
             problems["affected_areas"] = problem
+            if row is not None:
+                rows["affected_areas"] = row
         else:
             out["affected_areas"] = areas
     for name in ("starts_at", "ends_at"):
@@ -867,7 +871,7 @@ async def _cleaned_notice(
     if starts and ends and ends <= starts and "ends_at" not in problems:
         problems["ends_at"] = "field_ends_before_start"
     if problems:
-        raise FieldErrors(problems)
+        raise FieldErrors(problems, rows=rows)
     return out
 
 

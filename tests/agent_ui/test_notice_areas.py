@@ -195,3 +195,24 @@ async def test_the_notice_form_has_the_affected_areas(client):
         "street",
         "district",
     ]
+
+
+async def test_a_bad_area_code_is_refused_naming_its_row(client, world):
+    headers = await _headers(client, "9001")
+    now = dt.datetime.now(dt.UTC)
+    body = {
+        "site_id": await _hd(world),
+        "area": "中关村",
+        "affected_areas": [
+            {"kind": "line", "name": "10kV 中关村线", "code": "L-1101"},
+            {"kind": "line", "name": "10kV 海淀线", "code": "11 02"},  # a space: no area code
+        ],
+        "starts_at": _local(now),
+        "ends_at": _local(now + dt.timedelta(hours=2)),
+    }
+    refused = await (await client.post("/api/notices", json=body, headers=headers)).json()
+    assert refused["details"] == {
+        "problems": {"affected_areas": "field_bad_area"},
+        "rows": {"affected_areas": 2},
+    }
+    assert "影响区域第 2 行(每个区域须有类型和名称" in refused["message"]
