@@ -118,9 +118,19 @@ async function load() {
   } catch (err) {
     // a refusal (4xx) holds for these filters; a failure (5xx, no network) may pass next time
     if (err.status >= 400 && err.status < 500) state.refused.add(key);
+    clearResults(); // the last answer was for other filters: left on screen it would read as this one's
     toast(err.message, "refused");
   }
   exportLinks();
+}
+
+function clearResults() {
+  $("report-heading").textContent = "";
+  for (const id of ["report-summary", "report-charts"]) $(id).replaceChildren();
+  for (const part of ["thead", "tbody"]) document.querySelector(`#report-table ${part}`).replaceChildren();
+  $("report-empty").hidden = true;
+  $("report-pager").hidden = true;
+  delete $("reports").dataset.loaded;
 }
 
 export async function start() {
