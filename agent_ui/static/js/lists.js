@@ -52,7 +52,15 @@ async function load() {
     for (const b of document.querySelectorAll("[data-sort]")) b.setAttribute("aria-sort", b.dataset.sort === state.sort ? (state.dir === "asc" ? "ascending" : "descending") : "none");
     state.items = data.items;
     renderRows(data.items);
-  } catch (err) { toast(err.message, "refused"); }
+  } catch (err) {
+    // the rows on screen answered other filters: left there they would read as this one's
+    state.items = [];
+    renderRows([]);
+    $("list-total").textContent = "—";
+    $("list-page").textContent = "—";
+    $("list-prev").disabled = $("list-next").disabled = true;
+    toast(err.message, "refused");
+  }
 }
 
 function renderRows(items) {
