@@ -35,46 +35,35 @@ from ticketing.workflow.steps import with_subtype_fields
 MEDIA_KINDS = {"call": "recording", "recording": "recording", "voicemail": "voicemail", "fax": "fax"}
 
 
+def _field_view(name: str, spec: Any, permission: str, value: Any) -> dict[str, Any]:
+    spec = dict(spec or {})
+    return {
+        "name": name,
+        "label": spec.get("label") or name,
+        "type": spec.get("type", "text"),
+        "options": list(spec.get("options") or []),
+        "permission": permission,
+        "value": value,
+    }
+
+
 def field_views(definition: Definition, node: Node, form: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    for name, spec in definition.fields.items():
-        permission = definition.permission(node, name)
-        if permission == "hidden":
-            continue
-        spec = dict(spec or {})
-        out.append(
-            {
-                "name": name,
-                "label": spec.get("label") or name,
-                "type": spec.get("type", "text"),
-                "options": list(spec.get("options") or []),
-                "permission": permission,
-                "value": form.get(name),
-            }
-        )
-    return out
+    views = ((name, spec, definition.permission(node, name)) for name, spec in definition.fields.items())
+    return [
+        _field_view(name, spec, permission, form.get(name))
+        for name, spec, permission in views
+        if permission != "hidden"
+    ]
 
 
 def closed_field_views(definition: Definition, form: dict[str, Any]) -> list[dict[str, Any]]:
     """A closed order's form: every field it recorded along its steps, read-only (no step is
     left to edit or require anything), in the workflow's order."""
-    out = []
-    for name, spec in definition.fields.items():
-        value = form.get(name)
-        if value in (None, "", [], False):
-            continue
-        spec = dict(spec or {})
-        out.append(
-            {
-                "name": name,
-                "label": spec.get("label") or name,
-                "type": spec.get("type", "text"),
-                "options": list(spec.get("options") or []),
-                "permission": "visible",
-                "value": value,
-            }
-        )
-    return out
+    return [
+        _field_view(name, spec, "visible", form.get(name))
+        for name, spec in definition.fields.items()
+        if form.get(name) not in (None, "", [], False)
+    ]
 
 
 async def linked_orders(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:

@@ -12,21 +12,11 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import QUEUE
 from tests.browser.test_console_reload import DRAFTS, IVR, ami, ready_seat  # noqa: F401 (ami: a fixture)
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.test_console_story import VIEWPORT, fill_fault_order
 from ticketing.demo import demo_account_no, demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 ACW_SECONDS = 4  # this module's console: each call is written up for at most 4 s
-
-
-def fill_fault_order(page) -> None:
-    page.select_option("#intake-category", label="故障报修")
-    page.select_option("#intake-subcategory", label="低压故障")
-    page.fill("#intake-故障名称", "整栋楼停电")
-    page.fill("#intake-故障地址", "广州市天河区中山路 1 号 3 栋")
-    page.select_option("#intake-所属供电局", "GZ")
-    page.fill("#intake-客户描述故障信息", "明天 9:00 前来")
-    page.fill("#intake-opinion", "已安抚客户")
 
 
 def test_the_call_being_written_up_stays_on_the_seat_and_keeps_its_form(console, browser, ami):  # noqa: F811
@@ -62,7 +52,7 @@ def test_the_call_being_written_up_stays_on_the_seat_and_keeps_its_form(console,
         expect(page.locator("#pop-recent")).not_to_contain_text("answered")
 
         # unsaved input: ACW goes on past its limit, and the seat says why
-        fill_fault_order(page)
+        fill_fault_order(page, opinion="已安抚客户")
         expect(page.locator("#intake-held")).to_be_visible()
         page.click("form[action='/lang'] button")  # English: the page reloads
         expect(page.locator("html")).to_have_attribute("lang", "en")

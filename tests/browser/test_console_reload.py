@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.ami_line import AmiLine
 from tests.browser.conftest import PASSWORD, QUEUE
-from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.test_console_story import VIEWPORT, fill_fault_order, sign_in
 from ticketing.demo import demo_account_no, demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
@@ -88,13 +88,7 @@ def test_switching_the_language_mid_call_keeps_the_intake_form_for_that_call_onl
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=15_000)
         expect(page.locator("#intake-customer")).to_have_value(re.compile(demo_account_no(11)))
 
-        page.select_option("#intake-category", label="故障报修")
-        page.select_option("#intake-subcategory", label="低压故障")
-        page.fill("#intake-故障名称", "整栋楼停电")
-        page.fill("#intake-故障地址", "广州市天河区中山路 1 号 3 栋")
-        page.select_option("#intake-所属供电局", "GZ")
-        page.fill("#intake-客户描述故障信息", "明天 9:00 前来")
-        page.fill("#intake-opinion", "已安抚客户")
+        fill_fault_order(page, opinion="已安抚客户")
         subcategory = page.locator("#intake-subcategory").input_value()
 
         def the_form_as_typed() -> None:
