@@ -53,6 +53,8 @@ def _ascii_digits(text: str) -> str:
     """Full-width digits and plus (１３９…, ＋８６, typed with a Chinese input method) and any
     other script's decimal digits as ASCII, so one number has one key whatever keyboard typed it;
     what is left that is not 0-9 or + is cut by ``normalize``."""
+    if text.isascii():  # nearly every number: no walk, character by character, through it
+        return text
     return "".join(
         str(unicodedata.decimal(c)) if c.isdecimal() else "+" if c == _FULL_WIDTH_PLUS else c for c in text
     )
