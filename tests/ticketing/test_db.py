@@ -58,6 +58,14 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(engine):
     )
     try:
         await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        # pg_terminate_backend only signals: on a loaded machine the backend can take longer
+        # than any fixed sleep to exit and close its socket (CI once saw it still open)
+        for _ in range(100):
+            if not await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"backend {pid} still running 5 s after pg_terminate_backend")
     finally:
         await admin.close()
     await asyncio.sleep(0.2)  # the closed socket reaches the pooled connection
