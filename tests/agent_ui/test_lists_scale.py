@@ -1,4 +1,4 @@
-"""The lists stay fast on 100,000 orders: every list page and the state bar's counts are
+"""The lists stay fast on many orders: every list page and the state bar's counts are
 answered through indexes, never by reading the whole table (no timing here: a loaded machine
 would make that flaky; what makes a list slow is a full scan, and that is what is checked)."""
 
@@ -13,7 +13,9 @@ from sqlalchemy import event, insert, select
 from tests.agent_ui.conftest import login
 from ticketing.models import Site, WorkflowDefinition, WorkOrder
 
-ORDERS = 100_000
+# enough that a full scan would show; the plans checked do not depend on the row count
+# (no ANALYZE), so more rows only make the test slower (100,000 took 27 s)
+ORDERS = 21_000
 
 
 @contextlib.contextmanager
@@ -43,7 +45,7 @@ def full_scans(path, seen) -> list[str]:
     return found
 
 
-async def test_lists_and_counts_on_100k_orders(client, world):
+async def test_lists_and_counts_on_21k_orders(client, world):
     async with world.services.sessionmaker.begin() as db:
         wf = await db.scalar(select(WorkflowDefinition).where(WorkflowDefinition.key == "consult"))
         hq = await db.scalar(select(Site.id).where(Site.code == "HQ"))
@@ -76,8 +78,8 @@ async def test_lists_and_counts_on_100k_orders(client, world):
     engine = world.services.sessionmaker.kw["bind"]
     for params in (
         {"list": "search"},
-        {"list": "search", "page": "2500"},
-        {"list": "search", "sort": "number", "dir": "asc", "page": "4000"},
+        {"list": "search", "page": "500"},
+        {"list": "search", "sort": "number", "dir": "asc", "page": "840"},
         {"list": "mine"},
         {"list": "overdue"},
         {"list": "search", "number": "zx00000042"},  # the start of a 工单号, in any case
@@ -97,4 +99,4 @@ async def test_lists_and_counts_on_100k_orders(client, world):
         async with client.ws_connect("/ws") as ws:
             snap = (await ws.receive()).json()
     assert not full_scans(engine.url.database, seen)
-    assert snap["work"]["mine"] == 3334 and snap["work"]["overdue"] == 4762
+    assert snap["work"]["mine"] == 700 and snap["work"]["overdue"] == 1000
