@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import directory
@@ -101,8 +102,14 @@ async def record_survey(
     result = SurveyResult(
         order_id=order.id, user_id=user.id, answers=dict(answers), satisfied=satisfied, remark=remark
     )
-    session.add(result)
-    await session.flush()
+    try:
+        # a savepoint: the refusal below leaves the caller's transaction usable
+        async with session.begin_nested():
+            session.add(result)
+    except IntegrityError:
+        # another submission of this order's survey passed the read above at the same moment and
+        # was stored first (ix_survey_results_order_id is unique)
+        raise ActionRefused("survey_recorded", f"{order.number} has its visit-back survey already") from None
     from campaigns.store import close_surveyed  # campaigns builds on ticketing, not the other way
 
     await close_surveyed(session, order_id=order.id)  # the visit-back campaign calls no one about it

@@ -183,3 +183,62 @@ async def test_reports_respect_the_viewers_sites(session, seeded):
         seeded.sites["GZ"].id
     ]
     assert len(await overdue(session, now=at(25, 12), viewer=u["3001"])) == 2  # HQ sees all
+
+
+async def test_two_surveys_of_one_order_submitted_at_once_store_one(db_url, engine, session, seeded):
+    """A double click, or two tabs: both submissions read "no survey yet" before either is
+    committed. The database keeps the first; the second is the same refusal as a later one."""
+    import asyncio
+
+    from sqlalchemy import func, text
+
+    from ticketing import db, load_order
+    from ticketing.models import SurveyResult
+
+    order = await fault(session, seeded, at(24, 9), close=True)
+    await session.commit()
+    leader = seeded.users["2001"]
+    happy = {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "满意", "综合评价": "满意"}
+    engines = [db.create_engine(db_url), db.create_engine(db_url)]
+
+    async def second_tab():
+        async with db.sessionmaker(engines[1]).begin() as s:
+            theirs = await load_order(s, leader, order.id)
+            await record_survey(s, leader, theirs, {**happy, "综合评价": "不满意"})
+
+    async def waiting_on_the_first() -> bool:
+        if engine.dialect.name != "postgresql":
+            # SQLite: the second transaction waits for the write lock (BEGIN IMMEDIATE), so it
+            # reads after the first commits; only PostgreSQL lets both pass the read
+            await asyncio.sleep(0.2)
+            return True
+        async with engine.connect() as conn:
+            return bool(
+                await conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            )
+
+    try:
+        async with db.sessionmaker(engines[0])() as first:
+            mine = await load_order(first, leader, order.id)
+            await record_survey(first, leader, mine, happy)  # stored, not committed yet
+            other = asyncio.create_task(second_tab())
+            for _ in range(100):
+                if other.done() or await waiting_on_the_first():
+                    break
+                await asyncio.sleep(0.05)
+            assert not other.done()  # it passed the read and waits on the first one's row
+            await first.commit()
+        with pytest.raises(ActionRefused) as refused:
+            await other
+    finally:
+        for e in engines:
+            await e.dispose()
+    assert refused.value.error_id == "survey_recorded"
+    stored = list(await session.scalars(select(SurveyResult).where(SurveyResult.order_id == order.id)))
+    assert [r.satisfied for r in stored] == [True]
+    assert not await session.scalar(select(func.count(WorkOrder.id)).where(WorkOrder.category == "complaint"))

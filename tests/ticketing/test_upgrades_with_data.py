@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from ticketing import db
 
@@ -173,3 +175,57 @@ async def test_upgrading_adds_the_seeded_number_limits_and_titles_older_orders(e
     assert upgraded[4] == categories[3][4]
     assert upgraded[5] == categories[4][4]
     assert dict(titles) == {1: "低压新装：三户 新装， 请尽快", 2: "已有标题", 3: "营业厅排队太久", 4: " "}
+
+
+async def test_upgrading_keeps_each_orders_first_survey_and_refuses_a_second_one(empty_db_url):
+    """Two submissions at once once stored two surveys of one order: the upgrade keeps the first
+    (what the customer said), and from then on the database refuses a second."""
+    await db.migrate(empty_db_url, "0018")
+    engine = db.create_engine(empty_db_url)
+    surveys = [  # id, order, satisfied: order 1 surveyed three times, order 2 once
+        (1, 1, True),
+        (2, 2, False),
+        (3, 1, False),
+        (4, 1, True),
+    ]
+    survey = (
+        "INSERT INTO survey_results (id, order_id, answers, satisfied, remark, created_at)"
+        " VALUES (:id, :order_id, '{}', :satisfied, '', '2026-10-12 01:00:00')"
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO workflow_definitions (id, key, version, name, body, source, enabled, created_at)"
+                    " VALUES (1, 'fault_repair', 1, '故障报修', '{}', '', true, '2026-10-01 00:00:00')"
+                )
+            )
+            for order_id in (1, 2, 3):
+                await conn.execute(
+                    text(
+                        "INSERT INTO work_orders (id, number, category, subcategory, status, priority, severity,"
+                        " title, caller_number, form, workflow_id, workflow_key, workflow_version, current_node,"
+                        " updated_at, status_times, node_entered_at, is_open, category_locked, disabled_nodes,"
+                        " created_at) VALUES (:id, :number, 'fault', '', '已办结', 0, '', '', '', '{}', 1,"
+                        " 'fault_repair', 1, 'end', '2026-10-12 01:00:00', '[]', '2026-10-12 01:00:00',"
+                        " false, true, '[]', '2026-10-08 08:00:00')"
+                    ),
+                    {"id": order_id, "number": f"GZ{order_id}"},
+                )
+            for survey_id, order_id, satisfied in surveys:
+                await conn.execute(
+                    text(survey), {"id": survey_id, "order_id": order_id, "satisfied": satisfied}
+                )
+        await db.migrate(engine)
+        async with engine.connect() as conn:
+            kept = (await conn.execute(text("SELECT id, order_id FROM survey_results ORDER BY id"))).all()
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(survey), {"id": 5, "order_id": 3, "satisfied": True}
+            )  # a first one is fine
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(text(survey), {"id": 6, "order_id": 2, "satisfied": True})
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in kept] == [(1, 1), (2, 2)]

@@ -103,7 +103,11 @@ class SurveyDimension(Base):
 class SurveyResult(Base, Timestamped):
     __tablename__ = "survey_results"
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    # one per order (0019): the first answer is what the customer said, and two submissions at
+    # once both pass record_survey's read
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), index=True, unique=True
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     satisfied: Mapped[bool] = mapped_column(default=True)
