@@ -66,6 +66,14 @@ class Actions:
     async def cancel_attended_transfer(self, agent_channel: str) -> Frame:
         return await self.ami.action("CancelAtxfer", Channel=agent_channel)
 
+    async def hold_peers(self, customer_channel: str, agent_channel: str, *, held: bool) -> None:
+        # Held, each leg names the other: hotline-hold's h ends the other leg when one hangs up
+        # there. Cleared before the Bridge that resumes the call, which runs that h as well.
+        for channel, peer in ((customer_channel, agent_channel), (agent_channel, customer_channel)):
+            await self.ami.action(
+                "Setvar", Channel=channel, Variable="HOTLINE_HOLD_PEER", Value=peer if held else ""
+            )
+
     async def hold(self, customer_channel: str, agent_channel: str) -> Frame:
         return await self.ami.action(
             "Redirect",

@@ -336,9 +336,16 @@ class AgentCommands:
         call.hangup_side = call.hangup_side or "agent"  # we know who asked for it
         if agent.state == A.ON_HOLD and call.agent_id == agent_id and customer and agent.consult is None:
             # The held caller is the agent's: 挂断 ends their call too. Held apart from the agent
-            # (hotline-hold), the caller's leg would otherwise wait there alone for an hour.
+            # (hotline-hold), the caller's leg would otherwise wait there alone for an hour
+            # (an older dialplan's hotline-hold has no h that ends it with the agent's).
             with contextlib.suppress(AmiActionError):  # the caller hung up just now
                 await self.actions.hangup(customer)
+            try:
+                await self.actions.hangup(agent_channel)
+            except AmiActionError as exc:
+                if not _gone_channel(exc):  # else hotline-hold's h ended it with the caller's leg
+                    raise
+            return CommandResult.done(call_id=call.call_id)
         await self.actions.hangup(agent_channel)
         return CommandResult.done(call_id=call.call_id)
 
@@ -357,6 +364,7 @@ class AgentCommands:
             raise Refused("call_not_on_hold")
         if held:
             self.model.set_hold(call, True, time.time())
+            await self.actions.hold_peers(customer, agent_channel, held=True)
             await self.actions.hold(customer, agent_channel)
         else:
             await self._bridge_back(customer, agent_channel)
@@ -364,6 +372,7 @@ class AgentCommands:
         return CommandResult.done(call_id=call.call_id, held=held)
 
     async def _bridge_back(self, customer: str, agent_channel: str) -> None:
+        await self.actions.hold_peers(customer, agent_channel, held=False)
         # Right after a hold, the Redirect may still be moving the two legs into
         # hotline-hold; Asterisk then refuses the Bridge ("Unable to add Channel1"),
         # so give the legs a moment to land before reporting a refusal.
@@ -373,8 +382,20 @@ class AgentCommands:
                 return
             except AmiActionError as exc:
                 if attempt == UNHOLD_TRIES - 1 or "Unable to add" not in exc.message:
+                    await self._still_held(customer, agent_channel, exc)
                     raise
                 await asyncio.sleep(0.1)
+
+    async def _still_held(self, customer: str, agent_channel: str, exc: AmiActionError) -> None:
+        """The Bridge was refused: the legs stay in hotline-hold, naming each other again. If
+        one hung up meanwhile (its h found no peer to end), the other's call is over too."""
+        if _gone_channel(exc):
+            for channel in (customer, agent_channel):
+                with contextlib.suppress(AmiActionError):
+                    await self.actions.hangup(channel)
+            return
+        with contextlib.suppress(AmiActionError):
+            await self.actions.hold_peers(customer, agent_channel, held=True)
 
     async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
         """Blind transfer of the agent's caller to an agent, a queue or a number."""

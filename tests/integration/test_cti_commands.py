@@ -404,6 +404,40 @@ async def test_hanging_up_a_held_call_ends_the_callers_call_too(asterisk):
     assert 0.4 < ended.hold_seconds < 1.5  # the hold ends with the call, not when the caller gives up
 
 
+@pytest.mark.parametrize("side", ["caller", "agent"])
+async def test_one_side_hanging_up_on_hold_ends_the_other_and_the_seat_goes_to_after_call_work(
+    asterisk, side
+):
+    """Held apart in hotline-hold, the caller's leg (or the agent's, hung up on the phone) ends
+    the other: the call ends there and then, not when the other leg's hour in hold runs out."""
+    async with Story(asterisk, acw_seconds=30) as story:
+        (agent,) = await ready_agents(story, "hold" if side == "caller" else "2")
+        await story.call_in(QUEUE_A, stay=2 if side == "caller" else 30)
+        call_id = await answered_by(story, agent)
+        assert (await story.bridge.hold(agent)).ok
+        holding = time.time()
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=5)  # hung up at 2 s
+        rec = await story.wait_for(RecordingReady, call_id=call_id)
+        await story.bridge.flush()
+        # the agent's leg left hotline-hold with the caller: nothing of the call is left in Asterisk
+        assert not await _channels_of(story, call_id)
+        agent_now = story.bridge.agent(agent)
+        assert (agent_now["state"], agent_now["reason"], agent_now["call_id"]) == (
+            "after_call_work",
+            "话后处理",
+            call_id,
+        )
+        assert not [c for c in story.bridge.calls() if c["call_id"] == call_id]
+    assert (ended.outcome, ended.hangup_side, ended.agent_id) == ("answered", side, agent)
+    assert [leg[0] for leg in ended.legs] == [agent]
+    assert 0.5 < ended.hold_seconds < ended.ended_at - holding + 0.1  # held until the hang-up
+    assert [h.held for h in story.of(CallHeld, call_id=call_id)] == [True]
+    # closed with the call: MixMonitor's b records the bridged talk only, not the time on hold
+    assert wav_info(rec.path) == (pytest.approx(rec.duration, abs=0.01), True)
+    assert rec.duration < ended.ended_at - ended.answered_at - 0.5
+    assert story.agent_states(agent)[-2:] == [("on_hold", ""), ("after_call_work", "话后处理")]
+
+
 async def test_the_held_caller_hanging_up_during_a_consult_ends_the_record_at_once(asterisk):
     async with Story(asterisk) as story:
         first, second = await ready_agents(story, "hold", "hold")
