@@ -35,9 +35,14 @@ from ticketing.workflow.steps import with_subtype_fields
 MEDIA_KINDS = {"call": "recording", "recording": "recording", "voicemail": "voicemail", "fax": "fax"}
 
 
+#: the limits ticketing.workflow.forms checks on save, sent so the input carries them too
+#: (min/max on a number, max_length on text): the agent sees them while typing, not after saving
+LIMITS = ("min", "max", "max_length")
+
+
 def _field_view(name: str, spec: Any, permission: str, value: Any) -> dict[str, Any]:
     spec = dict(spec or {})
-    return {
+    view = {
         "name": name,
         "label": spec.get("label") or name,
         "type": spec.get("type", "text"),
@@ -45,6 +50,18 @@ def _field_view(name: str, spec: Any, permission: str, value: Any) -> dict[str, 
         "permission": permission,
         "value": value,
     }
+    view.update({k: spec[k] for k in LIMITS if spec.get(k) is not None})
+    return view
+
+
+def subtype_field_views(definition: Definition, form_schema: Any) -> list[dict[str, Any]]:
+    """A subcategory's own form at intake, editable (ticketing merges it into the order's);
+    a field the workflow has already is the workflow's."""
+    return [
+        _field_view(name, spec, "editable", None)
+        for name, spec in dict(form_schema or {}).items()
+        if name not in definition.fields
+    ]
 
 
 def field_views(definition: Definition, node: Node, form: dict[str, Any]) -> list[dict[str, Any]]:

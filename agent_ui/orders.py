@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, order_key
 from agent_ui.errors import UiError
-from agent_ui.order_views import field_views, order_view
+from agent_ui.order_views import field_views, order_view, subtype_field_views
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
@@ -107,19 +107,7 @@ async def intake_spec(request: web.Request) -> web.Response:
                             "id": c.id,
                             "code": c.code,
                             "name": c.name,
-                            # the subtype's own form, editable at intake (ticketing merges it per order)
-                            "fields": [
-                                {
-                                    "name": k,
-                                    "label": (v or {}).get("label") or k,
-                                    "type": (v or {}).get("type", "text"),
-                                    "options": list((v or {}).get("options") or []),
-                                    "permission": "editable",
-                                    "value": None,
-                                }
-                                for k, v in (c.form_schema or {}).items()
-                                if k not in definition.fields
-                            ],
+                            "fields": subtype_field_views(definition, c.form_schema),
                         }
                         for c in rows
                         if c.parent_id == top.id and top.id

@@ -25,7 +25,8 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
     const required = field.permission === "required";
     const label = el("label", { for: id, class: required ? "req" : "" }, field.label);
     let input;
-    const common = { id, name: field.name, "data-field": field.name, "data-type": field.type, required, disabled: readOnly };
+    // the limits the server checks on save (absent ones are left out by el)
+    const common = { id, name: field.name, "data-field": field.name, "data-type": field.type, required, disabled: readOnly, maxlength: field.max_length };
     if (field.type === "textarea") {
       input = el("textarea", common, field.value ?? "");
     } else if (field.type === "select") {
@@ -41,7 +42,7 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
     } else if (field.type === "checkbox") {
       input = el("input", { ...common, type: "checkbox", checked: field.value === true, required: false });
     } else if (field.type === "number") {
-      input = el("input", { ...common, type: "number", value: field.value ?? "" });
+      input = el("input", { ...common, type: "number", min: field.min, max: field.max, value: field.value ?? "" });
     } else if (field.type === "datetime" && readOnly) {
       input = el("input", { ...common, type: "text", value: datetimeText(field.value) });
     } else if (field.type === "datetime") {
