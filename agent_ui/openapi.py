@@ -57,7 +57,14 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
             "submit": {"type": "boolean", "description": "true: 保存,处理完毕; false: 保存,现在处理"},
             "caller_number": {"type": "string"},
             "customer_id": {"type": "integer"},
-            "subcategory": {"type": "string"},
+            "category": {
+                "type": "string",
+                "example": "query",
+                "description": "the 业务大类别 picked (a top category of the workflow; field_bad_option "
+                "otherwise); none: the workflow's. The number follows this category's own pattern where "
+                "it has one, else the workflow's",
+            },
+            "subcategory": {"type": "string", "description": "one of the category's own"},
             "title": {"type": "string"},
             "opinion": {"type": "string"},
             "site_id": {"type": "integer"},

@@ -149,6 +149,8 @@ async def create_order(request: web.Request) -> web.Response:
             customer_id=_opt_int(body, "customer_id"),
             caller_number=_text(body, "caller_number", 32),
             title=_text(body, "title", 200),
+            # 业务大类别 picked (用户信息查询 and 信息咨询 share the consult workflow); none: the workflow's
+            category=_text(body, "category", 32),
             subcategory=_text(body, "subcategory", 32),
             submit=bool(body.get("submit", True)),
             opinion=_text(body, "opinion"),

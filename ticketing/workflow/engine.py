@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.phones import InvalidPhoneNumber, checked
@@ -95,6 +95,10 @@ async def create_order(
     ``category`` (业务大类别, a top category's code): the one the agent picked, which must be
     one of ``workflow``'s (用户信息查询 and 信息咨询 share the consult workflow), with
     ``subcategory`` one of its own; without it the order has the workflow's category.
+
+    The order's number follows its category's own ``number_pattern`` where the category has one
+    (用户信息查询: CX…), else the workflow's (信息咨询: ZX…): every way an order is made (the
+    seat, an async event, a voicemail, a follow-up) numbers it by this one rule.
     """
     now = now or utcnow()
     named_call = await _agents_call(session, user, call_id) if call_id else None
@@ -166,8 +170,9 @@ async def create_order(
     # No call named: the agent is on (or just finished) a call, the order is about that call, and
     # about its customer when none was given; insert_order looks the call up in the same go.
     look_up = link_call and named_call is None
+    pattern = await _category_pattern(session, order.category, site_id) or definition.number_pattern
     active_call_id = await insert_order(
-        session, order, definition.number_pattern, rows, now, agent=user.staff_no if look_up else None
+        session, order, pattern, rows, now, agent=user.staff_no if look_up else None
     )
     for interaction_id in interaction_ids:
         await session.execute(
@@ -214,6 +219,26 @@ async def _check_category(session: AsyncSession, workflow: str, category: str, s
     )
     if subcategory and not await session.scalar(select(exists(under))):
         raise FieldErrors({"subcategory": "field_bad_option"})
+
+
+async def _category_pattern(session: AsyncSession, category: str, site_id: int | None) -> str:
+    """The number pattern of the top category ``category``: the site's own row of that code
+    where it has one (it replaces the global row, as in the category tree), else the global's;
+    "" when neither sets one (the workflow's pattern applies)."""
+    return (
+        await session.scalar(
+            select(Category.number_pattern)
+            .where(
+                Category.code == category,
+                Category.parent_id.is_(None),
+                Category.enabled.is_(True),
+                or_(Category.site_id.is_(None), Category.site_id == site_id),
+            )
+            .order_by(Category.site_id.is_(None))
+            .limit(1)
+        )
+        or ""
+    )
 
 
 async def _agents_call(session: AsyncSession, user: User, call_id: str) -> Interaction:

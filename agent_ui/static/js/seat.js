@@ -420,6 +420,9 @@ async function save(done) {
   const fieldsBox = $("intake-fields");
   const body = {
     workflow: cat.workflow,
+    // the category picked, not only its workflow (用户信息查询 and 信息咨询 share one); a category
+    // without a row of its own (no category tree: the workflow is the category) sends none
+    category: cat.id ? cat.code : "",
     subcategory: $("intake-subcategory").value,
     caller_number: $("intake-caller").value,
     customer_id: state.form.customer?.id ?? null,
@@ -432,6 +435,7 @@ async function save(done) {
     const order = await api("/api/orders", { method: "POST", body });
     clearDraft(state.me, body.call_id); // taken in: a reload starts the form afresh
     markProblems(fieldsBox, {});
+    markPicks({});
     toast(t("intake.saved", { number: order.number }), "ok");
     const link = el("a", { href: `/orders/${order.number}`, id: "intake-saved-link" }, order.number);
     $("intake-result").replaceChildren(el("p", { id: "intake-saved" }, ...tParts("intake.saved", { number: link }), ` · ${order.status}`));
@@ -439,8 +443,14 @@ async function save(done) {
     else reset(true);
   } catch (err) {
     markProblems(fieldsBox, err.details?.problems || {});
+    markPicks(err.details?.problems || {});
     toast(err.message, "refused");
   }
+}
+
+// A category or subcategory disabled since the form was built is refused: the pick is marked.
+function markPicks(problems) {
+  for (const name of ["category", "subcategory"]) $(`intake-${name}`).setAttribute("aria-invalid", problems[name] ? "true" : "false");
 }
 
 function reset(keepResult = false) {
