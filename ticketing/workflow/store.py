@@ -354,16 +354,27 @@ async def intake_order(session: AsyncSession, keys: Iterable[str]) -> list[str]:
 
 
 async def category_names(session: AsyncSession) -> dict[str, str]:
-    """Each orders' category code -> its name, in intake's order: a category is named by its
-    workflow (the first in intake's order, as the order's page names it), disabled ones too
-    (their orders stay)."""
+    """Each orders' category code -> its name, in intake's order, disabled ones too (their orders
+    stay): a workflow's own category is named by its workflow (the first in intake's order, as
+    the order's page names it); a top category taking orders on another's workflow (用户信息查询
+    on 信息咨询's, 协调单 on 故障报修's: intake and the inbox keep the one picked) by its own name."""
     latest: dict[str, WorkflowDefinition] = {}
     for row in await session.scalars(select(WorkflowDefinition).order_by(WorkflowDefinition.version)):
         latest[row.key] = row
-    named: dict[str, str] = {}
+    by_workflow: dict[str, str] = {}
     for key in await intake_order(session, latest):
         definition = parsed(latest[key])
-        named.setdefault(definition.category, definition.name)
+        by_workflow.setdefault(definition.category, definition.name)
+    named: dict[str, str] = {}
+    tops = await session.execute(
+        select(Category.code, Category.name)
+        .where(Category.parent_id.is_(None), Category.workflow_key != "")
+        .order_by(Category.sort, Category.id)
+    )
+    for code, name in tops:
+        named.setdefault(code, by_workflow.get(code, name))
+    for code, name in by_workflow.items():
+        named.setdefault(code, name)
     return named
 
 
