@@ -162,6 +162,20 @@ def order_summary(
     }
 
 
+async def _category_name(db: AsyncSession, order: WorkOrder, definition: Any) -> str:
+    """The order's 业务大类别 as lists name it: its workflow's own category by the workflow, one
+    that takes orders on another's workflow (用户信息查询 on 信息咨询's) by its own name."""
+    if order.category == definition.category:
+        return definition.name
+    rows = await db.execute(
+        select(Category.site_id, Category.name).where(
+            Category.code == order.category, Category.parent_id.is_(None)
+        )
+    )
+    named = dict(rows.all())
+    return named.get(order.site_id) or named.get(None) or order.category
+
+
 def media_url(interaction: Interaction) -> str | None:
     if interaction.kind not in MEDIA_KINDS:
         return None
@@ -191,6 +205,7 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
     view = order_summary(order, subcategory_name=(await subcategory_names(db, [order])).get(order.id, ""))
     view.update(
         {
+            "category_name": await _category_name(db, order, definition),
             "workflow": {
                 "key": order.workflow_key,
                 "version": order.workflow_version,

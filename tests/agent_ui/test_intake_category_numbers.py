@@ -26,13 +26,13 @@ async def test_an_order_taken_as_user_information_query_keeps_its_category_and_n
     status, query = await _take(client, token, {"workflow": "consult", "category": "query", "form": CONSULT})
     assert status == 201, query
     # 用户信息查询, not the 信息咨询 its workflow is named after, with its own CX… numbers
-    assert query["category"] == "query"
+    assert (query["category"], query["category_name"]) == ("query", "用户信息查询")  # as lists name it
     assert re.fullmatch(r"CX\d{13}", query["number"]), query["number"]
     status, consult = await _take(
         client, token, {"workflow": "consult", "category": "consult", "form": CONSULT}
     )
     assert status == 201, consult
-    assert consult["category"] == "consult"
+    assert (consult["category"], consult["category_name"]) == ("consult", "信息咨询")
     assert re.fullmatch(r"ZX\d{13}", consult["number"]), consult["number"]  # none of its own: the workflow's
     # each prefix counts on its own: the first of the day under each
     assert query["number"].endswith("00001") and consult["number"].endswith("00001")

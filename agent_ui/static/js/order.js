@@ -64,7 +64,7 @@ async function draw() {
   $("order-number").textContent = order.number;
   const c = order.customer;
   $("order-facts").replaceChildren(...[
-    el("dt", {}, t("order.category")), el("dd", { id: "order-category" }, `${order.workflow.name}${order.subcategory ? " / " + (order.subcategory_name || order.subcategory) : ""}`),
+    el("dt", {}, t("order.category")), el("dd", { id: "order-category" }, `${order.category_name || order.workflow.name}${order.subcategory ? " / " + (order.subcategory_name || order.subcategory) : ""}`),
     el("dt", {}, t("order.step")), el("dd", { id: "order-node" }, order.node.name),
     el("dt", {}, t("order.caller")), el("dd", {}, dialButton(order.caller_number)),
     el("dt", {}, t("pop.customer")), el("dd", {}, c ? `${c.account_no} ${c.name} ${c.address || ""}` : "—"),
