@@ -108,7 +108,7 @@ async def add_user(settings: Settings, staff_no: str, name: str, roles: list[str
 
 
 async def _seed(sessions, *, demo: bool) -> None:
-    from ticketing.demo import seed_demo
+    from ticketing.demo import add_demo_emails, seed_demo
     from ticketing.models import Customer
     from ticketing.seed import seed_defaults
 
@@ -116,6 +116,8 @@ async def _seed(sessions, *, demo: bool) -> None:
         await seed_defaults(session)
         if demo and not await session.scalar(select(Customer.id).limit(1)):
             await seed_demo(session, customers=DEMO_CUSTOMERS)
+        elif demo:
+            await add_demo_emails(session)  # a demo database seeded before the staff had addresses
 
 
 @contextlib.asynccontextmanager

@@ -28,6 +28,8 @@ DISTRICTS = {
 }
 ROADS = ["中山", "解放", "人民", "建设", "滨江", "天河", "东风", "环市", "新港", "工业", "花城", "科技园"]
 DEMO_PASSWORD = "demo1234"
+#: the demo staff's mail domain: reserved (RFC 2606), so no demo email can reach a real mailbox
+DEMO_MAIL_DOMAIN = "hotline.example"
 
 
 @dataclasses.dataclass
@@ -41,6 +43,30 @@ class DemoData:
 def _demo_hash() -> str:
     # argon2 is slow on purpose; the demo staff all share one password, so hash it once.
     return hash_password(DEMO_PASSWORD)
+
+
+def demo_email(staff_no: str) -> str:
+    return f"{staff_no}@{DEMO_MAIL_DOMAIN}"
+
+
+def demo_staff_numbers() -> list[str]:
+    """The 工号 seed_demo gives out: team leader, supervisor, admin, agents, two handlers per bureau."""
+    handlers = [f"5{i}0{n}" for i in range(1, len(DISTRICTS) + 1) for n in (1, 2)]
+    return ["2001", "3001", "9001", *(f"100{n}" for n in range(1, 7)), *handlers]
+
+
+async def add_demo_emails(session: AsyncSession) -> int:
+    """Demo accounts seeded before they had addresses get theirs (``hotline demo`` runs this at
+    every start, on a database it seeded earlier); an address set since is kept. Returns how
+    many got one."""
+    rows = await session.scalars(
+        select(User).where(User.staff_no.in_(demo_staff_numbers()), User.email == "")
+    )
+    filled = 0
+    for user in rows:
+        user.email = demo_email(user.staff_no)
+        filled += 1
+    return filled
 
 
 def _name(rng: random.Random) -> str:
@@ -77,7 +103,7 @@ async def seed_demo(
             department_id=dept.id,
             must_change_password=False,
             phone="13900002001",
-            email="2001@hotline.example",
+            email=demo_email("2001"),
         )
         dept.manager_id = leader.id
         users["3001"] = await create_user(
@@ -90,7 +116,7 @@ async def seed_demo(
             site_id=hq.id,
             must_change_password=False,
             phone="13900003001",
-            email="3001@hotline.example",
+            email=demo_email("3001"),
         )
         users["9001"] = await create_user(
             session,
@@ -101,6 +127,7 @@ async def seed_demo(
             roles=["admin"],
             site_id=hq.id,
             must_change_password=False,
+            email=demo_email("9001"),
         )
         for n in range(1, 7):
             staff = f"100{n}"
@@ -117,6 +144,7 @@ async def seed_demo(
                 skills={"service": 1, "fault": 1 + n % 2, "complaint": 2},
                 must_change_password=False,
                 phone=f"1390000{staff}",
+                email=demo_email(staff),
             )
         for code in DISTRICTS:
             for n in range(1, 3):
@@ -131,6 +159,8 @@ async def seed_demo(
                     site_id=sites[code].id,
                     must_change_password=False,
                     phone=f"1370000{staff}",
+                    # the templates with audience: handler (a complaint's 处理 step) email them
+                    email=demo_email(staff),
                 )
     else:
         sites = {s.code: s for s in await session.scalars(select(Site))}

@@ -38,3 +38,31 @@ async def test_demo_world(session):
     # a second run adds customers only
     again = await seed_demo(session, customers=10)
     assert again.customer_count == 10 and await session.scalar(select(func.count(Customer.id))) == 50
+
+
+async def test_demo_staff_have_addresses_that_reach_no_real_mailbox(session):
+    """The handlers' email templates (a complaint's 处理 step, audience: handler) need an address:
+    the demo gives every account one, on the reserved .example domain."""
+    from sqlalchemy import update
+
+    from ticketing.demo import add_demo_emails, demo_staff_numbers
+    from ticketing.models import User
+
+    await seed_defaults(session)
+    demo = await seed_demo(session, customers=1)
+    await session.flush()
+    assert set(demo_staff_numbers()) == set(demo.users)
+    emails = {u.staff_no: u.email for u in await session.scalars(select(User))}
+    assert emails == {staff_no: f"{staff_no}@hotline.example" for staff_no in demo.users}
+    assert {"5101", "5102", "5201", "5202", "5301", "5302"} <= set(emails)
+
+    # a demo database seeded before: its accounts get addresses, one set since keeps its own
+    await session.execute(update(User).values(email=""))
+    await session.execute(update(User).where(User.staff_no == "5102").values(email="li@gz.hotline.example"))
+    await session.execute(
+        update(User).where(User.staff_no == "5101").values(staff_no="5109")
+    )  # not a demo one
+    assert await add_demo_emails(session) == len(demo.users) - 2
+    emails = {u.staff_no: u.email for u in await session.scalars(select(User))}
+    assert emails["5201"] == "5201@hotline.example" and emails["9001"] == "9001@hotline.example"
+    assert emails["5102"] == "li@gz.hotline.example" and emails["5109"] == ""
