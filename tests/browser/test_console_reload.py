@@ -1,6 +1,7 @@
 """The seat page reloaded mid-call, in the real Chromium on the real Asterisk: a reload while the
-phone rings pops the same call with its answer / reject controls, an offer that ended is not
-popped again, and the language switch (which reloads the page) keeps the intake form."""
+phone rings pops the same call with its answer / reject controls, an offer that ended (rejected,
+or the caller hung up while it rang) leaves the seat at once and is not popped again, and the
+language switch (which reloads the page) keeps the intake form."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def test_a_reload_while_the_phone_rings_shows_the_same_pop_and_an_ended_offer_no
     try:
         ready_seat(page, console)
         caller = demo_phone(7)
-        ami.call_in(QUEUE, caller, stay=30, ivr_path="top:6/faults:1")
+        ami.call_in(QUEUE, caller, stay=45, ivr_path="top:6/faults:1")
         expect(page.locator("#pop-caller")).to_have_text(caller, timeout=15_000)
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ringing")
 
@@ -65,11 +66,25 @@ def test_a_reload_while_the_phone_rings_shows_the_same_pop_and_an_ended_offer_no
 
         page.click("#btn-hangup")  # rejected (or, a moment later, the queue's ring timeout)
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "not_ready", timeout=10_000)
-        # the caller still waits in the queue, but this seat's offer is over: no pop after a reload
+        # the caller still waits in the queue, but this seat's offer is over: its pop goes at once,
+        # and none comes back after a reload
+        expect(page.locator("#pop-empty")).to_be_visible()
+        expect(page.locator("#pop-body")).to_be_hidden()
         page.reload()
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "not_ready", timeout=10_000)
         expect(page.locator("#pop-empty")).to_be_visible()
         expect(page.locator("#pop-body")).to_be_hidden()
+
+        # ready again, the waiting caller rings the seat once more and hangs up while it rings:
+        # the pop goes without a reload, and the form is not left about that caller
+        page.keyboard.press("F2")
+        expect(page.locator("#pop-caller")).to_have_text(caller, timeout=10_000)
+        expect(page.locator("#intake-caller")).to_have_value(caller)
+        ami.action("Hangup", Channel=f"/^Local\\/{QUEUE}@hotline-queue-/")
+        expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+        expect(page.locator("#pop-empty")).to_be_visible()
+        expect(page.locator("#pop-body")).to_be_hidden()
+        expect(page.locator("#intake-caller")).to_have_value("")
         assert errors == []
     finally:
         ctx.close()

@@ -10,12 +10,14 @@ const $ = (id) => document.getElementById(id);
 // pop's, except while the form holds unsaved input (dirty) about an earlier call, which it keeps
 // until that is saved or cleared (an order is never filed under another caller's call);
 // drafting: what is typed is kept for the form's call (drafts.js), once this page's own draft, if
-// any, is back in the form; popped: the latest pop, done
+// any, is back in the form; popped: the latest pop, done; offerOver: the call whose offer to this
+// seat ended unanswered last (its pop, if still on its way, is not drawn)
 const state = {
   spec: null, call: null, customer: null, category: null, bar: null, socket: null,
   form: { callId: "", caller: "", customer: null }, dirty: false,
-  drafting: false, restoring: false, popped: null,
+  drafting: false, restoring: false, popped: null, offerOver: "",
 };
+const pageTitle = document.title;
 let intakeBuilt;
 const intakeReady = new Promise((resolve) => { intakeBuilt = resolve; });
 const now = () => Date.now() / 1000 + (state.bar?.clockSkew || 0); // the server's clock
@@ -23,13 +25,18 @@ const now = () => Date.now() / 1000 + (state.bar?.clockSkew || 0); // the server
 export async function start({ socket, bar }) {
   state.bar = bar;
   state.socket = socket;
-  socket.addEventListener("screen_pop", (e) => pop(e.detail.event, e.detail.pop));
+  socket.addEventListener("screen_pop", (e) => {
+    if (e.detail.event.call_id !== state.offerOver) pop(e.detail.event, e.detail.pop);
+  });
   socket.addEventListener("snapshot", (e) => {
     state.me = e.detail.user?.agent_id;
     if (state.dirty) holdAfterCallWork(true); // the bridge may have restarted meanwhile
     const call = (e.detail.calls || [])[0];
     if (call && (!state.call || state.call.call_id !== call.call_id)) popFromSnapshot(call);
-    else if (!call) restoreDraft("");
+    else if (!call) {
+      if (unanswered(state.call)) clearPop(); // its offer ended while the page was away
+      restoreDraft("");
+    }
     else if (call) { // the same call after a reconnect: what the server knows of it now
       if (call.queued_at) state.call.queued_at = call.queued_at;
       if (call.answered_at) Object.assign(state.call, { answered_at: call.answered_at, waited: call.waited });
@@ -58,7 +65,14 @@ export async function start({ socket, bar }) {
   socket.addEventListener("agent_state", (e) => {
     const ev = e.detail.event;
     if (ev.previous === "logged_out" && ev.agent_id === state.me) socket.command("snapshot").catch(() => {});
-    if (ev.agent_id === state.me) { state.agentCall = ev.call_id || ""; showHeld(); }
+    if (ev.agent_id === state.me) {
+      // the phone stopped ringing unanswered: the caller hung up, the ring timed out or was
+      // rejected, or a colleague answered; the offer is over, and so is its pop
+      if (ev.state === "ringing") state.offerOver = "";
+      else if (ev.previous === "ringing" && ev.state !== "talking" && ev.state !== "on_hold") offerEnded(state.agentCall);
+      state.agentCall = ev.call_id || "";
+      showHeld();
+    }
   });
   socket.addEventListener("snapshot", (e) => { state.agentCall = e.detail.agent?.call_id || ""; showHeld(); });
   // the longest waits and the caller's wait run on between the server's figures
@@ -142,6 +156,7 @@ async function pop(call, lookup, fromSnapshot = false) {
   if (call.ended) body.dataset.ended = "true"; // over, written up in after-call work
   if (!lookup && call.caller) {
     lookup = await api("/api/customers/lookup", { query: { number: call.caller } }).catch(() => ({ matches: [] }));
+    if (state.call !== call) return; // its offer ended meanwhile, or another call popped
   }
   const number = el("div", { class: "caller-number", id: "pop-caller", title: t("pop.copy_hint"), tabindex: "0",
     ondblclick: () => copyNumber(call.caller) }, call.caller || "—");
@@ -163,6 +178,29 @@ async function pop(call, lookup, fromSnapshot = false) {
   state.lookup = lookup || {};
   showMatches(state.lookup.matches || []);
   if (!fromSnapshot) document.title = `☎ ${call.caller} · Hotline`;
+}
+
+const unanswered = (call) => Boolean(call && !call.answered_at && !call.ended);
+
+// An offer that ended unanswered leaves the seat as a reload would show it (the snapshot pops only
+// a live offer): waiting for calls, the form no longer about that caller unless typed into.
+function offerEnded(callId) {
+  state.offerOver = callId || "";
+  if (unanswered(state.call)) clearPop();
+}
+
+function clearPop() {
+  state.call = null;
+  state.customer = null;
+  state.lookup = {};
+  const body = $("pop-body");
+  body.hidden = true;
+  body.replaceChildren();
+  for (const key of ["callId", "answered", "ended"]) delete body.dataset[key];
+  $("pop-empty").hidden = false;
+  document.title = pageTitle;
+  if (!state.dirty) bindForm(null);
+  showPending();
 }
 
 // The caller's wait in the queue: up to the answer once answered (the same figure live and after a
