@@ -339,6 +339,8 @@ async def _ticketing_consumers(
 
     await stack.enter_async_context(_background(ticketing.SlaWorker(sessions, bus).run(), "sla-worker"))
     dispatcher = _dispatcher(settings, sessions, fax_ami=await _fax_ami(stack, settings))
+    # a message goes out once its row is committed, by this process or a web process
+    stack.push_async_callback(dispatcher.listen(bus).close)
     await stack.enter_async_context(_background(dispatcher.run(), "notifications"))
     campaigns.CallbackListener(sessions).subscribe(bus)  # "keep my place, call me back"
 

@@ -359,7 +359,7 @@ async def _notify(
             subject=notify.render(subject, context)[:200],
             body=notify.render(body, context)[: notify.SMS_LIMIT if channel == "sms" else None],
         )
-        session.add(row)
+        notify.enqueue(session, row)
         rows.append(row)
     return rows
 

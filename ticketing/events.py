@@ -93,6 +93,14 @@ class UserAccountChanged(Event):
     roles: tuple[str, ...] = ()
 
 
+@event
+class NotificationQueued(Event):
+    """A transaction committed outbox rows of ``channel`` (sms, email, fax): the dispatcher
+    delivers them now instead of at its next poll, in whichever process it runs."""
+
+    channel: str
+
+
 def queue_event(session: AsyncSession, event: Event) -> None:
     session.info.setdefault(_OUTBOX, []).append(event)
 

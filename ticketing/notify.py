@@ -5,11 +5,16 @@ the ``notifications`` outbox; SLA reminders queue there too. ``Dispatcher``
 delivers pending rows through the gateways and records the outcome on each row,
 so nothing is lost when a gateway is down (the row stays ``failed`` with the
 error, and ``retry_failed`` puts it back).
+
+Rows go in through ``enqueue``, which also queues a ``NotificationQueued`` event on the
+session: published after the commit (``ticketing.events``), it wakes the dispatcher at once,
+in this process or another; its poll only catches what no event announced.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -26,16 +31,19 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from jinja2 import ChainableUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from cti.ami.client import AmiError
+from cti.bus import Bus, Subscription
+from cti.events import Event
 from cti.fax import FaxSender
 from cti.phones import InvalidPhoneNumber, is_mobile, is_service_number, normalize
 from ticketing.audit import record
 from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, TicketingError
+from ticketing.events import NotificationQueued, pending_events, queue_event
 from ticketing.models import (
     Assignment,
     Contact,
@@ -211,6 +219,16 @@ async def _handler_addresses(
     return addresses
 
 
+def enqueue(session: AsyncSession, row: Notification) -> None:
+    """Put ``row`` in the outbox. Once the caller commits and publishes the session's events,
+    the dispatcher hears of it (one event per channel and transaction, however many rows)."""
+    session.add(row)
+    if row.state in (None, "pending"):  # None: the column's default, "pending", comes at the flush
+        wake = NotificationQueued(channel=row.channel)
+        if wake not in pending_events(session):
+            queue_event(session, wake)
+
+
 async def send_template(
     session: AsyncSession, order: WorkOrder, template: NotificationTemplate, *, recipient: str = ""
 ) -> Notification:
@@ -224,7 +242,7 @@ async def send_template(
     row = Notification(
         channel=template.channel, recipient=recipient, order_id=order.id, subject=subject, body=body
     )
-    session.add(row)
+    enqueue(session, row)
     await session.flush()
     return row
 
@@ -282,7 +300,7 @@ async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> lis
             row = Notification(
                 channel=t.channel, recipient=recipient, order_id=order.id, subject=subject, body=body
             )
-            session.add(row)
+            enqueue(session, row)
             rows.append(row)
     return rows
 
@@ -356,7 +374,7 @@ async def send_message(
         body=body,
         pages=pages,
     )
-    session.add(row)
+    enqueue(session, row)
     await session.flush()
     entity, entity_id = about if about is not None else ("notification", row.id)
     await record(
@@ -468,6 +486,14 @@ class AsteriskFaxGateway:
 CONCURRENCY = {"sms": 8, "email": 4, "fax": 1}
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Pass:
+    sent: int
+    failed: int
+    full: bool  # it took as many rows as it may: more may be waiting
+    next_retry: dt.datetime | None  # the earliest retry_at still to come, if any
+
+
 class Dispatcher:
     """Delivers pending sms/email/fax rows of the outbox.
 
@@ -477,6 +503,12 @@ class Dispatcher:
     SMS to one phone never overtake each other. A failure the gateway calls passing
     (``GatewayError.retry``: busy, no answer) puts the row back for another try
     ``retry_seconds`` later, ``max_attempts`` in all.
+
+    ``run`` delivers as soon as it is woken (``wake``; ``listen`` wakes it on each
+    ``NotificationQueued`` of the bus), when a retry comes due, and every ``poll_seconds``
+    for whatever no event announced. A channel has one pass at a time, and a pass takes
+    only rows that are due and records each outcome before the next pass reads: wakes
+    during a pass make one more pass after it, never a second send of a row.
     """
 
     def __init__(
@@ -498,15 +530,38 @@ class Dispatcher:
         bad = {c: n for c, n in self.concurrency.items() if n < 1}
         if bad:
             raise ValueError(f"at least one message at a time per channel: {bad}")
+        self._woken = {channel: asyncio.Event() for channel in self.gateways}
+        self._one_pass = {channel: asyncio.Lock() for channel in self.gateways}
+
+    def wake(self, channel: str | None = None) -> None:
+        """Rows of ``channel`` (of every channel: None) were committed: deliver them now."""
+        for name, woken in self._woken.items():
+            if channel is None or channel == name:
+                woken.set()
+
+    def listen(self, bus: Bus) -> Subscription:
+        """Be woken by the ``NotificationQueued`` events of ``bus``, whoever published them.
+        Every dispatcher hears every event (no group): a missed one only costs a poll."""
+
+        async def on_queued(event: Event) -> None:
+            if isinstance(event, NotificationQueued):
+                self.wake(event.channel)
+
+        return bus.subscribe(on_queued, types=[NotificationQueued])
 
     async def deliver_pending(self, limit: int = 100) -> tuple[int, int]:
         """(sent, failed) for this pass over every channel; a row put back for a retry is neither."""
         results = await asyncio.gather(
             *(self._deliver_channel(c, limit) for c, g in self.gateways.items() if g is not None)
         )
-        return sum(r[0] for r in results), sum(r[1] for r in results)
+        return sum(r.sent for r in results), sum(r.failed for r in results)
 
-    async def _deliver_channel(self, channel: str, limit: int) -> tuple[int, int]:
+    async def _deliver_channel(self, channel: str, limit: int) -> _Pass:
+        # one pass at a time per channel: two at once would both read, and send, the same rows
+        async with self._one_pass[channel]:
+            return await self._pass(channel, limit)
+
+    async def _pass(self, channel: str, limit: int) -> _Pass:
         now = utcnow()
         async with self.sessionmaker() as session:
             rows = list(
@@ -519,6 +574,13 @@ class Dispatcher:
                     )
                     .order_by(Notification.id)
                     .limit(limit)
+                )
+            )
+            later = await session.scalar(
+                select(func.min(Notification.retry_at)).where(
+                    Notification.state == "pending",
+                    Notification.channel == channel,
+                    Notification.retry_at > now,
                 )
             )
             await session.commit()  # don't hold the (SQLite) write lock while talking to gateways
@@ -541,7 +603,11 @@ class Dispatcher:
             if isinstance(result, BaseException):
                 raise result
         outcomes = [o for each in results for o in each]  # type: ignore[union-attr]
-        return outcomes.count("sent"), outcomes.count("failed")
+        if "retry" in outcomes:
+            # put back during this pass: due no sooner than this (a moment early costs one empty pass)
+            soonest = now + dt.timedelta(seconds=self.retry_seconds)
+            later = soonest if later is None else min(later, soonest)
+        return _Pass(outcomes.count("sent"), outcomes.count("failed"), len(rows) >= limit, later)
 
     async def _deliver(self, channel: str, row: Notification) -> str:
         """Send one row and record how it went: "sent", "failed", or "retry" (put back)."""
@@ -568,17 +634,29 @@ class Dispatcher:
             await session.execute(update(Notification).where(Notification.id == row.id).values(**values))
         return outcome
 
-    async def run(self, poll_seconds: float = 10.0) -> None:
-        """Deliver forever (the worker process), each channel on its own; a failing pass is
+    async def run(self, poll_seconds: float = 10.0, limit: int = 100) -> None:
+        """Deliver forever (the worker process), each channel on its own: when woken, when a
+        retry comes due, and at least every ``poll_seconds`` (rows queued while no event could
+        tell: another process's event lost, rows from before a restart). A failing pass is
         logged and retried."""
 
         async def channel_loop(channel: str) -> None:
+            woken = self._woken[channel]
             while True:
+                woken.clear()  # a wake from now on is for rows this pass may not have seen
+                wait = poll_seconds
                 try:
-                    await self._deliver_channel(channel, 100)
+                    done = await self._deliver_channel(channel, limit)
+                    if done.full:
+                        continue  # more are waiting (an outage notice to thousands)
+                    if done.next_retry is not None:
+                        until_due = (done.next_retry - utcnow()).total_seconds()
+                        wait = max(0.0, min(wait, until_due))
                 except Exception:
                     log.exception("notification dispatch pass failed (%s)", channel)
-                await asyncio.sleep(poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await woken.wait()
 
         await asyncio.gather(*(channel_loop(c) for c, g in self.gateways.items() if g is not None))
 
@@ -589,4 +667,5 @@ class Dispatcher:
                 .where(Notification.state == "failed")
                 .values(state="pending", attempts=0, retry_at=None)
             )
-            return result.rowcount or 0
+        self.wake()
+        return result.rowcount or 0

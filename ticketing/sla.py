@@ -26,6 +26,7 @@ from cti.calendar import WorkCalendar
 from ticketing import directory
 from ticketing.events import TicketReminder, publish_pending, queue_event
 from ticketing.models import Notification, Timer, User, WorkOrder, utcnow
+from ticketing.notify import enqueue
 from ticketing.workflow.conditions import parse_duration
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ async def notify_users(
                 state="sent" if channel == "screen" else "pending",
                 sent_at=utcnow() if channel == "screen" else None,
             )
-            session.add(row)
+            enqueue(session, row)  # a screen row is sent already: only sms and email wake the dispatcher
             rows.append(row)
             if channel == "screen":
                 queue_event(

@@ -4,7 +4,10 @@ delivers it through a real SMTP server."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
+import time
 from email import message_from_bytes, policy
 
 import pytest
@@ -37,7 +40,6 @@ def smtp():
     controller.stop()
 
 
-
 async def test_a_knowledge_item_goes_out_by_email_through_the_outbox(client, world, smtp):
     inbox, port = smtp
     article_id, _ = await knowledge_content(world)
@@ -68,6 +70,37 @@ async def test_a_knowledge_item_goes_out_by_email_through_the_outbox(client, wor
         assert (await db.get(Notification, queued["id"])).state == "sent"
 
 
+async def test_a_dispatcher_on_the_bus_sends_the_agents_email_at_once(client, world, smtp):
+    """发送 from the console: the request's commit wakes the running dispatcher through the bus,
+    so the mail leaves at once, not at the dispatcher's next poll (a minute away here)."""
+    inbox, port = smtp
+    article_id, _ = await knowledge_content(world)
+    csrf = await login(client, "1001")
+    dispatcher = Dispatcher(world.services.sessionmaker, email=SmtpGateway(host="127.0.0.1", port=port))
+    subscription = dispatcher.listen(world.bus)
+    running = asyncio.create_task(dispatcher.run(poll_seconds=60))
+    try:
+        await asyncio.sleep(0.1)  # its first pass, at start, found nothing
+        resp = await client.post(
+            f"/api/knowledge/{article_id}/send",
+            json={"channel": "email", "to": "zhang@example.com"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        answered = time.monotonic()
+        assert resp.status == 201, await resp.text()
+        async with asyncio.timeout(5):
+            while not inbox.messages:  # noqa: ASYNC110 (aiosmtpd answers in its own thread)
+                await asyncio.sleep(0.01)
+        assert time.monotonic() - answered < 1.0
+        [(rcpt, mail)] = inbox.messages
+        assert rcpt == ["zhang@example.com"] and mail["Subject"] == "峰谷电价执行时间"
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await subscription.close()
+
+
 async def test_an_outage_notice_goes_out_by_sms_and_bad_recipients_are_refused(client, world):
     _, key = await knowledge_content(world)
     csrf = await login(client, "1001")
@@ -91,7 +124,9 @@ async def test_an_outage_notice_goes_out_by_sms_and_bad_recipients_are_refused(c
         f"/api/notices/{key}/send", json={"channel": "email", "to": "not-an-address"}, headers=headers
     )
     assert (await bad_mail.json())["error_id"] == "recipient_invalid"
-    pigeon = await client.post(f"/api/notices/{key}/send", json={"channel": "pigeon", "to": "x"}, headers=headers)
+    pigeon = await client.post(
+        f"/api/notices/{key}/send", json={"channel": "pigeon", "to": "x"}, headers=headers
+    )
     assert pigeon.status == 400  # faxes are tested in test_fax.py
     missing = await client.post(
         "/api/notices/nosuchkey/send", json={"channel": "sms", "to": "13800138000"}, headers=headers

@@ -19,6 +19,7 @@ import aiohttp
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+from aiohttp import web
 
 from cti.remote import CommandClient
 from hotline.cli import main
@@ -169,3 +170,59 @@ async def test_web_cti_and_worker_roles_share_state_through_redis_and_postgresql
         assert not await redis.exists(lock_key)  # given back on stop
     finally:
         await redis.aclose()
+
+
+async def test_a_message_the_web_queues_leaves_the_worker_process_at_once(
+    tmp_path, pg_url, redis_prefix, aiohttp_server
+):
+    """The worker's dispatcher hears of a row another process committed (its NotificationQueued
+    on the Redis bus) and sends it at once, not at its next poll (10 s)."""
+    import ticketing
+    from cti.redis_bus import RedisBus
+    from ticketing.events import publish_pending
+    from ticketing.notify import send_message
+
+    arrived: list[tuple[str, float]] = []
+
+    async def gateway(request: web.Request) -> web.Response:
+        arrived.append(((await request.json())["to"], time.monotonic()))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/sms", gateway)
+    server = await aiohttp_server(app)
+    settings = dataclasses.replace(
+        load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path)}),
+        database_url=pg_url,
+        bus_url=REDIS_URL,
+        redis_prefix=redis_prefix,
+        ami_port=_free_port(),  # the fax gateway's AMI: nobody listens, no fax is sent here
+        sms_gateway_url=str(server.make_url("/sms")),
+    )
+    await ticketing.migrate(pg_url)
+    engine = ticketing.create_engine(pg_url)
+    sessions = ticketing.sessionmaker(engine)
+    web_bus = RedisBus(REDIS_URL, stream=f"{redis_prefix}:events")  # as a web process has it
+
+    async def queue(to: str) -> float:
+        async with sessions() as session:
+            await send_message(session, None, "sms", to, "", "明日9时至13时停电检修")
+            await session.commit()
+            committed = time.monotonic()
+            await publish_pending(session, web_bus)
+        return committed
+
+    async def got(count: int) -> bool:
+        return len(arrived) >= count
+
+    try:
+        await queue("13800000001")  # before the worker starts: its first pass sends it
+        async with serving(settings, "worker"):
+            await _until(lambda: got(1))
+            committed = await queue("13800000002")
+            await _until(lambda: got(2), within=5)
+            assert arrived[1][0] == "13800000002"
+            assert arrived[1][1] - committed < 1.0
+    finally:
+        await web_bus.close()
+        await engine.dispose()
