@@ -52,6 +52,7 @@ REASONS = (
     "conference_target_not_ready",
     "conference_target_logged_out",
     "conference_unknown_target",
+    "conference_unhold_first",
     "caller_gone",
     "channel_gone",
     "invalid_reason",
@@ -491,6 +492,9 @@ class AgentCommands:
         agent = self._agent(agent_id)
         call, agent_channel, customer = self._on_call(agent)
         try:
+            # Held, the Redirect would take the caller from hotline-hold into the room while
+            # the call counts as held: taken back first, as for a transfer.
+            self._not_held(agent, "conference")
             other = self._ready_colleague(target_agent)
         except Refused as exc:
             # worded as the colleague asked to join, not as a transfer target (its own texts)

@@ -174,7 +174,7 @@ async def test_consult_a_colleague_then_complete_hands_the_caller_over(client, s
         assert (await bridge.hangup(colleague)).ok
 
 
-async def test_a_held_call_is_taken_back_before_a_transfer_or_consult(client, seat, colleague):  # noqa: F811
+async def test_a_held_call_is_taken_back_before_a_transfer_consult_or_conference(client, seat, colleague):  # noqa: F811
     staff_no, net, bridge = seat
     async with client.ws_connect("/ws") as ws:
         tab = Tab(ws)
@@ -187,6 +187,9 @@ async def test_a_held_call_is_taken_back_before_a_transfer_or_consult(client, se
             refused = await tab.command(command, target=colleague)
             assert (refused["type"], refused["error_id"]) == ("refused", "unhold_first"), refused
             assert refused["message"] == "通话正在保持：请先取回通话，再转接或咨询转接。"
+        refused = await tab.command("conference", agent=colleague)
+        assert (refused["type"], refused["error_id"]) == ("refused", "conference_unhold_first"), refused
+        assert refused["message"] == "通话正在保持：请先取回通话，再发起三方通话。"
         assert bridge.agent(colleague)["state"] == "ready"  # nobody rang
         done = await tab.command("complete_transfer")
         assert (done["type"], done["error_id"]) == ("refused", "no_consultation")

@@ -482,7 +482,7 @@ async def _channels_of(story: Story, call_id: str) -> list[dict]:
     return [c for c in await story.net.action_list("CoreShowChannels") if c.get("Linkedid") == call_id]
 
 
-async def test_transfer_and_consult_wait_for_the_held_call_to_be_taken_back(asterisk):
+async def test_transfer_consult_and_conference_wait_for_the_held_call_to_be_taken_back(asterisk):
     async with Story(asterisk) as story:
         first, second = await ready_agents(story, "hold", "2")  # the target talks 2 s
         await story.bridge.pause(second, "小休")
@@ -497,6 +497,9 @@ async def test_transfer_and_consult_wait_for_the_held_call_to_be_taken_back(aste
         assert (consult.ok, consult.reason) == (False, "unhold_first")
         transfer = await story.bridge.transfer(first, "agent", second)
         assert (transfer.ok, transfer.reason) == (False, "unhold_first")
+        # a conference would take the held caller out of hotline-hold into the room: the same wait
+        conference = await story.bridge.conference(first, second)
+        assert (conference.ok, conference.reason) == (False, "conference_unhold_first")
         await story.bridge.flush()
         assert story.bridge.agent(first)["consult"] is None
         assert (story.bridge.agent(first)["state"], story.bridge.agent(second)["state"]) == (

@@ -181,7 +181,10 @@ export class StateBar {
       const b = $(id);
       if (b) b.title = s === "on_hold" ? t("call.unhold_first_hint") : "";
     }
-    set("btn-conference", talking && !this.consulting);
+    // a conference moves the caller's leg too: held, the server refuses it (conference_unhold_first)
+    set("btn-conference", transferable);
+    const conference = $("btn-conference");
+    if (conference) conference.title = s === "on_hold" ? t("call.conference_unhold_first_hint") : "";
     // the held caller gone, there is nobody to hand over: 取消咨询 (or 挂断) ends the consult leg
     const offered = { "btn-complete-transfer": this.consulting && !this.consulting.caller_gone, "btn-cancel-transfer": this.consulting };
     for (const [id, shown] of Object.entries(offered)) {

@@ -1,0 +1,85 @@
+"""The call buttons of the seat's top bar (statebar.js) in the real Chromium, driven by the agent
+states its socket would push: no console process and no Asterisk, so it takes a second."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_console_story import VIEWPORT
+
+pytestmark = pytest.mark.browser
+AGENT_UI = Path(__file__).resolve().parents[2] / "agent_ui"
+ORIGIN = "http://seat.test"
+BUTTONS = ("btn-hold", "btn-transfer", "btn-consult", "btn-conference")
+
+
+def _page_html() -> str:
+    texts = (AGENT_UI / "texts" / "zh-CN.json").read_text(encoding="utf-8")
+    buttons = "".join(f'<button id="{b}"></button>' for b in BUTTONS)
+    return (
+        f'<script id="texts" type="application/json">{texts}</script>'
+        '<span id="agent-state"></span><span id="state-reason"></span><span id="state-timer"></span>'
+        f"{buttons}"
+        '<button id="btn-complete-transfer"></button><button id="btn-cancel-transfer"></button>'
+    )
+
+
+def _serve(route) -> None:
+    path = route.request.url.removeprefix(ORIGIN)
+    if path == "/":
+        route.fulfill(body=_page_html(), content_type="text/html; charset=utf-8")
+    elif path.startswith("/static/js/") and (AGENT_UI / path.lstrip("/")).is_file():
+        route.fulfill(path=str(AGENT_UI / path.lstrip("/")), content_type="text/javascript")
+    else:
+        route.fulfill(status=404, body="")
+
+
+def test_transfer_consult_and_conference_wait_on_hold_for_the_call_to_be_taken_back(browser):
+    texts = json.loads((AGENT_UI / "texts" / "zh-CN.json").read_text(encoding="utf-8"))
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.route(f"{ORIGIN}/**", _serve)
+        page.goto(f"{ORIGIN}/")
+        page.evaluate(
+            """async () => {
+                const { StateBar } = await import("/static/js/statebar.js");
+                window.seatSocket = new EventTarget();
+                new StateBar(window.seatSocket);
+            }"""
+        )
+
+        def pushed(state: str) -> None:
+            page.evaluate(
+                """(state) => window.seatSocket.dispatchEvent(
+                    new CustomEvent("agent_state", { detail: { event: { state } } }))""",
+                state,
+            )
+            expect(page.locator("#agent-state")).to_have_attribute("data-state", state)
+
+        pushed("talking")
+        for button in BUTTONS:
+            expect(page.locator(f"#{button}")).to_be_enabled()
+        pushed("on_hold")
+        expect(page.locator("#btn-hold")).to_be_enabled()  # 取回
+        for button, hint in (
+            ("btn-transfer", "call.unhold_first_hint"),
+            ("btn-consult", "call.unhold_first_hint"),
+            ("btn-conference", "call.conference_unhold_first_hint"),
+        ):
+            expect(page.locator(f"#{button}")).to_be_disabled()
+            expect(page.locator(f"#{button}")).to_have_attribute("title", texts[hint])
+        assert texts["call.conference_unhold_first_hint"] == "通话保持中：请先取回通话再发起三方通话"
+        pushed("talking")  # taken back
+        for button in ("btn-transfer", "btn-consult", "btn-conference"):
+            expect(page.locator(f"#{button}")).to_be_enabled()
+            expect(page.locator(f"#{button}")).to_have_attribute("title", "")
+        assert errors == []
+    finally:
+        ctx.close()
