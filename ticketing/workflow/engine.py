@@ -12,13 +12,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.phones import InvalidPhoneNumber, checked
 from ticketing import contractors, directory, notify, sla
 from ticketing.audit import entry as audit_entry
 from ticketing.audit import record
+from ticketing.cached import Cache
 from ticketing.calls import link
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound
 from ticketing.events import TicketCreated, queue_event
@@ -224,21 +225,25 @@ async def _check_category(session: AsyncSession, workflow: str, category: str, s
 async def _category_pattern(session: AsyncSession, category: str, site_id: int | None) -> str:
     """The number pattern of the top category ``category``: the site's own row of that code
     where it has one (it replaces the global row, as in the category tree), else the global's;
-    "" when neither sets one (the workflow's pattern applies)."""
-    return (
-        await session.scalar(
-            select(Category.number_pattern)
-            .where(
-                Category.code == category,
-                Category.parent_id.is_(None),
-                Category.enabled.is_(True),
-                or_(Category.site_id.is_(None), Category.site_id == site_id),
-            )
-            .order_by(Category.site_id.is_(None))
-            .limit(1)
+    "" when neither sets one (the workflow's pattern applies). Cached: a query here would cost
+    every new order four more hops into SQLite's thread."""
+    patterns = await _category_patterns.get(session)
+    own = patterns.get((category, site_id))
+    return own if own is not None else patterns.get((category, None), "")
+
+
+async def _load_category_patterns(session: AsyncSession, _key: Any) -> dict[tuple[str, int | None], str]:
+    rows = await session.execute(
+        select(Category.code, Category.site_id, Category.number_pattern).where(
+            Category.parent_id.is_(None), Category.enabled.is_(True)
         )
-        or ""
     )
+    return {(code, site): pattern for code, site, pattern in rows}
+
+
+_category_patterns: Cache[dict[tuple[str, int | None], str]] = Cache(
+    "category.number_patterns", (Category,), _load_category_patterns
+)
 
 
 async def _agents_call(session: AsyncSession, user: User, call_id: str) -> Interaction:
