@@ -97,7 +97,7 @@ async def test_call_that_ends_while_the_bridge_is_down_is_closed_once_on_restart
 async def test_two_hundred_calls_are_all_accounted_for(asterisk):
     rng = random.Random(3)
     async with Story(asterisk) as story:
-        agents = [await story.new_agent(ring="0", talk="1") for _ in range(8)]
+        agents = [await story.new_agent(ring="0", talk="1") for _ in range(12)]
         for agent in agents:
             await story.bridge.login(agent, seat(agent), {QUEUE_A: 0})
             await story.bridge.ready(agent)
@@ -112,7 +112,7 @@ async def test_two_hundred_calls_are_all_accounted_for(asterisk):
                 Variable=["HOTLINE_QUEUE_TIMEOUT=4"],
                 Async="true",
             )
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)  # 20 calls a second
         for _ in range(300):
             if len(story.of(CallEnded, queue=QUEUE_A)) >= 200 and not story.bridge.calls():
                 break
