@@ -74,6 +74,7 @@ class CtiSettings:
     asterisk_root: str = "/var/lib/hotline/asterisk-root"  # chroot: recordings are under it
     hotline_number: str = "95598"  # caller ID shown to customers on click-to-dial
     acw_seconds: float = 0.0  # after-call work limit; 0 = straight back to ready
+    seat_ring_seconds: int = 30  # click-to-dial and campaign calls: how long the agent's phone rings
     pause_reasons: tuple[str, ...] = A.DEFAULT_PAUSE_REASONS
     default_area_code: str = ""
     lookup_timeout: float = 0.5
@@ -109,7 +110,7 @@ class CtiBridge:
             on_acw=self._acw_started,
             on_queued=self._queued,
         )
-        self.actions = Actions(self.ami)
+        self.actions = Actions(self.ami, seat_ring_seconds=settings.seat_ring_seconds)
         self.spy_book = SpyBook(self._emit)
         self.commands = AgentCommands(
             self.model,
@@ -398,7 +399,7 @@ class CtiBridge:
         self._emit(AmiConnectionChanged(connected=connected, server=self.ami.server, reason=reason))
 
     async def _replay(self) -> None:
-        history = resync.History()
+        history = resync.History(records_kept=ENDED_CALLS_KEPT)
         after = 0
         while True:
             batch = await self.bus.replay(after, 10_000)
@@ -408,9 +409,12 @@ class CtiBridge:
                 break
             after = batch[-1].seq
         resync.restore(self.model, history)
+        self.spy_book.restore(history.spies.values())
+        for record in history.records.values():
+            self._ended_calls[record.call_id] = resync.record_call(record)
 
     async def _resync(self, ami: AmiClient) -> None:
-        await resync.resync(ami, self.model)
+        await resync.resync(ami, self.model, self.spy_book)
         self._utc_offset = await recording.asterisk_utc_offset(ami, self._utc_offset)
         for agent in self.agent_book.agents.values():
             if agent.state == A.AFTER_CALL_WORK and agent.agent_id not in self._acw_timers:

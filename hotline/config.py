@@ -57,6 +57,9 @@ class Settings:
     #: after-call work (话后处理): seconds an agent has after a call before the next one is offered
     #: (they may end it sooner); 0 = straight back to ready
     acw_seconds: int = 0
+    #: click-to-dial and campaign calls ring the agent's own phone first, this many seconds at
+    #: most; unanswered, the customer is never called (a campaign contact keeps its attempt)
+    seat_ring_seconds: int = 30
     #: seconds a dead active bridge keeps its lock before a standby takes over (``--role cti``)
     cti_lock_seconds: int = 5
     #: the session cookie's Secure flag: "auto" sets it unless the console listens on loopback
@@ -81,11 +84,12 @@ _INT_FIELDS = {
     "smtp_port",
     "cti_lock_seconds",
     "acw_seconds",
+    "seat_ring_seconds",
     "sms_concurrency",
     "email_concurrency",
     "fax_lines",
 }
-_AT_LEAST_ONE = {"sms_concurrency", "email_concurrency", "fax_lines"}
+_AT_LEAST_ONE = {"sms_concurrency", "email_concurrency", "fax_lines", "seat_ring_seconds"}
 _NOT_NEGATIVE = {"acw_seconds"}
 _PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file", "campaign_calendar"}
 _CHOICES = {"cookie_secure": ("auto", "yes", "no")}

@@ -453,6 +453,7 @@ def cti_settings(settings: Settings, skill_queues: dict[str, str] | None = None)
         asterisk_root=str(settings.asterisk_root),
         hotline_number=settings.hotline_number,
         acw_seconds=float(settings.acw_seconds),
+        seat_ring_seconds=settings.seat_ring_seconds,
     )
 
 

@@ -13,9 +13,12 @@ SEAT_FAMILY = "hotline-seat"
 
 
 class Actions:
-    def __init__(self, ami: AmiClient, *, outbound_context: str = "hotline-outbound") -> None:
+    def __init__(
+        self, ami: AmiClient, *, outbound_context: str = "hotline-outbound", seat_ring_seconds: int = 30
+    ) -> None:
         self.ami = ami
         self.outbound_context = outbound_context
+        self.seat_ring_seconds = seat_ring_seconds
 
     async def queue_add(self, queue: str, interface: str, agent_id: str, penalty: int, reason: str) -> Frame:
         # Join paused: the agent starts not ready (the 95598 seat software does).
@@ -130,7 +133,7 @@ class Actions:
             Priority=1,
             CallerID=caller_id,
             ChannelId=channel_id,
-            Timeout=30000,
+            Timeout=self.seat_ring_seconds * 1000,
             Async="true",
             **extra,
         )

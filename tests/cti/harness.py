@@ -38,7 +38,13 @@ def seat(ext: str) -> str:
 
 class Story:
     def __init__(
-        self, asterisk, *, lookup=None, acw_seconds: float = 0.0, bus: InProcessBus | None = None
+        self,
+        asterisk,
+        *,
+        lookup=None,
+        acw_seconds: float = 0.0,
+        seat_ring_seconds: int = 30,
+        bus: InProcessBus | None = None,
     ) -> None:
         self.asterisk = asterisk
         self.bus = bus or InProcessBus()
@@ -51,6 +57,7 @@ class Story:
             ami_secret=asterisk.secret,
             asterisk_root=str(asterisk.root),
             acw_seconds=acw_seconds,
+            seat_ring_seconds=seat_ring_seconds,
             keepalive=1.0,
         )
         self.lookup = lookup

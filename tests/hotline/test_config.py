@@ -35,6 +35,7 @@ def test_environment_overrides_the_file(tmp_path):
         ("- 1\n", "mapping"),
         ("fax_lines: 0\n", "fax_lines must be at least 1"),
         ("acw_seconds: -5\n", "acw_seconds must not be negative"),
+        ("seat_ring_seconds: 0\n", "seat_ring_seconds must be at least 1"),
         ("cookie_secure: maybe\n", "cookie_secure must be one of auto, yes, no"),
     ],
 )
@@ -52,6 +53,17 @@ def test_after_call_work_reaches_the_bridge(tmp_path):
     assert plain.acw_seconds == 0 and cti_settings(plain).acw_seconds == 0
     settings = load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_ACW_SECONDS": "30"})
     assert cti_settings(settings).acw_seconds == 30.0
+
+
+def test_the_seats_ring_time_for_click_to_dial_reaches_the_bridge(tmp_path):
+    from cti.bridge import CtiBridge
+    from cti.bus import InProcessBus
+    from hotline.runtime import cti_settings
+
+    assert cti_settings(load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path)})).seat_ring_seconds == 30
+    settings = load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_SEAT_RING_SECONDS": "12"})
+    bridge = CtiBridge(cti_settings(settings), InProcessBus())
+    assert bridge.actions.seat_ring_seconds == 12
 
 
 def test_the_outbox_sends_as_many_at_once_as_configured(tmp_path):

@@ -155,9 +155,9 @@ async def test_progressive_campaign_answers_one_contact_and_retries_the_one_who_
 
 
 async def test_an_agent_whose_phone_never_answers_costs_the_customer_no_attempt(asterisk, sessions):
-    """The seat rings 30 s (click-to-dial's Originate timeout) and nobody picks up: no Dial
-    ran, so the customer was never called; the agent is left alone for a while."""
-    async with Story(asterisk) as story:
+    """The seat rings its ``seat_ring_seconds`` (click-to-dial's Originate timeout) and nobody
+    picks up: no Dial ran, so the customer was never called; the agent is left alone for a while."""
+    async with Story(asterisk, seat_ring_seconds=4) as story:
         await _leave_camp_a(story)
         agent = await story.new_agent(ring="never")
         assert (await story.bridge.login(agent, seat(agent), {QUEUE: 0})).ok
@@ -167,7 +167,9 @@ async def test_an_agent_whose_phone_never_answers_costs_the_customer_no_attempt(
         worker = asyncio.create_task(dialer.run())
         try:
             placed = await story.wait_for(CampaignCallPlaced, number=ANSWERS, timeout=10)
-            ended = await story.wait_for(CampaignCallEnded, call_id=placed.call_id, timeout=45)
+            placed_at = time.monotonic()
+            ended = await story.wait_for(CampaignCallEnded, call_id=placed.call_id, timeout=15)
+            rang_for = time.monotonic() - placed_at
             await asyncio.sleep(1.0)  # ready again, but cooling down: not dialed again
         finally:
             await _stop(worker)
@@ -176,6 +178,7 @@ async def test_an_agent_whose_phone_never_answers_costs_the_customer_no_attempt(
             (row,) = await s.scalars(select(CampaignContact).where(CampaignContact.campaign_id == cid))
 
     assert (ended.outcome, ended.state, ended.attempts) == (rules.AGENT_MISSED, "pending", 0)
+    assert 3 < rang_for < 8  # the setting's 4 s, not a default
     assert (row.state, row.attempts, row.last_outcome) == ("pending", 0, "")
     assert not story.of(CallEnded, call_id=placed.call_id)[0].answered_at
     assert len(story.of(CampaignCallPlaced)) == 1
