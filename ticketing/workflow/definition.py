@@ -71,6 +71,7 @@ CHANNELS = ("screen", "sms", "email")
 CONTRACTOR_CHANNELS = ("sms", "email")
 URGENCIES = ("low", "normal", "high", "urgent")
 AUTO_ACTIONS = ("convert",)
+CALENDARS = ("business", "24x7")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,12 +160,21 @@ def parse_yaml(text: str) -> Definition:
     return parse(data)
 
 
-def parse(data: Mapping[str, Any]) -> Definition:
-    """Build and validate; raises WorkflowInvalid listing every problem found."""
+def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
+    """Build and validate; raises WorkflowInvalid listing every problem found.
+
+    ``stored``: a version already in the database. Checks added after it was imported
+    (``bad_since``) do not apply to it, so an installation's running orders keep loading; the
+    value they refuse is ignored instead, as it was when the version was stored.
+    """
     problems: list[tuple[str, str]] = []
 
     def bad(error_id: str, message: str) -> None:
         problems.append((error_id, message))
+
+    def bad_since(error_id: str, message: str) -> None:
+        if not stored:
+            bad(error_id, message)
 
     key = str(data.get("key") or "")
     if not key:
@@ -189,10 +199,10 @@ def parse(data: Mapping[str, Any]) -> Definition:
         validate_pattern(pattern)
     except Exception as exc:
         bad("bad_number_pattern", str(exc))
-    nodes = [_parse_node(raw, fields, bad) for raw in (data.get("nodes") or [])]
+    nodes = [_parse_node(raw, fields, bad, bad_since) for raw in (data.get("nodes") or [])]
     _check_graph(nodes, bad)
     calendar = str(data.get("calendar", "business"))
-    if calendar not in ("business", "24x7"):
+    if calendar not in CALENDARS:
         bad("unknown_calendar", f"unknown calendar {calendar!r} (use business or 24x7)")
     if problems:
         raise WorkflowInvalid(problems)
@@ -208,7 +218,7 @@ def parse(data: Mapping[str, Any]) -> Definition:
     )
 
 
-def _parse_node(raw: Mapping[str, Any], fields: Mapping[str, Any], bad: Any) -> Node:
+def _parse_node(raw: Mapping[str, Any], fields: Mapping[str, Any], bad: Any, bad_since: Any) -> Node:
     node_id = str(raw.get("id") or "")
     where = f"node {node_id!r}"
     if not node_id:
@@ -275,7 +285,7 @@ def _parse_node(raw: Mapping[str, Any], fields: Mapping[str, Any], bad: Any) -> 
         optional=bool(raw.get("optional", False)),
         free_routing=bool(raw.get("free_routing", False)),
         locks_category=bool(raw.get("locks_category", False)),
-        sla=_parse_sla(raw.get("sla"), fields, where, bad),
+        sla=_parse_sla(raw.get("sla"), fields, where, bad, bad_since),
         spawn=spawn,
         contractor=_parse_contractor(raw.get("contractor"), ntype, fields, where, bad),
     )
@@ -334,7 +344,9 @@ def _parse_notify(raw: Mapping[str, Any], fields: Mapping[str, Any], where: str,
     return Notify(to=rules, channels=channels, urgency=urgency)
 
 
-def _parse_sla(raw: Mapping[str, Any] | None, fields: Mapping[str, Any], where: str, bad: Any) -> Sla | None:
+def _parse_sla(
+    raw: Mapping[str, Any] | None, fields: Mapping[str, Any], where: str, bad: Any, bad_since: Any
+) -> Sla | None:
     if not raw:
         return None
     limits = [raw.get("limit")] if raw.get("limit") else []
@@ -361,12 +373,18 @@ def _parse_sla(raw: Mapping[str, Any] | None, fields: Mapping[str, Any], where: 
     action = raw.get("action")
     if action and action.get("type") not in AUTO_ACTIONS:
         bad("unknown_sla_action", f"{where}: unknown automatic action {action.get('type')!r}")
+    calendar = str(raw.get("calendar") or "")
+    if calendar and calendar not in CALENDARS:
+        # versions stored before this check ran on the workflow's calendar: they still do
+        bad_since("unknown_calendar", f"{where}: unknown calendar {calendar!r} (use business or 24x7)")
+        calendar = ""
     return Sla(
         limit=str(raw.get("limit", "")),
         limit_by=limit_by,
         reminders=tuple(reminders),
         overrun=overrun,
         action=action,
+        calendar=calendar,
     )
 
 

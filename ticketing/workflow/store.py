@@ -160,7 +160,7 @@ async def definition_for(session: AsyncSession, workflow_id: int) -> Definition:
 def _remember(row: WorkflowDefinition) -> Definition:
     # Rows are immutable once stored, so the parse is cached by id; ids repeat across databases
     # (tests, several deployments in one process), hence the body comparison in parsed().
-    definition = parse(row.body)
+    definition = parse(row.body, stored=True)
     _cache[row.id] = definition
     return definition
 
