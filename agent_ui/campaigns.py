@@ -261,10 +261,15 @@ async def list_dispositions(request: web.Request) -> web.Response:
 @routes.get("/api/campaign-contacts/{contact_id:\\d+}")
 @requires("seat.use")
 async def get_contact(request: web.Request) -> web.Response:
-    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+    """A contact with its campaign's script: an agent reads only the contacts offered to them or
+    that they called (a list holds customers' numbers and names); who watches campaigns, any."""
+    current = current_user(request)
+    async with read_only(request.app[SERVICES], current) as (db, _):
         contact = await db.get(CampaignContact, int(request.match_info["contact_id"]))
         if contact is None:
             raise UiError("not_found")
+        if not current.can("campaigns.read") and not await store.is_agents(db, contact, current.agent_id):
+            raise UiError("campaign.contact_not_yours")
         campaign = await db.get(Campaign, contact.campaign_id)
         return web.json_response({**_contact(contact), "campaign": campaign.name, "script": campaign.script})
 
@@ -272,15 +277,19 @@ async def get_contact(request: web.Request) -> web.Response:
 @routes.post("/api/campaign-contacts/{contact_id:\\d+}/disposition")
 @requires("call.control")
 async def set_disposition(request: web.Request) -> web.Response:
+    """The agent who made the contact's latest call records its 结果代码; a campaign manager may
+    set or correct any contact's. Audited."""
     body = await json_body(request)
-    user = current_user(request)
-    async with unit_of_work(request.app[SERVICES], user) as (db, _):
+    current = current_user(request)
+    async with unit_of_work(request.app[SERVICES], current) as (db, user):
         contact = await store.set_disposition(
             db,
             int(request.match_info["contact_id"]),
             str(body.get("code", "")),
             notes=str(body.get("notes", ""))[:2000],
-            agent_id=user.agent_id,
+            agent_id=current.agent_id,
+            any_contact=current.can("campaigns.manage"),
+            actor=user,
         )
         return web.json_response(_contact(contact))
 

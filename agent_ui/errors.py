@@ -57,6 +57,8 @@ STATUS: dict[str, int] = {
     "campaign.bad_number": 422,
     "campaign.unknown_queue": 422,
     "campaign.dnc_not_found": 404,
+    # a contact offered to or called by another agent: not this agent's to read or record
+    "campaign.contact_not_yours": 403,
 }
 
 #: A domain refusal from another package whose id we do not list above.

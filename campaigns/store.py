@@ -500,6 +500,26 @@ async def record_outcome(
     return contact
 
 
+async def last_caller(session: AsyncSession, contact: CampaignContact) -> str | None:
+    """The agent of the contact's latest call (placed for them, or taken by them when
+    predictive); None when it was never dialed."""
+    row = await session.execute(
+        select(CampaignAttempt.agent_id)
+        .where(CampaignAttempt.campaign_id == contact.campaign_id, CampaignAttempt.contact_id == contact.id)
+        .order_by(CampaignAttempt.id.desc())
+        .limit(1)
+    )
+    found = row.first()
+    return None if found is None else found[0]
+
+
+async def is_agents(session: AsyncSession, contact: CampaignContact, agent_id: str) -> bool:
+    """Whether the contact is the agent's: offered to them now, or their call was its latest."""
+    if not agent_id:
+        return False  # an unclaimed contact's agent_id is "" too
+    return contact.agent_id == agent_id or await last_caller(session, contact) == agent_id
+
+
 async def set_disposition(
     session: AsyncSession,
     contact_id: int,
@@ -507,24 +527,51 @@ async def set_disposition(
     *,
     notes: str = "",
     agent_id: str = "",
+    any_contact: bool = False,
+    actor: User | None = None,
     now: dt.datetime | None = None,
 ) -> CampaignContact:
+    """The 结果代码 of a contact, audited (``campaign.disposition``). Only the agent whose call was
+    the contact's latest sets it (the results and reports count it as that call's outcome);
+    ``any_contact``: a campaign manager, who may close or correct any contact."""
     contact = await session.get(CampaignContact, contact_id)
     if contact is None:
         raise CampaignError("campaign.contact_not_found", str(contact_id))
+    if not any_contact:
+        caller = await last_caller(session, contact)
+        if caller is None and agent_id and contact.agent_id == agent_id:
+            raise CampaignError("campaign.not_dialed", str(contact_id))  # a preview offer not yet dialed
+        if not agent_id or caller != agent_id:
+            raise CampaignError("campaign.contact_not_yours", str(contact_id))
     disposition = await session.scalar(
         select(Disposition).where(Disposition.code == code, Disposition.active)
     )
     if disposition is None:
         raise CampaignError("campaign.bad_disposition", code)
+    before = {"disposition": contact.disposition, "notes": contact.notes, "state": contact.state}
     contact.disposition = code
     contact.notes = notes
-    if agent_id:
+    if agent_id and not any_contact:
         contact.agent_id = agent_id
     if not disposition.final and contact.state in ("done", "dialing"):
         contact.state = "pending"
         contact.next_attempt_at = (now or utcnow()) + dt.timedelta(minutes=CALL_LATER_MINUTES)
     await session.flush()
+    await record(
+        session,
+        actor,
+        "campaign.disposition",
+        "campaign_contact",
+        contact.id,
+        before=before,
+        after={
+            "campaign_id": contact.campaign_id,
+            "disposition": code,
+            "notes": notes,
+            "state": contact.state,
+            "agent_id": agent_id,
+        },
+    )
     return contact
 
 

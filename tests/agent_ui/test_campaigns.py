@@ -78,7 +78,7 @@ async def test_create_import_with_report_start_and_progress(client):
     bad = await client.post(
         f"/api/campaign-contacts/{contact['id']}/disposition", json={"code": "nope"}, headers=h
     )
-    assert (await bad.json())["error_id"] == "campaign.bad_disposition"
+    assert (await bad.json())["error_id"] == "campaign.contact_not_yours"  # never offered to 1001
 
 
 async def test_dnc_list_is_managed_by_team_leaders(client):
@@ -292,3 +292,58 @@ async def test_a_campaign_calls_for_one_of_the_hotlines_queues(client):
     moved = await client.patch(f"/api/campaigns/{cid}", json={"queue": "nosuchqueue"}, headers=h)
     assert moved.status == 422 and (await moved.json())["error_id"] == "campaign.not_editable"
     assert (await (await client.get(f"/api/campaigns/{cid}")).json())["queue"] == "service"
+
+
+async def test_an_agent_reads_and_records_only_the_contacts_offered_to_them_audited(client, world):
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    cid = await _new(client, h, mode="preview", script="您好，这里是95598回访")
+    numbers = "电话\n13800000001\n13800000002\n13800000003\n"
+    await client.post(f"/api/campaigns/{cid}/import", data=_list(numbers), headers=h)
+    called, offered, never = (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"]
+    async with world.services.sessionmaker.begin() as db:
+        await store.ensure_dispositions(db)  # the dialer's start adds them
+        campaign = await db.get(Campaign, cid)
+        assert await store.claim(db, called["id"], agent_id="1001")
+        await store.dialing(db, campaign, called["id"], "out-1", "1001")  # 1001 dialed it
+        assert await store.claim(db, offered["id"], agent_id="1001")  # shown to 1001, not dialed yet
+    await client.post("/api/session/logout", headers=h)
+    h = {"X-CSRF-Token": await login(client, "1001")}  # an agent
+
+    for contact in (called, offered):
+        resp = await client.get(f"/api/campaign-contacts/{contact['id']}")
+        assert resp.status == 200 and (await resp.json())["script"] == "您好，这里是95598回访"
+    resp = await client.get(f"/api/campaign-contacts/{never['id']}")
+    body = await resp.json()
+    assert resp.status == 403 and body["error_id"] == "campaign.contact_not_yours"
+    assert "13800000003" not in await resp.text()
+    assert body["message"].startswith("该外呼联系人未分配给您")
+
+    url = "/api/campaign-contacts/{}/disposition"
+    resp = await client.post(url.format(never["id"]), json={"code": "refused"}, headers=h)
+    assert resp.status == 403 and (await resp.json())["error_id"] == "campaign.contact_not_yours"
+    resp = await client.post(url.format(offered["id"]), json={"code": "satisfied"}, headers=h)
+    assert resp.status == 409 and (await resp.json())["error_id"] == "campaign.not_dialed"
+    resp = await client.post(
+        url.format(called["id"]), json={"code": "satisfied", "notes": "很满意"}, headers=h
+    )
+    assert resp.status == 200, await resp.text()
+
+    # the team leader who runs the campaign may close any contact (a number known to be wrong)
+    await client.post("/api/session/logout", headers=h)
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    assert (await client.get(f"/api/campaign-contacts/{never['id']}")).status == 200
+    resp = await client.post(url.format(never["id"]), json={"code": "wrong_number"}, headers=h)
+    assert resp.status == 200, await resp.text()
+
+    view = await (await client.get(f"/api/campaigns/{cid}")).json()
+    assert view["progress"]["dispositions"] == {"satisfied": 1, "wrong_number": 1}
+    async with world.services.sessionmaker() as db:
+        rows = await db.scalars(
+            select(AuditLog).where(AuditLog.action == "campaign.disposition").order_by(AuditLog.id)
+        )
+        assert [(r.actor, r.entity, r.entity_id, r.after["disposition"]) for r in rows] == [
+            ("1001", "campaign_contact", str(called["id"]), "satisfied"),
+            ("3001", "campaign_contact", str(never["id"]), "wrong_number"),
+        ]
+        untouched = await db.get(CampaignContact, offered["id"])
+        assert (untouched.disposition, untouched.state) == ("", "dialing")

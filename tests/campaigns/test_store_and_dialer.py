@@ -244,9 +244,13 @@ async def test_disposition_and_progress_counts(sm, bus):
     got = await contacts(sm, cid)
     async with sm.begin() as s:
         await store.set_disposition(s, got["13800000001"].id, "satisfied", notes="很满意", agent_id="1001")
-        await store.set_disposition(s, got["13800000002"].id, "call_later", now=NOW)
-        with pytest.raises(store.CampaignError):
-            await store.set_disposition(s, got["13800000002"].id, "nonsense")
+        await store.set_disposition(s, got["13800000002"].id, "call_later", agent_id="1002", now=NOW)
+        with pytest.raises(store.CampaignError) as refused:
+            await store.set_disposition(s, got["13800000002"].id, "nonsense", agent_id="1002")
+        assert refused.value.code == "campaign.bad_disposition"
+        with pytest.raises(store.CampaignError) as refused:  # 1001 did not call it
+            await store.set_disposition(s, got["13800000002"].id, "refused", agent_id="1001")
+        assert refused.value.code == "campaign.contact_not_yours"
     async with sm() as s:
         p = await store.progress(s, cid)
     assert p["states"] == {"done": 1, "pending": 2}
@@ -756,7 +760,9 @@ async def test_an_edit_of_the_settings_reschedules_the_pending_contacts_by_the_d
     await dialer.on_outcome("out-2", rules.NO_ANSWER)  # retry at 11:00
     await dialer.on_outcome("out-3", rules.ANSWERED)
     async with sm.begin() as s:
-        await store.set_disposition(s, (await contacts(sm, cid))["13800000003"].id, "call_later", now=NOW)
+        await store.set_disposition(
+            s, (await contacts(sm, cid))["13800000003"].id, "call_later", agent_id="1003", now=NOW
+        )
     async with sm.begin() as s:  # the second one has had two attempts
         c = await s.get(CampaignContact, (await contacts(sm, cid))["13800000002"].id)
         c.attempts = 2
