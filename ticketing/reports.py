@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -311,14 +312,32 @@ async def satisfaction(
     }
 
 
+#: how a cell Excel, WPS or LibreOffice would take for a formula begins (OWASP "CSV injection")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: text that is only a number (-12.5, +3, 1e-3): a spreadsheet reads it as that number, never a formula
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def sheet_cell(value: Any) -> Any:
+    """A cell as both exports write it. Report cells carry text people typed or callers sent
+    (an order's title, a caller id, a campaign's name): text a spreadsheet would run as a formula
+    (``=HYPERLINK(…)``, ``@SUM(…)``, ``-2+3+cmd|…``) gets a leading ``'`` so it shows as the text
+    it is; numbers, negative ones too, stay numbers that Excel can sum."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """CSV text starting with a BOM so Excel opens the Chinese correctly."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(headers)
+    writer.writerow([sheet_cell(h) for h in headers])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([sheet_cell(v) for v in row])
     return out.getvalue()
 
 
@@ -340,12 +359,12 @@ def to_xlsx(
     sheet = book.active
     # Excel refuses sheet titles over 31 characters or with []:*?/\
     sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "report"
-    sheet.append(list(headers))
+    sheet.append([sheet_cell(h) for h in headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     widths = [len(str(h)) for h in headers]
     for row in rows:
-        values = ["" if v is None else v for v in row]
+        values = [sheet_cell(v) for v in row]
         sheet.append(values)
         for cell, kind in zip(sheet[sheet.max_row], kinds, strict=False):
             if kind in XLSX_FORMATS and isinstance(cell.value, int | float):

@@ -229,6 +229,35 @@ async def test_csv_export(client, calls):
     assert (rows[0][-1], rows[1][-1], rows[2][-1]) == ("经手坐席", "1001", "")
 
 
+async def test_an_order_title_that_is_a_formula_is_exported_as_text(client, world):
+    # an agent types the title, or a caller's message fills it in: it must not run in Excel
+    from ticketing import create_order
+    from ticketing.models import User
+
+    hostile = '=HYPERLINK("http://evil.example/","点击查看详情")'
+    async with world.services.sessionmaker.begin() as db:
+        agent = await db.get(User, world.people["1001"])
+        handler = await db.get(User, world.people["2001"])
+        await create_order(
+            db,
+            agent,
+            workflow="aftersales_repair",
+            site_id=handler.site_id,
+            title=hostile,
+            form={"产品型号": "K1", "故障描述": "不制冷", "上门地址": "海淀路1号"},
+            now=dt.datetime(2026, 11, 1, 9, tzinfo=TZ),  # long overdue
+        )
+    await login(client, "3001")
+    resp = await client.get("/api/reports/overdue/export", params={"format": "csv"})
+    rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8").lstrip("\ufeff"))))
+    assert rows[0][3] == "标题" and "'" + hostile in [r[3] for r in rows[1:]]
+    assert hostile not in [r[3] for r in rows[1:]]
+    resp = await client.get("/api/reports/overdue/export", params={"format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(await resp.read())).active
+    titles = [(c.data_type, c.value) for c in sheet["D"][1:]]
+    assert ("s", "'" + hostile) in titles and all(kind == "s" for kind, _ in titles)
+
+
 async def test_xlsx_export_opens_with_the_figures(client, calls):
     await login(client, "3001")
     resp = await client.get(
