@@ -59,6 +59,11 @@ async def add_category(
     require_admin(actor, "configure categories")
     if number_pattern:
         validate_pattern(number_pattern)
+        from ticketing.workflow.store import number_clashes  # the store lists categories itself
+
+        clashing = await number_clashes(session, number_pattern)
+        if clashing:
+            raise ActionRefused("number_pattern_clash", clashing[0][1], pattern=number_pattern)
     clash = await session.scalar(
         select(Category.id).where(
             Category.code == code,

@@ -62,6 +62,80 @@ def validate_pattern(pattern: str) -> None:
         raise NumberingError("'#' is reserved in number patterns", pattern=pattern)
 
 
+_DATE_WIDTHS = {"yyyy": 4, "yy": 2, "MM": 2, "dd": 2}
+
+
+def _parts(pattern: str) -> list[tuple[str, str]]:
+    """The pattern as ("text", literal) / ("date", "yyyyMMdd") / ("seq", width) parts, adjacent
+    literals and adjacent date fields merged (``{yyyy}{MM}{dd}`` is ``{yyyyMMdd}``)."""
+    parts: list[tuple[str, str]] = []
+    at = 0
+    for match in _FIELD.finditer(pattern):
+        parts.append(("text", pattern[at : match.start()]))
+        seq = _SEQ.match(match.group(1))
+        parts.append(("seq", seq.group(1) or "1") if seq else ("date", match.group(1)))
+        at = match.end()
+    parts.append(("text", pattern[at:]))
+    merged: list[tuple[str, str]] = []
+    for kind, value in parts:
+        if merged and kind == merged[-1][0] and kind != "seq":
+            merged[-1] = (kind, merged[-1][1] + value)
+        elif kind != "text" or value:
+            merged.append((kind, value))
+    return merged
+
+
+def shares_counter(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` render the same counter key every day (the same literal text and
+    date fields in the same places; the sequence's width may differ): their numbers come from
+    one counter, so they can never repeat each other's."""
+    strip = [[(k, "" if k == "seq" else v) for k, v in _parts(p)] for p in (a, b)]
+    return strip[0] == strip[1]
+
+
+def _shape(pattern: str) -> tuple[str, list[tuple[int, float]]]:
+    """What every number of ``pattern`` looks like: its non-digit characters in order, and the
+    possible lengths (fewest, most) of the run of digits before, between and after them. A date
+    field is its digits, a literal digit one digit, ``{seq:0N}`` N digits or more (it outgrows
+    its padding)."""
+    letters, runs = "", [(0, 0.0)]
+
+    def digits(low: int, high: float) -> None:
+        runs[-1] = (runs[-1][0] + low, runs[-1][1] + high)
+
+    for kind, value in _parts(pattern):
+        if kind == "seq":
+            digits(int(value), float("inf"))
+        elif kind == "date":
+            width = sum(_DATE_WIDTHS[p] for p in re.findall(r"yyyy|yy|MM|dd", value))
+            digits(width, width)
+        else:
+            for char in value:
+                if char.isdigit():
+                    digits(1, 1)
+                else:
+                    letters += char
+                    runs.append((0, 0.0))
+    return letters, runs
+
+
+def clashes(a: str, b: str) -> bool:
+    """Whether patterns ``a`` and ``b`` (valid ones) can give the same number on some days from
+    different counters: their numbers have the same letters in the same order, and between them
+    runs of digits whose lengths can be equal. ``ZX{yyyyMMdd}0{seq:04}`` clashes with
+    ``ZX{yyyyMMdd}{seq:05}`` (ZX + 13 digits or more, both), ``RE{yy}{MM}{dd}{seq:02}`` with
+    ``RE{yy}{MM}{seq:04}`` (RE + 8 digits or more); ``CX…`` never with ``ZX…``, nor
+    ``GZ{yyyyMMdd}{seq:05}`` with ``GZ{yyyyMMdd}{seq:06}``, which share a counter. Dates and
+    literal digits count as any digits, so a clash is possible, not certain: the rule is kept
+    simple enough to explain, and errs on the side of refusing."""
+    if shares_counter(a, b):
+        return False
+    (letters_a, runs_a), (letters_b, runs_b) = _shape(a), _shape(b)
+    return letters_a == letters_b and all(
+        max(x[0], y[0]) <= min(x[1], y[1]) for x, y in zip(runs_a, runs_b, strict=True)
+    )
+
+
 def _render_date(field: str, day: dt.date) -> str:
     out = []
     for part in re.findall(r"yyyy|yy|MM|dd", field):

@@ -72,6 +72,7 @@ CONTRACTOR_CHANNELS = ("sms", "email")
 URGENCIES = ("low", "normal", "high", "urgent")
 AUTO_ACTIONS = ("convert",)
 CALENDARS = ("business", "24x7")
+DEFAULT_PATTERN = "WO{yyyyMMdd}{seq:05}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +128,7 @@ class Definition:
     category: str
     nodes: tuple[Node, ...]
     fields: Mapping[str, Mapping[str, Any]]
-    number_pattern: str = "WO{yyyyMMdd}{seq:05}"
+    number_pattern: str = DEFAULT_PATTERN
     calendar: str = "business"
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
     extra_fields: frozenset[str] = frozenset()  # a subcategory's own form, merged in per order
@@ -194,7 +195,7 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
             or (len(limits) == 2 and limits[0] > limits[1])
         ):
             bad("bad_number_limits", f"field {fname!r}: min/max are numbers (min ≤ max) on a number field")
-    pattern = str(data.get("number_pattern", "WO{yyyyMMdd}{seq:05}"))
+    pattern = str(data.get("number_pattern", DEFAULT_PATTERN))
     try:
         validate_pattern(pattern)
     except Exception as exc:

@@ -38,6 +38,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
 from ticketing.db import postgres_fetchrow, sqlite_call
+from ticketing.errors import ActionRefused
 from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
 from ticketing.numbering import COUNTER_SQL, format_number, number_prefix, take
 
@@ -50,6 +51,22 @@ KINDS: dict[str, tuple[Table, str]] = {
     "audits": (AuditLog.__table__, "entity_id"),
     "timers": (Timer.__table__, "order_id"),
 }
+
+
+#: numbers tried past ones already on an order before giving up. Only a pattern whose numbers
+#: overlap another's (imported before ``store.number_clashes`` refused such patterns) gets
+#: there: intake skips the numbers already taken instead of failing on each of them.
+NUMBER_ATTEMPTS = 1000
+
+
+def _taken(prefix: str, width: int, value: int) -> ActionRefused:
+    number = format_number(prefix, width, value)
+    return ActionRefused(
+        "order_number_taken",
+        f"order numbers up to {number} are already taken by another workflow's or category's "
+        "orders: the number pattern overlaps another one",
+        number=number,
+    )
 
 
 @dataclasses.dataclass
@@ -183,7 +200,7 @@ def _sqlite_sql(dialect: Dialect) -> dict[str, str]:
         return f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" for _ in _columns(table))})'
 
     sql = {kind: insert_sql(table) for kind, (table, _) in KINDS.items()}
-    sql["order"] = insert_sql(ORDERS) + " RETURNING id"
+    sql["order"] = insert_sql(ORDERS) + " ON CONFLICT (number) DO NOTHING RETURNING id"
     return sql
 
 
@@ -207,9 +224,15 @@ async def _sqlite(
             found = cursor.execute(call_sql, call_params).fetchone() or (None, None)
             if values[customer_at] is None:
                 values[customer_at] = found[1]
-            value = cursor.execute(COUNTER_SQL.format("?"), (prefix,)).fetchone()[0]
-            values[number_at] = format_number(prefix, width, value)
-            order_id = cursor.execute(sql["order"], values).fetchone()[0]
+            for _ in range(NUMBER_ATTEMPTS):
+                value = cursor.execute(COUNTER_SQL.format("?"), (prefix,)).fetchone()[0]
+                values[number_at] = format_number(prefix, width, value)
+                inserted = cursor.execute(sql["order"], values).fetchone()
+                if inserted is not None:
+                    break
+            else:
+                raise _taken(prefix, width, value)
+            order_id = inserted[0]
             for kind, batch in batches.items():
                 if batch:
                     table, key = KINDS[kind]
@@ -242,7 +265,7 @@ def _postgres_sql(dialect: Dialect) -> str:
     parts = [
         f"c AS ({call_sql})",
         f"o AS (INSERT INTO work_orders ({', '.join(c.name for c in order_columns)}) "
-        f"VALUES ({order_values}) RETURNING id, customer_id)",
+        f"VALUES ({order_values}) ON CONFLICT (number) DO NOTHING RETURNING id, customer_id)",
     ]
     rows = f"${first + len(order_columns)}::json"
     for kind, (table, order_key) in KINDS.items():
@@ -303,15 +326,20 @@ async def _postgres(
     conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows, call: dict[str, Any]
 ) -> tuple[int, int, int | None, int | None]:
     dialect = conn.dialect
-    value = await take(conn, prefix)
     values = _order_values(dialect, order)
-    values[_position(ORDERS, "number")] = format_number(prefix, width, value)
     # json.dumps as the JSON columns' own bind processor writes each value (the engine sets no
     # other serializer).
     document = json.dumps(
         {kind: _records(dialect, table, key, getattr(rows, kind)) for kind, (table, key) in KINDS.items()}
     )
-    order_id, call_id, call_customer = await postgres_fetchrow(
-        conn, _postgres_sql(dialect), (*_call_params(dialect, call), *values, document)
-    )
-    return order_id, value, call_id, call_customer
+    for _ in range(NUMBER_ATTEMPTS):
+        value = await take(conn, prefix)
+        values[_position(ORDERS, "number")] = format_number(prefix, width, value)
+        # a number already taken inserts nothing (ON CONFLICT DO NOTHING): no row comes back
+        inserted = await postgres_fetchrow(
+            conn, _postgres_sql(dialect), (*_call_params(dialect, call), *values, document)
+        )
+        if inserted is not None:
+            order_id, call_id, call_customer = inserted
+            return order_id, value, call_id, call_customer
+    raise _taken(prefix, width, value)

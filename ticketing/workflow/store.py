@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.audit import record, record_change
 from ticketing.cached import Cache
 from ticketing.categories import category_tree
-from ticketing.errors import ActionRefused, NotFound, WorkflowInvalid, require_admin
+from ticketing.errors import ActionRefused, NotFound, NumberingError, WorkflowInvalid, require_admin
 from ticketing.models import Category, User, WorkflowDefinition, WorkOrder
-from ticketing.workflow.definition import Definition, parse, parse_yaml
+from ticketing.numbering import clashes, validate_pattern
+from ticketing.workflow.definition import DEFAULT_PATTERN, Definition, parse, parse_yaml
 
 _cache: dict[int, Definition] = {}
 #: a key names the workflow in URLs, file names and categories (``categories.workflow_key``)
@@ -72,6 +73,9 @@ async def import_definition(
     ActionRefused ``workflow_conflict`` when another import took that version meanwhile."""
     require_admin(actor, "change workflow definitions")
     definition = validated(source)
+    clashing = await number_clashes(session, definition.number_pattern)
+    if clashing:
+        raise WorkflowInvalid(clashing)
     if isinstance(source, str):
         text = source
     else:
@@ -102,6 +106,43 @@ async def import_definition(
         session, actor, "workflow.import", "workflow", row.id, after={"key": row.key, "version": row.version}
     )
     return row
+
+
+async def number_clashes(
+    session: AsyncSession, pattern: str, *, category_id: int | None = None
+) -> list[tuple[str, str]]:
+    """``number_pattern_clash`` problems for ``pattern`` against every number pattern orders
+    are or were numbered by (each version of every workflow, this one's earlier versions too,
+    and each category's own), other than ``category_id``'s: a pattern whose numbers can be
+    another's from a different counter (``numbering.clashes``) would make intake fail on the
+    numbers already given out."""
+    used: dict[str, str] = {}
+    for other_key, version, body in await session.execute(
+        select(WorkflowDefinition.key, WorkflowDefinition.version, WorkflowDefinition.body).order_by(
+            WorkflowDefinition.key, WorkflowDefinition.version
+        )
+    ):
+        other = str((body or {}).get("number_pattern", DEFAULT_PATTERN))
+        used.setdefault(other, f"workflow {other_key!r} v{version}")
+    for code, other, row_id in await session.execute(
+        select(Category.code, Category.number_pattern, Category.id).where(Category.number_pattern != "")
+    ):
+        if row_id != category_id:
+            used.setdefault(other, f"category {code!r}")
+    problems = []
+    for other, owner in used.items():
+        try:
+            validate_pattern(other)
+        except NumberingError:
+            continue  # never used to number anything
+        if clashes(pattern, other):
+            problems.append(
+                (
+                    "number_pattern_clash",
+                    f"number pattern {pattern!r} can give the same numbers as {other!r} of {owner}",
+                )
+            )
+    return problems
 
 
 @dataclasses.dataclass(frozen=True)
