@@ -66,6 +66,13 @@ async def dimensions_for(session: AsyncSession, site_id: int | None, category: s
     return own or [d for d in rows if d.site_id is None]
 
 
+def survey_due(order: WorkOrder) -> bool:
+    """Whether the order may be visited back now: at its 满意度回访 step, or closed (the order
+    page shows the survey form by the same rule). Before that nothing was repaired or answered
+    yet, and a survey recorded then would stand for the order for good."""
+    return order.current_node == VISIT_NODE or not order.is_open
+
+
 async def record_survey(
     session: AsyncSession,
     user: User,
@@ -77,11 +84,16 @@ async def record_survey(
 ) -> SurveyResult:
     """Store the answers; a dissatisfied answer opens a new complaint order linked to this one
     (the surveyed order itself is not reopened), or names the one its visit-back step opened.
-    A second survey of the same order is refused: the first one is what the customer said."""
+    A second survey of the same order is refused: the first one is what the customer said; so
+    is one before the order reached its visit-back step (``survey_due``)."""
     if not await can_access(session, user, order):
         raise Forbidden("the order's site is outside your data scope", order=order.number)
     if await session.scalar(select(SurveyResult.id).where(SurveyResult.order_id == order.id).limit(1)):
         raise ActionRefused("survey_recorded", f"{order.number} has its visit-back survey already")
+    if not survey_due(order):
+        raise ActionRefused(
+            "survey_not_due", f"{order.number} is at {order.current_node}, not at its visit-back step"
+        )
     dims = {d.name: d for d in await dimensions_for(session, order.site_id, order.category)}
     problems = {}
     satisfied = True

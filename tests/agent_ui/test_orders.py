@@ -260,6 +260,26 @@ async def test_a_dissatisfied_visit_back_survey_opens_a_linked_complaint(client,
 
     leader = await aiohttp_client(client.server)
     l_token = await login(leader, "3001")
+    early = await leader.post(
+        f"/api/orders/{order['id']}/survey", json={"answers": answers}, headers={"X-CSRF-Token": l_token}
+    )
+    body = await early.json()
+    assert early.status == 409 and body["error_id"] == "survey_not_due", body  # nothing repaired yet
+    assert body["message"].startswith("工单尚未到满意度回访环节")
+    handler = await aiohttp_client(client.server)
+    h_token = await login(handler, "2001")
+    for who, token_, form in (
+        (handler, h_token, {}),
+        (handler, h_token, {"抢修人员": "张师傅", "派工时间": "2026-11-25T20:00"}),
+        (handler, h_token, {"到达时间": "2026-11-25T20:30", "产权": "供电公司"}),
+        (handler, h_token, {"完成时间": "2026-11-25T21:30", "处理描述": "更换保险"}),
+        (client, token, {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}),
+    ):
+        step = await who.post(
+            f"/api/orders/{order['id']}/submit", json={"form": form}, headers={"X-CSRF-Token": token_}
+        )
+        assert step.status == 200, await step.text()
+    assert (await step.json())["node"]["id"] == "visit"  # the team leader's 满意度回访 step
     partial = await leader.post(
         f"/api/orders/{order['id']}/survey",
         json={"answers": {"服务技能": "满意"}},
