@@ -113,6 +113,7 @@ class Dialer:
     # -- one pass --------------------------------------------------------------------
     async def tick(self) -> None:
         async with self._lock:
+            await self._withdraw_stale_offers()
             async with self.sessions() as session:
                 campaigns = await store.running_campaigns(session)
             for campaign in campaigns:
@@ -258,11 +259,55 @@ class Dialer:
     def offered(self, agent_id: str) -> int | None:
         return self.offers.get(agent_id)
 
+    def _refusal(self, campaign: Campaign) -> str:
+        """Why an offer of the campaign may not be dialed now ("" when it may)."""
+        if campaign.status != "running":
+            return "campaign.not_running"
+        if not rules.may_call(rules.window_calendar(self.calendar, campaign.windows), self.now()):
+            return "campaign.outside_window"
+        return ""
+
+    async def _withdraw_stale_offers(self) -> None:
+        """Offers of a campaign paused or finished (in any process: the console's pause released
+        the contact already), outside its calling window, or of a contact no longer offered to the
+        agent, leave the agent's screen; a contact still held for the agent goes back to the list."""
+        for agent_id, contact_id in list(self.offers.items()):
+            async with self.sessions() as session:
+                contact = await session.get(CampaignContact, contact_id)
+                campaign = await session.get(Campaign, contact.campaign_id) if contact else None
+                held = contact is not None and (contact.state, contact.agent_id) == ("dialing", agent_id)
+                reason = self._refusal(campaign) if campaign is not None and held else "campaign.not_offered"
+            if reason:
+                await self._withdraw(agent_id, contact_id, reason)
+
+    async def _withdraw(self, agent_id: str, contact_id: int, reason: str) -> None:
+        """The offer goes (the contact back to pending if still held) and the agent's card with it."""
+        if self.offers.get(agent_id) == contact_id:
+            del self.offers[agent_id]
+        async with self.sessions.begin() as session:
+            contact = await session.get(CampaignContact, contact_id)
+            if contact is not None and contact.agent_id == agent_id:
+                await store.release(session, contact_id)
+            campaign_id = contact.campaign_id if contact else 0
+        log.info("preview contact %s withdrawn from agent %s: %s", contact_id, agent_id, reason)
+        await self.bus.publish(
+            CampaignOfferWithdrawn(staff_no=agent_id, campaign_id=campaign_id, contact_id=contact_id)
+        )
+
     async def preview_dial(self, agent_id: str, contact_id: int) -> tuple[bool, str]:
-        """The agent pressed dial on the offered contact: (ok, call id or refusal)."""
+        """The agent pressed dial on the offered contact: (ok, call id or refusal). A campaign
+        paused or finished meanwhile, or outside its calling window, is not dialed: the offer is
+        withdrawn and the contact waits in the list."""
         async with self._lock:
             if self.offers.get(agent_id) != contact_id:
                 return False, "campaign.not_offered"
+            async with self.sessions() as session:
+                contact = await session.get(CampaignContact, contact_id)
+                campaign = await session.get(Campaign, contact.campaign_id) if contact else None
+                refusal = self._refusal(campaign) if campaign is not None else ""
+            if refusal:
+                await self._withdraw(agent_id, contact_id, refusal)
+                return False, refusal
             del self.offers[agent_id]
             async with self.sessions.begin() as session:
                 contact = await session.get(CampaignContact, contact_id)

@@ -298,8 +298,27 @@ async def set_status(session: AsyncSession, campaign: Campaign, action: str) -> 
     else:
         campaign.status = "finished"
         campaign.finished_at = now
+    if action != "start":
+        await release_offers(session, campaign)
     await session.flush()
     return campaign
+
+
+async def release_offers(session: AsyncSession, campaign: Campaign) -> int:
+    """A preview campaign's contacts offered to agents and not dialed go back to pending: a
+    paused or finished campaign calls nobody, and the dialer withdraws the offers from the
+    agents' screens at its next pass (``Dialer.withdraw_stale_offers``). A contact whose call is
+    on keeps it (its outcome still counts)."""
+    if campaign.mode != "preview":
+        return 0
+    on_call = exists().where(CampaignAttempt.contact_id == CampaignContact.id, CampaignAttempt.outcome == "")
+    result = await session.execute(
+        update(CampaignContact)
+        .where(CampaignContact.campaign_id == campaign.id, CampaignContact.state == "dialing", ~on_call)
+        .values(state="pending")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 async def running_campaigns(session: AsyncSession) -> list[Campaign]:

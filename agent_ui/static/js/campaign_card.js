@@ -35,17 +35,24 @@ async function render(ev, { preview }) {
   );
 }
 
+// refusals after which the offer is gone (the campaign paused or finished, its calling hours over)
+const WITHDRAWN = new Set(["campaign.not_offered", "campaign.not_running", "campaign.outside_window"]);
+
 async function act(contactId, action) {
   try {
     await api(`/api/campaign-contacts/${contactId}/${action}`, { method: "POST" });
     if (action === "skip") card().hidden = true;
-  } catch (err) { alert(errorText(err.errorId)); }
+  } catch (err) {
+    if (WITHDRAWN.has(err.errorId)) card().hidden = true;
+    alert(errorText(err.errorId));
+  }
 }
 
 function onEvent(ev) {
   if (ev.event === "CampaignContactOffered") render(ev, { preview: true });
   else if (ev.event === "CampaignCallPlaced") render(ev, { preview: false });
-  else if (ev.event === "CampaignOfferWithdrawn") card().hidden = true;  // signed out: back to the list
+  // signed out, or the campaign paused, finished or out of its calling hours: back to the list
+  else if (ev.event === "CampaignOfferWithdrawn") card().hidden = true;
   else if (ev.event === "CampaignCallEnded") {
     const status = document.getElementById("campaign-status");
     if (status) status.textContent = `${t("camp.outcome")}: ${t(`camp.outcome.${ev.outcome}`)}`;
