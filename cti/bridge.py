@@ -126,6 +126,8 @@ class CtiBridge:
         #: agent id -> the call its intake form holds unsaved input about (the ACW limit waits)
         self._acw_held: dict[str, str] = {}
         self._acw_overdue: set[str] = set()  # agents whose ACW limit passed while their form held it
+        #: agent id -> the ACW limit ending that agent's after-call work now (until Asterisk answers)
+        self._acw_ending: dict[str, asyncio.Task[Any]] = {}
         #: the latest ended calls: a seat in ACW still shows its call. Kept as they are and
         #: copied only when asked for: a copy of every call at its end cost a tenth of the
         #: bridge's work per event (dataclasses.asdict deep-copies).
@@ -258,7 +260,7 @@ class CtiBridge:
         agent = self.agent_book.get(agent_id)
         if agent_id in self._acw_overdue and agent is not None and agent.call_id == call_id:
             self._acw_overdue.discard(agent_id)
-            self._spawn(self._acw_expired(agent_id))
+            self._end_acw(agent_id, call_id)
         return CommandResult.done(held=False)
 
     async def answer(self, agent_id: str) -> CommandResult:
@@ -500,13 +502,24 @@ class CtiBridge:
         self._cancel_acw(agent.agent_id)
         loop = asyncio.get_running_loop()
         self._acw_timers[agent.agent_id] = loop.call_later(
-            self.settings.acw_seconds, lambda: self._spawn(self._acw_expired(agent.agent_id))
+            self.settings.acw_seconds, self._end_acw, agent.agent_id, agent.call_id
         )
 
-    async def _acw_expired(self, agent_id: str) -> None:
+    def _end_acw(self, agent_id: str, call_id: str) -> None:
         self._acw_timers.pop(agent_id, None)
+        task = self._spawn(self._acw_expired(agent_id, call_id))
+        self._acw_ending[agent_id] = task
+        task.add_done_callback(
+            lambda done: self._acw_ending.pop(agent_id) if self._acw_ending.get(agent_id) is done else None
+        )
+
+    async def _acw_expired(self, agent_id: str, call_id: str) -> None:
         agent = self.agent_book.get(agent_id)
-        if agent is not None and agent.call_id and self._acw_held.get(agent_id) == agent.call_id:
+        if agent is None or agent.state != A.AFTER_CALL_WORK or agent.call_id != call_id:
+            # the agent ended this ACW first (话后处理完毕, 就绪, 暂停, 下班): nothing left to end
+            log.debug("ACW limit of %s on %s: after-call work already over", agent_id, call_id)
+            return
+        if agent.call_id and self._acw_held.get(agent_id) == agent.call_id:
             self._acw_overdue.add(agent_id)  # ends when the form is saved or emptied
             return
         result = await self.commands.end_after_call_work(agent_id)
@@ -514,10 +527,15 @@ class CtiBridge:
             log.warning("after-call work of %s did not end: %s", agent_id, result.reason)
 
     def _cancel_acw(self, agent_id: str) -> None:
+        """The agent ends their ACW themselves: the limit's timer, and a limit already ending it
+        (its unpause not yet answered), give way, so their 暂停 is not followed by its unpause."""
         self._acw_overdue.discard(agent_id)
         timer = self._acw_timers.pop(agent_id, None)
         if timer is not None:
             timer.cancel()
+        ending = self._acw_ending.pop(agent_id, None)
+        if ending is not None:
+            ending.cancel()
 
     def _ivr_path_on_event(self, frame: Frame) -> None:
         # "ChanVariable: HOTLINE_IVR_PATH=top:1/…", empty when the IVR set none.

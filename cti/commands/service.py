@@ -298,7 +298,12 @@ class AgentCommands:
         agent = self._agent(agent_id)
         if agent.state != A.AFTER_CALL_WORK:
             return CommandResult.done(state=agent.state)
+        call_id = agent.call_id
         await self.actions.queue_pause(agent.interface, False)
+        # The ACW limit and the agent's 话后处理完毕 may both be on their way: the one answered
+        # second finds the ACW over (the seat ready, or already rung) and leaves it as it is.
+        if agent.state != A.AFTER_CALL_WORK or agent.call_id != call_id:
+            return CommandResult.done(state=agent.state)
         agent.paused = False
         self.agents.apply(agent, "acw_done", time.time())
         return CommandResult.done(state=agent.state)
