@@ -417,11 +417,18 @@ def _dispatcher(settings: Settings, sessions, *, fax_ami: AmiClient | None = Non
         if settings.sms_gateway_url
         else None
     )
-    if email is None or sms is None:
-        log.info(
-            "notifications: %s not configured; those messages wait in the outbox",
-            "email" if email is None else "SMS",
+    # every channel without a gateway by name (and its setting): an SMS left unsent is as
+    # silent as an email
+    missing = [
+        f"{channel} ({setting})"
+        for channel, gateway, setting in (
+            ("email", email, "HOTLINE_SMTP_HOST"),
+            ("SMS", sms, "HOTLINE_SMS_GATEWAY_URL"),
         )
+        if gateway is None
+    ]
+    if missing:
+        log.info("notifications: %s not configured; those messages wait in the outbox", " and ".join(missing))
     fax = None
     if fax_ami is not None:
         store = RecordingStore(settings.asterisk_root)

@@ -78,6 +78,36 @@ def test_the_outbox_sends_as_many_at_once_as_configured(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "env, named",
+    [
+        ({}, "email (HOTLINE_SMTP_HOST) and SMS (HOTLINE_SMS_GATEWAY_URL) not configured"),
+        ({"HOTLINE_SMTP_HOST": "127.0.0.1"}, "SMS (HOTLINE_SMS_GATEWAY_URL) not configured"),
+        ({"HOTLINE_SMS_GATEWAY_URL": "http://127.0.0.1:9/sms"}, "email (HOTLINE_SMTP_HOST) not configured"),
+    ],
+)
+def test_the_start_names_every_channel_whose_messages_wait_in_the_outbox(tmp_path, caplog, env, named):
+    from hotline.runtime import _dispatcher
+    from ticketing import create_engine, sessionmaker
+
+    settings = load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path), **env})
+    with caplog.at_level("INFO", logger="hotline.runtime"):
+        _dispatcher(settings, sessionmaker(create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db")))
+    [said] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("notifications:")]
+    assert said == f"notifications: {named}; those messages wait in the outbox"
+
+
+def test_the_start_says_nothing_is_waiting_when_every_channel_has_its_gateway(tmp_path, caplog):
+    from hotline.runtime import _dispatcher
+    from ticketing import create_engine, sessionmaker
+
+    env = {"HOTLINE_SMTP_HOST": "127.0.0.1", "HOTLINE_SMS_GATEWAY_URL": "http://127.0.0.1:9/sms"}
+    settings = load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path), **env})
+    with caplog.at_level("INFO", logger="hotline.runtime"):
+        _dispatcher(settings, sessionmaker(create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db")))
+    assert not [r for r in caplog.records if "not configured" in r.getMessage()]
+
+
+@pytest.mark.parametrize(
     "host, choice, secure",
     [
         ("127.0.0.1", "auto", False),  # the demo on loopback, plain HTTP
