@@ -15,15 +15,16 @@ from email.parser import BytesParser
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cti.bus import Bus, Subscription
 from cti.call_events import AgentStateChanged
 from cti.events import Event
 from cti.phones import InvalidPhoneNumber, checked, normalize
 from ticketing.audit import record
-from ticketing.calls import link, upsert_interaction
+from ticketing.calls import link, orders_of, upsert_interaction
 from ticketing.errors import ActionRefused, NotFound
 from ticketing.events import AsyncEventAssigned, AsyncEventHandled, queue_event
 from ticketing.models import (
@@ -154,10 +155,13 @@ class Intake:
             customer = await session.get(Customer, row.customer_id)
             site_id = customer.site_id if customer and customer.site_id else site_id
         note = f"客户语音报修留言（{row.duration:.0f} 秒），请回听录音后补全故障信息"
-        return await to_new_order(
+        # the system hands the event to the agent it chose (``assign``): theirs from now on
+        row, before = await _claim(session, agent, row.id, for_agent=True)
+        return await _order_from(
             session,
             agent,
-            row.id,
+            row,
+            before,
             workflow=self.fault_workflow,
             site_id=site_id,
             form={"客户描述故障信息": note},
@@ -239,11 +243,52 @@ async def unhandled_count(session: AsyncSession, user: User) -> int:
     )
 
 
-async def _event(session: AsyncSession, interaction_id: int) -> Interaction:
+#: who may handle an event assigned to someone else (or to nobody): the supervisor (质量监控员)
+#: oversees every seat and, like the admin, may already open any recording or fax
+#: (``agent_ui.media``). Everyone else handles only their own inbox: an event's content (a
+#: voicemail, a fax) becomes readable by whoever may read the order it joins.
+HANDLES_ANY_EVENT = ("supervisor", "admin")
+
+
+def may_handle(user: User, row: Interaction) -> bool:
+    """Whether ``user`` may turn ``row`` into an order or link it to one: the one rule."""
+    return row.assigned_to_id == user.id or user.has_role(*HANDLES_ANY_EVENT)
+
+
+async def _claim(
+    session: AsyncSession, user: User, interaction_id: int, *, for_agent: bool = False
+) -> tuple[Interaction, str]:
+    """The async event ``user`` is about to handle, marked handled; with its status before.
+
+    Only async events (not calls or recordings: those join orders through the call's own
+    legs) in the user's inbox, unless ``may_handle`` says otherwise (``for_agent``: the
+    system acts for the agent it picked, no person asks). An event is handled once
+    (a new order, or one existing order, per the domain: one order holds many events, not one
+    event many orders); a second try, even one racing this one, is refused ``event.already_handled``.
+    """
     row = await session.get(Interaction, interaction_id)
-    if row is None:
+    if row is None or row.kind not in ASYNC_KINDS:
         raise NotFound(f"no event #{interaction_id}", entity="interaction", key=interaction_id)
-    return row
+    if not for_agent and not may_handle(user, row):
+        raise ActionRefused("event.forbidden", f"event #{row.id} is not in your inbox", event=row.id)
+    before = row.status
+    # The status changes only where it is still unhandled, so of two users at once one wins:
+    # the other's UPDATE waits for the row and then matches nothing.
+    claimed = await session.execute(
+        update(Interaction)
+        .where(Interaction.id == row.id, Interaction.status != "handled")
+        .values(status="handled")
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        orders = await session.scalars(
+            select(WorkOrder.number).where(WorkOrder.id.in_(await orders_of(session, row)))
+        )
+        raise ActionRefused(
+            "event.already_handled", f"event #{row.id} is already handled", event=row.id, orders=list(orders)
+        )
+    set_committed_value(row, "status", "handled")
+    return row, before
 
 
 async def to_new_order(
@@ -260,7 +305,34 @@ async def to_new_order(
 ) -> WorkOrder:
     """填写受理工单: a new order pre-filled from the event (caller, customer, its text), linked to it;
     ``category`` and ``subcategory`` are the ones picked, as at the seat's intake."""
-    row = await _event(session, interaction_id)
+    row, before = await _claim(session, user, interaction_id)
+    return await _order_from(
+        session,
+        user,
+        row,
+        before,
+        workflow=workflow,
+        site_id=site_id,
+        form=form,
+        category=category,
+        subcategory=subcategory,
+        submit=submit,
+    )
+
+
+async def _order_from(
+    session: AsyncSession,
+    user: User,
+    row: Interaction,
+    status_before: str,
+    *,
+    workflow: str,
+    site_id: int | None,
+    form: Mapping[str, Any] | None = None,
+    category: str = "",
+    subcategory: str = "",
+    submit: bool = False,
+) -> WorkOrder:
     prefill: dict[str, Any] = {}
     field = DESCRIPTION_FIELD.get(workflow)
     text = row.content or row.subject
@@ -282,7 +354,15 @@ async def to_new_order(
         link_call=False,
         title=row.subject,
     )
-    await _handled(session, user, row, order)
+    await record(
+        session,
+        user,
+        "order.link_interaction",
+        "work_order",
+        order.id,
+        after={"interaction": row.id, "kind": row.kind},
+    )
+    await _handled(session, user, row, status_before, order)
     return order
 
 
@@ -298,22 +378,23 @@ def _phone_of(row: Interaction) -> str:
 
 
 async def link_to_order(session: AsyncSession, user: User, interaction_id: int, order: WorkOrder) -> None:
-    """关联到已受理工单."""
-    row = await _event(session, interaction_id)
+    """关联到已受理工单: ``order`` as loaded for ``user`` (``engine.load_order``: their data scope)."""
+    row, before = await _claim(session, user, interaction_id)
     await link(session, order, row, user)
-    await _handled(session, user, row, order)
+    await _handled(session, user, row, before, order)
 
 
-async def _handled(session: AsyncSession, user: User, row: Interaction, order: WorkOrder) -> None:
-    before = {"status": row.status}
-    row.status = "handled"
+async def _handled(
+    session: AsyncSession, user: User, row: Interaction, status_before: str, order: WorkOrder
+) -> None:
     await record(
         session,
         user,
         "event.handled",
         "interaction",
         row.id,
-        before=before,
+        # whose inbox it was: a supervisor may handle someone else's
+        before={"status": status_before, "assigned_to": row.assigned_to_id},
         after={"status": "handled", "order": order.number},
     )
     assignee = await session.get(User, row.assigned_to_id) if row.assigned_to_id else None
