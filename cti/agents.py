@@ -6,7 +6,11 @@ seat software's:
 
     logged_out → not_ready(reason) ⇄ ready → ringing → talking ⇄ on_hold
                                                   ↓         ↓
-                              not_ready("未接")   after_call_work → ready
+                              not_ready("未接")   after_call_work → ready (or back to not_ready)
+
+After-call work ends where the call found the agent: an agent who was not ready (a break,
+calling back 待回复工单 customers before pressing 就绪) is not ready again, with the same
+reason; only an agent who was ready (or had nothing chosen) becomes ready.
 
 Asterisk is the source of truth for pause/unpause (app_queue decides whom to
 ring); this table is the source of truth for what the console shows. Each
@@ -49,9 +53,11 @@ DEFAULT_PAUSE_REASONS = (
 )
 
 # Targets that depend on where the agent was: "back" = the state before ringing,
-# "after_call" = after-call work when it is on, else back to before the call.
+# "after_call" = after-call work when it is on, else back to before the call,
+# "after_acw" = the end of after-call work: the pause chosen before the call, else ready.
 _BACK = "back"
 _AFTER_CALL = "after_call"
+_AFTER_ACW = "after_acw"
 
 # (state, trigger) -> target. Anything absent is refused (InvalidTransition).
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -78,7 +84,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (ON_HOLD, "answer"): TALKING,
     (ON_HOLD, "end"): _AFTER_CALL,
     (ON_HOLD, "pause"): ON_HOLD,
-    (AFTER_CALL_WORK, "acw_done"): READY,
+    (AFTER_CALL_WORK, "acw_done"): _AFTER_ACW,
     (AFTER_CALL_WORK, "ready"): READY,
     (AFTER_CALL_WORK, "pause"): NOT_READY,
     (AFTER_CALL_WORK, "offer"): RINGING,
@@ -137,7 +143,19 @@ def next_state(agent: Agent, trigger: str, acw: bool) -> str:
         return agent.before_call
     if target == _AFTER_CALL:
         return AFTER_CALL_WORK if acw else agent.before_call
+    if target == _AFTER_ACW:
+        return after_acw(agent)[0]
     return target
+
+
+def after_acw(agent: Agent) -> tuple[str, str]:
+    """(state, reason) the agent's after-call work ends in: the pause they were in (or asked for
+    during the call) before it, so a break or a round of call-backs is not turned into 就绪 behind
+    their back; ready otherwise. A pause with no reason known (a state found by a resync) is no
+    choice of theirs."""
+    if agent.before_call == NOT_READY and agent.before_call_reason:
+        return NOT_READY, agent.before_call_reason
+    return READY, ""
 
 
 class AgentBook:
@@ -188,15 +206,20 @@ class AgentBook:
             reason = MISSED_REASON
         elif target == AFTER_CALL_WORK:
             reason = ACW_REASON
-        elif target == NOT_READY and trigger in ("cancel", "end"):
+        elif target == NOT_READY and trigger in ("cancel", "end", "acw_done"):
             reason = agent.before_call_reason
         elif target == NOT_READY and trigger == "login":
             reason = reason or LOGIN_REASON
         elif target not in (NOT_READY,):
             reason = ""
         if agent.state in (READY, NOT_READY, AFTER_CALL_WORK) and target in (RINGING, TALKING):
-            agent.before_call = READY if agent.state == AFTER_CALL_WORK else agent.state
-            agent.before_call_reason = agent.reason if agent.state == NOT_READY else ""
+            if agent.state == AFTER_CALL_WORK:
+                # a call from after-call work (the next call-back of a round) ends where that
+                # work would have: the round's pause is kept
+                agent.before_call, agent.before_call_reason = after_acw(agent)
+            else:
+                agent.before_call = agent.state
+                agent.before_call_reason = agent.reason if agent.state == NOT_READY else ""
         new_call = call_id or (
             agent.call_id if target in (RINGING, TALKING, ON_HOLD, AFTER_CALL_WORK) else ""
         )

@@ -291,7 +291,8 @@ class AgentCommands:
         return CommandResult.done(state=agent.state)
 
     async def end_after_call_work(self, agent_id: str) -> CommandResult:
-        """ACW over (the agent pressed done, or the limit passed): ready again."""
+        """ACW over (the agent pressed done, or the limit passed): ready again, or back in the
+        pause they were in before the call (``agents.after_acw``), paused in Asterisk with its reason."""
         return await self._run("wrapup_done", agent_id, self._acw_done, agent_id)
 
     async def _acw_done(self, agent_id: str) -> CommandResult:
@@ -299,12 +300,17 @@ class AgentCommands:
         if agent.state != A.AFTER_CALL_WORK:
             return CommandResult.done(state=agent.state)
         call_id = agent.call_id
-        await self.actions.queue_pause(agent.interface, False)
+        back, reason = A.after_acw(agent)
+        if back == A.NOT_READY:
+            # the member stays paused, its reason now the break's (the wallboard, a resync read it)
+            await self.actions.queue_pause(agent.interface, True, reason)
+        else:
+            await self.actions.queue_pause(agent.interface, False)
         # The ACW limit and the agent's 话后处理完毕 may both be on their way: the one answered
         # second finds the ACW over (the seat ready, or already rung) and leaves it as it is.
         if agent.state != A.AFTER_CALL_WORK or agent.call_id != call_id:
             return CommandResult.done(state=agent.state)
-        agent.paused = False
+        agent.paused = back == A.NOT_READY
         self.agents.apply(agent, "acw_done", time.time())
         return CommandResult.done(state=agent.state)
 
