@@ -26,6 +26,11 @@ RETRY_OUTCOMES = (BUSY, NO_ANSWER, FAILED, ABANDONED)
 
 #: seconds a customer's phone rings before the attempt is no_answer (per campaign)
 DEFAULT_RING_SECONDS, MIN_RING_SECONDS, MAX_RING_SECONDS = 30, 5, 120
+#: pacing bounds: a typo (1000 for 1.0) must not let the dialer originate as fast as Asterisk
+#: takes calls, nor call a customer a thousand times
+MAX_ATTEMPTS = 10
+MAX_IN_FLIGHT = 100
+MAX_CALLS_PER_SECOND = 10
 
 #: minutes before the next attempt when the campaign names none for the outcome
 DEFAULT_RETRY_MINUTES = {BUSY: 5, NO_ANSWER: 30, FAILED: 60, ABANDONED: 10}

@@ -142,13 +142,13 @@ def _check_settings(**settings: Any) -> None:
             rules.check_windows(settings["windows"])
         except rules.WindowError as exc:
             raise CampaignError(_WINDOW_ERRORS[exc.reason], exc.window) from None
-    for key in ("max_attempts", "max_in_flight"):
-        if key in settings and not (_count(settings[key], integer=True) and settings[key] >= 1):
-            raise CampaignError("campaign.bad_pacing", f"{key}: {settings[key]!r}")
+    for key, most in (("max_attempts", rules.MAX_ATTEMPTS), ("max_in_flight", rules.MAX_IN_FLIGHT)):
+        if key in settings and not (_count(settings[key], integer=True) and 1 <= settings[key] <= most):
+            raise CampaignError(f"campaign.bad_{key}", f"{key}: {settings[key]!r}")
     if "calls_per_second" in settings:
         value = settings["calls_per_second"]
-        if not (_count(value, integer=False) and 0 < value <= 1000):
-            raise CampaignError("campaign.bad_pacing", f"calls_per_second: {value!r}")
+        if not (_count(value, integer=False) and 0 < value <= rules.MAX_CALLS_PER_SECOND):
+            raise CampaignError("campaign.bad_calls_per_second", f"calls_per_second: {value!r}")
     if "ring_seconds" in settings:
         value = settings["ring_seconds"]
         if not (_count(value, integer=True) and rules.MIN_RING_SECONDS <= value <= rules.MAX_RING_SECONDS):

@@ -116,7 +116,7 @@ async def test_a_reversed_window_is_a_validation_error_of_its_own(client):
     pacing = await client.post(
         "/api/campaigns", json={"name": "x", "queue": "q", "max_in_flight": 0}, headers=h
     )
-    assert pacing.status == 422 and (await pacing.json())["error_id"] == "campaign.bad_pacing"
+    assert pacing.status == 422 and (await pacing.json())["error_id"] == "campaign.bad_max_in_flight"
 
 
 async def test_service_numbers_are_refused_per_line_at_import(client):
@@ -347,3 +347,25 @@ async def test_an_agent_reads_and_records_only_the_contacts_offered_to_them_audi
         ]
         untouched = await db.get(CampaignContact, offered["id"])
         assert (untouched.disposition, untouched.state) == ("", "dialing")
+
+
+async def test_pacing_has_upper_bounds_told_in_words(client):
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    cid = await _new(client, h, mode="progressive")
+    for change, error_id, words in (
+        ({"calls_per_second": 1000}, "campaign.bad_calls_per_second", "每秒呼叫数须大于 0 且不超过 10"),
+        ({"max_in_flight": 100000}, "campaign.bad_max_in_flight", "同时在呼数须在 1 到 100 之间"),
+        ({"max_attempts": 1000}, "campaign.bad_max_attempts", "每个联系人最多拨打 1 到 10 次"),
+    ):
+        resp = await client.patch(f"/api/campaigns/{cid}", json=change, headers=h)
+        body = await resp.json()
+        assert (resp.status, body["error_id"], body["message"]) == (422, error_id, words)
+        created = await client.post(
+            "/api/campaigns", json={"name": "x", "queue": "service", **change}, headers=h
+        )
+        assert created.status == 422 and (await created.json())["error_id"] == error_id
+    edge = {"calls_per_second": 10, "max_in_flight": 100, "max_attempts": 10}
+    resp = await client.patch(f"/api/campaigns/{cid}", json=edge, headers=h)
+    assert resp.status == 200, await resp.text()
+    view = await resp.json()
+    assert {k: view[k] for k in edge} == edge

@@ -457,7 +457,7 @@ async def test_a_visit_back_not_reached_within_three_days_expires_and_is_never_d
 
 
 async def test_predictive_dials_the_customers_first_and_keeps_abandons_under_the_cap(sm, bus):
-    cid = await new_campaign(sm, mode="predictive", max_in_flight=50, calls_per_second=50)
+    cid = await new_campaign(sm, mode="predictive", max_in_flight=50, calls_per_second=10)
     await add(sm, cid, *[f"1380000{n:04d}" for n in range(200)])
     phone, clock = FakeTelephony({"camp-a": ["1001", "1002"]}), Clock()
     phone.taken = set()
@@ -508,7 +508,7 @@ async def test_predictive_dials_the_customers_first_and_keeps_abandons_under_the
 
 
 async def test_the_abandon_count_survives_a_restart_of_the_dialer(sm, bus):
-    cid = await new_campaign(sm, mode="predictive", max_in_flight=50, calls_per_second=50)
+    cid = await new_campaign(sm, mode="predictive", max_in_flight=50, calls_per_second=10)
     await add(sm, cid, *[f"1390000{n:04d}" for n in range(50)])
     phone, clock = FakeTelephony({"camp-a": ["1001", "1002"]}), Clock()
     phone.taken = set()
@@ -728,8 +728,8 @@ async def test_settings_are_edited_as_checked_at_creation_and_audited_until_fini
         ({"windows": ["09:00-12:00", "11:00-13:00"]}, "campaign.window_overlap"),
         ({"retry_minutes": {"busy": 0}}, "campaign.bad_retry_minutes"),
         ({"retry_minutes": {"answered": 5}}, "campaign.bad_retry"),
-        ({"max_in_flight": 0}, "campaign.bad_pacing"),
-        ({"calls_per_second": "fast"}, "campaign.bad_pacing"),
+        ({"max_in_flight": 0}, "campaign.bad_max_in_flight"),
+        ({"calls_per_second": "fast"}, "campaign.bad_calls_per_second"),
         ({"ring_seconds": 300}, "campaign.bad_ring_seconds"),
         ({"queue": "other"}, "campaign.not_editable"),
     ]:
