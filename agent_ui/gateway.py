@@ -25,7 +25,8 @@ Wire format (JSON text frames):
   pushes: ``snapshot``, ``ami``, ``agent_state``, ``call``, ``screen_pop``,
   ``queue`` (a queue's counters, at most every ``QUEUE_INTERVAL``), ``order``,
   ``inbox``; after ``wallboard``: ``board`` (every agent, queue and call) then
-  ``board_call`` for every call event, ``board_member`` for every seat that joins or
+  ``board_call`` for every call event (CallStarted too; each call event says the call's
+  ``direction`` once its CallStarted was seen), ``board_member`` for every seat that joins or
   leaves a queue (the board counts a queue's ready agents from its members),
   ``board_agent`` with the name of a seat that signs in (the board's present names the others) and
   ``board_spy`` for every supervisor's listen / whisper / barge that starts, changes
@@ -58,7 +59,7 @@ from agent_ui.errors import UiError, details_of, error_id_of
 from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
-from agent_ui.snapshot import build_board, build_snapshot, screen_pop_for
+from agent_ui.snapshot import build_board, build_snapshot, call_of, screen_pop_for
 from agent_ui.texts import Texts
 from agent_ui.work import ivr_steps, pop_of, read_only, work_counts
 from cti.call_events import (
@@ -68,6 +69,7 @@ from cti.call_events import (
     CallEnded,
     CallHeld,
     CallOffered,
+    CallStarted,
     CallTransferred,
     ConsultChanged,
     QueueMemberChanged,
@@ -88,6 +90,7 @@ FAN_OUT_SLICE = 64  # tabs written per turn of the event loop when one message g
 _RESYNC = {"type": "resync"}
 _WORK = {"type": "work_refresh"}
 _CALL_EVENTS = (CallAnswered, CallHeld, CallTransferred, CallEnded)
+DIRECTIONS_KEPT = 10_000  # live calls whose direction is remembered (a CallEnded lost to a restart ages out)
 
 
 class SharedMessage:
@@ -207,6 +210,9 @@ class Gateway:
         self._queue_sent: dict[str, float] = {}
         self._queue_latest: dict[str, dict[str, Any]] = {}
         self._queue_timers: dict[str, asyncio.TimerHandle] = {}
+        # call_id → "inbound" | "outbound" | "internal", from CallStarted: only it and CallEnded
+        # say which way a call goes, and a callback must not show as a caller ringing in
+        self._directions: collections.OrderedDict[str, str] = collections.OrderedDict()
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
@@ -280,15 +286,30 @@ class Gateway:
 
     # -- bus → browsers ------------------------------------------------------
     async def _on_event(self, event: Event) -> None:
+        if isinstance(event, CallStarted):
+            self._remember_direction(event.call_id, event.direction)
+        elif isinstance(event, CallEnded):
+            self._directions.pop(event.call_id, None)
         if not self.clients:
             if isinstance(event, AmiConnectionChanged):
                 self._ami_connected = event.connected
             return
         body = event.to_dict()
+        if isinstance(event, (CallOffered, *_CALL_EVENTS)) and "direction" not in body:
+            direction = self._directions.get(event.call_id)
+            if direction:
+                body["direction"] = direction
         if isinstance(event, AmiConnectionChanged):
             self._ami_connected = event.connected
             self._broadcast({"type": "ami", "connected": self.ami_connected, "reason": event.reason})
         elif isinstance(event, AgentStateChanged):
+            if (
+                self._boards
+                and event.state == "ringing"
+                and event.call_id
+                and event.call_id not in self._directions
+            ):
+                self._dialing(event.call_id)
             self._to_agent(event.agent_id, {"type": "agent_state", "event": body}, watchers=True)
             if event.previous == "logged_out" and self._boards:
                 # a seat signing in after the boards got their present: its name, as the board's
@@ -304,6 +325,8 @@ class Gateway:
             else:
                 # No lookup upstream: ours runs beside the bus, so nothing else waits for it.
                 self._spawn(self._pop_after_lookup(event, body))
+        elif isinstance(event, CallStarted):
+            self._to_boards(body)  # which way the call goes, and whom a callback dials
         elif isinstance(event, _CALL_EVENTS):
             self._to_boards(body)
             self._to_agent(event.agent_id, {"type": "call", "event": body}, watchers=False)
@@ -326,6 +349,25 @@ class Gateway:
                 client.sign_out()  # its session would be refused from now on anyway
         else:
             self._route_ticketing(event, body)
+
+    def _remember_direction(self, call_id: str, direction: str) -> None:
+        self._directions[call_id] = direction
+        self._directions.move_to_end(call_id)
+        while len(self._directions) > DIRECTIONS_KEPT:
+            self._directions.popitem(last=False)
+
+    def _dialing(self, call_id: str) -> None:
+        """A seat rings with a call no CallStarted announced: a click-to-dial (回呼) rings the agent
+        first, and its CallStarted comes only once the customer answers. The bridge's record of it
+        (outbound, the number dialled) goes to the boards as the call's start, so the tile says 外呼
+        and whom while the agent's phone rings; a bridge that does not know it yet (another
+        process's mirror) leaves the tile as it was until then."""
+        call = call_of(self.services.bridge, call_id)
+        if call is None or not call.get("direction"):
+            return
+        self._remember_direction(call_id, str(call["direction"]))
+        fields = ("call_id", "direction", "caller", "caller_name", "dnis", "started_at")
+        self._to_boards({"event": "CallStarted", **{k: call[k] for k in fields if k in call}})
 
     @property
     def _bridge_looks_up(self) -> bool:

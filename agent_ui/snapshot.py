@@ -40,6 +40,11 @@ def _bridge_list(bridge: Any, name: str) -> list[dict[str, Any]]:
     return [jsonable(item) for item in items]
 
 
+def call_of(bridge: Any, call_id: str) -> dict[str, Any] | None:
+    """The bridge's live record of one call (None if it does not know it)."""
+    return next((c for c in _bridge_list(bridge, "calls") if c.get("call_id") == call_id), None)
+
+
 def agent_view(bridge: Any, agent_id: str) -> dict[str, Any] | None:
     if bridge is None or not agent_id:
         return None
