@@ -9,7 +9,7 @@ from agent_ui.bodies import json_body
 from agent_ui.errors import UiError
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES
-from agent_ui.work import read_only, screen_pop, unit_of_work
+from agent_ui.work import pop_of, read_only, unit_of_work
 from ticketing import customers as book
 
 routes = web.RouteTableDef()
@@ -18,20 +18,23 @@ routes = web.RouteTableDef()
 @routes.get("/api/customers/lookup")
 @requires("customer.read")
 async def lookup(request: web.Request) -> web.Response:
-    """The screen-pop for a number: matching customers, open orders, recent interactions."""
+    """The screen-pop for a number: matching customers, open orders, recent interactions, as
+    far as the user's data scope reaches (a bureau's handler: their bureau's)."""
     number = request.query.get("number", "").strip()
     if not number:
         raise UiError("request.invalid", "number is required", field="number")
-    return web.json_response(await screen_pop(request.app[SERVICES], number))
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        found = await book.lookup_for(db, user, number)
+    return web.json_response(pop_of(number, found))
 
 
 @routes.get("/api/customers")
 @requires("customer.read")
 async def search(request: web.Request) -> web.Response:
-    """By 户号, phone number or work-order number."""
+    """By 户号, phone number or work-order number, inside the user's data scope."""
     query = request.query.get("q", "")
-    async with read_only(request.app[SERVICES], current_user(request)) as (db, _user):
-        found = await book.find_customers(db, query)
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        found = await book.find_customers(db, query, viewer=user)
         items = [book.customer_json(c, [p.number for p in c.phones]) for c in found]
     return web.json_response({"items": items})
 

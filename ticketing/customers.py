@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -18,7 +18,17 @@ from cti.phones import InvalidPhoneNumber, is_mobile, normalize
 from ticketing.audit import record
 from ticketing.db import read_sessionmaker
 from ticketing.errors import TicketingError
-from ticketing.models import TIERS, Customer, CustomerPhone, User, WorkOrder, utcnow
+from ticketing.models import (
+    TIERS,
+    Customer,
+    CustomerPhone,
+    Interaction,
+    Site,
+    User,
+    WorkOrder,
+    order_interactions,
+    utcnow,
+)
 from ticketing.screen_pop import (  # noqa: F401 (the customer book's public surface)
     customer_json,
     interaction_json,
@@ -26,6 +36,7 @@ from ticketing.screen_pop import (  # noqa: F401 (the customer book's public sur
     order_json,
     screen_pop_hook,
 )
+from ticketing.users import order_scope_clause, scope_paths, site_scope_clause
 
 
 class InvalidCustomer(TicketingError):
@@ -68,11 +79,13 @@ async def create_customer(
     return customer
 
 
-async def customers_by_phone(session: AsyncSession, number: str) -> list[Customer]:
+async def customers_by_phone(
+    session: AsyncSession, number: str, in_scope: ColumnElement[bool] | None = None
+) -> list[Customer]:
     rows = await session.scalars(
         select(Customer)
         .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
-        .where(CustomerPhone.number == number)
+        .where(CustomerPhone.number == number, true() if in_scope is None else in_scope)
         .options(selectinload(Customer.phones))
         .order_by(Customer.id)
         .limit(10)
@@ -80,44 +93,139 @@ async def customers_by_phone(session: AsyncSession, number: str) -> list[Custome
     return list(rows.unique())
 
 
-async def find_customers(session: AsyncSession, query: str, *, limit: int = 20) -> list[Customer]:
-    """By 户号, by any phone number, or by a work-order number (the customer of that order)."""
+async def customer_scope_clause(session: AsyncSession, user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting customers to the user's sites, as ``order_scope_clause`` limits
+    orders: HQ (and admins) every customer, a bureau's handler those of the bureau and its
+    outlets; a customer of no site is no bureau's, so only for those who see everything."""
+    paths = await scope_paths(session, user)
+    if paths is None:
+        return true()
+    return Customer.site_id.in_(select(Site.id).where(site_scope_clause(paths)))
+
+
+async def find_customers(
+    session: AsyncSession, query: str, *, limit: int = 20, viewer: User | None = None
+) -> list[Customer]:
+    """By 户号, by any phone number, or by a work-order number (the customer of that order).
+
+    ``viewer``: only the customers (and orders) inside their data scope; None is the system."""
     query = query.strip()
     if not query:
         return []
+    in_scope = await customer_scope_clause(session, viewer) if viewer is not None else true()
+    orders_in_scope = await order_scope_clause(session, viewer) if viewer is not None else true()
     found = list(
         await session.scalars(
             select(Customer)
-            .where(Customer.account_no == query)
+            .where(Customer.account_no == query, in_scope)
             .options(selectinload(Customer.phones))
             .limit(limit)
         )
     )
     if not found:
-        order_customer = await session.scalar(select(WorkOrder.customer_id).where(WorkOrder.number == query))
+        # an order outside the scope is not there, not even to name its customer
+        order_customer = await session.scalar(
+            select(WorkOrder.customer_id).where(WorkOrder.number == query, orders_in_scope)
+        )
         if order_customer:
             found = list(
                 await session.scalars(
                     select(Customer)
-                    .where(Customer.id == order_customer)
+                    .where(Customer.id == order_customer, in_scope)
                     .options(selectinload(Customer.phones))
                 )
             )
     if not found:
         try:
-            found = await customers_by_phone(session, normalize(query))
+            found = await customers_by_phone(session, normalize(query), in_scope)
         except InvalidPhoneNumber:
             found = []
     if not found:
         found = list(
             await session.scalars(
                 select(Customer)
-                .where(Customer.name == query)
+                .where(Customer.name == query, in_scope)
                 .options(selectinload(Customer.phones))
                 .limit(limit)
             )
         )
     return found
+
+
+async def lookup_for(
+    session: AsyncSession, user: User, phone: str, *, orders: int = 10, interactions: int = 10
+) -> dict[str, Any] | None:
+    """``lookup_for_screen_pop`` as ``user`` may see it, for a number typed into the console.
+
+    Whoever sees every site (the hotline's agents at HQ, admins) gets the pop itself. Anyone
+    else gets the customers of their sites, the open orders of their sites (the customers' or
+    called in from the number), and the history of those customers; with none of theirs, only
+    the number's interactions that joined one of their orders. The pop of a call offered to a
+    seat stays whole: that caller is on the line with the agent."""
+    paths = await scope_paths(session, user)
+    if paths is None:
+        return await lookup_for_screen_pop(session, phone, orders=orders, interactions=interactions)
+    try:
+        number = normalize(phone)
+    except InvalidPhoneNumber:
+        return None
+    having_number = select(CustomerPhone.customer_id).where(CustomerPhone.number == number)
+    customers = list(
+        await session.scalars(
+            select(Customer)
+            .where(Customer.id.in_(having_number), await customer_scope_clause(session, user))
+            .options(selectinload(Customer.phones))
+            .order_by(Customer.id)
+            .limit(10)
+        )
+    )
+    orders_in_scope = await order_scope_clause(session, user)
+    open_orders = list(
+        await session.scalars(
+            select(WorkOrder)
+            .where(
+                WorkOrder.is_open.is_(True),
+                or_(WorkOrder.customer_id.in_(having_number), WorkOrder.caller_number == number),
+                orders_in_scope,
+            )
+            .order_by(WorkOrder.created_at.desc())
+            .limit(orders)
+        )
+    )
+    if customers:
+        history_of = Interaction.customer_id.in_([c.id for c in customers])
+    else:
+        joined_theirs = (
+            select(order_interactions.c.interaction_id)
+            .join(WorkOrder, WorkOrder.id == order_interactions.c.order_id)
+            .where(orders_in_scope)
+        )
+        history_of = and_(Interaction.number == number, Interaction.id.in_(joined_theirs))
+    history = list(
+        await session.scalars(
+            select(Interaction).where(history_of).order_by(Interaction.occurred_at.desc()).limit(interactions)
+        )
+    )
+    if not customers and not open_orders and not history:
+        return None
+    site_ids = {c.site_id for c in customers if c.site_id is not None}
+    site_names = {
+        site_id: name
+        for site_id, name in await session.execute(select(Site.id, Site.name).where(Site.id.in_(site_ids)))
+    }
+    matches = [
+        customer_json(
+            c, [p.number for p in sorted(c.phones, key=lambda p: p.id)], site_names.get(c.site_id, "")
+        )
+        for c in customers
+    ]
+    return {
+        "number": number,
+        "customer": matches[0] if matches else None,
+        "matches": matches,
+        "open_orders": [order_json(o) for o in open_orders],
+        "interactions": [interaction_json(i) for i in history],
+    }
 
 
 def _reader(sessionmaker: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
