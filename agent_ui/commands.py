@@ -10,12 +10,14 @@ the agent's screen.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from typing import Any
 
 from agent_ui.auth import CurrentUser
 from agent_ui.errors import UiError
 from agent_ui.services import AppServices
+from agent_ui.texts import LANGUAGES, Texts
 from agent_ui.work import unit_of_work
 from cti.phones import InvalidPhoneNumber, normalize
 from ticketing.calls import register_outbound_call
@@ -107,6 +109,37 @@ def _transfer_kind(target: str) -> str:
     return "queue"
 
 
+@functools.cache
+def _texts() -> Texts:
+    return Texts()
+
+
+def _queue_named(services: AppServices, target: str) -> str:
+    """The hotline queue an agent means by ``target``: its code (service) or its name as the
+    console shows it (综合服务, in any of its languages); "" for none."""
+    wanted = target.casefold()
+    for queue in services.queues:
+        names = {queue.casefold()} | {_texts().get(lang, f"queue.{queue}").casefold() for lang in LANGUAGES}
+        if wanted in names:
+            return queue
+    return ""
+
+
+def _transfer_target(services: AppServices, args: dict[str, Any]) -> tuple[str, str]:
+    """(kind, target) of a 转接 / 咨询转接: the console shows queues by name only, so a queue is
+    typed by name (or code); any other text goes to the bridge as a queue, which refuses a queue
+    Asterisk does not have (``unknown_queue``) rather than hand the caller to nothing."""
+    target = _text(args, "target")
+    kind = _text(args, "kind", required=False)
+    if kind and kind not in TRANSFER_KINDS:
+        raise UiError("request.invalid", "kind must be agent, queue or number", field="kind")
+    if kind in ("", "queue"):
+        queue = _queue_named(services, target)
+        if queue:
+            return "queue", queue
+    return kind or _transfer_kind(target), target
+
+
 async def _ensure_logged_in(services: AppServices, bridge: Any, user: CurrentUser) -> None:
     """The first 就绪 of a shift signs the agent's seat into their skill queues."""
     if _agent_state(bridge, user.agent_id) != "logged_out":
@@ -191,17 +224,11 @@ async def run_command(
     if cmd == "unhold":
         return await _call(bridge, "unhold", agent)
     if cmd == "transfer":
-        target = _text(args, "target")
-        kind = _text(args, "kind", required=False) or _transfer_kind(target)
-        if kind not in TRANSFER_KINDS:
-            raise UiError("request.invalid", "kind must be agent, queue or number", field="kind")
+        kind, target = _transfer_target(services, args)
         return await _call(bridge, "transfer", agent, kind, target)
     if cmd == "consult":
         # attended transfer, step 1: the caller waits while the agent talks to the target
-        target = _text(args, "target")
-        kind = _text(args, "kind", required=False) or _transfer_kind(target)
-        if kind not in TRANSFER_KINDS:
-            raise UiError("request.invalid", "kind must be agent, queue or number", field="kind")
+        kind, target = _transfer_target(services, args)
         return await _call(bridge, "consult", agent, kind, target)
     if cmd == "complete_transfer":
         return await _call(bridge, "complete_transfer", agent)

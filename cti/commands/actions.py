@@ -38,6 +38,10 @@ class Actions:
     async def queue_pause(self, interface: str, paused: bool, reason: str = "") -> Frame:
         return await self.ami.action("QueuePause", Interface=interface, Paused=paused, Reason=reason or None)
 
+    async def queue_exists(self, queue: str) -> bool:
+        frames = await self.ami.action_list("QueueStatus", Queue=queue)
+        return any(f.name == "QueueParams" and f.get("Queue") == queue for f in frames)
+
     async def remember_seat(self, agent_id: str, interface: str) -> Frame:
         return await self.ami.action("DBPut", Family=SEAT_FAMILY, Key=agent_id, Val=interface)
 

@@ -48,6 +48,7 @@ REASONS = (
     "target_not_ready",
     "target_logged_out",
     "unknown_target",
+    "unknown_queue",
     "conference_target_busy",
     "conference_target_not_ready",
     "conference_target_logged_out",
@@ -158,14 +159,17 @@ class AgentCommands:
             raise Refused("agent_not_on_call", "the agent's leg is gone")
         return call, agent_channel, call.customer_channel
 
-    def _target(self, kind: str, target: str) -> tuple[str, str]:
+    async def _target(self, kind: str, target: str) -> tuple[str, str]:
         """(context, exten) for a transfer target: an agent, a queue, or a number."""
         if kind == "agent":
             self._ready_colleague(target)
             return "hotline-transfer", target
         if kind == "queue":
-            if not target:
-                raise Refused("unknown_target", "no queue")
+            # hotline-queue takes any name: a queue Asterisk does not have hangs the caller up
+            # (Queue() cannot join it) or sends them to an invalid extension (综合服务 matches no
+            # pattern), while the transfer itself succeeds; so it is asked first
+            if not target or not await self.actions.queue_exists(target):
+                raise Refused("unknown_queue", f"no queue {target!r}")
             return "hotline-queue", target
         if kind == "number":
             if not _NUMBER.match(target):
@@ -417,7 +421,7 @@ class AgentCommands:
         agent = self._agent(agent_id)
         call, agent_channel, _ = self._on_call(agent)
         self._not_held(agent, "transfer")
-        context, exten = self._target(kind, target)
+        context, exten = await self._target(kind, target)
         await self.actions.blind_transfer(agent_channel, context, exten)
         self.model.transferred(call, agent_id, "blind", f"{kind}:{target}", time.time())
         return CommandResult.done(call_id=call.call_id)
@@ -432,7 +436,7 @@ class AgentCommands:
         if agent.consult is not None:
             raise Refused("call_on_hold", f"agent {agent_id} is consulting already")
         self._not_held(agent, "consult")
-        context, exten = self._target(kind, target)
+        context, exten = await self._target(kind, target)
         consult_file = f"{CONSULT_DIR}/{call.call_id}-{uuid.uuid4().hex[:6]}.wav"
         # known before Asterisk moves the legs: the hold that the Atxfer starts is this consult's
         self.model.consult_started(agent, call, agent_channel, f"{kind}:{target}", time.time())

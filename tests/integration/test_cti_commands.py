@@ -114,10 +114,21 @@ async def test_blind_transfer_to_a_queue(asterisk):
         (other,) = await ready_agents(story, "1", queue=QUEUE_B)
         await story.call_in(QUEUE_A, stay=20)
         call_id = await answered_by(story, first)
+        # a queue Asterisk does not have (a typo, a name it cannot match): refused, nobody is
+        # dialled, the caller stays with the agent (it was hung up on, the transfer "done")
+        for command in (story.bridge.transfer, story.bridge.consult):
+            for name in ("nosuchq", "综合服务"):
+                refused = await command(first, "queue", name)
+                assert (refused.ok, refused.reason) == (False, "unknown_queue"), refused
+        await asyncio.sleep(0.3)
+        assert story.bridge.agent(first)["state"] == "talking"
+        assert story.bridge.agent(first)["consult"] is None and not story.of(ConsultChanged)
+        assert not story.of(CallEnded, call_id=call_id)
         assert (await story.bridge.transfer(first, "queue", QUEUE_B)).ok
         ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
     assert ended.agent_id == other
     assert ended.queue == QUEUE_B
+    assert ended.legs[0][0] == first and ended.legs[-1][0] == other
 
 
 async def test_hold_and_unhold_are_timed_in_the_record(asterisk):

@@ -2,7 +2,7 @@
 // the Asterisk indicator, the inbox banner.
 import { api, clock } from "./api.js";
 import { clearAllDrafts } from "./drafts.js";
-import { reasonText, t } from "./i18n.js";
+import { queueName, reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -74,8 +74,9 @@ export class StateBar {
     this.consulting = consult || null;
     const label = $("consulting");
     if (label) {
-      // "agent:1002" → 1002: the target as the agent typed it
-      const target = consult ? String(consult.target || "").replace(/^[a-z]+:/, "") : "";
+      // "agent:1002" → 1002: the target as the agent typed it; a queue by its name (综合服务), not its code
+      const [kind, ...rest] = String(consult?.target || "").split(":");
+      const target = !consult ? "" : rest.length ? (kind === "queue" ? queueName(rest.join(":")) : rest.join(":")) : kind;
       label.hidden = !consult;
       label.textContent = !consult ? "" : t(consult.caller_gone ? "call.consult_caller_gone" : "call.consulting", { target });
     }
