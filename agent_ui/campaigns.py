@@ -180,7 +180,8 @@ async def change_status(request: web.Request) -> web.Response:
 @routes.post("/api/campaigns/{campaign_id}/import")
 @requires("campaigns.manage")
 async def import_list(request: web.Request) -> web.Response:
-    """multipart: ``file`` (.csv / .xlsx), ``mapping`` (JSON field → column), ``commit`` ("1" to add)."""
+    """multipart: ``file`` (.csv / .xlsx), ``mapping`` (JSON field → column), ``commit`` ("1" to add),
+    ``checked`` (to add: the ``checked`` token of the check's report, the same file and mapping)."""
     cid = _campaign_id(request)
     form = await request.post()
     upload = form.get("file")
@@ -196,11 +197,15 @@ async def import_list(request: web.Request) -> web.Response:
     if not isinstance(mapping, dict):
         raise UiError("request.invalid", "mapping must be an object")
     commit = str(form.get("commit", "")) in ("1", "true")
+    token = importer.upload_token(cid, data, mapping)
+    if commit and str(form.get("checked", "")) != token:
+        # 确认导入 adds only what a report was shown for (pre-validation, a report before commit)
+        raise UiError("campaign.import_not_checked", "the file or mapping is not the one checked")
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, _):
         campaign = await store.get_campaign(db, cid)
         run = importer.commit if commit else importer.check
         report = await run(db, campaign, data, upload.filename or "list.csv", mapping)
-        return web.json_response({"committed": commit, **report.summary()})
+        return web.json_response({"committed": commit, "checked": token, **report.summary()})
 
 
 # -- do not call ----------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -90,6 +92,17 @@ class Report:
 
 
 # -- reading ------------------------------------------------------------------------------
+def upload_token(campaign_id: int, data: bytes, mapping: dict[str, str]) -> str:
+    """What a check's report was about: the campaign, the file's bytes and the column mapping.
+    The commit names the token of the report the team leader saw, so a file chosen (or a
+    mapping changed) after 检查 is never added unchecked."""
+    digest = hashlib.sha256(f"{campaign_id}\n".encode())
+    digest.update(json.dumps(mapping, ensure_ascii=False, sort_keys=True).encode())
+    digest.update(b"\n")
+    digest.update(data)
+    return digest.hexdigest()
+
+
 def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a .csv (UTF-8 or GBK) or .xlsx file, as text."""
     if filename.lower().endswith((".xlsx", ".xlsm")):

@@ -5,7 +5,7 @@ import datetime as dt
 from aiohttp import FormData
 from sqlalchemy import select
 
-from campaigns import store
+from campaigns import importer, store
 from tests.agent_ui.conftest import login
 from ticketing.models import AuditLog, Campaign, CampaignAttempt, CampaignContact, Disposition
 
@@ -48,18 +48,21 @@ async def test_create_import_with_report_start_and_progress(client):
 
     csv = "电话,姓名\n13800000001,张三\n坏号码,李四\n13800000001,重复\n".encode()
 
-    def form(commit: str) -> FormData:
+    def form(commit: str, checked: str = "") -> FormData:
         data = FormData()
         data.add_field("file", csv, filename="名单.csv", content_type="text/csv")
         data.add_field("mapping", '{"number": "电话", "name": "姓名"}')
         data.add_field("commit", commit)
+        data.add_field("checked", checked)
         return data
 
     report = await (await client.post(f"/api/campaigns/{cid}/import", data=form("0"), headers=h)).json()
     assert (report["committed"], report["accepted"], report["rejected"]) == (False, 1, 2)
     assert [r["reason"] for r in report["rejected_rows"]] == ["invalid_number", "duplicate_in_file"]
     assert (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"] == []  # nothing written yet
-    report = await (await client.post(f"/api/campaigns/{cid}/import", data=form("1"), headers=h)).json()
+    report = await (
+        await client.post(f"/api/campaigns/{cid}/import", data=form("1", report["checked"]), headers=h)
+    ).json()
     assert report["committed"] and report["accepted"] == 1
 
     assert (await client.post(f"/api/campaigns/{cid}/start", headers=h)).status == 200
@@ -91,11 +94,16 @@ async def test_dnc_list_is_managed_by_team_leaders(client):
     assert (await (await client.get("/api/campaigns-dnc")).json())["numbers"] == ["13800138000"]
 
 
-def _list(text: str, commit: str = "1") -> FormData:
+def _list(cid: int, text: str, commit: str = "1", checked: str | None = None) -> FormData:
+    """The import form; committing names the token of a check of this very file and mapping
+    (as the page sends the one its report was about), unless ``checked`` says otherwise."""
     data = FormData()
     data.add_field("file", text.encode(), filename="名单.csv", content_type="text/csv")
     data.add_field("mapping", '{"number": "电话"}')
     data.add_field("commit", commit)
+    if checked is None:
+        checked = importer.upload_token(cid, text.encode(), {"number": "电话"})
+    data.add_field("checked", checked)
     return data
 
 
@@ -123,7 +131,9 @@ async def test_service_numbers_are_refused_per_line_at_import(client):
     h = {"X-CSRF-Token": await login(client, "3001")}
     cid = await _new(client, h)
     report = await (
-        await client.post(f"/api/campaigns/{cid}/import", data=_list("电话\n13800000001\n95598\n"), headers=h)
+        await client.post(
+            f"/api/campaigns/{cid}/import", data=_list(cid, "电话\n13800000001\n95598\n"), headers=h
+        )
     ).json()
     assert (report["accepted"], report["rejected"]) == (1, 1)
     (rejected,) = report["rejected_rows"]
@@ -145,7 +155,7 @@ async def test_a_finished_campaign_offers_no_action_and_takes_no_list(client):
     assert view["actions"] == [] and view["editable"] is False
     for commit in ("0", "1"):
         resp = await client.post(
-            f"/api/campaigns/{cid}/import", data=_list("电话\n13800000001\n", commit), headers=h
+            f"/api/campaigns/{cid}/import", data=_list(cid, "电话\n13800000001\n", commit), headers=h
         )
         assert resp.status == 409 and (await resp.json())["error_id"] == "campaign.finished"
     assert (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"] == []
@@ -227,7 +237,7 @@ async def test_the_dnc_list_is_searched_and_a_number_removed_audited(client, wor
     page = await (await client.get("/campaigns")).text()
     assert 'id="camp-dnc"' in page and 'id="camp-edit"' in page  # the list and the settings on the page
     cid = await _new(client, h)
-    await client.post(f"/api/campaigns/{cid}/import", data=_list("电话\n13800000001\n"), headers=h)
+    await client.post(f"/api/campaigns/{cid}/import", data=_list(cid, "电话\n13800000001\n"), headers=h)
     await client.post("/api/campaigns-dnc", json={"number": "13800000001", "reason": "客户要求"}, headers=h)
     await client.post("/api/campaigns-dnc", json={"number": "13900000002", "reason": "投诉"}, headers=h)
     found = await (await client.get("/api/campaigns-dnc", params={"q": "投诉"})).json()
@@ -260,7 +270,7 @@ async def test_the_campaign_page_names_dispositions_by_their_labels(client, worl
     h = {"X-CSRF-Token": await login(client, "3001")}
     cid = await _new(client, h)
     numbers = "电话\n13800000001\n13800000002\n"
-    await client.post(f"/api/campaigns/{cid}/import", data=_list(numbers), headers=h)
+    await client.post(f"/api/campaigns/{cid}/import", data=_list(cid, numbers), headers=h)
     first, second = (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"]
     for contact, code in ((first, "satisfied"), (second, "paid")):
         resp = await client.post(
@@ -298,7 +308,7 @@ async def test_an_agent_reads_and_records_only_the_contacts_offered_to_them_audi
     h = {"X-CSRF-Token": await login(client, "3001")}
     cid = await _new(client, h, mode="preview", script="您好，这里是95598回访")
     numbers = "电话\n13800000001\n13800000002\n13800000003\n"
-    await client.post(f"/api/campaigns/{cid}/import", data=_list(numbers), headers=h)
+    await client.post(f"/api/campaigns/{cid}/import", data=_list(cid, numbers), headers=h)
     called, offered, never = (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"]
     async with world.services.sessionmaker.begin() as db:
         await store.ensure_dispositions(db)  # the dialer's start adds them
@@ -369,3 +379,43 @@ async def test_pacing_has_upper_bounds_told_in_words(client):
     assert resp.status == 200, await resp.text()
     view = await resp.json()
     assert {k: view[k] for k in edge} == edge
+
+
+async def test_the_import_commits_only_the_file_and_mapping_that_were_checked(client):
+    h = {"X-CSRF-Token": await login(client, "3001")}
+    cid = await _new(client, h)
+    checked_list = "电话\n13800000001\n95598\n"
+    swapped = "电话\n13800000002\n13800000003\n13800000004\n"
+    report = await (
+        await client.post(f"/api/campaigns/{cid}/import", data=_list(cid, checked_list, "0"), headers=h)
+    ).json()
+    assert (report["accepted"], report["rejected"]) == (1, 1)
+
+    # another file chosen after 检查, sent with the report's token: nothing added
+    resp = await client.post(
+        f"/api/campaigns/{cid}/import", data=_list(cid, swapped, "1", report["checked"]), headers=h
+    )
+    body = await resp.json()
+    assert resp.status == 409 and body["error_id"] == "campaign.import_not_checked", body
+    assert body["message"] == "名单文件或列对应在检查后已更改：请重新检查，确认报告后再导入"
+    for token in ("", "0" * 64):  # never checked
+        resp = await client.post(
+            f"/api/campaigns/{cid}/import", data=_list(cid, checked_list, "1", token), headers=h
+        )
+        assert resp.status == 409 and (await resp.json())["error_id"] == "campaign.import_not_checked"
+    remapped = FormData()  # the checked file, another column mapping
+    remapped.add_field("file", checked_list.encode(), filename="名单.csv", content_type="text/csv")
+    remapped.add_field("mapping", '{"number": "电话", "name": "电话"}')
+    remapped.add_field("commit", "1")
+    remapped.add_field("checked", report["checked"])
+    resp = await client.post(f"/api/campaigns/{cid}/import", data=remapped, headers=h)
+    assert resp.status == 409 and (await resp.json())["error_id"] == "campaign.import_not_checked"
+    assert (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"] == []
+
+    # the file the report was about: added as the report said
+    resp = await client.post(
+        f"/api/campaigns/{cid}/import", data=_list(cid, checked_list, "1", report["checked"]), headers=h
+    )
+    assert resp.status == 200 and (await resp.json())["accepted"] == 1
+    numbers = [c["number"] for c in (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"]]
+    assert numbers == ["13800000001"]

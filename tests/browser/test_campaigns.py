@@ -75,6 +75,20 @@ def test_team_leader_imports_a_list_and_the_agent_skips_then_dials_the_preview(
         expect(leader.locator("#camp-contacts tbody tr")).to_have_count(0)  # checked, nothing written
         leader.screenshot(path=str(screenshots / "campaign-import.png"))
         expect(leader.locator("#camp-commit")).to_be_enabled()
+        # another file chosen after 检查: its report is not the one shown, so 确认导入 waits for a check
+        leader.set_input_files(
+            "#camp-import [name=file]",
+            {"name": "另一份.csv", "mimeType": "text/csv", "buffer": "电话\n13900139009\n".encode()},
+        )
+        expect(leader.locator("#camp-commit")).to_be_disabled()
+        expect(report).to_be_empty()
+        leader.set_input_files(
+            "#camp-import [name=file]",
+            {"name": "名单.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")},
+        )
+        leader.click("#camp-import button[type=submit]")
+        expect(report).to_contain_text("共 4 行：通过 2，拒绝 2")
+        expect(leader.locator("#camp-commit")).to_be_enabled()
         leader.click("#camp-commit")
         expect(leader.locator("#camp-contacts tbody tr")).to_have_count(2)
         expect(leader.locator("#camp-contacts tbody")).to_contain_text("待拨")

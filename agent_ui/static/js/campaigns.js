@@ -58,6 +58,7 @@ function fillEdit(c) {
 }
 
 async function show(id) {
+  if (current !== id) uncheck();  // a report is about one campaign's list
   current = id;
   const c = await api(`/api/campaigns/${id}`);
   const labels = c.disposition_labels || {};
@@ -95,6 +96,18 @@ async function saveSettings(form) {
   await show(current);
 }
 
+// the report on screen is about this token (file + mapping); 确认导入 sends it, and the server
+// adds nothing if the file or mapping sent is not the one checked
+let checked = "";
+
+// another file or column mapping: the report shown is not about it, so 检查 again first
+function uncheck() {
+  checked = "";
+  const commit = document.getElementById("camp-commit");
+  if (commit) commit.disabled = true;
+  document.getElementById("camp-report")?.replaceChildren();
+}
+
 async function upload(commit) {
   const form = document.getElementById("camp-import");
   const data = new FormData();
@@ -103,13 +116,18 @@ async function upload(commit) {
   for (const f of ["number", "name", "account_no"]) if (form[f].value) mapping[f] = form[f].value;
   data.append("mapping", JSON.stringify(mapping));
   data.append("commit", commit ? "1" : "0");
+  if (commit) data.append("checked", checked);
   const resp = await fetch(`/api/campaigns/${current}/import`, { method: "POST", body: data, headers: { "X-CSRF-Token": csrf(), Accept: "application/json" }, credentials: "same-origin" });
   const body = await resp.json();
-  if (!resp.ok) throw new ApiError(resp.status, body);
+  if (!resp.ok) {
+    if (commit) uncheck();
+    throw new ApiError(resp.status, body);
+  }
   document.getElementById("camp-report").replaceChildren(
     el("p", {}, t("camp.report", { total: body.total, accepted: body.accepted, rejected: body.rejected })),
     el("ul", {}, ...body.rejected_rows.map((r) => el("li", {}, `${t("camp.line", { line: r.line })}: ${r.text}`))),
   );
+  checked = commit ? "" : body.checked;
   document.getElementById("camp-commit").disabled = commit || body.accepted === 0;
   if (commit) await show(current);
 }
@@ -159,6 +177,8 @@ export function start() {
     saveSettings(e.target).catch((err) => alert(errorText(err.errorId)));
   });
   document.getElementById("camp-import")?.addEventListener("submit", (e) => { e.preventDefault(); upload(false).catch((err) => alert(errorText(err.errorId))); });
+  document.getElementById("camp-import")?.addEventListener("input", uncheck);
+  document.getElementById("camp-import")?.addEventListener("change", uncheck);
   document.getElementById("camp-commit")?.addEventListener("click", () => upload(true).catch((err) => alert(errorText(err.errorId))));
   document.getElementById("camp-dnc-add")?.addEventListener("submit", async (e) => {
     e.preventDefault();
