@@ -154,6 +154,8 @@ function callOf(a) {
   return null;
 }
 
+// Each seat keeps its tile, updated in place: a supervisor tabbing to a seat's 监听 (or a screen
+// reader on it) keeps the focus there while the floor changes around it (QA F8).
 function renderSeats() {
   const list = [...agents.values()].filter((a) => a.state && a.state !== "logged_out")
     .sort((x, y) => String(x.agent_id).localeCompare(String(y.agent_id)));
@@ -161,22 +163,61 @@ function renderSeats() {
   const counts = {};
   for (const a of list) counts[a.state] = (counts[a.state] || 0) + 1;
   $("wb-summary").textContent = Object.entries(counts).map(([s, n]) => `${t(`state.${s}`)} ${n}`).join(" · ");
-  $("wb-seats").replaceChildren(...list.map((a) => {
-    const call = ["ringing", "talking", "on_hold"].includes(a.state) ? callOf(a) : null;
-    const onCall = a.state === "talking" || a.state === "on_hold";
-    const answered = onCall && call?.answered_at ? call.answered_at : 0;
-    const spied = spyLines(a);
-    return el("div", { class: "seat", role: "listitem", "data-agent": a.agent_id, "data-state": a.state },
-      el("div", { class: "top" }, el("b", { title: a.agent_id }, a.name ? `${a.name} ${a.agent_id}` : a.agent_id),
-        el("span", { class: "state", "data-state": a.state }, t(`state.${a.state}`)),
-        el("span", { class: "timer", "data-since": a.since || now() }, clock(now() - (a.since || now())))),
-      a.reason ? el("small", { class: "muted" }, reasonText(a.reason)) : null,
-      call ? el("div", { class: "call" }, `${t("wb.caller")}: ${call.caller || "—"}`, call.queue ? ` · ${queueName(call.queue)}` : "") : null,
-      answered ? el("div", { class: "call-duration", title: t("wb.call_duration_hint") }, `${t("call.duration")} `,
-        el("span", { class: "call-timer", "data-since": answered }, clock(now() - answered))) : null,
-      ...spied.lines,
-      spyButtons(a, onCall, spied.mine));
-  }));
+  const box = $("wb-seats");
+  const shown = new Set(list.map((a) => String(a.agent_id)));
+  for (const tile of [...box.children]) if (!shown.has(tile.dataset.agent)) tile.remove();
+  const kept = new Map([...box.children].map((tile) => [tile.dataset.agent, tile]));
+  let next = box.firstElementChild;
+  for (const a of list) {
+    const tile = kept.get(String(a.agent_id));
+    if (!tile) { box.insertBefore(seatTile(a), next); continue; }
+    patch(tile, seatTile(a));
+    // moving a node drops the focus in it: only a tile out of place moves (none, once sorted)
+    if (tile !== next) box.insertBefore(tile, next);
+    next = tile.nextElementSibling;
+  }
+}
+
+// A tile has the same slots whatever the seat does (hidden when empty), so that updating it in
+// place keeps each button the same element.
+function seatTile(a) {
+  const call = ["ringing", "talking", "on_hold"].includes(a.state) ? callOf(a) : null;
+  const onCall = a.state === "talking" || a.state === "on_hold";
+  const answered = onCall && call?.answered_at ? call.answered_at : 0;
+  const spied = spyLines(a);
+  return el("div", { class: "seat", role: "listitem", "data-agent": a.agent_id, "data-state": a.state },
+    el("div", { class: "top" }, el("b", { title: a.agent_id }, a.name ? `${a.name} ${a.agent_id}` : a.agent_id),
+      el("span", { class: "state", "data-state": a.state }, t(`state.${a.state}`)),
+      el("span", { class: "timer", "data-since": a.since || now() }, clock(now() - (a.since || now())))),
+    el("small", { class: "muted", hidden: !a.reason }, a.reason ? reasonText(a.reason) : ""),
+    el("div", { class: "call", hidden: !call, "data-direction": call?.direction || null }, call ? callText(call) : ""),
+    el("div", { class: "call-duration", hidden: !answered, title: t("wb.call_duration_hint") }, `${t("call.duration")} `,
+      el("span", { class: "call-timer", "data-since": answered || null }, answered ? clock(now() - answered) : "")),
+    el("div", { class: "spied-lines", hidden: !spied.lines.length }, ...spied.lines),
+    spyButtons(a, onCall, spied.mine));
+}
+
+// an outbound call (回呼, a campaign's) names the customer dialled; any other, who is calling
+function callText(call) {
+  const outbound = call.direction === "outbound";
+  const who = (outbound ? call.dnis || call.caller : call.caller) || "—";
+  return `${t(outbound ? "wb.outbound" : "wb.caller")}: ${who}${call.queue ? ` · ${queueName(call.queue)}` : ""}`;
+}
+
+// ``node`` made to look like ``next`` while staying the same element wherever the two agree in
+// shape (same tags in the same places); where they do not, that part is replaced.
+function patch(node, next) {
+  if (node.nodeType !== next.nodeType || node.nodeName !== next.nodeName) { node.replaceWith(next); return; }
+  if (node.nodeType !== Node.ELEMENT_NODE) {
+    if (node.nodeValue !== next.nodeValue) node.nodeValue = next.nodeValue;
+    return;
+  }
+  for (const { name } of [...node.attributes]) if (!next.hasAttribute(name)) node.removeAttribute(name);
+  for (const { name, value } of [...next.attributes]) if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+  const olds = [...node.childNodes];
+  const news = [...next.childNodes];
+  news.forEach((child, i) => (i < olds.length ? patch(olds[i], child) : node.append(child)));
+  for (const extra of olds.slice(news.length)) extra.remove();
 }
 
 function tickClocks() {
