@@ -50,7 +50,7 @@ export async function start({ socket, bar }) {
       if (!state.call.answered_at) Object.assign(state.call, { answered_at: ev.answered_at, waited: ev.waited });
       showWaited();
       const input = $("intake-caller");
-      if (input && state.form.callId === ev.call_id && !state.dirty) input.value = state.call.caller || ev.caller || "";
+      if (input && state.form.callId === ev.call_id && !state.dirty) input.value = customerNumber(state.call) || ev.caller || "";
       $("pop-body").dataset.answered = "true";
       $("intake-category")?.focus();
     }
@@ -143,9 +143,16 @@ function popFromSnapshot(call) {
   restoreDraft(call.call_id);
 }
 
+// The customer's number: the caller's, or on an outbound call (回呼, a campaign's) the number dialled.
+const outbound = (call) => call?.direction === "outbound";
+const customerNumber = (call) => (outbound(call) ? call.dnis || call.caller : call?.caller) || "";
+
 async function pop(call, lookup, fromSnapshot = false) {
   state.call = call;
   state.customer = null;
+  const number = customerNumber(call);
+  // an outbound call is not a caller ringing in: the pop says so, and has no IVR choices to show
+  $("pop-title").textContent = t(outbound(call) ? "pop.outbound_title" : "pop.title");
   const body = $("pop-body");
   $("pop-empty").hidden = true;
   body.hidden = false;
@@ -154,22 +161,23 @@ async function pop(call, lookup, fromSnapshot = false) {
   delete body.dataset.ended;
   if (call.answered_at) body.dataset.answered = "true";
   if (call.ended) body.dataset.ended = "true"; // over, written up in after-call work
-  if (!lookup && call.caller) {
-    lookup = await api("/api/customers/lookup", { query: { number: call.caller } }).catch(() => ({ matches: [] }));
+  if (!lookup && number) {
+    lookup = await api("/api/customers/lookup", { query: { number } }).catch(() => ({ matches: [] }));
     if (state.call !== call) return; // its offer ended meanwhile, or another call popped
   }
-  const number = el("div", { class: "caller-number", id: "pop-caller", title: t("pop.copy_hint"), tabindex: "0",
-    ondblclick: () => copyNumber(call.caller) }, call.caller || "—");
+  const shown = el("div", { class: "caller-number", id: "pop-caller", title: t("pop.copy_hint"), tabindex: "0",
+    "data-direction": call.direction || null, ondblclick: () => copyNumber(number) },
+    outbound(call) ? el("span", { class: "direction", id: "pop-direction" }, `${t("pop.outbound")} `) : null, number || "—");
   const facts = el("dl", { class: "kv" },
     el("dt", {}, t("pop.queue")), el("dd", { id: "pop-queue", title: call.queue || "" }, queueName(call.queue) || "—"),
-    el("dt", {}, t("pop.ivr")), el("dd", { id: "pop-ivr" }, ivrText(call) || "—"),
+    outbound(call) ? null : [el("dt", {}, t("pop.ivr")), el("dd", { id: "pop-ivr" }, ivrText(call) || "—")],
     el("dt", {}, ""), el("dd", { id: "pop-waited" }));
   // send the caller a knowledge item or an outage notice (the number is filled in there)
-  const to = encodeURIComponent(call.caller || "");
+  const to = encodeURIComponent(number);
   const send = el("p", { class: "send-links" },
     el("a", { href: `/knowledge?to=${to}`, target: "_blank", id: "pop-send-kb" }, t("nav.knowledge")), " · ",
     el("a", { href: `/notices?to=${to}`, target: "_blank", id: "pop-send-notice" }, t("nav.notices")));
-  body.replaceChildren(number, facts, call.caller ? send : "", el("div", { id: "pop-customer" }));
+  body.replaceChildren(shown, facts, number ? send : "", el("div", { id: "pop-customer" }));
   showWaited();
   // unsaved input about an earlier call stays that call's; the form takes this one once it is
   // saved or cleared (the banner says so); unsaved input about this very call stays as typed
@@ -177,7 +185,7 @@ async function pop(call, lookup, fromSnapshot = false) {
   showPending();
   state.lookup = lookup || {};
   showMatches(state.lookup.matches || []);
-  if (!fromSnapshot) document.title = `☎ ${call.caller} · Hotline`;
+  if (!fromSnapshot) document.title = `☎ ${number} · Hotline`;
 }
 
 const unanswered = (call) => Boolean(call && !call.answered_at && !call.ended);
@@ -198,6 +206,7 @@ function clearPop() {
   body.replaceChildren();
   for (const key of ["callId", "answered", "ended"]) delete body.dataset[key];
   $("pop-empty").hidden = false;
+  $("pop-title").textContent = t("pop.title");
   document.title = pageTitle;
   if (!state.dirty) bindForm(null);
   showPending();
@@ -308,7 +317,7 @@ function newCustomerForm() {
     e.preventDefault();
     try {
       const created = await api("/api/customers", { method: "POST", body: {
-        account_no: form.account_no.value, name: form.name.value, address: form.address.value, phone: state.call?.caller || "" } });
+        account_no: form.account_no.value, name: form.name.value, address: form.address.value, phone: customerNumber(state.call) } });
       showCustomer(created);
     } catch (err) { toast(err.message, "refused"); }
   });
@@ -319,7 +328,7 @@ function newCustomerForm() {
 // The form starts on ``call``: its number, no customer until the lookup says whose (nor the last
 // caller's saved order).
 function bindForm(call) {
-  state.form = { callId: call?.call_id || "", caller: call?.caller || "", customer: null };
+  state.form = { callId: call?.call_id || "", caller: customerNumber(call), customer: null };
   const callerInput = $("intake-caller");
   if (callerInput) callerInput.value = state.form.caller;
   const customerInput = $("intake-customer");
@@ -498,6 +507,10 @@ function reset(keepResult = false) {
   if (!keepResult) $("intake-result").replaceChildren();
   const result = keepResult ? [...$("intake-result").childNodes] : [];
   formDone();
+  // the whole form: the number too, back to its call's (none without a call), so that the next
+  // order does not go out under the last caller's number (QA F4)
+  $("intake-caller").value = state.form.caller;
+  setFormCustomer(state.form.customer);
   if (result.length) $("intake-result").replaceChildren(...result); // the saved order's number stays in view
 }
 
