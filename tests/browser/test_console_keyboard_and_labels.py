@@ -1,0 +1,222 @@
+"""The seat page and the wallboard as rendered from their real templates, with the real JS modules in
+Chromium, fed the messages their socket would push: no console process and no Asterisk, so it takes
+a few seconds. QA findings: F3 (only state changes are announced), F4 (清空 clears the number too),
+F8 (the wallboard keeps the keyboard focus), F11 (the hang-up key from the 业务大类别 the answer
+focuses), F12 (an outbound call is labelled 外呼 with the number dialled)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+import pytest
+from playwright.sync_api import expect
+
+from agent_ui.texts import Texts
+from tests.browser.test_console_story import VIEWPORT
+
+pytestmark = pytest.mark.browser
+AGENT_UI = Path(__file__).resolve().parents[2] / "agent_ui"
+ORIGIN = "http://seat.test"
+DIALLED = "13900003333"
+LANG = "zh-CN"
+TEXTS = Texts()
+INTAKE = {
+    "categories": [
+        {"name": "信息咨询", "code": "consult", "workflow": "consult", "fields": [], "subcategories": []}
+    ],
+    "phrases": [],
+}
+
+# a fake socket the page's modules listen to; the commands they send are kept in window.sent
+SOCKET = """
+window.sent = [];
+window.sock = new EventTarget();
+window.sock.connected = true;
+window.sock.command = async (cmd, args) => { window.sent.push(cmd); return {}; };
+window.push = (type, detail) => window.sock.dispatchEvent(new CustomEvent(type, { detail }));
+"""
+
+
+class _User:
+    name, staff_no, roles = "测试坐席", "1005", ("agent", "supervisor")
+
+    def can(self, permission: str) -> bool:
+        return True
+
+
+def _render(name: str, **extra) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(AGENT_UI / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
+    return env.get_template(name).render(
+        lang=LANG,
+        user=_User(),
+        csrf="x",
+        t=lambda key, **kw: TEXTS.get(LANG, key, **kw),
+        reason_text=lambda reason: TEXTS.reason(LANG, reason),
+        texts_json=json.dumps(TEXTS.table(LANG), ensure_ascii=False),
+        hotline_number="95598",
+        site_timezone="Asia/Shanghai",
+        pause_reasons=["小休"],
+        path=f"/{name}",
+        **extra,
+    )
+
+
+def _serve(route) -> None:
+    path = route.request.url.removeprefix(ORIGIN).split("?")[0]
+    static = AGENT_UI / path.lstrip("/")
+    if path == "/console":
+        route.fulfill(body=_render("console.html"), content_type="text/html; charset=utf-8")
+    elif path == "/wallboard":
+        html = _render("wallboard.html", sl_seconds="20", short_abandon_seconds="5")
+        route.fulfill(body=html, content_type="text/html; charset=utf-8")
+    elif path in ("/static/js/console.js", "/static/js/campaign_card.js"):
+        route.fulfill(body="", content_type="text/javascript")  # the modules under test start by hand
+    elif path == "/api/intake":
+        route.fulfill(json=INTAKE)
+    elif path == "/api/customers/lookup":
+        route.fulfill(json={"matches": [], "open_orders": [], "interactions": []})
+    elif path.startswith("/static/") and static.is_file():
+        kind = "text/javascript" if path.endswith(".js") else "text/css"
+        route.fulfill(path=str(static), content_type=kind)
+    else:
+        route.fulfill(status=404, body="")
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route(f"{ORIGIN}/**", _serve)
+    yield page
+    ctx.close()
+    assert errors == []
+
+
+def test_the_seat_hangs_up_from_the_category_announces_states_only_and_clears_the_number(page):
+    page.goto(f"{ORIGIN}/console")
+    page.evaluate(
+        SOCKET
+        + """(async () => {
+            const { StateBar } = await import("/static/js/statebar.js");
+            const { bindKeys } = await import("/static/js/keys.js");
+            const seat = await import("/static/js/seat.js");
+            const bar = new StateBar(window.sock);
+            bindKeys(bar);
+            window.push("snapshot", { user: { agent_id: "1005" }, agent: { state: "not_ready" }, calls: [] });
+            await seat.start({ socket: window.sock, bar });
+        })()"""
+    )
+    caller = page.locator("#intake-caller")
+    expect(page.locator("#intake-category")).to_be_attached()
+
+    # F3: the state and its reason are a live region; the ticking timer is in none
+    live = """(id) => Boolean(document.getElementById(id).closest(
+        '[aria-live]:not([aria-live="off"]), [role=status], [role=alert], [role=log]'))"""
+    assert page.evaluate(live, "agent-state") and page.evaluate(live, "state-reason")
+    assert not page.evaluate(live, "state-timer")
+
+    # F4: 清空 without a call leaves no number behind for the next customer's order
+    caller.fill("13900002222")
+    page.locator("#intake-opinion").fill("咨询电价")
+    page.locator("#intake-reset").click()
+    expect(page.locator("#intake-opinion")).to_have_value("")
+    expect(caller).to_have_value("")
+
+    # F12: a callback pops as 外呼 with the number dialled, which the form takes
+    page.evaluate(
+        """(number) => window.push("screen_pop", {
+            event: { event: "CallOffered", call_id: "out-1", agent_id: "1005", direction: "outbound",
+                     caller: number, dnis: number },
+            pop: { matches: [] } })""",
+        DIALLED,
+    )
+    expect(page.locator("#pop-title")).to_have_text("外呼信息")
+    expect(page.locator("#pop-caller")).to_have_text(f"外呼 {DIALLED}")
+    expect(page.locator("#pop-ivr")).to_have_count(0)
+    expect(caller).to_have_value(DIALLED)
+
+    # F11: the answer focuses the 业务大类别; "-" hangs up from there, not from a text field
+    page.evaluate(
+        """() => {
+            window.push("agent_state", { event: { agent_id: "1005", state: "talking", call_id: "out-1" } });
+            window.push("call", { event: { event: "CallAnswered", call_id: "out-1", agent_id: "1005", answered_at: 1 } });
+        }"""
+    )
+    expect(page.locator("#intake-category")).to_be_focused()
+    page.keyboard.press("-")
+    page.wait_for_function("window.sent.includes('hangup')")
+    page.locator("#intake-opinion").focus()
+    page.keyboard.press("-")
+    expect(page.locator("#intake-opinion")).to_have_value("-")
+    assert page.evaluate("window.sent.filter((c) => c === 'hangup').length") == 1
+
+    # F4: 清空 during the call puts the call's number back, not what was typed over it
+    caller.fill("13900001111")
+    page.locator("#intake-reset").click()
+    expect(caller).to_have_value(DIALLED)
+
+
+def test_the_wallboard_keeps_the_focus_and_says_which_way_each_call_goes(page):
+    page.goto(f"{ORIGIN}/wallboard")
+    page.evaluate(
+        SOCKET
+        + """(async () => {
+            const { start } = await import("/static/js/wallboard.js");
+            start({ socket: window.sock, bar: { me: "3001" } });
+            const now = Date.now() / 1000;
+            window.push("board", { server_time: now, staffed_queues: ["service"], queues: [], spies: [],
+                agents: [
+                    { agent_id: "1005", name: "闫英平", state: "talking", since: now - 30, call_id: "in-1" },
+                    { agent_id: "1006", name: "李坐席", state: "not_ready", since: now - 5, reason: "小休" },
+                ],
+                calls: [{ call_id: "in-1", direction: "inbound", caller: "13800138000", queue: "service",
+                          agent_id: "1005", answered_at: now - 25 }] });
+        })()"""
+    )
+    listen = page.locator("#wb-seats .seat[data-agent='1005'] [data-spy=listen]")
+    expect(listen).to_be_enabled()
+    listen.focus()
+    page.evaluate("window.focusedButton = document.activeElement")
+
+    # F12: 1006 calls a customer back: 外呼 and the number from the first ring
+    page.evaluate(
+        """(number) => {
+            window.push("board_call", { event: { event: "CallStarted", call_id: "out-1", direction: "outbound",
+                                                 caller: number, dnis: number } });
+            window.push("agent_state", { event: { agent_id: "1006", state: "ringing", call_id: "out-1" } });
+        }""",
+        DIALLED,
+    )
+    other = page.locator("#wb-seats .seat[data-agent='1006']")
+    expect(other.locator(".state")).to_have_text("振铃")
+    expect(other.locator(".call")).to_have_text(f"外呼: {DIALLED}")
+    expect(page.locator("#wb-seats .seat[data-agent='1005'] .call")).to_have_text(
+        "来电: 13800138000 · 综合服务"
+    )
+
+    # F8: the floor changing around it (a state, a call event, a colleague listening in) leaves
+    # the focus on the very same 监听 button
+    page.evaluate(
+        """() => {
+            window.push("board_call", { event: { event: "CallAnswered", call_id: "out-1", agent_id: "1006",
+                                                 answered_at: Date.now() / 1000 } });
+            window.push("agent_state", { event: { agent_id: "1006", state: "talking", call_id: "out-1" } });
+            window.push("board_spy", { event: { spy_id: "s1", supervisor: "3002", supervisor_name: "王班长",
+                                                agent_id: "1005", call_id: "in-1", mode: "listen" } });
+        }"""
+    )
+    expect(other.locator(".call-duration")).to_be_visible()
+    expect(page.locator("#wb-seats .seat[data-agent='1005'] .spied")).to_have_text("王班长 3002 正在监听")
+    assert page.evaluate("document.activeElement === window.focusedButton")
+    expect(listen).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.sent.includes('spy')")
