@@ -21,7 +21,6 @@ from ticketing.workflow import engine
 routes = web.RouteTableDef()
 
 
-
 async def _survey_view(db, order: WorkOrder) -> dict:
     dims = await surveys.dimensions_for(db, order.site_id, order.category)
     results = list(
@@ -37,6 +36,8 @@ async def _survey_view(db, order: WorkOrder) -> dict:
         if r.follow_up_order_id
     }
     return {
+        # whether a survey may be recorded now (at the 满意度回访 step or closed): the server's rule
+        "due": surveys.survey_due(order),
         "dimensions": [{"name": d.name, "options": list(d.options)} for d in dims],
         "results": [
             {

@@ -280,6 +280,10 @@ async def test_a_dissatisfied_visit_back_survey_opens_a_linked_complaint(client,
         )
         assert step.status == 200, await step.text()
     assert (await step.json())["node"]["id"] == "visit"  # the team leader's 满意度回访 step
+    assert (
+        survey["due"] is False
+        and (await (await leader.get(f"/api/orders/{order['id']}/survey")).json())["due"]
+    )
     partial = await leader.post(
         f"/api/orders/{order['id']}/survey",
         json={"answers": {"服务技能": "满意"}},
