@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.agent_ui.conftest import login
+from tests.agent_ui.test_orders import crew_time
 
 CONSULT = {"咨询内容": "电费怎么交", "答复内容": "营业厅或网上国网"}
 FAULT = {"故障地址": "海淀区 1 号", "所属供电局": "HD"}
@@ -68,7 +69,7 @@ async def test_the_state_bar_counts_come_with_the_snapshot(client):
 async def _route_to_onsite(client, handler, token: str, h_token: str) -> dict:
     """A fault order taken to the crew-arrival step (到达现场) by the bureau's handler."""
     order = await _create(client, token, "fault_repair", FAULT)
-    for form in ({}, {"抢修人员": "张师傅", "派工时间": "2026-11-25T20:00"}):
+    for form in ({}, {"抢修人员": "张师傅", "派工时间": crew_time(0)}):
         resp = await handler.post(
             f"/api/orders/{order['id']}/submit", json={"form": form}, headers={"X-CSRF-Token": h_token}
         )

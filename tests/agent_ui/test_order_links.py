@@ -4,7 +4,7 @@ visit-back opened linked both ways (来源工单 / 关联工单), one complaint 
 from __future__ import annotations
 
 from tests.agent_ui.conftest import login
-from tests.agent_ui.test_orders import FAULT
+from tests.agent_ui.test_orders import FAULT, crew_time
 
 
 async def closed_with_complaint(client, aiohttp_client):
@@ -23,18 +23,20 @@ async def closed_with_complaint(client, aiohttp_client):
     l_token = await login(leader, "3001")
     steps = [
         (handler, h_token, {}),
-        (handler, h_token, {"抢修人员": "张师傅", "派工时间": "2026-11-25T20:00"}),
-        (handler, h_token, {"到达时间": "2026-11-25T20:30", "产权": "供电公司"}),
-        (handler, h_token, {"完成时间": "2026-11-25T21:30", "处理描述": "更换保险"}),
+        (handler, h_token, {"抢修人员": "张师傅", "派工时间": crew_time(0)}),
+        (handler, h_token, {"到达时间": crew_time(1), "产权": "供电公司"}),
+        (handler, h_token, {"完成时间": crew_time(2), "处理描述": "更换保险"}),
         (client, agent_token, {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}),
         (leader, l_token, {"回访满意度": "不满意", "回访意见": "来得太慢", "是否投诉": True}),
     ]
+    typed = {k: v for _, _, form in steps for k, v in form.items()}
     for who, token, form in steps:
         resp = await who.post(
             f"/api/orders/{order['id']}/submit", json={"form": form}, headers={"X-CSRF-Token": token}
         )
         view = await resp.json()
         assert resp.status == 200, view
+    view["typed"] = typed
     return view, leader, l_token
 
 
@@ -48,8 +50,8 @@ async def test_a_closed_order_shows_every_recorded_field_read_only(client, aioht
         for n in ("抢修人员", "派工时间", "到达时间", "回复内容", "回访满意度", "故障地址")
     } == {
         "抢修人员": "张师傅",
-        "派工时间": "2026-11-25T20:00",
-        "到达时间": "2026-11-25T20:30",
+        "派工时间": closed["typed"]["派工时间"],
+        "到达时间": closed["typed"]["到达时间"],
         "回复内容": "已恢复供电",
         "回访满意度": "不满意",
         "故障地址": FAULT["故障地址"],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from tests.agent_ui.conftest import login
 
 FAULT = {
@@ -10,6 +13,13 @@ FAULT = {
     "所属供电局": "HD",
     "需要回复客户": True,
 }
+
+
+def crew_time(minutes: int) -> str:
+    """A crew's time as the handler types it now (派工 +0, 到达 +1, 完成 +2 minutes): after
+    the call and not ahead of the clock, as the fault workflow's time rules ask."""
+    start = dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(second=0, microsecond=0)
+    return (start + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M")
 
 
 async def test_the_intake_form_offers_each_category_with_its_fields(client):
@@ -134,12 +144,10 @@ async def test_the_whole_fault_flow_through_the_console_api_ends_in_a_visit_back
         return view
 
     await step(handler, h_token, {"opinion": "收到"}, "接收确认")
-    await step(handler, h_token, {"form": {"抢修人员": "张师傅", "派工时间": "2026-11-25T20:00"}}, "已派工")
-    await step(
-        handler, h_token, {"form": {"到达时间": "2026-11-25T20:30", "产权": "供电公司"}}, "正在现场抢修"
-    )
+    await step(handler, h_token, {"form": {"抢修人员": "张师傅", "派工时间": crew_time(0)}}, "已派工")
+    await step(handler, h_token, {"form": {"到达时间": crew_time(1), "产权": "供电公司"}}, "正在现场抢修")
     view = await step(
-        handler, h_token, {"form": {"完成时间": "2026-11-25T21:30", "处理描述": "更换保险"}}, "抢修完成"
+        handler, h_token, {"form": {"完成时间": crew_time(2), "处理描述": "更换保险"}}, "抢修完成"
     )
     # 需要回复客户 was ticked at intake: the reply step goes back to the agent who took the call
     assert [h["staff_no"] for h in view["handlers"]] == ["1001"]
@@ -184,9 +192,9 @@ async def test_the_timeline_keeps_every_status_change_of_a_re_dispatch_loop(clie
         return await resp.json()
 
     async def repair_once():
-        await step(handler, h_token, {"抢修人员": "张师傅", "派工时间": "2026-11-25T20:00"})
-        await step(handler, h_token, {"到达时间": "2026-11-25T20:30", "产权": "供电公司"})
-        await step(handler, h_token, {"完成时间": "2026-11-25T21:30", "处理描述": "更换保险"})
+        await step(handler, h_token, {"抢修人员": "张师傅", "派工时间": crew_time(0)})
+        await step(handler, h_token, {"到达时间": crew_time(1), "产权": "供电公司"})
+        await step(handler, h_token, {"完成时间": crew_time(2), "处理描述": "更换保险"})
 
     await step(handler, h_token)  # 接收确认
     await repair_once()
@@ -270,9 +278,9 @@ async def test_a_dissatisfied_visit_back_survey_opens_a_linked_complaint(client,
     h_token = await login(handler, "2001")
     for who, token_, form in (
         (handler, h_token, {}),
-        (handler, h_token, {"抢修人员": "张师傅", "派工时间": "2026-11-25T20:00"}),
-        (handler, h_token, {"到达时间": "2026-11-25T20:30", "产权": "供电公司"}),
-        (handler, h_token, {"完成时间": "2026-11-25T21:30", "处理描述": "更换保险"}),
+        (handler, h_token, {"抢修人员": "张师傅", "派工时间": crew_time(0)}),
+        (handler, h_token, {"到达时间": crew_time(1), "产权": "供电公司"}),
+        (handler, h_token, {"完成时间": crew_time(2), "处理描述": "更换保险"}),
         (client, token, {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}),
     ):
         step = await who.post(

@@ -10,7 +10,9 @@ itself and shows the right state. `make screenshots` saves them into docs/screen
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -174,7 +176,9 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         handler.click("#order-submit")  # 接收确认
         expect(handler.locator("#order-status")).to_have_text("接收确认", timeout=10_000)
         handler.fill("#order-抢修人员", "张师傅")
-        handler.fill("#order-派工时间", "2026-11-25T20:00")
+        # the crew leaves now: a 派工时间 before the call or ahead of the clock is refused
+        now = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M")
+        handler.fill("#order-派工时间", now)
         handler.fill("#order-车辆", "粤A·12345")
         handler.click("#order-submit")  # 派工
         expect(handler.locator("#order-status")).to_have_text("已派工", timeout=10_000)

@@ -24,6 +24,9 @@ from ticketing.workflow.definition import parse
 from ticketing.workflow.store import import_definition
 
 SH = ZoneInfo("Asia/Shanghai")
+#: the seeded fault flow's times: the call, then the crew dispatched at 14:45 (派工时间)
+CALLED = dt.datetime(2026, 11, 27, 14, 30, tzinfo=SH)
+DISPATCHED = dt.datetime(2026, 11, 27, 14, 50, tzinfo=SH)
 
 
 def flow(**node_extra) -> dict:
@@ -365,6 +368,7 @@ async def test_the_seeded_fault_flow_dispatches_to_a_contractor_picked_from_the_
         workflow="fault_repair",
         site_id=seeded.sites["GZ"].id,
         form={"故障地址": "天河路3号", "所属供电局": "GZ"},
+        now=CALLED,
     )
     handler = u["5101"]
     await submit_step(session, handler, order)  # 接收确认
@@ -392,9 +396,12 @@ async def test_the_seeded_fault_flow_without_a_contractor_goes_straight_on_site(
         workflow="fault_repair",
         site_id=seeded.sites["GZ"].id,
         form={"故障地址": "天河路4号", "所属供电局": "GZ"},
+        now=CALLED,
     )
     await submit_step(session, u["5101"], order)
-    await submit_step(session, u["5101"], order, form={"抢修人员": "张师傅", "派工时间": "2026-11-27T14:45"})
+    await submit_step(
+        session, u["5101"], order, form={"抢修人员": "张师傅", "派工时间": "2026-11-27T14:45"}, now=DISPATCHED
+    )
     assert (order.current_node, order.status) == ("onsite", "已派工")
 
 
@@ -409,6 +416,7 @@ async def test_choosing_到达现场_while_naming_a_contractor_is_refused_and_ch
         workflow="fault_repair",
         site_id=seeded.sites["GZ"].id,
         form={"故障地址": "天河路5号", "所属供电局": "GZ"},
+        now=CALLED,
     )
     handler = u["5101"]
     await submit_step(session, handler, order)

@@ -1,5 +1,8 @@
 """The order's site follows its 所属供电局 on every path, and a bad value is refused with a field error."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import select
 
@@ -99,8 +102,14 @@ async def test_an_unknown_bureau_is_refused(session, seeded, form, problem):
 
 async def test_a_datetime_field_takes_a_day_and_time_only(session, seeded):
     u = seeded.users
+    called = dt.datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     order = await create_order(
-        session, u["1001"], workflow="fault_repair", site_id=None, form={**FAULT, "所属供电局": "GZ"}
+        session,
+        u["1001"],
+        workflow="fault_repair",
+        site_id=None,
+        form={**FAULT, "所属供电局": "GZ"},
+        now=called,
     )
     await submit_step(session, u["5101"], order)
     for bad in ("abc", "10:10", "2026-13-01T10:00"):

@@ -29,6 +29,12 @@ def at(d, hh, mm=0):
     return dt.datetime(2026, 11, d, hh, mm, tzinfo=SH)
 
 
+def wall(when):
+    """A datetime field's value (the browser's datetime-local) for ``when``: the times a
+    handler types are after the call and not ahead of the clock."""
+    return when.astimezone(SH).strftime("%Y-%m-%dT%H:%M")
+
+
 async def fault(session, seeded, now, *, close=False):
     u = seeded.users
     order = await create_order(
@@ -45,21 +51,21 @@ async def fault(session, seeded, now, *, close=False):
             session,
             u["5101"],
             order,
-            form={"抢修人员": "张", "派工时间": "2026-11-25T10:20"},
+            form={"抢修人员": "张", "派工时间": wall(now + dt.timedelta(minutes=20))},
             now=now + dt.timedelta(minutes=20),
         )
         await submit_step(
             session,
             u["5101"],
             order,
-            form={"到达时间": "2026-11-25T10:50", "产权": "客户"},
+            form={"到达时间": wall(now + dt.timedelta(minutes=50)), "产权": "客户"},
             now=now + dt.timedelta(minutes=50),
         )
         await submit_step(
             session,
             u["5101"],
             order,
-            form={"完成时间": "2026-11-25T12:00", "处理描述": "好了"},
+            form={"完成时间": wall(now + dt.timedelta(hours=2)), "处理描述": "好了"},
             now=now + dt.timedelta(hours=2),
         )
         await submit_step(

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from tests.ticketing.test_surveys_and_reports import at, fault
+from tests.ticketing.test_surveys_and_reports import at, fault, wall
 from ticketing import ActionRefused, submit_step
 from ticketing.models import AuditLog, OrderLink, SurveyResult, WorkOrder
 from ticketing.surveys import record_survey
@@ -20,9 +20,9 @@ async def at_visit_step(session, seeded, now):
     order = await fault(session, seeded, now)
     await submit_step(session, u["5101"], order, now=now + dt.timedelta(minutes=10))
     for minutes, form in (
-        (20, {"抢修人员": "张", "派工时间": "2026-11-24T09:20"}),
-        (50, {"到达时间": "2026-11-24T09:50", "产权": "客户"}),
-        (120, {"完成时间": "2026-11-24T11:00", "处理描述": "换了保险丝"}),
+        (20, {"抢修人员": "张", "派工时间": wall(now + dt.timedelta(minutes=20))}),
+        (50, {"到达时间": wall(now + dt.timedelta(minutes=50)), "产权": "客户"}),
+        (120, {"完成时间": wall(now + dt.timedelta(minutes=120)), "处理描述": "换了保险丝"}),
     ):
         await submit_step(session, u["5101"], order, form=form, now=now + dt.timedelta(minutes=minutes))
     assert order.current_node == "visit"

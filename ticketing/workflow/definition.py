@@ -195,6 +195,7 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
             or (len(limits) == 2 and limits[0] > limits[1])
         ):
             bad("bad_number_limits", f"field {fname!r}: min/max are numbers (min ≤ max) on a number field")
+        _check_time_rules(fname, spec, fields, bad_since)
     pattern = str(data.get("number_pattern", DEFAULT_PATTERN))
     try:
         validate_pattern(pattern)
@@ -217,6 +218,29 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
         calendar=calendar,
         raw=data,
     )
+
+
+def _check_time_rules(fname: str, spec: Mapping[str, Any], fields: Mapping[str, Any], bad: Any) -> None:
+    """``not_before: [created, 到达时间]`` (the order's creation, earlier datetime fields) and
+    ``not_after: now`` on a datetime field."""
+    if "not_before" not in spec and "not_after" not in spec:
+        return
+    if spec.get("type", "text") != "datetime":
+        bad("bad_time_rule", f"field {fname!r}: not_before / not_after are for datetime fields")
+        return
+    refs = spec.get("not_before")
+    refs = [] if refs is None else refs if isinstance(refs, list) else [refs]
+    for ref in refs:
+        other = fields.get(ref) if isinstance(ref, str) else None
+        if ref != "created" and (
+            ref == fname or (other or {}).get("type") != "datetime" or ref not in fields
+        ):
+            bad(
+                "bad_time_rule",
+                f"field {fname!r}: not_before {ref!r} must be 'created' or another datetime field",
+            )
+    if "not_after" in spec and spec["not_after"] != "now":
+        bad("bad_time_rule", f"field {fname!r}: not_after can only be 'now'")
 
 
 def _parse_node(raw: Mapping[str, Any], fields: Mapping[str, Any], bad: Any, bad_since: Any) -> Node:

@@ -37,7 +37,7 @@ from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
-from ticketing.workflow.forms import apply_changes, check_required, form_site
+from ticketing.workflow.forms import Moments, apply_changes, check_required, form_site
 from ticketing.workflow.insert import OrderRows, insert_order, new_order
 from ticketing.workflow.steps import (
     add_comment,
@@ -110,8 +110,9 @@ async def create_order(
         await _check_category(session, workflow, category, subcategory)
     definition = await with_subtype_fields(session, stored.definition, subcategory)
     start = definition.create_node
-    site_codes = (await directory.load(session)).site_codes
-    form_values = apply_changes(definition, start, {}, form, site_codes)
+    known = await directory.load(session)
+    site_codes = known.site_codes
+    form_values = apply_changes(definition, start, {}, form, site_codes, _moments(known, site_id, now, now))
     if submit:
         check_required(start, form_values)  # refuse before a number is taken
     site_id = form_site(definition, form_values, site_codes) or site_id
@@ -271,6 +272,14 @@ async def load_order(session: AsyncSession, user: User, key: int | str) -> WorkO
     return order
 
 
+def _moments(
+    known: directory.Directory, site_id: int | None, created: dt.datetime, now: dt.datetime
+) -> Moments:
+    """What a datetime field's time rules compare with, in the order's site's zone."""
+    site = known.sites.get(site_id) if site_id is not None else None
+    return Moments(created=created, now=now, timezone=(site.timezone if site else "") or "Asia/Shanghai")
+
+
 async def save_form(
     session: AsyncSession, user: User, order: WorkOrder, changes: Mapping[str, Any]
 ) -> WorkOrder:
@@ -278,8 +287,10 @@ async def save_form(
     definition, node = await open_order(session, user, order)
     await my_assignment(session, user, order)
     before = snapshot(order)
-    site_codes = (await directory.load(session)).site_codes
-    order.form = apply_changes(definition, node, order.form, changes, site_codes)
+    known = await directory.load(session)
+    site_codes = known.site_codes
+    moments = _moments(known, order.site_id, order.created_at, utcnow())
+    order.form = apply_changes(definition, node, order.form, changes, site_codes, moments)
     await _follow_site(session, user, order, form_site(definition, order.form, site_codes))
     await audit(session, user, "save", order, before)
     return order
@@ -330,8 +341,10 @@ async def submit_step(
     pending = await pending_assignments(session, order)
     mine = await my_assignment(session, user, order, pending)
     # Everything that can refuse is checked before anything changes: a refusal leaves the order as it was.
-    site_codes = (await directory.load(session)).site_codes
-    new_form = apply_changes(definition, node, order.form, form, site_codes)
+    known = await directory.load(session)
+    site_codes = known.site_codes
+    moments = _moments(known, order.site_id, order.created_at, now)
+    new_form = apply_changes(definition, node, order.form, form, site_codes, moments)
     check_required(node, new_form)
     new_site = form_site(definition, new_form, site_codes)
     others = [a for a in pending if a.id != mine.id]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cti.phones import InvalidPhoneNumber, checked
 from ticketing.errors import FieldErrors
@@ -67,6 +69,57 @@ def is_datetime(value: str) -> bool:
     return True
 
 
+#: how far past the server's clock a time may be: the browser's clock, a minute typed ahead
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+
+
+@dataclasses.dataclass(frozen=True)
+class Moments:
+    """What a datetime field's time rules compare with: the order's creation (now, at intake),
+    the present, and the zone a time without an offset (the browser's datetime-local) is in."""
+
+    created: dt.datetime
+    now: dt.datetime
+    timezone: str = "Asia/Shanghai"
+
+
+def time_refs(spec: Mapping[str, Any]) -> list[str]:
+    """A datetime field's ``not_before``: ``created`` and/or names of datetime fields."""
+    refs = spec.get("not_before")
+    if refs is None:
+        return []
+    return [str(r) for r in refs] if isinstance(refs, list) else [str(refs)]
+
+
+def _instant(value: Any, timezone: str) -> dt.datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=ZoneInfo(timezone))
+
+
+def _check_time(spec: Mapping[str, Any], value: Any, form: Mapping[str, Any], moments: Moments) -> str | None:
+    """The field's declared plausibility rules (arrival, completion: times that feed KPIs)."""
+    when = _instant(value, moments.timezone)
+    if when is None:
+        return None
+    for ref in time_refs(spec):
+        if ref == "created":
+            # forms hold minutes: an arrival typed as the order's own minute is not before it
+            if when < moments.created.replace(second=0, microsecond=0):
+                return "field_before_created"
+            continue
+        earlier = _instant(form.get(ref), moments.timezone)
+        if earlier is not None and when < earlier:
+            return "field_before_earlier"
+    if spec.get("not_after") == "now" and when > moments.now + FUTURE_TOLERANCE:
+        return "field_in_future"
+    return None
+
+
 def form_site(definition: Definition, form: Mapping[str, Any], site_codes: Mapping[str, int]) -> int | None:
     """The site an order belongs to by its form: the one its site field (所属供电局) names, None
     when no site field holds a value. Every path that saves a form (intake, the order page, an
@@ -84,11 +137,15 @@ def apply_changes(
     form: dict[str, Any],
     changes: Mapping[str, Any] | None,
     site_codes: Mapping[str, int],
+    moments: Moments | None = None,
 ) -> dict[str, Any]:
     """A new form with ``changes`` applied, or FieldErrors naming each refused field
     (``site_codes``: the sites a site field may name, code → id).
 
     A value equal to the stored one is not a change, so clients may send the whole form back.
+    A changed datetime field keeps to its time rules (``not_before``, ``not_after``) against
+    ``moments`` and the form as changed; an unchanged one is not checked again (a re-dispatch
+    loop's new 到达时间 may well be after the last round's 完成时间).
     """
     new = dict(form)
     problems: dict[str, str] = {}
@@ -106,6 +163,14 @@ def apply_changes(
             problems[name] = error
             continue
         new[name] = value
+    if moments is not None:
+        for name, value in (changes or {}).items():
+            spec = definition.fields.get(name) or {}
+            if name in problems or form.get(name) == value or spec.get("type") != "datetime":
+                continue
+            error = _check_time(spec, value, new, moments)
+            if error:
+                problems[name] = error
     if problems:
         raise FieldErrors(problems)
     return new
