@@ -411,17 +411,25 @@ async def _spawn(
     """Follow-up orders a node creates on completion (e.g. a complaint from a dissatisfied visit-back).
 
     One per link kind: an order already linked that way (the visit-back survey opened the
-    complaint first, or the step was done again) gets no second one. ``{number}`` in the
+    complaint first, or the step was done again) gets no second one, but the words the spawn
+    would have copied into it are added to it (``_add_to_linked``). ``{number}`` in the
     spawned title and form values is the source order's number."""
     for spec in node.spawn:
         if not evaluate(spec.get("when"), order.form):
             continue
         kind = spec.get("link", "follow_up")
-        if await session.scalar(
-            select(OrderLink.id).where(OrderLink.from_order_id == order.id, OrderLink.kind == kind).limit(1)
-        ):
+        copy = spec.get("copy") or {}
+        linked = await session.scalar(
+            select(WorkOrder)
+            .join(OrderLink, OrderLink.to_order_id == WorkOrder.id)
+            .where(OrderLink.from_order_id == order.id, OrderLink.kind == kind)
+            .order_by(OrderLink.id)
+            .limit(1)
+        )
+        if linked is not None:
+            await _add_to_linked(session, user, order, linked, copy)
             continue
-        form = {dst: order.form.get(src) for src, dst in (spec.get("copy") or {}).items()}
+        form = {dst: order.form.get(src) for src, dst in copy.items()}
         form.update(
             {
                 k: v.replace("{number}", order.number) if isinstance(v, str) else v
@@ -442,6 +450,36 @@ async def _spawn(
             now=now,
         )
         await link_orders(session, user, order, child, kind)
+
+
+async def _add_to_linked(
+    session: AsyncSession, user: User, source: WorkOrder, linked: WorkOrder, copy: Mapping[str, str]
+) -> None:
+    """The text a spawn copies (回访意见 → 投诉内容) reaches the follow-up already linked: its
+    handler must see what the customer said without opening the source order. Appended to the
+    field while the linked order is still at its create step (audited), and an annotation on
+    its timeline either way; other copied values (a site, a choice) stay as the order has them."""
+    definition = await store.definition_for(session, linked.workflow_id)
+    added = {}
+    for src, dst in copy.items():
+        value = source.form.get(src)
+        text = value.strip() if isinstance(value, str) else ""
+        kind = (definition.fields.get(dst) or {}).get("type")
+        if text and kind in ("text", "textarea") and text not in str(linked.form.get(dst) or ""):
+            added[dst] = (src, text)
+    if not added:
+        return
+    if linked.is_open and linked.current_node == definition.create_node.id:
+        before = snapshot(linked)
+        merged = {
+            dst: "\n".join(filter(None, (str(linked.form.get(dst) or ""), text)))
+            for dst, (_, text) in added.items()
+        }
+        linked.form = {**linked.form, **merged}
+        await audit(session, user, "save", linked, before)
+    notes = "\n".join(f"{source.number} {src}：{text}" for src, text in added.values())
+    await add_comment(session, linked, user, "annotate", notes)
+    await session.flush()
 
 
 async def link_orders(
