@@ -143,6 +143,9 @@ async def _end_shift(request: web.Request) -> None:
     except Exception:
         log.exception("下班 for %s failed while signing out", user.staff_no)
         return
+    if getattr(result, "reason", "") == "agent_on_call":
+        # the ringing phone was answered before its offer was withdrawn: the call needs the console
+        raise UiError("logout.on_call")
     if not getattr(result, "ok", True):
         log.warning("下班 for %s refused while signing out: %s", user.staff_no, getattr(result, "reason", ""))
 

@@ -233,6 +233,7 @@ class AgentCommands:
         if agent.state in (A.TALKING, A.ON_HOLD):
             # signed out, the agent would have no console left to end or transfer the call with
             raise Refused("agent_on_call", f"agent {agent_id} is {agent.state}")
+        ringing = self._ringing_legs(agent) if agent.state == A.RINGING else []
         for queue in list(agent.skills) or self.model.queues.queues_of(agent.interface):
             try:
                 await self.actions.queue_remove(queue, agent.interface)
@@ -240,6 +241,19 @@ class AgentCommands:
                 if "Not there" not in exc.message and "not" not in exc.message.lower():
                     raise
         await self.actions.forget_seat(agent_id)
+        # app_queue does not withdraw an offer already ringing from a member it removes: the phone
+        # would ring on and connect the caller to a signed-out seat. Its leg is hung up (out of the
+        # queues first, so it is not offered again): the caller waits on for the next agent.
+        for channel in ringing:
+            if agent.state in (A.TALKING, A.ON_HOLD):
+                break
+            with contextlib.suppress(AmiActionError):  # it stopped ringing meanwhile
+                await self.actions.hangup(channel)
+        if agent.state in (A.TALKING, A.ON_HOLD):
+            # answered before the offer was withdrawn: the agent keeps the call and its console,
+            # and the seat, out of its queues already, signs out when the call ends
+            self.leaving.add(agent_id)
+            raise Refused("agent_on_call", f"agent {agent_id} answered while signing out")
         if agent.state != A.LOGGED_OUT:  # the removals' own events may have signed it out already
             self.agents.apply(agent, "logout", time.time())
         return CommandResult.done(state=agent.state)
@@ -335,19 +349,22 @@ class AgentCommands:
     async def hangup(self, agent_id: str) -> CommandResult:
         return await self._run("hangup", agent_id, self._hangup, agent_id)
 
+    def _ringing_legs(self, agent: A.Agent) -> list[str]:
+        """The channels of the call ringing the agent's phone that are the agent's."""
+        call = self.model.calls.get(agent.call_id) if agent.call_id else None
+        if call is None:
+            return []
+        uids = call.agent_channels.get(agent.agent_id, ())
+        return [self.model.channels[u].name for u in sorted(uids) if u in self.model.channels]
+
     async def _hangup(self, agent_id: str) -> CommandResult:
         agent = self._agent(agent_id)
         if agent.state == A.RINGING and agent.call_id in self.model.calls:
-            call = self.model.calls[agent.call_id]
-            channels = [
-                self.model.channels[u].name
-                for u in call.agent_channels.get(agent_id, ())
-                if u in self.model.channels
-            ]
+            channels = self._ringing_legs(agent)
             if not channels:
                 raise Refused("agent_not_on_call")
             await self.actions.hangup(channels[0])
-            return CommandResult.done(call_id=call.call_id)
+            return CommandResult.done(call_id=agent.call_id)
         call, agent_channel, customer = self._on_call(agent)
         call.hangup_side = call.hangup_side or "agent"  # we know who asked for it
         if agent.state == A.ON_HOLD and call.agent_id == agent_id and customer and agent.consult is None:

@@ -394,6 +394,29 @@ async def test_a_seat_signed_out_off_a_call_leaves_its_queues_at_once(asterisk):
         assert not [f for f in status if f.name == "QueueMember" and f.get("Name") == agent]
 
 
+async def test_signing_out_while_the_phone_rings_withdraws_the_offer_for_the_next_agent(asterisk):
+    async with Story(asterisk) as story:
+        leaving = await story.new_agent(ring="2", talk="hold")  # would pick up after 2 s
+        assert (await story.bridge.login(leaving, seat(leaving), {QUEUE_A: 0})).ok
+        assert (await story.bridge.ready(leaving)).ok
+        (colleague,) = await ready_agents(story, "hold")
+        assert (await story.bridge.pause(colleague, "小休")).ok
+        await story.call_in(QUEUE_A, stay=20)
+        offer = await story.wait_for(CallOffered, agent_id=leaving)
+        result = await story.bridge.logout(leaving)  # 下班 while it rings
+        assert result.ok, result
+        channels = await story.net.action_list("CoreShowChannels")
+        assert not [f for f in channels if f.get("Channel").startswith(f"Local/{leaving}@")]
+        assert (await story.bridge.ready(colleague)).ok
+        # the caller waited on in the queue and goes to the next agent, never to the signed-out seat
+        answered = await story.wait_for(CallAnswered, agent_id=colleague, timeout=10)
+        await asyncio.sleep(2.5)  # past the moment the signed-out seat's phone would have answered
+        assert answered.call_id == offer.call_id
+        assert not story.of(CallAnswered, agent_id=leaving)
+        assert story.bridge.agent(leaving)["state"] == "logged_out"
+        assert (await story.bridge.hangup(colleague)).ok
+
+
 async def test_hanging_up_a_held_call_ends_the_callers_call_too(asterisk):
     async with Story(asterisk) as story:
         (agent,) = await ready_agents(story, "hold")
