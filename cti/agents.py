@@ -35,6 +35,8 @@ TALKING = "talking"
 ON_HOLD = "on_hold"
 AFTER_CALL_WORK = "after_call_work"
 STATES = (LOGGED_OUT, NOT_READY, READY, RINGING, TALKING, ON_HOLD, AFTER_CALL_WORK)
+#: the states a call finds an agent in (``before_call`` remembers which, to go back to)
+OFF_CALL = (READY, NOT_READY, AFTER_CALL_WORK)
 
 MISSED_REASON = "未接"
 ACW_REASON = "话后处理"

@@ -4,37 +4,84 @@ Two sources: the bus (what this bridge, or its previous run, already
 published: exact timestamps, which CallEnded went out) and Asterisk itself
 (``CoreShowChannels``: the channels alive now; ``QueueStatus``: members,
 pauses and waiting callers). Asterisk wins where they disagree; the bus fills
-in what Asterisk cannot tell (when a call was answered, who was offered).
-Corrections are published; what did not change is not published again.
+in what Asterisk cannot tell (when a call was answered, who was offered, since
+when it is held, which supervisor listens on a ``ChanSpy`` channel, what an agent
+consults about, the record of a call an agent still writes up).
+Corrections are published; what did not change is not published again: a session
+(a supervisor's spy, an agent's consultation) the bus knows and Asterisk no longer has
+ended while no bridge was watching, and its end is published once.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import time
 
 from cti import agents as A
 from cti.ami import AmiClient, Frame
-from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered, CallQueued, CallStarted
-from cti.calls import Call, CallModel, Channel
+from cti.call_events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallHeld,
+    CallOffered,
+    CallQueued,
+    CallStarted,
+    CallTransferred,
+    ConsultChanged,
+    SpyChanged,
+)
+from cti.calls import OUTBOUND_CONTEXTS, Call, CallModel, Channel
 from cti.events import Event
+from cti.spies import SpyBook
 
 log = logging.getLogger(__name__)
 
 
-class History:
-    """What the bus already carries about recent calls and agents."""
+#: the consultation's leg to its target, as Asterisk names it: the Atxfer dials
+#: ``Local/<exten>@<context>`` (``AgentCommands._target``)
+CONSULT_CONTEXTS = {"agent": "hotline-transfer", "queue": "hotline-queue", "number": OUTBOUND_CONTEXTS[0]}
 
-    def __init__(self) -> None:
+
+class History:
+    """What the bus already carries about recent calls, agents and their sessions."""
+
+    def __init__(self, records_kept: int = 2_000) -> None:
         self.calls: dict[str, Call] = {}
         self.ended: set[str] = set()
         self.agents: dict[str, AgentStateChanged] = {}
+        #: agent id -> (state, reason) before the agent's latest call: where its end takes them back
+        self.before_call: dict[str, tuple[str, str]] = {}
+        self.spies: dict[str, SpyChanged] = {}  # spy id -> the session's latest, not ended
+        self.consults: dict[str, ConsultChanged] = {}  # agent id -> the consultation's latest, not over
+        #: the latest calls' records, oldest first: an agent in after-call work still writes one up
+        self.records: collections.OrderedDict[str, CallEnded] = collections.OrderedDict()
+        self.records_kept = records_kept
         self.last_seq = 0
 
     def add(self, event: Event) -> None:
         self.last_seq = max(self.last_seq, event.seq)
         if isinstance(event, AgentStateChanged):
+            prior = self.agents.get(event.agent_id)
+            if event.state in (A.RINGING, A.TALKING) and event.previous in A.OFF_CALL:
+                # as AgentBook.apply: after-call work counts as ready, a pause keeps its reason
+                back = A.READY if event.previous == A.AFTER_CALL_WORK else event.previous
+                reason = prior.reason if prior is not None and back == A.NOT_READY else ""
+                self.before_call[event.agent_id] = (back, reason)
             self.agents[event.agent_id] = event
+            return
+        if isinstance(event, SpyChanged):
+            if event.ended:
+                self.spies.pop(event.spy_id, None)
+            else:
+                self.spies[event.spy_id] = event
+            return
+        if isinstance(event, ConsultChanged):
+            if event.state == "ended":
+                self.consults.pop(event.agent_id, None)
+            else:
+                self.consults[event.agent_id] = event
             return
         call_id = getattr(event, "call_id", None)
         if call_id is None:
@@ -42,6 +89,9 @@ class History:
         if isinstance(event, CallEnded):
             self.ended.add(call_id)
             self.calls.pop(call_id, None)
+            self.records[call_id] = event
+            while len(self.records) > self.records_kept:
+                self.records.popitem(last=False)
             return
         if call_id in self.ended:
             return
@@ -59,9 +109,56 @@ class History:
                 call.agents_offered.append(event.agent_id)
         elif isinstance(event, CallAnswered):
             call = self.calls.setdefault(call_id, Call(call_id))
-            call.agent_id, call.waited = event.agent_id, event.waited
+            # each agent who comes on the call answers it; the caller stays the first one's (an
+            # agent consulted, or in a conference, does not take it: the resync hands it on to
+            # whoever still talks on it once its agent has left)
+            call.agent_id, call.waited = call.agent_id or event.agent_id, event.waited
             call.answered_at = call.answered_at or event.answered_at
             call.legs.append([event.agent_id, event.answered_at, 0.0])
+        elif isinstance(event, CallTransferred):
+            call = self.calls.get(call_id)
+            if call is not None and event.kind == "blind":
+                call.agent_id = ""  # the caller left this agent: the target's answer names the next
+        elif isinstance(event, CallHeld):
+            # Asterisk cannot tell a consultation's hold (the agent bridged with the target),
+            # and a hold's start times the record's hold_seconds
+            call = self.calls.get(call_id)
+            if call is None:
+                return
+            if event.held and not call.hold_started:
+                call.hold_started = event.at
+            elif not event.held and call.hold_started:
+                call.hold_seconds += event.at - call.hold_started
+                call.hold_started = 0.0
+
+
+def record_call(event: CallEnded) -> Call:
+    """A call as it was at its end, from its record on the bus."""
+    return Call(
+        event.call_id,
+        direction=event.direction,
+        caller=event.caller,
+        caller_name=event.caller_name,
+        dnis=event.dnis,
+        queue=event.queue,
+        ivr_path=list(event.ivr_path),
+        agent_id=event.agent_id,
+        agents_offered=list(event.agents_offered),
+        started_at=event.started_at,
+        queued_at=event.queued_at,
+        ringing_at=event.ringing_at,
+        answered_at=event.answered_at,
+        ended_at=event.ended_at,
+        hold_seconds=event.hold_seconds,
+        waited=event.waited,
+        hangup_cause=event.hangup_cause,
+        hangup_side=event.hangup_side,
+        outcome=event.outcome,
+        overflow_target=event.overflow_target,
+        recording=event.recording,
+        started_published=True,
+        legs=[list(leg) for leg in event.legs],
+    )
 
 
 def restore(model: CallModel, history: History) -> None:
@@ -76,8 +173,22 @@ def restore(model: CallModel, history: History) -> None:
             event.call_id,
             event.at,
         )
+        if event.agent_id in history.before_call:
+            agent.before_call, agent.before_call_reason = history.before_call[event.agent_id]
     model.queues.recount()  # the states were set here, not by the book's transitions
     model.restored = dict(history.calls)
+    for consult in history.consults.values():
+        agent = model.agents.get(consult.agent_id)
+        if agent is not None:
+            # Asterisk names the agent's leg and the consultation's at the resync (``channel``
+            # empty until then: not confirmed yet)
+            agent.consult = {
+                "call_id": consult.call_id,
+                "target": consult.target,
+                "caller_gone": consult.state == "caller_gone",
+                "channel": "",
+                "channels_before": frozenset(),
+            }
 
 
 def _duration(text: str) -> float:
@@ -88,12 +199,14 @@ def _duration(text: str) -> float:
         return 0.0
 
 
-async def resync(ami: AmiClient, model: CallModel) -> None:
-    """Make the model match Asterisk now; publish what changed."""
+async def resync(ami: AmiClient, model: CallModel, spies: SpyBook | None = None) -> None:
+    """Make the model (and the supervisors' sessions) match Asterisk now; publish what changed."""
     channels = await ami.action_list("CoreShowChannels")
     status = await ami.action_list("QueueStatus")
     now = time.time()
     apply_channels(model, channels, now)
+    if spies is not None:
+        spies.confirm(channels)
     apply_queue_status(model, status, now)
 
 
@@ -127,8 +240,45 @@ def apply_channels(model: CallModel, frames: list[Frame], now: float) -> None:
             call.started_at = call.started_at or now - oldest
         for f in chans:
             _channel(model, call, f)
+    for call in list(model.calls.values()):
+        # an agent whose legs are all gone left the call while we were away (a consulted
+        # colleague who hung up, an agent who completed a transfer): their time on it ends
+        for agent_id in {leg[0] for leg in call.legs if not leg[2]}:
+            if not call.agent_channels.get(agent_id):
+                model._leave(call, agent_id, now)
     for call in model.calls.values():
         model._check_answers(call, now)
+    _confirm_consults(model, live_by_call, now)
+
+
+def _consult_leg(target: str) -> str:
+    """The name's start of the consultation's leg to ``target`` (agent:<工号>, queue:…, number:…)."""
+    kind, _, to = target.partition(":")
+    context = CONSULT_CONTEXTS.get(kind)
+    return f"Local/{to.lstrip('+')}@{context}-" if context and to else ""
+
+
+def _confirm_consults(model: CallModel, live_by_call: dict[str, list[Frame]], now: float) -> None:
+    """Keep the consultations Asterisk still has: the agent's leg on the call, and (for one known
+    from the bus only) the leg to the target; the others ended meanwhile."""
+    for agent in list(model.agents.agents.values()):
+        consult = agent.consult
+        if consult is None:
+            continue
+        frames = live_by_call.get(consult["call_id"], ())
+        mine = [f for f in frames if model.agents.by_channel(f.get("Channel")) is agent]
+        if not consult["channel"]:
+            prefix = _consult_leg(consult["target"])
+            legs = {f.get("Uniqueid") for f in frames if prefix and f.get("Channel").startswith(prefix)}
+            if not mine or not legs:
+                model.consult_over(agent, now)
+                continue
+            # the leg that made the Atxfer is the one bridged (with the target now)
+            mine.sort(key=lambda f: not f.get("BridgeId"))
+            consult["channel"] = mine[0].get("Channel")
+            consult["channels_before"] = frozenset(f.get("Uniqueid") for f in frames) - legs
+        elif not any(f.get("Channel") == consult["channel"] for f in mine):
+            model.consult_over(agent, now)  # the agent's leg hung up while we were away
 
 
 def _channel(model: CallModel, call: Call, f: Frame) -> None:
@@ -203,7 +353,9 @@ def _agent_state(model: CallModel, agent: A.Agent, reason: str, now: float) -> N
         bridged = any(
             model.channels[u].bridge for u in call.agent_channels[agent.agent_id] if u in model.channels
         )
-        state = (A.ON_HOLD if call.hold_started else A.TALKING) if bridged else agent.state
+        # the hold is the caller's agent's: one consulted talks on, bridged with that agent
+        held = call.hold_started and call.agent_id == agent.agent_id
+        state = (A.ON_HOLD if held else A.TALKING) if bridged else agent.state
         if state in (A.TALKING, A.ON_HOLD):
             model.agents.force(
                 agent, state, agent.since if agent.state == state else now, call_id=call.call_id

@@ -9,14 +9,18 @@ change is one ``SpyChanged`` on the bus, with the whole session, for the
 wallboards only: the agent's own seat is never told (a barge it hears anyway).
 
 Only sessions this bridge started are followed: a ChanSpy someone dials by
-hand has no supervisor we could name.
+hand has no supervisor we could name. A bridge that starts (a restart, a
+standby taking over) takes the sessions the bus shows in progress (``restore``)
+and keeps those whose channel Asterisk still runs ChanSpy on (``confirm``, at
+every resync); the others ended while no bridge was watching, and their end is
+published then, once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cti.ami import Frame
@@ -103,6 +107,30 @@ class SpyBook:
             if unique_id.startswith(SPY_PREFIX):
                 self.expected.pop(unique_id, None)
                 self._end(unique_id)
+
+    def restore(self, sessions: Iterable[SpyChanged]) -> None:
+        """Sessions in progress as the bus tells them (a previous run published them)."""
+        for e in sessions:
+            self.active[e.spy_id] = Spy(
+                e.spy_id,
+                e.supervisor,
+                e.supervisor_name,
+                e.agent_id,
+                e.call_id,
+                e.mode,
+                started_at=e.started_at,
+            )
+
+    def confirm(self, channels: Iterable[Frame]) -> None:
+        """Keep the sessions whose spy channel still runs ChanSpy (``CoreShowChannels``); the
+        channel's name may be news (a session restored from the bus). The others are over."""
+        spying = {f.get("Uniqueid"): f.get("Channel") for f in channels if f.get("Application") == "ChanSpy"}
+        for spy_id, spy in list(self.active.items()):
+            channel = spying.get(spy_id)
+            if channel is None:
+                self._end(spy_id)
+            else:
+                spy.channel = channel
 
     def mode_changed(self, spy_id: str, mode: str) -> None:
         """Asterisk says nothing when ChanSpy switches mode: the switch's sender tells."""
