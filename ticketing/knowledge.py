@@ -691,6 +691,25 @@ async def _current(session: AsyncSession, key: str) -> OutageNotice:
     return row
 
 
+def _next_version(old: OutageNotice, user: User, remark: str, state: str) -> OutageNotice:
+    """The version after ``old``: its content, and its own remark, state and author."""
+    return OutageNotice(
+        notice_key=old.notice_key,
+        version=old.version + 1,
+        state=state,
+        site_id=old.site_id,
+        area=old.area,
+        reason=old.reason,
+        starts_at=old.starts_at,
+        ends_at=old.ends_at,
+        remark=remark,
+        created_by_id=user.id,
+        areas=[
+            OutageNoticeArea(position=a.position, kind=a.kind, name=a.name, code=a.code) for a in old.areas
+        ],
+    )
+
+
 async def change_notice(
     session: AsyncSession,
     user: User,
@@ -700,7 +719,9 @@ async def change_notice(
     audit_action: str = "notice.change",
     **changes: Any,
 ) -> OutageNotice:
-    """A change keeps the old version (变更后) and publishes a new one; it needs a remark."""
+    """A change keeps the old version (变更后) and publishes a new one; it needs a remark, and
+    something to change (``notice_unchanged``): a version the same as the last would tell callers
+    nothing new, yet read in the history as a 变更 with a reason."""
     if not remark.strip():
         raise ActionRefused("remark_required", "changing a notice needs a remark")
     old = await _current(session, key)
@@ -708,21 +729,17 @@ async def change_notice(
     unknown = set(changes) - allowed
     if unknown:
         raise ActionRefused("notice_bad_field", f"cannot change {sorted(unknown)}")
+    areas = changes.pop("affected_areas", None)
+    same_areas = areas is None or [
+        {"kind": a["kind"], "name": a["name"], "code": a.get("code", "")} for a in areas
+    ] == [area_view(a) for a in old.areas]
+    if same_areas and all(getattr(old, name) == value for name, value in changes.items()):
+        raise ActionRefused("notice_unchanged", f"nothing in notice {key} changed", key=key)
     old.state = CHANGED
     await session.flush()  # the old version leaves 发布中 before the new one enters it
-    new = OutageNotice(
-        notice_key=key,
-        version=old.version + 1,
-        state=ACTIVE,
-        site_id=old.site_id,
-        area=old.area,
-        reason=old.reason,
-        starts_at=old.starts_at,
-        ends_at=old.ends_at,
-        remark=remark,
-        created_by_id=user.id,
-        areas=_area_rows(changes.pop("affected_areas", [area_view(a) for a in old.areas])),
-    )
+    new = _next_version(old, user, remark, ACTIVE)
+    if areas is not None:
+        new.areas = _area_rows(areas)
     for name, value in changes.items():
         setattr(new, name, value)
     if new.ends_at <= new.starts_at:
@@ -741,13 +758,27 @@ async def change_notice(
     return new
 
 
-async def delete_notice(session: AsyncSession, user: User, key: str, *, remark: str) -> None:
+async def delete_notice(session: AsyncSession, user: User, key: str, *, remark: str) -> OutageNotice:
+    """撤销: a last version, 已删除, says who withdrew the notice, when and why; the version
+    callers were told until then keeps its own remark (why it was changed) as 变更后."""
     if not remark.strip():
         raise ActionRefused("remark_required", "deleting a notice needs a remark")
-    row = await _current(session, key)
-    before = _notice_json(row)
-    row.state, row.remark = DELETED, remark
-    await record(session, user, "notice.delete", "outage_notice", key, before=before, after=_notice_json(row))
+    old = await _current(session, key)
+    old.state = CHANGED
+    await session.flush()  # only one version of a notice is 发布中
+    withdrawn = _next_version(old, user, remark, DELETED)
+    session.add(withdrawn)
+    await session.flush()
+    await record(
+        session,
+        user,
+        "notice.delete",
+        "outage_notice",
+        key,
+        before=_notice_json(old),
+        after=_notice_json(withdrawn),
+    )
+    return withdrawn
 
 
 # -- writing notices from the console ------------------------------------------------------------
@@ -939,14 +970,12 @@ async def revise(
 
 
 async def withdraw(session: AsyncSession, actor: User, key: str, values: Mapping[str, Any]) -> OutageNotice:
-    """撤销: the notice was wrong or the outage called off; the current version becomes 已删除."""
+    """撤销: the notice was wrong or the outage called off; a last version, 已删除, says why."""
     unknown = set(values) - {"remark", "version"}
     if unknown:
         raise FieldErrors(dict.fromkeys(sorted(unknown), "field_unknown"))
-    current = await _writable_current(session, actor, key, values)
-    await delete_notice(session, actor, key, remark=_remark(values))
-    await session.flush()
-    return current
+    await _writable_current(session, actor, key, values)
+    return await delete_notice(session, actor, key, remark=_remark(values))
 
 
 async def end_now(

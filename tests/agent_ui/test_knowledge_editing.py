@@ -444,7 +444,8 @@ async def test_ending_early_and_withdrawing_keep_the_history_and_silence_the_ivr
     assert await lookup("HD") == []
     history = await (await client.get(f"/api/notices/{withdrawn['key']}")).json()
     assert [(v["version"], v["state"], v["remark"]) for v in history["versions"]] == [
-        (1, "已删除", "调度取消检修计划")
+        (1, "变更后", ""),
+        (2, "已删除", "调度取消检修计划"),
     ]
     assert history["current"] is None
     # nothing published is left to change

@@ -68,7 +68,12 @@ async def test_notices_are_versioned_and_need_a_remark(session, seeded):
     assert ours(await search_notices(session, start=T0, end=T0 + dt.timedelta(days=1), site_code="SZ")) == []
     await delete_notice(session, user, notice.notice_key, remark="已恢复供电")
     history = await notice_history(session, notice.notice_key)
-    assert [(n.version, n.state) for n in history] == [(1, "变更后"), (2, "已删除")]
+    # the withdrawal is a version of its own: v2 keeps its remark (why it was changed)
+    assert [(n.version, n.state, n.remark) for n in history] == [
+        (1, "变更后", ""),
+        (2, "变更后", "检修延长"),
+        (3, "已删除", "已恢复供电"),
+    ]
     assert ours(await search_notices(session, start=T0, end=T0 + dt.timedelta(days=1))) == []
 
 
