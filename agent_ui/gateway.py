@@ -86,6 +86,9 @@ routes = web.RouteTableDef()
 OUTBOUND_LIMIT = 256  # messages a tab may have waiting before it is resynced
 WRITE_HIGH_WATER = 64 * 1024  # bytes in a tab's socket buffer above which it counts as backed up
 QUEUE_INTERVAL = 0.25  # seconds: the least time between two updates of one queue sent to the tabs
+#: seconds a closed tab's hold on its call's after-call work outlives it: a reload's new page
+#: takes it over from its draft (seat.js restoreDraft), a tab gone for good releases it
+ACW_RELEASE_GRACE = 5.0
 FAN_OUT_SLICE = 64  # tabs written per turn of the event loop when one message goes to many
 _RESYNC = {"type": "resync"}
 _WORK = {"type": "work_refresh"}
@@ -125,6 +128,8 @@ class Client:
         # messages of fan-outs still being written slice by slice, not yet given to this tab
         self.owed: collections.deque[SharedMessage] = collections.deque()
         self.signing_out: asyncio.Task[bool] | None = None  # the close of a signed-out account
+        #: calls whose after-call work this tab holds past its limit (its intake form's unsaved input)
+        self.acw_holds: set[str] = set()
 
     def sign_out(self) -> None:
         """Close with 4401 (socket.js then opens the sign-in form): the account changed under it."""
@@ -499,6 +504,7 @@ class Gateway:
                     break
         finally:
             self.remove(client)
+            self._release_acw_holds(client)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
@@ -579,7 +585,32 @@ class Gateway:
             details = exc.details if isinstance(exc, UiError) else details_of(exc)
             client.send(self._refusal(client, ref, error_id, details, str(exc)))
             return
+        if cmd == "hold_after_call_work":
+            call_id = str(args.get("call_id", "")).strip()
+            if args.get("hold") is True:
+                client.acw_holds.add(call_id)
+            else:
+                client.acw_holds.discard(call_id)
         client.send({"type": "ack", "id": ref, "cmd": cmd, "result": result})
+
+    def _release_acw_holds(self, client: Client) -> None:
+        """A closed tab's unsaved input went with it: the after-call work it held ends by its limit
+        again (at once if that passed), unless another tab of the agent holds it by then."""
+        for call_id in client.acw_holds:
+            self._spawn(self._release_acw_hold(client.user, call_id))
+        client.acw_holds = set()
+
+    async def _release_acw_hold(self, user: CurrentUser, call_id: str) -> None:
+        await asyncio.sleep(ACW_RELEASE_GRACE)
+        if any(call_id in tab.acw_holds for tab in self._by_staff_no.get(user.staff_no, ())):
+            return  # the reloaded page holds it again, or another tab does
+        bridge = self.services.bridge
+        if bridge is None:
+            return
+        try:
+            await bridge.hold_after_call_work(user.agent_id, call_id, False)
+        except Exception:
+            log.exception("the ACW hold of %s on %s was not released", user.staff_no, call_id)
 
     def _message(self, client: Client, error_id: str, fallback: str, details: dict[str, Any]) -> str:
         if details.get("detail"):

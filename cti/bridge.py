@@ -192,7 +192,16 @@ class CtiBridge:
 
     def agent(self, agent_id: str) -> dict[str, Any] | None:
         agent = self.agent_book.get(agent_id)
-        return agent.snapshot() if agent else None
+        if agent is None:
+            return None
+        # whether an intake form's unsaved input holds this ACW past its limit: a console opened
+        # afresh says why the seat is still in 话后处理
+        held = (
+            agent.state == A.AFTER_CALL_WORK
+            and bool(agent.call_id)
+            and self._acw_held.get(agent_id) == agent.call_id
+        )
+        return {**agent.snapshot(), "acw_held": held}
 
     def queues(self) -> list[dict[str, Any]]:
         now = time.time()

@@ -109,6 +109,11 @@ export class StateBar {
     this.ami(snap.ami?.connected);
     const agent = snap.agent || {};
     this.setState(agent.state || "logged_out", agent.reason || "", agent.since || agent.state_since || agent.changed_at);
+    if (agent.acw_held && agent.state === "after_call_work") {
+      // why the ACW outlasts its limit: a form's unsaved input (another tab, or one just closed)
+      $("state-reason").textContent = t("state.acw_held");
+      $("state-reason").title = t("state.acw_held_hint");
+    }
     this.call = (snap.calls || [])[0] || null;
     this.setConsulting(agent.consult || null); // a reload during a consult offers its buttons again
     this.work(snap.work);
@@ -141,6 +146,7 @@ export class StateBar {
     badge.dataset.state = state;
     badge.textContent = t(`state.${state}`);
     $("state-reason").textContent = reasonText(reason);
+    $("state-reason").title = "";
     this.tick();
   }
 
