@@ -191,8 +191,8 @@ function seatTile(a) {
       el("span", { class: "timer", "data-since": a.since || now() }, clock(now() - (a.since || now())))),
     el("small", { class: "muted", hidden: !a.reason }, a.reason ? reasonText(a.reason) : ""),
     el("div", { class: "call", hidden: !call, "data-direction": call?.direction || null }, call ? callText(call) : ""),
-    el("div", { class: "call-duration", hidden: !answered, title: t("wb.call_duration_hint") }, `${t("call.duration")} `,
-      el("span", { class: "call-timer", "data-since": answered || null }, answered ? clock(now() - answered) : "")),
+    el("div", { class: "call-duration", hidden: !answered, title: t("wb.call_duration_hint") }, answered ? [`${t("call.duration")} `,
+      el("span", { class: "call-timer", "data-since": answered }, clock(now() - answered))] : null),
     el("div", { class: "spied-lines", hidden: !spied.lines.length }, ...spied.lines),
     spyButtons(a, onCall, spied.mine));
 }
