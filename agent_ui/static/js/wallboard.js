@@ -112,6 +112,8 @@ function callEvent(ev) {
     // the call lasts from its first answer: a transfer target's or a colleague's answer is later
     calls.set(ev.call_id, { ...known, ...ev, answered_at: known.answered_at || ev.answered_at || 0 });
   }
+  // every call's start comes (which way it goes): a tile shows it only once the call rings a seat
+  if (ev.event === "CallStarted" && ![...agents.values()].some((a) => a.call_id === ev.call_id)) return;
   renderSeats();
 }
 
