@@ -28,6 +28,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.workflow import store
+from ticketing.workflow.actions import SUPERVISORS, stranded
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.steps import with_subtype_fields
 
@@ -201,6 +202,8 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
     people = await _names(
         db, {a.user_id for a in pending} | ({order.created_by_id} if order.created_by_id else set())
     )
+    held = [a for a in pending if a.node == order.current_node]
+    is_stranded = await stranded(db, order)
     customer = await db.get(Customer, order.customer_id) if order.customer_id else None
     view = order_summary(order, subcategory_name=(await subcategory_names(db, [order])).get(order.id, ""))
     view.update(
@@ -240,8 +243,11 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
             if node.free_routing and mine
             else [],
             "handlers": [{**people.get(a.user_id, {}), "node": a.node, "mode": a.mode} for a in pending],
+            # 待改派: nobody active holds the current step (its handler was disabled or moved)
+            "stranded": is_stranded,
+            "manage": _manage(user, order, mine, is_stranded, [people.get(a.user_id, {}) for a in held]),
             "category_locked": order.category_locked,
-            "timeline": await timeline(db, order),
+            "timeline": await timeline(db, order, definition),
             # 外委: the step's dispatch and the contractor's reply, once recorded
             "contractor": await contractors.dispatch_view(db, order) if node.contractor else None,
             "print_url": f"/orders/{order.id}/print",
@@ -261,33 +267,153 @@ def _actions(node: Node, mine: bool, order: WorkOrder) -> list[str]:
     return actions
 
 
+def _manage(
+    user: User, order: WorkOrder, mine: bool, is_stranded: bool, holders: list[dict[str, Any]]
+) -> list[str]:
+    """The actions beside the step's own that ``ticketing.workflow.actions`` lets this user take:
+    转派 their step, 改派 / 督办 as a team leader or supervisor, 强制归档 as a supervisor, 接手
+    a step nobody active holds when they share a role with its holder."""
+    if not order.is_open:
+        return []
+    manage = ["forward"] if mine else []
+    if user.has_role(*SUPERVISORS):
+        manage += ["reassign", "supervise"]
+    elif is_stranded and any(set(h.get("roles") or []) & set(user.roles or []) for h in holders):
+        manage.append("take_over")
+    if user.has_role("supervisor", "admin"):
+        manage.append("force_archive")
+    return manage
+
+
 async def _names(db: AsyncSession, ids: set[int | None]) -> dict[int, dict[str, Any]]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    rows = await db.execute(select(User.id, User.staff_no, User.name).where(User.id.in_(ids)))
-    return {uid: {"id": uid, "staff_no": staff_no, "name": name} for uid, staff_no, name in rows}
+    rows = await db.execute(
+        select(User.id, User.staff_no, User.name, User.active, User.roles).where(User.id.in_(ids))
+    )
+    return {
+        uid: {"id": uid, "staff_no": staff_no, "name": name, "active": active, "roles": list(roles or [])}
+        for uid, staff_no, name, active, roles in rows
+    }
 
 
-async def timeline(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
+#: the actions that complete a step: the status change they cause names who took them
+STEP_ACTIONS = ("create", "submit", "approve", "reject", "force_archive")
+#: a status change and the opinion behind it are written by one request, the opinion just after
+SAME_ACTION = dt.timedelta(seconds=5)
+
+
+def _utc(value: dt.datetime | str) -> dt.datetime:
+    at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
+
+
+def _actors(order: WorkOrder, comments: list[Comment]) -> tuple[list[Comment | None], set[int]]:
+    """For each of the order's status changes the step's opinion (comment) that caused it, and the
+    ids of the opinions so matched. ``status_times`` keeps no user: the action's ``now`` is the
+    change's time and its opinion is written just after, so a change belongs to the first opinion
+    of a step-completing action at or shortly after it (one each while there are any: 受理 and
+    its 提交 at once are two changes at one time); a timer's change has none near it."""
+    steps = sorted(
+        (c for c in comments if c.action in STEP_ACTIONS), key=lambda c: (_utc(c.created_at), c.id)
+    )
+    used: set[int] = set()
+    found: list[Comment | None] = []
     for change in order.status_times:
-        entries.append({"at": change["at"], "kind": "status", "status": change["status"]})
+        at = _utc(change["at"])
+        near = [c for c in steps if at <= _utc(c.created_at) <= at + SAME_ACTION]
+        match = next((c for c in near if c.id not in used), near[-1] if near else None)
+        if match is not None:
+            used.add(match.id)
+        found.append(match)
+    return found, used
+
+
+#: Asterisk's fax outcome (FAXSTATUS / DIALSTATUS, then FAXERROR) → what the agent is told
+FAX_FAILURES = (
+    ("BUSY", "busy"),
+    ("NOANSWER", "no_answer"),
+    ("CONGESTION", "unreachable"),
+    ("CHANUNAVAIL", "unreachable"),
+    ("CANCEL", "unreachable"),
+    ("TIMEOUT", "timeout"),
+    ("HANGUP", "hung_up"),
+    ("dropped", "dropped"),
+    ("Timed out", "not_fax"),
+    ("No response", "not_fax"),
+    ("training", "not_fax"),
+    ("resolution", "not_fax"),
+    ("Asterisk:", "system"),
+    ("document", "system"),
+)
+
+
+def fax_failure(error: str) -> str:
+    """The kind of a failed fax (texts ``fax.failure.<kind>``): the raw reason stays as detail."""
+    reason = error.split(": ", 1)[1] if error.startswith("fax to ") and ": " in error else error
+    for needle, kind in FAX_FAILURES:
+        if needle.lower() in reason.lower():
+            return kind
+    return "other"
+
+
+async def _staff_addresses(db: AsyncSession, recipients: set[str]) -> dict[str, dict[str, Any]]:
+    """Recipients that are a user's own phone, email or 工号: reminders and alerts to staff."""
+    if not recipients:
+        return {}
+    rows = await db.execute(
+        select(User.id, User.staff_no, User.name, User.phone, User.email).where(
+            or_(User.phone.in_(recipients), User.email.in_(recipients), User.staff_no.in_(recipients))
+        )
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for uid, staff_no, name, phone, email in rows:
+        for address in (phone, email, staff_no):
+            if address in recipients:
+                found.setdefault(address, {"id": uid, "staff_no": staff_no, "name": name})
+    return found
+
+
+async def timeline(
+    db: AsyncSession, order: WorkOrder, definition: Definition | None = None
+) -> list[dict[str, Any]]:
+    """处理过程: statuses with who caused them, opinions, calls, messages. A step without an
+    opinion still names its operator (on its status change, else as its own entry); an automatic
+    action is the system's (``user`` null, ``system`` true)."""
+    entries: list[dict[str, Any]] = []
     comments = list(
         await db.scalars(select(Comment).where(Comment.order_id == order.id).order_by(Comment.id))
     )
     names = await _names(db, {c.user_id for c in comments})
+    actors, matched = _actors(order, comments)
+    for change, actor in zip(order.status_times, actors, strict=True):
+        entries.append(
+            {
+                "at": change["at"],
+                "kind": "status",
+                "status": change["status"],
+                "action": actor.action if actor else None,
+                "user": names.get(actor.user_id) if actor else None,
+                "system": actor is not None and actor.user_id is None,
+            }
+        )
+    node_names = {n.id: n.name or n.status for n in definition.nodes} if definition else {}
     for c in comments:
-        if c.action in ("create", "submit") and not c.text:
-            continue  # the status entry already says it
+        if c.id in matched and not c.text:
+            continue  # its status change names who did it
         entries.append(
             {
                 "at": jsonable(c.created_at),
                 "kind": "comment",
                 "action": c.action,
                 "node": c.node,
+                "node_name": node_names.get(c.node, c.node),
                 "text": c.text,
                 "user": names.get(c.user_id),
+                "system": c.user_id is None,
+                "to": (c.extra or {}).get("to"),
+                "urgency": (c.extra or {}).get("urgency"),
             }
         )
     linked = await db.scalars(
@@ -311,23 +437,36 @@ async def timeline(db: AsyncSession, order: WorkOrder) -> list[dict[str, Any]]:
                 "media_url": media_url(item),
             }
         )
-    # SMS, email and faxes we sent about the order (workflow templates, KB items, notices), with their outcome
-    sent = await db.scalars(
-        select(Notification)
-        .where(Notification.order_id == order.id, Notification.channel.in_(("sms", "email", "fax")))
-        .order_by(Notification.id)
+    # SMS, email and faxes sent about the order (workflow templates, KB items, notices), with their
+    # outcome. Reminders and overrun alerts to staff are listed too, since who was pressed when is
+    # part of the order's history, but as internal alerts with their recipient, apart from what the
+    # customer was sent: the page is read to the customer on the phone.
+    sent = list(
+        await db.scalars(
+            select(Notification)
+            .where(Notification.order_id == order.id, Notification.channel.in_(("sms", "email", "fax")))
+            .order_by(Notification.id)
+        )
     )
+    staff = await _staff_addresses(db, {n.recipient for n in sent if n.channel != "fax"})
     for note in sent:
+        to_staff = staff.get(note.recipient)
+        failed = note.channel == "fax" and note.state == "failed"
         entries.append(
             {
                 "at": jsonable(note.created_at),
                 "kind": note.channel,
                 "direction": "outbound",
                 "number": note.recipient,
-                "subject": note.subject,
+                "internal": to_staff is not None,
+                "to_user": to_staff,
+                "urgency": note.urgency if to_staff is not None else None,
+                # an alert's subject is "[urgent] GZ…": this order, said by the urgency word
+                "subject": "" if to_staff is not None and note.subject.startswith("[") else note.subject,
                 "content": note.body,
                 "state": note.state,
                 "error": note.error,
+                "failure": fax_failure(note.error) if failed and note.error else None,
                 "pages": note.pages if note.channel == "fax" else None,
                 "media_url": f"/api/faxes/{note.id}/pdf" if note.channel == "fax" else None,
             }

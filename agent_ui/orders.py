@@ -22,7 +22,7 @@ from agent_ui.work import read_only, unit_of_work
 from ticketing import directory
 from ticketing.models import Category, Site, StandardPhrase, User, WorkflowDefinition
 from ticketing.users import can_access
-from ticketing.workflow import engine, store
+from ticketing.workflow import actions, engine, store
 from ticketing.workflow.forms import form_site
 
 routes = web.RouteTableDef()
@@ -215,6 +215,52 @@ async def act_on_order(request: web.Request) -> web.Response:
             await engine.approve(db, user, order, form=_form(body), opinion=_text(body, "opinion"))
         elif action == "reject":
             await engine.reject(db, user, order, opinion=_text(body, "opinion"))
+        await db.flush()
+        view = await order_view(db, user, order)
+    return web.json_response(view)
+
+
+MANAGE = ("forward", "reassign", "take_over", "supervise", "force_archive")
+URGENCIES = ("normal", "high", "urgent")
+
+
+async def _target(db: Any, body: dict[str, Any]) -> User:
+    to = _opt_int(body, "to")
+    person = await db.get(User, to) if to is not None else None
+    if person is None:
+        raise UiError("request.invalid", "to must be the id of a user", field="to")
+    return person
+
+
+@routes.post("/api/orders/{key}/{action:(forward|reassign|take_over|supervise|force_archive)}")
+@requires("order.act")
+async def manage_order(request: web.Request) -> web.Response:
+    """转派 (the holder hands the step on), 改派 (a team leader / supervisor gives it to someone
+    else), 接手 (a colleague takes a step nobody active holds), 督办, 强制归档: ticketing checks
+    who may, and audits each with its actor and opinion."""
+    action = request.match_info["action"]
+    if action not in MANAGE:
+        raise UiError("not_found")
+    body = await json_body(request)
+    opinion = _text(body, "opinion")
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        order = await engine.load_order(db, user, order_key(request))
+        if action == "forward":
+            await actions.forward(db, user, order, await _target(db, body), opinion=opinion)
+        elif action == "reassign":
+            replace = _ids(body, "replace")
+            await actions.reassign(db, user, order, await _target(db, body), replace=replace, opinion=opinion)
+        elif action == "take_over":
+            await actions.reassign(db, user, order, user, replace=_ids(body, "replace"), opinion=opinion)
+        elif action == "supervise":
+            urgency = _text(body, "urgency", 8) or "high"
+            if urgency not in URGENCIES:
+                raise UiError(
+                    "request.invalid", f"urgency must be one of {', '.join(URGENCIES)}", field="urgency"
+                )
+            await actions.supervise(db, user, order, opinion=opinion, urgency=urgency)
+        else:
+            await actions.force_archive(db, user, order, opinion=opinion)
         await db.flush()
         view = await order_view(db, user, order)
     return web.json_response(view)

@@ -25,6 +25,7 @@ from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.events import UserAccountChanged, queue_event
 from ticketing.models import ROLES, Department, Site, User
 from ticketing.users import STAFF_NO, check_password_policy, create_user, set_password, user_view
+from ticketing.workflow.actions import release_steps
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?\d[\d-]{2,30}$")
@@ -257,6 +258,10 @@ async def update_user(
     await record_change(session, actor, user, changes, user_view, "user.update", "user")
     if (user.active, list(user.roles)) != before:
         _signed_out(session, user)
+    if not user.active or "scope_sites" in changes:
+        # a step held by someone who left (or no longer sees the order) would strand its order
+        await session.flush()
+        await release_steps(session, actor, user)
     return user
 
 

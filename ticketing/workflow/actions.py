@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing import sla
+from ticketing import directory, sla
 from ticketing.errors import ActionRefused, Forbidden, NotFound
-from ticketing.models import Assignment, User, WorkOrder, utcnow
+from ticketing.events import TicketRouted, queue_event
+from ticketing.models import Assignment, Timer, User, WorkOrder, utcnow
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.operators import resolve
@@ -22,11 +23,41 @@ from ticketing.workflow.steps import (
     enter_node,
     my_assignment,
     open_order,
+    pending_assignments,
     plan_entry,
     snapshot,
 )
 
 SUPERVISORS = ("supervisor", "admin", "team_leader")
+#: who may hold a step: an admin configures, the console's lists and steps are not theirs
+WORKER_ROLES = ("agent", "handler", "team_leader", "supervisor")
+
+
+async def _check_target(session: AsyncSession, order: WorkOrder, to_user: User) -> None:
+    """A step goes only to an active colleague who works on orders and may see this one."""
+    if not to_user.active:
+        raise ActionRefused("target_inactive", f"{to_user.staff_no} is disabled")
+    if not to_user.has_role(*WORKER_ROLES):
+        raise ActionRefused("target_not_worker", f"{to_user.staff_no} does not work on orders")
+    if not await can_access(session, to_user, order):
+        raise ActionRefused("target_out_of_scope", f"{to_user.staff_no} cannot see {order.number}")
+
+
+def _routed(session: AsyncSession, order: WorkOrder, people: Iterable[Any]) -> None:
+    """The new handlers get the same pop-up and sound as when the order reaches their step."""
+    staff = tuple(p.staff_no for p in people)
+    if staff:
+        queue_event(
+            session,
+            TicketRouted(
+                order_id=order.id,
+                number=order.number,
+                node=order.current_node,
+                status=order.status,
+                handlers=staff,
+                category=order.category,
+            ),
+        )
 
 
 async def forward(
@@ -42,8 +73,9 @@ async def forward(
     now = now or utcnow()
     await open_order(session, user, order)
     mine = await my_assignment(session, user, order)
-    if not await can_access(session, to_user, order):
-        raise ActionRefused("target_out_of_scope", f"{to_user.staff_no} cannot see {order.number}")
+    if to_user.id == user.id:
+        raise ActionRefused("target_is_holder", f"{to_user.staff_no} already holds this step")
+    await _check_target(session, order, to_user)
     before = snapshot(order)
     mine.state, mine.acted_at = "cancelled", now
     session.add(
@@ -58,6 +90,7 @@ async def forward(
     )
     await add_comment(session, order, user, "forward", opinion, to=to_user.staff_no)
     await audit(session, user, "forward", order, before)
+    _routed(session, order, [to_user])
     await sla.notify_users(
         session,
         order,
@@ -118,6 +151,8 @@ async def supervise(
     """督办: a supervisor presses the current handlers, with urgency."""
     if not user.has_role(*SUPERVISORS):
         raise Forbidden("only team leaders, supervisors and admins may supervise", role="supervisor")
+    if not opinion.strip():
+        raise ActionRefused("opinion_required", "督办 says what is to be done")
     await open_order(session, user, order)
     handlers = await resolve(session, [[{"current_handlers": True}]], order)
     before = snapshot(order)
@@ -157,6 +192,162 @@ async def force_archive(
     await enter_node(session, user, order, definition, archive, now, action="force_archive", operators=[])
     await audit(session, user, "force_archive", order, before)
     return order
+
+
+async def stranded(session: AsyncSession, order: WorkOrder) -> bool:
+    """待改派: an open order whose current step no active user holds (its handler was disabled
+    or moved away), so nobody can act until a supervisor 改派 it or a colleague 接手."""
+    if not order.is_open:
+        return False
+    people = (await directory.load(session)).people
+    pending = await pending_assignments(session, order)
+    return not any(people.get(a.user_id) and people[a.user_id].active for a in pending)
+
+
+async def reassign(
+    session: AsyncSession,
+    user: User,
+    order: WorkOrder,
+    to_user: User,
+    *,
+    replace: Iterable[int] | None = None,
+    opinion: str = "",
+    now: dt.datetime | None = None,
+) -> WorkOrder:
+    """改派: a team leader, supervisor or admin gives the current step to ``to_user`` in place
+    of the handlers in ``replace`` (user ids; none: all of them). 接手: a colleague takes over a
+    step that nobody active holds any more, if they share a role with its holder (a handler
+    takes a handler's step): the bureau carries on while a supervisor is not at hand."""
+    now = now or utcnow()
+    definition, node = await open_order(session, user, order)
+    if not user.has_role(*SUPERVISORS):
+        if to_user.id != user.id:
+            raise Forbidden("only team leaders, supervisors and admins may reassign", role="supervisor")
+        held = await pending_assignments(session, order)
+        holders = [await session.get(User, a.user_id) for a in held]
+        if not await stranded(session, order) or not any(
+            set(h.roles or []) & set(user.roles or []) & set(WORKER_ROLES) for h in holders if h
+        ):
+            raise ActionRefused("step_not_stranded", f"{order.number} has an active handler")
+    await _check_target(session, order, to_user)
+    if node.type == "approve" and order.created_by_id == to_user.id:
+        raise ActionRefused("maker_checker", "the person who entered an order cannot approve it")
+    pending = await pending_assignments(session, order)
+    wanted = None if replace is None else set(replace)
+    if wanted is not None and not wanted <= {a.user_id for a in pending}:
+        raise ActionRefused("not_a_handler", "only a current handler of the step can be replaced")
+    leaving = [a for a in pending if wanted is None or a.user_id in wanted]
+    if any(a.user_id == to_user.id for a in pending if a not in leaving):
+        raise ActionRefused("target_is_holder", f"{to_user.staff_no} already holds this step")
+    before = snapshot(order)
+    people = (await directory.load(session)).people
+    for a in leaving:
+        a.state, a.acted_at = "cancelled", now
+    session.add(
+        Assignment(
+            order_id=order.id,
+            node=order.current_node,
+            user_id=to_user.id,
+            mode=leaving[0].mode if leaving else node.mode,
+            seq=min((a.seq for a in leaving), default=len(pending)),
+            assigned_at=now,
+        )
+    )
+    taken = to_user.id == user.id and not user.has_role(*SUPERVISORS)
+    action = "take_over" if taken else "reassign"
+    replaced = [people[a.user_id].staff_no for a in leaving if a.user_id in people]
+    await add_comment(session, order, user, action, opinion, to=to_user.staff_no, replaced=replaced)
+    await audit(session, user, action, order, before)
+    if not taken:
+        await sla.notify_users(
+            session,
+            order,
+            [to_user],
+            kind="reassigned",
+            channels=["screen"],
+            urgency="normal",
+            message=f"{user.name} 改派工单 {order.number} 给您: {opinion}",
+        )
+    _routed(session, order, [to_user])
+    return order
+
+
+async def release_steps(
+    session: AsyncSession, actor: User | None, user: User, *, now: dt.datetime | None = None
+) -> list[WorkOrder]:
+    """The steps ``user`` holds once they are disabled or moved out of an order's sites: each goes
+    to the colleagues still holding it, else to whoever the step's rules now pick (a ``previous``
+    rule no longer finds the person, so the next batch, e.g. the bureau's handlers, answers);
+    where the rules pick nobody, the step stays theirs and the order is 待改派: the team leaders
+    and supervisors who see it are told, and one of them 改派 it. The orders left so."""
+    now = now or utcnow()
+    rows = await session.execute(
+        select(Assignment, WorkOrder)
+        .join(WorkOrder, WorkOrder.id == Assignment.order_id)
+        .where(
+            Assignment.user_id == user.id,
+            Assignment.state == "pending",
+            Assignment.node == WorkOrder.current_node,
+            WorkOrder.is_open.is_(True),
+        )
+        .order_by(WorkOrder.id)
+    )
+    left: list[WorkOrder] = []
+    gone = "已调离" if user.active else "已停用"
+    for mine, order in rows.all():
+        if user.active and await can_access(session, user, order):
+            continue
+        definition = await store.definition_for(session, order.workflow_id)
+        node = definition.node(order.current_node)
+        before = snapshot(order)
+        people = (await directory.load(session)).people
+        others = [
+            a
+            for a in await pending_assignments(session, order)
+            if a.id != mine.id and a.user_id in people and people[a.user_id].active
+        ]
+        if others:
+            mine.state, mine.acted_at = "cancelled", now
+            await add_comment(session, order, actor, "release", "", replaced=[user.staff_no])
+            await audit(session, actor, "release", order, before)
+            continue
+        exclude = {user.id} | (
+            {order.created_by_id} if node.type == "approve" and order.created_by_id else set()
+        )
+        found = (
+            await resolve(session, node.operators, order, exclude=exclude) if node.type != "create" else []
+        )
+        if not found:
+            left.append(order)
+            watchers = await resolve(session, [[{"role": ["team_leader", "supervisor"]}]], order)
+            await sla.notify_users(
+                session,
+                order,
+                watchers,
+                kind="stranded",
+                channels=["screen"],
+                urgency="high",
+                message=f"工单 {order.number} 的处理人 {user.name}({user.staff_no}) {gone}，待改派",
+            )
+            continue
+        mine.state, mine.acted_at = "cancelled", now
+        session.add_all(
+            Assignment(
+                order_id=order.id,
+                node=order.current_node,
+                user_id=p.id,
+                mode=node.mode,
+                seq=mine.seq + i,
+                assigned_at=now,
+            )
+            for i, p in enumerate(found)
+        )
+        await add_comment(
+            session, order, actor, "reassign", "", to=[p.staff_no for p in found], replaced=[user.staff_no]
+        )
+        await audit(session, actor, "reassign", order, before)
+        _routed(session, order, found)
+    return left
 
 
 async def set_optional_step(
@@ -222,6 +413,7 @@ async def convert(
                     assigned_at=now,
                 )
             )
+    await _coordination_limit(session, order, rules, spec, now)
     await add_comment(
         session, order, None, "convert", str(spec.get("opinion", "派工超时转协调单")), category=order.category
     )
@@ -234,6 +426,36 @@ async def convert(
         channels=list(spec.get("channels", ["screen"])),
         urgency=str(spec.get("urgency", "urgent")),
         message=f"工单 {order.number} 派工超时，已转协调单",
+    )
+
+
+async def _coordination_limit(
+    session: AsyncSession, order: WorkOrder, rules: list[Any], spec: Mapping[str, Any], now: dt.datetime
+) -> None:
+    """The coordination order gets the step's time limit anew from the conversion, with an overrun
+    alert to the coordinators: kept, the passed deadline made it overdue from birth and nobody was
+    reminded again. No second conversion is set, or it would convert again at every limit."""
+    definition = await store.definition_for(session, order.workflow_id)
+    node = definition.node(order.current_node)
+    limit = sla.node_limit(node, order.form)
+    if limit is None:
+        order.due_at = None
+        return
+    calendar = await sla.calendar_for(session, order, definition, node)
+    order.due_at = calendar.add_working_time(now, sla.amount(calendar, limit))
+    session.add(
+        Timer(
+            order_id=order.id,
+            node=node.id,
+            kind="remind",
+            due_at=order.due_at,
+            payload={
+                "kind": "overrun",
+                "to": [dict(r) for r in rules],
+                "channels": list(spec.get("channels", ["screen"])),
+                "urgency": str(spec.get("urgency", "urgent")),
+            },
+        )
     )
 
 

@@ -68,7 +68,8 @@ async function draw() {
     el("dt", {}, t("order.step")), el("dd", { id: "order-node" }, order.node.name),
     el("dt", {}, t("order.caller")), el("dd", {}, dialButton(order.caller_number)),
     el("dt", {}, t("pop.customer")), el("dd", {}, c ? `${c.account_no} ${c.name} ${c.address || ""}` : "—"),
-    el("dt", {}, t("order.handlers")), el("dd", { id: "order-handlers" }, order.handlers.map((h) => `${h.name}(${h.staff_no})`).join("、") || "—"),
+    el("dt", {}, t("order.handlers")), el("dd", { id: "order-handlers" }, order.handlers.map((h) => `${who(h)}${h.active === false ? ` [${t("order.handler_inactive")}]` : ""}`).join("、") || "—"),
+    order.stranded ? [el("dt", {}, t("list.stranded")), el("dd", { id: "order-stranded", class: "error" }, t("order.stranded"))] : [],
     el("dt", {}, t("order.created")), el("dd", {}, `${fmtTime(order.created_at)} ${order.created_by ? order.created_by.name : ""}`),
     order.due_at ? [el("dt", {}, t("order.due")), el("dd", { class: order.overdue ? "error" : "" }, fmtTime(order.due_at))] : [],
     linkFacts("source"), linkFacts("linked"),
@@ -90,8 +91,9 @@ async function draw() {
     type: "button", class: a === "submit" || a === "approve" ? "btn primary" : a === "reject" ? "btn danger" : "btn",
     id: `order-${a}`, onclick: () => act(a) }, t(`order.action.${a}`))));
   if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
+  actions.append(...manageControls());
   // an opinion goes with an action: none to take, nothing to write one for
-  $("order-opinion").hidden = $("order-opinion-label").hidden = !order.actions.length;
+  $("order-opinion").hidden = $("order-opinion-label").hidden = !order.actions.length && !order.manage?.length;
   actions.append(el("a", { class: "btn", id: "order-print", href: order.print_url, target: "_blank", rel: "noopener" }, t("order.print")));
   renderContractor();
   renderTimeline();
@@ -126,6 +128,61 @@ async function act(action) {
     markProblems($("order-fields"), err.details?.problems || {});
     toast(err.message, "refused");
   }
+}
+
+// 工号 and name, as the 受理 line and the handlers name people
+const who = (u) => (u ? `${u.name}(${u.staff_no})` : t("order.by_system"));
+
+// 转派 (the holder), 改派 and 督办 (team leaders, supervisors), 强制归档 (supervisors), 接手 (a
+// colleague, when nobody active holds the step): only what order.manage says the server allows
+function manageControls() {
+  const manage = order.manage || [];
+  if (!manage.length) return [];
+  const parts = [];
+  let target = null;
+  if (manage.includes("forward") || manage.includes("reassign")) {
+    target = el("select", { id: "order-manage-target", "aria-label": t("order.manage.target") }, el("option", { value: "" }, "—"));
+    const search = el("input", { id: "order-manage-search", type: "search", size: 12, placeholder: t("order.manage.target_search"), "aria-label": t("order.manage.target_search") });
+    let timer = null;
+    const load = async () => {
+      try {
+        const data = await api(`/api/orders/${order.id}/candidates`, { query: { q: search.value } });
+        const held = new Set(order.handlers.map((h) => h.id));
+        target.replaceChildren(el("option", { value: "" }, "—"),
+          ...data.items.filter((p) => !held.has(p.id)).map((p) => el("option", { value: p.id }, `${p.name}(${p.staff_no})`)));
+      } catch (err) { toast(err.message, "refused"); }
+    };
+    search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(load, 250); });
+    load();
+    parts.push(el("label", { for: "order-manage-target" }, t("order.manage.target"), " "), search, target);
+  }
+  let urgency = null;
+  if (manage.includes("supervise")) {
+    urgency = el("select", { id: "order-manage-urgency", "aria-label": t("order.manage.urgency") },
+      ["high", "urgent", "normal"].map((u) => el("option", { value: u }, t(`order.urgency.${u}`))));
+    parts.push(urgency);
+  }
+  const buttons = manage.map((a) => el("button", { type: "button", class: a === "force_archive" ? "btn danger" : "btn", id: `order-${a}`,
+    onclick: () => manageAct(a, target, urgency) }, t(`order.manage.${a}`)));
+  return [el("div", { class: "order-manage", id: "order-manage" }, ...parts, " ", ...buttons)];
+}
+
+async function manageAct(action, target, urgency) {
+  const opinion = $("order-opinion").value.trim();
+  const body = { opinion };
+  if (action === "forward" || action === "reassign") {
+    if (!target?.value) { toast(t("order.manage.pick_target"), "refused"); return; }
+    body.to = Number(target.value);
+  }
+  if ((action === "supervise" || action === "force_archive") && !opinion) { toast(t("order.manage.opinion_needed"), "refused"); return; }
+  if (action === "supervise") body.urgency = urgency.value;
+  if (action === "force_archive" && !window.confirm(t("order.manage.confirm_archive", { number: order.number }))) return;
+  try {
+    order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
+    toast(t("order.manage.done", { action: t(`order.manage.${action}`) }), "ok");
+    $("order-opinion").value = "";
+    render();
+  } catch (err) { toast(err.message, "refused"); }
 }
 
 // 外委: the contractor this step was dispatched to, and the reply a handler records for it
@@ -177,9 +234,22 @@ function renderTimeline() {
   const list = $("order-timeline");
   list.replaceChildren(...order.timeline.map((e) => {
     const time = el("time", { datetime: e.at }, fmtTime(e.at));
-    if (e.kind === "status") return el("li", { "data-kind": "status" }, time, el("b", {}, e.status));
+    // every step names who took it (工号 too: two handlers may share a name); a timer's is the system's
+    if (e.kind === "status") {
+      const by = e.user || e.system ? ` · ${who(e.user)}` : "";
+      return el("li", { "data-kind": "status" }, time, el("b", {}, e.status), el("span", { class: "by" }, by));
+    }
     if (e.kind === "comment") {
-      return el("li", { "data-kind": "comment" }, time, `${t(`order.verb.${e.action}`)} · ${e.user ? e.user.name : ""}`, e.text ? el("div", {}, e.text) : null);
+      const step = ["create", "submit", "approve", "reject"].includes(e.action) && e.node_name ? ` ${e.node_name}` : "";
+      const to = e.to ? ` → ${[].concat(e.to).join("、")}` : "";
+      const urgent = e.urgency ? ` [${t(`order.urgency.${e.urgency}`)}]` : "";
+      return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${t(`order.verb.${e.action}`)}${step} · ${who(e.user)}${to}${urgent}`, e.text ? el("div", {}, e.text) : null);
+    }
+    if (e.internal) {
+      // a reminder or overrun alert to staff: not a message the customer was sent
+      const state = e.state ? ` (${t(`sent.${e.state}`)})` : "";
+      return el("li", { "data-kind": e.kind, "data-internal": "true", class: "muted" }, time, el("b", {}, t("order.alert")),
+        ` ${t(`kind.${e.kind}`)} → ${who(e.to_user)} [${t(`order.urgency.${e.urgency}`)}]${state} ${e.subject || ""}`, e.content ? el("div", { class: "wrap" }, e.content) : null);
     }
     const media = e.media_url;
     let player = null;
@@ -189,9 +259,10 @@ function renderTimeline() {
       player = el("a", { href: media, target: "_blank" }, t("order.fax_pdf"));
     }
     const pages = e.kind === "fax" && e.pages ? ` ${t("fax.pages", { pages: e.pages })}` : "";
-    const failed = e.state === "failed" && e.error ? `: ${e.error}` : "";
-    const sent = e.direction === "outbound" && e.state ? ` (${t(`sent.${e.state}`)}${pages}${failed})` : "";
-    return el("li", { "data-kind": e.kind, "data-direction": e.direction }, time, el("b", {}, t(`kind.${e.kind}`)), `${sent} ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
+    // a failed fax in words the agent can act on; Asterisk's own reason on hover (and in the API)
+    const failed = e.state === "failed" && e.error ? [": ", el("span", { class: "error", title: e.error, "data-fax-failure": e.failure || "" }, e.failure ? t(`fax.failure.${e.failure}`) : e.error)] : [];
+    const sent = e.direction === "outbound" && e.state ? [` (${t(`sent.${e.state}`)}${pages}`, ...failed, ")"] : [];
+    return el("li", { "data-kind": e.kind, "data-direction": e.direction }, time, el("b", {}, t(`kind.${e.kind}`)), ...sent, ` ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
       e.content ? el("div", { class: "wrap" }, e.content) : null, player);
   }));
 }
