@@ -146,6 +146,15 @@ async def test_dispatch_overrun_converts_to_coordination_order(session, sm, seed
     assert await worker.run_due(at(11, 25, 10, 10)) >= 2  # overrun reminder + conversion
     await session.refresh(order)
     assert order.category == "coordination" and order.current_node == "dispatch"
+    # not born overdue: 派工's hour again from the conversion, the coordinators told when it passes
+    assert order.due_at == at(11, 25, 11, 10)
+    await session.commit()
+    assert await worker.run_due(at(11, 25, 11, 9)) == 0
+    assert await worker.run_due(at(11, 25, 11, 10)) == 1
+    late = await session.scalar(
+        select(func.count()).where(Notification.order_id == order.id, Notification.recipient == "3001")
+    )
+    assert late >= 2  # the conversion's and the coordination order's own overrun
     # the supervisor now holds the order too and can dispatch it
     await submit_step(
         session,
