@@ -100,7 +100,10 @@ async def export_workflow(request: web.Request) -> web.Response:
 @requires("config.admin")
 async def import_workflow(request: web.Request) -> web.Response:
     """{source: YAML}: validated and stored as the next version of its key (201); refused with
-    workflow_invalid and details.problems [{id, message}] when anything is wrong"""
+    workflow_invalid and details.problems [{id, message}] when anything is wrong, each with
+    where it is when known (node: the step's id, field, value: the value refused, line and
+    column of a YAML syntax error, workflow and version or category: whose number pattern an
+    overlapping one is), for the editor to say in Chinese"""
     body = await json_body(request)
     source = body.get("source")
     if not isinstance(source, str) or not source.strip():
@@ -114,7 +117,10 @@ async def import_workflow(request: web.Request) -> web.Response:
             raise UiError(
                 "workflow_invalid",
                 str(exc),
-                problems=[{"id": pid, "message": message} for pid, message in exc.problems],
+                problems=[
+                    {**getattr(problem, "where", {}), "id": problem[0], "message": problem[1]}
+                    for problem in exc.problems
+                ],
             ) from None
         current = await _current(db, row.key)
         answer = _version(row, current)

@@ -21,7 +21,7 @@ TEXTS = {lang: ROOT / "agent_ui" / "texts" / f"{lang}.json" for lang in ("zh-CN"
 
 RAISED = re.compile(r'\b(?:ActionRefused|UiError|ConversionError|FaxConversionError)\(\s*"([a-z][\w.]*)"')
 CLASS_ID = re.compile(r'^\s+error_id\s*=\s*"([a-z][\w.]*)"', re.M)
-WORKFLOW = re.compile(r'\b(?:bad|bad_since)\(\s*"([a-z]\w*)"|\(\s*\(\s*"([a-z]\w*)",')
+WORKFLOW = re.compile(r'\b(?:bad|bad_since|Problem)\(\s*"([a-z]\w*)"|\(\s*\(\s*"([a-z]\w*)",')
 FIELD = re.compile(r'(?::|=|return|fromkeys\([^()]*,)\s*"(field_[a-z_]+)"')
 
 

@@ -196,6 +196,62 @@ async def test_a_broken_definition_is_refused_naming_every_problem_and_nothing_i
     assert imports == 0
 
 
+async def test_each_problem_says_where_it_is_so_the_editor_can_say_it_in_chinese(client, world):
+    """QA F16: a permission on an unknown field, an unreachable step without operators and a bad
+    duration came back as the engine's English sentences; each now names its step, field or
+    value, and every id has its words."""
+    admin = await login(client, "9001")
+    consult = yaml.safe_load(await (await client.get("/api/workflows/consult/1/export")).text())
+    accept, done = consult["nodes"]
+    broken = dict(
+        consult,
+        number_pattern="ZX{yyyyMMdd}0{seq:04}",
+        nodes=[
+            dict(accept, fields={**accept["fields"], "不存在": "editable"}),
+            {"id": "b", "type": "realize", "exits": [{"to": done["id"]}], "sla": {"limit": "5x"}},
+            done,
+        ],
+    )
+    status, body = await _post(
+        client, "/api/workflows", admin, {"source": yaml.safe_dump(broken, allow_unicode=True)}
+    )
+    assert status == 422, body
+    where = {
+        p["id"]: {k: v for k, v in p.items() if k not in ("id", "message")}
+        for p in body["details"]["problems"]
+    }
+    assert where == {
+        "unknown_field": {"node": accept["id"], "field": "不存在"},
+        "no_operators": {"node": "b"},
+        "bad_duration": {"node": "b", "value": "5x"},
+        "unreachable_node": {"node": "b"},
+    }
+    # the number pattern is checked once the definition itself is sound
+    broken["nodes"] = [accept, done]
+    status, body = await _post(
+        client, "/api/workflows", admin, {"source": yaml.safe_dump(broken, allow_unicode=True)}
+    )
+    [problem] = body["details"]["problems"]
+    assert (problem["id"], problem["value"], problem["workflow"], problem["version"]) == (
+        "number_pattern_clash",
+        "ZX{yyyyMMdd}{seq:05}",
+        "consult",
+        1,
+    )
+    status, body = await _post(client, "/api/workflows", admin, {"source": "key: consult\nnodes: [unclosed"})
+    [problem] = body["details"]["problems"]
+    assert (problem["id"], problem["line"], problem["column"]) == (
+        "yaml_syntax",
+        2,
+        17,
+    )  # the end of the text
+    texts = Texts()
+    for lang in ("zh-CN", "en"):
+        for key in ("wf.problem_at_step", "wf.problem_at_field", "wf.problem_value", "wf.problem_at_line"):
+            assert texts.get(lang, key) != key
+    assert texts.get("zh-CN", "wf.problem_at_step", step="b") == "步骤「b」"
+
+
 async def test_disable_and_enable_choose_the_version_new_orders_use(client, world):
     admin = await login(client, "9001")
     status, _ = await _post(

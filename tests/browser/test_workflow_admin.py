@@ -30,7 +30,9 @@ def test_an_admin_imports_a_new_version_of_a_workflow(users_console, browser, sc
         page.locator("#wf-form button[type=submit]").click()
         problems = page.locator("#wf-problems")
         expect(problems).to_be_visible()
-        expect(problems).to_contain_text("nowhere")
+        # in words, the step and the value named (not the engine's English sentence)
+        expect(problems).to_contain_text("出口指向不存在的步骤：步骤「accept」，写的是「nowhere」")
+        expect(problems).not_to_contain_text("has an exit")
         expect(source).to_have_value(broken)  # nothing typed is lost
         problems.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshots / "admin-workflow-refused.png"))

@@ -75,6 +75,19 @@ CALENDARS = ("business", "24x7")
 DEFAULT_PATTERN = "WO{yyyyMMdd}{seq:05}"
 
 
+class Problem(tuple):
+    """One problem of a definition: ``(error_id, message)`` like any, plus ``where`` it is (``node``:
+    the step's id, ``field``, ``value``: the value refused…), so the editor can say it in
+    Chinese rather than show the English message."""
+
+    where: dict[str, Any]
+
+    def __new__(cls, error_id: str, message: str, **where: Any) -> Problem:
+        problem = super().__new__(cls, (error_id, message))
+        problem.where = {k: v for k, v in where.items() if v is not None}
+        return problem
+
+
 @dataclasses.dataclass(frozen=True)
 class Exit:
     to: str
@@ -155,7 +168,9 @@ def parse_yaml(text: str) -> Definition:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise WorkflowInvalid([("yaml_syntax", f"YAML syntax error: {exc}")]) from exc
+        mark = getattr(exc, "problem_mark", None)
+        at = {"line": mark.line + 1, "column": mark.column + 1} if mark is not None else {}
+        raise WorkflowInvalid([Problem("yaml_syntax", f"YAML syntax error: {exc}", **at)]) from exc
     if not isinstance(data, Mapping):
         raise WorkflowInvalid([("not_a_mapping", "a workflow definition must be a mapping")])
     return parse(data)
@@ -170,12 +185,12 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
     """
     problems: list[tuple[str, str]] = []
 
-    def bad(error_id: str, message: str) -> None:
-        problems.append((error_id, message))
+    def bad(error_id: str, message: str, **where: Any) -> None:
+        problems.append(Problem(error_id, message, **where))
 
-    def bad_since(error_id: str, message: str) -> None:
+    def bad_since(error_id: str, message: str, **where: Any) -> None:
         if not stored:
-            bad(error_id, message)
+            bad(error_id, message, **where)
 
     key = str(data.get("key") or "")
     if not key:
@@ -185,27 +200,31 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
         spec = spec or {}
         ftype = spec.get("type", "text")
         if ftype not in FIELD_TYPES:
-            bad("unknown_field_type", f"field {fname!r} has unknown type {ftype!r}")
+            bad("unknown_field_type", f"field {fname!r} has unknown type {ftype!r}", field=fname, value=ftype)
         if ftype == "select" and not spec.get("options"):
-            bad("select_without_options", f"select field {fname!r} has no options")
+            bad("select_without_options", f"select field {fname!r} has no options", field=fname)
         limits = [spec[k] for k in ("min", "max") if spec.get(k) is not None]
         if limits and (
             ftype != "number"
             or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in limits)
             or (len(limits) == 2 and limits[0] > limits[1])
         ):
-            bad("bad_number_limits", f"field {fname!r}: min/max are numbers (min ≤ max) on a number field")
+            bad(
+                "bad_number_limits",
+                f"field {fname!r}: min/max are numbers (min ≤ max) on a number field",
+                field=fname,
+            )
         _check_time_rules(fname, spec, fields, bad_since)
     pattern = str(data.get("number_pattern", DEFAULT_PATTERN))
     try:
         validate_pattern(pattern)
     except Exception as exc:
-        bad("bad_number_pattern", str(exc))
+        bad("bad_number_pattern", str(exc), value=pattern)
     nodes = [_parse_node(raw, fields, bad, bad_since) for raw in (data.get("nodes") or [])]
     _check_graph(nodes, bad)
     calendar = str(data.get("calendar", "business"))
     if calendar not in CALENDARS:
-        bad("unknown_calendar", f"unknown calendar {calendar!r} (use business or 24x7)")
+        bad("unknown_calendar", f"unknown calendar {calendar!r} (use business or 24x7)", value=calendar)
     if problems:
         raise WorkflowInvalid(problems)
     return Definition(
@@ -226,7 +245,7 @@ def _check_time_rules(fname: str, spec: Mapping[str, Any], fields: Mapping[str, 
     if "not_before" not in spec and "not_after" not in spec:
         return
     if spec.get("type", "text") != "datetime":
-        bad("bad_time_rule", f"field {fname!r}: not_before / not_after are for datetime fields")
+        bad("bad_time_rule", f"field {fname!r}: not_before / not_after are for datetime fields", field=fname)
         return
     refs = spec.get("not_before")
     refs = [] if refs is None else refs if isinstance(refs, list) else [refs]
@@ -238,27 +257,50 @@ def _check_time_rules(fname: str, spec: Mapping[str, Any], fields: Mapping[str, 
             bad(
                 "bad_time_rule",
                 f"field {fname!r}: not_before {ref!r} must be 'created' or another datetime field",
+                field=fname,
+                value=str(ref),
             )
     if "not_after" in spec and spec["not_after"] != "now":
-        bad("bad_time_rule", f"field {fname!r}: not_after can only be 'now'")
+        bad(
+            "bad_time_rule",
+            f"field {fname!r}: not_after can only be 'now'",
+            field=fname,
+            value=str(spec["not_after"]),
+        )
 
 
-def _parse_node(raw: Mapping[str, Any], fields: Mapping[str, Any], bad: Any, bad_since: Any) -> Node:
+def _parse_node(
+    raw: Mapping[str, Any], fields: Mapping[str, Any], bad_anywhere: Any, bad_since_anywhere: Any
+) -> Node:
     node_id = str(raw.get("id") or "")
     where = f"node {node_id!r}"
+
+    # every problem found here is in this step
+    def bad(error_id: str, message: str, **where: Any) -> None:
+        bad_anywhere(error_id, message, node=node_id or None, **where)
+
+    def bad_since(error_id: str, message: str, **where: Any) -> None:
+        bad_since_anywhere(error_id, message, node=node_id or None, **where)
+
     if not node_id:
         bad("node_without_id", "a node has no 'id'")
     ntype = raw.get("type")
     if ntype not in NODE_TYPES:
-        bad("unknown_node_type", f"{where} has unknown type {ntype!r} (use {', '.join(NODE_TYPES)})")
+        bad(
+            "unknown_node_type",
+            f"{where} has unknown type {ntype!r} (use {', '.join(NODE_TYPES)})",
+            value=str(ntype),
+        )
     perms = dict(raw.get("fields") or {})
     for fname, perm in perms.items():
         if fname not in fields:
-            bad("unknown_field", f"{where} sets a permission on unknown field {fname!r}")
+            bad("unknown_field", f"{where} sets a permission on unknown field {fname!r}", field=fname)
         if perm not in PERMISSIONS:
             bad(
                 "bad_permission",
                 f"{where}: field {fname!r} has permission {perm!r} (use {', '.join(PERMISSIONS)})",
+                field=fname,
+                value=str(perm),
             )
     exits = []
     for ex in raw.get("exits") or []:
@@ -270,18 +312,19 @@ def _parse_node(raw: Mapping[str, Any], fields: Mapping[str, Any], bad: Any, bad
             try:
                 check_condition(when)
             except ConditionError as exc:
-                bad("bad_condition", f"{where}: {exc}")
+                bad("bad_condition", f"{where}: {exc}", value=str(ex.get("to")))
             for fname in fields_in(when):
                 if fname not in fields:
                     bad(
                         "unknown_field_in_condition",
                         f"{where}: exit to {ex.get('to')!r} tests unknown field {fname!r}",
+                        field=fname,
                     )
         exits.append(Exit(to=str(ex.get("to")), when=when, kind=kind, name=str(ex.get("name", ""))))
     ops = raw.get("operators") or {}
     mode = ops.get("mode", "any")
     if mode not in MODES:
-        bad("bad_operator_mode", f"{where}: operator mode {mode!r} (use {', '.join(MODES)})")
+        bad("bad_operator_mode", f"{where}: operator mode {mode!r} (use {', '.join(MODES)})", value=str(mode))
     batches = []
     for batch in ops.get("batches") or []:
         rules = tuple(batch if isinstance(batch, list) else [batch])
@@ -297,7 +340,11 @@ def _parse_node(raw: Mapping[str, Any], fields: Mapping[str, Any], bad: Any, bad
         if sp.get("when"):
             for fname in fields_in(sp["when"]):
                 if fname not in fields:
-                    bad("unknown_field_in_condition", f"{where}: spawn tests unknown field {fname!r}")
+                    bad(
+                        "unknown_field_in_condition",
+                        f"{where}: spawn tests unknown field {fname!r}",
+                        field=fname,
+                    )
     return Node(
         id=node_id,
         type=str(ntype),
@@ -329,16 +376,24 @@ def _parse_contractor(
         bad("contractor_not_on_realize", f"{where}: only a realize node can dispatch to a contractor")
     field = raw.get("field")
     if field not in fields:
-        bad("unknown_field_in_contractor", f"{where}: contractor field {field!r} is not a field of the form")
+        bad(
+            "unknown_field_in_contractor",
+            f"{where}: contractor field {field!r} is not a field of the form",
+            field=str(field),
+        )
     elif (fields[field] or {}).get("type") != "contractor":
-        bad("contractor_field_type", f"{where}: field {field!r} must have type contractor")
+        bad("contractor_field_type", f"{where}: field {field!r} must have type contractor", field=field)
     channels = raw.get("channels", list(CONTRACTOR_CHANNELS))
     if not isinstance(channels, list) or any(ch not in CONTRACTOR_CHANNELS for ch in channels):
         bad("bad_channel", f"{where}: contractor channels must be among {', '.join(CONTRACTOR_CHANNELS)}")
         channels = []
     unknown = set(raw) - {"field", "channels"}
     if unknown:
-        bad("bad_contractor", f"{where}: unknown contractor keys {sorted(unknown)}")
+        bad(
+            "bad_contractor",
+            f"{where}: unknown contractor keys {sorted(unknown)}",
+            value="、".join(sorted(map(str, unknown))),
+        )
     return {"field": str(field), "channels": tuple(channels)}
 
 
@@ -348,10 +403,18 @@ def _check_rule(rule: Any, fields: Mapping[str, Any], where: str, bad: Any) -> N
         return
     unknown = set(rule) - RULE_KEYS - {"current_handlers"}
     if unknown:
-        bad("unknown_operator_rule", f"{where}: unknown operator rule keys {sorted(unknown)}")
+        bad(
+            "unknown_operator_rule",
+            f"{where}: unknown operator rule keys {sorted(unknown)}",
+            value="、".join(sorted(map(str, unknown))),
+        )
     for key in ("site_field", "field_user"):
         if key in rule and rule[key] not in fields:
-            bad("unknown_field_in_operator", f"{where}: operator rule uses unknown field {rule[key]!r}")
+            bad(
+                "unknown_field_in_operator",
+                f"{where}: operator rule uses unknown field {rule[key]!r}",
+                field=str(rule[key]),
+            )
 
 
 def _parse_notify(raw: Mapping[str, Any], fields: Mapping[str, Any], where: str, bad: Any) -> Notify:
@@ -362,10 +425,10 @@ def _parse_notify(raw: Mapping[str, Any], fields: Mapping[str, Any], where: str,
     channels = tuple(raw.get("channels") or ("screen",))
     for ch in channels:
         if ch not in CHANNELS:
-            bad("bad_channel", f"{where}: unknown reminder channel {ch!r}")
+            bad("bad_channel", f"{where}: unknown reminder channel {ch!r}", value=str(ch))
     urgency = raw.get("urgency", "normal")
     if urgency not in URGENCIES:
-        bad("bad_urgency", f"{where}: unknown urgency {urgency!r}")
+        bad("bad_urgency", f"{where}: unknown urgency {urgency!r}", value=str(urgency))
     return Notify(to=rules, channels=channels, urgency=urgency)
 
 
@@ -381,6 +444,7 @@ def _parse_sla(
             bad(
                 "unknown_field_in_sla",
                 f"{where}: SLA limit depends on unknown field {limit_by.get('field')!r}",
+                field=str(limit_by.get("field")),
             )
         limits += list((limit_by.get("values") or {}).values())
     if not limits:
@@ -393,15 +457,23 @@ def _parse_sla(
         try:
             parse_duration(limit)
         except ConditionError as exc:
-            bad("bad_duration", f"{where}: {exc}")
+            bad("bad_duration", f"{where}: {exc}", value=str(limit))
     overrun = _parse_notify(raw["overrun"], fields, where, bad) if raw.get("overrun") else None
     action = raw.get("action")
     if action and action.get("type") not in AUTO_ACTIONS:
-        bad("unknown_sla_action", f"{where}: unknown automatic action {action.get('type')!r}")
+        bad(
+            "unknown_sla_action",
+            f"{where}: unknown automatic action {action.get('type')!r}",
+            value=str(action.get("type")),
+        )
     calendar = str(raw.get("calendar") or "")
     if calendar and calendar not in CALENDARS:
         # versions stored before this check ran on the workflow's calendar: they still do
-        bad_since("unknown_calendar", f"{where}: unknown calendar {calendar!r} (use business or 24x7)")
+        bad_since(
+            "unknown_calendar",
+            f"{where}: unknown calendar {calendar!r} (use business or 24x7)",
+            value=calendar,
+        )
         calendar = ""
     return Sla(
         limit=str(raw.get("limit", "")),
@@ -416,7 +488,7 @@ def _parse_sla(
 def _check_graph(nodes: list[Node], bad: Any) -> None:
     ids = [n.id for n in nodes]
     for dup in {i for i in ids if ids.count(i) > 1}:
-        bad("duplicate_node", f"node id {dup!r} is used twice")
+        bad("duplicate_node", f"node id {dup!r} is used twice", node=dup)
     creates = [n for n in nodes if n.type == "create"]
     if not creates:
         bad("no_create_node", "the workflow has no create node")
@@ -428,15 +500,21 @@ def _check_graph(nodes: list[Node], bad: Any) -> None:
     for node in nodes:
         for ex in node.exits:
             if ex.to not in by_id:
-                bad("unknown_exit_target", f"node {node.id!r} has an exit to unknown node {ex.to!r}")
+                bad(
+                    "unknown_exit_target",
+                    f"node {node.id!r} has an exit to unknown node {ex.to!r}",
+                    node=node.id,
+                    value=ex.to,
+                )
         if node.type == "archive" and node.exits:
-            bad("archive_has_exit", f"archive node {node.id!r} cannot have exits")
+            bad("archive_has_exit", f"archive node {node.id!r} cannot have exits", node=node.id)
         if node.type != "archive" and not node.exits and not node.free_routing:
-            bad("dead_end_node", f"node {node.id!r} has no exit")
+            bad("dead_end_node", f"node {node.id!r} has no exit", node=node.id)
         if node.optional and not any(ex.when is None and ex.kind == "normal" for ex in node.exits):
             bad(
                 "optional_without_default_exit",
                 f"optional node {node.id!r} needs an unconditional exit to skip to",
+                node=node.id,
             )
     if len(creates) != 1:
         return
@@ -452,7 +530,7 @@ def _check_graph(nodes: list[Node], bad: Any) -> None:
             todo += ids  # free routing can reach anything
     for node in nodes:
         if node.id not in seen:
-            bad("unreachable_node", f"node {node.id!r} cannot be reached from the create node")
+            bad("unreachable_node", f"node {node.id!r} cannot be reached from the create node", node=node.id)
 
 
 def to_yaml(definition: Definition) -> str:

@@ -24,7 +24,7 @@ from ticketing.categories import category_tree
 from ticketing.errors import ActionRefused, NotFound, NumberingError, WorkflowInvalid, require_admin
 from ticketing.models import Category, User, WorkflowDefinition, WorkOrder
 from ticketing.numbering import clashes, validate_pattern
-from ticketing.workflow.definition import DEFAULT_PATTERN, Definition, parse, parse_yaml
+from ticketing.workflow.definition import DEFAULT_PATTERN, Definition, Problem, parse, parse_yaml
 
 _cache: dict[int, Definition] = {}
 #: a key names the workflow in URLs, file names and categories (``categories.workflow_key``)
@@ -53,10 +53,11 @@ def validated(source: str | Mapping[str, Any]) -> Definition:
     problems: list[tuple[str, str]] = []
     if not KEY.fullmatch(definition.key):
         problems.append(
-            (
+            Problem(
                 "bad_key",
                 f"the key {definition.key!r} must be 1-64 letters, digits, '_', '.' or '-' "
                 "(it names the workflow in addresses and files)",
+                value=definition.key,
             )
         )
     if len(definition.name) > NAME_LIMIT:
@@ -116,30 +117,37 @@ async def number_clashes(
     and each category's own), other than ``category_id``'s: a pattern whose numbers can be
     another's from a different counter (``numbering.clashes``) would make intake fail on the
     numbers already given out."""
-    used: dict[str, str] = {}
+    used: dict[str, dict[str, Any]] = {}
     for other_key, version, body in await session.execute(
         select(WorkflowDefinition.key, WorkflowDefinition.version, WorkflowDefinition.body).order_by(
             WorkflowDefinition.key, WorkflowDefinition.version
         )
     ):
         other = str((body or {}).get("number_pattern", DEFAULT_PATTERN))
-        used.setdefault(other, f"workflow {other_key!r} v{version}")
+        used.setdefault(other, {"workflow": other_key, "version": version})
     for code, other, row_id in await session.execute(
         select(Category.code, Category.number_pattern, Category.id).where(Category.number_pattern != "")
     ):
         if row_id != category_id:
-            used.setdefault(other, f"category {code!r}")
-    problems = []
+            used.setdefault(other, {"category": code})
+    problems: list[tuple[str, str]] = []
     for other, owner in used.items():
         try:
             validate_pattern(other)
         except NumberingError:
             continue  # never used to number anything
         if clashes(pattern, other):
+            named = (
+                f"category {owner['category']!r}"
+                if "category" in owner
+                else f"workflow {owner['workflow']!r} v{owner['version']}"
+            )
             problems.append(
-                (
+                Problem(
                     "number_pattern_clash",
-                    f"number pattern {pattern!r} can give the same numbers as {other!r} of {owner}",
+                    f"number pattern {pattern!r} can give the same numbers as {other!r} of {named}",
+                    value=other,
+                    **owner,
                 )
             )
     return problems

@@ -141,14 +141,32 @@ async function toggle(workflow, v) {
   if (shown && shown.key === key) await view(key, shown.version);
 }
 
-// each problem in words (its id's label, then the server's detail naming the step or field)
+// each problem in words: its id's label, then where it is (步骤「a」, 字段「不存在」, the value
+// refused, the line of a YAML error, whose number pattern it overlaps), all in the page's
+// language. The engine's English sentence stays only in the tooltip, or as the text of a
+// problem this page has no words for.
+function whereText(p) {
+  const parts = [];
+  if (p.line) parts.push(t("wf.problem_at_line", { line: p.line, column: p.column ?? 1 }));
+  if (p.node) parts.push(t("wf.problem_at_step", { step: p.node }));
+  if (p.field) parts.push(t("wf.problem_at_field", { field: p.field }));
+  if (p.value !== undefined && p.value !== "") parts.push(t("wf.problem_value", { value: p.value }));
+  if (p.workflow) parts.push(t("wf.problem_of_workflow", { key: p.workflow, version: p.version }));
+  if (p.category) parts.push(t("wf.problem_of_category", { code: p.category }));
+  return parts.join(t("wf.problem_sep"));
+}
+
 function showProblems(problems) {
   const list = problemsBox.querySelector("ul");
   list.replaceChildren(...problems.map((p) => {
     const label = p.id ? words(`wf.problem.${p.id}`) : "";
-    // a YAML syntax error's message points at the spot over several lines: keep them
-    return el("li", {}, label ? [el("strong", {}, label), ": "] : null,
-      el("span", { style: "white-space: pre-wrap" }, p.message));
+    if (!label) {
+      // no words for this id (or the page's own note): the server's text, kept whole (a YAML
+      // error points at the spot over several lines)
+      return el("li", {}, el("span", { style: "white-space: pre-wrap" }, p.message));
+    }
+    const where = whereText(p);
+    return el("li", { title: p.message }, el("strong", {}, label), where ? `${t("wf.problem_colon")}${where}` : "");
   }));
   problemsBox.hidden = problems.length === 0;
   if (problems.length) form.source.setAttribute("aria-invalid", "true");
@@ -157,7 +175,8 @@ function showProblems(problems) {
 
 // a YAML syntax error names its line and column: put the caret there
 function caretAt(problems) {
-  const where = problems.map((p) => /line (\d+), column (\d+)/.exec(p.message)).find(Boolean);
+  const at = problems.find((p) => p.line);
+  const where = at ? [null, at.line, at.column ?? 1] : problems.map((p) => /line (\d+), column (\d+)/.exec(p.message)).find(Boolean);
   if (!where) return;
   const lines = form.source.value.split("\n");
   const line = Math.min(Number(where[1]), lines.length) - 1;
