@@ -220,7 +220,6 @@ async def act_on_order(request: web.Request) -> web.Response:
     return web.json_response(view)
 
 
-MANAGE = ("forward", "reassign", "take_over", "supervise", "force_archive")
 URGENCIES = ("normal", "high", "urgent")
 
 
@@ -232,15 +231,9 @@ async def _target(db: Any, body: dict[str, Any]) -> User:
     return person
 
 
-@routes.post("/api/orders/{key}/{action:(forward|reassign|take_over|supervise|force_archive)}")
-@requires("order.act")
-async def manage_order(request: web.Request) -> web.Response:
-    """转派 (the holder hands the step on), 改派 (a team leader / supervisor gives it to someone
-    else), 接手 (a colleague takes a step nobody active holds), 督办, 强制归档: ticketing checks
-    who may, and audits each with its actor and opinion."""
-    action = request.match_info["action"]
-    if action not in MANAGE:
-        raise UiError("not_found")
+async def _manage(request: web.Request, action: str) -> web.Response:
+    """转派, 改派, 接手, 督办, 强制归档: ticketing checks who may, and audits each with its actor
+    and opinion; the answer is the order as the user now sees it."""
     body = await json_body(request)
     opinion = _text(body, "opinion")
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
@@ -264,6 +257,44 @@ async def manage_order(request: web.Request) -> web.Response:
         await db.flush()
         view = await order_view(db, user, order)
     return web.json_response(view)
+
+
+@routes.post("/api/orders/{key}/forward")
+@requires("order.act")
+async def forward_order(request: web.Request) -> web.Response:
+    """转派: the holder of the current step hands it to a colleague (to = user id, opinion)"""
+    return await _manage(request, "forward")
+
+
+@routes.post("/api/orders/{key}/reassign")
+@requires("order.act")
+async def reassign_order(request: web.Request) -> web.Response:
+    """改派 (team leaders, supervisors, admins): the current step to another user (to = user id;
+    replace = the handlers' user ids it takes over from, all by default; opinion)"""
+    return await _manage(request, "reassign")
+
+
+@routes.post("/api/orders/{key}/take_over")
+@requires("order.act")
+async def take_over_order(request: web.Request) -> web.Response:
+    """接手: take a step that no active user holds (待改派), as a colleague in the holder's role"""
+    return await _manage(request, "take_over")
+
+
+@routes.post("/api/orders/{key}/supervise")
+@requires("order.act")
+async def supervise_order(request: web.Request) -> web.Response:
+    """督办 (team leaders, supervisors, admins): press the current handlers (opinion required,
+    urgency = normal | high | urgent)"""
+    return await _manage(request, "supervise")
+
+
+@routes.post("/api/orders/{key}/force_archive")
+@requires("order.act")
+async def force_archive_order(request: web.Request) -> web.Response:
+    """强制归档 (supervisors, admins): close the order now (opinion required; the archive's
+    required content still applies)"""
+    return await _manage(request, "force_archive")
 
 
 @routes.get("/api/orders/{key}/candidates")

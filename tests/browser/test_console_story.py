@@ -186,6 +186,11 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         for status in ("已受理", "已流转", "接收确认", "已派工"):
             expect(timeline).to_contain_text(status)
         expect(timeline).to_contain_text("已接收,马上派工")
+        # every step names who took it, with an opinion or not (派工 had none)
+        expect(timeline.locator("li[data-kind=status]", has_text="已派工")).to_contain_text(f"({HANDLER})")
+        # the holder may hand the step on (转派); 督办 and 强制归档 are the supervisors'
+        expect(handler.locator("#order-forward")).to_be_visible()
+        expect(handler.locator("#order-supervise")).to_have_count(0)
         # the call is on the order's timeline with its recording, playable with byte ranges
         expect(timeline.locator("li[data-kind=call]")).to_contain_text(caller)
         audio = timeline.locator("li[data-kind=recording] audio")
