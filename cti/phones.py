@@ -30,7 +30,7 @@ def normalize(raw: str | None, default_area_code: str = "") -> str:
     """
     if raw is None:
         raise InvalidPhoneNumber("no phone number")
-    text = _NON_DIGITS.sub("", _ascii_digits(raw.strip()))
+    text = _NON_DIGITS.sub("", ascii_digits(raw.strip()))
     if text.startswith("+"):
         text = "00" + text[1:]
     text = text.replace("+", "")
@@ -49,7 +49,7 @@ def normalize(raw: str | None, default_area_code: str = "") -> str:
     return text
 
 
-def _ascii_digits(text: str) -> str:
+def ascii_digits(text: str) -> str:
     """Full-width digits and plus (１３９…, ＋８６, typed with a Chinese input method) and any
     other script's decimal digits as ASCII, so one number has one key whatever keyboard typed it;
     what is left that is not 0-9 or + is cut by ``normalize``."""

@@ -329,7 +329,8 @@ async def _ticketing_consumers(
     """What turns the bus into work orders, reports and messages: SLA timers, notifications, links."""
     intake = Intake()
     await intake.rebuild(bus)  # who is signed in, when the bus outlived this process (Redis)
-    intake.subscribe(bus)
+    intake.subscribe(bus, sessions)  # and hands out what waited for nobody signed in, as agents sign in
+    stack.push_async_callback(intake.close)
     linker = CallLinker(sessions, intake=intake)
     linker.subscribe(bus)
     stack.push_async_callback(linker.close)

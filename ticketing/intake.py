@@ -1,32 +1,34 @@
 """Async events (异步事件): fax, SMS, voicemail, email, web messages, missed calls.
 
 Each arrives as an ``Interaction`` with its content, is assigned to an agent
-(round robin among logged-in agents with the skill for that kind, or by hand),
-and is then turned into a new pre-filled order or linked to an existing one;
-one order holds many events.
+(round robin among logged-in agents with the skill for that kind, or by hand; one that
+arrives when nobody with the skill is signed in waits, status ``new``, for the next agent who
+signs in: ``Intake.top_up``), and is then turned into a new pre-filled order or linked to an
+existing one (by its 工单号: ``order_by_number``); one order holds many events.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping
 from email import policy as email_policy
 from email.parser import BytesParser
 from email.utils import parseaddr
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cti.bus import Bus, Subscription
 from cti.call_events import AgentStateChanged
 from cti.events import Event
-from cti.phones import InvalidPhoneNumber, checked, normalize
+from cti.phones import InvalidPhoneNumber, ascii_digits, checked, normalize
 from ticketing.audit import record
 from ticketing.calls import link, orders_of, upsert_interaction
 from ticketing.errors import ActionRefused, NotFound
-from ticketing.events import AsyncEventAssigned, AsyncEventHandled, queue_event
+from ticketing.events import AsyncEventAssigned, AsyncEventHandled, publish_pending, queue_event
 from ticketing.models import (
     ASYNC_KINDS,
     Contact,
@@ -38,7 +40,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.numbering import next_value
-from ticketing.workflow.engine import create_order
+from ticketing.workflow.engine import create_order, load_order
 
 DEFAULT_SKILLS = {
     "fax": "service",
@@ -56,22 +58,53 @@ DESCRIPTION_FIELD = {
     "service_application": "申请说明",
     "aftersales_repair": "故障描述",
 }
+#: How many unhandled events an agent's inbox is filled up to from the events that waited for
+#: nobody with their skill signed in (``Intake.top_up``). Not the whole night's backlog on the
+#: first agent of the morning shift: the first gets the oldest few, the next to sign in the
+#: next few, and each agent's inbox is filled up again as they handle its events, so the
+#: backlog is worked through in arrival order by everyone who is there, and what nobody has
+#: taken yet stays visible to the supervisors (``waiting``) rather than hidden in one inbox.
+BACKLOG_SHARE = 5
 
 
 class Intake:
     """Assignment of async events; knows who is logged in from AgentStateChanged events."""
 
     def __init__(
-        self, skills: Mapping[str, str] | None = None, *, fault_workflow: str = "fault_repair"
+        self,
+        skills: Mapping[str, str] | None = None,
+        *,
+        fault_workflow: str = "fault_repair",
+        backlog_share: int = BACKLOG_SHARE,
     ) -> None:
         self.skills = dict(DEFAULT_SKILLS, **(skills or {}))
         self.fault_workflow = fault_workflow
+        self.backlog_share = backlog_share
         self.logged_in: set[str] = set()
         self._subscription: Subscription | None = None
+        self._backlog: Subscription | None = None
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._bus: Bus | None = None
 
-    def subscribe(self, bus: Bus) -> Subscription:
+    def subscribe(
+        self, bus: Bus, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    ) -> Subscription:
+        """Who is signed in (every process keeps its own set); with ``sessionmaker``, also the
+        waiting events handed out as agents sign in or work through their inbox: in a group,
+        so of several worker processes one acts on each sign-in (``top_up``'s claim is safe
+        against two anyway)."""
         self._subscription = bus.subscribe(self.on_agent_state, types=[AgentStateChanged])
+        if sessionmaker is not None:
+            self._sessionmaker, self._bus = sessionmaker, bus
+            self._backlog = bus.subscribe(
+                self.on_work_event, types=[AgentStateChanged, AsyncEventHandled], group="intake"
+            )
         return self._subscription
+
+    async def close(self) -> None:
+        for sub in (self._subscription, self._backlog):
+            if sub is not None:
+                await sub.close()
 
     async def rebuild(self, bus: Bus) -> None:
         """Who is logged in, from the bus history (after a restart, before new events arrive)."""
@@ -89,6 +122,28 @@ class Intake:
                 self.logged_in.discard(event.agent_id)
             else:
                 self.logged_in.add(event.agent_id)
+
+    async def on_work_event(self, event: Event) -> None:
+        """An agent signed in or became ready, or handled an event of their inbox: their inbox
+        is filled up from the waiting events (``top_up``), and the assignments are pushed."""
+        if isinstance(event, AgentStateChanged):
+            # this event says who is signed in: ``logged_in`` is kept by another subscription
+            # that may not have seen it yet
+            signed_in = event.previous in ("logged_out", "") or event.state == "ready"
+            if event.state == "logged_out" or not signed_in:
+                return
+            staff_no = event.agent_id
+        elif isinstance(event, AsyncEventHandled):
+            if not event.staff_no or event.staff_no not in self.logged_in:
+                return
+            staff_no = event.staff_no
+        else:
+            return
+        assert self._sessionmaker is not None
+        async with self._sessionmaker() as session:
+            async with session.begin():
+                await self.top_up(session, staff_no)
+            await publish_pending(session, self._bus)
 
     async def receive(
         self,
@@ -128,7 +183,8 @@ class Intake:
         return row
 
     async def assign(self, session: AsyncSession, row: Interaction) -> User | None:
-        """Round robin among logged-in agents with the kind's skill; unassigned if nobody is."""
+        """Round robin among logged-in agents with the kind's skill; unassigned (status ``new``)
+        if nobody is, until one signs in (``top_up``)."""
         skill = self.skills.get(row.kind, "service")
         agents = [
             u
@@ -142,6 +198,32 @@ class Intake:
         agent = agents[(turn - 1) % len(agents)]
         await assign_to(session, None, row, agent)
         return agent
+
+    async def top_up(self, session: AsyncSession, staff_no: str) -> list[Interaction]:
+        """The waiting events (nobody with their skill was signed in when they came) of the
+        agent's skills, oldest first, into their inbox until it holds ``backlog_share``
+        unhandled events; each audited and announced as ``assign_to`` does. An IVR fault report
+        among them opens its fault order for the agent, as on arrival."""
+        agent = await session.scalar(select(User).where(User.staff_no == staff_no, User.active.is_(True)))
+        if agent is None or not agent.has_role("agent"):
+            return []
+        kinds = [k for k in ASYNC_KINDS if self.skills.get(k, "service") in (agent.skills or {})]
+        share = self.backlog_share - await unhandled_count(session, agent)
+        if not kinds or share <= 0:
+            return []
+        candidates = await session.scalars(
+            _waiting(kinds).order_by(Interaction.occurred_at, Interaction.id).limit(share * 4)
+        )
+        taken: list[Interaction] = []
+        for row in candidates:
+            if not await _take(session, row, agent):
+                continue  # another worker gave it to someone a moment ago
+            taken.append(row)
+            if row.kind == "voicemail" and (row.payload or {}).get("reason") == "fault_report":
+                await self.open_fault_report(session, row, agent)
+            if len(taken) == share:
+                break
+        return taken
 
     async def open_fault_report(
         self, session: AsyncSession, row: Interaction, agent: User
@@ -207,6 +289,29 @@ async def assign_to(session: AsyncSession, actor: User | None, row: Interaction,
     before = {"assigned_to": row.assigned_to_id, "status": row.status}
     row.assigned_to_id = agent.id
     row.status = "assigned"
+    await _assigned(session, actor, row, agent, before)
+
+
+async def _take(session: AsyncSession, row: Interaction, agent: User) -> bool:
+    """``assign_to`` for a waiting event, only while it still waits: of two workers handing it
+    out at once one wins, the other's UPDATE waits for the row and then matches nothing."""
+    taken = await session.execute(
+        update(Interaction)
+        .where(Interaction.id == row.id, Interaction.status == "new", Interaction.assigned_to_id.is_(None))
+        .values(status="assigned", assigned_to_id=agent.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return False
+    set_committed_value(row, "status", "assigned")
+    set_committed_value(row, "assigned_to_id", agent.id)
+    await _assigned(session, None, row, agent, {"assigned_to": None, "status": "new"})
+    return True
+
+
+async def _assigned(
+    session: AsyncSession, actor: User | None, row: Interaction, agent: User, before: dict[str, Any]
+) -> None:
     await record(
         session,
         actor,
@@ -229,6 +334,20 @@ async def inbox(
     if not include_handled:
         query = query.where(Interaction.status == "assigned")
     return list(await session.scalars(query.order_by(Interaction.occurred_at.desc()).limit(limit)))
+
+
+def _waiting(kinds: tuple[str, ...] | list[str] = ASYNC_KINDS):
+    return select(Interaction).where(
+        Interaction.kind.in_(kinds), Interaction.status == "new", Interaction.assigned_to_id.is_(None)
+    )
+
+
+async def waiting(session: AsyncSession, *, limit: int = 50) -> tuple[list[Interaction], int]:
+    """未分派: the events nobody with their skill was signed in to take (oldest first, as they
+    will be handed out), and how many there are; for the supervisors."""
+    rows = await session.scalars(_waiting().order_by(Interaction.occurred_at, Interaction.id).limit(limit))
+    count = await session.scalar(select(func.count()).select_from(_waiting().subquery()))
+    return list(rows), int(count or 0)
 
 
 async def unhandled_count(session: AsyncSession, user: User) -> int:
@@ -266,11 +385,7 @@ async def _claim(
     (a new order, or one existing order, per the domain: one order holds many events, not one
     event many orders); a second try, even one racing this one, is refused ``event.already_handled``.
     """
-    row = await session.get(Interaction, interaction_id)
-    if row is None or row.kind not in ASYNC_KINDS:
-        raise NotFound(f"no event #{interaction_id}", entity="interaction", key=interaction_id)
-    if not for_agent and not may_handle(user, row):
-        raise ActionRefused("event.forbidden", f"event #{row.id} is not in your inbox", event=row.id)
+    row = await _handleable(session, user, interaction_id, for_agent=for_agent)
     before = row.status
     # The status changes only where it is still unhandled, so of two users at once one wins:
     # the other's UPDATE waits for the row and then matches nothing.
@@ -281,14 +396,38 @@ async def _claim(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        orders = await session.scalars(
-            select(WorkOrder.number).where(WorkOrder.id.in_(await orders_of(session, row)))
-        )
-        raise ActionRefused(
-            "event.already_handled", f"event #{row.id} is already handled", event=row.id, orders=list(orders)
-        )
+        await _already_handled(session, row)
     set_committed_value(row, "status", "handled")
     return row, before
+
+
+async def handleable(session: AsyncSession, user: User, interaction_id: int) -> Interaction:
+    """The event, if ``user`` may handle it now: what ``_claim`` would refuse, refused the same
+    way, with nothing changed (the console asks before it links)."""
+    row = await _handleable(session, user, interaction_id)
+    if row.status == "handled":
+        await _already_handled(session, row)
+    return row
+
+
+async def _handleable(
+    session: AsyncSession, user: User, interaction_id: int, *, for_agent: bool = False
+) -> Interaction:
+    row = await session.get(Interaction, interaction_id)
+    if row is None or row.kind not in ASYNC_KINDS:
+        raise NotFound(f"no event #{interaction_id}", entity="interaction", key=interaction_id)
+    if not for_agent and not may_handle(user, row):
+        raise ActionRefused("event.forbidden", f"event #{row.id} is not in your inbox", event=row.id)
+    return row
+
+
+async def _already_handled(session: AsyncSession, row: Interaction) -> NoReturn:
+    orders = await session.scalars(
+        select(WorkOrder.number).where(WorkOrder.id.in_(await orders_of(session, row)))
+    )
+    raise ActionRefused(
+        "event.already_handled", f"event #{row.id} is already handled", event=row.id, orders=list(orders)
+    )
 
 
 async def to_new_order(
@@ -375,6 +514,31 @@ def _phone_of(row: Interaction) -> str:
         return checked(row.number)
     except InvalidPhoneNumber:
         return ""
+
+
+def order_number(typed: str) -> str:
+    """A 工单号 as typed: ``gz2026112700003 ``, ＧＺ２０２６… from a Chinese input method (full-width
+    digits as ``cti.phones`` reads phone numbers, full-width letters folded too) → GZ2026112700003."""
+    return unicodedata.normalize("NFKC", ascii_digits(typed)).strip().upper()
+
+
+async def order_by_number(session: AsyncSession, user: User, typed: str) -> WorkOrder:
+    """关联到已受理工单's order, by the 工单号 the agent typed, if the user's data scope covers it.
+
+    Only by its number, never by the database id ``engine.load_order`` also takes (the order
+    page's URLs): an agent sees 工单号s, and ``7`` (the tail of …0007, or a typo) found an
+    unrelated order by its id and linked the event to it (QA F2). A number nobody has is
+    refused ``event.order_not_found``, naming it."""
+    number = order_number(typed)
+    # as typed too: a numbering pattern may hold lower-case letters
+    found = await session.scalar(
+        select(WorkOrder.number).where(WorkOrder.number.in_(dict.fromkeys((number, typed.strip())))).limit(1)
+    )
+    if not number or found is None:
+        raise ActionRefused(
+            "event.order_not_found", f"no work order numbered {number!r}", order_number=number
+        )
+    return await load_order(session, user, found)
 
 
 async def link_to_order(session: AsyncSession, user: User, interaction_id: int, order: WorkOrder) -> None:

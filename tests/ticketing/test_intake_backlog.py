@@ -1,0 +1,159 @@
+"""What arrives while nobody with its skill is signed in (the night's voicemails) waits, status
+new, and reaches the agents who sign in: the oldest first, a few each, so the morning shift
+shares the night's backlog, and each agent's inbox is filled up again as they handle it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from sqlalchemy import select
+
+from cti.bus import InProcessBus
+from cti.call_events import AgentStateChanged
+from ticketing import create_order
+from ticketing.events import AsyncEventAssigned, publish_pending
+from ticketing.intake import Intake, inbox, link_to_order, waiting
+from ticketing.models import AuditLog, Interaction
+from ticketing.users import create_user
+
+NIGHT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
+
+
+async def _night(sm, intake: Intake) -> list[int]:
+    """Nine SMS and a fax from 02:00 on (received out of order), nobody signed in: ids oldest first."""
+    async with sm.begin() as db:
+        rows = [
+            await intake.receive(
+                db,
+                "sms",
+                f"night-{i}",
+                sender="13800138000",
+                content=f"短信{i}",
+                occurred_at=NIGHT + dt.timedelta(minutes=i),
+            )
+            for i in (3, 0, 1, 2, 4, 5, 6, 7, 8, 9)
+        ]
+        assert {(r.status, r.assigned_to_id) for r in rows} == {("new", None)}
+        return [r.id for r in sorted(rows, key=lambda r: r.occurred_at)]
+
+
+async def _settled(bus: InProcessBus) -> None:
+    """Every subscriber idle: ``drain`` alone returns while a handler still awaits the database."""
+    for _ in range(1000):
+        await bus.drain()
+        if all(s._wakeup is not None and not s.pending for s in bus._subs):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the bus's subscribers did not settle")
+
+
+def _signs_in(staff_no: str) -> AgentStateChanged:
+    return AgentStateChanged(
+        agent_id=staff_no, state="not_ready", previous="logged_out", seconds_in_previous=0
+    )
+
+
+async def _inbox_ids(sm, user) -> list[int]:
+    async with sm() as db:
+        return sorted(r.id for r in await inbox(db, user))
+
+
+async def test_the_nights_events_reach_the_morning_shift_oldest_first_a_few_each(sm, seeded):
+    u = seeded.users
+    bus = InProcessBus()
+    pushed: list[AsyncEventAssigned] = []
+
+    async def heard(event):
+        pushed.append(event)
+
+    bus.subscribe(heard, types=[AsyncEventAssigned])
+    intake = Intake(backlog_share=3)
+    night = await _night(sm, intake)
+    intake.subscribe(bus, sm)
+    try:
+        await bus.publish(_signs_in("1001"))
+        await _settled(bus)
+        # not the whole night on the first one in: the three oldest
+        assert await _inbox_ids(sm, u["1001"]) == night[:3]
+        await bus.publish(_signs_in("1002"))
+        await _settled(bus)
+        assert await _inbox_ids(sm, u["1002"]) == night[3:6]
+        # pushed to their consoles, and audited as the system's assignment
+        assert [(e.staff_no, e.interaction_id) for e in pushed] == [("1001", i) for i in night[:3]] + [
+            ("1002", i) for i in night[3:6]
+        ]
+        async with sm() as db:
+            audits = list(
+                await db.scalars(
+                    select(AuditLog).where(AuditLog.action == "event.assign").order_by(AuditLog.id)
+                )
+            )
+            assert [(a.entity_id, a.user_id, a.before, a.after) for a in audits] == [
+                (
+                    str(i),
+                    None,
+                    {"assigned_to": None, "status": "new"},
+                    {"assigned_to": who, "status": "assigned"},
+                )
+                for i, who in [(i, u["1001"].id) for i in night[:3]] + [(i, u["1002"].id) for i in night[3:6]]
+            ]
+            rows, count = await waiting(db)
+            assert [r.id for r in rows] == night[6:] and count == 4
+
+        # 1001 handles one: the next oldest fills their inbox up again
+        async with sm() as db:
+            order = await create_order(
+                db,
+                u["1001"],
+                workflow="consult",
+                site_id=seeded.sites["GZ"].id,
+                form={"咨询内容": "a", "答复内容": "b"},
+            )
+            await link_to_order(db, u["1001"], night[0], order)
+            await db.commit()
+            await publish_pending(db, bus)
+        await _settled(bus)
+        assert await _inbox_ids(sm, u["1001"]) == [*night[1:3], night[6]]
+        # becoming ready again, with a full inbox, takes nothing more
+        await bus.publish(
+            AgentStateChanged(agent_id="1001", state="ready", previous="not_ready", seconds_in_previous=5)
+        )
+        await _settled(bus)
+        assert await _inbox_ids(sm, u["1001"]) == [*night[1:3], night[6]]
+    finally:
+        await intake.close()
+
+
+async def test_only_waiting_events_of_the_agents_skills_and_none_taken_twice(sm, seeded):
+    u = seeded.users
+    intake = Intake(backlog_share=5)
+    async with sm.begin() as db:
+        complaints_only = await create_user(
+            db,
+            "1009",
+            "投诉专席",
+            "Secret-pass-1",
+            roles=["agent"],
+            site_id=u["1001"].site_id,
+            skills={"complaint": 1},
+            must_change_password=False,
+        )
+        sms = await intake.receive(db, "sms", "sms-new", sender="13800138000", content="停电")
+        voicemail = await intake.receive(db, "voicemail", "vm-new", sender="13800138000")
+    bus = InProcessBus()
+    intake.subscribe(bus, sm)
+    try:
+        await bus.publish(_signs_in("1009"))  # no skill for an SMS or a voicemail
+        await _settled(bus)
+        assert await _inbox_ids(sm, complaints_only) == []
+        await bus.publish(_signs_in("1003"))
+        await bus.publish(_signs_in("1004"))
+        await _settled(bus)
+        assert await _inbox_ids(sm, u["1003"]) == sorted([sms.id, voicemail.id])
+        assert await _inbox_ids(sm, u["1004"]) == []
+        async with sm() as db:
+            assert (await waiting(db))[1] == 0
+            assert {r.status for r in await db.scalars(select(Interaction))} == {"assigned"}
+    finally:
+        await intake.close()
