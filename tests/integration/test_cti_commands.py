@@ -209,9 +209,10 @@ async def test_attended_transfer_cancelled_returns_the_caller_to_the_agent(aster
 
 
 async def test_click_to_dial_rings_the_agent_then_the_customer_with_the_hotline_number(asterisk):
-    async with Story(asterisk) as story:
+    async with Story(asterisk, acw_seconds=1) as story:
         agent = await story.new_agent(ring="0", talk="hold")
         await story.bridge.login(agent, seat(agent), {QUEUE_B: 0})
+        assert (await story.bridge.pause(agent, "小休")).ok  # 回呼 on a break, before 就绪
         await story.net.action("DBPut", Family="hotline-sim", Key="customer-talk", Val="2")
         seen_callerid = []
         # What the customer's phone shows: the caller ID of the channel that dials it.
@@ -228,6 +229,12 @@ async def test_click_to_dial_rings_the_agent_then_the_customer_with_the_hotline_
         call_id = result.data["call_id"]
         ended = await story.wait_for(CallEnded, call_id=call_id, timeout=15)
         rec = await story.wait_for(RecordingReady, call_id=call_id)
+        # its 话后处理 ends back on the break, still paused: no queue call is offered (QA F9)
+        await story.wait_for(AgentStateChanged, agent_id=agent, previous="after_call_work")
+        assert story.agent_states(agent)[-1] == ("not_ready", "小休")
+        status = await story.net.action_list("QueueStatus", Queue=QUEUE_B)
+        member = next(f for f in status if f.name == "QueueMember" and f.get("Name") == agent)
+        assert (member["Paused"], member["PausedReason"]) == ("1", "小休")
     assert ended.direction == "outbound"
     assert ended.outcome == "answered"
     assert ended.agent_id == agent
@@ -237,7 +244,7 @@ async def test_click_to_dial_rings_the_agent_then_the_customer_with_the_hotline_
     assert seen_callerid == ["95598"]
     assert rec.duration > 1.5
     states = [s for s, _ in story.agent_states(agent)]
-    assert states[-3:] == ["ringing", "talking", "not_ready"]
+    assert states[-4:] == ["ringing", "talking", "after_call_work", "not_ready"]
 
 
 async def test_three_way_conference(asterisk):
