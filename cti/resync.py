@@ -65,9 +65,16 @@ class History:
         if isinstance(event, AgentStateChanged):
             prior = self.agents.get(event.agent_id)
             if event.state in (A.RINGING, A.TALKING) and event.previous in A.OFF_CALL:
-                # as AgentBook.apply: after-call work counts as ready, a pause keeps its reason
-                back = A.READY if event.previous == A.AFTER_CALL_WORK else event.previous
-                reason = prior.reason if prior is not None and back == A.NOT_READY else ""
+                # as AgentBook.apply: a pause keeps its reason; a call from after-call work goes
+                # back where that work would have ended (agents.after_acw: the pause of a round
+                # of call-backs, else ready)
+                if event.previous == A.AFTER_CALL_WORK:
+                    back, reason = self.before_call.get(event.agent_id, (A.READY, ""))
+                    if back != A.NOT_READY or not reason:
+                        back, reason = A.READY, ""
+                else:
+                    back = event.previous
+                    reason = prior.reason if prior is not None and back == A.NOT_READY else ""
                 self.before_call[event.agent_id] = (back, reason)
             self.agents[event.agent_id] = event
             return

@@ -86,3 +86,21 @@ def test_an_after_call_work_found_by_a_resync_ends_ready():
     w.agents.force(fresh, A.AFTER_CALL_WORK, 5.0, reason=A.ACW_REASON, call_id="c9")
     w.agents.apply(fresh, "acw_done", 30.0)
     assert fresh.state == A.READY
+
+
+def test_a_bridge_restarted_during_a_round_of_call_backs_ends_it_on_the_rounds_pause():
+    from cti.resync import History, restore
+
+    w, agent, _, _ = _seat()
+    w.agents.apply(agent, "pause", 5.0, reason="小休")
+    _call(w, agent, "out-1", 10.0)
+    _call(w, agent, "out-2", 20.0)
+    history = History()
+    for event in w.events:
+        history.add(event)
+    fresh = World(acw=30)
+    restore(fresh.model, history)
+    again = fresh.agents.get("2001")
+    assert again.state == A.AFTER_CALL_WORK
+    fresh.agents.apply(again, "acw_done", 60.0)
+    assert (again.state, again.reason) == (A.NOT_READY, "小休")
