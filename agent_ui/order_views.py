@@ -304,6 +304,12 @@ STEP_ACTIONS = ("create", "submit", "approve", "reject", "force_archive")
 SAME_ACTION = dt.timedelta(seconds=5)
 
 
+def _staff_nos(value: Any) -> list[str]:
+    if not value:
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+
 def _utc(value: dt.datetime | str) -> dt.datetime:
     at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
@@ -399,6 +405,18 @@ async def timeline(
             }
         )
     node_names = {n.id: n.name or n.status for n in definition.nodes} if definition else {}
+    # 转派 / 改派 / 抄送 keep the 工号 they went to: named as the handlers are
+    targets = {no for c in comments for no in _staff_nos((c.extra or {}).get("to"))}
+    named_staff = (
+        {
+            no: {"staff_no": no, "name": name}
+            for no, name in await db.execute(
+                select(User.staff_no, User.name).where(User.staff_no.in_(targets))
+            )
+        }
+        if targets
+        else {}
+    )
     for c in comments:
         if c.id in matched and not c.text:
             continue  # its status change names who did it
@@ -413,6 +431,10 @@ async def timeline(
                 "user": names.get(c.user_id),
                 "system": c.user_id is None,
                 "to": (c.extra or {}).get("to"),
+                "to_users": [
+                    named_staff.get(no, {"staff_no": no, "name": no})
+                    for no in _staff_nos((c.extra or {}).get("to"))
+                ],
                 "urgency": (c.extra or {}).get("urgency"),
             }
         )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tests.agent_ui.conftest import PASSWORD, login
 from ticketing import users
 from ticketing.models import AuditLog, Notification, Site, User
+from ticketing.sites import create_site
 
 FAULT = {"故障名称": "停电", "故障地址": "海淀区中关村大街 9 号", "所属供电局": "HD"}
 # times as the form takes them, not before the order was taken nor (arrival) in the future
@@ -172,7 +173,8 @@ async def test_supervisors_reassign_press_and_force_archive_and_each_is_audited(
     assert status == 200, view
     assert [h["staff_no"] for h in view["handlers"]] == ["2001"]
     entry = next(e for e in view["timeline"] if e.get("action") == "reassign")
-    assert entry["user"]["staff_no"] == "3001" and entry["to"] == "2001" and entry["text"] == "陈抢修休假"
+    assert entry["user"]["staff_no"] == "3001" and entry["text"] == "陈抢修休假"
+    assert entry["to_users"] == [{"staff_no": "2001", "name": "李抢修"}]
 
     # an agent cannot reassign or press; the holder may 转派 on to a colleague
     status, refused = await agent.call("POST", f"{key}/reassign", {"to": ids["2003"]})
@@ -231,3 +233,20 @@ async def test_force_archive_closes_an_order_whose_archive_has_what_it_needs(cli
     assert view["manage"] == [] and view["actions"] == []
     closing = next(e for e in view["timeline"] if e["kind"] == "comment" and e["action"] == "force_archive")
     assert closing["user"]["staff_no"] == "3002" and closing["text"] == "重复受理"
+
+
+async def test_moving_a_handler_to_another_bureau_hands_on_the_steps_they_can_no_longer_see(
+    client, aiohttp_client, world
+):
+    await _people(world)
+    order, _ = await _fault_held_by_2003(client, aiohttp_client, "dispatch")
+    async with world.services.sessionmaker.begin() as db:
+        hq = await db.scalar(select(Site).where(Site.code == "HQ"))
+        chaoyang = await create_site(db, "CY", "朝阳供电局", parent=hq, kind="bureau")
+    admin = await _as(aiohttp_client, client, "9001")
+    status, body = await admin.call(
+        "PATCH", "/api/users/2003", {"site_id": chaoyang.id, "scope_site_ids": [chaoyang.id]}
+    )
+    assert status == 200, body
+    status, view = await admin.call("GET", f"/api/orders/{order['id']}")
+    assert [h["staff_no"] for h in view["handlers"]] == ["2001"] and view["stranded"] is False

@@ -241,7 +241,7 @@ function renderTimeline() {
     }
     if (e.kind === "comment") {
       const step = ["create", "submit", "approve", "reject"].includes(e.action) && e.node_name ? ` ${e.node_name}` : "";
-      const to = e.to ? ` → ${[].concat(e.to).join("、")}` : "";
+      const to = e.to_users?.length ? ` → ${e.to_users.map(who).join("、")}` : "";
       const urgent = e.urgency ? ` [${t(`order.urgency.${e.urgency}`)}]` : "";
       return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${t(`order.verb.${e.action}`)}${step} · ${who(e.user)}${to}${urgent}`, e.text ? el("div", {}, e.text) : null);
     }
