@@ -251,7 +251,7 @@ _SUMMARIES = {
     (
         "GET",
         "/api/orders",
-    ): "Order lists: list=mine|to_reply|overdue|arrival_overdue|search, filters, sort, dir, page, size",
+    ): "Order lists: list=mine|to_reply|overdue|arrival_overdue|stranded|search, filters, sort, dir, page, size",
     (
         "GET",
         "/api/orders/{key}",
