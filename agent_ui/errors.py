@@ -34,6 +34,7 @@ STATUS: dict[str, int] = {
     "scope.forbidden": 403,
     "route.undeclared": 403,
     "not_found": 404,
+    "event.order_not_found": 404,  # 关联到已受理工单: no order has the 工单号 typed
     "request.invalid": 400,
     "report.range_reversed": 400,
     "report.range_too_long": 400,

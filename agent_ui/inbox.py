@@ -12,13 +12,12 @@ from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, path_int
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
-from agent_ui.order_views import file_url, order_view
+from agent_ui.order_views import customer_view, file_url, order_view
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import intake
-from ticketing.models import Interaction
-from ticketing.workflow import engine
+from ticketing.models import Customer, Interaction
 
 routes = web.RouteTableDef()
 
@@ -47,7 +46,13 @@ async def list_inbox(request: web.Request) -> web.Response:
         rows = await intake.inbox(db, user, include_handled=handled)
         items = [event_view(r) for r in rows]
         count = await intake.unhandled_count(db, user)
-    return web.json_response({"items": items, "unhandled": count})
+        body = {"items": items, "unhandled": count}
+        if any(user.has_role(r) for r in intake.HANDLES_ANY_EVENT):
+            # 未分派: what came when nobody with its skill was signed in; the supervisor sees it
+            # waiting (and may handle it) until an agent signs in and takes it
+            rows, waiting = await intake.waiting(db)
+            body["waiting"] = {"items": [event_view(r) for r in rows], "count": waiting}
+    return web.json_response(body)
 
 
 @routes.post("/api/inbox/{id}/order")
@@ -85,17 +90,49 @@ def _code(body: dict, name: str) -> str:
     return value.strip()
 
 
+def _order_number(raw: object) -> str:
+    """The 工单号 typed (only a number: a database id is no key here, see ``intake.order_by_number``)."""
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > 64:
+        raise UiError("request.invalid", "order (the order's number, 工单号) is required", field="order")
+    return raw
+
+
+@routes.get("/api/inbox/{id}/link")
+@requires("inbox.use")
+async def link_preview(request: web.Request) -> web.Response:
+    """The order 关联到已受理工单 would link the event to, for the agent to confirm: its number,
+    category, status and customer; refused as the link itself would be (not the user's event,
+    already handled, no such 工单号), and nothing changes."""
+    event_id = path_int(request, "id")
+    typed = _order_number(request.query.get("order"))
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        await intake.handleable(db, user, event_id)
+        order = await intake.order_by_number(db, user, typed)
+        customer = await db.get(Customer, order.customer_id) if order.customer_id else None
+        view = await order_view(db, user, order)
+    return web.json_response(
+        {
+            "number": order.number,
+            "category_name": view["category_name"],
+            "subcategory_name": view["subcategory_name"] if order.subcategory else "",
+            "status": order.status,
+            "is_open": order.is_open,
+            "title": order.title,
+            "caller_number": order.caller_number,
+            "customer": customer_view(customer),
+        }
+    )
+
+
 @routes.post("/api/inbox/{id}/link")
 @requires("inbox.use")
 async def link_event(request: web.Request) -> web.Response:
-    """关联到已受理工单: the event joins an existing order (by id or number)."""
+    """关联到已受理工单: the event joins an existing order, named by its 工单号."""
     event_id = path_int(request, "id")
     body = await json_body(request)
-    key = body.get("order")
-    if not isinstance(key, (int, str)) or isinstance(key, bool) or key == "":
-        raise UiError("request.invalid", "order (id or number) is required", field="order")
+    typed = _order_number(body.get("order"))
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        order = await engine.load_order(db, user, key)
+        order = await intake.order_by_number(db, user, typed)
         await intake.link_to_order(db, user, event_id, order)
         view = await order_view(db, user, order)
     return web.json_response(view)

@@ -74,6 +74,10 @@ class Texts:
         if isinstance(categories, list):
             # 受理将不再提供:电费咨询、故障报修 — the intake categories, as their admin named them
             values["categories"] = "、".join(str(c) for c in categories)
+        order_number = (details or {}).get("order_number")
+        if isinstance(order_number, str):
+            # 没有工单号为 GZ… 的工单: the number as the server read what was typed
+            values["order_number"] = order_number
         text = self.get(lang, key, **values)
         if text == key:
             # an error id from another package that we have no words for yet

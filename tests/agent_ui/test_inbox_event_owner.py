@@ -107,8 +107,8 @@ async def test_a_call_or_recording_by_id_is_no_inbox_event_and_stays_unplayable(
     agent_headers = {"X-CSRF-Token": await login(agent, "1001")}
     for interaction_id in (recording_id, call_id):
         for who, path, body in (
-            ((handler, headers), "link", {"order": order["id"]}),
-            ((agent, agent_headers), "link", {"order": order["id"]}),
+            ((handler, headers), "link", {"order": order["number"]}),
+            ((agent, agent_headers), "link", {"order": order["number"]}),
             ((agent, agent_headers), "order", {"workflow": "consult"}),
         ):
             resp = await who[0].post(f"/api/inbox/{interaction_id}/{path}", json=body, headers=who[1])
@@ -134,7 +134,9 @@ async def test_a_colleagues_event_is_neither_linked_nor_made_an_order_and_stays_
     for staff_no in ("1001", "2001"):  # another agent; a bureau's handler
         other = await aiohttp_client(client.server)
         headers = {"X-CSRF-Token": await login(other, staff_no)}
-        resp = await other.post(f"/api/inbox/{event_id}/link", json={"order": order["id"]}, headers=headers)
+        resp = await other.post(
+            f"/api/inbox/{event_id}/link", json={"order": order["number"]}, headers=headers
+        )
         problem = await resp.json()
         assert resp.status == 403 and problem["error_id"] == "event.forbidden", problem
         assert problem["message"].startswith("这条事件不在您的待处理事件中")
@@ -166,11 +168,11 @@ async def test_an_event_is_handled_once(client, world):
     event_id = await _event(world, "sms", "sms-once", owner="1001")
     first, second = await _order(world), await _order(world)
     headers = {"X-CSRF-Token": await login(client, "1001")}
-    resp = await client.post(f"/api/inbox/{event_id}/link", json={"order": first["id"]}, headers=headers)
+    resp = await client.post(f"/api/inbox/{event_id}/link", json={"order": first["number"]}, headers=headers)
     assert resp.status == 200, await resp.text()
     for path, body in (
-        ("link", {"order": second["id"]}),
-        ("link", {"order": first["id"]}),
+        ("link", {"order": second["number"]}),
+        ("link", {"order": first["number"]}),
         ("order", {"workflow": "consult", "form": {"答复内容": "已答复"}}),
     ):
         resp = await client.post(f"/api/inbox/{event_id}/{path}", json=body, headers=headers)
@@ -190,11 +192,13 @@ async def test_a_supervisor_handles_an_agents_or_an_unassigned_event(client, aio
     order = await _order(world)
     agent = await aiohttp_client(client.server)
     agent_headers = {"X-CSRF-Token": await login(agent, "1001")}
-    resp = await agent.post(f"/api/inbox/{nobodys}/link", json={"order": order["id"]}, headers=agent_headers)
+    resp = await agent.post(
+        f"/api/inbox/{nobodys}/link", json={"order": order["number"]}, headers=agent_headers
+    )
     assert resp.status == 403 and (await resp.json())["error_id"] == "event.forbidden"
 
     headers = {"X-CSRF-Token": await login(client, "4001")}
-    resp = await client.post(f"/api/inbox/{mine}/link", json={"order": order["id"]}, headers=headers)
+    resp = await client.post(f"/api/inbox/{mine}/link", json={"order": order["number"]}, headers=headers)
     assert resp.status == 200, await resp.text()
     resp = await client.post(
         f"/api/inbox/{nobodys}/order",

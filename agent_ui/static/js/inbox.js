@@ -20,6 +20,13 @@ async function load() {
     const data = await api("/api/inbox", { query: { handled: $("inbox-handled").checked ? "1" : "" } });
     $("inbox-count").textContent = String(data.unhandled);
     $("inbox-table").querySelector("tbody").replaceChildren(...data.items.map(row));
+    // a supervisor's: the events nobody with their skill was signed in to take
+    const waiting = $("inbox-waiting");
+    waiting.hidden = !data.waiting;
+    if (data.waiting) {
+      $("inbox-waiting-count").textContent = String(data.waiting.count);
+      $("inbox-waiting-table").querySelector("tbody").replaceChildren(...data.waiting.items.map(row));
+    }
   } catch (err) { toast(err.message, "refused"); }
 }
 
@@ -66,10 +73,16 @@ async function toOrder(ev, choice) {
   } catch (err) { toast(err.message, "refused"); }
 }
 
+// By the 工单号 typed, never an id (7 linked an unrelated order, QA F2): the server names the
+// order it found and the agent confirms it before anything is linked; that number is linked.
 async function link(ev, key) {
   if (!key.trim()) return;
   try {
-    const order = await api(`/api/inbox/${ev.id}/link`, { method: "POST", body: { order: /^\d+$/.test(key) && key.length < 9 ? Number(key) : key.trim() } });
+    const found = await api(`/api/inbox/${ev.id}/link`, { query: { order: key } });
+    const category = [found.category_name, found.subcategory_name].filter(Boolean).join(" / ");
+    const customer = found.customer ? `${found.customer.name} ${found.customer.account_no || ""}`.trim() : t("inbox.confirm_no_customer");
+    if (!window.confirm(t("inbox.confirm_link", { kind: t(`kind.${ev.kind}`), number: found.number, category, status: found.status, customer }))) return;
+    const order = await api(`/api/inbox/${ev.id}/link`, { method: "POST", body: { order: found.number } });
     toast(t("inbox.linked", { number: order.number }), "ok");
     load();
   } catch (err) { toast(err.message, "refused"); }
