@@ -1,0 +1,53 @@
+"""Disabling a user hands on the steps they hold (ticketing.user_admin → workflow.actions.release_steps),
+on SQLite and PostgreSQL alike."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ticketing import create_order, submit_step
+from ticketing.models import Assignment, AuditLog
+from ticketing.user_admin import update_user
+from ticketing.workflow.actions import stranded
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+async def _pending(session, order) -> list[int]:
+    rows = await session.scalars(
+        select(Assignment.user_id).where(Assignment.order_id == order.id, Assignment.state == "pending")
+    )
+    return sorted(rows)
+
+
+async def test_a_disabled_handlers_steps_go_on_or_wait_for_reassignment(session, seeded):
+    u = seeded.users
+    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"}
+    now = dt.datetime(2026, 11, 25, 9, tzinfo=SH)
+    at_dispatch = await create_order(
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+    )
+    await submit_step(session, u["5101"], at_dispatch, now=now)
+    at_onsite = await create_order(
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+    )
+    await submit_step(session, u["5101"], at_onsite, now=now)
+    crew = {"抢修人员": "王师傅", "派工时间": "2026-11-25T09:05"}
+    await submit_step(session, u["5101"], at_onsite, form=crew, now=now + dt.timedelta(minutes=5))
+    assert await _pending(session, at_dispatch) == [u["5101"].id] == await _pending(session, at_onsite)
+
+    await update_user(session, u["9001"], "5101", {"active": False})
+
+    # 派工: the bureau's other handlers; 到达现场 (only whoever dispatched): waits, 待改派
+    others = await _pending(session, at_dispatch)
+    assert others and u["5101"].id not in others
+    assert not await stranded(session, at_dispatch)
+    assert await _pending(session, at_onsite) == [u["5101"].id]
+    assert await stranded(session, at_onsite)
+    audited = await session.scalars(
+        select(AuditLog.entity_id).where(
+            AuditLog.action == "order.reassign", AuditLog.user_id == u["9001"].id
+        )
+    )
+    assert list(audited) == [str(at_dispatch.id)]
