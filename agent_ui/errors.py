@@ -49,7 +49,6 @@ STATUS: dict[str, int] = {
     "campaign.bad_window": 422,
     "campaign.window_order": 422,
     "campaign.window_overlap": 422,
-    "campaign.bad_pacing": 422,
     "campaign.bad_max_attempts": 422,
     "campaign.bad_max_in_flight": 422,
     "campaign.bad_calls_per_second": 422,
