@@ -9,7 +9,9 @@ are faxed from their own send endpoints (agent_ui.knowledge) with the same ``que
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -191,6 +193,49 @@ async def fax_document(request: web.Request) -> web.Response:
         content_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="fax-{row.id}.pdf"'},
     )
+
+
+@routes.post("/api/faxes/{id}/resend")
+@requires("knowledge.send")
+async def resend_fax(request: web.Request) -> web.Response:
+    """重发: a failed fax again, the same document to the same number, as a new outbox row (the
+    failure stays on the order's timeline beside it)."""
+    services = request.app[SERVICES]
+    notification_id = path_int(request, "id")
+    async with unit_of_work(services, current_user(request)) as (db, user):
+        row = await db.get(Notification, notification_id)
+        if row is None or row.channel != "fax" or services.recordings is None:
+            raise UiError("not_found")
+        order = await db.get(WorkOrder, row.order_id) if row.order_id else None
+        if row.user_id != user.id and not user.has_role("supervisor", "admin"):
+            if order is None or not await can_access(db, user, order):
+                raise UiError("scope.forbidden")
+        if row.state != "failed":
+            raise UiError("fax.not_failed", "only a failed fax is sent again")
+        _, path = fax_out.document_paths(services.recordings, row.id, row.created_at)
+        if not path.is_file():
+            raise UiError("not_found", "the fax document is gone (retention)")
+        copy = services.recordings.kind_dir("fax_out") / f"new-{uuid.uuid4().hex}.tif"
+        await asyncio.to_thread(shutil.copyfile, path, copy)
+        try:
+            again = await send_message(
+                db,
+                user,
+                "fax",
+                row.recipient,
+                row.subject,
+                row.body,
+                order_id=row.order_id,
+                about=("work_order", row.order_id) if row.order_id else None,
+                pages=row.pages,
+            )
+            fax_out.place(
+                services.recordings, fax_out.FaxDocument(copy, row.pages), again.id, again.created_at
+            )
+        except BaseException:
+            copy.unlink(missing_ok=True)
+            raise
+    return queued(again)
 
 
 def _pdf_bytes(tiff: Path) -> bytes:

@@ -478,6 +478,7 @@ async def timeline(
             {
                 "at": jsonable(note.created_at),
                 "kind": note.channel,
+                "notification_id": note.id,
                 "direction": "outbound",
                 "number": note.recipient,
                 "internal": to_staff is not None,
