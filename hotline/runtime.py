@@ -331,7 +331,7 @@ async def _ticketing_consumers(
     await intake.rebuild(bus)  # who is signed in, when the bus outlived this process (Redis)
     intake.subscribe(bus, sessions)  # and hands out what waited for nobody signed in, as agents sign in
     stack.push_async_callback(intake.close)
-    linker = CallLinker(sessions, intake=intake)
+    linker = CallLinker(sessions, intake=intake, bus=bus)
     linker.subscribe(bus)
     stack.push_async_callback(linker.close)
     states = AgentStateRecorder(sessions)  # the agent report's login / ready / pause / ACW times

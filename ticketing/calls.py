@@ -34,6 +34,7 @@ from cti.events import Event
 from cti.phones import InvalidPhoneNumber, normalize
 from ivr.events import SurveyAnswered
 from ticketing.audit import record
+from ticketing.events import publish_pending
 from ticketing.models import (
     CallLeg,
     CustomerPhone,
@@ -239,9 +240,17 @@ async def _leg(
 class CallLinker:
     """Bus consumer keeping call, recording, voicemail and fax interactions."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], intake: Any | None = None) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        intake: Any | None = None,
+        bus: Bus | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.intake = intake  # ticketing.intake.Intake: assigns voicemail, fax and missed calls
+        # where what the intake queued goes once committed: the assigned agent's console hears
+        # of a voicemail (AsyncEventAssigned), the fault order it opened is routed (TicketRouted)
+        self.bus = bus
         self._subscription: Subscription | None = None
 
     def subscribe(self, bus: Bus) -> Subscription:
@@ -257,6 +266,7 @@ class CallLinker:
             try:
                 async with self.sessionmaker.begin() as session:
                     await self._apply(session, event)
+                await publish_pending(session, self.bus)
                 return
             except IntegrityError:
                 # Another consumer inserted the same row at the same moment: the retry updates it.

@@ -7,14 +7,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cti.bus import InProcessBus
-from cti.call_events import AgentStateChanged
+from cti.call_events import AgentStateChanged, VoicemailReceived
 from ticketing import create_order
-from ticketing.events import AsyncEventAssigned, publish_pending
+from ticketing.calls import CallLinker
+from ticketing.events import AsyncEventAssigned, AsyncEventHandled, publish_pending
 from ticketing.intake import Intake, inbox, link_to_order, waiting
-from ticketing.models import AuditLog, Interaction
+from ticketing.models import AuditLog, Interaction, WorkOrder, order_interactions
 from ticketing.users import create_user
 
 NIGHT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
@@ -156,4 +157,70 @@ async def test_only_waiting_events_of_the_agents_skills_and_none_taken_twice(sm,
             assert (await waiting(db))[1] == 0
             assert {r.status for r in await db.scalars(select(Interaction))} == {"assigned"}
     finally:
+        await intake.close()
+
+
+async def test_a_nights_fault_report_opens_its_order_at_sign_in_and_arrivals_are_pushed(sm, seeded):
+    """The IVR's 报修 voicemail left at night is the morning agent's fault order, as it would
+    have been on arrival; a voicemail assigned on arrival reaches the console too (the worker
+    published nothing it queued)."""
+    u = seeded.users
+    bus = InProcessBus()
+    pushed: list = []
+
+    async def heard(event):
+        pushed.append(event)
+
+    bus.subscribe(heard, types=[AsyncEventAssigned, AsyncEventHandled])
+    intake = Intake()
+    intake.subscribe(bus, sm)
+    linker = CallLinker(sm, intake=intake, bus=bus)
+    linker.subscribe(bus)
+    try:
+        await bus.publish(
+            VoicemailReceived(
+                call_id="vm-night",
+                caller="13800138000",
+                dnis="95598",
+                path="/vm/n.wav",
+                duration=20,
+                reason="fault_report",
+            )
+        )
+        await _settled(bus)
+        async with sm() as db:
+            night = await db.scalar(select(Interaction).where(Interaction.external_id == "vm-night"))
+            assert (night.status, night.assigned_to_id) == ("new", None)
+            assert await db.scalar(select(func.count()).select_from(WorkOrder)) == 0
+        assert pushed == []
+
+        await bus.publish(_signs_in("1001"))
+        await _settled(bus)
+        async with sm() as db:
+            night = await db.get(Interaction, night.id)
+            assert (night.status, night.assigned_to_id) == ("handled", u["1001"].id)
+            [order] = await db.scalars(select(WorkOrder))
+            assert order.workflow_key == "fault_repair" and order.created_by_id == u["1001"].id
+            assert night.id in await db.scalars(
+                select(order_interactions.c.interaction_id).where(order_interactions.c.order_id == order.id)
+            )
+        assert [(type(e), e.staff_no, e.interaction_id) for e in pushed] == [
+            (AsyncEventAssigned, "1001", night.id),
+            (AsyncEventHandled, "1001", night.id),
+        ]
+
+        await bus.publish(
+            VoicemailReceived(call_id="vm-day", caller="13800138000", dnis="95598", path="/vm/d.wav")
+        )
+        await _settled(bus)
+        async with sm() as db:
+            day = await db.scalar(select(Interaction).where(Interaction.external_id == "vm-day"))
+        assert day.assigned_to_id == u["1001"].id
+        assert (type(pushed[-1]), pushed[-1].staff_no, pushed[-1].interaction_id) == (
+            AsyncEventAssigned,
+            "1001",
+            day.id,
+        )
+    finally:
+        await linker.close()
         await intake.close()
