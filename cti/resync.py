@@ -253,9 +253,11 @@ def apply_channels(model: CallModel, frames: list[Frame], now: float) -> None:
         for agent_id in {leg[0] for leg in call.legs if not leg[2]}:
             if not call.agent_channels.get(agent_id):
                 model._leave(call, agent_id, now)
-    for call in model.calls.values():
-        model._check_answers(call, now)
+    # before the answers: a caller who hung up during a consultation is no caller to take back
     _confirm_consults(model, live_by_call, now)
+    for call in model.calls.values():
+        if not call.ended_at:  # a record ended, its agents talking on: nobody answers it again
+            model._check_answers(call, now)
 
 
 def _consult_leg(target: str) -> str:
@@ -266,26 +268,53 @@ def _consult_leg(target: str) -> str:
 
 
 def _confirm_consults(model: CallModel, live_by_call: dict[str, list[Frame]], now: float) -> None:
-    """Keep the consultations Asterisk still has: the agent's leg on the call, and (for one known
-    from the bus only) the leg to the target; the others ended meanwhile."""
+    """Keep the consultations Asterisk still has: the agent's leg on the call and, for one known
+    from the bus only, a leg to the target; the others ended meanwhile."""
     for agent in list(model.agents.agents.values()):
         consult = agent.consult
         if consult is None:
             continue
         frames = live_by_call.get(consult["call_id"], ())
         mine = [f for f in frames if model.agents.by_channel(f.get("Channel")) is agent]
+        call = model.calls.get(consult["call_id"])
+        # the held caller (an inbound call's first channel) hung up while we were away
+        caller_gone = (
+            call is not None
+            and not consult["caller_gone"]
+            and call.direction == "inbound"
+            and not any(f.get("Uniqueid") == call.call_id for f in frames)
+        )
         if not consult["channel"]:
+            # the leg that made the Atxfer: the one bridged, with the target now (or with the
+            # caller again: the target hung up, and the answers below end the consultation);
+            # while the target still rings, the agent's own end of the seat
+            mine.sort(key=lambda f: (not f.get("BridgeId"), f.get("Channel").endswith(";2")))
+            transferer = mine[0] if mine else None
+            bridge = transferer.get("BridgeId") if transferer is not None else ""
+            caller = {call.call_id, call.customer_channel} if call is not None else set()
             prefix = _consult_leg(consult["target"])
-            legs = {f.get("Uniqueid") for f in frames if prefix and f.get("Channel").startswith(prefix)}
-            if not mine or not legs:
+            legs = {
+                f.get("Uniqueid")
+                for f in frames
+                if (prefix and f.get("Channel").startswith(prefix))
+                or (
+                    bridge
+                    and f is not transferer
+                    and f.get("BridgeId") == bridge
+                    and not caller & {f.get("Uniqueid"), f.get("Channel")}
+                )
+            }
+            if transferer is None or not (legs or caller_gone or consult["caller_gone"]):
                 model.consult_over(agent, now)
                 continue
-            # the leg that made the Atxfer is the one bridged (with the target now)
-            mine.sort(key=lambda f: not f.get("BridgeId"))
-            consult["channel"] = mine[0].get("Channel")
+            consult["channel"] = transferer.get("Channel")
             consult["channels_before"] = frozenset(f.get("Uniqueid") for f in frames) - legs
         elif not any(f.get("Channel") == consult["channel"] for f in mine):
             model.consult_over(agent, now)  # the agent's leg hung up while we were away
+            continue
+        if caller_gone:
+            # the record ends now, as it would have then; the agent talks on with the target
+            model._caller_gone(agent, call, now)  # type: ignore[arg-type]
 
 
 def _channel(model: CallModel, call: Call, f: Frame) -> None:

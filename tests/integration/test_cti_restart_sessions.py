@@ -136,11 +136,12 @@ async def test_a_spy_that_ended_while_the_bridge_was_down_is_closed_once(asteris
     assert len(story.of(SpyChanged, spy_id=started.spy_id, ended=True)) == 1
 
 
-async def consulting(story: Story) -> tuple[str, str, str]:
-    """An agent's caller held while the agent consults a colleague, who answered."""
+async def consulting(story: Story, stay: int = 20) -> tuple[str, str, str]:
+    """An agent's caller (who hangs up after ``stay`` s) held while the agent consults a
+    colleague, who answered."""
     first, second = await ready_agents(story, "hold", "hold")
     await story.bridge.pause(second, "小休")
-    await story.call_in(QUEUE_A, stay=20)
+    await story.call_in(QUEUE_A, stay=stay)
     call_id = await answered_by(story, first)
     await story.bridge.ready(second)
     assert (await story.bridge.consult(first, "agent", second)).ok
@@ -214,6 +215,46 @@ async def test_a_consultation_that_ended_while_the_bridge_was_down_is_closed_onc
     assert ended.agent_id == first
     assert not story.of(CallTransferred, call_id=call_id)
     assert [e.state for e in story.of(ConsultChanged, agent_id=first)] == ["consulting", "ended"]
+
+
+async def test_a_held_caller_who_hung_up_while_the_bridge_was_down_ends_the_record_once(asterisk):
+    async with Story(asterisk) as story:
+        first, second, call_id = await consulting(story, stay=2)
+        await story.bridge.flush()
+        await story.bridge.stop()
+        cut = max(e.seq for e in await story.bus.replay(0, 100_000))
+        await asyncio.sleep(2.0)  # the caller hangs up; the agents talk on
+        await story.start_bridge()
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=3)
+        await story.bridge.flush()
+        assert ended.seq > cut
+        assert story.bridge.agent(first)["consult"] == {
+            "call_id": call_id,
+            "target": f"agent:{second}",
+            "caller_gone": True,
+        }
+        assert (story.bridge.agent(first)["state"], story.bridge.agent(second)["state"]) == (
+            "talking",
+            "talking",
+        )
+        assert not [c for c in story.bridge.calls() if c["call_id"] == call_id]
+        assert (await story.bridge.complete_transfer(first)).reason == "caller_gone"
+        assert (await story.bridge.cancel_transfer(first)).ok  # ends the consult leg
+        for agent in (first, second):
+            await story.wait_for(
+                AgentStateChanged, agent_id=agent, state="ready", where=lambda e: e.seq > cut
+            )
+        await story.bridge.flush()
+        assert story.bridge.agent(first)["consult"] is None
+        await restart(story)  # a second restart publishes nothing about it
+        await story.bridge.flush()
+    assert (ended.outcome, ended.agent_id) == ("answered", first)
+    assert [e.state for e in story.of(ConsultChanged, agent_id=first)] == [
+        "consulting",
+        "caller_gone",
+        "ended",
+    ]
+    assert len(story.of(CallEnded, call_id=call_id)) == 1
 
 
 async def test_a_seat_in_after_call_work_keeps_its_calls_record_after_a_restart(asterisk):
