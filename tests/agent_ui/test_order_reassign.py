@@ -4,19 +4,21 @@ hold, a step nobody else can take is listed 待改派 for the team leaders and s
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 
 from tests.agent_ui.conftest import PASSWORD, login
+from tests.agent_ui.test_orders import crew_time
 from ticketing import users
 from ticketing.models import AuditLog, Notification, Site, User
 from ticketing.sites import create_site
 
 FAULT = {"故障名称": "停电", "故障地址": "海淀区中关村大街 9 号", "所属供电局": "HD"}
-# times as the form takes them, not before the order was taken nor (arrival) in the future
-NOW = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-DISPATCH = {"抢修人员": "张师傅", "派工时间": NOW.isoformat()}
+
+
+def dispatch() -> dict:
+    """派工 as typed when the step is taken: a time fixed at import is before the order was
+    created once the module's tests start a minute later (the fault workflow refuses it)."""
+    return {"抢修人员": "张师傅", "派工时间": crew_time(0)}
 
 
 async def _people(world) -> None:
@@ -57,7 +59,7 @@ async def _fault_held_by_2003(client, aiohttp_client, up_to: str) -> tuple[dict,
     status, view = await leaver.call("POST", f"/api/orders/{order['id']}/submit", {})
     assert status == 200 and view["node"]["id"] == "dispatch", view
     if up_to == "onsite":
-        status, view = await leaver.call("POST", f"/api/orders/{order['id']}/submit", {"form": DISPATCH})
+        status, view = await leaver.call("POST", f"/api/orders/{order['id']}/submit", {"form": dispatch()})
         assert status == 200 and view["node"]["id"] == "onsite", view
     assert [h["staff_no"] for h in view["handlers"]] == ["2003"]
     return view, agent
@@ -79,7 +81,7 @@ async def test_deactivating_a_handler_hands_their_step_to_the_next_batch(client,
     status, view = await colleague.call("GET", f"/api/orders/{order['id']}")
     assert [h["staff_no"] for h in view["handlers"]] == ["2001"]
     assert view["my_step"] is True and view["stranded"] is False
-    status, view = await colleague.call("POST", f"/api/orders/{order['id']}/submit", {"form": DISPATCH})
+    status, view = await colleague.call("POST", f"/api/orders/{order['id']}/submit", {"form": dispatch()})
     assert status == 200 and view["status"] == "已派工", view
     async with world.services.sessionmaker() as db:
         row = await db.scalar(
@@ -147,7 +149,7 @@ async def test_a_step_nobody_else_may_take_is_listed_for_reassignment_and_taken_
     status, view = await colleague.call(
         "POST",
         f"/api/orders/{order['id']}/submit",
-        {"form": {"到达时间": NOW.isoformat(), "产权": "客户"}},
+        {"form": {"到达时间": crew_time(1), "产权": "客户"}},
     )
     assert status == 200 and view["status"] == "正在现场抢修", view
 
