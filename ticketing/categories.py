@@ -61,7 +61,7 @@ async def add_category(
         validate_pattern(number_pattern)
         from ticketing.workflow.store import number_clashes  # the store lists categories itself
 
-        clashing = await number_clashes(session, number_pattern)
+        clashing = await number_clashes(session, number_pattern, category=code)
         if clashing:
             raise ActionRefused("number_pattern_clash", clashing[0][1], pattern=number_pattern)
     clash = await session.scalar(

@@ -110,3 +110,16 @@ async def test_numbers_taken_beyond_the_attempts_are_a_named_refusal(session, se
         await create_order(session, user, workflow="qa_collide", site_id=site, form=CONSULT, now=NOW)
     assert refused.value.error_id == "order_number_taken"
     assert refused.value.details["number"] == "ZX2026112700001"
+
+
+async def test_a_pair_stored_before_the_check_does_not_block_either_workflows_next_version(session, seeded):
+    await stored_collide(session)
+    # consult and qa_collide can each be imported again with the pattern they have
+    await store.import_definition(session, workflow_source("consult"))
+    await store.import_definition(session, collide())
+    # but not with a pattern that overlaps anew
+    with pytest.raises(WorkflowInvalid) as invalid:
+        await store.import_definition(session, collide("GZ{yyyyMMdd}0{seq:04}"))
+    assert [(p[0], p.where["workflow"]) for p in invalid.value.problems] == [
+        ("number_pattern_clash", "fault_repair")
+    ]

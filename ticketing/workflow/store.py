@@ -23,7 +23,7 @@ from ticketing.cached import Cache
 from ticketing.categories import category_tree
 from ticketing.errors import ActionRefused, NotFound, NumberingError, WorkflowInvalid, require_admin
 from ticketing.models import Category, User, WorkflowDefinition, WorkOrder
-from ticketing.numbering import clashes, validate_pattern
+from ticketing.numbering import clashes, shares_counter, validate_pattern
 from ticketing.workflow.definition import DEFAULT_PATTERN, Definition, Problem, parse, parse_yaml
 
 _cache: dict[int, Definition] = {}
@@ -74,7 +74,7 @@ async def import_definition(
     ActionRefused ``workflow_conflict`` when another import took that version meanwhile."""
     require_admin(actor, "change workflow definitions")
     definition = validated(source)
-    clashing = await number_clashes(session, definition.number_pattern)
+    clashing = await number_clashes(session, definition.number_pattern, key=definition.key)
     if clashing:
         raise WorkflowInvalid(clashing)
     if isinstance(source, str):
@@ -110,14 +110,17 @@ async def import_definition(
 
 
 async def number_clashes(
-    session: AsyncSession, pattern: str, *, category_id: int | None = None
+    session: AsyncSession, pattern: str, *, key: str = "", category: str = ""
 ) -> list[tuple[str, str]]:
-    """``number_pattern_clash`` problems for ``pattern`` against every number pattern orders
-    are or were numbered by (each version of every workflow, this one's earlier versions too,
-    and each category's own), other than ``category_id``'s: a pattern whose numbers can be
-    another's from a different counter (``numbering.clashes``) would make intake fail on the
-    numbers already given out."""
+    """``number_pattern_clash`` problems for ``pattern`` of workflow ``key`` (or of category
+    ``category``) against every number pattern orders are or were numbered by: each version of
+    every workflow, this one's earlier versions too, and each category's own. A pattern whose
+    numbers can be another's from a different counter (``numbering.clashes``) would make intake
+    fail on the numbers already given out. A clash its own earlier pattern (sharing its counter)
+    has already is not new: an installation holding such a pair (imported before this check)
+    can still import its next version with the pattern it has."""
     used: dict[str, dict[str, Any]] = {}
+    own: set[str] = set()
     for other_key, version, body in await session.execute(
         select(WorkflowDefinition.key, WorkflowDefinition.version, WorkflowDefinition.body).order_by(
             WorkflowDefinition.key, WorkflowDefinition.version
@@ -125,32 +128,43 @@ async def number_clashes(
     ):
         other = str((body or {}).get("number_pattern", DEFAULT_PATTERN))
         used.setdefault(other, {"workflow": other_key, "version": version})
-    for code, other, row_id in await session.execute(
-        select(Category.code, Category.number_pattern, Category.id).where(Category.number_pattern != "")
+        if key and other_key == key:
+            own.add(other)
+    for code, other in await session.execute(
+        select(Category.code, Category.number_pattern).where(Category.number_pattern != "")
     ):
-        if row_id != category_id:
-            used.setdefault(other, {"category": code})
+        used.setdefault(other, {"category": code})
+        if category and code == category:
+            own.add(other)
+    own = {p for p in own if _valid(p) and shares_counter(p, pattern)}
     problems: list[tuple[str, str]] = []
     for other, owner in used.items():
-        try:
-            validate_pattern(other)
-        except NumberingError:
-            continue  # never used to number anything
-        if clashes(pattern, other):
-            named = (
-                f"category {owner['category']!r}"
-                if "category" in owner
-                else f"workflow {owner['workflow']!r} v{owner['version']}"
+        if not _valid(other) or not clashes(pattern, other):
+            continue
+        if any(clashes(mine, other) for mine in own):
+            continue  # not new: the numbers this one gives already could be other's
+        named = (
+            f"category {owner['category']!r}"
+            if "category" in owner
+            else f"workflow {owner['workflow']!r} v{owner['version']}"
+        )
+        problems.append(
+            Problem(
+                "number_pattern_clash",
+                f"number pattern {pattern!r} can give the same numbers as {other!r} of {named}",
+                value=other,
+                **owner,
             )
-            problems.append(
-                Problem(
-                    "number_pattern_clash",
-                    f"number pattern {pattern!r} can give the same numbers as {other!r} of {named}",
-                    value=other,
-                    **owner,
-                )
-            )
+        )
     return problems
+
+
+def _valid(pattern: str) -> bool:
+    try:
+        validate_pattern(pattern)
+    except NumberingError:
+        return False  # never used to number anything
+    return True
 
 
 @dataclasses.dataclass(frozen=True)
