@@ -252,8 +252,10 @@ async def test_with_no_active_bridge_a_command_is_refused_within_its_timeout(pre
         assert (result.ok, result.reason) == (False, "not_connected")
         assert "no active CTI bridge" in result.message
     # taken back: a bridge starting later does not run a command its sender gave up on
+    # (only this command: the mirror's own refresh may still be waiting there on a slow machine)
     redis = aioredis.Redis.from_url(REDIS_URL)
-    assert await redis.llen(keys_for(prefix)[0]) == 0
+    waiting = [json.loads(r)["name"] for r in await redis.lrange(keys_for(prefix)[0], 0, -1)]
+    assert "ready" not in waiting, waiting
     await redis.aclose()
 
 
