@@ -114,6 +114,24 @@ _BODIES[("POST", "/api/orders/{key}/fax")] = {
     },
 }
 
+_ORDER_MESSAGE = {
+    "type": "object",
+    "required": ["to"],
+    "description": "written text (an email's subject required), or template_id; invalid_fields names "
+    "what is missing or too long (an SMS 500 characters), template_fields_blank each empty merge field",
+    "properties": {
+        "to": {"type": "string", "description": "a mobile number (sms) or an email address"},
+        "subject": {"type": "string", "maxLength": 200},
+        "text": {"type": "string"},
+        "template_id": {
+            "type": "integer",
+            "description": "a manual customer template of the order's category, for a step it is or was at",
+        },
+    },
+}
+_BODIES[("POST", "/api/orders/{key}/sms")] = _ORDER_MESSAGE
+_BODIES[("POST", "/api/orders/{key}/email")] = _ORDER_MESSAGE
+
 _BODIES[("POST", "/api/workflows")] = {
     "type": "object",
     "required": ["source"],
@@ -239,6 +257,15 @@ _SUMMARIES = {
     ("POST", "/api/notices/{key}/send"): "Send an outage notice by SMS, email or fax (queued in the outbox)",
     ("GET", "/api/orders/{key}/fax"): "The fax templates of the order's category and the number to offer",
     ("POST", "/api/orders/{key}/fax"): "Fax the customer: written text, a template or an uploaded PDF / TIFF",
+    (
+        "GET",
+        "/api/orders/{key}/messages",
+    ): "发短信 / 发邮件: per channel the address to offer and the manual templates",
+    ("POST", "/api/orders/{key}/sms"): "SMS the customer about an order: written text or a manual template",
+    (
+        "POST",
+        "/api/orders/{key}/email",
+    ): "Email the customer about an order: subject and text, or a manual template",
     ("GET", "/api/faxes/{id}/pdf"): "The document of a fax we sent, as a PDF",
     ("GET", "/api/session"): "The signed-in user (or null) and the CSRF token for writes",
     ("POST", "/api/session"): "Sign in by 工号 + password (5 failures lock the account for 15 minutes)",

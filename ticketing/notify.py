@@ -158,7 +158,9 @@ async def order_context(session: AsyncSession, order: WorkOrder) -> dict[str, An
     }
 
 
-async def _customer_address(session: AsyncSession, order: WorkOrder, channel: str) -> str:
+async def customer_address(session: AsyncSession, order: WorkOrder, channel: str) -> str:
+    """Where a customer's message about ``order`` goes by default: a mobile for an SMS, the
+    customer's email for an email; "" when there is none."""
     if channel == "sms":
         # the order's 联系电话 is what the caller gave for this matter: it wins over the
         # customer record's phones, which are only asked when the order has no mobile
@@ -235,7 +237,7 @@ async def send_template(
     """Queue one template by hand (a template that is not auto-sent, or to another recipient)."""
     if not template.enabled:
         raise TemplateError("the template is disabled", template=template.id)
-    recipient = recipient.strip() or await _customer_address(session, order, template.channel)
+    recipient = recipient.strip() or await customer_address(session, order, template.channel)
     if not recipient:
         raise TemplateError("no recipient for this channel", template=template.id)
     subject, body = render_by_hand(template, await order_context(session, order))
@@ -294,7 +296,7 @@ async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> lis
         if t.audience == "handler":
             recipients = await _handler_addresses(session, order, node_id, t.channel)
         else:
-            recipients = [await _customer_address(session, order, t.channel)]
+            recipients = [await customer_address(session, order, t.channel)]
         subject, body = render(t.subject, context), render(t.body, context)
         for recipient in filter(None, recipients):
             row = Notification(
@@ -306,7 +308,9 @@ async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> lis
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-SMS_LIMIT = 300  # characters: longer texts are cut rather than split into many messages
+# characters: the gateway splits a long text into a concatenated SMS (70 characters a part);
+# beyond this it is cut rather than sent as a dozen parts
+SMS_LIMIT = 500
 
 
 def check_recipient(channel: str, to: str) -> str:

@@ -1,0 +1,189 @@
+"""发短信 / 发邮件 from an order: text the agent writes, or one of the manual (not auto-sent)
+customer templates of the order's category for a step the order is at or has been at, filled
+with the order's fields. Queued in ticketing's outbox like a fax (``notify.send_message``:
+audited as ``message.send`` on the order, shown on its timeline as 待发送 / 已发送 / 发送失败)
+and delivered by the dispatcher.
+
+Who may: the fax's rule (``knowledge.send`` and the order in the user's data scope), so the
+order page offers all three channels to the same people.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import json_body, order_key
+from agent_ui.errors import UiError
+from agent_ui.faxes import queued
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES
+from agent_ui.work import read_only, unit_of_work
+from ticketing.message_templates import BODY_LIMIT
+from ticketing.models import Assignment, Comment, NotificationTemplate, WorkOrder
+from ticketing.notify import (
+    SMS_LIMIT,
+    TemplateError,
+    blank_fields,
+    check_recipient,
+    customer_address,
+    order_context,
+    render,
+    render_by_hand,
+    send_message,
+)
+from ticketing.workflow import store
+from ticketing.workflow.engine import load_order
+
+routes = web.RouteTableDef()
+
+CHANNELS = ("sms", "email")
+#: a written message's longest text per channel (an SMS's parts are the gateway's business)
+TEXT_LIMITS = {"sms": SMS_LIMIT, "email": BODY_LIMIT}
+SUBJECT_LIMIT = 200
+
+
+async def _steps_of(db: AsyncSession, order: WorkOrder) -> list[str]:
+    """The steps the order is at or has been at, the current one first: a step's template
+    (a reply's SMS) may still be wanted once the order has moved on or closed."""
+    steps = [order.current_node]
+    for query in (
+        select(Comment.node).where(Comment.order_id == order.id).order_by(Comment.id.desc()),
+        select(Assignment.node).where(Assignment.order_id == order.id).order_by(Assignment.id.desc()),
+    ):
+        for node in await db.scalars(query):
+            if node and node not in steps:
+                steps.append(node)
+    return steps
+
+
+async def _templates(db: AsyncSession, order: WorkOrder, channel: str) -> list[NotificationTemplate]:
+    steps = await _steps_of(db, order)
+    rows = await db.scalars(
+        select(NotificationTemplate)
+        .where(
+            NotificationTemplate.category == order.category,
+            NotificationTemplate.channel == channel,
+            NotificationTemplate.node.in_(steps),
+            NotificationTemplate.enabled.is_(True),
+            # an auto-sent one went out when the order entered its step
+            NotificationTemplate.auto_send.is_(False),
+            NotificationTemplate.audience == "customer",
+        )
+        .order_by(NotificationTemplate.id)
+    )
+    return sorted(rows, key=lambda t: steps.index(t.node))
+
+
+def _preview(source: str, context: dict[str, Any]) -> str:
+    try:
+        return render(source, context).strip()
+    except TemplateError:
+        return ""
+
+
+def _blank(template: NotificationTemplate, context: dict[str, Any]) -> list[str]:
+    names = blank_fields(template.subject, context)
+    return names + [n for n in blank_fields(template.body, context) if n not in names]
+
+
+@routes.get("/api/orders/{key}/messages")
+@requires("knowledge.send")
+async def message_choices(request: web.Request) -> web.Response:
+    """Per channel: the address to offer (the order's 联系电话 when it is a mobile, else the
+    customer's; the customer's email) and the manual templates, each as this order's message
+    would read, with the merge fields that are still empty (sending it is refused until then)."""
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        order = await load_order(db, user, order_key(request))
+        definition = await store.definition_for(db, order.workflow_id)
+        step_names = {n.id: n.name or n.status for n in definition.nodes}
+        context = await order_context(db, order)
+        answer: dict[str, Any] = {"limits": {"sms": SMS_LIMIT, "subject": SUBJECT_LIMIT}}
+        for channel in CHANNELS:
+            answer[channel] = {
+                "to": await customer_address(db, order, channel),
+                "templates": [
+                    {
+                        "id": t.id,
+                        "node": t.node,
+                        "node_name": step_names.get(t.node, t.node),
+                        "subject": _preview(t.subject, context),
+                        "text": _preview(t.body, context),
+                        "blank": _blank(t, context),
+                    }
+                    for t in await _templates(db, order, channel)
+                ],
+            }
+    return web.json_response(answer)
+
+
+async def _message_request(request: web.Request, channel: str) -> dict[str, Any]:
+    """JSON ``{to, text, subject (email)}`` or ``{to, template_id}``."""
+    body = await json_body(request)
+    template_id = body.get("template_id")
+    if template_id is not None and (not isinstance(template_id, int) or isinstance(template_id, bool)):
+        raise UiError("request.invalid", "template_id must be a template id", field="template_id")
+    for name in ("to", "subject", "text"):
+        if not isinstance(body.get(name) or "", str):
+            raise UiError("request.invalid", f"{name} must be text", field=name)
+    if template_id is None:
+        problems: dict[str, str] = {}
+        text, subject = str(body.get("text") or "").strip(), str(body.get("subject") or "").strip()
+        if not text:
+            problems["text"] = "field_required"
+        elif len(text) > TEXT_LIMITS[channel]:
+            problems["text"] = "field_too_long"
+        if channel == "email" and not subject:
+            problems["subject"] = "field_required"
+        elif len(subject) > SUBJECT_LIMIT:
+            problems["subject"] = "field_too_long"
+        if problems:
+            # named like any form's fields: 表单有误:正文(必填)、主题(必填)
+            raise UiError("invalid_fields", "the message is incomplete or too long", problems=problems)
+    return body
+
+
+async def _send(request: web.Request, channel: str) -> web.Response:
+    body = await _message_request(request, channel)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        order = await load_order(db, user, order_key(request))
+        # a bad address is refused before a template is rendered, as a fax's is
+        to = check_recipient(channel, str(body.get("to") or ""))
+        subject = str(body.get("subject") or "").strip()
+        text = str(body.get("text") or "").strip()
+        if body.get("template_id") is not None:
+            template = next(
+                (t for t in await _templates(db, order, channel) if t.id == body["template_id"]), None
+            )
+            if template is None:
+                raise UiError("not_found", f"no manual {channel} template for this order's steps")
+            subject, text = (
+                part.strip() for part in render_by_hand(template, await order_context(db, order))
+            )
+            if channel == "sms" and len(f"{subject}：{text}" if subject else text) > SMS_LIMIT:
+                # rendered with long field values: cut, the customer would miss the end
+                raise UiError(
+                    "invalid_fields", "the filled-in SMS is too long", problems={"text": "field_too_long"}
+                )
+        row = await send_message(
+            db, user, channel, to, subject, text, order_id=order.id, about=("work_order", order.id)
+        )
+    return queued(row)
+
+
+@routes.post("/api/orders/{key}/sms")
+@requires("knowledge.send")
+async def sms_for_order(request: web.Request) -> web.Response:
+    """发短信 to the customer about an order: written text or a manual SMS template."""
+    return await _send(request, "sms")
+
+
+@routes.post("/api/orders/{key}/email")
+@requires("knowledge.send")
+async def email_for_order(request: web.Request) -> web.Response:
+    """发邮件 to the customer about an order: subject and text, or a manual email template."""
+    return await _send(request, "email")

@@ -1,0 +1,254 @@
+"""发短信 / 发邮件 from an order (QA F18): written text or a manual template of the order's
+category for a step it is or was at, filled with the order's fields; the address offered is the
+order's 联系电话 (a mobile) or the customer's email. The row goes in the outbox, audited, shows
+on the order's timeline with its state, and the dispatcher sends it through a real HTTP SMS
+gateway / SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from email import message_from_bytes, policy
+
+import pytest
+from aiohttp import web
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from tests.agent_ui.conftest import login
+from ticketing.models import AuditLog, Contact, Customer, Notification, NotificationTemplate
+from ticketing.notify import Dispatcher, HttpSmsGateway, SmtpGateway
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mailbox, port
+    controller.stop()
+
+
+@pytest.fixture
+async def sms_gateway(aiohttp_server):
+    received: list[dict] = []
+
+    async def handler(request):
+        received.append(await request.json())
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/sms", handler)
+    server = await aiohttp_server(app)
+    return HttpSmsGateway(url=str(server.make_url("/sms"))), received
+
+
+@pytest.fixture
+async def templates(world) -> dict[str, int]:
+    """Manual templates of 信息咨询: an SMS at 受理 (where a new order is), an email at 处理完毕
+    (reached once it is closed), and an auto-sent SMS at 受理, which is not offered by hand."""
+    async with world.services.sessionmaker.begin() as db:
+        rows = {
+            "sms": NotificationTemplate(
+                category="consult", node="accept", channel="sms", auto_send=False,
+                body="【95598】您的咨询（工单 {{ order.number }}）答复：{{ form.get('答复内容', '') }}",
+            ),
+            "email": NotificationTemplate(
+                category="consult", node="done", channel="email", auto_send=False,
+                subject="咨询答复（工单 {{ order.number }}）",
+                body="尊敬的{{ customer.name if customer else '客户' }}：\n{{ form.get('答复内容', '') }}",
+            ),
+            "auto": NotificationTemplate(
+                category="consult", node="accept", channel="sms", audience="handler", auto_send=True,
+                body="新咨询 {{ order.number }}",
+            ),
+        }  # fmt: skip
+        db.add_all(rows.values())
+        await db.flush()
+        return {name: row.id for name, row in rows.items()}
+
+
+async def _order(client, csrf, *, submit=False, customer_id=None, caller="13800138000", **form) -> dict:
+    resp = await client.post(
+        "/api/orders",
+        json={"workflow": "consult", "form": {"咨询内容": "峰谷电价何时执行", **form}, "submit": submit,
+              "caller_number": caller} | ({"customer_id": customer_id} if customer_id else {}),
+        headers={"X-CSRF-Token": csrf},
+    )  # fmt: skip
+    order = await resp.json()
+    assert resp.status == 201, order
+    return order
+
+
+async def _customer(world) -> int:
+    async with world.services.sessionmaker.begin() as db:
+        customer = Customer(account_no="1000000001", name="张三")
+        customer.contacts = [Contact(name="张三", email="zhang@example.com")]
+        db.add(customer)
+        await db.flush()
+        return customer.id
+
+
+async def _outbox(world) -> list[Notification]:
+    async with world.services.sessionmaker() as db:
+        return list(await db.scalars(select(Notification).order_by(Notification.id)))
+
+
+async def test_an_agent_texts_the_customer_written_text_and_the_gateway_gets_it(client, world, sms_gateway):
+    gateway, received = sms_gateway
+    csrf = await login(client, "1001")
+    order = await _order(client, csrf)
+    choices = await (await client.get(f"/api/orders/{order['id']}/messages")).json()
+    assert choices["sms"]["to"] == "13800138000"  # the order's 联系电话
+    assert choices["email"] == {"to": "", "templates": []}  # no customer, no email template at 受理
+
+    resp = await client.post(
+        f"/api/orders/{order['id']}/sms",
+        json={"to": "138 0013 8000", "text": "峰时段 8:00-22:00，谷时段 22:00-次日 8:00。"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    queued = await resp.json()
+    assert resp.status == 201, queued
+    assert (queued["channel"], queued["recipient"], queued["state"]) == ("sms", "13800138000", "pending")
+    async with world.services.sessionmaker() as db:
+        row = await db.get(Notification, queued["id"])
+        assert row.order_id == order["id"] and row.user_id == world.people["1001"]
+        assert row.body == "峰时段 8:00-22:00，谷时段 22:00-次日 8:00。"
+        audit = await db.scalar(select(AuditLog).where(AuditLog.action == "message.send"))
+        assert (audit.entity, audit.entity_id, audit.actor) == ("work_order", str(order["id"]), "1001")
+        assert audit.after == {"channel": "sms", "to": "13800138000", "notification": row.id,
+                               "order_id": order["id"]}  # fmt: skip
+
+    def on_timeline(view):
+        return [(e["number"], e["state"], e["content"]) for e in view["timeline"] if e["kind"] == "sms"]
+
+    view = await (await client.get(f"/api/orders/{order['id']}")).json()
+    assert on_timeline(view) == [("13800138000", "pending", row.body)]
+
+    assert await Dispatcher(world.services.sessionmaker, sms=gateway).deliver_pending() == (1, 0)
+    assert received == [{"to": "13800138000", "text": row.body, "sign": "95598"}]
+    view = await (await client.get(f"/api/orders/{order['id']}")).json()
+    assert on_timeline(view) == [("13800138000", "sent", row.body)]
+
+
+async def test_a_manual_email_template_goes_to_the_customer_at_once_through_the_dispatcher(
+    client, world, smtp, templates
+):
+    """The closed order was at 处理完毕: its email template is offered, filled, and the request's
+    commit wakes the running dispatcher (NotificationQueued), which mails it."""
+    mailbox, port = smtp
+    csrf = await login(client, "1001")
+    order = await _order(
+        client, csrf, submit=True, customer_id=await _customer(world), 答复内容="每年7-9月执行"
+    )
+    choices = await (await client.get(f"/api/orders/{order['id']}/messages")).json()
+    assert choices["email"]["to"] == "zhang@example.com"
+    [offered] = choices["email"]["templates"]
+    assert offered == {"id": templates["email"], "node": "done", "node_name": "处理完毕",
+                       "subject": f"咨询答复（工单 {order['number']}）", "text": "尊敬的张三：\n每年7-9月执行",
+                       "blank": []}  # fmt: skip
+    # the 受理 SMS template: the order was there; the auto-sent one is never offered by hand
+    assert [t["id"] for t in choices["sms"]["templates"]] == [templates["sms"]]
+
+    dispatcher = Dispatcher(world.services.sessionmaker, email=SmtpGateway(host="127.0.0.1", port=port))
+    subscription = dispatcher.listen(world.bus)
+    running = asyncio.create_task(dispatcher.run(poll_seconds=60))
+    try:
+        await asyncio.sleep(0.1)  # its first pass found nothing
+        resp = await client.post(
+            f"/api/orders/{order['id']}/email",
+            json={"to": "zhang@example.com", "template_id": templates["email"]},
+            headers={"X-CSRF-Token": csrf},
+        )
+        answered = time.monotonic()
+        queued = await resp.json()
+        assert resp.status == 201, queued
+        async with asyncio.timeout(5):
+            while not mailbox.messages:  # noqa: ASYNC110 (aiosmtpd answers in its own thread)
+                await asyncio.sleep(0.01)
+        assert time.monotonic() - answered < 1.0
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await subscription.close()
+    [(rcpt, mail)] = mailbox.messages
+    assert rcpt == ["zhang@example.com"] and mail["Subject"] == f"咨询答复（工单 {order['number']}）"
+    assert "尊敬的张三" in mail.get_content() and "每年7-9月执行" in mail.get_content()
+    view = await (await client.get(f"/api/orders/{order['id']}")).json()
+    [email] = [e for e in view["timeline"] if e["kind"] == "email"]
+    assert (email["number"], email["state"], email["subject"]) == (
+        "zhang@example.com",
+        "sent",
+        mail["Subject"],
+    )
+
+
+async def test_refusals_queue_nothing(client, world, templates):
+    csrf = await login(client, "1001")
+    order = await _order(client, csrf)  # at 受理, no 答复内容 yet
+
+    async def refused(channel, body, status, error_id):
+        resp = await client.post(
+            f"/api/orders/{order['id']}/{channel}", json=body, headers={"X-CSRF-Token": csrf}
+        )
+        answer = await resp.json()
+        assert (resp.status, answer["error_id"]) == (status, error_id), answer
+        return answer
+
+    await refused("sms", {"to": "", "text": "您好"}, 422, "recipient_required")
+    await refused("sms", {"text": "您好"}, 422, "recipient_required")
+    await refused("sms", {"to": "010-88886666", "text": "您好"}, 422, "recipient_invalid")  # a landline
+    await refused("sms", {"to": "95598", "text": "您好"}, 422, "recipient_invalid")  # a service number
+    await refused("email", {"to": "13800138000", "subject": "答复", "text": "您好"}, 422, "recipient_invalid")
+    answer = await refused("sms", {"to": "13800138000", "text": "长" * 501}, 422, "invalid_fields")
+    assert answer["details"]["problems"] == {"text": "field_too_long"}
+    answer = await refused("email", {"to": "a@example.com", "text": "您好"}, 422, "invalid_fields")
+    assert answer["details"]["problems"] == {"subject": "field_required"}
+    answer = await refused("sms", {"to": "13800138000", "text": "  "}, 422, "invalid_fields")
+    assert answer["details"]["problems"] == {"text": "field_required"}
+    # the merge field 答复内容 is still empty: refused by name, never sent with a hole in it
+    [offered] = (await (await client.get(f"/api/orders/{order['id']}/messages")).json())["sms"]["templates"]
+    assert offered["blank"] == ["答复内容"]
+    answer = await refused(
+        "sms", {"to": "13800138000", "template_id": templates["sms"]}, 422, "template_fields_blank"
+    )
+    assert answer["details"]["problems"] == {"答复内容": "template_field_blank"}
+    # not a manual template of a step this order has been at, or of this channel
+    for template in ("auto", "email"):
+        await refused("sms", {"to": "13800138000", "template_id": templates[template]}, 404, "not_found")
+    assert await _outbox(world) == []
+
+
+async def test_only_who_may_fax_for_the_order_may_text_or_mail_about_it(client, world):
+    csrf = await login(client, "1001")
+    order = await _order(client, csrf)
+    await client.delete("/api/session", headers={"X-CSRF-Token": csrf})
+    csrf = await login(client, "2001")  # a bureau's handler: no knowledge.send, as for a fax
+    for channel in ("sms", "email"):
+        resp = await client.post(
+            f"/api/orders/{order['id']}/{channel}",
+            json={
+                "to": "13800138000" if channel == "sms" else "a@example.com",
+                "subject": "答复",
+                "text": "您好",
+            },
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert resp.status == 403 and (await resp.json())["error_id"] == "role.forbidden"
+    assert (await client.get(f"/api/orders/{order['id']}/messages")).status == 403
+    assert await _outbox(world) == []
