@@ -196,6 +196,9 @@ def restore(model: CallModel, history: History) -> None:
                 "channel": "",
                 "channels_before": frozenset(),
             }
+            record = history.records.get(consult.call_id)
+            if consult.state == "caller_gone" and record is not None:
+                model.restored.setdefault(consult.call_id, record_call(record))
 
 
 def _duration(text: str) -> float:
@@ -238,6 +241,13 @@ def apply_channels(model: CallModel, frames: list[Frame], now: float) -> None:
         model.end(restored.pop(call_id), now)
     for call_id, chans in live_by_call.items():
         if call_id in model.ended:
+            # a record that ended while its agents talk on (the held caller hung up during a
+            # consultation): followed again from its record, to the agents' hang-up
+            call = restored.pop(call_id, None)
+            if call is not None:
+                model.calls[call_id] = call
+                for f in chans:
+                    _channel(model, call, f)
             continue
         call = model.calls.get(call_id)
         if call is None:

@@ -257,6 +257,44 @@ async def test_a_held_caller_who_hung_up_while_the_bridge_was_down_ends_the_reco
     assert len(story.of(CallEnded, call_id=call_id)) == 1
 
 
+async def test_a_consultation_whose_caller_hung_up_before_the_restart_goes_on_after_it(asterisk):
+    async with Story(asterisk) as story:
+        first, second, call_id = await consulting(story, stay=2)
+        await story.wait_for(ConsultChanged, agent_id=first, state="caller_gone", timeout=4)
+        await story.wait_for(CallEnded, call_id=call_id)
+        cut = await restart(story)
+        # the agent still talks with the colleague: 通话中, with 取消咨询 to end that leg
+        assert story.bridge.agent(first)["consult"] == {
+            "call_id": call_id,
+            "target": f"agent:{second}",
+            "caller_gone": True,
+        }
+        assert (story.bridge.agent(first)["state"], story.bridge.agent(second)["state"]) == (
+            "talking",
+            "talking",
+        )
+        assert not [c for c in story.bridge.calls() if c["call_id"] == call_id]
+        await story.bridge.flush()
+        assert not [
+            e
+            for e in story.events
+            if e.seq > cut and isinstance(e, (ConsultChanged, AgentStateChanged, CallEnded, CallAnswered))
+        ]
+        assert (await story.bridge.cancel_transfer(first)).ok
+        for agent in (first, second):
+            await story.wait_for(
+                AgentStateChanged, agent_id=agent, state="ready", where=lambda e: e.seq > cut
+            )
+        await story.bridge.flush()
+        assert story.bridge.agent(first)["consult"] is None
+    assert [e.state for e in story.of(ConsultChanged, agent_id=first)] == [
+        "consulting",
+        "caller_gone",
+        "ended",
+    ]
+    assert len(story.of(CallEnded, call_id=call_id)) == 1
+
+
 async def test_a_seat_in_after_call_work_keeps_its_calls_record_after_a_restart(asterisk):
     async with Story(asterisk, acw_seconds=30.0) as story:
         (agent,) = await ready_agents(story, "1")
