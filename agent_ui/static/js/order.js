@@ -4,6 +4,7 @@ import { api, el, fmtTime } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { markProblems, readFields, renderFields } from "./forms.js";
+import { mountMessages } from "./order_messages.js";
 
 const $ = (id) => document.getElementById(id);
 let order = null;
@@ -99,6 +100,8 @@ async function draw() {
   renderTimeline();
   renderSurvey();
   renderFax();
+  // 发短信 / 发邮件: the fax's rule, the fax's reload
+  if (may("mayFax")) mountMessages($("order-messages"), order, load);
   // the status last: when it shows the new value, the whole page is the new step's
   $("order-status").textContent = order.status;
   $("order-status").dataset.status = order.status;

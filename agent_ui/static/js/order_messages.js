@@ -1,0 +1,101 @@
+// 发短信 / 发邮件 on the order page, beside 发传真: written text or a manual template of the order's
+// category (for a step it is or was at), to the address the server offers (the order's 联系电话 when
+// it is a mobile, the customer's email), editable. The server checks the address, the length and
+// the template's merge fields; the message then shows on the timeline as 待发送 → 已发送 / 发送失败.
+import { api, el } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const CHANNELS = ["sms", "email"];
+const FULL = "display: block; width: 100%; box-sizing: border-box; margin-top: 4px";
+
+// Built once per order (a half-written text survives the reloads the timeline needs); each later
+// drawing of the page only refreshes the templates, since a saved field fills a merge field or a
+// new step brings its own. Nothing for roles that may not send (the choices answer 403).
+export function mountMessages(box, order, reload) {
+  if (!box) return null;
+  // one at a time: the page's first load and an order event must not both build the forms
+  box.pending = (box.pending || Promise.resolve()).then(() => mount(box, order, reload));
+  return box.pending;
+}
+
+async function mount(box, order, reload) {
+  let choices;
+  try { choices = await api(`/api/orders/${order.id}/messages`); } catch { box.replaceChildren(); delete box.dataset.order; return; }
+  if (box.dataset.order === String(order.id) && box.refresh) { box.refresh(choices); return; }
+  box.dataset.order = order.id;
+  const forms = CHANNELS.map((channel) => messageForm(channel, choices, order, reload));
+  box.refresh = (fresh) => forms.forEach((f) => f.refresh(fresh));
+  box.replaceChildren(...forms.map((f) => f.form));
+}
+
+function messageForm(channel, choices, order, reload) {
+  let offer = choices[channel];
+  const id = (part) => `${channel}-${part}`;
+  const limit = channel === "sms" ? choices.limits.sms : null;
+  const to = el("input", { id: id("to"), size: channel === "sms" ? 16 : 28, value: offer.to, autocomplete: "off",
+    inputmode: channel === "sms" ? "tel" : "email", "aria-label": t(`order_msg.${channel}.to`), placeholder: t(`order_msg.${channel}.to`) });
+  const mode = el("select", { id: id("mode"), "aria-label": t("order_msg.content") },
+    el("option", { value: "text" }, t("order_msg.mode_text")),
+    el("option", { value: "template", id: id("mode-template") }, t(`order_msg.${channel}.mode_template`)));
+  const subject = channel === "email"
+    ? el("input", { id: id("subject"), style: FULL, maxlength: choices.limits.subject, placeholder: t("order_msg.subject"), "aria-label": t("order_msg.subject") })
+    : null;
+  const text = el("textarea", { id: id("text"), rows: 3, style: FULL, placeholder: t("order_msg.text"), "aria-label": t("order_msg.text"),
+    ...(limit ? { maxlength: limit } : {}) });
+  const count = limit ? el("small", { id: id("count"), class: "muted" }) : null;
+  const counted = () => { if (count) count.textContent = t("order_msg.count", { n: text.value.length, limit }); };
+  text.addEventListener("input", counted);
+  counted();
+  const template = el("select", { id: id("template"), style: FULL, "aria-label": t(`order_msg.${channel}.mode_template`) });
+  const listTemplates = () => {
+    const picked = template.value;
+    template.replaceChildren(...offer.templates.map((x) => el("option", { value: x.id, selected: String(x.id) === picked },
+      `${x.node_name}：${x.subject || x.text.slice(0, 40)}`)));
+    // no manual template of this channel for the order's steps: only written text
+    mode.querySelector("[value=template]").disabled = !offer.templates.length;
+    if (!offer.templates.length) mode.value = "text";
+  };
+  listTemplates();
+  // what the customer would get, and the fields still empty (the server refuses it until filled)
+  const preview = el("div", { id: id("preview"), class: "wrap muted", style: FULL });
+  const previewed = () => {
+    const x = offer.templates.find((each) => String(each.id) === template.value);
+    preview.replaceChildren(...(x ? [x.subject ? el("b", {}, x.subject) : null, el("div", {}, x.text),
+      x.blank.length ? el("div", { class: "error", "data-blank": x.blank.join(",") }, t("order_msg.blank", { fields: x.blank.join("、") })) : null] : []));
+  };
+  template.addEventListener("change", previewed);
+  const show = () => {
+    const written = mode.value === "text";
+    text.hidden = !written;
+    if (subject) subject.hidden = !written;
+    if (count) count.hidden = !written;
+    template.hidden = preview.hidden = written;
+    if (!written) previewed();
+  };
+  mode.addEventListener("change", show);
+  show();
+  const form = el("form", { id: id("form"), class: "order-message", "data-channel": channel }, el("h3", {}, t(`order_msg.${channel}.title`)),
+    el("div", {}, to, " ", mode), subject, text, count, template, preview,
+    el("div", { style: "margin-top: 4px" }, el("button", { class: "btn", type: "submit", id: id("send") }, t(`order_msg.${channel}.send`))));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = mode.value === "template"
+      ? { to: to.value, template_id: Number(template.value) }
+      : { to: to.value, text: text.value, ...(subject ? { subject: subject.value } : {}) };
+    try {
+      const row = await api(`/api/orders/${order.id}/${channel}`, { method: "POST", body });
+      toast(t(`order_msg.${channel}.queued`, { to: row.recipient }), "ok");
+      text.value = "";
+      if (subject) subject.value = "";
+      counted();
+      reload();  // the timeline shows it, 待发送
+    } catch (err) { toast(err.message, "refused"); }
+  });
+  const refresh = (fresh) => {
+    offer = fresh[channel];
+    listTemplates();
+    show();
+  };
+  return { form, refresh };
+}
