@@ -1,7 +1,8 @@
 """发传真 in the real Chromium against the real console and the real Asterisk: an agent turns
 an SMS into an order, writes a fax in the order's fax dialog and sends it to the customer's
 (simulated) fax machine; the console's own dispatcher sends it through Asterisk and the
-order's timeline shows it sent, with its page."""
+order's timeline shows it sent, with its page. An SMS from the same order's 发短信 shows on the
+timeline too."""
 
 from __future__ import annotations
 
@@ -46,6 +47,16 @@ def test_an_agent_faxes_the_customer_from_the_order(console, browser, asterisk, 
         fax = page.locator("#order-timeline li[data-kind=fax]")
         expect(fax).to_contain_text("待发送", timeout=10_000)
         expect(fax).to_contain_text(number)
+
+        # 发短信 from the same order while the fax goes out: the caller's mobile offered, the
+        # message on the timeline at once (no SMS gateway here: it stays 待发送)
+        expect(page.locator("#sms-to")).to_have_value("13700000029")
+        page.fill("#sms-text", "停电安排已传真给贵物业，请查收。")
+        page.click("#sms-send")
+        sms = page.locator("#order-timeline li[data-kind=sms][data-direction=outbound]")
+        expect(sms).to_contain_text("待发送", timeout=10_000)
+        expect(sms).to_contain_text("停电安排已传真给贵物业")
+        expect(page.locator("#sms-text")).to_have_value("")
 
         # the console's dispatcher takes it as the send commits; Asterisk's T.30 send of a page
         # takes about 18 s (docs/performance.md § 7): the timeline is asked again each second
