@@ -5,7 +5,8 @@ form, the customer, the site, the deadline and, at a contractor's step, the cont
 ``auto_send`` template goes out when an order of its category enters its step, to the
 customer, to the operators the order waits for at the step (``handler``) or to the step's
 contractor (``audience``); the others are sent by hand from an
-order (``notify.send_template``), and the fax ones are the texts an agent may fax. Saving
+order (a customer's SMS or email from 发短信 / 发邮件, ``agent_ui.order_messages``, at a step the
+order is at or has been at), and the fax ones are the texts an agent may fax. Saving
 checks that the template compiles and renders on a sample order, that the category has a
 workflow with that step (one dispatching to a contractor for ``audience: contractor``), that an
 email has a subject, and that no other enabled template has the same category × step × channel
