@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from tests.agent_ui.conftest import login
-from ticketing.models import AuditLog, Contact, Customer, Notification, NotificationTemplate
+from ticketing.models import AuditLog, Contact, Customer, Notification, NotificationTemplate, WorkOrder
 from ticketing.notify import Dispatcher, HttpSmsGateway, SmtpGateway
 
 
@@ -252,3 +252,42 @@ async def test_only_who_may_fax_for_the_order_may_text_or_mail_about_it(client, 
         assert resp.status == 403 and (await resp.json())["error_id"] == "role.forbidden"
     assert (await client.get(f"/api/orders/{order['id']}/messages")).status == 403
     assert await _outbox(world) == []
+
+
+async def test_the_seeded_complaint_answer_sms_is_offered_at_handle_and_sent_once_answered(client, world):
+    """The demo's manual template (投诉举报建议 · 处理 · 短信 · 客户, 自动发送 off: QA F18's example)."""
+    csrf = await login(client, "1001")
+    resp = await client.post(
+        "/api/orders",
+        json={
+            "workflow": "complaint",
+            "form": {"标题": "停电频繁"},
+            "submit": False,
+            "caller_number": "13800138000",
+        },
+        headers={"X-CSRF-Token": csrf},
+    )
+    order = await resp.json()
+    assert resp.status == 201, order
+    url = f"/api/orders/{order['id']}/messages"
+    assert (await (await client.get(url)).json())["sms"]["templates"] == []  # not at 处理 yet
+    async with world.services.sessionmaker.begin() as db:
+        row = await db.get(WorkOrder, order["id"])
+        row.current_node = "handle"
+    [offered] = (await (await client.get(url)).json())["sms"]["templates"]
+    assert (offered["node_name"], offered["blank"]) == ("处理", ["处理结果"])
+    send = {"to": "13800138000", "template_id": offered["id"]}
+    resp = await client.post(f"/api/orders/{order['id']}/sms", json=send, headers={"X-CSRF-Token": csrf})
+    assert resp.status == 422 and (await resp.json())["error_id"] == "template_fields_blank"
+
+    async with world.services.sessionmaker.begin() as db:
+        row = await db.get(WorkOrder, order["id"])
+        row.form = {**row.form, "处理结果": "已更换台区变压器"}
+    resp = await client.post(f"/api/orders/{order['id']}/sms", json=send, headers={"X-CSRF-Token": csrf})
+    queued = await resp.json()
+    assert resp.status == 201, queued
+    [sms] = await _outbox(world)
+    assert (
+        sms.body
+        == f"【95598】您反映的问题（工单 {order['number']}）处理结果：已更换台区变压器。如有疑问请致电95598。"
+    )
