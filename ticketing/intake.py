@@ -18,7 +18,7 @@ from email.utils import parseaddr
 from typing import Any, NoReturn
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cti.bus import Bus, Subscription
@@ -27,6 +27,7 @@ from cti.events import Event
 from cti.phones import InvalidPhoneNumber, ascii_digits, checked, normalize
 from ticketing.audit import record
 from ticketing.calls import link, orders_of, upsert_interaction
+from ticketing.db import read_sessionmaker
 from ticketing.errors import ActionRefused, NotFound
 from ticketing.events import AsyncEventAssigned, AsyncEventHandled, publish_pending, queue_event
 from ticketing.models import (
@@ -84,6 +85,7 @@ class Intake:
         self._subscription: Subscription | None = None
         self._backlog: Subscription | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._readers: async_sessionmaker[AsyncSession] | None = None
         self._bus: Bus | None = None
 
     def subscribe(
@@ -96,6 +98,8 @@ class Intake:
         self._subscription = bus.subscribe(self.on_agent_state, types=[AgentStateChanged])
         if sessionmaker is not None:
             self._sessionmaker, self._bus = sessionmaker, bus
+            bind = sessionmaker.kw.get("bind")
+            self._readers = read_sessionmaker(bind) if isinstance(bind, AsyncEngine) else None
             self._backlog = bus.subscribe(
                 self.on_work_event, types=[AgentStateChanged, AsyncEventHandled], group="intake"
             )
@@ -140,10 +144,23 @@ class Intake:
         else:
             return
         assert self._sessionmaker is not None
+        if not await self._anything_waiting():
+            return
         async with self._sessionmaker() as session:
             async with session.begin():
                 await self.top_up(session, staff_no)
             await publish_pending(session, self._bus)
+
+    async def _anything_waiting(self) -> bool:
+        """Whether any event waits at all, read without the write lock: ``ready`` is the most
+        frequent state change (every ACW end, every ring of a ringall queue another seat took)
+        and events wait only while nobody with their skill is signed in, so most of them find
+        nothing, and on SQLite a write transaction each would queue behind order creation.
+        Read on every event, not cached: the events are stored by other processes too."""
+        if self._readers is None:
+            return True
+        async with self._readers() as session:
+            return bool(await session.scalar(select(_waiting().exists())))
 
     async def receive(
         self,

@@ -224,3 +224,50 @@ async def test_a_nights_fault_report_opens_its_order_at_sign_in_and_arrivals_are
     finally:
         await linker.close()
         await intake.close()
+
+
+async def test_becoming_ready_with_nothing_waiting_writes_nothing(sm, seeded):
+    """``ready`` comes after every ACW and every ring another seat took: with no event waiting
+    it costs one read, never a write transaction (on SQLite the database's one write lock)."""
+    from sqlalchemy import event as sa_event
+
+    engine = sm.kw["bind"].sync_engine
+    begins: list[bool] = []
+    statements: list[str] = []
+
+    def began(conn):
+        begins.append(bool(conn.get_execution_options().get("read_only")))
+
+    def executed(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    bus = InProcessBus()
+    intake = Intake()
+    intake.subscribe(bus, sm)
+    sa_event.listen(engine, "begin", began)
+    sa_event.listen(engine, "before_cursor_execute", executed)
+    try:
+        for _ in range(10):
+            await bus.publish(
+                AgentStateChanged(agent_id="1001", state="ready", previous="ringing", seconds_in_previous=1)
+            )
+        await _settled(bus)
+    finally:
+        sa_event.remove(engine, "begin", began)
+        sa_event.remove(engine, "before_cursor_execute", executed)
+        await intake.close()
+    assert begins == [True] * 10
+    assert len(statements) == 10
+
+    # something waiting: the next to become ready still takes it
+    async with sm.begin() as db:
+        sms = await intake.receive(db, "sms", "sms-late", sender="13800138000", content="停电")
+    intake.subscribe(bus, sm)
+    try:
+        await bus.publish(
+            AgentStateChanged(agent_id="1001", state="ready", previous="ringing", seconds_in_previous=1)
+        )
+        await _settled(bus)
+        assert await _inbox_ids(sm, seeded.users["1001"]) == [sms.id]
+    finally:
+        await intake.close()
