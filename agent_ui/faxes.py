@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.auth import current_user
@@ -199,7 +199,9 @@ async def fax_document(request: web.Request) -> web.Response:
 @requires("knowledge.send")
 async def resend_fax(request: web.Request) -> web.Response:
     """重发: a failed fax again, the same document to the same number, as a new outbox row (the
-    failure stays on the order's timeline beside it)."""
+    failure stays on the order's timeline beside it, marked with the row that resent it). Once
+    per failed row: a second 重发 of it is fax.already_resent (the new row, if it fails too, has
+    its own 重发)."""
     services = request.app[SERVICES]
     notification_id = path_int(request, "id")
     async with unit_of_work(services, current_user(request)) as (db, user):
@@ -212,6 +214,8 @@ async def resend_fax(request: web.Request) -> web.Response:
                 raise UiError("scope.forbidden")
         if row.state != "failed":
             raise UiError("fax.not_failed", "only a failed fax is sent again")
+        if row.resent_as is not None:
+            raise UiError("fax.already_resent", "this failed fax was sent again already")
         _, path = fax_out.document_paths(services.recordings, row.id, row.created_at)
         if not path.is_file():
             raise UiError("not_found", "the fax document is gone (retention)")
@@ -229,6 +233,21 @@ async def resend_fax(request: web.Request) -> web.Response:
                 about=("work_order", row.order_id) if row.order_id else None,
                 pages=row.pages,
             )
+            # Taken by a conditional update, not only by the read above: on PostgreSQL two presses
+            # at once (a double click, two agents on the order) both pass that read; the second's
+            # update waits for the first's commit, then matches nothing and its copy is rolled back.
+            taken = await db.execute(
+                update(Notification)
+                .where(
+                    Notification.id == row.id,
+                    Notification.state == "failed",
+                    Notification.resent_as.is_(None),
+                )
+                .values(resent_as=again.id)
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount != 1:
+                raise UiError("fax.already_resent", "this failed fax was sent again already")
             fax_out.place(
                 services.recordings, fax_out.FaxDocument(copy, row.pages), again.id, again.created_at
             )

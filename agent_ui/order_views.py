@@ -491,6 +491,8 @@ async def timeline(
                 "error": note.error,
                 "failure": fax_failure(note.error) if failed and note.error else None,
                 "pages": note.pages if note.channel == "fax" else None,
+                # a failed fax already sent again (重发) offers no second 重发
+                "resent_as": note.resent_as if failed else None,
                 "media_url": f"/api/faxes/{note.id}/pdf" if note.channel == "fax" else None,
             }
         )

@@ -150,3 +150,7 @@ class Notification(Base, Timestamped):
     retry_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     #: fax: pages in the document, then pages the far end took
     pages: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: a failed fax: the row that sent it again (重发), set once so a second 重发 is refused
+    resent_as: Mapped[int | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="SET NULL"), default=None
+    )

@@ -265,20 +265,25 @@ function renderTimeline() {
     // a failed fax in words the agent can act on; Asterisk's own reason on hover (and in the API)
     const failed = e.state === "failed" && e.error ? [": ", el("span", { class: "error", title: e.error, "data-fax-failure": e.failure || "" }, e.failure ? t(`fax.failure.${e.failure}`) : e.error)] : [];
     const sent = e.direction === "outbound" && e.state ? [` (${t(`sent.${e.state}`)}${pages}`, ...failed, ")"] : [];
-    const again = e.kind === "fax" && e.state === "failed" && may("mayFax")
-      ? [" ", el("button", { type: "button", class: "btn", "data-resend": e.notification_id, onclick: () => resendFax(e.notification_id) }, t("fax.resend"))] : [];
+    const again = e.kind === "fax" && e.state === "failed" && !e.resent_as && may("mayFax")
+      ? [" ", el("button", { type: "button", class: "btn", "data-resend": e.notification_id, onclick: (ev) => resendFax(e.notification_id, ev.currentTarget) }, t("fax.resend"))] : [];
     return el("li", { "data-kind": e.kind, "data-direction": e.direction }, time, el("b", {}, t(`kind.${e.kind}`)), ...sent, ` ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
       ...again, e.content ? el("div", { class: "wrap" }, e.content) : null, player);
   }));
 }
 
 // 重发: the same document to the same number, a new row on the timeline beside the failed one
-async function resendFax(id) {
+// (once: the button waits for the answer, and the server refuses a second 重发 of the same row)
+async function resendFax(id, button) {
+  button.disabled = true;
   try {
     const row = await api(`/api/faxes/${id}/resend`, { method: "POST", body: {} });
     toast(t("fax.queued", { to: row.recipient, pages: row.pages }), "ok");
-    load();
-  } catch (err) { toast(err.message, "refused"); }
+  } catch (err) {
+    toast(err.message, "refused");
+    button.disabled = false;
+  }
+  load();
 }
 
 // 传真: written text, one of the category's fax templates, or an uploaded PDF / TIFF, to a fax
