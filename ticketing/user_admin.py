@@ -255,10 +255,15 @@ async def update_user(
         if all(s.id != home_id for s in scope):
             changes["scope_sites"] = [*scope, await session.get(Site, home_id)]
     before = (user.active, list(user.roles))
+    reach = (user.active, user.site_id, {s.id for s in user.scope_sites})
     await record_change(session, actor, user, changes, user_view, "user.update", "user")
     if (user.active, list(user.roles)) != before:
         _signed_out(session, user)
-    if not user.active or "scope_sites" in changes:
+    # only an edit that takes orders away from the user: every save of the editor lists the
+    # scope, and a disabled user's 待改派 orders would be announced again on each one
+    disabled = reach[0] and not user.active
+    moved = user.site_id != reach[1] or bool(reach[2] - {s.id for s in user.scope_sites})
+    if disabled or (user.active and moved):
         # a step held by someone who left (or no longer sees the order) would strand its order
         await session.flush()
         await release_steps(session, actor, user)

@@ -5,9 +5,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ticketing import create_order, submit_step
-from ticketing.models import Assignment, AuditLog
+from ticketing.models import Assignment, AuditLog, User
 from ticketing.user_admin import update_user
 from ticketing.workflow.actions import stranded
 
@@ -51,3 +52,40 @@ async def test_a_disabled_handlers_steps_go_on_or_wait_for_reassignment(session,
         )
     )
     assert list(audited) == [str(at_dispatch.id)]
+
+
+async def test_editing_a_disabled_user_again_announces_nothing_new(session, seeded):
+    """The 待改派 alert goes out when the handler is disabled, not on every later save of their
+    record (the user editor always sends the scope, unchanged)."""
+    from sqlalchemy import func
+
+    from ticketing.models import Notification
+
+    u = seeded.users
+    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"}
+    now = dt.datetime(2026, 11, 25, 9, tzinfo=SH)
+    order = await create_order(
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+    )
+    await submit_step(session, u["5101"], order, now=now)
+    crew = {"抢修人员": "王师傅", "派工时间": "2026-11-25T09:05"}
+    await submit_step(session, u["5101"], order, form=crew, now=now + dt.timedelta(minutes=5))
+
+    async def notifications() -> int:
+        await session.flush()
+        return await session.scalar(select(func.count()).select_from(Notification))
+
+    before = await notifications()
+    await update_user(session, u["9001"], "5101", {"active": False})
+    assert await stranded(session, order)
+    announced = await notifications()
+    assert announced > before
+
+    user = await session.scalar(
+        select(User).where(User.staff_no == "5101").options(selectinload(User.scope_sites))
+    )
+    scope = sorted(s.id for s in user.scope_sites)
+    await update_user(session, u["9001"], "5101", {"phone": "020-12345678", "scope_site_ids": scope})
+    await update_user(session, u["9001"], "5101", {"active": False, "scope_site_ids": scope})
+    assert await notifications() == announced
+    assert await stranded(session, order)
