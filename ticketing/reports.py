@@ -319,10 +319,11 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def sheet_cell(value: Any) -> Any:
-    """A cell as both exports write it. Report cells carry text people typed or callers sent
+    """A cell as the CSV export writes it. Report cells carry text people typed or callers sent
     (an order's title, a caller id, a campaign's name): text a spreadsheet would run as a formula
-    (``=HYPERLINK(…)``, ``@SUM(…)``, ``-2+3+cmd|…``) gets a leading ``'`` so it shows as the text
-    it is; numbers, negative ones too, stay numbers that Excel can sum."""
+    when it opens the CSV (``=HYPERLINK(…)``, ``@SUM(…)``, ``-2+3+cmd|…``) gets a leading ``'``
+    so it shows as the text it is; numbers, negative ones too, stay numbers that Excel can sum.
+    The workbook export needs no such mark (``to_xlsx``)."""
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
@@ -359,13 +360,16 @@ def to_xlsx(
     sheet = book.active
     # Excel refuses sheet titles over 31 characters or with []:*?/\
     sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "report"
-    sheet.append([sheet_cell(h) for h in headers])
+    sheet.append(list(headers))
     for cell in sheet[1]:
+        _as_text(cell)
         cell.font = Font(bold=True)
     widths = [len(str(h)) for h in headers]
     for row in rows:
-        values = [sheet_cell(v) for v in row]
+        values = ["" if v is None else v for v in row]
         sheet.append(values)
+        for cell in sheet[sheet.max_row]:
+            _as_text(cell)
         for cell, kind in zip(sheet[sheet.max_row], kinds, strict=False):
             if kind in XLSX_FORMATS and isinstance(cell.value, int | float):
                 cell.number_format = XLSX_FORMATS[kind]
@@ -377,3 +381,14 @@ def to_xlsx(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _as_text(cell: Any) -> None:
+    """In a workbook a cell is a formula only by its type, and openpyxl gives that type to text
+    starting with ``=`` alone: such text is kept a string, as typed, marked as text
+    (``quotePrefix``, Excel's hidden apostrophe) so that editing the cell does not make it a
+    formula either. Text starting with - + @ is a string already and is written unchanged; a
+    visible ``'`` as in the CSV would only garble a title such as ``-停电咨询``."""
+    if cell.data_type == "f":
+        cell.data_type = "s"
+        cell.quotePrefix = True

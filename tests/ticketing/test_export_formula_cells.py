@@ -43,13 +43,26 @@ def test_csv_fields_starting_with_a_formula_are_text():
 
 
 def test_xlsx_cells_starting_with_a_formula_are_strings_and_numbers_stay_numbers():
-    data = to_xlsx("超期工单", ["=标题", "差值"], [[text, -3] for text in HOSTILE], ["text", "int"])
+    texts = [*HOSTILE, "-停电咨询", "+86 138 0013 8000", "@张三"]
+    data = to_xlsx("超期工单", ["=标题", "差值"], [[text, -3] for text in texts], ["text", "int"])
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
-    assert sheet.cell(row=1, column=1).value == "'=标题"
-    for row, text in enumerate(HOSTILE, start=2):
+    header = sheet.cell(row=1, column=1)
+    assert (header.data_type, header.value, header.quotePrefix) == ("s", "=标题", True)
+    for row, text in enumerate(texts, start=2):
         cell = sheet.cell(row=row, column=1)
-        # (the workbook's XML reads a CR back as a LF)
-        assert (cell.data_type, cell.value) == ("s", "'" + text.replace("\r", "\n"))
+        # the text as typed, no apostrophe to see: only "=" makes a workbook cell a formula, and
+        # that one is a string marked as text (the workbook's XML reads a CR back as a LF)
+        assert (cell.data_type, cell.value) == ("s", text.replace("\r", "\n"))
+        assert cell.quotePrefix == text.startswith("=")
         number = sheet.cell(row=row, column=2)
         assert (number.data_type, number.value) == ("n", -3)
     assert not any(c.data_type == "f" for r in sheet.iter_rows() for c in r)
+
+
+def test_xlsx_formula_text_is_not_run_by_a_spreadsheet():
+    """What Excel reads: the cell's XML has no <f> formula, only a string (shared or inline)."""
+    import zipfile
+
+    data = to_xlsx("x", ["a"], [['=HYPERLINK("http://evil.example/","x")']])
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "<f " not in xml
