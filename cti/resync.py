@@ -69,9 +69,10 @@ class History:
                 # back where that work would have ended (agents.after_acw: the pause of a round
                 # of call-backs, else ready)
                 if event.previous == A.AFTER_CALL_WORK:
-                    back, reason = self.before_call.get(event.agent_id, (A.READY, ""))
-                    if back != A.NOT_READY or not reason:
-                        back, reason = A.READY, ""
+                    before, before_reason = self.before_call.get(event.agent_id, (A.READY, ""))
+                    back, reason = A.after_acw(
+                        A.Agent(event.agent_id, before_call=before, before_call_reason=before_reason)
+                    )
                 else:
                     back = event.previous
                     reason = prior.reason if prior is not None and back == A.NOT_READY else ""
