@@ -260,5 +260,7 @@ async def run_command(
         hold = args.get("hold")
         if not isinstance(hold, bool):
             raise UiError("request.invalid", "hold must be true or false", field="hold")
-        return await _call(bridge, "hold_after_call_work", agent, call_id, hold)
+        # the tab holding it (the gateway names its socket): a tab's release ends only its own hold
+        holder = str(args.get("holder", ""))
+        return await _call(bridge, "hold_after_call_work", agent, call_id, hold, holder)
     raise UiError("command.unknown", cmd=cmd)

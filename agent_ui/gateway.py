@@ -46,6 +46,7 @@ import json
 import logging
 import struct
 import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,6 +131,9 @@ class Client:
         self.signing_out: asyncio.Task[bool] | None = None  # the close of a signed-out account
         #: calls whose after-call work this tab holds past its limit (its intake form's unsaved input)
         self.acw_holds: set[str] = set()
+        #: names this tab's holds at the bridge, unique across the web processes: a reload's new
+        #: page on another process holds anew, and this tab's release leaves that hold alone
+        self.acw_holder = uuid.uuid4().hex
 
     def sign_out(self) -> None:
         """Close with 4401 (socket.js then opens the sign-in form): the account changed under it."""
@@ -575,6 +579,8 @@ class Gateway:
         if cmd == "ping":
             client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {"server_time": time.time()}})
             return
+        if cmd == "hold_after_call_work":
+            args = {**args, "holder": client.acw_holder}  # never the page's word
         try:
             result = await run_command(self.services, client.user, cmd, args)
         except Exception as exc:
@@ -594,21 +600,21 @@ class Gateway:
         client.send({"type": "ack", "id": ref, "cmd": cmd, "result": result})
 
     def _release_acw_holds(self, client: Client) -> None:
-        """A closed tab's unsaved input went with it: the after-call work it held ends by its limit
-        again (at once if that passed), unless another tab of the agent holds it by then."""
+        """A closed tab's unsaved input went with it: its hold on the after-call work is released,
+        which ends by its limit again (at once if that passed) unless another tab holds it: the
+        bridge keeps it while any does, on whichever web process that tab is."""
         for call_id in client.acw_holds:
-            self._spawn(self._release_acw_hold(client.user, call_id))
+            self._spawn(self._release_acw_hold(client.user, call_id, client.acw_holder))
         client.acw_holds = set()
 
-    async def _release_acw_hold(self, user: CurrentUser, call_id: str) -> None:
+    async def _release_acw_hold(self, user: CurrentUser, call_id: str, holder: str) -> None:
+        # the grace: a reload's new page holds it again from its draft before the limit can end it
         await asyncio.sleep(ACW_RELEASE_GRACE)
-        if any(call_id in tab.acw_holds for tab in self._by_staff_no.get(user.staff_no, ())):
-            return  # the reloaded page holds it again, or another tab does
         bridge = self.services.bridge
         if bridge is None:
             return
         try:
-            await bridge.hold_after_call_work(user.agent_id, call_id, False)
+            await bridge.hold_after_call_work(user.agent_id, call_id, False, holder)
         except Exception:
             log.exception("the ACW hold of %s on %s was not released", user.staff_no, call_id)
 

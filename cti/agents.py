@@ -160,6 +160,12 @@ def after_acw(agent: Agent) -> tuple[str, str]:
     return READY, ""
 
 
+def acw_held(state: str, call_id: str, held_call: str) -> bool:
+    """Whether an intake form's unsaved input holds the agent's after-call work past its limit
+    now: a hold of ``held_call`` counts only while the agent writes that call up."""
+    return state == AFTER_CALL_WORK and bool(call_id) and held_call == call_id
+
+
 class AgentBook:
     """All agents of one bridge, found by id, interface or channel name."""
 

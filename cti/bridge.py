@@ -37,6 +37,7 @@ from cti.agents import AgentBook
 from cti.ami import AmiClient, AmiError, Frame
 from cti.bus import Bus
 from cti.call_events import (
+    AcwHoldChanged,
     AmiConnectionChanged,
     CallEnded,
     CallOffered,
@@ -123,8 +124,10 @@ class CtiBridge:
         self.publisher = Publisher(bus)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._acw_timers: dict[str, asyncio.TimerHandle] = {}
-        #: agent id -> the call its intake form holds unsaved input about (the ACW limit waits)
-        self._acw_held: dict[str, str] = {}
+        #: agent id -> (the call an intake form holds unsaved input about, the tabs holding it):
+        #: the ACW limit waits while any does. Per tab, because a reload's new page (often on
+        #: another web process) holds it again before the old tab's release arrives
+        self._acw_held: dict[str, tuple[str, set[str]]] = {}
         self._acw_overdue: set[str] = set()  # agents whose ACW limit passed while their form held it
         #: agent id -> the ACW limit ending that agent's after-call work now (until Asterisk answers)
         self._acw_ending: dict[str, asyncio.Task[Any]] = {}
@@ -188,20 +191,20 @@ class CtiBridge:
 
     # -- queries ---------------------------------------------------------------------
     def agents(self) -> list[dict[str, Any]]:
-        return [a.snapshot() for a in self.agent_book.agents.values()]
+        return [self._snapshot(a) for a in self.agent_book.agents.values()]
 
     def agent(self, agent_id: str) -> dict[str, Any] | None:
         agent = self.agent_book.get(agent_id)
-        if agent is None:
-            return None
+        return self._snapshot(agent) if agent is not None else None
+
+    def _snapshot(self, agent: A.Agent) -> dict[str, Any]:
         # whether an intake form's unsaved input holds this ACW past its limit: a console opened
         # afresh says why the seat is still in 话后处理
-        held = (
-            agent.state == A.AFTER_CALL_WORK
-            and bool(agent.call_id)
-            and self._acw_held.get(agent_id) == agent.call_id
-        )
-        return {**agent.snapshot(), "acw_held": held}
+        held = self._acw_held.get(agent.agent_id)
+        return {
+            **agent.snapshot(),
+            "acw_held": A.acw_held(agent.state, agent.call_id, held[0] if held else ""),
+        }
 
     def queues(self) -> list[dict[str, Any]]:
         now = time.time()
@@ -254,18 +257,31 @@ class CtiBridge:
         self._cancel_acw(agent_id)
         return await self.commands.end_after_call_work(agent_id)
 
-    async def hold_after_call_work(self, agent_id: str, call_id: str, hold: bool) -> CommandResult:
-        """The agent's intake form holds unsaved input about ``call_id`` (``hold``) or no longer.
+    async def hold_after_call_work(
+        self, agent_id: str, call_id: str, hold: bool, holder: str = ""
+    ) -> CommandResult:
+        """The intake form of the agent's tab ``holder`` holds unsaved input about ``call_id``
+        (``hold``) or no longer.
 
-        While it does, the ACW limit does not end that call's after-call work: the next call would
-        find the agent still writing up this one. Once the form is saved or emptied, an ACW whose
-        time has passed meanwhile ends at once; the agent's own 就绪 / 暂停 / 下班 end it any time.
+        While any tab does, the ACW limit does not end that call's after-call work: the next call
+        would find the agent still writing up this one. Once the last holding form is saved,
+        emptied or closed, an ACW whose time has passed meanwhile ends at once; the agent's own
+        就绪 / 暂停 / 下班 end it any time. ``held`` in the answer: whether any tab still holds it.
         """
+        held = self._acw_held.get(agent_id)
         if hold:
-            self._acw_held[agent_id] = call_id
+            if held is not None and held[0] == call_id:
+                held[1].add(holder)
+            else:  # a hold of an earlier call is over: this agent writes up this one now
+                self._acw_held[agent_id] = (call_id, {holder})
+                self._emit(AcwHoldChanged(agent_id=agent_id, call_id=call_id, held=True))
             return CommandResult.done(held=True)
-        if self._acw_held.get(agent_id) == call_id:
+        if held is not None and held[0] == call_id:
+            held[1].discard(holder)
+            if held[1]:
+                return CommandResult.done(held=True)  # another tab (a reload's new page) holds it
             del self._acw_held[agent_id]
+            self._emit(AcwHoldChanged(agent_id=agent_id, call_id=call_id, held=False))
         agent = self.agent_book.get(agent_id)
         if agent_id in self._acw_overdue and agent is not None and agent.call_id == call_id:
             self._acw_overdue.discard(agent_id)
@@ -528,7 +544,8 @@ class CtiBridge:
             # the agent ended this ACW first (话后处理完毕, 就绪, 暂停, 下班): nothing left to end
             log.debug("ACW limit of %s on %s: after-call work already over", agent_id, call_id)
             return
-        if agent.call_id and self._acw_held.get(agent_id) == agent.call_id:
+        held = self._acw_held.get(agent_id)
+        if agent.call_id and held is not None and held[0] == agent.call_id:
             self._acw_overdue.add(agent_id)  # ends when the form is saved or emptied
             return
         result = await self.commands.end_after_call_work(agent_id)

@@ -159,6 +159,17 @@ class AgentStateChanged(Event):
 
 
 @event
+class AcwHoldChanged(Event):
+    """An intake form's unsaved input about ``call_id`` holds the agent's after-call work past its
+    limit (``held``), or the last form holding it let go. The bridge counts the holding tabs; this
+    says only whether any does, so every process's agent snapshot carries ``acw_held``."""
+
+    agent_id: str
+    call_id: str
+    held: bool
+
+
+@event
 class QueueMemberChanged(Event):
     """A seat joined a queue or its penalty changed, or it left (``removed``). Another
     process's mirror keeps the queue's members and the agent's skills from these (pausing

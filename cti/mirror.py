@@ -30,6 +30,7 @@ from typing import Any
 from cti import agents as A
 from cti.bus import Bus, Subscription
 from cti.call_events import (
+    AcwHoldChanged,
     AgentStateChanged,
     AmiConnectionChanged,
     CallAnswered,
@@ -48,6 +49,7 @@ from cti.events import Event
 
 MIRRORED = (
     AgentStateChanged,
+    AcwHoldChanged,
     AmiConnectionChanged,
     QueueMemberChanged,
     CallStarted,
@@ -101,6 +103,8 @@ class BridgeMirror:
         self._queue_at: dict[str, float] = {}  # when the queue's longest wait was measured
         self._calls: dict[str, dict[str, Any]] = {}
         self._spies: dict[str, dict[str, Any]] = {}  # spy id -> a supervisor on an agent's call
+        #: agent id -> the call an intake form holds the after-call work of (``AcwHoldChanged``)
+        self._acw_held: dict[str, str] = {}
         # ended calls, each as it was at its end (an agent in after-call work is still writing it up)
         self._ended: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         # As the bridge: a call stays its agent's until that agent leaves it; whoever answered
@@ -144,11 +148,16 @@ class BridgeMirror:
 
     # -- snapshots (the shapes CtiBridge's own snapshots have) -----------------------------
     def agents(self) -> list[dict[str, Any]]:
-        return [dict(a) for a in self._agents.values()]
+        return [self._snapshot(a) for a in self._agents.values()]
 
     def agent(self, agent_id: str) -> dict[str, Any] | None:
         agent = self._agents.get(agent_id)
-        return dict(agent) if agent is not None else None
+        return self._snapshot(agent) if agent is not None else None
+
+    def _snapshot(self, agent: dict[str, Any]) -> dict[str, Any]:
+        call_id = agent.get("call_id", "")
+        held = self._acw_held.get(agent["agent_id"], "")
+        return {**agent, "acw_held": A.acw_held(agent.get("state", ""), call_id, held)}
 
     def queues(self) -> list[dict[str, Any]]:
         now = time.time()
@@ -190,6 +199,8 @@ class BridgeMirror:
             self._spy(event)  # type: ignore[arg-type]
         elif kind is ConsultChanged:
             self._consult(event)  # type: ignore[arg-type]
+        elif kind is AcwHoldChanged:
+            self._acw_hold(event)  # type: ignore[arg-type]
         else:
             self._call_event(event)
 
@@ -234,6 +245,12 @@ class BridgeMirror:
                 if ended
                 else {"call_id": event.call_id, "target": event.target, "caller_gone": caller_gone}
             )
+
+    def _acw_hold(self, event: AcwHoldChanged) -> None:
+        if event.held:
+            self._acw_held[event.agent_id] = event.call_id
+        elif self._acw_held.get(event.agent_id) == event.call_id:
+            del self._acw_held[event.agent_id]
 
     def _spy(self, event: SpyChanged) -> None:
         if event.ended:
@@ -383,6 +400,8 @@ class BridgeMirror:
             mine = self._agents.get(agent["agent_id"])
             if mine is None:
                 self._agents[agent["agent_id"]] = dict(agent)  # older than the retained history
+                if agent.get("acw_held") and agent.get("call_id"):
+                    self._acw_held.setdefault(agent["agent_id"], agent["call_id"])
             else:
                 mine["skills"] = dict(agent.get("skills") or {})
                 mine["seat"] = agent.get("seat") or mine.get("seat", "")

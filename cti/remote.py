@@ -420,8 +420,10 @@ class RemoteBridge:
     async def wrapup_done(self, agent_id: str) -> CommandResult:
         return await self._command("wrapup_done", agent_id)
 
-    async def hold_after_call_work(self, agent_id: str, call_id: str, hold: bool) -> CommandResult:
-        return await self._command("hold_after_call_work", agent_id, call_id, hold)
+    async def hold_after_call_work(
+        self, agent_id: str, call_id: str, hold: bool, holder: str = ""
+    ) -> CommandResult:
+        return await self._command("hold_after_call_work", agent_id, call_id, hold, holder)
 
     async def answer(self, agent_id: str) -> CommandResult:
         return await self._command("answer", agent_id)
