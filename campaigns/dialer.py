@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from campaigns import rules, sources, store
 from campaigns.events import (
@@ -36,6 +37,7 @@ from campaigns.events import (
 from cti.bus import Bus
 from cti.calendar import WorkCalendar
 from cti.call_events import AgentStateChanged
+from ticketing.db import read_sessionmaker
 from ticketing.models import Campaign, CampaignContact, utcnow
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,9 @@ class Dialer:
         self.tallies: dict[int, rules.AbandonTally] = {}  # predictive: answers and abandons per campaign
         self._refreshed: dict[int, float] = {}
         self._lock = asyncio.Lock()
+        bind = sessions.kw.get("bind")
+        # checks made every tick take no write lock (SQLite)
+        self._readers = read_sessionmaker(bind) if isinstance(bind, AsyncEngine) else sessions
 
     # -- lifecycle ---------------------------------------------------------------
     async def run(self) -> None:
@@ -114,7 +119,7 @@ class Dialer:
     async def tick(self) -> None:
         async with self._lock:
             await self._withdraw_stale_offers()
-            async with self.sessions() as session:
+            async with self._readers() as session:
                 campaigns = await store.running_campaigns(session)
             for campaign in campaigns:
                 await self._work(campaign)
@@ -157,7 +162,7 @@ class Dialer:
             )
             tally = self.tallies.get(campaign.id)
             if tally is None:  # counted on from where the last run left it
-                async with self.sessions() as session:
+                async with self._readers() as session:
                     tally = self.tallies[campaign.id] = await store.abandon_tally(session, campaign.id)
             slots = rules.predictive_slots(len(agents), unconnected, tally, pacer.allowance(clock))
             agents = [""] * slots  # the queue hands each answered call to whoever is free
@@ -166,30 +171,46 @@ class Dialer:
         if slots == 0:
             await self._finish_if_done(campaign)
             return
-        async with self.sessions() as session:
+        async with self._readers() as session:
             contacts = await store.due_contacts(session, campaign.id, now, slots)
         if not contacts:
             await self._finish_if_done(campaign)
         for agent_id, contact in zip(agents, contacts, strict=False):
-            await self._dial(campaign, contact, agent_id, pacer)
+            await self._dial(campaign.id, contact.id, agent_id)
 
     def _free(self, agent_id: str, clock: float) -> bool:
         if agent_id in self.offers or any(c.agent_id == agent_id for c in self.calls.values()):
             return False
         return self.cooling.get(agent_id, 0.0) <= clock
 
-    async def _dial(
-        self, campaign: Campaign, contact: CampaignContact, agent_id: str, pacer: rules.Pacer
-    ) -> bool:
+    async def _dial(self, campaign_id: int, contact_id: int, agent_id: str, *, offered: bool = False) -> str:
+        """One call placed for the contact: "" when it went out, else why not. The campaign's
+        status and window are checked, the contact claimed and its attempt written in one
+        transaction before the Originate, so a pause meanwhile either comes first (nothing is
+        dialled) or leaves the call being placed alone. ``offered``: the agent's preview offer."""
         async with self.sessions.begin() as session:
-            if not await store.claim(session, contact.id, agent_id=agent_id):
-                return False  # taken by someone else meanwhile
+            campaign = await store.locked_campaign(session, campaign_id)
+            refusal = self._refusal(campaign) if campaign is not None else "campaign.not_running"
+            if refusal:
+                return refusal
+            assert campaign is not None
+            if not await store.claim_for_call(session, contact_id, agent_id=agent_id, offered=offered):
+                # taken by someone else meanwhile, or the offer was given back
+                return "campaign.not_offered"
+            contact = await session.get(CampaignContact, contact_id, populate_existing=True)
+            if contact is None:
+                return "campaign.contact_not_found"
             if await store.is_dnc(session, contact.number):
                 await store.release(session, contact.id, "dnc")
                 log.info(
                     "campaign %s: %s is on the do-not-call list, not dialed", campaign.id, contact.number
                 )
-                return False
+                return "campaign.dial_refused"
+            attempt = await store.start_attempt(session, campaign, contact.id, agent_id)
+            session.expunge_all()
+        pacer = self.pacers.setdefault(
+            campaign.id, rules.Pacer(campaign.max_in_flight, campaign.calls_per_second, now=self.clock())
+        )
         if agent_id:
             ok, call_id, reason = await self.telephony.place(agent_id, contact.number, campaign.ring_seconds)
         else:  # predictive: the customer first, then the campaign's queue
@@ -205,18 +226,18 @@ class Dialer:
                 reason,
             )
             async with self.sessions.begin() as session:
-                await store.release(session, contact.id)
+                await store.not_placed(session, attempt.id, contact.id)
             if agent_id:
                 self.cooling[agent_id] = self.clock() + AGENT_COOLDOWN
-            return False
+            return "campaign.dial_refused"
         pacer.started(call_id, self.clock())
         self.calls[call_id] = InFlight(campaign.id, contact.id, agent_id, predictive=not agent_id)
         async with self.sessions.begin() as session:
-            await store.dialing(session, campaign, contact.id, call_id, agent_id)
+            await store.placed(session, attempt.id, contact.id, call_id)
         if not agent_id:
-            return True  # the card goes to whoever takes the call (on_connected)
+            return ""  # the card goes to whoever takes the call (on_connected)
         await self.bus.publish(_placed(campaign, contact, agent_id, call_id))
-        return True
+        return ""
 
     async def _finish_if_done(self, campaign: Campaign) -> None:
         """An imported list with nothing left to call is finished; generated campaigns keep running."""
@@ -234,7 +255,7 @@ class Dialer:
     async def _offer(self, campaign: Campaign, agents: list[str], now: dt.datetime) -> None:
         if not agents:
             return
-        async with self.sessions() as session:
+        async with self._readers() as session:
             contacts = await store.due_contacts(session, campaign.id, now, len(agents))
         if not contacts:
             await self._finish_if_done(campaign)
@@ -261,22 +282,42 @@ class Dialer:
 
     def _refusal(self, campaign: Campaign) -> str:
         """Why an offer of the campaign may not be dialed now ("" when it may)."""
-        if campaign.status != "running":
+        return self._refused(campaign.status, campaign.windows)
+
+    def _refused(self, status: str, windows: list[Any]) -> str:
+        if status != "running":
             return "campaign.not_running"
-        if not rules.may_call(rules.window_calendar(self.calendar, campaign.windows), self.now()):
+        if not rules.may_call(rules.window_calendar(self.calendar, windows), self.now()):
             return "campaign.outside_window"
         return ""
 
     async def _withdraw_stale_offers(self) -> None:
         """Offers of a campaign paused or finished (in any process: the console's pause released
         the contact already), outside its calling window, or of a contact no longer offered to the
-        agent, leave the agent's screen; a contact still held for the agent goes back to the list."""
+        agent, leave the agent's screen; a contact still held for the agent goes back to the list.
+        Checked every tick for every offer: one read, without the write lock (SQLite); a write
+        only for an offer that goes."""
+        if not self.offers:
+            return
+        async with self._readers() as session:
+            rows = await session.execute(
+                select(
+                    CampaignContact.id,
+                    CampaignContact.state,
+                    CampaignContact.agent_id,
+                    Campaign.status,
+                    Campaign.windows,
+                )
+                .join(Campaign, Campaign.id == CampaignContact.campaign_id)
+                .where(CampaignContact.id.in_(set(self.offers.values())))
+            )
+            found = {row.id: row for row in rows}
         for agent_id, contact_id in list(self.offers.items()):
-            async with self.sessions() as session:
-                contact = await session.get(CampaignContact, contact_id)
-                campaign = await session.get(Campaign, contact.campaign_id) if contact else None
-                held = contact is not None and (contact.state, contact.agent_id) == ("dialing", agent_id)
-                reason = self._refusal(campaign) if campaign is not None and held else "campaign.not_offered"
+            row = found.get(contact_id)
+            held = row is not None and (row.state, row.agent_id) == ("dialing", agent_id)
+            reason = (
+                self._refused(row.status, row.windows) if row is not None and held else "campaign.not_offered"
+            )
             if reason:
                 await self._withdraw(agent_id, contact_id, reason)
 
@@ -301,27 +342,21 @@ class Dialer:
         async with self._lock:
             if self.offers.get(agent_id) != contact_id:
                 return False, "campaign.not_offered"
-            async with self.sessions() as session:
-                contact = await session.get(CampaignContact, contact_id)
-                campaign = await session.get(Campaign, contact.campaign_id) if contact else None
-                refusal = self._refusal(campaign) if campaign is not None else ""
-            if refusal:
+            async with self._readers() as session:
+                campaign_id = await session.scalar(
+                    select(CampaignContact.campaign_id).where(CampaignContact.id == contact_id)
+                )
+            if campaign_id is None:
+                del self.offers[agent_id]
+                return False, "campaign.contact_not_found"
+            before = set(self.calls)
+            refusal = await self._dial(campaign_id, contact_id, agent_id, offered=True)
+            if refusal in ("campaign.not_running", "campaign.outside_window", "campaign.not_offered"):
                 await self._withdraw(agent_id, contact_id, refusal)
                 return False, refusal
-            del self.offers[agent_id]
-            async with self.sessions.begin() as session:
-                contact = await session.get(CampaignContact, contact_id)
-                campaign = await session.get(Campaign, contact.campaign_id) if contact else None
-                if contact is None or campaign is None:
-                    return False, "campaign.contact_not_found"
-                await store.release(session, contact_id)  # _dial claims it again
-                session.expunge_all()
-            pacer = self.pacers.setdefault(
-                campaign.id, rules.Pacer(campaign.max_in_flight, campaign.calls_per_second, now=self.clock())
-            )
-            before = set(self.calls)
-            if not await self._dial(campaign, contact, agent_id, pacer):
-                return False, "campaign.dial_refused"
+            self.offers.pop(agent_id, None)
+            if refusal:
+                return False, refusal
             return True, next(iter(set(self.calls) - before))
 
     async def on_agent_state(self, event: AgentStateChanged) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules
@@ -308,13 +308,15 @@ async def release_offers(session: AsyncSession, campaign: Campaign) -> int:
     """A preview campaign's contacts offered to agents and not dialed go back to pending: a
     paused or finished campaign calls nobody, and the dialer withdraws the offers from the
     agents' screens at its next pass (``Dialer.withdraw_stale_offers``). A contact whose call is
-    on keeps it (its outcome still counts)."""
+    on, or being placed (its attempt is written before the Originate: ``start_attempt``), keeps
+    it (its outcome still counts)."""
     if campaign.mode != "preview":
         return 0
-    on_call = exists().where(CampaignAttempt.contact_id == CampaignContact.id, CampaignAttempt.outcome == "")
     result = await session.execute(
         update(CampaignContact)
-        .where(CampaignContact.campaign_id == campaign.id, CampaignContact.state == "dialing", ~on_call)
+        .where(
+            CampaignContact.campaign_id == campaign.id, CampaignContact.state == "dialing", ~_open_attempt()
+        )
         .values(state="pending")
         .execution_options(synchronize_session=False)
     )
@@ -436,6 +438,72 @@ async def claim(session: AsyncSession, contact_id: int, *, agent_id: str = "") -
         .values(state="dialing", agent_id=agent_id)
     )
     return result.rowcount == 1
+
+
+def _open_attempt():
+    """The contact has a call being placed or on: its attempt has no outcome yet."""
+    return exists().where(CampaignAttempt.contact_id == CampaignContact.id, CampaignAttempt.outcome == "")
+
+
+async def locked_campaign(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    """The campaign as committed now, its row locked until the transaction ends (PostgreSQL; on
+    SQLite the write transaction holds the database): a pause or finish (``set_status``) waits
+    for a call being claimed under it, or the claim sees the campaign paused."""
+    return await session.scalar(
+        select(Campaign)
+        .where(Campaign.id == campaign_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def claim_for_call(
+    session: AsyncSession, contact_id: int, *, agent_id: str = "", offered: bool = False
+) -> bool:
+    """The contact claimed for a call about to be placed: pending (progressive, predictive) or,
+    ``offered``, the preview offer still held for ``agent_id`` with no call yet."""
+    held = (
+        (CampaignContact.state == "dialing") & (CampaignContact.agent_id == agent_id) & ~_open_attempt()
+        if offered
+        else CampaignContact.state == "pending"
+    )
+    result = await session.execute(
+        update(CampaignContact)
+        .where(CampaignContact.id == contact_id, held)
+        .values(state="dialing", agent_id=agent_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def start_attempt(
+    session: AsyncSession, campaign: Campaign, contact_id: int, agent_id: str = ""
+) -> CampaignAttempt:
+    """The attempt of a call about to be placed, written with its claim, before the Originate:
+    from then on the contact is being dialled, and a pause (``release_offers``) leaves it be,
+    so a resume cannot offer the same customer again while the call goes out. Its call id
+    follows (``placed``), or it goes if the call was not placed (``not_placed``)."""
+    attempt = CampaignAttempt(
+        campaign_id=campaign.id, contact_id=contact_id, call_id="", mode=campaign.mode, agent_id=agent_id
+    )
+    session.add(attempt)
+    await session.flush()
+    return attempt
+
+
+async def placed(session: AsyncSession, attempt_id: int, contact_id: int, call_id: str) -> None:
+    await session.execute(
+        update(CampaignAttempt).where(CampaignAttempt.id == attempt_id).values(call_id=call_id)
+    )
+    await session.execute(
+        update(CampaignContact).where(CampaignContact.id == contact_id).values(last_call_id=call_id)
+    )
+
+
+async def not_placed(session: AsyncSession, attempt_id: int, contact_id: int) -> None:
+    """The call was refused before it rang: no attempt, and the contact back to the list."""
+    await session.execute(delete(CampaignAttempt).where(CampaignAttempt.id == attempt_id))
+    await release(session, contact_id)
 
 
 async def release(session: AsyncSession, contact_id: int, state: str = "pending") -> None:

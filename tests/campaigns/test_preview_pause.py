@@ -4,6 +4,8 @@ offered to an agent goes back to the list, the offer leaves the agent's screen, 
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from campaigns import rules, store
 from campaigns.events import CampaignContactOffered, CampaignOfferWithdrawn
 from tests.campaigns.test_store_and_dialer import (
@@ -16,7 +18,7 @@ from tests.campaigns.test_store_and_dialer import (
     dialer_for,
     new_campaign,
 )
-from ticketing.models import Campaign
+from ticketing.models import Campaign, CampaignAttempt
 
 __all__ = ["bus"]
 
@@ -102,3 +104,87 @@ async def test_an_offer_is_not_dialed_after_the_calling_window_closes(sm, bus):
     await d.tick()
     await bus.drain()
     assert isinstance(seen[-1], CampaignContactOffered)
+
+
+async def test_a_pause_while_the_call_is_being_placed_leaves_it_to_that_call(sm, bus):
+    """The team leader presses 暂停 while Asterisk is placing the agent's call: the contact stays
+    呼叫中 with its attempt, so the resumed campaign does not offer (or dial) the same customer
+    again while that call is on."""
+    cid, d, phone, _clock, seen, offer = await offered_to_1001(sm, bus)
+    place = phone.place
+
+    async def paused_meanwhile(agent_id, number, ring_seconds):
+        await change(sm, cid, "pause")
+        return await place(agent_id, number, ring_seconds)
+
+    phone.place = paused_meanwhile
+    ok, call_id = await d.preview_dial("1001", offer.contact_id)
+    assert ok and phone.placed == [("1001", "13800000001", call_id)]
+    got = (await contacts(sm, cid))["13800000001"]
+    assert (got.state, got.last_call_id) == ("dialing", call_id)
+    async with sm() as s:
+        attempts = (await s.scalars(select(CampaignAttempt).where(CampaignAttempt.campaign_id == cid))).all()
+        assert [(a.contact_id, a.call_id, a.outcome) for a in attempts] == [(offer.contact_id, call_id, "")]
+
+    await change(sm, cid, "start")
+    phone.ready = {"camp-a": ["1002"]}
+    await d.tick()
+    await bus.drain()
+    assert [e.contact_id for e in seen if isinstance(e, CampaignContactOffered) and e.staff_no == "1002"] == [
+        (await contacts(sm, cid))["13800000002"].id
+    ]
+    await d.on_outcome(call_id, rules.ANSWERED)
+    got = (await contacts(sm, cid))["13800000001"]
+    assert (got.state, got.attempts) == ("done", 1)
+
+
+async def test_a_call_refused_before_it_rang_leaves_no_attempt(sm, bus):
+    cid, d, phone, _clock, _seen, offer = await offered_to_1001(sm, bus)
+
+    async def refused(agent_id, number, ring_seconds):
+        return False, "", "busy channel"
+
+    phone.place = refused
+    assert await d.preview_dial("1001", offer.contact_id) == (False, "campaign.dial_refused")
+    assert (await contacts(sm, cid))["13800000001"].state == "pending"
+    async with sm() as s:
+        assert (await s.scalars(select(CampaignAttempt))).all() == []
+
+
+async def test_outstanding_offers_are_checked_in_one_read_without_a_write(sm, bus):
+    """Every tick looks at every offer shown: one read-only query for all of them (on SQLite no
+    write lock taken per offer per second), and a write only for an offer that goes."""
+    from sqlalchemy import event as sa_event
+
+    cid = await new_campaign(sm, mode="preview")
+    await add(sm, cid, "13800000001", "13800000002", "13800000003")
+    seen = collect(bus, CampaignContactOffered, CampaignOfferWithdrawn)
+    phone, clock = FakeTelephony({"camp-a": ["1001", "1002", "1003"]}), Clock()
+    d = dialer_for(sm, phone, bus, clock)
+    await d.tick()
+    await bus.drain()
+    assert len(seen) == 3
+
+    engine = sm.kw["bind"].sync_engine
+    begins: list[bool] = []
+
+    def began(conn):
+        begins.append(bool(conn.get_execution_options().get("read_only")))
+
+    sa_event.listen(engine, "begin", began)
+    try:
+        await d.tick()
+        await d.tick()
+    finally:
+        sa_event.remove(engine, "begin", began)
+    assert False not in begins and len(begins) <= 4  # the offers, and the running campaigns
+    assert len(seen) == 3
+
+    await change(sm, cid, "pause")
+    await d.tick()
+    await bus.drain()
+    assert sorted(e.staff_no for e in seen[3:] if isinstance(e, CampaignOfferWithdrawn)) == [
+        "1001",
+        "1002",
+        "1003",
+    ]
