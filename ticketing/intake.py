@@ -82,6 +82,8 @@ class Intake:
         self.fault_workflow = fault_workflow
         self.backlog_share = backlog_share
         self.logged_in: set[str] = set()
+        #: the bus seq of each agent's latest sign-out seen
+        self._signed_out_at: dict[str, int] = {}
         self._subscription: Subscription | None = None
         self._backlog: Subscription | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
@@ -124,6 +126,9 @@ class Intake:
         if isinstance(event, AgentStateChanged):
             if event.state == "logged_out":
                 self.logged_in.discard(event.agent_id)
+                self._signed_out_at[event.agent_id] = max(
+                    event.seq, self._signed_out_at.get(event.agent_id, 0)
+                )
             else:
                 self.logged_in.add(event.agent_id)
 
@@ -135,6 +140,11 @@ class Intake:
             # that may not have seen it yet
             signed_in = event.previous in ("logged_out", "") or event.state == "ready"
             if event.state == "logged_out" or not signed_in:
+                return
+            if self._signed_out_at.get(event.agent_id, 0) > event.seq:
+                # a sign-in the group replays after a worker restart, of an agent who has
+                # signed out since: their inbox is not on any screen, and what waits stays in
+                # the supervisors' 未分派 (a later sign-in tops it up)
                 return
             staff_no = event.agent_id
         elif isinstance(event, AsyncEventHandled):

@@ -271,3 +271,31 @@ async def test_becoming_ready_with_nothing_waiting_writes_nothing(sm, seeded):
         assert await _inbox_ids(sm, seeded.users["1001"]) == [sms.id]
     finally:
         await intake.close()
+
+
+async def test_a_replayed_sign_in_of_an_agent_who_has_signed_out_since_takes_nothing(sm, seeded):
+    """After a worker restart the intake group replays the sign-ins it missed: one whose agent
+    signed out meanwhile hands them nothing, the events stay 未分派 for the supervisors."""
+    intake = Intake()
+    async with sm.begin() as db:
+        sms = await intake.receive(db, "sms", "sms-replayed", sender="13800138000", content="停电")
+    bus = InProcessBus()
+    intake.subscribe(bus, sm)
+    try:
+        signed_in = _signs_in("1001").stamped(seq=10)
+        signed_out = AgentStateChanged(
+            agent_id="1001", state="logged_out", previous="not_ready", seconds_in_previous=60
+        ).stamped(seq=11)
+        for event in (signed_in, signed_out):
+            await intake.on_agent_state(event)
+        await intake.on_work_event(signed_in)
+        assert await _inbox_ids(sm, seeded.users["1001"]) == []
+        async with sm() as db:
+            assert [r.id for r in (await waiting(db))[0]] == [sms.id]
+        # signed in again: theirs
+        again = _signs_in("1001").stamped(seq=12)
+        await intake.on_agent_state(again)
+        await intake.on_work_event(again)
+        assert await _inbox_ids(sm, seeded.users["1001"]) == [sms.id]
+    finally:
+        await intake.close()
