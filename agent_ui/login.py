@@ -146,6 +146,9 @@ async def _end_shift(request: web.Request) -> None:
     if getattr(result, "reason", "") == "agent_on_call":
         # the ringing phone was answered before its offer was withdrawn: the call needs the console
         raise UiError("logout.on_call")
+    if getattr(result, "reason", "") == "agent_ringing_transfer":
+        # a transferred caller rings the seat: signed out of the console, nobody would take them
+        raise UiError("agent_ringing_transfer")
     if not getattr(result, "ok", True):
         log.warning("下班 for %s refused while signing out: %s", user.staff_no, getattr(result, "reason", ""))
 

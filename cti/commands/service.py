@@ -36,6 +36,7 @@ REASONS = (
     "agent_already_logged_in",
     "agent_not_on_call",
     "agent_on_call",
+    "agent_ringing_transfer",
     "agent_not_ringing",
     "answer_on_phone",
     "agent_busy",
@@ -234,6 +235,11 @@ class AgentCommands:
             # signed out, the agent would have no console left to end or transfer the call with
             raise Refused("agent_on_call", f"agent {agent_id} is {agent.state}")
         ringing = self._ringing_legs(agent) if agent.state == A.RINGING else []
+        if ringing and not self._offer_to_withdraw(agent):
+            # A transfer, consultation or conference invitation rings the seat from
+            # [hotline-transfer] (Dial, then Hangup): its leg hung up, a blind-transferred caller
+            # would be cut off at once. The seat stays signed in, and the agent answers.
+            raise Refused("agent_ringing_transfer", f"agent {agent_id} is rung with a caller to take")
         for queue in list(agent.skills) or self.model.queues.queues_of(agent.interface):
             try:
                 await self.actions.queue_remove(queue, agent.interface)
@@ -264,9 +270,11 @@ class AgentCommands:
     async def _sign_out_seat(self, agent_id: str) -> CommandResult:
         """A seat nobody may sit at any more (its account disabled): out of its queues now. On a
         call, which goes on undisturbed, it is paused in them at once (no new call is offered)
-        and stays in ``leaving`` until the call ends; then the bridge signs it out."""
+        and stays in ``leaving`` until the call ends; then the bridge signs it out. So does a
+        seat a transferred caller rings (``_logout`` would refuse it): the ring ends either way."""
         agent = self._agent(agent_id)
-        if agent.state not in (A.TALKING, A.ON_HOLD):
+        handed_over = agent.state == A.RINGING and not self._offer_to_withdraw(agent)
+        if agent.state not in (A.TALKING, A.ON_HOLD) and not handed_over:
             self.leaving.discard(agent_id)
             return await self._logout(agent_id)
         # before the pause is sent: a call that ends meanwhile already ends into the sign-out
@@ -348,6 +356,16 @@ class AgentCommands:
 
     async def hangup(self, agent_id: str) -> CommandResult:
         return await self._run("hangup", agent_id, self._hangup, agent_id)
+
+    def _offer_to_withdraw(self, agent: A.Agent) -> bool:
+        """Whether the call ringing the agent may be withdrawn by hanging up the agent's leg: an
+        app_queue offer (the caller waits on in the queue), or a call nobody has answered yet
+        (the agent's own 回呼 ringing its phone first, no customer dialled). A call answered
+        before is a caller being handed over to this seat, who would be hung up with the leg."""
+        call = self.model.calls.get(agent.call_id) if agent.call_id else None
+        if call is None:
+            return True
+        return agent.agent_id in call.ringing or not call.answered_at
 
     def _ringing_legs(self, agent: A.Agent) -> list[str]:
         """The channels of the call ringing the agent's phone that are the agent's."""

@@ -114,6 +114,26 @@ async def test_logout_ends_the_session(client):
     assert (await (await client.get("/api/session")).json())["user"] is None
 
 
+async def test_signing_out_while_a_transferred_caller_rings_keeps_the_session(client, world):
+    """The bridge refuses 下班 while a colleague's transfer rings the seat (its leg hung up, the
+    caller would be): the console stays signed in, so somebody takes the caller."""
+    from cti.commands import CommandResult
+
+    class RingingBridge:
+        def agent(self, agent_id):
+            return {"agent_id": agent_id, "state": "ringing"}
+
+        async def logout(self, agent_id):
+            return CommandResult.refused("agent_ringing_transfer")
+
+    world.services.bridge = RingingBridge()
+    token = await login(client, "1001")
+    resp = await client.delete("/api/session", headers={"X-CSRF-Token": token})
+    assert resp.status == 409 and (await resp.json())["error_id"] == "agent_ringing_transfer"
+    assert "振铃" in (await resp.json())["message"]
+    assert (await (await client.get("/api/session")).json())["user"]["staff_no"] == "1001"
+
+
 async def test_the_session_cookie_is_encrypted_httponly_strict_and_secure(aiohttp_client, world):
     services = AppServices(
         bus=world.bus, sessionmaker=world.services.sessionmaker, secret_key="k", cookie_secure=True

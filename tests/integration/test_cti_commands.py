@@ -421,7 +421,27 @@ async def test_signing_out_while_the_phone_rings_withdraws_the_offer_for_the_nex
         assert answered.call_id == offer.call_id
         assert not story.of(CallAnswered, agent_id=leaving)
         assert story.bridge.agent(leaving)["state"] == "logged_out"
-        assert (await story.bridge.hangup(colleague)).ok
+
+        # Back at the seat, the colleague blind-transfers the caller to it: [hotline-transfer]
+        # hangs the caller up when its Dial ends, so 下班 while that rings is refused, nothing is
+        # hung up, and the phone, answering, takes the caller.
+        assert (await story.bridge.login(leaving, seat(leaving), {QUEUE_A: 0})).ok
+        assert (await story.bridge.ready(leaving)).ok
+        assert (await story.bridge.transfer(colleague, "agent", leaving)).ok
+        for _ in range(100):
+            if story.bridge.agent(leaving)["state"] == "ringing":
+                break
+            await asyncio.sleep(0.02)
+        refused = await story.bridge.logout(leaving)
+        assert (refused.ok, refused.reason) == (False, "agent_ringing_transfer")
+        transferred = await story.wait_for(CallAnswered, agent_id=leaving, timeout=10)
+        assert transferred.call_id == offer.call_id
+        await asyncio.sleep(0.3)
+        assert not story.of(CallEnded, call_id=offer.call_id)  # the caller is still there
+        assert story.bridge.agent(leaving)["state"] == "talking"
+        assert (await story.bridge.hangup(leaving)).ok
+        ended = await story.wait_for(CallEnded, call_id=offer.call_id, timeout=10)
+    assert (ended.agent_id, ended.hangup_side) == (leaving, "agent")
 
 
 async def test_hanging_up_a_held_call_ends_the_callers_call_too(asterisk):
