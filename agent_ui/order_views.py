@@ -28,7 +28,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.workflow import store
-from ticketing.workflow.actions import SUPERVISORS, stranded
+from ticketing.workflow.actions import SUPERVISORS, may_take_over, stranded
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.steps import with_subtype_fields
 
@@ -272,13 +272,13 @@ def _manage(
 ) -> list[str]:
     """The actions beside the step's own that ``ticketing.workflow.actions`` lets this user take:
     转派 their step, 改派 / 督办 as a team leader or supervisor, 强制归档 as a supervisor, 接手
-    a step nobody active holds when they share a role with its holder."""
+    a step nobody active holds (``may_take_over``)."""
     if not order.is_open:
         return []
     manage = ["forward"] if mine else []
     if user.has_role(*SUPERVISORS):
         manage += ["reassign", "supervise"]
-    elif is_stranded and any(set(h.get("roles") or []) & set(user.roles or []) for h in holders):
+    elif is_stranded and may_take_over(user, [h.get("roles") for h in holders]):
         manage.append("take_over")
     if user.has_role("supervisor", "admin"):
         manage.append("force_archive")

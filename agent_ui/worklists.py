@@ -21,6 +21,7 @@ from cti.phones import InvalidPhoneNumber, normalize
 from ticketing.contractors import dispatched_to
 from ticketing.models import Assignment, Interaction, User, WorkOrder, utcnow
 from ticketing.users import order_scope_clause
+from ticketing.workflow.actions import stranded_clause
 
 LISTS = ("mine", "to_reply", "overdue", "arrival_overdue", "stranded", "search")
 SORTS = {
@@ -75,19 +76,6 @@ def _arrival_overdue(now: dt.datetime) -> ColumnElement[bool]:
     return and_(_overdue(now), WorkOrder.current_node.in_(ARRIVAL_NODES))
 
 
-def _stranded() -> ColumnElement[bool]:
-    """待改派: open orders whose current step no active user holds (the handler was disabled or
-    moved away and the step's rules found nobody else): a team leader or supervisor 改派 them."""
-    held = exists().where(
-        Assignment.order_id == WorkOrder.id,
-        Assignment.node == WorkOrder.current_node,
-        Assignment.state == "pending",
-        User.id == Assignment.user_id,
-        User.active.is_(True),
-    )
-    return and_(WorkOrder.is_open.is_(True), ~held)
-
-
 def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
     """``column`` begins with ``prefix`` (a whole number is its own prefix): a range on the
     column's index (ix_work_orders_caller, the number's unique index) on SQLite and PostgreSQL
@@ -123,7 +111,7 @@ async def conditions(db: AsyncSession, user: User, q: ListQuery, tz: str) -> lis
     elif q.name == "arrival_overdue":
         where.append(_arrival_overdue(now))
     elif q.name == "stranded":
-        where.append(_stranded())
+        where.append(stranded_clause())  # 待改派, as the order page says it
     if q.category:
         where.append(WorkOrder.category == q.category)
     if q.status:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import directory, sla
@@ -194,14 +194,33 @@ async def force_archive(
     return order
 
 
+def stranded_clause() -> ColumnElement[bool]:
+    """待改派 over ``work_orders``: an open order whose current step no active user holds (its
+    handler was disabled or moved away), so nobody can act until a supervisor 改派 it or a
+    colleague 接手. The one rule: ``stranded`` asks it of one order, the 待改派 list of all."""
+    held = exists().where(
+        Assignment.order_id == WorkOrder.id,
+        Assignment.node == WorkOrder.current_node,
+        Assignment.state == "pending",
+        User.id == Assignment.user_id,
+        User.active.is_(True),
+    )
+    return and_(WorkOrder.is_open.is_(True), ~held)
+
+
 async def stranded(session: AsyncSession, order: WorkOrder) -> bool:
-    """待改派: an open order whose current step no active user holds (its handler was disabled
-    or moved away), so nobody can act until a supervisor 改派 it or a colleague 接手."""
+    """Whether ``order`` is 待改派 (``stranded_clause``)."""
     if not order.is_open:
         return False
-    people = (await directory.load(session)).people
-    pending = await pending_assignments(session, order)
-    return not any(people.get(a.user_id) and people[a.user_id].active for a in pending)
+    return bool(await session.scalar(select(stranded_clause()).where(WorkOrder.id == order.id)))
+
+
+def may_take_over(user: User, holder_roles: Iterable[Iterable[str] | None]) -> bool:
+    """接手, for a user who is no team leader or above (they 改派): a step nobody active holds
+    is theirs to take when they share a worker role with one of its holders (a handler takes a
+    handler's step). The order page offers 接手 by this, and ``reassign`` allows it by this."""
+    theirs = set(user.roles or []) & set(WORKER_ROLES)
+    return any(theirs & set(roles or []) for roles in holder_roles)
 
 
 async def reassign(
@@ -225,9 +244,7 @@ async def reassign(
             raise Forbidden("only team leaders, supervisors and admins may reassign", role="supervisor")
         held = await pending_assignments(session, order)
         holders = [await session.get(User, a.user_id) for a in held]
-        if not await stranded(session, order) or not any(
-            set(h.roles or []) & set(user.roles or []) & set(WORKER_ROLES) for h in holders if h
-        ):
+        if not await stranded(session, order) or not may_take_over(user, [h.roles for h in holders if h]):
             raise ActionRefused("step_not_stranded", f"{order.number} has an active handler")
     await _check_target(session, order, to_user)
     if node.type == "approve" and order.created_by_id == to_user.id:
