@@ -181,6 +181,9 @@ async def test_a_manual_email_template_goes_to_the_customer_at_once_through_the_
             while not mailbox.messages:  # noqa: ASYNC110 (aiosmtpd answers in its own thread)
                 await asyncio.sleep(0.01)
         assert time.monotonic() - answered < 1.0
+        async with asyncio.timeout(5):  # the dispatcher records it once the server took it
+            while (await _outbox(world))[0].state != "sent":  # noqa: ASYNC110 (another task writes it)
+                await asyncio.sleep(0.01)
     finally:
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
