@@ -24,6 +24,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES, TEXTS
 from agent_ui.work import read_only, unit_of_work
 from ticketing import contractors, printing
+from ticketing.categories import config_categories
 from ticketing.workflow import engine, store
 
 routes = web.RouteTableDef()
@@ -54,18 +55,23 @@ async def list_contractors(request: web.Request) -> web.Response:
     To pick one at a dispatching step, the candidates only (active, serving the order's
     category, the order's site inside their service area): ``order=<id or number>`` for an
     order that exists; ``workflow=<key>`` for one being taken in, with ``form=<JSON>``
-    holding what its form has so far (its site field decides the site, as intake does)."""
+    holding what its form has so far (its site field decides the site, as intake does) and
+    ``category=<code>`` the 业务大类别 picked (serving it or the workflow's category will do)."""
     user = current_user(request)
     query = request.query
     async with read_only(request.app[SERVICES], user) as (db, row):
         if "order" in query:
             order = await engine.load_order(db, row, parse_order_key(query["order"]))
-            rows = await contractors.candidates(db, category=order.category, site_id=order.site_id)
+            codes = await config_categories(db, order)
+            rows = await contractors.candidates(db, category=codes, site_id=order.site_id)
         elif "workflow" in query:
             workflow = query["workflow"].strip()[:64]
             definition = store.parsed(await store.latest(db, workflow))
             site_id = await intake_site(db, row, workflow, _form_query(query.get("form", "")))
-            rows = await contractors.candidates(db, category=definition.category, site_id=site_id)
+            # the 业务大类别 picked at intake (协调单), then the workflow's own, as once taken in
+            picked = query.get("category", "").strip()[:32]
+            codes = tuple(dict.fromkeys(c for c in (picked, definition.category) if c))
+            rows = await contractors.candidates(db, category=codes, site_id=site_id)
         else:
             active_only = query.get("active") in ("1", "true") or not user.can("config.admin")
             rows = await contractors.listing(

@@ -22,7 +22,7 @@ routes = web.RouteTableDef()
 
 
 async def _survey_view(db, order: WorkOrder) -> dict:
-    dims = await surveys.dimensions_for(db, order.site_id, order.category)
+    dims = await surveys.order_dimensions(db, order)
     results = list(
         await db.scalars(
             select(SurveyResult).where(SurveyResult.order_id == order.id).order_by(SurveyResult.id)

@@ -34,7 +34,7 @@ from ticketing.models import (
     SurveyResult,
     WorkOrder,
 )
-from ticketing.surveys import VISIT_NODE, dimensions_for
+from ticketing.surveys import VISIT_NODE, order_dimensions
 
 log = logging.getLogger(__name__)
 
@@ -147,12 +147,13 @@ async def add_visit_backs(session: AsyncSession, campaign: Campaign, now: dt.dat
     candidates = await session.scalars(
         select(WorkOrder).where(or_(closed, waiting), ~surveyed, ~visited).order_by(WorkOrder.id)
     )
-    has_dimensions: dict[tuple[int | None, str], bool] = {}
+    has_dimensions: dict[tuple[int | None, str, int], bool] = {}
     orders = []
     for order in candidates:
-        key = (order.site_id, order.category)
+        # a 协调单 without dimensions of its own is visited back with its workflow's (fault)
+        key = (order.site_id, order.category, order.workflow_id)
         if key not in has_dimensions:
-            has_dimensions[key] = bool(await dimensions_for(session, order.site_id, order.category))
+            has_dimensions[key] = bool(await order_dimensions(session, order))
         if has_dimensions[key]:
             orders.append(order)
     orders.sort(key=_due_since)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import exists, select, update
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cti.phones import InvalidPhoneNumber, is_mobile, normalize
 from ticketing import notify
 from ticketing.audit import record, record_change
+from ticketing.categories import config_categories, own_first
 from ticketing.errors import ActionRefused, FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.models import (
     Contractor,
@@ -210,18 +211,26 @@ async def listing(
     return rows
 
 
-async def candidates(session: AsyncSession, *, category: str, site_id: int | None) -> list[Contractor]:
+async def candidates(
+    session: AsyncSession, *, category: str | Sequence[str], site_id: int | None
+) -> list[Contractor]:
     """The contractors an order of ``category`` at ``site_id`` may be dispatched to, in display
-    order: active, serving the category, and with the site inside their service area."""
+    order: active, serving the category, and with the site inside their service area.
+    ``category`` may be several codes (an order's ``categories.config_categories``): serving
+    any of them is enough."""
+    codes = (category,) if isinstance(category, str) else tuple(category)
     rows = await listing(session, active_only=True)
     paths = await _site_paths(session, [site_id, *(c.site_id for c in rows)])
-    return [c for c in rows if _refusal(c, category, site_id, paths) is None]
+    return [c for c in rows if _refusal(c, codes, site_id, paths) is None]
 
 
 def _refusal(
-    contractor: Contractor, category: str, site_id: int | None, paths: Mapping[int, str]
+    contractor: Contractor, categories: Sequence[str], site_id: int | None, paths: Mapping[int, str]
 ) -> str | None:
-    """Why ``contractor`` may not take an order of ``category`` at ``site_id``, or None.
+    """Why ``contractor`` may not take an order of ``categories`` at ``site_id``, or None.
+
+    A contractor serving any of the order's categories takes it: the one picked (协调单) or its
+    workflow's (fault), whose register entries predate the picked category being kept.
 
     The service area is a site and covers its whole subtree (a bureau's contractor serves its
     outlets); a contractor without one serves everywhere. An order without a site can only go
@@ -229,7 +238,7 @@ def _refusal(
     """
     if not contractor.active:
         return "contractor_inactive"
-    if contractor.categories and category not in contractor.categories:
+    if contractor.categories and not set(categories) & set(contractor.categories):
         return "contractor_wrong_category"
     if contractor.site_id is not None:
         area = paths.get(contractor.site_id)
@@ -270,7 +279,7 @@ async def check_dispatch(
     if row is None:
         raise FieldErrors({field: "contractor_unknown"})
     paths = await _site_paths(session, [order.site_id, row.site_id])
-    refusal = _refusal(row, order.category, order.site_id, paths)
+    refusal = _refusal(row, await config_categories(session, order), order.site_id, paths)
     if refusal is not None:
         raise FieldErrors({field: refusal})
     return row
@@ -330,19 +339,19 @@ async def _notify(
     session: AsyncSession, order: WorkOrder, node: Any, contractor: Contractor
 ) -> list[Notification]:
     channels = tuple(node.contractor.get("channels") or CHANNELS)
-    templates = {
-        t.channel: t
-        for t in await session.scalars(
-            select(NotificationTemplate)
-            .where(
-                NotificationTemplate.category == order.category,
-                NotificationTemplate.node == node.id,
-                NotificationTemplate.audience == "contractor",
-                NotificationTemplate.enabled.is_(True),
-            )
-            .order_by(NotificationTemplate.id.desc())
+    keys = await config_categories(session, order)
+    found = await session.scalars(
+        select(NotificationTemplate)
+        .where(
+            NotificationTemplate.category.in_(keys),
+            NotificationTemplate.node == node.id,
+            NotificationTemplate.audience == "contractor",
+            NotificationTemplate.enabled.is_(True),
         )
-    }
+        .order_by(NotificationTemplate.id.desc())
+    )
+    # per channel the order's own category's, else its workflow's category's
+    templates = {t.channel: t for t in own_first(found, keys, lambda t: t.channel)}
     context = {**await notify.order_context(session, order), "contractor": view(contractor)}
     addresses = _addresses(contractor)
     rows = []

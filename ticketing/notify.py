@@ -42,6 +42,7 @@ from cti.fax import FaxSender
 from cti.phones import InvalidPhoneNumber, is_mobile, is_service_number, normalize
 from ticketing.audit import record
 from ticketing.cached import Cache
+from ticketing.categories import config_categories, own_first
 from ticketing.errors import ActionRefused, TicketingError
 from ticketing.events import NotificationQueued, pending_events, queue_event
 from ticketing.models import (
@@ -251,6 +252,7 @@ async def send_template(
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AutoTemplate:
+    category: str
     audience: str
     channel: str
     subject: str
@@ -261,6 +263,7 @@ async def _load_auto_templates(session: AsyncSession, key: tuple[str, str]) -> t
     category, node_id = key
     rows = await session.execute(
         select(
+            NotificationTemplate.category,
             NotificationTemplate.audience,
             NotificationTemplate.channel,
             NotificationTemplate.subject,
@@ -286,8 +289,12 @@ _auto_templates = Cache("notify.auto_templates", (NotificationTemplate,), _load_
 
 async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> list[Notification]:
     """Queue the auto-send templates of (category, node) for the order's customer, or for the
-    operators it now waits for (``audience: handler``)."""
-    templates = await _auto_templates.get(session, (order.category, node_id))
+    operators it now waits for (``audience: handler``). Per channel and audience the order's own
+    category's templates for the node if it has any, else its workflow's category's (a 协调单
+    gets the fault flow's 已受理 SMS; ``categories.config_categories``)."""
+    keys = await config_categories(session, order)
+    found = [t for key in keys for t in await _auto_templates.get(session, (key, node_id))]
+    templates = own_first(found, keys, lambda t: (t.channel, t.audience))
     if not templates:
         return []
     context = await order_context(session, order)

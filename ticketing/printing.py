@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record, record_change
+from ticketing.categories import config_categories
 from ticketing.contractors import dispatch_view
 from ticketing.errors import FieldErrors, NotFound, TicketingError, clean_texts, require_admin
 from ticketing.models import (
@@ -250,21 +251,23 @@ async def order_context(
 
 
 async def template_for(session: AsyncSession, order: WorkOrder) -> PrintTemplate | None:
+    # the subcategory, the order's own category, its workflow's category (a 协调单 prints with
+    # the fault flow's category's template where it has none of its own), then any category
+    codes = [order.subcategory, *await config_categories(session, order)]
+    rank = {code: i for i, code in enumerate(dict.fromkeys(c for c in codes if c))}
+    rank[""] = len(rank)
     rows = list(
         await session.scalars(
             select(PrintTemplate).where(
                 PrintTemplate.workflow_key == order.workflow_key,
                 PrintTemplate.enabled.is_(True),
                 PrintTemplate.node.in_((order.current_node, "")),
-                PrintTemplate.category.in_(tuple({order.category, order.subcategory, ""})),
+                PrintTemplate.category.in_(tuple(rank)),
             )
         )
     )
     # the step matters more than the category; a subcategory more than its category
-    rank = (
-        {order.subcategory: 0, order.category: 1, "": 2} if order.subcategory else {order.category: 1, "": 2}
-    )
-    rows.sort(key=lambda t: (t.node == "", rank.get(t.category, 3)))
+    rows.sort(key=lambda t: (t.node == "", rank.get(t.category, len(rank))))
     return rows[0] if rows else None
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import directory
 from ticketing.audit import record
+from ticketing.categories import config_categories
 from ticketing.errors import ActionRefused, Forbidden, require_admin
 from ticketing.models import OrderLink, SurveyDimension, SurveyResult, User, WorkOrder
 from ticketing.users import can_access
@@ -66,6 +67,17 @@ async def dimensions_for(session: AsyncSession, site_id: int | None, category: s
     return own or [d for d in rows if d.site_id is None]
 
 
+async def order_dimensions(session: AsyncSession, order: WorkOrder) -> list[SurveyDimension]:
+    """The order's questionnaire: its own category's dimensions where it has any (the site's
+    own, else the defaults), else its workflow's category's (a 协调单 is visited back with the
+    fault flow's). One category's set, never a mix: the answers are checked against it."""
+    for category in await config_categories(session, order):
+        dims = await dimensions_for(session, order.site_id, category)
+        if dims:
+            return dims
+    return []
+
+
 def survey_due(order: WorkOrder) -> bool:
     """Whether the order may be visited back now: at its 满意度回访 step, or closed (the order
     page shows the survey form by the same rule). Before that nothing was repaired or answered
@@ -94,7 +106,7 @@ async def record_survey(
         raise ActionRefused(
             "survey_not_due", f"{order.number} is at {order.current_node}, not at its visit-back step"
         )
-    dims = {d.name: d for d in await dimensions_for(session, order.site_id, order.category)}
+    dims = {d.name: d for d in await order_dimensions(session, order)}
     problems = {}
     satisfied = True
     for name, dim in dims.items():
