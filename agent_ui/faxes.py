@@ -28,6 +28,7 @@ from agent_ui.services import SERVICES, AppServices
 from agent_ui.work import read_only, unit_of_work
 from recordings import fax_out
 from recordings.fax import tiff_to_pdf
+from ticketing.categories import config_categories, own_first
 from ticketing.models import Notification, NotificationTemplate, User, WorkOrder
 from ticketing.notify import check_recipient, order_context, render, render_by_hand, send_message
 from ticketing.users import can_access
@@ -80,17 +81,19 @@ def queued(row: Notification) -> web.Response:
 
 
 async def _fax_templates(db: AsyncSession, order: WorkOrder) -> list[NotificationTemplate]:
-    return list(
-        await db.scalars(
-            select(NotificationTemplate)
-            .where(
-                NotificationTemplate.category == order.category,
-                NotificationTemplate.channel == "fax",
-                NotificationTemplate.enabled.is_(True),
-            )
-            .order_by(NotificationTemplate.id)
+    """Per step, the fax letters of the order's own category if it has any there, else its
+    workflow's category's (用户信息查询 has the consult 答复函; categories.config_categories)."""
+    keys = await config_categories(db, order)
+    rows = await db.scalars(
+        select(NotificationTemplate)
+        .where(
+            NotificationTemplate.category.in_(keys),
+            NotificationTemplate.channel == "fax",
+            NotificationTemplate.enabled.is_(True),
         )
+        .order_by(NotificationTemplate.id)
     )
+    return own_first(rows, keys, lambda t: (t.node, t.audience))
 
 
 @routes.get("/api/orders/{key}/fax")
