@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tests.agent_ui.conftest import knowledge_content, login
 from ticketing.models import AuditLog, Notification
-from ticketing.notify import Dispatcher, SmtpGateway
+from ticketing.notify import SMS_LIMIT, Dispatcher, SmtpGateway
 
 
 class Inbox:
@@ -113,7 +113,7 @@ async def test_an_outage_notice_goes_out_by_sms_and_bad_recipients_are_refused(c
     assert queued["recipient"] == "13800138000"
     async with world.services.sessionmaker() as db:
         row = await db.get(Notification, queued["id"])
-        assert "中关村大街" in row.body and "线路检修" in row.body and len(row.body) <= 300
+        assert "中关村大街" in row.body and "线路检修" in row.body and len(row.body) <= SMS_LIMIT
 
     landline = await client.post(
         f"/api/notices/{key}/send", json={"channel": "sms", "to": "010-88886666"}, headers=headers
