@@ -439,7 +439,8 @@ async function chooseCategory(index, keep = true) {
   const sub = $("intake-subcategory");
   sub.replaceChildren(el("option", { value: "" }, "—"), ...(cat.subcategories || []).map((s) => el("option", { value: s.code }, s.name)));
   await renderIntakeFields(keep);
-  const phrases = state.spec.phrases.filter((p) => !p.category || p.category === cat.code || p.category === cat.workflow);
+  // the picked category's phrases and its workflow's category's (协调单 offers 故障报修's)
+  const phrases = state.spec.phrases.filter((p) => !p.category || [cat.code, cat.category, cat.workflow].includes(p.category));
   $("intake-phrases").replaceChildren(...phrases.map((p) => el("button", { type: "button", class: "btn", onclick: () => insertPhrase(p.text) }, p.text)));
 }
 
@@ -452,7 +453,7 @@ async function renderIntakeFields(keep = true) {
   const box = $("intake-fields");
   const typed = keep ? readFields(box) : {};
   const place = Object.fromEntries(fields.filter((f) => f.type === "site" && typed[f.name]).map((f) => [f.name, typed[f.name]]));
-  const contractorsFor = { workflow: cat.workflow, form: JSON.stringify(place) };
+  const contractorsFor = { workflow: cat.workflow, category: cat.code, form: JSON.stringify(place) };
   await renderFields(box, fields, { prefix: "intake", keep, contractorsFor });
 }
 
