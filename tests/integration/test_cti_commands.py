@@ -108,6 +108,34 @@ async def test_blind_transfer_to_another_agent_keeps_one_record_and_one_recordin
     assert story.of(CallAnswered, call_id=call_id, agent_id=second)
 
 
+async def test_a_blind_transfer_the_colleague_does_not_take_goes_back_to_the_queue(asterisk):
+    """The colleague's phone rings out (2 s here): the caller is not hung up on but queued
+    again where they came from, and the first free agent takes them."""
+    async with Story(asterisk) as story:
+        first, second = await ready_agents(story, "hold", "hold")
+        await story.phone(second, ring="never")
+        await story.bridge.pause(second, "小休")  # so the queue offers the call to `first`
+        await story.call_in(QUEUE_A, stay=30, variables=("HOTLINE_XFER_TIMEOUT=2",))
+        call_id = await answered_by(story, first)
+        assert (await story.bridge.ready(second)).ok
+        await story.bridge.pause(first, "小休")  # the caller must not come straight back to them
+        assert (await story.bridge.transfer(first, "agent", second)).ok
+        await story.wait_for(CallOffered, call_id=call_id, agent_id=second, timeout=5)
+        await story.bridge.pause(second, "小休")
+        assert (await story.bridge.ready(first)).ok
+        # back in QUEUE_A, where `first` is the one ready: the call goes on with them
+        for _ in range(500):
+            if len(story.of(CallAnswered, call_id=call_id, agent_id=first)) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert len(story.of(CallAnswered, call_id=call_id, agent_id=first)) == 2, story.events[-30:]
+        assert not story.of(CallEnded, call_id=call_id)
+        assert (await story.bridge.hangup(first)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
+    assert ended.outcome == "answered" and ended.hangup_side == "agent"
+    assert [leg[0] for leg in ended.legs] == [first, first]
+
+
 async def test_blind_transfer_to_a_queue(asterisk):
     async with Story(asterisk) as story:
         (first,) = await ready_agents(story, "hold")
