@@ -24,7 +24,8 @@ Wire format (JSON text frames):
   ``{"type": "refused", "id": 7, "error_id": "...", "message": "..."}``;
   pushes: ``snapshot``, ``ami``, ``agent_state``, ``call``, ``screen_pop``,
   ``queue`` (a queue's counters, at most every ``QUEUE_INTERVAL``), ``order``,
-  ``inbox``; after ``wallboard``: ``board`` (every agent, queue and call) then
+  ``inbox``, ``acw_hold`` (``AcwHoldChanged``, to the agent's own tabs only); after
+  ``wallboard``: ``board`` (every agent, queue and call) then
   ``board_call`` for every call event (CallStarted too; each call event says the call's
   ``direction`` once its CallStarted was seen), ``board_member`` for every seat that joins or
   leaves a queue (the board counts a queue's ready agents from its members),
@@ -64,6 +65,7 @@ from agent_ui.snapshot import build_board, build_snapshot, call_of, screen_pop_f
 from agent_ui.texts import Texts
 from agent_ui.work import ivr_steps, pop_of, read_only, work_counts
 from cti.call_events import (
+    AcwHoldChanged,
     AgentStateChanged,
     AmiConnectionChanged,
     CallAnswered,
@@ -349,6 +351,10 @@ class Gateway:
         elif isinstance(event, ConsultChanged):
             # the consult's buttons (完成转接 / 取消咨询) follow the bridge, which drives it
             self._to_agent(event.agent_id, {"type": "consult", "event": body}, watchers=False)
+        elif isinstance(event, AcwHoldChanged):
+            # every tab of the agent says why its 话后处理 outlasts the limit (the form holding it may
+            # be in another tab); a supervisor's bar shows only their own seat, so nobody else's
+            self._to_agent(event.agent_id, {"type": "acw_hold", "event": body}, watchers=False)
         elif isinstance(event, SpyChanged):
             # the boards only: an agent is not told that a supervisor listens (a barge it hears)
             if self._boards:

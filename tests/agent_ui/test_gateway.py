@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 import agent_ui.work
 from agent_ui import create_app
-from cti.call_events import AgentStateChanged, AmiConnectionChanged
+from cti.call_events import AcwHoldChanged, AgentStateChanged, AmiConnectionChanged
 from tests.agent_ui.conftest import login
 from tests.agent_ui.conftest import next_message as _next
 
@@ -59,6 +59,31 @@ async def test_agent_state_goes_to_that_agent_and_to_team_leaders_only(aiohttp_c
         # the handler's next message is the broadcast: the agent's state never reached it
         first = json.loads((await asyncio.wait_for(h.receive(), 3)).data)
         assert first["type"] == "ami"
+
+
+async def test_an_acw_hold_reaches_every_tab_of_its_agent_and_nobody_else(
+    aiohttp_client, aiohttp_server, world
+):
+    """The bar of each of the agent's tabs says live why the 话后处理 outlasts its limit (the form
+    holding it may be in the other tab); no other seat, not even a team leader's, is told."""
+    server = await aiohttp_server(create_app(world.services))
+    agent, leader = [await aiohttp_client(server) for _ in range(2)]
+    await login(agent, "1001")
+    await login(leader, "3001")
+    async with agent.ws_connect("/ws") as a1, agent.ws_connect("/ws") as a2, leader.ws_connect("/ws") as lead:
+        for ws in (a1, a2, lead):
+            await _next(ws, "snapshot")
+        for held in (True, False):
+            await world.bus.publish(AcwHoldChanged(agent_id="1001", call_id="c1", held=held))
+            for ws in (a1, a2):
+                event = (await _next(ws, "acw_hold"))["event"]
+                assert (event["agent_id"], event["call_id"], event["held"]) == ("1001", "c1", held)
+        await world.bus.publish(AcwHoldChanged(agent_id="3001", call_id="c9", held=True))
+        assert (await _next(lead, "acw_hold"))["event"]["call_id"] == "c9"  # the leader's own seat's
+        await world.bus.publish(AmiConnectionChanged(connected=True))
+        for ws in (a1, a2):
+            # the next message after the holds is the broadcast: 3001's hold never reached 1001
+            assert json.loads((await asyncio.wait_for(ws.receive(), 3)).data)["type"] == "ami"
 
 
 async def test_commands_are_refused_with_a_reason_when_asterisk_is_unreachable(client):
