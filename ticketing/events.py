@@ -84,6 +84,16 @@ class AsyncEventHandled(Event):
 
 
 @event
+class AsyncEventReturned(Event):
+    """An agent signed out (下班) with an unhandled event in their inbox: it waits again for
+    whoever is signed in; their inbox and its count shrink."""
+
+    interaction_id: int
+    kind: str
+    staff_no: str  # whose inbox held it
+
+
+@event
 class UserAccountChanged(Event):
     """An admin disabled a user, changed their roles or reset their password: the sessions they
     hold were given the old account, so their open consoles are signed out."""

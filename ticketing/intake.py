@@ -3,7 +3,8 @@
 Each arrives as an ``Interaction`` with its content, is assigned to an agent
 (round robin among logged-in agents with the skill for that kind, or by hand; one that
 arrives when nobody with the skill is signed in waits, status ``new``, for the next agent who
-signs in: ``Intake.top_up``), and is then turned into a new pre-filled order or linked to an
+signs in: ``Intake.top_up``; an agent's unhandled events wait again when they sign out:
+``hand_back``), and is then turned into a new pre-filled order or linked to an
 existing one (by its 工单号: ``order_by_number``); one order holds many events.
 """
 
@@ -29,7 +30,13 @@ from ticketing.audit import record
 from ticketing.calls import link, orders_of, upsert_interaction
 from ticketing.db import read_sessionmaker
 from ticketing.errors import ActionRefused, NotFound
-from ticketing.events import AsyncEventAssigned, AsyncEventHandled, publish_pending, queue_event
+from ticketing.events import (
+    AsyncEventAssigned,
+    AsyncEventHandled,
+    AsyncEventReturned,
+    publish_pending,
+    queue_event,
+)
 from ticketing.models import (
     ASYNC_KINDS,
     Contact,
@@ -84,6 +91,8 @@ class Intake:
         self.logged_in: set[str] = set()
         #: the bus seq of each agent's latest sign-out seen
         self._signed_out_at: dict[str, int] = {}
+        #: the bus seq of each agent's latest state other than signed out
+        self._signed_in_at: dict[str, int] = {}
         self._subscription: Subscription | None = None
         self._backlog: Subscription | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
@@ -131,10 +140,15 @@ class Intake:
                 )
             else:
                 self.logged_in.add(event.agent_id)
+                self._signed_in_at[event.agent_id] = max(event.seq, self._signed_in_at.get(event.agent_id, 0))
 
     async def on_work_event(self, event: Event) -> None:
         """An agent signed in or became ready, or handled an event of their inbox: their inbox
-        is filled up from the waiting events (``top_up``), and the assignments are pushed."""
+        is filled up from the waiting events (``top_up``), and the assignments are pushed. An
+        agent signed out: their unhandled events wait again (``hand_back``)."""
+        if isinstance(event, AgentStateChanged) and event.state == "logged_out":
+            await self._signed_out(event)
+            return
         if isinstance(event, AgentStateChanged):
             # this event says who is signed in: ``logged_in`` is kept by another subscription
             # that may not have seen it yet
@@ -160,6 +174,37 @@ class Intake:
             async with session.begin():
                 await self.top_up(session, staff_no)
             await publish_pending(session, self._bus)
+
+    async def _signed_out(self, event: AgentStateChanged) -> None:
+        """下班: the agent's unhandled events go back to the waiting events, and from there to
+        the colleagues still signed in (``top_up``), rather than wait in an inbox nobody looks
+        at until the agent's next shift. Only on signing out: 未就绪 (a break, or the time an
+        agent takes off the queue precisely to work through their inbox) keeps the inbox, the
+        agent is still there and comes back to it."""
+        if self._signed_in_at.get(event.agent_id, 0) > event.seq:
+            # a sign-out the group replays after a worker restart, of an agent who has signed
+            # in again since: the inbox on their screen is theirs, not the pool's
+            return
+        assert self._sessionmaker is not None
+        if not await self._anything_held(event.agent_id):
+            return
+        async with self._sessionmaker() as session:
+            async with session.begin():
+                returned = await hand_back(session, event.agent_id)
+                left = {row.id for row in returned}
+                for staff_no in sorted(self.logged_in - {event.agent_id}):
+                    if not left:
+                        break
+                    left -= {row.id for row in await self.top_up(session, staff_no)}
+            await publish_pending(session, self._bus)
+
+    async def _anything_held(self, staff_no: str) -> bool:
+        """Whether the agent's inbox holds an unhandled event, read without the write lock: most
+        sign-outs leave an empty inbox (as ``_anything_waiting``)."""
+        if self._readers is None:
+            return True
+        async with self._readers() as session:
+            return bool(await session.scalar(select(_held(staff_no).exists())))
 
     async def _anything_waiting(self) -> bool:
         """Whether any event waits at all, read without the write lock: ``ready`` is the most
@@ -361,6 +406,54 @@ async def inbox(
     if not include_handled:
         query = query.where(Interaction.status == "assigned")
     return list(await session.scalars(query.order_by(Interaction.occurred_at.desc()).limit(limit)))
+
+
+def _held(staff_no: str):
+    """The unhandled events in the inbox of the agent with this 工号."""
+    return (
+        select(Interaction)
+        .join(User, User.id == Interaction.assigned_to_id)
+        .where(User.staff_no == staff_no, Interaction.kind.in_(ASYNC_KINDS), Interaction.status == "assigned")
+    )
+
+
+async def hand_back(session: AsyncSession, staff_no: str) -> list[Interaction]:
+    """The unhandled events of the agent's inbox back to the waiting events (status ``new``,
+    nobody's; their arrival time kept, so ``top_up`` hands them out in their turn), each
+    audited as the system's ``event.assign`` because of 下班 and announced
+    (``AsyncEventReturned``: the agent's inbox and count shrink)."""
+    agent = await session.scalar(select(User).where(User.staff_no == staff_no))
+    if agent is None:
+        return []
+    rows = await session.scalars(_held(staff_no).order_by(Interaction.occurred_at, Interaction.id))
+    returned: list[Interaction] = []
+    for row in rows:
+        freed = await session.execute(
+            update(Interaction)
+            .where(
+                Interaction.id == row.id,
+                Interaction.assigned_to_id == agent.id,
+                Interaction.status == "assigned",
+            )
+            .values(status="new", assigned_to_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        if freed.rowcount != 1:
+            continue  # handled (or handed to someone else) a moment ago: not the pool's
+        set_committed_value(row, "status", "new")
+        set_committed_value(row, "assigned_to_id", None)
+        await record(
+            session,
+            None,
+            "event.assign",
+            "interaction",
+            row.id,
+            before={"assigned_to": agent.id, "status": "assigned"},
+            after={"assigned_to": None, "status": "new", "reason": "下班"},
+        )
+        queue_event(session, AsyncEventReturned(interaction_id=row.id, kind=row.kind, staff_no=staff_no))
+        returned.append(row)
+    return returned
 
 
 def _waiting(kinds: tuple[str, ...] | list[str] = ASYNC_KINDS):

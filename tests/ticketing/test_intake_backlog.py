@@ -13,8 +13,8 @@ from cti.bus import InProcessBus
 from cti.call_events import AgentStateChanged, VoicemailReceived
 from ticketing import create_order
 from ticketing.calls import CallLinker
-from ticketing.events import AsyncEventAssigned, AsyncEventHandled, publish_pending
-from ticketing.intake import Intake, inbox, link_to_order, waiting
+from ticketing.events import AsyncEventAssigned, AsyncEventHandled, AsyncEventReturned, publish_pending
+from ticketing.intake import Intake, inbox, link_to_order, unhandled_count, waiting
 from ticketing.models import AuditLog, Interaction, WorkOrder, order_interactions
 from ticketing.users import create_user
 
@@ -299,3 +299,182 @@ async def test_a_replayed_sign_in_of_an_agent_who_has_signed_out_since_takes_not
         assert await _inbox_ids(sm, seeded.users["1001"]) == [sms.id]
     finally:
         await intake.close()
+
+
+def _signs_out(staff_no: str) -> AgentStateChanged:
+    return AgentStateChanged(
+        agent_id=staff_no, state="logged_out", previous="not_ready", seconds_in_previous=60
+    )
+
+
+async def test_signing_out_puts_the_inbox_back_in_the_waiting_events_in_arrival_order(sm, seeded):
+    """下班 with unhandled events: they wait again, as they arrived (not at the end of the
+    queue), for the next agent to sign in; a break (未就绪) keeps them in the agent's inbox."""
+    u = seeded.users
+    intake = Intake(backlog_share=3)
+    night = await _night(sm, intake)
+    bus = InProcessBus()
+    pushed: list = []
+
+    async def heard(event):
+        pushed.append(event)
+
+    bus.subscribe(heard, types=[AsyncEventReturned])
+    intake.subscribe(bus, sm)
+    try:
+        await bus.publish(_signs_in("1001"))
+        await _settled(bus)
+        assert await _inbox_ids(sm, u["1001"]) == night[:3]
+        await bus.publish(
+            AgentStateChanged(agent_id="1001", state="not_ready", previous="ready", seconds_in_previous=9)
+        )
+        await _settled(bus)
+        assert await _inbox_ids(sm, u["1001"]) == night[:3]
+
+        await bus.publish(_signs_out("1001"))
+        await _settled(bus)
+        assert await _inbox_ids(sm, u["1001"]) == []
+        async with sm() as db:
+            rows, count = await waiting(db)
+            assert [r.id for r in rows] == night and count == 10
+            assert await unhandled_count(db, u["1001"]) == 0
+        # the console's inbox and count follow (the gateway routes it to 1001's tabs)
+        assert [(e.staff_no, e.interaction_id) for e in pushed] == [("1001", i) for i in night[:3]]
+
+        await bus.publish(_signs_in("1002"))
+        await _settled(bus)
+        assert await _inbox_ids(sm, u["1002"]) == night[:3]
+    finally:
+        await intake.close()
+
+
+async def test_signing_out_hands_the_inbox_to_a_colleague_still_signed_in_audited(sm, seeded):
+    u = seeded.users
+    intake = Intake()
+    async with sm.begin() as db:
+        first = await intake.receive(
+            db, "sms", "sms-a", sender="13800138000", content="停电", occurred_at=NIGHT
+        )
+        second = await intake.receive(
+            db, "fax", "fax-b", sender="13800138000", occurred_at=NIGHT + dt.timedelta(minutes=1)
+        )
+    bus = InProcessBus()
+    intake.subscribe(bus, sm)
+    try:
+        await bus.publish(_signs_in("1001"))
+        await _settled(bus)
+        await bus.publish(_signs_in("1002"))  # nothing left to take
+        await _settled(bus)
+        assert await _inbox_ids(sm, u["1001"]) == [first.id, second.id]
+        assert await _inbox_ids(sm, u["1002"]) == []
+
+        await bus.publish(_signs_out("1001"))
+        await _settled(bus)
+        assert await _inbox_ids(sm, u["1001"]) == []
+        assert await _inbox_ids(sm, u["1002"]) == [first.id, second.id]
+        async with sm() as db:
+            assert (await waiting(db))[1] == 0
+            audits = list(
+                await db.scalars(
+                    select(AuditLog).where(AuditLog.action == "event.assign").order_by(AuditLog.id)
+                )
+            )
+        assert [(a.entity_id, a.user_id, a.actor, a.before, a.after) for a in audits[2:]] == [
+            (
+                str(first.id),
+                None,
+                "system",
+                {"assigned_to": u["1001"].id, "status": "assigned"},
+                {"assigned_to": None, "status": "new", "reason": "下班"},
+            ),
+            (
+                str(second.id),
+                None,
+                "system",
+                {"assigned_to": u["1001"].id, "status": "assigned"},
+                {"assigned_to": None, "status": "new", "reason": "下班"},
+            ),
+            (
+                str(first.id),
+                None,
+                "system",
+                {"assigned_to": None, "status": "new"},
+                {"assigned_to": u["1002"].id, "status": "assigned"},
+            ),
+            (
+                str(second.id),
+                None,
+                "system",
+                {"assigned_to": None, "status": "new"},
+                {"assigned_to": u["1002"].id, "status": "assigned"},
+            ),
+        ]
+    finally:
+        await intake.close()
+
+
+async def test_a_replayed_sign_out_of_an_agent_who_has_signed_in_since_hands_nothing_back(sm, seeded):
+    """After a worker restart the intake group replays the sign-outs it missed: one whose agent
+    signed in again meanwhile leaves the inbox on their screen alone."""
+    u = seeded.users
+    intake = Intake()
+    bus = InProcessBus()
+    intake.subscribe(bus, sm)
+    try:
+        signed_in = _signs_in("1001").stamped(seq=10)
+        signed_out = _signs_out("1001").stamped(seq=11)
+        again = _signs_in("1001").stamped(seq=12)
+        for event in (signed_in, signed_out, again):
+            await intake.on_agent_state(event)
+        async with sm.begin() as db:
+            sms = await intake.receive(db, "sms", "sms-mine", sender="13800138000", content="停电")
+        assert await _inbox_ids(sm, u["1001"]) == [sms.id]
+
+        await intake.on_work_event(signed_out)
+        assert await _inbox_ids(sm, u["1001"]) == [sms.id]
+        async with sm() as db:
+            assert (await waiting(db))[1] == 0
+            assert [
+                a.after for a in await db.scalars(select(AuditLog).where(AuditLog.action == "event.assign"))
+            ] == [{"assigned_to": u["1001"].id, "status": "assigned"}]
+
+        # the sign-out after that one is current: the event waits again
+        latest = _signs_out("1001").stamped(seq=13)
+        await intake.on_agent_state(latest)
+        await intake.on_work_event(latest)
+        assert await _inbox_ids(sm, u["1001"]) == []
+        async with sm() as db:
+            assert [r.id for r in (await waiting(db))[0]] == [sms.id]
+    finally:
+        await intake.close()
+
+
+async def test_signing_out_with_an_empty_inbox_writes_nothing(sm, seeded):
+    """Most sign-outs leave nothing unhandled: one read, never a write transaction."""
+    from sqlalchemy import event as sa_event
+
+    engine = sm.kw["bind"].sync_engine
+    begins: list[bool] = []
+    statements: list[str] = []
+
+    def began(conn):
+        begins.append(bool(conn.get_execution_options().get("read_only")))
+
+    def executed(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    bus = InProcessBus()
+    intake = Intake()
+    intake.subscribe(bus, sm)
+    sa_event.listen(engine, "begin", began)
+    sa_event.listen(engine, "before_cursor_execute", executed)
+    try:
+        for _ in range(5):
+            await bus.publish(_signs_out("1001"))
+        await _settled(bus)
+    finally:
+        sa_event.remove(engine, "begin", began)
+        sa_event.remove(engine, "before_cursor_execute", executed)
+        await intake.close()
+    assert begins == [True] * 5
+    assert len(statements) == 5
