@@ -198,37 +198,39 @@ async def fax_document(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/api/faxes/{id}/resend")
-@requires("knowledge.send")
-async def resend_fax(request: web.Request) -> web.Response:
-    """重发: a failed fax again, the same document to the same number, as a new outbox row (the
-    failure stays on the order's timeline beside it, marked with the row that resent it). Once
-    per failed row: a second 重发 of it is fax.already_resent (the new row, if it fails too, has
-    its own 重发)."""
+async def resend(request: web.Request, channel: str) -> web.Response:
+    """重发 of a failed SMS, email or fax, for every channel: the same text (a fax: the same
+    document) to the same address as a new outbox row; the failure stays on the order's timeline
+    beside it, marked with the row that resent it (``resent_as``). Once per failed row: a second
+    重发 of it is ``<channel>.already_resent`` (the new row, if it fails too, has its own 重发).
+    Who may: who may send that channel from the order (``knowledge.send`` on the route, and the
+    order in their scope unless they sent it or supervise)."""
     services = request.app[SERVICES]
     notification_id = path_int(request, "id")
     async with unit_of_work(services, current_user(request)) as (db, user):
         row = await db.get(Notification, notification_id)
-        if row is None or row.channel != "fax" or services.recordings is None:
+        if row is None or row.channel != channel or (channel == "fax" and services.recordings is None):
             raise UiError("not_found")
         order = await db.get(WorkOrder, row.order_id) if row.order_id else None
         if row.user_id != user.id and not user.has_role("supervisor", "admin"):
             if order is None or not await can_access(db, user, order):
                 raise UiError("scope.forbidden")
         if row.state != "failed":
-            raise UiError("fax.not_failed", "only a failed fax is sent again")
+            raise UiError(f"{channel}.not_failed", f"only a failed {channel} is sent again")
         if row.resent_as is not None:
-            raise UiError("fax.already_resent", "this failed fax was sent again already")
-        _, path = fax_out.document_paths(services.recordings, row.id, row.created_at)
-        if not path.is_file():
-            raise UiError("not_found", "the fax document is gone (retention)")
-        copy = services.recordings.kind_dir("fax_out") / f"new-{uuid.uuid4().hex}.tif"
-        await asyncio.to_thread(shutil.copyfile, path, copy)
+            raise UiError(f"{channel}.already_resent", f"this failed {channel} was sent again already")
+        copy: Path | None = None
+        if channel == "fax":
+            _, path = fax_out.document_paths(services.recordings, row.id, row.created_at)
+            if not path.is_file():
+                raise UiError("not_found", "the fax document is gone (retention)")
+            copy = services.recordings.kind_dir("fax_out") / f"new-{uuid.uuid4().hex}.tif"
+            await asyncio.to_thread(shutil.copyfile, path, copy)
         try:
             again = await send_message(
                 db,
                 user,
-                "fax",
+                channel,
                 row.recipient,
                 row.subject,
                 row.body,
@@ -250,14 +252,23 @@ async def resend_fax(request: web.Request) -> web.Response:
                 .execution_options(synchronize_session=False)
             )
             if taken.rowcount != 1:
-                raise UiError("fax.already_resent", "this failed fax was sent again already")
-            fax_out.place(
-                services.recordings, fax_out.FaxDocument(copy, row.pages), again.id, again.created_at
-            )
+                raise UiError(f"{channel}.already_resent", f"this failed {channel} was sent again already")
+            if copy is not None:
+                fax_out.place(
+                    services.recordings, fax_out.FaxDocument(copy, row.pages), again.id, again.created_at
+                )
         except BaseException:
-            copy.unlink(missing_ok=True)
+            if copy is not None:
+                copy.unlink(missing_ok=True)
             raise
     return queued(again)
+
+
+@routes.post("/api/faxes/{id}/resend")
+@requires("knowledge.send")
+async def resend_fax(request: web.Request) -> web.Response:
+    """重发 a failed fax (``resend``)."""
+    return await resend(request, "fax")
 
 
 def _pdf_bytes(tiff: Path) -> bytes:

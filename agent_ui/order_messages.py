@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, order_key
 from agent_ui.errors import UiError
-from agent_ui.faxes import queued
+from agent_ui.faxes import queued, resend
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES
 from agent_ui.work import read_only, unit_of_work
@@ -187,3 +187,17 @@ async def sms_for_order(request: web.Request) -> web.Response:
 async def email_for_order(request: web.Request) -> web.Response:
     """发邮件 to the customer about an order: subject and text, or a manual email template."""
     return await _send(request, "email")
+
+
+@routes.post("/api/sms/{id}/resend")
+@requires("knowledge.send")
+async def resend_sms(request: web.Request) -> web.Response:
+    """重发 a failed SMS from the order's timeline: once, as a fax is (``faxes.resend``)."""
+    return await resend(request, "sms")
+
+
+@routes.post("/api/emails/{id}/resend")
+@requires("knowledge.send")
+async def resend_email(request: web.Request) -> web.Response:
+    """重发 a failed email from the order's timeline: once, as a fax is (``faxes.resend``)."""
+    return await resend(request, "email")

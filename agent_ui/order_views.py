@@ -6,6 +6,7 @@ Reads only; every change goes through ``ticketing.workflow``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -336,30 +337,61 @@ def _actors(order: WorkOrder, comments: list[Comment]) -> tuple[list[Comment | N
     return found, used
 
 
-#: Asterisk's fax outcome (FAXSTATUS / DIALSTATUS, then FAXERROR) → what the agent is told
-FAX_FAILURES = (
-    ("BUSY", "busy"),
-    ("NOANSWER", "no_answer"),
-    ("CONGESTION", "unreachable"),
-    ("CHANUNAVAIL", "unreachable"),
-    ("CANCEL", "unreachable"),
-    ("TIMEOUT", "timeout"),
-    ("HANGUP", "hung_up"),
-    ("dropped", "dropped"),
-    ("Timed out", "not_fax"),
-    ("No response", "not_fax"),
-    ("training", "not_fax"),
-    ("resolution", "not_fax"),
-    ("Asterisk:", "system"),
-    ("document", "system"),
-)
+#: Per channel, what the gateway's error says (GatewayError's text, ticketing.notify) → the kind
+#: the agent is told (texts ``delivery.failure.<kind>``), the first match winning. Fax: Asterisk's
+#: outcome (FAXSTATUS / DIALSTATUS, then FAXERROR). SMS: the HTTP gateway's status ("answered 400:
+#: …") or its being out of reach. Email: smtplib's exception: a refused recipient is
+#: ``{'a@b': (550, b'…')}``, any other answer ``(554, b'…')``; 4xx is a temporary refusal.
+FAILURES: dict[str, tuple[tuple[str, str], ...]] = {
+    "fax": (
+        ("BUSY", "busy"),
+        ("NOANSWER", "no_answer"),
+        ("CONGESTION", "unreachable"),
+        ("CHANUNAVAIL", "unreachable"),
+        ("CANCEL", "unreachable"),
+        ("TIMEOUT", "timeout"),
+        ("HANGUP", "hung_up"),
+        ("dropped", "dropped"),
+        ("Timed out", "not_fax"),
+        ("No response", "not_fax"),
+        ("training", "not_fax"),
+        ("resolution", "not_fax"),
+        ("Asterisk:", "system"),
+        ("document", "system"),
+    ),
+    "sms": (
+        (r"answered (401|403)\b", "config"),
+        (r"answered 429\b", "later"),
+        (r"answered 4\d\d\b", "refused"),
+        (r"answered 5\d\d\b", "system"),
+        (r"timeout|timed out", "timeout"),
+        (r"unreachable", "system"),
+    ),
+    "email": (
+        (r"^\{.*: \(5\d\d\b", "address"),
+        (r"^\{.*: \(4\d\d\b", "later"),
+        (r"\((530|534|535)\b|authentication", "config"),
+        (r"^\(4\d\d\b", "later"),
+        (r"^\(5\d\d\b", "refused"),
+        (r"timed out|timeout", "timeout"),
+        (r"refused|unreachable|not known|name resolution|closed|no route", "system"),
+    ),
+}
 
 
-def fax_failure(error: str) -> str:
-    """The kind of a failed fax (texts ``fax.failure.<kind>``): the raw reason stays as detail."""
-    reason = error.split(": ", 1)[1] if error.startswith("fax to ") and ": " in error else error
-    for needle, kind in FAX_FAILURES:
-        if needle.lower() in reason.lower():
+def failure(channel: str, error: str) -> str:
+    """The kind of a failed SMS, email or fax, for the agent; the raw error stays as detail."""
+    reason = error
+    if channel == "fax":
+        # "fax to 0208…: BUSY" (the number's digits must not match); Asterisk's words as found
+        reason = error.split(": ", 1)[1] if error.startswith("fax to ") and ": " in error else error
+        rules = [(re.escape(needle), kind) for needle, kind in FAILURES["fax"]]
+    else:
+        if channel == "email" and " failed: " in error:
+            reason = error.split(" failed: ", 1)[1]  # "SMTP to a@b failed: {smtplib's words}"
+        rules = list(FAILURES.get(channel, ()))
+    for pattern, kind in rules:
+        if re.search(pattern, reason, re.IGNORECASE):
             return kind
     return "other"
 
@@ -473,7 +505,7 @@ async def timeline(
     staff = await _staff_addresses(db, {n.recipient for n in sent if n.channel != "fax"})
     for note in sent:
         to_staff = staff.get(note.recipient)
-        failed = note.channel == "fax" and note.state == "failed"
+        failed = note.state == "failed"
         entries.append(
             {
                 "at": jsonable(note.created_at),
@@ -489,9 +521,9 @@ async def timeline(
                 "content": note.body,
                 "state": note.state,
                 "error": note.error,
-                "failure": fax_failure(note.error) if failed and note.error else None,
+                "failure": failure(note.channel, note.error) if failed and note.error else None,
                 "pages": note.pages if note.channel == "fax" else None,
-                # a failed fax already sent again (重发) offers no second 重发
+                # a failed message already sent again (重发) offers no second 重发
                 "resent_as": note.resent_as if failed else None,
                 "media_url": f"/api/faxes/{note.id}/pdf" if note.channel == "fax" else None,
             }

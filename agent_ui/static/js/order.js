@@ -262,23 +262,27 @@ function renderTimeline() {
       player = el("a", { href: media, target: "_blank" }, t("order.fax_pdf"));
     }
     const pages = e.kind === "fax" && e.pages ? ` ${t("fax.pages", { pages: e.pages })}` : "";
-    // a failed fax in words the agent can act on; Asterisk's own reason on hover (and in the API)
-    const failed = e.state === "failed" && e.error ? [": ", el("span", { class: "error", title: e.error, "data-fax-failure": e.failure || "" }, e.failure ? t(`fax.failure.${e.failure}`) : e.error)] : [];
+    // a failed SMS, email or fax in words the agent can act on; the gateway's own reason on hover (and in the API)
+    const failed = e.state === "failed" && e.error ? [": ", el("span", { class: "error", title: e.error, "data-failure": e.failure || "" }, e.failure ? t(`delivery.failure.${e.failure}`) : e.error)] : [];
     const sent = e.direction === "outbound" && e.state ? [` (${t(`sent.${e.state}`)}${pages}`, ...failed, ")"] : [];
-    const again = e.kind === "fax" && e.state === "failed" && !e.resent_as && may("mayFax")
-      ? [" ", el("button", { type: "button", class: "btn", "data-resend": e.notification_id, onclick: (ev) => resendFax(e.notification_id, ev.currentTarget) }, t("fax.resend"))] : [];
+    const again = RESEND[e.kind] && e.state === "failed" && !e.resent_as && may("mayFax")
+      ? [" ", el("button", { type: "button", class: "btn", "data-resend": e.notification_id, onclick: (ev) => resend(e.kind, e.notification_id, ev.currentTarget) }, t("delivery.resend"))] : [];
     return el("li", { "data-kind": e.kind, "data-direction": e.direction }, time, el("b", {}, t(`kind.${e.kind}`)), ...sent, ` ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
       ...again, e.content ? el("div", { class: "wrap" }, e.content) : null, player);
   }));
 }
 
-// 重发: the same document to the same number, a new row on the timeline beside the failed one
-// (once: the button waits for the answer, and the server refuses a second 重发 of the same row)
-async function resendFax(id, button) {
+// 重发 of a failed SMS, email or fax (one server function behind these routes): the same text or
+// document to the same address, a new row on the timeline beside the failed one (once: the button
+// waits for the answer, and the server refuses a second 重发 of the same row). Offered to who may
+// send from the order: the three channels have one rule (mayFax).
+const RESEND = { fax: "faxes", sms: "sms", email: "emails" };
+
+async function resend(kind, id, button) {
   button.disabled = true;
   try {
-    const row = await api(`/api/faxes/${id}/resend`, { method: "POST", body: {} });
-    toast(t("fax.queued", { to: row.recipient, pages: row.pages }), "ok");
+    const row = await api(`/api/${RESEND[kind]}/${id}/resend`, { method: "POST", body: {} });
+    toast(kind === "fax" ? t("fax.queued", { to: row.recipient, pages: row.pages }) : t("delivery.resent", { to: row.recipient }), "ok");
   } catch (err) {
     toast(err.message, "refused");
     button.disabled = false;
