@@ -329,7 +329,9 @@ async def _ticketing_consumers(
     """What turns the bus into work orders, reports and messages: SLA timers, notifications, links."""
     intake = Intake()
     await intake.rebuild(bus)  # who is signed in, when the bus outlived this process (Redis)
-    intake.subscribe(bus, sessions)  # and hands out what waited for nobody signed in, as agents sign in
+    # and hands out what waited for nobody signed in as agents sign in; an agent signing out
+    # (下班) hands their unhandled events back to it, for the colleagues still there
+    intake.subscribe(bus, sessions)
     stack.push_async_callback(intake.close)
     linker = CallLinker(sessions, intake=intake, bus=bus)
     linker.subscribe(bus)
