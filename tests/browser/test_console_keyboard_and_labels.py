@@ -2,7 +2,8 @@
 Chromium, fed the messages their socket would push: no console process and no Asterisk, so it takes
 a few seconds. QA findings: F3 (only state changes are announced), F4 (清空 clears the number too),
 F8 (the wallboard keeps the keyboard focus), F11 (the hang-up key from the 业务大类别 the answer
-focuses), F12 (an outbound call is labelled 外呼 with the number dialled)."""
+focuses), F12 (an outbound call is labelled 外呼 with the number dialled); and the ACW hold of an
+unsaved form taken again when the bridge comes back, and said live in every tab's state bar."""
 
 from __future__ import annotations
 
@@ -29,12 +30,14 @@ INTAKE = {
     "phrases": [],
 }
 
-# a fake socket the page's modules listen to; the commands they send are kept in window.sent
+# a fake socket the page's modules listen to; the commands they send are kept in window.sent, with
+# their arguments in window.commands
 SOCKET = """
 window.sent = [];
+window.commands = [];
 window.sock = new EventTarget();
 window.sock.connected = true;
-window.sock.command = async (cmd, args) => { window.sent.push(cmd); return {}; };
+window.sock.command = async (cmd, args) => { window.sent.push(cmd); window.commands.push({ cmd, args }); return {}; };
 window.push = (type, detail) => window.sock.dispatchEvent(new CustomEvent(type, { detail }));
 """
 
@@ -163,6 +166,111 @@ def test_the_seat_hangs_up_from_the_category_announces_states_only_and_clears_th
     caller.fill("13900001111")
     page.locator("#intake-reset").click()
     expect(caller).to_have_value(DIALLED)
+
+
+# the holds the page asked for, in order, as "call:hold"
+HOLDS = """() => window.commands.filter((c) => c.cmd === "hold_after_call_work")
+    .map((c) => `${c.args.call_id}:${c.args.hold}`)"""
+START_SEAT = """(snapshot) => (async () => {
+    const { StateBar } = await import("/static/js/statebar.js");
+    const seat = await import("/static/js/seat.js");
+    const bar = new StateBar(window.sock);
+    window.push("snapshot", snapshot);
+    await seat.start({ socket: window.sock, bar });
+})()"""
+
+
+def _on_call(call_id: str, state: str = "talking", acw_held: bool = False) -> dict:
+    return {
+        "user": {"agent_id": "1005"},
+        "agent": {
+            "agent_id": "1005",
+            "state": state,
+            "reason": "话后处理" if state == "after_call_work" else "",
+            "call_id": call_id,
+            "acw_held": acw_held,
+        },
+        "calls": [
+            {"call_id": call_id, "caller": "13900004444", "answered_at": 1, "ended": state != "talking"}
+        ],
+    }
+
+
+def test_the_seat_holds_its_after_call_work_again_when_the_bridge_comes_back(page):
+    """A restarted bridge, or a standby taking over, knows no holds: the seat's socket stays open
+    through it and gets no snapshot, only the Asterisk indicator's ``ami``. The form's unsaved input
+    must hold the 话后处理 again then (and after a reconnect's snapshot), or its limit ends it."""
+    page.goto(f"{ORIGIN}/console")
+    page.evaluate(SOCKET)
+    page.evaluate(START_SEAT, _on_call("c1"))
+    expect(page.locator("#pop-body")).to_have_attribute("data-call-id", "c1")
+    page.wait_for_function("() => document.getElementById('intake-caller').value === '13900004444'")
+    page.locator("#intake-opinion").fill("咨询电价")  # typed during the call: the form holds it
+    page.wait_for_function(f"({HOLDS})().length === 1")
+    assert page.evaluate(HOLDS) == ["c1:true"]
+
+    page.evaluate("""() => window.push("ami", { connected: false, reason: "no_active_bridge" })""")
+    page.evaluate("""() => window.push("agent_state", { event: { agent_id: "1005", state: "after_call_work",
+        previous: "talking", reason: "话后处理", call_id: "c1" } })""")
+    assert page.evaluate(HOLDS) == ["c1:true"]  # nobody to tell while no bridge is there
+    page.evaluate("""() => window.push("ami", { connected: true })""")  # the new bridge
+    page.wait_for_function(f"({HOLDS})().length === 2")
+    assert page.evaluate(HOLDS) == ["c1:true", "c1:true"]
+    # a reconnected socket starts from a snapshot: the bridge may have restarted meanwhile too
+    page.evaluate("(snap) => window.push('snapshot', snap)", _on_call("c1", "after_call_work"))
+    page.wait_for_function(f"({HOLDS})().length === 3")
+    assert page.evaluate(HOLDS)[-1] == "c1:true"
+
+    # saved or cleared, nothing is held: the bridge's return asks for no hold
+    page.locator("#intake-reset").click()
+    page.wait_for_function(f"({HOLDS})().length === 4")
+    assert page.evaluate(HOLDS)[-1] == "c1:false"
+    page.evaluate("""() => window.push("ami", { connected: true })""")
+    page.evaluate("() => new Promise((done) => setTimeout(done, 200))")
+    assert len(page.evaluate(HOLDS)) == 4
+
+
+def test_every_tab_of_the_agent_says_live_why_its_after_call_work_is_held(page):
+    """A second tab of the agent's, its own form empty: the hold the other tab's form took during
+    the call (``acw_hold``, pushed) explains its 话后处理 outlasting the limit, until it is let go."""
+    reason = page.locator("#state-reason")
+    page.goto(f"{ORIGIN}/console")
+    page.evaluate(SOCKET)
+    page.evaluate(START_SEAT, _on_call("c1"))
+    expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking")
+
+    page.evaluate(
+        """() => window.push("acw_hold", { event: { agent_id: "1005", call_id: "c1", held: true } })"""
+    )
+    expect(reason).to_have_text("")  # still talking: nothing outlasts anything yet
+    page.evaluate("""() => window.push("agent_state", { event: { agent_id: "1005", state: "after_call_work",
+        previous: "talking", reason: "话后处理", call_id: "c1" } })""")
+    expect(reason).to_have_text(TEXTS.get(LANG, "state.acw_held"))
+    expect(reason).to_have_attribute("title", TEXTS.get(LANG, "state.acw_held_hint"))
+
+    # another agent's hold, or a release of another call, is not this seat's
+    page.evaluate("""() => {
+        window.push("acw_hold", { event: { agent_id: "1006", call_id: "c9", held: false } });
+        window.push("acw_hold", { event: { agent_id: "1005", call_id: "c0", held: false } });
+    }""")
+    expect(reason).to_have_text(TEXTS.get(LANG, "state.acw_held"))
+
+    page.evaluate(
+        """() => window.push("acw_hold", { event: { agent_id: "1005", call_id: "c1", held: false } })"""
+    )
+    expect(reason).to_have_text(TEXTS.reason(LANG, "话后处理"))
+    expect(reason).to_have_attribute("title", "")
+    assert page.evaluate(HOLDS) == []  # this tab's own form held nothing
+
+    # held again while in 话后处理 (a form typed into now), then the snapshot after a reconnect
+    page.evaluate(
+        """() => window.push("acw_hold", { event: { agent_id: "1005", call_id: "c1", held: true } })"""
+    )
+    expect(reason).to_have_text(TEXTS.get(LANG, "state.acw_held"))
+    page.evaluate(
+        "(snap) => window.push('snapshot', snap)", _on_call("c1", "after_call_work", acw_held=False)
+    )
+    expect(reason).to_have_text(TEXTS.reason(LANG, "话后处理"))
 
 
 def test_the_wallboard_keeps_the_focus_and_says_which_way_each_call_goes(page):

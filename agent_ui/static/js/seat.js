@@ -30,7 +30,7 @@ export async function start({ socket, bar }) {
   });
   socket.addEventListener("snapshot", (e) => {
     state.me = e.detail.user?.agent_id;
-    if (state.dirty) holdAfterCallWork(true); // the bridge may have restarted meanwhile
+    if (state.dirty) holdAfterCallWork(true); // a reconnect: the bridge may have restarted meanwhile
     const call = (e.detail.calls || [])[0];
     if (call && (!state.call || state.call.call_id !== call.call_id)) popFromSnapshot(call);
     else if (!call) {
@@ -42,6 +42,12 @@ export async function start({ socket, bar }) {
       if (call.answered_at) Object.assign(state.call, { answered_at: call.answered_at, waited: call.waited });
       showWaited();
     }
+  });
+  // The bridge is back (restarted, or a standby took over): it knows no holds, and this tab's
+  // socket, which stays open through a takeover, gets no new snapshot; the ACW limit would end
+  // the write-up under the unsaved form. Holding again is harmless where it is still held.
+  socket.addEventListener("ami", (e) => {
+    if (e.detail.connected === true && state.dirty) holdAfterCallWork(true);
   });
   socket.addEventListener("call", (e) => {
     const ev = e.detail.event;

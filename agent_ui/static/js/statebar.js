@@ -16,9 +16,14 @@ export class StateBar {
     this.call = null;
     this.consulting = null; // the bridge's consult in progress: {call_id, target, caller_gone}
     this.pauseOnCall = false; // the site lets an agent ask for a break during a call (snapshot)
+    this.reason = ""; // the state's reason, as the bridge gave it
+    this.agentCall = ""; // the call the agent's state names (in 话后处理: the one written up)
+    // the call whose after-call work an intake form holds past its limit, in any tab of the agent's
+    this.acwHeldCall = "";
     socket.addEventListener("snapshot", (e) => this.snapshot(e.detail));
     socket.addEventListener("agent_state", (e) => this.agentState(e.detail.event));
     socket.addEventListener("ami", (e) => this.ami(e.detail.connected));
+    socket.addEventListener("acw_hold", (e) => this.acwHold(e.detail.event));
     socket.addEventListener("work", (e) => this.work(e.detail.work));
     socket.addEventListener("connection", (e) => this.connection(e.detail.connected));
     socket.addEventListener("call", (e) => this.callEvent(e.detail.event));
@@ -108,12 +113,11 @@ export class StateBar {
     this.clockSkew = (snap.server_time || Date.now() / 1000) - Date.now() / 1000;
     this.ami(snap.ami?.connected);
     const agent = snap.agent || {};
+    this.agentCall = agent.call_id || "";
+    // the snapshot says whether the write-up is held only while it is one; a hold taken during the
+    // call (typed while talking), as pushed, stays known for the after-call work to come
+    if (agent.state === "after_call_work") this.acwHeldCall = agent.acw_held ? this.agentCall : "";
     this.setState(agent.state || "logged_out", agent.reason || "", agent.since || agent.state_since || agent.changed_at);
-    if (agent.acw_held && agent.state === "after_call_work") {
-      // why the ACW outlasts its limit: a form's unsaved input (another tab, or one just closed)
-      $("state-reason").textContent = t("state.acw_held");
-      $("state-reason").title = t("state.acw_held_hint");
-    }
     this.call = (snap.calls || [])[0] || null;
     this.setConsulting(agent.consult || null); // a reload during a consult offers its buttons again
     this.work(snap.work);
@@ -123,9 +127,18 @@ export class StateBar {
   agentState(ev) {
     // supervisors' tabs hear every agent's state (for the wallboard); the bar shows only ours
     if (this.me && ev.agent_id && ev.agent_id !== this.me) return;
+    this.agentCall = ev.call_id || "";
     this.setState(ev.state, ev.reason || "", ev.at || ev.ts);
     if (ev.state === "ready" || ev.state === "not_ready" || ev.state === "logged_out") this.call = null;
     this.buttons();
+  }
+
+  // An intake form (this tab's or another's) holds the after-call work of a call, or the last one let go.
+  acwHold(ev) {
+    if (this.me && ev.agent_id && ev.agent_id !== this.me) return;
+    if (ev.held) this.acwHeldCall = ev.call_id || "";
+    else if (this.acwHeldCall === ev.call_id) this.acwHeldCall = "";
+    this.showReason();
   }
 
   callEvent(ev) {
@@ -140,14 +153,26 @@ export class StateBar {
 
   setState(state, reason, since) {
     this.state = state;
+    this.reason = reason;
     this.since = typeof since === "number" && since > 0 ? since : Date.now() / 1000 + this.clockSkew;
     const badge = $("agent-state");
     if (!badge) return;
     badge.dataset.state = state;
     badge.textContent = t(`state.${state}`);
-    $("state-reason").textContent = reasonText(reason);
-    $("state-reason").title = "";
+    this.showReason();
     this.tick();
+  }
+
+  // The state's reason; in 话后处理 held by a form's unsaved input, why it outlasts its limit instead.
+  showReason() {
+    const box = $("state-reason");
+    if (!box) return;
+    const held = this.state === "after_call_work" && this.agentCall !== "" && this.acwHeldCall === this.agentCall;
+    const text = held ? t("state.acw_held") : reasonText(this.reason);
+    const title = held ? t("state.acw_held_hint") : "";
+    // the reason is a live region: rewritten only when it changes, it is announced only then
+    if (box.textContent !== text) box.textContent = text;
+    box.title = title;
   }
 
   tick() {
