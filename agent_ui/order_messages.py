@@ -23,6 +23,7 @@ from agent_ui.faxes import queued, resend
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES
 from agent_ui.work import read_only, unit_of_work
+from ticketing.categories import config_categories, own_first
 from ticketing.message_templates import BODY_LIMIT
 from ticketing.models import Assignment, Comment, NotificationTemplate, WorkOrder
 from ticketing.notify import (
@@ -63,10 +64,12 @@ async def _steps_of(db: AsyncSession, order: WorkOrder) -> list[str]:
 
 async def _templates(db: AsyncSession, order: WorkOrder, channel: str) -> list[NotificationTemplate]:
     steps = await _steps_of(db, order)
+    # a category on another's workflow (用户信息查询 on 信息咨询's) falls back to that one's
+    keys = await config_categories(db, order)
     rows = await db.scalars(
         select(NotificationTemplate)
         .where(
-            NotificationTemplate.category == order.category,
+            NotificationTemplate.category.in_(keys),
             NotificationTemplate.channel == channel,
             NotificationTemplate.node.in_(steps),
             NotificationTemplate.enabled.is_(True),
@@ -76,6 +79,7 @@ async def _templates(db: AsyncSession, order: WorkOrder, channel: str) -> list[N
         )
         .order_by(NotificationTemplate.id)
     )
+    rows = own_first(rows, keys, lambda t: (t.node, t.channel, t.audience))
     return sorted(rows, key=lambda t: steps.index(t.node))
 
 

@@ -294,3 +294,35 @@ async def test_the_seeded_complaint_answer_sms_is_offered_at_handle_and_sent_onc
         sms.body
         == f"【95598】您反映的问题（工单 {order['number']}）处理结果：已更换台区变压器。如有疑问请致电95598。"
     )
+
+
+async def test_a_category_on_another_workflow_is_offered_that_workflows_templates_unless_it_has_its_own(
+    client, world, templates
+):
+    """用户信息查询 (query) takes orders on 信息咨询's workflow: its orders are offered consult's
+    manual templates, until query has one of its own for that step and channel."""
+    csrf = await login(client, "1001")
+    resp = await client.post(
+        "/api/orders",
+        json={"workflow": "consult", "category": "query", "form": {"咨询内容": "户名查询"}, "submit": False,
+              "caller_number": "13800138000"},
+        headers={"X-CSRF-Token": csrf},
+    )  # fmt: skip
+    order = await resp.json()
+    assert resp.status == 201 and order["category"] == "query", order
+    choices = await (await client.get(f"/api/orders/{order['id']}/messages")).json()
+    assert [t["id"] for t in choices["sms"]["templates"]] == [templates["sms"]]
+
+    async with world.services.sessionmaker.begin() as db:
+        own = NotificationTemplate(
+            category="query",
+            node="accept",
+            channel="sms",
+            auto_send=False,
+            body="【95598】查询结果：{{ order.number }}",
+        )
+        db.add(own)
+        await db.flush()
+        own_id = own.id
+    choices = await (await client.get(f"/api/orders/{order['id']}/messages")).json()
+    assert [t["id"] for t in choices["sms"]["templates"]] == [own_id]
