@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
+import socket
+from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from agent_ui import AppServices, create_app
@@ -106,3 +110,36 @@ async def next_message(ws, type_: str, within: float = 3.0) -> dict:
                 return msg
 
     return await asyncio.wait_for(wait(), within)
+
+
+class Mailbox:
+    """What a real SMTP server (aiosmtpd) was handed: (recipients, message) per mail."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def smtp_server(handler):
+    """A real SMTP server on a free local port, answering through ``handler``'s aiosmtpd hooks."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp():
+    """(the mailbox, the port) of a real SMTP server that takes every mail."""
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as port:
+        yield mailbox, port

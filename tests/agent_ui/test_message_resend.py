@@ -7,15 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 from pathlib import Path
 
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import login, smtp_server
 from ticketing.models import Notification
 from ticketing.notify import Dispatcher, HttpSmsGateway, SmtpGateway
 
@@ -48,14 +46,9 @@ class Mailbox:
 
 @pytest.fixture
 def smtp():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield mailbox, port
-    controller.stop()
+    with smtp_server(mailbox) as port:
+        yield mailbox, port
 
 
 @pytest.fixture

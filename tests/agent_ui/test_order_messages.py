@@ -8,39 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
-from email import message_from_bytes, policy
 
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from tests.agent_ui.conftest import login
 from ticketing.models import AuditLog, Contact, Customer, Notification, NotificationTemplate, WorkOrder
 from ticketing.notify import Dispatcher, HttpSmsGateway, SmtpGateway
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield mailbox, port
-    controller.stop()
 
 
 @pytest.fixture

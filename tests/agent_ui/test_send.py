@@ -6,38 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
-from email import message_from_bytes, policy
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from tests.agent_ui.conftest import knowledge_content, login
 from ticketing.models import AuditLog, Notification
 from ticketing.notify import SMS_LIMIT, Dispatcher, SmtpGateway
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 async def test_a_knowledge_item_goes_out_by_email_through_the_outbox(client, world, smtp):
