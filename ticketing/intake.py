@@ -188,6 +188,8 @@ class Intake:
         assert self._sessionmaker is not None
         if not await self._anything_held(event.agent_id):
             return
+        if self._signed_in_at.get(event.agent_id, 0) > event.seq:
+            return  # signed in again while we read: what they were just given stays theirs
         async with self._sessionmaker() as session:
             async with session.begin():
                 returned = await hand_back(session, event.agent_id)
