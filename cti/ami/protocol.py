@@ -196,6 +196,9 @@ def _complete(buf: bytes) -> int:
     return run_start + 4 * (crlfs // 2)
 
 
+_PAD = rb"[ \t\r\x0b\x0c]*"
+
+
 def _starts_of(names: list[bytes]) -> tuple[re.Pattern[bytes], list[bytes]]:
     """Where the frames worth reading start: events of ``names`` and every non-event.
 
@@ -205,7 +208,9 @@ def _starts_of(names: list[bytes]) -> tuple[re.Pattern[bytes], list[bytes]]:
     returned, so ``match.lastindex`` tells which one without copying it out.
     """
     order: list[bytes] = []
-    wanted = b"Event: " + _tree(sorted(names), order) + rb"\r\n|" if names else b""
+    # whitespace around the name, as Frame.name strips it (Asterisk writes none; a stream that
+    # has some must still frame as reading every frame would)
+    wanted = b"Event: " + _PAD + _tree(sorted(names), order) + _PAD + rb"\r\n|" if names else b""
     return re.compile(re.escape(_SEP) + rb"(?=" + wanted + rb"(?!Event: ))"), order
 
 
@@ -307,7 +312,7 @@ class AmiProtocol:
                 continue  # stray blank lines between frames
             if every and self._wanted is not None and part[:7] == b"Event: ":
                 cut = part.find(b"\r\n")
-                if part[7 : cut if cut >= 0 else len(part)] not in self._wanted and not (
+                if part[7 : cut if cut >= 0 else len(part)].strip() not in self._wanted and not (
                     self.keep_listed and b"\nActionID: " in part
                 ):
                     continue
