@@ -457,7 +457,20 @@ class AgentCommands:
         call, agent_channel, _ = self._on_call(agent)
         self._not_held(agent, "transfer")
         context, exten = await self._target(kind, target)
-        await self.actions.blind_transfer(agent_channel, context, exten)
+        # Handed to a queue the agent is a free member of, the caller would be offered straight
+        # back to them: app_queue sees the transfer before the pause of their after-call work.
+        # So the pause comes first (the call's end pauses them anyway); without after-call work
+        # they are free again at once, and nothing is paused.
+        # (only a seat that was free before the call: one on a break is paused already)
+        pause_first = kind == "queue" and self.model.agents.acw_seconds > 0 and agent.before_call == A.READY
+        if pause_first:
+            await self.actions.queue_pause(agent.interface, True, A.ACW_REASON)
+        try:
+            await self.actions.blind_transfer(agent_channel, context, exten)
+        except AmiError:
+            if pause_first:
+                await self.actions.queue_pause(agent.interface, False)
+            raise
         self.model.transferred(call, agent_id, "blind", f"{kind}:{target}", time.time())
         return CommandResult.done(call_id=call.call_id)
 

@@ -159,6 +159,24 @@ async def test_blind_transfer_to_a_queue(asterisk):
     assert ended.legs[0][0] == first and ended.legs[-1][0] == other
 
 
+async def test_a_caller_transferred_to_a_queue_is_not_offered_back_to_the_agent_in_after_call_work(asterisk):
+    """The agent is a free member of the queue they hand the caller to: the caller waits there,
+    not offered back to them while they write the call up (app_queue saw the transfer before
+    the after-call work's pause), and is theirs once they are done."""
+    async with Story(asterisk, acw_seconds=30) as story:
+        first = await story.new_agent(talk="hold")
+        assert (await story.bridge.login(first, seat(first), {QUEUE_A: 0, QUEUE_B: 0})).ok
+        assert (await story.bridge.ready(first)).ok
+        await story.call_in(QUEUE_A, stay=30)
+        call_id = await answered_by(story, first)
+        assert (await story.bridge.transfer(first, "queue", QUEUE_B)).ok
+        await asyncio.sleep(2.0)  # the caller waits in QUEUE_B, where `first` is a member
+        assert len(story.of(CallOffered, call_id=call_id, agent_id=first)) == 1, story.events[-20:]
+        assert story.bridge.agent(first)["state"] == "after_call_work"
+        assert (await story.bridge.wrapup_done(first)).ok
+        await story.wait_for(CallOffered, call_id=call_id, agent_id=first, where=lambda e: e.queue == QUEUE_B)
+
+
 async def test_hold_and_unhold_are_timed_in_the_record(asterisk):
     async with Story(asterisk) as story:
         (agent,) = await ready_agents(story, "hold")
