@@ -89,3 +89,26 @@ async def test_editing_a_disabled_user_again_announces_nothing_new(session, seed
     await update_user(session, u["9001"], "5101", {"active": False, "scope_site_ids": scope})
     assert await notifications() == announced
     assert await stranded(session, order)
+
+
+async def test_the_hand_over_says_why_on_the_orders_timeline(session, seeded):
+    """The 改派 is the system's, not the admin's choice: its opinion names the disabled or
+    moved handler, so a reader of 处理过程 can tell why the handler changed."""
+    from ticketing.models import Comment
+
+    u = seeded.users
+    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"}
+    now = dt.datetime(2026, 11, 25, 9, tzinfo=SH)
+    order = await create_order(
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+    )
+    await submit_step(session, u["5101"], order, now=now)
+
+    await update_user(session, u["9001"], "5101", {"active": False})
+    await session.flush()
+    opinions = list(
+        await session.scalars(
+            select(Comment.text).where(Comment.order_id == order.id, Comment.action == "reassign")
+        )
+    )
+    assert opinions == [f"账号停用（5101 {u['5101'].name}），步骤自动改派"]

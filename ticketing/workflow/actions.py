@@ -311,6 +311,8 @@ async def release_steps(
     )
     left: list[WorkOrder] = []
     gone = "已调离" if user.active else "已停用"
+    # the admin did not act on the order: the timeline says why its handler changed
+    why = f"{'数据范围调整' if user.active else '账号停用'}（{user.staff_no} {user.name}）"
     for mine, order in rows.all():
         if user.active and await can_access(session, user, order):
             continue
@@ -325,7 +327,9 @@ async def release_steps(
         ]
         if others:
             mine.state, mine.acted_at = "cancelled", now
-            await add_comment(session, order, actor, "release", "", replaced=[user.staff_no])
+            await add_comment(
+                session, order, actor, "release", f"{why}，步骤由其他处理人继续", replaced=[user.staff_no]
+            )
             await audit(session, actor, "release", order, before)
             continue
         exclude = {user.id} | (
@@ -360,7 +364,13 @@ async def release_steps(
             for i, p in enumerate(found)
         )
         await add_comment(
-            session, order, actor, "reassign", "", to=[p.staff_no for p in found], replaced=[user.staff_no]
+            session,
+            order,
+            actor,
+            "reassign",
+            f"{why}，步骤自动改派",
+            to=[p.staff_no for p in found],
+            replaced=[user.staff_no],
         )
         await audit(session, actor, "reassign", order, before)
         _routed(session, order, found)
