@@ -61,8 +61,10 @@ function messageForm(channel, choices, order, reload) {
   const preview = el("div", { id: id("preview"), class: "wrap muted", style: FULL });
   const previewed = () => {
     const x = offer.templates.find((each) => String(each.id) === template.value);
+    // replaceChildren, unlike el(), would print an absent part as the word "null" (QA R2-F4)
     preview.replaceChildren(...(x ? [x.subject ? el("b", {}, x.subject) : null, el("div", {}, x.text),
-      x.blank.length ? el("div", { class: "error", "data-blank": x.blank.join(",") }, t("order_msg.blank", { fields: x.blank.join("、") })) : null] : []));
+      x.blank.length ? el("div", { class: "error", "data-blank": x.blank.join(",") }, t("order_msg.blank", { fields: x.blank.join("、") })) : null] : [])
+      .filter(Boolean));
   };
   template.addEventListener("change", previewed);
   const show = () => {
