@@ -1,9 +1,10 @@
 """The seat page and the wallboard as rendered from their real templates, with the real JS modules in
 Chromium, fed the messages their socket would push: no console process and no Asterisk, so it takes
 a few seconds. QA findings: F3 (only state changes are announced), F4 (清空 clears the number too),
-F8 (the wallboard keeps the keyboard focus), F11 (the hang-up key from the 业务大类别 the answer
+F8 and round 2 F3 (the wallboard keeps the keyboard focus, also when the seat's call ends), F11 (the hang-up key from the 业务大类别 the answer
 focuses), F12 (an outbound call is labelled 外呼 with the number dialled); and the ACW hold of an
-unsaved form taken again when the bridge comes back, and said live in every tab's state bar."""
+unsaved form taken again when the bridge comes back, and said live in every tab's state bar; and the
+order page's message template preview (round 2 F4: no "null" for an absent part)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,24 @@ INTAKE = {
         {"name": "信息咨询", "code": "consult", "workflow": "consult", "fields": [], "subcategories": []}
     ],
     "phrases": [],
+}
+
+# the 发短信/发邮件 choices of order 7: an SMS template (never a subject) with no blank field, an
+# email template with a subject and a blank field
+MESSAGES = {
+    "limits": {"sms": 70, "subject": 100},
+    "sms": {
+        "to": "13800003333",
+        "templates": [
+            {"id": 8, "node_name": "接收确认", "subject": "", "text": "【95598】工单GZ1", "blank": []}
+        ],
+    },
+    "email": {
+        "to": "a@example.com",
+        "templates": [
+            {"id": 9, "node_name": "接收确认", "subject": "工单受理", "text": "您好", "blank": ["联系人"]}
+        ],
+    },
 }
 
 # a fake socket the page's modules listen to; the commands they send are kept in window.sent, with
@@ -81,6 +100,8 @@ def _serve(route) -> None:
         route.fulfill(body=html, content_type="text/html; charset=utf-8")
     elif path in ("/static/js/console.js", "/static/js/campaign_card.js"):
         route.fulfill(body="", content_type="text/javascript")  # the modules under test start by hand
+    elif path == "/api/orders/7/messages":
+        route.fulfill(json=MESSAGES)
     elif path == "/api/intake":
         route.fulfill(json=INTAKE)
     elif path == "/api/customers/lookup":
@@ -328,3 +349,73 @@ def test_the_wallboard_keeps_the_focus_and_says_which_way_each_call_goes(page):
     expect(listen).to_be_focused()
     page.keyboard.press("Enter")
     page.wait_for_function("window.sent.includes('spy')")
+
+    # R2-F3: the seat's call ends: the focused 监听 becomes unavailable yet keeps the focus, and
+    # saying so is all its click does
+    listen.focus()
+    page.evaluate(
+        """() => {
+            window.push("agent_state", { event: { agent_id: "1005", state: "after_call_work", reason: "话后处理",
+                                                  call_id: "in-1" } });
+            window.push("board_call", { event: { event: "CallEnded", call_id: "in-1", agent_id: "1005" } });
+        }"""
+    )
+    expect(listen).to_have_attribute("aria-disabled", "true")
+    expect(listen).to_have_attribute("title", TEXTS.get(LANG, "error.agent_not_on_call"))
+    assert page.evaluate("document.activeElement === window.focusedButton")
+    page.keyboard.press("Enter")
+    expect(page.locator("#toasts .toast.refused").last).to_have_text(
+        TEXTS.get(LANG, "error.agent_not_on_call")
+    )
+    assert page.evaluate("window.sent.filter((c) => c === 'spy').length") == 1
+    page.evaluate(
+        """() => window.push("agent_state", { event: { agent_id: "1005", state: "talking", call_id: "in-2" } })"""
+    )
+    expect(listen).not_to_have_attribute("aria-disabled", "true")
+    expect(listen).to_be_focused()
+
+    # this supervisor's own session: the mode switched to stays focused, pressed and unavailable
+    page.evaluate(
+        """() => window.push("board_spy", { event: { spy_id: "s2", supervisor: "3001", agent_id: "1006",
+                                                     call_id: "out-1", mode: "listen" } })"""
+    )
+    whisper = other.locator("[data-spy-mode=whisper]")
+    whisper.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.sent.includes('spy_mode')")
+    page.evaluate(
+        """() => window.push("board_spy", { event: { spy_id: "s2", supervisor: "3001", agent_id: "1006",
+                                                     call_id: "out-1", mode: "whisper" } })"""
+    )
+    expect(whisper).to_have_attribute("aria-pressed", "true")
+    expect(whisper).to_have_attribute("aria-disabled", "true")
+    expect(whisper).to_be_focused()
+    page.keyboard.press("Enter")
+    page.evaluate("() => new Promise((done) => setTimeout(done, 100))")
+    assert page.evaluate("window.sent.filter((c) => c === 'spy_mode').length") == 1
+
+
+def test_the_message_template_preview_shows_only_the_parts_a_template_has(page):
+    """R2-F4: an SMS template has no subject and, all fields filled, no warning: its preview is the
+    text alone (replaceChildren printed each absent part as "null")."""
+    page.goto(f"{ORIGIN}/console")
+    page.evaluate(
+        """() => (async () => {
+            const { mountMessages } = await import("/static/js/order_messages.js");
+            const box = document.createElement("div");
+            box.id = "messages";
+            document.body.append(box);
+            await mountMessages(box, { id: 7 }, () => {});
+        })()"""
+    )
+    for channel in ("sms", "email"):
+        page.locator(f"#{channel}-mode").select_option("template")
+    sms = page.locator("#sms-preview")
+    expect(sms).to_be_visible()
+    assert page.evaluate("document.getElementById('sms-preview').innerText") == "【95598】工单GZ1"
+    assert page.evaluate("document.getElementById('sms-preview').childNodes.length") == 1
+    email = page.locator("#email-preview")
+    expect(email.locator("b")).to_have_text("工单受理")
+    expect(email.locator("[data-blank]")).to_have_attribute("data-blank", "联系人")
+    assert "null" not in page.evaluate("document.getElementById('email-preview').innerText")
+    assert page.evaluate("document.getElementById('email-preview').childNodes.length") == 3

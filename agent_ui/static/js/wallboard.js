@@ -38,6 +38,9 @@ export function start({ socket, bar }) {
     me = bar?.me || me;
     const stop = e.target.closest("[data-spy-stop]");
     if (stop) return spyCommand(socket, "spy_stop", { spy: stop.dataset.spyStop }, t("wb.spy_stopped", { agent: stop.dataset.agent }));
+    // aria-disabled rather than disabled keeps a button focusable, so its click is refused here
+    const off = e.target.closest("[aria-disabled=true]");
+    if (off) return off.dataset.spy ? toast(t("error.agent_not_on_call"), "refused") : undefined;
     const change = e.target.closest("[data-spy-mode]");
     if (change) return spyCommand(socket, "spy_mode", { spy: change.dataset.spyId, mode: change.dataset.spyMode });
     const button = e.target.closest("[data-spy]");
@@ -136,15 +139,19 @@ function spyLines(a) {
   return { lines, mine };
 }
 
+// Unavailable buttons are aria-disabled, not disabled: Chromium drops the focus of a button that
+// becomes disabled to <body>, so a keyboard supervisor on a seat would lose their place each time
+// its call ends or their own mode switch lands (QA R2-F3).
 function spyButtons(a, onCall, mine) {
   if (!mine) {
     return el("div", { class: "spy" }, MODES.map((mode) => el("button", {
-      type: "button", class: "btn", "data-spy": mode, "data-agent": a.agent_id, disabled: !onCall,
+      type: "button", class: "btn", "data-spy": mode, "data-agent": a.agent_id,
+      "aria-disabled": onCall ? null : "true", title: onCall ? null : t("error.agent_not_on_call"),
     }, t(`cmd.${mode}`))));
   }
   return el("div", { class: "spy" }, ...MODES.map((mode) => el("button", {
     type: "button", class: "btn", "data-spy-mode": mode, "data-spy-id": mine.spy_id, "aria-pressed": String(mode === mine.mode),
-    disabled: mode === mine.mode, title: t("wb.spy_switch", { mode: t(`cmd.${mode}`) }),
+    "aria-disabled": mode === mine.mode ? "true" : null, title: t("wb.spy_switch", { mode: t(`cmd.${mode}`) }),
   }, t(`cmd.${mode}`))), el("button", {
     type: "button", class: "btn danger", "data-spy-stop": mine.spy_id, "data-agent": a.agent_id,
   }, t("cmd.spy_stop")));
