@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agent_ui.errors import UiError
 from campaigns import report as campaign_report
 from ticketing import call_reports, reports
-from ticketing.models import Category, Disposition, Site, User
+from ticketing.models import Disposition, Site, User
 from ticketing.models.campaigns import CONTACT_STATES
+from ticketing.workflow import store
 
 #: the most rows one export carries (the page shows ``size`` at a time)
 EXPORT_LIMIT = 50_000
@@ -150,11 +151,6 @@ def _chart(
 
 def _local(moment: dt.datetime | None, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
-
-
-async def _category_names(db: AsyncSession) -> dict[str, str]:
-    rows = await db.execute(select(Category.code, Category.name).where(Category.parent_id.is_(None)))
-    return {code: name for code, name in rows.all()}
 
 
 # --- calls, queues, agents ---------------------------------------------------------------
@@ -323,7 +319,7 @@ def _orders_by(group: str) -> Callable[[AsyncSession, User, ReportQuery], Awaita
             site_id=q.site_id,
             contractor_id=q.contractor_id,
         )
-        names = await _category_names(db) if group == "category" else {}
+        names = await store.category_names(db) if group == "category" else {}
         rows = [[names.get(k, k), n] for k, n in found]
         columns = [Column("group", f"report.c.{group}"), Column("count", "report.c.count", "int")]
         chart = _chart(
@@ -337,7 +333,7 @@ def _orders_by(group: str) -> Callable[[AsyncSession, User, ReportQuery], Awaita
 async def overdue(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
     # overdue is a state of now, not of the period: every open order past its deadline
     found = await reports.overdue(db, viewer=viewer, site_id=q.site_id, contractor_id=q.contractor_id)
-    names = await _category_names(db)
+    names = await store.category_names(db)
     sites = dict((await db.execute(select(Site.id, Site.name))).all())
     chosen = found[q.offset : q.offset + q.limit] if q.limit is not None else found
     rows = [

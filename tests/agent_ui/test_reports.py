@@ -491,3 +491,48 @@ async def test_step_times_keep_to_the_period_and_name_the_steps_in_the_workflows
     )
     rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8").lstrip("\ufeff"))))
     assert [r[0] for r in rows[1:]] == ["报修", "预约"]
+
+
+async def test_an_order_of_a_workflow_no_category_names_shows_the_workflows_name(client, world):
+    """An imported workflow with no category row (QA's qa_sla): 超期工单 and its export name the
+    category by the workflow's name, as the order lists do, never by the raw code."""
+    from ticketing import create_order
+    from ticketing.models import User
+    from ticketing.workflow.store import import_definition
+
+    flow = {
+        "key": "qa_sla",
+        "name": "时限测试流程",
+        "category": "qa_sla",
+        "fields": {"说明": {"type": "text"}},
+        "nodes": [
+            {"id": "start", "type": "create", "fields": {"说明": "editable"}, "exits": [{"to": "handle"}]},
+            {
+                "id": "handle",
+                "name": "处理",
+                "type": "realize",
+                "operators": {"batches": [[{"user": "2001"}]]},
+                "sla": {"limit": "2h"},
+                "exits": [{"to": "done"}],
+            },
+            {"id": "done", "type": "archive"},
+        ],
+    }
+    async with world.services.sessionmaker.begin() as db:
+        await import_definition(db, flow, actor=await db.get(User, world.people["9001"]))
+        handler = await db.get(User, world.people["2001"])
+        order = await create_order(
+            db,
+            await db.get(User, world.people["1001"]),
+            workflow="qa_sla",
+            site_id=handler.site_id,
+            form={"说明": "超期"},
+            now=dt.datetime(2026, 11, 1, 9, tzinfo=TZ),  # long overdue
+        )
+        number = order.number
+    await login(client, "3001")
+    data = await (await client.get("/api/reports/overdue")).json()
+    assert [r[1] for r in data["rows"] if r[0] == number] == ["时限测试流程"]
+    resp = await client.get("/api/reports/overdue/export", params={"format": "csv"})
+    rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8").lstrip("\ufeff"))))
+    assert [r[1] for r in rows[1:] if r[0] == number] == ["时限测试流程"]
