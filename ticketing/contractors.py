@@ -107,7 +107,8 @@ async def _cleaned(
         else:
             # the categories orders are of (a workflow new orders start on), and those it
             # already serves whose workflows were disabled since
-            known = {w["category"] for w in await step_choices(session)}
+            choices = await step_choices(session)
+            known = {w["category"] for w in choices} | {c["code"] for w in choices for c in w["categories"]}
             known.update(current.categories or () if current else ())
             if any(c not in known for c in raw):
                 problems["categories"] = "field_unknown_category"

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record, record_change
 from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
-from ticketing.models import NotificationTemplate, User, WorkflowDefinition
+from ticketing.models import Category, NotificationTemplate, User, WorkflowDefinition
 from ticketing.notify import TemplateError, render
 
 CHANNELS = ("sms", "email", "fax")
@@ -57,13 +57,22 @@ def view(t: NotificationTemplate) -> dict[str, Any]:
 
 async def _steps_of(session: AsyncSession, category: str) -> dict[str, bool] | None:
     """The step ids of the category's enabled workflows, each with whether it dispatches to a
-    contractor (a node with ``contractor:``) in one of them; None when the category has none."""
-    bodies = await session.scalars(
-        select(WorkflowDefinition.body).where(WorkflowDefinition.enabled.is_(True))
+    contractor (a node with ``contractor:``) in one of them; None when the category has none.
+    A top category taking orders on another's workflow (协调单 on 故障报修's) has that one's
+    steps: its own templates come before the workflow's category's (categories.own_first)."""
+    keys = set(
+        await session.scalars(
+            select(Category.workflow_key).where(
+                Category.code == category, Category.parent_id.is_(None), Category.workflow_key != ""
+            )
+        )
+    )
+    rows = await session.execute(
+        select(WorkflowDefinition.key, WorkflowDefinition.body).where(WorkflowDefinition.enabled.is_(True))
     )
     steps: dict[str, bool] | None = None
-    for body in bodies:
-        if body.get("category") == category:
+    for key, body in rows.all():
+        if body.get("category") == category or key in keys:
             steps = steps or {}
             for node in body.get("nodes") or []:
                 step = str(node.get("id"))

@@ -81,7 +81,13 @@ async def test_a_saved_auto_send_template_is_what_the_next_order_sends(client, w
         client,
         "/api/message-templates",
         admin,
-        {"category": "consult", "node": "done", "channel": "sms", "body": "您的咨询{{ order.number }}已答复", "auto_send": True},
+        {
+            "category": "consult",
+            "node": "done",
+            "channel": "sms",
+            "body": "您的咨询{{ order.number }}已答复",
+            "auto_send": True,
+        },
     )
     assert status == 201 and made["audience"] == "customer" and made["enabled"] is True
 
@@ -109,7 +115,9 @@ async def test_a_saved_auto_send_template_is_what_the_next_order_sends(client, w
     assert status == 200 and edited["body"] == "工单{{ order.number }}办结"
     number, sent = await new_order()
     assert f"工单{number}办结" in sent and not any("您的咨询" in s for s in sent)
-    status, off = await _send(client, f"/api/message-templates/{made['id']}", admin, {"enabled": False}, "PATCH")
+    status, off = await _send(
+        client, f"/api/message-templates/{made['id']}", admin, {"enabled": False}, "PATCH"
+    )
     assert status == 200 and off["enabled"] is False
     number, sent = await new_order()
     assert not any(number in s for s in sent)
@@ -134,8 +142,14 @@ async def test_a_contractors_template_needs_a_step_that_dispatches_to_one(client
         client,
         "/api/message-templates",
         admin,
-        {"category": "aftersales", "node": "repair", "channel": "email", "audience": "contractor",
-         "subject": "派工", "body": "请上门"},
+        {
+            "category": "aftersales",
+            "node": "repair",
+            "channel": "email",
+            "audience": "contractor",
+            "subject": "派工",
+            "body": "请上门",
+        },
     )
     assert status == 422 and body["details"]["problems"] == {"audience": "field_not_contractor_step"}
     assert "发给(该步骤不派外委单位)" in body["message"]
@@ -145,7 +159,13 @@ async def test_a_contractors_template_needs_a_step_that_dispatches_to_one(client
         client,
         "/api/message-templates",
         admin,
-        {"category": "outsourced", "node": "outsource", "channel": "sms", "audience": "contractor", "body": "请处理"},
+        {
+            "category": "outsourced",
+            "node": "outsource",
+            "channel": "sms",
+            "audience": "contractor",
+            "body": "请处理",
+        },
     )
     assert status == 201 and made["audience"] == "contractor"
     status, body = await _send(  # nor may a template be moved to a step without one
@@ -161,22 +181,32 @@ async def test_no_two_enabled_templates_for_one_category_step_channel_and_audien
     status, body = await _send(client, "/api/message-templates", admin, same)
     assert status == 422 and body["details"]["problems"] == {"node": "template_duplicate"}
     assert "已有同一类别、步骤、渠道和发给对象的启用模板" in body["message"]
-    status, other = await _send(client, "/api/message-templates", admin, {**same, "channel": "fax", "subject": "回执"})
+    status, other = await _send(
+        client, "/api/message-templates", admin, {**same, "channel": "fax", "subject": "回执"}
+    )
     assert status == 201  # another channel is another template
 
-    listed = (await (await client.get("/api/message-templates", params={"category": "aftersales"})).json())["items"]
+    listed = (await (await client.get("/api/message-templates", params={"category": "aftersales"})).json())[
+        "items"
+    ]
     seeded = next(t for t in listed if (t["node"], t["channel"]) == ("repair", "sms"))
-    status, _ = await _send(client, f"/api/message-templates/{seeded['id']}", admin, {"enabled": False}, "PATCH")
+    status, _ = await _send(
+        client, f"/api/message-templates/{seeded['id']}", admin, {"enabled": False}, "PATCH"
+    )
     assert status == 200
     status, made = await _send(client, "/api/message-templates", admin, same)  # the other one is disabled
     assert status == 201 and made["enabled"] is True
-    status, body = await _send(client, f"/api/message-templates/{seeded['id']}", admin, {"enabled": True}, "PATCH")
+    status, body = await _send(
+        client, f"/api/message-templates/{seeded['id']}", admin, {"enabled": True}, "PATCH"
+    )
     assert status == 422 and body["details"]["problems"] == {"node": "template_duplicate"}
     status, body = await _send(  # an edit that makes one the twin of another is refused too
         client, f"/api/message-templates/{other['id']}", admin, {"channel": "sms"}, "PATCH"
     )
     assert status == 422 and body["details"]["problems"] == {"node": "template_duplicate"}
-    status, edited = await _send(client, f"/api/message-templates/{made['id']}", admin, {"body": "师傅将上门"}, "PATCH")
+    status, edited = await _send(
+        client, f"/api/message-templates/{made['id']}", admin, {"body": "师傅将上门"}, "PATCH"
+    )
     assert status == 200 and edited["body"] == "师傅将上门"  # itself is no twin
 
 
@@ -192,3 +222,33 @@ async def test_the_registers_pick_categories_and_steps_by_name(client):
     assert {"code": "as_return", "name": "退换货"} in aftersales["subcategories"]
     page = await (await client.get("/admin/message-templates")).text()
     assert '<select name="category" required>' in page and '<select name="node" required>' in page
+
+
+async def test_a_category_on_another_categorys_workflow_may_have_its_own_templates(client):
+    """协调单 runs on 故障报修's workflow and 用户信息查询 on 信息咨询's: each may have templates of
+    its own (they come before the workflow's category's), at that workflow's steps; the page
+    offers them among the categories."""
+    admin = await login(client, "9001")
+    items = (await (await client.get("/api/workflow-steps")).json())["items"]
+    fault = next(w for w in items if w["key"] == "fault_repair")
+    consult = next(w for w in items if w["key"] == "consult")
+    assert {"code": "coordination", "name": "协调单"} in fault["categories"]
+    assert {"code": "query", "name": "用户信息查询"} in consult["categories"]
+    assert all(c["code"] != w["category"] for w in items for c in w["categories"])
+    step = consult["steps"][-1]["id"]
+    for category, node in (("coordination", "confirm"), ("query", step)):
+        status, body = await _send(
+            client,
+            "/api/message-templates",
+            admin,
+            {"category": category, "node": node, "channel": "sms", "body": "【95598】工单{{ order.number }}"},
+        )
+        assert status == 201, body
+        assert (body["category"], body["node"]) == (category, node)
+    status, body = await _send(
+        client,
+        "/api/message-templates",
+        admin,
+        {"category": "coordination", "node": "nowhere", "channel": "sms", "body": "hi"},
+    )
+    assert body["details"]["problems"] == {"node": "field_unknown_step"}

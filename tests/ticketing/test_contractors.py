@@ -434,3 +434,10 @@ async def test_choosing_到达现场_while_naming_a_contractor_is_refused_and_ch
     # the exit the form leads to is taken
     await submit_step(session, handler, order, form={**crew, "外委单位": company.id}, to="outsource")
     assert (order.current_node, order.status) == ("outsource", "外委处理中")
+
+
+async def test_a_category_on_another_categorys_workflow_may_be_served(session, seeded):
+    """A contractor may serve 协调单 (its orders run on 故障报修's workflow) by itself: intake
+    offers a 协调单 order the contractors of either category."""
+    company = await _contractor(session, seeded.users["9001"], categories=["coordination", "query"])
+    assert company.categories == ["coordination", "query"]

@@ -445,12 +445,16 @@ async def step_choices(session: AsyncSession) -> list[dict[str, Any]]:
     """What the admins' registers pick a category, workflow or step from, by name: every workflow
     new orders can start on (each key's version as ``latest`` chooses it), in intake's order,
     as ``key``, ``name``, ``category`` (the orders' category code), ``steps`` (``id``, ``name``,
-    ``contractor``: whether the step dispatches to a contractor) and ``subcategories`` (``code``,
-    ``name``: the 小类别 of the enabled intake categories offering it)."""
+    ``contractor``: whether the step dispatches to a contractor), ``subcategories`` (``code``,
+    ``name``: the 小类别 of the enabled intake categories offering it) and ``categories``
+    (``code``, ``name``: the enabled top categories taking orders on it besides its own, e.g.
+    协调单 on 故障报修's, which may have templates and contractors of their own)."""
     keys = await session.scalars(select(WorkflowDefinition.key).distinct())
     children: dict[str, dict[str, str]] = {}
+    tops: dict[str, dict[str, str]] = {}
     for top in await category_tree(session):
         if top["workflow"]:
+            tops.setdefault(top["workflow"], {}).setdefault(top["code"], top["name"])
             named = children.setdefault(top["workflow"], {})
             for child in top["children"]:
                 named.setdefault(child["code"], child["name"])
@@ -471,6 +475,11 @@ async def step_choices(session: AsyncSession) -> list[dict[str, Any]]:
                 ],
                 "subcategories": [
                     {"code": code, "name": name} for code, name in children.get(key, {}).items()
+                ],
+                "categories": [
+                    {"code": code, "name": name}
+                    for code, name in tops.get(key, {}).items()
+                    if code != definition.category
                 ],
             }
         )

@@ -26,16 +26,19 @@ export async function stepChoices() {
 }
 
 // The orders' categories, code -> {name, steps: Map id -> {id, name, contractor}}: named by
-// their workflows (joined when several share one), with the steps of all of them.
+// their workflows (joined when several share one), with the steps of all of them; a category
+// taking orders on another's workflow (协调单 on 故障报修's) by its own name, with that one's steps.
 export function categoryChoices(workflows) {
   const out = new Map();
   for (const w of workflows) {
-    if (!out.has(w.category)) out.set(w.category, { names: [], steps: new Map() });
-    const c = out.get(w.category);
-    if (!c.names.includes(w.name)) c.names.push(w.name);
-    for (const s of w.steps) {
-      const seen = c.steps.get(s.id);
-      c.steps.set(s.id, seen ? { ...seen, contractor: seen.contractor || s.contractor } : s);
+    for (const [code, name] of [[w.category, w.name], ...(w.categories || []).map((c) => [c.code, c.name])]) {
+      if (!out.has(code)) out.set(code, { names: [], steps: new Map() });
+      const c = out.get(code);
+      if (!c.names.includes(name)) c.names.push(name);
+      for (const s of w.steps) {
+        const seen = c.steps.get(s.id);
+        c.steps.set(s.id, seen ? { ...seen, contractor: seen.contractor || s.contractor } : s);
+      }
     }
   }
   for (const c of out.values()) c.name = c.names.join("、");
