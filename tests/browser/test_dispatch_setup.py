@@ -164,9 +164,19 @@ def test_an_admin_adds_a_contractor_and_prints_an_order(setup_console, browser):
         expect(form.locator("[name=email]")).to_have_attribute("aria-invalid", "true")
         form.locator("[name=email]").fill("dispatch@yuedian.example")
         categories = form.locator("#contractor-categories")
-        # categories by name (a category is named by its workflows), never typed as codes
+        # categories by name (a category is named by its workflows, one on another's workflow
+        # by its own: 用户信息查询, 协调单), never typed as codes
         expect(categories.locator("label")).to_have_text(
-            ["信息咨询", "故障报修", "用电业务受理", "投诉举报建议", "售后报修", "外委维修"]
+            [
+                "信息咨询",
+                "用户信息查询",
+                "故障报修",
+                "协调单",
+                "用电业务受理",
+                "投诉举报建议",
+                "售后报修",
+                "外委维修",
+            ]
         )
         categories.get_by_label("故障报修").check()
         categories.get_by_label("外委维修").check()
@@ -229,6 +239,15 @@ def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console
         form.locator("[name=category]").select_option(label="外委维修")
         form.locator("[name=node]").select_option(label="外委处理")
         expect(form.locator("[name=audience] option[value=contractor]")).to_be_enabled()
+        # 协调单 runs on 故障报修's workflow: its own templates are kept at that workflow's steps
+        form.locator("[name=category]").select_option(label="协调单")
+        form.locator("[name=node]").select_option(label="接收确认")
+        form.locator("[name=audience]").select_option("customer")
+        form.locator("[name=body]").fill("协调单{{ order.number }}已受理")
+        form.locator("button[type=submit]").click()
+        coordination = rows.filter(has_text="协调单{{")
+        expect(coordination.locator("td").nth(0)).to_have_text("协调单")
+        expect(coordination.locator("td").nth(1)).to_have_text("接收确认")
 
         # in English too, each label's text sits on one line right above its field
         page.click("button[name=lang]")
@@ -237,7 +256,10 @@ def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console
         label = page.locator("#msg-form label").filter(has=page.locator("[name=subject]")).bounding_box()
         field = subject.bounding_box()
         assert field["x"] == label["x"] and field["width"] > 0.95 * label["width"]
-        assert 0 < field["y"] - label["y"] < 30 and label["y"] + label["height"] - (field["y"] + field["height"]) < 2
+        assert (
+            0 < field["y"] - label["y"] < 30
+            and label["y"] + label["height"] - (field["y"] + field["height"]) < 2
+        )
 
 
 def test_an_admin_keeps_a_print_template_picked_by_name(setup_console, browser):
