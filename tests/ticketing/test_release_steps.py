@@ -112,3 +112,25 @@ async def test_the_hand_over_says_why_on_the_orders_timeline(session, seeded):
         )
     )
     assert opinions == [f"账号停用（5101 {u['5101'].name}），步骤自动改派"]
+
+
+async def test_a_handler_moved_out_of_the_orders_site_is_named_as_moved(session, seeded):
+    from ticketing.models import Comment
+
+    u = seeded.users
+    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"}
+    now = dt.datetime(2026, 11, 25, 9, tzinfo=SH)
+    order = await create_order(
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+    )
+    await submit_step(session, u["5101"], order, now=now)
+    elsewhere = next(s for code, s in seeded.sites.items() if code != "GZ" and s.parent_id is not None)
+
+    await update_user(session, u["9001"], "5101", {"site_id": elsewhere.id, "scope_site_ids": [elsewhere.id]})
+    await session.flush()
+    opinions = list(
+        await session.scalars(
+            select(Comment.text).where(Comment.order_id == order.id, Comment.action == "reassign")
+        )
+    )
+    assert opinions == [f"数据范围调整（5101 {u['5101'].name}），步骤自动改派"]
