@@ -18,6 +18,7 @@ from collections.abc import Callable
 from cti.ami import AmiClient
 from cti.bridge import CtiBridge, CtiSettings
 from cti.bus import InProcessBus
+from cti.call_events import CallAnswered
 from cti.events import Event
 
 QUEUE_A, QUEUE_B = "cti-a", "cti-b"
@@ -34,6 +35,25 @@ def agi_is_up() -> bool:
 
 def seat(ext: str) -> str:
     return f"Local/{ext}@hotline-sim-phone/n"
+
+
+async def ready_agents(story: Story, *talks: str, queue: str = QUEUE_A) -> list[str]:
+    """New agents, one per ``talks`` (their phones' talk time), signed into ``queue`` and ready."""
+    agents = []
+    for talk in talks:
+        agent = await story.new_agent(talk=talk)
+        assert (await story.bridge.login(agent, seat(agent), {queue: len(agents)})).ok
+        assert (await story.bridge.ready(agent)).ok
+        agents.append(agent)
+    return agents
+
+
+async def answered_by(story: Story, agent: str) -> str:
+    """The call id of the call ``agent`` answers, once both legs are bridged."""
+    answered = await story.wait_for(CallAnswered, agent_id=agent)
+    await story.bridge.flush()
+    await asyncio.sleep(0.1)  # both legs bridged
+    return answered.call_id
 
 
 class Story:

@@ -20,26 +20,9 @@ from cti.call_events import (
     RecordingReady,
 )
 from cti.recording import wav_info
-from tests.cti.harness import QUEUE_A, QUEUE_B, Story, seat
+from tests.cti.harness import QUEUE_A, QUEUE_B, Story, answered_by, ready_agents, seat
 
 pytestmark = pytest.mark.asterisk
-
-
-async def ready_agents(story: Story, *talks: str, queue: str = QUEUE_A) -> list[str]:
-    agents = []
-    for talk in talks:
-        agent = await story.new_agent(talk=talk)
-        assert (await story.bridge.login(agent, seat(agent), {queue: len(agents)})).ok
-        assert (await story.bridge.ready(agent)).ok
-        agents.append(agent)
-    return agents
-
-
-async def answered_by(story: Story, agent: str) -> str:
-    answered = await story.wait_for(CallAnswered, agent_id=agent)
-    await story.bridge.flush()
-    await asyncio.sleep(0.1)  # both legs bridged
-    return answered.call_id
 
 
 async def test_refusals_carry_stable_reasons(asterisk):
@@ -458,8 +441,14 @@ async def test_signing_out_while_the_phone_rings_withdraws_the_offer_for_the_nex
         offer = await story.wait_for(CallOffered, agent_id=leaving)
         result = await story.bridge.logout(leaving)  # 下班 while it rings
         assert result.ok, result
-        channels = await story.net.action_list("CoreShowChannels")
-        assert not [f for f in channels if f.get("Channel").startswith(f"Local/{leaving}@")]
+        # hung up: gone from Asterisk a moment after the Hangup it answered
+        for _ in range(100):
+            channels = await story.net.action_list("CoreShowChannels")
+            left = [f for f in channels if f.get("Channel").startswith(f"Local/{leaving}@")]
+            if not left:
+                break
+            await asyncio.sleep(0.02)
+        assert not left
         assert (await story.bridge.ready(colleague)).ok
         # the caller waited on in the queue and goes to the next agent, never to the signed-out seat
         answered = await story.wait_for(CallAnswered, agent_id=colleague, timeout=10)

@@ -17,28 +17,11 @@ from cti.call_events import (
     ConsultChanged,
     SpyChanged,
 )
-from tests.cti.harness import QUEUE_A, Story, seat
+from tests.cti.harness import QUEUE_A, Story, answered_by, ready_agents, seat
 
 pytestmark = pytest.mark.asterisk
 
 SUPERVISOR = "8001"
-
-
-async def ready_agents(story: Story, *talks: str) -> list[str]:
-    agents = []
-    for talk in talks:
-        agent = await story.new_agent(talk=talk)
-        assert (await story.bridge.login(agent, seat(agent), {QUEUE_A: len(agents)})).ok
-        assert (await story.bridge.ready(agent)).ok
-        agents.append(agent)
-    return agents
-
-
-async def answered_by(story: Story, agent: str) -> str:
-    answered = await story.wait_for(CallAnswered, agent_id=agent)
-    await story.bridge.flush()
-    await asyncio.sleep(0.1)  # both legs bridged
-    return answered.call_id
 
 
 async def restart(story: Story) -> int:
