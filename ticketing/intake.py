@@ -168,7 +168,7 @@ class Intake:
         else:
             return
         assert self._sessionmaker is not None
-        if not await self._anything_waiting():
+        if not await self._any(_waiting()):
             return
         async with self._sessionmaker() as session:
             async with session.begin():
@@ -186,7 +186,7 @@ class Intake:
             # in again since: the inbox on their screen is theirs, not the pool's
             return
         assert self._sessionmaker is not None
-        if not await self._anything_held(event.agent_id):
+        if not await self._any(_held(event.agent_id)):
             return
         if self._signed_in_at.get(event.agent_id, 0) > event.seq:
             return  # signed in again while we read: what they were just given stays theirs
@@ -200,24 +200,16 @@ class Intake:
                     left -= {row.id for row in await self.top_up(session, staff_no)}
             await publish_pending(session, self._bus)
 
-    async def _anything_held(self, staff_no: str) -> bool:
-        """Whether the agent's inbox holds an unhandled event, read without the write lock: most
-        sign-outs leave an empty inbox (as ``_anything_waiting``)."""
-        if self._readers is None:
-            return True
-        async with self._readers() as session:
-            return bool(await session.scalar(select(_held(staff_no).exists())))
-
-    async def _anything_waiting(self) -> bool:
-        """Whether any event waits at all, read without the write lock: ``ready`` is the most
+    async def _any(self, query) -> bool:
+        """Whether ``query`` finds a row, read without the write lock. ``ready`` is the most
         frequent state change (every ACW end, every ring of a ringall queue another seat took)
-        and events wait only while nobody with their skill is signed in, so most of them find
-        nothing, and on SQLite a write transaction each would queue behind order creation.
-        Read on every event, not cached: the events are stored by other processes too."""
+        and most sign-outs leave an empty inbox, so most of these checks find nothing, and on
+        SQLite a write transaction each would queue behind order creation. Read every time, not
+        cached: the events are stored by other processes too."""
         if self._readers is None:
             return True
         async with self._readers() as session:
-            return bool(await session.scalar(select(_waiting().exists())))
+            return bool(await session.scalar(select(query.exists())))
 
     async def receive(
         self,
