@@ -32,16 +32,12 @@ from cti.call_events import (
     ConsultChanged,
     SpyChanged,
 )
-from cti.calls import OUTBOUND_CONTEXTS, Call, CallModel, Channel
+from cti.calls import Call, CallModel, Channel
+from cti.commands.service import TARGET_CONTEXTS
 from cti.events import Event
 from cti.spies import SpyBook
 
 log = logging.getLogger(__name__)
-
-
-#: the consultation's leg to its target, as Asterisk names it: the Atxfer dials
-#: ``Local/<exten>@<context>`` (``AgentCommands._target``)
-CONSULT_CONTEXTS = {"agent": "hotline-transfer", "queue": "hotline-queue", "number": OUTBOUND_CONTEXTS[0]}
 
 
 class History:
@@ -272,9 +268,10 @@ def apply_channels(model: CallModel, frames: list[Frame], now: float) -> None:
 
 
 def _consult_leg(target: str) -> str:
-    """The name's start of the consultation's leg to ``target`` (agent:<工号>, queue:…, number:…)."""
+    """The name's start of the consultation's leg to ``target`` (agent:<工号>, queue:…, number:…):
+    the Atxfer dials ``Local/<exten>@<context>``, the context ``AgentCommands._target`` dials."""
     kind, _, to = target.partition(":")
-    context = CONSULT_CONTEXTS.get(kind)
+    context = TARGET_CONTEXTS.get(kind)
     return f"Local/{to.lstrip('+')}@{context}-" if context and to else ""
 
 

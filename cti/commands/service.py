@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from cti import agents as A
 from cti.ami import AmiActionError, AmiError, AmiNotConnected
+from cti.channel_calls import OUTBOUND_CONTEXTS
 from cti.commands.actions import Actions
 from cti.spies import MODE_DIGITS, MODES, Spy, SpyBook
 
@@ -69,6 +70,10 @@ REASONS = (
 )
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 CONSULT_DIR = "/var/spool/asterisk/monitor/hotline/consult"
+#: the dialplan context a transfer or a consultation dials for each kind of target
+#: (``<exten>@<context>``; a consultation's leg is ``Local/<exten>@<context>-…``). The one
+#: mapping: a restarted bridge recognises a consultation's leg by it (``cti.resync``)
+TARGET_CONTEXTS = {"agent": "hotline-transfer", "queue": "hotline-queue", "number": OUTBOUND_CONTEXTS[0]}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,18 +169,18 @@ class AgentCommands:
         """(context, exten) for a transfer target: an agent, a queue, or a number."""
         if kind == "agent":
             self._ready_colleague(target)
-            return "hotline-transfer", target
+            return TARGET_CONTEXTS[kind], target
         if kind == "queue":
             # hotline-queue takes any name: a queue Asterisk does not have hangs the caller up
             # (Queue() cannot join it) or sends them to an invalid extension (综合服务 matches no
             # pattern), while the transfer itself succeeds; so it is asked first
             if not target or not await self.actions.queue_exists(target):
                 raise Refused("unknown_queue", f"no queue {target!r}")
-            return "hotline-queue", target
+            return TARGET_CONTEXTS[kind], target
         if kind == "number":
             if not _NUMBER.match(target):
                 raise Refused("invalid_number", f"not a phone number: {target!r}")
-            return self.actions.outbound_context, target.lstrip("+")
+            return TARGET_CONTEXTS[kind], target.lstrip("+")
         raise Refused("unknown_target", f"unknown target kind {kind!r}")
 
     def _ready_colleague(self, target: str) -> A.Agent:
