@@ -6,6 +6,9 @@ and delivered by the dispatcher.
 
 Who may: the fax's rule (``knowledge.send`` and the order in the user's data scope), so the
 order page offers all three channels to the same people.
+
+重发 is for what the customer was sent: a failed reminder or overrun alert to staff (an internal
+alert on the timeline, which offers it no 重发) is refused as ``<channel>.internal_alert``.
 """
 
 from __future__ import annotations
@@ -17,15 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import json_body, order_key
+from agent_ui.bodies import json_body, order_key, path_int
 from agent_ui.errors import UiError
 from agent_ui.faxes import queued, resend
+from agent_ui.order_views import _staff_addresses
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES
 from agent_ui.work import read_only, unit_of_work
 from ticketing.categories import config_categories, own_first
 from ticketing.message_templates import BODY_LIMIT
-from ticketing.models import Assignment, Comment, NotificationTemplate, WorkOrder
+from ticketing.models import Assignment, Comment, Notification, NotificationTemplate, WorkOrder
 from ticketing.notify import (
     SMS_LIMIT,
     TemplateError,
@@ -37,6 +41,7 @@ from ticketing.notify import (
     render_by_hand,
     send_message,
 )
+from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.engine import load_order
 
@@ -193,15 +198,46 @@ async def email_for_order(request: web.Request) -> web.Response:
     return await _send(request, "email")
 
 
+#: 重发 refused for an alert to staff, per channel
+INTERNAL_ALERT = {"sms": "sms.internal_alert", "email": "email.internal_alert"}
+
+
+async def _refuse_internal_alert(request: web.Request, channel: str) -> None:
+    """A failed reminder or overrun alert to staff (sent to a user's own mobile or email: what
+    the order's timeline lists as an internal alert, ``order_views.timeline``, without 重发) is
+    not sent again: it pressed someone about a deadline that has moved on, and a copy would
+    press them again now. Checked once the caller may see the row (``faxes.resend``'s rule), so
+    a refusal tells nothing about rows out of their scope; anything else is ``resend``'s."""
+    notification_id = path_int(request, "id")
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        row = await db.get(Notification, notification_id)
+        if row is None or row.channel != channel or row.state != "failed":
+            return
+        if row.user_id != user.id and not user.has_role("supervisor", "admin"):
+            order = await db.get(WorkOrder, row.order_id) if row.order_id else None
+            if order is None or not await can_access(db, user, order):
+                return
+        if await _staff_addresses(db, {row.recipient}):
+            raise UiError(
+                INTERNAL_ALERT[channel],
+                f"this {channel} is an internal alert to staff, not a message to the customer: "
+                "it is not sent again",
+            )
+
+
 @routes.post("/api/sms/{id}/resend")
 @requires("knowledge.send")
 async def resend_sms(request: web.Request) -> web.Response:
-    """重发 a failed SMS from the order's timeline: once, as a fax is (``faxes.resend``)."""
+    """重发 a failed SMS from the order's timeline: once, as a fax is (``faxes.resend``); never
+    an alert to staff."""
+    await _refuse_internal_alert(request, "sms")
     return await resend(request, "sms")
 
 
 @routes.post("/api/emails/{id}/resend")
 @requires("knowledge.send")
 async def resend_email(request: web.Request) -> web.Response:
-    """重发 a failed email from the order's timeline: once, as a fax is (``faxes.resend``)."""
+    """重发 a failed email from the order's timeline: once, as a fax is (``faxes.resend``); never
+    an alert to staff."""
+    await _refuse_internal_alert(request, "email")
     return await resend(request, "email")
