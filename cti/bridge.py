@@ -199,11 +199,14 @@ class CtiBridge:
 
     def _snapshot(self, agent: A.Agent) -> dict[str, Any]:
         # whether an intake form's unsaved input holds this ACW past its limit: a console opened
-        # afresh says why the seat is still in 话后处理
+        # afresh says why the seat is still in 话后处理; and the call whose write-up a form holds,
+        # also while it is still going on, so a tab opened during the call knows at its end
         held = self._acw_held.get(agent.agent_id)
+        held_call = held[0] if held else ""
         return {
             **agent.snapshot(),
-            "acw_held": A.acw_held(agent.state, agent.call_id, held[0] if held else ""),
+            "acw_held": A.acw_held(agent.state, agent.call_id, held_call),
+            "acw_hold_call": held_call,
         }
 
     def queues(self) -> list[dict[str, Any]]:

@@ -157,7 +157,7 @@ class BridgeMirror:
     def _snapshot(self, agent: dict[str, Any]) -> dict[str, Any]:
         call_id = agent.get("call_id", "")
         held = self._acw_held.get(agent["agent_id"], "")
-        return {**agent, "acw_held": A.acw_held(agent.get("state", ""), call_id, held)}
+        return {**agent, "acw_held": A.acw_held(agent.get("state", ""), call_id, held), "acw_hold_call": held}
 
     def queues(self) -> list[dict[str, Any]]:
         now = time.time()
@@ -399,9 +399,13 @@ class BridgeMirror:
         for agent in present.get("agents", ()):
             mine = self._agents.get(agent["agent_id"])
             if mine is None:
-                self._agents[agent["agent_id"]] = dict(agent)  # older than the retained history
-                if agent.get("acw_held") and agent.get("call_id"):
-                    self._acw_held.setdefault(agent["agent_id"], agent["call_id"])
+                mine = self._agents[agent["agent_id"]] = dict(agent)  # older than the retained history
+                # a form holds the write-up of that call (maybe still going on); a bridge that
+                # names no call held says only whether the ACW is
+                held_now = mine.pop("acw_held", False)
+                held = mine.pop("acw_hold_call", None) or (agent.get("call_id") if held_now else "")
+                if held:
+                    self._acw_held.setdefault(agent["agent_id"], held)
             else:
                 mine["skills"] = dict(agent.get("skills") or {})
                 mine["seat"] = agent.get("seat") or mine.get("seat", "")

@@ -114,9 +114,10 @@ export class StateBar {
     this.ami(snap.ami?.connected);
     const agent = snap.agent || {};
     this.agentCall = agent.call_id || "";
-    // the snapshot says whether the write-up is held only while it is one; a hold taken during the
-    // call (typed while talking), as pushed, stays known for the after-call work to come
-    if (agent.state === "after_call_work") this.acwHeldCall = agent.acw_held ? this.agentCall : "";
+    // the call whose write-up a form (in any tab of the agent's) holds, also while the call still
+    // goes on: a tab opened after another took the hold says why at the after-call work's start
+    if ("acw_hold_call" in agent) this.acwHeldCall = agent.acw_hold_call || "";
+    else if (agent.state === "after_call_work") this.acwHeldCall = agent.acw_held ? this.agentCall : "";
     this.setState(agent.state || "logged_out", agent.reason || "", agent.since || agent.state_since || agent.changed_at);
     this.call = (snap.calls || [])[0] || null;
     this.setConsulting(agent.consult || null); // a reload during a consult offers its buttons again
