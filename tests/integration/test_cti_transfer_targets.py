@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from cti import resync
-from cti.call_events import AgentStateChanged, CallEnded, ConsultChanged
+from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered, ConsultChanged
 from cti.commands import service
 from tests.cti.harness import QUEUE_A, QUEUE_B, Story, answered_by, ready_agents
 
@@ -67,3 +67,47 @@ async def test_a_restart_finds_a_consultation_leg_in_the_context_the_consultatio
         await asyncio.sleep(0.2)
     assert ended.agent_id == first
     assert [e.state for e in story.of(ConsultChanged, agent_id=first)] == ["consulting", "ended"]
+
+
+async def member(story: Story, queue: str, agent: str) -> tuple[str, str]:
+    """(Paused, PausedReason) of ``agent`` in ``queue``, as Asterisk has them."""
+    status = await story.net.action_list("QueueStatus", Queue=queue)
+    found = next(f for f in status if f.name == "QueueMember" and f.get("Name") == agent)
+    return found["Paused"], found.get("PausedReason")
+
+
+async def test_a_colleague_who_lets_a_blind_transfer_ring_out_is_not_ready_missed(asterisk):
+    """As when a queue's offer rings out (未就绪·未接): the caller, back in the queue they came
+    from, is not offered to the absent colleague again, and waits for the next agent."""
+    async with Story(asterisk) as story:
+        first, second, third = await ready_agents(story, "hold", "hold", "hold")
+        await story.phone(second, ring="never")
+        for agent in (second, third):
+            await story.bridge.pause(agent, "小休")  # so the queue offers the call to `first`
+        await story.call_in(QUEUE_A, stay=30, variables=("HOTLINE_XFER_TIMEOUT=2",))
+        call_id = await answered_by(story, first)
+        assert (await story.bridge.ready(second)).ok
+        await story.bridge.pause(first, "小休")  # the caller must not come straight back to them
+        assert (await story.bridge.transfer(first, "agent", second)).ok
+        await story.wait_for(AgentStateChanged, agent_id=second, state="ringing")
+        missed = await story.wait_for(
+            AgentStateChanged, agent_id=second, state="not_ready", reason="未接", timeout=6
+        )
+        assert story.bridge.agent(second)["state"] == "not_ready"
+        assert story.bridge.agent(second)["reason"] == "未接"
+        assert await member(story, QUEUE_A, second) == ("1", "未接")
+        # the caller waits in QUEUE_A (not hung up), where the colleague is a member: not offered
+        await asyncio.sleep(2.0)
+        assert len(story.of(CallOffered, call_id=call_id, agent_id=second)) == 1
+        assert not story.of(CallEnded, call_id=call_id)
+        assert story.bridge.agent(second)["state"] == "not_ready"
+        # the next agent to be ready takes them
+        assert (await story.bridge.ready(third)).ok
+        await story.wait_for(CallAnswered, call_id=call_id, agent_id=third, timeout=10)
+        assert (await story.bridge.hangup(third)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
+        await story.bridge.flush()
+    assert (ended.outcome, ended.agent_id) == ("answered", third)
+    assert [leg[0] for leg in ended.legs] == [first, third]
+    assert story.agent_states(second)[-1] == ("not_ready", "未接")
+    assert missed.previous in ("ringing", "ready")
