@@ -1,0 +1,78 @@
+"""A complaint spawned from another order waits at its create step (登记) on that step's time
+limit, as one taken at intake and saved there does: the same due time and timers, whether the
+visit-back step's ``spawn`` opened it or the dissatisfied survey did. (The seeded complaint's
+登记 sets no limit; here a version with one, as an admin would import it.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from tests.ticketing.test_surveys_and_reports import fault
+from tests.ticketing.test_visit_back_complaints import UNHAPPY, at_visit_step, complaints_of
+from ticketing import create_order, submit_step
+from ticketing.models import Timer, WorkOrder
+from ticketing.seed import workflow_source
+from ticketing.surveys import record_survey
+from ticketing.workflow.store import import_definition
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(d, hh, mm=0):
+    return dt.datetime(2026, 11, d, hh, mm, tzinfo=SH)
+
+
+async def with_register_limit(session) -> None:
+    source = workflow_source("complaint")
+    register = next(n for n in source["nodes"] if n["id"] == "register")
+    register["sla"] = {
+        "limit_by": {"field": "严重程度", "values": {"一般": "2h", "重大": "1d"}},
+        "reminders": [{"after": "1h", "notify": {"current_handlers": True}, "channels": ["screen"]}],
+        "overrun": {"notify": [{"role": "supervisor"}], "channels": ["screen"], "urgency": "urgent"},
+    }
+    await import_definition(session, source)
+
+
+async def deadlines(session, order) -> tuple:
+    timers = await session.scalars(
+        select(Timer).where(Timer.order_id == order.id, Timer.state == "pending").order_by(Timer.id)
+    )
+    return order.due_at, [(t.node, t.payload["kind"], t.due_at) for t in timers]
+
+
+async def test_a_spawned_complaint_waits_at_register_on_its_limit_as_an_intake_one(session, seeded):
+    await with_register_limit(session)
+    now = at(26, 14)  # Thursday afternoon: 2 working hours → 16:00
+    intake = await create_order(
+        session,
+        seeded.users["1001"],
+        workflow="complaint",
+        site_id=seeded.sites["GZ"].id,
+        form={"类别1": "一类", "严重程度": "一般", "所属区域": "GZ"},
+        submit=False,
+        now=now,
+    )
+    expected = (at(26, 16), [("register", "reminder", at(26, 15)), ("register", "overrun", at(26, 16))])
+    assert await deadlines(session, intake) == expected
+
+    source = await at_visit_step(session, seeded, at(26, 9))
+    await submit_step(
+        session, seeded.users["2001"], source, form={"回访满意度": "不满意", "回访意见": "太慢"}, now=now
+    )
+    (spawned,) = await complaints_of(session, source)
+    assert (spawned.current_node, spawned.workflow_version) == ("register", 2)
+    assert await deadlines(session, spawned) == expected
+
+
+async def test_the_surveys_complaint_waits_on_its_limit_too(session, seeded):
+    await with_register_limit(session)
+    order = await fault(session, seeded, at(24, 9), close=True)
+    result = await record_survey(session, seeded.users["2001"], order, UNHAPPY)
+    complaint = await session.get(WorkOrder, result.follow_up_order_id)
+    due, timers = await deadlines(session, complaint)
+    assert complaint.current_node == "register" and due is not None
+    assert [(node, kind) for node, kind, _ in timers] == [("register", "reminder"), ("register", "overrun")]
+    assert timers[-1][2] == due
