@@ -64,6 +64,7 @@ from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
 from agent_ui.snapshot import build_board, build_snapshot, call_of, screen_pop_for
 from agent_ui.texts import Texts
 from agent_ui.work import ivr_steps, pop_of, read_only, work_counts
+from cti import agents as A
 from cti.call_events import (
     AcwHoldChanged,
     AgentStateChanged,
@@ -92,6 +93,9 @@ QUEUE_INTERVAL = 0.25  # seconds: the least time between two updates of one queu
 #: seconds a closed tab's hold on its call's after-call work outlives it: a reload's new page
 #: takes it over from its draft (seat.js restoreDraft), a tab gone for good releases it
 ACW_RELEASE_GRACE = 5.0
+#: seconds between this process's signs of life to the bridge while any of its tabs holds an ACW:
+#: the bridge lets go of the holds of a process silent for a few of them (killed: no release)
+ACW_ALIVE_INTERVAL = A.ACW_ALIVE_SECONDS
 FAN_OUT_SLICE = 64  # tabs written per turn of the event loop when one message goes to many
 _RESYNC = {"type": "resync"}
 _WORK = {"type": "work_refresh"}
@@ -113,7 +117,12 @@ class Client:
     """One open socket: who is on it, and its way out (direct, or its private queue when behind)."""
 
     def __init__(
-        self, ws: web.WebSocketResponse, transport: asyncio.Transport, user: CurrentUser, lang: str
+        self,
+        ws: web.WebSocketResponse,
+        transport: asyncio.Transport,
+        user: CurrentUser,
+        lang: str,
+        process: str = "",
     ) -> None:
         self.ws = ws
         self.transport = transport
@@ -134,8 +143,9 @@ class Client:
         #: calls whose after-call work this tab holds past its limit (its intake form's unsaved input)
         self.acw_holds: set[str] = set()
         #: names this tab's holds at the bridge, unique across the web processes: a reload's new
-        #: page on another process holds anew, and this tab's release leaves that hold alone
-        self.acw_holder = uuid.uuid4().hex
+        #: page on another process holds anew, and this tab's release leaves that hold alone. It
+        #: names the web process too, whose silence (killed) lets the bridge drop the hold
+        self.acw_holder = A.acw_holder(process, uuid.uuid4().hex) if process else uuid.uuid4().hex
 
     def sign_out(self) -> None:
         """Close with 4401 (socket.js then opens the sign-in form): the account changed under it."""
@@ -224,12 +234,21 @@ class Gateway:
         # call_id → "inbound" | "outbound" | "internal", from CallStarted: only it and CallEnded
         # say which way a call goes, and a callback must not show as a caller ringing in
         self._directions: collections.OrderedDict[str, str] = collections.OrderedDict()
+        #: this web process, as its tabs' ACW holds name it at the bridge (``acw_alive``)
+        self.process = uuid.uuid4().hex[:16]
+        self._acw_releasing = 0  # closed tabs' holds still to be released (after the grace)
+        self._alive: asyncio.Task[None] | None = None
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
         self._subscription = self.services.bus.subscribe(self._on_event)
+        self._alive = asyncio.get_running_loop().create_task(self._keep_holds_alive(), name="acw-alive")
 
     async def stop(self) -> None:
+        if self._alive is not None:
+            self._alive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._alive
         if self._subscription is not None:
             await self._subscription.close()
         for timer in self._queue_timers.values():
@@ -502,7 +521,7 @@ class Gateway:
         transport = request.transport
         if transport is None:  # the browser left during the handshake
             return ws
-        client = Client(ws, transport, user, await language(request))
+        client = Client(ws, transport, user, await language(request), self.process)
         self.add(client)
         writer = asyncio.create_task(self._write(client), name=f"ws-writer-{user.staff_no}")
         client.send(_RESYNC)  # the first thing every (re)connected tab sees is the whole present
@@ -610,19 +629,52 @@ class Gateway:
         which ends by its limit again (at once if that passed) unless another tab holds it: the
         bridge keeps it while any does, on whichever web process that tab is."""
         for call_id in client.acw_holds:
+            self._acw_releasing += 1
             self._spawn(self._release_acw_hold(client.user, call_id, client.acw_holder))
         client.acw_holds = set()
 
     async def _release_acw_hold(self, user: CurrentUser, call_id: str, holder: str) -> None:
-        # the grace: a reload's new page holds it again from its draft before the limit can end it
-        await asyncio.sleep(ACW_RELEASE_GRACE)
-        bridge = self.services.bridge
-        if bridge is None:
-            return
         try:
+            # the grace: a reload's new page holds it again from its draft before the limit can end it
+            await asyncio.sleep(ACW_RELEASE_GRACE)
+            bridge = self.services.bridge
+            if bridge is None:
+                return
             await bridge.hold_after_call_work(user.agent_id, call_id, False, holder)
+        except asyncio.CancelledError:
+            raise
         except Exception:
             log.exception("the ACW hold of %s on %s was not released", user.staff_no, call_id)
+        finally:
+            self._acw_releasing -= 1
+
+    def _holds_anything(self) -> bool:
+        return bool(self._acw_releasing) or any(c.acw_holds for c in self.clients)
+
+    async def _keep_holds_alive(self) -> None:
+        """Tell the bridge every ``ACW_ALIVE_INTERVAL`` that this process is alive while any of its
+        tabs holds an ACW (or a closed tab's release is still to come): the bridge lets go of the
+        holds of a process it stops hearing from, as a killed one never releases them."""
+        beat: asyncio.Task[None] | None = None
+        while True:
+            await asyncio.sleep(ACW_ALIVE_INTERVAL)
+            alive = getattr(self.services.bridge, "acw_alive", None)
+            if alive is None or not self._holds_anything():
+                continue
+            if beat is not None and not beat.done():
+                continue  # the last one still waits for an answer (no bridge now): no pile-up
+            beat = asyncio.get_running_loop().create_task(self._beat(alive))
+            self._tasks.add(beat)  # cancelled with the others at stop
+            beat.add_done_callback(self._tasks.discard)
+
+    async def _beat(self, alive: Any) -> None:
+        try:
+            result = await alive(self.process, ACW_ALIVE_INTERVAL)
+        except Exception:
+            log.exception("the ACW holds of this web process were not kept alive")
+            return
+        if not getattr(result, "ok", True):
+            log.debug("the ACW holds of this web process not kept alive: %s", getattr(result, "reason", ""))
 
     def _message(self, client: Client, error_id: str, fallback: str, details: dict[str, Any]) -> str:
         if details.get("detail"):

@@ -160,6 +160,25 @@ def after_acw(agent: Agent) -> tuple[str, str]:
     return READY, ""
 
 
+#: seconds between a web process's signs of life while any of its tabs holds an ACW
+#: (``CtiBridge.acw_alive``); the bridge lets go of the holds of a process silent for
+#: ``ACW_SILENT_BEATS`` of its intervals: one killed never releases them itself
+ACW_ALIVE_SECONDS = 5.0
+ACW_SILENT_BEATS = 3
+
+
+def acw_holder(process: str, tab: str) -> str:
+    """The name of one tab's ACW hold at the bridge: the web process it is on, and the tab."""
+    return f"{process}/{tab}"
+
+
+def holder_process(holder: str) -> str:
+    """The web process whose tab holds an ACW (``acw_holder``); empty for a holder that names
+    none, which only its own release (or the agent ending the ACW) lets go."""
+    process, slash, _ = holder.partition("/")
+    return process if slash else ""
+
+
 def acw_held(state: str, call_id: str, held_call: str) -> bool:
     """Whether an intake form's unsaved input holds the agent's after-call work past its limit
     now: a hold of ``held_call`` counts only while the agent writes that call up."""

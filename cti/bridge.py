@@ -129,6 +129,10 @@ class CtiBridge:
         #: another web process) holds it again before the old tab's release arrives
         self._acw_held: dict[str, tuple[str, set[str]]] = {}
         self._acw_overdue: set[str] = set()  # agents whose ACW limit passed while their form held it
+        #: web process -> (loop time it was last heard from, its interval between signs of life):
+        #: the holds of its tabs lapse once it has been silent for ``A.ACW_SILENT_BEATS`` intervals
+        self._acw_processes: dict[str, tuple[float, float]] = {}
+        self._acw_silence: dict[str, asyncio.TimerHandle] = {}  # process -> its next check
         #: agent id -> the ACW limit ending that agent's after-call work now (until Asterisk answers)
         self._acw_ending: dict[str, asyncio.Task[Any]] = {}
         #: the latest ended calls: a seat in ACW still shows its call. Kept as they are and
@@ -169,6 +173,9 @@ class CtiBridge:
         await self.ami.stop()
         for timer in self._acw_timers.values():
             timer.cancel()
+        for timer in self._acw_silence.values():
+            timer.cancel()
+        self._acw_silence.clear()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -270,7 +277,15 @@ class CtiBridge:
         would find the agent still writing up this one. Once the last holding form is saved,
         emptied or closed, an ACW whose time has passed meanwhile ends at once; the agent's own
         就绪 / 暂停 / 下班 end it any time. ``held`` in the answer: whether any tab still holds it.
+
+        A holder named after its web process (``agents.acw_holder``) lasts while that process
+        is alive: it says so every few seconds (``acw_alive``) while its tabs hold anything, and
+        a process silent for ``ACW_SILENT_BEATS`` of its intervals (killed, hung, cut off) has
+        its tabs' holds let go as their own releases would, which it can no longer send.
         """
+        process = A.holder_process(holder)
+        if process:
+            self._heard_from(process)
         held = self._acw_held.get(agent_id)
         if hold:
             if held is not None and held[0] == call_id:
@@ -279,17 +294,69 @@ class CtiBridge:
                 self._acw_held[agent_id] = (call_id, {holder})
                 self._emit(AcwHoldChanged(agent_id=agent_id, call_id=call_id, held=True))
             return CommandResult.done(held=True)
+        return CommandResult.done(held=self._let_go(agent_id, call_id, holder))
+
+    async def acw_alive(self, process: str, interval: float = A.ACW_ALIVE_SECONDS) -> CommandResult:
+        """The web process ``process`` is alive, and says so again within ``interval`` seconds while
+        any of its tabs holds an ACW (``hold_after_call_work``)."""
+        self._heard_from(process, max(0.05, float(interval)))
+        return CommandResult.done()
+
+    def _let_go(self, agent_id: str, call_id: str, holder: str) -> bool:
+        """``holder`` no longer holds ``call_id``'s after-call work; whether another tab still does.
+        Once none does, an ACW whose limit passed meanwhile ends at once."""
+        held = self._acw_held.get(agent_id)
         if held is not None and held[0] == call_id:
             held[1].discard(holder)
             if held[1]:
-                return CommandResult.done(held=True)  # another tab (a reload's new page) holds it
+                return True  # another tab (a reload's new page) holds it
             del self._acw_held[agent_id]
             self._emit(AcwHoldChanged(agent_id=agent_id, call_id=call_id, held=False))
         agent = self.agent_book.get(agent_id)
         if agent_id in self._acw_overdue and agent is not None and agent.call_id == call_id:
             self._acw_overdue.discard(agent_id)
             self._end_acw(agent_id, call_id)
-        return CommandResult.done(held=False)
+        return False
+
+    def _heard_from(self, process: str, interval: float | None = None) -> None:
+        known = self._acw_processes.get(process)
+        if interval is None:
+            interval = known[1] if known is not None else A.ACW_ALIVE_SECONDS
+        loop = asyncio.get_running_loop()
+        self._acw_processes[process] = (loop.time(), interval)
+        timer = self._acw_silence.get(process)
+        due = loop.time() + interval * A.ACW_SILENT_BEATS
+        if timer is None or timer.when() > due:  # a shorter interval announced: check sooner
+            if timer is not None:
+                timer.cancel()
+            self._acw_silence[process] = loop.call_at(due, self._check_silence, process)
+
+    def _check_silence(self, process: str) -> None:
+        self._acw_silence.pop(process, None)
+        holds = [
+            (agent_id, call_id, holder)
+            for agent_id, (call_id, holders) in self._acw_held.items()
+            for holder in holders
+            if A.holder_process(holder) == process
+        ]
+        heard, interval = self._acw_processes.get(process, (0.0, A.ACW_ALIVE_SECONDS))
+        if not holds:
+            self._acw_processes.pop(process, None)  # nothing of its to keep: forgotten
+            return
+        loop = asyncio.get_running_loop()
+        due = heard + interval * A.ACW_SILENT_BEATS
+        if loop.time() < due:
+            self._acw_silence[process] = loop.call_at(due, self._check_silence, process)
+            return
+        log.warning(
+            "web process %s silent for %.1f s: letting go of its tabs' ACW holds (%s)",
+            process,
+            loop.time() - heard,
+            ", ".join(f"{agent_id} on {call_id}" for agent_id, call_id, _ in holds),
+        )
+        self._acw_processes.pop(process, None)
+        for agent_id, call_id, holder in holds:
+            self._let_go(agent_id, call_id, holder)
 
     async def answer(self, agent_id: str) -> CommandResult:
         return await self.commands.answer(agent_id)

@@ -54,6 +54,7 @@ BRIDGE_COMMANDS = (
     "pause",
     "wrapup_done",
     "hold_after_call_work",
+    "acw_alive",
     "answer",
     "hangup",
     "hold",
@@ -424,6 +425,9 @@ class RemoteBridge:
         self, agent_id: str, call_id: str, hold: bool, holder: str = ""
     ) -> CommandResult:
         return await self._command("hold_after_call_work", agent_id, call_id, hold, holder)
+
+    async def acw_alive(self, process: str, interval: float) -> CommandResult:
+        return await self._command("acw_alive", process, interval)
 
     async def answer(self, agent_id: str) -> CommandResult:
         return await self._command("answer", agent_id)
