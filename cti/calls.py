@@ -234,7 +234,22 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if agent.state == A.AFTER_CALL_WORK and self.on_acw:
             self.on_acw(agent)
 
+    def _dialing(self, call: Call, agent_id: str, at: float) -> None:
+        """Click-to-dial (回呼, a campaign's preview call): the agent's own phone rings first, and
+        the customer is dialled once it answers. The call starts now, outbound (its
+        ``CallStarted`` ahead of the seat's ringing, so every consumer knows which way it goes
+        before the pop), and is offered to the agent as a queue call is, the customer being the
+        number dialled: the same screen-pop, ended the same way by the answer, a failure or a
+        rejection."""
+        self._start(call)
+        if not call.ringing_at:
+            call.ringing_at = at
+        call.ringing.add(agent_id)
+        if agent_id not in call.agents_offered:
+            call.agents_offered.append(agent_id)
+
     def _answered(self, call: Call, agent_id: str, at: float, waited: float | None = None) -> None:
+        call.ringing.discard(agent_id)
         call.answered_at = at
         call.agent_id = agent_id
         if call.queue:

@@ -78,9 +78,14 @@ class ChannelEvents(_Base):
                 A.AFTER_CALL_WORK,
             ):
                 # Rings outside app_queue (click-to-dial, transfer target): no AgentCalled comes.
+                dialing = call.direction == "outbound" and not call.answered_at and not call.queued_at
+                if dialing:
+                    self._dialing(call, agent.agent_id, at)
                 self._transition(agent, "offer", at, call.call_id)
-                if call.direction == "inbound" and call.answered_at:
-                    self._offer(call, agent.agent_id, at)  # a transfer target gets the screen-pop too
+                if dialing or (call.direction == "inbound" and call.answered_at):
+                    # a transfer target gets the screen-pop too, and so does a click-to-dial's
+                    # agent, whose own phone rings before the customer's: whom they are calling
+                    self._offer(call, agent.agent_id, at)
         elif not call.customer_channel and call.direction == "inbound" and uid != call.call_id:
             call.customer_channel = name
 
