@@ -19,7 +19,7 @@ import logging
 import time
 
 from cti import agents as A
-from cti.ami import AmiClient, Frame
+from cti.ami import AmiActionError, AmiClient, Frame
 from cti.call_events import (
     AgentStateChanged,
     CallAnswered,
@@ -35,7 +35,7 @@ from cti.call_events import (
 from cti.calls import Call, CallModel, Channel
 from cti.commands.service import TARGET_CONTEXTS
 from cti.events import Event
-from cti.spies import SpyBook
+from cti.spies import SPY_VARIABLE, SpyBook, spy_from_tag
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,21 @@ async def resync(ami: AmiClient, model: CallModel, spies: SpyBook | None = None)
     apply_channels(model, channels, now)
     if spies is not None:
         spies.confirm(channels)
+        await adopt_spies(ami, spies, channels, now)
     apply_queue_status(model, status, now)
+
+
+async def adopt_spies(ami: AmiClient, spies: SpyBook, channels: list[Frame], now: float) -> None:
+    """Supervisors' sessions the bus does not show: the phone still rang when the previous run
+    stopped (or answered while no bridge watched). The spy command named each on its channel."""
+    for f in spies.unfollowed(channels):
+        try:
+            reply = await ami.action("Getvar", Channel=f.get("Channel"), Variable=SPY_VARIABLE)
+        except AmiActionError:
+            continue  # hung up meanwhile (its Hangup, held back till now, ends nothing followed)
+        spy = spy_from_tag(f.get("Uniqueid"), reply.get("Value"))
+        if spy is not None:
+            spies.adopt(spy, f, now)
 
 
 def apply_channels(model: CallModel, frames: list[Frame], now: float) -> None:

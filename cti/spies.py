@@ -8,12 +8,17 @@ channel's ``Hangup`` ends it, and so does the end of the agent's call. Each
 change is one ``SpyChanged`` on the bus, with the whole session, for the
 wallboards only: the agent's own seat is never told (a barge it hears anyway).
 
-Only sessions this bridge started are followed: a ChanSpy someone dials by
-hand has no supervisor we could name. A bridge that starts (a restart, a
-standby taking over) takes the sessions the bus shows in progress (``restore``)
-and keeps those whose channel Asterisk still runs ChanSpy on (``confirm``, at
-every resync); the others ended while no bridge was watching, and their end is
-published then, once.
+Only sessions the spy command started are followed: a ChanSpy dialled by hand
+would have no supervisor we could name, and the dialplan offers none (a phone's
+context, ``hotline-agents``, dials seats only; ``hotline-spy`` is reached only by
+the command's Originate). A bridge that starts (a restart, a standby taking
+over) takes the sessions the bus shows in progress (``restore``) and keeps those
+whose channel Asterisk still runs ChanSpy on (``confirm``, at every resync); the
+others ended while no bridge was watching, and their end is published then,
+once. A session the bus does not show (the supervisor's phone still rang when
+the bridge stopped, or answered while none watched) is taken from its channel:
+the command names it there (``HOTLINE_SPY``, ``spy_tag``), and ``adopt`` follows
+it as if this bridge had asked for it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote, unquote
 
 from cti.ami import Frame
 from cti.call_events import SpyChanged
@@ -34,6 +40,8 @@ MODE_DIGITS = {"listen": "4", "whisper": "5", "barge": "6"}
 SPY_PREFIX = "spy-"
 EXPECTED_FOR = 120.0  # seconds an unanswered spy call is waited for (the Originate rings 30)
 SPY_EVENTS = ("ChanSpyStart", "ChanSpyStop", "Hangup")
+#: the spy channel's variable naming its session (``spy_tag``), set by the spy command's Originate
+SPY_VARIABLE = "HOTLINE_SPY"
 
 
 @dataclasses.dataclass
@@ -61,6 +69,22 @@ class Spy:
 
     def event(self, *, ended: bool = False) -> SpyChanged:
         return SpyChanged(**self.snapshot(), ended=ended)
+
+
+def spy_tag(spy: Spy) -> str:
+    """The session, as its channel carries it: supervisor, name, agent, call and mode, each
+    percent-encoded (Originate's Variable splits on commas) and joined by ``|``."""
+    fields = (spy.supervisor, spy.supervisor_name, spy.agent_id, spy.call_id, spy.mode)
+    return "|".join(quote(field, safe="") for field in fields)
+
+
+def spy_from_tag(spy_id: str, tag: str) -> Spy | None:
+    """The session ``spy_tag`` named on the channel ``spy_id``; None for anything else."""
+    fields = [unquote(field) for field in tag.split("|")]
+    if len(fields) != 5 or fields[4] not in MODES or not fields[2]:
+        return None
+    supervisor, name, agent_id, call_id, mode = fields
+    return Spy(spy_id, supervisor, name, agent_id, call_id, mode)
 
 
 class SpyBook:
@@ -131,6 +155,31 @@ class SpyBook:
                 self._end(spy_id)
             else:
                 spy.channel = channel
+
+    def unfollowed(self, channels: Iterable[Frame]) -> list[Frame]:
+        """The spy command's channels (``CoreShowChannels``) the book does not follow: ringing
+        the supervisor, or running ChanSpy, while no bridge watched them start."""
+        return [
+            f
+            for f in channels
+            if f.get("Uniqueid").startswith(SPY_PREFIX)
+            and ";" not in f.get("Uniqueid")  # a Local seat's other half
+            and f.get("Uniqueid") not in self.active
+            and f.get("Uniqueid") not in self.expected
+        ]
+
+    def adopt(self, spy: Spy, channel: Frame, now: float) -> None:
+        """Follow a session its channel names (``spy_from_tag``): on the call already (its
+        ChanSpyStart went by while no bridge watched: it starts now), or the supervisor's phone
+        still ringing (its ChanSpyStart will come, as for a session this bridge asked for)."""
+        if spy.spy_id in self.active or spy.spy_id in self.expected:
+            return
+        if channel.get("Application") == "ChanSpy":
+            spy.channel, spy.started_at = channel.get("Channel"), now
+            self.active[spy.spy_id] = spy
+            self.emit(spy.event())
+        else:
+            self.expect(spy)
 
     def mode_changed(self, spy_id: str, mode: str) -> None:
         """Asterisk says nothing when ChanSpy switches mode: the switch's sender tells."""

@@ -8,6 +8,7 @@ command with a reason instead of swallowing the failure.
 from __future__ import annotations
 
 from cti.ami import AmiClient, Frame
+from cti.spies import SPY_VARIABLE
 
 SEAT_FAMILY = "hotline-seat"
 
@@ -170,15 +171,18 @@ class Actions:
             Async="true",
         )
 
-    async def spy(self, supervisor_seat: str, mode: str, target_channel: str, channel_id: str) -> Frame:
+    async def spy(
+        self, supervisor_seat: str, mode: str, target_channel: str, channel_id: str, tag: str = ""
+    ) -> Frame:
         # The supervisor's phone rings; when answered it runs ChanSpy on the agent's leg.
+        # ``tag`` (cti.spies.spy_tag) names the session on the channel, for a bridge that restarts.
         return await self.ami.action(
             "Originate",
             Channel=supervisor_seat,
             Context="hotline-spy",
             Exten=mode,
             Priority=1,
-            Variable=f"SPY_TARGET={target_channel}",
+            Variable=[f"SPY_TARGET={target_channel}", *([f"{SPY_VARIABLE}={tag}"] if tag else [])],
             ChannelId=channel_id,
             Timeout=30000,
             Async="true",

@@ -22,7 +22,7 @@ from cti import agents as A
 from cti.ami import AmiActionError, AmiError, AmiNotConnected
 from cti.channel_calls import OUTBOUND_CONTEXTS
 from cti.commands.actions import Actions
-from cti.spies import MODE_DIGITS, MODES, Spy, SpyBook
+from cti.spies import MODE_DIGITS, MODES, Spy, SpyBook, spy_tag
 
 UNHOLD_TRIES = 20
 
@@ -633,10 +633,12 @@ class AgentCommands:
         agent = self._agent(agent_id)
         call, agent_channel, _ = self._on_call(agent)
         spy_id = f"spy-{uuid.uuid4().hex[:12]}"
+        spy = Spy(spy_id, supervisor, supervisor_name, agent_id, call.call_id, mode)
         # followed before the phone can ring: ChanSpyStart may come before Originate's answer is read
-        self.spies.expect(Spy(spy_id, supervisor, supervisor_name, agent_id, call.call_id, mode))
+        self.spies.expect(spy)
         try:
-            await self.actions.spy(supervisor_seat, mode, agent_channel, spy_id)
+            # named on its channel too: a bridge restarted while the phone rings takes it from there
+            await self.actions.spy(supervisor_seat, mode, agent_channel, spy_id, spy_tag(spy))
         except AmiError:
             self.spies.forget(spy_id)
             raise
