@@ -32,6 +32,8 @@ SORTS = {
     "category": WorkOrder.category,
     "updated_at": WorkOrder.updated_at,
 }
+#: sorts on a column an order may leave empty (no 时限): those orders go last both ways
+NULLABLE_SORTS = frozenset(name for name, column in SORTS.items() if column.nullable)
 #: nodes where the customer is waiting for our reply (回复客户)
 REPLY_NODES = ("reply",)
 #: the crew-arrival step (到达现场): its SLA runs from dispatch until the crew reports arrival
@@ -145,7 +147,12 @@ async def run_list(db: AsyncSession, user: User, q: ListQuery, tz: str) -> dict[
     where = await conditions(db, user, q, tz)
     total = await db.scalar(select(func.count()).select_from(WorkOrder).where(*where)) or 0
     column = SORTS[q.sort]
-    order_by = [column.desc() if q.descending else column.asc(), WorkOrder.id.desc()]
+    ordered = column.desc() if q.descending else column.asc()
+    if q.sort in NULLABLE_SORTS:
+        # an order with no deadline is the least urgent either way round, on both databases
+        # (SQLite puts NULLs first ascending, PostgreSQL last): NULLS LAST said, not left to each
+        ordered = ordered.nulls_last()
+    order_by = [ordered, WorkOrder.id.desc()]
     rows = list(
         await db.scalars(
             select(WorkOrder).where(*where).order_by(*order_by).offset((q.page - 1) * q.size).limit(q.size)
