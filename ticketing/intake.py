@@ -40,6 +40,7 @@ from ticketing.events import (
 from ticketing.models import (
     ASYNC_KINDS,
     Contact,
+    Counter,
     Customer,
     CustomerPhone,
     Interaction,
@@ -168,11 +169,17 @@ class Intake:
         else:
             return
         assert self._sessionmaker is not None
-        if not await self._any(_waiting()):
+        signs_in = isinstance(event, AgentStateChanged) and event.previous in ("logged_out", "")
+        # a sign-in is written down even with nothing waiting (a sign-out handled after it, by
+        # another worker, then knows the inbox is on a screen again); a ready is not: it comes
+        # after every call, and with nothing waiting it costs one read
+        if not signs_in and not await self._any(_waiting()):
             return
         async with self._sessionmaker() as session:
             async with session.begin():
-                await self.top_up(session, staff_no)
+                await self.top_up(
+                    session, staff_no, seq=event.seq, signed_in=isinstance(event, AgentStateChanged)
+                )
             await publish_pending(session, self._bus)
 
     async def _signed_out(self, event: AgentStateChanged) -> None:
@@ -192,12 +199,12 @@ class Intake:
             return  # signed in again while we read: what they were just given stays theirs
         async with self._sessionmaker() as session:
             async with session.begin():
-                returned = await hand_back(session, event.agent_id)
+                returned = await hand_back(session, event.agent_id, seq=event.seq)
                 left = {row.id for row in returned}
                 for staff_no in sorted(self.logged_in - {event.agent_id}):
                     if not left:
                         break
-                    left -= {row.id for row in await self.top_up(session, staff_no)}
+                    left -= {row.id for row in await self.top_up(session, staff_no, skip_locked=True)}
             await publish_pending(session, self._bus)
 
     async def _any(self, query) -> bool:
@@ -265,14 +272,35 @@ class Intake:
         await assign_to(session, None, row, agent)
         return agent
 
-    async def top_up(self, session: AsyncSession, staff_no: str) -> list[Interaction]:
+    async def top_up(
+        self,
+        session: AsyncSession,
+        staff_no: str,
+        *,
+        seq: int = 0,
+        signed_in: bool = False,
+        skip_locked: bool = False,
+    ) -> list[Interaction]:
         """The waiting events (nobody with their skill was signed in when they came) of the
         agent's skills, oldest first, into their inbox until it holds ``backlog_share``
         unhandled events; each audited and announced as ``assign_to`` does. An IVR fault report
-        among them opens its fault order for the agent, as on arrival."""
-        agent = await session.scalar(select(User).where(User.staff_no == staff_no, User.active.is_(True)))
+        among them opens its fault order for the agent, as on arrival.
+
+        ``seq``: the bus event it answers (a sign-in, a ready, an event handled): nothing for an
+        agent whose sign-out after it was handled already (``hand_back``: the agent holds their
+        row locked, ``_hold``, and reads the other's mark under it); ``signed_in``: that event
+        says the agent is signed in, and is marked for a sign-out handled after it;
+        ``skip_locked``: nothing for an agent whose inbox another transaction is changing (a
+        colleague's, given events while they sign out: two sign-outs at once never wait for
+        each other's agent)."""
+        agent = await _hold(session, staff_no, skip_locked=skip_locked)
         if agent is None or not agent.has_role("agent"):
             return []
+        if seq:
+            if await _mark(session, SIGNED_OUT, staff_no) > seq:
+                return []  # signed out since: their inbox is on nobody's screen
+            if signed_in:
+                await _set_mark(session, SIGNED_IN, staff_no, seq)
         kinds = [k for k in ASYNC_KINDS if self.skills.get(k, "service") in (agent.skills or {})]
         share = self.backlog_share - await unhandled_count(session, agent)
         if not kinds or share <= 0:
@@ -411,14 +439,61 @@ def _held(staff_no: str):
     )
 
 
-async def hand_back(session: AsyncSession, staff_no: str) -> list[Interaction]:
+#: The bus seq of the latest sign-in (or ready) and sign-out of an agent that the intake acted
+#: on, kept as ``counters`` rows (``SIGNED_IN + 工号``; a mark only ever grows, as a counter does).
+#: Worker processes share the intake group's events, so the sign-out and the next sign-in of
+#: one agent may be handled at the same moment by two of them, each knowing only what its own
+#: subscription has seen; the marks, read and written with the agent's row locked (``_hold``),
+#: say which came last whatever the order they are handled in.
+SIGNED_IN, SIGNED_OUT = "intake-signed-in:", "intake-signed-out:"
+
+
+async def _hold(
+    session: AsyncSession, staff_no: str, *, active: bool = True, skip_locked: bool = False
+) -> User | None:
+    """The user with this 工号 (``active``: only while active), their row locked until the
+    transaction ends: their
+    inbox is handed back or filled up by one transaction at a time (PostgreSQL; SQLite's
+    ``BEGIN IMMEDIATE`` has one writer anyway). ``FOR NO KEY UPDATE``: rows that refer to the
+    user (an order, an audit entry) are still written meanwhile. ``skip_locked``: None when
+    another transaction holds it, rather than wait."""
+    query = select(User).where(User.staff_no == staff_no)
+    if active:
+        query = query.where(User.active.is_(True))
+    query = query.with_for_update(key_share=True, skip_locked=skip_locked)
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def _mark(session: AsyncSession, kind: str, staff_no: str) -> int:
+    return int(await session.scalar(select(Counter.value).where(Counter.key == kind + staff_no)) or 0)
+
+
+async def _set_mark(session: AsyncSession, kind: str, staff_no: str, seq: int) -> None:
+    """Under ``_hold``: nobody else writes the agent's marks meanwhile."""
+    row = await session.get(Counter, kind + staff_no, populate_existing=True)
+    if row is None:
+        session.add(Counter(key=kind + staff_no, value=seq))
+    elif row.value < seq:
+        row.value = seq
+    await session.flush()
+
+
+async def hand_back(session: AsyncSession, staff_no: str, *, seq: int = 0) -> list[Interaction]:
     """The unhandled events of the agent's inbox back to the waiting events (status ``new``,
     nobody's; their arrival time kept, so ``top_up`` hands them out in their turn), each
     audited as the system's ``event.assign`` because of 下班 and announced
-    (``AsyncEventReturned``: the agent's inbox and count shrink)."""
-    agent = await session.scalar(select(User).where(User.staff_no == staff_no))
+    (``AsyncEventReturned``: the agent's inbox and count shrink).
+
+    ``seq``: the sign-out's bus seq. Nothing goes back when the agent's sign-in after it was
+    handled already (by another worker, perhaps at this very moment: the agent's row is locked
+    here, and their sign-in's ``top_up`` locks it too): the inbox is on their screen again."""
+    agent = await _hold(session, staff_no, active=False)  # a deactivated account's too
     if agent is None:
         return []
+    if seq:
+        if await _mark(session, SIGNED_IN, staff_no) > seq:
+            return []
+        await _set_mark(session, SIGNED_OUT, staff_no, seq)
     rows = await session.scalars(_held(staff_no).order_by(Interaction.occurred_at, Interaction.id))
     returned: list[Interaction] = []
     for row in rows:
