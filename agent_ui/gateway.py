@@ -53,6 +53,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
+from sqlalchemy import select
 
 from agent_ui import roles
 from agent_ui.auth import CurrentUser
@@ -82,7 +83,8 @@ from cti.call_events import (
 )
 from cti.events import Event
 from ticketing.events import UserAccountChanged
-from ticketing.users import names_by_staff_no
+from ticketing.models import WorkOrder
+from ticketing.users import names_by_staff_no, order_scope_clause
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -309,6 +311,19 @@ class Gateway:
         client.watching = set(order_ids)
         for order_id in client.watching:
             self._by_order.setdefault(order_id, set()).add(client)
+
+    async def _orders_in_scope(self, user: CurrentUser, order_ids: list[int]) -> list[int]:
+        """Those of the orders the user may open: an order's events carry its 督办 opinions and
+        handlers, which a tab outside its data scope must not read by asking to watch it."""
+        if not order_ids:
+            return []
+        async with read_only(self.services, user) as (db, row):
+            allowed = set(
+                await db.scalars(
+                    select(WorkOrder.id).where(WorkOrder.id.in_(order_ids), await order_scope_clause(db, row))
+                )
+            )
+        return [order_id for order_id in dict.fromkeys(order_ids) if order_id in allowed]
 
     def show_board(self, client: Client) -> None:
         client.board = True
@@ -593,8 +608,9 @@ class Gateway:
             if not isinstance(order_ids, list) or not all(isinstance(i, int) for i in order_ids):
                 client.send(self._refusal(client, ref, "request.invalid", {"field": "orders"}))
                 return
-            self.watch(client, order_ids[:50])
-            client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {}})
+            watched = await self._orders_in_scope(client.user, order_ids[:50])
+            self.watch(client, watched)
+            client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {"orders": watched}})
             return
         if cmd == "wallboard":
             self.show_board(client)
