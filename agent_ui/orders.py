@@ -20,7 +20,18 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import directory
-from ticketing.models import Category, Site, StandardPhrase, User, WorkflowDefinition
+from ticketing.errors import FieldErrors
+from ticketing.intake import may_handle
+from ticketing.models import (
+    ASYNC_KINDS,
+    CallLeg,
+    Category,
+    Interaction,
+    Site,
+    StandardPhrase,
+    User,
+    WorkflowDefinition,
+)
 from ticketing.users import can_access
 from ticketing.workflow import actions, engine, store
 from ticketing.workflow.forms import form_site
@@ -139,6 +150,8 @@ async def create_order(request: web.Request) -> web.Response:
     async with unit_of_work(services, current_user(request)) as (db, user):
         form = _form(body)
         site_id = _opt_int(body, "site_id")
+        interaction_ids = _ids(body, "interaction_ids") or ()
+        await _check_linkable(db, user, interaction_ids)
         order = await engine.create_order(
             db,
             user,
@@ -154,12 +167,41 @@ async def create_order(request: web.Request) -> web.Response:
             subcategory=_text(body, "subcategory", 32),
             submit=bool(body.get("submit", True)),
             opinion=_text(body, "opinion"),
-            interaction_ids=_ids(body, "interaction_ids") or (),
+            interaction_ids=interaction_ids,
             # the call the form was written for (a "previous call" banner's): not the one on now
             call_id=_text(body, "call_id", 128),
         )
         view = await order_view(db, user, order)
     return web.json_response(view, status=201)
+
+
+#: who may link any call to an order at intake, not only one they were on
+LINKS_ANY_CALL = ("supervisor", "admin")
+
+
+async def _check_linkable(db: Any, user: User, interaction_ids: Any) -> None:
+    """The interactions an intake names must be ones the agent may link: an async event they
+    may handle (``ticketing.intake.may_handle``), a call they were on (a leg of theirs), unless
+    they oversee every seat. One that does not exist is refused by the engine, as unknown."""
+    if not interaction_ids:
+        return
+    rows = list(await db.scalars(select(Interaction).where(Interaction.id.in_(interaction_ids))))
+    mine_calls = set(
+        await db.scalars(
+            select(CallLeg.interaction_id).where(
+                CallLeg.interaction_id.in_([r.id for r in rows]), CallLeg.agent_id == user.staff_no
+            )
+        )
+    )
+    for row in rows:
+        if row.kind in ASYNC_KINDS:
+            allowed = may_handle(user, row)
+        elif row.kind == "call":
+            allowed = row.id in mine_calls or user.has_role(*LINKS_ANY_CALL)
+        else:
+            allowed = False  # a recording joins an order through its call
+        if not allowed:
+            raise FieldErrors({"interaction_ids": "field_interaction_not_yours"})
 
 
 async def intake_site(db: Any, user: User, workflow: str, form: dict[str, Any]) -> int | None:

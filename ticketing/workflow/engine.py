@@ -26,6 +26,7 @@ from ticketing.events import TicketCreated, queue_event
 from ticketing.models import (
     CallLeg,
     Category,
+    Customer,
     Interaction,
     OrderLink,
     User,
@@ -111,6 +112,8 @@ async def create_order(
     definition = await with_subtype_fields(session, stored.definition, subcategory)
     start = definition.create_node
     known = await directory.load(session)
+    interaction_ids = list(interaction_ids)
+    await _check_references(session, known, site_id, customer_id, interaction_ids)
     site_codes = known.site_codes
     form_values = apply_changes(definition, start, {}, form, site_codes, _moments(known, site_id, now, now))
     if submit:
@@ -204,6 +207,28 @@ async def create_order(
         queue_entered(session, user, order, target, start.status, "submit", operators)
         await _spawn(session, user, order, definition, start, now)
     return order
+
+
+async def _check_references(
+    session: AsyncSession,
+    known: directory.Directory,
+    site_id: int | None,
+    customer_id: int | None,
+    interaction_ids: list[int],
+) -> None:
+    """Refuse, as field errors and before anything is written, a site, customer or
+    interaction that does not exist (the database's foreign keys would only fail the INSERT)."""
+    problems: dict[str, str] = {}
+    if site_id is not None and site_id not in known.sites:
+        problems["site_id"] = "field_unknown_site"
+    if customer_id is not None and await session.get(Customer, customer_id) is None:
+        problems["customer_id"] = "field_unknown_customer"
+    if interaction_ids:
+        found = set(await session.scalars(select(Interaction.id).where(Interaction.id.in_(interaction_ids))))
+        if set(interaction_ids) - found:
+            problems["interaction_ids"] = "field_unknown_interaction"
+    if problems:
+        raise FieldErrors(problems)
 
 
 async def _check_category(session: AsyncSession, workflow: str, category: str, subcategory: str) -> None:
