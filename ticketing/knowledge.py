@@ -939,12 +939,20 @@ def _remark(values: Mapping[str, Any]) -> str:
 
 
 async def publish(
-    session: AsyncSession, actor: User, values: Mapping[str, Any], tz: dt.tzinfo = SHANGHAI
+    session: AsyncSession,
+    actor: User,
+    values: Mapping[str, Any],
+    tz: dt.tzinfo = SHANGHAI,
+    now: dt.datetime | None = None,
 ) -> OutageNotice:
-    """发布: a new notice (site_id, area, reason, starts_at, ends_at, remark) from the editor."""
+    """发布: a new notice (site_id, area, reason, starts_at, ends_at, remark) from the editor.
+    An outage that has already ended is history, not news: its end must be still to come
+    (``field_notice_already_ended``)."""
     if "version" in values:
         raise FieldErrors({"version": "field_unknown"})
     cleaned = await _cleaned_notice(session, actor, values, tz, None)
+    if cleaned["ends_at"] <= (now or dt.datetime.now(dt.UTC)):
+        raise FieldErrors({"ends_at": "field_notice_already_ended"})
     return await publish_notice(
         session,
         actor,
