@@ -36,6 +36,7 @@ from ticketing.notify import (
     blank_fields,
     check_recipient,
     customer_address,
+    has_control_chars,
     order_context,
     render,
     render_by_hand,
@@ -150,6 +151,9 @@ async def _message_request(request: web.Request, channel: str) -> dict[str, Any]
             problems["subject"] = "field_required"
         elif len(subject) > SUBJECT_LIMIT:
             problems["subject"] = "field_too_long"
+        elif has_control_chars(subject):
+            # one line: a line break would end an email's Subject header and start another
+            problems["subject"] = "field_control_chars"
         if problems:
             # named like any form's fields: 表单有误:正文(必填)、主题(必填)
             raise UiError("invalid_fields", "the message is incomplete or too long", problems=problems)

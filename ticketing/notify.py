@@ -125,15 +125,30 @@ def blank_fields(source: str, context: dict[str, Any]) -> list[str]:
     return names
 
 
+#: line breaks and other control characters (C0, DEL, C1, the Unicode line separators): none
+#: belongs in a subject, one line that becomes an email's Subject header
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def has_control_chars(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: each run of control characters (a merge field's line breaks) and
+    the spaces around it read as one space."""
+    return re.sub(r"\s*(?:[\x00-\x1f\x7f-\x9f\u2028\u2029]\s*)+", " ", text).strip()
+
+
 def render_by_hand(template: NotificationTemplate, context: dict[str, Any]) -> tuple[str, str]:
-    """Subject and body of a template an agent sends by hand, refused with
+    """Subject (on one line) and body of a template an agent sends by hand, refused with
     ``TemplateFieldsBlank`` (naming every blank field) when a merge field would be empty: the
     message says everything it promises, or the agent writes the text instead."""
     blank = blank_fields(template.subject, context)
     blank += [name for name in blank_fields(template.body, context) if name not in blank]
     if blank:
         raise TemplateFieldsBlank(blank)
-    return render(template.subject, context), render(template.body, context)
+    return one_line(render(template.subject, context)), render(template.body, context)
 
 
 def check_template(source: str) -> None:
@@ -304,7 +319,7 @@ async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> lis
             recipients = await _handler_addresses(session, order, node_id, t.channel)
         else:
             recipients = [await customer_address(session, order, t.channel)]
-        subject, body = render(t.subject, context), render(t.body, context)
+        subject, body = one_line(render(t.subject, context)), render(t.body, context)
         for recipient in filter(None, recipients):
             row = Notification(
                 channel=t.channel, recipient=recipient, order_id=order.id, subject=subject, body=body
@@ -371,6 +386,9 @@ async def send_message(
         raise ActionRefused("channel_unsupported", "a fax needs its document (agent_ui.faxes renders it)")
     recipient = check_recipient(channel, to)
     subject = (subject or "").strip()[:200]
+    if channel == "email" and has_control_chars(subject):
+        # a line break would end the Subject header and start another (Bcc: …)
+        raise ActionRefused("subject_invalid", "an email's subject is one line, without control characters")
     body = (body or "").strip()
     if not body and not subject and not pages:
         raise ActionRefused("message_empty", "nothing to send")
@@ -416,14 +434,21 @@ class SmtpGateway:
     timeout: float = 10.0
 
     async def send(self, recipient: str, subject: str, body: str) -> None:
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = self.sender, recipient, subject
-        message.set_content(body)
+        try:
+            # a header the email package refuses (a line break in the subject: ValueError) is
+            # this message's fault: it fails, for good, and the others go on
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = self.sender, recipient, subject
+            message.set_content(body)
+        except Exception as exc:
+            raise GatewayError(f"SMTP to {recipient}: the message cannot be written: {exc}") from exc
         # smtplib blocks, so it runs in a worker thread, never on the event loop.
         try:
             await asyncio.to_thread(self._send_blocking, message)
         except (OSError, smtplib.SMTPException) as exc:
             raise GatewayError(f"SMTP to {recipient} failed: {exc}") from exc
+        except Exception as exc:  # anything else smtplib or email raises about this message
+            raise GatewayError(f"SMTP to {recipient} failed: {type(exc).__name__}: {exc}") from exc
 
     def _send_blocking(self, message: EmailMessage) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
@@ -513,7 +538,9 @@ class Dispatcher:
     messages to one recipient go one after the other, in the order they were queued, so two
     SMS to one phone never overtake each other. A failure the gateway calls passing
     (``GatewayError.retry``: busy, no answer) puts the row back for another try
-    ``retry_seconds`` later, ``max_attempts`` in all.
+    ``retry_seconds`` later, ``max_attempts`` in all; any other failure of a send (a message
+    the gateway cannot take, a bug) fails that row for good, with the reason, and the others
+    go on.
 
     ``run`` delivers as soon as it is woken (``wake``; ``listen`` wakes it on each
     ``NotificationQueued`` of the bus), when a retry comes due, and every ``poll_seconds``
@@ -641,6 +668,12 @@ class Dispatcher:
             else:
                 values["state"] = "failed"
                 outcome = "failed"
+        except Exception as exc:
+            # a gateway's bug or a message it cannot take: that message fails for good (left
+            # pending it would fail every pass and hold up its recipient's later messages)
+            log.exception("%s gateway failed on notification %s", channel, row.id)
+            values |= {"state": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
+            outcome = "failed"
         async with self.sessionmaker.begin() as session:
             await session.execute(update(Notification).where(Notification.id == row.id).values(**values))
         return outcome
