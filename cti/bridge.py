@@ -64,6 +64,11 @@ ENDED_CALLS_KEPT = 2_000  # far more than the seats that may be in after-call wo
 _IVR_PATH = re.compile(rb"\r\nChanVariable: ?HOTLINE_IVR_PATH=([^\r\n]*)")
 
 CustomerLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
+#: a restarted bridge (or a standby taking over) keeps the ACW holds the bus last told of for this
+#: long after its first resync, in the name of this pseudo web process: the tabs hold again
+#: themselves when told the bridge is back, and a hold no tab takes again then lapses
+ACW_RESTORED_HOLD_SECONDS = 15.0
+_RESTORED = A.acw_holder("bus-history", "")
 
 
 @dataclasses.dataclass
@@ -133,6 +138,7 @@ class CtiBridge:
         #: the holds of its tabs lapse once it has been silent for ``A.ACW_SILENT_BEATS`` intervals
         self._acw_processes: dict[str, tuple[float, float]] = {}
         self._acw_silence: dict[str, asyncio.TimerHandle] = {}  # process -> its next check
+        self._acw_restored = False  # holds from the bus, not yet given their time (the first resync)
         #: agent id -> the ACW limit ending that agent's after-call work now (until Asterisk answers)
         self._acw_ending: dict[str, asyncio.Task[Any]] = {}
         #: the latest ended calls: a seat in ACW still shows its call. Kept as they are and
@@ -289,6 +295,7 @@ class CtiBridge:
         held = self._acw_held.get(agent_id)
         if hold:
             if held is not None and held[0] == call_id:
+                held[1].discard(_RESTORED)  # a tab holds it again itself: the bus's word is done
                 held[1].add(holder)
             else:  # a hold of an earlier call is over: this agent writes up this one now
                 self._acw_held[agent_id] = (call_id, {holder})
@@ -509,13 +516,25 @@ class CtiBridge:
         self.spy_book.restore(history.spies.values())
         for record in history.records.values():
             self._ended_calls[record.call_id] = resync.record_call(record)
+        for agent_id, call_id in history.acw_holds.items():
+            agent = self.agent_book.get(agent_id)
+            if agent is not None and agent.call_id == call_id:
+                # the tabs holding it are told the bridge is back only once it is: until they hold
+                # it again, an ACW whose limit passed meanwhile must not end at the first resync
+                self._acw_held[agent_id] = (call_id, {_RESTORED})
+                self._acw_restored = True
 
     async def _resync(self, ami: AmiClient) -> None:
         await resync.resync(ami, self.model, self.spy_book)
         self._utc_offset = await recording.asterisk_utc_offset(ami, self._utc_offset)
+        if self._acw_restored:
+            self._acw_restored = False
+            self._heard_from(A.holder_process(_RESTORED), ACW_RESTORED_HOLD_SECONDS / A.ACW_SILENT_BEATS)
         for agent in self.agent_book.agents.values():
             if agent.state == A.AFTER_CALL_WORK and agent.agent_id not in self._acw_timers:
-                self._acw_started(agent)
+                # the limit counts from the ACW's start (the bus's, after a restart or a takeover),
+                # not from this resync
+                self._acw_started(agent, began=agent.since)
 
     # -- side effects the model asks for -------------------------------------------
     def _on_user_event(self, frame: Frame) -> None:
@@ -586,7 +605,10 @@ class CtiBridge:
 
         self._spawn(sign_out())
 
-    def _acw_started(self, agent: A.Agent) -> None:
+    def _acw_started(self, agent: A.Agent, began: float = 0.0) -> None:
+        """The agent's after-call work began (at ``began``, when known: now otherwise); it ends by
+        its limit ``acw_seconds`` after that."""
+
         async def pause() -> None:
             try:
                 await self.actions.queue_pause(agent.interface, True, A.ACW_REASON)
@@ -596,9 +618,10 @@ class CtiBridge:
         self._spawn(pause())
         self._cancel_acw(agent.agent_id)
         loop = asyncio.get_running_loop()
-        self._acw_timers[agent.agent_id] = loop.call_later(
-            self.settings.acw_seconds, self._end_acw, agent.agent_id, agent.call_id
-        )
+        left = self.settings.acw_seconds
+        if began:
+            left = min(left, max(0.0, began + left - time.time()))
+        self._acw_timers[agent.agent_id] = loop.call_later(left, self._end_acw, agent.agent_id, agent.call_id)
 
     def _end_acw(self, agent_id: str, call_id: str) -> None:
         self._acw_timers.pop(agent_id, None)

@@ -21,6 +21,7 @@ import time
 from cti import agents as A
 from cti.ami import AmiActionError, AmiClient, Frame
 from cti.call_events import (
+    AcwHoldChanged,
     AgentStateChanged,
     CallAnswered,
     CallEnded,
@@ -51,6 +52,9 @@ class History:
         self.before_call: dict[str, tuple[str, str]] = {}
         self.spies: dict[str, SpyChanged] = {}  # spy id -> the session's latest, not ended
         self.consults: dict[str, ConsultChanged] = {}  # agent id -> the consultation's latest, not over
+        #: agent id -> the call an intake form held the after-call work of, as last said: a restarted
+        #: bridge keeps it held until the tabs, told the bridge is back, hold it again themselves
+        self.acw_holds: dict[str, str] = {}
         #: the latest calls' records, oldest first: an agent in after-call work still writes one up
         self.records: collections.OrderedDict[str, CallEnded] = collections.OrderedDict()
         self.records_kept = records_kept
@@ -80,6 +84,12 @@ class History:
                 self.spies.pop(event.spy_id, None)
             else:
                 self.spies[event.spy_id] = event
+            return
+        if isinstance(event, AcwHoldChanged):
+            if event.held:
+                self.acw_holds[event.agent_id] = event.call_id
+            elif self.acw_holds.get(event.agent_id) == event.call_id:
+                del self.acw_holds[event.agent_id]
             return
         if isinstance(event, ConsultChanged):
             if event.state == "ended":
