@@ -184,10 +184,10 @@ class Intake:
 
     async def _signed_out(self, event: AgentStateChanged) -> None:
         """下班: the agent's unhandled events go back to the waiting events, and from there to
-        the colleagues still signed in (``top_up``), rather than wait in an inbox nobody looks
-        at until the agent's next shift. Only on signing out: 未就绪 (a break, or the time an
-        agent takes off the queue precisely to work through their inbox) keeps the inbox, the
-        agent is still there and comes back to it."""
+        the colleagues still signed in, the least busy first (``_share_out``), rather than wait
+        in an inbox nobody looks at until the agent's next shift. Only on signing out: 未就绪
+        (a break, or the time an agent takes off the queue precisely to work through their
+        inbox) keeps the inbox, the agent is still there and comes back to it."""
         if self._signed_in_at.get(event.agent_id, 0) > event.seq:
             # a sign-out the group replays after a worker restart, of an agent who has signed
             # in again since: the inbox on their screen is theirs, not the pool's
@@ -200,12 +200,57 @@ class Intake:
         async with self._sessionmaker() as session:
             async with session.begin():
                 returned = await hand_back(session, event.agent_id, seq=event.seq)
-                left = {row.id for row in returned}
-                for staff_no in sorted(self.logged_in - {event.agent_id}):
-                    if not left:
-                        break
-                    left -= {row.id for row in await self.top_up(session, staff_no, skip_locked=True)}
+                await self._share_out(session, event.agent_id, {row.id for row in returned})
             await publish_pending(session, self._bus)
+
+    async def _share_out(self, session: AsyncSession, leaving: str, returned: set[int]) -> None:
+        """What ``leaving`` handed back, to the colleagues still signed in, as a team leader
+        shares work out: each waiting event, oldest first (those handed back take their turn
+        among the others by arrival), to the colleague with its skill and the fewest open
+        events, taking turns among those with equally few (a round robin of its own,
+        ``rr:hand-back:<skill>``); nobody past ``backlog_share``, and what nobody has room for
+        stays on 未分派事件. Until the events handed back are all given out. A colleague whose inbox
+        another transaction is changing (signing in or out at this moment) is left out
+        (``SKIP LOCKED``), and so is one whose sign-out was handled already."""
+        if not returned:
+            return
+        share = self.backlog_share
+        room: list[list[Any]] = []  # [open events, user]
+        for staff_no in sorted(self.logged_in - {leaving}):
+            user = await _hold(session, staff_no, skip_locked=True)
+            if user is None or not user.has_role("agent"):
+                continue
+            if await _mark(session, SIGNED_OUT, staff_no) > await _mark(session, SIGNED_IN, staff_no):
+                continue
+            count = await unhandled_count(session, user)
+            if count < share:
+                room.append([count, user])
+        skills = {skill for _, user in room for skill in (user.skills or {})}
+        kinds = [k for k in ASYNC_KINDS if self.skills.get(k, "service") in skills]
+        if not kinds:
+            return
+        free = sum(share - count for count, _ in room)
+        candidates = await session.scalars(
+            _waiting(kinds).order_by(Interaction.occurred_at, Interaction.id).limit(free * 4)
+        )
+        for row in candidates:
+            skill = self.skills.get(row.kind, "service")
+            able = [e for e in room if e[0] < share and skill in (e[1].skills or {})]
+            if not able:
+                continue
+            fewest = min(count for count, _ in able)
+            tied = sorted((e for e in able if e[0] == fewest), key=lambda e: e[1].id)
+            entry = tied[0]
+            if len(tied) > 1:
+                entry = tied[(await next_value(session, f"rr:hand-back:{skill}") - 1) % len(tied)]
+            if not await _take(session, row, entry[1]):
+                continue  # another worker gave it to someone a moment ago
+            entry[0] += 1
+            if row.kind == "voicemail" and (row.payload or {}).get("reason") == "fault_report":
+                await self.open_fault_report(session, row, entry[1])
+            returned.discard(row.id)
+            if not returned or all(count >= share for count, _ in room):
+                break
 
     async def _any(self, query) -> bool:
         """Whether ``query`` finds a row, read without the write lock. ``ready`` is the most
@@ -279,7 +324,6 @@ class Intake:
         *,
         seq: int = 0,
         signed_in: bool = False,
-        skip_locked: bool = False,
     ) -> list[Interaction]:
         """The waiting events (nobody with their skill was signed in when they came) of the
         agent's skills, oldest first, into their inbox until it holds ``backlog_share``
@@ -289,11 +333,8 @@ class Intake:
         ``seq``: the bus event it answers (a sign-in, a ready, an event handled): nothing for an
         agent whose sign-out after it was handled already (``hand_back``: the agent holds their
         row locked, ``_hold``, and reads the other's mark under it); ``signed_in``: that event
-        says the agent is signed in, and is marked for a sign-out handled after it;
-        ``skip_locked``: nothing for an agent whose inbox another transaction is changing (a
-        colleague's, given events while they sign out: two sign-outs at once never wait for
-        each other's agent)."""
-        agent = await _hold(session, staff_no, skip_locked=skip_locked)
+        says the agent is signed in, and is marked for a sign-out handled after it."""
+        agent = await _hold(session, staff_no)
         if agent is None or not agent.has_role("agent"):
             return []
         if seq:
