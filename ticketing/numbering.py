@@ -41,15 +41,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from ticketing.db import DriverPool
 from ticketing.errors import NumberingError
-from ticketing.models import Counter, utcnow
+from ticketing.models import Counter, WorkOrder, utcnow
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
 _DATE_FIELD = re.compile(r"^(yyyy|yy|MM|dd)+$")
 _SEQ = re.compile(r"^seq(?::0?(\d+))?$")
 _DATE_PARTS = {"yyyy": "%Y", "yy": "%y", "MM": "%m", "dd": "%d"}
 
+#: the longest order number the database holds (``work_orders.number``)
+NUMBER_LENGTH: int = WorkOrder.__table__.c.number.type.length
+#: the widest ``{seq:0N}``: a dozen digits outlast any hotline's orders
+MAX_SEQ_WIDTH = 12
+#: the digits a sequence is allowed to grow to when it outgrows narrower padding (a hundred
+#: million orders under one prefix): the longest number is checked with this many
+SEQ_GROWTH_DIGITS = 8
+
 
 def validate_pattern(pattern: str) -> None:
+    """Refuse a pattern that cannot number orders: unknown fields, not exactly one
+    ``{seq:0N}``, ``#``, a sequence wider than ``MAX_SEQ_WIDTH``, or numbers longer than
+    ``work_orders.number`` holds (``NUMBER_LENGTH``), counting the sequence at its padding or
+    ``SEQ_GROWTH_DIGITS``, whichever is more. The too-long refusals carry
+    ``problem="number_pattern_too_long"``."""
     seqs = 0
     for field in _FIELD.findall(pattern):
         if _SEQ.match(field):
@@ -60,6 +73,35 @@ def validate_pattern(pattern: str) -> None:
         raise NumberingError(f"number pattern {pattern!r} needs exactly one {{seq:0N}}", pattern=pattern)
     if "#" in pattern:
         raise NumberingError("'#' is reserved in number patterns", pattern=pattern)
+    width = next(int(v) for k, v in _parts(pattern) if k == "seq")
+    if width > MAX_SEQ_WIDTH:
+        raise NumberingError(
+            f"number pattern {pattern!r}: the sequence may be at most {MAX_SEQ_WIDTH} digits wide",
+            pattern=pattern,
+            problem="number_pattern_too_long",
+        )
+    longest = longest_number(pattern)
+    if longest > NUMBER_LENGTH:
+        raise NumberingError(
+            f"number pattern {pattern!r} gives numbers of up to {longest} characters;"
+            f" an order number holds at most {NUMBER_LENGTH}",
+            pattern=pattern,
+            problem="number_pattern_too_long",
+        )
+
+
+def longest_number(pattern: str) -> int:
+    """How long the numbers of ``pattern`` (a valid one) can get: its literal text, its dates,
+    and its sequence at its padding or ``SEQ_GROWTH_DIGITS``, whichever is more."""
+    length = 0
+    for kind, value in _parts(pattern):
+        if kind == "seq":
+            length += max(int(value), SEQ_GROWTH_DIGITS)
+        elif kind == "date":
+            length += sum(_DATE_WIDTHS[p] for p in re.findall(r"yyyy|yy|MM|dd", value))
+        else:
+            length += len(value)
+    return length
 
 
 _DATE_WIDTHS = {"yyyy": 4, "yy": 2, "MM": 2, "dd": 2}

@@ -219,7 +219,8 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
     try:
         validate_pattern(pattern)
     except Exception as exc:
-        bad("bad_number_pattern", str(exc), value=pattern)
+        # a pattern giving numbers longer than an order number holds says so (number_pattern_too_long)
+        bad(getattr(exc, "details", {}).get("problem", "bad_number_pattern"), str(exc), value=pattern)
     nodes = [_parse_node(raw, fields, bad, bad_since) for raw in (data.get("nodes") or [])]
     _check_graph(nodes, bad)
     calendar = str(data.get("calendar", "business"))
