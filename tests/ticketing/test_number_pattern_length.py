@@ -12,10 +12,10 @@ from ticketing.errors import NumberingError
 from ticketing.models import WorkflowDefinition
 from ticketing.numbering import validate_pattern
 
-NUMBER_LENGTH = 40  # work_orders.number
 from ticketing.seed import workflow_source
 from ticketing.workflow import store
 
+NUMBER_LENGTH = 40  # work_orders.number
 FITS = "X" * 24 + "{yyyyMMdd}{seq:08}"  # 24 + 8 + 8 = 40
 
 
