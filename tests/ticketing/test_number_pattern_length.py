@@ -11,7 +11,6 @@ from ticketing.categories import add_category
 from ticketing.errors import NumberingError
 from ticketing.models import WorkflowDefinition
 from ticketing.numbering import validate_pattern
-
 from ticketing.seed import workflow_source
 from ticketing.workflow import store
 
