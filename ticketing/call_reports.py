@@ -23,11 +23,27 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import Counter, defaultdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    extract,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # the wallboard's thresholds, which the bridge counts live: a report says what the board said
@@ -38,6 +54,7 @@ from ticketing.models import (
     Interaction,
     Site,
     User,
+    UtcDateTime,
     WorkOrder,
     order_interactions,
     utcnow,
@@ -297,17 +314,128 @@ async def call_detail(
     return {"total": total, "rows": rows}
 
 
+# --- figures worked out by the database ---------------------------------------------------
+#
+# The reports add up in SQL (a month of a busy hotline is a million calls), the same figures
+# on SQLite and PostgreSQL as the Python that added them up before: a call's wait, talk and
+# hold are rounded to tenths of a second as Python's round(x, 1) does (to the nearest, ties to
+# even, on the float's exact value), sums are of whole tenths and microseconds (exact, in
+# any order), and a time's interval is the one its local wall-clock time falls in, with the
+# zone's UTC offsets taken from Python's zoneinfo.
+
+
+class _Sql:
+    """The few expressions the two databases spell differently."""
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+
+    def floor_int(self, x: Any) -> Any:
+        """⌊x⌋ as an integer, for x ≥ 0."""
+        return cast(func.floor(x), BigInteger) if self.pg else cast(x, Integer)
+
+    def seconds(self, moment: Any) -> Any:
+        """A stored time's whole Unix seconds (its microseconds dropped)."""
+        if self.pg:
+            return cast(func.floor(extract("epoch", moment)), BigInteger)
+        return cast(func.strftime("%s", moment), Integer)
+
+    def micros(self, moment: Any) -> Any:
+        """A stored time in Unix microseconds, exactly."""
+        if self.pg:
+            return cast(extract("epoch", moment) * 1_000_000, BigInteger)
+        # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff" on SQLite
+        return cast(func.strftime("%s", moment), Integer) * 1_000_000 + cast(
+            func.substr(moment, 21, 6), Integer
+        )
+
+    def tenths_of(self, x: Any) -> tuple[Any, Any]:
+        """The columns ``tenths`` needs beside x: 10x and ⌊10x⌋ (computed once, a stage before)."""
+        return x * _F(10.0), self.floor_int(x * _F(10.0))
+
+    @staticmethod
+    def tenths(x: Any, y: Any, r0: Any) -> Any:
+        """round(x, 1) × 10 for x ≥ 0, as Python's round gives it: the nearest tenth of the
+        float's exact value, a tie (x.x5 exactly, which only x.25 and x.75 can be) to the even
+        tenth. y = 10x is off the exact value by half an ulp at most, which can only matter
+        when y lands on a half: then 20x is compared with the odd integer 2⌊y⌋ + 1 exactly
+        (16x and 4x are exact, their sum's rounding error recovered as in Knuth's TwoSum)."""
+        frac = y - r0
+        a, b = x * _F(16.0), x * _F(4.0)
+        s = a + b
+        bb = s - a
+        error = (a - (s - bb)) + (b - bb)
+        above = (s - (r0 * 2 + 1)) + error
+        tie = case((above > 0, 1), (above < 0, 0), else_=r0 % 2)
+        return r0 + case((frac > _F(0.5), 1), (frac < _F(0.5), 0), else_=tie)
+
+    def not_below_zero(self, x: Any) -> Any:
+        return case((x > 0, x), else_=_F(0.0))
+
+
+def _F(value: float) -> Any:
+    return literal(value, Float)
+
+
+@functools.lru_cache(maxsize=64)
+def _utc_offsets(tz: str, lo: int, hi: int) -> tuple[tuple[int, int], ...]:
+    """(from this Unix second on, the zone's UTC offset in seconds) over [lo, hi]: the first
+    pair from ``lo``, then one per change of offset (found to the second)."""
+    zone = ZoneInfo(tz)
+
+    def offset(second: int) -> int:
+        moment = dt.datetime.fromtimestamp(second, dt.UTC).astimezone(zone)
+        return int(moment.utcoffset().total_seconds())  # type: ignore[union-attr]
+
+    changes = [(lo, offset(lo))]
+    step = 6 * 3600  # no zone changes its offset twice in six hours
+    second = lo
+    while second < hi:
+        following = min(second + step, hi)
+        if offset(following) != changes[-1][1]:
+            low, high = second, following  # offset(low) is the old one, offset(high) the new
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset(middle) == changes[-1][1] else (low, middle)
+            changes.append((high, offset(high)))
+        second = following
+    return tuple(changes)
+
+
+def _local_seconds(seconds: Any, tz: str, start: dt.datetime, end: dt.datetime) -> Any:
+    """Unix ``seconds`` as the zone's wall-clock seconds (the offsets a month either side of
+    the period's: a call queued a month after it began is no call)."""
+    margin = 31 * 86400
+    offsets = _utc_offsets(tz, int(start.timestamp()) - margin, int(end.timestamp()) + margin)
+    if len(offsets) == 1:
+        return seconds + offsets[0][1]
+    whens = [(seconds < since, offset) for (_, offset), (since, _) in zip(offsets, offsets[1:], strict=False)]
+    return seconds + case(*whens, else_=offsets[-1][1])
+
+
+def _after_call_work_seconds(sql: _Sql, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Any:
+    """``after_call_work`` in SQL: seconds of ACW per call id, each interval's seconds as
+    Python's ``timedelta.total_seconds()`` gives them (microseconds ÷ 10⁶)."""
+    span = sql.micros(func.coalesce(AgentStateInterval.ended_at, literal(now, UtcDateTime()))) - sql.micros(
+        AgentStateInterval.started_at
+    )
+    return (
+        select(
+            AgentStateInterval.call_id.label("call_id"),
+            func.sum(case((span > 0, cast(span, Float) / _F(1e6)), else_=_F(0.0))).label("seconds"),
+        )
+        .where(
+            AgentStateInterval.state == "after_call_work",
+            AgentStateInterval.call_id != "",
+            AgentStateInterval.started_at >= start,
+            AgentStateInterval.started_at < end + dt.timedelta(days=1),
+        )
+        .group_by(AgentStateInterval.call_id)
+        .subquery("acw")
+    )
+
+
 # --- queue intervals ---------------------------------------------------------------------
-
-
-def bucket_start(moment: dt.datetime, interval: int | str, tz: ZoneInfo) -> dt.datetime:
-    """The start (in the site's time) of the interval ``moment`` falls in."""
-    local = moment.astimezone(tz)
-    if interval == "day":
-        return local.replace(hour=0, minute=0, second=0, microsecond=0)
-    minutes = local.hour * 60 + local.minute
-    floor = minutes - minutes % int(interval)
-    return local.replace(hour=floor // 60, minute=floor % 60, second=0, microsecond=0)
 
 
 @dataclasses.dataclass
@@ -319,20 +447,6 @@ class QueueFigures:
     answered_in_sl: int = 0
     wait_answered: float = 0.0
     handle: float = 0.0
-
-    def add(self, call: CallRecord, acw: float, threshold: float, short_abandon: float) -> None:
-        if call.abandoned and call.wait < short_abandon:
-            self.short_abandoned += 1
-            return
-        self.offered += 1
-        if call.answered:
-            self.answered += 1
-            self.wait_answered += call.wait
-            self.handle += call.talk + call.hold + acw
-            if call.wait <= threshold:
-                self.answered_in_sl += 1
-        elif call.abandoned:
-            self.abandoned += 1
 
     def merge(self, other: QueueFigures) -> None:
         for field in dataclasses.fields(self):
@@ -352,6 +466,160 @@ class QueueFigures:
         }
 
 
+def _stage(stmt: Any, name: str) -> Any:
+    """``stmt`` as a subquery the database works out once per row (OFFSET 0: neither SQLite nor
+    PostgreSQL folds it into the query around it, which would repeat its expressions)."""
+    return stmt.offset(0).subquery(name)
+
+
+def _queue_cells(
+    sql: _Sql,
+    scope: Scope,
+    queue: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    interval: int | str,
+    tz: str,
+    threshold: float,
+    short_abandon: float,
+    now: dt.datetime,
+) -> Any:
+    """The statement adding the calls up per queue and interval: queue, interval (its start in
+    the zone's wall-clock seconds), the cell's first call (time, id), offered, answered,
+    abandoned, short abandons, answered in SL, and the answered calls' waits and handle times
+    added up as Python did (``_record`` and ``QueueFigures.add`` before): in stages, each
+    reading the one before."""
+    payload = Interaction.payload
+    acw = _after_call_work_seconds(sql, start, end, now)
+    # the calls of the period, their payload read once
+    raw = _stage(
+        select(
+            _queue_of().label("queue"),
+            payload["outcome"].as_string().label("outcome"),
+            payload["queued_at"].as_float().label("queued"),
+            payload["answered_at"].as_float().label("answered"),
+            func.coalesce(payload["hold_seconds"].as_float(), _F(0.0)).label("hold"),
+            func.coalesce(Interaction.duration, _F(0.0)).label("duration"),
+            (sql.micros(Interaction.occurred_at) / _F(1e6)).label("began"),
+            sql.seconds(Interaction.occurred_at).label("began_second"),
+            (sql.micros(Interaction.ended_at) / _F(1e6)).label("ended"),
+            func.coalesce(acw.c.seconds, _F(0.0)).label("acw"),
+            Interaction.occurred_at,
+            Interaction.id,
+        )
+        .outerjoin(acw, acw.c.call_id == Interaction.external_id)
+        .where(
+            *_call_filter(scope, queue, start, end),
+            Interaction.direction == "inbound",
+            Interaction.status == "ended",
+            _queue_of() != "",
+            payload["outcome"].as_string() != "",
+        ),
+        "raw",
+    )
+    r = raw.c
+    no_queue_time = or_(r.queued.is_(None), r.queued == 0)
+    entered = case((no_queue_time, r.began), else_=r.queued)
+    left = case(
+        (r.outcome == "answered", case((or_(r.answered.is_(None), r.answered == 0), None), else_=r.answered)),
+        (r.outcome == "ivr", None),  # its time was spent in the menus, never waiting for an agent
+        else_=r.ended,
+    )
+    # the interval: the second the call was queued (as Python's datetime rounds it to the
+    # microsecond), else the one it began, on the zone's wall clock
+    queued_second = sql.floor_int(r.queued) + case(
+        ((r.queued - sql.floor_int(r.queued)) * _F(1e6) >= _F(999_999.5), 1), else_=0
+    )
+    second = case((no_queue_time, r.began_second), else_=queued_second)
+    times = _stage(
+        select(
+            r.queue,
+            r.outcome,
+            r.acw,
+            r.occurred_at,
+            r.id,
+            sql.not_below_zero(func.coalesce(left - entered, _F(0.0))).label("wait"),
+            sql.not_below_zero(r.duration - r.hold).label("talk"),
+            r.hold,
+            _local_seconds(second, tz, start, end).label("local"),
+        ),
+        "times",
+    )
+    t = times.c
+    size = 86400 if interval == "day" else int(interval) * 60
+    measures = ("wait", "talk", "hold")
+    prepared = _stage(
+        select(
+            t.queue,
+            t.outcome,
+            t.acw,
+            t.occurred_at,
+            t.id,
+            (t.local - t.local % size).label("bucket"),
+            *(
+                column.label(f"{name}{part}")
+                for name in measures
+                for part, column in zip(("", "_y", "_r0"), (t[name], *sql.tenths_of(t[name])), strict=True)
+            ),
+        ),
+        "prepared",
+    )
+    p = prepared.c
+    calls = _stage(
+        select(
+            p.queue,
+            p.bucket,
+            p.outcome,
+            p.acw,
+            p.occurred_at,
+            p.id,
+            *(sql.tenths(p[m], p[f"{m}_y"], p[f"{m}_r0"]).label(m) for m in measures),
+        ),
+        "calls",
+    )
+    c = calls.c
+    abandoned = c.outcome.in_(ABANDONED)
+    wait_s = cast(c.wait, Float) / _F(10.0)  # round(wait, 1), the very float
+    short = and_(abandoned, wait_s < literal(float(short_abandon), Float))
+    answered = c.outcome == "answered"
+    # The sums of seconds are floats added up call by call in the calls' order, as Python did:
+    # at a mean on a tie (two waits of 6.4 and 6.5 s: 6.45) the last float bit rounds it.
+    cell = (c.queue, c.bucket)
+    in_order = {"partition_by": cell, "order_by": (c.occurred_at, c.id)}
+    running = {**in_order, "rows": (None, 0)}
+    handle = (cast(c.talk, Float) / _F(10.0) + cast(c.hold, Float) / _F(10.0)) + c.acw
+    flagged = select(
+        c.queue,
+        c.bucket,
+        c.occurred_at,
+        c.id,
+        case((short, 1), else_=0).label("short"),
+        case((answered, 1), else_=0).label("answered"),
+        case((and_(abandoned, not_(short)), 1), else_=0).label("abandoned"),
+        case((and_(answered, wait_s <= literal(float(threshold), Float)), 1), else_=0).label("in_sl"),
+        func.sum(case((answered, wait_s), else_=_F(0.0))).over(**running).label("waits"),
+        func.sum(case((answered, handle), else_=_F(0.0))).over(**running).label("handles"),
+        func.row_number().over(**in_order).label("n"),
+        func.count().over(partition_by=cell).label("calls"),
+    ).subquery("flagged")
+    f = flagged.c
+    last = f.n == f.calls
+    return select(
+        f.queue,
+        f.bucket,
+        func.max(case((f.n == 1, f.occurred_at))),
+        func.max(case((f.n == 1, f.id))),
+        func.count() - func.sum(f.short),
+        func.sum(f.answered),
+        func.sum(f.abandoned),
+        func.sum(f.short),
+        func.sum(f.in_sl),
+        func.max(case((last, f.waits))),
+        func.max(case((last, f.handles))),
+    ).group_by(f.queue, f.bucket)
+
+
 async def queue_intervals(
     session: AsyncSession,
     start: dt.datetime,
@@ -364,41 +632,51 @@ async def queue_intervals(
     viewer: User | None = None,
     site_id: int | None = None,
     queue: str = "",
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Per queue and interval (15/30/60 minutes or a day, in the site's time): offered,
     answered, abandoned, SL, ASA, AHT, abandonment rate; ``totals`` per queue, ``by_interval``
-    all queues together per interval, and ``overall``."""
+    all queues together per interval, and ``overall``. The database adds the calls up per
+    queue and interval; the totals are sums of those cells."""
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}")
-    zone = ZoneInfo(tz)
+    now = now or utcnow()
     scope = await call_scope(session, viewer, site_id)
-    calls = [
-        c
-        for c in await _calls(session, _call_filter(scope, queue, start, end))
-        if c.queue and c.direction == "inbound" and c.outcome
-    ]
-    acw = await after_call_work(session, start, end)
-    cells: dict[tuple[str, dt.datetime], QueueFigures] = defaultdict(QueueFigures)
+    connection = await session.connection()
+    cells_stmt = _queue_cells(
+        _Sql(connection.dialect.name),
+        scope,
+        queue,
+        start,
+        end,
+        interval=interval,
+        tz=tz,
+        threshold=threshold,
+        short_abandon=short_abandon,
+        now=now,
+    )
+    found = []
+    for queue_name, bucket, first_at, first_id, *counts, waits, handles in await connection.execute(
+        cells_stmt
+    ):
+        figures = QueueFigures(*(int(n) for n in counts), float(waits), float(handles))
+        found.append(((first_at, first_id), (queue_name, int(bucket)), figures))
+    # the totals are sums of the cells, in the order Python met them: by each one's first call
+    cells = {key: figures for _, key, figures in sorted(found, key=lambda x: x[0])}
     per_queue: dict[str, QueueFigures] = defaultdict(QueueFigures)
-    per_interval: dict[dt.datetime, QueueFigures] = defaultdict(QueueFigures)
+    per_interval: dict[int, QueueFigures] = defaultdict(QueueFigures)
     overall = QueueFigures()
-    for call in calls:
-        begin = bucket_start(call.queued_at or call.started_at, interval, zone)
-        cells[(call.queue, begin)].add(call, acw.get(call.call_id, 0.0), threshold, short_abandon)
-    # the totals are sums of the cells: each call is added up once
-    for (queue_name, begin), cell in cells.items():
-        for figures in (per_queue[queue_name], per_interval[begin], overall):
-            figures.merge(cell)
+    for (queue_name, bucket), figures in cells.items():
+        for sums in (per_queue[queue_name], per_interval[bucket], overall):
+            sums.merge(figures)
     label = "%Y-%m-%d" if interval == "day" else "%Y-%m-%d %H:%M"
-    rows = [
-        {"queue": q, "interval": begin.strftime(label), **figures.row()}
-        for (q, begin), figures in sorted(cells.items())
-    ]
+
+    def named(bucket: int) -> str:  # wall-clock seconds → the interval's name
+        return (_WALL_EPOCH + dt.timedelta(seconds=bucket)).strftime(label)
+
+    rows = [{"queue": q, "interval": named(b), **f.row()} for (q, b), f in sorted(cells.items())]
     totals = [{"queue": q, "interval": "", **f.row()} for q, f in sorted(per_queue.items())]
-    by_interval = [
-        {"queue": "", "interval": begin.strftime(label), **f.row()}
-        for begin, f in sorted(per_interval.items())
-    ]
+    by_interval = [{"queue": "", "interval": named(b), **f.row()} for b, f in sorted(per_interval.items())]
     return {
         "interval": interval,
         "threshold": threshold,
@@ -408,6 +686,9 @@ async def queue_intervals(
         "by_interval": by_interval,
         "overall": overall.row(),
     }
+
+
+_WALL_EPOCH = dt.datetime(1970, 1, 1)
 
 
 # --- agents ------------------------------------------------------------------------------

@@ -313,9 +313,27 @@ async def test_report_figures_stay_as_pinned(session, figures_data, monkeypatch)
     if os.environ.get("HOTLINE_PIN_REPORTS") == "1":
         PINNED.write_text(json.dumps(got, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     pinned = json.loads(PINNED.read_text())
-    differ = [key for key in got if got[key] != pinned[key]]
+    differ = {key: _difference(got[key], pinned[key]) for key in got if got[key] != pinned[key]}
     assert not differ, differ
     assert list(got) == list(pinned) or sorted(got) == sorted(pinned)
+
+
+def _difference(got, pinned):
+    """The first few rows that differ, as (got, pinned)."""
+    if not isinstance(got, dict):
+        return got, pinned
+    out = []
+    for key in got:
+        mine, theirs = got[key], pinned.get(key)
+        if isinstance(mine, list) and isinstance(theirs, list) and len(mine) == len(theirs):
+            out += [
+                (key, a.get("queue"), a.get("interval"), {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)})
+                for a, b in zip(mine, theirs, strict=True)
+                if a != b
+            ]
+        elif mine != theirs:
+            out.append((key, mine, theirs))
+    return out[:3]
 
 
 def _case_args(case):
