@@ -72,8 +72,11 @@ async def forward(
     """转发: hand my pending step to someone else (who must be able to see the order)."""
     now = now or utcnow()
     await open_order(session, user, order)
-    mine = await my_assignment(session, user, order)
-    if to_user.id == user.id:
+    pending = await pending_assignments(session, order)
+    mine = await my_assignment(session, user, order, pending)
+    # to oneself, or to a colleague who already holds the step (会签, or two forwards to the
+    # same person): refused as 改派 refuses it, not a second assignment of theirs
+    if to_user.id == user.id or any(a.user_id == to_user.id for a in pending):
         raise ActionRefused("target_is_holder", f"{to_user.staff_no} already holds this step")
     await _check_target(session, order, to_user)
     before = snapshot(order)
