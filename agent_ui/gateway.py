@@ -62,7 +62,7 @@ from agent_ui.errors import UiError, details_of, error_id_of
 from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
-from agent_ui.snapshot import build_board, build_snapshot, call_of, screen_pop_for
+from agent_ui.snapshot import build_board, build_snapshot, screen_pop_for
 from agent_ui.texts import Texts
 from agent_ui.work import ivr_steps, pop_of, read_only, work_counts
 from cti import agents as A
@@ -348,13 +348,6 @@ class Gateway:
             self._ami_connected = event.connected
             self._broadcast({"type": "ami", "connected": self.ami_connected, "reason": event.reason})
         elif isinstance(event, AgentStateChanged):
-            if (
-                self._boards
-                and event.state == "ringing"
-                and event.call_id
-                and event.call_id not in self._directions
-            ):
-                self._dialing(event.call_id)
             self._to_agent(event.agent_id, {"type": "agent_state", "event": body}, watchers=True)
             if event.previous == "logged_out" and self._boards:
                 # a seat signing in after the boards got their present: its name, as the board's
@@ -404,19 +397,6 @@ class Gateway:
         self._directions.move_to_end(call_id)
         while len(self._directions) > DIRECTIONS_KEPT:
             self._directions.popitem(last=False)
-
-    def _dialing(self, call_id: str) -> None:
-        """A seat rings with a call no CallStarted announced: a click-to-dial (回呼) rings the agent
-        first, and its CallStarted comes only once the customer answers. The bridge's record of it
-        (outbound, the number dialled) goes to the boards as the call's start, so the tile says 外呼
-        and whom while the agent's phone rings; a bridge that does not know it yet (another
-        process's mirror) leaves the tile as it was until then."""
-        call = call_of(self.services.bridge, call_id)
-        if call is None or not call.get("direction"):
-            return
-        self._remember_direction(call_id, str(call["direction"]))
-        fields = ("call_id", "direction", "caller", "caller_name", "dnis", "started_at")
-        self._to_boards({"event": "CallStarted", **{k: call[k] for k in fields if k in call}})
 
     @property
     def _bridge_looks_up(self) -> bool:

@@ -13,8 +13,7 @@ DIALLED = "13900003333"
 
 
 class DialingBridge:
-    """What the gateway asks of the bridge here: the live calls (a click-to-dial while the agent's
-    own phone rings: outbound, the number dialled, no CallStarted published yet)."""
+    """What the gateway asks of the bridge here: no live calls, no agents (the bus brings them)."""
 
     connected = True
 
@@ -41,27 +40,21 @@ async def test_outbound_calls_say_so_on_the_board_and_to_the_seat(client, aiohtt
         assert (await board.command("wallboard"))["type"] == "ack"
         await board.next("board")
 
-        # 回呼: the agent's phone rings first; the board learns whom it dials before the state
-        bridge.live.append(
-            {"call_id": "out-1", "direction": "outbound", "caller": DIALLED, "dnis": DIALLED, "agent_id": ""}
+        # 回呼: the agent's phone rings first; the bridge starts the call outbound before the seat
+        # rings, so the board learns whom it dials before the state
+        await world.bus.publish(
+            CallStarted(call_id="out-1", direction="outbound", caller=DIALLED, dnis=DIALLED)
         )
+        started = await board.next("board_call", event="CallStarted", call_id="out-1")
+        assert started["event"]["direction"] == "outbound" and started["event"]["dnis"] == DIALLED
         await world.bus.publish(
             AgentStateChanged(
                 agent_id="1001", state="ringing", previous="not_ready", seconds_in_previous=4, call_id="out-1"
             )
         )
-        started = await board.next("board_call", call_id="out-1")
-        assert started["event"]["event"] == "CallStarted"
-        assert started["event"]["direction"] == "outbound" and started["event"]["dnis"] == DIALLED
         await board.next("agent_state", call_id="out-1", within=2)
 
-        # the customer answers: the bridge's CallStarted, then the answer, which says outbound too
-        await world.bus.publish(
-            CallStarted(call_id="out-1", direction="outbound", caller=DIALLED, dnis=DIALLED)
-        )
-        assert (await board.next("board_call", event="CallStarted", call_id="out-1"))["event"][
-            "dnis"
-        ] == DIALLED
+        # the customer answers, which says outbound too
         await world.bus.publish(
             CallAnswered(call_id="out-1", agent_id="1001", caller=DIALLED, answered_at=1.0)
         )
