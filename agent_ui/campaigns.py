@@ -130,6 +130,7 @@ async def create_campaign(request: web.Request) -> web.Response:
                 queue=str(body.get("queue", "")),
                 created_by_id=user.id,
                 site_id=user.site_id,
+                actor=user,
                 **fields,
             )
             # its calls go to agents signed in to the queue: one no seat serves would never connect
@@ -172,8 +173,10 @@ async def update_campaign(request: web.Request) -> web.Response:
 @requires("campaigns.manage")
 async def change_status(request: web.Request) -> web.Response:
     cid = _campaign_id(request)
-    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, _):
-        campaign = await store.set_status(db, await store.get_campaign(db, cid), request.match_info["action"])
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        campaign = await store.set_status(
+            db, await store.get_campaign(db, cid), request.match_info["action"], actor=user
+        )
         return web.json_response(_view(campaign))
 
 
@@ -201,10 +204,13 @@ async def import_list(request: web.Request) -> web.Response:
     if commit and str(form.get("checked", "")) != token:
         # 确认导入 adds only what a report was shown for (pre-validation, a report before commit)
         raise UiError("campaign.import_not_checked", "the file or mapping is not the one checked")
-    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, _):
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         campaign = await store.get_campaign(db, cid)
-        run = importer.commit if commit else importer.check
-        report = await run(db, campaign, data, upload.filename or "list.csv", mapping)
+        filename = upload.filename or "list.csv"
+        if commit:
+            report = await importer.commit(db, campaign, data, filename, mapping, actor=user)
+        else:
+            report = await importer.check(db, campaign, data, filename, mapping)
         return web.json_response({"committed": commit, "checked": token, **report.summary()})
 
 

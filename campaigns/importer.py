@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules, store
 from cti.phones import InvalidPhoneNumber
-from ticketing.models import Campaign, CampaignContact, Customer, WorkOrder
+from ticketing.audit import record
+from ticketing.models import Campaign, CampaignContact, Customer, User, WorkOrder
 
 #: fields a column may map to; every other column is kept in the contact's data
 FIELDS = ("number", "name", "account_no", "order", "notes")
@@ -249,9 +250,16 @@ async def _ids(session: AsyncSession, key_column, id_column, keys: Iterable[str]
 
 
 async def commit(
-    session: AsyncSession, campaign: Campaign, data: bytes, filename: str, mapping: dict[str, str]
+    session: AsyncSession,
+    campaign: Campaign,
+    data: bytes,
+    filename: str,
+    mapping: dict[str, str],
+    *,
+    actor: User | None = None,
 ) -> Report:
-    """Validate again and add every accepted row (a source key per file line)."""
+    """Validate again and add every accepted row (a source key per file line); audited
+    (``campaign.import``: the file, its mapping and what the report counted)."""
     report = await check(session, campaign, data, filename, mapping)
     header = report.columns
     index = _mapped(header, mapping)
@@ -261,6 +269,7 @@ async def commit(
         .order_by(CampaignContact.id.desc())
         .limit(1)
     )
+    added = 0
     for row in report.accepted:
         name = row.values[header[index["name"]]] if "name" in index else ""
         notes = row.values[header[index["notes"]]] if "notes" in index else ""
@@ -275,7 +284,26 @@ async def commit(
             data=row.values,
             dnc=set(),
         )
-        if contact is not None and notes:
-            contact.notes = notes
+        if contact is not None:
+            added += 1
+            if notes:
+                contact.notes = notes
     await session.flush()
+    summary = report.summary(limit=0)
+    await record(
+        session,
+        actor,
+        "campaign.import",
+        "campaign",
+        campaign.id,
+        after={
+            "filename": filename,
+            "mapping": dict(mapping),
+            "total": summary["total"],
+            "accepted": summary["accepted"],
+            "rejected": summary["rejected"],
+            "reasons": summary["reasons"],
+            "added": added,
+        },
+    )
     return report

@@ -83,7 +83,10 @@ async def create_campaign(
     script: str = "",
     created_by_id: int | None = None,
     site_id: int | None = None,
+    actor: User | None = None,
 ) -> Campaign:
+    """A new campaign (draft), audited (``campaign.create``: who, and the campaign as created;
+    no ``actor``: the system, as for a queue's callback campaign)."""
     if not name.strip() or not queue.strip():
         raise CampaignError("campaign.name_and_queue_required")
     if kind not in CAMPAIGN_KINDS:
@@ -117,7 +120,21 @@ async def create_campaign(
     )
     session.add(campaign)
     await session.flush()
+    await record(session, actor, "campaign.create", "campaign", campaign.id, after=audit_view(campaign))
     return campaign
+
+
+def audit_view(campaign: Campaign) -> dict[str, Any]:
+    """A campaign as its audit rows keep it: what it is, for whom it calls, its settings."""
+    return {
+        "name": campaign.name,
+        "queue": campaign.queue,
+        "kind": campaign.kind,
+        "mode": campaign.mode,
+        "status": campaign.status,
+        "site_id": campaign.site_id,
+        **settings_of(campaign),
+    }
 
 
 _WINDOW_ERRORS = {
@@ -284,12 +301,17 @@ def actions(campaign: Campaign) -> list[str]:
     return [action for action, sources in _MOVES.items() if campaign.status in sources]
 
 
-async def set_status(session: AsyncSession, campaign: Campaign, action: str) -> Campaign:
+async def set_status(
+    session: AsyncSession, campaign: Campaign, action: str, *, actor: User | None = None
+) -> Campaign:
+    """启动 / 暂停 / 结束 (start, pause, finish), audited as ``campaign.<action>`` with the status
+    before and after (no ``actor``: the system, as the dialer finishing a list it called out)."""
     if action not in _MOVES:
         raise CampaignError("campaign.bad_action", action)
     if campaign.status not in _MOVES[action]:
         raise CampaignError("campaign.bad_transition", f"{action} from {campaign.status}")
     now = utcnow()
+    before = {"status": campaign.status}
     if action == "start":
         campaign.status = "running"
         campaign.started_at = campaign.started_at or now
@@ -298,9 +320,12 @@ async def set_status(session: AsyncSession, campaign: Campaign, action: str) -> 
     else:
         campaign.status = "finished"
         campaign.finished_at = now
-    if action != "start":
-        await release_offers(session, campaign)
+    released = await release_offers(session, campaign) if action != "start" else 0
     await session.flush()
+    after: dict[str, Any] = {"status": campaign.status}
+    if released:
+        after["released_offers"] = released
+    await record(session, actor, f"campaign.{action}", "campaign", campaign.id, before=before, after=after)
     return campaign
 
 

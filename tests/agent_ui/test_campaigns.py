@@ -181,7 +181,7 @@ async def test_windows_pacing_and_retries_are_edited_until_the_campaign_finishes
     assert view["retry_effective"] == {"busy": 10, "no_answer": 45, "failed": 60, "abandoned": 10}
     assert (view["max_in_flight"], view["calls_per_second"]) == (2, 0.5)
     async with world.services.sessionmaker() as db:
-        (audit,) = await db.scalars(select(AuditLog).where(AuditLog.entity == "campaign"))
+        (audit,) = await db.scalars(select(AuditLog).where(AuditLog.action == "campaign.update"))
         assert (audit.action, audit.actor, audit.entity_id) == ("campaign.update", "3001", str(cid))
     bad = await client.patch(f"/api/campaigns/{cid}", json={"windows": ["20:00-09:00"]}, headers=h)
     assert bad.status == 422 and (await bad.json())["error_id"] == "campaign.window_order"

@@ -717,7 +717,7 @@ async def test_settings_are_edited_as_checked_at_creation_and_audited_until_fini
         campaign = await s.get(Campaign, cid)
         assert campaign.windows == ["09:00-12:00", "14:00-20:00"] and campaign.max_in_flight == 2
         assert store.policy_of(campaign).delay(rules.BUSY) == dt.timedelta(minutes=15)
-        (row,) = await s.scalars(select(AuditLog).where(AuditLog.entity == "campaign"))
+        (row,) = await s.scalars(select(AuditLog).where(AuditLog.action == "campaign.update"))
         assert row.action == "campaign.update" and row.entity_id == str(cid)
         assert row.before == {"windows": ["09:00-18:00"], "retry_minutes": {}, "max_in_flight": 5}
         assert row.after["retry_minutes"] == {"busy": 15}
