@@ -178,7 +178,7 @@ class Intake:
         async with self._sessionmaker() as session:
             async with session.begin():
                 await self.top_up(
-                    session, staff_no, seq=event.seq, signed_in=isinstance(event, AgentStateChanged)
+                    session, staff_no, at=_mark_of(event), signed_in=isinstance(event, AgentStateChanged)
                 )
             await publish_pending(session, self._bus)
 
@@ -199,7 +199,7 @@ class Intake:
             return  # signed in again while we read: what they were just given stays theirs
         async with self._sessionmaker() as session:
             async with session.begin():
-                returned = await hand_back(session, event.agent_id, seq=event.seq)
+                returned = await hand_back(session, event.agent_id, at=_mark_of(event))
                 await self._share_out(session, event.agent_id, {row.id for row in returned})
             await publish_pending(session, self._bus)
 
@@ -322,7 +322,7 @@ class Intake:
         session: AsyncSession,
         staff_no: str,
         *,
-        seq: int = 0,
+        at: int = 0,
         signed_in: bool = False,
     ) -> list[Interaction]:
         """The waiting events (nobody with their skill was signed in when they came) of the
@@ -330,18 +330,18 @@ class Intake:
         unhandled events; each audited and announced as ``assign_to`` does. An IVR fault report
         among them opens its fault order for the agent, as on arrival.
 
-        ``seq``: the bus event it answers (a sign-in, a ready, an event handled): nothing for an
+        ``at``: the bus event it answers (a sign-in, a ready, an event handled; ``_mark_of``): nothing for an
         agent whose sign-out after it was handled already (``hand_back``: the agent holds their
         row locked, ``_hold``, and reads the other's mark under it); ``signed_in``: that event
         says the agent is signed in, and is marked for a sign-out handled after it."""
         agent = await _hold(session, staff_no)
         if agent is None or not agent.has_role("agent"):
             return []
-        if seq:
-            if await _mark(session, SIGNED_OUT, staff_no) > seq:
+        if at:
+            if await _mark(session, SIGNED_OUT, staff_no) > at:
                 return []  # signed out since: their inbox is on nobody's screen
             if signed_in:
-                await _set_mark(session, SIGNED_IN, staff_no, seq)
+                await _set_mark(session, SIGNED_IN, staff_no, at)
         kinds = [k for k in ASYNC_KINDS if self.skills.get(k, "service") in (agent.skills or {})]
         share = self.backlog_share - await unhandled_count(session, agent)
         if not kinds or share <= 0:
@@ -480,8 +480,9 @@ def _held(staff_no: str):
     )
 
 
-#: The bus seq of the latest sign-in (or ready) and sign-out of an agent that the intake acted
-#: on, kept as ``counters`` rows (``SIGNED_IN + 工号``; a mark only ever grows, as a counter does).
+#: When (``_mark_of``) the latest sign-in (or ready) and sign-out of an agent that the intake
+#: acted on happened, kept as ``counters`` rows (``SIGNED_IN + 工号``; a mark only ever grows, as
+#: a counter does).
 #: Worker processes share the intake group's events, so the sign-out and the next sign-in of
 #: one agent may be handled at the same moment by two of them, each knowing only what its own
 #: subscription has seen; the marks, read and written with the agent's row locked (``_hold``),
@@ -509,32 +510,41 @@ async def _mark(session: AsyncSession, kind: str, staff_no: str) -> int:
     return int(await session.scalar(select(Counter.value).where(Counter.key == kind + staff_no)) or 0)
 
 
-async def _set_mark(session: AsyncSession, kind: str, staff_no: str, seq: int) -> None:
+def _mark_of(event: Event) -> int:
+    """The moment the bus stamped the event, in microseconds: the marks outlive the bus. Its
+    ``seq`` does not: the in-process bus counts from 1 again at every start (so does the Redis
+    bus's counter when Redis keeps nothing), and a sign-out marked before a restart would have
+    kept the agent's inbox empty after it until the new count passed the old. Both events of a
+    race are stamped by the one bridge that saw them, on one clock."""
+    return int(event.ts * 1_000_000)
+
+
+async def _set_mark(session: AsyncSession, kind: str, staff_no: str, at: int) -> None:
     """Under ``_hold``: nobody else writes the agent's marks meanwhile."""
     row = await session.get(Counter, kind + staff_no, populate_existing=True)
     if row is None:
-        session.add(Counter(key=kind + staff_no, value=seq))
-    elif row.value < seq:
-        row.value = seq
+        session.add(Counter(key=kind + staff_no, value=at))
+    elif row.value < at:
+        row.value = at
     await session.flush()
 
 
-async def hand_back(session: AsyncSession, staff_no: str, *, seq: int = 0) -> list[Interaction]:
+async def hand_back(session: AsyncSession, staff_no: str, *, at: int = 0) -> list[Interaction]:
     """The unhandled events of the agent's inbox back to the waiting events (status ``new``,
     nobody's; their arrival time kept, so ``top_up`` hands them out in their turn), each
     audited as the system's ``event.assign`` because of 下班 and announced
     (``AsyncEventReturned``: the agent's inbox and count shrink).
 
-    ``seq``: the sign-out's bus seq. Nothing goes back when the agent's sign-in after it was
+    ``at``: when the sign-out happened (``_mark_of``). Nothing goes back when the agent's sign-in after it was
     handled already (by another worker, perhaps at this very moment: the agent's row is locked
     here, and their sign-in's ``top_up`` locks it too): the inbox is on their screen again."""
     agent = await _hold(session, staff_no, active=False)  # a deactivated account's too
     if agent is None:
         return []
-    if seq:
-        if await _mark(session, SIGNED_IN, staff_no) > seq:
+    if at:
+        if await _mark(session, SIGNED_IN, staff_no) > at:
             return []
-        await _set_mark(session, SIGNED_OUT, staff_no, seq)
+        await _set_mark(session, SIGNED_OUT, staff_no, at)
     rows = await session.scalars(_held(staff_no).order_by(Interaction.occurred_at, Interaction.id))
     returned: list[Interaction] = []
     for row in rows:

@@ -89,3 +89,33 @@ async def test_a_sign_out_and_the_next_sign_in_handled_at_once_leave_the_agent_a
     finally:
         await leaving.close()
         await arriving.close()
+
+
+async def test_a_sign_out_before_a_restart_does_not_keep_the_inbox_empty_after_it(sm, seeded):
+    """The marks outlive the bus: after a restart the in-process bus counts from 1 again, and a
+    sign-out marked at seq 5,000 yesterday kept every later sign-in's share away (its seq lower)."""
+    me = seeded.users["1001"]
+    before = Intake(backlog_share=SHARE)
+    before.subscribe(InProcessBus(), sm)
+    ids = await _events(sm, before)
+    await _held_two(sm, ids, me.id)
+    yesterday = 1_700_000_000.0
+    signed_out = AgentStateChanged(
+        agent_id="1001", state="logged_out", previous="not_ready", seconds_in_previous=60
+    ).stamped(seq=5_000, ts=yesterday)
+    await before.on_agent_state(signed_out)
+    await before.on_work_event(signed_out)
+    await before.close()
+    async with sm() as db:
+        assert await inbox(db, me) == []  # handed back at 下班
+
+    after = Intake(backlog_share=SHARE)  # the process started again: a new bus, seq from 1
+    after.subscribe(InProcessBus(), sm)
+    try:
+        signed_in = _state("1001", "not_ready", "logged_out", 1)
+        await after.on_agent_state(signed_in)
+        await after.on_work_event(signed_in)
+        async with sm() as db:
+            assert len(await inbox(db, me)) == SHARE
+    finally:
+        await after.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.models.base import Base, Timestamped, utcnow
@@ -148,11 +148,12 @@ class WorkflowDefinition(Base, Timestamped):
 
 
 class Counter(Base):
-    """The last number handed out for a (pattern, period) key; rows are only ever incremented."""
+    """The last number handed out for a (pattern, period) key; rows are only ever incremented.
+    Also the intake's marks of when an agent last signed in and out (microseconds since 1970)."""
 
     __tablename__ = "counters"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    value: Mapped[int] = mapped_column(default=0)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Timer(Base, Timestamped):
