@@ -69,6 +69,26 @@ def is_datetime(value: str) -> bool:
     return True
 
 
+def wall_time(value: str, timezone: str) -> str:
+    """A datetime field's value (a valid one, ``is_datetime``) in the one form it is stored
+    in: the site's wall time to the minute, as the browser's datetime-local sends it
+    (``2026-11-27T20:51``). A value with an offset (``2026-11-27T12:51:02+00:00``, from the
+    API) is converted to ``timezone`` (the order's site's); a space for the ``T`` or seconds
+    are dropped, as the forms hold minutes."""
+    when = dt.datetime.fromisoformat(value.strip())
+    if when.tzinfo is not None:
+        when = when.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+    return when.replace(second=0, microsecond=0).isoformat(timespec="minutes")
+
+
+def _stored_as(value: Any, timezone: str) -> Any:
+    """A stored value in the canonical form, to compare with one sent back (one stored with an
+    offset before values were made canonical equals its wall time)."""
+    if isinstance(value, str) and value.strip() and is_datetime(value):
+        return wall_time(value, timezone)
+    return value
+
+
 #: how far past the server's clock a time may be: the browser's clock, a minute typed ahead
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 
@@ -143,32 +163,39 @@ def apply_changes(
     (``site_codes``: the sites a site field may name, code → id).
 
     A value equal to the stored one is not a change, so clients may send the whole form back.
+    A datetime field's value is stored as the site's wall time to the minute (``wall_time``),
+    whatever offset or form it was sent in.
     A changed datetime field keeps to its time rules (``not_before``, ``not_after``) against
     ``moments`` and the form as changed; an unchanged one is not checked again (a re-dispatch
     loop's new 到达时间 may well be after the last round's 完成时间).
     """
     new = dict(form)
     problems: dict[str, str] = {}
+    timezone = moments.timezone if moments is not None else "Asia/Shanghai"
+    times: dict[str, str] = {}  # the datetime fields changed, in their stored form
     for name, value in (changes or {}).items():
         if name not in definition.fields:
             problems[name] = "field_unknown"
             continue
-        if form.get(name) == value:
+        spec = definition.fields[name] or {}
+        is_time = spec.get("type") == "datetime" and isinstance(value, str) and value.strip() != ""
+        if is_time and is_datetime(value):
+            value = wall_time(value, timezone)
+        if form.get(name) == value or (is_time and _stored_as(form.get(name), timezone) == value):
             continue
         if definition.permission(node, name) not in ("editable", "required"):
             problems[name] = "field_not_editable"
             continue
-        error = _check_type(definition.fields[name] or {}, value, site_codes)
+        error = _check_type(spec, value, site_codes)
         if error:
             problems[name] = error
             continue
         new[name] = value
+        if is_time:
+            times[name] = value
     if moments is not None:
-        for name, value in (changes or {}).items():
-            spec = definition.fields.get(name) or {}
-            if name in problems or form.get(name) == value or spec.get("type") != "datetime":
-                continue
-            error = _check_time(spec, value, new, moments)
+        for name, value in times.items():
+            error = _check_time(definition.fields.get(name) or {}, value, new, moments)
             if error:
                 problems[name] = error
     if problems:

@@ -46,7 +46,7 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
     } else if (field.type === "datetime" && readOnly) {
       input = el("input", { ...common, type: "text", value: datetimeText(field.value) });
     } else if (field.type === "datetime") {
-      input = el("input", { ...common, type: "datetime-local", value: field.value ?? "" });
+      input = el("input", { ...common, type: "datetime-local", value: wallTime(field.value) });
     } else {
       input = el("input", { ...common, type: field.type === "phone" ? "tel" : "text", value: field.value ?? "" });
     }
@@ -66,10 +66,33 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
   return grid;
 }
 
+// The site's time zone (the page's meta site-tz), which datetime fields are wall times of.
+const siteTz = document.querySelector('meta[name="site-tz"]')?.content || "Asia/Shanghai";
+const siteClock = new Intl.DateTimeFormat("sv-SE", {
+  timeZone: siteTz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+});
+
+// A datetime field's value as the datetime-local input takes it ("2026-11-27T20:51", the site's
+// wall time, which the server stores). A value stored with an offset before the server made
+// them all wall times ("2026-11-27T12:51:02+00:00") is converted to the site's zone; one with a
+// space for the T or with seconds is cut to the minute. Anything else is left as it is.
+export function wallTime(value) {
+  const text = String(value ?? "").trim();
+  const parts = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?(?:\.\d+)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text);
+  if (!parts) return text;
+  const [, date, time, seconds = ":00", offset] = parts;
+  if (!offset) return `${date}T${time}`;
+  const digits = offset.replace(":", "");
+  const zone = /^z$/i.test(offset) ? "Z" : `${digits.slice(0, 3)}:${digits.slice(3) || "00"}`;
+  const instant = new Date(`${date}T${time}${seconds}${zone}`);
+  if (Number.isNaN(instant.getTime())) return text;
+  return siteClock.format(instant).replace(" ", "T");
+}
+
 // A read-only date-time (site wall-clock "2026-11-27T18:00") as the page's language writes it:
 // a disabled datetime-local input would show the browser's locale (11/27/2026, 06:00 PM).
 function datetimeText(value) {
-  const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value ?? "");
+  const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(wallTime(value));
   if (!parts) return value ?? "";
   const [, year, month, day, hour, minute] = parts;
   const lang = document.documentElement.lang || "zh-CN";

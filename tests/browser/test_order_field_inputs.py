@@ -1,0 +1,130 @@
+"""A fault order's fields on its page in the real Chromium, in a browser far from the site
+(New York): a datetime stored with an offset by an earlier version (the API took
+"2026-11-27T12:51:02+00:00") reads as the site's wall time, read-only and in the editable
+datetime-local input (which showed it empty: a blank required field), and saving the page
+sends it back unchanged. No Asterisk needed: the console runs in-process on a seeded SQLite
+database (see test_reports)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.test_reports import InProcessConsole
+from ticketing.demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser]
+SH = ZoneInfo("Asia/Shanghai")
+HANDLER = "5101"  # the demo's 广州 back-office handler
+
+
+async def _seed(url: str, seeded: dict) -> None:
+    from sqlalchemy import select, update
+
+    from ticketing import create_order, submit_step
+    from ticketing.db import create_engine, migrate, sessionmaker
+    from ticketing.demo import seed_demo
+    from ticketing.models import Site, User, WorkOrder
+    from ticketing.seed import seed_defaults
+
+    engine = create_engine(url)
+    await migrate(engine)
+    async with sessionmaker(engine).begin() as db:
+        await seed_defaults(db)
+        await seed_demo(db, customers=5)
+        users = {u.staff_no: u for u in await db.scalars(select(User))}
+        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
+        now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=2)
+        order = await create_order(
+            db,
+            users["1001"],
+            workflow="fault_repair",
+            site_id=gz,
+            now=now,
+            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        )
+        await submit_step(db, users[HANDLER], order, now=now + dt.timedelta(minutes=5))
+        dispatched, arrived = now + dt.timedelta(minutes=10), now + dt.timedelta(minutes=40)
+        await submit_step(
+            db,
+            users[HANDLER],
+            order,
+            form={"抢修人员": "张师傅", "派工时间": dispatched.astimezone(SH).strftime("%Y-%m-%dT%H:%M")},
+            now=now + dt.timedelta(minutes=15),
+        )
+        # as an earlier version stored what the API was sent: UTC with its offset
+        legacy = {
+            **order.form,
+            "派工时间": dispatched.isoformat(),
+            "到达时间": arrived.replace(second=2).isoformat(),
+        }
+        await db.execute(update(WorkOrder).where(WorkOrder.id == order.id).values(form=legacy))
+        seeded.update(
+            number=order.number,
+            id=order.id,
+            dispatched=dispatched.astimezone(SH).strftime("%Y-%m-%d %H:%M"),
+            arrived=arrived.astimezone(SH).strftime("%Y-%m-%dT%H:%M"),
+            arrived_stored=legacy["到达时间"],
+        )
+    await engine.dispose()
+
+
+@pytest.fixture
+def field_console(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fields.db'}"
+    seeded: dict = {}
+    worker = threading.Thread(target=asyncio.run, args=(_seed(url, seeded),))
+    worker.start()
+    worker.join(300)
+    assert "number" in seeded
+    server = InProcessConsole(url)
+    server.start()
+    yield server, seeded
+    server.stop()
+
+
+def _stored_form(server, order_id: int) -> dict:
+    from sqlalchemy import select
+
+    from ticketing.db import sessionmaker
+    from ticketing.models import WorkOrder
+
+    async def read() -> dict:
+        async with sessionmaker(server.engine)() as db:
+            return await db.scalar(select(WorkOrder.form).where(WorkOrder.id == order_id))
+
+    return asyncio.run_coroutine_threadsafe(read(), server.loop).result(30)
+
+
+def test_a_time_stored_with_an_offset_reads_as_the_sites_wall_time(field_console, browser):
+    server, seeded = field_console
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="America/New_York")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, HANDLER, DEMO_PASSWORD)
+        page.goto(f"{server.url}/orders/{seeded['number']}")
+        # read-only at this step: the Beijing time the print page shows, not the UTC digits
+        expect(page.locator("#order-派工时间")).to_have_value(seeded["dispatched"])
+        expect(page.locator("#order-派工时间")).to_be_disabled()
+        # editable: the datetime-local input holds the wall time (it was empty)
+        arrival = page.locator("#order-到达时间")
+        expect(arrival).to_be_enabled()
+        expect(arrival).to_have_value(seeded["arrived"])
+        # saving the page sends it back as it was: no change to it, no refusal
+        page.fill("#order-现场情况", "现场树枝压线")
+        page.click("#order-save")
+        expect(page.locator(".toast").last).to_contain_text("工单状态")
+        form = _stored_form(server, seeded["id"])
+        assert form["现场情况"] == "现场树枝压线"
+        assert form["到达时间"] == seeded["arrived_stored"]
+        assert not errors, errors
+    finally:
+        context.close()
