@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+import yaml
 from aiohttp import web
 
 from agent_ui.auth import current_user
@@ -27,6 +28,35 @@ from ticketing.workflow.definition import Definition, Node
 routes = web.RouteTableDef()
 #: the longest definition accepted, in UTF-8 bytes (the seeded ones are 1-6 KB)
 SOURCE_LIMIT = 256 * 1024
+#: the largest request body read for it: JSON may spell a character in up to 6 bytes (\u0001)
+BODY_LIMIT = 6 * SOURCE_LIMIT
+#: the deepest nesting of lists and mappings a definition may have (the seeded ones reach 8):
+#: a deeper one (QA: 5,000 brackets) would exhaust the YAML loader's recursion
+MAX_DEPTH = 64
+
+
+def _refused(problem_id: str, message: str, **where: Any) -> UiError:
+    """workflow_invalid with one problem, as the editor shows the import's own problems."""
+    return UiError("workflow_invalid", message, problems=[{**where, "id": problem_id, "message": message}])
+
+
+def _too_deep(source: str) -> dict[str, int] | None:
+    """Where the source nests lists and mappings deeper than MAX_DEPTH (line, column), or None.
+    Read as a stream of parser events, which keeps its own stack (no recursion); a syntax error
+    is left to the import, which says where it is."""
+    depth = 0
+    try:
+        for event in yaml.parse(source, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return {"line": mark.line + 1, "column": mark.column + 1}
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 @routes.get("/admin/workflows")
@@ -103,16 +133,25 @@ async def import_workflow(request: web.Request) -> web.Response:
     workflow_invalid and details.problems [{id, message}] when anything is wrong, each with
     where it is when known (node: the step's id, field, value: the value refused, line and
     column of a YAML syntax error, workflow and version or category: whose number pattern an
-    overlapping one is), for the editor to say in Chinese"""
+    overlapping one is), for the editor to say in Chinese. A source over SOURCE_LIMIT is the
+    problem too_large, one nested deeper than MAX_DEPTH too_deep (with its line)."""
+    too_large = f"the definition is longer than {SOURCE_LIMIT // 1024} KB"
+    if (request.content_length or 0) > BODY_LIMIT:
+        raise _refused("too_large", too_large)
     body = await json_body(request)
     source = body.get("source")
     if not isinstance(source, str) or not source.strip():
         raise UiError("request.invalid", "source must be the definition's YAML text", field="source")
     if len(source.encode("utf-8")) > SOURCE_LIMIT:
-        raise UiError("request.invalid", f"source is longer than {SOURCE_LIMIT // 1024} KB", field="source")
+        raise _refused("too_large", too_large)
+    deep = _too_deep(source)
+    if deep is not None:
+        raise _refused("too_deep", f"lists and mappings nested deeper than {MAX_DEPTH} levels", **deep)
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         try:
             row = await store.import_definition(db, source, actor=user)
+        except RecursionError:
+            raise _refused("too_deep", f"lists and mappings nested deeper than {MAX_DEPTH} levels") from None
         except WorkflowInvalid as exc:
             raise UiError(
                 "workflow_invalid",

@@ -368,7 +368,8 @@ async def test_the_source_limit_is_256_kb_of_utf8_not_characters(client, world):
     # 100,000 Chinese characters: under 256 K characters, but 300,000 bytes
     source = "key: consult\n# " + "流" * 100_000 + "\n"
     status, body = await _post(client, "/api/workflows", admin, {"source": source})
-    assert (status, body["error_id"], body["details"]["field"]) == (400, "request.invalid", "source")
+    assert (status, body["error_id"]) == (422, "workflow_invalid")
+    assert [p["id"] for p in body["details"]["problems"]] == ["too_large"]
     assert await _stored(world) == before
 
 
