@@ -33,16 +33,20 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Integer,
+    String,
     and_,
     case,
     cast,
+    column,
     extract,
     false,
     func,
+    join,
     literal,
     not_,
     or_,
     select,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -369,6 +373,17 @@ class _Sql:
         tie = case((above > 0, 1), (above < 0, 0), else_=r0 % 2)
         return r0 + case((frac > _F(0.5), 1), (frac < _F(0.5), 0), else_=tie)
 
+    def payload_fields(self, payload: Any, **types: Any) -> tuple[Any, dict[str, Any]]:
+        """A payload's fields as columns: PostgreSQL reads the JSON once for them all (a
+        ``json_to_record`` joined to the row, returned to join), SQLite takes each out."""
+        if self.pg:
+            record = func.json_to_record(payload).table_valued(*(column(n, t) for n, t in types.items()))
+            record = record.render_derived(name="fields", with_types=True)
+            return record, {n: record.c[n] for n in types}
+        return None, {
+            n: payload[n].as_float() if t is Float else payload[n].as_string() for n, t in types.items()
+        }
+
     def not_below_zero(self, x: Any) -> Any:
         return case((x > 0, x), else_=_F(0.0))
 
@@ -490,16 +505,23 @@ def _queue_cells(
     abandoned, short abandons, answered in SL, and the answered calls' waits and handle times
     added up as Python did (``_record`` and ``QueueFigures.add`` before): in stages, each
     reading the one before."""
-    payload = Interaction.payload
     acw = _after_call_work_seconds(sql, start, end, now)
-    # the calls of the period, their payload read once
+    # the calls of the period, each payload field read once
+    record, fields = sql.payload_fields(
+        Interaction.payload,
+        queue=String,
+        outcome=String,
+        queued_at=Float,
+        answered_at=Float,
+        hold_seconds=Float,
+    )
     raw = _stage(
         select(
-            _queue_of().label("queue"),
-            payload["outcome"].as_string().label("outcome"),
-            payload["queued_at"].as_float().label("queued"),
-            payload["answered_at"].as_float().label("answered"),
-            func.coalesce(payload["hold_seconds"].as_float(), _F(0.0)).label("hold"),
+            fields["queue"].label("queue"),
+            fields["outcome"].label("outcome"),
+            fields["queued_at"].label("queued"),
+            fields["answered_at"].label("answered"),
+            func.coalesce(fields["hold_seconds"], _F(0.0)).label("hold"),
             func.coalesce(Interaction.duration, _F(0.0)).label("duration"),
             (sql.micros(Interaction.occurred_at) / _F(1e6)).label("began"),
             sql.seconds(Interaction.occurred_at).label("began_second"),
@@ -508,13 +530,12 @@ def _queue_cells(
             Interaction.occurred_at,
             Interaction.id,
         )
+        .select_from(Interaction if record is None else join(Interaction, record, true()))
         .outerjoin(acw, acw.c.call_id == Interaction.external_id)
         .where(
             *_call_filter(scope, queue, start, end),
             Interaction.direction == "inbound",
             Interaction.status == "ended",
-            _queue_of() != "",
-            payload["outcome"].as_string() != "",
         ),
         "raw",
     )
@@ -543,7 +564,7 @@ def _queue_cells(
             sql.not_below_zero(r.duration - r.hold).label("talk"),
             r.hold,
             _local_seconds(second, tz, start, end).label("local"),
-        ),
+        ).where(r.queue != "", r.outcome != ""),
         "times",
     )
     t = times.c
@@ -694,6 +715,14 @@ _WALL_EPOCH = dt.datetime(1970, 1, 1)
 # --- agents ------------------------------------------------------------------------------
 
 
+def _micros(moment: dt.datetime) -> int:
+    """An aware time in Unix microseconds."""
+    return (moment - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 async def agent_report(
     session: AsyncSession,
     start: dt.datetime,
@@ -704,26 +733,48 @@ async def agent_report(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Per agent: logged-in time, ready, pause (total and by reason), talk, hold, ACW,
-    calls handled, occupancy. Times in seconds, states clipped to the period."""
+    calls handled, occupancy. Times in seconds, states clipped to the period; the database
+    adds the clipped spans up per agent, state and pause reason, in whole microseconds."""
     now = now or utcnow()
     scope = await call_scope(session, viewer, site_id)
-    stmt = select(AgentStateInterval).where(
-        AgentStateInterval.started_at < end,
-        or_(AgentStateInterval.ended_at.is_(None), AgentStateInterval.ended_at > start),
+    connection = await session.connection()
+    sql = _Sql(connection.dialect.name)
+    began = sql.micros(AgentStateInterval.started_at)
+    began = case((began > _micros(start), began), else_=_micros(start))
+    ended = sql.micros(func.coalesce(AgentStateInterval.ended_at, literal(now, UtcDateTime())))
+    until = min(_micros(end), _micros(now))
+    ended = case((ended < until, ended), else_=until)
+    reason = case(
+        (AgentStateInterval.state != "not_ready", ""),
+        (func.coalesce(AgentStateInterval.reason, "") == "", "—"),
+        else_=AgentStateInterval.reason,
+    )
+    spans = (
+        select(
+            AgentStateInterval.agent_id.label("agent_id"),
+            AgentStateInterval.state.label("state"),
+            reason.label("reason"),
+            (ended - began).label("us"),
+        )
+        .where(
+            AgentStateInterval.started_at < end,
+            or_(AgentStateInterval.ended_at.is_(None), AgentStateInterval.ended_at > start),
+        )
+        .subquery("spans")
+    )
+    stmt = (
+        select(spans.c.agent_id, spans.c.state, spans.c.reason, func.sum(spans.c.us))
+        .where(spans.c.us > 0)
+        .group_by(spans.c.agent_id, spans.c.state, spans.c.reason)
     )
     if not scope.everything:
-        stmt = stmt.where(AgentStateInterval.agent_id.in_(scope.agents or ()))
-    seconds: dict[str, Counter[str]] = defaultdict(Counter)
+        stmt = stmt.where(spans.c.agent_id.in_(scope.agents or ()))
+    micros: dict[str, Counter[str]] = defaultdict(Counter)
     pauses: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in await session.scalars(stmt):
-        began = max(row.started_at, start)
-        ended = min(row.ended_at or now, end, now)
-        span = (ended - began).total_seconds()
-        if span <= 0:
-            continue
-        seconds[row.agent_id][row.state] += span
-        if row.state == "not_ready":
-            pauses[row.agent_id][row.reason or "—"] += span
+    for agent_id, state, paused_for, us in await connection.execute(stmt):
+        micros[agent_id][state] += int(us)
+        if state == "not_ready":
+            pauses[agent_id][paused_for] += int(us)
     # A call counts for every agent who took it in the period: the one who answered, and a
     # transfer target or conference member too (their legs).
     legs = (
@@ -737,21 +788,21 @@ async def agent_report(
     names = dict((await session.execute(select(User.staff_no, User.name))).all())
     reasons = sorted({r for p in pauses.values() for r in p})
     rows = []
-    for agent in sorted(set(seconds) | set(handled)):
-        s = seconds[agent]
-        busy = sum(s[x] for x in BUSY_STATES)
-        available = sum(s[x] for x in AVAILABLE_STATES)
+    for agent in sorted(set(micros) | set(handled)):
+        s = {state: us / 1e6 for state, us in micros[agent].items()}
+        busy = sum(s.get(x, 0.0) for x in BUSY_STATES)
+        available = sum(s.get(x, 0.0) for x in AVAILABLE_STATES)
         rows.append(
             {
                 "agent_id": agent,
                 "agent_name": names.get(agent, ""),
-                "login": round(sum(v for k, v in s.items() if k != "logged_out")),
-                "ready": round(s["ready"]),
-                "pause": round(s["not_ready"]),
-                "pauses": {r: round(pauses[agent][r]) for r in reasons},
-                "talk": round(s["talking"]),
-                "hold": round(s["on_hold"]),
-                "acw": round(s["after_call_work"]),
+                "login": round(sum(us for k, us in micros[agent].items() if k != "logged_out") / 1e6),
+                "ready": round(s.get("ready", 0.0)),
+                "pause": round(s.get("not_ready", 0.0)),
+                "pauses": {r: round(pauses[agent][r] / 1e6) for r in reasons},
+                "talk": round(s.get("talking", 0.0)),
+                "hold": round(s.get("on_hold", 0.0)),
+                "acw": round(s.get("after_call_work", 0.0)),
                 "handled": handled[agent],
                 "occupancy": round(busy / (busy + available), 4) if busy + available else None,
             }
@@ -771,28 +822,51 @@ async def survey_report(
     site_id: int | None = None,
     queue: str = "",
 ) -> dict[str, Any]:
-    """The callers' own 1-5 after their call, per agent: how many, the mean, the share of 4 and 5."""
+    """The callers' own 1-5 after their call, per agent: how many, the mean, the share of 4 and 5
+    (counted by the database; a 0 or no score is none given)."""
     scope = await call_scope(session, viewer, site_id)
-    scores: dict[str, list[int]] = defaultdict(list)
-    for call in await _calls(session, _call_filter(scope, queue, start, end)):
-        if call.survey is not None:
-            scores[call.agent_id].append(call.survey)
+    score = Interaction.payload["survey_score"].as_integer()
+    given = (
+        select(Interaction.agent_id.label("agent_id"), score.label("score"))
+        .where(*_call_filter(scope, queue, start, end))
+        .subquery("given")
+    )
+    g = given.c
+
+    def count(*when: Any) -> Any:
+        return func.sum(case((and_(*when), 1), else_=0))
+
+    stmt = (
+        select(
+            g.agent_id,
+            func.count(),
+            func.sum(g.score),
+            count(g.score >= 4),
+            *(count(g.score == n) for n in range(1, 6)),
+        )
+        .where(g.score.is_not(None), g.score != 0)
+        .group_by(g.agent_id)
+    )
     names = dict((await session.execute(select(User.staff_no, User.name))).all())
-    rows = [
-        {
-            "agent_id": agent,
-            "agent_name": names.get(agent, ""),
-            "count": len(given),
-            "mean": round(sum(given) / len(given), 2),
-            "satisfied": round(sum(1 for g in given if g >= 4) / len(given), 4),
-            "by_score": {n: given.count(n) for n in range(1, 6)},
-        }
-        for agent, given in sorted(scores.items())
-    ]
-    every = [g for given in scores.values() for g in given]
-    total = {
-        "count": len(every),
-        "mean": round(sum(every) / len(every), 2) if every else None,
-        "satisfied": round(sum(1 for g in every if g >= 4) / len(every), 4) if every else None,
+    rows = []
+    every = summed = satisfied = 0
+    for agent, n, total, happy, *by_score in sorted(await session.execute(stmt), key=lambda r: r[0]):
+        every, summed, satisfied = every + n, summed + int(total), satisfied + int(happy)
+        rows.append(
+            {
+                "agent_id": agent,
+                "agent_name": names.get(agent, ""),
+                "count": n,
+                "mean": round(int(total) / n, 2),
+                "satisfied": round(int(happy) / n, 4),
+                "by_score": {k: int(c) for k, c in zip(range(1, 6), by_score, strict=True)},
+            }
+        )
+    return {
+        "rows": rows,
+        "total": {
+            "count": every,
+            "mean": round(summed / every, 2) if every else None,
+            "satisfied": round(satisfied / every, 4) if every else None,
+        },
     }
-    return {"rows": rows, "total": total}
