@@ -14,6 +14,7 @@ import functools
 import inspect
 from typing import Any
 
+from agent_ui import supervision
 from agent_ui.auth import CurrentUser
 from agent_ui.errors import UiError
 from agent_ui.services import AppServices
@@ -196,6 +197,9 @@ async def _spy_change(bridge: Any, user: CurrentUser, cmd: str, args: dict[str, 
 async def run_command(
     services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]
 ) -> dict[str, Any]:
+    if cmd in supervision.FORCE_COMMANDS:
+        # a supervisor's hand on another agent's seat: the team is checked before the bridge is asked
+        return await supervision.force(services, user, cmd, args)
     bridge = _bridge(services)
     agent = user.agent_id
     if cmd == "ready":

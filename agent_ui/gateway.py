@@ -63,6 +63,7 @@ from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
 from agent_ui.snapshot import build_board, build_snapshot, screen_pop_for
+from agent_ui.supervision import SeatForced
 from agent_ui.texts import Texts
 from agent_ui.work import ivr_steps, pop_of, read_only, work_counts
 from cti import agents as A
@@ -382,6 +383,9 @@ class Gateway:
             # every tab of the agent says why its 话后处理 outlasts the limit (the form holding it may
             # be in another tab); a supervisor's bar shows only their own seat, so nobody else's
             self._to_agent(event.agent_id, {"type": "acw_hold", "event": body}, watchers=False)
+        elif isinstance(event, SeatForced):
+            # the agent's own tabs say who changed their seat, and why (班长 X 将你置为未就绪)
+            self._to_agent(event.agent_id, {"type": "seat_forced", "event": body}, watchers=False)
         elif isinstance(event, SpyChanged):
             # the boards only: an agent is not told that a supervisor listens (a barge it hears)
             if self._boards:

@@ -45,6 +45,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "queues.read": _SEATED | {ADMIN},
     # the wallboard and listen / whisper / barge on an agent's call
     "calls.supervise": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
+    # 置忙 / 强制下班 / 结束话后处理 of another agent's seat from the wallboard: a team leader their
+    # own team's (agent_ui.supervision checks the team), supervisors and admins every seat
+    "seats.force": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
     # 报表: call, queue, agent and order reports with their CSV / Excel export
     "report.view": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
     "users.admin": frozenset({ADMIN}),
@@ -75,6 +78,9 @@ COMMAND_PERMISSIONS: dict[str, str] = {
     "spy_stop": "calls.supervise",
     "spy_mode": "calls.supervise",
     "wallboard": "calls.supervise",
+    "force_pause": "seats.force",
+    "force_sign_out": "seats.force",
+    "force_acw_end": "seats.force",
     "wrapup_done": "seat.use",
     "hold_after_call_work": "seat.use",
     "snapshot": "session",

@@ -43,6 +43,11 @@ ACW_REASON = "话后处理"
 LOGIN_REASON = "登录"
 #: a seat whose account an admin disabled during a call: no new call, signed out when it ends
 SIGN_OUT_REASON = "账号停用"
+#: a team leader or supervisor set the seat not ready from the wallboard (置忙); also a break reason
+#: the bridge accepts, though no agent picks it
+FORCED_PAUSE_REASON = "班长置忙"
+#: a team leader or supervisor signed the seat out (强制下班) during its call: no new call, out when it ends
+FORCED_SIGN_OUT_REASON = "班长强制下班"
 DEFAULT_PAUSE_REASONS = (
     "小休",
     "用餐",
@@ -52,6 +57,7 @@ DEFAULT_PAUSE_REASONS = (
     MISSED_REASON,
     ACW_REASON,
     LOGIN_REASON,
+    FORCED_PAUSE_REASON,
 )
 
 # Targets that depend on where the agent was: "back" = the state before ringing,

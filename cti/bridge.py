@@ -253,10 +253,11 @@ class CtiBridge:
         self._cancel_acw(agent_id)
         return await self.commands.logout(agent_id)
 
-    async def sign_out_seat(self, agent_id: str) -> CommandResult:
-        """Sign out a seat whose account was disabled; one on a call is paused in its queues
-        (reason 账号停用) and signed out when the call ends (``pending``: logged_out)."""
-        result = await self.commands.sign_out_seat(agent_id)
+    async def sign_out_seat(self, agent_id: str, reason: str = A.SIGN_OUT_REASON) -> CommandResult:
+        """Sign out a seat whose account was disabled (or a supervisor's 强制下班, ``reason``
+        班长强制下班); one on a call is paused in its queues with ``reason`` and signed out when
+        the call ends (``pending``: logged_out)."""
+        result = await self.commands.sign_out_seat(agent_id, reason)
         if result.ok and result.data.get("pending") != A.LOGGED_OUT:
             self._cancel_acw(agent_id)
         return result

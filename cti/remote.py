@@ -37,6 +37,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from cti import agents as A
 from cti.bus import Bus
 from cti.call_events import AmiConnectionChanged
 from cti.commands import CommandResult
@@ -409,8 +410,8 @@ class RemoteBridge:
     async def logout(self, agent_id: str) -> CommandResult:
         return await self._command("logout", agent_id)
 
-    async def sign_out_seat(self, agent_id: str) -> CommandResult:
-        return await self._command("sign_out_seat", agent_id)
+    async def sign_out_seat(self, agent_id: str, reason: str = A.SIGN_OUT_REASON) -> CommandResult:
+        return await self._command("sign_out_seat", agent_id, reason)
 
     async def ready(self, agent_id: str) -> CommandResult:
         return await self._command("ready", agent_id)

@@ -269,10 +269,11 @@ class AgentCommands:
             self.agents.apply(agent, "logout", time.time())
         return CommandResult.done(state=agent.state)
 
-    async def sign_out_seat(self, agent_id: str) -> CommandResult:
-        return await self._run("sign_out_seat", agent_id, self._sign_out_seat, agent_id)
+    async def sign_out_seat(self, agent_id: str, reason: str = A.SIGN_OUT_REASON) -> CommandResult:
+        """``reason``: the pause's while a call it waits for goes on (账号停用, 班长强制下班)."""
+        return await self._run("sign_out_seat", agent_id, self._sign_out_seat, agent_id, reason)
 
-    async def _sign_out_seat(self, agent_id: str) -> CommandResult:
+    async def _sign_out_seat(self, agent_id: str, reason: str = A.SIGN_OUT_REASON) -> CommandResult:
         """A seat nobody may sit at any more (its account disabled): out of its queues now. On a
         call, which goes on undisturbed, it is paused in them at once (no new call is offered)
         and stays in ``leaving`` until the call ends; then the bridge signs it out. So does a
@@ -284,9 +285,9 @@ class AgentCommands:
             return await self._logout(agent_id)
         # before the pause is sent: a call that ends meanwhile already ends into the sign-out
         self.leaving.add(agent_id)
-        agent.before_call, agent.before_call_reason = A.NOT_READY, A.SIGN_OUT_REASON
+        agent.before_call, agent.before_call_reason = A.NOT_READY, reason
         try:
-            await self.actions.queue_pause(agent.interface, True, A.SIGN_OUT_REASON)
+            await self.actions.queue_pause(agent.interface, True, reason)
         except AmiError:
             self.leaving.discard(agent_id)
             raise

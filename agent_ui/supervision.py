@@ -1,0 +1,172 @@
+"""A team leader's or supervisor's hand on a seat, from the wallboard (DOMAIN § 8).
+
+Three websocket commands, permission ``seats.force`` (``roles.COMMAND_PERMISSIONS``):
+
+* ``force_pause {agent, reason?}`` (置忙): the seat 未就绪 with ``reason`` (default 班长置忙, or
+  one of the agents' own break reasons). On a call it is paused in its queues at once (no new
+  call is offered) and becomes 未就绪 when the call is over, after its 话后处理: the caller is
+  never cut off. In 话后处理 it ends the write-up into that pause.
+* ``force_sign_out {agent}`` (强制下班): the seat leaves every queue. A seat talking or holding a
+  caller keeps that call (a 95598 centre never hangs up on a customer to sign a seat out): it is
+  paused in its queues at once (reason 班长强制下班) and signed out when the call ends
+  (``pending: logged_out`` in the ack). A queue's offer ringing it is withdrawn (the caller
+  waits on for the next agent), as the agent's own 下班 does.
+* ``force_acw_end {agent}`` (结束话后处理): ends the seat's 话后处理 as the agent's 话后处理完毕
+  would (ready, or back to the break it was in), whatever a tab's unsaved form holds: the holds
+  keep an ACW past its limit only until the agent or a supervisor ends it. Refused
+  ``seat_force.not_in_acw`` for a seat not in 话后处理.
+
+There is no forced 就绪 (置闲): a seat is made ready only by the agent at it, who first clears
+their 待回复工单 (DOMAIN § 2); a supervisor cannot know that someone is at the phone.
+
+Team leaders act on their own team: the users whose 上级 (``users.manager_id``) they are, or
+who belong to a department they manage; supervisors and admins on every seat
+(``seat_force.not_your_team`` otherwise). Every forced change is an audit row (``seat.force_pause``,
+``seat.force_sign_out``, ``seat.force_acw_end``: the actor, the seat's 工号, its state before, the
+reason and the outcome) and a ``SeatForced`` event on the bus, which the gateway hands to that
+agent's tabs (``seat_forced``): their state bar says who did what (班长 张班长 将你置为未就绪).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from agent_ui import roles
+from agent_ui.auth import CurrentUser
+from agent_ui.errors import UiError
+from agent_ui.services import AppServices
+from agent_ui.work import read_only, unit_of_work
+from cti import agents as A
+from cti.events import Event, event
+from ticketing import audit
+from ticketing.events import queue_event
+from ticketing.models import Department, User
+
+FORCE_COMMANDS = ("force_pause", "force_sign_out", "force_acw_end")
+_ACTIONS = {"force_pause": "pause", "force_sign_out": "sign_out", "force_acw_end": "end_acw"}
+
+
+@event
+class SeatForced(Event):
+    """A team leader or supervisor changed an agent's seat: ``action`` pause | sign_out | end_acw,
+    ``by`` / ``by_name`` who, ``reason`` the pause's, ``pending`` the state it takes once the call
+    it is on ends ("" when it took effect at once)."""
+
+    agent_id: str
+    action: str
+    by: str
+    by_name: str = ""
+    by_role: str = ""  # the role the agent is told it by (texts' role.*: 班长, 质量监控员, 系统管理员)
+    reason: str = ""
+    pending: str = ""
+
+
+def pause_reasons(services: AppServices) -> tuple[str, ...]:
+    """The reasons a supervisor may set a seat 未就绪 with: 班长置忙 first, then the agents' own."""
+    return (A.FORCED_PAUSE_REASON, *(r for r in services.pause_reasons if r != A.FORCED_PAUSE_REASON))
+
+
+def _target(args: dict[str, Any]) -> str:
+    value = args.get("agent", "")
+    if not isinstance(value, str) or not value.strip().isdigit() or len(value.strip()) > 6:
+        raise UiError("request.invalid", "agent must be a 工号", field="agent")
+    return value.strip()
+
+
+def _role_shown(user: CurrentUser) -> str:
+    for role in (roles.SUPERVISOR, roles.TEAM_LEADER, roles.ADMIN):
+        if role in user.roles:
+            return role
+    return ""
+
+
+def sees_every_seat(user: CurrentUser) -> bool:
+    return any(r in user.roles for r in (roles.SUPERVISOR, roles.ADMIN))
+
+
+async def team_of(db: Any, leader: User) -> set[str]:
+    """The 工号 of a team leader's team: who reports to them, or is in a department they manage."""
+    departments = select(Department.id).where(Department.manager_id == leader.id)
+    rows = await db.scalars(
+        select(User.staff_no).where((User.manager_id == leader.id) | User.department_id.in_(departments))
+    )
+    return set(rows)
+
+
+async def force_scope(services: AppServices, user: CurrentUser) -> list[str] | None:
+    """The seats ``user`` may force: None for all of them (supervisors, admins), else the team's 工号."""
+    if sees_every_seat(user):
+        return None
+    async with read_only(services, user) as (db, row):
+        return sorted(await team_of(db, row))
+
+
+async def _check_scope(services: AppServices, user: CurrentUser, agent_id: str) -> str:
+    """The target's name; refused when nobody has that 工号 or it is not the team leader's."""
+    async with read_only(services, user) as (db, row):
+        target = await db.scalar(select(User).where(User.staff_no == agent_id))
+        if target is None:
+            raise UiError("seat_force.unknown_agent", agent=agent_id)
+        if not sees_every_seat(user) and agent_id not in await team_of(db, row):
+            raise UiError("seat_force.not_your_team", agent=agent_id)
+        return target.name
+
+
+async def force(services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]) -> dict[str, Any]:
+    from agent_ui.commands import ON_CALL_TO_END, _agent_state, _bridge, _call
+
+    agent_id = _target(args)
+    if agent_id == user.agent_id:
+        raise UiError("seat_force.self")
+    reason = ""
+    if cmd == "force_pause":
+        reason = args.get("reason") or A.FORCED_PAUSE_REASON
+        if reason not in pause_reasons(services):
+            raise UiError("seat_force.reason_unknown", reason=str(reason)[:32])
+    name = await _check_scope(services, user, agent_id)
+    bridge = _bridge(services)
+    before = dict(bridge.agent(agent_id) or {}) if getattr(bridge, "agent", None) else {}
+    state = str(before.get("state") or _agent_state(bridge, agent_id))
+    if state == A.LOGGED_OUT:
+        raise UiError("seat_force.logged_out", agent=agent_id, name=name)
+    if cmd == "force_pause":
+        result = await _call(bridge, "pause", agent_id, reason)
+    elif cmd == "force_sign_out":
+        reason = A.FORCED_SIGN_OUT_REASON
+        result = await _call(bridge, "sign_out_seat", agent_id, reason)
+    else:
+        if state != A.AFTER_CALL_WORK:
+            raise UiError("seat_force.not_in_acw", agent=agent_id, name=name, state=state)
+        result = await _call(bridge, "wrapup_done", agent_id)
+    pending = str(result.get("pending") or "")
+    if cmd == "force_sign_out" and state in ON_CALL_TO_END:
+        pending = A.LOGGED_OUT
+    async with unit_of_work(services, user) as (db, row):
+        await audit.record(
+            db,
+            row,
+            f"seat.{cmd}",
+            "seat",
+            agent_id,
+            before={
+                "state": state,
+                "reason": before.get("reason") or "",
+                "call_id": before.get("call_id") or "",
+            },
+            after={"state": result.get("state") or "", "reason": reason, "pending": pending},
+        )
+        queue_event(
+            db,
+            SeatForced(
+                agent_id=agent_id,
+                action=_ACTIONS[cmd],
+                by=user.staff_no,
+                by_name=user.name,
+                by_role=_role_shown(user),
+                reason=reason,
+                pending=pending,
+            ),
+        )
+    return {**result, "agent": agent_id, "name": name, "reason": reason, "pending": pending}
