@@ -102,7 +102,7 @@ class Actions:
         return await self.ami.action(
             "Redirect",
             Channel=customer_channel,
-            Context="hotline-conference",
+            Context="hotline-conference-caller",  # the customer leaves the room with the last agent
             Exten=room,
             Priority=1,
             ExtraChannel=agent_channel,
