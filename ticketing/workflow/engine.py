@@ -21,11 +21,13 @@ from ticketing.audit import entry as audit_entry
 from ticketing.audit import record
 from ticketing.cached import Cache
 from ticketing.calls import link
+from ticketing.categories import config_categories
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound
 from ticketing.events import TicketCreated, queue_event
 from ticketing.models import (
     CallLeg,
     Category,
+    Contractor,
     Customer,
     Interaction,
     OrderLink,
@@ -315,10 +317,50 @@ async def save_form(
     known = await directory.load(session)
     site_codes = known.site_codes
     moments = _moments(known, order.site_id, order.created_at, utcnow())
-    order.form = apply_changes(definition, node, order.form, changes, site_codes, moments)
-    await _follow_site(session, user, order, form_site(definition, order.form, site_codes))
+    new_form = apply_changes(definition, node, order.form, changes, site_codes, moments)
+    new_site = form_site(definition, new_form, site_codes)
+    await check_contractors(session, order, definition, order.form, new_form, new_site or order.site_id)
+    order.form = new_form
+    await _follow_site(session, user, order, new_site)
     await audit(session, user, "save", order, before)
     return order
+
+
+async def check_contractors(
+    session: AsyncSession,
+    order: WorkOrder,
+    definition: Definition,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    site_id: int | None,
+) -> None:
+    """A 外委单位 (contractor field) given a new value must be one the order may go to, on 暂存
+    as on 提交 (which refuses it when it dispatches): it exists (``contractor_unknown``), is
+    active (``contractor_inactive``), serves the order's category and has ``site_id`` (the site
+    the form now names) in its service area (``contractor_out_of_area``). A value kept as it
+    was is not checked again: the dispatch checks the one it sends the order to."""
+    changed = [
+        name
+        for name, spec in definition.fields.items()
+        if (spec or {}).get("type") == "contractor"
+        and after.get(name) not in (None, "")
+        and after.get(name) != before.get(name)
+    ]
+    if not changed:
+        return
+    problems: dict[str, str] = {}
+    categories = await config_categories(session, order)
+    for name in changed:
+        row = await session.get(Contractor, after[name])
+        if row is None:
+            problems[name] = "contractor_unknown"
+            continue
+        paths = await contractors._site_paths(session, [site_id, row.site_id])
+        refusal = contractors._refusal(row, categories, site_id, paths)
+        if refusal is not None:
+            problems[name] = refusal
+    if problems:
+        raise FieldErrors(problems)
 
 
 async def _follow_site(
@@ -372,6 +414,7 @@ async def submit_step(
     new_form = apply_changes(definition, node, order.form, form, site_codes, moments)
     check_required(node, new_form)
     new_site = form_site(definition, new_form, site_codes)
+    await check_contractors(session, order, definition, order.form, new_form, new_site or order.site_id)
     others = [a for a in pending if a.id != mine.id]
     completes = not (mine.mode in ("all", "sequential") and others)
     if completes and node.contractor:
