@@ -63,6 +63,7 @@ REASONS = (
     "invalid_spy_mode",
     "unknown_spy",
     "not_your_spy",
+    "already_spying",
     "no_skills",
     "not_connected",
     "no_reply",
@@ -633,6 +634,22 @@ class AgentCommands:
             raise Refused("invalid_spy_mode", f"unknown mode {mode!r}")
         agent = self._agent(agent_id)
         call, agent_channel, _ = self._on_call(agent)
+        # One spy per supervisor on a call: a second would ring their seat again and put two
+        # legs of theirs on the call. Refused rather than turned into a mode switch: the spy
+        # they have may still be ringing (no channel to switch yet), and 切换为 (spy_mode) on
+        # the one they have says what it does; the refusal names it for that.
+        mine = [
+            s
+            for s in (*self.spies.expected.values(), *self.spies.active.values())
+            if supervisor and s.supervisor == supervisor and s.call_id == call.call_id
+        ]
+        if mine:
+            raise Refused(
+                "already_spying",
+                f"{supervisor} is on {agent_id}'s call already ({mine[0].mode}): switch its mode",
+                spy_id=mine[0].spy_id,
+                mode=mine[0].mode,
+            )
         spy_id = f"spy-{uuid.uuid4().hex[:12]}"
         spy = Spy(spy_id, supervisor, supervisor_name, agent_id, call.call_id, mode)
         # followed before the phone can ring: ChanSpyStart may come before Originate's answer is read
