@@ -32,7 +32,12 @@ routes = web.RouteTableDef()
 
 
 def _article(a: KbArticle) -> dict:
-    return {**knowledge.article_view(a), "updated_at": jsonable(a.updated_at)}
+    """An article as the console shows it; ``version`` is what an edit of it names."""
+    return {
+        **knowledge.article_view(a),
+        "updated_at": jsonable(a.updated_at),
+        "version": knowledge.article_version(a),
+    }
 
 
 async def _notices(db: AsyncSession, rows: list[OutageNotice]) -> list[dict]:
@@ -83,6 +88,19 @@ async def search_knowledge(request: web.Request) -> web.Response:
         else:
             found = []
     return web.json_response({"tree": tree, "items": [_article(a) for a in found]})
+
+
+@routes.get("/api/knowledge/{id:\\d+}")
+@requires("knowledge.read")
+async def get_article(request: web.Request) -> web.Response:
+    """One article as it is now (the editor reloads it when a save was refused because someone
+    changed it meanwhile); a disabled one only for those who may write articles."""
+    me = current_user(request)
+    async with read_only(request.app[SERVICES], me) as (db, _user):
+        article = await db.get(KbArticle, path_int(request, "id"))
+        if article is None or not (article.enabled or allowed(me.roles, "knowledge.write")):
+            raise UiError("not_found")
+        return web.json_response(_article(article))
 
 
 @routes.get("/api/notices")
@@ -208,7 +226,9 @@ async def create_article(request: web.Request) -> web.Response:
 @routes.patch("/api/knowledge/{id}")
 @requires("knowledge.write")
 async def edit_article(request: web.Request) -> web.Response:
-    """Change a knowledge article: the fields the body names (audited before and after)."""
+    """Change a knowledge article: the fields the body names (audited before and after), and
+    ``version``, the one the editor showed: if someone saved it since, the edit is refused
+    (kb_article_changed_meanwhile, 409, details.version the one now) and nothing changes."""
     body = await json_body(request)
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         article = await knowledge.edit_article(db, user, path_int(request, "id"), body)

@@ -159,7 +159,17 @@ _ARTICLE = {
     },
 }
 _BODIES[("POST", "/api/knowledge")] = {**_ARTICLE, "required": ["title"]}
-_BODIES[("PATCH", "/api/knowledge/{id}")] = _ARTICLE
+_BODIES[("PATCH", "/api/knowledge/{id}")] = {
+    **_ARTICLE,
+    "properties": {
+        **_ARTICLE["properties"],
+        "version": {
+            "type": "string",
+            "description": "the article's version the editor showed (its version field); another "
+            "saved since is kb_article_changed_meanwhile (409, details.version the one now)",
+        },
+    },
+}
 _KB_CATEGORY = {
     "type": "object",
     "description": "names are unique among siblings (field_duplicate); bad values: invalid_fields",

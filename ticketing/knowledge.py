@@ -428,11 +428,42 @@ async def create_article(session: AsyncSession, actor: User | None, values: Mapp
     return article
 
 
+def article_version(a: KbArticle) -> str:
+    """The version of an article an editor started from: its last change (``updated_at``, to
+    the microsecond, UTC), which every write of it moves on."""
+    return a.updated_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
 async def edit_article(
     session: AsyncSession, actor: User | None, article_id: int, values: Mapping[str, Any]
 ) -> KbArticle:
-    """Change the fields ``values`` names; the audit row keeps the article before and after."""
+    """Change the fields ``values`` names; the audit row keeps the article before and after.
+
+    ``version``: the version the editor showed (``article_version``). An edit made from an
+    older one (someone saved the article meanwhile) is refused, ``kb_article_changed_meanwhile``
+    with the version now, so the second of two editors never silently overwrites the first;
+    the row is locked while it is checked and written (PostgreSQL; SQLite's writes are one at a
+    time), so two edits of the same version cannot both pass."""
+    values = dict(values)
+    seen = values.pop("version", None)
     article = await get_article(session, article_id)
+    if seen is not None:
+        if not isinstance(seen, str):
+            raise FieldErrors({"version": "field_not_text"})
+        article = await session.scalar(
+            select(KbArticle)
+            .where(KbArticle.id == article_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert article is not None  # rows are disabled, never deleted
+        if seen != article_version(article):
+            raise ActionRefused(
+                "kb_article_changed_meanwhile",
+                f"article {article_id} was changed since version {seen}",
+                id=article_id,
+                version=article_version(article),
+            )
     changes = await _cleaned_article(session, values, article)
     await record_change(session, actor, article, changes, article_view, "kb.update", "kb_article")
     return article

@@ -61,9 +61,14 @@ function article(a, canWrite, rerun) {
     a.enabled ? sendForm(`/api/knowledge/${a.id}/send`) : null);
 }
 
-// 知识维护: the editor beside the results (a new article, or the one 编辑 loaded into it)
+// 知识维护: the editor beside the results (a new article, or the one 编辑 loaded into it). An
+// edit names the version it loaded; if someone saved the article since, the save is refused
+// (kb_article_changed_meanwhile) and nothing is lost: the editor keeps this user's text and shows
+// the article as it is now, to load it (giving up these changes) or to merge by hand and save
+// again on top of it.
 function startKbEditor(rerun) {
   const editor = $("kb-editor");
+  let latest = null;
   editor.addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = {
@@ -71,10 +76,38 @@ function startKbEditor(rerun) {
       kind: editor.kind.value, tags: editor.tags.value, url: editor.url.value, body: editor.body.value,
       enabled: editor.enabled.checked,
     };
-    if (await saveRecord(editor, "/api/knowledge", body, t("kb.saved"))) await rerun();
+    for (const input of editor.querySelectorAll("input, textarea, select")) input.removeAttribute("aria-invalid");
+    const id = editor.id.value;
+    try {
+      if (id) await api(`/api/knowledge/${id}`, { method: "PATCH", body: { ...body, version: editor.version.value || undefined } });
+      else await api("/api/knowledge", { method: "POST", body });
+    } catch (err) {
+      if (err.errorId === "kb_article_changed_meanwhile") {
+        latest = await api(`/api/knowledge/${id}`).catch(() => null);
+        showConflict(latest);
+      }
+      for (const name of Object.keys(err.details?.problems || {})) editor.elements.namedItem(name)?.setAttribute?.("aria-invalid", "true");
+      toast(err.message, "refused");
+      return;
+    }
+    editor.reset();
+    toast(t("kb.saved"), "ok");
+    await rerun();
+  });
+  $("kb-conflict-load").addEventListener("click", () => {
+    if (latest) editArticle(latest);
+    hideConflict();
+  });
+  $("kb-conflict-keep").addEventListener("click", () => {
+    // the user merges the other edit into their text by hand: the next save is on top of it
+    if (latest) editor.version.value = latest.version;
+    hideConflict();
+    toast(t("kb.conflict_kept"), "ok");
+    editor.body.focus();
   });
   editor.addEventListener("reset", () => {
-    setTimeout(() => { editor.id.value = ""; }, 0);
+    setTimeout(() => { editor.id.value = ""; editor.version.value = ""; }, 0);
+    hideConflict();
     for (const input of editor.querySelectorAll("input, select, textarea")) input.removeAttribute("aria-invalid");
     $("kb-editor-title").textContent = t("kb.new");
   });
@@ -191,9 +224,24 @@ function renderCategoryList(categories, { edit, move, toggle }) {
   $("kb-cat-list").replaceChildren(...inTreeOrder(categories).map(row));
 }
 
+function showConflict(a) {
+  $("kb-conflict-title").textContent = a ? a.title : "";
+  $("kb-conflict-body").textContent = a ? (a.kind === "text" ? a.body : a.url) : "";
+  $("kb-conflict-meta").textContent = a ? `${a.tags} · ${fmtTime(a.updated_at)}` : "";
+  $("kb-conflict-load").hidden = $("kb-conflict-keep").hidden = !a;
+  $("kb-conflict").hidden = false;
+  $("kb-conflict").scrollIntoView({ block: "nearest" });
+}
+
+function hideConflict() {
+  $("kb-conflict").hidden = true;
+}
+
 function editArticle(a) {
   const editor = $("kb-editor");
+  hideConflict();
   editor.id.value = a.id;
+  editor.version.value = a.version ?? "";
   for (const k of ["title", "kind", "tags", "url", "body"]) editor[k].value = a[k] ?? "";
   editor.category_id.value = a.category_id ?? "";
   editor.enabled.checked = a.enabled;
