@@ -28,7 +28,7 @@ from agent_ui import (
     user_setup,
     workflow_setup,
 )
-from agent_ui.auth import guard, session_storage
+from agent_ui.auth import SESSIONS, SessionStore, guard, session_storage
 from agent_ui.failures import errors_middleware
 from agent_ui.gateway import make_gateway
 from agent_ui.media import media_routes
@@ -46,6 +46,7 @@ def create_app(services: AppServices) -> web.Application:
     app[SERVICES] = services
     app[TEXTS] = Texts()
     app[TEMPLATES] = Templates()
+    app[SESSIONS] = SessionStore(services.sessionmaker, idle_seconds=services.session_max_age)
     setup_session(
         app,
         session_storage(services.secret_key, secure=services.cookie_secure, max_age=services.session_max_age),

@@ -1,14 +1,22 @@
 """Sessions, CSRF and the permission check every request passes through.
 
 The session (an encrypted cookie) holds the signed-in user's id, 工号, name,
-roles and a CSRF token. ``guard`` is the one middleware that decides whether a
-request may reach its handler:
+roles, a CSRF token and a random session id. The id is what makes it a session:
+its SHA-256 is a ``user_sessions`` row (``SessionStore``), created at sign-in,
+revoked at sign-out and ended by the idle and absolute timeouts, so a copy of
+the cookie kept from before 退出 opens nothing. Each web process believes a row
+it read for ``CHECK_SECONDS`` (a dict lookup per request); a sign-out tells
+every process at once over the bus (``SessionEnded``), which also closes the
+session's console sockets. ``guard`` is the one middleware that decides whether
+a request may reach its handler:
 
 * the route must declare a permission (``roles.requires``) or be public;
 * writes (POST/PUT/PATCH/DELETE) must carry the session's CSRF token, in the
   form field ``_csrf`` or the header ``X-CSRF-Token``;
 * a user who still has to change the first-login password reaches only the
   password page and logout;
+* the session must still be live (``SessionStore.alive``): one that was signed out or timed
+  out is no session (``auth.required``), and its cookie loses the user;
 * the user's roles must grant the permission.
 """
 
@@ -18,17 +26,27 @@ import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from sqlalchemy import delete, or_, update
 
 from agent_ui import roles
 from agent_ui.errors import UiError
-from agent_ui.services import USER
+from agent_ui.services import GATEWAY, SERVICES, USER
+from cti.events import Event, event
+from ticketing.models.base import utcnow
+from ticketing.models.org import UserSession
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -36,6 +54,122 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "_csrf"
 # Reachable while the first-login password change is pending.
 _PASSWORD_CHANGE_PATHS = frozenset({"/password", "/logout", "/api/session/password", "/api/session"})
+#: the session keys that name the signed-in user (dropped from a cookie whose session ended)
+_USER_KEYS = ("uid", "staff_no", "name", "roles", "must_change", "site_id", "pw_at", "sid")
+#: seconds a session lives from its sign-in, however active (the idle timeout is the app's
+#: ``session_max_age``)
+ABSOLUTE_SECONDS = 24 * 3600
+#: seconds a web process believes a session it found live without reading its row again: the
+#: bound on how late a process that missed a ``SessionEnded`` (bus down) learns of a sign-out
+CHECK_SECONDS = 15.0
+#: seconds between two writes of a session's ``last_seen_at`` (the idle timeout's clock)
+TOUCH_SECONDS = 60.0
+#: live sessions a process remembers; beyond it the oldest are read again when next used
+CACHED_SESSIONS = 20_000
+#: the digest of the request's session id, once ``guard`` found it live
+SESSION_REF: web.RequestKey[str] = web.RequestKey("session_ref")
+
+
+@event
+class SessionEnded(Event):
+    """A user signed out (退出): every web process forgets the session and closes its sockets
+    (4401, the tabs go to the sign-in form). ``session`` is the id's digest, never the id."""
+
+    staff_no: str
+    session: str
+
+
+def session_digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class SessionStore:
+    """The server side of the sessions: one ``user_sessions`` row each, and the live ones this
+    process read lately (``CHECK_SECONDS``), so a request's check is a dict lookup."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        idle_seconds: float,
+        absolute_seconds: float = ABSOLUTE_SECONDS,
+        check_seconds: float = CHECK_SECONDS,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.idle = dt.timedelta(seconds=idle_seconds)
+        self.absolute = dt.timedelta(seconds=max(absolute_seconds, idle_seconds))
+        self.check_seconds = check_seconds
+        self.clock: Callable[[], dt.datetime] = utcnow
+        #: digest → (believed live until, as a clock timestamp; the user's id)
+        self._live: dict[str, tuple[float, int]] = {}
+        self.reads = 0  # rows read (the cost the cache saves; the tests measure it)
+
+    async def open(self, user_id: int) -> str:
+        """A new session of the user: its random id (for the cookie only)."""
+        session_id = secrets.token_urlsafe(32)
+        digest = session_digest(session_id)
+        now = self.clock()
+        async with self.sessionmaker.begin() as db:
+            # the user's ended sessions go as they sign in again: the table stays small
+            await db.execute(
+                delete(UserSession).where(
+                    UserSession.user_id == user_id,
+                    or_(
+                        UserSession.revoked_at.is_not(None),
+                        UserSession.created_at < now - self.absolute,
+                        UserSession.last_seen_at < now - self.idle,
+                    ),
+                )
+            )
+            db.add(UserSession(id=digest, user_id=user_id, created_at=now, last_seen_at=now))
+        self._believe(digest, user_id, now)
+        return session_id
+
+    async def alive(self, digest: str, user_id: int) -> bool:
+        """Whether the session is live: not signed out, nor idle or old past its timeouts."""
+        now = self.clock()
+        cached = self._live.get(digest)
+        if cached is not None and cached[1] == user_id and now.timestamp() < cached[0]:
+            return True
+        self.reads += 1
+        async with self.sessionmaker.begin() as db:
+            row = await db.get(UserSession, digest)
+            if (
+                row is None
+                or row.user_id != user_id
+                or row.revoked_at is not None
+                or now - row.created_at > self.absolute
+                or now - row.last_seen_at > self.idle
+            ):
+                self._live.pop(digest, None)
+                return False
+            if (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS:
+                row.last_seen_at = now
+        self._believe(digest, user_id, now)
+        return True
+
+    async def revoke(self, digest: str) -> None:
+        """Sign the session out for good (in the database: every process sees it)."""
+        self._live.pop(digest, None)
+        async with self.sessionmaker.begin() as db:
+            await db.execute(
+                update(UserSession)
+                .where(UserSession.id == digest, UserSession.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )
+
+    def forget(self, digest: str) -> None:
+        """Another process signed the session out (``SessionEnded``): read its row next time."""
+        self._live.pop(digest, None)
+
+    def _believe(self, digest: str, user_id: int, now: dt.datetime) -> None:
+        self._live.pop(digest, None)  # to the end: the oldest are the first to go
+        self._live[digest] = (now.timestamp() + self.check_seconds, user_id)
+        while len(self._live) > CACHED_SESSIONS:
+            del self._live[next(iter(self._live))]
+
+
+SESSIONS = web.AppKey("session_store", SessionStore)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,9 +236,15 @@ def password_stamp(user: Any) -> str | None:
 
 
 async def start_user_session(request: web.Request, user: Any) -> Session:
-    """A fresh session (new cookie, new CSRF token) for a user who just proved who they are."""
-    lang = (await get_session(request)).get("lang")
+    """A fresh session (new id, new cookie, new CSRF token) for a user who just proved who they are."""
+    store = request.app[SESSIONS]
+    previous = await get_session(request)
+    lang = previous.get("lang")
+    if isinstance(previous.get("sid"), str):
+        await store.revoke(session_digest(previous["sid"]))  # the one this browser had ends
+    session_id = await store.open(user.id)
     session = await new_session(request)
+    session["sid"] = session_id
     session["uid"] = user.id
     session["staff_no"] = user.staff_no
     session["name"] = user.name
@@ -116,6 +256,45 @@ async def start_user_session(request: web.Request, user: Any) -> Session:
     if lang:
         session["lang"] = lang
     return session
+
+
+async def end_user_session(request: web.Request) -> None:
+    """Sign out: the session is revoked (a copy of its cookie opens nothing any more, in any web
+    process), every process closes its console sockets, and this browser's cookie is emptied."""
+    session = await get_session(request)
+    digest = request.get(SESSION_REF)
+    user = request.get(USER)
+    if digest:
+        await request.app[SESSIONS].revoke(digest)
+        staff_no = user.staff_no if user is not None else ""
+        gateway = request.app.get(GATEWAY)
+        if gateway is not None:
+            gateway.end_session(staff_no, digest)  # this process's tabs, without waiting for the bus
+        try:
+            await request.app[SERVICES].bus.publish(SessionEnded(staff_no=staff_no, session=digest))
+        except Exception:
+            # revoked in the database all the same: other processes see it within CHECK_SECONDS
+            log.exception("SessionEnded for %s was not published", staff_no)
+    session.invalidate()
+
+
+async def session_user(request: web.Request, session: Session) -> CurrentUser | None:
+    """The session's user while the session is live; a session that ended loses its user (the
+    response's cookie no longer names them) and gets a new CSRF token."""
+    user = user_from_session(session)
+    if user is None:
+        return None
+    session_id = session.get("sid")
+    store = request.app.get(SESSIONS)
+    if isinstance(session_id, str) and session_id and store is not None:
+        digest = session_digest(session_id)
+        if await store.alive(digest, user.id):
+            request[SESSION_REF] = digest
+            return user
+    for key in _USER_KEYS:
+        session.pop(key, None)
+    session["csrf"] = secrets.token_urlsafe(24)
+    return None
 
 
 def csrf_token(session: Session) -> str:
@@ -170,10 +349,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         presented = await _presented_csrf(request)
         if not expected or not presented or not hmac.compare_digest(str(expected), presented):
             raise UiError("csrf.invalid")
+    user = await session_user(request, session)
     if permission == roles.PUBLIC:
-        request[USER] = user_from_session(session)
+        request[USER] = user
         return await handler(request)
-    user = user_from_session(session)
     if user is None:
         if not wants_json(request) and request.method == "GET":
             raise web.HTTPSeeOther(f"/login?next={request.path_qs}")

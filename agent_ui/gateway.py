@@ -56,7 +56,7 @@ from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
 from agent_ui import roles
-from agent_ui.auth import CurrentUser
+from agent_ui.auth import SESSION_REF, SESSIONS, CurrentUser, SessionEnded, SessionStore
 from agent_ui.commands import run_command
 from agent_ui.errors import UiError, details_of, error_id_of
 from agent_ui.locale import language
@@ -143,6 +143,8 @@ class Client:
         # messages of fan-outs still being written slice by slice, not yet given to this tab
         self.owed: collections.deque[SharedMessage] = collections.deque()
         self.signing_out: asyncio.Task[bool] | None = None  # the close of a signed-out account
+        #: the digest of the session the socket was opened with (``auth.SESSION_REF``): 退出 closes it
+        self.session = ""
         #: calls whose after-call work this tab holds past its limit (its intake form's unsaved input)
         self.acw_holds: set[str] = set()
         #: names this tab's holds at the bridge, unique across the web processes: a reload's new
@@ -150,12 +152,11 @@ class Client:
         #: names the web process too, whose silence (killed) lets the bridge drop the hold
         self.acw_holder = A.acw_holder(process, uuid.uuid4().hex) if process else uuid.uuid4().hex
 
-    def sign_out(self) -> None:
-        """Close with 4401 (socket.js then opens the sign-in form): the account changed under it."""
+    def sign_out(self, why: bytes = b"account changed") -> None:
+        """Close with 4401 (socket.js then opens the sign-in form): the account changed under it,
+        or its session was signed out."""
         if self.signing_out is None and not self.ws.closed:
-            self.signing_out = asyncio.get_running_loop().create_task(
-                self.ws.close(code=4401, message=b"account changed")
-            )
+            self.signing_out = asyncio.get_running_loop().create_task(self.ws.close(code=4401, message=why))
 
     def send(self, message: dict[str, Any] | SharedMessage) -> None:
         """Write a shared message now if the tab is keeping up; queue anything else, in order."""
@@ -216,9 +217,11 @@ class Client:
 
 
 class Gateway:
-    def __init__(self, services: AppServices, texts: Texts) -> None:
+    def __init__(self, services: AppServices, texts: Texts, sessions: SessionStore | None = None) -> None:
         self.services = services
         self.texts = texts
+        #: the app's sessions: a socket's commands need its session live (None: not checked)
+        self.sessions = sessions
         self.clients: set[Client] = set()
         # who gets what, kept as tabs come and go, so routing an event costs its few
         # recipients and not a pass over every open tab (agent ids are 工号)
@@ -332,6 +335,9 @@ class Gateway:
 
     # -- bus → browsers ------------------------------------------------------
     async def _on_event(self, event: Event) -> None:
+        if isinstance(event, SessionEnded):
+            self.end_session(event.staff_no, event.session)  # signed out on any web process
+            return
         if isinstance(event, CallStarted):
             self._remember_direction(event.call_id, event.direction)
         elif isinstance(event, CallEnded):
@@ -395,6 +401,16 @@ class Gateway:
                 client.sign_out()  # its session would be refused from now on anyway
         else:
             self._route_ticketing(event, body)
+
+    def end_session(self, staff_no: str, session: str) -> None:
+        """A session was signed out: it is no session in this process any more, and its sockets
+        close (4401: the tabs go to the sign-in form, none can put the seat back in its queues)."""
+        if self.sessions is not None:
+            self.sessions.forget(session)
+        tabs = self._by_staff_no.get(staff_no) if staff_no else self.clients
+        for client in list(tabs or ()):
+            if client.session == session:
+                client.sign_out(b"signed out")
 
     def _remember_direction(self, call_id: str, direction: str) -> None:
         self._directions[call_id] = direction
@@ -521,6 +537,7 @@ class Gateway:
         if transport is None:  # the browser left during the handshake
             return ws
         client = Client(ws, transport, user, await language(request), self.process)
+        client.session = request.get(SESSION_REF, "")
         self.add(client)
         writer = asyncio.create_task(self._write(client), name=f"ws-writer-{user.staff_no}")
         client.send(_RESYNC)  # the first thing every (re)connected tab sees is the whole present
@@ -576,6 +593,11 @@ class Gateway:
         if not isinstance(cmd, str) or not isinstance(args, dict):
             client.send(self._refusal(client, ref, "request.invalid", {}))
             return
+        if not await self._session_live(client):
+            # signed out or timed out (another process's tab, a SessionEnded this one missed)
+            client.send(self._refusal(client, ref, "auth.required", {}))
+            client.sign_out(b"signed out")
+            return
         permission = roles.COMMAND_PERMISSIONS.get(cmd)
         if permission is None:
             client.send(self._refusal(client, ref, "command.unknown", {"cmd": cmd}))
@@ -623,6 +645,11 @@ class Gateway:
             else:
                 client.acw_holds.discard(call_id)
         client.send({"type": "ack", "id": ref, "cmd": cmd, "result": result})
+
+    async def _session_live(self, client: Client) -> bool:
+        if self.sessions is None:
+            return True
+        return bool(client.session) and await self.sessions.alive(client.session, client.user.id)
 
     def _release_acw_holds(self, client: Client) -> None:
         """A closed tab's unsaved input went with it: its hold on the after-call work is released,
@@ -735,4 +762,4 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 
 def make_gateway(app: web.Application) -> Gateway:
-    return Gateway(app[SERVICES], app[TEXTS])
+    return Gateway(app[SERVICES], app[TEXTS], app.get(SESSIONS))

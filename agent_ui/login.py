@@ -14,13 +14,20 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 import ticketing.users as users
-from agent_ui.auth import csrf_token, current_user, password_stamp, start_user_session, user_from_session
+from agent_ui.auth import (
+    csrf_token,
+    current_user,
+    end_user_session,
+    password_stamp,
+    start_user_session,
+    user_from_session,
+)
 from agent_ui.bodies import json_body
 from agent_ui.commands import ON_CALL_TO_END
 from agent_ui.errors import UiError, error_id_of, status_for
 from agent_ui.locale import language
 from agent_ui.roles import public, requires
-from agent_ui.services import SERVICES, TEMPLATES, TEXTS
+from agent_ui.services import SERVICES, TEMPLATES, TEXTS, USER
 from agent_ui.texts import LANGUAGES
 from ticketing.errors import PasswordRejected
 from ticketing.models import User
@@ -105,7 +112,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 @public
 async def session_state(request: web.Request) -> web.Response:
     session = await get_session(request)
-    user = user_from_session(session)
+    user = request.get(USER)  # guard's: None once the session was signed out or timed out
     return web.json_response(
         {
             "user": user.to_json() if user else None,
@@ -157,7 +164,7 @@ async def _end_shift(request: web.Request) -> None:
 @requires("session")
 async def logout_api(request: web.Request) -> web.Response:
     await _end_shift(request)
-    (await get_session(request)).invalidate()
+    await end_user_session(request)  # revoked everywhere; every tab of this session is closed
     return web.json_response({"ok": True})
 
 
@@ -165,7 +172,7 @@ async def logout_api(request: web.Request) -> web.Response:
 @requires("session")
 async def logout_form(request: web.Request) -> web.StreamResponse:
     await _end_shift(request)
-    (await get_session(request)).invalidate()
+    await end_user_session(request)
     raise web.HTTPSeeOther("/login")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ticketing.models.base import Base, Timestamped
+from ticketing.models.base import Base, Timestamped, utcnow
 
 ROLES = ("agent", "team_leader", "supervisor", "admin", "handler")
 
@@ -73,3 +73,16 @@ class User(Base, Timestamped):
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
+
+
+class UserSession(Base):
+    """A signed-in browser session (``agent_ui.auth``): created at sign-in, revoked at sign-out,
+    and ended by its idle and absolute timeouts. Its random id lives only in the encrypted cookie;
+    the row keeps the id's SHA-256, so a copy of this table opens no session."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
