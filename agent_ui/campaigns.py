@@ -126,8 +126,9 @@ async def create_campaign(request: web.Request) -> web.Response:
         async with unit_of_work(services, current_user(request)) as (db, user):
             campaign = await store.create_campaign(
                 db,
-                name=str(body.get("name", "")),
-                queue=str(body.get("queue", "")),
+                # as sent: a list or a number is refused (campaign.bad_name), not stored as its repr
+                name=body.get("name", ""),
+                queue=body.get("queue", ""),
                 created_by_id=user.id,
                 site_id=user.site_id,
                 actor=user,

@@ -59,6 +59,10 @@ STATUS: dict[str, int] = {
     "campaign.not_editable": 422,
     "campaign.bad_number": 422,
     "campaign.unknown_queue": 422,
+    "campaign.bad_name": 422,
+    "campaign.name_too_long": 422,
+    "campaign.script_too_long": 422,
+    "survey_remark_too_long": 422,
     "campaign.dnc_not_found": 404,
     # a contact offered to or called by another agent: not this agent's to read or record
     "campaign.contact_not_yours": 403,

@@ -51,6 +51,11 @@ EDITABLE = (
 )
 #: the longest retry delay a campaign may set (minutes: a week)
 MAX_RETRY_MINUTES = 7 * 24 * 60
+#: the longest campaign name (the column's) and queue name
+MAX_NAME = 100
+MAX_QUEUE = 64
+#: the longest script (话术) an agent reads from the card, in characters
+MAX_SCRIPT = 5000
 
 
 class CampaignError(ValueError):
@@ -87,8 +92,14 @@ async def create_campaign(
 ) -> Campaign:
     """A new campaign (draft), audited (``campaign.create``: who, and the campaign as created;
     no ``actor``: the system, as for a queue's callback campaign)."""
+    if not isinstance(name, str):
+        raise CampaignError("campaign.bad_name", f"name: {type(name).__name__}")
+    if not isinstance(queue, str) or len(queue.strip()) > MAX_QUEUE:
+        raise CampaignError("campaign.unknown_queue", f"queue: {queue!r:.80}")
     if not name.strip() or not queue.strip():
         raise CampaignError("campaign.name_and_queue_required")
+    if len(name.strip()) > MAX_NAME:
+        raise CampaignError("campaign.name_too_long", f"{len(name.strip())} characters")
     if kind not in CAMPAIGN_KINDS:
         raise CampaignError("campaign.bad_kind", kind)
     if mode not in CAMPAIGN_MODES:
@@ -182,6 +193,8 @@ def _check_settings(**settings: Any) -> None:
                 raise CampaignError("campaign.bad_retry_minutes", f"{outcome}: {minutes!r}")
     if "script" in settings and not isinstance(settings["script"], str):
         raise CampaignError("campaign.bad_script")
+    if "script" in settings and len(settings["script"]) > MAX_SCRIPT:
+        raise CampaignError("campaign.script_too_long", f"{len(settings['script'])} characters")
 
 
 def settings_of(campaign: Campaign) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from ticketing.workflow.engine import create_order, link_orders
 
 #: the workflow node where the team leader visits the customer back (fault_repair, aftersales_repair)
 VISIT_NODE = "visit"
+#: the longest remark (回访意见) a survey keeps, in characters; it opens a follow-up complaint too
+REMARK_LIMIT = 1000
 #: the link from a surveyed order to the complaint its dissatisfaction opened
 COMPLAINT_LINK = "follow_up_complaint"
 
@@ -100,6 +102,10 @@ async def record_survey(
     is one before the order reached its visit-back step (``survey_due``)."""
     if not await can_access(session, user, order):
         raise Forbidden("the order's site is outside your data scope", order=order.number)
+    if len(remark) > REMARK_LIMIT:
+        raise ActionRefused(
+            "survey_remark_too_long", f"the remark is {len(remark)} characters, at most {REMARK_LIMIT}"
+        )
     if await session.scalar(select(SurveyResult.id).where(SurveyResult.order_id == order.id).limit(1)):
         raise ActionRefused("survey_recorded", f"{order.number} has its visit-back survey already")
     if not survey_due(order):
