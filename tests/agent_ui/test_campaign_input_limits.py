@@ -75,3 +75,10 @@ async def test_a_survey_remark_has_a_limit(client, world, aiohttp_client):
     resp = await leader.post(url, json={"answers": answers, "remark": "意" * 1000}, headers=h)
     assert (await resp.json())["error_id"] == "survey_not_due"
     assert await _count(world, SurveyResult) == 0
+
+
+async def test_the_campaign_page_keeps_the_name_and_script_within_the_limits(client):
+    await login(client, "3001")
+    page = await (await client.get("/campaigns")).text()
+    assert 'name="name" required maxlength="100"' in page
+    assert page.count('<textarea name="script" rows="3" maxlength="5000">') == 2  # new and edit
