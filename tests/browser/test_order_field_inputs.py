@@ -2,7 +2,8 @@
 (New York): a datetime stored with an offset by an earlier version (the API took
 "2026-11-27T12:51:02+00:00") reads as the site's wall time, read-only and in the editable
 datetime-local input (which showed it empty: a blank required field), and saving the page
-sends it back unchanged. No Asterisk needed: the console runs in-process on a seeded SQLite
+sends it back unchanged; a text field without its own max_length carries the server's default
+(200, a textarea 5,000). No Asterisk needed: the console runs in-process on a seeded SQLite
 database (see test_reports)."""
 
 from __future__ import annotations
@@ -118,6 +119,10 @@ def test_a_time_stored_with_an_offset_reads_as_the_sites_wall_time(field_console
         arrival = page.locator("#order-到达时间")
         expect(arrival).to_be_enabled()
         expect(arrival).to_have_value(seeded["arrived"])
+        # a text field the workflow sets no max_length for: the server's default limits
+        expect(page.locator("#order-现场情况")).to_have_attribute("maxlength", "5000")
+        expect(page.locator("#order-抢修人员")).to_have_attribute("maxlength", "200")
+        expect(page.locator("#order-故障地址")).to_have_attribute("maxlength", "200")  # its own
         # saving the page sends it back as it was: no change to it, no refusal
         page.fill("#order-现场情况", "现场树枝压线")
         page.click("#order-save")

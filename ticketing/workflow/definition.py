@@ -42,6 +42,23 @@ from ticketing.numbering import validate_pattern
 from ticketing.workflow.conditions import ConditionError, check_condition, fields_in, parse_duration
 
 NODE_TYPES = ("create", "approve", "realize", "archive")
+#: the most characters a text field takes when its definition sets no ``max_length``: a name or
+#: an address on one line, a description in a textarea (100,000 characters were taken)
+DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 5000}
+
+
+def with_default_limit(spec: Any) -> Any:
+    """A field's spec with the default ``max_length`` of its type where it sets none (a new
+    dict; the definition's own is left as written)."""
+    if not isinstance(spec, Mapping) and spec is not None:
+        return spec
+    spec = spec or {}
+    default = DEFAULT_MAX_LENGTH.get(spec.get("type", "text"))
+    if default is None or spec.get("max_length") is not None:
+        return spec
+    return {**spec, "max_length": default}
+
+
 FIELD_TYPES = (
     "text",
     "textarea",
@@ -215,6 +232,7 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
                 field=fname,
             )
         _check_time_rules(fname, spec, fields, bad_since)
+        fields[fname] = with_default_limit(spec)
     pattern = str(data.get("number_pattern", DEFAULT_PATTERN))
     try:
         validate_pattern(pattern)
