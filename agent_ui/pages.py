@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from agent_ui import supervision
 from agent_ui.auth import current_user
 from agent_ui.roles import requires
-from agent_ui.services import TEMPLATES
+from agent_ui.services import SERVICES, TEMPLATES
 from cti.queues import SERVICE_LEVEL_SECONDS, SHORT_ABANDON_SECONDS
 
 routes = web.RouteTableDef()
@@ -24,10 +25,19 @@ async def home(request: web.Request) -> web.StreamResponse:
 @routes.get("/wallboard")
 @requires("calls.supervise")
 async def wallboard(request: web.Request) -> web.StreamResponse:
-    """The supervisors' wallboard: seat map, queue board, listen / whisper / barge."""
+    """The supervisors' wallboard: seat map, queue board, listen / whisper / barge, and the seat
+    actions 置忙 / 强制下班 / 结束话后处理 on the seats the viewer may force (a team leader's team)."""
     # the service level's tooltip names the bridge's own thresholds, which the level is computed with
     thresholds = {
         "sl_seconds": f"{SERVICE_LEVEL_SECONDS:g}",
         "short_abandon_seconds": f"{SHORT_ABANDON_SECONDS:g}",
     }
-    return await request.app[TEMPLATES].response(request, "wallboard.html", thresholds)
+    user = current_user(request)
+    services = request.app[SERVICES]
+    scope = await supervision.force_scope(services, user) if user.can("seats.force") else []
+    forcing = {
+        "force_reasons": supervision.pause_reasons(services) if user.can("seats.force") else (),
+        # the 工号 whose tiles get the actions: "*" for every seat (the server checks it again)
+        "force_scope": "*" if scope is None else " ".join(scope),
+    }
+    return await request.app[TEMPLATES].response(request, "wallboard.html", {**thresholds, **forcing})

@@ -24,6 +24,7 @@ export class StateBar {
     socket.addEventListener("agent_state", (e) => this.agentState(e.detail.event));
     socket.addEventListener("ami", (e) => this.ami(e.detail.connected));
     socket.addEventListener("acw_hold", (e) => this.acwHold(e.detail.event));
+    socket.addEventListener("seat_forced", (e) => this.seatForced(e.detail.event));
     socket.addEventListener("work", (e) => this.work(e.detail.work));
     socket.addEventListener("connection", (e) => this.connection(e.detail.connected));
     socket.addEventListener("call", (e) => this.callEvent(e.detail.event));
@@ -140,6 +141,37 @@ export class StateBar {
     if (ev.held) this.acwHeldCall = ev.call_id || "";
     else if (this.acwHeldCall === ev.call_id) this.acwHeldCall = "";
     this.showReason();
+  }
+
+  // A team leader or supervisor changed this seat from the wallboard (置忙, 强制下班, 结束话后处理):
+  // the bar says who and why until the agent dismisses it (知道了); it is announced once.
+  seatForced(ev) {
+    if (this.me && ev.agent_id && ev.agent_id !== this.me) return;
+    const bar = $("statebar");
+    if (!bar) return;
+    let box = $("forced-notice");
+    if (!box) {
+      box = document.createElement("span");
+      box.id = "forced-notice";
+      box.className = "forced-notice";
+      box.setAttribute("role", "status");
+      const text = document.createElement("span");
+      text.className = "text";
+      const ok = document.createElement("button");
+      ok.type = "button";
+      ok.className = "link";
+      ok.textContent = t("seat_force.notice.dismiss");
+      ok.addEventListener("click", () => { box.hidden = true; });
+      box.append(text, ok);
+      bar.append(box);
+    }
+    const role = ev.by_role ? t(`role.${ev.by_role}`) : "";
+    const by = [role, ev.by_name || ev.by].filter(Boolean).join(" ");
+    const action = ["pause", "sign_out", "end_acw"].includes(ev.action) ? ev.action : "pause";
+    const pending = ev.pending && action !== "end_acw" ? "_pending" : "";
+    box.querySelector(".text").textContent = t(`seat_force.notice.${action}${pending}`, { by, reason: reasonText(ev.reason || "") });
+    box.dataset.action = action;
+    box.hidden = false;
   }
 
   callEvent(ev) {

@@ -6,6 +6,10 @@
 // A seat someone listens to says so, and by whom (the agent's own screen never does); the
 // supervisor's own session there switches mode (ChanSpy's DTMF 4 / 5 / 6, sent by the bridge)
 // or ends, which hangs up only the supervisor's spy channel.
+// A team leader (their own team's seats) or a supervisor (every seat) also sets a seat 未就绪 with the
+// reason picked above the map (置忙), signs it out (强制下班: a seat on a call keeps its caller and
+// signs out when the call ends) or ends its 话后处理 (结束话后处理, even with a form unsaved in a tab);
+// the agent's state bar says who did it. No 置闲: only the agent at the seat makes it ready.
 import { clock, el } from "./api.js";
 import { queueName, reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -20,10 +24,14 @@ let me = ""; // this supervisor's 工号 (the state bar has it from the snapshot
 let staffed = new Set(); // the hotline's queues (users' skills): shown even while empty
 const SL_TARGET = 0.8; // below 80 % the level shows in red
 let skew = 0; // server time − local time, seconds
+let forceScope = new Set(); // the 工号 whose seats this viewer may force; "*": every seat
+const FORCE = [["force_pause", "seat_force.pause", "btn"], ["force_acw_end", "seat_force.end_acw", "btn"], ["force_sign_out", "seat_force.sign_out", "btn warn"]];
 
 const now = () => Date.now() / 1000 + skew;
 
 export function start({ socket, bar }) {
+  const scope = $("wallboard")?.dataset.forceScope || "";
+  forceScope = new Set(scope === "*" ? ["*"] : scope.split(/\s+/).filter(Boolean));
   const subscribe = () => socket.command("wallboard").catch((err) => toast(err.message, "refused"));
   socket.addEventListener("snapshot", subscribe); // every (re)connect starts from the whole present
   if (socket.connected) subscribe();
@@ -38,6 +46,8 @@ export function start({ socket, bar }) {
     me = bar?.me || me;
     const stop = e.target.closest("[data-spy-stop]");
     if (stop) return spyCommand(socket, "spy_stop", { spy: stop.dataset.spyStop }, t("wb.spy_stopped", { agent: stop.dataset.agent }));
+    const force = e.target.closest("[data-force]");
+    if (force) return forceSeat(socket, force);
     // aria-disabled rather than disabled keeps a button focusable, so its click is refused here
     const off = e.target.closest("[aria-disabled=true]");
     if (off) return off.dataset.spy ? toast(t("error.agent_not_on_call"), "refused") : undefined;
@@ -203,7 +213,24 @@ function seatTile(a) {
     el("div", { class: "call-duration", hidden: !answered, title: t("wb.call_duration_hint") }, answered ? [`${t("call.duration")} `,
       el("span", { class: "call-timer", "data-since": answered }, clock(now() - answered))] : null),
     el("div", { class: "spied-lines", hidden: !spied.lines.length }, ...spied.lines),
-    spyButtons(a, onCall, spied.mine));
+    spyButtons(a, onCall, spied.mine),
+    forceButtons(a));
+}
+
+const mayForce = (a) => String(a.agent_id) !== String(me) && (forceScope.has("*") || forceScope.has(String(a.agent_id)));
+
+// 置忙 / 结束话后处理 / 强制下班, on the seats this viewer may force (hidden on the others, so a tile
+// keeps its shape); 结束话后处理 only in 话后处理, aria-disabled otherwise to keep the focus
+function forceButtons(a) {
+  const acw = a.state === "after_call_work";
+  return el("div", { class: "force", hidden: !mayForce(a) }, FORCE.map(([cmd, label, cls]) => {
+    const off = cmd === "force_acw_end" && !acw;
+    return el("button", {
+      type: "button", class: cls, "data-force": cmd, "data-agent": a.agent_id, "data-name": a.name || "",
+      "aria-disabled": off ? "true" : null,
+      title: off ? t("seat_force.not_in_acw_hint") : t(`${label}_hint`),
+    }, t(label));
+  }));
 }
 
 // an outbound call (回呼, a campaign's) names the customer dialled; any other, who is calling
@@ -256,6 +283,22 @@ async function spy(socket, agent, mode) {
   try {
     await socket.command("spy", { agent, mode });
     toast(t("wb.spy_ringing", { mode: t(`cmd.${mode}`), agent }), "ok", 5000);
+  } catch (err) { toast(err.message, "refused"); }
+}
+
+async function forceSeat(socket, button) {
+  const cmd = button.dataset.force;
+  const agent = button.dataset.agent;
+  const who = button.dataset.name ? `${button.dataset.name} ${agent}` : agent;
+  if (button.getAttribute("aria-disabled") === "true") return toast(t("seat_force.not_in_acw_hint"), "refused");
+  if (cmd === "force_sign_out" && !window.confirm(t("seat_force.confirm_sign_out", { who }))) return;
+  const args = { agent };
+  if (cmd === "force_pause") args.reason = $("wb-force-reason")?.value || "";
+  try {
+    const result = await socket.command(cmd, args);
+    const action = { force_pause: "pause", force_sign_out: "sign_out", force_acw_end: "end_acw" }[cmd];
+    const pending = result?.pending && action !== "end_acw" ? "_pending" : "";
+    toast(t(`seat_force.done.${action}${pending}`, { who, reason: reasonText(result?.reason || args.reason || "") }), "ok", 5000);
   } catch (err) { toast(err.message, "refused"); }
 }
 
