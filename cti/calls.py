@@ -107,6 +107,8 @@ class Call:
     overflowed_from: set[str] = dataclasses.field(default_factory=set)
     # [agent, joined, left (0.0: still there)]: each agent's time on the call, in the order they came
     legs: list[list[Any]] = dataclasses.field(default_factory=list)
+    # channels of a consultation with a queue that joined it (not the caller: see _consult_leg_of)
+    consult_legs: set[str] = dataclasses.field(default_factory=set)
 
     def snapshot(self) -> dict[str, object]:
         body = dataclasses.asdict(self)
@@ -118,6 +120,7 @@ class Call:
             "hold_started",
             "overflowed_from",
             "legs",
+            "consult_legs",
         ):
             body.pop(key)
         body["ringing"] = sorted(self.ringing)
@@ -357,6 +360,17 @@ class CallModel(ChannelEvents, QueueCallEvents):
             )
         )
         self._record(call, at, agent_id=agent.agent_id)
+
+    def handed_over(self, call: Call, agent_id: str, at: float) -> None:
+        """``agent_id`` completed a consultation nobody has answered yet (a queue's, a number's):
+        the caller, held for it, is held by nobody now but waits for that target. The hold ends
+        here (no agent stays on the call to end it, as the target does who answered); the
+        agent's own state ends with their leg."""
+        if not call.hold_started or any(leg[0] != agent_id and not leg[2] for leg in call.legs):
+            return
+        call.hold_seconds += at - call.hold_started
+        call.hold_started = 0.0
+        self.notify(CallHeld(call_id=call.call_id, agent_id=agent_id, held=False, at=at))
 
     def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
         call.ivr_path.append(f"{kind}:{target}")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from cti import agents as A
 from cti.ami.fields import reads
 from cti.call_events import CallOffered, CallQueued
+from cti.channel_calls import _party
 
 if TYPE_CHECKING:
     from cti.calls import Call, CallModel
@@ -40,7 +41,15 @@ class QueueCallEvents(_Base):
         call = self._call_for(linkedid, at)
         if call is None:
             return
-        self._caller_from(call, num, cname)
+        if self._consult_leg_of(call, channel):
+            # A consultation with a queue (咨询转接): the consult's leg waits there, not the
+            # caller, who stays the agent's, held, with the queue and wait they came with. Once
+            # the consultation is completed the caller waits there on that leg; the record is
+            # still the caller's first queue's (its answer counted there, with its wait).
+            call.consult_legs.add(channel)
+            return
+        if call.direction != "outbound":
+            self._caller_from(call, num, cname)
         if call.direction == "internal":
             call.direction = "inbound"
         call.customer_channel = channel
@@ -63,16 +72,28 @@ class QueueCallEvents(_Base):
             )
         )
 
-    @reads("Linkedid", "Queue")
-    def _on_QueueCallerLeave(self, at: float, linkedid: str, queue: str) -> None:
+    def _consult_leg_of(self, call: Call, channel: str) -> bool:
+        """Whether ``channel``, joining a queue on ``call``, is the leg of a consultation (the
+        agent's Atxfer to a queue) rather than the caller: the caller is answered, held by the
+        consulting agent, and ``channel`` is none of the caller's."""
+        if channel in call.consult_legs:
+            return True
+        holder = self._consulting_holder(call)
+        if holder is None or holder.consult["caller_gone"]:  # type: ignore[index]
+            return False
+        return bool(call.answered_at) and _party(channel) != _party(call.customer_channel)
+
+    @reads("Linkedid", "Queue", "Channel")
+    def _on_QueueCallerLeave(self, at: float, linkedid: str, queue: str, channel: str) -> None:
         call = self._known(linkedid)
-        if call is not None:
+        if call is not None and channel not in call.consult_legs:
             self.queues.leave(queue, call.call_id, at)
 
-    @reads("Linkedid", "Queue")
-    def _on_QueueCallerAbandon(self, at: float, linkedid: str, queue: str) -> None:
+    @reads("Linkedid", "Queue", "Channel")
+    def _on_QueueCallerAbandon(self, at: float, linkedid: str, queue: str, channel: str) -> None:
         call = self._known(linkedid)
-        if call is None:
+        if call is None or channel in call.consult_legs:
+            # a consultation's leg leaving the queue (取消咨询, or the held caller gone): no abandon
             return
         call.outcome = "abandoned_ringing" if call.ringing else "abandoned_queue"
         call.waited = round(at - call.queued_at, 3) if call.queued_at else 0.0

@@ -421,9 +421,19 @@ class AgentCommands:
         if not held and agent.state != A.ON_HOLD:
             raise Refused("call_not_on_hold")
         if held:
-            self.model.set_hold(call, True, time.time())
-            await self.actions.hold_peers(customer, agent_channel, held=True)
-            await self.actions.hold(customer, agent_channel)
+            # The hold counts once Asterisk has moved the legs (from the click on: a BridgeEnter of
+            # the answer still in flight is older). One it refuses (a leg hung up meanwhile) leaves
+            # the call as it was: talking, not held, and nothing published.
+            holding = time.time()
+            try:
+                await self.actions.hold_peers(customer, agent_channel, held=True)
+                await self.actions.hold(customer, agent_channel)
+            except AmiError:
+                with contextlib.suppress(AmiError):
+                    await self.actions.hold_peers(customer, agent_channel, held=False)
+                raise
+            if call.call_id in self.model.calls:  # not ended meanwhile (the caller hung up)
+                self.model.set_hold(call, True, holding)
         else:
             await self._bridge_back(customer, agent_channel)
             self.model.set_hold(call, False, time.time())
@@ -525,11 +535,24 @@ class AgentCommands:
         if not self._consult_leg(consult):
             # hanging up the agent's leg would leave the held caller alone, handed to nobody
             raise Refused("no_consult_target", "no consultation leg: nobody to hand the caller to")
+        # Handed to a queue the agent is a free member of, the caller would be offered straight
+        # back to them, as after a blind transfer to a queue (``_transfer``): paused first.
+        kind = consult["target"].partition(":")[0]
+        pause_first = kind == "queue" and self.model.agents.acw_seconds > 0 and agent.before_call == A.READY
+        if pause_first:
+            await self.actions.queue_pause(agent.interface, True, A.ACW_REASON)
         # Hanging up the transferer completes an attended transfer.
-        await self.actions.hangup(consult["channel"])
+        try:
+            await self.actions.hangup(consult["channel"])
+        except AmiError:
+            if pause_first:
+                await self.actions.queue_pause(agent.interface, False)
+            raise
         call = self.model.calls.get(consult["call_id"])
         if call is not None:
-            self.model.transferred(call, agent_id, "attended", consult["target"], time.time())
+            now = time.time()
+            self.model.transferred(call, agent_id, "attended", consult["target"], now)
+            self.model.handed_over(call, agent_id, now)
         self.model.consult_over(agent, time.time())
         return CommandResult.done(call_id=consult["call_id"])
 

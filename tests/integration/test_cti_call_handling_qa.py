@@ -1,0 +1,187 @@
+"""Call handling QA found wrong on the demo, told as stories on the real Asterisk: a consultation
+with a queue, a hold Asterisk refuses."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from cti.call_events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallHeld,
+    CallOffered,
+)
+from tests.cti.harness import QUEUE_A, QUEUE_B, Story, answered_by, ready_agents, seat
+
+pytestmark = pytest.mark.asterisk
+
+
+def _call(story: Story, call_id: str) -> dict:
+    return next(c for c in story.bridge.calls() if c["call_id"] == call_id)
+
+
+async def _consulting_a_queue(story: Story) -> tuple[str, str, str, CallAnswered, dict]:
+    """``first`` answers a QUEUE_A caller and consults QUEUE_B, whose one member (``other``)
+    lets it ring: (first, other, call_id, the answer, the call as it was before the consult)."""
+    first = await story.new_agent(talk="hold")
+    assert (await story.bridge.login(first, seat(first), {QUEUE_A: 0, QUEUE_B: 0})).ok
+    assert (await story.bridge.ready(first)).ok
+    other = await story.new_agent(ring="never", talk="hold")
+    assert (await story.bridge.login(other, seat(other), {QUEUE_B: 0})).ok
+    assert (await story.bridge.ready(other)).ok
+    await story.bridge.pause(first, "小休")
+    await story.call_in(QUEUE_A, stay=40)
+    await asyncio.sleep(1.5)  # a wait of its own, to be kept
+    assert (await story.bridge.ready(first)).ok
+    call_id = await answered_by(story, first)
+    answered = story.of(CallAnswered, call_id=call_id, agent_id=first)[0]
+    before = dict(_call(story, call_id))
+    assert (await story.bridge.consult(first, "queue", QUEUE_B)).ok
+    await story.wait_for(AgentStateChanged, agent_id=first, state="on_hold")
+    await story.wait_for(AgentStateChanged, agent_id=other, state="ringing")
+    await story.bridge.flush()
+    return first, other, call_id, answered, before
+
+
+def _kept(call: dict, before: dict) -> tuple:
+    return (call["customer_channel"], call["queue"], call["queued_at"])
+
+
+async def test_a_consult_to_a_queue_leaves_the_caller_the_agents_with_its_queue_and_wait(asterisk):
+    """The consult's leg waits in the consulted queue: it is not the caller joining that queue.
+    Cancelled, the caller is the agent's as before (hold and 取回 work), and the record keeps the
+    caller's queue, wait and who hung up."""
+    async with Story(asterisk) as story:
+        first, other, call_id, answered, before = await _consulting_a_queue(story)
+        assert before["queue"] == QUEUE_A and before["customer_channel"]
+        assert _kept(_call(story, call_id), before) == _kept(before, before)
+        assert (await story.bridge.cancel_transfer(first)).ok
+        await story.wait_for(
+            AgentStateChanged, agent_id=first, state="talking", where=lambda e: e.previous == "on_hold"
+        )
+        await asyncio.sleep(0.5)
+        call = _call(story, call_id)
+        assert _kept(call, before) == _kept(before, before), call
+        assert (call["agent_id"], call["on_hold"], call["outcome"]) == (first, False, before["outcome"])
+        held = await story.bridge.hold(first)
+        assert held.ok, held
+        await asyncio.sleep(0.5)
+        assert story.bridge.agent(first)["state"] == "on_hold"
+        unheld = await story.bridge.unhold(first)
+        assert unheld.ok, unheld
+        await asyncio.sleep(0.3)
+        assert story.bridge.agent(first)["state"] == "talking"
+        assert (await story.bridge.hangup(first)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
+    assert (ended.outcome, ended.hangup_side, ended.agent_id) == ("answered", "agent", first)
+    assert ended.queue == QUEUE_A and ended.queued_at == before["queued_at"]
+    assert ended.waited == pytest.approx(answered.waited, abs=1.0) and ended.waited > 1.0
+    assert len(story.of(CallOffered, call_id=call_id, agent_id=first)) == 1
+
+
+async def test_a_completed_consult_to_a_queue_hands_the_caller_over_not_back_to_the_agent(asterisk):
+    """完成转接 to a queue the agent is a free member of: the agent goes to 话后处理 and the
+    caller is not offered back to them meanwhile (as a blind transfer to a queue); the hold
+    ends with the hand-over, and the record keeps the caller's first queue and wait."""
+    async with Story(asterisk, acw_seconds=30) as story:
+        first, other, call_id, answered, before = await _consulting_a_queue(story)
+        await asyncio.sleep(0.5)
+        import time as _t
+
+        story.net.on_event(
+            "*",
+            lambda f: (
+                print(
+                    "AMI",
+                    round(_t.time() % 100, 2),
+                    f.name,
+                    f.get("Channel"),
+                    f.get("Uniqueid"),
+                    f.get("Linkedid"),
+                    f.get("Cause"),
+                    f.get("Paused"),
+                    f.get("MemberName"),
+                    f.get("BridgeUniqueid"),
+                )
+                if f.name
+                in (
+                    "Hangup",
+                    "Newchannel",
+                    "AgentCalled",
+                    "AgentConnect",
+                    "QueueMemberPause",
+                    "BridgeEnter",
+                    "BridgeLeave",
+                    "AttendedTransfer",
+                    "BlindTransfer",
+                    "QueueCallerJoin",
+                    "QueueCallerLeave",
+                    "Hold",
+                    "Unhold",
+                    "LocalOptimizationEnd",
+                    "Rename",
+                )
+                else None
+            ),
+        )
+        print(
+            "COMPLETE",
+            round(_t.time() % 100, 2),
+            story.bridge.agent(first)["consult"],
+            story.bridge.model.agents.get(first).consult["channel"],
+        )
+        assert (await story.bridge.complete_transfer(first)).ok
+        try:
+            await story.wait_for(AgentStateChanged, agent_id=first, state="after_call_work")
+        except AssertionError:
+            for e in story.events[-40:]:
+                print(e)
+            raise
+        await asyncio.sleep(2.5)  # the caller waits in QUEUE_B, where `first` is a member
+        assert len(story.of(CallOffered, call_id=call_id, agent_id=first)) == 1, story.events[-20:]
+        assert story.bridge.agent(first)["state"] == "after_call_work"
+        call = _call(story, call_id)
+        assert call["on_hold"] is False, call  # handed to the queue, held by nobody
+        assert _kept(call, before) == _kept(before, before), call
+        held = [h.held for h in story.of(CallHeld, call_id=call_id)]
+        # the next agent to be free takes them: `first`, done with the write-up
+        await story.bridge.pause(other, "小休")
+        done = max(e.seq for e in story.events)
+        assert (await story.bridge.wrapup_done(first)).ok
+        await story.wait_for(AgentStateChanged, agent_id=first, state="talking", where=lambda e: e.seq > done)
+        await asyncio.sleep(0.3)
+        assert (await story.bridge.hangup(first)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
+    assert held[-1] is False
+    assert (ended.outcome, ended.agent_id) == ("answered", first)
+    assert ended.queue == QUEUE_A and ended.queued_at == before["queued_at"]
+    assert ended.waited == pytest.approx(answered.waited, abs=1.0) and ended.waited > 1.0
+    assert ended.hold_seconds < 4.0  # the consultation only, not the wait in QUEUE_B after it
+
+
+async def test_a_hold_asterisk_refuses_leaves_the_call_as_it_was(asterisk):
+    async with Story(asterisk) as story:
+        (agent,) = await ready_agents(story, "hold")
+        await story.call_in(QUEUE_A, stay=20)
+        call_id = await answered_by(story, agent)
+        call = story.bridge.model.calls[call_id]
+        customer, call.customer_channel = call.customer_channel, "Local/nobody@hotline-sim-caller-00000000;2"
+        refused = await story.bridge.hold(agent)
+        assert (refused.ok, refused.reason) == (False, "channel_gone"), refused
+        await story.bridge.flush()
+        assert story.bridge.agent(agent)["state"] == "talking"
+        assert _call(story, call_id)["on_hold"] is False
+        assert not story.of(CallHeld, call_id=call_id)
+        assert ("on_hold", "") not in story.agent_states(agent)
+        call.customer_channel = customer
+        assert (await story.bridge.hold(agent)).ok  # the caller is still there to hold
+        await asyncio.sleep(0.5)
+        assert (await story.bridge.unhold(agent)).ok
+        await asyncio.sleep(0.3)
+        assert (await story.bridge.hangup(agent)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id)
+    assert [h.held for h in story.of(CallHeld, call_id=call_id)] == [True, False]
+    assert 0.3 < ended.hold_seconds < 1.5
