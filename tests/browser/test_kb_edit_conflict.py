@@ -1,0 +1,95 @@
+"""Two editors of one knowledge article in the real Chromium against ``hotline serve``: the
+second save, made from the version both loaded, is refused in words; the page keeps that user's
+text, shows the article as the first editor saved it, and saves the merge on top of it."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_console_story import VIEWPORT, sign_in
+from ticketing.demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser]
+
+
+def _open_editor(page, base: str, staff_no: str, title: str, errors: list[str]) -> None:
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, base, staff_no, DEMO_PASSWORD)
+    page.wait_for_url(lambda url: "/login" not in url, timeout=10_000)
+    page.goto(f"{base}/knowledge")
+    page.locator("#kb-search input[name=q]").fill(title)
+    page.locator("#kb-search button").click()
+    card = page.locator("#kb-results article", has_text=title)
+    expect(card).to_have_count(1, timeout=10_000)
+    card.get_by_role("button", name="编辑").click()
+    expect(page.locator("#kb-editor input[name=title]")).to_have_value(title)
+
+
+def test_the_second_editor_is_told_and_merges_instead_of_overwriting(console, browser):
+    title = f"阶梯电价说明{random.randint(1000, 9999)}"
+    leader_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    other_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    errors: list[str] = []
+    try:
+        leader = leader_ctx.new_page()
+        leader.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(leader, console.url, "2001", DEMO_PASSWORD)
+        leader.wait_for_url(lambda url: "/login" not in url, timeout=10_000)
+        leader.goto(f"{console.url}/knowledge")
+        kb = leader.locator("#kb-editor")
+        kb.locator("input[name=title]").fill(title)
+        kb.locator("textarea[name=body]").fill("原文")
+        kb.locator("button[type=submit]").click()
+        expect(leader.locator(".toast.ok").last).to_have_text("知识已保存")
+
+        # both open the editor on the same version
+        _open_editor(leader, console.url, "2001", title, errors)
+        other = other_ctx.new_page()
+        _open_editor(other, console.url, "3001", title, errors)
+
+        kb.locator("textarea[name=body]").fill("班长的修改")
+        kb.locator("button[type=submit]").click()
+        expect(leader.locator(".toast.ok").last).to_have_text("知识已保存")
+
+        mine = other.locator("#kb-editor")
+        mine.locator("textarea[name=body]").fill("质检的修改")
+        mine.locator("button[type=submit]").click()
+        expect(other.locator(".toast.refused").last).to_contain_text("该知识已被他人修改", timeout=10_000)
+        conflict = other.locator("#kb-conflict")
+        expect(conflict).to_be_visible()
+        expect(conflict).to_contain_text("保存前该知识已被他人修改")
+        expect(other.locator("#kb-conflict-body")).to_have_text("班长的修改")
+        expect(mine.locator("textarea[name=body]")).to_have_value("质检的修改")  # nothing lost
+
+        # 保留我的修改: merged by hand, saved on top of the leader's version
+        other.get_by_role("button", name="保留我的修改，合并后再保存").click()
+        expect(conflict).to_be_hidden()
+        mine.locator("textarea[name=body]").fill("班长的修改；质检的修改")
+        mine.locator("button[type=submit]").click()
+        expect(other.locator(".toast.ok").last).to_have_text("知识已保存", timeout=10_000)
+
+        # both open it again; the leader saves first, and 载入最新内容 gives up the other's text
+        for page in (leader, other):
+            page.locator("#kb-search button").click()
+            page.locator("#kb-results article", has_text=title).get_by_role("button", name="编辑").click()
+        expect(kb.locator("textarea[name=body]")).to_have_value("班长的修改；质检的修改")
+        expect(mine.locator("textarea[name=body]")).to_have_value("班长的修改；质检的修改")
+        kb.locator("textarea[name=body]").fill("班长第二次修改")
+        kb.locator("button[type=submit]").click()
+        expect(leader.locator(".toast.ok").last).to_have_text("知识已保存")
+        mine.locator("textarea[name=body]").fill("作废的修改")
+        mine.locator("button[type=submit]").click()
+        expect(conflict).to_be_visible(timeout=10_000)
+        other.get_by_role("button", name="载入最新内容（放弃我的修改）").click()
+        expect(conflict).to_be_hidden()
+        expect(mine.locator("textarea[name=body]")).to_have_value("班长第二次修改")
+        mine.locator("textarea[name=body]").fill("班长第二次修改，质检补充")
+        mine.locator("button[type=submit]").click()
+        expect(other.locator(".toast.ok").last).to_have_text("知识已保存", timeout=10_000)
+        assert errors == []
+    finally:
+        leader_ctx.close()
+        other_ctx.close()
