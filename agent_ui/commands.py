@@ -14,6 +14,8 @@ import functools
 import inspect
 from typing import Any
 
+from sqlalchemy import select
+
 from agent_ui import supervision
 from agent_ui.auth import CurrentUser
 from agent_ui.errors import UiError
@@ -102,10 +104,24 @@ def _agent_state(bridge: Any, agent_id: str) -> str:
     return str((agent or {}).get("state") or "logged_out")
 
 
-def _transfer_kind(target: str) -> str:
-    if target.isdigit() and 4 <= len(target) <= 6:
-        return "agent"  # a 工号
-    if target.isdigit():
+async def _is_staff_no(services: AppServices, bridge: Any, target: str) -> bool:
+    """Whether ``target`` is a colleague's 工号: a seat the bridge knows (signed in, or since),
+    or a user's staff number. A short phone number (10086, 95598, 12345) is no 工号."""
+    lookup = getattr(bridge, "agent", None)
+    if lookup is not None and lookup(target) is not None:
+        return True
+    if not target.isdigit() or len(target) > 6:  # users.staff_no: six characters at most
+        return False
+    async with services.sessionmaker() as db:
+        return await db.scalar(select(User.id).where(User.staff_no == target).limit(1)) is not None
+
+
+async def _transfer_kind(services: AppServices, bridge: Any, target: str) -> str:
+    """The kind of a target typed with none: an existing 工号 is an agent, a phone number any
+    other digits, any other text a queue (the bridge refuses one Asterisk does not have)."""
+    if await _is_staff_no(services, bridge, target):
+        return "agent"
+    if target.removeprefix("+").isdigit():
         return "number"
     return "queue"
 
@@ -126,8 +142,10 @@ def _queue_named(services: AppServices, target: str) -> str:
     return ""
 
 
-def _transfer_target(services: AppServices, args: dict[str, Any]) -> tuple[str, str]:
-    """(kind, target) of a 转接 / 咨询转接: the console shows queues by name only, so a queue is
+async def _transfer_target(services: AppServices, bridge: Any, args: dict[str, Any]) -> tuple[str, str]:
+    """(kind, target) of a 转接 / 咨询转接. The kind the agent chose (工号 / 队列 / 电话号码) is
+    honoured; with none (自动), an existing 工号 is an agent, a queue name a queue, other digits
+    a phone number (``_transfer_kind``). The console shows queues by name only, so a queue is
     typed by name (or code); any other text goes to the bridge as a queue, which refuses a queue
     Asterisk does not have (``unknown_queue``) rather than hand the caller to nothing."""
     target = _text(args, "target")
@@ -138,7 +156,7 @@ def _transfer_target(services: AppServices, args: dict[str, Any]) -> tuple[str, 
         queue = _queue_named(services, target)
         if queue:
             return "queue", queue
-    return kind or _transfer_kind(target), target
+    return kind or await _transfer_kind(services, bridge, target), target
 
 
 async def _ensure_logged_in(services: AppServices, bridge: Any, user: CurrentUser) -> None:
@@ -228,11 +246,11 @@ async def run_command(
     if cmd == "unhold":
         return await _call(bridge, "unhold", agent)
     if cmd == "transfer":
-        kind, target = _transfer_target(services, args)
+        kind, target = await _transfer_target(services, bridge, args)
         return await _call(bridge, "transfer", agent, kind, target)
     if cmd == "consult":
         # attended transfer, step 1: the caller waits while the agent talks to the target
-        kind, target = _transfer_target(services, args)
+        kind, target = await _transfer_target(services, bridge, args)
         return await _call(bridge, "consult", agent, kind, target)
     if cmd == "complete_transfer":
         return await _call(bridge, "complete_transfer", agent)

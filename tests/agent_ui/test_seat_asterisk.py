@@ -179,7 +179,8 @@ async def test_an_agent_goes_ready_takes_a_real_call_and_ends_the_shift(client, 
         resumed = await tab.command("unhold")
         assert resumed["type"] == "ack", resumed
         await tab.next("agent_state", state="talking", within=10)
-        busy = await tab.command("transfer", target="99999")
+        # 99999 typed alone is a phone number (no 工号); said to be a 工号, there is no such seat
+        busy = await tab.command("transfer", target="99999", kind="agent")
         assert busy["type"] == "refused" and busy["error_id"] == "unknown_target"
 
         assert (await tab.command("hangup"))["type"] == "ack"

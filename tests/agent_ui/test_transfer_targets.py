@@ -17,6 +17,10 @@ class NotingBridge:
     def __init__(self) -> None:
         self.asked: list[tuple[str, str, str, str]] = []
 
+    def agent(self, agent_id: str) -> dict | None:
+        """1002 is a colleague's seat: a 工号 (tests/agent_ui/test_transfer_kind.py: the others)."""
+        return {"agent_id": agent_id, "state": "ready"} if agent_id == "1002" else None
+
     async def transfer(self, agent_id: str, kind: str, target: str) -> dict:
         self.asked.append(("transfer", agent_id, kind, target))
         return {}
