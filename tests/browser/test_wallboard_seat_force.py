@@ -1,7 +1,8 @@
 """The wallboard's seat actions in the real Chromium, against ``hotline serve`` and the real
 Asterisk: a supervisor clicks 置忙 on a ready seat's tile (the seat goes 未就绪 · 班长置忙, the
 agent's state bar says who did it), then 强制下班 (confirmed; the seat leaves the board, the agent
-is told); a team leader sees no actions on a seat outside their team."""
+is told); a team leader sees no actions on a seat outside their team; and 结束话后处理 on a seat whose
+话后处理 an unsaved intake form holds past its limit."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from playwright.sync_api import expect
 
 from tests.browser.ami_line import AmiLine
 from tests.browser.conftest import PASSWORD, QUEUE
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from ticketing.demo import DEMO_PASSWORD
+from tests.browser.test_console_story import VIEWPORT, fill_fault_order, sign_in
+from ticketing.demo import DEMO_PASSWORD, demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 SUPERVISOR = "3001"  # the demo's 质检 supervisor: every seat
 TEAM_LEADER = "2001"  # the demo's 班长: the demo agents (1001–1006), not the story's seat
+ACW_SECONDS = 2  # this module's console: each call is written up for at most 2 s, unless a form holds it
 
 
 def test_a_supervisor_sets_a_seat_not_ready_and_signs_it_out_from_its_tile(console, browser, asterisk):
@@ -65,6 +67,54 @@ def test_a_supervisor_sets_a_seat_not_ready_and_signs_it_out_from_its_tile(conso
         expect(notice.locator(".text")).to_have_text(f"质量监控员 {boss_name} 已将你强制下班")
         notice.locator("button").click()
         expect(notice).to_be_hidden()
+        assert errors == []
+    finally:
+        for ctx in contexts:
+            ctx.close()
+        ami.close()
+
+
+def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, browser, asterisk):
+    """The agent left the intake form unsaved (an abandoned tab): the seat stays in 话后处理 past
+    its limit, out of every queue, until the supervisor clicks 结束话后处理 on its tile."""
+    ami = AmiLine(asterisk)
+    ami.clear_queue(QUEUE)
+    ami.phone(console.agent, ring="1", talk="hold")
+    contexts = [browser.new_context(viewport=VIEWPORT, locale="zh-CN") for _ in range(2)]
+    errors: list[str] = []
+    try:
+        agent, boss = (ctx.new_page() for ctx in contexts)
+        for page in (agent, boss):
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(agent, console.url, console.agent, PASSWORD)
+        expect(agent.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
+        state = agent.locator("#agent-state")
+        expect(state).not_to_have_attribute("data-state", "unknown", timeout=10_000)
+        agent.keyboard.press("F2")
+        expect(state).to_have_attribute("data-state", "ready", timeout=10_000)
+        sign_in(boss, console.url, SUPERVISOR, DEMO_PASSWORD)
+        boss.goto(f"{console.url}/wallboard")
+        tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
+        expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
+
+        ami.call_in(QUEUE, demo_phone(4), stay=60)
+        expect(state).to_have_attribute("data-state", "talking", timeout=15_000)
+        agent.click("#btn-hangup")
+        expect(state).to_have_attribute("data-state", "after_call_work", timeout=10_000)
+        fill_fault_order(agent, opinion="未保存")
+        expect(agent.locator("#intake-held")).to_be_visible()
+        agent.wait_for_timeout((ACW_SECONDS + 2) * 1000)
+        expect(state).to_have_attribute("data-state", "after_call_work")
+        expect(tile).to_have_attribute("data-state", "after_call_work")
+
+        end = tile.locator("[data-force=force_acw_end]")
+        expect(end).not_to_have_attribute("aria-disabled", "true")
+        end.click()
+        expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
+        expect(state).to_have_attribute("data-state", "ready", timeout=10_000)
+        expect(agent.locator("#forced-notice .text")).to_contain_text("结束了你的话后处理", timeout=10_000)
+        expect(agent.locator("#intake-opinion")).to_have_value("未保存")  # the form keeps its input
+        expect(end).to_have_attribute("aria-disabled", "true")
         assert errors == []
     finally:
         for ctx in contexts:
