@@ -67,8 +67,9 @@ class ChannelEvents(_Base):
                 call.direction, call.dnis = "inbound", exten
             elif context in OUTBOUND_CONTEXTS:
                 call.direction, call.dnis = "outbound", exten
-        self._caller_from(call, num, cname)
         agent = self.agents.by_channel(name)
+        if self._customer_leg(call, linkedid, uid, name, agent is not None):
+            self._caller_from(call, num, cname)
         if agent is not None and agent.state != A.LOGGED_OUT:
             chan.agent_id = agent.agent_id
             call.agent_channels.setdefault(agent.agent_id, set()).add(uid)
@@ -89,11 +90,28 @@ class ChannelEvents(_Base):
         elif not call.customer_channel and call.direction == "inbound" and uid != call.call_id:
             call.customer_channel = name
 
-    @reads("Linkedid", "CallerIDNum", "CallerIDName")
-    def _on_NewCallerid(self, at: float, linkedid: str, num: str, cname: str) -> None:
+    @reads("Linkedid", "Uniqueid", "Channel", "CallerIDNum", "CallerIDName")
+    def _on_NewCallerid(self, at: float, linkedid: str, uid: str, name: str, num: str, cname: str) -> None:
         call = self._known(linkedid)
-        if call is not None and call.direction == "inbound":
+        if call is None or call.direction != "inbound":
+            return
+        chan = self.channels.get(uid)
+        if self._customer_leg(call, linkedid, uid, name, bool(chan and chan.agent_id)):
             self._caller_from(call, num, cname)
+
+    def _customer_leg(self, call: Call, linkedid: str, uid: str, name: str, agents: bool) -> bool:
+        """Whether the caller ID of channel ``name`` (``uid``) is the customer's. Not an agent's
+        leg, nor a leg the bridge added (a conference's invitation, its own linkedid, shows the
+        hotline's number), nor any leg of a call the bridge placed (回呼: the customer is the
+        number dialled, and every leg shows the hotline's caller ID); once answered, only the
+        customer's own leg (a consultation's leg is the agent's doing)."""
+        if agents or linkedid in self.aliases:
+            return False
+        if call.direction == "outbound":
+            return uid == call.call_id and not call.caller
+        if call.answered_at and uid != call.call_id:
+            return bool(call.customer_channel) and _party(name) == _party(call.customer_channel)
+        return True
 
     @reads("Channel", "BridgeUniqueid")
     def _on_BridgeEnter(self, at: float, name: str, bridge: str) -> None:

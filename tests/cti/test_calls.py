@@ -504,3 +504,20 @@ def test_resync_keeps_the_legs_the_bus_announced():
     (ended,) = fresh.of(CallEnded)
     assert ended.answered_at == 13.0 and ended.agent_id == "2002"
     assert ended.legs == (("2001", 13.0, 40.0), ("2002", 16.0, 40.0))
+
+
+def test_the_legs_of_a_call_the_bridge_placed_show_the_hotline_not_the_customer():
+    """回呼: the customer is the number dialled; the legs (the seat's, the customer's) carry the
+    hotline's caller ID, 95598, which is no customer's name or number."""
+    w = World()
+    w.model.expect(LINKED, direction="outbound", dnis="13900139001", caller="13900139001")
+    for uid, channel in (
+        (LINKED, AGENT_CH),
+        ("1700000000.7", "Local/13900139001@hotline-outbound-0000009;1"),
+    ):
+        w.feed("Newchannel", 10.0, Channel=channel, Uniqueid=uid, CallerIDNum="95598", CallerIDName="95598")
+        w.feed("NewCallerid", 10.1, Channel=channel, Uniqueid=uid, CallerIDNum="95598", CallerIDName="95598")
+    (offered,) = w.of(CallOffered)
+    call = w.model.calls[LINKED]
+    assert (offered.caller, offered.caller_name) == ("13900139001", "")
+    assert (call.caller, call.caller_name) == ("13900139001", "")

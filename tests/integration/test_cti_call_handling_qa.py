@@ -1,5 +1,5 @@
 """Call handling QA found wrong on the demo, told as stories on the real Asterisk: a consultation
-with a queue, a hold Asterisk refuses."""
+with a queue, a hold Asterisk refuses, whose name the caller keeps."""
 
 from __future__ import annotations
 
@@ -185,3 +185,52 @@ async def test_a_hold_asterisk_refuses_leaves_the_call_as_it_was(asterisk):
         ended = await story.wait_for(CallEnded, call_id=call_id)
     assert [h.held for h in story.of(CallHeld, call_id=call_id)] == [True, False]
     assert 0.3 < ended.hold_seconds < 1.5
+
+
+async def test_the_caller_keeps_their_own_name_through_a_consult_and_a_conference(asterisk):
+    """The conference's invitation rings the colleague with the hotline's caller ID: that is not
+    the customer's name (the caller here has none)."""
+    async with Story(asterisk) as story:
+        first, second = await ready_agents(story, "hold", "hold")
+        await story.bridge.pause(second, "小休")
+        await story.call_in(QUEUE_A, stay=30, name="")
+        call_id = await answered_by(story, first)
+        await story.bridge.ready(second)
+        assert (await story.bridge.consult(first, "agent", second)).ok
+        await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+        assert (await story.bridge.cancel_transfer(first)).ok
+        await story.wait_for(
+            AgentStateChanged, agent_id=second, state="ready", where=lambda e: e.previous == "talking"
+        )
+        await story.wait_for(
+            AgentStateChanged, agent_id=first, state="talking", where=lambda e: e.previous == "on_hold"
+        )
+        await asyncio.sleep(0.3)
+        assert (await story.bridge.conference(first, second)).ok
+        for _ in range(500):
+            if story.agent_states(second).count(("talking", "")) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert story.agent_states(second).count(("talking", "")) == 2, story.agent_states(second)
+        await asyncio.sleep(0.5)
+        assert _call(story, call_id)["caller_name"] == ""
+        assert (await story.bridge.hangup(first)).ok
+        await asyncio.sleep(0.5)
+        assert (await story.bridge.hangup(second)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=15)
+    assert (ended.caller, ended.caller_name) == ("13800138000", "")
+
+
+async def test_click_to_dial_pops_the_number_dialled_without_the_hotlines_name(asterisk):
+    async with Story(asterisk, acw_seconds=0) as story:
+        agent = await story.new_agent(ring="1", talk="hold")
+        assert (await story.bridge.login(agent, seat(agent), {QUEUE_B: 0})).ok
+        assert (await story.bridge.pause(agent, "小休")).ok
+        await story.net.action("DBPut", Family="hotline-sim", Key="customer-talk", Val="2")
+        result = await story.bridge.dial(agent, "13900139001")
+        assert result.ok, result
+        call_id = result.data["call_id"]
+        offered = await story.wait_for(CallOffered, call_id=call_id, timeout=5)
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=15)
+    assert (offered.caller, offered.caller_name) == ("13900139001", "")
+    assert (ended.caller, ended.caller_name) == ("13900139001", "")
