@@ -49,6 +49,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.numbering import next_value
+from ticketing.workflow import store
 from ticketing.workflow.engine import create_order, load_order
 
 DEFAULT_SKILLS = {
@@ -716,7 +717,10 @@ async def _order_from(
     field = DESCRIPTION_FIELD.get(workflow)
     text = row.content or row.subject
     if field and text:
-        prefill[field] = text
+        # a long email fills the description up to what the field takes; the whole text stays
+        # on the event, linked to the order (the form would refuse it: field_too_long)
+        limit = (await store.latest(session, workflow)).definition.fields.get(field, {}).get("max_length")
+        prefill[field] = text[:limit] if limit else text
     prefill.update(form or {})
     order = await create_order(
         session,

@@ -94,3 +94,19 @@ async def test_roster_rebuilt_from_bus_history():
     intake = Intake()
     await intake.rebuild(bus)
     assert intake.logged_in == {"1002", "1003"}
+
+
+async def test_a_long_email_fills_the_description_up_to_what_the_field_takes(session, seeded):
+    """The description takes 5,000 characters (a textarea's default limit); an email of 6,000 made
+    填写受理工单 fail with field_too_long. The order gets what fits, the event keeps it all."""
+    intake = Intake()
+    intake.logged_in = {"1001"}
+    body = "停电" * 3000
+    row = await intake.receive(
+        session, "email", "mail-long", sender="someone@example.com", subject="停电", content=body
+    )
+    order = await to_new_order(
+        session, seeded.users["1001"], row.id, workflow="fault_repair", site_id=seeded.sites["GZ"].id
+    )
+    assert order.form["客户描述故障信息"] == body[:5000]
+    assert row.content == body
