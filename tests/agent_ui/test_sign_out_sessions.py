@@ -6,8 +6,10 @@ request's check is a cached lookup, not a query."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import time
+import uuid
 
 import aiohttp
 import pytest
@@ -17,6 +19,7 @@ from sqlalchemy import update
 
 from agent_ui import create_app
 from agent_ui.auth import CHECK_SECONDS, SESSIONS
+from cti.redis_bus import RedisBus
 from tests.agent_ui.conftest import login
 from ticketing.models.org import UserSession
 
@@ -156,6 +159,30 @@ async def test_a_sign_out_on_one_web_process_ends_the_session_on_the_others(clie
         assert await copy.status("GET", "/api/inbox") == 401
     finally:
         await copy.close()
+
+
+async def test_two_web_processes_on_redis_close_the_sessions_sockets_on_both(aiohttp_client, world):
+    """As ``hotline serve --role web`` processes are: each its own Redis connection to one stream."""
+    stream = f"test:hotline:{uuid.uuid4().hex}"
+    buses = [RedisBus("redis://127.0.0.1:6379/0", stream=stream, block_ms=100) for _ in range(2)]
+    try:
+        first, second = [
+            await aiohttp_client(create_app(dataclasses.replace(world.services, bus=bus))) for bus in buses
+        ]
+        token = await login(first, "3001")
+        copy = Replay(second, _cookie(first))
+        try:
+            async with copy.http.ws_connect(second.make_url("/ws"), headers=copy.headers) as tab:
+                await _snapshot(tab)
+                assert (await first.delete("/api/session", headers={"X-CSRF-Token": token})).status == 200
+                assert await _closed_with(tab) == 4401
+            assert await copy.status("GET", "/api/inbox") == 401
+        finally:
+            await copy.close()
+    finally:
+        await buses[0].redis.delete(stream, f"{stream}:seq")
+        for bus in buses:
+            await bus.close()
 
 
 async def test_a_process_that_missed_the_sign_out_learns_it_from_the_database(client, aiohttp_client, world):
