@@ -129,8 +129,9 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(page.locator(".toast.refused")).to_have_count(0)
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking")
         # so is a transfer to the colleague on a break
-        page.once("dialog", lambda dialog: dialog.accept(console.colleague))
         page.click("#btn-transfer")
+        page.fill("#xfer-target", console.colleague)  # 自动识别: a 工号 the bridge knows
+        page.click("#xfer-ok")
         expect(page.locator(".toast.refused").last).to_contain_text("转接目标未就绪（小休）")
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking")
         colleague_ctx.close()

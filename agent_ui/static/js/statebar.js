@@ -44,22 +44,70 @@ export class StateBar {
     $("btn-hangup")?.addEventListener("click", () => run("hangup"));
     $("btn-hold")?.addEventListener("click", () => run(this.state === "on_hold" ? "unhold" : "hold"));
     $("btn-wrapup")?.addEventListener("click", () => run("wrapup_done"));
-    $("btn-transfer")?.addEventListener("click", () => {
-      const target = window.prompt(t("cmd.transfer_prompt"));
-      if (target) run("transfer", { target });
-    });
+    $("btn-transfer")?.addEventListener("click", () => this.askTransfer("transfer"));
     // attended transfer: consult (the caller waits), then complete or cancel; the bridge drives
     // it and says where it is ("consult" pushes, the snapshot's agent.consult after a reload)
-    $("btn-consult")?.addEventListener("click", () => {
-      const target = window.prompt(t("cmd.consult_prompt"));
-      if (target) run("consult", { target });
-    });
+    $("btn-consult")?.addEventListener("click", () => this.askTransfer("consult"));
     $("btn-complete-transfer")?.addEventListener("click", () => run("complete_transfer"));
     $("btn-cancel-transfer")?.addEventListener("click", () => run("cancel_transfer"));
     $("btn-conference")?.addEventListener("click", () => {
       const other = window.prompt(t("cmd.conference_prompt"));
       if (other) run("conference", { agent: other.trim() });
     });
+  }
+
+  // 转接 / 咨询转接: the target, and what it is (工号 / 队列 / 电话号码). 自动识别, the default,
+  // sends no kind and the server decides: an existing 工号 is an agent, a queue name a queue,
+  // other digits a phone number; a number that is also a 工号 (an internal line) says 电话号码.
+  askTransfer(cmd) {
+    const dialog = this.transferDialog();
+    dialog.dataset.cmd = cmd;
+    dialog.querySelector("#xfer-title").textContent = t(`cmd.${cmd}`);
+    dialog.querySelector("#xfer-prompt").textContent = t(`cmd.${cmd}_prompt`);
+    dialog.querySelector("#xfer-target").value = "";
+    dialog.querySelector('input[name="xfer-kind"][value=""]').checked = true;
+    dialog.showModal();
+    dialog.querySelector("#xfer-target").focus();
+  }
+
+  transferDialog() {
+    let dialog = $("xfer-dialog");
+    if (dialog) return dialog;
+    const el = (tag, props = {}, ...children) => {
+      const node = Object.assign(document.createElement(tag), props);
+      node.append(...children);
+      return node;
+    };
+    const target = el("input", { id: "xfer-target", type: "text", required: true, autocomplete: "off", maxLength: 64 });
+    const kinds = el("fieldset", { id: "xfer-kind" }, el("legend", { textContent: t("xfer.kind") }));
+    for (const kind of ["", "agent", "queue", "number"]) {
+      const radio = el("input", { type: "radio", name: "xfer-kind", value: kind, id: `xfer-kind-${kind || "auto"}` });
+      kinds.append(el("label", {}, radio, " ", t(`xfer.kind_${kind || "auto"}`)));
+    }
+    kinds.append(el("small", { className: "hint", textContent: t("xfer.kind_auto_hint") }));
+    const cancel = el("button", { type: "button", id: "xfer-cancel", className: "btn", textContent: t("xfer.cancel") });
+    const form = el(
+      "form",
+      { method: "dialog" },
+      el("h2", { id: "xfer-title" }),
+      el("label", { htmlFor: "xfer-target", id: "xfer-prompt" }),
+      target,
+      kinds,
+      el("div", { className: "actions" }, el("button", { type: "submit", id: "xfer-ok", className: "btn ok", textContent: t("xfer.ok") }), " ", cancel),
+    );
+    dialog = el("dialog", { id: "xfer-dialog", className: "xfer-dialog" }, form);
+    dialog.setAttribute("aria-labelledby", "xfer-title");
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const value = target.value.trim();
+      if (!value) return;
+      const kind = form.querySelector('input[name="xfer-kind"]:checked')?.value || "";
+      dialog.close();
+      this.run(dialog.dataset.cmd, kind ? { target: value, kind } : { target: value });
+    });
+    cancel.addEventListener("click", () => dialog.close());
+    document.body.append(dialog);
+    return dialog;
   }
 
   // 退出 through the API, so that a refusal (on a call: logout.on_call) is told on this page, which

@@ -1,0 +1,77 @@
+"""The 转接 / 咨询转接 dialog of the seat's top bar (statebar.js) in the real Chromium: the agent
+says what the target is (自动识别 / 工号 / 队列 / 电话号码), and the command carries it. A prompt
+asked for the target only, so 95598 or 10086 went as a 工号 (QA t22). No console, no Asterisk:
+the socket is a stand-in that notes the commands (tests/agent_ui/test_transfer_kind.py: the
+server's side)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_console_hold_buttons import ORIGIN, _serve
+from tests.browser.test_console_story import VIEWPORT
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_transfer_dialog_sends_the_kind_the_agent_chose(browser):
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda d: (errors.append(f"a prompt: {d.message}"), d.dismiss()))
+    try:
+        page.route(f"{ORIGIN}/**", _serve)
+        page.goto(f"{ORIGIN}/")
+        page.evaluate(
+            """async () => {
+                const { StateBar } = await import("/static/js/statebar.js");
+                window.sent = [];
+                window.seatSocket = new EventTarget();
+                window.seatSocket.command = async (cmd, args) => { window.sent.push([cmd, args]); return {}; };
+                new StateBar(window.seatSocket);
+                window.seatSocket.dispatchEvent(
+                    new CustomEvent("agent_state", { detail: { event: { state: "talking" } } }));
+            }"""
+        )
+        dialog = page.locator("#xfer-dialog")
+
+        def ask(button: str, target: str, kind_label: str | None = None) -> None:
+            page.click(f"#{button}")
+            expect(dialog).to_be_visible()
+            expect(page.locator("#xfer-kind-auto")).to_be_checked()  # each time: 自动识别
+            expect(page.locator("#xfer-target")).to_be_focused()
+            page.fill("#xfer-target", target)
+            if kind_label:
+                dialog.get_by_role("radio", name=kind_label, exact=True).check()
+            page.click("#xfer-ok")
+            expect(dialog).to_be_hidden()
+
+        ask("btn-transfer", "95598")  # the server decides: no 工号, so a phone number
+        expect(page.locator("#xfer-title")).to_have_text("转接")
+        ask("btn-transfer", "1002", "电话号码")  # an internal line that is also a 工号
+        ask("btn-consult", "综合服务", "队列")
+        ask("btn-consult", " 1003 ", "工号（坐席）")
+        # 取消, Escape, or nothing typed: nothing is sent
+        page.click("#btn-transfer")
+        page.fill("#xfer-target", "10086")
+        page.click("#xfer-cancel")
+        expect(dialog).to_be_hidden()
+        page.click("#btn-consult")
+        expect(page.locator("#xfer-prompt")).to_contain_text("咨询谁")
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+        page.click("#btn-transfer")
+        page.click("#xfer-ok")
+        expect(dialog).to_be_visible()  # the target is required
+        page.click("#xfer-cancel")
+        assert page.evaluate("window.sent") == [
+            ["transfer", {"target": "95598"}],
+            ["transfer", {"target": "1002", "kind": "number"}],
+            ["consult", {"target": "综合服务", "kind": "queue"}],
+            ["consult", {"target": "1003", "kind": "agent"}],
+        ]
+        assert errors == []
+    finally:
+        ctx.close()
