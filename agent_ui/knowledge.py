@@ -25,6 +25,7 @@ from agent_ui.roles import allowed, requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import knowledge
+from ticketing.errors import FieldErrors
 from ticketing.models import KbArticle, OutageNotice, User
 from ticketing.workflow.engine import load_order
 
@@ -227,11 +228,16 @@ async def create_article(request: web.Request) -> web.Response:
 @requires("knowledge.write")
 async def edit_article(request: web.Request) -> web.Response:
     """Change a knowledge article: the fields the body names (audited before and after), and
-    ``version``, the one the editor showed: if someone saved it since, the edit is refused
+    ``version`` (required), the one the editor showed: if someone saved it since, the edit is refused
     (kb_article_changed_meanwhile, 409, details.version the one now) and nothing changes."""
     body = await json_body(request)
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        article = await knowledge.edit_article(db, user, path_int(request, "id"), body)
+        article_id = path_int(request, "id")
+        if "version" not in body:
+            await knowledge.get_article(db, article_id)  # an unknown article is not_found first
+            # an edit that names no version could overwrite someone's change unseen
+            raise FieldErrors({"version": "field_required"})
+        article = await knowledge.edit_article(db, user, article_id, body)
         return web.json_response(_article(article))
 
 

@@ -161,6 +161,7 @@ _ARTICLE = {
 _BODIES[("POST", "/api/knowledge")] = {**_ARTICLE, "required": ["title"]}
 _BODIES[("PATCH", "/api/knowledge/{id}")] = {
     **_ARTICLE,
+    "required": ["version"],
     "properties": {
         **_ARTICLE["properties"],
         "version": {

@@ -110,7 +110,12 @@ async def test_a_team_leader_writes_edits_and_disables_an_article_audited(client
 
     resp = await client.patch(
         f"/api/knowledge/{created['id']}",
-        json={"tags": "光伏、并网,新能源", "kind": "link", "url": "https://www.95598.cn/pv"},
+        json={
+            "tags": "光伏、并网,新能源",
+            "kind": "link",
+            "url": "https://www.95598.cn/pv",
+            "version": created["version"],
+        },
         headers=headers,
     )
     edited = await resp.json()
@@ -204,7 +209,9 @@ async def test_an_edit_is_checked_against_the_whole_article(client, world):
         ({"body": ""}, {"body": "field_required"}),
         ({"title": None}, {"title": "field_required"}),
     ]:
-        resp = await client.patch(f"/api/knowledge/{created['id']}", json=change, headers=headers)
+        resp = await client.patch(
+            f"/api/knowledge/{created['id']}", json={**change, "version": created["version"]}, headers=headers
+        )
         assert resp.status == 422 and (await resp.json())["details"]["problems"] == problems
     assert (await client.patch("/api/knowledge/99999", json={"title": "x"}, headers=headers)).status == 404
     assert [a.action for a in await _audit(world, "kb_article", created["id"])] == ["kb.add"]
@@ -241,7 +248,9 @@ async def test_a_new_tag_is_a_word_of_the_next_search(client, world):
     async with world.services.sessionmaker() as db:
         article = await db.scalar(select(KbArticle).where(KbArticle.title == "电费缴纳方式"))
     resp = await client.patch(
-        f"/api/knowledge/{article.id}", json={"tags": f"{article.tags} 网上国网"}, headers=headers
+        f"/api/knowledge/{article.id}",
+        json={"tags": f"{article.tags} 网上国网", "version": knowledge.article_version(article)},
+        headers=headers,
     )
     assert resp.status == 200
     found = await (await client.get("/api/knowledge", params={"q": "用网上国网缴费"})).json()
