@@ -10,7 +10,8 @@ const $ = (id) => document.getElementById(id);
 export class StateBar {
   constructor(socket) {
     this.socket = socket;
-    this.state = "unknown";
+    // until the first snapshot the seat's state is not known: 连接中…, with no time in it
+    this.state = "connecting";
     this.since = Date.now() / 1000;
     this.clockSkew = 0; // server time − local time, seconds
     this.call = null;
@@ -31,6 +32,7 @@ export class StateBar {
     socket.addEventListener("consult", (e) => this.consultEvent(e.detail.event));
     socket.addEventListener("screen_pop", (e) => this.callEvent(e.detail.event));
     this.bind();
+    this.setState("connecting", "");
     setInterval(() => this.tick(), 1000);
   }
 
@@ -249,7 +251,9 @@ export class StateBar {
     const box = $("state-reason");
     if (!box) return;
     const held = this.state === "after_call_work" && this.agentCall !== "" && this.acwHeldCall === this.agentCall;
-    const text = held ? t("state.acw_held") : reasonText(this.reason);
+    // a reason that only repeats the state (话后处理 in 话后处理) is not said twice
+    const reason = reasonText(this.reason);
+    const text = held ? t("state.acw_held") : reason === t(`state.${this.state}`) ? "" : reason;
     const title = held ? t("state.acw_held_hint") : "";
     // the reason is a live region: rewritten only when it changes, it is announced only then
     if (box.textContent !== text) box.textContent = text;
@@ -259,7 +263,7 @@ export class StateBar {
   tick() {
     const now = Date.now() / 1000 + this.clockSkew;
     const timer = $("state-timer");
-    if (timer) timer.textContent = clock(now - this.since);
+    if (timer) timer.textContent = this.state === "connecting" ? "" : clock(now - this.since);
     // the call's duration, from the answer (the snapshot's answered_at after a reload or reconnect)
     const call = $("call-timer");
     if (!call) return;

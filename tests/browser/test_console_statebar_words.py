@@ -1,0 +1,99 @@
+"""What the seat's state bar (statebar.js) says, in the real Chromium: 连接中… with no time until
+the first snapshot (it read 未知 00:00), and a reason only when it adds to the state (话后处理 read
+话后处理 话后处理). The page starts from the template's markup; no console, no Asterisk."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_console_story import VIEWPORT
+
+pytestmark = pytest.mark.browser
+AGENT_UI = Path(__file__).resolve().parents[2] / "agent_ui"
+ORIGIN = "http://bar.test"
+
+
+def _page_html() -> str:
+    texts = (AGENT_UI / "texts" / "zh-CN.json").read_text(encoding="utf-8")
+    # as agent_ui/templates/base.html renders the bar before the module runs
+    return (
+        f'<script id="texts" type="application/json">{texts}</script>'
+        '<span id="state-live"><span class="state" id="agent-state" data-state="unknown">未知</span> '
+        '<span class="reason" id="state-reason"></span></span>'
+        '<span class="timer" id="state-timer">00:00</span>'
+    )
+
+
+def _serve(route) -> None:
+    path = route.request.url.removeprefix(ORIGIN)
+    if path == "/":
+        route.fulfill(body=_page_html(), content_type="text/html; charset=utf-8")
+    elif path.startswith("/static/js/") and (AGENT_UI / path.lstrip("/")).is_file():
+        route.fulfill(path=str(AGENT_UI / path.lstrip("/")), content_type="text/javascript")
+    else:
+        route.fulfill(status=404, body="")
+
+
+def test_the_bar_says_connecting_then_each_word_once(browser):
+    texts = json.loads((AGENT_UI / "texts" / "zh-CN.json").read_text(encoding="utf-8"))
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    state, reason, timer = (
+        page.locator("#agent-state"),
+        page.locator("#state-reason"),
+        page.locator("#state-timer"),
+    )
+    try:
+        page.route(f"{ORIGIN}/**", _serve)
+        page.goto(f"{ORIGIN}/")
+        page.evaluate(
+            """async () => {
+                const { StateBar } = await import("/static/js/statebar.js");
+                window.seatSocket = new EventTarget();
+                new StateBar(window.seatSocket);
+            }"""
+        )
+        # no snapshot yet: a neutral word, no clock (also after the first tick)
+        page.wait_for_timeout(1200)
+        expect(state).to_have_text("连接中…")
+        expect(state).to_have_attribute("data-state", "connecting")
+        expect(timer).to_have_text("")
+        assert texts["state.connecting"] == "连接中…"
+
+        def snapshot(agent: dict) -> None:
+            page.evaluate(
+                """(agent) => window.seatSocket.dispatchEvent(new CustomEvent("snapshot", { detail: {
+                    user: { agent_id: "1001" }, agent, calls: [], server_time: Date.now() / 1000 } }))""",
+                agent,
+            )
+
+        def pushed(event: dict) -> None:
+            page.evaluate(
+                """(event) => window.seatSocket.dispatchEvent(
+                    new CustomEvent("agent_state", { detail: { event } }))""",
+                {"agent_id": "1001", **event},
+            )
+
+        snapshot(
+            {"state": "after_call_work", "reason": "话后处理", "since": time.time() - 5, "call_id": "c1"}
+        )
+        expect(state).to_have_text("话后处理")
+        expect(reason).to_have_text("")  # not 话后处理 话后处理
+        expect(timer).to_have_text("00:05")
+        pushed({"state": "not_ready", "reason": "小休"})
+        expect(state).to_have_text("未就绪")
+        expect(reason).to_have_text("小休")  # a reason that says more is still shown
+        pushed({"state": "after_call_work", "reason": "话后处理", "call_id": "c2"})
+        expect(reason).to_have_text("")
+        pushed({"state": "not_ready", "reason": "话后处理超时"})
+        expect(reason).to_have_text("话后处理超时")
+        assert errors == []
+    finally:
+        ctx.close()
