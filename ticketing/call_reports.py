@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 from collections import Counter, defaultdict
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -328,7 +329,7 @@ async def call_detail(
 # zone's UTC offsets taken from Python's zoneinfo.
 
 
-class _Sql:
+class ReportSql:
     """The few expressions the two databases spell differently."""
 
     def __init__(self, dialect: str) -> None:
@@ -384,6 +385,30 @@ class _Sql:
             n: payload[n].as_float() if t is Float else payload[n].as_string() for n, t in types.items()
         }
 
+    def form_text(self, form: Any, key: str) -> Any:
+        """A JSON field as Python's ``str()`` of its value writes it: text as it is, a number as
+        written, None, True, False; "" when the field is missing."""
+        if self.pg:
+            kind, text = func.json_typeof(form[key]), form[key].as_string()
+        else:
+            path = "$." + json.dumps(key)  # as the JSON has it: SQLite matches keys as written
+            kind, text = func.json_type(form, path), cast(func.json_extract(form, path), String)
+        return case(
+            (kind.is_(None), ""),
+            (kind == "null", "None"),
+            (or_(kind == "true", and_(kind == "boolean", text == "true")), "True"),
+            (or_(kind == "false", kind == "boolean"), "False"),
+            else_=text,
+        )
+
+    def json_pairs(self, obj: Any) -> Any:
+        """A JSON object's (key, value) pairs, values as text, as a table to join to its row."""
+        if self.pg:
+            pairs = func.json_each_text(obj).table_valued("key", "value")
+        else:
+            pairs = func.json_each(obj).table_valued("key", "value")
+        return pairs.alias("pairs")
+
     def not_below_zero(self, x: Any) -> Any:
         return case((x > 0, x), else_=_F(0.0))
 
@@ -428,7 +453,7 @@ def _local_seconds(seconds: Any, tz: str, start: dt.datetime, end: dt.datetime) 
     return seconds + case(*whens, else_=offsets[-1][1])
 
 
-def _after_call_work_seconds(sql: _Sql, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Any:
+def _after_call_work_seconds(sql: ReportSql, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Any:
     """``after_call_work`` in SQL: seconds of ACW per call id, each interval's seconds as
     Python's ``timedelta.total_seconds()`` gives them (microseconds ÷ 10⁶)."""
     span = sql.micros(func.coalesce(AgentStateInterval.ended_at, literal(now, UtcDateTime()))) - sql.micros(
@@ -488,7 +513,7 @@ def _stage(stmt: Any, name: str) -> Any:
 
 
 def _queue_cells(
-    sql: _Sql,
+    sql: ReportSql,
     scope: Scope,
     queue: str,
     start: dt.datetime,
@@ -665,7 +690,7 @@ async def queue_intervals(
     scope = await call_scope(session, viewer, site_id)
     connection = await session.connection()
     cells_stmt = _queue_cells(
-        _Sql(connection.dialect.name),
+        ReportSql(connection.dialect.name),
         scope,
         queue,
         start,
@@ -738,7 +763,7 @@ async def agent_report(
     now = now or utcnow()
     scope = await call_scope(session, viewer, site_id)
     connection = await session.connection()
-    sql = _Sql(connection.dialect.name)
+    sql = ReportSql(connection.dialect.name)
     began = sql.micros(AgentStateInterval.started_at)
     began = case((began > _micros(start), began), else_=_micros(start))
     ended = sql.micros(func.coalesce(AgentStateInterval.ended_at, literal(now, UtcDateTime())))

@@ -12,13 +12,14 @@ import csv
 import datetime as dt
 import io
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import false, func, select
+from sqlalchemy import case, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticketing.call_reports import ReportSql
 from ticketing.contractors import dispatched_to
 from ticketing.models import (
     Assignment,
@@ -50,6 +51,10 @@ async def _scoped(session: AsyncSession, stmt: Any, viewer: User | None, site_id
         )
         stmt = stmt.where(WorkOrder.site_id.in_(subtree))
     return stmt
+
+
+async def _sql(session: AsyncSession) -> ReportSql:
+    return ReportSql((await session.connection()).dialect.name)
 
 
 def _period(stmt: Any, column: Any, start: dt.datetime | None, end: dt.datetime | None) -> Any:
@@ -121,20 +126,27 @@ async def cycle_time_by_workflow(
     viewer: User | None = None,
     site_id: int | None = None,
 ) -> list[tuple[str, int, float]]:
-    """(workflow, closed orders, mean hours from creation to close)."""
+    """(workflow, closed orders, mean hours from creation to close); added up by the database
+    in whole microseconds."""
+    sql = await _sql(session)
+    took = sql.micros(WorkOrder.closed_at) - sql.micros(WorkOrder.created_at)
     stmt = _period(
-        select(WorkOrder.workflow_key, WorkOrder.created_at, WorkOrder.closed_at).where(
-            WorkOrder.closed_at.is_not(None)
-        ),
+        select(WorkOrder.workflow_key, func.count(), func.sum(took))
+        .where(WorkOrder.closed_at.is_not(None))
+        .group_by(WorkOrder.workflow_key),
         WorkOrder.created_at,
         start,
         end,
     )
     stmt = await _scoped(session, stmt, viewer, site_id)
-    spans: dict[str, list[float]] = defaultdict(list)
-    for key, created, closed in (await session.execute(stmt)).all():
-        spans[key].append((closed - created).total_seconds() / 3600)
-    return sorted((k, len(v), round(sum(v) / len(v), 2)) for k, v in spans.items())
+    return sorted((k, n, _mean(us, n, 3600, 2)) for k, n, us in (await session.execute(stmt)).all())
+
+
+def _mean(micros: Any, n: int, unit: int, digits: int) -> float:
+    """The mean of ``n`` spans that add up to ``micros`` µs, in ``unit`` seconds, rounded: as
+    Python's mean of each span's ``total_seconds() / unit`` (the same float where the spans'
+    sum is exact, a last bit apart otherwise)."""
+    return round(int(micros) / 1e6 / unit / n, digits)
 
 
 async def cycle_time_by_step(
@@ -149,23 +161,21 @@ async def cycle_time_by_step(
     """(node, steps completed, mean minutes from assignment to action) over the orders received
     in the period (as ``cycle_time_by_workflow``), in the workflow's own order of steps
     (``workflow_steps``); a step no version defines comes after, by id."""
+    sql = await _sql(session)
+    took = sql.micros(Assignment.acted_at) - sql.micros(Assignment.assigned_at)
     stmt = _period(
-        select(Assignment.node, Assignment.assigned_at, Assignment.acted_at)
+        select(Assignment.node, func.count(), func.sum(took))
         .join(WorkOrder, WorkOrder.id == Assignment.order_id)
-        .where(WorkOrder.workflow_key == workflow_key, Assignment.state == "done"),
+        .where(WorkOrder.workflow_key == workflow_key, Assignment.state == "done")
+        .group_by(Assignment.node),
         WorkOrder.created_at,
         start,
         end,
     )
     stmt = await _scoped(session, stmt, viewer, site_id)
-    spans: dict[str, list[float]] = defaultdict(list)
-    for node, assigned, acted in (await session.execute(stmt)).all():
-        spans[node].append((acted - assigned).total_seconds() / 60)
+    found = [(node, n, _mean(us, n, 60, 1)) for node, n, us in (await session.execute(stmt)).all()]
     place = {node: i for i, node in enumerate(await workflow_steps(session, workflow_key))}
-    return sorted(
-        ((k, len(v), round(sum(v) / len(v), 1)) for k, v in spans.items()),
-        key=lambda r: (place.get(r[0], len(place)), r[0]),
-    )
+    return sorted(found, key=lambda r: (place.get(r[0], len(place)), r[0]))
 
 
 async def workflows(session: AsyncSession) -> list[tuple[str, str]]:
@@ -204,34 +214,29 @@ async def by_contractor(
 ) -> list[tuple[str, int, int, int, float | None]]:
     """外委: per contractor, (name, dispatched, replied, still pending, mean hours to reply)
     for dispatches made in the period; cancelled dispatches do not count."""
+    sql = await _sql(session)
+    replied = ContractorDispatch.state == "replied"
+    took = sql.micros(ContractorDispatch.replied_at) - sql.micros(ContractorDispatch.dispatched_at)
     stmt = (
         select(
             Contractor.name,
-            ContractorDispatch.state,
-            ContractorDispatch.dispatched_at,
-            ContractorDispatch.replied_at,
+            func.count(),
+            func.sum(case((replied, 1), else_=0)),
+            func.sum(case((replied, took), else_=0)),
         )
         .join(ContractorDispatch, ContractorDispatch.contractor_id == Contractor.id)
         .join(WorkOrder, WorkOrder.id == ContractorDispatch.order_id)
         .where(ContractorDispatch.state != "cancelled")
+        .group_by(Contractor.name)
     )
     if contractor_id is not None:
         stmt = stmt.where(Contractor.id == contractor_id)
     stmt = await _scoped(
         session, _period(stmt, ContractorDispatch.dispatched_at, start, end), viewer, site_id
     )
-    totals: dict[str, list[Any]] = defaultdict(lambda: [0, 0, 0, []])
-    for name, state, sent, replied in (await session.execute(stmt)).all():
-        row = totals[name]
-        row[0] += 1
-        if state == "replied":
-            row[1] += 1
-            row[3].append((replied - sent).total_seconds() / 3600)
-        else:
-            row[2] += 1
     out = [
-        (name, n, done, pending, round(sum(hours) / len(hours), 2) if hours else None)
-        for name, (n, done, pending, hours) in totals.items()
+        (name, n, int(done), n - int(done), _mean(us, int(done), 3600, 2) if done else None)
+        for name, n, done, us in (await session.execute(stmt)).all()
     ]
     return sorted(out, key=lambda r: (-r[1], r[0]))
 
@@ -267,16 +272,22 @@ async def complaint_causes(
     viewer: User | None = None,
     site_id: int | None = None,
 ) -> list[tuple[str, str, int]]:
-    """(类别1, 严重程度, count) over complaint orders."""
+    """(类别1, 严重程度, count) over complaint orders, counted by the database; a field as
+    Python's ``str()`` writes it ("" when missing, None, True, 3)."""
+    sql = await _sql(session)
+    cause = sql.form_text(WorkOrder.form, "类别1")
+    severity = sql.form_text(WorkOrder.form, "严重程度")
     stmt = _period(
-        select(WorkOrder.form).where(WorkOrder.category == "complaint"), WorkOrder.created_at, start, end
+        select(cause, severity, func.count())
+        .where(WorkOrder.category == "complaint")
+        .group_by(cause, severity),
+        WorkOrder.created_at,
+        start,
+        end,
     )
     stmt = await _scoped(session, stmt, viewer, site_id)
-    counts = Counter(
-        (str(form.get("类别1", "")), str(form.get("严重程度", "")))
-        for (form,) in (await session.execute(stmt)).all()
-    )
-    return sorted(((a, b, n) for (a, b), n in counts.items()), key=lambda r: (-r[2], r[0], r[1]))
+    counts = [(str(a), str(b), int(n)) for a, b, n in (await session.execute(stmt)).all()]
+    return sorted(counts, key=lambda r: (-r[2], r[0], r[1]))
 
 
 async def satisfaction(
@@ -287,28 +298,40 @@ async def satisfaction(
     viewer: User | None = None,
     site_id: int | None = None,
 ) -> dict[str, Any]:
-    """Totals and, per dimension, the count of each answer."""
-    stmt = _period(
-        select(SurveyResult.answers, SurveyResult.satisfied).join(
-            WorkOrder, WorkOrder.id == SurveyResult.order_id
-        ),
+    """Totals and, per dimension, the count of each answer (counted by the database; the
+    answers of each dimension in the order they were first given)."""
+    base = _period(
+        select(SurveyResult.id).join(WorkOrder, WorkOrder.id == SurveyResult.order_id),
         SurveyResult.created_at,
         start,
         end,
     )
-    stmt = await _scoped(session, stmt, viewer, site_id)
-    total = satisfied = 0
-    by_dimension: dict[str, Counter[str]] = defaultdict(Counter)
-    for answers, ok in (await session.execute(stmt)).all():
-        total += 1
-        satisfied += bool(ok)
-        for dim, label in answers.items():
-            by_dimension[dim][label] += 1
+    chosen = (await _scoped(session, base, viewer, site_id)).subquery("chosen")
+    total, satisfied = (
+        await session.execute(
+            select(func.count(), func.sum(case((SurveyResult.satisfied.is_(True), 1), else_=0))).where(
+                SurveyResult.id.in_(select(chosen.c.id))
+            )
+        )
+    ).one()
+    total, satisfied = int(total), int(satisfied or 0)
+    sql = await _sql(session)
+    answers = sql.json_pairs(SurveyResult.answers)
+    by_dimension: dict[str, dict[str, int]] = defaultdict(dict)
+    for dim, label, n in await session.execute(
+        select(answers.c.key, answers.c.value, func.count())
+        .select_from(SurveyResult)
+        .join(answers, true())
+        .where(SurveyResult.id.in_(select(chosen.c.id)))
+        .group_by(answers.c.key, answers.c.value)
+        .order_by(func.min(SurveyResult.id), answers.c.key, answers.c.value)
+    ):
+        by_dimension[dim][label] = int(n)
     return {
         "total": total,
         "satisfied": satisfied,
         "rate": round(satisfied / total, 4) if total else None,
-        "by_dimension": {k: dict(v) for k, v in by_dimension.items()},
+        "by_dimension": dict(by_dimension),
     }
 
 
