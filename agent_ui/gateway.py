@@ -392,6 +392,9 @@ class Gateway:
         elif isinstance(event, SeatForced):
             # the agent's own tabs say who changed their seat, and why (班长 X 将你置为未就绪)
             self._to_agent(event.agent_id, {"type": "seat_forced", "event": body}, watchers=False)
+            if self._boards and event.pending:
+                # the boards show a forced change still waiting for the seat's call to end
+                self._fan_out(SharedMessage({"type": "board_forced", "event": body}), list(self._boards))
         elif isinstance(event, SpyChanged):
             # the boards only: an agent is not told that a supervisor listens (a barge it hears)
             if self._boards:

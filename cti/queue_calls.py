@@ -130,21 +130,30 @@ class QueueCallEvents(_Base):
             )
         )
 
-    @reads("Linkedid", "MemberName", "Interface")
-    def _on_AgentRingNoAnswer(self, at: float, linkedid: str, member: str, interface: str) -> None:
-        self._missed(at, linkedid, member, interface)
+    @reads("Linkedid", "MemberName", "Interface", "Queue")
+    def _on_AgentRingNoAnswer(
+        self, at: float, linkedid: str, member: str, interface: str, queue: str
+    ) -> None:
+        self._missed(at, linkedid, member, interface, queue)
 
-    @reads("Linkedid", "MemberName", "Interface")
-    def _on_AgentDump(self, at: float, linkedid: str, member: str, interface: str) -> None:
-        self._missed(at, linkedid, member, interface)
+    @reads("Linkedid", "MemberName", "Interface", "Queue")
+    def _on_AgentDump(self, at: float, linkedid: str, member: str, interface: str, queue: str) -> None:
+        self._missed(at, linkedid, member, interface, queue)
 
-    def _missed(self, at: float, linkedid: str, member: str, interface: str) -> None:
+    def _missed(self, at: float, linkedid: str, member: str, interface: str, queue: str = "") -> None:
         call = self._known(linkedid)
         agent = self._agent_of(member, interface)
         if agent is None:
             return
         if call is not None:
             call.ringing.discard(agent.agent_id)
+        if agent.state == A.RINGING and queue and queue not in agent.skills:
+            # The offer was withdrawn, not missed: the seat left that queue while it rang (下班
+            # takes it out of its queues, then hangs the ringing leg up). Out of every queue, it
+            # is signed out, straight from 振铃 (as QueueMemberRemoved signs out a free seat);
+            # else it is back where it was.
+            self._transition(agent, "cancel" if agent.skills else "logout", at)
+            return
         if agent.state == A.RINGING:
             self._transition(agent, "miss", at, "")
             if self.on_missed:

@@ -1,5 +1,6 @@
 """Call handling QA found wrong on the demo, told as stories on the real Asterisk: a consultation
-with a queue, a hold Asterisk refuses, whose name the caller keeps."""
+with a queue, a hold Asterisk refuses, whose name the caller keeps, and what a seat that stops
+ringing is published as."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from cti.call_events import (
     CallEnded,
     CallHeld,
     CallOffered,
+    ConsultChanged,
 )
 from tests.cti.harness import QUEUE_A, QUEUE_B, Story, answered_by, ready_agents, seat
 
@@ -234,3 +236,31 @@ async def test_click_to_dial_pops_the_number_dialled_without_the_hotlines_name(a
         ended = await story.wait_for(CallEnded, call_id=call_id, timeout=15)
     assert (offered.caller, offered.caller_name) == ("13900139001", "")
     assert (ended.caller, ended.caller_name) == ("13900139001", "")
+
+
+async def test_signing_out_while_the_phone_rings_is_no_missed_call(asterisk):
+    """下班 withdraws the ringing offer: the seat goes from 振铃 straight to 下班, not through
+    未就绪·未接 (the reports would count a missed call), and the caller waits on."""
+    async with Story(asterisk) as story:
+        agent = await story.new_agent(ring="never", talk="hold")
+        assert (await story.bridge.login(agent, seat(agent), {QUEUE_A: 0})).ok
+        # a colleague on a break: the queue is not empty when `agent` leaves it
+        colleague = await story.new_agent(talk="hold")
+        assert (await story.bridge.login(colleague, seat(colleague), {QUEUE_A: 0})).ok
+        assert (await story.bridge.pause(colleague, "小休")).ok
+        assert (await story.bridge.ready(agent)).ok
+        await story.call_in(QUEUE_A, stay=20)
+        offered = await story.wait_for(CallOffered, agent_id=agent, timeout=10)
+        await asyncio.sleep(0.5)
+        assert story.bridge.agent(agent)["state"] == "ringing"
+        result = await story.bridge.logout(agent)
+        assert result.ok, result
+        await asyncio.sleep(1.5)
+        await story.bridge.flush()
+        assert story.bridge.agent(agent)["state"] == "logged_out"
+        assert not story.of(CallEnded, call_id=offered.call_id)  # the caller waits on
+    states = story.agent_states(agent)
+    assert states[-2:] == [("ringing", ""), ("logged_out", "")], states
+    assert ("not_ready", "未接") not in states
+    assert not [e for e in story.of(AgentStateChanged, agent_id=agent) if e.reason == "未接"]
+    assert not story.of(ConsultChanged)
