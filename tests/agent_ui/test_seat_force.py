@@ -293,19 +293,43 @@ async def test_a_forced_end_of_after_call_work_overrides_a_tabs_unsaved_form(
     assert row.after["state"] == "ready"
 
 
-async def test_the_notice_goes_to_the_agents_tabs_only(client, aiohttp_client, world):
-    """SeatForced reaches every tab of that agent's and nobody else's (not the boards)."""
+async def test_the_notice_goes_to_the_agents_tabs_and_a_pending_change_to_the_boards(
+    client, aiohttp_client, world
+):
+    """SeatForced reaches every tab of that agent's and no other seat's; the boards hear of it
+    (board_forced) only while it waits for the seat's call to end."""
     agent = await _tab(client, "1001")
     other_http = await aiohttp_client(client.server)
     await _user(world, "3904", "周监控", ["supervisor"])
-    other = await _tab(other_http, "3904")
+    board = await _tab(other_http, "3904")
+    assert (await board.command("wallboard"))["type"] == "ack"
+    await board.next("board")
     await world.bus.publish(
-        SeatForced(agent_id="1001", action="pause", by="3904", by_name="周监控", reason="班长置忙")
+        SeatForced(
+            agent_id="1001",
+            action="pause",
+            by="3904",
+            by_name="周监控",
+            by_role="supervisor",
+            reason="班长置忙",
+        )
     )
     told = await agent.next("seat_forced")
-    assert told["event"]["by_name"] == "周监控"
+    assert told["event"]["by_name"] == "周监控" and told["event"]["pending"] == ""
     with contextlib.suppress(TimeoutError):
-        extra = await other.next("seat_forced", within=0.5)
+        extra = await board.next("seat_forced", within=0.5)
         raise AssertionError(f"another user's tab got the notice: {extra}")
+    with contextlib.suppress(TimeoutError):
+        extra = await board.next("board_forced", within=0.5)
+        raise AssertionError(f"a change that took effect at once went to the boards: {extra}")
+    await world.bus.publish(
+        SeatForced(agent_id="1001", action="sign_out", by="3904", by_name="周监控", pending="logged_out")
+    )
+    pending = await board.next("board_forced")
+    assert pending["event"]["agent_id"] == "1001" and pending["event"]["pending"] == "logged_out"
+    assert (await agent.next("seat_forced"))["event"]["action"] == "sign_out"
+    with contextlib.suppress(TimeoutError):
+        extra = await agent.next("board_forced", within=0.5)
+        raise AssertionError(f"the seat's own tab got the boards' message: {extra}")
     await agent.ws.close()
-    await other.ws.close()
+    await board.ws.close()

@@ -75,8 +75,9 @@ def test_a_supervisor_sets_a_seat_not_ready_and_signs_it_out_from_its_tile(conso
 
 
 def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, browser, asterisk):
-    """The agent left the intake form unsaved (an abandoned tab): the seat stays in 话后处理 past
-    its limit, out of every queue, until the supervisor clicks 结束话后处理 on its tile."""
+    """置忙 during a call waits for it (the tile says so); the agent then leaves the intake form
+    unsaved (an abandoned tab): the seat stays in 话后处理 past its limit, out of every queue, until
+    the supervisor clicks 结束话后处理 on its tile, and goes to the break it was set to."""
     ami = AmiLine(asterisk)
     ami.clear_queue(QUEUE)
     ami.phone(console.agent, ring="1", talk="hold")
@@ -99,6 +100,15 @@ def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, br
 
         ami.call_in(QUEUE, demo_phone(4), stay=60)
         expect(state).to_have_attribute("data-state", "talking", timeout=15_000)
+        expect(tile).to_have_attribute("data-state", "talking", timeout=10_000)
+        boss_name = boss.locator(".who .user").inner_text().split(" (")[0].strip()
+        tile.locator("[data-force=force_pause]").click()
+        pending = tile.locator(".forced")
+        expect(pending).to_have_text(f"质量监控员 {boss_name}：通话结束后未就绪（班长置忙）", timeout=10_000)
+        expect(agent.locator("#forced-notice .text")).to_have_text(
+            f"质量监控员 {boss_name} 将你置为未就绪（班长置忙）：本次通话结束后生效", timeout=10_000
+        )
+        expect(state).to_have_attribute("data-state", "talking")  # the caller is not cut off
         agent.click("#btn-hangup")
         expect(state).to_have_attribute("data-state", "after_call_work", timeout=10_000)
         fill_fault_order(agent, opinion="未保存")
@@ -110,8 +120,10 @@ def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, br
         end = tile.locator("[data-force=force_acw_end]")
         expect(end).not_to_have_attribute("aria-disabled", "true")
         end.click()
-        expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
-        expect(state).to_have_attribute("data-state", "ready", timeout=10_000)
+        expect(tile).to_have_attribute("data-state", "not_ready", timeout=10_000)
+        expect(tile.locator("small")).to_have_text("班长置忙")
+        expect(pending).to_be_hidden()
+        expect(state).to_have_attribute("data-state", "not_ready", timeout=10_000)
         expect(agent.locator("#forced-notice .text")).to_contain_text("结束了你的话后处理", timeout=10_000)
         expect(agent.locator("#intake-opinion")).to_have_value("未保存")  # the form keeps its input
         expect(end).to_have_attribute("aria-disabled", "true")

@@ -24,6 +24,7 @@ let me = ""; // this supervisor's 工号 (the state bar has it from the snapshot
 let staffed = new Set(); // the hotline's queues (users' skills): shown even while empty
 const SL_TARGET = 0.8; // below 80 % the level shows in red
 let skew = 0; // server time − local time, seconds
+const forced = new Map(); // agent_id → a forced change waiting for the seat's call to end (board_forced)
 let forceScope = new Set(); // the 工号 whose seats this viewer may force; "*": every seat
 const FORCE = [["force_pause", "seat_force.pause", "btn"], ["force_acw_end", "seat_force.end_acw", "btn"], ["force_sign_out", "seat_force.sign_out", "btn warn"]];
 
@@ -42,6 +43,7 @@ export function start({ socket, bar }) {
   socket.addEventListener("queue", (e) => queueEvent(e.detail.event));
   socket.addEventListener("board_member", (e) => memberEvent(e.detail.event));
   socket.addEventListener("board_spy", (e) => spyEvent(e.detail.event));
+  socket.addEventListener("board_forced", (e) => { forced.set(e.detail.event.agent_id, e.detail.event); renderSeats(); });
   $("wb-seats").addEventListener("click", (e) => {
     me = bar?.me || me;
     const stop = e.target.closest("[data-spy-stop]");
@@ -96,6 +98,8 @@ function memberEvent(ev) {
 }
 
 function agentState(ev) {
+  // the forced change waited for the call: once the seat is off it (or out), it has happened
+  if (forced.has(ev.agent_id) && !["ringing", "talking", "on_hold", "after_call_work"].includes(ev.state)) forced.delete(ev.agent_id);
   const a = agents.get(ev.agent_id) || { agent_id: ev.agent_id, skills: {} };
   agents.set(ev.agent_id, { ...a, state: ev.state, reason: ev.reason || "", since: ev.at || now(), call_id: ev.call_id || "" });
   // Ready means unpaused in every queue (a pause makes the seat 未就绪): the seat's memberships
@@ -214,7 +218,15 @@ function seatTile(a) {
       el("span", { class: "call-timer", "data-since": answered }, clock(now() - answered))] : null),
     el("div", { class: "spied-lines", hidden: !spied.lines.length }, ...spied.lines),
     spyButtons(a, onCall, spied.mine),
+    el("div", { class: "forced", hidden: !forced.has(a.agent_id) }, forcedText(forced.get(a.agent_id))),
     forceButtons(a));
+}
+
+// 质量监控员 X：通话结束后签出 — a forced change this seat's call holds back, as every board hears it
+function forcedText(ev) {
+  if (!ev) return "";
+  const by = [ev.by_role ? t(`role.${ev.by_role}`) : "", ev.by_name || ev.by].filter(Boolean).join(" ");
+  return t(`seat_force.pending.${ev.action === "sign_out" ? "sign_out" : "pause"}`, { by, reason: reasonText(ev.reason || "") });
 }
 
 const mayForce = (a) => String(a.agent_id) !== String(me) && (forceScope.has("*") || forceScope.has(String(a.agent_id)));
