@@ -62,6 +62,7 @@ EVENTS = (
     "AgentDump",
     "AgentConnect",
     "AgentComplete",
+    "DialEnd",
     "BridgeEnter",
     "BridgeLeave",
     "Hold",

@@ -113,6 +113,27 @@ class ChannelEvents(_Base):
             return bool(call.customer_channel) and _party(name) == _party(call.customer_channel)
         return True
 
+    @reads("Channel", "DestUniqueid", "DialStatus")
+    def _on_DialEnd(self, at: float, name: str, dest_uid: str, status: str) -> None:
+        """A colleague a blind transfer rang let it ring out or rejected it ([hotline-transfer]'s
+        Dial, on the caller's own leg, ends NOANSWER or BUSY; the dialplan pauses the seat 未接
+        and queues the caller again): 未就绪·未接 straight from 振铃, as a queue's offer that rang
+        out, not 就绪 for the moment before the pause arrives."""
+        if status not in ("NOANSWER", "BUSY"):
+            return
+        chan = self.channels.get(dest_uid)
+        call = self.calls.get(chan.linkedid) if chan is not None and chan.agent_id else None
+        if chan is None or call is None or not call.answered_at or not call.customer_channel:
+            return
+        agent = self.agents.get(chan.agent_id)
+        if agent is None or agent.state != A.RINGING or agent.call_id != call.call_id:
+            return
+        if _party(name) != _party(call.customer_channel):
+            return  # a consultation's or an invitation's leg dialled it: no queue to go back to
+        self._transition(agent, "miss", at)
+        if self.on_missed:
+            self.on_missed(agent, call.call_id)
+
     @reads("Channel", "BridgeUniqueid")
     def _on_BridgeEnter(self, at: float, name: str, bridge: str) -> None:
         if not name:

@@ -110,4 +110,7 @@ async def test_a_colleague_who_lets_a_blind_transfer_ring_out_is_not_ready_misse
     assert (ended.outcome, ended.agent_id) == ("answered", third)
     assert [leg[0] for leg in ended.legs] == [first, third]
     assert story.agent_states(second)[-1] == ("not_ready", "未接")
-    assert missed.previous in ("ringing", "ready")
+    # straight from 振铃 to 未接, as a queue's offer that rang out: no 就绪 in between
+    assert missed.previous == "ringing"
+    states = story.agent_states(second)
+    assert states[states.index(("ringing", "")) + 1] == ("not_ready", "未接"), states
