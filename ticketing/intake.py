@@ -11,6 +11,7 @@ existing one (by its 工单号: ``order_by_number``); one order holds many event
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import unicodedata
 from collections.abc import Mapping
 from email import policy as email_policy
@@ -60,6 +61,10 @@ DEFAULT_SKILLS = {
     "voicemail": "fault",
     "missed_call": "service",
 }
+#: what the event's columns take (``Interaction.external_id``, ``.subject``): real mail has
+#: Message-IDs and subjects longer than that
+EXTERNAL_ID_LENGTH = Interaction.external_id.type.length
+SUBJECT_LENGTH = Interaction.subject.type.length
 # where an event's text lands when it becomes an order, per workflow
 DESCRIPTION_FIELD = {
     "fault_repair": "客户描述故障信息",
@@ -280,6 +285,12 @@ class Intake:
         """Take in one async event (idempotent on kind + external id) and assign it."""
         if kind not in ASYNC_KINDS:
             raise ActionRefused("unknown_event_kind", f"unknown async event kind {kind!r}")
+        if len(external_id) > EXTERNAL_ID_LENGTH:  # a long Message-ID: its digest is as unique
+            external_id = "sha256:" + hashlib.sha256(external_id.encode()).hexdigest()
+        payload = dict(payload or {})
+        if len(subject) > SUBJECT_LENGTH:
+            payload["subject"] = subject  # the event's column takes the start, the payload all of it
+            subject = subject[:SUBJECT_LENGTH]
         existing = await session.scalar(
             select(Interaction).where(Interaction.kind == kind, Interaction.external_id == external_id)
         )
@@ -296,7 +307,7 @@ class Intake:
             file_path=file_path,
             occurred_at=occurred_at or utcnow(),
             customer_id=customer_id,
-            payload={"sender": sender, **(payload or {})},
+            payload={"sender": sender, **payload},
         )
         await self.assign(session, row)
         return row

@@ -110,3 +110,31 @@ async def test_a_long_email_fills_the_description_up_to_what_the_field_takes(ses
     )
     assert order.form["客户描述故障信息"] == body[:5000]
     assert row.content == body
+
+
+async def test_an_email_with_a_long_address_subject_and_message_id_is_taken_in(session, seeded):
+    """Real mail has addresses over 32 characters, subjects over 255 and Message-IDs over 128: on
+    PostgreSQL each was a DataError and the mail was never taken in. The address is kept whole,
+    the subject up to its column (all of it in the payload), and the order's title up to its own."""
+    from email.message import EmailMessage
+
+    from ticketing.intake import receive_email
+
+    address = "zhang.wei.property-management-office@residential-estate-services.example.com.cn"
+    subject = "关于小区停电的紧急投诉" * 30  # 330 characters
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = f"张伟 <{address}>", "95598@hotline.example", subject
+    msg["Message-ID"] = "<" + "m" * 200 + "@mail.residential-estate-services.example.com.cn>"
+    msg.set_content("小区从早上八点停电至今。")
+    intake = Intake()
+    intake.logged_in = {"1001"}
+    row = await receive_email(intake, session, msg.as_bytes())
+    again = await receive_email(intake, session, msg.as_bytes())
+    assert again.id == row.id  # still idempotent on the Message-ID
+    assert row.number == address and row.payload["sender"] == address
+    assert row.subject == subject[:255] and row.payload["subject"] == subject
+    order = await to_new_order(
+        session, seeded.users["1001"], row.id, workflow="fault_repair", site_id=seeded.sites["GZ"].id
+    )
+    await session.commit()
+    assert order.title == subject[:200]

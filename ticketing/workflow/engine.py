@@ -131,7 +131,10 @@ async def create_order(
         status=start.status,
         priority=priority,
         severity="",
-        title=title.strip() or await derived_title(session, definition, form_values, subcategory),
+        # an email's subject becomes the title: the column takes its start
+        title=(title.strip() or await derived_title(session, definition, form_values, subcategory))[
+            : WorkOrder.title.type.length
+        ],
         site_id=site_id,
         customer_id=customer_id,
         caller_number=caller_number,
