@@ -15,11 +15,16 @@ from ticketing.demo import DEMO_PASSWORD
 pytestmark = [pytest.mark.browser]
 
 
-def _open_editor(page, base: str, staff_no: str, title: str, errors: list[str]) -> None:
+def _knowledge_page(page, base: str, staff_no: str, errors: list[str]) -> None:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     sign_in(page, base, staff_no, DEMO_PASSWORD)
     page.wait_for_url(lambda url: "/login" not in url, timeout=10_000)
     page.goto(f"{base}/knowledge")
+    # the page's script has drawn the tree: a search is its own, not the form's plain GET
+    expect(page.locator("#kb-tree ul").first).to_be_visible(timeout=10_000)
+
+
+def _open_editor(page, title: str) -> None:
     page.locator("#kb-search input[name=q]").fill(title)
     page.locator("#kb-search button").click()
     card = page.locator("#kb-results article", has_text=title)
@@ -35,10 +40,9 @@ def test_the_second_editor_is_told_and_merges_instead_of_overwriting(console, br
     errors: list[str] = []
     try:
         leader = leader_ctx.new_page()
-        leader.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(leader, console.url, "2001", DEMO_PASSWORD)
-        leader.wait_for_url(lambda url: "/login" not in url, timeout=10_000)
-        leader.goto(f"{console.url}/knowledge")
+        _knowledge_page(leader, console.url, "2001", errors)
+        other = other_ctx.new_page()
+        _knowledge_page(other, console.url, "3001", errors)
         kb = leader.locator("#kb-editor")
         kb.locator("input[name=title]").fill(title)
         kb.locator("textarea[name=body]").fill("原文")
@@ -46,9 +50,8 @@ def test_the_second_editor_is_told_and_merges_instead_of_overwriting(console, br
         expect(leader.locator(".toast.ok").last).to_have_text("知识已保存")
 
         # both open the editor on the same version
-        _open_editor(leader, console.url, "2001", title, errors)
-        other = other_ctx.new_page()
-        _open_editor(other, console.url, "3001", title, errors)
+        _open_editor(leader, title)
+        _open_editor(other, title)
 
         kb.locator("textarea[name=body]").fill("班长的修改")
         kb.locator("button[type=submit]").click()
