@@ -36,7 +36,8 @@ async def wallboard(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     scope = await supervision.force_scope(services, user) if user.can("seats.force") else []
     forcing = {
-        "force_reasons": supervision.pause_reasons(services) if user.can("seats.force") else (),
+        # no reason to pick for a team leader without a team: no seat has the actions
+        "force_reasons": supervision.pause_reasons(services) if scope is None or scope else (),
         # the 工号 whose tiles get the actions: "*" for every seat (the server checks it again)
         "force_scope": "*" if scope is None else " ".join(scope),
     }

@@ -67,6 +67,8 @@ async def test_a_team_leader_forces_only_their_own_team(client, aiohttp_client, 
     """3001 张班长 leads whoever reports to them or works in the department they manage; 1001 is
     neither, so every forced command on 1001 is refused before the bridge is even asked."""
     tab = await _tab(client, "3001")
+    page = await (await client.get("/wallboard")).text()
+    assert 'data-force-scope=""' in page and "wb-force-reason" not in page  # no team: no actions
     for cmd in FORCE:
         answer = await tab.command(cmd, agent="1001")
         assert answer["type"] == "refused" and answer["error_id"] == "seat_force.not_your_team", answer
@@ -75,6 +77,8 @@ async def test_a_team_leader_forces_only_their_own_team(client, aiohttp_client, 
     await _report_to(world, "1001", "3001")
     answer = await tab.command("force_pause", agent="1001")
     assert answer["type"] == "refused" and answer["error_id"] == "cti.unavailable", answer
+    page = await (await client.get("/wallboard")).text()
+    assert 'data-force-scope="1001"' in page and '<option value="班长置忙">班长置忙</option>' in page
     # the department they manage
     async with world.services.sessionmaker.begin() as db:
         leader = await db.scalar(select(User).where(User.staff_no == "3001"))
