@@ -159,6 +159,9 @@ async def test_english_texts_can_be_chosen(client):
     assert '<option value="小休">Short break</option>' in page
     # every page offers changing one's own password
     assert '<a class="link" id="change-password" href="/password">Change password</a>' in page
+    # the state bar says it is connecting until the first snapshot, with no time (was Unknown 00:00)
+    assert 'data-state="connecting">Connecting…</span>' in page
+    assert 'id="state-timer" role="timer" aria-label="Time in this state"></span>' in page
 
 
 async def test_the_api_is_documented_as_openapi_with_every_route_and_its_roles(client):

@@ -23,9 +23,9 @@ def _page_html() -> str:
     # as agent_ui/templates/base.html renders the bar before the module runs
     return (
         f'<script id="texts" type="application/json">{texts}</script>'
-        '<span id="state-live"><span class="state" id="agent-state" data-state="unknown">未知</span> '
+        '<span id="state-live"><span class="state" id="agent-state" data-state="connecting">连接中…</span> '
         '<span class="reason" id="state-reason"></span></span>'
-        '<span class="timer" id="state-timer">00:00</span>'
+        '<span class="timer" id="state-timer"></span>'
     )
 
 
