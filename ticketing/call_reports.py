@@ -17,6 +17,9 @@ Data scope: a viewer who sees everything sees every call. Queues do not belong t
 sites, so a viewer limited to some sites sees the agents of those sites, their
 calls, and the queues those agents are skilled in (every call of such a queue,
 abandoned ones too, so the queue's figures stay whole).
+
+The queue, agent and survey reports are added up by the database (``ReportSql`` spells
+what SQLite and PostgreSQL spell differently); the call detail lists its page of calls.
 """
 
 from __future__ import annotations

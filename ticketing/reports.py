@@ -1,6 +1,7 @@
 """Reports on known data: orders by category/status/site/handler, overdue, cycle times,
 who handles most, complaint causes, satisfaction; export to CSV (UTF-8 with BOM for Excel)
 and to Excel (.xlsx). The call, queue and agent reports are in ``ticketing.call_reports``.
+The database adds the figures up; the process reads one row per group.
 
 Every report takes an optional ``viewer``: with it, only orders of the viewer's sites count;
 and an optional ``site_id``: only orders of that site and the sites below it.
