@@ -74,7 +74,7 @@ def test_a_supervisor_sets_a_seat_not_ready_and_signs_it_out_from_its_tile(conso
         ami.close()
 
 
-def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, browser, asterisk):
+def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, browser, asterisk, screenshots):
     """置忙 during a call waits for it (the tile says so); the agent then leaves the intake form
     unsaved (an abandoned tab): the seat stays in 话后处理 past its limit, out of every queue, until
     the supervisor clicks 结束话后处理 on its tile, and goes to the break it was set to."""
@@ -109,6 +109,8 @@ def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, br
             f"质量监控员 {boss_name} 将你置为未就绪（班长置忙）：本次通话结束后生效", timeout=10_000
         )
         expect(state).to_have_attribute("data-state", "talking")  # the caller is not cut off
+        boss.screenshot(path=str(screenshots / "wallboard-seat-actions.png"))
+        agent.screenshot(path=str(screenshots / "seat-forced-notice.png"))
         agent.click("#btn-hangup")
         expect(state).to_have_attribute("data-state", "after_call_work", timeout=10_000)
         fill_fault_order(agent, opinion="未保存")
