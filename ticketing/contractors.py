@@ -249,6 +249,23 @@ def _refusal(
     return None
 
 
+async def why_not(
+    session: AsyncSession, value: Any, categories: Sequence[str], site_id: int | None
+) -> str | None:
+    """Why the contractor a form names (``value``, its id) may not take an order of
+    ``categories`` at ``site_id``: ``contractor_unknown``, or ``_refusal``'s reason; None when it
+    may. The one check behind the contractor field, on 暂存 as on dispatch."""
+    row = (
+        await session.get(Contractor, value)
+        if isinstance(value, int) and not isinstance(value, bool)
+        else None
+    )
+    if row is None:
+        return "contractor_unknown"
+    paths = await _site_paths(session, [site_id, row.site_id])
+    return _refusal(row, categories, site_id, paths)
+
+
 async def _site_paths(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
@@ -272,18 +289,10 @@ async def check_dispatch(
     field, value = _field_value(node, form)
     if value in (None, ""):
         raise FieldErrors({field: "contractor_required"})
-    row = (
-        await session.get(Contractor, value)
-        if isinstance(value, int) and not isinstance(value, bool)
-        else None
-    )
-    if row is None:
-        raise FieldErrors({field: "contractor_unknown"})
-    paths = await _site_paths(session, [order.site_id, row.site_id])
-    refusal = _refusal(row, await config_categories(session, order), order.site_id, paths)
+    refusal = await why_not(session, value, await config_categories(session, order), order.site_id)
     if refusal is not None:
         raise FieldErrors({field: refusal})
-    return row
+    return await session.get(Contractor, value)  # in the session already: no second read
 
 
 async def dispatch(

@@ -27,7 +27,6 @@ from ticketing.events import TicketCreated, queue_event
 from ticketing.models import (
     CallLeg,
     Category,
-    Contractor,
     Customer,
     Interaction,
     OrderLink,
@@ -354,12 +353,7 @@ async def check_contractors(
     problems: dict[str, str] = {}
     categories = await config_categories(session, order)
     for name in changed:
-        row = await session.get(Contractor, after[name])
-        if row is None:
-            problems[name] = "contractor_unknown"
-            continue
-        paths = await contractors._site_paths(session, [site_id, row.site_id])
-        refusal = contractors._refusal(row, categories, site_id, paths)
+        refusal = await contractors.why_not(session, after[name], categories, site_id)
         if refusal is not None:
             problems[name] = refusal
     if problems:
