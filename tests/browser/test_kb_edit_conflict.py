@@ -77,7 +77,9 @@ def test_the_second_editor_is_told_and_merges_instead_of_overwriting(console, br
         # both open it again; the leader saves first, and 载入最新内容 gives up the other's text
         for page in (leader, other):
             page.locator("#kb-search button").click()
-            page.locator("#kb-results article", has_text=title).get_by_role("button", name="编辑").click()
+            card = page.locator("#kb-results article", has_text=title)
+            expect(card).to_contain_text("班长的修改；质检的修改", timeout=10_000)  # the search answered
+            card.get_by_role("button", name="编辑").click()
         expect(kb.locator("textarea[name=body]")).to_have_value("班长的修改；质检的修改")
         expect(mine.locator("textarea[name=body]")).to_have_value("班长的修改；质检的修改")
         kb.locator("textarea[name=body]").fill("班长第二次修改")
