@@ -299,6 +299,26 @@ def _consult_leg(target: str) -> str:
     return f"Local/{to.lstrip('+')}@{context}-" if context and to else ""
 
 
+def _queue_consult_leg(model: CallModel, call: Call, name: str) -> bool:
+    """Whether ``name``, in a queue on ``call``, is an agent's consultation with that queue (the
+    Atxfer's ``Local/<queue>@hotline-queue`` leg, on the call's linkedid) rather than its caller:
+    known as one before a reconnect, or the leg of a consultation the bus told (``restore``)."""
+    if name in call.consult_legs:
+        return True
+    for agent in model.agents.agents.values():
+        consult = agent.consult
+        if (
+            consult is None
+            or consult["call_id"] != call.call_id
+            or not consult["target"].startswith("queue:")
+        ):
+            continue
+        prefix = _consult_leg(consult["target"])
+        if prefix and name.startswith(prefix):
+            return True
+    return False
+
+
 def _confirm_consults(model: CallModel, live_by_call: dict[str, list[Frame]], now: float) -> None:
     """Keep the consultations Asterisk still has: the agent's leg on the call and, for one known
     from the bus only, a leg to the target; the others ended meanwhile."""
@@ -367,6 +387,10 @@ def _channel(model: CallModel, call: Call, f: Frame) -> None:
         chan.agent_id = agent.agent_id
         call.agent_channels.setdefault(agent.agent_id, set()).add(uid)
     elif f.get("Application") == "Queue":
+        if _queue_consult_leg(model, call, name):
+            # an agent's 咨询转接 to a queue: its leg waits there, the caller stays the agent's
+            call.consult_legs.add(name)
+            return
         call.customer_channel = name
         call.queue = call.queue or f.get("ApplicationData").split(",")[0]
         call.direction = "inbound" if call.direction == "internal" else call.direction
@@ -395,6 +419,9 @@ def apply_queue_status(model: CallModel, frames: list[Frame], now: float) -> Non
             entry["skills"][queue] = penalty  # type: ignore[index]
         elif f.name == "QueueEntry":
             call_id = model.aliases.get(f.get("Linkedid"), f.get("Linkedid")) or f.get("Uniqueid")
+            call = model.calls.get(call_id)
+            if call is not None and f.get("Channel") in call.consult_legs:
+                continue  # a consultation's leg waits there, not a caller (not on the board live either)
             queue = model.queues.get(f.get("Queue"))
             queue.waiting.setdefault(call_id, now - float(f.get("Wait", "0") or 0))
     # Members Asterisk no longer has are gone from the board.
