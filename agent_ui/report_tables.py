@@ -332,10 +332,11 @@ def _orders_by(group: str) -> Callable[[AsyncSession, User, ReportQuery], Awaita
 
 async def overdue(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
     # overdue is a state of now, not of the period: every open order past its deadline
-    found = await reports.overdue(db, viewer=viewer, site_id=q.site_id, contractor_id=q.contractor_id)
+    scope = {"viewer": viewer, "site_id": q.site_id, "contractor_id": q.contractor_id}
+    chosen = await reports.overdue(db, **scope, offset=q.offset, limit=q.limit)  # this page only
+    total = await reports.overdue_count(db, **scope)
     names = await store.category_names(db)
     sites = dict((await db.execute(select(Site.id, Site.name))).all())
-    chosen = found[q.offset : q.offset + q.limit] if q.limit is not None else found
     rows = [
         [
             o.number,
@@ -357,7 +358,7 @@ async def overdue(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable
         Column("created_at", "report.c.created_at", "time"),
         Column("due_at", "report.c.due_at", "time"),
     ]
-    return ReportTable("overdue", columns, rows, total=len(found))
+    return ReportTable("overdue", columns, rows, total=total)
 
 
 async def cycle_time(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:

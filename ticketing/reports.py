@@ -107,16 +107,44 @@ async def overdue(
     viewer: User | None = None,
     site_id: int | None = None,
     contractor_id: int | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[WorkOrder]:
-    now = now or utcnow()
-    stmt = (
-        select(WorkOrder)
-        .where(WorkOrder.is_open.is_(True), WorkOrder.due_at < now)
-        .order_by(WorkOrder.due_at)
+    """Open orders past their deadline, the most overdue first; ``offset`` and ``limit`` pick a
+    page of them (``overdue_count`` counts them all)."""
+    stmt = (await _overdue(session, now, viewer, site_id, contractor_id)).order_by(
+        WorkOrder.due_at, WorkOrder.id
     )
+    if offset:
+        stmt = stmt.offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(await session.scalars(stmt))
+
+
+async def overdue_count(
+    session: AsyncSession,
+    now: dt.datetime | None = None,
+    *,
+    viewer: User | None = None,
+    site_id: int | None = None,
+    contractor_id: int | None = None,
+) -> int:
+    stmt = await _overdue(session, now, viewer, site_id, contractor_id)
+    return int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+async def _overdue(
+    session: AsyncSession,
+    now: dt.datetime | None,
+    viewer: User | None,
+    site_id: int | None,
+    contractor_id: int | None,
+) -> Any:
+    stmt = select(WorkOrder).where(WorkOrder.is_open.is_(True), WorkOrder.due_at < (now or utcnow()))
     if contractor_id is not None:
         stmt = stmt.where(dispatched_to([contractor_id]))
-    return list(await session.scalars(await _scoped(session, stmt, viewer, site_id)))
+    return await _scoped(session, stmt, viewer, site_id)
 
 
 async def cycle_time_by_workflow(

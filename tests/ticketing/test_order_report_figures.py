@@ -80,6 +80,7 @@ async def _data(session, seeded, rng: random.Random) -> None:
                 "created_at": created,
                 "closed_at": closed,
                 "is_open": closed is None,
+                "due_at": created + dt.timedelta(days=1),
             }
         )
     await session.execute(insert(WorkOrder), orders)
@@ -198,3 +199,16 @@ async def test_order_report_figures_stay_as_pinned(session, seeded):
     assert {c[0] for c in pinned["causes"]} >= {"", "3", "True", "一类"}
     assert pinned["cycle-empty"] == [] and pinned["satisfaction-empty"]["rate"] is None
     assert any(row[4] is None for row in pinned["contractors"]) or pinned["contractors"]
+
+
+async def test_the_overdue_report_reads_only_its_page(session, seeded):
+    await _data(session, seeded, random.Random(20261127))
+    now = D0 + dt.timedelta(days=3)  # the open orders of the first two days are past due
+    every = await reports.overdue(session, now)
+    assert len(every) > 20 and [o.due_at for o in every] == sorted(o.due_at for o in every)
+    page = await reports.overdue(session, now, offset=5, limit=7)
+    assert [o.id for o in page] == [o.id for o in every[5:12]]
+    assert await reports.overdue_count(session, now) == len(every)
+    gz = seeded.users["5101"]
+    mine = await reports.overdue(session, now, viewer=gz)
+    assert 0 < len(mine) < len(every) and await reports.overdue_count(session, now, viewer=gz) == len(mine)
