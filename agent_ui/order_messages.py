@@ -97,8 +97,13 @@ def _preview(source: str, context: dict[str, Any]) -> str:
 
 
 def _blank(template: NotificationTemplate, context: dict[str, Any]) -> list[str]:
-    names = blank_fields(template.subject, context)
-    return names + [n for n in blank_fields(template.body, context) if n not in names]
+    try:
+        names = blank_fields(template.subject, context)
+        return names + [n for n in blank_fields(template.body, context) if n not in names]
+    except TemplateError:
+        # a template that cannot be filled (stored before its save was checked, or over the
+        # render's budget) is still listed, empty: sending it gives its error
+        return []
 
 
 @routes.get("/api/orders/{key}/messages")

@@ -7,8 +7,9 @@ customer, to the operators the order waits for at the step (``handler``) or to t
 contractor (``audience``); the others are sent by hand from an
 order (a customer's SMS or email from 发短信 / 发邮件, ``agent_ui.order_messages``, at a step the
 order is at or has been at), and the fax ones are the texts an agent may fax. Saving
-checks that the template compiles and renders on a sample order, that the category has a
-workflow with that step (one dispatching to a contractor for ``audience: contractor``), that an
+checks that the template compiles and renders on a sample order within a render's budget
+(``template_budget``: loops nested over thousands are ``template_too_costly``), that the
+category has a workflow with that step (one dispatching to a contractor for ``audience: contractor``), that an
 email has a subject, and that no other enabled template has the same category × step × channel
 × audience (disable the other one first). Every change is audited; the
 auto-send cache (``cached``) drops a template as soon as its change is flushed.
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.audit import record, record_change
 from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.models import Category, NotificationTemplate, User, WorkflowDefinition
-from ticketing.notify import TemplateError, render
+from ticketing.notify import TemplateError, TemplateTooCostly, render
 
 CHANNELS = ("sms", "email", "fax")
 AUDIENCES = ("customer", "handler", "contractor")
@@ -117,6 +118,8 @@ async def _cleaned(
         if name not in problems and merged.get(name):
             try:
                 render(merged[name], SAMPLE_CONTEXT)
+            except TemplateTooCostly:
+                problems[name] = "template_too_costly"
             except TemplateError:
                 problems[name] = "template_invalid"
     if not problems and merged.get("enabled", True):

@@ -30,7 +30,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from jinja2 import ChainableUndefined, Template
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -56,15 +55,24 @@ from ticketing.models import (
     WorkOrder,
     utcnow,
 )
+from ticketing.template_budget import BoundedEnvironment
+from ticketing.template_budget import TemplateTooCostly as _OverBudget
 
 log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-# Templates are written by admins: the sandbox keeps them from reaching Python internals.
-_env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
+# Templates are written by admins: the sandbox keeps them from reaching Python internals, and
+# its budget from holding the process (ticketing.template_budget, as print templates).
+_env = BoundedEnvironment(undefined=ChainableUndefined, autoescape=False)
 
 
 class TemplateError(TicketingError):
     error_id = "template_invalid"
+
+
+class TemplateTooCostly(TemplateError):
+    """A template that does more work than a render may (nested loops over thousands…)."""
+
+    error_id = "template_too_costly"
 
 
 class GatewayError(TicketingError):
@@ -85,7 +93,9 @@ def _compiled(source: str) -> Template:
 
 def render(source: str, context: dict[str, Any]) -> str:
     try:
-        return _compiled(source).render(**context)
+        return _env.render(_compiled(source), context)
+    except _OverBudget as exc:
+        raise TemplateTooCostly(f"template stopped: {exc}", limit=exc.limit) from exc
     except Exception as exc:
         raise TemplateError(f"template error: {exc}") from exc
 

@@ -4,7 +4,11 @@ Templates run in a sandbox with autoescaping, over plain values only (dicts, lis
 strings): the order with its fields, the customer, the history of opinions, the current
 step and its contractor. A template reaching for anything the sandbox forbids (``__class__``,
 ``mro``, a function's globals…) is refused with ``print_template_unsafe`` naming the
-attribute, both when an admin saves it (a trial render) and when it is printed.
+attribute, both when an admin saves it (a trial render) and when it is printed. A render has
+a budget (``template_budget``: loop turns and calls, characters handled and written, the size
+of a value, time): a template that does more work (nested loops over thousands) is refused at
+the save's trial render (``template_too_costly``) and stops a print with
+``print_template_too_costly`` instead of holding the process, whose event loop runs it.
 
 The template of an order is the most specific enabled one of its workflow: this step and
 this (sub)category, this step, the whole workflow and this category, the whole workflow;
@@ -20,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import ChainableUndefined, TemplateSyntaxError
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +43,7 @@ from ticketing.models import (
     WorkflowDefinition,
     WorkOrder,
 )
+from ticketing.template_budget import BoundedEnvironment, TemplateTooCostly
 from ticketing.workflow import store
 from ticketing.workflow.steps import with_subtype_fields
 
@@ -71,7 +75,14 @@ class PrintTemplateUnsafe(PrintTemplateError):
     error_id = "print_template_unsafe"
 
 
-class _PrintEnvironment(SandboxedEnvironment):
+class PrintTemplateTooCostly(PrintTemplateError):
+    """A print template that does more work than a render may (``template_budget``): nested
+    loops, a huge value, pages of output."""
+
+    error_id = "print_template_too_costly"
+
+
+class _PrintEnvironment(BoundedEnvironment):
     def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
         # Refuse at once, with the attribute named, instead of printing an empty string.
         raise SecurityError(f"{attribute!r} of a {type(obj).__name__} is not available to print templates")
@@ -82,7 +93,9 @@ _env = _PrintEnvironment(autoescape=True, undefined=ChainableUndefined)
 
 def render_template(source: str, context: dict[str, Any]) -> Markup:
     try:
-        return Markup(_env.from_string(source).render(**context))
+        return Markup(_env.render(_env.from_string(source), context))
+    except TemplateTooCostly as exc:
+        raise PrintTemplateTooCostly(f"print template stopped: {exc}", field="body", limit=exc.limit) from exc
     except SecurityError as exc:
         raise PrintTemplateUnsafe(f"print template refused: {exc}", field="body") from exc
     except TemplateSyntaxError as exc:
@@ -354,6 +367,8 @@ async def _cleaned(
             render_template(merged["body"], SAMPLE_CONTEXT)
         except PrintTemplateUnsafe:
             problems["body"] = "template_unsafe"
+        except PrintTemplateTooCostly:
+            problems["body"] = "template_too_costly"
         except PrintTemplateError:
             problems["body"] = "template_invalid"
     if not problems:
