@@ -118,6 +118,8 @@ def test_the_team_leader_fills_the_survey_and_follows_the_complaint_link(visit_c
         expect(survey).not_to_contain_text("[object")
         for name in ("服务技能", "服务礼仪", "抢修时效", "综合评价"):
             page.select_option(f"#survey-{name}", "不满意")
+        # the remark box stops where the server does (1,000 characters)
+        expect(page.locator("#survey-remark")).to_have_attribute("maxlength", "1000")
         page.fill("#survey-remark", "等了太久")
         page.click("#survey-submit")
         expect(page.locator("#survey-results li[data-survey='dissatisfied']")).to_have_count(1)

@@ -366,7 +366,7 @@ async function renderSurvey() {
       el("select", { id: `survey-${d.name}`, name: d.name, required: true }, el("option", { value: "" }, "—"),
         d.options.map((o) => el("option", { value: o.label }, o.label))),
     ]),
-    el("label", { for: "survey-remark" }, t("survey.remark")), el("input", { id: "survey-remark", name: "remark", class: "wide" }),
+    el("label", { for: "survey-remark" }, t("survey.remark")), el("input", { id: "survey-remark", name: "remark", class: "wide", maxlength: "1000" }),
     el("span"), el("button", { type: "submit", class: "btn primary", id: "survey-submit" }, t("survey.submit")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
