@@ -298,11 +298,20 @@ class CtiBridge:
             if held is not None and held[0] == call_id:
                 held[1].discard(_RESTORED)  # a tab holds it again itself: the bus's word is done
                 held[1].add(holder)
+            elif held is not None and self._holds_current_call(agent_id, held[0]):
+                # a form about an earlier call, whose 话后处理 is over (ended by the agent, or by a
+                # supervisor's 结束话后处理 over a tab left open), holding again when the bridge is
+                # back: it must not take the hold of the call the agent is on or writes up now
+                return CommandResult.done(held=False)
             else:  # a hold of an earlier call is over: this agent writes up this one now
                 self._acw_held[agent_id] = (call_id, {holder})
                 self._emit(AcwHoldChanged(agent_id=agent_id, call_id=call_id, held=True))
             return CommandResult.done(held=True)
         return CommandResult.done(held=self._let_go(agent_id, call_id, holder))
+
+    def _holds_current_call(self, agent_id: str, held_call: str) -> bool:
+        agent = self.agent_book.get(agent_id)
+        return agent is not None and bool(agent.call_id) and agent.call_id == held_call
 
     async def acw_alive(self, process: str, interval: float = A.ACW_ALIVE_SECONDS) -> CommandResult:
         """The web process ``process`` is alive, and says so again within ``interval`` seconds while

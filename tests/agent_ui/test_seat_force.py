@@ -291,6 +291,24 @@ async def test_a_forced_end_of_after_call_work_overrides_a_tabs_unsaved_form(
         told = await agent.next("seat_forced")
         assert told["event"]["action"] == "end_acw" and told["event"]["by"] == "3903"
         assert bridge.agent(staff_no)["acw_held"] is False
+
+        # the agent goes on in a new tab; the abandoned one still holds its form about the first
+        # call and holds it again when the bridge is back: that must not take the next call's hold
+        async with client.ws_connect("/ws") as ws2:
+            fresh = Tab(ws2)
+            await fresh.next("snapshot")
+            await _call_in(net, "13800138002")
+            second = (await fresh.next("screen_pop", within=15))["event"]["call_id"]
+            assert second != call_id
+            assert (await fresh.command("hold_after_call_work", call_id=second, hold=True))["type"] == "ack"
+            await fresh.next("agent_state", state="after_call_work", agent_id=staff_no, within=15)
+            stale = await agent.command("hold_after_call_work", call_id=call_id, hold=True)
+            assert stale["type"] == "ack" and stale["result"]["held"] is False, stale
+            await asyncio.sleep(2.0)  # past the limit: the new tab's form still holds the second call
+            assert bridge.agent(staff_no)["state"] == "after_call_work"
+            assert bridge.agent(staff_no)["acw_hold_call"] == second
+            assert (await fresh.command("hold_after_call_work", call_id=second, hold=False))["type"] == "ack"
+            await fresh.next("agent_state", state="ready", agent_id=staff_no, within=10)
         await boss.ws.close()
     [row] = await _audits(world, "seat.force_acw_end")
     assert row.before["state"] == "after_call_work" and row.before["call_id"] == call_id
