@@ -49,7 +49,7 @@ class Limits:
     #: characters or items in any one value
     value: int = 500_000
     #: wall-clock time of the whole render (a backstop: the counts come first)
-    seconds: float = 0.3
+    seconds: float = 0.5
 
 
 LIMITS = Limits()
