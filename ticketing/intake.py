@@ -96,9 +96,9 @@ class Intake:
         self.fault_workflow = fault_workflow
         self.backlog_share = backlog_share
         self.logged_in: set[str] = set()
-        #: the bus seq of each agent's latest sign-out seen
+        #: when (``_mark_of``) each agent's latest sign-out seen happened
         self._signed_out_at: dict[str, int] = {}
-        #: the bus seq of each agent's latest state other than signed out
+        #: when each agent's latest state other than signed out happened
         self._signed_in_at: dict[str, int] = {}
         self._subscription: Subscription | None = None
         self._backlog: Subscription | None = None
@@ -143,11 +143,13 @@ class Intake:
             if event.state == "logged_out":
                 self.logged_in.discard(event.agent_id)
                 self._signed_out_at[event.agent_id] = max(
-                    event.seq, self._signed_out_at.get(event.agent_id, 0)
+                    _mark_of(event), self._signed_out_at.get(event.agent_id, 0)
                 )
             else:
                 self.logged_in.add(event.agent_id)
-                self._signed_in_at[event.agent_id] = max(event.seq, self._signed_in_at.get(event.agent_id, 0))
+                self._signed_in_at[event.agent_id] = max(
+                    _mark_of(event), self._signed_in_at.get(event.agent_id, 0)
+                )
 
     async def on_work_event(self, event: Event) -> None:
         """An agent signed in or became ready, or handled an event of their inbox: their inbox
@@ -162,7 +164,7 @@ class Intake:
             signed_in = event.previous in ("logged_out", "") or event.state == "ready"
             if event.state == "logged_out" or not signed_in:
                 return
-            if self._signed_out_at.get(event.agent_id, 0) > event.seq:
+            if self._signed_out_at.get(event.agent_id, 0) > _mark_of(event):
                 # a sign-in the group replays after a worker restart, of an agent who has
                 # signed out since: their inbox is not on any screen, and what waits stays in
                 # the supervisors' 未分派 (a later sign-in tops it up)
@@ -194,14 +196,14 @@ class Intake:
         in an inbox nobody looks at until the agent's next shift. Only on signing out: 未就绪
         (a break, or the time an agent takes off the queue precisely to work through their
         inbox) keeps the inbox, the agent is still there and comes back to it."""
-        if self._signed_in_at.get(event.agent_id, 0) > event.seq:
+        if self._signed_in_at.get(event.agent_id, 0) > _mark_of(event):
             # a sign-out the group replays after a worker restart, of an agent who has signed
             # in again since: the inbox on their screen is theirs, not the pool's
             return
         assert self._sessionmaker is not None
         if not await self._any(_held(event.agent_id)):
             return
-        if self._signed_in_at.get(event.agent_id, 0) > event.seq:
+        if self._signed_in_at.get(event.agent_id, 0) > _mark_of(event):
             return  # signed in again while we read: what they were just given stays theirs
         async with self._sessionmaker() as session:
             async with session.begin():
@@ -285,14 +287,18 @@ class Intake:
         """Take in one async event (idempotent on kind + external id) and assign it."""
         if kind not in ASYNC_KINDS:
             raise ActionRefused("unknown_event_kind", f"unknown async event kind {kind!r}")
+        known_as = [external_id]
         if len(external_id) > EXTERNAL_ID_LENGTH:  # a long Message-ID: its digest is as unique
             external_id = "sha256:" + hashlib.sha256(external_id.encode()).hexdigest()
+            known_as.append(external_id)  # SQLite kept a long one whole before (dac793f)
         payload = dict(payload or {})
         if len(subject) > SUBJECT_LENGTH:
             payload["subject"] = subject  # the event's column takes the start, the payload all of it
             subject = subject[:SUBJECT_LENGTH]
         existing = await session.scalar(
-            select(Interaction).where(Interaction.kind == kind, Interaction.external_id == external_id)
+            select(Interaction)
+            .where(Interaction.kind == kind, Interaction.external_id.in_(known_as))
+            .limit(1)
         )
         if existing is not None:
             return existing

@@ -138,3 +138,19 @@ async def test_an_email_with_a_long_address_subject_and_message_id_is_taken_in(s
     )
     await session.commit()
     assert order.title == subject[:200]
+
+
+async def test_a_long_message_id_stored_whole_before_is_still_the_same_mail(session, seeded):
+    """SQLite kept a Message-ID over 128 characters whole before it was stored as its digest: the
+    same mail delivered again after the upgrade is still that event, not a second one."""
+    from ticketing.models import Interaction
+
+    long_id = "m" * 200 + "@mail.example.com"
+    intake = Intake()
+    if session.bind.dialect.name != "sqlite":
+        return  # PostgreSQL refused such an id: nothing was stored whole there
+    old = Interaction(kind="email", external_id=long_id, number="a@example.com", subject="旧邮件")
+    session.add(old)
+    await session.flush()
+    again = await intake.receive(session, "email", long_id, sender="a@example.com", subject="旧邮件")
+    assert again.id == old.id

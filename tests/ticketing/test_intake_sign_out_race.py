@@ -119,3 +119,27 @@ async def test_a_sign_out_before_a_restart_does_not_keep_the_inbox_empty_after_i
             assert len(await inbox(db, me)) == SHARE
     finally:
         await after.close()
+
+
+async def test_a_worker_that_outlives_its_bus_count_still_fills_the_inbox(sm, seeded):
+    """Redis restarted with nothing kept: the bus counts from 1 again while a worker runs on. Its
+    own memory of who signed out when must not say a fresh sign-in (seq 1) is older than a
+    sign-out it saw at seq 5,000."""
+    me = seeded.users["1001"]
+    intake = Intake(backlog_share=SHARE)
+    intake.subscribe(InProcessBus(), sm)
+    try:
+        ids = await _events(sm, intake)
+        await _held_two(sm, ids, me.id)
+        signed_out = AgentStateChanged(
+            agent_id="1001", state="logged_out", previous="not_ready", seconds_in_previous=60
+        ).stamped(seq=5_000, ts=1_700_000_000.0)
+        await intake.on_agent_state(signed_out)
+        await intake.on_work_event(signed_out)
+        signed_in = _state("1001", "not_ready", "logged_out", 1)  # the new count's first event
+        await intake.on_agent_state(signed_in)
+        await intake.on_work_event(signed_in)
+        async with sm() as db:
+            assert len(await inbox(db, me)) == SHARE
+    finally:
+        await intake.close()
