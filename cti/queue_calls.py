@@ -100,8 +100,10 @@ class QueueCallEvents(_Base):
         call.hangup_side = "caller"
         self.queues.leave(queue, call.call_id, at)
 
-    @reads("Linkedid", "MemberName", "Interface")
-    def _on_AgentCalled(self, at: float, linkedid: str, member: str, interface: str) -> None:
+    @reads("Linkedid", "MemberName", "Interface", "Queue", "Channel")
+    def _on_AgentCalled(
+        self, at: float, linkedid: str, member: str, interface: str, queue: str, channel: str
+    ) -> None:
         call = self._known(linkedid)
         agent = self._agent_of(member, interface)
         if call is None or agent is None:
@@ -113,9 +115,21 @@ class QueueCallEvents(_Base):
             call.agents_offered.append(agent.agent_id)
         if agent.state != A.RINGING or agent.call_id != call.call_id:
             self._transition(agent, "offer", at, call.call_id)
-        self._offer(call, agent.agent_id, at)
+        self._offer(call, agent.agent_id, at, queue, consult=channel in call.consult_legs)
 
-    def _offer(self, call: Call, agent_id: str, at: float) -> None:
+    def _offer(self, call: Call, agent_id: str, at: float, queue: str = "", consult: bool = False) -> None:
+        """The screen-pop of ``agent_id``'s ring: from ``queue``'s ``AgentCalled``, or (no queue)
+        from the seat's own leg appearing (``_on_Newchannel``: a transfer target, a click-to-dial).
+
+        A consultation's leg waiting in a queue (``consult``, 咨询转接) is offered from that queue,
+        about the customer of the call, with the wait the customer had; the member's leg appearing
+        for it pops nothing, the queue's ``AgentCalled`` that follows does (one pop per ring)."""
+        if not queue and self._consult_leg_waiting(call):
+            return
+        if consult:
+            waited = call.waited
+        else:
+            waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
         self.notify(
             CallOffered(
                 call_id=call.call_id,
@@ -123,12 +137,21 @@ class QueueCallEvents(_Base):
                 caller=call.caller,
                 caller_name=call.caller_name,
                 dnis=call.dnis,
-                queue=call.queue,
+                queue=queue or call.queue,
                 ivr_path=tuple(call.ivr_path),
-                waited=round(at - call.queued_at, 3) if call.queued_at else 0.0,
+                waited=waited,
                 offered_at=at,
             )
         )
+
+    def _consult_leg_waiting(self, call: Call) -> bool:
+        """Whether a consultation's leg of ``call`` waits in a queue now (live, in no bridge yet):
+        a seat of the call ringing meanwhile is rung by that queue."""
+        for name in call.consult_legs:
+            chan = self.by_name.get(name)
+            if chan is not None and not chan.bridge:
+                return True
+        return False
 
     @reads("Linkedid", "MemberName", "Interface", "Queue")
     def _on_AgentRingNoAnswer(

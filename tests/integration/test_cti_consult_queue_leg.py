@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from cti.call_events import AgentStateChanged, CallEnded
+from cti.call_events import AgentStateChanged, CallEnded, CallOffered
 from tests.cti.harness import QUEUE_A, QUEUE_B, Story, answered_by, seat
 
 pytestmark = pytest.mark.asterisk
@@ -90,3 +90,29 @@ async def test_a_bridge_restarted_during_a_consult_to_a_queue_keeps_the_calls_cu
         ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
     assert (ended.outcome, ended.hangup_side, ended.agent_id) == ("answered", "agent", first)
     assert (ended.queue, ended.queued_at) == (QUEUE_A, before["queued_at"])
+
+
+async def test_the_member_ringing_for_a_consult_to_their_queue_gets_one_pop_naming_that_queue(asterisk):
+    """QUEUE_B's member rings once for the consultation's leg: one screen-pop, saying it comes
+    from QUEUE_B (where it is offered), about the customer the consultation is about."""
+    async with Story(asterisk) as story:
+        first, other, call_id, before = await _consulting_a_queue(story)
+        await asyncio.sleep(1.0)  # a ring of a second or so: no second pop comes
+        await story.bridge.flush()
+        pops = story.of(CallOffered, call_id=call_id, agent_id=other)
+        assert len(pops) == 1, pops
+        (pop,) = pops
+        assert (pop.queue, pop.caller, pop.caller_name) == (QUEUE_B, "13900139000", "张三"), pop
+        assert pop.waited == pytest.approx(before["waited"], abs=0.01), pop  # the customer's wait
+        assert _call(story, call_id)["queue"] == QUEUE_A  # the call itself stays QUEUE_A's
+        assert len(story.of(CallOffered, call_id=call_id, agent_id=first)) == 1
+        assert (await story.bridge.cancel_transfer(first)).ok
+        await story.wait_for(AgentStateChanged, agent_id=other, where=lambda e: e.state != "ringing")
+        await story.wait_for(
+            AgentStateChanged, agent_id=first, state="talking", where=lambda e: e.previous == "on_hold"
+        )
+        await asyncio.sleep(0.5)
+        assert (await story.bridge.hangup(first)).ok
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
+    assert (ended.outcome, ended.queue) == ("answered", QUEUE_A)
+    assert len(story.of(CallOffered, call_id=call_id, agent_id=other)) == 1
