@@ -35,11 +35,13 @@ from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from sqlalchemy import delete, or_, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent_ui import roles
 from agent_ui.errors import UiError
 from agent_ui.services import GATEWAY, SERVICES, USER
 from cti.events import Event, event
+from ticketing.db import read_sessionmaker
 from ticketing.models.base import utcnow
 from ticketing.models.org import UserSession
 
@@ -85,7 +87,11 @@ def session_digest(session_id: str) -> str:
 
 class SessionStore:
     """The server side of the sessions: one ``user_sessions`` row each, and the live ones this
-    process read lately (``CHECK_SECONDS``), so a request's check is a dict lookup."""
+    process read lately (``CHECK_SECONDS``), so a request's check is a dict lookup.
+
+    A check reads its row through a read-only session (on SQLite a plain ``BEGIN``: it neither
+    takes nor waits for the write lock, so page loads, sign-ins and static files never stall
+    behind a long write); only the once-a-``TOUCH_SECONDS`` ``last_seen_at`` update writes."""
 
     def __init__(
         self,
@@ -96,6 +102,8 @@ class SessionStore:
         check_seconds: float = CHECK_SECONDS,
     ) -> None:
         self.sessionmaker = sessionmaker
+        bind = sessionmaker.kw.get("bind")
+        self.readers = read_sessionmaker(bind) if isinstance(bind, AsyncEngine) else sessionmaker
         self.idle = dt.timedelta(seconds=idle_seconds)
         self.absolute = dt.timedelta(seconds=max(absolute_seconds, idle_seconds))
         self.check_seconds = check_seconds
@@ -132,21 +140,30 @@ class SessionStore:
         if cached is not None and cached[1] == user_id and now.timestamp() < cached[0]:
             return True
         self.reads += 1
-        async with self.sessionmaker.begin() as db:
+        async with self.readers() as db:
             row = await db.get(UserSession, digest)
-            if (
-                row is None
-                or row.user_id != user_id
-                or row.revoked_at is not None
-                or now - row.created_at > self.absolute
-                or now - row.last_seen_at > self.idle
-            ):
-                self._live.pop(digest, None)
-                return False
-            if (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS:
-                row.last_seen_at = now
+        if not self._live_row(row, user_id, now):
+            self._live.pop(digest, None)
+            return False
+        assert row is not None
+        if (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS:
+            async with self.sessionmaker.begin() as db:
+                await db.execute(
+                    update(UserSession)
+                    .where(UserSession.id == digest, UserSession.last_seen_at < now)
+                    .values(last_seen_at=now)
+                )
         self._believe(digest, user_id, now)
         return True
+
+    def _live_row(self, row: UserSession | None, user_id: int, now: dt.datetime) -> bool:
+        return not (
+            row is None
+            or row.user_id != user_id
+            or row.revoked_at is not None
+            or now - row.created_at > self.absolute
+            or now - row.last_seen_at > self.idle
+        )
 
     async def revoke(self, digest: str) -> None:
         """Sign the session out for good (in the database: every process sees it)."""
