@@ -233,7 +233,7 @@ async def edit_article(request: web.Request) -> web.Response:
     body = await json_body(request)
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         article_id = path_int(request, "id")
-        if "version" not in body:
+        if body.get("version") in (None, ""):  # missing or null: ``edit_article`` would skip it
             await knowledge.get_article(db, article_id)  # an unknown article is not_found first
             # an edit that names no version could overwrite someone's change unseen
             raise FieldErrors({"version": "field_required"})

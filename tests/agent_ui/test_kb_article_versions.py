@@ -70,6 +70,12 @@ async def test_a_stale_edit_is_refused_and_the_first_edit_stays(client, world, a
     body = await unnamed.json()
     assert unnamed.status == 422 and body["details"]["problems"] == {"version": "field_required"}
     assert "版本" in body["message"]
+    nulled = await other.patch(
+        f"/api/knowledge/{aid}", json={"body": "质检的修改", "version": None}, headers=admin
+    )
+    assert nulled.status == 422 and (await nulled.json())["details"]["problems"] == {
+        "version": "field_required"
+    }
     bad = await other.patch(f"/api/knowledge/{aid}", json={"title": "x", "version": 3}, headers=admin)
     assert bad.status == 422 and (await bad.json())["details"]["problems"] == {"version": "field_not_text"}
 
