@@ -69,6 +69,8 @@ CustomerLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 #: themselves when told the bridge is back, and a hold no tab takes again then lapses
 ACW_RESTORED_HOLD_SECONDS = 15.0
 _RESTORED = A.acw_holder("bus-history", "")
+#: the pauses ``sign_out_seat`` puts a seat on a call in until the call ends and it is signed out
+SIGN_OUT_REASONS = (A.SIGN_OUT_REASON, A.FORCED_SIGN_OUT_REASON)
 
 
 @dataclasses.dataclass
@@ -540,6 +542,7 @@ class CtiBridge:
         if self._acw_restored:
             self._acw_restored = False
             self._heard_from(A.holder_process(_RESTORED), ACW_RESTORED_HOLD_SECONDS / A.ACW_SILENT_BEATS)
+        self._find_leaving()
         for agent in self.agent_book.agents.values():
             if agent.state == A.AFTER_CALL_WORK and agent.agent_id not in self._acw_timers:
                 # the limit counts from the ACW's start (the bus's, after a restart or a takeover),
@@ -599,6 +602,27 @@ class CtiBridge:
                 log.warning("could not pause %s after a missed call: %s", agent.agent_id, exc)
 
         self._spawn(pause())
+
+    def _find_leaving(self) -> None:
+        """The seats ``sign_out_seat`` left on their call, found again by a resync (after a
+        restart, a standby's takeover): ``commands.leaving`` is this process's memory only, but
+        Asterisk keeps such a seat paused in its queues with the sign-out's reason, which no
+        agent's own pause has. On its call, it is signed out when the call ends, as before; off
+        it (the call ended while no bridge watched), now."""
+        paused: dict[str, str] = {}
+        for queue in self.model.queues.queues.values():
+            for member in queue.members.values():
+                if member.paused and member.reason in SIGN_OUT_REASONS:
+                    paused[member.agent_id] = member.reason
+        for agent_id, reason in paused.items():
+            agent = self.agent_book.get(agent_id)
+            if agent is None or agent.state == A.LOGGED_OUT:
+                continue
+            self.commands.leaving.add(agent_id)
+            if agent.state in (A.RINGING, A.TALKING, A.ON_HOLD):
+                agent.before_call, agent.before_call_reason = A.NOT_READY, reason
+            else:
+                self._sign_out_after_call(agent)
 
     def _sign_out_after_call(self, agent: A.Agent) -> None:
         """A seat ``sign_out_seat`` left on its call leaves its queues once the call is over."""
