@@ -596,7 +596,14 @@ class Gateway:
         if not isinstance(cmd, str) or not isinstance(args, dict):
             client.send(self._refusal(client, ref, "request.invalid", {}))
             return
-        if not await self._session_live(client):
+        try:
+            live = await self._session_live(client)
+        except Exception as exc:
+            # the database failed the check: the command is refused, the socket (and the ACW
+            # holds of its unsaved form) stays
+            client.send(self._failed(client, ref, cmd, exc))
+            return
+        if not live:
             # signed out or timed out (another process's tab, a SessionEnded this one missed)
             client.send(self._refusal(client, ref, "auth.required", {}))
             client.sign_out(b"signed out")
@@ -617,13 +624,21 @@ class Gateway:
             if not isinstance(order_ids, list) or not all(isinstance(i, int) for i in order_ids):
                 client.send(self._refusal(client, ref, "request.invalid", {"field": "orders"}))
                 return
-            watched = await self._orders_in_scope(client.user, order_ids[:50])
+            try:
+                watched = await self._orders_in_scope(client.user, order_ids[:50])
+            except Exception as exc:
+                client.send(self._failed(client, ref, cmd, exc))
+                return
             self.watch(client, watched)
             client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {"orders": watched}})
             return
         if cmd == "wallboard":
             self.show_board(client)
-            client.send(await build_board(self.services))
+            try:
+                client.send(await build_board(self.services))
+            except Exception as exc:
+                client.send(self._failed(client, ref, cmd, exc))
+                return
             client.send({"type": "ack", "id": ref, "cmd": cmd, "result": {}})
             return
         if cmd == "ping":
@@ -634,12 +649,7 @@ class Gateway:
         try:
             result = await run_command(self.services, client.user, cmd, args)
         except Exception as exc:
-            error_id = error_id_of(exc)
-            if error_id is None:
-                log.exception("websocket command %s failed for %s", cmd, client.user.staff_no)
-                error_id = "internal"
-            details = exc.details if isinstance(exc, UiError) else details_of(exc)
-            client.send(self._refusal(client, ref, error_id, details, str(exc)))
+            client.send(self._failed(client, ref, cmd, exc))
             return
         if cmd == "hold_after_call_work":
             call_id = str(args.get("call_id", "")).strip()
@@ -648,6 +658,16 @@ class Gateway:
             else:
                 client.acw_holds.discard(call_id)
         client.send({"type": "ack", "id": ref, "cmd": cmd, "result": result})
+
+    def _failed(self, client: Client, ref: Any, cmd: str, exc: Exception) -> dict[str, Any]:
+        """The refusal of a command that raised: its own error id, or ``internal`` (logged). The
+        socket stays open: closing it would release its tab's ACW holds under an unsaved form."""
+        error_id = error_id_of(exc)
+        if error_id is None:
+            log.exception("websocket command %s failed for %s", cmd, client.user.staff_no, exc_info=exc)
+            error_id = "internal"
+        details = exc.details if isinstance(exc, UiError) else details_of(exc)
+        return self._refusal(client, ref, error_id, details, str(exc))
 
     async def _session_live(self, client: Client) -> bool:
         if self.sessions is None:
