@@ -15,7 +15,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from cti import agents as A
@@ -474,20 +474,8 @@ class AgentCommands:
         call, agent_channel, _ = self._on_call(agent)
         self._not_held(agent, "transfer")
         context, exten = await self._target(kind, target)
-        # Handed to a queue the agent is a free member of, the caller would be offered straight
-        # back to them: app_queue sees the transfer before the pause of their after-call work.
-        # So the pause comes first (the call's end pauses them anyway); without after-call work
-        # they are free again at once, and nothing is paused.
-        # (only a seat that was free before the call: one on a break is paused already)
-        pause_first = kind == "queue" and self.model.agents.acw_seconds > 0 and agent.before_call == A.READY
-        if pause_first:
-            await self.actions.queue_pause(agent.interface, True, A.ACW_REASON)
-        try:
+        async with self._paused_for_queue(agent, kind):
             await self.actions.blind_transfer(agent_channel, context, exten)
-        except AmiError:
-            if pause_first:
-                await self.actions.queue_pause(agent.interface, False)
-            raise
         self.model.transferred(call, agent_id, "blind", f"{kind}:{target}", time.time())
         return CommandResult.done(call_id=call.call_id)
 
@@ -512,6 +500,25 @@ class AgentCommands:
             raise
         return CommandResult.done(call_id=call.call_id)
 
+    @contextlib.asynccontextmanager
+    async def _paused_for_queue(self, agent: A.Agent, kind: str) -> AsyncIterator[None]:
+        """Around handing the agent's caller to a target of ``kind`` (a blind transfer, an attended
+        one's completion). Handed to a queue the agent is a free member of, the caller would be
+        offered straight back to them: app_queue sees the transfer before the pause of their
+        after-call work. So that pause (话后处理) comes first, and is taken back if the hand-over
+        fails; the call's end pauses them anyway. Without after-call work they are free again at
+        once, and nothing is paused; nor is a seat that was not free before the call (on a break,
+        or signing out: paused already)."""
+        pause_first = kind == "queue" and self.model.agents.acw_seconds > 0 and agent.before_call == A.READY
+        if pause_first:
+            await self.actions.queue_pause(agent.interface, True, A.ACW_REASON)
+        try:
+            yield
+        except AmiError:
+            if pause_first:
+                await self.actions.queue_pause(agent.interface, False)
+            raise
+
     @staticmethod
     def _not_held(agent: A.Agent, command: str) -> None:
         """Transfers act on the agent's bridged leg: held (in hotline-hold, bridged to nobody), it
@@ -535,19 +542,9 @@ class AgentCommands:
         if not self._consult_leg(consult):
             # hanging up the agent's leg would leave the held caller alone, handed to nobody
             raise Refused("no_consult_target", "no consultation leg: nobody to hand the caller to")
-        # Handed to a queue the agent is a free member of, the caller would be offered straight
-        # back to them, as after a blind transfer to a queue (``_transfer``): paused first.
-        kind = consult["target"].partition(":")[0]
-        pause_first = kind == "queue" and self.model.agents.acw_seconds > 0 and agent.before_call == A.READY
-        if pause_first:
-            await self.actions.queue_pause(agent.interface, True, A.ACW_REASON)
         # Hanging up the transferer completes an attended transfer.
-        try:
+        async with self._paused_for_queue(agent, consult["target"].partition(":")[0]):
             await self.actions.hangup(consult["channel"])
-        except AmiError:
-            if pause_first:
-                await self.actions.queue_pause(agent.interface, False)
-            raise
         call = self.model.calls.get(consult["call_id"])
         if call is not None:
             now = time.time()
