@@ -1,7 +1,7 @@
 """The call reports' figures pinned on a varied data set (SQLite and PostgreSQL).
 
-``report_figures.json`` holds what ``queue_intervals``, ``agent_report`` and ``survey_report``
-gave on this data when they still added the calls up in Python (commit ba983ee): the
+``report_figures.json`` holds what ``queue_intervals``, ``agent_report``, ``survey_report`` and
+``call_detail`` gave on this data when they still added the calls up in Python (commit ba983ee): the
 aggregation moved into SQL must give every figure the same. The data: hand-made edge cases
 (a call queued across local midnight, short and not-quite-short abandons, waits on the
 service-level threshold and on a rounding tie, no queue time stored, an open ACW, a
@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from ticketing import call_reports
-from ticketing.call_reports import agent_report, queue_intervals, survey_report
+from ticketing.call_reports import agent_report, call_detail, queue_intervals, survey_report
 from ticketing.models import AgentStateInterval, CallLeg, Interaction
 from ticketing.users import create_user
 
@@ -283,6 +283,9 @@ CASES = [
     ("survey-service", None, _days(25, 27), {"queue": "service"}),
     ("survey-gz", None, _days(25, 27), {"viewer": "5101"}),
     ("survey-empty", None, _days(10, 10), {}),
+    ("calls", None, _days(25, 27), {"limit": None}),
+    ("calls-page", None, _days(25, 27), {"offset": 100, "limit": 50}),
+    ("calls-gz", None, _days(26, 26), {"viewer": "5101"}),
 ]
 
 
@@ -296,9 +299,11 @@ async def _run(session, known, name, period, kwargs):
         found = await queue_intervals(session, *period, **kwargs)
     elif name.startswith("agents"):
         found = await agent_report(session, *period, now=NOW, **kwargs)
+    elif name.startswith("calls"):
+        found = await call_detail(session, *period, **kwargs)
     else:
         found = await survey_report(session, *period, **kwargs)
-    return json.loads(json.dumps(found))  # survey's by_score keys as JSON has them
+    return json.loads(json.dumps(found, default=str))  # survey's by_score keys as JSON has them
 
 
 def _case_id(case) -> str:
