@@ -153,30 +153,21 @@ class QueueCallEvents(_Base):
                 return True
         return False
 
-    @reads("Linkedid", "MemberName", "Interface", "Queue")
-    def _on_AgentRingNoAnswer(
-        self, at: float, linkedid: str, member: str, interface: str, queue: str
-    ) -> None:
-        self._missed(at, linkedid, member, interface, queue)
+    @reads("Linkedid", "MemberName", "Interface")
+    def _on_AgentRingNoAnswer(self, at: float, linkedid: str, member: str, interface: str) -> None:
+        self._missed(at, linkedid, member, interface)
 
-    @reads("Linkedid", "MemberName", "Interface", "Queue")
-    def _on_AgentDump(self, at: float, linkedid: str, member: str, interface: str, queue: str) -> None:
-        self._missed(at, linkedid, member, interface, queue)
+    @reads("Linkedid", "MemberName", "Interface")
+    def _on_AgentDump(self, at: float, linkedid: str, member: str, interface: str) -> None:
+        self._missed(at, linkedid, member, interface)
 
-    def _missed(self, at: float, linkedid: str, member: str, interface: str, queue: str = "") -> None:
+    def _missed(self, at: float, linkedid: str, member: str, interface: str) -> None:
         call = self._known(linkedid)
         agent = self._agent_of(member, interface)
         if agent is None:
             return
         if call is not None:
             call.ringing.discard(agent.agent_id)
-        if agent.state == A.RINGING and queue and queue not in agent.skills:
-            # The offer was withdrawn, not missed: the seat left that queue while it rang (下班
-            # takes it out of its queues, then hangs the ringing leg up). Out of every queue, it
-            # is signed out, straight from 振铃 (as QueueMemberRemoved signs out a free seat);
-            # else it is back where it was.
-            self._transition(agent, "cancel" if agent.skills else "logout", at)
-            return
         if agent.state == A.RINGING:
             self._transition(agent, "miss", at, "")
             if self.on_missed:
@@ -275,7 +266,19 @@ class QueueCallEvents(_Base):
         # as a resync would show it: the agent leaves that queue, and with no queue left is
         # signed out (a dialer must not count them as ready). Our own logout finds it done.
         agent = self.agents.by_interface(interface)
-        if agent is None or agent.skills.pop(queue, None) is None or agent.skills:
+        if agent is None:
+            return
+        left = agent.skills.pop(queue, None) is not None
+        call = self.calls.get(agent.call_id) if agent.state == A.RINGING else None
+        if call is not None and call.queue == queue and agent.agent_id in call.ringing:
+            # The offer is withdrawn, not missed: the seat leaves the queue it rings for (下班
+            # takes it out of its queues, then hangs the ringing leg up; the ring-no-answer that
+            # follows finds it no longer ringing). Out of every queue it is signed out, straight
+            # from 振铃; else it is back where it was.
+            call.ringing.discard(agent.agent_id)
+            self._transition(agent, "cancel" if self.queues.queues_of(interface) else "logout", at)
+            return
+        if not left or agent.skills:
             return
         if agent.state in (A.READY, A.NOT_READY, A.AFTER_CALL_WORK):
             self._transition_reason(agent, "logout", at, "")
