@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent_ui import roles
@@ -66,6 +66,8 @@ ABSOLUTE_SECONDS = 24 * 3600
 CHECK_SECONDS = 15.0
 #: seconds between two writes of a session's ``last_seen_at`` (the idle timeout's clock)
 TOUCH_SECONDS = 60.0
+#: sessions ``SessionStore.ended_among`` reads in one query
+ENDED_BATCH = 500
 #: live sessions a process remembers; beyond it the oldest are read again when next used
 CACHED_SESSIONS = 20_000
 #: the digest of the request's session id, once ``guard`` found it live
@@ -165,6 +167,27 @@ class SessionStore:
             or now - row.last_seen_at > self.idle
         )
 
+    async def ended_among(self, sessions: dict[str, int]) -> set[str]:
+        """Those of the sessions (digest → user id: a web process's open sockets) that ended, read
+        in one query per ``ENDED_BATCH`` (not one per socket). It neither touches ``last_seen_at``
+        (an open socket is no activity: the idle timeout still ends its session) nor renews what
+        this process believes; the ended ones it forgets."""
+        ended: set[str] = set()
+        now = self.clock()
+        digests = list(sessions)
+        for start in range(0, len(digests), ENDED_BATCH):
+            batch = digests[start : start + ENDED_BATCH]
+            async with self.readers() as db:
+                rows = {
+                    row.id: row
+                    for row in await db.scalars(select(UserSession).where(UserSession.id.in_(batch)))
+                }
+            for digest in batch:
+                if not self._live_row(rows.get(digest), sessions[digest], now):
+                    ended.add(digest)
+                    self._live.pop(digest, None)
+        return ended
+
     async def revoke(self, digest: str) -> None:
         """Sign the session out for good (in the database: every process sees it)."""
         self._live.pop(digest, None)
@@ -258,7 +281,11 @@ async def start_user_session(request: web.Request, user: Any) -> Session:
     previous = await get_session(request)
     lang = previous.get("lang")
     if isinstance(previous.get("sid"), str):
-        await store.revoke(session_digest(previous["sid"]))  # the one this browser had ends
+        # the one this browser had ends, and with it its tabs, in every web process
+        digest = session_digest(previous["sid"])
+        await store.revoke(digest)
+        staff_no = previous.get("staff_no")
+        await announce_ended(request.app, staff_no if isinstance(staff_no, str) else "", [digest])
     session_id = await store.open(user.id)
     session = await new_session(request)
     session["sid"] = session_id
@@ -283,16 +310,26 @@ async def end_user_session(request: web.Request) -> None:
     user = request.get(USER)
     if digest:
         await request.app[SESSIONS].revoke(digest)
-        staff_no = user.staff_no if user is not None else ""
-        gateway = request.app.get(GATEWAY)
+        await announce_ended(request.app, user.staff_no if user is not None else "", [digest])
+    session.invalidate()
+
+
+async def announce_ended(app: web.Application, staff_no: str, digests: list[str]) -> None:
+    """Sessions revoked in the database: this process forgets them and closes their sockets now,
+    and ``SessionEnded`` tells the other web processes to do the same."""
+    gateway = app.get(GATEWAY)
+    store = app.get(SESSIONS)
+    for digest in digests:
+        if store is not None:
+            store.forget(digest)
         if gateway is not None:
             gateway.end_session(staff_no, digest)  # this process's tabs, without waiting for the bus
         try:
-            await request.app[SERVICES].bus.publish(SessionEnded(staff_no=staff_no, session=digest))
+            await app[SERVICES].bus.publish(SessionEnded(staff_no=staff_no, session=digest))
         except Exception:
-            # revoked in the database all the same: other processes see it within CHECK_SECONDS
+            # revoked in the database all the same: every process's check of its sockets (every
+            # CHECK_SECONDS) and requests closes and refuses it
             log.exception("SessionEnded for %s was not published", staff_no)
-    session.invalidate()
 
 
 async def session_user(request: web.Request, session: Session) -> CurrentUser | None:

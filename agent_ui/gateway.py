@@ -249,6 +249,11 @@ class Gateway:
     async def start(self) -> None:
         self._subscription = self.services.bus.subscribe(self._on_event)
         self._alive = asyncio.get_running_loop().create_task(self._keep_holds_alive(), name="acw-alive")
+        if self.sessions is not None:
+            sweep = asyncio.get_running_loop().create_task(
+                self._keep_checking_sessions(), name="session-check"
+            )
+            self._tasks.add(sweep)  # cancelled with the others at stop
 
     async def stop(self) -> None:
         if self._alive is not None:
@@ -413,6 +418,29 @@ class Gateway:
         tabs = self._by_staff_no.get(staff_no) if staff_no else self.clients
         for client in list(tabs or ()):
             if client.session == session:
+                client.sign_out(b"signed out")
+
+    async def _keep_checking_sessions(self) -> None:
+        """Every ``CHECK_SECONDS`` the sessions of this process's sockets are read again: a
+        socket whose session ended (idle or absolute timeout, a revocation whose ``SessionEnded``
+        this process missed) closes with 4401 even if its tab sends nothing, and so stops
+        receiving screen pops, board data and order events."""
+        while self.sessions is not None:
+            await asyncio.sleep(max(self.sessions.check_seconds, 0.1))
+            try:
+                await self.check_sessions()
+            except Exception:
+                log.exception("the sessions of the open sockets were not checked")  # next round
+
+    async def check_sessions(self) -> None:
+        """Close the sockets whose session ended: one query for all of them (batched by digest)."""
+        if self.sessions is None or not self.clients:
+            return
+        tabs = list(self.clients)
+        sessions = {client.session: client.user.id for client in tabs if client.session}
+        ended = await self.sessions.ended_among(sessions) if sessions else set()
+        for client in tabs:
+            if not client.session or client.session in ended:
                 client.sign_out(b"signed out")
 
     def _remember_direction(self, call_id: str, direction: str) -> None:

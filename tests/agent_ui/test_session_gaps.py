@@ -1,5 +1,6 @@
 """Gaps a review found in the server-side sessions (94bf170): a session's check never waits for
-SQLite's write lock, and a database error in a socket's command is refused (``internal``) without
+SQLite's write lock; a socket whose session ended closes (4401) even when its tab sends nothing
+(the timeouts, a revocation whose SessionEnded was lost, a new sign-in in the same browser); a database error in a socket's command is refused (``internal``) without
 closing the socket, whose ACW holds would go with it."""
 
 from __future__ import annotations
@@ -7,8 +8,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import aiohttp
+import pytest
+from aiohttp import WSMsgType
+from sqlalchemy import event as sa_event
 from sqlalchemy import text, update
 
+from agent_ui import create_app
 from agent_ui.auth import CHECK_SECONDS, SESSIONS
 from agent_ui.services import GATEWAY
 from tests.agent_ui.conftest import login
@@ -93,3 +99,101 @@ async def test_a_database_error_in_a_sockets_command_keeps_the_socket_and_its_ho
 
         assert not ws.closed and tab in gateway.clients
         assert tab.acw_holds == {"call-1"}  # not released
+
+
+async def _closed_with(ws, within: float = 5.0) -> int | None:
+    """The close code the server sent (None: still open after ``within``)."""
+
+    async def closing() -> int | None:
+        while True:
+            msg = await ws.receive()
+            if msg.type is WSMsgType.CLOSE:
+                return msg.data
+            if msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                return ws.close_code
+
+    try:
+        return await asyncio.wait_for(closing(), within)
+    except TimeoutError:
+        return None
+
+
+def _cookie(client) -> str:
+    return next(c.value for c in client.session.cookie_jar if c.key == "HOTLINE_SESSION")
+
+
+@pytest.mark.parametrize("how", ["idle", "absolute", "revoked without SessionEnded"])
+async def test_a_socket_whose_session_ended_closes_though_its_tab_sends_nothing(aiohttp_client, world, how):
+    """Only commands checked the session: a tab that sends nothing kept its screen pops, board
+    data and order events after its session ended, as long as no SessionEnded reached it."""
+    app = create_app(world.services)
+    app[SESSIONS].check_seconds = 0.2  # CHECK_SECONDS, shortened for the test
+    first, second = await aiohttp_client(app), await aiohttp_client(app)
+    await login(first, "1001")
+    await login(second, "1001")  # the same user in another browser: a session of its own
+    gateway = app[GATEWAY]
+    async with first.ws_connect("/ws") as ended:
+        await _snapshot(ended)
+        (digest,) = {c.session for c in gateway.clients}
+        async with second.ws_connect("/ws") as live:
+            await _snapshot(live)
+            now = dt.datetime.now(dt.UTC)
+            change = {
+                "idle": {"last_seen_at": now - dt.timedelta(hours=12.5)},
+                "absolute": {"created_at": now - dt.timedelta(hours=24.5)},
+                "revoked without SessionEnded": {"revoked_at": now},
+            }[how]
+            async with world.services.sessionmaker.begin() as db:
+                await db.execute(update(UserSession).where(UserSession.id == digest).values(**change))
+            assert await _closed_with(ended) == 4401  # no command needed
+            assert await _closed_with(live, 1.0) is None  # the other session's tab stays
+
+
+async def test_the_check_of_the_sockets_is_one_query_for_all(client, aiohttp_client, world):
+    await login(client, "1001")
+    other = await aiohttp_client(client.server)
+    await login(other, "3001")
+    gateway = client.server.app[GATEWAY]
+    engine = world.services.sessionmaker.kw["bind"]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    async with (
+        client.ws_connect("/ws") as a,
+        client.ws_connect("/ws") as b,
+        other.ws_connect("/ws") as c,
+    ):
+        for ws in (a, b, c):
+            await _snapshot(ws)
+        sa_event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            await gateway.check_sessions()
+        finally:
+            sa_event.remove(engine.sync_engine, "before_cursor_execute", count)
+        assert len([s for s in statements if "user_sessions" in s]) == 1, statements
+        assert all(not ws.closed for ws in (a, b, c))
+
+
+async def test_signing_in_again_in_the_same_browser_closes_the_old_sessions_tabs(
+    client, aiohttp_client, world
+):
+    """The new sign-in revokes the browser's previous session: its tabs close at once, in this
+    web process and the others (SessionEnded), not at their next command."""
+    elsewhere = await aiohttp_client(create_app(world.services))
+    await login(client, "3001")
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+    try:
+        headers = {"Cookie": f"HOTLINE_SESSION={_cookie(client)}"}
+        async with (
+            client.ws_connect("/ws") as here,
+            http.ws_connect(elsewhere.make_url("/ws"), headers=headers) as there,
+        ):
+            await _snapshot(here)
+            await _snapshot(there)
+            await login(client, "3001")
+            assert await _closed_with(here) == 4401
+            assert await _closed_with(there) == 4401
+    finally:
+        await http.close()
