@@ -91,57 +91,8 @@ async def test_a_completed_consult_to_a_queue_hands_the_caller_over_not_back_to_
     async with Story(asterisk, acw_seconds=30) as story:
         first, other, call_id, answered, before = await _consulting_a_queue(story)
         await asyncio.sleep(0.5)
-        import time as _t
-
-        story.net.on_event(
-            "*",
-            lambda f: (
-                print(
-                    "AMI",
-                    round(_t.time() % 100, 2),
-                    f.name,
-                    f.get("Channel"),
-                    f.get("Uniqueid"),
-                    f.get("Linkedid"),
-                    f.get("Cause"),
-                    f.get("Paused"),
-                    f.get("MemberName"),
-                    f.get("BridgeUniqueid"),
-                )
-                if f.name
-                in (
-                    "Hangup",
-                    "Newchannel",
-                    "AgentCalled",
-                    "AgentConnect",
-                    "QueueMemberPause",
-                    "BridgeEnter",
-                    "BridgeLeave",
-                    "AttendedTransfer",
-                    "BlindTransfer",
-                    "QueueCallerJoin",
-                    "QueueCallerLeave",
-                    "Hold",
-                    "Unhold",
-                    "LocalOptimizationEnd",
-                    "Rename",
-                )
-                else None
-            ),
-        )
-        print(
-            "COMPLETE",
-            round(_t.time() % 100, 2),
-            story.bridge.agent(first)["consult"],
-            story.bridge.model.agents.get(first).consult["channel"],
-        )
         assert (await story.bridge.complete_transfer(first)).ok
-        try:
-            await story.wait_for(AgentStateChanged, agent_id=first, state="after_call_work")
-        except AssertionError:
-            for e in story.events[-40:]:
-                print(e)
-            raise
+        await story.wait_for(AgentStateChanged, agent_id=first, state="after_call_work")
         await asyncio.sleep(2.5)  # the caller waits in QUEUE_B, where `first` is a member
         assert len(story.of(CallOffered, call_id=call_id, agent_id=first)) == 1, story.events[-20:]
         assert story.bridge.agent(first)["state"] == "after_call_work"
