@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.audit import record
 from ticketing.errors import ActionRefused, NotFound, require_admin
 from ticketing.models import Category, User, WorkOrder
-from ticketing.numbering import validate_pattern
+from ticketing.numbering import validate_new_pattern
 
 
 async def category_tree(session: AsyncSession, site_id: int | None = None) -> list[dict[str, Any]]:
@@ -59,7 +59,7 @@ async def add_category(
 ) -> Category:
     require_admin(actor, "configure categories")
     if number_pattern:
-        validate_pattern(number_pattern)
+        validate_new_pattern(number_pattern)
         from ticketing.workflow.store import number_clashes  # the store lists categories itself
 
         clashing = await number_clashes(session, number_pattern, category=code)

@@ -50,19 +50,13 @@ _DATE_PARTS = {"yyyy": "%Y", "yy": "%y", "MM": "%m", "dd": "%d"}
 
 #: the longest order number the database holds (``work_orders.number``)
 NUMBER_LENGTH: int = WorkOrder.__table__.c.number.type.length
-#: the widest ``{seq:0N}``: a dozen digits outlast any hotline's orders
-MAX_SEQ_WIDTH = 12
-#: the digits a sequence is allowed to grow to when it outgrows narrower padding (a hundred
-#: million orders under one prefix): the longest number is checked with this many
-SEQ_GROWTH_DIGITS = 8
 
 
 def validate_pattern(pattern: str) -> None:
-    """Refuse a pattern that cannot number orders: unknown fields, not exactly one
-    ``{seq:0N}``, ``#``, a sequence wider than ``MAX_SEQ_WIDTH``, or numbers longer than
-    ``work_orders.number`` holds (``NUMBER_LENGTH``), counting the sequence at its padding or
-    ``SEQ_GROWTH_DIGITS``, whichever is more. The too-long refusals carry
-    ``problem="number_pattern_too_long"``."""
+    """Refuse a pattern that cannot number orders at all: unknown fields, not exactly one
+    ``{seq:0N}``, ``#``. Checked everywhere a pattern is used, stored ones included (rendering
+    a number, the clash check); the length of its numbers is a rule for new patterns only
+    (``check_length``)."""
     seqs = 0
     for field in _FIELD.findall(pattern):
         if _SEQ.match(field):
@@ -73,30 +67,44 @@ def validate_pattern(pattern: str) -> None:
         raise NumberingError(f"number pattern {pattern!r} needs exactly one {{seq:0N}}", pattern=pattern)
     if "#" in pattern:
         raise NumberingError("'#' is reserved in number patterns", pattern=pattern)
-    width = next(int(v) for k, v in _parts(pattern) if k == "seq")
-    if width > MAX_SEQ_WIDTH:
-        raise NumberingError(
-            f"number pattern {pattern!r}: the sequence may be at most {MAX_SEQ_WIDTH} digits wide",
-            pattern=pattern,
-            problem="number_pattern_too_long",
-        )
+
+
+def check_length(pattern: str) -> None:
+    """Refuse a new pattern (a workflow import, a category's pattern set by an admin) whose
+    numbers do not fit ``work_orders.number`` (``NUMBER_LENGTH``): its literal text, dates and
+    sequence at its padding (``longest_number``), so absurd widths such as ``{seq:99999999}``
+    too. Raises ``NumberingError`` with ``problem="number_pattern_too_long"``. Not applied to
+    patterns already stored: a version imported before this rule, or a category's pattern in
+    the database, keeps loading and numbering as it did."""
     longest = longest_number(pattern)
     if longest > NUMBER_LENGTH:
         raise NumberingError(
-            f"number pattern {pattern!r} gives numbers of up to {longest} characters;"
+            f"number pattern {pattern!r} gives numbers of {longest} characters;"
             f" an order number holds at most {NUMBER_LENGTH}",
             pattern=pattern,
             problem="number_pattern_too_long",
         )
 
 
+def validate_new_pattern(pattern: str) -> None:
+    """``validate_pattern`` and ``check_length``: what a pattern set now must pass."""
+    validate_pattern(pattern)
+    check_length(pattern)
+
+
 def longest_number(pattern: str) -> int:
-    """How long the numbers of ``pattern`` (a valid one) can get: its literal text, its dates,
-    and its sequence at its padding or ``SEQ_GROWTH_DIGITS``, whichever is more."""
+    """How long the numbers of ``pattern`` (a valid one) are: its literal text, its dates and
+    its sequence at its padding. The sequence is counted at its padding, not at some growth
+    allowance: it only outgrows its padding after 10^N orders under one prefix (a million in
+    one day for ``{yyyyMMdd}{seq:06}``), and counting more refused patterns that number every
+    day (``GDPG-GZ-PANYU-HUANANSERV-{yyyyMMdd}{seq:06}``, 39 characters, was counted as 41).
+    A pattern at the limit whose sequence does outgrow its padding (a narrow one, or one with no
+    date, whose counter never restarts) then gives a number PostgreSQL refuses: the padding is
+    the admin's statement of the volume, as it is for the numbers' look."""
     length = 0
     for kind, value in _parts(pattern):
         if kind == "seq":
-            length += max(int(value), SEQ_GROWTH_DIGITS)
+            length += int(value)
         elif kind == "date":
             length += sum(_DATE_WIDTHS[p] for p in re.findall(r"yyyy|yy|MM|dd", value))
         else:

@@ -37,8 +37,8 @@ from typing import Any
 
 import yaml
 
-from ticketing.errors import WorkflowInvalid
-from ticketing.numbering import validate_pattern
+from ticketing.errors import NumberingError, WorkflowInvalid
+from ticketing.numbering import check_length, validate_pattern
 from ticketing.workflow.conditions import ConditionError, check_condition, fields_in, parse_duration
 
 NODE_TYPES = ("create", "approve", "realize", "archive")
@@ -237,8 +237,13 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
     try:
         validate_pattern(pattern)
     except Exception as exc:
-        # a pattern giving numbers longer than an order number holds says so (number_pattern_too_long)
-        bad(getattr(exc, "details", {}).get("problem", "bad_number_pattern"), str(exc), value=pattern)
+        bad("bad_number_pattern", str(exc), value=pattern)
+    else:
+        try:
+            check_length(pattern)
+        except NumberingError as exc:
+            # a rule added after versions were stored (49dd4a1): theirs keep loading and numbering
+            bad_since("number_pattern_too_long", str(exc), value=pattern)
     nodes = [_parse_node(raw, fields, bad, bad_since) for raw in (data.get("nodes") or [])]
     _check_graph(nodes, bad)
     calendar = str(data.get("calendar", "business"))
