@@ -221,41 +221,26 @@ def _record(row: Any) -> CallRecord:
 async def _calls(
     session: AsyncSession,
     where: list[ColumnElement[bool]],
+    period: tuple[dt.datetime, dt.datetime],
     *,
     offset: int = 0,
     limit: int | None = None,
-) -> list[CallRecord]:
-    """The calls ``where`` picks (``_call_filter``), oldest first."""
+    now: dt.datetime | None = None,
+) -> list[tuple[CallRecord, float]]:
+    """The calls ``where`` picks (``_call_filter``), oldest first, each with its seconds of
+    after-call work (ACW that began in ``period`` or the day after, added up by the database)."""
+    connection = await session.connection()  # plain rows: no ORM loading for a million of them
+    acw = _after_call_work_seconds(ReportSql(connection.dialect.name), *period, now or utcnow())
     stmt = (
-        select(*_RECORD_COLUMNS)
+        select(*_RECORD_COLUMNS, func.coalesce(acw.c.seconds, _F(0.0)))
+        .outerjoin(acw, acw.c.call_id == Interaction.external_id)
         .where(*where)
         .order_by(Interaction.occurred_at, Interaction.id)
         .offset(offset)
     )
     if limit is not None:
         stmt = stmt.limit(limit)
-    connection = await session.connection()  # plain rows: no ORM loading for a million of them
-    return [_record(row) for row in await connection.execute(stmt)]
-
-
-async def after_call_work(
-    session: AsyncSession, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
-) -> dict[str, float]:
-    """Seconds of after-call work per call id, for calls whose ACW began in the period (+ a day
-    for calls that ended near its end)."""
-    now = now or utcnow()
-    rows = await session.execute(
-        select(AgentStateInterval.call_id, AgentStateInterval.started_at, AgentStateInterval.ended_at).where(
-            AgentStateInterval.state == "after_call_work",
-            AgentStateInterval.call_id != "",
-            AgentStateInterval.started_at >= start,
-            AgentStateInterval.started_at < end + dt.timedelta(days=1),
-        )
-    )
-    acw: dict[str, float] = defaultdict(float)
-    for call_id, began, ended in rows.all():
-        acw[call_id] += max(0.0, ((ended or now) - began).total_seconds())
-    return dict(acw)
+    return [(_record(row[:-1]), float(row[-1])) for row in await connection.execute(stmt)]
 
 
 # --- call detail -------------------------------------------------------------------------
@@ -277,8 +262,9 @@ async def call_detail(
     scope = await call_scope(session, viewer, site_id)
     where = _call_filter(scope, queue, start, end)
     total = await session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
-    calls = await _calls(session, where, offset=offset, limit=limit)
-    acw = await after_call_work(session, start, end)
+    found = await _calls(session, where, (start, end), offset=offset, limit=limit)
+    calls = [call for call, _ in found]
+    acw = {call.call_id: seconds for call, seconds in found}
     names = dict((await session.execute(select(User.staff_no, User.name))).all())
     orders: dict[int, list[str]] = defaultdict(list)
     if calls:
