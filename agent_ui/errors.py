@@ -27,6 +27,10 @@ STATUS: dict[str, int] = {
     "user_invalid": 422,
     "workflow_invalid": 422,
     "print_template_unsafe": 422,
+    # a stored template over the render's budget (ticketing.template_budget) at its print or
+    # send: unprocessable, as the save refuses it (invalid_fields, template_too_costly)
+    "print_template_too_costly": 422,
+    "template_too_costly": 422,
     "template_fields_blank": 422,
     "csrf.invalid": 403,
     "origin.invalid": 403,

@@ -87,7 +87,7 @@ async def test_a_stored_costly_print_template_fails_the_print_at_once(client, wo
         resp = await client.get(f"/orders/{order['id']}/print", headers={"Accept-Language": "zh-CN"})
         page = await resp.text()
     assert held[0] < HELD
-    assert resp.status == 409 and "打印模板运算量过大" in page
+    assert resp.status == 422 and "打印模板运算量过大" in page
     resp = await client.get(f"/orders/{order['id']}/print", headers={"Accept": "application/json"})
     assert (await resp.json())["error_id"] == "print_template_too_costly"
     # the rest of the order is untouched: its page still opens
