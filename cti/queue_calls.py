@@ -123,8 +123,9 @@ class QueueCallEvents(_Base):
 
         A consultation's leg waiting in a queue (``consult``, 咨询转接) is offered from that queue,
         about the customer of the call, with the wait the customer had; the member's leg appearing
-        for it pops nothing, the queue's ``AgentCalled`` that follows does (one pop per ring)."""
-        if not queue and self._consult_leg_waiting(call):
+        for it pops nothing, the queue's ``AgentCalled`` that follows does (one pop per ring). So
+        for a caller waiting in a queue (a blind transfer to it): that queue's pop names it."""
+        if not queue and (self._consult_leg_waiting(call) or self._waiting_in_a_queue(call)):
             return
         if consult:
             waited = call.waited
@@ -143,6 +144,11 @@ class QueueCallEvents(_Base):
                 offered_at=at,
             )
         )
+
+    def _waiting_in_a_queue(self, call: Call) -> bool:
+        """Whether ``call``'s caller waits in a queue now (on its board's waiting list): a seat of
+        the call ringing meanwhile is rung by that queue, whose ``AgentCalled`` pops."""
+        return any(call.call_id in q.waiting for q in self.queues.queues.values())
 
     def _consult_leg_waiting(self, call: Call) -> bool:
         """Whether a consultation's leg of ``call`` waits in a queue now (live, in no bridge yet):
