@@ -19,8 +19,9 @@ Three websocket commands, permission ``seats.force`` (``roles.COMMAND_PERMISSION
 There is no forced 就绪 (置闲): a seat is made ready only by the agent at it, who first clears
 their 待回复工单 (DOMAIN § 2); a supervisor cannot know that someone is at the phone.
 
-Team leaders act on their own team: the users whose 上级 (``users.manager_id``) they are, or
-who belong to a department they manage; supervisors and admins on every seat
+Team leaders act on their own team: the agents whose 上级 (``users.manager_id``) they are, or
+who belong to a department they manage, none of them a team leader, supervisor or admin (a team
+leader never forces a colleague's or a superior's seat); supervisors and admins on every seat
 (``seat_force.not_your_team`` otherwise). Every forced change is an audit row (``seat.force_pause``,
 ``seat.force_sign_out``, ``seat.force_acw_end``: the actor, the seat's 工号, its state before, the
 reason and the outcome) and a ``SeatForced`` event on the bus, which the gateway hands to that
@@ -86,13 +87,27 @@ def sees_every_seat(user: CurrentUser) -> bool:
     return any(r in user.roles for r in (roles.SUPERVISOR, roles.ADMIN))
 
 
+#: roles that lead others: a seat of someone holding one is never in a team leader's reach
+SUPERVISING_ROLES = (roles.TEAM_LEADER, roles.SUPERVISOR, roles.ADMIN)
+
+
+def in_a_team(user_roles: Any) -> bool:
+    """An agent who leads nobody: whom a team leader's team is made of (a fellow team leader,
+    a supervisor or an admin in the department is not, nor at their reach)."""
+    held = set(user_roles or ())
+    return roles.AGENT in held and not held.intersection(SUPERVISING_ROLES)
+
+
 async def team_of(db: Any, leader: User) -> set[str]:
-    """The 工号 of a team leader's team: who reports to them, or is in a department they manage."""
+    """The 工号 of a team leader's team: the agents who report to them, or are in a department
+    they manage, and hold no supervising role (``SUPERVISING_ROLES``)."""
     departments = select(Department.id).where(Department.manager_id == leader.id)
-    rows = await db.scalars(
-        select(User.staff_no).where((User.manager_id == leader.id) | User.department_id.in_(departments))
+    rows = await db.execute(
+        select(User.staff_no, User.roles).where(
+            (User.manager_id == leader.id) | User.department_id.in_(departments)
+        )
     )
-    return set(rows)
+    return {staff_no for staff_no, user_roles in rows if in_a_team(user_roles)}
 
 
 async def force_scope(services: AppServices, user: CurrentUser) -> list[str] | None:
