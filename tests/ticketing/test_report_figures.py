@@ -375,3 +375,42 @@ async def test_the_pinned_data_covers_the_edge_cases():
     assert "—" in pinned["agents"]["reasons"]  # a pause with no reason
     assert pinned["agents-empty"]["rows"] == [] and pinned["survey-empty"]["total"]["count"] == 0
     assert [r["queue"] for r in pinned["queues-fault"]["totals"]] == ["fault"]
+
+
+async def test_intervals_follow_the_zones_clock_across_a_change_of_offset(session, seeded):
+    """New York falls back at 06:00 UTC on 1 November 2026 (02:00 EDT → 01:00 EST): a call
+    queued at 01:40 EDT and one at 01:10 EST share the wall-clock half hour 01:00, as Python's
+    datetimes had them; the day runs 25 hours. London springs forward on 29 March 2026."""
+    ny = ZoneInfo("America/New_York")
+
+    def utc(*args):
+        return dt.datetime(*args, tzinfo=UTC)
+
+    rows = [
+        _call(1, utc(2026, 11, 1, 5, 25), wait=5.0),  # queued 05:40 UTC = 01:40 EDT
+        _call(2, utc(2026, 11, 1, 6, 0), wait=5.0),  # queued 06:15 UTC = 01:15 EST
+        _call(3, utc(2026, 11, 1, 7, 44, 50), wait=5.0),  # queued 07:45:05 UTC = 02:45 EST
+        _call(4, utc(2026, 11, 1, 4, 0, 0), wait=5.0),  # queued 04:00:15 UTC = 00:00 EDT
+        _call(5, utc(2026, 11, 2, 4, 59, 50), wait=5.0),  # queued 05:00:05 UTC = 00:00 EST, the 2nd
+        _call(6, utc(2026, 3, 29, 0, 59, 40), wait=5.0),  # queued 00:59:55 UTC = 00:59 GMT
+        _call(7, utc(2026, 3, 29, 1, 0, 0), wait=5.0),  # queued 01:00:15 UTC = 02:00 BST
+    ]
+    await session.execute(insert(Interaction), rows)
+    await session.commit()
+    fall = (dt.datetime(2026, 11, 1, tzinfo=ny), dt.datetime(2026, 11, 3, tzinfo=ny))
+    half = await queue_intervals(session, *fall, interval=30, tz="America/New_York")
+    assert [(r["interval"], r["offered"]) for r in half["rows"]] == [
+        ("2026-11-01 00:00", 1),
+        ("2026-11-01 01:00", 2),
+        ("2026-11-01 02:30", 1),
+        ("2026-11-02 00:00", 1),
+    ]
+    daily = await queue_intervals(session, *fall, interval="day", tz="America/New_York")
+    assert [(r["interval"], r["offered"]) for r in daily["rows"]] == [("2026-11-01", 4), ("2026-11-02", 1)]
+    london = ZoneInfo("Europe/London")
+    spring = (dt.datetime(2026, 3, 29, tzinfo=london), dt.datetime(2026, 3, 30, tzinfo=london))
+    hourly = await queue_intervals(session, *spring, interval=60, tz="Europe/London")
+    assert [(r["interval"], r["offered"]) for r in hourly["rows"]] == [
+        ("2026-03-29 00:00", 1),
+        ("2026-03-29 02:00", 1),
+    ]
