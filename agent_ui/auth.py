@@ -198,6 +198,24 @@ class SessionStore:
                 .values(revoked_at=self.clock())
             )
 
+    async def revoke_user(self, db: AsyncSession, user_id: int, *, keep: str | None = None) -> list[str]:
+        """Revoke the user's live sessions but ``keep`` in the caller's transaction (a password
+        change: the sessions opened with the old password end with it); their digests, for
+        ``announce_ended`` once the transaction is committed."""
+        query = select(UserSession.id).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        if keep:
+            query = query.where(UserSession.id != keep)
+        digests = list(await db.scalars(query))
+        if digests:
+            await db.execute(
+                update(UserSession)
+                .where(UserSession.id.in_(digests), UserSession.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )
+        for digest in digests:
+            self._live.pop(digest, None)
+        return digests
+
     def forget(self, digest: str) -> None:
         """Another process signed the session out (``SessionEnded``): read its row next time."""
         self._live.pop(digest, None)

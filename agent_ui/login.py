@@ -15,6 +15,9 @@ from aiohttp_session import get_session
 
 import ticketing.users as users
 from agent_ui.auth import (
+    SESSION_REF,
+    SESSIONS,
+    announce_ended,
     csrf_token,
     current_user,
     end_user_session,
@@ -197,9 +200,12 @@ async def _change_password(request: web.Request, current: str, new: str, confirm
             # the policy's own reason (bad_old_password, password_reused) is the more useful id
             raise UiError(f"auth.{exc.details.get('reason') or 'password_too_weak'}") from exc
         stamp = password_stamp(row)
+        # the user's other sessions end with the old password (revoked: their sockets close too)
+        ended = await request.app[SESSIONS].revoke_user(db, user.id, keep=request.get(SESSION_REF))
+    await announce_ended(request.app, user.staff_no, ended)
     session = await get_session(request)
     session["must_change"] = False
-    session["pw_at"] = stamp  # this session goes on with the new password (others the user has end)
+    session["pw_at"] = stamp  # this session goes on with the new password
 
 
 @routes.post("/password")

@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from agent_ui import roles
-from agent_ui.auth import current_user
+from agent_ui.auth import SESSIONS, announce_ended, current_user
 from agent_ui.bodies import json_body
 from agent_ui.commands import sign_out_seat
 from agent_ui.errors import UiError
@@ -102,9 +102,14 @@ async def update_user(request: web.Request) -> web.Response:
 @requires("config.admin")
 async def reset_password(request: web.Request) -> web.Response:
     """A new temporary password, shown once; the user must change it at the next sign-in"""
+    staff_no = request.match_info["staff_no"]
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, actor):
-        password = await user_admin.reset_password(db, actor, request.match_info["staff_no"])
-        return web.json_response({"temporary_password": password}, headers=NO_STORE)
+        password = await user_admin.reset_password(db, actor, staff_no)
+        # every session of the user ends with the old password (an admin's own reset too)
+        user = await user_admin.get_user(db, staff_no)
+        ended = await request.app[SESSIONS].revoke_user(db, user.id)
+    await announce_ended(request.app, user.staff_no, ended)
+    return web.json_response({"temporary_password": password}, headers=NO_STORE)
 
 
 @routes.post("/api/users/{staff_no}/unlock")

@@ -1,6 +1,7 @@
 """Gaps a review found in the server-side sessions (94bf170): a session's check never waits for
 SQLite's write lock; a socket whose session ended closes (4401) even when its tab sends nothing
-(the timeouts, a revocation whose SessionEnded was lost, a new sign-in in the same browser); a database error in a socket's command is refused (``internal``) without
+(the timeouts, a revocation whose SessionEnded was lost, a new sign-in in the same browser); a
+password change revokes the user's other sessions (an admin's reset: all of them); a database error in a socket's command is refused (``internal``) without
 closing the socket, whose ACW holds would go with it."""
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType
 from sqlalchemy import event as sa_event
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from agent_ui import create_app
 from agent_ui.auth import CHECK_SECONDS, SESSIONS
 from agent_ui.services import GATEWAY
-from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import PASSWORD, login
 from ticketing.models.org import UserSession
 
 
@@ -197,3 +198,43 @@ async def test_signing_in_again_in_the_same_browser_closes_the_old_sessions_tabs
             assert await _closed_with(there) == 4401
     finally:
         await http.close()
+
+
+async def _session_rows(world, staff_no: str) -> list[UserSession]:
+    async with world.services.sessionmaker() as db:
+        return list(
+            await db.scalars(select(UserSession).where(UserSession.user_id == world.people[staff_no]))
+        )
+
+
+@pytest.mark.parametrize("who", ["own", "admin"])
+async def test_a_password_change_revokes_the_users_other_sessions(client, aiohttp_client, world, who):
+    """The other sessions stayed live rows (only the older pw_at stamp in their cookies refused
+    some requests: GET /api/session still named the user) and their sockets stayed open."""
+    changer = await aiohttp_client(client.server)
+    token = await login(changer, "1001")
+    elsewhere = await aiohttp_client(client.server)
+    await login(elsewhere, "1001")
+    async with elsewhere.ws_connect("/ws") as tab:
+        await _snapshot(tab)
+        if who == "own":
+            resp = await changer.post(
+                "/api/session/password",
+                json={"current": PASSWORD, "new": "Another-pass-42", "confirm": "Another-pass-42"},
+                headers={"X-CSRF-Token": token},
+            )
+        else:
+            admin = await login(client, "9001")
+            resp = await client.post("/api/users/1001/reset-password", headers={"X-CSRF-Token": admin})
+        assert resp.status == 200, await resp.text()
+        assert await _closed_with(tab) == 4401
+    assert (await (await elsewhere.get("/api/session")).json())["user"] is None
+    rows = await _session_rows(world, "1001")
+    live = [row for row in rows if row.revoked_at is None]
+    if who == "own":
+        assert len(rows) == 2 and len(live) == 1  # the session that changed it goes on
+        assert (await (await changer.get("/api/session")).json())["user"]["staff_no"] == "1001"
+        assert (await changer.get("/api/inbox")).status == 200
+    else:
+        assert len(rows) == 2 and live == []
+        assert (await (await changer.get("/api/session")).json())["user"] is None
