@@ -2,7 +2,8 @@
 
 The cookie was the whole session (encrypted, stateless): a copy of it kept working after 退出.
 Now it carries a random session id whose SHA-256 is a row here, created at sign-in, revoked at
-sign-out and ended by the idle and absolute timeouts (agent_ui.auth, docs/security.md).
+sign-out (and for the user's other sessions at a password change) and ended by the idle and
+absolute timeouts (agent_ui.auth; docs/console.md, "Security").
 Cookies from before this revision have no id: their holders sign in once more.
 
 Revision ID: 0024
