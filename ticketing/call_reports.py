@@ -48,6 +48,7 @@ from sqlalchemy import (
     join,
     literal,
     not_,
+    null,
     or_,
     select,
     true,
@@ -367,7 +368,9 @@ class ReportSql:
         """A payload's fields as columns: PostgreSQL reads the JSON once for them all (a
         ``json_to_record`` joined to the row, returned to join), SQLite takes each out."""
         if self.pg:
-            record = func.json_to_record(payload).table_valued(*(column(n, t) for n, t in types.items()))
+            # a payload that is no object (JSON null, a list) reads as no fields, as ->> reads it
+            whole = case((func.json_typeof(payload) == "object", payload), else_=null())
+            record = func.json_to_record(whole).table_valued(*(column(n, t) for n, t in types.items()))
             record = record.render_derived(name="fields", with_types=True)
             return record, {n: record.c[n] for n in types}
         return None, {

@@ -414,3 +414,14 @@ async def test_intervals_follow_the_zones_clock_across_a_change_of_offset(sessio
         ("2026-03-29 00:00", 1),
         ("2026-03-29 02:00", 1),
     ]
+
+
+async def test_a_call_whose_payload_is_no_object_counts_for_nothing(session, seeded):
+    """A call stored with a JSON null or a list for its payload has no queue: the queue report
+    leaves it out (PostgreSQL's json_to_record would refuse it)."""
+    odd = [_call(1, at(26, "08:00:00")), _call(2, at(26, "08:01:00")), _call(3, at(26, "08:02:00"))]
+    odd[1]["payload"], odd[2]["payload"] = None, ["service"]
+    await session.execute(insert(Interaction), odd)
+    await session.commit()
+    found = await queue_intervals(session, *_days(26, 26), interval="day")
+    assert [(r["queue"], r["offered"]) for r in found["rows"]] == [("service", 1)]
