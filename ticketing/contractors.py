@@ -375,7 +375,7 @@ async def _notify(
             channel=channel,
             recipient=addresses[channel],
             order_id=order.id,
-            subject=notify.render(subject, context)[:200],
+            subject=notify.render_subject(subject, context)[:200],  # one line, as every subject
             body=notify.render(body, context)[: notify.SMS_LIMIT if channel == "sms" else None],
         )
         notify.enqueue(session, row)

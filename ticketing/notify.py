@@ -150,6 +150,12 @@ def one_line(text: str) -> str:
     return re.sub(r"\s*(?:[\x00-\x1f\x7f-\x9f\u2028\u2029]\s*)+", " ", text).strip()
 
 
+def render_subject(source: str, context: dict[str, Any]) -> str:
+    """A template's subject filled in ``context``, on one line (``one_line``): every template's
+    subject (by hand, auto-sent, to a contractor) goes through here."""
+    return one_line(render(source, context))
+
+
 def render_by_hand(template: NotificationTemplate, context: dict[str, Any]) -> tuple[str, str]:
     """Subject (on one line) and body of a template an agent sends by hand, refused with
     ``TemplateFieldsBlank`` (naming every blank field) when a merge field would be empty: the
@@ -158,7 +164,7 @@ def render_by_hand(template: NotificationTemplate, context: dict[str, Any]) -> t
     blank += [name for name in blank_fields(template.body, context) if name not in blank]
     if blank:
         raise TemplateFieldsBlank(blank)
-    return one_line(render(template.subject, context)), render(template.body, context)
+    return render_subject(template.subject, context), render(template.body, context)
 
 
 def check_template(source: str) -> None:
@@ -329,7 +335,7 @@ async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> lis
             recipients = await _handler_addresses(session, order, node_id, t.channel)
         else:
             recipients = [await customer_address(session, order, t.channel)]
-        subject, body = one_line(render(t.subject, context)), render(t.body, context)
+        subject, body = render_subject(t.subject, context), render(t.body, context)
         for recipient in filter(None, recipients):
             row = Notification(
                 channel=t.channel, recipient=recipient, order_id=order.id, subject=subject, body=body
