@@ -67,6 +67,16 @@ async def queue_fax(
     return row
 
 
+async def may_see_sent(db: AsyncSession, user: User, row: Notification) -> bool:
+    """Whether ``user`` may see, and so 重发, a message we sent: its sender, supervisors and
+    admins, and whoever has its order in their data scope. The one rule of the fax's document,
+    ``resend`` and its refusal of an alert to staff (``order_messages``)."""
+    if row.user_id == user.id or user.has_role("supervisor", "admin"):
+        return True
+    order = await db.get(WorkOrder, row.order_id) if row.order_id else None
+    return order is not None and await can_access(db, user, order)
+
+
 def queued(row: Notification) -> web.Response:
     return web.json_response(
         {
@@ -183,10 +193,8 @@ async def fax_document(request: web.Request) -> web.Response:
         row = await db.get(Notification, notification_id)
         if row is None or row.channel != "fax" or services.recordings is None:
             raise UiError("not_found")
-        if row.user_id != user.id and not user.has_role("supervisor", "admin"):
-            order = await db.get(WorkOrder, row.order_id) if row.order_id else None
-            if order is None or not await can_access(db, user, order):
-                raise UiError("scope.forbidden")
+        if not await may_see_sent(db, user, row):
+            raise UiError("scope.forbidden")
     _, path = fax_out.document_paths(services.recordings, row.id, row.created_at)
     if not path.is_file():
         raise UiError("not_found", "the fax document is gone (retention)")
@@ -203,18 +211,16 @@ async def resend(request: web.Request, channel: str) -> web.Response:
     document) to the same address as a new outbox row; the failure stays on the order's timeline
     beside it, marked with the row that resent it (``resent_as``). Once per failed row: a second
     重发 of it is ``<channel>.already_resent`` (the new row, if it fails too, has its own 重发).
-    Who may: who may send that channel from the order (``knowledge.send`` on the route, and the
-    order in their scope unless they sent it or supervise)."""
+    Who may: who may send that channel from the order (``knowledge.send`` on the route) and may
+    see the row (``may_see_sent``: the order in their scope unless they sent it or supervise)."""
     services = request.app[SERVICES]
     notification_id = path_int(request, "id")
     async with unit_of_work(services, current_user(request)) as (db, user):
         row = await db.get(Notification, notification_id)
         if row is None or row.channel != channel or (channel == "fax" and services.recordings is None):
             raise UiError("not_found")
-        order = await db.get(WorkOrder, row.order_id) if row.order_id else None
-        if row.user_id != user.id and not user.has_role("supervisor", "admin"):
-            if order is None or not await can_access(db, user, order):
-                raise UiError("scope.forbidden")
+        if not await may_see_sent(db, user, row):
+            raise UiError("scope.forbidden")
         if row.state != "failed":
             raise UiError(f"{channel}.not_failed", f"only a failed {channel} is sent again")
         if row.resent_as is not None:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, order_key, path_int
 from agent_ui.errors import UiError
-from agent_ui.faxes import queued, resend
+from agent_ui.faxes import may_see_sent, queued, resend
 from agent_ui.order_views import _staff_addresses
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES
@@ -42,7 +42,6 @@ from ticketing.notify import (
     render_by_hand,
     send_message,
 )
-from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.engine import load_order
 
@@ -215,17 +214,16 @@ async def _refuse_internal_alert(request: web.Request, channel: str) -> None:
     """A failed reminder or overrun alert to staff (sent to a user's own mobile or email: what
     the order's timeline lists as an internal alert, ``order_views.timeline``, without 重发) is
     not sent again: it pressed someone about a deadline that has moved on, and a copy would
-    press them again now. Checked once the caller may see the row (``faxes.resend``'s rule), so
+    press them again now. Checked once the caller may see the row (``faxes.may_see_sent``, the rule
+    of ``resend``), so
     a refusal tells nothing about rows out of their scope; anything else is ``resend``'s."""
     notification_id = path_int(request, "id")
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
         row = await db.get(Notification, notification_id)
         if row is None or row.channel != channel or row.state != "failed":
             return
-        if row.user_id != user.id and not user.has_role("supervisor", "admin"):
-            order = await db.get(WorkOrder, row.order_id) if row.order_id else None
-            if order is None or not await can_access(db, user, order):
-                return
+        if not await may_see_sent(db, user, row):
+            return
         if await _staff_addresses(db, {row.recipient}):
             raise UiError(
                 INTERNAL_ALERT[channel],
