@@ -607,21 +607,18 @@ class CtiBridge:
         """The seats ``sign_out_seat`` left on their call, found again by a resync (after a
         restart, a standby's takeover): ``commands.leaving`` is this process's memory only, but
         Asterisk keeps such a seat paused in its queues with the sign-out's reason, which no
-        agent's own pause has. On its call, it is signed out when the call ends, as before; off
-        it (the call ended while no bridge watched), now."""
-        paused: dict[str, str] = {}
-        for queue in self.model.queues.queues.values():
-            for member in queue.members.values():
-                if member.paused and member.reason in SIGN_OUT_REASONS:
-                    paused[member.agent_id] = member.reason
-        for agent_id, reason in paused.items():
-            agent = self.agent_book.get(agent_id)
-            if agent is None or agent.state == A.LOGGED_OUT:
-                continue
-            self.commands.leaving.add(agent_id)
-            if agent.state in (A.RINGING, A.TALKING, A.ON_HOLD):
-                agent.before_call, agent.before_call_reason = A.NOT_READY, reason
+        agent's own pause has. The resync reads it as any pause asked for during a call (the
+        reason the call ends in: ``before_call_reason``; off the call, the seat's own reason). On
+        its call, it is signed out when the call ends, as before; off it (the call ended while no
+        bridge watched), now."""
+        for agent in self.agent_book.agents.values():
+            on_call = agent.state in (A.RINGING, A.TALKING, A.ON_HOLD)
+            if on_call:
+                reason = agent.before_call_reason if agent.before_call == A.NOT_READY else ""
             else:
+                reason = agent.reason if agent.state == A.NOT_READY else ""
+            if reason in SIGN_OUT_REASONS:
+                self.commands.leaving.add(agent.agent_id)
                 self._sign_out_after_call(agent)
 
     def _sign_out_after_call(self, agent: A.Agent) -> None:

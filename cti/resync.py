@@ -455,6 +455,7 @@ def _agent_state(model: CallModel, agent: A.Agent, reason: str, now: float) -> N
             model.agents.force(
                 agent, state, agent.since if agent.state == state else now, call_id=call.call_id
             )
+            _after_call(agent, reason)
             return
     if agent.paused:
         state = A.AFTER_CALL_WORK if reason == A.ACW_REASON else A.NOT_READY
@@ -462,3 +463,15 @@ def _agent_state(model: CallModel, agent: A.Agent, reason: str, now: float) -> N
             model.agents.force(agent, state, now, reason=reason)
     elif agent.state != A.READY:
         model.agents.force(agent, A.READY, now)
+
+
+def _after_call(agent: A.Agent, reason: str) -> None:
+    """Where a seat found on a call goes back to when it ends: what the agent asked for during
+    the call (a break, ``pause``; a sign-out, ``sign_out_seat``) lived in the previous bridge's
+    memory only, but Asterisk keeps the seat paused in its queues with that reason, or not paused
+    (就绪). A pause of 话后处理 on a call is no choice of the agent's (a call from after-call
+    work, a transfer to a queue): the bus's ``before_call`` stands then."""
+    if not agent.paused:
+        agent.before_call, agent.before_call_reason = A.READY, ""
+    elif reason != A.ACW_REASON:
+        agent.before_call, agent.before_call_reason = A.NOT_READY, reason
