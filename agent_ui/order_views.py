@@ -58,11 +58,11 @@ def _field_view(name: str, spec: Any, permission: str, value: Any) -> dict[str, 
 
 def subtype_field_views(definition: Definition, form_schema: Any) -> list[dict[str, Any]]:
     """A subcategory's own form at intake, editable (ticketing merges it into the order's);
-    a field the workflow has already is the workflow's."""
+    a field the workflow has already is the workflow's. Each carries the limits the server
+    holds it to (a text field's default max_length too): the page has no copy of its own."""
     return [
         _field_view(name, spec, "editable", None)
-        for name, spec in dict(form_schema or {}).items()
-        if name not in definition.fields
+        for name, spec in definition.subtype_fields(form_schema).items()
     ]
 
 

@@ -43,18 +43,21 @@ from ticketing.workflow.conditions import ConditionError, check_condition, field
 
 NODE_TYPES = ("create", "approve", "realize", "archive")
 #: the most characters a text field takes when its definition sets no ``max_length``: a name or
-#: an address on one line, a description in a textarea (100,000 characters were taken)
+#: an address on one line, a description in a textarea (100,000 characters were taken).
+#: Applied in one place, ``with_default_limit``: every field a ``Definition`` holds (the
+#: workflow's, by ``parse``; a subcategory's own, by ``Definition.subtype_fields``) carries its
+#: limit, so the save check (``forms``) and the console (the field's ``max_length``) read it there.
 DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 5000}
 
 
 def with_default_limit(spec: Any) -> Any:
-    """A field's spec with the default ``max_length`` of its type where it sets none (a new
-    dict; the definition's own is left as written)."""
+    """A field's spec with the default ``max_length`` of its type where it sets none (or 0) (a
+    new dict; the definition's own is left as written)."""
     if not isinstance(spec, Mapping) and spec is not None:
         return spec
     spec = spec or {}
     default = DEFAULT_MAX_LENGTH.get(spec.get("type", "text"))
-    if default is None or spec.get("max_length") is not None:
+    if default is None or spec.get("max_length"):
         return spec
     return {**spec, "max_length": default}
 
@@ -169,6 +172,15 @@ class Definition:
         if field in self.extra_fields:
             return "editable" if node.type == "create" else "visible"
         return "hidden"
+
+    def subtype_fields(self, form_schema: Any) -> dict[str, Mapping[str, Any]]:
+        """A subcategory's own form (``Category.form_schema``): its fields the workflow does not
+        have (a field the workflow has is the workflow's), each with its type's default limit."""
+        return {
+            name: with_default_limit(spec)
+            for name, spec in dict(form_schema or {}).items()
+            if name not in self.fields
+        }
 
     def node(self, node_id: str) -> Node:
         for node in self.nodes:

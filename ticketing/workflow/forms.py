@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from cti.phones import InvalidPhoneNumber, checked
 from ticketing.errors import FieldErrors
-from ticketing.workflow.definition import DEFAULT_MAX_LENGTH, Definition, Node
+from ticketing.workflow.definition import Definition, Node
 
 
 def is_empty(value: Any) -> bool:
@@ -42,7 +42,8 @@ def _check_type(spec: Mapping[str, Any], value: Any, site_codes: Mapping[str, in
         return "field_bad_option"
     if ftype in ("text", "textarea", "phone", "user", "site", "datetime") and not isinstance(value, str):
         return "field_not_text"
-    max_len = spec.get("max_length") or DEFAULT_MAX_LENGTH.get(ftype)
+    # every field of a Definition carries its limit (definition.with_default_limit)
+    max_len = spec.get("max_length")
     if max_len and isinstance(value, str) and len(value) > max_len:
         return "field_too_long"
     if not isinstance(value, str) or not value.strip():

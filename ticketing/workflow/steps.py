@@ -20,7 +20,7 @@ from ticketing.models import Assignment, Category, Comment, Timer, User, WorkOrd
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate, fields_in
-from ticketing.workflow.definition import Definition, Node, with_default_limit
+from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import missing_required
 from ticketing.workflow.operators import resolve
 
@@ -33,7 +33,7 @@ async def with_subtype_fields(session: AsyncSession, definition: Definition, sub
     schema = await session.scalar(select(Category.form_schema).where(Category.code == subcategory).limit(1))
     if not schema:
         return definition
-    extra = {k: with_default_limit(v) for k, v in schema.items() if k not in definition.fields}
+    extra = definition.subtype_fields(schema)
     return dataclasses.replace(
         definition, fields={**definition.fields, **extra}, extra_fields=frozenset(extra)
     )

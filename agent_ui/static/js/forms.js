@@ -13,11 +13,6 @@ const contractors = (query) => {
   return contractorLists.get(key);
 };
 
-// ticketing.workflow.definition.DEFAULT_MAX_LENGTH: what a text field takes when its
-// definition sets no max_length (the server sends it with workflow fields; a subcategory's own
-// field at intake comes without it)
-const DEFAULT_MAX_LENGTH = { text: 200, textarea: 5000 };
-
 // keep: values typed but not saved yet survive a re-render of the same step
 // contractorsFor: whom a contractor field offers ({order} or {workflow, form}, see GET /api/contractors)
 export async function renderFields(container, fields, { prefix = "f", keep = false, contractorsFor = { active: 1 } } = {}) {
@@ -30,9 +25,9 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
     const required = field.permission === "required";
     const label = el("label", { for: id, class: required ? "req" : "" }, field.label);
     let input;
-    // the limits the server checks on save (absent ones are left out by el); a text field
-    // without its own max_length has the server's default (DEFAULT_MAX_LENGTH)
-    const maxlength = field.max_length ?? DEFAULT_MAX_LENGTH[field.type];
+    // the limits the server checks on save, as it sends them with each field (a text field's
+    // default max_length included; absent ones are left out by el)
+    const maxlength = field.max_length;
     const common = { id, name: field.name, "data-field": field.name, "data-type": field.type, required, disabled: readOnly, maxlength };
     if (field.type === "textarea") {
       input = el("textarea", common, field.value ?? "");
