@@ -998,13 +998,22 @@ async def publish(
 
 
 async def revise(
-    session: AsyncSession, actor: User, key: str, values: Mapping[str, Any], tz: dt.tzinfo = SHANGHAI
+    session: AsyncSession,
+    actor: User,
+    key: str,
+    values: Mapping[str, Any],
+    tz: dt.tzinfo = SHANGHAI,
+    now: dt.datetime | None = None,
 ) -> OutageNotice:
-    """变更: the fields ``values`` names, as a new version; a remark says why."""
+    """变更: the fields ``values`` names, as a new version; a remark says why. An end moved into
+    the past is refused as on 发布 (``field_notice_already_ended``): the notice would stay 发布中
+    while telling callers of nothing; 提前结束 ends an outage that is over."""
     current = await _writable_current(session, actor, key, values)
     remark = _remark(values)
     changes = await _cleaned_notice(session, actor, values, tz, current)
     changes.pop("remark", None)
+    if "ends_at" in changes and changes["ends_at"] <= (now or dt.datetime.now(dt.UTC)):
+        raise FieldErrors({"ends_at": "field_notice_already_ended"})
     return await change_notice(session, actor, key, remark=remark, **changes)
 
 

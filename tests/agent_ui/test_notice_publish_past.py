@@ -43,3 +43,14 @@ async def test_a_notice_entirely_in_the_past_is_refused_in_words(client, world):
     )
     resp = await client.post("/api/notices", json=body, headers=headers)
     assert resp.status == 201, await resp.text()
+
+    # 变更 that moves the end into the past is refused the same way: the notice stayed 发布中
+    # while telling callers of nothing (QA round 2: revised to 2020-01-01 and kept 发布中)
+    notice = await resp.json()
+    revise = {"starts_at": "2020-01-01T08:00", "ends_at": "2020-01-01T10:00", "remark": "改期", "version": 1}
+    resp = await client.patch(f"/api/notices/{notice['key']}", json=revise, headers=headers)
+    refused = await resp.json()
+    assert resp.status == 422, refused
+    assert refused["details"]["problems"] == {"ends_at": "field_notice_already_ended"}
+    async with world.services.sessionmaker() as db:
+        assert await db.scalar(select(OutageNotice.ends_at).order_by(OutageNotice.version.desc())) > now
