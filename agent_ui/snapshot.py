@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from agent_ui.auth import CurrentUser
 from agent_ui.jsonable import jsonable
 from agent_ui.services import AppServices
+from agent_ui.supervision import pending_forced
 from agent_ui.work import ivr_steps, screen_pop, work_counts
 from ticketing.users import names_by_staff_no, staffed_queues
 
@@ -143,10 +144,12 @@ async def build_board(services: AppServices) -> dict[str, Any]:
     agents = _bridge_list(bridge, "agents")
     names: dict[str, str] = {}
     staffed: list[str] = sorted(services.default_skills)
+    forced: list[dict[str, Any]] = []
     try:
         async with services.sessionmaker() as db:
             names = await names_by_staff_no(db, (str(a.get("agent_id", "")) for a in agents))
             staffed = await staffed_queues(db, services.default_skills)
+            forced = await pending_forced(db, agents)
     except Exception:
         log.exception("agent names and queues for the wallboard failed")  # the board still shows the 工号
     return {
@@ -160,6 +163,8 @@ async def build_board(services: AppServices) -> dict[str, Any]:
         "calls": _bridge_list(bridge, "calls"),
         # supervisors listening in now, so a reloaded board shows them (the seats never see these)
         "spies": _bridge_list(bridge, "spies"),
+        # forced changes still waiting for a seat's call to end (as board_forced tells them live)
+        "forced": forced,
     }
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from agent_ui import roles
 from agent_ui.auth import CurrentUser
@@ -43,7 +43,7 @@ from cti import agents as A
 from cti.events import Event, event
 from ticketing import audit
 from ticketing.events import queue_event
-from ticketing.models import Department, User
+from ticketing.models import AuditLog, Department, User
 
 FORCE_COMMANDS = ("force_pause", "force_sign_out", "force_acw_end")
 _ACTIONS = {"force_pause": "pause", "force_sign_out": "sign_out", "force_acw_end": "end_acw"}
@@ -76,11 +76,63 @@ def _target(args: dict[str, Any]) -> str:
     return value.strip()
 
 
-def _role_shown(user: CurrentUser) -> str:
+def _role_shown(held: Any) -> str:
     for role in (roles.SUPERVISOR, roles.TEAM_LEADER, roles.ADMIN):
-        if role in user.roles:
+        if role in (held or ()):
             return role
     return ""
+
+
+#: the states a forced change waits through (``pending``): the call it was forced during, rung,
+#: talked or held, and its 话后处理; any other state of the seat means it has happened (or the seat
+#: is out).
+FORCED_WAITS_IN = (A.RINGING, A.TALKING, A.ON_HOLD, A.AFTER_CALL_WORK)
+_WAITING_ACTIONS = {f"seat.{cmd}": _ACTIONS[cmd] for cmd in FORCE_COMMANDS}
+
+
+async def pending_forced(db: Any, agents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The forced changes still waiting for a seat's call to end, as ``board_forced`` tells them
+    (a ``SeatForced`` body each): a wallboard opened or reconnected after the force shows them too.
+    Taken from the audit (the latest forced change of each seat still on a call, made during that
+    call), so a restarted web process or another one knows them as well as the one that forced."""
+    on_call = {
+        str(a.get("agent_id")): str(a.get("call_id") or "")
+        for a in agents
+        if a.get("state") in FORCED_WAITS_IN and a.get("call_id")
+    }
+    if not on_call:
+        return []
+    latest = (
+        select(func.max(AuditLog.id))
+        .where(
+            AuditLog.entity == "seat",
+            AuditLog.entity_id.in_(on_call),
+            AuditLog.action.in_(_WAITING_ACTIONS),
+        )
+        .group_by(AuditLog.entity_id)
+    )
+    rows = await db.execute(
+        select(AuditLog, User.name, User.roles)
+        .outerjoin(User, User.id == AuditLog.user_id)
+        .where(AuditLog.id.in_(latest))
+    )
+    forced = []
+    for row, name, held in rows:
+        before, after = row.before or {}, row.after or {}
+        if not after.get("pending") or before.get("call_id") != on_call.get(row.entity_id):
+            continue  # it took effect at once, or was forced during an earlier call
+        forced.append(
+            {
+                "agent_id": row.entity_id,
+                "action": _WAITING_ACTIONS[row.action],
+                "by": row.actor,
+                "by_name": name or "",
+                "by_role": _role_shown(held),
+                "reason": after.get("reason") or "",
+                "pending": after["pending"],
+            }
+        )
+    return sorted(forced, key=lambda f: f["agent_id"])
 
 
 def sees_every_seat(user: CurrentUser) -> bool:
@@ -179,7 +231,7 @@ async def force(services: AppServices, user: CurrentUser, cmd: str, args: dict[s
                 action=_ACTIONS[cmd],
                 by=user.staff_no,
                 by_name=user.name,
-                by_role=_role_shown(user),
+                by_role=_role_shown(user.roles),
                 reason=reason,
                 pending=pending,
             ),

@@ -7,7 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.agent_ui.conftest import PASSWORD, login
-from tests.agent_ui.test_seat_asterisk import Tab
+from tests.agent_ui.test_seat_asterisk import Tab, seat  # noqa: F401 (the fixture)
+from tests.agent_ui.test_seat_force import _call_in
 from ticketing import users
 from ticketing.models import Department, User
 
@@ -55,3 +56,56 @@ async def test_a_team_leader_reaches_only_the_agents_of_their_team(client, world
     answer = await tab.command("force_sign_out", agent="1201")
     assert answer["error_id"] == "cti.unavailable", answer  # past the team check, to the bridge (none)
     await tab.ws.close()
+
+
+# -- on the real Asterisk -------------------------------------------------------------------------
+async def _board(http, staff_no: str) -> tuple[Tab, dict]:
+    tab = await _tab(http, staff_no)
+    assert (await tab.command("wallboard"))["type"] == "ack"
+    return tab, await tab.next("board")
+
+
+async def test_a_board_opened_after_a_force_shows_the_change_still_waiting_for_the_call(
+    client,
+    aiohttp_client,
+    world,
+    seat,  # noqa: F811
+):
+    """钱监控 sets a talking seat 未就绪: a wallboard opened afterwards (or reconnecting) shows the
+    pause waiting for the call as the boards open at the time were told (board_forced); once the
+    call and its 话后处理 are over, a new board shows nothing pending."""
+    staff_no, net, bridge = seat
+    await _user(world, "3911", "钱监控", ["supervisor"])
+    async with client.ws_connect("/ws") as ws:
+        agent = Tab(ws)
+        await agent.next("snapshot")
+        assert (await agent.command("ready"))["type"] == "ack"
+        await agent.next("agent_state", state="ready", agent_id=staff_no)
+        first, board = await _board(await aiohttp_client(client.server), "3911")
+        assert board["forced"] == []
+        await _call_in(net)
+        await agent.next("call", event="CallAnswered", within=15)
+        ack = await first.command("force_pause", agent=staff_no, reason="班长置忙")
+        assert ack["type"] == "ack" and ack["result"]["pending"] == "not_ready", ack
+        live = (await first.next("board_forced"))["event"]
+
+        later, board = await _board(await aiohttp_client(client.server), "3911")
+        assert board["forced"] == [
+            {
+                "agent_id": staff_no,
+                "action": "pause",
+                "by": "3911",
+                "by_name": "钱监控",
+                "by_role": "supervisor",
+                "reason": "班长置忙",
+                "pending": "not_ready",
+            }
+        ]
+        assert {k: live[k] for k in board["forced"][0]} == board["forced"][0]  # as the live one said
+
+        assert (await agent.command("hangup"))["type"] == "ack"
+        await agent.next("agent_state", state="not_ready", agent_id=staff_no, within=20)
+        last, board = await _board(await aiohttp_client(client.server), "3911")
+        assert board["forced"] == []
+        for tab in (first, later, last):
+            await tab.ws.close()

@@ -65,11 +65,13 @@ export function start({ socket, bar }) {
 function board(msg) {
   skew = (msg.server_time || Date.now() / 1000) - Date.now() / 1000;
   me = window.hotline?.bar?.me || me;
-  agents.clear(); queues.clear(); calls.clear(); spies.clear();
+  agents.clear(); queues.clear(); calls.clear(); spies.clear(); forced.clear();
   staffed = new Set(msg.staffed_queues || []);
   for (const a of msg.agents || []) agents.set(a.agent_id, a);
   for (const c of msg.calls || []) calls.set(c.call_id, c);
   for (const s of msg.spies || []) spies.set(s.spy_id, s);
+  // a forced change made before this board was opened (or reconnected) and still waiting
+  for (const f of msg.forced || []) forced.set(f.agent_id, f);
   for (const q of msg.queues || []) queues.set(q.queue, { ...q, members: q.members || [], asOf: now() });
   for (const q of queues.values()) q.agents_ready = readyIn(q);
   renderSeats(); renderQueues();
