@@ -9,6 +9,7 @@ are faxed from their own send endpoints (agent_ui.knowledge) with the same ``que
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
 import uuid
@@ -30,11 +31,20 @@ from recordings import fax_out
 from recordings.fax import tiff_to_pdf
 from ticketing.categories import config_categories, own_first
 from ticketing.models import Notification, NotificationTemplate, User, WorkOrder
-from ticketing.notify import check_recipient, order_context, render, render_by_hand, send_message
+from ticketing.notify import (
+    TemplateError,
+    check_recipient,
+    one_line,
+    order_context,
+    render_by_hand,
+    render_subject,
+    send_message,
+)
 from ticketing.users import can_access
 from ticketing.workflow.engine import load_order
 
 routes = web.RouteTableDef()
+log = logging.getLogger(__name__)
 
 
 async def queue_fax(
@@ -111,15 +121,26 @@ async def _fax_templates(db: AsyncSession, order: WorkOrder) -> list[Notificatio
 async def fax_choices(request: web.Request) -> web.Response:
     """The fax templates of the order's category, each named by its subject as this order's
     fax would carry it (投诉受理回执（工单 TS…）, never the raw jinja2), and the number to
-    offer (the caller's)."""
+    offer (the caller's). A template that cannot be filled (broken, stored before its save was
+    checked, or over the render's budget) is listed by its own subject with ``error`` (its
+    error id), marked on the page, and the others as ever: sending it gives that error."""
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
         order = await load_order(db, user, order_key(request))
         context = await order_context(db, order)
-        templates = [
-            {"id": t.id, "subject": render(t.subject, context).strip() or order.number}
-            for t in await _fax_templates(db, order)
-        ]
+        templates = [_fax_choice(t, context, order) for t in await _fax_templates(db, order)]
     return web.json_response({"templates": templates, "to": order.caller_number or ""})
+
+
+def _fax_choice(template: NotificationTemplate, context: dict[str, Any], order: WorkOrder) -> dict[str, Any]:
+    try:
+        return {"id": template.id, "subject": render_subject(template.subject, context) or order.number}
+    except TemplateError as exc:
+        log.warning("fax template %s of %s cannot be filled: %s", template.id, order.number, exc)
+        return {
+            "id": template.id,
+            "subject": one_line(template.subject) or order.number,
+            "error": exc.error_id,
+        }
 
 
 async def _fax_request(request: web.Request) -> dict[str, Any]:

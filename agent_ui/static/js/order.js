@@ -309,7 +309,8 @@ async function renderFax() {
   const subject = el("input", { id: "fax-subject", style: full, placeholder: t("fax.subject"), "aria-label": t("fax.subject") });
   const text = el("textarea", { id: "fax-text", rows: 4, style: full, placeholder: t("fax.text"), "aria-label": t("fax.text") });
   const template = el("select", { id: "fax-template", style: full, "aria-label": t("fax.mode_template") },
-    choices.templates.map((x) => el("option", { value: x.id }, x.subject)));
+    // a template that cannot be filled (x.error) is listed, marked: sending it says why
+    choices.templates.map((x) => el("option", { value: x.id, "data-error": x.error }, x.error ? `${x.subject} ${t("fax.template_error")}` : x.subject)));
   const file = el("input", { id: "fax-file", type: "file", style: full, accept: ".pdf,.tif,.tiff,application/pdf,image/tiff", "aria-label": t("fax.mode_file") });
   const show = () => {
     subject.hidden = text.hidden = mode.value !== "text";
