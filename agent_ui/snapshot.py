@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from agent_ui.auth import CurrentUser
 from agent_ui.jsonable import jsonable
 from agent_ui.services import AppServices
-from agent_ui.supervision import pending_forced
+from agent_ui.supervision import FORCED_WAITS_IN, pending_forced
 from agent_ui.work import ivr_steps, screen_pop, work_counts
 from ticketing.users import names_by_staff_no, staffed_queues
 
@@ -163,8 +163,10 @@ async def build_board(services: AppServices) -> dict[str, Any]:
         "calls": _bridge_list(bridge, "calls"),
         # supervisors listening in now, so a reloaded board shows them (the seats never see these)
         "spies": _bridge_list(bridge, "spies"),
-        # forced changes still waiting for a seat's call to end (as board_forced tells them live)
+        # forced changes still waiting for a seat's call to end (as board_forced tells them live),
+        # and the states they wait through: the board drops one when its seat is in no other
         "forced": forced,
+        "forced_waits_in": list(FORCED_WAITS_IN),
     }
 
 

@@ -85,7 +85,7 @@ def _role_shown(held: Any) -> str:
 
 #: the states a forced change waits through (``pending``): the call it was forced during, rung,
 #: talked or held, and its 话后处理; any other state of the seat means it has happened (or the seat
-#: is out).
+#: is out). The one list of them: the wallboard gets it with its ``board`` (``forced_waits_in``).
 FORCED_WAITS_IN = (A.RINGING, A.TALKING, A.ON_HOLD, A.AFTER_CALL_WORK)
 _WAITING_ACTIONS = {f"seat.{cmd}": _ACTIONS[cmd] for cmd in FORCE_COMMANDS}
 

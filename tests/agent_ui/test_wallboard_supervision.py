@@ -4,8 +4,12 @@ own list of on-call states, and a sign-out whose seat answers meanwhile."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
+import agent_ui
+from agent_ui.supervision import FORCED_WAITS_IN
 from tests.agent_ui.conftest import PASSWORD, login
 from tests.agent_ui.test_seat_asterisk import Tab, seat  # noqa: F401 (the fixture)
 from tests.agent_ui.test_seat_force import _call_in
@@ -109,3 +113,15 @@ async def test_a_board_opened_after_a_force_shows_the_change_still_waiting_for_t
         assert board["forced"] == []
         for tab in (first, later, last):
             await tab.ws.close()
+
+
+async def test_the_board_says_which_states_a_forced_change_waits_through(client, world):
+    """One list, the server's (supervision.FORCED_WAITS_IN), sent with every board: the page
+    keeps a pending change on a tile while its seat is in one of them, and no list of its own."""
+    await _user(world, "3912", "吴监控", ["supervisor"])
+    tab, board = await _board(client, "3912")
+    assert board["forced_waits_in"] == list(FORCED_WAITS_IN)
+    assert set(FORCED_WAITS_IN) == {"ringing", "talking", "on_hold", "after_call_work"}
+    script = (Path(agent_ui.__file__).parent / "static" / "js" / "wallboard.js").read_text()
+    assert "forced_waits_in" in script and '"after_call_work"]' not in script
+    await tab.ws.close()

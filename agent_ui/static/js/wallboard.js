@@ -25,6 +25,9 @@ let staffed = new Set(); // the hotline's queues (users' skills): shown even whi
 const SL_TARGET = 0.8; // below 80 % the level shows in red
 let skew = 0; // server time − local time, seconds
 const forced = new Map(); // agent_id → a forced change waiting for the seat's call to end (board_forced)
+// the states a forced change waits through (the call and its 话后处理): the server's list, sent
+// with every board (supervision.FORCED_WAITS_IN); until the first board nothing is forced here
+let forcedWaitsIn = new Set();
 let forceScope = new Set(); // the 工号 whose seats this viewer may force; "*": every seat
 const FORCE = [["force_pause", "seat_force.pause", "btn"], ["force_acw_end", "seat_force.end_acw", "btn"], ["force_sign_out", "seat_force.sign_out", "btn warn"]];
 
@@ -67,6 +70,7 @@ function board(msg) {
   me = window.hotline?.bar?.me || me;
   agents.clear(); queues.clear(); calls.clear(); spies.clear(); forced.clear();
   staffed = new Set(msg.staffed_queues || []);
+  forcedWaitsIn = new Set(msg.forced_waits_in || []);
   for (const a of msg.agents || []) agents.set(a.agent_id, a);
   for (const c of msg.calls || []) calls.set(c.call_id, c);
   for (const s of msg.spies || []) spies.set(s.spy_id, s);
@@ -101,7 +105,7 @@ function memberEvent(ev) {
 
 function agentState(ev) {
   // the forced change waited for the call: once the seat is off it (or out), it has happened
-  if (forced.has(ev.agent_id) && !["ringing", "talking", "on_hold", "after_call_work"].includes(ev.state)) forced.delete(ev.agent_id);
+  if (forced.has(ev.agent_id) && !forcedWaitsIn.has(ev.state)) forced.delete(ev.agent_id);
   const a = agents.get(ev.agent_id) || { agent_id: ev.agent_id, skills: {} };
   agents.set(ev.agent_id, { ...a, state: ev.state, reason: ev.reason || "", since: ev.at || now(), call_id: ev.call_id || "" });
   // Ready means unpaused in every queue (a pause makes the seat 未就绪): the seat's memberships
