@@ -225,7 +225,9 @@ async def resync(ami: AmiClient, model: CallModel, spies: SpyBook | None = None)
     if spies is not None:
         spies.confirm(channels)
         await adopt_spies(ami, spies, channels, now)
-    apply_queue_status(model, status, now)
+    # a seat's channel not answered yet rings for its call (Down, Ring, Ringing: not Up)
+    answered = {f.get("Uniqueid") for f in channels if f.get("ChannelState") == "6"}
+    apply_queue_status(model, status, now, answered)
 
 
 async def adopt_spies(ami: AmiClient, spies: SpyBook, channels: list[Frame], now: float) -> None:
@@ -399,7 +401,12 @@ def _channel(model: CallModel, call: Call, f: Frame) -> None:
                 setattr(call, attr, f.get(key))
 
 
-def apply_queue_status(model: CallModel, frames: list[Frame], now: float) -> None:
+def apply_queue_status(
+    model: CallModel, frames: list[Frame], now: float, answered: set[str] | None = None
+) -> None:
+    """Members, pauses and waiting callers from ``QueueStatus``, and each agent's state with them.
+    ``answered``: the uniqueids of the live channels that are up (``CoreShowChannels``), so a seat
+    whose channels on a call are not is found ringing for it; None: not known (no ringing found)."""
     members: dict[str, dict[str, object]] = {}
     seen_queues: set[str] = set()
     seen_members: set[tuple[str, str]] = set()
@@ -434,7 +441,7 @@ def apply_queue_status(model: CallModel, frames: list[Frame], now: float) -> Non
         agent = model.agents.ensure(agent_id, str(info["interface"]))
         agent.skills = dict(info["skills"])  # type: ignore[arg-type]
         agent.paused = bool(info["paused"])
-        _agent_state(model, agent, str(info["reason"]), now)
+        _agent_state(model, agent, str(info["reason"]), now, answered)
     for agent in model.agents.agents.values():
         if agent.agent_id not in members and agent.state != A.LOGGED_OUT:
             model.agents.force(agent, A.LOGGED_OUT, now)
@@ -442,19 +449,31 @@ def apply_queue_status(model: CallModel, frames: list[Frame], now: float) -> Non
         model.queues.publish(name, now)
 
 
-def _agent_state(model: CallModel, agent: A.Agent, reason: str, now: float) -> None:
+def _agent_state(
+    model: CallModel, agent: A.Agent, reason: str, now: float, answered: set[str] | None = None
+) -> None:
     call = next((c for c in model.calls.values() if c.agent_channels.get(agent.agent_id)), None)
     if call is not None:
-        bridged = any(
-            model.channels[u].bridge for u in call.agent_channels[agent.agent_id] if u in model.channels
-        )
+        uids = [u for u in call.agent_channels[agent.agent_id] if u in model.channels]
+        bridged = any(model.channels[u].bridge for u in uids)
+        # the seat's phone rings for the call (a queue's offer, a transfer, a click-to-dial's
+        # first leg): its channels live, none answered, in no bridge
+        ringing = not bridged and answered is not None and bool(uids) and not answered.intersection(uids)
         # the hold is the caller's agent's: one consulted talks on, bridged with that agent
         held = call.hold_started and call.agent_id == agent.agent_id
-        state = (A.ON_HOLD if held else A.TALKING) if bridged else agent.state
-        if state in (A.TALKING, A.ON_HOLD):
-            model.agents.force(
-                agent, state, agent.since if agent.state == state else now, call_id=call.call_id
-            )
+        if bridged:
+            state = A.ON_HOLD if held else A.TALKING
+        else:
+            state = A.RINGING if ringing else agent.state
+        if state in (A.TALKING, A.ON_HOLD) or ringing:
+            if ringing:
+                # the answer (AgentConnect, a bridge) or the miss that follows finds it rung
+                call.ringing.add(agent.agent_id)
+                call.ringing_at = call.ringing_at or now
+                if agent.agent_id not in call.agents_offered:
+                    call.agents_offered.append(agent.agent_id)
+            same = agent.state == state and agent.call_id == call.call_id
+            model.agents.force(agent, state, agent.since if same else now, call_id=call.call_id)
             _after_call(agent, reason)
             return
     if agent.paused:
