@@ -10,8 +10,8 @@ handlers read three to eight fields of 15 to 40 line frames, and one search per
 field was a fifth of the bridge's time. Asterisk writes each event with the
 same lines in the same order, call after call; only the values change. So the
 picker learns the layout of a frame (the key of every line, up to the last one
-it reads) and compiles one regular expression that names each of those keys in
-turn. A frame laid out otherwise (a line more or less, a key elsewhere, a value
+it reads; every line, when one of its keys is absent) and compiles one regular
+expression that names each of those keys in turn. A frame laid out otherwise (a line more or less, a key elsewhere, a value
 holding a stray CR) fails the match and gets the searches, field by field, and
 the same answer; its layout is learned in turn, up to ``MAX_LAYOUTS``.
 
@@ -86,15 +86,10 @@ class FieldPicker:
 
     def _search_each(self, raw: bytes) -> tuple[str, ...]:
         values: list[str] = []
-        found_all = True
         for n in self._needles:
             found = search(raw, n)
-            if found is None:
-                values.append("")
-                found_all = False
-            else:
-                values.append(found[1].decode("utf-8", "replace"))
-        if found_all and len(self._seen) < MAX_LAYOUTS:
+            values.append("" if found is None else found[1].decode("utf-8", "replace"))
+        if len(self._seen) < MAX_LAYOUTS:
             self._learn(raw)
         return tuple(values)
 
@@ -106,27 +101,40 @@ class FieldPicker:
         first = {}  # key -> its first line
         for i, key in enumerate(line_keys):
             first.setdefault(key, i)
-        read = sorted(first[k] for k in self.keys)
-        layout = tuple(line_keys[: read[-1] + 1])
-        if layout in self._seen:
+        read = sorted(first[k] for k in self.keys if k in first)
+        # With every key there, the lines up to the last one read are the layout. With a key
+        # absent (a DialEnd of an Originate has no Channel), only the whole frame says it is
+        # absent: a frame with a line more could hold it further down.
+        whole = len(read) < len(self.keys)
+        layout = tuple(line_keys if whole else line_keys[: read[-1] + 1])
+        if (whole, layout) in self._seen:
             return  # a layout that failed its own pattern (a stray CR): searching is right
-        self._seen.add(layout)
+        self._seen.add((whole, layout))
         self._layouts.append(
-            (_pattern(layout, set(read)).match, _arranger(tuple(line_keys[i] for i in read), self.keys))
+            (
+                _pattern(layout, set(read), whole).match,
+                _arranger(tuple(line_keys[i] for i in read), self.keys),
+            )
         )
 
 
-def _pattern(layout: tuple[str, ...], read: set[int]) -> re.Pattern[str]:
+def _pattern(layout: tuple[str, ...], read: set[int], whole: bool) -> re.Pattern[str]:
     # Every line of the layout by its key; the lines read are captured, the others stepped over.
     # A value runs to the line's end: a CR inside it fails the match (the searches then read it).
+    # ``whole``: the layout is the frame's every line, and nothing may follow it.
     lines = [re.escape(key) + (r": ?([^\r]*)" if i in read else r":[^\r]*") for i, key in enumerate(layout)]
-    return re.compile("\r\n".join(lines) + r"(?=\r\n|\Z)")
+    return re.compile("\r\n".join(lines) + (r"\Z" if whole else r"(?=\r\n|\Z)"))
 
 
 def _arranger(order: tuple[str, ...], keys: tuple[str, ...]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    """The values captured in line ``order``, as the picker's ``keys`` ask for them ("" for a key
+    the layout lacks)."""
     if order == keys:
         return tuple
-    return operator.itemgetter(*[order.index(k) for k in keys])  # two keys at least: they differ
+    if len(order) == len(keys) and len(keys) > 1:
+        return operator.itemgetter(*[order.index(k) for k in keys])  # the same keys, reordered
+    at = [order.index(k) if k in order else -1 for k in keys]
+    return lambda values: tuple(values[i] if i >= 0 else "" for i in at)
 
 
 def reads(*keys: str) -> Callable[[Callable], Callable]:
