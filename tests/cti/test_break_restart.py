@@ -12,6 +12,7 @@ import pytest
 
 from cti.call_events import AgentStateChanged, CallEnded
 from tests.cti.harness import QUEUE_A, Story, answered_by, ready_agents
+from tests.cti.harness import seat as seat_of
 
 pytestmark = pytest.mark.asterisk
 
@@ -84,3 +85,32 @@ async def test_the_break_follows_the_after_call_work_of_a_call_a_restart_came_in
         assert await _member(story, agent) == ("1", "小休")
     after = [(e.state, e.reason) for e in story.of(AgentStateChanged, agent_id=agent) if e.seq > cut]
     assert after == [("after_call_work", "话后处理"), ("not_ready", "小休")]
+
+
+async def test_a_seat_asterisk_has_unpaused_ends_its_call_ready_not_in_the_break_the_bus_last_told(asterisk):
+    """The reverse: the bus last told 未就绪·小休, but the seat is not paused in Asterisk (its 就绪
+    reached Asterisk, the bridge died before publishing it) and took a call while no bridge ran:
+    the new bridge ends that call 就绪, as Asterisk has it, not 未就绪 with a seat it offers calls."""
+    async with Story(asterisk) as story:
+        (agent,) = await ready_agents(story, "hold")
+        assert (await story.bridge.pause(agent, "小休")).ok
+        await story.bridge.flush()
+        await story.bridge.stop()
+        cut = max(e.seq for e in await story.bus.replay(0, 100_000))
+        await story.net.action("QueuePause", Interface=seat_of(agent), Paused="false")
+        await story.call_in(QUEUE_A, stay=30)
+        for _ in range(100):  # answered while no bridge watched
+            channels = await story.net.action_list("CoreShowChannels")
+            if any(f.get("Channel").startswith(f"Local/{agent}@") and f.get("BridgeId") for f in channels):
+                break
+            await asyncio.sleep(0.1)
+        await story.start_bridge()
+        assert story.bridge.agent(agent)["state"] == "talking"
+
+        assert (await story.bridge.hangup(agent)).ok
+        await story.wait_for(
+            AgentStateChanged, agent_id=agent, where=lambda e: e.seq > cut and e.previous == "talking"
+        )
+        await asyncio.sleep(0.3)
+        assert (story.bridge.agent(agent)["state"], story.bridge.agent(agent)["reason"]) == ("ready", "")
+        assert await _member(story, agent) == ("0", "")
