@@ -110,6 +110,8 @@ class Call:
     legs: list[list[Any]] = dataclasses.field(default_factory=list)
     # channels of a consultation with a queue that joined it (not the caller: see _consult_leg_of)
     consult_legs: set[str] = dataclasses.field(default_factory=set)
+    # the queue each of them waits in, with its position and priority there (QueueCallerJoin)
+    consult_queues: dict[str, tuple[str, int, int]] = dataclasses.field(default_factory=dict)
 
     def snapshot(self) -> dict[str, object]:
         body = dataclasses.asdict(self)
@@ -122,6 +124,7 @@ class Call:
             "overflowed_from",
             "legs",
             "consult_legs",
+            "consult_queues",
         ):
             body.pop(key)
         body["ringing"] = sorted(self.ringing)
@@ -373,6 +376,24 @@ class CallModel(ChannelEvents, QueueCallEvents):
         call.hold_started = 0.0
         self.notify(CallHeld(call_id=call.call_id, agent_id=agent_id, held=False, at=at))
 
+    def consult_handed_to_queue(self, call: Call, at: float) -> None:
+        """完成转接 to a queue: the consultation's leg waiting there (answered in hotline-queue, no
+        member's yet) is the caller's way into that queue now. The caller waits there from ``at``
+        as after a blind transfer to it (``_queued``): on its board and waiting count, its next
+        offer naming it, its abandon the caller's, counted there; the record keeps who answered
+        first and the wait before that answer. A leg a member has answered already (bridged) was
+        the consultation's talk with that member, who takes the caller as a consulted agent does."""
+        for name in sorted(call.consult_legs):
+            chan = self.by_name.get(name)
+            if chan is None or chan.bridge:
+                continue
+            queue, position, priority = call.consult_queues.get(name) or (_queue_of_leg(name), 0, 0)
+            if not queue:
+                continue
+            call.consult_legs.discard(name)
+            call.consult_queues.pop(name, None)
+            self._queued(call, name, queue, position, priority, at)
+
     def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
         call.ivr_path.append(f"{kind}:{target}")
         self.notify(CallTransferred(call_id=call.call_id, agent_id=agent_id, kind=kind, target=target, at=at))
@@ -418,7 +439,9 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if call.hold_started:
             call.hold_seconds += at - call.hold_started
             call.hold_started = 0.0
-        if call.answered_at:
+        if call.answered_at and not call.outcome.startswith("abandoned"):
+            # answered; a caller answered, then handed to a queue (a transfer) who gave up there
+            # is that queue's abandon (``_on_QueueCallerAbandon``), counted below
             call.outcome = "answered"
         elif not call.outcome:
             if call.queued_at:
@@ -465,6 +488,13 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if self.on_call_end:
             self.on_call_end(call)
         return event
+
+
+def _queue_of_leg(name: str) -> str:
+    """The queue a consultation's leg dials: ``Local/<queue>@hotline-queue-…;2`` → ``<queue>``."""
+    if not name.startswith("Local/"):
+        return ""
+    return name[len("Local/") :].partition("@")[0]
 
 
 def _moment(stamp: str) -> float:

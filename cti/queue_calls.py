@@ -44,21 +44,38 @@ class QueueCallEvents(_Base):
         if self._consult_leg_of(call, channel):
             # A consultation with a queue (咨询转接): the consult's leg waits there, not the
             # caller, who stays the agent's, held, with the queue and wait they came with. Once
-            # the consultation is completed the caller waits there on that leg; the record is
-            # still the caller's first queue's (its answer counted there, with its wait).
+            # the consultation is completed the caller waits there on that leg, as after a blind
+            # transfer to it (``consult_handed_to_queue``).
             call.consult_legs.add(channel)
+            call.consult_queues[channel] = (queue, int(position or 0), int(priority or 0))
             return
         if call.direction != "outbound":
             self._caller_from(call, num, cname)
         if call.direction == "internal":
             call.direction = "inbound"
         call.customer_channel = channel
+        self._queued(call, channel, queue, int(position or 0), int(priority or 0), at, joined=True)
+
+    def _queued(
+        self,
+        call: Call,
+        channel: str,
+        queue: str,
+        position: int,
+        priority: int,
+        at: float,
+        joined: bool = False,
+    ) -> None:
+        """The caller waits in ``queue`` on ``channel`` from ``at``: come from the IVR, transferred
+        there (blind; ``joined``: its QueueCallerJoin), or handed there on a completed
+        consultation's leg (``consult_handed_to_queue``, no IVR choices to read on it). A later
+        queue than the call's is its queue now (its answer or abandon decides)."""
         if call.queue and call.queue != queue:
             call.ivr_path.append(f"overflow:{call.queue}")
             call.outcome = ""  # a new queue: its own answer/abandon decides
         call.queue = queue
         call.queued_at = at
-        if self.on_queued:
+        if joined and self.on_queued:
             self.on_queued(call, channel)
         self._start(call)
         self.queues.join(call.queue, call.call_id, at)
@@ -66,8 +83,8 @@ class QueueCallEvents(_Base):
             CallQueued(
                 call_id=call.call_id,
                 queue=call.queue,
-                position=int(position or 0),
-                priority=int(priority or 0),
+                position=position,
+                priority=priority,
                 queued_at=at,
             )
         )

@@ -550,6 +550,8 @@ class AgentCommands:
             now = time.time()
             self.model.transferred(call, agent_id, "attended", consult["target"], now)
             self.model.handed_over(call, agent_id, now)
+            # to a queue: the caller waits there now, on the consultation's leg (as blind-transferred)
+            self.model.consult_handed_to_queue(call, now)
         self.model.consult_over(agent, time.time())
         return CommandResult.done(call_id=consult["call_id"])
 

@@ -521,3 +521,22 @@ def test_the_legs_of_a_call_the_bridge_placed_show_the_hotline_not_the_customer(
     call = w.model.calls[LINKED]
     assert (offered.caller, offered.caller_name) == ("13900139001", "")
     assert (call.caller, call.caller_name) == ("13900139001", "")
+
+
+def test_a_caller_answered_then_transferred_to_a_queue_who_gives_up_there_abandons_that_queue():
+    """Answered in ``general``, blind-transferred to ``vip``, gone before anyone there answers:
+    ``vip``'s abandon (counted there), not an answered call; the record keeps the first answer."""
+    w = World()
+    _answered_by_2001(w)
+    w.feed("BridgeLeave", 15.0, Channel=CALLER_2, BridgeUniqueid="b1")
+    w.feed("QueueCallerJoin", 15.1, Channel=CALLER_2, Queue="vip", Position="1", CallerIDNum="13800138000")
+    w.hangup(AGENT_CH, "1700000000.3", 15.2)
+    assert list(w.queues.get("vip").waiting) == [LINKED]
+    w.feed("QueueCallerAbandon", 40.0, Channel=CALLER_2, Queue="vip")
+    w.hangup(CALLER_2, "1700000000.2", 40.0)
+    w.hangup(CALLER_1, LINKED, 40.0)
+    (ended,) = w.of(CallEnded)
+    assert (ended.outcome, ended.queue, ended.hangup_side) == ("abandoned_queue", "vip", "caller")
+    assert (ended.agent_id, ended.answered_at) == ("2001", 13.0)
+    vip, general = w.queues.get("vip"), w.queues.get("general")
+    assert (vip.abandoned, vip.answered, general.abandoned, general.answered) == (1, 0, 0, 1)

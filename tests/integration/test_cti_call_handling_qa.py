@@ -25,9 +25,10 @@ def _call(story: Story, call_id: str) -> dict:
     return next(c for c in story.bridge.calls() if c["call_id"] == call_id)
 
 
-async def _consulting_a_queue(story: Story) -> tuple[str, str, str, CallAnswered, dict]:
-    """``first`` answers a QUEUE_A caller and consults QUEUE_B, whose one member (``other``)
-    lets it ring: (first, other, call_id, the answer, the call as it was before the consult)."""
+async def _consulting_a_queue(story: Story, stay: int = 40) -> tuple[str, str, str, CallAnswered, dict]:
+    """``first`` answers a QUEUE_A caller (who hangs up after ``stay`` s) and consults QUEUE_B,
+    whose one member (``other``) lets it ring: (first, other, call_id, the answer, the call as it
+    was before the consult)."""
     first = await story.new_agent(talk="hold")
     assert (await story.bridge.login(first, seat(first), {QUEUE_A: 0, QUEUE_B: 0})).ok
     assert (await story.bridge.ready(first)).ok
@@ -35,7 +36,7 @@ async def _consulting_a_queue(story: Story) -> tuple[str, str, str, CallAnswered
     assert (await story.bridge.login(other, seat(other), {QUEUE_B: 0})).ok
     assert (await story.bridge.ready(other)).ok
     await story.bridge.pause(first, "小休")
-    await story.call_in(QUEUE_A, stay=40)
+    await story.call_in(QUEUE_A, stay=stay)
     await asyncio.sleep(1.5)  # a wait of its own, to be kept
     assert (await story.bridge.ready(first)).ok
     call_id = await answered_by(story, first)
@@ -84,12 +85,23 @@ async def test_a_consult_to_a_queue_leaves_the_caller_the_agents_with_its_queue_
     assert len(story.of(CallOffered, call_id=call_id, agent_id=first)) == 1
 
 
+def _waiting_in(story: Story, queue: str) -> list[str]:
+    return next(q["waiting_calls"] for q in story.bridge.queues() if q["queue"] == queue)
+
+
+def _queue_count(story: Story, queue: str, key: str) -> int:
+    return next((q[key] for q in story.bridge.queues() if q["queue"] == queue), 0)
+
+
 async def test_a_completed_consult_to_a_queue_hands_the_caller_over_not_back_to_the_agent(asterisk):
     """完成转接 to a queue the agent is a free member of: the agent goes to 话后处理 and the
     caller is not offered back to them meanwhile (as a blind transfer to a queue); the hold
-    ends with the hand-over, and the record keeps the caller's first queue and wait."""
+    ends with the hand-over. The caller waits in QUEUE_B now (its board counts them), its next
+    offer names QUEUE_B, and the record is QUEUE_B's keeping the first answer and its wait, as a
+    blind transfer's."""
     async with Story(asterisk, acw_seconds=30) as story:
         first, other, call_id, answered, before = await _consulting_a_queue(story)
+        assert call_id not in _waiting_in(story, QUEUE_B)  # the consultation's leg is no caller
         await asyncio.sleep(0.5)
         assert (await story.bridge.complete_transfer(first)).ok
         await story.wait_for(AgentStateChanged, agent_id=first, state="after_call_work")
@@ -98,7 +110,8 @@ async def test_a_completed_consult_to_a_queue_hands_the_caller_over_not_back_to_
         assert story.bridge.agent(first)["state"] == "after_call_work"
         call = _call(story, call_id)
         assert call["on_hold"] is False, call  # handed to the queue, held by nobody
-        assert _kept(call, before) == _kept(before, before), call
+        assert call["queue"] == QUEUE_B and call["queued_at"] > before["queued_at"], call
+        assert _waiting_in(story, QUEUE_B) == [call_id]
         held = [h.held for h in story.of(CallHeld, call_id=call_id)]
         # the next agent to be free takes them: `first`, done with the write-up
         await story.bridge.pause(other, "小休")
@@ -106,13 +119,39 @@ async def test_a_completed_consult_to_a_queue_hands_the_caller_over_not_back_to_
         assert (await story.bridge.wrapup_done(first)).ok
         await story.wait_for(AgentStateChanged, agent_id=first, state="talking", where=lambda e: e.seq > done)
         await asyncio.sleep(0.3)
+        offered = story.of(CallOffered, call_id=call_id, agent_id=first)[-1]
+        assert offered.queue == QUEUE_B, offered  # the pop names the queue it comes from
+        assert _waiting_in(story, QUEUE_B) == []
         assert (await story.bridge.hangup(first)).ok
         ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
     assert held[-1] is False
     assert (ended.outcome, ended.agent_id) == ("answered", first)
-    assert ended.queue == QUEUE_A and ended.queued_at == before["queued_at"]
+    assert ended.queue == QUEUE_B and ended.answered_at == answered.answered_at
     assert ended.waited == pytest.approx(answered.waited, abs=1.0) and ended.waited > 1.0
     assert ended.hold_seconds < 4.0  # the consultation only, not the wait in QUEUE_B after it
+
+
+async def test_a_caller_handed_to_a_queue_on_a_completed_consult_who_gives_up_abandons_that_queue(asterisk):
+    """QA: after 完成转接 to 投诉 the caller waited there unseen (the board's waiting 0, the call
+    still the agent's in the first queue) and their hang-up was recorded answered. The caller
+    waits in QUEUE_B: its board shows them, and their giving up is QUEUE_B's abandon."""
+    async with Story(asterisk, acw_seconds=30) as story:
+        first, other, call_id, answered, before = await _consulting_a_queue(story, stay=12)
+        abandoned = _queue_count(story, QUEUE_B, "abandoned")
+        assert (await story.bridge.complete_transfer(first)).ok
+        await story.wait_for(AgentStateChanged, agent_id=first, state="after_call_work")
+        await asyncio.sleep(1.0)
+        call = _call(story, call_id)
+        assert (call["queue"], call["on_hold"]) == (QUEUE_B, False), call
+        assert _waiting_in(story, QUEUE_B) == [call_id]
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=20)  # the caller hangs up
+        await asyncio.sleep(0.3)
+        assert _waiting_in(story, QUEUE_B) == []
+        assert _queue_count(story, QUEUE_B, "abandoned") == abandoned + 1
+        assert _queue_count(story, QUEUE_A, "abandoned") == 0
+    assert ended.outcome in ("abandoned_queue", "abandoned_ringing"), ended
+    assert (ended.queue, ended.hangup_side, ended.answered_at) == (QUEUE_B, "caller", answered.answered_at)
+    assert ended.agent_id == first and ended.legs[0][0] == first
 
 
 async def test_a_hold_asterisk_refuses_leaves_the_call_as_it_was(asterisk):
