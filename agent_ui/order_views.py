@@ -28,6 +28,7 @@ from ticketing.models import (
     order_interactions,
     utcnow,
 )
+from ticketing.notify import template_failed
 from ticketing.workflow import store
 from ticketing.workflow.actions import SUPERVISORS, may_take_over, stranded
 from ticketing.workflow.definition import Definition, Node
@@ -381,6 +382,10 @@ FAILURES: dict[str, tuple[tuple[str, str], ...]] = {
 
 def failure(channel: str, error: str) -> str:
     """The kind of a failed SMS, email or fax, for the agent; the raw error stays as detail."""
+    if template_failed(error):
+        # sent by itself (entering a step, a contractor's dispatch): its template could not be
+        # filled, nothing went out, and 重发 has nothing to send
+        return "template"
     reason = error
     if channel == "fax":
         # "fax to 0208…: BUSY" (the number's digits must not match); Asterisk's words as found

@@ -369,14 +369,23 @@ async def _notify(
         if not addresses.get(channel):
             continue
         template = templates.get(channel)
-        subject = template.subject if template else DEFAULT_SUBJECT
-        body = template.body if template else DEFAULT_BODY
+        # the subject on one line, as every subject; a template that cannot be filled is recorded
+        # failed with the reason, and the dispatch (the step change) goes on
+        subject, body, error = notify.fill_unattended(
+            template.subject if template else DEFAULT_SUBJECT,
+            template.body if template else DEFAULT_BODY,
+            context,
+            order=order,
+            what=f"contractor {channel} template {template.id if template else '(default)'} ({node.id})",
+        )
         row = Notification(
             channel=channel,
             recipient=addresses[channel],
             order_id=order.id,
-            subject=notify.render_subject(subject, context)[:200],  # one line, as every subject
-            body=notify.render(body, context)[: notify.SMS_LIMIT if channel == "sms" else None],
+            subject=subject[:200],
+            body=body[: notify.SMS_LIMIT if channel == "sms" else None],
+            state="failed" if error else "pending",
+            error=error,
         )
         notify.enqueue(session, row)
         rows.append(row)

@@ -156,6 +156,40 @@ def render_subject(source: str, context: dict[str, Any]) -> str:
     return one_line(render(source, context))
 
 
+#: the error of a message whose template could not be filled when it was to be sent by itself
+#: (entering a step, a contractor's dispatch) starts with the template's error id
+TEMPLATE_FAILURES = ("template_invalid:", "template_too_costly:")
+
+
+def template_failed(error: str) -> bool:
+    """Whether a failed message's ``error`` says its template could not be filled (nothing was
+    sent, nor can be again: an admin fixes the template)."""
+    return error.startswith(TEMPLATE_FAILURES)
+
+
+def fill_unattended(
+    subject: str, body: str, context: dict[str, Any], *, order: WorkOrder, what: str
+) -> tuple[str, str, str]:
+    """Subject (one line) and body of a template sent by itself, when an order enters a step or
+    is dispatched to a contractor, and ``""``; or, when the template cannot be filled (broken,
+    stored before its save was checked, over the render's budget), empty texts and the reason,
+    logged. The caller records such a message failed with that reason (on the order's timeline
+    as any failed message), and the step change it comes with goes on: a broken template must
+    not keep an agent from moving the order."""
+    try:
+        return render_subject(subject, context), render(body, context), ""
+    except TemplateError as exc:
+        log.error(
+            "%s of order %s cannot be filled (%s), recorded as failed: %s",
+            what,
+            order.number,
+            exc.error_id,
+            exc,
+            exc_info=exc,
+        )
+        return "", "", f"{exc.error_id}: {what}: {exc}"[:500]
+
+
 def render_by_hand(template: NotificationTemplate, context: dict[str, Any]) -> tuple[str, str]:
     """Subject (on one line) and body of a template an agent sends by hand, refused with
     ``TemplateFieldsBlank`` (naming every blank field) when a merge field would be empty: the
@@ -283,6 +317,7 @@ async def send_template(
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AutoTemplate:
+    id: int
     category: str
     audience: str
     channel: str
@@ -294,6 +329,7 @@ async def _load_auto_templates(session: AsyncSession, key: tuple[str, str]) -> t
     category, node_id = key
     rows = await session.execute(
         select(
+            NotificationTemplate.id,
             NotificationTemplate.category,
             NotificationTemplate.audience,
             NotificationTemplate.channel,
@@ -335,10 +371,23 @@ async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> lis
             recipients = await _handler_addresses(session, order, node_id, t.channel)
         else:
             recipients = [await customer_address(session, order, t.channel)]
-        subject, body = render_subject(t.subject, context), render(t.body, context)
+        subject, body, error = fill_unattended(
+            t.subject,
+            t.body,
+            context,
+            order=order,
+            what=f"{t.channel} template {t.id} ({t.audience}, {node_id})",
+        )
         for recipient in filter(None, recipients):
             row = Notification(
-                channel=t.channel, recipient=recipient, order_id=order.id, subject=subject, body=body
+                channel=t.channel,
+                recipient=recipient,
+                order_id=order.id,
+                subject=subject,
+                body=body,
+                # a template that cannot be filled: failed with the reason, and the step goes on
+                state="failed" if error else "pending",
+                error=error,
             )
             enqueue(session, row)
             rows.append(row)
@@ -724,7 +773,11 @@ class Dispatcher:
         async with self.sessionmaker.begin() as session:
             result = await session.execute(
                 update(Notification)
-                .where(Notification.state == "failed")
+                # not a message whose template could not be filled: it has nothing to send
+                .where(
+                    Notification.state == "failed",
+                    ~or_(*(Notification.error.startswith(p) for p in TEMPLATE_FAILURES)),
+                )
                 .values(state="pending", attempts=0, retry_at=None)
             )
         self.wake()

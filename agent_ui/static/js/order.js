@@ -265,7 +265,8 @@ function renderTimeline() {
     // a failed SMS, email or fax in words the agent can act on; the gateway's own reason on hover (and in the API)
     const failed = e.state === "failed" && e.error ? [": ", el("span", { class: "error", title: e.error, "data-failure": e.failure || "" }, e.failure ? t(`delivery.failure.${e.failure}`) : e.error)] : [];
     const sent = e.direction === "outbound" && e.state ? [` (${t(`sent.${e.state}`)}${pages}`, ...failed, ")"] : [];
-    const again = RESEND[e.kind] && e.state === "failed" && !e.resent_as && may("mayFax")
+    // nothing to send again when its template could not be filled (failure "template")
+    const again = RESEND[e.kind] && e.state === "failed" && !e.resent_as && e.failure !== "template" && may("mayFax")
       ? [" ", el("button", { type: "button", class: "btn", "data-resend": e.notification_id, onclick: (ev) => resend(e.kind, e.notification_id, ev.currentTarget) }, t("delivery.resend"))] : [];
     return el("li", { "data-kind": e.kind, "data-direction": e.direction }, time, el("b", {}, t(`kind.${e.kind}`)), ...sent, ` ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
       ...again, e.content ? el("div", { class: "wrap" }, e.content) : null, player);
