@@ -1,0 +1,101 @@
+"""A template that cannot be filled, on the order page in the real Chromium: the fax template
+listing marks it (⚠ 模板有误) beside the good ones, and the auto-sent SMS it could not fill when
+the order entered its step shows on the timeline failed, in words, without 重发. No Asterisk
+needed: the console runs in-process on a seeded SQLite database (see test_reports)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.test_reports import InProcessConsole
+from ticketing.demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser]
+COSTLY = "{% for a in range(3000) %}{% for b in range(3000) %}{% endfor %}{% endfor %}x"
+
+
+async def _seed(url: str, numbers: dict[str, str]) -> None:
+    from sqlalchemy import select
+
+    from ticketing import create_order
+    from ticketing.db import create_engine, migrate, sessionmaker
+    from ticketing.demo import seed_demo
+    from ticketing.models import NotificationTemplate, Site, User
+    from ticketing.seed import seed_defaults
+
+    engine = create_engine(url)
+    await migrate(engine)
+    async with sessionmaker(engine).begin() as db:
+        await seed_defaults(db)
+        await seed_demo(db, customers=5)
+        db.add_all(  # stored before saves were checked
+            [
+                NotificationTemplate(
+                    category="consult",
+                    node="done",
+                    channel="fax",
+                    subject="停电答复 {{ order.number ",
+                    body="x",
+                ),
+                NotificationTemplate(
+                    category="consult", node="done", channel="sms", auto_send=True, body=COSTLY
+                ),
+            ]
+        )
+        agent = await db.scalar(select(User).where(User.staff_no == "1001"))
+        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
+        order = await create_order(
+            db,
+            agent,
+            workflow="consult",
+            site_id=gz,
+            form={"咨询内容": "峰谷电价何时执行", "答复内容": "每年7-9月执行"},
+            caller_number="13800001111",
+        )
+        numbers["order"] = order.number
+    await engine.dispose()
+
+
+@pytest.fixture
+def broken_console(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'broken.db'}"
+    numbers: dict[str, str] = {}
+    worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers),))
+    worker.start()
+    worker.join(300)
+    assert set(numbers) == {"order"}
+    server = InProcessConsole(url)
+    server.start()
+    yield server, numbers["order"]
+    server.stop()
+
+
+def test_the_order_page_marks_a_broken_fax_template_and_a_message_it_could_not_fill(broken_console, browser):
+    server, number = broken_console
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, "1001", DEMO_PASSWORD)
+        page.goto(f"{server.url}/orders/{number}")
+        expect(page.locator("#fax-form")).to_be_visible(timeout=10_000)
+        options = page.locator("#fax-template option")
+        expect(options).to_have_count(2)
+        expect(options.nth(0)).to_have_text(f"国网客服中心 答复函（工单 {number}）")
+        expect(options.nth(1)).to_contain_text("停电答复 {{ order.number")
+        expect(options.nth(1)).to_contain_text("模板有误")
+        assert options.nth(1).get_attribute("data-error") == "template_invalid"
+
+        sms = page.locator("#order-timeline li[data-kind=sms]")
+        expect(sms).to_contain_text("消息模板有误", timeout=10_000)
+        expect(sms.locator("[data-failure=template]")).to_have_count(1)
+        expect(sms.locator("button[data-resend]")).to_have_count(0)  # nothing to send again
+        assert errors == []
+    finally:
+        context.close()
