@@ -161,17 +161,21 @@ class CallModel(ChannelEvents, QueueCallEvents):
         self.aliases: dict[str, str] = {}  # linkedid of a leg we added (conference) -> its call
         self.ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.restored: dict[str, Call] = {}  # calls known from the bus, not yet seen on AMI
-        # event name -> (handler, its fields with the Timestamp first, read in one pass)
-        self._handlers: dict[str, tuple[Callable[..., None], FieldPicker]] = {}
+        # event name -> (handler, its fields with the Timestamp first, read in one pass, and the
+        # pattern a frame must hold for it: ``reads(only_if=...)``)
+        self._handlers: dict[str, tuple[Callable[..., None], FieldPicker, Callable | None]] = {}
         for name in EVENTS:
             handler = getattr(self, "_on_" + name)
-            self._handlers[name] = (handler, FieldPicker(("Timestamp", *handler.reads)))
+            picker = FieldPicker(("Timestamp", *handler.reads))
+            self._handlers[name] = (handler, picker, handler.only_if)
 
     # -- entry point --------------------------------------------------------
     def handle(self, frame: Frame) -> None:
         entry = self._handlers.get(frame.name)
         if entry is not None:
-            handler, pick = entry
+            handler, pick, only_if = entry
+            if only_if is not None and only_if(frame.raw) is None:
+                return
             values = pick(frame.raw)
             handler(_moment(values[0]), *values[1:])
 

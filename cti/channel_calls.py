@@ -113,7 +113,7 @@ class ChannelEvents(_Base):
             return bool(call.customer_channel) and _party(name) == _party(call.customer_channel)
         return True
 
-    @reads("Channel", "DestUniqueid", "DialStatus")
+    @reads("Channel", "DestUniqueid", "DialStatus", only_if=rb"\r\nDialStatus: (?:NOANSWER|BUSY)(?:\r|$)")
     def _on_DialEnd(self, at: float, name: str, dest_uid: str, status: str) -> None:
         """A colleague a blind transfer rang let it ring out or rejected it ([hotline-transfer]'s
         Dial, on the caller's own leg, ends NOANSWER or BUSY; the dialplan pauses the seat 未接

@@ -540,3 +540,22 @@ def test_a_caller_answered_then_transferred_to_a_queue_who_gives_up_there_abando
     assert (ended.agent_id, ended.answered_at) == ("2001", 13.0)
     vip, general = w.queues.get("vip"), w.queues.get("general")
     assert (vip.abandoned, vip.answered, general.abandoned, general.answered) == (1, 0, 0, 1)
+
+
+def test_a_handler_for_one_outcome_is_not_called_for_the_others():
+    """DialEnd is read for a transfer that rang out (NOANSWER, BUSY); the queue's ANSWERs and
+    CANCELs, most of them, reach no handler and have no field read (reads(only_if=...))."""
+    w = World()
+    seen = []
+    handler, pick, only_if = w.model._handlers["DialEnd"]
+    w.model._handlers["DialEnd"] = (lambda *values: seen.append(values), pick, only_if)
+    for status in ("ANSWER", "CANCEL", "NOANSWER", "BUSY", "CONGESTION"):
+        w.feed(
+            "DialEnd",
+            12.0,
+            Channel=CALLER_2,
+            DestChannel=AGENT_CH,
+            DestUniqueid="1700000000.3",
+            DialStatus=status,
+        )
+    assert [values[-1] for values in seen] == ["NOANSWER", "BUSY"]
