@@ -10,7 +10,9 @@ Three websocket commands, permission ``seats.force`` (``roles.COMMAND_PERMISSION
   caller keeps that call (a 95598 centre never hangs up on a customer to sign a seat out): it is
   paused in its queues at once (reason 班长强制下班) and signed out when the call ends
   (``pending: logged_out`` in the ack). A queue's offer ringing it is withdrawn (the caller
-  waits on for the next agent), as the agent's own 下班 does.
+  waits on for the next agent), as the agent's own 下班 does; a phone answered meanwhile keeps
+  its caller, and the seat, out of its queues already, signs out when that call ends (``pending``
+  too, never a refusal: the sign-out is under way).
 * ``force_acw_end {agent}`` (结束话后处理): ends the seat's 话后处理 as the agent's 话后处理完毕
   would (ready, or back to the break it was in), whatever a tab's unsaved form holds: the holds
   keep an ACW past its limit only until the agent or a supervisor ends it. Refused
@@ -202,7 +204,15 @@ async def force(services: AppServices, user: CurrentUser, cmd: str, args: dict[s
         result = await _call(bridge, "pause", agent_id, reason)
     elif cmd == "force_sign_out":
         reason = A.FORCED_SIGN_OUT_REASON
-        result = await _call(bridge, "sign_out_seat", agent_id, reason)
+        try:
+            result = await _call(bridge, "sign_out_seat", agent_id, reason)
+        except UiError as refused:
+            if refused.error_id != "agent_on_call":
+                raise
+            # a bridge from before the sign-out took this for a pending one: the seat answered its
+            # ringing phone while the offer was withdrawn, is out of its queues and signs out when
+            # that call ends; the supervisor is told so (坐席正在通话，通话结束后签出), not refused
+            result = {"state": A.TALKING, "pending": A.LOGGED_OUT}
     else:
         if state != A.AFTER_CALL_WORK:
             raise UiError("seat_force.not_in_acw", agent=agent_id, name=name, state=state)

@@ -283,7 +283,14 @@ class AgentCommands:
         handed_over = agent.state == A.RINGING and not self._offer_to_withdraw(agent)
         if agent.state not in (A.TALKING, A.ON_HOLD) and not handed_over:
             self.leaving.discard(agent_id)
-            return await self._logout(agent_id)
+            try:
+                return await self._logout(agent_id)
+            except Refused as refused:
+                if refused.reason != "agent_on_call" or agent_id not in self.leaving:
+                    raise
+                # the phone was answered while its offer was withdrawn: the seat, out of its queues
+                # already, keeps that caller and signs out when the call ends, as one found talking
+                return CommandResult.done(state=agent.state, pending=A.LOGGED_OUT)
         # before the pause is sent: a call that ends meanwhile already ends into the sign-out
         self.leaving.add(agent_id)
         agent.before_call, agent.before_call_reason = A.NOT_READY, reason

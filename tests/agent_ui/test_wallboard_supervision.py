@@ -4,6 +4,7 @@ own list of on-call states, and a sign-out whose seat answers meanwhile."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ import agent_ui
 from agent_ui.supervision import FORCED_WAITS_IN
 from tests.agent_ui.conftest import PASSWORD, login
 from tests.agent_ui.test_seat_asterisk import Tab, seat  # noqa: F401 (the fixture)
-from tests.agent_ui.test_seat_force import _call_in
+from tests.agent_ui.test_seat_force import _audits, _call_in, _queue_member
 from ticketing import users
 from ticketing.models import Department, User
 
@@ -125,3 +126,58 @@ async def test_the_board_says_which_states_a_forced_change_waits_through(client,
     script = (Path(agent_ui.__file__).parent / "static" / "js" / "wallboard.js").read_text()
     assert "forced_waits_in" in script and '"after_call_work"]' not in script
     await tab.ws.close()
+
+
+async def test_a_seat_answering_during_its_forced_sign_out_signs_out_after_that_call(
+    client,
+    aiohttp_client,
+    world,
+    seat,  # noqa: F811
+):
+    """强制下班 of a seat whose phone rings with a queue's offer withdraws the offer; the agent
+    answering before it is withdrawn keeps the caller, and the seat, out of its queues already,
+    signs out when the call ends. The supervisor is told just that (pending), not refused with a
+    bare agent_on_call. The answer is the real phone's: the seat's QueueRemove waits for it."""
+    staff_no, net, bridge = seat
+    await _user(world, "3913", "郑监控", ["supervisor"])
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="3")
+    actions = bridge.commands.actions
+    remove = actions.queue_remove
+
+    async def remove_once_answered(*args, **kwargs):
+        for _ in range(100):  # the phone answers after 3 s of ringing, before it leaves the queue
+            if (bridge.agent(staff_no) or {}).get("state") != "ringing":
+                break
+            await asyncio.sleep(0.1)
+        return await remove(*args, **kwargs)
+
+    async with client.ws_connect("/ws") as ws:
+        agent = Tab(ws)
+        await agent.next("snapshot")
+        assert (await agent.command("ready"))["type"] == "ack"
+        await agent.next("agent_state", state="ready", agent_id=staff_no)
+        boss, _ = await _board(await aiohttp_client(client.server), "3913")
+        await _call_in(net)
+        await agent.next("agent_state", state="ringing", agent_id=staff_no, within=15)
+        actions.queue_remove = remove_once_answered
+        try:
+            ack = await boss.command("force_sign_out", agent=staff_no)
+        finally:
+            actions.queue_remove = remove
+        assert ack["type"] == "ack", ack
+        assert ack["result"]["pending"] == "logged_out" and ack["result"]["state"] == "talking", ack
+        assert (await boss.next("board_forced"))["event"]["pending"] == "logged_out"
+        told = await agent.next("seat_forced")
+        assert told["event"]["action"] == "sign_out" and told["event"]["pending"] == "logged_out"
+        assert bridge.agent(staff_no)["state"] == "talking"  # the caller is kept
+        assert await _queue_member(net, staff_no) is None  # out of the queue: no new caller
+        assert (await agent.command("hangup"))["type"] == "ack"
+        await agent.next("agent_state", state="logged_out", agent_id=staff_no, within=15)
+        await boss.ws.close()
+    [row] = [
+        r
+        for r in await _audits(world, "seat.force_sign_out")
+        if r.entity_id == staff_no and r.actor == "3913"
+    ]
+    assert row.before["state"] == "ringing"
+    assert row.after == {"state": "talking", "reason": "班长强制下班", "pending": "logged_out"}
