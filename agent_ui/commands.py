@@ -218,6 +218,8 @@ async def run_command(
     if cmd in supervision.FORCE_COMMANDS:
         # a supervisor's hand on another agent's seat: the team is checked before the bridge is asked
         return await supervision.force(services, user, cmd, args)
+    if cmd in supervision.QUEUE_COMMANDS:
+        return await supervision.move_queue(services, user, cmd, args)  # 调整技能队列, the same reach
     bridge = _bridge(services)
     agent = user.agent_id
     if cmd == "ready":

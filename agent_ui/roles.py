@@ -45,7 +45,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "queues.read": _SEATED | {ADMIN},
     # the wallboard and listen / whisper / barge on an agent's call
     "calls.supervise": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
-    # 置忙 / 强制下班 / 结束话后处理 of another agent's seat from the wallboard: a team leader their
+    # 置忙 / 强制下班 / 结束话后处理 / 调整技能队列 of another agent's seat from the wallboard: a team leader their
     # own team's (agent_ui.supervision checks the team), supervisors and admins every seat
     "seats.force": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
     # 报表: call, queue, agent and order reports with their CSV / Excel export
@@ -81,6 +81,8 @@ COMMAND_PERMISSIONS: dict[str, str] = {
     "force_pause": "seats.force",
     "force_sign_out": "seats.force",
     "force_acw_end": "seats.force",
+    "seat_queue_add": "seats.force",
+    "seat_queue_remove": "seats.force",
     "wrapup_done": "seat.use",
     "hold_after_call_work": "seat.use",
     "snapshot": "session",

@@ -46,9 +46,16 @@ from cti.events import Event, event
 from ticketing import audit
 from ticketing.events import queue_event
 from ticketing.models import AuditLog, Department, User
+from ticketing.users import staffed_queues
 
 FORCE_COMMANDS = ("force_pause", "force_sign_out", "force_acw_end")
 _ACTIONS = {"force_pause": "pause", "force_sign_out": "sign_out", "force_acw_end": "end_acw"}
+#: 调整技能队列: a seat added to one of the hotline's queues, or taken out of one (never its last)
+QUEUE_COMMANDS = ("seat_queue_add", "seat_queue_remove")
+_QUEUE_ACTIONS = {"seat_queue_add": "queue_add", "seat_queue_remove": "queue_remove"}
+#: the bridge's refusals of a queue change, worded for the supervisor (texts' error.seat_queue.*)
+_QUEUE_REFUSALS = ("already_member", "not_member", "last_queue", "unknown_queue")
+SEAT_COMMANDS = FORCE_COMMANDS + QUEUE_COMMANDS
 
 
 @event
@@ -64,6 +71,7 @@ class SeatForced(Event):
     by_role: str = ""  # the role the agent is told it by (texts' role.*: 班长, 质量监控员, 系统管理员)
     reason: str = ""
     pending: str = ""
+    queue: str = ""  # the queue a queue_add / queue_remove joined or left
 
 
 def pause_reasons(services: AppServices) -> tuple[str, ...]:
@@ -247,3 +255,65 @@ async def force(services: AppServices, user: CurrentUser, cmd: str, args: dict[s
             ),
         )
     return {**result, "agent": agent_id, "name": name, "reason": reason, "pending": pending}
+
+
+async def move_queue(
+    services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    """``seat_queue_add`` / ``seat_queue_remove {agent, queue}`` (调整技能队列, DOMAIN § 8): the
+    same reach as the forced actions; the queue one of the hotline's (users' skills, the default
+    ones). Live in Asterisk (QueueAdd / QueueRemove through the bridge): an added ready seat gets the
+    queue's next caller. A signed-in seat's last queue is not removed (that is 强制下班:
+    ``seat_queue.last_queue``). Audited (``seat.queue_add``, ``seat.queue_remove``) and told to the
+    agent's state bar (SeatForced, action queue_add | queue_remove, ``queue``)."""
+    from agent_ui.commands import _agent_state, _bridge, _call
+
+    agent_id = _target(args)
+    if agent_id == user.agent_id:
+        raise UiError("seat_force.self")
+    queue = args.get("queue", "")
+    if not isinstance(queue, str) or not queue.strip() or len(queue) > 64:
+        raise UiError("request.invalid", "queue must be a queue's name", field="queue")
+    queue = queue.strip()
+    name = await _check_scope(services, user, agent_id)
+    async with services.sessionmaker() as db:
+        hotline = await staffed_queues(db, services.default_skills)
+    if queue not in hotline:
+        raise UiError("seat_queue.unknown_queue", queue=queue)
+    bridge = _bridge(services)
+    before = dict(bridge.agent(agent_id) or {}) if getattr(bridge, "agent", None) else {}
+    state = str(before.get("state") or _agent_state(bridge, agent_id))
+    if state == A.LOGGED_OUT:
+        raise UiError("seat_force.logged_out", agent=agent_id, name=name)
+    try:
+        if cmd == "seat_queue_add":
+            result = await _call(bridge, "queue_join", agent_id, queue, 0)
+        else:
+            result = await _call(bridge, "queue_leave", agent_id, queue)
+    except UiError as refused:
+        if refused.error_id in _QUEUE_REFUSALS:
+            raise UiError(f"seat_queue.{refused.error_id}", agent=agent_id, name=name, queue=queue) from None
+        raise
+    queues = sorted(result.get("skills") or ())
+    async with unit_of_work(services, user) as (db, row):
+        await audit.record(
+            db,
+            row,
+            f"seat.{_QUEUE_ACTIONS[cmd]}",
+            "seat",
+            agent_id,
+            before={"state": state, "queues": sorted(before.get("skills") or ())},
+            after={"queue": queue, "queues": queues},
+        )
+        queue_event(
+            db,
+            SeatForced(
+                agent_id=agent_id,
+                action=_QUEUE_ACTIONS[cmd],
+                by=user.staff_no,
+                by_name=user.name,
+                by_role=_role_shown(user.roles),
+                queue=queue,
+            ),
+        )
+    return {**result, "agent": agent_id, "name": name, "queue": queue, "queues": queues}

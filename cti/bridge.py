@@ -255,6 +255,14 @@ class CtiBridge:
         self._cancel_acw(agent_id)
         return await self.commands.logout(agent_id)
 
+    async def queue_join(self, agent_id: str, queue: str, penalty: int = 0) -> CommandResult:
+        """A supervisor adds a signed-in seat to a queue (调整技能队列, QueueAdd)."""
+        return await self.commands.queue_join(agent_id, queue, penalty)
+
+    async def queue_leave(self, agent_id: str, queue: str) -> CommandResult:
+        """A supervisor takes a seat out of one of its queues, never its last (QueueRemove)."""
+        return await self.commands.queue_leave(agent_id, queue)
+
     async def sign_out_seat(self, agent_id: str, reason: str = A.SIGN_OUT_REASON) -> CommandResult:
         """Sign out a seat whose account was disabled (or a supervisor's 强制下班, ``reason``
         班长强制下班); one on a call is paused in its queues with ``reason`` and signed out when

@@ -51,6 +51,8 @@ BRIDGE_COMMANDS = (
     "login",
     "logout",
     "sign_out_seat",
+    "queue_join",
+    "queue_leave",
     "ready",
     "pause",
     "wrapup_done",
@@ -412,6 +414,12 @@ class RemoteBridge:
 
     async def sign_out_seat(self, agent_id: str, reason: str = A.SIGN_OUT_REASON) -> CommandResult:
         return await self._command("sign_out_seat", agent_id, reason)
+
+    async def queue_join(self, agent_id: str, queue: str, penalty: int = 0) -> CommandResult:
+        return await self._command("queue_join", agent_id, queue, penalty)
+
+    async def queue_leave(self, agent_id: str, queue: str) -> CommandResult:
+        return await self._command("queue_leave", agent_id, queue)
 
     async def ready(self, agent_id: str) -> CommandResult:
         return await self._command("ready", agent_id)

@@ -51,6 +51,9 @@ REASONS = (
     "target_logged_out",
     "unknown_target",
     "unknown_queue",
+    "already_member",  # 调整技能队列: the seat is in that queue
+    "not_member",
+    "last_queue",  # the seat's last queue: removing it is 强制下班
     "conference_target_busy",
     "conference_target_not_ready",
     "conference_target_logged_out",
@@ -231,6 +234,44 @@ class AgentCommands:
         agent.paused = True
         self.agents.apply(agent, "login", time.time(), reason=A.LOGIN_REASON)
         return CommandResult.done(state=agent.state)
+
+    async def queue_join(self, agent_id: str, queue: str, penalty: int = 0) -> CommandResult:
+        """A supervisor adds a signed-in seat to ``queue`` (调整技能队列): it joins as it is in its
+        other queues, paused with its reason or taking calls, so a ready seat gets the queue's next
+        caller. Refused ``already_member`` when it is in it."""
+        return await self._run("queue_join", agent_id, self._queue_join, agent_id, queue, penalty)
+
+    async def _queue_join(self, agent_id: str, queue: str, penalty: int) -> CommandResult:
+        agent = self._agent(agent_id)
+        if queue in agent.skills or queue in self.model.queues.queues_of(agent.interface):
+            raise Refused("already_member", f"agent {agent_id} is in {queue}")
+        if not await self.actions.queue_exists(queue):
+            raise Refused("unknown_queue", f"no queue {queue}")
+        # joined paused (as at a sign-in), then as the seat is in its other queues
+        await self.actions.queue_add(
+            queue, agent.interface, agent_id, penalty, agent.reason or A.LOGIN_REASON
+        )
+        agent.skills[queue] = penalty
+        if not agent.paused:
+            await self.actions.queue_pause(agent.interface, False)
+        return CommandResult.done(state=agent.state, queue=queue, skills=dict(agent.skills))
+
+    async def queue_leave(self, agent_id: str, queue: str) -> CommandResult:
+        """A supervisor takes a signed-in seat out of ``queue``; refused ``last_queue`` for its last
+        one (that is 强制下班) and ``not_member`` for a queue it is not in. A call of that queue it
+        is on goes on."""
+        return await self._run("queue_leave", agent_id, self._queue_leave, agent_id, queue)
+
+    async def _queue_leave(self, agent_id: str, queue: str) -> CommandResult:
+        agent = self._agent(agent_id)
+        queues = set(agent.skills) | set(self.model.queues.queues_of(agent.interface))
+        if queue not in queues:
+            raise Refused("not_member", f"agent {agent_id} is not in {queue}")
+        if queues == {queue}:
+            raise Refused("last_queue", f"{queue} is agent {agent_id}'s last queue")
+        await self.actions.queue_remove(queue, agent.interface)
+        agent.skills.pop(queue, None)
+        return CommandResult.done(state=agent.state, queue=queue, skills=dict(agent.skills))
 
     async def logout(self, agent_id: str) -> CommandResult:
         return await self._run("logout", agent_id, self._logout, agent_id)

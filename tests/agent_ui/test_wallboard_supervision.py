@@ -5,6 +5,7 @@ own list of on-call states, and a sign-out whose seat answers meanwhile."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,8 +13,8 @@ from sqlalchemy import select
 import agent_ui
 from agent_ui.supervision import FORCED_WAITS_IN
 from tests.agent_ui.conftest import PASSWORD, login
-from tests.agent_ui.test_seat_asterisk import Tab, seat  # noqa: F401 (the fixture)
-from tests.agent_ui.test_seat_force import _audits, _call_in, _queue_member
+from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, seat  # noqa: F401 (the fixture)
+from tests.agent_ui.test_seat_force import _audits, _call_in
 from ticketing import users
 from ticketing.models import Department, User
 
@@ -64,6 +65,15 @@ async def test_a_team_leader_reaches_only_the_agents_of_their_team(client, world
 
 
 # -- on the real Asterisk -------------------------------------------------------------------------
+async def _queue_member(net, staff_no: str, queue: str = QUEUE) -> dict | None:
+    for frame in await net.action_list("QueueStatus", Queue=queue):
+        if frame.get("Event") == "QueueMember" and staff_no in (
+            frame.get("Location") or frame.get("Interface") or ""
+        ):
+            return {key: frame.get(key) for key in ("Paused", "PausedReason")}
+    return None
+
+
 async def _board(http, staff_no: str) -> tuple[Tab, dict]:
     tab = await _tab(http, staff_no)
     assert (await tab.command("wallboard"))["type"] == "ack"
@@ -181,3 +191,74 @@ async def test_a_seat_answering_during_its_forced_sign_out_signs_out_after_that_
     ]
     assert row.before["state"] == "ringing"
     assert row.after == {"state": "talking", "reason": "班长强制下班", "pending": "logged_out"}
+
+
+# -- 调整技能队列 -------------------------------------------------------------------------------
+OTHER = "camp-a"  # a queue no inbound call lands in (the campaigns'), a hotline queue here by a skill
+
+
+async def test_a_supervisor_moves_a_seat_between_queues_and_an_added_seat_gets_the_next_caller(
+    client,
+    aiohttp_client,
+    world,
+    seat,  # noqa: F811
+):
+    """调整技能队列 from the wallboard, live in Asterisk: the seat's last queue is not removed (that
+    is 强制下班); added to another, the seat may leave ui-a, and added back to ui-a it gets that
+    queue's next caller. Each change is audited and told to the agent's state bar; a team leader
+    outside the seat's team is refused, as for the forced actions."""
+    staff_no, net, bridge = seat
+    await _user(world, "3914", "冯监控", ["supervisor"])
+    await _user(world, "1301", "外呼坐席", ["agent"], skills={OTHER: 0})
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="never")
+    async with client.ws_connect("/ws") as ws:
+        agent = Tab(ws)
+        await agent.next("snapshot")
+        assert (await agent.command("ready"))["type"] == "ack"
+        await agent.next("agent_state", state="ready", agent_id=staff_no)
+        boss, _ = await _board(await aiohttp_client(client.server), "3914")
+        leader = await _tab(await aiohttp_client(client.server), "3001")
+        try:
+            refused = await leader.command("seat_queue_add", agent=staff_no, queue=OTHER)
+            assert refused["error_id"] == "seat_force.not_your_team", refused
+            refused = await boss.command("seat_queue_remove", agent=staff_no, queue=QUEUE)
+            assert refused["type"] == "refused" and refused["error_id"] == "seat_queue.last_queue", refused
+            assert "强制下班" in refused["message"]
+            refused = await boss.command("seat_queue_add", agent=staff_no, queue="bench-a")
+            assert refused["error_id"] == "seat_queue.unknown_queue", refused  # not the hotline's
+            refused = await boss.command("seat_queue_add", agent=staff_no, queue=QUEUE)
+            assert refused["error_id"] == "seat_queue.already_member", refused
+
+            ack = await boss.command("seat_queue_add", agent=staff_no, queue=OTHER)
+            assert ack["type"] == "ack" and ack["result"]["queues"] == sorted([QUEUE, OTHER]), ack
+            told = await agent.next("seat_forced")
+            assert told["event"]["action"] == "queue_add" and told["event"]["queue"] == OTHER
+            member = await _queue_member(net, staff_no, OTHER)
+            assert member is not None and member["Paused"] == "0", member  # ready there too
+
+            ack = await boss.command("seat_queue_remove", agent=staff_no, queue=QUEUE)
+            assert ack["type"] == "ack" and ack["result"]["queues"] == [OTHER], ack
+            assert (await agent.next("seat_forced"))["event"]["action"] == "queue_remove"
+            assert await _queue_member(net, staff_no, QUEUE) is None
+            assert bridge.agent(staff_no)["state"] == "ready"  # still signed in, in camp-a
+
+            # added back to ui-a: its next caller rings this seat
+            assert (await boss.command("seat_queue_add", agent=staff_no, queue=QUEUE))["type"] == "ack"
+            await _call_in(net)
+            pop = await agent.next("screen_pop", within=15)
+            assert pop["event"]["queue"] == QUEUE
+            assert bridge.agent(staff_no)["state"] == "ringing"
+        finally:
+            with contextlib.suppress(Exception):
+                await net.action(
+                    "QueueRemove", Queue=OTHER, Interface=f"Local/{staff_no}@hotline-sim-phone/n"
+                )
+        await boss.ws.close()
+        await leader.ws.close()
+    rows = await _audits(world, "seat.queue_add")
+    assert [(r.actor, r.entity_id, r.after["queue"]) for r in rows] == [
+        ("3914", staff_no, OTHER),
+        ("3914", staff_no, QUEUE),
+    ]
+    [row] = await _audits(world, "seat.queue_remove")
+    assert row.before["queues"] == sorted([QUEUE, OTHER]) and row.after == {"queue": QUEUE, "queues": [OTHER]}

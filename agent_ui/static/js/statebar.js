@@ -217,9 +217,9 @@ export class StateBar {
     }
     const role = ev.by_role ? t(`role.${ev.by_role}`) : "";
     const by = [role, ev.by_name || ev.by].filter(Boolean).join(" ");
-    const action = ["pause", "sign_out", "end_acw"].includes(ev.action) ? ev.action : "pause";
-    const pending = ev.pending && action !== "end_acw" ? "_pending" : "";
-    box.querySelector(".text").textContent = t(`seat_force.notice.${action}${pending}`, { by, reason: reasonText(ev.reason || "") });
+    const action = ["pause", "sign_out", "end_acw", "queue_add", "queue_remove"].includes(ev.action) ? ev.action : "pause";
+    const pending = ev.pending && ["pause", "sign_out"].includes(action) ? "_pending" : "";
+    box.querySelector(".text").textContent = t(`seat_force.notice.${action}${pending}`, { by, reason: reasonText(ev.reason || ""), queue: queueName(ev.queue || "") });
     box.dataset.action = action;
     box.hidden = false;
   }
