@@ -10,6 +10,8 @@
 // reason picked above the map (置忙), signs it out (强制下班: a seat on a call keeps its caller and
 // signs out when the call ends) or ends its 话后处理 (结束话后处理, even with a form unsaved in a tab);
 // the agent's state bar says who did it. No 置闲: only the agent at the seat makes it ready.
+// 加入队列 / 移出队列 (调整技能队列) put the seat in the queue picked above the map, or take it out
+// (never its last one: that is 强制下班), at once.
 import { clock, el } from "./api.js";
 import { queueName, reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -29,7 +31,9 @@ const forced = new Map(); // agent_id → a forced change waiting for the seat's
 // with every board (supervision.FORCED_WAITS_IN); until the first board nothing is forced here
 let forcedWaitsIn = new Set();
 let forceScope = new Set(); // the 工号 whose seats this viewer may force; "*": every seat
-const FORCE = [["force_pause", "seat_force.pause", "btn"], ["force_acw_end", "seat_force.end_acw", "btn"], ["force_sign_out", "seat_force.sign_out", "btn warn"]];
+const FORCE = [["force_pause", "seat_force.pause", "btn"], ["force_acw_end", "seat_force.end_acw", "btn"], ["force_sign_out", "seat_force.sign_out", "btn warn"],
+  // 调整技能队列: the queue picked above the seat map (#wb-queue-pick), live in Asterisk
+  ["seat_queue_add", "seat_queue.add", "btn"], ["seat_queue_remove", "seat_queue.remove", "btn"]];
 
 const now = () => Date.now() / 1000 + skew;
 
@@ -71,6 +75,7 @@ function board(msg) {
   agents.clear(); queues.clear(); calls.clear(); spies.clear(); forced.clear();
   staffed = new Set(msg.staffed_queues || []);
   forcedWaitsIn = new Set(msg.forced_waits_in || []);
+  queuePicker();
   for (const a of msg.agents || []) agents.set(a.agent_id, a);
   for (const c of msg.calls || []) calls.set(c.call_id, c);
   for (const s of msg.spies || []) spies.set(s.spy_id, s);
@@ -237,6 +242,15 @@ function forcedText(ev) {
 
 const mayForce = (a) => String(a.agent_id) !== String(me) && (forceScope.has("*") || forceScope.has(String(a.agent_id)));
 
+// the hotline's queues in the 调整技能队列 picker, the one picked kept across boards
+function queuePicker() {
+  const pick = $("wb-queue-pick");
+  if (!pick) return;
+  const kept = pick.value;
+  pick.replaceChildren(...[...staffed].sort().map((q) => el("option", { value: q }, queueName(q))));
+  if (staffed.has(kept)) pick.value = kept;
+}
+
 // 置忙 / 结束话后处理 / 强制下班, on the seats this viewer may force (hidden on the others, so a tile
 // keeps its shape); 结束话后处理 only in 话后处理, aria-disabled otherwise to keep the focus
 function forceButtons(a) {
@@ -312,6 +326,14 @@ async function forceSeat(socket, button) {
   if (cmd === "force_sign_out" && !window.confirm(t("seat_force.confirm_sign_out", { who }))) return;
   const args = { agent };
   if (cmd === "force_pause") args.reason = $("wb-force-reason")?.value || "";
+  if (cmd.startsWith("seat_queue_")) {
+    args.queue = $("wb-queue-pick")?.value || "";
+    try {
+      await socket.command(cmd, args);
+      toast(t(`seat_queue.done.${cmd === "seat_queue_add" ? "add" : "remove"}`, { who, queue: queueName(args.queue) }), "ok", 5000);
+    } catch (err) { toast(err.message, "refused"); }
+    return;
+  }
   try {
     const result = await socket.command(cmd, args);
     const action = { force_pause: "pause", force_sign_out: "sign_out", force_acw_end: "end_acw" }[cmd];

@@ -1,0 +1,64 @@
+"""The wallboard's second round in the real Chromium, against ``hotline serve`` and the real
+Asterisk: a board reloaded while a forced 置忙 waits for the seat's call still shows it (the
+board's ``forced``) until the call's 话后处理 is over (the server's ``forced_waits_in``), and the
+调整技能队列 picker: 移出队列 on the seat's last queue is refused (that is 强制下班)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.ami_line import AmiLine
+from tests.browser.conftest import PASSWORD, QUEUE
+from tests.browser.test_console_story import VIEWPORT, sign_in
+from ticketing.demo import DEMO_PASSWORD, demo_phone
+
+pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
+SUPERVISOR = "3001"  # the demo's 质检 supervisor: every seat
+
+
+def test_a_reloaded_board_keeps_a_pending_force_and_the_last_queue_stays(console, browser, asterisk):
+    ami = AmiLine(asterisk)
+    ami.clear_queue(QUEUE)
+    ami.phone(console.agent, ring="1", talk="hold")
+    contexts = [browser.new_context(viewport=VIEWPORT, locale="zh-CN") for _ in range(2)]
+    errors: list[str] = []
+    try:
+        agent, boss = (ctx.new_page() for ctx in contexts)
+        for page in (agent, boss):
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(agent, console.url, console.agent, PASSWORD)
+        expect(agent.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
+        state = agent.locator("#agent-state")
+        expect(state).not_to_have_attribute("data-state", "unknown", timeout=10_000)
+        agent.keyboard.press("F2")
+        expect(state).to_have_attribute("data-state", "ready", timeout=10_000)
+        sign_in(boss, console.url, SUPERVISOR, DEMO_PASSWORD)
+        boss.goto(f"{console.url}/wallboard")
+        tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
+        expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
+
+        # 调整技能队列: the seat's only queue is not taken away (that would be 强制下班)
+        boss.locator("#wb-queue-pick").select_option(QUEUE)
+        tile.locator("[data-force=seat_queue_remove]").click()
+        expect(boss.locator(".toast.refused").last).to_contain_text("强制下班", timeout=10_000)
+        expect(tile).to_have_attribute("data-state", "ready")
+
+        ami.call_in(QUEUE, demo_phone(5), stay=60)
+        expect(tile).to_have_attribute("data-state", "talking", timeout=15_000)
+        tile.locator("[data-force=force_pause]").click()
+        pending = tile.locator(".forced")
+        expect(pending).to_contain_text("通话结束后未就绪（班长置忙）", timeout=10_000)
+        boss.reload()  # a board opened afresh: the change still waits for the call
+        tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
+        pending = tile.locator(".forced")
+        expect(tile).to_have_attribute("data-state", "talking", timeout=10_000)
+        expect(pending).to_contain_text("通话结束后未就绪（班长置忙）", timeout=10_000)
+        agent.click("#btn-hangup")
+        expect(tile).to_have_attribute("data-state", "not_ready", timeout=15_000)
+        expect(pending).to_be_hidden()
+        assert errors == []
+    finally:
+        for ctx in contexts:
+            ctx.close()
+        ami.close()
