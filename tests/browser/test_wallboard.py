@@ -180,8 +180,12 @@ def test_consult_a_colleague_from_the_call_bar_then_cancel(console, browser, ast
 
         other.keyboard.press("F2")
         expect(other.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
-        page.once("dialog", lambda d: d.accept(console.colleague))
         page.click("#btn-consult")
+        expect(page.locator("#xfer-dialog")).to_be_visible()
+        page.fill("#xfer-target", console.colleague)
+        page.locator("#xfer-dialog").get_by_role("radio", name="工号（坐席）", exact=True).check()
+        page.click("#xfer-ok")
+        expect(page.locator("#xfer-dialog")).to_be_hidden()
         expect(page.locator("#consulting")).to_contain_text(console.colleague, timeout=10_000)
         expect(page.locator("#btn-cancel-transfer")).to_be_visible()
         expect(other.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=15_000)
