@@ -228,6 +228,9 @@ async def force(services: AppServices, user: CurrentUser, cmd: str, args: dict[s
     pending = str(result.get("pending") or "")
     if cmd == "force_sign_out" and state in ON_CALL_TO_END:
         pending = A.LOGGED_OUT
+    if result.get("already"):
+        # the sign-out asked for before still waits for the call: one audit row, one notice
+        return {**result, "agent": agent_id, "name": name, "reason": reason, "pending": pending}
     async with unit_of_work(services, user) as (db, row):
         await audit.record(
             db,

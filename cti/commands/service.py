@@ -67,6 +67,7 @@ REASONS = (
     "unknown_spy",
     "not_your_spy",
     "already_spying",
+    "sign_out_pending",  # 强制下班 / 账号停用 waits for the seat's call: nothing else replaces it
     "no_skills",
     "not_connected",
     "no_reply",
@@ -332,6 +333,10 @@ class AgentCommands:
                 # the phone was answered while its offer was withdrawn: the seat, out of its queues
                 # already, keeps that caller and signs out when the call ends, as one found talking
                 return CommandResult.done(state=agent.state, pending=A.LOGGED_OUT)
+        if agent_id in self.leaving:
+            # asked again while it waits for the call (a second click, another supervisor): the
+            # one already pending stands, nothing is sent or recorded twice
+            return CommandResult.done(state=agent.state, pending=A.LOGGED_OUT, already=True)
         # before the pause is sent: a call that ends meanwhile already ends into the sign-out
         self.leaving.add(agent_id)
         agent.before_call, agent.before_call_reason = A.NOT_READY, reason
@@ -362,6 +367,10 @@ class AgentCommands:
         agent = self._agent(agent_id)
         if reason not in self.pause_reasons:
             raise Refused("invalid_reason", f"unknown pause reason {reason!r}")
+        if agent_id in self.leaving:
+            # the seat signs out when its call ends: a break would be acknowledged and then not
+            # happen (the sign-out comes first), so it is refused saying why
+            raise Refused("sign_out_pending", f"agent {agent_id} signs out when the call ends")
         await self.actions.queue_pause(agent.interface, True, reason)
         agent.paused = True
         if agent.state in (A.RINGING, A.TALKING, A.ON_HOLD):

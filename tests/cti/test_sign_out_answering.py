@@ -51,3 +51,25 @@ async def test_the_agents_own_sign_out_is_still_refused_when_they_answer_meanwhi
     commands = AgentCommands(w.model, AnsweredMeanwhile(w), hotline_number="95598", pause_reasons=())
     result = await commands.logout("2001")
     assert (result.ok, result.reason) == (False, "agent_on_call")
+
+
+async def test_a_pending_sign_out_is_not_replaced_by_a_break_nor_asked_twice():
+    """QA round 2: 置忙 after a pending 强制下班 was acknowledged as a break, and the seat signed
+    out all the same when the call ended; a second 强制下班 paused it again (and was audited
+    twice). The break is refused saying why; the second sign-out is the first one, already so."""
+    w = World()
+    w.incoming(10.0)
+    w.ring(11.0)
+    w.feed("AgentConnect", 12.0, Channel=CALLER_2, Queue="general", Interface=SEAT, MemberName="2001")
+    actions = NotedActions()
+    commands = AgentCommands(w.model, actions, hotline_number="95598", pause_reasons=("培训",))
+    first = await commands.sign_out_seat("2001", A.FORCED_SIGN_OUT_REASON)
+    assert first.ok and first.data == {"state": A.TALKING, "pending": A.LOGGED_OUT}
+    sent = list(actions.sent)
+    again = await commands.sign_out_seat("2001", A.FORCED_SIGN_OUT_REASON)
+    assert again.ok and again.data == {"state": A.TALKING, "pending": A.LOGGED_OUT, "already": True}
+    refused = await commands.pause("2001", "培训")
+    assert (refused.ok, refused.reason) == (False, "sign_out_pending")
+    assert actions.sent == sent  # nothing more asked of Asterisk
+    agent = w.agents.get("2001")
+    assert (agent.before_call, agent.before_call_reason) == (A.NOT_READY, A.FORCED_SIGN_OUT_REASON)
