@@ -250,11 +250,20 @@ def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console
         expect(coordination.locator("td").nth(1)).to_have_text("接收确认")
 
         # in English too, each label's text sits on one line right above its field
+        listed = rows.count()
         page.click("button[name=lang]")
+        # the switch reloads the page and the list arrives after the form: measure once it is
+        # drawn in English (the form moves down under it), label and field in one go
+        expect(page.locator("#msg-form button[type=submit]")).to_have_text("Save")
+        expect(rows).to_have_count(listed)
         subject = page.locator("#msg-form [name=subject]")
         expect(subject).to_be_visible()
-        label = page.locator("#msg-form label").filter(has=page.locator("[name=subject]")).bounding_box()
-        field = subject.bounding_box()
+        label, field = subject.evaluate(
+            """f => [f.closest("label"), f].map((e) => {
+                const r = e.getBoundingClientRect();
+                return { x: r.x, y: r.y, width: r.width, height: r.height };
+            })"""
+        )
         assert field["x"] == label["x"] and field["width"] > 0.95 * label["width"]
         assert (
             0 < field["y"] - label["y"] < 30
