@@ -126,7 +126,19 @@ async def consulting(story: Story, stay: int = 20) -> tuple[str, str, str]:
     await story.bridge.pause(second, "小休")
     await story.call_in(QUEUE_A, stay=stay)
     call_id = await answered_by(story, first)
-    await story.bridge.ready(second)
+    assert (await story.bridge.ready(second)).ok
+    # the colleague's break is over in Asterisk and on the bus before it is rung: a 小休 pause
+    # (or its event) still under way would ring it from 未就绪·小休, and a resync would rightly
+    # end its consultation there (45a3315), not with the 就绪 this story expects
+    for _ in range(50):
+        await story.bridge.flush()
+        status = await story.net.action_list("QueueStatus", Queue=QUEUE_A)
+        paused = [f.get("Paused") for f in status if f.name == "QueueMember" and f.get("Name") == second]
+        if paused == ["0"] and story.bridge.agent(second)["state"] == "ready":
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"{second} not 就绪 before the consultation: {paused}")
     assert (await story.bridge.consult(first, "agent", second)).ok
     await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
     await story.wait_for(AgentStateChanged, agent_id=first, state="on_hold")
