@@ -119,12 +119,13 @@ async def _queue_member(net, staff_no: str) -> dict | None:
     return None
 
 
-async def _call_in(net, caller: str = "13800138000") -> None:
+async def _call_in(net, caller: str = "13800138000", stay: int = 30) -> None:
+    """A caller queued in ui-a who hangs up by themselves ``stay`` s after being answered."""
     await net.action(
         "Originate",
         Channel=f"Local/{QUEUE}@hotline-queue/n",
         Context="hotline-sim-caller",
-        Exten="30",
+        Exten=str(stay),
         Priority=1,
         CallerID=f'"Zhang" <{caller}>',
         Variable=[f"__HOTLINE_QUEUE={QUEUE}"],
@@ -214,7 +215,9 @@ async def test_a_forced_sign_out_of_a_talking_seat_waits_for_the_call(client, ai
         await agent.next("snapshot")
         assert (await agent.command("ready"))["type"] == "ack"
         await agent.next("agent_state", state="ready", agent_id=staff_no)
-        await _call_in(net)
+        # the caller stays on the line (30 s, the default, ran out under a loaded full run before
+        # the force, and their own hang-up read as the caller cut off): any CallEnded is ours
+        await _call_in(net, stay=600)
         await agent.next("screen_pop", within=15)
         await agent.next("call", event="CallAnswered", within=15)
 
