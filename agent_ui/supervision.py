@@ -191,6 +191,32 @@ async def _check_scope(services: AppServices, user: CurrentUser, agent_id: str) 
         return target.name
 
 
+async def _audited_and_told(
+    services: AppServices,
+    user: CurrentUser,
+    audit_action: str,
+    agent_id: str,
+    *,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    **told: str,
+) -> None:
+    """What a supervisor did to a seat: one audit row, and the seat's tabs told (SeatForced, who
+    did it, ``told``: the action and its reason, pending change or queue), in one transaction."""
+    async with unit_of_work(services, user) as (db, row):
+        await audit.record(db, row, audit_action, "seat", agent_id, before=before, after=after)
+        queue_event(
+            db,
+            SeatForced(
+                agent_id=agent_id,
+                by=user.staff_no,
+                by_name=user.name,
+                by_role=_role_shown(user.roles),
+                **told,
+            ),
+        )
+
+
 async def force(services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]) -> dict[str, Any]:
     from agent_ui.commands import ON_CALL_TO_END, _agent_state, _bridge, _call
 
@@ -231,32 +257,21 @@ async def force(services: AppServices, user: CurrentUser, cmd: str, args: dict[s
     if result.get("already"):
         # the sign-out asked for before still waits for the call: one audit row, one notice
         return {**result, "agent": agent_id, "name": name, "reason": reason, "pending": pending}
-    async with unit_of_work(services, user) as (db, row):
-        await audit.record(
-            db,
-            row,
-            f"seat.{cmd}",
-            "seat",
-            agent_id,
-            before={
-                "state": state,
-                "reason": before.get("reason") or "",
-                "call_id": before.get("call_id") or "",
-            },
-            after={"state": result.get("state") or "", "reason": reason, "pending": pending},
-        )
-        queue_event(
-            db,
-            SeatForced(
-                agent_id=agent_id,
-                action=_ACTIONS[cmd],
-                by=user.staff_no,
-                by_name=user.name,
-                by_role=_role_shown(user.roles),
-                reason=reason,
-                pending=pending,
-            ),
-        )
+    await _audited_and_told(
+        services,
+        user,
+        f"seat.{cmd}",
+        agent_id,
+        before={
+            "state": state,
+            "reason": before.get("reason") or "",
+            "call_id": before.get("call_id") or "",
+        },
+        after={"state": result.get("state") or "", "reason": reason, "pending": pending},
+        action=_ACTIONS[cmd],
+        reason=reason,
+        pending=pending,
+    )
     return {**result, "agent": agent_id, "name": name, "reason": reason, "pending": pending}
 
 
@@ -298,25 +313,14 @@ async def move_queue(
             raise UiError(f"seat_queue.{refused.error_id}", agent=agent_id, name=name, queue=queue) from None
         raise
     queues = sorted(result.get("skills") or ())
-    async with unit_of_work(services, user) as (db, row):
-        await audit.record(
-            db,
-            row,
-            f"seat.{_QUEUE_ACTIONS[cmd]}",
-            "seat",
-            agent_id,
-            before={"state": state, "queues": sorted(before.get("skills") or ())},
-            after={"queue": queue, "queues": queues},
-        )
-        queue_event(
-            db,
-            SeatForced(
-                agent_id=agent_id,
-                action=_QUEUE_ACTIONS[cmd],
-                by=user.staff_no,
-                by_name=user.name,
-                by_role=_role_shown(user.roles),
-                queue=queue,
-            ),
-        )
+    await _audited_and_told(
+        services,
+        user,
+        f"seat.{_QUEUE_ACTIONS[cmd]}",
+        agent_id,
+        before={"state": state, "queues": sorted(before.get("skills") or ())},
+        after={"queue": queue, "queues": queues},
+        action=_QUEUE_ACTIONS[cmd],
+        queue=queue,
+    )
     return {**result, "agent": agent_id, "name": name, "queue": queue, "queues": queues}
