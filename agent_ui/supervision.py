@@ -79,13 +79,6 @@ def pause_reasons(services: AppServices) -> tuple[str, ...]:
     return (A.FORCED_PAUSE_REASON, *(r for r in services.pause_reasons if r != A.FORCED_PAUSE_REASON))
 
 
-def _target(args: dict[str, Any]) -> str:
-    value = args.get("agent", "")
-    if not isinstance(value, str) or not value.strip().isdigit() or len(value.strip()) > 6:
-        raise UiError("request.invalid", "agent must be a 工号", field="agent")
-    return value.strip()
-
-
 def _role_shown(held: Any) -> str:
     for role in (roles.SUPERVISOR, roles.TEAM_LEADER, roles.ADMIN):
         if role in (held or ()):
@@ -191,6 +184,33 @@ async def _check_scope(services: AppServices, user: CurrentUser, agent_id: str) 
         return target.name
 
 
+def _target_seat(user: CurrentUser, args: dict[str, Any]) -> str:
+    """The seat (工号) a supervisor's action names: never their own."""
+    value = args.get("agent", "")
+    if not isinstance(value, str) or not value.strip().isdigit() or len(value.strip()) > 6:
+        raise UiError("request.invalid", "agent must be a 工号", field="agent")
+    agent_id = value.strip()
+    if agent_id == user.agent_id:
+        raise UiError("seat_force.self")
+    return agent_id
+
+
+async def _signed_in_seat(
+    services: AppServices, user: CurrentUser, agent_id: str
+) -> tuple[str, Any, dict[str, Any], str]:
+    """The seat's name, the bridge, the bridge's view of the seat and its state; refused when the
+    seat is out of ``user``'s reach (_check_scope) or signed out."""
+    from agent_ui.commands import _agent_state, _bridge
+
+    name = await _check_scope(services, user, agent_id)
+    bridge = _bridge(services)
+    before = dict(bridge.agent(agent_id) or {}) if getattr(bridge, "agent", None) else {}
+    state = str(before.get("state") or _agent_state(bridge, agent_id))
+    if state == A.LOGGED_OUT:
+        raise UiError("seat_force.logged_out", agent=agent_id, name=name)
+    return name, bridge, before, state
+
+
 async def _audited_and_told(
     services: AppServices,
     user: CurrentUser,
@@ -218,22 +238,15 @@ async def _audited_and_told(
 
 
 async def force(services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]) -> dict[str, Any]:
-    from agent_ui.commands import ON_CALL_TO_END, _agent_state, _bridge, _call
+    from agent_ui.commands import ON_CALL_TO_END, _call
 
-    agent_id = _target(args)
-    if agent_id == user.agent_id:
-        raise UiError("seat_force.self")
+    agent_id = _target_seat(user, args)
     reason = ""
     if cmd == "force_pause":
         reason = args.get("reason") or A.FORCED_PAUSE_REASON
         if reason not in pause_reasons(services):
             raise UiError("seat_force.reason_unknown", reason=str(reason)[:32])
-    name = await _check_scope(services, user, agent_id)
-    bridge = _bridge(services)
-    before = dict(bridge.agent(agent_id) or {}) if getattr(bridge, "agent", None) else {}
-    state = str(before.get("state") or _agent_state(bridge, agent_id))
-    if state == A.LOGGED_OUT:
-        raise UiError("seat_force.logged_out", agent=agent_id, name=name)
+    name, bridge, before, state = await _signed_in_seat(services, user, agent_id)
     if cmd == "force_pause":
         result = await _call(bridge, "pause", agent_id, reason)
     elif cmd == "force_sign_out":
@@ -284,25 +297,18 @@ async def move_queue(
     queue's next caller. A signed-in seat's last queue is not removed (that is 强制下班:
     ``seat_queue.last_queue``). Audited (``seat.queue_add``, ``seat.queue_remove``) and told to the
     agent's state bar (SeatForced, action queue_add | queue_remove, ``queue``)."""
-    from agent_ui.commands import _agent_state, _bridge, _call
+    from agent_ui.commands import _call
 
-    agent_id = _target(args)
-    if agent_id == user.agent_id:
-        raise UiError("seat_force.self")
+    agent_id = _target_seat(user, args)
     queue = args.get("queue", "")
     if not isinstance(queue, str) or not queue.strip() or len(queue) > 64:
         raise UiError("request.invalid", "queue must be a queue's name", field="queue")
     queue = queue.strip()
-    name = await _check_scope(services, user, agent_id)
     async with services.sessionmaker() as db:
         hotline = await staffed_queues(db, services.default_skills)
     if queue not in hotline:
         raise UiError("seat_queue.unknown_queue", queue=queue)
-    bridge = _bridge(services)
-    before = dict(bridge.agent(agent_id) or {}) if getattr(bridge, "agent", None) else {}
-    state = str(before.get("state") or _agent_state(bridge, agent_id))
-    if state == A.LOGGED_OUT:
-        raise UiError("seat_force.logged_out", agent=agent_id, name=name)
+    name, bridge, before, state = await _signed_in_seat(services, user, agent_id)
     try:
         if cmd == "seat_queue_add":
             result = await _call(bridge, "queue_join", agent_id, queue, 0)
