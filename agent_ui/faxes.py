@@ -39,6 +39,7 @@ from ticketing.notify import (
     render_by_hand,
     render_subject,
     send_message,
+    template_failed,
 )
 from ticketing.users import can_access
 from ticketing.workflow.engine import load_order
@@ -232,6 +233,7 @@ async def resend(request: web.Request, channel: str) -> web.Response:
     document) to the same address as a new outbox row; the failure stays on the order's timeline
     beside it, marked with the row that resent it (``resent_as``). Once per failed row: a second
     重发 of it is ``<channel>.already_resent`` (the new row, if it fails too, has its own 重发).
+    One whose template could not be filled has nothing to send: ``<channel>.template_failed``.
     Who may: who may send that channel from the order (``knowledge.send`` on the route) and may
     see the row (``may_see_sent``: the order in their scope unless they sent it or supervise)."""
     services = request.app[SERVICES]
@@ -244,6 +246,14 @@ async def resend(request: web.Request, channel: str) -> web.Response:
             raise UiError("scope.forbidden")
         if row.state != "failed":
             raise UiError(f"{channel}.not_failed", f"only a failed {channel} is sent again")
+        if template_failed(row.error or ""):
+            # sent by itself (entering a step, a contractor's dispatch) from a template that could
+            # not be filled: it has no text, and 重发 would send nothing (it was ``message_empty``).
+            # The template is fixed, or the message written again from the order.
+            raise UiError(
+                f"{channel}.template_failed",
+                f"this {channel}'s template could not be filled: nothing was sent, nor can be again",
+            )
         if row.resent_as is not None:
             raise UiError(f"{channel}.already_resent", f"this failed {channel} was sent again already")
         copy: Path | None = None
