@@ -196,7 +196,7 @@ async def run(
         await sign_in(bridge, control, exts, "cap", QUEUE, phone_context)
         await asyncio.sleep(1.0)
         loop_lag.start()
-        for rate in rates:
+        for step_no, rate in enumerate(rates):
             for s in seen.values():
                 s.clear()
             lags.clear()
@@ -243,7 +243,8 @@ async def run(
                 # left channels stuck for good), and proves nothing more.
                 print(f"  stopping the ramp: {left - step['ended']} calls did not end at {rate:g} calls/s")
                 break
-            await asyncio.sleep(2.0)
+            if step_no < len(rates) - 1:
+                await asyncio.sleep(2.0)  # a quiet moment between steps, none after the last
     finally:
         await loop_lag.stop()
         await hang_up_leftovers(control)

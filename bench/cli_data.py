@@ -19,6 +19,7 @@ def _common(p: argparse.ArgumentParser, seconds: float) -> None:
     p.add_argument("--db", default=",".join(DBS), help="sqlite,postgres (PostgreSQL: database hotline_bench)")
     p.add_argument("--seconds", type=float, default=seconds, help="measuring time per trial")
     p.add_argument("--runs", type=int, default=3, help="rounds; the figure is the median")
+    p.add_argument("--warmup", type=float, default=0.5, help="untimed seconds before each trial")
     p.add_argument("--concurrency", default="1,16", help="tasks in flight, one process (default 1,16)")
     p.add_argument("--fresh", action="store_true", help="rebuild the population even if it is there")
 
@@ -78,7 +79,7 @@ async def _reports(args: argparse.Namespace) -> str:
 
 
 async def _trial(
-    what: str, impl: str, url: str, customers: int, conc: int, seconds: float, seed: int
+    what: str, impl: str, url: str, customers: int, conc: int, seconds: float, seed: int, warmup: float
 ) -> float:
     if what == "lookup":
         if impl == "ours":
@@ -90,7 +91,7 @@ async def _trial(
     else:
         op, close = await lookups.peer_order(url, customers, seed, conc)
     try:
-        return await lookups.measure(op, conc, seconds)
+        return await lookups.measure(op, conc, seconds, warmup)
     finally:
         await close()
 
@@ -107,7 +108,7 @@ async def _main(args: argparse.Namespace, what: str) -> str:
                 impls = ("ours", "peer") if run % 2 == 0 else ("peer", "ours")
                 for impl in impls:
                     rate = await _trial(
-                        what, impl, url, args.customers, conc, args.seconds, seed=run * 100 + conc
+                        what, impl, url, args.customers, conc, args.seconds, run * 100 + conc, args.warmup
                     )
                     results.setdefault((db, conc, impl), []).append(rate)
                     print(f"  {db:<8} run {run + 1}/{args.runs} ×{conc:<3} {impl:<5} {human(rate, unit)}")

@@ -156,7 +156,11 @@ async def run(
         deadline = loop.time() + 15
         while len(offered) < total - refused and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
-        await asyncio.sleep(2.5)  # let the last calls finish before the agents leave
+        # Let the last calls finish before the agents leave: until none of ours is open (the
+        # phones talk 1 s; a bound, should the bridge have missed an end).
+        deadline = loop.time() + 30
+        while any(c["caller"] in sent for c in bridge.calls()) and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
         # A console that fell behind still delivers: wait for it (a late pop counts late, not lost).
         waited = time.monotonic()
         while browsers is not None and not to_tabs <= browsers.callers() and time.monotonic() - waited < 120:  # noqa: ASYNC110
@@ -497,5 +501,5 @@ def report(got: dict[str, Any]) -> str:
         + f"\n\nOn the bus during the calls: {published or 'nothing'}."
         + f"\nThe tabs received {got['tab_messages']:,} messages ({got['tab_bytes'] / 1e6:.1f} MB);"
         + f" the gateway dropped {got['tab_resyncs']} tab backlogs (a snapshot instead); the last pop"
-        + f" came {got['gateway_drained_s']:.1f} s after the calls' end + 2.5 s.\n"
+        + f" came {got['gateway_drained_s']:.1f} s after the calls' end.\n"
     )

@@ -19,11 +19,19 @@ from bench.__main__ import main as bench_main
 from bench.ami_ingest import KINDS, run_trial
 
 
+@pytest.fixture(scope="module")
+def captures(tmp_path_factory):
+    return tmp_path_factory.mktemp("captures")
+
+
 @pytest.fixture(autouse=True)
-def results_dir(tmp_path, monkeypatch):
-    """Figures and SQLite files of these runs go to a temporary directory, not bench/captures."""
-    monkeypatch.setattr(figures, "CAPTURES", tmp_path)
-    return tmp_path
+def results_dir(captures, monkeypatch):
+    """Figures and SQLite files of these runs go to a temporary directory, not bench/captures: one
+    for the module, so that the customer population (migrations and seeds, seconds to build) is
+    built once and found by the next benchmark, as in bench/captures. Whichever test comes first
+    builds it; each reads the last figures of its own benchmark."""
+    monkeypatch.setattr(figures, "CAPTURES", captures)
+    return captures
 
 
 def _results(results_dir, benchmark: str) -> dict:
@@ -208,7 +216,8 @@ def test_fanout_reaches_every_client_with_each_server(results_dir, capsys):
 
 
 def test_lookup_and_orders_on_sqlite(results_dir, capsys):
-    args = ["--customers", "300", "--db", "sqlite", "--seconds", "0.5", "--runs", "1", "--concurrency", "2"]
+    args = ["--customers", "300", "--db", "sqlite", "--seconds", "0.2", "--warmup", "0.1", "--runs", "1",
+            "--concurrency", "2"]  # fmt: skip
     assert bench_main(["lookup", *args]) == 0
     assert bench_main(["orders", *args]) == 0
     out = capsys.readouterr().out
@@ -240,6 +249,8 @@ def test_lookup_and_orders_on_postgres(monkeypatch, capsys):
             "postgres",
             "--seconds",
             "0.2",
+            "--warmup",
+            "0.1",
             "--runs",
             "1",
             "--concurrency",
