@@ -85,6 +85,18 @@ async def test_a_consult_to_a_queue_leaves_the_caller_the_agents_with_its_queue_
     assert len(story.of(CallOffered, call_id=call_id, agent_id=first)) == 1
 
 
+async def _caller_hangs_up(story: Story, call_id: str) -> None:
+    """The caller gives up now: their own end (the hotline-sim-caller half of the Local pair)
+    hangs up, as its Hangup() would once its stay ran out, without the story waiting for that."""
+    own = [
+        c["Channel"]
+        for c in await story.net.action_list("CoreShowChannels")
+        if c.get("Linkedid") == call_id and c.get("Context") == "hotline-sim-caller"
+    ]
+    assert len(own) == 1, own
+    await story.net.action("Hangup", Channel=own[0])
+
+
 def _waiting_in(story: Story, queue: str) -> list[str]:
     return next(q["waiting_calls"] for q in story.bridge.queues() if q["queue"] == queue)
 
@@ -105,7 +117,7 @@ async def test_a_completed_consult_to_a_queue_hands_the_caller_over_not_back_to_
         await asyncio.sleep(0.5)
         assert (await story.bridge.complete_transfer(first)).ok
         await story.wait_for(AgentStateChanged, agent_id=first, state="after_call_work")
-        await asyncio.sleep(2.5)  # the caller waits in QUEUE_B, where `first` is a member
+        await asyncio.sleep(1.0)  # the caller waits in QUEUE_B, where `first` is a member
         assert len(story.of(CallOffered, call_id=call_id, agent_id=first)) == 1, story.events[-20:]
         assert story.bridge.agent(first)["state"] == "after_call_work"
         call = _call(story, call_id)
@@ -136,7 +148,7 @@ async def test_a_caller_handed_to_a_queue_on_a_completed_consult_who_gives_up_ab
     still the agent's in the first queue) and their hang-up was recorded answered. The caller
     waits in QUEUE_B: its board shows them, and their giving up is QUEUE_B's abandon."""
     async with Story(asterisk, acw_seconds=30) as story:
-        first, other, call_id, answered, before = await _consulting_a_queue(story, stay=12)
+        first, other, call_id, answered, before = await _consulting_a_queue(story)
         abandoned = _queue_count(story, QUEUE_B, "abandoned")
         assert (await story.bridge.complete_transfer(first)).ok
         await story.wait_for(AgentStateChanged, agent_id=first, state="after_call_work")
@@ -144,7 +156,8 @@ async def test_a_caller_handed_to_a_queue_on_a_completed_consult_who_gives_up_ab
         call = _call(story, call_id)
         assert (call["queue"], call["on_hold"]) == (QUEUE_B, False), call
         assert _waiting_in(story, QUEUE_B) == [call_id]
-        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=20)  # the caller hangs up
+        await _caller_hangs_up(story, call_id)
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
         await asyncio.sleep(0.3)
         assert _waiting_in(story, QUEUE_B) == []
         assert _queue_count(story, QUEUE_B, "abandoned") == abandoned + 1
