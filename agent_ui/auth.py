@@ -30,6 +30,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
@@ -72,6 +73,22 @@ ENDED_BATCH = 500
 CACHED_SESSIONS = 20_000
 #: the digest of the request's session id, once ``guard`` found it live
 SESSION_REF: web.RequestKey[str] = web.RequestKey("session_ref")
+#: why the request's session ended (``ENDED_WHY``), when its cookie named one that did
+SESSION_ENDED: web.RequestKey[str] = web.RequestKey("session_ended")
+
+#: Why a session ended, as its sockets' 4401 close says it (the close frame's reason) and the
+#: sign-in page tells it (``login?ended=…``, text ``session.ended.<why>``):
+ENDED_WHY = (
+    "idle",  # unused past the idle timeout (session_max_age)
+    "expired",  # the absolute limit from its sign-in (ABSOLUTE_SECONDS), however active
+    "signed_out",  # 退出 in one of the session's tabs (another tab, or another process's)
+    "signed_in_again",  # this browser signed in again (another account, another tab)
+    "password_changed",  # the user changed their password in another session
+    "password_reset",  # an admin reset the password
+    "account_disabled",  # an admin disabled the account
+    "roles_changed",  # an admin changed the account's roles
+    "revoked",  # ended in the database for a reason this process was not told (the bus missed)
+)
 
 
 @event
@@ -81,6 +98,8 @@ class SessionEnded(Event):
 
     staff_no: str
     session: str
+    #: why it ended (``ENDED_WHY``): the sockets' 4401 close and the sign-in page say it
+    why: str = "signed_out"
 
 
 def session_digest(session_id: str) -> str:
@@ -112,6 +131,9 @@ class SessionStore:
         self.clock: Callable[[], dt.datetime] = utcnow
         #: digest → (believed live until, as a clock timestamp; the user's id)
         self._live: dict[str, tuple[float, int]] = {}
+        #: digest → why it was revoked, for the revocations this process made or was told of
+        #: (the row keeps only when): the timeouts are read from the row itself
+        self._why: dict[str, str] = {}
         self.reads = 0  # rows read (the cost the cache saves; the tests measure it)
 
     async def open(self, user_id: int) -> str:
@@ -159,20 +181,43 @@ class SessionStore:
         return True
 
     def _live_row(self, row: UserSession | None, user_id: int, now: dt.datetime) -> bool:
-        return not (
-            row is None
-            or row.user_id != user_id
-            or row.revoked_at is not None
-            or now - row.created_at > self.absolute
-            or now - row.last_seen_at > self.idle
-        )
+        return self._ended_why(row, user_id, now) is None
+
+    def _ended_why(self, row: UserSession | None, user_id: int, now: dt.datetime) -> str | None:
+        """None while the session is live, else why it ended (``ENDED_WHY``): a revocation by
+        what this process knows of it ("revoked" if nothing), a timeout by whichever came first."""
+        if row is None or row.user_id != user_id:
+            return "revoked"  # its row went at the user's next sign-in (``open``)
+        if row.revoked_at is not None:
+            return self._why.get(row.id, "revoked")
+        idle_end, absolute_end = row.last_seen_at + self.idle, row.created_at + self.absolute
+        if now > absolute_end and (now <= idle_end or absolute_end <= idle_end):
+            return "expired"
+        if now > idle_end:
+            return "idle"
+        return None
+
+    async def ended_why(self, digest: str, user_id: int) -> str:
+        """Why the session ended (``ENDED_WHY``), read from its row; "" if it is live. For the
+        rare request or socket command whose session ``alive`` found ended."""
+        now = self.clock()
+        async with self.readers() as db:
+            row = await db.get(UserSession, digest)
+        if row is None:
+            return self._why.get(digest, "revoked")
+        return self._ended_why(row, user_id, now) or ""
 
     async def ended_among(self, sessions: dict[str, int]) -> set[str]:
-        """Those of the sessions (digest → user id: a web process's open sockets) that ended, read
-        in one query per ``ENDED_BATCH`` (not one per socket). It neither touches ``last_seen_at``
-        (an open socket is no activity: the idle timeout still ends its session) nor renews what
-        this process believes; the ended ones it forgets."""
-        ended: set[str] = set()
+        """Those of the sessions (digest → user id: a web process's open sockets) that ended
+        (``ended_why_among``)."""
+        return set(await self.ended_why_among(sessions))
+
+    async def ended_why_among(self, sessions: dict[str, int]) -> dict[str, str]:
+        """Those of the sessions (digest → user id: a web process's open sockets) that ended, and
+        why (``ENDED_WHY``), read in one query per ``ENDED_BATCH`` (not one per socket). It neither
+        touches ``last_seen_at`` (an open socket is no activity: the idle timeout still ends its
+        session) nor renews what this process believes; the ended ones it forgets."""
+        ended: dict[str, str] = {}
         now = self.clock()
         digests = list(sessions)
         for start in range(0, len(digests), ENDED_BATCH):
@@ -183,14 +228,17 @@ class SessionStore:
                     for row in await db.scalars(select(UserSession).where(UserSession.id.in_(batch)))
                 }
             for digest in batch:
-                if not self._live_row(rows.get(digest), sessions[digest], now):
-                    ended.add(digest)
+                row = rows.get(digest)
+                why = self._ended_why(row, sessions[digest], now)
+                if why is not None:
+                    ended[digest] = self._why.get(digest, why) if row is None else why
                     self._live.pop(digest, None)
         return ended
 
-    async def revoke(self, digest: str) -> None:
+    async def revoke(self, digest: str, why: str = "signed_out") -> None:
         """Sign the session out for good (in the database: every process sees it)."""
         self._live.pop(digest, None)
+        self._remember_why(digest, why)
         async with self.sessionmaker.begin() as db:
             await db.execute(
                 update(UserSession)
@@ -198,7 +246,9 @@ class SessionStore:
                 .values(revoked_at=self.clock())
             )
 
-    async def revoke_user(self, db: AsyncSession, user_id: int, *, keep: str | None = None) -> list[str]:
+    async def revoke_user(
+        self, db: AsyncSession, user_id: int, *, keep: str | None = None, why: str = "password_changed"
+    ) -> list[str]:
         """Revoke the user's live sessions but ``keep`` in the caller's transaction (a password
         change: the sessions opened with the old password end with it); their digests, for
         ``announce_ended`` once the transaction is committed."""
@@ -214,11 +264,21 @@ class SessionStore:
             )
         for digest in digests:
             self._live.pop(digest, None)
+            self._remember_why(digest, why)
         return digests
 
-    def forget(self, digest: str) -> None:
-        """Another process signed the session out (``SessionEnded``): read its row next time."""
+    def forget(self, digest: str, why: str = "") -> None:
+        """Another process signed the session out (``SessionEnded``): read its row next time,
+        and remember why it ended."""
         self._live.pop(digest, None)
+        if why:
+            self._remember_why(digest, why)
+
+    def _remember_why(self, digest: str, why: str) -> None:
+        self._why.pop(digest, None)
+        self._why[digest] = why if why in ENDED_WHY else "revoked"
+        while len(self._why) > CACHED_SESSIONS:
+            del self._why[next(iter(self._why))]
 
     def _believe(self, digest: str, user_id: int, now: dt.datetime) -> None:
         self._live.pop(digest, None)  # to the end: the oldest are the first to go
@@ -301,9 +361,11 @@ async def start_user_session(request: web.Request, user: Any) -> Session:
     if isinstance(previous.get("sid"), str):
         # the one this browser had ends, and with it its tabs, in every web process
         digest = session_digest(previous["sid"])
-        await store.revoke(digest)
+        await store.revoke(digest, "signed_in_again")
         staff_no = previous.get("staff_no")
-        await announce_ended(request.app, staff_no if isinstance(staff_no, str) else "", [digest])
+        await announce_ended(
+            request.app, staff_no if isinstance(staff_no, str) else "", [digest], "signed_in_again"
+        )
     session_id = await store.open(user.id)
     session = await new_session(request)
     session["sid"] = session_id
@@ -332,18 +394,20 @@ async def end_user_session(request: web.Request) -> None:
     session.invalidate()
 
 
-async def announce_ended(app: web.Application, staff_no: str, digests: list[str]) -> None:
-    """Sessions revoked in the database: this process forgets them and closes their sockets now,
-    and ``SessionEnded`` tells the other web processes to do the same."""
+async def announce_ended(
+    app: web.Application, staff_no: str, digests: list[str], why: str = "signed_out"
+) -> None:
+    """Sessions revoked in the database: this process forgets them and closes their sockets now
+    (saying ``why``), and ``SessionEnded`` tells the other web processes to do the same."""
     gateway = app.get(GATEWAY)
     store = app.get(SESSIONS)
     for digest in digests:
         if store is not None:
-            store.forget(digest)
+            store.forget(digest, why)
         if gateway is not None:
-            gateway.end_session(staff_no, digest)  # this process's tabs, without waiting for the bus
+            gateway.end_session(staff_no, digest, why)  # this process's tabs, without waiting for the bus
         try:
-            await app[SERVICES].bus.publish(SessionEnded(staff_no=staff_no, session=digest))
+            await app[SERVICES].bus.publish(SessionEnded(staff_no=staff_no, session=digest, why=why))
         except Exception:
             # revoked in the database all the same: every process's check of its sockets (every
             # CHECK_SECONDS) and requests closes and refuses it
@@ -363,6 +427,10 @@ async def session_user(request: web.Request, session: Session) -> CurrentUser | 
         if await store.alive(digest, user.id):
             request[SESSION_REF] = digest
             return user
+        try:
+            request[SESSION_ENDED] = await store.ended_why(digest, user.id) or "revoked"
+        except Exception:
+            log.warning("why the session of %s ended was not read", user.staff_no, exc_info=True)
     for key in _USER_KEYS:
         session.pop(key, None)
     session["csrf"] = secrets.token_urlsafe(24)
@@ -426,8 +494,13 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         request[USER] = user
         return await handler(request)
     if user is None:
+        ended = request.get(SESSION_ENDED)
         if not wants_json(request) and request.method == "GET":
-            raise web.HTTPSeeOther(f"/login?next={request.path_qs}")
+            # the sign-in page says why, when the cookie's session ended (timed out, revoked)
+            query = {"next": request.path_qs, **({"ended": ended} if ended else {})}
+            raise web.HTTPSeeOther(f"/login?{urlencode(query)}")
+        if ended:
+            raise UiError("auth.required", session_ended=ended)
         raise UiError("auth.required")
     if user.must_change_password and request.path not in _PASSWORD_CHANGE_PATHS:
         if not wants_json(request) and request.method == "GET":

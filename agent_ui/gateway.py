@@ -106,6 +106,13 @@ _CALL_EVENTS = (CallAnswered, CallHeld, CallTransferred, CallEnded)
 DIRECTIONS_KEPT = 10_000  # live calls whose direction is remembered (a CallEnded lost to a restart ages out)
 
 
+def account_change_why(event: UserAccountChanged) -> str:
+    """Why an admin's change of the account ends its consoles (``auth.ENDED_WHY``)."""
+    if not event.active:
+        return "account_disabled"
+    return "password_reset" if event.reason == "password_reset" else "roles_changed"
+
+
 class SharedMessage:
     """A message for many tabs: serialised once, and framed once for the direct write."""
 
@@ -152,11 +159,14 @@ class Client:
         #: names the web process too, whose silence (killed) lets the bridge drop the hold
         self.acw_holder = A.acw_holder(process, uuid.uuid4().hex) if process else uuid.uuid4().hex
 
-    def sign_out(self, why: bytes = b"account changed") -> None:
-        """Close with 4401 (socket.js then opens the sign-in form): the account changed under it,
-        or its session was signed out."""
+    def sign_out(self, why: str = "revoked") -> None:
+        """Close with 4401 (socket.js then opens the sign-in form, which says why): the account
+        changed under it, or its session ended. ``why`` (``auth.ENDED_WHY``) is the close frame's
+        reason; the first one given stands."""
         if self.signing_out is None and not self.ws.closed:
-            self.signing_out = asyncio.get_running_loop().create_task(self.ws.close(code=4401, message=why))
+            self.signing_out = asyncio.get_running_loop().create_task(
+                self.ws.close(code=4401, message=why.encode())
+            )
 
     def send(self, message: dict[str, Any] | SharedMessage) -> None:
         """Write a shared message now if the tab is keeping up; queue anything else, in order."""
@@ -341,7 +351,7 @@ class Gateway:
     # -- bus → browsers ------------------------------------------------------
     async def _on_event(self, event: Event) -> None:
         if isinstance(event, SessionEnded):
-            self.end_session(event.staff_no, event.session)  # signed out on any web process
+            self.end_session(event.staff_no, event.session, event.why)  # signed out on any web process
             return
         if isinstance(event, CallStarted):
             self._remember_direction(event.call_id, event.direction)
@@ -405,20 +415,21 @@ class Gateway:
             if self._boards:
                 self._fan_out(SharedMessage({"type": "board_spy", "event": body}), list(self._boards))
         elif isinstance(event, UserAccountChanged):
+            why = account_change_why(event)
             for client in list(self._by_staff_no.get(event.staff_no, ())):
-                client.sign_out()  # its session would be refused from now on anyway
+                client.sign_out(why)  # its session would be refused from now on anyway
         else:
             self._route_ticketing(event, body)
 
-    def end_session(self, staff_no: str, session: str) -> None:
+    def end_session(self, staff_no: str, session: str, why: str = "signed_out") -> None:
         """A session was signed out: it is no session in this process any more, and its sockets
         close (4401: the tabs go to the sign-in form, none can put the seat back in its queues)."""
         if self.sessions is not None:
-            self.sessions.forget(session)
+            self.sessions.forget(session, why)
         tabs = self._by_staff_no.get(staff_no) if staff_no else self.clients
         for client in list(tabs or ()):
             if client.session == session:
-                client.sign_out(b"signed out")
+                client.sign_out(why)
 
     async def _keep_checking_sessions(self) -> None:
         """Every ``CHECK_SECONDS`` the sessions of this process's sockets are read again: a
@@ -438,10 +449,10 @@ class Gateway:
             return
         tabs = list(self.clients)
         sessions = {client.session: client.user.id for client in tabs if client.session}
-        ended = await self.sessions.ended_among(sessions) if sessions else set()
+        ended = await self.sessions.ended_why_among(sessions) if sessions else {}
         for client in tabs:
             if not client.session or client.session in ended:
-                client.sign_out(b"signed out")
+                client.sign_out(ended.get(client.session, "revoked"))
 
     def _remember_direction(self, call_id: str, direction: str) -> None:
         self._directions[call_id] = direction
@@ -633,8 +644,9 @@ class Gateway:
             return
         if not live:
             # signed out or timed out (another process's tab, a SessionEnded this one missed)
-            client.send(self._refusal(client, ref, "auth.required", {}))
-            client.sign_out(b"signed out")
+            why = await self._ended_why(client)
+            client.send(self._refusal(client, ref, "auth.required", {"session_ended": why}))
+            client.sign_out(why)
             return
         permission = roles.COMMAND_PERMISSIONS.get(cmd)
         if permission is None:
@@ -696,6 +708,16 @@ class Gateway:
             error_id = "internal"
         details = exc.details if isinstance(exc, UiError) else details_of(exc)
         return self._refusal(client, ref, error_id, details, str(exc))
+
+    async def _ended_why(self, client: Client) -> str:
+        """Why the socket's session ended (``auth.ENDED_WHY``), "revoked" if that cannot be read."""
+        if self.sessions is None or not client.session:
+            return "revoked"
+        try:
+            return await self.sessions.ended_why(client.session, client.user.id) or "revoked"
+        except Exception:
+            log.warning("why the session of %s ended was not read", client.user.staff_no, exc_info=True)
+            return "revoked"
 
     async def _session_live(self, client: Client) -> bool:
         if self.sessions is None:

@@ -15,6 +15,8 @@ from aiohttp_session import get_session
 
 import ticketing.users as users
 from agent_ui.auth import (
+    ABSOLUTE_SECONDS,
+    ENDED_WHY,
     SESSION_REF,
     SESSIONS,
     announce_ended,
@@ -74,8 +76,24 @@ async def _verify(request: web.Request, staff_no: str, password: str) -> Any:
 @routes.get("/login")
 @public
 async def login_page(request: web.Request) -> web.Response:
+    """The sign-in form; ``ended`` (a console socket's 4401 reason, or the guard's redirect of a
+    page whose session ended) says why the user has to sign in again."""
+    ended = request.query.get("ended", "")
+    notice = None
+    if ended in ENDED_WHY and request.get(USER) is None:
+        store = request.app.get(SESSIONS)
+        hours = round((store.absolute.total_seconds() if store else ABSOLUTE_SECONDS) / 3600)
+        notice = request.app[TEXTS].get(await language(request), f"session.ended.{ended}", hours=hours)
     return await request.app[TEMPLATES].response(
-        request, "login.html", {"next": _safe_next(request.query.get("next")), "error": None, "staff_no": ""}
+        request,
+        "login.html",
+        {
+            "next": _safe_next(request.query.get("next")),
+            "error": None,
+            "staff_no": "",
+            "ended": ended if notice else "",
+            "ended_notice": notice,
+        },
     )
 
 
@@ -202,7 +220,7 @@ async def _change_password(request: web.Request, current: str, new: str, confirm
         stamp = password_stamp(row)
         # the user's other sessions end with the old password (revoked: their sockets close too)
         ended = await request.app[SESSIONS].revoke_user(db, user.id, keep=request.get(SESSION_REF))
-    await announce_ended(request.app, user.staff_no, ended)
+    await announce_ended(request.app, user.staff_no, ended, "password_changed")
     session = await get_session(request)
     session["must_change"] = False
     session["pw_at"] = stamp  # this session goes on with the new password

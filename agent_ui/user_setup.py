@@ -107,8 +107,8 @@ async def reset_password(request: web.Request) -> web.Response:
         password = await user_admin.reset_password(db, actor, staff_no)
         # every session of the user ends with the old password (an admin's own reset too)
         user = await user_admin.get_user(db, staff_no)
-        ended = await request.app[SESSIONS].revoke_user(db, user.id)
-    await announce_ended(request.app, user.staff_no, ended)
+        ended = await request.app[SESSIONS].revoke_user(db, user.id, why="password_reset")
+    await announce_ended(request.app, user.staff_no, ended, "password_reset")
     return web.json_response({"temporary_password": password}, headers=NO_STORE)
 
 

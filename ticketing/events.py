@@ -101,6 +101,8 @@ class UserAccountChanged(Event):
     staff_no: str
     active: bool
     roles: tuple[str, ...] = ()
+    #: what changed: "password_reset", else the account (disabled, roles); the console says it
+    reason: str = ""
 
 
 @event

@@ -270,9 +270,12 @@ async def update_user(
     return user
 
 
-def _signed_out(session: AsyncSession, user: User) -> None:
+def _signed_out(session: AsyncSession, user: User, reason: str = "") -> None:
     queue_event(
-        session, UserAccountChanged(staff_no=user.staff_no, active=user.active, roles=tuple(user.roles))
+        session,
+        UserAccountChanged(
+            staff_no=user.staff_no, active=user.active, roles=tuple(user.roles), reason=reason
+        ),
     )
 
 
@@ -287,7 +290,7 @@ async def reset_password(session: AsyncSession, actor: User | None, staff_no: st
     user.failed_logins = 0
     user.locked_until = None
     await session.flush()
-    _signed_out(session, user)
+    _signed_out(session, user, "password_reset")
     return password
 
 

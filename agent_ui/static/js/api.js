@@ -27,7 +27,11 @@ export async function api(path, { method = "GET", body, query } = {}) {
   const resp = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
   const data = resp.headers.get("Content-Type")?.includes("json") ? await resp.json() : null;
   if (!resp.ok) {
-    if (resp.status === 401) window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+    if (resp.status === 401) {
+      // the sign-in page says why, when the session ended (timed out, signed out elsewhere…)
+      const ended = data?.details?.session_ended;
+      window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}${ended ? `&ended=${encodeURIComponent(ended)}` : ""}`);
+    }
     throw new ApiError(resp.status, data);
   }
   return data;

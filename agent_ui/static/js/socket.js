@@ -29,7 +29,15 @@ export class ConsoleSocket extends EventTarget {
       for (const [, p] of this.pending) p.reject({ errorId: "ws.closed", message: errorText("service.unavailable") });
       this.pending.clear();
       this.emit("connection", { connected: false, code: e.code });
-      if (e.code === 4401 || e.code === 1008) { location.assign("/login"); return; }
+      if (e.code === 4401 || e.code === 1008) {
+        // 退出 from this tab: it goes to the sign-in form itself, with nothing to explain
+        if (this.signingOut) return;
+        // the close's reason says why the session ended (timed out, signed out in another tab,
+        // password changed, account disabled…): the sign-in page tells it
+        const ended = e.code === 4401 && /^[a-z_]{1,40}$/.test(e.reason || "") ? e.reason : "";
+        location.assign(ended ? `/login?ended=${ended}&next=${encodeURIComponent(location.pathname)}` : "/login");
+        return;
+      }
       // a refused handshake looks like any other drop: after a few, ask whether we are still signed in
       if (++this.failures >= 3) {
         fetch("/api/session", { credentials: "same-origin" }).then((r) => r.json())

@@ -116,9 +116,12 @@ export class StateBar {
   // keeps the pop and what is typed; the intake drafts go only once signed out, so that whoever
   // signs in next on this browser finds none
   async signOut() {
+    // this tab's socket closes with the session (4401 signed_out): not "signed out elsewhere"
+    this.socket.signingOut = true;
     try {
       await api("/api/session", { method: "DELETE" });
     } catch (err) {
+      this.socket.signingOut = false;
       toast(err.message, "refused");
       return;
     }
