@@ -21,7 +21,7 @@ async def colleague(seat):  # noqa: F811
     _, net, bridge = seat
     other = f"7{random.randint(1000, 9999)}"
     interface = f"Local/{other}@hotline-sim-phone/n"
-    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{other}", Val="1")
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{other}", Val="0")  # answers at once
     await net.action("DBPut", Family="hotline-sim", Key=f"talk-{other}", Val="hold")
     assert (await bridge.login(other, interface, {QUEUE: 5})).ok
     assert (await bridge.pause(other, "小休")).ok
@@ -33,6 +33,8 @@ async def colleague(seat):  # noqa: F811
 
 
 async def _answered_call(tab: Tab, net, staff_no: str) -> str:
+    # the seat's phone answers at once (the fixture's rings 1 s): these stories start on the call
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="0")
     assert (await tab.command("ready"))["type"] == "ack"
     await tab.next("agent_state", state="ready", agent_id=staff_no)
     await net.action(
