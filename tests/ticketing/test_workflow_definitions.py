@@ -210,6 +210,13 @@ def _broken(**patch):
             "'some'",
         ),
         ({"nodes__1__operators": {"batches": [[{"rank": "boss"}]]}}, "unknown_operator_rule", "rank"),
+        ({"nodes__1__operators": {"batches": [[{"role": "wizard"}]]}}, "unknown_role", "'wizard'"),
+        ({"nodes__1__operators": {"batches": [[{"role": ["handler", "boss"]}]]}}, "unknown_role", "'boss'"),
+        (
+            {"nodes__1__sla": {"limit": "1h", "overrun": {"notify": {"role": "wizard"}}}},
+            "unknown_role",
+            "'wizard'",
+        ),
         ({"nodes__1__sla": {"limit": "soon"}}, "bad_duration", "'soon'"),
         ({"nodes__6": None}, "no_archive_node", "archive"),
         ({"nodes__1__exits": None}, "dead_end_node", "'appoint'"),

@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from ticketing.errors import NumberingError, WorkflowInvalid
+from ticketing.models.org import ROLES
 from ticketing.numbering import check_length, validate_pattern
 from ticketing.workflow.conditions import ConditionError, check_condition, fields_in, parse_duration
 
@@ -444,6 +445,16 @@ def _check_rule(rule: Any, fields: Mapping[str, Any], where: str, bad: Any) -> N
             f"{where}: unknown operator rule keys {sorted(unknown)}",
             value="、".join(sorted(map(str, unknown))),
         )
+    if "role" in rule:
+        named = rule["role"] if isinstance(rule["role"], list) else [rule["role"]]
+        for role in named:
+            if role not in ROLES:
+                # a step nobody can ever hold: the order would sit there unseen
+                bad(
+                    "unknown_role",
+                    f"{where}: unknown role {role!r} (roles: {', '.join(ROLES)})",
+                    value=str(role),
+                )
     for key in ("site_field", "field_user"):
         if key in rule and rule[key] not in fields:
             bad(
