@@ -116,6 +116,10 @@ class CallEnded(Event):
     #: each agent's time on the call, in the order they came: (agent_id, joined, left); a
     #: transfer, a consultation or a conference gives several
     legs: tuple[tuple[str, float, float], ...] = ()
+    #: each time the caller entered a queue, in order: (queue, queued_at, left_at, outcome there,
+    #: agent who answered there); a blind transfer to a queue, a consultation completed to one,
+    #: an overflow give several. ``queue``, ``queued_at`` and ``waited`` are the last one's
+    queue_legs: tuple[tuple[str, float, float, str, str], ...] = ()
 
 
 @event

@@ -34,7 +34,7 @@ from cti.call_events import (
 )
 from cti.channel_calls import INBOUND_CONTEXTS, OUTBOUND_CONTEXTS, Channel, ChannelEvents, MalformedEvent
 from cti.events import Event
-from cti.queue_calls import QueueCallEvents
+from cti.queue_calls import QueueCallEvents, QueueLeg
 from cti.queues import QueueBoard
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "CallModel",
     "Channel",
     "MalformedEvent",
+    "QueueLeg",
 ]
 
 UNKNOWN = ("", "<unknown>")
@@ -112,6 +113,9 @@ class Call:
     consult_legs: set[str] = dataclasses.field(default_factory=set)
     # the queue each of them waits in, with its position and priority there (QueueCallerJoin)
     consult_queues: dict[str, tuple[str, int, int]] = dataclasses.field(default_factory=dict)
+    # each time the caller entered a queue (from the IVR, a blind transfer, a completed
+    # consultation, an overflow), in order: the queue KPIs count per queue leg
+    queue_legs: list[QueueLeg] = dataclasses.field(default_factory=list)
 
     def snapshot(self) -> dict[str, object]:
         body = dataclasses.asdict(self)
@@ -125,6 +129,7 @@ class Call:
             "legs",
             "consult_legs",
             "consult_queues",
+            "queue_legs",
         ):
             body.pop(key)
         body["ringing"] = sorted(self.ringing)
@@ -263,9 +268,8 @@ class CallModel(ChannelEvents, QueueCallEvents):
         call.ringing.discard(agent_id)
         call.answered_at = at
         call.agent_id = agent_id
-        if call.queue:
-            # the queue's answer counts now, for the wallboard, not when the call ends
-            self.queues.outcome(call.queue, "answered", at, at - call.queued_at if call.queued_at else None)
+        # the queue's answer counts now, for the wallboard, not when the call ends
+        self._queue_answered(call, agent_id, at)
         if waited is None:
             waited = at - call.queued_at if call.queued_at else 0.0
         call.waited = round(max(0.0, waited), 3)
@@ -443,9 +447,18 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if call.hold_started:
             call.hold_seconds += at - call.hold_started
             call.hold_started = 0.0
+        leg = self._open_leg(call)
+        if leg is not None:
+            # still waiting in a queue when the call ended: given up there (no abandon was heard)
+            gave_up = "abandoned_ringing" if call.ringing_at and call.ringing else "abandoned_queue"
+            self._close_leg(call, leg, gave_up, at)
+            call.outcome = gave_up
+            call.waited = leg.waited
+            if not call.hangup_side:
+                call.hangup_side = "caller"
         if call.answered_at and not call.outcome.startswith("abandoned"):
             # answered; a caller answered, then handed to a queue (a transfer) who gave up there
-            # is that queue's abandon (``_on_QueueCallerAbandon``), counted below
+            # is that queue's abandon (its leg's, counted there)
             call.outcome = "answered"
         elif not call.outcome:
             if call.queued_at:
@@ -461,8 +474,6 @@ class CallModel(ChannelEvents, QueueCallEvents):
                 call.outcome = "failed"
         if call.queue:
             self.queues.leave(call.queue, call.call_id, at)
-            if call.outcome not in ("overflow", "answered"):  # both counted when they happened
-                self.queues.outcome(call.queue, call.outcome, at, call.waited if call.queued_at else None)
         self._start(call)
         event = CallEnded(
             call_id=call.call_id,
@@ -487,6 +498,9 @@ class CallModel(ChannelEvents, QueueCallEvents):
             recording=call.recording,
             waited=call.waited,
             legs=tuple((agent_id, joined, left) for agent_id, joined, left in call.legs),
+            queue_legs=tuple(
+                (leg.queue, leg.queued_at, leg.left_at, leg.outcome, leg.agent_id) for leg in call.queue_legs
+            ),
         )
         self.notify(event)
         if self.on_call_end:

@@ -9,6 +9,7 @@ Each handler is called with the event's time and the fields it names in
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from cti import agents as A
@@ -22,6 +23,24 @@ if TYPE_CHECKING:
     _Base = CallModel
 else:
     _Base = object
+
+
+@dataclasses.dataclass
+class QueueLeg:
+    """The caller's time in one queue: offered there at ``queued_at``; its outcome there
+    (answered, abandoned_queue, abandoned_ringing, overflow: left for another queue or the
+    voicemail unanswered) at ``left_at``, counted on that queue's board once, when it is known.
+    A call answered in one queue and transferred to another is two legs, each queue's own."""
+
+    queue: str
+    queued_at: float
+    left_at: float = 0.0
+    outcome: str = ""  # "" while the caller waits there
+    agent_id: str = ""  # who answered it there
+
+    @property
+    def waited(self) -> float:
+        return round(max(0.0, (self.left_at or self.queued_at) - self.queued_at), 3)
 
 
 class QueueCallEvents(_Base):
@@ -70,11 +89,21 @@ class QueueCallEvents(_Base):
         there (blind; ``joined``: its QueueCallerJoin), or handed there on a completed
         consultation's leg (``consult_handed_to_queue``, no IVR choices to read on it). A later
         queue than the call's is its queue now (its answer or abandon decides)."""
-        if call.queue and call.queue != queue:
-            call.ivr_path.append(f"overflow:{call.queue}")
-            call.outcome = ""  # a new queue: its own answer/abandon decides
-        call.queue = queue
-        call.queued_at = at
+        waiting = self._open_leg(call)
+        if waiting is not None and waiting.queue == queue:
+            # the same wait heard again: no new leg
+            call.queue = queue
+        else:
+            if waiting is not None:
+                # left unanswered for this queue: that queue's overflow (once: the dialplan's
+                # HotlineOverflow may have said so already)
+                self._close_leg(call, waiting, "overflow", at)
+            if call.queue and call.queue != queue:
+                call.ivr_path.append(f"overflow:{call.queue}")
+            call.outcome = ""  # a new queue leg: its own answer/abandon decides
+            call.queue = queue
+            call.queued_at = at
+            call.queue_legs.append(QueueLeg(queue, at))
         if joined and self.on_queued:
             self.on_queued(call, channel)
         self._start(call)
@@ -88,6 +117,31 @@ class QueueCallEvents(_Base):
                 queued_at=at,
             )
         )
+
+    def _open_leg(self, call: Call) -> QueueLeg | None:
+        """The queue leg the caller waits in now, if any. A call known from before a restart
+        (no legs heard) has one made from its queue: waiting there, or answered there."""
+        if not call.queue_legs and call.queue and call.queued_at:
+            leg = QueueLeg(call.queue, call.queued_at)
+            if call.answered_at:
+                leg.left_at, leg.outcome, leg.agent_id = call.answered_at, "answered", call.agent_id
+            call.queue_legs.append(leg)
+        if call.queue_legs and not call.queue_legs[-1].outcome:
+            return call.queue_legs[-1]
+        return None
+
+    def _close_leg(self, call: Call, leg: QueueLeg, outcome: str, at: float, agent_id: str = "") -> None:
+        """The leg's outcome in its queue, counted on that queue's board now (once per leg); the
+        caller waits there no more (whether or not its QueueCallerLeave came first)."""
+        leg.outcome, leg.left_at, leg.agent_id = outcome, at, agent_id
+        self.queues.outcome(leg.queue, outcome, at, leg.waited, call_id=call.call_id)
+
+    def _queue_answered(self, call: Call, agent_id: str, at: float) -> None:
+        """``agent_id`` answered the caller waiting in a queue: that queue's answer (the first
+        queue's, or the one a transfer or a completed consultation took the caller to)."""
+        leg = self._open_leg(call)
+        if leg is not None:
+            self._close_leg(call, leg, "answered", at, agent_id)
 
     def _consult_leg_of(self, call: Call, channel: str) -> bool:
         """Whether ``channel``, joining a queue on ``call``, is the leg of a consultation (the
@@ -116,6 +170,9 @@ class QueueCallEvents(_Base):
         call.waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
         call.hangup_side = "caller"
         self.queues.leave(queue, call.call_id, at)
+        leg = self._open_leg(call)
+        if leg is not None:
+            self._close_leg(call, leg, call.outcome, at)
 
     @reads("Linkedid", "MemberName", "Interface", "Queue", "Channel")
     def _on_AgentCalled(
@@ -196,8 +253,10 @@ class QueueCallEvents(_Base):
             if self.on_missed:
                 self.on_missed(agent, call.call_id if call else "")
 
-    @reads("Linkedid", "MemberName", "Interface", "HoldTime")
-    def _on_AgentConnect(self, at: float, linkedid: str, member: str, interface: str, hold_time: str) -> None:
+    @reads("Linkedid", "MemberName", "Interface", "HoldTime", "Channel")
+    def _on_AgentConnect(
+        self, at: float, linkedid: str, member: str, interface: str, hold_time: str, channel: str
+    ) -> None:
         call = self._known(linkedid)
         agent = self._agent_of(member, interface)
         if call is None or agent is None:
@@ -212,6 +271,11 @@ class QueueCallEvents(_Base):
         if not call.answered_at:
             self._answered(call, agent.agent_id, at, float(hold_time or 0))
             call.waited = round(at - call.queued_at, 3) if call.queued_at else call.waited
+        elif channel not in call.consult_legs:
+            # answered before, then handed to this queue (a blind transfer, a completed
+            # consultation): this queue's answer, counted here as its offer was; not a
+            # consultation's leg answered (that talk is the consulting agent's)
+            self._queue_answered(call, agent.agent_id, at)
 
     @reads("Linkedid", "Reason")
     def _on_AgentComplete(self, at: float, linkedid: str, reason: str) -> None:
@@ -230,11 +294,12 @@ class QueueCallEvents(_Base):
         call.outcome = "overflow"
         call.overflow_target = target or "voicemail"
         call.waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
-        if queue and queue not in call.overflowed_from:
-            # Counted once per queue it left; a second hop (queue → voicemail) is not a second call.
+        if queue:
+            # Counted once per queue leg it left; a second hop (queue → voicemail) is not a second call.
             call.overflowed_from.add(queue)
-            if queue == call.queue:
-                self.queues.outcome(queue, "overflow", at)
+            leg = self._open_leg(call)
+            if leg is not None and leg.queue == queue:
+                self._close_leg(call, leg, "overflow", at)
 
     @reads("Linkedid", "Channel")
     def _on_MixMonitorStart(self, at: float, linkedid: str, channel: str) -> None:

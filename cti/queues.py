@@ -100,10 +100,15 @@ class QueueBoard:
         if self.get(name).waiting.pop(call_id, None) is not None:
             self.publish(name, at)
 
-    def outcome(self, name: str, outcome: str, at: float, waited: float | None = None) -> None:
+    def outcome(
+        self, name: str, outcome: str, at: float, waited: float | None = None, call_id: str = ""
+    ) -> None:
         """A call's outcome in queue ``name``, as soon as it is known (an answer when the agent
-        answers, not when the call ends); ``waited``: from joining the queue to the outcome."""
+        answers, not when the call ends); ``waited``: from joining the queue to the outcome;
+        ``call_id``: that call waits there no more (one update says both)."""
         queue = self.get(name)
+        if call_id:
+            queue.waiting.pop(call_id, None)
         if outcome == "answered":
             queue.answered += 1
             if waited is not None and waited <= self.service_level_seconds:
