@@ -30,7 +30,7 @@ from ticketing.models import (
 )
 from ticketing.notify import template_failed
 from ticketing.workflow import store
-from ticketing.workflow.actions import SUPERVISORS, may_take_over, stranded
+from ticketing.workflow.actions import SUPERVISORS, VOIDERS, may_take_over, stranded
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.steps import with_subtype_fields
 
@@ -274,7 +274,7 @@ def _manage(
 ) -> list[str]:
     """The actions beside the step's own that ``ticketing.workflow.actions`` lets this user take:
     转派 their step, 改派 / 督办 as a team leader or supervisor, 强制归档 as a supervisor, 接手
-    a step nobody active holds (``may_take_over``)."""
+    a step nobody active holds (``may_take_over``), 作废 as a team leader or above."""
     if not order.is_open:
         return []
     manage = ["forward"] if mine else []
@@ -284,6 +284,8 @@ def _manage(
         manage.append("take_over")
     if user.has_role("supervisor", "admin"):
         manage.append("force_archive")
+    if user.has_role(*VOIDERS):
+        manage.append("void")
     return manage
 
 
@@ -301,7 +303,7 @@ async def _names(db: AsyncSession, ids: set[int | None]) -> dict[int, dict[str, 
 
 
 #: the actions that complete a step: the status change they cause names who took them
-STEP_ACTIONS = ("create", "submit", "approve", "reject", "force_archive")
+STEP_ACTIONS = ("create", "submit", "approve", "reject", "force_archive", "void")
 #: a status change and the opinion behind it are written by one request, the opinion just after
 SAME_ACTION = dt.timedelta(seconds=5)
 
@@ -473,6 +475,8 @@ async def timeline(
                     for no in _staff_nos((c.extra or {}).get("to"))
                 ],
                 "urgency": (c.extra or {}).get("urgency"),
+                # 作废 of a duplicate: the order it repeats
+                "duplicate_of": (c.extra or {}).get("duplicate_of"),
             }
         )
     linked = await db.scalars(

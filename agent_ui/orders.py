@@ -20,7 +20,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import directory
-from ticketing.errors import FieldErrors
+from ticketing.errors import FieldErrors, NotFound
 from ticketing.intake import may_handle
 from ticketing.models import (
     ASYNC_KINDS,
@@ -274,7 +274,7 @@ async def _target(db: Any, body: dict[str, Any]) -> User:
 
 
 async def _manage(request: web.Request, action: str) -> web.Response:
-    """转派, 改派, 接手, 督办, 强制归档: ticketing checks who may, and audits each with its actor
+    """转派, 改派, 接手, 督办, 强制归档, 作废: ticketing checks who may, and audits each with its actor
     and opinion; the answer is the order as the user now sees it."""
     body = await json_body(request)
     opinion = _text(body, "opinion")
@@ -294,6 +294,10 @@ async def _manage(request: web.Request, action: str) -> web.Response:
                     "request.invalid", f"urgency must be one of {', '.join(URGENCIES)}", field="urgency"
                 )
             await actions.supervise(db, user, order, opinion=opinion, urgency=urgency)
+        elif action == "void":
+            await actions.void(
+                db, user, order, opinion=opinion, duplicate_of=await _duplicate_of(db, user, body)
+            )
         else:
             await actions.force_archive(db, user, order, opinion=opinion)
         await db.flush()
@@ -337,6 +341,26 @@ async def force_archive_order(request: web.Request) -> web.Response:
     """强制归档 (supervisors, admins): close the order now (opinion required; the archive's
     required content still applies)"""
     return await _manage(request, "force_archive")
+
+
+@routes.post("/api/orders/{key}/void")
+@requires("order.act")
+async def void_order(request: web.Request) -> web.Response:
+    """作废 (team leaders in their scope, supervisors, admins): close an invalid or duplicate order
+    as 已作废 without the archive's required content (opinion required; duplicate_of = the number
+    of the order it repeats, linked on both)"""
+    return await _manage(request, "void")
+
+
+async def _duplicate_of(db: Any, user: User, body: dict[str, Any]) -> Any:
+    """The order a voided one repeats, by its number, if the user may see it; none if not given."""
+    value = _text(body, "duplicate_of", 40)
+    if not value:
+        return None
+    try:
+        return await engine.load_order(db, user, value)
+    except NotFound:
+        raise FieldErrors({"duplicate_of": "field_unknown_order"}) from None
 
 
 @routes.get("/api/orders/{key}/candidates")

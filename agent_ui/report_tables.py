@@ -322,6 +322,21 @@ def _orders_by(group: str) -> Callable[[AsyncSession, User, ReportQuery], Awaita
         names = await store.category_names(db) if group == "category" else {}
         rows = [[names.get(k, k), n] for k, n in found]
         columns = [Column("group", f"report.c.{group}"), Column("count", "report.c.count", "int")]
+        if group in ("category", "site"):
+            # 作废 apart: the count is the orders that stand, the voided (duplicates) beside it
+            voided = await reports.voided_by(
+                db,
+                group,
+                start=q.start,
+                end=q.end,
+                viewer=viewer,
+                site_id=q.site_id,
+                contractor_id=q.contractor_id,
+            )
+            seen = {k for k, _ in found}
+            found = [*found, *((k, 0) for k in sorted(voided) if k not in seen)]
+            rows = [[names.get(k, k), n, voided.get(k, 0)] for k, n in found]
+            columns.append(Column("voided", "report.c.voided", "int"))
         chart = _chart(
             "bar", f"report.orders_by_{group}", [r[0] for r in rows], {"report.c.count": [r[1] for r in rows]}
         )

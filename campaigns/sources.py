@@ -35,6 +35,7 @@ from ticketing.models import (
     WorkOrder,
 )
 from ticketing.surveys import VISIT_NODE, order_dimensions
+from ticketing.workflow.steps import VOIDED_STATUS
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,12 @@ async def add_visit_backs(session: AsyncSession, campaign: Campaign, now: dt.dat
     visited = exists().where(
         Assignment.order_id == WorkOrder.id, Assignment.node == VISIT_NODE, Assignment.state == "done"
     )
-    closed = WorkOrder.closed_at.is_not(None) & (WorkOrder.closed_at >= since)
+    # a voided order (作废: invalid or a duplicate) is closed without anything done: no visit-back
+    closed = (
+        WorkOrder.closed_at.is_not(None)
+        & (WorkOrder.closed_at >= since)
+        & (WorkOrder.status != VOIDED_STATUS)
+    )
     waiting = (
         WorkOrder.is_open.is_(True)
         & (WorkOrder.current_node == VISIT_NODE)

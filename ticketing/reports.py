@@ -35,6 +35,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.users import order_scope_clause
+from ticketing.workflow.steps import VOIDED_STATUS
 from ticketing.workflow.store import intake_order, parsed
 
 GROUPS = {"category": WorkOrder.category, "status": WorkOrder.status, "site": Site.name}
@@ -77,7 +78,9 @@ async def orders_by(
     contractor_id: int | None = None,
 ) -> list[tuple[str, int]]:
     """Order counts by category, status, site or handler (whoever holds a pending step);
-    ``contractor_id``: only orders dispatched to that contractor (外委单位)."""
+    ``contractor_id``: only orders dispatched to that contractor (外委单位). Voided orders
+    (作废: invalid or duplicates) are counted apart (``voided_by``): by status they are their own
+    row 已作废, by category or site they are left out of the count."""
     if group == "handler":
         stmt = (
             select(User.name, func.count(func.distinct(Assignment.order_id)))
@@ -95,9 +98,35 @@ async def orders_by(
         raise ValueError(f"unknown grouping {group!r}")
     if contractor_id is not None:
         stmt = stmt.where(dispatched_to([contractor_id]))
+    if group != "status":
+        stmt = stmt.where(WorkOrder.status != VOIDED_STATUS)
     stmt = await _scoped(session, _period(stmt, WorkOrder.created_at, start, end), viewer, site_id)
     rows = [(str(k), int(n)) for k, n in (await session.execute(stmt)).all()]
     return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+async def voided_by(
+    session: AsyncSession,
+    group: str,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    viewer: User | None = None,
+    site_id: int | None = None,
+    contractor_id: int | None = None,
+) -> dict[str, int]:
+    """作废: the voided orders received in the period, by category or site (``orders_by``'s
+    groups, which leave them out)."""
+    if group not in ("category", "site"):
+        raise ValueError(f"unknown grouping {group!r}")
+    column = GROUPS[group]
+    stmt = select(column, func.count(WorkOrder.id)).where(WorkOrder.status == VOIDED_STATUS).group_by(column)
+    if group == "site":
+        stmt = stmt.select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
+    if contractor_id is not None:
+        stmt = stmt.where(dispatched_to([contractor_id]))
+    stmt = await _scoped(session, _period(stmt, WorkOrder.created_at, start, end), viewer, site_id)
+    return {str(k): int(n) for k, n in (await session.execute(stmt)).all()}
 
 
 async def overdue(
@@ -156,12 +185,12 @@ async def cycle_time_by_workflow(
     site_id: int | None = None,
 ) -> list[tuple[str, int, float]]:
     """(workflow, closed orders, mean hours from creation to close); added up by the database
-    in whole microseconds."""
+    in whole microseconds. A voided order (作废) was closed, not handled: it does not count."""
     sql = await _sql(session)
     took = sql.micros(WorkOrder.closed_at) - sql.micros(WorkOrder.created_at)
     stmt = _period(
         select(WorkOrder.workflow_key, func.count(), func.sum(took))
-        .where(WorkOrder.closed_at.is_not(None))
+        .where(WorkOrder.closed_at.is_not(None), WorkOrder.status != VOIDED_STATUS)
         .group_by(WorkOrder.workflow_key),
         WorkOrder.created_at,
         start,
@@ -330,7 +359,10 @@ async def satisfaction(
     """Totals and, per dimension, the count of each answer (counted by the database; the
     answers of each dimension in the order they were first given)."""
     base = _period(
-        select(SurveyResult.id).join(WorkOrder, WorkOrder.id == SurveyResult.order_id),
+        # a survey of an order voided afterwards (作废 at its visit-back step) does not count
+        select(SurveyResult.id)
+        .join(WorkOrder, WorkOrder.id == SurveyResult.order_id)
+        .where(WorkOrder.status != VOIDED_STATUS),
         SurveyResult.created_at,
         start,
         end,

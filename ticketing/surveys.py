@@ -23,6 +23,7 @@ from ticketing.errors import ActionRefused, Forbidden, require_admin
 from ticketing.models import OrderLink, SurveyDimension, SurveyResult, User, WorkOrder
 from ticketing.users import can_access
 from ticketing.workflow.engine import create_order, link_orders
+from ticketing.workflow.steps import VOIDED_STATUS
 
 #: the workflow node where the team leader visits the customer back (fault_repair, aftersales_repair)
 VISIT_NODE = "visit"
@@ -83,7 +84,10 @@ async def order_dimensions(session: AsyncSession, order: WorkOrder) -> list[Surv
 def survey_due(order: WorkOrder) -> bool:
     """Whether the order may be visited back now: at its 满意度回访 step, or closed (the order
     page shows the survey form by the same rule). Before that nothing was repaired or answered
-    yet, and a survey recorded then would stand for the order for good."""
+    yet, and a survey recorded then would stand for the order for good. A voided order (作废:
+    invalid or a duplicate) is never due one: nothing was done for that customer."""
+    if order.status == VOIDED_STATUS:
+        return False
     return order.current_node == VISIT_NODE or not order.is_open
 
 

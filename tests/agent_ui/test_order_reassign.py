@@ -104,7 +104,7 @@ async def test_a_step_nobody_else_may_take_is_listed_for_reassignment_and_taken_
     status, view = await supervisor.call("GET", f"/api/orders/{order['id']}")
     assert view["stranded"] is True
     assert [(h["staff_no"], h["active"]) for h in view["handlers"]] == [("2003", False)]
-    assert view["manage"] == ["reassign", "supervise", "force_archive"]
+    assert view["manage"] == ["reassign", "supervise", "force_archive", "void"]
     status, listed = await supervisor.call("GET", "/api/orders?list=stranded")
     assert [o["number"] for o in listed["items"]] == [order["number"]]
     async with world.services.sessionmaker() as db:
@@ -166,7 +166,7 @@ async def test_supervisors_reassign_press_and_force_archive_and_each_is_audited(
 
     # the team leader 改派 to the bureau's other handler, while 2003 is still there
     status, view = await leader.call("GET", key)
-    assert view["manage"] == ["reassign", "supervise"]  # 强制归档 is the supervisors'
+    assert view["manage"] == ["reassign", "supervise", "void"]  # 强制归档 is the supervisors'
     status, refused = await leader.call("POST", f"{key}/force_archive", {"opinion": "撤单"})
     assert status == 403, refused
     status, refused = await leader.call("POST", f"{key}/reassign", {"to": ids["9001"]})

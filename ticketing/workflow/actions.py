@@ -10,14 +10,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing import directory, sla
+from ticketing import contractors, directory, sla
+from ticketing.audit import record
 from ticketing.errors import ActionRefused, Forbidden, NotFound
-from ticketing.events import TicketRouted, queue_event
-from ticketing.models import Assignment, Timer, User, WorkOrder, utcnow
+from ticketing.events import TicketRouted, TicketStatusChanged, queue_event
+from ticketing.models import Assignment, OrderLink, Timer, User, WorkOrder, utcnow
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.operators import resolve
 from ticketing.workflow.steps import (
+    VOIDED_STATUS,
     add_comment,
     audit,
     enter_node,
@@ -26,6 +28,7 @@ from ticketing.workflow.steps import (
     pending_assignments,
     plan_entry,
     snapshot,
+    status_entry,
 )
 
 SUPERVISORS = ("supervisor", "admin", "team_leader")
@@ -194,6 +197,95 @@ async def force_archive(
     )
     await enter_node(session, user, order, definition, archive, now, action="force_archive", operators=[])
     await audit(session, user, "force_archive", order, before)
+    return order
+
+
+#: 作废 (void): team leaders (within their data scope, as for 改派 / 督办), supervisors, admins
+VOIDERS = SUPERVISORS
+#: the link from a voided duplicate to the order it repeats (shown on both)
+DUPLICATE_LINK = "duplicate"
+
+
+async def void(
+    session: AsyncSession,
+    user: User,
+    order: WorkOrder,
+    *,
+    opinion: str,
+    duplicate_of: WorkOrder | None = None,
+    now: dt.datetime | None = None,
+) -> WorkOrder:
+    """作废: close an invalid or duplicate order as 已作废 (``VOIDED_STATUS``) at the step it is
+    at, without the archive's required content (nothing was repaired or answered: 强制归档 keeps
+    that rule). Needs its reason; ``duplicate_of`` names the order it repeats, linked
+    (``duplicate``) and shown on both. Its steps, time limits and reminders end, its handlers are
+    told on screen, and the reports leave it out of cycle times, overdue and satisfaction."""
+    now = now or utcnow()
+    if not user.has_role(*VOIDERS):
+        raise Forbidden("only team leaders, supervisors and admins may void an order", role="supervisor")
+    if not opinion.strip():
+        raise ActionRefused("opinion_required", "作废 says why the order is void")
+    definition, node = await open_order(session, user, order)
+    if duplicate_of is not None:
+        if duplicate_of.id == order.id:
+            raise ActionRefused("duplicate_of_itself", f"{order.number} cannot duplicate itself")
+        if not await can_access(session, user, duplicate_of):
+            raise Forbidden("the order's site is outside your data scope", order=duplicate_of.number)
+        if duplicate_of.status == VOIDED_STATUS:
+            raise ActionRefused(
+                "duplicate_of_voided", f"{duplicate_of.number} is void itself", number=duplicate_of.number
+            )
+    holders = await resolve(session, [[{"current_handlers": True}]], order)
+    before = snapshot(order)
+    extra = {"duplicate_of": duplicate_of.number} if duplicate_of is not None else {}
+    await add_comment(session, order, user, "void", opinion, **extra)
+    await session.execute(
+        update(Assignment)
+        .where(Assignment.order_id == order.id, Assignment.state == "pending")
+        .values(state="cancelled", acted_at=now)
+    )
+    await sla.cancel_timers(session, order.id)
+    if node.contractor:
+        await contractors.cancel_pending(session, order, node.id, now)
+    previous = order.status
+    order.status = VOIDED_STATUS
+    order.status_times = [*order.status_times, status_entry(VOIDED_STATUS, now)]
+    order.is_open, order.closed_at, order.due_at = False, now, None
+    if duplicate_of is not None:
+        session.add(OrderLink(from_order_id=order.id, to_order_id=duplicate_of.id, kind=DUPLICATE_LINK))
+        await record(
+            session,
+            user,
+            "order.link",
+            "work_order",
+            order.id,
+            after={"to": duplicate_of.number, "kind": DUPLICATE_LINK},
+        )
+    await audit(session, user, "void", order, before)
+    queue_event(
+        session,
+        TicketStatusChanged(
+            order_id=order.id,
+            number=order.number,
+            status=order.status,
+            previous=previous,
+            node=order.current_node,
+            actor=user.staff_no,
+            action="void",
+        ),
+    )
+    others = [h for h in holders if h.id != user.id]
+    if others:
+        why = f"（重复于 {duplicate_of.number}）" if duplicate_of is not None else ""
+        await sla.notify_users(
+            session,
+            order,
+            others,
+            kind="voided",
+            channels=["screen"],
+            urgency="normal",
+            message=f"{user.name} 作废工单 {order.number}{why}: {opinion}",
+        )
     return order
 
 

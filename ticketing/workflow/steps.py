@@ -24,6 +24,10 @@ from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import missing_required
 from ticketing.workflow.operators import resolve
 
+#: the status of an order closed by 作废 (void: invalid or a duplicate), whatever step it was at;
+#: reports leave such orders out of cycle times, overdue and satisfaction and count them apart
+VOIDED_STATUS = "已作废"
+
 
 async def with_subtype_fields(session: AsyncSession, definition: Definition, subcategory: str) -> Definition:
     """The definition plus the extra form of the order's subcategory (e.g. 高压新装's own fields):

@@ -73,7 +73,7 @@ async function draw() {
     order.stranded ? [el("dt", {}, t("list.stranded")), el("dd", { id: "order-stranded", class: "error" }, t("order.stranded"))] : [],
     el("dt", {}, t("order.created")), el("dd", {}, `${fmtTime(order.created_at)} ${order.created_by ? order.created_by.name : ""}`),
     order.due_at ? [el("dt", {}, t("order.due")), el("dd", { class: order.overdue ? "error" : "" }, fmtTime(order.due_at))] : [],
-    linkFacts("source"), linkFacts("linked"),
+    linkFacts("source"), linkFacts("linked"), linkFacts("duplicate_of"), linkFacts("duplicates"),
   ].flat());
   const sameStep = renderedNode === `${order.id}:${order.node.id}:${order.status}`;
   renderedNode = `${order.id}:${order.node.id}:${order.status}`;
@@ -107,9 +107,12 @@ async function draw() {
   $("order-status").dataset.status = order.status;
 }
 
-// 来源工单 (the order this one was opened from) / 关联工单 (the ones opened from it), each a link
+// 来源工单 (the order this one was opened from) / 关联工单 (the ones opened from it), each a link;
+// 作废 of a duplicate: 重复于 (on the voided order) / 重复单 (on the order it repeats)
+const LINK_ROLES = { duplicate_of: ["linked", true], duplicates: ["source", true], linked: ["linked", false], source: ["source", false] };
 function linkFacts(role) {
-  const links = (order.links || []).filter((l) => l.role === role);
+  const [side, duplicate] = LINK_ROLES[role];
+  const links = (order.links || []).filter((l) => l.role === side && (l.kind === "duplicate") === duplicate);
   if (!links.length) return [];
   return [el("dt", {}, t(`order.links.${role}`)), el("dd", { id: `order-links-${role}` },
     links.flatMap((l, i) => [i ? "、" : "", el("a", { href: `/orders/${encodeURIComponent(l.number)}`, "data-link-kind": l.kind }, l.number),
@@ -159,18 +162,23 @@ function manageControls() {
     load();
     parts.push(el("label", { for: "order-manage-target" }, t("order.manage.target"), " "), search, target);
   }
+  let duplicate = null;
+  if (manage.includes("void")) {
+    duplicate = el("input", { id: "order-duplicate-of", size: 16, maxlength: 40, placeholder: t("order.manage.duplicate_of"), "aria-label": t("order.manage.duplicate_of") });
+    parts.push(duplicate);
+  }
   let urgency = null;
   if (manage.includes("supervise")) {
     urgency = el("select", { id: "order-manage-urgency", "aria-label": t("order.manage.urgency") },
       ["high", "urgent", "normal"].map((u) => el("option", { value: u }, t(`order.urgency.${u}`))));
     parts.push(urgency);
   }
-  const buttons = manage.map((a) => el("button", { type: "button", class: a === "force_archive" ? "btn danger" : "btn", id: `order-${a}`,
-    onclick: () => manageAct(a, target, urgency) }, t(`order.manage.${a}`)));
+  const buttons = manage.map((a) => el("button", { type: "button", class: a === "force_archive" || a === "void" ? "btn danger" : "btn", id: `order-${a}`,
+    onclick: () => manageAct(a, target, urgency, duplicate) }, t(`order.manage.${a}`)));
   return [el("div", { class: "order-manage", id: "order-manage" }, ...parts, " ", ...buttons)];
 }
 
-async function manageAct(action, target, urgency) {
+async function manageAct(action, target, urgency, duplicate) {
   const opinion = $("order-opinion").value.trim();
   const body = { opinion };
   if (action === "forward" || action === "reassign") {
@@ -180,6 +188,11 @@ async function manageAct(action, target, urgency) {
   if ((action === "supervise" || action === "force_archive") && !opinion) { toast(t("order.manage.opinion_needed"), "refused"); return; }
   if (action === "supervise") body.urgency = urgency.value;
   if (action === "force_archive" && !window.confirm(t("order.manage.confirm_archive", { number: order.number }))) return;
+  if (action === "void") {
+    if (!opinion) { toast(t("order.manage.void_opinion_needed"), "refused"); return; }
+    if (duplicate?.value.trim()) body.duplicate_of = duplicate.value.trim();
+    if (!window.confirm(t("order.manage.confirm_void", { number: order.number }))) return;
+  }
   try {
     order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
     toast(t("order.manage.done", { action: t(`order.manage.${action}`) }), "ok");
@@ -246,7 +259,8 @@ function renderTimeline() {
       const step = ["create", "submit", "approve", "reject"].includes(e.action) && e.node_name ? ` ${e.node_name}` : "";
       const to = e.to_users?.length ? ` → ${e.to_users.map(who).join("、")}` : "";
       const urgent = e.urgency ? ` [${t(`order.urgency.${e.urgency}`)}]` : "";
-      return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${t(`order.verb.${e.action}`)}${step} · ${who(e.user)}${to}${urgent}`, e.text ? el("div", {}, e.text) : null);
+      const repeats = e.duplicate_of ? ` · ${t("order.duplicate_of", { number: e.duplicate_of })}` : "";
+      return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${t(`order.verb.${e.action}`)}${step} · ${who(e.user)}${to}${urgent}${repeats}`, e.text ? el("div", {}, e.text) : null);
     }
     if (e.internal) {
       // a reminder or overrun alert to staff: not a message the customer was sent
