@@ -113,3 +113,14 @@ async def seeded(session: AsyncSession):
     await session.commit()
     session.expunge_all()  # detached, loaded users and sites: a test's rollback cannot expire them
     return demo
+
+
+async def fault_on_business_hours(session: AsyncSession) -> None:
+    """故障报修 as a new version whose limits count in business hours (the seeded one counts
+    round the clock, as faults are repaired): for the stories about working time, holidays
+    and a site's own hours. The onsite step keeps its own 24x7."""
+    from ticketing.seed import workflow_source
+    from ticketing.workflow.store import import_definition
+
+    await import_definition(session, {**workflow_source("fault_repair"), "calendar": "business"})
+    await session.commit()

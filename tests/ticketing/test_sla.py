@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from cti.bus import InProcessBus
+from tests.ticketing.conftest import fault_on_business_hours
 from ticketing import SlaWorker, create_order, db
 from ticketing.events import TicketReminder
 from ticketing.models import Notification, Timer
@@ -19,6 +20,7 @@ def at(d, hh, mm=0):
 
 
 async def test_timers_survive_a_restart(db_url, session, seeded):
+    await fault_on_business_hours(session)
     await create_order(
         session,
         seeded.users["1001"],
@@ -83,6 +85,7 @@ async def test_two_workers_fire_each_timer_once(db_url, session, seeded):
 
 async def test_site_business_hours_override(session, seeded):
     """A site open on Saturday mornings counts Saturday as working time."""
+    await fault_on_business_hours(session)
     from ticketing.sites import create_site
 
     site = await create_site(

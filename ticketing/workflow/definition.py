@@ -7,6 +7,7 @@ A definition (YAML or a dict) has fields (the form), nodes and exits::
     category: fault
     number_pattern: "GZ{yyyyMMdd}{seq:05}"
     calendar: 24x7                      # or business (the site's business hours)
+    title: [故障名称, 故障地址]            # an untitled order's 标题 (else its first description)
     fields:
       故障地址: {type: text, label: 故障地址}
       需要回复客户: {type: checkbox}
@@ -164,6 +165,7 @@ class Definition:
     fields: Mapping[str, Mapping[str, Any]]
     number_pattern: str = DEFAULT_PATTERN
     calendar: str = "business"
+    title_fields: tuple[str, ...] = ()  # what an untitled order's 标题 is made of (titles.py)
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
     extra_fields: frozenset[str] = frozenset()  # a subcategory's own form, merged in per order
 
@@ -262,6 +264,11 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
     calendar = str(data.get("calendar", "business"))
     if calendar not in CALENDARS:
         bad("unknown_calendar", f"unknown calendar {calendar!r} (use business or 24x7)", value=calendar)
+    title = data.get("title") or []
+    title_fields = tuple(str(f) for f in (title if isinstance(title, (list, tuple)) else [title]))
+    for fname in title_fields:
+        if fname not in fields:
+            bad("unknown_field", f"title uses unknown field {fname!r}", field=fname)
     if problems:
         raise WorkflowInvalid(problems)
     return Definition(
@@ -272,6 +279,7 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
         fields=fields,
         number_pattern=pattern,
         calendar=calendar,
+        title_fields=title_fields,
         raw=data,
     )
 
