@@ -620,8 +620,9 @@ class CtiBridge:
         its call, it is signed out when the call ends, as before; off it (the call ended while no
         bridge watched), now."""
         for agent in self.agent_book.agents.values():
-            on_call = agent.state in (A.RINGING, A.TALKING, A.ON_HOLD)
-            if on_call:
+            # on the call, or in the 话后处理 of one that ended while no bridge watched (live, the
+            # seat goes from that 话后处理 straight to the sign-out too)
+            if agent.state in (A.RINGING, A.TALKING, A.ON_HOLD, A.AFTER_CALL_WORK):
                 reason = agent.before_call_reason if agent.before_call == A.NOT_READY else ""
             else:
                 reason = agent.reason if agent.state == A.NOT_READY else ""

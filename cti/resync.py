@@ -476,6 +476,18 @@ def _agent_state(
             model.agents.force(agent, state, agent.since if same else now, call_id=call.call_id)
             _after_call(agent, reason)
             return
+    if call is None and agent.state in (A.TALKING, A.ON_HOLD):
+        # the call the bus last had it on ended while no bridge watched (its record closed by
+        # this resync, at ``now``): it ends now as it would have then, into 话后处理 for that call
+        # when the ACW is on (the limit counting from the call's end), then back where Asterisk's
+        # pause says the agent asked to go during the call (a break), as a live call's end does
+        _after_call(agent, reason)
+        model._transition(agent, "end", now, agent.call_id)
+    if agent.state == A.AFTER_CALL_WORK and agent.since == now:
+        # 话后处理 of a call this resync ended (above, or ``apply_channels`` for a call this process
+        # followed before its AMI link dropped): the bridge pauses the seat for it (``on_acw``);
+        # Asterisk's pause, read before, is still the call's (a break asked for, or none)
+        return
     if agent.paused:
         state = A.AFTER_CALL_WORK if reason == A.ACW_REASON else A.NOT_READY
         if agent.state != state or agent.reason != reason:
@@ -485,10 +497,10 @@ def _agent_state(
 
 
 def _after_call(agent: A.Agent, reason: str) -> None:
-    """Where a seat found on a call goes back to when it ends: what the agent asked for during
-    the call (a break, ``pause``; a sign-out, ``sign_out_seat``) lived in the previous bridge's
-    memory only, but Asterisk keeps the seat paused in its queues with that reason, or not paused
-    (就绪). A pause of 话后处理 on a call is no choice of the agent's (a call from after-call
+    """Where a seat found on a call (or whose call ended while no bridge watched) goes back to
+    when it ends: what the agent asked for during the call (a break, ``pause``; a sign-out,
+    ``sign_out_seat``) lived in the previous bridge's memory only, but Asterisk keeps the seat
+    paused in its queues with that reason, or not paused (就绪). A pause of 话后处理 on a call is no choice of the agent's (a call from after-call
     work, a transfer to a queue): the bus's ``before_call`` stands then."""
     if not agent.paused:
         agent.before_call, agent.before_call_reason = A.READY, ""
