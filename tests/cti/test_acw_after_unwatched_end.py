@@ -131,6 +131,7 @@ async def test_a_call_that_ended_unwatched_goes_through_its_after_call_work_firs
             await _member_becomes(story, agent, ("1", A.ACW_REASON))  # no caller meanwhile
             assert story.bridge.agent(agent)["state"] == "after_call_work"
             await _mirror_agrees(story, mirror, agent)
+            assert mirror.ended_call(call_id) is not None  # and on a web process's console
 
             done = await story.wait_for(
                 AgentStateChanged, agent_id=agent, timeout=ACW + 5, where=lambda e: e.seq > acw.seq
