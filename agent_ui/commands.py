@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from agent_ui import supervision
+from agent_ui import roles, supervision
 from agent_ui.auth import CurrentUser
 from agent_ui.errors import UiError
 from agent_ui.services import AppServices
@@ -166,8 +166,13 @@ async def _ensure_logged_in(services: AppServices, bridge: Any, user: CurrentUse
     async with services.sessionmaker() as db:
         row = await db.get(User, user.id)
         skills = dict(row.skills or {}) if row is not None else {}
+    if not skills:
+        skills = dict(services.default_skills)
+        if roles.AGENT not in user.roles:
+            # a team leader or supervisor without skills helps out behind every agent
+            skills = {queue: max(level, supervision.BACKSTOP_PENALTY) for queue, level in skills.items()}
     seat = services.seat_pattern.format(staff_no=user.staff_no, agent_id=user.agent_id)
-    await _call(bridge, "login", user.agent_id, seat, skills or dict(services.default_skills))
+    await _call(bridge, "login", user.agent_id, seat, skills)
 
 
 async def _dial_from_order(

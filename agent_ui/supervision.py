@@ -79,6 +79,12 @@ def pause_reasons(services: AppServices) -> tuple[str, ...]:
     return (A.FORCED_PAUSE_REASON, *(r for r in services.pause_reasons if r != A.FORCED_PAUSE_REASON))
 
 
+#: the queue penalty (Asterisk: lower is offered first) of a seat that helps out in a queue it has
+#: no skill level for: a supervisor's or team leader's own 就绪, a seat a supervisor adds to a queue
+#: (调整技能队列). Behind every agent with the skill, so helpers take the queue's overflow only.
+BACKSTOP_PENALTY = 9
+
+
 def _role_shown(held: Any) -> str:
     for role in (roles.SUPERVISOR, roles.TEAM_LEADER, roles.ADMIN):
         if role in (held or ()):
@@ -306,12 +312,15 @@ async def move_queue(
     queue = queue.strip()
     async with services.sessionmaker() as db:
         hotline = await staffed_queues(db, services.default_skills)
+        skills = await db.scalar(select(User.skills).where(User.staff_no == agent_id)) or {}
     if queue not in hotline:
         raise UiError("seat_queue.unknown_queue", queue=queue)
     name, bridge, before, state = await _signed_in_seat(services, user, agent_id)
+    # the seat's own level for that queue when it has one (its skills), else behind the queue's own
+    level = skills.get(queue) if isinstance(skills.get(queue), int) else BACKSTOP_PENALTY
     try:
         if cmd == "seat_queue_add":
-            result = await _call(bridge, "queue_join", agent_id, queue, 0)
+            result = await _call(bridge, "queue_join", agent_id, queue, level)
         else:
             result = await _call(bridge, "queue_leave", agent_id, queue)
     except UiError as refused:

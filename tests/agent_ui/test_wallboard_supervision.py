@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 import agent_ui
-from agent_ui.supervision import FORCED_WAITS_IN
+from agent_ui.supervision import BACKSTOP_PENALTY, FORCED_WAITS_IN
 from tests.agent_ui.conftest import PASSWORD, login
 from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, seat  # noqa: F401 (the fixture)
 from tests.agent_ui.test_seat_force import _audits, _call_in
@@ -70,7 +70,7 @@ async def _queue_member(net, staff_no: str, queue: str = QUEUE) -> dict | None:
         if frame.get("Event") == "QueueMember" and staff_no in (
             frame.get("Location") or frame.get("Interface") or ""
         ):
-            return {key: frame.get(key) for key in ("Paused", "PausedReason")}
+            return {key: frame.get(key) for key in ("Paused", "PausedReason", "Penalty")}
     return None
 
 
@@ -229,12 +229,17 @@ async def test_a_supervisor_moves_a_seat_between_queues_and_an_added_seat_gets_t
             refused = await boss.command("seat_queue_add", agent=staff_no, queue=QUEUE)
             assert refused["error_id"] == "seat_queue.already_member", refused
 
+            # the seat's own level for OTHER (its skills, changed since it signed in), not 0: ahead
+            # of every colleague there
+            async with world.services.sessionmaker.begin() as db:
+                (await db.scalar(select(User).where(User.staff_no == staff_no))).skills = {OTHER: 3}
             ack = await boss.command("seat_queue_add", agent=staff_no, queue=OTHER)
             assert ack["type"] == "ack" and ack["result"]["queues"] == sorted([QUEUE, OTHER]), ack
             told = await agent.next("seat_forced")
             assert told["event"]["action"] == "queue_add" and told["event"]["queue"] == OTHER
             member = await _queue_member(net, staff_no, OTHER)
             assert member is not None and member["Paused"] == "0", member  # ready there too
+            assert member["Penalty"] == "3", member
 
             ack = await boss.command("seat_queue_remove", agent=staff_no, queue=QUEUE)
             assert ack["type"] == "ack" and ack["result"]["queues"] == [OTHER], ack
@@ -242,8 +247,10 @@ async def test_a_supervisor_moves_a_seat_between_queues_and_an_added_seat_gets_t
             assert await _queue_member(net, staff_no, QUEUE) is None
             assert bridge.agent(staff_no)["state"] == "ready"  # still signed in, in camp-a
 
-            # added back to ui-a: its next caller rings this seat
+            # added back to ui-a, where it has no level of its own: behind the queue's own agents;
+            # alone there, its next caller rings this seat
             assert (await boss.command("seat_queue_add", agent=staff_no, queue=QUEUE))["type"] == "ack"
+            assert (await _queue_member(net, staff_no, QUEUE))["Penalty"] == str(BACKSTOP_PENALTY)
             await _call_in(net)
             pop = await agent.next("screen_pop", within=15)
             assert pop["event"]["queue"] == QUEUE
@@ -262,3 +269,21 @@ async def test_a_supervisor_moves_a_seat_between_queues_and_an_added_seat_gets_t
     ]
     [row] = await _audits(world, "seat.queue_remove")
     assert row.before["queues"] == sorted([QUEUE, OTHER]) and row.after == {"queue": QUEUE, "queues": [OTHER]}
+
+
+async def test_a_supervisor_who_takes_calls_is_behind_every_agent(client, aiohttp_client, world, seat):  # noqa: F811
+    """A supervisor without skills of their own pressing 就绪 joins the hotline's queues behind
+    the agents (BACKSTOP_PENALTY), not ahead of them at the default level 0."""
+    staff_no, net, bridge = seat
+    boss = f"39{staff_no[-2:]}"
+    await _user(world, boss, "值班长", ["supervisor"])
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{boss}", Val="never")
+    try:
+        tab = await _tab(await aiohttp_client(client.server), boss)
+        assert (await tab.command("ready"))["type"] == "ack"
+        member = await _queue_member(net, boss)
+        assert member is not None and member["Penalty"] == str(BACKSTOP_PENALTY), member
+        await tab.ws.close()
+    finally:
+        with contextlib.suppress(Exception):
+            await net.action("QueueRemove", Queue=QUEUE, Interface=f"Local/{boss}@hotline-sim-phone/n")
