@@ -209,6 +209,7 @@ async def test_a_forced_sign_out_of_a_talking_seat_waits_for_the_call(client, ai
     """A 95598 centre never hangs up on a customer to sign a seat out: the seat keeps its caller,
     gets no new call (paused 班长强制下班 at once) and leaves its queues when the call ends."""
     staff_no, net, bridge = seat
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="0")  # not the 1 s ring
     await _report_to(world, staff_no, "3001")
     async with client.ws_connect("/ws") as ws:
         agent = Tab(ws)
@@ -267,6 +268,7 @@ async def test_a_forced_end_of_after_call_work_overrides_a_tabs_unsaved_form(
     """The form of an abandoned tab holds the 话后处理 past its limit; the supervisor ends it, and
     the seat goes back where the call found it (ready), the agent told why."""
     staff_no, net, bridge = seat
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="0")  # not the 1 s ring
     await net.action("DBPut", Family="hotline-sim", Key=f"talk-{staff_no}", Val="1")
     bridge.settings.acw_seconds = 1.0
     bridge.agent_book.acw_seconds = 1.0
@@ -282,7 +284,7 @@ async def test_a_forced_end_of_after_call_work_overrides_a_tabs_unsaved_form(
         held = await agent.command("hold_after_call_work", call_id=call_id, hold=True)
         assert held["type"] == "ack", held
         await agent.next("agent_state", state="after_call_work", agent_id=staff_no, within=15)
-        await asyncio.sleep(2.0)  # past the limit: the form holds it
+        await asyncio.sleep(1.5)  # past the limit (1 s from the 话后处理 told above): the form holds it
         assert bridge.agent(staff_no)["state"] == "after_call_work"
         assert bridge.agent(staff_no)["acw_held"] is True
 
@@ -307,7 +309,7 @@ async def test_a_forced_end_of_after_call_work_overrides_a_tabs_unsaved_form(
             await fresh.next("agent_state", state="after_call_work", agent_id=staff_no, within=15)
             stale = await agent.command("hold_after_call_work", call_id=call_id, hold=True)
             assert stale["type"] == "ack" and stale["result"]["held"] is False, stale
-            await asyncio.sleep(2.0)  # past the limit: the new tab's form still holds the second call
+            await asyncio.sleep(1.5)  # past the limit: the new tab's form still holds the second call
             assert bridge.agent(staff_no)["state"] == "after_call_work"
             assert bridge.agent(staff_no)["acw_hold_call"] == second
             assert (await fresh.command("hold_after_call_work", call_id=second, hold=False))["type"] == "ack"
