@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from agent_ui.errors import UiError
+from ticketing.ids import parse_id
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
@@ -69,7 +70,9 @@ def parse_order_key(raw: str) -> int | str:
 
 
 def path_int(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except (KeyError, ValueError):
-        raise UiError("not_found") from None
+    """The row id in the route's ``{name}``: one that cannot name a row (not ASCII digits, 0,
+    beyond 64 bits: ``ticketing.ids``) is simply not found."""
+    value = parse_id(request.match_info.get(name))
+    if value is None:
+        raise UiError("not_found")
+    return value

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import json_body
+from agent_ui.bodies import json_body, path_int
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
 from agent_ui.locale import language
@@ -29,10 +29,7 @@ _SHIPPED_DISPOSITIONS = {(code, label) for code, label, _ in store.DEFAULT_DISPO
 
 
 def _campaign_id(request: web.Request) -> int:
-    raw = request.match_info["campaign_id"]
-    if not raw.isdigit():
-        raise UiError("not_found")
-    return int(raw)
+    return path_int(request, "campaign_id")
 
 
 def _view(campaign: Campaign, progress: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -277,7 +274,7 @@ async def get_contact(request: web.Request) -> web.Response:
     that they called (a list holds customers' numbers and names); who watches campaigns, any."""
     current = current_user(request)
     async with read_only(request.app[SERVICES], current) as (db, _):
-        contact = await db.get(CampaignContact, int(request.match_info["contact_id"]))
+        contact = await db.get(CampaignContact, path_int(request, "contact_id"))
         if contact is None:
             raise UiError("not_found")
         if not current.can("campaigns.read") and not await store.is_agents(db, contact, current.agent_id):
@@ -296,7 +293,7 @@ async def set_disposition(request: web.Request) -> web.Response:
     async with unit_of_work(request.app[SERVICES], current) as (db, user):
         contact = await store.set_disposition(
             db,
-            int(request.match_info["contact_id"]),
+            path_int(request, "contact_id"),
             str(body.get("code", "")),
             notes=str(body.get("notes", ""))[:2000],
             agent_id=current.agent_id,
@@ -313,7 +310,7 @@ async def preview_action(request: web.Request) -> web.Response:
     if dialer is None:
         raise UiError("service.unavailable", "the dialer is not running")
     agent_id = current_user(request).agent_id
-    contact_id = int(request.match_info["contact_id"])
+    contact_id = path_int(request, "contact_id")
     if request.match_info["action"] == "skip":
         if not await dialer.preview_skip(agent_id, contact_id):
             raise UiError("campaign.not_offered")

@@ -24,6 +24,7 @@ from agent_ui.texts import LANGUAGES, Texts
 from agent_ui.work import unit_of_work
 from cti.phones import InvalidPhoneNumber, normalize
 from ticketing.calls import register_outbound_call
+from ticketing.ids import is_id
 from ticketing.models import User
 from ticketing.workflow.engine import load_order
 
@@ -278,7 +279,7 @@ async def run_command(
         order_id = args.get("order_id")
         if order_id is None:
             return await _call(bridge, "dial", agent, number)
-        if not isinstance(order_id, int) or isinstance(order_id, bool):
+        if not is_id(order_id):
             raise UiError("request.invalid", "order_id must be an order id", field="order_id")
         return await _dial_from_order(services, bridge, user, order_id, number)
     if cmd == "wrapup_done":

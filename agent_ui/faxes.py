@@ -30,6 +30,7 @@ from agent_ui.work import read_only, unit_of_work
 from recordings import fax_out
 from recordings.fax import tiff_to_pdf
 from ticketing.categories import config_categories, own_first
+from ticketing.ids import is_id
 from ticketing.models import Notification, NotificationTemplate, User, WorkOrder
 from ticketing.notify import (
     TemplateError,
@@ -160,7 +161,7 @@ async def _fax_request(request: web.Request) -> dict[str, Any]:
     else:
         body = await json_body(request)
         template_id = body.get("template_id")
-        if template_id is not None and (not isinstance(template_id, int) or isinstance(template_id, bool)):
+        if template_id is not None and not is_id(template_id):
             raise UiError("request.invalid", "template_id must be a template id", field="template_id")
         for name in ("subject", "text"):
             if not isinstance(body.get(name, ""), str):

@@ -84,6 +84,7 @@ from cti.call_events import (
 )
 from cti.events import Event
 from ticketing.events import UserAccountChanged
+from ticketing.ids import is_id
 from ticketing.models import WorkOrder
 from ticketing.users import names_by_staff_no, order_scope_clause
 
@@ -661,7 +662,7 @@ class Gateway:
             return
         if cmd == "watch":
             order_ids = args.get("orders", [])
-            if not isinstance(order_ids, list) or not all(isinstance(i, int) for i in order_ids):
+            if not isinstance(order_ids, list) or not all(is_id(i) for i in order_ids):
                 client.send(self._refusal(client, ref, "request.invalid", {"field": "orders"}))
                 return
             try:

@@ -26,6 +26,7 @@ from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import knowledge
 from ticketing.errors import FieldErrors
+from ticketing.ids import is_id
 from ticketing.models import KbArticle, OutageNotice, User
 from ticketing.workflow.engine import load_order
 
@@ -161,7 +162,7 @@ async def _send_request(request: web.Request) -> tuple[str, str, int | None]:
         raise UiError(
             "request.invalid", "to must be a phone number, a fax number or an email address", field="to"
         )
-    if order_id is not None and (not isinstance(order_id, int) or isinstance(order_id, bool)):
+    if order_id is not None and not is_id(order_id):
         raise UiError("request.invalid", "order_id must be an order id", field="order_id")
     return channel, to, order_id
 

@@ -28,6 +28,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES
 from agent_ui.work import read_only, unit_of_work
 from ticketing.categories import config_categories, own_first
+from ticketing.ids import is_id
 from ticketing.message_templates import BODY_LIMIT
 from ticketing.models import Assignment, Comment, Notification, NotificationTemplate, WorkOrder
 from ticketing.notify import (
@@ -139,7 +140,7 @@ async def _message_request(request: web.Request, channel: str) -> dict[str, Any]
     """JSON ``{to, text, subject (email)}`` or ``{to, template_id}``."""
     body = await json_body(request)
     template_id = body.get("template_id")
-    if template_id is not None and (not isinstance(template_id, int) or isinstance(template_id, bool)):
+    if template_id is not None and not is_id(template_id):
         raise UiError("request.invalid", "template_id must be a template id", field="template_id")
     for name in ("to", "subject", "text"):
         if not isinstance(body.get(name) or "", str):

@@ -21,6 +21,7 @@ from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import directory
 from ticketing.errors import FieldErrors, NotFound
+from ticketing.ids import is_id, whole
 from ticketing.intake import may_handle
 from ticketing.models import (
     ASYNC_KINDS,
@@ -47,8 +48,10 @@ def _opt_int(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not whole(value):
         raise UiError("request.invalid", f"{name} must be a whole number", field=name)
+    if not is_id(value):  # 0, negative or beyond 64 bits: names no row (ticketing.ids)
+        raise FieldErrors({name: "field_unknown"})
     return value
 
 
@@ -72,7 +75,7 @@ def _ids(body: dict[str, Any], name: str) -> list[int] | None:
     value = body.get(name)
     if value is None:
         return None
-    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+    if not isinstance(value, list) or not all(is_id(i) for i in value):
         raise UiError("request.invalid", f"{name} must be a list of ids", field=name)
     return value
 

@@ -26,6 +26,7 @@ from ticketing import notify
 from ticketing.audit import record, record_change
 from ticketing.categories import config_categories, own_first
 from ticketing.errors import ActionRefused, FieldErrors, NotFound, clean_texts, require_admin
+from ticketing.ids import fetch, whole
 from ticketing.models import (
     Contractor,
     ContractorDispatch,
@@ -118,15 +119,15 @@ async def _cleaned(
         site_id = values["site_id"]
         if site_id in (None, ""):
             out["site_id"] = None
-        elif isinstance(site_id, bool) or not isinstance(site_id, int):
+        elif not whole(site_id):
             problems["site_id"] = "field_not_number"
-        elif await session.get(Site, site_id) is None:
+        elif await fetch(session, Site, site_id) is None:
             problems["site_id"] = "field_unknown_site"
         else:
             out["site_id"] = site_id
     if "sort" in values:
         sort = values["sort"]
-        if isinstance(sort, bool) or not isinstance(sort, int):
+        if not whole(sort):
             problems["sort"] = "field_not_number"
         else:
             out["sort"] = sort
@@ -255,11 +256,7 @@ async def why_not(
     """Why the contractor a form names (``value``, its id) may not take an order of
     ``categories`` at ``site_id``: ``contractor_unknown``, or ``_refusal``'s reason; None when it
     may. The one check behind the contractor field, on 暂存 as on dispatch."""
-    row = (
-        await session.get(Contractor, value)
-        if isinstance(value, int) and not isinstance(value, bool)
-        else None
-    )
+    row = await fetch(session, Contractor, value)
     if row is None:
         return "contractor_unknown"
     paths = await _site_paths(session, [site_id, row.site_id])
@@ -292,7 +289,7 @@ async def check_dispatch(
     refusal = await why_not(session, value, await config_categories(session, order), order.site_id)
     if refusal is not None:
         raise FieldErrors({field: refusal})
-    return await session.get(Contractor, value)  # in the session already: no second read
+    return await fetch(session, Contractor, value)  # in the session already: no second read
 
 
 async def dispatch(

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.audit import record, record_change
 from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, clean_texts
+from ticketing.ids import fetch, is_id, whole
 from ticketing.models import (
     KbArticle,
     KbCategory,
@@ -90,7 +91,7 @@ def _children_of(parent_id: int | None) -> Any:
 
 
 async def get_category(session: AsyncSession, category_id: int) -> KbCategory:
-    row = await session.get(KbCategory, category_id)
+    row = await fetch(session, KbCategory, category_id)
     if row is None:
         raise NotFound(f"no knowledge category #{category_id}", entity="kb_category", key=category_id)
     return row
@@ -119,9 +120,9 @@ async def _cleaned_category(
     if values.get("parent_id") not in (None, ""):
         parent_id = values["parent_id"]
         parent = None
-        if isinstance(parent_id, bool) or not isinstance(parent_id, int):
+        if not whole(parent_id):
             problems["parent_id"] = "field_not_number"
-        elif (parent := await session.get(KbCategory, parent_id)) is None:
+        elif (parent := await fetch(session, KbCategory, parent_id)) is None:
             problems["parent_id"] = "field_unknown_kb_category"
         elif not parent.enabled:
             problems["parent_id"] = "field_kb_category_disabled"
@@ -178,12 +179,12 @@ async def order_categories(
     for name in set(values) - {"parent_id", "ids"}:
         problems[name] = "field_unknown"
     parent_id = values.get("parent_id")
-    if parent_id is not None and (isinstance(parent_id, bool) or not isinstance(parent_id, int)):
+    if parent_id is not None and not whole(parent_id):
         problems["parent_id"] = "field_not_number"
     ids = values.get("ids")
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    if not isinstance(ids, list) or not all(is_id(i) for i in ids):
         problems["ids"] = "field_not_number"
-    elif parent_id is not None and await session.get(KbCategory, parent_id) is None:
+    elif parent_id is not None and await fetch(session, KbCategory, parent_id) is None:
         problems["parent_id"] = "field_unknown_kb_category"
     if problems:
         raise FieldErrors(problems)
@@ -252,9 +253,9 @@ async def set_category_enabled(
             )
         target = values["move_articles_to"]
         if target is not None:
-            if isinstance(target, bool) or not isinstance(target, int):
+            if not whole(target):
                 raise FieldErrors({"move_articles_to": "field_not_number"})
-            target_row = await session.get(KbCategory, target)
+            target_row = await fetch(session, KbCategory, target)
             if target_row is None:
                 raise FieldErrors({"move_articles_to": "field_unknown_kb_category"})
             if target_row.id == category.id:
@@ -374,9 +375,9 @@ async def _cleaned_article(
         category_id = values["category_id"]
         if category_id in (None, ""):
             out["category_id"] = None
-        elif isinstance(category_id, bool) or not isinstance(category_id, int):
+        elif not whole(category_id):
             problems["category_id"] = "field_not_number"
-        elif (category := await session.get(KbCategory, category_id)) is None:
+        elif (category := await fetch(session, KbCategory, category_id)) is None:
             problems["category_id"] = "field_unknown_kb_category"
         elif not category.enabled:
             problems["category_id"] = "field_kb_category_disabled"
@@ -918,9 +919,9 @@ async def _cleaned_notice(
             problems[name] = "field_required"
     if values.get("site_id") not in (None, "") and "site_id" not in problems:
         site_id = values["site_id"]
-        if isinstance(site_id, bool) or not isinstance(site_id, int):
+        if not whole(site_id):
             problems["site_id"] = "field_not_number"
-        elif await session.get(Site, site_id) is None:
+        elif await fetch(session, Site, site_id) is None:
             problems["site_id"] = "field_unknown_site"
         elif not await _may_write_for(session, actor, site_id):
             problems["site_id"] = "field_out_of_scope"
@@ -947,7 +948,7 @@ async def _writable_current(
         raise Forbidden("this notice belongs to a site outside your data scope", key=key)
     seen = values.get("version")
     if seen is not None:
-        if isinstance(seen, bool) or not isinstance(seen, int):
+        if not whole(seen):
             raise FieldErrors({"version": "field_not_number"})
         if seen != current.version:
             raise ActionRefused(

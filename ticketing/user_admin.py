@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from ticketing.audit import record, record_change
 from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.events import UserAccountChanged, queue_event
+from ticketing.ids import fetch, is_id, whole
 from ticketing.models import ROLES, Department, Site, User
 from ticketing.users import STAFF_NO, check_password_policy, create_user, set_password, user_view
 from ticketing.workflow.actions import release_steps
@@ -135,15 +136,15 @@ async def _cleaned(
             value = values[name]
             if value in (None, ""):
                 out[name] = None
-            elif isinstance(value, bool) or not isinstance(value, int):
+            elif not whole(value):
                 problems[name] = "field_not_number"
-            elif await session.get(model, value) is None:
+            elif await fetch(session, model, value) is None:
                 problems[name] = problem
             else:
                 out[name] = value
     if "scope_site_ids" in values:
         ids = values["scope_site_ids"] or []
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        if not isinstance(ids, list) or not all(is_id(i) for i in ids):
             problems["scope_site_ids"] = "field_not_number"
         else:
             sites = list(await session.scalars(select(Site).where(Site.id.in_(ids)))) if ids else []

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from cti.phones import InvalidPhoneNumber, checked
 from ticketing.errors import FieldErrors
+from ticketing.ids import whole
 from ticketing.workflow.definition import Definition, Node
 
 
@@ -36,7 +37,7 @@ def _check_type(spec: Mapping[str, Any], value: Any, site_codes: Mapping[str, in
             return "field_below_min"
         if spec.get("max") is not None and value > spec["max"]:
             return "field_above_max"
-    if ftype == "contractor" and (isinstance(value, bool) or not isinstance(value, int)):
+    if ftype == "contractor" and not whole(value):
         return "field_not_contractor"
     if ftype == "select" and value != "" and value not in spec.get("options", ()):
         return "field_bad_option"
