@@ -1,5 +1,9 @@
-"""IVR menu stories on the real Asterisk: a caller presses keys (SendDTMF) and ends up
-in a queue, hears their bill, leaves a fault report or asks for a callback."""
+"""IVR menu stories on the real Asterisk: a caller presses keys and ends up in a queue,
+hears their bill, leaves a fault report or asks for a callback.
+
+The caller presses while the IVR plays or listens (harness.press_during: once our AGI
+server has sent that prompt or GET DATA), as callers press ahead of a menu they know,
+not after fixed pauses."""
 
 from __future__ import annotations
 
@@ -19,8 +23,9 @@ __all__ = ["ami_fixture", "harness_fixture"]  # the fixtures (named ami, harness
 async def test_a_menu_choice_sends_the_caller_to_the_queue_and_records_the_path(harness):
     caller = unique_caller()
     async with harness.member("aftersales", "2964"):
-        await harness.call("95592", caller, dtmf="5")
+        await harness.call("95592", caller)
         try:
+            await harness.press_during(caller, "5", "STREAM FILE", "basic-pbx-ivr-main")
             join = await harness.wait_event(joined(caller))
             assert join.get("Queue") == "aftersales"
             assert await harness.getvar(join.get("Channel"), "HOTLINE_IVR_PATH") == "top:5"
@@ -37,8 +42,12 @@ async def test_a_menu_choice_sends_the_caller_to_the_queue_and_records_the_path(
 async def test_bill_lookup_by_account_number_then_queue(harness):
     caller = unique_caller()
     async with harness.member("aftersales", "2965"):
-        await harness.call("95592", caller, dtmf="2ww123456#", stay=30)
+        await harness.call("95592", caller, stay=30)
         try:
+            await harness.press_during(caller, "2", "STREAM FILE", "basic-pbx-ivr-main")
+            # The first digit cuts the "enter your account" prompt short; the rest go to GET DATA.
+            await harness.press_during(caller, "1", "STREAM FILE", "hotline/enter-account")
+            await harness.press_during(caller, "23456#", "GET DATA")
             join = await harness.wait_event(joined(caller), timeout=25)
             assert harness.bills == ["123456"]
             path = await harness.getvar(join.get("Channel"), "HOTLINE_IVR_PATH")
@@ -49,8 +58,12 @@ async def test_bill_lookup_by_account_number_then_queue(harness):
 
 async def test_reporting_a_fault_records_a_message_and_publishes_it(harness):
     caller = unique_caller()
-    # The choice, then vm-intro (about 5 s) and the beep; the caller's tones are recorded until '#'.
-    await harness.call("95592", caller, dtmf="4wwwwwwwwwwwwwwwwww#", stay=10)
+    await harness.call("95592", caller, stay=30)
+    await harness.press_during(caller, "4", "STREAM FILE", "basic-pbx-ivr-main")
+    # The caller's tones are recorded for two seconds, until '#' (Record drops the last 1/4 s).
+    await harness.wait_agi(caller, "EXEC", "Record")
+    await asyncio.sleep(2)
+    await harness.press(caller, "#")
     event = await harness.wait_bus(VoicemailReceived, lambda e: e.caller == caller, timeout=30)
     assert event.reason == "fault_report" and event.dnis == "95592"
     size = await asyncio.to_thread(os.path.getsize, event.path)
@@ -62,7 +75,8 @@ async def test_reporting_a_fault_records_a_message_and_publishes_it(harness):
 
 async def test_a_callback_request_keeps_the_callers_place_and_ends_the_call(harness):
     caller = unique_caller()
-    await harness.call("95592", caller, dtmf="9", stay=15)
+    await harness.call("95592", caller, stay=15)
+    await harness.press_during(caller, "9", "STREAM FILE", "basic-pbx-ivr-main")
     event = await harness.wait_bus(CallbackRequested, lambda e: e.caller == caller)
     assert event.queue == "service" and event.entered_at <= event.requested_at
     assert event.ivr_path == ("top:9",)
@@ -77,9 +91,10 @@ async def test_after_the_agent_hangs_up_the_caller_rates_the_call(harness):
 
     caller = unique_caller()
     # The agent answers at once and hangs up after a second; the caller stays for the
-    # survey and presses 4 at 4 s, while the question plays or is waited for.
+    # survey and presses 4 while the question plays.
     async with harness.member("aftersales", "2971", ring="0", talk="1"):
-        await harness.call("95594", caller, dtmf="4", delay=4, stay=15)
+        await harness.call("95594", caller, stay=15)
+        await harness.press_during(caller, "4", "STREAM FILE", "hotline/survey-question")
         answer = await harness.wait_bus(SurveyAnswered, lambda e: e.caller == caller, timeout=20)
     assert (answer.score, answer.queue, answer.dnis) == (4, "aftersales", "95594")
     assert answer.member == "ivr2971"
