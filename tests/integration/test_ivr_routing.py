@@ -59,8 +59,13 @@ async def test_when_the_agi_server_is_down_the_call_still_reaches_the_default_qu
 
 async def test_after_hours_the_caller_leaves_a_voicemail(harness, asterisk):
     caller = unique_caller()
-    # vm-intro plays about 5 s, then Record; '#' ends the message.
-    await harness.call("95591", caller, dtmf="#", delay=9, stay=10)
+    await harness.call("95591", caller, stay=15)
+    # Routing's last word is voicemail; the dialplan then plays vm-intro (5.5 s), which the
+    # caller skips with '#', speaks for about two seconds and ends the message with '#'.
+    await harness.press_during(caller, "#", "SET VARIABLE", "HOTLINE_ACTION", "voicemail")
+    pressed = time.monotonic()
+    await asyncio.sleep(2)
+    await harness.press(caller, "#")
     event = await harness.wait_event(
         lambda f: (
             f.name == "UserEvent"
@@ -70,20 +75,22 @@ async def test_after_hours_the_caller_leaves_a_voicemail(harness, asterisk):
         timeout=20,
     )
     assert event.get("Reason") == "after_hours"
+    # Ended by the '#', not by the caller hanging up at 15 s; and vm-intro was cut short.
+    assert time.monotonic() - pressed < 5
     recorded = asterisk.host_path(event.get("File"))
     assert recorded.exists() and recorded.stat().st_size > 1000
 
 
 async def test_a_caller_who_hangs_up_while_speaking_still_leaves_a_voicemail(harness, asterisk):
     caller = unique_caller()
-    # vm-intro plays about 5 s; the caller makes sound, then simply hangs up at 10 s.
-    await harness.call("95591", caller, stay=10)
+    # vm-intro plays in full (5.5 s); the caller makes sound, then simply hangs up at 8 s.
+    await harness.call("95591", caller, stay=8)
     event = await harness.wait_event(
         lambda f: f.get("UserEvent") == "HotlineVoicemail" and f.get("CallerIDNum") == caller, timeout=20
     )
     assert event.get("Reason") == "after_hours"
     size = await asyncio.to_thread(os.path.getsize, asterisk.host_path(event.get("File")))
-    assert size > 20000  # about 4 s of 8 kHz 16-bit audio
+    assert size > 20000  # over a second of 8 kHz 16-bit audio (about 2.3 s recorded)
     await asyncio.sleep(0.5)
     assert (
         sum(
@@ -110,11 +117,12 @@ async def test_pressing_9_while_queued_asks_for_a_callback_that_keeps_the_place(
 async def test_pressing_9_with_the_agi_server_down_puts_the_caller_back_in_the_queue(harness):
     caller = unique_caller()
     async with harness.member("service", "2967"):
-        await harness.call("95590", caller, dtmf="9", delay=3, stay=20, agi_port=closed_port())
+        await harness.call("95590", caller, stay=20, agi_port=closed_port())
         try:
             # AGI is down, so routing fell through to the default queue; the caller leaves it
             # with 9, the callback script cannot run, and the caller is queued again.
             first = await harness.wait_event(joined(caller))
+            await harness.press(caller, "9")
             await harness.wait_event(
                 lambda f: f.name == "QueueCallerLeave" and f.get("CallerIDNum") == caller
             )
