@@ -55,10 +55,11 @@ def agi_log(monkeypatch) -> list[tuple[tuple, AgiResponse]]:
     return seen
 
 
-async def test_the_main_flow_greets_the_caller_with_the_zh_prompt(ami, asterisk, agi_log):
+async def test_the_main_flow_greets_the_caller_with_the_zh_prompt(ami, asterisk, agi_log, monkeypatch):
     welcome = zh_sound(asterisk, "hotline/welcome")
     assert welcome.exists(), "hotline-asterisk start did not speak deploy/prompts/zh.yaml"
     h = Harness(ami, asterisk)
+    h.watch_agi(monkeypatch)
     services = IvrServices(
         routing=parse_routing(ROUTING),
         flows=load_flows(REPO / "deploy" / "ivr.yaml"),  # the shipped flows, prompts and language
@@ -70,11 +71,11 @@ async def test_the_main_flow_greets_the_caller_with_the_zh_prompt(ami, asterisk,
     await server.start()
     h.port = server.port
     caller = unique_caller()
-    # "0" (an agent) once the greeting has been heard to its end.
-    delay = int(wav_samples(welcome) / 8000) + 2
     try:
-        await h.call(MAIN_LINE, caller, dtmf="0", delay=delay, stay=delay + 10)
-        finished = await h.wait_bus(IvrFinished, lambda e: e.caller == caller, timeout=delay + 20)
+        await h.call(MAIN_LINE, caller, stay=30)
+        # "0" (an agent) once the greeting has been heard to its end, during the menu.
+        await h.press_during(caller, "0", "STREAM FILE", "hotline/menu-main")
+        finished = await h.wait_bus(IvrFinished, lambda e: e.caller == caller)
         assert (finished.flow, finished.path, finished.queue) == ("main", ("top:0",), "service")
     finally:
         await h.hangup_caller(caller)
@@ -94,36 +95,57 @@ async def test_the_main_flow_greets_the_caller_with_the_zh_prompt(ami, asterisk,
 
 
 async def test_numbers_and_times_are_said_from_the_zh_digits(ami, asterisk):
-    """SAY NUMBER/DIGITS/DATETIME on a zh channel find every file say.c's Chinese syntax asks for."""
+    """SAY NUMBER/DIGITS/DATETIME on a zh channel find every file say.c's Chinese syntax asks for.
+
+    One call for each saying, side by side (said one after another they took 20 s); the date's
+    format in its space-separated parts (say.c reads each letter on its own), 10 s said whole."""
     log = asterisk.root / "var/log/asterisk/messages.log"
     start = log.stat().st_size
     h = Harness(ami, asterisk)
-    said: list[str] = []
+    when = int(dt.datetime(2026, 11, 26, 15, 5).timestamp())
+
+    def saying(say, *args):
+        async def run(session: AgiSession) -> None:
+            await say(session, *args)
+
+        return run
+
+    sayings = {
+        unique_caller(): saying(AgiSession.say_number, 120045),  # 十 二 万 零 四十 五: digits/wan is zh only
+        unique_caller(): saying(AgiSession.say_number, -3),
+        unique_caller(): saying(AgiSession.say_digits, "95598"),
+        **{
+            unique_caller(): saying(AgiSession.say_datetime, when, part)
+            for part in DATETIME_FORMATS["zh"].split()
+        },
+    }
+    said: dict[str, list[str]] = {}
 
     async def say(session: AgiSession) -> None:
-        said.append(await session.get_variable("${CHANNEL(language)}"))
-        await session.say_number(120045)  # 十 二 万 零 四十 五: digits/wan only exists in zh
-        await session.say_number(-3)
-        await session.say_digits("95598")
-        await session.say_datetime(int(dt.datetime(2026, 11, 26, 15, 5).timestamp()), DATETIME_FORMATS["zh"])
-        said.append("done")
+        caller = session.env.get("callerid", "")
+        said[caller] = [await session.get_variable("${CHANNEL(language)}")]
+        await sayings[caller](session)
+        said[caller].append("done")
         await session.set_variable("HOTLINE_ACTION", "hangup")
 
     server = AgiServer({"route": say}, port=0)
     await server.start()
     h.port = server.port
-    caller = unique_caller()
     try:
-        await h.call(MAIN_LINE, caller, stay=30)
+        for caller in sayings:
+            await h.call(MAIN_LINE, caller, stay=30)
         for _ in range(300):
-            if "done" in said:
+            if all("done" in words for words in said.values()) and len(said) == len(sayings):
                 break
             await asyncio.sleep(0.1)
     finally:
-        await h.hangup_caller(caller)
+        for caller in sayings:
+            await h.hangup_caller(caller)
         await server.stop()
         h._unsub()
-    assert said == ["zh", "done"]  # the dialplan's language, set before the AGI
+    assert said == {
+        caller: ["zh", "done"] for caller in sayings
+    }  # the dialplan's language, set before the AGI
     with log.open("rb") as f:
         f.seek(start)
         appended = f.read().decode(errors="replace")
