@@ -127,6 +127,13 @@ async def _transfer_kind(services: AppServices, bridge: Any, target: str) -> str
     return "queue"
 
 
+async def _check_signed_in(services: AppServices, bridge: Any, target: str, refusal: str) -> None:
+    """A colleague's 工号 the bridge has not seen since it started is signed out (``refusal``),
+    not an unknown target: the bridge knows only the seats that signed in."""
+    if _agent_state(bridge, target) == "logged_out" and await _is_staff_no(services, bridge, target):
+        raise UiError(refusal)
+
+
 @functools.cache
 def _texts() -> Texts:
     return Texts()
@@ -253,19 +260,20 @@ async def run_command(
         return await _call(bridge, "hold", agent)
     if cmd == "unhold":
         return await _call(bridge, "unhold", agent)
-    if cmd == "transfer":
+    if cmd in ("transfer", "consult"):
+        # consult: an attended transfer's first step, the caller waits while the agent talks to the target
         kind, target = await _transfer_target(services, bridge, args)
-        return await _call(bridge, "transfer", agent, kind, target)
-    if cmd == "consult":
-        # attended transfer, step 1: the caller waits while the agent talks to the target
-        kind, target = await _transfer_target(services, bridge, args)
-        return await _call(bridge, "consult", agent, kind, target)
+        if kind == "agent":
+            await _check_signed_in(services, bridge, target, "target_logged_out")
+        return await _call(bridge, cmd, agent, kind, target)
     if cmd == "complete_transfer":
         return await _call(bridge, "complete_transfer", agent)
     if cmd == "cancel_transfer":
         return await _call(bridge, "cancel_transfer", agent)
     if cmd == "conference":
-        return await _call(bridge, "conference", agent, _text(args, "agent"))
+        target = _text(args, "agent")
+        await _check_signed_in(services, bridge, target, "conference_target_logged_out")
+        return await _call(bridge, "conference", agent, target)
     if cmd == "spy":
         return await _spy(services, bridge, user, args)
     if cmd in ("spy_stop", "spy_mode"):

@@ -46,7 +46,7 @@ class NotingBridge:
         ("95598", "number", "95598"),
         ("123456", "number", "123456"),
         ("+8613800138000", "number", "+8613800138000"),
-        ("1002", "agent", "1002"),  # a user's 工号, signed in or not
+        ("1002", "agent", "1002"),  # a user's 工号, signed in
         ("77001", "agent", "77001"),  # a seat the bridge knows (no user of this console's)
         ("综合服务", "queue", "service"),
         ("nosuchq", "queue", "nosuchq"),  # the bridge asks Asterisk, which has no such queue
@@ -54,7 +54,7 @@ class NotingBridge:
 )
 @pytest.mark.parametrize("cmd", ["transfer", "consult"])
 async def test_a_target_typed_without_a_kind(world, cmd, typed, kind, target):
-    bridge = NotingBridge(seats=("77001",))
+    bridge = NotingBridge(seats=("77001", "1002"))
     services = dataclasses.replace(world.services, bridge=bridge)
     await run_command(services, SimpleNamespace(agent_id="1001"), cmd, {"target": typed})
     assert bridge.asked == [(cmd, "1001", kind, target)]
@@ -76,6 +76,26 @@ async def test_the_kind_the_agent_chose_is_honoured(world, typed, chosen, kind, 
         services, SimpleNamespace(agent_id="1001"), "transfer", {"target": typed, "kind": chosen}
     )
     assert bridge.asked == [("transfer", "1001", kind, target)]
+
+
+@pytest.mark.parametrize(
+    ("cmd", "args", "refusal"),
+    [
+        ("transfer", {"target": "1002"}, "target_logged_out"),
+        ("consult", {"target": "1002", "kind": "agent"}, "target_logged_out"),
+        ("conference", {"agent": "1002"}, "conference_target_logged_out"),
+    ],
+)
+async def test_a_colleague_not_signed_in_since_the_bridge_started_is_signed_out_not_unknown(
+    world, cmd, args, refusal
+):
+    """The bridge knows only the seats that signed in since it started: a user's 工号 it has not
+    seen is a colleague who is 已下班 (QA: 咨询转接 → 1006 said 转接目标不存在)."""
+    bridge = NotingBridge()
+    services = dataclasses.replace(world.services, bridge=bridge)
+    with pytest.raises(UiError) as refused:
+        await run_command(services, SimpleNamespace(agent_id="1001"), cmd, args)
+    assert refused.value.error_id == refusal and bridge.asked == []
 
 
 async def test_an_unknown_kind_is_refused(world):
