@@ -22,10 +22,11 @@ from agent_ui.errors import UiError
 from agent_ui.services import AppServices
 from agent_ui.texts import LANGUAGES, Texts
 from agent_ui.work import unit_of_work
-from cti.phones import InvalidPhoneNumber, normalize
+from cti.phones import InvalidPhoneNumber, ascii_digits, normalize
 from ticketing.calls import register_outbound_call
 from ticketing.ids import is_id
 from ticketing.models import User
+from ticketing.users import STAFF_NO, staff_number
 from ticketing.workflow.engine import load_order
 
 
@@ -111,7 +112,7 @@ async def _is_staff_no(services: AppServices, bridge: Any, target: str) -> bool:
     lookup = getattr(bridge, "agent", None)
     if lookup is not None and lookup(target) is not None:
         return True
-    if not target.isdigit() or len(target) > 6:  # users.staff_no: six characters at most
+    if not STAFF_NO.match(target):  # users.staff_no: 4-6 ASCII digits
         return False
     async with services.sessionmaker() as db:
         return await db.scalar(select(User.id).where(User.staff_no == target).limit(1)) is not None
@@ -122,7 +123,7 @@ async def _transfer_kind(services: AppServices, bridge: Any, target: str) -> str
     other digits, any other text a queue (the bridge refuses one Asterisk does not have)."""
     if await _is_staff_no(services, bridge, target):
         return "agent"
-    if target.removeprefix("+").isdigit():
+    if target.removeprefix("+").isascii() and target.removeprefix("+").isdigit():
         return "number"
     return "queue"
 
@@ -156,7 +157,9 @@ async def _transfer_target(services: AppServices, bridge: Any, args: dict[str, A
     a phone number (``_transfer_kind``). The console shows queues by name only, so a queue is
     typed by name (or code); any other text goes to the bridge as a queue, which refuses a queue
     Asterisk does not have (``unknown_queue``) rather than hand the caller to nothing."""
-    target = _text(args, "target")
+    # a 工号 or number typed with a Chinese input method (８００１, ＋８６…) as ASCII: Asterisk
+    # and the register know only those digits
+    target = ascii_digits(_text(args, "target"))
     kind = _text(args, "kind", required=False)
     if kind and kind not in TRANSFER_KINDS:
         raise UiError("request.invalid", "kind must be agent, queue or number", field="kind")
@@ -204,7 +207,7 @@ SPY_MODES = ("listen", "whisper", "barge")
 
 async def _spy(services: AppServices, bridge: Any, user: CurrentUser, args: dict[str, Any]) -> dict[str, Any]:
     """监听 / 强插 / 耳语: the supervisor's own seat rings, then joins the agent's call."""
-    target = _text(args, "agent")
+    target = staff_number(_text(args, "agent"))
     mode = _text(args, "mode")
     if mode not in SPY_MODES:
         raise UiError("request.invalid", "mode must be listen, whisper or barge", field="mode")

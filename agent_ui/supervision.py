@@ -46,7 +46,7 @@ from cti.events import Event, event
 from ticketing import audit
 from ticketing.events import queue_event
 from ticketing.models import AuditLog, Department, User
-from ticketing.users import staffed_queues
+from ticketing.users import staff_number, staffed_queues
 
 FORCE_COMMANDS = ("force_pause", "force_sign_out", "force_acw_end")
 _ACTIONS = {"force_pause": "pause", "force_sign_out": "sign_out", "force_acw_end": "end_acw"}
@@ -193,9 +193,9 @@ async def _check_scope(services: AppServices, user: CurrentUser, agent_id: str) 
 def _target_seat(user: CurrentUser, args: dict[str, Any]) -> str:
     """The seat (工号) a supervisor's action names: never their own."""
     value = args.get("agent", "")
-    if not isinstance(value, str) or not value.strip().isdigit() or len(value.strip()) > 6:
+    agent_id = staff_number(value) if isinstance(value, str) else ""
+    if not (agent_id.isascii() and agent_id.isdigit()) or len(agent_id) > 6:
         raise UiError("request.invalid", "agent must be a 工号", field="agent")
-    agent_id = value.strip()
     if agent_id == user.agent_id:
         raise UiError("seat_force.self")
     return agent_id

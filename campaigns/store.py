@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules
 from cti.calendar import WorkCalendar
+from cti.phones import ascii_digits
 from ticketing.audit import record
 from ticketing.models import (
     CAMPAIGN_KINDS,
@@ -757,7 +758,7 @@ async def dnc_entries(session: AsyncSession, search: str = "", *, limit: int = 2
     query = select(DncNumber)
     text = search.strip()
     if text:
-        digits = "".join(ch for ch in text if ch.isdigit())
+        digits = "".join(ch for ch in ascii_digits(text) if ch in "0123456789")
         found = DncNumber.reason.contains(text, autoescape=True)
         if digits:
             found |= DncNumber.number.contains(digits, autoescape=True)

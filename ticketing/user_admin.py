@@ -20,16 +20,24 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from cti.phones import ascii_digits
 from ticketing.audit import record, record_change
 from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.events import UserAccountChanged, queue_event
 from ticketing.ids import fetch, is_id, whole
 from ticketing.models import ROLES, Department, Site, User
-from ticketing.users import STAFF_NO, check_password_policy, create_user, set_password, user_view
+from ticketing.users import (
+    STAFF_NO,
+    check_password_policy,
+    create_user,
+    set_password,
+    staff_number,
+    user_view,
+)
 from ticketing.workflow.actions import release_steps
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?\d[\d-]{2,30}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9-]{2,30}\Z")  # ASCII: full-width is read as such first
 _TEXT_LIMITS = {"staff_no": 6, "name": 64, "phone": 32, "email": 128}
 _EDITABLE = (
     "name",
@@ -72,7 +80,7 @@ async def views(session: AsyncSession, users: list[User]) -> list[dict[str, Any]
 
 
 async def get_user(session: AsyncSession, staff_no: str) -> User:
-    user = await session.scalar(select(User).where(User.staff_no == staff_no))
+    user = await session.scalar(select(User).where(User.staff_no == staff_number(staff_no)))
     if user is None:
         raise NotFound(f"no user {staff_no}", entity="user", key=staff_no)
     await session.refresh(user, ["scope_sites"])
@@ -110,12 +118,16 @@ async def _cleaned(
     for name in set(values) - allowed:
         problems[name] = "field_unknown"
     out: dict[str, Any] = clean_texts(dict(values), _TEXT_LIMITS, problems)
+    if "staff_no" in out:
+        out["staff_no"] = staff_number(out["staff_no"])
     if current is None and "staff_no" not in problems and not STAFF_NO.match(out.get("staff_no", "")):
         problems["staff_no"] = "field_bad_staff_no"
     if (current is None or "name" in out) and "name" not in problems and not out.get("name"):
         problems["name"] = "field_required"
     if out.get("email") and not _EMAIL.match(out["email"]):
         problems["email"] = "field_bad_email"
+    if out.get("phone"):
+        out["phone"] = ascii_digits(out["phone"])  # ＋８６ １３８… typed with a Chinese input method
     if out.get("phone") and not _PHONE.match(out["phone"]):
         problems["phone"] = "field_bad_phone"
     if "roles" in values or current is None:
@@ -159,7 +171,7 @@ async def _cleaned(
         elif not isinstance(manager, str):
             problems["manager"] = "field_not_text"
         else:
-            found = await session.scalar(select(User.id).where(User.staff_no == manager))
+            found = await session.scalar(select(User.id).where(User.staff_no == staff_number(manager)))
             if found is None:
                 problems["manager"] = "field_unknown_user"
             elif current is not None and found == current.id:

@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cti.phones import ascii_digits
 from ticketing import directory
 from ticketing.audit import record
 from ticketing.errors import Forbidden, PasswordRejected, TicketingError, require_admin
@@ -20,7 +21,9 @@ from ticketing.models import ROLES, Site, User, WorkOrder, utcnow
 
 MAX_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)
-STAFF_NO = re.compile(r"^\d{4,6}$")
+#: 工号: 4-6 ASCII digits (``\d`` would take any script's digits: "７７１０" would be a second
+#: 工号 beside "7710", and the Asterisk agent id); ``staff_number`` reads what was typed first
+STAFF_NO = re.compile(r"^[0-9]{4,6}\Z")
 _hasher = PasswordHasher()
 
 
@@ -40,6 +43,13 @@ class LoginResult:
     @property
     def must_change_password(self) -> bool:
         return bool(self.user and self.user.must_change_password)
+
+
+def staff_number(raw: str) -> str:
+    """A 工号 as typed, trimmed, its full-width digits (a Chinese input method's ７７１０) read as
+    ASCII: the one spelling every lookup and the register use. What is still no 工号 is left
+    for ``STAFF_NO`` to refuse."""
+    return ascii_digits(raw.strip())
 
 
 def check_password_policy(password: str) -> None:
@@ -77,6 +87,7 @@ async def create_user(
     ``actor`` None is the system (seeding); a person creating users must be an admin. The audit
     row ``user.create`` keeps the whole new user (``user_view``: never the password)."""
     require_admin(actor, "create users")
+    staff_no = staff_number(staff_no)
     if not STAFF_NO.match(staff_no):
         raise InvalidUser("工号 must be 4-6 digits", field="staff_no")
     unknown = [r for r in roles if r not in ROLES]
@@ -141,7 +152,7 @@ async def verify_login(
     The caller commits (the failure counter must persist).
     """
     now = now or utcnow()
-    user = await session.scalar(select(User).where(User.staff_no == staff_no))
+    user = await session.scalar(select(User).where(User.staff_no == staff_number(staff_no)))
     if user is None:
         return LoginResult(None, "bad_credentials")
     if not user.active:
