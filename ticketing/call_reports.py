@@ -120,7 +120,9 @@ def _call_filter(scope: Scope, queue: str, start: dt.datetime, end: dt.datetime)
         Interaction.occurred_at < end,
     ]
     if queue:
-        where.append(_queue_of() == queue)
+        # the call's (last) queue, or any queue it was in before (a transfer to a queue)
+        path = Interaction.payload["queue_path"].as_string()
+        where.append(or_(_queue_of() == queue, path.contains(f"|{queue}|", autoescape=True)))
     if not scope.everything:
         where.append(
             or_(
@@ -128,6 +130,23 @@ def _call_filter(scope: Scope, queue: str, start: dt.datetime, end: dt.datetime)
                 _queue_of().in_(scope.queues or ()),
             )
         )
+    return where
+
+
+def _leg_filter(
+    scope: Scope, start: dt.datetime, end: dt.datetime, leg_queue: Any
+) -> list[ColumnElement[bool]]:
+    """The ended inbound calls of the period whose earlier queue legs ``scope`` may see: those of
+    its agents, and the legs in its queues (a leg is its queue's, whoever had the call last)."""
+    where: list[ColumnElement[bool]] = [
+        Interaction.kind == "call",
+        Interaction.occurred_at >= start,
+        Interaction.occurred_at < end,
+        Interaction.direction == "inbound",
+        Interaction.status == "ended",
+    ]
+    if not scope.everything:
+        where.append(or_(Interaction.agent_id.in_(scope.agents or ()), leg_queue.in_(scope.queues or ())))
     return where
 
 
@@ -148,6 +167,8 @@ class CallRecord:
     hold: float
     recording: str
     survey: int | None = None  # the caller's 1-5 after the call, if they gave one
+    # each queue it was in, when more than one: queue, wait there, outcome there, who answered
+    queue_legs: tuple[dict[str, Any], ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -182,22 +203,44 @@ _RECORD_COLUMNS = (
     Interaction.payload["queue"].as_string(),
     Interaction.payload["hold_seconds"].as_float(),
     Interaction.payload["survey_score"].as_integer(),
+    Interaction.payload["queue_legs"],
 )
+
+#: a call not ended yet: answered (通话中), or not yet (ringing an agent, being dialled)
+IN_PROGRESS = "in_progress"
+NOT_ANSWERED_YET = "ringing"
 
 
 def _record(row: Any) -> CallRecord:
     (id_, call_id, direction, occurred, ended, number, agent_id, status, duration, path) = row[:10]
-    queued_at, answered_at, outcome, queue, hold_seconds, survey = row[10:]
-    outcome = (outcome or "") if status == "ended" else ""
+    queued_at, answered_at, outcome, queue, hold_seconds, survey, queue_legs = row[10:]
+    if status != "ended":
+        # still going: no outcome yet, and said so (通话中), not left blank
+        outcome = IN_PROGRESS if status in ("answered", "talking") else NOT_ANSWERED_YET
+    outcome = outcome or ""
     # in Unix seconds: no datetime made per call just to subtract two times
     entered = queued_at or occurred.timestamp()
-    if outcome == "answered":
+    if outcome in ("answered", IN_PROGRESS):
         left = answered_at or None
     elif outcome == "ivr":
         left = None  # its time was spent in the menus, never waiting for an agent
     else:
         left = ended.timestamp() if ended is not None else None
     wait = max(0.0, left - entered) if left is not None else 0.0
+    legs: tuple[dict[str, Any], ...] = ()
+    if isinstance(queue_legs, list) and len(queue_legs) > 1:
+        # in several queues (a transfer to a queue): its wait is the time it waited in them all
+        legs = tuple(
+            {
+                "queue": leg.get("queue", ""),
+                "wait": round(max(0.0, (leg.get("left_at") or 0.0) - (leg.get("queued_at") or 0.0)), 1),
+                "outcome": leg.get("outcome", ""),
+                "agent_id": leg.get("agent_id", ""),
+            }
+            for leg in queue_legs
+            if isinstance(leg, dict)
+        )
+        wait = sum(leg["wait"] for leg in legs)
     hold = float(hold_seconds or 0.0)
     return CallRecord(
         id=id_,
@@ -216,6 +259,7 @@ def _record(row: Any) -> CallRecord:
         hold=round(hold, 1),
         recording=path,
         survey=int(survey) if survey else None,
+        queue_legs=legs,
     )
 
 
@@ -303,6 +347,7 @@ async def call_detail(
             "recording": c.recording,
             "survey": c.survey,
             "orders": orders.get(c.id, []),
+            "queue_legs": list(c.queue_legs),
         }
         for c in calls
     ]
@@ -400,6 +445,22 @@ class ReportSql:
         else:
             pairs = func.json_each(obj).table_valued("key", "value")
         return pairs.alias("pairs")
+
+    def queue_legs_before(self, payload: Any) -> dict[str, Any]:
+        """A call's earlier queue legs (payload ``queue_legs_before``, see ``ticketing.calls``) as
+        a table to join to its row (``table``), one row per leg, and their fields as columns."""
+        names = {"queue": String, "queued_at": Float, "left_at": Float, "outcome": String, "talk": Float}
+        if self.pg:
+            legs = payload["queue_legs_before"]
+            whole = case((func.json_typeof(legs) == "array", legs), else_=null())
+            table = func.json_to_recordset(whole).table_valued(*(column(n, t) for n, t in names.items()))
+            table = table.render_derived(name="qlegs", with_types=True)
+            return {"table": table, **{n: table.c[n] for n in names}}
+        table = func.json_each(payload, "$.queue_legs_before").table_valued("value").alias("qlegs")
+        return {
+            "table": table,
+            **{n: cast(func.json_extract(table.c.value, f"$.{n}"), t) for n, t in names.items()},
+        }
 
     def not_below_zero(self, x: Any) -> Any:
         return case((x > 0, x), else_=_F(0.0))
@@ -523,39 +584,68 @@ def _queue_cells(
     added up as Python did (``_record`` and ``QueueFigures.add`` before): in stages, each
     reading the one before."""
     acw = _after_call_work_seconds(sql, start, end, now)
-    # the calls of the period, each payload field read once
+    # the calls of the period, each payload field read once; a call is counted in its (last)
+    # queue here, and in every queue it was in before (a transfer to a queue: its queue legs)
     record, fields = sql.payload_fields(
         Interaction.payload,
         queue=String,
         outcome=String,
         queued_at=Float,
         answered_at=Float,
+        queue_answered_at=Float,
         hold_seconds=Float,
     )
-    raw = _stage(
+    where = [
+        *_call_filter(scope, "", start, end),
+        Interaction.direction == "inbound",
+        Interaction.status == "ended",
+    ]
+    ended = sql.micros(Interaction.ended_at) / _F(1e6)
+    # the last queue's answer, when the call was answered in an earlier one first: its wait
+    # and talk there run from that answer
+    last_answer = case((fields["queue_answered_at"] > 0, fields["queue_answered_at"]), else_=None)
+    main = (
         select(
             fields["queue"].label("queue"),
             fields["outcome"].label("outcome"),
             fields["queued_at"].label("queued"),
-            fields["answered_at"].label("answered"),
+            func.coalesce(last_answer, fields["answered_at"]).label("answered"),
             func.coalesce(fields["hold_seconds"], _F(0.0)).label("hold"),
-            func.coalesce(Interaction.duration, _F(0.0)).label("duration"),
+            case(
+                (last_answer.is_not(None), ended - last_answer),
+                else_=func.coalesce(Interaction.duration, _F(0.0)),
+            ).label("duration"),
             (sql.micros(Interaction.occurred_at) / _F(1e6)).label("began"),
             sql.seconds(Interaction.occurred_at).label("began_second"),
-            (sql.micros(Interaction.ended_at) / _F(1e6)).label("ended"),
+            ended.label("ended"),
             func.coalesce(acw.c.seconds, _F(0.0)).label("acw"),
             Interaction.occurred_at,
             Interaction.id,
         )
         .select_from(Interaction if record is None else join(Interaction, record, true()))
         .outerjoin(acw, acw.c.call_id == Interaction.external_id)
-        .where(
-            *_call_filter(scope, queue, start, end),
-            Interaction.direction == "inbound",
-            Interaction.status == "ended",
-        ),
-        "raw",
+        .where(*where)
     )
+    legs = sql.queue_legs_before(Interaction.payload)
+    earlier = (
+        select(
+            legs["queue"].label("queue"),
+            legs["outcome"].label("outcome"),
+            legs["queued_at"].label("queued"),
+            case((legs["outcome"] == "answered", legs["left_at"]), else_=None).label("answered"),
+            _F(0.0).label("hold"),
+            func.coalesce(legs["talk"], _F(0.0)).label("duration"),
+            (sql.micros(Interaction.occurred_at) / _F(1e6)).label("began"),
+            sql.seconds(Interaction.occurred_at).label("began_second"),
+            legs["left_at"].label("ended"),
+            _F(0.0).label("acw"),  # a call's after-call work stays with its last queue
+            Interaction.occurred_at,
+            Interaction.id,
+        )
+        .select_from(join(Interaction, legs["table"], true()))
+        .where(*_leg_filter(scope, start, end, legs["queue"]))
+    )
+    raw = _stage(main.union_all(earlier), "raw")
     r = raw.c
     no_queue_time = or_(r.queued.is_(None), r.queued == 0)
     entered = case((no_queue_time, r.began), else_=r.queued)
@@ -581,7 +671,7 @@ def _queue_cells(
             sql.not_below_zero(r.duration - r.hold).label("talk"),
             r.hold,
             _local_seconds(second, tz, start, end).label("local"),
-        ).where(r.queue != "", r.outcome != ""),
+        ).where(r.queue != "", r.outcome != "", *((r.queue == queue,) if queue else ())),
         "times",
     )
     t = times.c
@@ -794,9 +884,12 @@ async def agent_report(
             pauses[agent_id][paused_for] += int(us)
     # A call counts for every agent who took it in the period: the one who answered, and a
     # transfer target or conference member too (their legs).
+    # A call still in progress is counted once it has ended, as the queue report counts it
+    # (the call detail lists it meanwhile, 通话中).
     legs = (
         select(CallLeg.agent_id, func.count(func.distinct(CallLeg.interaction_id)))
-        .where(CallLeg.answered_at >= start, CallLeg.answered_at < end)
+        .join(Interaction, Interaction.id == CallLeg.interaction_id)
+        .where(CallLeg.answered_at >= start, CallLeg.answered_at < end, Interaction.status == "ended")
         .group_by(CallLeg.agent_id)
     )
     if not scope.everything:

@@ -237,6 +237,34 @@ async def _leg(
     return leg
 
 
+def _queue_legs(event: CallEnded) -> dict[str, Any]:
+    """The call's queue legs for the reports, when it entered more than one queue (a blind or
+    completed attended transfer to a queue, an overflow): ``queue_legs``, every one, for the call
+    detail; ``queue_legs_before``, all but the last (the call's own queue, queued_at, outcome),
+    each with its talk (its answer to the caller's entering the next queue), for the queue
+    report, which counts each leg in its own queue; ``queue_answered_at``, the last queue's
+    answer (the call's ``answered_at`` is its first); ``queue_path``, "|q1|q2|", to find the call
+    by any queue it was in."""
+    if len(event.queue_legs) < 2:
+        return {}
+    legs = [
+        {"queue": q, "queued_at": queued, "left_at": left, "outcome": outcome, "agent_id": agent}
+        for q, queued, left, outcome, agent in event.queue_legs
+    ]
+    before = []
+    for leg, following in zip(legs, legs[1:], strict=False):
+        answered = leg["outcome"] == "answered" and leg["left_at"]
+        talk = max(0.0, following["queued_at"] - leg["left_at"]) if answered else 0.0
+        before.append({**leg, "talk": round(talk, 3)})
+    last = legs[-1]
+    return {
+        "queue_legs": legs,
+        "queue_legs_before": before,
+        "queue_answered_at": last["left_at"] if last["outcome"] == "answered" else 0.0,
+        "queue_path": "|" + "|".join(leg["queue"] for leg in legs) + "|",
+    }
+
+
 class CallLinker:
     """Bus consumer keeping call, recording, voicemail and fax interactions."""
 
@@ -379,6 +407,7 @@ class CallLinker:
                 "hold_seconds": event.hold_seconds,
                 "hangup_cause": event.hangup_cause,
                 "hangup_side": event.hangup_side,
+                **_queue_legs(event),
             },
         )
         if row.customer_id is None:
