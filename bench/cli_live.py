@@ -45,6 +45,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     pop.add_argument(
         "--tabs", type=int, default=None, help="agents with the console open (default: every agent)"
     )
+    pop.add_argument("--settle", type=float, default=1.0, help="quiet seconds before the first call")
     pop.add_argument(
         "--split",
         action="store_true",
@@ -84,7 +85,14 @@ def run_fanout(args: argparse.Namespace) -> int:
 def run_screenpop(args: argparse.Namespace) -> int:
     got = asyncio.run(
         screenpop.run(
-            args.agents, args.rate, args.seconds, args.customers, tabs=args.tabs, db=args.db, split=args.split
+            args.agents,
+            args.rate,
+            args.seconds,
+            args.customers,
+            tabs=args.tabs,
+            db=args.db,
+            split=args.split,
+            settle=args.settle,
         )
     )
     print(screenpop.report(got))

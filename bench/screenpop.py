@@ -60,9 +60,11 @@ async def run(
     tabs: int | None = None,
     db: str = "sqlite",
     split: bool = False,
+    settle: float = 1.0,
 ) -> dict[str, Any]:
     """``tabs``: how many of the agents have the console open (all by default); only their pops reach a tab.
-    ``split``: the console in a process of its own, as ``--role web`` beside ``--role cti`` (see ``_Split``)."""
+    ``split``: the console in a process of its own, as ``--role web`` beside ``--role cti`` (see ``_Split``).
+    ``settle``: quiet seconds once the tabs are settled, before the first call."""
     from bench import population
     from cti.ami import AmiClient
     from cti.bridge import CtiBridge
@@ -119,7 +121,7 @@ async def run(
         if agent_ids:
             browsers = await _Tabs.open(console.port, [await console.cookie(a) for a in agent_ids])
         await console.settled(len(agent_ids))
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(settle)
         settle_heap()  # as hotline serve does once it has started everything
         before = await bus.replay(0, 1_000_000)
         first_seq = before[-1].seq if before else 0

@@ -156,7 +156,19 @@ def test_memory_holds_the_calls_in_progress(tiny_capture, results_dir):
 
 @pytest.mark.parametrize("split", [False, True], ids=["one-process", "split"])
 def test_screenpop_offers_every_call_with_its_customer(asterisk, results_dir, split):
-    args = ["screenpop", "--agents", "3", "--rate", "3", "--seconds", "1", "--customers", "300"]
+    args = [
+        "screenpop",
+        "--agents",
+        "3",
+        "--rate",
+        "6",
+        "--seconds",
+        "0.5",
+        "--customers",
+        "300",
+        "--settle",
+        "0.1",
+    ]
     assert bench_main(args + (["--split"] if split else [])) == 0
     got = _results(results_dir, "screenpop")
     assert got["calls"] == 3 and got["offered"] == 3 and got["matched"] == 3 and got["split"] is split
@@ -164,7 +176,8 @@ def test_screenpop_offers_every_call_with_its_customer(asterisk, results_dir, sp
 
 def test_capacity_accounts_for_every_call(asterisk, results_dir):
     assert (
-        bench_main(["capacity", "--agents", "3", "--rates", "2", "--seconds", "1", "--replay-rates", ""]) == 0
+        bench_main(["capacity", "--agents", "3", "--rates", "4", "--seconds", "0.5", "--replay-rates", ""])
+        == 0
     )
     step = _results(results_dir, "capacity")["steps"][0]
     assert step["originated"] == 2 and step["ended"] == 2 and step["answered"] == 2
