@@ -16,7 +16,10 @@ class AmiLine:
 
     def _read_until(self, marker: bytes) -> bytes:
         while marker not in self.buf:
-            self.buf += self.sock.recv(65536)
+            chunk = self.sock.recv(65536)
+            if not chunk:  # Asterisk went away: fail, not spin on the closed line for ever
+                raise ConnectionError("AMI closed the connection")
+            self.buf += chunk
         head, _, self.buf = self.buf.partition(marker)
         return head
 
