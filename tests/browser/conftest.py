@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -38,7 +40,15 @@ QUEUE = "ui-a"
 PASSWORD = "secret123"
 
 
-async def _add_agent(url: str, staff_no: str) -> None:
+@functools.cache
+def _password_hash() -> str:
+    """PASSWORD hashed once a session: every module's agents have it."""
+    from ticketing.users import hash_password
+
+    return hash_password(PASSWORD)
+
+
+async def _add_agents(url: str, staff_nos: tuple[str, ...]) -> None:
     from sqlalchemy import select
 
     from ticketing import users
@@ -48,17 +58,41 @@ async def _add_agent(url: str, staff_no: str) -> None:
     engine = create_engine(url)
     async with sessionmaker(engine).begin() as db:
         hq = await db.scalar(select(Site.id).where(Site.code == "HQ"))
-        await users.create_user(
-            db,
-            staff_no,
-            "测试坐席",
-            PASSWORD,
-            roles=["agent"],
-            skills={QUEUE: 0},
-            site_id=hq,
-            must_change_password=False,
-        )
+        for staff_no in staff_nos:
+            await users.create_user(
+                db,
+                staff_no,
+                "测试坐席",
+                PASSWORD,
+                roles=["agent"],
+                skills={QUEUE: 0},
+                site_id=hq,
+                must_change_password=False,
+                password_hash=_password_hash(),
+            )
     await engine.dispose()
+
+
+def in_a_thread(coro) -> None:
+    """``asyncio.run(coro)`` beside the thread's loop: Playwright's sync API, once started (the
+    package's browser), owns this thread's event loop."""
+    import asyncio
+    import threading
+
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:  # handed to the caller
+            failed.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "not done within 60 s"
+    if failed:
+        raise failed[0]
 
 
 class ConsoleProcess:
@@ -87,19 +121,14 @@ class ConsoleProcess:
             "HOTLINE_CAMPAIGN_CALENDAR": str(db.parent / "always-open.yaml"),
         }
 
-    def prepare(self) -> None:
-        import asyncio
-
+    def prepare(self, template: Path) -> None:
+        """The database: a copy of the session's seeded ``template``, and our two agents."""
         days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
         Path(self.env["HOTLINE_CAMPAIGN_CALENDAR"]).write_text(
             "hours: {" + ", ".join(f'{d}: ["00:00-23:59"]' for d in days) + "}\n", encoding="utf-8"
         )
-
-        subprocess.run(
-            [HOTLINE, "seed", "--demo"], cwd=REPO, env=self.env, check=True, capture_output=True, timeout=300
-        )
-        for staff_no in (self.agent, self.colleague):
-            asyncio.run(_add_agent(self.env["HOTLINE_DATABASE_URL"], staff_no))
+        shutil.copyfile(template, self.db)
+        in_a_thread(_add_agents(self.env["HOTLINE_DATABASE_URL"], (self.agent, self.colleague)))
 
     @property
     def url(self) -> str:
@@ -139,8 +168,28 @@ class ConsoleProcess:
                 self.proc.kill()
 
 
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory) -> Path:
+    """``hotline seed --demo`` (the 95598 workflows, the demo staff and customers) once a
+    session, into a template each module's console copies: seeding costs seconds, a copy not."""
+    folder = tmp_path_factory.mktemp("console-template")
+    db = folder / "console.db"
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "HOTLINE_DATA_DIR": str(folder),
+        "HOTLINE_SECRET_KEY": "browser-story-secret",
+    }
+    subprocess.run(
+        [HOTLINE, "seed", "--demo"], cwd=REPO, env=env, check=True, capture_output=True, timeout=300
+    )
+    # the seed's process has ended: its SQLite file is whole, no journal or WAL beside it
+    assert sorted(p.name for p in folder.iterdir()) == ["console.db"], list(folder.iterdir())
+    return db
+
+
 @pytest.fixture(scope="module")
-def console(asterisk, tmp_path_factory, request):
+def console(asterisk, seeded_database, tmp_path_factory, request):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run deploy/system-deps.sh")
     import fcntl
@@ -156,7 +205,7 @@ def console(asterisk, tmp_path_factory, request):
     # a module's ACW_SECONDS: its seats write up each call (话后处理) for that long at most
     server.env["HOTLINE_ACW_SECONDS"] = str(getattr(request.module, "ACW_SECONDS", 0))
     try:
-        server.prepare()
+        server.prepare(seeded_database)
         server.start()
         yield server
     finally:
@@ -172,8 +221,10 @@ def console(asterisk, tmp_path_factory, request):
         lock.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for the package (launching it costs over a second); each story opens its own
+    contexts, and Playwright's loop goes with the package, before any other package's asyncio."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -195,24 +246,7 @@ def screenshots(tmp_path) -> Path:
 def put_in_inbox(console: ConsoleProcess, sender: str, text: str, staff_no: str = "") -> None:
     """An SMS that ticketing's intake assigned to ``staff_no`` (the console's agent by default),
     written straight into the console's database, as the SMS gateway's intake would."""
-    import asyncio
-    import threading
-
-    # Playwright's sync API owns this thread's event loop: run ours beside it.
-    failed: list[BaseException] = []
-
-    def put() -> None:
-        try:
-            asyncio.run(_put_in_inbox(console, sender, text, staff_no or console.agent))
-        except BaseException as exc:  # handed to the story, which must not go on without its SMS
-            failed.append(exc)
-
-    worker = threading.Thread(target=put)
-    worker.start()
-    worker.join(60)
-    assert not worker.is_alive(), "the SMS was not written within 60 s"
-    if failed:
-        raise failed[0]
+    in_a_thread(_put_in_inbox(console, sender, text, staff_no or console.agent))
 
 
 async def _put_in_inbox(console: ConsoleProcess, sender: str, text: str, staff_no: str) -> None:
