@@ -67,6 +67,8 @@ STATUS: dict[str, int] = {
     "campaign.name_too_long": 422,
     "campaign.script_too_long": 422,
     "survey_remark_too_long": 422,
+    # a fax to a mobile number: an invalid recipient (recipient_invalid), said in its own words
+    "fax_to_mobile": 422,
     "campaign.dnc_not_found": 404,
     # a contact offered to or called by another agent: not this agent's to read or record
     "campaign.contact_not_yours": 403,

@@ -420,6 +420,8 @@ def check_recipient(channel: str, to: str) -> str:
             number = ""
         if not (number.isdigit() and 7 <= len(number) <= 15) or is_service_number(number):
             raise ActionRefused("recipient_invalid", f"not a fax number: {to!r}", channel=channel)
+        if is_mobile(number):  # a mobile takes no fax (as an SMS takes no landline): said so
+            raise ActionRefused("fax_to_mobile", f"a mobile number takes no fax: {to!r}", channel=channel)
         return number
     if len(to) > 128 or not _EMAIL.match(to):
         raise ActionRefused("recipient_invalid", f"not an email address: {to!r}", channel=channel)

@@ -174,7 +174,7 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(handler.locator("#order-status")).to_have_text("已流转")
         expect(handler.locator("#order-category")).to_have_text(re.compile(r" / 低压故障$"))
         handler.fill("#order-opinion", "已接收,马上派工")
-        handler.click("#order-submit")  # 接收确认
+        handler.click("#order-approve")  # 接收确认 (an approve step: 批准 or 退单)
         expect(handler.locator("#order-status")).to_have_text("接收确认", timeout=10_000)
         handler.fill("#order-抢修人员", "张师傅")
         # the crew leaves now: a 派工时间 before the call or ahead of the clock is refused

@@ -393,14 +393,13 @@ async def submit_step(
     now: dt.datetime | None = None,
     _action: str = "submit",
 ) -> WorkOrder:
-    """提交 (create/realize nodes) or 批准 (approve nodes, via ``approve``)."""
+    """提交 (create/realize nodes) or 批准 (approve nodes, via ``approve``). 提交 at an approve
+    node is its 批准 (故障报修's 接收确认 became one, to allow its 退单): maker ≠ checker holds."""
     now = now or utcnow()
     definition, node = await open_order(session, user, order)
-    if node.type == "approve" and _action != "approve":
-        raise ActionRefused("use_approve", f"{node.id} is an approve node: approve or reject")
     if node.type != "approve" and _action == "approve":
         raise ActionRefused("not_an_approve_node", f"{node.id} is not an approve node")
-    if _action == "approve" and order.created_by_id == user.id:
+    if node.type == "approve" and order.created_by_id == user.id:
         raise ActionRefused("maker_checker", "the person who entered an order cannot approve it")
     pending = await pending_assignments(session, order)
     mine = await my_assignment(session, user, order, pending)

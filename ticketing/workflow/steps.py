@@ -337,11 +337,16 @@ async def operators_for(
             raise ActionRefused("no_operator", "none of the chosen handlers exists")
         return chosen
     if node.type == "create":
+        # 退回 / 退单 to the create step: its creator (the agent who took the call) corrects the
+        # form (所属供电局) and sends it on; a creator no longer active: the supervisors who see it
         people = await directory.load(session)
         creator = people.people.get(order.created_by_id) if order.created_by_id else None
-        if creator is None:
+        if creator is not None and creator.active:
+            return [creator]
+        stand_in = await resolve(session, [[{"role": "supervisor"}]], order)
+        if not stand_in:
             raise ActionRefused("no_operator", "the order has no creator to return to")
-        return [creator]
+        return stand_in
     # maker ≠ checker: the creator is never an approver
     exclude = [order.created_by_id] if node.type == "approve" and order.created_by_id else []
     acting = (source.id, user.id) if user is not None else None

@@ -90,7 +90,7 @@ async function draw() {
   const actions = $("order-actions");
   actions.replaceChildren(...order.actions.map((a) => el("button", {
     type: "button", class: a === "submit" || a === "approve" ? "btn primary" : a === "reject" ? "btn danger" : "btn",
-    id: `order-${a}`, onclick: () => act(a) }, t(`order.action.${a}`))));
+    id: `order-${a}`, onclick: () => act(a) }, a === "reject" && order.reject_name ? order.reject_name : t(`order.action.${a}`))));
   if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
   actions.append(...manageControls());
   // an opinion goes with an action: none to take, nothing to write one for
