@@ -9,6 +9,7 @@ Agents get random 5-digit extensions so parallel test runs never share one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import random
 import socket
@@ -95,12 +96,24 @@ class Story:
         # machine, even when two test runs overlap.
         self._lock = open(LOCK_PATH, "w")  # noqa: ASYNC230 (a lock file, opened once)
         await asyncio.to_thread(fcntl.flock, self._lock, fcntl.LOCK_EX)
-        self.sub = self.bus.subscribe(record)
-        await self.net.start()
-        await self.net.wait_connected(10)
-        await self._clear_leftovers()
-        await self.start_bridge()
+        try:
+            self.sub = self.bus.subscribe(record)
+            await self.net.start()
+            await self.net.wait_connected(10)
+            await self._clear_leftovers()
+            await self.start_bridge()
+        except BaseException:
+            # No __aexit__ follows a failed __aenter__: the lock must not stay held by this
+            # process, or its next story (the rerun of this one) waits on it for ever.
+            with contextlib.suppress(Exception):
+                await self._clean_up()
+            self._unlock()
+            raise
         return self
+
+    def _unlock(self) -> None:
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
 
     async def _clear_leftovers(self) -> None:
         """Members and calls a crashed earlier run left in our queues."""
@@ -128,6 +141,12 @@ class Story:
         return self.bridge
 
     async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self._clean_up()
+        finally:  # whatever failed above, the next story (a rerun in this process too) may start
+            self._unlock()
+
+    async def _clean_up(self) -> None:
         # The bridge stops first: the cleanup below (members removed, as from the CLI)
         # would otherwise sign the agents out on the record the story just asserts on.
         if self.bridge is not None:
@@ -150,8 +169,6 @@ class Story:
         await self.net.stop()
         if self.sub is not None:
             await self.sub.close()
-        fcntl.flock(self._lock, fcntl.LOCK_UN)
-        self._lock.close()
 
     # -- the phone network ----------------------------------------------------
     async def new_agent(self, *, ring: str = "0", talk: str = "3") -> str:
