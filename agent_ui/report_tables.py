@@ -106,6 +106,8 @@ class ReportTable:
     total: int | None = None  # rows in all pages, where the report pages
     summary: dict[str, Any] = dataclasses.field(default_factory=dict)
     charts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: what the report counts, in all, where that is not its rows (the orders of orders_by_*)
+    counted: int | None = None
 
     def rows_in(self, t: Callable[[str], str]) -> list[list[Any]]:
         """The rows with every ``TextKey`` and ``Phrase`` cell said through ``t``."""
@@ -117,13 +119,43 @@ class ReportTable:
             "title": t(f"report.{self.name}"),
             "columns": [{"key": c.key, "label": label(c, t), "kind": c.kind} for c in self.columns],
             "rows": self.rows_in(t),
-            "total": len(self.rows) if self.total is None else self.total,
+            # rows in all pages (the pager's); ``total``: what the report counts in all, which is
+            # its rows but for the reports counting orders per row (their orders)
+            "row_count": self.row_count,
+            "total": self.row_count if self.counted is None else self.counted,
             "summary": self.summary,
             "charts": [
                 {**c, "title": t(c["title"]), "series": [{**s, "name": t(s["name"])} for s in c["series"]]}
                 for c in self.charts
             ],
         }
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows) if self.total is None else self.total
+
+    def summary_rows(self, t: Callable[[str], str]) -> list[list[Any]]:
+        """The summary the page shows above the table, as rows for the exports (after the table
+        and a blank row): the queue report's overall 呼入, 服务水平, ASA, AHT and 放弃率."""
+        if self.name != "queues" or not self.summary:
+            return []
+        s = self.summary
+
+        def percent(v: Any) -> str:
+            return "—" if v is None else f"{v * 100:.1f}%"
+
+        def seconds(v: Any) -> Any:
+            return "—" if v is None else v
+
+        return [
+            [],
+            [t("report.summary")],
+            [t("report.s.offered"), s.get("offered")],
+            [t("report.s.service_level"), percent(s.get("service_level"))],
+            [t("report.s.asa"), seconds(s.get("asa"))],
+            [t("report.s.aht"), seconds(s.get("aht"))],
+            [t("report.s.abandon_rate"), percent(s.get("abandon_rate"))],
+        ]
 
 
 def label(column: Column, t: Callable[[str], str]) -> str:
@@ -184,7 +216,7 @@ async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
                 _local(r["started_at"], q.tz),
                 worded("report.direction", r["direction"]),
                 r["number"],
-                queue_name(r["queue"]),
+                _queues_of(r),
                 r["agent_id"],
                 r["agent_name"],
                 worded("report.outcome", r["outcome"]),
@@ -199,6 +231,22 @@ async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
             ]
         )
     return ReportTable("calls", columns, rows, total=found["total"])
+
+
+def _queues_of(row: dict[str, Any]) -> Any:
+    """The call's queue; a call in several (a transfer to a queue) each in turn with its wait
+    and who answered there: 综合服务 4.0s 1001 → 投诉 6.0s 1002."""
+    legs = row.get("queue_legs") or []
+    if len(legs) < 2:
+        return queue_name(row["queue"])
+    parts: list[Any] = []
+    for leg in legs:
+        if parts:
+            parts.append(" → ")
+        parts += [queue_name(leg["queue"]), f" {leg['wait']}s"]
+        if leg.get("agent_id"):
+            parts.append(f" {leg['agent_id']}")
+    return Phrase(parts)
 
 
 QUEUE_COLUMNS = [
@@ -340,7 +388,10 @@ def _orders_by(group: str) -> Callable[[AsyncSession, User, ReportQuery], Awaita
         chart = _chart(
             "bar", f"report.orders_by_{group}", [r[0] for r in rows], {"report.c.count": [r[1] for r in rows]}
         )
-        return ReportTable(f"orders_by_{group}", columns, rows, charts=[chart])
+        # ``total``: the orders (the counts added up), not the rows (the groups)
+        return ReportTable(
+            f"orders_by_{group}", columns, rows, charts=[chart], counted=sum(r[1] for r in rows)
+        )
 
     return build
 

@@ -101,6 +101,17 @@ async def _check_site(db: Any, user: User, site_id: int | None) -> None:
         raise UiError("scope.forbidden")
 
 
+def _absolute_links(table: ReportTable, rows: list[list[Any]], origin: str) -> list[list[Any]]:
+    """A file read away from the page has no page to be relative to: its links (a recording's
+    /recordings/…) are written whole, on the host the export was asked of (``origin``)."""
+    links = [i for i, c in enumerate(table.columns) if c.kind == "link"]
+    for row in rows:
+        for i in links:
+            if isinstance(row[i], str) and row[i].startswith("/"):
+                row[i] = origin + row[i]
+    return rows
+
+
 @routes.get("/reports")
 @requires("report.view")
 async def reports_page(request: web.Request) -> web.Response:
@@ -159,10 +170,11 @@ async def report_export(request: web.Request) -> web.Response:
     title = t(f"report.{table.name}")
     first = request.query.get("from") or dt.datetime.now(ZoneInfo(request.app[SERVICES].site_timezone)).date()
     filename = f"{title}-{first}.{fmt}"
+    rows = _absolute_links(table, table.rows_in(t), str(request.url.origin())) + table.summary_rows(t)
     body = (
-        to_csv(headers, table.rows_in(t)).encode("utf-8")
+        to_csv(headers, rows).encode("utf-8")
         if fmt == "csv"
-        else to_xlsx(title, headers, table.rows_in(t), [c.kind for c in table.columns])
+        else to_xlsx(title, headers, rows, [c.kind for c in table.columns])
     )
     return web.Response(
         body=body,

@@ -108,7 +108,7 @@ async function load() {
     $("report-empty").hidden = data.rows.length > 0;
     document.querySelector("#report-table thead").replaceChildren(el("tr", {}, ...data.columns.map((c) => el("th", { scope: "col", class: NUMERIC.includes(c.kind) ? "num" : undefined }, c.label))));
     document.querySelector("#report-table tbody").replaceChildren(...data.rows.map((row) => el("tr", {}, ...row.map((v, i) => cell(data.columns[i], v)))));
-    const pages = Math.max(1, Math.ceil(data.total / state.size));
+    const pages = Math.max(1, Math.ceil((data.row_count ?? data.total) / state.size));
     $("report-pager").hidden = pages <= 1;
     $("report-page").textContent = `${state.page} / ${pages}`;
     $("report-prev").disabled = state.page <= 1;
