@@ -60,6 +60,9 @@ from ticketing.workflow.steps import (
 )
 from ticketing.workflow.titles import derived_title
 
+#: the 满意度回访 step's node id (``ticketing.surveys.VISIT_NODE``): its satisfaction is the survey's
+VISIT_NODE = "visit"
+
 
 async def create_order(
     session: AsyncSession,
@@ -408,6 +411,11 @@ async def submit_step(
     site_codes = known.site_codes
     moments = _moments(known, order.site_id, order.created_at, now)
     new_form = apply_changes(definition, node, order.form, form, site_codes, moments)
+    if node.id == VISIT_NODE:
+        from ticketing import surveys  # surveys builds on the engine (its complaints are orders)
+
+        # the visit step's satisfaction is the recorded survey's, never a second answer beside it
+        new_form = dict(await surveys.step_form(session, order, definition, node, new_form, form))
     check_required(node, new_form)
     new_site = form_site(definition, new_form, site_codes)
     await check_contractors(session, order, definition, order.form, new_form, new_site or order.site_id)

@@ -361,13 +361,20 @@ async function renderFax() {
   box.replaceChildren(form);
 }
 
-// 满意度回访: the dimensions of this site × category; shown at the visit-back step and after closing
+// 满意度回访: the dimensions of this site × category; shown at the visit-back step and after closing.
+// One visit-back per order: at the step the panel is the step's form (its 回访满意度 is the
+// survey's, never typed beside it) and, for the step's handler, 提交回访 completes the step.
 async function renderSurvey() {
   const box = $("order-survey");
   if (order.node.id !== "visit" && order.is_open) { box.replaceChildren(); return; }
   let survey;
   try { survey = await api(`/api/orders/${order.id}/survey`); } catch { return; }
   if (!survey.dimensions.length) { box.replaceChildren(); return; }
+  const stepField = survey.step_field ? $(`order-${survey.step_field}`) : null;
+  if (stepField) {  // filled from the survey by the server: not a second satisfaction input
+    stepField.disabled = true;
+    stepField.title = t("survey.step_field");
+  }
   const done = survey.results.map((r) => el("li", { "data-survey": r.satisfied ? "satisfied" : "dissatisfied" },
     `${fmtTime(r.at)} ${Object.entries(r.answers).map(([k, v]) => `${k}:${v}`).join(" · ")} ${r.remark || ""}`,
     r.follow_up ? [" → ", el("a", { href: `/orders/${encodeURIComponent(r.follow_up)}` }, r.follow_up)] : null));
@@ -376,6 +383,9 @@ async function renderSurvey() {
     box.replaceChildren(...(survey.results.length ? [el("h3", {}, t("survey.title")), el("ul", { id: "survey-results" }, done)] : []));
     return;
   }
+  // the step's handler: the survey completes the step; the step's own 提交 would be refused without it
+  const completes = Boolean(survey.step_field && order.my_step);
+  if (completes) $("order-submit")?.remove();
   const form = el("form", { id: "survey-form", class: "form-grid" },
     survey.dimensions.flatMap((d) => [
       el("label", { for: `survey-${d.name}`, class: "req" }, d.name),
@@ -383,14 +393,17 @@ async function renderSurvey() {
         d.options.map((o) => el("option", { value: o.label }, o.label))),
     ]),
     el("label", { for: "survey-remark" }, t("survey.remark")), el("input", { id: "survey-remark", name: "remark", class: "wide", maxlength: "1000" }),
-    el("span"), el("button", { type: "submit", class: "btn primary", id: "survey-submit" }, t("survey.submit")));
+    el("span"), el("button", { type: "submit", class: "btn primary", id: "survey-submit" }, t(completes ? "survey.submit_step" : "survey.submit")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const answers = {};
     for (const d of survey.dimensions) answers[d.name] = form.elements[d.name].value;
+    const body = { answers, remark: form.elements.remark.value };
+    if (completes) Object.assign(body, { form: readFields($("order-fields")), opinion: $("order-opinion").value });
     try {
-      await api(`/api/orders/${order.id}/survey`, { method: "POST", body: { answers, remark: form.elements.remark.value } });
-      toast(t("survey.saved"), "ok");
+      const saved = await api(`/api/orders/${order.id}/survey`, { method: "POST", body });
+      toast(saved.completed ? t("order.done", { status: saved.status }) : t("survey.saved"), "ok");
+      if (saved.completed) $("order-opinion").value = "";
       load();  // a dissatisfied answer linked a complaint: the facts show it
     } catch (err) { toast(err.message, "refused"); }
   });

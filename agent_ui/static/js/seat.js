@@ -470,6 +470,12 @@ function insertPhrase(text) {
 }
 
 async function save(done) {
+  // the order links the call only once the agent is on it: while the phone rings the server would
+  // refuse it as someone else's call (call.forbidden), and the form would seem lost
+  if (state.form.callId && state.call?.call_id === state.form.callId && unanswered(state.call)) {
+    toast(t("intake.answer_first"), "refused");
+    return;
+  }
   const cat = state.category;
   const fieldsBox = $("intake-fields");
   const body = {
