@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ticketing.blanks import trim
+
 if TYPE_CHECKING:
     from ticketing.models import User
 
@@ -63,7 +65,7 @@ def clean_texts(
     *,
     verbatim: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    """The text fields of ``limits`` that ``values`` holds, stripped (``verbatim`` ones as they
+    """The text fields of ``limits`` that ``values`` holds, trimmed (``verbatim`` ones as they
     are, a template's body), None read as ""; a value that is not text or longer than its
     limit goes into ``problems`` instead."""
     out: dict[str, str] = {}
@@ -74,7 +76,7 @@ def clean_texts(
         if not isinstance(raw, str):
             problems[name] = "field_not_text"
             continue
-        kept = raw if name in verbatim else raw.strip()
+        kept = raw if name in verbatim else trim(raw)  # invisible characters too (ticketing.blanks)
         if len(kept) > limit:
             problems[name] = "field_too_long"
         else:

@@ -10,13 +10,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cti.phones import InvalidPhoneNumber, checked
+from ticketing.blanks import is_blank, trim
 from ticketing.errors import FieldErrors
 from ticketing.ids import whole
 from ticketing.workflow.definition import Definition, Node
 
 
 def is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or value in ([], {})
+    """Nothing given: None, text with nothing visible (spaces, \u3000, \u200b…: ticketing.blanks),
+    an empty list or mapping."""
+    return is_blank(value) or value in ([], {})
 
 
 def visible_form(definition: Definition, node: Node, form: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,7 +50,7 @@ def _check_type(spec: Mapping[str, Any], value: Any, site_codes: Mapping[str, in
     max_len = spec.get("max_length")
     if max_len and isinstance(value, str) and len(value) > max_len:
         return "field_too_long"
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or is_blank(value):
         return None  # an emptied text field is cleared, not checked
     if ftype == "datetime" and not is_datetime(value):
         return "field_bad_datetime"
@@ -180,6 +183,8 @@ def apply_changes(
             problems[name] = "field_unknown"
             continue
         spec = definition.fields[name] or {}
+        if isinstance(value, str):
+            value = trim(value)  # stored without spaces or invisible characters at its ends
         is_time = spec.get("type") == "datetime" and isinstance(value, str) and value.strip() != ""
         if is_time and is_datetime(value):
             value = wall_time(value, timezone)
