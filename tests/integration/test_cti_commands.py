@@ -153,7 +153,7 @@ async def test_a_caller_transferred_to_a_queue_is_not_offered_back_to_the_agent_
         await story.call_in(QUEUE_A, stay=30)
         call_id = await answered_by(story, first)
         assert (await story.bridge.transfer(first, "queue", QUEUE_B)).ok
-        await asyncio.sleep(2.0)  # the caller waits in QUEUE_B, where `first` is a member
+        await asyncio.sleep(1.0)  # the caller waits in QUEUE_B, where `first` is a free member
         assert len(story.of(CallOffered, call_id=call_id, agent_id=first)) == 1, story.events[-20:]
         assert story.bridge.agent(first)["state"] == "after_call_work"
         assert (await story.bridge.wrapup_done(first)).ok
@@ -406,7 +406,7 @@ async def test_a_seat_signed_out_on_a_call_finishes_it_takes_no_other_and_leaves
         assert (member["Paused"], member["PausedReason"]) == ("1", "账号停用")
 
         await story.call_in(QUEUE_A, caller="13900000002", stay=30)  # not offered to the paused seat
-        await asyncio.sleep(2)
+        await asyncio.sleep(1.2)  # app_queue offers on joining, and again each second (retry)
         assert not [e for e in story.of(CallOffered, agent_id=agent) if e.call_id != call_id]
         assert not story.of(CallEnded, call_id=call_id)
 
@@ -452,7 +452,9 @@ async def test_signing_out_while_the_phone_rings_withdraws_the_offer_for_the_nex
         assert (await story.bridge.ready(colleague)).ok
         # the caller waited on in the queue and goes to the next agent, never to the signed-out seat
         answered = await story.wait_for(CallAnswered, agent_id=colleague, timeout=10)
-        await asyncio.sleep(2.5)  # past the moment the signed-out seat's phone would have answered
+        # past the moment the signed-out seat's phone would have answered (2 s after it rang)
+        assert offer.offered_at > 0, offer
+        await asyncio.sleep(max(0.0, offer.offered_at + 2.5 - time.time()))
         assert answered.call_id == offer.call_id
         assert not story.of(CallAnswered, agent_id=leaving)
         assert story.bridge.agent(leaving)["state"] == "logged_out"
@@ -538,7 +540,7 @@ async def test_the_held_caller_hanging_up_during_a_consult_ends_the_record_at_on
     async with Story(asterisk) as story:
         first, second = await ready_agents(story, "hold", "hold")
         await story.bridge.pause(second, "小休")
-        await story.call_in(QUEUE_A, stay=4)
+        await story.call_in(QUEUE_A, stay=30)
         call_id = await answered_by(story, first)
         await story.bridge.ready(second)
         assert (await story.bridge.consult(first, "agent", second)).ok
@@ -546,7 +548,8 @@ async def test_the_held_caller_hanging_up_during_a_consult_ends_the_record_at_on
         # the bridge knows the consult: a reloaded console gets it in the agent's snapshot
         consult = story.bridge.agent(first)["consult"]
         assert consult == {"call_id": call_id, "target": f"agent:{second}", "caller_gone": False}
-        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=8)  # the caller hangs up
+        await _caller_hangs_up(story, call_id)
+        ended = await story.wait_for(CallEnded, call_id=call_id, timeout=8)
         await story.bridge.flush()
         # at once, with the caller's hang-up, not when the agents end their talk
         assert story.bridge.agent(first)["state"] == "talking"  # with the target, no longer 保持
@@ -572,6 +575,16 @@ async def test_the_held_caller_hanging_up_during_a_consult_ends_the_record_at_on
         "caller_gone",
         "ended",
     ]
+
+
+async def _caller_hangs_up(story: Story, call_id: str) -> None:
+    """The held caller hangs up now: their own end (the hotline-sim-caller half of the Local pair),
+    as its Hangup() would once its stay ran out, without the story waiting for that."""
+    own = [
+        c["Channel"] for c in await _channels_of(story, call_id) if c.get("Context") == "hotline-sim-caller"
+    ]
+    assert len(own) == 1, own
+    await story.net.action("Hangup", Channel=own[0])
 
 
 async def _channels_of(story: Story, call_id: str) -> list[dict]:
