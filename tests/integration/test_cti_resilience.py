@@ -82,7 +82,14 @@ async def test_call_that_ends_while_the_bridge_is_down_is_closed_once_on_restart
         answered = await story.wait_for(CallAnswered, agent_id=agent)
         await story.bridge.flush()
         await story.bridge.stop()
-        await asyncio.sleep(2.0)  # the agent hangs up after 1 s: nobody is watching
+        # the agent hangs up after 1 s, nobody watching: until Asterisk has nothing of the call left
+        for _ in range(100):
+            channels = await story.net.action_list("CoreShowChannels")
+            if not [c for c in channels if c.get("Linkedid") == answered.call_id]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"the call is still up: {[c['Channel'] for c in channels]}")
         await story.start_bridge()
         ended = await story.wait_for(CallEnded, call_id=answered.call_id, timeout=5)
         await story.bridge.flush()
