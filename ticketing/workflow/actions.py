@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import contractors, directory, sla
 from ticketing.audit import record
+from ticketing.blanks import is_blank
 from ticketing.errors import ActionRefused, Forbidden, NotFound
 from ticketing.events import TicketRouted, TicketStatusChanged, queue_event
 from ticketing.models import Assignment, OrderLink, Timer, User, WorkOrder, utcnow
@@ -342,6 +343,8 @@ async def reassign(
         if not await stranded(session, order) or not may_take_over(user, [h.roles for h in holders if h]):
             raise ActionRefused("step_not_stranded", f"{order.number} has an active handler")
     await _check_target(session, order, to_user)
+    if to_user.id != user.id and is_blank(opinion):  # 改派 says why, as 督办 and 强制归档 do (接手 need not)
+        raise ActionRefused("reassign_opinion_required", "改派 says why the step changes hands")
     if node.type == "approve" and order.created_by_id == to_user.id:
         raise ActionRefused("maker_checker", "the person who entered an order cannot approve it")
     pending = await pending_assignments(session, order)

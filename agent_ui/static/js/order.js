@@ -187,6 +187,7 @@ async function manageAct(action, target, urgency, duplicate) {
   }
   if ((action === "supervise" || action === "force_archive") && !opinion) { toast(t("order.manage.opinion_needed"), "refused"); return; }
   if (action === "supervise") body.urgency = urgency.value;
+  if (action === "reassign" && !opinion) { toast(t("order.manage.reassign_opinion_needed"), "refused"); $("order-opinion").focus(); return; }
   if (action === "force_archive" && !window.confirm(t("order.manage.confirm_archive", { number: order.number }))) return;
   if (action === "void") {
     if (!opinion) { toast(t("order.manage.void_opinion_needed"), "refused"); return; }
