@@ -1,6 +1,9 @@
 """The team leader's visit-back survey (满意度回访) on an order: the site × category
 dimensions, earlier results, and recording a new one (a dissatisfied answer opens a
-linked complaint order in ``ticketing.surveys``)."""
+linked complaint order in ``ticketing.surveys``). At the order's 满意度回访 step the survey
+is the step's form: posting it (with the step's other fields, ``form``, and ``opinion``)
+records it and completes the step for its handler (``ticketing.surveys.visit_back``); the
+step's own 提交 is refused until a survey is recorded (``survey_required``)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from agent_ui.services import SERVICES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import surveys
 from ticketing.models import SurveyResult, WorkOrder
-from ticketing.workflow import engine
+from ticketing.workflow import engine, store
 
 routes = web.RouteTableDef()
 
@@ -35,9 +38,15 @@ async def _survey_view(db, order: WorkOrder) -> dict:
         for r in results
         if r.follow_up_order_id
     }
+    step_field = None
+    if dims and order.is_open and order.current_node == surveys.VISIT_NODE:
+        definition = await store.definition_for(db, order.workflow_id)
+        step_field = surveys.satisfaction_field(definition, definition.node(surveys.VISIT_NODE))
     return {
-        # whether a survey may be recorded now (at the 满意度回访 step or closed): the server's rule
-        "due": surveys.survey_due(order),
+        # the visit step's satisfaction field (回访满意度): the survey's, not typed on the step
+        "step_field": step_field,
+        # whether a survey may be recorded now (at the 满意度回访 step or closed, none recorded yet)
+        "due": surveys.survey_due(order) and not results,
         "dimensions": [{"name": d.name, "options": list(d.options)} for d in dims],
         "results": [
             {
@@ -70,8 +79,19 @@ async def record_survey(request: web.Request) -> web.Response:
     remark = body.get("remark") or ""
     if not isinstance(remark, str):
         raise UiError("request.invalid", "remark must be text", field="remark")
+    form = body.get("form") or {}
+    if not isinstance(form, dict):
+        raise UiError("request.invalid", "form must map fields to values", field="form")
+    opinion = body.get("opinion") or ""
+    if not isinstance(opinion, str):
+        raise UiError("request.invalid", "opinion must be text", field="opinion")
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         order = await engine.load_order(db, user, order_key(request))
-        await surveys.record_survey(db, user, order, answers, remark=remark.strip())
+        # at the 满意度回访 step, for its handler, the survey is the step's form: both in one go
+        _, completed = await surveys.visit_back(
+            db, user, order, answers, remark=remark.strip(), form=form, opinion=opinion.strip()
+        )
         view = await _survey_view(db, order)
+        view["completed"] = completed
+        view["status"] = order.status
     return web.json_response(view, status=201)

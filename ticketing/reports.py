@@ -17,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import case, false, func, select, true
+from sqlalchemy import case, exists, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticketing import surveys
 from ticketing.call_reports import ReportSql
 from ticketing.contractors import dispatched_to
 from ticketing.models import (
@@ -35,6 +36,8 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.users import order_scope_clause
+from ticketing.workflow import store
+from ticketing.workflow.engine import VISIT_NODE
 from ticketing.workflow.steps import VOIDED_STATUS
 from ticketing.workflow.store import intake_order, parsed
 
@@ -357,7 +360,9 @@ async def satisfaction(
     site_id: int | None = None,
 ) -> dict[str, Any]:
     """Totals and, per dimension, the count of each answer (counted by the database; the
-    answers of each dimension in the order they were first given)."""
+    answers of each dimension in the order they were first given). Every visited-back order
+    counts once: by its survey, or, with none recorded, by its visit step's satisfaction
+    field (回访满意度 / 回访结果, listed as a dimension of that name; ``_step_only_visits``)."""
     base = _period(
         # a survey of an order voided afterwards (作废 at its visit-back step) does not count
         select(SurveyResult.id)
@@ -388,12 +393,64 @@ async def satisfaction(
         .order_by(func.min(SurveyResult.id), answers.c.key, answers.c.value)
     ):
         by_dimension[dim][label] = int(n)
+    for field, label, n in await _step_only_visits(session, start, end, viewer, site_id):
+        by_dimension[field][label] = by_dimension[field].get(label, 0) + n
+        total += n
+        satisfied += n if label not in surveys.DISSATISFIED else 0
     return {
         "total": total,
         "satisfied": satisfied,
         "rate": round(satisfied / total, 4) if total else None,
         "by_dimension": dict(by_dimension),
     }
+
+
+async def _step_only_visits(
+    session: AsyncSession,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    viewer: User | None,
+    site_id: int | None,
+) -> list[tuple[str, str, int]]:
+    """Orders visited back by their 满意度回访 step with no survey recorded, as (the step's
+    satisfaction field, its value, count), in the period the step was done: orders archived
+    before the step took its level from the survey (``ticketing.surveys.step_form``), and
+    those of a category without survey dimensions, whose step's field is their only record.
+    Each visited order counts once, by its survey if it has one, else by its step."""
+    visited = _period(
+        select(Assignment.order_id).where(Assignment.node == VISIT_NODE, Assignment.state == "done"),
+        Assignment.acted_at,
+        start,
+        end,
+    )
+    base = select(WorkOrder.id).where(
+        WorkOrder.id.in_(visited),
+        ~exists().where(SurveyResult.order_id == WorkOrder.id),
+        WorkOrder.status != VOIDED_STATUS,
+    )
+    chosen = (await _scoped(session, base, viewer, site_id)).subquery("step_only")
+    found: list[tuple[str, str, int]] = []
+    workflows = await session.scalars(
+        select(WorkOrder.workflow_id).where(WorkOrder.id.in_(select(chosen.c.id))).distinct()
+    )
+    for workflow_id in sorted(workflows):
+        definition = await store.definition_for(session, workflow_id)
+        try:
+            field = surveys.satisfaction_field(definition, definition.node(VISIT_NODE))
+        except KeyError:
+            continue
+        if field is None:
+            continue
+        level = (await _sql(session)).form_text(WorkOrder.form, field)
+        for label, n in await session.execute(
+            select(level, func.count())
+            .where(WorkOrder.workflow_id == workflow_id, WorkOrder.id.in_(select(chosen.c.id)))
+            .where(level.not_in(("", "None")))
+            .group_by(level)
+            .order_by(level)
+        ):
+            found.append((field, str(label), int(n)))
+    return found
 
 
 #: how a cell Excel, WPS or LibreOffice would take for a formula begins (OWASP "CSV injection")

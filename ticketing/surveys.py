@@ -6,11 +6,21 @@ satisfaction reports and quality control count, so a second answer is refused on
 one is recorded (a correction is an opinion on the order, never a rewritten answer).
 One complaint per order's dissatisfaction: the 满意度回访 step (是否投诉 / 回访满意度=不满意)
 and a dissatisfied survey both lead to the same linked complaint.
+
+The survey is the visit step's record, not a second one beside it: an order whose category
+has survey dimensions cannot leave its visit step (``VISIT_NODE``) before its survey is
+recorded (``survey_required``), and the step's satisfaction field (回访满意度, 回访结果: the
+step's select with a 不满意 option) is taken from the survey (``step_form``), so the two
+never disagree. ``visit_back`` records the survey and completes the step in one go (the
+order page's 满意度回访 panel is the step's form). Orders visited back by the step alone
+before that (or of a category without dimensions) are counted by the satisfaction report
+from the step's field (``ticketing.reports.satisfaction``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -22,15 +32,98 @@ from ticketing.categories import config_categories
 from ticketing.errors import ActionRefused, Forbidden, require_admin
 from ticketing.models import OrderLink, SurveyDimension, SurveyResult, User, WorkOrder
 from ticketing.users import can_access
-from ticketing.workflow.engine import create_order, link_orders
-from ticketing.workflow.steps import VOIDED_STATUS
+from ticketing.workflow import store
+from ticketing.workflow.definition import Definition, Node
+from ticketing.workflow.engine import VISIT_NODE, create_order, link_orders, submit_step
+from ticketing.workflow.steps import VOIDED_STATUS, pending_assignments
 
-#: the workflow node where the team leader visits the customer back (fault_repair, aftersales_repair)
-VISIT_NODE = "visit"
+#: the workflow node where the team leader visits the customer back (fault_repair, aftersales_repair):
+#: ``VISIT_NODE``, imported from the engine, which takes that step's satisfaction from the survey
 #: the longest remark (回访意见) a survey keeps, in characters; it opens a follow-up complaint too
 REMARK_LIMIT = 1000
 #: the link from a surveyed order to the complaint its dissatisfaction opened
 COMPLAINT_LINK = "follow_up_complaint"
+#: the answers of a visit step's satisfaction field that say the customer was not satisfied
+DISSATISFIED = ("不满意", "非常不满意")
+#: the dimension whose answer gives the step's level when it is one of the field's options
+OVERALL_DIMENSION = "综合评价"
+
+
+def satisfaction_field(definition: Definition, node: Node) -> str | None:
+    """The visit step's satisfaction field: the first select the step may fill (required or
+    editable) with a dissatisfied option (fault_repair's 回访满意度, aftersales_repair's 回访结果)."""
+    if node.id != VISIT_NODE:
+        return None
+    for name, perm in node.fields.items():
+        spec = definition.fields.get(name) or {}
+        if perm in ("required", "editable") and spec.get("type") == "select":
+            if any(str(o) in DISSATISFIED for o in _labels(spec)):
+                return name
+    return None
+
+
+def _labels(spec: Mapping[str, Any]) -> list[str]:
+    return [
+        str(o.get("value", o.get("label")) if isinstance(o, Mapping) else o)
+        for o in spec.get("options") or []
+    ]
+
+
+def step_level(options: list[str], result: SurveyResult) -> str:
+    """The step's satisfaction the survey says: a dissatisfied option when any answer was
+    dissatisfied; else the 综合评价 answer when the field has it (非常满意, 满意), else 满意."""
+    if not result.satisfied:
+        return next((o for o in options if o in DISSATISFIED), options[-1] if options else "不满意")
+    overall = (result.answers or {}).get(OVERALL_DIMENSION)
+    if overall in options and overall not in DISSATISFIED:
+        return overall
+    if "满意" in options:
+        return "满意"
+    return next((o for o in options if o not in DISSATISFIED), "满意")
+
+
+async def recorded(session: AsyncSession, order: WorkOrder) -> SurveyResult | None:
+    """The order's visit-back survey, if recorded."""
+    return await session.scalar(
+        select(SurveyResult).where(SurveyResult.order_id == order.id).order_by(SurveyResult.id).limit(1)
+    )
+
+
+async def step_form(
+    session: AsyncSession,
+    order: WorkOrder,
+    definition: Definition,
+    node: Node,
+    form: Mapping[str, Any],
+    submitted: Mapping[str, Any] | None = None,
+) -> Mapping[str, Any]:
+    """The visit step's form as submitted, its satisfaction field taken from the survey.
+
+    Refused (``survey_required``) while the order's survey is not recorded, when its category
+    has dimensions; refused (``survey_disagrees``) when the form names a level the survey
+    contradicts (不满意 for a satisfied survey, or a satisfied level for a dissatisfied one). A
+    level submitted (in ``submitted``) that the survey agrees with is kept (非常满意 rather than
+    满意); none submitted, it is derived (a value 暂存 earlier is not the customer's answer)."""
+    field = satisfaction_field(definition, node)
+    if field is None or not await order_dimensions(session, order):
+        return form  # no questionnaire for this order: the step's field is the record
+    result = await recorded(session, order)
+    if result is None:
+        raise ActionRefused(
+            "survey_required",
+            f"{order.number}: record the visit-back survey (满意度回访) first; the step takes {field} from it",
+            field=field,
+        )
+    level = (submitted or {}).get(field)
+    if level in (None, ""):
+        level = step_level(_labels(definition.fields.get(field) or {}), result)
+    elif (level in DISSATISFIED) == bool(result.satisfied):
+        raise ActionRefused(
+            "survey_disagrees",
+            f"{field}={level} contradicts the recorded survey ({'satisfied' if result.satisfied else 'dissatisfied'})",
+            field=field,
+        )
+    return {**form, field: level}
 
 
 async def add_dimension(
@@ -164,6 +257,38 @@ async def record_survey(
         after={"answers": dict(answers), "satisfied": satisfied, "follow_up": result.follow_up_order_id},
     )
     return result
+
+
+async def visit_back(
+    session: AsyncSession,
+    user: User,
+    order: WorkOrder,
+    answers: Mapping[str, str],
+    *,
+    remark: str = "",
+    form: Mapping[str, Any] | None = None,
+    opinion: str = "",
+) -> tuple[SurveyResult, bool]:
+    """满意度回访 as one action: record the survey and, when the order waits at its visit step
+    for ``user``, complete that step with ``form`` (回访意见, 是否投诉…; its satisfaction field
+    from the survey, 回访意见 the remark unless given). Returns the survey and whether the step
+    was completed. Anyone else (a campaign's agent, the order closed) only records the survey:
+    the step's handler then submits it and it takes the survey's level."""
+    result = await record_survey(session, user, order, answers, remark=remark)
+    if not order.is_open or order.current_node != VISIT_NODE:
+        return result, False
+    if not any(a.user_id == user.id for a in await pending_assignments(session, order)):
+        return result, False
+    step = dict(form or {})
+    if remark and not step.get("回访意见"):
+        step["回访意见"] = remark
+    definition = await store.definition_for(session, order.workflow_id)
+    node = definition.node(VISIT_NODE)
+    field = satisfaction_field(definition, node)
+    # the step's level is the survey's (``step_form``): the panel's answers, never a dropdown's
+    step = {k: v for k, v in step.items() if k != field and node.permission(k) in ("required", "editable")}
+    await submit_step(session, user, order, form=step, opinion=opinion)
+    return result, True
 
 
 def _satisfied(dimension: SurveyDimension, label: str) -> bool:

@@ -51,7 +51,8 @@ async def test_save_and_done_routes_a_fault_order_to_the_bureau_handler(client, 
     handler = await aiohttp_client(client.server)
     htoken = await login(handler, "2001")
     seen = await (await handler.get(f"/api/orders/{order['number']}")).json()
-    assert seen["my_step"] is True and seen["actions"] == ["save", "submit"]
+    # 接收确认 is an approve step: 批准 (提交 does the same) or 退单 back to 受理
+    assert seen["my_step"] is True and seen["actions"] == ["save", "approve", "reject"]
     ack = await handler.post(
         f"/api/orders/{order['id']}/submit", json={"opinion": "已接收"}, headers={"X-CSRF-Token": htoken}
     )
@@ -159,13 +160,19 @@ async def test_the_whole_fault_flow_through_the_console_api_ends_in_a_visit_back
         {"form": {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}},
         "全部处理完毕",
     )
-    # the team leader's visit-back: a complaint raised there becomes a new linked complaint order
-    final = await step(
-        leader,
-        l_token,
-        {"form": {"回访满意度": "不满意", "回访意见": "来得太慢", "是否投诉": True}},
-        "已回访",
+    # the team leader's visit-back: a complaint raised there becomes a new linked complaint order;
+    # the 满意度回访 panel is the step's form: the survey and the step's fields complete it at once
+    survey = await (await leader.get(f"/api/orders/{order['id']}/survey")).json()
+    unhappy = {d["name"]: d["options"][-1]["label"] for d in survey["dimensions"]}
+    resp = await leader.post(
+        f"/api/orders/{order['id']}/survey",
+        json={"answers": unhappy, "form": {"回访意见": "来得太慢", "是否投诉": True}},
+        headers={"X-CSRF-Token": l_token},
     )
+    done = await resp.json()
+    assert resp.status == 201 and done["completed"] is True and done["status"] == "已回访", done
+    final = await (await leader.get(f"/api/orders/{order['id']}")).json()
+    assert {f["name"]: f["value"] for f in final["form"]}["回访满意度"] == "不满意"
     assert final["is_open"] is False and final["actions"] == []
     complaints = await (await leader.get("/api/orders", params={"category": "complaint"})).json()
     assert complaints["total"] == 1

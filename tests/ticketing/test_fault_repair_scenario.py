@@ -194,7 +194,7 @@ async def test_fault_repair_end_to_end(session, sm, seeded):
         session,
         leader,
         order,
-        {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "一般", "综合评价": "满意"},
+        {"服务技能": "满意", "服务礼仪": "一般", "抢修时效": "满意", "综合评价": "满意"},
     )
     await submit_step(
         session,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.ticketing.test_surveys_and_reports import fault
+from tests.ticketing.test_surveys_and_reports import HAPPY
 from tests.ticketing.test_visit_back_complaints import UNHAPPY, at_visit_step, complaints_of
 from ticketing import create_order, submit_step
 from ticketing.models import Timer, WorkOrder
@@ -59,8 +59,10 @@ async def test_a_spawned_complaint_waits_at_register_on_its_limit_as_an_intake_o
     assert await deadlines(session, intake) == expected
 
     source = await at_visit_step(session, seeded, at(26, 9))
+    # satisfied, yet the customer complains (是否投诉): the step spawns the complaint
+    await record_survey(session, seeded.users["2001"], source, HAPPY)
     await submit_step(
-        session, seeded.users["2001"], source, form={"回访满意度": "不满意", "回访意见": "太慢"}, now=now
+        session, seeded.users["2001"], source, form={"是否投诉": True, "回访意见": "太慢"}, now=now
     )
     (spawned,) = await complaints_of(session, source)
     assert (spawned.current_node, spawned.workflow_version) == ("register", 2)
@@ -69,7 +71,7 @@ async def test_a_spawned_complaint_waits_at_register_on_its_limit_as_an_intake_o
 
 async def test_the_surveys_complaint_waits_on_its_limit_too(session, seeded):
     await with_register_limit(session)
-    order = await fault(session, seeded, at(24, 9), close=True)
+    order = await at_visit_step(session, seeded, at(24, 9))
     result = await record_survey(session, seeded.users["2001"], order, UNHAPPY)
     complaint = await session.get(WorkOrder, result.follow_up_order_id)
     due, timers = await deadlines(session, complaint)

@@ -35,7 +35,12 @@ def wall(when):
     return when.astimezone(SH).strftime("%Y-%m-%dT%H:%M")
 
 
-async def fault(session, seeded, now, *, close=False):
+HAPPY = {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "满意", "综合评价": "满意"}
+
+
+async def fault(session, seeded, now, *, close=False, visit=False, survey=HAPPY):
+    """A GZ fault order; ``visit``: repaired, waiting at the team leader's 满意度回访 step;
+    ``close``: visited back too (``survey`` recorded, the step taking its level from it)."""
     u = seeded.users
     order = await create_order(
         session,
@@ -45,7 +50,7 @@ async def fault(session, seeded, now, *, close=False):
         now=now,
         form={"故障地址": "天河路1号", "所属供电局": "GZ"},
     )
-    if close:
+    if close or visit:
         await submit_step(session, u["5101"], order, now=now + dt.timedelta(minutes=10))
         await submit_step(
             session,
@@ -68,14 +73,14 @@ async def fault(session, seeded, now, *, close=False):
             form={"完成时间": wall(now + dt.timedelta(hours=2)), "处理描述": "好了"},
             now=now + dt.timedelta(hours=2),
         )
-        await submit_step(
-            session, u["2001"], order, form={"回访满意度": "满意"}, now=now + dt.timedelta(hours=3)
-        )
+    if close:
+        await record_survey(session, u["2001"], order, survey)
+        await submit_step(session, u["2001"], order, now=now + dt.timedelta(hours=3))
     return order
 
 
 async def test_survey_dissatisfied_spawns_linked_complaint(session, seeded):
-    order = await fault(session, seeded, at(24, 9), close=True)
+    order = await fault(session, seeded, at(24, 9), visit=True)
     dims = await dimensions_for(session, order.site_id, "fault")
     assert [d.name for d in dims] == ["服务技能", "服务礼仪", "抢修时效", "综合评价"]
     leader = seeded.users["2001"]
@@ -97,7 +102,7 @@ async def test_survey_dissatisfied_spawns_linked_complaint(session, seeded):
             {"服务技能": "不满意", "服务礼仪": "满意", "抢修时效": "满意", "综合评价": "满意"},
         )
     assert again.value.error_id == "survey_recorded"
-    order = await fault(session, seeded, at(24, 10), close=True)
+    order = await fault(session, seeded, at(24, 10), visit=True)
     bad = await record_survey(
         session,
         leader,
@@ -110,7 +115,7 @@ async def test_survey_dissatisfied_spawns_linked_complaint(session, seeded):
     assert complaint.category == "complaint"
     assert complaint.form["投诉内容"] == "态度不好\n回访不满意（服务礼仪:不满意、综合评价:不满意）"
     link = await session.scalar(select(OrderLink).where(OrderLink.to_order_id == complaint.id))
-    assert link.from_order_id == order.id and not order.is_open
+    assert link.from_order_id == order.id and order.is_open  # the step is still to be submitted
     summary = await satisfaction(session)
     assert summary["total"] == 2 and summary["satisfied"] == 1
     assert summary["by_dimension"]["服务礼仪"] == {"满意": 1, "不满意": 1}
@@ -201,7 +206,7 @@ async def test_two_surveys_of_one_order_submitted_at_once_store_one(db_url, engi
     from ticketing import db, load_order
     from ticketing.models import SurveyResult
 
-    order = await fault(session, seeded, at(24, 9), close=True)
+    order = await fault(session, seeded, at(24, 9), visit=True)
     await session.commit()
     leader = seeded.users["2001"]
     happy = {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "满意", "综合评价": "满意"}

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from tests.ticketing.test_surveys_and_reports import at, fault, wall
+from tests.ticketing.test_surveys_and_reports import HAPPY, at, fault, wall
 from ticketing import ActionRefused, submit_step
 from ticketing.models import AuditLog, OrderLink, SurveyResult, WorkOrder
 from ticketing.surveys import record_survey
@@ -40,7 +40,7 @@ async def complaints_of(session, order):
 
 
 async def test_a_dissatisfied_survey_opens_one_complaint_pre_filled_from_the_order(session, seeded):
-    order = await fault(session, seeded, at(24, 9), close=True)
+    order = await at_visit_step(session, seeded, at(24, 9))
     leader = seeded.users["2001"]
     result = await record_survey(session, leader, order, UNHAPPY)
     (complaint,) = await complaints_of(session, order)
@@ -69,17 +69,21 @@ async def test_a_dissatisfied_survey_opens_one_complaint_pre_filled_from_the_ord
 
 async def test_the_visit_step_and_the_survey_share_one_complaint(session, seeded):
     leader = seeded.users["2001"]
-    # the step says 不满意 / 是否投诉 first: its complaint, titled and placed, is the survey's too
+    # the step cannot say 不满意 / 是否投诉 before the survey: its level is the survey's
     first = await at_visit_step(session, seeded, at(24, 9))
-    await submit_step(
-        session, leader, first, form={"回访满意度": "不满意", "是否投诉": True, "回访意见": "太慢"}
-    )
+    with pytest.raises(ActionRefused) as refused:
+        await submit_step(
+            session, leader, first, form={"回访满意度": "不满意", "是否投诉": True, "回访意见": "太慢"}
+        )
+    assert refused.value.error_id == "survey_required"
+    assert await complaints_of(session, first) == [] and first.current_node == "visit"
+    # a satisfied customer who still complains (是否投诉): the step's complaint, titled and placed
+    await record_survey(session, leader, first, HAPPY)
+    await submit_step(session, leader, first, form={"是否投诉": True, "回访意见": "太慢"})
     (spawned,) = await complaints_of(session, first)
     assert spawned.form["标题"] == spawned.title == f"回访不满意：{first.number}"
     assert spawned.form["所属区域"] == "GZ" and spawned.form["投诉内容"] == "太慢"
-    result = await record_survey(session, leader, first, UNHAPPY)
-    assert result.follow_up_order_id == spawned.id
-    assert [c.id for c in await complaints_of(session, first)] == [spawned.id]
+    assert first.form["回访满意度"] == "满意" and not first.is_open
 
     # the survey first, during the step: the step's dissatisfaction adds no second complaint
     second = await at_visit_step(session, seeded, at(24, 13))
@@ -90,7 +94,7 @@ async def test_the_visit_step_and_the_survey_share_one_complaint(session, seeded
 
 
 async def test_a_survey_remark_keeps_the_unhappy_dimensions_in_the_complaint(session, seeded):
-    order = await fault(session, seeded, at(24, 9), close=True)
+    order = await at_visit_step(session, seeded, at(24, 9))
     await record_survey(session, seeded.users["2001"], order, UNHAPPY, remark="师傅迟到两小时")
     (complaint,) = await complaints_of(session, order)
     assert complaint.form["投诉内容"] == "师傅迟到两小时\n回访不满意（服务技能:不满意、综合评价:不满意）"

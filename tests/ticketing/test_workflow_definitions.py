@@ -16,6 +16,7 @@ from ticketing import (
     reject,
     submit_step,
 )
+from ticketing.surveys import record_survey
 from ticketing.users import create_user
 from ticketing.workflow.actions import set_optional_step
 from ticketing.workflow.definition import parse, parse_yaml
@@ -106,7 +107,10 @@ async def test_admin_yaml_loads_validates_and_runs(session, seeded):
         session, supervisor, order, form={"验收结果": "合格"}, opinion="验收通过", now=at(11, 27, 11)
     )
     assert order.status == "回访"
-    await submit_step(session, leader, order, form={"回访结果": "满意"}, now=at(11, 27, 15))
+    # the 回访 step takes its 回访结果 from the visit-back survey (aftersales dimensions)
+    await record_survey(session, leader, order, {"服务技能": "满意", "综合评价": "满意"})
+    await submit_step(session, leader, order, now=at(11, 27, 15))
+    assert order.form["回访结果"] == "满意"
     assert order.status == "已完成" and not order.is_open
     exported = await export_definition(session, "as_repair_acme")
     assert yaml.safe_load(exported)["key"] == "as_repair_acme"
