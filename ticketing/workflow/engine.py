@@ -402,10 +402,13 @@ async def submit_step(
     definition, node = await open_order(session, user, order)
     if node.type != "approve" and _action == "approve":
         raise ActionRefused("not_an_approve_node", f"{node.id} is not an approve node")
-    if node.type == "approve" and order.created_by_id == user.id:
+    maker = node.type == "approve" and order.created_by_id == user.id
+    if maker and _action == "approve":
         raise ActionRefused("maker_checker", "the person who entered an order cannot approve it")
     pending = await pending_assignments(session, order)
     mine = await my_assignment(session, user, order, pending)
+    if maker:  # 提交 at an approve node is its 批准: by one of its holders, never the maker
+        raise ActionRefused("maker_checker", "the person who entered an order cannot approve it")
     # Everything that can refuse is checked before anything changes: a refusal leaves the order as it was.
     known = await directory.load(session)
     site_codes = known.site_codes
