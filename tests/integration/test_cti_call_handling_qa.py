@@ -69,13 +69,15 @@ async def test_a_consult_to_a_queue_leaves_the_caller_the_agents_with_its_queue_
         call = _call(story, call_id)
         assert _kept(call, before) == _kept(before, before), call
         assert (call["agent_id"], call["on_hold"], call["outcome"]) == (first, False, before["outcome"])
+        mark = max(e.seq for e in story.events)
         held = await story.bridge.hold(first)
         assert held.ok, held
-        await asyncio.sleep(0.5)
+        await story.wait_for(AgentStateChanged, agent_id=first, state="on_hold", where=lambda e: e.seq > mark)
         assert story.bridge.agent(first)["state"] == "on_hold"
+        mark = max(e.seq for e in story.events)
         unheld = await story.bridge.unhold(first)
         assert unheld.ok, unheld
-        await asyncio.sleep(0.3)
+        await story.wait_for(AgentStateChanged, agent_id=first, state="talking", where=lambda e: e.seq > mark)
         assert story.bridge.agent(first)["state"] == "talking"
         assert (await story.bridge.hangup(first)).ok
         ended = await story.wait_for(CallEnded, call_id=call_id, timeout=10)
