@@ -132,6 +132,36 @@ _ORDER_MESSAGE = {
 _BODIES[("POST", "/api/orders/{key}/sms")] = _ORDER_MESSAGE
 _BODIES[("POST", "/api/orders/{key}/email")] = _ORDER_MESSAGE
 
+_BODIES[("POST", "/api/orders/{key}/void")] = {
+    "type": "object",
+    "required": ["opinion"],
+    "description": "作废: closes an invalid or duplicate order as 已作废 (no required content); refused "
+    "duplicate_of_itself / duplicate_of_voided, an unknown number invalid_fields duplicate_of",
+    "properties": {
+        "opinion": {"type": "string", "description": "why the order is void (required)"},
+        "duplicate_of": {"type": "string", "description": "the number of the order it repeats (linked)"},
+    },
+}
+_BODIES[("POST", "/api/orders/{key}/extension")] = {
+    "type": "object",
+    "required": ["due_at", "reason"],
+    "description": "延期申请 by the current step's handler; refused extension_no_deadline, "
+    "extension_not_later, extension_pending, opinion_required",
+    "properties": {
+        "due_at": {
+            "type": "string",
+            "description": "the new deadline, ISO 8601 (2026-11-27T18:30: the order's site's time)",
+        },
+        "reason": {"type": "string", "maxLength": 2000},
+    },
+}
+_BODIES[("POST", "/api/orders/{key}/extension/{decision}")] = {
+    "type": "object",
+    "description": "decision approve | refuse (its opinion required); refused extension_not_pending, "
+    "maker_checker (one's own request), 403 for who is not the step's approver",
+    "properties": {"opinion": {"type": "string", "maxLength": 2000}},
+}
+
 _BODIES[("POST", "/api/workflows")] = {
     "type": "object",
     "required": ["source"],

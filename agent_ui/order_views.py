@@ -29,7 +29,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.notify import template_failed
-from ticketing.workflow import store
+from ticketing.workflow import extensions, store
 from ticketing.workflow.actions import SUPERVISORS, VOIDERS, may_take_over, stranded
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.steps import with_subtype_fields
@@ -250,6 +250,8 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
             # 待改派: nobody active holds the current step (its handler was disabled or moved)
             "stranded": is_stranded,
             "manage": _manage(user, order, mine, is_stranded, [people.get(a.user_id, {}) for a in held]),
+            # 延期: the request waiting at this step, and whether this user may ask or answer
+            "extension": await _extension(db, user, order, definition, node, mine),
             "category_locked": order.category_locked,
             "timeline": await timeline(db, order, definition),
             # 外委: the step's dispatch and the contractor's reply, once recorded
@@ -258,6 +260,36 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
         }
     )
     return view
+
+
+async def _extension(
+    db: AsyncSession, user: User, order: WorkOrder, definition: Definition, node: Node, mine: bool
+) -> dict[str, Any] | None:
+    """延期 on the order page: ``may_request`` for the step's holder while it has a deadline and
+    no request waits; ``pending`` (the request) and ``may_decide`` for its approvers."""
+    if not order.is_open:
+        return None
+    asked = await extensions.pending(db, order)
+    decide = (
+        asked is not None
+        and asked.user_id != user.id
+        and await extensions.may_decide(db, user, order, node, definition)
+    )
+    who = (await _names(db, {asked.user_id})).get(asked.user_id) if asked is not None else None
+    return {
+        "may_request": bool(mine and order.due_at is not None and asked is None),
+        "may_decide": decide,
+        "pending": {
+            "id": asked.id,
+            "due_at": asked.extra.get("due_at"),
+            "was": asked.extra.get("was"),
+            "reason": asked.text,
+            "at": jsonable(asked.created_at),
+            "user": {k: who[k] for k in ("staff_no", "name")} if who else None,
+        }
+        if asked is not None
+        else None,
+    }
 
 
 def _actions(node: Node, mine: bool, order: WorkOrder) -> list[str]:
@@ -479,6 +511,8 @@ async def timeline(
                 "urgency": (c.extra or {}).get("urgency"),
                 # 作废 of a duplicate: the order it repeats
                 "duplicate_of": (c.extra or {}).get("duplicate_of"),
+                # 延期: the deadline asked for (or granted)
+                "due_at": (c.extra or {}).get("due_at") if c.action.startswith("extend_") else None,
             }
         )
     linked = await db.scalars(

@@ -94,9 +94,10 @@ async function draw() {
   if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
   actions.append(...manageControls());
   // an opinion goes with an action: none to take, nothing to write one for
-  $("order-opinion").hidden = $("order-opinion-label").hidden = !order.actions.length && !order.manage?.length;
+  $("order-opinion").hidden = $("order-opinion-label").hidden = !order.actions.length && !order.manage?.length && !order.extension?.may_decide;
   actions.append(el("a", { class: "btn", id: "order-print", href: order.print_url, target: "_blank", rel: "noopener" }, t("order.print")));
   renderContractor();
+  renderExtension();
   renderTimeline();
   renderSurvey();
   renderFax();
@@ -202,6 +203,64 @@ async function manageAct(action, target, urgency, duplicate) {
   } catch (err) { toast(err.message, "refused"); }
 }
 
+// 延期: the step's handler asks for a later deadline (a dialog: the new time and why); the
+// request waiting is shown, with 批准延期 / 不批准 for its approvers (the opinion box says why)
+function renderExtension() {
+  const box = $("order-extension");
+  const x = order.extension;
+  if (!x || (!x.may_request && !x.pending)) { box.replaceChildren(); return; }
+  const parts = [];
+  if (x.pending) {
+    const p = x.pending;
+    parts.push(el("p", { id: "extension-pending" }, t("extension.pending", {
+      user: who(p.user), due: fmtTime(p.due_at), was: fmtTime(p.was) }), " ", el("span", { class: "muted" }, p.reason)));
+    if (x.may_decide) {
+      parts.push(el("button", { type: "button", class: "btn primary", id: "extension-approve", onclick: () => decideExtension("approve") }, t("extension.approve")),
+        " ", el("button", { type: "button", class: "btn danger", id: "extension-refuse", onclick: () => decideExtension("refuse") }, t("extension.refuse")));
+    }
+  }
+  if (x.may_request) parts.push(el("button", { type: "button", class: "btn", id: "extension-request", onclick: askExtension }, t("extension.request")));
+  box.replaceChildren(...parts);
+}
+
+function askExtension() {
+  const due = el("input", { type: "datetime-local", id: "extension-due", required: true });
+  const reason = el("textarea", { id: "extension-reason", rows: 3, required: true, maxlength: 2000, class: "wide" });
+  const form = el("form", { method: "dialog", class: "form-grid" },
+    el("h3", {}, t("extension.title")),
+    el("p", { class: "muted" }, t("extension.current", { due: fmtTime(order.due_at) })),
+    el("label", { for: "extension-due", class: "req" }, t("extension.due")), due,
+    el("label", { for: "extension-reason", class: "req" }, t("extension.reason")), reason,
+    el("span"), el("div", {},
+      el("button", { type: "submit", class: "btn primary", id: "extension-send" }, t("extension.send")), " ",
+      el("button", { type: "button", class: "btn", id: "extension-cancel", onclick: () => dialog.close() }, t("extension.cancel"))));
+  const dialog = el("dialog", { id: "extension-dialog" }, form);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!due.value || !reason.value.trim()) { toast(t("extension.fill"), "refused"); return; }
+    try {
+      order = await api(`/api/orders/${order.id}/extension`, { method: "POST", body: { due_at: due.value, reason: reason.value } });
+      toast(t("extension.sent"), "ok");
+      dialog.close();
+      render();
+    } catch (err) { toast(err.message, "refused"); }
+  });
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+async function decideExtension(decision) {
+  const opinion = $("order-opinion").value.trim();
+  if (decision === "refuse" && !opinion) { toast(t("extension.refuse_why"), "refused"); return; }
+  try {
+    order = await api(`/api/orders/${order.id}/extension/${decision}`, { method: "POST", body: { opinion } });
+    toast(t(`extension.done_${decision}`), "ok");
+    $("order-opinion").value = "";
+    render();
+  } catch (err) { toast(err.message, "refused"); }
+}
+
 // 外委: the contractor this step was dispatched to, and the reply a handler records for it
 function renderContractor() {
   const box = $("order-contractor");
@@ -261,7 +320,8 @@ function renderTimeline() {
       const to = e.to_users?.length ? ` → ${e.to_users.map(who).join("、")}` : "";
       const urgent = e.urgency ? ` [${t(`order.urgency.${e.urgency}`)}]` : "";
       const repeats = e.duplicate_of ? ` · ${t("order.duplicate_of", { number: e.duplicate_of })}` : "";
-      return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${t(`order.verb.${e.action}`)}${step} · ${who(e.user)}${to}${urgent}${repeats}`, e.text ? el("div", {}, e.text) : null);
+      const later = e.due_at ? ` · ${t("extension.to", { due: fmtTime(e.due_at) })}` : "";
+      return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${t(`order.verb.${e.action}`)}${step} · ${who(e.user)}${to}${urgent}${repeats}${later}`, e.text ? el("div", {}, e.text) : null);
     }
     if (e.internal) {
       // a reminder or overrun alert to staff: not a message the customer was sent
