@@ -26,6 +26,8 @@ from ticketing.models import Campaign, CampaignContact, Customer, User, WorkOrde
 #: fields a column may map to; every other column is kept in the contact's data
 FIELDS = ("number", "name", "account_no", "order", "notes")
 MAX_ROWS = 50_000
+#: a contact's name (campaign_contacts.name): a longer one is refused in the report, never cut
+NAME_LIMIT = 100
 
 REASONS = {
     "missing_number": "缺少电话号码",
@@ -34,6 +36,7 @@ REASONS = {
     "duplicate_in_file": "文件中重复",
     "already_in_campaign": "已在本活动中",
     "dnc": "在免打扰名单中",
+    "name_too_long": f"姓名超过 {NAME_LIMIT} 个字",
     "unknown_account": "户号不存在",
     "unknown_order": "工单号不存在",
 }
@@ -192,6 +195,8 @@ async def check(
             row.reason = "invalid_number"
             continue
         row.reason = rules.refusal(row.number)
+        if not row.reason and "name" in index and len(row.values[header[index["name"]]]) > NAME_LIMIT:
+            row.reason = "name_too_long"
     numbers = [r.number for r in rows if r.accepted]
     dnc = await store.dnc_numbers(session, numbers) if numbers else set()
     known = (
@@ -213,12 +218,14 @@ async def check(
     for row in rows:
         if not row.accepted:
             continue
-        if row.number in seen:
-            row.reason = "duplicate_in_file"
+        # the do-not-call list first: a listed number is "在免打扰名单中" however the file spells it
+        # (139-1111-2222, +86 139 1111 2222: one number once normalised), even the second time
+        if row.number in dnc:
+            row.reason = "dnc"
         elif row.number in known:
             row.reason = "already_in_campaign"
-        elif row.number in dnc:
-            row.reason = "dnc"
+        elif row.number in seen:
+            row.reason = "duplicate_in_file"
         seen.add(row.number)
         if row.accepted and "account_no" in index:
             account = row.values[header[index["account_no"]]]
@@ -278,7 +285,7 @@ async def commit(
             campaign,
             row.number,
             source_key=f"import:{batch or 0}:{filename[:60]}:{row.line}",
-            name=name[:100],
+            name=name,  # within NAME_LIMIT: check refused a longer one
             customer_id=row.customer_id,
             order_id=row.order_id,
             data=row.values,
