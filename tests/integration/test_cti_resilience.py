@@ -104,7 +104,7 @@ async def test_call_that_ends_while_the_bridge_is_down_is_closed_once_on_restart
 async def test_two_hundred_calls_are_all_accounted_for(asterisk):
     rng = random.Random(3)
     async with Story(asterisk) as story:
-        agents = [await story.new_agent(ring="0", talk="1") for _ in range(12)]
+        agents = [await story.new_agent(ring="0", talk="1") for _ in range(20)]
         for agent in agents:
             await story.bridge.login(agent, seat(agent), {QUEUE_A: 0})
             await story.bridge.ready(agent)
