@@ -16,6 +16,10 @@ from agent_ui import roles
 from agent_ui.errors import STATUS
 from agent_ui.roles import requires
 from agent_ui.services import TEMPLATES
+from campaigns import store as campaign_store
+from campaigns.importer import FIELDS as IMPORT_FIELDS
+from ticketing.models.campaigns import CAMPAIGN_KINDS, CAMPAIGN_MODES
+from ticketing.workflow import actions
 
 routes = web.RouteTableDef()
 
@@ -35,7 +39,11 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "type": "object",
         "required": ["staff_no", "password"],
         "properties": {
-            "staff_no": {"type": "string", "pattern": "^\\d{4,6}$"},
+            "staff_no": {
+                "type": "string",
+                "pattern": "^[0-9]{4,6}$",
+                "description": "工号; full-width digits (typed with a Chinese input method) are read as ASCII",
+            },
             "password": {"type": "string"},
         },
     },
@@ -70,6 +78,42 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
             "site_id": {"type": "integer"},
             "interaction_ids": {"type": "array", "items": {"type": "integer"}},
             "call_id": {"type": "string", "description": "the call being handled; linked to the order"},
+        },
+    },
+    ("POST", "/api/campaigns"): {
+        "type": "object",
+        "required": ["name", "queue"],
+        "properties": {
+            "name": {"type": "string", "maxLength": campaign_store.MAX_NAME},
+            "queue": {
+                "type": "string",
+                "maxLength": campaign_store.MAX_QUEUE,
+                "description": "a hotline queue",
+            },
+            "kind": {"type": "string", "enum": list(CAMPAIGN_KINDS), "default": "list"},
+            "mode": {"type": "string", "enum": list(CAMPAIGN_MODES), "default": "progressive"},
+            "windows": {
+                "type": "array",
+                "items": {"type": "string", "example": "09:00-12:00"},
+                "description": "calling windows, HH:MM-HH:MM, not overlapping",
+            },
+            "max_attempts": {"type": "integer", "minimum": 1},
+            "retry_minutes": {"type": "object", "description": "outcome → minutes until the next try"},
+            "max_in_flight": {"type": "integer", "minimum": 1},
+            "calls_per_second": {"type": "number", "exclusiveMinimum": 0},
+            "ring_seconds": {"type": "integer"},
+            "script": {"type": "string", "maxLength": campaign_store.MAX_SCRIPT, "description": "话术"},
+        },
+    },
+    ("POST", "/api/campaigns-dnc"): {
+        "type": "object",
+        "required": ["number"],
+        "properties": {
+            "number": {
+                "type": "string",
+                "description": "any spelling (139-1111-2222, +86 …); stored normalised",
+            },
+            "reason": {"type": "string", "maxLength": 255},
         },
     },
     ("POST", "/api/orders/{key}/survey"): {
@@ -342,6 +386,34 @@ _SUMMARIES = {
     ("POST", "/api/workflows/{key}/{version}/enable"): "启用 a workflow version again",
 }
 
+# Request bodies sent as multipart/form-data (a file upload).
+_FORM_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/campaigns/{campaign_id}/import"): {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": ".csv (UTF-8 or GBK) or .xlsx, 8 MB at most",
+            },
+            "mapping": {
+                "type": "string",
+                "description": "JSON: field → column header, fields "
+                + ", ".join(IMPORT_FIELDS)
+                + " (number required)",
+                "example": '{"number": "电话", "name": "姓名"}',
+            },
+            "commit": {
+                "type": "string",
+                "enum": ["", "1"],
+                "description": "1: add the rows; else only check",
+            },
+            "checked": {"type": "string", "description": "to add: the checked token of the check's report"},
+        },
+    },
+}
+
 # Operations whose success is not JSON: path -> media type.
 _MEDIA = {("GET", "/api/workflows/{key}/{version}/export"): "text/yaml"}
 
@@ -352,6 +424,25 @@ WEBSOCKET_DOC = (
     + ", ".join(sorted(roles.COMMAND_PERMISSIONS))
     + " and gets `{type: ack, id, result}` or `{type: refused, id, error_id, message}`."
 )
+
+
+#: operations whose permission lets more roles in than the action itself (ticketing checks who
+#: may, and answers 403 to the others): the roles are ticketing's own tuples, one source of truth
+_ACTION_ROLES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("POST", "/api/orders/{key}/reassign"): actions.SUPERVISORS,
+    ("POST", "/api/orders/{key}/supervise"): actions.SUPERVISORS,
+    ("POST", "/api/orders/{key}/force_archive"): actions.ARCHIVERS,
+    ("POST", "/api/orders/{key}/void"): actions.VOIDERS,
+}
+
+
+def _roles(method: str, path: str, permission: str) -> list[str]:
+    """The roles that may call the operation: its permission's, narrowed by the action's own check."""
+    if permission == roles.PUBLIC:
+        return ["anyone"]
+    granted = set(roles.PERMISSIONS.get(permission, ()))
+    narrowed = _ACTION_ROLES.get((method, path))
+    return sorted(granted & set(narrowed) if narrowed is not None else granted)
 
 
 def build_spec(app: web.Application) -> dict[str, Any]:
@@ -371,9 +462,7 @@ def build_spec(app: web.Application) -> dict[str, Any]:
             "summary": _SUMMARIES.get((method, path))
             or (inspect.getdoc(handler) or handler.__name__).split("\n")[0],
             "x-permission": permission,
-            "x-roles": sorted(roles.PERMISSIONS.get(permission, ()))
-            if permission != roles.PUBLIC
-            else ["anyone"],
+            "x-roles": _roles(method, path, permission),
             "responses": {
                 "200": {
                     "description": "OK",
@@ -402,6 +491,9 @@ def build_spec(app: web.Application) -> dict[str, Any]:
             body = _BODIES.get((method, path))
             if body:
                 op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+            form = _FORM_BODIES.get((method, path))
+            if form:
+                op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": form}}}
         paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.0.3",

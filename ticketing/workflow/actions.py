@@ -33,6 +33,8 @@ from ticketing.workflow.steps import (
 )
 
 SUPERVISORS = ("supervisor", "admin", "team_leader")
+#: who may 强制归档 (force-archive) an order
+ARCHIVERS = ("supervisor", "admin")
 #: who may hold a step: an admin configures, the console's lists and steps are not theirs
 WORKER_ROLES = ("agent", "handler", "team_leader", "supervisor")
 
@@ -182,7 +184,7 @@ async def force_archive(
 ) -> WorkOrder:
     """强制归档: close at once (supervisors/admins, with an opinion); required content still applies."""
     now = now or utcnow()
-    if not user.has_role("supervisor", "admin"):
+    if not user.has_role(*ARCHIVERS):
         raise Forbidden("only supervisors and admins may force-archive", role="supervisor")
     if not opinion.strip():
         raise ActionRefused("opinion_required", "force-archive needs an opinion")
