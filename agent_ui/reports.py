@@ -25,6 +25,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES, TEXTS
 from agent_ui.work import read_only
 from ticketing.call_reports import INTERVALS, SERVICE_LEVEL_SECONDS
+from ticketing.ids import parse_id
 from ticketing.models import Site, User
 from ticketing.reports import to_csv, to_xlsx, workflows
 from ticketing.users import scope_paths, staffed_queues
@@ -57,7 +58,8 @@ def report_query(request: web.Request, *, export: bool = False) -> ReportQuery:
             "report.range_too_long", f"a report covers at most {MAX_DAYS} days", field="to", days=MAX_DAYS
         )
     site = request.query.get("site", "")
-    if site and not site.isdigit():
+    site_id = parse_id(site) if site else None  # ticketing.ids: no 20-digit id reaches the database
+    if site and site_id is None:
         raise UiError("request.invalid", "site must be a site id", field="site")
     page = int_param(request, "page", 1, low=1, high=100_000)
     size = int_param(request, "size", 50, low=1, high=500)
@@ -66,7 +68,7 @@ def report_query(request: web.Request, *, export: bool = False) -> ReportQuery:
         end=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC),
         tz=tz,
         queue=request.query.get("queue", "").strip(),
-        site_id=int(site) if site else None,
+        site_id=site_id,
         interval=_interval(request),
         threshold=int_param(request, "threshold", int(SERVICE_LEVEL_SECONDS), low=1, high=600),
         workflow=request.query.get("workflow", "").strip(),

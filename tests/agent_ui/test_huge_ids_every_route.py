@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
+from agent_ui.report_tables import REPORTS
+from tests.agent_ui.conftest import PASSWORD, knowledge_content, login
 from ticketing import users
 from ticketing.models import Site
 
-from tests.agent_ui.conftest import PASSWORD, knowledge_content, login
-
 HUGE = 99999999999999999999  # > 2**63 - 1
+REPORT = next(iter(REPORTS))
 #: the body fields that name a row by its id somewhere in the API
 BODY_IDS = (
     "to",
@@ -111,6 +112,8 @@ async def test_the_answers_name_what_is_wrong(client, world):
     for path in ("/api/knowledge/", "/api/campaigns/", "/api/faxes/", "/api/workflows/fault_repair/"):
         resp = await client.get(f"{path}{HUGE}", headers=headers)
         assert resp.status == 404, path
+    reports = await client.get(f"/api/reports/{REPORT}", params={"site": str(HUGE)}, headers=headers)
+    assert reports.status == 400 and (await reports.json())["details"]["field"] == "site"
     for action in ("forward", "reassign"):
         resp = await client.post(
             f"/api/orders/{order['id']}/{action}", json={"to": HUGE, "opinion": "换人"}, headers=headers
