@@ -7,6 +7,7 @@ change is audited by ``ticketing``. The file format is docs/workflows.md."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -63,6 +64,21 @@ def _too_deep(source: str) -> dict[str, int] | None:
 @requires("config.admin")
 async def workflows_page(request: web.Request) -> web.Response:
     return await request.app[TEMPLATES].response(request, "admin_workflows.html", {})
+
+
+#: the definition reference the 流程配置 page points admins to (docs/workflows.md of the checkout)
+REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "workflows.md"
+
+
+@routes.get("/admin/workflows/reference")
+@requires("config.admin")
+async def workflows_reference(request: web.Request) -> web.Response:
+    """docs/workflows.md as text in the browser: the admin who writes a definition has no checkout."""
+    if not REFERENCE.is_file():
+        raise UiError("not_found", "the workflow reference (docs/workflows.md) is not installed")
+    return web.Response(
+        text=REFERENCE.read_text(encoding="utf-8"), content_type="text/plain", charset="utf-8"
+    )
 
 
 @routes.get("/api/workflows")

@@ -59,7 +59,13 @@ async def test_only_admins_see_the_page_and_the_api(client, aiohttp_client):
     page = await admin.get("/admin/workflows")
     html = await page.text()
     assert page.status == 200
-    assert "工单流程" in html and "docs/workflows.md" in html and "/static/js/admin_workflows.js" in html
+    assert "工单流程" in html and "/static/js/admin_workflows.js" in html
+    # the definition reference, readable by the admin who has no checkout (was: "see docs/workflows.md")
+    assert 'href="/admin/workflows/reference"' in html and "docs/workflows.md" not in html
+    reference = await admin.get("/admin/workflows/reference")
+    assert reference.status == 200 and reference.charset == "utf-8"
+    assert "## The file" in await reference.text()
+    assert (await client.get("/admin/workflows/reference", allow_redirects=False)).status == 403
     nav = html[html.index('<nav class="nav"') : html.index("</nav>")]
     assert 'href="/admin/workflows" aria-current="page">流程配置</a>' in nav
 

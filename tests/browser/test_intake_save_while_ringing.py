@@ -46,5 +46,28 @@ def test_saving_while_the_phone_rings_asks_to_answer_first_and_keeps_the_form(co
         assert refused == [] and errors == []
         page.click("#btn-hangup")
         expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "talking", timeout=10_000)
+
+        # the order opened by its id (as some links do): the tab reads its number, not the id
+        number = page.locator("#intake-saved-link").inner_text()
+        order_id = page.request.get(f"{console.url}/api/orders/{number}").json()["id"]
+        page.goto(f"{console.url}/orders/{order_id}")
+        expect(page).to_have_title(re.compile(rf"^工单 {number} · "))
+    finally:
+        ctx.close()
+
+
+def test_the_admins_menu_keeps_each_label_on_one_line(console, browser):
+    """QA: at 1366 px every label of the admin's 17-page menu broke over two lines (超期工 / 单)."""
+    from tests.browser.test_console_story import sign_in
+
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        sign_in(page, console.url, "9001", "demo1234")
+        page.goto(f"{console.url}/reports")
+        links = page.locator("nav.nav a")
+        assert links.count() > 12
+        heights = links.evaluate_all("(all) => all.map((a) => a.getBoundingClientRect().height)")
+        assert max(heights) < 1.5 * min(heights), heights  # one line each
     finally:
         ctx.close()

@@ -63,6 +63,8 @@ function render() {
 
 async function draw() {
   $("order-number").textContent = order.number;
+  // the tab reads the order's number, as the agent says it, not the id the page was opened by
+  document.title = `${t("order.title")} ${order.number}${document.title.slice(document.title.indexOf(" · "))}`;
   const c = order.customer;
   $("order-facts").replaceChildren(...[
     el("dt", {}, t("order.category")), el("dd", { id: "order-category" }, `${order.category_name || order.workflow.name}${order.subcategory ? " / " + (order.subcategory_name || order.subcategory) : ""}`),
