@@ -24,6 +24,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     fan.add_argument("--runs", type=int, default=3)
     fan.add_argument("--settle", type=float, default=1.0, help="quiet seconds before timing starts")
     fan.add_argument("--impls", default=",".join(fanout.IMPLS))
+    fan.add_argument("--client-procs", type=int, default=2, help="processes the clients are spread over")
 
     pop = benchmark(
         sub,
@@ -78,7 +79,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def run_fanout(args: argparse.Namespace) -> int:
     impls = [i.strip() for i in args.impls.split(",") if i.strip()]
-    print(fanout.run(args.clients, args.updates, args.interval, args.runs, impls, args.settle))
+    print(
+        fanout.run(
+            args.clients,
+            args.updates,
+            args.interval,
+            args.runs,
+            impls,
+            args.settle,
+            client_procs=args.client_procs,
+        )
+    )
     return 0
 
 

@@ -218,6 +218,8 @@ def test_fanout_reaches_every_client_with_each_server(results_dir, capsys):
                 "1",
                 "--settle",
                 "0.1",
+                "--client-procs",
+                "1",
             ]
         )
         == 0
