@@ -40,6 +40,13 @@ def test_a_reloaded_board_keeps_a_pending_force_and_the_last_queue_stays(console
 
         # 调整技能队列: the seat's only queue is not taken away (that would be 强制下班)
         boss.locator("#wb-queue-pick").select_option(QUEUE)
+        asked: list[str] = []
+        # 移出队列 asks first, naming the queue picked above the map (QA: one click took a seat out)
+        boss.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        tile.locator("[data-force=seat_queue_remove]").click()
+        expect(boss.locator(".toast")).to_have_count(0)  # dismissed: nothing asked of the server
+        assert asked and "移出" in asked[0] and console.agent in asked[0], asked
+        boss.once("dialog", lambda dialog: dialog.accept())
         tile.locator("[data-force=seat_queue_remove]").click()
         expect(boss.locator(".toast.refused").last).to_contain_text("强制下班", timeout=10_000)
         expect(tile).to_have_attribute("data-state", "ready")

@@ -328,6 +328,8 @@ async function forceSeat(socket, button) {
   if (cmd === "force_pause") args.reason = $("wb-force-reason")?.value || "";
   if (cmd.startsWith("seat_queue_")) {
     args.queue = $("wb-queue-pick")?.value || "";
+    // the queue comes from the picker above the map, not from the tile: say which, before it goes
+    if (cmd === "seat_queue_remove" && !window.confirm(t("seat_queue.confirm_remove", { who, queue: queueName(args.queue) }))) return;
     try {
       await socket.command(cmd, args);
       toast(t(`seat_queue.done.${cmd === "seat_queue_add" ? "add" : "remove"}`, { who, queue: queueName(args.queue) }), "ok", 5000);
