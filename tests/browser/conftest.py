@@ -222,15 +222,32 @@ def console(asterisk, seeded_database, tmp_path_factory, request):
 
 
 @pytest.fixture(scope="package")
-def browser():
-    """One Chromium for the package (launching it costs over a second); each story opens its own
-    contexts, and Playwright's loop goes with the package, before any other package's asyncio."""
+def _chromium():
+    """One Chromium for the package (launching it costs over a second a module); Playwright's
+    loop goes with the package, before any other package's asyncio."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+        launched: dict = {"playwright": p, "browser": None}
+        yield launched
+        if launched["browser"] is not None and launched["browser"].is_connected():
+            launched["browser"].close()
+
+
+@pytest.fixture(scope="module")
+def browser(_chromium):
+    """The package's Chromium (launched again if an earlier module lost it); each story opens its
+    own contexts, and any a module leaves open are closed with it, as a browser of its own was."""
+    chromium = _chromium["browser"]
+    if chromium is None or not chromium.is_connected():
+        chromium = _chromium["playwright"].chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        _chromium["browser"] = chromium
+    yield chromium
+    if chromium.is_connected():
+        for ctx in list(chromium.contexts):
+            ctx.close()
 
 
 @pytest.fixture
