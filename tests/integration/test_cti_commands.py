@@ -593,7 +593,7 @@ async def _channels_of(story: Story, call_id: str) -> list[dict]:
 
 async def test_transfer_consult_and_conference_wait_for_the_held_call_to_be_taken_back(asterisk):
     async with Story(asterisk) as story:
-        first, second = await ready_agents(story, "hold", "2")  # the target talks 2 s
+        first, second = await ready_agents(story, "hold", "1")  # the target talks 1 s
         await story.bridge.pause(second, "小休")
         await story.call_in(QUEUE_A, stay=30)
         call_id = await answered_by(story, first)
