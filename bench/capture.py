@@ -223,12 +223,15 @@ async def record(load: Load, path: Path = DEFAULT_CAPTURE, *, drain_timeout: flo
                 await asyncio.wait_for(rec.logged_in, 10)
                 started = time.perf_counter()
                 result.originated, result.failed_originates = await _originate_all(ami, load)
-                # Let every call finish: talk + ring + a margin, then until no channel is left.
-                await asyncio.sleep(load.talk + 1)
-                deadline = loop.time() + drain_timeout
+                # Let every call finish: once its channels are up (an Async originate's may not
+                # be yet; talk + ring + a margin at most), until none is left.
                 # Polling is fine here: this is a harness draining its own load, once.
+                deadline = loop.time() + load.talk + 1
+                while loop.time() < deadline and await _channels(ami) == 0:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+                deadline = loop.time() + drain_timeout
                 while loop.time() < deadline and await _channels(ami) > 0:  # noqa: ASYNC110
-                    await asyncio.sleep(0.5)
+                    await asyncio.sleep(0.2)
                 await asyncio.sleep(0.5)
                 result.seconds = time.perf_counter() - started
             finally:
