@@ -140,8 +140,10 @@ async def test_reports_on_known_data(session, seeded):
     handlers = dict(await orders_by(session, "handler"))
     assert handlers[u["5101"].name] == 1 and handlers[u["2001"].name] == 1
     assert dict(await orders_by(session, "category", start=at(25, 0))) == {"fault": 1, "complaint": 1}
-    late = await overdue(session, now=at(25, 12))
+    late = await overdue(session, now=at(25, 10, 59))
     assert len(late) == 1 and late[0].status == "已流转"  # 30 minutes to acknowledge, long gone
+    # and the complaint's review (报事审核: one working hour from 10:00)
+    assert sorted(o.status for o in await overdue(session, now=at(25, 12))) == ["已流转", "待审核"]
     [(key, closed, hours)] = await cycle_time_by_workflow(session)
     assert (key, closed, hours) == ("fault_repair", 2, 3.0)
     steps = dict((n, m) for n, _, m in await cycle_time_by_step(session, "fault_repair"))
