@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules, store
-from cti.phones import InvalidPhoneNumber
+from cti.phones import InvalidPhoneNumber, ascii_digits
 from ticketing.audit import record
 from ticketing.models import Campaign, CampaignContact, Customer, User, WorkOrder
 
@@ -228,13 +228,13 @@ async def check(
             row.reason = "duplicate_in_file"
         seen.add(row.number)
         if row.accepted and "account_no" in index:
-            account = row.values[header[index["account_no"]]]
+            account = ascii_digits(row.values[header[index["account_no"]]])
             if account:
                 row.customer_id = accounts.get(account)
                 if row.customer_id is None:
                     row.reason = "unknown_account"
         if row.accepted and "order" in index:
-            number = row.values[header[index["order"]]]
+            number = ascii_digits(row.values[header[index["order"]]])
             if number:
                 row.order_id = orders.get(number)
                 if row.order_id is None:
@@ -245,7 +245,9 @@ async def check(
 def _values(rows: list[Row], header: list[str], index: dict[str, int], field: str) -> set[str]:
     if field not in index:
         return set()
-    return {r.values[header[index[field]]] for r in rows if r.accepted and r.values[header[index[field]]]}
+    values = (r.values[header[index[field]]] for r in rows if r.accepted)
+    # 户号 and 工单号 typed with a Chinese input method are looked up by their ASCII digits
+    return {ascii_digits(v) for v in values if v}
 
 
 async def _ids(session: AsyncSession, key_column, id_column, keys: Iterable[str]) -> dict[str, int]:

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from cti.phones import InvalidPhoneNumber, is_mobile, normalize
+from cti.phones import InvalidPhoneNumber, ascii_digits, is_mobile, normalize
 from ticketing.audit import record
 from ticketing.db import read_sessionmaker
 from ticketing.errors import TicketingError
@@ -55,7 +55,8 @@ async def create_customer(
     default_area_code: str = "",
     actor: User | None = None,
 ) -> Customer:
-    if not account_no.strip() or not name.strip():
+    account_no = ascii_digits(account_no.strip())  # 户号 typed with a Chinese input method: ASCII digits
+    if not account_no or not name.strip():
         raise InvalidCustomer("户号 and 户名 are required")
     if tier not in TIERS:
         raise InvalidCustomer(f"tier must be one of {TIERS}", field="tier")
@@ -109,7 +110,7 @@ async def find_customers(
     """By 户号, by any phone number, or by a work-order number (the customer of that order).
 
     ``viewer``: only the customers (and orders) inside their data scope; None is the system."""
-    query = query.strip()
+    query = ascii_digits(query.strip())  # ０１００… as typed with a Chinese input method
     if not query:
         return []
     in_scope = await customer_scope_clause(session, viewer) if viewer is not None else true()

@@ -42,3 +42,19 @@ async def test_a_name_over_the_limit_is_refused_not_cut(sm):
     async with sm() as s:
         names = list(await s.scalars(select(CampaignContact.name).where(CampaignContact.campaign_id == cid)))
     assert names == ["李" * importer.NAME_LIMIT]
+
+
+async def test_a_full_width_account_no_is_found_and_stored_as_ascii(sm):
+    from ticketing.customers import create_customer, find_customers
+
+    async with sm.begin() as s:
+        customer = await create_customer(s, "０１００００７７１０", "全角户号")
+        assert customer.account_no == "0100007710"
+        assert [c.id for c in await find_customers(s, "０１００００７７１０")] == [customer.id]
+        campaign = await store.create_campaign(s, name="全角户号", queue="camp-a")
+        text = "电话,户号\n13800000001,０１００００７７１０\n"
+        report = await importer.commit(
+            s, campaign, text.encode(), "list.csv", {"number": "电话", "account_no": "户号"}
+        )
+    assert report.summary()["rejected_rows"] == []
+    assert [r.customer_id for r in report.accepted] == [customer.id]
