@@ -766,6 +766,56 @@ async def queue_intervals(
     answered, abandoned, SL, ASA, AHT, abandonment rate; ``totals`` per queue, ``by_interval``
     all queues together per interval, and ``overall``. The database adds the calls up per
     queue and interval; the totals are sums of those cells."""
+    cells, per_queue, per_interval, overall = await queue_figures(
+        session,
+        start,
+        end,
+        interval=interval,
+        tz=tz,
+        threshold=threshold,
+        short_abandon=short_abandon,
+        viewer=viewer,
+        site_id=site_id,
+        queue=queue,
+        now=now,
+    )
+    label = "%Y-%m-%d" if interval == "day" else "%Y-%m-%d %H:%M"
+
+    def named(bucket: int) -> str:  # wall-clock seconds → the interval's name
+        return (_WALL_EPOCH + dt.timedelta(seconds=bucket)).strftime(label)
+
+    rows = [{"queue": q, "interval": named(b), **f.row()} for (q, b), f in sorted(cells.items())]
+    totals = [{"queue": q, "interval": "", **f.row()} for q, f in sorted(per_queue.items())]
+    by_interval = [{"queue": "", "interval": named(b), **f.row()} for b, f in sorted(per_interval.items())]
+    return {
+        "interval": interval,
+        "threshold": threshold,
+        "short_abandon": short_abandon,
+        "rows": rows,
+        "totals": totals,
+        "by_interval": by_interval,
+        "overall": overall.row(),
+    }
+
+
+async def queue_figures(
+    session: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    interval: int | str = 30,
+    tz: str = "Asia/Shanghai",
+    threshold: float = SERVICE_LEVEL_SECONDS,
+    short_abandon: float = SHORT_ABANDON_SECONDS,
+    viewer: User | None = None,
+    site_id: int | None = None,
+    queue: str = "",
+    now: dt.datetime | None = None,
+) -> tuple[
+    dict[tuple[str, int], QueueFigures], dict[str, QueueFigures], dict[int, QueueFigures], QueueFigures
+]:
+    """``queue_intervals``' sums before they are rows: per (queue, interval), per queue, per
+    interval and overall (the wallboard merges its calls in progress into them)."""
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}")
     now = now or utcnow()
@@ -797,23 +847,7 @@ async def queue_intervals(
     for (queue_name, bucket), figures in cells.items():
         for sums in (per_queue[queue_name], per_interval[bucket], overall):
             sums.merge(figures)
-    label = "%Y-%m-%d" if interval == "day" else "%Y-%m-%d %H:%M"
-
-    def named(bucket: int) -> str:  # wall-clock seconds → the interval's name
-        return (_WALL_EPOCH + dt.timedelta(seconds=bucket)).strftime(label)
-
-    rows = [{"queue": q, "interval": named(b), **f.row()} for (q, b), f in sorted(cells.items())]
-    totals = [{"queue": q, "interval": "", **f.row()} for q, f in sorted(per_queue.items())]
-    by_interval = [{"queue": "", "interval": named(b), **f.row()} for b, f in sorted(per_interval.items())]
-    return {
-        "interval": interval,
-        "threshold": threshold,
-        "short_abandon": short_abandon,
-        "rows": rows,
-        "totals": totals,
-        "by_interval": by_interval,
-        "overall": overall.row(),
-    }
+    return cells, dict(per_queue), dict(per_interval), overall
 
 
 _WALL_EPOCH = dt.datetime(1970, 1, 1)
@@ -830,20 +864,15 @@ def _micros(moment: dt.datetime) -> int:
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-async def agent_report(
+async def _state_micros(
     session: AsyncSession,
     start: dt.datetime,
     end: dt.datetime,
-    *,
-    viewer: User | None = None,
-    site_id: int | None = None,
-    now: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """Per agent: logged-in time, ready, pause (total and by reason), talk, hold, ACW,
-    calls handled, occupancy. Times in seconds, states clipped to the period; the database
-    adds the clipped spans up per agent, state and pause reason, in whole microseconds."""
-    now = now or utcnow()
-    scope = await call_scope(session, viewer, site_id)
+    agents: frozenset[str] | None,
+    now: dt.datetime,
+) -> tuple[dict[str, Counter[str]], dict[str, Counter[str]]]:
+    """Per agent (of ``agents``; None: every agent), the microseconds in each state clipped to
+    the period, and in ``not_ready`` per pause reason: added up by the database."""
     connection = await session.connection()
     sql = ReportSql(connection.dialect.name)
     began = sql.micros(AgentStateInterval.started_at)
@@ -874,14 +903,63 @@ async def agent_report(
         .where(spans.c.us > 0)
         .group_by(spans.c.agent_id, spans.c.state, spans.c.reason)
     )
-    if not scope.everything:
-        stmt = stmt.where(spans.c.agent_id.in_(scope.agents or ()))
+    if agents is not None:
+        stmt = stmt.where(spans.c.agent_id.in_(agents))
     micros: dict[str, Counter[str]] = defaultdict(Counter)
     pauses: dict[str, Counter[str]] = defaultdict(Counter)
     for agent_id, state, paused_for, us in await connection.execute(stmt):
         micros[agent_id][state] += int(us)
         if state == "not_ready":
             pauses[agent_id][paused_for] += int(us)
+    return micros, pauses
+
+
+def occupancy_of(busy: float, available: float) -> float | None:
+    """Occupancy: time handling calls (talk, hold, ACW) ÷ that and the time waiting for one
+    (ready, ringing); None with neither."""
+    return round(busy / (busy + available), 4) if busy + available else None
+
+
+def _busy_available(seconds: dict[str, float]) -> tuple[float, float]:
+    return (
+        sum(seconds.get(x, 0.0) for x in BUSY_STATES),
+        sum(seconds.get(x, 0.0) for x in AVAILABLE_STATES),
+    )
+
+
+async def occupancy(
+    session: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    agents: frozenset[str],
+    now: dt.datetime | None = None,
+) -> float | None:
+    """The occupancy of ``agents`` together over the period (the agent report's, of their
+    times added up): the wallboard's for the seats it shows."""
+    micros, _ = await _state_micros(session, start, end, agents, now or utcnow())
+    busy = available = 0.0
+    for states in micros.values():
+        b, a = _busy_available({state: us / 1e6 for state, us in states.items()})
+        busy, available = busy + b, available + a
+    return occupancy_of(busy, available)
+
+
+async def agent_report(
+    session: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    viewer: User | None = None,
+    site_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Per agent: logged-in time, ready, pause (total and by reason), talk, hold, ACW,
+    calls handled, occupancy. Times in seconds, states clipped to the period; the database
+    adds the clipped spans up per agent, state and pause reason, in whole microseconds."""
+    now = now or utcnow()
+    scope = await call_scope(session, viewer, site_id)
+    micros, pauses = await _state_micros(session, start, end, scope.agents, now)
     # A call counts for every agent who took it in the period: the one who answered, and a
     # transfer target or conference member too (their legs).
     # A call still in progress is counted once it has ended, as the queue report counts it
@@ -900,8 +978,7 @@ async def agent_report(
     rows = []
     for agent in sorted(set(micros) | set(handled)):
         s = {state: us / 1e6 for state, us in micros[agent].items()}
-        busy = sum(s.get(x, 0.0) for x in BUSY_STATES)
-        available = sum(s.get(x, 0.0) for x in AVAILABLE_STATES)
+        busy, available = _busy_available(s)
         rows.append(
             {
                 "agent_id": agent,
@@ -914,7 +991,7 @@ async def agent_report(
                 "hold": round(s.get("on_hold", 0.0)),
                 "acw": round(s.get("after_call_work", 0.0)),
                 "handled": handled[agent],
-                "occupancy": round(busy / (busy + available), 4) if busy + available else None,
+                "occupancy": occupancy_of(busy, available),
             }
         )
     return {"reasons": reasons, "rows": rows}

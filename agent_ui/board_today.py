@@ -1,0 +1,112 @@
+"""The wallboard's figures for 今日 (DOMAIN §8): per queue and in total 呼入, 接通, 放弃, 放弃率,
+服务水平, ASA and AHT, and the occupancy of the seats on the board, from the site's midnight on.
+
+One source of truth: the ended calls are added up by the queue report (``queue_intervals``
+over today, one interval of a day: the 今天 report's own figures) and the occupancy is the agent
+report's (``occupancy``), so after a bridge or web restart the board still says today's. A call
+still in progress is counted by no report until it ends; the board counts it from its answer
+(the bridge's live calls: answered in the queue it is in now, with its wait), merged into the
+report's figures by the report's own ``QueueFigures`` (its wait counts for ASA at once; its
+handle time, known at the end of its after-call work, counts for AHT only then). A call
+handed to another queue after its answer counts there when it ends.
+
+The gateway works these out when a board opens and again while boards are open: at most once
+a second after queue news, a call's end or a seat's change, and every ``REFRESH_SECONDS``
+anyway (occupancy moves with time; the day turns at midnight).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cti.queues import SERVICE_LEVEL_SECONDS
+from ticketing import call_reports
+from ticketing.call_reports import QueueFigures
+
+#: the period the board's figures are for: the site's day so far
+PERIOD = "today"
+#: while boards are open the figures are worked out again at least this often
+REFRESH_SECONDS = 15.0
+#: and at most this often after news
+MIN_GAP_SECONDS = 1.0
+
+
+def day_start(now: dt.datetime, tz: str) -> dt.datetime:
+    """The site's midnight that began ``now``'s day, in UTC (as the 今天 report's period starts)."""
+    zone = ZoneInfo(tz)
+    local = now.astimezone(zone)
+    return dt.datetime.combine(local.date(), dt.time(), zone).astimezone(dt.UTC)
+
+
+def in_progress(
+    calls: Iterable[dict[str, Any]], threshold: float = SERVICE_LEVEL_SECONDS
+) -> dict[str, QueueFigures]:
+    """Per queue, the calls not ended yet that were answered in the queue they are in now: each
+    offered there and answered, within ``threshold`` or not, after its wait."""
+    figures: dict[str, QueueFigures] = {}
+    for call in calls:
+        queue = str(call.get("queue") or "")
+        answered_at = float(call.get("answered_at") or 0.0)
+        queued_at = float(call.get("queued_at") or 0.0)
+        if call.get("direction") != "inbound" or not queue or not answered_at or call.get("ended_at"):
+            continue
+        if queued_at and queued_at > answered_at:
+            continue  # handed to this queue after its answer: counted there when it ends
+        wait = round(max(0.0, float(call.get("waited") or 0.0)), 1)
+        f = figures.setdefault(queue, QueueFigures())
+        f.offered += 1
+        f.answered += 1
+        f.answered_in_sl += int(wait <= threshold)
+        f.wait_answered += wait
+    return figures
+
+
+def combine(ended: QueueFigures | None, live: QueueFigures | None) -> dict[str, Any]:
+    """A queue's (or the total's) board row: the report's figures of its ended calls, with the
+    calls in progress merged in (AHT stays the ended calls': a live call's handle time is not
+    known yet)."""
+    figures = QueueFigures()
+    if ended is not None:
+        figures.merge(ended)
+    if live is not None:
+        figures.merge(live)
+    return {**figures.row(), "aht": (ended or QueueFigures()).row()["aht"]}
+
+
+async def today_figures(
+    services: Any,
+    calls: Iterable[dict[str, Any]],
+    seats: Iterable[str],
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The board's ``today``: the period, a row per queue, the total row, and the occupancy of
+    ``seats`` (the 工号 of the seats it shows), as the 今天 reports count them."""
+    now = now or dt.datetime.now(dt.UTC)
+    tz = services.site_timezone
+    start = day_start(now, tz)
+    seats = frozenset(str(s) for s in seats if s)
+    async with services.sessionmaker() as session:
+        _, ended, _, overall = await call_reports.queue_figures(
+            session, start, now, interval="day", tz=tz, now=now
+        )
+        occupancy = (
+            await call_reports.occupancy(session, start, now, agents=seats, now=now) if seats else None
+        )
+    live = in_progress(calls)
+    total_live = QueueFigures()
+    for figures in live.values():
+        total_live.merge(figures)
+    queues = {name: combine(ended.get(name), live.get(name)) for name in sorted(set(ended) | set(live))}
+    return {
+        "period": PERIOD,
+        "start": start.timestamp(),
+        "tz": tz,
+        "threshold": SERVICE_LEVEL_SECONDS,
+        "queues": queues,
+        "total": combine(overall, total_live),
+        "occupancy": occupancy,
+        "at": now.timestamp(),
+    }
