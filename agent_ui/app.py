@@ -9,6 +9,7 @@ from aiohttp import web
 from aiohttp_session import setup as setup_session
 
 from agent_ui import (
+    audit_log,
     campaigns,
     customers,
     dispatch_setup,
@@ -72,6 +73,7 @@ def create_app(services: AppServices) -> web.Application:
         message_setup,
         user_setup,
         workflow_setup,
+        audit_log,
         reports,
         openapi,
         pages,

@@ -54,6 +54,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # 外委单位 to pick at a dispatching step; the register and print templates are admins' (报事设置)
     "contractors.read": _ORDER_WORKERS,
     "config.admin": frozenset({ADMIN}),
+    # 审计日志: reading back who did what (ticketing.audit); nobody edits or deletes it
+    "audit.read": frozenset({ADMIN}),
     # outbound campaigns: team leaders and admins run them, supervisors watch them
     "campaigns.read": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
     "campaigns.manage": frozenset({TEAM_LEADER, ADMIN}),

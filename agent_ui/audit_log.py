@@ -1,0 +1,117 @@
+"""审计日志: who did what, when, to which order, account, workflow or register entry.
+
+Every change the product makes on someone's behalf is written by ``ticketing.audit`` (the
+actor's 工号, the action, the entity, and the values before and after). This page and its API
+let an admin read them back: newest first, filtered by entity, id, actor, action and days
+(the site's days), a page at a time. Read only: nothing here writes or deletes a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy import select
+
+from agent_ui.auth import current_user
+from agent_ui.bodies import date_range, int_param
+from agent_ui.errors import UiError
+from agent_ui.jsonable import jsonable
+from agent_ui.roles import requires
+from agent_ui.services import SERVICES, TEMPLATES
+from agent_ui.work import read_only
+from ticketing.ids import parse_id
+from ticketing.models import AuditLog, User, WorkOrder
+
+routes = web.RouteTableDef()
+
+PAGE = 50
+#: the longest a text filter may be (the columns' own lengths)
+FILTER_LIMIT = 64
+
+
+@routes.get("/admin/audit")
+@requires("audit.read")
+async def audit_page(request: web.Request) -> web.Response:
+    return await request.app[TEMPLATES].response(request, "admin_audit.html")
+
+
+def _text(request: web.Request, name: str) -> str:
+    value = request.query.get(name, "").strip()
+    if len(value) > FILTER_LIMIT:
+        raise UiError("request.invalid", f"{name} is {FILTER_LIMIT} characters at most", field=name)
+    return value
+
+
+@routes.get("/api/audit")
+@requires("audit.read")
+async def audit_rows(request: web.Request) -> web.Response:
+    """``entity`` (work_order, user, workflow, seat…), ``entity_id``, ``order`` (an order's number:
+    its rows), ``actor`` (a 工号, or ``system``), ``action`` (a prefix: ``order.``, ``seat.force``),
+    ``from`` / ``to`` (the site's days), ``before`` (the id the previous page ended at): the rows
+    newest first, ``PAGE`` at a time, with ``next`` (the ``before`` of the next page, or null)."""
+    services = request.app[SERVICES]
+    entity, entity_id, actor, action = (_text(request, n) for n in ("entity", "entity_id", "actor", "action"))
+    number = _text(request, "order")
+    first, last = date_range(request)
+    raw_before = request.query.get("before", "")
+    before = parse_id(raw_before) if raw_before else None
+    if raw_before and before is None:
+        raise UiError("request.invalid", "before must be a row id", field="before")
+    size = int_param(request, "size", PAGE, low=1, high=200)
+    zone = ZoneInfo(services.site_timezone or "Asia/Shanghai")
+    query = select(AuditLog, User.name).outerjoin(User, User.id == AuditLog.user_id)
+    async with read_only(services, current_user(request)) as (db, _):
+        if number:
+            order_id = await db.scalar(select(WorkOrder.id).where(WorkOrder.number == number))
+            if order_id is None:
+                raise UiError("not_found", f"no work order {number!r}", field="order")
+            entity, entity_id = "work_order", str(order_id)
+        if entity:
+            query = query.where(AuditLog.entity == entity)
+        if entity_id:
+            query = query.where(AuditLog.entity_id == entity_id)
+        if actor:
+            query = query.where(AuditLog.actor == actor)
+        if action:
+            query = query.where(AuditLog.action.startswith(action, autoescape=True))
+        if first is not None:
+            query = query.where(AuditLog.at >= _start_of(first, zone))
+        if last is not None:
+            query = query.where(AuditLog.at < _start_of(last + dt.timedelta(days=1), zone))
+        if before is not None:
+            query = query.where(AuditLog.id < before)
+        rows = (await db.execute(query.order_by(AuditLog.id.desc()).limit(size + 1))).all()
+        numbers = await _order_numbers(db, rows[:size])
+    items = [
+        {
+            "id": row.id,
+            "at": row.at,
+            "actor": row.actor,
+            "actor_name": name or "",
+            "action": row.action,
+            "entity": row.entity,
+            "entity_id": row.entity_id,
+            "order_number": numbers.get(row.entity_id, "") if row.entity == "work_order" else "",
+            "before": row.before,
+            "after": row.after,
+        }
+        for row, name in rows[:size]
+    ]
+    more = len(rows) > size
+    return web.json_response(jsonable({"items": items, "next": items[-1]["id"] if more else None}))
+
+
+def _start_of(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+
+
+async def _order_numbers(db: Any, rows: list[Any]) -> dict[str, str]:
+    """The numbers of the orders these rows are about (an order is known by its number)."""
+    ids = {parse_id(row.entity_id) for row, _ in rows if row.entity == "work_order"} - {None}
+    if not ids:
+        return {}
+    found = await db.execute(select(WorkOrder.id, WorkOrder.number).where(WorkOrder.id.in_(ids)))
+    return {str(order_id): number for order_id, number in found}
