@@ -92,6 +92,7 @@ FLOWS = {
         )
     },
 }
+CALLER_CONTEXTS = ("hotline-sim-caller", "hotline-sim-dtmf-caller")
 _numbers = itertools.count(int(time.time()) % 10000)
 
 
@@ -140,7 +141,8 @@ class Harness:
         """The caller presses ``digits`` now (their phone sends the tones, as SendDTMF does)."""
         channel = ""
         for frame in await self.ami.action_list("CoreShowChannels"):
-            if frame.get("CallerIDNum") == caller and frame.get("Context", "").startswith("hotline-sim"):
+            # The caller's own leg (not a rung member's phone, which shows the caller's number too).
+            if frame.get("CallerIDNum") == caller and frame.get("Context") in CALLER_CONTEXTS:
                 channel = frame.get("Channel")
         assert channel, f"no caller {caller} on the line"
         for digit in digits:
@@ -150,7 +152,7 @@ class Harness:
     async def press_during(self, caller: str, digits: str, *words: str) -> None:
         """Press ``digits`` once the IVR has begun ``words`` (a prompt, GET DATA, EXEC Record)."""
         await self.wait_agi(caller, *words)
-        await asyncio.sleep(0.3)  # Asterisk has the command and is playing or listening
+        await asyncio.sleep(0.5)  # Asterisk has the command and plays or listens (prompts: 2 s and more)
         await self.press(caller, digits)
 
     async def bill_lookup(self, account: str) -> Bill | None:

@@ -4,6 +4,7 @@ from the sounds/zh/ tree that hotline-asterisk start spoke from deploy/prompts/z
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import wave
 from pathlib import Path
@@ -164,6 +165,8 @@ async def test_a_waiting_caller_hears_the_position_announcement_in_zh(ami, aster
     caller = unique_caller()
     member = "Local/2978@hotline-sim-phone/n"
     # A paused member: the caller may join but is not rung, so it waits and is told its place.
+    with contextlib.suppress(Exception):  # left over from an interrupted run (members persist)
+        await ami.action("QueueRemove", Queue="vip", Interface=member)
     await ami.action(
         "QueueAdd", Queue="vip", Interface=member, Penalty="0", MemberName="ivr2978", Paused="true"
     )

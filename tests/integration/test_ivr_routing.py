@@ -122,6 +122,9 @@ async def test_pressing_9_with_the_agi_server_down_puts_the_caller_back_in_the_q
             # AGI is down, so routing fell through to the default queue; the caller leaves it
             # with 9, the callback script cannot run, and the caller is queued again.
             first = await harness.wait_event(joined(caller))
+            # Pressed while the queue rings the member, as a waiting caller does.
+            await harness.wait_event(lambda f: f.name == "AgentCalled" and f.get("CallerIDNum") == caller)
+            await asyncio.sleep(0.3)
             await harness.press(caller, "9")
             await harness.wait_event(
                 lambda f: f.name == "QueueCallerLeave" and f.get("CallerIDNum") == caller
