@@ -31,7 +31,9 @@ Wire format (JSON text frames):
   leaves a queue (the board counts a queue's ready agents from its members),
   ``board_agent`` with the name of a seat that signs in (the board's present names the others) and
   ``board_spy`` for every supervisor's listen / whisper / barge that starts, changes
-  mode or ends (never to the agent's seat).
+  mode or ends (never to the agent's seat), and ``board_today`` with the figures for 今日
+  (``agent_ui.board_today``) within a second or so of queue news, a call's end or a seat's
+  change, and every ``REFRESH_SECONDS`` anyway.
 
 The screen-pop uses the customer the bridge found (``CallOffered.customer``);
 only a bridge without a lookup leaves it to the gateway, which then looks up
@@ -57,12 +59,13 @@ from sqlalchemy import select
 
 from agent_ui import roles
 from agent_ui.auth import SESSION_REF, SESSIONS, CurrentUser, SessionEnded, SessionStore
+from agent_ui.board_today import MIN_GAP_SECONDS, REFRESH_SECONDS
 from agent_ui.commands import run_command
 from agent_ui.errors import UiError, details_of, error_id_of
 from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
-from agent_ui.snapshot import build_board, build_snapshot, screen_pop_for
+from agent_ui.snapshot import board_today, build_board, build_snapshot, screen_pop_for
 from agent_ui.supervision import SeatForced
 from agent_ui.texts import Texts
 from agent_ui.work import ivr_steps, pop_of, read_only, work_counts
@@ -255,6 +258,9 @@ class Gateway:
         self.process = uuid.uuid4().hex[:16]
         self._acw_releasing = 0  # closed tabs' holds still to be released (after the grace)
         self._alive: asyncio.Task[None] | None = None
+        # the boards' figures for 今日: worked out again on news while boards are open
+        self._today_news = asyncio.Event()
+        self._today_task: asyncio.Task[None] | None = None
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
@@ -271,6 +277,10 @@ class Gateway:
             self._alive.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._alive
+        if self._today_task is not None:
+            self._today_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._today_task
         if self._subscription is not None:
             await self._subscription.close()
         for timer in self._queue_timers.values():
@@ -348,6 +358,31 @@ class Gateway:
     def show_board(self, client: Client) -> None:
         client.board = True
         self._boards.add(client)
+        if self._today_task is None or self._today_task.done():
+            self._today_task = asyncio.get_running_loop().create_task(self._keep_today(), name="board-today")
+
+    def _today_changed(self, later: float = 0.0) -> None:
+        """The boards' figures for 今日 may have changed (now, or ``later`` seconds from now)."""
+        if not self._boards:
+            return
+        if later:
+            asyncio.get_running_loop().call_later(later, self._today_news.set)
+        else:
+            self._today_news.set()
+
+    async def _keep_today(self) -> None:
+        """While boards are open: their figures for 今日 again after news (at most once every
+        ``MIN_GAP_SECONDS``), and every ``REFRESH_SECONDS`` anyway (occupancy moves with time)."""
+        while self._boards:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._today_news.wait(), REFRESH_SECONDS)
+            self._today_news.clear()
+            if not self._boards:
+                break
+            today = await board_today(self.services)
+            if today is not None and self._boards:
+                self._fan_out(SharedMessage({"type": "board_today", "today": today}), list(self._boards))
+            await asyncio.sleep(MIN_GAP_SECONDS)
 
     # -- bus → browsers ------------------------------------------------------
     async def _on_event(self, event: Event) -> None:
@@ -358,6 +393,11 @@ class Gateway:
             self._remember_direction(event.call_id, event.direction)
         elif isinstance(event, CallEnded):
             self._directions.pop(event.call_id, None)
+            # its record is stored by the ticketing consumer meanwhile: the report counts it then
+            self._today_changed()
+            self._today_changed(later=2.0)
+        if isinstance(event, (QueueUpdated, CallAnswered, AgentStateChanged)):
+            self._today_changed()
         if not self.clients:
             if isinstance(event, AmiConnectionChanged):
                 self._ami_connected = event.connected

@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from agent_ui.auth import CurrentUser
+from agent_ui.board_today import today_figures
 from agent_ui.jsonable import jsonable
 from agent_ui.services import AppServices
 from agent_ui.supervision import FORCED_WAITS_IN, pending_forced
@@ -138,8 +139,28 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
     return snapshot
 
 
+def seats_shown(agents: list[dict[str, Any]]) -> list[str]:
+    """The 工号 of the seats a wallboard shows: those signed in."""
+    return [str(a.get("agent_id", "")) for a in agents if a.get("state") not in (None, "", "logged_out")]
+
+
+async def board_today(
+    services: AppServices, agents: list[dict[str, Any]] | None = None
+) -> dict[str, Any] | None:
+    """The board's figures for 今日 (``agent_ui.board_today``); None when they cannot be worked out."""
+    bridge = services.bridge
+    if agents is None:
+        agents = _bridge_list(bridge, "agents")
+    try:
+        return await today_figures(services, _bridge_list(bridge, "calls"), seats_shown(agents))
+    except Exception:
+        log.exception("today's figures for the wallboard failed")
+        return None
+
+
 async def build_board(services: AppServices) -> dict[str, Any]:
-    """The wallboard's present: every agent (with the name behind the 工号), queue, call and spy."""
+    """The wallboard's present: every agent (with the name behind the 工号), queue, call and spy,
+    and the queues' figures for 今日 (``today``)."""
     bridge = services.bridge
     agents = _bridge_list(bridge, "agents")
     names: dict[str, str] = {}
@@ -167,6 +188,8 @@ async def build_board(services: AppServices) -> dict[str, Any]:
         # and the states they wait through: the board drops one when its seat is in no other
         "forced": forced,
         "forced_waits_in": list(FORCED_WAITS_IN),
+        # 呼入 … AHT per queue and in total, and the seats' occupancy, for 今日 as the reports count
+        "today": await board_today(services, agents),
     }
 
 

@@ -1,6 +1,7 @@
 // The supervisors' wallboard: every seat (state, time in it, caller, queue) and every queue
-// (waiting, longest wait, ready, offered / answered / abandoned, service level), live from the
-// socket; listen / whisper / barge ring the supervisor's own seat, which then joins the call.
+// (waiting, longest wait, ready), live from the socket, with its figures for 今日 (呼入, 接通, 放弃,
+// 服务水平, 放弃率, ASA, AHT, and the seats' occupancy: the server's ``today``, as the 今天 reports
+// count them, sent with the board and again as ``board_today``), a total row below; listen / whisper / barge ring the supervisor's own seat, which then joins the call.
 // Each seat on a call shows how long the call has lasted, from its answer: a hold or a transfer
 // restarts the seat's state timer, not the call's, so a long call stands out.
 // A seat someone listens to says so, and by whom (the agent's own screen never does); the
@@ -26,6 +27,9 @@ let me = ""; // this supervisor's 工号 (the state bar has it from the snapshot
 let staffed = new Set(); // the hotline's queues (users' skills): shown even while empty
 const SL_TARGET = 0.8; // below 80 % the level shows in red
 let skew = 0; // server time − local time, seconds
+// the figures for 今日 (board_today.py): {period, start, tz, queues: {queue: row}, total, occupancy};
+// null when the server could not work them out (the cells say —)
+let today = null;
 const forced = new Map(); // agent_id → a forced change waiting for the seat's call to end (board_forced)
 // the states a forced change waits through (the call and its 话后处理): the server's list, sent
 // with every board (supervision.FORCED_WAITS_IN); until the first board nothing is forced here
@@ -50,6 +54,7 @@ export function start({ socket, bar }) {
   socket.addEventListener("queue", (e) => queueEvent(e.detail.event));
   socket.addEventListener("board_member", (e) => memberEvent(e.detail.event));
   socket.addEventListener("board_spy", (e) => spyEvent(e.detail.event));
+  socket.addEventListener("board_today", (e) => { today = e.detail.today || null; renderQueues(); });
   socket.addEventListener("board_forced", (e) => { forced.set(e.detail.event.agent_id, e.detail.event); renderSeats(); });
   $("wb-seats").addEventListener("click", (e) => {
     me = bar?.me || me;
@@ -74,6 +79,7 @@ function board(msg) {
   me = window.hotline?.bar?.me || me;
   agents.clear(); queues.clear(); calls.clear(); spies.clear(); forced.clear();
   staffed = new Set(msg.staffed_queues || []);
+  today = msg.today || null;
   forcedWaitsIn = new Set(msg.forced_waits_in || []);
   queuePicker();
   for (const a of msg.agents || []) agents.set(a.agent_id, a);
@@ -292,23 +298,53 @@ function tickClocks() {
   for (const timer of document.querySelectorAll("#wb-seats [data-since]")) timer.textContent = clock(now() - Number(timer.dataset.since));
 }
 
+const percent = (v, digits = 1) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(digits)}%`);
+const NONE_YET = { offered: 0, answered: 0, abandoned: 0 }; // a queue without a call today
+const secs = (v) => (v === null || v === undefined ? "—" : `${v} s`);
+
+// a row's figures for 今日: 呼入, 接通, 放弃, 服务水平 (red below the target), 放弃率, ASA, AHT
+function todayCells(f) {
+  const level = f ? f.service_level : null;
+  return [String(f?.offered ?? "—"), String(f?.answered ?? "—"), String(f?.abandoned ?? "—")].map((text) => el("td", {}, text))
+    .concat(el("td", { class: level !== null && level !== undefined && level < SL_TARGET ? "sl-bad" : "" }, percent(level, 0)),
+      el("td", {}, percent(f?.abandon_rate)), el("td", {}, secs(f?.asa)), el("td", {}, secs(f?.aht)));
+}
+
+// 今日（2026-11-27 00:00 起）: the period's start in the site's time zone
+function periodText() {
+  if (!today) return t("wb.period.today", { start: "—" });
+  const start = new Intl.DateTimeFormat("sv-SE", { timeZone: today.tz || undefined, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(today.start * 1000));
+  return t(`wb.period.${today.period || "today"}`, { start });
+}
+
 function renderQueues() {
   const body = document.querySelector("#wb-queues tbody");
   if (!body) return;
+  const figures = today?.queues || {};
   // Asterisk may hold other queues (another line's, a test's): those show only while in use
-  const shown = [...queues.values()].filter((q) => staffed.has(q.queue) || q.waiting || q.agents_logged_in || q.offered);
+  const shown = [...queues.values()].filter((q) => staffed.has(q.queue) || q.waiting || q.agents_logged_in || figures[q.queue]?.offered);
+  for (const name of Object.keys(figures)) {
+    if (!queues.has(name) && (staffed.has(name) || figures[name].offered)) shown.push({ queue: name, members: [] });
+  }
+  let waiting = 0, longestAll = 0;
   body.replaceChildren(...shown.sort((x, y) => x.queue.localeCompare(y.queue)).map((q) => {
-    const offered = q.offered || 0;
-    // over the calls decided so far: one still waiting is not a miss yet, a short abandon never is
-    const decided = (q.answered || 0) + (q.abandoned || 0) - (q.short_abandoned || 0) + (q.overflowed || 0);
-    const level = decided > 0 ? (q.answered_in_sl || 0) / decided : null;
     const longest = q.waiting ? (q.longest_wait || 0) + Math.max(0, now() - (q.asOf || now())) : 0;
+    waiting += q.waiting || 0;
+    longestAll = Math.max(longestAll, longest);
     return el("tr", { class: q.waiting ? "overdue" : "", "data-queue": q.queue },
       el("td", { title: q.queue }, queueName(q.queue)), el("td", {}, String(q.waiting || 0)), el("td", {}, clock(longest)),
-      el("td", {}, String(q.agents_ready ?? 0)), el("td", {}, String(offered)), el("td", {}, String(q.answered || 0)),
-      el("td", {}, String(q.abandoned || 0)),
-      el("td", { class: level !== null && level < SL_TARGET ? "sl-bad" : "" }, level === null ? "—" : `${Math.round(level * 100)}%`));
+      el("td", {}, String(q.agents_ready ?? 0)), ...todayCells(figures[q.queue] || (today ? NONE_YET : null)));
   }));
+  // the total: every call once (a seat in two queues is one ready agent)
+  const ready = new Set(shown.flatMap((q) => (q.members || []).filter((m) => !m.paused && agents.get(m.agent_id)?.state === "ready").map((m) => m.agent_id)));
+  const foot = document.querySelector("#wb-queues tfoot");
+  foot?.replaceChildren(el("tr", { class: "total", "data-total": "" }, el("th", { scope: "row" }, t("wb.total")),
+    el("td", {}, String(waiting)), el("td", {}, clock(longestAll)), el("td", {}, String(ready.size)), ...todayCells(today ? today.total : null)));
+  const label = $("wb-period-label");
+  if (label) label.textContent = periodText();
+  const occupancy = $("wb-occupancy");
+  if (occupancy) occupancy.textContent = percent(today?.occupancy);
 }
 
 async function spy(socket, agent, mode) {
