@@ -84,14 +84,17 @@ async def test_the_list_shows_the_seeded_workflows_and_a_version_its_steps(clien
 
     detail = await (await client.get("/api/workflows/fault_repair/1")).json()
     assert (detail["key"], detail["name"], detail["current"]) == ("fault_repair", "故障报修", 1)
-    assert detail["number_pattern"] == "GZ{yyyyMMdd}{seq:05}" and detail["calendar"] == "business"
+    assert detail["number_pattern"] == "GZ{yyyyMMdd}{seq:05}" and detail["calendar"] == "24x7"
     steps = {s["id"]: s for s in detail["steps"]}
     assert (steps["accept"]["type"], steps["accept"]["status"], steps["accept"]["limit"]) == (
         "create",
         "已受理",
         None,
     )
-    assert (steps["confirm"]["type"], steps["confirm"]["status"]) == ("realize", "已流转")
+    assert (steps["confirm"]["type"], steps["confirm"]["status"]) == (
+        "approve",
+        "已流转",
+    )  # 接收确认: 批准 or 退单
     assert steps["confirm"]["limit"]["limit"] == "30m" and steps["confirm"]["limit"]["overrun"]
     assert steps["dispatch"]["limit"] == {
         "limit": "1h",

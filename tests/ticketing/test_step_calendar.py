@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from tests.ticketing.conftest import fault_on_business_hours
 from ticketing import SlaWorker, WorkflowInvalid, create_order, submit_step
 from ticketing.models import Notification, Timer, WorkflowDefinition
 from ticketing.seed import SEEDS
@@ -24,7 +25,10 @@ def at(d, hh, mm=0):
 
 
 def fault_yaml() -> str:
-    return (SEEDS / "fault_repair.yaml").read_text(encoding="utf-8")
+    """The seeded 故障报修 on business hours (the seed counts round the clock), its 到达现场 24x7."""
+    text = (SEEDS / "fault_repair.yaml").read_text(encoding="utf-8")
+    assert "\ncalendar: 24x7\n" in text
+    return text.replace("\ncalendar: 24x7\n", "\ncalendar: business\n")
 
 
 def test_the_step_calendar_is_parsed():
@@ -48,6 +52,7 @@ def test_an_unknown_step_calendar_is_refused_at_import_but_a_stored_version_stil
 
 
 async def test_friday_evening_dispatch_counts_each_step_on_its_own_calendar(sm, session, seeded):
+    await fault_on_business_hours(session)
     agent, gz1 = seeded.users["1001"], seeded.users["5101"]
     order = await create_order(
         session,
