@@ -63,6 +63,17 @@ class TicketReminder(Event):
 
 
 @event
+class ScreenAlertsRead(Event):
+    """A user read some of their screen notifications (``ids``, or all of them: ``every``): each
+    of their tabs takes them off its 提醒 count and list (``unread``: what is left)."""
+
+    staff_no: str
+    ids: tuple[int, ...] = ()
+    every: bool = False
+    unread: int = 0
+
+
+@event
 class AsyncEventAssigned(Event):
     """An async event (fax, SMS, voicemail, email, web message) landed in an agent's inbox."""
 

@@ -158,6 +158,7 @@ async def notify_users(
                 body=message,
                 state="sent" if channel == "screen" else "pending",
                 sent_at=utcnow() if channel == "screen" else None,
+                kind=kind[:24],  # a screen row stays unread in the user's 提醒 until they read it
             )
             enqueue(session, row)  # a screen row is sent already: only sms and email wake the dispatcher
             rows.append(row)

@@ -132,7 +132,10 @@ class Notification(Base, Timestamped):
     """The outbox: every reminder and message, sent or not, with its outcome."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_state", "state", "channel"),)
+    __table_args__ = (
+        Index("ix_notifications_state", "state", "channel"),
+        Index("ix_notifications_user_unread", "user_id", "channel", "read_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(8))  # screen | sms | email | fax
     recipient: Mapped[str] = mapped_column(String(128))
@@ -154,3 +157,7 @@ class Notification(Base, Timestamped):
     resent_as: Mapped[int | None] = mapped_column(
         ForeignKey("notifications.id", ondelete="SET NULL"), default=None
     )
+    #: a screen row: when its user read it (提醒 in the header counts the unread ones)
+    read_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: what it says: reminder | overrun | supervise | cc | converted | routed … ("" for messages)
+    kind: Mapped[str] = mapped_column(String(24), default="", server_default="")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing import contractors, directory, sla
+from ticketing import contractors, directory, screen_alerts, sla
 from ticketing.audit import record
 from ticketing.blanks import is_blank
 from ticketing.errors import ActionRefused, Forbidden, NotFound
@@ -474,6 +474,7 @@ async def release_steps(
         )
         await audit(session, actor, "reassign", order, before)
         _routed(session, order, found)
+        screen_alerts.record_routed(session, order, found, order.status)  # kept in their 提醒
     return left
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.phones import InvalidPhoneNumber, checked
-from ticketing import contractors, directory, notify, sla
+from ticketing import contractors, directory, notify, screen_alerts, sla
 from ticketing.audit import entry as audit_entry
 from ticketing.audit import record
 from ticketing.cached import Cache
@@ -54,6 +54,7 @@ from ticketing.workflow.steps import (
     pending_assignments,
     plan_entry,
     queue_entered,
+    routed_to,
     snapshot,
     status_entry,
     with_subtype_fields,
@@ -172,6 +173,7 @@ async def create_order(
         if start.locks_category:
             order.category_locked = True
         assignments, rows.timers = await arrive(session, order, definition, target, now, operators)
+        rows.notifications = screen_alerts.routed_rows(routed_to(user, operators), target.status, now)
         rows.assignments.extend({**row, "acted_at": None} for row in assignments)
         rows.audits.append(
             audit_entry(user, "order.submit", "work_order", None, before=created, after=snapshot(order))
@@ -211,7 +213,7 @@ async def create_order(
         if target.contractor:
             await contractors.dispatch(session, user, order, target, now)
         await notify.on_enter(session, order, target.id)
-        queue_entered(session, user, order, target, start.status, "submit", operators)
+        queue_entered(session, user, order, target, start.status, "submit", operators, record=False)
         await _spawn(session, user, order, definition, start, now)
     return order
 

@@ -39,7 +39,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
 from ticketing.db import postgres_fetchrow, sqlite_call
 from ticketing.errors import ActionRefused
-from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
+from ticketing.models import Assignment, AuditLog, Comment, Notification, Timer, WorkOrder
 from ticketing.numbering import COUNTER_SQL, format_number, number_prefix, take
 
 ORDERS = WorkOrder.__table__
@@ -50,6 +50,7 @@ KINDS: dict[str, tuple[Table, str]] = {
     "comments": (Comment.__table__, "order_id"),
     "audits": (AuditLog.__table__, "entity_id"),
     "timers": (Timer.__table__, "order_id"),
+    "notifications": (Notification.__table__, "order_id"),
 }
 
 
@@ -78,6 +79,8 @@ class OrderRows:
     comments: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     audits: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     timers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: screen rows for the handlers it goes to (their 提醒: 有新工单)
+    notifications: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def new_order(**values: Any) -> WorkOrder:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing import contractors, directory, notify, sla
+from ticketing import contractors, directory, notify, screen_alerts, sla
 from ticketing.audit import record
 from ticketing.directory import Person
 from ticketing.errors import ActionRefused, Forbidden
@@ -291,6 +291,8 @@ def queue_entered(
     previous: str,
     action: str,
     operators: list[Person],
+    *,
+    record: bool = True,
 ) -> None:
     queue_event(
         session,
@@ -316,6 +318,13 @@ def queue_entered(
                 category=order.category,
             ),
         )
+        if record:  # the pop-up fades: a screen row each stays in 提醒 (``routed_to``)
+            screen_alerts.record_routed(session, order, routed_to(user, operators), order.status)
+
+
+def routed_to(user: User | None, operators: Iterable[Person]) -> list[Person]:
+    """Whom entering a step tells 有新工单: its handlers, but not who sent it to themselves."""
+    return [op for op in operators if user is None or op.id != user.id]
 
 
 async def operators_for(
