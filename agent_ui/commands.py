@@ -236,6 +236,11 @@ async def run_command(
         return await supervision.force(services, user, cmd, args)
     if cmd in supervision.QUEUE_COMMANDS:
         return await supervision.move_queue(services, user, cmd, args)  # 调整技能队列, the same reach
+    if cmd == "notifications_read":
+        # 提醒 marked read from a tab: the user's own rows only (agent_ui.notifications)
+        from agent_ui.notifications import mark_read
+
+        return await mark_read(services, user, args)
     bridge = _bridge(services)
     agent = user.agent_id
     if cmd == "ready":

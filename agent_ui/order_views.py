@@ -537,13 +537,18 @@ async def timeline(
             }
         )
     # SMS, email and faxes sent about the order (workflow templates, KB items, notices), with their
-    # outcome. Reminders and overrun alerts to staff are listed too, since who was pressed when is
+    # outcome. Reminders and overrun alerts to staff (on screen, by SMS or email) are listed too, since who was pressed when is
     # part of the order's history, but as internal alerts with their recipient, apart from what the
     # customer was sent: the page is read to the customer on the phone.
     sent = list(
         await db.scalars(
             select(Notification)
-            .where(Notification.order_id == order.id, Notification.channel.in_(("sms", "email", "fax")))
+            .where(
+                Notification.order_id == order.id,
+                Notification.channel.in_(("sms", "email", "fax", "screen")),
+                # an order routed to a handler is its status change already
+                Notification.kind != "routed",
+            )
             .order_by(Notification.id)
         )
     )
@@ -571,6 +576,9 @@ async def timeline(
                 # a failed message already sent again (重发) offers no second 重发
                 "resent_as": note.resent_as if failed else None,
                 "media_url": f"/api/faxes/{note.id}/pdf" if note.channel == "fax" else None,
+                # a reminder, overrun alert, 督办 … to staff: which, and (on screen) when it was read
+                "alert_kind": note.kind or None if to_staff is not None else None,
+                "read_at": jsonable(note.read_at) if note.channel == "screen" else None,
             }
         )
     entries.sort(key=lambda e: str(e["at"]))

@@ -90,6 +90,7 @@ COMMAND_PERMISSIONS: dict[str, str] = {
     "snapshot": "session",
     "watch": "order.read",
     "ping": "session",
+    "notifications_read": "session",
 }
 
 _ATTR = "_hotline_permission"
