@@ -1,5 +1,6 @@
 // Pop-up and sound for work arriving on this user's desk: an order routed to me (远程抢修坐席's
-// pop-up + sound), an SLA reminder or 督办 for me, a new async event in my inbox.
+// pop-up + sound), an SLA reminder or 督办 for me, a new async event in my inbox. The pop-up fades;
+// what it said stays in 提醒 in the header (notifications.js).
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -27,8 +28,11 @@ export function bindAlerts(socket) {
       toast(t("alert.routed", { number: ev.number, status: ev.status }), "alert", 10000);
       beep();
     } else if (ev.event === "TicketReminder" && ev.staff_no === me) {
-      toast(t(`alert.${ev.kind}`, { number: ev.number }) + (ev.message ? ` ${ev.message}` : ""), "alert", 15000);
-      beep(ev.urgency === "urgent" || ev.urgency === "high");
+      const urgent = ev.urgency === "urgent" || ev.urgency === "high";
+      // an urgent one stays on screen until acknowledged (notifications.js, from its stored row);
+      // either way it is kept in 提醒 in the header
+      if (!urgent) toast(t(`alert.${ev.kind}`, { number: ev.number }) + (ev.message ? ` ${ev.message}` : ""), "alert", 15000);
+      beep(urgent);
     }
   });
   socket.addEventListener("inbox", (e) => {

@@ -4,12 +4,14 @@ import { ConsoleSocket } from "./socket.js";
 import { StateBar } from "./statebar.js";
 import { bindKeys } from "./keys.js";
 import { bindAlerts } from "./alerts.js";
+import { bindBell } from "./notifications.js";
 
 const socket = new ConsoleSocket();
 const bar = new StateBar(socket);
 window.hotline = { socket, bar };
 bindKeys(bar);
 bindAlerts(socket);
+bindBell(socket);
 
 const page = document.body.dataset.page;
 const pageModules = {

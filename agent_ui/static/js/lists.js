@@ -32,7 +32,8 @@ export async function start({ socket }) {
   }
   $("list-prev").addEventListener("click", () => { if (state.page > 1) { state.page--; load(); } });
   $("list-next").addEventListener("click", () => { state.page++; load(); });
-  socket.addEventListener("order", () => load());
+  // 提醒 read in another tab changes no order
+  socket.addEventListener("order", (e) => { if (e.detail?.event?.event !== "ScreenAlertsRead") load(); });
   load();
 }
 

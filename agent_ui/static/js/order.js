@@ -326,10 +326,13 @@ function renderTimeline() {
       return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${t(`order.verb.${e.action}`)}${step} · ${who(e.user)}${to}${urgent}${repeats}${later}`, e.text ? el("div", {}, e.text) : null);
     }
     if (e.internal) {
-      // a reminder or overrun alert to staff: not a message the customer was sent
-      const state = e.state ? ` (${t(`sent.${e.state}`)})` : "";
-      return el("li", { "data-kind": e.kind, "data-internal": "true", class: "muted" }, time, el("b", {}, t("order.alert")),
-        ` ${t(`kind.${e.kind}`)} → ${who(e.to_user)} [${t(`order.urgency.${e.urgency}`)}]${state} ${e.subject || ""}`, e.content ? el("div", { class: "wrap" }, e.content) : null);
+      // a reminder or overrun alert to staff (on screen, by SMS or email): who was told, how, and
+      // on screen whether they read it; not a message the customer was sent
+      const state = e.kind === "screen" ? ` (${e.read_at ? t("order.alert_read", { at: fmtTime(e.read_at) }) : t("order.alert_unread")})`
+        : e.state ? ` (${t(`sent.${e.state}`)})` : "";
+      const what = e.alert_kind ? ` ${t(`notice_kind.${e.alert_kind}`)} ·` : "";
+      return el("li", { "data-kind": e.kind, "data-internal": "true", "data-alert-kind": e.alert_kind || "", class: "muted" }, time, el("b", {}, t("order.alert")),
+        `${what} ${t(`kind.${e.kind}`)} → ${who(e.to_user)} [${t(`order.urgency.${e.urgency}`)}]${state} ${e.subject || ""}`, e.content ? el("div", { class: "wrap" }, e.content) : null);
     }
     const media = e.media_url;
     let player = null;

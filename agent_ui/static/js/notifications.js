@@ -1,0 +1,135 @@
+// 提醒 in the header, on every page: the screen notifications kept for me (reminders, overrun
+// alerts, 督办, CCs, orders routed to me…), newest first, each linking to its order, with the
+// unread count. Pop-ups fade; these stay until read. An urgent one stays on screen until it is
+// acknowledged (知道了). The list follows the socket: one arriving, or read in another tab.
+import { api, el, fmtTime } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const $ = (id) => document.getElementById(id);
+let me = null;
+let items = [];
+let unread = 0;
+let loading = null;
+let again = false;
+const sticky = new Map(); // id → its box, shown until acknowledged
+
+const kindText = (kind) => { const key = `notice_kind.${kind}`; const text = t(key); return text === key ? kind : text; };
+
+async function load() {
+  // one read at a time; news during one asks for another after it
+  if (loading) { again = true; return loading; }
+  loading = api("/api/notifications", { query: { limit: 50 } })
+    .then((data) => { items = data.items || []; unread = data.unread || 0; render(); })
+    .catch(() => {})
+    .finally(() => { loading = null; if (again) { again = false; load(); } });
+  return loading;
+}
+
+async function markRead(ids, socket) {
+  const body = ids === null ? { all: true } : { ids };
+  try {
+    // the socket when it is up (one round trip, no CSRF form), else the API
+    const result = socket?.connected ? await socket.command("notifications_read", body)
+      : await api("/api/notifications/read", { method: "POST", body });
+    const done = new Set(result.ids || []);
+    const now = new Date().toISOString();
+    for (const item of items) if (done.has(item.id) || ids === null) item.read_at ??= now;
+    unread = result.unread ?? unread;
+    render();
+  } catch (err) { toast(err.message || t("bell.failed"), "refused"); }
+}
+
+function render() {
+  const count = $("bell-count");
+  if (!count) return;
+  count.textContent = unread > 99 ? "99+" : String(unread);
+  count.dataset.unread = String(unread);
+  count.hidden = unread === 0;
+  $("bell-button").classList.toggle("has-unread", unread > 0);
+  $("bell-button").setAttribute("aria-label", t("bell.unread", { count: unread }));
+  const list = $("bell-list");
+  list.replaceChildren(...(items.length ? items.map(row) : [el("li", { class: "muted empty" }, t("bell.empty"))]));
+  $("bell-read-all").disabled = unread === 0;
+  showSticky();
+}
+
+function row(item) {
+  const read = Boolean(item.read_at);
+  const link = item.number
+    ? el("a", { href: `/orders/${encodeURIComponent(item.number)}`, "data-open": item.id }, item.number) : null;
+  return el("li", {
+    class: `bell-item${read ? "" : " unread"}`, "data-id": item.id, "data-kind": item.kind,
+    "data-urgency": item.urgency, "data-read": read ? "true" : "false",
+  },
+  el("div", { class: "bell-line" },
+    el("b", { class: `urgency-${item.urgency}` }, kindText(item.kind)),
+    item.urgency !== "normal" ? el("span", { class: `tag urgency-${item.urgency}` }, t(`order.urgency.${item.urgency}`)) : null,
+    link,
+    el("time", { datetime: item.at }, fmtTime(item.at))),
+  el("div", { class: "bell-message" }, item.message || ""),
+  read ? null : el("button", { type: "button", class: "link", "data-read-one": item.id }, t("bell.mark_read")));
+}
+
+function showSticky() {
+  // urgent ones wait for 知道了, in every tab, until read (here or elsewhere)
+  const box = $("urgent-alerts");
+  if (!box) return;
+  const wanted = new Map(items.filter((i) => i.sticky && !i.read_at).map((i) => [i.id, i]));
+  for (const [id, node] of sticky) if (!wanted.has(id)) { node.remove(); sticky.delete(id); }
+  for (const [id, item] of wanted) {
+    if (sticky.has(id)) continue;
+    const node = el("div", { class: "urgent-alert", role: "alert", "data-id": id, "data-kind": item.kind },
+      el("b", {}, `${kindText(item.kind)} · ${t(`order.urgency.${item.urgency}`)}`),
+      " ", item.number ? el("a", { href: `/orders/${encodeURIComponent(item.number)}`, "data-open": id }, item.number) : null,
+      " ", el("time", { datetime: item.at }, fmtTime(item.at)),
+      el("div", {}, item.message || ""),
+      el("button", { type: "button", class: "btn warn", "data-ack": id }, t("bell.ack")));
+    sticky.set(id, node);
+    box.append(node);
+  }
+  box.hidden = sticky.size === 0;
+}
+
+export function bindBell(socket) {
+  const button = $("bell-button");
+  const panel = $("bell-panel");
+  if (!button || !panel) return;
+  button.addEventListener("click", () => {
+    panel.hidden = !panel.hidden;
+    button.setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) load();
+  });
+  document.addEventListener("click", (e) => {
+    if (!panel.hidden && !e.target.closest("#bell")) { panel.hidden = true; button.setAttribute("aria-expanded", "false"); }
+  });
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !panel.hidden) { panel.hidden = true; button.focus(); } });
+  $("bell-read-all").addEventListener("click", () => markRead(null, socket));
+  const onClick = (e) => {
+    const one = e.target.closest("[data-read-one]") || e.target.closest("[data-ack]");
+    if (one) { markRead([Number(one.dataset.readOne || one.dataset.ack)], socket); return; }
+    const open = e.target.closest("[data-open]");
+    if (open) {
+      // opening its order reads it; the page follows the link (the API call does not hold it up)
+      const id = Number(open.dataset.open);
+      if (items.some((i) => i.id === id && !i.read_at)) {
+        fetch("/api/notifications/read", {
+          method: "POST", keepalive: true, credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]')?.content || "" },
+          body: JSON.stringify({ ids: [id] }),
+        }).catch(() => {});
+      }
+    }
+  };
+  panel.addEventListener("click", onClick);
+  $("urgent-alerts")?.addEventListener("click", onClick);
+  socket.addEventListener("snapshot", (e) => { me = e.detail.user?.staff_no ?? me; });
+  socket.addEventListener("connection", (e) => { if (e.detail.connected) load(); }); // what came while away
+  socket.addEventListener("order", (e) => {
+    const ev = e.detail.event;
+    if (ev.event === "ScreenAlertsRead" && (!me || ev.staff_no === me)) load();
+    else if (ev.event === "TicketReminder" && ev.staff_no === me) load();
+    else if (ev.event === "TicketRouted" && (ev.handlers || []).includes(me)) load();
+  });
+  load();
+}
