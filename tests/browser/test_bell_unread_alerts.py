@@ -1,0 +1,137 @@
+"""QA: the 即将超时 / 已超期 pop-ups and 'new order for you' vanished after 10-15 s and were kept
+nowhere. In Chromium: 5101's 提醒 in the header counts an order routed to them before they signed
+in, an urgent overrun stays on screen past 15 s until 知道了, every tab's count follows the
+socket, the list survives a reload, and the order's timeline says who was alerted."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.test_reports import InProcessConsole
+from ticketing.demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser]
+
+
+async def _seed(url: str, numbers: dict[str, str]) -> None:
+    from sqlalchemy import select
+
+    from ticketing import create_order
+    from ticketing.db import create_engine, migrate, sessionmaker
+    from ticketing.demo import seed_demo
+    from ticketing.models import Site, User
+    from ticketing.seed import seed_defaults
+
+    engine = create_engine(url)
+    await migrate(engine)
+    async with sessionmaker(engine).begin() as db:
+        await seed_defaults(db)
+        await seed_demo(db, customers=5)
+        users = {u.staff_no: u for u in await db.scalars(select(User))}
+        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
+        order = await create_order(
+            db,
+            users["1001"],
+            workflow="fault_repair",
+            site_id=gz,
+            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+            caller_number="13800001111",
+        )  # to 接收确认: 5101 and 5102, 30 minutes, then an overrun (high) to them and 2001
+        numbers["order"] = order.number
+    await engine.dispose()
+
+
+class SlaConsole(InProcessConsole):
+    """The console in a thread, whose SLA worker the story runs when it wants a timer due."""
+
+    async def _start(self) -> None:
+        await super()._start()
+        from agent_ui.services import SERVICES
+
+        self.services = self.runner.app[SERVICES]
+
+    def fire_timers(self, later: dt.timedelta) -> int:
+        from ticketing import SlaWorker
+        from ticketing.models import utcnow
+
+        worker = SlaWorker(self.services.sessionmaker, self.services.bus)
+        run = worker.run_due(utcnow() + later)
+        return asyncio.run_coroutine_threadsafe(run, self.loop).result(30)
+
+
+@pytest.fixture
+def sla_console(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bell.db'}"
+    numbers: dict[str, str] = {}
+    worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers),))
+    worker.start()
+    worker.join(300)
+    assert "order" in numbers
+    server = SlaConsole(url)
+    server.start()
+    yield server, numbers
+    server.stop()
+
+
+def test_alerts_wait_in_the_bell_and_urgent_ones_until_acknowledged(sla_console, browser):
+    server, numbers = sla_console
+    errors: list[str] = []
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, "5101", DEMO_PASSWORD)
+        page.goto(f"{server.url}/lists/mine")
+        count = page.locator("#bell-count")
+        expect(count).to_have_text("1")  # routed to them before they signed in: still there
+        other = context.new_page()  # a second tab, on another page
+        other.on("pageerror", lambda exc: errors.append(str(exc)))
+        other.goto(f"{server.url}/knowledge")
+        expect(other.locator("#bell-count")).to_have_text("1")
+
+        assert server.fire_timers(dt.timedelta(hours=2)) >= 1  # 接收确认's 30 minutes are over
+        for tab in (page, other):
+            expect(tab.locator("#bell-count")).to_have_text("2")
+            expect(tab.locator(".urgent-alert")).to_contain_text(numbers["order"])
+        page.wait_for_timeout(16_000)  # the old toast was gone after 15 s
+        alert = page.locator(".urgent-alert")
+        expect(alert).to_be_visible()
+        expect(alert).to_contain_text("已超期")
+        alert.get_by_role("button", name="知道了").click()
+        expect(alert).to_have_count(0)
+        expect(count).to_have_text("1")
+        expect(other.locator(".urgent-alert")).to_have_count(0)  # the other tab heard of it
+        expect(other.locator("#bell-count")).to_have_text("1")
+
+        page.click("#bell-button")
+        items = page.locator("#bell-list .bell-item")
+        expect(items).to_have_count(2)
+        expect(items.nth(0)).to_have_attribute("data-kind", "overrun")  # newest first
+        expect(items.nth(0)).to_have_attribute("data-read", "true")
+        expect(items.nth(1)).to_have_attribute("data-kind", "routed")
+        expect(items.nth(1)).to_contain_text("新工单")
+        expect(items.nth(1).locator("a")).to_have_attribute("href", f"/orders/{numbers['order']}")
+        page.click("#bell-read-all")
+        expect(count).to_be_hidden()
+        expect(other.locator("#bell-count")).to_be_hidden()
+
+        page.reload()
+        expect(page.locator("#bell-count")).to_be_hidden()
+        page.click("#bell-button")
+        expect(page.locator("#bell-list .bell-item")).to_have_count(2)  # kept, read
+        expect(page.locator("#bell-list .bell-item.unread")).to_have_count(0)
+
+        page.goto(f"{server.url}/orders/{numbers['order']}")
+        told = page.locator('#order-timeline li[data-kind="screen"][data-alert-kind="overrun"]')
+        expect(told).to_have_count(3)  # 5101, 5102 and the team leader 2001
+        expect(told.filter(has_text="5101")).to_contain_text("已读")
+        expect(told.filter(has_text="2001")).to_contain_text("未读")
+        assert errors == []
+    finally:
+        context.close()
