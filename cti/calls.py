@@ -447,6 +447,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if call.hold_started:
             call.hold_seconds += at - call.hold_started
             call.hold_started = 0.0
+        self._gave_up(call)  # a caller app_queue let go, gone since: that queue's abandon
         leg = self._open_leg(call)
         if leg is not None:
             # still waiting in a queue when the call ended: given up there (no abandon was heard)

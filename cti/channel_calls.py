@@ -234,6 +234,8 @@ class ChannelEvents(_Base):
                 call.hangup_side = "caller"
             if not call.hangup_cause or chan.name == call.customer_channel:
                 call.hangup_cause = int(cause or 0)
+            # a caller who left a queue unanswered and hangs up now abandoned it (not a timeout)
+            self._gave_up(call, chan.name)
             holder = self._consulting_holder(call) if caller and call.answered_at else None
             if holder is not None and not holder.consult["caller_gone"]:  # type: ignore[index]
                 self._caller_gone(holder, call, at)

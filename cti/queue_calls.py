@@ -37,6 +37,13 @@ class QueueLeg:
     left_at: float = 0.0
     outcome: str = ""  # "" while the caller waits there
     agent_id: str = ""  # who answered it there
+    #: app_queue let the caller go unanswered (its QueueCallerAbandon, sent for a caller who hung
+    #: up and for a timeout or an emptied queue alike): the abandon it would be, its time, and the
+    #: caller's channel there. The caller hanging up makes it that queue's abandon; the dialplan
+    #: going on (HotlineOverflow, another queue) makes it the queue's overflow
+    gave_up: str = ""
+    gave_up_at: float = 0.0
+    gave_up_channel: str = ""
 
     @property
     def waited(self) -> float:
@@ -97,7 +104,7 @@ class QueueCallEvents(_Base):
             if waiting is not None:
                 # left unanswered for this queue: that queue's overflow (once: the dialplan's
                 # HotlineOverflow may have said so already)
-                self._close_leg(call, waiting, "overflow", at)
+                self._close_leg(call, waiting, "overflow", waiting.gave_up_at or at)
             if call.queue and call.queue != queue:
                 call.ivr_path.append(f"overflow:{call.queue}")
             call.outcome = ""  # a new queue leg: its own answer/abandon decides
@@ -136,6 +143,16 @@ class QueueCallEvents(_Base):
         leg.outcome, leg.left_at, leg.agent_id = outcome, at, agent_id
         self.queues.outcome(leg.queue, outcome, at, leg.waited, call_id=call.call_id)
 
+    def _gave_up(self, call: Call, channel: str = "") -> None:
+        """The caller app_queue let go unanswered hung up (on ``channel``, the caller's or the one
+        that waited; any, at the call's end): that queue's abandon, counted as of its leaving."""
+        leg = self._open_leg(call)
+        if leg is None or not leg.gave_up:
+            return
+        if channel and _party(channel) not in (_party(call.customer_channel), _party(leg.gave_up_channel)):
+            return
+        self._close_leg(call, leg, leg.gave_up, leg.gave_up_at)
+
     def _queue_answered(self, call: Call, agent_id: str, at: float) -> None:
         """``agent_id`` answered the caller waiting in a queue: that queue's answer (the first
         queue's, or the one a transfer or a completed consultation took the caller to)."""
@@ -172,7 +189,10 @@ class QueueCallEvents(_Base):
         self.queues.leave(queue, call.call_id, at)
         leg = self._open_leg(call)
         if leg is not None:
-            self._close_leg(call, leg, call.outcome, at)
+            # Not counted yet: app_queue says the same for a timeout (and an emptied queue), after
+            # which the dialplan moves the caller on (HotlineOverflow: that queue's overflow). The
+            # caller's hangup that follows a real abandon counts it (``_gave_up``).
+            leg.gave_up, leg.gave_up_at, leg.gave_up_channel = call.outcome, at, channel
 
     @reads("Linkedid", "MemberName", "Interface", "Queue", "Channel")
     def _on_AgentCalled(
@@ -299,7 +319,8 @@ class QueueCallEvents(_Base):
             call.overflowed_from.add(queue)
             leg = self._open_leg(call)
             if leg is not None and leg.queue == queue:
-                self._close_leg(call, leg, "overflow", at)
+                # the timeout's QueueCallerAbandon came first: not an abandon, the caller goes on
+                self._close_leg(call, leg, "overflow", leg.gave_up_at or at)
 
     @reads("Linkedid", "Channel")
     def _on_MixMonitorStart(self, at: float, linkedid: str, channel: str) -> None:
