@@ -51,7 +51,7 @@ async def recent(
 def view(row: Notification, number: str | None = None, status: str | None = None) -> dict[str, Any]:
     return {
         "id": row.id,
-        "kind": row.kind or "reminder",
+        "kind": row.kind or "alert",  # a row from before kinds were kept, not read from its words
         "urgency": row.urgency,
         "sticky": row.urgency in STICKY,
         "message": row.body,
