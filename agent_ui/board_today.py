@@ -10,13 +10,15 @@ report's figures by the report's own ``QueueFigures`` (its wait counts for ASA a
 handle time, known at the end of its after-call work, counts for AHT only then). A call
 handed to another queue after its answer counts there when it ends.
 
-The gateway works these out when a board opens and again while boards are open: at most once
-a second after queue news, a call's end or a seat's change, and every ``REFRESH_SECONDS``
-anyway (occupancy moves with time; the day turns at midnight).
+The gateway works these out when a board opens and again while boards are open, at most once a
+second: the stored part (two grouped queries) after a call's end or the end of an after-call work,
+and every ``REFRESH_SECONDS`` anyway (occupancy moves with time; the day turns at midnight); the
+live part alone (no query) after queue news or an answer.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -76,14 +78,22 @@ def combine(ended: QueueFigures | None, live: QueueFigures | None) -> dict[str, 
     return {**figures.row(), "aht": (ended or QueueFigures()).row()["aht"]}
 
 
-async def today_figures(
-    services: Any,
-    calls: Iterable[dict[str, Any]],
-    seats: Iterable[str],
-    now: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """The board's ``today``: the period, a row per queue, the total row, and the occupancy of
-    ``seats`` (the 工号 of the seats it shows), as the 今天 reports count them."""
+@dataclasses.dataclass
+class Stored:
+    """What the database says of today so far: the queue report's sums of the ended calls (per
+    queue and overall) and the occupancy of the seats, worked out at ``at`` for ``seats``."""
+
+    start: dt.datetime
+    tz: str
+    queues: dict[str, QueueFigures]
+    overall: QueueFigures
+    occupancy: float | None
+    seats: frozenset[str]
+    at: dt.datetime
+
+
+async def stored_figures(services: Any, seats: Iterable[str], now: dt.datetime | None = None) -> Stored:
+    """Today's figures of the stored calls and states (two grouped queries)."""
     now = now or dt.datetime.now(dt.UTC)
     tz = services.site_timezone
     start = day_start(now, tz)
@@ -95,18 +105,35 @@ async def today_figures(
         occupancy = (
             await call_reports.occupancy(session, start, now, agents=seats, now=now) if seats else None
         )
+    return Stored(start, tz, ended, overall, occupancy, seats, now)
+
+
+def with_live(stored: Stored, calls: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The board's ``today``: ``stored`` with the calls in progress merged in (no query: the
+    gateway does this alone when only a live call changed)."""
     live = in_progress(calls)
     total_live = QueueFigures()
     for figures in live.values():
         total_live.merge(figures)
-    queues = {name: combine(ended.get(name), live.get(name)) for name in sorted(set(ended) | set(live))}
+    names = sorted(set(stored.queues) | set(live))
     return {
         "period": PERIOD,
-        "start": start.timestamp(),
-        "tz": tz,
+        "start": stored.start.timestamp(),
+        "tz": stored.tz,
         "threshold": SERVICE_LEVEL_SECONDS,
-        "queues": queues,
-        "total": combine(overall, total_live),
-        "occupancy": occupancy,
-        "at": now.timestamp(),
+        "queues": {name: combine(stored.queues.get(name), live.get(name)) for name in names},
+        "total": combine(stored.overall, total_live),
+        "occupancy": stored.occupancy,
+        "at": stored.at.timestamp(),
     }
+
+
+async def today_figures(
+    services: Any,
+    calls: Iterable[dict[str, Any]],
+    seats: Iterable[str],
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The board's ``today``: the period, a row per queue, the total row, and the occupancy of
+    ``seats`` (the 工号 of the seats it shows), as the 今天 reports count them."""
+    return with_live(await stored_figures(services, seats, now), calls)

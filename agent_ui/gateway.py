@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import datetime as dt
 import json
 import logging
 import struct
@@ -59,13 +60,21 @@ from sqlalchemy import select
 
 from agent_ui import roles
 from agent_ui.auth import SESSION_REF, SESSIONS, CurrentUser, SessionEnded, SessionStore
-from agent_ui.board_today import MIN_GAP_SECONDS, REFRESH_SECONDS
+from agent_ui.board_today import MIN_GAP_SECONDS, REFRESH_SECONDS, Stored, day_start
 from agent_ui.commands import run_command
 from agent_ui.errors import UiError, details_of, error_id_of
 from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
-from agent_ui.snapshot import board_today, build_board, build_snapshot, screen_pop_for
+from agent_ui.snapshot import (
+    board_agents,
+    board_stored,
+    board_today,
+    build_board,
+    build_snapshot,
+    screen_pop_for,
+    seats_shown,
+)
 from agent_ui.supervision import SeatForced
 from agent_ui.texts import Texts
 from agent_ui.work import ivr_steps, pop_of, read_only, work_counts
@@ -261,6 +270,8 @@ class Gateway:
         # the boards' figures for 今日: worked out again on news while boards are open
         self._today_news = asyncio.Event()
         self._today_task: asyncio.Task[None] | None = None
+        self._today_stored: Stored | None = None  # the stored calls' part, kept between queries
+        self._today_query = True  # the stored part is to be read again (a call ended, ACW ended)
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
@@ -361,25 +372,40 @@ class Gateway:
         if self._today_task is None or self._today_task.done():
             self._today_task = asyncio.get_running_loop().create_task(self._keep_today(), name="board-today")
 
-    def _today_changed(self, later: float = 0.0) -> None:
-        """The boards' figures for 今日 may have changed (now, or ``later`` seconds from now)."""
+    def _today_changed(self, later: float = 0.0, stored: bool = False) -> None:
+        """The boards' figures for 今日 may have changed (now, or ``later`` seconds from now):
+        ``stored``: those of the stored calls too (a call's record, an after-call work's end)."""
         if not self._boards:
             return
         if later:
-            asyncio.get_running_loop().call_later(later, self._today_news.set)
-        else:
-            self._today_news.set()
+            asyncio.get_running_loop().call_later(later, self._today_changed, 0.0, stored)
+            return
+        if stored:
+            self._today_query = True
+        self._today_news.set()
 
     async def _keep_today(self) -> None:
         """While boards are open: their figures for 今日 again after news (at most once every
-        ``MIN_GAP_SECONDS``), and every ``REFRESH_SECONDS`` anyway (occupancy moves with time)."""
+        ``MIN_GAP_SECONDS``), the stored part read again when it is due, when the seats shown
+        or the day changed, and every ``REFRESH_SECONDS`` anyway (occupancy moves with time)."""
         while self._boards:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._today_news.wait(), REFRESH_SECONDS)
             self._today_news.clear()
             if not self._boards:
                 break
-            today = await board_today(self.services)
+            stored, now = self._today_stored, dt.datetime.now(dt.UTC)
+            agents = board_agents(self.services)
+            if (
+                self._today_query
+                or stored is None
+                or (now - stored.at).total_seconds() >= REFRESH_SECONDS
+                or day_start(now, stored.tz) != stored.start
+                or frozenset(seats_shown(agents)) != stored.seats
+            ):
+                self._today_query = False
+                stored = self._today_stored = await board_stored(self.services, agents)
+            today = board_today(self.services, stored)
             if today is not None and self._boards:
                 self._fan_out(SharedMessage({"type": "board_today", "today": today}), list(self._boards))
             await asyncio.sleep(MIN_GAP_SECONDS)
@@ -394,10 +420,13 @@ class Gateway:
         elif isinstance(event, CallEnded):
             self._directions.pop(event.call_id, None)
             # its record is stored by the ticketing consumer meanwhile: the report counts it then
-            self._today_changed()
-            self._today_changed(later=2.0)
-        if isinstance(event, (QueueUpdated, CallAnswered, AgentStateChanged)):
-            self._today_changed()
+            self._today_changed(stored=True)
+            self._today_changed(later=2.0, stored=True)
+        elif isinstance(event, AgentStateChanged):
+            # an after-call work that ended completes its call's handle time (AHT)
+            self._today_changed(stored=event.previous == A.AFTER_CALL_WORK)
+        elif isinstance(event, (QueueUpdated, CallAnswered)):
+            self._today_changed()  # a call in progress: no query
         if not self.clients:
             if isinstance(event, AmiConnectionChanged):
                 self._ami_connected = event.connected

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from agent_ui.auth import CurrentUser
-from agent_ui.board_today import today_figures
+from agent_ui.board_today import Stored, stored_figures, with_live
 from agent_ui.jsonable import jsonable
 from agent_ui.services import AppServices
 from agent_ui.supervision import FORCED_WAITS_IN, pending_forced
@@ -144,18 +144,26 @@ def seats_shown(agents: list[dict[str, Any]]) -> list[str]:
     return [str(a.get("agent_id", "")) for a in agents if a.get("state") not in (None, "", "logged_out")]
 
 
-async def board_today(
-    services: AppServices, agents: list[dict[str, Any]] | None = None
-) -> dict[str, Any] | None:
-    """The board's figures for 今日 (``agent_ui.board_today``); None when they cannot be worked out."""
-    bridge = services.bridge
+def board_agents(services: AppServices) -> list[dict[str, Any]]:
+    """Every agent the bridge knows, as the board lists them."""
+    return _bridge_list(services.bridge, "agents")
+
+
+async def board_stored(services: AppServices, agents: list[dict[str, Any]] | None = None) -> Stored | None:
+    """Today's figures of the stored calls and states for the seats the board shows
+    (``agent_ui.board_today``); None when they cannot be worked out."""
     if agents is None:
-        agents = _bridge_list(bridge, "agents")
+        agents = board_agents(services)
     try:
-        return await today_figures(services, _bridge_list(bridge, "calls"), seats_shown(agents))
+        return await stored_figures(services, seats_shown(agents))
     except Exception:
         log.exception("today's figures for the wallboard failed")
         return None
+
+
+def board_today(services: AppServices, stored: Stored | None) -> dict[str, Any] | None:
+    """The board's ``today``: ``stored`` with the bridge's calls in progress merged in."""
+    return with_live(stored, _bridge_list(services.bridge, "calls")) if stored is not None else None
 
 
 async def build_board(services: AppServices) -> dict[str, Any]:
@@ -189,7 +197,7 @@ async def build_board(services: AppServices) -> dict[str, Any]:
         "forced": forced,
         "forced_waits_in": list(FORCED_WAITS_IN),
         # 呼入 … AHT per queue and in total, and the seats' occupancy, for 今日 as the reports count
-        "today": await board_today(services, agents),
+        "today": board_today(services, await board_stored(services, agents)),
     }
 
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from agent_ui.board_today import day_start
-from cti.call_events import CallAnswered, CallEnded, CallOffered
+from cti.call_events import CallAnswered, CallEnded, CallOffered, QueueUpdated
 from tests.agent_ui.conftest import login
 from tests.agent_ui.test_seat_asterisk import Tab
 from ticketing.calls import CallLinker
@@ -73,3 +73,57 @@ async def test_the_board_carries_todays_figures_and_follows_a_calls_end(client, 
         assert again["period"] == "today"
         assert (fault["answered"], fault["asa"], fault["aht"], fault["service_level"]) == (2, 20.0, 40.0, 0.5)
         assert again["total"]["answered"] == 2
+
+
+class _Bridge:
+    """A bridge with one call in progress: answered in fault after 8 s."""
+
+    connected = True
+
+    def __init__(self) -> None:
+        self.live: list[dict] = []
+
+    def agents(self) -> list[dict]:
+        return []
+
+    def queues(self) -> list[dict]:
+        return []
+
+    def calls(self) -> list[dict]:
+        return self.live
+
+    def agent(self, agent_id: str) -> None:
+        return None
+
+
+async def test_a_call_answered_counts_on_the_board_from_its_answer(client, world):
+    bridge = _Bridge()
+    world.services.bridge = bridge
+    now = time.time()
+    if now - day_start(dt.datetime.now(dt.UTC), world.services.site_timezone).timestamp() < 300:
+        pytest.skip("the site's day began less than five minutes ago: the calls would be yesterday's")
+    linker = CallLinker(world.services.sessionmaker)
+    for event in _call("today-1", now - 120, 10.0, 30.0):
+        await linker.handle(event)
+    await login(client, "3001")
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        assert (await tab.command("wallboard"))["type"] == "ack"
+        fault = (await tab.next("board"))["today"]["queues"]["fault"]
+        assert (fault["offered"], fault["answered"]) == (1, 1)
+        bridge.live = [
+            {"call_id": "live-1", "direction": "inbound", "queue": "fault", "queued_at": now - 20,
+             "answered_at": now - 12, "waited": 8.0, "agent_id": "1001"}
+        ]  # fmt: skip
+        await world.bus.publish(
+            QueueUpdated(queue="fault", waiting=0, longest_wait=0.0, agents_ready=0, agents_logged_in=1)
+        )
+        while True:
+            again = (await tab.next("board_today", within=5))["today"]
+            fault = again["queues"]["fault"]
+            if fault["offered"] == 2:
+                break
+        # its wait counts for ASA at once, its handle time for AHT once it has ended
+        assert (fault["answered"], fault["asa"], fault["aht"], fault["service_level"]) == (2, 9.0, 30.0, 1.0)
+        assert (again["total"]["offered"], again["total"]["answered"]) == (2, 2)
