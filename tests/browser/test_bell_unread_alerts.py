@@ -19,7 +19,7 @@ from ticketing.demo import DEMO_PASSWORD
 pytestmark = [pytest.mark.browser]
 
 
-async def _seed(url: str, numbers: dict[str, str]) -> None:
+async def _seed(url: str, numbers: dict[str, str], orders: int = 1) -> None:
     from sqlalchemy import select
 
     from ticketing import create_order
@@ -35,15 +35,16 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
         await seed_demo(db, customers=5)
         users = {u.staff_no: u for u in await db.scalars(select(User))}
         gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
-        order = await create_order(
-            db,
-            users["1001"],
-            workflow="fault_repair",
-            site_id=gz,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-            caller_number="13800001111",
-        )  # to 接收确认: 5101 and 5102, 30 minutes, then an overrun (high) to them and 2001
-        numbers["order"] = order.number
+        for i in range(orders):
+            order = await create_order(
+                db,
+                users["1001"],
+                workflow="fault_repair",
+                site_id=gz,
+                form={"故障地址": f"天河路{i + 1}号", "所属供电局": "GZ"},
+                caller_number="13800001111",
+            )  # to 接收确认: 5101 and 5102, 30 minutes, then an overrun (high) to them and 2001
+            numbers["order" if i == 0 else f"order{i}"] = order.number
     await engine.dispose()
 
 
@@ -65,11 +66,11 @@ class SlaConsole(InProcessConsole):
         return asyncio.run_coroutine_threadsafe(run, self.loop).result(30)
 
 
-@pytest.fixture
-def sla_console(tmp_path):
+@pytest.fixture(params=[1])
+def sla_console(tmp_path, request):
     url = f"sqlite+aiosqlite:///{tmp_path / 'bell.db'}"
     numbers: dict[str, str] = {}
-    worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers),))
+    worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers, request.param),))
     worker.start()
     worker.join(300)
     assert "order" in numbers
@@ -132,6 +133,35 @@ def test_alerts_wait_in_the_bell_and_urgent_ones_until_acknowledged(sla_console,
         expect(told).to_have_count(3)  # 5101, 5102 and the team leader 2001
         expect(told.filter(has_text="5101")).to_contain_text("已读")
         expect(told.filter(has_text="2001")).to_contain_text("未读")
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("sla_console", [4], indirect=True)
+def test_a_few_urgent_alerts_show_and_the_rest_wait_in_the_bell(sla_console, browser):
+    server, numbers = sla_console
+    errors: list[str] = []
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, "2001", DEMO_PASSWORD)  # the team leader: told of every overrun
+        page.goto(f"{server.url}/lists/mine")
+        expect(page.locator("#bell-count")).to_be_hidden()
+        assert server.fire_timers(dt.timedelta(hours=2)) >= 4
+        expect(page.locator("#bell-count")).to_have_text("4")
+        alerts = page.locator(".urgent-alert")
+        expect(alerts).to_have_count(3)  # not four boxes over the page
+        more = page.locator(".urgent-more")
+        expect(more).to_have_text("另有 1 条紧急提醒，见“提醒”")
+        more.click()
+        expect(page.locator("#bell-panel")).to_be_visible()
+        expect(page.locator("#bell-list .bell-item.unread")).to_have_count(4)
+        alerts.first.get_by_role("button", name="知道了").click()
+        expect(page.locator("#bell-count")).to_have_text("3")
+        expect(alerts).to_have_count(3)  # the fourth takes its place
+        expect(more).to_have_count(0)
         assert errors == []
     finally:
         context.close()

@@ -13,6 +13,7 @@ let unread = 0;
 let loading = null;
 let again = false;
 const sticky = new Map(); // id → its box, shown until acknowledged
+const STICKY_SHOWN = 3;
 
 const kindText = (kind) => { const key = `notice_kind.${kind}`; const text = t(key); return text === key ? kind : text; };
 
@@ -75,7 +76,9 @@ function showSticky() {
   // urgent ones wait for 知道了, in every tab, until read (here or elsewhere)
   const box = $("urgent-alerts");
   if (!box) return;
-  const wanted = new Map(items.filter((i) => i.sticky && !i.read_at).map((i) => [i.id, i]));
+  // the newest few; the rest wait in 提醒 (a team leader's dozen overruns must not cover the page)
+  const urgent = items.filter((i) => i.sticky && !i.read_at);
+  const wanted = new Map(urgent.slice(0, STICKY_SHOWN).map((i) => [i.id, i]));
   for (const [id, node] of sticky) if (!wanted.has(id)) { node.remove(); sticky.delete(id); }
   for (const [id, item] of wanted) {
     if (sticky.has(id)) continue;
@@ -87,6 +90,14 @@ function showSticky() {
       el("button", { type: "button", class: "btn warn", "data-ack": id }, t("bell.ack")));
     sticky.set(id, node);
     box.append(node);
+  }
+  let more = box.querySelector(".urgent-more");
+  if (urgent.length > STICKY_SHOWN) {
+    more ??= el("button", { type: "button", class: "link urgent-more", onclick: () => $("bell-button").click() });
+    more.textContent = t("bell.more_urgent", { count: urgent.length - STICKY_SHOWN });
+    box.append(more);  // below the alerts
+  } else {
+    more?.remove();
   }
   box.hidden = sticky.size === 0;
 }
@@ -101,7 +112,7 @@ export function bindBell(socket) {
     if (!panel.hidden) load();
   });
   document.addEventListener("click", (e) => {
-    if (!panel.hidden && !e.target.closest("#bell")) { panel.hidden = true; button.setAttribute("aria-expanded", "false"); }
+    if (!panel.hidden && !e.target.closest("#bell, .urgent-more")) { panel.hidden = true; button.setAttribute("aria-expanded", "false"); }
   });
   document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !panel.hidden) { panel.hidden = true; button.focus(); } });
   $("bell-read-all").addEventListener("click", () => markRead(null, socket));
