@@ -20,13 +20,10 @@ from ticketing.models import Assignment, Category, Comment, Timer, User, WorkOrd
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate, fields_in
+from ticketing.workflow.definition import VOIDED_STATUS as VOIDED_STATUS  # read here by actions, reports
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import missing_required
 from ticketing.workflow.operators import resolve
-
-#: the status of an order closed by 作废 (void: invalid or a duplicate), whatever step it was at;
-#: reports leave such orders out of cycle times, overdue and satisfaction and count them apart
-VOIDED_STATUS = "已作废"
 
 
 async def with_subtype_fields(session: AsyncSession, definition: Definition, subcategory: str) -> Definition:
