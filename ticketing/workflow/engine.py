@@ -19,6 +19,7 @@ from cti.phones import InvalidPhoneNumber, checked
 from ticketing import contractors, directory, notify, screen_alerts, sla
 from ticketing.audit import entry as audit_entry
 from ticketing.audit import record
+from ticketing.blanks import trim
 from ticketing.cached import Cache
 from ticketing.calls import link
 from ticketing.categories import config_categories
@@ -135,7 +136,7 @@ async def create_order(
         priority=priority,
         severity="",
         # an email's subject becomes the title: the column takes its start
-        title=(title.strip() or await derived_title(session, definition, form_values, subcategory))[
+        title=(trim(title) or await derived_title(session, definition, form_values, subcategory))[
             : WorkOrder.title.type.length
         ],
         site_id=site_id,
