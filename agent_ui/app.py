@@ -11,6 +11,7 @@ from aiohttp_session import setup as setup_session
 from agent_ui import (
     audit_log,
     campaigns,
+    colleagues,
     customers,
     dispatch_setup,
     faxes,
@@ -71,6 +72,7 @@ def create_app(services: AppServices) -> web.Application:
         faxes,
         order_messages,
         campaigns,
+        colleagues,
         dispatch_setup,
         message_setup,
         user_setup,

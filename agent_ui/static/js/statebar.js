@@ -52,24 +52,75 @@ export class StateBar {
     $("btn-consult")?.addEventListener("click", () => this.askTransfer("consult"));
     $("btn-complete-transfer")?.addEventListener("click", () => run("complete_transfer"));
     $("btn-cancel-transfer")?.addEventListener("click", () => run("cancel_transfer"));
-    $("btn-conference")?.addEventListener("click", () => {
-      const other = window.prompt(t("cmd.conference_prompt"));
-      if (other) run("conference", { agent: other.trim() });
-    });
+    // 三方通话: the same dialog, for a colleague only (a 工号 typed, or picked from the list)
+    $("btn-conference")?.addEventListener("click", () => this.askTransfer("conference"));
   }
 
   // 转接 / 咨询转接: the target, and what it is (工号 / 队列 / 电话号码). 自动识别, the default,
   // sends no kind and the server decides: an existing 工号 is an agent, a queue name a queue,
   // other digits a phone number; a number that is also a 工号 (an internal line) says 电话号码.
+  // 三方通话 (cmd "conference"): a colleague's 工号 only, no kinds. Both list the colleagues
+  // signed in with their state, 就绪 first: picking one fills in the 工号.
   askTransfer(cmd) {
     const dialog = this.transferDialog();
+    const conference = cmd === "conference";
     dialog.dataset.cmd = cmd;
     dialog.querySelector("#xfer-title").textContent = t(`cmd.${cmd}`);
     dialog.querySelector("#xfer-prompt").textContent = t(`cmd.${cmd}_prompt`);
     dialog.querySelector("#xfer-target").value = "";
+    dialog.querySelector("#xfer-target").inputMode = conference ? "numeric" : "text";
+    dialog.querySelector("#xfer-kind").hidden = conference;
     dialog.querySelector('input[name="xfer-kind"][value=""]').checked = true;
     dialog.showModal();
     dialog.querySelector("#xfer-target").focus();
+    this.listColleagues(dialog);
+  }
+
+  // the colleagues, as the server sees them now (a seat's snapshot lists no other seat), again
+  // every few seconds while the dialog stays open, so the states shown are live
+  async listColleagues(dialog) {
+    clearTimeout(this.colleaguesTimer);
+    const round = (this.colleaguesRound = (this.colleaguesRound || 0) + 1);
+    const list = dialog.querySelector("#xfer-colleagues");
+    const note = dialog.querySelector("#xfer-colleagues-note");
+    let items;
+    try {
+      items = (await api("/api/colleagues")).items || [];
+    } catch {
+      items = null;
+    }
+    if (!dialog.open || round !== this.colleaguesRound) return; // closed, or opened again since
+    const picked = dialog.querySelector("#xfer-target").value.trim();
+    const hadFocus = list.contains(document.activeElement) ? document.activeElement.dataset.agent : "";
+    list.replaceChildren();
+    for (const c of items || []) {
+      const state = Object.assign(document.createElement("span"), {
+        className: "state",
+        textContent: t(`state.${c.state}`) + (c.state === "paused" && c.reason ? `（${reasonText(c.reason)}）` : ""),
+      });
+      state.dataset.state = c.state;
+      const who = Object.assign(document.createElement("span"), { className: "who-name", textContent: c.name ? `${c.name} ${c.agent_id}` : c.agent_id });
+      const pick = Object.assign(document.createElement("button"), { type: "button", className: "colleague" });
+      pick.dataset.agent = c.agent_id;
+      pick.dataset.state = c.state;
+      pick.setAttribute("aria-pressed", String(c.agent_id === picked));
+      pick.append(who, " ", state);
+      const item = document.createElement("li");
+      item.append(pick);
+      list.append(item);
+      if (c.agent_id === hadFocus) pick.focus();
+    }
+    note.textContent = items === null ? t("xfer.colleagues_failed") : items.length ? "" : t("xfer.colleagues_none");
+    note.hidden = !note.textContent;
+    this.colleaguesTimer = setTimeout(() => dialog.open && this.listColleagues(dialog), 3000);
+  }
+
+  // a colleague picked from the list: the 工号 in the field (a 工号 by kind), then 确定 to send
+  pickColleague(dialog, agentId) {
+    dialog.querySelector("#xfer-target").value = agentId;
+    if (dialog.dataset.cmd !== "conference") dialog.querySelector("#xfer-kind-agent").checked = true;
+    for (const b of dialog.querySelectorAll("#xfer-colleagues .colleague")) b.setAttribute("aria-pressed", String(b.dataset.agent === agentId));
+    dialog.querySelector("#xfer-ok").focus();
   }
 
   transferDialog() {
@@ -87,6 +138,18 @@ export class StateBar {
       kinds.append(el("label", {}, radio, " ", t(`xfer.kind_${kind || "auto"}`)));
     }
     kinds.append(el("small", { className: "hint", textContent: t("xfer.kind_auto_hint") }));
+    const colleagues = el(
+      "section",
+      { className: "xfer-colleagues" },
+      el("h3", { id: "xfer-colleagues-title", textContent: t("xfer.colleagues") }),
+      el("p", { id: "xfer-colleagues-note", className: "hint", hidden: true }),
+      el("ul", { id: "xfer-colleagues" }),
+    );
+    colleagues.querySelector("ul").setAttribute("aria-labelledby", "xfer-colleagues-title");
+    colleagues.addEventListener("click", (e) => {
+      const pick = e.target.closest("button.colleague");
+      if (pick) this.pickColleague(dialog, pick.dataset.agent);
+    });
     const cancel = el("button", { type: "button", id: "xfer-cancel", className: "btn", textContent: t("xfer.cancel") });
     const form = el(
       "form",
@@ -95,6 +158,7 @@ export class StateBar {
       el("label", { htmlFor: "xfer-target", id: "xfer-prompt" }),
       target,
       kinds,
+      colleagues,
       el("div", { className: "actions" }, el("button", { type: "submit", id: "xfer-ok", className: "btn ok", textContent: t("xfer.ok") }), " ", cancel),
     );
     dialog = el("dialog", { id: "xfer-dialog", className: "xfer-dialog" }, form);
@@ -104,10 +168,17 @@ export class StateBar {
       const value = target.value.trim();
       if (!value) return;
       const kind = form.querySelector('input[name="xfer-kind"]:checked')?.value || "";
+      const cmd = dialog.dataset.cmd;
       dialog.close();
-      this.run(dialog.dataset.cmd, kind ? { target: value, kind } : { target: value });
+      if (cmd === "conference") this.run(cmd, { agent: value });
+      else this.run(cmd, kind ? { target: value, kind } : { target: value });
     });
     cancel.addEventListener("click", () => dialog.close());
+    // closed (确定, 取消, Esc): no more listing; the focus back on the button that opened it
+    dialog.addEventListener("close", () => {
+      clearTimeout(this.colleaguesTimer);
+      $(`btn-${dialog.dataset.cmd}`)?.focus();
+    });
     document.body.append(dialog);
     return dialog;
   }
