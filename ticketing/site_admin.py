@@ -1,0 +1,278 @@
+"""单位管理: the site tree (总部 → 供电局 / 管理区 → 供电所) and each site's business hours.
+
+Admins list, create, edit and delete sites. A site's business hours per weekday are its
+``calendar`` (``{"hours": {"mon": ["08:30-12:00", "13:30-17:30"], ...}}``), read by the SLA
+code (``ticketing.sla.calendar_for``) for every deadline of an order at that site, with the
+national holidays and make-up days of ``cti/holidays_cn.yaml``. A site without its own hours
+uses the default (Mon–Fri 08:30–12:00, 13:30–17:30).
+
+Moving a site under another parent rewrites the materialised ``path`` of the site and of
+everything below it, so data-scope grants follow. Sites have no 停用 flag: a site that
+anything refers to (orders, users, departments, customers, child sites…) cannot be deleted
+(``site_in_use``). Every change is audited (entity ``site``); the directory cache
+(``ticketing.directory``) sees it at once because it watches the ``Site`` model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import available_timezones
+
+import yaml
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cti.calendar import DEFAULT_HOURS, HOLIDAYS_CN, WEEKDAYS
+from ticketing.audit import record, record_change
+from ticketing.errors import ActionRefused, FieldErrors, NotFound, clean_texts, require_admin
+from ticketing.ids import whole
+from ticketing.models import Base, Site, User
+
+KINDS = ("hq", "branch", "bureau", "outlet")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+_PERIOD = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
+_EDITABLE = ("code", "name", "parent_site_id", "kind", "timezone", "hours")
+
+
+def hours_of(site: Site) -> dict[str, list[str]]:
+    """The site's business hours per weekday (its own, else the default ones)."""
+    own = (site.calendar or {}).get("hours")
+    if own is None:
+        return {day: list(DEFAULT_HOURS) if i < 5 else [] for i, day in enumerate(WEEKDAYS)}
+    return {day: list(own.get(day) or ()) for day in WEEKDAYS}
+
+
+def view(site: Site) -> dict[str, Any]:
+    return {
+        "id": site.id,
+        "code": site.code,
+        "name": site.name,
+        "kind": site.kind,
+        "parent_site_id": site.parent_id,
+        "path": site.path,
+        "timezone": site.timezone,
+        "hours": hours_of(site),
+        "own_hours": bool(site.calendar and site.calendar.get("hours") is not None),
+    }
+
+
+def _minutes(text: str) -> int:
+    hh, mm = text.split(":")
+    return int(hh) * 60 + int(mm)
+
+
+def clean_hours(raw: Any, problems: dict[str, str]) -> dict[str, list[str]] | None:
+    """Per weekday a list of ``HH:MM-HH:MM`` periods, each start before its end, none
+    overlapping another of the day, at least one in the week; None for the default hours."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems["hours"] = "field_bad_hours"
+        return None
+    unknown = [k for k in raw if k not in WEEKDAYS]
+    if unknown:
+        problems["hours"] = "field_unknown_weekday"
+        return None
+    out: dict[str, list[str]] = {}
+    for day in WEEKDAYS:
+        periods = raw.get(day) or []
+        if isinstance(periods, str):
+            periods = [p for p in re.split(r"[,，;；\s]+", periods) if p]
+        if not isinstance(periods, list) or not all(isinstance(p, str) for p in periods):
+            problems[f"hours.{day}"] = "field_bad_hours"
+            continue
+        periods = [p.strip().replace("：", ":").replace("－", "-").replace("—", "-") for p in periods]
+        if not all(_PERIOD.match(p) for p in periods):
+            problems[f"hours.{day}"] = "field_bad_hours"
+            continue
+        spans = sorted((_minutes(p[:5]), _minutes(p[6:])) for p in periods)
+        if any(start >= end for start, end in spans):
+            problems[f"hours.{day}"] = "field_hours_reversed"
+            continue
+        if any(nxt[0] < prev[1] for prev, nxt in zip(spans, spans[1:], strict=False)):
+            problems[f"hours.{day}"] = "field_hours_overlap"
+            continue
+        out[day] = sorted(periods)
+    if not any(k.startswith("hours") for k in problems) and not any(out.values()):
+        problems["hours"] = "field_no_hours"  # a deadline would never come
+    return out
+
+
+async def _cleaned(session: AsyncSession, values: Mapping[str, Any], current: Site | None) -> dict[str, Any]:
+    problems: dict[str, str] = {}
+    for name in set(values) - set(_EDITABLE):
+        problems[name] = "field_unknown"
+    out: dict[str, Any] = clean_texts(dict(values), {"code": 32, "name": 100}, problems)
+    if current is not None and "code" in values and out.get("code", current.code) != current.code:
+        # workflows, forms and operator rules name sites by code: a code is kept for good
+        problems["code"] = "field_code_fixed"
+    elif current is None:
+        code = out.get("code", "")
+        if "code" in problems:
+            pass
+        elif not code:
+            problems["code"] = "field_required"
+        elif not _CODE.match(code):
+            problems["code"] = "field_bad_site_code"
+        elif await session.scalar(select(Site.id).where(Site.code == code)):
+            problems["code"] = "field_duplicate"
+    if (current is None or "name" in values) and "name" not in problems and not out.get("name"):
+        problems["name"] = "field_required"
+    if "kind" in values:
+        if values["kind"] not in KINDS:
+            problems["kind"] = "field_bad_option"
+        else:
+            out["kind"] = values["kind"]
+    if "timezone" in values:
+        tz = values["timezone"]
+        if not isinstance(tz, str) or tz.strip() not in _zones():
+            problems["timezone"] = "field_bad_timezone"
+        else:
+            out["timezone"] = tz.strip()
+    if "parent_site_id" in values:
+        parent_id = values["parent_site_id"]
+        if parent_id in (None, ""):
+            out["parent_site_id"] = None
+        elif not whole(parent_id):
+            problems["parent_site_id"] = "field_not_number"
+        else:
+            parent = await session.get(Site, parent_id)
+            if parent is None:
+                problems["parent_site_id"] = "field_unknown_site"
+            elif current is not None and parent.path.startswith(current.path):
+                problems["parent_site_id"] = "field_parent_loop"  # itself or below it
+            else:
+                out["parent_site_id"] = parent.id
+    if "hours" in values:
+        hours = clean_hours(values["hours"], problems)
+        if not any(k.startswith("hours") for k in problems):
+            out["hours"] = hours
+    if problems:
+        raise FieldErrors(problems)
+    return out
+
+
+def _zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def _calendar_with(calendar: dict[str, Any] | None, hours: dict[str, list[str]] | None) -> dict | None:
+    """The site's calendar with ``hours`` (None: the default hours), its other keys kept."""
+    rest = {k: v for k, v in (calendar or {}).items() if k != "hours"}
+    if hours is None:
+        return rest or None
+    return {**rest, "hours": hours}
+
+
+async def get(session: AsyncSession, site_id: int) -> Site:
+    site = await session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"no site #{site_id}", entity="site", key=site_id)
+    return site
+
+
+async def listing(session: AsyncSession) -> list[Site]:
+    return list(await session.scalars(select(Site).order_by(Site.path)))
+
+
+async def create(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> Site:
+    require_admin(actor, "change the sites")
+    out = await _cleaned(session, values, None)
+    parent = await session.get(Site, out["parent_site_id"]) if out.get("parent_site_id") else None
+    site = Site(
+        code=out["code"],
+        name=out["name"],
+        kind=out.get("kind", "branch"),
+        parent_id=parent.id if parent else None,
+        timezone=out.get("timezone", "Asia/Shanghai"),
+        calendar=_calendar_with(None, out.get("hours")),
+    )
+    session.add(site)
+    await session.flush()
+    site.path = f"{parent.path if parent else '/'}{site.id}/"
+    await session.flush()
+    await record(session, actor, "site.create", "site", site.id, after=view(site))
+    return site
+
+
+async def update_site(
+    session: AsyncSession, actor: User | None, site_id: int, values: Mapping[str, Any]
+) -> Site:
+    require_admin(actor, "change the sites")
+    site = await get(session, site_id)
+    out = await _cleaned(session, values, site)
+    changes = {k: v for k, v in out.items() if k not in ("hours", "parent_site_id", "code")}
+    if "parent_site_id" in out:
+        changes["parent_id"] = out["parent_site_id"]
+    if "hours" in out:
+        changes["calendar"] = _calendar_with(site.calendar, out["hours"])
+    old_path = site.path
+    if "parent_id" in changes and changes["parent_id"] != site.parent_id:
+        parent = await session.get(Site, changes["parent_id"]) if changes["parent_id"] else None
+        new_path = f"{parent.path if parent else '/'}{site.id}/"
+        # the site and everything below it: grants on them keep covering the same sites
+        for below in await session.scalars(
+            select(Site).where(Site.path.startswith(old_path), Site.id != site.id)
+        ):
+            below.path = new_path + below.path[len(old_path) :]
+        changes["path"] = new_path
+    await record_change(session, actor, site, changes, view, "site.update", "site")
+    return site
+
+
+async def references(session: AsyncSession, site: Site) -> list[str]:
+    """The tables whose rows refer to ``site`` (child sites included)."""
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if any(fk.column.table.name == "sites" for fk in column.foreign_keys):
+                if await session.scalar(select(exists().where(column == site.id))):
+                    found.append(table.name)
+                    break
+    return found
+
+
+async def delete(session: AsyncSession, actor: User | None, site_id: int) -> None:
+    """Only a site nothing refers to; otherwise ``site_in_use`` naming what does."""
+    require_admin(actor, "change the sites")
+    site = await get(session, site_id)
+    used = await references(session, site)
+    if used:
+        raise ActionRefused(
+            "site_in_use", f"site {site.code} is referred to by {', '.join(used)}", tables=used
+        )
+    await record(session, actor, "site.delete", "site", site.id, before=view(site))
+    await session.delete(site)
+    await session.flush()
+
+
+def holidays() -> list[dict[str, Any]]:
+    """The national holidays and make-up working days every site calendar uses, per year,
+    from ``cti/holidays_cn.yaml`` (``official: false``: a provisional year)."""
+    data = yaml.safe_load(HOLIDAYS_CN.read_text(encoding="utf-8")) or {}
+    years = []
+    for year, entry in sorted((data.get("years") or {}).items()):
+        years.append(
+            {
+                "year": int(year),
+                "official": bool(entry.get("official", True)),
+                "holidays": [
+                    {
+                        "name": h.get("name", ""),
+                        "from": str(h["from"]),
+                        "to": str(h["to"]),
+                        "makeup": [str(d) for d in h.get("makeup") or ()],
+                    }
+                    for h in entry.get("holidays") or ()
+                ],
+            }
+        )
+    return years
