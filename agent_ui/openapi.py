@@ -371,7 +371,8 @@ _SUMMARIES = {
     (
         "GET",
         "/api/orders/{key}",
-    ): "One order by id or number: fields with this step's permissions, actions, timeline",
+    ): "One order by id or number: fields with this step's permissions, actions, timeline; "
+    "reads the caller's own unread 提醒 about it (ScreenAlertsRead)",
     ("POST", "/api/orders/{key}/{action}"): "action = save | submit | approve | reject",
     ("GET", "/api/orders/{key}/survey"): "The visit-back survey's dimensions and earlier results",
     (

@@ -19,7 +19,7 @@ from agent_ui.order_views import field_views, order_view, subtype_field_views
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
-from ticketing import directory
+from ticketing import directory, screen_alerts
 from ticketing.errors import FieldErrors, NotFound
 from ticketing.ids import is_id, whole
 from ticketing.intake import may_handle
@@ -227,10 +227,18 @@ async def list_sites(request: web.Request) -> web.Response:
 @routes.get("/api/orders/{key}")
 @requires("order.read")
 async def get_order(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    async with read_only(services, current_user(request)) as (db, user):
+    """The order as its page shows it. Opening it reads the viewer's own unread 提醒 about it."""
+    services, current = request.app[SERVICES], current_user(request)
+    async with read_only(services, current) as (db, user):
         order = await engine.load_order(db, user, order_key(request))
-        return web.json_response(await order_view(db, user, order))
+        unread = await screen_alerts.unread_about(db, user.id, order.id)
+        if not unread:
+            return web.json_response(await order_view(db, user, order))
+    async with unit_of_work(services, current) as (db, user):
+        order = await engine.load_order(db, user, order.id)
+        await screen_alerts.mark_read(db, user.id, user.staff_no, unread)
+        view = await order_view(db, user, order)
+    return web.json_response(view)
 
 
 @routes.post("/api/orders/{key}/{action:(save|submit|approve|reject)}")
@@ -392,8 +400,15 @@ async def routing_candidates(request: web.Request) -> web.Response:
 async def order_page(request: web.Request) -> web.Response:
     """The order's page: a missing order or one outside the user's sites is the error page
     (404 / 403), not an empty form"""
-    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
-        await engine.load_order(db, user, order_key(request))
+    services, current = request.app[SERVICES], current_user(request)
+    async with read_only(services, current) as (db, user):
+        order = await engine.load_order(db, user, order_key(request))
+        unread = await screen_alerts.unread_about(db, user.id, order.id)
+    if unread:
+        # opening the order reads the viewer's own 提醒 about it, as clicking them in the bell
+        # does; ScreenAlertsRead brings every tab's count down
+        async with unit_of_work(services, current) as (db, user):
+            await screen_alerts.mark_read(db, user.id, user.staff_no, unread)
     return await request.app[TEMPLATES].response(
         request, "order.html", {"order_key": request.match_info["key"]}
     )

@@ -71,6 +71,14 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat()
 
 
+async def unread_about(session: AsyncSession, user_id: int, order_id: int) -> list[int]:
+    """The ids of the user's unread rows about this order (read when they open it)."""
+    query = select(Notification.id).where(
+        _mine(user_id), Notification.read_at.is_(None), Notification.order_id == order_id
+    )
+    return list(await session.scalars(query))
+
+
 async def mark_read(
     session: AsyncSession, user_id: int, staff_no: str, ids: Iterable[int] | None
 ) -> dict[str, Any]:
