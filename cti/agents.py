@@ -166,6 +166,12 @@ def after_acw(agent: Agent) -> tuple[str, str]:
     return READY, ""
 
 
+def acw_ends_in(agent: Agent) -> str | None:
+    """What an ``AgentStateChanged`` of ``agent`` tells of where its 话后处理 ends: the pause's
+    reason (after_acw), "" for 就绪; None when it is not in 话后处理."""
+    return after_acw(agent)[1] if agent.state == AFTER_CALL_WORK else None
+
+
 #: seconds between a web process's signs of life while any of its tabs holds an ACW
 #: (``CtiBridge.acw_alive``); the bridge lets go of the holds of a process silent for
 #: ``ACW_SILENT_BEATS`` of its intervals: one killed never releases them itself
@@ -275,6 +281,7 @@ class AgentBook:
             call_id=new_call,
             seat=agent.interface,
             at=at,
+            acw_ends_in=acw_ends_in(agent),
         )
         self.notify(event)
         return event
@@ -298,6 +305,7 @@ class AgentBook:
                 call_id=call_id,
                 seat=agent.interface,
                 at=at,
+                acw_ends_in=acw_ends_in(agent),
             )
         )
 

@@ -160,6 +160,11 @@ class AgentStateChanged(Event):
     call_id: str = ""
     seat: str = ""
     at: float = 0.0
+    #: on a 话后处理 (after_call_work) event: the pause its end goes to, "" for 就绪: a break asked
+    #: for during the call (Asterisk's pause of it gives way to 话后处理's, so the bus is where a
+    #: restarted bridge finds it), the pause a round of call-backs was in. None on the other states,
+    #: and on events published before it was told (the call's start tells then, ``resync.History``)
+    acw_ends_in: str | None = None
 
 
 @event

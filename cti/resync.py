@@ -77,6 +77,11 @@ class History:
                     back = event.previous
                     reason = prior.reason if prior is not None and back == A.NOT_READY else ""
                 self.before_call[event.agent_id] = (back, reason)
+            elif event.state == A.AFTER_CALL_WORK and event.acw_ends_in is not None:
+                # where this 话后处理 ends, as the bridge had it: a break asked for during the call
+                # is on the bus only here (Asterisk's pause of it gave way to 话后处理's)
+                then = event.acw_ends_in
+                self.before_call[event.agent_id] = (A.NOT_READY, then) if then else (A.READY, "")
             self.agents[event.agent_id] = event
             return
         if isinstance(event, SpyChanged):
