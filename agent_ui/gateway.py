@@ -390,7 +390,8 @@ class Gateway:
         or the day changed, and every ``REFRESH_SECONDS`` anyway (occupancy moves with time)."""
         while self._boards:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._today_news.wait(), REFRESH_SECONDS)
+                async with asyncio.timeout(REFRESH_SECONDS):
+                    await self._today_news.wait()
             self._today_news.clear()
             if not self._boards:
                 break
