@@ -34,15 +34,23 @@ def int_param(request: web.Request, name: str, default: int, *, low: int = 0, hi
     return value
 
 
+#: the days a search may name: beyond them a day's start in the site's zone, or the day after
+#: the last, is no datetime at all (0001-01-01 at +08:00 is before year 1 in UTC)
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
+
+
 def date_param(request: web.Request, name: str, default: dt.date | None = None) -> dt.date | None:
     """A ``YYYY-MM-DD`` query parameter; ``default`` when it is absent or empty."""
     raw = request.query.get(name, "")
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         raise UiError("request.invalid", f"{name} must be a date (YYYY-MM-DD)", field=name) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UiError("request.invalid", f"{name} must be between {FIRST_DAY} and {LAST_DAY}", field=name)
+    return day
 
 
 def date_range(

@@ -63,9 +63,19 @@ async def test_bad_filters_are_refused_in_words(client):
         ("before=abc", 400, "before"),
         ("size=0", 400, "size"),
         ("from=2026-13-01", 400, "from"),
+        ("from=0001-01-01", 400, "from"),  # its start in the site's zone is before year 1 in UTC
+        ("to=9999-12-31", 400, "to"),  # the day after it is no date
         ("actor=" + "9" * 65, 400, "actor"),
         ("order=NOSUCH", 404, "order"),
     ):
         resp = await client.get(f"/api/audit?{query}")
         body = await resp.json()
         assert (resp.status, body["details"].get("field")) == (status, field), (query, body)
+
+
+async def test_a_report_of_a_day_at_the_calendar_edge_is_refused_not_a_500(client):
+    """date_param is every search's (reports, lists, notices, the audit log): the same bounds."""
+    await login(client, "3001")
+    for query in ("from=0001-01-01", "to=9999-12-31"):
+        resp = await client.get(f"/api/reports/queues?{query}")
+        assert resp.status == 400 and (await resp.json())["error_id"] == "request.invalid", query

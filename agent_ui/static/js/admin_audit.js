@@ -24,7 +24,11 @@ function entity(row) {
   return `${t(key) === key ? row.entity : t(key)} ${row.entity_id}`;
 }
 
+let loading = false;
+
 async function load(append) {
+  if (loading) return; // a double click on 更多 would load the same page twice
+  loading = true;
   const query = new URLSearchParams([...new FormData(form)].filter(([, v]) => v !== ""));
   if (append && next) query.set("before", next);
   try {
@@ -39,7 +43,11 @@ async function load(append) {
     next = page.next;
     more.hidden = next === null;
     document.getElementById("audit-empty").hidden = body.children.length > 0;
-  } catch (err) { toast(err.message, "refused"); }
+  } catch (err) {
+    // a search that failed shows nothing, not the last search's rows as if they were its answer
+    if (!append) { body.replaceChildren(); next = null; more.hidden = true; document.getElementById("audit-empty").hidden = false; }
+    toast(err.message, "refused");
+  } finally { loading = false; }
 }
 
 form.addEventListener("submit", (e) => { e.preventDefault(); load(false); });
