@@ -5,10 +5,10 @@ One source of truth: the ended calls are added up by the queue report (``queue_i
 over today, one interval of a day: the 今天 report's own figures) and the occupancy is the agent
 report's (``occupancy``), so after a bridge or web restart the board still says today's. A call
 still in progress is counted by no report until it ends; the board counts it from its answer
-(the bridge's live calls: answered in the queue it is in now, with its wait), merged into the
-report's figures by the report's own ``QueueFigures`` (its wait counts for ASA at once; its
-handle time, known at the end of its after-call work, counts for AHT only then). A call
-handed to another queue after its answer counts there when it ends.
+(the bridge's live calls, per queue leg as the report counts them: a call answered in one
+queue and waiting in a second stays on the first's row), merged into the report's figures by
+the report's own ``QueueFigures`` (its wait counts for ASA at once; its handle time, known at
+the end of its after-call work, counts for AHT only then).
 
 The gateway works these out when a board opens and again while boards are open, at most once a
 second: the stored part (two grouped queries) after a call's end or the end of an after-call work,
@@ -46,23 +46,45 @@ def day_start(now: dt.datetime, tz: str) -> dt.datetime:
 def in_progress(
     calls: Iterable[dict[str, Any]], threshold: float = SERVICE_LEVEL_SECONDS
 ) -> dict[str, QueueFigures]:
-    """Per queue, the calls not ended yet that were answered in the queue they are in now: each
-    offered there and answered, within ``threshold`` or not, after its wait."""
+    """Per queue, the calls not ended yet, counted per queue leg as the queue report will once
+    they end: a leg answered there is offered and answered, within ``threshold`` or not, after
+    its wait; a leg left unanswered for another queue (overflow) is offered there; the leg the
+    caller still waits in is not decided yet. A call answered in one queue and waiting in a
+    second keeps its first queue's leg. A call without legs (an older bridge): answered in the
+    queue it is in now."""
     figures: dict[str, QueueFigures] = {}
+
+    def count(queue: str, outcome: str, wait: float) -> None:
+        f = figures.setdefault(queue, QueueFigures())
+        f.offered += 1
+        if outcome == "answered":
+            wait = round(max(0.0, wait), 1)
+            f.answered += 1
+            f.answered_in_sl += int(wait <= threshold)
+            f.wait_answered += wait
+
     for call in calls:
+        if call.get("direction") != "inbound" or call.get("ended_at"):
+            continue
+        legs = call.get("queue_legs") or ()
+        if legs:
+            for leg in legs:
+                queue, queued_at, left_at, outcome = (
+                    (leg.get("queue"), leg.get("queued_at"), leg.get("left_at"), leg.get("outcome"))
+                    if isinstance(leg, dict)
+                    else tuple(leg)[:4]
+                )
+                if queue and outcome in ("answered", "overflow"):
+                    count(str(queue), str(outcome), float(left_at or 0.0) - float(queued_at or 0.0))
+            continue
         queue = str(call.get("queue") or "")
         answered_at = float(call.get("answered_at") or 0.0)
         queued_at = float(call.get("queued_at") or 0.0)
-        if call.get("direction") != "inbound" or not queue or not answered_at or call.get("ended_at"):
+        if not queue or not answered_at:
             continue
         if queued_at and queued_at > answered_at:
-            continue  # handed to this queue after its answer: counted there when it ends
-        wait = round(max(0.0, float(call.get("waited") or 0.0)), 1)
-        f = figures.setdefault(queue, QueueFigures())
-        f.offered += 1
-        f.answered += 1
-        f.answered_in_sl += int(wait <= threshold)
-        f.wait_answered += wait
+            continue  # handed to this queue after its answer, no legs known: counted when it ends
+        count(queue, "answered", float(call.get("waited") or 0.0))
     return figures
 
 

@@ -129,7 +129,6 @@ class Call:
             "legs",
             "consult_legs",
             "consult_queues",
-            "queue_legs",
         ):
             body.pop(key)
         body["ringing"] = sorted(self.ringing)
