@@ -88,7 +88,14 @@ def _call(call_id: str) -> dict[str, Any]:
         "answered_at": 0.0,
         "waited": 0.0,
         "on_hold": False,
+        # each queue the caller entered, as the bridge's ``QueueLeg``s (the board counts per leg)
+        "queue_legs": [],
     }
+
+
+def _open_leg(call: dict[str, Any]) -> dict[str, Any] | None:
+    legs = call.setdefault("queue_legs", [])
+    return legs[-1] if legs and not legs[-1].get("outcome") else None
 
 
 class BridgeMirror:
@@ -367,6 +374,19 @@ class BridgeMirror:
                 started_at=event.started_at,
             )
         elif isinstance(event, CallQueued):
+            waiting = _open_leg(call)
+            if waiting is None or waiting["queue"] != event.queue:
+                if waiting is not None:  # left unanswered for this queue: its overflow
+                    waiting.update(left_at=event.queued_at, outcome="overflow")
+                call["queue_legs"].append(
+                    {
+                        "queue": event.queue,
+                        "queued_at": event.queued_at,
+                        "left_at": 0.0,
+                        "outcome": "",
+                        "agent_id": "",
+                    }
+                )
             call.update(queue=event.queue, queued_at=event.queued_at)
         elif isinstance(event, CallOffered):
             call["ringing_at"] = call["ringing_at"] or event.offered_at
@@ -377,6 +397,9 @@ class BridgeMirror:
                 call["agents_offered"].append(event.agent_id)
             call["ringing"] = sorted({*call["ringing"], event.agent_id})
         elif isinstance(event, CallAnswered):  # the first answer, or another agent on the call
+            waiting = _open_leg(call)
+            if waiting is not None:  # the caller's answer in the queue it waits in
+                waiting.update(left_at=event.answered_at, outcome="answered", agent_id=event.agent_id)
             joined = self._joined.setdefault(call_id, [])
             if event.agent_id not in joined:
                 joined.append(event.agent_id)

@@ -40,3 +40,20 @@ def test_a_leg_left_unanswered_is_offered_there():
     call.queue_legs = [QueueLeg("general", 100.0, 130.0, "overflow"), QueueLeg("fault", 130.0)]
     live = in_progress([call.snapshot()])
     assert (live["general"].offered, live["general"].answered) == (1, 0)
+
+
+def test_the_mirror_keeps_the_legs_for_a_web_process():
+    from cti.call_events import CallAnswered, CallQueued, CallStarted
+    from cti.mirror import BridgeMirror
+
+    mirror = BridgeMirror(bus=None)  # type: ignore[arg-type]
+    for event in (
+        CallStarted(call_id="c1", direction="inbound", caller="13800001111", started_at=99.0),
+        CallQueued(call_id="c1", queue="general", queued_at=100.0),
+        CallAnswered(call_id="c1", agent_id="1001", queue="general", answered_at=112.0, waited=12.0),
+        CallQueued(call_id="c1", queue="fault", queued_at=160.0),  # blind transfer to fault
+    ):
+        mirror.apply(event)
+    live = in_progress(mirror.calls())
+    assert (live["general"].offered, live["general"].answered, live["general"].wait_answered) == (1, 1, 12.0)
+    assert "fault" not in live
