@@ -40,12 +40,12 @@ async def _deadline(db: Any, order: Any, value: Any) -> dt.datetime:
         raise FieldErrors({"due_at": "field_required"})
     try:
         at = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if at.tzinfo is None:
+            site = (await directory.load(db)).sites.get(order.site_id) if order.site_id else None
+            at = at.replace(tzinfo=ZoneInfo((site.timezone if site else "") or "Asia/Shanghai"))
+        return at.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 with a positive offset
         raise FieldErrors({"due_at": "field_bad_datetime"}) from None
-    if at.tzinfo is None:
-        site = (await directory.load(db)).sites.get(order.site_id) if order.site_id else None
-        at = at.replace(tzinfo=ZoneInfo((site.timezone if site else "") or "Asia/Shanghai"))
-    return at.astimezone(dt.UTC)
 
 
 @routes.post("/api/orders/{key}/extension")

@@ -66,6 +66,15 @@ async def test_a_handler_asks_for_more_time_and_a_supervisor_answers(client, aio
     assert status == 409 and refused["error_id"] == "extension_not_later", refused
     status, refused = await handler.call("POST", f"{key}/extension", {"due_at": "明天", "reason": "线路长"})
     assert status == 422 and refused["details"]["problems"] == {"due_at": "field_bad_datetime"}
+    for out_of_range in ("0001-01-01T00:00+14:00", "0001-01-01T00:00"):
+        status, refused = await handler.call(
+            "POST", f"{key}/extension", {"due_at": out_of_range, "reason": "线路长"}
+        )
+        assert status == 422 and refused["details"]["problems"] == {"due_at": "field_bad_datetime"}
+    status, refused = await handler.call(
+        "POST", f"{key}/extension", {"due_at": "9999-12-31T23:59", "reason": "线路长"}
+    )
+    assert status == 409 and refused["error_id"] == "extension_too_far", refused
 
     wanted = (was + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
     status, view = await handler.call(

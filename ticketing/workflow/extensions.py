@@ -59,6 +59,10 @@ def _aware(at: dt.datetime) -> dt.datetime:
     return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
+MAX_EXTENSION = dt.timedelta(days=30)
+"""How far one 延期 may move a step's deadline beyond the later of it and now."""
+
+
 async def pending(session: AsyncSession, order: WorkOrder) -> Comment | None:
     """The 延期 request waiting for an answer at the order's current step, if any."""
     if not order.is_open:
@@ -119,6 +123,8 @@ async def request(
         raise ActionRefused(
             "extension_not_later", "the new deadline must be later than the current one and than now"
         )
+    if due_at > max(was, now) + MAX_EXTENSION:
+        raise ActionRefused("extension_too_far", "延期 moves a deadline by at most 30 days at a time")
     if await pending(session, order) is not None:
         raise ActionRefused("extension_pending", "a request for more time at this step awaits its answer")
     row = Comment(
