@@ -98,7 +98,7 @@ async def forward(
         )
     )
     await add_comment(session, order, user, "forward", opinion, to=to_user.staff_no)
-    await audit(session, user, "forward", order, before)
+    await audit(session, user, "forward", order, before, opinion=opinion, to=to_user.staff_no)
     _routed(session, order, [to_user])
     await sla.notify_users(
         session,
@@ -120,7 +120,7 @@ async def annotate(session: AsyncSession, user: User, order: WorkOrder, text: st
         raise ActionRefused("opinion_required", "an annotation needs text")
     before = snapshot(order)
     await add_comment(session, order, user, "annotate", text)
-    await audit(session, user, "annotate", order, before)
+    await audit(session, user, "annotate", order, before, opinion=text)
     return order
 
 
@@ -135,7 +135,7 @@ async def cc(
         raise ActionRefused("target_out_of_scope", "none of the recipients can see this order")
     before = snapshot(order)
     await add_comment(session, order, user, "cc", opinion, to=[u.staff_no for u in targets])
-    await audit(session, user, "cc", order, before)
+    await audit(session, user, "cc", order, before, opinion=opinion, to=[u.staff_no for u in targets])
     await sla.notify_users(
         session,
         order,
@@ -166,7 +166,7 @@ async def supervise(
     handlers = await resolve(session, [[{"current_handlers": True}]], order)
     before = snapshot(order)
     await add_comment(session, order, user, "supervise", opinion, urgency=urgency)
-    await audit(session, user, "supervise", order, before)
+    await audit(session, user, "supervise", order, before, opinion=opinion, urgency=urgency)
     await sla.notify_users(
         session,
         order,
@@ -199,7 +199,7 @@ async def force_archive(
         .values(state="cancelled", acted_at=now)
     )
     await enter_node(session, user, order, definition, archive, now, action="force_archive", operators=[])
-    await audit(session, user, "force_archive", order, before)
+    await audit(session, user, "force_archive", order, before, opinion=opinion)
     return order
 
 
@@ -264,7 +264,15 @@ async def void(
             order.id,
             after={"to": duplicate_of.number, "kind": DUPLICATE_LINK},
         )
-    await audit(session, user, "void", order, before)
+    await audit(
+        session,
+        user,
+        "void",
+        order,
+        before,
+        opinion=opinion,
+        duplicate_of=duplicate_of.number if duplicate_of is not None else None,
+    )
     queue_event(
         session,
         TicketStatusChanged(
@@ -374,7 +382,7 @@ async def reassign(
     action = "take_over" if taken else "reassign"
     replaced = [people[a.user_id].staff_no for a in leaving if a.user_id in people]
     await add_comment(session, order, user, action, opinion, to=to_user.staff_no, replaced=replaced)
-    await audit(session, user, action, order, before)
+    await audit(session, user, action, order, before, opinion=opinion, to=to_user.staff_no, replaced=replaced)
     if not taken:
         await sla.notify_users(
             session,
@@ -430,7 +438,15 @@ async def release_steps(
             await add_comment(
                 session, order, actor, "release", f"{why}，步骤由其他处理人继续", replaced=[user.staff_no]
             )
-            await audit(session, actor, "release", order, before)
+            await audit(
+                session,
+                actor,
+                "release",
+                order,
+                before,
+                opinion=f"{why}，步骤由其他处理人继续",
+                replaced=[user.staff_no],
+            )
             continue
         exclude = {user.id} | (
             {order.created_by_id} if node.type == "approve" and order.created_by_id else set()
@@ -472,7 +488,16 @@ async def release_steps(
             to=[p.staff_no for p in found],
             replaced=[user.staff_no],
         )
-        await audit(session, actor, "reassign", order, before)
+        await audit(
+            session,
+            actor,
+            "reassign",
+            order,
+            before,
+            opinion=f"{why}，步骤自动改派",
+            to=[p.staff_no for p in found],
+            replaced=[user.staff_no],
+        )
         _routed(session, order, found)
         screen_alerts.record_routed(session, order, found, order.status)  # kept in their 提醒
     return left
@@ -496,7 +521,7 @@ async def set_optional_step(
     disabled.discard(node_id) if enabled else disabled.add(node_id)
     order.disabled_nodes = sorted(disabled)
     await add_comment(session, order, user, "optional_step", "", node=node_id, enabled=enabled)
-    await audit(session, user, "optional_step", order, before)
+    await audit(session, user, "optional_step", order, before, opinion=None, node=node_id, enabled=enabled)
     return order
 
 
@@ -510,7 +535,7 @@ async def change_category(
     before = snapshot(order)
     order.category, order.subcategory = category, subcategory
     await add_comment(session, order, user, "change_category", "", category=category, subcategory=subcategory)
-    await audit(session, user, "change_category", order, before)
+    await audit(session, user, "change_category", order, before, opinion=None)
     return order
 
 
@@ -542,10 +567,9 @@ async def convert(
                 )
             )
     await _coordination_limit(session, order, rules, spec, now)
-    await add_comment(
-        session, order, None, "convert", str(spec.get("opinion", "派工超时转协调单")), category=order.category
-    )
-    await audit(session, None, "convert", order, before)
+    said = str(spec.get("opinion", "派工超时转协调单"))
+    await add_comment(session, order, None, "convert", said, category=order.category)
+    await audit(session, None, "convert", order, before, opinion=said)
     await sla.notify_users(
         session,
         order,

@@ -46,6 +46,7 @@ from ticketing.workflow.steps import (
     add_comment,
     arrive,
     audit,
+    audit_after,
     cancel_others,
     choose_exit,
     comment_row,
@@ -177,7 +178,9 @@ async def create_order(
         rows.notifications = screen_alerts.routed_rows(routed_to(user, operators), target.status, now)
         rows.assignments.extend({**row, "acted_at": None} for row in assignments)
         rows.audits.append(
-            audit_entry(user, "order.submit", "work_order", None, before=created, after=snapshot(order))
+            audit_entry(
+                user, "order.submit", "work_order", None, before=created, after=audit_after(order, opinion)
+            )
         )
     else:
         rows.assignments.append({**mine, "state": "pending", "acted_at": None})
@@ -330,7 +333,7 @@ async def save_form(
     await check_contractors(session, order, definition, order.form, new_form, new_site or order.site_id)
     order.form = new_form
     await _follow_site(session, user, order, new_site)
-    await audit(session, user, "save", order, before)
+    await audit(session, user, "save", order, before, opinion=None)
     return order
 
 
@@ -443,14 +446,14 @@ async def submit_step(
     mine.state, mine.acted_at = "done", now
     await add_comment(session, order, user, _action, opinion)
     if not completes:
-        await audit(session, user, _action, order, before)
+        await audit(session, user, _action, order, before, opinion=opinion)
         return order  # 会签 / sequence: the node completes when everyone has acted
     await cancel_others(session, order, now)
     if node.locks_category:
         order.category_locked = True
     await _spawn(session, user, order, definition, node, now)
     await enter_node(session, user, order, definition, target, now, action=_action, operators=operators)
-    await audit(session, user, _action, order, before)
+    await audit(session, user, _action, order, before, opinion=opinion)
     return order
 
 
@@ -479,7 +482,7 @@ async def reject(
     await add_comment(session, order, user, "reject", opinion)
     await cancel_others(session, order, now)
     await enter_node(session, user, order, definition, target, now, action="reject", operators=operators)
-    await audit(session, user, "reject", order, before)
+    await audit(session, user, "reject", order, before, opinion=opinion)
     return order
 
 
@@ -554,7 +557,7 @@ async def _add_to_linked(
             for dst, (_, text) in added.items()
         }
         linked.form = {**linked.form, **merged}
-        await audit(session, user, "save", linked, before)
+        await audit(session, user, "save", linked, before, opinion=None)
     notes = "\n".join(f"{source.number} {src}：{text}" for src, text in added.values())
     await add_comment(session, linked, user, "annotate", notes)
     await session.flush()

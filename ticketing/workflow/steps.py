@@ -74,11 +74,34 @@ async def add_comment(
     session.add(Comment(order_id=order.id, **comment_row(order, user, action, text, **extra)))
 
 
+def audit_after(order: WorkOrder, opinion: str | None, **extra: Any) -> dict[str, Any]:
+    """An order action's audit ``after``: the order's snapshot, the action's opinion (its reason:
+    作废's, 退单's, 督办's...) and what else the action names (作废's ``duplicate_of``, 督办's
+    ``urgency``, 转发's ``to``); ``opinion`` None: an action that takes none (暂存)."""
+    said = {} if opinion is None else {"opinion": opinion}
+    return {**snapshot(order), **said, **extra}
+
+
 async def audit(
-    session: AsyncSession, user: User | None, action: str, order: WorkOrder, before: dict[str, Any]
+    session: AsyncSession,
+    user: User | None,
+    action: str,
+    order: WorkOrder,
+    before: dict[str, Any],
+    *,
+    opinion: str | None,
+    **extra: Any,
 ) -> None:
+    """The audit row ``order.<action>`` of an order action (``audit_after``): every action says
+    its opinion, None where it takes none, so no action's reason is left out of the log."""
     await record(
-        session, user, f"order.{action}", "work_order", order.id, before=before, after=snapshot(order)
+        session,
+        user,
+        f"order.{action}",
+        "work_order",
+        order.id,
+        before=before,
+        after=audit_after(order, opinion, **extra),
     )
 
 
