@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import case, exists, false, func, select, true
+from sqlalchemy import ColumnElement, case, exists, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import surveys
@@ -42,6 +42,12 @@ from ticketing.workflow.steps import VOIDED_STATUS
 from ticketing.workflow.store import intake_order, parsed
 
 GROUPS = {"category": WorkOrder.category, "status": WorkOrder.status, "site": Site.name}
+
+
+def counted() -> ColumnElement[bool]:
+    """The orders the reports count as handled: a voided order (作废, ``VOIDED_STATUS``) was
+    closed, not handled, so it is in no cycle time, count by category or site, nor satisfaction."""
+    return WorkOrder.status != VOIDED_STATUS
 
 
 async def _scoped(session: AsyncSession, stmt: Any, viewer: User | None, site_id: int | None = None) -> Any:
@@ -102,7 +108,7 @@ async def orders_by(
     if contractor_id is not None:
         stmt = stmt.where(dispatched_to([contractor_id]))
     if group != "status":
-        stmt = stmt.where(WorkOrder.status != VOIDED_STATUS)
+        stmt = stmt.where(counted())
     stmt = await _scoped(session, _period(stmt, WorkOrder.created_at, start, end), viewer, site_id)
     rows = [(str(k), int(n)) for k, n in (await session.execute(stmt)).all()]
     return sorted(rows, key=lambda r: (-r[1], r[0]))
@@ -193,7 +199,7 @@ async def cycle_time_by_workflow(
     took = sql.micros(WorkOrder.closed_at) - sql.micros(WorkOrder.created_at)
     stmt = _period(
         select(WorkOrder.workflow_key, func.count(), func.sum(took))
-        .where(WorkOrder.closed_at.is_not(None), WorkOrder.status != VOIDED_STATUS)
+        .where(WorkOrder.closed_at.is_not(None), counted())
         .group_by(WorkOrder.workflow_key),
         WorkOrder.created_at,
         start,
@@ -220,14 +226,14 @@ async def cycle_time_by_step(
     site_id: int | None = None,
 ) -> list[tuple[str, int, float]]:
     """(node, steps completed, mean minutes from assignment to action) over the orders received
-    in the period (as ``cycle_time_by_workflow``), in the workflow's own order of steps
+    in the period (as ``cycle_time_by_workflow``: a voided order's steps do not count), in the workflow's own order of steps
     (``workflow_steps``); a step no version defines comes after, by id."""
     sql = await _sql(session)
     took = sql.micros(Assignment.acted_at) - sql.micros(Assignment.assigned_at)
     stmt = _period(
         select(Assignment.node, func.count(), func.sum(took))
         .join(WorkOrder, WorkOrder.id == Assignment.order_id)
-        .where(WorkOrder.workflow_key == workflow_key, Assignment.state == "done")
+        .where(WorkOrder.workflow_key == workflow_key, Assignment.state == "done", counted())
         .group_by(Assignment.node),
         WorkOrder.created_at,
         start,
@@ -365,9 +371,7 @@ async def satisfaction(
     field (回访满意度 / 回访结果, listed as a dimension of that name; ``_step_only_visits``)."""
     base = _period(
         # a survey of an order voided afterwards (作废 at its visit-back step) does not count
-        select(SurveyResult.id)
-        .join(WorkOrder, WorkOrder.id == SurveyResult.order_id)
-        .where(WorkOrder.status != VOIDED_STATUS),
+        select(SurveyResult.id).join(WorkOrder, WorkOrder.id == SurveyResult.order_id).where(counted()),
         SurveyResult.created_at,
         start,
         end,
@@ -426,7 +430,7 @@ async def _step_only_visits(
     base = select(WorkOrder.id).where(
         WorkOrder.id.in_(visited),
         ~exists().where(SurveyResult.order_id == WorkOrder.id),
-        WorkOrder.status != VOIDED_STATUS,
+        counted(),
     )
     chosen = (await _scoped(session, base, viewer, site_id)).subquery("step_only")
     found: list[tuple[str, str, int]] = []
