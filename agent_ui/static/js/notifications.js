@@ -89,8 +89,10 @@ function showSticky() {
       el("div", {}, item.message || ""),
       el("button", { type: "button", class: "btn warn", "data-ack": id }, t("bell.ack")));
     sticky.set(id, node);
-    box.append(node);
   }
+  // in the list's order, newest first: the newest on top (an appended one went to the bottom)
+  const more0 = box.querySelector(".urgent-more");
+  for (const id of wanted.keys()) box.insertBefore(sticky.get(id), more0);
   let more = box.querySelector(".urgent-more");
   if (urgent.length > STICKY_SHOWN) {
     more ??= el("button", { type: "button", class: "link urgent-more", onclick: () => $("bell-button").click() });
