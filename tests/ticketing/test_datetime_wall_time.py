@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from ticketing import FieldErrors, create_order, submit_step
 from ticketing.models import WorkOrder
 from ticketing.workflow.engine import save_form
-from ticketing.workflow.forms import wall_time
+from ticketing.workflow.forms import is_datetime, wall_time
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -90,3 +90,10 @@ async def test_a_time_stored_with_an_offset_before_equals_its_wall_time_sent_bac
     await save_form(session, gz1, order, {"到达时间": "2026-11-27T17:40", "产权": "客户"})
     assert order.form["到达时间"] == "2026-11-27T09:40:00+00:00"
     assert order.form["产权"] == "客户"
+
+
+@pytest.mark.parametrize(
+    "sent", ["0001-01-01T00:00+14:00", "9999-12-31T23:59-14:00", "9999-12-31T23:00+00:00"]
+)
+def test_a_time_that_cannot_be_converted_is_not_a_datetime(sent):
+    assert not is_datetime(sent)  # wall_time's astimezone would raise OverflowError (a 500)

@@ -68,8 +68,10 @@ def is_datetime(value: str) -> bool:
     """ISO 8601 (``2026-11-27T10:10``, the browser's datetime-local, or with seconds, a space,
     an offset); a bare time such as "10:10" names no day and is refused."""
     try:
-        dt.datetime.fromisoformat(value.strip())
-    except ValueError:
+        when = dt.datetime.fromisoformat(value.strip())
+        if when.tzinfo is not None:  # converting to the site's time must not leave year 1..9999
+            when.astimezone(dt.UTC), when - dt.timedelta(days=1), when + dt.timedelta(days=1)
+    except (ValueError, OverflowError):
         return False
     return True
 
