@@ -33,7 +33,7 @@ from cti.call_events import (
     ConsultChanged,
     SpyChanged,
 )
-from cti.calls import Call, CallModel, Channel
+from cti.calls import Call, CallModel, Channel, QueueLeg
 from cti.commands.service import TARGET_CONTEXTS
 from cti.events import Event
 from cti.spies import SPY_VARIABLE, SpyBook, spy_from_tag
@@ -177,6 +177,7 @@ def record_call(event: CallEnded) -> Call:
         recording=event.recording,
         started_published=True,
         legs=[list(leg) for leg in event.legs],
+        queue_legs=[QueueLeg(*leg) for leg in event.queue_legs],
     )
 
 

@@ -174,9 +174,12 @@ def test_consult_a_colleague_from_the_call_bar_then_cancel(console, browser, ast
 
         # a refusal is shown in words: the colleague is still on a break, and asked to join, not
         # to take a transfer
-        page.once("dialog", lambda d: d.accept(console.colleague))
-        page.click("#btn-conference")
+        page.click("#btn-conference")  # the colleague picked in the 三方通话 dialog (no window.prompt)
+        expect(page.locator("#xfer-dialog")).to_be_visible()
+        page.fill("#xfer-target", console.colleague)
+        page.click("#xfer-ok")
         expect(page.locator(".toast.refused").last).to_contain_text("三方通话对象未就绪（小休）")
+        expect(page.locator("#xfer-dialog")).to_be_hidden()
 
         other.keyboard.press("F2")
         expect(other.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
