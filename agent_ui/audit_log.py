@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import select
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import date_range, int_param
+from agent_ui.bodies import date_range, day_start, int_param
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
 from agent_ui.roles import requires
@@ -61,7 +60,7 @@ async def audit_rows(request: web.Request) -> web.Response:
     if raw_before and before is None:
         raise UiError("request.invalid", "before must be a row id", field="before")
     size = int_param(request, "size", PAGE, low=1, high=200)
-    zone = ZoneInfo(services.site_timezone or "Asia/Shanghai")
+    zone = services.site_timezone or "Asia/Shanghai"
     query = select(AuditLog, User.name).outerjoin(User, User.id == AuditLog.user_id)
     async with read_only(services, current_user(request)) as (db, _):
         if number:
@@ -78,9 +77,9 @@ async def audit_rows(request: web.Request) -> web.Response:
         if action:
             query = query.where(AuditLog.action.startswith(action, autoescape=True))
         if first is not None:
-            query = query.where(AuditLog.at >= _start_of(first, zone))
+            query = query.where(AuditLog.at >= day_start(first, zone))
         if last is not None:
-            query = query.where(AuditLog.at < _start_of(last + dt.timedelta(days=1), zone))
+            query = query.where(AuditLog.at < day_start(last + dt.timedelta(days=1), zone))
         if before is not None:
             query = query.where(AuditLog.id < before)
         rows = (await db.execute(query.order_by(AuditLog.id.desc()).limit(size + 1))).all()
@@ -102,10 +101,6 @@ async def audit_rows(request: web.Request) -> web.Response:
     ]
     more = len(rows) > size
     return web.json_response(jsonable({"items": items, "next": items[-1]["id"] if more else None}))
-
-
-def _start_of(day: dt.date, zone: ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
 
 
 async def _order_numbers(db: Any, rows: list[Any]) -> dict[str, str]:

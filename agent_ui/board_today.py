@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent_ui import bodies
 from cti.queues import SERVICE_LEVEL_SECONDS
 from ticketing import call_reports
 from ticketing.call_reports import QueueFigures
@@ -38,9 +39,7 @@ MIN_GAP_SECONDS = 1.0
 
 def day_start(now: dt.datetime, tz: str) -> dt.datetime:
     """The site's midnight that began ``now``'s day, in UTC (as the 今天 report's period starts)."""
-    zone = ZoneInfo(tz)
-    local = now.astimezone(zone)
-    return dt.datetime.combine(local.date(), dt.time(), zone).astimezone(dt.UTC)
+    return bodies.day_start(now.astimezone(ZoneInfo(tz)).date(), tz)
 
 
 def in_progress(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -51,6 +52,12 @@ def date_param(request: web.Request, name: str, default: dt.date | None = None) 
     if not FIRST_DAY <= day <= LAST_DAY:
         raise UiError("request.invalid", f"{name} must be between {FIRST_DAY} and {LAST_DAY}", field=name)
     return day
+
+
+def day_start(day: dt.date, tz: str) -> dt.datetime:
+    """The moment (UTC) a site's ``day`` begins: its local midnight in zone ``tz``; a search's
+    ``to`` day ends where the next one begins."""
+    return dt.datetime.combine(day, dt.time(), ZoneInfo(tz)).astimezone(dt.UTC)
 
 
 def date_range(

@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy import or_, select
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import date_range, int_param
+from agent_ui.bodies import date_range, day_start, int_param
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
 from agent_ui.locale import language
@@ -49,8 +49,7 @@ def _interval(request: web.Request) -> int | str:
 
 def report_query(request: web.Request, *, export: bool = False) -> ReportQuery:
     tz = request.app[SERVICES].site_timezone
-    zone = ZoneInfo(tz)
-    today = dt.datetime.now(zone).date()
+    today = dt.datetime.now(ZoneInfo(tz)).date()
     first, last = date_range(request, today)
     last = last or first  # one day: from's
     if (last - first).days >= MAX_DAYS:
@@ -64,8 +63,8 @@ def report_query(request: web.Request, *, export: bool = False) -> ReportQuery:
     page = int_param(request, "page", 1, low=1, high=100_000)
     size = int_param(request, "size", 50, low=1, high=500)
     return ReportQuery(
-        start=dt.datetime.combine(first, dt.time(), zone).astimezone(dt.UTC),
-        end=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC),
+        start=day_start(first, tz),
+        end=day_start(last + dt.timedelta(days=1), tz),
         tz=tz,
         queue=request.query.get("queue", "").strip(),
         site_id=site_id,

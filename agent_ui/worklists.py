@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agent_ui.bodies import day_start
 from agent_ui.errors import UiError
 from agent_ui.order_views import order_summary, subcategory_names
 from cti.phones import InvalidPhoneNumber, normalize
@@ -97,10 +97,6 @@ def _phone_prefix(raw: str) -> str:
         return text
 
 
-def _day_bounds(day: dt.date, tz: str) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), ZoneInfo(tz)).astimezone(dt.UTC)
-
-
 async def conditions(db: AsyncSession, user: User, q: ListQuery, tz: str) -> list[ColumnElement[bool]]:
     now = utcnow()
     where: list[ColumnElement[bool]] = [await order_scope_clause(db, user)]
@@ -133,9 +129,9 @@ async def conditions(db: AsyncSession, user: User, q: ListQuery, tz: str) -> lis
     if q.contractor is not None:
         where.append(dispatched_to([q.contractor]))
     if q.received_from:
-        where.append(WorkOrder.created_at >= _day_bounds(q.received_from, tz))
+        where.append(WorkOrder.created_at >= day_start(q.received_from, tz))
     if q.received_to:
-        where.append(WorkOrder.created_at < _day_bounds(q.received_to + dt.timedelta(days=1), tz))
+        where.append(WorkOrder.created_at < day_start(q.received_to + dt.timedelta(days=1), tz))
     return where
 
 
