@@ -102,6 +102,55 @@ async def login(client, staff_no: str, password: str = PASSWORD) -> str:
     return body["csrf"]
 
 
+FAULT = {"故障名称": "停电", "故障地址": "海淀区中关村大街 9 号", "所属供电局": "HD"}
+
+
+class Session:
+    """A signed-in console user: JSON calls carrying the session's CSRF token."""
+
+    def __init__(self, client, token: str) -> None:
+        self.client, self.token = client, token
+
+    @classmethod
+    async def signed_in(cls, client, staff_no: str) -> Session:
+        return cls(client, await login(client, staff_no))
+
+    async def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        resp = await self.client.request(method, path, json=body, headers={"X-CSRF-Token": self.token})
+        return resp.status, await resp.json()
+
+
+async def sign_in(aiohttp_client, client, staff_no: str) -> Session:
+    """``staff_no`` signed in on a browser of their own, against ``client``'s server."""
+    return await Session.signed_in(await aiohttp_client(client.server), staff_no)
+
+
+async def add_user(world, staff_no: str, name: str, roles: list[str], site_code: str = "HQ") -> int:
+    """One more user beside the template's five, remembered in ``world.people``."""
+    async with world.services.sessionmaker.begin() as db:
+        site_id = await db.scalar(select(Site.id).where(Site.code == site_code))
+        user = await users.create_user(
+            db, staff_no, name, PASSWORD, roles=roles, must_change_password=False, site_id=site_id
+        )
+    world.people[staff_no] = user.id
+    return user.id
+
+
+async def new_order(who: Session, workflow: str = "fault_repair", form: dict = FAULT, **body) -> dict:
+    """An order ``who`` takes through the console API (its 201 asserted)."""
+    status, order = await who.call("POST", "/api/orders", {"workflow": workflow, "form": form, **body})
+    assert status == 201, order
+    return order
+
+
+async def act(who: Session, order: dict, action: str = "submit", body: dict | None = None) -> dict:
+    """``who`` does ``action`` (a step's submit, approve, reject or a manager's void, reassign…) on
+    the order, its 200 asserted: the order's view after it."""
+    status, view = await who.call("POST", f"/api/orders/{order['id']}/{action}", body or {})
+    assert status == 200, view
+    return view
+
+
 async def knowledge_content(world) -> tuple[int, str]:
     """A knowledge item and a published outage notice to send: (article id, notice key)."""
     async with world.services.sessionmaker.begin() as db:

@@ -9,26 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import PASSWORD, login
-from ticketing import users
-from ticketing.models import AuditLog, Notification, Site, Timer
+from tests.agent_ui.conftest import Session, act, add_user, new_order, sign_in
+from ticketing.models import AuditLog, Notification, Timer
 
-FAULT = {"故障名称": "停电", "故障地址": "海淀区中关村大街 9 号", "所属供电局": "HD"}
 SH = ZoneInfo("Asia/Shanghai")
-
-
-class Session:
-    def __init__(self, client, token: str) -> None:
-        self.client, self.token = client, token
-
-    async def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        resp = await self.client.request(method, path, json=body, headers={"X-CSRF-Token": self.token})
-        return resp.status, await resp.json()
-
-
-async def _as(aiohttp_client, client, staff_no: str) -> Session:
-    other = await aiohttp_client(client.server)
-    return Session(other, await login(other, staff_no))
 
 
 def _utc(text: str) -> dt.datetime:
@@ -42,17 +26,13 @@ def _typed(at: dt.datetime) -> str:
 
 
 async def test_a_handler_asks_for_more_time_and_a_supervisor_answers(client, aiohttp_client, world):
-    async with world.services.sessionmaker.begin() as db:
-        hq = await db.scalar(select(Site).where(Site.code == "HQ"))
-        await users.create_user(
-            db, "3002", "赵监控", PASSWORD, roles=["supervisor"], must_change_password=False, site_id=hq.id
-        )
-    agent = Session(client, await login(client, "1001"))
-    status, order = await agent.call("POST", "/api/orders", {"workflow": "fault_repair", "form": FAULT})
-    assert status == 201 and order["due_at"], order
+    await add_user(world, "3002", "赵监控", ["supervisor"])
+    agent = await Session.signed_in(client, "1001")
+    order = await new_order(agent)
+    assert order["due_at"], order
     key = f"/api/orders/{order['id']}"
     was = _utc(order["due_at"])
-    handler = await _as(aiohttp_client, client, "2001")
+    handler = await sign_in(aiohttp_client, client, "2001")
     status, view = await handler.call("GET", key)
     assert view["extension"] == {"may_request": True, "may_decide": False, "pending": None}
 
@@ -77,10 +57,9 @@ async def test_a_handler_asks_for_more_time_and_a_supervisor_answers(client, aio
     assert status == 409 and refused["error_id"] == "extension_too_far", refused
 
     wanted = (was + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
-    status, view = await handler.call(
-        "POST", f"{key}/extension", {"due_at": _typed(wanted), "reason": "暴雨，道路积水，需增派车辆"}
+    view = await act(
+        handler, order, "extension", {"due_at": _typed(wanted), "reason": "暴雨，道路积水，需增派车辆"}
     )
-    assert status == 200, view
     asked = view["extension"]["pending"]
     assert _utc(asked["due_at"]) == wanted and asked["reason"] == "暴雨，道路积水，需增派车辆"
     assert asked["user"]["staff_no"] == "2001" and view["extension"]["may_request"] is False
@@ -93,14 +72,13 @@ async def test_a_handler_asks_for_more_time_and_a_supervisor_answers(client, aio
     # the agent and the team leader do not approve (the step names no approvers: supervisors)
     status, refused = await agent.call("POST", f"{key}/extension/approve", {})
     assert status == 403, refused
-    leader = await _as(aiohttp_client, client, "3001")
+    leader = await sign_in(aiohttp_client, client, "3001")
     status, view = await leader.call("GET", key)
     assert view["extension"]["may_decide"] is False and view["extension"]["pending"]
-    supervisor = await _as(aiohttp_client, client, "3002")
+    supervisor = await sign_in(aiohttp_client, client, "3002")
     status, view = await supervisor.call("GET", key)
     assert view["extension"]["may_decide"] is True
-    status, view = await supervisor.call("POST", f"{key}/extension/approve", {"opinion": "同意延期"})
-    assert status == 200, view
+    view = await act(supervisor, order, "extension/approve", {"opinion": "同意延期"})
     assert _utc(view["due_at"]) == wanted and view["extension"]["pending"] is None
     granted = next(e for e in view["timeline"] if e.get("action") == "extend_approve")
     assert granted["user"]["staff_no"] == "3002" and _utc(granted["due_at"]) == wanted
@@ -124,14 +102,14 @@ async def test_a_handler_asks_for_more_time_and_a_supervisor_answers(client, aio
         assert _utc(audit.before["due_at"]) == was and _utc(audit.after["due_at"]) == wanted
 
     # asked again: refused with its reason, the deadline stays
-    status, view = await handler.call(
-        "POST", f"{key}/extension", {"due_at": _typed(wanted + dt.timedelta(hours=3)), "reason": "仍在抢修"}
+    view = await act(
+        handler, order, "extension", {"due_at": _typed(wanted + dt.timedelta(hours=3)), "reason": "仍在抢修"}
     )
-    assert status == 200 and view["extension"]["pending"], view
+    assert view["extension"]["pending"], view
     status, refused = await supervisor.call("POST", f"{key}/extension/refuse", {"opinion": ""})
     assert status == 422 and refused["error_id"] == "opinion_required"
-    status, view = await supervisor.call("POST", f"{key}/extension/refuse", {"opinion": "请先接收再派工"})
-    assert status == 200 and _utc(view["due_at"]) == wanted and view["extension"]["pending"] is None
+    view = await act(supervisor, order, "extension/refuse", {"opinion": "请先接收再派工"})
+    assert _utc(view["due_at"]) == wanted and view["extension"]["pending"] is None
     async with world.services.sessionmaker() as db:
         told = list(await db.scalars(select(Notification.body).where(Notification.recipient == "2001")))
         assert any("未批准" in b and "请先接收再派工" in b for b in told), told

@@ -6,48 +6,29 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import PASSWORD, login
-from ticketing import users
+from tests.agent_ui.conftest import Session, act, add_user, new_order, sign_in
 from ticketing.models import AuditLog, Site
 from ticketing.sites import create_site
 
 FAULT = {"故障名称": "停电", "故障地址": "朝阳区建国路 1 号", "所属供电局": "HD"}
 
 
-class Session:
-    def __init__(self, client, token: str) -> None:
-        self.client, self.token = client, token
-
-    async def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        resp = await self.client.request(method, path, json=body, headers={"X-CSRF-Token": self.token})
-        return resp.status, await resp.json()
-
-
-async def _as(aiohttp_client, client, staff_no: str) -> Session:
-    other = await aiohttp_client(client.server)
-    return Session(other, await login(other, staff_no))
-
-
 async def _chaoyang(world) -> None:
     """A second bureau (朝阳) with its own handler, 2101."""
     async with world.services.sessionmaker.begin() as db:
         hq = await db.scalar(select(Site).where(Site.code == "HQ"))
-        chaoyang = await create_site(db, "CY", "朝阳供电局", parent=hq, kind="bureau")
-        user = await users.create_user(
-            db, "2101", "刘抢修", PASSWORD, roles=["handler"], must_change_password=False, site_id=chaoyang.id
-        )
-        world.people["2101"] = user.id
+        await create_site(db, "CY", "朝阳供电局", parent=hq, kind="bureau")
+    await add_user(world, "2101", "刘抢修", ["handler"], "CY")
 
 
 async def test_a_misrouted_fault_order_is_returned_corrected_and_sent_to_the_right_bureau(
     client, aiohttp_client, world
 ):
     await _chaoyang(world)
-    agent = Session(client, await login(client, "1001"))
-    status, order = await agent.call("POST", "/api/orders", {"workflow": "fault_repair", "form": FAULT})
-    assert status == 201, order
+    agent = await Session.signed_in(client, "1001")
+    order = await new_order(agent, form=FAULT)
     key = f"/api/orders/{order['id']}"
-    handler = await _as(aiohttp_client, client, "2001")
+    handler = await sign_in(aiohttp_client, client, "2001")
     status, view = await handler.call("GET", key)
     assert view["node"]["id"] == "confirm" and view["actions"] == ["save", "approve", "reject"]
     assert view["reject_name"] == "退单"
@@ -58,8 +39,7 @@ async def test_a_misrouted_fault_order_is_returned_corrected_and_sent_to_the_rig
     status, refused = await handler.call("POST", f"{key}/reject", {"opinion": " "})
     assert status == 422 and refused["error_id"] == "opinion_required", refused
 
-    status, view = await handler.call("POST", f"{key}/reject", {"opinion": "退单：地址不在本局"})
-    assert status == 200, view
+    view = await act(handler, order, "reject", {"opinion": "退单：地址不在本局"})
     assert view["node"]["id"] == "accept" and view["status"] == "已受理"
     assert [h["staff_no"] for h in view["handlers"]] == ["1001"] and view["due_at"] is None
     returned = next(e for e in view["timeline"] if e["kind"] == "comment" and e["action"] == "reject")
@@ -71,17 +51,14 @@ async def test_a_misrouted_fault_order_is_returned_corrected_and_sent_to_the_rig
     assert view["my_step"] is True and view["actions"] == ["save", "submit"]
     bureau = next(f for f in view["form"] if f["name"] == "所属供电局")
     assert bureau["permission"] == "required" and bureau["value"] == "HD"
-    status, view = await agent.call(
-        "POST", f"{key}/submit", {"form": {"所属供电局": "CY"}, "opinion": "更正所属供电局"}
-    )
-    assert status == 200, view
+    view = await act(agent, order, "submit", {"form": {"所属供电局": "CY"}, "opinion": "更正所属供电局"})
     assert view["node"]["id"] == "confirm" and view["status"] == "已流转" and view["due_at"]
     assert [h["staff_no"] for h in view["handlers"]] == ["2101"]
 
     # the right bureau's handler takes it on (批准 of 接收确认, or 提交 as before)
-    right = await _as(aiohttp_client, client, "2101")
-    status, view = await right.call("POST", f"{key}/approve", {"opinion": "已接收"})
-    assert status == 200 and view["node"]["id"] == "dispatch", view
+    right = await sign_in(aiohttp_client, client, "2101")
+    view = await act(right, order, "approve", {"opinion": "已接收"})
+    assert view["node"]["id"] == "dispatch", view
     async with world.services.sessionmaker() as db:
         moved = await db.scalar(
             select(AuditLog).where(
@@ -97,12 +74,8 @@ async def test_a_misrouted_fault_order_is_returned_corrected_and_sent_to_the_rig
 
 async def test_the_creator_may_not_confirm_their_own_order(client, aiohttp_client, world):
     """接收确认 is an approve node: maker ≠ checker, as for every approve node."""
-    async with world.services.sessionmaker.begin() as db:
-        hq = await db.scalar(select(Site).where(Site.code == "HQ"))
-        await users.create_user(
-            db, "3002", "赵监控", PASSWORD, roles=["supervisor"], must_change_password=False, site_id=hq.id
-        )
-    supervisor = await _as(aiohttp_client, client, "3002")
+    await add_user(world, "3002", "赵监控", ["supervisor"])
+    supervisor = await sign_in(aiohttp_client, client, "3002")
     form = {**FAULT, "所属供电局": "HQ"}  # no bureau handler there: the supervisors' batch
     status, order = await supervisor.call("POST", "/api/orders", {"workflow": "fault_repair", "form": form})
     assert status == 409 and order["error_id"] == "no_operator", order

@@ -7,47 +7,21 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import PASSWORD, login
-from ticketing import reports, users
-from ticketing.models import AuditLog, Notification, Site, Timer
-
-FAULT = {"故障名称": "停电", "故障地址": "海淀区中关村大街 9 号", "所属供电局": "HD"}
-
-
-class Session:
-    def __init__(self, client, token: str) -> None:
-        self.client, self.token = client, token
-
-    async def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        resp = await self.client.request(method, path, json=body, headers={"X-CSRF-Token": self.token})
-        return resp.status, await resp.json()
-
-
-async def _as(aiohttp_client, client, staff_no: str) -> Session:
-    other = await aiohttp_client(client.server)
-    return Session(other, await login(other, staff_no))
-
-
-async def _supervisor(world) -> None:
-    async with world.services.sessionmaker.begin() as db:
-        hq = await db.scalar(select(Site).where(Site.code == "HQ"))
-        user = await users.create_user(
-            db, "3002", "赵监控", PASSWORD, roles=["supervisor"], must_change_password=False, site_id=hq.id
-        )
-        world.people["3002"] = user.id
+from tests.agent_ui.conftest import Session, act, add_user, new_order, sign_in
+from ticketing import reports
+from ticketing.models import AuditLog, Notification, Timer
 
 
 async def test_a_duplicate_fault_report_is_voided_linked_to_the_order_it_repeats(
     client, aiohttp_client, world
 ):
-    await _supervisor(world)
-    agent = Session(client, await login(client, "1001"))
-    status, first = await agent.call("POST", "/api/orders", {"workflow": "fault_repair", "form": FAULT})
-    assert status == 201, first
-    status, again = await agent.call("POST", "/api/orders", {"workflow": "fault_repair", "form": FAULT})
-    assert status == 201 and again["due_at"], again
+    await add_user(world, "3002", "赵监控", ["supervisor"])
+    agent = await Session.signed_in(client, "1001")
+    first = await new_order(agent)
+    again = await new_order(agent)
+    assert again["due_at"], again
     key = f"/api/orders/{again['id']}"
-    supervisor = await _as(aiohttp_client, client, "3002")
+    supervisor = await sign_in(aiohttp_client, client, "3002")
 
     # 强制归档 keeps its rule: the archive's 处理描述 / 回访满意度 are empty
     status, refused = await supervisor.call("POST", f"{key}/force_archive", {"opinion": "重复单"})
@@ -66,10 +40,9 @@ async def test_a_duplicate_fault_report_is_voided_linked_to_the_order_it_repeats
     status, refused = await supervisor.call("POST", f"{key}/void", {"opinion": "重复", "duplicate_of": "GZ0"})
     assert status == 422 and refused["details"]["problems"] == {"duplicate_of": "field_unknown_order"}
 
-    status, view = await supervisor.call(
-        "POST", f"{key}/void", {"opinion": "空地址重复单，作废", "duplicate_of": first["number"]}
+    view = await act(
+        supervisor, again, "void", {"opinion": "空地址重复单，作废", "duplicate_of": first["number"]}
     )
-    assert status == 200, view
     assert view["status"] == "已作废" and view["is_open"] is False and view["due_at"] is None
     assert view["actions"] == [] and view["manage"] == [] and view["handlers"] == []
     assert [(x["role"], x["kind"], x["number"]) for x in view["links"]] == [
@@ -122,13 +95,10 @@ async def test_a_duplicate_fault_report_is_voided_linked_to_the_order_it_repeats
 
 
 async def test_a_team_leader_voids_within_their_scope(client, aiohttp_client, world):
-    agent = Session(client, await login(client, "1001"))
-    status, order = await agent.call(
-        "POST", "/api/orders", {"workflow": "consult", "form": {"咨询内容": "电价"}, "submit": False}
-    )
-    assert status == 201, order
-    leader = await _as(aiohttp_client, client, "3001")
+    agent = await Session.signed_in(client, "1001")
+    order = await new_order(agent, "consult", {"咨询内容": "电价"}, submit=False)
+    leader = await sign_in(aiohttp_client, client, "3001")
     status, view = await leader.call("GET", f"/api/orders/{order['id']}")
     assert view["manage"] == ["reassign", "supervise", "void"]
-    status, view = await leader.call("POST", f"/api/orders/{order['id']}/void", {"opinion": "空号无效单"})
-    assert status == 200 and view["status"] == "已作废" and view["links"] == [], view
+    view = await act(leader, order, "void", {"opinion": "空号无效单"})
+    assert view["status"] == "已作废" and view["links"] == [], view
