@@ -121,7 +121,7 @@ async def stored_figures(services: Any, seats: Iterable[str], now: dt.datetime |
     seats = frozenset(str(s) for s in seats if s)
     async with services.sessionmaker() as session:
         _, ended, _, overall = await call_reports.queue_figures(
-            session, start, now, interval="day", tz=tz, now=now
+            session, call_reports.QueueQuery(start, now, interval="day", tz=tz, now=now)
         )
         occupancy = (
             await call_reports.occupancy(session, start, now, agents=seats, now=now) if seats else None

@@ -264,8 +264,7 @@ QUEUE_COLUMNS = [
 
 
 async def queues(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
-    found = await call_reports.queue_intervals(
-        db,
+    asked = call_reports.QueueQuery(
         q.start,
         q.end,
         interval=q.interval,
@@ -275,6 +274,7 @@ async def queues(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
         site_id=q.site_id,
         queue=q.queue,
     )
+    found = await call_reports.queue_intervals(db, asked)
     keys = [c.key for c in QUEUE_COLUMNS]
     cell = {"queue": lambda r: queue_name(r["queue"])}
     rows = [[cell[k](r) if k in cell else r[k] for k in keys] for r in found["rows"]]

@@ -531,6 +531,27 @@ def _after_call_work_seconds(sql: ReportSql, start: dt.datetime, end: dt.datetim
 # --- queue intervals ---------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class QueueQuery:
+    """What the queue report is asked: the calls of [start, end) added up per ``interval`` (15,
+    30 or 60 minutes or a "day", on ``tz``'s wall clock), answered within ``threshold`` seconds
+    for the service level, abandoned within ``short_abandon`` seconds not offered; only those
+    ``viewer`` may see (None: all), of ``site_id`` and of ``queue`` when given; ``now`` ends
+    the after-call work still going on (None: the clock)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    _: dataclasses.KW_ONLY
+    interval: int | str = 30
+    tz: str = "Asia/Shanghai"
+    threshold: float = SERVICE_LEVEL_SECONDS
+    short_abandon: float = SHORT_ABANDON_SECONDS
+    viewer: User | None = None
+    site_id: int | None = None
+    queue: str = ""
+    now: dt.datetime | None = None
+
+
 @dataclasses.dataclass
 class QueueFigures:
     offered: int = 0
@@ -565,24 +586,13 @@ def _stage(stmt: Any, name: str) -> Any:
     return stmt.offset(0).subquery(name)
 
 
-def _queue_cells(
-    sql: ReportSql,
-    scope: Scope,
-    queue: str,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    interval: int | str,
-    tz: str,
-    threshold: float,
-    short_abandon: float,
-    now: dt.datetime,
-) -> Any:
+def _queue_cells(sql: ReportSql, scope: Scope, query: QueueQuery, now: dt.datetime) -> Any:
     """The statement adding the calls up per queue and interval: queue, interval (its start in
     the zone's wall-clock seconds), the cell's first call (time, id), offered, answered,
     abandoned, short abandons, answered in SL, and the answered calls' waits and handle times
     added up as Python did (``_record`` and ``QueueFigures.add`` before): in stages, each
     reading the one before."""
+    start, end = query.start, query.end
     acw = _after_call_work_seconds(sql, start, end, now)
     # the calls of the period, each payload field read once; a call is counted in its (last)
     # queue here, and in every queue it was in before (a transfer to a queue: its queue legs)
@@ -670,12 +680,12 @@ def _queue_cells(
             sql.not_below_zero(func.coalesce(left - entered, _F(0.0))).label("wait"),
             sql.not_below_zero(r.duration - r.hold).label("talk"),
             r.hold,
-            _local_seconds(second, tz, start, end).label("local"),
-        ).where(r.queue != "", r.outcome != "", *((r.queue == queue,) if queue else ())),
+            _local_seconds(second, query.tz, start, end).label("local"),
+        ).where(r.queue != "", r.outcome != "", *((r.queue == query.queue,) if query.queue else ())),
         "times",
     )
     t = times.c
-    size = 86400 if interval == "day" else int(interval) * 60
+    size = 86400 if query.interval == "day" else int(query.interval) * 60
     measures = ("wait", "talk", "hold")
     prepared = _stage(
         select(
@@ -709,7 +719,7 @@ def _queue_cells(
     c = calls.c
     abandoned = c.outcome.in_(ABANDONED)
     wait_s = cast(c.wait, Float) / _F(10.0)  # round(wait, 1), the very float
-    short = and_(abandoned, wait_s < literal(float(short_abandon), Float))
+    short = and_(abandoned, wait_s < literal(float(query.short_abandon), Float))
     answered = c.outcome == "answered"
     # The sums of seconds are floats added up call by call in the calls' order, as Python did:
     # at a mean on a tie (two waits of 6.4 and 6.5 s: 6.45) the last float bit rounds it.
@@ -725,7 +735,7 @@ def _queue_cells(
         case((short, 1), else_=0).label("short"),
         case((answered, 1), else_=0).label("answered"),
         case((and_(abandoned, not_(short)), 1), else_=0).label("abandoned"),
-        case((and_(answered, wait_s <= literal(float(threshold), Float)), 1), else_=0).label("in_sl"),
+        case((and_(answered, wait_s <= literal(float(query.threshold), Float)), 1), else_=0).label("in_sl"),
         func.sum(case((answered, wait_s), else_=_F(0.0))).over(**running).label("waits"),
         func.sum(case((answered, handle), else_=_F(0.0))).over(**running).label("handles"),
         func.row_number().over(**in_order).label("n"),
@@ -748,38 +758,13 @@ def _queue_cells(
     ).group_by(f.queue, f.bucket)
 
 
-async def queue_intervals(
-    session: AsyncSession,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    interval: int | str = 30,
-    tz: str = "Asia/Shanghai",
-    threshold: float = SERVICE_LEVEL_SECONDS,
-    short_abandon: float = SHORT_ABANDON_SECONDS,
-    viewer: User | None = None,
-    site_id: int | None = None,
-    queue: str = "",
-    now: dt.datetime | None = None,
-) -> dict[str, Any]:
+async def queue_intervals(session: AsyncSession, query: QueueQuery) -> dict[str, Any]:
     """Per queue and interval (15/30/60 minutes or a day, in the site's time): offered,
     answered, abandoned, SL, ASA, AHT, abandonment rate; ``totals`` per queue, ``by_interval``
     all queues together per interval, and ``overall``. The database adds the calls up per
     queue and interval; the totals are sums of those cells."""
-    cells, per_queue, per_interval, overall = await queue_figures(
-        session,
-        start,
-        end,
-        interval=interval,
-        tz=tz,
-        threshold=threshold,
-        short_abandon=short_abandon,
-        viewer=viewer,
-        site_id=site_id,
-        queue=queue,
-        now=now,
-    )
-    label = "%Y-%m-%d" if interval == "day" else "%Y-%m-%d %H:%M"
+    cells, per_queue, per_interval, overall = await queue_figures(session, query)
+    label = "%Y-%m-%d" if query.interval == "day" else "%Y-%m-%d %H:%M"
 
     def named(bucket: int) -> str:  # wall-clock seconds → the interval's name
         return (_WALL_EPOCH + dt.timedelta(seconds=bucket)).strftime(label)
@@ -788,9 +773,9 @@ async def queue_intervals(
     totals = [{"queue": q, "interval": "", **f.row()} for q, f in sorted(per_queue.items())]
     by_interval = [{"queue": "", "interval": named(b), **f.row()} for b, f in sorted(per_interval.items())]
     return {
-        "interval": interval,
-        "threshold": threshold,
-        "short_abandon": short_abandon,
+        "interval": query.interval,
+        "threshold": query.threshold,
+        "short_abandon": query.short_abandon,
         "rows": rows,
         "totals": totals,
         "by_interval": by_interval,
@@ -799,40 +784,17 @@ async def queue_intervals(
 
 
 async def queue_figures(
-    session: AsyncSession,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    interval: int | str = 30,
-    tz: str = "Asia/Shanghai",
-    threshold: float = SERVICE_LEVEL_SECONDS,
-    short_abandon: float = SHORT_ABANDON_SECONDS,
-    viewer: User | None = None,
-    site_id: int | None = None,
-    queue: str = "",
-    now: dt.datetime | None = None,
+    session: AsyncSession, query: QueueQuery
 ) -> tuple[
     dict[tuple[str, int], QueueFigures], dict[str, QueueFigures], dict[int, QueueFigures], QueueFigures
 ]:
     """``queue_intervals``' sums before they are rows: per (queue, interval), per queue, per
     interval and overall (the wallboard merges its calls in progress into them)."""
-    if interval not in INTERVALS:
+    if query.interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}")
-    now = now or utcnow()
-    scope = await call_scope(session, viewer, site_id)
+    scope = await call_scope(session, query.viewer, query.site_id)
     connection = await session.connection()
-    cells_stmt = _queue_cells(
-        ReportSql(connection.dialect.name),
-        scope,
-        queue,
-        start,
-        end,
-        interval=interval,
-        tz=tz,
-        threshold=threshold,
-        short_abandon=short_abandon,
-        now=now,
-    )
+    cells_stmt = _queue_cells(ReportSql(connection.dialect.name), scope, query, query.now or utcnow())
     found = []
     for queue_name, bucket, first_at, first_id, *counts, waits, handles in await connection.execute(
         cells_stmt

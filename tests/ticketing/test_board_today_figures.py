@@ -13,7 +13,7 @@ import pytest
 
 from agent_ui.board_today import day_start, today_figures
 from tests.ticketing.test_call_reports import DAY_END, DAY_START, NOW, TZ, known, t  # noqa: F401 (the fixture)
-from ticketing.call_reports import agent_report, occupancy, queue_intervals
+from ticketing.call_reports import QueueQuery, agent_report, occupancy, queue_intervals
 
 
 def _services(sm):
@@ -29,7 +29,7 @@ async def test_the_board_figures_are_the_today_reports(sm, session):
     today = await today_figures(_services(sm), [], ["1001", "1002"], now=NOW.astimezone(dt.UTC))
     assert today["period"] == "today" and today["start"] == DAY_START.timestamp()
     assert today["tz"] == "Asia/Shanghai"
-    report = await queue_intervals(session, DAY_START, DAY_END, interval="day", now=NOW)
+    report = await queue_intervals(session, QueueQuery(DAY_START, DAY_END, interval="day", now=NOW))
     assert today["queues"] == {row["queue"]: _row(row) for row in report["totals"]}
     assert today["total"] == report["overall"]
     service = today["queues"]["service"]

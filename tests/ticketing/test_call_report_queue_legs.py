@@ -6,17 +6,19 @@ did not). SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 from cti.call_events import CallAnswered, CallEnded, CallOffered
-from ticketing.call_reports import agent_report, call_detail, queue_intervals
+from ticketing.call_reports import QueueQuery, agent_report, call_detail, queue_intervals
 from ticketing.calls import CallLinker
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY_START = dt.datetime(2026, 11, 26, tzinfo=TZ)
 DAY_END = DAY_START + dt.timedelta(days=1)
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=TZ)
+DAILY = QueueQuery(DAY_START, DAY_END, interval="day", now=NOW)
 
 
 def t(hms: str) -> float:
@@ -77,7 +79,7 @@ async def _stored(sm, *events) -> None:
 
 async def test_a_call_transferred_to_a_queue_is_offered_and_answered_in_each_queue(sm, session, seeded):
     await _stored(sm, *transferred("x1"))
-    report = await queue_intervals(session, DAY_START, DAY_END, interval="day", now=NOW)
+    report = await queue_intervals(session, DAILY)
     totals = {r["queue"]: r for r in report["totals"]}
     assert {q: (r["offered"], r["answered"], r["abandoned"], r["asa"]) for q, r in totals.items()} == {
         "complaint": (1, 1, 0, 6.0),
@@ -88,7 +90,7 @@ async def test_a_call_transferred_to_a_queue_is_offered_and_answered_in_each_que
     assert (totals["service"]["aht"], totals["complaint"]["aht"]) == (56.0, 120.0)
     assert (report["overall"]["offered"], report["overall"]["answered"]) == (2, 2)
     # the queue filter finds the earlier queue's leg too
-    only = await queue_intervals(session, DAY_START, DAY_END, interval="day", queue="service", now=NOW)
+    only = await queue_intervals(session, dataclasses.replace(DAILY, queue="service"))
     assert [(r["queue"], r["offered"], r["answered"], r["asa"]) for r in only["totals"]] == [
         ("service", 1, 1, 4.0)
     ]
@@ -113,7 +115,7 @@ async def test_a_caller_answered_then_given_up_in_the_queue_transferred_to_is_ea
     sm, session, seeded
 ):
     await _stored(sm, *transferred("x2", second="abandoned_queue"))
-    report = await queue_intervals(session, DAY_START, DAY_END, interval="day", now=NOW)
+    report = await queue_intervals(session, DAILY)
     totals = {r["queue"]: r for r in report["totals"]}
     assert (totals["service"]["answered"], totals["service"]["abandoned"]) == (1, 0)
     assert (totals["complaint"]["answered"], totals["complaint"]["abandoned"]) == (0, 1)
@@ -131,10 +133,7 @@ async def test_a_call_in_progress_is_in_no_report_yet_and_listed_in_progress(sm,
         ),
         *transferred("done"),
     )
-    answered = sum(
-        r["answered"]
-        for r in (await queue_intervals(session, DAY_START, DAY_END, interval="day", now=NOW))["totals"]
-    )
+    answered = sum(r["answered"] for r in (await queue_intervals(session, DAILY))["totals"])
     handled = sum(r["handled"] for r in (await agent_report(session, DAY_START, DAY_END, now=NOW))["rows"])
     assert answered == handled == 2  # the ended call's two legs; the live one in neither yet
     rows = {r["call_id"]: r for r in (await call_detail(session, DAY_START, DAY_END))["rows"]}

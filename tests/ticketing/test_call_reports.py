@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered
 from ticketing.agent_states import AgentStateRecorder
-from ticketing.call_reports import agent_report, call_detail, queue_intervals, survey_report
+from ticketing.call_reports import QueueQuery, agent_report, call_detail, queue_intervals, survey_report
 from ticketing.calls import CallLinker
 from ticketing.models import AgentStateInterval
 from ticketing.users import create_user
@@ -141,7 +141,7 @@ async def known(sm, session, seeded):
 
 
 async def test_queue_intervals_on_known_calls(session, known):
-    report = await queue_intervals(session, DAY_START, DAY_END, interval=30)
+    report = await queue_intervals(session, QueueQuery(DAY_START, DAY_END, interval=30))
     rows = {(r["queue"], r["interval"]): r for r in report["rows"]}
     assert list(rows) == [
         ("fault", "2026-11-26 09:00"),
@@ -182,19 +182,19 @@ async def test_queue_intervals_on_known_calls(session, known):
 
 
 async def test_queue_intervals_by_hour_day_threshold_and_queue(session, known):
-    hourly = await queue_intervals(session, DAY_START, DAY_END, interval=60, queue="service")
+    hourly = await queue_intervals(session, QueueQuery(DAY_START, DAY_END, interval=60, queue="service"))
     [eight] = hourly["rows"]
     assert (eight["interval"], eight["offered"], eight["answered_in_sl"]) == ("2026-11-26 08:00", 4, 2)
-    daily = await queue_intervals(session, DAY_START, DAY_END, interval="day", threshold=30)
+    daily = await queue_intervals(session, QueueQuery(DAY_START, DAY_END, interval="day", threshold=30))
     assert [(r["queue"], r["interval"], r["service_level"]) for r in daily["rows"]] == [
         ("fault", "2026-11-26", 1.0),
         ("service", "2026-11-26", 0.75),  # c2's 30 s now counts
     ]
     # short abandons set to 2 s: c3 (3 s) counts as abandoned
-    strict = await queue_intervals(session, DAY_START, DAY_END, interval="day", short_abandon=2)
+    strict = await queue_intervals(session, QueueQuery(DAY_START, DAY_END, interval="day", short_abandon=2))
     assert strict["totals"][1]["abandoned"] == 2 and strict["totals"][1]["offered"] == 5
     with pytest.raises(ValueError):
-        await queue_intervals(session, DAY_START, DAY_END, interval=45)
+        await queue_intervals(session, QueueQuery(DAY_START, DAY_END, interval=45))
 
 
 async def test_agent_report_from_state_intervals(session, known):
@@ -302,7 +302,7 @@ async def test_call_reports_keep_to_the_viewers_sites(session, known):
     gz_viewer = users["5101"]  # a Guangzhou handler: sees Guangzhou's agents and their queue
     detail = await call_detail(session, DAY_START, DAY_END, viewer=gz_viewer)
     assert [r["call_id"] for r in detail["rows"]] == ["c6"]
-    queues = await queue_intervals(session, DAY_START, DAY_END, viewer=gz_viewer)
+    queues = await queue_intervals(session, QueueQuery(DAY_START, DAY_END, viewer=gz_viewer))
     assert [r["queue"] for r in queues["totals"]] == ["fault"]
     agents = await agent_report(session, DAY_START, DAY_END, viewer=gz_viewer, now=NOW)
     assert [r["agent_id"] for r in agents["rows"]] == ["6001"]

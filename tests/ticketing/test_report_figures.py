@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from ticketing import call_reports
-from ticketing.call_reports import agent_report, call_detail, queue_intervals, survey_report
+from ticketing.call_reports import QueueQuery, agent_report, call_detail, queue_intervals, survey_report
 from ticketing.models import AgentStateInterval, CallLeg, Interaction
 from ticketing.users import create_user
 
@@ -296,7 +296,7 @@ async def _run(session, known, name, period, kwargs):
     if "site" in kwargs:
         kwargs["site_id"] = known.sites[kwargs.pop("site")].id
     if name.startswith("queues"):
-        found = await queue_intervals(session, *period, **kwargs)
+        found = await queue_intervals(session, QueueQuery(*period, **kwargs))
     elif name.startswith("agents"):
         found = await agent_report(session, *period, now=NOW, **kwargs)
     elif name.startswith("calls"):
@@ -398,18 +398,18 @@ async def test_intervals_follow_the_zones_clock_across_a_change_of_offset(sessio
     await session.execute(insert(Interaction), rows)
     await session.commit()
     fall = (dt.datetime(2026, 11, 1, tzinfo=ny), dt.datetime(2026, 11, 3, tzinfo=ny))
-    half = await queue_intervals(session, *fall, interval=30, tz="America/New_York")
+    half = await queue_intervals(session, QueueQuery(*fall, interval=30, tz="America/New_York"))
     assert [(r["interval"], r["offered"]) for r in half["rows"]] == [
         ("2026-11-01 00:00", 1),
         ("2026-11-01 01:00", 2),
         ("2026-11-01 02:30", 1),
         ("2026-11-02 00:00", 1),
     ]
-    daily = await queue_intervals(session, *fall, interval="day", tz="America/New_York")
+    daily = await queue_intervals(session, QueueQuery(*fall, interval="day", tz="America/New_York"))
     assert [(r["interval"], r["offered"]) for r in daily["rows"]] == [("2026-11-01", 4), ("2026-11-02", 1)]
     london = ZoneInfo("Europe/London")
     spring = (dt.datetime(2026, 3, 29, tzinfo=london), dt.datetime(2026, 3, 30, tzinfo=london))
-    hourly = await queue_intervals(session, *spring, interval=60, tz="Europe/London")
+    hourly = await queue_intervals(session, QueueQuery(*spring, interval=60, tz="Europe/London"))
     assert [(r["interval"], r["offered"]) for r in hourly["rows"]] == [
         ("2026-03-29 00:00", 1),
         ("2026-03-29 02:00", 1),
@@ -423,5 +423,5 @@ async def test_a_call_whose_payload_is_no_object_counts_for_nothing(session, see
     odd[1]["payload"], odd[2]["payload"] = None, ["service"]
     await session.execute(insert(Interaction), odd)
     await session.commit()
-    found = await queue_intervals(session, *_days(26, 26), interval="day")
+    found = await queue_intervals(session, QueueQuery(*_days(26, 26), interval="day"))
     assert [(r["queue"], r["offered"]) for r in found["rows"]] == [("service", 1)]
