@@ -23,7 +23,8 @@ Wire format (JSON text frames):
 * server → client: ``{"type": "ack", "id": 7, "result": {...}}`` or
   ``{"type": "refused", "id": 7, "error_id": "...", "message": "..."}``;
   pushes: ``snapshot``, ``ami``, ``agent_state``, ``call``, ``screen_pop``,
-  ``queue`` (a queue's counters, at most every ``QUEUE_INTERVAL``), ``order``,
+  ``queue`` (a queue's counters, at most every ``QUEUE_INTERVAL``), ``order`` (a pop-up,
+  ``TicketRouted`` / ``TicketReminder``, only to those it names who may open the order),
   ``inbox``, ``acw_hold`` (``AcwHoldChanged``, to the agent's own tabs only); after
   ``wallboard``: ``board`` (every agent, queue and call) then
   ``board_call`` for every call event (CallStarted too; each call event says the call's
@@ -95,7 +96,8 @@ from cti.call_events import (
     SpyChanged,
 )
 from cti.events import Event
-from ticketing.events import UserAccountChanged
+from ticketing import screen_alerts
+from ticketing.events import TicketReminder, TicketRouted, UserAccountChanged
 from ticketing.ids import is_id
 from ticketing.models import WorkOrder
 from ticketing.users import names_by_staff_no, order_scope_clause
@@ -116,6 +118,8 @@ FAN_OUT_SLICE = 64  # tabs written per turn of the event loop when one message g
 _RESYNC = {"type": "resync"}
 _WORK = {"type": "work_refresh"}
 _CALL_EVENTS = (CallAnswered, CallHeld, CallTransferred, CallEnded)
+#: an order's pop-up for the people they name (``handlers``, ``staff_no``): only those who may open it
+_POP_UPS = (TicketRouted, TicketReminder)
 DIRECTIONS_KEPT = 10_000  # live calls whose direction is remembered (a CallEnded lost to a restart ages out)
 
 
@@ -489,6 +493,11 @@ class Gateway:
             why = account_change_why(event)
             for client in list(self._by_staff_no.get(event.staff_no, ())):
                 client.sign_out(why)  # its session would be refused from now on anyway
+        elif isinstance(event, _POP_UPS) and self._named_here(body):
+            # whom it names but cannot open the order (a step named to someone outside its data
+            # scope) gets no pop-up leading to a refusal: looked up beside the bus, so that no
+            # other tab's message waits for it
+            self._spawn(self._route_to_openers(event, body))
         else:
             self._route_ticketing(event, body)
 
@@ -602,7 +611,31 @@ class Gateway:
         for client in clients[start:end]:
             client.settle(shared)
 
-    def _route_ticketing(self, event: Event, body: dict[str, Any]) -> None:
+    @staticmethod
+    def _named(body: dict[str, Any]) -> set[str]:
+        """Whom a pop-up is for (``_POP_UPS``): an order's new handlers, a reminder's user."""
+        staff = {str(value) for value in body.get("handlers", ()) or ()}
+        if body.get("staff_no"):
+            staff.add(str(body["staff_no"]))
+        return staff
+
+    def _named_here(self, body: dict[str, Any]) -> bool:
+        return any(self._by_staff_no.get(staff_no) for staff_no in self._named(body))
+
+    async def _route_to_openers(self, event: Event, body: dict[str, Any]) -> None:
+        named = self._named(body)
+        try:
+            async with self.services.sessionmaker() as db:
+                openers = await screen_alerts.who_may_open(db, int(body["order_id"]), named)
+        except Exception:
+            # a pop-up too many beats a new order's lost one
+            log.exception("who may open order %s failed", body.get("order_id"))
+            openers = named
+        self._route_ticketing(event, body, leave_out=named - openers)
+
+    def _route_ticketing(
+        self, event: Event, body: dict[str, Any], leave_out: set[str] | frozenset[str] = frozenset()
+    ) -> None:
         # Ticketing events name the people they concern by 工号 (``handlers``,
         # ``staff_no``) and the order by id; the console refreshes from the API.
         staff: set[str] = set()
@@ -614,10 +647,12 @@ class Gateway:
         order_id = body.get("order_id")
         kind = "inbox" if event.name.startswith("AsyncEvent") else "order"
         tabs: set[Client] = set()
-        for staff_no in staff:
+        for staff_no in staff - leave_out:
             tabs.update(self._by_staff_no.get(staff_no, ()))
         if order_id is not None:
             tabs.update(self._by_order.get(order_id, ()))
+        if leave_out:  # not even as a watcher of the order's page
+            tabs = {client for client in tabs if client.user.staff_no not in leave_out}
         if not tabs:
             return
         shared = SharedMessage({"type": kind, "event": body})

@@ -546,8 +546,9 @@ async def timeline(
             .where(
                 Notification.order_id == order.id,
                 Notification.channel.in_(("sms", "email", "fax", "screen")),
-                # an order routed to a handler is its status change already
-                Notification.kind != "routed",
+                # an order routed to a handler is its status change already, one sent back its
+                # 退单 opinion
+                Notification.kind.not_in(("routed", "returned")),
             )
             .order_by(Notification.id)
         )

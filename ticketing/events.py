@@ -36,6 +36,8 @@ class TicketRouted(Event):
     status: str
     handlers: tuple[str, ...] = ()  # 工号
     category: str = ""
+    kind: str = "routed"  # routed | returned (退单: sent back to its creator, ``message`` says why)
+    message: str = ""
 
 
 @event

@@ -2,12 +2,17 @@
 
 A pop-up fades; its ``notifications`` row (channel ``screen``) stays unread until its user
 reads it here. Reminders, overrun alerts, 督办 and CCs come from ``sla.notify_users``; an order
-routed to a handler (``record_routed``) is one too. Everything is scoped to the reading user:
-nobody reads, counts or marks another's rows.
+routed to a handler (``record_routed``) is one too, and an order sent back (退单) to its creator
+says so, by whom and why (``returned_message``). Everything is scoped to the reading user:
+nobody reads, counts or marks another's rows; and the list and its unread count hold only the
+rows whose order the user may open (the data scope ``can_access`` checks when opening one):
+an order that moved to another bureau, or a step named to someone outside its scope, would
+otherwise be a row that opens on a refusal.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -15,8 +20,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticketing import directory
 from ticketing.events import ScreenAlertsRead, queue_event
 from ticketing.models import Notification, WorkOrder, utcnow
+from ticketing.users import orders_within
 
 #: urgencies that stay on screen until acknowledged (not a toast that fades)
 STICKY = ("urgent", "high")
@@ -27,8 +34,28 @@ def _mine(user_id: int) -> Any:
     return (Notification.user_id == user_id) & (Notification.channel == "screen")
 
 
+async def _openable(session: AsyncSession, user_id: int) -> Any:
+    """The user's rows they may follow: about no order, or about one within their data scope."""
+    paths = (await directory.load(session)).scope_paths(user_id)
+    return _mine(user_id) & (Notification.order_id.is_(None) | orders_within(paths))
+
+
+async def who_may_open(session: AsyncSession, order_id: int, staff_nos: Iterable[str]) -> set[str]:
+    """Those of these 工号 who may open the order (``can_access``): the live pop-up's audience."""
+    site_id = await session.scalar(select(WorkOrder.site_id).where(WorkOrder.id == order_id))
+    known = await directory.load(session)
+    people = (known.active_by_staff_no.get(s) for s in staff_nos)
+    return {p.staff_no for p in people if p is not None and known.covers(p.id, site_id)}
+
+
 async def unread_count(session: AsyncSession, user_id: int) -> int:
-    query = select(func.count()).where(_mine(user_id), Notification.read_at.is_(None))
+    """Every unread row the list would show, not only the newest ``LIMIT``."""
+    query = (
+        select(func.count())
+        .select_from(Notification)
+        .outerjoin(WorkOrder, WorkOrder.id == Notification.order_id)
+        .where(await _openable(session, user_id), Notification.read_at.is_(None))
+    )
     return int(await session.scalar(query) or 0)
 
 
@@ -39,7 +66,7 @@ async def recent(
     query = (
         select(Notification, WorkOrder.number, WorkOrder.status)
         .outerjoin(WorkOrder, WorkOrder.id == Notification.order_id)
-        .where(_mine(user_id))
+        .where(await _openable(session, user_id))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(max(1, min(limit, 200)))
     )
@@ -106,9 +133,30 @@ async def mark_read(
     return {"ids": marked, "unread": unread}
 
 
-def routed_rows(people: Iterable[Any], status: str, now: dt.datetime) -> list[dict[str, Any]]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class Notice:
+    """What reaching someone's desk tells them: its ``kind`` (what the list calls it) and words."""
+
+    kind: str
+    message: str
+
+
+def routed(status: str) -> Notice:
+    return Notice("routed", f"新工单已派给你（{status}）")
+
+
+def returned(step: str, sent_back_as: str, by: Any, opinion: str) -> Notice:
+    """An order sent back to its creator (退单 at 接收确认): not a new order to them, but theirs to
+    correct, so it says from which step, by whom and why."""
+    return Notice("returned", f"工单在{step}被{by.name}（{by.staff_no}）{sent_back_as}，意见：{opinion}")
+
+
+def routed_rows(
+    people: Iterable[Any], status: str, now: dt.datetime, notice: Notice | None = None
+) -> list[dict[str, Any]]:
     """The screen rows of an order reaching these people's desk (without ``order_id``: a new
     order's rows go in with it, ``workflow.insert``)."""
+    notice = notice or routed(status)
     return [
         {
             "channel": "screen",
@@ -116,10 +164,10 @@ def routed_rows(people: Iterable[Any], status: str, now: dt.datetime) -> list[di
             "user_id": person.id,
             "urgency": "normal",
             "subject": "[normal]",
-            "body": f"新工单已派给你（{status}）",
+            "body": notice.message,
             "state": "sent",
             "sent_at": now,
-            "kind": "routed",
+            "kind": notice.kind,
             "created_at": now,
         }
         for person in people
@@ -127,9 +175,11 @@ def routed_rows(people: Iterable[Any], status: str, now: dt.datetime) -> list[di
     ]
 
 
-def record_routed(session: AsyncSession, order: WorkOrder, people: Iterable[Any], status: str) -> None:
-    """An order reached these people's desk (its next step, an automatic 改派): a screen row
-    each, besides the pop-up, so that 有新工单 is still there when they look."""
+def record_routed(
+    session: AsyncSession, order: WorkOrder, people: Iterable[Any], status: str, notice: Notice | None = None
+) -> None:
+    """An order reached these people's desk (its next step, an automatic 改派, a 退单): a screen
+    row each, besides the pop-up, so that 有新工单 is still there when they look."""
     now = utcnow()
-    for row in routed_rows(people, status, now):
+    for row in routed_rows(people, status, now, notice):
         session.add(Notification(order_id=order.id, **row))

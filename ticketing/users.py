@@ -226,12 +226,17 @@ def site_scope_clause(paths: list[str] | None) -> ColumnElement[bool]:
     return or_(*(Site.path.startswith(p) for p in paths))
 
 
-async def order_scope_clause(session: AsyncSession, user: User) -> ColumnElement[bool]:
-    """A WHERE clause limiting work orders to the user's sites."""
-    paths = await scope_paths(session, user)
+def orders_within(paths: list[str] | None) -> ColumnElement[bool]:
+    """SQL condition on ``WorkOrder``: its site is within ``paths`` (``scope_paths``), as
+    ``can_access`` checks one order."""
     if paths is None:
         return true()
     return WorkOrder.site_id.in_(select(Site.id).where(site_scope_clause(paths)))
+
+
+async def order_scope_clause(session: AsyncSession, user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting work orders to the user's sites."""
+    return orders_within(await scope_paths(session, user))
 
 
 async def can_access(session: AsyncSession, user: User, order: WorkOrder) -> bool:

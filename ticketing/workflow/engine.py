@@ -474,14 +474,19 @@ async def reject(
     if not opinion.strip():
         raise ActionRefused("opinion_required", "a rejection needs an opinion")
     mine = await my_assignment(session, user, order)
-    back = next((ex.to for ex in node.exits if ex.kind == "reject" and evaluate(ex.when, order.form)), None)
-    target = definition.node(back or definition.create_node.id)
+    back = next((ex for ex in node.exits if ex.kind == "reject" and evaluate(ex.when, order.form)), None)
+    target = definition.node(back.to if back else definition.create_node.id)
     operators = await plan_entry(session, user, order, node, target, order.form)
     before = snapshot(order)
     mine.state, mine.acted_at = "done", now
     await add_comment(session, order, user, "reject", opinion)
     await cancel_others(session, order, now)
-    await enter_node(session, user, order, definition, target, now, action="reject", operators=operators)
+    # its handlers read 退单 (as the workflow names it), from where, by whom and why: not 新工单
+    sent_back_as = (back.name if back else "") or "退回"
+    notice = screen_alerts.returned(node.name or node.status, sent_back_as, user, opinion.strip())
+    await enter_node(
+        session, user, order, definition, target, now, action="reject", operators=operators, notice=notice
+    )
     await audit(session, user, "reject", order, before, opinion=opinion)
     return order
 

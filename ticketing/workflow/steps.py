@@ -253,8 +253,10 @@ async def enter_node(
     *,
     action: str,
     operators: list[Person],
+    notice: screen_alerts.Notice | None = None,
 ) -> None:
-    """Move the order into ``node`` with the ``operators`` from ``plan_entry``; cannot refuse."""
+    """Move the order into ``node`` with the ``operators`` from ``plan_entry``; cannot refuse.
+    ``notice``: what their pop-up and 提醒 say, when not 有新工单 (a 退单)."""
     previous = order.status
     leaving = order.current_node
     await sla.cancel_timers(session, order.id)
@@ -267,7 +269,7 @@ async def enter_node(
     if node.contractor:
         await contractors.dispatch(session, user, order, node, now)
     await notify.on_enter(session, order, node.id)
-    queue_entered(session, user, order, node, previous, action, operators)
+    queue_entered(session, user, order, node, previous, action, operators, notice=notice)
 
 
 async def arrive(
@@ -313,7 +315,9 @@ def queue_entered(
     operators: list[Person],
     *,
     record: bool = True,
+    notice: screen_alerts.Notice | None = None,
 ) -> None:
+    notice = notice or screen_alerts.routed(order.status)
     queue_event(
         session,
         TicketStatusChanged(
@@ -336,10 +340,12 @@ def queue_entered(
                 status=order.status,
                 handlers=tuple(op.staff_no for op in operators),
                 category=order.category,
+                kind=notice.kind,
+                message=notice.message,
             ),
         )
         if record:  # the pop-up fades: a screen row each stays in 提醒 (``routed_to``)
-            screen_alerts.record_routed(session, order, routed_to(user, operators), order.status)
+            screen_alerts.record_routed(session, order, routed_to(user, operators), order.status, notice)
 
 
 def routed_to(user: User | None, operators: Iterable[Person]) -> list[Person]:

@@ -25,7 +25,10 @@ export function bindAlerts(socket) {
   socket.addEventListener("order", (e) => {
     const ev = e.detail.event;
     if (ev.event === "TicketRouted" && (ev.handlers || []).includes(me)) {
-      toast(t("alert.routed", { number: ev.number, status: ev.status }), "alert", 10000);
+      // an order sent back to me (退单) is mine to correct, not new: say by whom and why
+      const text = ev.kind === "returned" ? `${t("alert.returned", { number: ev.number })} ${ev.message}`
+        : t("alert.routed", { number: ev.number, status: ev.status });
+      toast(text, "alert", ev.kind === "returned" ? 15000 : 10000);
       beep();
     } else if (ev.event === "TicketReminder" && ev.staff_no === me) {
       const urgent = ev.urgency === "urgent" || ev.urgency === "high";
