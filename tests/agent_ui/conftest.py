@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from agent_ui import AppServices, create_app
 from cti.bus import InProcessBus
-from ticketing import knowledge, users
+from ticketing import knowledge, sla, users
 from ticketing.db import create_engine, migrate, sessionmaker
-from ticketing.models import Site, User
+from ticketing.models import Site, User, WorkOrder
 from ticketing.seed import seed_defaults
 from ticketing.sites import create_site
 
@@ -149,6 +149,33 @@ async def act(who: Session, order: dict, action: str = "submit", body: dict | No
     status, view = await who.call("POST", f"/api/orders/{order['id']}/{action}", body or {})
     assert status == 200, view
     return view
+
+
+async def chaoyang_bureau(world) -> None:
+    """A second bureau (朝阳, CY) beside 海淀 (HD), with its own handler 2101."""
+    async with world.services.sessionmaker.begin() as db:
+        hq = await db.scalar(select(Site).where(Site.code == "HQ"))
+        await create_site(db, "CY", "朝阳供电局", parent=hq, kind="bureau")
+    await add_user(world, "2101", "刘抢修", ["handler"], "CY")
+
+
+async def routed_order(client, bureau: str = "HD") -> dict:
+    """A 故障报修 order (``FAULT`` at ``bureau``) 1001 takes, signed in on ``client``, and sends on
+    to 接收确认 at that bureau's handlers (HD: 2001), whose 提醒 says 有新工单."""
+    agent = await Session.signed_in(client, "1001")
+    return await new_order(agent, form={**FAULT, "所属供电局": bureau}, caller_number="13800138000")
+
+
+async def overrun_alert(world, order_id: int, *staff: str, times: int = 1) -> None:
+    """An urgent overrun alert (工单已超期) about the order on these users' screens, ``times`` over,
+    as the SLA worker stores it (nothing published)."""
+    async with world.services.sessionmaker.begin() as db:
+        order = await db.get(WorkOrder, order_id)
+        people = [await db.get(User, world.people[s]) for s in staff]
+        for _ in range(times):
+            await sla.notify_users(
+                db, order, people, kind="overrun", channels=["screen"], urgency="urgent", message="工单已超期"
+            )
 
 
 async def knowledge_content(world) -> tuple[int, str]:

@@ -10,37 +10,13 @@ import json
 
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import login, next_message
-from ticketing import sla
-from ticketing.models import Notification, User, WorkOrder
-
-FAULT = {"故障名称": "停电", "故障地址": "海淀区中关村大街 9 号", "所属供电局": "HD"}
-
-
-async def _routed_order(client) -> dict:
-    token = await login(client, "1001")
-    resp = await client.post(
-        "/api/orders",
-        json={"workflow": "fault_repair", "form": FAULT, "caller_number": "13800138000"},
-        headers={"X-CSRF-Token": token},
-    )
-    order = await resp.json()
-    assert resp.status == 201, order
-    return order
-
-
-async def _overrun(world, order_id: int, *staff: str) -> None:
-    async with world.services.sessionmaker.begin() as db:
-        order = await db.get(WorkOrder, order_id)
-        users = [await db.get(User, world.people[s]) for s in staff]
-        await sla.notify_users(
-            db, order, users, kind="overrun", channels=["screen"], urgency="urgent", message="工单已超期"
-        )
+from tests.agent_ui.conftest import login, next_message, overrun_alert, routed_order
+from ticketing.models import Notification
 
 
 async def test_kept_listed_and_read_by_their_own_user_only(client, aiohttp_client, world):
-    order = await _routed_order(client)
-    await _overrun(world, order["id"], "2001", "3001")
+    order = await routed_order(client)
+    await overrun_alert(world, order["id"], "2001", "3001")
     handler = await aiohttp_client(client.server)
     token = await login(handler, "2001")
     body = await (await handler.get("/api/notifications")).json()
@@ -91,8 +67,8 @@ async def test_bad_requests_and_strangers_are_refused(client):
 
 
 async def test_every_tab_hears_of_a_read_and_the_socket_marks_only_mine(client, aiohttp_client, world):
-    order = await _routed_order(client)
-    await _overrun(world, order["id"], "2001", "3001")
+    order = await routed_order(client)
+    await overrun_alert(world, order["id"], "2001", "3001")
     handler = await aiohttp_client(client.server)
     await login(handler, "2001")
     items = (await (await handler.get("/api/notifications")).json())["items"]
@@ -131,8 +107,8 @@ async def test_every_tab_hears_of_a_read_and_the_socket_marks_only_mine(client, 
 async def test_the_timeline_says_who_was_alerted_on_screen_and_whether_they_read_it(
     client, aiohttp_client, world
 ):
-    order = await _routed_order(client)
-    await _overrun(world, order["id"], "2001")
+    order = await routed_order(client)
+    await overrun_alert(world, order["id"], "2001")
     view = await (await client.get(f"/api/orders/{order['id']}")).json()
     [alert] = [e for e in view["timeline"] if e["kind"] == "screen"]  # not the 有新工单 (its status says it)
     assert alert["internal"] is True and alert["alert_kind"] == "overrun" and alert["urgency"] == "urgent"

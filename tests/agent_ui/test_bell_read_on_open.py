@@ -11,32 +11,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import login, next_message
-from ticketing import sla
-from ticketing.models import Notification, User, WorkOrder
-
-FAULT = {"故障名称": "停电", "故障地址": "海淀区中关村大街 9 号", "所属供电局": "HD"}
-
-
-async def _routed_order(client) -> dict:
-    token = await login(client, "1001")
-    resp = await client.post(
-        "/api/orders",
-        json={"workflow": "fault_repair", "form": FAULT, "caller_number": "13800138000"},
-        headers={"X-CSRF-Token": token},
-    )
-    order = await resp.json()
-    assert resp.status == 201, order
-    return order
-
-
-async def _overrun(world, order_id: int, *staff: str) -> None:
-    async with world.services.sessionmaker.begin() as db:
-        order = await db.get(WorkOrder, order_id)
-        users = [await db.get(User, world.people[s]) for s in staff]
-        await sla.notify_users(
-            db, order, users, kind="overrun", channels=["screen"], urgency="urgent", message="工单已超期"
-        )
+from tests.agent_ui.conftest import login, next_message, overrun_alert, routed_order
+from ticketing.models import Notification
 
 
 async def _unread(world, staff: str) -> list[tuple[int, int]]:
@@ -60,9 +36,9 @@ async def _read_event(ws) -> dict:
 
 @pytest.mark.parametrize("opened", ["/api/orders/{id}", "/orders/{id}", "/orders/{number}"])
 async def test_opening_an_order_reads_my_alerts_about_it(client, aiohttp_client, world, opened):
-    order = await _routed_order(client)
-    other = await _routed_order(client)
-    await _overrun(world, order["id"], "2001", "3001")
+    order = await routed_order(client)
+    other = await routed_order(client)
+    await overrun_alert(world, order["id"], "2001", "3001")
     handler = await aiohttp_client(client.server)
     await login(handler, "2001")
     before = await _unread(world, "2001")
@@ -89,7 +65,7 @@ async def test_opening_an_order_reads_my_alerts_about_it(client, aiohttp_client,
 
 
 async def test_once_read_the_order_opens_as_before(client, aiohttp_client, world):
-    order = await _routed_order(client)
+    order = await routed_order(client)
     handler = await aiohttp_client(client.server)
     await login(handler, "2001")
     assert [o for o, _ in await _unread(world, "2001")] == [order["id"]]  # its 有新工单

@@ -6,25 +6,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import Session, act, add_user, new_order, sign_in
-from ticketing.models import AuditLog, Site
-from ticketing.sites import create_site
+from tests.agent_ui.conftest import Session, act, add_user, chaoyang_bureau, new_order, sign_in
+from ticketing.models import AuditLog
 
 FAULT = {"故障名称": "停电", "故障地址": "朝阳区建国路 1 号", "所属供电局": "HD"}
-
-
-async def _chaoyang(world) -> None:
-    """A second bureau (朝阳) with its own handler, 2101."""
-    async with world.services.sessionmaker.begin() as db:
-        hq = await db.scalar(select(Site).where(Site.code == "HQ"))
-        await create_site(db, "CY", "朝阳供电局", parent=hq, kind="bureau")
-    await add_user(world, "2101", "刘抢修", ["handler"], "CY")
 
 
 async def test_a_misrouted_fault_order_is_returned_corrected_and_sent_to_the_right_bureau(
     client, aiohttp_client, world
 ):
-    await _chaoyang(world)
+    await chaoyang_bureau(world)
     agent = await Session.signed_in(client, "1001")
     order = await new_order(agent, form=FAULT)
     key = f"/api/orders/{order['id']}"
