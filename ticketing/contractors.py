@@ -25,8 +25,8 @@ from cti.phones import InvalidPhoneNumber, is_mobile, normalize
 from ticketing import notify
 from ticketing.audit import record, record_change
 from ticketing.categories import config_categories, own_first
-from ticketing.errors import ActionRefused, FieldErrors, NotFound, clean_texts, require_admin
-from ticketing.ids import fetch, whole
+from ticketing.errors import ActionRefused, FieldErrors, clean_texts, require_admin
+from ticketing.ids import fetch, known, whole
 from ticketing.models import (
     Contractor,
     ContractorDispatch,
@@ -154,10 +154,7 @@ async def create(session: AsyncSession, actor: User | None, values: Mapping[str,
 
 
 async def get(session: AsyncSession, contractor_id: int) -> Contractor:
-    row = await session.get(Contractor, contractor_id)
-    if row is None:
-        raise NotFound(f"no contractor #{contractor_id}", entity="contractor", key=contractor_id)
-    return row
+    return await known(session, Contractor, contractor_id, "contractor", "contractor")
 
 
 async def update_contractor(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from ticketing.errors import NotFound
+
 T = TypeVar("T")
 
 MAX_ID = 2**63 - 1
@@ -41,3 +43,12 @@ async def fetch(session: Any, model: type[T], value: Any) -> T | None:
     """The ``model`` row that ``value`` (an id from input) names, or None: an id no row can have
     is not asked of the database (where it would fail instead of finding nothing)."""
     return await session.get(model, value) if is_id(value) else None
+
+
+async def known(session: Any, model: type[T], value: Any, entity: str, what: str) -> T:
+    """The ``model`` row that ``value`` names (as ``fetch`` finds it), else ``NotFound``: "no
+    <what> #<value>", with ``entity`` and the id as its details."""
+    row = await fetch(session, model, value)
+    if row is None:
+        raise NotFound(f"no {what} #{value}", entity=entity, key=value)
+    return row

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.audit import record, record_change
 from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, clean_texts
-from ticketing.ids import fetch, is_id, whole
+from ticketing.ids import fetch, is_id, known, whole
 from ticketing.models import (
     KbArticle,
     KbCategory,
@@ -91,10 +91,7 @@ def _children_of(parent_id: int | None) -> Any:
 
 
 async def get_category(session: AsyncSession, category_id: int) -> KbCategory:
-    row = await fetch(session, KbCategory, category_id)
-    if row is None:
-        raise NotFound(f"no knowledge category #{category_id}", entity="kb_category", key=category_id)
-    return row
+    return await known(session, KbCategory, category_id, "kb_category", "knowledge category")
 
 
 async def _ancestors(session: AsyncSession, category: KbCategory) -> list[int]:
@@ -413,10 +410,7 @@ async def _cleaned_article(
 
 
 async def get_article(session: AsyncSession, article_id: int) -> KbArticle:
-    row = await session.get(KbArticle, article_id)
-    if row is None:
-        raise NotFound(f"no knowledge article #{article_id}", entity="kb_article", key=article_id)
-    return row
+    return await known(session, KbArticle, article_id, "kb_article", "knowledge article")
 
 
 async def create_article(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> KbArticle:

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record, record_change
-from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
+from ticketing.errors import FieldErrors, clean_texts, require_admin
+from ticketing.ids import known
 from ticketing.models import Category, NotificationTemplate, User, WorkflowDefinition
 from ticketing.notify import TemplateError, TemplateTooCostly, render
 
@@ -143,10 +144,9 @@ async def _cleaned(
 
 
 async def get_template(session: AsyncSession, template_id: int) -> NotificationTemplate:
-    row = await session.get(NotificationTemplate, template_id)
-    if row is None:
-        raise NotFound(f"no message template #{template_id}", entity="notification_template", key=template_id)
-    return row
+    return await known(
+        session, NotificationTemplate, template_id, "notification_template", "message template"
+    )
 
 
 async def create_template(

@@ -31,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.audit import record, record_change
 from ticketing.categories import config_categories
 from ticketing.contractors import dispatch_view
-from ticketing.errors import FieldErrors, NotFound, TicketingError, clean_texts, require_admin
+from ticketing.errors import FieldErrors, TicketingError, clean_texts, require_admin
+from ticketing.ids import known
 from ticketing.models import (
     Category,
     Comment,
@@ -400,10 +401,7 @@ async def create_template(session: AsyncSession, actor: User | None, values: dic
 
 
 async def get_template(session: AsyncSession, template_id: int) -> PrintTemplate:
-    row = await session.get(PrintTemplate, template_id)
-    if row is None:
-        raise NotFound(f"no print template #{template_id}", entity="print_template", key=template_id)
-    return row
+    return await known(session, PrintTemplate, template_id, "print_template", "print template")
 
 
 async def update_template(

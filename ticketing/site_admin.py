@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.calendar import DEFAULT_HOURS, HOLIDAYS_CN, WEEKDAYS
 from ticketing.audit import record, record_change
-from ticketing.errors import ActionRefused, FieldErrors, NotFound, clean_texts, require_admin
-from ticketing.ids import whole
+from ticketing.errors import ActionRefused, FieldErrors, clean_texts, require_admin
+from ticketing.ids import known, whole
 from ticketing.models import Base, Site, User
 
 KINDS = ("hq", "branch", "bureau", "outlet")
@@ -173,10 +173,7 @@ def _calendar_with(calendar: dict[str, Any] | None, hours: dict[str, list[str]] 
 
 
 async def get(session: AsyncSession, site_id: int) -> Site:
-    site = await session.get(Site, site_id)
-    if site is None:
-        raise NotFound(f"no site #{site_id}", entity="site", key=site_id)
-    return site
+    return await known(session, Site, site_id, "site", "site")
 
 
 async def listing(session: AsyncSession) -> list[Site]:
