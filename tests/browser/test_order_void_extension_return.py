@@ -1,5 +1,5 @@
 """On the order page in Chromium: 申请延期 (dialog) and its approval, 退单 at 接收确认, and 作废 of
-a duplicate naming the order it repeats."""
+a duplicate naming the order it repeats; a double click sends an action (or the intake's 保存) once."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
         await seed_demo(db, customers=5)
         users = {u.staff_no: u for u in await db.scalars(select(User))}
         gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
-        for name in ("first", "again"):
+        for name in ("first", "again", "twice"):
             order = await create_order(
                 db,
                 users["1001"],
@@ -49,9 +49,10 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
     await engine.dispose()
 
 
-@pytest.fixture
-def orders_console(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'void.db'}"
+@pytest.fixture(scope="module")
+def orders_console(tmp_path_factory):
+    # one seeded console for the module: each story works on orders of its own
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('void') / 'void.db'}"
     numbers: dict[str, str] = {}
     worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers),))
     worker.start()
@@ -110,3 +111,68 @@ def test_extension_return_and_void_on_the_order_page(orders_console, browser):
     finally:
         handler.close()
         supervisor.close()
+
+
+def _posts(page, path: str) -> list[str]:
+    """The POSTs the page sends to ``path`` (an API path's end), as they leave the browser."""
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" and r.url.endswith(path) else None)
+    return sent
+
+
+def test_a_double_clicked_order_action_is_sent_once(orders_console, browser):
+    """QA: a double click on 退单 (or any action) sent it twice; the server refused the second
+    (409) and an error toast said so, for nothing."""
+    server, numbers = orders_console
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    try:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, "5101", DEMO_PASSWORD)
+        page.goto(f"{server.url}/orders/{numbers['twice']}")
+        sent = _posts(page, "/reject")
+        page.fill("#order-opinion", "退单：地址不在本局")
+        page.dblclick("#order-reject")
+        expect(page.locator("#order-status")).to_have_text("已受理")
+        expect(page.locator("#order-timeline li[data-action='reject']")).to_have_count(1)
+        page.wait_for_timeout(300)  # a second request, if one went, has had its answer
+        assert len(sent) == 1, sent
+        expect(page.locator(".toast.refused")).to_have_count(0)
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
+def test_a_double_clicked_intake_save_takes_one_order_in(orders_console, browser):
+    """QA: a double click on 保存,处理完毕 took the caller's order in twice (two orders, one call).
+    A refused save leaves the button usable and the form as typed."""
+    from tests.browser.test_console_story import fill_fault_order
+
+    server, _ = orders_console
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    try:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, "1001", DEMO_PASSWORD)
+        sent = _posts(page, "/api/orders")
+        fill_fault_order(page, opinion="客户来电报修")
+        page.fill("#intake-caller", "13912340000")
+        page.fill("#intake-故障地址", "")
+        page.click("#intake-save-close")
+        expect(page.locator("#intake-故障地址")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#intake-save-close")).to_be_enabled()
+        expect(page.locator("#intake-故障名称")).to_have_value("整栋楼停电")
+        expect(page.locator("#intake-opinion")).to_have_value("客户来电报修")
+
+        page.fill("#intake-故障地址", "广州市天河区中山路 1 号 3 栋")
+        page.dblclick("#intake-save-close")
+        expect(page.locator("#intake-saved-link")).to_be_visible()
+        page.wait_for_timeout(300)
+        assert len(sent) == 2, sent  # the refused one, and the double click's one
+        taken = page.request.get(f"{server.url}/api/orders", params={"caller": "13912340000"}).json()
+        assert len(taken["items"]) == 1, taken
+        assert not errors, errors
+    finally:
+        ctx.close()

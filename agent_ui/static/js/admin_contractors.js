@@ -2,7 +2,7 @@
 // Disabled (停用) rather than deleted once orders were dispatched to them. The categories it
 // serves are ticked by name (a category is named by its workflows); the record keeps the codes.
 import { categoryChoices, saveRecord, stepChoices } from "./admin_register.js";
-import { api, el } from "./api.js";
+import { api, el, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -31,8 +31,8 @@ async function load() {
     el("td", {}, c.active ? t("contractor.yes") : t("contractor.disabled")),
     el("td", {},
       el("button", { type: "button", class: "link", onclick: () => edit(c) }, t("contractor.edit")), " ",
-      el("button", { type: "button", class: "link", onclick: () => act(c, c.active ? "disable" : "enable") }, t(c.active ? "contractor.disable" : "contractor.enable")), " ",
-      el("button", { type: "button", class: "link", onclick: () => remove(c) }, t("contractor.delete"))),
+      el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => act(c, c.active ? "disable" : "enable")) }, t(c.active ? "contractor.disable" : "contractor.enable")), " ",
+      el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => remove(c)) }, t("contractor.delete"))),
   )));
 }
 

@@ -2,7 +2,7 @@
 // so a template that does not compile is refused at once, naming the field. The category and
 // step are picked by name (a category is named by its workflows); the records keep the codes.
 import { categoryChoices, choose, fillSelect, saveRecord, stepChoices } from "./admin_register.js";
-import { api, el } from "./api.js";
+import { api, el, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -47,7 +47,7 @@ async function load() {
     el("td", {}, m.enabled ? t("contractor.yes") : t("contractor.disabled")),
     el("td", {},
       el("button", { type: "button", class: "link", onclick: () => edit(m) }, t("contractor.edit")), " ",
-      el("button", { type: "button", class: "link", onclick: () => toggle(m) }, t(m.enabled ? "contractor.disable" : "contractor.enable"))),
+      el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => toggle(m)) }, t(m.enabled ? "contractor.disable" : "contractor.enable"))),
   )));
 }
 

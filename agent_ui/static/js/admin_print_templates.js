@@ -2,7 +2,7 @@
 // on save, so a template that does not compile or leaves the sandbox is refused at once. The
 // workflow, step and subcategory are picked by name; the records keep the codes.
 import { choose, fillSelect, saveRecord, stepChoices } from "./admin_register.js";
-import { api, el } from "./api.js";
+import { api, el, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -44,7 +44,7 @@ async function load() {
     el("td", {}, categoryName(p.workflow_key, p.category)), el("td", {}, p.enabled ? t("contractor.yes") : t("contractor.disabled")),
     el("td", {},
       el("button", { type: "button", class: "link", onclick: () => edit(p) }, t("contractor.edit")), " ",
-      el("button", { type: "button", class: "link", onclick: () => toggle(p) }, t(p.enabled ? "contractor.disable" : "contractor.enable"))),
+      el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => toggle(p)) }, t(p.enabled ? "contractor.disable" : "contractor.enable"))),
   )));
 }
 

@@ -1,22 +1,26 @@
 // The admin registers' form (外委单位, 打印模板, 消息模板): save the record in the form (POST a new
 // one, PATCH the one its hidden id names), mark the fields the server refused, say how it went.
 // And what they pick a category, workflow or step from, by name (the records keep the codes).
-import { api, el } from "./api.js";
+import { api, el, once } from "./api.js";
 import { toast } from "./toast.js";
 
+// A second press while the first is on its way is ignored (false): it would add the record twice.
 export async function saveRecord(form, collection, body, savedText) {
   for (const input of form.querySelectorAll("input, textarea, select, fieldset")) input.removeAttribute("aria-invalid");
-  try {
-    if (form.id.value) await api(`${collection}/${form.id.value}`, { method: "PATCH", body });
-    else await api(collection, { method: "POST", body });
-  } catch (err) {
-    for (const name of Object.keys(err.details?.problems || {})) form.elements.namedItem(name)?.setAttribute?.("aria-invalid", "true");
-    toast(err.message, "refused");
-    return false;
-  }
-  form.reset();
-  toast(savedText, "ok");
-  return true;
+  const saved = await once(form, async () => {
+    try {
+      if (form.id.value) await api(`${collection}/${form.id.value}`, { method: "PATCH", body });
+      else await api(collection, { method: "POST", body });
+    } catch (err) {
+      for (const name of Object.keys(err.details?.problems || {})) form.elements.namedItem(name)?.setAttribute?.("aria-invalid", "true");
+      toast(err.message, "refused");
+      return false;
+    }
+    form.reset();
+    toast(savedText, "ok");
+    return true;
+  });
+  return saved === true;
 }
 
 // The workflows new orders start on, in intake's order: key, name, category, steps (id, name,

@@ -2,7 +2,7 @@
 // the deadlines of its orders count in; the national holidays and make-up days, read-only.
 // A site anything refers to cannot be deleted (the server says what refers to it).
 import { saveRecord } from "./admin_register.js";
-import { api, el } from "./api.js";
+import { api, el, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -21,7 +21,7 @@ function render(holidays) {
     el("td", {}, hoursText(s.hours), s.own_hours ? "" : el("span", { class: "muted" }, ` (${t("site.default_hours")})`)),
     el("td", {},
       el("button", { type: "button", class: "link", onclick: () => edit(s) }, t("site.edit")), " ",
-      el("button", { type: "button", class: "link", onclick: () => remove(s) }, t("site.delete"))),
+      el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => remove(s)) }, t("site.delete"))),
   )));
   const parent = form.parent_site_id, chosen = parent.value;
   parent.replaceChildren(parent.options[0], ...items.map((s) => el("option", { value: s.id }, `${s.name} (${s.code})`)));

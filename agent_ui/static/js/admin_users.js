@@ -1,7 +1,7 @@
 // 账号管理: the admins' register of users. A new user and a reset password get a temporary
 // password, shown here once; the user chooses their own at the next sign-in. Accounts are
 // disabled (停用), never deleted: orders, calls and the audit log name them.
-import { api, el } from "./api.js";
+import { api, el, once } from "./api.js";
 import { queueName, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -27,9 +27,9 @@ async function load() {
     el("td", {}, !u.active ? t("user.disabled") : locked(u) ? t("user.locked") : u.must_change_password ? t("user.must_change") : t("user.normal")),
     el("td", {},
       el("button", { type: "button", class: "link", onclick: () => edit(u) }, t("user.edit")), " ",
-      el("button", { type: "button", class: "link", "data-act": "reset", onclick: () => resetPassword(u) }, t("user.reset_password")), " ",
-      locked(u) ? el("button", { type: "button", class: "link", "data-act": "unlock", onclick: () => act(u, "unlock") }, t("user.unlock")) : null,
-      el("button", { type: "button", class: "link", "data-act": "toggle", onclick: () => toggle(u) }, t(u.active ? "user.disable" : "user.enable"))),
+      el("button", { type: "button", class: "link", "data-act": "reset", onclick: (e) => once(e.currentTarget, () => resetPassword(u)) }, t("user.reset_password")), " ",
+      locked(u) ? el("button", { type: "button", class: "link", "data-act": "unlock", onclick: (e) => once(e.currentTarget, () => act(u, "unlock")) }, t("user.unlock")) : null,
+      el("button", { type: "button", class: "link", "data-act": "toggle", onclick: (e) => once(e.currentTarget, () => toggle(u)) }, t(u.active ? "user.disable" : "user.enable"))),
   )));
 }
 
@@ -101,22 +101,25 @@ function refused(err) {
   toast(err.message, "refused");
 }
 
-form.addEventListener("submit", async (e) => {
+// a second press would be refused (工号 taken, by the first), as if the save had failed
+form.addEventListener("submit", (e) => {
   e.preventDefault();
   for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
   const editing = form.id.value;
-  try {
-    if (editing) {
-      await api(`/api/users/${encodeURIComponent(editing)}`, { method: "PATCH", body: body() });
-      toast(t("user.saved"), "ok");
-      form.reset();
-    } else {
-      const made = await api("/api/users", { method: "POST", body: body() });
-      form.reset();
-      showPassword(made.user.staff_no, made.temporary_password);
-    }
-  } catch (err) { refused(err); return; }
-  await load();
+  once(form, async () => {
+    try {
+      if (editing) {
+        await api(`/api/users/${encodeURIComponent(editing)}`, { method: "PATCH", body: body() });
+        toast(t("user.saved"), "ok");
+        form.reset();
+      } else {
+        const made = await api("/api/users", { method: "POST", body: body() });
+        form.reset();
+        showPassword(made.user.staff_no, made.temporary_password);
+      }
+    } catch (err) { refused(err); return; }
+    await load();
+  });
 });
 
 form.addEventListener("reset", () => {

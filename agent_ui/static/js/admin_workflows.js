@@ -1,7 +1,7 @@
 // 流程配置: the workflows and their versions; a version's steps and YAML; import (validated by the
 // server: every problem is listed under the editor and the text stays as typed), export,
 // 停用 / 启用. The format is docs/workflows.md.
-import { api, el, fmtTime } from "./api.js";
+import { api, el, fmtTime, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -44,7 +44,7 @@ async function load() {
           el("button", { type: "button", class: "link", onclick: () => view(w.key, v.version) }, t("wf.view")), " ",
           el("button", { type: "button", class: "link", onclick: () => copy(w.key, v.version, newest) }, t("wf.copy")), " ",
           el("a", { class: "link", href: `${versionPath(w.key, v.version)}/export`, download: `${w.key}-v${v.version}.yaml` }, t("wf.export")), " ",
-          el("button", { type: "button", class: "link", onclick: () => toggle(w, v) }, t(v.enabled ? "wf.disable" : "wf.enable"))),
+          el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => toggle(w, v)) }, t(v.enabled ? "wf.disable" : "wf.enable"))),
       ));
     });
   }
@@ -193,19 +193,22 @@ form.addEventListener("submit", async (e) => {
     return;
   }
   showProblems([]);
-  try {
-    const made = await api("/api/workflows", { method: "POST", body: { source } });
-    form.reset();
-    toast(t("wf.imported", made), "ok");
-    await load();
-  } catch (err) {
-    const problems = Array.isArray(err.details?.problems) ? err.details.problems : [];
-    if (problems.length) {
-      showProblems(problems);
-      caretAt(problems);
+  // a second press would import the source again, as one more version
+  await once(form, async () => {
+    try {
+      const made = await api("/api/workflows", { method: "POST", body: { source } });
+      form.reset();
+      toast(t("wf.imported", made), "ok");
+      await load();
+    } catch (err) {
+      const problems = Array.isArray(err.details?.problems) ? err.details.problems : [];
+      if (problems.length) {
+        showProblems(problems);
+        caretAt(problems);
+      }
+      toast(err.message, "refused");
     }
-    toast(err.message, "refused");
-  }
+  });
 });
 
 form.addEventListener("reset", () => {

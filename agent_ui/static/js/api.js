@@ -37,6 +37,25 @@ export async function api(path, { method = "GET", body, query } = {}) {
   return data;
 }
 
+// A write a button sends, once at a time: a double click sent it twice, and the server refused
+// the second (409, an error toast for nothing) or, taking an order in, took two. While ``work``
+// runs the buttons are disabled and a press that still reaches it (a key, a second button of the
+// same write) is ignored; they are as they were again however it ends, the form left as typed.
+// ``buttons``: a button, several, or a form (its submit buttons).
+const inFlight = new WeakSet();
+export async function once(buttons, work) {
+  const group = [buttons].flat().filter(Boolean)
+    .flatMap((b) => (b instanceof HTMLFormElement ? [...b.querySelectorAll("[type=submit]")] : [b]));
+  if (group.some((b) => inFlight.has(b))) return undefined;
+  const was = group.map((b) => b.disabled);
+  for (const b of group) { inFlight.add(b); b.disabled = true; }
+  try {
+    return await work();
+  } finally {
+    group.forEach((b, i) => { inFlight.delete(b); b.disabled = was[i]; });
+  }
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {

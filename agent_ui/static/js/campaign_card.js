@@ -1,6 +1,6 @@
 // The agent's campaign card on the seat page: the preview contact (dial / skip), the
 // contact being called with the campaign's script, and the disposition form (结果代码).
-import { api, el } from "./api.js";
+import { api, el, once } from "./api.js";
 import { t, errorText } from "./i18n.js";
 
 const card = () => document.getElementById("campaign-card");
@@ -11,19 +11,23 @@ async function render(ev, { preview }) {
   const box = card();
   box.hidden = false;
   const status = el("p", { class: "muted", id: "campaign-status" }, preview ? t("camp.card.preview") : t("camp.card.calling"));
+  // 拨打 or 跳过, once: the second press would be refused, the contact taken already
+  const both = () => [...actions.querySelectorAll("button")];
   const actions = preview
     ? el("p", {},
-        el("button", { onclick: () => act(ev.contact_id, "dial") }, t("camp.card.dial")),
-        el("button", { class: "link", onclick: () => act(ev.contact_id, "skip") }, t("camp.card.skip")))
+        el("button", { onclick: () => once(both(), () => act(ev.contact_id, "dial")) }, t("camp.card.dial")),
+        el("button", { class: "link", onclick: () => once(both(), () => act(ev.contact_id, "skip")) }, t("camp.card.skip")))
     : null;
   const select = el("select", { name: "code" }, ...dispositions.map((d) => el("option", { value: d.code }, d.label)));
   const notes = el("textarea", { name: "notes", rows: "2" });
-  const form = el("form", { class: "form", onsubmit: async (e) => {
+  const form = el("form", { class: "form", onsubmit: (e) => {
     e.preventDefault();
-    try {
-      await api(`/api/campaign-contacts/${ev.contact_id}/disposition`, { method: "POST", body: { code: select.value, notes: notes.value } });
-      box.hidden = true;
-    } catch (err) { alert(errorText(err.errorId)); }
+    once(form, async () => {
+      try {
+        await api(`/api/campaign-contacts/${ev.contact_id}/disposition`, { method: "POST", body: { code: select.value, notes: notes.value } });
+        box.hidden = true;
+      } catch (err) { alert(errorText(err.errorId)); }
+    });
   } }, el("label", {}, t("camp.disposition"), select), el("label", {}, t("camp.notes"), notes), el("button", { type: "submit" }, t("camp.card.save")));
   box.replaceChildren(
     el("h2", {}, `${t("camp.card.title")} · ${ev.campaign}`),

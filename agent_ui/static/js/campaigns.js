@@ -2,7 +2,7 @@
 // status allows), its settings (windows, retries, pacing) edited until it is finished, list
 // import with the validation report before commit, contacts with their outcome and
 // disposition, and the do-not-call list (免打扰名单).
-import { api, el, fmtTime, ApiError } from "./api.js";
+import { api, el, fmtTime, once, ApiError } from "./api.js";
 import { queueName, t, errorText } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -26,7 +26,7 @@ async function load() {
     el("td", {}, t(`camp.kind.${c.kind}`)), el("td", {}, t(`camp.mode.${c.mode}`)), el("td", { title: c.queue }, queueName(c.queue)),
     el("td", {}, t(`camp.status.${c.status}`)), el("td", {}, counts(c.progress.states)),
     // only the status changes the campaign's status allows (a finished one offers none)
-    el("td", {}, ...c.actions.map((a) => el("button", { class: "link", onclick: () => act(c.id, a) }, t(`camp.${a}`)))),
+    el("td", {}, ...c.actions.map((a) => el("button", { class: "link", onclick: (e) => once(e.currentTarget, () => act(c.id, a)) }, t(`camp.${a}`)))),
   )));
 }
 
@@ -140,7 +140,7 @@ async function loadDnc() {
   box.replaceChildren(...(entries.length
     ? entries.map((e) => el("tr", {},
         el("td", {}, e.number), el("td", {}, e.reason), el("td", {}, fmtTime(e.created_at)),
-        el("td", {}, el("button", { type: "button", class: "link", onclick: () => removeDnc(e.number) }, t("camp.dnc.remove")))))
+        el("td", {}, el("button", { type: "button", class: "link", onclick: (ev) => once(ev.currentTarget, () => removeDnc(e.number)) }, t("camp.dnc.remove")))))
     : [el("tr", {}, el("td", { colspan: "4", class: "muted" }, t("camp.dnc.empty")))]));
 }
 
@@ -157,39 +157,48 @@ async function removeDnc(number) {
 export function start() {
   load();
   loadDnc();
-  document.getElementById("camp-new")?.addEventListener("submit", async (e) => {
+  // a second press of 新建 would create the campaign twice
+  document.getElementById("camp-new")?.addEventListener("submit", (e) => {
     e.preventDefault();
     const f = e.target;
-    try {
-      await api("/api/campaigns", { method: "POST", body: {
-        name: f.name.value, kind: f.kind.value, mode: f.mode.value, queue: f.queue.value,
-        windows: f.windows.value.split(",").map((w) => w.trim()).filter(Boolean),
-        max_attempts: Number(f.max_attempts.value), max_in_flight: Number(f.max_in_flight.value),
-        calls_per_second: Number(f.calls_per_second.value), ring_seconds: Number(f.ring_seconds.value),
-        script: f.script.value,
-      } });
-      f.reset();
-      await load();
-    } catch (err) { alert(errorText(err.errorId)); }
+    once(f, async () => {
+      try {
+        await api("/api/campaigns", { method: "POST", body: {
+          name: f.name.value, kind: f.kind.value, mode: f.mode.value, queue: f.queue.value,
+          windows: f.windows.value.split(",").map((w) => w.trim()).filter(Boolean),
+          max_attempts: Number(f.max_attempts.value), max_in_flight: Number(f.max_in_flight.value),
+          calls_per_second: Number(f.calls_per_second.value), ring_seconds: Number(f.ring_seconds.value),
+          script: f.script.value,
+        } });
+        f.reset();
+        await load();
+      } catch (err) { alert(errorText(err.errorId)); }
+    });
   });
   document.getElementById("camp-edit")?.addEventListener("submit", (e) => {
     e.preventDefault();
-    saveSettings(e.target).catch((err) => alert(errorText(err.errorId)));
+    once(e.target, () => saveSettings(e.target)).catch((err) => alert(errorText(err.errorId)));
   });
-  document.getElementById("camp-import")?.addEventListener("submit", (e) => { e.preventDefault(); upload(false).catch((err) => alert(errorText(err.errorId))); });
+  document.getElementById("camp-import")?.addEventListener("submit", (e) => { e.preventDefault(); once(e.target, () => upload(false)).catch((err) => alert(errorText(err.errorId))); });
   document.getElementById("camp-import")?.addEventListener("input", uncheck);
   document.getElementById("camp-import")?.addEventListener("change", uncheck);
-  document.getElementById("camp-commit")?.addEventListener("click", () => upload(true).catch((err) => alert(errorText(err.errorId))));
-  document.getElementById("camp-dnc-add")?.addEventListener("submit", async (e) => {
+  // the report checked is added once; whatever the answer, the next 确认导入 follows a new 检查
+  // (a failed send, which changed nothing, may go again)
+  const commit = document.getElementById("camp-commit");
+  commit?.addEventListener("click", () => once(commit, () => upload(true))
+    .catch((err) => alert(errorText(err.errorId))).finally(() => { commit.disabled = !checked; }));
+  document.getElementById("camp-dnc-add")?.addEventListener("submit", (e) => {
     e.preventDefault();
     const f = e.target;
-    try {
-      await api("/api/campaigns-dnc", { method: "POST", body: { number: f.number.value, reason: f.reason.value } });
-      f.reset();
-      toast(t("camp.dnc.added_ok"), "ok");
-      await loadDnc();
-      if (current) await show(current);
-    } catch (err) { alert(errorText(err.errorId)); }
+    once(f, async () => {
+      try {
+        await api("/api/campaigns-dnc", { method: "POST", body: { number: f.number.value, reason: f.reason.value } });
+        f.reset();
+        toast(t("camp.dnc.added_ok"), "ok");
+        await loadDnc();
+        if (current) await show(current);
+      } catch (err) { alert(errorText(err.errorId)); }
+    });
   });
   let searching = null;
   document.getElementById("camp-dnc-q")?.addEventListener("input", () => {

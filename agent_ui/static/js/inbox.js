@@ -1,5 +1,5 @@
 // Async events: open them, turn one into a new pre-filled order, or link it to an existing order.
-import { api, el, fmtTime } from "./api.js";
+import { api, el, fmtTime, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -41,13 +41,13 @@ function row(ev) {
     ? ev.kind === "fax" ? el("a", { href: ev.file_url, target: "_blank" }, t("order.fax_pdf")) : el("audio", { controls: true, preload: "none", src: ev.file_url })
     : null;
   const orderKey = el("input", { size: 16, placeholder: t("inbox.order_no"), "aria-label": t("inbox.order_no") });
-  const linking = [orderKey, el("button", { type: "button", class: "btn", onclick: () => link(ev, orderKey.value) }, t("inbox.link"))];
+  const linking = [orderKey, el("button", { type: "button", class: "btn", onclick: (e) => once(e.currentTarget, () => link(ev, orderKey.value)) }, t("inbox.link"))];
   let actions = linking;
   if (ev.status === "handled") {
     actions = [t("inbox.handled")];
   } else if (workflows) {
     const pick = el("select", { "aria-label": t("intake.category") }, choices().map((c, i) => el("option", { value: String(i) }, c.label)));
-    actions = [pick, el("button", { type: "button", class: "btn primary", onclick: () => toOrder(ev, choices()[Number(pick.value)]) }, t("inbox.new_order")), " ", ...linking];
+    actions = [pick, el("button", { type: "button", class: "btn primary", onclick: (e) => once(e.currentTarget, () => toOrder(ev, choices()[Number(pick.value)])) }, t("inbox.new_order")), " ", ...linking];
   }
   return el("tr", { "data-event": ev.id },
     el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", {}, ev.number),

@@ -2,7 +2,7 @@
 // write them (knowledge.write, notice.write) also get the editors: articles are written, edited
 // and disabled, categories added, renamed, ordered and disabled; a notice is published, revised (a new version, the old kept), ended or withdrawn.
 import { saveRecord } from "./admin_register.js";
-import { api, el, fmtTime, safeHref } from "./api.js";
+import { api, el, fmtTime, once, safeHref } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -57,7 +57,7 @@ function article(a, canWrite, rerun) {
     el("small", { class: "muted" }, `${a.tags} · ${fmtTime(a.updated_at)}`),
     canWrite ? el("p", {},
       el("button", { type: "button", class: "link", onclick: () => editArticle(a) }, t("kb.edit")), " ",
-      el("button", { type: "button", class: "link", onclick: () => toggleArticle(a, rerun) }, t(a.enabled ? "kb.disable" : "kb.enable"))) : null,
+      el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => toggleArticle(a, rerun)) }, t(a.enabled ? "kb.disable" : "kb.enable"))) : null,
     a.enabled ? sendForm(`/api/knowledge/${a.id}/send`) : null);
 }
 
@@ -78,21 +78,24 @@ function startKbEditor(rerun) {
     };
     for (const input of editor.querySelectorAll("input, textarea, select")) input.removeAttribute("aria-invalid");
     const id = editor.id.value;
-    try {
-      if (id) await api(`/api/knowledge/${id}`, { method: "PATCH", body: { ...body, version: editor.version.value || undefined } });
-      else await api("/api/knowledge", { method: "POST", body });
-    } catch (err) {
-      if (err.errorId === "kb_article_changed_meanwhile") {
-        latest = await api(`/api/knowledge/${id}`).catch(() => null);
-        showConflict(latest);
+    // a second press: a second article, or this edit refused as changed meanwhile by itself
+    await once(editor, async () => {
+      try {
+        if (id) await api(`/api/knowledge/${id}`, { method: "PATCH", body: { ...body, version: editor.version.value || undefined } });
+        else await api("/api/knowledge", { method: "POST", body });
+      } catch (err) {
+        if (err.errorId === "kb_article_changed_meanwhile") {
+          latest = await api(`/api/knowledge/${id}`).catch(() => null);
+          showConflict(latest);
+        }
+        for (const name of Object.keys(err.details?.problems || {})) editor.elements.namedItem(name)?.setAttribute?.("aria-invalid", "true");
+        toast(err.message, "refused");
+        return;
       }
-      for (const name of Object.keys(err.details?.problems || {})) editor.elements.namedItem(name)?.setAttribute?.("aria-invalid", "true");
-      toast(err.message, "refused");
-      return;
-    }
-    editor.reset();
-    toast(t("kb.saved"), "ok");
-    await rerun();
+      editor.reset();
+      toast(t("kb.saved"), "ok");
+      await rerun();
+    });
   });
   $("kb-conflict-load").addEventListener("click", () => {
     if (latest) editArticle(latest);
@@ -207,7 +210,7 @@ function renderCategoryList(categories, { edit, move, toggle }) {
       el("button", { type: "button", class: "link", onclick: () => edit(c) }, t("kb.cat.rename")), " ",
       el("button", { type: "button", class: "link", "aria-label": t("kb.cat.up"), title: t("kb.cat.up"), onclick: () => move(c, -1) }, "↑"), " ",
       el("button", { type: "button", class: "link", "aria-label": t("kb.cat.down"), title: t("kb.cat.down"), onclick: () => move(c, 1) }, "↓"), " ",
-      el("button", { type: "button", class: "link", onclick: () => (c.enabled && c.articles ? askWhereTo(li, c) : toggle(c)) },
+      el("button", { type: "button", class: "link", onclick: (e) => (c.enabled && c.articles ? askWhereTo(li, c) : once(e.currentTarget, () => toggle(c))) },
         t(c.enabled ? "kb.disable" : "kb.enable")));
     return li;
   };
@@ -218,7 +221,7 @@ function renderCategoryList(categories, { edit, move, toggle }) {
       ...targets.filter((n) => n.id !== c.id).map((n) => el("option", { value: n.id }, n.name)));
     const form = el("form", { class: "inline" }, el("span", {}, t("kb.cat.move_to")), " ", target, " ",
       el("button", { type: "submit", class: "btn" }, t("kb.cat.move_and_disable")));
-    form.addEventListener("submit", (e) => { e.preventDefault(); toggle(c, target.value ? Number(target.value) : null); });
+    form.addEventListener("submit", (e) => { e.preventDefault(); once(form, () => toggle(c, target.value ? Number(target.value) : null)); });
     li.append(form);
   };
   $("kb-cat-list").replaceChildren(...inTreeOrder(categories).map(row));
@@ -271,12 +274,15 @@ function sendForm(url) {
   to.addEventListener("input", () => { if (to.value.includes("@")) channel.value = "email"; });
   const form = el("form", { class: "send inline", "data-send": url }, channel, to,
     el("button", { class: "btn", type: "submit" }, t("kb.send")));
-  form.addEventListener("submit", async (e) => {
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
-    try {
-      const row = await api(url, { method: "POST", body: { channel: channel.value, to: to.value, order_id: orderId } });
-      toast(row.channel === "fax" ? t("fax.queued", { to: row.recipient, pages: row.pages }) : t("kb.sent", { to: row.recipient }), "ok");
-    } catch (err) { toast(err.message, "refused"); }
+    // a second press would send the customer the item twice
+    once(form, async () => {
+      try {
+        const row = await api(url, { method: "POST", body: { channel: channel.value, to: to.value, order_id: orderId } });
+        toast(row.channel === "fax" ? t("fax.queued", { to: row.recipient, pages: row.pages }) : t("kb.sent", { to: row.recipient }), "ok");
+      } catch (err) { toast(err.message, "refused"); }
+    });
   });
   return form;
 }
@@ -311,8 +317,8 @@ async function startNotices() {
           el("button", { type: "button", class: "link", onclick: () => showHistory(n.key, sites) }, t("notice.history")),
           canWrite && n.state === "发布中" ? [" ",
             el("button", { type: "button", class: "link", onclick: () => reviseNotice(n) }, t("notice.revise")), " ",
-            el("button", { type: "button", class: "link", onclick: () => closeNotice(n, "end", run) }, t("notice.end")), " ",
-            el("button", { type: "button", class: "link", onclick: () => closeNotice(n, "withdraw", run) }, t("notice.withdraw"))] : null))));
+            el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => closeNotice(n, "end", run)) }, t("notice.end")), " ",
+            el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => closeNotice(n, "withdraw", run)) }, t("notice.withdraw"))] : null))));
     } catch (err) { toast(err.message, "refused"); }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); run(); });
@@ -344,21 +350,24 @@ function startNoticeEditor(rerun) {
       site_id: editor.site_id.value ? Number(editor.site_id.value) : null, area: editor.area.value,
       affected_areas: editedAreas(), reason: editor.reason.value, starts_at: editor.starts_at.value, ends_at: editor.ends_at.value, remark: editor.remark.value,
     };
-    try {
-      if (editor.key.value) {
-        const saved = await api(`/api/notices/${encodeURIComponent(editor.key.value)}`, { method: "PATCH", body: { ...body, version: Number(editor.version.value) } });
-        toast(t("notice.revised", { version: saved.version }), "ok");
-      } else {
-        await api("/api/notices", { method: "POST", body });
-        toast(t("notice.published"), "ok");
+    // a second press: the notice published twice, or this revision refused as a stale version
+    await once(editor, async () => {
+      try {
+        if (editor.key.value) {
+          const saved = await api(`/api/notices/${encodeURIComponent(editor.key.value)}`, { method: "PATCH", body: { ...body, version: Number(editor.version.value) } });
+          toast(t("notice.revised", { version: saved.version }), "ok");
+        } else {
+          await api("/api/notices", { method: "POST", body });
+          toast(t("notice.published"), "ok");
+        }
+      } catch (err) {
+        for (const name of Object.keys(err.details?.problems || {})) editor[name]?.setAttribute("aria-invalid", "true");
+        toast(err.message, "refused");
+        return;
       }
-    } catch (err) {
-      for (const name of Object.keys(err.details?.problems || {})) editor[name]?.setAttribute("aria-invalid", "true");
-      toast(err.message, "refused");
-      return;
-    }
-    editor.reset();
-    await rerun();
+      editor.reset();
+      await rerun();
+    });
   });
   $("notice-area-add").addEventListener("click", () => {
     $("notice-area-rows").append(areaRow());

@@ -1,6 +1,6 @@
 // The order page: facts, the current step's form with its permissions, actions, and the timeline
 // (statuses, opinions, calls with their recordings, fax PDFs, SMS, voicemail, email).
-import { api, el, fmtTime } from "./api.js";
+import { api, el, fmtTime, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { markProblems, readFields, renderFields } from "./forms.js";
@@ -33,8 +33,12 @@ async function load() {
     toast(err.message, "refused");
     return;
   }
-  render();
+  await render();
 }
+
+// the order's actions (提交, 退单, 作废, 延期's 批准…): one at a time, whichever is pressed, as
+// the server takes them; a second would be refused as the order has moved on
+const orderButtons = () => [...document.querySelectorAll("#order-actions button, #order-extension button")];
 
 // what the server lets this user do from here (agent_ui/roles.py): no button the server refuses
 const may = (what) => $("order").dataset[what] === "true";
@@ -43,7 +47,7 @@ function dialButton(number) {
   if (!number) return "—";
   const send = (path, label) => el("a", { class: "btn", href: `${path}?to=${encodeURIComponent(number)}&order=${order.id}` }, label);
   return el("span", {}, number, " ",
-    may("mayDial") ? el("button", { type: "button", class: "btn", id: "order-dial", title: t("cmd.dial"), onclick: () => dial(number) }, `☎ ${t("order.callback")}`) : null,
+    may("mayDial") ? el("button", { type: "button", class: "btn", id: "order-dial", title: t("cmd.dial"), onclick: (e) => once(e.currentTarget, () => dial(number)) }, `☎ ${t("order.callback")}`) : null,
     may("mayFax") ? [" ", send("/knowledge", t("nav.knowledge")), " ", send("/notices", t("nav.notices"))] : null);
 }
 
@@ -92,7 +96,7 @@ async function draw() {
   const actions = $("order-actions");
   actions.replaceChildren(...order.actions.map((a) => el("button", {
     type: "button", class: a === "submit" || a === "approve" ? "btn primary" : a === "reject" ? "btn danger" : "btn",
-    id: `order-${a}`, onclick: () => act(a) }, a === "reject" && order.reject_name ? order.reject_name : t(`order.action.${a}`))));
+    id: `order-${a}`, onclick: () => once(orderButtons(), () => act(a)) }, a === "reject" && order.reject_name ? order.reject_name : t(`order.action.${a}`))));
   if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
   actions.append(...manageControls());
   // an opinion goes with an action: none to take, nothing to write one for
@@ -132,7 +136,7 @@ async function act(action) {
     order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
     toast(t(action === "reject" ? "order.done_reject" : "order.done", { status: order.status }), "ok");
     $("order-opinion").value = "";
-    render();
+    await render();
   } catch (err) {
     markProblems($("order-fields"), err.details?.problems || {});
     toast(err.message, "refused");
@@ -177,7 +181,7 @@ function manageControls() {
     parts.push(urgency);
   }
   const buttons = manage.map((a) => el("button", { type: "button", class: a === "force_archive" || a === "void" ? "btn danger" : "btn", id: `order-${a}`,
-    onclick: () => manageAct(a, target, urgency, duplicate) }, t(`order.manage.${a}`)));
+    onclick: () => once(orderButtons(), () => manageAct(a, target, urgency, duplicate)) }, t(`order.manage.${a}`)));
   return [el("div", { class: "order-manage", id: "order-manage" }, ...parts, " ", ...buttons)];
 }
 
@@ -201,7 +205,7 @@ async function manageAct(action, target, urgency, duplicate) {
     order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
     toast(t("order.manage.done", { action: t(`order.manage.${action}`) }), "ok");
     $("order-opinion").value = "";
-    render();
+    await render();
   } catch (err) { toast(err.message, "refused"); }
 }
 
@@ -217,8 +221,8 @@ function renderExtension() {
     parts.push(el("p", { id: "extension-pending" }, t("extension.pending", {
       user: who(p.user), due: fmtTime(p.due_at), was: fmtTime(p.was) }), " ", el("span", { class: "muted" }, p.reason)));
     if (x.may_decide) {
-      parts.push(el("button", { type: "button", class: "btn primary", id: "extension-approve", onclick: () => decideExtension("approve") }, t("extension.approve")),
-        " ", el("button", { type: "button", class: "btn danger", id: "extension-refuse", onclick: () => decideExtension("refuse") }, t("extension.refuse")));
+      parts.push(el("button", { type: "button", class: "btn primary", id: "extension-approve", onclick: () => once(orderButtons(), () => decideExtension("approve")) }, t("extension.approve")),
+        " ", el("button", { type: "button", class: "btn danger", id: "extension-refuse", onclick: () => once(orderButtons(), () => decideExtension("refuse")) }, t("extension.refuse")));
     }
   }
   if (x.may_request) parts.push(el("button", { type: "button", class: "btn", id: "extension-request", onclick: askExtension }, t("extension.request")));
@@ -237,15 +241,17 @@ function askExtension() {
       el("button", { type: "submit", class: "btn primary", id: "extension-send" }, t("extension.send")), " ",
       el("button", { type: "button", class: "btn", id: "extension-cancel", onclick: () => dialog.close() }, t("extension.cancel"))));
   const dialog = el("dialog", { id: "extension-dialog" }, form);
-  form.addEventListener("submit", async (e) => {
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
     if (!due.value || !reason.value.trim()) { toast(t("extension.fill"), "refused"); return; }
-    try {
-      order = await api(`/api/orders/${order.id}/extension`, { method: "POST", body: { due_at: due.value, reason: reason.value } });
-      toast(t("extension.sent"), "ok");
-      dialog.close();
-      render();
-    } catch (err) { toast(err.message, "refused"); }
+    once(form, async () => {
+      try {
+        order = await api(`/api/orders/${order.id}/extension`, { method: "POST", body: { due_at: due.value, reason: reason.value } });
+        toast(t("extension.sent"), "ok");
+        dialog.close();
+        await render();
+      } catch (err) { toast(err.message, "refused"); }
+    });
   });
   dialog.addEventListener("close", () => dialog.remove());
   document.body.append(dialog);
@@ -259,7 +265,7 @@ async function decideExtension(decision) {
     order = await api(`/api/orders/${order.id}/extension/${decision}`, { method: "POST", body: { opinion } });
     toast(t(`extension.done_${decision}`), "ok");
     $("order-opinion").value = "";
-    render();
+    await render();
   } catch (err) { toast(err.message, "refused"); }
 }
 
@@ -277,13 +283,13 @@ function renderContractor() {
   if (order.my_step) {
     const result = el("select", { id: "contractor-result" }, ["done", "partial", "failed"].map((r) => el("option", { value: r }, t(`contractor.result.${r}`))));
     const reply = el("textarea", { id: "contractor-reply", rows: 2, class: "wide", "aria-label": t("contractor.reply") });
-    const send = el("button", { type: "button", class: "btn", id: "contractor-reply-save", onclick: async () => {
+    const send = el("button", { type: "button", class: "btn", id: "contractor-reply-save", onclick: () => once(send, async () => {
       try {
         order = await api(`/api/orders/${order.id}/contractor-reply`, { method: "POST", body: { reply: reply.value, result: result.value } });
         toast(t("contractor.reply_saved"), "ok");
-        render();
+        await render();
       } catch (err) { toast(err.message, "refused"); }
-    } }, t("contractor.record_reply"));
+    }) }, t("contractor.record_reply"));
     parts.push(el("div", { class: "form-grid" }, el("label", { for: "contractor-result" }, t("contractor.result")), result,
       el("label", { for: "contractor-reply" }, t("contractor.reply")), reply, el("span"), send));
   }
@@ -355,20 +361,20 @@ function renderTimeline() {
 
 // 重发 of a failed SMS, email or fax (one server function behind these routes): the same text or
 // document to the same address, a new row on the timeline beside the failed one (once: the button
-// waits for the answer, and the server refuses a second 重发 of the same row). Offered to who may
-// send from the order: the three channels have one rule (mayFax).
+// waits for the answer and the timeline drawn again, and the server refuses a second 重发 of the
+// same row). Offered to who may send from the order: the three channels have one rule (mayFax).
 const RESEND = { fax: "faxes", sms: "sms", email: "emails" };
 
-async function resend(kind, id, button) {
-  button.disabled = true;
-  try {
-    const row = await api(`/api/${RESEND[kind]}/${id}/resend`, { method: "POST", body: {} });
-    toast(kind === "fax" ? t("fax.queued", { to: row.recipient, pages: row.pages }) : t("delivery.resent", { to: row.recipient }), "ok");
-  } catch (err) {
-    toast(err.message, "refused");
-    button.disabled = false;
-  }
-  load();
+function resend(kind, id, button) {
+  return once(button, async () => {
+    try {
+      const row = await api(`/api/${RESEND[kind]}/${id}/resend`, { method: "POST", body: {} });
+      toast(kind === "fax" ? t("fax.queued", { to: row.recipient, pages: row.pages }) : t("delivery.resent", { to: row.recipient }), "ok");
+    } catch (err) {
+      toast(err.message, "refused");
+    }
+    await load();
+  });
 }
 
 // 传真: written text, one of the category's fax templates, or an uploaded PDF / TIFF, to a fax
@@ -416,13 +422,15 @@ async function renderFax() {
     } else {
       body = { to: to.value, subject: subject.value, text: text.value };
     }
-    try {
-      const row = await api(url, { method: "POST", body });
-      toast(t("fax.queued", { to: row.recipient, pages: row.pages }), "ok");
-      text.value = "";
-      file.value = "";
-      load();  // the timeline shows it, pending
-    } catch (err) { toast(err.message, "refused"); }
+    await once(form, async () => {
+      try {
+        const row = await api(url, { method: "POST", body });
+        toast(t("fax.queued", { to: row.recipient, pages: row.pages }), "ok");
+        text.value = "";
+        file.value = "";
+        await load();  // the timeline shows it, pending
+      } catch (err) { toast(err.message, "refused"); }
+    });
   });
   box.replaceChildren(form);
 }
@@ -466,12 +474,14 @@ async function renderSurvey() {
     for (const d of survey.dimensions) answers[d.name] = form.elements[d.name].value;
     const body = { answers, remark: form.elements.remark.value };
     if (completes) Object.assign(body, { form: readFields($("order-fields")), opinion: $("order-opinion").value });
-    try {
-      const saved = await api(`/api/orders/${order.id}/survey`, { method: "POST", body });
-      toast(saved.completed ? t("order.done", { status: saved.status }) : t("survey.saved"), "ok");
-      if (saved.completed) $("order-opinion").value = "";
-      load();  // a dissatisfied answer linked a complaint: the facts show it
-    } catch (err) { toast(err.message, "refused"); }
+    await once(form, async () => {
+      try {
+        const saved = await api(`/api/orders/${order.id}/survey`, { method: "POST", body });
+        toast(saved.completed ? t("order.done", { status: saved.status }) : t("survey.saved"), "ok");
+        if (saved.completed) $("order-opinion").value = "";
+        await load();  // a dissatisfied answer linked a complaint: the facts show it
+      } catch (err) { toast(err.message, "refused"); }
+    });
   });
   box.replaceChildren(el("h3", {}, t("survey.title")), el("ul", { id: "survey-results" }, done), form);
 }

@@ -2,7 +2,7 @@
 // category (for a step it is or was at), to the address the server offers (the order's 联系电话 when
 // it is a mobile, the customer's email), editable. The server checks the address, the length and
 // the template's merge fields; the message then shows on the timeline as 待发送 → 已发送 / 发送失败.
-import { api, el } from "./api.js";
+import { api, el, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -85,14 +85,17 @@ function messageForm(channel, choices, order, reload) {
     const body = mode.value === "template"
       ? { to: to.value, template_id: Number(template.value) }
       : { to: to.value, text: text.value, ...(subject ? { subject: subject.value } : {}) };
-    try {
-      const row = await api(`/api/orders/${order.id}/${channel}`, { method: "POST", body });
-      toast(t(`order_msg.${channel}.queued`, { to: row.recipient }), "ok");
-      text.value = "";
-      if (subject) subject.value = "";
-      counted();
-      reload();  // the timeline shows it, 待发送
-    } catch (err) { toast(err.message, "refused"); }
+    // a second press would send the customer the message twice
+    await once(form, async () => {
+      try {
+        const row = await api(`/api/orders/${order.id}/${channel}`, { method: "POST", body });
+        toast(t(`order_msg.${channel}.queued`, { to: row.recipient }), "ok");
+        text.value = "";
+        if (subject) subject.value = "";
+        counted();
+        await reload();  // the timeline shows it, 待发送
+      } catch (err) { toast(err.message, "refused"); }
+    });
   });
   const refresh = (fresh) => {
     offer = fresh[channel];

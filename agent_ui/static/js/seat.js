@@ -1,5 +1,5 @@
 // The seat page: screen-pop on a ringing call, and the intake form (业务受理).
-import { api, clock, el, fmtTime } from "./api.js";
+import { api, clock, el, fmtTime, once } from "./api.js";
 import { queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
 import { markProblems, readFields, renderFields } from "./forms.js";
@@ -319,13 +319,16 @@ function newCustomerForm() {
     el("label", { for: "nc-name", class: "req" }, t("pop.name")), el("input", { id: "nc-name", name: "name", required: true }),
     el("label", { for: "nc-address" }, t("pop.address")), el("input", { id: "nc-address", name: "address", class: "wide" }),
     el("span"), el("button", { class: "btn", type: "submit" }, t("pop.new_customer")));
-  form.addEventListener("submit", async (e) => {
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
-    try {
-      const created = await api("/api/customers", { method: "POST", body: {
-        account_no: form.account_no.value, name: form.name.value, address: form.address.value, phone: customerNumber(state.call) } });
-      showCustomer(created);
-    } catch (err) { toast(err.message, "refused"); }
+    // 户号 may be left out: a second press would file the caller twice
+    once(form, async () => {
+      try {
+        const created = await api("/api/customers", { method: "POST", body: {
+          account_no: form.account_no.value, name: form.name.value, address: form.address.value, phone: customerNumber(state.call) } });
+        showCustomer(created);
+      } catch (err) { toast(err.message, "refused"); }
+    });
   });
   return form;
 }
@@ -469,7 +472,13 @@ function insertPhrase(text) {
   target.focus();
 }
 
-async function save(done) {
+// 保存 by either button, the pending banner's or Ctrl+Enter: one at a time (a double click took
+// the caller's order in twice)
+function save(done) {
+  return once(["intake-save-close", "intake-save-handle", "intake-pending-save"].map($), () => takeIn(done));
+}
+
+async function takeIn(done) {
   // the order links the call only once the agent is on it: while the phone rings the server would
   // refuse it as someone else's call (call.forbidden), and the form would seem lost
   if (state.form.callId && state.call?.call_id === state.form.callId && unanswered(state.call)) {
