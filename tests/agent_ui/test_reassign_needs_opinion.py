@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.agent_ui.test_order_reassign import _as, _fault_held_by_2003, _people
+from tests.agent_ui.conftest import sign_in
+from tests.agent_ui.test_order_reassign import _fault_held_by_2003, _people
 
 ORDER_JS = Path(__file__).parents[2] / "agent_ui" / "static" / "js" / "order.js"
 
@@ -14,7 +15,7 @@ async def test_reassign_without_an_opinion_is_refused(client, aiohttp_client, wo
     await _people(world)
     order, _agent = await _fault_held_by_2003(client, aiohttp_client, "onsite")
     key = f"/api/orders/{order['id']}"
-    leader = await _as(aiohttp_client, client, "3001")
+    leader = await sign_in(aiohttp_client, client, "3001")
     for body in ({"to": world.people["2001"]}, {"to": world.people["2001"], "opinion": " \u200b "}):
         status, refused = await leader.call("POST", f"{key}/reassign", body)
         assert status == 422 and refused["error_id"] == "reassign_opinion_required", refused
