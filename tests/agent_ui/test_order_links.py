@@ -3,38 +3,20 @@ visit-back opened linked both ways (来源工单 / 关联工单), one complaint 
 
 from __future__ import annotations
 
-from tests.agent_ui.conftest import login
-from tests.agent_ui.test_orders import FAULT, crew_time
+from tests.agent_ui.conftest import Session, login, new_order, sign_in
+from tests.agent_ui.test_orders import FAULT, REPLY, repair_forms, to_visit_back
 
 
 async def closed_with_complaint(client, aiohttp_client):
     """A fault order through every step; the team leader's visit-back is 不满意 with 是否投诉."""
-    agent_token = await login(client, "1001")
-    order = await (
-        await client.post(
-            "/api/orders",
-            json={"workflow": "fault_repair", "form": FAULT},
-            headers={"X-CSRF-Token": agent_token},
-        )
-    ).json()
-    handler = await aiohttp_client(client.server)
-    h_token = await login(handler, "2001")
+    agent = await Session.signed_in(client, "1001")
+    order = await new_order(agent, form=FAULT)
+    handler = await sign_in(aiohttp_client, client, "2001")
     leader = await aiohttp_client(client.server)
     l_token = await login(leader, "3001")
-    steps = [
-        (handler, h_token, {}),
-        (handler, h_token, {"抢修人员": "张师傅", "派工时间": crew_time(0)}),
-        (handler, h_token, {"到达时间": crew_time(1), "产权": "供电公司"}),
-        (handler, h_token, {"完成时间": crew_time(2), "处理描述": "更换保险"}),
-        (client, agent_token, {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}),
-    ]
-    typed = {k: v for _, _, form in steps for k, v in form.items()}
-    for who, token, form in steps:
-        resp = await who.post(
-            f"/api/orders/{order['id']}/submit", json={"form": form}, headers={"X-CSRF-Token": token}
-        )
-        view = await resp.json()
-        assert resp.status == 200, view
+    forms = repair_forms()
+    typed = {k: v for form in (*forms, REPLY) for k, v in form.items()}
+    await to_visit_back(agent, handler, order, forms)
     # the visit-back: the survey is the step's form (回访满意度 is the survey's: 不满意)
     url = f"/api/orders/{order['id']}/survey"
     survey = await (await leader.get(url)).json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import Session, act, login, new_order, sign_in
 
 FAULT = {
     "故障名称": "整栋楼停电",
@@ -20,6 +20,27 @@ def crew_time(minutes: int) -> str:
     the call and not ahead of the clock, as the fault workflow's time rules ask."""
     start = dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(second=0, microsecond=0)
     return (start + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M")
+
+
+def repair_forms() -> list[dict]:
+    """What the bureau's handler types at 接收确认, 派工, 到达现场 and 抢修完成 of a fault order."""
+    return [
+        {},
+        {"抢修人员": "张师傅", "派工时间": crew_time(0)},
+        {"到达时间": crew_time(1), "产权": "供电公司"},
+        {"完成时间": crew_time(2), "处理描述": "更换保险"},
+    ]
+
+
+REPLY = {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}
+
+
+async def to_visit_back(agent, handler, order: dict, forms: list[dict] | None = None) -> dict:
+    """A fault order repaired by ``handler`` (``forms``: ``repair_forms()``) and replied to by
+    ``agent`` who took it: its view at the team leader's 满意度回访 step."""
+    for form in forms or repair_forms():
+        await act(handler, order, body={"form": form})
+    return await act(agent, order, body={"form": REPLY})
 
 
 async def test_the_intake_form_offers_each_category_with_its_fields(client):
@@ -124,14 +145,9 @@ async def test_routing_reaches_the_handlers_socket(client, aiohttp_client, world
 async def test_the_whole_fault_flow_through_the_console_api_ends_in_a_visit_back_complaint(
     client, aiohttp_client
 ):
-    agent_token = await login(client, "1001")
-    order = await (
-        await client.post(
-            "/api/orders",
-            json={"workflow": "fault_repair", "form": FAULT},
-            headers={"X-CSRF-Token": agent_token},
-        )
-    ).json()
+    agent = await Session.signed_in(client, "1001")
+    agent_token = agent.token
+    order = await new_order(agent, form=FAULT)
     handler = await aiohttp_client(client.server)
     h_token = await login(handler, "2001")
     leader = await aiohttp_client(client.server)
@@ -154,12 +170,7 @@ async def test_the_whole_fault_flow_through_the_console_api_ends_in_a_visit_back
     assert [h["staff_no"] for h in view["handlers"]] == ["1001"]
     mine = await (await client.get("/api/orders", params={"list": "to_reply"})).json()
     assert [o["number"] for o in mine["items"]] == [order["number"]]
-    await step(
-        client,
-        agent_token,
-        {"form": {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}},
-        "全部处理完毕",
-    )
+    await step(client, agent_token, {"form": REPLY}, "全部处理完毕")
     # the team leader's visit-back: a complaint raised there becomes a new linked complaint order;
     # the 满意度回访 panel is the step's form: the survey and the step's fields complete it at once
     survey = await (await leader.get(f"/api/orders/{order['id']}/survey")).json()
@@ -180,14 +191,9 @@ async def test_the_whole_fault_flow_through_the_console_api_ends_in_a_visit_back
 
 
 async def test_the_timeline_keeps_every_status_change_of_a_re_dispatch_loop(client, aiohttp_client):
-    agent_token = await login(client, "1001")
-    order = await (
-        await client.post(
-            "/api/orders",
-            json={"workflow": "fault_repair", "form": FAULT},
-            headers={"X-CSRF-Token": agent_token},
-        )
-    ).json()
+    agent = await Session.signed_in(client, "1001")
+    agent_token = agent.token
+    order = await new_order(agent, form=FAULT)
     handler = await aiohttp_client(client.server)
     h_token = await login(handler, "2001")
 
@@ -199,9 +205,8 @@ async def test_the_timeline_keeps_every_status_change_of_a_re_dispatch_loop(clie
         return await resp.json()
 
     async def repair_once():
-        await step(handler, h_token, {"抢修人员": "张师傅", "派工时间": crew_time(0)})
-        await step(handler, h_token, {"到达时间": crew_time(1), "产权": "供电公司"})
-        await step(handler, h_token, {"完成时间": crew_time(2), "处理描述": "更换保险"})
+        for form in repair_forms()[1:]:  # 派工, 到达现场, 抢修完成
+            await step(handler, h_token, form)
 
     await step(handler, h_token)  # 接收确认
     await repair_once()
@@ -257,12 +262,9 @@ async def test_a_subcategory_brings_its_own_form_to_intake(client):
 
 
 async def test_a_dissatisfied_visit_back_survey_opens_a_linked_complaint(client, aiohttp_client):
-    token = await login(client, "1001")
-    order = await (
-        await client.post(
-            "/api/orders", json={"workflow": "fault_repair", "form": FAULT}, headers={"X-CSRF-Token": token}
-        )
-    ).json()
+    agent = await Session.signed_in(client, "1001")
+    token = agent.token
+    order = await new_order(agent, form=FAULT)
     survey = await (await client.get(f"/api/orders/{order['id']}/survey")).json()
     assert [d["name"] for d in survey["dimensions"]] == ["服务技能", "服务礼仪", "抢修时效", "综合评价"]
     answers = {d["name"]: d["options"][-1]["label"] for d in survey["dimensions"]}
@@ -281,20 +283,8 @@ async def test_a_dissatisfied_visit_back_survey_opens_a_linked_complaint(client,
     body = await early.json()
     assert early.status == 409 and body["error_id"] == "survey_not_due", body  # nothing repaired yet
     assert body["message"].startswith("工单尚未到满意度回访环节")
-    handler = await aiohttp_client(client.server)
-    h_token = await login(handler, "2001")
-    for who, token_, form in (
-        (handler, h_token, {}),
-        (handler, h_token, {"抢修人员": "张师傅", "派工时间": crew_time(0)}),
-        (handler, h_token, {"到达时间": crew_time(1), "产权": "供电公司"}),
-        (handler, h_token, {"完成时间": crew_time(2), "处理描述": "更换保险"}),
-        (client, token, {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}),
-    ):
-        step = await who.post(
-            f"/api/orders/{order['id']}/submit", json={"form": form}, headers={"X-CSRF-Token": token_}
-        )
-        assert step.status == 200, await step.text()
-    assert (await step.json())["node"]["id"] == "visit"  # the team leader's 满意度回访 step
+    view = await to_visit_back(agent, await sign_in(aiohttp_client, client, "2001"), order)
+    assert view["node"]["id"] == "visit"  # the team leader's 满意度回访 step
     assert (
         survey["due"] is False
         and (await (await leader.get(f"/api/orders/{order['id']}/survey")).json())["due"]

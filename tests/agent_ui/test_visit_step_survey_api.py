@@ -4,32 +4,14 @@ completes the step), and the satisfaction report counts the visited order."""
 
 from __future__ import annotations
 
-from tests.agent_ui.conftest import login
-from tests.agent_ui.test_orders import FAULT, crew_time
+from tests.agent_ui.conftest import Session, login, new_order, sign_in
+from tests.agent_ui.test_orders import FAULT, to_visit_back
 
 
 async def at_the_visit_step(client, aiohttp_client):
-    agent_token = await login(client, "1001")
-    order = await (
-        await client.post(
-            "/api/orders",
-            json={"workflow": "fault_repair", "form": FAULT},
-            headers={"X-CSRF-Token": agent_token},
-        )
-    ).json()
-    handler = await aiohttp_client(client.server)
-    h_token = await login(handler, "2001")
-    for who, token, form in (
-        (handler, h_token, {}),
-        (handler, h_token, {"抢修人员": "张师傅", "派工时间": crew_time(0)}),
-        (handler, h_token, {"到达时间": crew_time(1), "产权": "供电公司"}),
-        (handler, h_token, {"完成时间": crew_time(2), "处理描述": "更换保险"}),
-        (client, agent_token, {"处理意见": "已修复", "回复内容": "已恢复供电", "客户满意": "满意"}),
-    ):
-        resp = await who.post(
-            f"/api/orders/{order['id']}/submit", json={"form": form}, headers={"X-CSRF-Token": token}
-        )
-        assert resp.status == 200, await resp.text()
+    agent = await Session.signed_in(client, "1001")
+    order = await new_order(agent, form=FAULT)
+    await to_visit_back(agent, await sign_in(aiohttp_client, client, "2001"), order)
     leader = await aiohttp_client(client.server)
     l_token = await login(leader, "3001")  # the visit step's handler in this world
     return order, leader, l_token
