@@ -112,7 +112,7 @@ async def test_a_returned_order_tells_its_creator_it_was_sent_back_by_whom_and_w
     zh = json.loads((TEXTS / "zh-CN.json").read_text(encoding="utf-8"))
     en = json.loads((TEXTS / "en.json").read_text(encoding="utf-8"))
     assert zh["notice_kind.returned"] == "退单" and en["notice_kind.returned"]
-    assert "{number}" in zh["alert.returned"] and "{number}" in en["alert.returned"]
+    assert all("{number}" in t["alert.returned"] and "{message}" in t["alert.returned"] for t in (zh, en))
     view = await (await client.get(f"/api/orders/{order['id']}")).json()
     assert [e for e in view["timeline"] if e["kind"] == "screen"] == []
     assert (await (await client.get("/api/notifications")).json())["unread"] == 0  # opened: read

@@ -26,7 +26,7 @@ export function bindAlerts(socket) {
     const ev = e.detail.event;
     if (ev.event === "TicketRouted" && (ev.handlers || []).includes(me)) {
       // an order sent back to me (退单) is mine to correct, not new: say by whom and why
-      const text = ev.kind === "returned" ? `${t("alert.returned", { number: ev.number })} ${ev.message}`
+      const text = ev.kind === "returned" ? t("alert.returned", { number: ev.number, message: ev.message })
         : t("alert.routed", { number: ev.number, status: ev.status });
       toast(text, "alert", ev.kind === "returned" ? 15000 : 10000);
       beep();
