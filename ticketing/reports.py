@@ -76,6 +76,31 @@ def _period(stmt: Any, column: Any, start: dt.datetime | None, end: dt.datetime 
     return stmt
 
 
+def _counted_by(group: str) -> Any:
+    """The orders counted per ``GROUPS[group]``."""
+    column = GROUPS[group]
+    stmt = select(column, func.count(WorkOrder.id)).group_by(column)
+    if group == "site":
+        stmt = stmt.select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
+    return stmt
+
+
+async def _received(
+    session: AsyncSession,
+    stmt: Any,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    viewer: User | None,
+    site_id: int | None,
+    contractor_id: int | None = None,
+) -> Any:
+    """``stmt`` over the orders received in the period (an end None: open) that ``viewer`` may
+    see, of ``site_id``'s sites, and dispatched to ``contractor_id`` (外委单位) when given."""
+    if contractor_id is not None:
+        stmt = stmt.where(dispatched_to([contractor_id]))
+    return await _scoped(session, _period(stmt, WorkOrder.created_at, start, end), viewer, site_id)
+
+
 async def orders_by(
     session: AsyncSession,
     group: str,
@@ -99,17 +124,12 @@ async def orders_by(
             .group_by(User.name)
         )
     elif group in GROUPS:
-        column = GROUPS[group]
-        stmt = select(column, func.count(WorkOrder.id)).group_by(column)
-        if group == "site":
-            stmt = stmt.select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
+        stmt = _counted_by(group)
     else:
         raise ValueError(f"unknown grouping {group!r}")
-    if contractor_id is not None:
-        stmt = stmt.where(dispatched_to([contractor_id]))
     if group != "status":
         stmt = stmt.where(counted())
-    stmt = await _scoped(session, _period(stmt, WorkOrder.created_at, start, end), viewer, site_id)
+    stmt = await _received(session, stmt, start, end, viewer, site_id, contractor_id)
     rows = [(str(k), int(n)) for k, n in (await session.execute(stmt)).all()]
     return sorted(rows, key=lambda r: (-r[1], r[0]))
 
@@ -128,13 +148,8 @@ async def voided_by(
     groups, which leave them out)."""
     if group not in ("category", "site"):
         raise ValueError(f"unknown grouping {group!r}")
-    column = GROUPS[group]
-    stmt = select(column, func.count(WorkOrder.id)).where(WorkOrder.status == VOIDED_STATUS).group_by(column)
-    if group == "site":
-        stmt = stmt.select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
-    if contractor_id is not None:
-        stmt = stmt.where(dispatched_to([contractor_id]))
-    stmt = await _scoped(session, _period(stmt, WorkOrder.created_at, start, end), viewer, site_id)
+    stmt = _counted_by(group).where(WorkOrder.status == VOIDED_STATUS)
+    stmt = await _received(session, stmt, start, end, viewer, site_id, contractor_id)
     return {str(k): int(n) for k, n in (await session.execute(stmt)).all()}
 
 
@@ -180,9 +195,7 @@ async def _overdue(
     contractor_id: int | None,
 ) -> Any:
     stmt = select(WorkOrder).where(WorkOrder.is_open.is_(True), WorkOrder.due_at < (now or utcnow()))
-    if contractor_id is not None:
-        stmt = stmt.where(dispatched_to([contractor_id]))
-    return await _scoped(session, stmt, viewer, site_id)
+    return await _received(session, stmt, None, None, viewer, site_id, contractor_id)  # whenever received
 
 
 async def cycle_time_by_workflow(
@@ -197,15 +210,16 @@ async def cycle_time_by_workflow(
     in whole microseconds. A voided order (作废) was closed, not handled: it does not count."""
     sql = await _sql(session)
     took = sql.micros(WorkOrder.closed_at) - sql.micros(WorkOrder.created_at)
-    stmt = _period(
+    stmt = await _received(
+        session,
         select(WorkOrder.workflow_key, func.count(), func.sum(took))
         .where(WorkOrder.closed_at.is_not(None), counted())
         .group_by(WorkOrder.workflow_key),
-        WorkOrder.created_at,
         start,
         end,
+        viewer,
+        site_id,
     )
-    stmt = await _scoped(session, stmt, viewer, site_id)
     return sorted((k, n, _mean(us, n, 3600, 2)) for k, n, us in (await session.execute(stmt)).all())
 
 
@@ -230,16 +244,17 @@ async def cycle_time_by_step(
     (``workflow_steps``); a step no version defines comes after, by id."""
     sql = await _sql(session)
     took = sql.micros(Assignment.acted_at) - sql.micros(Assignment.assigned_at)
-    stmt = _period(
+    stmt = await _received(
+        session,
         select(Assignment.node, func.count(), func.sum(took))
         .join(WorkOrder, WorkOrder.id == Assignment.order_id)
         .where(WorkOrder.workflow_key == workflow_key, Assignment.state == "done", counted())
         .group_by(Assignment.node),
-        WorkOrder.created_at,
         start,
         end,
+        viewer,
+        site_id,
     )
-    stmt = await _scoped(session, stmt, viewer, site_id)
     found = [(node, n, _mean(us, n, 60, 1)) for node, n, us in (await session.execute(stmt)).all()]
     place = {node: i for i, node in enumerate(await workflow_steps(session, workflow_key))}
     return sorted(found, key=lambda r: (place.get(r[0], len(place)), r[0]))
@@ -344,15 +359,16 @@ async def complaint_causes(
     sql = await _sql(session)
     cause = sql.form_text(WorkOrder.form, "类别1")
     severity = sql.form_text(WorkOrder.form, "严重程度")
-    stmt = _period(
+    stmt = await _received(
+        session,
         select(cause, severity, func.count())
         .where(WorkOrder.category == "complaint")
         .group_by(cause, severity),
-        WorkOrder.created_at,
         start,
         end,
+        viewer,
+        site_id,
     )
-    stmt = await _scoped(session, stmt, viewer, site_id)
     counts = [(str(a), str(b), int(n)) for a, b, n in (await session.execute(stmt)).all()]
     return sorted(counts, key=lambda r: (-r[2], r[0], r[1]))
 
