@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import WSMsgType
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
@@ -209,6 +210,36 @@ async def next_message(ws, type_: str, within: float = 3.0) -> dict:
                 return msg
 
     return await asyncio.wait_for(wait(), within)
+
+
+async def close_frame(ws, within: float = 5.0) -> tuple[int | None, str] | None:
+    """The code and reason of the server's close frame (a connection that ends without one: its
+    close code, no reason); None: the socket is still open after ``within``. The frame's own:
+    this end's reply may find the connection gone already (1006)."""
+
+    async def closing() -> tuple[int | None, str]:
+        while True:
+            msg = await ws.receive()
+            if msg.type is WSMsgType.CLOSE:
+                return msg.data, msg.extra or ""
+            if msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                return ws.close_code, ""
+
+    try:
+        return await asyncio.wait_for(closing(), within)
+    except TimeoutError:
+        return None
+
+
+async def closed_with(ws, within: float = 5.0) -> int | None:
+    """The close code the server sent (None: the socket is still open after ``within``)."""
+    frame = await close_frame(ws, within)
+    return None if frame is None else frame[0]
+
+
+def session_cookie(client) -> str:
+    """The client's session cookie, to replay it from elsewhere."""
+    return next(c.value for c in client.session.cookie_jar if c.key == "HOTLINE_SESSION")
 
 
 class Mailbox:

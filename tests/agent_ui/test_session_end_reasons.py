@@ -12,13 +12,12 @@ import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from aiohttp import WSMsgType
 from sqlalchemy import update
 
 from agent_ui import create_app
 from agent_ui.auth import CHECK_SECONDS, ENDED_WHY, SESSIONS
 from agent_ui.services import GATEWAY
-from tests.agent_ui.conftest import PASSWORD, login
+from tests.agent_ui.conftest import PASSWORD, close_frame, login
 from ticketing.models.org import UserSession
 
 ROOT = Path(__file__).parents[2]
@@ -34,20 +33,6 @@ async def _snapshot(ws) -> None:
             pass
 
     await asyncio.wait_for(first(), 10)
-
-
-async def _close(ws, within: float = 5.0) -> tuple[int | None, str]:
-    """The code and reason of the server's close frame."""
-
-    async def closing() -> tuple[int | None, str]:
-        while True:
-            msg = await ws.receive()
-            if msg.type is WSMsgType.CLOSE:
-                return msg.data, msg.extra or ""
-            if msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                return ws.close_code, ""
-
-    return await asyncio.wait_for(closing(), within)
 
 
 async def _send(client, method: str, path: str, token: str, body: dict | None = None):
@@ -70,13 +55,13 @@ async def test_sign_out_in_another_tab_and_signing_in_again_say_so(client, aioht
     async with other_tab.ws_connect("/ws") as tab:
         await _snapshot(tab)
         assert (await client.delete("/api/session", headers={"X-CSRF-Token": token})).status == 200
-        assert await _close(tab) == (4401, "signed_out")
+        assert await close_frame(tab) == (4401, "signed_out")
 
     await login(client, "3001")
     async with client.ws_connect("/ws") as tab:
         await _snapshot(tab)
         await login(client, "1001")  # this browser signs in again (as someone else)
-        assert await _close(tab) == (4401, "signed_in_again")
+        assert await close_frame(tab) == (4401, "signed_in_again")
 
 
 async def test_a_password_change_elsewhere_says_so_on_another_web_process(client, aiohttp_client, world):
@@ -94,7 +79,7 @@ async def test_a_password_change_elsewhere_says_so_on_another_web_process(client
             {"current": PASSWORD, "new": "Zx9mq2Lw7", "confirm": "Zx9mq2Lw7"},
         )
         assert status == 200, body
-        assert await _close(tab) == (4401, "password_changed")
+        assert await close_frame(tab) == (4401, "password_changed")
     # the page it goes to: 401 and why, for api.js
     resp = await other_process.get("/api/inbox")
     assert resp.status == 401
@@ -117,7 +102,7 @@ async def test_an_admins_reset_disable_and_role_change_say_so(client, aiohttp_cl
             method, path, body = change
             status, answer = await _send(admin, method, path, token, body)
             assert status == 200, answer
-            assert await _close(tab) == (4401, why), change
+            assert await close_frame(tab) == (4401, why), change
 
 
 async def test_the_timeouts_say_which_when_the_socket_is_checked_or_used(client, aiohttp_client, world):
@@ -133,7 +118,7 @@ async def test_the_timeouts_say_which_when_the_socket_is_checked_or_used(client,
         await _snapshot(tab)
         at(12.5)  # nothing for more than session_max_age (12 hours)
         await gateway.check_sessions()
-        assert await _close(tab) == (4401, "idle")
+        assert await close_frame(tab) == (4401, "idle")
 
     at(0)
     await login(client, "1001")
@@ -149,7 +134,7 @@ async def test_the_timeouts_say_which_when_the_socket_is_checked_or_used(client,
             refused = await asyncio.wait_for(tab.receive_json(), 5)
         assert refused["error_id"] == "auth.required"
         assert refused["details"]["session_ended"] == "expired"
-        assert await _close(tab) == (4401, "expired")
+        assert await close_frame(tab) == (4401, "expired")
 
     # revoked in the database only (the bus message lost): what was revoked is not known here
     at(0)
@@ -160,7 +145,7 @@ async def test_the_timeouts_say_which_when_the_socket_is_checked_or_used(client,
             await db.execute(update(UserSession).values(revoked_at=dt.datetime.now(dt.UTC)))
         at(CHECK_SECONDS / 3600 + 0.01)
         await gateway.check_sessions()
-        assert await _close(tab) == (4401, "revoked")
+        assert await close_frame(tab) == (4401, "revoked")
 
 
 async def test_the_sign_in_page_says_why(client, aiohttp_client):

@@ -11,14 +11,13 @@ import datetime as dt
 
 import aiohttp
 import pytest
-from aiohttp import WSMsgType
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, text, update
 
 from agent_ui import create_app
 from agent_ui.auth import CHECK_SECONDS, SESSIONS
 from agent_ui.services import GATEWAY
-from tests.agent_ui.conftest import PASSWORD, login
+from tests.agent_ui.conftest import PASSWORD, closed_with, login, session_cookie
 from ticketing.models.org import UserSession
 
 
@@ -102,27 +101,6 @@ async def test_a_database_error_in_a_sockets_command_keeps_the_socket_and_its_ho
         assert tab.acw_holds == {"call-1"}  # not released
 
 
-async def _closed_with(ws, within: float = 5.0) -> int | None:
-    """The close code the server sent (None: still open after ``within``)."""
-
-    async def closing() -> int | None:
-        while True:
-            msg = await ws.receive()
-            if msg.type is WSMsgType.CLOSE:
-                return msg.data
-            if msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                return ws.close_code
-
-    try:
-        return await asyncio.wait_for(closing(), within)
-    except TimeoutError:
-        return None
-
-
-def _cookie(client) -> str:
-    return next(c.value for c in client.session.cookie_jar if c.key == "HOTLINE_SESSION")
-
-
 @pytest.mark.parametrize("how", ["idle", "absolute", "revoked without SessionEnded"])
 async def test_a_socket_whose_session_ended_closes_though_its_tab_sends_nothing(aiohttp_client, world, how):
     """Only commands checked the session: a tab that sends nothing kept its screen pops, board
@@ -146,8 +124,8 @@ async def test_a_socket_whose_session_ended_closes_though_its_tab_sends_nothing(
             }[how]
             async with world.services.sessionmaker.begin() as db:
                 await db.execute(update(UserSession).where(UserSession.id == digest).values(**change))
-            assert await _closed_with(ended) == 4401  # no command needed
-            assert await _closed_with(live, 1.0) is None  # the other session's tab stays
+            assert await closed_with(ended) == 4401  # no command needed
+            assert await closed_with(live, 1.0) is None  # the other session's tab stays
 
 
 async def test_the_check_of_the_sockets_is_one_query_for_all(client, aiohttp_client, world):
@@ -186,7 +164,7 @@ async def test_signing_in_again_in_the_same_browser_closes_the_old_sessions_tabs
     await login(client, "3001")
     http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
     try:
-        headers = {"Cookie": f"HOTLINE_SESSION={_cookie(client)}"}
+        headers = {"Cookie": f"HOTLINE_SESSION={session_cookie(client)}"}
         async with (
             client.ws_connect("/ws") as here,
             http.ws_connect(elsewhere.make_url("/ws"), headers=headers) as there,
@@ -194,8 +172,8 @@ async def test_signing_in_again_in_the_same_browser_closes_the_old_sessions_tabs
             await _snapshot(here)
             await _snapshot(there)
             await login(client, "3001")
-            assert await _closed_with(here) == 4401
-            assert await _closed_with(there) == 4401
+            assert await closed_with(here) == 4401
+            assert await closed_with(there) == 4401
     finally:
         await http.close()
 
@@ -227,7 +205,7 @@ async def test_a_password_change_revokes_the_users_other_sessions(client, aiohtt
             admin = await login(client, "9001")
             resp = await client.post("/api/users/1001/reset-password", headers={"X-CSRF-Token": admin})
         assert resp.status == 200, await resp.text()
-        assert await _closed_with(tab) == 4401
+        assert await closed_with(tab) == 4401
     assert (await (await elsewhere.get("/api/session")).json())["user"] is None
     rows = await _session_rows(world, "1001")
     live = [row for row in rows if row.revoked_at is None]

@@ -13,19 +13,14 @@ import uuid
 
 import aiohttp
 import pytest
-from aiohttp import WSMsgType
 from sqlalchemy import event as sa_event
 from sqlalchemy import update
 
 from agent_ui import create_app
 from agent_ui.auth import CHECK_SECONDS, SESSIONS
 from cti.redis_bus import RedisBus
-from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import closed_with, login, session_cookie
 from ticketing.models.org import UserSession
-
-
-def _cookie(client) -> str:
-    return next(c.value for c in client.session.cookie_jar if c.key == "HOTLINE_SESSION")
 
 
 class Replay:
@@ -66,24 +61,6 @@ async def _snapshot(ws) -> None:
     await asyncio.wait_for(first(), 10)
 
 
-async def _closed_with(ws, within: float = 5.0) -> int | None:
-    """The close code of the server's close frame (None: the socket is still open after
-    ``within``). The frame's own: this end's reply may find the connection gone already (1006)."""
-
-    async def closing() -> int | None:
-        while True:
-            msg = await ws.receive()
-            if msg.type is WSMsgType.CLOSE:
-                return msg.data
-            if msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                return ws.close_code
-
-    try:
-        return await asyncio.wait_for(closing(), within)
-    except TimeoutError:
-        return None
-
-
 async def _pong(ws, ref: int) -> dict:
     await ws.send_json({"id": ref, "cmd": "ping", "args": {}})
 
@@ -99,7 +76,7 @@ async def _pong(ws, ref: int) -> dict:
 @pytest.mark.parametrize("how", ["api", "form"])
 async def test_a_copy_of_the_cookie_from_before_sign_out_opens_nothing(client, how):
     token = await login(client, "1001")
-    copy = Replay(client, _cookie(client))
+    copy = Replay(client, session_cookie(client))
     try:
         assert (await copy.user())["staff_no"] == "1001"  # the copy is the session, until 退出
         assert await copy.status("GET", "/api/inbox") == 200
@@ -136,8 +113,8 @@ async def test_signing_out_closes_every_tab_of_that_session_and_no_other(client,
         for ws in (tab_a, tab_b, elsewhere):
             await _snapshot(ws)
         assert (await client.delete("/api/session", headers={"X-CSRF-Token": token})).status == 200
-        assert await _closed_with(tab_a) == 4401
-        assert await _closed_with(tab_b) == 4401  # its 就绪 can no longer put the seat back
+        assert await closed_with(tab_a) == 4401
+        assert await closed_with(tab_b) == 4401  # its 就绪 can no longer put the seat back
         assert (await _pong(elsewhere, 1))["type"] == "ack"
     assert (await other_browser.get("/api/inbox")).status == 200
 
@@ -147,14 +124,14 @@ async def test_a_sign_out_on_one_web_process_ends_the_session_on_the_others(clie
     closes the other's sockets and refuses the cookie there at once (not after its cache)."""
     other = await aiohttp_client(create_app(world.services))
     token = await login(client, "3001")
-    cookie = _cookie(client)
+    cookie = session_cookie(client)
     copy = Replay(other, cookie)
     try:
         assert (await copy.user())["staff_no"] == "3001"  # now believed live by the other process
         async with copy.http.ws_connect(other.make_url("/ws"), headers=copy.headers) as tab:
             await _snapshot(tab)
             assert (await client.delete("/api/session", headers={"X-CSRF-Token": token})).status == 200
-            assert await _closed_with(tab) == 4401
+            assert await closed_with(tab) == 4401
         assert await copy.user() is None
         assert await copy.status("GET", "/api/inbox") == 401
     finally:
@@ -170,12 +147,12 @@ async def test_two_web_processes_on_redis_close_the_sessions_sockets_on_both(aio
             await aiohttp_client(create_app(dataclasses.replace(world.services, bus=bus))) for bus in buses
         ]
         token = await login(first, "3001")
-        copy = Replay(second, _cookie(first))
+        copy = Replay(second, session_cookie(first))
         try:
             async with copy.http.ws_connect(second.make_url("/ws"), headers=copy.headers) as tab:
                 await _snapshot(tab)
                 assert (await first.delete("/api/session", headers={"X-CSRF-Token": token})).status == 200
-                assert await _closed_with(tab) == 4401
+                assert await closed_with(tab) == 4401
             assert await copy.status("GET", "/api/inbox") == 401
         finally:
             await copy.close()
@@ -188,7 +165,7 @@ async def test_two_web_processes_on_redis_close_the_sessions_sockets_on_both(aio
 async def test_a_process_that_missed_the_sign_out_learns_it_from_the_database(client, aiohttp_client, world):
     other = await aiohttp_client(create_app(world.services))
     await login(client, "3001")
-    copy = Replay(other, _cookie(client))
+    copy = Replay(other, session_cookie(client))
     store = other.server.app[SESSIONS]
     try:
         async with copy.http.ws_connect(other.make_url("/ws"), headers=copy.headers) as tab:
@@ -200,7 +177,7 @@ async def test_a_process_that_missed_the_sign_out_learns_it_from_the_database(cl
             store.clock = lambda: start + dt.timedelta(seconds=CHECK_SECONDS + 1)
             answer = await _pong(tab, 7)
             assert answer["type"] == "refused" and answer["error_id"] == "auth.required"
-            assert await _closed_with(tab) == 4401
+            assert await closed_with(tab) == 4401
         assert await copy.status("GET", "/api/inbox") == 401
     finally:
         await copy.close()
