@@ -66,6 +66,13 @@ def _routed(session: AsyncSession, order: WorkOrder, people: Iterable[Any]) -> N
         )
 
 
+def _holding(order: WorkOrder, user_id: int, mode: str, seq: int, now: dt.datetime) -> Assignment:
+    """A pending assignment of the order's current step: the step handed to someone mid-way."""
+    return Assignment(
+        order_id=order.id, node=order.current_node, user_id=user_id, mode=mode, seq=seq, assigned_at=now
+    )
+
+
 async def forward(
     session: AsyncSession,
     user: User,
@@ -87,16 +94,7 @@ async def forward(
     await _check_target(session, order, to_user)
     before = snapshot(order)
     mine.state, mine.acted_at = "cancelled", now
-    session.add(
-        Assignment(
-            order_id=order.id,
-            node=order.current_node,
-            user_id=to_user.id,
-            mode=mine.mode,
-            seq=mine.seq,
-            assigned_at=now,
-        )
-    )
+    session.add(_holding(order, to_user.id, mine.mode, mine.seq, now))
     await add_comment(session, order, user, "forward", opinion, to=to_user.staff_no)
     await audit(session, user, "forward", order, before, opinion=opinion, to=to_user.staff_no)
     _routed(session, order, [to_user])
@@ -368,16 +366,8 @@ async def reassign(
     people = (await directory.load(session)).people
     for a in leaving:
         a.state, a.acted_at = "cancelled", now
-    session.add(
-        Assignment(
-            order_id=order.id,
-            node=order.current_node,
-            user_id=to_user.id,
-            mode=leaving[0].mode if leaving else node.mode,
-            seq=min((a.seq for a in leaving), default=len(pending)),
-            assigned_at=now,
-        )
-    )
+    mode = leaving[0].mode if leaving else node.mode
+    session.add(_holding(order, to_user.id, mode, min((a.seq for a in leaving), default=len(pending)), now))
     taken = to_user.id == user.id and not user.has_role(*SUPERVISORS)
     action = "take_over" if taken else "reassign"
     replaced = [people[a.user_id].staff_no for a in leaving if a.user_id in people]
@@ -468,17 +458,7 @@ async def release_steps(
             )
             continue
         mine.state, mine.acted_at = "cancelled", now
-        session.add_all(
-            Assignment(
-                order_id=order.id,
-                node=order.current_node,
-                user_id=p.id,
-                mode=node.mode,
-                seq=mine.seq + i,
-                assigned_at=now,
-            )
-            for i, p in enumerate(found)
-        )
+        session.add_all(_holding(order, p.id, node.mode, mine.seq + i, now) for i, p in enumerate(found))
         await add_comment(
             session,
             order,
@@ -556,16 +536,7 @@ async def convert(
     keep = {a.user_id for a in pending}
     for seq, user in enumerate(coordinators):
         if user.id not in keep:
-            session.add(
-                Assignment(
-                    order_id=order.id,
-                    node=order.current_node,
-                    user_id=user.id,
-                    mode="any",
-                    seq=100 + seq,
-                    assigned_at=now,
-                )
-            )
+            session.add(_holding(order, user.id, "any", 100 + seq, now))
     await _coordination_limit(session, order, rules, spec, now)
     said = str(spec.get("opinion", "派工超时转协调单"))
     await add_comment(session, order, None, "convert", said, category=order.category)
