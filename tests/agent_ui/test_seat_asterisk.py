@@ -21,6 +21,20 @@ pytestmark = pytest.mark.asterisk
 QUEUE = "ui-a"
 
 
+async def call_in(net, caller: str = "13800138000", stay: int = 30) -> None:
+    """A caller queued in ui-a who hangs up by themselves ``stay`` s after being answered."""
+    await net.action(
+        "Originate",
+        Channel=f"Local/{QUEUE}@hotline-queue/n",
+        Context="hotline-sim-caller",
+        Exten=str(stay),
+        Priority=1,
+        CallerID=f'"Zhang" <{caller}>',
+        Variable=[f"__HOTLINE_QUEUE={QUEUE}"],
+        Async="true",
+    )
+
+
 class Tab:
     """One browser tab's socket: commands with ids, and a backlog of pushes to search."""
 
@@ -143,16 +157,7 @@ async def test_an_agent_goes_ready_takes_a_real_call_and_ends_the_shift(client, 
         assert (await tab.command("ready"))["type"] == "ack"
         await tab.next("agent_state", state="ready")
 
-        await net.action(
-            "Originate",
-            Channel=f"Local/{QUEUE}@hotline-queue/n",
-            Context="hotline-sim-caller",
-            Exten="30",
-            Priority=1,
-            CallerID='"Zhang" <13800138000>',
-            Variable=[f"__HOTLINE_QUEUE={QUEUE}"],
-            Async="true",
-        )
+        await call_in(net)
         pop = await tab.next("screen_pop", within=10)
         assert pop["event"]["caller"].endswith("13800138000")
         assert pop["event"]["queue"] == QUEUE

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from agent_ui.supervision import SeatForced
 from tests.agent_ui.conftest import PASSWORD, login
-from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, seat  # noqa: F401 (the fixture)
+from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, call_in, seat  # noqa: F401 (the fixture)
 from ticketing import users
 from ticketing.models import AuditLog, Department, User
 
@@ -119,20 +119,6 @@ async def _queue_member(net, staff_no: str) -> dict | None:
     return None
 
 
-async def _call_in(net, caller: str = "13800138000", stay: int = 30) -> None:
-    """A caller queued in ui-a who hangs up by themselves ``stay`` s after being answered."""
-    await net.action(
-        "Originate",
-        Channel=f"Local/{QUEUE}@hotline-queue/n",
-        Context="hotline-sim-caller",
-        Exten=str(stay),
-        Priority=1,
-        CallerID=f'"Zhang" <{caller}>',
-        Variable=[f"__HOTLINE_QUEUE={QUEUE}"],
-        Async="true",
-    )
-
-
 async def test_a_forced_pause_takes_the_seat_out_of_the_queue_and_the_next_caller_goes_elsewhere(
     client,
     aiohttp_client,
@@ -180,7 +166,7 @@ async def test_a_forced_pause_takes_the_seat_out_of_the_queue_and_the_next_calle
             assert member.get("PausedReason") == "班长置忙", member
 
             # the next caller rings the colleague, never the paused seat
-            await _call_in(net, "13800138001")
+            await call_in(net, "13800138001")
             offered = await boss.next("board_call", event="CallOffered", within=15)
             assert offered["event"]["agent_id"] == colleague, offered
             with contextlib.suppress(TimeoutError):
@@ -218,7 +204,7 @@ async def test_a_forced_sign_out_of_a_talking_seat_waits_for_the_call(client, ai
         await agent.next("agent_state", state="ready", agent_id=staff_no)
         # the caller stays on the line (30 s, the default, ran out under a loaded full run before
         # the force, and their own hang-up read as the caller cut off): any CallEnded is ours
-        await _call_in(net, stay=600)
+        await call_in(net, stay=600)
         await agent.next("screen_pop", within=15)
         await agent.next("call", event="CallAnswered", within=15)
 
@@ -278,7 +264,7 @@ async def test_a_forced_end_of_after_call_work_overrides_a_tabs_unsaved_form(
         await agent.next("snapshot")
         assert (await agent.command("ready"))["type"] == "ack"
         await agent.next("agent_state", state="ready", agent_id=staff_no)
-        await _call_in(net)
+        await call_in(net)
         pop = await agent.next("screen_pop", within=15)
         call_id = pop["event"]["call_id"]
         held = await agent.command("hold_after_call_work", call_id=call_id, hold=True)
@@ -302,7 +288,7 @@ async def test_a_forced_end_of_after_call_work_overrides_a_tabs_unsaved_form(
         async with client.ws_connect("/ws") as ws2:
             fresh = Tab(ws2)
             await fresh.next("snapshot")
-            await _call_in(net, "13800138002")
+            await call_in(net, "13800138002")
             second = (await fresh.next("screen_pop", within=15))["event"]["call_id"]
             assert second != call_id
             assert (await fresh.command("hold_after_call_work", call_id=second, hold=True))["type"] == "ack"

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from cti.ami import AmiActionError
-from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, seat  # noqa: F401 (the fixture)
+from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, call_in, seat  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.asterisk
 
@@ -37,16 +37,7 @@ async def _answered_call(tab: Tab, net, staff_no: str) -> str:
     await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="0")
     assert (await tab.command("ready"))["type"] == "ack"
     await tab.next("agent_state", state="ready", agent_id=staff_no)
-    await net.action(
-        "Originate",
-        Channel=f"Local/{QUEUE}@hotline-queue/n",
-        Context="hotline-sim-caller",
-        Exten="30",
-        Priority=1,
-        CallerID='"Zhang" <13800138000>',
-        Variable=[f"__HOTLINE_QUEUE={QUEUE}"],
-        Async="true",
-    )
+    await call_in(net)
     answered = await tab.next("call", event="CallAnswered", within=10)
     await asyncio.sleep(0.3)  # both legs bridged
     return answered["event"]["call_id"]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from cti.ami import AmiActionError
 from tests.agent_ui.conftest import PASSWORD, login
-from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, seat  # noqa: F401 (the fixture)
+from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, call_in, seat  # noqa: F401 (the fixture)
 from ticketing import users
 from ticketing.models import Site
 
@@ -175,16 +175,7 @@ async def test_a_supervisor_sees_the_call_on_the_board_and_listens_in(client, ai
         bad = await board_tab.command("spy", agent=staff_no, mode="shout")
         assert bad["type"] == "refused" and bad["error_id"] == "request.invalid"
 
-        await net.action(
-            "Originate",
-            Channel=f"Local/{QUEUE}@hotline-queue/n",
-            Context="hotline-sim-caller",
-            Exten="30",
-            Priority=1,
-            CallerID='"Zhang" <13800138000>',
-            Variable=[f"__HOTLINE_QUEUE={QUEUE}"],
-            Async="true",
-        )
+        await call_in(net)
         answered = await board_tab.next("board_call", event="CallAnswered", agent_id=staff_no, within=10)
         assert answered["event"]["caller"].endswith("13800138000")
         await board_tab.next("queue", queue=QUEUE)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 import agent_ui
 from agent_ui.supervision import BACKSTOP_PENALTY, FORCED_WAITS_IN
 from tests.agent_ui.conftest import PASSWORD, login
-from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, seat  # noqa: F401 (the fixture)
-from tests.agent_ui.test_seat_force import _audits, _call_in
+from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, call_in, seat  # noqa: F401 (the fixture)
+from tests.agent_ui.test_seat_force import _audits
 from ticketing import users
 from ticketing.models import Department, User
 
@@ -98,7 +98,7 @@ async def test_a_board_opened_after_a_force_shows_the_change_still_waiting_for_t
         await agent.next("agent_state", state="ready", agent_id=staff_no)
         first, board = await _board(await aiohttp_client(client.server), "3911")
         assert board["forced"] == []
-        await _call_in(net)
+        await call_in(net)
         await agent.next("call", event="CallAnswered", within=15)
         ack = await first.command("force_pause", agent=staff_no, reason="班长置忙")
         assert ack["type"] == "ack" and ack["result"]["pending"] == "not_ready", ack
@@ -167,7 +167,7 @@ async def test_a_seat_answering_during_its_forced_sign_out_signs_out_after_that_
         assert (await agent.command("ready"))["type"] == "ack"
         await agent.next("agent_state", state="ready", agent_id=staff_no)
         boss, _ = await _board(await aiohttp_client(client.server), "3913")
-        await _call_in(net)
+        await call_in(net)
         await agent.next("agent_state", state="ringing", agent_id=staff_no, within=15)
         actions.queue_remove = remove_once_answered
         try:
@@ -251,7 +251,7 @@ async def test_a_supervisor_moves_a_seat_between_queues_and_an_added_seat_gets_t
             # alone there, its next caller rings this seat
             assert (await boss.command("seat_queue_add", agent=staff_no, queue=QUEUE))["type"] == "ack"
             assert (await _queue_member(net, staff_no, QUEUE))["Penalty"] == str(BACKSTOP_PENALTY)
-            await _call_in(net)
+            await call_in(net)
             pop = await agent.next("screen_pop", within=15)
             assert pop["event"]["queue"] == QUEUE
             assert bridge.agent(staff_no)["state"] == "ringing"
