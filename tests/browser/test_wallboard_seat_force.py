@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 
 from tests.browser.ami_line import AmiLine
 from tests.browser.conftest import PASSWORD, QUEUE
@@ -20,6 +20,22 @@ pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 SUPERVISOR = "3001"  # the demo's 质检 supervisor: every seat
 TEAM_LEADER = "2001"  # the demo's 班长: the demo agents (1001–1006), not the story's seat
 ACW_SECONDS = 2  # this module's console: each call is written up for at most 2 s, unless a form holds it
+
+
+def ready_on_the_board(console, agent, boss) -> tuple[Locator, Locator]:
+    """The story's seat signed in on ``agent`` and 就绪 (F2), and the supervisor's wallboard on
+    ``boss`` showing its tile ready: (the seat's state, its tile)."""
+    sign_in(agent, console.url, console.agent, PASSWORD)
+    expect(agent.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
+    state = agent.locator("#agent-state")
+    expect(state).not_to_have_attribute("data-state", "unknown", timeout=10_000)
+    agent.keyboard.press("F2")
+    expect(state).to_have_attribute("data-state", "ready", timeout=10_000)
+    sign_in(boss, console.url, SUPERVISOR, DEMO_PASSWORD)
+    boss.goto(f"{console.url}/wallboard")
+    tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
+    expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
+    return state, tile
 
 
 def test_a_supervisor_sets_a_seat_not_ready_and_signs_it_out_from_its_tile(console, browser, asterisk):
@@ -89,16 +105,7 @@ def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, br
         agent, boss = (ctx.new_page() for ctx in contexts)
         for page in (agent, boss):
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(agent, console.url, console.agent, PASSWORD)
-        expect(agent.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
-        state = agent.locator("#agent-state")
-        expect(state).not_to_have_attribute("data-state", "unknown", timeout=10_000)
-        agent.keyboard.press("F2")
-        expect(state).to_have_attribute("data-state", "ready", timeout=10_000)
-        sign_in(boss, console.url, SUPERVISOR, DEMO_PASSWORD)
-        boss.goto(f"{console.url}/wallboard")
-        tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
-        expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
+        state, tile = ready_on_the_board(console, agent, boss)
 
         ami.call_in(QUEUE, demo_phone(4), stay=60)
         expect(state).to_have_attribute("data-state", "talking", timeout=15_000)

@@ -9,12 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.ami_line import AmiLine
-from tests.browser.conftest import PASSWORD, QUEUE
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from ticketing.demo import DEMO_PASSWORD, demo_phone
+from tests.browser.conftest import QUEUE
+from tests.browser.test_console_story import VIEWPORT
+from tests.browser.test_wallboard_seat_force import ready_on_the_board
+from ticketing.demo import demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
-SUPERVISOR = "3001"  # the demo's 质检 supervisor: every seat
 
 
 def test_a_reloaded_board_keeps_a_pending_force_and_the_last_queue_stays(console, browser, asterisk):
@@ -27,16 +27,7 @@ def test_a_reloaded_board_keeps_a_pending_force_and_the_last_queue_stays(console
         agent, boss = (ctx.new_page() for ctx in contexts)
         for page in (agent, boss):
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(agent, console.url, console.agent, PASSWORD)
-        expect(agent.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
-        state = agent.locator("#agent-state")
-        expect(state).not_to_have_attribute("data-state", "unknown", timeout=10_000)
-        agent.keyboard.press("F2")
-        expect(state).to_have_attribute("data-state", "ready", timeout=10_000)
-        sign_in(boss, console.url, SUPERVISOR, DEMO_PASSWORD)
-        boss.goto(f"{console.url}/wallboard")
-        tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
-        expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
+        state, tile = ready_on_the_board(console, agent, boss)
 
         # 调整技能队列: the seat's only queue is not taken away (that would be 强制下班)
         boss.locator("#wb-queue-pick").select_option(QUEUE)
