@@ -10,6 +10,7 @@ the audit rows.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -42,8 +43,10 @@ def _article(a: KbArticle) -> dict:
     }
 
 
-async def _notices(db: AsyncSession, rows: list[OutageNotice]) -> list[dict]:
-    """Notices as the console shows them: who entered each version and when."""
+async def _notices(db: AsyncSession, rows: list[OutageNotice], now: dt.datetime | None = None) -> list[dict]:
+    """Notices as the console shows them at ``now``: one that is over reads 已结束; who entered
+    each version and when."""
+    now = now or dt.datetime.now(dt.UTC)
     ids = {n.created_by_id for n in rows if n.created_by_id is not None}
     people = {u.id: u for u in await db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     out = []
@@ -51,7 +54,7 @@ async def _notices(db: AsyncSession, rows: list[OutageNotice]) -> list[dict]:
         who = people.get(n.created_by_id)
         out.append(
             {
-                **knowledge.notice_json(n),
+                **knowledge.notice_view(n, now),
                 "created_at": jsonable(n.created_at),
                 "created_by": {"staff_no": who.staff_no, "name": who.name} if who else None,
             }
@@ -109,10 +112,12 @@ async def get_article(request: web.Request) -> web.Response:
 @requires("knowledge.read")
 async def search_outages(request: web.Request) -> web.Response:
     """Outage notices overlapping a time range (default: today and the next 7 days), by bureau and
-    place (in the 停电范围 text, an affected area's name, or an area's code)."""
+    place (in the 停电范围 text, an affected area's name, or an area's code); those still on or to
+    come first, the ended ones (已结束) after them."""
     services = request.app[SERVICES]
     tz = ZoneInfo(services.site_timezone)
-    today = dt.datetime.now(tz).date()
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(tz).date()
     start, end = date_range(request, today, today + dt.timedelta(days=7))
     async with read_only(services, current_user(request)) as (db, _user):
         found = await knowledge.search_notices(
@@ -122,22 +127,24 @@ async def search_outages(request: web.Request) -> web.Response:
             site_code=request.query.get("site") or None,
             area=request.query.get("area", ""),
             include_changed=request.query.get("changed") in ("1", "true"),
+            now=now,
         )
-        items = await _notices(db, found)
+        items = await _notices(db, found, now)
     return web.json_response({"items": items})
 
 
 @routes.get("/api/notices/{key}")
 @requires("knowledge.read")
 async def notice_versions(request: web.Request) -> web.Response:
-    """One outage notice with every version, oldest first (发布中, 变更后, 已删除)."""
+    """One outage notice with every version, oldest first (发布中 or 已结束, 变更后, 已删除);
+    ``current`` is the published one, 已结束 once the outage is over."""
     key = request.match_info["key"]
     async with read_only(request.app[SERVICES], current_user(request)) as (db, _user):
         versions = await knowledge.notice_history(db, key)
         if not versions:
             raise UiError("not_found")
         items = await _notices(db, versions)
-    current = next((v for v in items if v["state"] == knowledge.ACTIVE), None)
+    current = next((i for v, i in zip(versions, items, strict=True) if v.state == knowledge.ACTIVE), None)
     return web.json_response({"key": key, "current": current, "versions": items})
 
 
@@ -196,7 +203,8 @@ async def send_knowledge(request: web.Request) -> web.Response:
 @routes.post("/api/notices/{key}/send")
 @requires("knowledge.send")
 async def send_outage_notice(request: web.Request) -> web.Response:
-    """Send the current version of an outage notice by SMS, email or fax (queued in the outbox)."""
+    """Send the current version of an outage notice by SMS, email or fax (queued in the outbox);
+    one that is over is refused (notice_ended_not_sent)."""
     key = request.match_info["key"]
     channel, to, order_id = await _send_request(request)
     services = request.app[SERVICES]
@@ -319,37 +327,36 @@ async def publish_notice(request: web.Request) -> web.Response:
     return web.json_response(view, status=201)
 
 
+async def _new_version(
+    request: web.Request,
+    change: Callable[[AsyncSession, User, str, dict], Awaitable[OutageNotice]],
+) -> web.Response:
+    """The new version ``change`` makes of the notice the path names, as the console shows it."""
+    key = request.match_info["key"]
+    body = await json_body(request)
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        notice = await change(db, user, key, body)
+        [view] = await _notices(db, [notice])
+    return web.json_response(view)
+
+
 @routes.patch("/api/notices/{key}")
 @requires("notice.write")
 async def revise_notice(request: web.Request) -> web.Response:
     """Revise an outage notice: a new version (the old one kept as 变更后); remark required."""
-    key = request.match_info["key"]
-    body = await json_body(request)
-    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        notice = await knowledge.revise(db, user, key, body, _site_tz(request))
-        [view] = await _notices(db, [notice])
-    return web.json_response(view)
+    tz = _site_tz(request)
+    return await _new_version(request, lambda db, user, key, body: knowledge.revise(db, user, key, body, tz))
 
 
 @routes.post("/api/notices/{key}/end")
 @requires("notice.write")
 async def end_notice(request: web.Request) -> web.Response:
     """End an outage early (已恢复送电): a new version ending now; remark required."""
-    key = request.match_info["key"]
-    body = await json_body(request)
-    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        notice = await knowledge.end_now(db, user, key, body)
-        [view] = await _notices(db, [notice])
-    return web.json_response(view)
+    return await _new_version(request, knowledge.end_now)
 
 
 @routes.post("/api/notices/{key}/withdraw")
 @requires("notice.write")
 async def withdraw_notice(request: web.Request) -> web.Response:
     """Withdraw an outage notice (撤销, 已删除): wrong, or the outage called off; remark required."""
-    key = request.match_info["key"]
-    body = await json_body(request)
-    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        notice = await knowledge.withdraw(db, user, key, body)
-        [view] = await _notices(db, [notice])
-    return web.json_response(view)
+    return await _new_version(request, knowledge.withdraw)
