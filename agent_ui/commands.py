@@ -22,7 +22,7 @@ from agent_ui.errors import UiError
 from agent_ui.services import AppServices
 from agent_ui.texts import LANGUAGES, Texts
 from agent_ui.work import unit_of_work
-from cti.phones import InvalidPhoneNumber, ascii_digits, normalize
+from cti.phones import InvalidPhoneNumber, ascii_digits, never_dial, normalize
 from ticketing.calls import register_outbound_call
 from ticketing.ids import is_id
 from ticketing.models import User
@@ -190,7 +190,14 @@ async def _dial_from_order(
     services: AppServices, bridge: Any, user: CurrentUser, order_id: int, number: str
 ) -> dict[str, Any]:
     """回呼 from an order: the scope is checked first, and the call (with its recording)
-    is registered on the order so it shows on the order's timeline."""
+    is registered on the order so it shows on the order's timeline. A callback rings a
+    customer, so the outbound rule campaigns and faxes ask refuses an emergency, service or
+    short number (a typo in the order's phone field must not ring 110)."""
+    never = never_dial(number)
+    if never:
+        raise UiError(
+            "dial.never_dial", f"{number} is never called back: {never}", number=number, reason=never
+        )
     async with unit_of_work(services, user) as (db, row):
         await load_order(db, row, order_id)
     result = await _call(bridge, "dial", user.agent_id, number)

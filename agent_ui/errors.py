@@ -70,6 +70,8 @@ STATUS: dict[str, int] = {
     # a fax to a mobile number: an invalid recipient (recipient_invalid), said in its own words
     "fax_to_mobile": 422,
     "campaign.dnc_not_found": 404,
+    # 回呼 to an emergency, service or short number (cti.phones.never_dial): a bad number, as typed
+    "dial.never_dial": 422,
     # a contact offered to or called by another agent: not this agent's to read or record
     "campaign.contact_not_yours": 403,
 }

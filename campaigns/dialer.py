@@ -200,6 +200,13 @@ class Dialer:
             contact = await session.get(CampaignContact, contact_id, populate_existing=True)
             if contact is None:
                 return "campaign.contact_not_found"
+            never = rules.refusal(contact.number)
+            if never:
+                # a contact kept from before the rule refused its number (an emergency line
+                # imported by an older release): kept in that state, never rung
+                await store.release(session, contact.id, never)
+                log.warning("campaign %s: %s is never dialed (%s)", campaign.id, contact.number, never)
+                return "campaign.dial_refused"
             if await store.is_dnc(session, contact.number):
                 await store.release(session, contact.id, "dnc")
                 log.info(

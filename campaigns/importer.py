@@ -33,6 +33,8 @@ REASONS = {
     "missing_number": "缺少电话号码",
     "invalid_number": "电话号码无效",
     rules.SERVICE_NUMBER: "服务号码（如 95598、400/800）不能外呼",
+    rules.EMERGENCY_NUMBER: "紧急号码（如 110、119、120、122）不能外呼",
+    rules.SHORT_CODE: "短号码（如 10086、114）不能外呼",
     "duplicate_in_file": "文件中重复",
     "already_in_campaign": "已在本活动中",
     "dnc": "在免打扰名单中",

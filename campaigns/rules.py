@@ -11,8 +11,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Collection, Iterable
 
+from cti import phones
 from cti.calendar import CalendarError, PeriodOrderError, WorkCalendar, parse_period
-from cti.phones import InvalidPhoneNumber, checked, is_service_number
+from cti.phones import InvalidPhoneNumber, checked, never_dial
 
 #: what the bridge's call events tell about an attempt
 ANSWERED, BUSY, NO_ANSWER, FAILED = "answered", "busy", "no_answer", "failed"
@@ -296,18 +297,19 @@ def dial_number(raw: str, default_area_code: str = "") -> str:
 
 #: why a number is never called, whichever source brought it (a list, a callback, a missed call,
 #: a visit-back): the importer's reason code, and the state a generated contact is kept in
-SERVICE_NUMBER = "service_number"
+SERVICE_NUMBER, EMERGENCY_NUMBER, SHORT_CODE = phones.SERVICE, phones.EMERGENCY, phones.SHORT_CODE
 
 
 def refusal(number: str) -> str:
-    """Why no campaign may call this normalised number, or "" when one may.
+    """Why no campaign may call this normalised number (an emergency number, a service number,
+    another short code), or "" when one may: ``cti.phones.never_dial``, the rule fax and SMS
+    sends ask too.
 
-    Every source asks this one function: the importer rejects the row with the reason, and
-    ``store.add_contact`` keeps a generated contact in the reason's state (never dialed, counted).
+    Every source asks this one function: the importer rejects the row with the reason,
+    ``store.add_contact`` keeps a generated contact in the reason's state (never dialed, counted),
+    and the dialer asks again before each call (a contact added before the rule grew).
     """
-    if is_service_number(number):  # the rule that refuses them as fax recipients (ticketing.notify)
-        return SERVICE_NUMBER
-    return ""
+    return never_dial(number)
 
 
 def blocked(number: str, dnc: Collection[str], default_area_code: str = "") -> bool:

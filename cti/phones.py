@@ -83,3 +83,34 @@ def is_service_number(number: str) -> bool:
         or (number.startswith(("400", "800")) and len(number) == 10)
         or (number.startswith("12") and len(number) == 5)
     )
+
+
+#: police, fire, ambulance, traffic police (and their SMS / text lines), the maritime rescue line,
+#: the GSM 112 and the foreign 911 / 999 a handset may still route: an auto-dialer or a mistyped
+#: list must never ring them
+EMERGENCY_NUMBERS = frozenset(
+    {"110", "119", "120", "122", "112", "911", "999", "12110", "12119", "12120", "12122", "12395"}
+)
+#: a subscriber number has at least a local landline's 7 digits; anything shorter is a short code
+#: (10086, 114, 95598…), a service, never a customer
+MIN_SUBSCRIBER_DIGITS = 7
+#: why ``never_dial`` refuses a number (also the state a campaign contact is kept in)
+EMERGENCY, SHORT_CODE, SERVICE = "emergency_number", "short_code", "service_number"
+
+
+def never_dial(number: str) -> str:
+    """Why no outbound call the hotline places on its own or for a customer (a campaign, a
+    callback, a fax or an SMS) may go to this normalised number, or "" when one may: an emergency
+    number (also behind a trunk 0 or an area code: ``020110`` reaches Guangzhou's 110), a
+    service number (``is_service_number``) or another short code. The one rule: every outbound
+    path asks it."""
+    core = number.lstrip("0")
+    if core in EMERGENCY_NUMBERS or (
+        number.startswith("0") and any(number[n:] in EMERGENCY_NUMBERS for n in (3, 4))
+    ):
+        return EMERGENCY
+    if is_service_number(number):
+        return SERVICE
+    if len(number) < MIN_SUBSCRIBER_DIGITS:
+        return SHORT_CODE
+    return ""

@@ -38,7 +38,7 @@ from cti.ami.client import AmiError
 from cti.bus import Bus, Subscription
 from cti.events import Event
 from cti.fax import FaxSender
-from cti.phones import InvalidPhoneNumber, is_mobile, is_service_number, normalize
+from cti.phones import InvalidPhoneNumber, is_mobile, never_dial, normalize
 from ticketing.audit import record
 from ticketing.cached import Cache
 from ticketing.categories import config_categories, own_first
@@ -405,20 +405,20 @@ def check_recipient(channel: str, to: str) -> str:
     to = (to or "").strip()
     if not to:
         raise ActionRefused("recipient_required", "no recipient")
-    if channel == "sms":
+    if channel in ("sms", "fax"):
         try:
             number = normalize(to)
         except InvalidPhoneNumber:
             number = ""
+        # the outbound rule every campaign and callback asks: no emergency, service or short code
+        if not number.isdigit() or never_dial(number):
+            raise ActionRefused("recipient_invalid", f"not a {channel} number: {to!r}", channel=channel)
+    if channel == "sms":
         if not is_mobile(number):
             raise ActionRefused("recipient_invalid", f"not a mobile number: {to!r}", channel=channel)
         return number
     if channel == "fax":
-        try:
-            number = normalize(to)
-        except InvalidPhoneNumber:
-            number = ""
-        if not (number.isdigit() and 7 <= len(number) <= 15) or is_service_number(number):
+        if len(number) > 15:
             raise ActionRefused("recipient_invalid", f"not a fax number: {to!r}", channel=channel)
         if is_mobile(number):  # a mobile takes no fax (as an SMS takes no landline): said so
             raise ActionRefused("fax_to_mobile", f"a mobile number takes no fax: {to!r}", channel=channel)
