@@ -17,25 +17,7 @@ from agent_ui.errors import UiError
 from cti.ami import AmiActionError
 from tests.agent_ui.test_seat_asterisk import Tab, seat  # noqa: F401 (the fixture)
 from tests.agent_ui.test_seat_transfer import _answered_call, _state_becomes
-
-
-class NotingBridge:
-    connected = True
-
-    def __init__(self, seats: tuple[str, ...] = ()) -> None:
-        self.seats = seats
-        self.asked: list[tuple[str, str, str, str]] = []
-
-    def agent(self, agent_id: str) -> dict | None:
-        return {"agent_id": agent_id, "state": "ready"} if agent_id in self.seats else None
-
-    async def transfer(self, agent_id: str, kind: str, target: str) -> dict:
-        self.asked.append(("transfer", agent_id, kind, target))
-        return {}
-
-    async def consult(self, agent_id: str, kind: str, target: str) -> dict:
-        self.asked.append(("consult", agent_id, kind, target))
-        return {}
+from tests.agent_ui.test_transfer_targets import NotingBridge
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,17 @@ from agent_ui.commands import run_command
 
 
 class NotingBridge:
+    """A bridge that notes the transfers and consults asked of it; ``seats``: the colleagues'
+    seats it knows (a 工号; tests/agent_ui/test_transfer_kind.py: the other targets)."""
+
     connected = True
 
-    def __init__(self) -> None:
+    def __init__(self, seats: tuple[str, ...] = ()) -> None:
+        self.seats = seats
         self.asked: list[tuple[str, str, str, str]] = []
 
     def agent(self, agent_id: str) -> dict | None:
-        """1002 is a colleague's seat: a 工号 (tests/agent_ui/test_transfer_kind.py: the others)."""
-        return {"agent_id": agent_id, "state": "ready"} if agent_id == "1002" else None
+        return {"agent_id": agent_id, "state": "ready"} if agent_id in self.seats else None
 
     async def transfer(self, agent_id: str, kind: str, target: str) -> dict:
         self.asked.append(("transfer", agent_id, kind, target))
@@ -44,7 +47,7 @@ class NotingBridge:
 )
 @pytest.mark.parametrize("cmd", ["transfer", "consult"])
 async def test_a_queue_is_typed_by_the_name_the_console_shows(cmd, typed, kind, target):
-    bridge = NotingBridge()
+    bridge = NotingBridge(seats=("1002",))
     services = SimpleNamespace(bridge=bridge, queues=("service", "fault", "complaint"))
     await run_command(services, SimpleNamespace(agent_id="1001"), cmd, {"target": typed})
     assert bridge.asked == [(cmd, "1001", kind, target)]
