@@ -8,27 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.agent_ui.conftest import login
+from tests.agent_ui.test_knowledge_editing import _audit, _writer
 from ticketing import knowledge
-from ticketing.models import AuditLog, KbArticle, KbCategory
-
-
-async def _writer(client, staff_no: str = "3001") -> dict[str, str]:
-    return {"X-CSRF-Token": await login(client, staff_no)}
+from ticketing.models import KbArticle, KbCategory
 
 
 async def _category_id(world, name: str) -> int:
     async with world.services.sessionmaker() as db:
         return await db.scalar(select(KbCategory.id).where(KbCategory.name == name))
-
-
-async def _audit(world, entity: str, entity_id: object) -> list[AuditLog]:
-    async with world.services.sessionmaker() as db:
-        rows = await db.scalars(
-            select(AuditLog)
-            .where(AuditLog.entity == entity, AuditLog.entity_id == str(entity_id))
-            .order_by(AuditLog.id)
-        )
-        return list(rows)
 
 
 async def _tree(client) -> list[tuple[str, int | None]]:
@@ -80,7 +67,7 @@ async def test_the_routes_name_their_permission(client):
 
 
 async def test_a_team_leader_adds_renames_and_moves_categories_audited(client, world):
-    headers = await _writer(client)
+    headers = await _writer(client, "3001")
     fees = await _category_id(world, "电费电价")
     top = await _create(client, headers, name="  新能源 ")
     assert top["name"] == "新能源" and top["parent_id"] is None and top["enabled"] is True
@@ -131,7 +118,7 @@ async def test_a_team_leader_adds_renames_and_moves_categories_audited(client, w
     ],
 )
 async def test_bad_categories_are_refused_naming_the_field(client, world, body, problems):
-    headers = await _writer(client)
+    headers = await _writer(client, "3001")
     resp = await client.post("/api/knowledge/categories", json=body, headers=headers)
     refused = await resp.json()
     assert resp.status == 422, refused
@@ -141,7 +128,7 @@ async def test_bad_categories_are_refused_naming_the_field(client, world, body, 
 
 
 async def test_names_are_unique_among_siblings_and_a_category_never_goes_under_itself(client, world):
-    headers = await _writer(client)
+    headers = await _writer(client, "3001")
     fees = await _category_id(world, "电费电价")
     repairs = await _category_id(world, "故障抢修")
     # the same name under another parent is another category
@@ -175,7 +162,7 @@ async def test_names_are_unique_among_siblings_and_a_category_never_goes_under_i
 
 
 async def test_siblings_are_put_in_order(client, world):
-    headers = await _writer(client)
+    headers = await _writer(client, "3001")
     names = ["电费电价", "业扩报装", "故障抢修"]
     ids = [await _category_id(world, n) for n in names]
     assert [n for n, _ in await _tree(client)] == names
@@ -205,7 +192,7 @@ async def test_siblings_are_put_in_order(client, world):
 
 
 async def test_only_an_empty_category_is_disabled(client, world):
-    headers = await _writer(client)
+    headers = await _writer(client, "3001")
     fees = await _category_id(world, "电费电价")
     repairs = await _category_id(world, "故障抢修")
     async with world.services.sessionmaker() as db:
