@@ -14,10 +14,11 @@ from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from cti.phones import InvalidPhoneNumber, ascii_digits, is_mobile, normalize
+from cti.phones import InvalidPhoneNumber, ascii_digits, checked, is_mobile, normalize
 from ticketing.audit import record
+from ticketing.blanks import trim
 from ticketing.db import read_sessionmaker
-from ticketing.errors import TicketingError
+from ticketing.errors import FieldErrors, clean_texts
 from ticketing.models import (
     TIERS,
     Customer,
@@ -38,9 +39,10 @@ from ticketing.screen_pop import (  # noqa: F401 (the customer book's public sur
 )
 from ticketing.users import order_scope_clause, scope_paths, site_scope_clause
 
-
-class InvalidCustomer(TicketingError):
-    error_id = "customer_invalid"
+#: what a customer's text columns hold (ticketing.models.customers): longer is a field error,
+#: never a silent cut (SQLite) nor a database error (PostgreSQL)
+_LIMITS = {name: Customer.__table__.c[name].type.length for name in ("account_no", "name", "address")}
+_RAW_PHONE = CustomerPhone.__table__.c.raw.type.length
 
 
 async def create_customer(
@@ -55,23 +57,42 @@ async def create_customer(
     default_area_code: str = "",
     actor: User | None = None,
 ) -> Customer:
-    account_no = ascii_digits(account_no.strip())  # 户号 typed with a Chinese input method: ASCII digits
-    if not account_no or not name.strip():
-        raise InvalidCustomer("户号 and 户名 are required")
+    """A new customer, or ``FieldErrors`` naming each bad field (``phone`` for the numbers)."""
+    problems: dict[str, str] = {}
+    # 户号 typed with a Chinese input method: ASCII digits
+    values = {"account_no": ascii_digits(account_no), "name": name, "address": address}
+    texts = clean_texts(values, _LIMITS, problems)
+    account_no, name = texts.get("account_no", ""), texts.get("name", "")
+    for field in ("account_no", "name"):
+        if field not in problems and not texts[field]:
+            problems[field] = "field_required"
+    if account_no and not (account_no.isascii() and account_no.isdigit()):
+        problems["account_no"] = "field_bad_account_no"
     if tier not in TIERS:
-        raise InvalidCustomer(f"tier must be one of {TIERS}", field="tier")
-    if await session.scalar(select(Customer.id).where(Customer.account_no == account_no)):
-        raise InvalidCustomer(f"户号 {account_no} already exists", field="account_no")
-    customer = Customer(account_no=account_no, name=name, address=address, tier=tier, site_id=site_id)
+        problems["tier"] = "field_bad_option"
     numbers = []
     for raw in phones:
+        raw = trim(raw)
         try:
-            number = normalize(raw, default_area_code)
-        except InvalidPhoneNumber as exc:
-            raise InvalidCustomer(str(exc), field="phones") from exc
+            number = checked(raw, default_area_code)
+        except InvalidPhoneNumber:
+            problems["phone"] = "field_bad_phone"
+            continue
+        if len(raw) > _RAW_PHONE:  # 20 digits at most, but as many separators as one likes
+            problems["phone"] = "field_too_long"
+            continue
         numbers.append(
             CustomerPhone(number=number, raw=raw, kind="mobile" if is_mobile(number) else "landline")
         )
+    if "account_no" not in problems and await session.scalar(
+        select(Customer.id).where(Customer.account_no == account_no)
+    ):
+        problems["account_no"] = "field_duplicate"
+    if problems:
+        raise FieldErrors(problems)
+    customer = Customer(
+        account_no=account_no, name=name, address=texts.get("address", ""), tier=tier, site_id=site_id
+    )
     customer.phones = numbers
     customer.contacts = []
     session.add(customer)

@@ -28,7 +28,9 @@ async def test_an_unknown_caller_pops_bare_then_a_new_customer_is_found_by_numbe
     dup = await client.post(
         "/api/customers", json={"account_no": "3300001", "name": "重复"}, headers={"X-CSRF-Token": token}
     )
-    assert dup.status == 422 and (await dup.json())["error_id"] == "customer_invalid"
+    assert dup.status == 422 and (await dup.json())["details"]["problems"] == {
+        "account_no": "field_duplicate"
+    }
 
     async with client.ws_connect("/ws") as ws:
         assert json.loads((await ws.receive()).data)["type"] == "snapshot"

@@ -315,9 +315,10 @@ function outcomeText(outcome) {
 
 function newCustomerForm() {
   const form = el("form", { id: "new-customer", class: "form-grid" },
-    el("label", { for: "nc-account" }, t("pop.account_no")), el("input", { id: "nc-account", name: "account_no" }),
-    el("label", { for: "nc-name", class: "req" }, t("pop.name")), el("input", { id: "nc-name", name: "name", required: true }),
-    el("label", { for: "nc-address" }, t("pop.address")), el("input", { id: "nc-address", name: "address", class: "wide" }),
+    // the lengths of the customer's columns, which the server holds to (field_too_long)
+    el("label", { for: "nc-account" }, t("pop.account_no")), el("input", { id: "nc-account", name: "account_no", maxlength: 32, inputmode: "numeric" }),
+    el("label", { for: "nc-name", class: "req" }, t("pop.name")), el("input", { id: "nc-name", name: "name", required: true, maxlength: 100 }),
+    el("label", { for: "nc-address" }, t("pop.address")), el("input", { id: "nc-address", name: "address", class: "wide", maxlength: 255 }),
     el("span"), el("button", { class: "btn", type: "submit" }, t("pop.new_customer")));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
