@@ -22,15 +22,15 @@ def ticketing_hooks(sessions: async_sessionmaker[AsyncSession]) -> SelfServiceHo
         # What the caller keyed in is a bureau's code, the code of an affected area the notice
         # names (a 台区编号, a district's 行政区划代码), or part of an area's name, tried in that
         # order. Only the published version of each notice (发布中) is told: a revision from the
-        # console is what the next caller hears; an ended or withdrawn outage is not told at all.
+        # console is what the next caller hears; an ended (OutageNotice.over_by, what the console
+        # shows as 已结束 and will not send) or withdrawn outage is not told at all.
         now = dt.datetime.now(dt.UTC)
         until = now + dt.timedelta(days=3650)  # planned outages however far ahead
         async with sessions() as session:
-            notices = await search_notices(session, start=now, end=until, site_code=area)
-            if not notices:
-                notices = await search_notices(session, start=now, end=until, area_code=area)
-            if not notices:
-                notices = await search_notices(session, start=now, end=until, area=area)
+            for by in ({"site_code": area}, {"area_code": area}, {"area": area}):
+                notices = await search_notices(session, start=now, end=until, ended=False, now=now, **by)
+                if notices:
+                    break
         return [
             Outage(area=n.area, starts_at=_epoch(n.starts_at), ends_at=_epoch(n.ends_at), reason=n.reason)
             for n in notices[:5]

@@ -56,6 +56,9 @@ from ticketing.notify import SHANGHAI, send_message
 from ticketing.users import scope_paths
 
 ACTIVE, CHANGED, DELETED = "发布中", "变更后", "已删除"
+#: what a published version reads once its end has passed: never stored (the time moves, the row
+#: does not), worked out by ``notice_state`` from ``OutageNotice.over_by``
+ENDED = "已结束"
 
 
 # -- knowledge base -------------------------------------------------------------------
@@ -649,9 +652,14 @@ def _affected_area_lines(areas: Sequence[OutageNoticeArea]) -> list[str]:
     return [f"{AREA_KIND_WORDS[kind]}：{'、'.join(names[kind])}" for kind in AREA_KINDS if kind in names]
 
 
-async def current_notice_text(session: AsyncSession, key: str) -> tuple[str, str]:
-    """``notice_text`` of the current version of notice ``key``."""
+async def current_notice_text(
+    session: AsyncSession, key: str, now: dt.datetime | None = None
+) -> tuple[str, str]:
+    """``notice_text`` of the current version of notice ``key``, to send to a customer: an outage
+    that is over is not news (``notice_ended_not_sent``), as the IVR no longer tells it."""
     notice = await _current(session, key)
+    if notice.over_by(now or dt.datetime.now(dt.UTC)):
+        raise ActionRefused("notice_ended_not_sent", "this outage has ended: not sent to customers", key=key)
     site_name = await session.scalar(select(Site.name).where(Site.id == notice.site_id)) or ""
     return notice_text(notice, site_name)
 
@@ -1002,12 +1010,16 @@ async def revise(
 ) -> OutageNotice:
     """变更: the fields ``values`` names, as a new version; a remark says why. An end moved into
     the past is refused as on 发布 (``field_notice_already_ended``): the notice would stay 发布中
-    while telling callers of nothing; 提前结束 ends an outage that is over."""
+    while telling callers of nothing; 提前结束 ends an outage that is over. An outage already over
+    (已结束) is history: a new version would publish it again (``notice_ended_not_revised``)."""
+    now = now or dt.datetime.now(dt.UTC)
     current = await _writable_current(session, actor, key, values)
+    if current.over_by(now):
+        raise ActionRefused("notice_ended_not_revised", "this outage has ended: not revised", key=key)
     remark = _remark(values)
     changes = await _cleaned_notice(session, actor, values, tz, current)
     changes.pop("remark", None)
-    if "ends_at" in changes and changes["ends_at"] <= (now or dt.datetime.now(dt.UTC)):
+    if "ends_at" in changes and changes["ends_at"] <= now:
         raise FieldErrors({"ends_at": "field_notice_already_ended"})
     return await change_notice(session, actor, key, remark=remark, **changes)
 
@@ -1039,7 +1051,7 @@ async def end_now(
         raise ActionRefused(
             "notice_not_started", "an outage that has not begun is withdrawn, not ended", key=key
         )
-    if current.ends_at <= now:
+    if current.over_by(now):
         raise ActionRefused("notice_already_ended", "this outage has already ended", key=key)
     return await change_notice(session, actor, key, remark=remark, audit_action="notice.end", ends_at=now)
 
@@ -1061,14 +1073,21 @@ async def search_notices(
     area: str = "",
     area_code: str = "",
     include_changed: bool = False,
+    ended: bool = True,
+    now: dt.datetime | None = None,
 ) -> list[OutageNotice]:
     """Notices overlapping [start, end), by bureau (the site and everything under it), by a
     place (``area``: in the 停电范围 text or an affected area's name, or an area's code) and by
-    an affected area's code exactly (``area_code``, what a caller keyed in)."""
+    an affected area's code exactly (``area_code``, what a caller keyed in); ``ended=False``:
+    none that is over by ``now``. Those still on or to come are first, by their start; the
+    ended ones after them, so a day's list leads with what callers ask about."""
+    now = now or dt.datetime.now(dt.UTC)
     states = (ACTIVE, CHANGED) if include_changed else (ACTIVE,)
     stmt = select(OutageNotice).where(
         OutageNotice.state.in_(states), OutageNotice.starts_at < end, OutageNotice.ends_at > start
     )
+    if not ended:
+        stmt = stmt.where(~OutageNotice.over_by(now))
     if site_code:
         path = await session.scalar(select(Site.path).where(Site.code == site_code))
         if path is None:
@@ -1085,7 +1104,7 @@ async def search_notices(
             OutageNoticeArea.notice_id == OutageNotice.id, OutageNoticeArea.code == area_code
         )
         stmt = stmt.where(coded.exists())
-    return list(await session.scalars(stmt.order_by(OutageNotice.starts_at)))
+    return list(await session.scalars(stmt.order_by(OutageNotice.over_by(now), OutageNotice.starts_at)))
 
 
 def _notice_json(n: OutageNotice) -> dict[str, Any]:
@@ -1104,6 +1123,17 @@ def _notice_json(n: OutageNotice) -> dict[str, Any]:
 
 
 notice_json = _notice_json
+
+
+def notice_state(n: OutageNotice, now: dt.datetime) -> str:
+    """What a version is at ``now``: its stored state, but a published one that is over reads
+    已结束 (``ENDED``): not sent, not revised, not told by the IVR."""
+    return ENDED if n.state == ACTIVE and n.over_by(now) else n.state
+
+
+def notice_view(n: OutageNotice, now: dt.datetime) -> dict[str, Any]:
+    """A version as the console shows it at ``now`` (the audit rows keep the stored state)."""
+    return {**_notice_json(n), "state": notice_state(n, now)}
 
 
 # -- standard phrases --------------------------------------------------------------------------

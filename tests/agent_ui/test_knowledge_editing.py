@@ -442,7 +442,8 @@ async def test_ending_early_and_withdrawing_keep_the_history_and_silence_the_ivr
     )
     body = await resp.json()
     assert resp.status == 200, body
-    assert body["version"] == 2 and body["state"] == "发布中"
+    # the new version ends now, so it reads 已结束 at once: no longer sent nor revised
+    assert body["version"] == 2 and body["state"] == "已结束"
     assert dt.datetime.fromisoformat(body["ends_at"]) <= dt.datetime.now(dt.UTC)
 
     resp = await client.post(

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, true
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.models.base import Base, Timestamped, utcnow
@@ -59,6 +60,12 @@ class OutageNotice(Base, Timestamped):
     areas: Mapped[list[OutageNoticeArea]] = relationship(
         order_by="OutageNoticeArea.position", lazy="selectin", cascade="all, delete-orphan"
     )
+
+    @hybrid_method
+    def over_by(self, now: dt.datetime) -> Any:
+        """The outage has ended by ``now`` (已结束): one rule, in Python for a row and in SQL for a
+        query, so the list, sending, 变更 and the IVR agree on which outages are over."""
+        return self.ends_at <= now
 
 
 #: what an affected area is: a 10kV line (线路), a transformer area (台区), a street or estate

@@ -287,7 +287,7 @@ function sendForm(url) {
   return form;
 }
 
-const STATES = { 发布中: "notice.state_active", 变更后: "notice.state_changed", 已删除: "notice.state_deleted" };
+const STATES = { 发布中: "notice.state_active", 已结束: "notice.state_ended", 变更后: "notice.state_changed", 已删除: "notice.state_deleted" };
 const stateText = (state) => (STATES[state] ? t(STATES[state]) : state);
 // a stored (UTC) time as a datetime-local value in the site's time zone
 const localInput = (iso) => (iso ? fmtTime(iso).slice(0, 16).replace(" ", "T") : "");
@@ -309,10 +309,11 @@ async function startNotices() {
     const query = { from: form.from.value, to: form.to.value, site: form.site.value, area: form.area.value, changed: form.changed.checked ? "1" : "" };
     try {
       const data = await api("/api/notices", { query });
-      $("notice-table").querySelector("tbody").replaceChildren(...data.items.map((n) => el("tr", { "data-key": n.key },
+      // 已结束 (the server's word: its end has passed) is history: no 发送, no 变更 or 提前结束
+      $("notice-table").querySelector("tbody").replaceChildren(...data.items.map((n) => el("tr", { "data-key": n.key, class: n.state === "发布中" ? "" : "muted" },
         el("td", { class: "wrap" }, n.area, areaList(n.affected_areas)), el("td", { class: "wrap" }, n.reason), el("td", {}, fmtTime(n.starts_at)),
         el("td", {}, fmtTime(n.ends_at)), el("td", {}, stateText(n.state)), el("td", { class: "wrap" }, n.remark),
-        el("td", {}, n.state === "发布中" ? sendForm(`/api/notices/${encodeURIComponent(n.key)}/send`) : ""),
+        el("td", {}, n.state === "发布中" ? sendForm(`/api/notices/${encodeURIComponent(n.key)}/send`) : n.state === "已结束" ? t("notice.ended_no_send") : ""),
         el("td", {},
           el("button", { type: "button", class: "link", onclick: () => showHistory(n.key, sites) }, t("notice.history")),
           canWrite && n.state === "发布中" ? [" ",
