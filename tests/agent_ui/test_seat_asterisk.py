@@ -70,6 +70,11 @@ class Tab:
 
         return await asyncio.wait_for(answer(), 10)
 
+    async def wallboard(self) -> dict:
+        """The wallboard asked for on this tab (its ack asserted): the board it is sent."""
+        assert (await self.command("wallboard"))["type"] == "ack"
+        return await self.next("board")
+
 
 def _matches(msg: dict, type_: str, match: dict) -> bool:
     if msg.get("type") != type_:

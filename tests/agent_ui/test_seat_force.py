@@ -144,8 +144,7 @@ async def test_a_forced_pause_takes_the_seat_out_of_the_queue_and_the_next_calle
 
             boss_http = await aiohttp_client(client.server)
             boss = await _tab(boss_http, "3902")
-            assert (await boss.command("wallboard"))["type"] == "ack"
-            await boss.next("board")
+            await boss.wallboard()
             ack = await boss.command("force_pause", agent=staff_no, reason="班长置忙")
             assert ack["type"] == "ack", ack
             assert ack["result"]["agent"] == staff_no and ack["result"]["pending"] == ""
@@ -315,8 +314,7 @@ async def test_the_notice_goes_to_the_agents_tabs_and_a_pending_change_to_the_bo
     other_http = await aiohttp_client(client.server)
     await _user(world, "3904", "周监控", ["supervisor"])
     board = await _tab(other_http, "3904")
-    assert (await board.command("wallboard"))["type"] == "ack"
-    await board.next("board")
+    await board.wallboard()
     await world.bus.publish(
         SeatForced(
             agent_id="1001",

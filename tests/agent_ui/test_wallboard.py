@@ -69,8 +69,7 @@ async def test_the_board_comes_first_and_spying_without_asterisk_is_refused(clie
     async with client.ws_connect("/ws") as ws:
         tab = Tab(ws)
         await tab.next("snapshot")
-        assert (await tab.command("wallboard"))["type"] == "ack"
-        board = await tab.next("board")
+        board = await tab.wallboard()
         assert board["connected"] is False and board["agents"] == [] and board["queues"] == []
         # the queues to show even while empty: every user's skills, and the default skills
         staffed = board["staffed_queues"]
@@ -92,8 +91,7 @@ async def test_the_board_hears_seats_join_and_leave_queues(client, aiohttp_clien
         tab, seat_tab = Tab(ws), Tab(agent_ws)
         await tab.next("snapshot")
         await seat_tab.next("snapshot")
-        assert (await tab.command("wallboard"))["type"] == "ack"
-        await tab.next("board")
+        await tab.wallboard()
         await world.bus.publish(QueueMemberChanged(queue="fault", interface="PJSIP/1001", agent_id="1001"))
         joined = await tab.next("board_member", queue="fault")
         assert joined["event"]["agent_id"] == "1001" and joined["event"]["removed"] is False
@@ -118,8 +116,7 @@ async def test_a_seat_signing_in_while_the_board_is_open_comes_with_its_name(cli
         tab, seat_tab = Tab(ws), Tab(agent_ws)
         await tab.next("snapshot")
         await seat_tab.next("snapshot")
-        assert (await tab.command("wallboard"))["type"] == "ack"
-        await tab.next("board")
+        await tab.wallboard()
         await world.bus.publish(
             AgentStateChanged(
                 agent_id="1001", state="not_ready", previous="logged_out", seconds_in_previous=0
@@ -159,12 +156,10 @@ async def test_a_supervisor_sees_the_call_on_the_board_and_listens_in(client, ai
         agent, board_tab = Tab(agent_ws), Tab(boss_ws)
         await agent.next("snapshot")
         await board_tab.next("snapshot")
-        assert (await board_tab.command("wallboard"))["type"] == "ack"
-        assert (await board_tab.next("board"))["connected"] is True
+        assert (await board_tab.wallboard())["connected"] is True
         assert (await agent.command("ready"))["type"] == "ack"
         await board_tab.next("agent_state", agent_id=staff_no, state="ready")
-        assert (await board_tab.command("wallboard"))["type"] == "ack"  # again: the board now has the seat
-        board = await board_tab.next("board")
+        board = await board_tab.wallboard()  # again: the board now has the seat
         seats = {a["agent_id"]: a for a in board["agents"]}
         assert seats[staff_no]["state"] == "ready" and seats[staff_no]["name"] == "真坐席"
         assert QUEUE in {q["queue"] for q in board["queues"]}
@@ -207,8 +202,7 @@ async def test_a_supervisor_sees_the_call_on_the_board_and_listens_in(client, ai
             "listen",
         )
         assert started["call_id"] == answered["event"]["call_id"]
-        assert (await board_tab.command("wallboard"))["type"] == "ack"
-        reloaded = await board_tab.next("board")
+        reloaded = await board_tab.wallboard()
         assert [(s["spy_id"], s["agent_id"], s["mode"]) for s in reloaded["spies"]] == [
             (spy_id, staff_no, "listen")
         ]

@@ -76,8 +76,7 @@ async def _queue_member(net, staff_no: str, queue: str = QUEUE) -> dict | None:
 
 async def _board(http, staff_no: str) -> tuple[Tab, dict]:
     tab = await _tab(http, staff_no)
-    assert (await tab.command("wallboard"))["type"] == "ack"
-    return tab, await tab.next("board")
+    return tab, await tab.wallboard()
 
 
 async def test_a_board_opened_after_a_force_shows_the_change_still_waiting_for_the_call(

@@ -50,8 +50,7 @@ async def test_the_board_carries_todays_figures_and_follows_a_calls_end(client, 
     async with client.ws_connect("/ws") as ws:
         tab = Tab(ws)
         await tab.next("snapshot")
-        assert (await tab.command("wallboard"))["type"] == "ack"
-        board = await tab.next("board")
+        board = await tab.wallboard()
         today = board["today"]
         assert today["period"] == "today" and today["tz"] == world.services.site_timezone
         assert today["start"] == day_start(dt.datetime.now(dt.UTC), today["tz"]).timestamp()
@@ -109,8 +108,7 @@ async def test_a_call_answered_counts_on_the_board_from_its_answer(client, world
     async with client.ws_connect("/ws") as ws:
         tab = Tab(ws)
         await tab.next("snapshot")
-        assert (await tab.command("wallboard"))["type"] == "ack"
-        fault = (await tab.next("board"))["today"]["queues"]["fault"]
+        fault = (await tab.wallboard())["today"]["queues"]["fault"]
         assert (fault["offered"], fault["answered"]) == (1, 1)
         bridge.live = [
             {"call_id": "live-1", "direction": "inbound", "queue": "fault", "queued_at": now - 20,
