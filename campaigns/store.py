@@ -479,6 +479,16 @@ async def claim(session: AsyncSession, contact_id: int, *, agent_id: str = "") -
     return result.rowcount == 1
 
 
+async def _on_a_call(session: AsyncSession, contact_id: int) -> bool:
+    """A call to the contact is being placed or on (its first attempt is counted at its end)."""
+    found = await session.scalar(
+        select(CampaignAttempt.id)
+        .where(CampaignAttempt.contact_id == contact_id, CampaignAttempt.outcome == "")
+        .limit(1)
+    )
+    return found is not None
+
+
 def _open_attempt():
     """The contact has a call being placed or on: its attempt has no outcome yet."""
     return exists().where(CampaignAttempt.contact_id == CampaignContact.id, CampaignAttempt.outcome == "")
@@ -659,10 +669,16 @@ async def set_disposition(
 ) -> CampaignContact:
     """The 结果代码 of a contact, audited (``campaign.disposition``). Only the agent whose call was
     the contact's latest sets it (the results and reports count it as that call's outcome);
-    ``any_contact``: a campaign manager, who may close or correct any contact."""
+    ``any_contact``: a campaign manager, who may correct the result of any contact that was
+    called. A contact never called has no result (``campaign.never_called``): a 满意 nobody
+    was asked for would count in the satisfaction report; a number not to be called goes on
+    the do-not-call list, which takes it out of dialing, audited. A final result on a contact
+    waiting for a retry ends its dialing (``done`` if it was ever answered, else ``failed``)."""
     contact = await session.get(CampaignContact, contact_id)
     if contact is None:
         raise CampaignError("campaign.contact_not_found", str(contact_id))
+    if any_contact and not contact.attempts and not await _on_a_call(session, contact.id):
+        raise CampaignError("campaign.never_called", str(contact_id))
     if not any_contact:
         caller = await last_caller(session, contact)
         if caller is None and agent_id and contact.agent_id == agent_id:
@@ -682,6 +698,10 @@ async def set_disposition(
     if not disposition.final and contact.state in ("done", "dialing"):
         contact.state = "pending"
         contact.next_attempt_at = (now or utcnow()) + dt.timedelta(minutes=CALL_LATER_MINUTES)
+    elif disposition.final and contact.state == "pending":
+        # the result is in: a retry would call the customer about a finished matter
+        contact.state = "done" if contact.last_outcome == rules.ANSWERED else "failed"
+        contact.next_attempt_at = None
     await session.flush()
     await record(
         session,

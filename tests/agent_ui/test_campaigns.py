@@ -272,6 +272,9 @@ async def test_the_campaign_page_names_dispositions_by_their_labels(client, worl
     numbers = "电话\n13800000001\n13800000002\n"
     await client.post(f"/api/campaigns/{cid}/import", data=_list(cid, numbers), headers=h)
     first, second = (await (await client.get(f"/api/campaigns/{cid}")).json())["contacts"]
+    async with world.services.sessionmaker.begin() as db:  # both called: a result needs a call
+        for contact in (first, second):
+            (await db.get(CampaignContact, contact["id"])).attempts = 1
     for contact, code in ((first, "satisfied"), (second, "paid")):
         resp = await client.post(
             f"/api/campaign-contacts/{contact['id']}/disposition", json={"code": code}, headers=h
@@ -338,22 +341,22 @@ async def test_an_agent_reads_and_records_only_the_contacts_offered_to_them_audi
     )
     assert resp.status == 200, await resp.text()
 
-    # the team leader who runs the campaign may close any contact (a number known to be wrong)
+    # the team leader who runs the campaign reads any contact, and corrects a called one's result
     await client.post("/api/session/logout", headers=h)
     h = {"X-CSRF-Token": await login(client, "3001")}
     assert (await client.get(f"/api/campaign-contacts/{never['id']}")).status == 200
-    resp = await client.post(url.format(never["id"]), json={"code": "wrong_number"}, headers=h)
+    resp = await client.post(url.format(called["id"]), json={"code": "wrong_number"}, headers=h)
     assert resp.status == 200, await resp.text()
 
     view = await (await client.get(f"/api/campaigns/{cid}")).json()
-    assert view["progress"]["dispositions"] == {"satisfied": 1, "wrong_number": 1}
+    assert view["progress"]["dispositions"] == {"wrong_number": 1}
     async with world.services.sessionmaker() as db:
         rows = await db.scalars(
             select(AuditLog).where(AuditLog.action == "campaign.disposition").order_by(AuditLog.id)
         )
         assert [(r.actor, r.entity, r.entity_id, r.after["disposition"]) for r in rows] == [
             ("1001", "campaign_contact", str(called["id"]), "satisfied"),
-            ("3001", "campaign_contact", str(never["id"]), "wrong_number"),
+            ("3001", "campaign_contact", str(called["id"]), "wrong_number"),
         ]
         untouched = await db.get(CampaignContact, offered["id"])
         assert (untouched.disposition, untouched.state) == ("", "dialing")
