@@ -12,7 +12,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_hold_buttons import AGENT_UI, ORIGIN, _page_html
+from tests.browser.test_console_hold_buttons import ORIGIN, _page_html, serve_module
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -35,10 +35,8 @@ def test_conference_asks_for_the_colleague_in_a_dialog_listing_them_ready_first(
         elif path == "/api/colleagues":
             asked.append(path)
             route.fulfill(body=json.dumps({"items": colleagues}), content_type="application/json")
-        elif path.startswith("/static/js/") and (AGENT_UI / path.lstrip("/")).is_file():
-            route.fulfill(path=str(AGENT_UI / path.lstrip("/")), content_type="text/javascript")
         else:
-            route.fulfill(status=404, body="")
+            serve_module(route, path)
 
     ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     page = ctx.new_page()

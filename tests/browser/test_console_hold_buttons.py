@@ -28,14 +28,33 @@ def _page_html() -> str:
     )
 
 
+def serve_module(route, path: str) -> None:
+    """A bare test page's other requests: the console's own modules (/static/js/) as they are,
+    404 for anything else."""
+    module = AGENT_UI / path.lstrip("/")
+    if path.startswith("/static/js/") and module.is_file():
+        route.fulfill(path=str(module), content_type="text/javascript")
+    else:
+        route.fulfill(status=404, body="")
+
+
+def start_state_bar(page) -> None:
+    """statebar.js on the page, listening to ``window.seatSocket``: a stand-in to push on."""
+    page.evaluate(
+        """async () => {
+            const { StateBar } = await import("/static/js/statebar.js");
+            window.seatSocket = new EventTarget();
+            new StateBar(window.seatSocket);
+        }"""
+    )
+
+
 def _serve(route) -> None:
     path = route.request.url.removeprefix(ORIGIN)
     if path == "/":
         route.fulfill(body=_page_html(), content_type="text/html; charset=utf-8")
-    elif path.startswith("/static/js/") and (AGENT_UI / path.lstrip("/")).is_file():
-        route.fulfill(path=str(AGENT_UI / path.lstrip("/")), content_type="text/javascript")
     else:
-        route.fulfill(status=404, body="")
+        serve_module(route, path)
 
 
 def test_transfer_consult_and_conference_wait_on_hold_for_the_call_to_be_taken_back(browser):
@@ -47,13 +66,7 @@ def test_transfer_consult_and_conference_wait_on_hold_for_the_call_to_be_taken_b
     try:
         page.route(f"{ORIGIN}/**", _serve)
         page.goto(f"{ORIGIN}/")
-        page.evaluate(
-            """async () => {
-                const { StateBar } = await import("/static/js/statebar.js");
-                window.seatSocket = new EventTarget();
-                new StateBar(window.seatSocket);
-            }"""
-        )
+        start_state_bar(page)
 
         def pushed(state: str) -> None:
             page.evaluate(

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_console_hold_buttons import AGENT_UI, serve_module, start_state_bar
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
-AGENT_UI = Path(__file__).resolve().parents[2] / "agent_ui"
 ORIGIN = "http://bar.test"
 
 
@@ -33,10 +32,8 @@ def _serve(route) -> None:
     path = route.request.url.removeprefix(ORIGIN)
     if path == "/":
         route.fulfill(body=_page_html(), content_type="text/html; charset=utf-8")
-    elif path.startswith("/static/js/") and (AGENT_UI / path.lstrip("/")).is_file():
-        route.fulfill(path=str(AGENT_UI / path.lstrip("/")), content_type="text/javascript")
     else:
-        route.fulfill(status=404, body="")
+        serve_module(route, path)
 
 
 def test_the_bar_says_connecting_then_each_word_once(browser):
@@ -53,13 +50,7 @@ def test_the_bar_says_connecting_then_each_word_once(browser):
     try:
         page.route(f"{ORIGIN}/**", _serve)
         page.goto(f"{ORIGIN}/")
-        page.evaluate(
-            """async () => {
-                const { StateBar } = await import("/static/js/statebar.js");
-                window.seatSocket = new EventTarget();
-                new StateBar(window.seatSocket);
-            }"""
-        )
+        start_state_bar(page)
         # no snapshot yet: a neutral word, no clock (also after the first tick)
         page.wait_for_timeout(1200)
         expect(state).to_have_text("连接中…")
