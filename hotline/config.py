@@ -60,6 +60,9 @@ class Settings:
     #: click-to-dial and campaign calls ring the agent's own phone first, this many seconds at
     #: most; unanswered, the customer is never called (a campaign contact keeps its attempt)
     seat_ring_seconds: int = 30
+    #: days a read 提醒 (screen notification) is kept; the worker deletes older read ones hourly,
+    #: unread ones stay until read
+    notification_retention_days: int = 90
     #: seconds a dead active bridge keeps its lock before a standby takes over (``--role cti``)
     cti_lock_seconds: int = 5
     #: the session cookie's Secure flag: "auto" sets it unless the console listens on loopback
@@ -88,8 +91,15 @@ _INT_FIELDS = {
     "sms_concurrency",
     "email_concurrency",
     "fax_lines",
+    "notification_retention_days",
 }
-_AT_LEAST_ONE = {"sms_concurrency", "email_concurrency", "fax_lines", "seat_ring_seconds"}
+_AT_LEAST_ONE = {
+    "sms_concurrency",
+    "email_concurrency",
+    "fax_lines",
+    "seat_ring_seconds",
+    "notification_retention_days",
+}
 _NOT_NEGATIVE = {"acw_seconds"}
 _PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file", "campaign_calendar"}
 _CHOICES = {"cookie_secure": ("auto", "yes", "no")}

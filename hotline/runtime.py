@@ -340,12 +340,17 @@ async def _ticketing_consumers(
     states.subscribe(bus)
     stack.push_async_callback(states.close)
 
-    await stack.enter_async_context(_background(ticketing.SlaWorker(sessions, bus).run(), "sla-worker"))
+    await stack.enter_async_context(_background(_sla_worker(settings, sessions, bus).run(), "sla-worker"))
     dispatcher = _dispatcher(settings, sessions, fax_ami=await _fax_ami(stack, settings))
     # a message goes out once its row is committed, by this process or a web process
     stack.push_async_callback(dispatcher.listen(bus).close)
     await stack.enter_async_context(_background(dispatcher.run(), "notifications"))
     campaigns.CallbackListener(sessions).subscribe(bus)  # "keep my place, call me back"
+
+
+def _sla_worker(settings: Settings, sessions, bus: Bus) -> ticketing.SlaWorker:
+    """SLA timers, and the retention of read 提醒 (``notification_retention_days``)."""
+    return ticketing.SlaWorker(sessions, bus, notice_days=settings.notification_retention_days)
 
 
 def _dialer(settings: Settings, sessions, bridge: CtiBridge, bus: Bus) -> campaigns.Dialer:

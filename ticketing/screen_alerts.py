@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import directory
@@ -131,6 +131,22 @@ async def mark_read(
         session, ScreenAlertsRead(staff_no=staff_no, ids=tuple(marked), every=wanted is None, unread=unread)
     )
     return {"ids": marked, "unread": unread}
+
+
+async def purge_read(session: AsyncSession, before: dt.datetime) -> int:
+    """Delete the screen rows read and made before ``before`` (the notices' retention, run by
+    ``sla.SlaWorker``): unread ones wait for their user however old, and the outbox's SMS,
+    email and fax rows are the record of what was sent. The number deleted."""
+    result = await session.execute(
+        delete(Notification)
+        .where(
+            Notification.channel == "screen",
+            Notification.read_at.is_not(None),
+            Notification.created_at < before,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

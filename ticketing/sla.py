@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cti.bus import Bus
 from cti.calendar import WorkCalendar
-from ticketing import directory
+from ticketing import directory, screen_alerts
 from ticketing.events import TicketReminder, publish_pending, queue_event
 from ticketing.models import Notification, Timer, User, WorkOrder, utcnow
 from ticketing.notify import enqueue
@@ -179,7 +179,10 @@ async def notify_users(
 
 
 class SlaWorker:
-    """Fires due timers. ``run()`` polls; tests and the benchmark call ``run_due(now)`` directly."""
+    """Fires due timers. ``run()`` polls; tests and the benchmark call ``run_due(now)`` directly.
+
+    It also keeps the 提醒 from growing for ever: once an hour (``purge_seconds``) it deletes
+    the screen notices read and older than ``notice_days`` (``purge_notices``)."""
 
     def __init__(
         self,
@@ -189,12 +192,16 @@ class SlaWorker:
         poll_seconds: float = 15.0,
         batch: int = 200,
         after_fire: Callable[[], Any] | None = None,
+        notice_days: int = 90,
+        purge_seconds: float = 3600.0,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.bus = bus
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.after_fire = after_fire
+        self.notice_days = notice_days
+        self.purge_seconds = purge_seconds
 
     async def run_due(self, now: dt.datetime | None = None) -> int:
         now = now or utcnow()
@@ -259,11 +266,28 @@ class SlaWorker:
             message=message,
         )
 
+    async def purge_notices(self, now: dt.datetime | None = None) -> int:
+        """Delete the screen notices read and older than ``notice_days``; unread ones stay."""
+        before = (now or utcnow()) - dt.timedelta(days=self.notice_days)
+        async with self.sessionmaker.begin() as session:
+            purged = await screen_alerts.purge_read(session, before)
+        if purged:
+            log.info("purged %d read screen notices older than %d days", purged, self.notice_days)
+        return purged
+
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        purge_at = loop.time()  # at start, then every purge_seconds
         while True:
             try:
                 await self.run_due()
             except Exception:
                 # A broken timer must not stop the worker; it is retried on the next poll.
                 log.exception("SLA worker pass failed")
+            if loop.time() >= purge_at:
+                purge_at = loop.time() + self.purge_seconds
+                try:
+                    await self.purge_notices()
+                except Exception:
+                    log.exception("purging read screen notices failed")  # tried again next time
             await asyncio.sleep(self.poll_seconds)
