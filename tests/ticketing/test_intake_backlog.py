@@ -5,7 +5,9 @@ shares the night's backlog, and each agent's inbox is filled up again as they ha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 
 from sqlalchemy import func, select
 
@@ -19,6 +21,31 @@ from ticketing.models import AuditLog, Interaction, WorkOrder, order_interaction
 from ticketing.users import create_user
 
 NIGHT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
+
+
+@contextlib.contextmanager
+def _database_work(sm) -> Iterator[tuple[list[bool], list[str]]]:
+    """What the database is asked while the block runs: (each transaction's read_only flag, each
+    statement)."""
+    from sqlalchemy import event as sa_event
+
+    engine = sm.kw["bind"].sync_engine
+    begins: list[bool] = []
+    statements: list[str] = []
+
+    def began(conn):
+        begins.append(bool(conn.get_execution_options().get("read_only")))
+
+    def executed(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa_event.listen(engine, "begin", began)
+    sa_event.listen(engine, "before_cursor_execute", executed)
+    try:
+        yield begins, statements
+    finally:
+        sa_event.remove(engine, "begin", began)
+        sa_event.remove(engine, "before_cursor_execute", executed)
 
 
 async def _night(sm, intake: Intake) -> list[int]:
@@ -229,32 +256,19 @@ async def test_a_nights_fault_report_opens_its_order_at_sign_in_and_arrivals_are
 async def test_becoming_ready_with_nothing_waiting_writes_nothing(sm, seeded):
     """``ready`` comes after every ACW and every ring another seat took: with no event waiting
     it costs one read, never a write transaction (on SQLite the database's one write lock)."""
-    from sqlalchemy import event as sa_event
-
-    engine = sm.kw["bind"].sync_engine
-    begins: list[bool] = []
-    statements: list[str] = []
-
-    def began(conn):
-        begins.append(bool(conn.get_execution_options().get("read_only")))
-
-    def executed(conn, cursor, statement, *args):
-        statements.append(statement)
-
     bus = InProcessBus()
     intake = Intake()
     intake.subscribe(bus, sm)
-    sa_event.listen(engine, "begin", began)
-    sa_event.listen(engine, "before_cursor_execute", executed)
     try:
-        for _ in range(10):
-            await bus.publish(
-                AgentStateChanged(agent_id="1001", state="ready", previous="ringing", seconds_in_previous=1)
-            )
-        await _settled(bus)
+        with _database_work(sm) as (begins, statements):
+            for _ in range(10):
+                await bus.publish(
+                    AgentStateChanged(
+                        agent_id="1001", state="ready", previous="ringing", seconds_in_previous=1
+                    )
+                )
+            await _settled(bus)
     finally:
-        sa_event.remove(engine, "begin", began)
-        sa_event.remove(engine, "before_cursor_execute", executed)
         await intake.close()
     assert begins == [True] * 10
     assert len(statements) == 10
@@ -451,30 +465,15 @@ async def test_a_replayed_sign_out_of_an_agent_who_has_signed_in_since_hands_not
 
 async def test_signing_out_with_an_empty_inbox_writes_nothing(sm, seeded):
     """Most sign-outs leave nothing unhandled: one read, never a write transaction."""
-    from sqlalchemy import event as sa_event
-
-    engine = sm.kw["bind"].sync_engine
-    begins: list[bool] = []
-    statements: list[str] = []
-
-    def began(conn):
-        begins.append(bool(conn.get_execution_options().get("read_only")))
-
-    def executed(conn, cursor, statement, *args):
-        statements.append(statement)
-
     bus = InProcessBus()
     intake = Intake()
     intake.subscribe(bus, sm)
-    sa_event.listen(engine, "begin", began)
-    sa_event.listen(engine, "before_cursor_execute", executed)
     try:
-        for _ in range(5):
-            await bus.publish(_signs_out("1001"))
-        await _settled(bus)
+        with _database_work(sm) as (begins, statements):
+            for _ in range(5):
+                await bus.publish(_signs_out("1001"))
+            await _settled(bus)
     finally:
-        sa_event.remove(engine, "begin", began)
-        sa_event.remove(engine, "before_cursor_execute", executed)
         await intake.close()
     assert begins == [True] * 5
     assert len(statements) == 5
