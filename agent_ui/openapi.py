@@ -360,7 +360,9 @@ _SUMMARIES = {
     ("GET", "/api/sites"): "Sites (供电局, 管理区) for site fields",
     ("GET", "/api/admin/sites"): "单位管理: every site with its business hours, and the holidays (admins)",
     ("POST", "/api/admin/sites"): "单位管理: create a site (code, name, parent, kind, time zone, hours)",
-    ("PATCH", "/api/admin/sites/{id}"): "单位管理: edit a site's name, parent, kind, time zone or hours",
+    ("PATCH", "/api/admin/sites/{id}"): (
+        "单位管理: edit a site's name, parent, kind, time zone, hours or make-up day hours; 停用 / 启用 it (enabled)"
+    ),
     ("DELETE", "/api/admin/sites/{id}"): "单位管理: delete a site nothing refers to (else site_in_use)",
     ("GET", "/api/categories"): "The categories order lists filter by, disabled workflows' included",
     ("POST", "/api/orders"): "Create an order (intake)",

@@ -153,6 +153,8 @@ async def create_order(request: web.Request) -> web.Response:
     async with unit_of_work(services, current_user(request)) as (db, user):
         form = _form(body)
         site_id = _opt_int(body, "site_id")
+        if site_id is not None:
+            await _open_site(db, site_id)
         interaction_ids = _ids(body, "interaction_ids") or ()
         await _check_linkable(db, user, interaction_ids)
         order = await engine.create_order(
@@ -176,6 +178,14 @@ async def create_order(request: web.Request) -> web.Response:
         )
         view = await order_view(db, user, order)
     return web.json_response(view, status=201)
+
+
+async def _open_site(db: Any, site_id: int) -> None:
+    """A site an order is sent to by its id is not 停用 (its form's site field is held to the same
+    by the engine); one that does not exist is the engine's ``field_unknown_site``."""
+    site = (await directory.load(db)).sites.get(site_id)
+    if site is not None and not site.enabled:
+        raise FieldErrors({"site_id": "field_site_disabled"})
 
 
 #: who may link any call to an order at intake, not only one they were on
@@ -220,7 +230,11 @@ async def list_sites(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, _user):
         rows = await db.scalars(select(Site).order_by(Site.path))
-        sites = [{"id": s.id, "code": s.code, "name": s.name, "kind": s.kind, "path": s.path} for s in rows]
+        # 停用 ones too, flagged: an order or notice already naming one still shows its name
+        sites = [
+            {"id": s.id, "code": s.code, "name": s.name, "kind": s.kind, "path": s.path, "enabled": s.enabled}
+            for s in rows
+        ]
     return web.json_response({"sites": sites})
 
 

@@ -1,9 +1,10 @@
 """单位管理: the site tree (供电局 / 管理区) and each site's business hours, for admins.
 
-The hours per weekday are the site's ``calendar`` that deadlines of its orders count in; the
-national holidays and make-up days (``cti/holidays_cn.yaml``) are shown read-only. A site
-anything refers to cannot be deleted (``site_in_use``). Every change is audited by
-``ticketing.site_admin``.
+The hours per weekday and on make-up working days (调休上班) are the site's ``calendar`` that
+deadlines of its orders count in; the national holidays and make-up days
+(``cti/holidays_cn.yaml``) are shown read-only. A site anything refers to cannot be deleted
+(``site_in_use``): it is 停用 (``PATCH {"enabled": false}``) instead. Every change is audited
+by ``ticketing.site_admin``.
 """
 
 from __future__ import annotations

@@ -54,7 +54,10 @@ async def list_users(request: web.Request) -> web.Response:
         return web.json_response(
             {
                 "items": await user_admin.views(db, users),
-                "sites": [{"id": s.id, "name": s.name, "kind": s.kind, "path": s.path} for s in sites],
+                "sites": [
+                    {"id": s.id, "name": s.name, "kind": s.kind, "path": s.path, "enabled": s.enabled}
+                    for s in sites
+                ],
                 "departments": [{"id": d.id, "name": d.name} for d in departments],
                 "roles": list(ROLES),
                 "queues": list(services.queues),

@@ -47,6 +47,7 @@ class SiteInfo:
     path: str
     timezone: str
     calendar: dict[str, Any] | None
+    enabled: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Directory:
     active_by_role: dict[str, tuple[Person, ...]] = dataclasses.field(init=False)
     active_by_staff_no: dict[str, Person] = dataclasses.field(init=False)
     active_by_site: dict[int | None, tuple[Person, ...]] = dataclasses.field(init=False)
+    closed_codes: frozenset[str] = dataclasses.field(init=False)  # the 停用 sites
 
     def __post_init__(self) -> None:
         by_role: dict[str, list[Person]] = {}
@@ -74,12 +76,24 @@ class Directory:
         object.__setattr__(self, "active_by_role", {r: tuple(ps) for r, ps in by_role.items()})
         object.__setattr__(self, "active_by_staff_no", {p.staff_no: p for p in self.active})
         object.__setattr__(self, "active_by_site", {s: tuple(ps) for s, ps in by_site.items()})
+        object.__setattr__(
+            self, "closed_codes", frozenset(s.code for s in self.sites.values() if not s.enabled)
+        )
 
     def with_roles(self, roles: list[str]) -> list[Person]:
         """Active users having any of ``roles``, in id order."""
         if len(roles) == 1:
             return list(self.active_by_role.get(roles[0], ()))
         return in_id_order(p for r in roles for p in self.active_by_role.get(r, ()))
+
+    def closed_sites(self, keep: int | None = None) -> frozenset[str]:
+        """The codes of the 停用 sites a site field may not newly name (``field_site_disabled``),
+        short of ``keep``: the site an order already has or takes over from the order it follows,
+        which stays workable."""
+        site = self.sites.get(keep) if keep is not None else None
+        if site is None or site.enabled:
+            return self.closed_codes
+        return self.closed_codes - {site.code}
 
     def site_path(self, site_id: int | None) -> str | None:
         site = self.sites.get(site_id) if site_id is not None else None
@@ -125,8 +139,10 @@ def in_id_order(people: Iterable[Person | None]) -> list[Person]:
 
 async def _load(session: AsyncSession, _key: Any) -> Directory:
     sites = {
-        row.id: SiteInfo(row.id, row.code, row.path, row.timezone, row.calendar)
-        for row in await session.execute(select(Site.id, Site.code, Site.path, Site.timezone, Site.calendar))
+        row.id: SiteInfo(row.id, row.code, row.path, row.timezone, row.calendar, row.enabled)
+        for row in await session.execute(
+            select(Site.id, Site.code, Site.path, Site.timezone, Site.calendar, Site.enabled)
+        )
     }
     scope: dict[int, list[str]] = {}
     for user_id, site_id in await session.execute(select(user_sites.c.user_id, user_sites.c.site_id)):

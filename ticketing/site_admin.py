@@ -6,11 +6,18 @@ code (``ticketing.sla.calendar_for``) for every deadline of an order at that sit
 national holidays and make-up days of ``cti/holidays_cn.yaml``. A site without its own hours
 uses the default (Mon–Fri 08:30–12:00, 13:30–17:30).
 
+Make-up working days (调休上班, a weekend day worked) count in the site's ``makeup_hours``
+(the calendar key ``cti.calendar.WorkCalendar.from_dict`` reads); a site without them works
+them in Monday's hours.
+
 Moving a site under another parent rewrites the materialised ``path`` of the site and of
-everything below it, so data-scope grants follow. Sites have no 停用 flag: a site that
-anything refers to (orders, users, departments, customers, child sites…) cannot be deleted
-(``site_in_use``). Every change is audited (entity ``site``); the directory cache
-(``ticketing.directory``) sees it at once because it watches the ``Site`` model.
+everything below it, so data-scope grants follow. A site that anything refers to (orders,
+users, departments, customers, child sites…) cannot be deleted (``site_in_use``): it is
+停用 instead (``enabled`` false, ``site.disable``; ``site.enable`` undoes it). A 停用 site
+takes no new order (a site field naming it anew is ``field_site_disabled``), no new user
+based at it, and is not offered in pickers; its orders and users stay as they are, workable.
+Every change is audited (entity ``site``); the directory cache (``ticketing.directory``) sees
+it at once because it watches the ``Site`` model.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from ticketing.models import Base, Site, User
 KINDS = ("hq", "branch", "bureau", "outlet")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 _PERIOD = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
-_EDITABLE = ("code", "name", "parent_site_id", "kind", "timezone", "hours")
+_EDITABLE = ("code", "name", "parent_site_id", "kind", "timezone", "hours", "makeup_hours", "enabled")
 
 
 def hours_of(site: Site) -> dict[str, list[str]]:
@@ -42,6 +49,13 @@ def hours_of(site: Site) -> dict[str, list[str]]:
     if own is None:
         return {day: list(DEFAULT_HOURS) if i < 5 else [] for i, day in enumerate(WEEKDAYS)}
     return {day: list(own.get(day) or ()) for day in WEEKDAYS}
+
+
+def makeup_hours_of(site: Site) -> list[str]:
+    """The hours the site works a make-up day (调休上班) in: its own, else Monday's, as the
+    calendar counts them."""
+    own = (site.calendar or {}).get("makeup_hours")
+    return list(own) if own is not None else hours_of(site)["mon"]
 
 
 def view(site: Site) -> dict[str, Any]:
@@ -55,6 +69,9 @@ def view(site: Site) -> dict[str, Any]:
         "timezone": site.timezone,
         "hours": hours_of(site),
         "own_hours": bool(site.calendar and site.calendar.get("hours") is not None),
+        "makeup_hours": makeup_hours_of(site),
+        "own_makeup_hours": bool(site.calendar and site.calendar.get("makeup_hours") is not None),
+        "enabled": site.enabled is not False,  # None: a new row before its flush
     }
 
 
@@ -77,27 +94,35 @@ def clean_hours(raw: Any, problems: dict[str, str]) -> dict[str, list[str]] | No
         return None
     out: dict[str, list[str]] = {}
     for day in WEEKDAYS:
-        periods = raw.get(day) or []
-        if isinstance(periods, str):
-            periods = [p for p in re.split(r"[,，;；\s]+", periods) if p]
-        if not isinstance(periods, list) or not all(isinstance(p, str) for p in periods):
-            problems[f"hours.{day}"] = "field_bad_hours"
-            continue
-        periods = [p.strip().replace("：", ":").replace("－", "-").replace("—", "-") for p in periods]
-        if not all(_PERIOD.match(p) for p in periods):
-            problems[f"hours.{day}"] = "field_bad_hours"
-            continue
-        spans = sorted((_minutes(p[:5]), _minutes(p[6:])) for p in periods)
-        if any(start >= end for start, end in spans):
-            problems[f"hours.{day}"] = "field_hours_reversed"
-            continue
-        if any(nxt[0] < prev[1] for prev, nxt in zip(spans, spans[1:], strict=False)):
-            problems[f"hours.{day}"] = "field_hours_overlap"
-            continue
-        out[day] = sorted(periods)
+        periods = clean_periods(raw.get(day), f"hours.{day}", problems)
+        if periods is not None:
+            out[day] = periods
     if not any(k.startswith("hours") for k in problems) and not any(out.values()):
         problems["hours"] = "field_no_hours"  # a deadline would never come
     return out
+
+
+def clean_periods(raw: Any, name: str, problems: dict[str, str]) -> list[str] | None:
+    """One day's ``HH:MM-HH:MM`` periods (a list, or text split at commas and spaces), sorted;
+    None with ``problems[name]`` set when they cannot be used. Nothing given: closed that day."""
+    periods = raw or []
+    if isinstance(periods, str):
+        periods = [p for p in re.split(r"[,，;；\s]+", periods) if p]
+    if not isinstance(periods, list) or not all(isinstance(p, str) for p in periods):
+        problems[name] = "field_bad_hours"
+        return None
+    periods = [p.strip().replace("：", ":").replace("－", "-").replace("—", "-") for p in periods]
+    if not all(_PERIOD.match(p) for p in periods):
+        problems[name] = "field_bad_hours"
+        return None
+    spans = sorted((_minutes(p[:5]), _minutes(p[6:])) for p in periods)
+    if any(start >= end for start, end in spans):
+        problems[name] = "field_hours_reversed"
+        return None
+    if any(nxt[0] < prev[1] for prev, nxt in zip(spans, spans[1:], strict=False)):
+        problems[name] = "field_hours_overlap"
+        return None
+    return sorted(periods)
 
 
 async def _cleaned(session: AsyncSession, values: Mapping[str, Any], current: Site | None) -> dict[str, Any]:
@@ -149,6 +174,17 @@ async def _cleaned(session: AsyncSession, values: Mapping[str, Any], current: Si
         hours = clean_hours(values["hours"], problems)
         if not any(k.startswith("hours") for k in problems):
             out["hours"] = hours
+    if "makeup_hours" in values:
+        # None: Monday's hours; [] a site that does not work make-up days
+        raw = values["makeup_hours"]
+        periods = None if raw is None else clean_periods(raw, "makeup_hours", problems)
+        if "makeup_hours" not in problems:
+            out["makeup_hours"] = periods
+    if "enabled" in values:
+        if not isinstance(values["enabled"], bool):
+            problems["enabled"] = "field_not_boolean"
+        else:
+            out["enabled"] = values["enabled"]
     if problems:
         raise FieldErrors(problems)
     return out
@@ -164,12 +200,13 @@ def _zones() -> frozenset[str]:
 _ZONES: frozenset[str] | None = None
 
 
-def _calendar_with(calendar: dict[str, Any] | None, hours: dict[str, list[str]] | None) -> dict | None:
-    """The site's calendar with ``hours`` (None: the default hours), its other keys kept."""
-    rest = {k: v for k, v in (calendar or {}).items() if k != "hours"}
-    if hours is None:
+def _calendar_with(calendar: dict[str, Any] | None, key: str, value: Any) -> dict | None:
+    """The site's calendar with ``key`` (``hours``, ``makeup_hours``) set to ``value`` (None:
+    the default), its other keys kept."""
+    rest = {k: v for k, v in (calendar or {}).items() if k != key}
+    if value is None:
         return rest or None
-    return {**rest, "hours": hours}
+    return {**rest, key: value}
 
 
 async def get(session: AsyncSession, site_id: int) -> Site:
@@ -190,7 +227,10 @@ async def create(session: AsyncSession, actor: User | None, values: Mapping[str,
         kind=out.get("kind", "branch"),
         parent_id=parent.id if parent else None,
         timezone=out.get("timezone", "Asia/Shanghai"),
-        calendar=_calendar_with(None, out.get("hours")),
+        calendar=_calendar_with(
+            _calendar_with(None, "hours", out.get("hours")), "makeup_hours", out.get("makeup_hours")
+        ),
+        enabled=out.get("enabled", True),
     )
     session.add(site)
     await session.flush()
@@ -206,11 +246,13 @@ async def update_site(
     require_admin(actor, "change the sites")
     site = await get(session, site_id)
     out = await _cleaned(session, values, site)
-    changes = {k: v for k, v in out.items() if k not in ("hours", "parent_site_id", "code")}
+    changes = {k: v for k, v in out.items() if k not in ("hours", "makeup_hours", "parent_site_id", "code")}
     if "parent_site_id" in out:
         changes["parent_id"] = out["parent_site_id"]
-    if "hours" in out:
-        changes["calendar"] = _calendar_with(site.calendar, out["hours"])
+    calendar = site.calendar
+    for key in ("hours", "makeup_hours"):
+        if key in out:
+            calendar = changes["calendar"] = _calendar_with(calendar, key, out[key])
     old_path = site.path
     if "parent_id" in changes and changes["parent_id"] != site.parent_id:
         parent = await session.get(Site, changes["parent_id"]) if changes["parent_id"] else None
@@ -221,7 +263,11 @@ async def update_site(
         ):
             below.path = new_path + below.path[len(old_path) :]
         changes["path"] = new_path
-    await record_change(session, actor, site, changes, view, "site.update", "site")
+    action = "site.update"
+    if changes.get("enabled", site.enabled) != site.enabled:
+        # 停用 / 启用 stand out in the audit log: what new orders may be routed to changes
+        action = "site.enable" if changes["enabled"] else "site.disable"
+    await record_change(session, actor, site, changes, view, action, "site")
     return site
 
 
@@ -238,7 +284,7 @@ async def references(session: AsyncSession, site: Site) -> list[str]:
 
 
 async def delete(session: AsyncSession, actor: User | None, site_id: int) -> None:
-    """Only a site nothing refers to; otherwise ``site_in_use`` naming what does."""
+    """Only a site nothing refers to; otherwise ``site_in_use`` naming what does (停用 it instead)."""
     require_admin(actor, "change the sites")
     site = await get(session, site_id)
     used = await references(session, site)

@@ -150,8 +150,10 @@ async def _cleaned(
                 out[name] = None
             elif not whole(value):
                 problems[name] = "field_not_number"
-            elif await fetch(session, model, value) is None:
+            elif (found := await fetch(session, model, value)) is None:
                 problems[name] = problem
+            elif model is Site and not found.enabled and (current is None or current.site_id != value):
+                problems[name] = "field_site_disabled"  # nobody new is based at a 停用 site
             else:
                 out[name] = value
     if "scope_site_ids" in values:

@@ -229,3 +229,57 @@ async def test_new_business_hours_change_an_orders_deadline(client, world):
     assert status == 200
     # open on Saturday mornings now: the rest of the hour is on Saturday
     assert await deadline() == dt.datetime(2026, 11, 28, 9, 30, tzinfo=SH)
+
+
+async def test_make_up_working_days_count_in_the_sites_own_make_up_hours(client, world):
+    async with world.services.sessionmaker.begin() as db:
+        await import_definition(db, FLOW)
+        hd_id = await db.scalar(select(Site.id).where(Site.code == "HD"))
+
+    async def deadline() -> dt.datetime:
+        async with world.services.sessionmaker.begin() as db:
+            agent = await db.scalar(select(User).where(User.staff_no == "1001"))
+            order = await create_order(
+                db,
+                agent,
+                workflow=FLOW["key"],
+                site_id=hd_id,
+                form={"内容": "调休"},
+                # Friday half an hour before closing; Sunday 2026-09-20 is worked (国庆节调休)
+                now=dt.datetime(2026, 9, 18, 17, 0, tzinfo=SH),
+            )
+            return order.due_at.astimezone(SH)
+
+    # by default a make-up day is worked in Monday's hours
+    assert await deadline() == dt.datetime(2026, 9, 20, 9, 0, tzinfo=SH)
+    admin = await login(client, "9001")
+    status, body = await _send(
+        client, f"/api/admin/sites/{hd_id}", admin, {"makeup_hours": ["25:00-26:00"]}, "PATCH"
+    )
+    assert (status, body["details"]["problems"]) == (422, {"makeup_hours": "field_bad_hours"})
+    assert "调休上班日(" in body["message"]
+    status, edited = await _send(
+        client, f"/api/admin/sites/{hd_id}", admin, {"makeup_hours": "10:00-12:00"}, "PATCH"
+    )
+    assert status == 200 and edited["makeup_hours"] == ["10:00-12:00"] and edited["own_makeup_hours"]
+    assert edited["own_hours"] is False and edited["hours"]["mon"] == ["08:30-12:00", "13:30-17:30"]
+    assert await deadline() == dt.datetime(2026, 9, 20, 10, 30, tzinfo=SH)
+    # the weekday hours edited later keep the make-up hours
+    status, edited = await _send(
+        client,
+        f"/api/admin/sites/{hd_id}",
+        admin,
+        {"hours": {"mon": ["09:00-17:00"], "fri": ["09:00-17:30"]}},
+        "PATCH",
+    )
+    assert status == 200 and edited["makeup_hours"] == ["10:00-12:00"]
+    # not worked at all: the rest waits for Monday
+    status, edited = await _send(client, f"/api/admin/sites/{hd_id}", admin, {"makeup_hours": []}, "PATCH")
+    assert status == 200 and edited["makeup_hours"] == [] and edited["own_makeup_hours"] is True
+    assert await deadline() == dt.datetime(2026, 9, 21, 9, 30, tzinfo=SH)
+    # None: Monday's again
+    status, edited = await _send(client, f"/api/admin/sites/{hd_id}", admin, {"makeup_hours": None}, "PATCH")
+    assert edited["makeup_hours"] == ["09:00-17:00"] and edited["own_makeup_hours"] is False
+    assert await deadline() == dt.datetime(2026, 9, 20, 9, 30, tzinfo=SH)
+    update = (await _audit(world, "site.update"))[-1]
+    assert update.before["makeup_hours"] == [] and update.after["makeup_hours"] == ["09:00-17:00"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.models.base import Base, Timestamped, utcnow
@@ -37,6 +37,8 @@ class Site(Base, Timestamped):
     path: Mapped[str] = mapped_column(String(255), default="/", index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     calendar: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: 停用: no new order, user or routing names it; what it already has stays workable
+    enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Department(Base, Timestamped):

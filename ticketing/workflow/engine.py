@@ -122,7 +122,9 @@ async def create_order(
     interaction_ids = list(interaction_ids)
     await _check_references(session, known, site_id, customer_id, interaction_ids)
     site_codes = known.site_codes
-    form_values = apply_changes(definition, start, {}, form, site_codes, _moments(known, site_id, now, now))
+    moments = _moments(known, site_id, now, now)
+    # a 停用 site is no new order's: the one it is given (the agent's, the order it follows) stays
+    form_values = apply_changes(definition, start, {}, form, site_codes, moments, known.closed_sites(site_id))
     if submit:
         check_required(start, form_values)  # refuse before a number is taken
     site_id = form_site(definition, form_values, site_codes) or site_id
@@ -328,7 +330,9 @@ async def save_form(
     known = await directory.load(session)
     site_codes = known.site_codes
     moments = _moments(known, order.site_id, order.created_at, utcnow())
-    new_form = apply_changes(definition, node, order.form, changes, site_codes, moments)
+    new_form = apply_changes(
+        definition, node, order.form, changes, site_codes, moments, known.closed_sites(order.site_id)
+    )
     new_site = form_site(definition, new_form, site_codes)
     await check_contractors(session, order, definition, order.form, new_form, new_site or order.site_id)
     order.form = new_form
@@ -419,7 +423,9 @@ async def submit_step(
     known = await directory.load(session)
     site_codes = known.site_codes
     moments = _moments(known, order.site_id, order.created_at, now)
-    new_form = apply_changes(definition, node, order.form, form, site_codes, moments)
+    new_form = apply_changes(
+        definition, node, order.form, form, site_codes, moments, known.closed_sites(order.site_id)
+    )
     if node.id == VISIT_NODE:
         from ticketing import surveys  # surveys builds on the engine (its complaints are orders)
 

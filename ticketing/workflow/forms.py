@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,9 @@ def visible_form(definition: Definition, node: Node, form: Mapping[str, Any]) ->
     return {k: v for k, v in form.items() if definition.permission(node, k) != "hidden"}
 
 
-def _check_type(spec: Mapping[str, Any], value: Any, site_codes: Mapping[str, int]) -> str | None:
+def _check_type(
+    spec: Mapping[str, Any], value: Any, site_codes: Mapping[str, int], closed_sites: Collection[str] = ()
+) -> str | None:
     if value is None:
         return None
     ftype = spec.get("type", "text")
@@ -56,6 +58,8 @@ def _check_type(spec: Mapping[str, Any], value: Any, site_codes: Mapping[str, in
         return "field_bad_datetime"
     if ftype == "site" and value.strip() not in site_codes:
         return "field_unknown_site"
+    if ftype == "site" and value.strip() in closed_sites:
+        return "field_site_disabled"
     if ftype == "phone":
         try:
             checked(value)
@@ -165,9 +169,11 @@ def apply_changes(
     changes: Mapping[str, Any] | None,
     site_codes: Mapping[str, int],
     moments: Moments | None = None,
+    closed_sites: Collection[str] = (),
 ) -> dict[str, Any]:
     """A new form with ``changes`` applied, or FieldErrors naming each refused field
-    (``site_codes``: the sites a site field may name, code → id).
+    (``site_codes``: the sites a site field may name, code → id; ``closed_sites``: the 停用
+    ones it may not newly name, ``field_site_disabled``: an order is not routed to them).
 
     A value equal to the stored one is not a change, so clients may send the whole form back.
     A datetime field's value is stored as the site's wall time to the minute (``wall_time``),
@@ -195,7 +201,7 @@ def apply_changes(
         if definition.permission(node, name) not in ("editable", "required"):
             problems[name] = "field_not_editable"
             continue
-        error = _check_type(spec, value, site_codes)
+        error = _check_type(spec, value, site_codes, closed_sites)
         if error:
             problems[name] = error
             continue

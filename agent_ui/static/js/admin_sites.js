@@ -1,6 +1,7 @@
-// 单位管理: the site tree (供电局 / 管理区) and each site's business hours per weekday, which
-// the deadlines of its orders count in; the national holidays and make-up days, read-only.
-// A site anything refers to cannot be deleted (the server says what refers to it).
+// 单位管理: the site tree (供电局 / 管理区) and each site's business hours per weekday and on
+// make-up working days (调休上班), which the deadlines of its orders count in; the national
+// holidays and make-up days, read-only. A site anything refers to cannot be deleted (the
+// server says what refers to it): it is 停用 instead, and 启用 again.
 import { saveRecord } from "./admin_register.js";
 import { api, el, once } from "./api.js";
 import { t } from "./i18n.js";
@@ -15,12 +16,15 @@ const hoursText = (hours) => DAYS.filter((d) => hours[d].length)
 
 function render(holidays) {
   const byId = new Map(items.map((s) => [s.id, s]));
-  document.querySelector("#site-list tbody").replaceChildren(...items.map((s) => el("tr", { "data-id": s.id },
+  document.querySelector("#site-list tbody").replaceChildren(...items.map((s) => el("tr", { "data-id": s.id, class: s.enabled ? "" : "muted" },
     el("td", {}, s.code), el("td", {}, s.name), el("td", {}, byId.get(s.parent_site_id)?.name || ""),
     el("td", {}, t(`site.kind.${s.kind}`)), el("td", {}, s.timezone),
-    el("td", {}, hoursText(s.hours), s.own_hours ? "" : el("span", { class: "muted" }, ` (${t("site.default_hours")})`)),
+    el("td", {}, hoursText(s.hours), s.own_hours ? "" : el("span", { class: "muted" }, ` (${t("site.default_hours")})`),
+      `;${t("site.makeup_short")} ${s.makeup_hours.join("、") || t("site.closed")}`),
+    el("td", { "data-state": s.enabled ? "enabled" : "disabled" }, t(s.enabled ? "site.enabled" : "site.disabled")),
     el("td", {},
       el("button", { type: "button", class: "link", onclick: () => edit(s) }, t("site.edit")), " ",
+      el("button", { type: "button", class: "link", "data-act": "toggle", onclick: (e) => once(e.currentTarget, () => toggle(s)) }, t(s.enabled ? "site.disable" : "site.enable")), " ",
       el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => remove(s)) }, t("site.delete"))),
   )));
   const parent = form.parent_site_id, chosen = parent.value;
@@ -49,7 +53,18 @@ function edit(s) {
   for (const k of ["name", "kind", "timezone"]) form[k].value = s[k] ?? "";
   form.parent_site_id.value = s.parent_site_id ?? "";
   for (const d of DAYS) form.elements.namedItem(`hours.${d}`).value = s.hours[d].join(", ");
+  // blank: Monday's hours, as a site without its own works make-up days
+  form.makeup_hours.value = s.own_makeup_hours ? s.makeup_hours.join(", ") || "-" : "";
   document.getElementById("site-form-title").textContent = `${t("site.edit")} · ${s.name}`;
+}
+
+async function toggle(s) {
+  if (s.enabled && !confirm(t("site.confirm_disable", { name: s.name }))) return;
+  try {
+    await api(`/api/admin/sites/${s.id}`, { method: "PATCH", body: { enabled: !s.enabled } });
+    toast(t(s.enabled ? "site.disabled_now" : "site.enabled_now"), "ok");
+  } catch (err) { toast(err.message, "refused"); }
+  await load();
 }
 
 async function remove(s) {
@@ -63,9 +78,12 @@ form.addEventListener("submit", async (e) => {
   e.preventDefault();
   const hours = Object.fromEntries(DAYS.map((d) => [d,
     form.elements.namedItem(`hours.${d}`).value.split(/[,，;；\s]+/).filter(Boolean)]));
+  // blank: Monday's hours; "-": the site does not work make-up days
+  const makeup = form.makeup_hours.value.trim();
   const body = {
     name: form.name.value, kind: form.kind.value, timezone: form.timezone.value.trim(),
     parent_site_id: form.parent_site_id.value ? Number(form.parent_site_id.value) : null, hours,
+    makeup_hours: makeup === "" ? null : makeup === "-" ? [] : makeup.split(/[,，;；\s]+/).filter(Boolean),
   };
   if (!form.id.value) body.code = form.code.value.trim();
   if (await saveRecord(form, "/api/admin/sites", body, t("site.saved"))) await load();

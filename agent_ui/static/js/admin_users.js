@@ -35,13 +35,15 @@ async function load() {
 
 function fillChoices(data) {
   const keep = (select) => [...select.selectedOptions].map((o) => o.value);
-  const siteOption = (s) => el("option", { value: s.id }, `${"　".repeat(Math.max(0, s.path.split("/").length - 3))}${s.name}`);
+  const siteOption = (s) => el("option", { value: s.id, "data-closed": s.enabled ? null : "1" },
+    `${"　".repeat(Math.max(0, s.path.split("/").length - 3))}${s.name}${s.enabled ? "" : ` (${t("site.disabled")})`}`);
   const home = form.site_id.value, scope = keep(form.scope_site_ids), dept = form.department_id.value;
   form.site_id.replaceChildren(el("option", { value: "" }, "—"), ...data.sites.map(siteOption));
   form.scope_site_ids.replaceChildren(...data.sites.map(siteOption));
   form.department_id.replaceChildren(el("option", { value: "" }, "—"), ...data.departments.map((d) => el("option", { value: d.id }, d.name)));
   form.site_id.value = home; form.department_id.value = dept;
   for (const o of form.scope_site_ids.options) o.selected = scope.includes(o.value);
+  offerOpenSites();
   if (queues.join() !== data.queues.join()) {
     queues = data.queues;
     const box = document.getElementById("user-skills");
@@ -49,6 +51,13 @@ function fillChoices(data) {
     for (const q of queues) {
       box.append(el("label", { title: q }, `${queueName(q)} `, el("input", { type: "number", min: 0, max: 99, name: `skill:${q}`, "data-queue": q, placeholder: "—" })));
     }
+  }
+}
+
+// a 停用 site is offered to nobody new: shown only where the user already has it
+function offerOpenSites() {
+  for (const select of [form.site_id, form.scope_site_ids]) {
+    for (const o of select.options) o.hidden = o.dataset.closed === "1" && !o.selected;
   }
 }
 
@@ -66,6 +75,7 @@ function edit(u) {
   form.manager.value = u.manager ?? "";
   for (const input of form.querySelectorAll("[data-queue]")) input.value = u.skills[input.dataset.queue] ?? "";
   form.active.checked = u.active;
+  offerOpenSites();
   document.getElementById("user-form-title").textContent = `${t("user.edit")} · ${u.staff_no} ${u.name}`;
 }
 
@@ -123,7 +133,7 @@ form.addEventListener("submit", (e) => {
 });
 
 form.addEventListener("reset", () => {
-  setTimeout(() => { form.id.value = ""; form.staff_no.readOnly = false; }, 0);
+  setTimeout(() => { form.id.value = ""; form.staff_no.readOnly = false; offerOpenSites(); }, 0);
   document.getElementById("user-form-title").textContent = t("user.new");
 });
 

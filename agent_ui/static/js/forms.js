@@ -36,7 +36,11 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
         field.options.map((o) => el("option", { value: o, selected: field.value === o }, o)));
     } else if (field.type === "site") {
       input = el("select", common, el("option", { value: "" }, "—"));
-      for (const s of siteList) input.append(el("option", { value: s.code, selected: field.value === s.code }, `${s.name} (${s.code})`));
+      // a 停用 site takes no new order: offered only to the order that already names it
+      for (const s of siteList.filter((x) => x.enabled || x.code === field.value)) {
+        input.append(el("option", { value: s.code, selected: field.value === s.code },
+          `${s.name} (${s.code})${s.enabled ? "" : ` · ${t("site.disabled")}`}`));
+      }
     } else if (field.type === "contractor") {
       input = el("select", common, el("option", { value: "" }, "—"));
       for (const c of contractorList) input.append(el("option", { value: c.id, selected: field.value === c.id }, c.name));
