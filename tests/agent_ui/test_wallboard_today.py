@@ -38,14 +38,21 @@ def _call(call_id: str, queued: float, wait: float, talk: float) -> list:
     ]
 
 
-async def test_the_board_carries_todays_figures_and_follows_a_calls_end(client, world):
-    linker = CallLinker(world.services.sessionmaker)
+async def _a_call_today(world) -> tuple[CallLinker, float]:
+    """One call stored today two minutes ago (waited 10 s, talked 30 s): (the linker that stored
+    it, now). Skipped in the day's first five minutes: the call would be yesterday's."""
     now = time.time()
     if now - day_start(dt.datetime.now(dt.UTC), world.services.site_timezone).timestamp() < 300:
         pytest.skip("the site's day began less than five minutes ago: the calls would be yesterday's")
-    # stored before the board opens, as after a restart: waited 10 s, talked 30 s
+    linker = CallLinker(world.services.sessionmaker)
     for event in _call("today-1", now - 120, 10.0, 30.0):
         await linker.handle(event)
+    return linker, now
+
+
+async def test_the_board_carries_todays_figures_and_follows_a_calls_end(client, world):
+    # stored before the board opens, as after a restart: waited 10 s, talked 30 s
+    linker, now = await _a_call_today(world)
     await login(client, "3001")
     async with client.ws_connect("/ws") as ws:
         tab = Tab(ws)
@@ -98,12 +105,7 @@ class _Bridge:
 async def test_a_call_answered_counts_on_the_board_from_its_answer(client, world):
     bridge = _Bridge()
     world.services.bridge = bridge
-    now = time.time()
-    if now - day_start(dt.datetime.now(dt.UTC), world.services.site_timezone).timestamp() < 300:
-        pytest.skip("the site's day began less than five minutes ago: the calls would be yesterday's")
-    linker = CallLinker(world.services.sessionmaker)
-    for event in _call("today-1", now - 120, 10.0, 30.0):
-        await linker.handle(event)
+    _, now = await _a_call_today(world)
     await login(client, "3001")
     async with client.ws_connect("/ws") as ws:
         tab = Tab(ws)
