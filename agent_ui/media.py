@@ -4,7 +4,7 @@ The files are served by ``recordings.recording_routes`` (byte ranges for the
 ``<audio>`` player, a playable conversion, fax PDFs). Each of its handlers is
 wrapped here: the user must be signed in with ``order.read`` and the call must
 be theirs to see: linked to an order inside their data scope, handled by
-them, or in their inbox.
+them, in their inbox, or (a team leader's) one of the calls their reports list.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from sqlalchemy import or_, select
 
 from agent_ui.auth import current_user
 from agent_ui.errors import UiError
-from agent_ui.roles import requires
+from agent_ui.roles import allowed, requires
 from agent_ui.services import SERVICES
 from agent_ui.work import read_only
+from ticketing.call_reports import reports_show
 from ticketing.models import Interaction, WorkOrder, order_interactions
 from ticketing.users import can_access
 
@@ -41,6 +42,10 @@ async def _may_see(request: web.Request, call_id: str) -> None:
         if not rows:
             raise UiError("not_found")
         if user.has_role("supervisor", "admin"):
+            return
+        # a team leader reviews the calls their reports list (the call detail's 播放), linked to
+        # an order or not: the same call scope as the reports
+        if allowed(user.roles, "report.view") and await reports_show(db, user, [r.id for r in rows]):
             return
         for row in rows:
             if row.agent_id == user.staff_no or row.assigned_to_id == user.id:

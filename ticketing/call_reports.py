@@ -123,14 +123,27 @@ def _call_filter(scope: Scope, queue: str, start: dt.datetime, end: dt.datetime)
         # the call's (last) queue, or any queue it was in before (a transfer to a queue)
         path = Interaction.payload["queue_path"].as_string()
         where.append(or_(_queue_of() == queue, path.contains(f"|{queue}|", autoescape=True)))
-    if not scope.everything:
-        where.append(
-            or_(
-                Interaction.agent_id.in_(scope.agents or ()),
-                _queue_of().in_(scope.queues or ()),
-            )
-        )
+    where.append(calls_within(scope))
     return where
+
+
+def calls_within(scope: Scope) -> ColumnElement[bool]:
+    """The calls ``scope`` covers: of its agents, or of its queues."""
+    if scope.everything:
+        return true()
+    return or_(Interaction.agent_id.in_(scope.agents or ()), _queue_of().in_(scope.queues or ()))
+
+
+async def reports_show(session: AsyncSession, viewer: User, interaction_ids: list[int]) -> bool:
+    """Whether one of ``interaction_ids`` is a call the reports list for ``viewer`` (``call_scope``):
+    such a call's recording is theirs to play, as the call detail's 播放 offers it."""
+    scope = await call_scope(session, viewer)
+    found = await session.scalar(
+        select(Interaction.id)
+        .where(Interaction.id.in_(interaction_ids), Interaction.kind == "call", calls_within(scope))
+        .limit(1)
+    )
+    return found is not None
 
 
 def _leg_filter(
