@@ -20,7 +20,7 @@ function render(holidays) {
     el("td", {}, s.code), el("td", {}, s.name), el("td", {}, byId.get(s.parent_site_id)?.name || ""),
     el("td", {}, t(`site.kind.${s.kind}`)), el("td", {}, s.timezone),
     el("td", {}, hoursText(s.hours), s.own_hours ? "" : el("span", { class: "muted" }, ` (${t("site.default_hours")})`),
-      `;${t("site.makeup_short")} ${s.makeup_hours.join("、") || t("site.closed")}`),
+      el("div", { class: "site-makeup" }, `${t("site.makeup_short")} ${s.makeup_hours.join("、") || t("site.closed")}`)),
     el("td", { "data-state": s.enabled ? "enabled" : "disabled" }, t(s.enabled ? "site.enabled" : "site.disabled")),
     el("td", {},
       el("button", { type: "button", class: "link", onclick: () => edit(s) }, t("site.edit")), " ",
