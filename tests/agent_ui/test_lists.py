@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from tests.agent_ui.conftest import login
-from tests.agent_ui.test_orders import crew_time
+from tests.agent_ui.conftest import Session, act, login, new_order, sign_in
+from tests.agent_ui.test_orders import repair_forms
 
 CONSULT = {"咨询内容": "电费怎么交", "答复内容": "营业厅或网上国网"}
 FAULT = {"故障地址": "海淀区 1 号", "所属供电局": "HD"}
 
 
-async def _create(client, token, workflow, form, submit=True, caller=""):
-    resp = await client.post(
-        "/api/orders",
-        json={"workflow": workflow, "form": form, "submit": submit, "caller_number": caller},
-        headers={"X-CSRF-Token": token},
-    )
-    assert resp.status == 201, await resp.text()
-    return await resp.json()
-
-
 async def test_search_pages_and_sorts_on_the_server(client):
-    token = await login(client, "1001")
+    agent = await Session.signed_in(client, "1001")
     for i in range(23):
-        await _create(client, token, "consult", CONSULT, caller=f"1380013{i:04d}")
+        await new_order(agent, "consult", CONSULT, caller_number=f"1380013{i:04d}")
     first = await (await client.get("/api/orders", params={"list": "search", "size": "10"})).json()
     assert first["total"] == 23 and len(first["items"]) == 10
     numbers = [o["number"] for o in first["items"]]
@@ -40,10 +30,10 @@ async def test_search_pages_and_sorts_on_the_server(client):
 
 
 async def test_my_open_work_holds_what_waits_for_me(client, aiohttp_client):
-    token = await login(client, "1001")
-    kept = await _create(client, token, "consult", CONSULT, submit=False)  # 保存,现在处理: still mine
-    await _create(client, token, "consult", CONSULT, submit=True)  # closed at once
-    routed = await _create(client, token, "fault_repair", FAULT)  # the handler's now, but I received it
+    agent = await Session.signed_in(client, "1001")
+    kept = await new_order(agent, "consult", CONSULT, submit=False)  # 保存,现在处理: still mine
+    await new_order(agent, "consult", CONSULT, submit=True)  # closed at once
+    routed = await new_order(agent, "fault_repair", FAULT)  # the handler's now, but I received it
     mine = await (await client.get("/api/orders", params={"list": "mine"})).json()
     assert {o["number"] for o in mine["items"]} == {kept["number"], routed["number"]}
 
@@ -59,22 +49,19 @@ async def test_my_open_work_holds_what_waits_for_me(client, aiohttp_client):
 async def test_the_state_bar_counts_come_with_the_snapshot(client):
     import json
 
-    token = await login(client, "1001")
-    await _create(client, token, "consult", CONSULT, submit=False)
+    agent = await Session.signed_in(client, "1001")
+    await new_order(agent, "consult", CONSULT, submit=False)
     async with client.ws_connect("/ws") as ws:
         snap = json.loads((await ws.receive()).data)
         assert snap["work"] == {"mine": 1, "to_reply": 0, "overdue": 0, "arrival_overdue": 0, "inbox": 0}
 
 
-async def _route_to_onsite(client, handler, token: str, h_token: str) -> dict:
+async def _route_to_onsite(agent: Session, handler: Session) -> dict:
     """A fault order taken to the crew-arrival step (到达现场) by the bureau's handler."""
-    order = await _create(client, token, "fault_repair", FAULT)
-    for form in ({}, {"抢修人员": "张师傅", "派工时间": crew_time(0)}):
-        resp = await handler.post(
-            f"/api/orders/{order['id']}/submit", json={"form": form}, headers={"X-CSRF-Token": h_token}
-        )
-        assert resp.status == 200, await resp.text()
-    view = await (await handler.get(f"/api/orders/{order['id']}")).json()
+    order = await new_order(agent, "fault_repair", FAULT)
+    for form in repair_forms()[:2]:  # 接收确认, 派工
+        await act(handler, order, body={"form": form})
+    _, view = await handler.call("GET", f"/api/orders/{order['id']}")
     assert view["node"]["id"] == "onsite"
     return view
 
@@ -88,12 +75,11 @@ async def test_crew_arrival_overdue_lists_only_late_arrivals_in_scope(client, ai
     from ticketing.models import Site, WorkOrder
     from ticketing.sites import create_site
 
-    token = await login(client, "1001")
-    handler = await aiohttp_client(client.server)
-    h_token = await login(handler, "2001")
-    late = await _route_to_onsite(client, handler, token, h_token)
-    on_time = await _route_to_onsite(client, handler, token, h_token)
-    unacked = await _create(client, token, "fault_repair", FAULT)  # overdue, but at 接收确认
+    agent = await Session.signed_in(client, "1001")
+    handler = await sign_in(aiohttp_client, client, "2001")
+    late = await _route_to_onsite(agent, handler)
+    on_time = await _route_to_onsite(agent, handler)
+    unacked = await new_order(agent, "fault_repair", FAULT)  # overdue, but at 接收确认
     past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     async with world.services.sessionmaker.begin() as db:
         await db.execute(
@@ -112,7 +98,7 @@ async def test_crew_arrival_overdue_lists_only_late_arrivals_in_scope(client, ai
     assert {o["number"] for o in overdue["items"]} == {late["number"], unacked["number"]}
     assert on_time["number"] not in {o["number"] for o in overdue["items"]}
     # the bureau's handler sees it too; another bureau does not
-    theirs = await (await handler.get("/api/orders", params={"list": "arrival_overdue"})).json()
+    theirs = await (await handler.client.get("/api/orders", params={"list": "arrival_overdue"})).json()
     assert theirs["total"] == 1
     far = await aiohttp_client(client.server)
     await login(far, "2002")
@@ -184,23 +170,17 @@ async def test_the_menu_offers_only_the_pages_the_user_may_open(client, aiohttp_
 
 
 async def test_an_order_taken_without_a_title_is_listed_by_its_subcategory_and_description(client):
-    token = await login(client, "1001")
-    consult = await _create(
-        client,
-        token,
+    agent = await Session.signed_in(client, "1001")
+    consult = await new_order(
+        agent,
         "consult",
         {
             **CONSULT,
             "咨询内容": "  电费怎么交，\n是否可以网上缴纳以及何时到账呢？请告诉我具体的办理流程和所需材料",
         },
     )
-    resp = await client.post(
-        "/api/orders",
-        json={"workflow": "fault_repair", "subcategory": "fault_lv", "form": FAULT, "submit": False},
-        headers={"X-CSRF-Token": token},
-    )
-    fault = await resp.json()
-    titled = await _create(client, token, "consult", CONSULT)
+    fault = await new_order(agent, "fault_repair", FAULT, subcategory="fault_lv", submit=False)
+    titled = await new_order(agent, "consult", CONSULT)
     listed = await (await client.get("/api/orders", params={"list": "search"})).json()
     titles = {o["number"]: o["title"] for o in listed["items"]}
     assert (
@@ -211,8 +191,8 @@ async def test_an_order_taken_without_a_title_is_listed_by_its_subcategory_and_d
 
 
 async def test_number_and_phone_searches_take_any_case_and_the_start_of_a_number(client):
-    token = await login(client, "1001")
-    orders = [await _create(client, token, "consult", CONSULT, caller=f"1390013{i:04d}") for i in range(12)]
+    agent = await Session.signed_in(client, "1001")
+    orders = [await new_order(agent, "consult", CONSULT, caller_number=f"1390013{i:04d}") for i in range(12)]
     number = orders[0]["number"]
 
     async def found(**params) -> set[str]:
