@@ -157,7 +157,9 @@ async def knowledge_page(request: web.Request) -> web.Response:
 @routes.get("/notices")
 @requires("knowledge.read")
 async def notices_page(request: web.Request) -> web.Response:
-    return await request.app[TEMPLATES].response(request, "notices.html")
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        sites = await knowledge.notice_sites(db, user)
+    return await request.app[TEMPLATES].response(request, "notices.html", {"notice_sites": sites})
 
 
 async def _send_request(request: web.Request) -> tuple[str, str, int | None]:

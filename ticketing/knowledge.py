@@ -880,7 +880,33 @@ async def _may_write_for(session: AsyncSession, actor: User | None, site_id: int
     if paths is None:
         return True
     site_path = await session.scalar(select(Site.path).where(Site.id == site_id)) if site_id else None
-    return site_path is not None and any(site_path.startswith(p) for p in paths)
+    return _within(paths, site_path)
+
+
+def _within(paths: list[str] | None, site_path: str | None) -> bool:
+    return paths is None or (site_path is not None and any(site_path.startswith(p) for p in paths))
+
+
+async def notice_sites(session: AsyncSession, actor: User) -> list[dict[str, Any]]:
+    """Every site in tree order (each under its parent: 局, then its 供电所) with its ``depth``
+    from the top, and ``writable``: ``actor`` may publish or change a notice for it (the rule
+    ``_may_write_for`` applies). The notice page's 供电局 pickers: the search offers them all,
+    the editor the writable ones, so an outlet's notice keeps its own site on 变更."""
+    paths = await scope_paths(session, actor)
+    rows = await session.execute(
+        select(Site.id, Site.code, Site.name, Site.kind, Site.path).order_by(Site.path)
+    )
+    return [
+        {
+            "id": r.id,
+            "code": r.code,
+            "name": r.name,
+            "kind": r.kind,
+            "depth": max(0, r.path.count("/") - 2),
+            "writable": _within(paths, r.path),
+        }
+        for r in rows
+    ]
 
 
 async def _cleaned_notice(

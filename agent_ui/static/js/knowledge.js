@@ -296,15 +296,9 @@ async function startNotices() {
   const form = $("notice-search");
   const canWrite = Boolean($("notice-table").dataset.canWrite);
   const editor = $("notice-editor");
-  const sites = new Map();
-  api("/api/sites").then((r) => {
-    for (const s of r.sites) {
-      sites.set(s.id, s.name);
-      if (s.kind === "outlet") continue;
-      form.site.append(el("option", { value: s.code }, s.name));
-      editor?.site_id.append(el("option", { value: s.id }, s.name));
-    }
-  }).catch(() => {});
+  // the page lists the sites (供电所 under their 局; the editor only those this user may write
+  // for): the history names a version's site from them
+  const sites = new Map([...form.site.options].filter((o) => o.dataset.id).map((o) => [Number(o.dataset.id), o.textContent.trim()]));
   const run = async () => {
     const query = { from: form.from.value, to: form.to.value, site: form.site.value, area: form.area.value, changed: form.changed.checked ? "1" : "" };
     try {
@@ -347,6 +341,16 @@ function startNoticeEditor(rerun) {
   editor.addEventListener("submit", async (e) => {
     e.preventDefault();
     for (const input of editor.querySelectorAll("input, select, fieldset")) input.removeAttribute("aria-invalid");
+    // the form is novalidate: a blank required field is told as the server tells one (表单有误:供电局(必填))
+    const missing = [...editor.elements].filter((input) => input.willValidate && !input.checkValidity());
+    if (missing.length) {
+      for (const input of missing) input.setAttribute("aria-invalid", "true");
+      const label = (input) => input.closest("label")?.firstChild?.textContent.trim() || input.name;
+      const problem = (input) => t(input.validity.valueMissing ? "problem.field_required" : "problem.field_bad_time");
+      toast(t("error.invalid_fields", { fields: missing.map((input) => `${label(input)}(${problem(input)})`).join("、") }), "refused");
+      missing[0].focus();
+      return;
+    }
     const body = {
       site_id: editor.site_id.value ? Number(editor.site_id.value) : null, area: editor.area.value,
       affected_areas: editedAreas(), reason: editor.reason.value, starts_at: editor.starts_at.value, ends_at: editor.ends_at.value, remark: editor.remark.value,
