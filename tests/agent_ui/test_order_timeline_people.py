@@ -6,27 +6,16 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import Session, act, new_order, sign_in
 from ticketing import sla
 from ticketing.models import Notification, User, WorkOrder
 from ticketing.workflow.actions import convert
 
-FAULT = {"故障名称": "停电", "故障地址": "海淀区中关村大街 9 号", "所属供电局": "HD"}
-
 
 async def _order(client, aiohttp_client) -> dict:
-    token = await login(client, "1001")
-    resp = await client.post(
-        "/api/orders",
-        json={"workflow": "fault_repair", "form": FAULT, "caller_number": "13800138000"},
-        headers={"X-CSRF-Token": token},
-    )
-    order = await resp.json()
-    assert resp.status == 201, order
-    handler = await aiohttp_client(client.server)
-    h_token = await login(handler, "2001")
-    resp = await handler.post(f"/api/orders/{order['id']}/submit", json={}, headers={"X-CSRF-Token": h_token})
-    assert resp.status == 200, await resp.text()
+    agent = await Session.signed_in(client, "1001")
+    order = await new_order(agent, caller_number="13800138000")
+    await act(await sign_in(aiohttp_client, client, "2001"), order)  # 接收确认
     return order
 
 
