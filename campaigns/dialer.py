@@ -214,6 +214,7 @@ class Dialer:
                 )
                 return "campaign.dial_refused"
             attempt = await store.start_attempt(session, campaign, contact.id, agent_id)
+            order_number = await store.order_number(session, contact.order_id)
             session.expunge_all()
         pacer = self.pacers.setdefault(
             campaign.id, rules.Pacer(campaign.max_in_flight, campaign.calls_per_second, now=self.clock())
@@ -243,7 +244,7 @@ class Dialer:
             await store.placed(session, attempt.id, contact.id, call_id)
         if not agent_id:
             return ""  # the card goes to whoever takes the call (on_connected)
-        await self.bus.publish(_placed(campaign, contact, agent_id, call_id))
+        await self.bus.publish(_placed(campaign, contact, agent_id, call_id, order_number))
         return ""
 
     async def _finish_if_done(self, campaign: Campaign) -> None:
@@ -264,6 +265,7 @@ class Dialer:
             return
         async with self._readers() as session:
             contacts = await store.due_contacts(session, campaign.id, now, len(agents))
+            orders = {c.id: await store.order_number(session, c.order_id) for c in contacts}
         if not contacts:
             await self._finish_if_done(campaign)
         for agent_id, contact in zip(agents, contacts, strict=False):
@@ -281,6 +283,8 @@ class Dialer:
                     campaign=campaign.name,
                     script=campaign.script,
                     attempts=contact.attempts,
+                    order_id=contact.order_id or 0,
+                    order_number=orders.get(contact.id, ""),
                 )
             )
 
@@ -406,7 +410,9 @@ class Dialer:
                 return
             contact.agent_id = agent_id
             await store.attempt_connected(session, call_id, agent_id)
-            placed = _placed(campaign, contact, agent_id, call_id)
+            placed = _placed(
+                campaign, contact, agent_id, call_id, await store.order_number(session, contact.order_id)
+            )
         await self.bus.publish(placed)
 
     async def on_outcome(self, call_id: str, outcome: str, *, late: bool = False) -> None:
@@ -443,8 +449,10 @@ class Dialer:
         )
 
 
-def _placed(campaign: Campaign, contact: CampaignContact, agent_id: str, call_id: str) -> CampaignCallPlaced:
-    """The campaign card for the agent who has the call."""
+def _placed(
+    campaign: Campaign, contact: CampaignContact, agent_id: str, call_id: str, order_number: str = ""
+) -> CampaignCallPlaced:
+    """The campaign card for the agent who has the call (``order_number``: of ``contact.order_id``)."""
     return CampaignCallPlaced(
         staff_no=agent_id,
         campaign_id=campaign.id,
@@ -454,4 +462,6 @@ def _placed(campaign: Campaign, contact: CampaignContact, agent_id: str, call_id
         contact_name=contact.name,
         campaign=campaign.name,
         script=campaign.script,
+        order_id=contact.order_id or 0,
+        order_number=order_number,
     )

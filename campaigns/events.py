@@ -18,6 +18,9 @@ class CampaignContactOffered(Event):
     campaign: str = ""
     script: str = ""
     attempts: int = 0
+    #: the work order the call is about (a visit-back): the card names and links it
+    order_id: int = 0
+    order_number: str = ""
 
 
 @event
@@ -32,6 +35,9 @@ class CampaignCallPlaced(Event):
     contact_name: str = ""
     campaign: str = ""
     script: str = ""
+    #: the work order the call is about (a visit-back): the card names and links it
+    order_id: int = 0
+    order_number: str = ""
 
 
 @event

@@ -24,6 +24,7 @@ from ticketing.models import (
     DncNumber,
     SurveyResult,
     User,
+    WorkOrder,
     utcnow,
 )
 
@@ -415,6 +416,13 @@ async def add_contact(
     session.add(contact)
     await session.flush()
     return contact
+
+
+async def order_number(session: AsyncSession, order_id: int | None) -> str:
+    """The number of the work order a contact is about ("" for none): what the agent's card shows."""
+    if not order_id:
+        return ""
+    return await session.scalar(select(WorkOrder.number).where(WorkOrder.id == order_id)) or ""
 
 
 async def due_contacts(

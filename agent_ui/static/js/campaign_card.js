@@ -18,10 +18,18 @@ async function render(ev, { preview }) {
         el("button", { onclick: () => once(both(), () => act(ev.contact_id, "dial")) }, t("camp.card.dial")),
         el("button", { class: "link", onclick: () => once(both(), () => act(ev.contact_id, "skip")) }, t("camp.card.skip")))
     : null;
-  const select = el("select", { name: "code" }, ...dispositions.map((d) => el("option", { value: d.code }, d.label)));
+  // no result chosen for the agent: a 保存结果 pressed in passing must not record 满意
+  const select = el("select", { name: "code" },
+    el("option", { value: "" }, t("camp.card.choose")),
+    ...dispositions.map((d) => el("option", { value: d.code }, d.label)));
   const notes = el("textarea", { name: "notes", rows: "2" });
   const form = el("form", { class: "form", onsubmit: (e) => {
     e.preventDefault();
+    if (!select.value) {
+      alert(t("camp.card.choose_first"));
+      select.focus();
+      return;
+    }
     once(form, async () => {
       try {
         await api(`/api/campaign-contacts/${ev.contact_id}/disposition`, { method: "POST", body: { code: select.value, notes: notes.value } });
@@ -32,6 +40,11 @@ async function render(ev, { preview }) {
   box.replaceChildren(
     el("h2", {}, `${t("camp.card.title")} · ${ev.campaign}`),
     el("p", {}, el("strong", {}, ev.number), " ", ev.contact_name || ""),
+    // a visit-back is about a work order: which one, to open while asking about it
+    ...(ev.order_number
+      ? [el("p", { class: "campaign-order" }, `${t("camp.card.order")}: `,
+          el("a", { href: `/orders/${encodeURIComponent(ev.order_number)}`, target: "_blank", rel: "noopener" }, ev.order_number))]
+      : []),
     status,
     el("blockquote", { class: "script" }, ev.script || ""),
     ...(actions ? [actions] : []),
