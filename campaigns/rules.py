@@ -32,6 +32,9 @@ DEFAULT_RING_SECONDS, MIN_RING_SECONDS, MAX_RING_SECONDS = 30, 5, 120
 MAX_ATTEMPTS = 10
 MAX_IN_FLIGHT = 100
 MAX_CALLS_PER_SECOND = 10
+#: the page's least pace (its input's min): one call every 10 s; below it a typo (1e-9, 0.001)
+#: stalls a campaign for years without a word
+MIN_CALLS_PER_SECOND = 0.1
 
 #: minutes before the next attempt when the campaign names none for the outcome
 DEFAULT_RETRY_MINUTES = {BUSY: 5, NO_ANSWER: 30, FAILED: 60, ABANDONED: 10}

@@ -177,7 +177,9 @@ def _check_settings(**settings: Any) -> None:
             raise CampaignError(f"campaign.bad_{key}", f"{key}: {settings[key]!r}")
     if "calls_per_second" in settings:
         value = settings["calls_per_second"]
-        if not (_count(value, integer=False) and 0 < value <= rules.MAX_CALLS_PER_SECOND):
+        if not (
+            _count(value, integer=False) and rules.MIN_CALLS_PER_SECOND <= value <= rules.MAX_CALLS_PER_SECOND
+        ):
             raise CampaignError("campaign.bad_calls_per_second", f"calls_per_second: {value!r}")
     if "ring_seconds" in settings:
         value = settings["ring_seconds"]
