@@ -234,11 +234,12 @@ async def list_dnc(request: web.Request) -> web.Response:
 @requires("campaigns.manage")
 async def add_dnc(request: web.Request) -> web.Response:
     body = await json_body(request)
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise UiError("request.invalid", "reason must be text", field="reason")
     try:
         async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-            row = await store.add_dnc(
-                db, str(body.get("number", "")), str(body.get("reason", ""))[:255], actor=user
-            )
+            row = await store.add_dnc(db, str(body.get("number", "")), reason, actor=user)
             return web.json_response({"number": row.number, "reason": row.reason}, status=201)
     except ValueError as exc:
         if getattr(exc, "error_id", None):
@@ -295,7 +296,7 @@ async def set_disposition(request: web.Request) -> web.Response:
             db,
             path_int(request, "contact_id"),
             str(body.get("code", "")),
-            notes=str(body.get("notes", ""))[:2000],
+            notes=str(body.get("notes", "")),
             agent_id=current.agent_id,
             any_contact=current.can("campaigns.manage"),
             actor=user,

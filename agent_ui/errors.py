@@ -66,6 +66,8 @@ STATUS: dict[str, int] = {
     "campaign.bad_name": 422,
     "campaign.name_too_long": 422,
     "campaign.script_too_long": 422,
+    "campaign.dnc_reason_too_long": 422,
+    "campaign.notes_too_long": 422,
     "survey_remark_too_long": 422,
     # a fax to a mobile number: an invalid recipient (recipient_invalid), said in its own words
     "fax_to_mobile": 422,

@@ -58,6 +58,10 @@ MAX_NAME = 100
 MAX_QUEUE = 64
 #: the longest script (话术) an agent reads from the card, in characters
 MAX_SCRIPT = 5000
+#: dnc_numbers.reason
+MAX_DNC_REASON = 255
+#: a disposition's notes: a longer text is refused, never cut
+MAX_NOTES = 2000
 
 
 class CampaignError(ValueError):
@@ -695,6 +699,8 @@ async def set_disposition(
             raise CampaignError("campaign.not_dialed", str(contact_id))  # a preview offer not yet dialed
         if not agent_id or caller != agent_id:
             raise CampaignError("campaign.contact_not_yours", str(contact_id))
+    if len(notes) > MAX_NOTES:
+        raise CampaignError("campaign.notes_too_long", f"{len(notes)} characters")
     disposition = await session.scalar(
         select(Disposition).where(Disposition.code == code, Disposition.active)
     )
@@ -799,6 +805,10 @@ async def dnc_entries(session: AsyncSession, search: str = "", *, limit: int = 2
 async def add_dnc(
     session: AsyncSession, number: str, reason: str = "", *, actor: User | None = None
 ) -> DncNumber:
+    """Put a number on the do-not-call list; its reason is kept whole or refused
+    (``campaign.dnc_reason_too_long``), never cut."""
+    if len(reason) > MAX_DNC_REASON:
+        raise CampaignError("campaign.dnc_reason_too_long", f"{len(reason)} characters")
     normalised = rules.dial_number(number)
     row = await session.scalar(select(DncNumber).where(DncNumber.number == normalised))
     if row is None:
