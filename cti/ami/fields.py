@@ -11,11 +11,12 @@ field was a fifth of the bridge's time. Asterisk writes each event with the
 same lines in the same order, call after call; only the values change. So the
 picker learns the layout of a frame (the key of every line, up to the last one
 it reads; every line, when one of its keys is absent) and compiles one regular
-expression that names each of those keys in turn. A frame laid out otherwise (a line more or less, a key elsewhere, a value
+expression that steps over those lines in turn. A frame laid out otherwise (a line more or less, a key elsewhere, a value
 holding a stray CR) fails the match and gets the searches, field by field, and
 the same answer; its layout is learned in turn, up to ``MAX_LAYOUTS``.
 
-The pattern is exact because it spells out every line before the last field:
+The pattern is exact because it spells out each key it reads and, of every line
+before, enough of its key to tell it holds none of the keys read further down:
 the line it reads a key from is the first line holding that key.
 """
 
@@ -110,20 +111,45 @@ class FieldPicker:
         if (whole, layout) in self._seen:
             return  # a layout that failed its own pattern (a stray CR): searching is right
         self._seen.add((whole, layout))
+        absent = [k for k in self.keys if k not in first] if whole else []
         self._layouts.append(
             (
-                _pattern(layout, set(read), whole).match,
+                _pattern(layout, set(read), whole, absent).match,
                 _arranger(tuple(line_keys[i] for i in read), self.keys),
             )
         )
 
 
-def _pattern(layout: tuple[str, ...], read: set[int], whole: bool) -> re.Pattern[str]:
-    # Every line of the layout by its key; the lines read are captured, the others stepped over.
+def _pattern(
+    layout: tuple[str, ...], read: set[int], whole: bool, absent: Sequence[str] = ()
+) -> re.Pattern[str]:
+    # Every line of the layout; the lines read by their key, captured; the others stepped over.
     # A value runs to the line's end: a CR inside it fails the match (the searches then read it).
     # ``whole``: the layout is the frame's every line, and nothing may follow it.
-    lines = [re.escape(key) + (r": ?([^\r]*)" if i in read else r":[^\r]*") for i, key in enumerate(layout)]
+    # A line stepped over is told by the shortest start of its key that no key it must not hold
+    # can have (a key read further down, or one the layout lacks): spelling each key out in full
+    # was most of the match's work (the engine takes a literal character as dearly as a step),
+    # and a line that cannot hold those keys is all the answer needs. The repeats are possessive:
+    # a value ends at its CR, there is nothing to give back.
+    lines = []
+    for i, key in enumerate(layout):
+        if i in read:
+            lines.append(re.escape(key) + r": ?([^\r]*+)")
+            continue
+        banned = [k + ":" for k in absent] + [layout[j] + ":" for j in read if j > i]
+        lines.append(re.escape(_distinct_start(key + ":", banned)) + r"[^\r]*+")
     return re.compile("\r\n".join(lines) + (r"\Z" if whole else r"(?=\r\n|\Z)"))
+
+
+def _distinct_start(head: str, banned: Sequence[str]) -> str:
+    """The shortest start of ``head`` (a key and its colon) that no line starting with one of
+    ``banned`` (other keys with their colon) can start with: neither is a start of the other. The
+    whole of ``head`` always is one (a key holds no colon)."""
+    for n in range(1, len(head) + 1):
+        start = head[:n]
+        if not any(b.startswith(start) or start.startswith(b) for b in banned):
+            return start
+    return head
 
 
 def _arranger(order: tuple[str, ...], keys: tuple[str, ...]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
