@@ -151,10 +151,11 @@ async def test_sqlite_connection_back_in_the_pool_is_rolled_back_only_when_in_a_
 
 async def test_sqlite_order_is_created_in_two_thread_hops(db_url, sm, seeded, monkeypatch):
     """On SQLite a new order costs two hops into aiosqlite's thread: BEGIN IMMEDIATE with
-    all the writes, then COMMIT."""
+    all the writes (its customer's check among them), then COMMIT."""
     import aiosqlite
 
     from ticketing import create_order
+    from ticketing.models import Customer
 
     if not db_url.startswith("sqlite"):
         return
@@ -162,6 +163,7 @@ async def test_sqlite_order_is_created_in_two_thread_hops(db_url, sm, seeded, mo
     form = {"故障地址": "中山路1号", "所属供电局": "GZ"}
     async with sm.begin() as s:  # the caches fill
         await create_order(s, agent, workflow="fault_repair", site_id=site, form=form)
+        customer = await s.scalar(select(Customer.id).order_by(Customer.id).limit(1))
     hops = []
     real_execute = aiosqlite.Connection._execute
 
@@ -171,9 +173,12 @@ async def test_sqlite_order_is_created_in_two_thread_hops(db_url, sm, seeded, mo
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
     async with sm.begin() as s:
-        order = await create_order(s, agent, workflow="fault_repair", site_id=site, form=form)
+        order = await create_order(
+            s, agent, workflow="fault_repair", site_id=site, form=form, customer_id=customer
+        )
     monkeypatch.undo()
     assert len(hops) == 2
+    assert order.customer_id == customer
     async with sm() as s:
         assert await s.scalar(select(WorkOrder.number).where(WorkOrder.id == order.id)) == order.number
 

@@ -89,35 +89,40 @@ async def test_json_columns_hold_the_text_the_orm_writes(sm, seeded):
 async def test_a_refused_write_is_sqlalchemys_error_and_its_number_is_never_reused(
     db_url, sm, seeded, monkeypatch
 ):
-    """An order the database refuses (a customer that does not exist) fails with SQLAlchemy's
+    """An order the database refuses (its site deleted meanwhile) fails with SQLAlchemy's
     IntegrityError and leaves nothing behind. Its number is never handed out again: SQLite
     numbers in the order's transaction, so the rollback gives it back and the next order gets
     it; PostgreSQL took it in a transaction of its own, so the next order gets the one after.
-    ``create_order`` refuses an unknown customer itself first (a field error); the database is
-    the last word when one goes between that check and the insert (deleted meanwhile), which
-    skipping the check stands for here."""
+    ``create_order`` refuses an unknown site itself first (a field error); the database is
+    the last word when one goes between that check and the insert, which changing the site on
+    the way into the insert stands for here."""
     from ticketing.workflow import engine
 
-    async def unchecked(*args, **kwargs) -> None:
-        return None
+    real_insert = engine.insert_order
+    gone: list[int] = []
 
-    monkeypatch.setattr(engine, "_check_references", unchecked)
+    async def site_gone(session, order, *args, **kwargs):
+        if gone:
+            order.site_id = gone[0]
+        return await real_insert(session, order, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "insert_order", site_gone)
     agent, site = seeded.users["1001"], seeded.sites["GZ"].id
 
-    async def create(customer_id=None) -> str:
+    async def create() -> str:
         async with sm.begin() as s:
-            order = await create_order(
-                s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON, customer_id=customer_id
-            )
+            order = await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
             return order.number
 
     first = await create()
+    gone.append(10**9)
     with pytest.raises(IntegrityError):
-        await create(customer_id=10**9)
+        await create()
+    gone.clear()
     after = "GZ2026112500003" if db_url.startswith("postgres") else "GZ2026112500002"
     assert [first, await create()] == ["GZ2026112500001", after]
     async with sm() as s:
-        assert await s.scalar(select(WorkOrder.number).where(WorkOrder.customer_id == 10**9)) is None
+        assert await s.scalar(select(WorkOrder.number).where(WorkOrder.site_id == 10**9)) is None
 
 
 async def test_an_open_order_does_not_hold_up_the_next_number(db_url, sm, seeded):

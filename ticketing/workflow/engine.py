@@ -23,7 +23,7 @@ from ticketing.blanks import trim
 from ticketing.cached import Cache
 from ticketing.calls import link
 from ticketing.categories import config_categories
-from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound
+from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, TicketingError
 from ticketing.events import TicketCreated, queue_event
 from ticketing.models import (
     CallLeg,
@@ -121,76 +121,89 @@ async def create_order(
     known = await directory.load(session)
     interaction_ids = list(interaction_ids)
     await _check_references(session, known, site_id, customer_id, interaction_ids)
-    site_codes = known.site_codes
-    moments = _moments(known, site_id, now, now)
-    # a 停用 site is no new order's: the one it is given (the agent's, the order it follows) stays
-    form_values = apply_changes(definition, start, {}, form, site_codes, moments, known.closed_sites(site_id))
-    if submit:
-        check_required(start, form_values)  # refuse before a number is taken
-    site_id = form_site(definition, form_values, site_codes) or site_id
     try:
-        caller_number = checked(caller_number) if caller_number.strip() else ""
-    except InvalidPhoneNumber:
-        raise FieldErrors({"caller_number": "field_bad_phone"}) from None
-    order = new_order(
-        category=category or definition.category,
-        subcategory=subcategory,
-        status=start.status,
-        priority=priority,
-        severity="",
-        # an email's subject becomes the title: the column takes its start
-        title=(trim(title) or await derived_title(session, definition, form_values, subcategory))[
-            : WorkOrder.title.type.length
-        ],
-        site_id=site_id,
-        customer_id=customer_id,
-        caller_number=caller_number,
-        form=form_values,
-        workflow_id=stored.id,
-        workflow_key=stored.key,
-        workflow_version=stored.version,
-        current_node=start.id,
-        created_by_id=user.id,
-        status_times=[status_entry(start.status, now)],
-        node_entered_at=now,
-        due_at=None,
-        closed_at=None,
-        is_open=True,
-        category_locked=False,
-        disabled_nodes=[],
-        source_interaction_id=None,
-        created_at=now,
-        updated_at=now,
-    )
-    if not await can_access(session, user, order):
-        raise Forbidden("the order's site is outside your data scope", site_id=site_id)
-    created = snapshot(order)
-    rows = OrderRows()
-    mine = {"node": start.id, "user_id": user.id, "mode": "any", "seq": 0, "assigned_at": now}
-    rows.comments.append(comment_row(order, user, "create", "" if submit else opinion))
-    rows.audits.append(audit_entry(user, "order.create", "work_order", None, after=created))
-    if submit:
-        target = choose_exit(definition, start, order, None, form_values)
-        operators = await plan_entry(session, user, order, start, target, form_values)
-        rows.comments.append(comment_row(order, user, "submit", opinion))
-        rows.assignments.append({**mine, "state": "done", "acted_at": now})
-        if start.locks_category:
-            order.category_locked = True
-        assignments, rows.timers = await arrive(session, order, definition, target, now, operators)
-        rows.notifications = screen_alerts.routed_rows(routed_to(user, operators), target.status, now)
-        rows.assignments.extend({**row, "acted_at": None} for row in assignments)
-        rows.audits.append(
-            audit_entry(
-                user, "order.submit", "work_order", None, before=created, after=audit_after(order, opinion)
-            )
+        site_codes = known.site_codes
+        moments = _moments(known, site_id, now, now)
+        # a 停用 site is no new order's: the one it is given (the agent's, the order it follows) stays
+        form_values = apply_changes(
+            definition, start, {}, form, site_codes, moments, known.closed_sites(site_id)
         )
-    else:
-        rows.assignments.append({**mine, "state": "pending", "acted_at": None})
-        rows.timers = await sla.node_timers(session, order, definition, start, now)
-    # No call named: the agent is on (or just finished) a call, the order is about that call, and
-    # about its customer when none was given; insert_order looks the call up in the same go.
-    look_up = link_call and named_call is None
-    pattern = await _category_pattern(session, order.category, site_id) or definition.number_pattern
+        if submit:
+            check_required(start, form_values)  # refuse before a number is taken
+        site_id = form_site(definition, form_values, site_codes) or site_id
+        try:
+            caller_number = checked(caller_number) if caller_number.strip() else ""
+        except InvalidPhoneNumber:
+            raise FieldErrors({"caller_number": "field_bad_phone"}) from None
+        order = new_order(
+            category=category or definition.category,
+            subcategory=subcategory,
+            status=start.status,
+            priority=priority,
+            severity="",
+            # an email's subject becomes the title: the column takes its start
+            title=(trim(title) or await derived_title(session, definition, form_values, subcategory))[
+                : WorkOrder.title.type.length
+            ],
+            site_id=site_id,
+            customer_id=customer_id,
+            caller_number=caller_number,
+            form=form_values,
+            workflow_id=stored.id,
+            workflow_key=stored.key,
+            workflow_version=stored.version,
+            current_node=start.id,
+            created_by_id=user.id,
+            status_times=[status_entry(start.status, now)],
+            node_entered_at=now,
+            due_at=None,
+            closed_at=None,
+            is_open=True,
+            category_locked=False,
+            disabled_nodes=[],
+            source_interaction_id=None,
+            created_at=now,
+            updated_at=now,
+        )
+        if not await can_access(session, user, order):
+            raise Forbidden("the order's site is outside your data scope", site_id=site_id)
+        created = snapshot(order)
+        rows = OrderRows()
+        mine = {"node": start.id, "user_id": user.id, "mode": "any", "seq": 0, "assigned_at": now}
+        rows.comments.append(comment_row(order, user, "create", "" if submit else opinion))
+        rows.audits.append(audit_entry(user, "order.create", "work_order", None, after=created))
+        if submit:
+            target = choose_exit(definition, start, order, None, form_values)
+            operators = await plan_entry(session, user, order, start, target, form_values)
+            rows.comments.append(comment_row(order, user, "submit", opinion))
+            rows.assignments.append({**mine, "state": "done", "acted_at": now})
+            if start.locks_category:
+                order.category_locked = True
+            assignments, rows.timers = await arrive(session, order, definition, target, now, operators)
+            rows.notifications = screen_alerts.routed_rows(routed_to(user, operators), target.status, now)
+            rows.assignments.extend({**row, "acted_at": None} for row in assignments)
+            rows.audits.append(
+                audit_entry(
+                    user,
+                    "order.submit",
+                    "work_order",
+                    None,
+                    before=created,
+                    after=audit_after(order, opinion),
+                )
+            )
+        else:
+            rows.assignments.append({**mine, "state": "pending", "acted_at": None})
+            rows.timers = await sla.node_timers(session, order, definition, start, now)
+        # No call named: the agent is on (or just finished) a call, the order is about that call, and
+        # about its customer when none was given; insert_order looks the call up in the same go.
+        look_up = link_call and named_call is None
+        pattern = await _category_pattern(session, order.category, site_id) or definition.number_pattern
+    except TicketingError:
+        # The customer is checked by the INSERT itself (insert_order), which saves a round trip;
+        # a refusal before it still names an unknown customer first, as it did when checked here.
+        await _check_customer(session, customer_id)
+        raise
     active_call_id = await insert_order(
         session, order, pattern, rows, now, agent=user.staff_no if look_up else None
     )
@@ -232,16 +245,33 @@ async def _check_references(
     interaction_ids: list[int],
 ) -> None:
     """Refuse, as field errors and before anything is written, a site, customer or
-    interaction that does not exist (the database's foreign keys would only fail the INSERT)."""
+    interaction that does not exist (the database's foreign keys would only fail the INSERT).
+
+    The customer is read here only to go with another problem: otherwise the order's own
+    INSERT checks it (``insert_order``), a round trip less per order, and ``create_order``
+    reads it when it refuses the order for another reason first."""
     problems: dict[str, str] = {}
     if site_id is not None and site_id not in known.sites:
         problems["site_id"] = "field_unknown_site"
-    if customer_id is not None and await session.get(Customer, customer_id) is None:
-        problems["customer_id"] = "field_unknown_customer"
+    unknown_interactions = False
     if interaction_ids:
         found = set(await session.scalars(select(Interaction.id).where(Interaction.id.in_(interaction_ids))))
-        if set(interaction_ids) - found:
+        unknown_interactions = bool(set(interaction_ids) - found)
+    if problems or unknown_interactions:
+        problems |= await _unknown_customer(session, customer_id)
+        if unknown_interactions:
             problems["interaction_ids"] = "field_unknown_interaction"
+        raise FieldErrors(problems)
+
+
+async def _unknown_customer(session: AsyncSession, customer_id: int | None) -> dict[str, str]:
+    if customer_id is not None and await session.get(Customer, customer_id) is None:
+        return {"customer_id": "field_unknown_customer"}
+    return {}
+
+
+async def _check_customer(session: AsyncSession, customer_id: int | None) -> None:
+    problems = await _unknown_customer(session, customer_id)
     if problems:
         raise FieldErrors(problems)
 

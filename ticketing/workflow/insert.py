@@ -38,11 +38,12 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
 from ticketing.db import postgres_fetchrow, sqlite_call
-from ticketing.errors import ActionRefused
-from ticketing.models import Assignment, AuditLog, Comment, Notification, Timer, WorkOrder
+from ticketing.errors import ActionRefused, FieldErrors
+from ticketing.models import Assignment, AuditLog, Comment, Customer, Notification, Timer, WorkOrder
 from ticketing.numbering import COUNTER_SQL, format_number, number_prefix, take
 
 ORDERS = WorkOrder.__table__
+CUSTOMERS = Customer.__table__
 _ORDER_KEYS = frozenset(c.key for c in ORDERS.columns)
 # Each kind of row: its table and the column its order's id goes into.
 KINDS: dict[str, tuple[Table, str]] = {
@@ -110,18 +111,31 @@ async def insert_order(
     ``agent`` (工号): also look up the call that agent is on, or has just left and the order is
     for (``calls.ACTIVE_CALL``); its id is returned, and its customer becomes the order's when
     the order has none.
+
+    The order's customer, when it has one, must exist: checked in the same go, and refused as
+    the field error ``field_unknown_customer`` with nothing written (on PostgreSQL its number
+    is taken already and not handed out again, as for any order that fails).
     """
     prefix, width = number_prefix(number_pattern, now)
     conn = await session.connection()
     write = _sqlite if conn.dialect.name == "sqlite" else _postgres
     call = {"agent": agent, "since": now - AFTER_CALL_WINDOW, "number": order.caller_number or ""}
-    order.id, value, call_id, call_customer = await write(conn, prefix, width, order, rows, call)
+    written = await write(conn, prefix, width, order, rows, call)
+    if written is None:
+        raise FieldErrors({"customer_id": "field_unknown_customer"})
+    order.id, value, call_id, call_customer = written
     order.number = format_number(prefix, width, value)
     if order.customer_id is None:
         order.customer_id = call_customer
     make_transient_to_detached(order)
     session.add(order)
     return call_id
+
+
+#: what a write hands back: the order's id, its number's sequence value, and the id and customer
+#: of the call looked up (None, None when there is none); None when the order's customer does
+#: not exist (nothing written)
+Written = tuple[int, int, int | None, int | None]
 
 
 # -- shared: columns, defaults, bind processing ---------------------------------------------
@@ -204,12 +218,13 @@ def _sqlite_sql(dialect: Dialect) -> dict[str, str]:
 
     sql = {kind: insert_sql(table) for kind, (table, _) in KINDS.items()}
     sql["order"] = insert_sql(ORDERS) + " ON CONFLICT (number) DO NOTHING RETURNING id"
+    sql["customer"] = f"SELECT 1 FROM {CUSTOMERS.name} WHERE {CUSTOMERS.c.id.name} = ?"
     return sql
 
 
 async def _sqlite(
     conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows, call: dict[str, Any]
-) -> tuple[int, int, int | None, int | None]:
+) -> Written | None:
     dialect = conn.dialect
     sql = _sqlite_sql(dialect)
     # Encoded on the event loop: the thread only talks to SQLite.
@@ -221,9 +236,12 @@ async def _sqlite(
     call_sql, call_params = _call_compiled(dialect)[0], _call_params(dialect, call)
     number_at, customer_at = _position(ORDERS, "number"), _position(ORDERS, "customer_id")
 
-    def write(db: sqlite3.Connection) -> tuple[int, int, int | None, int | None]:
+    def write(db: sqlite3.Connection) -> Written | None:
         cursor = db.cursor()
         try:
+            given = values[customer_at]
+            if given is not None and cursor.execute(sql["customer"], (given,)).fetchone() is None:
+                return None
             found = cursor.execute(call_sql, call_params).fetchone() or (None, None)
             if values[customer_at] is None:
                 values[customer_at] = found[1]
@@ -258,6 +276,9 @@ def _postgres_sql(dialect: Dialect) -> str:
     call_sql, call_params = _call_compiled(dialect)
     first = len(call_params) + 1
     order_columns = _columns(ORDERS)
+    customer = (
+        f"CAST(${first + _position(ORDERS, 'customer_id')} AS {ORDERS.c.customer_id.type.compile(dialect)})"
+    )
     params = iter(range(first, first + len(order_columns)))
     order_values = ", ".join(
         f"COALESCE(${next(params)}, (SELECT customer_id FROM c))"
@@ -267,8 +288,11 @@ def _postgres_sql(dialect: Dialect) -> str:
     )
     parts = [
         f"c AS ({call_sql})",
+        # the order's customer, when it names one, exists: else nothing is written
+        f"k AS (SELECT {customer} IS NULL OR EXISTS "
+        f"(SELECT 1 FROM {CUSTOMERS.name} WHERE {CUSTOMERS.c.id.name} = {customer}) AS known)",
         f"o AS (INSERT INTO work_orders ({', '.join(c.name for c in order_columns)}) "
-        f"VALUES ({order_values}) ON CONFLICT (number) DO NOTHING RETURNING id, customer_id)",
+        f"SELECT {order_values} FROM k WHERE k.known ON CONFLICT (number) DO NOTHING RETURNING id)",
     ]
     rows = f"${first + len(order_columns)}::json"
     for kind, (table, order_key) in KINDS.items():
@@ -290,7 +314,9 @@ def _postgres_sql(dialect: Dialect) -> str:
             f"SELECT {picked} FROM o, json_to_recordset({rows} -> '{kind}') AS r({record}))"
         )
     return (
-        "WITH " + ",\n".join(parts) + "\nSELECT o.id, (SELECT id FROM c), (SELECT customer_id FROM c) FROM o"
+        "WITH "
+        + ",\n".join(parts)
+        + "\nSELECT k.known, (SELECT id FROM o), (SELECT id FROM c), (SELECT customer_id FROM c) FROM k"
     )
 
 
@@ -327,7 +353,7 @@ def _records(
 
 async def _postgres(
     conn: AsyncConnection, prefix: str, width: int, order: WorkOrder, rows: OrderRows, call: dict[str, Any]
-) -> tuple[int, int, int | None, int | None]:
+) -> Written | None:
     dialect = conn.dialect
     values = _order_values(dialect, order)
     # json.dumps as the JSON columns' own bind processor writes each value (the engine sets no
@@ -338,11 +364,12 @@ async def _postgres(
     for _ in range(NUMBER_ATTEMPTS):
         value = await take(conn, prefix)
         values[_position(ORDERS, "number")] = format_number(prefix, width, value)
-        # a number already taken inserts nothing (ON CONFLICT DO NOTHING): no row comes back
-        inserted = await postgres_fetchrow(
+        known, order_id, call_id, call_customer = await postgres_fetchrow(
             conn, _postgres_sql(dialect), (*_call_params(dialect, call), *values, document)
         )
-        if inserted is not None:
-            order_id, call_id, call_customer = inserted
+        if not known:
+            return None
+        # a number already taken inserts nothing (ON CONFLICT DO NOTHING): no id comes back
+        if order_id is not None:
             return order_id, value, call_id, call_customer
     raise _taken(prefix, width, value)
