@@ -366,7 +366,7 @@ async def test_pacing_has_upper_bounds_told_in_words(client):
     h = {"X-CSRF-Token": await login(client, "3001")}
     cid = await _new(client, h, mode="progressive")
     for change, error_id, words in (
-        ({"calls_per_second": 1000}, "campaign.bad_calls_per_second", "每秒呼叫数须大于 0 且不超过 10"),
+        ({"calls_per_second": 1000}, "campaign.bad_calls_per_second", "每秒外呼数须在 0.1 到 10 之间"),
         ({"max_in_flight": 100000}, "campaign.bad_max_in_flight", "同时在呼数须在 1 到 100 之间"),
         ({"max_attempts": 1000}, "campaign.bad_max_attempts", "每个联系人最多拨打 1 到 10 次"),
     ):
