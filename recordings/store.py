@@ -77,12 +77,15 @@ class RecordingStore:
                     yield StoredFile(kind, path.stem.split("-")[0], path, stat.st_size, stat.st_mtime)
 
     def find(self, call_id: str, kind: str = "recording") -> list[Path]:
-        """A call's files of ``kind`` (several for per-leg or fault-report files)."""
+        """A call's files of ``kind`` (several for per-leg or fault-report files) that hold
+        something: a WAV of its header alone (a call given up in the queue, which MixMonitor
+        never heard) is no recording to play. Such a file stays on disk until retention
+        deletes it with the others of its age (``files`` lists it)."""
         _check_id(call_id)
         base = self.kind_dir(kind)
         if not base.is_dir():
             return []
-        return sorted(p for p in base.glob(f"*/{call_id}*") if p.is_file())
+        return sorted(p for p in base.glob(f"*/{call_id}*") if p.is_file() and not _no_audio(p))
 
     def resolve(self, path: str | os.PathLike) -> Path:
         """A host path for ``path`` that is guaranteed to be inside one of the store's directories."""
@@ -99,6 +102,22 @@ class RecordingStore:
                 return wav.getnframes() / float(wav.getframerate())
         except (OSError, wave.Error, EOFError):
             return None
+
+
+#: a canonical WAV header, all Asterisk writes before the first sample
+WAV_HEADER_BYTES = 44
+
+
+def _no_audio(path: Path) -> bool:
+    """A WAV header saying 0 frames with nothing after it. The size first: a file Asterisk is
+    still writing says 0 frames too, and only the rare tiny file is opened."""
+    if path.suffix.lower() != ".wav" or path.stat().st_size > WAV_HEADER_BYTES:
+        return False
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes() == 0
+    except (OSError, wave.Error, EOFError):
+        return False  # not a WAV at all: served as it is, the player says what it is
 
 
 def _check_id(call_id: str) -> None:

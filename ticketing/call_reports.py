@@ -270,7 +270,8 @@ def _record(row: Any) -> CallRecord:
         # the stored duration runs from answer to hang-up, holds included
         talk=round(max(0.0, float(duration or 0.0) - hold), 1),
         hold=round(hold, 1),
-        recording=path,
+        # a call nobody talked on has no audio to play (rows stored before CallLinker knew it)
+        recording=path if path and duration else "",
         survey=int(survey) if survey else None,
         queue_legs=legs,
     )

@@ -414,7 +414,9 @@ class CallLinker:
             row.customer_id = await _customer_for(session, number)
         if event.agent_id and row.user_id is None:
             row.user_id = await session.scalar(select(User.id).where(User.staff_no == event.agent_id))
-        if event.recording:
+        if event.recording and event.answered_at:
+            # MixMonitor writes only while the call is bridged: a call nobody answered (given up
+            # in the queue) leaves a header without audio, which is no recording to offer
             row.file_path = event.recording
         for agent_id, joined, left in event.legs:
             await _leg(session, row, agent_id, joined, left=left)

@@ -1,0 +1,49 @@
+"""A call given up in the queue offers no 播放 (QA F10): its MixMonitor file is a 44-byte WAV
+header (0 s, the player showed NaN). The 通话明细 page and its CSV leave the cell empty, and the
+file's address answers 404 to the supervisor who may open any recording."""
+
+from __future__ import annotations
+
+import csv
+import io
+import wave
+
+from cti.call_events import CallEnded
+from tests.agent_ui.conftest import login
+from tests.agent_ui.test_recording_report_scope import store  # noqa: F401 (the fixture)
+from tests.agent_ui.test_reports import PERIOD, t
+from ticketing.calls import CallLinker
+
+CALL_ID = "1795813058.15"
+
+
+async def test_a_call_given_up_in_the_queue_has_no_recording_link(world, store, client):  # noqa: F811
+    path = store.host_path(store.asterisk_path("recording", CALL_ID))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as header_only:
+        header_only.setnchannels(1)
+        header_only.setsampwidth(2)
+        header_only.setframerate(8000)
+    await CallLinker(world.services.sessionmaker).handle(
+        CallEnded(
+            call_id=CALL_ID,
+            direction="inbound",
+            outcome="abandoned_queue",
+            caller="13000000410",
+            queue="complaint",
+            started_at=t("08:20:00"),
+            queued_at=t("08:20:00"),
+            ended_at=t("08:20:40"),
+            recording=store.asterisk_path("recording", CALL_ID),
+        )
+    )
+    await login(client, "9001")
+    data = await (await client.get("/api/reports/calls", params=PERIOD)).json()
+    row = dict(zip([c["key"] for c in data["columns"]], data["rows"][0], strict=True))
+    assert (row["outcome"], row["recording"]) == ("排队中放弃", "")
+    export = await client.get("/api/reports/calls/export", params={**PERIOD, "format": "csv"})
+    rows = list(csv.reader(io.StringIO((await export.read()).decode("utf-8").lstrip("\ufeff"))))
+    assert rows[1][rows[0].index("录音")] == ""
+    for suffix in ("", "/play", "/peaks"):
+        resp = await client.get(f"/recordings/recording/{CALL_ID}{suffix}")
+        assert resp.status == 404, suffix
