@@ -1,7 +1,7 @@
 // 外委单位资料管理: the register of contractors a workflow step can dispatch to.
 // Disabled (停用) rather than deleted once orders were dispatched to them. The categories it
 // serves are ticked by name (a category is named by its workflows); the record keeps the codes.
-import { categoryChoices, saveRecord, stepChoices } from "./admin_register.js";
+import { categoryChoices, offerOpenSites, saveRecord, stepChoices } from "./admin_register.js";
 import { api, el, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -42,6 +42,7 @@ function edit(c) {
   form.phones.value = c.phones.join(", ");
   fillCategories(c.categories);
   form.site_id.value = c.site_id ?? "";
+  offerOpenSites(form.site_id);
   document.getElementById("contractor-form-title").textContent = `${t("contractor.edit")} · ${c.name}`;
 }
 
@@ -68,13 +69,16 @@ form.addEventListener("submit", async (e) => {
   if (await saveRecord(form, "/api/contractors", body, t("contractor.saved"))) await load();
 });
 form.addEventListener("reset", () => {
-  setTimeout(() => { form.id.value = ""; fillCategories(); }, 0);
+  setTimeout(() => { form.id.value = ""; fillCategories(); offerOpenSites(form.site_id); }, 0);
   for (const input of form.querySelectorAll("input, select, fieldset")) input.removeAttribute("aria-invalid");
   document.getElementById("contractor-form-title").textContent = t("contractor.new");
 });
 
 api("/api/sites").then(({ sites }) => {
-  for (const s of sites) form.site_id.append(el("option", { value: s.id }, s.name));
+  for (const s of sites) {
+    form.site_id.append(el("option", { value: s.id, "data-closed": s.enabled ? null : "1" }, `${s.name}${s.enabled ? "" : ` (${t("site.disabled")})`}`));
+  }
+  offerOpenSites(form.site_id);
 }).catch(() => {});
 stepChoices().then((workflows) => {
   categories = categoryChoices(workflows);

@@ -4,6 +4,14 @@
 import { api, el, once } from "./api.js";
 import { toast } from "./toast.js";
 
+// A 停用 site (data-closed on its option) is offered to nothing new: it shows only where it is
+// already chosen (a user based there, a contractor serving it), after every change of the value.
+export function offerOpenSites(...selects) {
+  for (const select of selects) {
+    for (const o of select.options) o.hidden = o.dataset.closed === "1" && !o.selected;
+  }
+}
+
 // A second press while the first is on its way is ignored (false): it would add the record twice.
 export async function saveRecord(form, collection, body, savedText) {
   for (const input of form.querySelectorAll("input, textarea, select, fieldset")) input.removeAttribute("aria-invalid");

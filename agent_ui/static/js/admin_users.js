@@ -1,6 +1,7 @@
 // 账号管理: the admins' register of users. A new user and a reset password get a temporary
 // password, shown here once; the user chooses their own at the next sign-in. Accounts are
 // disabled (停用), never deleted: orders, calls and the audit log name them.
+import { offerOpenSites } from "./admin_register.js";
 import { api, el, once } from "./api.js";
 import { queueName, t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -43,7 +44,7 @@ function fillChoices(data) {
   form.department_id.replaceChildren(el("option", { value: "" }, "—"), ...data.departments.map((d) => el("option", { value: d.id }, d.name)));
   form.site_id.value = home; form.department_id.value = dept;
   for (const o of form.scope_site_ids.options) o.selected = scope.includes(o.value);
-  offerOpenSites();
+  offerOpenSites(form.site_id, form.scope_site_ids);
   if (queues.join() !== data.queues.join()) {
     queues = data.queues;
     const box = document.getElementById("user-skills");
@@ -51,13 +52,6 @@ function fillChoices(data) {
     for (const q of queues) {
       box.append(el("label", { title: q }, `${queueName(q)} `, el("input", { type: "number", min: 0, max: 99, name: `skill:${q}`, "data-queue": q, placeholder: "—" })));
     }
-  }
-}
-
-// a 停用 site is offered to nobody new: shown only where the user already has it
-function offerOpenSites() {
-  for (const select of [form.site_id, form.scope_site_ids]) {
-    for (const o of select.options) o.hidden = o.dataset.closed === "1" && !o.selected;
   }
 }
 
@@ -75,7 +69,7 @@ function edit(u) {
   form.manager.value = u.manager ?? "";
   for (const input of form.querySelectorAll("[data-queue]")) input.value = u.skills[input.dataset.queue] ?? "";
   form.active.checked = u.active;
-  offerOpenSites();
+  offerOpenSites(form.site_id, form.scope_site_ids);
   document.getElementById("user-form-title").textContent = `${t("user.edit")} · ${u.staff_no} ${u.name}`;
 }
 
@@ -133,7 +127,7 @@ form.addEventListener("submit", (e) => {
 });
 
 form.addEventListener("reset", () => {
-  setTimeout(() => { form.id.value = ""; form.staff_no.readOnly = false; offerOpenSites(); }, 0);
+  setTimeout(() => { form.id.value = ""; form.staff_no.readOnly = false; offerOpenSites(form.site_id, form.scope_site_ids); }, 0);
   document.getElementById("user-form-title").textContent = t("user.new");
 });
 
