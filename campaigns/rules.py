@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Collection, Iterable
 
 from cti import phones
 from cti.calendar import CalendarError, PeriodOrderError, WorkCalendar, parse_period
 from cti.phones import InvalidPhoneNumber, checked, never_dial
+from ticketing.widths import fold_width
 
 #: what the bridge's call events tell about an attempt
 ANSWERED, BUSY, NO_ANSWER, FAILED = "answered", "busy", "no_answer", "failed"
@@ -87,6 +89,31 @@ class WindowError(ValueError):
         super().__init__(f"{reason}: {window}" if window else reason)
         self.reason = reason
         self.window = window
+
+
+_WINDOW_SEPARATORS = re.compile(r"[,;\u3001]")  # after the width fold: ， ； and the ideographic 、
+_WINDOW = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
+_DASHES = str.maketrans({"~": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-"})
+
+
+def normal_windows(windows: object) -> object:
+    """Calling windows as a Chinese input method types them, as stored: full-width digits, colon,
+    comma and hyphen read as ASCII (``ticketing.widths.fold_width``), several windows in one text
+    split at ， 、 ; or a comma, spaces dropped, ``9:00`` as ``09:00``. What is still no window
+    is kept as typed (trimmed) for ``check_windows`` to refuse by name; what is no list of texts
+    is returned as it came, for the same."""
+    if not isinstance(windows, list | tuple) or not all(isinstance(w, str) for w in windows):
+        return windows
+    out = []
+    for text in windows:
+        for part in _WINDOW_SEPARATORS.split(fold_width(text).translate(_DASHES)):
+            part = "".join(part.split())
+            found = _WINDOW.fullmatch(part)
+            if found:
+                part = f"{int(found[1]):02d}:{found[2]}-{int(found[3]):02d}:{found[4]}"
+            if part:
+                out.append(part)
+    return out
 
 
 def check_windows(windows: object) -> None:

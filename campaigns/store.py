@@ -110,7 +110,7 @@ async def create_campaign(
         raise CampaignError("campaign.bad_kind", kind)
     if mode not in CAMPAIGN_MODES:
         raise CampaignError("campaign.bad_mode", mode)
-    windows = [] if windows is None else windows
+    windows = [] if windows is None else rules.normal_windows(windows)
     _check_settings(
         windows=list(windows),
         max_attempts=max_attempts,
@@ -231,6 +231,8 @@ async def update_campaign(
         raise CampaignError("campaign.not_editable", ", ".join(sorted(unknown)))
     if campaign.status == "finished":
         raise CampaignError("campaign.finished", str(campaign.id))
+    if "windows" in changes:
+        changes = {**changes, "windows": rules.normal_windows(changes["windows"])}
     _check_settings(**changes)
     before = settings_of(campaign)
     for key, value in changes.items():
