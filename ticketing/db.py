@@ -38,6 +38,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import PoolResetState
 
+from ticketing.widths import fold_width
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 
@@ -265,7 +267,10 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
             functools.partial(sqlite3.connect, *args, **{**params, **connect_args}), iter_chunk_size=64
         )
         connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
-        return await connection
+        connection = await connection
+        # search folds the stored text's width in SQL as the query's (ticketing.widths)
+        await connection.create_function("fold_width", 1, fold_width, deterministic=True)
+        return connection
 
     kwargs.setdefault("pool_reset_on_return", None)  # _on_reset below
     engine = create_async_engine(url, async_creator=connect, **kwargs)
