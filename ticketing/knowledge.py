@@ -899,12 +899,13 @@ def _within(paths: list[str] | None, site_path: str | None) -> bool:
 
 async def notice_sites(session: AsyncSession, actor: User) -> list[dict[str, Any]]:
     """Every site in tree order (each under its parent: 局, then its 供电所) with its ``depth``
-    from the top, and ``writable``: ``actor`` may publish or change a notice for it (the rule
-    ``_may_write_for`` applies). The notice page's 供电局 pickers: the search offers them all,
-    the editor the writable ones, so an outlet's notice keeps its own site on 变更."""
+    from the top, ``writable``: ``actor`` may publish or change a notice for it (the rule
+    ``_may_write_for`` applies), and ``enabled`` (a 停用 one takes no new notice). The notice
+    page's 供电局 pickers: the search offers them all, the editor the writable ones (a 停用 one
+    only to the notice already of it), so an outlet's notice keeps its own site on 变更."""
     paths = await scope_paths(session, actor)
     rows = await session.execute(
-        select(Site.id, Site.code, Site.name, Site.kind, Site.path).order_by(Site.path)
+        select(Site.id, Site.code, Site.name, Site.kind, Site.path, Site.enabled).order_by(Site.path)
     )
     return [
         {
@@ -914,6 +915,7 @@ async def notice_sites(session: AsyncSession, actor: User) -> list[dict[str, Any
             "kind": r.kind,
             "depth": max(0, r.path.count("/") - 2),
             "writable": _within(paths, r.path),
+            "enabled": r.enabled,
         }
         for r in rows
     ]
@@ -959,8 +961,11 @@ async def _cleaned_notice(
         site_id = values["site_id"]
         if not whole(site_id):
             problems["site_id"] = "field_not_number"
-        elif await fetch(session, Site, site_id) is None:
+        elif (site := await fetch(session, Site, site_id)) is None:
             problems["site_id"] = "field_unknown_site"
+        elif not site.enabled and (current is None or current.site_id != site.id):
+            # a 停用 site takes nothing new (ticketing.site_admin); a notice already of it keeps it
+            problems["site_id"] = "field_site_disabled"
         elif not await _may_write_for(session, actor, site_id):
             problems["site_id"] = "field_out_of_scope"
         else:

@@ -1,7 +1,7 @@
 // Knowledge base (tree + search) and outage notices (time range, bureau, area). Those who may
 // write them (knowledge.write, notice.write) also get the editors: articles are written, edited
 // and disabled, categories added, renamed, ordered and disabled; a notice is published, revised (a new version, the old kept), ended or withdrawn.
-import { saveRecord } from "./admin_register.js";
+import { offerOpenSites, saveRecord } from "./admin_register.js";
 import { api, el, fmtTime, once, safeHref } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -338,6 +338,7 @@ async function showHistory(key, sites) {
 // 停电信息录入: publish a new notice, or (变更) save the loaded one as its next version
 function startNoticeEditor(rerun) {
   const editor = $("notice-editor");
+  offerOpenSites(editor.site_id);
   editor.addEventListener("submit", async (e) => {
     e.preventDefault();
     for (const input of editor.querySelectorAll("input, select, fieldset")) input.removeAttribute("aria-invalid");
@@ -379,7 +380,7 @@ function startNoticeEditor(rerun) {
     $("notice-area-rows").lastElementChild.querySelector("input").focus();
   });
   editor.addEventListener("reset", () => {
-    setTimeout(() => { editor.key.value = ""; editor.version.value = ""; }, 0);
+    setTimeout(() => { editor.key.value = ""; editor.version.value = ""; offerOpenSites(editor.site_id); }, 0);
     $("notice-area-rows").replaceChildren();
     for (const input of editor.querySelectorAll("input, select, fieldset")) input.removeAttribute("aria-invalid");
     editor.remark.required = false;
@@ -393,6 +394,7 @@ function reviseNotice(n) {
   editor.key.value = n.key;
   editor.version.value = n.version;
   editor.site_id.value = n.site_id ?? "";
+  offerOpenSites(editor.site_id); // a 停用 site stays offered to the notice already of it
   editor.area.value = n.area;
   $("notice-area-rows").replaceChildren(...(n.affected_areas || []).map(areaRow));
   editor.reason.value = n.reason;
