@@ -6,6 +6,8 @@ category code) is left as it is, so an admin's changes survive a re-run.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,16 @@ SEEDS = Path(__file__).with_name("seeds")
 WORKFLOWS = ("consult", "fault_repair", "complaint", "service_application", "aftersales_repair")
 
 
-def load_seed(name: str) -> Any:
+@functools.cache
+def _parsed_seed(name: str) -> Any:
+    # Parsed once a process: the pure-Python YAML parser took over a third of seed_defaults,
+    # which the tests run hundreds of times.
     return yaml.safe_load((SEEDS / name).read_text(encoding="utf-8"))
+
+
+def load_seed(name: str) -> Any:
+    """A fresh copy of the seed file's data: callers may change theirs (``workflow_source``)."""
+    return copy.deepcopy(_parsed_seed(name))
 
 
 def workflow_source(
