@@ -17,9 +17,9 @@ from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES, TEXTS
 from agent_ui.work import read_only, unit_of_work
-from campaigns import importer, store
+from campaigns import importer, rules, store
 from cti.calendar import WorkCalendar
-from ticketing.models import Campaign, CampaignContact
+from ticketing.models import Campaign, CampaignContact, utcnow
 from ticketing.users import staffed_queues
 
 routes = web.RouteTableDef()
@@ -32,7 +32,35 @@ def _campaign_id(request: web.Request) -> int:
     return path_int(request, "campaign_id")
 
 
-def _view(campaign: Campaign, progress: dict[str, Any] | None = None) -> dict[str, Any]:
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _calendar(request: web.Request) -> WorkCalendar:
+    """The dialer's calendar (the setting ``campaign_calendar``), which campaigns narrow."""
+    return request.app[SERVICES].campaign_calendar or WorkCalendar.china()
+
+
+def _calling(campaign: Campaign, calendar: WorkCalendar) -> dict[str, Any]:
+    """Whether the campaign's calling hours are open now and, when not, the next time they open
+    (in the calendar's zone): a running campaign outside them dials nobody, and the page says so
+    and until when, rather than showing 进行中 with nothing happening."""
+    hours = rules.calling_calendar(calendar, campaign.windows, campaign.every_day)
+    now = utcnow()
+    if rules.may_call(hours, now):
+        return {"open": True}
+    at = hours.next_working_instant(now)
+    local = at.astimezone(hours.tz)
+    return {
+        "open": False,
+        "next_at": jsonable(at),
+        "weekday": _WEEKDAYS[local.weekday()],
+        "local": f"{local:%m-%d %H:%M}",
+    }
+
+
+def _view(
+    campaign: Campaign, progress: dict[str, Any] | None = None, calendar: WorkCalendar | None = None
+) -> dict[str, Any]:
     out = {
         "id": campaign.id,
         "name": campaign.name,
@@ -41,6 +69,7 @@ def _view(campaign: Campaign, progress: dict[str, Any] | None = None) -> dict[st
         "status": campaign.status,
         "queue": campaign.queue,
         "windows": campaign.windows,
+        "every_day": campaign.every_day,
         "max_attempts": campaign.max_attempts,
         "retry_minutes": campaign.retry_minutes,
         "max_in_flight": campaign.max_in_flight,
@@ -58,6 +87,8 @@ def _view(campaign: Campaign, progress: dict[str, Any] | None = None) -> dict[st
     }
     if progress is not None:
         out["progress"] = progress
+    if calendar is not None:
+        out["calling"] = _calling(campaign, calendar)
     return out
 
 
@@ -106,7 +137,7 @@ async def list_campaigns(request: web.Request) -> web.Response:
         rows = await store.list_campaigns(db)
         return web.json_response(
             {
-                "campaigns": [_view(c, await store.progress(db, c.id)) for c in rows],
+                "campaigns": [_view(c, await store.progress(db, c.id), _calendar(request)) for c in rows],
                 # the queues a campaign may call for: the hotline's, as the wallboard lists them
                 "queues": await staffed_queues(db, services.default_skills),
             }
@@ -146,7 +177,7 @@ async def get_campaign(request: web.Request) -> web.Response:
     state = request.query.get("state", "")
     async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
         campaign = await store.get_campaign(db, cid)
-        view = _view(campaign, await store.progress(db, cid))
+        view = _view(campaign, await store.progress(db, cid), _calendar(request))
         view["contacts"] = [_contact(c) for c in await store.contacts_page(db, cid, state=state, limit=200)]
         view["disposition_labels"] = await _disposition_labels(request, await store.disposition_labels(db))
         return web.json_response(view)
@@ -159,8 +190,7 @@ async def update_campaign(request: web.Request) -> web.Response:
     the answer's ``rescheduled`` and ``finished`` count the pending contacts the change moved."""
     cid = _campaign_id(request)
     body = await json_body(request)
-    services = request.app[SERVICES]
-    calendar = services.campaign_calendar or WorkCalendar.china()
+    services, calendar = request.app[SERVICES], _calendar(request)
     async with unit_of_work(services, current_user(request)) as (db, user):
         campaign = await store.get_campaign(db, cid)
         moved = await store.update_campaign(db, campaign, body, calendar=calendar, actor=user)

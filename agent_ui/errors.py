@@ -51,6 +51,7 @@ STATUS: dict[str, int] = {
     "campaign.bad_kind": 422,
     "campaign.bad_mode": 422,
     "campaign.bad_window": 422,
+    "campaign.bad_every_day": 422,
     "campaign.window_order": 422,
     "campaign.window_overlap": 422,
     "campaign.bad_max_attempts": 422,

@@ -17,7 +17,7 @@ from campaigns.events import (
     CampaignContactOffered,
     CampaignOfferWithdrawn,
 )
-from campaigns.sources import CallbackListener
+from campaigns.sources import CallbackListener, staffed_hours
 from campaigns.store import CampaignError
 from campaigns.telephony import BridgeTelephony
 
@@ -30,4 +30,5 @@ __all__ = [
     "CampaignOfferWithdrawn",
     "CampaignError",
     "Dialer",
+    "staffed_hours",
 ]

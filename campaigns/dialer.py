@@ -142,7 +142,9 @@ class Dialer:
                     expired,
                     surveyed,
                 )
-        if not rules.may_call(rules.window_calendar(self.calendar, campaign.windows), now):
+        if not rules.may_call(
+            rules.calling_calendar(self.calendar, campaign.windows, campaign.every_day), now
+        ):
             return
         pacer = self.pacers.get(campaign.id)
         if pacer is None:
@@ -293,12 +295,12 @@ class Dialer:
 
     def _refusal(self, campaign: Campaign) -> str:
         """Why an offer of the campaign may not be dialed now ("" when it may)."""
-        return self._refused(campaign.status, campaign.windows)
+        return self._refused(campaign.status, campaign.windows, campaign.every_day)
 
-    def _refused(self, status: str, windows: list[Any]) -> str:
+    def _refused(self, status: str, windows: list[Any], every_day: bool) -> str:
         if status != "running":
             return "campaign.not_running"
-        if not rules.may_call(rules.window_calendar(self.calendar, windows), self.now()):
+        if not rules.may_call(rules.calling_calendar(self.calendar, windows, every_day), self.now()):
             return "campaign.outside_window"
         return ""
 
@@ -318,6 +320,7 @@ class Dialer:
                     CampaignContact.agent_id,
                     Campaign.status,
                     Campaign.windows,
+                    Campaign.every_day,
                 )
                 .join(Campaign, Campaign.id == CampaignContact.campaign_id)
                 .where(CampaignContact.id.in_(set(self.offers.values())))
@@ -327,7 +330,9 @@ class Dialer:
             row = found.get(contact_id)
             held = row is not None and (row.state, row.agent_id) == ("dialing", agent_id)
             reason = (
-                self._refused(row.status, row.windows) if row is not None and held else "campaign.not_offered"
+                self._refused(row.status, row.windows, row.every_day)
+                if row is not None and held
+                else "campaign.not_offered"
             )
             if reason:
                 await self._withdraw(agent_id, contact_id, reason)

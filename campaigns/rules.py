@@ -80,6 +80,14 @@ def window_calendar(base: WorkCalendar, windows: Iterable[str]) -> WorkCalendar:
     return dataclasses.replace(base, hours=hours, makeup_hours=periods if base.makeup_hours else ())
 
 
+def calling_calendar(base: WorkCalendar, windows: Iterable[str], every_day: bool = False) -> WorkCalendar:
+    """When a campaign may call: ``window_calendar`` of ``base``, or, ``every_day``, of a calendar
+    open every day of the week, holidays too (a 24×7 line's callbacks), in ``base``'s time zone."""
+    if every_day:
+        base = dataclasses.replace(WorkCalendar.always_open(), tz=base.tz)
+    return window_calendar(base, windows)
+
+
 class WindowError(ValueError):
     """Calling windows the dialer could not use; ``reason`` says why: ``format`` (not
     ``HH:MM-HH:MM``), ``order`` (the end is not after the start: a window lies within one

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from campaigns import store
 from cti.bus import Bus
 from cti.phones import InvalidPhoneNumber
+from cti.routing import RoutingConfig
 from ivr.events import CallbackRequested
 from ticketing.models import (
     Assignment,
@@ -44,11 +46,32 @@ MISSED_CALL_HOURS = 24
 CALLBACK_NAME = "队列回呼 {queue}"
 
 
-async def add_callback(session: AsyncSession, event: CallbackRequested) -> CampaignContact | None:
+#: when a queue's callbacks may be called: (every day, windows), from the queue and the line rung
+CallbackHours = Callable[[str, str], tuple[bool, list[str]]]
+
+
+def staffed_hours(routing: RoutingConfig) -> CallbackHours:
+    """Callbacks follow the hours the line the caller rang is staffed (``RoutingConfig.staffed_hours``):
+    a 24×7 line (95598) round the clock, every day; an office-hours line in its working-day hours."""
+
+    def hours(queue: str, dnis: str) -> tuple[bool, list[str]]:
+        staffed = routing.staffed_hours(queue, dnis)
+        if staffed.always:
+            return True, []
+        return False, [str(w) for w in staffed.workdays]
+
+    return hours
+
+
+async def add_callback(
+    session: AsyncSession, event: CallbackRequested, hours: CallbackHours | None = None
+) -> CampaignContact | None:
     """A caller chose to be called back: into the running callback campaign of their queue.
 
     The first callback of a queue opens its campaign, running at once: the caller
-    was promised a call. Admins pause it or change its pacing like any other.
+    was promised a call (尽快给您回电). It calls in the hours the queue is staffed (``hours``;
+    without: the working days' windows of any campaign). Admins pause it or change its
+    settings like any other.
     """
     queue = event.queue or "service"
     campaign = await session.scalar(
@@ -58,8 +81,15 @@ async def add_callback(session: AsyncSession, event: CallbackRequested) -> Campa
         .limit(1)
     )
     if campaign is None:
+        every_day, windows = hours(queue, event.dnis) if hours is not None else (False, [])
         campaign = await store.create_campaign(
-            session, name=CALLBACK_NAME.format(queue=queue), queue=queue, kind="callback", mode="progressive"
+            session,
+            name=CALLBACK_NAME.format(queue=queue),
+            queue=queue,
+            kind="callback",
+            mode="progressive",
+            windows=windows,
+            every_day=every_day,
         )
         await store.set_status(session, campaign, "start")
     arrived = dt.datetime.fromtimestamp(event.entered_at or event.requested_at or event.ts, dt.UTC)
@@ -81,15 +111,18 @@ async def add_callback(session: AsyncSession, event: CallbackRequested) -> Campa
 class CallbackListener:
     """Consumes ``CallbackRequested`` from the bus (idempotent: a replayed event adds nothing)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], hours: CallbackHours | None = None
+    ) -> None:
         self.sessions = sessions
+        self.hours = hours
 
     def subscribe(self, bus: Bus) -> None:
         bus.subscribe(self.handle, types=[CallbackRequested], group="campaigns-callbacks")
 
     async def handle(self, event: CallbackRequested) -> None:
         async with self.sessions.begin() as session:
-            contact = await add_callback(session, event)
+            contact = await add_callback(session, event, self.hours)
         if contact is not None and contact.state != "pending":
             log.info("callback from %s not queued: %s", contact.number, contact.state)
         elif contact is not None:

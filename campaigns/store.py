@@ -44,6 +44,7 @@ INTERRUPTED = "interrupted"
 #: the settings a campaign that is not finished may change (windows, retries, pacing …)
 EDITABLE = (
     "windows",
+    "every_day",
     "max_attempts",
     "retry_minutes",
     "max_in_flight",
@@ -86,6 +87,7 @@ async def create_campaign(
     kind: str = "list",
     mode: str = "progressive",
     windows: list[str] | None = None,
+    every_day: bool = False,
     max_attempts: int = 3,
     retry_minutes: dict[str, float] | None = None,
     max_in_flight: int = 5,
@@ -112,7 +114,8 @@ async def create_campaign(
         raise CampaignError("campaign.bad_mode", mode)
     windows = [] if windows is None else rules.normal_windows(windows)
     _check_settings(
-        windows=list(windows),
+        windows=list(windows) if isinstance(windows, list | tuple) else windows,
+        every_day=every_day,
         max_attempts=max_attempts,
         retry_minutes=retry_minutes or {},
         max_in_flight=max_in_flight,
@@ -126,6 +129,7 @@ async def create_campaign(
         kind=kind,
         mode=mode,
         windows=windows,
+        every_day=every_day,
         max_attempts=max_attempts,
         retry_minutes=dict(retry_minutes or {}),
         max_in_flight=max_in_flight,
@@ -176,6 +180,8 @@ def _check_settings(**settings: Any) -> None:
             rules.check_windows(settings["windows"])
         except rules.WindowError as exc:
             raise CampaignError(_WINDOW_ERRORS[exc.reason], exc.window) from None
+    if "every_day" in settings and not isinstance(settings["every_day"], bool):
+        raise CampaignError("campaign.bad_every_day", f"every_day: {settings['every_day']!r}")
     for key, most in (("max_attempts", rules.MAX_ATTEMPTS), ("max_in_flight", rules.MAX_IN_FLIGHT)):
         if key in settings and not (_count(settings[key], integer=True) and 1 <= settings[key] <= most):
             raise CampaignError(f"campaign.bad_{key}", f"{key}: {settings[key]!r}")
@@ -210,7 +216,7 @@ def settings_of(campaign: Campaign) -> dict[str, Any]:
 
 
 #: the settings that decide when a contact is called next (``reschedule`` follows a change)
-SCHEDULING = ("windows", "max_attempts", "retry_minutes")
+SCHEDULING = ("windows", "every_day", "max_attempts", "retry_minutes")
 
 
 async def update_campaign(
@@ -279,7 +285,10 @@ async def reschedule(session: AsyncSession, campaign: Campaign, calendar: WorkCa
     )
     for contact_id, outcome, ended in attempts:
         last[contact_id] = (outcome, ended)  # the latest attempt wins
-    policy, windows = policy_of(campaign), rules.window_calendar(calendar, campaign.windows)
+    policy, windows = (
+        policy_of(campaign),
+        rules.calling_calendar(calendar, campaign.windows, campaign.every_day),
+    )
     moved = {"rescheduled": 0, "finished": 0}
     for contact in contacts:
         step = rules.rescheduled(
@@ -643,7 +652,11 @@ async def record_outcome(
     campaign = await session.get(Campaign, contact.campaign_id)
     assert campaign is not None
     step = rules.after_attempt(
-        policy_of(campaign), contact.attempts, outcome, now, rules.window_calendar(calendar, campaign.windows)
+        policy_of(campaign),
+        contact.attempts,
+        outcome,
+        now,
+        rules.calling_calendar(calendar, campaign.windows, campaign.every_day),
     )
     contact.state, contact.attempts, contact.next_attempt_at = step.state, step.attempts, step.next_attempt_at
     if outcome != rules.AGENT_MISSED:

@@ -180,6 +180,20 @@ class RoutingConfig:
     def needs_profile(self) -> bool:
         return any(r.vip is not None or r.open_fault_within_24h is not None for r in self.rules)
 
+    def staffed_hours(self, queue: str, dnis: str = "") -> BusinessHours:
+        """The hours calls reach ``queue``: those of the line ``dnis`` (the number the caller
+        rang), else of the lines sending calls straight to the queue, else of the lines whose
+        IVR hands callers to queues; round the clock when any of them is (95598)."""
+        entry = self.entries.get(dnis)
+        lines = [entry] if entry is not None else []
+        lines = lines or [e for e in self.entries.values() if str(e.target) == f"queue:{queue}"]
+        lines = lines or [e for e in self.entries.values() if e.target.kind == "ivr"]
+        hours = [self.hours.get(e.hours, BusinessHours(name=e.hours, always=True)) for e in lines]
+        always = BusinessHours(name="always", always=True)
+        if not hours or any(h.always for h in hours):
+            return always
+        return hours[0]
+
     def queue_for_skill(self, skill: str) -> str:
         return self.skills[skill]
 

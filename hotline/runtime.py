@@ -345,7 +345,8 @@ async def _ticketing_consumers(
     # a message goes out once its row is committed, by this process or a web process
     stack.push_async_callback(dispatcher.listen(bus).close)
     await stack.enter_async_context(_background(dispatcher.run(), "notifications"))
-    campaigns.CallbackListener(sessions).subscribe(bus)  # "keep my place, call me back"
+    # "keep my place, call me back": called back in the hours the line is staffed (95598: always)
+    campaigns.CallbackListener(sessions, hours=campaigns.staffed_hours(_routing(settings))).subscribe(bus)
 
 
 def _sla_worker(settings: Settings, sessions, bus: Bus) -> ticketing.SlaWorker:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.models.base import Base, Timestamped, utcnow
@@ -38,6 +38,9 @@ class Campaign(Base, Timestamped):
     queue: Mapped[str] = mapped_column(String(64))
     #: calling windows: "HH:MM-HH:MM" periods on working days of the working-time calendar
     windows: Mapped[list[Any]] = mapped_column(default=list)
+    #: the windows apply on every day, rest days and holidays too (a 24×7 line's queue callbacks),
+    #: not only on the working days of the calendar
+    every_day: Mapped[bool] = mapped_column(default=False, server_default=false())
     max_attempts: Mapped[int] = mapped_column(default=3)
     #: minutes to wait before the next attempt, per outcome (busy / no_answer / failed)
     retry_minutes: Mapped[dict[str, Any]] = mapped_column(default=dict)

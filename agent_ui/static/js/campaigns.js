@@ -12,6 +12,10 @@ let current = null;
 
 const counts = (p) => Object.entries(p || {}).map(([k, v]) => `${t(`camp.state.${k}`)} ${v}`).join(" · ");
 const outcomeText = (code) => (code ? t(`camp.outcome.${code}`) : "");
+// a running campaign outside its calling hours dials nobody: say so, and when it calls next
+const idleText = (c) => (c.status === "running" && c.calling && !c.calling.open
+  ? t("camp.idle_until", { day: t(`site.day.${c.calling.weekday}`), at: c.calling.local }) : "");
+const statusText = (c) => [t(`camp.status.${c.status}`), idleText(c)].filter(Boolean).join(" · ");
 
 async function load() {
   const { campaigns, queues } = await api("/api/campaigns");
@@ -24,7 +28,7 @@ async function load() {
   body.replaceChildren(...campaigns.map((c) => el("tr", {},
     el("td", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); show(c.id); } }, c.name)),
     el("td", {}, t(`camp.kind.${c.kind}`)), el("td", {}, t(`camp.mode.${c.mode}`)), el("td", { title: c.queue }, queueName(c.queue)),
-    el("td", {}, t(`camp.status.${c.status}`)), el("td", {}, counts(c.progress.states)),
+    el("td", {}, statusText(c)), el("td", {}, counts(c.progress.states)),
     // only the status changes the campaign's status allows (a finished one offers none)
     el("td", {}, ...c.actions.map((a) => el("button", { class: "link", onclick: (e) => once(e.currentTarget, () => act(c.id, a)) }, t(`camp.${a}`)))),
   )));
@@ -39,7 +43,7 @@ async function act(id, action) {
 function settingsText(c) {
   const retry = RETRY_OUTCOMES.map((o) => `${outcomeText(o)} ${c.retry_effective[o]}`).join(" · ");
   return [
-    `${t("camp.windows")}: ${c.windows.length ? c.windows.join(", ") : t("camp.windows_calendar")}`,
+    `${t("camp.windows")}: ${c.windows.length ? c.windows.join(", ") : t("camp.windows_calendar")}${c.every_day ? ` (${t("camp.every_day")})` : ""}`,
     `${t("camp.max_attempts")}: ${c.max_attempts}`,
     `${t("camp.retry")}: ${retry}`,
     `${t("camp.max_in_flight")}: ${c.max_in_flight}`,
@@ -53,6 +57,7 @@ function fillEdit(c) {
   if (!form) return;
   form.hidden = !c.editable;
   form.windows.value = c.windows.join(",");
+  form.every_day.checked = c.every_day;
   for (const k of ["max_attempts", "max_in_flight", "calls_per_second", "ring_seconds", "script"]) form[k].value = c[k];
   for (const o of RETRY_OUTCOMES) form[`retry_${o}`].value = c.retry_effective[o];
 }
@@ -74,6 +79,7 @@ async function show(id) {
     if (!c.editable) document.getElementById("camp-report").replaceChildren();
   }
   document.getElementById("camp-counts").replaceChildren(
+    el("p", {}, `${t("camp.status")}: ${statusText(c)}`),
     el("p", {}, `${t("camp.states")}: ${counts(c.progress.states)}`),
     el("p", {}, `${t("camp.outcomes")}: ${Object.entries(c.progress.outcomes).map(([k, v]) => `${outcomeText(k)} ${v}`).join(" · ")}`),
     el("p", {}, `${t("camp.dispositions")}: ${Object.entries(c.progress.dispositions).map(([k, v]) => `${dispositionText(k)} ${v}`).join(" · ")}`),
@@ -88,6 +94,7 @@ async function saveSettings(form) {
   for (const o of RETRY_OUTCOMES) retry[o] = Number(form[`retry_${o}`].value);
   const saved = await api(`/api/campaigns/${current}`, { method: "PATCH", body: {
     windows: form.windows.value.split(",").map((w) => w.trim()).filter(Boolean),
+    every_day: form.every_day.checked,
     max_attempts: Number(form.max_attempts.value), retry_minutes: retry,
     max_in_flight: Number(form.max_in_flight.value), calls_per_second: Number(form.calls_per_second.value),
     ring_seconds: Number(form.ring_seconds.value), script: form.script.value,
@@ -166,6 +173,7 @@ export function start() {
         await api("/api/campaigns", { method: "POST", body: {
           name: f.name.value, kind: f.kind.value, mode: f.mode.value, queue: f.queue.value,
           windows: f.windows.value.split(",").map((w) => w.trim()).filter(Boolean),
+          every_day: f.every_day.checked,
           max_attempts: Number(f.max_attempts.value), max_in_flight: Number(f.max_in_flight.value),
           calls_per_second: Number(f.calls_per_second.value), ring_seconds: Number(f.ring_seconds.value),
           script: f.script.value,
