@@ -15,6 +15,11 @@ from pathlib import Path
 
 import pytest
 
+# Before ticketing.users is imported, and inherited by every server the tests start: argon2 at
+# production cost on each sign-in and user made was minutes of the suite (=0 in the environment
+# keeps it). test_password_hashing checks that everything else hashes at production cost.
+os.environ.setdefault("HOTLINE_TEST_CHEAP_PASSWORD_HASH", "1")
+
 REPO = Path(__file__).resolve().parent.parent
 CONTROL = REPO / "deploy" / "asterisk" / "hotline-asterisk"
 
