@@ -95,12 +95,22 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
             "windows": {
                 "type": "array",
                 "items": {"type": "string", "example": "09:00-12:00"},
-                "description": "calling windows, HH:MM-HH:MM, not overlapping",
+                "description": "calling windows, HH:MM-HH:MM, not overlapping; full-width digits and "
+                "punctuation, 、 and H:MM are read, stored normalised",
+            },
+            "every_day": {
+                "type": "boolean",
+                "default": False,
+                "description": "the windows hold on rest days and holidays too (a 24×7 line)",
             },
             "max_attempts": {"type": "integer", "minimum": 1},
             "retry_minutes": {"type": "object", "description": "outcome → minutes until the next try"},
             "max_in_flight": {"type": "integer", "minimum": 1},
-            "calls_per_second": {"type": "number", "exclusiveMinimum": 0},
+            "calls_per_second": {
+                "type": "number",
+                "minimum": campaign_store.rules.MIN_CALLS_PER_SECOND,
+                "maximum": campaign_store.rules.MAX_CALLS_PER_SECOND,
+            },
             "ring_seconds": {"type": "integer"},
             "script": {"type": "string", "maxLength": campaign_store.MAX_SCRIPT, "description": "话术"},
         },
@@ -113,7 +123,7 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
                 "type": "string",
                 "description": "any spelling (139-1111-2222, +86 …); stored normalised",
             },
-            "reason": {"type": "string", "maxLength": 255},
+            "reason": {"type": "string", "maxLength": campaign_store.MAX_DNC_REASON},
         },
     },
     ("POST", "/api/orders/{key}/survey"): {
