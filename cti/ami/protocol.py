@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from cti.ami import fields
 
@@ -199,8 +199,9 @@ def _complete(buf: bytes) -> int:
 _PAD = rb"[ \t\r\x0b\x0c]*"
 
 
-def _starts_of(names: list[bytes]) -> tuple[re.Pattern[bytes], list[bytes]]:
-    """Where the frames worth reading start: events of ``names`` and every non-event.
+def _starts_of(names: list[bytes]) -> tuple[re.Pattern[bytes], re.Pattern[bytes], list[bytes]]:
+    """Where the frames worth reading start: events of ``names`` and every non-event; and the
+    same test on one frame alone (a wanted event, or a frame that is no event nor empty).
 
     The names go in as a tree (``Agent(?:C(?:alled|o…)|Dump)|…``), so that an
     unwanted name fails on its first differing letter instead of against each
@@ -211,7 +212,8 @@ def _starts_of(names: list[bytes]) -> tuple[re.Pattern[bytes], list[bytes]]:
     # whitespace around the name, as Frame.name strips it (Asterisk writes none; a stream that
     # has some must still frame as reading every frame would)
     wanted = b"Event: " + _PAD + _tree(sorted(names), order) + _PAD + rb"\r\n|" if names else b""
-    return re.compile(re.escape(_SEP) + rb"(?=" + wanted + rb"(?!Event: ))"), order
+    starts = re.compile(re.escape(_SEP) + rb"(?=" + wanted + rb"(?!Event: ))")
+    return starts, re.compile(wanted + rb"(?!Event: |\Z)"), order
 
 
 def _tree(names: list[bytes], order: list[bytes], prefix: bytes = b"") -> bytes:
@@ -239,6 +241,7 @@ class AmiProtocol:
         self._wanted: frozenset[bytes] | None = None
         self._names: list[str] = []  # the wanted names, as ``_starts`` numbers them (from 1)
         self._starts = _EVERY_FRAME
+        self._worth: Callable[[bytes], re.Match[bytes] | None] | None = None  # see _scan_parts
         # Events carrying an ActionID (action lists) are kept, whatever their name, while ``keep_listed``.
         self.keep_listed = False
 
@@ -256,7 +259,11 @@ class AmiProtocol:
     @wanted.setter
     def wanted(self, names: frozenset[bytes] | None) -> None:
         self._wanted = names
-        self._starts, order = (_EVERY_FRAME, []) if names is None else _starts_of(list(names))
+        if names is None:
+            self._starts, self._worth, order = _EVERY_FRAME, None, []
+        else:
+            self._starts, worth, order = _starts_of(list(names))
+            self._worth = worth.match
         self._names = ["", *(n.decode("utf-8", "replace").strip() for n in order)]
 
     def reset(self) -> None:
@@ -291,6 +298,11 @@ class AmiProtocol:
 
         Returns old-style command output still waiting for its end marker.
         """
+        if not every and pos == 0 and self._worth is not None:
+            found = len(out)
+            if self._scan_parts(buf, end, out):
+                return None
+            del out[found:]  # old-style command output, whose blank lines are no frame ends
         pending: bytes | None = None
         names = self._names
         for m in (_EVERY_FRAME if every else self._starts).finditer(buf, pos, end):
@@ -328,6 +340,32 @@ class AmiProtocol:
                 continue
             out.append(frame)
         return pending
+
+    def _scan_parts(self, buf: bytes, end: int, out: list[Frame]) -> bool:
+        """``_scan`` of the wanted events and every non-event, the buffer cut at its separators in C
+        and each frame tested by ``_worth`` in C: searching the whole buffer with ``_starts`` and
+        then each wanted frame again for its end took twice the work (the pattern engine steps
+        through bytes several times slower than ``bytes.split``). False, with ``out`` holding only
+        part of the frames, when old-style command output comes (its blank lines end no frame):
+        ``_scan`` then reads that buffer as before."""
+        names = self._names
+        malformed: list[bytes] = []
+        for m in filter(None, map(self._worth, buf[len(_SEP) : end - len(_SEP)].split(_SEP))):  # type: ignore[arg-type]
+            part = m.string
+            if m.lastindex:  # a wanted event, found by its name
+                out.append(Frame.event(part, names[m.lastindex]))
+                continue
+            if part.startswith(b"Response: Follows") and _END_COMMAND not in part:
+                return False
+            frame = Frame(part)
+            if frame.kind == "unknown":
+                malformed.append(part)
+                continue
+            out.append(frame)
+        for part in malformed:
+            self.malformed += 1
+            log.warning("AMI: skipped a malformed frame (%d bytes): %r", len(part), part[:120])
+        return True
 
     def _take_greeting(self, buf: bytes) -> bytes:
         end = buf.find(b"\r\n")
