@@ -40,6 +40,7 @@ from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
 from ticketing.db import postgres_fetchrow, sqlite_call
 from ticketing.errors import ActionRefused, FieldErrors
 from ticketing.models import Assignment, AuditLog, Comment, Customer, Notification, Timer, WorkOrder
+from ticketing.models.base import UtcDateTime
 from ticketing.numbering import COUNTER_SQL, format_number, number_prefix, take
 
 ORDERS = WorkOrder.__table__
@@ -176,6 +177,35 @@ def _order_values(dialect: Dialect, order: WorkOrder) -> list[Any]:
     """The order's values (number still None): read from the instance's own dict, not through
     the ORM's attribute machinery."""
     return _encode(_processors(dialect, ORDERS), order.__dict__)
+
+
+#: a column's value as it goes into the JSON document
+Convert = Callable[[Any], Any]
+
+
+def _utc_text(value: dt.datetime | None) -> str | None:
+    # UtcDateTime's bind processing (naive UTC) and the ISO text, in one step
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat()
+
+
+def _converter(process: Callable[[Any], Any] | None, column: Column[Any]) -> Convert | None:
+    """How a value of ``column`` goes into the JSON document: through the column's bind
+    processor, and a date or time as ISO text. None: as it is (text, numbers, flags)."""
+    if isinstance(column.type, UtcDateTime):
+        return _utc_text
+    if process is None and column.type.python_type in (str, int, bool, float):
+        return None
+
+    def convert(value: Any) -> Any:
+        if process is not None:
+            value = process(value)
+        return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
+
+    return convert
 
 
 # ACTIVE_CALL's own parameters; its other binds are constants of the query.
@@ -323,30 +353,35 @@ def _postgres_sql(dialect: Dialect) -> str:
 @functools.cache
 def _record_plan(
     dialect: Dialect, table: Table, order_key: str
-) -> list[tuple[str, Callable[[Any], Any] | None, Column[Any], bool]]:
-    """Per column of a row in the JSON document: its name, bind processor, column and whether it
-    is a JSON column (whose value goes in as it is, nested)."""
-    return [
-        (c.name, process, c, isinstance(c.type, JSON))
-        for key, process, c in _processors(dialect, table)
-        if key != order_key
-    ]
+) -> list[tuple[str, str, Callable[[Any], Any] | None, Any, Convert | None]]:
+    """Per column of a row in the JSON document: its name, its key in a row, its default (a
+    callable, or else the value), and how its value is converted (a JSON column's goes in as
+    it is, nested). Worked out once: this runs for every row of every new order."""
+    plan = []
+    for key, process, column in _processors(dialect, table):
+        if key == order_key:
+            continue
+        default = column.default
+        make = default.arg if default is not None and default.is_callable else None
+        value = default.arg if default is not None and not default.is_callable else None
+        convert = None if isinstance(column.type, JSON) else _converter(process, column)
+        plan.append((column.name, key, make, value, convert))
+    return plan
 
 
 def _records(
     dialect: Dialect, table: Table, order_key: str, rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
+    plan = _record_plan(dialect, table, order_key)
     out = []
     for row in rows:
         record = {}
-        for name, process, column, nested in _record_plan(dialect, table, order_key):
-            value = row[column.key] if column.key in row else _default(column)
-            if not nested:
-                if process is not None:
-                    value = process(value)
-                if isinstance(value, (dt.datetime, dt.date)):
-                    value = value.isoformat()
-            record[name] = value
+        for name, key, make, default, convert in plan:
+            if key in row:
+                value = row[key]
+            else:
+                value = make(None) if make is not None else default
+            record[name] = convert(value) if convert is not None else value
         out.append(record)
     return out
 
