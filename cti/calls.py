@@ -181,7 +181,13 @@ class CallModel(ChannelEvents, QueueCallEvents):
             if only_if is not None and only_if(frame.raw) is None:
                 return
             values = pick(frame.raw)
-            handler(_moment(values[0]), *values[1:])
+            # Asterisk's ``Timestamp:`` (manager.conf ``timestampevents``); now when it is absent
+            # or garbled. Read here, not in a function of its own: a call per handled event.
+            try:
+                at = float(values[0]) or time.time()
+            except ValueError:
+                at = time.time()
+            handler(at, *values[1:])
 
     def expect(self, linkedid: str, **facts: str) -> None:
         """Facts about a call we originate ourselves (direction, agent, customer number)."""
@@ -513,11 +519,3 @@ def _queue_of_leg(name: str) -> str:
     if not name.startswith("Local/"):
         return ""
     return name[len("Local/") :].partition("@")[0]
-
-
-def _moment(stamp: str) -> float:
-    """Asterisk's ``Timestamp:`` (manager.conf ``timestampevents``); now when it is absent or garbled."""
-    try:
-        return float(stamp) or time.time()
-    except ValueError:
-        return time.time()
