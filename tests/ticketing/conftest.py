@@ -2,7 +2,7 @@
 
 SQLite: the schema is migrated once into a template file, copied per test.
 PostgreSQL: one uniquely named database per test session (dropped at the end),
-migrated once and truncated before each test.
+migrated once and emptied before each test.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ from ticketing import db
 from ticketing.models import Base
 
 PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+RESTART_OWNED_SEQUENCES = """
+SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid AND d.deptype IN ('a', 'i')
+"""
 
 
 @pytest.fixture(scope="session")
@@ -84,9 +88,15 @@ async def empty_db_url(request, tmp_path) -> AsyncIterator[str]:
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     eng = db.create_engine(db_url)
     if eng.dialect.name == "postgresql":
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        # What TRUNCATE ... RESTART IDENTITY did, in a tenth of its time (0.5 s a test on two
+        # cores: it makes new files for every table and index). Replica mode skips the foreign
+        # keys, so the order of the deletes does not matter (users and departments point at
+        # each other); then every sequence a column owns starts again.
         async with eng.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            await conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in Base.metadata.sorted_tables:
+                await conn.execute(text(f'DELETE FROM "{table.name}"'))
+            await conn.execute(text(RESTART_OWNED_SEQUENCES))
     yield eng
     await eng.dispose()
 
