@@ -4,8 +4,9 @@ either width.
 
 The same fold runs on both sides: ``fold_width`` on what the user typed, ``folded`` on the stored
 text as it is searched (SQL: PostgreSQL's ``translate``; on SQLite the same Python function,
-registered on every connection by ``ticketing.db``). The stored text keeps what was typed, for
-display. A plain character table rather than NFKC, because it must be the same fold in SQL on
+registered on every connection by ``ticketing.db``; PostgreSQL's trigram indexes on the folded
+text are built by ``trigram_index`` from the queries' own expressions). The stored text keeps
+what was typed, for display. A plain character table rather than NFKC, because it must be the same fold in SQL on
 both databases (SQLite has no Unicode normalisation); it covers what IMEs produce.
 """
 
@@ -14,8 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import String, func, literal
+from sqlalchemy import Connection, String
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 _FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
@@ -55,4 +57,16 @@ def _sqlite(element: folded, compiler: Any, **kw: Any) -> str:
 @compiles(folded, "postgresql")
 def _postgresql(element: folded, compiler: Any, **kw: Any) -> str:
     (column,) = element.clauses.clauses
-    return compiler.process(func.translate(column, literal(_FULL), literal(_HALF)), **kw)
+    # the tables as constants, not parameters: an index on the folded text (``trigram_index``)
+    # serves only a query whose expression is the index's, generic plans included
+    full, half = (compiler.render_literal_value(t, String()) for t in (_FULL, _HALF))
+    return f"translate({compiler.process(column, **kw)}, {full}, {half})"
+
+
+def trigram_index(connection: Connection, name: str, table: str, expression: ColumnElement[Any]) -> None:
+    """A pg_trgm GIN index ``name`` on ``expression`` (a ``folded`` text of ``table``'s
+    columns), compiled as a query compiles it, so (I)LIKE '%…%' on the same expression uses it."""
+    sql = expression.compile(
+        dialect=connection.dialect, compile_kwargs={"literal_binds": True, "include_table": False}
+    )
+    connection.exec_driver_sql(f"CREATE INDEX {name} ON {table} USING gin (({sql}) gin_trgm_ops)")
