@@ -189,9 +189,8 @@ def _local(moment: dt.datetime | None, tz: str) -> str:
 
 
 async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
-    found = await call_reports.call_detail(
-        db, q.start, q.end, viewer=viewer, site_id=q.site_id, queue=q.queue, offset=q.offset, limit=q.limit
-    )
+    asked = call_reports.CallsQuery(q.start, q.end, viewer=viewer, site_id=q.site_id, queue=q.queue)
+    found = await call_reports.call_detail(db, asked, offset=q.offset, limit=q.limit)
     columns = [
         Column("started_at", "report.c.started_at", "time"),
         Column("direction", "report.c.direction"),
@@ -306,7 +305,8 @@ async def queues(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
 
 
 async def agents(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
-    found = await call_reports.agent_report(db, q.start, q.end, viewer=viewer, site_id=q.site_id)
+    asked = call_reports.CallsQuery(q.start, q.end, viewer=viewer, site_id=q.site_id)
+    found = await call_reports.agent_report(db, asked)
     reasons = found["reasons"]
     columns = [
         Column("agent_id", "report.c.agent_id"),
@@ -526,9 +526,8 @@ async def satisfaction(db: AsyncSession, viewer: User, q: ReportQuery) -> Report
 
 
 async def survey(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
-    found = await call_reports.survey_report(
-        db, q.start, q.end, viewer=viewer, site_id=q.site_id, queue=q.queue
-    )
+    asked = call_reports.CallsQuery(q.start, q.end, viewer=viewer, site_id=q.site_id, queue=q.queue)
+    found = await call_reports.survey_report(db, asked)
     columns = [
         Column("agent_id", "report.c.agent_id"),
         Column("agent_name", "report.c.agent_name"),

@@ -122,7 +122,7 @@ async def ensure(db: str, n: int) -> str:
 
 async def measure(url: str) -> dict[str, float]:
     """Seconds of one queue report (per day), one agent report and the bare count."""
-    from ticketing.call_reports import QueueQuery, agent_report, queue_intervals
+    from ticketing.call_reports import CallsQuery, QueueQuery, agent_report, queue_intervals
     from ticketing.db import create_engine, sessionmaker
     from ticketing.models import Interaction
 
@@ -133,7 +133,7 @@ async def measure(url: str) -> dict[str, float]:
             queues = await queue_intervals(session, QueueQuery(*MONTH, interval="day"))
             queue_s = time.perf_counter() - t
             t = time.perf_counter()
-            await agent_report(session, *MONTH)
+            await agent_report(session, CallsQuery(*MONTH))
             agent_s = time.perf_counter() - t
             t = time.perf_counter()
             queue = Interaction.payload["queue"].as_string().label("queue")

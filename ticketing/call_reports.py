@@ -302,26 +302,35 @@ async def _calls(
     return [(_record(row[:-1]), float(row[-1])) for row in await connection.execute(stmt)]
 
 
+@dataclasses.dataclass(frozen=True)
+class CallsQuery:
+    """What a call report is asked (``call_detail``, ``agent_report``, ``survey_report``; the
+    queue report's ``QueueQuery`` adds to it): the calls of [start, end), only those ``viewer``
+    may see (None: all), of ``site_id`` and of ``queue`` when given (the agent report counts
+    every queue's); ``now`` ends the states and after-call work still going on (None: the clock)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    _: dataclasses.KW_ONLY
+    viewer: User | None = None
+    site_id: int | None = None
+    queue: str = ""
+    now: dt.datetime | None = None
+
+
 # --- call detail -------------------------------------------------------------------------
 
 
 async def call_detail(
-    session: AsyncSession,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    viewer: User | None = None,
-    site_id: int | None = None,
-    queue: str = "",
-    offset: int = 0,
-    limit: int | None = 200,
+    session: AsyncSession, query: CallsQuery, *, offset: int = 0, limit: int | None = 200
 ) -> dict[str, Any]:
     """Every call of the period, oldest first: waits, talk, hold, ACW, recording, linked orders,
     and every agent who was on it (``handled_by``: after a transfer, the one who answered first)."""
-    scope = await call_scope(session, viewer, site_id)
-    where = _call_filter(scope, queue, start, end)
+    start, end = query.start, query.end
+    scope = await call_scope(session, query.viewer, query.site_id)
+    where = _call_filter(scope, query.queue, start, end)
     total = await session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
-    found = await _calls(session, where, (start, end), offset=offset, limit=limit)
+    found = await _calls(session, where, (start, end), offset=offset, limit=limit, now=query.now)
     calls = [call for call, _ in found]
     acw = {call.call_id: seconds for call, seconds in found}
     names = dict((await session.execute(select(User.staff_no, User.name))).all())
@@ -546,24 +555,16 @@ def _after_call_work_seconds(sql: ReportSql, start: dt.datetime, end: dt.datetim
 
 
 @dataclasses.dataclass(frozen=True)
-class QueueQuery:
-    """What the queue report is asked: the calls of [start, end) added up per ``interval`` (15,
+class QueueQuery(CallsQuery):
+    """What the queue report is asked: a ``CallsQuery``'s calls added up per ``interval`` (15,
     30 or 60 minutes or a "day", on ``tz``'s wall clock), answered within ``threshold`` seconds
-    for the service level, abandoned within ``short_abandon`` seconds not offered; only those
-    ``viewer`` may see (None: all), of ``site_id`` and of ``queue`` when given; ``now`` ends
-    the after-call work still going on (None: the clock)."""
+    for the service level, abandoned within ``short_abandon`` seconds not offered."""
 
-    start: dt.datetime
-    end: dt.datetime
     _: dataclasses.KW_ONLY
     interval: int | str = 30
     tz: str = "Asia/Shanghai"
     threshold: float = SERVICE_LEVEL_SECONDS
     short_abandon: float = SHORT_ABANDON_SECONDS
-    viewer: User | None = None
-    site_id: int | None = None
-    queue: str = ""
-    now: dt.datetime | None = None
 
 
 @dataclasses.dataclass
@@ -921,20 +922,13 @@ async def occupancy(
     return occupancy_of(busy, available)
 
 
-async def agent_report(
-    session: AsyncSession,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    viewer: User | None = None,
-    site_id: int | None = None,
-    now: dt.datetime | None = None,
-) -> dict[str, Any]:
+async def agent_report(session: AsyncSession, query: CallsQuery) -> dict[str, Any]:
     """Per agent: logged-in time, ready, pause (total and by reason), talk, hold, ACW,
-    calls handled, occupancy. Times in seconds, states clipped to the period; the database
-    adds the clipped spans up per agent, state and pause reason, in whole microseconds."""
-    now = now or utcnow()
-    scope = await call_scope(session, viewer, site_id)
+    calls handled (of every queue), occupancy. Times in seconds, states clipped to the period;
+    the database adds the clipped spans up per agent, state and pause reason, in whole
+    microseconds."""
+    start, end, now = query.start, query.end, query.now or utcnow()
+    scope = await call_scope(session, query.viewer, query.site_id)
     micros, pauses = await _state_micros(session, start, end, scope.agents, now)
     # A call counts for every agent who took it in the period: the one who answered, and a
     # transfer target or conference member too (their legs).
@@ -976,22 +970,14 @@ async def agent_report(
 # --- post-call survey ---------------------------------------------------------------------
 
 
-async def survey_report(
-    session: AsyncSession,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    viewer: User | None = None,
-    site_id: int | None = None,
-    queue: str = "",
-) -> dict[str, Any]:
+async def survey_report(session: AsyncSession, query: CallsQuery) -> dict[str, Any]:
     """The callers' own 1-5 after their call, per agent: how many, the mean, the share of 4 and 5
     (counted by the database; a 0 or no score is none given)."""
-    scope = await call_scope(session, viewer, site_id)
+    scope = await call_scope(session, query.viewer, query.site_id)
     score = Interaction.payload["survey_score"].as_integer()
     given = (
         select(Interaction.agent_id.label("agent_id"), score.label("score"))
-        .where(*_call_filter(scope, queue, start, end))
+        .where(*_call_filter(scope, query.queue, query.start, query.end))
         .subquery("given")
     )
     g = given.c

@@ -13,7 +13,7 @@ import pytest
 
 from agent_ui.board_today import day_start, today_figures
 from tests.ticketing.test_call_reports import DAY_END, DAY_START, NOW, TZ, known, t  # noqa: F401 (the fixture)
-from ticketing.call_reports import QueueQuery, agent_report, occupancy, queue_intervals
+from ticketing.call_reports import CallsQuery, QueueQuery, agent_report, occupancy, queue_intervals
 
 
 def _services(sm):
@@ -41,7 +41,8 @@ async def test_the_board_figures_are_the_today_reports(sm, session):
     assert today["occupancy"] == round(470 / (470 + 9820), 4)
     # one seat's is the agent report's own
     agents = {
-        row["agent_id"]: row for row in (await agent_report(session, DAY_START, DAY_END, now=NOW))["rows"]
+        row["agent_id"]: row
+        for row in (await agent_report(session, CallsQuery(DAY_START, DAY_END, now=NOW)))["rows"]
     }
     await session.rollback()  # its reads done: SQLite lets the board's own session begin
     one = await today_figures(_services(sm), [], ["1002"], now=NOW.astimezone(dt.UTC))

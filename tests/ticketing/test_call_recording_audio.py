@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from cti.call_events import CallEnded
-from ticketing.call_reports import call_detail
+from ticketing.call_reports import CallsQuery, call_detail
 from ticketing.calls import CallLinker
 from ticketing.models import Interaction
 
@@ -62,5 +62,7 @@ async def test_only_a_call_talked_on_is_linked_to_its_recording(sm, session):
         ).all()
     )
     assert files["talked.1"].endswith("talked.1.wav") and files["given-up.2"] == ""
-    rows = {r["call_id"]: r["recording"] for r in (await call_detail(session, START, END))["rows"]}
+    rows = {
+        r["call_id"]: r["recording"] for r in (await call_detail(session, CallsQuery(START, END)))["rows"]
+    }
     assert rows == {"talked.1": files["talked.1"], "given-up.2": "", "stored-before.3": ""}

@@ -11,7 +11,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from cti.call_events import CallAnswered, CallEnded, CallOffered
-from ticketing.call_reports import QueueQuery, agent_report, call_detail, queue_intervals
+from ticketing.call_reports import CallsQuery, QueueQuery, agent_report, call_detail, queue_intervals
 from ticketing.calls import CallLinker
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -96,7 +96,7 @@ async def test_a_call_transferred_to_a_queue_is_offered_and_answered_in_each_que
     ]
     # the call detail lists the call under either queue, with both legs and the time it waited in all
     for queue in ("service", "complaint"):
-        (row,) = (await call_detail(session, DAY_START, DAY_END, queue=queue))["rows"]
+        (row,) = (await call_detail(session, CallsQuery(DAY_START, DAY_END, queue=queue)))["rows"]
         assert row["call_id"] == "x1"
     assert row["queue_legs"] == [
         {"queue": "service", "wait": 4.0, "outcome": "answered", "agent_id": "1001"},
@@ -106,7 +106,7 @@ async def test_a_call_transferred_to_a_queue_is_offered_and_answered_in_each_que
     # the agents who took it: one call each, as the queues answered one each
     handled = {
         r["agent_id"]: r["handled"]
-        for r in (await agent_report(session, DAY_START, DAY_END, now=NOW))["rows"]
+        for r in (await agent_report(session, CallsQuery(DAY_START, DAY_END, now=NOW)))["rows"]
     }
     assert (handled["1001"], handled["1002"]) == (1, 1)
 
@@ -134,8 +134,10 @@ async def test_a_call_in_progress_is_in_no_report_yet_and_listed_in_progress(sm,
         *transferred("done"),
     )
     answered = sum(r["answered"] for r in (await queue_intervals(session, DAILY))["totals"])
-    handled = sum(r["handled"] for r in (await agent_report(session, DAY_START, DAY_END, now=NOW))["rows"])
+    handled = sum(
+        r["handled"] for r in (await agent_report(session, CallsQuery(DAY_START, DAY_END, now=NOW)))["rows"]
+    )
     assert answered == handled == 2  # the ended call's two legs; the live one in neither yet
-    rows = {r["call_id"]: r for r in (await call_detail(session, DAY_START, DAY_END))["rows"]}
+    rows = {r["call_id"]: r for r in (await call_detail(session, CallsQuery(DAY_START, DAY_END)))["rows"]}
     assert (rows["live"]["outcome"], rows["rings"]["outcome"]) == ("in_progress", "ringing")
     assert rows["live"]["wait"] == 5.0

@@ -14,7 +14,14 @@ from sqlalchemy import select
 
 from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered
 from ticketing.agent_states import AgentStateRecorder
-from ticketing.call_reports import QueueQuery, agent_report, call_detail, queue_intervals, survey_report
+from ticketing.call_reports import (
+    CallsQuery,
+    QueueQuery,
+    agent_report,
+    call_detail,
+    queue_intervals,
+    survey_report,
+)
 from ticketing.calls import CallLinker
 from ticketing.models import AgentStateInterval
 from ticketing.users import create_user
@@ -198,7 +205,7 @@ async def test_queue_intervals_by_hour_day_threshold_and_queue(session, known):
 
 
 async def test_agent_report_from_state_intervals(session, known):
-    report = await agent_report(session, DAY_START, DAY_END, now=NOW)
+    report = await agent_report(session, CallsQuery(DAY_START, DAY_END, now=NOW))
     rows = {r["agent_id"]: r for r in report["rows"]}
     assert report["reasons"] == ["小休", "登录"]
     assert rows["1001"] == {
@@ -221,7 +228,7 @@ async def test_agent_report_from_state_intervals(session, known):
     assert rows["6001"]["handled"] == 1 and rows["6001"]["occupancy"] is None
     # a part of the day: 08:00–08:30 clips the intervals (1002 signed in at 08:04, 1001 before)
     half = await agent_report(
-        session, DAY_START.replace(hour=8), DAY_START.replace(hour=8, minute=30), now=NOW
+        session, CallsQuery(DAY_START.replace(hour=8), DAY_START.replace(hour=8, minute=30), now=NOW)
     )
     first = {r["agent_id"]: r for r in half["rows"]}["1001"]
     assert first["login"] == 1800 and first["talk"] == 100 and first["pauses"] == {"登录": 0}
@@ -247,11 +254,11 @@ async def test_a_transferred_call_counts_for_each_agent_who_took_it(sm, session,
         ),
     ]:
         await CallLinker(sm).handle(event)
-    report = await agent_report(session, DAY_START, DAY_END, now=NOW)
+    report = await agent_report(session, CallsQuery(DAY_START, DAY_END, now=NOW))
     handled = {r["agent_id"]: r["handled"] for r in report["rows"]}
     assert (handled["1001"], handled["1002"], handled["6001"]) == (3, 2, 1)
     # the record itself stays one call, ended by the agent who had it last
-    detail = await call_detail(session, DAY_START, DAY_END)
+    detail = await call_detail(session, CallsQuery(DAY_START, DAY_END))
     (c7,) = [r for r in detail["rows"] if r["call_id"] == "c7"]
     assert c7["agent_id"] == "1002" and c7["handled_by"] == ["1001", "1002"]
     (c1,) = [r for r in detail["rows"] if r["call_id"] == "c1"]
@@ -282,7 +289,7 @@ async def test_state_changes_replayed_or_out_of_order_give_the_same_rows(sm, ses
 
 
 async def test_call_detail_has_waits_talk_acw_and_links(session, known):
-    detail = await call_detail(session, DAY_START, DAY_END)
+    detail = await call_detail(session, CallsQuery(DAY_START, DAY_END))
     assert detail["total"] == 6
     rows = {r["call_id"]: r for r in detail["rows"]}
     assert list(rows) == ["c1", "c2", "c3", "c4", "c5", "c6"]
@@ -292,25 +299,26 @@ async def test_call_detail_has_waits_talk_acw_and_links(session, known):
     assert c1["agent_name"] == known.users["1001"].name
     assert c1["started_at"] == dt.datetime.fromtimestamp(t("07:59:45"), dt.UTC)
     assert (rows["c4"]["outcome"], rows["c4"]["wait"]) == ("abandoned_queue", 40.0)
-    page = await call_detail(session, DAY_START, DAY_END, offset=4, limit=10)
+    page = await call_detail(session, CallsQuery(DAY_START, DAY_END), offset=4, limit=10)
     assert [r["call_id"] for r in page["rows"]] == ["c5", "c6"] and page["total"] == 6
-    assert (await call_detail(session, DAY_START, DAY_END, queue="fault"))["total"] == 1
+    assert (await call_detail(session, CallsQuery(DAY_START, DAY_END, queue="fault")))["total"] == 1
 
 
 async def test_call_reports_keep_to_the_viewers_sites(session, known):
     users = known.users
     gz_viewer = users["5101"]  # a Guangzhou handler: sees Guangzhou's agents and their queue
-    detail = await call_detail(session, DAY_START, DAY_END, viewer=gz_viewer)
+    detail = await call_detail(session, CallsQuery(DAY_START, DAY_END, viewer=gz_viewer))
     assert [r["call_id"] for r in detail["rows"]] == ["c6"]
     queues = await queue_intervals(session, QueueQuery(DAY_START, DAY_END, viewer=gz_viewer))
     assert [r["queue"] for r in queues["totals"]] == ["fault"]
-    agents = await agent_report(session, DAY_START, DAY_END, viewer=gz_viewer, now=NOW)
+    agents = await agent_report(session, CallsQuery(DAY_START, DAY_END, viewer=gz_viewer, now=NOW))
     assert [r["agent_id"] for r in agents["rows"]] == ["6001"]
     hq_leader = users["2001"]
-    assert (await call_detail(session, DAY_START, DAY_END, viewer=hq_leader))["total"] == 6
+    assert (await call_detail(session, CallsQuery(DAY_START, DAY_END, viewer=hq_leader)))["total"] == 6
     # HQ narrowed to the Shenzhen bureau: no agents there, nothing to see
     sz = known.sites["SZ"].id
-    assert (await call_detail(session, DAY_START, DAY_END, viewer=hq_leader, site_id=sz))["total"] == 0
+    narrowed = CallsQuery(DAY_START, DAY_END, viewer=hq_leader, site_id=sz)
+    assert (await call_detail(session, narrowed))["total"] == 0
 
 
 async def test_post_call_survey_per_agent(sm, session, known):
@@ -319,16 +327,16 @@ async def test_post_call_survey_per_agent(sm, session, known):
     linker = CallLinker(sm)
     for call_id, score in (("c1", 5), ("c5", 2), ("c2", 4)):
         await linker.handle(SurveyAnswered(call_id=call_id, score=score, caller="13800001111"))
-    got = await survey_report(session, DAY_START, DAY_END)
+    got = await survey_report(session, CallsQuery(DAY_START, DAY_END))
     by_agent = {r["agent_id"]: r for r in got["rows"]}
     # 1001: 5 and 2 -> mean 3.5, one of two satisfied; 1002: a 4
     assert by_agent["1001"]["count"] == 2 and by_agent["1001"]["mean"] == 3.5
     assert by_agent["1001"]["satisfied"] == 0.5 and by_agent["1001"]["by_score"][2] == 1
     assert by_agent["1002"]["mean"] == 4 and by_agent["1002"]["satisfied"] == 1
     assert got["total"] == {"count": 3, "mean": round(11 / 3, 2), "satisfied": round(2 / 3, 4)}
-    detail = {r["call_id"]: r for r in (await call_detail(session, DAY_START, DAY_END))["rows"]}
+    detail = {r["call_id"]: r for r in (await call_detail(session, CallsQuery(DAY_START, DAY_END)))["rows"]}
     assert detail["c1"]["survey"] == 5 and detail["c4"]["survey"] is None
-    assert (await survey_report(session, DAY_START, DAY_END, queue="fault"))["rows"] == []
+    assert (await survey_report(session, CallsQuery(DAY_START, DAY_END, queue="fault")))["rows"] == []
 
 
 async def test_a_call_that_ended_in_the_ivr_is_listed_as_such_with_no_queue_wait(sm, session, known):
@@ -342,6 +350,6 @@ async def test_a_call_that_ended_in_the_ivr_is_listed_as_such_with_no_queue_wait
             ended_at=t("09:11:30"),  # 90 s in the menus: self-service, no agent asked for
         )
     )
-    detail = await call_detail(session, DAY_START, DAY_END)
+    detail = await call_detail(session, CallsQuery(DAY_START, DAY_END))
     row = next(r for r in detail["rows"] if r["call_id"] == "ivr1")
     assert (row["outcome"], row["queue"], row["wait"]) == ("ivr", "", 0.0)

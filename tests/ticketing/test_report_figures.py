@@ -25,7 +25,14 @@ import pytest
 from sqlalchemy import insert, select
 
 from ticketing import call_reports
-from ticketing.call_reports import QueueQuery, agent_report, call_detail, queue_intervals, survey_report
+from ticketing.call_reports import (
+    CallsQuery,
+    QueueQuery,
+    agent_report,
+    call_detail,
+    queue_intervals,
+    survey_report,
+)
 from ticketing.models import AgentStateInterval, CallLeg, Interaction
 from ticketing.users import create_user
 
@@ -298,11 +305,12 @@ async def _run(session, known, name, period, kwargs):
     if name.startswith("queues"):
         found = await queue_intervals(session, QueueQuery(*period, **kwargs))
     elif name.startswith("agents"):
-        found = await agent_report(session, *period, now=NOW, **kwargs)
+        found = await agent_report(session, CallsQuery(*period, now=NOW, **kwargs))
     elif name.startswith("calls"):
-        found = await call_detail(session, *period, **kwargs)
+        paging = {k: kwargs.pop(k) for k in ("offset", "limit") if k in kwargs}
+        found = await call_detail(session, CallsQuery(*period, **kwargs), **paging)
     else:
-        found = await survey_report(session, *period, **kwargs)
+        found = await survey_report(session, CallsQuery(*period, **kwargs))
     return json.loads(json.dumps(found, default=str))  # survey's by_score keys as JSON has them
 
 
