@@ -11,6 +11,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from tests.ticketing.conftest import later_columns_lent
 from ticketing import FieldErrors, create_order, db, submit_step
 from ticketing.demo import seed_demo
 from ticketing.models import Assignment, AuditLog, User, WorkflowDefinition, WorkOrder
@@ -46,35 +47,36 @@ async def test_the_seeded_fault_workflow_gets_the_time_rules_as_a_new_version(em
     maker = db.sessionmaker(engine)
     now = dt.datetime.now(dt.UTC)
     try:
-        async with maker.begin() as s:
-            await import_definition(s, seeded_before_the_rules())  # what seed_defaults stored then
-            await seed_defaults(s)  # the other workflows and categories; 故障报修 is there already
-            demo = await seed_demo(s, customers=1, notices=False)
-        async with maker.begin() as s:
-            # an order at 接收确认 on the old version, its handler's step pending, written as rows:
-            # today's create_order writes into tables of later migrations (提醒: 0026)
-            old_version = await s.scalar(
-                select(WorkflowDefinition).where(WorkflowDefinition.key == "fault_repair")
-            )
-            running = WorkOrder(
-                number="GZ-RUNNING",
-                category="fault",
-                status="已流转",
-                site_id=demo.sites["GZ"].id,
-                form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-                workflow_id=old_version.id,
-                workflow_key="fault_repair",
-                workflow_version=old_version.version,
-                current_node="confirm",
-                node_entered_at=now,
-                is_open=True,
-                created_at=now,
-            )
-            s.add(running)
-            await s.flush()
-            s.add(Assignment(order_id=running.id, node="confirm", user_id=demo.users["5101"].id))
-            running_id = running.id
-        before = await versions(maker)
+        async with later_columns_lent(engine):
+            async with maker.begin() as s:
+                await import_definition(s, seeded_before_the_rules())  # what seed_defaults stored then
+                await seed_defaults(s)  # the other workflows and categories; 故障报修 is there already
+                demo = await seed_demo(s, customers=1, notices=False)
+            async with maker.begin() as s:
+                # an order at 接收确认 on the old version, its handler's step pending, written as rows:
+                # today's create_order writes into tables of later migrations (提醒: 0026)
+                old_version = await s.scalar(
+                    select(WorkflowDefinition).where(WorkflowDefinition.key == "fault_repair")
+                )
+                running = WorkOrder(
+                    number="GZ-RUNNING",
+                    category="fault",
+                    status="已流转",
+                    site_id=demo.sites["GZ"].id,
+                    form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+                    workflow_id=old_version.id,
+                    workflow_key="fault_repair",
+                    workflow_version=old_version.version,
+                    current_node="confirm",
+                    node_entered_at=now,
+                    is_open=True,
+                    created_at=now,
+                )
+                s.add(running)
+                await s.flush()
+                s.add(Assignment(order_id=running.id, node="confirm", user_id=demo.users["5101"].id))
+                running_id = running.id
+            before = await versions(maker)
     finally:
         await engine.dispose()
     assert [(v, enabled) for v, enabled, _ in before] == [(1, True)]
@@ -148,16 +150,17 @@ async def test_a_version_an_admin_imported_or_one_with_rules_is_left_alone(empty
     engine = db.create_engine(empty_db_url)
     maker = db.sessionmaker(engine)
     try:
-        async with maker.begin() as s:
-            if case == "admin_edit":
-                await import_definition(s, seeded_before_the_rules())
-                admin = await create_user(s, "9001", "管理员", "abc12345", roles=["admin"])
-                edited = copy.deepcopy(seeded_before_the_rules())
-                edited["name"] = "故障报修（本局）"
-                await import_definition(s, edited, actor=admin)
-            else:
-                await import_definition(s, workflow_source("fault_repair"))  # seeded after ecc2f40
-        before = await versions(maker)
+        async with later_columns_lent(engine):
+            async with maker.begin() as s:
+                if case == "admin_edit":
+                    await import_definition(s, seeded_before_the_rules())
+                    admin = await create_user(s, "9001", "管理员", "abc12345", roles=["admin"])
+                    edited = copy.deepcopy(seeded_before_the_rules())
+                    edited["name"] = "故障报修（本局）"
+                    await import_definition(s, edited, actor=admin)
+                else:
+                    await import_definition(s, workflow_source("fault_repair"))  # seeded after ecc2f40
+            before = await versions(maker)
         await db.migrate(engine)
         assert await versions(maker) == before
     finally:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from tests.ticketing.conftest import later_columns_lent
 from ticketing import db
 from ticketing.models import Timer, WorkOrder
 from ticketing.seed import workflow_source
@@ -94,32 +95,35 @@ async def test_orders_at_a_24x7_step_get_its_deadline_from_when_they_entered_it(
     maker = db.sessionmaker(engine)
     ids = {}
     try:
-        async with maker.begin() as s:
-            site = await create_site(s, "GZ", "广州供电局", kind="bureau")
-            workflow = await import_definition(s, fault_with_onsite_reminder())
-            for number, (node, entered, is_open, due, timers) in orders.items():
-                order = WorkOrder(
-                    number=number,
-                    category="fault",
-                    status="已派工",
-                    site_id=site.id,
-                    form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-                    workflow_id=workflow.id,
-                    workflow_key="fault_repair",
-                    workflow_version=workflow.version,
-                    current_node=node,
-                    node_entered_at=entered,
-                    due_at=due,
-                    is_open=is_open,
-                    created_at=entered - dt.timedelta(minutes=15),
-                )
-                s.add(order)
-                await s.flush()
-                ids[number] = order.id
-                s.add_all(
-                    Timer(order_id=order.id, node=node, kind=kind, payload=payload, due_at=when, state=state)
-                    for kind, payload, when, state in timers
-                )
+        async with later_columns_lent(engine):
+            async with maker.begin() as s:
+                site = await create_site(s, "GZ", "广州供电局", kind="bureau")
+                workflow = await import_definition(s, fault_with_onsite_reminder())
+                for number, (node, entered, is_open, due, timers) in orders.items():
+                    order = WorkOrder(
+                        number=number,
+                        category="fault",
+                        status="已派工",
+                        site_id=site.id,
+                        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+                        workflow_id=workflow.id,
+                        workflow_key="fault_repair",
+                        workflow_version=workflow.version,
+                        current_node=node,
+                        node_entered_at=entered,
+                        due_at=due,
+                        is_open=is_open,
+                        created_at=entered - dt.timedelta(minutes=15),
+                    )
+                    s.add(order)
+                    await s.flush()
+                    ids[number] = order.id
+                    s.add_all(
+                        Timer(
+                            order_id=order.id, node=node, kind=kind, payload=payload, due_at=when, state=state
+                        )
+                        for kind, payload, when, state in timers
+                    )
         await db.migrate(engine)
         async with maker() as s:
             due = {o.number: o.due_at for o in await s.scalars(select(WorkOrder))}
