@@ -19,15 +19,17 @@ from ticketing.knowledge import search_notices
 
 def ticketing_hooks(sessions: async_sessionmaker[AsyncSession]) -> SelfServiceHooks:
     async def outage_lookup(area: str) -> Sequence[Outage]:
-        # What the caller keyed in is a bureau's code, the code of an affected area the notice
-        # names (a 台区编号, a district's 行政区划代码), or part of an area's name, tried in that
-        # order. Only the published version of each notice (发布中) is told: a revision from the
+        # What the caller keyed in is a bureau's code or the code of an affected area the notice
+        # names (a 台区编号, a district's 行政区划代码), tried in that order, each whole. Never a
+        # search in the 停电范围 text or the areas' names: keyed digits are a code, and "1", "20"
+        # or "200" inside "1-200号" would tell a caller of another area's outage (QA F2).
+        # Only the published version of each notice (发布中) is told: a revision from the
         # console is what the next caller hears; an ended (OutageNotice.over_by, what the console
         # shows as 已结束 and will not send) or withdrawn outage is not told at all.
         now = dt.datetime.now(dt.UTC)
         until = now + dt.timedelta(days=3650)  # planned outages however far ahead
         async with sessions() as session:
-            for by in ({"site_code": area}, {"area_code": area}, {"area": area}):
+            for by in ({"site_code": area}, {"area_code": area}):
                 notices = await search_notices(session, start=now, end=until, ended=False, now=now, **by)
                 if notices:
                     break

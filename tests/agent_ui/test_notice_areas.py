@@ -119,6 +119,22 @@ async def test_the_ivr_tells_a_caller_who_keys_in_an_areas_code(client, world):
     assert await lookup("11010801") == []
 
 
+async def test_the_ivr_never_matches_keyed_digits_inside_an_address(client, world):
+    # QA F2: "1-200号" in the 停电范围 text told callers keying 1, 0, 20 or 200 of this outage.
+    headers = await _headers(client)
+    await _publish(
+        client,
+        headers,
+        await _hd(world),
+        area="天河区中山路一带（1-200号）",
+        affected_areas=[{"kind": "street", "name": "中山路1-200号", "code": "440106"}],
+    )
+    lookup = ticketing_hooks(world.services.sessionmaker).outage_lookup
+    for keyed in ("1", "0", "20", "200", "4401", "44010"):
+        assert await lookup(keyed) == [], keyed
+    assert [o.area for o in await lookup("440106")] == ["天河区中山路一带（1-200号）"]
+
+
 async def test_a_notice_sent_to_a_customer_names_its_affected_areas_by_kind(client, world):
     from ticketing.knowledge import AREA_KIND_WORDS
     from ticketing.models import Notification
