@@ -5,13 +5,12 @@ so a stranger's link must not open it (QA F10)."""
 
 from __future__ import annotations
 
-import wave
-
 import pytest
 from sqlalchemy import select
 
 from recordings import RecordingStore
 from tests.agent_ui.conftest import PASSWORD, login
+from tests.recordings.conftest import write_wav
 from ticketing import users
 from ticketing.intake import Intake, assign_to
 from ticketing.models import AuditLog, Interaction, Site, User
@@ -29,13 +28,7 @@ def store(world, tmp_path):
 
 
 def _wav(store: RecordingStore, kind: str, call_id: str) -> None:
-    path = store.host_path(store.asterisk_path(kind, call_id))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(b"\0\0" * 800)
+    write_wav(store.host_path(store.asterisk_path(kind, call_id)), seconds=0.1, amplitude=0.0)
 
 
 async def _supervisor(world) -> None:

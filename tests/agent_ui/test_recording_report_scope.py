@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import wave
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,6 +16,7 @@ from cti.call_events import CallEnded
 from recordings import RecordingStore
 from tests.agent_ui.conftest import PASSWORD, login
 from tests.agent_ui.test_reports import PERIOD, t
+from tests.recordings.conftest import write_wav
 from ticketing import users
 from ticketing.calls import CallLinker
 from ticketing.models import Site
@@ -30,13 +30,7 @@ def store(world, tmp_path):
 
 
 async def _answered(world, store: RecordingStore, call_id: str, agent_id: str, at: str) -> None:
-    path = store.host_path(store.asterisk_path("recording", call_id))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(b"\0\1" * 8000)
+    write_wav(store.host_path(store.asterisk_path("recording", call_id)))
     await CallLinker(world.services.sessionmaker).handle(
         CallEnded(
             call_id=call_id,

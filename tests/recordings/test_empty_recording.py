@@ -4,8 +4,6 @@ recording: the store does not find it, so the player's routes answer 404 instead
 
 from __future__ import annotations
 
-import wave
-
 import pytest
 from aiohttp import web
 
@@ -14,12 +12,7 @@ from tests.recordings.conftest import write_wav
 
 
 def _header_only(store: RecordingStore, call_id: str) -> None:
-    path = store.host_path(store.asterisk_path("recording", call_id))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(8000)
+    path = write_wav(store.host_path(store.asterisk_path("recording", call_id)), seconds=0)
     assert path.stat().st_size == 44
 
 
