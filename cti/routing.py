@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 _frozen = dataclasses.dataclass(frozen=True, kw_only=True)
 
-Action = Literal["queue", "ivr", "voicemail", "hangup"]
+Action = Literal["queue", "ivr", "voicemail", "hangup", "fax"]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -97,7 +97,7 @@ class BusinessHours:
 
 @_frozen
 class Target:
-    """Where a call goes: ``queue:NAME``, ``ivr:FLOW``, ``voicemail`` or ``hangup``."""
+    """Where a call goes: ``queue:NAME``, ``ivr:FLOW``, ``voicemail``, ``hangup`` or ``fax`` (received into the inbox)."""
 
     kind: Action
     name: str = ""
@@ -252,7 +252,8 @@ def decide(
 
     priority = max(entry.priority, rule.priority if rule else 0)
     why = f"entry {entry.label or dnis}" + (f", rule {rule.name}" if rule else "")
-    if rule is not None and rule.queue:
+    # A fax machine's number may match a caller rule too; its tones must not ring an agent.
+    if rule is not None and rule.queue and entry.target.kind != "fax":
         return _to_queue(config, rule.queue, priority, why, customer_id, entry.survey)
     return _apply(config, entry.target, priority, why, customer_id, "", entry.survey)
 

@@ -93,7 +93,7 @@ class _Checker(ProblemCollector):
         if (
             kind not in allowed
             or (kind in ("queue", "ivr") and not name)
-            or (kind in ("voicemail", "hangup") and name)
+            or (kind in ("voicemail", "hangup", "fax") and name)
         ):
             forms = ", ".join(f"{k}:NAME" if k in ("queue", "ivr") else k for k in allowed)
             self.add("bad_target", where, f"expected one of {forms}, got {value!r}")
@@ -275,11 +275,13 @@ def _parse_entries(c: _Checker, raw: Any, hours: dict, check_queue) -> dict[str,
             c.add("missing_field", f"{where}.numbers", "an entry needs at least one number (DNIS)")
             numbers = []
         numbers = [str(n).strip() for n in numbers]
-        target = c.target(body.get("target"), f"{where}.target", ("queue", "ivr", "voicemail", "hangup"))
+        target = c.target(
+            body.get("target"), f"{where}.target", ("queue", "ivr", "voicemail", "hangup", "fax")
+        )
         after = c.target(
             body.get("after_hours", "voicemail"),
             f"{where}.after_hours",
-            ("ivr", "voicemail", "hangup", "queue"),
+            ("ivr", "voicemail", "hangup", "queue", "fax"),
         )
         for t, field in ((target, "target"), (after, "after_hours")):
             if t is not None and t.kind == "queue":

@@ -6,7 +6,7 @@ up the caller's profile (injected hook, bounded by a time-out), asks
 and sets the channel variables the dialplan acts on:
 
 =========================  ==========================================================
-HOTLINE_ACTION             queue | voicemail | hangup (set last)
+HOTLINE_ACTION             queue | voicemail | hangup | fax (set last; fax: [hotline-fax-in])
 CHANNEL(language)          the line's language (ivr.yaml ``language``/``number_languages``), first
 HOTLINE_QUEUE, QUEUE_PRIO  the queue and the caller's priority in it
 HOTLINE_QUEUE_TIMEOUT      seconds in that queue before overflow ('' = dialplan default)

@@ -227,3 +227,11 @@ def test_rules_apply_to_unknown_numbers_too(config):
     assert (d.queue, d.priority) == ("vip", 10)
     d = decide(config, "12345", "1", at(WEDNESDAY, "10:00"), CallerProfile(open_fault_within_24h=True))
     assert (d.queue, d.priority) == ("service", 5)
+
+
+def test_a_fax_number_stays_a_fax_for_a_vip_sender_and_a_blacklisted_one_is_refused(config):
+    raw = dict(BASE, entries=[*BASE["entries"], {"numbers": ["95598009"], "target": "fax"}])
+    config = parse_routing(raw, calendar=HolidayCalendar())
+    vip = decide(config, "95598009", "13800138000", at(WEDNESDAY, "10:00"), CallerProfile(vip=True))
+    assert (vip.action, vip.queue) == ("fax", "")
+    assert decide(config, "95598009", "13900000000", at(WEDNESDAY, "10:00")).action == "hangup"

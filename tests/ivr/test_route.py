@@ -41,6 +41,7 @@ ROUTING = {
         {"numbers": ["95598"], "target": "ivr:main"},
         {"numbers": ["95599"], "target": "queue:fault", "priority": 1},
         {"numbers": ["95500"], "target": "queue:fault", "hours": "day", "after_hours": "ivr:closed"},
+        {"numbers": ["95598009"], "target": "fax", "hours": "day", "after_hours": "fax"},
     ],
     "priority_rules": [{"name": "vip", "when": {"vip": True}, "priority": 9}],
 }
@@ -152,6 +153,14 @@ async def test_queue_number_sets_every_variable_and_action_last(agi_server, bus,
         "HOTLINE_ACTION": "queue",
     }
     assert [c for c in ch.commands if c[:2] == ["SET", "VARIABLE"]][-1][2] == "HOTLINE_ACTION"
+
+
+@pytest.mark.parametrize("now", [NOON, NIGHT])
+async def test_a_fax_number_goes_to_the_fax_receiver_day_and_night(agi_server, bus, hooks, tmp_path, now):
+    # The dialplan sends HOTLINE_ACTION=fax to [hotline-fax-in]; no IVR prompt may play into the fax tones.
+    ch = await run(agi_server, services(bus, hooks, tmp_path, now=now), FakeChannel(extension="95598009"))
+    assert ch.variables["HOTLINE_ACTION"] == "fax"
+    assert "HOTLINE_QUEUE" not in ch.variables and ch.played() == []
 
 
 async def test_vip_profile_raises_priority_and_tags_the_customer(agi_server, bus, hooks, tmp_path):
