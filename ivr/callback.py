@@ -5,7 +5,9 @@ publishes ``CallbackRequested`` with the time the call arrived (the integer
 part of the linkedid is the first channel's creation time), so the dialer
 calls people back in the order they called: the caller keeps their place. It
 sets ``HOTLINE_CALLBACK=1`` before saying goodbye; without it (AGI down) the
-dialplan puts the caller back into the queue.
+dialplan puts the caller back into the queue. A caller whose number is withheld
+has nothing to be called back on: told the service is not available, they stay
+in the queue.
 """
 
 from __future__ import annotations
@@ -28,10 +30,17 @@ class CallbackScript:
         s = self.services
         call_id = await session.get_variable("${CHANNEL(linkedid)}") or session.env.get("uniqueid", "")
         queue = await session.get_variable("HOTLINE_IN_QUEUE") or s.routing.default_queue
+        caller = caller_number(session.env.get("callerid", ""))
+        if not caller:
+            # promising a call nobody can place would lose the caller's place for nothing
+            log.info("callback refused in queue %s: no caller number (%s)", queue, call_id)
+            for sound in s.flows.prompt("not_available"):
+                await session.stream_file(sound)
+            return
         path = await session.get_variable("HOTLINE_IVR_PATH")
         event = CallbackRequested(
             call_id=call_id,
-            caller=caller_number(session.env.get("callerid", "")),
+            caller=caller,
             dnis=await session.get_variable("HOTLINE_DNIS"),
             queue=queue,
             priority=_int(await session.get_variable("QUEUE_PRIO")),

@@ -144,6 +144,11 @@ async def run_flow(flow: Flow, call: IvrCall) -> FlowOutcome:
             await call.mark(f"{menu.name}:{'invalid' if digit else 'timeout'}")
             attempts = 0
         while step.kind in selfservice.ACTIONS:
+            if step.kind == "callback" and not call.caller:
+                # a withheld number cannot be called back: no promise, a message instead
+                await call.play_prompt("not_available")
+                await call.publish_path()
+                return FlowOutcome("voicemail")
             call.used.append(step.kind)
             await selfservice.ACTIONS[step.kind](call)
             if step.kind in selfservice.ENDS_CALL:
