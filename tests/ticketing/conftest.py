@@ -170,3 +170,21 @@ async def fault_on_business_hours(session: AsyncSession) -> None:
 
     await import_definition(session, {**workflow_source("fault_repair"), "calendar": "business"})
     await session.commit()
+
+
+async def gz_fault_order(session: AsyncSession, seeded, **create):
+    """A 故障报修 order of 广州 (GZ) on business hours, committed: at 接收确认 with its handlers
+    5101 and 5102 (``create``: create_order's other keywords, e.g. ``now``)."""
+    from ticketing import create_order
+
+    await fault_on_business_hours(session)
+    order = await create_order(
+        session,
+        seeded.users["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["GZ"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        **create,
+    )
+    await session.commit()
+    return order

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.ticketing.conftest import fault_on_business_hours
-from ticketing import SlaWorker, create_order, screen_alerts
+from tests.ticketing.conftest import gz_fault_order
+from ticketing import SlaWorker, screen_alerts
 from ticketing.events import ScreenAlertsRead, pending_events
 from ticketing.models import Notification
 
@@ -18,22 +18,8 @@ def at(d, hh, mm=0):
     return dt.datetime(2026, 11, d, hh, mm, tzinfo=SH)
 
 
-async def _overdue_order(session, seeded):
-    await fault_on_business_hours(session)
-    order = await create_order(
-        session,
-        seeded.users["1001"],
-        workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-        now=at(27, 17, 20),
-    )
-    await session.commit()
-    return order
-
-
 async def test_overrun_stays_unread_for_each_recipient(sm, session, seeded):
-    order = await _overdue_order(session, seeded)
+    order = await gz_fault_order(session, seeded, now=at(27, 17, 20))
     handler, colleague, leader = (seeded.users[n] for n in ("5101", "5102", "2001"))
     # the order reached 5101 and 5102's step: 有新工单 is kept for them (not for 1001, who sent it)
     async with sm() as db:
@@ -55,7 +41,7 @@ async def test_overrun_stays_unread_for_each_recipient(sm, session, seeded):
 
 
 async def test_mark_read_touches_only_the_readers_rows(sm, session, seeded):
-    await _overdue_order(session, seeded)
+    await gz_fault_order(session, seeded, now=at(27, 17, 20))
     await SlaWorker(sm).run_due(at(30, 8, 50))
     handler, leader = seeded.users["5101"], seeded.users["2001"]
     async with sm() as db:

@@ -2,28 +2,14 @@
 about an order outside their data scope is neither listed nor counted, and its live pop-up is
 for those who may open it only. A 退单 tells the creator it was sent back, by whom and why."""
 
-from tests.ticketing.conftest import fault_on_business_hours
-from ticketing import create_order, reject, screen_alerts, sla
+from tests.ticketing.conftest import gz_fault_order
+from ticketing import reject, screen_alerts, sla
 from ticketing.events import TicketRouted, pending_events
 from ticketing.users import can_access
 
 
-async def _gz_order(session, seeded):
-    """A 故障报修 order of 广州 (GZ), at 接收确认 with its handlers 5101 and 5102."""
-    await fault_on_business_hours(session)
-    order = await create_order(
-        session,
-        seeded.users["1001"],
-        workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-    )
-    await session.commit()
-    return order
-
-
 async def test_rows_about_orders_out_of_scope_are_neither_listed_nor_counted(sm, session, seeded):
-    order = await _gz_order(session, seeded)
+    order = await gz_fault_order(session, seeded)
     handler, stranger = seeded.users["5101"], seeded.users["5201"]  # 广州's handler, 深圳's
     async with sm.begin() as db:
         assert await can_access(db, handler, order) and not await can_access(db, stranger, order)
@@ -48,7 +34,7 @@ async def test_rows_about_orders_out_of_scope_are_neither_listed_nor_counted(sm,
 
 
 async def test_a_returned_order_tells_its_creator_by_whom_and_why(sm, session, seeded):
-    order = await _gz_order(session, seeded)
+    order = await gz_fault_order(session, seeded)
     handler = seeded.users["5101"]
     async with sm() as db:
         order = await db.merge(order)
