@@ -198,24 +198,29 @@ async def test_create_edit_move_and_delete_are_audited(client, world):
     assert update.after["hours"]["sat"] == ["09:00-12:00"]
 
 
-async def test_new_business_hours_change_an_orders_deadline(client, world):
+async def _flow_on_hd(world) -> int:
+    """``FLOW`` imported; 海淀's id, the site its orders go to."""
     async with world.services.sessionmaker.begin() as db:
         await import_definition(db, FLOW)
-        hd = await db.scalar(select(Site).where(Site.code == "HD"))
-        hd_id = hd.id
+        return await db.scalar(select(Site.id).where(Site.code == "HD"))
+
+
+async def _deadline(world, site_id: int, content: str, now: dt.datetime) -> dt.datetime:
+    """The due time, in Shanghai, of a ``FLOW`` order 1001 creates at ``now``."""
+    async with world.services.sessionmaker.begin() as db:
+        agent = await db.scalar(select(User).where(User.staff_no == "1001"))
+        order = await create_order(
+            db, agent, workflow=FLOW["key"], site_id=site_id, form={"内容": content}, now=now
+        )
+        return order.due_at.astimezone(SH)
+
+
+async def test_new_business_hours_change_an_orders_deadline(client, world):
+    hd_id = await _flow_on_hd(world)
 
     async def deadline() -> dt.datetime:
-        async with world.services.sessionmaker.begin() as db:
-            agent = await db.scalar(select(User).where(User.staff_no == "1001"))
-            order = await create_order(
-                db,
-                agent,
-                workflow=FLOW["key"],
-                site_id=hd_id,
-                form={"内容": "营业时间"},
-                now=dt.datetime(2026, 11, 27, 17, 0, tzinfo=SH),  # Friday, half an hour before closing
-            )
-            return order.due_at.astimezone(SH)
+        # Friday, half an hour before closing
+        return await _deadline(world, hd_id, "营业时间", dt.datetime(2026, 11, 27, 17, 0, tzinfo=SH))
 
     # the default hours: half an hour on Friday, the rest on Monday morning
     assert await deadline() == dt.datetime(2026, 11, 30, 9, 0, tzinfo=SH)
@@ -232,23 +237,11 @@ async def test_new_business_hours_change_an_orders_deadline(client, world):
 
 
 async def test_make_up_working_days_count_in_the_sites_own_make_up_hours(client, world):
-    async with world.services.sessionmaker.begin() as db:
-        await import_definition(db, FLOW)
-        hd_id = await db.scalar(select(Site.id).where(Site.code == "HD"))
+    hd_id = await _flow_on_hd(world)
 
     async def deadline() -> dt.datetime:
-        async with world.services.sessionmaker.begin() as db:
-            agent = await db.scalar(select(User).where(User.staff_no == "1001"))
-            order = await create_order(
-                db,
-                agent,
-                workflow=FLOW["key"],
-                site_id=hd_id,
-                form={"内容": "调休"},
-                # Friday half an hour before closing; Sunday 2026-09-20 is worked (国庆节调休)
-                now=dt.datetime(2026, 9, 18, 17, 0, tzinfo=SH),
-            )
-            return order.due_at.astimezone(SH)
+        # Friday half an hour before closing; Sunday 2026-09-20 is worked (国庆节调休)
+        return await _deadline(world, hd_id, "调休", dt.datetime(2026, 9, 18, 17, 0, tzinfo=SH))
 
     # by default a make-up day is worked in Monday's hours
     assert await deadline() == dt.datetime(2026, 9, 20, 9, 0, tzinfo=SH)
