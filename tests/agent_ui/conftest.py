@@ -200,6 +200,14 @@ async def knowledge_content(world) -> tuple[int, str]:
     return article.id, notice.notice_key
 
 
+async def posted_notice(client, headers: dict[str, str], body: dict) -> dict:
+    """The outage notice ``body`` published through the console API (its 201 asserted)."""
+    resp = await client.post("/api/notices", json=body, headers=headers)
+    notice = await resp.json()
+    assert resp.status == 201, notice
+    return notice
+
+
 async def next_message(ws, type_: str, within: float = 3.0) -> dict:
     """The socket's next message of that type (those before it skipped)."""
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from agent_ui.texts import Texts
 from hotline.selfservice import ticketing_hooks
-from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import login, posted_notice
 from ticketing import knowledge, users
 from ticketing.models import AuditLog, KbArticle, KbCategory, OutageNotice, Site
 
@@ -280,9 +280,7 @@ async def _publish(client, headers, site_id, area="中关村大街1-99号", **ex
         "ends_at": _local(now + dt.timedelta(hours=3)),
         **extra,
     }
-    resp = await client.post("/api/notices", json=body, headers=headers)
-    notice = await resp.json()
-    assert resp.status == 201, notice
+    notice = await posted_notice(client, headers, body)
     return notice
 
 

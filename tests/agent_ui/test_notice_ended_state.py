@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from agent_ui.texts import Texts
 from hotline.selfservice import ticketing_hooks
-from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import login, posted_notice
 from ticketing.models import Notification, OutageNotice, Site
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,9 +29,7 @@ async def _publish(client, headers, site_id: int, area: str, starts: dt.datetime
         "starts_at": _local(starts),
         "ends_at": _local(starts + dt.timedelta(hours=4)),
     }
-    resp = await client.post("/api/notices", json=body, headers=headers)
-    notice = await resp.json()
-    assert resp.status == 201, notice
+    notice = await posted_notice(client, headers, body)
     return notice
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import login, posted_notice
 from ticketing import users
 from ticketing.models import Site
 from ticketing.sites import create_site
@@ -23,6 +23,15 @@ def _options(html: str, name: str) -> list[tuple[str, str]]:
     select_ = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
     assert select_, name
     return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select_.group(1))
+
+
+def _outlet_notice(site_id: int) -> dict:
+    return {
+        "site_id": site_id,
+        "area": "中关村大街",
+        "starts_at": "2030-01-01T08:00",
+        "ends_at": "2030-01-01T12:00",
+    }
 
 
 async def test_the_pickers_offer_outlets_under_their_bureau_and_the_editor_only_writable_sites(client, world):
@@ -67,15 +76,8 @@ async def test_the_pickers_offer_outlets_under_their_bureau_and_the_editor_only_
     ]
     assert [code for code, _label in _options(page, "site")] == ["", "HQ", "HD", "HD-1", "CY", "CY-1"]
     # what the editor offers is what publishing accepts: an outlet's notice, revised, stays the outlet's
-    body = {
-        "site_id": outlet.id,
-        "area": "中关村大街",
-        "starts_at": "2030-01-01T08:00",
-        "ends_at": "2030-01-01T12:00",
-    }
-    resp = await client.post("/api/notices", json=body, headers=headers)
-    notice = await resp.json()
-    assert resp.status == 201, notice
+    body = _outlet_notice(outlet.id)
+    notice = await posted_notice(client, headers, body)
     resp = await client.patch(
         f"/api/notices/{notice['key']}",
         json={**body, "reason": "检修", "remark": "补原因", "version": 1},
@@ -95,15 +97,8 @@ async def test_a_disabled_site_takes_no_new_notice_but_its_own_notice_keeps_it(c
         hd = await db.scalar(select(Site).where(Site.code == "HD"))
         outlet = await create_site(db, "HD-1", "中关村供电所", parent=hd, kind="outlet")
     headers = {"X-CSRF-Token": await login(client, "3001")}
-    body = {
-        "site_id": outlet.id,
-        "area": "中关村大街",
-        "starts_at": "2030-01-01T08:00",
-        "ends_at": "2030-01-01T12:00",
-    }
-    resp = await client.post("/api/notices", json=body, headers=headers)
-    notice = await resp.json()
-    assert resp.status == 201, notice
+    body = _outlet_notice(outlet.id)
+    notice = await posted_notice(client, headers, body)
     async with world.services.sessionmaker.begin() as db:
         (await db.get(Site, outlet.id)).enabled = False  # 停用 after the notice was published
 

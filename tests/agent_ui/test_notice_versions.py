@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from agent_ui.texts import Texts
-from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import login, posted_notice
 from ticketing import knowledge
 from ticketing.models import AuditLog, Site
 
@@ -37,9 +37,7 @@ async def _published(client, world) -> tuple[dict[str, str], dict]:
         "starts_at": _local(day),
         "ends_at": _local(day + dt.timedelta(hours=8)),
     }
-    resp = await client.post("/api/notices", json=body, headers=headers)
-    notice = await resp.json()
-    assert resp.status == 201, notice
+    notice = await posted_notice(client, headers, body)
     return headers, notice
 
 
