@@ -23,6 +23,15 @@ log = logging.getLogger(__name__)
 
 PATH_SEPARATOR = "/"
 MAX_MENU_VISITS = 30
+# The data hook each self-service step asks (SelfServiceHooks' fields).
+STEP_HOOKS = {"outage": "outage_lookup", "bill": "bill_lookup", "ticket_status": "ticket_status"}
+
+
+def offered(step: Step, hooks: SelfServiceHooks) -> bool:
+    """Whether a choice can be taken: a lookup with no data behind it is not offered at all,
+    so a caller never keys a whole 户号 only to hear "unavailable" (QA F8)."""
+    hook = STEP_HOOKS.get(step.kind)
+    return hook is None or getattr(hooks, hook) is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +139,7 @@ async def run_flow(flow: Flow, call: IvrCall) -> FlowOutcome:
         digit = await call.play(menu.prompts, DIGITS)
         if not digit:
             digit = await call.session.wait_for_digit(menu.timeout * 1000)
-        if digit and digit in menu.choices:
+        if digit and digit in menu.choices and offered(menu.choices[digit], call.hooks):
             step = menu.choices[digit]
             await call.mark(f"{menu.name}:{digit}")
             attempts = 0

@@ -37,7 +37,7 @@ from cti.routing import CallerProfile, ProfileLookup, RoutingConfig, RoutingDeci
 from ivr.agi import AgiHangup
 from ivr.events import IvrFinished
 from ivr.flows import IvrConfig
-from ivr.menus import FlowOutcome, IvrCall, run_flow
+from ivr.menus import FlowOutcome, IvrCall, offered, run_flow
 from ivr.selfservice import SelfServiceHooks
 from ivr.session import AgiSession
 from recordings.store import RecordingStore
@@ -60,6 +60,20 @@ class IvrServices:
     profile_lookup: ProfileLookup | None = None
     hooks: SelfServiceHooks = dataclasses.field(default_factory=SelfServiceHooks)
     clock: Callable[[], dt.datetime] = _utc_now
+
+    def __post_init__(self) -> None:
+        for flow in self.flows.flows.values():
+            for menu in flow.menus.values():
+                for key, step in menu.choices.items():
+                    if not offered(step, self.hooks):
+                        log.warning(
+                            "flow %s menu %s: %s (key %s) has no data hook; the key is refused, "
+                            "take it out of the menu and its prompt",
+                            flow.name,
+                            menu.name,
+                            step.kind,
+                            key,
+                        )
 
 
 class RouteScript:

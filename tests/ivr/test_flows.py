@@ -166,3 +166,15 @@ def test_duplicate_keys_in_the_file(tmp_path):
     with pytest.raises(IvrConfigError) as info:
         load_flows(path)
     assert info.value.error_ids == ["ivr.yaml_invalid"]
+
+
+def test_the_demo_menu_offers_only_what_the_demo_can_answer():
+    # The demo has no billing system: neither its menu nor the spoken menu may offer 电费 (QA F8).
+    from hotline.selfservice import ticketing_hooks
+    from ivr.menus import offered
+
+    hooks = ticketing_hooks(None)
+    config = load_flows(REPO / "deploy" / "ivr.yaml")
+    steps = [s for flow in config.flows.values() for m in flow.menus.values() for s in m.choices.values()]
+    assert all(offered(step, hooks) for step in steps)
+    assert "电费" not in load_catalogue(REPO / "deploy" / "prompts" / "zh.yaml").prompts["hotline/menu-main"]

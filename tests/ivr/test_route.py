@@ -283,15 +283,22 @@ async def test_ticket_status_by_number(agi_server, bus, hooks, tmp_path):
     assert hooks.asked == [("ticket", "20260923001")]
 
 
-@pytest.mark.parametrize("kind", ["broken", "slow", None])
-async def test_a_failing_or_missing_hook_is_not_available_and_the_call_goes_on(
-    agi_server, bus, hooks, tmp_path, kind
-):
-    fn = getattr(hooks, kind) if kind else None
+@pytest.mark.parametrize("kind", ["broken", "slow"])
+async def test_a_failing_hook_is_not_available_and_the_call_goes_on(agi_server, bus, hooks, tmp_path, kind):
+    fn = getattr(hooks, kind)
     svc = services(bus, hooks, tmp_path, self_service=SelfServiceHooks(bill_lookup=fn, timeout=0.2))
     ch = await run(agi_server, svc, FakeChannel("2123456#0"))
     assert "hotline/not-available" in ch.played()
     assert ch.variables["HOTLINE_ACTION"] == "queue"
+
+
+async def test_a_step_whose_lookup_is_not_configured_is_not_offered(agi_server, bus, hooks, tmp_path):
+    # No bill lookup: 2 is an unknown key, the caller is never asked for a 户号 only to hear "unavailable".
+    svc = services(bus, hooks, tmp_path, self_service=SelfServiceHooks(ticket_status=hooks.ticket))
+    ch = await run(agi_server, svc, FakeChannel("20"))
+    assert "hotline/enter-account" not in ch.played() and "hotline/invalid" in ch.played()
+    assert hooks.asked == []
+    assert (ch.variables["HOTLINE_IVR_PATH"], ch.variables["HOTLINE_QUEUE"]) == ("top:0", "service")
 
 
 async def test_fault_report_records_and_publishes_a_voicemail(agi_server, bus, hooks, tmp_path):
