@@ -1,8 +1,8 @@
 """Where generated campaigns get their contacts.
 
 - queue callbacks: ``ivr.events.CallbackRequested`` from the bus, into the queue's
-  callback campaign, ordered by when the call first arrived (the caller keeps
-  their place);
+  callback campaign for the hours of the line the caller rang, ordered by when the call
+  first arrived (the caller keeps their place);
 - missed calls: ticketing's ``missed_call`` interactions (abandoned inbound calls);
 - visit-backs: every work order due a visit-back (100 %: its category has visit-back
   dimensions, so not a one-step consult nor a complaint) and with none recorded (no survey,
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 VISIT_BACK_DAYS = 3
 MISSED_CALL_HOURS = 24
-CALLBACK_NAME = "队列回呼 {queue}"
+CALLBACK_NAME = "队列回呼 {queue}（{hours}）"
 
 
 #: when a queue's callbacks may be called: (every day, windows), from the queue and the line rung
@@ -63,28 +63,46 @@ def staffed_hours(routing: RoutingConfig) -> CallbackHours:
     return hours
 
 
+def callback_name(queue: str, every_day: bool, windows: list[str]) -> str:
+    """The name of a queue's callback campaign for lines staffed in these hours: its key too
+    (names are not editable), so an admin's change of its windows does not split it."""
+    if every_day and not windows:
+        hours = "全天"
+    else:
+        hours = " ".join(["每天" if every_day else "工作日", *windows])
+    return CALLBACK_NAME.format(queue=queue, hours=hours)
+
+
 async def add_callback(
     session: AsyncSession, event: CallbackRequested, hours: CallbackHours | None = None
 ) -> CampaignContact | None:
-    """A caller chose to be called back: into the running callback campaign of their queue.
+    """A caller chose to be called back: into the running callback campaign of their queue
+    for the hours the line they rang is staffed (``hours``; without: the working days' windows
+    of any campaign).
 
-    The first callback of a queue opens its campaign, running at once: the caller
-    was promised a call (尽快给您回电). It calls in the hours the queue is staffed (``hours``;
-    without: the working days' windows of any campaign). Admins pause it or change its
-    settings like any other.
+    One campaign per queue and line hours, so a request is dialled in its own line's hours,
+    whichever line asked first (a 95598 caller round the clock, a 400 caller in office hours);
+    the first such request opens it, running at once: the caller was promised a call
+    (尽快给您回电). Admins pause it or change its settings like any other.
     """
     queue = event.queue or "service"
+    every_day, windows = hours(queue, event.dnis) if hours is not None else (False, [])
+    name = callback_name(queue, every_day, windows)
     campaign = await session.scalar(
         select(Campaign)
-        .where(Campaign.kind == "callback", Campaign.queue == queue, Campaign.status != "finished")
+        .where(
+            Campaign.kind == "callback",
+            Campaign.queue == queue,
+            Campaign.name == name,
+            Campaign.status != "finished",
+        )
         .order_by(Campaign.id.desc())
         .limit(1)
     )
     if campaign is None:
-        every_day, windows = hours(queue, event.dnis) if hours is not None else (False, [])
         campaign = await store.create_campaign(
             session,
-            name=CALLBACK_NAME.format(queue=queue),
+            name=name,
             queue=queue,
             kind="callback",
             mode="progressive",
