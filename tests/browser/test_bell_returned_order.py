@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_bell_unread_alerts import sla_console  # noqa: F401  (fixture)
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from ticketing.demo import DEMO_PASSWORD
+from tests.browser.test_dispatch_setup import signed_in
 
 pytestmark = [pytest.mark.browser]
 
@@ -34,12 +33,7 @@ async def _send_back(services, number: str) -> str:
 
 def test_the_creator_reads_that_the_order_was_sent_back_by_whom_and_why(sla_console, browser):  # noqa: F811
     server, numbers = sla_console
-    errors: list[str] = []
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, "1001", DEMO_PASSWORD)
+    with signed_in(browser, server, "1001") as page:
         page.goto(f"{server.url}/lists/mine")
         expect(page.locator("#bell-count")).to_be_hidden()
         name = asyncio.run_coroutine_threadsafe(
@@ -54,6 +48,3 @@ def test_the_creator_reads_that_the_order_was_sent_back_by_whom_and_why(sla_cons
         expect(item).to_have_attribute("data-kind", "returned")
         expect(item.locator(".bell-line b")).to_have_text("退单")
         expect(item.locator(".bell-message")).to_have_text(said)
-        assert errors == []
-    finally:
-        context.close()

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.test_dispatch_setup import signed_in
 from tests.browser.test_reports import InProcessConsole
 from ticketing.demo import DEMO_PASSWORD
 
@@ -124,12 +125,7 @@ def test_a_double_clicked_order_action_is_sent_once(orders_console, browser):
     """QA: a double click on 退单 (or any action) sent it twice; the server refused the second
     (409) and an error toast said so, for nothing."""
     server, numbers = orders_console
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    try:
-        page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, "5101", DEMO_PASSWORD)
+    with signed_in(browser, server, "5101") as page:
         page.goto(f"{server.url}/orders/{numbers['twice']}")
         sent = _posts(page, "/reject")
         page.fill("#order-opinion", "退单：地址不在本局")
@@ -139,9 +135,6 @@ def test_a_double_clicked_order_action_is_sent_once(orders_console, browser):
         page.wait_for_timeout(300)  # a second request, if one went, has had its answer
         assert len(sent) == 1, sent
         expect(page.locator(".toast.refused")).to_have_count(0)
-        assert not errors, errors
-    finally:
-        ctx.close()
 
 
 def test_a_double_clicked_intake_save_takes_one_order_in(orders_console, browser):
@@ -150,12 +143,7 @@ def test_a_double_clicked_intake_save_takes_one_order_in(orders_console, browser
     from tests.browser.test_console_story import fill_fault_order
 
     server, _ = orders_console
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    try:
-        page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, "1001", DEMO_PASSWORD)
+    with signed_in(browser, server, "1001") as page:
         sent = _posts(page, "/api/orders")
         fill_fault_order(page, opinion="客户来电报修")
         page.fill("#intake-caller", "13912340000")
@@ -173,6 +161,3 @@ def test_a_double_clicked_intake_save_takes_one_order_in(orders_console, browser
         assert len(sent) == 2, sent  # the refused one, and the double click's one
         taken = page.request.get(f"{server.url}/api/orders", params={"caller": "13912340000"}).json()
         assert len(taken["items"]) == 1, taken
-        assert not errors, errors
-    finally:
-        ctx.close()
