@@ -4,13 +4,10 @@ file's address answers 404 to the supervisor who may open any recording."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from cti.call_events import CallEnded
 from tests.agent_ui.conftest import login
 from tests.agent_ui.test_recording_report_scope import store  # noqa: F401 (the fixture)
-from tests.agent_ui.test_reports import PERIOD, t
+from tests.agent_ui.test_reports import PERIOD, csv_rows, t
 from tests.recordings.conftest import write_wav
 from ticketing.calls import CallLinker
 
@@ -37,7 +34,7 @@ async def test_a_call_given_up_in_the_queue_has_no_recording_link(world, store, 
     row = dict(zip([c["key"] for c in data["columns"]], data["rows"][0], strict=True))
     assert (row["outcome"], row["recording"]) == ("排队中放弃", "")
     export = await client.get("/api/reports/calls/export", params={**PERIOD, "format": "csv"})
-    rows = list(csv.reader(io.StringIO((await export.read()).decode("utf-8").lstrip("\ufeff"))))
+    rows = csv_rows(await export.read())
     assert rows[1][rows[0].index("录音")] == ""
     for suffix in ("", "/play", "/peaks"):
         resp = await client.get(f"/recordings/recording/{CALL_ID}{suffix}")

@@ -5,8 +5,6 @@ playable. The report's links (page and CSV) and the recording check are one rule
 
 from __future__ import annotations
 
-import csv
-import io
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,7 +13,7 @@ from sqlalchemy import select
 from cti.call_events import CallEnded
 from recordings import RecordingStore
 from tests.agent_ui.conftest import PASSWORD, login
-from tests.agent_ui.test_reports import PERIOD, t
+from tests.agent_ui.test_reports import PERIOD, csv_rows, t
 from tests.recordings.conftest import write_wav
 from ticketing import users
 from ticketing.calls import CallLinker
@@ -65,7 +63,7 @@ async def _report_links(client) -> list[str]:
     at = [c["key"] for c in data["columns"]].index("recording")
     page = [row[at] for row in data["rows"]]
     export = await client.get("/api/reports/calls/export", params={**PERIOD, "format": "csv"})
-    rows = list(csv.reader(io.StringIO((await export.read()).decode("utf-8").lstrip("\ufeff"))))
+    rows = csv_rows(await export.read())
     at = rows[0].index("录音")
     assert [urlsplit(row[at]).path for row in rows[1:]] == page  # the same links, written whole
     return page

@@ -4,7 +4,6 @@ and an order report's ``total`` is its orders, not its rows."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
@@ -12,19 +11,15 @@ import openpyxl
 
 from cti.call_events import CallAnswered, CallOffered
 from tests.agent_ui.conftest import login
-from tests.agent_ui.test_reports import PERIOD, TZ, calls, t  # noqa: F401 (fixture)
+from tests.agent_ui.test_reports import PERIOD, TZ, calls, csv_rows, t  # noqa: F401 (fixture)
 from ticketing.calls import CallLinker
-
-
-def _csv(body: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(body.decode("utf-8").lstrip("\ufeff"))))
 
 
 async def test_the_queue_reports_exports_end_with_the_summary_the_page_shows(client, calls):  # noqa: F811
     await login(client, "3001")
     page = await (await client.get("/api/reports/queues", params=PERIOD)).json()
     assert (page["summary"]["offered"], page["summary"]["service_level"]) == (2, 0.5)
-    rows = _csv(
+    rows = csv_rows(
         await (await client.get("/api/reports/queues/export", params={**PERIOD, "format": "csv"})).read()
     )
     assert rows[-7:] == [
@@ -44,7 +39,7 @@ async def test_the_queue_reports_exports_end_with_the_summary_the_page_shows(cli
 
 async def test_the_call_detail_export_links_the_recording_whole(client, calls):  # noqa: F811
     await login(client, "3001")
-    rows = _csv(
+    rows = csv_rows(
         await (await client.get("/api/reports/calls/export", params={**PERIOD, "format": "csv"})).read()
     )
     column = rows[0].index("录音")
