@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from agent_ui import AppServices, create_app
 from cti.bus import InProcessBus
+from recordings import RecordingStore
 from ticketing import knowledge, sla, users
 from ticketing.db import create_engine, migrate, sessionmaker
 from ticketing.models import Site, User, WorkOrder
@@ -88,6 +89,13 @@ async def world(tmp_path, world_template):
 @pytest.fixture
 async def client(aiohttp_client, world):
     return await aiohttp_client(create_app(world.services))
+
+
+@pytest.fixture
+def store(world, tmp_path) -> RecordingStore:
+    """The recording store: asked for before ``client``, so the app mounts the media routes."""
+    world.services.recordings = RecordingStore(tmp_path / "asterisk-root")
+    return world.services.recordings
 
 
 async def login(client, staff_no: str, password: str = PASSWORD) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from cti.call_events import CallEnded
 from tests.agent_ui.conftest import login
-from tests.agent_ui.test_recording_report_scope import store  # noqa: F401 (the fixture)
 from tests.agent_ui.test_reports import PERIOD, csv_rows, t
 from tests.recordings.conftest import write_wav
 from ticketing.calls import CallLinker
@@ -14,7 +13,7 @@ from ticketing.calls import CallLinker
 CALL_ID = "1795813058.15"
 
 
-async def test_a_call_given_up_in_the_queue_has_no_recording_link(world, store, client):  # noqa: F811
+async def test_a_call_given_up_in_the_queue_has_no_recording_link(world, store, client):
     write_wav(store.host_path(store.asterisk_path("recording", CALL_ID)), seconds=0)  # the header only
     await CallLinker(world.services.sessionmaker).handle(
         CallEnded(

@@ -22,12 +22,6 @@ from ticketing.notify import AsteriskFaxGateway, Dispatcher
 
 
 @pytest.fixture
-def store(world, tmp_path):
-    world.services.recordings = RecordingStore(tmp_path / "asterisk-root")
-    return world.services.recordings
-
-
-@pytest.fixture
 async def faxing(store, client):
     """A signed-in agent (1001) and their CSRF headers."""
     return {"X-CSRF-Token": await login(client, "1001")}

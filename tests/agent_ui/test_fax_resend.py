@@ -6,20 +6,13 @@ from __future__ import annotations
 import asyncio
 import functools
 
-import pytest
 from sqlalchemy import select
 
 from cti.fax import FaxOutcome
-from recordings import RecordingStore, fax_out
+from recordings import fax_out
 from tests.agent_ui.conftest import login
 from ticketing.models import Notification
 from ticketing.notify import AsteriskFaxGateway, Dispatcher
-
-
-@pytest.fixture
-def store(world, tmp_path):
-    world.services.recordings = RecordingStore(tmp_path / "asterisk-root")
-    return world.services.recordings
 
 
 class DroppedLine:

@@ -4,19 +4,10 @@ own for that step; then its own only. The letter offered is the one that may be 
 
 from __future__ import annotations
 
-import pytest
-
-from recordings import RecordingStore
 from tests.agent_ui.conftest import login
 from ticketing.models import Notification, NotificationTemplate
 
 CONSULT = {"咨询内容": "查询户号", "答复内容": "户号为 0101"}
-
-
-@pytest.fixture
-def store(world, tmp_path):
-    world.services.recordings = RecordingStore(tmp_path / "asterisk-root")
-    return world.services.recordings
 
 
 async def _order(client, headers, category: str) -> dict:

@@ -5,7 +5,6 @@ so a stranger's link must not open it (QA F10)."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from recordings import RecordingStore
@@ -18,13 +17,6 @@ from ticketing.workflow.engine import create_order
 
 CALL_ID = "1795772547.223"
 VOICEMAIL_ID = "1795772600.301"
-
-
-@pytest.fixture
-def store(world, tmp_path):
-    """The recording store: asked for before ``client``, so the app mounts the media routes."""
-    world.services.recordings = RecordingStore(tmp_path / "asterisk-root")
-    return world.services.recordings
 
 
 def _wav(store: RecordingStore, kind: str, call_id: str) -> None:

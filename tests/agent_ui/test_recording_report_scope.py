@@ -20,13 +20,6 @@ from ticketing.calls import CallLinker
 from ticketing.models import Site
 
 
-@pytest.fixture
-def store(world, tmp_path):
-    """The recording store: asked for before ``client``, so the app mounts the media routes."""
-    world.services.recordings = RecordingStore(tmp_path / "asterisk-root")
-    return world.services.recordings
-
-
 async def _answered(world, store: RecordingStore, call_id: str, agent_id: str, at: str) -> None:
     write_wav(store.host_path(store.asterisk_path("recording", call_id)))
     await CallLinker(world.services.sessionmaker).handle(
