@@ -38,9 +38,9 @@ def ticketing_hooks(sessions: async_sessionmaker[AsyncSession]) -> SelfServiceHo
             for n in notices[:5]
         ]
 
-    async def ticket_status(number_or_phone: str) -> TicketProgress | None:
+    async def ticket_status(keyed: str, caller: str) -> TicketProgress | None:
         async with sessions() as session:
-            found = await ticket_progress(session, number_or_phone)
+            found = await ticket_progress(session, keyed, caller)
         if found is None:
             return None
         return TicketProgress(number=found["number"], status=found["status"], updated_at=found["updated_at"])

@@ -5,10 +5,12 @@ module implement them), so the IVR stays testable and never imports ticketing:
 
 * ``outage_lookup(area) -> list[Outage]``: current and planned outages for an area code;
 * ``bill_lookup(account_no) -> Bill | None``: the latest bill for a 户号;
-* ``ticket_status(number_or_phone) -> TicketProgress | None``: a ticket by number, or
-  the latest open ticket for a phone number. A keypad has only digits: the
-  number arrives as its digits (``20260923001`` for ``GZ20260923001``), so the
-  hook must match on the numeric part.
+* ``ticket_status(keyed, caller) -> TicketProgress | None``: the ticket whose number
+  the caller keyed in, or with nothing keyed ("#" alone) the latest open ticket of the
+  number they call from (``caller``, '' when withheld). Keyed digits are never a phone
+  number: a caller hears only their own number's tickets or one whose number they know.
+  A keypad has only digits: the number arrives as its digits (``20260923001`` for
+  ``GZ20260923001``), so the hook must match on the numeric part.
 
 A hook that fails or is too slow is reported to the caller as "not available"
 and logged; the caller goes back to the menu, never loses the call.
@@ -61,7 +63,7 @@ class TicketProgress:
 
 OutageLookup = Callable[[str], Awaitable[Sequence[Outage]]]
 BillLookup = Callable[[str], Awaitable[Bill | None]]
-TicketStatusLookup = Callable[[str], Awaitable[TicketProgress | None]]
+TicketStatusLookup = Callable[[str, str], Awaitable[TicketProgress | None]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,14 +78,14 @@ class _Unavailable(Exception):
     pass
 
 
-async def _ask_hook(hook: Callable[[str], Awaitable[Any]] | None, arg: str, limit: float) -> Any:
+async def _ask_hook(hook: Callable[..., Awaitable[Any]] | None, limit: float, *args: str) -> Any:
     if hook is None:
         raise _Unavailable("no hook configured")
     try:
         async with asyncio.timeout(limit):
-            return await hook(arg)
+            return await hook(*args)
     except Exception as exc:  # the caller hears "not available"; we keep the call
-        log.warning("self-service hook %s(%r) failed: %r", getattr(hook, "__name__", hook), arg, exc)
+        log.warning("self-service hook %s%r failed: %r", getattr(hook, "__name__", hook), args, exc)
         raise _Unavailable(str(exc)) from exc
 
 
@@ -92,7 +94,7 @@ async def outage(call: IvrCall) -> None:
     if not area:
         return
     try:
-        outages = list(await _ask_hook(call.hooks.outage_lookup, area, call.hooks.timeout))
+        outages = list(await _ask_hook(call.hooks.outage_lookup, call.hooks.timeout, area))
     except _Unavailable:
         await call.play_prompt("not_available")
         return
@@ -114,7 +116,7 @@ async def bill(call: IvrCall) -> None:
     if not account:
         return
     try:
-        found = await _ask_hook(call.hooks.bill_lookup, account, call.hooks.timeout)
+        found = await _ask_hook(call.hooks.bill_lookup, call.hooks.timeout, account)
     except _Unavailable:
         await call.play_prompt("not_available")
         return
@@ -139,13 +141,13 @@ async def bill(call: IvrCall) -> None:
 
 
 async def ticket_status(call: IvrCall) -> None:
-    # "#" alone means: look up by the number I am calling from.
+    # "#" alone means: look up by the number I am calling from. Keyed digits go to the hook
+    # apart from the caller's number, so it never takes them for a phone number (QA F1).
     number = await call.collect("enter_ticket", max_digits=20)
     if number is None:
         return
-    key = number or call.caller
     try:
-        found = await _ask_hook(call.hooks.ticket_status, key, call.hooks.timeout)
+        found = await _ask_hook(call.hooks.ticket_status, call.hooks.timeout, number, call.caller)
     except _Unavailable:
         await call.play_prompt("not_available")
         return

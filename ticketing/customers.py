@@ -305,23 +305,32 @@ def caller_profile_hook(sessionmaker: async_sessionmaker[AsyncSession]) -> Calla
     return lookup
 
 
-async def ticket_progress(session: AsyncSession, number_or_phone: str) -> dict[str, Any] | None:
-    """For IVR self-service: an order by number, or the latest open order of a phone number."""
-    wanted = number_or_phone.strip()
-    order = await session.scalar(select(WorkOrder).where(WorkOrder.number == wanted))
-    if order is None and wanted.isdigit() and len(wanted) >= 8:
-        # A keypad has no letters: "20260923001" stands for "GZ20260923001". Order
-        # numbers are a letter prefix + digits, so match on the digits at the end.
-        candidates = list(
-            await session.scalars(select(WorkOrder).where(WorkOrder.number.endswith(wanted)).limit(2))
-        )
-        order = next((o for o in candidates if o.number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == wanted), None)
-    if order is None:
-        pop = await lookup_for_screen_pop(session, number_or_phone, orders=1, interactions=0)
+async def ticket_progress(session: AsyncSession, keyed: str, caller: str) -> dict[str, Any] | None:
+    """For IVR self-service: the order whose number the caller keyed in (``keyed``), or with
+    nothing keyed ("#" alone) the latest open order linked to the number they call from.
+
+    Keyed digits are only ever an order number: looked up as a phone number they would read
+    out whoever has that phone's order (QA F1). An order number is a tracking code, so whoever
+    keys it in whole may hear its progress; a phone's orders only its own caller."""
+    wanted = keyed.strip()
+    if not wanted:
+        pop = await lookup_for_screen_pop(session, caller, orders=1, interactions=0) if caller else None
         if not pop or not pop["open_orders"]:
             return None
         order = await session.get(WorkOrder, pop["open_orders"][0]["id"])
-    assert order is not None
+    else:
+        order = await session.scalar(select(WorkOrder).where(WorkOrder.number == wanted))
+        if order is None and wanted.isdigit() and len(wanted) >= 8:
+            # A keypad has no letters: "20260923001" stands for "GZ20260923001". Order
+            # numbers are a letter prefix + digits, so match on the digits at the end.
+            candidates = list(
+                await session.scalars(select(WorkOrder).where(WorkOrder.number.endswith(wanted)).limit(2))
+            )
+            order = next(
+                (o for o in candidates if o.number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == wanted), None
+            )
+    if order is None:
+        return None
     return {
         "number": order.number,
         "status": order.status,

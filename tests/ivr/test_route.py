@@ -82,7 +82,7 @@ NIGHT = dt.datetime(2026, 9, 23, 14, 0, tzinfo=dt.UTC)  # 22:00
 
 class Hooks:
     def __init__(self) -> None:
-        self.asked: list[tuple[str, str]] = []
+        self.asked: list[tuple[str, ...]] = []
 
     async def outage(self, area: str):
         self.asked.append(("outage", area))
@@ -92,8 +92,8 @@ class Hooks:
         self.asked.append(("bill", account))
         return Bill(account_no=account, amount=Decimal("88.50")) if account == "123456" else None
 
-    async def ticket(self, key: str):
-        self.asked.append(("ticket", key))
+    async def ticket(self, keyed: str, caller: str):
+        self.asked.append(("ticket", keyed, caller))
         return TicketProgress(number="GZ20260923001", status="dispatched")
 
     async def broken(self, _: str):
@@ -273,14 +273,22 @@ async def test_outage_for_an_area(agi_server, bus, hooks, tmp_path):
 
 async def test_ticket_status_by_my_phone_number(agi_server, bus, hooks, tmp_path):
     ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("3#0"))
-    assert hooks.asked == [("ticket", "13800138000")]
+    assert hooks.asked == [("ticket", "", "13800138000")]
     assert ["SAY", "DIGITS", "20260923001", ""] in ch.commands
     assert "pls-hold-while-try" in ch.played()
 
 
 async def test_ticket_status_by_number(agi_server, bus, hooks, tmp_path):
     await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("320260923001#0"))
-    assert hooks.asked == [("ticket", "20260923001")]
+    assert hooks.asked == [("ticket", "20260923001", "13800138000")]
+
+
+async def test_keyed_digits_reach_the_ticket_hook_apart_from_the_callers_number(
+    agi_server, bus, hooks, tmp_path
+):
+    # QA F1: another customer's phone number keyed in was looked up as if it were the caller's.
+    await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("313200000002#0"))
+    assert hooks.asked == [("ticket", "13200000002", "13800138000")]
 
 
 @pytest.mark.parametrize("kind", ["broken", "slow"])
