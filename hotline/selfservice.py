@@ -38,12 +38,12 @@ def ticketing_hooks(sessions: async_sessionmaker[AsyncSession]) -> SelfServiceHo
             for n in notices[:5]
         ]
 
-    async def ticket_status(keyed: str, caller: str) -> TicketProgress | None:
+    async def ticket_status(keyed: str, caller: str) -> Sequence[TicketProgress]:
         async with sessions() as session:
             found = await ticket_progress(session, keyed, caller)
-        if found is None:
-            return None
-        return TicketProgress(number=found["number"], status=found["status"], updated_at=found["updated_at"])
+        return [
+            TicketProgress(number=f["number"], status=f["status"], updated_at=f["updated_at"]) for f in found
+        ]
 
     return SelfServiceHooks(outage_lookup=outage_lookup, ticket_status=ticket_status)
 

@@ -5,12 +5,14 @@ module implement them), so the IVR stays testable and never imports ticketing:
 
 * ``outage_lookup(area) -> list[Outage]``: current and planned outages for an area code;
 * ``bill_lookup(account_no) -> Bill | None``: the latest bill for a 户号;
-* ``ticket_status(keyed, caller) -> TicketProgress | None``: the ticket whose number
+* ``ticket_status(keyed, caller) -> list[TicketProgress]``: the ticket whose number
   the caller keyed in, or with nothing keyed ("#" alone) the latest open ticket of the
   number they call from (``caller``, '' when withheld). Keyed digits are never a phone
   number: a caller hears only their own number's tickets or one whose number they know.
   A keypad has only digits: the number arrives as its digits (``20260923001`` for
-  ``GZ20260923001``), so the hook must match on the numeric part.
+  ``GZ20260923001``), so the hook must match on the numeric part; digits that are more
+  than one ticket's (categories number alike) give the caller's own, or all of them,
+  and more than one is read to nobody.
 
 A hook that fails or is too slow is reported to the caller as "not available"
 and logged; the caller goes back to the menu, never loses the call.
@@ -63,7 +65,7 @@ class TicketProgress:
 
 OutageLookup = Callable[[str], Awaitable[Sequence[Outage]]]
 BillLookup = Callable[[str], Awaitable[Bill | None]]
-TicketStatusLookup = Callable[[str, str], Awaitable[TicketProgress | None]]
+TicketStatusLookup = Callable[[str, str], Awaitable[Sequence[TicketProgress]]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,14 +149,22 @@ async def ticket_status(call: IvrCall) -> None:
     if number is None:
         return
     try:
-        found = await _ask_hook(call.hooks.ticket_status, call.hooks.timeout, number, call.caller)
+        tickets = list(await _ask_hook(call.hooks.ticket_status, call.hooks.timeout, number, call.caller))
     except _Unavailable:
         await call.play_prompt("not_available")
         return
-    if found is None:
+    if len(tickets) > 1:
+        # Orders of two categories keyed in alike (GZ…00001, ZX…00001), neither the caller's:
+        # reading one could tell them a stranger's status (QA F10), and both sound the same.
+        # Nothing is read; the path tells the agent they reach by 0 why (ticket:ambiguous).
+        call.note("ticket:ambiguous")
+        await call.play_prompt("not_found")
+        return
+    if not tickets:
         call.note("ticket:not_found")
         await call.play_prompt("not_found")
         return
+    [found] = tickets
     call.note(f"ticket:{found.status}")
     await call.play_prompt("ticket_number")
     await call.session.say_digits("".join(ch for ch in found.number if ch.isdigit()))

@@ -305,36 +305,59 @@ def caller_profile_hook(sessionmaker: async_sessionmaker[AsyncSession]) -> Calla
     return lookup
 
 
-async def ticket_progress(session: AsyncSession, keyed: str, caller: str) -> dict[str, Any] | None:
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+async def ticket_progress(session: AsyncSession, keyed: str, caller: str) -> list[dict[str, Any]]:
     """For IVR self-service: the order whose number the caller keyed in (``keyed``), or with
     nothing keyed ("#" alone) the latest open order linked to the number they call from.
 
     Keyed digits are only ever an order number: looked up as a phone number they would read
     out whoever has that phone's order (QA F1). An order number is a tracking code, so whoever
-    keys it in whole may hear its progress; a phone's orders only its own caller."""
+    keys it in whole may hear its progress; a phone's orders only its own caller.
+
+    A keypad has no letters, and categories number alike (GZ2026112800001, ZX2026112800001):
+    when the digits are more than one order's, the caller's own (by ``caller``) are kept; more
+    than one left is returned as they are, for the IVR to say it cannot tell, never to pick
+    one and read a stranger the wrong order's status (QA F10)."""
     wanted = keyed.strip()
     if not wanted:
         pop = await lookup_for_screen_pop(session, caller, orders=1, interactions=0) if caller else None
         if not pop or not pop["open_orders"]:
-            return None
-        order = await session.get(WorkOrder, pop["open_orders"][0]["id"])
+            return []
+        orders = [await session.get(WorkOrder, pop["open_orders"][0]["id"])]
     else:
-        order = await session.scalar(select(WorkOrder).where(WorkOrder.number == wanted))
-        if order is None and wanted.isdigit() and len(wanted) >= 8:
-            # A keypad has no letters: "20260923001" stands for "GZ20260923001". Order
-            # numbers are a letter prefix + digits, so match on the digits at the end.
-            candidates = list(
-                await session.scalars(select(WorkOrder).where(WorkOrder.number.endswith(wanted)).limit(2))
+        orders = list(await session.scalars(select(WorkOrder).where(WorkOrder.number == wanted)))
+        if not orders and wanted.isdigit() and len(wanted) >= 8:
+            # "20260923001" stands for "GZ20260923001": order numbers are a letter prefix
+            # + digits, so match on the digits at the end.
+            candidates = await session.scalars(
+                select(WorkOrder).where(WorkOrder.number.endswith(wanted)).order_by(WorkOrder.id)
             )
-            order = next(
-                (o for o in candidates if o.number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == wanted), None
-            )
-    if order is None:
-        return None
-    return {
-        "number": order.number,
-        "status": order.status,
-        "node": order.current_node,
-        "updated_at": order.updated_at.timestamp(),
-        "is_open": order.is_open,
-    }
+            orders = [o for o in candidates if o.number.lstrip(_LETTERS) == wanted]
+        if len(orders) > 1:
+            orders = await _linked_to_caller(session, orders, caller) or orders
+    return [
+        {
+            "number": order.number,
+            "status": order.status,
+            "node": order.current_node,
+            "updated_at": order.updated_at.timestamp(),
+            "is_open": order.is_open,
+        }
+        for order in orders
+        if order is not None
+    ]
+
+
+async def _linked_to_caller(session: AsyncSession, orders: list[WorkOrder], caller: str) -> list[WorkOrder]:
+    """The orders called in from ``caller`` or of a customer with that phone (as routing's
+    ``caller_profile`` links them)."""
+    try:
+        number = normalize(caller)
+    except InvalidPhoneNumber:
+        return []
+    customers = set(
+        await session.scalars(select(CustomerPhone.customer_id).where(CustomerPhone.number == number))
+    )
+    return [o for o in orders if o.caller_number == number or o.customer_id in customers]

@@ -94,7 +94,9 @@ class Hooks:
 
     async def ticket(self, keyed: str, caller: str):
         self.asked.append(("ticket", keyed, caller))
-        return TicketProgress(number="GZ20260923001", status="dispatched")
+        if keyed == "20260923002":  # a fault and a consultation, neither the caller's
+            return [TicketProgress(number=f"{p}20260923002", status="dispatched") for p in ("GZ", "ZX")]
+        return [TicketProgress(number="GZ20260923001", status="dispatched")]
 
     async def broken(self, _: str):
         raise RuntimeError("database down")
@@ -281,6 +283,14 @@ async def test_ticket_status_by_my_phone_number(agi_server, bus, hooks, tmp_path
 async def test_ticket_status_by_number(agi_server, bus, hooks, tmp_path):
     await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("320260923001#0"))
     assert hooks.asked == [("ticket", "20260923001", "13800138000")]
+
+
+async def test_digits_of_two_tickets_are_read_to_nobody(agi_server, bus, hooks, tmp_path):
+    # QA F10: one of the two was read out, to its owner or not.
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("320260923002#0"))
+    assert not [c for c in ch.commands if c[:2] == ["SAY", "DIGITS"]]
+    assert "pls-hold-while-try" not in ch.played() and "hotline/not-found" in ch.played()
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:3/ticket:ambiguous/top:0"
 
 
 async def test_keyed_digits_reach_the_ticket_hook_apart_from_the_callers_number(

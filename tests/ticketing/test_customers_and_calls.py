@@ -64,11 +64,13 @@ async def test_screen_pop_shows_open_orders_and_history(session, seeded):
     assert (await find_customers(session, "8613800138000"))[0].id == customer.id
     profile = await caller_profile(session, "13800138000")
     assert profile["open_fault_within_24h"] and not profile["vip"]
-    progress = await ticket_progress(session, "", "13800138000")  # "#" alone from that phone
+    [progress] = await ticket_progress(session, "", "13800138000")  # "#" alone from that phone
     assert progress["number"] == order.number and progress["status"] == "已流转"
     # keyed in on a phone: the digits of the order number, without its letter prefix
     digits = order.number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    assert digits != order.number and (await ticket_progress(session, digits, ""))["number"] == order.number
+    assert digits != order.number and [p["number"] for p in await ticket_progress(session, digits, "")] == [
+        order.number
+    ]
 
 
 async def test_hook_for_the_cti_bridge(sm, seeded):
