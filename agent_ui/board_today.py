@@ -47,8 +47,8 @@ def in_progress(
 ) -> dict[str, QueueFigures]:
     """Per queue, the calls not ended yet, counted per queue leg as the queue report will once
     they end: a leg answered there is offered and answered, within ``threshold`` or not, after
-    its wait; a leg left unanswered for another queue (overflow) is offered there; the leg the
-    caller still waits in is not decided yet. A call answered in one queue and waiting in a
+    its wait; a leg left unanswered for another queue (overflow) or for a callback is offered
+    there; the leg the caller still waits in is not decided yet. A call answered in one queue and waiting in a
     second keeps its first queue's leg. A call without legs (an older bridge): answered in the
     queue it is in now."""
     figures: dict[str, QueueFigures] = {}
@@ -73,7 +73,7 @@ def in_progress(
                     if isinstance(leg, dict)
                     else tuple(leg)[:4]
                 )
-                if queue and outcome in ("answered", "overflow"):
+                if queue and outcome in ("answered", "overflow", "callback"):
                     count(str(queue), str(outcome), float(left_at or 0.0) - float(queued_at or 0.0))
             continue
         queue = str(call.get("queue") or "")

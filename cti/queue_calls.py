@@ -29,7 +29,8 @@ else:
 class QueueLeg:
     """The caller's time in one queue: offered there at ``queued_at``; its outcome there
     (answered, abandoned_queue, abandoned_ringing, overflow: left for another queue or the
-    voicemail unanswered) at ``left_at``, counted on that queue's board once, when it is known.
+    voicemail unanswered, callback: left asking to be called back) at ``left_at``, counted on
+    that queue's board once, when it is known.
     A call answered in one queue and transferred to another is two legs, each queue's own."""
 
     queue: str
@@ -305,10 +306,19 @@ class QueueCallEvents(_Base):
 
     @reads("UserEvent", "Linkedid", "Queue", "Target")
     def _on_UserEvent(self, at: float, kind: str, linkedid: str, queue: str, target: str) -> None:
-        if kind != "HotlineOverflow":
+        if kind not in ("HotlineOverflow", "HotlineCallback"):
             return
         call = self._known(linkedid)
         if call is None:
+            return
+        if kind == "HotlineCallback":
+            # pressed 9 (call me back, keep my place, ivr/callback.py): the caller is in the
+            # callback campaign, so neither that queue's answer nor its abandon
+            call.outcome = "callback"
+            call.waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
+            leg = self._open_leg(call)
+            if leg is not None:
+                self._close_leg(call, leg, "callback", at)
             return
         queue = queue or call.queue
         call.outcome = "overflow"

@@ -4,7 +4,8 @@
 publishes ``CallbackRequested`` with the time the call arrived (the integer
 part of the linkedid is the first channel's creation time), so the dialer
 calls people back in the order they called: the caller keeps their place. It
-sets ``HOTLINE_CALLBACK=1`` before saying goodbye; without it (AGI down) the
+says so to the call model (``UserEvent(HotlineCallback)``: the queue leg's outcome is
+``callback``) and sets ``HOTLINE_CALLBACK=1`` before saying goodbye; without it (AGI down) the
 dialplan puts the caller back into the queue. A caller whose number is withheld
 has nothing to be called back on: told the service is not available, they stay
 in the queue.
@@ -52,6 +53,9 @@ class CallbackScript:
         )
         await s.bus.publish(event)
         log.info("callback requested from queue %s by %s (%s)", queue, event.caller, call_id)
+        # the call model counts the queue leg as a callback: neither answered nor abandoned, and
+        # no 未接来电 for a caller already in the callback campaign
+        await session.user_event("HotlineCallback", Queue=queue, Linkedid=call_id)
         await session.set_variable("HOTLINE_CALLBACK", "1")
         for key in ("callback_saved", "goodbye"):
             for sound in s.flows.prompt(key):
