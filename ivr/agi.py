@@ -17,7 +17,7 @@ import collections
 import dataclasses
 import re
 
-_RESULT = re.compile(r"result=(-?\w*)")
+_RESULT = re.compile(r"result=(-?[\w*#]*)")  # GET DATA keeps * (and # is a key too)
 _DATA = re.compile(r"\((.*)\)")
 _ENDPOS = re.compile(r"endpos=(\d+)")
 

@@ -12,7 +12,8 @@ prompts, waits for one digit and follows the choice::
         menus:
           top:
             title: 主菜单       # what the agents' screen-pop calls the menu (default: its name)
-            prompts: [hotline/welcome, hotline/menu-main]
+            greeting: [hotline/welcome]  # only the first time the caller hears this menu
+            prompts: [hotline/menu-main]
             timeout: 5          # seconds to wait for a digit after the prompts
             retries: 2          # how often the menu is replayed on no/invalid input
             choices:
@@ -61,6 +62,7 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z0-9]+)*$")
 # file's ``prompts``.
 DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
     "invalid": ("hotline/invalid",),
+    "too_many_wrong": ("hotline/too-many-wrong",),  # then an agent's queue
     "enter_area": ("hotline/enter-area",),
     "enter_account": ("hotline/enter-account",),
     "enter_ticket": ("hotline/enter-ticket",),
@@ -112,6 +114,7 @@ class Menu:
     on_timeout: Step = Step("hangup")
     on_invalid: Step = Step("hangup")
     title: str = ""  # what the agents' screen-pop calls the menu ('' = its name)
+    greeting: tuple[str, ...] = ()  # played before the prompts the first time only
 
     @property
     def label(self) -> str:
@@ -150,7 +153,7 @@ class IvrConfigError(ConfigError):
 
 
 _FLOW_KEYS = {"start", "menus", "callback_queue"}
-_MENU_KEYS = {"title", "prompts", "choices", "timeout", "retries", "on_timeout", "on_invalid"}
+_MENU_KEYS = {"title", "greeting", "prompts", "choices", "timeout", "retries", "on_timeout", "on_invalid"}
 
 
 class _Checker(ProblemCollector):
@@ -315,6 +318,7 @@ def _parse_flow(c: _Checker, name: str, body: dict) -> Flow | None:
         menus[str(menu_name)] = Menu(
             name=str(menu_name),
             prompts=c.sounds(menu_body.get("prompts", []), f"{mwhere}.prompts"),
+            greeting=c.sounds(menu_body.get("greeting", []), f"{mwhere}.greeting"),
             choices=choices,
             timeout=c.number(menu_body.get("timeout", 5), f"{mwhere}.timeout", 1, 60) or 5,
             retries=c.number(menu_body.get("retries", 2), f"{mwhere}.retries", 0, 9) or 0,

@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 PATH_SEPARATOR = "/"
 MAX_MENU_VISITS = 30
+# Wrong entries in the self-service steps (half a number, a lone # where a number is
+# due, nothing found) before the caller is handed to an agent: no endless guessing.
+MAX_WRONG_ENTRIES = 3
+# The entries where # alone is an answer (the prompt says so): the caller's own number.
+EMPTY_ANSWERS = {"enter_ticket"}
 # The data hook each self-service step asks (SelfServiceHooks' fields).
 STEP_HOOKS = {"outage": "outage_lookup", "bill": "bill_lookup", "ticket_status": "ticket_status"}
 
@@ -62,6 +67,11 @@ class IvrCall:
     path: list[str] = dataclasses.field(default_factory=list)
     used: list[str] = dataclasses.field(default_factory=list)
     pending_notes: list[str] = dataclasses.field(default_factory=list)
+    wrong_entries: int = 0
+
+    @property
+    def too_many_wrong(self) -> bool:
+        return self.wrong_entries >= MAX_WRONG_ENTRIES
 
     @property
     def datetime_format(self) -> str:
@@ -82,21 +92,41 @@ class IvrCall:
     async def collect(self, prompt_key: str, max_digits: int, timeout_s: int = 6) -> str | None:
         """Ask for digits ended by #; the prompts stop at the first digit.
 
-        Returns the digits, '' for "#" alone, or None when the caller pressed nothing.
+        * restarts the entry (what follows the last * is the number). Half a number
+        (the caller stopped keying) or a lone # where that is no answer is wrong: the
+        caller hears so and is asked again, each counting towards ``MAX_WRONG_ENTRIES``.
+        Returns the digits, '' for "#" alone (``EMPTY_ANSWERS`` only), or None when the
+        caller pressed nothing or has had too many wrong entries.
         """
-        first = await self.play_prompt(prompt_key, DIGITS)
-        if not first:
-            first = await self.session.wait_for_digit(timeout_s * 1000)
-        if not first:
-            return None
-        if first == "#":
-            return ""
-        rest = (
-            await self.session.get_data("silence/1", timeout_s * 1000, max_digits - 1)
-            if max_digits > 1
-            else ""
-        )
-        return (first + rest).rstrip("#")
+        for _ in range(MAX_WRONG_ENTRIES * 2):  # * restarts are bounded too
+            first = await self.play_prompt(prompt_key, DIGITS)
+            if not first:
+                first = await self.session.wait_for_digit(timeout_s * 1000)
+            if not first:
+                return None
+            digits, timed_out = first, False
+            if first != "#" and max_digits > 1:
+                rest, timed_out = await self.session.get_data("silence/1", timeout_s * 1000, max_digits - 1)
+                digits += rest
+            if "*" in digits:
+                # What follows the last * is the entry; a * and nothing after it: ask afresh.
+                digits = digits.rsplit("*", 1)[1]
+                if not digits.rstrip("#"):
+                    continue
+            digits = digits.rstrip("#")
+            if digits == "" and prompt_key in EMPTY_ANSWERS:
+                return ""
+            if digits and not timed_out:
+                return digits
+            await self.wrong_entry()
+            if self.too_many_wrong:
+                return None
+        return None
+
+    async def wrong_entry(self) -> None:
+        self.wrong_entries += 1
+        if not self.too_many_wrong:
+            await self.play_prompt("invalid")
 
     def note(self, item: str) -> None:
         """A self-service result worth keeping in the path (pushed with the next mark)."""
@@ -127,6 +157,7 @@ async def run_flow(flow: Flow, call: IvrCall) -> FlowOutcome:
     menu = flow.menus[flow.start]
     attempts = 0
     visits = 0
+    greeted: set[str] = set()  # a caller back at a menu hears its choices, not the welcome again
     while True:
         visits += 1
         if visits > MAX_MENU_VISITS:
@@ -136,7 +167,9 @@ async def run_flow(flow: Flow, call: IvrCall) -> FlowOutcome:
             )
             await call.mark("limit")
             return FlowOutcome("queue", call.callback_queue)
-        digit = await call.play(menu.prompts, DIGITS)
+        greeting = () if menu.name in greeted else menu.greeting
+        greeted.add(menu.name)
+        digit = await call.play([*greeting, *menu.prompts], DIGITS)
         if not digit:
             digit = await call.session.wait_for_digit(menu.timeout * 1000)
         if digit and digit in menu.choices and offered(menu.choices[digit], call.hooks):
@@ -160,6 +193,12 @@ async def run_flow(flow: Flow, call: IvrCall) -> FlowOutcome:
                 return FlowOutcome("voicemail")
             call.used.append(step.kind)
             await selfservice.ACTIONS[step.kind](call)
+            if any(note.endswith(":not_found") for note in call.pending_notes):
+                call.wrong_entries += 1
+            if call.too_many_wrong:
+                await call.mark("wrong_entries")
+                await call.play_prompt("too_many_wrong")
+                return FlowOutcome("queue", call.callback_queue)
             if step.kind in selfservice.ENDS_CALL:
                 await call.publish_path()
                 await call.play_prompt("goodbye")

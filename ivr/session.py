@@ -93,10 +93,15 @@ class AgiSession:
         response = await self.command("WAIT FOR DIGIT", timeout_ms, media=True)
         return response.digit
 
-    async def get_data(self, sound: str, timeout_ms: int, max_digits: int) -> str:
-        """Play ``sound`` and collect up to ``max_digits`` (# ends early); '' on time-out."""
+    async def get_data(self, sound: str, timeout_ms: int, max_digits: int) -> tuple[str, bool]:
+        """Play ``sound`` and collect up to ``max_digits`` (# ends early).
+
+        Returns the digits and whether the caller stopped keying before # or the
+        last digit (Asterisk's "(timeout)"): then the digits may be half a number.
+        """
         response = await self.command("GET DATA", sound, timeout_ms, max_digits, media=True)
-        return response.result if response.result not in ("-1", "") else ""
+        digits = response.result if response.result not in ("-1", "") else ""
+        return digits, response.data == "timeout"
 
     async def say_digits(self, digits: str, escape_digits: str = "") -> str:
         response = await self.command("SAY DIGITS", digits, escape_digits, media=True)

@@ -80,12 +80,17 @@ class FakeChannel:
         if verb == "GET DATA":
             digits = ""
             limit = int(words[4]) if len(words) > 4 else 99
+            ended = False  # by # or the last digit; else the caller stopped keying: Asterisk's (timeout)
             while self.keys and self.keys[0] not in ("H", ".") and len(digits) < limit:
                 key = self.keys.pop(0)
                 if key == "#":
+                    ended = True
                     break
                 digits += key
-            return f"200 result={digits}" if digits else "200 result= (timeout)"
+            ended = ended or len(digits) >= limit
+            if not ended and self.keys[:1] == ["."]:
+                self.keys.pop(0)
+            return f"200 result={digits}" if ended else f"200 result={digits} (timeout)"
         if verb.startswith("SAY"):
             return "200 result=0"
         if verb.startswith("EXEC"):
