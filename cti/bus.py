@@ -122,7 +122,19 @@ class InProcessBus:
         return self.publish_nowait(event)
 
     def publish_nowait(self, event: Event) -> Event:
-        stamped = event.stamped(next(self._seq), event.ts or time.time())
+        return self._deliver(event.stamped(next(self._seq), event.ts or time.time()))
+
+    def hand_over_nowait(self, event: Event) -> Event:
+        """``publish_nowait`` for an event nobody else holds: stamped in place, not copied.
+
+        An event already stamped (published before) is copied as ``publish_nowait`` would, so
+        an event once on the bus never changes.
+        """
+        if event.seq:
+            return self.publish_nowait(event)
+        return self._deliver(event.stamped_in_place(next(self._seq), event.ts or time.time()))
+
+    def _deliver(self, stamped: Event) -> Event:
         self._history.append(stamped)
         for sub in self._plain:
             if sub.types is None or isinstance(stamped, sub.types):

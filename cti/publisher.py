@@ -57,7 +57,11 @@ class _Held:
 class Publisher:
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
-        self._nowait: Callable[[Event], object] | None = getattr(bus, "publish_nowait", None)
+        # The model's events are built for the bus and kept by nobody else, so a bus that can
+        # stamp them without a copy may (InProcessBus.hand_over_nowait).
+        self._nowait: Callable[[Event], object] | None = getattr(
+            bus, "hand_over_nowait", getattr(bus, "publish_nowait", None)
+        )
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self._sender: asyncio.Task[None] | None = None
         self._held: list[_Held] = []  # in the order the model emitted them

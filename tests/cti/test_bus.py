@@ -191,6 +191,35 @@ def test_stamping_copies_the_event_and_leaves_the_original_alone():
     assert type(stamped) is CallOffered and hash(stamped.call_id) == hash(original.call_id)
 
 
+async def test_the_publisher_hands_its_events_over_stamped_in_place_and_a_stamped_one_never_changes():
+    import dataclasses
+
+    from cti.publisher import Publisher
+
+    bus = InProcessBus()
+    received: list = []
+
+    async def handler(event):
+        received.append(event)
+
+    sub = bus.subscribe(handler)
+    publisher = Publisher(bus)
+    built = CallOffered(call_id="1.1", agent_id="1001", ivr_path=("1",), customer={"name": "张三"}, ts=5.0)
+    expected = dataclasses.replace(built, seq=1)
+    publisher.publish(built)
+    await bus.drain()
+    # No copy: what the subscribers, the history and replay hold is the very event built, stamped.
+    assert received == [expected] and received[0] is built
+    assert (await bus.replay(0))[0] is built
+    # Handed over again, it is copied: the event the bus already gave out keeps its stamp.
+    publisher.publish(built)
+    await bus.drain()
+    assert [e.seq for e in received] == [1, 2] and received[0] == expected and received[1] is not built
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.seq = 9  # type: ignore[misc]
+    await sub.close()
+
+
 async def test_in_process_subscribers_that_leave_get_nothing_more_and_the_rest_share_on():
     bus = InProcessBus()
     plain, left, grouped_a, grouped_b = [], [], [], []
