@@ -56,7 +56,7 @@ export async function start({ socket, bar }) {
       if (!state.call.answered_at) Object.assign(state.call, { answered_at: ev.answered_at, waited: ev.waited });
       showWaited();
       const input = $("intake-caller");
-      if (input && state.form.callId === ev.call_id && !state.dirty) input.value = customerNumber(state.call) || ev.caller || "";
+      if (input && state.form.callId === ev.call_id && !state.dirty) input.value = customerNumber(state.call) || customerNumber(ev);
       $("pop-body").dataset.answered = "true";
       $("intake-category")?.focus();
     }
@@ -151,7 +151,13 @@ function popFromSnapshot(call) {
 
 // The customer's number: the caller's, or on an outbound call (回呼, a campaign's) the number dialled.
 const outbound = (call) => call?.direction === "outbound";
-const customerNumber = (call) => (outbound(call) ? call.dnis || call.caller : call?.caller) || "";
+// A withheld number reaches us as Asterisk's placeholder ("anonymous" …): no number to show, fill
+// in or call back (the IVR's caller_number reads it the same way).
+const WITHHELD = new Set(["anonymous", "unknown", "<unknown>", "restricted", "private", "unavailable"]);
+const customerNumber = (call) => {
+  const number = ((outbound(call) ? call.dnis || call.caller : call?.caller) || "").trim();
+  return WITHHELD.has(number.toLowerCase()) ? "" : number;
+};
 
 async function pop(call, lookup, fromSnapshot = false) {
   state.call = call;
@@ -173,7 +179,8 @@ async function pop(call, lookup, fromSnapshot = false) {
   }
   const shown = el("div", { class: "caller-number", id: "pop-caller", title: t("pop.copy_hint"), tabindex: "0",
     "data-direction": call.direction || null, ondblclick: () => copyNumber(number) },
-    outbound(call) ? el("span", { class: "direction", id: "pop-direction" }, `${t("pop.outbound")} `) : null, number || "—");
+    outbound(call) ? el("span", { class: "direction", id: "pop-direction" }, `${t("pop.outbound")} `) : null,
+    number || (outbound(call) ? "—" : t("pop.withheld")));
   const facts = el("dl", { class: "kv" },
     el("dt", {}, t("pop.queue")), el("dd", { id: "pop-queue", title: call.queue || "" }, queueName(call.queue) || "—"),
     outbound(call) ? null : [el("dt", {}, t("pop.ivr")), el("dd", { id: "pop-ivr" }, ivrText(call) || "—")],
@@ -191,7 +198,7 @@ async function pop(call, lookup, fromSnapshot = false) {
   showPending();
   state.lookup = lookup || {};
   showMatches(state.lookup.matches || []);
-  if (!fromSnapshot) document.title = `☎ ${number} · Hotline`;
+  if (!fromSnapshot) document.title = `☎ ${number || t("pop.withheld")} · Hotline`;
 }
 
 const unanswered = (call) => Boolean(call && !call.answered_at && !call.ended);
