@@ -121,8 +121,24 @@ class Dialer:
             await self._withdraw_stale_offers()
             async with self._readers() as session:
                 campaigns = await store.running_campaigns(session)
+                campaigns = await self._callers_first(session, campaigns)
             for campaign in campaigns:
                 await self._work(campaign)
+
+    async def _callers_first(self, session: AsyncSession, campaigns: list[Campaign]) -> list[Campaign]:
+        """The callback campaigns (one per queue and line hours) in the order of their first due
+        caller, in the places they had among the others: the campaign worked first takes the free
+        agents, so a caller keeps their place against another line's callers of the queue too."""
+        places = [n for n, c in enumerate(campaigns) if c.kind == "callback"]
+        if len(places) < 2:
+            return campaigns
+        first = await store.first_due(session, [campaigns[n].id for n in places], self.now())
+        latest = dt.datetime.max.replace(tzinfo=dt.UTC)
+        ordered = sorted((campaigns[n] for n in places), key=lambda c: first.get(c.id, latest))
+        out = list(campaigns)
+        for n, campaign in zip(places, ordered, strict=True):
+            out[n] = campaign
+        return out
 
     async def _work(self, campaign: Campaign) -> None:
         now, clock = self.now(), self.clock()

@@ -461,6 +461,23 @@ async def due_contacts(
     )
 
 
+async def first_due(
+    session: AsyncSession, campaign_ids: list[int], now: dt.datetime
+) -> dict[int, dt.datetime]:
+    """Per campaign, the ``priority_at`` of its first due contact (``due_contacts``' first); a
+    campaign with none due is left out."""
+    if not campaign_ids:
+        return {}
+    due = (CampaignContact.next_attempt_at.is_(None)) | (CampaignContact.next_attempt_at <= now)
+    due &= CampaignContact.expires_at.is_(None) | (CampaignContact.expires_at > now)
+    rows = await session.execute(
+        select(CampaignContact.campaign_id, func.min(CampaignContact.priority_at))
+        .where(CampaignContact.campaign_id.in_(campaign_ids), CampaignContact.state == "pending", due)
+        .group_by(CampaignContact.campaign_id)
+    )
+    return {campaign_id: first for campaign_id, first in rows}
+
+
 async def expire(session: AsyncSession, campaign_id: int, now: dt.datetime) -> int:
     """Pending contacts past their deadline become ``expired`` (they are never dialed)."""
     result = await session.execute(

@@ -3,12 +3,15 @@ first (QA F4: a 400 after-hours request opened the queue's one callback campaign
 hours, so 95598 (24×7) callers who pressed 9 on a Saturday waited for Monday 08:00)."""
 
 import dataclasses
+import datetime as dt
 
 from campaigns import sources, store
 from ticketing.models import Campaign
 
 from .test_callback_hours import ROUTING, SATURDAY_NIGHT, _callback
 from .test_store_and_dialer import Clock, FakeTelephony, bus, dialer_for  # noqa: F401
+
+WEDNESDAY_MORNING = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
 
 
 async def test_a_24x7_callers_request_is_not_held_to_an_office_lines_hours(sm, bus):  # noqa: F811
@@ -46,3 +49,25 @@ async def test_a_24x7_callers_request_is_not_held_to_an_office_lines_hours(sm, b
             s, _callback("1790000000.4", "95598", "service", "13800000004"), hours
         )
         assert again.campaign_id == first.campaign_id
+
+
+async def test_when_both_lines_campaigns_call_the_earliest_caller_goes_first(sm, bus):  # noqa: F811
+    """Both campaigns of a queue open (a working day's office hours): the one free agent gets the
+    caller who rang first, though that caller's campaign was opened second."""
+    hours = sources.staffed_hours(ROUTING)
+    async with sm.begin() as s:
+        await store.ensure_dispositions(s)
+        await sources.add_callback(
+            s, _callback("1790000100.1", "4008200000", "service", "13800000011"), hours
+        )
+        await sources.add_callback(
+            s,
+            dataclasses.replace(
+                _callback("1790000000.2", "95598", "service", "13800000012"), entered_at=1_789_999_000
+            ),
+            hours,
+        )
+    phone, clock = FakeTelephony({"service": ["1001"]}), Clock()
+    clock.utc = WEDNESDAY_MORNING
+    await dialer_for(sm, phone, bus, clock).tick()
+    assert [n for _, n, _ in phone.placed] == ["13800000012"]
