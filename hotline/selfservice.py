@@ -1,8 +1,8 @@
 """The IVR's self-service hooks, answered from the ticketing database.
 
 Bills live in the utility's billing system, which Hotline does not own; with no
-``bill_lookup`` configured the IVR tells the caller the service is unavailable
-and offers an agent, as the flow file says.
+``bill_lookup`` configured the IVR does not offer the bill choice at all (its key is
+refused like any other, and a warning at start names it).
 """
 
 from __future__ import annotations

@@ -70,6 +70,8 @@ DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
     "outage_count": ("hotline/outage-count",),  # ... <number> ...
     "outage_count_after": ("hotline/outage-count-after",),
     "outage_until": ("hotline/outage-until",),  # ... <date and time>
+    "outage_planned": ("hotline/outage-planned",),  # ... <start>
+    "outage_planned_until": ("hotline/outage-planned-until",),  # ... <end>
     "bill_amount": ("hotline/bill-amount",),  # ... <yuan> 元 <jiao> 角 <fen> 分
     "currency": ("hotline/yuan",),
     "currency_tenths": ("hotline/jiao",),
@@ -79,6 +81,8 @@ DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
     "ticket_status": ("hotline/ticket-status",),
     "record_fault": ("hotline/record-fault",),
     "message_saved": ("hotline/message-saved",),
+    "message_empty_retry": ("hotline/message-empty-retry",),  # nothing heard: once more
+    "message_empty": ("hotline/message-empty",),  # nothing heard twice: then an agent's queue
     "callback_saved": ("hotline/callback-saved",),
     "not_available": ("hotline/not-available",),
     "goodbye": ("hotline/goodbye",),

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from cti.bus import Bus
 from ivr import selfservice
@@ -68,6 +69,8 @@ class IvrCall:
     used: list[str] = dataclasses.field(default_factory=list)
     pending_notes: list[str] = dataclasses.field(default_factory=list)
     wrong_entries: int = 0
+    to_agent: bool = False  # a step found it cannot serve the caller: an agent's queue, not goodbye
+    now: Callable[[], float] = time.time  # epoch seconds: which outages have begun
 
     @property
     def too_many_wrong(self) -> bool:
@@ -198,6 +201,9 @@ async def run_flow(flow: Flow, call: IvrCall) -> FlowOutcome:
             if call.too_many_wrong:
                 await call.mark("wrong_entries")
                 await call.play_prompt("too_many_wrong")
+                return FlowOutcome("queue", call.callback_queue)
+            if call.to_agent:
+                await call.publish_path()
                 return FlowOutcome("queue", call.callback_queue)
             if step.kind in selfservice.ENDS_CALL:
                 await call.publish_path()

@@ -132,6 +132,7 @@ class RouteScript:
             caller=caller,
             dnis=dnis,
             entered_at=entered_at,
+            now=lambda: s.clock().timestamp(),
             priority=decision.priority,
             customer_id=decision.customer_id,
             callback_queue=flow.callback_queue or s.routing.default_queue,

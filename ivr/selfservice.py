@@ -25,12 +25,15 @@ import dataclasses
 import datetime as dt
 import logging
 import time
+import wave
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cti.call_events import VoicemailReceived
 from ivr.events import CallbackRequested
+from recordings import audio
 
 if TYPE_CHECKING:
     from ivr.menus import IvrCall
@@ -38,6 +41,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_SECONDS = 120
+# A fault message shorter or quieter than this holds no words (a silent line, a phone
+# with silence suppression sends a bare WAV header): no order is opened from it (QA F3).
+MIN_MESSAGE_SECONDS = 1.0
+MIN_MESSAGE_PEAK = 0.02  # the loudest sample, of full scale; a quiet line's noise stays below
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,10 +114,22 @@ async def outage(call: IvrCall) -> None:
     await call.play_prompt("outage_count")
     await call.session.say_number(len(outages))
     await call.play_prompt("outage_count_after")
+    now = call.now()
     for item in outages[:3]:
-        if item.ends_at:
+        if item.starts_at > now:
+            # Planned: the caller must hear that the power is still on, and from when to when it will not be.
+            await call.play_prompt("outage_planned")
+            await _say_time(call, item.starts_at)
+            if item.ends_at:
+                await call.play_prompt("outage_planned_until")
+                await _say_time(call, item.ends_at)
+        elif item.ends_at:
             await call.play_prompt("outage_until")
-            await call.session.say_datetime(int(item.ends_at), fmt=call.datetime_format, tz=call.timezone)
+            await _say_time(call, item.ends_at)
+
+
+async def _say_time(call: IvrCall, epoch: float) -> None:
+    await call.session.say_datetime(int(epoch), fmt=call.datetime_format, tz=call.timezone)
 
 
 async def bill(call: IvrCall) -> None:
@@ -182,11 +201,19 @@ async def report_fault(call: IvrCall) -> None:
     )
     if not path.startswith("/") or path.startswith("//"):
         path = call.store.asterisk_path("voicemail", call.call_id, suffix="-fault")
-    await call.play_prompt("record_fault")
-    started = time.monotonic()
-    # Record() (unlike AGI RECORD FILE) creates the day directory; k keeps the file on hang-up.
-    await call.session.exec("Record", f"{path},3,{MAX_MESSAGE_SECONDS},k", limit=MAX_MESSAGE_SECONDS + 30)
-    duration = call.store.wav_duration(path) or (time.monotonic() - started)
+    for attempt in range(2):
+        await call.play_prompt("record_fault" if attempt == 0 else "message_empty_retry")
+        # Record() (unlike AGI RECORD FILE) creates the day directory; k keeps the file on hang-up.
+        await call.session.exec("Record", f"{path},3,{MAX_MESSAGE_SECONDS},k", limit=MAX_MESSAGE_SECONDS + 30)
+        # The duration is the audio stored, never the time the line was open.
+        duration = _message_seconds(call.store.host_path(path))
+        if duration:
+            break
+    else:
+        call.note("report_fault:empty")
+        call.to_agent = True
+        await call.play_prompt("message_empty")
+        return
     call.note("report_fault")
     await call.bus.publish(
         VoicemailReceived(
@@ -199,6 +226,19 @@ async def report_fault(call: IvrCall) -> None:
         )
     )
     await call.play_prompt("message_saved")
+
+
+def _message_seconds(path: Path) -> float:
+    """Seconds of audio in a recorded message, 0 when it holds no words or no file."""
+    try:
+        seconds = audio.duration(path)
+        loud = seconds >= MIN_MESSAGE_SECONDS and max(audio.peaks(path, 50)) >= MIN_MESSAGE_PEAK
+    except (OSError, EOFError, wave.Error, audio.ConversionError):
+        return 0.0
+    if not loud:
+        path.unlink(missing_ok=True)  # nothing to keep: no order links it
+        return 0.0
+    return seconds
 
 
 async def callback(call: IvrCall) -> None:

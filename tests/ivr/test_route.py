@@ -271,6 +271,24 @@ async def test_outage_for_an_area(agi_server, bus, hooks, tmp_path):
     assert ["SAY", "DATETIME", str(int(1.7e9 + 7200)), "", "BdAp IM", "Asia/Shanghai"] in ch.commands
     assert ch.played().index("hotline/outage-count") < ch.played().index("hotline/outage-count-after")
     assert ch.variables["HOTLINE_IVR_PATH"] == "top:1/outage:1/top:0"
+    assert "hotline/outage-planned" not in ch.played()
+
+
+async def test_a_planned_outage_is_told_as_planned_from_its_start_to_its_end(
+    agi_server, bus, hooks, tmp_path
+):
+    # QA F7: tomorrow's outage was told as "restored at ..." as though the power were off now.
+    start, end = NOON.timestamp() + 86400, NOON.timestamp() + 86400 + 6 * 3600
+
+    async def planned(area):
+        return [Outage(area=area, starts_at=start, ends_at=end)]
+
+    svc = services(bus, hooks, tmp_path, self_service=SelfServiceHooks(outage_lookup=planned))
+    ch = await run(agi_server, svc, FakeChannel("10101#0"))
+    said = [c[2] for c in ch.commands if c[:2] == ["SAY", "DATETIME"]]
+    assert said == [str(int(start)), str(int(end))]
+    assert "hotline/outage-until" not in ch.played()
+    assert ch.played().index("hotline/outage-planned") < ch.played().index("hotline/outage-planned-until")
 
 
 async def test_ticket_status_by_my_phone_number(agi_server, bus, hooks, tmp_path):
@@ -320,10 +338,9 @@ async def test_a_step_whose_lookup_is_not_configured_is_not_offered(agi_server, 
 
 
 async def test_fault_report_records_and_publishes_a_voicemail(agi_server, bus, hooks, tmp_path):
-    ch = FakeChannel("4")
-    ch.get_vars["${HOTLINE_VM_DIR}/${STRFTIME(${EPOCH},,%Y%m%d)}/${CHANNEL(linkedid)}-fault.wav"] = (
-        "/var/spool/x/20260923/1700000000.1-fault.wav"
-    )
+    from .test_fault_message import Caller
+
+    ch = Caller("4", tmp_path, [(2, 0.5)])
     await run(agi_server, services(bus, hooks, tmp_path), ch)
     assert ["EXEC", "Record", "/var/spool/x/20260923/1700000000.1-fault.wav,3,120,k"] in ch.commands
     assert ch.variables["HOTLINE_ACTION"] == "hangup"
