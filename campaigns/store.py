@@ -442,6 +442,12 @@ async def order_number(session: AsyncSession, order_id: int | None) -> str:
     return await session.scalar(select(WorkOrder.number).where(WorkOrder.id == order_id)) or ""
 
 
+def _due(now: dt.datetime):
+    """A contact's time has come and its deadline has not passed."""
+    due = (CampaignContact.next_attempt_at.is_(None)) | (CampaignContact.next_attempt_at <= now)
+    return due & (CampaignContact.expires_at.is_(None) | (CampaignContact.expires_at > now))
+
+
 async def due_contacts(
     session: AsyncSession, campaign_id: int, now: dt.datetime, limit: int
 ) -> list[CampaignContact]:
@@ -449,8 +455,7 @@ async def due_contacts(
     arrival first (callers keep their place)."""
     if limit <= 0:
         return []
-    due = (CampaignContact.next_attempt_at.is_(None)) | (CampaignContact.next_attempt_at <= now)
-    due &= CampaignContact.expires_at.is_(None) | (CampaignContact.expires_at > now)
+    due = _due(now)
     return list(
         await session.scalars(
             select(CampaignContact)
@@ -468,8 +473,7 @@ async def first_due(
     campaign with none due is left out."""
     if not campaign_ids:
         return {}
-    due = (CampaignContact.next_attempt_at.is_(None)) | (CampaignContact.next_attempt_at <= now)
-    due &= CampaignContact.expires_at.is_(None) | (CampaignContact.expires_at > now)
+    due = _due(now)
     rows = await session.execute(
         select(CampaignContact.campaign_id, func.min(CampaignContact.priority_at))
         .where(CampaignContact.campaign_id.in_(campaign_ids), CampaignContact.state == "pending", due)
