@@ -94,7 +94,7 @@ class CallEnded(Event):
 
     call_id: str
     direction: str
-    outcome: str  # answered | abandoned_queue | abandoned_ringing | overflow | ivr | failed
+    outcome: str  # answered | abandoned_queue | abandoned_ringing | overflow | callback | ivr | failed
     caller: str = ""
     caller_name: str = ""
     dnis: str = ""
