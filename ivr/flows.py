@@ -83,6 +83,7 @@ DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
     "message_saved": ("hotline/message-saved",),
     "message_empty_retry": ("hotline/message-empty-retry",),  # nothing heard: once more
     "message_empty": ("hotline/message-empty",),  # nothing heard twice: then an agent's queue
+    "ticket_ambiguous": ("hotline/ticket-ambiguous",),  # keyed digits of two orders: an agent
     "callback_saved": ("hotline/callback-saved",),
     "not_available": ("hotline/not-available",),
     "goodbye": ("hotline/goodbye",),

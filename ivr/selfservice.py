@@ -175,9 +175,11 @@ async def ticket_status(call: IvrCall) -> None:
     if len(tickets) > 1:
         # Orders of two categories keyed in alike (GZ…00001, ZX…00001), neither the caller's:
         # reading one could tell them a stranger's status (QA F10), and both sound the same.
-        # Nothing is read; the path tells the agent they reach by 0 why (ticket:ambiguous).
+        # Nothing is read: the caller is told so and put through to an agent, whom the path
+        # tells why (ticket:ambiguous).
         call.note("ticket:ambiguous")
-        await call.play_prompt("not_found")
+        call.to_agent = True
+        await call.play_prompt("ticket_ambiguous")
         return
     if not tickets:
         call.note("ticket:not_found")

@@ -303,12 +303,15 @@ async def test_ticket_status_by_number(agi_server, bus, hooks, tmp_path):
     assert hooks.asked == [("ticket", "20260923001", "13800138000")]
 
 
-async def test_digits_of_two_tickets_are_read_to_nobody(agi_server, bus, hooks, tmp_path):
-    # QA F10: one of the two was read out, to its owner or not.
-    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("320260923002#0"))
+async def test_digits_of_two_tickets_are_read_to_nobody_and_the_caller_reaches_an_agent(
+    agi_server, bus, hooks, tmp_path
+):
+    # QA F10: one of the two was read out, to its owner or not; then the caller had to find 0.
+    ch = await run(agi_server, services(bus, hooks, tmp_path), FakeChannel("320260923002#"))
     assert not [c for c in ch.commands if c[:2] == ["SAY", "DIGITS"]]
-    assert "pls-hold-while-try" not in ch.played() and "hotline/not-found" in ch.played()
-    assert ch.variables["HOTLINE_IVR_PATH"] == "top:3/ticket:ambiguous/top:0"
+    assert "pls-hold-while-try" not in ch.played() and "hotline/ticket-ambiguous" in ch.played()
+    assert (ch.variables["HOTLINE_ACTION"], ch.variables["HOTLINE_QUEUE"]) == ("queue", "service")
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:3/ticket:ambiguous"
 
 
 async def test_keyed_digits_reach_the_ticket_hook_apart_from_the_callers_number(
