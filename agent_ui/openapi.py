@@ -371,7 +371,9 @@ _SUMMARIES = {
     ("GET", "/api/admin/sites"): "单位管理: every site with its business hours, and the holidays (admins)",
     ("POST", "/api/admin/sites"): "单位管理: create a site (code, name, parent, kind, time zone, hours)",
     ("PATCH", "/api/admin/sites/{id}"): (
-        "单位管理: edit a site's name, parent, kind, time zone, hours or make-up day hours; 停用 / 启用 it (enabled)"
+        "单位管理: edit a site's name, parent, kind, time zone, hours or make-up day hours; 停用 / 启用 it (enabled;"
+        " 停用 once the sites below are, else site_has_open_children; 启用 under an enabled parent,"
+        " else site_parent_disabled)"
     ),
     ("DELETE", "/api/admin/sites/{id}"): "单位管理: delete a site nothing refers to (else site_in_use)",
     ("GET", "/api/categories"): "The categories order lists filter by, disabled workflows' included",

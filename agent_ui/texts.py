@@ -74,6 +74,10 @@ class Texts:
         if isinstance(categories, list):
             # 受理将不再提供:电费咨询、故障报修 — the intake categories, as their admin named them
             values["categories"] = "、".join(str(c) for c in categories)
+        sites = (details or {}).get("sites")
+        if isinstance(sites, list):
+            # 仍有下级单位在用:城关供电所、东关供电所 — the sites by the names their admin gave them
+            values["sites"] = "、".join(str(s) for s in sites)
         order_number = (details or {}).get("order_number")
         if isinstance(order_number, str):
             # 没有工单号为 GZ… 的工单: the number as the server read what was typed

@@ -121,8 +121,11 @@ async def _cleaned(
             out["site_id"] = None
         elif not whole(site_id):
             problems["site_id"] = "field_not_number"
-        elif await fetch(session, Site, site_id) is None:
+        elif (site := await fetch(session, Site, site_id)) is None:
             problems["site_id"] = "field_unknown_site"
+        elif not site.enabled and (current is None or current.site_id != site.id):
+            # a 停用 site takes nothing new (ticketing.site_admin); an area already served is kept
+            problems["site_id"] = "field_site_disabled"
         else:
             out["site_id"] = site_id
     if "sort" in values:

@@ -15,7 +15,10 @@ everything below it, so data-scope grants follow. A site that anything refers to
 users, departments, customers, child sites…) cannot be deleted (``site_in_use``): it is
 停用 instead (``enabled`` false, ``site.disable``; ``site.enable`` undoes it). A 停用 site
 takes no new order (a site field naming it anew is ``field_site_disabled``), no new user
-based at it, and is not offered in pickers; its orders and users stay as they are, workable.
+based at it, no contractor newly serving it, and is not offered in pickers; its orders and
+users stay as they are, workable. The tree stays closed from the top down: a site is 停用 only
+once every site below it is (``site_has_open_children``), and none is opened, created or moved
+under a 停用 one (``site_parent_disabled``, ``parent_site_id: field_site_disabled``).
 Every change is audited (entity ``site``); the directory cache (``ticketing.directory``) sees
 it at once because it watches the ``Site`` model.
 """
@@ -168,6 +171,13 @@ async def _cleaned(session: AsyncSession, values: Mapping[str, Any], current: Si
                 problems["parent_site_id"] = "field_unknown_site"
             elif current is not None and parent.path.startswith(current.path):
                 problems["parent_site_id"] = "field_parent_loop"  # itself or below it
+            elif (
+                not parent.enabled
+                and parent.id != (current.parent_id if current else None)
+                and values.get("enabled", current.enabled if current else True) is not False
+            ):
+                # an open site under a closed one would be routed new orders it should not get
+                problems["parent_site_id"] = "field_site_disabled"
             else:
                 out["parent_site_id"] = parent.id
     if "hours" in values:
@@ -264,11 +274,44 @@ async def update_site(
             below.path = new_path + below.path[len(old_path) :]
         changes["path"] = new_path
     action = "site.update"
+    if changes.get("enabled") is False and site.enabled:
+        await _refuse_with_open_sites_below(session, site)
+    elif changes.get("enabled") and not site.enabled:
+        parent_id = changes.get("parent_id", site.parent_id)
+        parent = await session.get(Site, parent_id) if parent_id else None
+        if parent is not None and not parent.enabled:
+            # the other way round of the rule above: 启用 the bureau before its 供电所
+            raise ActionRefused(
+                "site_parent_disabled",
+                f"site {site.code} is under {parent.code}, which is disabled",
+                sites=[parent.name],
+            )
     if changes.get("enabled", site.enabled) != site.enabled:
         # 停用 / 启用 stand out in the audit log: what new orders may be routed to changes
         action = "site.enable" if changes["enabled"] else "site.disable"
     await record_change(session, actor, site, changes, view, action, "site")
     return site
+
+
+async def _refuse_with_open_sites_below(session: AsyncSession, site: Site) -> None:
+    """A site is 停用 only once every site below it is (``site_has_open_children``, naming them).
+
+    Refused rather than cascaded: closing a bureau then takes the admin through its 供电所 one
+    by one, each its own audited ``site.disable`` they chose, and nothing is closed that they
+    did not see; an outlet left open would still be routed new orders under a closed bureau."""
+    below = list(
+        await session.scalars(
+            select(Site.name)
+            .where(Site.path.startswith(site.path), Site.id != site.id, Site.enabled.is_(True))
+            .order_by(Site.path)
+        )
+    )
+    if below:
+        raise ActionRefused(
+            "site_has_open_children",
+            f"site {site.code} has sites below it still enabled: {', '.join(below)}",
+            sites=below,
+        )
 
 
 async def references(session: AsyncSession, site: Site) -> list[str]:

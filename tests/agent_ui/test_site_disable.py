@@ -81,3 +81,75 @@ async def test_enabled_must_be_a_yes_or_no(client, aiohttp_client, world):
     admin: Session = await sign_in(aiohttp_client, client, "9001")
     status, refused = await admin.call("PATCH", "/api/admin/sites/2", {"enabled": "no"})
     assert (status, refused["details"]["problems"]) == (422, {"enabled": "field_not_boolean"})
+
+
+async def test_a_bureau_is_disabled_only_after_its_outlets(client, aiohttp_client, world):
+    await chaoyang_bureau(world)
+    cy = await _cy(world)
+    admin = await sign_in(aiohttp_client, client, "9001")
+    outlets = {}
+    for code, name in (("CYDG", "东坝供电所"), ("CYXG", "小关供电所")):
+        status, made = await admin.call(
+            "POST", "/api/admin/sites", {"code": code, "name": name, "kind": "outlet", "parent_site_id": cy}
+        )
+        assert status == 201, made
+        outlets[code] = made["id"]
+
+    # refused in words naming the outlets still open, the bureau left as it was
+    status, refused = await admin.call("PATCH", f"/api/admin/sites/{cy}", {"enabled": False})
+    assert (status, refused["error_id"]) == (409, "site_has_open_children")
+    assert "东坝供电所、小关供电所" in refused["message"] and "先" in refused["message"]
+    status, refused = await admin.call("PATCH", f"/api/admin/sites/{outlets['CYDG']}", {"enabled": False})
+    assert status == 200
+    status, refused = await admin.call("PATCH", f"/api/admin/sites/{cy}", {"enabled": False})
+    assert status == 409 and refused["details"]["sites"] == ["小关供电所"]
+    listed = {
+        s["code"]: s["enabled"] for s in (await admin.call("GET", "/api/admin/sites", None))[1]["items"]
+    }
+    assert listed["CY"] is True
+
+    # once each outlet is 停用 (its own audit row), the bureau is too
+    assert (await admin.call("PATCH", f"/api/admin/sites/{outlets['CYXG']}", {"enabled": False}))[0] == 200
+    status, view = await admin.call("PATCH", f"/api/admin/sites/{cy}", {"enabled": False})
+    assert status == 200 and view["enabled"] is False
+    async with world.services.sessionmaker() as db:
+        rows = list(
+            await db.scalars(select(AuditLog).where(AuditLog.action == "site.disable").order_by(AuditLog.id))
+        )
+    assert [a.entity_id for a in rows] == [str(outlets["CYDG"]), str(outlets["CYXG"]), str(cy)]
+
+    # nor is an outlet opened under the closed bureau, anew or again: the bureau is 启用 first
+    status, refused = await admin.call("PATCH", f"/api/admin/sites/{outlets['CYDG']}", {"enabled": True})
+    assert (status, refused["error_id"]) == (409, "site_parent_disabled")
+    assert "朝阳供电局" in refused["message"] and "先启用" in refused["message"]
+    status, refused = await admin.call(
+        "POST",
+        "/api/admin/sites",
+        {"code": "CYJX", "name": "酒仙桥供电所", "kind": "outlet", "parent_site_id": cy},
+    )
+    assert (status, refused["details"]["problems"]) == (422, {"parent_site_id": "field_site_disabled"})
+    assert (await admin.call("PATCH", f"/api/admin/sites/{cy}", {"enabled": True}))[0] == 200
+    status, view = await admin.call("PATCH", f"/api/admin/sites/{outlets['CYDG']}", {"enabled": True})
+    assert status == 200 and view["enabled"] is True
+
+
+async def test_a_contractor_gets_no_disabled_site_as_a_new_service_area(client, aiohttp_client, world):
+    await chaoyang_bureau(world)
+    cy = await _cy(world)
+    admin = await sign_in(aiohttp_client, client, "9001")
+    status, serving = await admin.call("POST", "/api/contractors", {"name": "朝阳电建", "site_id": cy})
+    assert status == 201
+    status, other = await admin.call("POST", "/api/contractors", {"name": "京电工程"})
+    assert status == 201
+    assert (await admin.call("PATCH", f"/api/admin/sites/{cy}", {"enabled": False}))[0] == 200
+
+    status, refused = await admin.call("POST", "/api/contractors", {"name": "新外委", "site_id": cy})
+    assert (status, refused["details"]["problems"]) == (422, {"site_id": "field_site_disabled"})
+    assert "该单位已停用" in refused["message"]
+    status, refused = await admin.call("PATCH", f"/api/contractors/{other['id']}", {"site_id": cy})
+    assert (status, refused["details"]["problems"]) == (422, {"site_id": "field_site_disabled"})
+    # the one already serving it keeps its area while its other details are edited
+    status, kept = await admin.call(
+        "PATCH", f"/api/contractors/{serving['id']}", {"site_id": cy, "contact_person": "王经理"}
+    )
+    assert status == 200 and kept["site_id"] == cy and kept["contact_person"] == "王经理"

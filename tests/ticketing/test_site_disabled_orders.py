@@ -3,10 +3,12 @@
 a dissatisfied visit-back opens its complaint at the same bureau."""
 
 import pytest
+from sqlalchemy import select
 
 from tests.ticketing.test_surveys_and_reports import at
 from tests.ticketing.test_visit_back_complaints import UNHAPPY, at_visit_step, complaints_of
 from ticketing import FieldErrors, create_order, save_form
+from ticketing.models import Site
 from ticketing.site_admin import update_site
 from ticketing.surveys import record_survey
 
@@ -14,6 +16,9 @@ from ticketing.surveys import record_survey
 async def test_a_disabled_bureau_finishes_its_orders_and_takes_no_new_one(session, seeded):
     u, gz, sz = seeded.users, seeded.sites["GZ"], seeded.sites["SZ"]
     order = await at_visit_step(session, seeded, at(24, 9))
+    # a bureau is 停用 once its 供电所 are (ticketing.site_admin)
+    for outlet in await session.scalars(select(Site).where(Site.parent_id == gz.id)):
+        await update_site(session, u["9001"], outlet.id, {"enabled": False})
     await update_site(session, u["9001"], gz.id, {"enabled": False})
 
     with pytest.raises(FieldErrors) as refused:
