@@ -1,10 +1,12 @@
 """On the order page in Chromium: 申请延期 (dialog) and its approval, 退单 at 接收确认, and 作废 of
-a duplicate naming the order it repeats; a double click sends an action (or the intake's 保存) once."""
+a duplicate naming the order it repeats; a double click sends an action (or the intake's 保存) once,
+and 保存,现在处理's buttons stay disabled until the order's page is shown."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import threading
 from zoneinfo import ZoneInfo
 
@@ -160,4 +162,56 @@ def test_a_double_clicked_intake_save_takes_one_order_in(orders_console, browser
         page.wait_for_timeout(300)
         assert len(sent) == 2, sent  # the refused one, and the double click's one
         taken = page.request.get(f"{server.url}/api/orders", params={"caller": "13912340000"}).json()
+        assert len(taken["items"]) == 1, taken
+
+
+# In the page, as a user would in the moment the order's page is loading (Playwright's own reads
+# and clicks wait for that load): once the saved order is shown, say whether the 保存 buttons are
+# disabled, then press both and Ctrl+Enter.
+_IN_THE_GAP = """
+new MutationObserver((_, seen) => {
+  if (!document.getElementById("intake-saved-link")) return;
+  seen.disconnect();
+  setTimeout(() => {
+    const buttons = ["intake-save-handle", "intake-save-close"].map((id) => document.getElementById(id));
+    console.log(`gap disabled: ${buttons.map((b) => b.disabled).join(",")}`);
+    buttons.forEach((b) => b.click());
+    document.getElementById("intake-opinion").dispatchEvent(
+      new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true, bubbles: true }));
+  }, 50);
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
+def test_save_and_handle_keeps_its_buttons_disabled_until_the_page_leaves(orders_console, browser):
+    """QA: after 保存,现在处理 took the order in, its buttons were usable again while the order's
+    page loaded, and a click then took the caller's order in a second time."""
+    from tests.browser.test_console_story import fill_fault_order
+
+    server, _ = orders_console
+    with signed_in(browser, server, "1001") as page:
+        held: list = []  # the order page's load, held so that the moment before it lasts
+
+        def hold(route):
+            if route.request.resource_type == "document":
+                held.append(route)
+            else:
+                route.continue_()
+
+        page.route(re.compile(r"/orders/[^/?]+$"), hold)
+        said: list[str] = []
+        page.on("console", lambda m: said.append(m.text) if m.text.startswith("gap") else None)
+        sent = _posts(page, "/api/orders")
+        fill_fault_order(page)
+        page.fill("#intake-caller", "13912340001")
+        page.evaluate(_IN_THE_GAP)
+        page.click("#intake-save-handle")
+        while not held or not said:
+            page.wait_for_timeout(20)
+        page.wait_for_timeout(200)  # a second request, if one went, has left
+        assert said == ["gap disabled: true,true"], said
+        assert len(sent) == 1, sent
+        held[0].continue_()
+        page.wait_for_url(re.compile(r"/orders/[^/?]+$"))
+        taken = page.request.get(f"{server.url}/api/orders", params={"caller": "13912340001"}).json()
         assert len(taken["items"]) == 1, taken

@@ -41,19 +41,46 @@ export async function api(path, { method = "GET", body, query } = {}) {
 // the second (409, an error toast for nothing) or, taking an order in, took two. While ``work``
 // runs the buttons are disabled and a press that still reaches it (a key, a second button of the
 // same write) is ignored; they are as they were again however it ends, the form left as typed.
-// ``buttons``: a button, several, or a form (its submit buttons).
+// ``buttons``: a button, several, or a form (its submit buttons). A write whose success takes the
+// page elsewhere returns ``leave(url)``: its buttons stay disabled until the page is gone (usable
+// again, a click in the moment the next page loads took the caller's order in twice), and come
+// back only if it stays: shown again from the back-forward cache, or still here after LEAVE_WAIT_MS.
 const inFlight = new WeakSet();
+const LEAVING = Symbol("leaving");
+const LEAVE_WAIT_MS = 10_000;
+
 export async function once(buttons, work) {
   const group = [buttons].flat().filter(Boolean)
     .flatMap((b) => (b instanceof HTMLFormElement ? [...b.querySelectorAll("[type=submit]")] : [b]));
   if (group.some((b) => inFlight.has(b))) return undefined;
   const was = group.map((b) => b.disabled);
   for (const b of group) { inFlight.add(b); b.disabled = true; }
+  const release = () => group.forEach((b, i) => { inFlight.delete(b); b.disabled = was[i]; });
+  let result;
   try {
-    return await work();
+    result = await work();
+    return result;
   } finally {
-    group.forEach((b, i) => { inFlight.delete(b); b.disabled = was[i]; });
+    if (result === LEAVING) releaseIfStaying(release);
+    else release();
   }
+}
+
+// Navigates to ``url``; the return value of a once() write that ends there.
+export function leave(url) {
+  window.location.assign(url);
+  return LEAVING;
+}
+
+function releaseIfStaying(release) {
+  const timer = setTimeout(back, LEAVE_WAIT_MS);
+  function shown(e) { if (e.persisted) back(); }
+  function back() {
+    clearTimeout(timer);
+    window.removeEventListener("pageshow", shown);
+    release();
+  }
+  window.addEventListener("pageshow", shown);
 }
 
 export function el(tag, attrs = {}, ...children) {

@@ -1,5 +1,5 @@
 // Async events: open them, turn one into a new pre-filled order, or link it to an existing order.
-import { api, el, fmtTime, once } from "./api.js";
+import { api, el, fmtTime, leave, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -69,7 +69,7 @@ async function toOrder(ev, choice) {
   const { workflow, category, subcategory } = choice;
   try {
     const order = await api(`/api/inbox/${ev.id}/order`, { method: "POST", body: { workflow, category, subcategory } });
-    window.location.assign(`/orders/${order.number}`);
+    return leave(`/orders/${order.number}`);
   } catch (err) { toast(err.message, "refused"); }
 }
 

@@ -1,5 +1,5 @@
 // The seat page: screen-pop on a ringing call, and the intake form (业务受理).
-import { api, clock, el, fmtTime, once } from "./api.js";
+import { api, clock, el, fmtTime, leave, once } from "./api.js";
 import { queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
 import { markProblems, readFields, renderFields } from "./forms.js";
@@ -516,8 +516,8 @@ async function takeIn(done) {
     toast(t("intake.saved", { number: order.number }), "ok");
     const link = el("a", { href: `/orders/${order.number}`, id: "intake-saved-link" }, order.number);
     $("intake-result").replaceChildren(el("p", { id: "intake-saved" }, ...tParts("intake.saved", { number: link }), ` · ${order.status}`));
-    if (!done) window.location.assign(`/orders/${order.number}`);
-    else reset(true);
+    if (!done) return leave(`/orders/${order.number}`);
+    reset(true);
   } catch (err) {
     markProblems(fieldsBox, err.details?.problems || {});
     markPicks(err.details?.problems || {});
