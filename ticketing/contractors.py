@@ -37,6 +37,7 @@ from ticketing.models import (
     WorkOrder,
     utcnow,
 )
+from ticketing.sites import site_problem
 from ticketing.workflow.store import step_choices
 
 RESULTS = ("done", "partial", "failed")
@@ -119,13 +120,8 @@ async def _cleaned(
         site_id = values["site_id"]
         if site_id in (None, ""):
             out["site_id"] = None
-        elif not whole(site_id):
-            problems["site_id"] = "field_not_number"
-        elif (site := await fetch(session, Site, site_id)) is None:
-            problems["site_id"] = "field_unknown_site"
-        elif not site.enabled and (current is None or current.site_id != site.id):
-            # a 停用 site takes nothing new (ticketing.site_admin); an area already served is kept
-            problems["site_id"] = "field_site_disabled"
+        elif problem := await site_problem(session, site_id, current.site_id if current else None):
+            problems["site_id"] = problem  # an area already served is kept, 停用 or not
         else:
             out["site_id"] = site_id
     if "sort" in values:

@@ -75,6 +75,7 @@ from ticketing.models import (
 )
 from ticketing.models.knowledge import AREA_KINDS
 from ticketing.notify import SHANGHAI, send_message
+from ticketing.sites import site_problem
 from ticketing.users import scope_paths
 from ticketing.widths import fold_width, folded, has_ascii
 
@@ -981,13 +982,8 @@ async def _cleaned_notice(
             problems[name] = "field_required"
     if values.get("site_id") not in (None, "") and "site_id" not in problems:
         site_id = values["site_id"]
-        if not whole(site_id):
-            problems["site_id"] = "field_not_number"
-        elif (site := await fetch(session, Site, site_id)) is None:
-            problems["site_id"] = "field_unknown_site"
-        elif not site.enabled and (current is None or current.site_id != site.id):
-            # a 停用 site takes nothing new (ticketing.site_admin); a notice already of it keeps it
-            problems["site_id"] = "field_site_disabled"
+        if problem := await site_problem(session, site_id, current.site_id if current else None):
+            problems["site_id"] = problem  # a notice already of a 停用 site keeps it
         elif not await _may_write_for(session, actor, site_id):
             problems["site_id"] = "field_out_of_scope"
         else:

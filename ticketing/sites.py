@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
 from ticketing.errors import NotFound
+from ticketing.ids import fetch, whole
 from ticketing.models import Department, Site, User
 
 
@@ -45,3 +46,17 @@ async def create_department(
     session.add(dept)
     await session.flush()
     return dept
+
+
+async def site_problem(session: AsyncSession, site_id: object, kept: int | None = None) -> str | None:
+    """What is wrong with ``site_id`` as a site a record newly names (its id, the site, and not
+    停用: a 停用 site takes nothing new, ticketing.site_admin), or None; ``kept``, the site the
+    record already names, stays allowed while 停用."""
+    if not whole(site_id):
+        return "field_not_number"
+    site = await fetch(session, Site, site_id)
+    if site is None:
+        return "field_unknown_site"
+    if not site.enabled and site.id != kept:
+        return "field_site_disabled"
+    return None
