@@ -283,7 +283,7 @@ class Dialer:
             return
         async with self._readers() as session:
             contacts = await store.due_contacts(session, campaign.id, now, len(agents))
-            orders = {c.id: await store.order_number(session, c.order_id) for c in contacts}
+            orders = await store.order_numbers(session, [c.order_id for c in contacts])
         if not contacts:
             await self._finish_if_done(campaign)
         for agent_id, contact in zip(agents, contacts, strict=False):
@@ -302,7 +302,7 @@ class Dialer:
                     script=campaign.script,
                     attempts=contact.attempts,
                     order_id=contact.order_id or 0,
-                    order_number=orders.get(contact.id, ""),
+                    order_number=orders.get(contact.order_id or 0, ""),
                 )
             )
 

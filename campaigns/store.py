@@ -5,6 +5,7 @@ commit (the caller owns the transaction)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, exists, func, select, update
@@ -435,11 +436,19 @@ async def add_contact(
     return contact
 
 
+async def order_numbers(session: AsyncSession, order_ids: Iterable[int | None]) -> dict[int, str]:
+    """The numbers of the work orders contacts are about, by order id (what the agent's card
+    shows): one statement for a whole offer round, none when no contact is about an order."""
+    wanted = {order_id for order_id in order_ids if order_id}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(WorkOrder.id, WorkOrder.number).where(WorkOrder.id.in_(wanted)))
+    return {order_id: number for order_id, number in rows}
+
+
 async def order_number(session: AsyncSession, order_id: int | None) -> str:
-    """The number of the work order a contact is about ("" for none): what the agent's card shows."""
-    if not order_id:
-        return ""
-    return await session.scalar(select(WorkOrder.number).where(WorkOrder.id == order_id)) or ""
+    """The number of the work order one contact is about ("" for none)."""
+    return (await order_numbers(session, [order_id])).get(order_id or 0, "")
 
 
 def _due(now: dt.datetime):
