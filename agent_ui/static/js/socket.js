@@ -17,7 +17,9 @@ export class ConsoleSocket extends EventTarget {
   open() {
     const ws = new WebSocket(this.url);
     this.ws = ws;
+    let opened = false;
     ws.addEventListener("open", () => {
+      opened = true;
       this.backoff = 500;
       this.failures = 0;
       this.connected = true;
@@ -38,8 +40,10 @@ export class ConsoleSocket extends EventTarget {
         location.assign(ended ? `/login?ended=${ended}&next=${encodeURIComponent(location.pathname)}` : "/login");
         return;
       }
-      // a refused handshake looks like any other drop: after a few, ask whether we are still signed in
-      if (++this.failures >= 3) {
+      // a refused handshake looks like any other drop: ask whether we are still signed in after a
+      // few, and at once for a socket that never opened (a session ended before it connected:
+      // an account disabled, signed out elsewhere), instead of backing off three times first
+      if (++this.failures >= 3 || !opened) {
         fetch("/api/session", { credentials: "same-origin" }).then((r) => r.json())
           .then((s) => { if (!s.user) location.assign(`/login?next=${encodeURIComponent(location.pathname)}`); })
           .catch(() => {});
