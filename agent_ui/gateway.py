@@ -639,7 +639,8 @@ class Gateway:
         # Ticketing events name the people they concern by 工号 (``handlers``,
         # ``staff_no``) and the order by id; the console refreshes from the API.
         staff: set[str] = set()
-        for value in body.get("handlers", ()) or ():
+        # ``staff_nos``: those whose 提醒 about an order that left their scope go (ScreenAlertsWithdrawn)
+        for value in (*(body.get("handlers", ()) or ()), *(body.get("staff_nos", ()) or ())):
             staff.add(str(value))
         for field in ("staff_no", "created_by", "actor"):
             if body.get(field):

@@ -76,6 +76,17 @@ class ScreenAlertsRead(Event):
 
 
 @event
+class ScreenAlertsWithdrawn(Event):
+    """An order moved to a site outside these users' data scope (所属供电局 corrected): the 提醒
+    about it they were shown are no longer theirs to open, so each of their tabs drops them from
+    its list, its urgent alerts and its count (``staff_nos``: 工号)."""
+
+    order_id: int
+    number: str
+    staff_nos: tuple[str, ...] = ()
+
+
+@event
 class AsyncEventAssigned(Event):
     """An async event (fax, SMS, voicemail, email, web message) landed in an agent's inbox."""
 

@@ -48,6 +48,24 @@ async def who_may_open(session: AsyncSession, order_id: int, staff_nos: Iterable
     return {p.staff_no for p in people if p is not None and known.covers(p.id, site_id)}
 
 
+async def shut_out(session: AsyncSession, order_id: int, site_id: int | None) -> list[str]:
+    """The 工号 of the users with 提醒 about the order who may not open it at ``site_id``: an order
+    moved there takes its rows off their list and count (``_openable``), and the rows their tabs
+    show already are withdrawn (``ScreenAlertsWithdrawn``)."""
+    user_ids = await session.scalars(
+        select(Notification.user_id)
+        .where(
+            Notification.order_id == order_id,
+            Notification.channel == "screen",
+            Notification.user_id.is_not(None),
+        )
+        .distinct()
+    )
+    known = await directory.load(session)
+    people = (known.people.get(user_id) for user_id in user_ids)
+    return sorted(p.staff_no for p in people if p is not None and not known.covers(p.id, site_id))
+
+
 async def unread_count(session: AsyncSession, user_id: int) -> int:
     """Every unread row the list would show, not only the newest ``LIMIT``."""
     query = (

@@ -24,7 +24,7 @@ from ticketing.cached import Cache
 from ticketing.calls import link
 from ticketing.categories import config_categories
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, TicketingError
-from ticketing.events import TicketCreated, queue_event
+from ticketing.events import ScreenAlertsWithdrawn, TicketCreated, queue_event
 from ticketing.models import (
     CallLeg,
     Category,
@@ -407,7 +407,8 @@ async def _follow_site(
     session: AsyncSession, user: User | None, order: WorkOrder, site_id: int | None
 ) -> None:
     """The order moves to the site its form now names (所属供电局 corrected): routing and data
-    scope follow; the move is audited with both sites' codes."""
+    scope follow; the move is audited with both sites' codes, and the consoles of those it moves
+    out of reach drop their 提醒 about it (``ScreenAlertsWithdrawn``)."""
     if site_id is None or site_id == order.site_id:
         return
     sites = (await directory.load(session)).sites
@@ -422,6 +423,13 @@ async def _follow_site(
         after={"site_id": site_id, "site": codes[site_id]},
     )
     order.site_id = site_id
+    # the 提醒 about it on the screens of those it leaves (their lists no longer hold them) go
+    shut_out = await screen_alerts.shut_out(session, order.id, site_id)
+    if shut_out:
+        queue_event(
+            session,
+            ScreenAlertsWithdrawn(order_id=order.id, number=order.number, staff_nos=tuple(shut_out)),
+        )
 
 
 async def submit_step(

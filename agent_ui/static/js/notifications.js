@@ -1,7 +1,8 @@
 // 提醒 in the header, on every page: the screen notifications kept for me (reminders, overrun
 // alerts, 督办, CCs, orders routed to me…), newest first, each linking to its order, with the
 // unread count. Pop-ups fade; these stay until read. An urgent one stays on screen until it is
-// acknowledged (知道了). The list follows the socket: one arriving, or read in another tab.
+// acknowledged (知道了). The list follows the socket: one arriving, or read in another tab, or
+// those about an order that moved out of my data scope withdrawn (ScreenAlertsWithdrawn).
 import { api, el, fmtTime } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -39,6 +40,16 @@ async function markRead(ids, socket) {
     unread = result.unread ?? unread;
     render();
   } catch (err) { toast(err.message || t("bell.failed"), "refused"); }
+}
+
+// the order moved out of my data scope (所属供电局 corrected): its 提醒 go at once, urgent ones
+// too, and the count with them; the server's list and count follow (they leave it out already)
+function withdraw(orderId) {
+  const gone = items.filter((i) => i.order_id === orderId);
+  items = items.filter((i) => i.order_id !== orderId);
+  unread = Math.max(0, unread - gone.filter((i) => !i.read_at).length);
+  render();
+  load();
 }
 
 function render() {
@@ -143,6 +154,7 @@ export function bindBell(socket) {
     if (ev.event === "ScreenAlertsRead" && (!me || ev.staff_no === me)) load();
     else if (ev.event === "TicketReminder" && ev.staff_no === me) load();
     else if (ev.event === "TicketRouted" && (ev.handlers || []).includes(me)) load();
+    else if (ev.event === "ScreenAlertsWithdrawn" && (ev.staff_nos || []).includes(me)) withdraw(ev.order_id);
   });
   load();
 }
