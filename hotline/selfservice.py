@@ -42,7 +42,10 @@ def ticketing_hooks(sessions: async_sessionmaker[AsyncSession]) -> SelfServiceHo
         async with sessions() as session:
             found = await ticket_progress(session, keyed, caller)
         return [
-            TicketProgress(number=f["number"], status=f["status"], updated_at=f["updated_at"]) for f in found
+            TicketProgress(
+                number=f["number"], status=f["status"], updated_at=f["updated_at"], phones=tuple(f["phones"])
+            )
+            for f in found
         ]
 
     return SelfServiceHooks(outage_lookup=outage_lookup, ticket_status=ticket_status)

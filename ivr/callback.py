@@ -7,8 +7,10 @@ calls people back in the order they called: the caller keeps their place. It
 says so to the call model (``UserEvent(HotlineCallback)``: the queue leg's outcome is
 ``callback``) and sets ``HOTLINE_CALLBACK=1`` before saying goodbye; without it (AGI down) the
 dialplan puts the caller back into the queue. A caller whose number is withheld
-has nothing to be called back on: told the service is not available, they stay
-in the queue.
+has nothing to be called back on: the queue's periodic announcement does not offer
+them 9 (``[hotline-queue]`` sets their channel's language to ``<language>_withheld``,
+whose ``hotline/queue-callback`` only asks them to hold), and should they press it
+anyway they are told a callback needs their number and stay in the queue.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class CallbackScript:
         if not caller:
             # promising a call nobody can place would lose the caller's place for nothing
             log.info("callback refused in queue %s: no caller number (%s)", queue, call_id)
-            for sound in s.flows.prompt("not_available"):
+            for sound in s.flows.prompt("callback_needs_number"):
                 await session.stream_file(sound)
             return
         path = await session.get_variable("HOTLINE_IVR_PATH")

@@ -9,6 +9,10 @@ prompts, waits for one digit and follows the choice::
     flows:
       main:
         start: top
+        callback_queue: service # whose place a callback keeps (default: routing's default queue)
+        # a withheld caller's callback: told it needs a number, then here (default: an agent,
+        # queue:<callback_queue>; after hours voicemail)
+        callback_without_number: queue:service
         menus:
           top:
             title: 主菜单       # what the agents' screen-pop calls the menu (default: its name)
@@ -84,6 +88,12 @@ DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
     "message_empty_retry": ("hotline/message-empty-retry",),  # nothing heard: once more
     "message_empty": ("hotline/message-empty",),  # nothing heard twice: then an agent's queue
     "ticket_ambiguous": ("hotline/ticket-ambiguous",),  # keyed digits of two orders: an agent
+    # an order asked for from a number not registered on it (or a withheld one): its phone's last four
+    "enter_phone_last4": ("hotline/enter-phone-last4",),
+    "ticket_phone_mismatch": ("hotline/ticket-phone-mismatch",),  # wrong last four: asked again
+    "ticket_unverifiable": ("hotline/ticket-unverifiable",),  # no number on the order: an agent
+    "callback_needs_number": ("hotline/callback-needs-number",),  # a withheld caller pressed 9
+    "to_agent": ("hotline/to-agent",),  # ... then put through to an agent
     "callback_saved": ("hotline/callback-saved",),
     "not_available": ("hotline/not-available",),
     "goodbye": ("hotline/goodbye",),
@@ -132,6 +142,9 @@ class Flow:
     start: str
     menus: Mapping[str, Menu]
     callback_queue: str = ""  # whose place a callback keeps ('' = the routing default queue)
+    # where a caller whose number is withheld goes after choosing a callback (None = an agent:
+    # the callback queue); after hours, with nobody to take the call, ``voicemail``
+    callback_without_number: Step | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,7 +170,7 @@ class IvrConfigError(ConfigError):
     pass
 
 
-_FLOW_KEYS = {"start", "menus", "callback_queue"}
+_FLOW_KEYS = {"start", "menus", "callback_queue", "callback_without_number"}
 _MENU_KEYS = {"title", "greeting", "prompts", "choices", "timeout", "retries", "on_timeout", "on_invalid"}
 
 
@@ -333,7 +346,20 @@ def _parse_flow(c: _Checker, name: str, body: dict) -> Flow | None:
             or Step("hangup"),
             title=_title(c, menu_body.get("title"), f"{mwhere}.title"),
         )
-    return Flow(name=name, start=start, menus=menus, callback_queue=callback_queue)
+    without_number = None
+    if body.get("callback_without_number") is not None:
+        where_wn = f"{where}.callback_without_number"
+        without_number = c.step(body["callback_without_number"], where_wn, menu_bodies)
+        if without_number is not None and (without_number.kind in SELF_SERVICE or without_number.then):
+            c.add("bad_target", where_wn, "expected menu:NAME, queue:NAME, voicemail or hangup")
+            without_number = None
+    return Flow(
+        name=name,
+        start=start,
+        menus=menus,
+        callback_queue=callback_queue,
+        callback_without_number=without_number,
+    )
 
 
 def _title(c: _Checker, value: Any, where: str) -> str:

@@ -190,10 +190,16 @@ async def run_flow(flow: Flow, call: IvrCall) -> FlowOutcome:
             attempts = 0
         while step.kind in selfservice.ACTIONS:
             if step.kind == "callback" and not call.caller:
-                # a withheld number cannot be called back: no promise, a message instead
-                await call.play_prompt("not_available")
+                # A withheld number cannot be called back: no promise. The caller is told why and
+                # put through to an agent (the flow's callback_without_number: after hours
+                # voicemail), never left with a message box they did not ask for.
+                step = flow.callback_without_number or Step("queue", call.callback_queue)
+                call.note("callback:no_number")
                 await call.publish_path()
-                return FlowOutcome("voicemail")
+                await call.play_prompt("callback_needs_number")
+                if step.kind == "queue":
+                    await call.play_prompt("to_agent")
+                break
             call.used.append(step.kind)
             await selfservice.ACTIONS[step.kind](call)
             if any(note.endswith(":not_found") for note in call.pending_notes):

@@ -12,7 +12,12 @@ module implement them), so the IVR stays testable and never imports ticketing:
   A keypad has only digits: the number arrives as its digits (``20260923001`` for
   ``GZ20260923001``), so the hook must match on the numeric part; digits that are more
   than one ticket's (categories number alike) give the caller's own, or all of them,
-  and more than one is read to nobody.
+  and more than one is read to nobody. Each ticket carries the numbers registered on it
+  (``phones``: its 联系电话 and its customer's phones). An order number is a date and a
+  sequence, easily guessed, so its status is read only to whom it belongs: a caller ringing
+  from one of those numbers hears it at once; anyone else (another number, a withheld one)
+  is asked the last four digits of a registered number first, and a wrong answer is a wrong
+  entry (three of them: an agent).
 
 A hook that fails or is too slow is reported to the caller as "not available"
 and logged; the caller goes back to the menu, never loses the call.
@@ -68,6 +73,10 @@ class TicketProgress:
     number: str
     status: str  # a status code the flow file maps to prompts (status_prompts)
     updated_at: float = 0.0
+    # The numbers registered on the order, normalised (cti.phones.normalize): its 联系电话
+    # and its customer's phones. Only a caller ringing from one of them, or who knows the last
+    # four digits of one, hears the order's status.
+    phones: tuple[str, ...] = ()
 
 
 OutageLookup = Callable[[str], Awaitable[Sequence[Outage]]]
@@ -186,6 +195,8 @@ async def ticket_status(call: IvrCall) -> None:
         await call.play_prompt("not_found")
         return
     [found] = tickets
+    if not await _owner_or_verified(call, found):
+        return
     call.note(f"ticket:{found.status}")
     await call.play_prompt("ticket_number")
     await call.session.say_digits("".join(ch for ch in found.number if ch.isdigit()))
@@ -193,6 +204,43 @@ async def ticket_status(call: IvrCall) -> None:
     sounds = call.ivr_config.status_prompts.get(found.status)
     if sounds:
         await call.play(sounds)
+
+
+# How many digits of a registered number a caller who does not ring from it must key in.
+VERIFY_DIGITS = 4
+
+
+async def _owner_or_verified(call: IvrCall, ticket: TicketProgress) -> bool:
+    """Whether ``ticket``'s status may be read to this caller.
+
+    Order numbers are a date and a sequence: keyed in by a stranger, they would tell anyone's
+    order. A caller ringing from a number registered on the order may hear it; anyone else
+    (another number, a withheld one) is asked the last four digits of one of those numbers,
+    and a wrong answer is a wrong entry like a number not found (``MAX_WRONG_ENTRIES``: then
+    an agent). An order with no number registered cannot be checked here: an agent.
+    """
+    phones = [p for p in ticket.phones if p]
+    if call.caller and call.caller in phones:
+        return True
+    if not phones:
+        call.note("ticket:unverifiable")
+        call.to_agent = True
+        await call.play_prompt("ticket_unverifiable")
+        return False
+    endings = {"".join(ch for ch in p if ch.isdigit())[-VERIFY_DIGITS:] for p in phones}
+    while True:
+        digits = await call.collect("enter_phone_last4", max_digits=VERIFY_DIGITS)
+        if digits is None:  # nothing pressed, or too many wrong entries already
+            call.note("ticket:unverified")
+            return False
+        if len(digits) == VERIFY_DIGITS and digits in endings:
+            call.note("ticket:verified")
+            return True
+        call.wrong_entries += 1
+        if call.too_many_wrong:
+            call.note("ticket:unverified")
+            return False
+        await call.play_prompt("ticket_phone_mismatch")
 
 
 async def report_fault(call: IvrCall) -> None:

@@ -313,8 +313,10 @@ async def ticket_progress(session: AsyncSession, keyed: str, caller: str) -> lis
     nothing keyed ("#" alone) the latest open order linked to the number they call from.
 
     Keyed digits are only ever an order number: looked up as a phone number they would read
-    out whoever has that phone's order (QA F1). An order number is a tracking code, so whoever
-    keys it in whole may hear its progress; a phone's orders only its own caller.
+    out whoever has that phone's order (QA F1). An order number is a date and a sequence, easily
+    guessed: each order comes with the numbers registered on it (``phones``: its 联系电话, then
+    its customer's phones, normalised), and the IVR reads its status only to a caller ringing
+    from one of them or keying in the last four digits of one (ivr.selfservice).
 
     A keypad has no letters, and categories number alike (GZ2026112800001, ZX2026112800001):
     when the digits are more than one order's, the caller's own (by ``caller``) are kept; more
@@ -337,6 +339,17 @@ async def ticket_progress(session: AsyncSession, keyed: str, caller: str) -> lis
             orders = [o for o in candidates if o.number.lstrip(_LETTERS) == wanted]
         if len(orders) > 1:
             orders = await _linked_to_caller(session, orders, caller) or orders
+    orders = [order for order in orders if order is not None]
+    customer_ids = {order.customer_id for order in orders if order.customer_id}
+    phones_of: dict[int, list[str]] = {}
+    if customer_ids:
+        rows = await session.execute(
+            select(CustomerPhone.customer_id, CustomerPhone.number)
+            .where(CustomerPhone.customer_id.in_(customer_ids))
+            .order_by(CustomerPhone.id)
+        )
+        for customer_id, number in rows:
+            phones_of.setdefault(customer_id, []).append(number)
     return [
         {
             "number": order.number,
@@ -344,10 +357,23 @@ async def ticket_progress(session: AsyncSession, keyed: str, caller: str) -> lis
             "node": order.current_node,
             "updated_at": order.updated_at.timestamp(),
             "is_open": order.is_open,
+            "phones": _order_phones(order, phones_of.get(order.customer_id or 0, [])),
         }
         for order in orders
-        if order is not None
     ]
+
+
+def _order_phones(order: WorkOrder, customer_phones: list[str]) -> list[str]:
+    """The numbers registered on ``order``, normalised: its 联系电话, then its customer's phones."""
+    found: list[str] = []
+    for raw in [order.caller_number, *customer_phones]:
+        try:
+            number = normalize(raw) if raw and raw.strip() else ""
+        except InvalidPhoneNumber:
+            number = ""
+        if number and number not in found:
+            found.append(number)
+    return found
 
 
 async def _linked_to_caller(session: AsyncSession, orders: list[WorkOrder], caller: str) -> list[WorkOrder]:

@@ -71,7 +71,8 @@ FLOWS = {
             },
         },
         "closed": {
-            "menus": {"closed": {"prompts": ["im-sorry"], "choices": {"1": "voicemail", "9": "callback"}}}
+            "callback_without_number": "voicemail",  # as deploy/ivr.yaml: nobody to put them through to
+            "menus": {"closed": {"prompts": ["im-sorry"], "choices": {"1": "voicemail", "9": "callback"}}},
         },
     },
     "status_prompts": {"dispatched": ["pls-hold-while-try"]},
@@ -96,7 +97,8 @@ class Hooks:
         self.asked.append(("ticket", keyed, caller))
         if keyed == "20260923002":  # a fault and a consultation, neither the caller's
             return [TicketProgress(number=f"{p}20260923002", status="dispatched") for p in ("GZ", "ZX")]
-        return [TicketProgress(number="GZ20260923001", status="dispatched")]
+        # the caller's own order (FakeChannel's number is registered on it)
+        return [TicketProgress(number="GZ20260923001", status="dispatched", phones=("13800138000",))]
 
     async def broken(self, _: str):
         raise RuntimeError("database down")
