@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.ami_line import AmiLine
+from ticketing.demo import DEMO_PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -38,6 +40,7 @@ def _free_port() -> int:
 
 QUEUE = "ui-a"
 PASSWORD = "secret123"
+VIEWPORT = {"width": 1366, "height": 768}
 
 
 @functools.cache
@@ -258,6 +261,44 @@ def screenshots(tmp_path) -> Path:
         return tmp_path
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def sign_in(page, base: str, staff_no: str, password: str) -> None:
+    """The sign-in form at ``base``/login filled in and sent (no wait for the page it leads to)."""
+    page.goto(f"{base}/login")
+    page.fill("#staff_no", staff_no)
+    page.fill("#password", password)
+    page.click("#login-submit")
+
+
+@contextlib.contextmanager
+def signed_in(
+    browser,
+    server,
+    staff_no: str,
+    password: str = DEMO_PASSWORD,
+    *,
+    errors: list[str] | None = None,
+    **options,
+):
+    """A page of ``staff_no`` signed in at ``server.url`` (a ``ConsoleProcess`` or an in-process
+    console), in a browser context of its own (``VIEWPORT``, zh-CN, or ``options``) closed after;
+    the page signed in has left the sign-in form. No script error may happen on it: each is kept
+    in ``errors`` (the story's own list, if it asserts it itself) and, when none was given, the
+    page's errors must be none when the block ends."""
+    context = browser.new_context(**{"viewport": VIEWPORT, "locale": "zh-CN", **options})
+    checked = errors is None
+    errors = [] if errors is None else errors
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, server.url, staff_no, password)
+        page.wait_for_url(lambda url: "/login" not in url)
+        yield page
+        if checked:
+            assert errors == []
+    finally:
+        context.close()
 
 
 def put_in_inbox(console: ConsoleProcess, sender: str, text: str, staff_no: str = "") -> None:

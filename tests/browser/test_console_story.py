@@ -10,6 +10,7 @@ itself and shows the right state. `make screenshots` saves them into docs/screen
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from zoneinfo import ZoneInfo
@@ -18,11 +19,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.ami_line import AmiLine
-from tests.browser.conftest import PASSWORD, QUEUE
+from tests.browser.conftest import PASSWORD, QUEUE, VIEWPORT, sign_in, signed_in
 from ticketing.demo import DEMO_PASSWORD, demo_account_no, demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
-VIEWPORT = {"width": 1366, "height": 768}
 HANDLER = "5101"  # the demo's first remote handler of 广州市供电局 (GZ)
 
 
@@ -32,13 +32,6 @@ def seconds(clock: str) -> int:
     for part in clock.split(":"):
         total = total * 60 + int(part)
     return total
-
-
-def sign_in(page, base: str, staff_no: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#staff_no", staff_no)
-    page.fill("#password", password)
-    page.click("#login-submit")
 
 
 def fill_fault_order(page, opinion: str = "") -> None:
@@ -213,10 +206,7 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
 
 
 def test_the_page_reconnects_after_the_console_restarts_and_shows_the_right_state(console, browser):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    try:
-        sign_in(page, console.url, console.agent, PASSWORD)
+    with signed_in(browser, console, console.agent, PASSWORD) as page:
         page.keyboard.press("F2")
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
         console.kill()
@@ -227,18 +217,13 @@ def test_the_page_reconnects_after_the_console_restarts_and_shows_the_right_stat
         expect(page.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=15_000)
         # the restarted bridge rebuilt the seat from Asterisk: still ready, still signed in
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=15_000)
-    finally:
-        ctx.close()
 
 
 def test_the_next_call_does_not_keep_the_last_callers_customer(console, browser, asterisk):
     ami = AmiLine(asterisk)
     ami.clear_queue(QUEUE)
     ami.phone(console.agent, ring="1", talk="hold")
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    try:
-        sign_in(page, console.url, console.agent, PASSWORD)
+    with contextlib.closing(ami), signed_in(browser, console, console.agent, PASSWORD) as page:
         expect(page.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
         page.keyboard.press("F2")
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
@@ -277,9 +262,6 @@ def test_the_next_call_does_not_keep_the_last_callers_customer(console, browser,
         expect(page.locator("#toasts .toast.refused").last).to_have_text("结束日期早于开始日期,请重新选择。")
         expect(page.locator("#list-table tbody tr")).to_have_count(0)
         expect(page.locator("#list-total")).to_have_text("—")
-    finally:
-        ctx.close()
-        ami.close()
 
 
 def test_a_bureau_handler_links_inbox_events_and_filters_lists_by_category(console, browser):
@@ -323,10 +305,7 @@ def test_an_sms_in_the_inbox_becomes_an_order_from_the_console(console, browser)
     from tests.browser.conftest import put_in_inbox
 
     put_in_inbox(console, "13700000009", "小区整片停电,什么时候恢复?")
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    try:
-        sign_in(page, console.url, console.agent, PASSWORD)
+    with signed_in(browser, console, console.agent, PASSWORD) as page:
         banner = page.locator("#inbox-banner")
         expect(banner).to_have_text("您有 1 个未处理事件", timeout=10_000)
         banner.click()
@@ -339,5 +318,3 @@ def test_an_sms_in_the_inbox_becomes_an_order_from_the_console(console, browser)
         expect(page.locator("#order-timeline li[data-kind=sms]")).to_contain_text("13700000009")
         page.goto(f"{console.url}/inbox")
         expect(page.locator("#inbox-count")).to_have_text("0")
-    finally:
-        ctx.close()

@@ -13,9 +13,8 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.conftest import signed_in
 from tests.browser.test_reports import InProcessConsole
-from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
 ADMIN = "9001"
@@ -125,21 +124,6 @@ def setup_console(tmp_path):
     server.start()
     yield server, found[0]
     server.stop()
-
-
-@contextlib.contextmanager
-def signed_in(browser, server, staff_no: str):
-    """A page of ``staff_no`` signed in to the console; no script error may happen on it."""
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    errors: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, staff_no, DEMO_PASSWORD)
-        yield page
-        assert errors == []
-    finally:
-        context.close()
 
 
 @contextlib.contextmanager

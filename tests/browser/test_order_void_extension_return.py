@@ -13,10 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from tests.browser.test_dispatch_setup import signed_in
+from tests.browser.conftest import signed_in
 from tests.browser.test_reports import InProcessConsole
-from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
 SH = ZoneInfo("Asia/Shanghai")
@@ -70,12 +68,7 @@ def orders_console(tmp_path_factory):
 def test_extension_return_and_void_on_the_order_page(orders_console, browser):
     server, numbers = orders_console
     errors: list[str] = []
-    handler = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    supervisor = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    try:
-        page = handler.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, "5101", DEMO_PASSWORD)
+    with signed_in(browser, server, "5101", errors=errors) as page:
         page.goto(f"{server.url}/orders/{numbers['first']}")
         expect(page.locator("#order-reject")).to_have_text("退单")
         page.click("#extension-request")
@@ -86,34 +79,31 @@ def test_extension_return_and_void_on_the_order_page(orders_console, browser):
         expect(page.locator("#extension-pending")).to_contain_text("待审批")
         expect(page.locator("#extension-request")).to_have_count(0)
 
-        boss = supervisor.new_page()
-        boss.on("pageerror", lambda exc: errors.append(str(exc)))
-        boss.on("dialog", lambda dialog: dialog.accept())
-        sign_in(boss, server.url, "3001", DEMO_PASSWORD)
-        boss.goto(f"{server.url}/orders/{numbers['first']}")
-        boss.click("#extension-approve")
-        expect(boss.locator("#extension-pending")).to_have_count(0)
-        expect(boss.locator("#order-timeline li[data-action='extend_approve']")).to_contain_text("批准延期")
+        with signed_in(browser, server, "3001", errors=errors) as boss:
+            boss.on("dialog", lambda dialog: dialog.accept())
+            boss.goto(f"{server.url}/orders/{numbers['first']}")
+            boss.click("#extension-approve")
+            expect(boss.locator("#extension-pending")).to_have_count(0)
+            expect(boss.locator("#order-timeline li[data-action='extend_approve']")).to_contain_text(
+                "批准延期"
+            )
 
-        # the duplicate: 作废, naming the order it repeats
-        boss.goto(f"{server.url}/orders/{numbers['again']}")
-        boss.fill("#order-opinion", "同一停电区域重复报修")
-        boss.fill("#order-duplicate-of", numbers["first"])
-        boss.click("#order-void")
-        expect(boss.locator("#order-status")).to_have_text("已作废")
-        expect(boss.locator("#order-links-duplicate_of")).to_contain_text(numbers["first"])
-        boss.goto(f"{server.url}/orders/{numbers['first']}")
-        expect(boss.locator("#order-links-duplicates")).to_contain_text(numbers["again"])
+            # the duplicate: 作废, naming the order it repeats
+            boss.goto(f"{server.url}/orders/{numbers['again']}")
+            boss.fill("#order-opinion", "同一停电区域重复报修")
+            boss.fill("#order-duplicate-of", numbers["first"])
+            boss.click("#order-void")
+            expect(boss.locator("#order-status")).to_have_text("已作废")
+            expect(boss.locator("#order-links-duplicate_of")).to_contain_text(numbers["first"])
+            boss.goto(f"{server.url}/orders/{numbers['first']}")
+            expect(boss.locator("#order-links-duplicates")).to_contain_text(numbers["again"])
 
-        # 退单: back to 受理, for the agent to correct 所属供电局
-        page.reload()
-        page.fill("#order-opinion", "退单：地址不在本局")
-        page.click("#order-reject")
-        expect(page.locator("#order-status")).to_have_text("已受理")
-        assert not errors, errors
-    finally:
-        handler.close()
-        supervisor.close()
+            # 退单: back to 受理, for the agent to correct 所属供电局
+            page.reload()
+            page.fill("#order-opinion", "退单：地址不在本局")
+            page.click("#order-reject")
+            expect(page.locator("#order-status")).to_have_text("已受理")
+            assert not errors, errors
 
 
 def _posts(page, path: str) -> list[str]:
