@@ -9,9 +9,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import signed_in
 from tests.browser.test_bell_unread_alerts import sla_console  # noqa: F401  (fixture)
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
 
@@ -38,10 +37,7 @@ async def _another_order(services) -> str:
 
 def test_the_newest_urgent_alert_is_on_top(sla_console, browser):  # noqa: F811
     server, numbers = sla_console
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    try:
-        page = context.new_page()
-        sign_in(page, server.url, "2001", DEMO_PASSWORD)
+    with signed_in(browser, server, "2001") as page:
         page.goto(f"{server.url}/lists/mine")
         assert server.fire_timers(dt.timedelta(hours=2)) >= 1
         alerts = page.locator(".urgent-alert")
@@ -52,5 +48,3 @@ def test_the_newest_urgent_alert_is_on_top(sla_console, browser):  # noqa: F811
         expect(alerts.first).to_contain_text(later)
         expect(alerts.nth(1)).to_contain_text(numbers["order"])
         expect(page.locator("#bell-list .bell-item").first).to_contain_text(later)
-    finally:
-        context.close()

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import signed_in
 from tests.browser.test_bell_unread_alerts import sla_console  # noqa: F401  (fixture)
-from tests.browser.test_console_story import sign_in
-from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
 
@@ -16,10 +15,7 @@ pytestmark = [pytest.mark.browser]
 @pytest.mark.parametrize("width", [1366, 1920])
 def test_the_bell_panel_is_wholly_on_screen(sla_console, browser, width):  # noqa: F811
     server, _numbers = sla_console
-    context = browser.new_context(viewport={"width": width, "height": 768}, locale="zh-CN")
-    try:
-        page = context.new_page()
-        sign_in(page, server.url, "5101", DEMO_PASSWORD)
+    with signed_in(browser, server, "5101", viewport={"width": width, "height": 768}) as page:
         page.goto(f"{server.url}/lists/mine")
         expect(page.locator("#bell-count")).to_have_text("1")
         page.locator("#bell-button").click()
@@ -30,5 +26,3 @@ def test_the_bell_panel_is_wholly_on_screen(sla_console, browser, width):  # noq
         assert box["x"] >= 0, box
         assert box["x"] + box["width"] <= width, box
         assert box["y"] >= 0, box
-    finally:
-        context.close()

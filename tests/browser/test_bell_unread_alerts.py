@@ -12,9 +12,8 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.conftest import signed_in
 from tests.browser.test_reports import InProcessConsole
-from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
 
@@ -83,15 +82,11 @@ def sla_console(tmp_path, request):
 def test_alerts_wait_in_the_bell_and_urgent_ones_until_acknowledged(sla_console, browser):
     server, numbers = sla_console
     errors: list[str] = []
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, "5101", DEMO_PASSWORD)
+    with signed_in(browser, server, "5101", errors=errors) as page:
         page.goto(f"{server.url}/lists/mine")
         count = page.locator("#bell-count")
         expect(count).to_have_text("1")  # routed to them before they signed in: still there
-        other = context.new_page()  # a second tab, on another page
+        other = page.context.new_page()  # a second tab, on another page
         other.on("pageerror", lambda exc: errors.append(str(exc)))
         other.goto(f"{server.url}/knowledge")
         expect(other.locator("#bell-count")).to_have_text("1")
@@ -134,19 +129,13 @@ def test_alerts_wait_in_the_bell_and_urgent_ones_until_acknowledged(sla_console,
         expect(told.filter(has_text="5101")).to_contain_text("已读")
         expect(told.filter(has_text="2001")).to_contain_text("未读")
         assert errors == []
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("sla_console", [4], indirect=True)
 def test_a_few_urgent_alerts_show_and_the_rest_wait_in_the_bell(sla_console, browser):
     server, numbers = sla_console
-    errors: list[str] = []
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, "2001", DEMO_PASSWORD)  # the team leader: told of every overrun
+    # the team leader: told of every overrun
+    with signed_in(browser, server, "2001") as page:
         page.goto(f"{server.url}/lists/mine")
         expect(page.locator("#bell-count")).to_be_hidden()
         assert server.fire_timers(dt.timedelta(hours=2)) >= 4
@@ -162,6 +151,3 @@ def test_a_few_urgent_alerts_show_and_the_rest_wait_in_the_bell(sla_console, bro
         expect(page.locator("#bell-count")).to_have_text("3")
         expect(alerts).to_have_count(3)  # the fourth takes its place
         expect(more).to_have_count(0)
-        assert errors == []
-    finally:
-        context.close()

@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.conftest import signed_in
 from tests.browser.test_reports import InProcessConsole
-from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
 SH = ZoneInfo("Asia/Shanghai")
@@ -105,12 +104,8 @@ def _stored_form(server, order_id: int) -> dict:
 
 def test_a_time_stored_with_an_offset_reads_as_the_sites_wall_time(field_console, browser):
     server, seeded = field_console
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="America/New_York")
     errors: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, HANDLER, DEMO_PASSWORD)
+    with signed_in(browser, server, HANDLER, errors=errors, timezone_id="America/New_York") as page:
         page.goto(f"{server.url}/orders/{seeded['number']}")
         # read-only at this step: the Beijing time the print page shows, not the UTC digits
         expect(page.locator("#order-派工时间")).to_have_value(seeded["dispatched"])
@@ -131,5 +126,3 @@ def test_a_time_stored_with_an_offset_reads_as_the_sites_wall_time(field_console
         assert form["现场情况"] == "现场树枝压线"
         assert form["到达时间"] == seeded["arrived_stored"]
         assert not errors, errors
-    finally:
-        context.close()

@@ -15,9 +15,7 @@ import pytest
 from aiohttp import web
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _free_port
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from ticketing.demo import DEMO_PASSWORD
+from tests.browser.conftest import _free_port, signed_in
 
 pytestmark = [pytest.mark.browser]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -123,12 +121,7 @@ def test_a_supervisor_reads_yesterdays_queue_report_and_downloads_the_excel(
     report_console, browser, screenshots, tmp_path
 ):
     server, yesterday = report_console
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
-    errors: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, SUPERVISOR, DEMO_PASSWORD)
+    with signed_in(browser, server, SUPERVISOR, accept_downloads=True) as page:
         page.click("nav a[href='/reports']")
         expect(page.locator("h2#report-title")).to_have_text("报表")
         today = dt.datetime.now(TZ).date()
@@ -187,6 +180,3 @@ def test_a_supervisor_reads_yesterdays_queue_report_and_downloads_the_excel(
         page.select_option("#report-workflow", "fault_repair")
         page.click("#report-filters button[type=submit]")
         expect(page.locator("#report-summary [data-key='report.s.workflow'] dd")).to_have_text("故障报修")
-        assert errors == []
-    finally:
-        context.close()

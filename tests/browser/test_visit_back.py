@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.conftest import signed_in
 from tests.browser.test_reports import InProcessConsole
-from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
 LEADER = "2001"  # the demo's 班长
@@ -108,12 +107,8 @@ def visit_console(tmp_path):
 
 def test_the_team_leader_fills_the_survey_and_follows_the_complaint_link(visit_console, browser):
     server, numbers = visit_console
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     errors: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, LEADER, DEMO_PASSWORD)
+    with signed_in(browser, server, LEADER, errors=errors) as page:
         page.goto(f"{server.url}/orders/{numbers['visit']}")
         survey = page.locator("#order-survey")
         expect(survey.locator("h3")).to_have_text("满意度回访")
@@ -160,8 +155,6 @@ def test_the_team_leader_fills_the_survey_and_follows_the_complaint_link(visit_c
         expect(page.locator("#order-survey select")).to_have_count(4)
         expect(page.locator("#order-survey")).not_to_contain_text("[object")
         assert not errors, errors
-    finally:
-        context.close()
 
 
 def test_a_closed_orders_times_read_in_the_pages_language_not_the_browsers(visit_console, browser):
@@ -170,10 +163,7 @@ def test_a_closed_orders_times_read_in_the_pages_language_not_the_browsers(visit
     server, numbers = visit_console
     dispatched = dt.datetime.fromisoformat(numbers["dispatched"])
     done = dt.datetime.fromisoformat(numbers["done"])
-    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
-    try:
-        page = context.new_page()
-        sign_in(page, server.url, LEADER, DEMO_PASSWORD)
+    with signed_in(browser, server, LEADER, locale="en-US") as page:
         page.goto(f"{server.url}/orders/{numbers['closed']}")
         expect(page.locator("#order-派工时间")).to_have_value(dispatched.strftime("%Y-%m-%d %H:%M"))
         expect(page.locator("#order-完成时间")).to_have_value(done.strftime("%Y-%m-%d %H:%M"))
@@ -182,5 +172,3 @@ def test_a_closed_orders_times_read_in_the_pages_language_not_the_browsers(visit
         expect(page.locator("#order-派工时间")).to_have_value(
             f"{dispatched:%b} {dispatched.day}, {dispatched:%Y, %H:%M}"  # Nov 24, 2026, 09:20
         )
-    finally:
-        context.close()

@@ -10,10 +10,9 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.conftest import signed_in
 from tests.browser.test_reports import InProcessConsole
 from tests.browser.test_visit_back import LEADER, _seed
-from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
 
@@ -34,12 +33,8 @@ def panel_console(tmp_path):
 
 def test_the_survey_panel_is_the_visit_steps_form(panel_console, browser):
     server, numbers = panel_console
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     errors: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, LEADER, DEMO_PASSWORD)
+    with signed_in(browser, server, LEADER, errors=errors) as page:
         page.goto(f"{server.url}/orders/{numbers['visit']}")
         expect(page.locator("#survey-submit")).to_have_text("提交回访")
         expect(page.locator("#order-回访满意度")).to_be_disabled()  # the survey's, not a second input
@@ -60,5 +55,3 @@ def test_the_survey_panel_is_the_visit_steps_form(panel_console, browser):
         expect(page.locator("#survey-results li[data-survey='satisfied']")).to_have_count(1)
         expect(page.locator("#survey-form")).to_have_count(0)
         assert not errors, errors
-    finally:
-        context.close()
