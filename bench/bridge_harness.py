@@ -245,7 +245,7 @@ class ModelUnderTest(BridgeUnderTest):
         self.sign_in()
         self.published = 0
         for name in EVENTS:
-            self.bridge.ami.on_event(name, self.bridge.model.handle)
+            self.bridge.ami.on_event(name, self.bridge.model.listeners[name])
 
     async def flush(self) -> None:
         pass

@@ -165,7 +165,7 @@ class CtiBridge:
         # Before the model's listener: the IVR path is read off the event the model queues the call on.
         self.ami.on_event("QueueCallerJoin", self._ivr_path_on_event)
         for name in EVENTS:
-            self.ami.on_event(name, self.model.handle)
+            self.ami.on_event(name, self.model.listeners[name])
         if self.customer_lookup is not None:
             self.ami.on_event("Newchannel", self._call_arriving)
             # a channel whose number is set just after it is made (Originate, a Local channel)

@@ -165,29 +165,19 @@ class CallModel(ChannelEvents, QueueCallEvents):
         self.aliases: dict[str, str] = {}  # linkedid of a leg we added (conference) -> its call
         self.ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.restored: dict[str, Call] = {}  # calls known from the bus, not yet seen on AMI
-        # event name -> (handler, its fields with the Timestamp first, read in one pass, and the
-        # pattern a frame must hold for it: ``reads(only_if=...)``)
-        self._handlers: dict[str, tuple[Callable[..., None], FieldPicker, Callable | None]] = {}
-        for name in EVENTS:
-            handler = getattr(self, "_on_" + name)
-            picker = FieldPicker(("Timestamp", *handler.reads))
-            self._handlers[name] = (handler, picker, handler.only_if)
+        # event name -> the AMI listener of that event (``listener``): the frame's fields read in
+        # one pass, the handler called with them
+        self.listeners: dict[str, Callable[[Frame], None]] = {
+            name: listener(getattr(self, "_on_" + name)) for name in EVENTS
+        }
 
     # -- entry point --------------------------------------------------------
     def handle(self, frame: Frame) -> None:
-        entry = self._handlers.get(frame.name)
+        """Any AMI event: the model's listener of its name, if it has one. The bridge subscribes
+        those listeners (``listeners``) to the client straight away, one per event."""
+        entry = self.listeners.get(frame.name)
         if entry is not None:
-            handler, pick, only_if = entry
-            if only_if is not None and only_if(frame.raw) is None:
-                return
-            values = pick(frame.raw)
-            # Asterisk's ``Timestamp:`` (manager.conf ``timestampevents``); now when it is absent
-            # or garbled. Read here, not in a function of its own: a call per handled event.
-            try:
-                at = float(values[0]) or time.time()
-            except ValueError:
-                at = time.time()
-            handler(at, *values[1:])
+            entry(frame)
 
     def expect(self, linkedid: str, **facts: str) -> None:
         """Facts about a call we originate ourselves (direction, agent, customer number)."""
@@ -512,6 +502,36 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if self.on_call_end:
             self.on_call_end(call)
         return event
+
+
+def listener(handler: Callable[..., None]) -> Callable[[Frame], None]:
+    """The AMI listener of one event handler marked with ``@reads``: it reads the handler's fields
+    and the ``Timestamp:`` (manager.conf ``timestampevents``; now when it is absent or garbled) in
+    one pass (``FieldPicker``) and calls the handler with them, skipping frames that lack the
+    handler's ``only_if`` pattern.
+
+    Written out per handler, with the fields passed one by one: a generic ``handle`` that looked
+    the handler up by the event's name and called it with ``*values[1:]`` was one more Python call
+    per handled event, a dict lookup, a tuple sliced and one built for the call.
+    """
+    pick = FieldPicker(("Timestamp", *handler.reads)).__call__
+    args = "".join(f", v[{i}]" for i in range(1, len(handler.reads) + 1))
+    lines = ["def on_event(frame):", "    raw = frame.raw"]
+    if handler.only_if is not None:
+        lines.append("    if only_if(raw) is None: return")
+    lines += [
+        "    v = pick(raw)",
+        "    try:",
+        "        at = float(v[0]) or _time.time()",
+        "    except ValueError:",
+        "        at = _time.time()",
+        f"    handler(at{args})",
+    ]
+    scope: dict[str, Any] = {"pick": pick, "handler": handler, "only_if": handler.only_if, "_time": time}
+    exec("\n".join(lines), scope)  # noqa: S102 - built from the handler's own field count
+    on_event = scope["on_event"]
+    on_event.__qualname__ = on_event.__name__ = f"listener({handler.__name__})"
+    return on_event  # type: ignore[no-any-return]
 
 
 def _queue_of_leg(name: str) -> str:

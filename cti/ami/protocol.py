@@ -352,8 +352,16 @@ class AmiProtocol:
         malformed: list[bytes] = []
         for m in filter(None, map(self._worth, buf[len(_SEP) : end - len(_SEP)].split(_SEP))):  # type: ignore[arg-type]
             part = m.string
-            if m.lastindex:  # a wanted event, found by its name
-                out.append(Frame.event(part, names[m.lastindex]))
+            if m.lastindex:  # a wanted event, found by its name: Frame.event, inline
+                frame = _new_frame(Frame)
+                frame.raw, frame.kind, frame.name, frame._fields, frame._multi = (
+                    part,
+                    "event",
+                    names[m.lastindex],
+                    None,
+                    None,
+                )
+                out.append(frame)
                 continue
             if part.startswith(b"Response: Follows") and _END_COMMAND not in part:
                 return False

@@ -8,7 +8,7 @@ from cti import agents as A
 from cti.agents import AgentBook
 from cti.ami.protocol import Frame
 from cti.call_events import CallAnswered, CallEnded, CallHeld, CallOffered, CallQueued
-from cti.calls import CallModel, MalformedEvent
+from cti.calls import CallModel, MalformedEvent, listener
 from cti.queues import QueueBoard
 from cti.resync import History, apply_channels, apply_queue_status, restore
 
@@ -547,8 +547,12 @@ def test_a_handler_for_one_outcome_is_not_called_for_the_others():
     CANCELs, most of them, reach no handler and have no field read (reads(only_if=...))."""
     w = World()
     seen = []
-    handler, pick, only_if = w.model._handlers["DialEnd"]
-    w.model._handlers["DialEnd"] = (lambda *values: seen.append(values), pick, only_if)
+
+    def spy(*values):
+        seen.append(values)
+
+    spy.reads, spy.only_if = w.model._on_DialEnd.reads, w.model._on_DialEnd.only_if
+    w.model.listeners["DialEnd"] = listener(spy)
     for status in ("ANSWER", "CANCEL", "NOANSWER", "BUSY", "CONGESTION"):
         w.feed(
             "DialEnd",
