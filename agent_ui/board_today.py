@@ -10,10 +10,16 @@ queue and waiting in a second stays on the first's row), merged into the report'
 the report's own ``QueueFigures`` (its wait counts for ASA at once; its handle time, known at
 the end of its after-call work, counts for AHT only then).
 
+Beside them, per queue and in total, the callers waiting now to be called back (待回拨: they
+pressed 9 to keep their place; ``campaigns.store.callbacks_waiting``, the pending contacts of the
+queue's callback campaigns), read with the stored part.
+
 The gateway works these out when a board opens and again while boards are open, at most once a
-second: the stored part (two grouped queries) after a call's end or the end of an after-call work,
-and every ``REFRESH_SECONDS`` anyway (occupancy moves with time; the day turns at midnight); the
-live part alone (no query) after queue news or an answer.
+second: the stored part (three grouped queries) after a call's end or the end of an after-call
+work, a callback request stored (``CallbackQueued``) or a campaign call placed or ended, and every
+``REFRESH_SECONDS`` anyway (occupancy moves with time; the day turns at midnight; a result recorded
+or a campaign paused or finished shows then); the live part alone (no query) after queue news or
+an answer.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent_ui import bodies
+from campaigns import store as campaign_store
 from cti.queues import SERVICE_LEVEL_SECONDS
 from ticketing import call_reports
 from ticketing.call_reports import QueueFigures
@@ -111,10 +118,14 @@ class Stored:
     occupancy: float | None
     seats: frozenset[str]
     at: dt.datetime
+    #: per queue, the callers waiting to be called back (待回拨, ``store.callbacks_waiting``):
+    #: not a figure of the day but of now, read with the rest
+    callbacks: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 async def stored_figures(services: Any, seats: Iterable[str], now: dt.datetime | None = None) -> Stored:
-    """Today's figures of the stored calls and states (two grouped queries)."""
+    """Today's figures of the stored calls and states (two grouped queries), and the callers
+    waiting to be called back now (a third)."""
     now = now or dt.datetime.now(dt.UTC)
     tz = services.site_timezone
     start = day_start(now, tz)
@@ -126,7 +137,8 @@ async def stored_figures(services: Any, seats: Iterable[str], now: dt.datetime |
         occupancy = (
             await call_reports.occupancy(session, start, now, agents=seats, now=now) if seats else None
         )
-    return Stored(start, tz, ended, overall, occupancy, seats, now)
+        callbacks = await campaign_store.callbacks_waiting(session, now)
+    return Stored(start, tz, ended, overall, occupancy, seats, now, callbacks)
 
 
 def with_live(stored: Stored, calls: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -145,6 +157,9 @@ def with_live(stored: Stored, calls: Iterable[dict[str, Any]]) -> dict[str, Any]
         "queues": {name: combine(stored.queues.get(name), live.get(name)) for name in names},
         "total": combine(stored.overall, total_live),
         "occupancy": stored.occupancy,
+        # 待回拨 now, per queue (a queue with none is left out), and in all
+        "callbacks": dict(stored.callbacks),
+        "callbacks_total": sum(stored.callbacks.values()),
         "at": stored.at.timestamp(),
     }
 

@@ -33,8 +33,9 @@ Wire format (JSON text frames):
   ``board_agent`` with the name of a seat that signs in (the board's present names the others) and
   ``board_spy`` for every supervisor's listen / whisper / barge that starts, changes
   mode or ends (never to the agent's seat), and ``board_today`` with the figures for 今日
-  (``agent_ui.board_today``) within a second or so of queue news, a call's end or a seat's
-  change, and every ``REFRESH_SECONDS`` anyway.
+  (``agent_ui.board_today``) and the callers waiting to be called back (待回拨) within a second
+  or so of queue news, a call's end, a seat's change or a callback stored or dialled, and every
+  ``REFRESH_SECONDS`` anyway.
 
 The screen-pop uses the customer the bridge found (``CallOffered.customer``);
 only a bridge without a lookup leaves it to the gateway, which then looks up
@@ -79,6 +80,13 @@ from agent_ui.snapshot import (
 from agent_ui.supervision import SeatForced
 from agent_ui.texts import Texts
 from agent_ui.work import ivr_steps, pop_of, read_only, work_counts
+from campaigns.events import (
+    CallbackQueued,
+    CampaignCallEnded,
+    CampaignCallPlaced,
+    CampaignContactOffered,
+    CampaignOfferWithdrawn,
+)
 from cti import agents as A
 from cti.call_events import (
     AcwHoldChanged,
@@ -120,6 +128,15 @@ _WORK = {"type": "work_refresh"}
 _CALL_EVENTS = (CallAnswered, CallHeld, CallTransferred, CallEnded)
 #: an order's pop-up for the people they name (``handlers``, ``staff_no``): only those who may open it
 _POP_UPS = (TicketRouted, TicketReminder)
+#: a queue's callers waiting to be called back (the boards' 待回拨) may have changed: a request
+#: stored, a contact offered or dialled, an attempt over (reached, or back to wait for a retry)
+_CALLBACK_NEWS = (
+    CallbackQueued,
+    CampaignContactOffered,
+    CampaignOfferWithdrawn,
+    CampaignCallPlaced,
+    CampaignCallEnded,
+)
 DIRECTIONS_KEPT = 10_000  # live calls whose direction is remembered (a CallEnded lost to a restart ages out)
 
 
@@ -432,6 +449,8 @@ class Gateway:
             self._today_changed(stored=event.previous == A.AFTER_CALL_WORK)
         elif isinstance(event, (QueueUpdated, CallAnswered)):
             self._today_changed()  # a call in progress: no query
+        elif isinstance(event, _CALLBACK_NEWS):
+            self._today_changed(stored=True)  # 待回拨: a callback stored, dialled, or back to wait
         if not self.clients:
             if isinstance(event, AmiConnectionChanged):
                 self._ami_connected = event.connected

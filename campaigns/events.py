@@ -61,3 +61,15 @@ class CampaignOfferWithdrawn(Event):
     staff_no: str
     campaign_id: int
     contact_id: int
+
+
+@event
+class CallbackQueued(Event):
+    """A caller's callback request (pressed 9) is stored in its queue's callback campaign, so
+    the wallboards' 待回拨 count it now (published after the commit; ``state``: the contact's,
+    ``pending`` unless its number may not be called)."""
+
+    queue: str
+    campaign_id: int
+    contact_id: int
+    state: str = "pending"

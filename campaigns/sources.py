@@ -23,6 +23,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaigns import store
+from campaigns.events import CallbackQueued
 from cti.bus import Bus
 from cti.phones import InvalidPhoneNumber
 from cti.routing import RoutingConfig
@@ -134,13 +135,23 @@ class CallbackListener:
     ) -> None:
         self.sessions = sessions
         self.hours = hours
+        self.bus: Bus | None = None  # where a stored request is told (``CallbackQueued``)
 
     def subscribe(self, bus: Bus) -> None:
+        self.bus = bus
         bus.subscribe(self.handle, types=[CallbackRequested], group="campaigns-callbacks")
 
     async def handle(self, event: CallbackRequested) -> None:
         async with self.sessions.begin() as session:
             contact = await add_callback(session, event, self.hours)
+            queue = (await session.get(Campaign, contact.campaign_id)).queue if contact else ""
+        if contact is not None and self.bus is not None:
+            # committed: the wallboards' 待回拨 count it now (a replayed request adds nothing new)
+            await self.bus.publish(
+                CallbackQueued(
+                    queue=queue, campaign_id=contact.campaign_id, contact_id=contact.id, state=contact.state
+                )
+            )
         if contact is not None and contact.state != "pending":
             log.info("callback from %s not queued: %s", contact.number, contact.state)
         elif contact is not None:

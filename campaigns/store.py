@@ -491,6 +491,25 @@ async def first_due(
     return {campaign_id: first for campaign_id, first in rows}
 
 
+async def callbacks_waiting(session: AsyncSession, now: dt.datetime) -> dict[str, int]:
+    """Per queue, the callers who chose to be called back (pressed 9) and wait for it: the
+    ``pending`` contacts of its callback campaigns not finished (running or paused; a retry
+    waiting for its time too), past no deadline. One that is being dialled is not waiting, and
+    one reached, failed or left out (a service number…) no longer is. The wallboard's 待回拨."""
+    rows = await session.execute(
+        select(Campaign.queue, func.count(CampaignContact.id))
+        .join(CampaignContact, CampaignContact.campaign_id == Campaign.id)
+        .where(
+            Campaign.kind == "callback",
+            Campaign.status != "finished",
+            CampaignContact.state == "pending",
+            CampaignContact.expires_at.is_(None) | (CampaignContact.expires_at > now),
+        )
+        .group_by(Campaign.queue)
+    )
+    return {queue: int(count) for queue, count in rows if count}
+
+
 async def expire(session: AsyncSession, campaign_id: int, now: dt.datetime) -> int:
     """Pending contacts past their deadline become ``expired`` (they are never dialed)."""
     result = await session.execute(

@@ -11,8 +11,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import signed_in
 from tests.browser.test_bell_unread_alerts import sla_console  # noqa: F401  (fixture)
-from tests.browser.test_dispatch_setup import signed_in
 
 pytestmark = [pytest.mark.browser]
 

@@ -1,5 +1,6 @@
 // The supervisors' wallboard: every seat (state, time in it, caller, queue) and every queue
-// (waiting, longest wait, ready), live from the socket, with its figures for 今日 (呼入, 接通, 放弃,
+// (waiting, longest wait, ready, and 待回拨: the callers who pressed 9 waiting to be called back,
+// the server's ``today.callbacks``), live from the socket, with its figures for 今日 (呼入, 接通, 放弃,
 // 服务水平, 放弃率, ASA, AHT, and the seats' occupancy: the server's ``today``, as the 今天 reports
 // count them, sent with the board and again as ``board_today``), a total row below; listen / whisper / barge ring the supervisor's own seat, which then joins the call.
 // Each seat on a call shows how long the call has lasted, from its answer: a hold or a transfer
@@ -323,10 +324,13 @@ function renderQueues() {
   if (!body) return;
   const figures = today?.queues || {};
   // Asterisk may hold other queues (another line's, a test's): those show only while in use
-  const shown = [...queues.values()].filter((q) => staffed.has(q.queue) || q.waiting || q.agents_logged_in || figures[q.queue]?.offered);
-  for (const name of Object.keys(figures)) {
-    if (!queues.has(name) && (staffed.has(name) || figures[name].offered)) shown.push({ queue: name, members: [] });
+  const callbacks = today?.callbacks || {}; // 待回拨 now, per queue (none: left out)
+  const shown = [...queues.values()].filter((q) => staffed.has(q.queue) || q.waiting || q.agents_logged_in || figures[q.queue]?.offered || callbacks[q.queue]);
+  for (const name of new Set([...Object.keys(figures), ...Object.keys(callbacks)])) {
+    if (!queues.has(name) && (staffed.has(name) || figures[name]?.offered || callbacks[name])) shown.push({ queue: name, members: [] });
   }
+  // the server could not say (no figures): — rather than a 0 nobody counted
+  const waitingBack = (n) => el("td", { "data-callbacks": "" }, today ? String(n || 0) : "—");
   let waiting = 0, longestAll = 0;
   body.replaceChildren(...shown.sort((x, y) => x.queue.localeCompare(y.queue)).map((q) => {
     const longest = q.waiting ? (q.longest_wait || 0) + Math.max(0, now() - (q.asOf || now())) : 0;
@@ -341,6 +345,14 @@ function renderQueues() {
   const foot = document.querySelector("#wb-queues tfoot");
   foot?.replaceChildren(el("tr", { class: "total", "data-total": "" }, el("th", { scope: "row" }, t("wb.total")),
     el("td", {}, String(waiting)), el("td", {}, clock(longestAll)), el("td", {}, String(ready.size)), ...todayCells(today ? today.total : null)));
+  // 待回拨 beside the queue table, a row per queue it shows, and their total
+  const back = $("wb-callbacks");
+  if (back) {
+    back.querySelector("tbody").replaceChildren(...shown.map((q) => el("tr", { "data-queue": q.queue, class: callbacks[q.queue] ? "overdue" : "" },
+      el("td", { title: q.queue }, queueName(q.queue)), waitingBack(callbacks[q.queue]))));
+    back.querySelector("tfoot").replaceChildren(el("tr", { class: "total", "data-total": "" }, el("th", { scope: "row" }, t("wb.total")),
+      waitingBack(today?.callbacks_total)));
+  }
   const label = $("wb-period-label");
   if (label) label.textContent = periodText();
   const occupancy = $("wb-occupancy");

@@ -1,0 +1,80 @@
+"""The wallboard's queues count the callers waiting to be called back (待回拨: they pressed 9 to
+keep their place; QA: the board showed who waited in the queue, but nobody who chose a callback,
+so a supervisor could not see a backlog of promised calls). Through the real path: the IVR's
+``CallbackRequested`` stored by ``CallbackListener`` in the queue's callback campaign, the dialer
+calling one back and its attempt ending unanswered; only the board's viewers get it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from campaigns import sources
+from ivr.events import CallbackRequested
+from tests.agent_ui.conftest import login
+from tests.agent_ui.test_seat_asterisk import Tab
+from tests.campaigns.test_callback_hours import ROUTING
+from tests.campaigns.test_store_and_dialer import Clock, FakeTelephony, dialer_for
+
+
+def _pressed_9(n: int, queue: str = "service", dnis: str = "95598") -> CallbackRequested:
+    return CallbackRequested(
+        call_id=f"cb-{n}", caller=f"1380000000{n}", dnis=dnis, queue=queue, entered_at=1_790_000_000 + n
+    )
+
+
+async def _callbacks(tab: Tab, wanted: dict[str, int], within: float = 5.0) -> dict:
+    """The board's next ``today`` whose 待回拨 are ``wanted`` (those before it skipped); sooner
+    than the boards' 15 s refresh: the news brings it."""
+    while True:
+        today = (await tab.next("board_today", within=within))["today"]
+        if today["callbacks"] == wanted:
+            return today
+
+
+async def test_the_board_counts_the_callers_waiting_for_a_callback_per_queue(client, world):
+    sessions = world.services.sessionmaker
+    sources.CallbackListener(sessions, hours=sources.staffed_hours(ROUTING)).subscribe(world.bus)
+    await login(client, "3001")
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        today = (await tab.wallboard())["today"]
+        assert (today["callbacks"], today["callbacks_total"]) == ({}, 0)
+
+        # two 95598 callers and a 400 caller of the complaint queue press 9
+        for event in (_pressed_9(1), _pressed_9(2), _pressed_9(3, "complaint", "4008200000")):
+            await world.bus.publish(event)
+        today = await _callbacks(tab, {"service": 2, "complaint": 1})
+        assert today["callbacks_total"] == 3
+        await world.bus.publish(_pressed_9(1))  # a replayed request adds nobody (counted below)
+
+        # the dialer calls the first 95598 caller back (round the clock): no longer waiting
+        phone, clock = FakeTelephony({"service": ["1001"]}), Clock()
+        clock.utc = dt.datetime.now(dt.UTC)
+        dialer = dialer_for(sessions, phone, world.bus, clock)
+        await dialer.tick()
+        [(_, number, call_id)] = phone.placed
+        assert number == "13800000001"
+        assert (await _callbacks(tab, {"service": 1, "complaint": 1}))["callbacks_total"] == 2
+        # unanswered: back to wait for its retry
+        await dialer.on_outcome(call_id, "no_answer")
+        assert (await _callbacks(tab, {"service": 2, "complaint": 1}))["callbacks_total"] == 3
+
+
+async def test_only_the_boards_viewers_are_told(client, world):
+    sources.CallbackListener(world.services.sessionmaker).subscribe(world.bus)
+    await login(client, "1001")  # an agent: no wallboard, so no 待回拨
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        snapshot = await tab.next("snapshot")
+        refused = await tab.command("wallboard")
+        assert (refused["type"], refused["error_id"]) == ("refused", "role.forbidden")
+        await world.bus.publish(_pressed_9(4))
+        await world.bus.publish(_pressed_9(5))
+        try:
+            pushed = await tab.next("board_today", within=2.0)
+        except TimeoutError:
+            pushed = None
+        assert pushed is None
+        assert all("callbacks" not in q for q in snapshot["queues"])
+        assert all(m["type"] not in ("board", "board_today") for m in tab.seen)
