@@ -9,16 +9,12 @@ import random
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from ticketing.demo import DEMO_PASSWORD
+from tests.browser.conftest import signed_in
 
 pytestmark = [pytest.mark.browser]
 
 
-def _knowledge_page(page, base: str, staff_no: str, errors: list[str]) -> None:
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    sign_in(page, base, staff_no, DEMO_PASSWORD)
-    page.wait_for_url(lambda url: "/login" not in url, timeout=10_000)
+def _knowledge_page(page, base: str) -> None:
     page.goto(f"{base}/knowledge")
     # the page's script has drawn the tree: a search is its own, not the form's plain GET
     expect(page.locator("#kb-tree ul").first).to_be_visible(timeout=10_000)
@@ -35,14 +31,9 @@ def _open_editor(page, title: str) -> None:
 
 def test_the_second_editor_is_told_and_merges_instead_of_overwriting(console, browser):
     title = f"阶梯电价说明{random.randint(1000, 9999)}"
-    leader_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    other_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    errors: list[str] = []
-    try:
-        leader = leader_ctx.new_page()
-        _knowledge_page(leader, console.url, "2001", errors)
-        other = other_ctx.new_page()
-        _knowledge_page(other, console.url, "3001", errors)
+    with signed_in(browser, console, "2001") as leader, signed_in(browser, console, "3001") as other:
+        _knowledge_page(leader, console.url)
+        _knowledge_page(other, console.url)
         kb = leader.locator("#kb-editor")
         kb.locator("input[name=title]").fill(title)
         kb.locator("textarea[name=body]").fill("原文")
@@ -94,7 +85,3 @@ def test_the_second_editor_is_told_and_merges_instead_of_overwriting(console, br
         mine.locator("textarea[name=body]").fill("班长第二次修改，质检补充")
         mine.locator("button[type=submit]").click()
         expect(other.locator(".toast.ok").last).to_have_text("知识已保存", timeout=10_000)
-        assert errors == []
-    finally:
-        leader_ctx.close()
-        other_ctx.close()

@@ -9,9 +9,7 @@ import random
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from ticketing.demo import DEMO_PASSWORD
+from tests.browser.conftest import PASSWORD, signed_in
 
 pytestmark = [pytest.mark.browser]
 LEADER = "2001"  # the demo's team leader (knowledge.write)
@@ -26,22 +24,12 @@ def _top_level_order(page) -> list[str]:
     return page.evaluate(TOP_LEVEL)
 
 
-def _signed_in(page) -> None:
-    page.wait_for_url(lambda url: "/login" not in url, timeout=10_000)
-
-
 def test_a_team_leader_manages_a_category_and_the_agents_tree_follows(console, browser):
     suffix = random.randint(1000, 9999)
     first, renamed = f"抄表业务{suffix}", f"智能电表{suffix}"
     title = f"远程费控说明{suffix}"
-    leader_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    agent_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     errors: list[str] = []
-    try:
-        page = leader_ctx.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, console.url, LEADER, DEMO_PASSWORD)
-        _signed_in(page)
+    with signed_in(browser, console, LEADER, errors=errors) as page:
         page.goto(f"{console.url}/knowledge")
         expect(page.locator("#kb-cat-list > li").first).to_be_visible(timeout=10_000)
 
@@ -92,36 +80,30 @@ def test_a_team_leader_manages_a_category_and_the_agents_tree_follows(console, b
         expect(row).to_contain_text("1 条")
 
         # the agent's tree shows it, renamed, above its sibling
-        agent = agent_ctx.new_page()
-        agent.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(agent, console.url, console.agent, PASSWORD)
-        _signed_in(agent)
-        agent.goto(f"{console.url}/knowledge")
-        tree = agent.locator("#kb-tree")
-        expect(tree.locator(f"a[data-category='{category}']")).to_have_text(renamed, timeout=10_000)
-        top = agent.eval_on_selector_all(
-            "#kb-tree > ul > li > a", "links => links.map((a) => a.dataset.category)"
-        )
-        assert top.index(category) == top.index(before) - 1, top
-        expect(agent.locator("#kb-cat-list")).to_have_count(0)  # an agent reads, never manages
+        with signed_in(browser, console, console.agent, PASSWORD, errors=errors) as agent:
+            agent.goto(f"{console.url}/knowledge")
+            tree = agent.locator("#kb-tree")
+            expect(tree.locator(f"a[data-category='{category}']")).to_have_text(renamed, timeout=10_000)
+            top = agent.eval_on_selector_all(
+                "#kb-tree > ul > li > a", "links => links.map((a) => a.dataset.category)"
+            )
+            assert top.index(category) == top.index(before) - 1, top
+            expect(agent.locator("#kb-cat-list")).to_have_count(0)  # an agent reads, never manages
 
-        # 停用 with its article: the form asks where the articles go, then 移动并停用
-        row.get_by_role("button", name="停用").click()
-        move = row.locator("form")
-        move.locator("select[name=move_articles_to]").select_option(before)
-        move.get_by_role("button", name="移动并停用").click()
-        expect(row).to_contain_text("已停用", timeout=10_000)
-        expect(row).to_contain_text("0 条")
-        expect(row.get_by_role("button", name="启用")).to_be_visible()
+            # 停用 with its article: the form asks where the articles go, then 移动并停用
+            row.get_by_role("button", name="停用").click()
+            move = row.locator("form")
+            move.locator("select[name=move_articles_to]").select_option(before)
+            move.get_by_role("button", name="移动并停用").click()
+            expect(row).to_contain_text("已停用", timeout=10_000)
+            expect(row).to_contain_text("0 条")
+            expect(row.get_by_role("button", name="启用")).to_be_visible()
 
-        # the agent's tree no longer has it; its article is under the sibling now
-        agent.reload()
-        expect(tree.locator(f"a[data-category='{before}']")).to_be_visible(timeout=10_000)
-        expect(tree.locator(f"a[data-category='{category}']")).to_have_count(0)
-        expect(tree).not_to_contain_text(renamed)
-        tree.locator(f"a[data-category='{before}']").click()
-        expect(agent.locator("#kb-results article", has_text=title)).to_have_count(1, timeout=10_000)
-        assert errors == []
-    finally:
-        leader_ctx.close()
-        agent_ctx.close()
+            # the agent's tree no longer has it; its article is under the sibling now
+            agent.reload()
+            expect(tree.locator(f"a[data-category='{before}']")).to_be_visible(timeout=10_000)
+            expect(tree.locator(f"a[data-category='{category}']")).to_have_count(0)
+            expect(tree).not_to_contain_text(renamed)
+            tree.locator(f"a[data-category='{before}']").click()
+            expect(agent.locator("#kb-results article", has_text=title)).to_have_count(1, timeout=10_000)
+            assert errors == []
