@@ -19,8 +19,7 @@ import pytest
 from PIL import Image, ImageSequence
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, ConsoleProcess, in_a_thread, put_in_inbox
-from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.conftest import PASSWORD, ConsoleProcess, in_a_thread, put_in_inbox, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 
@@ -55,54 +54,51 @@ def test_an_agent_faxes_the_customer_from_the_order(console, browser, asterisk, 
     number = f"6699{random.randint(1000, 9999)}{random.randint(1, 9)}"  # a number ending in 0 never answers
     asterisk.cli(f"database put hotline-sim fax-{number} {inbox}")
     put_in_inbox(console, "13700000029", "请把停电安排传真给我们物业")
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
     try:
-        sign_in(page, console.url, console.agent, PASSWORD)
-        page.locator("#inbox-banner").click()
-        row = page.locator("#inbox-table tbody tr").first
-        row.locator("select").select_option(label="信息咨询")
-        row.locator("text=填写受理工单").click()
-        expect(page.locator("#fax-form")).to_be_visible(timeout=10_000)
-        expect(page.locator("#fax-to")).to_have_value("13700000029")  # the caller's number, offered
+        with signed_in(browser, console, console.agent, PASSWORD) as page:
+            page.locator("#inbox-banner").click()
+            row = page.locator("#inbox-table tbody tr").first
+            row.locator("select").select_option(label="信息咨询")
+            row.locator("text=填写受理工单").click()
+            expect(page.locator("#fax-form")).to_be_visible(timeout=10_000)
+            expect(page.locator("#fax-to")).to_have_value("13700000029")  # the caller's number, offered
 
-        page.fill("#fax-to", number)
-        page.fill("#fax-subject", "停电安排")
-        page.fill("#fax-text", "11月27日 9:00-13:00 中关村大街 1-50 号停电检修，请物业提前通知住户。")
-        page.screenshot(path=str(screenshots / "order-fax.png"))
-        page.click("#fax-send")
-        fax = page.locator("#order-timeline li[data-kind=fax]")
-        expect(fax).to_contain_text("待发送", timeout=10_000)
-        expect(fax).to_contain_text(number)
-
-        # 发短信 from the same order while the fax goes out: the caller's mobile offered, the
-        # message on the timeline at once (no SMS gateway here: it stays 待发送)
-        expect(page.locator("#sms-to")).to_have_value("13700000029")
-        page.fill("#sms-text", "停电安排已传真给贵物业，请查收。")
-        page.click("#sms-send")
-        sms = page.locator("#order-timeline li[data-kind=sms][data-direction=outbound]")
-        expect(sms).to_contain_text("待发送", timeout=10_000)
-        expect(sms).to_contain_text("停电安排已传真给贵物业")
-        expect(page.locator("#sms-text")).to_have_value("")
-
-        # the console's dispatcher takes it as the send commits; Asterisk's T.30 send of a page
-        # takes about 18 s (docs/performance.md § 7): the timeline is asked again each second
-        deadline = time.monotonic() + 60
-        while "已发送" not in fax.inner_text() and time.monotonic() < deadline:
-            time.sleep(1)
-            page.reload()
+            page.fill("#fax-to", number)
+            page.fill("#fax-subject", "停电安排")
+            page.fill("#fax-text", "11月27日 9:00-13:00 中关村大街 1-50 号停电检修，请物业提前通知住户。")
+            page.screenshot(path=str(screenshots / "order-fax.png"))
+            page.click("#fax-send")
             fax = page.locator("#order-timeline li[data-kind=fax]")
-            fax.wait_for(timeout=10_000)
-        expect(fax).to_contain_text("已发送 1 页")
-        page.screenshot(path=str(screenshots / "order-fax-sent.png"))
-        # sent at the first try (the outbox row as the dispatcher left it), and the far machine has
-        # the page: one A4 page of text on white paper
-        assert _outbox_row(console, number) == ("sent", 1, 1, "")
-        with Image.open(asterisk.host_path(f"{inbox}/{number}.tif")) as received:
-            pages = [frame.convert("L") for frame in ImageSequence.Iterator(received)]
-        assert len(pages) == 1 and pages[0].width == 1728
-        assert 0 < pages[0].histogram()[0] < pages[0].width * pages[0].height // 4
+            expect(fax).to_contain_text("待发送", timeout=10_000)
+            expect(fax).to_contain_text(number)
+
+            # 发短信 from the same order while the fax goes out: the caller's mobile offered, the
+            # message on the timeline at once (no SMS gateway here: it stays 待发送)
+            expect(page.locator("#sms-to")).to_have_value("13700000029")
+            page.fill("#sms-text", "停电安排已传真给贵物业，请查收。")
+            page.click("#sms-send")
+            sms = page.locator("#order-timeline li[data-kind=sms][data-direction=outbound]")
+            expect(sms).to_contain_text("待发送", timeout=10_000)
+            expect(sms).to_contain_text("停电安排已传真给贵物业")
+            expect(page.locator("#sms-text")).to_have_value("")
+
+            # the console's dispatcher takes it as the send commits; Asterisk's T.30 send of a page
+            # takes about 18 s (docs/performance.md § 7): the timeline is asked again each second
+            deadline = time.monotonic() + 60
+            while "已发送" not in fax.inner_text() and time.monotonic() < deadline:
+                time.sleep(1)
+                page.reload()
+                fax = page.locator("#order-timeline li[data-kind=fax]")
+                fax.wait_for(timeout=10_000)
+            expect(fax).to_contain_text("已发送 1 页")
+            page.screenshot(path=str(screenshots / "order-fax-sent.png"))
+            # sent at the first try (the outbox row as the dispatcher left it), and the far machine has
+            # the page: one A4 page of text on white paper
+            assert _outbox_row(console, number) == ("sent", 1, 1, "")
+            with Image.open(asterisk.host_path(f"{inbox}/{number}.tif")) as received:
+                pages = [frame.convert("L") for frame in ImageSequence.Iterator(received)]
+            assert len(pages) == 1 and pages[0].width == 1728
+            assert 0 < pages[0].histogram()[0] < pages[0].width * pages[0].height // 4
     finally:
-        ctx.close()
         asterisk.cli(f"database del hotline-sim fax-{number}")
         shutil.rmtree(asterisk.host_path(inbox), ignore_errors=True)

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import QUEUE
+from tests.browser.conftest import QUEUE, signed_in
 from tests.browser.test_console_reload import ami, ready_seat  # noqa: F401 (the fixture)
 from tests.browser.test_console_story import VIEWPORT, fill_fault_order
 from ticketing.demo import demo_phone
@@ -58,16 +58,9 @@ def test_saving_while_the_phone_rings_asks_to_answer_first_and_keeps_the_form(co
 
 def test_the_admins_menu_keeps_each_label_on_one_line(console, browser):
     """QA: at 1366 px every label of the admin's 17-page menu broke over two lines (超期工 / 单)."""
-    from tests.browser.test_console_story import sign_in
-
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    try:
-        sign_in(page, console.url, "9001", "demo1234")
+    with signed_in(browser, console, "9001") as page:
         page.goto(f"{console.url}/reports")
         links = page.locator("nav.nav a")
         assert links.count() > 12
         heights = links.evaluate_all("(all) => all.map((a) => a.getBoundingClientRect().height)")
         assert max(heights) < 1.5 * min(heights), heights  # one line each
-    finally:
-        ctx.close()

@@ -8,19 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from ticketing.demo import DEMO_PASSWORD
+from tests.browser.conftest import signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 
 
 def test_the_board_names_its_period_and_shows_the_kpis_and_a_total(console, browser):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    errors: list[str] = []
-    try:
-        page = ctx.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, console.url, "3001", DEMO_PASSWORD)
+    with signed_in(browser, console, "3001") as page:
         page.goto(f"{console.url}/wallboard")
         label = page.locator("#wb-period-label")
         expect(label).to_have_text(re.compile(r"^今日（\d{4}-\d\d-\d\d 00:00 起"), timeout=10_000)
@@ -36,6 +30,3 @@ def test_the_board_names_its_period_and_shows_the_kpis_and_a_total(console, brow
         expect(offered).to_have_text(re.compile(r"^\d+$"))
         expect(total.locator("td").nth(7)).to_have_text(re.compile(r"^(\d+\.\d%|—)$"))
         expect(page.locator("#wb-occupancy")).to_have_text(re.compile(r"^(\d+\.\d%|—)$"))
-        assert errors == []
-    finally:
-        ctx.close()
