@@ -14,6 +14,7 @@ the console runs in-process on a seeded SQLite database."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import re
 import threading
@@ -21,7 +22,7 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_story import VIEWPORT, sign_in
+from tests.browser.conftest import signed_in
 from tests.browser.test_reports import InProcessConsole
 from tests.browser.test_user_admin import _seed
 from ticketing.demo import DEMO_PASSWORD
@@ -79,13 +80,8 @@ def test_a_page_whose_session_ended_before_its_socket_connected_goes_to_sign_in(
     refusing_console, browser, how
 ):
     server = refusing_console
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    elsewhere = browser.new_context()
-    errors: list[str] = []
-    try:
-        page = ctx.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(page, server.url, AGENT, DEMO_PASSWORD)
+    with contextlib.closing(browser.new_context()) as elsewhere, signed_in(browser, server, AGENT) as page:
+        ctx = page.context
         expect(page.locator("#ws-status")).to_have_attribute("data-connected", "true", timeout=10_000)
         if how == "password changed elsewhere":
             _sign_in_api(elsewhere, server.url, AGENT)
@@ -133,7 +129,3 @@ def test_a_page_whose_session_ended_before_its_socket_connected_goes_to_sign_in(
         assert handshakes == [f"{server.url.replace('http', 'ws')}/ws"]  # the one, refused
         assert refusals == [1006]
         assert refused_calls == []  # it was the socket's close that took it there
-        assert errors == []
-    finally:
-        for c in (elsewhere, ctx):
-            c.close()
