@@ -247,6 +247,8 @@ function ivrText(call) {
   return steps.map(ivrStep).filter(Boolean).join(" → ");
 }
 
+const TICKET_NOTES = new Set(["not_found", "ambiguous", "verified", "unverified", "unverifiable"]);
+
 function ivrStep(s) {
   const target = (to, name) => {
     if (to === "queue") return t("ivr.to.queue", { queue: queueName(name) });
@@ -262,8 +264,11 @@ function ivrStep(s) {
     }
     case "outage": return t("ivr.outage", { count: s.value });
     case "bill": return t(s.value === "found" ? "ivr.bill.found" : "ivr.bill.not_found");
-    case "ticket": return s.value === "not_found" ? t("ivr.ticket.not_found") : t("ivr.ticket", { status: s.value });
-    case "report_fault": case "callback": case "limit": return t(`ivr.${s.kind}`);
+    // the ticket notes that are no status (ivr/selfservice.py): why nothing was read, or the check passed
+    case "ticket": return TICKET_NOTES.has(s.value) ? t(`ivr.ticket.${s.value}`) : t("ivr.ticket", { status: s.value });
+    // callback:no_number: a withheld caller chose a callback and was refused it (ivr/menus.py)
+    case "callback": return t(s.value === "no_number" ? "ivr.callback.no_number" : "ivr.callback");
+    case "report_fault": case "limit": return t(`ivr.${s.kind}`);
     case "overflow": return t("ivr.overflow", { queue: queueName(s.value) });
     case "blind": case "attended": case "conference": return t(`ivr.${s.kind}`, { target: s.to ? target(s.to, s.target) : s.target });
     default: return s.value || "";
