@@ -17,9 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.ami_line import AmiLine
-from tests.browser.conftest import PASSWORD, QUEUE
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from ticketing.demo import DEMO_PASSWORD
+from tests.browser.conftest import PASSWORD, QUEUE, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 TEAM_LEADER = "2001"  # the demo's 班长
@@ -38,107 +36,103 @@ def test_team_leader_imports_a_list_and_the_agent_skips_then_dials_the_preview(
     ami.action("DBPut", Family="hotline-sim", Key="customer-talk", Val="2")
     ami.close()  # an AMI line nobody reads is dropped by Asterisk once its events back up
     errors: list[str] = []
-    leader_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    agent_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     try:
-        leader = leader_ctx.new_page()
-        leader.on("pageerror", lambda exc: errors.append(str(exc)))
-        leader.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
-        sign_in(leader, console.url, TEAM_LEADER, DEMO_PASSWORD)
-        leader.click("nav >> text=外呼活动")
-        expect(leader).to_have_url(re.compile(r"/campaigns$"))
+        with signed_in(browser, console, TEAM_LEADER, errors=errors) as leader:
+            leader.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
+            leader.click("nav >> text=外呼活动")
+            expect(leader).to_have_url(re.compile(r"/campaigns$"))
 
-        form = leader.locator("#camp-new")
-        form.locator("[name=name]").fill(campaign)
-        form.locator("[name=mode]").select_option("preview")
-        form.locator("[name=queue]").select_option(QUEUE)  # one of the hotline's queues, not free text
-        form.locator("[name=windows]").fill("")
-        form.locator("[name=ring_seconds]").fill("15")
-        form.locator("[name=script]").fill("您好，这里是95598，回访您的报修。")
-        form.locator("button[type=submit]").click()
-        row = leader.locator("#camp-list tbody tr", has_text=campaign)
-        expect(row).to_contain_text("预览式")
-        expect(row).to_contain_text("草稿")
-        row.locator("a", has_text=campaign).click()
-        expect(leader.locator("#camp-detail-title")).to_have_text(campaign)
+            form = leader.locator("#camp-new")
+            form.locator("[name=name]").fill(campaign)
+            form.locator("[name=mode]").select_option("preview")
+            form.locator("[name=queue]").select_option(QUEUE)  # one of the hotline's queues, not free text
+            form.locator("[name=windows]").fill("")
+            form.locator("[name=ring_seconds]").fill("15")
+            form.locator("[name=script]").fill("您好，这里是95598，回访您的报修。")
+            form.locator("button[type=submit]").click()
+            row = leader.locator("#camp-list tbody tr", has_text=campaign)
+            expect(row).to_contain_text("预览式")
+            expect(row).to_contain_text("草稿")
+            row.locator("a", has_text=campaign).click()
+            expect(leader.locator("#camp-detail-title")).to_have_text(campaign)
 
-        leader.set_input_files(
-            "#camp-import [name=file]",
-            {"name": "名单.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")},
-        )
-        leader.click("#camp-import button[type=submit]")
-        report = leader.locator("#camp-report")
-        expect(report).to_contain_text("共 4 行：通过 2，拒绝 2")
-        expect(report.locator("li")).to_have_count(2)
-        expect(report.locator("li").nth(0)).to_contain_text("第 4 行")
-        expect(report.locator("li").nth(1)).to_contain_text("第 5 行")
-        expect(leader.locator("#camp-contacts tbody tr")).to_have_count(0)  # checked, nothing written
-        leader.screenshot(path=str(screenshots / "campaign-import.png"))
-        expect(leader.locator("#camp-commit")).to_be_enabled()
-        # another file chosen after 检查: its report is not the one shown, so 确认导入 waits for a check
-        leader.set_input_files(
-            "#camp-import [name=file]",
-            {"name": "另一份.csv", "mimeType": "text/csv", "buffer": "电话\n13900139009\n".encode()},
-        )
-        expect(leader.locator("#camp-commit")).to_be_disabled()
-        expect(report).to_be_empty()
-        leader.set_input_files(
-            "#camp-import [name=file]",
-            {"name": "名单.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")},
-        )
-        leader.click("#camp-import button[type=submit]")
-        expect(report).to_contain_text("共 4 行：通过 2，拒绝 2")
-        expect(leader.locator("#camp-commit")).to_be_enabled()
-        leader.click("#camp-commit")
-        expect(leader.locator("#camp-contacts tbody tr")).to_have_count(2)
-        expect(leader.locator("#camp-contacts tbody")).to_contain_text("待拨")
-        expect(leader.locator("#camp-commit")).to_be_disabled()
-        row.locator("button", has_text="开始").click()
-        expect(row).to_contain_text("进行中")
+            leader.set_input_files(
+                "#camp-import [name=file]",
+                {"name": "名单.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")},
+            )
+            leader.click("#camp-import button[type=submit]")
+            report = leader.locator("#camp-report")
+            expect(report).to_contain_text("共 4 行：通过 2，拒绝 2")
+            expect(report.locator("li")).to_have_count(2)
+            expect(report.locator("li").nth(0)).to_contain_text("第 4 行")
+            expect(report.locator("li").nth(1)).to_contain_text("第 5 行")
+            expect(leader.locator("#camp-contacts tbody tr")).to_have_count(0)  # checked, nothing written
+            leader.screenshot(path=str(screenshots / "campaign-import.png"))
+            expect(leader.locator("#camp-commit")).to_be_enabled()
+            # another file chosen after 检查: its report is not the one shown, so 确认导入 waits for a check
+            leader.set_input_files(
+                "#camp-import [name=file]",
+                {"name": "另一份.csv", "mimeType": "text/csv", "buffer": "电话\n13900139009\n".encode()},
+            )
+            expect(leader.locator("#camp-commit")).to_be_disabled()
+            expect(report).to_be_empty()
+            leader.set_input_files(
+                "#camp-import [name=file]",
+                {"name": "名单.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")},
+            )
+            leader.click("#camp-import button[type=submit]")
+            expect(report).to_contain_text("共 4 行：通过 2，拒绝 2")
+            expect(leader.locator("#camp-commit")).to_be_enabled()
+            leader.click("#camp-commit")
+            expect(leader.locator("#camp-contacts tbody tr")).to_have_count(2)
+            expect(leader.locator("#camp-contacts tbody")).to_contain_text("待拨")
+            expect(leader.locator("#camp-commit")).to_be_disabled()
+            row.locator("button", has_text="开始").click()
+            expect(row).to_contain_text("进行中")
 
-        agent = agent_ctx.new_page()
-        agent.on("pageerror", lambda exc: errors.append(str(exc)))
-        agent.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
-        sign_in(agent, console.url, console.agent, PASSWORD)
-        expect(agent.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
-        agent.keyboard.press("F2")  # 就绪: the dialer offers the agent a contact
-        expect(agent.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
-        card = agent.locator("#campaign-card")
-        expect(card).to_be_visible(timeout=10_000)
-        expect(card).to_contain_text(FIRST)
-        expect(card).to_contain_text("张三")
-        expect(card).to_contain_text(campaign)
-        expect(card).to_contain_text("您好，这里是95598，回访您的报修。")
-        expect(card).to_contain_text("预览：确认后拨打")
-        agent.screenshot(path=str(screenshots / "campaign-preview.png"))
+            with signed_in(browser, console, console.agent, PASSWORD, errors=errors) as agent:
+                agent.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
+                expect(agent.locator("#ami-status")).to_have_attribute(
+                    "data-connected", "true", timeout=10_000
+                )
+                agent.keyboard.press("F2")  # 就绪: the dialer offers the agent a contact
+                expect(agent.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
+                card = agent.locator("#campaign-card")
+                expect(card).to_be_visible(timeout=10_000)
+                expect(card).to_contain_text(FIRST)
+                expect(card).to_contain_text("张三")
+                expect(card).to_contain_text(campaign)
+                expect(card).to_contain_text("您好，这里是95598，回访您的报修。")
+                expect(card).to_contain_text("预览：确认后拨打")
+                agent.screenshot(path=str(screenshots / "campaign-preview.png"))
 
-        card.locator("button", has_text="跳过").click()
-        expect(card).to_contain_text(SECOND, timeout=10_000)  # the next contact, offered at once
-        expect(card).to_contain_text("李四")
-        card.locator("button", has_text="拨打").click()
-        expect(card).to_contain_text("正在呼叫客户", timeout=10_000)
-        expect(agent.locator("#agent-state")).to_have_attribute("data-state", "talking", timeout=10_000)
-        # the customer answers after 1 s and hangs up 2 s later
-        expect(card.locator("#campaign-status")).to_have_text("外呼结果: 接通", timeout=15_000)
-        card.locator("[name=code]").select_option(label="满意")
-        card.locator("[name=notes]").fill("客户确认已修好")
-        card.locator("button[type=submit]").click()
-        expect(card).to_be_hidden(timeout=10_000)
+                card.locator("button", has_text="跳过").click()
+                expect(card).to_contain_text(SECOND, timeout=10_000)  # the next contact, offered at once
+                expect(card).to_contain_text("李四")
+                card.locator("button", has_text="拨打").click()
+                expect(card).to_contain_text("正在呼叫客户", timeout=10_000)
+                expect(agent.locator("#agent-state")).to_have_attribute(
+                    "data-state", "talking", timeout=10_000
+                )
+                # the customer answers after 1 s and hangs up 2 s later
+                expect(card.locator("#campaign-status")).to_have_text("外呼结果: 接通", timeout=15_000)
+                card.locator("[name=code]").select_option(label="满意")
+                card.locator("[name=notes]").fill("客户确认已修好")
+                card.locator("button[type=submit]").click()
+                expect(card).to_be_hidden(timeout=10_000)
 
-        leader.locator("#camp-list tbody tr a", has_text=campaign).click()
-        contacts = leader.locator("#camp-contacts tbody")
-        skipped = contacts.locator("tr", has_text=FIRST)
-        reached = contacts.locator("tr", has_text=SECOND)
-        expect(skipped).to_contain_text("已跳过")
-        expect(reached).to_contain_text("已接通")
-        expect(reached).to_contain_text("接通")
-        expect(reached).to_contain_text("满意")  # the disposition by its label
-        expect(leader.locator("#camp-counts")).to_contain_text("已跳过 1")
-        leader.screenshot(path=str(screenshots / "campaign-progress.png"))
-        assert errors == []
+                leader.locator("#camp-list tbody tr a", has_text=campaign).click()
+                contacts = leader.locator("#camp-contacts tbody")
+                skipped = contacts.locator("tr", has_text=FIRST)
+                reached = contacts.locator("tr", has_text=SECOND)
+                expect(skipped).to_contain_text("已跳过")
+                expect(reached).to_contain_text("已接通")
+                expect(reached).to_contain_text("接通")
+                expect(reached).to_contain_text("满意")  # the disposition by its label
+                expect(leader.locator("#camp-counts")).to_contain_text("已跳过 1")
+                leader.screenshot(path=str(screenshots / "campaign-progress.png"))
+                assert errors == []
     finally:
-        agent_ctx.close()
-        leader_ctx.close()
         ami = AmiLine(asterisk)
         ami.action("DBDel", Family="hotline-sim", Key="customer-talk")
         ami.close()

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.ami_line import AmiLine
 from tests.browser.conftest import PASSWORD, QUEUE, signed_in
-from tests.browser.test_console_story import VIEWPORT, sign_in
-from ticketing.demo import DEMO_PASSWORD, demo_phone
+from ticketing.demo import demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 SUPERVISOR = "3001"  # the demo's 质检 supervisor
@@ -208,13 +207,11 @@ def test_a_seat_signing_in_is_named_and_its_call_is_timed_through_hold_and_a_rel
     ami = AmiLine(asterisk)
     ami.clear_queue(QUEUE)
     ami.phone(console.agent, ring="1", talk="hold")
-    agent_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    boss_ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     errors: list[str] = []
-    try:
-        agent = agent_ctx.new_page()
-        agent.on("pageerror", lambda exc: errors.append(str(exc)))
-        sign_in(agent, console.url, console.agent, PASSWORD)
+    with (
+        contextlib.closing(ami),
+        signed_in(browser, console, console.agent, PASSWORD, errors=errors) as agent,
+    ):
         expect(agent.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
         state = agent.locator("#agent-state")
         expect(state).not_to_have_attribute("data-state", "unknown")
@@ -227,57 +224,51 @@ def test_a_seat_signing_in_is_named_and_its_call_is_timed_through_hold_and_a_rel
             agent.click("#btn-logout")  # signed in by an earlier story: the board must see it sign in
             expect(state).to_have_attribute("data-state", "logged_out", timeout=10_000)
 
-        boss = boss_ctx.new_page()
-        boss.on("pageerror", lambda exc: errors.append(str(exc)))
-        # the live path names the seat (a seat the bridge knew before is named by the board too)
-        named: list[str] = []
-        boss.on(
-            "websocket",
-            lambda ws: ws.on("framereceived", lambda f: named.append(f) if "board_agent" in f else None),
-        )
-        sign_in(boss, console.url, SUPERVISOR, DEMO_PASSWORD)
-        boss.click("a[href='/wallboard']")
-        expect(boss.locator(f"#wb-queues tr[data-queue='{QUEUE}']")).to_be_visible(timeout=10_000)
-        tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
-        expect(tile).to_have_count(0)
+        with signed_in(browser, console, SUPERVISOR, errors=errors) as boss:
+            # the live path names the seat (a seat the bridge knew before is named by the board too)
+            named: list[str] = []
+            boss.on(
+                "websocket",
+                lambda ws: ws.on("framereceived", lambda f: named.append(f) if "board_agent" in f else None),
+            )
+            boss.click("a[href='/wallboard']")
+            expect(boss.locator(f"#wb-queues tr[data-queue='{QUEUE}']")).to_be_visible(timeout=10_000)
+            tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
+            expect(tile).to_have_count(0)
 
-        agent.keyboard.press("F2")  # signs in while the board is open
-        expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
-        expect(tile.locator(".top b")).to_have_text(f"测试坐席 {console.agent}", timeout=5_000)
-        # the tile may have its name from the board's first data (the bridge knew the seat):
-        # the live message can come a moment after it
-        for _ in range(50):
-            if any(console.agent in f and "测试坐席" in f for f in named):
-                break
-            boss.wait_for_timeout(100)
-        assert any(console.agent in f and "测试坐席" in f for f in named), named
-        expect(tile.locator(".call-timer")).to_have_count(0)
+            agent.keyboard.press("F2")  # signs in while the board is open
+            expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
+            expect(tile.locator(".top b")).to_have_text(f"测试坐席 {console.agent}", timeout=5_000)
+            # the tile may have its name from the board's first data (the bridge knew the seat):
+            # the live message can come a moment after it
+            for _ in range(50):
+                if any(console.agent in f and "测试坐席" in f for f in named):
+                    break
+                boss.wait_for_timeout(100)
+            assert any(console.agent in f and "测试坐席" in f for f in named), named
+            expect(tile.locator(".call-timer")).to_have_count(0)
 
-        ami.call_in(QUEUE, demo_phone(6))
-        expect(tile).to_have_attribute("data-state", "talking", timeout=15_000)
-        expect(tile.locator(".call-duration")).to_contain_text("通话")
-        call_timer = tile.locator(".call-timer")
-        expect(call_timer).to_have_text(re.compile(r"^00:0[3-9]$"), timeout=10_000)
-        agent.click("#btn-hold")
-        expect(tile).to_have_attribute("data-state", "on_hold", timeout=10_000)
-        agent.click("#btn-hold")  # 取回
-        expect(tile).to_have_attribute("data-state", "talking", timeout=10_000)
-        # the state's timer starts again, the call's runs on from the answer
-        expect(tile.locator(".timer")).to_have_text(re.compile(r"^00:0[0-2]$"))
-        expect(call_timer).to_have_text(re.compile(r"^00:(0[4-9]|1\d)$"))
-        expect(agent.locator("#call-timer .timer")).to_have_text(re.compile(r"^00:(0[4-9]|1\d)$"))
+            ami.call_in(QUEUE, demo_phone(6))
+            expect(tile).to_have_attribute("data-state", "talking", timeout=15_000)
+            expect(tile.locator(".call-duration")).to_contain_text("通话")
+            call_timer = tile.locator(".call-timer")
+            expect(call_timer).to_have_text(re.compile(r"^00:0[3-9]$"), timeout=10_000)
+            agent.click("#btn-hold")
+            expect(tile).to_have_attribute("data-state", "on_hold", timeout=10_000)
+            agent.click("#btn-hold")  # 取回
+            expect(tile).to_have_attribute("data-state", "talking", timeout=10_000)
+            # the state's timer starts again, the call's runs on from the answer
+            expect(tile.locator(".timer")).to_have_text(re.compile(r"^00:0[0-2]$"))
+            expect(call_timer).to_have_text(re.compile(r"^00:(0[4-9]|1\d)$"))
+            expect(agent.locator("#call-timer .timer")).to_have_text(re.compile(r"^00:(0[4-9]|1\d)$"))
 
-        boss.reload()
-        tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
-        expect(tile).to_have_attribute("data-state", "talking", timeout=10_000)
-        expect(tile.locator(".top b")).to_have_text(f"测试坐席 {console.agent}")
-        expect(tile.locator(".call-timer")).to_have_text(re.compile(r"^00:(0[4-9]|1\d)$"))
+            boss.reload()
+            tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
+            expect(tile).to_have_attribute("data-state", "talking", timeout=10_000)
+            expect(tile.locator(".top b")).to_have_text(f"测试坐席 {console.agent}")
+            expect(tile.locator(".call-timer")).to_have_text(re.compile(r"^00:(0[4-9]|1\d)$"))
 
-        agent.click("#btn-hangup")
-        expect(tile).not_to_have_attribute("data-state", "talking", timeout=10_000)
-        expect(tile.locator(".call-timer")).to_have_count(0)
-        assert errors == []
-    finally:
-        agent_ctx.close()
-        boss_ctx.close()
-        ami.close()
+            agent.click("#btn-hangup")
+            expect(tile).not_to_have_attribute("data-state", "talking", timeout=10_000)
+            expect(tile.locator(".call-timer")).to_have_count(0)
+            assert errors == []
