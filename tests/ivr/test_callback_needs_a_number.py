@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from cti.routing_config import parse_routing
-from ivr import CallbackRequested, CallbackScript, IvrFinished, IvrServices, parse_flows
+from ivr import CallbackRequested, CallbackScript, IvrConfigError, IvrFinished, IvrServices, parse_flows
 from recordings import RecordingStore
 
 from .conftest import FakeChannel
@@ -77,3 +79,22 @@ async def test_a_withheld_caller_pressing_9_after_hours_leaves_a_message(agi_ser
     assert bus_events(bus, CallbackRequested) == []
     (finished,) = bus_events(bus, IvrFinished)
     assert finished.outcome == "voicemail" and finished.path == ("closed:9", "callback:no_number")
+
+
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        ("callback", "bad_target"),
+        ("bill", "bad_target"),
+        ("menu:nowhere", "unknown_menu"),
+        ("queue", "bad_target"),
+    ],
+)
+def test_where_a_withheld_callers_callback_goes_is_checked(target, problem):
+    flows = {**FLOWS, "flows": {**FLOWS["flows"], "main": {**FLOWS["flows"]["main"]}}}
+    flows["flows"]["main"]["callback_without_number"] = target
+    with pytest.raises(IvrConfigError) as info:
+        parse_flows(flows, queues={"service", "complaint", "fault"})
+    assert [(p.error_id, p.where) for p in info.value.problems] == [
+        (f"ivr.{problem}", "flows.main.callback_without_number")
+    ]
