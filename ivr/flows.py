@@ -11,7 +11,7 @@ prompts, waits for one digit and follows the choice::
         start: top
         callback_queue: service # whose place a callback keeps (default: routing's default queue)
         # a withheld caller's callback: told it needs a number, then here (default: an agent,
-        # queue:<callback_queue>; after hours voicemail)
+        # queue:<callback_queue>; deploy/ivr.yaml's after-hours flow says voicemail)
         callback_without_number: queue:service
         menus:
           top:
@@ -143,7 +143,7 @@ class Flow:
     menus: Mapping[str, Menu]
     callback_queue: str = ""  # whose place a callback keeps ('' = the routing default queue)
     # where a caller whose number is withheld goes after choosing a callback (None = an agent:
-    # the callback queue); after hours, with nobody to take the call, ``voicemail``
+    # the callback queue); a flow with nobody to put them through to (after hours) says ``voicemail``
     callback_without_number: Step | None = None
 
 
