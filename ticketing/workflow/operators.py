@@ -91,14 +91,33 @@ async def match_rule(
         found = [u for u in found if u.id in pending]
     if rule.get("in_scope", "role" in rule or "department" in rule):
         found = [u for u in found if _covers(u, site_path)]
-    return found
+    return in_rule_order(rule, found)
+
+
+def in_rule_order(rule: Mapping[str, Any], found: list[Person]) -> list[Person]:
+    """The order a rule gives its users, which a ``sequential`` step follows (``Assignment.seq``):
+    a ``user:`` list as written (``[3001, 2001]``: 3001 first); any other rule (role, department,
+    site_field…, which match a set) by 工号, shortest first (1001 before 2001 before 10001)."""
+    if len(found) < 2:
+        return found
+    if "user" in rule:
+        listed: dict[str, int] = {}
+        for i, staff_no in enumerate(_as_list(rule["user"])):
+            listed.setdefault(staff_no, i)
+        return sorted(found, key=lambda u: listed.get(u.staff_no, len(listed)))
+    return sorted(found, key=staff_order)
+
+
+def staff_order(person: Person) -> tuple[int, str, int]:
+    return (len(person.staff_no), person.staff_no, person.id)
 
 
 def _candidates(
     people: Directory, rule: Mapping[str, Any], order: WorkOrder, form: Mapping[str, Any]
 ) -> list[Person]:
     """The active users the rule can match at most, from the narrowest index it names (id
-    order, as ``people.active``); ``match_rule`` then applies every key as before."""
+    order, as ``people.active``); ``match_rule`` then applies every key as before and puts
+    them in the rule's order (``in_rule_order``)."""
     if "user" in rule:
         return in_id_order(people.active_by_staff_no.get(s) for s in _as_list(rule["user"]))
     if "field_user" in rule:
@@ -138,7 +157,8 @@ async def resolve(
     form: Mapping[str, Any] | None = None,
     acting: tuple[str, int] | None = None,
 ) -> list[Person]:
-    """Users of the first batch with any match (union of its rules, in rule order, no duplicates)."""
+    """Users of the first batch with any match (union of its rules, in rule order, each rule's
+    users in its own order: ``in_rule_order``; no duplicates)."""
     people = await directory.load(session)
     excluded = set(exclude)
     site_path = people.site_path(order.site_id)
