@@ -512,22 +512,37 @@ def listener(handler: Callable[..., None]) -> Callable[[Frame], None]:
 
     Written out per handler, with the fields passed one by one: a generic ``handle`` that looked
     the handler up by the event's name and called it with ``*values[1:]`` was one more Python call
-    per handled event, a dict lookup, a tuple sliced and one built for the call.
+    per handled event, a dict lookup, a tuple sliced and one built for the call; the picker's own
+    call was one more.
     """
-    pick = FieldPicker(("Timestamp", *handler.reads)).__call__
+    picker = FieldPicker(("Timestamp", *handler.reads))
     args = "".join(f", v[{i}]" for i in range(1, len(handler.reads) + 1))
     lines = ["def on_event(frame):", "    raw = frame.raw"]
     if handler.only_if is not None:
         lines.append("    if only_if(raw) is None: return")
+    # What ``picker(raw)`` does, inline (its layouts, learned as it goes, are the same list).
     lines += [
-        "    v = pick(raw)",
+        "    text = raw.decode('utf-8', 'replace')",
+        "    for match, arrange in layouts:",
+        "        m = match(text)",
+        "        if m is not None:",
+        "            v = arrange(m.groups())",
+        "            break",
+        "    else:",
+        "        v = search_each(raw)",
         "    try:",
         "        at = float(v[0]) or _time.time()",
         "    except ValueError:",
         "        at = _time.time()",
         f"    handler(at{args})",
     ]
-    scope: dict[str, Any] = {"pick": pick, "handler": handler, "only_if": handler.only_if, "_time": time}
+    scope: dict[str, Any] = {
+        "layouts": picker._layouts,
+        "search_each": picker._search_each,
+        "handler": handler,
+        "only_if": handler.only_if,
+        "_time": time,
+    }
     exec("\n".join(lines), scope)  # noqa: S102 - built from the handler's own field count
     on_event = scope["on_event"]
     on_event.__qualname__ = on_event.__name__ = f"listener({handler.__name__})"
