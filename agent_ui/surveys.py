@@ -46,7 +46,8 @@ async def _survey_view(db, order: WorkOrder) -> dict:
         # the visit step's satisfaction field (回访满意度): the survey's, not typed on the step
         "step_field": step_field,
         # whether a survey may be recorded now (at the 满意度回访 step or closed, none recorded yet)
-        "due": surveys.survey_due(order) and not results,
+        # (never for a category without dimensions: such orders are not visited back)
+        "due": surveys.survey_due(order, dims) and not results,
         "dimensions": [{"name": d.name, "options": list(d.options)} for d in dims],
         "results": [
             {

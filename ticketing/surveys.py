@@ -174,12 +174,15 @@ async def order_dimensions(session: AsyncSession, order: WorkOrder) -> list[Surv
     return []
 
 
-def survey_due(order: WorkOrder) -> bool:
+def survey_due(order: WorkOrder, dimensions: list[SurveyDimension] | None = None) -> bool:
     """Whether the order may be visited back now: at its 满意度回访 step, or closed (the order
     page shows the survey form by the same rule). Before that nothing was repaired or answered
     yet, and a survey recorded then would stand for the order for good. A voided order (作废:
-    invalid or a duplicate) is never due one: nothing was done for that customer."""
-    if order.status == VOIDED_STATUS:
+    invalid or a duplicate) is never due one: nothing was done for that customer. Given its
+    questionnaire (``order_dimensions``), an order with none (a one-step 信息咨询, a complaint)
+    is never due one either: its category is not visited back (``record_survey`` refuses it as
+    ``survey_not_surveyed``)."""
+    if order.status == VOIDED_STATUS or dimensions == []:
         return False
     return order.current_node == VISIT_NODE or not order.is_open
 
@@ -196,7 +199,9 @@ async def record_survey(
     """Store the answers; a dissatisfied answer opens a new complaint order linked to this one
     (the surveyed order itself is not reopened), or names the one its visit-back step opened.
     A second survey of the same order is refused: the first one is what the customer said; so
-    is one before the order reached its visit-back step (``survey_due``)."""
+    is one before the order reached its visit-back step (``survey_due``), and one of an order
+    whose category has no visit-back dimensions (``survey_not_surveyed``: nothing to ask, and
+    a survey is satisfied only by the answers given, never by default)."""
     if not await can_access(session, user, order):
         raise Forbidden("the order's site is outside your data scope", order=order.number)
     if len(remark) > REMARK_LIMIT:
@@ -205,20 +210,26 @@ async def record_survey(
         )
     if await session.scalar(select(SurveyResult.id).where(SurveyResult.order_id == order.id).limit(1)):
         raise ActionRefused("survey_recorded", f"{order.number} has its visit-back survey already")
+    dims = {d.name: d for d in await order_dimensions(session, order)}
+    if not dims:
+        # nothing to ask (a one-step consult, a complaint): an empty survey would be stored as
+        # satisfied and counted by the satisfaction report although nobody said anything
+        raise ActionRefused(
+            "survey_not_surveyed", f"{order.number}: its category has no visit-back dimensions"
+        )
     if not survey_due(order):
         raise ActionRefused(
             "survey_not_due", f"{order.number} is at {order.current_node}, not at its visit-back step"
         )
-    dims = {d.name: d for d in await order_dimensions(session, order)}
     problems = {}
-    satisfied = True
+    chosen = []
     for name, dim in dims.items():
         label = answers.get(name)
         option = next((o for o in dim.options if o.get("label") == label), None)
         if option is None:
             problems[name] = "survey_bad_answer" if label else "survey_missing_answer"
             continue
-        satisfied = satisfied and bool(option.get("satisfied", True))
+        chosen.append(bool(option.get("satisfied", True)))
     unknown = set(answers) - set(dims)
     for name in unknown:
         problems[name] = "survey_unknown_dimension"
@@ -226,6 +237,8 @@ async def record_survey(
         raise ActionRefused(
             "survey_invalid", "; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems
         )
+    # satisfied only by what the customer answered (every dimension answered, none unhappy)
+    satisfied = bool(chosen) and all(chosen)
     result = SurveyResult(
         order_id=order.id, user_id=user.id, answers=dict(answers), satisfied=satisfied, remark=remark
     )
