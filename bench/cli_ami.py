@@ -61,6 +61,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     count.add_argument("--capture", type=Path, default=capture.DEFAULT_CAPTURE)
     count.add_argument("--events", type=int, default=20_000, help="events of the shorter run (default 20k)")
     count.add_argument("--consumers", default=",".join(instructions.CONSUMERS), help="consumers to count")
+    count.add_argument(
+        "--orders",
+        action="store_true",
+        help="count instructions per work order instead (create_order, 1 task; no capture needed)",
+    )
+    count.add_argument("--db", default="sqlite,postgres", help="with --orders: sqlite,postgres")
+    count.add_argument(
+        "--customers", type=int, default=2000, help="with --orders: the fresh population's size"
+    )
+    count.add_argument("--short", type=int, default=50, help="with --orders: orders of the shorter run")
+    count.add_argument("--long", type=int, default=250, help="with --orders: orders of the longer run")
+    count.add_argument(
+        "--tree",
+        type=Path,
+        help="with --orders: count another source tree's code (e.g. `git worktree add /tmp/wt-X X`)",
+    )
 
     mem = benchmark(
         sub,
@@ -144,6 +160,16 @@ def run_memory(args: argparse.Namespace) -> int:
 
 
 def run_instructions(args: argparse.Namespace) -> int:
+    if args.orders:
+        dbs = [d.strip() for d in args.db.split(",") if d.strip()]
+        if set(dbs) - {"sqlite", "postgres"} or args.long <= args.short:
+            print("--db takes sqlite,postgres; --long must be more than --short")
+            return 2
+        print(
+            f"each database: a fresh population, {args.short} and {args.long} orders under valgrind; {machine()}"
+        )
+        print(instructions.run_orders(dbs, args.customers, args.short, args.long, args.tree))
+        return 0
     if capture_missing(args.capture):
         return 1
     consumers = [c.strip() for c in args.consumers.split(",") if c.strip()]

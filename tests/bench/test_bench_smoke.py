@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sqlite3
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -138,6 +140,21 @@ def test_instructions_per_event_are_the_difference_of_two_runs(
     got = _results(results_dir, "instructions")["consumers"]
     assert got["bridge"]["per_event"] == 20 and got["bridge"]["share_of_peer"] == pytest.approx(0.2)
     assert "5.00×" in capsys.readouterr().out  # panoramisk does five times the work
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
+def test_instructions_per_order_count_a_trees_own_orders_under_valgrind(results_dir, capsys):
+    """The whole path at toy size: a fresh population built by the tree's own code, two runs of
+    create_order under valgrind, the round trips counted natively (the figures are not checked)."""
+    root = Path(__file__).resolve().parents[2]
+    args = ["instructions", "--orders", "--db", "sqlite", "--customers", "40", "--short", "2", "--long", "4",
+            "--tree", str(root)]  # fmt: skip
+    assert bench_main(args) == 0
+    assert "Instructions per work order" in capsys.readouterr().out
+    got = _results(results_dir, "instructions-orders")["dbs"]["sqlite"]
+    (short, two), (long, four) = got["runs"]["short"], got["runs"]["long"]
+    assert (two, four) == (2, 4) and long > short > 0
+    assert got["trips"] > 0  # an order goes into SQLite's thread at least once
 
 
 def test_reports_time_both_reports_over_the_month_beside_the_bare_count(results_dir):
