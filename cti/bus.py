@@ -132,7 +132,11 @@ class InProcessBus:
         """
         if event.seq:
             return self.publish_nowait(event)
-        return self._deliver(event.stamped_in_place(next(self._seq), event.ts or time.time()))
+        # Event.stamped_in_place, inline (a call less for each of the bridge's events).
+        fields = event.__dict__
+        fields["seq"] = next(self._seq)
+        fields["ts"] = event.ts or time.time()
+        return self._deliver(event)
 
     def _deliver(self, stamped: Event) -> Event:
         self._history.append(stamped)

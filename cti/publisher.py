@@ -77,7 +77,16 @@ class Publisher:
                 self._held.append(_Held(event, keys, None))
                 self._held_keys.update(keys)
                 return
-        self._send(event)
+        nowait = self._nowait
+        if nowait is None:
+            self._send(event)
+            return
+        # What _send does for a bus that takes events at once, inline: this runs for every
+        # event the model builds.
+        try:
+            nowait(event)
+        except Exception:
+            log.exception("publishing %r failed", event)
 
     def hold(
         self,
