@@ -26,7 +26,7 @@ from cti.phones import InvalidPhoneNumber, ascii_digits, never_dial, normalize
 from ticketing.calls import register_outbound_call
 from ticketing.ids import is_id
 from ticketing.models import User
-from ticketing.users import STAFF_NO, staff_number
+from ticketing.users import STAFF_NO
 from ticketing.workflow.engine import load_order
 
 
@@ -209,32 +209,6 @@ async def _dial_from_order(
     return result
 
 
-SPY_MODES = ("listen", "whisper", "barge")
-
-
-async def _spy(services: AppServices, bridge: Any, user: CurrentUser, args: dict[str, Any]) -> dict[str, Any]:
-    """监听 / 强插 / 耳语: the supervisor's own seat rings, then joins the agent's call."""
-    target = staff_number(_text(args, "agent"))
-    mode = _text(args, "mode")
-    if mode not in SPY_MODES:
-        raise UiError("request.invalid", "mode must be listen, whisper or barge", field="mode")
-    if target == user.agent_id:
-        raise UiError("spy.self")
-    seat = services.seat_pattern.format(staff_no=user.staff_no, agent_id=user.agent_id)
-    return await _call(bridge, "spy", seat, target, mode, user.agent_id, user.name)
-
-
-async def _spy_change(bridge: Any, user: CurrentUser, cmd: str, args: dict[str, Any]) -> dict[str, Any]:
-    """结束监听 / switch mode on the supervisor's own spy (the bridge refuses anyone else's)."""
-    spy_id = _text(args, "spy")
-    if cmd == "spy_stop":
-        return await _call(bridge, "spy_stop", spy_id, user.agent_id)
-    mode = _text(args, "mode")
-    if mode not in SPY_MODES:
-        raise UiError("request.invalid", "mode must be listen, whisper or barge", field="mode")
-    return await _call(bridge, "spy_mode", spy_id, user.agent_id, mode)
-
-
 async def run_command(
     services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]
 ) -> dict[str, Any]:
@@ -243,6 +217,8 @@ async def run_command(
         return await supervision.force(services, user, cmd, args)
     if cmd in supervision.QUEUE_COMMANDS:
         return await supervision.move_queue(services, user, cmd, args)  # 调整技能队列, the same reach
+    if cmd in supervision.SPY_COMMANDS:
+        return await supervision.spy(services, user, cmd, args)  # 监听 / 耳语 / 强插, the same reach
     if cmd == "notifications_read":
         # 提醒 marked read from a tab: the user's own rows only (agent_ui.notifications)
         from agent_ui.notifications import mark_read
@@ -289,10 +265,6 @@ async def run_command(
         target = _text(args, "agent")
         await _check_signed_in(services, bridge, target, "conference_target_logged_out")
         return await _call(bridge, "conference", agent, target)
-    if cmd == "spy":
-        return await _spy(services, bridge, user, args)
-    if cmd in ("spy_stop", "spy_mode"):
-        return await _spy_change(bridge, user, cmd, args)
     if cmd == "dial":
         raw = _text(args, "number")
         try:

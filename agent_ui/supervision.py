@@ -28,6 +28,11 @@ leader never forces a colleague's or a superior's seat); supervisors and admins 
 ``seat.force_sign_out``, ``seat.force_acw_end``: the actor, the seat's 工号, its state before, the
 reason and the outcome) and a ``SeatForced`` event on the bus, which the gateway hands to that
 agent's tabs (``seat_forced``): their state bar says who did what (班长 张班长 将你置为未就绪).
+
+监听 / 耳语 / 强插 (``spy {agent, mode}``, ``spy_mode {spy, mode}``, ``spy_stop {spy}``, permission
+``calls.supervise``) have the same reach: a team leader listens to their own team's calls only.
+Each is an audit row on the seat (``seat.spy``, ``seat.spy_mode``, ``seat.spy_stop``: who listened
+to whose call, in which mode, when), and nobody's state bar is told: listening is silent.
 """
 
 from __future__ import annotations
@@ -179,7 +184,7 @@ async def force_scope(services: AppServices, user: CurrentUser) -> list[str] | N
         return sorted(await team_of(db, row))
 
 
-async def _check_scope(services: AppServices, user: CurrentUser, agent_id: str) -> str:
+async def check_scope(services: AppServices, user: CurrentUser, agent_id: str) -> str:
     """The target's name; refused when nobody has that 工号 or it is not the team leader's."""
     async with read_only(services, user) as (db, row):
         target = await db.scalar(select(User).where(User.staff_no == agent_id))
@@ -205,10 +210,10 @@ async def _signed_in_seat(
     services: AppServices, user: CurrentUser, agent_id: str
 ) -> tuple[str, Any, dict[str, Any], str]:
     """The seat's name, the bridge, the bridge's view of the seat and its state; refused when the
-    seat is out of ``user``'s reach (_check_scope) or signed out."""
+    seat is out of ``user``'s reach (check_scope) or signed out."""
     from agent_ui.commands import _agent_state, _bridge
 
-    name = await _check_scope(services, user, agent_id)
+    name = await check_scope(services, user, agent_id)
     bridge = _bridge(services)
     before = dict(bridge.agent(agent_id) or {}) if getattr(bridge, "agent", None) else {}
     state = str(before.get("state") or _agent_state(bridge, agent_id))
@@ -339,3 +344,41 @@ async def move_queue(
         queue=queue,
     )
     return {**result, "agent": agent_id, "name": name, "queue": queue, "queues": queues}
+
+
+SPY_COMMANDS = ("spy", "spy_mode", "spy_stop")
+SPY_MODES = ("listen", "whisper", "barge")
+
+
+async def spy(services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]) -> dict[str, Any]:
+    """监听 / 耳语 / 强插: ``spy`` rings the supervisor's own seat, which then joins the agent's call;
+    ``spy_mode`` switches it and ``spy_stop`` hangs it up (the bridge refuses anyone else's spy).
+    A seat out of ``user``'s reach is refused before the bridge is asked; each change is audited."""
+    from agent_ui.commands import _bridge, _call
+
+    mode = args.get("mode", "")
+    if cmd != "spy_stop" and mode not in SPY_MODES:
+        raise UiError("request.invalid", "mode must be listen, whisper or barge", field="mode")
+    if cmd == "spy":
+        if args.get("agent") == user.agent_id:
+            raise UiError("spy.self")
+        agent_id = _target_seat(user, args)
+        await check_scope(services, user, agent_id)
+        seat = services.seat_pattern.format(staff_no=user.staff_no, agent_id=user.agent_id)
+        result = await _call(_bridge(services), "spy", seat, agent_id, mode, user.agent_id, user.name)
+        spy_id = str(result.get("spy_channel_id") or "")
+    else:
+        spy_id = args.get("spy", "")
+        if not isinstance(spy_id, str) or not spy_id or len(spy_id) > 64:
+            raise UiError("request.invalid", "spy must be a spy's id", field="spy")
+        if cmd == "spy_stop":
+            result = await _call(_bridge(services), "spy_stop", spy_id, user.agent_id)
+        else:
+            result = await _call(_bridge(services), "spy_mode", spy_id, user.agent_id, mode)
+        agent_id = str(result.get("agent_id") or "")
+    async with unit_of_work(services, user) as (db, row):
+        after = {"spy": spy_id, "call_id": str(result.get("call_id") or "")}
+        if cmd != "spy_stop":
+            after["mode"] = mode
+        await audit.record(db, row, f"seat.{cmd}", "seat", agent_id, after=after)
+    return result

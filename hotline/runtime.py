@@ -516,12 +516,17 @@ async def _demo_activity(bridge: CtiBridge, sessions, calls_per_minute: float) -
             u.staff_no: dict(u.skills or {})
             for u in await session.scalars(select(User).where(User.staff_no.in_(DEMO_BOT_AGENTS)))
         }
+        listeners = await demo_listeners(session)
 
     async def sign_in_bots() -> None:
         await bridge.ami.wait_connected(timeout=60)
         # The person trying the demo answers on 1001: the phone rings a few seconds (the
         # screen-pop shows), then picks up and stays until the agent hangs up in the console.
         await _sim_phone(bridge, DEMO_PERSON, ring="4", talk="hold")
+        # 监听 / 耳语 / 强插 ring the supervisor's own seat: it answers and stays on the agent's
+        # call until 结束监听 (a bot's 3 s talk would end every spy by itself)
+        for staff_no in listeners:
+            await _sim_phone(bridge, staff_no, ring="1", talk="hold")
         for n, (staff_no, skills) in enumerate(sorted(bots.items())):
             await _sim_phone(bridge, staff_no, ring=str(2 + n), talk=str(25 + 10 * n))
             result = await bridge.login(staff_no, SIM_SEAT.format(staff_no=staff_no), skills)
@@ -553,6 +558,20 @@ async def _demo_activity(bridge: CtiBridge, sessions, calls_per_minute: float) -
 
 
 SIM_SEAT = "Local/{staff_no}@hotline-sim-phone/n"
+
+
+async def demo_listeners(session) -> list[str]:
+    """The 工号 of the demo's people who may listen to calls from a seat of their own (team
+    leaders and supervisors): their simulated phones answer a spy and hold it."""
+    from agent_ui import roles
+    from ticketing.models import User
+
+    rows = await session.execute(select(User.staff_no, User.roles).where(User.active.is_(True)))
+    return sorted(
+        staff_no
+        for staff_no, held in rows
+        if roles.allowed(held or (), "calls.supervise") and roles.is_seated(held or ())
+    )
 
 
 async def _sim_phone(bridge: CtiBridge, ext: str, *, ring: str, talk: str) -> None:

@@ -748,7 +748,7 @@ class AgentCommands:
     async def _spy_stop(self, spy_id: str, supervisor: str) -> CommandResult:
         spy = self._own_spy(spy_id, supervisor)
         await self.actions.hangup(spy.channel)
-        return CommandResult.done(spy_id=spy_id, call_id=spy.call_id)
+        return CommandResult.done(spy_id=spy_id, call_id=spy.call_id, agent_id=spy.agent_id)
 
     async def spy_mode(self, spy_id: str, supervisor: str, mode: str) -> CommandResult:
         """Switch the supervisor's own spy between listen, whisper and barge without leaving the call."""
@@ -761,7 +761,7 @@ class AgentCommands:
         if spy.mode != mode:
             await self.actions.spy_mode(spy.channel, MODE_DIGITS[mode])
             self.spies.mode_changed(spy_id, mode)
-        return CommandResult.done(spy_id=spy_id, mode=mode)
+        return CommandResult.done(spy_id=spy_id, mode=mode, call_id=spy.call_id, agent_id=spy.agent_id)
 
     def _own_spy(self, spy_id: str, supervisor: str) -> Spy:
         spy = self.spies.get(spy_id)

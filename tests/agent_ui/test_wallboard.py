@@ -15,7 +15,7 @@ from cti.ami import AmiActionError
 from tests.agent_ui.conftest import PASSWORD, login
 from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, call_in, seat  # noqa: F401 (the fixture)
 from ticketing import users
-from ticketing.models import Site
+from ticketing.models import Site, User
 
 
 async def test_only_supervisors_team_leaders_and_admins_open_the_wallboard(client, aiohttp_client):
@@ -75,8 +75,12 @@ async def test_the_board_comes_first_and_spying_without_asterisk_is_refused(clie
         staffed = board["staffed_queues"]
         assert "complaint" in staffed and set(world.services.default_skills) <= set(staffed), staffed
         assert staffed == sorted(staffed)
-        down = await tab.command("spy", agent="1001", mode="listen")
-        assert down["type"] == "refused" and down["error_id"] == "cti.unavailable"
+        # 1001 is not 3001's team (test_spy_reach); a report of theirs is, and the bridge is down
+        async with world.services.sessionmaker.begin() as db:
+            leader = await db.scalar(select(User).where(User.staff_no == "3001"))
+            await users.create_user(db, "8102", "班组坐席", PASSWORD, roles=["agent"], manager_id=leader.id)
+        down = await tab.command("spy", agent="8102", mode="listen")
+        assert down["type"] == "refused" and down["error_id"] == "cti.unavailable", down
 
 
 async def test_the_board_hears_seats_join_and_leave_queues(client, aiohttp_client, world):
