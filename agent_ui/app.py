@@ -11,6 +11,7 @@ from aiohttp_session import setup as setup_session
 from agent_ui import (
     audit_log,
     campaigns,
+    category_setup,
     colleagues,
     customers,
     dispatch_setup,
@@ -78,6 +79,7 @@ def create_app(services: AppServices) -> web.Application:
         message_setup,
         user_setup,
         site_setup,
+        category_setup,
         workflow_setup,
         audit_log,
         reports,

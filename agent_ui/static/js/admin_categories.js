@@ -1,0 +1,184 @@
+// 业务类别: the business categories intake offers (业务大类别 / 小类别). Create, rename, 停用 /
+// 启用 (never deleted: orders keep naming them), attach a 大类别 to an enabled workflow (its
+// 小类别 follow it), and its visit-back (回访) scoring dimensions. A workflow already serving
+// other categories is attached only after the admin confirms it (category_workflow_shared).
+import { api, el, once } from "./api.js";
+import { t } from "./i18n.js";
+import { toast } from "./toast.js";
+
+const form = document.getElementById("cat-form");
+const survey = document.getElementById("cat-survey-form");
+let data = { items: [], workflows: [], sites: [] };
+
+const siteName = (id) => (id ? data.sites.find((s) => s.id === id)?.name || `#${id}` : t("cat.all_sites"));
+const dimsText = (dims) => dims.map((d) => `${d.name}(${d.options.map((o) => o.label).join("/")})`).join(";");
+
+function workflowCell(c) {
+  if (c.parent_id) return el("span", { class: "muted" }, c.workflow_name ? `${c.workflow_name} · ${t("cat.follows_parent")}` : t("cat.follows_parent"));
+  if (!c.workflow_key) return el("span", { class: "muted" }, t("cat.no_workflow"));
+  return c.workflow_enabled ? c.workflow_name : el("span", { class: "error" }, `${c.workflow_name} (${t("cat.workflow_off")})`);
+}
+
+function render() {
+  document.querySelector("#cat-list tbody").replaceChildren(...data.items.map((c) => el("tr", { "data-id": c.id, "data-code": c.code, class: c.enabled ? "" : "muted" },
+    el("td", {}, c.parent_id ? `　└ ${c.name}` : c.name), el("td", {}, c.code),
+    el("td", {}, t(c.parent_id ? "cat.sub" : "cat.top")), el("td", {}, siteName(c.site_id)),
+    el("td", { "data-workflow": c.workflow_key }, workflowCell(c)),
+    el("td", {}, c.parent_id ? "" : dimsText(c.dimensions || []) || el("span", { class: "muted" }, t("cat.no_survey"))),
+    el("td", { class: "num" }, String(c.orders)),
+    el("td", { "data-state": c.enabled ? "enabled" : "disabled" }, t(c.enabled ? "cat.enabled" : "cat.disabled")),
+    el("td", {},
+      el("button", { type: "button", class: "link", "data-act": "edit", onclick: () => edit(c) }, t("cat.edit")), " ",
+      el("button", { type: "button", class: "link", "data-act": "toggle", onclick: (e) => once(e.currentTarget, () => toggle(c)) }, t(c.enabled ? "cat.disable" : "cat.enable")),
+      c.parent_id ? "" : " ",
+      c.parent_id ? "" : el("button", { type: "button", class: "link", "data-act": "survey", onclick: () => editSurvey(c) }, t("cat.survey_edit"))),
+  )));
+  const parent = form.parent_id, chosenParent = parent.value;
+  parent.replaceChildren(parent.options[0], ...data.items.filter((c) => !c.parent_id).map((c) =>
+    el("option", { value: c.id }, `${c.name} (${c.code})${c.site_id ? ` · ${siteName(c.site_id)}` : ""}${c.enabled ? "" : ` · ${t("cat.disabled")}`}`)));
+  parent.value = chosenParent;
+  const site = form.site_id, chosenSite = site.value;
+  site.replaceChildren(site.options[0], ...data.sites.filter((s) => s.enabled || String(s.id) === chosenSite).map((s) => el("option", { value: s.id }, s.name)));
+  site.value = chosenSite;
+  const wf = form.workflow_key, chosenWf = wf.value;
+  // only a workflow with an enabled version may be attached; where else it serves is said
+  wf.replaceChildren(wf.options[0], ...data.workflows.filter((w) => w.enabled || w.key === chosenWf).map((w) =>
+    el("option", { value: w.key }, `${w.name} (${w.key})${w.categories.length ? ` · ${t("cat.attached_to", { categories: w.categories.join("、") })}` : ` · ${t("cat.not_attached")}`}`)));
+  wf.value = chosenWf;
+  levelChanged();
+}
+
+// A 小类别 takes orders on its 大类别's workflow: the workflow is chosen on top categories only.
+function levelChanged() {
+  const sub = Boolean(form.parent_id.value);
+  form.workflow_key.disabled = sub;
+  if (sub) form.workflow_key.value = "";
+  const w = data.workflows.find((x) => x.key === form.workflow_key.value);
+  const current = data.items.find((c) => String(c.id) === form.id.value);
+  const others = (w?.categories || []).filter((name) => name !== current?.name);
+  document.getElementById("cat-workflow-note").textContent = sub ? t("cat.follows_parent_hint")
+    : others.length ? t("cat.shared_note", { categories: others.join("、") }) : "";
+}
+form.parent_id.addEventListener("change", levelChanged);
+form.workflow_key.addEventListener("change", levelChanged);
+
+async function load() {
+  data = await api("/api/admin/categories");
+  render();
+}
+
+function edit(c) {
+  form.reset();
+  form.id.value = c.id;
+  form.name.value = c.name;
+  form.code.value = c.code;
+  form.code.readOnly = true; // orders, reports and templates keep the code
+  form.parent_id.value = c.parent_id ?? "";
+  form.site_id.value = c.site_id ?? "";
+  form.parent_id.disabled = form.site_id.disabled = true;
+  form.workflow_key.value = c.parent_id ? "" : c.workflow_key;
+  levelChanged();
+  form.workflow_key.disabled = Boolean(c.parent_id);
+  document.getElementById("cat-form-title").textContent = `${t("cat.edit")} · ${c.name}`;
+  form.name.focus();
+}
+
+async function toggle(c) {
+  if (c.enabled && !confirm(t("cat.confirm_disable", { name: c.name }))) return;
+  await send(`/api/admin/categories/${c.id}`, "PATCH", { enabled: !c.enabled }, t(c.enabled ? "cat.disabled_now" : "cat.enabled_now"));
+  await load();
+}
+
+// Sends the write; a workflow already serving other categories is asked about, then sent again.
+async function send(path, method, body, okText) {
+  for (const input of form.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
+  try {
+    try {
+      await api(path, { method, body });
+    } catch (err) {
+      if (err.errorId !== "category_workflow_shared" || !confirm(err.message)) throw err;
+      await api(path, { method, body: { ...body, confirm: true } });
+    }
+    toast(okText, "ok");
+    return true;
+  } catch (err) {
+    for (const name of Object.keys(err.details?.problems || {})) form.elements.namedItem(name)?.setAttribute?.("aria-invalid", "true");
+    toast(err.message, "refused");
+    return false;
+  }
+}
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const saved = await once(form, async () => {
+    const body = { name: form.name.value };
+    if (!form.parent_id.value) body.workflow_key = form.workflow_key.value;
+    if (form.id.value) return send(`/api/admin/categories/${form.id.value}`, "PATCH", body, t("cat.saved"));
+    Object.assign(body, {
+      code: form.code.value.trim(),
+      parent_id: form.parent_id.value ? Number(form.parent_id.value) : null,
+      site_id: form.site_id.value ? Number(form.site_id.value) : null,
+    });
+    if (body.parent_id) delete body.workflow_key;
+    return send("/api/admin/categories", "POST", body, t("cat.saved"));
+  });
+  if (saved === true) {
+    form.reset();
+    await load();
+  }
+});
+form.addEventListener("reset", () => {
+  setTimeout(() => {
+    form.id.value = "";
+    form.code.readOnly = false;
+    form.parent_id.disabled = form.site_id.disabled = false;
+    levelChanged();
+  }, 0);
+  for (const input of form.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
+  document.getElementById("cat-form-title").textContent = t("cat.new");
+});
+
+// 回访评价项目: one dimension a line, "名称：满意的选项… | 不满意的选项…"
+const SEP = /[,，、;；\s]+/;
+function parseDimensions(text) {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).map((line) => {
+    const m = line.match(/^([^:：]+)[:：](.*)$/);
+    if (!m) return { name: line, options: [] };
+    const [good, bad = ""] = m[2].split(/[|｜]/);
+    const opts = (part, satisfied) => part.split(SEP).filter(Boolean).map((label) => ({ label, satisfied }));
+    return { name: m[1].trim(), options: [...opts(good, true), ...opts(bad, false)] };
+  });
+}
+const dimensionLine = (d) => `${d.name}：${d.options.filter((o) => o.satisfied).map((o) => o.label).join("，")} | ${d.options.filter((o) => !o.satisfied).map((o) => o.label).join("，")}`;
+
+function editSurvey(c) {
+  survey.id.value = c.id;
+  survey.dimensions.value = (c.dimensions || []).map(dimensionLine).join("\n");
+  survey.dimensions.removeAttribute("aria-invalid");
+  document.getElementById("cat-survey-title").textContent = `${t("cat.survey")} · ${c.name}`;
+  document.getElementById("cat-survey").hidden = false;
+  survey.dimensions.focus();
+}
+
+survey.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  survey.dimensions.removeAttribute("aria-invalid");
+  const saved = await once(survey, async () => {
+    try {
+      await api(`/api/admin/categories/${survey.id.value}/survey`, { method: "PUT", body: { dimensions: parseDimensions(survey.dimensions.value) } });
+    } catch (err) {
+      if (err.details?.problems) survey.dimensions.setAttribute("aria-invalid", "true");
+      toast(err.message, "refused");
+      return false;
+    }
+    toast(t("cat.survey_saved"), "ok");
+    return true;
+  });
+  if (saved === true) {
+    document.getElementById("cat-survey").hidden = true;
+    await load();
+  }
+});
+document.getElementById("cat-survey-close").addEventListener("click", () => { document.getElementById("cat-survey").hidden = true; });
+
+load().catch((err) => toast(err.message, "refused"));

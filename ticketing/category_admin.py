@@ -1,0 +1,401 @@
+"""业务类别管理: the admins' register of business categories (业务大类别 / 小类别), the workflow
+each top category starts orders on, and its visit-back (满意度回访) scoring dimensions.
+
+* A category's ``code`` is what orders, reports, templates, contractors and survey dimensions
+  keep (``work_orders.category`` / ``subcategory``): it is set at creation and never changes
+  (``field_category_code_fixed``); the ``name`` may be changed at any time.
+* Categories are never deleted (orders and reports keep naming them): they are 停用
+  (``enabled`` false, ``category.disable``) and 启用 again (``category.enable``). A 停用 top
+  category and its subcategories leave intake; its orders stay as they are, workable.
+* Only a top category (大类别) is attached to a workflow (``workflow_key``): its subcategories
+  (小类别) take orders on their parent's (``field_subcategory_workflow``), and follow it when it
+  changes. Only a workflow with an enabled version may be attached (``field_workflow_disabled``).
+* One workflow may serve several categories (the seed: 信息咨询 and 用户信息查询 on consult,
+  协调单 on 故障报修's): attaching one that already serves other enabled top categories is
+  refused as ``category_workflow_shared`` naming them, unless the admin confirmed it
+  (``confirm``), so the admin always sees where else it is used.
+* Visit-back dimensions are bound per site × top category (``survey_dimensions``, the
+  category's own site or the shared set); saving them replaces the set. Recorded surveys keep
+  their answers by dimension name, so they are unaffected.
+
+Every change is audited (entity ``category``; ``category.survey`` for the dimensions).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing.audit import record, record_change
+from ticketing.errors import ActionRefused, FieldErrors, clean_texts, require_admin
+from ticketing.ids import is_id, known
+from ticketing.models import Category, Site, SurveyDimension, User, WorkflowDefinition, WorkOrder
+
+_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+_CREATE = ("code", "name", "parent_id", "site_id", "workflow_key", "confirm")
+_UPDATE = ("name", "enabled", "workflow_key", "confirm")
+#: at most this many dimensions per category and options per dimension
+MAX_DIMENSIONS = 20
+MAX_OPTIONS = 10
+
+
+def view(row: Category) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "code": row.code,
+        "name": row.name,
+        "parent_id": row.parent_id,
+        "site_id": row.site_id,
+        "workflow_key": row.workflow_key or "",
+        "enabled": row.enabled is not False,  # None: a new row before its flush
+        "sort": row.sort or 0,
+    }
+
+
+def _dimension_view(row: SurveyDimension) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "options": [
+            {"label": str(o.get("label", "")), "satisfied": bool(o.get("satisfied"))}
+            for o in row.options or ()
+        ],
+    }
+
+
+async def get(session: AsyncSession, category_id: int) -> Category:
+    return await known(session, Category, category_id, "category", "category")
+
+
+async def listing(session: AsyncSession) -> dict[str, Any]:
+    """Every category (tops by sort, each followed by its subcategories), with its workflow's
+    name, the orders naming it and (tops) its visit-back dimensions; every workflow with the
+    enabled top categories attached to it; and the sites a category may be of."""
+    rows = list(await session.scalars(select(Category).order_by(Category.sort, Category.id)))
+    names: dict[str, str] = {}
+    enabled: set[str] = set()
+    for key, name, on in await session.execute(
+        select(WorkflowDefinition.key, WorkflowDefinition.name, WorkflowDefinition.enabled).order_by(
+            WorkflowDefinition.key, WorkflowDefinition.version
+        )
+    ):
+        if on or key not in enabled:
+            names[key] = name
+        if on:
+            enabled.add(key)
+    used: dict[str, int] = {}
+    for column in (WorkOrder.category, WorkOrder.subcategory):
+        for code, count in await session.execute(select(column, func.count()).group_by(column)):
+            if code:
+                used[code] = used.get(code, 0) + count
+    dims: dict[tuple[int | None, str], list[SurveyDimension]] = {}
+    for dim in await session.scalars(
+        select(SurveyDimension).order_by(SurveyDimension.sort, SurveyDimension.id)
+    ):
+        dims.setdefault((dim.site_id, dim.category), []).append(dim)
+    attached: dict[str, list[str]] = {}
+    for row in rows:
+        if row.parent_id is None and row.enabled and row.workflow_key:
+            attached.setdefault(row.workflow_key, []).append(row.name)
+    items: list[dict[str, Any]] = []
+    tops = [r for r in rows if r.parent_id is None]
+    children = [r for r in rows if r.parent_id is not None]
+    top_ids = {r.id for r in tops}
+    for top in tops:
+        for row in [top, *(c for c in children if c.parent_id == top.id)]:
+            items.append(_listed(row, names, enabled, used, dims))
+    items.extend(_listed(c, names, enabled, used, dims) for c in children if c.parent_id not in top_ids)
+    sites = [
+        {"id": s.id, "code": s.code, "name": s.name, "enabled": s.enabled}
+        for s in await session.scalars(select(Site).order_by(Site.path))
+    ]
+    workflows = [
+        {"key": key, "name": names[key], "enabled": key in enabled, "categories": attached.get(key, [])}
+        for key in sorted(names)
+    ]
+    return {"items": items, "workflows": workflows, "sites": sites}
+
+
+def _listed(
+    row: Category,
+    names: Mapping[str, str],
+    enabled: set[str],
+    used: Mapping[str, int],
+    dims: Mapping[tuple[int | None, str], list[SurveyDimension]],
+) -> dict[str, Any]:
+    out = view(row)
+    out["workflow_name"] = names.get(row.workflow_key, row.workflow_key) if row.workflow_key else ""
+    out["workflow_enabled"] = bool(row.workflow_key) and row.workflow_key in enabled
+    out["orders"] = used.get(row.code, 0)
+    if row.parent_id is None:
+        out["dimensions"] = [_dimension_view(d) for d in dims.get((row.site_id, row.code), [])]
+    return out
+
+
+async def _workflow(
+    session: AsyncSession, values: Mapping[str, Any], problems: dict[str, str], *, top: bool
+) -> str | None:
+    """The workflow key ``values`` attach (None: not given), checked; problems go to ``problems``."""
+    if "workflow_key" not in values:
+        return None
+    key = values["workflow_key"]
+    if key is None:
+        key = ""
+    if not isinstance(key, str):
+        problems["workflow_key"] = "field_not_text"
+        return None
+    key = key.strip()
+    if not key:
+        return ""
+    if not top:
+        problems["workflow_key"] = "field_subcategory_workflow"
+        return None
+    if not await session.scalar(select(WorkflowDefinition.id).where(WorkflowDefinition.key == key).limit(1)):
+        problems["workflow_key"] = "field_unknown_workflow"
+        return None
+    if not await session.scalar(
+        select(WorkflowDefinition.id)
+        .where(WorkflowDefinition.key == key, WorkflowDefinition.enabled.is_(True))
+        .limit(1)
+    ):
+        problems["workflow_key"] = "field_workflow_disabled"
+        return None
+    return key
+
+
+def _confirmed(values: Mapping[str, Any], problems: dict[str, str]) -> bool:
+    confirm = values.get("confirm", False)
+    if not isinstance(confirm, bool):
+        problems["confirm"] = "field_not_boolean"
+        return False
+    return confirm
+
+
+async def _refuse_shared(session: AsyncSession, key: str, row_id: int | None) -> None:
+    """``category_workflow_shared`` naming the other enabled top categories on ``key``, if any."""
+    query = select(Category.name).where(
+        Category.parent_id.is_(None), Category.enabled.is_(True), Category.workflow_key == key
+    )
+    if row_id is not None:
+        query = query.where(Category.id != row_id)
+    others = list(dict.fromkeys(await session.scalars(query.order_by(Category.sort, Category.id))))
+    if others:
+        raise ActionRefused(
+            "category_workflow_shared",
+            f"workflow {key!r} already serves {'、'.join(others)}; send confirm to attach it here too",
+            key=key,
+            categories=others,
+        )
+
+
+async def create(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> Category:
+    """A new 大类别 (no ``parent_id``) or 小类别 (under the top category ``parent_id``), shared by
+    every site or a site's own (``site_id``); a top one may be attached to a workflow."""
+    require_admin(actor, "configure categories")
+    problems: dict[str, str] = {name: "field_unknown" for name in set(values) - set(_CREATE)}
+    out = clean_texts(dict(values), {"code": 32, "name": 64}, problems)
+    code, name = out.get("code", ""), out.get("name", "")
+    if "code" not in problems:
+        if not code:
+            problems["code"] = "field_required"
+        elif not _CODE.match(code):
+            problems["code"] = "field_bad_category_code"
+    if "name" not in problems and not name:
+        problems["name"] = "field_required"
+    site_id = values.get("site_id")
+    if site_id in (None, ""):
+        site_id = None
+    elif not is_id(site_id):
+        problems["site_id"] = "field_not_number"
+    else:
+        site = await session.get(Site, site_id)
+        if site is None:
+            problems["site_id"] = "field_unknown_site"
+        elif not site.enabled:
+            problems["site_id"] = "field_site_disabled"
+    parent: Category | None = None
+    parent_id = values.get("parent_id")
+    if parent_id not in (None, ""):
+        if not is_id(parent_id):
+            problems["parent_id"] = "field_not_number"
+        else:
+            parent = await session.get(Category, parent_id)
+            if parent is None:
+                problems["parent_id"] = "field_unknown_category_parent"
+            elif parent.parent_id is not None:
+                problems["parent_id"] = "field_category_too_deep"  # two levels: 大类别 / 小类别
+    key = await _workflow(session, values, problems, top=parent is None and "parent_id" not in problems)
+    confirm = _confirmed(values, problems)
+    if "code" not in problems and "site_id" not in problems:
+        clash = await session.scalar(
+            select(Category.id).where(
+                Category.code == code,
+                Category.site_id.is_(None) if site_id is None else Category.site_id == site_id,
+            )
+        )
+        if clash:
+            problems["code"] = "field_duplicate"
+    if problems:
+        raise FieldErrors(problems)
+    if key and not confirm:
+        await _refuse_shared(session, key, None)
+    siblings = select(func.max(Category.sort)).where(
+        Category.parent_id.is_(None) if parent is None else Category.parent_id == parent.id
+    )
+    row = Category(
+        code=code,
+        name=name,
+        parent_id=parent.id if parent else None,
+        site_id=site_id,
+        workflow_key=(parent.workflow_key if parent else key) or "",
+        number_pattern="",
+        form_schema={},
+        enabled=True,
+        sort=((await session.scalar(siblings)) or 0) + 1,
+    )
+    session.add(row)
+    await session.flush()
+    await record(session, actor, "category.create", "category", row.id, after=view(row))
+    return row
+
+
+async def update(
+    session: AsyncSession, actor: User | None, category_id: int, values: Mapping[str, Any]
+) -> Category:
+    """Rename (``name``), 停用 / 启用 (``enabled``), attach a top category to a workflow
+    (``workflow_key``; "" detaches it: intake no longer offers it). The code never changes."""
+    require_admin(actor, "configure categories")
+    row = await get(session, category_id)
+    problems: dict[str, str] = {}
+    for name in set(values) - set(_UPDATE):
+        problems[name] = "field_category_code_fixed" if name == "code" else "field_unknown"
+    out: dict[str, Any] = clean_texts(dict(values), {"name": 64}, problems)
+    if "name" in values and "name" not in problems and not out.get("name"):
+        problems["name"] = "field_required"
+    if "enabled" in values:
+        if not isinstance(values["enabled"], bool):
+            problems["enabled"] = "field_not_boolean"
+        else:
+            out["enabled"] = values["enabled"]
+    key = await _workflow(session, values, problems, top=row.parent_id is None)
+    confirm = _confirmed(values, problems)
+    if problems:
+        raise FieldErrors(problems)
+    if key is not None and key != row.workflow_key:
+        out["workflow_key"] = key
+    will_offer = out.get("enabled", row.enabled)
+    attaching = out.get("workflow_key", row.workflow_key)
+    if row.parent_id is None and will_offer and attaching and not confirm:
+        if "workflow_key" in out or (out.get("enabled") and not row.enabled):
+            await _refuse_shared(session, attaching, row.id)
+    action = "category.update"
+    if "enabled" in out and out["enabled"] != row.enabled:
+        action = "category.enable" if out["enabled"] else "category.disable"
+    elif "workflow_key" in out:
+        action = "category.attach"
+    await record_change(session, actor, row, out, view, action, "category")
+    if "workflow_key" in out and row.parent_id is None:
+        # 小类别 take orders on their 大类别's workflow
+        for child in await session.scalars(select(Category).where(Category.parent_id == row.id)):
+            child.workflow_key = out["workflow_key"]
+        await session.flush()
+    return row
+
+
+async def dimensions(session: AsyncSession, row: Category) -> list[SurveyDimension]:
+    return list(
+        await session.scalars(
+            select(SurveyDimension)
+            .where(
+                SurveyDimension.category == row.code,
+                SurveyDimension.site_id.is_(None)
+                if row.site_id is None
+                else SurveyDimension.site_id == row.site_id,
+            )
+            .order_by(SurveyDimension.sort, SurveyDimension.id)
+        )
+    )
+
+
+def _clean_dimensions(raw: Any) -> list[dict[str, Any]]:
+    """``[{name, options: [{label, satisfied}]}]`` checked: a name (64) each, unique; 2 to
+    MAX_OPTIONS options each, labels (32) unique in the dimension, at least one satisfied and
+    one not (a dissatisfied answer is what opens the follow-up complaint)."""
+    if not isinstance(raw, list):
+        raise FieldErrors({"dimensions": "field_bad_dimensions"})
+    if len(raw) > MAX_DIMENSIONS:
+        raise FieldErrors({"dimensions": "field_too_many_dimensions"})
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, dim in enumerate(raw, start=1):
+
+        def refuse(problem: str, row: int = i) -> FieldErrors:
+            return FieldErrors({"dimensions": problem}, rows={"dimensions": row})
+
+        if not isinstance(dim, Mapping) or set(dim) - {"name", "options"}:
+            raise refuse("field_bad_dimensions")
+        name = dim.get("name")
+        name = name.strip() if isinstance(name, str) else ""
+        if not name or len(name) > 64:
+            raise refuse("field_dimension_name")
+        if name in seen:
+            raise refuse("field_dimension_duplicate")
+        seen.add(name)
+        options = dim.get("options")
+        if not isinstance(options, list) or not 2 <= len(options) <= MAX_OPTIONS:
+            raise refuse("field_dimension_options")
+        labels: list[dict[str, Any]] = []
+        for option in options:
+            if not isinstance(option, Mapping) or not isinstance(option.get("satisfied"), bool):
+                raise refuse("field_dimension_options")
+            label = option.get("label")
+            label = label.strip() if isinstance(label, str) else ""
+            if not label or len(label) > 32:
+                raise refuse("field_dimension_options")
+            if any(o["label"] == label for o in labels):
+                raise refuse("field_dimension_option_duplicate")
+            labels.append({"label": label, "satisfied": option["satisfied"]})
+        if all(o["satisfied"] for o in labels) or not any(o["satisfied"] for o in labels):
+            raise refuse("field_dimension_no_dissatisfied")
+        out.append({"name": name, "options": labels})
+    return out
+
+
+async def set_dimensions(session: AsyncSession, actor: User | None, category_id: int, raw: Any) -> Category:
+    """Replace a top category's visit-back dimensions (its site's own set, or the shared one)."""
+    require_admin(actor, "configure surveys")
+    row = await get(session, category_id)
+    if row.parent_id is not None:
+        raise ActionRefused(
+            "category_survey_top_only", "visit-back dimensions are set on a top category (大类别)"
+        )
+    cleaned = _clean_dimensions(raw)
+    before = [_dimension_view(d) for d in await dimensions(session, row)]
+    await session.execute(
+        delete(SurveyDimension).where(
+            SurveyDimension.category == row.code,
+            SurveyDimension.site_id.is_(None)
+            if row.site_id is None
+            else SurveyDimension.site_id == row.site_id,
+        )
+    )
+    for sort, dim in enumerate(cleaned):
+        session.add(
+            SurveyDimension(
+                site_id=row.site_id, category=row.code, name=dim["name"], options=dim["options"], sort=sort
+            )
+        )
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "category.survey",
+        "category",
+        row.id,
+        before={"code": row.code, "dimensions": before},
+        after={"code": row.code, "dimensions": cleaned},
+    )
+    return row
