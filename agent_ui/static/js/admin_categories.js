@@ -24,7 +24,7 @@ function render() {
     el("td", {}, c.parent_id ? `　└ ${c.name}` : c.name), el("td", {}, c.code),
     el("td", {}, t(c.parent_id ? "cat.sub" : "cat.top")), el("td", {}, siteName(c.site_id)),
     el("td", { "data-workflow": c.workflow_key }, workflowCell(c)),
-    el("td", {}, c.parent_id ? "" : dimsText(c.dimensions || []) || el("span", { class: "muted" }, t("cat.no_survey"))),
+    el("td", { class: "wrap" }, c.parent_id ? "" : dimsText(c.dimensions || []) || el("span", { class: "muted" }, t("cat.no_survey"))),
     el("td", { class: "num" }, String(c.orders)),
     el("td", { "data-state": c.enabled ? "enabled" : "disabled" }, t(c.enabled ? "cat.enabled" : "cat.disabled")),
     el("td", {},
