@@ -567,8 +567,11 @@ async def timeline(
                 "internal": to_staff is not None,
                 "to_user": to_staff,
                 "urgency": note.urgency if to_staff is not None else None,
-                # an alert's subject is "[urgent] GZ…": this order, said by the urgency word
-                "subject": "" if to_staff is not None and note.subject.startswith("[") else note.subject,
+                # an alert's subject is "【即将超期】GZ… 标题" (before: "[urgent] GZ…"): this order and
+                # what its text says already
+                "subject": ""
+                if to_staff is not None and note.subject.startswith(("[", "【"))
+                else note.subject,
                 "content": note.body,
                 "state": note.state,
                 "error": note.error,

@@ -30,7 +30,7 @@ from ticketing.notify import enqueue
 from ticketing.workflow.conditions import parse_duration
 
 if TYPE_CHECKING:
-    from ticketing.workflow.definition import Definition, Node, Notify
+    from ticketing.workflow.definition import Definition, Node, Notify, Reminder
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,12 @@ def _site_calendar(timezone: str, calendar_json: str) -> WorkCalendar:
     )
 
 
+def day_length(calendar: str) -> dt.timedelta:
+    """A working day's length on a workflow's calendar by name, for comparing durations when no
+    site is known yet (an import): 24 h round the clock, else the default business day."""
+    return (_always() if calendar == "24x7" else _china()).working_days(1)
+
+
 def amount(calendar: WorkCalendar, text: Any) -> dt.timedelta:
     days, rest = parse_duration(text)
     return calendar.working_days(days) + rest
@@ -91,6 +97,23 @@ def _notify_payload(notify: Notify, kind: str) -> dict[str, Any]:
     }
 
 
+def reminder_offset(calendar: WorkCalendar, limit: dt.timedelta, reminder: Reminder) -> dt.timedelta | None:
+    """Working time from entering the step to ``reminder``, or None where it would fall at or
+    after the deadline (a ``limit_by`` value it does not fit, a version stored before
+    ``reminder_after_limit``): the overrun alert speaks then, not a reminder."""
+    offset = amount(calendar, reminder.offset)
+    if offset >= limit:
+        return None
+    return limit - offset if reminder.before else offset
+
+
+def _reminder_payload(reminder: Reminder, at: dt.timedelta, limit: dt.timedelta) -> dict[str, Any]:
+    """``soon``: the reminder says 即将超期, being in the deadline's half (every ``before:`` one,
+    and an ``after: 45m`` of 1 h); else it is a 时限提醒 naming the deadline (``after: 30m`` of
+    7 days)."""
+    return {**_notify_payload(reminder.notify, "reminder"), "soon": reminder.before or at * 2 >= limit}
+
+
 async def node_timers(
     session: AsyncSession, order: WorkOrder, definition: Definition, node: Node, entered: dt.datetime
 ) -> list[dict[str, Any]]:
@@ -100,17 +123,21 @@ async def node_timers(
     if limit is None or node.sla is None:
         return []
     calendar = await calendar_for(session, order, definition, node)
-    due = calendar.add_working_time(entered, amount(calendar, limit))
+    working = amount(calendar, limit)
+    due = calendar.add_working_time(entered, working)
     order.due_at = due
-    timers = [
-        {
-            "node": node.id,
-            "kind": "remind",
-            "due_at": calendar.add_working_time(entered, amount(calendar, after)),
-            "payload": _notify_payload(notify, "reminder"),
-        }
-        for after, notify in node.sla.reminders
-    ]
+    timers = []
+    for reminder in node.sla.reminders:
+        at = reminder_offset(calendar, working, reminder)
+        if at is not None:
+            timers.append(
+                {
+                    "node": node.id,
+                    "kind": "remind",
+                    "due_at": calendar.add_working_time(entered, at),
+                    "payload": _reminder_payload(reminder, at, working),
+                }
+            )
     if node.sla.overrun is not None:
         timers.append(
             {
@@ -131,6 +158,32 @@ async def cancel_timers(session: AsyncSession, order_id: int) -> None:
     )
 
 
+#: the subject of a notice to staff, by its kind: 【即将超期】GZ20261127000001 天河路1号停电
+SUBJECTS = {
+    "reminder": "即将超期",
+    "deadline": "时限提醒",
+    "overrun": "已超期",
+    "forwarded": "转派",
+    "reassigned": "改派",
+    "cc": "抄送",
+    "supervise": "督办",
+    "voided": "已作废",
+    "stranded": "待改派",
+    "converted": "转协调单",
+    "extension_request": "延期申请",
+    "extension_approved": "延期已批准",
+    "extension_refused": "延期未批准",
+}
+
+
+def subject(order: WorkOrder, label: str) -> str:
+    """``【label】number title`` on one line, within the column (255)."""
+    from ticketing.notify import one_line
+
+    title = one_line(order.title or "")
+    return f"【{label}】{order.number}{' ' + title if title else ''}"[:255]
+
+
 async def notify_users(
     session: AsyncSession,
     order: WorkOrder,
@@ -140,9 +193,13 @@ async def notify_users(
     channels: tuple[str, ...] | list[str],
     urgency: str,
     message: str,
+    label: str | None = None,
 ) -> list[Notification]:
-    """Queue a reminder for each user on each channel (screen: a bus event; sms/email: the outbox)."""
+    """Queue a reminder for each user on each channel (screen: a bus event; sms/email: the
+    outbox). The subject says what it is (``label``, else the kind's ``SUBJECTS`` word), the
+    order's number and title; ``urgency`` is a column of its own."""
     rows = []
+    heading = subject(order, label or SUBJECTS.get(kind, "工单提醒"))
     for user in users:
         for channel in channels:
             recipient = {"screen": user.staff_no, "sms": user.phone, "email": user.email}[channel]
@@ -154,7 +211,7 @@ async def notify_users(
                 user_id=user.id,
                 order_id=order.id,
                 urgency=urgency,
-                subject=f"[{urgency}] {order.number}",
+                subject=heading,
                 body=message,
                 state="sent" if channel == "screen" else "pending",
                 sent_at=utcnow() if channel == "screen" else None,
@@ -176,6 +233,25 @@ async def notify_users(
                     ),
                 )
     return rows
+
+
+def reminder_text(order: WorkOrder, kind: str, soon: bool, now: dt.datetime) -> tuple[str, str]:
+    """(subject word, text) of a reminder or overrun alert firing at ``now``, as things are then:
+    已超期 once the deadline has passed (the overrun, or a reminder fired late); 即将超期 for a
+    reminder in the deadline's half (``soon``; timers written before ``soon`` was kept were all
+    said so); else a 时限提醒 that names the deadline."""
+    due = order.due_at
+    when = due.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M") if due else ""
+    late = kind == "overrun" or (due is not None and _aware(now) >= _aware(due))
+    if late:
+        return SUBJECTS["overrun"], f"工单 {order.number}（{order.status}）已超期，时限 {when}"
+    if soon:
+        return SUBJECTS["reminder"], f"工单 {order.number}（{order.status}）即将超期，时限 {when}"
+    return SUBJECTS["deadline"], f"工单 {order.number}（{order.status}）请在时限 {when} 前办理"
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 class SlaWorker:
@@ -249,13 +325,7 @@ class SlaWorker:
         payload = timer.payload
         users = await resolve(session, [payload.get("to") or [{"current_handlers": True}]], order)
         kind = payload.get("kind", "reminder")
-        verb = "已超期" if kind == "overrun" else "即将超期"
-        due = (
-            order.due_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
-            if order.due_at
-            else ""
-        )
-        message = f"工单 {order.number}（{order.status}）{verb}，时限 {due}"
+        label, message = reminder_text(order, kind, bool(payload.get("soon", True)), now)
         await notify_users(
             session,
             order,
@@ -264,6 +334,7 @@ class SlaWorker:
             channels=payload.get("channels", ["screen"]),
             urgency=payload.get("urgency", "normal"),
             message=message,
+            label=label,
         )
 
     async def purge_notices(self, now: dt.datetime | None = None) -> int:

@@ -131,10 +131,21 @@ class Notify:
 
 
 @dataclasses.dataclass(frozen=True)
+class Reminder:
+    """``{before: 15m}``: that much working time before the step's deadline (即将超期);
+    ``{after: 30m}``: that long after entering the step (a 时限提醒 naming the deadline). Either
+    one only where it falls before the deadline the order's limit gives."""
+
+    offset: str
+    notify: Notify
+    before: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class Sla:
     limit: str
     limit_by: Mapping[str, Any] | None = None  # {field: 严重程度, values: {一般: 1h, 重大: 7d}}
-    reminders: tuple[tuple[str, Notify], ...] = ()  # (after, notify)
+    reminders: tuple[Reminder, ...] = ()
     overrun: Notify | None = None
     action: Mapping[str, Any] | None = None  # {type: convert, category: coordination, ...}
     calendar: str = ""  # overrides the definition's calendar for this step (business | 24x7)
@@ -269,6 +280,7 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
     calendar = str(data.get("calendar", "business"))
     if calendar not in CALENDARS:
         bad("unknown_calendar", f"unknown calendar {calendar!r} (use business or 24x7)", value=calendar)
+    _check_reminders(nodes, calendar, bad_since)
     title = data.get("title") or []
     title_fields = tuple(str(f) for f in (title if isinstance(title, (list, tuple)) else [title]))
     for fname in title_fields:
@@ -519,8 +531,19 @@ def _parse_sla(
         bad("sla_without_limit", f"{where}: SLA needs 'limit' or 'limit_by'")
     reminders = []
     for rem in raw.get("reminders") or []:
-        limits.append(rem.get("after"))
-        reminders.append((str(rem.get("after")), _parse_notify(rem, fields, where, bad)))
+        if not isinstance(rem, Mapping):
+            bad("bad_reminder", f"{where}: a reminder is a mapping like {{before: 15m}}")
+            continue
+        if ("before" in rem) == ("after" in rem):
+            bad(
+                "bad_reminder",
+                f"{where}: a reminder needs one of 'before' (the deadline) or 'after' (entering the step)",
+            )
+            continue
+        before = "before" in rem
+        offset = rem["before"] if before else rem["after"]
+        limits.append(offset)
+        reminders.append(Reminder(str(offset), _parse_notify(rem, fields, where, bad), before))
     for limit in limits:
         try:
             parse_duration(limit)
@@ -551,6 +574,47 @@ def _parse_sla(
         action=action,
         calendar=calendar,
     )
+
+
+def sla_limits(sla: Sla) -> list[str]:
+    """Every limit the step can have: its ``limit`` and each of ``limit_by``'s values."""
+    values = [str(v) for v in ((sla.limit_by or {}).get("values") or {}).values() if v]
+    return [*values, sla.limit] if sla.limit else values
+
+
+def _working(text: str, day: Any) -> Any:
+    days, rest = parse_duration(text)
+    return day * days + rest
+
+
+def _check_reminders(nodes: list[Node], calendar: str, bad_since: Any) -> None:
+    """A reminder that falls at or after the deadline of every limit the step can have would
+    say 即将超期 once the step is late, or never: refused (``reminder_after_limit``). Working
+    days count at the calendar's length (24 h round the clock, else the default business day;
+    a site with longer days can only move a reminder earlier). One that fits some of the limits
+    of a ``limit_by`` reminds only orders given those (``sla.reminder_at``). A version stored
+    before this rule keeps loading: its reminders past the deadline are left out at run time."""
+    from ticketing.sla import day_length
+
+    for node in nodes:
+        if node.sla is None or not node.sla.reminders:
+            continue
+        day = day_length(node.sla.calendar or calendar)
+        try:
+            limits = [_working(limit, day) for limit in sla_limits(node.sla)]
+            for rem in node.sla.reminders:
+                offset = _working(rem.offset, day)
+                if limits and all(offset >= limit for limit in limits):
+                    key = "before" if rem.before else "after"
+                    bad_since(
+                        "reminder_after_limit",
+                        f"node {node.id!r}: reminder {key}: {rem.offset} is not within the step's time limit"
+                        f" ({' / '.join(sla_limits(node.sla))})",
+                        node=node.id,
+                        value=f"{key}: {rem.offset}",
+                    )
+        except ConditionError:
+            continue  # bad_duration says so
 
 
 def _check_graph(nodes: list[Node], bad: Any) -> None:
