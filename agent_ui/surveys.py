@@ -24,7 +24,8 @@ from ticketing.workflow import engine, store
 routes = web.RouteTableDef()
 
 
-async def _survey_view(db, order: WorkOrder) -> dict:
+async def survey_view(db, order: WorkOrder) -> dict:
+    """The order's survey as the order page and the campaign card show it."""
     dims = await surveys.order_dimensions(db, order)
     results = list(
         await db.scalars(
@@ -67,7 +68,7 @@ async def _survey_view(db, order: WorkOrder) -> dict:
 async def get_survey(request: web.Request) -> web.Response:
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
         order = await engine.load_order(db, user, order_key(request))
-        return web.json_response(await _survey_view(db, order))
+        return web.json_response(await survey_view(db, order))
 
 
 @routes.post("/api/orders/{key}/survey")
@@ -92,7 +93,7 @@ async def record_survey(request: web.Request) -> web.Response:
         _, completed = await surveys.visit_back(
             db, user, order, answers, remark=remark.strip(), form=form, opinion=opinion.strip()
         )
-        view = await _survey_view(db, order)
+        view = await survey_view(db, order)
         view["completed"] = completed
         view["status"] = order.status
     return web.json_response(view, status=201)

@@ -38,6 +38,8 @@ DEFAULT_DISPOSITIONS = (
     ("wrong_number", "号码错误", True),
     ("refused", "拒绝回访", True),
 )
+#: the dispositions a visit-back takes from its survey only (``visit_back_survey``)
+SURVEY_DISPOSITIONS = ("satisfied", "dissatisfied")
 #: minutes before calling again a contact whose disposition is not final
 CALL_LATER_MINUTES = 60
 #: an attempt's outcome when the dialer stopped before the call ended
@@ -758,11 +760,7 @@ async def set_disposition(
     if any_contact and not contact.attempts and not await _on_a_call(session, contact.id):
         raise CampaignError("campaign.never_called", str(contact_id))
     if not any_contact:
-        caller = await last_caller(session, contact)
-        if caller is None and agent_id and contact.agent_id == agent_id:
-            raise CampaignError("campaign.not_dialed", str(contact_id))  # a preview offer not yet dialed
-        if not agent_id or caller != agent_id:
-            raise CampaignError("campaign.contact_not_yours", str(contact_id))
+        await _check_callers(session, contact, agent_id)
     if len(notes) > MAX_NOTES:
         raise CampaignError("campaign.notes_too_long", f"{len(notes)} characters")
     disposition = await session.scalar(
@@ -770,6 +768,50 @@ async def set_disposition(
     )
     if disposition is None:
         raise CampaignError("campaign.bad_disposition", code)
+    if code in SURVEY_DISPOSITIONS and await _visit_back(session, contact):
+        # 满意 / 不满意 of a visit-back is the order's survey (its dimensions, a complaint when
+        # unhappy): recorded by ``visit_back_survey``, never a bare code that opens nothing; once
+        # the order's survey is recorded (the order page), only the code it says
+        satisfied = await session.scalar(
+            select(SurveyResult.satisfied).where(SurveyResult.order_id == contact.order_id).limit(1)
+        )
+        if satisfied is None or code != ("satisfied" if satisfied else "dissatisfied"):
+            raise CampaignError("campaign.survey_instead", str(contact_id))
+    return await _dispose(session, contact, disposition, notes, agent_id, any_contact, actor, now)
+
+
+async def _check_callers(session: AsyncSession, contact: CampaignContact, agent_id: str) -> None:
+    """The agent made the contact's latest call (``campaign.not_dialed``: an offer of theirs not
+    yet dialed; ``campaign.contact_not_yours``: anyone else's)."""
+    caller = await last_caller(session, contact)
+    if caller is None and agent_id and contact.agent_id == agent_id:
+        raise CampaignError("campaign.not_dialed", str(contact.id))  # a preview offer not yet dialed
+    if not agent_id or caller != agent_id:
+        raise CampaignError("campaign.contact_not_yours", str(contact.id))
+
+
+async def _visit_back(session: AsyncSession, contact: CampaignContact) -> bool:
+    """The contact is a visit-back's (满意度回访): about a work order, in a ``visit_back`` campaign."""
+    if not contact.order_id:
+        return False
+    return (
+        await session.scalar(select(Campaign.kind).where(Campaign.id == contact.campaign_id)) == "visit_back"
+    )
+
+
+async def _dispose(
+    session: AsyncSession,
+    contact: CampaignContact,
+    disposition: Disposition,
+    notes: str,
+    agent_id: str,
+    any_contact: bool,
+    actor: User | None,
+    now: dt.datetime | None,
+    extra: dict[str, Any] | None = None,
+) -> CampaignContact:
+    """The result set on the contact (its state moved by the result), audited."""
+    code = disposition.code
     before = {"disposition": contact.disposition, "notes": contact.notes, "state": contact.state}
     contact.disposition = code
     contact.notes = notes
@@ -796,9 +838,60 @@ async def set_disposition(
             "notes": notes,
             "state": contact.state,
             "agent_id": agent_id,
+            **(extra or {}),
         },
     )
     return contact
+
+
+async def visit_back_survey(
+    session: AsyncSession,
+    contact_id: int,
+    answers: dict[str, str],
+    *,
+    remark: str = "",
+    agent_id: str,
+    actor: User,
+    now: dt.datetime | None = None,
+) -> tuple[CampaignContact, SurveyResult]:
+    """The agent working a visit-back contact records its order's survey (满意度回访) from the
+    campaign card: only the agent whose call is the contact's latest (as for a 结果代码), once
+    the customer answered (the call on now, or its outcome ``answered``: ``campaign.not_answered``
+    else). The survey is the order page's (``ticketing.surveys.record_survey``: the order's
+    dimensions, the data scope, due, once; a dissatisfied answer opens the linked complaint), and
+    the contact's 结果代码 follows it (满意 / 不满意, the remark as notes), audited both."""
+    from ticketing.surveys import record_survey  # ticketing's own check and complaint, one path
+
+    contact = await session.get(CampaignContact, contact_id)
+    if contact is None:
+        raise CampaignError("campaign.contact_not_found", str(contact_id))
+    if not await _visit_back(session, contact):
+        raise CampaignError("campaign.not_visit_back", str(contact_id))
+    await _check_callers(session, contact, agent_id)
+    latest = await session.scalar(
+        select(CampaignAttempt.outcome)
+        .where(CampaignAttempt.contact_id == contact.id)
+        .order_by(CampaignAttempt.id.desc())
+        .limit(1)
+    )
+    if latest not in ("", rules.ANSWERED):
+        raise CampaignError("campaign.not_answered", str(contact_id))
+    if len(remark) > MAX_NOTES:
+        raise CampaignError("campaign.notes_too_long", f"{len(remark)} characters")
+    order = await session.get(WorkOrder, contact.order_id)
+    if order is None:
+        raise CampaignError("campaign.contact_not_found", str(contact_id))
+    result = await record_survey(session, actor, order, answers, remark=remark)
+    await session.refresh(contact)  # a pending contact of the order is ``surveyed`` now
+    code = "satisfied" if result.satisfied else "dissatisfied"
+    disposition = await session.scalar(select(Disposition).where(Disposition.code == code))
+    if disposition is None:  # an installation that never started the dialer
+        await ensure_dispositions(session)
+        disposition = await session.scalar(select(Disposition).where(Disposition.code == code))
+    assert disposition is not None
+    extra = {"survey": True, "follow_up_order_id": result.follow_up_order_id}
+    contact = await _dispose(session, contact, disposition, remark, agent_id, False, actor, now, extra)
+    return contact, result
 
 
 async def recover(session: AsyncSession) -> int:

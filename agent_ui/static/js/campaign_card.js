@@ -50,6 +50,49 @@ async function render(ev, { preview }) {
     ...(actions ? [actions] : []),
     preview ? el("span") : form,
   );
+  if (!preview && ev.order_id) await renderSurvey(ev, box, form);
+}
+
+// the visit-back's survey (满意度回访) on the call's card: the order page's dimensions, recorded for
+// the order by the agent who has the call; a dissatisfied answer opens the linked complaint
+const SURVEY_CODES = new Set(["satisfied", "dissatisfied"]);
+
+async function renderSurvey(ev, box, disposition) {
+  let survey;
+  try { survey = await api(`/api/campaign-contacts/${ev.contact_id}/survey`); } catch { return; }
+  if (!survey.dimensions.length || !survey.due || box.hidden) return;
+  // its 满意 / 不满意 is the survey's, never a bare 结果代码 that opens no complaint
+  for (const option of disposition.querySelectorAll("[name=code] option")) {
+    if (SURVEY_CODES.has(option.value)) option.remove();
+  }
+  const form = el("form", { class: "form", id: "campaign-survey" },
+    el("h3", {}, t("survey.title")),
+    ...survey.dimensions.map((d) => el("label", {}, d.name,
+      el("select", { name: d.name, required: true }, el("option", { value: "" }, "—"),
+        ...d.options.map((o) => el("option", { value: o.label }, o.label))))),
+    el("label", {}, t("survey.remark"), el("input", { name: "remark", maxlength: "1000" })),
+    el("button", { type: "submit" }, t("survey.submit")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const answers = {};
+    for (const d of survey.dimensions) answers[d.name] = form.elements[d.name].value;
+    once(form, async () => {
+      try {
+        const saved = await api(`/api/campaign-contacts/${ev.contact_id}/survey`, { method: "POST", body: { answers, remark: form.elements.remark.value } });
+        const result = saved.results[0] || {};
+        const done = el("p", { id: "campaign-survey-saved" }, t("survey.saved"), " · ",
+          t(result.satisfied ? "camp.disposition.satisfied" : "camp.disposition.dissatisfied"),
+          ...(result.follow_up
+            ? [" · ", t("camp.card.follow_up"), " ",
+               el("a", { href: `/orders/${encodeURIComponent(result.follow_up)}`, target: "_blank", rel: "noopener" }, result.follow_up)]
+            : []));
+        // the survey set the 结果代码 too: what is left is to close the card
+        form.replaceWith(done, el("p", {}, el("button", { type: "button", onclick: () => { box.hidden = true; } }, t("camp.card.close"))));
+        disposition.remove();
+      } catch (err) { alert(errorText(err.errorId)); }
+    });
+  });
+  disposition.before(form);
 }
 
 // refusals after which the offer is gone (the campaign paused or finished, its calling hours over)
