@@ -77,13 +77,18 @@ async def listing(session: AsyncSession) -> dict[str, Any]:
     rows = list(await session.scalars(select(Category).order_by(Category.sort, Category.id)))
     names: dict[str, str] = {}
     enabled: set[str] = set()
-    for key, name, on in await session.execute(
-        select(WorkflowDefinition.key, WorkflowDefinition.name, WorkflowDefinition.enabled).order_by(
-            WorkflowDefinition.key, WorkflowDefinition.version
-        )
+    flow_category: dict[str, str] = {}  # the orders' category of the workflow's version in use
+    for key, name, on, body in await session.execute(
+        select(
+            WorkflowDefinition.key,
+            WorkflowDefinition.name,
+            WorkflowDefinition.enabled,
+            WorkflowDefinition.body,
+        ).order_by(WorkflowDefinition.key, WorkflowDefinition.version)
     ):
         if on or key not in enabled:
             names[key] = name
+            flow_category[key] = str((body or {}).get("category") or key)
         if on:
             enabled.add(key)
     used: dict[str, int] = {}
@@ -104,9 +109,23 @@ async def listing(session: AsyncSession) -> dict[str, Any]:
     tops = [r for r in rows if r.parent_id is None]
     children = [r for r in rows if r.parent_id is not None]
     top_ids = {r.id for r in tops}
+    top_names: dict[str, str] = {}
     for top in tops:
-        for row in [top, *(c for c in children if c.parent_id == top.id)]:
-            items.append(_listed(row, names, enabled, used, dims))
+        top_names.setdefault(top.code, top.name)
+    for top in tops:
+        own = _listed(top, names, enabled, used, dims)
+        items.append(own)
+        items.extend(_listed(c, names, enabled, used, dims) for c in children if c.parent_id == top.id)
+        wf_category = flow_category.get(top.workflow_key, "")
+        if not own["dimensions"] and wf_category and wf_category != top.code:
+            # a category without dimensions of its own is visited back with its workflow's
+            # category's (协调单 with 故障报修's: ticketing.surveys.order_dimensions)
+            inherited = dims.get((top.site_id, wf_category)) or dims.get((None, wf_category)) or []
+            if inherited:
+                own["dimensions_from"] = top_names.get(wf_category) or names.get(
+                    top.workflow_key, wf_category
+                )
+                own["inherited_dimensions"] = [_dimension_view(d) for d in inherited]
     items.extend(_listed(c, names, enabled, used, dims) for c in children if c.parent_id not in top_ids)
     sites = [
         {"id": s.id, "code": s.code, "name": s.name, "enabled": s.enabled}

@@ -279,7 +279,17 @@ async def test_visit_back_dimensions_are_set_on_a_top_category(client, world, ai
     status, sub = await admin.call(
         "POST", "/api/admin/categories", {"code": "billing_meter", "name": "表计争议", "parent_id": top["id"]}
     )
-    assert top["dimensions"] == [] and "dimensions" not in sub
+    assert top["dimensions"] == [] and "dimensions" not in sub and "dimensions_from" not in top
+    listed = {c["code"]: c for c in (await admin.call("GET", "/api/admin/categories"))[1]["items"]}
+    # 协调单 has none of its own: it is visited back with its workflow's category's (故障报修)
+    assert (
+        listed["coordination"]["dimensions"] == [] and listed["coordination"]["dimensions_from"] == "故障报修"
+    )
+    assert (
+        [d["name"] for d in listed["coordination"]["inherited_dimensions"]]
+        == [d["name"] for d in listed["fault"]["dimensions"]]
+        == ["服务技能", "服务礼仪", "抢修时效", "综合评价"]
+    )
     bad = [
         DIMS[0],
         {

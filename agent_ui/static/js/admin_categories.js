@@ -19,12 +19,19 @@ function workflowCell(c) {
   return c.workflow_enabled ? c.workflow_name : el("span", { class: "error" }, `${c.workflow_name} (${t("cat.workflow_off")})`);
 }
 
+// A category without dimensions of its own is visited back with its workflow's category's.
+function surveyCell(c) {
+  if (c.dimensions?.length) return dimsText(c.dimensions);
+  if (c.inherited_dimensions?.length) return el("span", { class: "muted" }, t("cat.inherited", { name: c.dimensions_from, dimensions: dimsText(c.inherited_dimensions) }));
+  return el("span", { class: "muted" }, t("cat.no_survey"));
+}
+
 function render() {
   document.querySelector("#cat-list tbody").replaceChildren(...data.items.map((c) => el("tr", { "data-id": c.id, "data-code": c.code, class: c.enabled ? "" : "muted" },
     el("td", {}, c.parent_id ? `　└ ${c.name}` : c.name), el("td", {}, c.code),
     el("td", {}, t(c.parent_id ? "cat.sub" : "cat.top")), el("td", {}, siteName(c.site_id)),
     el("td", { "data-workflow": c.workflow_key }, workflowCell(c)),
-    el("td", { class: "wrap" }, c.parent_id ? "" : dimsText(c.dimensions || []) || el("span", { class: "muted" }, t("cat.no_survey"))),
+    el("td", { class: "wrap" }, c.parent_id ? "" : surveyCell(c)),
     el("td", { class: "num" }, String(c.orders)),
     el("td", { "data-state": c.enabled ? "enabled" : "disabled" }, t(c.enabled ? "cat.enabled" : "cat.disabled")),
     el("td", {},

@@ -30,7 +30,7 @@ async function load() {
         el("td", { rowspan: span }, el("code", {}, w.key)),
         el("td", { rowspan: span }, w.category_name),
         el("td", { rowspan: span, class: "wrap" },
-          w.categories.length ? w.categories.join("、") : el("span", { class: "muted" }, t("wf.not_offered"))),
+          w.categories.length ? w.categories.join("、") : el("a", { class: "muted", href: "/admin/categories", title: t("wf.attach_hint") }, t("wf.not_offered"))),
       ] : [];
       const dim = v.enabled ? "" : "muted"; // a disabled version's own cells, not the workflow's
       rows.push(el("tr", { "data-key": w.key, "data-version": v.version },
