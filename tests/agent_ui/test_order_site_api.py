@@ -102,7 +102,7 @@ async def test_bad_values_are_refused_with_worded_field_errors(client):
             {"form": {**FAULT, "所属供电局": "HD"}, "caller_number": "not a phone <b>"},
             "caller_number",
             "field_bad_phone",
-            "来电号码",
+            "联系电话",
         ),
     ]
     for body, field, problem, words in cases:

@@ -530,9 +530,17 @@ async function takeIn(done) {
   }
 }
 
-// A category or subcategory disabled since the form was built is refused: the pick is marked.
+// The form's head as the server refused it, with the workflow's fields (markProblems), all at
+// once: a category or subcategory disabled since the form was built, a 联系电话 that is no number.
+const HEAD_INPUTS = { category: "intake-category", subcategory: "intake-subcategory", caller_number: "intake-caller" };
 function markPicks(problems) {
-  for (const name of ["category", "subcategory"]) $(`intake-${name}`).setAttribute("aria-invalid", problems[name] ? "true" : "false");
+  for (const [name, id] of Object.entries(HEAD_INPUTS)) {
+    const problem = problems[name];
+    $(id).setAttribute("aria-invalid", problem ? "true" : "false");
+    $(id).title = problem ? t(`problem.${problem}`) : "";
+  }
+  // the head is above the fields: the first field to put right is there
+  Object.values(HEAD_INPUTS).map($).find((input) => input.getAttribute("aria-invalid") === "true")?.focus();
 }
 
 function reset(keepResult = false) {
