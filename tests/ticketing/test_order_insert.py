@@ -196,3 +196,42 @@ async def test_the_new_order_is_an_ordinary_persistent_object(sm, seeded):
         assert list(s.dirty) == [order]
     async with sm() as s:
         assert await s.scalar(select(WorkOrder.title).where(WorkOrder.id == order.id)) == "改过的标题"
+
+
+@pytest.mark.parametrize(
+    "now",
+    [NOON, dt.datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))],
+    ids=["whole-second", "microseconds-at-+08"],
+)
+async def test_times_are_stored_as_the_text_the_orm_writes(sm, seeded, now):
+    """A new order's times and its rows' go in as the ORM writes the same moment (naive UTC; on
+    SQLite the DATETIME text with its microseconds even when they are 0), so reading, sorting and
+    comparing them as text or as times is the same for every row."""
+    async with sm.begin() as s:
+        order = await create_order(
+            s,
+            seeded.users["1001"],
+            workflow="fault_repair",
+            site_id=seeded.sites["GZ"].id,
+            form=FORM,
+            now=now,
+        )
+        orm = AuditLog(at=now, action="test.time", entity="test", entity_id=str(order.id))
+        s.add(orm)
+    async with sm() as s:
+
+        async def as_text(sql: str) -> set[str]:
+            return set((await s.execute(text(sql), {"id": order.id, "ref": str(order.id)})).scalars())
+
+        written = await as_text(
+            "SELECT CAST(at AS TEXT) FROM audit_log WHERE entity = 'test' AND entity_id = :ref"
+        )
+        assert len(written) == 1
+        for sql in (
+            "SELECT CAST(created_at AS TEXT) FROM work_orders WHERE id = :id",
+            "SELECT CAST(node_entered_at AS TEXT) FROM work_orders WHERE id = :id",
+            "SELECT CAST(assigned_at AS TEXT) FROM assignments WHERE order_id = :id",
+            "SELECT CAST(created_at AS TEXT) FROM notifications WHERE order_id = :id",
+        ):
+            assert await as_text(sql) == written, sql
+        assert (await s.get(WorkOrder, order.id)).created_at == now

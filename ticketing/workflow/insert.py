@@ -144,13 +144,6 @@ def _columns(table: Table) -> list[Column[Any]]:
     return [c for c in table.columns if not c.primary_key]
 
 
-def _default(column: Column[Any]) -> Any:
-    default = column.default
-    if default is None:
-        return None
-    return default.arg(None) if default.is_callable else default.arg
-
-
 Processors = list[tuple[str, Callable[[Any], Any] | None, Column[Any]]]
 
 
@@ -164,19 +157,66 @@ def _position(table: Table, key: str) -> int:
     return [c.key for c in _columns(table)].index(key)
 
 
-def _encode(processors: Processors, row: dict[str, Any]) -> list[Any]:
+#: per column, in order: its key in a row, its default (a callable, else the value) and how its
+#: value goes to the driver (None: as it is)
+Plan = list[tuple[str, Callable[[Any], Any] | None, Any, Callable[[Any], Any] | None]]
+
+_SAMPLES = (dt.datetime(2026, 11, 28, 0, 30, 5, 123456), dt.datetime(999, 1, 2, 3, 4, 5))
+
+
+def _utc_processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any]:
+    """A ``UtcDateTime``'s bind processing in one call instead of three (the decorator's wrapper,
+    its ``process_bind_param``, the dialect's DATETIME): naive UTC, and on SQLite, whose
+    DATETIME writes the ISO text with a space and microseconds, that text straight away. The
+    dialect's own processor is kept wherever it writes anything else (checked on samples)."""
+    inner = column.type.dialect_impl(dialect).impl_instance.bind_processor(dialect)
+    if inner is not None and all(inner(v) == v.isoformat(" ", "microseconds") for v in _SAMPLES):
+        inner = functools.partial(dt.datetime.isoformat, sep=" ", timespec="microseconds")
+    utc = dt.UTC
+
+    def process(value: dt.datetime | None) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(utc).replace(tzinfo=None)
+        return inner(value) if inner is not None else value
+
+    return process
+
+
+@functools.cache
+def _plan(dialect: Dialect, table: Table) -> Plan:
+    """Worked out once per table: this runs for every column of every row of every new order."""
+    plan: Plan = []
+    for key, process, column in _processors(dialect, table):
+        default = column.default
+        make = default.arg if default is not None and default.is_callable else None
+        value = default.arg if default is not None and not default.is_callable else None
+        if process is not None and isinstance(column.type, UtcDateTime):
+            process = _utc_processor(dialect, column)
+        plan.append((key, make, value, process))
+    return plan
+
+
+def _encode(plan: Plan, row: dict[str, Any]) -> list[Any]:
     """The row's values in column order, defaults filled in, as the driver takes them."""
     out = []
-    for key, process, column in processors:
-        value = row[key] if key in row else _default(column)
-        out.append(process(value) if process is not None else value)
+    append = out.append
+    for key, make, default, process in plan:
+        if key in row:
+            value = row[key]
+        elif make is not None:
+            value = make(None)
+        else:
+            value = default
+        append(process(value) if process is not None else value)
     return out
 
 
 def _order_values(dialect: Dialect, order: WorkOrder) -> list[Any]:
     """The order's values (number still None): read from the instance's own dict, not through
     the ORM's attribute machinery."""
-    return _encode(_processors(dialect, ORDERS), order.__dict__)
+    return _encode(_plan(dialect, ORDERS), order.__dict__)
 
 
 #: a column's value as it goes into the JSON document
@@ -259,9 +299,10 @@ async def _sqlite(
     sql = _sqlite_sql(dialect)
     # Encoded on the event loop: the thread only talks to SQLite.
     values = _order_values(dialect, order)
+    # each row's order id (a default until then) is set in the thread, once the order has one
     batches = {
-        kind: [_encode(_processors(dialect, table), {**row, key: None}) for row in getattr(rows, kind)]
-        for kind, (table, key) in KINDS.items()
+        kind: [_encode(_plan(dialect, table), row) for row in getattr(rows, kind)]
+        for kind, (table, _) in KINDS.items()
     }
     call_sql, call_params = _call_compiled(dialect)[0], _call_params(dialect, call)
     number_at, customer_at = _position(ORDERS, "number"), _position(ORDERS, "customer_id")
