@@ -10,7 +10,10 @@ dialplan puts the caller back into the queue. A caller whose number is withheld
 has nothing to be called back on: the queue's periodic announcement does not offer
 them 9 (``[hotline-queue]`` sets their channel's language to ``<language>_withheld``,
 whose ``hotline/queue-callback`` only asks them to hold), and should they press it
-anyway they are told a callback needs their number and stay in the queue.
+anyway nothing happens: ``[hotline-queue-exit]`` has a 9 only for a caller ID that is a number
+(``9/_X!``, ``9/_+X!``), so app_queue keeps them where they were. The refusal below is for a
+dialplan that sends them here all the same: told a callback needs their number, they are queued
+again.
 """
 
 from __future__ import annotations
