@@ -196,10 +196,29 @@ async def _load_latest(session: AsyncSession, key: str) -> Workflow | None:
 _latest: Cache[Workflow | None] = Cache("workflow.latest", (WorkflowDefinition,), _load_latest)
 
 
+class WorkflowDisabled(NotFound):
+    """流程已停用: every version of the workflow is disabled, so no new order starts on it (a
+    form left open while an admin disabled it). A ``NotFound`` for callers asking whether there is
+    a version to use, its own id (409) for the person creating the order."""
+
+    error_id = "workflow_disabled"
+
+
 async def latest(session: AsyncSession, key: str) -> Workflow:
-    """The highest enabled version of ``key``."""
+    """The highest enabled version of ``key``; ``WorkflowDisabled`` when it has versions but
+    none enabled, ``NotFound`` when it has none."""
     workflow = await _latest.get(session, key)
     if workflow is None:
+        row = await session.scalar(
+            select(WorkflowDefinition.name)
+            .where(WorkflowDefinition.key == key)
+            .order_by(WorkflowDefinition.version.desc())
+            .limit(1)
+        )
+        if row is not None:
+            raise WorkflowDisabled(
+                f"workflow {key!r} is disabled (停用): no new orders start on it", workflow=key, name=row
+            )
         raise NotFound(f"no enabled workflow {key!r}", entity="workflow", key=key)
     return workflow
 
