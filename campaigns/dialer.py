@@ -7,7 +7,11 @@ contacts from the campaign's source and then:
   campaign's pacing (calls in flight, calls per second);
 - preview: offers the next due contact to each ready agent who has none; the
   agent presses dial (``preview_dial``) or skip (``preview_skip``). An agent
-  who signs out with a contact offered gives it back to the list.
+  who signs out with a contact offered gives it back to the list, and so does
+  one who neither dials nor skips it within ``OFFER_SECONDS`` (a seat signed in
+  with no console to show the card: the demo's simulated agents, a closed
+  browser); that agent is then offered nothing for a while (``LAPSE_COOLDOWN``,
+  doubled for each lapse in a row), so a colleague gets the customer.
 
 Outcomes arrive from the telephony side (``on_outcome``) and go through the
 retry rules. The number is checked against the do-not-call list at dial time,
@@ -44,6 +48,12 @@ log = logging.getLogger(__name__)
 
 #: an agent whose own phone did not pick up is left alone this long
 AGENT_COOLDOWN = 60.0
+#: a preview offer nobody dials or skips within this long goes back to the list (seconds)
+OFFER_SECONDS = 300.0
+#: the agent who let an offer lapse is offered nothing this long, doubled for each lapse in a row
+#: (up to ``LAPSE_COOLDOWN_MAX``); dialing or skipping an offer starts the count again
+LAPSE_COOLDOWN = 60.0
+LAPSE_COOLDOWN_MAX = 3600.0
 #: how often generated campaigns look for new contacts (seconds)
 REFRESH_EVERY = 30.0
 
@@ -87,6 +97,8 @@ class Dialer:
         self.pacers: dict[int, rules.Pacer] = {}
         self.calls: dict[str, InFlight] = {}  # call id -> what it is for
         self.offers: dict[str, int] = {}  # agent id -> contact id offered in preview
+        self.offered_at: dict[str, float] = {}  # agent id -> clock when the offer was made
+        self.lapses: dict[str, int] = {}  # agent id -> offers let lapse in a row
         self.cooling: dict[str, float] = {}  # agent id -> clock when it may be used again
         self.tallies: dict[int, rules.AbandonTally] = {}  # predictive: answers and abandons per campaign
         self._refreshed: dict[int, float] = {}
@@ -291,6 +303,7 @@ class Dialer:
                 if not await store.claim(session, contact.id, agent_id=agent_id):
                     continue
             self.offers[agent_id] = contact.id
+            self.offered_at[agent_id] = self.clock()
             await self.bus.publish(
                 CampaignContactOffered(
                     staff_no=agent_id,
@@ -325,7 +338,8 @@ class Dialer:
         the contact already), outside its calling window, or of a contact no longer offered to the
         agent, leave the agent's screen; a contact still held for the agent goes back to the list.
         Checked every tick for every offer: one read, without the write lock (SQLite); a write
-        only for an offer that goes."""
+        only for an offer that goes. An offer nobody dialed or skipped within ``OFFER_SECONDS``
+        goes too (``campaign.offer_lapsed``), and its agent cools down (``_lapsed``)."""
         if not self.offers:
             return
         async with self._readers() as session:
@@ -350,13 +364,24 @@ class Dialer:
                 if row is not None and held
                 else "campaign.not_offered"
             )
+            if not reason and self.clock() - self.offered_at.get(agent_id, self.clock()) >= OFFER_SECONDS:
+                reason = "campaign.offer_lapsed"
+                self._lapsed(agent_id)
             if reason:
                 await self._withdraw(agent_id, contact_id, reason)
+
+    def _lapsed(self, agent_id: str) -> None:
+        """The agent let an offer lapse: offered nothing for ``LAPSE_COOLDOWN``, doubled for each
+        lapse in a row (a seat nobody watches soon holds no customer for long)."""
+        lapses = self.lapses[agent_id] = self.lapses.get(agent_id, 0) + 1
+        pause = min(LAPSE_COOLDOWN * 2 ** (lapses - 1), LAPSE_COOLDOWN_MAX)
+        self.cooling[agent_id] = max(self.cooling.get(agent_id, 0.0), self.clock() + pause)
 
     async def _withdraw(self, agent_id: str, contact_id: int, reason: str) -> None:
         """The offer goes (the contact back to pending if still held) and the agent's card with it."""
         if self.offers.get(agent_id) == contact_id:
             del self.offers[agent_id]
+            self.offered_at.pop(agent_id, None)
         async with self.sessions.begin() as session:
             contact = await session.get(CampaignContact, contact_id)
             if contact is not None and contact.agent_id == agent_id:
@@ -364,7 +389,9 @@ class Dialer:
             campaign_id = contact.campaign_id if contact else 0
         log.info("preview contact %s withdrawn from agent %s: %s", contact_id, agent_id, reason)
         await self.bus.publish(
-            CampaignOfferWithdrawn(staff_no=agent_id, campaign_id=campaign_id, contact_id=contact_id)
+            CampaignOfferWithdrawn(
+                staff_no=agent_id, campaign_id=campaign_id, contact_id=contact_id, reason=reason
+            )
         )
 
     async def preview_dial(self, agent_id: str, contact_id: int) -> tuple[bool, str]:
@@ -387,6 +414,8 @@ class Dialer:
                 await self._withdraw(agent_id, contact_id, refusal)
                 return False, refusal
             self.offers.pop(agent_id, None)
+            self.offered_at.pop(agent_id, None)
+            self.lapses.pop(agent_id, None)  # someone reads the card: the next lapse counts from one
             if refusal:
                 return False, refusal
             return True, next(iter(set(self.calls) - before))
@@ -397,6 +426,7 @@ class Dialer:
             return
         async with self._lock:
             contact_id = self.offers.pop(event.agent_id, None)
+            self.offered_at.pop(event.agent_id, None)
             if contact_id is None:
                 return
             async with self.sessions.begin() as session:
@@ -413,6 +443,8 @@ class Dialer:
             if self.offers.get(agent_id) != contact_id:
                 return False
             del self.offers[agent_id]
+            self.offered_at.pop(agent_id, None)
+            self.lapses.pop(agent_id, None)
             async with self.sessions.begin() as session:
                 await store.release(session, contact_id, "skipped")
             return True

@@ -56,11 +56,15 @@ class CampaignCallEnded(Event):
 
 @event
 class CampaignOfferWithdrawn(Event):
-    """Preview: the offered contact went back to the list (its agent signed out)."""
+    """Preview: the offered contact went back to the list (its agent signed out, the campaign
+    paused, finished or out of its hours, or the offer lapsed: ``reason``)."""
 
     staff_no: str
     campaign_id: int
     contact_id: int
+    #: why, when the dialer knows: campaign.not_running, campaign.outside_window,
+    #: campaign.not_offered, campaign.offer_lapsed ("" when the agent signed out)
+    reason: str = ""
 
 
 @event
