@@ -2,7 +2,7 @@
 offers: create, rename, 停用 / 启用 (never deleted: orders keep naming them), attach a top
 category to an enabled workflow (one shared with other categories only once confirmed:
 ``category_workflow_shared``), and its visit-back (回访) scoring dimensions. Admins only
-(``config.admin``), CSRF on writes; bad input is ``invalid_fields`` naming each field and
+(``config.admin``), CSRF on writes; categories are created shared by every site; bad input is ``invalid_fields`` naming each field and
 nothing is stored; every change is audited by ``ticketing.category_admin``."""
 
 from __future__ import annotations
@@ -61,10 +61,16 @@ async def update_category(request: web.Request) -> web.Response:
 @routes.put("/api/admin/categories/{id}/survey")
 @requires("config.admin")
 async def set_survey(request: web.Request) -> web.Response:
-    """{dimensions: [{name, options: [{label, satisfied}]}]}: the top category's whole set."""
+    """{dimensions: [{name, options: [{label, satisfied}]}], site_id?}: the top category's whole
+    set, the shared one (no site_id) or a site's own (replacing the shared one there)."""
     body = await json_body(request)
     if "dimensions" not in body:
         raise UiError("request.invalid", "dimensions is required", field="dimensions")
+    unknown = set(body) - {"dimensions", "site_id"}
+    if unknown:
+        raise UiError("request.invalid", f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        row = await category_admin.set_dimensions(db, user, path_int(request, "id"), body["dimensions"])
+        row = await category_admin.set_dimensions(
+            db, user, path_int(request, "id"), body["dimensions"], body.get("site_id")
+        )
         return web.json_response(await _answer(db, row))

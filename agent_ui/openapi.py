@@ -382,15 +382,16 @@ _SUMMARIES = {
         " the workflows with the categories each serves, and the sites (admins)"
     ),
     ("POST", "/api/admin/categories"): (
-        "业务类别: create a 大类别 or 小类别 (code, name, parent_id, site_id, workflow_key; a workflow"
-        " serving other categories only with confirm, else category_workflow_shared)"
+        "业务类别: create a 大类别 or 小类别, shared by every site (code, name, parent_id, workflow_key;"
+        " a workflow serving other categories only with confirm, else category_workflow_shared)"
     ),
     ("PATCH", "/api/admin/categories/{id}"): (
         "业务类别: rename (name), 停用 / 启用 (enabled) or attach a 大类别 to an enabled workflow"
         " (workflow_key, confirm); the code never changes, categories are never deleted"
     ),
     ("PUT", "/api/admin/categories/{id}/survey"): (
-        "业务类别: a 大类别's visit-back (回访) dimensions, the whole set: [{name, options: [{label, satisfied}]}]"
+        "业务类别: a 大类别's visit-back (回访) dimensions, the whole set: {dimensions: [{name, options:"
+        " [{label, satisfied}]}], site_id: a site's own set, else the shared one}"
     ),
     ("POST", "/api/orders"): "Create an order (intake)",
     (

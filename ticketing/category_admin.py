@@ -14,9 +14,13 @@ each top category starts orders on, and its visit-back (满意度回访) scoring
   协调单 on 故障报修's): attaching one that already serves other enabled top categories is
   refused as ``category_workflow_shared`` naming them, unless the admin confirmed it
   (``confirm``), so the admin always sees where else it is used.
-* Visit-back dimensions are bound per site × top category (``survey_dimensions``, the
-  category's own site or the shared set); saving them replaces the set. Recorded surveys keep
-  their answers by dimension name, so they are unaffected.
+* Visit-back dimensions are bound per site × top category (``survey_dimensions``): the shared
+  set (every site's default) or a site's own, which replaces the default for that site's
+  orders (``ticketing.surveys.dimensions_for``); saving one replaces that set. Recorded surveys
+  keep their answers by dimension name, so they are unaffected.
+* Categories are created shared by every site: intake (``GET /api/intake``) offers every
+  enabled category whatever its ``site_id``, so a site's own row (set up from Python,
+  ``ticketing.categories.add_category``) is listed but not created here.
 
 Every change is audited (entity ``category``; ``category.survey`` for the dimensions).
 """
@@ -36,7 +40,7 @@ from ticketing.ids import is_id, known
 from ticketing.models import Category, Site, SurveyDimension, User, WorkflowDefinition, WorkOrder
 
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
-_CREATE = ("code", "name", "parent_id", "site_id", "workflow_key", "confirm")
+_CREATE = ("code", "name", "parent_id", "workflow_key", "confirm")
 _UPDATE = ("name", "enabled", "workflow_key", "confirm")
 #: at most this many dimensions per category and options per dimension
 MAX_DIMENSIONS = 20
@@ -151,6 +155,12 @@ def _listed(
     out["orders"] = used.get(row.code, 0)
     if row.parent_id is None:
         out["dimensions"] = [_dimension_view(d) for d in dims.get((row.site_id, row.code), [])]
+        if row.site_id is None:  # the sites with a set of their own, replacing this one there
+            out["site_dimensions"] = [
+                {"site_id": site, "dimensions": [_dimension_view(d) for d in rows]}
+                for (site, code), rows in sorted(dims.items(), key=lambda kv: kv[0][0] or 0)
+                if code == row.code and site is not None
+            ]
     return out
 
 
@@ -212,7 +222,7 @@ async def _refuse_shared(session: AsyncSession, key: str, row_id: int | None) ->
 
 async def create(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> Category:
     """A new 大类别 (no ``parent_id``) or 小类别 (under the top category ``parent_id``), shared by
-    every site or a site's own (``site_id``); a top one may be attached to a workflow."""
+    every site; a top one may be attached to a workflow."""
     require_admin(actor, "configure categories")
     problems: dict[str, str] = {name: "field_unknown" for name in set(values) - set(_CREATE)}
     out = clean_texts(dict(values), {"code": 32, "name": 64}, problems)
@@ -224,17 +234,6 @@ async def create(session: AsyncSession, actor: User | None, values: Mapping[str,
             problems["code"] = "field_bad_category_code"
     if "name" not in problems and not name:
         problems["name"] = "field_required"
-    site_id = values.get("site_id")
-    if site_id in (None, ""):
-        site_id = None
-    elif not is_id(site_id):
-        problems["site_id"] = "field_not_number"
-    else:
-        site = await session.get(Site, site_id)
-        if site is None:
-            problems["site_id"] = "field_unknown_site"
-        elif not site.enabled:
-            problems["site_id"] = "field_site_disabled"
     parent: Category | None = None
     parent_id = values.get("parent_id")
     if parent_id not in (None, ""):
@@ -248,13 +247,9 @@ async def create(session: AsyncSession, actor: User | None, values: Mapping[str,
                 problems["parent_id"] = "field_category_too_deep"  # two levels: 大类别 / 小类别
     key = await _workflow(session, values, problems, top=parent is None and "parent_id" not in problems)
     confirm = _confirmed(values, problems)
-    if "code" not in problems and "site_id" not in problems:
-        clash = await session.scalar(
-            select(Category.id).where(
-                Category.code == code,
-                Category.site_id.is_(None) if site_id is None else Category.site_id == site_id,
-            )
-        )
+    if "code" not in problems:
+        # orders, reports and templates name a category by its code alone: one code, one category
+        clash = await session.scalar(select(Category.id).where(Category.code == code).limit(1))
         if clash:
             problems["code"] = "field_duplicate"
     if problems:
@@ -268,7 +263,7 @@ async def create(session: AsyncSession, actor: User | None, values: Mapping[str,
         code=code,
         name=name,
         parent_id=parent.id if parent else None,
-        site_id=site_id,
+        site_id=None,
         workflow_key=(parent.workflow_key if parent else key) or "",
         number_pattern="",
         form_schema={},
@@ -324,16 +319,19 @@ async def update(
     return row
 
 
-async def dimensions(session: AsyncSession, row: Category) -> list[SurveyDimension]:
+def _of(row: Category, site_id: int | None) -> Any:
+    """The survey_dimensions rows of ``row``'s code for ``site_id`` (None: the shared set)."""
+    return (
+        SurveyDimension.category == row.code,
+        SurveyDimension.site_id.is_(None) if site_id is None else SurveyDimension.site_id == site_id,
+    )
+
+
+async def dimensions(session: AsyncSession, row: Category, site_id: int | None) -> list[SurveyDimension]:
     return list(
         await session.scalars(
             select(SurveyDimension)
-            .where(
-                SurveyDimension.category == row.code,
-                SurveyDimension.site_id.is_(None)
-                if row.site_id is None
-                else SurveyDimension.site_id == row.site_id,
-            )
+            .where(*_of(row, site_id))
             .order_by(SurveyDimension.sort, SurveyDimension.id)
         )
     )
@@ -383,28 +381,40 @@ def _clean_dimensions(raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-async def set_dimensions(session: AsyncSession, actor: User | None, category_id: int, raw: Any) -> Category:
-    """Replace a top category's visit-back dimensions (its site's own set, or the shared one)."""
+_SHARED = object()  # the set_dimensions default: the category's own set (the shared one)
+
+
+async def set_dimensions(
+    session: AsyncSession, actor: User | None, category_id: int, raw: Any, site_id: Any = _SHARED
+) -> Category:
+    """Replace a top category's visit-back dimensions: the shared set (``site_id`` None or not
+    given), or a site's own (an enabled site), which its orders are visited back with instead.
+    A category that is a site's own row has only that site's set."""
     require_admin(actor, "configure surveys")
     row = await get(session, category_id)
     if row.parent_id is not None:
         raise ActionRefused(
             "category_survey_top_only", "visit-back dimensions are set on a top category (大类别)"
         )
+    if site_id is _SHARED or site_id in (None, ""):
+        site_id = row.site_id
+    elif not is_id(site_id):
+        raise FieldErrors({"site_id": "field_not_number"})
+    else:
+        site = await session.get(Site, site_id)
+        if site is None:
+            raise FieldErrors({"site_id": "field_unknown_site"})
+        if not site.enabled:
+            raise FieldErrors({"site_id": "field_site_disabled"})
+        if row.site_id is not None and site_id != row.site_id:
+            raise FieldErrors({"site_id": "field_bad_option"})  # another site's own category
     cleaned = _clean_dimensions(raw)
-    before = [_dimension_view(d) for d in await dimensions(session, row)]
-    await session.execute(
-        delete(SurveyDimension).where(
-            SurveyDimension.category == row.code,
-            SurveyDimension.site_id.is_(None)
-            if row.site_id is None
-            else SurveyDimension.site_id == row.site_id,
-        )
-    )
+    before = [_dimension_view(d) for d in await dimensions(session, row, site_id)]
+    await session.execute(delete(SurveyDimension).where(*_of(row, site_id)))
     for sort, dim in enumerate(cleaned):
         session.add(
             SurveyDimension(
-                site_id=row.site_id, category=row.code, name=dim["name"], options=dim["options"], sort=sort
+                site_id=site_id, category=row.code, name=dim["name"], options=dim["options"], sort=sort
             )
         )
     await session.flush()
@@ -414,7 +424,7 @@ async def set_dimensions(session: AsyncSession, actor: User | None, category_id:
         "category.survey",
         "category",
         row.id,
-        before={"code": row.code, "dimensions": before},
-        after={"code": row.code, "dimensions": cleaned},
+        before={"code": row.code, "site_id": site_id, "dimensions": before},
+        after={"code": row.code, "site_id": site_id, "dimensions": cleaned},
     )
     return row

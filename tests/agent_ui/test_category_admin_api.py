@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.agent_ui.conftest import Session, login, sign_in
 from ticketing.models import AuditLog, Category, SurveyDimension, WorkOrder
-from ticketing.surveys import order_dimensions
+from ticketing.surveys import dimensions_for, order_dimensions
 
 BILLING = {
     "key": "billing_dispute",
@@ -197,7 +197,7 @@ async def test_bad_input_is_refused_in_chinese_and_nothing_is_stored(client, wor
         "code": "field_bad_category_code",
         "name": "field_required",
         "parent_id": "field_unknown_category_parent",
-        "site_id": "field_not_number",
+        "site_id": "field_unknown",  # shared by every site: intake offers categories to all
     }
     assert "编码(编码须为" in body["message"] and "名称(必填)" in body["message"]
     status, body = await admin.call("POST", "/api/admin/categories", {"code": "fault", "name": "重复"})
@@ -328,3 +328,29 @@ async def test_visit_back_dimensions_are_set_on_a_top_category(client, world, ai
     rows = await _audit(world, "category.survey")
     assert [len(a.after["dimensions"]) for a in rows] == [2, 1]
     assert rows[1].before["dimensions"] == DIMS and rows[1].user_id == world.people["9001"]
+
+
+async def test_a_site_may_have_dimensions_of_its_own(client, world):
+    admin = await Session.signed_in(client, "9001")
+    async with world.services.sessionmaker() as db:
+        fault = await db.scalar(select(Category).where(Category.code == "fault"))
+    listed = {c["code"]: c for c in (await admin.call("GET", "/api/admin/categories"))[1]["items"]}
+    hd = next(
+        s["id"] for s in (await admin.call("GET", "/api/admin/categories"))[1]["sites"] if s["code"] == "HD"
+    )
+    shared = listed["fault"]["dimensions"]
+    assert listed["fault"]["site_dimensions"] == []
+    path = f"/api/admin/categories/{fault.id}/survey"
+    status, body = await admin.call("PUT", path, {"dimensions": DIMS, "site_id": 99999})
+    assert (status, body["details"]["problems"]) == (422, {"site_id": "field_unknown_site"})
+    status, body = await admin.call("PUT", path, {"dimensions": DIMS, "site": hd})
+    assert (status, body["error_id"]) == (400, "request.invalid")
+    status, body = await admin.call("PUT", path, {"dimensions": DIMS, "site_id": hd})
+    assert status == 200, body
+    assert body["dimensions"] == shared  # the default set is kept
+    assert body["site_dimensions"] == [{"site_id": hd, "dimensions": DIMS}]
+    async with world.services.sessionmaker() as db:
+        assert [d.name for d in await dimensions_for(db, hd, "fault")] == ["服务态度", "答复质量"]
+        assert [d.name for d in await dimensions_for(db, None, "fault")] == [d["name"] for d in shared]
+    (row,) = await _audit(world, "category.survey")
+    assert (row.before["site_id"], row.before["dimensions"], row.after["dimensions"]) == (hd, [], DIMS)

@@ -21,9 +21,11 @@ function workflowCell(c) {
 
 // A category without dimensions of its own is visited back with its workflow's category's.
 function surveyCell(c) {
-  if (c.dimensions?.length) return dimsText(c.dimensions);
-  if (c.inherited_dimensions?.length) return el("span", { class: "muted" }, t("cat.inherited", { name: c.dimensions_from, dimensions: dimsText(c.inherited_dimensions) }));
-  return el("span", { class: "muted" }, t("cat.no_survey"));
+  const own = (c.site_dimensions || []).filter((s) => s.dimensions.length);
+  const sites = own.length ? el("div", { class: "muted" }, t("cat.site_own", { sites: own.map((s) => siteName(s.site_id)).join("、") })) : "";
+  if (c.dimensions?.length) return [dimsText(c.dimensions), sites];
+  if (c.inherited_dimensions?.length) return [el("span", { class: "muted" }, t("cat.inherited", { name: c.dimensions_from, dimensions: dimsText(c.inherited_dimensions) })), sites];
+  return [el("span", { class: "muted" }, t("cat.no_survey")), sites];
 }
 
 function render() {
@@ -44,8 +46,8 @@ function render() {
   parent.replaceChildren(parent.options[0], ...data.items.filter((c) => !c.parent_id).map((c) =>
     el("option", { value: c.id }, `${c.name} (${c.code})${c.site_id ? ` · ${siteName(c.site_id)}` : ""}${c.enabled ? "" : ` · ${t("cat.disabled")}`}`)));
   parent.value = chosenParent;
-  const site = form.site_id, chosenSite = site.value;
-  site.replaceChildren(site.options[0], ...data.sites.filter((s) => s.enabled || String(s.id) === chosenSite).map((s) => el("option", { value: s.id }, s.name)));
+  const site = survey.site_id, chosenSite = site.value;
+  site.replaceChildren(site.options[0], ...data.sites.filter((s) => s.enabled).map((s) => el("option", { value: s.id }, s.name)));
   site.value = chosenSite;
   const wf = form.workflow_key, chosenWf = wf.value;
   // only a workflow with an enabled version may be attached; where else it serves is said
@@ -81,8 +83,7 @@ function edit(c) {
   form.code.value = c.code;
   form.code.readOnly = true; // orders, reports and templates keep the code
   form.parent_id.value = c.parent_id ?? "";
-  form.site_id.value = c.site_id ?? "";
-  form.parent_id.disabled = form.site_id.disabled = true;
+  form.parent_id.disabled = true;
   form.workflow_key.value = c.parent_id ? "" : c.workflow_key;
   levelChanged();
   form.workflow_key.disabled = Boolean(c.parent_id);
@@ -124,7 +125,6 @@ form.addEventListener("submit", async (e) => {
     Object.assign(body, {
       code: form.code.value.trim(),
       parent_id: form.parent_id.value ? Number(form.parent_id.value) : null,
-      site_id: form.site_id.value ? Number(form.site_id.value) : null,
     });
     if (body.parent_id) delete body.workflow_key;
     return send("/api/admin/categories", "POST", body, t("cat.saved"));
@@ -138,7 +138,7 @@ form.addEventListener("reset", () => {
   setTimeout(() => {
     form.id.value = "";
     form.code.readOnly = false;
-    form.parent_id.disabled = form.site_id.disabled = false;
+    form.parent_id.disabled = false;
     levelChanged();
   }, 0);
   for (const input of form.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
@@ -158,9 +158,22 @@ function parseDimensions(text) {
 }
 const dimensionLine = (d) => `${d.name}：${d.options.filter((o) => o.satisfied).map((o) => o.label).join("，")} | ${d.options.filter((o) => !o.satisfied).map((o) => o.label).join("，")}`;
 
+// The set shown is the one the site picked has: a site's own, or the shared one (全部单位).
+function surveyShown() {
+  const c = data.items.find((x) => String(x.id) === survey.id.value);
+  if (!c) return;
+  const site = survey.site_id.value;
+  const dims = site ? (c.site_dimensions || []).find((s) => String(s.site_id) === site)?.dimensions || [] : c.dimensions || [];
+  survey.dimensions.value = dims.map(dimensionLine).join("\n");
+}
+survey.site_id.addEventListener("change", surveyShown);
+
 function editSurvey(c) {
   survey.id.value = c.id;
-  survey.dimensions.value = (c.dimensions || []).map(dimensionLine).join("\n");
+  survey.site_id.value = "";
+  // a site's own category has that site's set only
+  survey.site_id.disabled = Boolean(c.site_id);
+  surveyShown();
   survey.dimensions.removeAttribute("aria-invalid");
   document.getElementById("cat-survey-title").textContent = `${t("cat.survey")} · ${c.name}`;
   document.getElementById("cat-survey").hidden = false;
@@ -172,7 +185,9 @@ survey.addEventListener("submit", async (e) => {
   survey.dimensions.removeAttribute("aria-invalid");
   const saved = await once(survey, async () => {
     try {
-      await api(`/api/admin/categories/${survey.id.value}/survey`, { method: "PUT", body: { dimensions: parseDimensions(survey.dimensions.value) } });
+      const body = { dimensions: parseDimensions(survey.dimensions.value) };
+      if (survey.site_id.value) body.site_id = Number(survey.site_id.value);
+      await api(`/api/admin/categories/${survey.id.value}/survey`, { method: "PUT", body });
     } catch (err) {
       if (err.details?.problems) survey.dimensions.setAttribute("aria-invalid", "true");
       toast(err.message, "refused");
