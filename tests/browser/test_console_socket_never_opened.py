@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import re
 import threading
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -125,7 +126,10 @@ def test_a_page_whose_session_ended_before_its_socket_connected_goes_to_sign_in(
         page.clock.pause_at(dt.datetime.now() + dt.timedelta(minutes=1))
         ctx.route_web_socket(re.compile(r"/ws$"), hold_until_the_session_ended)
         page.goto(f"{server.url}/")
-        expect(page).to_have_url(SIGN_IN_PAGE, timeout=2_000)
-        assert handshakes == [f"{server.url.replace('http', 'ws')}/ws"]  # the one, refused
-        assert refusals == [1006]
+        deadline = time.monotonic() + 15
+        while not refusals and time.monotonic() < deadline:
+            page.wait_for_timeout(50)  # Playwright's own wait, not the page's paused clock
+        assert refusals == [1006]  # the handshake was refused: the socket never opened
+        expect(page).to_have_url(SIGN_IN_PAGE, timeout=2_000)  # promptly after the refusal
+        assert handshakes == [f"{server.url.replace('http', 'ws')}/ws"]  # that one, no retry
         assert refused_calls == []  # it was the socket's close that took it there
