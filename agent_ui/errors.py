@@ -42,6 +42,11 @@ STATUS: dict[str, int] = {
     "request.invalid": 400,
     "report.range_reversed": 400,
     "report.range_too_long": 400,
+    # a report filter naming a queue, workflow, contractor or site there is none of
+    "report.unknown_queue": 400,
+    "report.unknown_workflow": 400,
+    "report.unknown_contractor": 400,
+    "report.unknown_site": 400,
     "validation.failed": 422,
     "cti.unavailable": 503,
     "service.unavailable": 503,

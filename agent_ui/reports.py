@@ -13,20 +13,28 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 
 from agent_ui.auth import current_user
 from agent_ui.bodies import date_range, day_start, int_param
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
 from agent_ui.locale import language
-from agent_ui.report_tables import EXPORT_LIMIT, PAGED, REPORTS, ReportQuery, ReportTable, build, label
+from agent_ui.report_tables import (
+    EXPORT_LIMIT,
+    PAGED,
+    REPORTS,
+    ReportQuery,
+    ReportTable,
+    build,
+    label,
+)
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES, TEXTS
 from agent_ui.work import read_only
 from ticketing.call_reports import INTERVALS, SERVICE_LEVEL_SECONDS
 from ticketing.ids import parse_id
-from ticketing.models import Site, User
+from ticketing.models import Contractor, Interaction, Site, User
 from ticketing.reports import to_csv, to_xlsx, workflows
 from ticketing.users import scope_paths, staffed_queues
 
@@ -84,19 +92,53 @@ async def _run(request: web.Request, *, export: bool = False) -> tuple[ReportTab
     query = report_query(request, export=export)
     lang = await language(request)
     texts = request.app[TEXTS]
-    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+    services = request.app[SERVICES]
+    async with read_only(services, current_user(request)) as (db, user):
         await _check_site(db, user, query.site_id)
+        await _check_named(db, query, services.default_skills)
         table = await build(db, user, name, query)
     return table, lambda key: texts.get(lang, key)
 
 
+def _unknown(what: str, field: str, value: object) -> UiError:
+    """A filter naming something there is none of: said in words with what was asked for (cut
+    to 64 characters), where an empty report would read as "nothing happened" (QA: queue=nosuch
+    answered 200 with no rows)."""
+    shown = str(value)[:64]
+    return UiError(f"report.unknown_{what}", f"no {what} {shown!r}", field=field, unknown=shown)
+
+
+async def _check_named(db: Any, query: ReportQuery, default_skills: Any) -> None:
+    """The queue, workflow and contractor a report is filtered by exist: a queue the hotline has
+    (the catalog's, ``staffed_queues``) or one calls were in (a retired queue keeps its
+    history), a workflow orders may have run on (disabled ones too), a contractor by its id."""
+    if query.queue and query.queue not in await staffed_queues(db, default_skills):
+        queue_path = Interaction.payload["queue_path"].as_string()
+        in_calls = select(Interaction.id).where(
+            Interaction.kind == "call",
+            or_(
+                Interaction.payload["queue"].as_string() == query.queue,
+                queue_path.contains(f"|{query.queue}|", autoescape=True),
+            ),
+        )
+        if not await db.scalar(select(exists(in_calls))):
+            raise _unknown("queue", "queue", query.queue)
+    if query.workflow and query.workflow not in dict(await workflows(db)):
+        raise _unknown("workflow", "workflow", query.workflow)
+    contractor = query.contractor_id
+    # an integer column: an id beyond it names none (and is not put to PostgreSQL)
+    if contractor is not None and (contractor >= 2**31 or await db.get(Contractor, contractor) is None):
+        raise _unknown("contractor", "contractor", contractor)
+
+
 async def _check_site(db: Any, user: User, site_id: int | None) -> None:
-    """A site filter outside the viewer's scope is refused, not silently emptied."""
+    """A site filter outside the viewer's scope is refused, not silently emptied; one that does
+    not exist is said so (``report.unknown_site``, 400)."""
     if site_id is None:
         return
     path = await db.scalar(select(Site.path).where(Site.id == site_id))
     if path is None:
-        raise UiError("not_found")
+        raise _unknown("site", "site", site_id)
     paths = await scope_paths(db, user)
     if paths is not None and not any(path.startswith(p) for p in paths):
         raise UiError("scope.forbidden")

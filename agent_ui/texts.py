@@ -82,6 +82,10 @@ class Texts:
         if isinstance(order_number, str):
             # 没有工单号为 GZ… 的工单: the number as the server read what was typed
             values["order_number"] = order_number
+        unknown = (details or {}).get("unknown")
+        if isinstance(unknown, str | int) and not isinstance(unknown, bool):
+            # 没有名为“nosuch”的队列: a report filter's value as it was asked for
+            values["unknown"] = unknown
         text = self.get(lang, key, **values)
         if text == key:
             # an error id from another package that we have no words for yet
