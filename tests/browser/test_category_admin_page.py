@@ -80,6 +80,30 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         form.locator("button[type=submit]").click()
         expect(page.locator("#cat-list tbody tr[data-code='billing_meter'] td").nth(2)).to_have_text("小类别")
 
+        # a workflow already serving other categories is attached once the admin agrees, asked by name
+        asked: list[str] = []
+
+        def agree(dialog):
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", agree)
+        form.locator("[name=name]").fill("电价咨询")
+        form.locator("[name=code]").fill("tariff")
+        wf.select_option("consult")
+        expect(page.locator("#cat-workflow-note")).to_contain_text("该流程已挂接于:用户信息查询、信息咨询")
+        form.locator("button[type=submit]").click()
+        tariff = page.locator("#cat-list tbody tr[data-code='tariff']")
+        expect(tariff.locator("td[data-workflow]")).to_have_text("信息咨询")
+        assert asked == [
+            "该流程已挂接于以下大类别:用户信息查询、信息咨询。一个流程可以服务多个大类别,确定也挂接到本类别吗?"
+        ]
+        # 停用 (asked first): it leaves intake, it is not deleted
+        tariff.locator("[data-act=toggle]").click()
+        expect(tariff.locator("td[data-state]")).to_have_text("已停用")
+        assert "停用「电价咨询」?" in asked[-1]
+        page.remove_listener("dialog", agree)
+
         top.locator("[data-act=survey]").click()
         survey = page.locator("#cat-survey-form")
         survey.locator("[name=dimensions]").fill("服务态度:满意,一般 | 不满意\n答复质量:清楚")
@@ -103,3 +127,4 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         page.select_option("#intake-category", label="电费争议")
         expect(page.locator("#intake-subcategory option")).to_contain_text(["表计争议"])
         expect(page.locator("#intake-fields")).to_contain_text("争议内容")
+        expect(page.locator("#intake-category option", has_text="电价咨询")).to_have_count(0)  # 停用
