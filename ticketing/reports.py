@@ -384,10 +384,16 @@ async def satisfaction(
     """Totals and, per dimension, the count of each answer (counted by the database; the
     answers of each dimension in the order they were first given). Every visited-back order
     counts once: by its survey, or, with none recorded, by its visit step's satisfaction
-    field (回访满意度 / 回访结果, listed as a dimension of that name; ``_step_only_visits``)."""
+    field (回访满意度 / 回访结果, listed as a dimension of that name; ``_step_only_visits``).
+    A survey without answers (``{}``: stored satisfied by default before ``record_survey``
+    refused orders without dimensions) says nothing and is not counted."""
+    sql = await _sql(session)
+    given = sql.json_pairs(SurveyResult.answers)
     base = _period(
         # a survey of an order voided afterwards (作废 at its visit-back step) does not count
-        select(SurveyResult.id).join(WorkOrder, WorkOrder.id == SurveyResult.order_id).where(counted()),
+        select(SurveyResult.id)
+        .join(WorkOrder, WorkOrder.id == SurveyResult.order_id)
+        .where(counted(), exists(select(true()).select_from(given))),
         SurveyResult.created_at,
         start,
         end,
@@ -401,7 +407,6 @@ async def satisfaction(
         )
     ).one()
     total, satisfied = int(total), int(satisfied or 0)
-    sql = await _sql(session)
     answers = sql.json_pairs(SurveyResult.answers)
     by_dimension: dict[str, dict[str, int]] = defaultdict(dict)
     for dim, label, n in await session.execute(
