@@ -177,11 +177,12 @@ async def _workflow(
         problems["workflow_key"] = "field_not_text"
         return None
     key = key.strip()
+    if not top:  # a 小类别 takes orders on its 大类别's workflow: none of its own ("" says so)
+        if key:
+            problems["workflow_key"] = "field_subcategory_workflow"
+        return None
     if not key:
         return ""
-    if not top:
-        problems["workflow_key"] = "field_subcategory_workflow"
-        return None
     if not await session.scalar(select(WorkflowDefinition.id).where(WorkflowDefinition.key == key).limit(1)):
         problems["workflow_key"] = "field_unknown_workflow"
         return None

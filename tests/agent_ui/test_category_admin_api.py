@@ -213,6 +213,10 @@ async def test_bad_input_is_refused_in_chinese_and_nothing_is_stored(client, wor
     )
     assert body["details"]["problems"] == {"workflow_key": "field_subcategory_workflow"}
     assert "小类别沿用所属大类别的流程" in body["message"]
+    status, body = await admin.call("PATCH", f"/api/admin/categories/{meter.id}", {"workflow_key": "consult"})
+    assert body["details"]["problems"] == {"workflow_key": "field_subcategory_workflow"}
+    status, body = await admin.call("PATCH", f"/api/admin/categories/{meter.id}", {"workflow_key": ""})
+    assert status == 200 and body["workflow_key"] == "fault_repair"  # "" on a 小类别: nothing to detach
     assert await _codes(world) == before
 
     status, body = await admin.call(
@@ -226,7 +230,7 @@ async def test_bad_input_is_refused_in_chinese_and_nothing_is_stored(client, wor
     async with world.services.sessionmaker() as db:
         again = await db.get(Category, fault.id)
         assert (again.code, again.name, again.enabled) == ("fault", "故障报修", True)
-    assert await _audit(world, "category.create", "category.update", "category.disable") == []
+    assert await _audit(world, "category.create", "category.disable", "category.attach") == []
 
 
 async def test_rename_disable_and_enable_are_audited_and_orders_stay(client, world, aiohttp_client):
