@@ -88,10 +88,22 @@ async def update_user(request: web.Request) -> web.Response:
     body = await json_body(request)
     services = request.app[SERVICES]
     async with unit_of_work(services, current_user(request)) as (db, actor):
+        before = await user_admin.get_user(db, request.match_info["staff_no"])
+        was_active, had_roles = before.active, tuple(before.roles or ())
         user = await user_admin.update_user(
             db, actor, request.match_info["staff_no"], body, known_queues=services.queues
         )
         shown = (await user_admin.views(db, [user]))[0]
+        # the account the sessions were given is gone: they end (a page whose socket had not
+        # connected yet learns it from /api/session, and signs in again or is told why it cannot)
+        why = ""
+        if was_active and not user.active:
+            why = "account_disabled"
+        elif tuple(user.roles or ()) != had_roles:
+            why = "roles_changed"
+        ended = await request.app[SESSIONS].revoke_user(db, user.id, why=why) if why else []
+    if ended:
+        await announce_ended(request.app, user.staff_no, ended, why)
     if not shown["active"] or not roles.allowed(shown["roles"], "seat.use"):
         # calls must not go on ringing a seat nobody may sit at any more
         try:

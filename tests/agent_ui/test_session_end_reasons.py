@@ -103,6 +103,12 @@ async def test_an_admins_reset_disable_and_role_change_say_so(client, aiohttp_cl
             status, answer = await _send(admin, method, path, token, body)
             assert status == 200, answer
             assert await close_frame(tab) == (4401, why), change
+        # the session itself ended, not only its sockets: a page whose socket was still connecting
+        # asks /api/session and is sent to sign in, told why
+        session = await agent.get("/api/session")
+        answer = await session.json()
+        assert answer.get("user") is None, (change, answer)
+        assert (await agent.get("/api/inbox")).status == 401
 
 
 async def test_the_timeouts_say_which_when_the_socket_is_checked_or_used(client, aiohttp_client, world):

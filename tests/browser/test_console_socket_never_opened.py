@@ -1,8 +1,8 @@
 """A console page whose session ends before its websocket connects goes to sign in at once
 (35c7c23), in the real Chromium: the page at / was served while the session was live, the
-session ends (退出 in another tab, the password changed in another browser) before the page's
-socket handshakes, and the handshake is refused (401). An account disabled then is not covered yet
-(xfail, DISABLED_GAP). Before, a socket that never opened was
+session ends (退出 in another tab, the password changed in another browser, the account disabled
+by an admin: its sessions end with it) before the page's socket handshakes, and the handshake is
+refused (401). Before, a socket that never opened was
 one more drop: the page asked /api/session only after three refused handshakes, each after a
 backed-off wait (about 4-5 s), and stayed on / meanwhile.
 
@@ -59,22 +59,12 @@ def _sign_in_api(ctx, base: str, staff_no: str) -> None:
     assert _call(ctx.request, base, "POST", "/api/session", body) == 200
 
 
-DISABLED_GAP = (
-    "a disabled account's session is not ended (no revocation; only its open sockets are closed and "
-    "its writes refused): /api/session still names the user, so a page whose socket had not yet "
-    "connected is refused for ever (every backed-off retry) and stays on /"
-)
-
-
 @pytest.mark.parametrize(
     "how",
     [
         "signed out in another tab",
         "password changed elsewhere",
-        pytest.param(
-            "account disabled",
-            marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=DISABLED_GAP),
-        ),
+        "account disabled",
     ],
 )
 def test_a_page_whose_session_ended_before_its_socket_connected_goes_to_sign_in(
