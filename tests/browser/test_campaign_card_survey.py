@@ -100,3 +100,46 @@ def test_the_visit_back_card_records_the_orders_survey(browser):
         assert errors == [] and dialogs == []
     finally:
         ctx.close()
+
+
+def test_a_lapsed_offer_leaves_the_card_with_a_word(browser):
+    def serve(route) -> None:
+        path = route.request.url.removeprefix(ORIGIN).split("?")[0]
+        if path == "/static/js/campaign_card.js":
+            route.fulfill(path=str(AGENT_UI / "static/js/campaign_card.js"), content_type="text/javascript")
+        elif path == "/api/campaign-dispositions":
+            route.fulfill(json=DISPOSITIONS)
+        elif path == "/console":
+            route.fulfill(body=_render("console.html"), content_type="text/html; charset=utf-8")
+        else:
+            _serve(route)
+
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route(f"{ORIGIN}/**", serve)
+    try:
+        page.goto(f"{ORIGIN}/console")
+        page.evaluate(
+            SOCKET
+            + """(async () => {
+                window.hotline = { socket: window.sock };
+                await import("/static/js/campaign_card.js?live");
+                await new Promise((r) => setTimeout(r, 150));
+                window.push("order", { event: { event: "CampaignContactOffered", staff_no: "1005", campaign_id: 1,
+                  contact_id: 5, number: "13800001111", contact_name: "张三", campaign: "满意度回访",
+                  script: "您好", attempts: 0, order_id: 7, order_number: "GZ2026112800002" } });
+            })()"""
+        )
+        card = page.locator("#campaign-card")
+        expect(card.get_by_role("button", name="拨打")).to_be_visible()
+        page.evaluate(
+            """window.push("order", { event: { event: "CampaignOfferWithdrawn", staff_no: "1005",
+                campaign_id: 1, contact_id: 5, reason: "campaign.offer_lapsed" } })"""
+        )
+        expect(card).to_be_hidden()
+        expect(page.locator("#toasts")).to_contain_text("已退回名单")
+        assert errors == []
+    finally:
+        ctx.close()

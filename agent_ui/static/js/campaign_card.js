@@ -2,6 +2,7 @@
 // contact being called with the campaign's script, and the disposition form (结果代码).
 import { api, el, once } from "./api.js";
 import { t, errorText } from "./i18n.js";
+import { toast } from "./toast.js";
 
 const card = () => document.getElementById("campaign-card");
 let dispositions = null;
@@ -112,7 +113,11 @@ function onEvent(ev) {
   if (ev.event === "CampaignContactOffered") render(ev, { preview: true });
   else if (ev.event === "CampaignCallPlaced") render(ev, { preview: false });
   // signed out, or the campaign paused, finished or out of its calling hours: back to the list
-  else if (ev.event === "CampaignOfferWithdrawn") card().hidden = true;
+  else if (ev.event === "CampaignOfferWithdrawn") {
+    card().hidden = true;
+    // nobody pressed 拨打 or 跳过 in time: the customer went back to the list (say so, not vanish)
+    if (ev.reason === "campaign.offer_lapsed") toast(t("camp.card.lapsed"), "refused");
+  }
   else if (ev.event === "CampaignCallEnded") {
     const status = document.getElementById("campaign-status");
     if (status) status.textContent = `${t("camp.outcome")}: ${t(`camp.outcome.${ev.outcome}`)}`;
