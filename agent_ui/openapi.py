@@ -134,6 +134,14 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
             "remark": {"type": "string"},
         },
     },
+    ("POST", "/api/campaign-contacts/{contact_id}/survey"): {
+        "type": "object",
+        "required": ["answers"],
+        "properties": {
+            "answers": {"type": "object", "description": "dimension name → option label (the order's)"},
+            "remark": {"type": "string", "maxLength": 1000},
+        },
+    },
     ("POST", "/api/orders/{key}/{action}"): {
         "type": "object",
         "properties": {

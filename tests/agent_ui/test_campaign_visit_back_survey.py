@@ -134,3 +134,12 @@ async def test_no_survey_before_the_customer_answers_nor_on_a_list(client, aioht
     async with world.services.sessionmaker() as db:
         assert not list(await db.scalars(select(SurveyResult)))
         assert await store.last_caller(db, await db.get(CampaignContact, contact.id)) == "1001"
+
+
+async def test_the_card_survey_is_documented_for_agents(client):
+    agent = await Session.signed_in(client, "1001")
+    status, spec = await agent.call("GET", "/api/openapi.json")
+    post = spec["paths"]["/api/campaign-contacts/{contact_id}/survey"]["post"]
+    assert post["x-permission"] == "call.control" and "agent" in post["x-roles"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["answers"] and body["properties"]["remark"]["maxLength"] == 1000
