@@ -272,7 +272,7 @@ class AgentBook:
         if target != previous:
             for watcher in self._watchers:
                 watcher(agent)
-        event = AgentStateChanged(
+        event = AgentStateChanged.make(
             agent_id=agent.agent_id,
             state=target,
             previous=previous,
@@ -296,7 +296,7 @@ class AgentBook:
             for watcher in self._watchers:
                 watcher(agent)
         self.notify(
-            AgentStateChanged(
+            AgentStateChanged.make(
                 agent_id=agent.agent_id,
                 state=state,
                 previous=previous,

@@ -215,7 +215,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if not call.started_published:
             call.started_published = True
             self.notify(
-                CallStarted(
+                CallStarted.make(
                     call_id=call.call_id,
                     direction=call.direction,
                     caller=call.caller,
@@ -279,7 +279,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
             return
         call.legs.append([agent_id, at, 0.0])
         self.notify(
-            CallAnswered(
+            CallAnswered.make(
                 call_id=call.call_id,
                 agent_id=agent_id,
                 queue=call.queue,
@@ -317,7 +317,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
         agent = self.agents.get(call.agent_id)
         if agent is not None:
             self._transition(agent, "hold" if held else "unhold", at, call.call_id)
-        self.notify(CallHeld(call_id=call.call_id, agent_id=call.agent_id, held=held, at=at))
+        self.notify(CallHeld.make(call_id=call.call_id, agent_id=call.agent_id, held=held, at=at))
 
     # -- consultations (咨询转接) -------------------------------------------------------
     def consult_started(self, agent: A.Agent, call: Call, channel: str, target: str, at: float) -> None:
@@ -377,7 +377,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
             return
         call.hold_seconds += at - call.hold_started
         call.hold_started = 0.0
-        self.notify(CallHeld(call_id=call.call_id, agent_id=agent_id, held=False, at=at))
+        self.notify(CallHeld.make(call_id=call.call_id, agent_id=agent_id, held=False, at=at))
 
     def consult_handed_to_queue(self, call: Call, at: float) -> None:
         """完成转接 to a queue: the consultation's leg waiting there (answered in hotline-queue, no
@@ -471,7 +471,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if call.queue:
             self.queues.leave(call.queue, call.call_id, at)
         self._start(call)
-        event = CallEnded(
+        event = CallEnded.make(
             call_id=call.call_id,
             direction=call.direction,
             outcome=call.outcome,

@@ -28,10 +28,15 @@ class Event:
     ts: float = 0.0
 
     registry: ClassVar[dict[str, type[Event]]] = {}
+    #: ``Cls.make(**fields)``: ``Cls(**fields)``, built without a class call (see ``event``)
+    make: ClassVar[Callable[..., Any]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         Event.registry[cls.__name__] = cls
+        # ``make`` builds its own class only: a subclass has one once declared with ``@event``
+        # (which sets it after this), never its parent's
+        cls.make = staticmethod(_undeclared(cls))  # type: ignore[attr-defined]
 
     @property
     def name(self) -> str:
@@ -79,10 +84,19 @@ def event(cls: type[E]) -> type[E]:
     """
     cls = dataclasses.dataclass(frozen=True, kw_only=True)(cls)
     cls.__init__ = _direct_init(cls)  # type: ignore[misc]
+    cls.make = staticmethod(_direct_init(cls, make=True))  # type: ignore[attr-defined]
     return cls
 
 
-def _direct_init(cls: type) -> Callable[..., None]:
+def _direct_init(cls: type, make: bool = False) -> Callable[..., Any]:
+    """The class's ``__init__``; with ``make``, its ``make``: the same, as a plain function that
+    returns the new instance.
+
+    ``Cls.make(**fields)`` is ``Cls(**fields)`` without calling the class: a class call turns the
+    keywords into a dict and looks ``__init__`` up before running it, a third of the cost of
+    building an event (7,800 instructions for a ``CallAnswered``, 5,000 through ``make``). The
+    call model builds its events this way, one for every five AMI events.
+    """
     fields = dataclasses.fields(cls)
     if any(not f.init for f in fields):
         raise TypeError(f"{cls.__name__}: an event's fields are all set by its constructor")
@@ -102,14 +116,26 @@ def _direct_init(cls: type) -> Callable[..., None]:
         lines.append(f"    __fields[{f.name!r}] = {f.name}")
     if hasattr(cls, "__post_init__"):
         lines.append("    __event.__post_init__()")
-    source = f"def __init__(__event, *, {', '.join(params)}):\n" + "\n".join(lines)
+    if make:
+        scope["__cls"], scope["__new"] = cls, object.__new__
+        source = f"def make(*, {', '.join(params)}):\n    __event = __new(__cls)\n" + "\n".join(lines)
+        source += "\n    return __event"
+    else:
+        source = f"def __init__(__event, *, {', '.join(params)}):\n" + "\n".join(lines)
     exec(source, scope)  # noqa: S102 - built from the class's own field names, as dataclasses does
-    init = scope["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init = scope["make" if make else "__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.{init.__name__}"
     return init  # type: ignore[no-any-return]
 
 
 _FACTORY = object()  # a field with a default_factory that was not given
+
+
+def _undeclared(cls: type) -> Callable[..., Any]:
+    def make(**_fields: Any) -> Any:
+        raise TypeError(f"{cls.__name__}.make: declare the class with @event")
+
+    return make
 
 
 class UnknownEventError(ValueError):

@@ -117,7 +117,7 @@ class QueueCallEvents(_Base):
         self._start(call)
         self.queues.join(call.queue, call.call_id, at)
         self.notify(
-            CallQueued(
+            CallQueued.make(
                 call_id=call.call_id,
                 queue=call.queue,
                 position=position,
@@ -227,7 +227,7 @@ class QueueCallEvents(_Base):
         else:
             waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
         self.notify(
-            CallOffered(
+            CallOffered.make(
                 call_id=call.call_id,
                 agent_id=agent_id,
                 caller=call.caller,

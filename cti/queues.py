@@ -133,7 +133,7 @@ class QueueBoard:
         self._count(queue, member)
         if old is None or (old.agent_id, old.penalty) != (agent_id, penalty):
             self.notify(
-                QueueMemberChanged(queue=name, interface=interface, agent_id=agent_id, penalty=penalty)
+                QueueMemberChanged.make(queue=name, interface=interface, agent_id=agent_id, penalty=penalty)
             )
         self.publish(name, at)
 
@@ -144,7 +144,9 @@ class QueueBoard:
             queue.ready.discard(interface)
             self._seats.get(member.agent_id, set()).discard((name, interface))
             self.notify(
-                QueueMemberChanged(queue=name, interface=interface, agent_id=member.agent_id, removed=True)
+                QueueMemberChanged.make(
+                    queue=name, interface=interface, agent_id=member.agent_id, removed=True
+                )
             )
             self.publish(name, at)
 
@@ -190,7 +192,7 @@ class QueueBoard:
             return
         self._last[name] = state
         self.notify(
-            QueueUpdated(
+            QueueUpdated.make(
                 queue=name,
                 waiting=len(queue.waiting),
                 longest_wait=round(queue.longest_wait(at), 3),

@@ -74,3 +74,31 @@ def test_a_field_the_constructor_would_not_set_is_refused_at_declaration():
         @event
         class _Derived(Event):
             total: int = dataclasses.field(init=False, default=0)
+
+
+def test_make_builds_what_the_class_call_builds_and_only_for_its_own_class():
+    """``Cls.make(**fields)`` (the call model's way to build its events, without a class call) is
+    ``Cls(**fields)``: equal, the same fields in the same order, frozen, checked alike."""
+    from cti.call_events import CallAnswered, CallEnded
+
+    fields = dict(call_id="c1", agent_id="1001", queue="q", caller="138", answered_at=1.5, waited=3.2)
+    made, called = CallAnswered.make(**fields), CallAnswered(**fields)
+    assert type(made) is CallAnswered
+    assert made == called and hash(made) == hash(called)
+    assert list(made.__dict__.items()) == list(called.__dict__.items())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.call_id = "c2"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        CallAnswered.make(call_id="c1")  # the fields without a default are required
+    ended = CallEnded.make(call_id="c1", direction="inbound", outcome="answered")
+    assert ended == CallEnded(call_id="c1", direction="inbound", outcome="answered")
+    assert (
+        ended.legs == ()
+        and ended.to_json() == CallEnded(call_id="c1", direction="inbound", outcome="answered").to_json()
+    )
+
+    class Undeclared(CallAnswered):  # a subclass not declared with @event builds no parent
+        pass
+
+    with pytest.raises(TypeError):
+        Undeclared.make(**fields)
