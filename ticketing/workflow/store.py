@@ -72,11 +72,23 @@ async def import_definition(
 ) -> WorkflowDefinition:
     """Validate (raising WorkflowInvalid) and store as the next version of its key (admins only);
     ActionRefused ``workflow_conflict`` when another import took that version meanwhile."""
+    row, _warnings = await import_checked(session, source, actor=actor)
+    return row
+
+
+async def import_checked(
+    session: AsyncSession, source: str | Mapping[str, Any], *, actor: User | None = None
+) -> tuple[WorkflowDefinition, list[Problem]]:
+    """``import_definition``, and the warnings the admin is to see: ``category_in_use`` when
+    another workflow already takes orders of its category (``category_clashes``). The import
+    goes ahead (versions sharing a category were stored before, and an admin may mean to move
+    the category over); the audit row names the other workflows."""
     require_admin(actor, "change workflow definitions")
     definition = validated(source)
     clashing = await number_clashes(session, definition.number_pattern, key=definition.key)
     if clashing:
         raise WorkflowInvalid(clashing)
+    warnings = await category_clashes(session, definition)
     if isinstance(source, str):
         text = source
     else:
@@ -103,10 +115,11 @@ async def import_definition(
             key=definition.key,
             version=row.version,
         ) from None
-    await record(
-        session, actor, "workflow.import", "workflow", row.id, after={"key": row.key, "version": row.version}
-    )
-    return row
+    after: dict[str, Any] = {"key": row.key, "version": row.version}
+    if warnings:
+        after["category_in_use"] = [w.where["workflow_key"] for w in warnings]
+    await record(session, actor, "workflow.import", "workflow", row.id, after=after)
+    return row, warnings
 
 
 async def number_clashes(
@@ -157,6 +170,52 @@ async def number_clashes(
             )
         )
     return problems
+
+
+async def category_clashes(session: AsyncSession, definition: Definition) -> list[tuple[str, str]]:
+    """``category_in_use`` warnings when another workflow already takes orders of
+    ``definition``'s category: a version of another key with that ``category`` (any version: its
+    orders keep it), or an intake category of that code (业务大类别, or a 小类别 under one) bound
+    to another workflow. Lists and reports name a workflow's category by its workflow, so the
+    new one's orders could show under the other's name. A new version of the same key may keep
+    it."""
+    category = definition.category
+    owners: dict[str, str] = {}
+    for key, name, body in await session.execute(
+        select(WorkflowDefinition.key, WorkflowDefinition.name, WorkflowDefinition.body)
+        .where(WorkflowDefinition.key != definition.key)
+        .order_by(WorkflowDefinition.key, WorkflowDefinition.version)
+    ):
+        if str((body or {}).get("category") or key) == category:
+            owners[key] = name  # the latest version's name
+    parent = Category.__table__.alias("parent")
+    for workflow_key, parent_key in await session.execute(
+        select(Category.workflow_key, parent.c.workflow_key)
+        .select_from(Category)
+        .outerjoin(parent, parent.c.id == Category.parent_id)
+        .where(Category.code == category)
+    ):
+        other = workflow_key or parent_key or ""
+        if other and other != definition.key:
+            owners.setdefault(other, "")
+    if owners and not all(owners.values()):
+        for key, name in await session.execute(
+            select(WorkflowDefinition.key, WorkflowDefinition.name)
+            .where(WorkflowDefinition.key.in_([k for k, n in owners.items() if not n]))
+            .order_by(WorkflowDefinition.version)
+        ):
+            owners[key] = name
+    return [
+        Problem(
+            "category_in_use",
+            f"category {category!r} is already the category of workflow {key!r} ({name or key}): its orders"
+            " may be listed and reported under that workflow; give this one a category of its own, or"
+            f" import it as a new version of {key!r}",
+            value=f"{category}：{name or key}（{key}）",
+            workflow_key=key,
+        )
+        for key, name in sorted(owners.items())
+    ]
 
 
 def _valid(pattern: str) -> bool:

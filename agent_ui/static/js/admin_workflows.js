@@ -157,6 +157,9 @@ function whereText(p) {
 }
 
 function showProblems(problems) {
+  const title = problemsBox.querySelector("#wf-problems-title");
+  title.textContent = t("wf.problems");
+  title.className = "error";
   const list = problemsBox.querySelector("ul");
   list.replaceChildren(...problems.map((p) => {
     const label = p.id ? words(`wf.problem.${p.id}`) : "";
@@ -171,6 +174,15 @@ function showProblems(problems) {
   problemsBox.hidden = problems.length === 0;
   if (problems.length) form.source.setAttribute("aria-invalid", "true");
   else form.source.removeAttribute("aria-invalid");
+}
+
+// what an import that went ahead says to look at, in the problems' box under its own title
+function showWarnings(warnings) {
+  showProblems(warnings);
+  const title = problemsBox.querySelector("#wf-problems-title");
+  title.textContent = t("wf.warnings");
+  title.className = "";
+  form.source.removeAttribute("aria-invalid");
 }
 
 // a YAML syntax error names its line and column: put the caret there
@@ -199,6 +211,8 @@ form.addEventListener("submit", async (e) => {
       const made = await api("/api/workflows", { method: "POST", body: { source } });
       form.reset();
       toast(t("wf.imported", made), "ok");
+      // imported, but the admin should know (category_in_use: another workflow's category)
+      if (made.warnings?.length) showWarnings(made.warnings);
       await load();
     } catch (err) {
       const problems = Array.isArray(err.details?.problems) ? err.details.problems : [];
