@@ -700,7 +700,13 @@ class Gateway:
     # -- one socket ----------------------------------------------------------
     async def serve(self, request: web.Request, user: CurrentUser) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except ConnectionResetError:
+            # the browser left before the handshake was answered (a page navigated away, a tab
+            # closed or reloaded): a normal event, not a failure; aiohttp closes the rest quietly
+            log.debug("socket of %s gone before its handshake was answered", user.staff_no)
+            return ws
         transport = request.transport
         if transport is None:  # the browser left during the handshake
             return ws
