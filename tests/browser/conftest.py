@@ -76,26 +76,28 @@ async def _add_agents(url: str, staff_nos: tuple[str, ...]) -> None:
     await engine.dispose()
 
 
-def in_a_thread(coro) -> None:
+def in_a_thread(coro, timeout: float = 60):
     """``asyncio.run(coro)`` beside the thread's loop: Playwright's sync API, once started (the
-    package's browser), owns this thread's event loop."""
+    package's browser), owns this thread's event loop. What ``coro`` returns, or what it raised."""
     import asyncio
     import threading
 
     failed: list[BaseException] = []
+    done: list = []
 
     def run() -> None:
         try:
-            asyncio.run(coro)
+            done.append(asyncio.run(coro))
         except BaseException as exc:  # handed to the caller
             failed.append(exc)
 
     worker = threading.Thread(target=run)
     worker.start()
-    worker.join(60)
-    assert not worker.is_alive(), "not done within 60 s"
+    worker.join(timeout)
+    assert not worker.is_alive(), f"not done within {timeout:g} s"
     if failed:
         raise failed[0]
+    return done[0]
 
 
 class ConsoleProcess:

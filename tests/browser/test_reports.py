@@ -4,18 +4,16 @@ database holding yesterday's calls (written through ticketing's CallLinker, as i
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
-import threading
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from aiohttp import web
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _free_port, signed_in
+from tests.browser.conftest import signed_in
+from tests.browser.in_process import InProcessConsole, seeded_console  # noqa: F401 (InProcessConsole: still imported from here)
 
 pytestmark = [pytest.mark.browser]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -59,62 +57,11 @@ async def _seed(url: str, day: dt.date) -> None:
     await engine.dispose()
 
 
-class InProcessConsole:
-    """The console app on its own event loop in a thread (Playwright's sync API owns the test's)."""
-
-    def __init__(self, url: str) -> None:
-        self.url_db = url
-        self.port = _free_port()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.runner: web.AppRunner | None = None
-        self.engine = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def _start(self) -> None:
-        from agent_ui import AppServices, create_app
-        from cti.bus import InProcessBus
-        from ticketing.db import create_engine, sessionmaker
-
-        self.engine = create_engine(self.url_db)
-        services = AppServices(
-            bus=InProcessBus(),
-            sessionmaker=sessionmaker(self.engine),
-            secret_key="story",
-            cookie_secure=False,
-        )
-        self.runner = web.AppRunner(create_app(services), access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def _stop(self) -> None:
-        await self.runner.cleanup()
-        await self.engine.dispose()
-
-    def start(self) -> None:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(60)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(60)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
 @pytest.fixture
 def report_console(tmp_path):
     yesterday = dt.datetime.now(TZ).date() - dt.timedelta(days=1)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'reports.db'}"
-    worker = threading.Thread(target=asyncio.run, args=(_seed(url, yesterday),))
-    worker.start()
-    worker.join(300)
-    server = InProcessConsole(url)
-    server.start()
-    yield server, yesterday
-    server.stop()
+    with seeded_console(tmp_path / "reports.db", _seed, yesterday) as server:
+        yield server, yesterday
 
 
 def test_a_supervisor_reads_yesterdays_queue_report_and_downloads_the_excel(
