@@ -193,13 +193,12 @@ async def notify_users(
     channels: tuple[str, ...] | list[str],
     urgency: str,
     message: str,
-    label: str | None = None,
 ) -> list[Notification]:
     """Queue a reminder for each user on each channel (screen: a bus event; sms/email: the
-    outbox). The subject says what it is (``label``, else the kind's ``SUBJECTS`` word), the
-    order's number and title; ``urgency`` is a column of its own."""
+    outbox). The subject says what it is (the kind's ``SUBJECTS`` word), the order's number and
+    title; ``urgency`` is a column of its own."""
     rows = []
-    heading = subject(order, label or SUBJECTS.get(kind, "工单提醒"))
+    heading = subject(order, SUBJECTS.get(kind, "工单提醒"))
     for user in users:
         for channel in channels:
             recipient = {"screen": user.staff_no, "sms": user.phone, "email": user.email}[channel]
@@ -236,18 +235,18 @@ async def notify_users(
 
 
 def reminder_text(order: WorkOrder, kind: str, soon: bool, now: dt.datetime) -> tuple[str, str]:
-    """(subject word, text) of a reminder or overrun alert firing at ``now``, as things are then:
-    已超期 once the deadline has passed (the overrun, or a reminder fired late); 即将超期 for a
-    reminder in the deadline's half (``soon``; timers written before ``soon`` was kept were all
-    said so); else a 时限提醒 that names the deadline."""
+    """(kind, text) of a reminder or overrun alert firing at ``now``, as things are then; the kind
+    names it in the subject (``SUBJECTS``), the 提醒 list and the pop-up: ``overrun`` 已超期 once
+    the deadline has passed (the overrun alert, or a reminder fired late); ``reminder`` 即将超期
+    for a reminder in the deadline's half (``soon``; timers written before ``soon`` was kept were
+    all said so); else ``deadline``, a 时限提醒 that names the deadline."""
     due = order.due_at
     when = due.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M") if due else ""
-    late = kind == "overrun" or (due is not None and _aware(now) >= _aware(due))
-    if late:
-        return SUBJECTS["overrun"], f"工单 {order.number}（{order.status}）已超期，时限 {when}"
+    if kind == "overrun" or (due is not None and _aware(now) >= _aware(due)):
+        return "overrun", f"工单 {order.number}（{order.status}）已超期，时限 {when}"
     if soon:
-        return SUBJECTS["reminder"], f"工单 {order.number}（{order.status}）即将超期，时限 {when}"
-    return SUBJECTS["deadline"], f"工单 {order.number}（{order.status}）请在时限 {when} 前办理"
+        return "reminder", f"工单 {order.number}（{order.status}）即将超期，时限 {when}"
+    return "deadline", f"工单 {order.number}（{order.status}）请在时限 {when} 前办理"
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -324,8 +323,9 @@ class SlaWorker:
             return
         payload = timer.payload
         users = await resolve(session, [payload.get("to") or [{"current_handlers": True}]], order)
-        kind = payload.get("kind", "reminder")
-        label, message = reminder_text(order, kind, bool(payload.get("soon", True)), now)
+        kind, message = reminder_text(
+            order, payload.get("kind", "reminder"), bool(payload.get("soon", True)), now
+        )
         await notify_users(
             session,
             order,
@@ -334,7 +334,6 @@ class SlaWorker:
             channels=payload.get("channels", ["screen"]),
             urgency=payload.get("urgency", "normal"),
             message=message,
-            label=label,
         )
 
     async def purge_notices(self, now: dt.datetime | None = None) -> int:

@@ -160,8 +160,9 @@ async def test_an_early_after_reminder_names_the_deadline_and_a_late_one_is_left
     assert order.due_at == at(12, 4, 9, 30)
     worker = SlaWorker(sm)
     assert await worker.run_due(at(11, 25, 10, 0)) == 1
+    # said as what it is, in the subject, the 提醒 list's kind and the pop-up's
     note = await session.scalar(
-        select(Notification).where(Notification.order_id == order.id, Notification.kind == "reminder")
+        select(Notification).where(Notification.order_id == order.id, Notification.kind == "deadline")
     )
     assert note.subject == f"【时限提醒】{order.number} 慢"
     assert "即将超期" not in note.body and "2026-12-04 09:30" in note.body
