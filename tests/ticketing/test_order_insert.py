@@ -235,3 +235,39 @@ async def test_times_are_stored_as_the_text_the_orm_writes(sm, seeded, now):
         ):
             assert await as_text(sql) == written, sql
         assert (await s.get(WorkOrder, order.id)).created_at == now
+
+
+@pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
+def test_each_tables_encoder_gives_the_values_the_plan_gives(dialect_name):
+    """The encoder written out per table gives, for a row with every column, with none and with
+    every other one, the values a loop over the table's plan gives (defaults, bind processing)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from ticketing.models.base import UtcDateTime
+    from ticketing.workflow import insert
+
+    dialect = {"sqlite": sqlite.dialect(), "postgresql": postgresql.asyncpg.dialect()}[dialect_name]
+    at = dt.datetime(2026, 11, 25, 12, 0, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    for table in (insert.ORDERS, *(t for t, _ in insert.KINDS.values())):
+        plan = insert._plan(dialect, table)
+        columns = {c.key: c for c in insert._columns(table)}
+
+        def sample(key: str, i: int, columns: dict = columns) -> object:
+            column = columns[key]
+            if isinstance(column.type, UtcDateTime):
+                return at
+            kind = column.type.python_type
+            return {str: f"值{i}", int: i, bool: i % 2 == 0, dict: {"k": [i]}, list: [i]}.get(kind, None)
+
+        full = {key: sample(key, i) for i, (key, *_rest) in enumerate(plan)}
+        half = {key: value for i, (key, value) in enumerate(full.items()) if i % 2}
+        encode = insert._encoder(dialect, table)
+        timed = {i for i, (_key, make, *_rest) in enumerate(plan) if make is not None}  # utcnow and the like
+        for row in (full, half, {}):
+            got, expected = encode(row), insert._encode(plan, row)
+            assert len(got) == len(expected) == len(plan), table.name
+            for i, (a, b) in enumerate(zip(got, expected, strict=True)):
+                if i in timed and plan[i][0] not in row:
+                    assert type(a) is type(b), (table.name, plan[i][0])
+                else:
+                    assert a == b, (table.name, plan[i][0], row)

@@ -198,10 +198,30 @@ def _plan(dialect: Dialect, table: Table) -> Plan:
     return plan
 
 
+Encoder = Callable[[dict[str, Any]], list[Any]]
+
+
+@functools.cache
+def _encoder(dialect: Dialect, table: Table) -> Encoder:
+    """A row's values in column order, defaults filled in, as the driver takes them: one
+    expression per column, written out from the table's plan once (a loop over the plan took
+    a fifth of the Python an order runs, for about 130 values per order)."""
+    env: dict[str, Any] = {}
+    values = []
+    for i, (key, make, default, process) in enumerate(_plan(dialect, table)):
+        env[f"make{i}"], env[f"default{i}"], env[f"process{i}"] = make, default, process
+        value = (
+            f"(row[{key!r}] if {key!r} in row else make{i}(None))" if make else f"get({key!r}, default{i})"
+        )
+        values.append(f"process{i}({value})" if process else value)
+    source = "def encode(row):\n    get = row.get\n    return [" + ", ".join(values) + "]\n"
+    exec(compile(source, f"<insert encoder for {table.name}>", "exec"), env)
+    return env["encode"]
+
+
 def _encode(plan: Plan, row: dict[str, Any]) -> list[Any]:
-    """The row's values in column order, defaults filled in, as the driver takes them."""
+    """What ``_encoder`` writes out, as a loop (the reference its tests compare it with)."""
     out = []
-    append = out.append
     for key, make, default, process in plan:
         if key in row:
             value = row[key]
@@ -209,14 +229,14 @@ def _encode(plan: Plan, row: dict[str, Any]) -> list[Any]:
             value = make(None)
         else:
             value = default
-        append(process(value) if process is not None else value)
+        out.append(process(value) if process is not None else value)
     return out
 
 
 def _order_values(dialect: Dialect, order: WorkOrder) -> list[Any]:
     """The order's values (number still None): read from the instance's own dict, not through
     the ORM's attribute machinery."""
-    return _encode(_plan(dialect, ORDERS), order.__dict__)
+    return _encoder(dialect, ORDERS)(order.__dict__)
 
 
 #: a column's value as it goes into the JSON document
@@ -301,8 +321,7 @@ async def _sqlite(
     values = _order_values(dialect, order)
     # each row's order id (a default until then) is set in the thread, once the order has one
     batches = {
-        kind: [_encode(_plan(dialect, table), row) for row in getattr(rows, kind)]
-        for kind, (table, _) in KINDS.items()
+        kind: list(map(_encoder(dialect, table), getattr(rows, kind))) for kind, (table, _) in KINDS.items()
     }
     call_sql, call_params = _call_compiled(dialect)[0], _call_params(dialect, call)
     number_at, customer_at = _position(ORDERS, "number"), _position(ORDERS, "customer_id")
