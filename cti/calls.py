@@ -1,6 +1,7 @@
 """Channels → calls, grouped by linkedid, built from AMI events.
 
-``CallModel.handle(frame)`` is pure bookkeeping: it updates calls, agents
+``CallModel.handle(frame)`` (and ``CallModel.listeners``, one AMI listener per
+event, which the bridge subscribes) is pure bookkeeping: it updates calls, agents
 (through ``AgentBook``) and queues (through ``QueueBoard``) and hands every
 resulting event to ``notify``. Times come from Asterisk's ``Timestamp:``
 header, so a record is as exact as Asterisk's own clock even when the bridge
@@ -8,8 +9,9 @@ lags. The bridge does the I/O (publishing, pausing a missed agent, recording).
 
 The handlers live by event family: channels and bridges in
 ``cti.channel_calls``, app_queue's events in ``cti.queue_calls``. Each names
-the fields it needs (``@reads``); ``handle`` reads them, with the time, in one
-pass over the frame (``FieldPicker``) and calls it with their values.
+the fields it needs (``@reads``); its listener (``listener``) reads them, with
+the time, in one pass over the frame (``FieldPicker``) and calls it with their
+values. The events are built with ``Cls.make`` (``cti.events.event``).
 """
 
 from __future__ import annotations
