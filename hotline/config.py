@@ -68,6 +68,10 @@ class Settings:
     #: the session cookie's Secure flag: "auto" sets it unless the console listens on loopback
     #: only; "yes" behind a TLS proxy that reaches it on loopback (deploy/nginx); "no" never
     cookie_secure: str = "auto"
+    #: the IVR speaks an outage's 停电范围 and 停电原因 (free text) with the prompts' TTS into
+    #: Asterisk's sounds: "auto" when <asterisk_root>/usr/share/asterisk/sounds is on this machine
+    #: (the single-host layout), "off" never (the IVR says an outage's times only)
+    notice_voices: str = "auto"
 
     @property
     def secure_cookies(self) -> bool:
@@ -102,7 +106,7 @@ _AT_LEAST_ONE = {
 }
 _NOT_NEGATIVE = {"acw_seconds"}
 _PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file", "campaign_calendar"}
-_CHOICES = {"cookie_secure": ("auto", "yes", "no")}
+_CHOICES = {"cookie_secure": ("auto", "yes", "no"), "notice_voices": ("auto", "off")}
 
 
 def load_settings(file: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:

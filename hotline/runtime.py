@@ -42,7 +42,7 @@ from cti.remote import CommandServer, RemoteBridge, bridge_handlers, bridge_pref
 from cti.routing_config import load_routing
 from cti.standby import ActiveStandby, BridgeLock
 from hotline.config import ConfigError, Settings
-from hotline.selfservice import ticketing_hooks
+from hotline.selfservice import notice_voices, published_notices, ticketing_hooks
 from recordings import RecordingStore, fax_out
 from ticketing.agent_states import AgentStateRecorder
 from ticketing.calls import CallLinker
@@ -167,7 +167,7 @@ async def serve(
                 settings, seat_pattern=SIM_SEAT, acw_seconds=settings.acw_seconds or DEMO_ACW
             )
 
-        ivr_services = _ivr_services(settings, bus, sessions)
+        ivr_services = await _ivr_role_services(stack, settings, bus, sessions)
         bridge = CtiBridge(
             cti_settings(settings, ivr_services.routing.skills),
             bus,
@@ -253,7 +253,9 @@ async def _serve_roles(settings: Settings, stop: asyncio.Event, roles: frozenset
             await _cti_role(stack, settings, bus, sessions, prefix)
         if "ivr" in roles:
             agi = ivr.create_agi_server(
-                _ivr_services(settings, bus, sessions), host=settings.agi_host, port=settings.agi_port
+                await _ivr_role_services(stack, settings, bus, sessions),
+                host=settings.agi_host,
+                port=settings.agi_port,
             )
             await agi.start()
             stack.push_async_callback(agi.stop)
@@ -486,7 +488,16 @@ def _routing(settings: Settings):
     )
 
 
-def _ivr_services(settings: Settings, bus: Bus, sessions) -> ivr.IvrServices:
+async def _ivr_role_services(stack: contextlib.AsyncExitStack, settings: Settings, bus: Bus, sessions):
+    """The IVR's services, and the upkeep of its spoken outage notices while the role runs
+    (ivr.notice_voice: each published notice's area and reason, when Asterisk's sounds are here)."""
+    voices = notice_voices(settings.notice_voices, settings.asterisk_root, database_url(settings))
+    if voices is not None:
+        await stack.enter_async_context(_background(voices.run(published_notices(sessions)), "notice-voices"))
+    return _ivr_services(settings, bus, sessions, voices)
+
+
+def _ivr_services(settings: Settings, bus: Bus, sessions, voices=None) -> ivr.IvrServices:
     routing = _routing(settings)
     # With Asterisk's sounds on this machine (our chroot), a flow naming a prompt that
     # does not exist in its language stops the start with the list of what is missing.
@@ -499,7 +510,7 @@ def _ivr_services(settings: Settings, bus: Bus, sessions) -> ivr.IvrServices:
         flows=flows,
         bus=bus,
         profile_lookup=caller_profile_hook(sessions),
-        hooks=ticketing_hooks(sessions),
+        hooks=ticketing_hooks(sessions, voices),
         store=RecordingStore(settings.asterisk_root),
     )
 

@@ -3,7 +3,8 @@
 The data comes through injected async hooks (ticketing and the outage-notice
 module implement them), so the IVR stays testable and never imports ticketing:
 
-* ``outage_lookup(area) -> list[Outage]``: current and planned outages for an area code;
+* ``outage_lookup(area) -> list[Outage]``: current and planned outages for an area code
+  (each with its ``voice``, the sound of its area and reason, when one has been spoken);
 * ``bill_lookup(account_no) -> Bill | None``: the latest bill for a 户号;
 * ``ticket_status(keyed, caller) -> list[TicketProgress]``: the ticket whose number
   the caller keyed in, or with nothing keyed ("#" alone) the latest open ticket of the
@@ -58,6 +59,9 @@ class Outage:
     starts_at: float
     ends_at: float | None = None  # expected restoration time
     reason: str = ""
+    # A sound saying the area and the reason (ivr.notice_voice: spoken when the notice was
+    # published or revised), played before the times; '' when there is none (the times alone).
+    voice: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +129,10 @@ async def outage(call: IvrCall) -> None:
     await call.play_prompt("outage_count_after")
     now = call.now()
     for item in outages[:3]:
+        if item.voice:
+            # Playback, not STREAM FILE: a file gone meanwhile (the notice just revised) is a
+            # failed playback and the times follow, where STREAM FILE's -1 reads as a hang-up.
+            await call.session.exec("Playback", item.voice)
         if item.starts_at > now:
             # Planned: the caller must hear that the power is still on, and from when to when it will not be.
             await call.play_prompt("outage_planned")
