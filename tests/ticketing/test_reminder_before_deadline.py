@@ -63,8 +63,10 @@ def test_a_reminder_at_or_after_the_limit_is_refused():
     # one that fits some of limit_by's limits reminds those orders only
     parse(flow([{"before": "1d"}], {"limit_by": {"field": "标题", "values": {"a": "1h", "b": "7d"}}}))
     parse(flow([{"after": "45m"}, {"before": "15m"}]))
-    # a version stored before the rule keeps loading
+    # a version stored before the rules keeps loading (a stray before: beside after: was ignored)
     assert parse(flow([{"after": "2h"}]), stored=True).node("work").sla.reminders[0].offset == "2h"
+    stray = parse(flow([{"after": "45m", "before": "5m"}]), stored=True).node("work").sla.reminders[0]
+    assert (stray.offset, stray.before) == ("45m", False)
 
 
 async def entered_complaint(session, seeded, severity: str):

@@ -534,13 +534,16 @@ def _parse_sla(
         if not isinstance(rem, Mapping):
             bad("bad_reminder", f"{where}: a reminder is a mapping like {{before: 15m}}")
             continue
-        if ("before" in rem) == ("after" in rem):
+        if "before" not in rem and "after" not in rem:
             bad(
                 "bad_reminder",
-                f"{where}: a reminder needs one of 'before' (the deadline) or 'after' (entering the step)",
+                f"{where}: a reminder needs 'before' (the deadline) or 'after' (entering the step)",
             )
             continue
-        before = "before" in rem
+        if "before" in rem and "after" in rem:
+            # before 'before' was read, a stored version's stray one was ignored: it still is
+            bad_since("bad_reminder", f"{where}: a reminder has 'before' or 'after', not both")
+        before = "before" in rem and "after" not in rem
         offset = rem["before"] if before else rem["after"]
         limits.append(offset)
         reminders.append(Reminder(str(offset), _parse_notify(rem, fields, where, bad), before))
@@ -591,9 +594,10 @@ def _check_reminders(nodes: list[Node], calendar: str, bad_since: Any) -> None:
     """A reminder that falls at or after the deadline of every limit the step can have would
     say 即将超期 once the step is late, or never: refused (``reminder_after_limit``). Working
     days count at the calendar's length (24 h round the clock, else the default business day;
-    a site with longer days can only move a reminder earlier). One that fits some of the limits
-    of a ``limit_by`` reminds only orders given those (``sla.reminder_at``). A version stored
-    before this rule keeps loading: its reminders past the deadline are left out at run time."""
+    at run time the site's, where a reminder then at or after the deadline is left out). One that
+    fits some of the limits of a ``limit_by`` reminds only orders given those
+    (``sla.reminder_offset``). A version stored before this rule keeps loading: its reminders
+    past the deadline are left out at run time."""
     from ticketing.sla import day_length
 
     for node in nodes:
