@@ -13,18 +13,16 @@ the console runs in-process on a seeded SQLite database."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import re
-import threading
 import time
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.test_reports import InProcessConsole
+from tests.browser.in_process import seeded_console
 from tests.browser.test_user_admin import _seed
 from ticketing.demo import DEMO_PASSWORD
 
@@ -36,14 +34,8 @@ SIGN_IN_PAGE = re.compile(r"/login(\?.*)?$")
 
 @pytest.fixture
 def refusing_console(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'refused.db'}"
-    worker = threading.Thread(target=lambda: asyncio.run(_seed(url)))
-    worker.start()
-    worker.join(300)
-    server = InProcessConsole(url)
-    server.start()
-    yield server
-    server.stop()
+    with seeded_console(tmp_path / "refused.db", _seed) as server:
+        yield server
 
 
 def _call(request, base: str, method: str, path: str, body: dict | None = None) -> int:

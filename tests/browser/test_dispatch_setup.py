@@ -6,15 +6,13 @@ Asterisk: the console runs in-process on a seeded SQLite database."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.test_reports import InProcessConsole
+from tests.browser.in_process import seeded_console
 
 pytestmark = [pytest.mark.browser]
 ADMIN = "9001"
@@ -115,15 +113,8 @@ async def _contractor_pick(db, demo) -> str:
 
 @pytest.fixture
 def setup_console(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'setup.db'}"
-    found: list[dict[str, str]] = []
-    worker = threading.Thread(target=lambda: found.append(asyncio.run(_seed(url))))
-    worker.start()
-    worker.join(300)
-    server = InProcessConsole(url)
-    server.start()
-    yield server, found[0]
-    server.stop()
+    with seeded_console(tmp_path / "setup.db", _seed) as server:
+        yield server, server.seeded
 
 
 @contextlib.contextmanager

@@ -5,14 +5,11 @@ No Asterisk: the console runs in-process on a seeded SQLite database (see test_r
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.test_reports import InProcessConsole
+from tests.browser.in_process import seeded_console
 from tests.browser.test_user_admin import _seed
 
 pytestmark = [pytest.mark.browser]
@@ -20,14 +17,8 @@ pytestmark = [pytest.mark.browser]
 
 @pytest.fixture
 def intake_console(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
-    worker = threading.Thread(target=lambda: asyncio.run(_seed(url)))
-    worker.start()
-    worker.join(300)
-    server = InProcessConsole(url)
-    server.start()
-    yield server
-    server.stop()
+    with seeded_console(tmp_path / "intake.db", _seed) as server:
+        yield server
 
 
 def test_one_save_marks_the_missing_address_and_the_bad_number(intake_console, browser):

@@ -5,17 +5,15 @@ sign-in form. No Asterisk: the console runs in-process on a seeded SQLite databa
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.in_process import seeded_console
 from tests.browser.test_console_story import VIEWPORT, sign_in
-from tests.browser.test_reports import InProcessConsole
 from tests.browser.test_user_admin import _seed
 from ticketing.demo import DEMO_PASSWORD
 
@@ -26,14 +24,8 @@ SIGN_IN_PAGE = re.compile(r"/login(\?.*)?$")
 
 @pytest.fixture
 def why_console(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'why.db'}"
-    worker = threading.Thread(target=lambda: asyncio.run(_seed(url)))
-    worker.start()
-    worker.join(300)
-    server = InProcessConsole(url)
-    server.start()
-    yield server
-    server.stop()
+    with seeded_console(tmp_path / "why.db", _seed) as server:
+        yield server
 
 
 def _on_console(page) -> None:

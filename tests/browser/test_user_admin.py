@@ -5,16 +5,14 @@ Asterisk: the console runs in-process on a seeded SQLite database."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.in_process import seeded_console
 from tests.browser.test_console_story import VIEWPORT, sign_in
 from tests.browser.test_dispatch_setup import admin_on
-from tests.browser.test_reports import InProcessConsole
 
 pytestmark = [pytest.mark.browser]
 
@@ -34,14 +32,8 @@ async def _seed(url: str) -> None:
 
 @pytest.fixture
 def users_console(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'users.db'}"
-    worker = threading.Thread(target=lambda: asyncio.run(_seed(url)))
-    worker.start()
-    worker.join(300)
-    server = InProcessConsole(url)
-    server.start()
-    yield server
-    server.stop()
+    with seeded_console(tmp_path / "users.db", _seed) as server:
+        yield server
 
 
 def test_an_admin_adds_an_agent_who_signs_in_with_the_temporary_password(users_console, browser, screenshots):
