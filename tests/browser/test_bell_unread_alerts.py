@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import threading
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.test_reports import InProcessConsole
+from tests.browser.in_process import InProcessConsole, seeded_console
 
 pytestmark = [pytest.mark.browser]
 
@@ -67,16 +66,10 @@ class SlaConsole(InProcessConsole):
 
 @pytest.fixture(params=[1])
 def sla_console(tmp_path, request):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'bell.db'}"
     numbers: dict[str, str] = {}
-    worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers, request.param),))
-    worker.start()
-    worker.join(300)
-    assert "order" in numbers
-    server = SlaConsole(url)
-    server.start()
-    yield server, numbers
-    server.stop()
+    with seeded_console(tmp_path / "bell.db", _seed, numbers, request.param, console=SlaConsole) as server:
+        assert "order" in numbers
+        yield server, numbers
 
 
 def test_alerts_wait_in_the_bell_and_urgent_ones_until_acknowledged(sla_console, browser):

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.test_reports import InProcessConsole
+from tests.browser.in_process import seeded_console
 
 pytestmark = [pytest.mark.browser]
 SH = ZoneInfo("Asia/Shanghai")
@@ -77,16 +76,10 @@ async def _seed(url: str, seeded: dict) -> None:
 
 @pytest.fixture
 def field_console(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fields.db'}"
     seeded: dict = {}
-    worker = threading.Thread(target=asyncio.run, args=(_seed(url, seeded),))
-    worker.start()
-    worker.join(300)
-    assert "number" in seeded
-    server = InProcessConsole(url)
-    server.start()
-    yield server, seeded
-    server.stop()
+    with seeded_console(tmp_path / "fields.db", _seed, seeded) as server:
+        assert "number" in seeded
+        yield server, seeded
 
 
 def _stored_form(server, order_id: int) -> dict:

@@ -5,14 +5,11 @@ needed: the console runs in-process on a seeded SQLite database (see test_report
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.test_reports import InProcessConsole
+from tests.browser.in_process import seeded_console
 
 pytestmark = [pytest.mark.browser]
 COSTLY = "{% for a in range(3000) %}{% for b in range(3000) %}{% endfor %}{% endfor %}x"
@@ -62,16 +59,10 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
 
 @pytest.fixture
 def broken_console(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'broken.db'}"
     numbers: dict[str, str] = {}
-    worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers),))
-    worker.start()
-    worker.join(300)
-    assert set(numbers) == {"order"}
-    server = InProcessConsole(url)
-    server.start()
-    yield server, numbers["order"]
-    server.stop()
+    with seeded_console(tmp_path / "broken.db", _seed, numbers) as server:
+        assert set(numbers) == {"order"}
+        yield server, numbers["order"]
 
 
 def test_the_order_page_marks_a_broken_fax_template_and_a_message_it_could_not_fill(broken_console, browser):

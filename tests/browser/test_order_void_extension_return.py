@@ -4,17 +4,15 @@ and 保存,现在处理's buttons stay disabled until the order's page is shown.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.test_reports import InProcessConsole
+from tests.browser.in_process import seeded_console
 
 pytestmark = [pytest.mark.browser]
 SH = ZoneInfo("Asia/Shanghai")
@@ -53,16 +51,10 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
 @pytest.fixture(scope="module")
 def orders_console(tmp_path_factory):
     # one seeded console for the module: each story works on orders of its own
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('void') / 'void.db'}"
     numbers: dict[str, str] = {}
-    worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers),))
-    worker.start()
-    worker.join(300)
-    assert "again" in numbers
-    server = InProcessConsole(url)
-    server.start()
-    yield server, numbers
-    server.stop()
+    with seeded_console(tmp_path_factory.mktemp("void") / "void.db", _seed, numbers) as server:
+        assert "again" in numbers
+        yield server, numbers
 
 
 def test_extension_return_and_void_on_the_order_page(orders_console, browser):

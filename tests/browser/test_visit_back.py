@@ -5,17 +5,15 @@ console runs in-process on a seeded SQLite database (see test_reports)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.test_reports import InProcessConsole
+from tests.browser.in_process import seeded_console
 
 pytestmark = [pytest.mark.browser]
 LEADER = "2001"  # the demo's 班长
@@ -93,16 +91,10 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
 
 @pytest.fixture
 def visit_console(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'visit.db'}"
     numbers: dict[str, str] = {}
-    worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers),))
-    worker.start()
-    worker.join(300)
-    assert set(numbers) == {"visit", "closed", "review", "dispatched", "done"}
-    server = InProcessConsole(url)
-    server.start()
-    yield server, numbers
-    server.stop()
+    with seeded_console(tmp_path / "visit.db", _seed, numbers) as server:
+        assert set(numbers) == {"visit", "closed", "review", "dispatched", "done"}
+        yield server, numbers
 
 
 def test_the_team_leader_fills_the_survey_and_follows_the_complaint_link(visit_console, browser):

@@ -4,14 +4,11 @@ and that one click records the survey and archives the order as 已回访 with t
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.test_reports import InProcessConsole
+from tests.browser.in_process import seeded_console
 from tests.browser.test_visit_back import LEADER, _seed
 
 pytestmark = [pytest.mark.browser]
@@ -19,16 +16,10 @@ pytestmark = [pytest.mark.browser]
 
 @pytest.fixture
 def panel_console(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'panel.db'}"
     numbers: dict[str, str] = {}
-    worker = threading.Thread(target=asyncio.run, args=(_seed(url, numbers),))
-    worker.start()
-    worker.join(300)
-    assert "visit" in numbers
-    server = InProcessConsole(url)
-    server.start()
-    yield server, numbers
-    server.stop()
+    with seeded_console(tmp_path / "panel.db", _seed, numbers) as server:
+        assert "visit" in numbers
+        yield server, numbers
 
 
 def test_the_survey_panel_is_the_visit_steps_form(panel_console, browser):
