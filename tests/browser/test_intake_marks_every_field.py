@@ -1,7 +1,7 @@
 """受理单 refused for two reasons at once, in Chromium (QA: only 故障地址 was reported; the bad
 number's error came after resubmitting, as 来电号码 where the form says 联系电话): one 保存
 marks both the empty 故障地址 and the bad 联系电话, and the toast names each as the form does.
-No Asterisk: the console runs in-process on a seeded SQLite database (see test_reports)."""
+No Asterisk: the console runs in-process on a seeded SQLite database (see in_process)."""
 
 from __future__ import annotations
 

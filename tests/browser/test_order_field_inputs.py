@@ -4,7 +4,7 @@
 datetime-local input (which showed it empty: a blank required field), and saving the page
 sends it back unchanged; a text field without its own max_length carries the server's default
 (200, a textarea 5,000). No Asterisk needed: the console runs in-process on a seeded SQLite
-database (see test_reports)."""
+database (see in_process)."""
 
 from __future__ import annotations
 

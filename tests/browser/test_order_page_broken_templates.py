@@ -1,7 +1,7 @@
 """A template that cannot be filled, on the order page in the real Chromium: the fax template
 listing marks it (⚠ 模板有误) beside the good ones, and the auto-sent SMS it could not fill when
 the order entered its step shows on the timeline failed, in words, without 重发. No Asterisk
-needed: the console runs in-process on a seeded SQLite database (see test_reports)."""
+needed: the console runs in-process on a seeded SQLite database (see in_process)."""
 
 from __future__ import annotations
 

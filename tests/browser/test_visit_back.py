@@ -1,7 +1,7 @@
 """满意度回访 in the real Chromium: the team leader fills the visit-back survey on a fault order's
 page, a dissatisfied answer's complaint is linked both ways (关联工单 / 来源工单) and navigable, and
 a closed order shows what it recorded read-only, in both languages. No Asterisk needed: the
-console runs in-process on a seeded SQLite database (see test_reports)."""
+console runs in-process on a seeded SQLite database (see in_process)."""
 
 from __future__ import annotations
 
