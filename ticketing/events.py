@@ -58,7 +58,7 @@ class TicketReminder(Event):
     order_id: int
     number: str
     staff_no: str
-    kind: str  # reminder | overrun | supervise | cc | converted
+    kind: str  # reminder | deadline | overrun | supervise | cc | converted
     urgency: str = "normal"
     message: str = ""
     due_at: str = ""
