@@ -16,6 +16,11 @@ def _invisible(ch: str) -> bool:
 
 def trim(text: str) -> str:
     """``text`` without whitespace and invisible characters at either end."""
+    if not text:
+        return text
+    ends = text[0] + text[-1]
+    if ends.isprintable() and " " not in ends:
+        return text  # printable at both ends and no space: neither end is invisible (most text)
     start, end = 0, len(text)
     while start < end and _invisible(text[start]):
         start += 1
