@@ -64,7 +64,8 @@ def checked(raw: str, default_area_code: str = "") -> str:
     """``normalize`` for a number someone typed or imported, refusing what is no phone number at
     all (raises ``InvalidPhoneNumber``): text with letters ("abc123", "not a phone <b>"), which
     ``normalize`` would cut down to its digits, or fewer than 3 / more than 20 digits."""
-    if any(c.isalpha() for c in raw):
+    # digits alone (nearly every number) hold no letters: no walk through them
+    if not (raw.isascii() and raw.isdigit()) and any(c.isalpha() for c in raw):
         raise InvalidPhoneNumber(f"letters in a phone number: {raw!r}")
     number = normalize(raw, default_area_code)
     if not (number.isascii() and number.isdigit()) or not 3 <= len(number) <= 20:
