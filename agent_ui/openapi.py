@@ -374,7 +374,10 @@ _SUMMARIES = {
     ("POST", "/api/session"): "Sign in by 工号 + password (5 failures lock the account for 15 minutes)",
     ("DELETE", "/api/session"): "Sign out",
     ("POST", "/api/session/password"): "Change the password (required at first sign-in)",
-    ("GET", "/api/intake"): "Categories with the create step's fields and the standard phrases",
+    ("GET", "/api/intake"): (
+        "The categories offered to the user's site (the shared ones and the site's own) with the create"
+        " step's fields, and the standard phrases"
+    ),
     ("GET", "/api/sites"): "Sites (供电局, 管理区) for site fields",
     ("GET", "/api/admin/sites"): "单位管理: every site with its business hours, and the holidays (admins)",
     ("POST", "/api/admin/sites"): "单位管理: create a site (code, name, parent, kind, time zone, hours)",

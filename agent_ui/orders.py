@@ -20,7 +20,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from cti.phones import InvalidPhoneNumber, checked
-from ticketing import directory, screen_alerts
+from ticketing import categories, directory, screen_alerts
 from ticketing.blanks import trim
 from ticketing.errors import FieldErrors, NotFound, TicketingError
 from ticketing.ids import is_id, whole
@@ -28,7 +28,6 @@ from ticketing.intake import may_handle
 from ticketing.models import (
     ASYNC_KINDS,
     CallLeg,
-    Category,
     Interaction,
     Site,
     StandardPhrase,
@@ -86,22 +85,21 @@ def _ids(body: dict[str, Any], name: str) -> list[int] | None:
 @routes.get("/api/intake")
 @requires("order.create")
 async def intake_spec(request: web.Request) -> web.Response:
-    """Categories with their subcategories, each with the create step's fields, and standard phrases."""
+    """Categories with their subcategories, each with the create step's fields, and standard
+    phrases. The categories are those offered to the user's site (``categories.offered``: the
+    shared ones and the site's own, a site's own replacing the shared one of its code)."""
     services = request.app[SERVICES]
-    async with read_only(services, current_user(request)) as (db, _user):
-        rows = list(
-            await db.scalars(
-                select(Category).where(Category.enabled.is_(True)).order_by(Category.sort, Category.id)
-            )
-        )
-        tops = [c for c in rows if c.parent_id is None]
-        if not tops:
+    async with read_only(services, current_user(request)) as (db, user):
+        tree = await categories.offered(db, user.site_id)
+        children = {o.top.id: o.children for o in tree}
+        tops = [o.top for o in tree]
+        if not await categories.any_configured(db):
             # No category tree configured: every enabled workflow is a category of its own.
             keys = sorted(
                 set(await db.scalars(select(WorkflowDefinition.key).where(WorkflowDefinition.enabled)))
             )
-            tops = [Category(id=0, code=k, name=k, workflow_key=k, form_schema={}) for k in keys]
-        categories = []
+            tops = [categories.Entry(0, k, k, None, None, k, {}) for k in keys]
+        listed = []
         for top in tops:
             if not top.workflow_key:
                 continue
@@ -110,7 +108,7 @@ async def intake_spec(request: web.Request) -> web.Response:
             except Exception:
                 continue  # a category whose workflow is disabled cannot take new orders
             start = definition.create_node
-            categories.append(
+            listed.append(
                 {
                     "id": top.id,
                     "code": top.code,
@@ -126,8 +124,7 @@ async def intake_spec(request: web.Request) -> web.Response:
                             "name": c.name,
                             "fields": subtype_field_views(definition, c.form_schema),
                         }
-                        for c in rows
-                        if c.parent_id == top.id and top.id
+                        for c in children.get(top.id, ())
                     ],
                 }
             )
@@ -135,7 +132,7 @@ async def intake_spec(request: web.Request) -> web.Response:
             {"category": p.category, "text": p.text}
             for p in await db.scalars(select(StandardPhrase).order_by(StandardPhrase.sort, StandardPhrase.id))
         ]
-    return web.json_response({"categories": categories, "phrases": phrases})
+    return web.json_response({"categories": listed, "phrases": phrases})
 
 
 def _one_step(definition: Any) -> bool:
@@ -164,7 +161,9 @@ async def create_order(request: web.Request) -> web.Response:
         subcategory = _text(body, "subcategory", 32)
         submit = bool(body.get("submit", True))
         site_id = user.site_id if site_id is None else site_id
+        category = _text(body, "category", 32)
         try:
+            await check_offered(db, user, workflow, category, subcategory)
             order = await engine.create_order(
                 db,
                 user,
@@ -176,7 +175,7 @@ async def create_order(request: web.Request) -> web.Response:
                 caller_number=caller_number,
                 title=_text(body, "title", 200),
                 # 业务大类别 picked (用户信息查询 and 信息咨询 share the consult workflow); none: the workflow's
-                category=_text(body, "category", 32),
+                category=category,
                 subcategory=subcategory,
                 submit=submit,
                 opinion=_text(body, "opinion"),
@@ -190,6 +189,21 @@ async def create_order(request: web.Request) -> web.Response:
             ) from None
         view = await order_view(db, user, order)
     return web.json_response(view, status=201)
+
+
+async def check_offered(db: Any, user: User, workflow: str, category: str, subcategory: str) -> None:
+    """A new order's category (the one named, else its workflow's) and subcategory must be ones
+    intake offers the user (``categories.check_offered``: their site's): another site's own is
+    refused as ``field_category_not_offered``."""
+    implied = ""
+    if not category:
+        try:
+            implied = (await store.latest(db, workflow)).definition.category
+        except TicketingError:
+            pass  # no such workflow, or 停用: the engine refuses it
+    await categories.check_offered(
+        db, user.site_id, workflow, category or implied, subcategory, implied=not category
+    )
 
 
 #: the intake form's own inputs above the workflow's fields, in the order it shows them

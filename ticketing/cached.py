@@ -1,6 +1,6 @@
 """Per-database caches of rows that rarely change and are read on every order: staff and sites
 (operator resolution, data scope, SLA calendars), the enabled workflow versions, the
-notification templates and the categories' number patterns.
+notification templates, the categories' number patterns and the category rows intake offers.
 
 A cache belongs to one database (one engine's pool), so two databases in one process never
 share entries. It is kept correct in three ways:

@@ -3,45 +3,159 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
-from ticketing.errors import ActionRefused, NotFound, require_admin
+from ticketing.cached import Cache
+from ticketing.errors import ActionRefused, FieldErrors, NotFound, require_admin
 from ticketing.models import Category, User, WorkOrder
 from ticketing.numbering import validate_new_pattern
 
 
-async def category_tree(session: AsyncSession, site_id: int | None = None) -> list[dict[str, Any]]:
-    """Enabled top categories with their children; a site's own category replaces the global one of the same code."""
-    rows = list(
-        await session.scalars(
-            select(Category)
-            .where(Category.enabled.is_(True), or_(Category.site_id.is_(None), Category.site_id == site_id))
-            .order_by(Category.sort, Category.id)
-        )
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One category row as intake and the order check read it (a plain value: cached and
+    shared between requests, never a session's row)."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    site_id: int | None
+    workflow_key: str
+    form_schema: dict[str, Any]
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """A 大类别 offered to a site, with its 小类别 offered there, each in their order."""
+
+    top: Entry
+    children: tuple[Entry, ...]
+
+
+async def _load_entries(session: AsyncSession, _key: Any) -> tuple[Entry, ...]:
+    rows = await session.execute(
+        select(
+            Category.id,
+            Category.code,
+            Category.name,
+            Category.parent_id,
+            Category.site_id,
+            Category.workflow_key,
+            Category.form_schema,
+            Category.enabled,
+        ).order_by(Category.sort, Category.id)
     )
-    chosen: dict[str, Category] = {}
-    for row in rows:
-        if row.code not in chosen or row.site_id is not None:
-            chosen[row.code] = row
-    ids = {c.id for c in chosen.values()}
-    tops = [c for c in chosen.values() if c.parent_id is None or c.parent_id not in ids]
+    return tuple(
+        Entry(id, code, name, parent, site, workflow or "", form or {}, enabled is not False)
+        for id, code, name, parent, site, workflow, form, enabled in rows
+    )
+
+
+#: every category row (enabled or not), by sort: read on each new order (``check_offered``)
+_entries: Cache[tuple[Entry, ...]] = Cache("category.entries", (Category,), _load_entries)
+
+
+def _offer(entries: Sequence[Entry], site_id: int | None) -> list[Offered]:
+    """The categories a site's users are offered, of ``entries`` (every row, by sort).
+
+    * A shared category (``site_id`` null) is every site's; a site's own (``site_id`` set) is
+      that site's only: another site's own is never offered.
+    * A site's own row with the code of a shared one is that site's override: it replaces
+      the shared one there (name, workflow, form), in the shared one's place in the list.
+    * A 小类别 belongs under its parent's code, whichever row of it the site is offered: the
+      shared 小类别 stay under a site's override of their 大类别, and a site's own 小类别 may
+      hang under the shared 大类别. One under another site's category is not offered.
+    * 停用 rows are not there at all (a 停用 override leaves the shared one), nor a 小类别
+      whose 大类别 is 停用 for the site."""
+    by_id = {e.id: e for e in entries}
+    chosen: dict[str, Entry] = {}
+    place: dict[str, int] = {}  # a code's place in the list: its shared row's where it has one
+    for i, e in enumerate(entries):
+        if not e.enabled or e.site_id not in (None, site_id):
+            continue
+        if e.code not in chosen or e.site_id is not None:
+            chosen[e.code] = e
+        if e.code not in place or e.site_id is None:
+            place[e.code] = i
+    ranked = sorted(chosen.values(), key=lambda e: place[e.code])
+    tops = {e.code: e for e in ranked if e.parent_id is None}
+    children: dict[str, list[Entry]] = {code: [] for code in tops}
+    for e in ranked:
+        parent = by_id.get(e.parent_id) if e.parent_id is not None else None
+        if parent is None or parent.site_id not in (None, site_id) or parent.code not in tops:
+            continue
+        children[parent.code].append(e)
+    return [Offered(top, tuple(children[code])) for code, top in tops.items()]
+
+
+async def offered(session: AsyncSession, site_id: int | None) -> list[Offered]:
+    """The enabled 大类别 (with their 小类别) offered to users of ``site_id`` (``_offer``): what
+    intake (``GET /api/intake``) lists and what a new order's category is checked against."""
+    return _offer(await _entries.get(session), site_id)
+
+
+async def any_configured(session: AsyncSession) -> bool:
+    """Whether any enabled 大类别 exists, at any site (none: intake offers each workflow)."""
+    return any(e.enabled and e.parent_id is None for e in await _entries.get(session))
+
+
+async def check_offered(
+    session: AsyncSession,
+    site_id: int | None,
+    workflow: str,
+    category: str,
+    subcategory: str = "",
+    *,
+    implied: bool = False,
+) -> None:
+    """Refuse a new order in a category not offered to ``site_id`` (the user's site, as intake
+    offered them): another site's own 大类别 or 小类别 is ``field_category_not_offered``, as is
+    a shared 大类别 on a workflow this site's own of that code replaced. A category offered to
+    the site but on another workflow, or a 小类别 offered but not under it, is
+    ``field_bad_option`` (as the engine says); unknown codes are left to the engine's check
+    (``ticketing.workflow.engine``), as is everything when no category is configured.
+
+    ``implied``: ``category`` is the workflow's own, the order's category when the request
+    named none; it is then only refused when it is another site's own."""
+    entries = await _entries.get(session)
+    tree = {o.top.code: o for o in _offer(entries, site_id)}
+    enabled = {e.code for e in entries if e.enabled}
+    here = tree.get(category)
+    if category and here is None and category in enabled:
+        raise FieldErrors({"category": "field_category_not_offered"})
+    if subcategory and subcategory in enabled:
+        if not any(subcategory == c.code for o in tree.values() for c in o.children):
+            raise FieldErrors({"subcategory": "field_category_not_offered"})
+    if here is None or implied:
+        return  # none named, or no such category: the engine's own check
+    if here.top.workflow_key != workflow:
+        replaced = any(
+            e.code == category and e.site_id is None and e.enabled and e.workflow_key == workflow
+            for e in entries
+        )
+        raise FieldErrors({"category": "field_category_not_offered" if replaced else "field_bad_option"})
+    if subcategory and subcategory not in {c.code for c in here.children}:
+        raise FieldErrors({"subcategory": "field_bad_option"})
+
+
+async def category_tree(session: AsyncSession, site_id: int | None = None) -> list[dict[str, Any]]:
+    """Enabled top categories with their children as offered to ``site_id`` (``_offer``: the
+    shared ones and the site's own, a site's own replacing the shared one of the same code)."""
     return [
         {
-            "code": top.code,
-            "name": top.name,
-            "workflow": top.workflow_key,
-            "children": [
-                {"code": c.code, "name": c.name, "form": c.form_schema}
-                for c in chosen.values()
-                if c.parent_id == top.id
-            ],
+            "code": o.top.code,
+            "name": o.top.name,
+            "workflow": o.top.workflow_key,
+            "children": [{"code": c.code, "name": c.name, "form": c.form_schema} for c in o.children],
         }
-        for top in tops
-        if top.parent_id is None
+        for o in await offered(session, site_id)
     ]
 
 
@@ -75,7 +189,14 @@ async def add_category(
         raise ActionRefused("category_exists", f"category {code!r} already exists here")
     parent = None
     if parent_code:
-        parent = await session.scalar(select(Category).where(Category.code == parent_code).limit(1))
+        # the site's own 大类别 of that code, else the shared one (never another site's)
+        parents = await session.scalars(
+            select(Category).where(
+                Category.code == parent_code,
+                or_(Category.site_id.is_(None), Category.site_id == site_id),
+            )
+        )
+        parent = max(parents, key=lambda p: p.site_id is not None, default=None)
         if parent is None:
             raise NotFound(f"no category {parent_code!r}", entity="category", key=parent_code)
     row = Category(

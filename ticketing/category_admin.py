@@ -18,9 +18,10 @@ each top category starts orders on, and its visit-back (满意度回访) scoring
   set (every site's default) or a site's own, which replaces the default for that site's
   orders (``ticketing.surveys.dimensions_for``); saving one replaces that set. Recorded surveys
   keep their answers by dimension name, so they are unaffected.
-* Categories are created shared by every site: intake (``GET /api/intake``) offers every
-  enabled category whatever its ``site_id``, so a site's own row (set up from Python,
-  ``ticketing.categories.add_category``) is listed but not created here.
+* Categories are created shared by every site here. A site's own row (set up from Python,
+  ``ticketing.categories.add_category``: that site's only, or its override of a shared one)
+  is listed but not created here; intake (``GET /api/intake``) offers each user the shared
+  categories and their site's own (``ticketing.categories.offered``).
 
 Every change is audited (entity ``category``; ``category.survey`` for the dimensions).
 """
