@@ -127,3 +127,5 @@ async def test_every_page_has_the_bell(client):
     for page in ("/lists/mine", "/knowledge"):
         html = await (await client.get(page)).text()
         assert 'id="bell-count"' in html and 'id="bell-list"' in html and 'id="urgent-alerts"' in html
+        # the urgent band is in the page's flow above its content, as served (no script moves it)
+        assert html.index('id="urgent-alerts"') < html.index('<main id="main"')

@@ -87,10 +87,6 @@ function showSticky() {
   // urgent ones wait for 知道了, in every tab, until read (here or elsewhere)
   const box = $("urgent-alerts");
   if (!box) return;
-  // in the page's flow, above its content: the band takes its own room and covers none of the
-  // page's controls (console.css); the template has it after <main>
-  const main = $("main");
-  if (main && box.nextElementSibling !== main) main.before(box);
   // the newest few; the rest wait in 提醒 (a team leader's dozen overruns must not cover the page)
   const urgent = items.filter((i) => i.sticky && !i.read_at);
   const wanted = new Map(urgent.slice(0, STICKY_SHOWN).map((i) => [i.id, i]));
