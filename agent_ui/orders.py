@@ -19,9 +19,7 @@ from agent_ui.order_views import field_views, order_view, subtype_field_views
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
-from cti.phones import InvalidPhoneNumber, checked
 from ticketing import categories, directory, screen_alerts
-from ticketing.blanks import trim
 from ticketing.errors import FieldErrors, NotFound, TicketingError
 from ticketing.ids import is_id, whole
 from ticketing.intake import may_handle
@@ -36,8 +34,7 @@ from ticketing.models import (
 )
 from ticketing.users import can_access
 from ticketing.workflow import actions, engine, store
-from ticketing.workflow.forms import apply_changes, form_site, missing_required
-from ticketing.workflow.steps import with_subtype_fields
+from ticketing.workflow.forms import form_site
 
 routes = web.RouteTableDef()
 
@@ -162,31 +159,26 @@ async def create_order(request: web.Request) -> web.Response:
         submit = bool(body.get("submit", True))
         site_id = user.site_id if site_id is None else site_id
         category = _text(body, "category", 32)
-        try:
-            await check_offered(db, user, workflow, category, subcategory)
-            order = await engine.create_order(
-                db,
-                user,
-                workflow=workflow,
-                # 所属供电局 in the form wins (the engine reads it); else the given site or the agent's
-                site_id=site_id,
-                form=form,
-                customer_id=_opt_int(body, "customer_id"),
-                caller_number=caller_number,
-                title=_text(body, "title", 200),
-                # 业务大类别 picked (用户信息查询 and 信息咨询 share the consult workflow); none: the workflow's
-                category=category,
-                subcategory=subcategory,
-                submit=submit,
-                opinion=_text(body, "opinion"),
-                interaction_ids=interaction_ids,
-                # the call the form was written for (a "previous call" banner's): not the one on now
-                call_id=_text(body, "call_id", 128),
-            )
-        except FieldErrors as refused:
-            raise await _every_problem(
-                db, refused, workflow, subcategory, site_id, form, caller_number, submit
-            ) from None
+        await check_offered(db, user, workflow, category, subcategory)
+        order = await engine.create_order(
+            db,
+            user,
+            workflow=workflow,
+            # 所属供电局 in the form wins (the engine reads it); else the given site or the agent's
+            site_id=site_id,
+            form=form,
+            customer_id=_opt_int(body, "customer_id"),
+            caller_number=caller_number,
+            title=_text(body, "title", 200),
+            # 业务大类别 picked (用户信息查询 and 信息咨询 share the consult workflow); none: the workflow's
+            category=category,
+            subcategory=subcategory,
+            submit=submit,
+            opinion=_text(body, "opinion"),
+            interaction_ids=interaction_ids,
+            # the call the form was written for (a "previous call" banner's): not the one on now
+            call_id=_text(body, "call_id", 128),
+        )
         view = await order_view(db, user, order)
     return web.json_response(view, status=201)
 
@@ -204,56 +196,6 @@ async def check_offered(db: Any, user: User, workflow: str, category: str, subca
     await categories.check_offered(
         db, user.site_id, workflow, category or implied, subcategory, implied=not category
     )
-
-
-#: the intake form's own inputs above the workflow's fields, in the order it shows them
-INTAKE_HEAD = ("category", "subcategory", "caller_number", "customer_id", "site_id", "interaction_ids")
-
-
-async def _every_problem(
-    db: Any,
-    refused: FieldErrors,
-    workflow: str,
-    subcategory: str,
-    site_id: int | None,
-    form: dict[str, Any],
-    caller_number: str,
-    submit: bool,
-) -> FieldErrors:
-    """The engine stops at the first kind of problem it finds (a reference, a bad value, a
-    required field left empty, a bad 联系电话); the agent is told every field's at once, so
-    that one resubmission can fix them all (QA: 故障地址 missing and a bad number reported
-    one after the other). Only refusals are gathered here: a form the engine would take is
-    never refused by them. In the form's order: its head (category, 联系电话), then the
-    workflow's fields."""
-    problems = dict(refused.problems)
-    if caller_number.strip():
-        try:
-            checked(caller_number)
-        except InvalidPhoneNumber:
-            problems.setdefault("caller_number", "field_bad_phone")
-    field_order: list[str] = []
-    try:
-        definition = await with_subtype_fields(
-            db, store.parsed(await store.latest(db, workflow)), subcategory
-        )
-        start = definition.create_node
-        known = await directory.load(db)
-        try:
-            apply_changes(definition, start, {}, form, known.site_codes, None, known.closed_sites(site_id))
-        except FieldErrors as bad:
-            for name, problem in bad.problems.items():
-                problems.setdefault(name, problem)
-        if submit:
-            given = {k: trim(v) if isinstance(v, str) else v for k, v in form.items() if k not in problems}
-            for name in missing_required(start, given):
-                problems.setdefault(name, "field_required")
-        field_order = list(definition.fields)
-    except TicketingError:
-        pass  # the workflow cannot be read again: the engine's own problems stand
-    rank = {name: i for i, name in enumerate([*INTAKE_HEAD, *field_order])}
-    ranked = sorted(problems, key=lambda name: rank.get(name, len(rank)))
-    return FieldErrors({name: problems[name] for name in ranked}, rows=refused.details.get("rows"))
 
 
 async def _open_site(db: Any, site_id: int) -> None:

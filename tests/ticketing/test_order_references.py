@@ -56,15 +56,17 @@ async def test_the_customer_is_checked_by_the_orders_insert(engine, sm, seeded):
     assert order.customer_id == customer
     assert [sql for sql in statements if "FROM customers" in sql] == []
 
-    for form in (
-        submitted,
-        {"故障名称": "停电", "所属供电局": "GZ"},
-    ):  # the second lacks the required 故障地址
+    for form, problems in (
+        (submitted, {}),
+        # lacking the required 故障地址: every problem at once, the form's head first
+        ({"故障名称": "停电", "所属供电局": "GZ"}, {"故障地址": "field_required"}),
+    ):
         async with sm() as s:
             with pytest.raises(FieldErrors) as refused:
                 await create_order(
                     s, agent, workflow="fault_repair", site_id=site, form=form, customer_id=999999
                 )
-            assert refused.value.problems == {"customer_id": "field_unknown_customer"}
+            assert refused.value.problems == {"customer_id": "field_unknown_customer", **problems}
+            assert list(refused.value.problems)[0] == "customer_id"
     async with sm() as s:
         assert await s.scalar(select(func.count(WorkOrder.id))) == 1

@@ -40,7 +40,14 @@ from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
-from ticketing.workflow.forms import Moments, apply_changes, check_required, form_site
+from ticketing.workflow.forms import (
+    Moments,
+    apply_changes,
+    changed_form,
+    form_site,
+    in_form_order,
+    refuse_all,
+)
 from ticketing.workflow.insert import OrderRows, insert_order, new_order
 from ticketing.workflow.steps import (
     add_comment,
@@ -62,6 +69,10 @@ from ticketing.workflow.steps import (
     with_subtype_fields,
 )
 from ticketing.workflow.titles import derived_title
+
+#: the intake form's own inputs above the workflow's fields, in the order it shows them: a refused
+#: order's problems are named in this order, then the fields' (``forms.refuse_all``)
+INTAKE_HEAD = ("category", "subcategory", "caller_number", "customer_id", "site_id", "interaction_ids")
 
 #: the 满意度回访 step's node id (``ticketing.surveys.VISIT_NODE``): its satisfaction is the survey's
 VISIT_NODE = "visit"
@@ -108,33 +119,36 @@ async def create_order(
     The order's number follows its category's own ``number_pattern`` where the category has one
     (用户信息查询: CX…), else the workflow's (信息咨询: ZX…): every way an order is made (the
     seat, an async event, a voicemail, a follow-up) numbers it by this one rule.
+
+    A refused form names every problem at once, in one FieldErrors (``forms.refuse_all``): the
+    category, the references, the values refused, the required fields left empty (with
+    ``submit``) and a bad 联系电话 together, the form's head first.
     """
     now = now or utcnow()
     named_call = await _agents_call(session, user, call_id) if call_id else None
     if named_call is not None and customer_id is None:
         customer_id = named_call.customer_id
     stored = await store.latest(session, workflow)
-    if category:
-        await _check_category(session, workflow, category, subcategory)
+    problems = await _category_problems(session, workflow, category, subcategory) if category else {}
     definition = await with_subtype_fields(session, stored.definition, subcategory)
     start = definition.create_node
     known = await directory.load(session)
     interaction_ids = list(interaction_ids)
-    await _check_references(session, known, site_id, customer_id, interaction_ids)
+    problems |= await _reference_problems(session, known, site_id, interaction_ids)
     try:
         site_codes = known.site_codes
         moments = _moments(known, site_id, now, now)
         # a 停用 site is no new order's: the one it is given (the agent's, the order it follows) stays
-        form_values = apply_changes(
+        form_values, refused = changed_form(
             definition, start, {}, form, site_codes, moments, known.closed_sites(site_id)
         )
-        if submit:
-            check_required(start, form_values)  # refuse before a number is taken
-        site_id = form_site(definition, form_values, site_codes) or site_id
         try:
             caller_number = checked(caller_number) if caller_number.strip() else ""
         except InvalidPhoneNumber:
-            raise FieldErrors({"caller_number": "field_bad_phone"}) from None
+            problems["caller_number"] = "field_bad_phone"
+        # every problem at once, before a number is taken; required fields only when submitted
+        refuse_all(definition, start, form_values, problems | refused, required=submit, head=INTAKE_HEAD)
+        site_id = form_site(definition, form_values, site_codes) or site_id
         order = new_order(
             category=category or definition.category,
             subcategory=subcategory,
@@ -199,10 +213,14 @@ async def create_order(
         # about its customer when none was given; insert_order looks the call up in the same go.
         look_up = link_call and named_call is None
         pattern = await _category_pattern(session, order.category, site_id) or definition.number_pattern
-    except TicketingError:
+    except TicketingError as refusal:
         # The customer is checked by the INSERT itself (insert_order), which saves a round trip;
-        # a refusal before it still names an unknown customer first, as it did when checked here.
-        await _check_customer(session, customer_id)
+        # a refusal before it still names an unknown customer: with the fields' problems, or first.
+        unknown = await _unknown_customer(session, customer_id)
+        if unknown and isinstance(refusal, FieldErrors):
+            raise FieldErrors(in_form_order(definition, refusal.problems | unknown, INTAKE_HEAD)) from None
+        if unknown:
+            raise FieldErrors(unknown) from None
         raise
     active_call_id = await insert_order(
         session, order, pattern, rows, now, agent=user.staff_no if look_up else None
@@ -237,31 +255,26 @@ async def create_order(
     return order
 
 
-async def _check_references(
+async def _reference_problems(
     session: AsyncSession,
     known: directory.Directory,
     site_id: int | None,
-    customer_id: int | None,
     interaction_ids: list[int],
-) -> None:
-    """Refuse, as field errors and before anything is written, a site, customer or
-    interaction that does not exist (the database's foreign keys would only fail the INSERT).
+) -> dict[str, str]:
+    """A site or interaction that does not exist, refused as field errors before anything is
+    written (the database's foreign keys would only fail the INSERT).
 
-    The customer is read here only to go with another problem: otherwise the order's own
-    INSERT checks it (``insert_order``), a round trip less per order, and ``create_order``
-    reads it when it refuses the order for another reason first."""
+    The customer is not read here: the order's own INSERT checks it (``insert_order``), a
+    round trip less per order, and ``create_order`` reads it when it refuses the order for
+    another reason first."""
     problems: dict[str, str] = {}
     if site_id is not None and site_id not in known.sites:
         problems["site_id"] = "field_unknown_site"
-    unknown_interactions = False
     if interaction_ids:
         found = set(await session.scalars(select(Interaction.id).where(Interaction.id.in_(interaction_ids))))
-        unknown_interactions = bool(set(interaction_ids) - found)
-    if problems or unknown_interactions:
-        problems |= await _unknown_customer(session, customer_id)
-        if unknown_interactions:
+        if set(interaction_ids) - found:
             problems["interaction_ids"] = "field_unknown_interaction"
-        raise FieldErrors(problems)
+    return problems
 
 
 async def _unknown_customer(session: AsyncSession, customer_id: int | None) -> dict[str, str]:
@@ -270,14 +283,10 @@ async def _unknown_customer(session: AsyncSession, customer_id: int | None) -> d
     return {}
 
 
-async def _check_customer(session: AsyncSession, customer_id: int | None) -> None:
-    problems = await _unknown_customer(session, customer_id)
-    if problems:
-        raise FieldErrors(problems)
-
-
-async def _check_category(session: AsyncSession, workflow: str, category: str, subcategory: str) -> None:
-    """Refuse a category that is not one of the workflow's, or a subcategory not under it."""
+async def _category_problems(
+    session: AsyncSession, workflow: str, category: str, subcategory: str
+) -> dict[str, str]:
+    """A category that is not one of the workflow's, or a subcategory not under it."""
     tops = select(Category.id).where(
         Category.code == category,
         Category.parent_id.is_(None),
@@ -285,12 +294,13 @@ async def _check_category(session: AsyncSession, workflow: str, category: str, s
         Category.enabled.is_(True),
     )
     if not await session.scalar(select(exists(tops))):
-        raise FieldErrors({"category": "field_bad_option"})
+        return {"category": "field_bad_option"}
     under = select(Category.id).where(
         Category.code == subcategory, Category.parent_id.in_(tops), Category.enabled.is_(True)
     )
     if subcategory and not await session.scalar(select(exists(under))):
-        raise FieldErrors({"subcategory": "field_bad_option"})
+        return {"subcategory": "field_bad_option"}
+    return {}
 
 
 async def _category_pattern(session: AsyncSession, category: str, site_id: int | None) -> str:
@@ -379,6 +389,20 @@ async def check_contractors(
     after: Mapping[str, Any],
     site_id: int | None,
 ) -> None:
+    """Refuse the 外委单位 ``contractor_problems`` finds."""
+    problems = await contractor_problems(session, order, definition, before, after, site_id)
+    if problems:
+        raise FieldErrors(problems)
+
+
+async def contractor_problems(
+    session: AsyncSession,
+    order: WorkOrder,
+    definition: Definition,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    site_id: int | None,
+) -> dict[str, str]:
     """A 外委单位 (contractor field) given a new value must be one the order may go to, on 暂存
     as on 提交 (which refuses it when it dispatches): it exists (``contractor_unknown``), is
     active (``contractor_inactive``), serves the order's category and has ``site_id`` (the site
@@ -392,15 +416,14 @@ async def check_contractors(
         and after.get(name) != before.get(name)
     ]
     if not changed:
-        return
+        return {}
     problems: dict[str, str] = {}
     categories = await config_categories(session, order)
     for name in changed:
         refusal = await contractors.why_not(session, after[name], categories, site_id)
         if refusal is not None:
             problems[name] = refusal
-    if problems:
-        raise FieldErrors(problems)
+    return problems
 
 
 async def _follow_site(
@@ -461,17 +484,25 @@ async def submit_step(
     known = await directory.load(session)
     site_codes = known.site_codes
     moments = _moments(known, order.site_id, order.created_at, now)
-    new_form = apply_changes(
+    new_form, problems = changed_form(
         definition, node, order.form, form, site_codes, moments, known.closed_sites(order.site_id)
     )
     if node.id == VISIT_NODE:
         from ticketing import surveys  # surveys builds on the engine (its complaints are orders)
 
         # the visit step's satisfaction is the recorded survey's, never a second answer beside it
-        new_form = dict(await surveys.step_form(session, order, definition, node, new_form, form))
-    check_required(node, new_form)
+        try:
+            new_form = dict(await surveys.step_form(session, order, definition, node, new_form, form))
+        except ActionRefused:
+            if problems:  # the values refused are named first, as they always were
+                raise FieldErrors(in_form_order(definition, problems)) from None
+            raise
     new_site = form_site(definition, new_form, site_codes)
-    await check_contractors(session, order, definition, order.form, new_form, new_site or order.site_id)
+    problems |= await contractor_problems(
+        session, order, definition, order.form, new_form, new_site or order.site_id
+    )
+    # every field's problem at once: the values refused, the required ones left empty
+    refuse_all(definition, node, new_form, problems)
     others = [a for a in pending if a.id != mine.id]
     completes = not (mine.mode in ("all", "sequential") and others)
     if completes and node.contractor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -172,8 +172,26 @@ def apply_changes(
     closed_sites: Collection[str] = (),
 ) -> dict[str, Any]:
     """A new form with ``changes`` applied, or FieldErrors naming each refused field
-    (``site_codes``: the sites a site field may name, code → id; ``closed_sites``: the 停用
-    ones it may not newly name, ``field_site_disabled``: an order is not routed to them).
+    (``changed_form``, refusing what it finds)."""
+    new, problems = changed_form(definition, node, form, changes, site_codes, moments, closed_sites)
+    if problems:
+        raise FieldErrors(problems)
+    return new
+
+
+def changed_form(
+    definition: Definition,
+    node: Node,
+    form: dict[str, Any],
+    changes: Mapping[str, Any] | None,
+    site_codes: Mapping[str, int],
+    moments: Moments | None = None,
+    closed_sites: Collection[str] = (),
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A new form with the ``changes`` it takes applied, and the problem of each refused
+    field (its value left as it was) (``site_codes``: the sites a site field may name, code →
+    id; ``closed_sites``: the 停用 ones it may not newly name, ``field_site_disabled``: an
+    order is not routed to them).
 
     A value equal to the stored one is not a change, so clients may send the whole form back.
     A datetime field's value is stored as the site's wall time to the minute (``wall_time``),
@@ -209,13 +227,19 @@ def apply_changes(
         if is_time:
             times[name] = value
     if moments is not None:
-        for name, value in times.items():
-            error = _check_time(definition.fields.get(name) or {}, value, new, moments)
-            if error:
-                problems[name] = error
-    if problems:
-        raise FieldErrors(problems)
-    return new
+        # each against the form as changed, then the refused ones left as they were
+        refused = {
+            name: error
+            for name, value in times.items()
+            if (error := _check_time(definition.fields.get(name) or {}, value, new, moments))
+        }
+        for name, error in refused.items():
+            problems[name] = error
+            if name in form:
+                new[name] = form[name]
+            else:
+                del new[name]
+    return new, problems
 
 
 def missing_required(node: Node, form: Mapping[str, Any]) -> list[str]:
@@ -226,3 +250,36 @@ def check_required(node: Node, form: Mapping[str, Any]) -> None:
     missing = missing_required(node, form)
     if missing:
         raise FieldErrors(dict.fromkeys(missing, "field_required"))
+
+
+def refuse_all(
+    definition: Definition,
+    node: Node,
+    form: Mapping[str, Any],
+    problems: Mapping[str, str],
+    *,
+    required: bool = True,
+    head: Sequence[str] = (),
+) -> None:
+    """Refuse, as one FieldErrors, every field's problem at once (QA: a missing 故障地址 and a
+    bad number came one resubmission after the other): ``problems`` (the values refused, by
+    ``changed_form``, and any others the caller found: a bad 联系电话, a 外委单位 the order may
+    not go to) and, with ``required``, the required fields ``form`` leaves empty, a field whose
+    value was refused being named for that. In the form's order: the ``head`` (the intake
+    form's own inputs above the fields), then the workflow's fields. Every path that takes a
+    form in (intake, an order from an async event, 提交 on the order page) refuses by this."""
+    gathered = dict(problems)
+    if required:
+        for name in missing_required(node, form):
+            gathered.setdefault(name, "field_required")
+    if gathered:
+        raise FieldErrors(in_form_order(definition, gathered, head))
+
+
+def in_form_order(
+    definition: Definition, problems: Mapping[str, str], head: Sequence[str] = ()
+) -> dict[str, str]:
+    """``problems`` in the order the form shows its fields: ``head`` first, then the workflow's
+    fields, then any other name (a field the workflow does not have) as given."""
+    rank = {name: i for i, name in enumerate([*head, *definition.fields])}
+    return {name: problems[name] for name in sorted(problems, key=lambda n: rank.get(n, len(rank)))}
