@@ -87,7 +87,7 @@ DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
     "message_saved": ("hotline/message-saved",),
     "message_empty_retry": ("hotline/message-empty-retry",),  # nothing heard: once more
     "message_empty": ("hotline/message-empty",),  # nothing heard twice: then an agent's queue
-    "ticket_ambiguous": ("hotline/ticket-ambiguous",),  # keyed digits of two orders: an agent
+    "ticket_ambiguous": ("hotline/ticket-ambiguous",),  # keyed digits of two orders not told apart: an agent
     # an order asked for from a number not registered on it (or a withheld one): its phone's last four
     "enter_phone_last4": ("hotline/enter-phone-last4",),
     "ticket_phone_mismatch": ("hotline/ticket-phone-mismatch",),  # wrong last four: asked again

@@ -12,13 +12,15 @@ module implement them), so the IVR stays testable and never imports ticketing:
   number: a caller hears only their own number's tickets or one whose number they know.
   A keypad has only digits: the number arrives as its digits (``20260923001`` for
   ``GZ20260923001``), so the hook must match on the numeric part; digits that are more
-  than one ticket's (categories number alike) give the caller's own, or all of them,
-  and more than one is read to nobody. Each ticket carries the numbers registered on it
+  than one ticket's (categories number alike) give the caller's own, or all of them.
+  Each ticket carries the numbers registered on it
   (``phones``: its 联系电话 and its customer's phones). An order number is a date and a
   sequence, easily guessed, so its status is read only to whom it belongs: a caller ringing
   from one of those numbers hears it at once; anyone else (another number, a withheld one)
   is asked the last four digits of a registered number first, and a wrong answer is a wrong
-  entry (three of them: an agent).
+  entry (three of them: an agent). More than one ticket is told apart the same way: the one
+  registered to the caller's number is read at once, otherwise the last four digits pick the
+  one that has them; still more than one is read to nobody (an agent).
 
 A hook that fails or is too slow is reported to the caller as "not available"
 and logged; the caller goes back to the menu, never loses the call.
@@ -189,21 +191,12 @@ async def ticket_status(call: IvrCall) -> None:
     except _Unavailable:
         await call.play_prompt("not_available")
         return
-    if len(tickets) > 1:
-        # Orders of two categories keyed in alike (GZ…00001, ZX…00001), neither the caller's:
-        # reading one could tell them a stranger's status (QA F10), and both sound the same.
-        # Nothing is read: the caller is told so and put through to an agent, whom the path
-        # tells why (ticket:ambiguous).
-        call.note("ticket:ambiguous")
-        call.to_agent = True
-        await call.play_prompt("ticket_ambiguous")
-        return
     if not tickets:
         call.note("ticket:not_found")
         await call.play_prompt("not_found")
         return
-    [found] = tickets
-    if not await _owner_or_verified(call, found):
+    found = await _owner_or_verified(call, tickets)
+    if found is None:
         return
     call.note(f"ticket:{found.status}")
     await call.play_prompt("ticket_number")
@@ -218,37 +211,62 @@ async def ticket_status(call: IvrCall) -> None:
 VERIFY_DIGITS = 4
 
 
-async def _owner_or_verified(call: IvrCall, ticket: TicketProgress) -> bool:
-    """Whether ``ticket``'s status may be read to this caller.
+async def _owner_or_verified(call: IvrCall, tickets: list[TicketProgress]) -> TicketProgress | None:
+    """The one of ``tickets`` whose status may be read to this caller, None when none is.
 
     Order numbers are a date and a sequence: keyed in by a stranger, they would tell anyone's
     order. A caller ringing from a number registered on the order may hear it; anyone else
     (another number, a withheld one) is asked the last four digits of one of those numbers,
     and a wrong answer is a wrong entry like a number not found (``MAX_WRONG_ENTRIES``: then
     an agent). An order with no number registered cannot be checked here: an agent.
+
+    Keyed digits of more than one order (categories number alike, GZ…00001 and ZX…00001) are
+    told apart the same way: the one order registered to the caller's number is read at once;
+    otherwise the last four digits pick the one order that has them. Still more than one (or
+    no order with a number to check): nothing is read, the caller is told so and put through
+    to an agent, whom the path tells why (``ticket:ambiguous``, QA F10: reading one could tell
+    a stranger's status, and both sound the same).
     """
-    phones = [p for p in ticket.phones if p]
-    if call.caller and call.caller in phones:
-        return True
-    if not phones:
-        call.note("ticket:unverifiable")
-        call.to_agent = True
-        await call.play_prompt("ticket_unverifiable")
-        return False
-    endings = {"".join(ch for ch in p if ch.isdigit())[-VERIFY_DIGITS:] for p in phones}
+    phones_of = [[p for p in ticket.phones if p] for ticket in tickets]
+    own = [t for t, phones in zip(tickets, phones_of, strict=True) if call.caller and call.caller in phones]
+    if len(own) == 1:
+        return own[0]
+    checkable = [(t, phones) for t, phones in zip(tickets, phones_of, strict=True) if phones]
+    if not checkable:
+        if len(tickets) > 1:
+            await _ambiguous(call)
+        else:
+            call.note("ticket:unverifiable")
+            call.to_agent = True
+            await call.play_prompt("ticket_unverifiable")
+        return None
+    endings = [
+        (t, {"".join(ch for ch in p if ch.isdigit())[-VERIFY_DIGITS:] for p in phones})
+        for t, phones in checkable
+    ]
     while True:
         digits = await call.collect("enter_phone_last4", max_digits=VERIFY_DIGITS)
         if digits is None:  # nothing pressed, or too many wrong entries already
             call.note("ticket:unverified")
-            return False
-        if len(digits) == VERIFY_DIGITS and digits in endings:
+            return None
+        matched = [t for t, ends in endings if len(digits) == VERIFY_DIGITS and digits in ends]
+        if len(matched) == 1:
             call.note("ticket:verified")
-            return True
+            return matched[0]
+        if matched:  # the same last four on more than one of them
+            await _ambiguous(call)
+            return None
         call.wrong_entries += 1
         if call.too_many_wrong:
             call.note("ticket:unverified")
-            return False
+            return None
         await call.play_prompt("ticket_phone_mismatch")
+
+
+async def _ambiguous(call: IvrCall) -> None:
+    call.note("ticket:ambiguous")
+    call.to_agent = True
+    await call.play_prompt("ticket_ambiguous")
 
 
 async def report_fault(call: IvrCall) -> None:

@@ -320,8 +320,9 @@ async def ticket_progress(session: AsyncSession, keyed: str, caller: str) -> lis
 
     A keypad has no letters, and categories number alike (GZ2026112800001, ZX2026112800001):
     when the digits are more than one order's, the caller's own (by ``caller``) are kept; more
-    than one left is returned as they are, for the IVR to say it cannot tell, never to pick
-    one and read a stranger the wrong order's status (QA F10)."""
+    than one left is returned as they are, each with its numbers, for the IVR to tell apart by
+    the last four digits of one (or say it cannot), never to pick one and read a stranger the
+    wrong order's status (QA F10)."""
     wanted = keyed.strip()
     if not wanted:
         pop = await lookup_for_screen_pop(session, caller, orders=1, interactions=0) if caller else None

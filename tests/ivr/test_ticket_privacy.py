@@ -110,3 +110,79 @@ async def test_an_order_with_no_number_on_it_is_not_read_to_a_stranger(agi_serve
     assert "hotline/ticket-unverifiable" in ch.played()
     assert (ch.variables["HOTLINE_ACTION"], ch.variables["HOTLINE_QUEUE"]) == ("queue", "service")
     assert ch.variables["HOTLINE_IVR_PATH"] == "top:3/ticket:unverifiable"
+
+
+# Keyed digits of two orders (categories number alike: GZ…001, ZX…001) are told apart the same
+# way where they can be: the one registered to the caller's number is read at once, otherwise
+# the last four digits pick the one order that has them. Still two (or no number to check):
+# nothing read, an agent, as before.
+OTHER_CONTACT = "13700005678"
+
+
+class TwoOrders:
+    def __init__(self, gz: tuple[str, ...] = (CONTACT,), zx: tuple[str, ...] = (OTHER_CONTACT,)) -> None:
+        self.gz, self.zx = gz, zx
+
+    async def ticket(self, keyed: str, caller: str):
+        if keyed != KEYED:
+            return []
+        return [
+            TicketProgress(number=ORDER, status="dispatched", phones=self.gz),
+            TicketProgress(number=f"ZX{KEYED}", status="closed", phones=self.zx),
+        ]
+
+
+async def call_two(agi_server, bus, tmp_path, keys: str, callerid: str, orders: TwoOrders):
+    svc = services(bus, None, tmp_path, self_service=SelfServiceHooks(ticket_status=orders.ticket))
+    return await run(agi_server, svc, FakeChannel(keys, callerid=callerid))
+
+
+@pytest.mark.parametrize(("caller", "status"), [(CONTACT, "dispatched"), (OTHER_CONTACT, "closed")])
+async def test_of_two_orders_the_callers_own_is_read_at_once(agi_server, bus, tmp_path, caller, status):
+    ch = await call_two(agi_server, bus, tmp_path, f"3{KEYED}#0", caller, TwoOrders())
+    assert read_out(ch) and "hotline/enter-phone-last4" not in ch.played()
+    assert "hotline/ticket-ambiguous" not in ch.played()
+    assert ch.variables["HOTLINE_IVR_PATH"] == f"top:3/ticket:{status}/top:0"
+
+
+@pytest.mark.parametrize(
+    ("callerid", "last4", "status"), [(STRANGER, "1234", "dispatched"), ("", "5678", "closed")]
+)
+async def test_of_two_orders_the_last_four_pick_the_one_read(
+    agi_server, bus, tmp_path, callerid, last4, status
+):
+    ch = await call_two(agi_server, bus, tmp_path, f"3{KEYED}#{last4}0", callerid, TwoOrders())
+    played = ch.played()
+    assert "hotline/ticket-ambiguous" not in played and read_out(ch)
+    assert played.index("hotline/enter-phone-last4") < played.index("hotline/ticket-status")
+    assert ch.variables["HOTLINE_IVR_PATH"] == f"top:3/ticket:verified/ticket:{status}/top:0"
+
+
+async def test_a_caller_on_both_orders_is_asked_the_last_four(agi_server, bus, tmp_path):
+    orders = TwoOrders(gz=(STRANGER, CONTACT), zx=(STRANGER, OTHER_CONTACT))
+    ch = await call_two(agi_server, bus, tmp_path, f"3{KEYED}#56780", STRANGER, orders)
+    assert "hotline/enter-phone-last4" in ch.played() and read_out(ch)
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:3/ticket:verified/ticket:closed/top:0"
+
+
+async def test_of_two_orders_a_wrong_last_four_is_asked_again(agi_server, bus, tmp_path):
+    ch = await call_two(agi_server, bus, tmp_path, f"3{KEYED}#00001234", STRANGER, TwoOrders())
+    played = ch.played()
+    assert played.count("hotline/enter-phone-last4") == 2
+    assert played.index("hotline/ticket-phone-mismatch") < played.index("hotline/ticket-status")
+    assert ch.variables["HOTLINE_IVR_PATH"].startswith("top:3/ticket:verified/ticket:dispatched")
+
+
+async def test_last_four_of_both_orders_read_nothing_and_reach_an_agent(agi_server, bus, tmp_path):
+    orders = TwoOrders(gz=(CONTACT,), zx=("13600001234",))
+    ch = await call_two(agi_server, bus, tmp_path, f"3{KEYED}#1234", STRANGER, orders)
+    assert not read_out(ch) and "hotline/ticket-ambiguous" in ch.played()
+    assert (ch.variables["HOTLINE_ACTION"], ch.variables["HOTLINE_QUEUE"]) == ("queue", "service")
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:3/ticket:ambiguous"
+
+
+async def test_two_orders_with_no_number_on_them_reach_an_agent_unasked(agi_server, bus, tmp_path):
+    ch = await call_two(agi_server, bus, tmp_path, f"3{KEYED}#", STRANGER, TwoOrders(gz=(), zx=()))
+    assert not read_out(ch) and "hotline/enter-phone-last4" not in ch.played()
+    assert "hotline/ticket-ambiguous" in ch.played()
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:3/ticket:ambiguous"
