@@ -79,3 +79,13 @@ def test_the_example_environment_holds_real_settings_enough_for_every_role(tmp_p
     check_roles(settings, parse_roles("web,cti,ivr,worker"))  # Redis and PostgreSQL are set
     # nginx serves TLS and reaches the console on loopback: the cookie is still Secure
     assert settings.secure_cookies
+
+
+def test_the_example_environment_lists_every_setting():
+    # A setting left out of the example is one an installer never hears of (HOTLINE_NOTICE_VOICES
+    # was): each is there, set or commented out (#HOTLINE_<SETTING>=, left to its default).
+    lines = (SYSTEMD / "hotline.env.example").read_text().splitlines()
+    listed = {line.lstrip("#").split("=", 1)[0] for line in lines if line.lstrip("#").startswith("HOTLINE_")}
+    fields = {f"HOTLINE_{f.name.upper()}" for f in dataclasses.fields(Settings)} | {"HOTLINE_CONFIG"}
+    assert not fields - listed, f"settings missing from hotline.env.example: {sorted(fields - listed)}"
+    assert not listed - fields, f"not settings: {sorted(listed - fields)}"
