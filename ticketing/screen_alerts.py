@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -185,11 +186,26 @@ def returned(step: str, sent_back_as: str, by: Any, opinion: str) -> Notice:
     return Notice("returned", f"工单在{step}被{by.name}（{by.staff_no}）{sent_back_as}，意见：{opinion}")
 
 
+def _subject(kind: str, number: str, title: str | None) -> str:
+    """The Chinese subject of a notice to staff, as the SLA ones (``sla.subject``):
+    ``【新工单】GZ20261127000001 天河路1号停电``, 【退单】 for one sent back."""
+    from ticketing.sla import SUBJECTS, headline  # sla builds on this module
+
+    return headline(SUBJECTS.get(kind, "工单提醒"), number, title)
+
+
+def new_order_subject(title: str | None) -> Callable[[str], str]:
+    """A new order's routed rows' subject from its number, taken as the rows go in with it
+    (``workflow.insert.OrderRows.notice_subject``)."""
+    return functools.partial(_subject, "routed", title=title)
+
+
 def routed_rows(
-    people: Iterable[Any], status: str, now: dt.datetime, notice: Notice | None = None
+    people: Iterable[Any], status: str, now: dt.datetime, notice: Notice | None = None, subject: str = ""
 ) -> list[dict[str, Any]]:
     """The screen rows of an order reaching these people's desk (without ``order_id``: a new
-    order's rows go in with it, ``workflow.insert``)."""
+    order's rows go in with it, ``workflow.insert``, which gives them their ``subject`` once
+    the order's number is taken: ``new_order_subject``)."""
     notice = notice or routed(status)
     return [
         {
@@ -197,7 +213,7 @@ def routed_rows(
             "recipient": person.staff_no,
             "user_id": person.id,
             "urgency": "normal",
-            "subject": "[normal]",
+            "subject": subject,
             "body": notice.message,
             "state": "sent",
             "sent_at": now,
@@ -215,5 +231,7 @@ def record_routed(
     """An order reached these people's desk (its next step, an automatic 改派, a 退单): a screen
     row each, besides the pop-up, so that 有新工单 is still there when they look."""
     now = utcnow()
-    for row in routed_rows(people, status, now, notice):
+    notice = notice or routed(status)
+    heading = _subject(notice.kind, order.number, order.title)
+    for row in routed_rows(people, status, now, notice, heading):
         session.add(Notification(order_id=order.id, **row))

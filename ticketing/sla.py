@@ -173,15 +173,25 @@ SUBJECTS = {
     "extension_request": "延期申请",
     "extension_approved": "延期已批准",
     "extension_refused": "延期未批准",
+    # an order reaching someone's desk (``screen_alerts``): its next step, or sent back by 退单
+    "routed": "新工单",
+    "returned": "退单",
 }
 
 
 def subject(order: WorkOrder, label: str) -> str:
-    """``【label】number title`` on one line, within the column (255)."""
+    """``【label】number title`` on one line, within the column."""
+    return headline(label, order.number, order.title)
+
+
+def headline(label: str, number: str, title: str | None) -> str:
+    """``subject`` from the order's number and title (a new order's, whose number is taken as
+    its rows go in: ``screen_alerts.new_order_subject``), cut to the column (a 200-character
+    title with its label and number is longer: PostgreSQL would refuse the row)."""
     from ticketing.notify import one_line
 
-    title = one_line(order.title or "")
-    return f"【{label}】{order.number}{' ' + title if title else ''}"[:255]
+    title = one_line(title or "")
+    return f"【{label}】{number}{' ' + title if title else ''}"[: Notification.subject.type.length]
 
 
 async def notify_users(

@@ -83,6 +83,9 @@ class OrderRows:
     timers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     #: screen rows for the handlers it goes to (their 提醒: 有新工单)
     notifications: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: the notifications' subject from the order's number, given them once the number is taken
+    #: (【新工单】<number> <title>: ``screen_alerts.new_order_subject``); None: as the rows say
+    notice_subject: Callable[[str], str] | None = None
 
 
 def new_order(**values: Any) -> WorkOrder:
@@ -325,6 +328,7 @@ async def _sqlite(
     }
     call_sql, call_params = _call_compiled(dialect)[0], _call_params(dialect, call)
     number_at, customer_at = _position(ORDERS, "number"), _position(ORDERS, "customer_id")
+    subject_at = _position(KINDS["notifications"][0], "subject")
 
     def write(db: sqlite3.Connection) -> Written | None:
         cursor = db.cursor()
@@ -344,6 +348,10 @@ async def _sqlite(
             else:
                 raise _taken(prefix, width, value)
             order_id = inserted[0]
+            if rows.notice_subject is not None:
+                heading = rows.notice_subject(values[number_at])
+                for row in batches["notifications"]:
+                    row[subject_at] = heading
             for kind, batch in batches.items():
                 if batch:
                     table, key = KINDS[kind]
@@ -451,14 +459,19 @@ async def _postgres(
 ) -> Written | None:
     dialect = conn.dialect
     values = _order_values(dialect, order)
-    # json.dumps as the JSON columns' own bind processor writes each value (the engine sets no
-    # other serializer).
-    document = json.dumps(
-        {kind: _records(dialect, table, key, getattr(rows, kind)) for kind, (table, key) in KINDS.items()}
-    )
+    records = {
+        kind: _records(dialect, table, key, getattr(rows, kind)) for kind, (table, key) in KINDS.items()
+    }
     for _ in range(NUMBER_ATTEMPTS):
         value = await take(conn, prefix)
-        values[_position(ORDERS, "number")] = format_number(prefix, width, value)
+        number = values[_position(ORDERS, "number")] = format_number(prefix, width, value)
+        if rows.notice_subject is not None:
+            heading = rows.notice_subject(number)
+            for record in records["notifications"]:
+                record["subject"] = heading
+        # json.dumps as the JSON columns' own bind processor writes each value (the engine sets
+        # no other serializer).
+        document = json.dumps(records)
         known, order_id, call_id, call_customer = await postgres_fetchrow(
             conn, _postgres_sql(dialect), (*_call_params(dialect, call), *values, document)
         )
