@@ -2,7 +2,9 @@
 offers: create, rename, 停用 / 启用 (never deleted: orders keep naming them), attach a top
 category to an enabled workflow (one shared with other categories only once confirmed:
 ``category_workflow_shared``), and its visit-back (回访) scoring dimensions. Admins only
-(``config.admin``), CSRF on writes; categories are created shared by every site; bad input is ``invalid_fields`` naming each field and
+(``config.admin``), CSRF on writes; a category is created shared by every site or as an
+enabled site's own (``site_id``; the code of a shared one: that site's override of it); bad
+input is ``invalid_fields`` naming each field and
 nothing is stored; every change is audited by ``ticketing.category_admin``."""
 
 from __future__ import annotations

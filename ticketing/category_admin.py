@@ -18,10 +18,17 @@ each top category starts orders on, and its visit-back (满意度回访) scoring
   set (every site's default) or a site's own, which replaces the default for that site's
   orders (``ticketing.surveys.dimensions_for``); saving one replaces that set. Recorded surveys
   keep their answers by dimension name, so they are unaffected.
-* Categories are created shared by every site here. A site's own row (set up from Python,
-  ``ticketing.categories.add_category``: that site's only, or its override of a shared one)
-  is listed but not created here; intake (``GET /api/intake``) offers each user the shared
-  categories and their site's own (``ticketing.categories.offered``).
+* A category is created shared by every site (no ``site_id``) or as an enabled site's own
+  (``site_id``): a code no shared row has is that site's only; the code of a shared one makes
+  it that site's override (its name and workflow there, in the shared one's place; it starts
+  with the shared one's form), of the same level (a 大类别's, or a 小类别's under the same
+  大类别: ``field_category_override_parent``). A code is the shared one's or one site's own,
+  never two sites' own unless a shared one has it (``field_category_code_other_site``). A
+  小类别 hangs under a shared 大类别 or its site's own (``field_category_parent_site``). Intake
+  (``GET /api/intake``) offers each user the shared categories and their site's own
+  (``ticketing.categories.offered``). One shared row a code is also what the database holds
+  to (``uq_categories_code_shared``, migration 0030): the second of two admins creating it at
+  the same moment is ``field_duplicate``.
 
 Every change is audited (entity ``category``; ``category.survey`` for the dimensions).
 """
@@ -33,6 +40,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record, record_change
@@ -41,7 +49,7 @@ from ticketing.ids import is_id, known
 from ticketing.models import Category, Site, SurveyDimension, User, WorkflowDefinition, WorkOrder
 
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
-_CREATE = ("code", "name", "parent_id", "workflow_key", "confirm")
+_CREATE = ("code", "name", "parent_id", "site_id", "workflow_key", "confirm")
 _UPDATE = ("name", "enabled", "workflow_key", "confirm")
 #: at most this many dimensions per category and options per dimension
 MAX_DIMENSIONS = 20
@@ -132,6 +140,9 @@ async def listing(session: AsyncSession) -> dict[str, Any]:
                 )
                 own["inherited_dimensions"] = [_dimension_view(d) for d in inherited]
     items.extend(_listed(c, names, enabled, used, dims) for c in children if c.parent_id not in top_ids)
+    shared_codes = {r.code for r in rows if r.site_id is None}
+    for item in items:  # a site's own row of a shared code is its override there
+        item["overrides"] = item["site_id"] is not None and item["code"] in shared_codes
     sites = [
         {"id": s.id, "code": s.code, "name": s.name, "enabled": s.enabled}
         for s in await session.scalars(select(Site).order_by(Site.path))
@@ -205,10 +216,14 @@ def _confirmed(values: Mapping[str, Any], problems: dict[str, str]) -> bool:
     return confirm
 
 
-async def _refuse_shared(session: AsyncSession, key: str, row_id: int | None) -> None:
-    """``category_workflow_shared`` naming the other enabled top categories on ``key``, if any."""
+async def _refuse_shared(session: AsyncSession, key: str, row_id: int | None, code: str) -> None:
+    """``category_workflow_shared`` naming the other enabled top categories on ``key``, if any
+    (rows of ``code``, the shared one and sites' overrides of it, are the same category)."""
     query = select(Category.name).where(
-        Category.parent_id.is_(None), Category.enabled.is_(True), Category.workflow_key == key
+        Category.parent_id.is_(None),
+        Category.enabled.is_(True),
+        Category.workflow_key == key,
+        Category.code != code,
     )
     if row_id is not None:
         query = query.where(Category.id != row_id)
@@ -222,9 +237,26 @@ async def _refuse_shared(session: AsyncSession, key: str, row_id: int | None) ->
         )
 
 
+async def _site(session: AsyncSession, values: Mapping[str, Any], problems: dict[str, str]) -> int | None:
+    """The enabled site ``values`` name (None: shared by every site); problems to ``problems``."""
+    site_id = values.get("site_id")
+    if site_id in (None, ""):
+        return None
+    if not is_id(site_id):
+        problems["site_id"] = "field_not_number"
+        return None
+    site = await session.get(Site, site_id)
+    if site is None:
+        problems["site_id"] = "field_unknown_site"
+    elif not site.enabled:
+        problems["site_id"] = "field_site_disabled"
+    return site_id
+
+
 async def create(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> Category:
     """A new 大类别 (no ``parent_id``) or 小类别 (under the top category ``parent_id``), shared by
-    every site; a top one may be attached to a workflow."""
+    every site or an enabled site's own (``site_id``; the code of a shared one: its override
+    there); a top one may be attached to a workflow."""
     require_admin(actor, "configure categories")
     problems: dict[str, str] = {name: "field_unknown" for name in set(values) - set(_CREATE)}
     out = clean_texts(dict(values), {"code": 32, "name": 64}, problems)
@@ -236,6 +268,7 @@ async def create(session: AsyncSession, actor: User | None, values: Mapping[str,
             problems["code"] = "field_bad_category_code"
     if "name" not in problems and not name:
         problems["name"] = "field_required"
+    site_id = await _site(session, values, problems)
     parent: Category | None = None
     parent_id = values.get("parent_id")
     if parent_id not in (None, ""):
@@ -247,17 +280,35 @@ async def create(session: AsyncSession, actor: User | None, values: Mapping[str,
                 problems["parent_id"] = "field_unknown_category_parent"
             elif parent.parent_id is not None:
                 problems["parent_id"] = "field_category_too_deep"  # two levels: 大类别 / 小类别
+            elif parent.site_id is not None and parent.site_id != site_id and "site_id" not in problems:
+                # a shared 小类别 under a site's own, or one under another site's: intake would
+                # offer it to that site alone, or to none
+                problems["parent_id"] = "field_category_parent_site"
     key = await _workflow(session, values, problems, top=parent is None and "parent_id" not in problems)
     confirm = _confirmed(values, problems)
-    if "code" not in problems:
-        # orders, reports and templates name a category by its code alone: one code, one category
-        clash = await session.scalar(select(Category.id).where(Category.code == code).limit(1))
-        if clash:
+    shared: Category | None = None  # the shared row a site's own row of its code overrides
+    if "code" not in problems and "site_id" not in problems:
+        # orders, reports and templates name a category by its code alone: one code, one
+        # category, whose site may have its own version of it (an override)
+        same = list(await session.scalars(select(Category).where(Category.code == code)))
+        shared = next((r for r in same if r.site_id is None), None)
+        if site_id is None:
+            if same:
+                problems["code"] = "field_duplicate"
+        elif any(r.site_id == site_id for r in same):
             problems["code"] = "field_duplicate"
+        elif shared is None and same:
+            problems["code"] = "field_category_code_other_site"
+        elif shared is not None and "parent_id" not in problems:
+            shared_parent = await session.get(Category, shared.parent_id) if shared.parent_id else None
+            if (shared_parent is None) != (parent is None) or (
+                parent is not None and shared_parent is not None and parent.code != shared_parent.code
+            ):
+                problems["parent_id"] = "field_category_override_parent"
     if problems:
         raise FieldErrors(problems)
     if key and not confirm:
-        await _refuse_shared(session, key, None)
+        await _refuse_shared(session, key, None, code)
     siblings = select(func.max(Category.sort)).where(
         Category.parent_id.is_(None) if parent is None else Category.parent_id == parent.id
     )
@@ -265,15 +316,21 @@ async def create(session: AsyncSession, actor: User | None, values: Mapping[str,
         code=code,
         name=name,
         parent_id=parent.id if parent else None,
-        site_id=None,
+        site_id=site_id,
         workflow_key=(parent.workflow_key if parent else key) or "",
         number_pattern="",
-        form_schema={},
+        form_schema=dict(shared.form_schema or {}) if shared is not None else {},
         enabled=True,
         sort=((await session.scalar(siblings)) or 0) + 1,
     )
-    session.add(row)
-    await session.flush()
+    try:
+        # a savepoint: a refusal leaves the caller's transaction usable
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # another admin created this code (here) between the check above and this insert:
+        # uq_categories_code_site, or uq_categories_code_shared for a shared one
+        raise FieldErrors({"code": "field_duplicate"}) from None
     await record(session, actor, "category.create", "category", row.id, after=view(row))
     return row
 
@@ -306,7 +363,7 @@ async def update(
     attaching = out.get("workflow_key", row.workflow_key)
     if row.parent_id is None and will_offer and attaching and not confirm:
         if "workflow_key" in out or (out.get("enabled") and not row.enabled):
-            await _refuse_shared(session, attaching, row.id)
+            await _refuse_shared(session, attaching, row.id, row.code)
     action = "category.update"
     if "enabled" in out and out["enabled"] != row.enabled:
         action = "category.enable" if out["enabled"] else "category.disable"

@@ -197,7 +197,7 @@ async def test_bad_input_is_refused_in_chinese_and_nothing_is_stored(client, wor
         "code": "field_bad_category_code",
         "name": "field_required",
         "parent_id": "field_unknown_category_parent",
-        "site_id": "field_unknown",  # shared by every site: intake offers categories to all
+        "site_id": "field_not_number",
     }
     assert "编码(编码须为" in body["message"] and "名称(必填)" in body["message"]
     status, body = await admin.call("POST", "/api/admin/categories", {"code": "fault", "name": "重复"})

@@ -1,7 +1,8 @@
 """业务类别 in the real Chromium (QA defect: an imported workflow showed 未挂接业务类别 and nothing
 could attach it): the admin imports a workflow at 流程配置, creates a 大类别 on it at 业务类别 (a
 bad code is marked on its input, nothing typed is lost), adds a 小类别 and the visit-back
-dimensions, 流程配置 then names the category, and an agent finds it on the intake form. No
+dimensions and a site's own version of the 小类别 (listed with its site), 流程配置 then names the
+category, and an agent finds it on the intake form. No
 Asterisk: the console runs in-process on a seeded SQLite database."""
 
 from __future__ import annotations
@@ -79,6 +80,15 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         expect(wf).to_be_disabled()  # a 小类别 takes orders on its 大类别's workflow
         form.locator("button[type=submit]").click()
         expect(page.locator("#cat-list tbody tr[data-code='billing_meter'] td").nth(2)).to_have_text("小类别")
+        # 广州's own version of it (适用单位: enabled sites), listed with its site as an override
+        form.locator("[name=name]").fill("广州表计争议")
+        form.locator("[name=code]").fill("billing_meter")
+        form.locator("[name=site_id]").select_option(label="广州市供电局")
+        form.locator("[name=parent_id]").select_option(label="电费争议 (billing)")
+        form.locator("button[type=submit]").click()
+        meters = page.locator("#cat-list tbody tr[data-code='billing_meter'] td[data-site]")
+        expect(meters).to_have_text(["全部单位共用", "广州市供电局 · 覆盖共用类别"])
+        expect(form.locator("[name=site_id]")).to_have_value("")  # cleared for the next one
 
         # a workflow already serving other categories is attached once the admin agrees, asked by name
         asked: list[str] = []

@@ -2,6 +2,8 @@
 // 启用 (never deleted: orders keep naming them), attach a 大类别 to an enabled workflow (its
 // 小类别 follow it), and its visit-back (回访) scoring dimensions. A workflow already serving
 // other categories is attached only after the admin confirms it (category_workflow_shared).
+// A category is shared by every site or an enabled site's own (适用单位); a site's own with a
+// shared one's code is that site's override of it (覆盖共用类别).
 import { api, el, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -31,7 +33,8 @@ function surveyCell(c) {
 function render() {
   document.querySelector("#cat-list tbody").replaceChildren(...data.items.map((c) => el("tr", { "data-id": c.id, "data-code": c.code, class: c.enabled ? "" : "muted" },
     el("td", {}, c.parent_id ? `　└ ${c.name}` : c.name), el("td", {}, c.code),
-    el("td", {}, t(c.parent_id ? "cat.sub" : "cat.top")), el("td", {}, siteName(c.site_id)),
+    el("td", {}, t(c.parent_id ? "cat.sub" : "cat.top")),
+    el("td", { "data-site": c.site_id ?? "" }, siteName(c.site_id), c.overrides ? el("span", { class: "muted" }, ` · ${t("cat.override")}`) : ""),
     el("td", { "data-workflow": c.workflow_key }, workflowCell(c)),
     el("td", { class: "wrap" }, c.parent_id ? "" : surveyCell(c)),
     el("td", { class: "num" }, String(c.orders)),
@@ -42,13 +45,12 @@ function render() {
       c.parent_id ? "" : " ",
       c.parent_id ? "" : el("button", { type: "button", class: "link", "data-act": "survey", onclick: () => editSurvey(c) }, t("cat.survey_edit"))),
   )));
-  const parent = form.parent_id, chosenParent = parent.value;
-  parent.replaceChildren(parent.options[0], ...data.items.filter((c) => !c.parent_id).map((c) =>
-    el("option", { value: c.id }, `${c.name} (${c.code})${c.site_id ? ` · ${siteName(c.site_id)}` : ""}${c.enabled ? "" : ` · ${t("cat.disabled")}`}`)));
-  parent.value = chosenParent;
-  const site = survey.site_id, chosenSite = site.value;
-  site.replaceChildren(site.options[0], ...data.sites.filter((s) => s.enabled).map((s) => el("option", { value: s.id }, s.name)));
-  site.value = chosenSite;
+  for (const site of [survey.site_id, form.site_id]) {
+    const chosenSite = site.value;
+    site.replaceChildren(site.options[0], ...data.sites.filter((s) => s.enabled || String(s.id) === chosenSite).map((s) => el("option", { value: s.id }, s.name)));
+    site.value = chosenSite;
+  }
+  parentOptions();
   const wf = form.workflow_key, chosenWf = wf.value;
   // only a workflow with an enabled version may be attached; where else it serves is said
   wf.replaceChildren(wf.options[0], ...data.workflows.filter((w) => w.enabled || w.key === chosenWf).map((w) =>
@@ -56,6 +58,17 @@ function render() {
   wf.value = chosenWf;
   levelChanged();
 }
+
+// A 小类别 hangs under a shared 大类别 or its site's own (all of them while editing: it is fixed).
+function parentOptions() {
+  const parent = form.parent_id, chosenParent = parent.value, site = form.site_id.value;
+  parent.replaceChildren(parent.options[0], ...data.items.filter((c) => !c.parent_id
+    && (form.id.value || !c.site_id || String(c.site_id) === site || String(c.id) === chosenParent)).map((c) =>
+    el("option", { value: c.id }, `${c.name} (${c.code})${c.site_id ? ` · ${siteName(c.site_id)}` : ""}${c.enabled ? "" : ` · ${t("cat.disabled")}`}`)));
+  parent.value = chosenParent;
+  if (parent.value !== chosenParent) parent.value = "";
+}
+form.site_id.addEventListener("change", () => { parentOptions(); levelChanged(); });
 
 // A 小类别 takes orders on its 大类别's workflow: the workflow is chosen on top categories only.
 function levelChanged() {
@@ -76,14 +89,20 @@ async function load() {
   render();
 }
 
+let editing = false; // edit() clears the form: its reset must not then clear what edit() filled in
 function edit(c) {
+  editing = true;
   form.reset();
+  editing = false;
   form.id.value = c.id;
   form.name.value = c.name;
   form.code.value = c.code;
   form.code.readOnly = true; // orders, reports and templates keep the code
+  parentOptions();
   form.parent_id.value = c.parent_id ?? "";
   form.parent_id.disabled = true;
+  form.site_id.value = c.site_id ?? "";
+  form.site_id.disabled = true; // a row's site is fixed, as its code
   form.workflow_key.value = c.parent_id ? "" : c.workflow_key;
   levelChanged();
   form.workflow_key.disabled = Boolean(c.parent_id);
@@ -125,6 +144,7 @@ form.addEventListener("submit", async (e) => {
     Object.assign(body, {
       code: form.code.value.trim(),
       parent_id: form.parent_id.value ? Number(form.parent_id.value) : null,
+      site_id: form.site_id.value ? Number(form.site_id.value) : null,
     });
     if (body.parent_id) delete body.workflow_key;
     return send("/api/admin/categories", "POST", body, t("cat.saved"));
@@ -135,10 +155,12 @@ form.addEventListener("submit", async (e) => {
   }
 });
 form.addEventListener("reset", () => {
-  setTimeout(() => {
+  if (!editing) setTimeout(() => {
     form.id.value = "";
     form.code.readOnly = false;
     form.parent_id.disabled = false;
+    form.site_id.disabled = false;
+    parentOptions();
     levelChanged();
   }, 0);
   for (const input of form.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
