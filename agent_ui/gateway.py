@@ -84,8 +84,10 @@ from campaigns.events import (
     CallbackQueued,
     CampaignCallEnded,
     CampaignCallPlaced,
+    CampaignContactDisposed,
     CampaignContactOffered,
     CampaignOfferWithdrawn,
+    CampaignStatusChanged,
 )
 from cti import agents as A
 from cti.call_events import (
@@ -129,13 +131,16 @@ _CALL_EVENTS = (CallAnswered, CallHeld, CallTransferred, CallEnded)
 #: an order's pop-up for the people they name (``handlers``, ``staff_no``): only those who may open it
 _POP_UPS = (TicketRouted, TicketReminder)
 #: a queue's callers waiting to be called back (the boards' 待回拨) may have changed: a request
-#: stored, a contact offered or dialled, an attempt over (reached, or back to wait for a retry)
+#: stored, a contact offered or dialled, an attempt over (reached, or back to wait for a retry),
+#: a result recorded by hand (稍后再打: back to wait), a campaign paused, resumed or finished
 _CALLBACK_NEWS = (
     CallbackQueued,
     CampaignContactOffered,
     CampaignOfferWithdrawn,
     CampaignCallPlaced,
     CampaignCallEnded,
+    CampaignContactDisposed,
+    CampaignStatusChanged,
 )
 DIRECTIONS_KEPT = 10_000  # live calls whose direction is remembered (a CallEnded lost to a restart ages out)
 

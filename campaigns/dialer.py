@@ -42,6 +42,7 @@ from cti.bus import Bus
 from cti.calendar import WorkCalendar
 from cti.call_events import AgentStateChanged
 from ticketing.db import read_sessionmaker
+from ticketing.events import publish_pending
 from ticketing.models import Campaign, CampaignContact, utcnow
 
 log = logging.getLogger(__name__)
@@ -288,6 +289,7 @@ class Dialer:
                 if row.status == "running":
                     await store.set_status(session, row, "finish")
                     log.info("campaign %s finished: every contact is done", campaign.id)
+        await publish_pending(session, self.bus)  # committed: CampaignStatusChanged, if finished
 
     # -- preview ------------------------------------------------------------------------
     async def _offer(self, campaign: Campaign, agents: list[str], now: dt.datetime) -> None:

@@ -77,3 +77,27 @@ class CallbackQueued(Event):
     campaign_id: int
     contact_id: int
     state: str = "pending"
+
+
+@event
+class CampaignStatusChanged(Event):
+    """A campaign was started, paused or finished (an admin's 启动 / 暂停 / 结束, or the dialer
+    finishing a list it called out): a finished callback campaign's callers wait no longer, so
+    the wallboards' 待回拨 are counted again now (published after the commit)."""
+
+    campaign_id: int
+    status: str  # after the change: running | paused | finished
+    kind: str = ""  # the campaign's: list | callback | visit_back …
+
+
+@event
+class CampaignContactDisposed(Event):
+    """A contact's 结果代码 was recorded by hand (the agent's card, a manager's correction, a
+    visit-back's survey): a 稍后再打 puts it back to wait, a final result ends its dialing, so the
+    wallboards' 待回拨 are counted again now (published after the commit; ``state``: the
+    contact's after it)."""
+
+    campaign_id: int
+    contact_id: int
+    disposition: str
+    state: str

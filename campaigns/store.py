@@ -12,9 +12,11 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules
+from campaigns.events import CampaignContactDisposed, CampaignStatusChanged
 from cti.calendar import WorkCalendar
 from cti.phones import ascii_digits
 from ticketing.audit import record
+from ticketing.events import queue_event
 from ticketing.models import (
     CAMPAIGN_KINDS,
     CAMPAIGN_MODES,
@@ -361,6 +363,10 @@ async def set_status(
     if released:
         after["released_offers"] = released
     await record(session, actor, f"campaign.{action}", "campaign", campaign.id, before=before, after=after)
+    # the boards' 待回拨 count a callback campaign's callers only while it is not finished
+    queue_event(
+        session, CampaignStatusChanged(campaign_id=campaign.id, status=campaign.status, kind=campaign.kind)
+    )
     return campaign
 
 
@@ -840,6 +846,13 @@ async def _dispose(
             "agent_id": agent_id,
             **(extra or {}),
         },
+    )
+    # a 稍后再打 puts the contact back to wait, a final result takes it out: the boards' 待回拨
+    queue_event(
+        session,
+        CampaignContactDisposed(
+            campaign_id=contact.campaign_id, contact_id=contact.id, disposition=code, state=contact.state
+        ),
     )
     return contact
 

@@ -6,14 +6,19 @@ calling one back and its attempt ending unanswered; only the board's viewers get
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
-from campaigns import sources
+import aiohttp
+from sqlalchemy import select
+
+from campaigns import sources, store
 from ivr.events import CallbackRequested
-from tests.agent_ui.conftest import login
+from tests.agent_ui.conftest import PASSWORD, login
 from tests.agent_ui.test_seat_asterisk import Tab
 from tests.campaigns.test_callback_hours import ROUTING
 from tests.campaigns.test_store_and_dialer import Clock, FakeTelephony, dialer_for
+from ticketing.models import CampaignContact
 
 
 def _pressed_9(n: int, queue: str = "service", dnis: str = "95598") -> CallbackRequested:
@@ -78,3 +83,82 @@ async def test_only_the_boards_viewers_are_told(client, world):
         assert pushed is None
         assert all("callbacks" not in q for q in snapshot["queues"])
         assert all(m["type"] not in ("board", "board_today") for m in tab.seen)
+
+
+async def _quiet(tab: Tab, for_s: float = 1.5) -> None:
+    """No board_today pending or still coming (the news before has been told)."""
+    tab.seen = [m for m in tab.seen if m.get("type") != "board_today"]
+    while True:
+        try:
+            await tab.next("board_today", within=for_s)
+        except TimeoutError:
+            return
+
+
+@contextlib.asynccontextmanager
+async def _signed_in(client, staff_no: str):
+    """Another user's browser on the same console: an HTTP session and its CSRF header."""
+    base = str(client.make_url("/")).rstrip("/")
+    async with aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        state = await (await http.get("/api/session")).json()
+        resp = await http.post(
+            "/api/session",
+            json={"staff_no": staff_no, "password": PASSWORD},
+            headers={"X-CSRF-Token": state["csrf"]},
+        )
+        assert resp.status == 200, await resp.text()
+        yield http, {"X-CSRF-Token": (await resp.json())["csrf"]}
+
+
+async def test_a_result_recorded_by_hand_and_a_campaigns_status_are_counted_at_once(client, world):
+    # QA: an agent's 稍后再打 put the caller back to wait, and an admin's 结束 let them go, but the
+    # boards' 待回拨 moved only at their 15 s refresh: neither published anything.
+    sessions = world.services.sessionmaker
+    sources.CallbackListener(sessions, hours=sources.staffed_hours(ROUTING)).subscribe(world.bus)
+    async with sessions.begin() as session:
+        await store.ensure_dispositions(session)
+    await login(client, "3001")  # the supervisor watching the board
+    async with (
+        client.ws_connect("/ws") as ws,
+        _signed_in(client, "1001") as (agent, agent_csrf),
+        _signed_in(client, "9001") as (admin, admin_csrf),
+    ):
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        await tab.wallboard()
+        for event in (_pressed_9(6), _pressed_9(7)):
+            await world.bus.publish(event)
+        await _callbacks(tab, {"service": 2})
+
+        # 1001 calls the first back and they answer: no longer waiting
+        phone, clock = FakeTelephony({"service": ["1001"]}), Clock()
+        clock.utc = dt.datetime.now(dt.UTC)
+        dialer = dialer_for(sessions, phone, world.bus, clock)
+        await dialer.tick()
+        [(_, number, call_id)] = phone.placed
+        await dialer.on_outcome(call_id, "answered")
+        await _callbacks(tab, {"service": 1})
+        async with sessions() as session:
+            contact = await session.scalar(select(CampaignContact).where(CampaignContact.number == number))
+
+        # the customer asks to be called later (稍后再打), 1001 records it: waiting again, told now
+        resp = await agent.post(
+            f"/api/campaign-contacts/{contact.id}/disposition",
+            json={"code": "call_later"},
+            headers=agent_csrf,
+        )
+        assert resp.status == 200, await resp.text()
+        await _callbacks(tab, {"service": 2})
+
+        # 暂停 and 启动 again: still waiting, counted again now all the same
+        for action in ("pause", "start"):
+            await _quiet(tab)
+            resp = await admin.post(f"/api/campaigns/{contact.campaign_id}/{action}", headers=admin_csrf)
+            assert resp.status == 200, await resp.text()
+            await _callbacks(tab, {"service": 2}, within=5.0)
+
+        # 结束: nobody waits for that campaign's calls any more
+        resp = await admin.post(f"/api/campaigns/{contact.campaign_id}/finish", headers=admin_csrf)
+        assert resp.status == 200, await resp.text()
+        today = await _callbacks(tab, {})
+        assert today["callbacks_total"] == 0
