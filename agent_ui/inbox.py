@@ -13,7 +13,6 @@ from agent_ui.bodies import json_body, path_int
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
 from agent_ui.order_views import customer_view, file_url, order_view
-from agent_ui.orders import check_offered
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
@@ -70,7 +69,6 @@ async def new_order_from_event(request: web.Request) -> web.Response:
         raise UiError("request.invalid", "form must be an object", field="form")
     category, subcategory = _code(body, "category"), _code(body, "subcategory")
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        await check_offered(db, user, workflow, category, subcategory)  # as at the seat's intake
         order = await intake.to_new_order(
             db,
             user,
@@ -81,6 +79,7 @@ async def new_order_from_event(request: web.Request) -> web.Response:
             category=category,
             subcategory=subcategory,
             submit=bool(body.get("submit")),
+            as_offered=True,  # as at the seat's intake
         )
         view = await order_view(db, user, order)
     return web.json_response(view, status=201)

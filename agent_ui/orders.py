@@ -20,7 +20,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import categories, directory, screen_alerts
-from ticketing.errors import FieldErrors, NotFound, TicketingError
+from ticketing.errors import FieldErrors, NotFound
 from ticketing.ids import is_id, whole
 from ticketing.intake import may_handle
 from ticketing.models import (
@@ -159,7 +159,6 @@ async def create_order(request: web.Request) -> web.Response:
         submit = bool(body.get("submit", True))
         site_id = user.site_id if site_id is None else site_id
         category = _text(body, "category", 32)
-        await check_offered(db, user, workflow, category, subcategory)
         order = await engine.create_order(
             db,
             user,
@@ -178,24 +177,11 @@ async def create_order(request: web.Request) -> web.Response:
             interaction_ids=interaction_ids,
             # the call the form was written for (a "previous call" banner's): not the one on now
             call_id=_text(body, "call_id", 128),
+            # a category intake offers the agent's site, its problem named with the form's others
+            as_offered=True,
         )
         view = await order_view(db, user, order)
     return web.json_response(view, status=201)
-
-
-async def check_offered(db: Any, user: User, workflow: str, category: str, subcategory: str) -> None:
-    """A new order's category (the one named, else its workflow's) and subcategory must be ones
-    intake offers the user (``categories.check_offered``: their site's): another site's own is
-    refused as ``field_category_not_offered``."""
-    implied = ""
-    if not category:
-        try:
-            implied = (await store.latest(db, workflow)).definition.category
-        except TicketingError:
-            pass  # no such workflow, or 停用: the engine refuses it
-    await categories.check_offered(
-        db, user.site_id, workflow, category or implied, subcategory, implied=not category
-    )
 
 
 async def _open_site(db: Any, site_id: int) -> None:

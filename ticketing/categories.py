@@ -115,12 +115,28 @@ async def check_offered(
     *,
     implied: bool = False,
 ) -> None:
-    """Refuse a new order in a category not offered to ``site_id`` (the user's site, as intake
-    offered them): another site's own 大类别 or 小类别 is ``field_category_not_offered``, as is
-    a shared 大类别 on a workflow this site's own of that code replaced. A category offered to
-    the site but on another workflow, or a 小类别 offered but not under it, is
+    """Refuse what ``offer_problems`` finds, as FieldErrors."""
+    problems = await offer_problems(session, site_id, workflow, category, subcategory, implied=implied)
+    if problems:
+        raise FieldErrors(problems)
+
+
+async def offer_problems(
+    session: AsyncSession,
+    site_id: int | None,
+    workflow: str,
+    category: str,
+    subcategory: str = "",
+    *,
+    implied: bool = False,
+) -> dict[str, str]:
+    """The problem of a new order in a category not offered to ``site_id`` (the user's site, as
+    intake offered them): another site's own 大类别 or 小类别 is ``field_category_not_offered``,
+    as is a shared 大类别 on a workflow this site's own of that code replaced. A category offered
+    to the site but on another workflow, or a 小类别 offered but not under it, is
     ``field_bad_option`` (as the engine says); unknown codes are left to the engine's check
-    (``ticketing.workflow.engine``), as is everything when no category is configured.
+    (``ticketing.workflow.engine``), as is everything when no category is configured. The
+    engine's ``create_order`` (``as_offered``) names it with the form's other problems.
 
     ``implied``: ``category`` is the workflow's own, the order's category when the request
     named none; it is then only refused when it is another site's own."""
@@ -129,20 +145,21 @@ async def check_offered(
     enabled = {e.code for e in entries if e.enabled}
     here = tree.get(category)
     if category and here is None and category in enabled:
-        raise FieldErrors({"category": "field_category_not_offered"})
+        return {"category": "field_category_not_offered"}
     if subcategory and subcategory in enabled:
         if not any(subcategory == c.code for o in tree.values() for c in o.children):
-            raise FieldErrors({"subcategory": "field_category_not_offered"})
+            return {"subcategory": "field_category_not_offered"}
     if here is None or implied:
-        return  # none named, or no such category: the engine's own check
+        return {}  # none named, or no such category: the engine's own check
     if here.top.workflow_key != workflow:
         replaced = any(
             e.code == category and e.site_id is None and e.enabled and e.workflow_key == workflow
             for e in entries
         )
-        raise FieldErrors({"category": "field_category_not_offered" if replaced else "field_bad_option"})
+        return {"category": "field_category_not_offered" if replaced else "field_bad_option"}
     if subcategory and subcategory not in {c.code for c in here.children}:
-        raise FieldErrors({"subcategory": "field_bad_option"})
+        return {"subcategory": "field_bad_option"}
+    return {}
 
 
 async def category_tree(session: AsyncSession, site_id: int | None = None) -> list[dict[str, Any]]:

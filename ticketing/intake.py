@@ -699,9 +699,11 @@ async def to_new_order(
     category: str = "",
     subcategory: str = "",
     submit: bool = False,
+    as_offered: bool = False,
 ) -> WorkOrder:
     """填写受理工单: a new order pre-filled from the event (caller, customer, its text), linked to it;
-    ``category`` and ``subcategory`` are the ones picked, as at the seat's intake."""
+    ``category`` and ``subcategory`` are the ones picked, as at the seat's intake (with
+    ``as_offered``, ones offered to the user's site: ``create_order``)."""
     row, before = await _claim(session, user, interaction_id)
     return await _order_from(
         session,
@@ -714,6 +716,7 @@ async def to_new_order(
         category=category,
         subcategory=subcategory,
         submit=submit,
+        as_offered=as_offered,
     )
 
 
@@ -729,6 +732,7 @@ async def _order_from(
     category: str = "",
     subcategory: str = "",
     submit: bool = False,
+    as_offered: bool = False,
 ) -> WorkOrder:
     prefill: dict[str, Any] = {}
     field = DESCRIPTION_FIELD.get(workflow)
@@ -753,6 +757,7 @@ async def _order_from(
         interaction_ids=[row.id],
         link_call=False,
         title=row.subject,
+        as_offered=as_offered,
     )
     await record(
         session,

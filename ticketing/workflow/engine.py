@@ -22,7 +22,7 @@ from ticketing.audit import record
 from ticketing.blanks import trim
 from ticketing.cached import Cache
 from ticketing.calls import link
-from ticketing.categories import config_categories
+from ticketing.categories import config_categories, offer_problems
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, TicketingError
 from ticketing.events import ScreenAlertsWithdrawn, TicketCreated, queue_event
 from ticketing.models import (
@@ -42,7 +42,6 @@ from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import (
     Moments,
-    apply_changes,
     changed_form,
     form_site,
     in_form_order,
@@ -96,6 +95,7 @@ async def create_order(
     interaction_ids: Iterable[int] = (),
     link_call: bool = True,
     call_id: str = "",
+    as_offered: bool = False,
     now: dt.datetime | None = None,
 ) -> WorkOrder:
     """Create an order at the workflow's create node (its creator holds that step); with
@@ -115,14 +115,19 @@ async def create_order(
     ``category`` (业务大类别, a top category's code): the one the agent picked, which must be
     one of ``workflow``'s (用户信息查询 and 信息咨询 share the consult workflow), with
     ``subcategory`` one of its own; without it the order has the workflow's category.
+    ``as_offered`` (an agent's new order: the seat's intake, 新建工单 from the inbox): the
+    category (the one named, else the workflow's) and subcategory must be ones intake offers
+    ``user``'s site (``categories.offer_problems``): another site's own is
+    ``field_category_not_offered``, named with the form's other problems.
 
     The order's number follows its category's own ``number_pattern`` where the category has one
     (用户信息查询: CX…), else the workflow's (信息咨询: ZX…): every way an order is made (the
     seat, an async event, a voicemail, a follow-up) numbers it by this one rule.
 
     A refused form names every problem at once, in one FieldErrors (``forms.refuse_all``): the
-    category, the references, the values refused, the required fields left empty (with
-    ``submit``) and a bad 联系电话 together, the form's head first.
+    category (not offered, with ``as_offered``), the references, the values refused, the
+    required fields left empty (with ``submit``) and a bad 联系电话 together, the form's head
+    first.
     """
     now = now or utcnow()
     named_call = await _agents_call(session, user, call_id) if call_id else None
@@ -130,6 +135,19 @@ async def create_order(
         customer_id = named_call.customer_id
     stored = await store.latest(session, workflow)
     problems = await _category_problems(session, workflow, category, subcategory) if category else {}
+    if as_offered:
+        # not offered to the user's site: that alone is the category's problem, as it always was
+        problems = (
+            await offer_problems(
+                session,
+                user.site_id,
+                workflow,
+                category or stored.definition.category,
+                subcategory,
+                implied=not category,
+            )
+            or problems
+        )
     definition = await with_subtype_fields(session, stored.definition, subcategory)
     start = definition.create_node
     known = await directory.load(session)
@@ -364,18 +382,24 @@ def _moments(
 async def save_form(
     session: AsyncSession, user: User, order: WorkOrder, changes: Mapping[str, Any]
 ) -> WorkOrder:
-    """Save field values at the current node (only editable fields; required ones are checked on submit)."""
+    """暂存: save field values at the current node (only editable fields; required ones are
+    checked on submit). A refused save names every field's problem at once, as 提交 does
+    (``forms.refuse_all``, without the required fields): the values refused and the 外委单位 the
+    order may not go to, together (was: the values refused first, then the 外委单位)."""
     definition, node = await open_order(session, user, order)
     await my_assignment(session, user, order)
     before = snapshot(order)
     known = await directory.load(session)
     site_codes = known.site_codes
     moments = _moments(known, order.site_id, order.created_at, utcnow())
-    new_form = apply_changes(
+    new_form, problems = changed_form(
         definition, node, order.form, changes, site_codes, moments, known.closed_sites(order.site_id)
     )
     new_site = form_site(definition, new_form, site_codes)
-    await check_contractors(session, order, definition, order.form, new_form, new_site or order.site_id)
+    problems |= await contractor_problems(
+        session, order, definition, order.form, new_form, new_site or order.site_id
+    )
+    refuse_all(definition, node, new_form, problems, required=False)
     order.form = new_form
     await _follow_site(session, user, order, new_site)
     await audit(session, user, "save", order, before, opinion=None)
