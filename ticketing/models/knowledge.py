@@ -142,6 +142,8 @@ class Notification(Base, Timestamped):
     __table_args__ = (
         Index("ix_notifications_state", "state", "channel"),
         Index("ix_notifications_user_unread", "user_id", "channel", "read_at"),
+        # looked up by order: an order's history, its 提醒 when it moves site (0031)
+        Index("ix_notifications_order", "order_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(8))  # screen | sms | email | fax

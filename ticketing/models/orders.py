@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.models.base import Base, Timestamped, utcnow
@@ -17,7 +17,17 @@ class Category(Base, Timestamped):
     """业务大类别 / 小类别: a two-level tree; a top category names its workflow and number pattern."""
 
     __tablename__ = "categories"
-    __table_args__ = (UniqueConstraint("code", "site_id", name="uq_categories_code_site"),)
+    __table_args__ = (
+        UniqueConstraint("code", "site_id", name="uq_categories_code_site"),
+        # the constraint above does not hold where site_id is NULL: one shared row a code (0030)
+        Index(
+            "uq_categories_code_shared",
+            "code",
+            unique=True,
+            sqlite_where=text("site_id IS NULL"),
+            postgresql_where=text("site_id IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(64))
