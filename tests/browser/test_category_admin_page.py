@@ -89,6 +89,17 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         meters = page.locator("#cat-list tbody tr[data-code='billing_meter'] td[data-site]")
         expect(meters).to_have_text(["全部单位共用", "广州市供电局 · 覆盖共用类别"])
         expect(form.locator("[name=site_id]")).to_have_value("")  # cleared for the next one
+        # 编辑 renames it in place: its site and code stay as they are
+        page.locator("#cat-list tbody tr[data-code='billing_meter']").nth(1).locator(
+            "[data-act=edit]"
+        ).click()
+        expect(form.locator("[name=site_id]")).to_be_disabled()
+        expect(form.locator("[name=site_id] option:checked")).to_have_text("广州市供电局")
+        form.locator("[name=name]").fill("广州表计纠纷")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#cat-list tbody tr[data-code='billing_meter'] td:first-child")).to_have_text(
+            ["　└ 表计争议", "　└ 广州表计纠纷"]
+        )
 
         # a workflow already serving other categories is attached once the admin agrees, asked by name
         asked: list[str] = []
