@@ -393,7 +393,8 @@ _SUMMARIES = {
         " the workflows with the categories each serves, and the sites (admins)"
     ),
     ("POST", "/api/admin/categories"): (
-        "业务类别: create a 大类别 or 小类别, shared by every site (code, name, parent_id, workflow_key;"
+        "业务类别: create a 大类别 or 小类别, shared by every site or an enabled site's own (code, name,"
+        " parent_id, site_id: a shared one's code makes the site's override of it; workflow_key;"
         " a workflow serving other categories only with confirm, else category_workflow_shared)"
     ),
     ("PATCH", "/api/admin/categories/{id}"): (
