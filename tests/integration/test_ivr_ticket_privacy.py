@@ -4,7 +4,8 @@ callback at the daytime menu.
 Order numbers are a date and a sequence, easily guessed: a caller ringing from a number
 registered on the order (here its customer's phone) hears its status at once; a caller whose
 number is withheld is asked the last four digits of the order's 联系电话 first, and a wrong
-answer reads nothing. A withheld caller pressing 9 at the daytime menu is told a callback needs
+answer reads nothing. Keyed digits of two orders (GZ…, ZX…) are told apart by the last four of
+one's phone. A withheld caller pressing 9 at the daytime menu is told a callback needs
 their number and queued for an agent, not dropped into voicemail."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 
 import pytest
 from ivr_harness import FLOWS, ROUTING, Harness, ami_fixture, joined, serving, unique_caller
+from sqlalchemy import select
 from test_ivr_withheld_queue import QUEUE, paused_member
 
 from cti.routing_config import parse_routing
@@ -24,6 +26,7 @@ from recordings import RecordingStore
 from ticketing import create_order, db
 from ticketing.customers import create_customer
 from ticketing.demo import seed_demo
+from ticketing.models import User, WorkOrder
 from ticketing.seed import seed_defaults
 
 pytestmark = pytest.mark.asterisk
@@ -159,6 +162,51 @@ async def test_a_withheld_caller_hears_the_order_only_after_the_last_four_of_its
         assert line.count(WITHHELD, "SAY DIGITS") == 0  # nothing read on a wrong answer
         await line.key_in(WITHHELD, "hotline/enter-phone-last4", contact[-4:], n=2)
         await line.until(WITHHELD, "SAY DIGITS", digits)
+    finally:
+        await line.hangup_caller(WITHHELD)
+
+
+@pytest.fixture
+async def twins(book):
+    """A second order keyed in alike (ZX + the first's digits, as two categories number alike),
+    its 联系电话 ``other``."""
+    sessions, number, _, _ = book
+    other = unique_caller()
+    async with sessions() as session:
+        demo_user = await session.scalar(select(User).where(User.staff_no == "1001"))
+        first = await session.scalar(select(WorkOrder).where(WorkOrder.number == number))
+        twin = await create_order(
+            session,
+            demo_user,
+            workflow="fault_repair",
+            site_id=first.site_id,
+            form={"故障地址": "天河路2号", "所属供电局": "GZ"},
+            caller_number=other,
+        )
+        twin.number = "ZX" + number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        await session.commit()
+    return other
+
+
+async def test_a_withheld_caller_keying_digits_of_two_orders_hears_the_one_whose_phone_they_know(
+    line, book, twins
+):
+    # The digits were two orders' (GZ…, ZX…): the caller went straight to an agent. The last four
+    # of the ZX order's 联系电话 pick it: it is read, not the other.
+    _, number, contact, _ = book
+    digits = number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    assert twins[-4:] != contact[-4:]
+    await line.call(LINE, WITHHELD, stay=60)
+    try:
+        await line.until(WITHHELD, "STREAM FILE", MENU)
+        await asyncio.sleep(0.5)
+        await line.press(WITHHELD, "3")
+        await line.key_in(WITHHELD, "hotline/enter-ticket", digits + "#")
+        await line.key_in(WITHHELD, "hotline/enter-phone-last4", twins[-4:])
+        await line.until(WITHHELD, "SAY DIGITS", digits)
+        assert line.count(WITHHELD, "STREAM FILE", "hotline/ticket-ambiguous") == 0
+        # the other order's status was not read first (nor after): its number is said once
+        assert line.count(WITHHELD, "SAY DIGITS", digits) == 1
     finally:
         await line.hangup_caller(WITHHELD)
 
