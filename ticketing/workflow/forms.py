@@ -162,23 +162,6 @@ def form_site(definition: Definition, form: Mapping[str, Any], site_codes: Mappi
     return None
 
 
-def apply_changes(
-    definition: Definition,
-    node: Node,
-    form: dict[str, Any],
-    changes: Mapping[str, Any] | None,
-    site_codes: Mapping[str, int],
-    moments: Moments | None = None,
-    closed_sites: Collection[str] = (),
-) -> dict[str, Any]:
-    """A new form with ``changes`` applied, or FieldErrors naming each refused field
-    (``changed_form``, refusing what it finds)."""
-    new, problems = changed_form(definition, node, form, changes, site_codes, moments, closed_sites)
-    if problems:
-        raise FieldErrors(problems)
-    return new
-
-
 def changed_form(
     definition: Definition,
     node: Node,
