@@ -16,7 +16,7 @@ from agent_ui.jsonable import jsonable
 from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES, TEXTS
-from agent_ui.surveys import survey_view
+from agent_ui.surveys import survey_answers, survey_view
 from agent_ui.work import read_only, unit_of_work
 from campaigns import importer, rules, store
 from cti.calendar import WorkCalendar
@@ -300,19 +300,25 @@ async def list_dispositions(request: web.Request) -> web.Response:
         )
 
 
+async def _readable_contact(db: Any, request: web.Request) -> tuple[CampaignContact, Campaign]:
+    """The path's contact and its campaign, for an agent only when offered to them or called by
+    them (a list holds customers' numbers and names); for who watches campaigns, any."""
+    current = current_user(request)
+    contact = await db.get(CampaignContact, path_int(request, "contact_id"))
+    if contact is None:
+        raise UiError("not_found")
+    if not current.can("campaigns.read") and not await store.is_agents(db, contact, current.agent_id):
+        raise UiError("campaign.contact_not_yours")
+    return contact, await db.get(Campaign, contact.campaign_id)
+
+
 @routes.get("/api/campaign-contacts/{contact_id:\\d+}")
 @requires("seat.use")
 async def get_contact(request: web.Request) -> web.Response:
     """A contact with its campaign's script: an agent reads only the contacts offered to them or
     that they called (a list holds customers' numbers and names); who watches campaigns, any."""
-    current = current_user(request)
-    async with read_only(request.app[SERVICES], current) as (db, _):
-        contact = await db.get(CampaignContact, path_int(request, "contact_id"))
-        if contact is None:
-            raise UiError("not_found")
-        if not current.can("campaigns.read") and not await store.is_agents(db, contact, current.agent_id):
-            raise UiError("campaign.contact_not_yours")
-        campaign = await db.get(Campaign, contact.campaign_id)
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        contact, campaign = await _readable_contact(db, request)
         return web.json_response({**_contact(contact), "campaign": campaign.name, "script": campaign.script})
 
 
@@ -341,14 +347,8 @@ async def set_disposition(request: web.Request) -> web.Response:
 async def get_contact_survey(request: web.Request) -> web.Response:
     """The survey (满意度回访) of a visit-back contact's order, as the order page shows it (its
     dimensions, whether due, results), for the agent the contact is offered to or who called it."""
-    current = current_user(request)
-    async with read_only(request.app[SERVICES], current) as (db, user):
-        contact = await db.get(CampaignContact, path_int(request, "contact_id"))
-        if contact is None:
-            raise UiError("not_found")
-        if not current.can("campaigns.read") and not await store.is_agents(db, contact, current.agent_id):
-            raise UiError("campaign.contact_not_yours")
-        campaign = await db.get(Campaign, contact.campaign_id)
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        contact, campaign = await _readable_contact(db, request)
         if campaign.kind != "visit_back" or not contact.order_id:
             raise UiError("campaign.not_visit_back")
         order = await engine.load_order(db, user, contact.order_id)
@@ -361,20 +361,14 @@ async def record_contact_survey(request: web.Request) -> web.Response:
     """The agent working a visit-back contact (their call its latest, answered) records its
     order's survey from the campaign card: the order page's survey (a dissatisfied answer opens
     the linked complaint), the contact's 结果代码 following it. Audited."""
-    body = await json_body(request)
-    answers = body.get("answers")
-    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
-        raise UiError("request.invalid", "answers must map each dimension to an option", field="answers")
-    remark = body.get("remark") or ""
-    if not isinstance(remark, str):
-        raise UiError("request.invalid", "remark must be text", field="remark")
+    answers, remark = survey_answers(await json_body(request))
     current = current_user(request)
     async with unit_of_work(request.app[SERVICES], current) as (db, user):
         contact, _ = await store.visit_back_survey(
             db,
             path_int(request, "contact_id"),
             answers,
-            remark=remark.strip(),
+            remark=remark,
             agent_id=current.agent_id,
             actor=user,
         )

@@ -7,6 +7,8 @@ step's own 提交 is refused until a survey is recorded (``survey_required``).""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from sqlalchemy import select
 
@@ -63,6 +65,18 @@ async def survey_view(db, order: WorkOrder) -> dict:
     }
 
 
+def survey_answers(body: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """A survey's ``answers`` (dimension → option) and its ``remark`` (trimmed) from a request
+    body: the order page's and the campaign card's alike."""
+    answers = body.get("answers")
+    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
+        raise UiError("request.invalid", "answers must map each dimension to an option", field="answers")
+    remark = body.get("remark") or ""
+    if not isinstance(remark, str):
+        raise UiError("request.invalid", "remark must be text", field="remark")
+    return answers, remark.strip()
+
+
 @routes.get("/api/orders/{key}/survey")
 @requires("order.read")
 async def get_survey(request: web.Request) -> web.Response:
@@ -75,12 +89,7 @@ async def get_survey(request: web.Request) -> web.Response:
 @requires("order.visit_back")
 async def record_survey(request: web.Request) -> web.Response:
     body = await json_body(request)
-    answers = body.get("answers")
-    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
-        raise UiError("request.invalid", "answers must map each dimension to an option", field="answers")
-    remark = body.get("remark") or ""
-    if not isinstance(remark, str):
-        raise UiError("request.invalid", "remark must be text", field="remark")
+    answers, remark = survey_answers(body)
     form = body.get("form") or {}
     if not isinstance(form, dict):
         raise UiError("request.invalid", "form must map fields to values", field="form")
@@ -91,7 +100,7 @@ async def record_survey(request: web.Request) -> web.Response:
         order = await engine.load_order(db, user, order_key(request))
         # at the 满意度回访 step, for its handler, the survey is the step's form: both in one go
         _, completed = await surveys.visit_back(
-            db, user, order, answers, remark=remark.strip(), form=form, opinion=opinion.strip()
+            db, user, order, answers, remark=remark, form=form, opinion=opinion.strip()
         )
         view = await survey_view(db, order)
         view["completed"] = completed

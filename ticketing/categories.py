@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
 from ticketing.cached import Cache
-from ticketing.errors import ActionRefused, FieldErrors, NotFound, require_admin
+from ticketing.errors import ActionRefused, NotFound, require_admin
 from ticketing.models import Category, User, WorkOrder
 from ticketing.numbering import validate_new_pattern
 
@@ -58,7 +58,7 @@ async def _load_entries(session: AsyncSession, _key: Any) -> tuple[Entry, ...]:
     )
 
 
-#: every category row (enabled or not), by sort: read on each new order (``check_offered``)
+#: every category row (enabled or not), by sort: read on each new order (``offer_problems``)
 _entries: Cache[tuple[Entry, ...]] = Cache("category.entries", (Category,), _load_entries)
 
 
@@ -104,21 +104,6 @@ async def offered(session: AsyncSession, site_id: int | None) -> list[Offered]:
 async def any_configured(session: AsyncSession) -> bool:
     """Whether any enabled 大类别 exists, at any site (none: intake offers each workflow)."""
     return any(e.enabled and e.parent_id is None for e in await _entries.get(session))
-
-
-async def check_offered(
-    session: AsyncSession,
-    site_id: int | None,
-    workflow: str,
-    category: str,
-    subcategory: str = "",
-    *,
-    implied: bool = False,
-) -> None:
-    """Refuse what ``offer_problems`` finds, as FieldErrors."""
-    problems = await offer_problems(session, site_id, workflow, category, subcategory, implied=implied)
-    if problems:
-        raise FieldErrors(problems)
 
 
 async def offer_problems(

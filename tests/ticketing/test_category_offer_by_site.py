@@ -1,12 +1,10 @@
 """Business categories per site (DOMAIN §4): each site is offered the shared categories and its
 own, a site's own replacing the shared one of its code there; another site's own is never
-offered, and a new order in one is refused (``ticketing.categories.offered`` / ``check_offered``)."""
+offered, and a new order in one is refused (``ticketing.categories.offered`` / ``offer_problems``)."""
 
-import pytest
 from sqlalchemy import select
 
-from ticketing.categories import add_category, category_tree, check_offered, disable_category, offered
-from ticketing.errors import FieldErrors
+from ticketing.categories import add_category, category_tree, disable_category, offer_problems, offered
 from ticketing.models import Category
 
 
@@ -19,9 +17,13 @@ def _children(tree, code):
 
 
 async def _refused(session, site_id, workflow, category, subcategory="", **kw) -> dict[str, str]:
-    with pytest.raises(FieldErrors) as refused:
-        await check_offered(session, site_id, workflow, category, subcategory, **kw)
-    return refused.value.problems
+    problems = await offer_problems(session, site_id, workflow, category, subcategory, **kw)
+    assert problems, (site_id, workflow, category, subcategory)
+    return problems
+
+
+async def _offered(session, site_id, workflow, category, subcategory="", **kw) -> None:
+    assert await offer_problems(session, site_id, workflow, category, subcategory, **kw) == {}
 
 
 async def test_each_site_is_offered_the_shared_categories_and_its_own(session, seeded):
@@ -74,11 +76,11 @@ async def test_an_order_in_a_category_not_offered_to_the_users_site_is_refused(s
     await session.commit()
 
     # offered: nothing said
-    await check_offered(session, gz, "fault_repair", "gz_tree")
-    await check_offered(session, gz, "fault_repair", "fault", "fault_tree")
-    await check_offered(session, gz, "consult", "coordination")
-    await check_offered(session, sz, "fault_repair", "coordination")
-    await check_offered(session, sz, "fault_repair", "fault", "fault_lv")
+    await _offered(session, gz, "fault_repair", "gz_tree")
+    await _offered(session, gz, "fault_repair", "fault", "fault_tree")
+    await _offered(session, gz, "consult", "coordination")
+    await _offered(session, sz, "fault_repair", "coordination")
+    await _offered(session, sz, "fault_repair", "fault", "fault_lv")
     # another site's own 大类别 or 小类别
     assert await _refused(session, sz, "fault_repair", "gz_tree") == {
         "category": "field_category_not_offered"
@@ -102,6 +104,6 @@ async def test_an_order_in_a_category_not_offered_to_the_users_site_is_refused(s
     assert await _refused(session, sz, "gz_flow", "gz_tree", implied=True) == {
         "category": "field_category_not_offered"
     }
-    await check_offered(session, sz, "fault_repair", "fault", implied=True)
+    await _offered(session, sz, "fault_repair", "fault", implied=True)
     # an unknown code is the engine's to refuse
-    await check_offered(session, sz, "fault_repair", "no_such")
+    await _offered(session, sz, "fault_repair", "no_such")

@@ -406,20 +406,6 @@ async def save_form(
     return order
 
 
-async def check_contractors(
-    session: AsyncSession,
-    order: WorkOrder,
-    definition: Definition,
-    before: Mapping[str, Any],
-    after: Mapping[str, Any],
-    site_id: int | None,
-) -> None:
-    """Refuse the 外委单位 ``contractor_problems`` finds."""
-    problems = await contractor_problems(session, order, definition, before, after, site_id)
-    if problems:
-        raise FieldErrors(problems)
-
-
 async def contractor_problems(
     session: AsyncSession,
     order: WorkOrder,
