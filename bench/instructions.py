@@ -50,17 +50,24 @@ PEER = "panoramisk"
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
-def count(capture: Path, consumer: str, events: int, prepared: int, timeout: float = 1800) -> tuple[int, int]:
-    """(instructions, events fed) of one run of ``consumer`` under cachegrind."""
+def _cachegrind() -> list[str]:
+    """The start of a command that runs this Python under cachegrind, counting instructions only."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise RuntimeError("valgrind not found: install Debian's valgrind package")
-    command = [
+    return [
         valgrind,
         "--tool=cachegrind",
         "--cache-sim=no",
         "--cachegrind-out-file=/dev/null",
         sys.executable,
+    ]
+
+
+def count(capture: Path, consumer: str, events: int, prepared: int, timeout: float = 1800) -> tuple[int, int]:
+    """(instructions, events fed) of one run of ``consumer`` under cachegrind."""
+    command = [
+        *_cachegrind(),
         "-m",
         "bench.bridge_harness",
         "--capture",
@@ -134,15 +141,8 @@ def order_count(
     url: str, customers: int, orders: int, tree: Path | None = None, timeout: float = 3600
 ) -> int:
     """Instructions of one process creating ``orders`` work orders under cachegrind."""
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        raise RuntimeError("valgrind not found: install Debian's valgrind package")
     command = [
-        valgrind,
-        "--tool=cachegrind",
-        "--cache-sim=no",
-        "--cachegrind-out-file=/dev/null",
-        sys.executable,
+        *_cachegrind(),
         str(ORDER_HARNESS),
         "--url",
         url,
