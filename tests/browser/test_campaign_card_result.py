@@ -5,7 +5,9 @@ order it was about."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import expect
@@ -20,23 +22,39 @@ DISPOSITIONS = {
         {"code": "dissatisfied", "label": "不满意", "final": True},
     ]
 }
+#: the dialer's event for a visit-back call placed for agent 1005 (contact 5, order 7)
+CALL_PLACED = {
+    "event": "CampaignCallPlaced",
+    "staff_no": "1005",
+    "campaign_id": 1,
+    "contact_id": 5,
+    "call_id": "c1",
+    "number": "13800001111",
+    "contact_name": "张三",
+    "campaign": "满意度回访",
+    "script": "您好",
+    "order_id": 7,
+    "order_number": "GZ2026112800002",
+}
 
 
-def test_the_card_names_the_order_and_saves_only_a_chosen_result(browser):
-    posted: list[dict] = []
+@contextlib.contextmanager
+def card_console(
+    browser, dispositions: dict, answer: Callable[[object, str], bool] = lambda route, path: False
+) -> Iterator[tuple[object, list[str], list[str]]]:
+    """The seat template with the real campaign_card.js loaded, no console process: (the page,
+    its script errors, the dialogs it showed and that were accepted). ``answer(route, path)``
+    fakes what a test needs (True when it answered); ``dispositions`` are the 结果代码."""
 
     def serve(route) -> None:
         path = route.request.url.removeprefix(ORIGIN).split("?")[0]
         if path == "/static/js/campaign_card.js":
             route.fulfill(path=str(AGENT_UI / "static/js/campaign_card.js"), content_type="text/javascript")
         elif path == "/api/campaign-dispositions":
-            route.fulfill(json=DISPOSITIONS)
-        elif path == "/api/campaign-contacts/5/disposition":
-            posted.append(json.loads(route.request.post_data or "{}"))
-            route.fulfill(json={"id": 5})
+            route.fulfill(json=dispositions)
         elif path == "/console":
             route.fulfill(body=_render("console.html"), content_type="text/html; charset=utf-8")
-        else:
+        elif not answer(route, path):
             _serve(route)
 
     ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
@@ -54,11 +72,30 @@ def test_the_card_names_the_order_and_saves_only_a_chosen_result(browser):
                 window.hotline = { socket: window.sock };
                 await import("/static/js/campaign_card.js?live");
                 await new Promise((r) => setTimeout(r, 150));
-                window.push("order", { event: { event: "CampaignCallPlaced", staff_no: "1005", campaign_id: 1,
-                  contact_id: 5, call_id: "c1", number: "13800001111", contact_name: "张三",
-                  campaign: "满意度回访", script: "您好", order_id: 7, order_number: "GZ2026112800002" } });
             })()"""
         )
+        yield page, errors, dialogs
+    finally:
+        ctx.close()
+
+
+def push(page, event: dict) -> None:
+    """The dialer's ``event`` reaching the seat's socket."""
+    page.evaluate(f'window.push("order", {{ event: {json.dumps(event, ensure_ascii=False)} }})')
+
+
+def test_the_card_names_the_order_and_saves_only_a_chosen_result(browser):
+    posted: list[dict] = []
+
+    def answer(route, path: str) -> bool:
+        if path != "/api/campaign-contacts/5/disposition":
+            return False
+        posted.append(json.loads(route.request.post_data or "{}"))
+        route.fulfill(json={"id": 5})
+        return True
+
+    with card_console(browser, DISPOSITIONS, answer) as (page, errors, dialogs):
+        push(page, CALL_PLACED)
         card = page.locator("#campaign-card")
         link = card.get_by_role("link", name="GZ2026112800002")
         expect(link).to_have_attribute("href", "/orders/GZ2026112800002")
@@ -73,5 +110,3 @@ def test_the_card_names_the_order_and_saves_only_a_chosen_result(browser):
         expect(card).to_be_hidden()
         assert posted == [{"code": "dissatisfied", "notes": ""}]
         assert errors == []
-    finally:
-        ctx.close()

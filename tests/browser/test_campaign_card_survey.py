@@ -10,8 +10,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_keyboard_and_labels import AGENT_UI, ORIGIN, SOCKET, _render, _serve
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.test_campaign_card_result import CALL_PLACED, card_console, push
 
 pytestmark = pytest.mark.browser
 DISPOSITIONS = {
@@ -34,49 +33,25 @@ SURVEY = {
 def test_the_visit_back_card_records_the_orders_survey(browser):
     posted: list[dict] = []
 
-    def serve(route) -> None:
-        path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-        if path == "/static/js/campaign_card.js":
-            route.fulfill(path=str(AGENT_UI / "static/js/campaign_card.js"), content_type="text/javascript")
-        elif path == "/api/campaign-dispositions":
-            route.fulfill(json=DISPOSITIONS)
-        elif path == "/api/campaign-contacts/5/survey" and route.request.method == "GET":
+    def answer(route, path: str) -> bool:
+        if path != "/api/campaign-contacts/5/survey":
+            return False
+        if route.request.method == "GET":
             route.fulfill(json=SURVEY)
-        elif path == "/api/campaign-contacts/5/survey":
-            posted.append(json.loads(route.request.post_data or "{}"))
-            result = {
-                "answers": posted[-1]["answers"],
-                "satisfied": False,
-                "remark": "太慢",
-                "at": None,
-                "follow_up": "TS2026112800003",
-            }
-            route.fulfill(status=201, json={**SURVEY, "due": False, "results": [result]})
-        elif path == "/console":
-            route.fulfill(body=_render("console.html"), content_type="text/html; charset=utf-8")
-        else:
-            _serve(route)
+            return True
+        posted.append(json.loads(route.request.post_data or "{}"))
+        result = {
+            "answers": posted[-1]["answers"],
+            "satisfied": False,
+            "remark": "太慢",
+            "at": None,
+            "follow_up": "TS2026112800003",
+        }
+        route.fulfill(status=201, json={**SURVEY, "due": False, "results": [result]})
+        return True
 
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
-    page.route(f"{ORIGIN}/**", serve)
-    try:
-        page.goto(f"{ORIGIN}/console")
-        page.evaluate(
-            SOCKET
-            + """(async () => {
-                window.hotline = { socket: window.sock };
-                await import("/static/js/campaign_card.js?live");
-                await new Promise((r) => setTimeout(r, 150));
-                window.push("order", { event: { event: "CampaignCallPlaced", staff_no: "1005", campaign_id: 1,
-                  contact_id: 5, call_id: "c1", number: "13800001111", contact_name: "张三",
-                  campaign: "满意度回访", script: "您好", order_id: 7, order_number: "GZ2026112800002" } });
-            })()"""
-        )
+    with card_console(browser, DISPOSITIONS, answer) as (page, errors, dialogs):
+        push(page, CALL_PLACED)
         card = page.locator("#campaign-card")
         survey = card.locator("#campaign-survey")
         expect(survey).to_contain_text("满意度回访")
@@ -98,40 +73,16 @@ def test_the_visit_back_card_records_the_orders_survey(browser):
         card.get_by_role("button", name="关闭").click()
         expect(card).to_be_hidden()
         assert errors == [] and dialogs == []
-    finally:
-        ctx.close()
 
 
 def test_a_lapsed_offer_leaves_the_card_with_a_word(browser):
-    def serve(route) -> None:
-        path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-        if path == "/static/js/campaign_card.js":
-            route.fulfill(path=str(AGENT_UI / "static/js/campaign_card.js"), content_type="text/javascript")
-        elif path == "/api/campaign-dispositions":
-            route.fulfill(json=DISPOSITIONS)
-        elif path == "/console":
-            route.fulfill(body=_render("console.html"), content_type="text/html; charset=utf-8")
-        else:
-            _serve(route)
-
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(f"{ORIGIN}/**", serve)
-    try:
-        page.goto(f"{ORIGIN}/console")
-        page.evaluate(
-            SOCKET
-            + """(async () => {
-                window.hotline = { socket: window.sock };
-                await import("/static/js/campaign_card.js?live");
-                await new Promise((r) => setTimeout(r, 150));
-                window.push("order", { event: { event: "CampaignContactOffered", staff_no: "1005", campaign_id: 1,
-                  contact_id: 5, number: "13800001111", contact_name: "张三", campaign: "满意度回访",
-                  script: "您好", attempts: 0, order_id: 7, order_number: "GZ2026112800002" } });
-            })()"""
-        )
+    offered = {
+        **{k: v for k, v in CALL_PLACED.items() if k != "call_id"},
+        "event": "CampaignContactOffered",
+        "attempts": 0,
+    }
+    with card_console(browser, DISPOSITIONS) as (page, errors, dialogs):
+        push(page, offered)
         card = page.locator("#campaign-card")
         expect(card.get_by_role("button", name="拨打")).to_be_visible()
         page.evaluate(
@@ -140,6 +91,4 @@ def test_a_lapsed_offer_leaves_the_card_with_a_word(browser):
         )
         expect(card).to_be_hidden()
         expect(page.locator("#toasts")).to_contain_text("已退回名单")
-        assert errors == []
-    finally:
-        ctx.close()
+        assert errors == [] and dialogs == []
