@@ -271,3 +271,39 @@ def test_each_tables_encoder_gives_the_values_the_plan_gives(dialect_name):
                     assert type(a) is type(b), (table.name, plan[i][0])
                 else:
                     assert a == b, (table.name, plan[i][0], row)
+
+
+@pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
+def test_each_tables_record_encoder_gives_the_record_the_plan_gives(dialect_name):
+    """The JSON document's record written out per table gives, for a row with every column, with
+    none and with every other one, the record a loop over the table's record plan gives."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from ticketing.models.base import UtcDateTime
+    from ticketing.workflow import insert
+
+    dialect = {"sqlite": sqlite.dialect(), "postgresql": postgresql.asyncpg.dialect()}[dialect_name]
+    at = dt.datetime(2026, 11, 25, 12, 0, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    for table, order_key in insert.KINDS.values():
+        plan = insert._record_plan(dialect, table, order_key)
+        columns = {c.key: c for c in insert._columns(table)}
+
+        def sample(key: str, i: int, columns: dict = columns) -> object:
+            column = columns[key]
+            if isinstance(column.type, UtcDateTime):
+                return at
+            kind = column.type.python_type
+            return {str: f"值{i}", int: i, bool: i % 2 == 0, dict: {"k": [i]}, list: [i]}.get(kind, None)
+
+        full = {key: sample(key, i) for i, (_name, key, *_rest) in enumerate(plan)}
+        half = {key: value for i, (key, value) in enumerate(full.items()) if i % 2}
+        encode = insert._record_encoder(dialect, table, order_key)
+        timed = {name for name, key, make, *_rest in plan if make is not None}  # utcnow and the like
+        for row in (full, half, {}):
+            got, expected = encode(row), insert._record(plan, row)
+            assert list(got) == list(expected) == [name for name, *_rest in plan], table.name
+            for name, value in got.items():
+                if name in timed and value != expected[name]:
+                    assert type(value) is type(expected[name]), (table.name, name)
+                else:
+                    assert value == expected[name], (table.name, name, row)
