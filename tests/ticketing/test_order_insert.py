@@ -192,6 +192,7 @@ async def test_the_new_order_is_an_ordinary_persistent_object(sm, seeded):
             now=NOON,
         )
         assert inspect(order).persistent and not s.dirty
+        assert await s.get(WorkOrder, order.id) is order  # in the identity map, under its id
         order.title = "改过的标题"
         assert list(s.dirty) == [order]
     async with sm() as s:
