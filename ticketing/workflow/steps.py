@@ -272,6 +272,18 @@ async def enter_node(
     queue_entered(session, user, order, node, previous, action, operators, notice=notice)
 
 
+def put(order: WorkOrder, **values: Any) -> None:
+    """Set ``order``'s columns: a new order's (``insert.new_order``: transient, in no session,
+    attached as loaded once inserted) straight into its dict, without the ORM's change
+    bookkeeping that attaching it undoes; any other's through the ORM."""
+    state = order._sa_instance_state
+    if state.key is None and state.session_id is None:
+        order.__dict__.update(values)
+    else:
+        for key, value in values.items():
+            setattr(order, key, value)
+
+
 async def arrive(
     session: AsyncSession,
     order: WorkOrder,
@@ -282,11 +294,14 @@ async def arrive(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Put the order's own columns at ``node``; the assignment and timer rows entering it
     writes (without ``order_id``: a new order has none yet)."""
-    order.current_node = node.id
-    order.status = node.status
-    order.node_entered_at = now
-    order.status_times = [*order.status_times, status_entry(node.status, now)]
-    order.due_at = None
+    put(
+        order,
+        current_node=node.id,
+        status=node.status,
+        node_entered_at=now,
+        status_times=[*order.status_times, status_entry(node.status, now)],
+        due_at=None,
+    )
     if node.type == "archive":
         order.is_open = False
         order.closed_at = now
