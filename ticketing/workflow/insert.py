@@ -35,7 +35,6 @@ from sqlalchemy import JSON, Column, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_state
 
 from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
 from ticketing.db import postgres_fetchrow, sqlite_call
@@ -47,8 +46,6 @@ from ticketing.numbering import COUNTER_SQL, format_number, number_prefix, take
 ORDERS = WorkOrder.__table__
 CUSTOMERS = Customer.__table__
 _ORDER_KEYS = frozenset(c.key for c in ORDERS.columns)
-#: the order's relationships: none is loaded on a new order, so adding it cascades to nothing
-_ORDER_RELATIONSHIPS = frozenset(WorkOrder.__mapper__.relationships.keys())
 # Each kind of row: its table and the column its order's id goes into.
 KINDS: dict[str, tuple[Table, str]] = {
     "assignments": (Assignment.__table__, "order_id"),
@@ -138,14 +135,10 @@ async def insert_order(
     if values.get("customer_id") is None:
         values["customer_id"] = call_customer
     make_transient_to_detached(order)
-    if _ORDER_RELATIONSHIPS.isdisjoint(values):
-        # session.add without its save-update cascade, which walks every relationship of the
-        # order's mapper to find none loaded (about 900 Python opcodes per order)
-        state = instance_state(order)
-        state._orphaned_outside_of_session = False
-        session.sync_session._save_or_update_impl(state)
-    else:
-        session.add(order)
+    # session.add's save-update cascade walks the order's relationships to find none loaded
+    # (about 900 Python opcodes per order); skipping it would mean SQLAlchemy's private
+    # Session._save_or_update_impl, which no pinned version makes a promise about
+    session.add(order)
     return call_id
 
 
