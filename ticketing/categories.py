@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record
@@ -211,7 +212,12 @@ async def add_category(
         form_schema=form_schema or {},
     )
     session.add(row)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # another admin added this code (here) between the check above and this insert: said
+        # as the check says it (the caller's transaction is spent, as after any failed flush)
+        raise ActionRefused("category_exists", f"category {code!r} already exists here") from None
     await record(session, actor, "category.add", "category", row.id, after={"code": code, "site_id": site_id})
     return row
 

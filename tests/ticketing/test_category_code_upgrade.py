@@ -187,3 +187,24 @@ async def test_an_orders_notifications_are_found_by_its_index(engine, session, s
             cursor = await raw.driver_connection.execute("EXPLAIN QUERY PLAN " + statement, parameters)
             lines = [row[-1] for row in await cursor.fetchall()]
     assert any("ix_notifications_order" in line for line in lines), lines
+
+
+async def test_two_adds_of_one_code_at_the_same_moment_make_one_row(sm, seeded):
+    """``categories.add_category`` (seeds, scripts) as the page: the second of two racing adds is
+    refused ``category_exists``, not an IntegrityError out of the caller's transaction."""
+    from ticketing.categories import add_category
+    from ticketing.errors import ActionRefused
+
+    admin = seeded.users["9001"]
+    async with sm() as first, sm() as second:
+        await add_category(first, admin, "billing", "电费争议")
+        racing = asyncio.create_task(add_category(second, admin, "billing", "电费纠纷"))
+        await asyncio.sleep(0.3)
+        await first.commit()
+        with pytest.raises(ActionRefused) as refused:
+            await racing
+        assert refused.value.error_id == "category_exists"
+        await second.rollback()
+    async with sm() as check:
+        rows = list(await check.scalars(select(Category.name).where(Category.code == "billing")))
+    assert rows == ["电费争议"]
