@@ -111,6 +111,10 @@ def _after_flush(session: Session, _context: Any) -> None:
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _after_transaction(session: Session) -> None:
+    if session.in_nested_transaction():
+        # a savepoint ended (SQLAlchemy says after_commit for it too): the transaction it was
+        # in goes on with its changes, which must stay out of the shared store until it ends
+        return
     names = session.info.pop(_CHANGED, None)
     if names:
         _clear(session, names)

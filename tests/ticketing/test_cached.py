@@ -112,3 +112,20 @@ def _raw_fault_repair():
     return yaml.safe_load(
         (Path(ticketing.__file__).parent / "seeds" / "fault_repair.yaml").read_text("utf-8")
     )
+
+
+async def test_a_savepoint_ending_keeps_its_transactions_changes_out_of_the_shared_store(sm, seeded):
+    """A savepoint's end (begin_nested, as the category page's insert uses) fires after_commit
+    too: it forgot the transaction's changed caches, and the next read in that transaction
+    filled the shared store with rows nobody had committed, which other sessions then got for
+    the TTL, though the transaction rolled back."""
+    from ticketing.categories import _entries
+    from ticketing.models import Category
+
+    async with sm() as first:
+        async with first.begin_nested():
+            first.add(Category(code="uncommitted", name="未提交"))
+        assert "uncommitted" in {e.code for e in await _entries.get(first)}  # its own, as ever
+        await first.rollback()
+    async with sm() as later:  # within the TTL: from the store, unless it was never put there
+        assert "uncommitted" not in {e.code for e in await _entries.get(later)}
