@@ -193,14 +193,34 @@ def _utc_processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any
     return process
 
 
+def _default_of(column: Any) -> tuple[Callable[[Any], Any] | None, Any]:
+    """A column's default: (the callable to make it, None) or (None, the value)."""
+    default = column.default
+    if default is not None and default.is_callable:
+        return default.arg, None
+    return None, default.arg if default is not None else None
+
+
+def _value_source(env: dict[str, Any], i: int, key: str, make: Any, default: Any) -> str:
+    """The expression of a written-out encoder that reads column ``i``'s value from ``row``,
+    its default made or taken when the row has none (``env`` gets what it names)."""
+    env[f"make{i}"], env[f"default{i}"] = make, default
+    return f"(row[{key!r}] if {key!r} in row else make{i}(None))" if make else f"get({key!r}, default{i})"
+
+
+def _written_out(name: str, result: str, env: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
+    """``encode(row)`` returning the expression ``result``, compiled once with ``env``."""
+    source = "def encode(row):\n    get = row.get\n    return " + result + "\n"
+    exec(compile(source, name, "exec"), env)
+    return env["encode"]
+
+
 @functools.cache
 def _plan(dialect: Dialect, table: Table) -> Plan:
     """Worked out once per table: this runs for every column of every row of every new order."""
     plan: Plan = []
     for key, process, column in _processors(dialect, table):
-        default = column.default
-        make = default.arg if default is not None and default.is_callable else None
-        value = default.arg if default is not None and not default.is_callable else None
+        make, value = _default_of(column)
         if process is not None and isinstance(column.type, UtcDateTime):
             process = _utc_processor(dialect, column)
         plan.append((key, make, value, process))
@@ -218,14 +238,10 @@ def _encoder(dialect: Dialect, table: Table) -> Encoder:
     env: dict[str, Any] = {}
     values = []
     for i, (key, make, default, process) in enumerate(_plan(dialect, table)):
-        env[f"make{i}"], env[f"default{i}"], env[f"process{i}"] = make, default, process
-        value = (
-            f"(row[{key!r}] if {key!r} in row else make{i}(None))" if make else f"get({key!r}, default{i})"
-        )
+        env[f"process{i}"] = process
+        value = _value_source(env, i, key, make, default)
         values.append(f"process{i}({value})" if process else value)
-    source = "def encode(row):\n    get = row.get\n    return [" + ", ".join(values) + "]\n"
-    exec(compile(source, f"<insert encoder for {table.name}>", "exec"), env)
-    return env["encode"]
+    return _written_out(f"<insert encoder for {table.name}>", "[" + ", ".join(values) + "]", env)
 
 
 def _encode(plan: Plan, row: dict[str, Any]) -> list[Any]:
@@ -435,9 +451,7 @@ def _record_plan(
     for key, process, column in _processors(dialect, table):
         if key == order_key:
             continue
-        default = column.default
-        make = default.arg if default is not None and default.is_callable else None
-        value = default.arg if default is not None and not default.is_callable else None
+        make, value = _default_of(column)
         convert = None if isinstance(column.type, JSON) else _converter(process, column)
         plan.append((column.name, key, make, value, convert))
     return plan
@@ -454,14 +468,10 @@ def _record_encoder(dialect: Dialect, table: Table, order_key: str) -> Record:
     env: dict[str, Any] = {}
     items = []
     for i, (name, key, make, default, convert) in enumerate(_record_plan(dialect, table, order_key)):
-        env[f"make{i}"], env[f"default{i}"], env[f"convert{i}"] = make, default, convert
-        value = (
-            f"(row[{key!r}] if {key!r} in row else make{i}(None))" if make else f"get({key!r}, default{i})"
-        )
+        env[f"convert{i}"] = convert
+        value = _value_source(env, i, key, make, default)
         items.append(f"{name!r}: " + (f"convert{i}({value})" if convert else value))
-    source = "def encode(row):\n    get = row.get\n    return {" + ", ".join(items) + "}\n"
-    exec(compile(source, f"<record encoder for {table.name}>", "exec"), env)
-    return env["encode"]
+    return _written_out(f"<record encoder for {table.name}>", "{" + ", ".join(items) + "}", env)
 
 
 def _record(
