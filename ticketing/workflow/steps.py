@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import contractors, directory, notify, screen_alerts, sla
@@ -276,8 +276,7 @@ def put(order: WorkOrder, **values: Any) -> None:
     """Set ``order``'s columns: a new order's (``insert.new_order``: transient, in no session,
     attached as loaded once inserted) straight into its dict, without the ORM's change
     bookkeeping that attaching it undoes; any other's through the ORM."""
-    state = order._sa_instance_state
-    if state.key is None and state.session_id is None:
+    if inspect(order).transient:
         order.__dict__.update(values)
     else:
         for key, value in values.items():
