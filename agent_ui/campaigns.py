@@ -77,6 +77,7 @@ def _view(
         "max_in_flight": campaign.max_in_flight,
         "calls_per_second": campaign.calls_per_second,
         "ring_seconds": campaign.ring_seconds,
+        "offer_minutes": campaign.offer_minutes,
         "script": campaign.script,
         "created_at": jsonable(campaign.created_at),
         "started_at": jsonable(campaign.started_at),

@@ -63,6 +63,7 @@ STATUS: dict[str, int] = {
     "campaign.bad_max_in_flight": 422,
     "campaign.bad_calls_per_second": 422,
     "campaign.bad_ring_seconds": 422,
+    "campaign.bad_offer_minutes": 422,
     "campaign.bad_retry": 422,
     "campaign.bad_retry_minutes": 422,
     "campaign.bad_script": 422,

@@ -112,6 +112,13 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
                 "maximum": campaign_store.rules.MAX_CALLS_PER_SECOND,
             },
             "ring_seconds": {"type": "integer"},
+            "offer_minutes": {
+                "type": "integer",
+                "minimum": campaign_store.rules.MIN_OFFER_MINUTES,
+                "maximum": campaign_store.rules.MAX_OFFER_MINUTES,
+                "default": campaign_store.rules.DEFAULT_OFFER_MINUTES,
+                "description": "preview: minutes an offer nobody dials or skips stays with its agent",
+            },
             "script": {"type": "string", "maxLength": campaign_store.MAX_SCRIPT, "description": "话术"},
         },
     },

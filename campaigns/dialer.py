@@ -8,7 +8,7 @@ contacts from the campaign's source and then:
 - preview: offers the next due contact to each ready agent who has none; the
   agent presses dial (``preview_dial``) or skip (``preview_skip``). An agent
   who signs out with a contact offered gives it back to the list, and so does
-  one who neither dials nor skips it within ``OFFER_SECONDS`` (a seat signed in
+  one who neither dials nor skips it within the campaign's ``offer_minutes`` (a seat signed in
   with no console to show the card: the demo's simulated agents, a closed
   browser); that agent is then offered nothing for a while (``LAPSE_COOLDOWN``,
   doubled for each lapse in a row), so a colleague gets the customer.
@@ -49,8 +49,6 @@ log = logging.getLogger(__name__)
 
 #: an agent whose own phone did not pick up is left alone this long
 AGENT_COOLDOWN = 60.0
-#: a preview offer nobody dials or skips within this long goes back to the list (seconds)
-OFFER_SECONDS = 300.0
 #: the agent who let an offer lapse is offered nothing this long, doubled for each lapse in a row
 #: (up to ``LAPSE_COOLDOWN_MAX``); dialing or skipping an offer starts the count again
 LAPSE_COOLDOWN = 60.0
@@ -340,8 +338,8 @@ class Dialer:
         the contact already), outside its calling window, or of a contact no longer offered to the
         agent, leave the agent's screen; a contact still held for the agent goes back to the list.
         Checked every tick for every offer: one read, without the write lock (SQLite); a write
-        only for an offer that goes. An offer nobody dialed or skipped within ``OFFER_SECONDS``
-        goes too (``campaign.offer_lapsed``), and its agent cools down (``_lapsed``)."""
+        only for an offer that goes. An offer nobody dialed or skipped within its campaign's
+        ``offer_minutes`` goes too (``campaign.offer_lapsed``), and its agent cools down (``_lapsed``)."""
         if not self.offers:
             return
         async with self._readers() as session:
@@ -353,6 +351,7 @@ class Dialer:
                     Campaign.status,
                     Campaign.windows,
                     Campaign.every_day,
+                    Campaign.offer_minutes,
                 )
                 .join(Campaign, Campaign.id == CampaignContact.campaign_id)
                 .where(CampaignContact.id.in_(set(self.offers.values())))
@@ -366,11 +365,13 @@ class Dialer:
                 if row is not None and held
                 else "campaign.not_offered"
             )
-            if not reason and self.clock() - self.offered_at.get(agent_id, self.clock()) >= OFFER_SECONDS:
+            lapse = row.offer_minutes * 60.0 if row is not None else 0.0
+            if not reason and self.clock() - self.offered_at.get(agent_id, self.clock()) >= lapse:
                 reason = "campaign.offer_lapsed"
                 self._lapsed(agent_id)
             if reason:
-                await self._withdraw(agent_id, contact_id, reason)
+                minutes = row.offer_minutes if reason == "campaign.offer_lapsed" and row is not None else 0
+                await self._withdraw(agent_id, contact_id, reason, offer_minutes=minutes)
 
     def _lapsed(self, agent_id: str) -> None:
         """The agent let an offer lapse: offered nothing for ``LAPSE_COOLDOWN``, doubled for each
@@ -379,7 +380,7 @@ class Dialer:
         pause = min(LAPSE_COOLDOWN * 2 ** (lapses - 1), LAPSE_COOLDOWN_MAX)
         self.cooling[agent_id] = max(self.cooling.get(agent_id, 0.0), self.clock() + pause)
 
-    async def _withdraw(self, agent_id: str, contact_id: int, reason: str) -> None:
+    async def _withdraw(self, agent_id: str, contact_id: int, reason: str, *, offer_minutes: int = 0) -> None:
         """The offer goes (the contact back to pending if still held) and the agent's card with it."""
         if self.offers.get(agent_id) == contact_id:
             del self.offers[agent_id]
@@ -392,7 +393,11 @@ class Dialer:
         log.info("preview contact %s withdrawn from agent %s: %s", contact_id, agent_id, reason)
         await self.bus.publish(
             CampaignOfferWithdrawn(
-                staff_no=agent_id, campaign_id=campaign_id, contact_id=contact_id, reason=reason
+                staff_no=agent_id,
+                campaign_id=campaign_id,
+                contact_id=contact_id,
+                reason=reason,
+                offer_minutes=offer_minutes,
             )
         )
 

@@ -65,6 +65,8 @@ class CampaignOfferWithdrawn(Event):
     #: why, when the dialer knows: campaign.not_running, campaign.outside_window,
     #: campaign.not_offered, campaign.offer_lapsed ("" when the agent signed out)
     reason: str = ""
+    #: campaign.offer_lapsed: the campaign's minutes the offer stayed (the card says how long)
+    offer_minutes: int = 0
 
 
 @event

@@ -29,6 +29,9 @@ RETRY_OUTCOMES = (BUSY, NO_ANSWER, FAILED, ABANDONED)
 
 #: seconds a customer's phone rings before the attempt is no_answer (per campaign)
 DEFAULT_RING_SECONDS, MIN_RING_SECONDS, MAX_RING_SECONDS = 30, 5, 120
+#: minutes a preview offer stays with its agent before it goes back to the list (per campaign):
+#: long enough to read a script, short enough that a seat nobody watches holds no customer long
+DEFAULT_OFFER_MINUTES, MIN_OFFER_MINUTES, MAX_OFFER_MINUTES = 5, 1, 60
 #: pacing bounds: a typo (1000 for 1.0) must not let the dialer originate as fast as Asterisk
 #: takes calls, nor call a customer a thousand times
 MAX_ATTEMPTS = 10

@@ -55,6 +55,7 @@ EDITABLE = (
     "max_in_flight",
     "calls_per_second",
     "ring_seconds",
+    "offer_minutes",
     "script",
 )
 #: the longest retry delay a campaign may set (minutes: a week)
@@ -98,6 +99,7 @@ async def create_campaign(
     max_in_flight: int = 5,
     calls_per_second: float = 1.0,
     ring_seconds: int = rules.DEFAULT_RING_SECONDS,
+    offer_minutes: int = rules.DEFAULT_OFFER_MINUTES,
     script: str = "",
     created_by_id: int | None = None,
     site_id: int | None = None,
@@ -126,6 +128,7 @@ async def create_campaign(
         max_in_flight=max_in_flight,
         calls_per_second=calls_per_second,
         ring_seconds=ring_seconds,
+        offer_minutes=offer_minutes,
         script=script,
     )
     campaign = Campaign(
@@ -140,6 +143,7 @@ async def create_campaign(
         max_in_flight=max_in_flight,
         calls_per_second=calls_per_second,
         ring_seconds=ring_seconds,
+        offer_minutes=offer_minutes,
         script=script,
         created_by_id=created_by_id,
         site_id=site_id,
@@ -200,6 +204,10 @@ def _check_settings(**settings: Any) -> None:
         value = settings["ring_seconds"]
         if not (_count(value, integer=True) and rules.MIN_RING_SECONDS <= value <= rules.MAX_RING_SECONDS):
             raise CampaignError("campaign.bad_ring_seconds", str(value))
+    if "offer_minutes" in settings:
+        value = settings["offer_minutes"]
+        if not (_count(value, integer=True) and rules.MIN_OFFER_MINUTES <= value <= rules.MAX_OFFER_MINUTES):
+            raise CampaignError("campaign.bad_offer_minutes", f"offer_minutes: {value!r}")
     if "retry_minutes" in settings:
         retry = settings["retry_minutes"]
         if not isinstance(retry, dict):

@@ -87,8 +87,9 @@ def test_a_lapsed_offer_leaves_the_card_with_a_word(browser):
         expect(card.get_by_role("button", name="拨打")).to_be_visible()
         page.evaluate(
             """window.push("order", { event: { event: "CampaignOfferWithdrawn", staff_no: "1005",
-                campaign_id: 1, contact_id: 5, reason: "campaign.offer_lapsed" } })"""
+                campaign_id: 1, contact_id: 5, reason: "campaign.offer_lapsed", offer_minutes: 12 } })"""
         )
         expect(card).to_be_hidden()
-        expect(page.locator("#toasts")).to_contain_text("已退回名单")
+        # how long the campaign held it, not a constant 5 minutes
+        expect(page.locator("#toasts")).to_contain_text("超过 12 分钟未拨打也未跳过，已退回名单")
         assert errors == [] and dialogs == []

@@ -48,6 +48,8 @@ class Campaign(Base, Timestamped):
     calls_per_second: Mapped[float] = mapped_column(default=1.0)
     #: seconds the customer's phone may ring before the attempt counts as no_answer
     ring_seconds: Mapped[int] = mapped_column(default=30, server_default="30")
+    #: minutes a preview offer nobody dials or skips stays with its agent before going back
+    offer_minutes: Mapped[int] = mapped_column(default=5, server_default="5")
     script: Mapped[str] = mapped_column(Text, default="")
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

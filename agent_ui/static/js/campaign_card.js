@@ -116,7 +116,7 @@ function onEvent(ev) {
   else if (ev.event === "CampaignOfferWithdrawn") {
     card().hidden = true;
     // nobody pressed 拨打 or 跳过 in time: the customer went back to the list (say so, not vanish)
-    if (ev.reason === "campaign.offer_lapsed") toast(t("camp.card.lapsed"), "refused");
+    if (ev.reason === "campaign.offer_lapsed") toast(t("camp.card.lapsed", { minutes: ev.offer_minutes }), "refused");
   }
   else if (ev.event === "CampaignCallEnded") {
     const status = document.getElementById("campaign-status");

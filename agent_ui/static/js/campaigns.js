@@ -49,6 +49,7 @@ function settingsText(c) {
     `${t("camp.max_in_flight")}: ${c.max_in_flight}`,
     `${t("camp.calls_per_second")}: ${c.calls_per_second}`,
     `${t("camp.ring_seconds")}: ${c.ring_seconds}`,
+    ...(c.mode === "preview" ? [`${t("camp.offer_minutes")}: ${c.offer_minutes}`] : []),
   ].join(" · ");
 }
 
@@ -58,7 +59,7 @@ function fillEdit(c) {
   form.hidden = !c.editable;
   form.windows.value = c.windows.join(",");
   form.every_day.checked = c.every_day;
-  for (const k of ["max_attempts", "max_in_flight", "calls_per_second", "ring_seconds", "script"]) form[k].value = c[k];
+  for (const k of ["max_attempts", "max_in_flight", "calls_per_second", "ring_seconds", "offer_minutes", "script"]) form[k].value = c[k];
   for (const o of RETRY_OUTCOMES) form[`retry_${o}`].value = c.retry_effective[o];
 }
 
@@ -97,7 +98,8 @@ async function saveSettings(form) {
     every_day: form.every_day.checked,
     max_attempts: Number(form.max_attempts.value), retry_minutes: retry,
     max_in_flight: Number(form.max_in_flight.value), calls_per_second: Number(form.calls_per_second.value),
-    ring_seconds: Number(form.ring_seconds.value), script: form.script.value,
+    ring_seconds: Number(form.ring_seconds.value), offer_minutes: Number(form.offer_minutes.value),
+    script: form.script.value,
   } });
   toast(saved.rescheduled || saved.finished ? t("camp.saved_rescheduled", saved) : t("camp.saved"), "ok");
   await show(current);
@@ -176,6 +178,7 @@ export function start() {
           every_day: f.every_day.checked,
           max_attempts: Number(f.max_attempts.value), max_in_flight: Number(f.max_in_flight.value),
           calls_per_second: Number(f.calls_per_second.value), ring_seconds: Number(f.ring_seconds.value),
+          offer_minutes: Number(f.offer_minutes.value),
           script: f.script.value,
         } });
         f.reset();
