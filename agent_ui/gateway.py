@@ -88,6 +88,7 @@ from campaigns.events import (
     CampaignContactOffered,
     CampaignOfferWithdrawn,
     CampaignStatusChanged,
+    DncChanged,
 )
 from cti import agents as A
 from cti.call_events import (
@@ -132,7 +133,8 @@ _CALL_EVENTS = (CallAnswered, CallHeld, CallTransferred, CallEnded)
 _POP_UPS = (TicketRouted, TicketReminder)
 #: a queue's callers waiting to be called back (the boards' 待回拨) may have changed: a request
 #: stored, a contact offered or dialled, an attempt over (reached, or back to wait for a retry),
-#: a result recorded by hand (稍后再打: back to wait), a campaign paused, resumed or finished
+#: a result recorded by hand (稍后再打: back to wait), a campaign paused, resumed or finished, a
+#: number put on the do-not-call list or taken off it
 _CALLBACK_NEWS = (
     CallbackQueued,
     CampaignContactOffered,
@@ -141,6 +143,7 @@ _CALLBACK_NEWS = (
     CampaignCallEnded,
     CampaignContactDisposed,
     CampaignStatusChanged,
+    DncChanged,
 )
 DIRECTIONS_KEPT = 10_000  # live calls whose direction is remembered (a CallEnded lost to a restart ages out)
 

@@ -103,3 +103,14 @@ class CampaignContactDisposed(Event):
     contact_id: int
     disposition: str
     state: str
+
+
+@event
+class DncChanged(Event):
+    """A number was put on the do-not-call list (``listed``: its pending contacts are ``dnc`` now)
+    or taken off it (its contacts the list held back pending again): the wallboards' 待回拨 are
+    counted again now (published after the commit; ``contacts``: how many changed state)."""
+
+    number: str
+    listed: bool
+    contacts: int = 0

@@ -12,7 +12,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules
-from campaigns.events import CampaignContactDisposed, CampaignStatusChanged
+from campaigns.events import CampaignContactDisposed, CampaignStatusChanged, DncChanged
 from cti.calendar import WorkCalendar
 from cti.phones import ascii_digits
 from ticketing.audit import record
@@ -994,12 +994,14 @@ async def add_dnc(
         session.add(row)
         await record(session, actor, "dnc.add", "dnc_number", normalised, after={"reason": reason})
     # pending contacts with this number are never dialed
-    await session.execute(
+    held = await session.execute(
         update(CampaignContact)
         .where(CampaignContact.number == normalised, CampaignContact.state == "pending")
         .values(state="dnc")
     )
     await session.flush()
+    # a caller waiting for a callback is not waiting any more: the boards' 待回拨 now
+    queue_event(session, DncChanged(number=normalised, listed=True, contacts=held.rowcount or 0))
     return row
 
 
@@ -1032,6 +1034,7 @@ async def remove_dnc(session: AsyncSession, number: str, *, actor: User | None =
     )
     await session.delete(row)
     await session.flush()
+    queue_event(session, DncChanged(number=row.number, listed=False, contacts=restored))  # 待回拨 again
     return restored
 
 

@@ -6,6 +6,7 @@ calling one back and its attempt ending unanswered; only the board's viewers get
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 
@@ -162,3 +163,34 @@ async def test_a_result_recorded_by_hand_and_a_campaigns_status_are_counted_at_o
         assert resp.status == 200, await resp.text()
         today = await _callbacks(tab, {})
         assert today["callbacks_total"] == 0
+
+
+async def test_a_number_put_on_the_do_not_call_list_is_counted_at_once(client, world):
+    # QA: a waiting caller's number put on the do-not-call list (their contact ``dnc``, never
+    # called back) stayed in the boards' 待回拨 until the 15 s refresh: the list published nothing
+    sessions = world.services.sessionmaker
+    sources.CallbackListener(sessions, hours=sources.staffed_hours(ROUTING)).subscribe(world.bus)
+    await login(client, "3001")
+    async with client.ws_connect("/ws") as ws, _signed_in(client, "9001") as (leader, csrf):
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        await tab.wallboard()
+        for event in (_pressed_9(8), _pressed_9(9)):
+            await world.bus.publish(event)
+        await _callbacks(tab, {"service": 2})
+
+        await _quiet(tab)
+        resp = await leader.post(
+            "/api/campaigns-dnc", json={"number": "138-0000-0008", "reason": "客户要求"}, headers=csrf
+        )
+        assert resp.status == 201, await resp.text()
+        async with asyncio.timeout(5.0):  # well before the 15 s refresh
+            today = await _callbacks(tab, {"service": 1})
+        assert today["callbacks_total"] == 1
+
+        # taken off the list again: the caller waits again, counted now
+        await _quiet(tab)
+        resp = await leader.delete("/api/campaigns-dnc/13800000008", headers=csrf)
+        assert resp.status == 200 and (await resp.json())["restored"] == 1
+        async with asyncio.timeout(5.0):
+            await _callbacks(tab, {"service": 2})
