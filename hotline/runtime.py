@@ -43,6 +43,7 @@ from cti.routing_config import load_routing
 from cti.standby import ActiveStandby, BridgeLock
 from hotline.config import ConfigError, Settings
 from hotline.selfservice import notice_voices, published_notices, ticketing_hooks
+from ivr.callback_spool import DialplanCallbacks
 from recordings import RecordingStore, fax_out
 from ticketing.agent_states import AgentStateRecorder
 from ticketing.calls import CallLinker
@@ -343,12 +344,16 @@ async def _ticketing_consumers(
     stack.push_async_callback(states.close)
 
     await stack.enter_async_context(_background(_sla_worker(settings, sessions, bus).run(), "sla-worker"))
-    dispatcher = _dispatcher(settings, sessions, fax_ami=await _fax_ami(stack, settings))
+    ami = await _fax_ami(stack, settings)
+    dispatcher = _dispatcher(settings, sessions, fax_ami=ami)
     # a message goes out once its row is committed, by this process or a web process
     stack.push_async_callback(dispatcher.listen(bus).close)
     await stack.enter_async_context(_background(dispatcher.run(), "notifications"))
     # "keep my place, call me back": called back in the hours the line is staffed (95598: always)
     campaigns.CallbackListener(sessions, hours=campaigns.staffed_hours(_routing(settings))).subscribe(bus)
+    # ... also those the dialplan kept itself while the AGI server was away (ivr.callback_spool)
+    spool = DialplanCallbacks(ami, bus)
+    await stack.enter_async_context(_background(spool.run(), "dialplan-callbacks"))
 
 
 def _sla_worker(settings: Settings, sessions, bus: Bus) -> ticketing.SlaWorker:
@@ -407,8 +412,9 @@ def _screen_pop_flows() -> ivr.IvrConfig | None:
 
 
 async def _fax_ami(stack: contextlib.AsyncExitStack, settings: Settings) -> AmiClient:
-    """The AMI connection faxes go out on (cti.fax): its own, so the process delivering
-    notifications need not hold the bridge; user events only."""
+    """The AMI connection faxes go out on (cti.fax), and the callbacks the dialplan kept are read
+    on (ivr.callback_spool): its own, so the process delivering notifications need not hold the
+    bridge; user events only."""
     ami = AmiClient(
         settings.ami_host, settings.ami_port, settings.ami_user, settings.ami_secret, events="user"
     )

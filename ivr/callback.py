@@ -5,15 +5,16 @@ publishes ``CallbackRequested`` with the time the call arrived (the integer
 part of the linkedid is the first channel's creation time), so the dialer
 calls people back in the order they called: the caller keeps their place. It
 says so to the call model (``UserEvent(HotlineCallback)``: the queue leg's outcome is
-``callback``) and sets ``HOTLINE_CALLBACK=1`` before saying goodbye; without it (AGI down) the
-dialplan puts the caller back into the queue. A caller whose number is withheld
+``callback``) and sets ``HOTLINE_CALLBACK=1`` before saying goodbye. Without an answer from here
+(the AGI server down, crashed or cut off: neither 1 nor 0) the dialplan keeps the request itself
+and the caller their place (``ivr/callback_spool.py`` publishes it). A caller whose number is withheld
 has nothing to be called back on: the queue's periodic announcement does not offer
 them 9 (``[hotline-queue]`` sets their channel's language to ``<language>_withheld``,
 whose ``hotline/queue-callback`` only asks them to hold), and should they press it
 anyway nothing happens: ``[hotline-queue-exit]`` has a 9 only for a caller ID that is a number
 (``9/_X!``, ``9/_+X!``), so app_queue keeps them where they were. The refusal below is for a
 dialplan that sends them here all the same: told a callback needs their number, they are queued
-again.
+again (``HOTLINE_CALLBACK=0``: the dialplan must not keep a request for them).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class CallbackScript:
         if not caller:
             # promising a call nobody can place would lose the caller's place for nothing
             log.info("callback refused in queue %s: no caller number (%s)", queue, call_id)
+            await session.set_variable("HOTLINE_CALLBACK", "0")
             for sound in s.flows.prompt("callback_needs_number"):
                 await session.stream_file(sound)
             return

@@ -114,33 +114,6 @@ async def test_pressing_9_while_queued_asks_for_a_callback_that_keeps_the_place(
         await harness.wait_event(lambda f: f.name == "Hangup" and f.get("Channel") == join.get("Channel"))
 
 
-async def test_pressing_9_with_the_agi_server_down_puts_the_caller_back_in_the_queue(harness):
-    caller = unique_caller()
-    async with harness.member("service", "2967"):
-        await harness.call("95590", caller, stay=20, agi_port=closed_port())
-        try:
-            # AGI is down, so routing fell through to the default queue; the caller leaves it
-            # with 9, the callback script cannot run, and the caller is queued again.
-            first = await harness.wait_event(joined(caller))
-            # Pressed while the queue rings the member, as a waiting caller does.
-            await harness.wait_event(lambda f: f.name == "AgentCalled" and f.get("CallerIDNum") == caller)
-            await asyncio.sleep(0.3)
-            await harness.press(caller, "9")
-            await harness.wait_event(
-                lambda f: f.name == "QueueCallerLeave" and f.get("CallerIDNum") == caller
-            )
-            again = await harness.wait_event(
-                lambda f: (
-                    joined(caller)(f)
-                    and f is not first
-                    and float(f.get("Timestamp", "0")) > float(first.get("Timestamp", "0"))
-                )
-            )
-            assert again.get("Queue") == first.get("Queue") == "service"
-        finally:
-            await harness.hangup_caller(caller)
-
-
 def overflowed(caller: str):
     return lambda f: f.get("UserEvent") == "HotlineOverflow" and f.get("CallerIDNum") == caller
 

@@ -23,8 +23,9 @@ async def test_a_withheld_caller_pressing_9_in_the_queue_stays_in_it(agi_server,
     ch.variables.update({"HOTLINE_IN_QUEUE": "service", "HOTLINE_DNIS": "95598"})
     server = await agi_server({"callback": CallbackScript(services(bus, hooks, tmp_path))})
     await asyncio.wait_for(ch.run(server.port), 10)
-    # without HOTLINE_CALLBACK=1 the dialplan puts the caller back into the queue
-    assert ch.variables.get("HOTLINE_CALLBACK", "") != "1"
+    # HOTLINE_CALLBACK=0 (refused, not unanswered): the dialplan puts the caller back into the
+    # queue, and does not keep a request for them as it does when the AGI does not answer
+    assert ch.variables.get("HOTLINE_CALLBACK") == "0"
     assert ch.played() == ["hotline/callback-needs-number"]
     await bus.drain()
     assert bus_events(bus, CallbackRequested) == []
