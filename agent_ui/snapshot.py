@@ -109,6 +109,15 @@ def _call_in_wrap_up(bridge: Any, agent: dict[str, Any] | None) -> dict[str, Any
     return {**jsonable(call), "ended": True} if call else None
 
 
+def _connected_for(gateway: Gateway, agent_id: str) -> bool:
+    """Whether the phone system answers this user's seat: with several Asterisk servers
+    (``RemoteBridge.connected_for``), the bridge of the server the seat is on."""
+    connected_for = getattr(gateway.services.bridge, "connected_for", None)
+    if getattr(gateway.services.bridge, "several", False) is True and callable(connected_for):
+        return bool(connected_for(agent_id))
+    return gateway.ami_connected
+
+
 async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
     services = gateway.services
     bridge = services.bridge
@@ -117,7 +126,7 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
         "type": "snapshot",
         "server_time": time.time(),
         "user": user.to_json(),
-        "ami": {"connected": gateway.ami_connected},
+        "ami": {"connected": _connected_for(gateway, user.agent_id)},
         "agent": agent,
         # a reload while the phone rings pops the offered call again, as the CallOffered did
         "calls": calls_of(bridge, user.agent_id, services.ivr, agent),

@@ -104,6 +104,10 @@ class BridgeMirror:
         self.on_details_missing = on_details_missing or (lambda: None)
         self.ami_connected: bool | None = None
         self._ami_seq = 0
+        #: each Asterisk server's AMI link (``AmiConnectionChanged.server``: host:port), for
+        #: several servers on one bus; ``ami_connected`` is the last word of any of them
+        self.ami_servers: dict[str, bool] = {}
+        self._ami_server_seq: dict[str, int] = {}
         self.last_seq = 0
         self._agents: dict[str, dict[str, Any]] = {}
         self._queues: dict[str, dict[str, Any]] = {}
@@ -213,6 +217,9 @@ class BridgeMirror:
 
     def connection(self, event: AmiConnectionChanged) -> None:
         """The bridge's AMI link, up or down; the latest event wins, whichever way it came."""
+        if not event.seq or event.seq > self._ami_server_seq.get(event.server, 0):
+            self._ami_server_seq[event.server] = event.seq or self._ami_server_seq.get(event.server, 0)
+            self.ami_servers[event.server] = event.connected
         if event.seq and event.seq <= self._ami_seq:
             return
         self._ami_seq = event.seq

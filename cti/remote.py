@@ -31,7 +31,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -298,6 +298,58 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """One Asterisk server's bridge, as a web process reaches it: its name (``asterisk_servers``),
+    its keys' ``prefix`` (``bridge_prefix``), the ``host:port`` its AMI events name."""
+
+    name: str
+    prefix: str
+    address: str = ""
+    default: bool = False
+
+
+@dataclasses.dataclass(eq=False)
+class _RouteState:
+    route: Route
+    client: CommandClient
+    mirror: BridgeMirror
+    holder_present: bool = False
+    spies: list[dict[str, Any]] | None = None
+
+    @property
+    def lock_key(self) -> str:
+        return keys_for(self.route.prefix)[1]
+
+    @property
+    def ami_connected(self) -> bool:
+        """Its bridge's last word on the bus (``AmiConnectionChanged`` naming its address)."""
+        return bool(self.mirror.ami_servers.get(self.route.address))
+
+    @property
+    def connected(self) -> bool:
+        return self.holder_present and self.ami_connected
+
+
+class _RoutingClient:
+    """``CommandClient.request`` for a ``RemoteBridge`` of several servers: a command whose first
+    argument is an agent goes to that agent's server (the dialer's preview dial and skip)."""
+
+    def __init__(self, bridge: RemoteBridge, timeout: float) -> None:
+        self.bridge = bridge
+        self.timeout = timeout
+
+    async def request(self, name: str, *args: Any, timeout: float | None = None) -> Any:  # noqa: ASYNC109
+        route = self.bridge.route_of(str(args[0])) if args else self.bridge._default
+        if route is None:
+            raise Unanswered("no_server", f"{args[0]}: no Asterisk server has this seat (asterisk_servers)")
+        if self.bridge.several and not route.holder_present:
+            raise Unanswered(
+                "no_active_bridge", f"no active CTI bridge for Asterisk server {route.route.name}"
+            )
+        return await route.client.request(name, *args, timeout=timeout)
+
+
 class RemoteBridge:
     """``CtiBridge``'s command surface and snapshots, for a process that does not hold the bridge.
 
@@ -317,22 +369,47 @@ class RemoteBridge:
         self,
         redis_url: str,
         bus: Bus,
-        prefix: str,
+        prefix: str | None = None,
         *,
+        routes: Sequence[Route] | None = None,
+        server_of: Callable[[str], str | None] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         holder_poll: float = 1.0,
     ) -> None:
+        """One bridge at ``prefix``, or several Asterisk servers' (``routes``): each agent's
+        commands go to the bridge of ``server_of(agent_id)`` (a route's name; None: the
+        default route's)."""
+        if routes is None:
+            if prefix is None:
+                raise ValueError("RemoteBridge needs a prefix or routes")
+            routes = [Route("", prefix, default=True)]
+        if not routes:
+            raise ValueError("RemoteBridge needs at least one route")
         self.redis = aioredis.Redis.from_url(redis_url)
-        self.client = CommandClient(self.redis, prefix, timeout=timeout)
         self.mirror = BridgeMirror(bus, on_details_missing=self._refresh_soon)
+        self.routes = {
+            route.name: _RouteState(
+                route, CommandClient(self.redis, route.prefix, timeout=timeout), self.mirror
+            )
+            for route in routes
+        }
+        if len(self.routes) != len(routes):
+            raise ValueError("two routes have one name")
+        self._default = next((r for r in self.routes.values() if r.route.default), None)
+        self._by_address = {r.route.address: r for r in self.routes.values() if r.route.address}
+        self.server_of = server_of or (lambda _agent_id: None)
+        self.client = _RoutingClient(self, timeout)
         self.console_bus = ConsoleBus(bus, self._connection_seen)
-        _, self.lock_key = keys_for(prefix)
+        self.lock_key = next(iter(self.routes.values())).lock_key
         self.holder_poll = holder_poll
-        self.holder_present = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._refreshing: asyncio.Task[None] | None = None
         self._refresh_again = False
         self._closed = False
+
+    @property
+    def several(self) -> bool:
+        return len(self.routes) > 1
 
     # -- lifecycle ----------------------------------------------------------------
     async def start(self) -> None:
@@ -351,14 +428,43 @@ class RemoteBridge:
         await self.redis.aclose()
 
     @property
+    def holder_present(self) -> bool:
+        return any(r.holder_present for r in self.routes.values())
+
+    @property
     def connected(self) -> bool:
-        """A bridge holds the lock and its last word on the bus is that AMI is up."""
-        return self.holder_present and bool(self.mirror.ami_connected)
+        """A bridge holds the lock and its last word on the bus is that AMI is up; with
+        several servers, that is so of one of them at least (``connected_for``: an agent's)."""
+        if not self.several:
+            only = next(iter(self.routes.values()))
+            return only.holder_present and bool(self.mirror.ami_connected)
+        return any(r.connected for r in self.routes.values())
+
+    def connected_for(self, agent_id: str) -> bool:
+        """Whether the bridge of the server ``agent_id``'s seat is on is up."""
+        if not self.several:
+            return self.connected
+        route = self.route_of(agent_id)
+        return route is not None and route.connected
+
+    def servers(self) -> list[dict[str, Any]]:
+        """Each server's bridge, for the supervisor: name, whether a bridge holds it, AMI up."""
+        return [
+            {"server": r.route.name, "active": r.holder_present, "connected": r.connected}
+            for r in self.routes.values()
+        ]
+
+    def route_of(self, agent_id: str) -> _RouteState | None:
+        name = self.server_of(agent_id)
+        if name is None:
+            return self._default
+        return self.routes.get(name)
 
     def _connection_seen(self, event: AmiConnectionChanged) -> None:
         self.mirror.connection(event)
-        if event.connected:
-            self.holder_present = True  # only an active bridge says so; the lock poll may lag
+        route = self._by_address.get(event.server) if self.several else next(iter(self.routes.values()))
+        if event.connected and route is not None:
+            route.holder_present = True  # only an active bridge says so; the lock poll may lag
 
     # -- queries (the bus) ----------------------------------------------------------
     def agents(self) -> list[dict[str, Any]]:
@@ -381,8 +487,24 @@ class RemoteBridge:
 
     # -- commands (Redis) -------------------------------------------------------------
     async def _command(self, name: str, *args: Any) -> CommandResult:
+        """``name`` for the agent ``args[0]`` (the bridge of their server)."""
+        return await self._on(self.route_of(str(args[0])) if args else self._default, name, *args)
+
+    async def _on(self, route: _RouteState | None, name: str, *args: Any) -> CommandResult:
+        if route is None:
+            return CommandResult.refused(
+                "no_server",
+                f"{args[0] if args else name}: no Asterisk server has this seat (asterisk_servers)",
+            )
+        if self.several and not route.holder_present:
+            # several servers: the console let the command through (another is up); this one's is not
+            return CommandResult.refused(
+                "no_active_bridge",
+                f"no active CTI bridge for Asterisk server {route.route.name}",
+                server=route.route.name,
+            )
         try:
-            body = await self.client.request(name, *args)
+            body = await route.client.request(name, *args)
         except Unanswered as exc:
             return CommandResult.refused(exc.reason, exc.message)
         return CommandResult(
@@ -391,11 +513,12 @@ class RemoteBridge:
 
     async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
         result = await self._command("login", agent_id, seat, skills)
-        if result.ok and not await self._queues_arrive(agent_id):
+        route = self.route_of(agent_id)
+        if result.ok and route is not None and not await self._queues_arrive(agent_id):
             # The console asks for a snapshot right after: it must show the new queues. Their
             # QueueMemberChanged events come on the bus, usually with the answer; if they are
             # late, ask the bridge for its present instead.
-            await self.refresh()
+            await self._refresh_route(route)
         return result
 
     async def _queues_arrive(self, agent_id: str, within: float = 1.0) -> bool:
@@ -436,7 +559,11 @@ class RemoteBridge:
         return await self._command("hold_after_call_work", agent_id, call_id, hold, holder)
 
     async def acw_alive(self, process: str, interval: float) -> CommandResult:
-        return await self._command("acw_alive", process, interval)
+        """This process's tabs hold after-call work: every server's bridge hears it."""
+        results = await asyncio.gather(
+            *(self._on(route, "acw_alive", process, interval) for route in self.routes.values())
+        )
+        return next((r for r in results if r.ok), results[0])
 
     async def answer(self, agent_id: str) -> CommandResult:
         return await self._command("answer", agent_id)
@@ -471,27 +598,49 @@ class RemoteBridge:
     async def dial_to_queue(
         self, number: str, queue: str, ring_timeout: int = 30, connect_timeout: int = 2
     ) -> CommandResult:
-        return await self._command("dial_to_queue", number, queue, ring_timeout, connect_timeout)
+        return await self._on(self._default, "dial_to_queue", number, queue, ring_timeout, connect_timeout)
 
     async def spy(
         self, supervisor_seat: str, agent_id: str, mode: str, supervisor: str = "", supervisor_name: str = ""
     ) -> CommandResult:
-        return await self._command("spy", supervisor_seat, agent_id, mode, supervisor, supervisor_name)
+        # the supervisor's seat is rung by the agent's Asterisk
+        return await self._on(
+            self.route_of(agent_id), "spy", supervisor_seat, agent_id, mode, supervisor, supervisor_name
+        )
 
     async def spy_stop(self, spy_id: str, supervisor: str) -> CommandResult:
-        return await self._command("spy_stop", spy_id, supervisor)
+        return await self._on(self._route_of_spy(spy_id), "spy_stop", spy_id, supervisor)
 
     async def spy_mode(self, spy_id: str, supervisor: str, mode: str) -> CommandResult:
-        return await self._command("spy_mode", spy_id, supervisor, mode)
+        return await self._on(self._route_of_spy(spy_id), "spy_mode", spy_id, supervisor, mode)
+
+    def _route_of_spy(self, spy_id: str) -> _RouteState | None:
+        for spy in self.mirror.spies():
+            if spy.get("spy_id") == spy_id and spy.get("agent_id"):
+                return self.route_of(str(spy["agent_id"]))
+        return self._default
 
     # -- the details events do not carry ------------------------------------------------
     async def refresh(self) -> bool:
-        """Fill the mirror in from the active bridge's present; False when no bridge answered."""
-        try:
-            present = await self.client.request(PRESENT)
-        except Unanswered as exc:
-            log.debug("bridge present not available: %s", exc.message)
+        """Fill the mirror in from the active bridges' present; False when one did not answer."""
+        answered = await asyncio.gather(*(self._refresh_route(r) for r in self.routes.values()))
+        return all(answered)
+
+    async def _refresh_route(self, route: _RouteState) -> bool:
+        if self.several and not route.holder_present:
             return False
+        try:
+            present = await route.client.request(PRESENT)
+        except Unanswered as exc:
+            log.debug("bridge present of %s not available: %s", route.route.name or "the bridge", exc.message)
+            return False
+        if self.several and "spies" in present:
+            # a present's spies are its bridge's whole list: the others' stay
+            route.spies = list(present["spies"])
+            present = {
+                **present,
+                "spies": [s for r in self.routes.values() for s in (r.spies or ())],
+            }
         self.mirror.fill(present)
         return True
 
@@ -504,27 +653,40 @@ class RemoteBridge:
         self._refreshing = self._spawn(self._refresh_until_answered())
 
     async def _refresh_until_answered(self) -> None:
+        pending = list(self.routes.values())
         while not self._closed:
             self._refresh_again = False
-            if await self.refresh() and not self._refresh_again:
+            answered = await asyncio.gather(*(self._refresh_route(route) for route in pending))
+            if self._refresh_again:
+                pending = list(self.routes.values())  # something changed while asking: ask again
+                continue
+            # a server whose bridge is down is asked again later, not the others
+            pending = [route for route, ok in zip(pending, answered, strict=True) if not ok]
+            if not pending:
                 return
-            if not self._refresh_again:
-                await asyncio.sleep(self.holder_poll)
+            await asyncio.sleep(self.holder_poll)
 
     async def _look_for_holder(self) -> None:
+        for route in self.routes.values():
+            await self._look_for_route_holder(route)
+
+    async def _look_for_route_holder(self, route: _RouteState) -> None:
         try:
-            present = bool(await self.redis.exists(self.lock_key))
+            present = bool(await self.redis.exists(route.lock_key))
         except RedisError:
             raise_if_cancelled()
             present = False
-        if present and not self.holder_present:
+        if present and not route.holder_present:
             self._refresh_soon()  # a bridge took over: its view may differ from the bus's last word
-        gone = self.holder_present and not present and bool(self.mirror.ami_connected)
-        self.holder_present = present
+        ami_up = route.ami_connected if self.several else self.mirror.ami_connected
+        gone = route.holder_present and not present and bool(ami_up)
+        route.holder_present = present
         if gone:
             # The holder stopped renewing without saying AMI is down (killed, hung, cut off):
             # the tabs hear it from here; the next bridge's own events follow when it takes over.
-            await self.console_bus.tell(AmiConnectionChanged(connected=False, reason="no_active_bridge"))
+            await self.console_bus.tell(
+                AmiConnectionChanged(connected=False, server=route.route.address, reason="no_active_bridge")
+            )
 
     async def _watch_holder(self) -> None:
         while not self._closed:

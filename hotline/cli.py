@@ -2,9 +2,11 @@
 
 hotline serve      run the whole platform in one process (web console, CTI
                    bridge, FastAGI/IVR server, SLA worker)
-hotline serve --role web|cti|ivr|worker[,…]
+hotline serve --role web|cti|ivr|worker[,…] [--server NAME[,…]]
                    run some of it, in one of several processes sharing Redis
-                   and PostgreSQL (docs/architecture.md, "Processes")
+                   and PostgreSQL (docs/architecture.md, "Processes"); with
+                   several Asterisk servers (asterisk_servers), a cti process
+                   bridges all of them, or those --server names
 hotline demo       provision and start the project's Asterisk, seed demo
                    agents and customers, run everything with simulated
                    callers; Ctrl-C stops all it started, Asterisk included
@@ -45,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hotline: a telephony-integrated contact-center platform for service hotlines.",
         epilog="Settings come from HOTLINE_* environment variables or the YAML file named by --config "
         "(keys: http_host, http_port, ami_host, ami_port, ami_user, ami_secret, asterisk_root, "
-        "database_url, bus_url, agi_host, agi_port, data_dir, routing_file, hotline_number, ...).",
+        "database_url, bus_url, agi_host, agi_port, data_dir, routing_file, hotline_number, "
+        "asterisk_servers (several Asterisk servers and their agents; secrets in "
+        "HOTLINE_AMI_SECRET_<NAME>), ...).",
     )
     parser.add_argument("--config", help="YAML settings file (default: $HOTLINE_CONFIG)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -62,7 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
         "web (console and websockets; run N behind nginx), cti (the CTI bridge and the dialer; "
         "one per Asterisk is active, others wait as standby), ivr (the FastAGI server), "
         "worker (SLA timers, notifications, call linking). Needs bus_url redis://… and a "
-        "PostgreSQL database_url",
+        "PostgreSQL database_url. With several Asterisk servers (asterisk_servers) --role all refuses: "
+        "run the roles",
+    )
+    serve.add_argument(
+        "--server",
+        help="with --role cti and several Asterisk servers (asterisk_servers): the comma-separated "
+        "names of those this process bridges (default: every one; each server has one active bridge, "
+        "others wait as its standby)",
     )
     demo = sub.add_parser(
         "demo", help="start Asterisk and everything else with demo data and simulated callers"
@@ -136,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "purge-recordings":
         return _purge(settings, args)
     if args.command == "serve":
-        return _serve(settings, args.role)
+        return _serve(settings, args.role, args.server)
     if args.command == "demo":
         return _demo(settings, args)
     return 2
@@ -177,20 +188,26 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def _serve(settings: Settings, role: str) -> int:
+def _serve(settings: Settings, role: str, server: str | None = None) -> int:
     from hotline.runtime import check_roles, parse_roles
 
+    bridged = None if server is None else frozenset(n.strip() for n in server.split(",") if n.strip())
     try:
         roles = parse_roles(role)
-        check_roles(settings, roles)
+        check_roles(settings, roles, bridged)
     except ValueError as exc:  # a bad --role, or settings that cannot carry those roles (ConfigError)
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
-    return _run(settings, demo=False, roles=roles)
+    return _run(settings, demo=False, roles=roles, bridged=bridged)
 
 
 def _run(
-    settings: Settings, *, demo: bool, calls_per_minute: float = 0.0, roles: frozenset[str] | None = None
+    settings: Settings,
+    *,
+    demo: bool,
+    calls_per_minute: float = 0.0,
+    roles: frozenset[str] | None = None,
+    bridged: frozenset[str] | None = None,
 ) -> int:
     from hotline.runtime import EMBEDDED, serve
 
@@ -199,7 +216,14 @@ def _run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(settings, stop, demo=demo, calls_per_minute=calls_per_minute, roles=roles or EMBEDDED)
+        await serve(
+            settings,
+            stop,
+            demo=demo,
+            calls_per_minute=calls_per_minute,
+            roles=roles or EMBEDDED,
+            bridged=bridged,
+        )
 
     asyncio.run(runner())
     return 0
@@ -216,6 +240,9 @@ def _asterisk_environment(settings: Settings) -> dict[str, str]:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    if len(settings.servers) > 1:
+        print("hotline: the demo runs one Asterisk; asterisk_servers lists several", file=sys.stderr)
+        return 2
     env = _asterisk_environment(settings)
     status = subprocess.run([str(ASTERISK_CONTROL), "status"], capture_output=True, text=True, env=env)
     started_here = status.returncode != 0

@@ -7,7 +7,9 @@ the project's own Asterisk on loopback with the demo AMI secret.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,48 @@ import yaml
 
 class ConfigError(ValueError):
     """A setting has a value Hotline cannot use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AsteriskServer:
+    """One Asterisk of the platform and the seats on it (``asterisk_servers``).
+
+    ``agents``: the 工号 whose seats are on this server, each a range (``5100-5199``),
+    a pattern (``52*``) or one 工号; the first server listing an agent has it. ``default``:
+    the server of every agent no list names (at most one). ``system_name``: its Asterisk's
+    ``systemname`` (asterisk.conf), which prefixes its call ids; servers need different
+    ones, or two calls could have the same id. The AMI secret comes from
+    ``HOTLINE_AMI_SECRET_<NAME>`` (else ``ami_secret``), never from this list.
+    """
+
+    name: str
+    ami_host: str
+    ami_port: int
+    ami_user: str
+    ami_secret: str = dataclasses.field(repr=False)
+    agents: tuple[str, ...] = ()
+    default: bool = False
+    system_name: str = ""
+
+    @property
+    def address(self) -> str:
+        return f"{self.ami_host}:{self.ami_port}"
+
+    def has_agent(self, agent_id: str) -> bool:
+        return any(_agent_matches(pattern, agent_id) for pattern in self.agents)
+
+
+_SERVER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_RANGE = re.compile(r"^(\d+)-(\d+)$")
+_SERVER_KEYS = {"name", "ami_host", "ami_port", "ami_user", "agents", "default", "system_name"}
+
+
+def _agent_matches(pattern: str, agent_id: str) -> bool:
+    bounds = _RANGE.match(pattern)
+    if bounds:
+        low, high = bounds.groups()
+        return agent_id.isdigit() and len(agent_id) == len(low) and int(low) <= int(agent_id) <= int(high)
+    return fnmatch.fnmatchcase(agent_id, pattern)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +116,33 @@ class Settings:
     #: Asterisk's sounds: "auto" when <asterisk_root>/usr/share/asterisk/sounds is on this machine
     #: (the single-host layout), "off" never (the IVR says an outage's times only)
     notice_voices: str = "auto"
+    #: several Asterisk servers behind one platform (YAML list, see ``AsteriskServer``); empty:
+    #: one, at ami_host:ami_port, every seat on it
+    asterisk_servers: tuple[AsteriskServer, ...] = ()
+
+    @property
+    def servers(self) -> tuple[AsteriskServer, ...]:
+        """The Asterisk servers: those of ``asterisk_servers``, or the one of ``ami_*``."""
+        if self.asterisk_servers:
+            return self.asterisk_servers
+        return (
+            AsteriskServer(
+                name="",
+                ami_host=self.ami_host,
+                ami_port=self.ami_port,
+                ami_user=self.ami_user,
+                ami_secret=self.ami_secret,
+                default=True,
+            ),
+        )
+
+    def server_of(self, agent_id: str) -> AsteriskServer | None:
+        """The server an agent's seat is on: the first listing them, else the default one."""
+        servers = self.servers
+        for server in servers:
+            if server.has_agent(agent_id):
+                return server
+        return next((server for server in servers if server.default), None)
 
     @property
     def secure_cookies(self) -> bool:
@@ -145,10 +216,101 @@ def load_settings(file: str | os.PathLike[str] | None = None, env: dict[str, str
         elif name in _CHOICES and values[name] not in _CHOICES[name]:
             choices = ", ".join(_CHOICES[name])
             raise ConfigError(f"{name} must be one of {choices}, got {values[name]!r}")
+    if "asterisk_servers" in values:
+        values["asterisk_servers"] = _servers(values["asterisk_servers"], values, env)
     settings = Settings(**values)
     if not settings.secret_key:
         settings = dataclasses.replace(settings, secret_key=_local_secret(settings.data_dir))
     return settings
+
+
+def _servers(raw: Any, values: dict[str, Any], env: dict[str, str]) -> tuple[AsteriskServer, ...]:
+    """``asterisk_servers`` checked: a list (YAML, in the file or HOTLINE_ASTERISK_SERVERS)."""
+    if isinstance(raw, str):
+        try:
+            raw = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"asterisk_servers is not YAML: {exc}") from None
+    if raw is None or raw == []:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ConfigError("asterisk_servers must be a list of servers, each a mapping with name and ami_host")
+    defaults = Settings()
+    servers = []
+    for item in raw:
+        name = str(item.get("name", ""))
+        if not _SERVER_NAME.match(name):
+            raise ConfigError(
+                f"asterisk_servers: name {name!r} must be lowercase letters, digits or _ (a letter first)"
+            )
+        if "ami_secret" in item:
+            raise ConfigError(
+                f"asterisk_servers: {name}: the AMI secret goes in HOTLINE_AMI_SECRET_{name.upper()}, "
+                "not in the list"
+            )
+        unknown = set(item) - _SERVER_KEYS
+        if unknown:
+            raise ConfigError(
+                f"asterisk_servers: {name}: unknown key(s) {', '.join(sorted(map(str, unknown)))}"
+            )
+        if not item.get("ami_host"):
+            raise ConfigError(f"asterisk_servers: {name}: ami_host is missing")
+        try:
+            port = int(item.get("ami_port", 5038))
+        except (TypeError, ValueError):
+            raise ConfigError(f"asterisk_servers: {name}: ami_port must be a whole number") from None
+        agents = item.get("agents") or []
+        if isinstance(agents, str):
+            agents = [agents]
+        agents = tuple(str(a).strip() for a in agents if str(a).strip())
+        for pattern in agents:
+            bounds = _RANGE.match(pattern)
+            if bounds and (len(bounds[1]) != len(bounds[2]) or int(bounds[1]) > int(bounds[2])):
+                raise ConfigError(
+                    f"asterisk_servers: {name}: range {pattern} needs two 工号 of one length, low first"
+                )
+        default = item.get("default", False)
+        if not isinstance(default, bool):
+            raise ConfigError(f"asterisk_servers: {name}: default must be true or false")
+        if not agents and not default:
+            raise ConfigError(
+                f"asterisk_servers: {name}: list its agents (工号 ranges or patterns) or make it the default"
+            )
+        servers.append(
+            AsteriskServer(
+                name=name,
+                ami_host=str(item["ami_host"]),
+                ami_port=port,
+                ami_user=str(item.get("ami_user") or values.get("ami_user") or defaults.ami_user),
+                ami_secret=env.get(f"HOTLINE_AMI_SECRET_{name.upper()}")
+                or str(values.get("ami_secret") or defaults.ami_secret),
+                agents=agents,
+                default=default,
+                system_name=str(item.get("system_name") or ""),
+            )
+        )
+    for what, key in (
+        ("name", lambda s: s.name),
+        ("AMI address", lambda s: s.address),
+        ("system_name", lambda s: s.system_name),
+    ):
+        seen: dict[str, str] = {}
+        for server in servers:
+            value = key(server)
+            if value in seen:
+                extra = (
+                    " (their call ids could be equal: set systemname in each Asterisk's asterisk.conf "
+                    "and the same system_name here; one server may keep none)"
+                    if what == "system_name"
+                    else ""
+                )
+                raise ConfigError(
+                    f"asterisk_servers: {seen[value]} and {server.name} have the same {what} {value!r}{extra}"
+                )
+            seen[value] = server.name
+    if sum(server.default for server in servers) > 1:
+        raise ConfigError("asterisk_servers: only one server may be the default")
+    return tuple(servers)
 
 
 def _local_secret(data_dir: Path) -> str:

@@ -38,10 +38,10 @@ from cti.bus import Bus, InProcessBus
 from cti.calendar import WorkCalendar
 from cti.call_events import AmiConnectionChanged
 from cti.fax import FaxSender
-from cti.remote import CommandServer, RemoteBridge, bridge_handlers, bridge_prefix, keys_for
+from cti.remote import CommandServer, RemoteBridge, Route, bridge_handlers, bridge_prefix, keys_for
 from cti.routing_config import load_routing
 from cti.standby import ActiveStandby, BridgeLock
-from hotline.config import ConfigError, Settings
+from hotline.config import AsteriskServer, ConfigError, Settings
 from hotline.selfservice import notice_voices, published_notices, ticketing_hooks
 from ivr.callback_spool import DialplanCallbacks
 from recordings import RecordingStore, fax_out
@@ -147,11 +147,14 @@ async def serve(
     demo: bool = False,
     calls_per_minute: float = 0.0,
     roles: frozenset[str] = EMBEDDED,
+    bridged: frozenset[str] | None = None,
 ) -> None:
-    """Run ``roles`` (``check_roles`` first) until ``stop`` is set; ``EMBEDDED``: everything, one process."""
+    """Run ``roles`` (``check_roles`` first) until ``stop`` is set; ``EMBEDDED``: everything, one process.
+    ``bridged``: the names of the Asterisk servers a ``cti`` role bridges (None: all of them)."""
     if roles != EMBEDDED:
-        await _serve_roles(settings, stop, roles)
+        await _serve_roles(settings, stop, roles, bridged)
         return
+    check_roles(settings, roles)
     async with contextlib.AsyncExitStack() as stack:
         bus = make_bus(settings.bus_url, settings.redis_prefix)
         stack.push_async_callback(bus.close)
@@ -218,10 +221,30 @@ def parse_roles(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def check_roles(settings: Settings, roles: frozenset[str]) -> None:
-    """Roles other than ``all`` are processes sharing state: Redis for the bus, PostgreSQL for data."""
+def check_roles(settings: Settings, roles: frozenset[str], bridged: frozenset[str] | None = None) -> None:
+    """Roles other than ``all`` are processes sharing state: Redis for the bus, PostgreSQL for data.
+    Several Asterisk servers (``asterisk_servers``) are several bridges on the bus: those roles only."""
     if roles == EMBEDDED:
+        if len(settings.servers) > 1:
+            raise ConfigError(
+                f"asterisk_servers lists {len(settings.servers)} Asterisk servers: `hotline serve --role all` "
+                "runs one bridge on the in-process bus; run --role cti (one active bridge per server) and "
+                '--role web,ivr,worker over Redis and PostgreSQL (docs/architecture.md, "Several Asterisk servers")'
+            )
+        if bridged:
+            raise ConfigError("--server picks the Asterisk servers of --role cti; --role all has one")
         return
+    if bridged is not None:
+        known = {server.name for server in settings.servers}
+        if "cti" not in roles:
+            raise ConfigError("--server picks the Asterisk servers a --role cti process bridges")
+        if len(settings.servers) == 1 and not settings.asterisk_servers:
+            raise ConfigError("--server names a server of asterisk_servers, and none is configured")
+        unknown = sorted(bridged - known)
+        if unknown:
+            raise ConfigError(
+                f"--server {', '.join(unknown)}: not in asterisk_servers ({', '.join(sorted(known))})"
+            )
     named = ",".join(r for r in ROLES if r in roles)
     if not settings.bus_url.startswith(("redis://", "rediss://")):
         raise ConfigError(
@@ -236,8 +259,10 @@ def check_roles(settings: Settings, roles: frozenset[str]) -> None:
         )
 
 
-async def _serve_roles(settings: Settings, stop: asyncio.Event, roles: frozenset[str]) -> None:
-    check_roles(settings, roles)
+async def _serve_roles(
+    settings: Settings, stop: asyncio.Event, roles: frozenset[str], bridged: frozenset[str] | None = None
+) -> None:
+    check_roles(settings, roles, bridged)
     log.info("roles: %s", ", ".join(r for r in ROLES if r in roles))
     async with contextlib.AsyncExitStack() as stack:
         bus = make_bus(settings.bus_url, settings.redis_prefix)
@@ -246,12 +271,13 @@ async def _serve_roles(settings: Settings, stop: asyncio.Event, roles: frozenset
         stack.push_async_callback(engine.dispose)
         await _migrate_once(engine)
         sessions = ticketing.sessionmaker(engine)
-        prefix = bridge_prefix(settings.ami_host, settings.ami_port, f"{settings.redis_prefix}:cti")
 
         if "worker" in roles:
             await _ticketing_consumers(stack, settings, bus, sessions)
         if "cti" in roles:
-            await _cti_role(stack, settings, bus, sessions, prefix)
+            for server in settings.servers:
+                if bridged is None or server.name in bridged:
+                    await _cti_role(stack, settings, bus, sessions, server)
         if "ivr" in roles:
             agi = ivr.create_agi_server(
                 await _ivr_role_services(stack, settings, bus, sessions),
@@ -261,7 +287,7 @@ async def _serve_roles(settings: Settings, stop: asyncio.Event, roles: frozenset
             await agi.start()
             stack.push_async_callback(agi.stop)
         if "web" in roles:
-            remote = RemoteBridge(settings.bus_url, bus, prefix)
+            remote = remote_bridge(settings, bus)
             await remote.start()
             stack.push_async_callback(remote.stop)
             await _web(
@@ -287,43 +313,101 @@ async def _migrate_once(engine) -> None:
             await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
 
 
+def server_prefix(settings: Settings, server: AsteriskServer) -> str:
+    """The Redis keys of one Asterisk's bridge (its lock, its commands), named by its AMI address."""
+    return bridge_prefix(server.ami_host, server.ami_port, f"{settings.redis_prefix}:cti")
+
+
+def remote_bridge(settings: Settings, bus: Bus, **options: Any) -> RemoteBridge:
+    """A web process's bridge: each agent's commands to the bridge of the server their seat is on."""
+    servers = settings.servers
+    routes = [
+        Route(server.name, server_prefix(settings, server), server.address, server.default)
+        for server in servers
+    ]
+
+    def server_of(agent_id: str) -> str | None:
+        server = settings.server_of(agent_id)
+        return None if server is None else server.name
+
+    if len(servers) == 1:
+        return RemoteBridge(settings.bus_url, bus, routes=routes, **options)
+    return RemoteBridge(settings.bus_url, bus, routes=routes, server_of=server_of, **options)
+
+
 async def _cti_role(
-    stack: contextlib.AsyncExitStack, settings: Settings, bus: Bus, sessions, prefix: str
+    stack: contextlib.AsyncExitStack, settings: Settings, bus: Bus, sessions, server: AsteriskServer
 ) -> None:
-    """The bridge, its command server and the dialer, while this process holds the bridge lock."""
+    """One Asterisk's bridge, its command server and the dialer, while this process holds its lock."""
     skills = _routing(settings).skills
     redis = aioredis.Redis.from_url(settings.bus_url)
     stack.push_async_callback(redis.aclose)
+    prefix = server_prefix(settings, server)
     _, lock_key = keys_for(prefix)
+    bridged = dataclasses.replace(
+        settings,
+        ami_host=server.ami_host,
+        ami_port=server.ami_port,
+        ami_user=server.ami_user,
+        ami_secret=server.ami_secret,
+    )
+    several = len(settings.servers) > 1
 
     @contextlib.asynccontextmanager
     async def active() -> AsyncIterator[None]:
         # The last holder may have died without a word: the consoles show the change of hands.
         await bus.publish(
-            AmiConnectionChanged(
-                connected=False, server=f"{settings.ami_host}:{settings.ami_port}", reason="bridge_takeover"
-            )
+            AmiConnectionChanged(connected=False, server=server.address, reason="bridge_takeover")
         )
         async with contextlib.AsyncExitStack() as term:
-            bridge = CtiBridge(cti_settings(settings, skills), bus, customer_lookup=screen_pop_hook(sessions))
+            bridge = CtiBridge(cti_settings(bridged, skills), bus, customer_lookup=screen_pop_hook(sessions))
             await bridge.start()
             term.push_async_callback(bridge.stop)
+            if several:
+                await term.enter_async_context(
+                    _background(_check_system_name(bridge.ami, server), f"cti-{server.name}-systemname")
+                )
             dialer = _dialer(settings, sessions, bridge, bus)
             await term.enter_async_context(_background(dialer.run(), "dialer"))
-            server = CommandServer(redis, prefix, {**bridge_handlers(bridge), **dialer_handlers(dialer)})
-            await server.start()
-            term.push_async_callback(server.stop)
+            commands = CommandServer(redis, prefix, {**bridge_handlers(bridge), **dialer_handlers(dialer)})
+            await commands.start()
+            term.push_async_callback(commands.stop)
             yield
 
     standby = ActiveStandby(BridgeLock(redis, lock_key, ttl=settings.cti_lock_seconds), active)
     stopping = asyncio.Event()
-    task = asyncio.get_running_loop().create_task(standby.run(stopping), name="cti-standby")
+    name = f"cti-standby-{server.name}" if server.name else "cti-standby"
+    task = asyncio.get_running_loop().create_task(standby.run(stopping), name=name)
 
     async def stop_standby() -> None:
         stopping.set()  # the bridge lets go of AMI first, then the lock is given back
         await task
 
     stack.push_async_callback(stop_standby)
+
+
+async def _check_system_name(ami: AmiClient, server: AsteriskServer) -> None:
+    """Each time the bridge connects: its Asterisk's ``systemname`` is the one configured. The call
+    ids of two servers are distinct only by it (``<systemname>-<epoch>.<n>``); a wrong one is
+    said in the log, loudly, as the consoles would mix two calls of one id."""
+    while True:
+        await ami.wait_connected(timeout=3600)
+        try:
+            found = (await ami.action("CoreSettings")).get("SystemName") or ""
+        except Exception as exc:  # AMI went away meanwhile: look at the next connection
+            log.debug("CoreSettings on %s: %s", server.address, exc)
+            found = server.system_name
+        if found != server.system_name:
+            log.error(
+                "Asterisk server %s (%s) has systemname %r, asterisk_servers says %r: its call ids may "
+                "equal another server's; set systemname in its asterisk.conf and system_name alike",
+                server.name,
+                server.address,
+                found,
+                server.system_name,
+            )
+        while ami.connected:  # noqa: ASYNC110 - the client has no event for a lost link; looked at again on the next
+            await asyncio.sleep(1.0)
 
 
 async def _ticketing_consumers(

@@ -72,6 +72,9 @@ REASONS = (
     "not_connected",
     "no_reply",
     "asterisk_refused",
+    # several Asterisk servers (cti.remote): the seat's server has no active bridge, or no server has the seat
+    "no_active_bridge",
+    "no_server",
 )
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 CONSULT_DIR = "/var/spool/asterisk/monitor/hotline/consult"
