@@ -13,13 +13,17 @@ so a revision that changes the area or the reason is a new file and a caller nev
 words of an older version; a revision of the times only keeps the file.
 
 ``NoticeVoices.run`` keeps the directory in step with the notices published now (the source
-the composition root gives: ticketing's, read every ``interval`` seconds): a new or revised
-notice is spoken within that, and the file of a notice that ended, was withdrawn or revised is
-removed once it has not been wanted for ``grace`` seconds (a caller who was just told of it
-may still be hearing it). Nothing here is on the publishing path: the console publishes,
+the composition root gives: ticketing's, read every ``interval`` seconds): each pass lists what is
+there, removes the file of a notice that ended, was withdrawn or revised once it has not been
+wanted for ``grace`` seconds (a caller who was just told of it may still be hearing it), and puts
+the new or changed words in line (a file is one version of a notice's words, so nothing already
+spoken is spoken again). The line is spoken beside the passes, one notice at a time (~0.2 s
+each), in the source's order (soonest outage first), a notice a caller asked for (``sound_for``
+found no file) in front: a start with hundreds of notices to speak holds neither the passes nor
+the IVR, and the next caller for that area hears the words. Nothing here is on the publishing path: the console publishes,
 revises, ends and withdraws as before, whether or not this runs, and a TTS that is missing or
 fails is logged and tried again on a later pass. ``sound_for`` gives the IVR a notice's sound
-only when its file is there; without one the caller hears the times alone.
+only when its file is there, never waiting for one; without it the caller hears the times alone.
 
 It needs Asterisk's sounds directory on this machine: the single-host layout (our chroot), or
 the directory mounted at the same place under ``asterisk_root``. Each installation (database)
@@ -109,6 +113,9 @@ class NoticeVoices:
         self.clock = clock
         self._unwanted_since: dict[str, float] = {}
         self._failed: dict[str, str] = {}  # file name -> the error, logged once
+        self._pending: dict[str, str] = {}  # file name -> words: wanted, not spoken yet, in order
+        self._asked: dict[str, bool] = {}  # pending names a caller asked for (sound_for): first
+        self._ready = asyncio.Event()  # something is pending
 
     # -- names -------------------------------------------------------------------------------
     def _digest(self, text: str) -> str:
@@ -128,32 +135,50 @@ class NoticeVoices:
         if not name:
             return ""
         try:
-            if not (self.directory / name).is_file():
-                return ""
+            ready = (self.directory / name).is_file()
         except OSError:
+            ready = False
+        if not ready:
+            # The caller hears the times now, never waiting for the TTS; the next one hears the
+            # words: a notice asked for is spoken before the rest of the line.
+            if name not in self._asked:  # (put in front once the next pass has its words)
+                self._asked[name] = True
+                self._ready.set()
             return ""
         return f"{DIRECTORY}/{self.installation}/{name[:-4]}"
 
     # -- keeping the directory in step -------------------------------------------------------
-    async def sync(self, notices: Iterable[NoticeWords]) -> None:
-        """Speak the notices not spoken yet; remove the files no notice has wanted for ``grace``."""
-        wanted = {}
+    async def sync(self, notices: Iterable[NoticeWords], *, speak_all: bool = True) -> None:
+        """Bring the directory in step with ``notices``: the files no notice has wanted for
+        ``grace`` removed, and what is not spoken yet put in line (``pending``). With
+        ``speak_all`` the line is spoken before this returns (a one-off catch-up); ``run`` passes
+        False and speaks it beside the passes, one notice at a time."""
+        wanted: dict[str, str] = {}
         for n in notices:
             name = self.file_name(n.key, n.area, n.reason)
             if name:
                 wanted[name] = spoken_text(n.area, n.reason)
-        await asyncio.to_thread(self._sync, wanted)
+        missing = await asyncio.to_thread(self._reconcile, wanted)
+        # New or changed words only (a file is a version of a notice's words): in the order the
+        # source gives them, the notices a caller asked for (sound_for) kept in front.
+        self._asked = {name: True for name in self._asked if name in missing}
+        self._pending = {**{name: missing[name] for name in self._asked}, **missing}
+        if self._pending:
+            self._ready.set()
+        if speak_all:
+            while await self.speak_next():
+                pass
 
-    def _sync(self, wanted: dict[str, str]) -> None:
+    def _reconcile(self, wanted: dict[str, str]) -> dict[str, str]:
+        """Lists the directory and removes what is unwanted; the wanted files missing (name ->
+        words). Fast whatever the number of notices: it speaks nothing."""
         self.directory.mkdir(parents=True, exist_ok=True)
         for path in (self.directory.parent, self.directory):
             with contextlib.suppress(OSError):
                 path.chmod(0o755)  # Asterisk runs as its own user
         with _locked(self.directory):
             present = {p.name for p in self.directory.iterdir() if _FILE.match(p.name)}
-            for name, text in wanted.items():
-                if name not in present:
-                    self._make(name, text)
+            missing = {name: text for name, text in wanted.items() if name not in present}
             now = self.clock()
             for name in present - set(wanted):
                 since = self._unwanted_since.setdefault(name, now)
@@ -166,6 +191,25 @@ class NoticeVoices:
                 if name in wanted or name not in present:
                     del self._unwanted_since[name]
         self._forget_stale_installations()
+        return missing
+
+    @property
+    def pending(self) -> list[str]:
+        """The files wanted and not spoken yet, in the order they will be (asked-for first)."""
+        return list(self._pending)
+
+    async def speak_next(self) -> bool:
+        """Speak the first notice in line (a thread: a TTS call is ~0.2 s); False when none is."""
+        while self._pending:
+            name = next((n for n in self._asked if n in self._pending), "") or next(iter(self._pending))
+            text = self._pending.pop(name)
+            self._asked.pop(name, None)
+            if (self.directory / name).is_file():
+                continue  # spoken meanwhile (another process of this installation)
+            await asyncio.to_thread(self._make, name, text)
+            return True
+        self._ready.clear()
+        return False
 
     def _forget_stale_installations(self) -> None:
         """Remove the folders of installations whose upkeep stopped a day ago or more (each pass
@@ -201,21 +245,41 @@ class NoticeVoices:
         log.info("notice voice %s spoken", name)
 
     async def run(self, source: Source, interval: float = 5.0) -> None:
-        """Every ``interval`` seconds: the notices published now, spoken; the rest removed."""
+        """Every ``interval`` seconds: the notices published now put in line, the rest removed;
+        beside it, the line spoken one notice at a time. A start with many notices to speak (a new
+        installation, a new voice) neither holds the passes (a new or withdrawn notice is seen
+        within ``interval``) nor keeps a notice a caller asks for waiting behind the others."""
+        speaker = asyncio.get_running_loop().create_task(self._speak_forever(), name="notice-voices-tts")
         last = ""
+        try:
+            while True:
+                try:
+                    await self.sync(await source(), speak_all=False)
+                    last = ""
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a database or disk hiccup (no right to write?): tried again
+                    if repr(exc) != last:  # said once, not every pass
+                        log.warning(
+                            "notice voices: pass failed, the IVR says the times only: %r", exc, exc_info=True
+                        )
+                    last = repr(exc)
+                await asyncio.sleep(interval)
+        finally:
+            speaker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await speaker
+
+    async def _speak_forever(self) -> None:
         while True:
+            await self._ready.wait()
             try:
-                await self.sync(await source())
-                last = ""
+                await self.speak_next()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a database or disk hiccup (no right to write?): tried again
-                if repr(exc) != last:  # said once, not every pass
-                    log.warning(
-                        "notice voices: pass failed, the IVR says the times only: %r", exc, exc_info=True
-                    )
-                last = repr(exc)
-            await asyncio.sleep(interval)
+            except Exception as exc:  # the directory gone meanwhile: the next pass makes it again
+                log.warning("notice voices: speaking failed: %r", exc)
+                self._ready.clear()
 
 
 @contextlib.contextmanager
