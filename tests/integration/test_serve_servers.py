@@ -1,0 +1,276 @@
+"""Two real Asterisk servers behind one platform: ``asterisk_servers``, separate processes.
+
+The shared Asterisk is server ``main`` (every agent no list names); a second, private
+Asterisk (a copy of the shared one's root, started on ports 5042/4577/5064 with
+``systemname = hotline2``, made and started here when it is not running, stopped again
+after) is server ``second``, with the 工号 ``8*``. One ``--role cti --server <name>``
+process per server and one ``--role web``: each agent's 就绪 signs their seat in on their
+own Asterisk only, a call on the second Asterisk pops on its agent's console with a call id
+its systemname qualifies, and when the second server's bridge is killed its agent's next
+command is refused (``no_active_bridge``) while the other agent's goes through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+from test_serve_roles import (
+    PG_ADMIN,
+    REDIS_URL,
+    STORIES_LOCK,
+    Console,
+    Processes,
+    _connected,
+    _free_port,
+    _wait_http,
+)
+
+from cti.ami import AmiClient
+
+QUEUE = "cti-a"
+CONTROL = Path(__file__).resolve().parents[2] / "deploy" / "asterisk" / "hotline-asterisk"
+SECOND_ROOT = Path("/var/lib/hotline/asterisk-multi")
+SECOND_PORTS = {"HOTLINE_AMI_PORT": "5042", "HOTLINE_AGI_PORT": "4577", "HOTLINE_SIP_PORT": "5064"}
+SECOND_NAME = "hotline2"
+MAIN_AGENT = f"7{random.randint(0, 9999):04d}"
+SECOND_AGENT = f"8{random.randint(0, 9999):04d}"
+CALLER = "13987650002"
+
+
+def _seat(agent: str) -> str:
+    return f"Local/{agent}@hotline-sim-phone/n"
+
+
+def _ami_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            return sock.recv(64).startswith(b"Asterisk Call Manager")
+    except OSError:
+        return False
+
+
+def _provision_second(source: Path) -> None:
+    """A copy of the shared Asterisk's root (its packages and our configs), without its state."""
+    subprocess.run(
+        [
+            "rsync",
+            "-a",
+            "--exclude=/proc/",
+            "--exclude=/dev/",
+            "--exclude=/.hotline-state/",
+            "--exclude=/var/lib/asterisk/astdb.sqlite3",  # the shared one's queue members stay there
+            "--exclude=/var/log/asterisk/*",
+            "--exclude=/var/spool/asterisk/*/*",
+            f"{source}/",
+            f"{SECOND_ROOT}/",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    for name in ("proc", "dev"):
+        (SECOND_ROOT / name).mkdir(exist_ok=True)
+    conf = SECOND_ROOT / "etc/asterisk/asterisk.conf"
+    lines = [line for line in conf.read_text().splitlines() if not line.startswith("systemname")]
+    at = next(i for i, line in enumerate(lines) if line.strip() == "[options]") + 1
+    lines.insert(at, f"systemname = {SECOND_NAME}")
+    conf.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def second_asterisk(asterisk):
+    env = dict(os.environ, HOTLINE_ASTERISK_ROOT=str(SECOND_ROOT), **SECOND_PORTS)
+    started_here = not _ami_answers(int(SECOND_PORTS["HOTLINE_AMI_PORT"]))
+    if started_here:
+        if os.geteuid() != 0:
+            pytest.skip("a second Asterisk needs root (chroot and mounts)")
+        _provision_second(asterisk.root)
+        result = subprocess.run([str(CONTROL), "start"], env=env, capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            pytest.fail(f"cannot start the second Asterisk:\n{result.stdout}{result.stderr}")
+    yield int(SECOND_PORTS["HOTLINE_AMI_PORT"])
+    if started_here:
+        subprocess.run([str(CONTROL), "stop"], env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+async def two_servers(tmp_path, asterisk, second_asterisk):
+    lock = open(STORIES_LOCK, "w")  # noqa: ASYNC230, SIM115
+    await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+    database = f"hotline_servers_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = await asyncpg.connect(PG_ADMIN)
+    except OSError as exc:
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    prefix = f"test:servers:{uuid.uuid4().hex[:10]}"
+    port = _free_port()
+    config = tmp_path / "hotline.yaml"
+    config.write_text(
+        "asterisk_servers:\n"
+        f"  - {{name: main, ami_host: 127.0.0.1, ami_port: {asterisk.port}, default: true}}\n"
+        f"  - {{name: second, ami_host: 127.0.0.1, ami_port: {second_asterisk}, agents: ['8*'],"
+        f" system_name: {SECOND_NAME}}}\n"
+    )
+    env = dict(
+        os.environ,
+        HOTLINE_CONFIG=str(config),
+        HOTLINE_DATA_DIR=str(tmp_path),
+        HOTLINE_DATABASE_URL=PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        + f"/{database}",
+        HOTLINE_BUS_URL=REDIS_URL,
+        HOTLINE_REDIS_PREFIX=prefix,
+        HOTLINE_HTTP_PORT=str(port),
+        HOTLINE_SEAT_PATTERN="Local/{staff_no}@hotline-sim-phone/n",
+        HOTLINE_CTI_LOCK_SECONDS="2",
+    )
+    await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "hotline", "seed", "--demo"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    db = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{database}")
+    for agent, demo in ((MAIN_AGENT, "1001"), (SECOND_AGENT, "1002")):
+        await db.execute(
+            "UPDATE users SET staff_no = $1, skills = $2 WHERE staff_no = $3",
+            agent,
+            json.dumps({QUEUE: 0}),
+            demo,
+        )
+    await db.close()
+    amis = {}
+    for name, ami_port, agent in (
+        ("main", asterisk.port, MAIN_AGENT),
+        ("second", second_asterisk, SECOND_AGENT),
+    ):
+        ami = amis[name] = AmiClient("127.0.0.1", ami_port, asterisk.username, asterisk.secret)
+        await ami.start()
+        await ami.wait_connected(10)
+        await ami.action("DBPut", Family="hotline-sim", Key=f"ring-{agent}", Val="1")
+        await ami.action("DBPut", Family="hotline-sim", Key=f"talk-{agent}", Val="hold")
+    procs = Processes(env, tmp_path)
+    try:
+        yield procs, amis, f"http://127.0.0.1:{port}", prefix
+    finally:
+        procs.stop_all()
+        for ami in amis.values():
+            for agent in (MAIN_AGENT, SECOND_AGENT):
+                with contextlib.suppress(Exception):
+                    await ami.action("QueueRemove", Queue=QUEUE, Interface=_seat(agent))
+                for family, key in (("hotline-sim", f"ring-{agent}"), ("hotline-sim", f"talk-{agent}")):
+                    with contextlib.suppress(Exception):
+                        await ami.action("DBDel", Family=family, Key=key)
+                with contextlib.suppress(Exception):
+                    await ami.action("DBDel", Family="hotline-seat", Key=agent)
+            with contextlib.suppress(Exception):
+                await ami.action("Hangup", Channel=f"/^Local/({MAIN_AGENT}|{SECOND_AGENT}|08)@/")
+            await ami.stop()
+        redis = aioredis.Redis.from_url(REDIS_URL)
+        keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.close()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+
+
+async def _members(ami: AmiClient) -> set[str]:
+    return {
+        f.get("Name") for f in await ami.action_list("QueueStatus", Queue=QUEUE) if f.name == "QueueMember"
+    }
+
+
+@contextlib.asynccontextmanager
+async def _console(base: str, agent: str):
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(f"{base}/api/session") as resp:
+            csrf = (await resp.json())["csrf"]
+        async with http.post(
+            f"{base}/api/session",
+            json={"staff_no": agent, "password": "demo1234"},
+            headers={"X-CSRF-Token": csrf},
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+        console = Console(await http.ws_connect(f"{base}/ws"))
+        try:
+            yield console
+        finally:
+            await console.close()
+
+
+async def test_two_asterisk_servers_each_agent_on_their_own_and_one_down_stops_only_its_agents(two_servers):
+    procs, amis, base, prefix = two_servers
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        main_cti = procs.start("serve", "--role", "cti", "--server", "main")
+        second_cti = procs.start("serve", "--role", "cti", "--server", "second")
+        for ami_port in (amis["main"].port, amis["second"].port):
+            async with asyncio.timeout(30):
+                while not await redis.exists(f"{prefix}:cti:127.0.0.1:{ami_port}:lock"):
+                    assert main_cti.poll() is None and second_cti.poll() is None, procs.logs()
+                    await asyncio.sleep(0.1)
+        procs.start("serve", "--role", "web")
+        await _wait_http(base, procs)
+
+        async with _console(base, MAIN_AGENT) as on_main, _console(base, SECOND_AGENT) as on_second:
+            for console in (on_main, on_second):
+                await console.wait(lambda b: _connected(b) is True, within=20)
+                ack = await console.command("ready")
+                assert ack["type"] == "ack", (ack, procs.logs())
+                assert ack["result"]["state"] == "ready"
+            # each seat joined the queue on its own Asterisk, not on the other
+            assert MAIN_AGENT in await _members(amis["main"])
+            assert SECOND_AGENT not in await _members(amis["main"])
+            assert SECOND_AGENT in await _members(amis["second"])
+            assert MAIN_AGENT not in await _members(amis["second"])
+
+            # a caller on the second Asterisk: the pop reaches its agent, with its system's call id
+            await amis["second"].action(
+                "Originate",
+                Channel="Local/08@hotline-sim-caller/n",
+                Context="hotline-queue",
+                Exten=QUEUE,
+                Priority=1,
+                CallerID=f'"Caller" <{CALLER}>',
+                Async="true",
+            )
+            pop = await on_second.wait(lambda b: b.get("type") == "screen_pop", within=15)
+            assert (pop["event"]["agent_id"], pop["event"]["caller"]) == (SECOND_AGENT, CALLER)
+            assert pop["event"]["call_id"].startswith(f"{SECOND_NAME}-")
+            assert not [b for b in on_main.messages if b.get("type") == "screen_pop"]
+
+            # the second server's bridge dies: its agent is refused, the other one is not
+            second_cti.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(second_cti.wait)
+            async with asyncio.timeout(10):
+                while await redis.exists(f"{prefix}:cti:127.0.0.1:{amis['second'].port}:lock"):  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+            await asyncio.sleep(1.5)  # the web process looks for the lock every second
+            refused = await on_second.command("hangup")  # the call is still on: nobody can end it now
+            assert (refused["type"], refused["error_id"]) == ("refused", "no_active_bridge"), refused
+            ack = await on_main.command("pause", reason="小休")
+            assert ack["type"] == "ack", ack
+            assert ack["result"]["state"] == "not_ready"
+            assert (await on_main.command("logout"))["type"] == "ack"
+    finally:
+        await redis.aclose()
