@@ -291,6 +291,7 @@ def parse_flows(
         str(k): c.sounds(v, f"status_prompts.{k}")
         for k, v in c.mapping(top.get("status_prompts"), "status_prompts").items()
     }
+    _check_withheld_variants(c, language)
     if c.problems:
         raise IvrConfigError(source, c.problems)
     return IvrConfig(
@@ -360,6 +361,28 @@ def _parse_flow(c: _Checker, name: str, body: dict) -> Flow | None:
         callback_queue=callback_queue,
         callback_without_number=without_number,
     )
+
+
+# The queue's periodic announcement offers 9 ("call me back"); a caller whose number is withheld
+# hears it from sounds/<language>_withheld/ ([hotline-queue]), said without the 9 (ivr.prompts
+# installs it beside each language). Missing there, Asterisk falls back to <language>/ and offers them 9.
+_OFFERS_CALLBACK = "hotline/queue-callback"
+
+
+def _check_withheld_variants(c: _Checker, main: str) -> None:
+    if c.sounds_dir is None:
+        return
+    for language in sorted(c.languages):
+        offered = any((c.sounds_dir / language).glob(f"{_OFFERS_CALLBACK}.*"))
+        variant = c.sounds_dir / f"{language}_withheld"
+        if offered and not any(variant.glob(f"{_OFFERS_CALLBACK}.*")):
+            c.add(
+                "withheld_offered_callback",
+                "language" if language == main else "number_languages",
+                f"no {variant / _OFFERS_CALLBACK}: a {language} caller whose number is withheld would "
+                f"be offered 9; install the prompts (python -m ivr.prompts install) from "
+                f"deploy/prompts/{language}.yaml",
+            )
 
 
 def _title(c: _Checker, value: Any, where: str) -> str:

@@ -13,6 +13,15 @@ Asterisk finds it for a channel whose ``CHANNEL(language)`` is that language.
 * The language directory is built aside and swapped in whole, so a crash
   leaves the previous prompts, never half a set.
 
+A caller whose number is withheld cannot be called back, so what a queue says to them must not
+offer 9: ``[hotline-queue]`` sets their channel's language to ``<language>_withheld``, where
+Asterisk looks a sound up first (then in ``<language>/``). Every catalogue's withheld variant is
+derived from it and installed beside it (``withheld_variant``): the sounds that offer 9
+(``WITHHELD_SOUNDS``) said as the catalogue's ``withheld:`` section says them, else as its
+``queue-periodic-announce`` (all agents busy, please hold); a catalogue with neither is refused,
+so a new language never offers 9 to withheld callers by omission. A ``<language>_withheld.yaml``
+beside it replaces the derived variant.
+
 Run ``python -m ivr.prompts install --sounds ROOT/usr/share/asterisk/sounds``
 (``deploy/asterisk/hotline-asterisk start`` does it).
 """
@@ -49,6 +58,13 @@ GENERATOR_VERSION = "1"
 # A sound name as Asterisk's Playback takes it: relative, no extension, no "..".
 _NAME = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z0-9]+)*$")
+#: the channel language style of a caller whose number is withheld ([hotline-queue])
+WITHHELD = "_withheld"
+#: the sounds a withheld caller hears that offer 9 (the queue's periodic announcement)
+WITHHELD_SOUNDS = ("hotline/queue-callback",)
+#: what they hear instead when the catalogue has no ``withheld:`` text: Asterisk's standard name
+#: for the queue's "all agents are busy, please hold"
+WITHHELD_DEFAULT = "queue-periodic-announce"
 
 
 class PromptCatalogueError(ConfigError):
@@ -66,6 +82,8 @@ class Catalogue:
     speed: int
     prompts: Mapping[str, str]
     source: str = ""
+    # what a caller whose number is withheld hears instead (no 9 offered): sound name -> text
+    withheld: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 class _Checker(ProblemCollector):
@@ -75,7 +93,7 @@ class _Checker(ProblemCollector):
 def parse_catalogue(raw: Any, source: str = "prompts.yaml") -> Catalogue:
     c = _Checker()
     top = c.mapping(raw, "file")
-    c.unknown_keys(top, {"language", "voice", "speed", "prompts"}, "file")
+    c.unknown_keys(top, {"language", "voice", "speed", "prompts", "withheld"}, "file")
     language = str(top.get("language") or "")
     if not _LANGUAGE.match(language):
         c.add("bad_value", "language", f"expected a language code such as zh or en, got {language!r}")
@@ -107,9 +125,68 @@ def parse_catalogue(raw: Any, source: str = "prompts.yaml") -> Catalogue:
             c.add("bad_value", where, f"expected the text to speak, got {text!r}")
             continue
         prompts[name] = " ".join(text.split())
+    withheld: dict[str, str] = {}
+    for name, text in c.mapping(top.get("withheld"), "withheld").items():
+        where = f"withheld.{name}"
+        if name not in WITHHELD_SOUNDS:
+            c.add("bad_name", where, f"only the sounds that offer 9 differ: {', '.join(WITHHELD_SOUNDS)}")
+        elif not isinstance(text, str) or not text.strip():
+            c.add("bad_value", where, f"expected the text to speak, got {text!r}")
+        else:
+            withheld[name] = " ".join(text.split())
     if c.problems:
         raise PromptCatalogueError(source, c.problems)
-    return Catalogue(language=language, voice=str(voice), speed=speed, prompts=prompts, source=source)
+    return Catalogue(
+        language=language, voice=str(voice), speed=speed, prompts=prompts, source=source, withheld=withheld
+    )
+
+
+def withheld_variant(catalogue: Catalogue) -> Catalogue:
+    """``<language>_withheld``: the catalogue's sounds that offer 9, said without it.
+
+    Each of ``WITHHELD_SOUNDS`` the catalogue has is said as its ``withheld:`` section says,
+    else as its ``queue-periodic-announce``; with neither, the catalogue is refused (a withheld
+    caller would otherwise hear the language's offer of 9, Asterisk falling back to it).
+    """
+    prompts: dict[str, str] = {}
+    missing = []
+    for name in WITHHELD_SOUNDS:
+        if name not in catalogue.prompts:
+            continue
+        text = catalogue.withheld.get(name) or catalogue.prompts.get(WITHHELD_DEFAULT)
+        if text:
+            prompts[name] = text
+        else:
+            missing.append(name)
+    if missing or not prompts:
+        what = ", ".join(missing) or ", ".join(WITHHELD_SOUNDS)
+        raise PromptCatalogueError(
+            catalogue.source or catalogue.language,
+            [
+                ConfigProblem(
+                    "prompts.no_withheld_variant",
+                    "withheld",
+                    f"{what}: a caller whose number is withheld would be offered 9; say what they "
+                    f"hear instead (withheld: {{{what}: ...}}) or give {WITHHELD_DEFAULT}",
+                )
+            ],
+        )
+    return dataclasses.replace(
+        catalogue, language=catalogue.language + WITHHELD, prompts=prompts, withheld={}
+    )
+
+
+def with_withheld_variants(paths: list[Path]) -> list[Catalogue]:
+    """The catalogues at ``paths``, each language's withheld variant beside it (derived, unless a
+    ``<language>_withheld.yaml`` is among them)."""
+    loaded = [load_catalogue(path) for path in paths]
+    languages = {cat.language for cat in loaded}
+    result = []
+    for cat in loaded:
+        result.append(cat)
+        if not cat.language.endswith(WITHHELD) and cat.language + WITHHELD not in languages:
+            result.append(withheld_variant(cat))
+    return result
 
 
 def load_catalogue(path: str | Path) -> Catalogue:
@@ -280,8 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     inst.add_argument("--force", action="store_true", help="rebuild even if the stamp matches")
     args = parser.parse_args(argv)
     try:
-        for path in args.catalogue or catalogues():
-            result = install(load_catalogue(path), args.sounds, args.recorded, force=args.force)
+        for cat in with_withheld_variants(args.catalogue or catalogues()):
+            result = install(cat, args.sounds, args.recorded, force=args.force)
             if result.changed:
                 print(f"prompts: {result.target}: {result.synthesised} spoken, {result.recorded} recorded")
     except (PromptCatalogueError, PromptInstallError) as exc:

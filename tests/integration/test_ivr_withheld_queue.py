@@ -138,7 +138,7 @@ async def hears(line: Harness, asterisk, caller: str, seconds: float) -> list[tu
 async def test_a_withheld_caller_in_the_queue_is_not_offered_a_callback(line, asterisk):
     offer = asterisk.root / SOUNDS / "zh" / "hotline" / "queue-callback.wav"
     hold_on = asterisk.root / SOUNDS / "zh_withheld" / "hotline" / "queue-callback.wav"
-    assert hold_on.exists(), "hotline-asterisk start did not speak deploy/prompts/zh_withheld.yaml"
+    assert hold_on.exists(), "hotline-asterisk start did not speak zh.yaml's withheld variant"
     assert length(offer) - length(hold_on) > 3  # they tell apart by their length alone
     # The announcement comes 2-3 s after joining (a ring of 2 s first), then every loop.
     (first, *_) = await hears(line, asterisk, WITHHELD, 3 + length(hold_on) + 2)
