@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import wave
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -74,7 +75,7 @@ class RecordingStore:
             for path in sorted(day_dir.iterdir()):
                 if path.is_file():
                     stat = path.stat()
-                    yield StoredFile(kind, path.stem.split("-")[0], path, stat.st_size, stat.st_mtime)
+                    yield StoredFile(kind, call_id_of(path.stem), path, stat.st_size, stat.st_mtime)
 
     def find(self, call_id: str, kind: str = "recording") -> list[Path]:
         """A call's files of ``kind`` (several for per-leg or fault-report files) that hold
@@ -118,6 +119,17 @@ def _no_audio(path: Path) -> bool:
             return wav.getnframes() == 0
     except (OSError, wave.Error, EOFError):
         return False  # not a WAV at all: served as it is, the player says what it is
+
+
+#: a file's name: the call id (Asterisk's linkedid, ``<epoch>.<n>``, after ``<systemname>-`` when
+#: its Asterisk has one: several servers, hotline.config) and maybe a suffix (``-fault``, ``-leg2``)
+_NAMED_BY_CALL = re.compile(r"^(.*?\d+\.\d+)(?:-[A-Za-z]\w*)?$")
+
+
+def call_id_of(stem: str) -> str:
+    """The call id a file is named by (its name without the extension)."""
+    named = _NAMED_BY_CALL.match(stem)
+    return named[1] if named else stem.split("-")[0]
 
 
 def _check_id(call_id: str) -> None:

@@ -55,6 +55,23 @@ def test_find_and_list_files(store, tmp_path):
     assert store.find("1.1", "voicemail") == []
 
 
+def test_files_of_an_asterisk_with_a_systemname_keep_their_whole_call_id(store, tmp_path):
+    """Several Asterisk servers (asterisk_servers) have a systemname each: their call ids are
+    ``<systemname>-<epoch>.<n>``, and retention keeps the files of calls open orders link by it."""
+    base = tmp_path / "var/spool/asterisk/voicemail/hotline/20261125"
+    base.mkdir(parents=True)
+    for name in ("hotline2-1764000000.12.wav", "hotline2-1764000000.13-fault.wav", "gz-a-1764000000.14.wav"):
+        (base / name).write_bytes(b"x" * 10)
+    assert sorted(f.call_id for f in store.files("voicemail")) == [
+        "gz-a-1764000000.14",
+        "hotline2-1764000000.12",
+        "hotline2-1764000000.13",
+    ]
+    assert [p.name for p in store.find("hotline2-1764000000.13", "voicemail")] == [
+        "hotline2-1764000000.13-fault.wav"
+    ]
+
+
 def test_resolve_refuses_paths_outside_the_store(store, tmp_path):
     inside = tmp_path / "var/spool/asterisk/fax/hotline/20261125/1.tif"
     assert store.resolve("/var/spool/asterisk/fax/hotline/20261125/1.tif") == inside
