@@ -63,43 +63,71 @@ async def _load_entries(session: AsyncSession, _key: Any) -> tuple[Entry, ...]:
 _entries: Cache[tuple[Entry, ...]] = Cache("category.entries", (Category,), _load_entries)
 
 
-def _offer(entries: Sequence[Entry], site_id: int | None) -> list[Offered]:
-    """The categories a site's users are offered, of ``entries`` (every row, by sort).
+def _nearest(entries: Sequence[Entry], lineage: Sequence[int]) -> tuple[dict[str, Entry], dict[str, int]]:
+    """Of ``entries`` (every row, by sort), the row of each code a site of ``lineage`` (the
+    site, then the sites above it: ``Directory.lineage``) is offered, enabled or not, and each
+    code's place in the list (its farthest row's: the shared one's where it has one)."""
+    rank = {site: i for i, site in enumerate(lineage)}
+    shared = len(lineage)
+    chosen: dict[str, Entry] = {}
+    chosen_rank: dict[str, int] = {}
+    place: dict[str, tuple[int, int]] = {}  # code → (the farthest row's rank, its index)
+    for i, e in enumerate(entries):
+        r = shared if e.site_id is None else rank.get(e.site_id)
+        if r is None:
+            continue  # another branch's own: never offered here
+        if e.code not in chosen or r < chosen_rank[e.code]:
+            chosen[e.code], chosen_rank[e.code] = e, r
+        if e.code not in place or r > place[e.code][0]:
+            place[e.code] = (r, i)
+    return chosen, {code: i for code, (_r, i) in place.items()}
+
+
+def _offer(entries: Sequence[Entry], lineage: Sequence[int]) -> list[Offered]:
+    """The categories a site's users are offered, of ``entries`` (every row, by sort), the site
+    being the first of ``lineage`` (the site, then the sites above it, nearest first).
 
     * A shared category (``site_id`` null) is every site's; a site's own (``site_id`` set) is
-      that site's only: another site's own is never offered.
-    * A site's own row with the code of a shared one is that site's override: it replaces
-      the shared one there (name, workflow, form), in the shared one's place in the list.
+      that site's and the sites' below it (a 供电局's is its 供电所's too): another branch's
+      own is never offered.
+    * A row with the code of a farther one (shared, or a site's above) is that level's
+      override: the nearest level's row decides the code there (name, workflow, form), in the
+      farthest one's place in the list: the site's own > its parent's > … > the shared one.
+    * A 停用 row hides its code at its level and below, unless a nearer level has an enabled
+      row of it (a 供电局's 停用 override of a shared category: its 供电所 are not offered it).
     * A 小类别 belongs under its parent's code, whichever row of it the site is offered: the
-      shared 小类别 stay under a site's override of their 大类别, and a site's own 小类别 may
-      hang under the shared 大类别. One under another site's category is not offered.
-    * 停用 rows are not there at all (a 停用 override leaves the shared one), nor a 小类别
-      whose 大类别 is 停用 for the site."""
+      shared 小类别 stay under an override of their 大类别, and a site's own 小类别 may hang
+      under a shared or a higher site's 大类别. One under another branch's category is not
+      offered, nor one whose 大类别 is 停用 (or hidden) at the site."""
     by_id = {e.id: e for e in entries}
-    chosen: dict[str, Entry] = {}
-    place: dict[str, int] = {}  # a code's place in the list: its shared row's where it has one
-    for i, e in enumerate(entries):
-        if not e.enabled or e.site_id not in (None, site_id):
-            continue
-        if e.code not in chosen or e.site_id is not None:
-            chosen[e.code] = e
-        if e.code not in place or e.site_id is None:
-            place[e.code] = i
-    ranked = sorted(chosen.values(), key=lambda e: place[e.code])
+    levels = set(lineage)
+    chosen, place = _nearest(entries, lineage)
+    ranked = sorted((e for e in chosen.values() if e.enabled), key=lambda e: place[e.code])
     tops = {e.code: e for e in ranked if e.parent_id is None}
     children: dict[str, list[Entry]] = {code: [] for code in tops}
     for e in ranked:
         parent = by_id.get(e.parent_id) if e.parent_id is not None else None
-        if parent is None or parent.site_id not in (None, site_id) or parent.code not in tops:
+        if parent is None or parent.code not in tops:
+            continue
+        if parent.site_id is not None and parent.site_id not in levels:
             continue
         children[parent.code].append(e)
     return [Offered(top, tuple(children[code])) for code, top in tops.items()]
 
 
+async def lineage(session: AsyncSession, site_id: int | None) -> tuple[int, ...]:
+    """``site_id`` and the sites above it, nearest first (cached: ``directory.load``)."""
+    from ticketing import directory  # the directory's caches are set up beside this one's
+
+    return (await directory.load(session)).lineage(site_id)
+
+
 async def offered(session: AsyncSession, site_id: int | None) -> list[Offered]:
-    """The enabled 大类别 (with their 小类别) offered to users of ``site_id`` (``_offer``): what
-    intake (``GET /api/intake``) lists and what a new order's category is checked against."""
-    return _offer(await _entries.get(session), site_id)
+    """The enabled 大类别 (with their 小类别) offered to users of ``site_id`` (``_offer``: the
+    shared ones and those of the site and the sites above it, the nearest level's winning):
+    what intake (``GET /api/intake``) lists and what every new order's category is checked
+    against (``offer_problems``). Read from caches: no query once they are warm."""
+    return _offer(await _entries.get(session), await lineage(session, site_id))
 
 
 async def any_configured(session: AsyncSession) -> bool:
@@ -116,30 +144,41 @@ async def offer_problems(
     *,
     implied: bool = False,
 ) -> dict[str, str]:
-    """The problem of a new order in a category not offered to ``site_id`` (the user's site, as
-    intake offered them): another site's own 大类别 or 小类别 is ``field_category_not_offered``,
-    as is a shared 大类别 on a workflow this site's own of that code replaced. A category offered
-    to the site but on another workflow, or a 小类别 offered but not under it, is
-    ``field_bad_option`` (as the engine says); unknown codes are left to the engine's check
-    (``ticketing.workflow.engine``), as is everything when no category is configured. The
-    engine's ``create_order`` (``as_offered``) names it with the form's other problems.
+    """The problem of a new order at ``site_id`` in a category not offered there (``offered``;
+    the engine's ``create_order`` checks every new order so, whoever makes it). Another
+    branch's own 大类别 or 小类别, or one 停用 at the site or a level above it (while enabled
+    somewhere), is ``field_category_not_offered``, as is a farther level's 大类别 on a workflow
+    the site's nearer one of that code replaced. A category offered to the site but on another
+    workflow, or a 小类别 offered but not under it, is ``field_bad_option`` (as the engine
+    says); unknown codes are left to the engine's check (``ticketing.workflow.engine``), as is
+    everything when no category is configured.
 
     ``implied``: ``category`` is the workflow's own, the order's category when the request
-    named none; it is then only refused when it is another site's own."""
+    named none (an IVR fault report, a follow-up complaint): it is then refused when it has
+    rows but is not offered at the site (another branch's own, or 停用 here or everywhere: the
+    engine checks no implied category itself); offered on another workflow, it is let be."""
     entries = await _entries.get(session)
-    tree = {o.top.code: o for o in _offer(entries, site_id)}
+    if not any(e.enabled and e.parent_id is None for e in entries):
+        return {}  # nothing configured: intake offers each workflow
+    levels = await lineage(session, site_id)
+    tree = {o.top.code: o for o in _offer(entries, levels)}
     enabled = {e.code for e in entries if e.enabled}
     here = tree.get(category)
-    if category and here is None and category in enabled:
-        return {"category": "field_category_not_offered"}
+    if category and here is None:
+        if category in enabled or (implied and any(e.code == category for e in entries)):
+            return {"category": "field_category_not_offered"}
     if subcategory and subcategory in enabled:
         if not any(subcategory == c.code for o in tree.values() for c in o.children):
             return {"subcategory": "field_category_not_offered"}
     if here is None or implied:
         return {}  # none named, or no such category: the engine's own check
     if here.top.workflow_key != workflow:
+        mine = set(levels)
         replaced = any(
-            e.code == category and e.site_id is None and e.enabled and e.workflow_key == workflow
+            e.code == category
+            and e.enabled
+            and e.workflow_key == workflow
+            and (e.site_id is None or e.site_id in mine)
             for e in entries
         )
         return {"category": "field_category_not_offered" if replaced else "field_bad_option"}
@@ -149,8 +188,8 @@ async def offer_problems(
 
 
 async def category_tree(session: AsyncSession, site_id: int | None = None) -> list[dict[str, Any]]:
-    """Enabled top categories with their children as offered to ``site_id`` (``_offer``: the
-    shared ones and the site's own, a site's own replacing the shared one of the same code)."""
+    """Enabled top categories with their children as offered to ``site_id`` (``offered``: the
+    shared ones and those of the site and the sites above it, the nearest level's winning)."""
     return [
         {
             "code": o.top.code,
@@ -192,14 +231,17 @@ async def add_category(
         raise ActionRefused("category_exists", f"category {code!r} already exists here")
     parent = None
     if parent_code:
-        # the site's own 大类别 of that code, else the shared one (never another site's)
+        # the 大类别 of that code the site is offered: its own, else the nearest level's above
+        # it, else the shared one (never another branch's)
+        levels = await lineage(session, site_id)
+        rank = {site: i for i, site in enumerate(levels)}
         parents = await session.scalars(
             select(Category).where(
                 Category.code == parent_code,
-                or_(Category.site_id.is_(None), Category.site_id == site_id),
+                or_(Category.site_id.is_(None), Category.site_id.in_(levels)),
             )
         )
-        parent = max(parents, key=lambda p: p.site_id is not None, default=None)
+        parent = min(parents, key=lambda p: rank.get(p.site_id, len(levels)), default=None)
         if parent is None:
             raise NotFound(f"no category {parent_code!r}", entity="category", key=parent_code)
     row = Category(

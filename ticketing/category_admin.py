@@ -44,6 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.audit import record, record_change
+from ticketing.categories import lineage
 from ticketing.errors import ActionRefused, FieldErrors, clean_texts, require_admin
 from ticketing.ids import is_id, known
 from ticketing.models import Category, Site, SurveyDimension, User, WorkflowDefinition, WorkOrder
@@ -140,18 +141,40 @@ async def listing(session: AsyncSession) -> dict[str, Any]:
                 )
                 own["inherited_dimensions"] = [_dimension_view(d) for d in inherited]
     items.extend(_listed(c, names, enabled, used, dims) for c in children if c.parent_id not in top_ids)
-    shared_codes = {r.code for r in rows if r.site_id is None}
-    for item in items:  # a site's own row of a shared code is its override there
-        item["overrides"] = item["site_id"] is not None and item["code"] in shared_codes
+    site_rows = list(await session.scalars(select(Site).order_by(Site.path)))
+    levels = {
+        s.id: tuple(int(p) for p in reversed(s.path.strip("/").split("/")) if p) for s in site_rows
+    }
+    by_code: dict[str, list[Category]] = {}
+    for r in rows:
+        by_code.setdefault(r.code, []).append(r)
+    for item in items:
+        # a site's own row of a code the shared rows or a site above it has is its override
+        # there (and below it), of the nearest one: from where the site would inherit it
+        above = (
+            overridden(by_code[item["code"]], levels.get(item["site_id"], (item["site_id"],)))
+            if item["site_id"] is not None
+            else None
+        )
+        item["overrides"] = above is not None
+        item["overrides_site_id"] = above.site_id if above is not None else None
     sites = [
-        {"id": s.id, "code": s.code, "name": s.name, "enabled": s.enabled}
-        for s in await session.scalars(select(Site).order_by(Site.path))
+        {"id": s.id, "code": s.code, "name": s.name, "enabled": s.enabled, "parent_id": s.parent_id}
+        for s in site_rows
     ]
     workflows = [
         {"key": key, "name": names[key], "enabled": key in enabled, "categories": attached.get(key, [])}
         for key in sorted(names)
     ]
     return {"items": items, "workflows": workflows, "sites": sites}
+
+
+def overridden(rows: list[Category], levels: tuple[int, ...]) -> Category | None:
+    """Of ``rows`` (one code's), the one a row at ``levels[0]`` overrides: the nearest above it
+    (``levels``: the site and the sites above it), else the shared one; None: it overrides none."""
+    rank = {site: i for i, site in enumerate(levels)}
+    above = [r for r in rows if r.site_id is None or rank.get(r.site_id, 0) > 0]
+    return min(above, key=lambda r: rank.get(r.site_id, len(levels)), default=None)
 
 
 def _listed(
@@ -280,18 +303,23 @@ async def create(session: AsyncSession, actor: User | None, values: Mapping[str,
                 problems["parent_id"] = "field_unknown_category_parent"
             elif parent.parent_id is not None:
                 problems["parent_id"] = "field_category_too_deep"  # two levels: 大类别 / 小类别
-            elif parent.site_id is not None and parent.site_id != site_id and "site_id" not in problems:
-                # a shared 小类别 under a site's own, or one under another site's: intake would
-                # offer it to that site alone, or to none
+            elif (
+                parent.site_id is not None
+                and parent.site_id not in await lineage(session, site_id)
+                and "site_id" not in problems
+            ):
+                # a shared 小类别 under a site's own, or one under another branch's: intake would
+                # offer it to that site alone, or to none (a 供电所's under its 供电局's is fine)
                 problems["parent_id"] = "field_category_parent_site"
     key = await _workflow(session, values, problems, top=parent is None and "parent_id" not in problems)
     confirm = _confirmed(values, problems)
-    shared: Category | None = None  # the shared row a site's own row of its code overrides
+    shared: Category | None = None  # the row a site's own row of its code overrides
     if "code" not in problems and "site_id" not in problems:
         # orders, reports and templates name a category by its code alone: one code, one
-        # category, whose site may have its own version of it (an override)
+        # category, whose site may have its own version of it (an override of the shared one,
+        # or of the one a site above it has: its nearest)
         same = list(await session.scalars(select(Category).where(Category.code == code)))
-        shared = next((r for r in same if r.site_id is None), None)
+        shared = overridden(same, await lineage(session, site_id)) if site_id is not None else None
         if site_id is None:
             if same:
                 problems["code"] = "field_duplicate"

@@ -99,6 +99,15 @@ class Directory:
         site = self.sites.get(site_id) if site_id is not None else None
         return site.path if site is not None else None
 
+    def lineage(self, site_id: int | None) -> tuple[int, ...]:
+        """The site and the sites above it, nearest first (a 供电所, its 供电局, …, the root): the
+        levels whose business categories its users are offered (``ticketing.categories``).
+        Empty for no site or an unknown one."""
+        path = self.site_path(site_id)
+        if path is None:
+            return ()
+        return tuple(int(part) for part in reversed(path.strip("/").split("/")) if part)
+
     def serving_sites(self, code: str) -> frozenset[int]:
         """The sites whose staff serve orders at site ``code``: the site itself and the sites
         above it, short of the root. An outlet (供电所)'s orders go to its own handlers and

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import unicodedata
 from collections.abc import Mapping
 from email import policy as email_policy
@@ -30,7 +31,7 @@ from cti.phones import InvalidPhoneNumber, ascii_digits, checked, normalize
 from ticketing.audit import record
 from ticketing.calls import link, orders_of, upsert_interaction
 from ticketing.db import read_sessionmaker
-from ticketing.errors import ActionRefused, NotFound
+from ticketing.errors import ActionRefused, NotFound, TicketingError
 from ticketing.events import (
     AsyncEventAssigned,
     AsyncEventHandled,
@@ -52,6 +53,8 @@ from ticketing.models import (
 from ticketing.numbering import next_value
 from ticketing.workflow import store
 from ticketing.workflow.engine import create_order, load_order
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SKILLS = {
     "fax": "service",
@@ -390,17 +393,40 @@ class Intake:
             customer = await session.get(Customer, row.customer_id)
             site_id = customer.site_id if customer and customer.site_id else site_id
         note = f"客户语音报修留言（{row.duration:.0f} 秒），请回听录音后补全故障信息"
-        # the system hands the event to the agent it chose (``assign``): theirs from now on
-        row, before = await _claim(session, agent, row.id, for_agent=True)
-        return await _order_from(
-            session,
-            agent,
-            row,
-            before,
-            workflow=self.fault_workflow,
-            site_id=site_id,
-            form={"客户描述故障信息": note},
-        )
+        event_id, status = row.id, row.status
+        try:
+            # a savepoint: a refused order (the fault category 停用 or not offered at the site:
+            # the engine's check) leaves the message, waiting in the agent's inbox as it came
+            async with session.begin_nested():
+                # the system hands the event to the agent it chose (``assign``): theirs from now on
+                claimed, before = await _claim(session, agent, row.id, for_agent=True)
+                return await _order_from(
+                    session,
+                    agent,
+                    claimed,
+                    before,
+                    workflow=self.fault_workflow,
+                    site_id=site_id,
+                    form={"客户描述故障信息": note},
+                )
+        except TicketingError as refused:
+            set_committed_value(row, "status", status)  # the database's again: not handled
+            problems = getattr(refused, "problems", None) or {"error": str(refused)}
+            log.warning(
+                "IVR fault report #%s: no fault order opened (%s); the message waits in %s's inbox",
+                event_id,
+                ", ".join(f"{k}: {v}" for k, v in problems.items()),
+                agent.staff_no,
+            )
+            await record(
+                session,
+                None,
+                "event.order_refused",
+                "interaction",
+                event_id,
+                after={"workflow": self.fault_workflow, "site_id": site_id, "problems": problems},
+            )
+            return None
 
 
 async def receive_email(intake: Intake, session: AsyncSession, raw: bytes) -> Interaction:

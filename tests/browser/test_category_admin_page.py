@@ -1,7 +1,8 @@
 """业务类别 in the real Chromium (QA defect: an imported workflow showed 未挂接业务类别 and nothing
 could attach it): the admin imports a workflow at 流程配置, creates a 大类别 on it at 业务类别 (a
 bad code is marked on its input, nothing typed is lost), adds a 小类别 and the visit-back
-dimensions and a site's own version of the 小类别 (listed with its site), 流程配置 then names the
+dimensions and a site's own version of the 小类别 (listed with its site, and its 供电所's as
+overriding that site's, from which it inherits), 流程配置 then names the
 category, and an agent finds it on the intake form. No
 Asterisk: the console runs in-process on a seeded SQLite database."""
 
@@ -99,6 +100,15 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         form.locator("button[type=submit]").click()
         expect(page.locator("#cat-list tbody tr[data-code='billing_meter'] td:first-child")).to_have_text(
             ["　└ 表计争议", "　└ 广州表计纠纷"]
+        )
+        # its 供电所 inherits 广州's: a version of its own there is listed as overriding 广州's
+        form.locator("[name=name]").fill("天河表计争议")
+        form.locator("[name=code]").fill("billing_meter")
+        form.locator("[name=site_id]").select_option(label="天河区供电所")
+        form.locator("[name=parent_id]").select_option(label="电费争议 (billing)")
+        form.locator("button[type=submit]").click()
+        expect(meters).to_have_text(
+            ["全部单位共用", "广州市供电局 · 覆盖共用类别", "天河区供电所 · 覆盖广州市供电局的类别"]
         )
 
         # a workflow already serving other categories is attached once the admin agrees, asked by name

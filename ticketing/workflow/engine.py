@@ -9,7 +9,7 @@ checks data scope and the node's rules, changes the order, writes an opinion
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -115,10 +115,12 @@ async def create_order(
     ``category`` (业务大类别, a top category's code): the one the agent picked, which must be
     one of ``workflow``'s (用户信息查询 and 信息咨询 share the consult workflow), with
     ``subcategory`` one of its own; without it the order has the workflow's category.
-    ``as_offered`` (an agent's new order: the seat's intake, 新建工单 from the inbox): the
-    category (the one named, else the workflow's) and subcategory must be ones intake offers
-    ``user``'s site (``categories.offer_problems``): another site's own is
-    ``field_category_not_offered``, named with the form's other problems.
+    Every new order's category (the one named, else the workflow's) and subcategory must be
+    ones offered at its site (``categories.offer_problems``: the IVR's fault report, a
+    visit-back's follow-up complaint, a spawned order are checked as the seat's intake is):
+    another branch's own, or one 停用 there, is ``field_category_not_offered``, named with the
+    form's other problems. The site is ``site_id``, or with ``as_offered`` (an agent's new
+    order: the seat's intake, 新建工单 from the inbox) ``user``'s, whose intake offered it.
 
     The order's number follows its category's own ``number_pattern`` where the category has one
     (用户信息查询: CX…), else the workflow's (信息咨询: ZX…): every way an order is made (the
@@ -135,19 +137,19 @@ async def create_order(
         customer_id = named_call.customer_id
     stored = await store.latest(session, workflow)
     problems = await _category_problems(session, workflow, category, subcategory) if category else {}
-    if as_offered:
-        # not offered to the user's site: that alone is the category's problem, as it always was
-        problems = (
-            await offer_problems(
-                session,
-                user.site_id,
-                workflow,
-                category or stored.definition.category,
-                subcategory,
-                implied=not category,
-            )
-            or problems
+    # not offered at the site (the user's, as intake offered it; else the order's): that alone is
+    # the category's problem, whoever makes the order (cached: no query)
+    problems = (
+        await offer_problems(
+            session,
+            user.site_id if as_offered else site_id,
+            workflow,
+            category or stored.definition.category,
+            subcategory,
+            implied=not category,
         )
+        or problems
+    )
     definition = await with_subtype_fields(session, stored.definition, subcategory)
     start = definition.create_node
     known = await directory.load(session)
@@ -231,7 +233,10 @@ async def create_order(
         # No call named: the agent is on (or just finished) a call, the order is about that call, and
         # about its customer when none was given; insert_order looks the call up in the same go.
         look_up = link_call and named_call is None
-        pattern = await _category_pattern(session, order.category, site_id) or definition.number_pattern
+        pattern = (
+            await _category_pattern(session, order.category, known.lineage(site_id))
+            or definition.number_pattern
+        )
     except TicketingError as refusal:
         # The customer is checked by the INSERT itself (insert_order), which saves a round trip;
         # a refusal before it still names an unknown customer: with the fields' problems, or first.
@@ -322,14 +327,17 @@ async def _category_problems(
     return {}
 
 
-async def _category_pattern(session: AsyncSession, category: str, site_id: int | None) -> str:
-    """The number pattern of the top category ``category``: the site's own row of that code
-    where it has one (it replaces the global row, as in the category tree), else the global's;
-    "" when neither sets one (the workflow's pattern applies). Cached: a query here would cost
-    every new order four more hops into SQLite's thread."""
+async def _category_pattern(session: AsyncSession, category: str, lineage: Sequence[int]) -> str:
+    """The number pattern of the top category ``category`` at the first site of ``lineage`` (it
+    and the sites above it): the nearest level's row of that code (it replaces the farther ones,
+    as in the category tree), else the global's; "" when none sets one (the workflow's pattern
+    applies). Cached: a query here would cost every new order four more hops into SQLite's thread."""
     patterns = await _category_patterns.get(session)
-    own = patterns.get((category, site_id))
-    return own if own is not None else patterns.get((category, None), "")
+    for site_id in lineage:
+        own = patterns.get((category, site_id))
+        if own is not None:
+            return own
+    return patterns.get((category, None), "")
 
 
 async def _load_category_patterns(session: AsyncSession, _key: Any) -> dict[tuple[str, int | None], str]:

@@ -2,8 +2,10 @@
 // 启用 (never deleted: orders keep naming them), attach a 大类别 to an enabled workflow (its
 // 小类别 follow it), and its visit-back (回访) scoring dimensions. A workflow already serving
 // other categories is attached only after the admin confirms it (category_workflow_shared).
-// A category is shared by every site or an enabled site's own (适用单位); a site's own with a
-// shared one's code is that site's override of it (覆盖共用类别).
+// A category is shared by every site or an enabled site's own (适用单位), offered to the sites
+// below it too (a 供电局's to its 供电所); a site's own with the code of a shared one, or of one a
+// site above it has, is that site's override of it (覆盖共用类别 / 覆盖某单位的类别: from where it
+// would inherit it).
 import { api, el, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -34,7 +36,8 @@ function render() {
   document.querySelector("#cat-list tbody").replaceChildren(...data.items.map((c) => el("tr", { "data-id": c.id, "data-code": c.code, class: c.enabled ? "" : "muted" },
     el("td", {}, c.parent_id ? `　└ ${c.name}` : c.name), el("td", {}, c.code),
     el("td", {}, t(c.parent_id ? "cat.sub" : "cat.top")),
-    el("td", { "data-site": c.site_id ?? "" }, siteName(c.site_id), c.overrides ? el("span", { class: "muted" }, ` · ${t("cat.override")}`) : ""),
+    el("td", { "data-site": c.site_id ?? "" }, siteName(c.site_id), c.overrides ? el("span", { class: "muted", "data-overrides": c.overrides_site_id ?? "" },
+      ` · ${c.overrides_site_id ? t("cat.override_site", { site: siteName(c.overrides_site_id) }) : t("cat.override")}`) : ""),
     el("td", { "data-workflow": c.workflow_key }, workflowCell(c)),
     el("td", { class: "wrap" }, c.parent_id ? "" : surveyCell(c)),
     el("td", { class: "num" }, String(c.orders)),
@@ -59,11 +62,19 @@ function render() {
   levelChanged();
 }
 
-// A 小类别 hangs under a shared 大类别 or its site's own (all of them while editing: it is fixed).
+// The site and the sites above it (a 供电所, its 供电局, …), as ids in text.
+function lineage(id) {
+  const out = [];
+  for (let s = data.sites.find((x) => String(x.id) === String(id)); s && !out.includes(String(s.id)); s = data.sites.find((x) => x.id === s.parent_id)) out.push(String(s.id));
+  return out;
+}
+
+// A 小类别 hangs under a shared 大类别, its site's own or a site's above it (all of them while
+// editing: it is fixed).
 function parentOptions() {
-  const parent = form.parent_id, chosenParent = parent.value, site = form.site_id.value;
+  const parent = form.parent_id, chosenParent = parent.value, levels = lineage(form.site_id.value);
   parent.replaceChildren(parent.options[0], ...data.items.filter((c) => !c.parent_id
-    && (form.id.value || !c.site_id || String(c.site_id) === site || String(c.id) === chosenParent)).map((c) =>
+    && (form.id.value || !c.site_id || levels.includes(String(c.site_id)) || String(c.id) === chosenParent)).map((c) =>
     el("option", { value: c.id }, `${c.name} (${c.code})${c.site_id ? ` · ${siteName(c.site_id)}` : ""}${c.enabled ? "" : ` · ${t("cat.disabled")}`}`)));
   parent.value = chosenParent;
   if (parent.value !== chosenParent) parent.value = "";
