@@ -142,9 +142,7 @@ async def listing(session: AsyncSession) -> dict[str, Any]:
                 own["inherited_dimensions"] = [_dimension_view(d) for d in inherited]
     items.extend(_listed(c, names, enabled, used, dims) for c in children if c.parent_id not in top_ids)
     site_rows = list(await session.scalars(select(Site).order_by(Site.path)))
-    levels = {
-        s.id: tuple(int(p) for p in reversed(s.path.strip("/").split("/")) if p) for s in site_rows
-    }
+    levels = {s.id: tuple(int(p) for p in reversed(s.path.strip("/").split("/")) if p) for s in site_rows}
     by_code: dict[str, list[Category]] = {}
     for r in rows:
         by_code.setdefault(r.code, []).append(r)
