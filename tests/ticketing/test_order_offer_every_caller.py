@@ -123,3 +123,30 @@ async def test_an_ivr_fault_report_not_offered_at_its_site_waits_in_the_inbox(se
         session, agent, voicemail.id, workflow="fault_repair", site_id=agent.site_id, category="coordination"
     )
     assert order.category == "coordination"
+
+
+async def test_a_visit_back_complaint_not_offered_at_the_orders_site_refuses_the_survey(session, seeded):
+    from tests.ticketing.test_surveys_and_reports import at
+    from tests.ticketing.test_visit_back_complaints import UNHAPPY, at_visit_step, complaints_of
+    from ticketing.models import SurveyResult
+    from ticketing.surveys import record_survey
+
+    order = await at_visit_step(session, seeded, at(24, 9))
+    admin, leader = seeded.users["9001"], seeded.users["2001"]
+    gz = seeded.sites["GZ"].id
+    # GZ 停用 投诉举报建议 (its override, disabled): a complaint there is not offered
+    gz_complaint = await add_category(
+        session, admin, "complaint", "投诉（广州）", site_id=gz, workflow_key="complaint"
+    )
+    await disable_category(session, admin, gz_complaint)
+    await session.commit()
+    order_id = order.id
+
+    with pytest.raises(FieldErrors) as refused:
+        await record_survey(session, leader, order, UNHAPPY)
+    assert refused.value.problems == {"category": "field_category_not_offered"}
+    await session.rollback()
+    # nothing half-kept: no survey without the complaint the customer asked for, no complaint
+    order = await session.get(WorkOrder, order_id)
+    assert await session.scalar(select(SurveyResult.id).where(SurveyResult.order_id == order_id)) is None
+    assert await complaints_of(session, order) == []
