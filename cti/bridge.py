@@ -107,7 +107,9 @@ class CtiBridge:
             keepalive=settings.keepalive,
         )
         self.agent_book = AgentBook(self._emit, acw_seconds=settings.acw_seconds)
-        self.queue_board = QueueBoard(self._emit, self.agent_book)
+        self.queue_board = QueueBoard(
+            self._emit, self.agent_book, server=f"{settings.ami_host}:{settings.ami_port}"
+        )
         self.model = CallModel(
             self._emit,
             self.agent_book,

@@ -210,6 +210,9 @@ class QueueUpdated(Event):
     #: decided so far: answered + abandoned − short_abandoned + overflowed
     answered_in_sl: int = 0
     service_level_seconds: float = 20.0
+    #: the Asterisk server (AMI host:port) whose queue this is: several servers may each have a
+    #: queue of this name, and a web process's mirror shows their sum (cti.mirror)
+    server: str = ""
 
 
 @event

@@ -98,6 +98,44 @@ def _open_leg(call: dict[str, Any]) -> dict[str, Any] | None:
     return legs[-1] if legs and not legs[-1].get("outcome") else None
 
 
+#: a queue's counters that add up over the Asterisk servers having a queue of its name
+_ADDED = (
+    "waiting",
+    "agents_ready",
+    "agents_logged_in",
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "overflowed",
+    "answered_in_sl",
+)
+
+
+def _counters(event: QueueUpdated) -> tuple[dict[str, Any], float]:
+    body = event.to_dict()
+    for key in ("event", "seq", "ts", "server"):
+        body.pop(key)
+    return body, event.ts or time.time()
+
+
+def _summed(parts: dict[str, tuple[dict[str, Any], float]], at: float) -> dict[str, Any]:
+    """One queue's counters over the servers having it, as of ``at``: the counts added, the
+    longest wait the longest of any (each grown by the time since its server said it)."""
+    bodies = [body for body, _ in parts.values()]
+    summed = dict(bodies[-1])
+    for key in _ADDED:
+        summed[key] = sum(int(body.get(key) or 0) for body in bodies)
+    summed["longest_wait"] = round(
+        max(
+            (float(body.get("longest_wait") or 0) + (at - when) if body.get("waiting") else 0.0)
+            for body, when in parts.values()
+        ),
+        3,
+    )
+    return summed
+
+
 class BridgeMirror:
     def __init__(self, bus: Bus, *, on_details_missing: Callable[[], None] | None = None) -> None:
         self.bus = bus
@@ -112,6 +150,11 @@ class BridgeMirror:
         self._agents: dict[str, dict[str, Any]] = {}
         self._queues: dict[str, dict[str, Any]] = {}
         self._queue_at: dict[str, float] = {}  # when the queue's longest wait was measured
+        #: several Asterisk servers on this bus (``RemoteBridge`` with routes): a queue name some
+        #: of them share is one row, their counters added up (``summed_queue``)
+        self.several_servers = False
+        #: queue -> server -> (its last counters, when): several Asterisk servers with one queue name
+        self._queue_parts: dict[str, dict[str, tuple[dict[str, Any], float]]] = {}
         self._calls: dict[str, dict[str, Any]] = {}
         self._spies: dict[str, dict[str, Any]] = {}  # spy id -> a supervisor on an agent's call
         #: agent id -> the call an intake form holds the after-call work of (``AcwHoldChanged``)
@@ -321,11 +364,26 @@ class BridgeMirror:
 
     def _queue(self, event: QueueUpdated) -> None:
         queue = self._queue_of(event.queue)
-        body = event.to_dict()
-        for key in ("event", "seq", "ts"):
-            body.pop(key)
-        queue.update(body)
-        self._queue_at[event.queue] = event.ts or time.time()
+        body, at = _counters(event)
+        parts = self._queue_parts.setdefault(event.queue, {})
+        if event.server:
+            parts.pop("", None)  # a bridge from before queues named their server
+        parts[event.server] = (body, at)
+        summed = self.summed_queue(event) if self.several_servers else None
+        queue.update(summed if summed is not None else body)
+        self._queue_at[event.queue] = at
+
+    def summed_queue(self, event: QueueUpdated) -> dict[str, Any] | None:
+        """With a queue of ``event``'s name on several Asterisk servers (each bridge's
+        ``QueueUpdated`` names its server): their counters added up, ``event``'s among them, as
+        the wallboard shows the queue; None when one server has it (``event`` is its whole row)."""
+        body, at = _counters(event)
+        parts = dict(self._queue_parts.get(event.queue, {}))
+        if event.server:
+            parts.pop("", None)
+        parts[event.server] = (body, at)
+        live = {s: part for s, part in parts.items() if self.ami_servers.get(s) is not False}
+        return _summed(live, at) if len(live) > 1 else None
 
     def _waiting(self, call_id: str, queue: str = "") -> None:
         """``call_id`` left every queue's waiting calls, and joined ``queue``'s at the back."""

@@ -73,8 +73,11 @@ class QueueBoard:
         agents: A.AgentBook,
         service_level_seconds: float = SERVICE_LEVEL_SECONDS,
         short_abandon_seconds: float = SHORT_ABANDON_SECONDS,
+        *,
+        server: str = "",
     ) -> None:
         self.notify = notify
+        self.server = server  # the Asterisk (AMI host:port) these queues are on, in each QueueUpdated
         self.service_level_seconds = service_level_seconds
         self.short_abandon_seconds = short_abandon_seconds
         self.agents = agents
@@ -205,5 +208,6 @@ class QueueBoard:
                 overflowed=queue.overflowed,
                 answered_in_sl=queue.answered_in_sl,
                 service_level_seconds=self.service_level_seconds,
+                server=self.server,
             )
         )

@@ -316,6 +316,7 @@ class _RouteState:
     mirror: BridgeMirror
     holder_present: bool = False
     spies: list[dict[str, Any]] | None = None
+    queues: list[dict[str, Any]] | None = None
 
     @property
     def lock_key(self) -> str:
@@ -387,6 +388,7 @@ class RemoteBridge:
             raise ValueError("RemoteBridge needs at least one route")
         self.redis = aioredis.Redis.from_url(redis_url)
         self.mirror = BridgeMirror(bus, on_details_missing=self._refresh_soon)
+        self.mirror.several_servers = len(routes) > 1
         self.routes = {
             route.name: _RouteState(
                 route, CommandClient(self.redis, route.prefix, timeout=timeout), self.mirror
@@ -481,6 +483,10 @@ class RemoteBridge:
 
     def spies(self) -> list[dict[str, Any]]:
         return self.mirror.spies()
+
+    def summed_queue(self, event: Any) -> dict[str, Any] | None:
+        """A ``QueueUpdated``'s queue over every Asterisk server having one of its name (None: one has)."""
+        return self.mirror.summed_queue(event) if self.several else None
 
     def ended_call(self, call_id: str) -> dict[str, Any] | None:
         return self.mirror.ended_call(call_id)
@@ -634,13 +640,14 @@ class RemoteBridge:
         except Unanswered as exc:
             log.debug("bridge present of %s not available: %s", route.route.name or "the bridge", exc.message)
             return False
-        if self.several and "spies" in present:
-            # a present's spies are its bridge's whole list: the others' stay
-            route.spies = list(present["spies"])
-            present = {
-                **present,
-                "spies": [s for r in self.routes.values() for s in (r.spies or ())],
-            }
+        if self.several:
+            # a present is its bridge's whole word on spies and on the members of its queues: the
+            # other servers' stay (a queue of one name on two servers has the members of both)
+            route.queues = list(present.get("queues", ()))
+            present = {**present, "queues": self._queues_of_all()}
+            if "spies" in present:
+                route.spies = list(present["spies"])
+                present["spies"] = [s for r in self.routes.values() for s in (r.spies or ())]
         self.mirror.fill(present)
         return True
 
@@ -665,6 +672,20 @@ class RemoteBridge:
             if not pending:
                 return
             await asyncio.sleep(self.holder_poll)
+
+    def _queues_of_all(self) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for route in self.routes.values():
+            for queue in route.queues or ():
+                row = rows.setdefault(queue["queue"], {**queue, "members": [], "waiting_calls": []})
+                seats = {m.get("interface") for m in row["members"]}
+                row["members"] += [
+                    dict(m) for m in queue.get("members", ()) if m.get("interface") not in seats
+                ]
+                row["waiting_calls"] += [
+                    c for c in queue.get("waiting_calls", ()) if c not in row["waiting_calls"]
+                ]
+        return list(rows.values())
 
     async def _look_for_holder(self) -> None:
         for route in self.routes.values():

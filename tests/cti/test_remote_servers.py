@@ -210,3 +210,23 @@ async def test_one_server_keeps_the_keys_and_behaviour_of_before(settings):
     finally:
         await remote.redis.aclose()
         await web_bus.close()
+
+
+async def test_a_queue_both_servers_have_is_one_row_with_the_members_of_both(settings):
+    gz, sz = settings.servers
+    buses = [RedisBus(REDIS_URL, stream=f"{settings.redis_prefix}:events", block_ms=50) for _ in range(3)]
+    at_gz, at_sz = SiteBridge(buses[0], "95598", "spy-gz"), SiteBridge(buses[1], "95598", "spy-sz")
+    remote = remote_bridge(settings, buses[2], timeout=2.0, holder_poll=0.1)
+    try:
+        async with active_bridge(settings, gz, at_gz), active_bridge(settings, sz, at_sz):
+            await remote.start()
+            await until(lambda: remote.connected_for("5101") and remote.connected_for("5201"))
+            assert (await remote.login("5101", "PJSIP/5101", {"95598": 0})).ok
+            assert (await remote.login("5201", "PJSIP/5201", {"95598": 0})).ok
+            assert await remote.refresh()  # both presents, each naming only its own members
+            (queue,) = remote.queues()
+            assert sorted(m["agent_id"] for m in queue["members"]) == ["5101", "5201"]
+    finally:
+        await remote.stop()
+        for bus in buses:
+            await bus.close()
