@@ -470,7 +470,10 @@ class Gateway:
                 body["direction"] = direction
         if isinstance(event, AmiConnectionChanged):
             self._ami_connected = event.connected
-            self._broadcast({"type": "ami", "connected": self.ami_connected, "reason": event.reason})
+            if getattr(self.services.bridge, "several", False) is True:
+                self._ami_to_each(event.reason)  # several Asterisk servers: each tab its seat's
+            else:
+                self._broadcast({"type": "ami", "connected": self.ami_connected, "reason": event.reason})
         elif isinstance(event, AgentStateChanged):
             self._to_agent(event.agent_id, {"type": "agent_state", "event": body}, watchers=True)
             if event.previous == "logged_out" and self._boards:
@@ -493,7 +496,10 @@ class Gateway:
             self._to_boards(body)
             self._to_agent(event.agent_id, {"type": "call", "event": body}, watchers=False)
         elif isinstance(event, QueueUpdated):
-            self._queue_update(event.queue, body)
+            summed = getattr(self.services.bridge, "summed_queue", None)
+            counters = summed(event) if summed is not None else None
+            # a queue of this name on several Asterisk servers: the boards show their sum
+            self._queue_update(event.queue, body if counters is None else {**body, **counters})
         elif isinstance(event, QueueMemberChanged):
             if self._boards:
                 self._fan_out(SharedMessage({"type": "board_member", "event": body}), list(self._boards))
@@ -692,6 +698,16 @@ class Gateway:
         # a separate type: the wallboard's tab may be a seat too, whose own call bar must not change
         if self._boards:
             self._fan_out(SharedMessage({"type": "board_call", "event": body}), list(self._boards))
+
+    def _ami_to_each(self, reason: str) -> None:
+        """Each tab whether the bridge of its seat's Asterisk server is up (``connected_for``)."""
+        connected_for = self.services.bridge.connected_for
+        for client in list(self.clients):
+            client.send(
+                SharedMessage(
+                    {"type": "ami", "connected": connected_for(client.user.agent_id), "reason": reason}
+                )
+            )
 
     def _broadcast(self, message: dict[str, Any]) -> None:
         self._fan_out(SharedMessage(message), list(self.clients))  # serialised once, however many tabs
