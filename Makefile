@@ -9,7 +9,8 @@ PYTEST_ARGS ?=
 
 setup: $(INSTALLED) system-deps asterisk
 
-$(INSTALLED): pyproject.toml
+# setup.py and the C source too: a changed accelerator (cti/ami/_speedups.c) is built again
+$(INSTALLED): pyproject.toml setup.py cti/ami/_speedups.c
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'

@@ -1,0 +1,637 @@
+/* The AMI hot path in C: the optional accelerator of cti.ami.protocol and cti.calls.listener.
+ *
+ * Two types, each doing exactly what a piece of pure Python does (which stays, and is used when
+ * this module is not built or HOTLINE_NO_SPEEDUPS is set; tests run both on the same input):
+ *
+ * Framer  -- AmiProtocol._scan_parts: a buffer cut at its separators, the wanted events made
+ *            into Frames straight away (their name read from the first line), unwanted events
+ *            skipped without a copy, every other frame handed to Frame() as before.
+ * Listener -- cti.calls.listener: a handler's fields read out of a frame (FieldPicker's
+ *            answer: the first line starting "Key:", one space after the colon dropped, "" when
+ *            absent), the Timestamp: turned into a float exactly as float() does, the handler
+ *            called with them.
+ *
+ * cti/ami/speedups.py says how one of the two implementations is chosen.
+ */
+#define PY_SSIZE_T_CLEAN
+#define _GNU_SOURCE
+#include <Python.h>
+#include <structmember.h>
+#include <string.h>
+#include <stdint.h>
+
+static PyObject *str_event;  /* "event", interned: Frame.kind of an event */
+static PyObject *str_kind;
+static PyObject *str_raw;
+static PyObject *str_unknown;
+static PyObject *str_time;
+
+/* The pattern's PAD ([ \t\r\x0b\x0c]): whitespace around a wanted name in its Event: line. */
+static inline int
+is_pad(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\x0b' || c == '\x0c';
+}
+
+/* The first "\r\n" in [p, end), or NULL. */
+static inline const char *
+find_crlf(const char *p, const char *end)
+{
+    while (p < end) {
+        const char *cr = memchr(p, '\r', (size_t)(end - p));
+        if (cr == NULL || cr + 1 >= end)
+            return NULL;
+        if (cr[1] == '\n')
+            return cr;
+        p = cr + 1;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- Framer */
+
+typedef struct {
+    PyObject_HEAD
+    PyTypeObject *frame_type;
+    PyObject *names;      /* tuple of bytes: the wanted event names */
+    PyObject *strnames;   /* tuple of str: Frame.name of each */
+    Py_ssize_t off_raw, off_kind, off_name, off_fields, off_multi;
+} Framer;
+
+static int
+slot_offset(PyTypeObject *type, const char *attr, Py_ssize_t *offset)
+{
+    PyObject *descr = PyObject_GetAttrString((PyObject *)type, attr);
+    if (descr == NULL)
+        return -1;
+    if (!Py_IS_TYPE(descr, &PyMemberDescr_Type) ||
+        ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
+        Py_DECREF(descr);
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a slot", type->tp_name, attr);
+        return -1;
+    }
+    *offset = ((PyMemberDescrObject *)descr)->d_member->offset;
+    Py_DECREF(descr);
+    return 0;
+}
+
+static int
+Framer_init(Framer *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"frame_type", "names", "strnames", NULL};
+    PyObject *type, *names, *strnames;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!", kwlist, &PyType_Type, &type, &PyTuple_Type,
+                                     &names, &PyTuple_Type, &strnames))
+        return -1;
+    if (PyTuple_GET_SIZE(names) != PyTuple_GET_SIZE(strnames)) {
+        PyErr_SetString(PyExc_ValueError, "names and strnames differ in length");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *n = PyTuple_GET_ITEM(names, i);
+        if (!PyBytes_Check(n) || !PyUnicode_Check(PyTuple_GET_ITEM(strnames, i))) {
+            PyErr_SetString(PyExc_TypeError, "names are bytes, strnames str");
+            return -1;
+        }
+        const char *s = PyBytes_AS_STRING(n);
+        Py_ssize_t len = PyBytes_GET_SIZE(n);
+        /* A name the comparison after stripping would not find as the pattern does. */
+        if (len == 0 || is_pad(s[0]) || is_pad(s[len - 1]) || memchr(s, '\n', (size_t)len) != NULL) {
+            PyErr_SetString(PyExc_ValueError, "an event name the framer cannot compare");
+            return -1;
+        }
+    }
+    PyTypeObject *ftype = (PyTypeObject *)type;
+    if (slot_offset(ftype, "raw", &self->off_raw) < 0 || slot_offset(ftype, "kind", &self->off_kind) < 0 ||
+        slot_offset(ftype, "name", &self->off_name) < 0 ||
+        slot_offset(ftype, "_fields", &self->off_fields) < 0 ||
+        slot_offset(ftype, "_multi", &self->off_multi) < 0)
+        return -1;
+    Py_INCREF(type);
+    Py_XSETREF(self->frame_type, ftype);
+    Py_INCREF(names);
+    Py_XSETREF(self->names, names);
+    Py_INCREF(strnames);
+    Py_XSETREF(self->strnames, strnames);
+    return 0;
+}
+
+static void
+Framer_dealloc(Framer *self)
+{
+    Py_XDECREF(self->frame_type);
+    Py_XDECREF(self->names);
+    Py_XDECREF(self->strnames);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+/* The index of the wanted name in [s, e), -1 when none. */
+static Py_ssize_t
+wanted_index(Framer *self, const char *s, const char *e)
+{
+    Py_ssize_t len = e - s;
+    PyObject *names = self->names;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *n = PyTuple_GET_ITEM(names, i);
+        if (PyBytes_GET_SIZE(n) == len && memcmp(PyBytes_AS_STRING(n), s, (size_t)len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* A part starting "Event: ": the index of its wanted name, -1 when it is dropped. As the pattern
+ * ``Event: PAD name PAD \r\n`` matched at the part's start (PAD: the whitespace of is_pad; a
+ * name holds no line feed, so the line ends at the first CRLF). */
+static Py_ssize_t
+event_part(Framer *self, const char *p, const char *end)
+{
+    const char *crlf = find_crlf(p + 7, end);
+    if (crlf == NULL)
+        return -1;
+    const char *s = p + 7, *e = crlf;
+    while (s < e && is_pad(*s))
+        s++;
+    while (e > s && is_pad(e[-1]))
+        e--;
+    return wanted_index(self, s, e);
+}
+
+static int
+new_event_frame(Framer *self, PyObject *out, const char *p, Py_ssize_t len, Py_ssize_t index)
+{
+    PyObject *raw = PyBytes_FromStringAndSize(p, len);
+    if (raw == NULL)
+        return -1;
+    PyObject *frame = self->frame_type->tp_alloc(self->frame_type, 0);
+    if (frame == NULL) {
+        Py_DECREF(raw);
+        return -1;
+    }
+    PyObject *name = PyTuple_GET_ITEM(self->strnames, index);
+    SLOT(frame, self->off_raw) = raw;
+    Py_INCREF(str_event);
+    SLOT(frame, self->off_kind) = str_event;
+    Py_INCREF(name);
+    SLOT(frame, self->off_name) = name;
+    Py_INCREF(Py_None);
+    SLOT(frame, self->off_fields) = Py_None;
+    Py_INCREF(Py_None);
+    SLOT(frame, self->off_multi) = Py_None;
+    int rc = PyList_Append(out, frame);
+    Py_DECREF(frame);
+    return rc;
+}
+
+/* 1: appended (or found malformed), 0: old-style command output (the caller reads the buffer
+ * again), -1: error. */
+static int
+other_part(Framer *self, PyObject *out, PyObject *malformed, const char *p, Py_ssize_t len)
+{
+    static const char follows[] = "Response: Follows";
+    static const char end_command[] = "--END COMMAND--";
+    if (len >= (Py_ssize_t)(sizeof(follows) - 1) && memcmp(p, follows, sizeof(follows) - 1) == 0 &&
+        memmem(p, (size_t)len, end_command, sizeof(end_command) - 1) == NULL)
+        return 0;
+    PyObject *raw = PyBytes_FromStringAndSize(p, len);
+    if (raw == NULL)
+        return -1;
+    PyObject *frame = PyObject_CallOneArg((PyObject *)self->frame_type, raw);
+    if (frame == NULL) {
+        Py_DECREF(raw);
+        return -1;
+    }
+    PyObject *kind = PyObject_GetAttr(frame, str_kind);
+    if (kind == NULL) {
+        Py_DECREF(raw);
+        Py_DECREF(frame);
+        return -1;
+    }
+    int unknown = PyUnicode_Check(kind) && PyUnicode_Compare(kind, str_unknown) == 0;
+    Py_DECREF(kind);
+    int rc = PyList_Append(unknown ? malformed : out, unknown ? raw : frame);
+    Py_DECREF(raw);
+    Py_DECREF(frame);
+    return rc < 0 ? -1 : 1;
+}
+
+PyDoc_STRVAR(Framer_scan_doc,
+"scan(buf, end, out) -> list | None\n\n"
+"AmiProtocol._scan_parts: the frames of buf[4:end-4] (cut at every separator) into out: the\n"
+"wanted events, and every part that is no event nor empty. Returns the malformed parts (no\n"
+"frame kind), or None when old-style command output comes (out then holds part of the frames).");
+
+static PyObject *
+Framer_scan(Framer *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyBytes_Check(args[0]) || !PyLong_Check(args[1]) || !PyList_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "scan(buf: bytes, end: int, out: list)");
+        return NULL;
+    }
+    PyObject *buf = args[0], *out = args[2];
+    Py_ssize_t end = PyLong_AsSsize_t(args[1]);
+    if (end == -1 && PyErr_Occurred())
+        return NULL;
+    if (end < 0 || end > PyBytes_GET_SIZE(buf)) {
+        PyErr_SetString(PyExc_ValueError, "end out of the buffer");
+        return NULL;
+    }
+    PyObject *malformed = PyList_New(0);
+    if (malformed == NULL || end < 8)  /* buf[4:end-4] is empty: no part */
+        return malformed;
+    const char *base = PyBytes_AS_STRING(buf);
+    const char *p = base + 4, *stop = base + end - 4;
+    for (;;) {
+        const char *sep = memmem(p, (size_t)(stop - p), "\r\n\r\n", 4);
+        const char *e = sep != NULL ? sep : stop;
+        Py_ssize_t len = e - p;
+        if (len >= 7 && memcmp(p, "Event: ", 7) == 0) {
+            Py_ssize_t index = event_part(self, p, e);
+            if (index >= 0 && new_event_frame(self, out, p, len, index) < 0)
+                goto error;
+        }
+        else if (len > 0) {
+            int rc = other_part(self, out, malformed, p, len);
+            if (rc < 0)
+                goto error;
+            if (rc == 0) {
+                Py_DECREF(malformed);
+                Py_RETURN_NONE;
+            }
+        }
+        if (sep == NULL)
+            break;
+        p = sep + 4;
+    }
+    return malformed;
+error:
+    Py_DECREF(malformed);
+    return NULL;
+}
+
+static PyMethodDef Framer_methods[] = {
+    {"scan", (PyCFunction)(void (*)(void))Framer_scan, METH_FASTCALL, Framer_scan_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject FramerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cti.ami._speedups.Framer",
+    .tp_doc = PyDoc_STR("Framer(frame_type, names, strnames): AmiProtocol's framing of wanted events"),
+    .tp_basicsize = sizeof(Framer),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Framer_init,
+    .tp_dealloc = (destructor)Framer_dealloc,
+    .tp_methods = Framer_methods,
+};
+
+/* ---------------------------------------------------------------- Listener */
+
+#define MAX_KEYS 64
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *keys;      /* tuple of str, "Timestamp" first */
+    PyObject *handler;
+    PyObject *only_if;   /* callable(raw) -> None when the handler is not called, or None */
+    PyObject *clock;     /* the time module: time.time() when the Timestamp says nothing */
+    PyObject *name;
+    Py_ssize_t nkeys;
+    const char *key[MAX_KEYS];
+    Py_ssize_t keylen[MAX_KEYS];
+    uint64_t first[256]; /* first byte of a line -> the keys starting with it */
+    vectorcallfunc vectorcall;
+} Listener;
+
+static int
+Listener_init(Listener *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"keys", "handler", "only_if", "clock", "name", NULL};
+    PyObject *keys, *handler, *only_if, *clock, *name;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOU", kwlist, &PyTuple_Type, &keys, &handler,
+                                     &only_if, &clock, &name))
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(keys);
+    if (n < 1 || n > MAX_KEYS) {
+        PyErr_Format(PyExc_ValueError, "a listener reads 1 to %d fields", MAX_KEYS);
+        return -1;
+    }
+    memset(self->first, 0, sizeof(self->first));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *k = PyTuple_GET_ITEM(keys, i);
+        if (!PyUnicode_Check(k)) {
+            PyErr_SetString(PyExc_TypeError, "keys are str");
+            return -1;
+        }
+        Py_ssize_t len;
+        const char *s = PyUnicode_AsUTF8AndSize(k, &len);
+        if (s == NULL)
+            return -1;
+        if (len == 0 || memchr(s, ':', (size_t)len) || memchr(s, '\r', (size_t)len) ||
+            memchr(s, '\n', (size_t)len)) {
+            PyErr_SetString(PyExc_ValueError, "a key the byte search cannot find");
+            return -1;
+        }
+        self->key[i] = s; /* kept alive by the tuple, which holds the str */
+        self->keylen[i] = len;
+        self->first[(unsigned char)s[0]] |= (uint64_t)1 << i;
+    }
+    Py_INCREF(keys);
+    Py_XSETREF(self->keys, keys);
+    Py_INCREF(handler);
+    Py_XSETREF(self->handler, handler);
+    Py_INCREF(only_if);
+    Py_XSETREF(self->only_if, only_if);
+    Py_INCREF(clock);
+    Py_XSETREF(self->clock, clock);
+    Py_INCREF(name);
+    Py_XSETREF(self->name, name);
+    self->nkeys = n;
+    return 0;
+}
+
+static int
+Listener_traverse(Listener *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->keys);
+    Py_VISIT(self->handler);
+    Py_VISIT(self->only_if);
+    Py_VISIT(self->clock);
+    return 0;
+}
+
+static int
+Listener_clear(Listener *self)
+{
+    Py_CLEAR(self->keys);
+    Py_CLEAR(self->handler);
+    Py_CLEAR(self->only_if);
+    Py_CLEAR(self->clock);
+    Py_CLEAR(self->name);
+    self->nkeys = 0;
+    return 0;
+}
+
+static void
+Listener_dealloc(Listener *self)
+{
+    PyObject_GC_UnTrack(self);
+    Listener_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* float(text) of an ASCII "digits[.digits]" whose digits make an integer below 2**53: that integer
+ * divided by a power of ten, both exact doubles, so the quotient is the correctly rounded value,
+ * as float() gives it. 0 when the text is not of that form (the caller then asks float()). */
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static int
+exact_decimal(const char *s, Py_ssize_t len, double *result)
+{
+    uint64_t n = 0;
+    Py_ssize_t digits = 0, frac = -1;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (++digits > 19)
+                return 0;
+            n = n * 10 + (uint64_t)(c - '0');
+            if (frac >= 0)
+                frac++;
+        }
+        else if (c == '.' && frac < 0 && digits > 0)
+            frac = 0;
+        else
+            return 0;
+    }
+    if (digits == 0 || n > ((uint64_t)1 << 53) || frac > 22)
+        return 0;
+    *result = frac > 0 ? (double)n / POW10[frac] : (double)n;
+    return 1;
+}
+
+static PyObject *
+Listener_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Listener *self = (Listener *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "a listener takes one frame");
+        return NULL;
+    }
+    PyObject *raw = PyObject_GetAttr(args[0], str_raw);
+    if (raw == NULL)
+        return NULL;
+    if (!PyBytes_Check(raw)) {
+        PyErr_SetString(PyExc_TypeError, "frame.raw is not bytes");
+        Py_DECREF(raw);
+        return NULL;
+    }
+    if (self->only_if != Py_None) {
+        PyObject *found = PyObject_CallOneArg(self->only_if, raw);
+        if (found == NULL) {
+            Py_DECREF(raw);
+            return NULL;
+        }
+        int skip = found == Py_None;
+        Py_DECREF(found);
+        if (skip) {
+            Py_DECREF(raw);
+            Py_RETURN_NONE;
+        }
+    }
+    const char *base = PyBytes_AS_STRING(raw), *end = base + PyBytes_GET_SIZE(raw);
+    Py_ssize_t nkeys = self->nkeys;
+    const char *start[MAX_KEYS], *stop[MAX_KEYS];
+    uint64_t missing = nkeys == 64 ? ~(uint64_t)0 : (((uint64_t)1 << nkeys) - 1);
+    /* Line by line ("\r\n" ends one), each key's first line. */
+    const char *line = base;
+    while (missing) {
+        const char *crlf = find_crlf(line, end);
+        const char *line_end = crlf != NULL ? crlf : end;
+        if (line < line_end) {
+            uint64_t candidates = self->first[(unsigned char)*line] & missing;
+            while (candidates) {
+                int i = __builtin_ctzll(candidates);
+                candidates &= candidates - 1;
+                Py_ssize_t klen = self->keylen[i];
+                if (line_end - line > klen && line[klen] == ':' && memcmp(line, self->key[i], (size_t)klen) == 0) {
+                    const char *v = line + klen + 1;
+                    if (v < line_end && *v == ' ')
+                        v++;
+                    start[i] = v;
+                    stop[i] = line_end;
+                    missing &= ~((uint64_t)1 << i);
+                }
+            }
+        }
+        if (crlf == NULL)
+            break;
+        line = crlf + 2;
+    }
+    /* The handler's arguments, with a slot before them (PY_VECTORCALL_ARGUMENTS_OFFSET). */
+    PyObject *stack[MAX_KEYS + 1];
+    PyObject **call = stack + 1;
+    Py_ssize_t made = 0;
+    PyObject *result = NULL;
+    for (Py_ssize_t i = 0; i < nkeys; i++, made++) {
+        if (missing & ((uint64_t)1 << i))
+            call[i] = PyUnicode_New(0, 0);
+        else
+            call[i] = PyUnicode_DecodeUTF8(start[i], stop[i] - start[i], "replace");
+        if (call[i] == NULL)
+            goto done;
+    }
+    /* call[0] is the Timestamp's text: its float, now when it is 0 or no number. */
+    double at;
+    if (!(missing & 1) && exact_decimal(start[0], stop[0] - start[0], &at)) {
+    }
+    else {
+        PyObject *number = PyFloat_FromString(call[0]);
+        if (number == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_ValueError))
+                goto done;
+            PyErr_Clear();
+            at = 0.0;
+        }
+        else {
+            at = PyFloat_AS_DOUBLE(number);
+            Py_DECREF(number);
+        }
+    }
+    PyObject *when;
+    if (at == 0.0) {
+        when = PyObject_CallMethodNoArgs(self->clock, str_time);
+        if (when == NULL)
+            goto done;
+    }
+    else {
+        when = PyFloat_FromDouble(at);
+        if (when == NULL)
+            goto done;
+    }
+    Py_SETREF(call[0], when);
+    result = PyObject_Vectorcall(self->handler, call, (size_t)nkeys | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    if (result != NULL)
+        Py_SETREF(result, Py_NewRef(Py_None));
+done:
+    for (Py_ssize_t i = 0; i < made; i++)
+        Py_DECREF(call[i]);
+    Py_DECREF(raw);
+    return result;
+}
+
+static int
+Listener_init_vectorcall(Listener *self, PyObject *args, PyObject *kwds)
+{
+    int rc = Listener_init(self, args, kwds);
+    self->vectorcall = rc == 0 ? Listener_vectorcall : NULL;
+    return rc;
+}
+
+static PyObject *
+Listener_call(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    return PyVectorcall_Call(self, args, kwds);
+}
+
+static PyObject *
+Listener_repr(Listener *self)
+{
+    return PyUnicode_FromFormat("<cti.ami._speedups.Listener %U>", self->name);
+}
+
+static PyObject *
+Listener_get_name(Listener *self, void *closure)
+{
+    return Py_NewRef(self->name);
+}
+
+static PyGetSetDef Listener_getset[] = {
+    {"__name__", (getter)Listener_get_name, NULL, NULL, NULL},
+    {"__qualname__", (getter)Listener_get_name, NULL, NULL, NULL},
+    {NULL},
+};
+
+static PyMemberDef Listener_members[] = {
+    {"keys", T_OBJECT, offsetof(Listener, keys), READONLY, NULL},
+    {"handler", T_OBJECT, offsetof(Listener, handler), READONLY, NULL},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Listener, vectorcall), READONLY, NULL},
+    {NULL},
+};
+
+static PyTypeObject ListenerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cti.ami._speedups.Listener",
+    .tp_doc = PyDoc_STR("Listener(keys, handler, only_if, clock, name): cti.calls.listener in C"),
+    .tp_basicsize = sizeof(Listener),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Listener_init_vectorcall,
+    .tp_dealloc = (destructor)Listener_dealloc,
+    .tp_traverse = (traverseproc)Listener_traverse,
+    .tp_clear = (inquiry)Listener_clear,
+    .tp_call = Listener_call,
+    .tp_vectorcall_offset = offsetof(Listener, vectorcall),
+    .tp_repr = (reprfunc)Listener_repr,
+    .tp_getset = Listener_getset,
+    .tp_members = Listener_members,
+};
+
+/* ---------------------------------------------------------------- module */
+
+PyDoc_STRVAR(timestamp_doc,
+"timestamp(text: bytes) -> float | None\n\n"
+"The exact fast path of the Listener's Timestamp: float(text) for ASCII digits[.digits] below\n"
+"2**53 as an integer, None for anything else (float() reads that).");
+
+static PyObject *
+timestamp(PyObject *module, PyObject *arg)
+{
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "timestamp(text: bytes)");
+        return NULL;
+    }
+    double at;
+    if (!exact_decimal(PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg), &at))
+        Py_RETURN_NONE;
+    return PyFloat_FromDouble(at);
+}
+
+static PyMethodDef module_methods[] = {
+    {"timestamp", timestamp, METH_O, timestamp_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "cti.ami._speedups",
+    .m_doc = "The AMI hot path in C (optional; cti.ami.speedups says which implementation runs).",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    str_event = PyUnicode_InternFromString("event");
+    str_kind = PyUnicode_InternFromString("kind");
+    str_raw = PyUnicode_InternFromString("raw");
+    str_unknown = PyUnicode_InternFromString("unknown");
+    str_time = PyUnicode_InternFromString("time");
+    if (!str_event || !str_kind || !str_raw || !str_unknown || !str_time)
+        return NULL;
+    if (PyType_Ready(&FramerType) < 0 || PyType_Ready(&ListenerType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Framer", (PyObject *)&FramerType) < 0 ||
+        PyModule_AddObjectRef(m, "Listener", (PyObject *)&ListenerType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

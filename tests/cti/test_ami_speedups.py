@@ -1,0 +1,329 @@
+"""The AMI hot path's two implementations, C (``cti.ami._speedups``) and pure Python, give the same
+answers on the same input: the framing of the wanted events (``AmiProtocol``) and the model's
+listeners (``cti.calls.listener``: a handler's fields and the Timestamp's float)."""
+
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from cti.ami import speedups
+from cti.ami.protocol import AmiProtocol, Frame
+from cti.calls import listener
+
+ROOT = Path(__file__).resolve().parents[2]
+needs_c = pytest.mark.skipif(speedups.c is None, reason="the C accelerator is not built (pip install -e .)")
+IMPLEMENTATIONS = [False, pytest.param(True, marks=needs_c)]
+
+GREETING = b"Asterisk Call Manager/11.0.0\r\n"
+WANTED = frozenset({b"AgentCalled", b"Hangup", b"Newchannel"})
+EVENTS = [
+    b"Event: Newchannel\r\nPrivilege: call,all\r\nTimestamp: 1795633205.847339\r\n"
+    b"Channel: Local/95598@hotline-inbound-00000003;1\r\nUniqueid: 1795633205.6\r\nLinkedid: 1795633205.6\r\n\r\n",
+    b"Response: Success\r\nActionID: 7\r\nOutput: System uptime: 2 minutes\r\n\r\n",
+    b"Event: AgentCalled\r\nTimestamp: 1.5\r\nQueue: test-a\r\nCallerIDName: \xe5\xbc\xa0\xe4\xb8\x89\r\n\r\n",
+    b"Event: Newstate\r\nChannel: SIP/1001\r\n\r\n",
+    b"Response: Follows\r\nActionID: 9\r\nline one\n\r\n\r\nline after blank\n--END COMMAND--\r\n\r\n",
+    b"Event: QueueMember\r\nActionID: 3\r\nQueue: test-a\r\n\r\n",
+]
+
+
+def _frames(chunks, speedups, wanted=WANTED):
+    proto = AmiProtocol(speedups=speedups)
+    proto.wanted = wanted
+    got = [(f.raw, f.kind, f.name) for chunk in chunks for f in proto.feed(chunk)]
+    return got, proto.malformed, proto._buf
+
+
+def _cut(stream, cuts):
+    points = sorted({c for c in cuts if c <= len(stream)})
+    return [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+
+
+@needs_c
+def test_the_c_framing_runs_by_default_when_built():
+    assert speedups.IMPLEMENTATION == "c"
+    proto = AmiProtocol()
+    proto.wanted = WANTED
+    assert proto.implementation == "c" and proto._framer is not None
+    assert AmiProtocol(speedups=False).implementation == "python"
+
+
+def test_hotline_no_speedups_chooses_the_pure_python_implementation():
+    code = "from cti.ami import speedups, protocol; print(speedups.IMPLEMENTATION, protocol.AmiProtocol().implementation)"
+    env = {**os.environ, "HOTLINE_NO_SPEEDUPS": "1", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.stdout.split() == ["python", "python"]
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+def test_wanted_events_responses_and_command_output_come_out_in_order(c):
+    frames, malformed, rest = _frames([GREETING + b"".join(EVENTS)], c)
+    assert [name for _, _, name in frames] == ["Newchannel", "Success", "AgentCalled", "Follows"]
+    assert frames[2][0] == EVENTS[2][:-4] and frames[2][1] == "event"
+    assert b"line after blank" in frames[3][0]
+    assert (malformed, rest) == (0, b"")
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+def test_a_frame_split_across_reads_is_kept_until_its_end(c):
+    stream = GREETING + EVENTS[0] + EVENTS[2]
+    cut = len(GREETING) + len(EVENTS[0]) + 20
+    proto = AmiProtocol(speedups=c)
+    proto.wanted = WANTED
+    first = proto.feed(stream[:cut])
+    assert [f.name for f in first] == ["Newchannel"]
+    assert [f.name for f in proto.feed(stream[cut:])] == ["AgentCalled"]
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+def test_malformed_frames_are_counted_and_unwanted_or_garbled_event_lines_dropped(c):
+    stream = GREETING + (
+        b"Event: Hangup\r\n\r\n"  # its name line without its CRLF (the separator took it): dropped
+        b"Event: Hangup\r\nEvent: Hangup\r\nX: 1\r\n\r\n"  # a wanted first line: kept
+        b"Event:  Hangup \r\r\nCause: 16\r\n\r\n"  # whitespace around the name: kept
+        b"Event: Hangupx\r\nCause: 16\r\n\r\n"  # another name: dropped
+        b"just garbage\r\n\r\n"  # no frame kind: malformed
+        b"Event: AgentCalled\xff\r\nQueue: q\r\n\r\n"  # a byte more: dropped
+        b"event: Hangup\r\nCause: 1\r\n\r\n"  # not "Event: ": read as any frame is, no kind
+        b"Response: Success\r\nEvent: Hangup\r\n\r\n"  # a response: kept
+        b"\r\n\r\n\r\n"  # stray blank lines
+    )
+    frames, malformed, _ = _frames([stream], c)
+    assert [(name, raw.split(b"\r\n")[-1]) for raw, _, name in frames] == [
+        ("Hangup", b"X: 1"),
+        ("Hangup", b"Cause: 16"),
+        ("Success", b"Event: Hangup"),
+    ]
+    assert malformed == 2
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+def test_names_the_c_framing_cannot_compare_are_framed_by_the_pattern(c):
+    # A wanted name with whitespace at its end: the pattern's PAD takes it, a stripped compare would not.
+    odd = frozenset({b"Hangup ", b"AgentCalled"})
+    proto = AmiProtocol(speedups=c)
+    proto.wanted = odd
+    assert proto._framer is None
+    stream = GREETING + b"Event: Hangup \r\nCause: 1\r\n\r\n" + EVENTS[2]
+    assert [f.name for f in proto.feed(stream)] == ["Hangup", "AgentCalled"]
+
+
+_piece = (
+    st.sampled_from(EVENTS)
+    | st.sampled_from(
+        [
+            b"\r\n",
+            b"\r\n\r\n",
+            b"Event: Hangup\r\nA: b\r\n\r\n",
+            b"Event:\tHangup\x0c\r\nA: \xe4\xb8\r\n\r\n",  # whitespace, a broken UTF-8 value
+            b"Event: Newchannel",
+            b"Event: ",
+            b"Response: Follows\r\n",
+            b"--END COMMAND--\r\n\r\n",
+            b"Event: AgentCalled\r\nEvent: Hangup\r\n\r\n",
+            b"Event: Hangup\r",
+            b"\nCause: 16\r\n\r\n",
+            b"\xff\xfe: \x00\r\n\r\n",
+        ]
+    )
+    | st.binary(max_size=40)
+)
+
+
+@needs_c
+@settings(max_examples=500, deadline=None)  # no deadline: the suite runs on busy machines
+@given(st.lists(_piece, max_size=14), st.lists(st.integers(min_value=0, max_value=2000), max_size=10))
+@example(pieces=[b"Event: Hangup\t", b"\r\nA: b\r\n\r\n"], cuts=[])
+@example(pieces=[b"Response: Follows\r\n", EVENTS[2], b"--END COMMAND--\r\n\r\n", EVENTS[0]], cuts=[40])
+def test_both_framings_give_the_same_frames_however_the_stream_is_cut(pieces, cuts):
+    stream = GREETING + b"".join(pieces)
+    chunks = _cut(stream, cuts)
+    python = _frames(chunks, False)
+    assert _frames(chunks, True) == python  # the frames, the malformed count, what is left over
+
+
+@needs_c
+def test_separators_are_found_wherever_they_fall_in_the_c_framing_s_16_byte_blocks():
+    # Values of every length from 0 to 40: each frame's end falls at every offset of a block, the
+    # CRLF pairs straddle block ends, and a lone CR, a lone LF or "\r\n\r" sits just before it.
+    frames = []
+    for n in range(41):
+        tail = [b"", b"\r", b"\n", b"\r\n\r", b"\n\r\n"][n % 5]
+        frames.append(b"Event: Hangup\r\nCause: " + b"x" * n + tail + b"\r\n\r\n")
+        frames.append(b"Event: Newstate\r\nChannel: " + b"y" * n + b"\r\n\r\n\r\n")
+    stream = GREETING + b"".join(frames)
+    for chunk in (len(stream), 1000, 97, 17):
+        chunks = [stream[i : i + chunk] for i in range(0, len(stream), chunk)]
+        python = _frames(chunks, False)
+        assert len(python[0]) >= 41  # the Hangups, and frames after a stray CRLF read whole
+        assert _frames(chunks, True) == python
+
+
+# -- the listeners --------------------------------------------------------------------------------
+
+
+def _spy(*keys, only_if=None):
+    seen = []
+
+    def handler(*values):
+        seen.append(values)
+
+    handler.reads = keys
+    handler.only_if = only_if
+    return handler, seen
+
+
+def _heard(raw, keys, c, only_if=None):
+    handler, seen = _spy(*keys, only_if=only_if)
+    listen = listener(handler, speedups=c)
+    listen(Frame(raw))
+    return seen
+
+
+def _same(a, b):
+    """Equal, NaN included (a NaN Timestamp is a NaN on both sides)."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
+            continue
+        if x != y or type(x) is not type(y):
+            return False
+    return True
+
+
+NOW = 1_700_000_123.25
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch):
+    monkeypatch.setattr(time, "time", lambda: NOW)
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+def test_a_listener_calls_its_handler_with_the_time_and_the_fields_asked(c, fixed_clock):
+    raw = (
+        b"Event: AgentCalled\r\nTimestamp: 1795651620.959918\r\nQueue: vip\r\n"
+        b"MemberName: \xe5\xbc\xa0\xe4\xb8\x89\r\nInterface: Local/1001@x\r\nLinkedid: 17.5"
+    )
+    assert _heard(raw, ("Linkedid", "MemberName", "Absent", "Queue"), c) == [
+        (1795651620.959918, "17.5", "张三", "", "vip")
+    ]
+    # no Timestamp: now
+    assert _heard(b"Event: Hold\r\nLinkedid: 9", ("Linkedid",), c) == [(NOW, "9")]
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+def test_a_listener_skips_frames_without_its_only_if_pattern(c, fixed_clock):
+    import re
+
+    only = re.compile(rb"\r\nDialStatus: (?:NOANSWER|BUSY)(?:\r|$)").search
+    ring = b"Event: DialEnd\r\nTimestamp: 5.0\r\nDialStatus: "
+    assert _heard(ring + b"ANSWER", ("DialStatus",), c, only) == []
+    assert _heard(ring + b"BUSY", ("DialStatus",), c, only) == [(5.0, "BUSY")]
+
+
+@needs_c
+def test_a_handler_s_error_reaches_the_caller():
+    def handler(at, value):
+        raise LookupError(value)
+
+    handler.reads, handler.only_if = ("Queue",), None
+    with pytest.raises(LookupError, match="vip"):
+        listener(handler, speedups=True)(Frame(b"Event: X\r\nQueue: vip"))
+
+
+TIMESTAMPS = [
+    "1795651620.959918",
+    "1.5",
+    "0",
+    "0.000000",
+    "-0.0",
+    "",
+    "abc",
+    " 12.5 ",
+    "1_000.5",
+    "nan",
+    "inf",
+    "1e5",
+    "+3.25",
+    ".5",
+    "5.",
+    ".",
+    "9007199254740993.5",  # above 2**53 as digits: float() reads it
+    "9007199254740992",
+    "12345678901234567890.5",
+    "0.1234567890123456789012345",
+    "١٢٣.٥",  # Arabic-Indic digits, which float() reads
+    "1795651620.959918\x00",
+    "1795651620..5",
+]
+
+
+@pytest.mark.parametrize("text", TIMESTAMPS)
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+def test_the_timestamp_is_float_of_its_text_or_now(c, text, fixed_clock):
+    raw = b"Event: Hold\r\nTimestamp: " + text.encode() + b"\r\nLinkedid: 1"
+    try:
+        expected = float(text) or NOW
+    except ValueError:
+        expected = NOW
+    (heard,) = _heard(raw, ("Linkedid",), c)
+    assert _same(heard, (expected, "1"))
+
+
+@needs_c
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(min_value=0, max_value=10**19), st.integers(min_value=0, max_value=25))
+def test_the_exact_timestamp_path_is_float_s_answer(digits, point):
+    text = str(digits)
+    if point and point <= len(text):
+        text = text[: len(text) - point] + "." + text[len(text) - point :]
+    got = speedups.c.timestamp(text.encode())
+    if got is not None:  # the fast path took it: bit for bit float()'s
+        assert got == float(text) and math.copysign(1, got) == 1
+    elif text.replace(".", "").isdigit():
+        assert digits > 2**53 or len(text.replace(".", "")) > 19 or point > 22 or text.startswith(".")
+
+
+_key = st.sampled_from(["Linkedid", "Channel", "Queue", "Uniqueid", "Chan", "QueueX", "Timestamp", "Event"])
+_value = st.text(
+    st.characters(blacklist_categories=("Cs",)) | st.sampled_from("\r\n: 0123456789."), max_size=10
+)
+_line = st.tuples(_key, st.sampled_from([":", ": ", ":  "]), _value).map("".join) | st.text(
+    st.characters(blacklist_categories=("Cs",)) | st.sampled_from("\r\n:"), max_size=10
+)
+
+
+@needs_c
+@settings(max_examples=700, deadline=None)
+@given(
+    keys=st.lists(_key.filter(lambda k: k != "Timestamp"), min_size=1, max_size=4, unique=True),
+    lines=st.lists(_line, min_size=0, max_size=10),
+    junk=st.binary(max_size=6),
+)
+@example(keys=["Queue"], lines=["Queue:  x", "Timestamp: 1795651620.959918"], junk=b"")
+@example(keys=["Queue"], lines=["Queue:\r", "Queue: y\rz", "Timestamp:1.5"], junk=b"\xe4\xb8")
+def test_both_listeners_read_the_same_fields(keys, lines, junk):
+    raw = "\r\n".join(["Event: Sample", *lines]).encode() + junk
+    frame = Frame(raw)
+    heard = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "time", lambda: NOW)
+        for c in (False, True):
+            handler, seen = _spy(*keys)
+            listener(handler, speedups=c)(frame)
+            heard.append(seen[0])
+    assert _same(heard[0], heard[1])
+    # and what the full parse reads ("" for a key absent)
+    assert heard[0][1:] == tuple(frame.fields.get(k, "") for k in keys) or any(
+        line.partition(":")[0] != line.partition(":")[0].strip()
+        for line in raw.decode("utf-8", "replace").split("\r\n")
+    )
