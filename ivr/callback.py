@@ -70,9 +70,10 @@ class CallbackScript:
 
 
 def arrival_time(call_id: str) -> float:
-    """When the call arrived, from Asterisk's id ("<epoch>.<sequence>"); now if it is not one."""
+    """When the call arrived, from Asterisk's id ("<epoch>.<sequence>", after "<systemname>-" on
+    an Asterisk with one: several servers); now if it is not one."""
     try:
-        return float(call_id.split(".", 1)[0])
+        return float(call_id.rsplit("-", 1)[-1].split(".", 1)[0])
     except ValueError:
         return time.time()
 
