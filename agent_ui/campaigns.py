@@ -20,7 +20,7 @@ from agent_ui.surveys import survey_answers, survey_view
 from agent_ui.work import read_only, unit_of_work
 from campaigns import importer, rules, store
 from cti.calendar import WorkCalendar
-from ticketing.models import Campaign, CampaignContact, utcnow
+from ticketing.models import Campaign, CampaignContact, WorkOrder, utcnow
 from ticketing.users import staffed_queues
 from ticketing.workflow import engine
 
@@ -352,8 +352,20 @@ async def get_contact_survey(request: web.Request) -> web.Response:
         contact, campaign = await _readable_contact(db, request)
         if campaign.kind != "visit_back" or not contact.order_id:
             raise UiError("campaign.not_visit_back")
-        order = await engine.load_order(db, user, contact.order_id)
+        order = await _contact_order(db, request, user, contact)
         return web.json_response({**await survey_view(db, order), "order_number": order.number})
+
+
+async def _contact_order(db: Any, request: web.Request, user: Any, contact: CampaignContact) -> WorkOrder:
+    """A visit-back contact's order for its survey: the agent the contact is offered to or who
+    called it reads it whatever their data scope (the assignment grants that order's survey, not
+    the order page: ``GET /api/orders/{key}`` still refuses them); anyone else within their scope."""
+    if await store.is_agents(db, contact, current_user(request).agent_id):
+        order = await db.get(WorkOrder, contact.order_id)
+        if order is None:
+            raise UiError("not_found")
+        return order
+    return await engine.load_order(db, user, contact.order_id)
 
 
 @routes.post("/api/campaign-contacts/{contact_id:\\d+}/survey")
@@ -373,7 +385,7 @@ async def record_contact_survey(request: web.Request) -> web.Response:
             agent_id=current.agent_id,
             actor=user,
         )
-        order = await engine.load_order(db, user, contact.order_id)
+        order = await _contact_order(db, request, user, contact)
         view = {**await survey_view(db, order), "order_number": order.number, "contact": _contact(contact)}
     return web.json_response(view, status=201)
 

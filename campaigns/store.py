@@ -879,8 +879,11 @@ async def visit_back_survey(
     campaign card: only the agent whose call is the contact's latest (as for a 结果代码), once
     the customer answered (the call on now, or its outcome ``answered``: ``campaign.not_answered``
     else). The survey is the order page's (``ticketing.surveys.record_survey``: the order's
-    dimensions, the data scope, due, once; a dissatisfied answer opens the linked complaint), and
-    the contact's 结果代码 follows it (满意 / 不满意, the remark as notes), audited both."""
+    dimensions, due, once; a dissatisfied answer opens the linked complaint), and the contact's
+    结果代码 follows it (满意 / 不满意, the remark as notes), audited both. The contact assigned to the
+    agent is their right to this order's survey, whatever their data scope (a campaign of the
+    whole hotline is worked by agents of every site): granted for that order and that survey,
+    and the complaint it opens, only."""
     from ticketing.surveys import record_survey  # ticketing's own check and complaint, one path
 
     contact = await session.get(CampaignContact, contact_id)
@@ -902,7 +905,7 @@ async def visit_back_survey(
     order = await session.get(WorkOrder, contact.order_id)
     if order is None:
         raise CampaignError("campaign.contact_not_found", str(contact_id))
-    result = await record_survey(session, actor, order, answers, remark=remark)
+    result = await record_survey(session, actor, order, answers, remark=remark, granted=True)
     await session.refresh(contact)  # a pending contact of the order is ``surveyed`` now
     code = "satisfied" if result.satisfied else "dissatisfied"
     disposition = await session.scalar(select(Disposition).where(Disposition.code == code))

@@ -195,14 +195,18 @@ async def record_survey(
     *,
     remark: str = "",
     complaint_workflow: str | None = "complaint",
+    granted: bool = False,
 ) -> SurveyResult:
     """Store the answers; a dissatisfied answer opens a new complaint order linked to this one
     (the surveyed order itself is not reopened), or names the one its visit-back step opened.
+    ``granted``: the caller checked a narrower right to this one order's survey instead of the
+    user's data scope (a visit-back campaign contact whose call is the agent's: the assignment
+    grants the survey of that order, and the complaint it opens, and nothing else).
     A second survey of the same order is refused: the first one is what the customer said; so
     is one before the order reached its visit-back step (``survey_due``), and one of an order
     whose category has no visit-back dimensions (``survey_not_surveyed``: nothing to ask, and
     a survey is satisfied only by the answers given, never by default)."""
-    if not await can_access(session, user, order):
+    if not granted and not await can_access(session, user, order):
         raise Forbidden("the order's site is outside your data scope", order=order.number)
     if len(remark) > REMARK_LIMIT:
         raise ActionRefused(
@@ -259,7 +263,9 @@ async def record_survey(
         content = f"回访不满意（{'、'.join(unhappy)}）"
         if remark:
             content = f"{remark}\n{content}"
-        complaint = await follow_up_complaint(session, user, order, complaint_workflow, content)
+        complaint = await follow_up_complaint(
+            session, user, order, complaint_workflow, content, granted=granted
+        )
         result.follow_up_order_id = complaint.id
     await record(
         session,
@@ -310,11 +316,23 @@ def _satisfied(dimension: SurveyDimension, label: str) -> bool:
 
 
 async def follow_up_complaint(
-    session: AsyncSession, user: User, order: WorkOrder, workflow: str, content: str
+    session: AsyncSession,
+    user: User,
+    order: WorkOrder,
+    workflow: str,
+    content: str,
+    *,
+    granted: bool = False,
 ) -> WorkOrder:
     """The complaint an order's dissatisfied visit-back opened: the one already linked, else a
     new one pre-filled from the order (its site as 所属区域, a title naming it, its customer and
-    number to call), waiting at its create step for the team leader to complete."""
+    number to call, what the customer said as 投诉内容) and submitted past its create step (登记)
+    through the engine's submit, so it goes where the complaint workflow sends it (报事审核: the
+    team leaders, maker ≠ checker; with that step switched off, 处理 at the area's handlers)
+    rather than waiting in the list of whoever recorded the survey (a campaign's agent). One the
+    workflow cannot send on (no 所属区域: an order without a site; nobody to take the next step)
+    waits at 登记 for its creator, as one taken at intake and saved there does. ``granted``:
+    ``record_survey``'s (the complaint is at the surveyed order's site)."""
     linked = await session.scalar(
         select(WorkOrder)
         .join(OrderLink, OrderLink.to_order_id == WorkOrder.id)
@@ -329,18 +347,29 @@ async def follow_up_complaint(
     form = {"类别1": "一类", "严重程度": "一般", "标题": title, "投诉内容": content}
     if site is not None:
         form["所属区域"] = site.code
-    complaint = await create_order(
-        session,
-        user,
-        workflow=workflow,
-        site_id=order.site_id,
-        customer_id=order.customer_id,
-        caller_number=order.caller_number,
-        title=title,
-        submit=False,
-        link_call=False,
-        form=form,
-        opinion=f"由 {order.number} 回访生成",
-    )
+
+    async def made(submit: bool) -> WorkOrder:
+        return await create_order(
+            session,
+            user,
+            workflow=workflow,
+            site_id=order.site_id,
+            customer_id=order.customer_id,
+            caller_number=order.caller_number,
+            title=title,
+            submit=submit,
+            link_call=False,
+            form=form,
+            opinion=f"由 {order.number} 回访生成",
+            scope_granted=granted,
+        )
+
+    try:
+        complaint = await made(submit=site is not None)
+    except ActionRefused as refused:
+        if refused.error_id != "no_operator":
+            raise
+        # nobody may take the next step: it waits at 登记 (nothing was written by the refusal)
+        complaint = await made(submit=False)
     await link_orders(session, user, order, complaint, COMPLAINT_LINK)
     return complaint

@@ -1,7 +1,8 @@
 """A complaint spawned from another order waits at its create step (登记) on that step's time
-limit, as one taken at intake and saved there does: the same due time and timers, whether the
-visit-back step's ``spawn`` opened it or the dissatisfied survey did. (The seeded complaint's
-登记 sets no limit; here a version with one, as an admin would import it.)"""
+limit, as one taken at intake and saved there does: the same due time and timers, when the
+visit-back step's ``spawn`` opened it. The dissatisfied survey's complaint is submitted past 登记
+(``surveys.follow_up_complaint``): it runs on its next step's limit instead (报事审核, 1 h).
+(The seeded complaint's 登记 sets no limit; here a version with one, as an admin would import it.)"""
 
 from __future__ import annotations
 
@@ -69,12 +70,12 @@ async def test_a_spawned_complaint_waits_at_register_on_its_limit_as_an_intake_o
     assert await deadlines(session, spawned) == expected
 
 
-async def test_the_surveys_complaint_waits_on_its_limit_too(session, seeded):
+async def test_the_surveys_complaint_runs_on_its_review_limit(session, seeded):
     await with_register_limit(session)
     order = await at_visit_step(session, seeded, at(24, 9))
     result = await record_survey(session, seeded.users["2001"], order, UNHAPPY)
     complaint = await session.get(WorkOrder, result.follow_up_order_id)
     due, timers = await deadlines(session, complaint)
-    assert complaint.current_node == "register" and due is not None
-    assert [(node, kind) for node, kind, _ in timers] == [("register", "reminder"), ("register", "overrun")]
+    assert complaint.current_node == "review" and due is not None
+    assert [(node, kind) for node, kind, _ in timers] == [("review", "overrun")]
     assert timers[-1][2] == due
