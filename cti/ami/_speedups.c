@@ -19,6 +19,9 @@
 #include <structmember.h>
 #include <string.h>
 #include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static PyObject *str_event;  /* "event", interned: Frame.kind of an event */
 static PyObject *str_kind;
@@ -46,6 +49,27 @@ find_crlf(const char *p, const char *end)
         p = cr + 1;
     }
     return NULL;
+}
+
+/* The first "\r\n\r\n" in [p, end), or NULL. glibc's memmem took 4 instructions a byte for it
+ * (a fifth of the bridge's work): here 16 bytes are compared at once, and a separator is where a
+ * CRLF starts two bytes after another one. */
+static const char *
+find_sep(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    while (end - p >= 17) {
+        __m128i at = _mm_loadu_si128((const __m128i *)p);
+        __m128i next = _mm_loadu_si128((const __m128i *)(p + 1));
+        unsigned crlf = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(at, cr), _mm_cmpeq_epi8(next, lf)));
+        unsigned sep = crlf & (crlf >> 2) & 0x3fff; /* bits 0-13: their second CRLF is in this block */
+        if (sep)
+            return p + __builtin_ctz(sep);
+        p += 14;
+    }
+#endif
+    return memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
 }
 
 /* ---------------------------------------------------------------- Framer */
@@ -243,7 +267,7 @@ Framer_scan(Framer *self, PyObject *const *args, Py_ssize_t nargs)
     const char *base = PyBytes_AS_STRING(buf);
     const char *p = base + 4, *stop = base + end - 4;
     for (;;) {
-        const char *sep = memmem(p, (size_t)(stop - p), "\r\n\r\n", 4);
+        const char *sep = find_sep(p, stop);
         const char *e = sep != NULL ? sep : stop;
         Py_ssize_t len = e - p;
         if (len >= 7 && memcmp(p, "Event: ", 7) == 0) {
