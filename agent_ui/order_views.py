@@ -22,6 +22,7 @@ from ticketing.models import (
     Customer,
     Interaction,
     Notification,
+    OrderAlert,
     OrderLink,
     User,
     WorkOrder,
@@ -29,6 +30,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.notify import template_failed
+from ticketing.screen_alerts import NOT_IN_HISTORY
 from ticketing.workflow import extensions, store
 from ticketing.workflow.actions import SUPERVISORS, VOIDERS, may_take_over, stranded
 from ticketing.workflow.definition import Definition, Node
@@ -540,7 +542,7 @@ async def timeline(
     # outcome. Reminders and overrun alerts to staff (on screen, by SMS or email) are listed too, since who was pressed when is
     # part of the order's history, but as internal alerts with their recipient, apart from what the
     # customer was sent: the page is read to the customer on the phone.
-    sent = list(
+    sent: list[Any] = list(
         await db.scalars(
             select(Notification)
             .where(
@@ -548,11 +550,17 @@ async def timeline(
                 Notification.channel.in_(("sms", "email", "fax", "screen")),
                 # an order routed to a handler is its status change already, one sent back its
                 # 退单 opinion
-                Notification.kind.not_in(("routed", "returned")),
+                Notification.kind.not_in(NOT_IN_HISTORY),
             )
             .order_by(Notification.id)
         )
     )
+    # the 提醒 the notices' retention purged from the outbox: kept for the order's history as they
+    # were (screen_alerts.purge_read), each with the purged row's id
+    sent += await db.scalars(
+        select(OrderAlert).where(OrderAlert.order_id == order.id).order_by(OrderAlert.id)
+    )
+    sent.sort(key=lambda note: note.id)  # as they were made, purged or not
     staff = await _staff_addresses(db, {n.recipient for n in sent if n.channel != "fax"})
     for note in sent:
         to_staff = staff.get(note.recipient)
@@ -574,7 +582,7 @@ async def timeline(
                 else note.subject,
                 "content": note.body,
                 "state": note.state,
-                "error": note.error,
+                "error": getattr(note, "error", ""),
                 "failure": failure(note.channel, note.error) if failed and note.error else None,
                 "pages": note.pages if note.channel == "fax" else None,
                 # a failed message already sent again (重发) offers no second 重发

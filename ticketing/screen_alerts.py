@@ -18,12 +18,12 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import directory
 from ticketing.events import ScreenAlertsRead, queue_event
-from ticketing.models import Notification, WorkOrder, utcnow
+from ticketing.models import Notification, OrderAlert, WorkOrder, utcnow
 from ticketing.users import orders_within
 
 #: urgencies that stay on screen until acknowledged (not a toast that fades)
@@ -152,18 +152,37 @@ async def mark_read(
     return {"ids": marked, "unread": unread}
 
 
+#: screen rows about an order that its 处理过程 lists (``agent_ui.order_views.timeline``): not an
+#: order routed to a handler (its status change says it) nor one sent back (its 退单 opinion)
+NOT_IN_HISTORY = ("routed", "returned")
+#: what an order's 处理过程 keeps of a purged screen row (``OrderAlert``: the same columns)
+_KEPT = ("id", "order_id", "channel", "recipient", "user_id", "urgency", "subject", "body", "state", "kind")
+
+
 async def purge_read(session: AsyncSession, before: dt.datetime) -> int:
     """Delete the screen rows read and made before ``before`` (the notices' retention, run by
     ``sla.SlaWorker``): unread ones wait for their user however old, and the outbox's SMS,
-    email and fax rows are the record of what was sent. The number deleted."""
-    result = await session.execute(
-        delete(Notification)
-        .where(
-            Notification.channel == "screen",
-            Notification.read_at.is_not(None),
-            Notification.created_at < before,
+    email and fax rows are the record of what was sent. The 提醒 about an order its 处理过程
+    lists are copied to ``order_alerts`` first, in the same statement's transaction: the
+    order's history keeps what it showed. The number deleted."""
+    purged = (
+        Notification.channel == "screen",
+        Notification.read_at.is_not(None),
+        Notification.created_at < before,
+    )
+    columns = [*_KEPT, "created_at", "read_at"]
+    await session.execute(
+        insert(OrderAlert).from_select(
+            columns,
+            select(*(getattr(Notification, c) for c in columns)).where(
+                *purged,
+                Notification.order_id.is_not(None),
+                Notification.kind.not_in(NOT_IN_HISTORY),
+            ),
         )
-        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(
+        delete(Notification).where(*purged).execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
 

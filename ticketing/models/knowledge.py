@@ -170,3 +170,25 @@ class Notification(Base, Timestamped):
     read_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     #: what it says: reminder | overrun | supervise | cc | converted | routed … ("" for messages)
     kind: Mapped[str] = mapped_column(String(24), default="", server_default="")
+
+
+class OrderAlert(Base):
+    """A 提醒 about an order (a reminder, overrun alert, 督办, 抄送 … on a user's screen) kept for
+    the order's 处理过程 once the notices' retention purged its ``notifications`` row
+    (``screen_alerts.purge_read``): what the row said, to whom, when, and when it was read. The
+    order's history is a record (complaints are argued from it), the 提醒 list is not."""
+
+    __tablename__ = "order_alerts"
+    #: the purged notification's id, kept: the 处理过程 names an alert by it either way
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    urgency: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[dt.datetime] = mapped_column()
+    read_at: Mapped[dt.datetime | None] = mapped_column(default=None)
