@@ -150,10 +150,9 @@ async def create_order(request: web.Request) -> web.Response:
     async with unit_of_work(services, current_user(request)) as (db, user):
         form = _form(body)
         site_id = _opt_int(body, "site_id")
-        if site_id is not None:
-            await _open_site(db, site_id)
         interaction_ids = _ids(body, "interaction_ids") or ()
-        await _check_linkable(db, user, interaction_ids)
+        # named by the engine with the form's other problems, all at once
+        found = await _site_problems(db, site_id) | await _link_problems(db, user, interaction_ids)
         caller_number = _text(body, "caller_number", 32)
         subcategory = _text(body, "subcategory", 32)
         submit = bool(body.get("submit", True))
@@ -179,29 +178,31 @@ async def create_order(request: web.Request) -> web.Response:
             call_id=_text(body, "call_id", 128),
             # a category intake offers the agent's site, its problem named with the form's others
             as_offered=True,
+            request_problems=found,
         )
         view = await order_view(db, user, order)
     return web.json_response(view, status=201)
 
 
-async def _open_site(db: Any, site_id: int) -> None:
-    """A site an order is sent to by its id is not 停用 (its form's site field is held to the same
-    by the engine); one that does not exist is the engine's ``field_unknown_site``."""
-    site = (await directory.load(db)).sites.get(site_id)
+async def _site_problems(db: Any, site_id: int | None) -> dict[str, str]:
+    """A site an order is sent to by its id must not be 停用 (its form's site field is held to the
+    same by the engine); one that does not exist is the engine's ``field_unknown_site``."""
+    site = (await directory.load(db)).sites.get(site_id) if site_id is not None else None
     if site is not None and not site.enabled:
-        raise FieldErrors({"site_id": "field_site_disabled"})
+        return {"site_id": "field_site_disabled"}
+    return {}
 
 
 #: who may link any call to an order at intake, not only one they were on
 LINKS_ANY_CALL = ("supervisor", "admin")
 
 
-async def _check_linkable(db: Any, user: User, interaction_ids: Any) -> None:
+async def _link_problems(db: Any, user: User, interaction_ids: Any) -> dict[str, str]:
     """The interactions an intake names must be ones the agent may link: an async event they
     may handle (``ticketing.intake.may_handle``), a call they were on (a leg of theirs), unless
-    they oversee every seat. One that does not exist is refused by the engine, as unknown."""
+    they oversee every seat. One that does not exist is the engine's, as unknown."""
     if not interaction_ids:
-        return
+        return {}
     rows = list(await db.scalars(select(Interaction).where(Interaction.id.in_(interaction_ids))))
     mine_calls = set(
         await db.scalars(
@@ -218,7 +219,8 @@ async def _check_linkable(db: Any, user: User, interaction_ids: Any) -> None:
         else:
             allowed = False  # a recording joins an order through its call
         if not allowed:
-            raise FieldErrors({"interaction_ids": "field_interaction_not_yours"})
+            return {"interaction_ids": "field_interaction_not_yours"}
+    return {}
 
 
 async def intake_site(db: Any, user: User, workflow: str, form: dict[str, Any]) -> int | None:

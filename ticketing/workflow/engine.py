@@ -97,6 +97,7 @@ async def create_order(
     call_id: str = "",
     as_offered: bool = False,
     scope_granted: bool = False,
+    request_problems: Mapping[str, str] | None = None,
     now: dt.datetime | None = None,
 ) -> WorkOrder:
     """Create an order at the workflow's create node (its creator holds that step); with
@@ -130,7 +131,8 @@ async def create_order(
     A refused form names every problem at once, in one FieldErrors (``forms.refuse_all``): the
     category (not offered, with ``as_offered``), the references, the values refused, the
     required fields left empty (with ``submit``) and a bad 联系电话 together, the form's head
-    first.
+    first, with ``request_problems``: what the caller found wrong with the request beside the
+    form (the seat's: a 停用 site picked by id, a call or event the agent may not link).
     """
     now = now or utcnow()
     named_call = await _agents_call(session, user, call_id) if call_id else None
@@ -155,6 +157,7 @@ async def create_order(
     start = definition.create_node
     known = await directory.load(session)
     interaction_ids = list(interaction_ids)
+    problems = {**(request_problems or {}), **problems}
     problems |= await _reference_problems(session, known, site_id, interaction_ids)
     try:
         site_codes = known.site_codes
