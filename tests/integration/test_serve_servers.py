@@ -274,3 +274,28 @@ async def test_two_asterisk_servers_each_agent_on_their_own_and_one_down_stops_o
             assert (await on_main.command("logout"))["type"] == "ack"
     finally:
         await redis.aclose()
+
+
+async def test_a_bridge_says_when_its_asterisks_systemname_is_not_the_configured_one(asterisk, caplog):
+    """Call ids are told apart by the Asterisk's systemname: a server listed with another one is
+    an error in the log, each time its bridge connects (the shared Asterisk has none)."""
+    from hotline.config import AsteriskServer
+    from hotline.runtime import _check_system_name
+
+    ami = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret, events="off")
+    await ami.start()
+    try:
+        for configured, wrong in (("", False), ("gz", True)):
+            server = AsteriskServer(
+                "main", asterisk.host, asterisk.port, asterisk.username, "", system_name=configured
+            )
+            caplog.clear()
+            check = asyncio.create_task(_check_system_name(ami, server))
+            await asyncio.sleep(1.0)
+            check.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await check
+            said = [r for r in caplog.records if r.levelname == "ERROR" and "systemname" in r.getMessage()]
+            assert bool(said) is wrong, caplog.text
+    finally:
+        await ami.stop()
