@@ -86,6 +86,10 @@ class Texts:
         if isinstance(unknown, str | int) and not isinstance(unknown, bool):
             # 没有名为“nosuch”的队列: a report filter's value as it was asked for
             values["unknown"] = unknown
+        server = (details or {}).get("server")
+        if isinstance(server, str):
+            # 你的座席所在的电话服务器(sz): the seat's Asterisk server, by its name in asterisk_servers
+            values["server"] = server
         text = self.get(lang, key, **values)
         if text == key:
             # an error id from another package that we have no words for yet

@@ -78,3 +78,11 @@ async def test_each_tab_hears_of_its_own_servers_bridge_and_of_queues_summed(
             3,
             2,
         )
+
+
+def test_a_refusal_for_a_server_without_a_bridge_names_that_server():
+    from agent_ui.texts import Texts
+
+    texts = Texts()
+    assert "电话服务器(sz)" in texts.error("zh-CN", "no_active_bridge", details={"server": "sz"})
+    assert "(sz)" in texts.error("en", "no_active_bridge", details={"server": "sz", "detail": "no bridge"})
