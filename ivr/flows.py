@@ -92,6 +92,10 @@ DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
     "enter_phone_last4": ("hotline/enter-phone-last4",),
     "ticket_phone_mismatch": ("hotline/ticket-phone-mismatch",),  # wrong last four: asked again
     "ticket_unverifiable": ("hotline/ticket-unverifiable",),  # no number on the order: an agent
+    # the same check before a bill is read: the last four of a number registered on the 户号
+    "bill_phone_last4": ("hotline/bill-phone-last4",),
+    "bill_phone_mismatch": ("hotline/bill-phone-mismatch",),  # wrong last four: asked again
+    "bill_unverifiable": ("hotline/bill-unverifiable",),  # no number on the account: an agent
     "callback_needs_number": ("hotline/callback-needs-number",),  # a withheld caller pressed 9
     "to_agent": ("hotline/to-agent",),  # ... then put through to an agent
     "callback_saved": ("hotline/callback-saved",),

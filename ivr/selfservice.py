@@ -5,7 +5,11 @@ module implement them), so the IVR stays testable and never imports ticketing:
 
 * ``outage_lookup(area) -> list[Outage]``: current and planned outages for an area code
   (each with its ``voice``, the sound of its area and reason, when one has been spoken);
-* ``bill_lookup(account_no) -> Bill | None``: the latest bill for a 户号;
+* ``bill_lookup(account_no) -> Bill | None``: the latest bill for a 户号, with the numbers
+  registered on the account (``phones``). A 户号 is printed on every bill and meter card, so
+  what the account owes is read, as an order's status is, only to a caller ringing from one of
+  those numbers or who keys in the last four digits of one; an account with none is not read
+  to anyone here (an agent checks who is calling);
 * ``ticket_status(keyed, caller) -> list[TicketProgress]``: the ticket whose number
   the caller keyed in, or with nothing keyed ("#" alone) the latest open ticket of the
   number they call from (``caller``, '' when withheld). Keyed digits are never a phone
@@ -37,7 +41,7 @@ import wave
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cti.call_events import VoicemailReceived
 from ivr.events import CallbackRequested
@@ -72,6 +76,9 @@ class Bill:
     amount: Decimal  # yuan
     due: dt.date | None = None
     usage_kwh: int | None = None
+    # The numbers registered on the account, normalised (cti.phones.normalize): only a caller
+    # ringing from one of them, or who knows the last four digits of one, hears the bill.
+    phones: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,6 +171,8 @@ async def bill(call: IvrCall) -> None:
         call.note("bill:not_found")
         await call.play_prompt("not_found")
         return
+    if await _owner_or_verified(call, [found], BILL_CHECK) is None:
+        return
     call.note("bill:found")
     amount = Decimal(found.amount).quantize(Decimal("0.01"))
     yuan, cents = divmod(int(amount * 100), 100)
@@ -195,7 +204,7 @@ async def ticket_status(call: IvrCall) -> None:
         call.note("ticket:not_found")
         await call.play_prompt("not_found")
         return
-    found = await _owner_or_verified(call, tickets)
+    found = await _owner_or_verified(call, tickets, TICKET_CHECK)
     if found is None:
         return
     call.note(f"ticket:{found.status}")
@@ -211,8 +220,23 @@ async def ticket_status(call: IvrCall) -> None:
 VERIFY_DIGITS = 4
 
 
-async def _owner_or_verified(call: IvrCall, tickets: list[TicketProgress]) -> TicketProgress | None:
-    """The one of ``tickets`` whose status may be read to this caller, None when none is.
+@dataclasses.dataclass(frozen=True)
+class _Check:
+    """What the caller hears, and the path says, while a record's registered number is checked."""
+
+    note: str  # the path's kind: ticket:verified, bill:unverifiable, ...
+    ask: str  # the prompt asking for the last four digits
+    mismatch: str  # a wrong answer: asked again
+    unverifiable: str  # no number on the record: an agent
+
+
+TICKET_CHECK = _Check("ticket", "enter_phone_last4", "ticket_phone_mismatch", "ticket_unverifiable")
+BILL_CHECK = _Check("bill", "bill_phone_last4", "bill_phone_mismatch", "bill_unverifiable")
+_Record = TypeVar("_Record", TicketProgress, Bill)
+
+
+async def _owner_or_verified(call: IvrCall, tickets: list[_Record], check: _Check) -> _Record | None:
+    """The one of ``tickets`` (orders, or one bill) that may be read to this caller, None when none is.
 
     Order numbers are a date and a sequence: keyed in by a stranger, they would tell anyone's
     order. A caller ringing from a number registered on the order may hear it; anyone else
@@ -236,31 +260,31 @@ async def _owner_or_verified(call: IvrCall, tickets: list[TicketProgress]) -> Ti
         if len(tickets) > 1:
             await _ambiguous(call)
         else:
-            call.note("ticket:unverifiable")
+            call.note(f"{check.note}:unverifiable")
             call.to_agent = True
-            await call.play_prompt("ticket_unverifiable")
+            await call.play_prompt(check.unverifiable)
         return None
     endings = [
         (t, {"".join(ch for ch in p if ch.isdigit())[-VERIFY_DIGITS:] for p in phones})
         for t, phones in checkable
     ]
     while True:
-        digits = await call.collect("enter_phone_last4", max_digits=VERIFY_DIGITS)
+        digits = await call.collect(check.ask, max_digits=VERIFY_DIGITS)
         if digits is None:  # nothing pressed, or too many wrong entries already
-            call.note("ticket:unverified")
+            call.note(f"{check.note}:unverified")
             return None
         matched = [t for t, ends in endings if len(digits) == VERIFY_DIGITS and digits in ends]
         if len(matched) == 1:
-            call.note("ticket:verified")
+            call.note(f"{check.note}:verified")
             return matched[0]
         if matched:  # the same last four on more than one of them
             await _ambiguous(call)
             return None
         call.wrong_entries += 1
         if call.too_many_wrong:
-            call.note("ticket:unverified")
+            call.note(f"{check.note}:unverified")
             return None
-        await call.play_prompt("ticket_phone_mismatch")
+        await call.play_prompt(check.mismatch)
 
 
 async def _ambiguous(call: IvrCall) -> None:

@@ -113,6 +113,7 @@ class Harness:
         self.bus = InProcessBus()
         self.events: list[Frame] = []
         self.bills: list[str] = []
+        self.bill_phones: tuple[str, ...] = ()  # the numbers registered on every account
         self._unsub = ami.on_event("*", self.events.append)
         self.port = 0
         self.sent: list[tuple[str, tuple[str, ...]]] = []  # (caller, AGI command) as sent
@@ -157,7 +158,8 @@ class Harness:
 
     async def bill_lookup(self, account: str) -> Bill | None:
         self.bills.append(account)
-        return Bill(account_no=account, amount=Decimal("1.23"))  # 一 元 二 角 三 分: every part, short
+        # 一 元 二 角 三 分: every part, short; read only to a number registered on the account
+        return Bill(account_no=account, amount=Decimal("1.23"), phones=self.bill_phones)
 
     async def profile(self, number: str) -> CallerProfile | None:
         return CallerProfile(vip=True, customer_id="C-71") if number == VIP else CallerProfile()

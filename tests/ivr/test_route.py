@@ -91,7 +91,9 @@ class Hooks:
 
     async def bill(self, account: str):
         self.asked.append(("bill", account))
-        return Bill(account_no=account, amount=Decimal("88.50")) if account == "123456" else None
+        # FakeChannel's number is registered on the account: its bill is read at once
+        found = Bill(account_no=account, amount=Decimal("88.50"), phones=("13800138000",))
+        return found if account == "123456" else None
 
     async def ticket(self, keyed: str, caller: str):
         self.asked.append(("ticket", keyed, caller))

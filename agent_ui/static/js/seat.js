@@ -248,6 +248,8 @@ function ivrText(call) {
 }
 
 const TICKET_NOTES = new Set(["not_found", "ambiguous", "verified", "unverified", "unverifiable"]);
+// a bill is read only to the account's holder, as an order's status (ivr/selfservice.py BILL_CHECK)
+const BILL_NOTES = new Set(["found", "not_found", "verified", "unverified", "unverifiable"]);
 
 function ivrStep(s) {
   const target = (to, name) => {
@@ -263,7 +265,7 @@ function ivrStep(s) {
       return t("ivr.choice", { menu: s.menu, key, label: s.to ? target(s.to, s.target) : "" }).trim();
     }
     case "outage": return t("ivr.outage", { count: s.value });
-    case "bill": return t(s.value === "found" ? "ivr.bill.found" : "ivr.bill.not_found");
+    case "bill": return t(BILL_NOTES.has(s.value) ? `ivr.bill.${s.value}` : "ivr.bill.not_found");
     // the ticket notes that are no status (ivr/selfservice.py): why nothing was read, or the check passed
     case "ticket": return TICKET_NOTES.has(s.value) ? t(`ivr.ticket.${s.value}`) : t("ivr.ticket", { status: s.value });
     // callback:no_number: a withheld caller chose a callback and was refused it (ivr/menus.py)
