@@ -50,6 +50,7 @@ SECOND_NAME = "hotline2"
 MAIN_AGENT = f"7{random.randint(0, 9999):04d}"
 SECOND_AGENT = f"8{random.randint(0, 9999):04d}"
 CALLER = "13987650002"
+SUPERVISOR = "3001"  # a demo supervisor: the wallboard's every agent and queue
 
 
 def _seat(agent: str) -> str:
@@ -238,6 +239,13 @@ async def test_two_asterisk_servers_each_agent_on_their_own_and_one_down_stops_o
                 ack = await console.command("ready")
                 assert ack["type"] == "ack", (ack, procs.logs())
                 assert ack["result"]["state"] == "ready"
+            # the supervisor's wallboard shows the agents of both servers, and one cti-a row with both
+            async with _console(base, SUPERVISOR) as board:
+                snapshot = await board.wait(lambda b: b.get("type") == "snapshot", within=10)
+                agents = {a["agent_id"]: a["state"] for a in snapshot["agents"]}
+                assert (agents.get(MAIN_AGENT), agents.get(SECOND_AGENT)) == ("ready", "ready"), snapshot
+                (row,) = [q for q in snapshot["queues"] if q["queue"] == QUEUE]
+                assert {m["agent_id"] for m in row["members"]} >= {MAIN_AGENT, SECOND_AGENT}
             # each seat joined the queue on its own Asterisk, not on the other
             assert MAIN_AGENT in await _members(amis["main"])
             assert SECOND_AGENT not in await _members(amis["main"])
@@ -268,6 +276,7 @@ async def test_two_asterisk_servers_each_agent_on_their_own_and_one_down_stops_o
             await asyncio.sleep(1.5)  # the web process looks for the lock every second
             refused = await on_second.command("hangup")  # the call is still on: nobody can end it now
             assert (refused["type"], refused["error_id"]) == ("refused", "no_active_bridge"), refused
+            assert "(second)" in refused["message"]
             ack = await on_main.command("pause", reason="小休")
             assert ack["type"] == "ack", ack
             assert ack["result"]["state"] == "not_ready"
