@@ -115,6 +115,44 @@ def _offer(entries: Sequence[Entry], lineage: Sequence[int]) -> list[Offered]:
     return [Offered(top, tuple(children[code])) for code, top in tops.items()]
 
 
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    """What a site is offered, as the order check reads it (``_offer_at``)."""
+
+    tops: tuple[Offered, ...]
+    tree: dict[str, Offered]  # by 大类别 code
+    children: frozenset[str]  # every 小类别 code offered, under whichever 大类别
+    enabled: frozenset[str]  # the codes with an enabled row anywhere
+    codes: frozenset[str]  # every code with a row
+    configured: bool  # any enabled 大类别 at all
+
+
+#: (the category rows' tuple, a lineage) → what it offers: every new order is checked (the
+#: engine's create_order), so it is worked out once per cached load of the rows and site, not per
+#: order; the rows' tuple is kept with it, so a key whose id was reused never matches
+_offers: dict[tuple[int, tuple[int, ...]], tuple[tuple[Entry, ...], _Offer]] = {}
+
+
+def _offer_at(entries: tuple[Entry, ...], lineage: tuple[int, ...]) -> _Offer:
+    key = (id(entries), lineage)
+    hit = _offers.get(key)
+    if hit is not None and hit[0] is entries:
+        return hit[1]
+    tops = tuple(_offer(entries, lineage))
+    made = _Offer(
+        tops,
+        {o.top.code: o for o in tops},
+        frozenset(c.code for o in tops for c in o.children),
+        frozenset(e.code for e in entries if e.enabled),
+        frozenset(e.code for e in entries),
+        any(e.enabled and e.parent_id is None for e in entries),
+    )
+    if len(_offers) >= 512:
+        _offers.clear()  # old loads' and rarely seen sites': worked out again when asked
+    _offers[key] = (entries, made)
+    return made
+
+
 async def lineage(session: AsyncSession, site_id: int | None) -> tuple[int, ...]:
     """``site_id`` and the sites above it, nearest first (cached: ``directory.load``)."""
     from ticketing import directory  # the directory's caches are set up beside this one's
@@ -127,7 +165,7 @@ async def offered(session: AsyncSession, site_id: int | None) -> list[Offered]:
     shared ones and those of the site and the sites above it, the nearest level's winning):
     what intake (``GET /api/intake``) lists and what every new order's category is checked
     against (``offer_problems``). Read from caches: no query once they are warm."""
-    return _offer(await _entries.get(session), await lineage(session, site_id))
+    return list(_offer_at(await _entries.get(session), await lineage(session, site_id)).tops)
 
 
 async def any_configured(session: AsyncSession) -> bool:
@@ -158,18 +196,16 @@ async def offer_problems(
     rows but is not offered at the site (another branch's own, or 停用 here or everywhere: the
     engine checks no implied category itself); offered on another workflow, it is let be."""
     entries = await _entries.get(session)
-    if not any(e.enabled and e.parent_id is None for e in entries):
-        return {}  # nothing configured: intake offers each workflow
     levels = await lineage(session, site_id)
-    tree = {o.top.code: o for o in _offer(entries, levels)}
-    enabled = {e.code for e in entries if e.enabled}
-    here = tree.get(category)
+    offer = _offer_at(entries, levels)
+    if not offer.configured:
+        return {}  # nothing configured: intake offers each workflow
+    here = offer.tree.get(category)
     if category and here is None:
-        if category in enabled or (implied and any(e.code == category for e in entries)):
+        if category in offer.enabled or (implied and category in offer.codes):
             return {"category": "field_category_not_offered"}
-    if subcategory and subcategory in enabled:
-        if not any(subcategory == c.code for o in tree.values() for c in o.children):
-            return {"subcategory": "field_category_not_offered"}
+    if subcategory and subcategory in offer.enabled and subcategory not in offer.children:
+        return {"subcategory": "field_category_not_offered"}
     if here is None or implied:
         return {}  # none named, or no such category: the engine's own check
     if here.top.workflow_key != workflow:

@@ -4,7 +4,7 @@ parent's > … > the shared one), and a 停用 row hides its code at its level a
 nearer level has an enabled one (``ticketing.categories.offered`` / ``offer_problems``; the
 admin register, ``ticketing.category_admin``, lets a 供电所 override its 供电局's)."""
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from ticketing import category_admin
 from ticketing.categories import add_category, disable_category, offer_problems, offered
@@ -46,6 +46,21 @@ async def test_a_child_site_is_offered_its_bureaus_categories_the_nearest_winnin
     assert _tops(at_gz2)["service"] == "广州业扩报装"  # its bureau's
     assert _tops(await offered(session, gz))["service"] == "广州业扩报装"
     assert _tops(await offered(session, sz)) == shared  # another branch sees none of GZ's
+    # every new order is checked so (the engine): from the caches, no query once they are warm
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    sync_engine = session.bind.sync_engine
+    await offer_problems(session, gz1, "fault_repair", "gz_tree")
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        assert await offer_problems(session, gz2, "fault_repair", "fault", "fault_tree") == {}
+        assert await offer_problems(session, gz1, "fault_repair", "gz_tree") == {}
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+    assert statements == []
     # the bureau's order in its own category is offered at its 供电所; not at another branch
     assert await offer_problems(session, gz1, "fault_repair", "gz_tree") == {}
     assert await offer_problems(session, gz2, "fault_repair", "fault", "fault_tree") == {}
