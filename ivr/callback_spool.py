@@ -4,7 +4,8 @@
 script (``ivr/callback.py``) for a caller with a number who pressed 9. When the script does not
 answer (the FastAGI server down, crashed or cut off half-way: ``HOTLINE_CALLBACK`` neither 1 nor
 0), the dialplan does not put the caller back at the end of the queue: it keeps the request in
-Asterisk's own database, ``AstDB`` (``hotline-callback/<linkedid>`` =
+Asterisk's own database, ``AstDB`` (``hotline-callback/<linkedid>``, the family the dialplan's
+``HOTLINE_CALLBACK_DB`` names, =
 ``caller|queue|priority|dnis|customer id|requested at|ivr path``, kept across an Asterisk
 restart), tells the call model (``UserEvent(HotlineCallback, Source: dialplan)``: the queue leg
 ends as a callback), tells the caller it is kept and says goodbye.
@@ -65,10 +66,13 @@ def parse_record(call_id: str, value: str, now: Callable[[], float] = time.time)
 class DialplanCallbacks:
     """Publishes the callback requests the dialplan kept in AstDB, and forgets them."""
 
-    def __init__(self, ami: AmiClient, bus: Bus, *, interval: float = 30.0) -> None:
+    def __init__(self, ami: AmiClient, bus: Bus, *, interval: float = 30.0, family: str = FAMILY) -> None:
         self.ami = ami
         self.bus = bus
         self.interval = interval
+        # the dialplan's HOTLINE_CALLBACK_DB: a test's calls set their own, so that a demo
+        # beside them on one Asterisk does not take their records (nor they the demo's)
+        self.family = family
         self._wake = asyncio.Event()
         self._unsubscribe = ami.on_event("UserEvent", self._on_user_event)
         ami.on_connection(self._on_connection)
@@ -84,7 +88,7 @@ class DialplanCallbacks:
     async def drain(self) -> int:
         """Publish every record in ``hotline-callback``, then delete it; how many were published."""
         published = 0
-        for frame in await self.ami.action_list("DBGetTree", Family=FAMILY):
+        for frame in await self.ami.action_list("DBGetTree", Family=self.family):
             key = frame.get("Key").rsplit("/", 1)[-1]  # "/hotline-callback/<linkedid>"
             if not key:
                 continue
@@ -101,7 +105,7 @@ class DialplanCallbacks:
                     key,
                 )
             with contextlib.suppress(AmiError):  # kept: published again next time, to no effect
-                await self.ami.action("DBDel", Family=FAMILY, Key=key)
+                await self.ami.action("DBDel", Family=self.family, Key=key)
         return published
 
     async def run(self) -> None:

@@ -176,10 +176,18 @@ class Harness:
         )
 
     async def call(
-        self, dnis: str, caller: str, *, stay: int = 20, dtmf: str = "", delay: int = 2, agi_port=None
+        self,
+        dnis: str,
+        caller: str,
+        *,
+        stay: int = 20,
+        dtmf: str = "",
+        delay: int = 2,
+        agi_port=None,
+        variables: str = "",
     ):
         port = self.port if agi_port is None else agi_port
-        variables = f"HOTLINE_AGI=agi://127.0.0.1:{port}"
+        variables = ",".join(v for v in (f"HOTLINE_AGI=agi://127.0.0.1:{port}", variables) if v)
         context = "hotline-sim-caller"
         if dtmf:
             context = "hotline-sim-dtmf-caller"

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 
 import pytest
 from ivr_harness import ami_fixture, closed_port, harness_fixture, joined, unique_caller
 
 from ivr import CallbackRequested
-from ivr.callback_spool import FAMILY, DialplanCallbacks
+from ivr.callback_spool import DialplanCallbacks
 
 pytestmark = pytest.mark.asterisk
 __all__ = ["ami_fixture", "harness_fixture"]  # the fixtures (named ami, harness) live in ivr_harness
@@ -23,8 +24,12 @@ __all__ = ["ami_fixture", "harness_fixture"]  # the fixtures (named ami, harness
 
 async def test_pressing_9_with_the_agi_server_down_keeps_the_callers_place(harness):
     caller, call_id = unique_caller(), ""
+    family = f"hotline-callback-test-{uuid.uuid4().hex[:8]}"
     async with harness.member("service", "2972"):
-        await harness.call("95590", caller, stay=30, agi_port=closed_port())
+        # its own AstDB family: no other drainer on this Asterisk (a demo's worker) takes the record
+        await harness.call(
+            "95590", caller, stay=30, agi_port=closed_port(), variables=f"HOTLINE_CALLBACK_DB={family}"
+        )
         try:
             # AGI down: routing fell through to the default queue; the caller waits there a while
             first = await harness.wait_event(joined(caller))
@@ -39,7 +44,7 @@ async def test_pressing_9_with_the_agi_server_down_keeps_the_callers_place(harne
             # the request is in Asterisk's own database, waiting for us
             (entry,) = [
                 f
-                for f in await harness.ami.action_list("DBGetTree", Family=FAMILY)
+                for f in await harness.ami.action_list("DBGetTree", Family=family)
                 if f.get("Key").endswith(call_id)
             ]
             assert entry.get("Val").split("|")[:4] == [caller, "service", "0", "95590"]
@@ -53,7 +58,7 @@ async def test_pressing_9_with_the_agi_server_down_keeps_the_callers_place(harne
             assert [f for f in harness.events if joined(caller)(f)] == [first]
 
             # back up: the request is published as the AGI would have, and the record forgotten
-            spool = DialplanCallbacks(harness.ami, harness.bus, interval=60)
+            spool = DialplanCallbacks(harness.ami, harness.bus, interval=60, family=family)
             task = asyncio.create_task(spool.run())
             try:
                 event = await harness.wait_bus(CallbackRequested, lambda e: e.caller == caller, timeout=10)
@@ -71,11 +76,11 @@ async def test_pressing_9_with_the_agi_server_down_keeps_the_callers_place(harne
             assert event.requested_at - event.entered_at >= 1.0  # the time already waited counts
             left = [
                 f
-                for f in await harness.ami.action_list("DBGetTree", Family=FAMILY)
+                for f in await harness.ami.action_list("DBGetTree", Family=family)
                 if call_id in f.get("Key")
             ]
             assert left == []
         finally:
             await harness.hangup_caller(caller)
             with contextlib.suppress(Exception):  # not left behind by a failed run
-                await harness.ami.action("DBDel", Family=FAMILY, Key=call_id)
+                await harness.ami.action("DBDel", Family=family, Key=call_id)
