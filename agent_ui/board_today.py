@@ -16,10 +16,11 @@ queue's callback campaigns), read with the stored part.
 
 The gateway works these out when a board opens and again while boards are open, at most once a
 second: the stored part (three grouped queries) after a call's end or the end of an after-call
-work, a callback request stored (``CallbackQueued``) or a campaign call placed or ended, and every
-``REFRESH_SECONDS`` anyway (occupancy moves with time; the day turns at midnight; a result recorded
-or a campaign paused or finished shows then); the live part alone (no query) after queue news or
-an answer.
+work, news of the callers waiting to be called back (the gateway's ``_CALLBACK_NEWS``: a callback
+request stored, a campaign call offered, placed or ended, a result recorded by hand, a campaign
+started, paused or finished, a number put on or taken off the do-not-call list), and every
+``REFRESH_SECONDS`` anyway (occupancy moves with time; the day turns at midnight); the live part
+alone (no query) after queue news or an answer.
 """
 
 from __future__ import annotations
