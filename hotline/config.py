@@ -26,8 +26,10 @@ class AsteriskServer:
     """One Asterisk of the platform and the seats on it (``asterisk_servers``).
 
     ``agents``: the 工号 whose seats are on this server, each a range (``5100-5199``),
-    a pattern (``52*``) or one 工号; the first server listing an agent has it. ``default``:
-    the server of every agent no list names (at most one). ``system_name``: its Asterisk's
+    a pattern (``52*``) or one 工号; the first server listing an agent has it. ``sites``: the
+    codes of the sites (单位管理) whose users' seats are on it, the sites below them included;
+    a user's own site first, then the one above it, and so on. ``default``: the server of
+    every agent neither names (at most one). ``system_name``: its Asterisk's
     ``systemname`` (asterisk.conf), which prefixes its call ids; servers need different
     ones, or two calls could have the same id. The AMI secret comes from
     ``HOTLINE_AMI_SECRET_<NAME>`` (else ``ami_secret``), never from this list.
@@ -41,6 +43,7 @@ class AsteriskServer:
     agents: tuple[str, ...] = ()
     default: bool = False
     system_name: str = ""
+    sites: tuple[str, ...] = ()
 
     @property
     def address(self) -> str:
@@ -52,7 +55,7 @@ class AsteriskServer:
 
 _SERVER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
-_SERVER_KEYS = {"name", "ami_host", "ami_port", "ami_user", "agents", "default", "system_name"}
+_SERVER_KEYS = {"name", "ami_host", "ami_port", "ami_user", "agents", "sites", "default", "system_name"}
 
 
 def _agent_matches(pattern: str, agent_id: str) -> bool:
@@ -136,13 +139,24 @@ class Settings:
             ),
         )
 
-    def server_of(self, agent_id: str) -> AsteriskServer | None:
-        """The server an agent's seat is on: the first listing them, else the default one."""
+    def server_of(self, agent_id: str, sites: tuple[str, ...] = ()) -> AsteriskServer | None:
+        """The server an agent's seat is on: the first listing their 工号, else the one listing
+        the nearest of their ``sites`` (their own site's code, then those above it), else the
+        default one."""
         servers = self.servers
         for server in servers:
             if server.has_agent(agent_id):
                 return server
+        for site in sites:
+            for server in servers:
+                if site in server.sites:
+                    return server
         return next((server for server in servers if server.default), None)
+
+    @property
+    def servers_by_site(self) -> bool:
+        """Whether some server lists sites: seats are routed by their users' sites (hotline.seat_sites)."""
+        return any(server.sites for server in self.servers)
 
     @property
     def secure_cookies(self) -> bool:
@@ -263,6 +277,10 @@ def _servers(raw: Any, values: dict[str, Any], env: dict[str, str]) -> tuple[Ast
         if isinstance(agents, str):
             agents = [agents]
         agents = tuple(str(a).strip() for a in agents if str(a).strip())
+        sites = item.get("sites") or []
+        if isinstance(sites, str):
+            sites = [sites]
+        sites = tuple(str(s).strip() for s in sites if str(s).strip())
         for pattern in agents:
             bounds = _RANGE.match(pattern)
             if bounds and (len(bounds[1]) != len(bounds[2]) or int(bounds[1]) > int(bounds[2])):
@@ -272,9 +290,10 @@ def _servers(raw: Any, values: dict[str, Any], env: dict[str, str]) -> tuple[Ast
         default = item.get("default", False)
         if not isinstance(default, bool):
             raise ConfigError(f"asterisk_servers: {name}: default must be true or false")
-        if not agents and not default:
+        if not agents and not sites and not default:
             raise ConfigError(
-                f"asterisk_servers: {name}: list its agents (工号 ranges or patterns) or make it the default"
+                f"asterisk_servers: {name}: list its agents (工号 ranges or patterns) or sites, "
+                "or make it the default"
             )
         servers.append(
             AsteriskServer(
@@ -285,6 +304,7 @@ def _servers(raw: Any, values: dict[str, Any], env: dict[str, str]) -> tuple[Ast
                 ami_secret=env.get(f"HOTLINE_AMI_SECRET_{name.upper()}")
                 or str(values.get("ami_secret") or defaults.ami_secret),
                 agents=agents,
+                sites=sites,
                 default=default,
                 system_name=str(item.get("system_name") or ""),
             )
@@ -308,6 +328,14 @@ def _servers(raw: Any, values: dict[str, Any], env: dict[str, str]) -> tuple[Ast
                     f"asterisk_servers: {seen[value]} and {server.name} have the same {what} {value!r}{extra}"
                 )
             seen[value] = server.name
+    listed: dict[str, str] = {}
+    for server in servers:
+        for site in server.sites:
+            if site in listed:
+                raise ConfigError(
+                    f"asterisk_servers: site {site} is listed by {listed[site]} and {server.name}"
+                )
+            listed[site] = server.name
     if sum(server.default for server in servers) > 1:
         raise ConfigError("asterisk_servers: only one server may be the default")
     return tuple(servers)

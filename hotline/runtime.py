@@ -19,7 +19,7 @@ import dataclasses
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from cti.remote import CommandServer, RemoteBridge, Route, bridge_handlers, brid
 from cti.routing_config import load_routing
 from cti.standby import ActiveStandby, BridgeLock
 from hotline.config import AsteriskServer, ConfigError, Settings
+from hotline.seat_sites import SeatSites
 from hotline.selfservice import notice_voices, published_notices, ticketing_hooks
 from ivr.callback_spool import DialplanCallbacks
 from recordings import RecordingStore, fax_out
@@ -287,7 +288,13 @@ async def _serve_roles(
             await agi.start()
             stack.push_async_callback(agi.stop)
         if "web" in roles:
-            remote = remote_bridge(settings, bus)
+            sites_of = None
+            if settings.servers_by_site:
+                seat_sites = SeatSites(sessions)
+                await seat_sites.load()
+                await stack.enter_async_context(_background(seat_sites.run(), "seat-sites"))
+                sites_of = seat_sites.sites_of
+            remote = remote_bridge(settings, bus, sites_of)
             await remote.start()
             stack.push_async_callback(remote.stop)
             await _web(
@@ -318,8 +325,11 @@ def server_prefix(settings: Settings, server: AsteriskServer) -> str:
     return bridge_prefix(server.ami_host, server.ami_port, f"{settings.redis_prefix}:cti")
 
 
-def remote_bridge(settings: Settings, bus: Bus, **options: Any) -> RemoteBridge:
-    """A web process's bridge: each agent's commands to the bridge of the server their seat is on."""
+def remote_bridge(
+    settings: Settings, bus: Bus, sites_of: Callable[[str], tuple[str, ...]] | None = None, **options: Any
+) -> RemoteBridge:
+    """A web process's bridge: each agent's commands to the bridge of the server their seat is on
+    (by 工号, or by the user's site: ``sites_of``, hotline.seat_sites)."""
     servers = settings.servers
     routes = [
         Route(server.name, server_prefix(settings, server), server.address, server.default)
@@ -327,7 +337,7 @@ def remote_bridge(settings: Settings, bus: Bus, **options: Any) -> RemoteBridge:
     ]
 
     def server_of(agent_id: str) -> str | None:
-        server = settings.server_of(agent_id)
+        server = settings.server_of(agent_id, sites_of(agent_id) if sites_of is not None else ())
         return None if server is None else server.name
 
     if len(servers) == 1:

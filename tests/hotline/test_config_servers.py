@@ -57,7 +57,7 @@ def test_without_servers_there_is_the_one_of_ami_host_and_port_as_before(tmp_pat
         ("[{name: gz, ami_host: h, default: true, ami_secret: x}]", "HOTLINE_AMI_SECRET_GZ"),
         ("[{name: gz, default: true}]", "ami_host is missing"),
         ("[{name: gz, ami_host: h, agents: ['5199-5100']}]", "low first"),
-        ("[{name: gz, ami_host: h, agents: ['1'], sites: x}]", "unknown key"),
+        ("[{name: gz, ami_host: h, agents: ['1'], seats: x}]", "unknown key"),
         (
             "[{name: a, ami_host: h, agents: ['1']}, {name: a, ami_host: i, agents: ['2'], system_name: x}]",
             "same name",
