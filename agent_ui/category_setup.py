@@ -3,7 +3,8 @@ offers: create, rename, 停用 / 启用 (never deleted: orders keep naming them)
 category to an enabled workflow (one shared with other categories only once confirmed:
 ``category_workflow_shared``), and its visit-back (回访) scoring dimensions. Admins only
 (``config.admin``), CSRF on writes; a category is created shared by every site or as an
-enabled site's own (``site_id``; the code of a shared one: that site's override of it); bad
+enabled site's own (``site_id``; the sites below it inherit it; the code of a shared one or of
+a site's above: that site's override of it); bad
 input is ``invalid_fields`` naming each field and
 nothing is stored; every change is audited by ``ticketing.category_admin``."""
 

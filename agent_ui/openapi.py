@@ -382,7 +382,8 @@ _SUMMARIES = {
     ("DELETE", "/api/session"): "Sign out",
     ("POST", "/api/session/password"): "Change the password (required at first sign-in)",
     ("GET", "/api/intake"): (
-        "The categories offered to the user's site (the shared ones and the site's own) with the create"
+        "The categories offered to the user's site (the shared ones and those of the site and the sites"
+        " above it, the nearest level's winning) with the create"
         " step's fields, and the standard phrases"
     ),
     ("GET", "/api/sites"): "Sites (供电局, 管理区) for site fields",
@@ -401,7 +402,8 @@ _SUMMARIES = {
     ),
     ("POST", "/api/admin/categories"): (
         "业务类别: create a 大类别 or 小类别, shared by every site or an enabled site's own (code, name,"
-        " parent_id, site_id: a shared one's code makes the site's override of it; workflow_key;"
+        " parent_id, site_id: the code of a shared one or of a site's above makes the site's override"
+        " of it; workflow_key;"
         " a workflow serving other categories only with confirm, else category_workflow_shared)"
     ),
     ("PATCH", "/api/admin/categories/{id}"): (

@@ -14,7 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.jsonable import jsonable
-from ticketing import contractors
+from ticketing import contractors, directory
+from ticketing.categories import named_at
 from ticketing.models import (
     Assignment,
     Category,
@@ -131,8 +132,9 @@ def customer_view(customer: Customer | None) -> dict[str, Any] | None:
 
 
 async def subcategory_names(db: AsyncSession, orders: Sequence[WorkOrder]) -> dict[int, str]:
-    """Each order's subcategory by its name (一类投诉, not ``complaint_1``): its site's own
-    category of that code, else the shared one; a code no category has any more stays as it is."""
+    """Each order's subcategory by its name (一类投诉, not ``complaint_1``): the category of that
+    code its site is offered (its own, else the nearest site's above it, else the shared one:
+    ``categories.named_at``); a code no category has any more stays as it is."""
     codes = {o.subcategory for o in orders if o.subcategory}
     if not codes:
         return {}
@@ -140,8 +142,9 @@ async def subcategory_names(db: AsyncSession, orders: Sequence[WorkOrder]) -> di
         select(Category.code, Category.site_id, Category.name).where(Category.code.in_(codes))
     )
     named = {(code, site_id): name for code, site_id, name in rows}
+    known = await directory.load(db)
     return {
-        o.id: named.get((o.subcategory, o.site_id)) or named.get((o.subcategory, None)) or o.subcategory
+        o.id: named_at(named, o.subcategory, known.lineage(o.site_id)) or o.subcategory
         for o in orders
         if o.subcategory
     }

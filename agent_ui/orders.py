@@ -84,7 +84,8 @@ def _ids(body: dict[str, Any], name: str) -> list[int] | None:
 async def intake_spec(request: web.Request) -> web.Response:
     """Categories with their subcategories, each with the create step's fields, and standard
     phrases. The categories are those offered to the user's site (``categories.offered``: the
-    shared ones and the site's own, a site's own replacing the shared one of its code)."""
+    shared ones and those of the site and the sites above it, the nearest level's row of a code
+    winning, a 停用 one hiding it)."""
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, user):
         tree = await categories.offered(db, user.site_id)

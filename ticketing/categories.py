@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -221,6 +221,17 @@ async def offer_problems(
     if subcategory and subcategory not in {c.code for c in here.children}:
         return {"subcategory": "field_bad_option"}
     return {}
+
+
+def named_at(named: Mapping[tuple[str, int | None], str], code: str, levels: Sequence[int]) -> str | None:
+    """The name of ``code`` at the first site of ``levels`` (it and the sites above it), of
+    ``named`` ((code, site_id) → name): the nearest level's row's, else the shared one's, as
+    ``offered`` names it there; None when no such row has one."""
+    for site_id in levels:
+        name = named.get((code, site_id))
+        if name:
+            return name
+    return named.get((code, None))
 
 
 async def category_tree(session: AsyncSession, site_id: int | None = None) -> list[dict[str, Any]]:

@@ -19,14 +19,18 @@ each top category starts orders on, and its visit-back (满意度回访) scoring
   orders (``ticketing.surveys.dimensions_for``); saving one replaces that set. Recorded surveys
   keep their answers by dimension name, so they are unaffected.
 * A category is created shared by every site (no ``site_id``) or as an enabled site's own
-  (``site_id``): a code no shared row has is that site's only; the code of a shared one makes
-  it that site's override (its name and workflow there, in the shared one's place; it starts
-  with the shared one's form), of the same level (a 大类别's, or a 小类别's under the same
-  大类别: ``field_category_override_parent``). A code is the shared one's or one site's own,
-  never two sites' own unless a shared one has it (``field_category_code_other_site``). A
-  小类别 hangs under a shared 大类别 or its site's own (``field_category_parent_site``). Intake
-  (``GET /api/intake``) offers each user the shared categories and their site's own
-  (``ticketing.categories.offered``). One shared row a code is also what the database holds
+  (``site_id``), which the sites below it inherit (a 供电局's is its 供电所's): a code no
+  shared row nor a site above has is that site's (and its subtree's) only; the code of a
+  shared one, or of one a site above it has, makes it that site's override of the nearest
+  such (its name and workflow there and below, in the overridden one's place; it starts with
+  that one's form; the listing's ``overrides_site_id`` says whose, null: the shared one's), of
+  the same level (a 大类别's, or a 小类别's under the same 大类别:
+  ``field_category_override_parent``). A code is the shared one's or one branch's own, never
+  two unrelated sites' own unless a shared one has it (``field_category_code_other_site``). A
+  小类别 hangs under a shared 大类别, its site's own or a site's above it
+  (``field_category_parent_site``). Intake (``GET /api/intake``) offers each user the shared
+  categories and those of their site and the sites above it, the nearest level's row of a code
+  winning, a 停用 one hiding it there and below (``ticketing.categories.offered``). One shared row a code is also what the database holds
   to (``uq_categories_code_shared``, migration 0030): the second of two admins creating it at
   the same moment is ``field_duplicate``.
 

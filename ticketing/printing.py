@@ -28,8 +28,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticketing import directory
 from ticketing.audit import record, record_change
-from ticketing.categories import config_categories
+from ticketing.categories import config_categories, named_at
 from ticketing.contractors import dispatch_view
 from ticketing.errors import FieldErrors, TicketingError, clean_texts, require_admin
 from ticketing.ids import known
@@ -150,14 +151,16 @@ def _field_text(
 
 
 async def _category_names(session: AsyncSession, order: WorkOrder) -> dict[str, str]:
-    """The order's category and subcategory codes by name: its site's own category of that
-    code, else the shared one; a code no category has any more is printed as it is."""
+    """The order's category and subcategory codes by name: the category of that code its site
+    is offered (its own, else the nearest site's above it, else the shared one:
+    ``categories.named_at``); a code no category has any more is printed as it is."""
     codes = {order.category, order.subcategory} - {""}
     rows = await session.execute(
         select(Category.code, Category.site_id, Category.name).where(Category.code.in_(codes))
     )
     named = {(code, site_id): name for code, site_id, name in rows}
-    return {c: named.get((c, order.site_id)) or named.get((c, None)) or c for c in codes}
+    levels = (await directory.load(session)).lineage(order.site_id)
+    return {c: named_at(named, c, levels) or c for c in codes}
 
 
 async def order_context(

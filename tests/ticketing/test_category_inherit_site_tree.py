@@ -158,3 +158,31 @@ async def test_the_register_lets_a_child_site_override_and_extend_its_bureaus(se
     assert listed[mine.id]["overrides"] and listed[mine.id]["overrides_site_id"] == gz
     assert not listed[gz_tree.id]["overrides"] and listed[gz_tree.id]["overrides_site_id"] is None
     assert not listed[sub.id]["overrides"]
+
+
+async def test_a_child_sites_order_is_named_by_its_bureaus_override(session, seeded):
+    from agent_ui.order_views import subcategory_names
+    from ticketing import create_order
+    from ticketing.printing import _category_names
+
+    admin = seeded.users["9001"]
+    gz, gz1, sz = (seeded.sites[c].id for c in ("GZ", "GZ-1", "SZ"))
+    await add_category(session, admin, "fault_lv", "广州低压故障", parent_code="fault", site_id=gz)
+    await session.commit()
+    orders = [
+        await create_order(
+            session,
+            seeded.users["1001"],
+            workflow="fault_repair",
+            site_id=site,
+            category="fault",
+            subcategory="fault_lv",
+            form={"故障地址": "天河路1号"},
+            submit=False,
+        )
+        for site in (gz1, sz)
+    ]
+    names = await subcategory_names(session, orders)
+    assert names[orders[0].id] == "广州低压故障"  # the 供电所's order, by its bureau's name
+    assert names[orders[1].id] != "广州低压故障"  # another branch's: the shared one's
+    assert (await _category_names(session, orders[0]))["fault_lv"] == "广州低压故障"
