@@ -180,8 +180,9 @@ async def _category_name(db: AsyncSession, order: WorkOrder, definition: Any) ->
             Category.code == order.category, Category.parent_id.is_(None)
         )
     )
-    named = dict(rows.all())
-    return named.get(order.site_id) or named.get(None) or order.category
+    named = {(order.category, site_id): name for site_id, name in rows}
+    levels = (await directory.load(db)).lineage(order.site_id)
+    return named_at(named, order.category, levels) or order.category
 
 
 def media_url(interaction: Interaction) -> str | None:

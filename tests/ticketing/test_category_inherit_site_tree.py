@@ -186,3 +186,20 @@ async def test_a_child_sites_order_is_named_by_its_bureaus_override(session, see
     assert names[orders[0].id] == "广州低压故障"  # the 供电所's order, by its bureau's name
     assert names[orders[1].id] != "广州低压故障"  # another branch's: the shared one's
     assert (await _category_names(session, orders[0]))["fault_lv"] == "广州低压故障"
+    # the order page's 业务大类别 alike (协调单 on the fault flow: named by its own row)
+    from agent_ui.order_views import _category_name
+    from ticketing.workflow import store
+
+    await add_category(session, admin, "coordination", "广州协调单", site_id=gz, workflow_key="fault_repair")
+    await session.commit()
+    order = await create_order(
+        session,
+        seeded.users["1001"],
+        workflow="fault_repair",
+        site_id=gz1,
+        category="coordination",
+        form={"故障地址": "天河路1号"},
+        submit=False,
+    )
+    definition = await store.definition_for(session, order.workflow_id)
+    assert await _category_name(session, order, definition) == "广州协调单"
