@@ -343,7 +343,8 @@ class _RoutingClient:
     async def request(self, name: str, *args: Any, timeout: float | None = None) -> Any:  # noqa: ASYNC109
         route = self.bridge.route_of(str(args[0])) if args else self.bridge._default
         if route is None:
-            raise Unanswered("no_server", f"{args[0]}: no Asterisk server has this seat (asterisk_servers)")
+            whose = args[0] if args else name
+            raise Unanswered("no_server", f"{whose}: no Asterisk server has this seat (asterisk_servers)")
         if self.bridge.several and not route.holder_present:
             raise Unanswered(
                 "no_active_bridge", f"no active CTI bridge for Asterisk server {route.route.name}"

@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from cti.call_events import AgentStateChanged, AmiConnectionChanged
 from cti.commands import CommandResult
 from cti.redis_bus import RedisBus
-from cti.remote import CommandServer, bridge_handlers, keys_for
+from cti.remote import CommandServer, Unanswered, bridge_handlers, keys_for
 from hotline.config import load_settings
 from hotline.runtime import remote_bridge, server_prefix
 
@@ -182,6 +182,12 @@ async def test_each_agent_reaches_the_bridge_of_their_server_and_one_down_stops_
             assert (await remote.ready("5101")).ok
             assert at_gz.seen[-1] == ("ready", "5101")
             assert {s["server"]: s["active"] for s in remote.servers()} == {"gz": True, "sz": False}
+            # the dialer's preview dial and skip (campaigns.remote) take the same way
+            with pytest.raises(Unanswered) as dial:
+                await remote.client.request("preview_dial", "5201", 1)
+            assert dial.value.reason == "no_active_bridge"
+            assert (await remote.client.request("ready", "5101"))["ok"] is True
+            assert at_gz.seen[-1] == ("ready", "5101")
     finally:
         if sz_up is not None:
             await sz_up.__aexit__(None, None, None)
