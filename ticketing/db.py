@@ -21,7 +21,7 @@ import functools
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import aiosqlite
 from alembic import command
@@ -149,21 +149,70 @@ async def postgres_fetchrow(conn: AsyncConnection, sql: str, params: Sequence[An
                 await adapted._start_transaction()
             return await adapted._connection.fetchrow(sql, *params)
     except Exception as exc:
-        try:
-            adapted._handle_exception(exc)  # raises the driver's error as a DBAPI one
-        except Exception as dbapi_error:
-            lost = conn.dialect.is_disconnect(dbapi_error, adapted, None)
-            if lost:
-                await conn.invalidate(dbapi_error)
-            raise DBAPIError.instance(
-                sql,
-                params,
-                dbapi_error,
-                conn.dialect.loaded_dbapi.Error,
-                connection_invalidated=lost,
-                dialect=conn.dialect,
-            ) from exc
-        raise
+        await _raise_dbapi(conn, adapted, exc, sql, params)
+
+
+class _Begun:
+    """A transaction begun by ``postgres_begin``'s own query, committed or rolled back for
+    SQLAlchemy's asyncpg adapter (its ``_transaction``: start, commit, rollback) as asyncpg's
+    own ``Transaction`` of a plain ``BEGIN`` would be."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    async def start(self) -> None:  # pragma: no cover - the adapter never starts a begun one
+        raise RuntimeError("the transaction is begun already")
+
+    async def commit(self) -> None:
+        await self._connection.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._connection.execute("ROLLBACK")
+
+
+async def postgres_begin(conn: AsyncConnection, sql: str) -> bool:
+    """Begin the connection's transaction with ``sql``, one simple query (no parameters) whose
+    last statement is ``BEGIN``, in one round trip with whatever it runs before it (in an
+    implicit transaction of its own, committed by a ``COMMIT`` in ``sql``): the order's number
+    (``numbering.begin_sql``). Only when no statement has begun the transaction yet and the
+    connection begins a plain one (no isolation level, read-only or deferrable set); False,
+    with nothing sent, otherwise. Errors come out as SQLAlchemy's, as from
+    ``postgres_fetchrow``."""
+    adapted = conn.sync_connection.connection.dbapi_connection
+    if adapted._transaction is not None or adapted.isolation_level is not None:
+        return False
+    if adapted.readonly or adapted.deferrable:
+        return False
+    try:
+        async with adapted._execute_mutex:
+            await adapted._connection.execute(sql)
+    except Exception as exc:
+        await _raise_dbapi(conn, adapted, exc, sql, ())
+    adapted._transaction = _Begun(adapted._connection)
+    return True
+
+
+async def _raise_dbapi(
+    conn: AsyncConnection, adapted: Any, exc: Exception, sql: str, params: Sequence[Any]
+) -> NoReturn:
+    """``exc`` from asyncpg as SQLAlchemy's error, the connection invalidated when it is lost."""
+    try:
+        adapted._handle_exception(exc)  # raises the driver's error as a DBAPI one
+    except Exception as dbapi_error:
+        lost = conn.dialect.is_disconnect(dbapi_error, adapted, None)
+        if lost:
+            await conn.invalidate(dbapi_error)
+        raise DBAPIError.instance(
+            sql,
+            params,
+            dbapi_error,
+            conn.dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+            dialect=conn.dialect,
+        ) from exc
+    raise exc
 
 
 class DriverPool:

@@ -308,3 +308,100 @@ def test_each_tables_record_encoder_gives_the_record_the_plan_gives(dialect_name
                     assert type(value) is type(expected[name]), (table.name, name)
                 else:
                     assert value == expected[name], (table.name, name, row)
+
+
+async def test_postgres_order_takes_its_number_with_its_begin(db_url, sm, seeded, monkeypatch):
+    """PostgreSQL: a new order whose transaction no statement has begun costs three round
+    trips, all on its own connection: its number with the BEGIN (one query, the number
+    committed by itself), the order's statement, the COMMIT. The statement writes the number
+    and the 提醒 rows' subject (a long title cut to the column) as numbering.format_number and
+    sla.headline do."""
+    import asyncio.selector_events
+
+    from ticketing.models import Notification
+    from ticketing.sla import headline
+
+    if not db_url.startswith("postgres"):
+        return
+    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    async with sm.begin() as s:  # the caches fill: the order below runs no statement before its insert
+        await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
+    writes: list[object] = []
+    real_write = asyncio.selector_events._SelectorSocketTransport.write
+
+    def counted(transport, data):
+        writes.append(transport)
+        return real_write(transport, data)
+
+    monkeypatch.setattr(asyncio.selector_events._SelectorSocketTransport, "write", counted)
+    title = "停" * 200
+    async with sm.begin() as s:
+        order = await create_order(
+            s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON, title=title
+        )
+    monkeypatch.undo()
+    assert len(writes) == 3 and len(set(writes)) == 1
+    assert order.number == "GZ2026112500002"
+    async with sm() as s:
+        assert await s.scalar(select(WorkOrder.number).where(WorkOrder.id == order.id)) == order.number
+        subjects = await s.scalars(select(Notification.subject).where(Notification.order_id == order.id))
+        assert subjects.all() == [headline("新工单", order.number, title)] * 2
+
+
+async def test_postgres_number_key_is_quoted_in_the_begin(db_url, engine):
+    """numbering.begin_sql writes the counter key into a query without parameters: a key with a
+    quote and a backslash is the counter's key as it is, and its value is left for the order."""
+    from ticketing.db import postgres_begin
+    from ticketing.numbering import NUMBER_SETTING, begin_sql
+
+    if not db_url.startswith("postgres"):
+        return
+    key = "O'B\\C''#"
+    async with engine.connect() as conn:
+        for expected in ("1", "2"):
+            assert await postgres_begin(conn, begin_sql(key))
+            assert await postgres_begin(conn, begin_sql(key)) is False  # begun already
+            got = await conn.execute(text(f"SELECT current_setting('{NUMBER_SETTING}')"))
+            assert got.scalar_one() == expected
+            await conn.rollback()  # the order's transaction: the number was committed before it
+        stored = await conn.execute(text("SELECT key, value FROM counters WHERE value > 0"))
+        assert stored.all() == [(key, 2)]
+        await conn.rollback()
+
+
+async def test_postgres_connection_lost_at_the_begin_is_invalidated(db_url, sm, seeded, monkeypatch):
+    """PostgreSQL: a backend that dies before the number and the BEGIN go out ends as
+    SQLAlchemy's error with the connection invalidated; no number was taken, and the next order
+    is fine."""
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    from ticketing.workflow import insert
+
+    if not db_url.startswith("postgres"):
+        return
+    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    async with sm.begin() as s:  # the caches fill: the order below runs no statement before its insert
+        await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
+    real_begin = insert.postgres_begin
+
+    async def dies_first(conn, sql):
+        admin = await asyncpg.connect(db_url)
+        try:
+            pid = conn.sync_connection.connection.driver_connection.get_server_pid()
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.2)
+        return await real_begin(conn, sql)
+
+    monkeypatch.setattr(insert, "postgres_begin", dies_first)
+    async with sm() as s:
+        with pytest.raises(DBAPIError) as failed:
+            await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
+        assert failed.value.connection_invalidated
+        await s.rollback()
+    monkeypatch.undo()
+    async with sm.begin() as s:
+        order = await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
+    assert order.number == "GZ2026112500002"

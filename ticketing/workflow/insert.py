@@ -8,10 +8,14 @@ first and then written at once, inside the caller's transaction:
 * SQLite: one call into the connection's own thread (aiosqlite's worker), which runs the
   counter upsert, the order INSERT … RETURNING and one ``executemany`` per kind of row on
   the plain ``sqlite3`` connection: one thread hop instead of dozens (``db.sqlite_call``).
-* PostgreSQL: the number first, in a short transaction of its own (``numbering.take``: the
-  counter row is not locked for the rest of the order's transaction), then one statement,
-  whose data-modifying CTEs insert the order and the rows (all of them passed as one JSON
-  document): two round trips, sent straight through asyncpg (``db.postgres_fetchrow``).
+* PostgreSQL: the number first, in a short transaction of its own (the counter row is not
+  locked for the rest of the order's transaction), sent with the order's ``BEGIN`` in one
+  simple query on the order's own connection (``numbering.begin_sql``, ``db.postgres_begin``),
+  then one statement, whose data-modifying CTEs insert the order and the rows (all of them
+  passed as one JSON document) and write the number and the 提醒 rows' subject from the value
+  the first query left in the session: two round trips with the ``BEGIN``, sent straight
+  through asyncpg (``db.postgres_fetchrow``). When a statement has begun the transaction
+  already, the number comes from a connection of its own (``numbering.take``) instead.
 
 The statements are built from the models once per dialect, and values go through the
 columns' own bind processors, so the rows are stored exactly as the ORM would store them
@@ -37,11 +41,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
-from ticketing.db import postgres_fetchrow, sqlite_call
+from ticketing.db import postgres_begin, postgres_fetchrow, sqlite_call
 from ticketing.errors import ActionRefused, FieldErrors
 from ticketing.models import Assignment, AuditLog, Comment, Customer, Notification, Timer, WorkOrder
 from ticketing.models.base import UtcDateTime
-from ticketing.numbering import COUNTER_SQL, format_number, number_prefix, take
+from ticketing.numbering import COUNTER_SQL, NUMBER_SETTING, begin_sql, format_number, number_prefix, take
 
 ORDERS = WorkOrder.__table__
 CUSTOMERS = Customer.__table__
@@ -84,7 +88,9 @@ class OrderRows:
     #: screen rows for the handlers it goes to (their 提醒: 有新工单)
     notifications: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     #: the notifications' subject from the order's number, given them once the number is taken
-    #: (【新工单】<number> <title>: ``screen_alerts.new_order_subject``); None: as the rows say
+    #: (【新工单】<number> <title>: ``screen_alerts.new_order_subject``); None: as the rows say.
+    #: Its shape is ``(head + number + tail)[:length]`` (``length``: the column's), which
+    #: PostgreSQL's statement writes itself from the number it takes (``_subject_parts``)
     notice_subject: Callable[[str], str] | None = None
 
 
@@ -130,8 +136,7 @@ async def insert_order(
     # Straight into the instance's dict: make_transient_to_detached marks every value as loaded
     # anyway, so the ORM's change bookkeeping of three sets would be undone at once.
     values = order.__dict__
-    values["id"], value, call_id, call_customer = written
-    values["number"] = format_number(prefix, width, value)
+    values["id"], values["number"], call_id, call_customer = written
     if values.get("customer_id") is None:
         values["customer_id"] = call_customer
     make_transient_to_detached(order)
@@ -142,10 +147,10 @@ async def insert_order(
     return call_id
 
 
-#: what a write hands back: the order's id, its number's sequence value, and the id and customer
-#: of the call looked up (None, None when there is none); None when the order's customer does
-#: not exist (nothing written)
-Written = tuple[int, int, int | None, int | None]
+#: what a write hands back: the order's id, its number, and the id and customer of the call
+#: looked up (None, None when there is none); None when the order's customer does not exist
+#: (nothing written)
+Written = tuple[int, str, int | None, int | None]
 
 
 # -- shared: columns, defaults, bind processing ---------------------------------------------
@@ -381,7 +386,7 @@ async def _sqlite(
                     for row in batch:
                         row[at] = ref
                     cursor.executemany(sql[kind], batch)
-            return order_id, value, found[0], found[1]
+            return order_id, values[number_at], found[0], found[1]
         finally:
             cursor.close()
 
@@ -391,29 +396,38 @@ async def _sqlite(
 # -- PostgreSQL: one statement ---------------------------------------------------------------
 @functools.cache
 def _postgres_sql(dialect: Dialect) -> str:
-    # $1, $2…: ACTIVE_CALL's own parameters, then the order's values (its number taken
-    # already), and one JSON document with every kind of row.
+    # $1, $2…: ACTIVE_CALL's own parameters, then the order's values (its number when taken
+    # already, else NULL), one JSON document with every kind of row, and ``POSTGRES_EXTRA``:
+    # the number's prefix and width, and the 提醒 rows' subject around the number.
     call_sql, call_params = _call_compiled(dialect)
     first = len(call_params) + 1
     order_columns = _columns(ORDERS)
     customer = (
         f"CAST(${first + _position(ORDERS, 'customer_id')} AS {ORDERS.c.customer_id.type.compile(dialect)})"
     )
+    extra = first + len(order_columns) + 1
+    prefix, width, head, tail = (f"${extra + i}" for i in range(len(POSTGRES_EXTRA)))
     params = iter(range(first, first + len(order_columns)))
     order_values = ", ".join(
         f"COALESCE(${next(params)}, (SELECT customer_id FROM c))"
         if c.key == "customer_id"
+        # the number begin_sql took, as numbering.format_number writes it (zfill: never cut)
+        else f"COALESCE(${next(params)}, (SELECT replace({prefix}::text, '#', "
+        f"lpad(n.v, greatest({width}::integer, length(n.v)), '0')) FROM n))"
+        if c.key == "number"
         else f"${next(params)}"
         for c in order_columns
     )
     parts = [
         f"c AS ({call_sql})",
+        f"n AS (SELECT current_setting('{NUMBER_SETTING}', true) AS v)",
         # the order's customer, when it names one, exists: else nothing is written
         f"k AS (SELECT {customer} IS NULL OR EXISTS "
         f"(SELECT 1 FROM {CUSTOMERS.name} WHERE {CUSTOMERS.c.id.name} = {customer}) AS known)",
         f"o AS (INSERT INTO work_orders ({', '.join(c.name for c in order_columns)}) "
-        f"SELECT {order_values} FROM k WHERE k.known ON CONFLICT (number) DO NOTHING RETURNING id)",
+        f"SELECT {order_values} FROM k WHERE k.known ON CONFLICT (number) DO NOTHING RETURNING id, number)",
     ]
+    subject = Notification.__table__.c.subject
     rows = f"${first + len(order_columns)}::json"
     for kind, (table, order_key) in KINDS.items():
         columns = _columns(table)
@@ -426,6 +440,8 @@ def _postgres_sql(dialect: Dialect) -> str:
         picked = ", ".join(
             ("o.id::text" if order_key == "entity_id" else "o.id")
             if c.key == order_key
+            else f"COALESCE(left({head}::text || o.number || {tail}::text, {subject.type.length}), r.{c.name})"
+            if c is subject
             else (f"COALESCE(r.{c.name}, 'null'::json)" if isinstance(c.type, JSON) else f"r.{c.name}")
             for c in columns
         )
@@ -436,8 +452,27 @@ def _postgres_sql(dialect: Dialect) -> str:
     return (
         "WITH "
         + ",\n".join(parts)
-        + "\nSELECT k.known, (SELECT id FROM o), (SELECT id FROM c), (SELECT customer_id FROM c) FROM k"
+        + "\nSELECT k.known, (SELECT id FROM o), (SELECT number FROM o), (SELECT id FROM c),"
+        " (SELECT customer_id FROM c) FROM k"
     )
+
+
+#: the PostgreSQL statement's parameters after the document
+POSTGRES_EXTRA = ("prefix", "width", "subject head", "subject tail")
+_MARK = "\x00"  # never in a subject: notify.one_line makes every control character a space
+
+
+def _subject_parts(subject: Callable[[str], str] | None) -> tuple[str | None, str | None]:
+    """``OrderRows.notice_subject`` as the text before and after the number: (None, None) for
+    none. The subject is ``(head + number + tail)[:length]``; with a one-character mark for the
+    number it is cut no shorter than with a real number, so ``head + number + tail`` cut to
+    ``length`` (the statement's ``left``) is the subject for any number."""
+    if subject is None:
+        return None, None
+    head, mark, tail = subject(_MARK).partition(_MARK)
+    if not mark:
+        raise ValueError("a new order's notice subject must hold its number")
+    return head, tail
 
 
 @functools.cache
@@ -502,22 +537,30 @@ async def _postgres(
     records = {
         kind: _records(dialect, table, key, getattr(rows, kind)) for kind, (table, key) in KINDS.items()
     }
+    # json.dumps as the JSON columns' own bind processor writes each value (the engine sets
+    # no other serializer).
+    params = [
+        *_call_params(dialect, call),
+        *values,
+        json.dumps(records),
+        prefix,
+        width,
+        *_subject_parts(rows.notice_subject),
+    ]
+    number_at = len(_call_compiled(dialect)[1]) + _position(ORDERS, "number")
+    sql = _postgres_sql(dialect)
+    # The number with the BEGIN (the statement reads it from the session), else on its own.
+    begun = await postgres_begin(conn, begin_sql(prefix))
+    value = 0
     for _ in range(NUMBER_ATTEMPTS):
-        value = await take(conn, prefix)
-        number = values[_position(ORDERS, "number")] = format_number(prefix, width, value)
-        if rows.notice_subject is not None:
-            heading = rows.notice_subject(number)
-            for record in records["notifications"]:
-                record["subject"] = heading
-        # json.dumps as the JSON columns' own bind processor writes each value (the engine sets
-        # no other serializer).
-        document = json.dumps(records)
-        known, order_id, call_id, call_customer = await postgres_fetchrow(
-            conn, _postgres_sql(dialect), (*_call_params(dialect, call), *values, document)
-        )
+        if not begun:
+            value = await take(conn, prefix)
+            params[number_at] = format_number(prefix, width, value)
+        begun = False
+        known, order_id, number, call_id, call_customer = await postgres_fetchrow(conn, sql, params)
         if not known:
             return None
         # a number already taken inserts nothing (ON CONFLICT DO NOTHING): no id comes back
         if order_id is not None:
-            return order_id, value, call_id, call_customer
+            return order_id, number, call_id, call_customer
     raise _taken(prefix, width, value)
