@@ -270,7 +270,7 @@ async def _serve_roles(
         stack.push_async_callback(bus.close)
         engine = ticketing.create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
-        await _migrate_once(engine)
+        await _migrate_once(engine, dispositions="cti" in roles)
         sessions = ticketing.sessionmaker(engine)
 
         if "worker" in roles:
@@ -310,12 +310,19 @@ async def _serve_roles(
         log.info("stopping")
 
 
-async def _migrate_once(engine) -> None:
-    # Several processes start together: one migrates, the others wait and find nothing to do.
+async def _migrate_once(engine, *, dispositions: bool = False) -> None:
+    """Several processes start together: one migrates, the others wait and find nothing to do.
+    ``dispositions``: the campaigns' default 结果代码 are made here too, one process at a time:
+    every active bridge's dialer makes those missing when it starts, and the dialers of several
+    Asterisk servers starting together each inserted them, all but one failing on the codes'
+    unique index (and stopping)."""
     async with engine.connect() as conn:
         await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
         try:
             await ticketing.migrate(engine)
+            if dispositions:
+                async with ticketing.sessionmaker(engine).begin() as session:
+                    await campaigns.store.ensure_dispositions(session)
         finally:
             await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
 
