@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ivr import Outage, SelfServiceHooks, TicketProgress
@@ -20,6 +21,7 @@ from ivr.notice_voice import NoticeVoices, NoticeWords
 from ivr.prompts import CATALOGUE_DIR, PromptCatalogueError, load_catalogue
 from ticketing.customers import ticket_progress
 from ticketing.knowledge import search_notices
+from ticketing.models import Customer, CustomerPhone, Site
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,23 @@ def ticketing_hooks(
             for f in found
         ]
 
-    return SelfServiceHooks(outage_lookup=outage_lookup, ticket_status=ticket_status)
+    async def home_area(caller: str) -> str:
+        # "#" alone at 停电查询: the bureau of the customer registered on the number the caller rings
+        # from (its site code, which outage_lookup takes first); '' for none, or for customers of
+        # more than one bureau on one number (a caller is then asked for the code, never told
+        # another bureau's outages as theirs).
+        async with sessions() as session:
+            codes = set(
+                await session.scalars(
+                    select(Site.code)
+                    .join(Customer, Customer.site_id == Site.id)
+                    .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
+                    .where(CustomerPhone.number == caller)
+                )
+            )
+        return codes.pop() if len(codes) == 1 else ""
+
+    return SelfServiceHooks(outage_lookup=outage_lookup, ticket_status=ticket_status, home_area=home_area)
 
 
 def published_notices(sessions: async_sessionmaker[AsyncSession]):

@@ -68,6 +68,9 @@ DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
     "invalid": ("hotline/invalid",),
     "too_many_wrong": ("hotline/too-many-wrong",),  # then an agent's queue
     "enter_area": ("hotline/enter-area",),
+    # a caller with a number, when the area registered for it can be looked up: # alone for it
+    "enter_area_home": ("hotline/enter-area-home",),
+    "no_home_area": ("hotline/no-home-area",),  # # alone, but no one area registered for the number
     "enter_account": ("hotline/enter-account",),
     "enter_ticket": ("hotline/enter-ticket",),
     "no_outage": ("hotline/no-outage",),

@@ -92,14 +92,16 @@ class IvrCall:
     async def play_prompt(self, key: str, escape: str = "") -> str:
         return await self.play(self.ivr_config.prompt(key), escape)
 
-    async def collect(self, prompt_key: str, max_digits: int, timeout_s: int = 6) -> str | None:
+    async def collect(
+        self, prompt_key: str, max_digits: int, timeout_s: int = 6, empty_ok: bool | None = None
+    ) -> str | None:
         """Ask for digits ended by #; the prompts stop at the first digit.
 
         * restarts the entry (what follows the last * is the number). Half a number
         (the caller stopped keying) or a lone # where that is no answer is wrong: the
         caller hears so and is asked again, each counting towards ``MAX_WRONG_ENTRIES``.
-        Returns the digits, '' for "#" alone (``EMPTY_ANSWERS`` only), or None when the
-        caller pressed nothing or has had too many wrong entries.
+        Returns the digits, '' for "#" alone (``empty_ok``, by default for ``EMPTY_ANSWERS``
+        only), or None when the caller pressed nothing or has had too many wrong entries.
         """
         for _ in range(MAX_WRONG_ENTRIES * 2):  # * restarts are bounded too
             first = await self.play_prompt(prompt_key, DIGITS)
@@ -117,7 +119,7 @@ class IvrCall:
                 if not digits.rstrip("#"):
                     continue
             digits = digits.rstrip("#")
-            if digits == "" and prompt_key in EMPTY_ANSWERS:
+            if digits == "" and (prompt_key in EMPTY_ANSWERS if empty_ok is None else empty_ok):
                 return ""
             if digits and not timed_out:
                 return digits

@@ -5,6 +5,9 @@ module implement them), so the IVR stays testable and never imports ticketing:
 
 * ``outage_lookup(area) -> list[Outage]``: current and planned outages for an area code
   (each with its ``voice``, the sound of its area and reason, when one has been spoken);
+* ``home_area(caller) -> str``: optional, the area code registered for the number a caller rings
+  from (their customer record's bureau), '' when none or more than one: with it, a caller with a
+  number is offered "#" alone for their own area's outages, as few callers know an area code;
 * ``bill_lookup(account_no) -> Bill | None``: the latest bill for a 户号, with the numbers
   registered on the account (``phones``). A 户号 is printed on every bill and meter card, so
   what the account owes is read, as an order's status is, only to a caller ringing from one of
@@ -95,6 +98,7 @@ class TicketProgress:
 OutageLookup = Callable[[str], Awaitable[Sequence[Outage]]]
 BillLookup = Callable[[str], Awaitable[Bill | None]]
 TicketStatusLookup = Callable[[str, str], Awaitable[Sequence[TicketProgress]]]
+HomeAreaLookup = Callable[[str], Awaitable[str]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +107,7 @@ class SelfServiceHooks:
     bill_lookup: BillLookup | None = None
     ticket_status: TicketStatusLookup | None = None
     timeout: float = 3.0
+    home_area: HomeAreaLookup | None = None
 
 
 class _Unavailable(Exception):
@@ -121,7 +126,20 @@ async def _ask_hook(hook: Callable[..., Awaitable[Any]] | None, limit: float, *a
 
 
 async def outage(call: IvrCall) -> None:
-    area = await call.collect("enter_area", max_digits=8)
+    # A caller with a number may press # alone for the area registered for it (home_area);
+    # a withheld one, or without the hook, keys in an area code as before.
+    home = call.hooks.home_area is not None and bool(call.caller)
+    area = await call.collect("enter_area_home" if home else "enter_area", max_digits=8, empty_ok=home)
+    if area == "" and home:
+        try:
+            area = await _ask_hook(call.hooks.home_area, call.hooks.timeout, call.caller)
+        except _Unavailable:
+            await call.play_prompt("not_available")
+            return
+        if not area:  # no customer on the number, or customers of more than one bureau
+            call.note("outage:no_home_area")
+            await call.play_prompt("no_home_area")
+            return
     if not area:
         return
     try:

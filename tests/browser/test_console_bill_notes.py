@@ -1,7 +1,8 @@
 """The screen-pop words a bill's check in the IVR (ivr/selfservice.py BILL_CHECK): a bill read after
 the last four digits of the account's phone, one not read (wrong answers, or no phone on the
-account: why the caller is at the seat), never "account not found" as before, in the real
-Chromium on the real Asterisk."""
+account: why the caller is at the seat), never "account not found" as before; and a 停电查询 by
+the caller's own number that found no one area registered for it, never "停电信息 no_home_area 条";
+in the real Chromium on the real Asterisk."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ def test_the_pop_says_how_the_bill_was_checked(console, browser, ami):  # noqa: 
     try:
         ready_seat(page, console)
         caller = demo_phone(8)
-        ami.call_in(QUEUE, caller, stay=30, ivr_path="bill:verified/bill:found/bill:unverifiable")
+        ami.call_in(
+            QUEUE, caller, stay=30, ivr_path="bill:verified/bill:found/bill:unverifiable/outage:no_home_area"
+        )
         expect(page.locator("#pop-caller")).to_have_text(caller, timeout=15_000)
         expect(page.locator("#pop-ivr")).to_have_text(
-            "已核对户号登记电话后四位 → 已查到电费 → 户号未登记电话,未读出"
+            "已核对户号登记电话后四位 → 已查到电费 → 户号未登记电话,未读出 → 本机号码未登记用电地址,未查停电"
         )
     finally:
         ctx.close()

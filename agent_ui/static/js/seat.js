@@ -264,7 +264,8 @@ function ivrStep(s) {
       const key = s.key === "timeout" || s.key === "invalid" ? t(`ivr.${s.key}`) : t("ivr.key", { key: s.key });
       return t("ivr.choice", { menu: s.menu, key, label: s.to ? target(s.to, s.target) : "" }).trim();
     }
-    case "outage": return t("ivr.outage", { count: s.value });
+    // outage:no_home_area: # alone, but no one bureau registered for the caller's number
+    case "outage": return s.value === "no_home_area" ? t("ivr.outage.no_home_area") : t("ivr.outage", { count: s.value });
     case "bill": return t(BILL_NOTES.has(s.value) ? `ivr.bill.${s.value}` : "ivr.bill.not_found");
     // the ticket notes that are no status (ivr/selfservice.py): why nothing was read, or the check passed
     case "ticket": return TICKET_NOTES.has(s.value) ? t(`ivr.ticket.${s.value}`) : t("ivr.ticket", { status: s.value });
