@@ -80,6 +80,12 @@ async def test_many_notices_are_spoken_beside_the_passes_the_one_asked_for_first
         await asyncio.sleep(0.3)  # more passes: nothing else
         assert len(tts.spoken) == MANY + 2
         assert voices.sound_for("fresh1", "海珠区", "计划检修")
+
+        # a restart speaks nothing again: every version is there already
+        again = SlowTts()
+        restarted = NoticeVoices(tmp_path, installation="t", speak=again, grace=0)
+        await restarted.sync(source_notices)
+        assert again.spoken == [] and restarted.pending == []
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
