@@ -28,12 +28,14 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES
 from agent_ui.work import read_only, unit_of_work
 from ticketing.categories import config_categories, own_first
+from ticketing.errors import ActionRefused
 from ticketing.ids import is_id
 from ticketing.message_templates import BODY_LIMIT
 from ticketing.models import Assignment, Comment, Notification, NotificationTemplate, WorkOrder
 from ticketing.notify import (
     SMS_LIMIT,
     TemplateError,
+    TemplateFieldsBlank,
     blank_fields,
     check_recipient,
     customer_address,
@@ -136,6 +138,15 @@ async def message_choices(request: web.Request) -> web.Response:
     return web.json_response(answer)
 
 
+def _recipient_problem(channel: str, body: dict[str, Any]) -> str:
+    """What is wrong with the address (``recipient_required``, ``recipient_invalid``), or ""."""
+    try:
+        check_recipient(channel, str(body.get("to") or ""))
+    except ActionRefused as refused:
+        return refused.error_id
+    return ""
+
+
 async def _message_request(request: web.Request, channel: str) -> dict[str, Any]:
     """JSON ``{to, text, subject (email)}`` or ``{to, template_id}``."""
     body = await json_body(request)
@@ -145,8 +156,12 @@ async def _message_request(request: web.Request, channel: str) -> dict[str, Any]
     for name in ("to", "subject", "text"):
         if not isinstance(body.get(name) or "", str):
             raise UiError("request.invalid", f"{name} must be text", field=name)
+    # every problem at once, the address's with the text's (as any form names each field): a
+    # second round for the address after the 正文 was filled in is a round too many
+    problems: dict[str, str] = {}
+    if to_problem := _recipient_problem(channel, body):
+        problems["to"] = to_problem
     if template_id is None:
-        problems: dict[str, str] = {}
         text, subject = str(body.get("text") or "").strip(), str(body.get("subject") or "").strip()
         if not text:
             problems["text"] = "field_required"
@@ -159,9 +174,10 @@ async def _message_request(request: web.Request, channel: str) -> dict[str, Any]
         elif has_control_chars(subject):
             # one line: a line break would end an email's Subject header and start another
             problems["subject"] = "field_control_chars"
-        if problems:
-            # named like any form's fields: 表单有误:正文(必填)、主题(必填)
-            raise UiError("invalid_fields", "the message is incomplete or too long", problems=problems)
+    if set(problems) - {"to"}:
+        # named like any form's fields: 表单有误:收件人(无效)、正文(必填)、主题(必填)
+        raise UiError("invalid_fields", "the message is incomplete or too long", problems=problems)
+    # the address alone (or a template's blanks still to come): its own words, said as before
     return body
 
 
@@ -169,8 +185,7 @@ async def _send(request: web.Request, channel: str) -> web.Response:
     body = await _message_request(request, channel)
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         order = await load_order(db, user, order_key(request))
-        # a bad address is refused before a template is rendered, as a fax's is
-        to = check_recipient(channel, str(body.get("to") or ""))
+        to_problem = _recipient_problem(channel, body)
         subject = str(body.get("subject") or "").strip()
         text = str(body.get("text") or "").strip()
         if body.get("template_id") is not None:
@@ -179,14 +194,26 @@ async def _send(request: web.Request, channel: str) -> web.Response:
             )
             if template is None:
                 raise UiError("not_found", f"no manual {channel} template for this order's steps")
-            subject, text = (
-                part.strip() for part in render_by_hand(template, await order_context(db, order))
-            )
+            try:
+                subject, text = (
+                    part.strip() for part in render_by_hand(template, await order_context(db, order))
+                )
+            except TemplateFieldsBlank as blank:
+                if not to_problem:
+                    raise
+                # the address and the template's blanks in one answer
+                raise UiError(
+                    "invalid_fields",
+                    "bad recipient and blank merge fields",
+                    problems={"to": to_problem, **blank.details["problems"]},
+                ) from blank
             if channel == "sms" and len(f"{subject}：{text}" if subject else text) > SMS_LIMIT:
                 # rendered with long field values: cut, the customer would miss the end
                 raise UiError(
                     "invalid_fields", "the filled-in SMS is too long", problems={"text": "field_too_long"}
                 )
+        # the address alone was wrong: its own words (recipient_invalid, recipient_required)
+        to = check_recipient(channel, str(body.get("to") or ""))
         row = await send_message(
             db, user, channel, to, subject, text, order_id=order.id, about=("work_order", order.id)
         )

@@ -302,3 +302,32 @@ async def test_a_category_on_another_workflow_is_offered_that_workflows_template
         own_id = own.id
     choices = await (await client.get(f"/api/orders/{order['id']}/messages")).json()
     assert [t["id"] for t in choices["sms"]["templates"]] == [own_id]
+
+
+async def test_every_problem_of_a_message_is_named_at_once(client, world, templates):
+    """QA: an empty 正文 and a bad address were refused in two rounds (the text first, the
+    address once the text was there); now one answer names both, as any form does."""
+    csrf = await login(client, "1001")
+    order = await _order(client, csrf)  # at 受理, no 答复内容 yet
+
+    async def refused(channel, body):
+        resp = await client.post(
+            f"/api/orders/{order['id']}/{channel}", json=body, headers={"X-CSRF-Token": csrf}
+        )
+        answer = await resp.json()
+        assert (resp.status, answer["error_id"]) == (422, "invalid_fields"), answer
+        return answer
+
+    answer = await refused("sms", {"to": "010-88886666", "text": " "})
+    assert answer["details"]["problems"] == {"to": "recipient_invalid", "text": "field_required"}
+    assert "收件人(无效)" in answer["message"] and "正文(必填)" in answer["message"], answer["message"]
+    answer = await refused("email", {"to": "", "subject": "", "text": ""})
+    assert answer["details"]["problems"] == {
+        "to": "recipient_required",
+        "text": "field_required",
+        "subject": "field_required",
+    }
+    # a template with an empty merge field, to a landline: both in one answer
+    answer = await refused("sms", {"to": "010-88886666", "template_id": templates["sms"]})
+    assert answer["details"]["problems"] == {"to": "recipient_invalid", "答复内容": "template_field_blank"}
+    assert await _outbox(world) == []

@@ -94,7 +94,17 @@ function messageForm(channel, choices, order, reload) {
         if (subject) subject.value = "";
         counted();
         await reload();  // the timeline shows it, 待发送
-      } catch (err) { toast(err.message, "refused"); }
+      } catch (err) {
+        // every field the server named (收件人, 主题, 正文) marked at once, as any form's are
+        const problems = err.details?.problems || {};
+        for (const [name, input] of Object.entries({ to, subject, text })) {
+          if (!input) continue;
+          if (problems[name]) { input.setAttribute("aria-invalid", "true"); input.title = t(`problem.${problems[name]}`); }
+          else { input.removeAttribute("aria-invalid"); input.title = ""; }
+        }
+        if (!err.details?.problems && ["recipient_invalid", "recipient_required", "fax_to_mobile"].includes(err.errorId)) to.setAttribute("aria-invalid", "true");
+        toast(err.message, "refused");
+      }
     });
   });
   const refresh = (fresh) => {
