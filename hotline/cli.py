@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         "web (console and websockets; run N behind nginx), cti (the CTI bridge and the dialer; "
         "one per Asterisk is active, others wait as standby), ivr (the FastAGI server), "
         "worker (SLA timers, notifications, call linking). Needs bus_url redis://… and a "
-        "PostgreSQL database_url. With several Asterisk servers (asterisk_servers) --role all refuses: "
-        "run the roles",
+        "PostgreSQL database_url. With several Asterisk servers (asterisk_servers) each has its "
+        "bridge: --role all runs one per server in its process",
     )
     serve.add_argument(
         "--server",

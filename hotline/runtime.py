@@ -31,13 +31,14 @@ import campaigns
 import ivr
 import ticketing
 from agent_ui import AppServices, create_app
-from campaigns.remote import RemoteDialer, dialer_handlers
+from campaigns.remote import DialerUnavailable, RemoteDialer, dialer_handlers
 from cti.ami.client import AmiClient
 from cti.bridge import CtiBridge, CtiSettings
 from cti.bus import Bus, InProcessBus
 from cti.calendar import WorkCalendar
 from cti.call_events import AmiConnectionChanged
 from cti.fax import FaxSender
+from cti.local_bridges import LocalBridges
 from cti.remote import CommandServer, RemoteBridge, Route, bridge_handlers, bridge_prefix, keys_for
 from cti.routing_config import load_routing
 from cti.standby import ActiveStandby, BridgeLock
@@ -156,6 +157,8 @@ async def serve(
         await _serve_roles(settings, stop, roles, bridged)
         return
     check_roles(settings, roles)
+    if demo and len(settings.servers) > 1:
+        raise ConfigError("the demo runs one Asterisk (its own); asterisk_servers lists several")
     async with contextlib.AsyncExitStack() as stack:
         bus = make_bus(settings.bus_url, settings.redis_prefix)
         stack.push_async_callback(bus.close)
@@ -173,17 +176,21 @@ async def serve(
             )
 
         ivr_services = await _ivr_role_services(stack, settings, bus, sessions)
-        bridge = CtiBridge(
-            cti_settings(settings, ivr_services.routing.skills),
-            bus,
-            customer_lookup=screen_pop_hook(sessions),
-        )
-        await bridge.start()
-        stack.push_async_callback(bridge.stop)
+        if len(settings.servers) > 1:
+            bridge, dialer = await _local_bridges(stack, settings, bus, sessions, ivr_services.routing.skills)
+        else:
+            bridge = CtiBridge(
+                cti_settings(settings, ivr_services.routing.skills),
+                bus,
+                customer_lookup=screen_pop_hook(sessions),
+            )
+            await bridge.start()
+            stack.push_async_callback(bridge.stop)
 
         await _ticketing_consumers(stack, settings, bus, sessions)
-        dialer = _dialer(settings, sessions, bridge, bus)
-        await stack.enter_async_context(_background(dialer.run(), "dialer"))
+        if len(settings.servers) == 1:
+            dialer = _dialer(settings, sessions, bridge, bus)
+            await stack.enter_async_context(_background(dialer.run(), "dialer"))
 
         agi = ivr.create_agi_server(ivr_services, host=settings.agi_host, port=settings.agi_port)
         await agi.start()
@@ -224,16 +231,13 @@ def parse_roles(text: str) -> frozenset[str]:
 
 def check_roles(settings: Settings, roles: frozenset[str], bridged: frozenset[str] | None = None) -> None:
     """Roles other than ``all`` are processes sharing state: Redis for the bus, PostgreSQL for data.
-    Several Asterisk servers (``asterisk_servers``) are several bridges on the bus: those roles only."""
+    Several Asterisk servers (``asterisk_servers``) are several bridges: on the bus of the one
+    process (``all``), or each with its lock and standby (``cti``)."""
     if roles == EMBEDDED:
-        if len(settings.servers) > 1:
-            raise ConfigError(
-                f"asterisk_servers lists {len(settings.servers)} Asterisk servers: `hotline serve --role all` "
-                "runs one bridge on the in-process bus; run --role cti (one active bridge per server) and "
-                '--role web,ivr,worker over Redis and PostgreSQL (docs/architecture.md, "Several Asterisk servers")'
-            )
         if bridged:
-            raise ConfigError("--server picks the Asterisk servers of --role cti; --role all has one")
+            raise ConfigError(
+                "--server picks the Asterisk servers of --role cti; --role all bridges every one"
+            )
         return
     if bridged is not None:
         known = {server.name for server in settings.servers}
@@ -288,13 +292,7 @@ async def _serve_roles(
             await agi.start()
             stack.push_async_callback(agi.stop)
         if "web" in roles:
-            sites_of = None
-            if settings.servers_by_site:
-                seat_sites = SeatSites(sessions)
-                await seat_sites.load()
-                await stack.enter_async_context(_background(seat_sites.run(), "seat-sites"))
-                sites_of = seat_sites.sites_of
-            remote = remote_bridge(settings, bus, sites_of)
+            remote = remote_bridge(settings, bus, await _agent_servers(stack, settings, sessions))
             await remote.start()
             stack.push_async_callback(remote.stop)
             await _web(
@@ -327,29 +325,112 @@ async def _migrate_once(engine, *, dispositions: bool = False) -> None:
             await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
 
 
+async def _local_bridges(
+    stack: contextlib.AsyncExitStack, settings: Settings, bus: Bus, sessions, skills: dict[str, str]
+) -> tuple[LocalBridges, LocalDialers]:
+    """``--role all`` with several Asterisk servers: a bridge and a dialer per server in this
+    process, and the console's bridge and dialer routing each agent to their server's."""
+    bridges: dict[str, CtiBridge] = {}
+    for server in settings.servers:
+        bridge = CtiBridge(
+            cti_settings(_server_settings(settings, server), skills),
+            bus,
+            customer_lookup=screen_pop_hook(sessions),
+        )
+        await bridge.start()
+        stack.push_async_callback(bridge.stop)
+        await stack.enter_async_context(
+            _background(_check_system_name(bridge.ami, server), f"cti-{server.name}-systemname")
+        )
+        bridges[server.name] = bridge
+    async with sessions.begin() as session:
+        await campaigns.store.ensure_dispositions(session)  # once, before the dialers (_migrate_once)
+    dialers = {}
+    for name, bridge in bridges.items():
+        dialers[name] = _dialer(settings, sessions, bridge, bus)
+        await stack.enter_async_context(_background(dialers[name].run(), f"dialer-{name}"))
+    default = next((server.name for server in settings.servers if server.default), None)
+    local = LocalBridges(bridges, await _agent_servers(stack, settings, sessions), default)
+    return local, LocalDialers(dialers, local)
+
+
+class LocalDialers:
+    """The console's preview dial and skip, to the dialer beside the agent's server's bridge."""
+
+    def __init__(self, dialers: dict[str, campaigns.Dialer], bridges: LocalBridges) -> None:
+        self.dialers = dialers
+        self.bridges = bridges
+
+    def _of(self, agent_id: str) -> campaigns.Dialer:
+        name = self.bridges.server_of(agent_id)
+        dialer = self.dialers.get(name if name is not None else self.bridges.default or "")
+        if dialer is None:
+            raise DialerUnavailable(f"{agent_id}: no Asterisk server has this seat (asterisk_servers)")
+        return dialer
+
+    async def preview_dial(self, agent_id: str, contact_id: int) -> tuple[bool, str]:
+        return await self._of(agent_id).preview_dial(agent_id, contact_id)
+
+    async def preview_skip(self, agent_id: str, contact_id: int) -> bool:
+        return await self._of(agent_id).preview_skip(agent_id, contact_id)
+
+
+async def _agent_servers(
+    stack: contextlib.AsyncExitStack, settings: Settings, sessions
+) -> Callable[[str], str | None]:
+    """Each agent's server's name (None: the default's), by 工号 or by their user's site (read
+    now and every minute when some server lists sites, hotline.seat_sites)."""
+    sites_of = None
+    if settings.servers_by_site:
+        seat_sites = SeatSites(sessions)
+        await seat_sites.load()
+        await stack.enter_async_context(_background(seat_sites.run(), "seat-sites"))
+        sites_of = seat_sites.sites_of
+    return _server_names(settings, sites_of)
+
+
+def _server_names(
+    settings: Settings, sites_of: Callable[[str], tuple[str, ...]] | None
+) -> Callable[[str], str | None]:
+    def server_of(agent_id: str) -> str | None:
+        server = settings.server_of(agent_id, sites_of(agent_id) if sites_of is not None else ())
+        return None if server is None else server.name
+
+    return server_of
+
+
+def _server_settings(settings: Settings, server: AsteriskServer) -> Settings:
+    """The settings of one Asterisk server's bridge: its AMI address and credentials."""
+    return dataclasses.replace(
+        settings,
+        ami_host=server.ami_host,
+        ami_port=server.ami_port,
+        ami_user=server.ami_user,
+        ami_secret=server.ami_secret,
+    )
+
+
 def server_prefix(settings: Settings, server: AsteriskServer) -> str:
     """The Redis keys of one Asterisk's bridge (its lock, its commands), named by its AMI address."""
     return bridge_prefix(server.ami_host, server.ami_port, f"{settings.redis_prefix}:cti")
 
 
 def remote_bridge(
-    settings: Settings, bus: Bus, sites_of: Callable[[str], tuple[str, ...]] | None = None, **options: Any
+    settings: Settings, bus: Bus, server_of: Callable[[str], str | None] | None = None, **options: Any
 ) -> RemoteBridge:
     """A web process's bridge: each agent's commands to the bridge of the server their seat is on
-    (by 工号, or by the user's site: ``sites_of``, hotline.seat_sites)."""
+    (``server_of``: its name; by default by 工号 alone; ``_agent_servers`` adds the users' sites)."""
     servers = settings.servers
     routes = [
         Route(server.name, server_prefix(settings, server), server.address, server.default)
         for server in servers
     ]
 
-    def server_of(agent_id: str) -> str | None:
-        server = settings.server_of(agent_id, sites_of(agent_id) if sites_of is not None else ())
-        return None if server is None else server.name
-
     if len(servers) == 1:
         return RemoteBridge(settings.bus_url, bus, routes=routes, **options)
-    return RemoteBridge(settings.bus_url, bus, routes=routes, server_of=server_of, **options)
+    return RemoteBridge(
+        settings.bus_url, bus, routes=routes, server_of=server_of or _server_names(settings, None), **options
+    )
 
 
 async def _cti_role(
@@ -361,13 +442,7 @@ async def _cti_role(
     stack.push_async_callback(redis.aclose)
     prefix = server_prefix(settings, server)
     _, lock_key = keys_for(prefix)
-    bridged = dataclasses.replace(
-        settings,
-        ami_host=server.ami_host,
-        ami_port=server.ami_port,
-        ami_user=server.ami_user,
-        ami_secret=server.ami_secret,
-    )
+    bridged = _server_settings(settings, server)
     several = len(settings.servers) > 1
 
     @contextlib.asynccontextmanager

@@ -80,14 +80,15 @@ def test_a_list_an_admin_got_wrong_is_refused_with_what_to_fix(tmp_path, servers
         settings(tmp_path, servers)
 
 
-def test_several_servers_are_roles_over_redis_not_one_embedded_process(tmp_path):
+def test_several_servers_are_bridged_by_cti_processes_or_the_one_embedded_process(tmp_path):
     s = settings(
         tmp_path,
         HOTLINE_BUS_URL="redis://127.0.0.1:6379/0",
         HOTLINE_DATABASE_URL="postgresql+asyncpg://h/db",
     )
-    with pytest.raises(ConfigError, match="--role all"):
-        check_roles(s, EMBEDDED)
+    check_roles(s, EMBEDDED)  # a bridge per server in the one process (cti.local_bridges)
+    with pytest.raises(ConfigError, match="--role all bridges every one"):
+        check_roles(s, EMBEDDED, frozenset({"sz"}))
     check_roles(s, frozenset({"web", "cti"}))
     check_roles(s, frozenset({"cti"}), frozenset({"sz"}))
     with pytest.raises(ConfigError, match="not in asterisk_servers"):

@@ -20,6 +20,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -308,3 +309,76 @@ async def test_a_bridge_says_when_its_asterisks_systemname_is_not_the_configured
             assert bool(said) is wrong, caplog.text
     finally:
         await ami.stop()
+
+
+async def test_one_process_bridges_every_server_and_routes_each_agent(tmp_path, asterisk):
+    """``hotline serve`` (``--role all``, SQLite, the in-process bus) with two servers: a bridge
+    each in the one process. ``main`` is the shared Asterisk; ``second`` answers nowhere, so
+    its agent's console says the phone system is down and their 就绪 is refused, while the
+    other agent signs in on the shared Asterisk."""
+    lock = open(STORIES_LOCK, "w")  # noqa: ASYNC230, SIM115
+    await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+    port, nowhere = _free_port(), _free_port()
+    config = tmp_path / "hotline.yaml"
+    config.write_text(
+        "asterisk_servers:\n"
+        f"  - {{name: main, ami_host: 127.0.0.1, ami_port: {asterisk.port}, default: true}}\n"
+        f"  - {{name: second, ami_host: 127.0.0.1, ami_port: {nowhere}, agents: ['8*'], system_name: x}}\n"
+    )
+    env = dict(
+        os.environ,
+        HOTLINE_CONFIG=str(config),
+        HOTLINE_DATA_DIR=str(tmp_path),
+        HOTLINE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'hotline.sqlite3'}",
+        HOTLINE_HTTP_PORT=str(port),
+        HOTLINE_AGI_PORT=str(_free_port()),
+        HOTLINE_SEAT_PATTERN="Local/{staff_no}@hotline-sim-phone/n",
+    )
+    await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "hotline", "seed", "--demo"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    db = sqlite3.connect(tmp_path / "hotline.sqlite3")
+    for agent, demo in ((MAIN_AGENT, "1001"), (SECOND_AGENT, "1002")):
+        db.execute(
+            "UPDATE users SET staff_no = ?, skills = ? WHERE staff_no = ?",
+            (agent, json.dumps({QUEUE: 0}), demo),
+        )
+    db.commit()
+    db.close()
+    ami = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret)
+    await ami.start()
+    await ami.wait_connected(10)
+    await ami.action("DBPut", Family="hotline-sim", Key=f"ring-{MAIN_AGENT}", Val="1")
+    procs = Processes(env, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        procs.start("serve")
+        await _wait_http(base, procs)
+        async with _console(base, MAIN_AGENT) as on_main, _console(base, SECOND_AGENT) as on_second:
+            assert (await on_main.wait(lambda b: _connected(b) is not None, within=10))["type"] == "snapshot"
+            await on_main.wait(lambda b: _connected(b) is True, within=20)
+            second = await on_second.wait(lambda b: b.get("type") == "snapshot", within=10)
+            assert second["ami"]["connected"] is False, second["ami"]  # its own server answers nowhere
+
+            ack = await on_main.command("ready")
+            assert ack["type"] == "ack", (ack, procs.logs())
+            assert MAIN_AGENT in await _members(ami)
+            refused = await on_second.command("ready")
+            assert refused["type"] == "refused", refused
+            assert SECOND_AGENT not in await _members(ami)
+            assert (await on_main.command("logout"))["type"] == "ack"
+    finally:
+        procs.stop_all()
+        with contextlib.suppress(Exception):
+            await ami.action("QueueRemove", Queue=QUEUE, Interface=_seat(MAIN_AGENT))
+        for family, key in (("hotline-sim", f"ring-{MAIN_AGENT}"), ("hotline-seat", MAIN_AGENT)):
+            with contextlib.suppress(Exception):
+                await ami.action("DBDel", Family=family, Key=key)
+        await ami.stop()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
