@@ -20,6 +20,10 @@ console actions reach it through two Redis lists, nothing home-made beside them:
 ``RemoteBridge`` is the console's and the campaigns' bridge in such a
 process: the same command methods as ``CtiBridge`` (each a ``CommandResult``)
 and the same snapshot queries, answered from a ``BridgeMirror`` of the bus.
+With several Asterisk servers (``asterisk_servers``) it has a ``Route`` per
+server, each with its own keys and lock: an agent's commands go to the bridge
+of the server their seat is on, refused at once (``no_active_bridge``) while
+nobody holds that server's lock, and the mirror shows every server.
 """
 
 from __future__ import annotations
