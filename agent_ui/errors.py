@@ -76,6 +76,9 @@ STATUS: dict[str, int] = {
     "campaign.dnc_reason_too_long": 422,
     "campaign.notes_too_long": 422,
     "survey_remark_too_long": 422,
+    # a complaint (the survey's, a step's follow-up) in a category the order's site is not offered
+    "survey_complaint_not_offered": 422,
+    "spawn_category_not_offered": 422,
     # a fax to a mobile number: an invalid recipient (recipient_invalid), said in its own words
     "fax_to_mobile": 422,
     "campaign.dnc_not_found": 404,

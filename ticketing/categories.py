@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.audit import record
 from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, NotFound, require_admin
-from ticketing.models import Category, User, WorkOrder
+from ticketing.models import Category, Site, User, WorkOrder
 from ticketing.numbering import validate_new_pattern
 
 
@@ -221,6 +221,34 @@ async def offer_problems(
     if subcategory and subcategory not in {c.code for c in here.children}:
         return {"subcategory": "field_bad_option"}
     return {}
+
+
+async def not_offered(
+    session: AsyncSession, error_id: str, site_id: int | None, category: str, what: str
+) -> ActionRefused:
+    """The refusal of an order the system makes (a visit-back's complaint, a step's follow-up)
+    in ``category`` where ``site_id`` (the order's site, not the user's) is not offered it:
+    ``error_id`` with the category's name (the row the site is, or was, offered: its nearest
+    level's, else any) and the site's, for a message naming both."""
+    from ticketing import directory
+
+    known = await directory.load(session)
+    entries = await _entries.get(session)
+    nearest, _ = _nearest(entries, known.lineage(site_id))
+    row = nearest.get(category) or next(
+        (e for e in entries if e.code == category and e.parent_id is None), None
+    )
+    site = await session.get(Site, site_id) if site_id is not None else None
+    name = row.name if row is not None else category
+    site_name = site.name if site is not None else ""
+    return ActionRefused(
+        error_id,
+        f"{what}: category {name} ({category}) is not offered at {site_name or 'the order site'}",
+        category=category,
+        category_name=name,
+        site=site.code if site is not None else "",
+        site_name=site_name,
+    )
 
 
 def named_at(named: Mapping[tuple[str, int | None], str], code: str, levels: Sequence[int]) -> str | None:

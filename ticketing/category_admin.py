@@ -16,7 +16,8 @@ each top category starts orders on, and its visit-back (满意度回访) scoring
   (``confirm``), so the admin always sees where else it is used.
 * Visit-back dimensions are bound per site × top category (``survey_dimensions``): the shared
   set (every site's default) or a site's own, which replaces the default for that site's
-  orders (``ticketing.surveys.dimensions_for``); saving one replaces that set. Recorded surveys
+  orders and the sites' below it that have none of their own (a 供电所 uses its 供电局's:
+  ``ticketing.surveys.dimensions_for``); saving one replaces that set. Recorded surveys
   keep their answers by dimension name, so they are unaffected.
 * A category is created shared by every site (no ``site_id``) or as an enabled site's own
   (``site_id``), which the sites below it inherit (a 供电局's is its 供电所's): a code no

@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import directory
 from ticketing.audit import record
-from ticketing.categories import config_categories
-from ticketing.errors import ActionRefused, Forbidden, require_admin
+from ticketing.categories import config_categories, not_offered
+from ticketing.errors import ActionRefused, FieldErrors, Forbidden, require_admin
 from ticketing.models import OrderLink, SurveyDimension, SurveyResult, User, WorkOrder
 from ticketing.users import can_access
 from ticketing.workflow import store
@@ -139,7 +139,7 @@ async def add_dimension(
     require_admin(actor, "configure surveys")
     if not options or any("label" not in o for o in options):
         raise ActionRefused("survey_bad_options", "each option needs a label")
-    sort = len(await dimensions_for(session, site_id, category))
+    sort = len([d for d in await dimensions_for(session, site_id, category) if d.site_id == site_id])
     row = SurveyDimension(site_id=site_id, category=category, name=name, options=options, sort=sort)
     session.add(row)
     await session.flush()
@@ -148,24 +148,40 @@ async def add_dimension(
 
 
 async def dimensions_for(session: AsyncSession, site_id: int | None, category: str) -> list[SurveyDimension]:
-    """The site's own dimensions for the category if it has any, else the defaults."""
+    """The category's dimensions as ``site_id`` is given them, down the site tree as categories
+    are: the site's own set if it has one, else its parent's (a 供电所 uses its 供电局's), …,
+    else the shared one (``site_id`` null). One level's set whole, never a mix."""
+    return (await dimensions_source(session, site_id, category))[1]
+
+
+async def dimensions_source(
+    session: AsyncSession, site_id: int | None, category: str
+) -> tuple[int | None, list[SurveyDimension]]:
+    """``dimensions_for`` with the level it comes from: the site whose own set it is, or None
+    for the shared set (or no set at all)."""
+    levels = (await directory.load(session)).lineage(site_id)
     rows = list(
         await session.scalars(
             select(SurveyDimension)
             .where(
                 SurveyDimension.category == category,
-                or_(SurveyDimension.site_id == site_id, SurveyDimension.site_id.is_(None)),
+                or_(SurveyDimension.site_id.in_(levels), SurveyDimension.site_id.is_(None))
+                if levels
+                else SurveyDimension.site_id.is_(None),
             )
             .order_by(SurveyDimension.sort, SurveyDimension.id)
         )
     )
-    own = [d for d in rows if d.site_id is not None and d.site_id == site_id]
-    return own or [d for d in rows if d.site_id is None]
+    for level in levels:
+        own = [d for d in rows if d.site_id == level]
+        if own:
+            return level, own
+    return None, [d for d in rows if d.site_id is None]
 
 
 async def order_dimensions(session: AsyncSession, order: WorkOrder) -> list[SurveyDimension]:
     """The order's questionnaire: its own category's dimensions where it has any (the site's
-    own, else the defaults), else its workflow's category's (a 协调单 is visited back with the
+    own, else its parent's…, else the shared ones: ``dimensions_for``), else its workflow's category's (a 协调单 is visited back with the
     fault flow's). One category's set, never a mix: the answers are checked against it."""
     for category in await config_categories(session, order):
         dims = await dimensions_for(session, order.site_id, category)
@@ -365,11 +381,20 @@ async def follow_up_complaint(
         )
 
     try:
-        complaint = await made(submit=site is not None)
-    except ActionRefused as refused:
-        if refused.error_id != "no_operator":
+        try:
+            complaint = await made(submit=site is not None)
+        except ActionRefused as refused:
+            if refused.error_id != "no_operator":
+                raise
+            # nobody may take the next step: it waits at 登记 (nothing was written by the refusal)
+            complaint = await made(submit=False)
+    except FieldErrors as refused:
+        if "category" not in refused.problems:
             raise
-        # nobody may take the next step: it waits at 登记 (nothing was written by the refusal)
-        complaint = await made(submit=False)
+        # the complaint category is 停用 or not offered at the order's site (not the user's)
+        category = (await store.latest(session, workflow)).definition.category
+        raise await not_offered(
+            session, "survey_complaint_not_offered", order.site_id, category, "the visit-back complaint"
+        ) from None
     await link_orders(session, user, order, complaint, COMPLAINT_LINK)
     return complaint

@@ -83,7 +83,7 @@ def every_user_checked(people: Directory, rule, order, site_path, form) -> list[
             staff_no = form.get(rule["field_user"])
             if not staff_no or u.staff_no != str(staff_no):
                 continue
-        if rule.get("in_scope", "role" in rule or "department" in rule) and not _covers(u, site_path):
+        if rule.get("in_scope", True) and not _covers(u, site_path):
             continue
         out.append(u)
     if "user" in rule:

@@ -1,7 +1,7 @@
-"""A complaint spawned from another order waits at its create step (登记) on that step's time
-limit, as one taken at intake and saved there does: the same due time and timers, when the
-visit-back step's ``spawn`` opened it. The dissatisfied survey's complaint is submitted past 登记
-(``surveys.follow_up_complaint``): it runs on its next step's limit instead (报事审核, 1 h).
+"""A complaint the visit-back step's ``spawn`` opens is submitted past its create step (登记) as
+the dissatisfied survey's is (``surveys.follow_up_complaint``): it runs on its next step's limit
+(报事审核, 1 h), not on 登记's. A spawn that says ``submit: false`` keeps it at 登记, on that
+step's time limit, as one taken at intake and saved there: the same due time and timers.
 (The seeded complaint's 登记 sets no limit; here a version with one, as an admin would import it.)"""
 
 from __future__ import annotations
@@ -44,7 +44,21 @@ async def deadlines(session, order) -> tuple:
     return order.due_at, [(t.node, t.payload["kind"], t.due_at) for t in timers]
 
 
-async def test_a_spawned_complaint_waits_at_register_on_its_limit_as_an_intake_one(session, seeded):
+async def test_a_spawned_complaint_runs_on_its_review_limit_as_the_surveys(session, seeded):
+    await with_register_limit(session)
+    now = at(26, 14)  # Thursday afternoon: 报事审核's working hour → 15:00
+    source = await at_visit_step(session, seeded, at(26, 9))
+    # satisfied, yet the customer complains (是否投诉): the step spawns the complaint
+    await record_survey(session, seeded.users["2001"], source, HAPPY)
+    await submit_step(
+        session, seeded.users["2001"], source, form={"是否投诉": True, "回访意见": "太慢"}, now=now
+    )
+    (spawned,) = await complaints_of(session, source)
+    assert (spawned.current_node, spawned.workflow_version) == ("review", 2)
+    assert await deadlines(session, spawned) == (at(26, 15), [("review", "overrun", at(26, 15))])
+
+
+async def test_a_spawn_kept_at_register_waits_on_its_limit_as_an_intake_one(session, seeded):
     await with_register_limit(session)
     now = at(26, 14)  # Thursday afternoon: 2 working hours → 16:00
     intake = await create_order(
@@ -59,8 +73,11 @@ async def test_a_spawned_complaint_waits_at_register_on_its_limit_as_an_intake_o
     expected = (at(26, 16), [("register", "reminder", at(26, 15)), ("register", "overrun", at(26, 16))])
     assert await deadlines(session, intake) == expected
 
+    fault = workflow_source("fault_repair")
+    visit = next(n for n in fault["nodes"] if n["id"] == "visit")
+    visit["spawn"][0]["submit"] = False
+    await import_definition(session, fault)
     source = await at_visit_step(session, seeded, at(26, 9))
-    # satisfied, yet the customer complains (是否投诉): the step spawns the complaint
     await record_survey(session, seeded.users["2001"], source, HAPPY)
     await submit_step(
         session, seeded.users["2001"], source, form={"是否投诉": True, "回访意见": "太慢"}, now=now

@@ -9,6 +9,7 @@ checks data scope and the node's rules, changes the order, writes an opinion
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from ticketing.audit import record
 from ticketing.blanks import trim
 from ticketing.cached import Cache
 from ticketing.calls import link
-from ticketing.categories import config_categories, offer_problems
+from ticketing.categories import config_categories, not_offered, offer_problems
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, TicketingError
 from ticketing.events import ScreenAlertsWithdrawn, TicketCreated, queue_event
 from ticketing.models import (
@@ -621,7 +622,8 @@ async def _spawn(
                 for k, v in (spec.get("form") or {}).items()
             }
         )
-        child = await create_order(
+        made = functools.partial(
+            create_order,
             session,
             user,
             workflow=spec["workflow"],
@@ -630,10 +632,31 @@ async def _spawn(
             customer_id=order.customer_id,
             caller_number=order.caller_number,
             title=spec.get("title", order.title).replace("{number}", order.number),
-            submit=bool(spec.get("submit", False)),
             opinion=f"由 {order.number} 生成",
             now=now,
         )
+        try:
+            if "submit" in spec:
+                child = await made(submit=bool(spec["submit"]))
+            else:
+                # sent on past its create step when it can be, as the survey's complaint is
+                # (nothing is written by a refusal); else it waits there for its creator
+                try:
+                    child = await made(submit=True)
+                except (FieldErrors, ActionRefused):
+                    child = await made(submit=False)
+        except FieldErrors as refused:
+            if "category" not in refused.problems:
+                raise
+            # the step's 提交 names what refused it: the follow-up's category at the order's site
+            category = (await store.latest(session, spec["workflow"])).definition.category
+            raise await not_offered(
+                session,
+                "spawn_category_not_offered",
+                order.site_id,
+                category,
+                f"{node.id}'s follow-up order",
+            ) from None
         await link_orders(session, user, order, child, kind)
 
 

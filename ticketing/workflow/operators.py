@@ -6,8 +6,10 @@ Keys inside one rule combine with AND:
 site code: users based at that site or a site above it short of the root, e.g. 所属供电局
 → that bureau's handlers; an outlet → its own and its bureau's),
 ``field_user`` (a form field holding a 工号), ``previous`` (a node id: whoever
-acted there last), ``in_scope`` (default true for role/department rules: only
-users whose data scope covers the order's site).
+acted there last), ``in_scope`` (default true: only users whose data scope covers the
+order's site, who can open it; a rule naming a person, ``previous``/``creator``/``user``…,
+too: a complaint raised from a visit-back by an agent of another bureau does not go back
+to them at 办结, ``steps.operators_for`` gives it to the order's team leaders instead).
 
 Users, sites and departments come from the cached ``ticketing.directory``; only the
 rules about this order's own history (``previous``, ``current_handlers``) query.
@@ -46,7 +48,10 @@ async def match_rule(
     site_path: str | None,
     form: Mapping[str, Any] | None = None,
     acting: tuple[str, int] | None = None,
+    people_in_scope: bool = True,
 ) -> list[Person]:
+    """``people_in_scope`` false: a rule without ``role``/``department`` (a named person) is not
+    held to the order's data scope unless it says ``in_scope: true``: whether the rules name anybody at all, in scope or not."""
     form = order.form if form is None else form
     found = _candidates(people, rule, order, form)
     if "role" in rule:
@@ -89,7 +94,7 @@ async def match_rule(
             )
         )
         found = [u for u in found if u.id in pending]
-    if rule.get("in_scope", "role" in rule or "department" in rule):
+    if rule.get("in_scope", people_in_scope or "role" in rule or "department" in rule):
         found = [u for u in found if _covers(u, site_path)]
     return in_rule_order(rule, found)
 
@@ -156,16 +161,19 @@ async def resolve(
     exclude: Iterable[int] = (),
     form: Mapping[str, Any] | None = None,
     acting: tuple[str, int] | None = None,
+    people_in_scope: bool = True,
 ) -> list[Person]:
     """Users of the first batch with any match (union of its rules, in rule order, each rule's
-    users in its own order: ``in_rule_order``; no duplicates)."""
+    users in its own order: ``in_rule_order``; no duplicates). ``people_in_scope``: ``match_rule``'s."""
     people = await directory.load(session)
     excluded = set(exclude)
     site_path = people.site_path(order.site_id)
     for batch in batches:
         picked: dict[int, Person] = {}
         for rule in batch:
-            for user in await match_rule(session, people, rule, order, site_path, form, acting):
+            for user in await match_rule(
+                session, people, rule, order, site_path, form, acting, people_in_scope
+            ):
                 if user.id not in excluded:
                     picked.setdefault(user.id, user)
         if picked:

@@ -25,6 +25,10 @@ from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import missing_required
 from ticketing.workflow.operators import resolve
 
+#: who takes a step whose rules name only people who cannot open the order: the team leaders who
+#: see it, else its supervisors (those who 改派 a stranded step)
+STAND_INS = ([{"role": "team_leader"}], [{"role": "supervisor"}])
+
 
 async def with_subtype_fields(session: AsyncSession, definition: Definition, subcategory: str) -> Definition:
     """The definition plus the extra form of the order's subcategory (e.g. 高压新装's own fields):
@@ -400,6 +404,13 @@ async def operators_for(
     exclude = [order.created_by_id] if node.type == "approve" and order.created_by_id else []
     acting = (source.id, user.id) if user is not None else None
     operators = await resolve(session, node.operators, order, exclude=exclude, form=form, acting=acting)
+    if not operators and await resolve(
+        session, node.operators, order, exclude=exclude, form=form, acting=acting, people_in_scope=False
+    ):
+        # the rules name only people who cannot open the order (办结 back to a complaint's raiser,
+        # an agent of another bureau whose visit-back campaign call raised it): the step goes to
+        # those who can act on it, the team leaders who see it, else its supervisors
+        operators = await resolve(session, STAND_INS, order, exclude=exclude)
     if not operators:
         raise ActionRefused("no_operator", f"nobody matches the operator rules of {node.id}", node=node.id)
     return operators
