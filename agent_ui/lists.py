@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.auth import current_user
 from agent_ui.bodies import date_range, int_param
@@ -11,7 +13,9 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only
 from agent_ui.worklists import LISTS, ListQuery, run_list
+from ticketing.models import Category, WorkflowDefinition
 from ticketing.workflow import store
+from ticketing.workflow.definition import VOIDED_STATUS
 
 routes = web.RouteTableDef()
 
@@ -55,9 +59,41 @@ async def order_categories(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, _user):
         named = await store.category_names(db)
+        statuses = await category_statuses(db)
+    every = list(dict.fromkeys(status for each in statuses.values() for status in each))
     return web.json_response(
-        {"categories": [{"category": category, "name": name} for category, name in named.items()]}
+        {
+            "categories": [
+                {"category": category, "name": name, "statuses": statuses.get(category, [])}
+                for category, name in named.items()
+            ],
+            # the 状态 filter's choices with no category picked: every workflow's
+            "statuses": every,
+        }
     )
+
+
+async def category_statuses(db: AsyncSession) -> dict[str, list[str]]:
+    """Each category's order statuses, for the 状态 filter to pick from (typed, 处理 found no
+    处理完毕): its workflow's steps' statuses in the step order of the latest version, those
+    only an earlier version had after them (its orders keep them), and 已作废 last. A top
+    category on another's workflow (用户信息查询 on 信息咨询's) has that workflow's."""
+    rows = list(await db.scalars(select(WorkflowDefinition).order_by(WorkflowDefinition.version.desc())))
+    by_key: dict[str, list[str]] = {}
+    by_category: dict[str, list[str]] = {}
+    for row in rows:  # the latest version first
+        definition = store.parsed(row)
+        own = by_key.setdefault(row.key, [])
+        own.extend(n.status for n in definition.nodes if n.status and n.status not in own)
+        by_category.setdefault(definition.category, own)
+    for code, key in await db.execute(
+        select(Category.code, Category.workflow_key).where(
+            Category.parent_id.is_(None), Category.workflow_key != ""
+        )
+    ):
+        if key in by_key:
+            by_category.setdefault(code, by_key[key])
+    return {code: [*each, VOIDED_STATUS] for code, each in by_category.items()}
 
 
 @routes.get("/lists/{name}")

@@ -215,3 +215,40 @@ async def test_a_date_range_ending_before_it_starts_is_refused_in_words(client):
         assert body["message"] == "结束日期早于开始日期,请重新选择。"
     same_day = await client.get("/api/orders", params={"from": "2026-11-27", "to": "2026-11-27"})
     assert same_day.status == 200
+
+
+async def test_a_phone_is_found_by_its_tail_and_a_number_without_its_letters_or_by_its_tail(client):
+    """QA: 联系电话 0360 (the last digits a caller says) and a 工单号 typed without its ZX found
+    nothing; now the tail of either, and the number after each pattern's letters, are found."""
+    agent = await Session.signed_in(client, "1001")
+    orders = [await new_order(agent, "consult", CONSULT, caller_number=f"1391234{i:04d}") for i in (360, 361)]
+    number = orders[0]["number"]
+    assert number.startswith("ZX")
+
+    async def found(**params) -> set[str]:
+        resp = await client.get("/api/orders", params={"size": "50", **params})
+        assert resp.status == 200
+        return {o["number"] for o in (await resp.json())["items"]}
+
+    assert await found(caller="0360") == {number}
+    assert await found(caller="12340361") == {orders[1]["number"]}
+    assert await found(caller="036") == set()  # too short a tail: a start of a number only
+    assert await found(number=number[2:]) == {number}  # 20261127…: without its letters
+    assert await found(number=number[-4:]) == {number}  # its sequence's tail
+    assert await found(number="99999") == set()
+    # the tail is looked for among the orders received in the range asked for
+    assert await found(caller="0360", **{"from": "2020-01-01", "to": "2020-01-31"}) == set()
+
+
+async def test_the_status_filter_offers_the_workflows_statuses(client):
+    """QA: 状态 was typed and had to match exactly (处理 found no 处理完毕): the page now picks
+    from each category's workflow's statuses, or every workflow's with no category chosen."""
+    await login(client, "1001")
+    spec = await (await client.get("/api/categories")).json()
+    by_category = {c["category"]: c["statuses"] for c in spec["categories"]}
+    assert by_category["consult"][0] == "已受理" and "处理完毕" in by_category["consult"]
+    assert by_category["consult"][-1] == "已作废"
+    fault = next(c for c, each in by_category.items() if "已派工" in each)  # 故障报修's
+    assert "已派工" not in by_category["consult"] and fault != "consult"
+    assert set(spec["statuses"]) == {s for each in by_category.values() for s in each}
+    assert len(spec["statuses"]) == len(set(spec["statuses"]))

@@ -84,6 +84,9 @@ async def test_lists_and_counts_on_21k_orders(client, world):
         {"list": "overdue"},
         {"list": "search", "number": "zx00000042"},  # the start of a 工单号, in any case
         {"list": "search", "caller": "1380000424"},  # the start of a 联系电话
+        {"list": "search", "number": "00000042"},  # without its ZX (each pattern's letters)
+        {"list": "search", "number": "0042"},  # a 工单号's tail: within the last days' orders
+        {"list": "search", "caller": "04242"},  # a 联系电话's tail (尾号), likewise
         {"list": "search", "caller": "13800004242"},
     ):
         with statements(engine) as seen:

@@ -6,6 +6,8 @@ import { toast } from "./toast.js";
 const $ = (id) => document.getElementById(id);
 const state = { sort: "created_at", dir: "desc", page: 1, size: 20, filters: {}, items: null };
 const categoryNames = new Map(); // category -> its name (/api/categories), for the filter and the column
+const categoryStatuses = new Map(); // category -> its workflow's statuses, for the 状态 filter
+let allStatuses = [];
 
 export async function start({ socket }) {
   const name = $("list").dataset.list;
@@ -18,10 +20,14 @@ export async function start({ socket }) {
   api("/api/categories").then((spec) => {
     for (const c of spec.categories) {
       categoryNames.set(c.category, c.name);
+      categoryStatuses.set(c.category, c.statuses || []);
       form.category.append(el("option", { value: c.category }, c.name));
     }
+    allStatuses = spec.statuses || [];
+    listStatuses(form);
     if (state.items) renderRows(state.items); // the rows already shown get their categories' names
   }).catch(() => {});
+  form.category.addEventListener("change", () => listStatuses(form));
   form.addEventListener("submit", (e) => { e.preventDefault(); state.page = 1; load(); });
   for (const b of document.querySelectorAll("[data-sort]")) {
     b.addEventListener("click", () => {
@@ -35,6 +41,15 @@ export async function start({ socket }) {
   // 提醒 read in another tab changes no order
   socket.addEventListener("order", (e) => { if (e.detail?.event?.event !== "ScreenAlertsRead") load(); });
   load();
+}
+
+// 状态 is picked, not typed (a typed 处理 found no 处理完毕): the chosen category's workflow's
+// statuses, or every workflow's; a status picked before stays picked while it is offered
+function listStatuses(form) {
+  const picked = form.status.value;
+  const offered = form.category.value ? categoryStatuses.get(form.category.value) || [] : allStatuses;
+  form.status.replaceChildren(el("option", { value: "" }, "—"),
+    ...offered.map((s) => el("option", { value: s, selected: s === picked }, s)));
 }
 
 async function load() {
