@@ -29,7 +29,7 @@ from agent_ui.auth import (
 )
 from agent_ui.bodies import json_body
 from agent_ui.commands import ON_CALL_TO_END
-from agent_ui.errors import UiError, error_id_of, status_for
+from agent_ui.errors import UiError, details_of, error_id_of, status_for
 from agent_ui.locale import language
 from agent_ui.roles import public, requires
 from agent_ui.services import SERVICES, TEMPLATES, TEXTS, USER
@@ -204,26 +204,43 @@ async def password_page(request: web.Request) -> web.Response:
 
 
 async def _change_password(request: web.Request, current: str, new: str, confirm: str) -> None:
+    """The user's own change (``users.set_password``): every problem at once, in words
+    (``password_problems``). A wrong current password is a wrong sign-in: it is counted, audited
+    and locks the account as ``verify_login``'s do, so a refusal's transaction is committed too
+    (``set_password`` changes nothing else before it refuses)."""
     user = current_user(request)
-    if new != confirm:
-        raise UiError("auth.password_mismatch")
     services = request.app[SERVICES]
+    refused: PasswordRejected | None = None
     async with services.sessionmaker.begin() as db:
-        row = await db.get(User, user.id)
+        row = await db.get(User, user.id, with_for_update=True)
         if row is None:
             raise UiError("auth.required")
         try:
-            await users.set_password(db, row, new, old_password=current)
+            await users.set_password(db, row, new, old_password=current, confirm=confirm)
         except PasswordRejected as exc:
-            # the policy's own reason (bad_old_password, password_reused) is the more useful id
-            raise UiError(f"auth.{exc.details.get('reason') or 'password_too_weak'}") from exc
-        stamp = password_stamp(row)
-        # the user's other sessions end with the old password (revoked: their sockets close too)
-        ended = await request.app[SESSIONS].revoke_user(db, user.id, keep=request.get(SESSION_REF))
+            refused = exc  # the failure counter (or its reset) and its audit row are committed
+        else:
+            stamp = password_stamp(row)
+            # the user's other sessions end with the old password (revoked: their sockets close too)
+            ended = await request.app[SESSIONS].revoke_user(db, user.id, keep=request.get(SESSION_REF))
+    if refused is not None:
+        raise _refusal(refused) from refused
     await announce_ended(request.app, user.staff_no, ended, "password_changed")
     session = await get_session(request)
     session["must_change"] = False
     session["pw_at"] = stamp  # this session goes on with the new password
+
+
+def _refusal(exc: PasswordRejected) -> UiError:
+    reason = exc.details.get("reason") or "password_too_weak"
+    if reason == "account_locked":
+        return UiError("auth.locked")
+    # the first problem's id (bad_old_password, password_mismatch, password_reused, …); the
+    # message names every problem
+    problems = exc.details.get("password_problems") or []
+    return UiError(
+        f"auth.{reason}", str(exc), password_problems=list(problems), recent=users.PASSWORD_HISTORY
+    )
 
 
 @routes.post("/password")
@@ -238,7 +255,7 @@ async def password_form(request: web.Request) -> web.StreamResponse:
         error_id = error_id_of(exc)
         if error_id is None:
             raise
-        message = request.app[TEXTS].error(await language(request), error_id, str(exc))
+        message = request.app[TEXTS].error(await language(request), error_id, str(exc), details_of(exc))
         return await request.app[TEMPLATES].response(request, "password.html", {"error": message}, status=422)
     raise web.HTTPSeeOther(_home_for(current_user(request)))
 

@@ -53,6 +53,14 @@ class Texts:
     ) -> str:
         key = f"error.{error_id}"
         values = {}
+        password_problems = (details or {}).get("password_problems")
+        if isinstance(password_problems, list) and password_problems:
+            # 密码未修改：当前密码错误；新密码不能包含工号 — every problem of a password change at once
+            recent = (details or {}).get("recent")
+            joined = ("；" if lang == DEFAULT else "; ").join(
+                self.get(lang, f"password_problem.{p}", recent=recent) for p in password_problems
+            )
+            return self.get(lang, "error.auth.password_problems", problems=joined)
         problems = (details or {}).get("problems")
         if isinstance(problems, dict):
             # 表单有误:故障地址(必填)… — each field with its own problem in words, and the row

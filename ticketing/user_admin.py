@@ -28,8 +28,8 @@ from ticketing.ids import fetch, is_id, whole
 from ticketing.models import ROLES, Department, Site, User
 from ticketing.users import (
     STAFF_NO,
-    check_password_policy,
     create_user,
+    password_problems,
     set_password,
     staff_number,
     user_view,
@@ -57,15 +57,13 @@ MAX_PENALTY = 99
 _ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
 
 
-def temporary_password(length: int = 12) -> str:
-    """A random password that passes the policy (letters and digits)."""
+def temporary_password(length: int = 12, *, staff_no: str = "", name: str = "", phone: str = "") -> str:
+    """A random password that passes the policy (letters and digits, none of the user's 工号,
+    name or phone in it: the rules the user's own change keeps to)."""
     while True:
         password = "".join(secrets.choice(_ALPHABET) for _ in range(length))
-        try:
-            check_password_policy(password)
-        except Exception:
-            continue
-        return password
+        if not password_problems(password, staff_no=staff_no, name=name, phone=phone):
+            return password
 
 
 async def views(session: AsyncSession, users: list[User]) -> list[dict[str, Any]]:
@@ -235,7 +233,9 @@ async def add_user(
     out = await _cleaned(session, values, None, actor, known_queues)
     if await session.scalar(select(User.id).where(User.staff_no == out["staff_no"])):
         raise FieldErrors({"staff_no": "field_duplicate"})
-    password = temporary_password()
+    password = temporary_password(
+        staff_no=out["staff_no"], name=out.get("name", ""), phone=out.get("phone", "") or ""
+    )
     scope = out.pop("scope_sites", [])
     user = await create_user(
         session,
@@ -299,7 +299,7 @@ async def reset_password(session: AsyncSession, actor: User | None, staff_no: st
     is unlocked, since a forgotten password is what usually locks an account."""
     require_admin(actor, "reset passwords")
     user = await get_user(session, staff_no)
-    password = temporary_password()
+    password = temporary_password(staff_no=user.staff_no, name=user.name, phone=user.phone)
     await set_password(session, user, password, actor=actor)
     user.must_change_password = True  # even when an admin resets their own
     user.failed_logins = 0

@@ -22,6 +22,12 @@ from ticketing.models import ROLES, Site, User, WorkOrder, utcnow
 
 MAX_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)
+#: a new password may be none of the user's last ``PASSWORD_HISTORY`` passwords (the current one
+#: included): ``User.password_history`` keeps the argon2 hashes of the ones before the current
+PASSWORD_HISTORY = 5
+#: a phone number's digits count as the user's own in a password from this many on (an extension
+#: such as 8001 is too short to mean anyone)
+_PHONE_DIGITS = 6
 #: 工号: 4-6 ASCII digits (``\d`` would take any script's digits: "７７１０" would be a second
 #: 工号 beside "7710", and the Asterisk agent id); ``staff_number`` reads what was typed first
 STAFF_NO = re.compile(r"^[0-9]{4,6}\Z")
@@ -67,12 +73,47 @@ def staff_number(raw: str) -> str:
     return ascii_digits(raw.strip())
 
 
-def check_password_policy(password: str) -> None:
-    """At least 8 characters with both letters and digits."""
+def password_problems(password: str, *, staff_no: str = "", name: str = "", phone: str = "") -> list[str]:
+    """Every rule a new password breaks, in the order the form shows them: too short (8),
+    letters and digits, and none of the person's own 工号, name or phone number in it (whatever
+    the case and width of the letters and digits typed)."""
+    problems = []
     if len(password) < 8:
-        raise PasswordRejected("password shorter than 8 characters")
+        problems.append("too_short")
     if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        raise PasswordRejected("password needs letters and digits")
+        problems.append("letters_and_digits")
+    plain = "".join(ascii_digits(password).casefold().split())
+    if staff_no and staff_no in plain:
+        problems.append("contains_staff_no")
+    name = "".join(ascii_digits(name).casefold().split())  # Wang Li in wangli2026 too
+    if len(name) >= 2 and name in plain:
+        problems.append("contains_name")
+    digits = "".join(c for c in ascii_digits(phone) if c.isascii() and c.isdigit())
+    if len(digits) >= _PHONE_DIGITS and digits in plain:
+        problems.append("contains_phone")
+    return problems
+
+
+def check_password_policy(password: str, user: User | None = None) -> None:
+    """At least 8 characters with both letters and digits, and (for ``user``) none of their 工号,
+    name or phone; ``PasswordRejected`` lists every problem (``password_problems``)."""
+    problems = password_problems(
+        password,
+        staff_no=user.staff_no if user else "",
+        name=user.name if user else "",
+        phone=user.phone if user else "",
+    )
+    if problems:
+        raise PasswordRejected(
+            f"password refused: {', '.join(problems)}", reason="password_too_weak", password_problems=problems
+        )
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def hash_password(password: str) -> str:
@@ -202,23 +243,66 @@ async def set_password(
     *,
     old_password: str | None = None,
     actor: User | None = None,
+    confirm: str | None = None,
+    now: dt.datetime | None = None,
 ) -> None:
-    """Change a password. Users changing their own must give the old one; an admin reset forces a change."""
-    if old_password is not None:
-        try:
-            _hasher.verify(user.password_hash, old_password)
-        except (VerificationError, InvalidHashError) as exc:
-            raise PasswordRejected("old password is wrong", reason="bad_old_password") from exc
+    """Change a password. Users changing their own must give the old one; an admin reset forces a change.
+
+    Every problem is refused at once (``PasswordRejected`` with ``password_problems``): the old
+    password wrong, ``confirm`` not the same, the policy (``password_problems``: the user's 工号,
+    name, phone), the current password or one of the last ``PASSWORD_HISTORY``. A wrong old
+    password counts as a wrong sign-in (``verify_login``): ``MAX_FAILURES`` of them in a row lock
+    the account for ``LOCK_FOR`` (reason ``account_locked``, the right one refused too while it
+    lasts), each audited as ``user.password_change_failed``. The caller commits even when this
+    raises ``bad_old_password`` or ``account_locked``: the counter must persist."""
+    now = now or utcnow()
     if actor is not None and actor.id != user.id and not actor.has_role("admin"):
         raise Forbidden("only admins may reset someone else's password", role="admin")
-    check_password_policy(new_password)
-    try:
-        if _hasher.verify(user.password_hash, new_password):
-            raise PasswordRejected("new password equals the old one", reason="password_reused")
-    except (VerificationError, InvalidHashError):
-        pass
+    problems: list[str] = []
+    if old_password is not None:
+        if user.locked_until and user.locked_until > now:
+            raise PasswordRejected("the account is locked", reason="account_locked")
+        if _matches(user.password_hash, old_password):
+            user.failed_logins = 0
+        else:
+            user.failed_logins += 1
+            reason = "bad_old_password"
+            if user.failed_logins >= MAX_FAILURES:
+                user.locked_until = now + LOCK_FOR
+                user.failed_logins = 0
+                reason = "account_locked"
+            await record(
+                session, user, "user.password_change_failed", "user", user.id, after={"reason": reason}
+            )
+            await session.flush()
+            if reason == "account_locked":
+                raise PasswordRejected("too many wrong passwords: the account is locked", reason=reason)
+            problems.append("bad_old_password")
+    if confirm is not None and confirm != new_password:
+        problems.append("mismatch")
+    problems += password_problems(new_password, staff_no=user.staff_no, name=user.name, phone=user.phone)
+    # the earlier passwords are no oracle for someone who does not know the current one
+    if "bad_old_password" not in problems:
+        if _matches(user.password_hash, new_password):
+            problems.append("same_as_current")
+        elif any(_matches(h, new_password) for h in (user.password_history or [])[: PASSWORD_HISTORY - 1]):
+            problems.append("used_recently")
+    if problems:
+        reason = (
+            "bad_old_password"
+            if "bad_old_password" in problems
+            else "password_mismatch"
+            if "mismatch" in problems
+            else "password_reused"
+            if set(problems) <= {"same_as_current", "used_recently"}
+            else "password_too_weak"
+        )
+        raise PasswordRejected(
+            f"password refused: {', '.join(problems)}", reason=reason, password_problems=problems
+        )
+    user.password_history = [user.password_hash, *(user.password_history or [])][: PASSWORD_HISTORY - 1]
     user.password_hash = hash_password(new_password)
-    user.password_changed_at = utcnow()
+    user.password_changed_at = now
     # An admin reset means the user must choose their own at the next login.
     user.must_change_password = actor is not None and actor.id != user.id
     await record(session, actor or user, "user.set_password", "user", user.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, String, Table, true
+from sqlalchemy import Column, ForeignKey, String, Table, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.models.base import Base, Timestamped, utcnow
@@ -69,6 +69,9 @@ class User(Base, Timestamped):
     locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     must_change_password: Mapped[bool] = mapped_column(default=True)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: the argon2 hashes of the passwords before the current one, newest first
+    #: (``users.PASSWORD_HISTORY``): a new password may not be one of them
+    password_history: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
 
     scope_sites: Mapped[list[Site]] = relationship(secondary=user_sites, lazy="raise")
     site: Mapped[Site | None] = relationship(foreign_keys=[site_id], lazy="raise")
