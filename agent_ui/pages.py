@@ -41,4 +41,8 @@ async def wallboard(request: web.Request) -> web.StreamResponse:
         # the 工号 whose tiles get the actions: "*" for every seat (the server checks it again)
         "force_scope": "*" if scope is None else " ".join(scope),
     }
-    return await request.app[TEMPLATES].response(request, "wallboard.html", {**thresholds, **forcing})
+    # the seat map's 未签入: whom it expects, those not signed in shown apart with their count
+    expected = await supervision.expected_seats(services, user)
+    return await request.app[TEMPLATES].response(
+        request, "wallboard.html", {**thresholds, **forcing, "expected": expected}
+    )

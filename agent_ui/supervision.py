@@ -184,6 +184,22 @@ async def force_scope(services: AppServices, user: CurrentUser) -> list[str] | N
         return sorted(await team_of(db, row))
 
 
+async def expected_seats(services: AppServices, user: CurrentUser) -> list[dict[str, str]]:
+    """The agents the seat map expects (``agent_id``, ``name``), so that one not signed in shows
+    as 未签入: every active agent who leads nobody (``in_a_team``) for a supervisor or an admin,
+    the active agents of their team for a team leader."""
+    async with read_only(services, user) as (db, row):
+        team = None if sees_every_seat(user) else await team_of(db, row)
+        rows = await db.execute(
+            select(User.staff_no, User.name, User.roles).where(User.active.is_(True)).order_by(User.staff_no)
+        )
+        return [
+            {"agent_id": staff_no, "name": name}
+            for staff_no, name, user_roles in rows
+            if in_a_team(user_roles) and (team is None or staff_no in team)
+        ]
+
+
 async def check_scope(services: AppServices, user: CurrentUser, agent_id: str) -> str:
     """The target's name; refused when nobody has that 工号 or it is not the team leader's."""
     async with read_only(services, user) as (db, row):

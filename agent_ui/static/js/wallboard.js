@@ -36,6 +36,7 @@ const forced = new Map(); // agent_id → a forced change waiting for the seat's
 // with every board (supervision.FORCED_WAITS_IN); until the first board nothing is forced here
 let forcedWaitsIn = new Set();
 let forceScope = new Set(); // the 工号 whose seats this viewer may force; "*": every seat
+let expected = []; // the agents this viewer leads ({agent_id, name}): those not signed in are 未签入
 const FORCE = [["force_pause", "seat_force.pause", "btn"], ["force_acw_end", "seat_force.end_acw", "btn"], ["force_sign_out", "seat_force.sign_out", "btn warn"],
   // 调整技能队列: the queue picked above the seat map (#wb-queue-pick), live in Asterisk
   ["seat_queue_add", "seat_queue.add", "btn"], ["seat_queue_remove", "seat_queue.remove", "btn"]];
@@ -45,6 +46,7 @@ const now = () => Date.now() / 1000 + skew;
 export function start({ socket, bar }) {
   const scope = $("wallboard")?.dataset.forceScope || "";
   forceScope = new Set(scope === "*" ? ["*"] : scope.split(/\s+/).filter(Boolean));
+  try { expected = JSON.parse($("wallboard")?.dataset.expected || "[]"); } catch { expected = []; }
   const subscribe = () => socket.command("wallboard").catch((err) => toast(err.message, "refused"));
   socket.addEventListener("snapshot", subscribe); // every (re)connect starts from the whole present
   if (socket.connected) subscribe();
@@ -203,7 +205,15 @@ function renderSeats() {
   $("wb-empty").hidden = list.length > 0;
   const counts = {};
   for (const a of list) counts[a.state] = (counts[a.state] || 0) + 1;
-  $("wb-summary").textContent = Object.entries(counts).map(([s, n]) => `${t(`state.${s}`)} ${n}`).join(" · ");
+  // 未签入: the expected agents with no seat signed in, apart, so a supervisor sees who is missing
+  const absent = expected.filter((x) => !list.some((a) => String(a.agent_id) === String(x.agent_id)));
+  const parts = Object.entries(counts).map(([s, n]) => `${t(`state.${s}`)} ${n}`);
+  if (absent.length) parts.push(`${t("wb.absent")} ${absent.length}`);
+  $("wb-summary").textContent = parts.join(" · ");
+  $("wb-absent").hidden = absent.length === 0;
+  $("wb-absent-count").textContent = String(absent.length);
+  $("wb-absent-list").replaceChildren(...absent.map((x) => el("li", { "data-agent": x.agent_id },
+    x.name ? `${x.name} ${x.agent_id}` : x.agent_id)));
   const box = $("wb-seats");
   const shown = new Set(list.map((a) => String(a.agent_id)));
   for (const tile of [...box.children]) if (!shown.has(tile.dataset.agent)) tile.remove();
