@@ -121,6 +121,9 @@ async def intake_spec(request: web.Request) -> web.Response:
                             "code": c.code,
                             "name": c.name,
                             "fields": subtype_field_views(definition, c.form_schema),
+                            # the fields this subcategory decides (一类投诉: 类别1 一类, 类别2 投诉):
+                            # the form fills them and does not ask again (forms.changed_form)
+                            "bound": definition.subcategory_values(c.code, c.name),
                         }
                         for c in children.get(top.id, ())
                     ],

@@ -38,7 +38,7 @@ from ticketing.models import (
 from ticketing.users import order_scope_clause
 from ticketing.workflow import store
 from ticketing.workflow.engine import VISIT_NODE
-from ticketing.workflow.steps import VOIDED_STATUS
+from ticketing.workflow.steps import VOIDED_STATUS, with_subtype_fields
 from ticketing.workflow.store import intake_order, parsed
 
 GROUPS = {"category": WorkOrder.category, "status": WorkOrder.status, "site": Site.name}
@@ -355,21 +355,35 @@ async def complaint_causes(
     site_id: int | None = None,
 ) -> list[tuple[str, str, int]]:
     """(类别1, 严重程度, count) over complaint orders, counted by the database; a field as
-    Python's ``str()`` writes it ("" when missing, None, True, 3)."""
+    Python's ``str()`` writes it ("" when missing, None, True, 3).
+
+    The class is the order's one: where its 小类别 decides 类别1 (一类投诉: 一类, the workflow's
+    ``subcategory`` binding, ``Definition.subcategory_values``), the 小类别's, so an order saved
+    before the two were held together (一类投诉 with 类别1 三类) counts where its title says."""
     sql = await _sql(session)
     cause = sql.form_text(WorkOrder.form, "类别1")
     severity = sql.form_text(WorkOrder.form, "严重程度")
     stmt = await _received(
         session,
-        select(cause, severity, func.count())
+        select(WorkOrder.workflow_id, WorkOrder.subcategory, cause, severity, func.count())
         .where(WorkOrder.category == "complaint")
-        .group_by(cause, severity),
+        .group_by(WorkOrder.workflow_id, WorkOrder.subcategory, cause, severity),
         start,
         end,
         viewer,
         site_id,
     )
-    counts = [(str(a), str(b), int(n)) for a, b, n in (await session.execute(stmt)).all()]
+    classes: dict[tuple[int, str], Any] = {}
+    counted_as: defaultdict[tuple[str, str], int] = defaultdict(int)
+    for workflow_id, subcategory, a, b, n in (await session.execute(stmt)).all():
+        if subcategory and (workflow_id, subcategory) not in classes:
+            definition = await with_subtype_fields(
+                session, await store.definition_for(session, workflow_id), subcategory
+            )
+            classes[(workflow_id, subcategory)] = definition.bound.get("类别1")
+        bound = classes.get((workflow_id, subcategory)) if subcategory else None
+        counted_as[(str(a) if bound is None else str(bound), str(b))] += int(n)
+    counts = [(a, b, n) for (a, b), n in counted_as.items()]
     return sorted(counts, key=lambda r: (-r[2], r[0], r[1]))
 
 

@@ -254,7 +254,7 @@ async def test_subtype_loads_its_own_extra_form(session, seeded):
             workflow="service_application",
             site_id=seeded.sites["GZ"].id,
             subcategory="svc_lv_new",
-            form={**base, "受电变压器容量": 630},
+            form={**base, "业务类型": "低压新装", "受电变压器容量": 630},  # the type is the subcategory's
         )
     assert errors.value.problems == {"受电变压器容量": "field_unknown"}
     with pytest.raises(FieldErrors) as errors:

@@ -30,6 +30,7 @@ from ticketing.workflow.steps import (
     plan_entry,
     snapshot,
     status_entry,
+    with_subtype_fields,
 )
 
 SUPERVISORS = ("supervisor", "admin", "team_leader")
@@ -514,6 +515,12 @@ async def change_category(
         raise ActionRefused("category_locked", f"{order.number} was dispatched; its category is locked")
     before = snapshot(order)
     order.category, order.subcategory = category, subcategory
+    # the fields the new subcategory decides (类别1 of 一类投诉) follow it: the class is one
+    definition = await with_subtype_fields(
+        session, await store.definition_for(session, order.workflow_id), subcategory
+    )
+    if definition.bound:
+        order.form = {**order.form, **definition.bound}
     await add_comment(session, order, user, "change_category", "", category=category, subcategory=subcategory)
     await audit(session, user, "change_category", order, before, opinion=None)
     return order

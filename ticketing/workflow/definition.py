@@ -184,6 +184,10 @@ class Definition:
     title_fields: tuple[str, ...] = ()  # what an untitled order's 标题 is made of (titles.py)
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
     extra_fields: frozenset[str] = frozenset()  # a subcategory's own form, merged in per order
+    #: the fields the order's subcategory decides, with their values (``subcategory_values``),
+    #: set per order with its subcategory (``steps.with_subtype_fields``): filled from it, and a
+    #: value contradicting it refused (``field_contradicts_subcategory``, ``forms.changed_form``)
+    bound: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def permission(self, node: Node, field: str) -> str:
         if field in node.fields:
@@ -200,6 +204,40 @@ class Definition:
             for name, spec in dict(form_schema or {}).items()
             if name not in self.fields
         }
+
+    def subcategory_values(self, code: str, name: str) -> dict[str, Any]:
+        """The values the subcategory ``code`` (named ``name``) gives the form's fields: one
+        class, entered once (一类投诉 is 类别1 一类 and 类别2 投诉; 高压新装 is 业务类型 高压新装).
+
+        A select field declaring ``subcategory: {code: option, …}`` is bound by it (a code it
+        does not name leaves the field free: 举报 has no 类别1). A definition where no field
+        declares it (a version stored before the attribute) is read by the subcategory's name
+        instead: each select field the create step shows takes the option the name equals, else
+        the one option the name starts or ends with (一类投诉: 一类, 投诉); none, or more than
+        one, leaves it free."""
+        declared = {f: s["subcategory"] for f, s in self.fields.items() if "subcategory" in (s or {})}
+        if declared:
+            return {
+                f: values[code]
+                for f, values in declared.items()
+                if isinstance(values, Mapping) and code in values
+            }
+        if not name:
+            return {}
+        start = self.create_node
+        bound: dict[str, Any] = {}
+        for fname, spec in self.fields.items():
+            spec = spec or {}
+            if spec.get("type") != "select" or start.permission(fname) not in ("editable", "required"):
+                continue
+            options = [str(o) for o in spec.get("options") or ()]
+            if name in options:
+                bound[fname] = name
+                continue
+            ends = [o for o in options if o and (name.startswith(o) or name.endswith(o))]
+            if len(ends) == 1:
+                bound[fname] = ends[0]
+        return bound
 
     def node(self, node_id: str) -> Node:
         for node in self.nodes:
@@ -263,6 +301,7 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
                 field=fname,
             )
         _check_time_rules(fname, spec, fields, bad_since)
+        _check_subcategory(fname, spec, bad_since)
         fields[fname] = with_default_limit(spec)
     pattern = str(data.get("number_pattern", DEFAULT_PATTERN))
     try:
@@ -299,6 +338,25 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
         title_fields=title_fields,
         raw=data,
     )
+
+
+def _check_subcategory(fname: str, spec: Mapping[str, Any], bad: Any) -> None:
+    """``subcategory: {complaint_1: 一类, …}`` on a select field: each subcategory code names one
+    of the field's options (``bad_subcategory_binding``)."""
+    if "subcategory" not in spec:
+        return
+    values = spec["subcategory"]
+    options = spec.get("options") or ()
+    if (
+        spec.get("type", "text") != "select"
+        or not isinstance(values, Mapping)
+        or any(v not in options for v in values.values())
+    ):
+        bad(
+            "bad_subcategory_binding",
+            f"field {fname!r}: subcategory maps subcategory codes to the select's options",
+            field=fname,
+        )
 
 
 def _check_time_rules(fname: str, spec: Mapping[str, Any], fields: Mapping[str, Any], bad: Any) -> None:

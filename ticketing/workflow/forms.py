@@ -209,6 +209,20 @@ def changed_form(
         new[name] = value
         if is_time:
             times[name] = value
+    # the fields the order's subcategory decides: filled from it, a value contradicting it refused
+    # (only a value being changed: one stored before the rule stays until someone edits it)
+    for name, value in definition.bound.items():
+        if name in problems:
+            continue
+        if is_empty(new.get(name)):
+            if definition.permission(node, name) in ("editable", "required"):
+                new[name] = value
+        elif new.get(name) != value and new.get(name) != form.get(name):
+            problems[name] = "field_contradicts_subcategory"
+            if name in form:
+                new[name] = form[name]
+            else:
+                del new[name]
     if moments is not None:
         # each against the form as changed, then the refused ones left as they were
         refused = {

@@ -32,15 +32,28 @@ STAND_INS = ([{"role": "team_leader"}], [{"role": "supervisor"}])
 
 async def with_subtype_fields(session: AsyncSession, definition: Definition, subcategory: str) -> Definition:
     """The definition plus the extra form of the order's subcategory (e.g. 高压新装's own fields):
-    editable at the create node, visible after it."""
+    editable at the create node, visible after it; and the values the subcategory gives the
+    workflow's fields (``Definition.bound``: 一类投诉's 类别1 is 一类), read by the shared row's
+    name where it has one."""
     if not subcategory:
         return definition
-    schema = await session.scalar(select(Category.form_schema).where(Category.code == subcategory).limit(1))
-    if not schema:
+    row = (
+        await session.execute(
+            select(Category.form_schema, Category.name)
+            .where(Category.code == subcategory)
+            .order_by(Category.site_id.is_not(None), Category.id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return definition
+    schema, name = row
+    bound = definition.subcategory_values(subcategory, name or "")
+    if not schema and not bound:
         return definition
     extra = definition.subtype_fields(schema)
     return dataclasses.replace(
-        definition, fields={**definition.fields, **extra}, extra_fields=frozenset(extra)
+        definition, fields={**definition.fields, **extra}, extra_fields=frozenset(extra), bound=bound
     )
 
 
