@@ -750,10 +750,19 @@ async def publish_notice(
 
 
 async def _current(session: AsyncSession, key: str) -> OutageNotice:
+    """The published version of ``key``; a notice withdrawn (撤销, its last version 已删除) is
+    refused as such (``notice_withdrawn``, 409), not as one there is none of."""
     row = await session.scalar(
         select(OutageNotice).where(OutageNotice.notice_key == key, OutageNotice.state == ACTIVE)
     )
     if row is None:
+        withdrawn = await session.scalar(
+            select(OutageNotice.version).where(OutageNotice.notice_key == key, OutageNotice.state == DELETED)
+        )
+        if withdrawn is not None:
+            raise ActionRefused(
+                "notice_withdrawn", f"notice {key!r} was withdrawn (version {withdrawn})", key=key
+            )
         raise NotFound(f"no published notice {key!r}", entity="outage_notice", key=key)
     return row
 
@@ -1140,9 +1149,11 @@ async def search_notices(
     an affected area's code exactly (``area_code``, what a caller keyed in), ``area`` in either
     width (``ticketing.widths``: 1号 finds １号); ``ended=False``:
     none that is over by ``now``. Those still on or to come are first, by their start; the
-    ended ones after them, so a day's list leads with what callers ask about."""
+    ended ones after them, so a day's list leads with what callers ask about.
+    ``include_changed`` (含变更前): the earlier versions too, and a withdrawn notice's last
+    version (已删除, its remark saying why), so a withdrawal reads in the list as such."""
     now = now or dt.datetime.now(dt.UTC)
-    states = (ACTIVE, CHANGED) if include_changed else (ACTIVE,)
+    states = (ACTIVE, CHANGED, DELETED) if include_changed else (ACTIVE,)
     stmt = select(OutageNotice).where(
         OutageNotice.state.in_(states), OutageNotice.starts_at < end, OutageNotice.ends_at > start
     )

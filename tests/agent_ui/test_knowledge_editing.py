@@ -456,9 +456,10 @@ async def test_ending_early_and_withdrawing_keep_the_history_and_silence_the_ivr
         (2, "已删除", "调度取消检修计划"),
     ]
     assert history["current"] is None
-    # nothing published is left to change
+    # nothing published is left to change: refused as withdrawn (409), not as unknown
     for path in (f"/api/notices/{withdrawn['key']}/end", f"/api/notices/{withdrawn['key']}/withdraw"):
-        assert (await client.post(path, json={"remark": "再次"}, headers=headers)).status == 404
+        again = await client.post(path, json={"remark": "再次"}, headers=headers)
+        assert again.status == 409 and (await again.json())["error_id"] == "notice_withdrawn"
     assert (await client.get("/api/notices/nosuchkey")).status == 404
 
     actions = [a.action for a in await _audit(world, "outage_notice", ended["key"])]

@@ -306,7 +306,7 @@ async function startNotices() {
       // 已结束 (the server's word: its end has passed) is history: no 发送, no 变更 or 提前结束
       $("notice-table").querySelector("tbody").replaceChildren(...data.items.map((n) => el("tr", { "data-key": n.key, class: n.state === "发布中" ? "" : "muted" },
         el("td", { class: "wrap" }, n.area, areaList(n.affected_areas)), el("td", { class: "wrap" }, n.reason), el("td", {}, fmtTime(n.starts_at)),
-        el("td", {}, fmtTime(n.ends_at)), el("td", {}, stateText(n.state)), el("td", { class: "wrap" }, n.remark),
+        el("td", {}, fmtTime(n.ends_at)), el("td", {}, stateText(n.state)), el("td", { class: "wrap" }, n.remark, withdrawnBy(n)),
         el("td", {}, n.state === "发布中" ? sendForm(`/api/notices/${encodeURIComponent(n.key)}/send`) : n.state === "已结束" ? t("notice.ended_no_send") : ""),
         el("td", {},
           el("button", { type: "button", class: "link", onclick: () => showHistory(n.key, sites) }, t("notice.history")),
@@ -320,6 +320,10 @@ async function startNotices() {
   if (canWrite) startNoticeEditor(run);
   run();
 }
+
+// 撤销 (含变更前 lists the withdrawn version, 已删除): who withdrew it and when, under its remark
+const withdrawnBy = (n) => (n.state === "已删除" ? el("div", { class: "muted", "data-withdrawn-by": "" },
+  t("notice.withdrawn_by", { who: n.created_by ? `${n.created_by.name} (${n.created_by.staff_no})` : "", at: fmtTime(n.created_at) })) : null);
 
 async function showHistory(key, sites) {
   try {
