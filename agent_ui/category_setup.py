@@ -4,7 +4,7 @@ category to an enabled workflow (one shared with other categories only once conf
 ``category_workflow_shared``), and its visit-back (回访) scoring dimensions. Admins only
 (``config.admin``), CSRF on writes; a category is created shared by every site or as an
 enabled site's own (``site_id``; the sites below it inherit it; the code of a shared one or of
-a site's above: that site's override of it); bad
+a site's above: that site's override of it, which 恢复上级设置 removes again); bad
 input is ``invalid_fields`` naming each field and
 nothing is stored; every change is audited by ``ticketing.category_admin``."""
 
@@ -59,6 +59,18 @@ async def update_category(request: web.Request) -> web.Response:
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         row = await category_admin.update(db, user, path_int(request, "id"), body)
         return web.json_response(await _answer(db, row))
+
+
+@routes.delete("/api/admin/categories/{id}/override")
+@requires("config.admin")
+async def remove_override(request: web.Request) -> web.Response:
+    """恢复上级设置: remove a site's override of a category; the site and the sites below it
+    follow the shared (or their parent's) row again. The answer is that row, as listed.
+    Refused (409): ``category_not_an_override``, ``category_override_has_children``,
+    ``category_override_in_use`` (``ticketing.category_admin.remove_override``)."""
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        follows = await category_admin.remove_override(db, user, path_int(request, "id"))
+        return web.json_response(await _answer(db, follows))
 
 
 @routes.put("/api/admin/categories/{id}/survey")

@@ -98,6 +98,11 @@ class Texts:
         if isinstance(server, str):
             # 你的座席所在的电话服务器(sz): the seat's Asterisk server, by its name in asterisk_servers
             values["server"] = server
+        for name in ("category_name", "site_name", "name", "code", "names", "orders"):
+            # 广州市供电局不受理「投诉举报建议」, 「海淀咨询」(consult)下还有小类别:… — as the admin named them
+            value = (details or {}).get(name)
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                values[name] = value
         text = self.get(lang, key, **values)
         if text == key:
             # an error id from another package that we have no words for yet

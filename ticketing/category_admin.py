@@ -5,7 +5,10 @@ each top category starts orders on, and its visit-back (满意度回访) scoring
   keep (``work_orders.category`` / ``subcategory``): it is set at creation and never changes
   (``field_category_code_fixed``); the ``name`` may be changed at any time.
 * Categories are never deleted (orders and reports keep naming them): they are 停用
-  (``enabled`` false, ``category.disable``) and 启用 again (``category.enable``). A 停用 top
+  (``enabled`` false, ``category.disable``) and 启用 again (``category.enable``). A site's
+  override is a version of a farther level's row, not a category of its own: 停用 it hides the
+  category at that site and below; removing it (``remove_override``, 恢复上级设置,
+  ``category.remove_override``) makes them follow the farther row again. A 停用 top
   category and its subcategories leave intake; its orders stay as they are, workable.
 * Only a top category (大类别) is attached to a workflow (``workflow_key``): its subcategories
   (小类别) take orders on their parent's (``field_subcategory_workflow``), and follow it when it
@@ -407,6 +410,82 @@ async def update(
             child.workflow_key = out["workflow_key"]
         await session.flush()
     return row
+
+
+async def remove_override(session: AsyncSession, actor: User | None, category_id: int) -> Category:
+    """恢复上级设置: delete a site's override of a category (a row whose code a farther level
+    has: the shared one or a site's above), so the site and the sites below it follow that row
+    again (its name, workflow, 启用/停用). 停用 an override hides the category there instead.
+    Refused, nothing changed:
+
+    * ``category_not_an_override``: a shared row, or a site's own code no farther level has
+      (that is the category itself: 停用 it);
+    * ``category_override_has_children``: 小类别 hang under it (``parent_id``: a site's own
+      小类别 or overrides of the shared ones would lose their 大类别), named in ``names``;
+    * ``category_override_in_use``: open orders of its code at the site or below run on its
+      workflow while the row it would follow is on another (``orders``: how many), so the
+      site's category would no longer be the one they are worked on.
+
+    Audited ``category.remove_override`` with the row removed and the one followed. Returns the
+    row followed."""
+    require_admin(actor, "configure categories")
+    row = await get(session, category_id)
+    same = list(await session.scalars(select(Category).where(Category.code == row.code)))
+    levels = await lineage(session, row.site_id) if row.site_id is not None else ()
+    follows = overridden(same, levels) if row.site_id is not None else None
+    if follows is None:
+        raise ActionRefused(
+            "category_not_an_override",
+            f"{row.name} ({row.code}) overrides no shared or higher site's category: 停用 it instead",
+            name=row.name,
+            code=row.code,
+        )
+    children = list(
+        await session.scalars(select(Category).where(Category.parent_id == row.id).order_by(Category.id))
+    )
+    if children:
+        raise ActionRefused(
+            "category_override_has_children",
+            f"小类别 hang under {row.name} ({row.code}): {', '.join(c.code for c in children)}",
+            name=row.name,
+            code=row.code,
+            names="、".join(c.name for c in children),
+        )
+    if (follows.workflow_key or "") != (row.workflow_key or ""):
+        site = await session.get(Site, row.site_id)
+        column = WorkOrder.category if row.parent_id is None else WorkOrder.subcategory
+        running = await session.scalar(
+            select(func.count())
+            .select_from(WorkOrder)
+            .join(Site, Site.id == WorkOrder.site_id)
+            .where(
+                column == row.code,
+                WorkOrder.is_open.is_(True),
+                WorkOrder.workflow_key == (row.workflow_key or ""),
+                Site.path.startswith(site.path) if site is not None else Site.id == row.site_id,
+            )
+        )
+        if running:
+            raise ActionRefused(
+                "category_override_in_use",
+                f"{running} open orders of {row.code} run on {row.workflow_key}, the override's workflow",
+                name=row.name,
+                code=row.code,
+                orders=running,
+            )
+    before = view(row)
+    await session.delete(row)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "category.remove_override",
+        "category",
+        category_id,
+        before=before,
+        after={"follows": follows.id, "follows_site_id": follows.site_id, "name": follows.name},
+    )
+    return follows
 
 
 def _of(row: Category, site_id: int | None) -> Any:

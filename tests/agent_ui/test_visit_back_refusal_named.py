@@ -40,6 +40,8 @@ async def test_the_survey_refusal_names_the_category_and_the_orders_site(client,
     assert (status, refused["error_id"]) == (422, "survey_complaint_not_offered"), refused
     assert refused["details"]["category_name"] == "海淀投诉"
     assert refused["details"]["site_name"] == site_name
+    # in words: the category and the order's site, not 您所在单位
+    assert "海淀投诉" in refused["message"] and site_name in refused["message"], refused
     # nothing kept: the order still waits for its survey
     status, survey = await leader.call("GET", f"/api/orders/{order['id']}/survey")
     assert survey["due"] is True and not survey.get("results"), survey

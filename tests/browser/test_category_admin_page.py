@@ -159,3 +159,56 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         expect(page.locator("#intake-subcategory option")).to_contain_text(["表计争议"])
         expect(page.locator("#intake-fields")).to_contain_text("争议内容")
         expect(page.locator("#intake-category option", has_text="电价咨询")).to_have_count(0)  # 停用
+
+
+def test_an_admin_restores_the_shared_category_a_site_had_hidden(users_console, browser):  # noqa: F811
+    """恢复上级设置: 广州's 停用 override of the shared 信息咨询 (how a site hides it) is removed
+    from its row, asked first; 广州 follows the shared row again. An override with 广州's own
+    小类别 under it is kept, the refusal naming them."""
+    server = users_console
+    with admin_on(browser, server, "/admin/categories") as page:
+        asked: list[str] = []
+
+        def agree(dialog):
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", agree)
+        form = page.locator("#cat-form")
+        form.locator("[name=name]").fill("广州咨询")
+        form.locator("[name=code]").fill("consult")
+        form.locator("[name=site_id]").select_option(label="广州市供电局")
+        form.locator("[name=workflow_key]").select_option("consult")
+        form.locator("button[type=submit]").click()
+        rows = page.locator("#cat-list tbody tr[data-code='consult']")
+        expect(rows.locator("td[data-site]")).to_have_text(["全部单位共用", "广州市供电局 · 覆盖共用类别"])
+        # the shared row has nothing to restore: no button there
+        expect(rows.nth(0).locator("[data-act=restore]")).to_have_count(0)
+        override = rows.nth(1)
+        override.locator("[data-act=toggle]").click()
+        expect(override.locator("td[data-state]")).to_have_text("已停用")
+
+        override.locator("[data-act=restore]").click()
+        expect(rows).to_have_count(1)
+        expect(rows.locator("td[data-site]")).to_have_text("全部单位共用")
+        expect(rows.locator("td[data-state]")).to_have_text("启用")
+        expect(page.locator(".toast").last).to_contain_text("广州市供电局已恢复使用全部单位共用的设置")
+        assert "删除广州市供电局对「广州咨询」的覆盖" in asked[-1]
+
+        # 广州's 故障报修 with its own 小类别 under it: kept, the refusal names the 小类别
+        form.locator("[name=name]").fill("广州故障报修")
+        form.locator("[name=code]").fill("fault")
+        form.locator("[name=site_id]").select_option(label="广州市供电局")
+        form.locator("[name=workflow_key]").select_option("fault_repair")
+        form.locator("button[type=submit]").click()
+        faults = page.locator("#cat-list tbody tr[data-code='fault']")
+        expect(faults).to_have_count(2)
+        form.locator("[name=name]").fill("树障清理")
+        form.locator("[name=code]").fill("gz_tree")
+        form.locator("[name=site_id]").select_option(label="广州市供电局")
+        form.locator("[name=parent_id]").select_option(label="广州故障报修 (fault) · 广州市供电局")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#cat-list tbody tr[data-code='gz_tree']")).to_have_count(1)
+        faults.nth(1).locator("[data-act=restore]").click()
+        expect(page.locator(".toast").last).to_contain_text("下还有本单位的小类别:树障清理")
+        expect(faults).to_have_count(2)

@@ -5,7 +5,7 @@
 // A category is shared by every site or an enabled site's own (适用单位), offered to the sites
 // below it too (a 供电局's to its 供电所); a site's own with the code of a shared one, or of one a
 // site above it has, is that site's override of it (覆盖共用类别 / 覆盖某单位的类别: from where it
-// would inherit it).
+// would inherit it); 恢复上级设置 removes an override, so the site follows that row again.
 import { api, el, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -46,7 +46,9 @@ function render() {
       el("button", { type: "button", class: "link", "data-act": "edit", onclick: () => edit(c) }, t("cat.edit")), " ",
       el("button", { type: "button", class: "link", "data-act": "toggle", onclick: (e) => once(e.currentTarget, () => toggle(c)) }, t(c.enabled ? "cat.disable" : "cat.enable")),
       c.parent_id ? "" : " ",
-      c.parent_id ? "" : el("button", { type: "button", class: "link", "data-act": "survey", onclick: () => editSurvey(c) }, t("cat.survey_edit"))),
+      c.parent_id ? "" : el("button", { type: "button", class: "link", "data-act": "survey", onclick: () => editSurvey(c) }, t("cat.survey_edit")),
+      c.overrides ? " " : "",
+      c.overrides ? el("button", { type: "button", class: "link", "data-act": "restore", onclick: (e) => once(e.currentTarget, () => restore(c)) }, t("cat.restore_inherited")) : ""),
   )));
   for (const site of [survey.site_id, form.site_id]) {
     const chosenSite = site.value;
@@ -125,6 +127,15 @@ async function toggle(c) {
   if (c.enabled && !confirm(t("cat.confirm_disable", { name: c.name }))) return;
   await send(`/api/admin/categories/${c.id}`, "PATCH", { enabled: !c.enabled }, t(c.enabled ? "cat.disabled_now" : "cat.enabled_now"));
   await load();
+}
+
+// 恢复上级设置: the site's override goes; the site and those below it follow the row it overrode
+// (the shared one, or a site's above it) again. Refused when 小类别 hang under it or open orders
+// run on its own workflow (the server says which).
+async function restore(c) {
+  const from = c.overrides_site_id ? siteName(c.overrides_site_id) : t("cat.all_sites");
+  if (!confirm(t("cat.confirm_restore", { name: c.name, site: siteName(c.site_id), from }))) return;
+  if (await send(`/api/admin/categories/${c.id}/override`, "DELETE", undefined, t("cat.restored", { site: siteName(c.site_id), from }))) await load();
 }
 
 // Sends the write; a workflow already serving other categories is asked about, then sent again.
