@@ -243,6 +243,8 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
             ],
             # 退回 as the workflow names it (故障报修's 接收确认: 退单)
             "reject_name": next((ex.name for ex in node.exits if ex.kind == "reject" and ex.name), ""),
+            # 批准 as the step names it (故障报修's 接收确认: 接收确认); "" is 批准
+            "approve_name": node.approve_name,
             "free_routing": node.free_routing,
             # 自由流转: any later step may be picked, not only the drawn exits
             "route_nodes": [

@@ -165,6 +165,9 @@ class Node:
     free_routing: bool = False
     locks_category: bool = False
     sla: Sla | None = None
+    #: an approve node's 批准 as the workflow names it (故障报修's 接收确认), as a reject exit's
+    #: ``name`` names its 退回 (退单); "" is 批准
+    approve_name: str = ""
     spawn: tuple[Mapping[str, Any], ...] = ()
     contractor: Mapping[str, Any] | None = None  # {field: 外委单位, channels: [sms, email]}
 
@@ -465,6 +468,14 @@ def _parse_node(
                         f"{where}: spawn tests unknown field {fname!r}",
                         field=fname,
                     )
+    approve_name = raw.get("approve_name") or ""
+    if approve_name and ntype != "approve":
+        bad(
+            "approve_name_not_on_approve", f"{where} is a {ntype} node: only an approve node has 批准 to name"
+        )
+    if not isinstance(approve_name, str) or len(approve_name) > 20:
+        bad("bad_approve_name", f"{where}: approve_name must be a text of at most 20 characters")
+        approve_name = ""
     status = str(raw.get("status") or raw.get("name") or node_id)
     if status == VOIDED_STATUS:
         # a rule added after versions were stored: theirs keep loading as they did
@@ -488,6 +499,7 @@ def _parse_node(
         sla=_parse_sla(raw.get("sla"), fields, where, bad, bad_since),
         spawn=spawn,
         contractor=_parse_contractor(raw.get("contractor"), ntype, fields, where, bad),
+        approve_name=approve_name.strip(),
     )
 
 

@@ -94,9 +94,11 @@ async function draw() {
   }
   if (order.my_step && order.free_routing) route.append(handlerPicker());
   const actions = $("order-actions");
+  // 批准 and 退回 as the workflow's step names them (接收确认: 接收确认 / 退单)
+  const actionLabel = (a) => (a === "reject" && order.reject_name) || (a === "approve" && order.approve_name) || t(`order.action.${a}`);
   actions.replaceChildren(...order.actions.map((a) => el("button", {
     type: "button", class: a === "submit" || a === "approve" ? "btn primary" : a === "reject" ? "btn danger" : "btn",
-    id: `order-${a}`, onclick: () => once(orderButtons(), () => act(a)) }, a === "reject" && order.reject_name ? order.reject_name : t(`order.action.${a}`))));
+    id: `order-${a}`, onclick: () => once(orderButtons(), () => act(a)) }, actionLabel(a))));
   if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
   actions.append(...manageControls());
   // an opinion goes with an action: none to take, nothing to write one for
