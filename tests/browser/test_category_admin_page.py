@@ -212,3 +212,30 @@ def test_an_admin_restores_the_shared_category_a_site_had_hidden(users_console, 
         faults.nth(1).locator("[data-act=restore]").click()
         expect(page.locator(".toast").last).to_contain_text("下还有本单位的小类别:树障清理")
         expect(faults).to_have_count(2)
+
+
+def test_a_sites_visit_back_dimensions_say_whose_they_follow(users_console, browser):  # noqa: F811
+    """Visit-back dimensions inherit down the site tree: 广州's own set is its 供电所's, and the
+    survey form says so for 天河区供电所 (沿用广州市供电局的); a site of another bureau follows
+    the shared set; a site with its own shows it to edit."""
+    server = users_console
+    with admin_on(browser, server, "/admin/categories") as page:
+        fault = page.locator("#cat-list tbody tr[data-code='fault']").first
+        survey = page.locator("#cat-survey-form")
+        note = page.locator("#cat-survey-from")
+        fault.locator("[data-act=survey]").click()
+        survey.locator("[name=site_id]").select_option(label="广州市供电局")
+        expect(note).to_contain_text("沿用全部单位(默认)的回访项目")
+        survey.locator("[name=dimensions]").fill("到场速度：快 | 慢")
+        survey.locator("button[type=submit]").click()
+        expect(fault.locator("td").nth(5)).to_contain_text("广州市供电局")
+
+        fault.locator("[data-act=survey]").click()
+        survey.locator("[name=site_id]").select_option(label="天河区供电所")
+        expect(note).to_have_text(
+            "该单位未单独设置，沿用广州市供电局的回访项目：到场速度(快/慢)。在下方填写并保存即为该单位单独设置。"
+        )
+        expect(survey.locator("[name=dimensions]")).to_have_value("")
+        survey.locator("[name=site_id]").select_option(label="广州市供电局")
+        expect(note).to_be_hidden()
+        expect(survey.locator("[name=dimensions]")).to_have_value("到场速度：快 | 慢")

@@ -202,13 +202,21 @@ function parseDimensions(text) {
 }
 const dimensionLine = (d) => `${d.name}：${d.options.filter((o) => o.satisfied).map((o) => o.label).join("，")} | ${d.options.filter((o) => !o.satisfied).map((o) => o.label).join("，")}`;
 
-// The set shown is the one the site picked has: a site's own, or the shared one (全部单位).
+// The set shown is the one the site picked has: a site's own, or the shared one (全部单位). A
+// site without its own is visited back with the nearest site's above it that has one (a 供电所
+// with its 供电局's), else the shared set: the note says whose, the box stays for its own.
 function surveyShown() {
   const c = data.items.find((x) => String(x.id) === survey.id.value);
   if (!c) return;
   const site = survey.site_id.value;
-  const dims = site ? (c.site_dimensions || []).find((s) => String(s.site_id) === site)?.dimensions || [] : c.dimensions || [];
+  const ownOf = (id) => (c.site_dimensions || []).find((s) => String(s.site_id) === id && s.dimensions.length)?.dimensions;
+  const dims = site ? ownOf(site) || [] : c.dimensions || [];
   survey.dimensions.value = dims.map(dimensionLine).join("\n");
+  const note = document.getElementById("cat-survey-from");
+  const from = site && !dims.length ? lineage(site).slice(1).find((id) => ownOf(id)) : undefined;
+  const inherited = from ? ownOf(from) : c.dimensions || [];
+  note.hidden = !site || dims.length > 0 || !inherited.length;
+  note.textContent = note.hidden ? "" : t("cat.survey_follows", { site: from ? siteName(Number(from)) : t("cat.survey_default"), dimensions: dimsText(inherited) });
 }
 survey.site_id.addEventListener("change", surveyShown);
 
