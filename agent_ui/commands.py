@@ -209,6 +209,47 @@ async def _dial_from_order(
     return result
 
 
+async def _dial_from_event(
+    services: AppServices, bridge: Any, user: CurrentUser, event_id: int
+) -> dict[str, Any]:
+    """回拨 from the inbox: the event's own number (a missed call's caller), from the agent's
+    seat, only for an event the agent may handle (``intake.may_handle``: their own inbox, any
+    for a supervisor); each attempt is kept on the event (``payload.callbacks``: who, when, the
+    call) and audited, so the inbox shows it was called back. The number the event holds is
+    dialled, never one the page sends; the outbound rule refuses an emergency, service or short
+    number, as 回呼 from an order does."""
+    from ticketing import intake
+    from ticketing.audit import record
+    from ticketing.models import utcnow
+
+    async with unit_of_work(services, user) as (db, row):
+        event = await intake._handleable(db, row, event_id)
+        raw = event.number
+    try:
+        number = normalize(raw)
+    except InvalidPhoneNumber:
+        raise UiError("dial.number_invalid", number=raw) from None
+    never = never_dial(number)
+    if never:
+        raise UiError(
+            "dial.never_dial", f"{number} is never called back: {never}", number=number, reason=never
+        )
+    result = await _call(bridge, "dial", user.agent_id, number)
+    async with unit_of_work(services, user) as (db, row):
+        event = await intake._handleable(db, row, event_id)
+        attempt = {
+            "at": utcnow().isoformat(),
+            "by": row.staff_no,
+            "number": number,
+            "call_id": str(result.get("call_id") or ""),
+        }
+        payload = dict(event.payload or {})
+        payload["callbacks"] = [*(payload.get("callbacks") or []), attempt]
+        event.payload = payload
+        await record(db, row, "event.callback", "interaction", event.id, after=attempt)
+    return result
+
+
 async def run_command(
     services: AppServices, user: CurrentUser, cmd: str, args: dict[str, Any]
 ) -> dict[str, Any]:
@@ -265,6 +306,11 @@ async def run_command(
         target = _text(args, "agent")
         await _check_signed_in(services, bridge, target, "conference_target_logged_out")
         return await _call(bridge, "conference", agent, target)
+    if cmd == "dial" and args.get("event_id") is not None:
+        # 回拨 a missed call from the inbox: the event's number, the attempt kept on the event
+        if not is_id(args["event_id"]):
+            raise UiError("request.invalid", "event_id must be an event id", field="event_id")
+        return await _dial_from_event(services, bridge, user, args["event_id"])
     if cmd == "dial":
         raw = _text(args, "number")
         try:

@@ -1,7 +1,9 @@
 """The inbox of async events (异步事件): fax, SMS, voicemail, email, web messages, missed calls.
 
 Each event becomes a new order pre-filled from it (填写受理工单) or is linked to an
-existing order (关联到已受理工单), both through ``ticketing.intake``.
+existing order (关联到已受理工单), both through ``ticketing.intake``, or is closed without one
+(关闭/无需处理, with a reason). A missed call is called back (回拨) from the agent's seat with the
+``dial`` command naming the event (``agent_ui.commands``), each attempt kept on the event.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import intake
-from ticketing.models import Customer, Interaction
+from ticketing.audit import record
+from ticketing.events import AsyncEventHandled, queue_event
+from ticketing.models import Customer, Interaction, User, utcnow
 
 routes = web.RouteTableDef()
 
 
 def event_view(row: Interaction) -> dict:
-    call_id = (row.payload or {}).get("call_id") or row.external_id
+    payload = row.payload or {}
+    call_id = payload.get("call_id") or row.external_id
     return {
         "id": row.id,
         "kind": row.kind,
@@ -35,7 +40,56 @@ def event_view(row: Interaction) -> dict:
         "customer_id": row.customer_id,
         "duration": row.duration,
         "file_url": file_url(row.kind, call_id) if row.kind in ("voicemail", "fax") else None,
+        # 关闭/无需处理: handled without an order, the reason, who and when
+        "closed": payload.get("closed"),
+        # 回拨: each call back made from the inbox (who, when, the call)
+        "callbacks": payload.get("callbacks") or [],
     }
+
+
+#: 关闭/无需处理: the longest reason kept
+CLOSE_REASON_LIMIT = 200
+
+
+@routes.post("/api/inbox/{id}/close")
+@requires("inbox.use")
+async def close_event(request: web.Request) -> web.Response:
+    """关闭/无需处理: an event that needs no order (a caller who rang off and is fine, spam) leaves
+    the open inbox with the reason given (required), audited; it stays listed under 显示已处理.
+    Whose it may be: the one rule of the links (``intake.may_handle``: one's own inbox, or any
+    for a supervisor or an admin); handled once, as an order or a link is."""
+    event_id = path_int(request, "id")
+    body = await json_body(request)
+    reason = body.get("reason")
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason or len(reason) > CLOSE_REASON_LIMIT:
+        problem = "field_required" if not reason else "field_too_long"
+        raise UiError("invalid_fields", "a reason is required", problems={"reason": problem})
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        row, before = await intake._claim(db, user, event_id)
+        closed = {"reason": reason, "by": user.staff_no, "by_name": user.name, "at": jsonable(utcnow())}
+        row.payload = {**(row.payload or {}), "closed": closed}
+        await record(
+            db,
+            user,
+            "event.closed",
+            "interaction",
+            row.id,
+            before={"status": before, "assigned_to": row.assigned_to_id},
+            after={"status": "handled", "closed": reason},
+        )
+        assignee = await db.get(User, row.assigned_to_id) if row.assigned_to_id else None
+        queue_event(
+            db,
+            AsyncEventHandled(
+                interaction_id=row.id,
+                kind=row.kind,
+                staff_no=assignee.staff_no if assignee else "",
+                actor=user.staff_no,
+            ),
+        )
+        view = event_view(row)
+    return web.json_response(view)
 
 
 @routes.get("/api/inbox")

@@ -6,7 +6,10 @@ import { toast } from "./toast.js";
 const $ = (id) => document.getElementById(id);
 let workflows = null; // null: this user takes no new orders (a bureau's handler), so none is offered
 
+let seat = null; // the console's socket: 回拨 dials from the agent's seat through it
+
 export async function start({ socket }) {
+  seat = socket;
   if ($("inbox-table").dataset.newOrders === "yes") {
     workflows = (await api("/api/intake").catch(() => ({ categories: [] }))).categories;
   }
@@ -42,13 +45,25 @@ function row(ev) {
     : null;
   const orderKey = el("input", { size: 16, placeholder: t("inbox.order_no"), "aria-label": t("inbox.order_no") });
   const linking = [orderKey, el("button", { type: "button", class: "btn", onclick: (e) => once(e.currentTarget, () => link(ev, orderKey.value)) }, t("inbox.link"))];
-  let actions = linking;
+  // 关闭/无需处理: no order needed, the reason asked for (required); the event stays under 显示已处理
+  const closing = el("button", { type: "button", class: "btn", "data-act": "close", onclick: (e) => once(e.currentTarget, () => close(ev)) }, t("inbox.close"));
+  let actions = [...linking, " ", closing];
   if (ev.status === "handled") {
-    actions = [t("inbox.handled")];
+    actions = [ev.closed ? t("inbox.closed_as", { reason: ev.closed.reason, by: ev.closed.by_name || ev.closed.by }) : t("inbox.handled")];
   } else if (workflows) {
     const pick = el("select", { "aria-label": t("intake.category") }, choices().map((c, i) => el("option", { value: String(i) }, c.label)));
-    actions = [pick, el("button", { type: "button", class: "btn primary", onclick: (e) => once(e.currentTarget, () => toOrder(ev, choices()[Number(pick.value)])) }, t("inbox.new_order")), " ", ...linking];
+    actions = [pick, el("button", { type: "button", class: "btn primary", onclick: (e) => once(e.currentTarget, () => toOrder(ev, choices()[Number(pick.value)])) }, t("inbox.new_order")), " ", ...actions];
   }
+  // 回拨 a missed call from this seat (the seats only: a bureau's handler has none)
+  const callback = ev.kind === "missed_call" && ev.number && workflows && ev.status !== "handled"
+    ? el("button", { type: "button", class: "btn", "data-act": "callback", onclick: (e) => once(e.currentTarget, () => callBack(ev)) }, `☎ ${t("inbox.callback")}`)
+    : null;
+  const tried = (ev.callbacks || []).length
+    ? el("small", { class: "muted callbacks", "data-callbacks": ev.callbacks.length },
+      t("inbox.called_back", { n: ev.callbacks.length, at: fmtTime(ev.callbacks[ev.callbacks.length - 1].at) }))
+    : null;
+  if (callback) actions = [callback, " ", ...actions];
+  if (tried) actions = [...actions, el("br"), tried];
   return el("tr", { "data-event": ev.id },
     el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", {}, ev.number),
     el("td", { class: "wrap" }, ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content, media),
@@ -84,6 +99,26 @@ async function link(ev, key) {
     if (!window.confirm(t("inbox.confirm_link", { kind: t(`kind.${ev.kind}`), number: found.number, category, status: found.status, customer }))) return;
     const order = await api(`/api/inbox/${ev.id}/link`, { method: "POST", body: { order: found.number } });
     toast(t("inbox.linked", { number: order.number }), "ok");
+    load();
+  } catch (err) { toast(err.message, "refused"); }
+}
+
+// 回拨: the seat dials the event's own number (the server takes it from the event, not from here)
+async function callBack(ev) {
+  try {
+    await seat.command("dial", { event_id: ev.id });
+    toast(t("cmd.done", { cmd: t("inbox.callback") }), "ok");
+    load(); // the attempt shows on the row
+  } catch (err) { toast(err.message, "refused"); }
+}
+
+async function close(ev) {
+  const reason = window.prompt(t("inbox.close_reason", { kind: t(`kind.${ev.kind}`), number: ev.number }));
+  if (reason === null) return;
+  if (!reason.trim()) { toast(t("inbox.close_reason_required"), "refused"); return; }
+  try {
+    await api(`/api/inbox/${ev.id}/close`, { method: "POST", body: { reason } });
+    toast(t("inbox.closed"), "ok");
     load();
   } catch (err) { toast(err.message, "refused"); }
 }
