@@ -106,6 +106,12 @@ async def intake_spec(request: web.Request) -> web.Response:
             except Exception:
                 continue  # a category whose workflow is disabled cannot take new orders
             start = definition.create_node
+            fields = field_views(definition, start, {})
+            # what the popped customer fills while empty (故障地址: the address; 所属供电局: the site)
+            fills = definition.customer_prefill()
+            for view in fields:
+                if view["name"] in fills:
+                    view["customer"] = fills[view["name"]]
             listed.append(
                 {
                     "id": top.id,
@@ -113,7 +119,7 @@ async def intake_spec(request: web.Request) -> web.Response:
                     "name": top.name if top.id else definition.name,
                     "workflow": definition.key,
                     "category": definition.category,
-                    "fields": field_views(definition, start, {}),
+                    "fields": fields,
                     "one_step": _one_step(definition),
                     "subcategories": [
                         {

@@ -69,6 +69,9 @@ def with_default_limit(spec: Any) -> Any:
     return {**spec, "max_length": default}
 
 
+#: what of the popped customer may fill a field at intake (``customer:`` on a field)
+CUSTOMER_PREFILL = ("address", "site")
+
 FIELD_TYPES = (
     "text",
     "textarea",
@@ -242,6 +245,24 @@ class Definition:
                 bound[fname] = ends[0]
         return bound
 
+    def customer_prefill(self) -> dict[str, str]:
+        """The fields the intake form fills from the caller's customer record when they are
+        empty (the agent may change them): field → the customer's ``address`` or ``site``.
+        Declared by ``customer: address`` on a field; a definition where no field declares it (a
+        version stored before the attribute) fills its site fields with the customer's site and
+        its text fields named …地址 with the address."""
+        declared = {f: str(s["customer"]) for f, s in self.fields.items() if (s or {}).get("customer")}
+        if declared or any("customer" in (s or {}) for s in self.fields.values()):
+            return declared
+        guessed: dict[str, str] = {}
+        for fname, spec in self.fields.items():
+            ftype = (spec or {}).get("type", "text")
+            if ftype == "site":
+                guessed[fname] = "site"
+            elif ftype in ("text", "textarea") and fname.endswith("地址"):
+                guessed[fname] = "address"
+        return guessed
+
     def node(self, node_id: str) -> Node:
         for node in self.nodes:
             if node.id == node_id:
@@ -305,6 +326,15 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
             )
         _check_time_rules(fname, spec, fields, bad_since)
         _check_subcategory(fname, spec, bad_since)
+        if spec.get("customer") and (
+            spec["customer"] not in CUSTOMER_PREFILL or (spec["customer"] == "site") != (ftype == "site")
+        ):
+            bad_since(
+                "bad_customer_prefill",
+                f"field {fname!r}: customer is address (a text field) or site (a site field)",
+                field=fname,
+                value=str(spec["customer"]),
+            )
         fields[fname] = with_default_limit(spec)
     pattern = str(data.get("number_pattern", DEFAULT_PATTERN))
     try:

@@ -4,6 +4,8 @@ import { t } from "./i18n.js";
 
 let sitesPromise = null;
 const sites = () => (sitesPromise ??= api("/api/sites").then((r) => r.sites).catch(() => []));
+// a site's code by its id (a customer record names its site by id), "" when unknown
+export const siteCode = async (id) => (id == null ? "" : (await sites()).find((s) => s.id === id)?.code || "");
 const contractorLists = new Map();
 // 外委单位 to pick from: the ones that may take this order (active, its category, its site in
 // their service area); one already chosen that no longer fits still shows, by id

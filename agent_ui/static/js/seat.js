@@ -2,7 +2,7 @@
 import { api, clock, el, fmtTime, leave, once } from "./api.js";
 import { queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
-import { markProblems, readFields, renderFields } from "./forms.js";
+import { markProblems, readFields, renderFields, siteCode } from "./forms.js";
 import { clearDraft, draftsOf, saveDraft } from "./drafts.js";
 
 const $ = (id) => document.getElementById(id);
@@ -194,7 +194,10 @@ async function pop(call, lookup, fromSnapshot = false) {
   showWaited();
   // unsaved input about an earlier call stays that call's; the form takes this one once it is
   // saved or cleared (the banner says so); unsaved input about this very call stays as typed
-  if (!state.dirty) bindForm(call);
+  if (!state.dirty) {
+    bindForm(call);
+    openOnCategory(call);
+  }
   showPending();
   state.lookup = lookup || {};
   showMatches(state.lookup.matches || []);
@@ -365,6 +368,40 @@ function setFormCustomer(c) {
   state.form.customer = c;
   const customerInput = $("intake-customer");
   if (customerInput) customerInput.value = c ? `${c.account_no} ${c.name}` : "";
+  fillFromCustomer(c);
+}
+
+// The category a call is about: the one its queue serves (the category named as the queue is
+// shown, fault 故障报修, else the one whose name starts with it, complaint 投诉 → 投诉举报建议), else
+// the last IVR choice that named one (a menu titled as a category, 主菜单 6 → 故障报修, or its
+// queue), else the first (综合服务 names none). The menus' titles (deploy/ivr.yaml), the queues'
+// names (queue.* texts) and the categories' (业务类别) are what an admin sets.
+function categoryFor(call) {
+  const cats = state.spec?.categories || [];
+  const find = (name) => {
+    const shown = queueName(name);
+    if (!shown) return -1;
+    const exact = cats.findIndex((c) => c.name === shown || c.name === name);
+    return exact >= 0 || shown.length < 2 ? exact : cats.findIndex((c) => c.name.startsWith(shown));
+  };
+  let index = find(call?.queue);
+  for (const s of [...(call?.ivr_steps || [])].reverse()) {
+    if (index >= 0) break;
+    if (s.kind !== "menu") continue;
+    if (s.to === "queue" || s.to === "menu") index = find(s.target);
+    if (index < 0) index = find(s.menu);
+  }
+  return Math.max(index, 0);
+}
+
+// A call popped while the form holds nothing typed: the form opens on its category.
+async function openOnCategory(call) {
+  await intakeReady;
+  if (state.dirty || state.form.callId !== call.call_id) return;
+  const index = categoryFor(call);
+  if (state.spec.categories[index] === state.category) return;
+  $("intake-category").value = String(index);
+  await chooseCategory(index, false);
 }
 
 // The agent typed into the form: until it is saved or cleared, the form stays its call's, and
@@ -480,6 +517,36 @@ async function renderIntakeFields(keep = true) {
   const place = Object.fromEntries(fields.filter((f) => f.type === "site" && typed[f.name]).map((f) => [f.name, typed[f.name]]));
   const contractorsFor = { workflow: cat.workflow, category: cat.code, form: JSON.stringify(place) };
   await renderFields(box, fields, { prefix: "intake", keep, contractorsFor });
+  // what the subcategory decides (一类投诉: 类别1 一类, 类别2 投诉) is entered once: shown, not
+  // asked (the server fills it from the subcategory and refuses a contradiction)
+  const bound = (cat.subcategories || []).find((s) => s.code === code)?.bound || {};
+  for (const [name, value] of Object.entries(bound)) {
+    const input = box.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!input) continue;
+    input.value = value;
+    input.disabled = true;
+    input.dataset.bound = "subcategory";
+    input.title = t("intake.bound_by_subcategory");
+  }
+  await fillFromCustomer(state.form.customer);
+}
+
+// The popped customer's address and site into the fields that say so (故障地址 ← 地址, 所属供电局 ←
+// the customer's site: ``customer`` of each field in /api/intake), only where still empty; the
+// agent may change them.
+async function fillFromCustomer(c) {
+  const box = $("intake-fields");
+  if (!c || !box || !state.category) return;
+  const code = await siteCode(c.site_id);
+  const values = { address: c.address || "", site: code };
+  for (const field of state.category.fields) {
+    const value = values[field.customer];
+    const input = box.querySelector(`[data-field="${CSS.escape(field.name)}"]`);
+    if (!value || !input || input.disabled || input.value !== "") continue;
+    // a select takes only what it offers (a 停用 site is not)
+    if (input.tagName === "SELECT" && ![...input.options].some((o) => o.value === value)) continue;
+    input.value = value;
+  }
 }
 
 function insertPhrase(text) {
