@@ -513,7 +513,7 @@ class Gateway:
             # be in another tab); a supervisor's bar shows only their own seat, so nobody else's
             self._to_agent(event.agent_id, {"type": "acw_hold", "event": body}, watchers=False)
         elif isinstance(event, SeatForced):
-            # the agent's own tabs say who changed their seat, and why (班长 X 将你置为未就绪)
+            # the agent's own tabs say who changed their seat, and why (班长 X 将您置为未就绪)
             self._to_agent(event.agent_id, {"type": "seat_forced", "event": body}, watchers=False)
             if self._boards and event.pending:
                 # the boards show a forced change still waiting for the seat's call to end

@@ -27,7 +27,7 @@ leader never forces a colleague's or a superior's seat); supervisors and admins 
 (``seat_force.not_your_team`` otherwise). Every forced change is an audit row (``seat.force_pause``,
 ``seat.force_sign_out``, ``seat.force_acw_end``: the actor, the seat's 工号, its state before, the
 reason and the outcome) and a ``SeatForced`` event on the bus, which the gateway hands to that
-agent's tabs (``seat_forced``): their state bar says who did what (班长 张班长 将你置为未就绪).
+agent's tabs (``seat_forced``): their state bar says who did what (班长 张班长 将您置为未就绪).
 
 监听 / 耳语 / 强插 (``spy {agent, mode}``, ``spy_mode {spy, mode}``, ``spy_stop {spy}``, permission
 ``calls.supervise``) have the same reach: a team leader listens to their own team's calls only.

@@ -96,7 +96,7 @@ class Texts:
             values["unknown"] = unknown
         server = (details or {}).get("server")
         if isinstance(server, str):
-            # 你的座席所在的电话服务器(sz): the seat's Asterisk server, by its name in asterisk_servers
+            # 您的坐席所在的电话服务器(sz): the seat's Asterisk server, by its name in asterisk_servers
             values["server"] = server
         for name in ("category_name", "site_name", "name", "code", "names", "orders"):
             # 广州市供电局不受理「投诉举报建议」, 「海淀咨询」(consult)下还有小类别:… — as the admin named them

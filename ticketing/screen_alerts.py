@@ -196,7 +196,7 @@ class Notice:
 
 
 def routed(status: str) -> Notice:
-    return Notice("routed", f"新工单已派给你（{status}）")
+    return Notice("routed", f"新工单已派给您（{status}）")
 
 
 def returned(step: str, sent_back_as: str, by: Any, opinion: str) -> Notice:

@@ -34,7 +34,7 @@ async def test_missing_address_and_bad_number_are_reported_together(client):
         "故障地址": "field_required",
     }
     # the form's head first (联系电话 is above the workflow's fields), each named as on screen
-    assert refused["message"] == "表单有误:联系电话(电话号码有误)、故障地址(必填)"
+    assert refused["message"] == "表单有误：联系电话(电话号码有误)、故障地址(必填)"
     assert "来电号码" not in refused["message"]
 
 

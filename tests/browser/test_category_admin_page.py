@@ -57,7 +57,7 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         expect(wf.locator("option[value='billing_dispute']")).to_have_text(
             "电费争议处理 (billing_dispute) · 未挂接"
         )
-        expect(wf.locator("option[value='consult']")).to_contain_text("已挂接:用户信息查询、信息咨询")
+        expect(wf.locator("option[value='consult']")).to_contain_text("已挂接：用户信息查询、信息咨询")
         page.evaluate("document.querySelector('#cat-form').noValidate = true")  # let the server refuse it
         form.locator("[name=name]").fill("电费争议")
         form.locator("[name=code]").fill("电费")
@@ -122,12 +122,12 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         form.locator("[name=name]").fill("电价咨询")
         form.locator("[name=code]").fill("tariff")
         wf.select_option("consult")
-        expect(page.locator("#cat-workflow-note")).to_contain_text("该流程已挂接于:用户信息查询、信息咨询")
+        expect(page.locator("#cat-workflow-note")).to_contain_text("该流程已挂接于：用户信息查询、信息咨询")
         form.locator("button[type=submit]").click()
         tariff = page.locator("#cat-list tbody tr[data-code='tariff']")
         expect(tariff.locator("td[data-workflow]")).to_have_text("信息咨询")
         assert asked == [
-            "该流程已挂接于以下大类别:用户信息查询、信息咨询。一个流程可以服务多个大类别,确定也挂接到本类别吗?"
+            "该流程已挂接于以下大类别：用户信息查询、信息咨询。一个流程可以服务多个大类别,确定也挂接到本类别吗?"
         ]
         # 停用 (asked first): it leaves intake, it is not deleted
         tariff.locator("[data-act=toggle]").click()
@@ -146,7 +146,7 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         expect(top.locator("td").nth(5)).to_have_text("服务态度(满意/一般/不满意);答复质量(清楚/不清楚)")
         # 协调单 has no dimensions of its own: it is visited back with its workflow's category's
         coordination = page.locator("#cat-list tbody tr[data-code='coordination'] td").nth(5)
-        expect(coordination).to_contain_text("沿用「故障报修」的:服务技能(满意/一般/不满意)")
+        expect(coordination).to_contain_text("沿用「故障报修」的：服务技能(满意/一般/不满意)")
         page.screenshot(path=str(screenshots / "admin-categories.png"))
 
         page.click("nav a[href='/admin/workflows']")
@@ -210,7 +210,7 @@ def test_an_admin_restores_the_shared_category_a_site_had_hidden(users_console, 
         form.locator("button[type=submit]").click()
         expect(page.locator("#cat-list tbody tr[data-code='gz_tree']")).to_have_count(1)
         faults.nth(1).locator("[data-act=restore]").click()
-        expect(page.locator(".toast").last).to_contain_text("下还有本单位的小类别:树障清理")
+        expect(page.locator(".toast").last).to_contain_text("下还有本单位的小类别：树障清理")
         expect(faults).to_have_count(2)
 
 

@@ -75,14 +75,14 @@ def test_a_supervisor_sets_a_seat_not_ready_and_signs_it_out_from_its_tile(conso
         expect(agent.locator("#state-reason")).to_have_text("班长置忙")
         notice = agent.locator("#forced-notice")
         expect(notice).to_be_visible(timeout=10_000)
-        expect(notice.locator(".text")).to_have_text(f"质量监控员 {boss_name} 将你置为未就绪（班长置忙）")
+        expect(notice.locator(".text")).to_have_text(f"质量监控员 {boss_name} 将您置为未就绪（班长置忙）")
 
         # 强制下班, confirmed in the browser's dialog: the seat leaves its queues and the board
         boss.once("dialog", lambda dialog: dialog.accept())
         tile.locator("[data-force=force_sign_out]").click()
         expect(tile).to_have_count(0, timeout=10_000)
         expect(agent.locator("#agent-state")).to_have_attribute("data-state", "logged_out", timeout=10_000)
-        expect(notice.locator(".text")).to_have_text(f"质量监控员 {boss_name} 已将你强制下班")
+        expect(notice.locator(".text")).to_have_text(f"质量监控员 {boss_name} 已将您强制下班")
         notice.locator("button").click()
         expect(notice).to_be_hidden()
         assert errors == []
@@ -115,7 +115,7 @@ def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, br
         pending = tile.locator(".forced")
         expect(pending).to_have_text(f"质量监控员 {boss_name}：通话结束后未就绪（班长置忙）", timeout=10_000)
         expect(agent.locator("#forced-notice .text")).to_have_text(
-            f"质量监控员 {boss_name} 将你置为未就绪（班长置忙）：本次通话结束后生效", timeout=10_000
+            f"质量监控员 {boss_name} 将您置为未就绪（班长置忙）：本次通话结束后生效", timeout=10_000
         )
         expect(state).to_have_attribute("data-state", "talking")  # the caller is not cut off
         boss.screenshot(path=str(screenshots / "wallboard-seat-actions.png"))
