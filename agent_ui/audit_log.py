@@ -22,7 +22,8 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only
 from ticketing.ids import parse_id
-from ticketing.models import AuditLog, User, WorkOrder
+from ticketing.models import AuditLog, Site, User, WorkflowDefinition, WorkOrder
+from ticketing.workflow import store
 
 routes = web.RouteTableDef()
 
@@ -84,6 +85,8 @@ async def audit_rows(request: web.Request) -> web.Response:
             query = query.where(AuditLog.id < before)
         rows = (await db.execute(query.order_by(AuditLog.id.desc()).limit(size + 1))).all()
         numbers = await _order_numbers(db, rows[:size])
+        accounts = await _accounts(db, rows[:size])
+        labels = await _labels(db, rows[:size])
     items = [
         {
             "id": row.id,
@@ -94,13 +97,53 @@ async def audit_rows(request: web.Request) -> web.Response:
             "entity": row.entity,
             "entity_id": row.entity_id,
             "order_number": numbers.get(row.entity_id, "") if row.entity == "work_order" else "",
+            # an account by its 工号 and name (a sign-in read "账号 7"), not its database id
+            "entity_label": accounts.get(row.entity_id, "") if row.entity == "user" else "",
             "before": row.before,
             "after": row.after,
         }
         for row, name in rows[:size]
     ]
     more = len(rows) > size
-    return web.json_response(jsonable({"items": items, "next": items[-1]["id"] if more else None}))
+    return web.json_response(
+        jsonable({"items": items, "next": items[-1]["id"] if more else None, "labels": labels})
+    )
+
+
+async def _accounts(db: Any, rows: list[Any]) -> dict[str, str]:
+    """名字 (工号) of the accounts these rows are about."""
+    ids = {parse_id(row.entity_id) for row, _ in rows if row.entity == "user"} - {None}
+    if not ids:
+        return {}
+    found = await db.execute(select(User.id, User.staff_no, User.name).where(User.id.in_(ids)))
+    return {str(user_id): f"{name} ({staff_no})" for user_id, staff_no, name in found}
+
+
+async def _labels(db: Any, rows: list[Any]) -> dict[str, dict[str, str]]:
+    """What the changed values are called, for the values these rows hold: a step (``node``:
+    accept → 受理, by its workflows' names) and a site (``site_id``: 7 → 海淀供电局)."""
+    nodes: set[str] = set()
+    sites: set[int] = set()
+    for row, _ in rows:
+        for side in (row.before or {}, row.after or {}):
+            if not isinstance(side, dict):
+                continue
+            if isinstance(side.get("node"), str):
+                nodes.add(side["node"])
+            for key in ("site_id", "follows_site_id"):
+                if isinstance(side.get(key), int) and not isinstance(side.get(key), bool):
+                    sites.add(side[key])
+    labels: dict[str, dict[str, str]] = {"node": {}, "site_id": {}}
+    if nodes:
+        # the latest version's name first (a step renamed later reads as it is called now)
+        for row in await db.scalars(select(WorkflowDefinition).order_by(WorkflowDefinition.version.desc())):
+            for node in store.parsed(row).nodes:
+                if node.id in nodes and node.name:
+                    labels["node"].setdefault(node.id, node.name)
+    if sites:
+        found = await db.execute(select(Site.id, Site.name).where(Site.id.in_(sites)))
+        labels["site_id"] = {str(site_id): name for site_id, name in found}
+    return labels
 
 
 async def _order_numbers(db: Any, rows: list[Any]) -> dict[str, str]:

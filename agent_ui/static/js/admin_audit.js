@@ -8,20 +8,37 @@ const body = document.querySelector("#audit-rows tbody");
 const more = document.getElementById("audit-more");
 let next = null;
 
+let labels = { node: {}, site_id: {} }; // what the page's values are called (GET /api/audit's labels)
+
+// a code in words when the texts name it (order.create → 新建工单), else as it is
+const named = (prefix, code) => { const key = `${prefix}.${code}`; return t(key) === key ? code : t(key); };
+// a long value (an order's form) folded: its size shown, the JSON on a click, kept in the cell
+const FOLD = 60;
+
+function value(k, v) {
+  if (v === undefined || v === null || v === "") return "—";
+  if (typeof v === "boolean") return t(v ? "audit.yes" : "audit.no");
+  if (labels[k]?.[String(v)]) return el("span", { title: String(v) }, labels[k][String(v)]); // accept → 受理
+  if (typeof v !== "object") return String(v);
+  const text = JSON.stringify(v);
+  if (text.length <= FOLD) return text;
+  const n = Array.isArray(v) ? v.length : Object.keys(v).length;
+  return el("details", { class: "audit-json" }, el("summary", {}, t("audit.json_items", { n })),
+    el("pre", { style: "white-space: pre-wrap; word-break: break-all; max-width: 40em; margin: 0" }, JSON.stringify(v, null, 2)));
+}
+
 // before → after, only the values that changed (a creation or deletion has one side)
 function change(row) {
   const before = row.before || {};
   const after = row.after || {};
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-  const shown = (v) => (v === undefined || v === null || v === "" ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
   return keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
-    .map((k) => el("div", {}, el("b", {}, k), `: ${shown(before[k])} → ${shown(after[k])}`));
+    .map((k) => el("div", { "data-field": k }, el("b", { title: k }, named("audit.field", k)), ": ", value(k, before[k]), " → ", value(k, after[k])));
 }
 
 function entity(row) {
   if (row.entity === "work_order" && row.order_number) return el("a", { href: `/orders/${encodeURIComponent(row.order_number)}` }, row.order_number);
-  const key = `audit.entity.${row.entity}`;
-  return `${t(key) === key ? row.entity : t(key)} ${row.entity_id}`;
+  return `${named("audit.entity", row.entity)} ${row.entity_label || row.entity_id}`;
 }
 
 let loading = false;
@@ -33,10 +50,11 @@ async function load(append) {
   if (append && next) query.set("before", next);
   try {
     const page = await api(`/api/audit?${query}`);
+    labels = { node: { ...labels.node, ...page.labels?.node }, site_id: { ...labels.site_id, ...page.labels?.site_id } };
     const rows = page.items.map((row) => el("tr", { "data-id": row.id, "data-action": row.action },
       el("td", {}, fmtTime(row.at)),
       el("td", {}, row.actor_name ? `${row.actor_name} (${row.actor})` : row.actor),
-      el("td", {}, row.action),
+      el("td", { title: row.action }, named("audit.action", row.action)),
       el("td", {}, entity(row)),
       el("td", {}, ...change(row))));
     if (append) body.append(...rows); else body.replaceChildren(...rows);
