@@ -63,6 +63,8 @@ def test_extension_return_and_void_on_the_order_page(orders_console, browser):
     with signed_in(browser, server, "5101", errors=errors) as page:
         page.goto(f"{server.url}/orders/{numbers['first']}")
         expect(page.locator("#order-reject")).to_have_text("退单")
+        # 批准 as the step names it too (QA: 5101 at 接收确认 read 批准)
+        expect(page.locator("#order-approve")).to_have_text("接收确认")
         page.click("#extension-request")
         later = dt.datetime.fromisoformat(numbers["first_due"]) + dt.timedelta(hours=2)
         page.fill("#extension-due", later.strftime("%Y-%m-%dT%H:%M"))
