@@ -111,9 +111,20 @@ def second_asterisk(asterisk):
 
 
 @pytest.fixture
-async def two_servers(tmp_path, asterisk, second_asterisk):
+async def stories_lock():
+    """The CTI stories' queue (cti-a) on the shared Asterisk to this test alone, given back
+    however the test or its setup ends."""
     lock = open(STORIES_LOCK, "w")  # noqa: ASYNC230, SIM115
-    await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+    try:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+
+
+@pytest.fixture
+async def two_servers(tmp_path, asterisk, second_asterisk, stories_lock):
     database = f"hotline_servers_{uuid.uuid4().hex[:10]}"
     try:
         admin = await asyncpg.connect(PG_ADMIN)
@@ -192,8 +203,6 @@ async def two_servers(tmp_path, asterisk, second_asterisk):
         await redis.aclose()
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.close()
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        lock.close()
 
 
 async def _members(ami: AmiClient) -> set[str]:
@@ -311,13 +320,11 @@ async def test_a_bridge_says_when_its_asterisks_systemname_is_not_the_configured
         await ami.stop()
 
 
-async def test_one_process_bridges_every_server_and_routes_each_agent(tmp_path, asterisk):
+async def test_one_process_bridges_every_server_and_routes_each_agent(tmp_path, asterisk, stories_lock):
     """``hotline serve`` (``--role all``, SQLite, the in-process bus) with two servers: a bridge
     each in the one process. ``main`` is the shared Asterisk; ``second`` answers nowhere, so
     its agent's console says the phone system is down and their 就绪 is refused, while the
     other agent signs in on the shared Asterisk."""
-    lock = open(STORIES_LOCK, "w")  # noqa: ASYNC230, SIM115
-    await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
     port, nowhere = _free_port(), _free_port()
     config = tmp_path / "hotline.yaml"
     config.write_text(
@@ -380,5 +387,3 @@ async def test_one_process_bridges_every_server_and_routes_each_agent(tmp_path, 
             with contextlib.suppress(Exception):
                 await ami.action("DBDel", Family=family, Key=key)
         await ami.stop()
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        lock.close()
