@@ -170,3 +170,10 @@ async def test_upgrading_a_populated_database_keeps_its_users_signing_in(tmp_pat
         user = await db.get(User, 1)
         assert len(user.password_history) == 1
     await engine.dispose()
+
+
+def test_the_form_states_the_rules_it_keeps():
+    from agent_ui.texts import Texts
+
+    rule = Texts().get("zh-CN", "password.rule")
+    assert f"最近 {PASSWORD_HISTORY} 次" in rule and "工号" in rule and "姓名" in rule and "电话" in rule
