@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -172,25 +173,43 @@ class _Begun:
         await self._connection.execute("ROLLBACK")
 
 
-async def postgres_begin(conn: AsyncConnection, sql: str) -> bool:
+#: connections whose statement ``postgres_begin`` prepared (asyncpg's, by the statement's text)
+_prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+async def postgres_begin(conn: AsyncConnection, sql: str, prepare: str = "") -> bool:
     """Begin the connection's transaction with ``sql``, one simple query (no parameters) whose
     last statement is ``BEGIN``, in one round trip with whatever it runs before it (in an
     implicit transaction of its own, committed by a ``COMMIT`` in ``sql``): the order's number
-    (``numbering.begin_sql``). Only when no statement has begun the transaction yet and the
-    connection begins a plain one (no isolation level, read-only or deferrable set); False,
-    with nothing sent, otherwise. Errors come out as SQLAlchemy's, as from
-    ``postgres_fetchrow``."""
+    (``numbering.begin_sql``). ``prepare``: a ``PREPARE`` that ``sql`` executes, run once per
+    connection first (again if the server has forgotten it). Only when no statement has begun
+    the transaction yet and the connection begins a plain one (no isolation level, read-only
+    or deferrable set); False, with nothing sent, otherwise. Errors come out as SQLAlchemy's,
+    as from ``postgres_fetchrow``."""
+    import asyncpg
+
     adapted = conn.sync_connection.connection.dbapi_connection
     if adapted._transaction is not None or adapted.isolation_level is not None:
         return False
     if adapted.readonly or adapted.deferrable:
         return False
+    driver = adapted._connection
     try:
         async with adapted._execute_mutex:
-            await adapted._connection.execute(sql)
+            prepared = _prepared.setdefault(driver, set())
+            if prepare and prepare not in prepared:
+                await driver.execute(prepare)
+                prepared.add(prepare)
+            try:
+                await driver.execute(sql)
+            except asyncpg.exceptions.InvalidSQLStatementNameError:
+                if not prepare:
+                    raise
+                await driver.execute(prepare)  # DEALLOCATE ALL, DISCARD ALL: prepared again
+                await driver.execute(sql)
     except Exception as exc:
         await _raise_dbapi(conn, adapted, exc, sql, ())
-    adapted._transaction = _Begun(adapted._connection)
+    adapted._transaction = _Begun(driver)
     return True
 
 

@@ -324,8 +324,9 @@ async def test_postgres_order_takes_its_number_with_its_begin(db_url, sm, seeded
     if not db_url.startswith("postgres"):
         return
     agent, site = seeded.users["1001"], seeded.sites["GZ"].id
-    async with sm.begin() as s:  # the caches fill: the order below runs no statement before its insert
-        await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
+    for _ in range(2):  # the caches fill, and the connection prepares the number's statement
+        async with sm.begin() as s:
+            await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
     writes: list[object] = []
     real_write = asyncio.selector_events._SelectorSocketTransport.write
 
@@ -341,7 +342,7 @@ async def test_postgres_order_takes_its_number_with_its_begin(db_url, sm, seeded
         )
     monkeypatch.undo()
     assert len(writes) == 3 and len(set(writes)) == 1
-    assert order.number == "GZ2026112500002"
+    assert order.number == "GZ2026112500003"
     async with sm() as s:
         assert await s.scalar(select(WorkOrder.number).where(WorkOrder.id == order.id)) == order.number
         subjects = await s.scalars(select(Notification.subject).where(Notification.order_id == order.id))
@@ -350,22 +351,26 @@ async def test_postgres_order_takes_its_number_with_its_begin(db_url, sm, seeded
 
 async def test_postgres_number_key_is_quoted_in_the_begin(db_url, engine):
     """numbering.begin_sql writes the counter key into a query without parameters: a key with a
-    quote and a backslash is the counter's key as it is, and its value is left for the order."""
+    quote and a backslash is the counter's key as it is, and its value is left for the order.
+    Its statement is prepared once per connection, and again when the server forgot it."""
     from ticketing.db import postgres_begin
-    from ticketing.numbering import NUMBER_SETTING, begin_sql
+    from ticketing.numbering import BEGIN_PREPARE, BEGIN_STATEMENT, NUMBER_SETTING, begin_sql
 
     if not db_url.startswith("postgres"):
         return
     key = "O'B\\C''#"
     async with engine.connect() as conn:
-        for expected in ("1", "2"):
-            assert await postgres_begin(conn, begin_sql(key))
-            assert await postgres_begin(conn, begin_sql(key)) is False  # begun already
+        for expected in ("1", "2", "3"):
+            assert await postgres_begin(conn, begin_sql(key), BEGIN_PREPARE)
+            assert await postgres_begin(conn, begin_sql(key), BEGIN_PREPARE) is False  # begun already
             got = await conn.execute(text(f"SELECT current_setting('{NUMBER_SETTING}')"))
             assert got.scalar_one() == expected
             await conn.rollback()  # the order's transaction: the number was committed before it
+            if expected == "2":
+                await conn.exec_driver_sql(f"DEALLOCATE {BEGIN_STATEMENT}")
+                await conn.commit()
         stored = await conn.execute(text("SELECT key, value FROM counters WHERE value > 0"))
-        assert stored.all() == [(key, 2)]
+        assert stored.all() == [(key, 3)]
         await conn.rollback()
 
 
@@ -385,7 +390,7 @@ async def test_postgres_connection_lost_at_the_begin_is_invalidated(db_url, sm, 
         await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
     real_begin = insert.postgres_begin
 
-    async def dies_first(conn, sql):
+    async def dies_first(conn, sql, prepare):
         admin = await asyncpg.connect(db_url)
         try:
             pid = conn.sync_connection.connection.driver_connection.get_server_pid()
@@ -393,7 +398,7 @@ async def test_postgres_connection_lost_at_the_begin_is_invalidated(db_url, sm, 
         finally:
             await admin.close()
         await asyncio.sleep(0.2)
-        return await real_begin(conn, sql)
+        return await real_begin(conn, sql, prepare)
 
     monkeypatch.setattr(insert, "postgres_begin", dies_first)
     async with sm() as s:

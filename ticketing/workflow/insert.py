@@ -45,7 +45,15 @@ from ticketing.db import postgres_begin, postgres_fetchrow, sqlite_call
 from ticketing.errors import ActionRefused, FieldErrors
 from ticketing.models import Assignment, AuditLog, Comment, Customer, Notification, Timer, WorkOrder
 from ticketing.models.base import UtcDateTime
-from ticketing.numbering import COUNTER_SQL, NUMBER_SETTING, begin_sql, format_number, number_prefix, take
+from ticketing.numbering import (
+    BEGIN_PREPARE,
+    COUNTER_SQL,
+    NUMBER_SETTING,
+    begin_sql,
+    format_number,
+    number_prefix,
+    take,
+)
 
 ORDERS = WorkOrder.__table__
 CUSTOMERS = Customer.__table__
@@ -550,7 +558,7 @@ async def _postgres(
     number_at = len(_call_compiled(dialect)[1]) + _position(ORDERS, "number")
     sql = _postgres_sql(dialect)
     # The number with the BEGIN (the statement reads it from the session), else on its own.
-    begun = await postgres_begin(conn, begin_sql(prefix))
+    begun = await postgres_begin(conn, begin_sql(prefix), BEGIN_PREPARE)
     value = 0
     for _ in range(NUMBER_ATTEMPTS):
         if not begun:
