@@ -313,6 +313,8 @@ async def agents(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
         Column("agent_name", "report.c.agent_name"),
         Column("login", "report.c.login", "seconds"),
         Column("ready", "report.c.ready", "seconds"),
+        # 签入未就绪: signed in, not yet 就绪 (no break: not in 暂停)
+        Column("after_login", "report.c.after_login", "seconds"),
         Column("pause", "report.c.pause", "seconds"),
         *(Column(f"pause:{r}", f"report.c.pause·{r}", "seconds") for r in reasons),
         Column("talk", "report.c.talk", "seconds"),
@@ -327,6 +329,7 @@ async def agents(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
             r["agent_name"],
             r["login"],
             r["ready"],
+            r["after_login"],
             r["pause"],
             *(r["pauses"].get(x, 0) for x in reasons),
             r["talk"],

@@ -56,6 +56,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # the wallboard's thresholds, which the bridge counts live: a report says what the board said
+from cti.agents import LOGIN_REASON
 from cti.queues import SERVICE_LEVEL_SECONDS, SHORT_ABANDON_SECONDS
 from ticketing.models import (
     AgentStateInterval,
@@ -923,7 +924,8 @@ async def occupancy(
 
 
 async def agent_report(session: AsyncSession, query: CallsQuery) -> dict[str, Any]:
-    """Per agent: logged-in time, ready, pause (total and by reason), talk, hold, ACW,
+    """Per agent: logged-in time, ready, pause (total and by reason; the not-ready after a
+    sign-in apart as ``after_login``, 签入未就绪: no break), talk, hold, ACW,
     calls handled (of every queue), occupancy. Times in seconds, states clipped to the period;
     the database adds the clipped spans up per agent, state and pause reason, in whole
     microseconds."""
@@ -944,7 +946,9 @@ async def agent_report(session: AsyncSession, query: CallsQuery) -> dict[str, An
         legs = legs.where(CallLeg.agent_id.in_(scope.agents or ()))
     handled = Counter({agent_id: calls for agent_id, calls in await session.execute(legs)})
     names = dict((await session.execute(select(User.staff_no, User.name))).all())
-    reasons = sorted({r for p in pauses.values() for r in p})
+    # 签入未就绪: the not-ready a sign-in starts in (cti.agents.LOGIN_REASON) until the agent is
+    # first 就绪 is no break (小休): counted apart, in neither 暂停 nor its reasons
+    reasons = sorted({r for p in pauses.values() for r in p} - {LOGIN_REASON})
     rows = []
     for agent in sorted(set(micros) | set(handled)):
         s = {state: us / 1e6 for state, us in micros[agent].items()}
@@ -955,8 +959,9 @@ async def agent_report(session: AsyncSession, query: CallsQuery) -> dict[str, An
                 "agent_name": names.get(agent, ""),
                 "login": round(sum(us for k, us in micros[agent].items() if k != "logged_out") / 1e6),
                 "ready": round(s.get("ready", 0.0)),
-                "pause": round(s.get("not_ready", 0.0)),
+                "pause": round((micros[agent]["not_ready"] - pauses[agent][LOGIN_REASON]) / 1e6),
                 "pauses": {r: round(pauses[agent][r] / 1e6) for r in reasons},
+                "after_login": round(pauses[agent][LOGIN_REASON] / 1e6),
                 "talk": round(s.get("talking", 0.0)),
                 "hold": round(s.get("on_hold", 0.0)),
                 "acw": round(s.get("after_call_work", 0.0)),

@@ -207,14 +207,16 @@ async def test_queue_intervals_by_hour_day_threshold_and_queue(session, known):
 async def test_agent_report_from_state_intervals(session, known):
     report = await agent_report(session, CallsQuery(DAY_START, DAY_END, now=NOW))
     rows = {r["agent_id"]: r for r in report["rows"]}
-    assert report["reasons"] == ["小休", "登录"]
+    # the not-ready after signing in (登录) is no break: 签入未就绪 apart, not in 暂停 (QA)
+    assert report["reasons"] == ["小休"]
     assert rows["1001"] == {
         "agent_id": "1001",
         "agent_name": known.users["1001"].name,
         "login": 4200,  # 07:50 → 09:00
         "ready": 3146,  # 308 + 1640 + 63 + 1135
-        "pause": 840,
-        "pauses": {"小休": 540, "登录": 300},
+        "pause": 540,
+        "pauses": {"小休": 540},
+        "after_login": 300,
         "talk": 160,
         "hold": 20,
         "acw": 30,
@@ -231,7 +233,8 @@ async def test_agent_report_from_state_intervals(session, known):
         session, CallsQuery(DAY_START.replace(hour=8), DAY_START.replace(hour=8, minute=30), now=NOW)
     )
     first = {r["agent_id"]: r for r in half["rows"]}["1001"]
-    assert first["login"] == 1800 and first["talk"] == 100 and first["pauses"] == {"登录": 0}
+    assert first["login"] == 1800 and first["talk"] == 100 and first["pauses"] == {}
+    assert first["after_login"] == 0
 
 
 async def test_a_transferred_call_counts_for_each_agent_who_took_it(sm, session, known):
