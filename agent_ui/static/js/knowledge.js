@@ -21,10 +21,13 @@ async function startKb() {
     last = query;
     try {
       const data = await api("/api/knowledge", { query: { ...query, disabled: canWrite && form.disabled?.checked ? "1" : "" } });
-      renderTree(data.tree);
+      renderTree(data.tree, query.category);
       if (canWrite) fillCategories(data.tree);
       const show = (a) => article(a, canWrite, run);
-      $("kb-results").replaceChildren(...(data.items.length ? data.items.map(show) : [el("p", { class: "muted" }, t("kb.none"))]));
+      // nothing asked yet (no words, no category): a prompt, not 没有找到 for a search never made
+      const asked = Boolean(String(query.q || "").trim() || query.category);
+      const nothing = !asked ? t("kb.prompt") : query.category && !String(query.q || "").trim() ? t("kb.category_empty") : t("kb.none");
+      $("kb-results").replaceChildren(...(data.items.length ? data.items.map(show) : [el("p", { class: "muted", id: "kb-nothing", "data-asked": asked ? "yes" : "no" }, nothing)]));
     } catch (err) { toast(err.message, "refused"); }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); run({ q: form.q.value }); });
@@ -40,11 +43,14 @@ async function startKb() {
   run({});
 }
 
-function renderTree(nodes) {
+// the category browsed is marked (aria-current, bold): the agent sees whose articles are listed
+function renderTree(nodes, current) {
   const children = (parent) => nodes.filter((n) => (n.parent_id ?? null) === parent);
+  const picked = (n) => current !== undefined && current !== null && String(n.id) === String(current);
   const build = (parent) => {
     const kids = children(parent);
-    return kids.length ? el("ul", {}, kids.map((n) => el("li", {}, el("a", { href: "#", "data-category": n.id }, n.name), build(n.id)))) : null;
+    return kids.length ? el("ul", {}, kids.map((n) => el("li", {}, el("a", { href: "#", "data-category": n.id,
+      ...(picked(n) ? { "aria-current": "true", class: "current", style: "font-weight: bold; background: #e6f0ff; border-radius: 3px; padding: 0 4px" } : {}) }, n.name), build(n.id)))) : null;
   };
   $("kb-tree").replaceChildren(build(null) || el("p", { class: "muted" }, "—"));
 }
