@@ -1,6 +1,7 @@
-/* The AMI hot path in C: the optional accelerator of cti.ami.protocol and cti.calls.listener.
+/* The AMI hot path in C: the optional accelerator of cti.ami.protocol, cti.calls.listener and
+ * the events' make (cti.events).
  *
- * Two types, each doing exactly what a piece of pure Python does (which stays, and is used when
+ * Three types, each doing exactly what a piece of pure Python does (which stays, and is used when
  * this module is not built or HOTLINE_NO_SPEEDUPS is set; tests run both on the same input):
  *
  * Framer  -- AmiProtocol._scan_parts: a buffer cut at its separators, the wanted events made
@@ -10,6 +11,8 @@
  *            answer: the first line starting "Key:", one space after the colon dropped, "" when
  *            absent), the Timestamp: turned into a float exactly as float() does, the handler
  *            called with them.
+ * Maker   -- cti.events' written-out ``make`` of an event class: the instance built without a
+ *            Python frame.
  *
  * cti/ami/speedups.py says how one of the two implementations is chosen.
  */
@@ -604,6 +607,220 @@ static PyTypeObject ListenerType = {
     .tp_members = Listener_members,
 };
 
+/* ---------------------------------------------------------------- Maker */
+
+/* An event class's ``make`` (cti.events.event): Cls.make(**fields) builds the instance as the
+ * written-out Python function does (object.__new__, then each field into its __dict__ in the
+ * class's order, its default or its default_factory's value when not given, then
+ * __post_init__), without a Python frame. Any call it does not take as is (a positional
+ * argument, an unknown, repeated or missing keyword) goes to that Python function, which
+ * raises what it raises. */
+
+#define MAX_FIELDS 64
+
+typedef struct {
+    PyObject_HEAD
+    PyTypeObject *cls;
+    PyObject *names;     /* tuple of str: the fields in order */
+    PyObject *defaults;  /* tuple: each field's default, or `missing` */
+    PyObject *factories; /* tuple: each field's default_factory, or `missing` */
+    PyObject *missing;   /* dataclasses.MISSING */
+    PyObject *fallback;  /* the Python make */
+    int post_init;
+    vectorcallfunc vectorcall;
+} Maker;
+
+static PyObject *empty_tuple;
+static PyObject *str_post_init;
+
+static PyObject *
+Maker_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Maker *self = (Maker *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t nfields = PyTuple_GET_SIZE(self->names);
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    PyObject *given[MAX_FIELDS] = {NULL};
+    if (nargs != 0)
+        goto fallback;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        Py_ssize_t i = 0;
+        while (i < nfields && PyTuple_GET_ITEM(self->names, i) != key)
+            i++;
+        if (i == nfields) { /* not the same object: compare the text */
+            for (i = 0; i < nfields; i++) {
+                int eq = PyUnicode_Compare(PyTuple_GET_ITEM(self->names, i), key);
+                if (eq == -1 && PyErr_Occurred())
+                    return NULL;
+                if (eq == 0)
+                    break;
+            }
+        }
+        if (i == nfields || given[i] != NULL)
+            goto fallback;
+        given[i] = args[k];
+    }
+    for (Py_ssize_t i = 0; i < nfields; i++)
+        if (given[i] == NULL && PyTuple_GET_ITEM(self->defaults, i) == self->missing &&
+            PyTuple_GET_ITEM(self->factories, i) == self->missing)
+            goto fallback; /* a required field missing */
+    PyObject *obj = PyBaseObject_Type.tp_new(self->cls, empty_tuple, NULL);
+    if (obj == NULL)
+        return NULL;
+    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+    if (dict == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < nfields; i++) {
+        PyObject *value = given[i];
+        int rc;
+        if (value != NULL || (value = PyTuple_GET_ITEM(self->defaults, i)) != self->missing)
+            rc = PyDict_SetItem(dict, PyTuple_GET_ITEM(self->names, i), value);
+        else {
+            value = PyObject_CallNoArgs(PyTuple_GET_ITEM(self->factories, i));
+            if (value == NULL) {
+                Py_DECREF(dict);
+                goto error;
+            }
+            rc = PyDict_SetItem(dict, PyTuple_GET_ITEM(self->names, i), value);
+            Py_DECREF(value);
+        }
+        if (rc < 0) {
+            Py_DECREF(dict);
+            goto error;
+        }
+    }
+    Py_DECREF(dict);
+    if (self->post_init) {
+        PyObject *done = PyObject_CallMethodNoArgs(obj, str_post_init);
+        if (done == NULL)
+            goto error;
+        Py_DECREF(done);
+    }
+    return obj;
+error:
+    Py_DECREF(obj);
+    return NULL;
+fallback:
+    return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
+}
+
+static int
+Maker_init(Maker *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"cls", "names", "defaults", "factories", "missing", "post_init", "fallback", NULL};
+    PyObject *cls, *names, *defaults, *factories, *missing, *fallback;
+    int post_init;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!OpO", kwlist, &PyType_Type, &cls, &PyTuple_Type, &names,
+                                     &PyTuple_Type, &defaults, &PyTuple_Type, &factories, &missing, &post_init,
+                                     &fallback))
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(names);
+    if (n > MAX_FIELDS || PyTuple_GET_SIZE(defaults) != n || PyTuple_GET_SIZE(factories) != n) {
+        PyErr_Format(PyExc_ValueError, "a maker takes up to %d fields, a default and a factory each", MAX_FIELDS);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i))) {
+            PyErr_SetString(PyExc_TypeError, "field names are str");
+            return -1;
+        }
+    if (!(((PyTypeObject *)cls)->tp_flags & Py_TPFLAGS_MANAGED_DICT) ||
+        ((PyTypeObject *)cls)->tp_new != PyBaseObject_Type.tp_new) {
+        PyErr_SetString(PyExc_TypeError, "a maker builds instances of plain classes only");
+        return -1;
+    }
+    Py_INCREF(cls);
+    Py_XSETREF(self->cls, (PyTypeObject *)cls);
+    Py_INCREF(names);
+    Py_XSETREF(self->names, names);
+    Py_INCREF(defaults);
+    Py_XSETREF(self->defaults, defaults);
+    Py_INCREF(factories);
+    Py_XSETREF(self->factories, factories);
+    Py_INCREF(missing);
+    Py_XSETREF(self->missing, missing);
+    Py_INCREF(fallback);
+    Py_XSETREF(self->fallback, fallback);
+    self->post_init = post_init;
+    self->vectorcall = Maker_vectorcall;
+    return 0;
+}
+
+static int
+Maker_traverse(Maker *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->cls);
+    Py_VISIT(self->names);
+    Py_VISIT(self->defaults);
+    Py_VISIT(self->factories);
+    Py_VISIT(self->missing);
+    Py_VISIT(self->fallback);
+    return 0;
+}
+
+static int
+Maker_clear(Maker *self)
+{
+    Py_CLEAR(self->cls);
+    Py_CLEAR(self->names);
+    Py_CLEAR(self->defaults);
+    Py_CLEAR(self->factories);
+    Py_CLEAR(self->missing);
+    Py_CLEAR(self->fallback);
+    self->vectorcall = NULL;
+    return 0;
+}
+
+static void
+Maker_dealloc(Maker *self)
+{
+    PyObject_GC_UnTrack(self);
+    Maker_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+Maker_call(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    if (((Maker *)self)->vectorcall == NULL) {
+        PyErr_SetString(PyExc_TypeError, "an uninitialised maker");
+        return NULL;
+    }
+    return PyVectorcall_Call(self, args, kwds);
+}
+
+static PyObject *
+Maker_repr(Maker *self)
+{
+    if (self->cls == NULL)
+        return PyUnicode_FromString("<cti.ami._speedups.Maker>");
+    return PyUnicode_FromFormat("<cti.ami._speedups.Maker of %s>", self->cls->tp_name);
+}
+
+static PyMemberDef Maker_members[] = {
+    {"fallback", T_OBJECT, offsetof(Maker, fallback), READONLY, NULL},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Maker, vectorcall), READONLY, NULL},
+    {NULL},
+};
+
+static PyTypeObject MakerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cti.ami._speedups.Maker",
+    .tp_doc = PyDoc_STR("Maker(cls, names, defaults, factories, missing, post_init, fallback): an event's make"),
+    .tp_basicsize = sizeof(Maker),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Maker_init,
+    .tp_dealloc = (destructor)Maker_dealloc,
+    .tp_traverse = (traverseproc)Maker_traverse,
+    .tp_clear = (inquiry)Maker_clear,
+    .tp_call = Maker_call,
+    .tp_vectorcall_offset = offsetof(Maker, vectorcall),
+    .tp_repr = (reprfunc)Maker_repr,
+    .tp_members = Maker_members,
+};
+
 /* ---------------------------------------------------------------- module */
 
 PyDoc_STRVAR(timestamp_doc,
@@ -645,15 +862,18 @@ PyInit__speedups(void)
     str_raw = PyUnicode_InternFromString("raw");
     str_unknown = PyUnicode_InternFromString("unknown");
     str_time = PyUnicode_InternFromString("time");
-    if (!str_event || !str_kind || !str_raw || !str_unknown || !str_time)
+    str_post_init = PyUnicode_InternFromString("__post_init__");
+    empty_tuple = PyTuple_New(0);
+    if (!str_event || !str_kind || !str_raw || !str_unknown || !str_time || !str_post_init || !empty_tuple)
         return NULL;
-    if (PyType_Ready(&FramerType) < 0 || PyType_Ready(&ListenerType) < 0)
+    if (PyType_Ready(&FramerType) < 0 || PyType_Ready(&ListenerType) < 0 || PyType_Ready(&MakerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
     if (PyModule_AddObjectRef(m, "Framer", (PyObject *)&FramerType) < 0 ||
-        PyModule_AddObjectRef(m, "Listener", (PyObject *)&ListenerType) < 0) {
+        PyModule_AddObjectRef(m, "Listener", (PyObject *)&ListenerType) < 0 ||
+        PyModule_AddObjectRef(m, "Maker", (PyObject *)&MakerType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -3,14 +3,16 @@
 The C accelerator (``cti.ami._speedups``, built from ``cti/ami/_speedups.c`` by
 ``pip install -e .`` / ``make setup``) does the framing of the wanted events
 (``AmiProtocol``) and the model's listeners (``cti.calls.listener``: a handler's
-fields and the ``Timestamp:`` read out of a frame). The pure Python code it
+fields and the ``Timestamp:`` read out of a frame), and builds the events the
+model emits (``cti.events.event``'s ``make``). The pure Python code it
 stands in for stays beside it and gives the same answers; it runs when the
 extension was not built (no compiler: the build marks it optional) or when
 ``HOTLINE_NO_SPEEDUPS`` is set to a non-empty value in the environment.
 
 ``IMPLEMENTATION`` is "c" or "python": which one this process uses by default.
-``AmiProtocol(speedups=...)`` and ``listener(handler, speedups=...)`` choose per
-object (tests run both on the same input).
+``AmiProtocol(speedups=...)``, ``listener(handler, speedups=...)`` and
+``cti.events._maker(cls, speedups=...)`` choose per object (tests run both on the
+same input).
 """
 
 from __future__ import annotations

@@ -327,3 +327,84 @@ def test_both_listeners_read_the_same_fields(keys, lines, junk):
         line.partition(":")[0] != line.partition(":")[0].strip()
         for line in raw.decode("utf-8", "replace").split("\r\n")
     )
+
+
+# -- an event's make -------------------------------------------------------------------------
+
+
+def _every_event_class():
+    import cti.call_events  # noqa: F401 - declares the bridge's events
+    from cti.events import Event
+
+    return sorted(Event.registry.values(), key=lambda cls: cls.__name__)
+
+
+def _required(cls):
+    import dataclasses
+
+    return {
+        f.name: f"{f.name}-1"
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+
+
+@needs_c
+def test_the_c_make_is_every_event_class_s_and_builds_what_the_python_one_builds():
+    import dataclasses
+
+    from cti.events import _maker
+
+    # every class declared with @event (the bridge's own, and whatever else is declared so far)
+    classes = [cls for cls in _every_event_class() if type(cls.make).__name__ == "Maker"]
+    bridge = [cls for cls in _every_event_class() if cls.__module__ == "cti.call_events"]
+    assert len(bridge) >= 15 and set(bridge) <= set(classes)
+    for cls in classes:
+        python, c = _maker(cls, speedups=False), _maker(cls, speedups=True)
+        for fields in (_required(cls), {**_required(cls), "seq": 7, "ts": 1.5}):
+            try:
+                a = python(**fields)
+            except Exception as exc:  # a __post_init__ that refuses the sample values: refused alike
+                with pytest.raises(type(exc)) as refused:
+                    c(**fields)
+                assert str(refused.value) == str(exc)
+                continue
+            b = c(**fields)
+            assert type(a) is type(b) is cls
+            assert list(vars(a).items()) == list(vars(b).items())  # the same fields, in the same order
+            assert a == b and a.to_dict() == b.to_dict()
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                b.seq = 3
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+def test_make_fills_defaults_calls_factories_runs_post_init_and_refuses_as_python_does(c):
+    import dataclasses
+
+    from cti.events import Event, _maker, event
+
+    made = []
+
+    @event
+    class SpeedupsProbe(Event):
+        name_: str
+        tags: tuple = ()
+        seen: list = dataclasses.field(default_factory=list)
+
+        def __post_init__(self):
+            made.append(self.name_)
+
+    make = _maker(SpeedupsProbe, speedups=c)
+    a, b = make(name_="a"), make(name_="b", tags=("x",))
+    assert list(vars(a).items()) == [("seq", 0), ("ts", 0.0), ("name_", "a"), ("tags", ()), ("seen", [])]
+    assert a.seen is not b.seen and b.tags == ("x",)
+    assert made == ["a", "b"]
+    key = "".join(["na", "me_"])  # a keyword that is not the field name's own string object
+    assert make(**{key: "c"}).name_ == "c"
+    python = _maker(SpeedupsProbe, speedups=False)
+    for args, kwargs in (((), {}), ((), {"name_": "a", "bogus": 1}), (("a",), {})):
+        with pytest.raises(TypeError) as ours:
+            make(*args, **kwargs)
+        with pytest.raises(TypeError) as theirs:
+            python(*args, **kwargs)
+        assert str(ours.value) == str(theirs.value)
