@@ -55,11 +55,40 @@ find_crlf(const char *p, const char *end)
 }
 
 /* The first "\r\n\r\n" in [p, end), or NULL. glibc's memmem took 4 instructions a byte for it
- * (a fifth of the bridge's work): here 16 bytes are compared at once, and a separator is where a
- * CRLF starts two bytes after another one. */
+ * (a fifth of the bridge's work): here 32 bytes (AVX2, where the processor has it) or 16 (SSE2)
+ * are compared at once, and a separator is where a CRLF starts two bytes after another one. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+static int have_avx2;
+
+__attribute__((target("avx2"))) static const char *
+find_sep_avx2(const char *p, const char *end)
+{
+    const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n');
+    while (end - p >= 33) {
+        __m256i at = _mm256_loadu_si256((const __m256i *)p);
+        __m256i next = _mm256_loadu_si256((const __m256i *)(p + 1));
+        uint32_t crlf = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(at, cr), _mm256_cmpeq_epi8(next, lf)));
+        uint32_t sep = crlf & (crlf >> 2) & 0x3fffffffu; /* bits 0-29: their second CRLF is in this block */
+        if (sep)
+            return p + __builtin_ctz(sep);
+        p += 30;
+    }
+    return p; /* the rest: fewer than 33 bytes */
+}
+#endif
+
 static const char *
 find_sep(const char *p, const char *end)
 {
+#if defined(HAVE_AVX2_PATH)
+    if (have_avx2) {
+        p = find_sep_avx2(p, end);
+        if (end - p >= 4 && p[0] == '\r' && p[1] == '\n' && p[2] == '\r' && p[3] == '\n')
+            return p;
+    }
+#endif
 #if defined(__SSE2__)
     const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
     while (end - p >= 17) {
@@ -863,6 +892,10 @@ PyInit__speedups(void)
     str_unknown = PyUnicode_InternFromString("unknown");
     str_time = PyUnicode_InternFromString("time");
     str_post_init = PyUnicode_InternFromString("__post_init__");
+#if defined(HAVE_AVX2_PATH)
+    __builtin_cpu_init();
+    have_avx2 = __builtin_cpu_supports("avx2") && !getenv("HOTLINE_SPEEDUPS_NO_AVX2");
+#endif
     empty_tuple = PyTuple_New(0);
     if (!str_event || !str_kind || !str_raw || !str_unknown || !str_time || !str_post_init || !empty_tuple)
         return NULL;

@@ -166,6 +166,19 @@ def test_separators_are_found_wherever_they_fall_in_the_c_framing_s_16_byte_bloc
         assert _frames(chunks, True) == python
 
 
+@needs_c
+def test_the_16_byte_search_finds_the_same_separators_without_avx2():
+    # The processor's AVX2 path runs above; this one is what runs on a processor without it.
+    code = (
+        "from tests.cti.test_ami_speedups import test_separators_are_found_wherever_they_fall_in_the_c_"
+        "framing_s_16_byte_blocks as t, test_both_framings_give_the_same_frames_however_the_stream_is_cut as h;"
+        " t(); h(); print('ok')"
+    )
+    env = {**os.environ, "HOTLINE_SPEEDUPS_NO_AVX2": "1", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.stdout.split() == ["ok"], out.stderr[-2000:]
+
+
 # -- the listeners --------------------------------------------------------------------------------
 
 
