@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import os
@@ -120,6 +121,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+# argon2 is slow on purpose (0.3-1 s a hash or a check at its production cost on a busy two-core
+# machine). On the event loop that would stall every call event and screen-pop of the process for
+# as long; argon2-cffi lets go of the GIL while it works, so a thread keeps the loop free.
+async def _verifies(password_hash: str, password: str) -> bool:
+    return await asyncio.to_thread(_matches, password_hash, password)
+
+
+async def _hashed(password: str) -> str:
+    return await asyncio.to_thread(hash_password, password)
+
+
 async def create_user(
     session: AsyncSession,
     staff_no: str,
@@ -153,7 +165,7 @@ async def create_user(
         raise InvalidUser(f"工号 {staff_no} already exists", field="staff_no")
     if password_hash is None:
         check_password_policy(password)
-        password_hash = hash_password(password)
+        password_hash = await _hashed(password)
     user = User(
         staff_no=staff_no,
         name=name,
@@ -215,9 +227,7 @@ async def verify_login(
         return LoginResult(None, "account_disabled")
     if user.locked_until and user.locked_until > now:
         return LoginResult(None, "account_locked")
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not await _verifies(user.password_hash, password):
         user.failed_logins += 1
         reason = "bad_credentials"
         if user.failed_logins >= MAX_FAILURES:
@@ -230,7 +240,7 @@ async def verify_login(
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await _hashed(password)
     await record(session, user, "user.login", "user", user.id)
     await session.flush()
     return LoginResult(user)
@@ -262,7 +272,7 @@ async def set_password(
     if old_password is not None:
         if user.locked_until and user.locked_until > now:
             raise PasswordRejected("the account is locked", reason="account_locked")
-        if _matches(user.password_hash, old_password):
+        if await _verifies(user.password_hash, old_password):
             user.failed_logins = 0
         else:
             user.failed_logins += 1
@@ -283,10 +293,13 @@ async def set_password(
     problems += password_problems(new_password, staff_no=user.staff_no, name=user.name, phone=user.phone)
     # the earlier passwords are no oracle for someone who does not know the current one
     if "bad_old_password" not in problems:
-        if _matches(user.password_hash, new_password):
+        if await _verifies(user.password_hash, new_password):
             problems.append("same_as_current")
-        elif any(_matches(h, new_password) for h in (user.password_history or [])[: PASSWORD_HISTORY - 1]):
-            problems.append("used_recently")
+        else:
+            for earlier in (user.password_history or [])[: PASSWORD_HISTORY - 1]:
+                if await _verifies(earlier, new_password):
+                    problems.append("used_recently")
+                    break
     if problems:
         reason = (
             "bad_old_password"
@@ -301,7 +314,7 @@ async def set_password(
             f"password refused: {', '.join(problems)}", reason=reason, password_problems=problems
         )
     user.password_history = [user.password_hash, *(user.password_history or [])][: PASSWORD_HISTORY - 1]
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await _hashed(new_password)
     user.password_changed_at = now
     # An admin reset means the user must choose their own at the next login.
     user.must_change_password = actor is not None and actor.id != user.id
