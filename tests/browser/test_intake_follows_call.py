@@ -60,3 +60,23 @@ def test_the_form_opens_on_the_ivr_choice_with_the_customers_address(console, br
         page.click("#btn-hangup")
     finally:
         ctx.close()
+
+
+def test_a_caller_nobody_knows_gets_new_customer_on_one_line(console, browser, ami):  # noqa: F811
+    """QA: the pop's 新建客户 button broke onto two lines (its form's four columns in the pop)."""
+    ami.phone(console.agent, ring="never", talk="hold")
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        ready_seat(page, console)
+        ami.call_in(QUEUE, "13912345678", stay=20)  # no demo customer's number
+        expect(page.locator("#pop-none")).to_be_visible(timeout=15_000)
+        button = page.locator("#new-customer button")
+        one_line = page.locator("#intake-reset").bounding_box()["height"]  # a button of one line
+        assert button.bounding_box()["height"] <= one_line + 1
+        for field in ("#nc-account", "#nc-name", "#nc-address"):  # room to type in
+            assert page.locator(field).bounding_box()["width"] > 150, field
+        # the queue (ui-a) and no IVR choice name no category: the first
+        expect(page.locator("#intake-category option:checked")).to_have_text("用户信息查询")
+    finally:
+        ctx.close()
