@@ -328,7 +328,8 @@ export class StateBar {
     // a reason that only repeats the state (话后处理 in 话后处理) is not said twice
     const reason = reasonText(this.reason);
     const text = held ? t("state.acw_held") : reason === t(`state.${this.state}`) ? "" : reason;
-    const title = held ? t("state.acw_held_hint") : "";
+    // the bar may cut the reason short (console.css): its whole words are in the tooltip too
+    const title = held ? t("state.acw_held_hint") : text;
     // the reason is a live region: rewritten only when it changes, it is announced only then
     if (box.textContent !== text) box.textContent = text;
     box.title = title;
@@ -410,6 +411,7 @@ export class StateBar {
     const count = work?.inbox ?? 0;
     banner.hidden = !count;
     banner.textContent = t("inbox.banner", { count });
+    banner.title = banner.textContent; // the bar may cut it short (console.css)
     banner.dataset.unhandled = String(count);
   }
 
