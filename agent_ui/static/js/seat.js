@@ -196,7 +196,11 @@ async function pop(call, lookup, fromSnapshot = false) {
   // saved or cleared (the banner says so); unsaved input about this very call stays as typed
   if (!state.dirty) {
     bindForm(call);
-    openOnCategory(call);
+    // after a reload the call's draft, if any, goes in once this pop is done (restoreDraft): the
+    // category is chosen first, not over the draft
+    const opening = openOnCategory(call);
+    if (fromSnapshot) await opening;
+    if (state.call !== call) return; // another call popped meanwhile
   }
   showPending();
   state.lookup = lookup || {};
