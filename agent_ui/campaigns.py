@@ -131,6 +131,13 @@ async def campaigns_page(request: web.Request) -> web.StreamResponse:
     return await request.app[TEMPLATES].response(request, "campaigns.html")
 
 
+def _dialer_status(dialer: Any) -> dict[str, Any] | None:
+    """``{"running", "error"}`` of a dialer in this process (campaigns.Dialer.status); None for a
+    dialer elsewhere (a web process's RemoteDialer) or none."""
+    status = getattr(dialer, "status", None)
+    return status() if callable(status) else None
+
+
 # -- campaigns ----------------------------------------------------------------------------------
 @routes.get("/api/campaigns")
 @requires("campaigns.read")
@@ -143,6 +150,8 @@ async def list_campaigns(request: web.Request) -> web.Response:
                 "campaigns": [_view(c, await store.progress(db, c.id), _calendar(request)) for c in rows],
                 # the queues a campaign may call for: the hotline's, as the wallboard lists them
                 "queues": await staffed_queues(db, services.default_skills),
+                # whether this process's dialer is working the campaigns (None: it cannot tell)
+                "dialer": _dialer_status(services.dialer),
             }
         )
 

@@ -55,6 +55,10 @@ LAPSE_COOLDOWN = 60.0
 LAPSE_COOLDOWN_MAX = 3600.0
 #: how often generated campaigns look for new contacts (seconds)
 REFRESH_EVERY = 30.0
+#: a start that failed (its 结果代码, the contacts a stopped run left dialing: the database down,
+#: a race on the codes' unique index) is tried again after this long, doubled each time up to the max
+START_RETRY = 1.0
+START_RETRY_MAX = 60.0
 
 
 class Telephony(Protocol):
@@ -102,19 +106,19 @@ class Dialer:
         self.tallies: dict[int, rules.AbandonTally] = {}  # predictive: answers and abandons per campaign
         self._refreshed: dict[int, float] = {}
         self._lock = asyncio.Lock()
+        #: ticking (started, not stopped); ``error``: why the last start failed ("" when it did not)
+        self.running = False
+        self.error = ""
         bind = sessions.kw.get("bind")
         # checks made every tick take no write lock (SQLite)
         self._readers = read_sessionmaker(bind) if isinstance(bind, AsyncEngine) else sessions
 
     # -- lifecycle ---------------------------------------------------------------
     async def run(self) -> None:
-        async with self.sessions.begin() as session:
-            await store.ensure_dispositions(session)
-            recovered = await store.recover(session)
-        if recovered:
-            log.info("dialer: %d contacts left dialing by the last run are pending again", recovered)
+        await self._start()
         self.telephony.start(self.on_outcome, self.on_connected)
         agents = self.bus.subscribe(self.on_agent_state, types=[AgentStateChanged])
+        self.running = True
         try:
             while True:
                 try:
@@ -123,8 +127,34 @@ class Dialer:
                     log.exception("dialer tick failed")
                 await asyncio.sleep(self.tick_seconds)
         finally:
+            self.running = False
             await agents.close()
             await self.telephony.stop()
+
+    async def _start(self) -> None:
+        """The 结果代码 made if missing and the contacts a stopped run left dialing pending again;
+        tried until it succeeds (logged each time, back-off ``START_RETRY`` to ``START_RETRY_MAX``):
+        a dialer that gave up at a database blip would leave every campaign undialed, silently."""
+        delay = START_RETRY
+        while True:
+            try:
+                async with self.sessions.begin() as session:
+                    await store.ensure_dispositions(session)
+                    recovered = await store.recover(session)
+            except Exception as exc:
+                self.error = f"{type(exc).__name__}: {exc}"[:500]
+                log.exception("dialer: start failed, tried again in %.0f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, START_RETRY_MAX)
+                continue
+            self.error = ""
+            if recovered:
+                log.info("dialer: %d contacts left dialing by the last run are pending again", recovered)
+            return
+
+    def status(self) -> dict[str, Any]:
+        """Whether the dialer is working the campaigns (the campaigns page says when not)."""
+        return {"running": self.running, "error": self.error}
 
     # -- one pass --------------------------------------------------------------------
     async def tick(self) -> None:

@@ -34,18 +34,24 @@ class BridgeTelephony:
         self._on_outcome: OutcomeHandler | None = None
         self._on_connected: Callable[[str, str], Awaitable[None]] | None = None
         self._subscription: Any = None
+        self._unwatch: Callable[[], None] | None = None
 
     def start(
         self, on_outcome: OutcomeHandler, on_connected: Callable[[str, str], Awaitable[None]] | None = None
     ) -> None:
         self._on_outcome = on_outcome
         self._on_connected = on_connected
-        self.bridge.ami.on_event("DialEnd", self._dial_end)
+        self._unwatch = self.bridge.ami.on_event("DialEnd", self._dial_end)
         self._subscription = self.bus.subscribe(self._call_event, types=[CallEnded, CallAnswered])
 
     async def stop(self) -> None:
+        """Both stopped: a dialer started again (hotline.runtime restarts a failed one) has one of each."""
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         if self._subscription is not None:
             await self._subscription.close()
+            self._subscription = None
 
     def ready_agents(self, queue: str) -> list[str]:
         """Agents signed into ``queue`` and ready, the longest-ready first."""

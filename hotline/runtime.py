@@ -19,7 +19,7 @@ import dataclasses
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,9 +123,38 @@ async def _seed(sessions, *, demo: bool) -> None:
             await add_demo_emails(session)  # a demo database seeded before the staff had addresses
 
 
+#: a background task that failed is started again after this long, doubled each time it fails
+#: again (up to the max; back to the start once it ran that long without failing)
+RESTART_AFTER = 1.0
+RESTART_AFTER_MAX = 60.0
+
+
+async def supervised(start: Callable[[], Awaitable[object]], name: str) -> None:
+    """``start()`` run until it returns; each exception it raises is logged with its traceback and
+    it is started again after a back-off (``RESTART_AFTER`` to ``RESTART_AFTER_MAX``). The tasks a
+    process runs beside its work (the dialer, SLA timers, notifications...) are awaited only when
+    it stops: one that died would otherwise be gone without a word until then."""
+    loop = asyncio.get_running_loop()
+    delay = RESTART_AFTER
+    while True:
+        began = loop.time()
+        try:
+            await start()
+        except Exception:
+            if loop.time() - began >= RESTART_AFTER_MAX:
+                delay = RESTART_AFTER
+            log.exception("%s failed; started again in %.0f s", name, delay)
+        else:
+            log.info("%s ended", name)
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RESTART_AFTER_MAX)
+
+
 @contextlib.asynccontextmanager
-async def _background(coro, name: str) -> AsyncIterator[asyncio.Task]:
-    task = asyncio.get_running_loop().create_task(coro, name=name)
+async def _background(start: Callable[[], Awaitable[object]], name: str) -> AsyncIterator[asyncio.Task]:
+    """``start()`` as a task (``supervised``: restarted when it fails) until the block ends."""
+    task = asyncio.get_running_loop().create_task(supervised(start, name), name=name)
     try:
         yield task
     finally:
@@ -190,7 +219,7 @@ async def serve(
         await _ticketing_consumers(stack, settings, bus, sessions)
         if len(settings.servers) == 1:
             dialer = _dialer(settings, sessions, bridge, bus)
-            await stack.enter_async_context(_background(dialer.run(), "dialer"))
+            await stack.enter_async_context(_background(dialer.run, "dialer"))
 
         agi = ivr.create_agi_server(ivr_services, host=settings.agi_host, port=settings.agi_port)
         await agi.start()
@@ -313,7 +342,7 @@ async def _migrate_once(engine, *, dispositions: bool = False) -> None:
     ``dispositions``: the campaigns' default 结果代码 are made here too, one process at a time:
     every active bridge's dialer makes those missing when it starts, and the dialers of several
     Asterisk servers starting together each inserted them, all but one failing on the codes'
-    unique index (and stopping)."""
+    unique index (and retrying, campaigns.Dialer._start)."""
     async with engine.connect() as conn:
         await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
         try:
@@ -340,7 +369,9 @@ async def _local_bridges(
         await bridge.start()
         stack.push_async_callback(bridge.stop)
         await stack.enter_async_context(
-            _background(_check_system_name(bridge.ami, server), f"cti-{server.name}-systemname")
+            _background(
+                functools.partial(_check_system_name, bridge.ami, server), f"cti-{server.name}-systemname"
+            )
         )
         bridges[server.name] = bridge
     async with sessions.begin() as session:
@@ -348,7 +379,7 @@ async def _local_bridges(
     dialers = {}
     for name, bridge in bridges.items():
         dialers[name] = _dialer(settings, sessions, bridge, bus)
-        await stack.enter_async_context(_background(dialers[name].run(), f"dialer-{name}"))
+        await stack.enter_async_context(_background(dialers[name].run, f"dialer-{name}"))
     default = next((server.name for server in settings.servers if server.default), None)
     local = LocalBridges(bridges, await _agent_servers(stack, settings, sessions), default)
     return local, LocalDialers(dialers, local)
@@ -368,6 +399,16 @@ class LocalDialers:
             raise DialerUnavailable(f"{agent_id}: no Asterisk server has this seat (asterisk_servers)")
         return dialer
 
+    def status(self) -> dict[str, Any]:
+        """Running when every server's dialer is; ``error``: each failing one's, by server."""
+        states = {name: dialer.status() for name, dialer in self.dialers.items()}
+        return {
+            "running": all(state["running"] for state in states.values()),
+            "error": "; ".join(
+                f"{name}: {state['error']}" for name, state in states.items() if state["error"]
+            ),
+        }
+
     async def preview_dial(self, agent_id: str, contact_id: int) -> tuple[bool, str]:
         return await self._of(agent_id).preview_dial(agent_id, contact_id)
 
@@ -384,7 +425,7 @@ async def _agent_servers(
     if settings.servers_by_site:
         seat_sites = SeatSites(sessions)
         await seat_sites.load()
-        await stack.enter_async_context(_background(seat_sites.run(), "seat-sites"))
+        await stack.enter_async_context(_background(seat_sites.run, "seat-sites"))
         sites_of = seat_sites.sites_of
     return _server_names(settings, sites_of)
 
@@ -457,10 +498,13 @@ async def _cti_role(
             term.push_async_callback(bridge.stop)
             if several:
                 await term.enter_async_context(
-                    _background(_check_system_name(bridge.ami, server), f"cti-{server.name}-systemname")
+                    _background(
+                        functools.partial(_check_system_name, bridge.ami, server),
+                        f"cti-{server.name}-systemname",
+                    )
                 )
             dialer = _dialer(settings, sessions, bridge, bus)
-            await term.enter_async_context(_background(dialer.run(), "dialer"))
+            await term.enter_async_context(_background(dialer.run, "dialer"))
             commands = CommandServer(redis, prefix, {**bridge_handlers(bridge), **dialer_handlers(dialer)})
             await commands.start()
             term.push_async_callback(commands.stop)
@@ -469,7 +513,9 @@ async def _cti_role(
     standby = ActiveStandby(BridgeLock(redis, lock_key, ttl=settings.cti_lock_seconds), active)
     stopping = asyncio.Event()
     name = f"cti-standby-{server.name}" if server.name else "cti-standby"
-    task = asyncio.get_running_loop().create_task(standby.run(stopping), name=name)
+    task = asyncio.get_running_loop().create_task(
+        supervised(functools.partial(standby.run, stopping), name), name=name
+    )
 
     async def stop_standby() -> None:
         stopping.set()  # the bridge lets go of AMI first, then the lock is given back
@@ -519,17 +565,17 @@ async def _ticketing_consumers(
     states.subscribe(bus)
     stack.push_async_callback(states.close)
 
-    await stack.enter_async_context(_background(_sla_worker(settings, sessions, bus).run(), "sla-worker"))
+    await stack.enter_async_context(_background(_sla_worker(settings, sessions, bus).run, "sla-worker"))
     ami = await _fax_ami(stack, settings)
     dispatcher = _dispatcher(settings, sessions, fax_ami=ami)
     # a message goes out once its row is committed, by this process or a web process
     stack.push_async_callback(dispatcher.listen(bus).close)
-    await stack.enter_async_context(_background(dispatcher.run(), "notifications"))
+    await stack.enter_async_context(_background(dispatcher.run, "notifications"))
     # "keep my place, call me back": called back in the hours the line is staffed (95598: always)
     campaigns.CallbackListener(sessions, hours=campaigns.staffed_hours(_routing(settings))).subscribe(bus)
     # ... also those the dialplan kept itself while the AGI server was away (ivr.callback_spool)
     spool = DialplanCallbacks(ami, bus)
-    await stack.enter_async_context(_background(spool.run(), "dialplan-callbacks"))
+    await stack.enter_async_context(_background(spool.run, "dialplan-callbacks"))
 
 
 def _sla_worker(settings: Settings, sessions, bus: Bus) -> ticketing.SlaWorker:
@@ -675,7 +721,9 @@ async def _ivr_role_services(stack: contextlib.AsyncExitStack, settings: Setting
     (ivr.notice_voice: each published notice's area and reason, when Asterisk's sounds are here)."""
     voices = notice_voices(settings.notice_voices, settings.asterisk_root, database_url(settings))
     if voices is not None:
-        await stack.enter_async_context(_background(voices.run(published_notices(sessions)), "notice-voices"))
+        await stack.enter_async_context(
+            _background(functools.partial(voices.run, published_notices(sessions)), "notice-voices")
+        )
     return _ivr_services(settings, bus, sessions, voices)
 
 
@@ -728,10 +776,10 @@ async def _demo_activity(bridge: CtiBridge, sessions, calls_per_minute: float) -
             else:
                 log.warning("demo agent %s not signed in: %s", staff_no, result)
 
-    tasks = [asyncio.create_task(sign_in_bots(), name="demo-agents")]
+    tasks = [asyncio.create_task(supervised(sign_in_bots, "demo-agents"), name="demo-agents")]
     if calls_per_minute > 0:
         sim = CallerSimulator(bridge.ami, numbers, calls_per_minute=calls_per_minute)
-        tasks.append(asyncio.create_task(sim.run(), name="demo-callers"))
+        tasks.append(asyncio.create_task(supervised(sim.run, "demo-callers"), name="demo-callers"))
     try:
         yield
     finally:

@@ -18,7 +18,13 @@ const idleText = (c) => (c.status === "running" && c.calling && !c.calling.open
 const statusText = (c) => [t(`camp.status.${c.status}`), idleText(c)].filter(Boolean).join(" · ");
 
 async function load() {
-  const { campaigns, queues } = await api("/api/campaigns");
+  const { campaigns, queues, dialer } = await api("/api/campaigns");
+  // the dialer of this process not running (its start failed and is retried): nothing dials
+  const down = document.getElementById("camp-dialer-down");
+  if (down) {
+    down.hidden = !(dialer && !dialer.running);
+    down.title = dialer?.error || "";
+  }
   // 队列（技能）: one of the hotline's queues (the wallboard's), by its name; the choice kept
   const pick = document.querySelector("#camp-new select[name=queue]");
   if (pick && pick.options.length !== queues.length) {

@@ -1,0 +1,59 @@
+"""The campaigns page says when this process's dialer is not running (its start failed and is
+being retried): a supervisor sees that no campaign dials, rather than 进行中 with nothing happening."""
+
+import asyncio
+import contextlib
+
+from sqlalchemy.exc import OperationalError
+
+from campaigns import dialer as dialer_module
+from campaigns import store
+from campaigns.dialer import Dialer
+from cti.calendar import WorkCalendar
+from tests.agent_ui.conftest import login
+from tests.campaigns.test_store_and_dialer import FakeTelephony, _until
+
+
+async def test_the_campaigns_api_and_page_say_the_dialer_is_not_running(client, world, monkeypatch):
+    down = True
+    real = store.ensure_dispositions
+
+    async def flaky(session) -> None:
+        if down:
+            raise OperationalError(
+                "INSERT INTO campaign_dispositions", None, ConnectionRefusedError("db down")
+            )
+        await real(session)
+
+    monkeypatch.setattr(store, "ensure_dispositions", flaky)
+    monkeypatch.setattr(dialer_module, "START_RETRY", 0.01, raising=False)
+    monkeypatch.setattr(dialer_module, "START_RETRY_MAX", 0.02, raising=False)
+    dialer = Dialer(
+        world.services.sessionmaker, FakeTelephony({}), world.bus, calendar=WorkCalendar.china(), tick=0.01
+    )
+    world.services.dialer = dialer
+    await login(client, "3001")  # a supervisor
+    running = asyncio.create_task(dialer.run())
+    try:
+        await _until(lambda: dialer.error)
+        listed = await (await client.get("/api/campaigns")).json()
+        assert listed["dialer"]["running"] is False
+        assert "db down" in listed["dialer"]["error"]
+        page = await (await client.get("/campaigns")).text()
+        assert 'id="camp-dialer-down"' in page
+        assert "外呼拨号器未在运行" in page
+
+        down = False
+        await _until(lambda: dialer.running)
+        listed = await (await client.get("/api/campaigns")).json()
+        assert listed["dialer"] == {"running": True, "error": ""}
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def test_a_web_process_without_a_local_dialer_does_not_claim_one(client):
+    await login(client, "3001")
+    listed = await (await client.get("/api/campaigns")).json()
+    assert listed["dialer"] is None  # a RemoteDialer (or none): this process cannot tell
