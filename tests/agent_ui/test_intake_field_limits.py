@@ -48,7 +48,8 @@ async def test_the_limits_sent_are_the_ones_the_server_holds_to(client):
     households = _by_name(low_voltage["fields"])["户数"]
 
     async def take(count: int):
-        form = {**_required_form(service), "户数": count}
+        # what the subcategory decides is its own (低压新装's 业务类型), as the form fills it
+        form = {**_required_form(service), **low_voltage["bound"], "户数": count}
         return await client.post(
             "/api/orders",
             json={
