@@ -77,72 +77,114 @@ class Processes:
 @pytest.fixture
 async def deployment(tmp_path, asterisk):
     """Redis keys and a PostgreSQL database of its own, seeded with the demo agents."""
-    lock = open(STORIES_LOCK, "w")  # noqa: ASYNC230, SIM115
-    await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
-    database = f"hotline_procs_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = await asyncpg.connect(PG_ADMIN)
-    except OSError as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    prefix = f"test:procs:{uuid.uuid4().hex[:10]}"
-    port = _free_port()
-    env = dict(
-        os.environ,
-        HOTLINE_DATA_DIR=str(tmp_path),
-        HOTLINE_DATABASE_URL=PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        + f"/{database}",
-        HOTLINE_BUS_URL=REDIS_URL,
-        HOTLINE_REDIS_PREFIX=prefix,
-        HOTLINE_HTTP_PORT=str(port),
-        HOTLINE_SEAT_PATTERN="Local/{staff_no}@hotline-sim-phone/n",
-        HOTLINE_CTI_LOCK_SECONDS="2",
-    )
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "hotline", "seed", "--demo"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    db = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{database}")
-    await db.execute(
-        "UPDATE users SET staff_no = $1, skills = $2 WHERE staff_no = $3",
-        AGENT,
-        json.dumps({QUEUE: 0}),
-        DEMO_AGENT,
-    )
-    await db.close()
-    ami = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret)
-    await ami.start()
-    await ami.wait_connected(10)
-    await ami.action("DBPut", Family="hotline-sim", Key=f"ring-{AGENT}", Val="1")
-    await ami.action("DBPut", Family="hotline-sim", Key=f"talk-{AGENT}", Val="4")
-    procs = Processes(env, tmp_path)
-    try:
+    async with _deployment(tmp_path, asterisk) as taken:
+        yield taken
+
+
+@contextlib.asynccontextmanager
+async def _deployment(tmp_path, asterisk):
+    """``deployment``: everything it takes is given back however its setup or the test ends (an
+    error, a skip, a timeout), each thing once taken: the CTI stories' lock above all, or every
+    story after it waits for ever."""
+    async with contextlib.AsyncExitStack() as stack:
+        lock = stack.enter_context(open(STORIES_LOCK, "w"))  # noqa: ASYNC230, SIM115
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        stack.callback(fcntl.flock, lock, fcntl.LOCK_UN)
+        database = f"hotline_procs_{uuid.uuid4().hex[:10]}"
+        try:
+            admin = await asyncpg.connect(PG_ADMIN)
+        except OSError as exc:
+            pytest.skip(f"PostgreSQL unavailable: {exc}")
+        stack.push_async_callback(admin.close)
+        await admin.execute(f'CREATE DATABASE "{database}"')
+        stack.push_async_callback(admin.execute, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        prefix = f"test:procs:{uuid.uuid4().hex[:10]}"
+        stack.push_async_callback(_delete_keys, prefix)
+        port = _free_port()
+        env = dict(
+            os.environ,
+            HOTLINE_DATA_DIR=str(tmp_path),
+            HOTLINE_DATABASE_URL=PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+            + f"/{database}",
+            HOTLINE_BUS_URL=REDIS_URL,
+            HOTLINE_REDIS_PREFIX=prefix,
+            HOTLINE_HTTP_PORT=str(port),
+            HOTLINE_SEAT_PATTERN="Local/{staff_no}@hotline-sim-phone/n",
+            HOTLINE_CTI_LOCK_SECONDS="2",
+        )
+        await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "hotline", "seed", "--demo"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        db = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{database}")
+        try:
+            await db.execute(
+                "UPDATE users SET staff_no = $1, skills = $2 WHERE staff_no = $3",
+                AGENT,
+                json.dumps({QUEUE: 0}),
+                DEMO_AGENT,
+            )
+        finally:
+            await db.close()
+        ami = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret)
+        await ami.start()
+        stack.push_async_callback(ami.stop)
+        stack.push_async_callback(_forget_agent, ami)
+        await ami.wait_connected(10)
+        await ami.action("DBPut", Family="hotline-sim", Key=f"ring-{AGENT}", Val="1")
+        await ami.action("DBPut", Family="hotline-sim", Key=f"talk-{AGENT}", Val="4")
+        procs = Processes(env, tmp_path)
+        stack.callback(procs.stop_all)
         yield procs, ami, f"http://127.0.0.1:{port}", f"{prefix}:cti:127.0.0.1:{asterisk.port}:lock"
-    finally:
-        procs.stop_all()
+
+
+async def _forget_agent(ami: AmiClient) -> None:
+    """The agent's seat out of the stories' queue and its simulated phone's settings gone."""
+    with contextlib.suppress(Exception):
+        await ami.action("QueueRemove", Queue=QUEUE, Interface=SEAT)
+    for family, key in (
+        ("hotline-sim", f"ring-{AGENT}"),
+        ("hotline-sim", f"talk-{AGENT}"),
+        ("hotline-seat", AGENT),
+    ):
         with contextlib.suppress(Exception):
-            await ami.action("QueueRemove", Queue=QUEUE, Interface=SEAT)
-        for family, key in (
-            ("hotline-sim", f"ring-{AGENT}"),
-            ("hotline-sim", f"talk-{AGENT}"),
-            ("hotline-seat", AGENT),
-        ):
-            with contextlib.suppress(Exception):
-                await ami.action("DBDel", Family=family, Key=key)
-        await ami.stop()
-        redis = aioredis.Redis.from_url(REDIS_URL)
+            await ami.action("DBDel", Family=family, Key=key)
+
+
+async def _delete_keys(prefix: str) -> None:
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    try:
         keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
         if keys:
             await redis.delete(*keys)
+    finally:
         await redis.aclose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        lock.close()
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("connection reset"), OSError("connection refused")])
+async def test_the_stories_lock_is_given_back_when_the_deployments_setup_fails(
+    tmp_path, monkeypatch, failure
+):
+    """A setup that fails once it holds the CTI stories' lock (here PostgreSQL refusing: an
+    error, or the skip for PostgreSQL being down) gives the lock back: the next story gets it."""
+    path = tmp_path / "stories.lock"
+    monkeypatch.setattr(sys.modules[__name__], "STORIES_LOCK", str(path))
+
+    async def refuse(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(asyncpg, "connect", refuse)
+    with pytest.raises(BaseException) as raised:  # noqa: PT011 - the error, or pytest's skip
+        async with _deployment(tmp_path, None):
+            pass
+    assert raised.value is failure or "PostgreSQL unavailable" in str(raised.value)
+    with open(path, "w") as other:  # noqa: ASYNC230 - the next story, not waiting: the lock is free
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError while still held
+        fcntl.flock(other, fcntl.LOCK_UN)
 
 
 class Console:
