@@ -1,4 +1,5 @@
-"""Migration 0034 on a database that holds users (SQLite and PostgreSQL): each keeps signing in
+"""Migration 0034 on a database that holds users and rows that refer to them (SQLite and
+PostgreSQL): the upgrade goes through, and each user keeps signing in
 with the password it had, starts with no earlier passwords kept, and its next change keeps the
 one it leaves, which a change after may not take again."""
 
@@ -37,6 +38,14 @@ async def test_upgrading_keeps_the_users_and_starts_their_history_empty(empty_db
                     "now": NOW,
                 },
             )
+        # a row that refers to a user: SQLite would refuse to drop a rebuilt users table under it
+        await conn.execute(
+            text(
+                "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id)"
+                " VALUES (:now, 1, '1004', 'user.login', 'user', '1')"
+            ),
+            {"now": NOW},
+        )
     await db.migrate(engine)
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == "0034"

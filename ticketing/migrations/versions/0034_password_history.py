@@ -16,10 +16,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column("password_history", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
-        )
+    # A plain ADD COLUMN with a literal default: on SQLite a batch with an expression default
+    # rebuilds ``users``, and dropping the old table fails on the rows that refer to its users.
+    op.add_column("users", sa.Column("password_history", sa.JSON(), nullable=False, server_default="[]"))
 
 
 def downgrade() -> None:
