@@ -94,22 +94,29 @@ def _maker(cls: type, speedups: bool | None = None) -> Callable[..., Any]:
     """The class's ``make``: ``_direct_init(cls, make=True)``, or with the C accelerator
     (``cti.ami.speedups``; ``speedups`` chooses) a ``_speedups.Maker`` that does the same without
     a Python frame (5,000 instructions for a ``CallAnswered`` in Python) and hands any call it
-    does not take as is (an unknown, repeated or missing keyword) to the Python one."""
+    does not take as is (an unknown, repeated or missing keyword) to the Python one.
+
+    A class the C maker does not build (a ``__new__`` of its own, ``__slots__`` that leave it
+    without the interpreter's managed ``__dict__``: its ``Maker`` refuses it with a
+    ``TypeError``) keeps the Python ``make``, which builds the same event."""
     make = _direct_init(cls, make=True)
     fields = dataclasses.fields(cls)
     c = chosen_speedups(speedups)
     if c is None or len(fields) > 64:
         return make
     missing = dataclasses.MISSING
-    return c.Maker(  # type: ignore[no-any-return]
-        cls,
-        tuple(f.name for f in fields),
-        tuple(f.default for f in fields),
-        tuple(f.default_factory for f in fields),
-        missing,
-        hasattr(cls, "__post_init__"),
-        make,
-    )
+    try:
+        return c.Maker(  # type: ignore[no-any-return]
+            cls,
+            tuple(f.name for f in fields),
+            tuple(f.default for f in fields),
+            tuple(f.default_factory for f in fields),
+            missing,
+            hasattr(cls, "__post_init__"),
+            make,
+        )
+    except TypeError:  # not a plain class: see above
+        return make
 
 
 def _direct_init(cls: type, make: bool = False) -> Callable[..., Any]:
