@@ -198,14 +198,14 @@ wanted_index(Framer *self, const char *s, const char *e)
 }
 
 /* A part starting "Event: ": the index of its wanted name, -1 when it is dropped. As the pattern
- * ``Event: PAD name PAD \r\n`` matched at the part's start (PAD: the whitespace of is_pad; a
+ * ``Event: PAD name PAD (\r\n|\Z)`` matched at the part's start (PAD: the whitespace of is_pad; a
  * name holds no line feed, so the line ends at the first CRLF). */
 static Py_ssize_t
 event_part(Framer *self, const char *p, const char *end)
 {
     const char *crlf = find_crlf(p + 7, end);
-    if (crlf == NULL)
-        return -1;
+    if (crlf == NULL) /* the frame is only its Event: line: kept, as the pattern's \Z */
+        crlf = end;
     const char *s = p + 7, *e = crlf;
     while (s < e && is_pad(*s))
         s++;

@@ -231,7 +231,10 @@ def _starts_of(names: list[bytes]) -> tuple[re.Pattern[bytes], re.Pattern[bytes]
     # has some must still frame as reading every frame would)
     wanted = b"Event: " + _PAD + _tree(sorted(names), order) + _PAD + rb"\r\n|" if names else b""
     starts = re.compile(re.escape(_SEP) + rb"(?=" + wanted + rb"(?!Event: ))")
-    return starts, re.compile(wanted + rb"(?!Event: |\Z)"), order
+    # a frame alone ends at its end: a frame that is only its ``Event:`` line is kept, as in the
+    # buffer (where a separator follows it) and when every frame is read
+    alone = b"Event: " + _PAD + _tree(sorted(names), []) + _PAD + rb"(?:\r\n|\Z)|" if names else b""
+    return starts, re.compile(alone + rb"(?!Event: |\Z)"), order
 
 
 def _tree(names: list[bytes], order: list[bytes], prefix: bytes = b"") -> bytes:

@@ -85,7 +85,7 @@ def test_a_frame_split_across_reads_is_kept_until_its_end(c):
 @pytest.mark.parametrize("c", IMPLEMENTATIONS)
 def test_malformed_frames_are_counted_and_unwanted_or_garbled_event_lines_dropped(c):
     stream = GREETING + (
-        b"Event: Hangup\r\n\r\n"  # its name line without its CRLF (the separator took it): dropped
+        b"Event: Hangup\r\n\r\n"  # only its name line (the separator took its CRLF): kept
         b"Event: Hangup\r\nEvent: Hangup\r\nX: 1\r\n\r\n"  # a wanted first line: kept
         b"Event:  Hangup \r\r\nCause: 16\r\n\r\n"  # whitespace around the name: kept
         b"Event: Hangupx\r\nCause: 16\r\n\r\n"  # another name: dropped
@@ -97,6 +97,7 @@ def test_malformed_frames_are_counted_and_unwanted_or_garbled_event_lines_droppe
     )
     frames, malformed, _ = _frames([stream], c)
     assert [(name, raw.split(b"\r\n")[-1]) for raw, _, name in frames] == [
+        ("Hangup", b"Event: Hangup"),
         ("Hangup", b"X: 1"),
         ("Hangup", b"Cause: 16"),
         ("Success", b"Event: Hangup"),
@@ -451,3 +452,18 @@ def test_an_event_class_with_its_own_new_or_slots_is_declared_and_made_as_in_pyt
             assert list(vars(a).items()) == list(vars(b).items())
             assert a == b == cls(**fields) and a.to_dict() == b.to_dict()
         assert cls.make(who="x") == cls(who="x")
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+@pytest.mark.parametrize("line", [b"Event: Hangup", b"Event:  Hangup \t", b"Event: Hangup\r"])
+def test_a_wanted_event_that_is_only_its_event_line_is_kept_as_when_every_frame_is_read(c, line):
+    stream = GREETING + line + b"\r\n\r\n" + EVENTS[1] + b"Event: Newstate\r\n\r\n" + line + b"\r\n\r\n"
+    filtered, malformed, rest = _frames([stream], c)
+    every, _, _ = _frames([stream], c, wanted=None)
+    assert [(kind, name) for _raw, kind, name in filtered] == [
+        ("event", "Hangup"),
+        ("response", "Success"),
+        ("event", "Hangup"),
+    ]
+    assert filtered == [f for f in every if f[2] != "Newstate"]
+    assert (malformed, rest) == (0, b"")
