@@ -145,7 +145,8 @@ async def test_web_cti_and_worker_roles_share_state_through_redis_and_postgresql
         redis_prefix=redis_prefix,
         ami_port=_free_port(),  # nobody listens: the bridge keeps trying, Asterisk is untouched
         http_port=_free_port(),
-        cti_lock_seconds=1,
+        # long enough that a loaded test machine's stalls do not hand the lock over on their own
+        cti_lock_seconds=2,
     )
     lock_key = f"{redis_prefix}:cti:{settings.ami_host}:{settings.ami_port}:lock"
     redis = aioredis.Redis.from_url(REDIS_URL)
@@ -165,7 +166,7 @@ async def test_web_cti_and_worker_roles_share_state_through_redis_and_postgresql
                     return False
 
                 await _until(login_page)
-            await asyncio.sleep(2.5)  # more than two lock periods: still the same holder
+            await asyncio.sleep(4.5)  # more than two lock periods: still the same holder
             assert await redis.get(lock_key) == holder
         assert not await redis.exists(lock_key)  # given back on stop
     finally:

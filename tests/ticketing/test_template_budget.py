@@ -46,8 +46,8 @@ COSTLY = {
     "{{ big|sort|first }}{% endfor %}",
 }
 #: a render stops within the budget's time and a little more (the operation under way, a busy
-#: test machine); before the budget some of these ran for hours
-PROMPT = LIMITS.seconds + 1.2
+#: test machine: 2.6 s seen at load 10 on two cores); before the budget some of these ran for hours
+PROMPT = LIMITS.seconds + 3.5
 
 
 def _stopped(render, body, context) -> BaseException | None:
@@ -65,8 +65,8 @@ def _stopped(render, body, context) -> BaseException | None:
     started = time.monotonic()
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    thread.join(5)
-    assert outcome, "the render was still running after 5 s"
+    thread.join(10)
+    assert outcome, "the render was still running after 10 s"
     assert time.monotonic() - started < PROMPT
     return outcome[0]
 
