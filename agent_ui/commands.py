@@ -219,12 +219,10 @@ async def _dial_from_event(
     dialled, never one the page sends; the outbound rule refuses an emergency, service or short
     number, as 回呼 from an order does."""
     from ticketing import intake
-    from ticketing.audit import record
     from ticketing.models import utcnow
 
     async with unit_of_work(services, user) as (db, row):
-        event = await intake._handleable(db, row, event_id)
-        raw = event.number
+        raw = (await intake.callback_event(db, row, event_id)).number
     try:
         number = normalize(raw)
     except InvalidPhoneNumber:
@@ -235,18 +233,14 @@ async def _dial_from_event(
             "dial.never_dial", f"{number} is never called back: {never}", number=number, reason=never
         )
     result = await _call(bridge, "dial", user.agent_id, number)
+    attempt = {
+        "at": utcnow().isoformat(),
+        "by": user.staff_no,
+        "number": number,
+        "call_id": str(result.get("call_id") or ""),
+    }
     async with unit_of_work(services, user) as (db, row):
-        event = await intake._handleable(db, row, event_id)
-        attempt = {
-            "at": utcnow().isoformat(),
-            "by": row.staff_no,
-            "number": number,
-            "call_id": str(result.get("call_id") or ""),
-        }
-        payload = dict(event.payload or {})
-        payload["callbacks"] = [*(payload.get("callbacks") or []), attempt]
-        event.payload = payload
-        await record(db, row, "event.callback", "interaction", event.id, after=attempt)
+        await intake.record_callback(db, row, event_id, attempt)
     return result
 
 

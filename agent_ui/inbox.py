@@ -19,9 +19,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import intake
-from ticketing.audit import record
-from ticketing.events import AsyncEventHandled, queue_event
-from ticketing.models import Customer, Interaction, User, utcnow
+from ticketing.models import Customer, Interaction
 
 routes = web.RouteTableDef()
 
@@ -55,9 +53,8 @@ CLOSE_REASON_LIMIT = 200
 @requires("inbox.use")
 async def close_event(request: web.Request) -> web.Response:
     """关闭/无需处理: an event that needs no order (a caller who rang off and is fine, spam) leaves
-    the open inbox with the reason given (required), audited; it stays listed under 显示已处理.
-    Whose it may be: the one rule of the links (``intake.may_handle``: one's own inbox, or any
-    for a supervisor or an admin); handled once, as an order or a link is."""
+    the open inbox with the reason given (required), audited; it stays listed under 显示已处理
+    (``intake.close_without_order``)."""
     event_id = path_int(request, "id")
     body = await json_body(request)
     reason = body.get("reason")
@@ -66,28 +63,7 @@ async def close_event(request: web.Request) -> web.Response:
         problem = "field_required" if not reason else "field_too_long"
         raise UiError("invalid_fields", "a reason is required", problems={"reason": problem})
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        row, before = await intake._claim(db, user, event_id)
-        closed = {"reason": reason, "by": user.staff_no, "by_name": user.name, "at": jsonable(utcnow())}
-        row.payload = {**(row.payload or {}), "closed": closed}
-        await record(
-            db,
-            user,
-            "event.closed",
-            "interaction",
-            row.id,
-            before={"status": before, "assigned_to": row.assigned_to_id},
-            after={"status": "handled", "closed": reason},
-        )
-        assignee = await db.get(User, row.assigned_to_id) if row.assigned_to_id else None
-        queue_event(
-            db,
-            AsyncEventHandled(
-                interaction_id=row.id,
-                kind=row.kind,
-                staff_no=assignee.staff_no if assignee else "",
-                actor=user.staff_no,
-            ),
-        )
+        row = await intake.close_without_order(db, user, event_id, reason)
         view = event_view(row)
     return web.json_response(view)
 

@@ -840,18 +840,56 @@ async def link_to_order(session: AsyncSession, user: User, interaction_id: int, 
     await _handled(session, user, row, before, order)
 
 
-async def _handled(
-    session: AsyncSession, user: User, row: Interaction, status_before: str, order: WorkOrder
+async def close_without_order(
+    session: AsyncSession, user: User, interaction_id: int, reason: str
+) -> Interaction:
+    """关闭/无需处理: an event that needs no order (a caller who rang off and is fine, spam) is
+    handled with ``reason`` kept on it (``payload.closed``: the reason, who, when), audited
+    ``event.closed``; whose it may be and handled once, as an order or a link is (``_claim``)."""
+    row, before = await _claim(session, user, interaction_id)
+    closed = {"reason": reason, "by": user.staff_no, "by_name": user.name, "at": utcnow().isoformat()}
+    row.payload = {**(row.payload or {}), "closed": closed}
+    await _handled(session, user, row, before, closed=reason)
+    return row
+
+
+async def callback_event(session: AsyncSession, user: User, interaction_id: int) -> Interaction:
+    """The event ``user`` may call back (回拨): one they may handle, handled yet or not."""
+    return await _handleable(session, user, interaction_id)
+
+
+async def record_callback(
+    session: AsyncSession, user: User, interaction_id: int, attempt: dict[str, Any]
 ) -> None:
+    """A 回拨 made from the inbox, kept on the event (``payload.callbacks``) and audited."""
+    row = await _handleable(session, user, interaction_id)
+    payload = dict(row.payload or {})
+    payload["callbacks"] = [*(payload.get("callbacks") or []), attempt]
+    row.payload = payload
+    await record(session, user, "event.callback", "interaction", row.id, after=attempt)
+
+
+async def _handled(
+    session: AsyncSession,
+    user: User,
+    row: Interaction,
+    status_before: str,
+    order: WorkOrder | None = None,
+    *,
+    closed: str = "",
+) -> None:
+    """Audit and announce ``row`` handled: by ``order`` (new or linked) or ``closed`` without one."""
     await record(
         session,
         user,
-        "event.handled",
+        "event.handled" if order is not None else "event.closed",
         "interaction",
         row.id,
         # whose inbox it was: a supervisor may handle someone else's
         before={"status": status_before, "assigned_to": row.assigned_to_id},
-        after={"status": "handled", "order": order.number},
+        after={"status": "handled", "order": order.number}
+        if order is not None
+        else {"status": "handled", "closed": closed},
     )
     assignee = await session.get(User, row.assigned_to_id) if row.assigned_to_id else None
     queue_event(
@@ -861,6 +899,6 @@ async def _handled(
             kind=row.kind,
             staff_no=assignee.staff_no if assignee else "",
             actor=user.staff_no,
-            order_number=order.number,
+            order_number=order.number if order is not None else "",
         ),
     )

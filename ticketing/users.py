@@ -211,6 +211,22 @@ def user_view(user: User) -> dict[str, Any]:
     }
 
 
+async def _wrong_password(
+    session: AsyncSession, user: User, now: dt.datetime, action: str, reason: str
+) -> str:
+    """Count a wrong password, at sign-in or as the current one of a change alike: the
+    ``MAX_FAILURES``-th in a row locks the account for ``LOCK_FOR`` (``account_locked``, else
+    ``reason``), audited as ``action``; flushed, as the caller commits even when it refuses."""
+    user.failed_logins += 1
+    if user.failed_logins >= MAX_FAILURES:
+        user.locked_until = now + LOCK_FOR
+        user.failed_logins = 0
+        reason = "account_locked"
+    await record(session, user, action, "user", user.id, after={"reason": reason})
+    await session.flush()
+    return reason
+
+
 async def verify_login(
     session: AsyncSession, staff_no: str, password: str, *, now: dt.datetime | None = None
 ) -> LoginResult:
@@ -228,15 +244,9 @@ async def verify_login(
     if user.locked_until and user.locked_until > now:
         return LoginResult(None, "account_locked")
     if not await _verifies(user.password_hash, password):
-        user.failed_logins += 1
-        reason = "bad_credentials"
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCK_FOR
-            user.failed_logins = 0
-            reason = "account_locked"
-        await record(session, user, "user.login_failed", "user", user.id, after={"reason": reason})
-        await session.flush()
-        return LoginResult(None, reason)
+        return LoginResult(
+            None, await _wrong_password(session, user, now, "user.login_failed", "bad_credentials")
+        )
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
@@ -275,16 +285,9 @@ async def set_password(
         if await _verifies(user.password_hash, old_password):
             user.failed_logins = 0
         else:
-            user.failed_logins += 1
-            reason = "bad_old_password"
-            if user.failed_logins >= MAX_FAILURES:
-                user.locked_until = now + LOCK_FOR
-                user.failed_logins = 0
-                reason = "account_locked"
-            await record(
-                session, user, "user.password_change_failed", "user", user.id, after={"reason": reason}
+            reason = await _wrong_password(
+                session, user, now, "user.password_change_failed", "bad_old_password"
             )
-            await session.flush()
             if reason == "account_locked":
                 raise PasswordRejected("too many wrong passwords: the account is locked", reason=reason)
             problems.append("bad_old_password")
