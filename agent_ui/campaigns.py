@@ -131,11 +131,18 @@ async def campaigns_page(request: web.Request) -> web.StreamResponse:
     return await request.app[TEMPLATES].response(request, "campaigns.html")
 
 
-def _dialer_status(dialer: Any) -> dict[str, Any] | None:
+def _dialer_status(dialer: Any, user: Any) -> dict[str, Any] | None:
     """``{"running", "error"}`` of a dialer in this process (campaigns.Dialer.status); None for a
-    dialer elsewhere (a web process's RemoteDialer) or none."""
+    dialer elsewhere (a web process's RemoteDialer) or none. The error is the database's or the
+    driver's own words (hosts, users, statements): only an admin reads them, the others see the
+    dialer is down."""
     status = getattr(dialer, "status", None)
-    return status() if callable(status) else None
+    if not callable(status):
+        return None
+    found = dict(status())
+    if "admin" not in user.roles:
+        found["error"] = ""
+    return found
 
 
 # -- campaigns ----------------------------------------------------------------------------------
@@ -151,7 +158,7 @@ async def list_campaigns(request: web.Request) -> web.Response:
                 # the queues a campaign may call for: the hotline's, as the wallboard lists them
                 "queues": await staffed_queues(db, services.default_skills),
                 # whether this process's dialer is working the campaigns (None: it cannot tell)
-                "dialer": _dialer_status(services.dialer),
+                "dialer": _dialer_status(services.dialer, current_user(request)),
             }
         )
 
