@@ -137,7 +137,7 @@ def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, br
         expect(tile.locator("small")).to_have_text("班长置忙")
         expect(pending).to_be_hidden()
         expect(state).to_have_attribute("data-state", "not_ready", timeout=10_000)
-        expect(agent.locator("#forced-notice .text")).to_contain_text("结束了你的话后处理", timeout=10_000)
+        expect(agent.locator("#forced-notice .text")).to_contain_text("结束了您的话后处理", timeout=10_000)
         expect(agent.locator("#intake-opinion")).to_have_value("未保存")  # the form keeps its input
         expect(end).to_have_attribute("aria-disabled", "true")
         assert errors == []
