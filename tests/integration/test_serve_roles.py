@@ -39,6 +39,27 @@ SEAT = f"Local/{AGENT}@hotline-sim-phone/n"
 CALLER = "13987654321"
 
 
+#: the seats of the simulated phones the demo's agents sign in on
+SIM_SEATS = "Local/{staff_no}@hotline-sim-phone/n"
+
+
+def database_url(database: str) -> str:
+    """The SQLAlchemy URL of ``database`` on the test PostgreSQL server."""
+    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
+
+
+async def seed_demo(env: dict[str, str]) -> None:
+    """``hotline seed --demo`` into the database ``env`` names, as an operator runs it."""
+    await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "hotline", "seed", "--demo"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -104,22 +125,14 @@ async def _deployment(tmp_path, asterisk):
         env = dict(
             os.environ,
             HOTLINE_DATA_DIR=str(tmp_path),
-            HOTLINE_DATABASE_URL=PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-            + f"/{database}",
+            HOTLINE_DATABASE_URL=database_url(database),
             HOTLINE_BUS_URL=REDIS_URL,
             HOTLINE_REDIS_PREFIX=prefix,
             HOTLINE_HTTP_PORT=str(port),
-            HOTLINE_SEAT_PATTERN="Local/{staff_no}@hotline-sim-phone/n",
+            HOTLINE_SEAT_PATTERN=SIM_SEATS,
             HOTLINE_CTI_LOCK_SECONDS="2",
         )
-        await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "hotline", "seed", "--demo"],
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        await seed_demo(env)
         db = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{database}")
         try:
             await db.execute(

@@ -22,7 +22,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -33,12 +32,15 @@ import redis.asyncio as aioredis
 from test_serve_roles import (
     PG_ADMIN,
     REDIS_URL,
+    SIM_SEATS,
     STORIES_LOCK,
     Console,
     Processes,
     _connected,
     _free_port,
     _wait_http,
+    database_url,
+    seed_demo,
 )
 
 from cti.ami import AmiClient
@@ -144,22 +146,14 @@ async def two_servers(tmp_path, asterisk, second_asterisk, stories_lock):
         os.environ,
         HOTLINE_CONFIG=str(config),
         HOTLINE_DATA_DIR=str(tmp_path),
-        HOTLINE_DATABASE_URL=PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        + f"/{database}",
+        HOTLINE_DATABASE_URL=database_url(database),
         HOTLINE_BUS_URL=REDIS_URL,
         HOTLINE_REDIS_PREFIX=prefix,
         HOTLINE_HTTP_PORT=str(port),
-        HOTLINE_SEAT_PATTERN="Local/{staff_no}@hotline-sim-phone/n",
+        HOTLINE_SEAT_PATTERN=SIM_SEATS,
         HOTLINE_CTI_LOCK_SECONDS="2",
     )
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "hotline", "seed", "--demo"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    await seed_demo(env)
     db = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{database}")
     for agent, demo in ((MAIN_AGENT, "1001"), (SECOND_AGENT, "1002")):
         await db.execute(
@@ -339,16 +333,9 @@ async def test_one_process_bridges_every_server_and_routes_each_agent(tmp_path, 
         HOTLINE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'hotline.sqlite3'}",
         HOTLINE_HTTP_PORT=str(port),
         HOTLINE_AGI_PORT=str(_free_port()),
-        HOTLINE_SEAT_PATTERN="Local/{staff_no}@hotline-sim-phone/n",
+        HOTLINE_SEAT_PATTERN=SIM_SEATS,
     )
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "hotline", "seed", "--demo"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    await seed_demo(env)
     db = sqlite3.connect(tmp_path / "hotline.sqlite3")
     for agent, demo in ((MAIN_AGENT, "1001"), (SECOND_AGENT, "1002")):
         db.execute(
