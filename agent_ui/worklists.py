@@ -19,7 +19,17 @@ from agent_ui.errors import UiError
 from agent_ui.order_views import order_summary, subcategory_names
 from cti.phones import InvalidPhoneNumber, normalize
 from ticketing.contractors import dispatched_to
-from ticketing.models import Assignment, Category, Interaction, User, WorkflowDefinition, WorkOrder, utcnow
+from ticketing.models import (
+    Assignment,
+    Category,
+    Interaction,
+    OrderLink,
+    User,
+    WorkflowDefinition,
+    WorkOrder,
+    utcnow,
+)
+from ticketing.surveys import COMPLAINT_LINK
 from ticketing.users import order_scope_clause
 from ticketing.workflow.actions import stranded_clause
 from ticketing.workflow.definition import DEFAULT_PATTERN
@@ -60,10 +70,18 @@ class ListQuery:
 
 
 def _mine(user: User) -> ColumnElement[bool]:
+    """我未完成任务: open orders waiting for the user, and open orders the user received (受理,
+    created at intake) until they are done. A complaint the user's visit-back opened is created
+    by them but not received: it goes on to 报事审核, its reviewers' work, and is the user's
+    only while it waits for them (at 登记, when nobody may review it); they find it by 受理人."""
     pending_for_me = exists().where(
         Assignment.order_id == WorkOrder.id, Assignment.user_id == user.id, Assignment.state == "pending"
     )
-    return and_(WorkOrder.is_open.is_(True), or_(pending_for_me, WorkOrder.created_by_id == user.id))
+    opened_by_visit_back = exists().where(
+        OrderLink.to_order_id == WorkOrder.id, OrderLink.kind == COMPLAINT_LINK
+    )
+    received = and_(WorkOrder.created_by_id == user.id, ~opened_by_visit_back)
+    return and_(WorkOrder.is_open.is_(True), or_(pending_for_me, received))
 
 
 def _to_reply(user: User) -> ColumnElement[bool]:
