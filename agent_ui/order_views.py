@@ -233,6 +233,15 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
             "form": field_views(definition, node, order.form)
             if order.is_open
             else closed_field_views(definition, order.form),
+            # what the order's subcategory decides (高压新装: 业务类型) among the fields this step
+            # may change: set and locked on the page as at the seat's intake (forms.js lockBound;
+            # the server refuses a contradiction, forms.changed_form), e.g. on the create step
+            # of an order taken in from the inbox
+            "bound": {
+                name: value
+                for name, value in definition.bound.items()
+                if order.is_open and definition.permission(node, name) in ("editable", "required")
+            },
             "links": await linked_orders(db, order),
             "my_step": mine,
             "actions": _actions(node, mine, order),

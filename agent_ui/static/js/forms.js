@@ -133,3 +133,18 @@ export function markProblems(container, problems = {}) {
   const first = container.querySelector('[aria-invalid="true"]');
   first?.focus();
 }
+
+// What a subcategory decides (一类投诉: 类别1 一类, 类别2 投诉; 高压新装: 业务类型) is entered once:
+// shown, not asked. ``bound`` is {field: value} (the intake's subcategory's, an order's on its
+// step); each such input is set and locked, and readFields leaves it out (the server fills it
+// from the subcategory and refuses a contradiction). The seat's intake and the order page alike.
+export function lockBound(container, bound = {}) {
+  for (const [name, value] of Object.entries(bound || {})) {
+    const input = container.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!input) continue;
+    input.value = value;
+    input.disabled = true;
+    input.dataset.bound = "subcategory";
+    input.title = t("intake.bound_by_subcategory");
+  }
+}

@@ -3,7 +3,7 @@
 import { api, el, fmtTime, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
-import { markProblems, readFields, renderFields } from "./forms.js";
+import { lockBound, markProblems, readFields, renderFields } from "./forms.js";
 import { mountMessages } from "./order_messages.js";
 
 const $ = (id) => document.getElementById(id);
@@ -84,6 +84,9 @@ async function draw() {
   const sameStep = renderedNode === `${order.id}:${order.node.id}:${order.status}`;
   renderedNode = `${order.id}:${order.node.id}:${order.status}`;
   await renderFields($("order-fields"), order.form, { prefix: "order", keep: sameStep, contractorsFor: { order: order.id } });
+  // the subcategory's fields (高压新装: 业务类型) set and locked, as the seat's intake form does:
+  // an order taken in from the inbox is filled in here, on its create step
+  lockBound($("order-fields"), order.bound);
   const route = $("order-route");
   route.replaceChildren();
   const steps = order.free_routing && order.route_nodes?.length ? order.route_nodes : order.exits;

@@ -2,7 +2,7 @@
 import { api, clock, el, fmtTime, leave, once } from "./api.js";
 import { queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
-import { markProblems, readFields, renderFields, siteCode } from "./forms.js";
+import { lockBound, markProblems, readFields, renderFields, siteCode } from "./forms.js";
 import { clearDraft, draftsOf, saveDraft } from "./drafts.js";
 
 const $ = (id) => document.getElementById(id);
@@ -523,15 +523,7 @@ async function renderIntakeFields(keep = true) {
   await renderFields(box, fields, { prefix: "intake", keep, contractorsFor });
   // what the subcategory decides (一类投诉: 类别1 一类, 类别2 投诉) is entered once: shown, not
   // asked (the server fills it from the subcategory and refuses a contradiction)
-  const bound = (cat.subcategories || []).find((s) => s.code === code)?.bound || {};
-  for (const [name, value] of Object.entries(bound)) {
-    const input = box.querySelector(`[data-field="${CSS.escape(name)}"]`);
-    if (!input) continue;
-    input.value = value;
-    input.disabled = true;
-    input.dataset.bound = "subcategory";
-    input.title = t("intake.bound_by_subcategory");
-  }
+  lockBound(box, (cat.subcategories || []).find((s) => s.code === code)?.bound);
   await fillFromCustomer(state.form.customer);
 }
 
