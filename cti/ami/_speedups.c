@@ -13,6 +13,8 @@
  *            called with them.
  * Maker   -- cti.events' written-out ``make`` of an event class: the instance built without a
  *            Python frame.
+ * Dispatcher -- AmiClient._on_frames: each live event frame handed to its listeners, every
+ *            other frame to the Python loop's body for one frame (AmiClient._on_frame).
  *
  * cti/ami/speedups.py says how one of the two implementations is chosen.
  */
@@ -850,6 +852,250 @@ static PyTypeObject MakerType = {
     .tp_members = Maker_members,
 };
 
+
+/* ---------------------------------------------------------------- Dispatcher */
+
+/* AmiClient._on_frames for the frames it hands to listeners: an event frame (Frame.kind
+ * "event"), while the client is live and no list in progress claims it, is handed to each of its
+ * listeners (``_targets[name]``, else ``_any_targets``) in turn; a listener's exception (an
+ * Exception) goes to ``failed(cb, frame, exc)`` and the next listener runs; a result other than
+ * None goes to ``awaited(result)``. Every other frame goes to ``other(frame)``: the Python loop's
+ * body for one frame. The client's ``_live``, ``_targets`` and ``_any_targets`` are read for each
+ * frame, as the Python loop reads them (a listener may subscribe another, or drop the link). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *client, *lists, *other, *failed, *awaited;
+    PyTypeObject *frame_type;
+    Py_ssize_t off_raw, off_kind, off_name;
+    vectorcallfunc vectorcall;
+} Dispatcher;
+
+static PyObject *str_live, *str_targets, *str_any_targets;
+
+static int
+Dispatcher_init(Dispatcher *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *client, *lists, *frame_type, *other, *failed, *awaited;
+    if (kwds != NULL && PyDict_GET_SIZE(kwds)) {
+        PyErr_SetString(PyExc_TypeError, "Dispatcher takes no keywords");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "OO!O!OOO:Dispatcher", &client, &PyDict_Type, &lists, &PyType_Type,
+                          &frame_type, &other, &failed, &awaited))
+        return -1;
+    Py_ssize_t off_raw, off_kind, off_name;
+    if (slot_offset((PyTypeObject *)frame_type, "raw", &off_raw) < 0 ||
+        slot_offset((PyTypeObject *)frame_type, "kind", &off_kind) < 0 ||
+        slot_offset((PyTypeObject *)frame_type, "name", &off_name) < 0)
+        return -1;
+    Py_XSETREF(self->client, Py_NewRef(client));
+    Py_XSETREF(self->lists, Py_NewRef(lists));
+    Py_XSETREF(self->frame_type, (PyTypeObject *)Py_NewRef(frame_type));
+    Py_XSETREF(self->other, Py_NewRef(other));
+    Py_XSETREF(self->failed, Py_NewRef(failed));
+    Py_XSETREF(self->awaited, Py_NewRef(awaited));
+    self->off_raw = off_raw;
+    self->off_kind = off_kind;
+    self->off_name = off_name;
+    return 0;
+}
+
+static int
+Dispatcher_traverse(Dispatcher *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->client);
+    Py_VISIT(self->lists);
+    Py_VISIT(self->frame_type);
+    Py_VISIT(self->other);
+    Py_VISIT(self->failed);
+    Py_VISIT(self->awaited);
+    return 0;
+}
+
+static int
+Dispatcher_clear(Dispatcher *self)
+{
+    Py_CLEAR(self->client);
+    Py_CLEAR(self->lists);
+    Py_CLEAR(self->frame_type);
+    Py_CLEAR(self->other);
+    Py_CLEAR(self->failed);
+    Py_CLEAR(self->awaited);
+    return 0;
+}
+
+static void
+Dispatcher_dealloc(Dispatcher *self)
+{
+    PyObject_GC_UnTrack(self);
+    Dispatcher_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+/* Whether ``frame`` goes to the listeners here: 1 yes, 0 no (to ``other``), -1 an error. */
+static int
+plain_event(Dispatcher *self, PyObject *frame)
+{
+    if (Py_TYPE(frame) != self->frame_type)
+        return 0;
+    PyObject *kind = SLOT(frame, self->off_kind);
+    if (kind == NULL || !PyUnicode_CheckExact(kind))
+        return 0;
+    if (kind != str_event && !_PyUnicode_Equal(kind, str_event))
+        return 0;
+    if (PyDict_GET_SIZE(self->lists)) {
+        PyObject *raw = SLOT(frame, self->off_raw);
+        if (raw == NULL || !PyBytes_CheckExact(raw))
+            return 0;
+        if (memmem(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), "ActionID: ", 10) != NULL)
+            return 0;
+    }
+    PyObject *name = SLOT(frame, self->off_name);
+    if (name == NULL || !PyUnicode_CheckExact(name))
+        return 0;
+    PyObject *live = PyObject_GetAttr(self->client, str_live);
+    if (live == NULL)
+        return -1;
+    int truth = PyObject_IsTrue(live);
+    Py_DECREF(live);
+    return truth;
+}
+
+static int
+dispatch_one(Dispatcher *self, PyObject *frame)
+{
+    PyObject *targets = PyObject_GetAttr(self->client, str_targets);
+    if (targets == NULL)
+        return -1;
+    PyObject *cbs = NULL;
+    if (PyDict_CheckExact(targets)) {
+        cbs = PyDict_GetItemWithError(targets, SLOT(frame, self->off_name));
+        Py_XINCREF(cbs);
+    } else {
+        Py_DECREF(targets);
+        PyObject *r = PyObject_CallOneArg(self->other, frame);
+        Py_XDECREF(r);
+        return r == NULL ? -1 : 0;
+    }
+    Py_DECREF(targets);
+    if (cbs == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        cbs = PyObject_GetAttr(self->client, str_any_targets);
+        if (cbs == NULL)
+            return -1;
+    }
+    if (!PyTuple_CheckExact(cbs)) {
+        Py_DECREF(cbs);
+        PyObject *r = PyObject_CallOneArg(self->other, frame);
+        Py_XDECREF(r);
+        return r == NULL ? -1 : 0;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(cbs); i++) {
+        PyObject *cb = PyTuple_GET_ITEM(cbs, i);
+        PyObject *result = PyObject_Vectorcall(cb, &frame, 1, NULL);
+        if (result == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception))
+                goto error;
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (tb != NULL)
+                PyException_SetTraceback(value, tb);
+            PyObject *args[3] = {cb, frame, value};
+            PyObject *r = PyObject_Vectorcall(self->failed, args, 3, NULL);
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(tb);
+            if (r == NULL)
+                goto error;
+            Py_DECREF(r);
+            continue;
+        }
+        if (result != Py_None) {
+            PyObject *r = PyObject_CallOneArg(self->awaited, result);
+            Py_DECREF(result);
+            if (r == NULL)
+                goto error;
+            Py_DECREF(r);
+        } else {
+            Py_DECREF(result);
+        }
+    }
+    Py_DECREF(cbs);
+    return 0;
+error:
+    Py_DECREF(cbs);
+    return -1;
+}
+
+static PyObject *
+Dispatcher_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Dispatcher *self = (Dispatcher *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError, "Dispatcher(frames) takes the list of frames");
+        return NULL;
+    }
+    PyObject *frames = PySequence_Fast(args[0], "Dispatcher(frames): frames must be iterable");
+    if (frames == NULL)
+        return NULL;
+    /* the size read at each step, as a list's iterator does */
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(frames); i++) {
+        PyObject *frame = PySequence_Fast_GET_ITEM(frames, i);
+        Py_INCREF(frame);
+        int plain = plain_event(self, frame);
+        int failed;
+        if (plain < 0) {
+            failed = 1;
+        } else if (plain) {
+            failed = dispatch_one(self, frame) < 0;
+        } else {
+            PyObject *r = PyObject_CallOneArg(self->other, frame);
+            Py_XDECREF(r);
+            failed = r == NULL;
+        }
+        Py_DECREF(frame);
+        if (failed) {
+            Py_DECREF(frames);
+            return NULL;
+        }
+    }
+    Py_DECREF(frames);
+    Py_RETURN_NONE;
+}
+
+static int
+Dispatcher_init_vectorcall(Dispatcher *self, PyObject *args, PyObject *kwds)
+{
+    self->vectorcall = Dispatcher_vectorcall;
+    return Dispatcher_init(self, args, kwds);
+}
+
+static PyObject *
+Dispatcher_call(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    return PyVectorcall_Call(self, args, kwds);
+}
+
+static PyTypeObject DispatcherType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cti.ami._speedups.Dispatcher",
+    .tp_doc = PyDoc_STR("Dispatcher(client, lists, Frame, other, failed, awaited): AmiClient._on_frames"),
+    .tp_basicsize = sizeof(Dispatcher),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Dispatcher_init_vectorcall,
+    .tp_dealloc = (destructor)Dispatcher_dealloc,
+    .tp_traverse = (traverseproc)Dispatcher_traverse,
+    .tp_clear = (inquiry)Dispatcher_clear,
+    .tp_call = Dispatcher_call,
+    .tp_vectorcall_offset = offsetof(Dispatcher, vectorcall),
+};
+
 /* ---------------------------------------------------------------- module */
 
 PyDoc_STRVAR(timestamp_doc,
@@ -892,6 +1138,11 @@ PyInit__speedups(void)
     str_unknown = PyUnicode_InternFromString("unknown");
     str_time = PyUnicode_InternFromString("time");
     str_post_init = PyUnicode_InternFromString("__post_init__");
+    str_live = PyUnicode_InternFromString("_live");
+    str_targets = PyUnicode_InternFromString("_targets");
+    str_any_targets = PyUnicode_InternFromString("_any_targets");
+    if (!str_live || !str_targets || !str_any_targets)
+        return NULL;
 #if defined(HAVE_AVX2_PATH)
     __builtin_cpu_init();
     have_avx2 = __builtin_cpu_supports("avx2") && !getenv("HOTLINE_SPEEDUPS_NO_AVX2");
@@ -899,14 +1150,16 @@ PyInit__speedups(void)
     empty_tuple = PyTuple_New(0);
     if (!str_event || !str_kind || !str_raw || !str_unknown || !str_time || !str_post_init || !empty_tuple)
         return NULL;
-    if (PyType_Ready(&FramerType) < 0 || PyType_Ready(&ListenerType) < 0 || PyType_Ready(&MakerType) < 0)
+    if (PyType_Ready(&FramerType) < 0 || PyType_Ready(&ListenerType) < 0 || PyType_Ready(&MakerType) < 0 ||
+        PyType_Ready(&DispatcherType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
     if (PyModule_AddObjectRef(m, "Framer", (PyObject *)&FramerType) < 0 ||
         PyModule_AddObjectRef(m, "Listener", (PyObject *)&ListenerType) < 0 ||
-        PyModule_AddObjectRef(m, "Maker", (PyObject *)&MakerType) < 0) {
+        PyModule_AddObjectRef(m, "Maker", (PyObject *)&MakerType) < 0 ||
+        PyModule_AddObjectRef(m, "Dispatcher", (PyObject *)&DispatcherType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

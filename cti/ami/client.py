@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from cti.ami.protocol import AmiProtocol, Frame, encode
+from cti.ami.speedups import chosen as chosen_speedups
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,7 @@ class AmiClient:
         backoff_max: float = 5.0,
         events: str = "on",
         server_filter: bool = True,
+        speedups: bool | None = None,
     ) -> None:
         self.host, self.port, self.username, self.secret = host, port, username, secret
         self.action_timeout = action_timeout
@@ -194,6 +196,14 @@ class AmiClient:
         self._connected_event = asyncio.Event()
         self.connections = 0
         self.last_error = ""
+        # With the C accelerator (cti.ami.speedups; ``speedups`` chooses as for AmiProtocol) the
+        # frames go to their listeners through a _speedups.Dispatcher: _on_frames without a
+        # Python frame, every frame it does not hand to listeners itself given to _on_frame.
+        c = chosen_speedups(speedups)
+        if c is not None and hasattr(c, "Dispatcher"):
+            self._on_frames = c.Dispatcher(  # type: ignore[method-assign]
+                self, self._lists, Frame, self._on_frame, _callback_failed, _awaited
+            )
 
     # -- registration -----------------------------------------------------
     def on_event(self, name: str, callback: EventCallback) -> Callable[[], None]:
@@ -523,6 +533,38 @@ class AmiClient:
             elif self._held is not None:
                 self._held.append(frame)
 
+    def _on_frame(self, frame: Frame) -> None:
+        """``_on_frames``' body for one frame (the C dispatcher hands it every frame that is not a
+        live event for the listeners: responses, lists' events, frames held during a resync)."""
+        if frame.kind == "response":
+            fut = self._pending.get(frame.action_id)
+            if fut is not None and not fut.done():
+                fut.set_result(frame)
+            return
+        if frame.kind != "event":
+            return
+        lists = self._lists
+        if lists and b"ActionID: " in frame.raw:
+            pl = lists.get(frame.action_id)
+            if pl is not None:
+                if frame.get("EventList").lower() == "complete":
+                    if not pl.done.done():
+                        pl.done.set_result(pl.items)
+                else:
+                    pl.items.append(frame)
+                return
+        if self._live:
+            for cb in self._targets.get(frame.name, self._any_targets):
+                try:
+                    result = cb(frame)
+                except Exception:  # logged with what the frame said
+                    log.exception("AMI callback %r failed on %r", cb, frame.raw[:300])
+                    continue
+                if result is not None and inspect.isawaitable(result):
+                    asyncio.ensure_future(result).add_done_callback(_log_task_error)
+        elif self._held is not None:
+            self._held.append(frame)
+
     def _dispatch(self, frame: Frame) -> None:
         # What _call does, inline: this runs for every listener of every event.
         for cb in self._targets.get(frame.name, self._any_targets):
@@ -546,6 +588,17 @@ class AmiClient:
         if result is not None and inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             task.add_done_callback(_log_task_error)
+
+
+def _callback_failed(cb: Callable[..., Any], frame: Frame, exc: Exception) -> None:
+    """A listener's exception, logged as ``_on_frames`` logs it (the C dispatcher's)."""
+    log.error("AMI callback %r failed on %r", cb, frame.raw[:300], exc_info=exc)
+
+
+def _awaited(result: Any) -> None:
+    """A listener's result other than None: run as a task when it is awaitable (the C dispatcher's)."""
+    if inspect.isawaitable(result):
+        asyncio.ensure_future(result).add_done_callback(_log_task_error)
 
 
 def _log_task_error(task: asyncio.Future[Any]) -> None:

@@ -4,6 +4,7 @@ listeners (``cti.calls.listener``: a handler's fields and the Timestamp's float)
 
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -467,3 +468,165 @@ def test_a_wanted_event_that_is_only_its_event_line_is_kept_as_when_every_frame_
     ]
     assert filtered == [f for f in every if f[2] != "Newstate"]
     assert (malformed, rest) == (0, b"")
+
+
+# -- the client's dispatch (AmiClient._on_frames: Python loop, or _speedups.Dispatcher) --------
+
+
+class _Sub(Frame):
+    __slots__ = ()
+
+
+def _dispatch_story(c):
+    """One batch of every kind of frame through a client's _on_frames: what each listener saw, in
+    order, what was logged, the answers and lists it resolved, and the frames it held."""
+    import asyncio
+    import logging
+
+    from cti.ami import AmiClient
+
+    async def story():
+        client = AmiClient(speedups=c)
+        seen = []
+        later = []
+
+        def first(frame):
+            seen.append(("first", frame.name, frame.get("N")))
+            if frame.get("N") == "2":
+                raise ValueError("listener broke on 2")
+            if frame.get("N") == "3":
+                client.on_event("Hangup", lambda f: seen.append(("late", f.name, f.get("N"))))
+
+        def second(frame):
+            seen.append(("second", frame.name, frame.get("N")))
+
+        async def awaited(frame):
+            later.append(frame.get("N"))
+
+        def every(frame):
+            seen.append(("every", frame.name, frame.get("N")))
+            return 17  # not awaitable: ignored
+
+        client.on_event("Hangup", first)
+        client.on_event("Hangup", second)
+        client.on_event("Newchannel", lambda f: awaited(f))
+        client.on_event("*", every)
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
+        client._pending["a1"] = answer
+        listed = _PendingListFor(loop)
+        client._lists["l1"] = listed
+        client._live = True
+
+        def ev(name, n, extra=b""):
+            return Frame(b"Event: " + name + b"\r\nN: " + n + b"\r\n" + extra)
+
+        frames = [
+            ev(b"Hangup", b"1"),
+            Frame(b"Response: Success\r\nActionID: a1\r\nN: r\r\n"),
+            ev(b"Hangup", b"2"),
+            ev(b"QueueMember", b"4", b"ActionID: l1\r\n"),
+            ev(b"Hangup", b"3"),
+            ev(b"Hangup", b"5"),
+            ev(b"Newchannel", b"6"),
+            ev(b"Other", b"7", b"ActionID: nobody\r\n"),
+            Frame(b"Action: Ping\r\nN: 8\r\n"),
+            _Sub(b"Event: Hangup\r\nN: 9\r\n"),
+            ev(b"QueueMemberStatusComplete", b"10", b"ActionID: l1\r\nEventList: Complete\r\n"),
+        ]
+        client._on_frames(frames)
+        client._live = False
+        client._held = []
+        client._on_frames([ev(b"Hangup", b"11")])
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return (
+            seen,
+            later,
+            answer.result().get("N"),
+            [f.get("N") for f in listed.items],
+            listed.done.done() and [f.get("N") for f in listed.done.result()],
+            [f.get("N") for f in client._held],
+        )
+
+    class Capture(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.records = []
+
+        def emit(self, record):
+            # the listener's repr without its address; the exception and where it was raised
+            message = re.sub(r" at 0x[0-9a-f]+", "", record.getMessage())
+            raised = record.exc_info[2]
+            while raised.tb_next is not None:
+                raised = raised.tb_next
+            self.records.append(
+                (record.levelname, message, repr(record.exc_info[1]), raised.tb_frame.f_code.co_name)
+            )
+
+    handler = Capture()
+    log = logging.getLogger("cti.ami.client")
+    log.addHandler(handler)
+    try:
+        result = asyncio.run(story())
+    finally:
+        log.removeHandler(handler)
+    return result, handler.records
+
+
+def _PendingListFor(loop):
+    from cti.ami.client import _PendingList
+
+    return _PendingList(loop.create_future())
+
+
+@needs_c
+def test_the_c_dispatch_runs_by_default_when_built():
+    import asyncio
+
+    from cti.ami import AmiClient
+
+    async def made():
+        return AmiClient(), AmiClient(speedups=False)
+
+    c_client, python_client = asyncio.run(made())
+    assert type(c_client._on_frames).__name__ == "Dispatcher"
+    assert python_client._on_frames.__func__ is type(python_client)._on_frames
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+def test_the_client_hands_frames_to_listeners_answers_lists_and_holds_as_python_does(c):
+    got = _dispatch_story(c)
+    assert got == _dispatch_story(False)
+    (seen, later, answered, listed, done, held), logged = got
+    assert seen == [
+        ("first", "Hangup", "1"),
+        ("second", "Hangup", "1"),
+        ("every", "Hangup", "1"),
+        ("first", "Hangup", "2"),  # raised: logged, the next listener still runs
+        ("second", "Hangup", "2"),
+        ("every", "Hangup", "2"),
+        ("first", "Hangup", "3"),  # subscribes "late", heard from the next frame on
+        ("second", "Hangup", "3"),
+        ("every", "Hangup", "3"),
+        ("first", "Hangup", "5"),
+        ("second", "Hangup", "5"),
+        ("late", "Hangup", "5"),
+        ("every", "Hangup", "5"),
+        ("every", "Newchannel", "6"),
+        ("every", "Other", "7"),  # an ActionID no list claims: a plain event
+        ("first", "Hangup", "9"),  # a Frame subclass: the same
+        ("second", "Hangup", "9"),
+        ("late", "Hangup", "9"),
+        ("every", "Hangup", "9"),
+    ]
+    assert later == ["6"] and answered == "r" and listed == ["4"] and done == ["4"] and held == ["11"]
+    assert logged == [
+        (
+            "ERROR",
+            "AMI callback <function _dispatch_story.<locals>.story.<locals>.first>"
+            " failed on b'Event: Hangup\\r\\nN: 2\\r\\n'",
+            "ValueError('listener broke on 2')",
+            "first",
+        )
+    ]
