@@ -35,7 +35,14 @@ from cti.call_events import (
     CallTransferred,
     ConsultChanged,
 )
-from cti.channel_calls import INBOUND_CONTEXTS, OUTBOUND_CONTEXTS, Channel, ChannelEvents, MalformedEvent
+from cti.channel_calls import (
+    INBOUND_CONTEXTS,
+    OUTBOUND_CONTEXTS,
+    UNKNOWN,
+    Channel,
+    ChannelEvents,
+    MalformedEvent,
+)
 from cti.events import Event
 from cti.queue_calls import QueueCallEvents, QueueLeg
 from cti.queues import QueueBoard
@@ -52,7 +59,6 @@ __all__ = [
     "QueueLeg",
 ]
 
-UNKNOWN = ("", "<unknown>")
 
 # The events the model listens to; everything else is never parsed.
 EVENTS = (

@@ -22,6 +22,7 @@ else:
     _Base = object
 
 INBOUND_CONTEXTS = ("hotline-inbound",)
+UNKNOWN = ("", "<unknown>")  # a caller ID Asterisk does not know (cti.calls.UNKNOWN)
 OUTBOUND_CONTEXTS = ("hotline-outbound",)
 
 
@@ -68,7 +69,10 @@ class ChannelEvents(_Base):
             elif context in OUTBOUND_CONTEXTS:
                 call.direction, call.dnis = "outbound", exten
         agent = self.agents.by_channel(name)
-        if self._customer_leg(call, linkedid, uid, name, agent is not None):
+        # only a caller ID the call has not got yet needs its leg looked at (most legs show the
+        # one the call has already, or none)
+        news = (not call.caller and num not in UNKNOWN) or (not call.caller_name and cname not in UNKNOWN)
+        if news and self._customer_leg(call, linkedid, uid, name, agent is not None):
             self._caller_from(call, num, cname)
         if agent is not None and agent.state != A.LOGGED_OUT:
             chan.agent_id = agent.agent_id
@@ -92,9 +96,12 @@ class ChannelEvents(_Base):
 
     @reads("Linkedid", "Uniqueid", "Channel", "CallerIDNum", "CallerIDName")
     def _on_NewCallerid(self, at: float, linkedid: str, uid: str, name: str, num: str, cname: str) -> None:
-        call = self._known(linkedid)
+        # _known, inline (one NewCallerid for every channel)
+        call = self.calls.get(self.aliases.get(linkedid, linkedid))
         if call is None or call.direction != "inbound":
             return
+        if (call.caller or num in UNKNOWN) and (call.caller_name or cname in UNKNOWN):
+            return  # nothing _caller_from would take: the leg need not be looked at
         chan = self.channels.get(uid)
         if self._customer_leg(call, linkedid, uid, name, bool(chan and chan.agent_id)):
             self._caller_from(call, num, cname)
