@@ -310,6 +310,23 @@ def test_each_tables_record_encoder_gives_the_record_the_plan_gives(dialect_name
                     assert value == expected[name], (table.name, name, row)
 
 
+def test_postgres_statement_reads_each_kinds_rows_from_an_array_of_its_own():
+    """PostgreSQL parses a ``json`` value's whole text again for each ``->`` into it: the
+    order's statement takes each kind of row (assignments, comments, audit, timers, 提醒) as a
+    JSON array parameter of its own, never as a field of one document (the document's five
+    ``->`` were a fifth of the server's instructions per order)."""
+    import re
+
+    from sqlalchemy.dialects import postgresql
+
+    from ticketing.workflow import insert
+
+    sql = insert._postgres_sql(postgresql.asyncpg.dialect())
+    assert "->" not in sql
+    arrays = re.findall(r"json_to_recordset\((\$\d+)::json\)", sql)
+    assert len(arrays) == len(set(arrays)) == len(insert.KINDS)
+
+
 async def test_postgres_order_takes_its_number_with_its_begin(db_url, sm, seeded, monkeypatch):
     """PostgreSQL: a new order whose transaction no statement has begun costs three round
     trips, all on its own connection: its number with the BEGIN (one query, the number
