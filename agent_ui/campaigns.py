@@ -4,6 +4,7 @@ agents dial or skip a preview contact and record the disposition (结果代码).
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -131,15 +132,21 @@ async def campaigns_page(request: web.Request) -> web.StreamResponse:
     return await request.app[TEMPLATES].response(request, "campaigns.html")
 
 
-def _dialer_status(dialer: Any, user: Any) -> dict[str, Any] | None:
-    """``{"running", "error"}`` of a dialer in this process (campaigns.Dialer.status); None for a
-    dialer elsewhere (a web process's RemoteDialer) or none. The error is the database's or the
-    driver's own words (hosts, users, statements): only an admin reads them, the others see the
-    dialer is down."""
+async def _dialer_status(dialer: Any, user: Any) -> dict[str, Any] | None:
+    """``{"running", "error"}`` of the dialer: of one in this process (campaigns.Dialer.status), or,
+    in a web process, of the dialers the cti processes run (campaigns.remote.RemoteDialer.status:
+    their heartbeats in Redis; none within its life is a dialer down); None when there is no
+    dialer to ask. The error is the database's or the driver's own words (hosts, users,
+    statements): only an admin reads them, the others see the dialer is down."""
     status = getattr(dialer, "status", None)
     if not callable(status):
         return None
-    found = dict(status())
+    found = status()
+    if inspect.isawaitable(found):
+        found = await found
+    if found is None:
+        return None
+    found = dict(found)
     if "admin" not in user.roles:
         found["error"] = ""
     return found
@@ -157,8 +164,8 @@ async def list_campaigns(request: web.Request) -> web.Response:
                 "campaigns": [_view(c, await store.progress(db, c.id), _calendar(request)) for c in rows],
                 # the queues a campaign may call for: the hotline's, as the wallboard lists them
                 "queues": await staffed_queues(db, services.default_skills),
-                # whether this process's dialer is working the campaigns (None: it cannot tell)
-                "dialer": _dialer_status(services.dialer, current_user(request)),
+                # whether the dialer is working the campaigns, wherever it runs (None: no dialer)
+                "dialer": await _dialer_status(services.dialer, current_user(request)),
             }
         )
 

@@ -31,7 +31,7 @@ import campaigns
 import ivr
 import ticketing
 from agent_ui import AppServices, create_app
-from campaigns.remote import DialerUnavailable, RemoteDialer, dialer_handlers
+from campaigns.remote import DialerHeartbeat, DialerUnavailable, RemoteDialer, dialer_handlers
 from cti.ami.client import AmiClient
 from cti.bridge import CtiBridge, CtiSettings
 from cti.bus import Bus, InProcessBus
@@ -330,7 +330,12 @@ async def _serve_roles(
                 remote.console_bus,
                 sessions,
                 bridge=remote,
-                dialer=RemoteDialer(remote.client),
+                # its status from the heartbeats the cti processes' dialers keep in Redis
+                dialer=RemoteDialer(
+                    remote.client,
+                    redis=remote.redis,
+                    prefixes={server.name: server_prefix(settings, server) for server in settings.servers},
+                ),
             )
         settle_heap()
         await stop.wait()
@@ -505,6 +510,9 @@ async def _cti_role(
                 )
             dialer = _dialer(settings, sessions, bridge, bus)
             await term.enter_async_context(_background(dialer.run, "dialer"))
+            # the web processes read its status (campaigns page) from this key, gone when it stops
+            heartbeat = DialerHeartbeat(redis, prefix, dialer, ttl=settings.cti_lock_seconds)
+            await term.enter_async_context(_background(heartbeat.run, "dialer-heartbeat"))
             commands = CommandServer(redis, prefix, {**bridge_handlers(bridge), **dialer_handlers(dialer)})
             await commands.start()
             term.push_async_callback(commands.stop)

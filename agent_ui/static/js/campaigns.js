@@ -19,7 +19,7 @@ const statusText = (c) => [t(`camp.status.${c.status}`), idleText(c)].filter(Boo
 
 async function load() {
   const { campaigns, queues, dialer } = await api("/api/campaigns");
-  // the dialer of this process not running (its start failed and is retried): nothing dials
+  // the dialer not running (its start failed and is retried, or no process runs it): nothing dials
   const down = document.getElementById("camp-dialer-down");
   if (down) {
     down.hidden = !(dialer && !dialer.running);
