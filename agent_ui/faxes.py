@@ -28,12 +28,14 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, AppServices
 from agent_ui.work import read_only, unit_of_work
 from recordings import fax_out
-from recordings.fax import tiff_to_pdf
+from recordings.fax import FaxConversionError, tiff_to_pdf
 from ticketing.categories import config_categories, own_first
+from ticketing.errors import ActionRefused
 from ticketing.ids import is_id
 from ticketing.models import Notification, NotificationTemplate, User, WorkOrder
 from ticketing.notify import (
     TemplateError,
+    TemplateFieldsBlank,
     check_recipient,
     one_line,
     order_context,
@@ -49,6 +51,33 @@ routes = web.RouteTableDef()
 log = logging.getLogger(__name__)
 
 
+#: what a document may be refused for that the agent puts right in the form (another file, a
+#: shorter text), named with a bad number's problem; a server's missing converter or font is not
+DOCUMENT_PROBLEMS = frozenset({"fax.document_invalid", "fax.too_long"})
+
+
+def recipient_problem(channel: str, to: object) -> str:
+    """What is wrong with a send's address (``recipient_required``, ``recipient_invalid``, a
+    fax's ``fax_to_mobile``: ``notify.check_recipient``'s words), or "" (fine)."""
+    try:
+        check_recipient(channel, to if isinstance(to, str) else "")
+    except ActionRefused as refused:
+        return refused.error_id
+    return ""
+
+
+def name_every_problem(to_problem: str, problems: dict[str, str], message: str) -> None:
+    """发短信, 发邮件 and 发传真 name every problem at once (a second round for the number after the
+    正文 or the file was put right is a round too many): when anything besides the address is
+    wrong, ``invalid_fields`` names each field with the address's problem (表单有误:收件人(无效)、
+    正文(必填)); the address alone is left to ``check_recipient``, said in its own words as
+    before (recipient_invalid, fax_to_mobile). The one rule of the three channels."""
+    if problems:
+        raise UiError(
+            "invalid_fields", message, problems={"to": to_problem, **problems} if to_problem else problems
+        )
+
+
 async def queue_fax(
     db: AsyncSession,
     user: User,
@@ -61,13 +90,27 @@ async def queue_fax(
     order_id: int | None = None,
     about: tuple[str, object] | None = None,
 ) -> Notification:
-    """Render the document, queue the fax, and name the file after its outbox row."""
+    """Render the document, queue the fax, and name the file after its outbox row.
+
+    A bad number is refused with what is wrong with the document, in one answer
+    (``name_every_problem``): the document is made even then, as it is the only way to know
+    whether it can be faxed, and thrown away."""
     if services.recordings is None:
         raise UiError("service.unavailable", "faxes need the Asterisk spool (no recordings store)")
-    check_recipient("fax", to)  # refuse a bad number before the work of rendering
-    document = await asyncio.to_thread(
-        fax_out.prepare, services.recordings, title=subject, text=text, upload=upload
-    )
+    to_problem = recipient_problem("fax", to)
+    try:
+        document = await asyncio.to_thread(
+            fax_out.prepare, services.recordings, title=subject, text=text, upload=upload
+        )
+    except FaxConversionError as exc:
+        # 无法读取的文件, 页数过多: the document's field (the upload, else the text) beside the number's
+        if to_problem and exc.error_id in DOCUMENT_PROBLEMS:
+            field = "file" if upload is not None else "text"
+            name_every_problem(to_problem, {field: exc.error_id}, "bad fax number and document")
+        raise
+    if to_problem:
+        document.path.unlink(missing_ok=True)
+        check_recipient("fax", to)  # the number alone: its own words (fax_to_mobile…)
     try:
         row = await send_message(
             db, user, "fax", to, subject, text, order_id=order_id, about=about, pages=document.pages
@@ -146,18 +189,22 @@ def _fax_choice(template: NotificationTemplate, context: dict[str, Any], order: 
 
 
 async def _fax_request(request: web.Request) -> dict[str, Any]:
-    """JSON ``{to, subject?, text? | template_id?}``, or multipart ``to``, ``subject``, ``file``."""
+    """JSON ``{to, subject?, text? | template_id?}``, or multipart ``to``, ``subject``, ``file``.
+
+    What the form can put right is named all at once with the number's problem (``invalid_fields``,
+    ``name_every_problem``): 正文 or 文件 missing here, the template's blank merge fields and the
+    document that cannot be faxed once they are made (``fax_for_order``, ``queue_fax``)."""
+    problems: dict[str, str] = {}
     if request.content_type == "multipart/form-data":
         form = await request.post()
         upload = form.get("file")
-        if not isinstance(upload, web.FileField):
-            raise UiError("request.invalid", "file is required", field="file")
-        body: dict[str, Any] = {
-            "to": form.get("to"),
+        body: dict[str, Any] = {"to": form.get("to")}
+        if isinstance(upload, web.FileField):
             # browsers send the name as UTF-8, other clients percent-encoded (RFC 5987)
-            "subject": str(form.get("subject") or unquote(upload.filename or "")),
-            "upload": upload.file.read(fax_out.MAX_UPLOAD_BYTES + 1),
-        }
+            body["subject"] = str(form.get("subject") or unquote(upload.filename or ""))
+            body["upload"] = upload.file.read(fax_out.MAX_UPLOAD_BYTES + 1)
+        else:
+            problems["file"] = "field_required"
     else:
         body = await json_body(request)
         template_id = body.get("template_id")
@@ -167,13 +214,11 @@ async def _fax_request(request: web.Request) -> dict[str, Any]:
             if not isinstance(body.get(name, ""), str):
                 raise UiError("request.invalid", f"{name} must be text", field=name)
         if template_id is None and not str(body.get("text", "")).strip():
-            # named like any form's field: 表单有误:正文(必填)
-            raise UiError(
-                "invalid_fields", "text or template_id is required", problems={"text": "field_required"}
-            )
+            problems["text"] = "field_required"  # 表单有误:正文(必填)
     to = body.get("to")
-    if not isinstance(to, str) or not to.strip() or len(to) > 128:
+    if to is not None and not isinstance(to, str):
         raise UiError("request.invalid", "to must be a fax number", field="to")
+    name_every_problem(recipient_problem("fax", to), problems, "the fax is incomplete")
     return body
 
 
@@ -190,12 +235,22 @@ async def fax_for_order(request: web.Request) -> web.Response:
             template = next((t for t in await _fax_templates(db, order) if t.id == body["template_id"]), None)
             if template is None:
                 raise UiError("not_found", "no such fax template for this order's category")
-            subject, text = render_by_hand(template, await order_context(db, order))
+            try:
+                subject, text = render_by_hand(template, await order_context(db, order))
+            except (TemplateFieldsBlank, TemplateError) as exc:
+                # the number's problem and the template's (its blank merge fields, or a template
+                # that cannot be filled) in one answer; the template's alone, its own words
+                if to_problem := recipient_problem("fax", body.get("to")):
+                    blanks = exc.details.get("problems") if isinstance(exc, TemplateFieldsBlank) else None
+                    name_every_problem(
+                        to_problem, blanks or {"template_id": exc.error_id}, "bad fax number and template"
+                    )
+                raise
         row = await queue_fax(
             db,
             user,
             services,
-            to=body["to"],
+            to=str(body.get("to") or ""),
             subject=subject or order.number,
             text=text,
             upload=body.get("upload"),

@@ -22,13 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, order_key, path_int
 from agent_ui.errors import UiError
-from agent_ui.faxes import may_see_sent, queued, resend
+from agent_ui.faxes import may_see_sent, name_every_problem, queued, recipient_problem, resend
 from agent_ui.order_views import _staff_addresses
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES
 from agent_ui.work import read_only, unit_of_work
 from ticketing.categories import config_categories, own_first
-from ticketing.errors import ActionRefused
 from ticketing.ids import is_id
 from ticketing.message_templates import BODY_LIMIT
 from ticketing.models import Assignment, Comment, Notification, NotificationTemplate, WorkOrder
@@ -138,15 +137,6 @@ async def message_choices(request: web.Request) -> web.Response:
     return web.json_response(answer)
 
 
-def _recipient_problem(channel: str, body: dict[str, Any]) -> str:
-    """What is wrong with the address (``recipient_required``, ``recipient_invalid``), or ""."""
-    try:
-        check_recipient(channel, str(body.get("to") or ""))
-    except ActionRefused as refused:
-        return refused.error_id
-    return ""
-
-
 async def _message_request(request: web.Request, channel: str) -> dict[str, Any]:
     """JSON ``{to, text, subject (email)}`` or ``{to, template_id}``."""
     body = await json_body(request)
@@ -159,8 +149,6 @@ async def _message_request(request: web.Request, channel: str) -> dict[str, Any]
     # every problem at once, the address's with the text's (as any form names each field): a
     # second round for the address after the 正文 was filled in is a round too many
     problems: dict[str, str] = {}
-    if to_problem := _recipient_problem(channel, body):
-        problems["to"] = to_problem
     if template_id is None:
         text, subject = str(body.get("text") or "").strip(), str(body.get("subject") or "").strip()
         if not text:
@@ -174,10 +162,11 @@ async def _message_request(request: web.Request, channel: str) -> dict[str, Any]
         elif has_control_chars(subject):
             # one line: a line break would end an email's Subject header and start another
             problems["subject"] = "field_control_chars"
-    if set(problems) - {"to"}:
-        # named like any form's fields: 表单有误:收件人(无效)、正文(必填)、主题(必填)
-        raise UiError("invalid_fields", "the message is incomplete or too long", problems=problems)
-    # the address alone (or a template's blanks still to come): its own words, said as before
+    # named like any form's fields: 表单有误:收件人(无效)、正文(必填)、主题(必填); the address
+    # alone (or a template's blanks still to come): its own words, said as before
+    name_every_problem(
+        recipient_problem(channel, body.get("to")), problems, "the message is incomplete or too long"
+    )
     return body
 
 
@@ -185,7 +174,7 @@ async def _send(request: web.Request, channel: str) -> web.Response:
     body = await _message_request(request, channel)
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         order = await load_order(db, user, order_key(request))
-        to_problem = _recipient_problem(channel, body)
+        to_problem = recipient_problem(channel, body.get("to"))
         subject = str(body.get("subject") or "").strip()
         text = str(body.get("text") or "").strip()
         if body.get("template_id") is not None:
@@ -199,14 +188,11 @@ async def _send(request: web.Request, channel: str) -> web.Response:
                     part.strip() for part in render_by_hand(template, await order_context(db, order))
                 )
             except TemplateFieldsBlank as blank:
-                if not to_problem:
-                    raise
-                # the address and the template's blanks in one answer
-                raise UiError(
-                    "invalid_fields",
-                    "bad recipient and blank merge fields",
-                    problems={"to": to_problem, **blank.details["problems"]},
-                ) from blank
+                if to_problem:  # the address and the template's blanks in one answer
+                    name_every_problem(
+                        to_problem, blank.details["problems"], "bad recipient and blank merge fields"
+                    )
+                raise
             if channel == "sms" and len(f"{subject}：{text}" if subject else text) > SMS_LIMIT:
                 # rendered with long field values: cut, the customer would miss the end
                 raise UiError(

@@ -6,7 +6,10 @@ timeline too.
 
 The suite's one fax that gets through (a T.30 page takes about 18 s): the outbox row is marked
 sent at the first try and the far machine has the page, which tests/integration/test_fax_out.py
-checked with a fax of its own before; it keeps the one that does not get through."""
+checked with a fax of its own before; it keeps the one that does not get through.
+
+And, with no Asterisk (an in-process console), a fax refused for two reasons at once names both,
+each beside its input, keeping what was typed."""
 
 from __future__ import annotations
 
@@ -14,14 +17,17 @@ import random
 import shutil
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageSequence
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, ConsoleProcess, in_a_thread, put_in_inbox, signed_in
+from tests.browser.in_process import InProcessConsole, seeded_console
+from tests.browser.test_list_status_pick import _seed_orders
 
-pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
+pytestmark = [pytest.mark.browser]
 
 
 def _outbox_row(console: ConsoleProcess, number: str) -> tuple[str, int, int, str]:
@@ -47,6 +53,7 @@ def _outbox_row(console: ConsoleProcess, number: str) -> tuple[str, int, int, st
     return found[0]
 
 
+@pytest.mark.asterisk
 def test_an_agent_faxes_the_customer_from_the_order(console, browser, asterisk, screenshots):
     inbox = f"/var/spool/asterisk/fax/hotline-test-{uuid.uuid4().hex[:8]}"
     asterisk.host_path(inbox).mkdir(parents=True)
@@ -102,3 +109,59 @@ def test_an_agent_faxes_the_customer_from_the_order(console, browser, asterisk, 
     finally:
         asterisk.cli(f"database del hotline-sim fax-{number}")
         shutil.rmtree(asterisk.host_path(inbox), ignore_errors=True)
+
+
+class FaxingConsole(InProcessConsole):
+    """The in-process console with a recording store to write the faxes' documents to."""
+
+    async def _start(self) -> None:
+        await super()._start()
+        from agent_ui.services import SERVICES
+        from recordings import RecordingStore
+
+        folder = Path(self.url_db.removeprefix("sqlite+aiosqlite:///")).parent  # the story's tmp_path
+        self.runner.app[SERVICES].recordings = RecordingStore(folder / "asterisk-root")
+
+
+@pytest.fixture
+def fax_console(tmp_path):
+    with seeded_console(tmp_path / "fax.db", _seed_orders, console=FaxingConsole) as server:
+        yield server
+
+
+def test_a_fax_with_a_mobile_number_and_no_text_names_both_at_once(fax_console, browser):
+    """QA: the number was refused first (手机收不到传真), the empty 正文 only once it was put right."""
+    server = fax_console
+    with signed_in(browser, server, "1001") as page:
+        page.goto(f"{server.url}/orders/{server.seeded['open']}")
+        to, subject, text = page.locator("#fax-to"), page.locator("#fax-subject"), page.locator("#fax-text")
+        expect(to).to_be_visible()
+        to.fill("13800138000")
+        subject.fill("停电安排")
+        page.locator("#fax-send").click()
+        toast = page.locator(".toast.refused").last
+        expect(toast).to_contain_text("收件人(手机号收不到传真)")
+        expect(toast).to_contain_text("正文(必填)")
+        expect(to).to_have_attribute("aria-invalid", "true")
+        expect(to).to_have_attribute("title", "手机号收不到传真")
+        expect(text).to_have_attribute("aria-invalid", "true")
+        expect(to).to_have_value("13800138000")  # what was typed stays
+        expect(subject).to_have_value("停电安排")
+
+        # 上传: a bad number and no file picked, in one answer too
+        page.select_option("#fax-mode", "file")
+        to.fill("95598")
+        page.locator("#fax-send").click()
+        expect(page.locator(".toast.refused").last).to_contain_text("文件(必填)")
+        expect(page.locator("#fax-file")).to_have_attribute("aria-invalid", "true")
+        expect(to).to_have_attribute("aria-invalid", "true")
+
+        # both put right: sent, and the marks go
+        page.select_option("#fax-mode", "text")
+        to.fill("010-88886666")
+        text.fill("11月27日 9:00-13:00 停电检修。")
+        page.locator("#fax-send").click()
+        expect(page.locator("#order-timeline li[data-kind=fax]")).to_contain_text("待发送", timeout=10_000)
+        expect(to).not_to_have_attribute("aria-invalid", "true")
+        expect(text).not_to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#fax-file")).not_to_have_attribute("aria-invalid", "true")

@@ -4,7 +4,7 @@ import { api, el, fmtTime, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { lockBound, markProblems, readFields, renderFields } from "./forms.js";
-import { mountMessages } from "./order_messages.js";
+import { markSendProblems, mountMessages } from "./order_messages.js";
 
 const $ = (id) => document.getElementById(id);
 let order = null;
@@ -414,14 +414,16 @@ async function renderFax() {
   const form = el("form", { id: "fax-form" }, el("h3", {}, t("fax.title")),
     el("div", {}, to, " ", mode), subject, text, template, file,
     el("div", { style: "margin-top: 4px" }, el("button", { class: "btn", type: "submit", id: "fax-send" }, t("fax.send"))));
+  // the fields the server's problems name (problems.<field>)
+  const inputs = { to, subject, text, template_id: template, file };
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     let body;
     if (mode.value === "file") {
-      if (!file.files[0]) { toast(t("fax.pick_file"), "refused"); return; }
+      // no file picked: sent all the same, so the server names it with the number's problem
       body = new FormData();
       body.append("to", to.value);
-      body.append("file", file.files[0]);
+      if (file.files[0]) body.append("file", file.files[0]);
     } else if (mode.value === "template") {
       body = { to: to.value, template_id: Number(template.value) };
     } else {
@@ -433,8 +435,13 @@ async function renderFax() {
         toast(t("fax.queued", { to: row.recipient, pages: row.pages }), "ok");
         text.value = "";
         file.value = "";
+        markSendProblems(inputs);
         await load();  // the timeline shows it, pending
-      } catch (err) { toast(err.message, "refused"); }
+      } catch (err) {
+        // every problem at once, each beside its input (发短信's way); what was typed or picked stays
+        markSendProblems(inputs, err);
+        toast(err.message, "refused");
+      }
     });
   });
   box.replaceChildren(form);

@@ -29,6 +29,22 @@ async function mount(box, order, reload) {
   box.replaceChildren(...forms.map((f) => f.form));
 }
 
+// A refused 发短信 / 发邮件 / 发传真 (the server names every problem at once, faxes.name_every_problem):
+// each input the answer names (收件人, 主题, 正文; a fax's 文件, 传真模板) marked, its problem as its
+// tooltip, the others cleared; the address refused alone, in its own words, marks the address.
+// What was typed stays. Without ``err`` (sent) every mark goes.
+export function markSendProblems(inputs, err = null) {
+  const problems = err?.details?.problems || {};
+  for (const [name, input] of Object.entries(inputs)) {
+    if (!input) continue;
+    if (problems[name]) { input.setAttribute("aria-invalid", "true"); input.title = t(`problem.${problems[name]}`); }
+    else { input.removeAttribute("aria-invalid"); input.title = ""; }
+  }
+  if (err && !err.details?.problems && ["recipient_invalid", "recipient_required", "fax_to_mobile"].includes(err.errorId)) {
+    inputs.to.setAttribute("aria-invalid", "true");
+  }
+}
+
 function messageForm(channel, choices, order, reload) {
   let offer = choices[channel];
   const id = (part) => `${channel}-${part}`;
@@ -93,16 +109,10 @@ function messageForm(channel, choices, order, reload) {
         text.value = "";
         if (subject) subject.value = "";
         counted();
+        markSendProblems({ to, subject, text });
         await reload();  // the timeline shows it, 待发送
       } catch (err) {
-        // every field the server named (收件人, 主题, 正文) marked at once, as any form's are
-        const problems = err.details?.problems || {};
-        for (const [name, input] of Object.entries({ to, subject, text })) {
-          if (!input) continue;
-          if (problems[name]) { input.setAttribute("aria-invalid", "true"); input.title = t(`problem.${problems[name]}`); }
-          else { input.removeAttribute("aria-invalid"); input.title = ""; }
-        }
-        if (!err.details?.problems && ["recipient_invalid", "recipient_required", "fax_to_mobile"].includes(err.errorId)) to.setAttribute("aria-invalid", "true");
+        markSendProblems({ to, subject, text }, err);
         toast(err.message, "refused");
       }
     });
