@@ -67,6 +67,8 @@ _BACK = "back"
 _AFTER_CALL = "after_call"
 _AFTER_ACW = "after_acw"
 
+_DEPENDS = frozenset({_BACK, _AFTER_CALL, _AFTER_ACW})  # targets next_state works out
+
 # (state, trigger) -> target. Anything absent is refused (InvalidTransition).
 TRANSITIONS: dict[tuple[str, str], str] = {
     (LOGGED_OUT, "login"): NOT_READY,
@@ -240,7 +242,10 @@ class AgentBook:
         self, agent: Agent, trigger: str, at: float, *, reason: str = "", call_id: str = ""
     ) -> AgentStateChanged | None:
         """Move ``agent`` by ``trigger``; publish and return the change (None when nothing changed)."""
-        target = next_state(agent, trigger, self.acw_seconds > 0)
+        # next_state, inline where the table names the target itself (all but three of them)
+        target = TRANSITIONS.get((agent.state, trigger))
+        if target is None or target in _DEPENDS:
+            target = next_state(agent, trigger, self.acw_seconds > 0)
         if trigger == "miss":
             reason = MISSED_REASON
         elif target == AFTER_CALL_WORK:
@@ -281,7 +286,8 @@ class AgentBook:
             call_id=new_call,
             seat=agent.interface,
             at=at,
-            acw_ends_in=acw_ends_in(agent),
+            # acw_ends_in(agent), inline
+            acw_ends_in=after_acw(agent)[1] if agent.state == AFTER_CALL_WORK else None,
         )
         self.notify(event)
         return event

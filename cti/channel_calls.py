@@ -236,7 +236,8 @@ class ChannelEvents(_Base):
             if call.answered_at and not call.hangup_side:
                 call.hangup_side = "agent"
         else:
-            caller = _party(chan.name) == _party(call.customer_channel)
+            # the customer's own channel is its party; _party only for the others
+            caller = chan.name == call.customer_channel or _party(chan.name) == _party(call.customer_channel)
             if call.answered_at and not call.hangup_side and caller:
                 call.hangup_side = "caller"
             if not call.hangup_cause or chan.name == call.customer_channel:

@@ -181,7 +181,9 @@ class QueueBoard:
         return [q.name for q in self.queues.values() if interface in q.members]
 
     def publish(self, name: str, at: float, *, force: bool = False) -> None:
-        queue = self.get(name)
+        queue = self.queues.get(name)  # get, inline: the queue is there but the first time
+        if queue is None:
+            queue = self.get(name)
         ready = len(queue.ready)
         state = (
             len(queue.waiting),
