@@ -471,6 +471,50 @@ exact_decimal(const char *s, Py_ssize_t len, double *result)
     return 1;
 }
 
+/* A field's value as text: PyUnicode_DecodeUTF8(s, len, "replace"). The same values come again
+ * and again (a call's Linkedid in most of its events, its channels' names and Uniqueids, queues,
+ * members, contexts, caller IDs), so a short ASCII value is kept in a small table by its bytes and
+ * the same str handed out again: no new str to build and free, and its hash, once computed by a
+ * dict, is not computed again. An equal str either way (str is immutable). */
+#define VALUES 4096        /* a power of two */
+#define VALUE_MAX 64       /* longer values are decoded each time */
+static PyObject *values[VALUES];
+
+static PyObject *
+value_text(const char *s, Py_ssize_t len)
+{
+    if (len == 0 || len > VALUE_MAX)
+        return PyUnicode_DecodeUTF8(s, len, "replace");
+    uint64_t h = (uint64_t)len * 0x9E3779B97F4A7C15ull, high = 0;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        high |= w;
+        h = (h ^ w) * 0x100000001B3ull;
+        h ^= h >> 29;
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, s + i, (size_t)(len - i));
+        high |= w;
+        h = (h ^ w) * 0x100000001B3ull;
+        h ^= h >> 29;
+    }
+    if (high & 0x8080808080808080ull)  /* not ASCII: decoded (and "replace"d) each time */
+        return PyUnicode_DecodeUTF8(s, len, "replace");
+    h ^= h >> 32;
+    PyObject **slot = &values[h & (VALUES - 1)];
+    PyObject *known = *slot;
+    if (known != NULL && PyUnicode_GET_LENGTH(known) == len &&
+        memcmp(PyUnicode_1BYTE_DATA(known), s, (size_t)len) == 0)
+        return Py_NewRef(known);
+    PyObject *text = PyUnicode_DecodeUTF8(s, len, "replace");
+    if (text != NULL && PyUnicode_IS_COMPACT_ASCII(text))
+        Py_XSETREF(*slot, Py_NewRef(text));
+    return text;
+}
+
 static PyObject *
 Listener_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -534,20 +578,18 @@ Listener_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, Py
     PyObject **call = stack + 1;
     Py_ssize_t made = 0;
     PyObject *result = NULL;
-    for (Py_ssize_t i = 0; i < nkeys; i++, made++) {
-        if (missing & ((uint64_t)1 << i))
-            call[i] = PyUnicode_New(0, 0);
-        else
-            call[i] = PyUnicode_DecodeUTF8(start[i], stop[i] - start[i], "replace");
-        if (call[i] == NULL)
-            goto done;
-    }
-    /* call[0] is the Timestamp's text: its float, now when it is 0 or no number. */
+    /* call[0]: the Timestamp's float, now when it is 0 or no number. Its text is only made for
+     * float() when the exact path does not read it. */
     double at;
     if (!(missing & 1) && exact_decimal(start[0], stop[0] - start[0], &at)) {
     }
     else {
-        PyObject *number = PyFloat_FromString(call[0]);
+        PyObject *text = (missing & 1) ? PyUnicode_New(0, 0)
+                                       : PyUnicode_DecodeUTF8(start[0], stop[0] - start[0], "replace");
+        if (text == NULL)
+            goto done;
+        PyObject *number = PyFloat_FromString(text);
+        Py_DECREF(text);
         if (number == NULL) {
             if (!PyErr_ExceptionMatches(PyExc_ValueError))
                 goto done;
@@ -559,18 +601,21 @@ Listener_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, Py
             Py_DECREF(number);
         }
     }
-    PyObject *when;
-    if (at == 0.0) {
-        when = PyObject_CallMethodNoArgs(self->clock, str_time);
-        if (when == NULL)
+    if (at == 0.0)
+        call[0] = PyObject_CallMethodNoArgs(self->clock, str_time);
+    else
+        call[0] = PyFloat_FromDouble(at);
+    if (call[0] == NULL)
+        goto done;
+    made = 1;
+    for (Py_ssize_t i = 1; i < nkeys; i++, made++) {
+        if (missing & ((uint64_t)1 << i))
+            call[i] = PyUnicode_New(0, 0);
+        else
+            call[i] = value_text(start[i], stop[i] - start[i]);
+        if (call[i] == NULL)
             goto done;
     }
-    else {
-        when = PyFloat_FromDouble(at);
-        if (when == NULL)
-            goto done;
-    }
-    Py_SETREF(call[0], when);
     result = PyObject_Vectorcall(self->handler, call, (size_t)nkeys | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     if (result != NULL)
         Py_SETREF(result, Py_NewRef(Py_None));

@@ -630,3 +630,29 @@ def test_the_client_hands_frames_to_listeners_answers_lists_and_holds_as_python_
             "first",
         )
     ]
+
+
+@needs_c
+def test_values_seen_again_are_the_same_text_whatever_else_was_read_between(fixed_clock):
+    """The C listener keeps short ASCII values it decoded (a call's Linkedid, its channels, queues)
+    and hands the same str out again: every value still equals the Python listener's, however
+    many other values took their places in between, at the length limit and past it, non-ASCII
+    and broken UTF-8 included."""
+    import random
+
+    rng = random.Random(7)
+    values = [f"1795633205.{n}".encode() for n in range(6000)]
+    values += [b"x" * 63, b"y" * 64, b"z" * 65, b"Local/95598@hotline-inbound-00000003;1"]
+    values += [b"\xe5\xbc\xa0\xe4\xb8\x89", b"bad \xe4\xb8 utf-8", b"a" * 7 + b"\xff", b""]
+    stream = [rng.choice(values) for _ in range(20000)] + values
+    for c in (False, True):
+        handler, seen = _spy("Linkedid", "Queue")
+        listen = listener(handler, speedups=c)
+        for value in stream:
+            listen(Frame(b"Event: X\r\nTimestamp: 1.5\r\nLinkedid: " + value + b"\r\nQueue: test-a\r\n"))
+        if c:
+            got_c = seen
+        else:
+            got_python = seen
+    assert got_c == got_python
+    assert [v[1] for v in got_c] == [value.decode("utf-8", "replace") for value in stream]
