@@ -15,6 +15,8 @@
  *            Python frame.
  * Dispatcher -- AmiClient._on_frames: each live event frame handed to its listeners, every
  *            other frame to the Python loop's body for one frame (AmiClient._on_frame).
+ * Searcher -- cti.ami.fields.searcher: a listener's only_if pattern searched from where its
+ *            literal start is (memmem), not tried at every line of the frame.
  *
  * cti/ami/speedups.py says how one of the two implementations is chosen.
  */
@@ -1141,6 +1143,126 @@ static PyTypeObject DispatcherType = {
     .tp_vectorcall_offset = offsetof(Dispatcher, vectorcall),
 };
 
+
+/* ---------------------------------------------------------------- Searcher */
+
+/* cti.ami.fields.searcher: pattern.search(raw) for a pattern whose every match starts with
+ * ``literal``: the literal found with memmem, ``match(raw, at)`` tried at each place it is, from
+ * the left; the first match, or None. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *literal;  /* bytes */
+    PyObject *match;    /* the compiled pattern's match */
+    vectorcallfunc vectorcall;
+} Searcher;
+
+static int
+Searcher_init(Searcher *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *literal, *match;
+    if (kwds != NULL && PyDict_GET_SIZE(kwds)) {
+        PyErr_SetString(PyExc_TypeError, "Searcher takes no keywords");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "SO:Searcher", &literal, &match))
+        return -1;
+    if (PyBytes_GET_SIZE(literal) == 0) {
+        PyErr_SetString(PyExc_ValueError, "a Searcher looks for a literal of one byte at least");
+        return -1;
+    }
+    Py_XSETREF(self->literal, Py_NewRef(literal));
+    Py_XSETREF(self->match, Py_NewRef(match));
+    return 0;
+}
+
+static int
+Searcher_traverse(Searcher *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->match);
+    return 0;
+}
+
+static int
+Searcher_clear(Searcher *self)
+{
+    Py_CLEAR(self->literal);
+    Py_CLEAR(self->match);
+    return 0;
+}
+
+static void
+Searcher_dealloc(Searcher *self)
+{
+    PyObject_GC_UnTrack(self);
+    Searcher_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+Searcher_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Searcher *self = (Searcher *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError, "a Searcher takes the raw frame");
+        return NULL;
+    }
+    PyObject *raw = args[0];
+    if (!PyBytes_Check(raw)) {
+        PyErr_SetString(PyExc_TypeError, "a Searcher searches bytes");
+        return NULL;
+    }
+    const char *base = PyBytes_AS_STRING(raw);
+    Py_ssize_t size = PyBytes_GET_SIZE(raw);
+    const char *lit = PyBytes_AS_STRING(self->literal);
+    Py_ssize_t litlen = PyBytes_GET_SIZE(self->literal);
+    Py_ssize_t from = 0;
+    while (from + litlen <= size) {
+        const char *found = memmem(base + from, (size_t)(size - from), lit, (size_t)litlen);
+        if (found == NULL)
+            break;
+        Py_ssize_t at = found - base;
+        PyObject *pos = PyLong_FromSsize_t(at);
+        if (pos == NULL)
+            return NULL;
+        PyObject *call[2] = {raw, pos};
+        PyObject *m = PyObject_Vectorcall(self->match, call, 2, NULL);
+        Py_DECREF(pos);
+        if (m == NULL || m != Py_None)
+            return m;
+        Py_DECREF(m);
+        from = at + 1;
+    }
+    Py_RETURN_NONE;
+}
+
+static int
+Searcher_init_vectorcall(Searcher *self, PyObject *args, PyObject *kwds)
+{
+    self->vectorcall = Searcher_vectorcall;
+    return Searcher_init(self, args, kwds);
+}
+
+static PyObject *
+Searcher_call(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    return PyVectorcall_Call(self, args, kwds);
+}
+
+static PyTypeObject SearcherType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cti.ami._speedups.Searcher",
+    .tp_doc = PyDoc_STR("Searcher(literal, match): pattern.search for a pattern starting with literal"),
+    .tp_basicsize = sizeof(Searcher),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Searcher_init_vectorcall,
+    .tp_dealloc = (destructor)Searcher_dealloc,
+    .tp_traverse = (traverseproc)Searcher_traverse,
+    .tp_clear = (inquiry)Searcher_clear,
+    .tp_call = Searcher_call,
+    .tp_vectorcall_offset = offsetof(Searcher, vectorcall),
+};
+
 /* ---------------------------------------------------------------- module */
 
 PyDoc_STRVAR(timestamp_doc,
@@ -1196,7 +1318,7 @@ PyInit__speedups(void)
     if (!str_event || !str_kind || !str_raw || !str_unknown || !str_time || !str_post_init || !empty_tuple)
         return NULL;
     if (PyType_Ready(&FramerType) < 0 || PyType_Ready(&ListenerType) < 0 || PyType_Ready(&MakerType) < 0 ||
-        PyType_Ready(&DispatcherType) < 0)
+        PyType_Ready(&DispatcherType) < 0 || PyType_Ready(&SearcherType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
@@ -1204,7 +1326,8 @@ PyInit__speedups(void)
     if (PyModule_AddObjectRef(m, "Framer", (PyObject *)&FramerType) < 0 ||
         PyModule_AddObjectRef(m, "Listener", (PyObject *)&ListenerType) < 0 ||
         PyModule_AddObjectRef(m, "Maker", (PyObject *)&MakerType) < 0 ||
-        PyModule_AddObjectRef(m, "Dispatcher", (PyObject *)&DispatcherType) < 0) {
+        PyModule_AddObjectRef(m, "Dispatcher", (PyObject *)&DispatcherType) < 0 ||
+        PyModule_AddObjectRef(m, "Searcher", (PyObject *)&SearcherType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -656,3 +656,41 @@ def test_values_seen_again_are_the_same_text_whatever_else_was_read_between(fixe
             got_python = seen
     assert got_c == got_python
     assert [v[1] for v in got_c] == [value.decode("utf-8", "replace") for value in stream]
+
+
+# -- a listener's only_if (cti.ami.fields.searcher) ------------------------------------------
+
+_SEARCHED = [
+    rb"\r\nDialStatus: (?:NOANSWER|BUSY)(?:\r|$)",
+    rb"abc|abd",
+    rb"aa+b",
+    rb"(?x) a a b",
+    rb"(?i)dialstatus",  # read without case: the engine's own search
+    rb"x?y",  # no literal start: the engine's own search
+]
+_piece = st.sampled_from(
+    [b"\r\n", b"\r", b"DialStatus: ", b"DialStatus:", b"NOANSWER", b"BUSY", b"ANSWER", b"a", b"b", b"c", b"d",
+     b"y", b"x", b"\xe4"]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(_piece, max_size=24))
+def test_only_if_is_found_where_the_engine_s_search_finds_it(c, pieces):
+    import re
+
+    from cti.ami.fields import searcher
+
+    raw = b"".join(pieces)
+    for pattern in _SEARCHED:
+        found, expected = searcher(pattern, speedups=c)(raw), re.compile(pattern).search(raw)
+        assert (found and found.span()) == (expected and expected.span()), pattern
+
+
+@needs_c
+def test_the_dialend_handler_s_only_if_looks_for_its_literal_start_in_c():
+    from cti.ami import _speedups
+    from cti.calls import CallModel
+
+    assert type(CallModel._on_DialEnd.only_if) is _speedups.Searcher
