@@ -362,6 +362,8 @@ typedef struct {
     const char *key[MAX_KEYS];
     Py_ssize_t keylen[MAX_KEYS];
     uint64_t first[256]; /* first byte of a line -> the keys starting with it */
+    PyTypeObject *raw_type;  /* the frames' type seen last, whose raw is a slot at raw_offset */
+    Py_ssize_t raw_offset;
     vectorcallfunc vectorcall;
 } Listener;
 
@@ -419,6 +421,7 @@ Listener_traverse(Listener *self, visitproc visit, void *arg)
     Py_VISIT(self->handler);
     Py_VISIT(self->only_if);
     Py_VISIT(self->clock);
+    Py_VISIT(self->raw_type);
     return 0;
 }
 
@@ -430,6 +433,7 @@ Listener_clear(Listener *self)
     Py_CLEAR(self->only_if);
     Py_CLEAR(self->clock);
     Py_CLEAR(self->name);
+    Py_CLEAR(self->raw_type);
     self->nkeys = 0;
     return 0;
 }
@@ -525,9 +529,28 @@ Listener_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, Py
         PyErr_SetString(PyExc_TypeError, "a listener takes one frame");
         return NULL;
     }
-    PyObject *raw = PyObject_GetAttr(args[0], str_raw);
-    if (raw == NULL)
-        return NULL;
+    /* frame.raw: read straight from its slot for the type seen last (a Frame), else getattr */
+    PyObject *frame = args[0], *raw = NULL;
+    if (Py_TYPE(frame) == self->raw_type)
+        raw = *(PyObject **)((char *)frame + self->raw_offset);
+    if (raw != NULL) {
+        Py_INCREF(raw);
+    }
+    else {
+        raw = PyObject_GetAttr(frame, str_raw);
+        if (raw == NULL)
+            return NULL;
+        Py_ssize_t offset;
+        if (Py_TYPE(frame) != self->raw_type && Py_TYPE(frame)->tp_getattro == PyObject_GenericGetAttr) {
+            if (slot_offset(Py_TYPE(frame), "raw", &offset) == 0) {
+                Py_XSETREF(self->raw_type, (PyTypeObject *)Py_NewRef(Py_TYPE(frame)));
+                self->raw_offset = offset;
+            }
+            else {
+                PyErr_Clear();
+            }
+        }
+    }
     if (!PyBytes_Check(raw)) {
         PyErr_SetString(PyExc_TypeError, "frame.raw is not bytes");
         Py_DECREF(raw);

@@ -694,3 +694,48 @@ def test_the_dialend_handler_s_only_if_looks_for_its_literal_start_in_c():
     from cti.calls import CallModel
 
     assert type(CallModel._on_DialEnd.only_if) is _speedups.Searcher
+
+
+@pytest.mark.parametrize("c", IMPLEMENTATIONS)
+def test_a_listener_reads_raw_of_any_frame_like_object_whatever_came_before(c, fixed_clock):
+    """The C listener reads a Frame's raw straight from its slot: frames of other types in
+    between (a subclass, a raw property, a __getattribute__ of its own, a plain object) are read
+    as getattr reads them."""
+
+    class Sub(Frame):
+        __slots__ = ()
+
+    class Property(Frame):
+        __slots__ = ()
+
+        @property
+        def raw(self):
+            return b"Event: X\r\nQueue: from-property\r\n"
+
+    class Asks(Frame):
+        __slots__ = ()
+
+        def __getattribute__(self, name):
+            if name == "raw":
+                return b"Event: X\r\nQueue: from-getattribute\r\n"
+            return super().__getattribute__(name)
+
+    class Plain:
+        raw = b"Event: X\r\nQueue: plain\r\n"
+
+    def frame(queue):
+        return b"Event: X\r\nQueue: " + queue + b"\r\n"
+
+    handler, seen = _spy("Queue")
+    listen = listener(handler, speedups=c)
+    property_frame = object.__new__(Property)
+    asks = Asks(frame(b"slot of Asks"))
+    for made in [Frame(frame(b"a")), Sub(frame(b"b")), property_frame, Frame(frame(b"c")), asks, Plain(),
+                 asks, Frame(frame(b"d"))]:  # fmt: skip
+        listen(made)
+    assert [v[1] for v in seen] == [
+        "a", "b", "from-property", "c", "from-getattribute", "plain", "from-getattribute", "d",
+    ]  # fmt: skip
+    empty = object.__new__(Frame)  # no raw at all: getattr's AttributeError
+    with pytest.raises(AttributeError):
+        listen(empty)
