@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# Two workers: the calls on the shared Asterisk in one, the rest beside it (tests/conftest.py)
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test lint bench screenshots setup system-deps asterisk asterisk-stop clean
 
@@ -26,7 +28,7 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
 test: setup lint
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 demo: setup
 	$(VENV)/bin/hotline demo

@@ -7,9 +7,11 @@ fixture starts one and stops it at the end of the session.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +75,52 @@ def asterisk() -> AsteriskInstance:
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "asterisk" in getattr(item, "fixturenames", ()):
+        if "asterisk" in getattr(item, "fixturenames", ()) or item.nodeid.startswith("tests/integration/"):
             item.add_marker(pytest.mark.asterisk)
+    _tell_the_scheduler(config, items)
+
+
+# `make test` runs two pytest-xdist workers: every test that places calls on the one shared
+# Asterisk (its queues, seats and AGI port are shared state) runs in one worker, in file order,
+# while the other worker takes the tests that need no Asterisk. xdist's own --dist loadgroup
+# cannot do it under pytest 9 (it marks a group by renaming item._nodeid, which pytest 9 no
+# longer reads), so the workers write which tests are on the Asterisk into a file the
+# controller's scheduler reads: only the workers see the fixtures a test uses.
+ON_THE_SHARED_ASTERISK = "telephony"
+TELEPHONY_LIST = "HOTLINE_TEST_TELEPHONY_LIST"
+
+
+def pytest_configure(config):
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        listing = Path(tempfile.mkdtemp(prefix="hotline-xdist-")) / "telephony.json"
+        os.environ[TELEPHONY_LIST] = str(listing)  # inherited by the workers it starts
+
+
+def _tell_the_scheduler(config, items) -> None:
+    listing = os.environ.get(TELEPHONY_LIST)
+    if not listing or not hasattr(config, "workerinput"):
+        return
+    nodeids = [item.nodeid for item in items if item.get_closest_marker("asterisk")]
+    partial = Path(f"{listing}.{config.workerinput['workerid']}")
+    partial.write_text(json.dumps(nodeids))
+    os.replace(partial, listing)  # both workers write the same list; never half of one
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerForTheAsterisk(LoadScopeScheduling):
+        """Every test its own unit of work, except those on the Asterisk: one unit, one worker."""
+
+        telephony: frozenset[str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.telephony is None:  # read once the workers have collected: at schedule()
+                self.telephony = frozenset(json.loads(Path(os.environ[TELEPHONY_LIST]).read_text()))
+            return ON_THE_SHARED_ASTERISK if nodeid in self.telephony else nodeid
+
+    return OneWorkerForTheAsterisk(config, log)
 
 
 # Stories on the one shared Asterisk race its timing now and then (a redirect still
