@@ -71,12 +71,19 @@ def subtype_field_views(definition: Definition, form_schema: Any) -> list[dict[s
 
 
 def field_views(definition: Definition, node: Node, form: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields ``node`` shows, with their permission there; a field required while a
+    condition holds (``required_when``: 故障范围 while 大面积停电 is ticked) carries the condition,
+    for the console to mark it required while the form meets it (forms.js)."""
     views = ((name, spec, definition.permission(node, name)) for name, spec in definition.fields.items())
-    return [
+    shown = [
         _field_view(name, spec, permission, form.get(name))
         for name, spec, permission in views
         if permission != "hidden"
     ]
+    for view in shown:
+        if view["name"] in node.required_when:
+            view["required_when"] = node.required_when[view["name"]]
+    return shown
 
 
 def closed_field_views(definition: Definition, form: dict[str, Any]) -> list[dict[str, Any]]:

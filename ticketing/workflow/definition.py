@@ -16,6 +16,7 @@ A definition (YAML or a dict) has fields (the form), nodes and exits::
         type: create                    # create | approve | realize | archive
         status: 已受理                   # the order's status while at this node
         fields: {故障地址: required}     # visible | editable | required; unlisted = hidden
+                                        # or {required_when: {field: 大面积停电, eq: true}}
         exits: [{to: confirm}]
       - id: confirm
         type: realize
@@ -161,6 +162,9 @@ class Node:
     name: str = ""
     status: str = ""
     fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: the fields required while a condition on the form holds (``{required_when: {field:
+    #: 大面积停电, eq: true}}`` in the step's ``fields``): editable there, by ``fields``
+    required_when: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     exits: tuple[Exit, ...] = ()
     operators: tuple[tuple[Mapping[str, Any], ...], ...] = ()
     mode: str = "any"
@@ -445,9 +449,17 @@ def _parse_node(
             value=str(ntype),
         )
     perms = dict(raw.get("fields") or {})
+    required_when: dict[str, Mapping[str, Any]] = {}
     for fname, perm in perms.items():
         if fname not in fields:
             bad("unknown_field", f"{where} sets a permission on unknown field {fname!r}", field=fname)
+        if isinstance(perm, Mapping):
+            # {required_when: <condition>}: editable, and required while the condition holds
+            condition = _required_when(perm, fname, fields, where, bad)
+            perms[fname] = "editable"
+            if condition is not None:
+                required_when[fname] = condition
+            continue
         if perm not in PERMISSIONS:
             bad(
                 "bad_permission",
@@ -520,6 +532,7 @@ def _parse_node(
         name=str(raw.get("name") or node_id),
         status=status,
         fields=perms,
+        required_when=required_when,
         exits=tuple(exits),
         operators=tuple(batches),
         mode=mode,
@@ -531,6 +544,37 @@ def _parse_node(
         contractor=_parse_contractor(raw.get("contractor"), ntype, fields, where, bad),
         approve_name=approve_name.strip(),
     )
+
+
+def _required_when(
+    perm: Mapping[str, Any], fname: str, fields: Mapping[str, Any], where: str, bad: Any
+) -> Mapping[str, Any] | None:
+    """A field's ``{required_when: {field: 大面积停电, eq: true}}`` at a step: a condition as an
+    exit's ``when`` (``conditions.check_condition``) on the form's other fields; the field is
+    editable there and required while the condition holds. ``bad_required_when`` names the step
+    and the field otherwise."""
+    condition = perm.get("required_when")
+    unknown = sorted(str(k) for k in perm if k != "required_when")
+    problem = ""
+    if unknown:
+        problem = f"unknown keys {unknown} (a field's rule is a permission or {{required_when: <condition>}})"
+    elif not isinstance(condition, Mapping) or not condition:
+        problem = "required_when needs a condition such as {field: 大面积停电, eq: true}"
+    else:
+        try:
+            check_condition(condition)
+        except ConditionError as exc:
+            problem = f"required_when: {exc}"
+        else:
+            named = fields_in(condition)
+            if fname in named:
+                problem = "required_when cannot test the field itself"
+            elif missing := sorted(n for n in named if n not in fields):
+                problem = f"required_when tests unknown field {missing[0]!r}"
+    if problem:
+        bad("bad_required_when", f"{where}: field {fname!r}: {problem}", field=fname)
+        return None
+    return condition
 
 
 def _parse_contractor(

@@ -13,6 +13,7 @@ from cti.phones import InvalidPhoneNumber, checked
 from ticketing.blanks import is_blank, trim
 from ticketing.errors import FieldErrors
 from ticketing.ids import whole
+from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
 
 
@@ -240,7 +241,21 @@ def changed_form(
 
 
 def missing_required(node: Node, form: Mapping[str, Any]) -> list[str]:
-    return [name for name, perm in node.fields.items() if perm == "required" and is_empty(form.get(name))]
+    """The fields ``node`` requires that ``form`` leaves empty: the ``required`` ones, and those
+    whose ``required_when`` condition the form meets (``missing_when_required``)."""
+    always = [name for name, perm in node.fields.items() if perm == "required" and is_empty(form.get(name))]
+    return always + [name for name in missing_when_required(node, form) if name not in always]
+
+
+def missing_when_required(node: Node, form: Mapping[str, Any]) -> list[str]:
+    """The fields required at ``node`` by a condition the form meets (``required_when``: 故障范围
+    while 大面积停电 is ticked) and left empty. Refused on every save at the step, a draft's too:
+    the two values say one thing together (a 大面积停电 of no extent was saved, then dispatched)."""
+    return [
+        name
+        for name, condition in node.required_when.items()
+        if is_empty(form.get(name)) and evaluate(condition, form)
+    ]
 
 
 def check_required(node: Node, form: Mapping[str, Any]) -> None:
@@ -264,11 +279,12 @@ def refuse_all(
     not go to) and, with ``required``, the required fields ``form`` leaves empty, a field whose
     value was refused being named for that. In the form's order: the ``head`` (the intake
     form's own inputs above the fields), then the workflow's fields. Every path that takes a
-    form in (intake, an order from an async event, 提交 on the order page) refuses by this."""
+    form in (intake, an order from an async event, 提交 on the order page) refuses by this.
+    Without ``required`` (a draft, 暂存) the fields a met ``required_when`` requires are still
+    named (``missing_when_required``)."""
     gathered = dict(problems)
-    if required:
-        for name in missing_required(node, form):
-            gathered.setdefault(name, "field_required")
+    for name in missing_required(node, form) if required else missing_when_required(node, form):
+        gathered.setdefault(name, "field_required")
     if gathered:
         raise FieldErrors(in_form_order(definition, gathered, head))
 

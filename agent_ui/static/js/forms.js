@@ -25,7 +25,7 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
     const id = `${prefix}-${field.name}`;
     const readOnly = field.permission === "visible";
     const required = field.permission === "required";
-    const label = el("label", { for: id, class: required ? "req" : "" }, field.label);
+    const label = el("label", { for: id, class: required ? "req" : "", "data-label-of": field.name }, field.label);
     let input;
     // the limits the server checks on save, as it sends them with each field (a text field's
     // default max_length included; absent ones are left out by el)
@@ -71,7 +71,66 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
     if (!input || input.disabled) continue;
     if (input.type === "checkbox") input.checked = value === true; else input.value = value;
   }
+  followRequiredWhen(grid, fields);
   return grid;
+}
+
+// A field required while a condition on the form holds (``required_when`` in the step's fields,
+// e.g. 故障范围 while 大面积停电 is ticked): marked required (the label's asterisk, the input's
+// required) while the values on screen meet it, again at each change. The server holds the
+// form to the same rule (ticketing.workflow.forms.missing_when_required).
+function followRequiredWhen(grid, fields) {
+  const conditional = fields.filter((f) => f.required_when && f.permission !== "visible");
+  if (!conditional.length) return;
+  const stored = Object.fromEntries(fields.map((f) => [f.name, f.value]));
+  const update = () => {
+    const values = { ...stored, ...screenValues(grid) };
+    for (const field of conditional) {
+      const input = grid.querySelector(`[data-field="${CSS.escape(field.name)}"]`);
+      const label = grid.querySelector(`[data-label-of="${CSS.escape(field.name)}"]`);
+      const required = field.permission === "required" || meets(field.required_when, values);
+      if (input) input.required = required;
+      label?.classList.toggle("req", required);
+    }
+  };
+  grid.addEventListener("change", update);
+  grid.addEventListener("input", update);
+  update();
+}
+
+// Every value on screen, read-only ones too (a condition may test a field the step only shows).
+function screenValues(container) {
+  const values = {};
+  for (const input of container.querySelectorAll("[data-field]")) {
+    const type = input.dataset.type;
+    if (type === "checkbox") values[input.name] = input.checked;
+    else if (type === "number" || type === "contractor") values[input.name] = input.value === "" ? null : Number(input.value);
+    else values[input.name] = input.value;
+  }
+  return values;
+}
+
+const isEmpty = (v) => v == null || (typeof v === "string" && v.trim() === "") || (Array.isArray(v) && !v.length);
+
+// A workflow condition ({field, eq | ne | in | not_in | empty | filled | truthy | falsy | gt | lt},
+// all / any / not) on the form's values, as ticketing.workflow.conditions.evaluate reads it.
+export function meets(condition, values) {
+  if (!condition) return true;
+  if (condition.all) return condition.all.every((c) => meets(c, values));
+  if (condition.any) return condition.any.some((c) => meets(c, values));
+  if (condition.not) return !meets(condition.not, values);
+  const value = values[condition.field];
+  if ("eq" in condition) return value === condition.eq;
+  if ("ne" in condition) return value !== condition.ne;
+  if ("in" in condition) return condition.in.includes(value);
+  if ("not_in" in condition) return !condition.not_in.includes(value);
+  if ("empty" in condition) return isEmpty(value) === Boolean(condition.empty);
+  if ("filled" in condition) return !isEmpty(value) === Boolean(condition.filled);
+  if ("truthy" in condition) return Boolean(value) === Boolean(condition.truthy);
+  if ("falsy" in condition) return !value === Boolean(condition.falsy);
+  if ("gt" in condition) return value != null && value > condition.gt;
+  if ("lt" in condition) return value != null && value < condition.lt;
+  return false;
 }
 
 // The site's time zone (the page's meta site-tz), which datetime fields are wall times of.
