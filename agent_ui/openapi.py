@@ -233,11 +233,15 @@ _BODIES[("POST", "/api/orders/{key}/extension/{decision}")] = {
 
 _BODIES[("POST", "/api/workflows")] = {
     "type": "object",
-    "required": ["source"],
-    "description": "the definition as in docs/workflows.md; its key names the workflow, and the import "
-    "becomes that key's next version. Refused as workflow_invalid with details.problems "
-    "[{id, message}] (every problem, nothing stored)",
-    "properties": {"source": {"type": "string", "description": "the workflow's YAML text (256 KB at most)"}},
+    "oneOf": [{"required": ["source"]}, {"required": ["document"]}],
+    "description": "the definition as in docs/workflows.md, as YAML (source) or, from the step editor, "
+    "as the document it edited (document: GET /api/workflows/{key}/{version}'s, written out as YAML); "
+    "its key names the workflow, and the import becomes that key's next version. Refused as "
+    "workflow_invalid with details.problems [{id, message}] (every problem, nothing stored)",
+    "properties": {
+        "source": {"type": "string", "description": "the workflow's YAML text (256 KB at most)"},
+        "document": {"type": "object", "description": "the definition as JSON, instead of source"},
+    },
 }
 
 _ARTICLE = {
@@ -383,8 +387,8 @@ _SUMMARIES = {
     ("POST", "/api/session/password"): "Change the password (required at first sign-in)",
     ("GET", "/api/intake"): (
         "The categories offered to the user's site (the shared ones and those of the site and the sites"
-        " above it, the nearest level's winning) with the create"
-        " step's fields, and the standard phrases"
+        " above it, the nearest level's winning; not those intake does not offer, at_intake false) with"
+        " the create step's fields, and the standard phrases"
     ),
     ("GET", "/api/sites"): "Sites (供电局, 管理区) for site fields",
     ("GET", "/api/admin/sites"): "单位管理: every site with its business hours, and the holidays (admins)",
@@ -407,8 +411,9 @@ _SUMMARIES = {
         " a workflow serving other categories only with confirm, else category_workflow_shared)"
     ),
     ("PATCH", "/api/admin/categories/{id}"): (
-        "业务类别: rename (name), 停用 / 启用 (enabled) or attach a 大类别 to an enabled workflow"
-        " (workflow_key, confirm); the code never changes, categories are never deleted"
+        "业务类别: rename (name), 停用 / 启用 (enabled), attach a 大类别 to an enabled workflow"
+        " (workflow_key, confirm) or offer it at intake or not (at_intake; false: only the system makes"
+        " it, as 派工超时转协调单 makes 协调单); the code never changes, categories are never deleted"
     ),
     ("PUT", "/api/admin/categories/{id}/survey"): (
         "业务类别: a 大类别's visit-back (回访) dimensions, the whole set: {dimensions: [{name, options:"
@@ -433,7 +438,8 @@ _SUMMARIES = {
     ("GET", "/api/workflows"): "流程配置: every workflow with its versions (newest first), the version new "
     "orders start on (current) and the orders still open on each version",
     ("GET", "/api/workflows/{key}/{version}"): "One workflow version: its YAML source and its steps "
-    "(type, order status, time limit, exits)",
+    "(type, order status, time limit, exits), its document for the step editor (null when JSON "
+    "cannot carry it exactly) and the editor's choices",
     ("GET", "/api/workflows/{key}/{version}/export"): "One workflow version's YAML as a file (text/yaml)",
     ("POST", "/api/workflows"): "Import a workflow definition (YAML) as the next version of its key; "
     "new orders start on it, running orders keep theirs",

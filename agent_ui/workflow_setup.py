@@ -6,6 +6,7 @@ change is audited by ``ticketing``. The file format is docs/workflows.md."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,19 @@ from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing.errors import NotFound, WorkflowInvalid
 from ticketing.models import WorkflowDefinition
+from ticketing.models.org import ROLES
 from ticketing.workflow import store
-from ticketing.workflow.definition import Definition, Node
+from ticketing.workflow.definition import (
+    CALENDARS,
+    CHANNELS,
+    MODES,
+    NODE_TYPES,
+    PERMISSIONS,
+    RULE_KEYS,
+    URGENCIES,
+    Definition,
+    Node,
+)
 
 routes = web.RouteTableDef()
 #: the longest definition accepted, in UTF-8 bytes (the seeded ones are 1-6 KB)
@@ -156,6 +168,9 @@ async def import_workflow(request: web.Request) -> web.Response:
         raise _refused("too_large", too_large)
     body = await json_body(request)
     source = body.get("source")
+    if "document" in body and source is None:
+        # the step editor's save: the document it edited, written out as the YAML an import takes
+        source = _document_source(body["document"])
     if not isinstance(source, str) or not source.strip():
         raise UiError("request.invalid", "source must be the definition's YAML text", field="source")
     if len(source.encode("utf-8")) > SOURCE_LIMIT:
@@ -225,6 +240,39 @@ async def _current(db: Any, key: str) -> int | None:
         return None
 
 
+def _document_source(document: Any) -> str:
+    """The step editor's ``document`` (the definition as JSON) as YAML for the import, keys in
+    the order given (what the editor does not know among them, as it was loaded)."""
+    if not isinstance(document, dict):
+        raise UiError("request.invalid", "document must be the definition as an object", field="document")
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
+
+
+def _document(source: str) -> dict[str, Any] | None:
+    """The version's YAML as the step editor's document, or None when JSON cannot carry it
+    exactly (a date, a key that is not text: the editor would change it, so it stays YAML)."""
+    try:
+        document = yaml.safe_load(source)
+        return (
+            document if isinstance(document, dict) and json.loads(json.dumps(document)) == document else None
+        )
+    except (yaml.YAMLError, TypeError, ValueError):
+        return None
+
+
+#: what the step editor offers in its lists: the definition's own vocabulary
+EDITOR_CHOICES = {
+    "node_types": list(NODE_TYPES),
+    "permissions": list(PERMISSIONS),
+    "modes": list(MODES),
+    "roles": list(ROLES),
+    "rule_keys": sorted(RULE_KEYS - {"in_scope"}),
+    "channels": list(CHANNELS),
+    "urgencies": list(URGENCIES),
+    "calendars": list(CALENDARS),
+}
+
+
 def _version(row: WorkflowDefinition, current: int | None) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -260,6 +308,8 @@ def _detail(
         "number_pattern": definition.number_pattern,
         "calendar": definition.calendar,
         "source": source,
+        "document": _document(source),
+        "choices": EDITOR_CHOICES,
         "fields": [
             {
                 "name": name,
