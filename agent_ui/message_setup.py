@@ -52,3 +52,24 @@ async def update_message_template(request: web.Request) -> web.Response:
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         row = await message_templates.update_template(db, user, path_int(request, "id"), body)
         return web.json_response(message_templates.view(row))
+
+
+@routes.get("/api/message-templates/fields")
+@requires("config.admin")
+async def message_template_fields(request: web.Request) -> web.Response:
+    """The merge fields a template of ``category`` × ``node`` can use, for the editor's picker:
+    ``items`` ``[{group, expression}]`` read from the renderer's context (``notify.merge_fields``)."""
+    category = request.query.get("category", "").strip()[:32]
+    node = request.query.get("node", "").strip()[:64]
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        return web.json_response({"items": await message_templates.picker(db, category, node)})
+
+
+@routes.post("/api/message-templates/preview")
+@requires("config.admin")
+async def preview_message_template(request: web.Request) -> web.Response:
+    """``{category, subject, body, missing}``: the texts rendered on a sample order of the
+    category (``missing``: one without customer, form, site or deadline), nothing stored."""
+    body = await json_body(request)
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        return web.json_response(await message_templates.preview(db, body))

@@ -25,8 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing.audit import record, record_change
 from ticketing.errors import FieldErrors, clean_texts, require_admin
 from ticketing.ids import known
-from ticketing.models import Category, NotificationTemplate, User, WorkflowDefinition
-from ticketing.notify import TemplateError, TemplateTooCostly, render
+from ticketing.models import (
+    Category,
+    Customer,
+    NotificationTemplate,
+    Site,
+    User,
+    WorkflowDefinition,
+    WorkOrder,
+)
+from ticketing.notify import TemplateError, TemplateTooCostly, context_of, merge_fields, render
 
 CHANNELS = ("sms", "email", "fax")
 AUDIENCES = ("customer", "handler", "contractor")
@@ -80,6 +88,95 @@ async def _steps_of(session: AsyncSession, category: str) -> dict[str, bool] | N
                 step = str(node.get("id"))
                 steps[step] = steps.get(step, False) or node.get("contractor") is not None
     return steps
+
+
+async def _workflow_fields(session: AsyncSession, category: str) -> list[str]:
+    """The form fields of the category's enabled workflows (as ``_steps_of`` finds them), in
+    their definitions' order."""
+    keys = set(
+        await session.scalars(
+            select(Category.workflow_key).where(
+                Category.code == category, Category.parent_id.is_(None), Category.workflow_key != ""
+            )
+        )
+    )
+    rows = await session.execute(
+        select(WorkflowDefinition.key, WorkflowDefinition.body)
+        .where(WorkflowDefinition.enabled.is_(True))
+        .order_by(WorkflowDefinition.key, WorkflowDefinition.version.desc())
+    )
+    names: list[str] = []
+    for key, body in rows.all():
+        if body.get("category") == category or key in keys:
+            names += [str(n) for n in (body.get("fields") or {}) if str(n) not in names]
+    return names
+
+
+async def picker(session: AsyncSession, category: str = "", node: str = "") -> list[dict[str, str]]:
+    """The merge fields a template of ``category`` × ``node`` can use (``notify.merge_fields``):
+    the order, the category's workflows' form fields, the customer, the site, the deadline, and
+    the contractor at a step that dispatches to one."""
+    steps = await _steps_of(session, category) if category else None
+    fields = await _workflow_fields(session, category) if category else []
+    return merge_fields(fields, contractor=bool(steps and steps.get(node)))
+
+
+def sample_context(category: str, fields: list[str], *, missing: bool = False) -> dict[str, Any]:
+    """A made-up order of ``category`` to preview a template on, built as a real one is
+    (``notify.context_of``); ``missing``: one with nothing to say (no customer, no site, an empty
+    form, no deadline), to see the ``fallback`` defaults."""
+    import datetime as dt
+
+    order = WorkOrder(
+        number="GZ2026112600001",
+        category=category,
+        subcategory="",
+        status="处理中",
+        severity="",
+        title="" if missing else "停电",
+        caller_number="" if missing else "13800000000",
+        workflow_key="",
+        current_node="",
+        form={} if missing else {name: f"（{name}）" for name in fields},
+        due_at=None if missing else dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC),
+    )
+    customer = (
+        None
+        if missing
+        else Customer(name="张三", account_no="0000000001", address="某路 1 号", tier="普通", remark="")
+    )
+    site = None if missing else Site(code="GZ", name="广州供电局", kind="bureau", timezone="Asia/Shanghai")
+    context = context_of(order, customer, site)
+    context["contractor"] = None if missing else SAMPLE_CONTEXT["contractor"]
+    return context
+
+
+async def preview(session: AsyncSession, values: dict[str, Any]) -> dict[str, str]:
+    """``subject`` and ``body`` rendered on a sample order of ``category`` (``sample_context``),
+    in the sandbox and budget of a real send; refused as a save would be (``template_invalid``,
+    ``template_too_costly`` naming the field)."""
+    category = str(values.get("category") or "")[:32]
+    context = sample_context(
+        category,
+        await _workflow_fields(session, category) if category else [],
+        missing=values.get("missing") is True,
+    )
+    out: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for name in ("subject", "body"):
+        text = values.get(name) or ""
+        if not isinstance(text, str) or len(text) > _TEXT_LIMITS[name]:
+            problems[name] = "field_not_text" if not isinstance(text, str) else "field_too_long"
+            continue
+        try:
+            out[name] = render(text, context)
+        except TemplateTooCostly:
+            problems[name] = "template_too_costly"
+        except TemplateError:
+            problems[name] = "template_invalid"
+    if problems:
+        raise FieldErrors(problems)
+    return out
 
 
 async def _cleaned(

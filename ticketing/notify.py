@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from jinja2 import ChainableUndefined, Template
+from jinja2 import ChainableUndefined, Template, Undefined
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -40,6 +40,7 @@ from cti.events import Event
 from cti.fax import FaxSender
 from cti.phones import InvalidPhoneNumber, is_mobile, never_dial, normalize
 from ticketing.audit import record
+from ticketing.blanks import is_blank
 from ticketing.cached import Cache
 from ticketing.categories import config_categories, own_first
 from ticketing.errors import ActionRefused, TicketingError
@@ -55,7 +56,7 @@ from ticketing.models import (
     WorkOrder,
     utcnow,
 )
-from ticketing.template_budget import BoundedEnvironment
+from ticketing.template_budget import BoundedEnvironment, _bounded
 from ticketing.template_budget import TemplateTooCostly as _OverBudget
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,19 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Templates are written by admins: the sandbox keeps them from reaching Python internals, and
 # its budget from holding the process (ticketing.template_budget, as print templates).
 _env = BoundedEnvironment(undefined=ChainableUndefined, autoescape=False)
+
+
+def fallback(value: Any, default: Any = "") -> Any:
+    """``{{ customer.name | fallback('客户') }}``: the value, or ``default`` where it is missing
+    (no customer, an empty form field, an order without a deadline: undefined, None or text with
+    nothing visible). The merge-field picker writes it, so admins need no jinja conditional."""
+    if isinstance(value, Undefined) or is_blank(value):
+        return default
+    return value
+
+
+# a filter like the others: one step of the render's budget, paying for what it reads
+_env.filters["fallback"] = _bounded("fallback", fallback, None)
 
 
 class TemplateError(TicketingError):
@@ -215,13 +229,66 @@ async def order_context(session: AsyncSession, order: WorkOrder) -> dict[str, An
             select(Customer).where(Customer.id == order.customer_id).options(selectinload(Customer.phones))
         )
     site = await session.get(Site, order.site_id) if order.site_id else None
+    return context_of(order, customer, site)
+
+
+def context_of(order: WorkOrder, customer: Customer | None, site: Site | None) -> dict[str, Any]:
+    """What a message template is rendered over (``order_context``; a contractor's step adds
+    ``contractor``, ``ticketing.contractors``): the merge-field picker lists its names."""
     return {
         "order": order,
-        "form": dict(order.form),
+        "form": dict(order.form or {}),
         "customer": customer,
         "site": site,
         "due_at": order.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if order.due_at else "",
     }
+
+
+#: the columns of a context object a template may not usefully print: keys, internal state
+_NOT_MERGE_FIELDS = re.compile(r"(^id$|_id$|^path$|^password|_hash$)")
+
+
+def _text_columns(model: type) -> list[str]:
+    """The text columns of an ORM model (``order.number``, ``customer.name``…), in table order."""
+    from sqlalchemy import String, inspect
+
+    return [
+        c.key
+        for c in inspect(model).columns
+        if isinstance(c.type, String) and not _NOT_MERGE_FIELDS.search(c.key)
+    ]
+
+
+def merge_fields(form_fields: list[str], *, contractor: bool = False) -> list[dict[str, str]]:
+    """The merge fields a message template can use, each ``{group, expression}``, read from what
+    ``context_of`` builds (and the contractor's ``view`` at a dispatching step): an ORM object's
+    text columns, the form's fields (``form_fields``, the workflow's), each other name as it is.
+    ``expression`` is what the picker writes between ``{{ }}``."""
+    from ticketing.contractors import view as contractor_view
+    from ticketing.models import Contractor
+
+    blank = WorkOrder(form={}, due_at=None)
+    context: dict[str, Any] = context_of(blank, Customer(), Site())
+    if contractor:
+        context["contractor"] = contractor_view(
+            Contractor(name="", contact_person="", email="", active=True, sort=0)
+        )
+    out: list[dict[str, str]] = []
+    for root, value in context.items():
+        if root == "form":
+            names = [f"{root}.{name}" if name.isidentifier() else f"{root}[{name!r}]" for name in form_fields]
+        elif isinstance(value, dict):
+            names = [
+                f"{root}.{key}"
+                for key, v in value.items()
+                if isinstance(v, str) and not _NOT_MERGE_FIELDS.search(key)
+            ]
+        elif hasattr(type(value), "__table__"):
+            names = [f"{root}.{column}" for column in _text_columns(type(value))]
+        else:
+            names = [root]
+        out += [{"group": root, "expression": name} for name in names]
+    return out
 
 
 async def customer_address(session: AsyncSession, order: WorkOrder, channel: str) -> str:
