@@ -931,16 +931,18 @@ static PyTypeObject MakerType = {
  * Exception) goes to ``failed(cb, frame, exc)`` and the next listener runs; a result other than
  * None goes to ``awaited(result)``. Every other frame goes to ``other(frame)``: the Python loop's
  * body for one frame. The client's ``_live``, ``_targets`` and ``_any_targets`` are read for each
- * frame, as the Python loop reads them (a listener may subscribe another, or drop the link). */
+ * frame, as the Python loop reads them (a listener may subscribe another, or drop the link): the
+ * client writes each of them to the dispatcher's ``live``, ``targets`` and ``any_targets`` too,
+ * whenever it is set (AmiClient.__setattr__); until then every frame goes to ``other``. */
 typedef struct {
     PyObject_HEAD
     PyObject *client, *lists, *other, *failed, *awaited;
+    PyObject *live, *targets, *any_targets;
     PyTypeObject *frame_type;
     Py_ssize_t off_raw, off_kind, off_name;
     vectorcallfunc vectorcall;
 } Dispatcher;
 
-static PyObject *str_live, *str_targets, *str_any_targets;
 
 static int
 Dispatcher_init(Dispatcher *self, PyObject *args, PyObject *kwds)
@@ -979,6 +981,9 @@ Dispatcher_traverse(Dispatcher *self, visitproc visit, void *arg)
     Py_VISIT(self->other);
     Py_VISIT(self->failed);
     Py_VISIT(self->awaited);
+    Py_VISIT(self->live);
+    Py_VISIT(self->targets);
+    Py_VISIT(self->any_targets);
     return 0;
 }
 
@@ -991,6 +996,9 @@ Dispatcher_clear(Dispatcher *self)
     Py_CLEAR(self->other);
     Py_CLEAR(self->failed);
     Py_CLEAR(self->awaited);
+    Py_CLEAR(self->live);
+    Py_CLEAR(self->targets);
+    Py_CLEAR(self->any_targets);
     return 0;
 }
 
@@ -1025,9 +1033,10 @@ plain_event(Dispatcher *self, PyObject *frame)
     PyObject *name = SLOT(frame, self->off_name);
     if (name == NULL || !PyUnicode_CheckExact(name))
         return 0;
-    PyObject *live = PyObject_GetAttr(self->client, str_live);
-    if (live == NULL)
-        return -1;
+    if (self->live == NULL || self->targets == NULL || !PyDict_CheckExact(self->targets) ||
+        self->any_targets == NULL)
+        return 0;
+    PyObject *live = Py_NewRef(self->live);
     int truth = PyObject_IsTrue(live);
     Py_DECREF(live);
     return truth;
@@ -1036,32 +1045,21 @@ plain_event(Dispatcher *self, PyObject *frame)
 static int
 dispatch_one(Dispatcher *self, PyObject *frame)
 {
-    PyObject *targets = PyObject_GetAttr(self->client, str_targets);
-    if (targets == NULL)
-        return -1;
-    PyObject *cbs = NULL;
-    if (PyDict_CheckExact(targets)) {
-        cbs = PyDict_GetItemWithError(targets, SLOT(frame, self->off_name));
-        Py_XINCREF(cbs);
-    } else {
-        Py_DECREF(targets);
-        PyObject *r = PyObject_CallOneArg(self->other, frame);
-        Py_XDECREF(r);
-        return r == NULL ? -1 : 0;
-    }
+    PyObject *targets = self->targets, *cbs;  /* a dict: plain_event said so */
+    Py_INCREF(targets);
+    cbs = PyDict_GetItemWithError(targets, SLOT(frame, self->off_name));
+    Py_XINCREF(cbs);
     Py_DECREF(targets);
     if (cbs == NULL) {
         if (PyErr_Occurred())
             return -1;
-        cbs = PyObject_GetAttr(self->client, str_any_targets);
-        if (cbs == NULL)
-            return -1;
+        if (self->any_targets == NULL)  /* cleared meanwhile: the Python body reads the client */
+            goto other;
+        cbs = Py_NewRef(self->any_targets);
     }
     if (!PyTuple_CheckExact(cbs)) {
         Py_DECREF(cbs);
-        PyObject *r = PyObject_CallOneArg(self->other, frame);
-        Py_XDECREF(r);
-        return r == NULL ? -1 : 0;
+        goto other;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(cbs); i++) {
         PyObject *cb = PyTuple_GET_ITEM(cbs, i);
@@ -1099,6 +1097,10 @@ dispatch_one(Dispatcher *self, PyObject *frame)
 error:
     Py_DECREF(cbs);
     return -1;
+other:;
+    PyObject *r = PyObject_CallOneArg(self->other, frame);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
 }
 
 static PyObject *
@@ -1151,6 +1153,13 @@ Dispatcher_call(PyObject *self, PyObject *args, PyObject *kwds)
     return PyVectorcall_Call(self, args, kwds);
 }
 
+static PyMemberDef Dispatcher_members[] = {
+    {"live", T_OBJECT, offsetof(Dispatcher, live), 0, "the client's _live"},
+    {"targets", T_OBJECT, offsetof(Dispatcher, targets), 0, "the client's _targets"},
+    {"any_targets", T_OBJECT, offsetof(Dispatcher, any_targets), 0, "the client's _any_targets"},
+    {NULL},
+};
+
 static PyTypeObject DispatcherType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "cti.ami._speedups.Dispatcher",
@@ -1164,6 +1173,7 @@ static PyTypeObject DispatcherType = {
     .tp_clear = (inquiry)Dispatcher_clear,
     .tp_call = Dispatcher_call,
     .tp_vectorcall_offset = offsetof(Dispatcher, vectorcall),
+    .tp_members = Dispatcher_members,
 };
 
 
@@ -1328,11 +1338,6 @@ PyInit__speedups(void)
     str_unknown = PyUnicode_InternFromString("unknown");
     str_time = PyUnicode_InternFromString("time");
     str_post_init = PyUnicode_InternFromString("__post_init__");
-    str_live = PyUnicode_InternFromString("_live");
-    str_targets = PyUnicode_InternFromString("_targets");
-    str_any_targets = PyUnicode_InternFromString("_any_targets");
-    if (!str_live || !str_targets || !str_any_targets)
-        return NULL;
 #if defined(HAVE_AVX2_PATH)
     __builtin_cpu_init();
     have_avx2 = __builtin_cpu_supports("avx2") && !getenv("HOTLINE_SPEEDUPS_NO_AVX2");

@@ -147,6 +147,9 @@ class _PendingList:
 
 
 class AmiClient:
+    #: the C dispatcher (``_on_frames`` with the accelerator), None without it
+    _dispatcher: Any = None
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -201,9 +204,22 @@ class AmiClient:
         # Python frame, every frame it does not hand to listeners itself given to _on_frame.
         c = chosen_speedups(speedups)
         if c is not None and hasattr(c, "Dispatcher"):
-            self._on_frames = c.Dispatcher(  # type: ignore[method-assign]
-                self, self._lists, Frame, self._on_frame, _callback_failed, _awaited
-            )
+            dispatcher = c.Dispatcher(self, self._lists, Frame, self._on_frame, _callback_failed, _awaited)
+            self._on_frames = dispatcher  # type: ignore[method-assign]
+            # from now on __setattr__ hands the dispatcher each of these as it is set
+            dispatcher.live, dispatcher.targets = self._live, self._targets
+            dispatcher.any_targets = self._any_targets
+            self._dispatcher = dispatcher
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The C dispatcher reads _live, _targets and _any_targets from itself for each frame (a
+        # getattr on the client was most of its own work): each is handed to it as it is set, by
+        # the client or from outside (a harness feeding frames by hand sets _live).
+        object.__setattr__(self, name, value)
+        if name in _DISPATCHED:
+            dispatcher = self._dispatcher
+            if dispatcher is not None:
+                setattr(dispatcher, _DISPATCHED[name], value)
 
     # -- registration -----------------------------------------------------
     def on_event(self, name: str, callback: EventCallback) -> Callable[[], None]:
@@ -588,6 +604,10 @@ class AmiClient:
         if result is not None and inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             task.add_done_callback(_log_task_error)
+
+
+#: AmiClient attribute -> the C dispatcher's copy of it (AmiClient.__setattr__)
+_DISPATCHED = {"_live": "live", "_targets": "targets", "_any_targets": "any_targets"}
 
 
 def _callback_failed(cb: Callable[..., Any], frame: Frame, exc: Exception) -> None:

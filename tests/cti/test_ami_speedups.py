@@ -739,3 +739,29 @@ def test_a_listener_reads_raw_of_any_frame_like_object_whatever_came_before(c, f
     empty = object.__new__(Frame)  # no raw at all: getattr's AttributeError
     with pytest.raises(AttributeError):
         listen(empty)
+
+
+@needs_c
+def test_the_c_dispatcher_holds_what_the_client_holds_whoever_sets_it():
+    import asyncio
+
+    from cti.ami import AmiClient
+
+    async def story():
+        client = AmiClient()
+        dispatcher = client._on_frames
+        states = [(dispatcher.live, dispatcher.targets, dispatcher.any_targets)]
+        client.on_event("Hangup", print)
+        client._live = True  # as a harness feeding frames by hand does
+        states.append((dispatcher.live, dispatcher.targets, dispatcher.any_targets))
+        client.on_event("*", repr)
+        states.append((dispatcher.live, dispatcher.targets, dispatcher.any_targets))
+        return client, states
+
+    client, states = asyncio.run(story())
+    assert states == [
+        (False, {}, ()),
+        (True, {"Hangup": (print,)}, ()),
+        (True, {"Hangup": (print, repr)}, (repr,)),
+    ]
+    assert states[-1] == (client._live, client._targets, client._any_targets)
