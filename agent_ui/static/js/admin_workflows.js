@@ -4,6 +4,7 @@
 import { api, el, fmtTime, once } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
+import { openEditor } from "./workflow_editor.js";
 
 const form = document.getElementById("wf-form");
 const problemsBox = document.getElementById("wf-problems");
@@ -42,6 +43,7 @@ async function load() {
         el("td", { class: dim }, fmtTime(v.created_at)),
         el("td", {},
           el("button", { type: "button", class: "link", onclick: () => view(w.key, v.version) }, t("wf.view")), " ",
+          el("button", { type: "button", class: "link", onclick: () => edit(w.key, v.version) }, t("wfe.edit")), " ",
           el("button", { type: "button", class: "link", onclick: () => copy(w.key, v.version, newest) }, t("wf.copy")), " ",
           el("a", { class: "link", href: `${versionPath(w.key, v.version)}/export`, download: `${w.key}-v${v.version}.yaml` }, t("wf.export")), " ",
           el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => toggle(w, v)) }, t(v.enabled ? "wf.disable" : "wf.enable"))),
@@ -113,6 +115,27 @@ async function copy(key, version, newest) {
   form.source.focus();
   form.source.setSelectionRange(0, 0);
   form.scrollIntoView({ block: "start" });
+}
+
+// the step editor, on a version's document; its save is an import, shown here as one
+async function edit(key, version) {
+  let d;
+  try { d = await api(versionPath(key, version)); }
+  catch (err) { toast(err.message, "refused"); return; }
+  openEditor(d, { describe, saved: async (made) => {
+    if (made.warnings?.length) showWarnings(made.warnings);
+    await load();
+    await view(made.key, made.version);
+    await edit(made.key, made.version);
+  } });
+}
+
+// a problem in one line, as the import's list says it
+function describe(p) {
+  const label = p.id ? words(`wf.problem.${p.id}`) : "";
+  if (!label) return p.message;
+  const where = whereText(p);
+  return where ? `${label}${t("wf.problem_colon")}${where}` : label;
 }
 
 // asked by the workflow's name (the key is for the URL)
@@ -240,6 +263,9 @@ form.file.addEventListener("change", async () => {
 
 document.getElementById("wf-detail-copy").addEventListener("click", () => {
   if (shown) copy(shown.key, shown.version, newestOf[shown.key] ?? shown.version);
+});
+document.getElementById("wf-detail-edit").addEventListener("click", () => {
+  if (shown) edit(shown.key, shown.version);
 });
 document.getElementById("wf-detail-close").addEventListener("click", () => { detail.hidden = true; shown = null; });
 
