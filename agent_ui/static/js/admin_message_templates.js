@@ -59,6 +59,7 @@ function edit(m) {
   for (const k of FIELDS) form[k].value = m[k] ?? "";
   form.auto_send.checked = Boolean(m.auto_send);
   markAudience();
+  fillFields();
   document.getElementById("msg-form-title").textContent = `${t("contractor.edit")} · ${categoryName(m.category)} · ${stepName(m.category, m.node)}`;
 }
 
@@ -68,8 +69,60 @@ async function toggle(m) {
   await load();
 }
 
+// ---- the merge-field picker: the fields the renderer's context has (GET
+// /api/message-templates/fields, read from the code), written at the cursor of the subject or body
+// as {{ field }} or, with a text for when it is missing, {{ field | fallback('…') }} ----
+let target = form.body; // the text box the admin was last in
+for (const box of [form.subject, form.body]) box.addEventListener("focus", () => { target = box; });
+const mergeLabel = (expression) => words(`merge.${expression}`) || expression;
+const words = (key) => (t(key) === key ? "" : t(key));
+
+async function fillFields() {
+  const query = { category: form.category.value || "", node: form.node.value || "" };
+  let items = [];
+  try { ({ items } = await api("/api/message-templates/fields", { query })); } catch (err) { toast(err.message, "refused"); }
+  const groups = new Map();
+  for (const f of items) groups.set(f.group, [...(groups.get(f.group) || []), f]);
+  form.merge_field.replaceChildren(el("option", { value: "" }, t("msgtpl.field_pick")),
+    ...[...groups].map(([group, fields]) => el("optgroup", { label: words(`merge.${group}`) || group },
+      fields.map((f) => el("option", { value: f.expression }, `${mergeLabel(f.expression)}${mergeLabel(f.expression) === f.expression ? "" : `(${f.expression})`}`)))));
+}
+
+export function mergeExpression(expression, missing) {
+  if (!missing) return `{{ ${expression} }}`;
+  return `{{ ${expression} | fallback('${missing.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}') }}`;
+}
+
+form.merge_field.addEventListener("change", () => {
+  // a sensible stand-in: what the field is about (客户 for the customer's name)
+  const group = form.merge_field.value.split(/[.[]/)[0];
+  form.merge_default.value = form.merge_field.value ? words(`merge.${group}`) : "";
+});
+document.getElementById("msg-insert").addEventListener("click", () => {
+  if (!form.merge_field.value) { form.merge_field.focus(); return; }
+  const text = mergeExpression(form.merge_field.value, form.merge_default.value.trim());
+  const start = target.selectionStart ?? target.value.length, end = target.selectionEnd ?? start;
+  target.setRangeText(text, start, end, "end");
+  target.focus();
+});
+document.getElementById("msg-preview-btn").addEventListener("click", async (e) => {
+  const body = { category: form.category.value, subject: form.subject.value, body: form.body.value, missing: form.preview_missing.checked };
+  await once(e.currentTarget, async () => {
+    try {
+      const shown = await api("/api/message-templates/preview", { method: "POST", body });
+      document.getElementById("msg-preview-subject").textContent = shown.subject;
+      document.getElementById("msg-preview-body").textContent = shown.body;
+      document.getElementById("msg-preview").hidden = false;
+    } catch (err) {
+      toast(err.message, "refused");
+    }
+  });
+});
+
 form.category.addEventListener("change", fillSteps);
+form.category.addEventListener("change", fillFields);
 form.node.addEventListener("change", markAudience);
+form.node.addEventListener("change", fillFields);
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
   const body = { auto_send: form.auto_send.checked, category: form.category.value, node: form.node.value };
@@ -77,11 +130,12 @@ form.addEventListener("submit", async (e) => {
   if (await saveRecord(form, "/api/message-templates", body, t("print.saved"))) await load();
 });
 form.addEventListener("reset", () => {
-  setTimeout(() => { form.id.value = ""; fillCategories(); }, 0);
+  setTimeout(() => { form.id.value = ""; fillCategories(); fillFields(); }, 0);
   document.getElementById("msg-form-title").textContent = t("msgtpl.new");
 });
 stepChoices().then((workflows) => {
   categories = categoryChoices(workflows);
   fillCategories();
+  fillFields();
   return load();
 }).catch((err) => toast(err.message, "refused"));
