@@ -32,3 +32,9 @@ def test_a_picked_field_is_inserted_at_the_cursor_and_renders_in_the_preview(use
         form.locator("input[name=preview_missing]").check()
         page.locator("#msg-preview-btn").click()
         expect(page.locator("#msg-preview-body")).to_have_text("尊敬的客户，您的工单已受理。")
+
+        # a text that cannot be filled is marked, as a save marks it
+        body.fill("{{ order.number }")
+        page.locator("#msg-preview-btn").click()
+        expect(body).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#msg-preview")).to_be_hidden()

@@ -107,6 +107,8 @@ document.getElementById("msg-insert").addEventListener("click", () => {
 });
 document.getElementById("msg-preview-btn").addEventListener("click", async (e) => {
   const body = { category: form.category.value, subject: form.subject.value, body: form.body.value, missing: form.preview_missing.checked };
+  form.subject.removeAttribute("aria-invalid");
+  form.body.removeAttribute("aria-invalid");
   await once(e.currentTarget, async () => {
     try {
       const shown = await api("/api/message-templates/preview", { method: "POST", body });
@@ -114,6 +116,9 @@ document.getElementById("msg-preview-btn").addEventListener("click", async (e) =
       document.getElementById("msg-preview-body").textContent = shown.body;
       document.getElementById("msg-preview").hidden = false;
     } catch (err) {
+      // the text that cannot be filled is marked, as a save marks it
+      for (const name of Object.keys(err.details?.problems || {})) form[name]?.setAttribute("aria-invalid", "true");
+      document.getElementById("msg-preview").hidden = true;
       toast(err.message, "refused");
     }
   });
