@@ -34,7 +34,8 @@ def test_an_admin_edits_a_step_s_time_limit_and_operators_and_saves_a_new_versio
         # a rule left with nothing in it: the refusal is shown at the step, in words
         rule.locator("input[data-role=team_leader]").uncheck()
         editor.locator("#wfe-save").click()
-        expect(review.locator(".wfe-step-problems")).not_to_be_empty()
+        expect(review.locator(".wfe-step-problems")).to_contain_text("处理人规则有误：步骤「review」")
+        expect(editor.locator(".wfe-step[data-node='handle'] .wfe-step-problems")).to_be_empty()
         expect(page.locator("#wf-list tbody tr[data-key='complaint'][data-version='2']")).to_have_count(0)
 
         # 2.5 working hours, the handlers of the site 所属区域 names
