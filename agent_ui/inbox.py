@@ -54,15 +54,18 @@ CLOSE_REASON_LIMIT = 200
 async def close_event(request: web.Request) -> web.Response:
     """关闭/无需处理: an event that needs no order (a caller who rang off and is fine, spam) leaves
     the open inbox with the reason given (required), audited; it stays listed under 显示已处理
-    (``intake.close_without_order``)."""
+    (``intake.close_without_order``). Whose it is is checked before the reason."""
     event_id = path_int(request, "id")
     body = await json_body(request)
     reason = body.get("reason")
     reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason or len(reason) > CLOSE_REASON_LIMIT:
-        problem = "field_required" if not reason else "field_too_long"
-        raise UiError("invalid_fields", "a reason is required", problems={"reason": problem})
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        # whose it is (and handled yet) before what was typed: a colleague's event is
+        # event.forbidden whatever the reason, not 原因(必填)
+        await intake.handleable(db, user, event_id)
+        if not reason or len(reason) > CLOSE_REASON_LIMIT:
+            problem = "field_required" if not reason else "field_too_long"
+            raise UiError("invalid_fields", "a reason is required", problems={"reason": problem})
         row = await intake.close_without_order(db, user, event_id, reason)
         view = event_view(row)
     return web.json_response(view)
