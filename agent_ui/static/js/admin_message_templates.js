@@ -77,15 +77,19 @@ for (const box of [form.subject, form.body]) box.addEventListener("focus", () =>
 const mergeLabel = (expression) => words(`merge.${expression}`) || expression;
 const words = (key) => (t(key) === key ? "" : t(key));
 
+let asked = 0; // the latest list asked for: an earlier answer arriving late is dropped
 async function fillFields() {
   const query = { category: form.category.value || "", node: form.node.value || "" };
+  const mine = ++asked;
   let items = [];
   try { ({ items } = await api("/api/message-templates/fields", { query })); } catch (err) { toast(err.message, "refused"); }
+  if (mine !== asked) return;
+  const picked = form.merge_field.value;
   const groups = new Map();
   for (const f of items) groups.set(f.group, [...(groups.get(f.group) || []), f]);
   form.merge_field.replaceChildren(el("option", { value: "" }, t("msgtpl.field_pick")),
     ...[...groups].map(([group, fields]) => el("optgroup", { label: words(`merge.${group}`) || group },
-      fields.map((f) => el("option", { value: f.expression }, `${mergeLabel(f.expression)}${mergeLabel(f.expression) === f.expression ? "" : `(${f.expression})`}`)))));
+      fields.map((f) => el("option", { value: f.expression, selected: f.expression === picked }, `${mergeLabel(f.expression)}${mergeLabel(f.expression) === f.expression ? "" : `(${f.expression})`}`)))));
 }
 
 export function mergeExpression(expression, missing) {
