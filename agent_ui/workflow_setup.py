@@ -245,6 +245,14 @@ def _document_source(document: Any) -> str:
     the order given (what the editor does not know among them, as it was loaded)."""
     if not isinstance(document, dict):
         raise UiError("request.invalid", "document must be the definition as an object", field="document")
+    # measured without recursion before the YAML writer (which recurses) walks it
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _refused("too_deep", f"lists and mappings nested deeper than {MAX_DEPTH} levels")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack += [(child, depth + 1) for child in children if isinstance(child, dict | list)]
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
 
 

@@ -71,3 +71,16 @@ async def test_a_bad_document_is_refused_naming_the_step_and_nothing_stored(clie
     assert len(listed["complaint"]["versions"]) == 1
     status, refused = await _post(client, token, {"document": ["not", "a", "mapping"]})
     assert (status, refused["error_id"]) == (400, "request.invalid")
+
+
+async def test_a_document_nested_too_deep_is_refused_before_it_is_written_out(client):
+    token = await login(client, "9001")
+    document = (await (await client.get("/api/workflows/consult/1")).json())["document"]
+    deep: dict = {}
+    document["x_deep"] = deep
+    for _ in range(600):  # the YAML writer recurses: 600 levels would exhaust it (a 500)
+        deep["a"] = {}
+        deep = deep["a"]
+    status, refused = await _post(client, token, {"document": document})
+    assert (status, refused["error_id"]) == (422, "workflow_invalid"), refused
+    assert [p["id"] for p in refused["details"]["problems"]] == ["too_deep"]
