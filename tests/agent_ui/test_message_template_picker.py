@@ -65,3 +65,15 @@ def test_fallback_takes_undefined_none_and_invisible_text_in_the_sandbox():
     # sent by hand, a field with its default is not blank
     assert notify.blank_fields("{{ due_at | fallback('尽快') }}", {"due_at": ""}) == []
     assert notify.blank_fields("{{ due_at }}", {"due_at": ""}) == ["due_at"]
+
+
+async def test_only_admins_pick_and_preview_and_the_preview_needs_its_token(client, aiohttp_client):
+    agent = await login(client, "1001")
+    resp = await client.get("/api/message-templates/fields")
+    assert (resp.status, (await resp.json())["error_id"]) == (403, "role.forbidden")
+    status, refused = await _post(client, agent, "/api/message-templates/preview", {"body": "x"})
+    assert (status, refused["error_id"]) == (403, "role.forbidden")
+    admin = await aiohttp_client(client.server)
+    await login(admin, "9001")
+    resp = await admin.post("/api/message-templates/preview", json={"body": "x"})  # no CSRF token
+    assert (resp.status, (await resp.json())["error_id"]) == (403, "csrf.invalid")
