@@ -361,7 +361,10 @@ def queue_entered(
             action=action,
         ),
     )
-    if node.type != "archive" and operators:
+    told = routed_to(user, operators)
+    if node.type != "archive" and told:
+        # the pop-up (新工单…已流转给您) and its sound: not to the actor, whose own 接收确认 moved
+        # the order to their next step (派工 goes to whoever confirmed), nor a 提醒 row
         queue_event(
             session,
             TicketRouted(
@@ -369,18 +372,19 @@ def queue_entered(
                 number=order.number,
                 node=node.id,
                 status=order.status,
-                handlers=tuple(op.staff_no for op in operators),
+                handlers=tuple(op.staff_no for op in told),
                 category=order.category,
                 kind=notice.kind,
                 message=notice.message,
             ),
         )
         if record:  # the pop-up fades: a screen row each stays in 提醒 (``routed_to``)
-            screen_alerts.record_routed(session, order, routed_to(user, operators), order.status, notice)
+            screen_alerts.record_routed(session, order, told, order.status, notice)
 
 
-def routed_to(user: User | None, operators: Iterable[Person]) -> list[Person]:
-    """Whom entering a step tells 有新工单: its handlers, but not who sent it to themselves."""
+def routed_to(user: User | None, operators: Iterable[Any]) -> list[Any]:
+    """Whom entering a step (or a step changing hands) tells 有新工单, by pop-up and 提醒: its
+    handlers, but not who sent it to themselves by their own action."""
     return [op for op in operators if user is None or op.id != user.id]
 
 
