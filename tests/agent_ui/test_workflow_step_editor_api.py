@@ -84,3 +84,17 @@ async def test_a_document_nested_too_deep_is_refused_before_it_is_written_out(cl
     status, refused = await _post(client, token, {"document": document})
     assert (status, refused["error_id"]) == (422, "workflow_invalid"), refused
     assert [p["id"] for p in refused["details"]["problems"]] == ["too_deep"]
+
+
+async def test_every_seeded_workflow_saved_unchanged_from_the_editor_is_the_same_definition(client):
+    """Open in the editor and saved as it is: the next version reads exactly as the one opened."""
+    token = await login(client, "9001")
+    for workflow in (await (await client.get("/api/workflows")).json())["items"]:
+        key, version = workflow["key"], workflow["versions"][0]["version"]
+        shown = await (await client.get(f"/api/workflows/{key}/{version}")).json()
+        assert shown["document"] is not None, key
+        status, made = await _post(client, token, {"document": shown["document"]})
+        assert (status, made["version"]) == (201, version + 1), (key, made)
+        again = await (await client.get(f"/api/workflows/{key}/{version + 1}")).json()
+        assert again["document"] == shown["document"], key
+        assert again["steps"] == shown["steps"] and again["fields"] == shown["fields"], key
