@@ -60,3 +60,45 @@ def test_an_admin_edits_a_step_s_time_limit_and_operators_and_saves_a_new_versio
         expect(editor.locator(".wfe-step[data-node='review'] input[name=limit_hours]")).to_have_value("2.5")
         editor.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshots / "admin-workflow-step-editor.png"))
+
+
+def test_an_admin_adds_a_step_moves_it_and_routes_to_it(users_console, browser):  # noqa: F811
+    with admin_on(browser, users_console, "/admin/workflows") as page:
+        page.locator("#wf-list tbody tr[data-key='complaint'][data-version='1']").get_by_role(
+            "button", name="编辑步骤"
+        ).click()
+        editor = page.locator("#wf-step-editor")
+        editor.locator("#wfe-add-step").click()
+        steps = editor.locator(".wfe-step")
+        expect(steps).to_have_count(7)
+        new = steps.nth(5)  # before the archive step
+        expect(new).to_have_attribute("data-node", "step7")
+        new.locator("input[name=id]").fill("callback")
+        new.locator("input[name=id]").press("Tab")
+        new = editor.locator(".wfe-step[data-node='callback']")
+        new.locator("input[name=name]").fill("回电确认")
+        new.locator("input[name=limit_hours]").fill("4")
+        new.get_by_role("button", name="添加出口").click()
+        new.locator("select[name=exit_to]").select_option("done")
+
+        # nothing leads to it yet: said at the new step
+        editor.locator("#wfe-save").click()
+        expect(new.locator(".wfe-step-problems")).to_contain_text("步骤「callback」")
+
+        # the step before the archive goes to it, and it is moved up before that step
+        close = editor.locator(".wfe-step[data-node='close']")
+        close.locator("tr[data-exit='0'] select[name=exit_to]").select_option("callback")
+        new.get_by_role("button", name="上移").click()
+        expect(editor.locator(".wfe-step").nth(4)).to_have_attribute("data-node", "callback")
+        editor.locator("#wfe-save").click()
+
+        expect(page.locator("#wf-list tbody tr[data-key='complaint'][data-version='2']")).to_contain_text(
+            "新工单使用"
+        )
+        expect(page.locator("#wf-source")).to_contain_text("id: callback")
+        stored = yaml.safe_load(page.locator("#wf-source").inner_text())
+        ids = [n["id"] for n in stored["nodes"]]
+        assert ids == ["register", "review", "handle", "confirm", "callback", "close", "done"], ids
+        step = stored["nodes"][4]
+        assert (step["name"], step["sla"], step["exits"]) == ("回电确认", {"limit": "4h"}, [{"to": "done"}])
+        assert stored["nodes"][5]["exits"] == [{"to": "callback"}]
