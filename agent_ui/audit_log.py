@@ -22,7 +22,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only
 from ticketing.ids import parse_id
-from ticketing.models import AuditLog, Site, User, WorkflowDefinition, WorkOrder
+from ticketing.models import AuditLog, Category, Site, User, WorkflowDefinition, WorkOrder
 from ticketing.workflow import store
 
 routes = web.RouteTableDef()
@@ -121,19 +121,24 @@ async def _accounts(db: Any, rows: list[Any]) -> dict[str, str]:
 
 async def _labels(db: Any, rows: list[Any]) -> dict[str, dict[str, str]]:
     """What the changed values are called, for the values these rows hold: a step (``node``:
-    accept → 受理, by its workflows' names) and a site (``site_id``: 7 → 海淀供电局)."""
+    accept → 受理, by its workflows' names), a site (``site_id``: 7 → 海淀供电局) and a
+    category (``category`` / ``subcategory``: fault → 故障报修)."""
     nodes: set[str] = set()
     sites: set[int] = set()
+    codes: set[str] = set()
     for row, _ in rows:
         for side in (row.before or {}, row.after or {}):
             if not isinstance(side, dict):
                 continue
             if isinstance(side.get("node"), str):
                 nodes.add(side["node"])
+            codes |= {
+                side[k] for k in ("category", "subcategory") if isinstance(side.get(k), str) and side[k]
+            }
             for key in ("site_id", "follows_site_id"):
                 if isinstance(side.get(key), int) and not isinstance(side.get(key), bool):
                     sites.add(side[key])
-    labels: dict[str, dict[str, str]] = {"node": {}, "site_id": {}}
+    labels: dict[str, dict[str, str]] = {"node": {}, "site_id": {}, "category": {}, "subcategory": {}}
     if nodes:
         # the latest version's name first (a step renamed later reads as it is called now)
         for row in await db.scalars(select(WorkflowDefinition).order_by(WorkflowDefinition.version.desc())):
@@ -143,6 +148,15 @@ async def _labels(db: Any, rows: list[Any]) -> dict[str, dict[str, str]]:
     if sites:
         found = await db.execute(select(Site.id, Site.name).where(Site.id.in_(sites)))
         labels["site_id"] = {str(site_id): name for site_id, name in found}
+    if codes:
+        # the shared category's name wins (read last; a site's own may rename it for that site only)
+        found = await db.execute(
+            select(Category.code, Category.name)
+            .where(Category.code.in_(codes))
+            .order_by(Category.site_id.asc().nulls_last())
+        )
+        named = dict(found.all())
+        labels["category"] = labels["subcategory"] = named
     return labels
 
 

@@ -189,9 +189,15 @@ async def print_order(request: web.Request) -> web.Response:
     """The order rendered by its step's print template, in a page made for paper."""
     services, texts, lang = request.app[SERVICES], request.app[TEXTS], await language(request)
     yes_no = (texts.get(lang, "print.yes"), texts.get(lang, "print.no"))
+
+    def actions(action: str) -> str:  # 改派, not reassign: the order page's words for an opinion
+        key = f"order.verb.{action}"
+        named = texts.get(lang, key)
+        return printing.action_name(action) if named == key else named
+
     async with read_only(services, current_user(request)) as (db, user):
         order = await engine.load_order(db, user, order_key(request))
-        name, html = await printing.render_order(db, order, services.site_timezone, yes_no)
+        name, html = await printing.render_order(db, order, services.site_timezone, yes_no, actions)
         number = order.number
     context: dict[str, Any] = {"order_number": number, "template_name": name, "printed": Markup(html)}
     return await request.app[TEMPLATES].response(request, "order_print.html", context)

@@ -18,6 +18,7 @@ else the built-in default (``templates/print_default.html``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,7 +65,25 @@ ACTION_NAMES = {
     "convert": "转协调单",
     "dispatch_contractor": "外委派工",
     "contractor_reply": "外委回复",
+    "reassign": "改派",
+    "take_over": "接手",
+    "release": "移出停用的处理人",
+    "void": "作废",
+    "save": "暂存",
+    "optional_step": "调整可选步骤",
+    "change_category": "修改类别",
+    "link": "关联",
+    "reply": "回复",
+    "extend_request": "申请延期",
+    "extend_approve": "批准延期",
+    "extend_refuse": "不批准延期",
 }
+
+
+def action_name(action: str) -> str:
+    """An opinion's action as the default (Chinese) print reads it; the console passes the
+    words of the print's language (its texts' ``order.verb.*``) instead."""
+    return ACTION_NAMES.get(action, action)
 
 
 class PrintTemplateError(TicketingError):
@@ -164,11 +183,16 @@ async def _category_names(session: AsyncSession, order: WorkOrder) -> dict[str, 
 
 
 async def order_context(
-    session: AsyncSession, order: WorkOrder, tz: str = "Asia/Shanghai", yes_no: tuple[str, str] = YES_NO
+    session: AsyncSession,
+    order: WorkOrder,
+    tz: str = "Asia/Shanghai",
+    yes_no: tuple[str, str] = YES_NO,
+    actions: Callable[[str], str] = action_name,
 ) -> dict[str, Any]:
     """Everything a print template sees, as plain values, as people read them: names rather
     than codes, times in the order's site's zone (``tz`` for an order without a site),
-    ``yes_no`` for ticked and unticked boxes (the print's language)."""
+    ``yes_no`` for ticked and unticked boxes and ``actions`` naming an opinion's action (the
+    print's language). A step's own button name is its opinion's: 接收确认, not 批准."""
     definition = await with_subtype_fields(
         session, await store.definition_for(session, order.workflow_id), order.subcategory
     )
@@ -200,6 +224,12 @@ async def order_context(
         (await session.execute(select(User.id, User.name).where(User.id.in_(user_ids - {None})))).all()
     )
     steps = {n.id: n.name or n.status for n in definition.nodes}
+    # (node, action) -> the step's own name of its button (approve_name: 接收确认; a named 退回: 退单)
+    buttons = {(n.id, "approve"): n.approve_name for n in definition.nodes if n.approve_name}
+    for n in definition.nodes:
+        named_back = next((ex.name for ex in n.exits if ex.kind == "reject" and ex.name), "")
+        if named_back:
+            buttons[(n.id, "reject")] = named_back
     fields = []
     for name, spec in definition.fields.items():
         spec = dict(spec or {})
@@ -257,7 +287,7 @@ async def order_context(
                 "at": _local(c.created_at, tz),
                 "step": steps.get(c.node, c.node),
                 "node": c.node,
-                "action": ACTION_NAMES.get(c.action, c.action),
+                "action": buttons.get((c.node, c.action)) or actions(c.action),
                 "user": names.get(c.user_id, "系统" if c.user_id is None else ""),
                 "text": c.text,
             }
@@ -289,11 +319,15 @@ async def template_for(session: AsyncSession, order: WorkOrder) -> PrintTemplate
 
 
 async def render_order(
-    session: AsyncSession, order: WorkOrder, tz: str = "Asia/Shanghai", yes_no: tuple[str, str] = YES_NO
+    session: AsyncSession,
+    order: WorkOrder,
+    tz: str = "Asia/Shanghai",
+    yes_no: tuple[str, str] = YES_NO,
+    actions: Callable[[str], str] = action_name,
 ) -> tuple[str, Markup]:
     """(the template's name, the rendered HTML) for printing the order at its current step."""
     template = await template_for(session, order)
-    context = await order_context(session, order, tz, yes_no)
+    context = await order_context(session, order, tz, yes_no, actions)
     if template is None:
         return "默认模板", render_template(DEFAULT_TEMPLATE, context)
     return template.name, render_template(template.body, context)

@@ -79,3 +79,18 @@ async def test_a_report_of_a_day_at_the_calendar_edge_is_refused_not_a_500(clien
     for query in ("from=0001-01-01", "to=9999-12-31"):
         resp = await client.get(f"/api/reports/queues?{query}")
         assert resp.status == 400 and (await resp.json())["error_id"] == "request.invalid", query
+
+
+async def test_an_orders_category_reads_by_its_name(client):
+    # 类别: — → 故障报修, not — → fault (the page shows the labels the rows' values are called)
+    order = await _order(client)
+    await login(client, "9001")
+    page = await (await client.get(f"/api/audit?order={order['number']}")).json()
+    codes = {
+        side["category"]
+        for row in page["items"]
+        for side in (row["before"] or {}, row["after"] or {})
+        if isinstance(side, dict) and side.get("category")
+    }
+    assert codes, page["items"]
+    assert all(page["labels"]["category"].get(code) not in (None, "", code) for code in codes), page["labels"]

@@ -8,7 +8,7 @@ const body = document.querySelector("#audit-rows tbody");
 const more = document.getElementById("audit-more");
 let next = null;
 
-let labels = { node: {}, site_id: {} }; // what the page's values are called (GET /api/audit's labels)
+let labels = {}; // what the page's values are called (GET /api/audit's labels: node, site_id, category…)
 
 // a code in words when the texts name it (order.create → 新建工单), else as it is
 const named = (prefix, code) => { const key = `${prefix}.${code}`; return t(key) === key ? code : t(key); };
@@ -19,6 +19,7 @@ function value(k, v) {
   if (v === undefined || v === null || v === "") return "—";
   if (typeof v === "boolean") return t(v ? "audit.yes" : "audit.no");
   if (labels[k]?.[String(v)]) return el("span", { title: String(v) }, labels[k][String(v)]); // accept → 受理
+  if (k === "kind" && typeof v === "string") return el("span", { title: v }, named("audit.kind", v)); // call → 通话
   if (typeof v !== "object") return String(v);
   const text = JSON.stringify(v);
   if (text.length <= FOLD) return text;
@@ -50,7 +51,7 @@ async function load(append) {
   if (append && next) query.set("before", next);
   try {
     const page = await api(`/api/audit?${query}`);
-    labels = { node: { ...labels.node, ...page.labels?.node }, site_id: { ...labels.site_id, ...page.labels?.site_id } };
+    for (const [k, names] of Object.entries(page.labels || {})) labels[k] = { ...labels[k], ...names };
     const rows = page.items.map((row) => el("tr", { "data-id": row.id, "data-action": row.action },
       el("td", {}, fmtTime(row.at)),
       el("td", {}, row.actor_name ? `${row.actor_name} (${row.actor})` : row.actor),
