@@ -222,10 +222,20 @@ function exitsBox(node, stepIds) {
       el("td", {}, select(["", "reject"], x.kind ?? "", (v) => { if (v) x.kind = v; else delete x.kind; },
         { label: (k) => (k ? t("wf.exit_reject") : t("wfe.exit_normal")), name: "exit_kind" })),
       el("td", {}, input(x.name, (v) => { if (v.trim()) x.name = v.trim(); else delete x.name; }, { class: "short", name: "exit_name" })),
-      el("td", {}, input(x.when === undefined ? "" : JSON.stringify(x.when), (v) => {
-        if (!v.trim()) { delete x.when; return; }
-        try { x.when = JSON.parse(v); } catch { toast(t("wfe.bad_condition"), "refused"); }
-      }, { name: "exit_when", placeholder: '{"field": "…", "eq": "…"}', spellcheck: "false" })),
+      el("td", {}, el("input", {
+        value: x.when === undefined ? "" : JSON.stringify(x.when), name: "exit_when",
+        placeholder: '{"field": "…", "eq": "…"}', spellcheck: "false",
+        onchange: (e) => {
+          // a condition that is not JSON is marked and not taken: the exit keeps its last one
+          const v = e.target.value.trim();
+          e.target.removeAttribute("aria-invalid");
+          if (!v) { delete x.when; return; }
+          try { x.when = JSON.parse(v); } catch {
+            e.target.setAttribute("aria-invalid", "true");
+            toast(t("wfe.bad_condition"), "refused");
+          }
+        },
+      })),
       el("td", {}, button(t("wfe.remove"), () => { exits.splice(i, 1); render(); })));
   });
   return el("div", {},
