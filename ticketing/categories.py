@@ -30,6 +30,8 @@ class Entry:
     workflow_key: str
     form_schema: dict[str, Any]
     enabled: bool = True
+    #: a 大类别 intake offers; false: one the system alone makes (协调单: 派工超时转协调单)
+    at_intake: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +53,22 @@ async def _load_entries(session: AsyncSession, _key: Any) -> tuple[Entry, ...]:
             Category.workflow_key,
             Category.form_schema,
             Category.enabled,
+            Category.at_intake,
         ).order_by(Category.sort, Category.id)
     )
     return tuple(
-        Entry(id, code, name, parent, site, workflow or "", form or {}, enabled is not False)
-        for id, code, name, parent, site, workflow, form, enabled in rows
+        Entry(
+            id,
+            code,
+            name,
+            parent,
+            site,
+            workflow or "",
+            form or {},
+            enabled is not False,
+            intake is not False,
+        )
+        for id, code, name, parent, site, workflow, form, enabled, intake in rows
     )
 
 
@@ -160,12 +173,42 @@ async def lineage(session: AsyncSession, site_id: int | None) -> tuple[int, ...]
     return (await directory.load(session)).lineage(site_id)
 
 
-async def offered(session: AsyncSession, site_id: int | None) -> list[Offered]:
+async def offered(session: AsyncSession, site_id: int | None, *, intake: bool = True) -> list[Offered]:
     """The enabled 大类别 (with their 小类别) offered to users of ``site_id`` (``_offer``: the
     shared ones and those of the site and the sites above it, the nearest level's winning):
     what intake (``GET /api/intake``) lists and what every new order's category is checked
-    against (``offer_problems``). Read from caches: no query once they are warm."""
-    return list(_offer_at(await _entries.get(session), await lineage(session, site_id)).tops)
+    against (``offer_problems``); with ``intake``, less those intake does not offer
+    (``at_intake`` false, the nearest level's row deciding: 协调单, which only 派工超时转协调单
+    makes). Read from caches: no query once they are warm."""
+    tops = _offer_at(await _entries.get(session), await lineage(session, site_id)).tops
+    return [o for o in tops if o.top.at_intake or not intake]
+
+
+async def intake_problems(
+    session: AsyncSession, site_id: int | None, category: str, subcategory: str
+) -> dict[str, str]:
+    """What an agent's new order (the seat's intake, 新建工单 from the inbox) may not have, of
+    what ``site_id`` (the agent's) is offered: a 大类别 intake does not offer (``at_intake``
+    false: 协调单) is ``field_category_not_at_intake``; one with 小类别 offered there and none
+    picked is ``subcategory`` ``field_required`` (a blank 小类别 was saved, and the category lock
+    at 派工 kept it blank in the reports). A category not offered at all is left to
+    ``offer_problems``."""
+    offer = _offer_at(await _entries.get(session), await lineage(session, site_id))
+    here = offer.tree.get(category)
+    if here is None:
+        return {}
+    if not here.top.at_intake:
+        return {"category": "field_category_not_at_intake"}
+    if here.children and not subcategory:
+        return {"subcategory": "field_required"}
+    return {}
+
+
+async def subcategory_required(session: AsyncSession, site_id: int | None, category: str) -> bool:
+    """Whether ``category`` has 小类别 offered at ``site_id`` (an order in it names one)."""
+    offer = _offer_at(await _entries.get(session), await lineage(session, site_id))
+    here = offer.tree.get(category)
+    return here is not None and bool(here.children)
 
 
 async def any_configured(session: AsyncSession) -> bool:
@@ -264,7 +307,8 @@ def named_at(named: Mapping[tuple[str, int | None], str], code: str, levels: Seq
 
 async def category_tree(session: AsyncSession, site_id: int | None = None) -> list[dict[str, Any]]:
     """Enabled top categories with their children as offered to ``site_id`` (``offered``: the
-    shared ones and those of the site and the sites above it, the nearest level's winning)."""
+    shared ones and those of the site and the sites above it, the nearest level's winning),
+    those intake does not offer included (协调单: the registers pick it)."""
     return [
         {
             "code": o.top.code,
@@ -272,7 +316,7 @@ async def category_tree(session: AsyncSession, site_id: int | None = None) -> li
             "workflow": o.top.workflow_key,
             "children": [{"code": c.code, "name": c.name, "form": c.form_schema} for c in o.children],
         }
-        for o in await offered(session, site_id)
+        for o in await offered(session, site_id, intake=False)
     ]
 
 

@@ -59,7 +59,7 @@ from ticketing.models import Category, Site, SurveyDimension, User, WorkflowDefi
 
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 _CREATE = ("code", "name", "parent_id", "site_id", "workflow_key", "confirm")
-_UPDATE = ("name", "enabled", "workflow_key", "confirm")
+_UPDATE = ("name", "enabled", "workflow_key", "at_intake", "confirm")
 #: at most this many dimensions per category and options per dimension
 MAX_DIMENSIONS = 20
 MAX_OPTIONS = 10
@@ -74,6 +74,8 @@ def view(row: Category) -> dict[str, Any]:
         "site_id": row.site_id,
         "workflow_key": row.workflow_key or "",
         "enabled": row.enabled is not False,  # None: a new row before its flush
+        # false: intake does not offer it, only the system makes it (协调单: 派工超时转协调单)
+        "at_intake": row.at_intake is not False,
         "sort": row.sort or 0,
     }
 
@@ -373,7 +375,9 @@ async def update(
     session: AsyncSession, actor: User | None, category_id: int, values: Mapping[str, Any]
 ) -> Category:
     """Rename (``name``), 停用 / 启用 (``enabled``), attach a top category to a workflow
-    (``workflow_key``; "" detaches it: intake no longer offers it). The code never changes."""
+    (``workflow_key``; "" detaches it: intake no longer offers it), offer a top category at
+    intake or not (``at_intake``; false: only the system makes its orders, as 派工超时转协调单
+    makes 协调单). The code never changes."""
     require_admin(actor, "configure categories")
     row = await get(session, category_id)
     problems: dict[str, str] = {}
@@ -387,6 +391,13 @@ async def update(
             problems["enabled"] = "field_not_boolean"
         else:
             out["enabled"] = values["enabled"]
+    if "at_intake" in values:
+        if not isinstance(values["at_intake"], bool):
+            problems["at_intake"] = "field_not_boolean"
+        elif row.parent_id is not None:
+            problems["at_intake"] = "field_not_editable"  # a 小类别 goes with its 大类别
+        else:
+            out["at_intake"] = values["at_intake"]
     key = await _workflow(session, values, problems, top=row.parent_id is None)
     confirm = _confirmed(values, problems)
     if problems:

@@ -89,6 +89,7 @@ async def _seed_categories(session: AsyncSession) -> None:
             name=top["name"],
             workflow_key=top.get("workflow", ""),
             number_pattern=top.get("number_pattern", ""),
+            at_intake=top.get("at_intake", True),
             sort=sort,
         )
         session.add(parent)

@@ -319,7 +319,12 @@ async def test_visit_back_dimensions_are_set_on_a_top_category(client, world, ai
     status, order = await agent.call(
         "POST",
         "/api/orders",
-        {"workflow": "billing_dispute", "category": "billing", "form": {"争议内容": "a", "答复内容": "b"}},
+        {
+            "workflow": "billing_dispute",
+            "category": "billing",
+            "subcategory": sub["code"],
+            "form": {"争议内容": "a", "答复内容": "b"},
+        },
     )
     async with world.services.sessionmaker() as db:
         row = await db.get(WorkOrder, order["id"])

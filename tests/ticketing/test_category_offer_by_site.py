@@ -51,8 +51,11 @@ async def test_each_site_is_offered_the_shared_categories_and_its_own(session, s
         tree = await offered(session, elsewhere)
         assert _tops(tree) == shared, elsewhere
         assert "树障" not in _children(tree, "fault")
-    # the registers' tree (store.step_choices) reads the same rule
-    assert [t["code"] for t in await category_tree(session, sz)] == [c for c, _ in shared]
+    # the registers' tree (store.step_choices) reads the same rule, 协调单 included (intake does
+    # not offer it: 派工超时转协调单 makes it, but contractors and templates are set for it)
+    registers = [c for c, _ in _tops(await offered(session, sz, intake=False))]
+    assert [t["code"] for t in await category_tree(session, sz)] == registers
+    assert [c for c in registers if c != "coordination"] == [c for c, _ in shared]
     assert [t["name"] for t in await category_tree(session, gz) if t["code"] == "service"] == ["广州业扩报装"]
 
     # a 停用 override hides its code at its site (the nearest level decides: the shared one is

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.models.base import Base, Timestamped, utcnow
@@ -38,6 +38,9 @@ class Category(Base, Timestamped):
     form_schema: Mapped[dict[str, Any]] = mapped_column(default=dict)
     enabled: Mapped[bool] = mapped_column(default=True)
     sort: Mapped[int] = mapped_column(default=0)
+    #: a 大类别 intake offers (the seat, the inbox's 填写受理工单); false: one the system alone
+    #: makes (协调单: 派工超时转协调单), not an agent's pick (0035)
+    at_intake: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class WorkOrder(Base, Timestamped):

@@ -23,7 +23,7 @@ from ticketing.audit import record
 from ticketing.blanks import trim
 from ticketing.cached import Cache
 from ticketing.calls import link
-from ticketing.categories import config_categories, not_offered, offer_problems
+from ticketing.categories import config_categories, intake_problems, not_offered, offer_problems
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, TicketingError
 from ticketing.events import ScreenAlertsWithdrawn, TicketCreated, queue_event
 from ticketing.models import (
@@ -123,7 +123,10 @@ async def create_order(
     visit-back's follow-up complaint, a spawned order are checked as the seat's intake is):
     another branch's own, or one 停用 there, is ``field_category_not_offered``, named with the
     form's other problems. The site is ``site_id``, or with ``as_offered`` (an agent's new
-    order: the seat's intake, 新建工单 from the inbox) ``user``'s, whose intake offered it.
+    order: the seat's intake, 新建工单 from the inbox) ``user``'s, whose intake offered it; such
+    an order naming its ``category`` may not pick one intake does not offer (协调单, which only
+    派工超时转协调单 makes: ``field_category_not_at_intake``) and names a ``subcategory`` where
+    the category has some (``field_required``: ``categories.intake_problems``).
 
     The order's number follows its category's own ``number_pattern`` where the category has one
     (用户信息查询: CX…), else the workflow's (信息咨询: ZX…): every way an order is made (the
@@ -154,6 +157,9 @@ async def create_order(
         )
         or problems
     )
+    if as_offered and category:
+        # an agent's pick: a category intake offers (not 协调单), its 小类别 named where it has some
+        problems = {**await intake_problems(session, user.site_id, category, subcategory), **problems}
     definition = await with_subtype_fields(session, stored.definition, subcategory)
     start = definition.create_node
     known = await directory.load(session)

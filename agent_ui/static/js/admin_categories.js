@@ -41,10 +41,14 @@ function render() {
     el("td", { "data-workflow": c.workflow_key }, workflowCell(c)),
     el("td", { class: "wrap" }, c.parent_id ? "" : surveyCell(c)),
     el("td", { class: "num" }, String(c.orders)),
-    el("td", { "data-state": c.enabled ? "enabled" : "disabled" }, t(c.enabled ? "cat.enabled" : "cat.disabled")),
+    el("td", { "data-state": c.enabled ? "enabled" : "disabled" }, t(c.enabled ? "cat.enabled" : "cat.disabled"),
+      // not offered at intake: only the system makes it (协调单: 派工超时转协调单)
+      c.parent_id || c.at_intake ? "" : el("span", { class: "muted", "data-intake": "off" }, ` · ${t("cat.not_at_intake")}`)),
     el("td", {},
       el("button", { type: "button", class: "link", "data-act": "edit", onclick: () => edit(c) }, t("cat.edit")), " ",
       el("button", { type: "button", class: "link", "data-act": "toggle", onclick: (e) => once(e.currentTarget, () => toggle(c)) }, t(c.enabled ? "cat.disable" : "cat.enable")),
+      c.parent_id ? "" : " ",
+      c.parent_id ? "" : el("button", { type: "button", class: "link", "data-act": "intake", onclick: (e) => once(e.currentTarget, () => toggleIntake(c)) }, t(c.at_intake ? "cat.intake_off" : "cat.intake_on")),
       c.parent_id ? "" : " ",
       c.parent_id ? "" : el("button", { type: "button", class: "link", "data-act": "survey", onclick: () => editSurvey(c) }, t("cat.survey_edit")),
       c.overrides ? " " : "",
@@ -126,6 +130,13 @@ function edit(c) {
 async function toggle(c) {
   if (c.enabled && !confirm(t("cat.confirm_disable", { name: c.name }))) return;
   await send(`/api/admin/categories/${c.id}`, "PATCH", { enabled: !c.enabled }, t(c.enabled ? "cat.disabled_now" : "cat.enabled_now"));
+  await load();
+}
+
+// 受理时可选 or not: a 大类别 only the system makes (协调单) is kept out of the seat's intake and the
+// inbox's 填写受理工单; its orders still come from 派工超时转协调单
+async function toggleIntake(c) {
+  await send(`/api/admin/categories/${c.id}`, "PATCH", { at_intake: !c.at_intake }, t(c.at_intake ? "cat.intake_off_now" : "cat.intake_on_now"));
   await load();
 }
 

@@ -73,11 +73,12 @@ function row(ev) {
 // Each category, then each of its subcategories (故障报修 / 低压故障): the pick names the order's
 // category and subcategory, not only its workflow (用户信息查询 and 信息咨询 share one). A
 // category without a row of its own (no category tree: the workflow is the category) sends none.
+// A category with subcategories is picked by one of them (an order of it names its 小类别: the
+// server refuses a blank one, which the category lock at 派工 kept blank in the reports).
 function choices() {
-  return workflows.flatMap((c) => [
-    { label: c.name, workflow: c.workflow, category: c.id ? c.code : "", subcategory: "" },
-    ...(c.subcategories || []).map((s) => ({ label: `${c.name} / ${s.name}`, workflow: c.workflow, category: c.code, subcategory: s.code })),
-  ]);
+  return workflows.flatMap((c) => (c.subcategories?.length
+    ? c.subcategories.map((s) => ({ label: `${c.name} / ${s.name}`, workflow: c.workflow, category: c.code, subcategory: s.code }))
+    : [{ label: c.name, workflow: c.workflow, category: c.id ? c.code : "", subcategory: "" }]));
 }
 
 async function toOrder(ev, choice) {

@@ -466,7 +466,7 @@ function buildIntake() {
   const sub = el("select", { id: "intake-subcategory", name: "subcategory", "aria-label": t("intake.subcategory") });
   const head = el("div", { class: "form-grid" },
     el("label", { for: "intake-category" }, t("intake.category")), category,
-    el("label", { for: "intake-subcategory" }, t("intake.subcategory")), sub,
+    el("label", { for: "intake-subcategory", id: "intake-subcategory-label" }, t("intake.subcategory")), sub,
     el("label", { for: "intake-caller" }, t("intake.caller")), el("input", { id: "intake-caller", name: "caller_number", inputmode: "tel" }),
     el("label", { for: "intake-customer" }, t("intake.customer")), el("input", { id: "intake-customer", readonly: true }));
   const fields = el("div", { id: "intake-fields" });
@@ -504,6 +504,10 @@ async function chooseCategory(index, keep = true) {
   state.category = cat;
   const sub = $("intake-subcategory");
   sub.replaceChildren(el("option", { value: "" }, "—"), ...(cat.subcategories || []).map((s) => el("option", { value: s.code }, s.name)));
+  // a category with subcategories takes one (the server refuses a blank 小类别: field_required)
+  const needsSub = Boolean(cat.subcategories?.length);
+  sub.required = needsSub;
+  $("intake-subcategory-label").classList.toggle("req", needsSub);
   await renderIntakeFields(keep);
   // the picked category's phrases and its workflow's category's (协调单 offers 故障报修's)
   const phrases = state.spec.phrases.filter((p) => !p.category || [cat.code, cat.category, cat.workflow].includes(p.category));
