@@ -66,15 +66,19 @@ def recipient_problem(channel: str, to: object) -> str:
     return ""
 
 
-def name_every_problem(to_problem: str, problems: dict[str, str], message: str) -> None:
+def name_every_problem(to_problem: str, problems: dict[str, str], message: str, channel: str = "") -> None:
     """发短信, 发邮件 and 发传真 name every problem at once (a second round for the number after the
     正文 or the file was put right is a round too many): when anything besides the address is
     wrong, ``invalid_fields`` names each field with the address's problem (表单有误:收件人(无效)、
     正文(必填)); the address alone is left to ``check_recipient``, said in its own words as
-    before (recipient_invalid, fax_to_mobile). The one rule of the three channels."""
+    before (recipient_invalid, fax_to_mobile). The one rule of the three channels; ``channel``
+    names the address's problem in that channel's words (收件人(须为手机号))."""
     if problems:
         raise UiError(
-            "invalid_fields", message, problems={"to": to_problem, **problems} if to_problem else problems
+            "invalid_fields",
+            message,
+            problems={"to": to_problem, **problems} if to_problem else problems,
+            **({"channel": channel} if channel and to_problem else {}),
         )
 
 
@@ -106,7 +110,7 @@ async def queue_fax(
         # 无法读取的文件, 页数过多: the document's field (the upload, else the text) beside the number's
         if to_problem and exc.error_id in DOCUMENT_PROBLEMS:
             field = "file" if upload is not None else "text"
-            name_every_problem(to_problem, {field: exc.error_id}, "bad fax number and document")
+            name_every_problem(to_problem, {field: exc.error_id}, "bad fax number and document", "fax")
         raise
     if to_problem:
         document.path.unlink(missing_ok=True)
@@ -218,7 +222,7 @@ async def _fax_request(request: web.Request) -> dict[str, Any]:
     to = body.get("to")
     if to is not None and not isinstance(to, str):
         raise UiError("request.invalid", "to must be a fax number", field="to")
-    name_every_problem(recipient_problem("fax", to), problems, "the fax is incomplete")
+    name_every_problem(recipient_problem("fax", to), problems, "the fax is incomplete", "fax")
     return body
 
 
@@ -243,7 +247,10 @@ async def fax_for_order(request: web.Request) -> web.Response:
                 if to_problem := recipient_problem("fax", body.get("to")):
                     blanks = exc.details.get("problems") if isinstance(exc, TemplateFieldsBlank) else None
                     name_every_problem(
-                        to_problem, blanks or {"template_id": exc.error_id}, "bad fax number and template"
+                        to_problem,
+                        blanks or {"template_id": exc.error_id},
+                        "bad fax number and template",
+                        "fax",
                     )
                 raise
         row = await queue_fax(

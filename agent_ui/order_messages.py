@@ -165,7 +165,7 @@ async def _message_request(request: web.Request, channel: str) -> dict[str, Any]
     # named like any form's fields: 表单有误:收件人(无效)、正文(必填)、主题(必填); the address
     # alone (or a template's blanks still to come): its own words, said as before
     name_every_problem(
-        recipient_problem(channel, body.get("to")), problems, "the message is incomplete or too long"
+        recipient_problem(channel, body.get("to")), problems, "the message is incomplete or too long", channel
     )
     return body
 
@@ -190,7 +190,7 @@ async def _send(request: web.Request, channel: str) -> web.Response:
             except TemplateFieldsBlank as blank:
                 if to_problem:  # the address and the template's blanks in one answer
                     name_every_problem(
-                        to_problem, blank.details["problems"], "bad recipient and blank merge fields"
+                        to_problem, blank.details["problems"], "bad recipient and blank merge fields", channel
                     )
                 raise
             if channel == "sms" and len(f"{subject}：{text}" if subject else text) > SMS_LIMIT:

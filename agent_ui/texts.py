@@ -44,6 +44,13 @@ class Texts:
         table = self.tables.get(lang) or self.tables[DEFAULT]
         return table.get(f"field.{name}") or name
 
+    def _problem(self, lang: str, problem: str, channel: str = "") -> str:
+        """A field's problem in words; the channel's own where it has them (收件人(须为手机号))."""
+        own = f"problem.{problem}.{channel}"
+        if channel and self.get(lang, own) != own:
+            return self.get(lang, own)
+        return self.get(lang, f"problem.{problem}")
+
     def _field_at(self, lang: str, name: str, row: Any) -> str:
         field = self.field(lang, name)
         return self.get(lang, "problem.in_row", field=field, row=row) if isinstance(row, int) else field
@@ -53,6 +60,12 @@ class Texts:
     ) -> str:
         key = f"error.{error_id}"
         values = {}
+        channel = (details or {}).get("channel")
+        if not isinstance(channel, str) or not channel.isidentifier():
+            channel = ""
+        if channel and self.get(lang, f"{key}.{channel}") != f"{key}.{channel}":
+            # 短信须发到手机号 / 邮件须发到邮箱地址: the channel's own words where it has them
+            key = f"{key}.{channel}"
         password_problems = (details or {}).get("password_problems")
         if isinstance(password_problems, list) and password_problems:
             # 密码未修改：当前密码错误；新密码不能包含工号 — every problem of a password change at once
@@ -67,7 +80,7 @@ class Texts:
             # of a list field the problem is in (影响区域第 2 行)
             rows = (details or {}).get("rows") or {}
             values["fields"] = "、".join(
-                f"{self._field_at(lang, name, rows.get(name))}({self.get(lang, f'problem.{p}')})"
+                f"{self._field_at(lang, name, rows.get(name))}({self._problem(lang, p, channel)})"
                 for name, p in problems.items()
             )
         pause_reason = (details or {}).get("pause_reason")

@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
+from agent_ui.texts import Texts
 from tests.agent_ui.conftest import login
 from ticketing.models import AuditLog, Contact, Customer, Notification, NotificationTemplate, WorkOrder
 from ticketing.notify import Dispatcher, HttpSmsGateway, SmtpGateway
@@ -320,7 +321,7 @@ async def test_every_problem_of_a_message_is_named_at_once(client, world, templa
 
     answer = await refused("sms", {"to": "010-88886666", "text": " "})
     assert answer["details"]["problems"] == {"to": "recipient_invalid", "text": "field_required"}
-    assert "收件人(无效)" in answer["message"] and "正文(必填)" in answer["message"], answer["message"]
+    assert "收件人(须为手机号)" in answer["message"] and "正文(必填)" in answer["message"], answer["message"]
     answer = await refused("email", {"to": "", "subject": "", "text": ""})
     assert answer["details"]["problems"] == {
         "to": "recipient_required",
@@ -331,3 +332,27 @@ async def test_every_problem_of_a_message_is_named_at_once(client, world, templa
     answer = await refused("sms", {"to": "010-88886666", "template_id": templates["sms"]})
     assert answer["details"]["problems"] == {"to": "recipient_invalid", "答复内容": "template_field_blank"}
     assert await _outbox(world) == []
+
+
+async def test_a_bad_address_is_refused_in_its_channels_own_words(client, world, templates):
+    """QA: an SMS to a landline was told 短信须为手机号,邮件须为邮箱地址,传真须为传真号码 (every
+    channel's rule at once); now each channel says its own (and the form's problem too)."""
+    csrf = await login(client, "1001")
+    order = await _order(client, csrf)
+
+    async def message(channel, body):
+        resp = await client.post(
+            f"/api/orders/{order['id']}/{channel}", json=body, headers={"X-CSRF-Token": csrf}
+        )
+        return (await resp.json())["message"]
+
+    sms = await message("sms", {"to": "010-88886666", "text": "您好"})
+    assert "手机号" in sms and "邮箱" not in sms and "传真" not in sms, sms
+    mail = await message("email", {"to": "13800138000", "subject": "答复", "text": "您好"})
+    assert "邮箱地址" in mail and "短信" not in mail and "传真" not in mail, mail
+    both = await message("email", {"to": "x", "subject": "答复", "text": ""})
+    assert "收件人(须为邮箱地址)" in both and "正文(必填)" in both, both
+    texts = Texts()
+    fax = texts.error("zh-CN", "recipient_invalid", details={"channel": "fax"})
+    assert "传真号码" in fax and "短信" not in fax and "邮箱" not in fax, fax
+    assert "mobile" in texts.error("en", "recipient_invalid", details={"channel": "sms"})
