@@ -25,7 +25,7 @@ async def test_unknown_names_are_refused_in_words(client, calls):  # noqa: F811
             "queues",
             {"queue": "nosuch"},
             "report.unknown_queue",
-            "没有名为“nosuch”的队列,请从队列列表中选择。",
+            "没有名为“nosuch”的队列，请从队列列表中选择。",
         ),
         ("calls", {"queue": "nosuch"}, "report.unknown_queue", "nosuch"),
         ("cycle_time_steps", {"workflow": "nosuch"}, "report.unknown_workflow", "没有流程“nosuch”"),

@@ -150,7 +150,7 @@ async def test_call_detail_and_agent_report(client, calls):
     keys = [c["key"] for c in agents["columns"]]
     assert "pause:小休" in keys
     labels = {c["key"]: c["label"] for c in agents["columns"]}
-    assert labels["pause:小休"] == "暂停(秒)·小休"
+    assert labels["pause:小休"] == "暂停（秒）·小休"
     row = dict(zip(keys, agents["rows"][0], strict=True))
     assert (row["login"], row["talk"], row["acw"], row["handled"]) == (3600, 70, 20, 1)
     assert row["pause:小休"] == 1200
@@ -283,8 +283,8 @@ async def test_xlsx_export_opens_with_the_figures(client, calls):
         "放弃量",
         "短时放弃",
         "服务水平",
-        "平均应答(秒)",
-        "平均处理时长(秒)",
+        "平均应答（秒）",
+        "平均处理时长（秒）",
         "放弃率",
     ]
     assert [c.value for c in sheet[2]] == ["综合服务", "2026-11-20 08:00", 2, 1, 1, 0, 0.5, 10, 80, 0.5]

@@ -169,7 +169,7 @@ async def test_a_broken_definition_is_refused_naming_every_problem_and_nothing_i
         client, "/api/workflows", admin, {"source": yaml.safe_dump(no_create, allow_unicode=True)}
     )
     assert (status, body["error_id"]) == (422, "workflow_invalid")
-    assert body["message"] == "流程定义有误,未导入。"
+    assert body["message"] == "流程定义有误，未导入。"
     ids = [p["id"] for p in body["details"]["problems"]]
     assert "no_create_node" in ids and "no_operators" in ids
 

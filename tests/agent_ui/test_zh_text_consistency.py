@@ -40,3 +40,42 @@ def test_chinese_text_takes_the_full_width_colon():
     assert found == {}
     for key in CODE_COLONS:  # a key that no longer needs its exception leaves the list
         assert HALF_COLON_AFTER_CJK.search(ZH[key]), key
+
+
+#: a half-width comma or parenthesis touching Chinese text (已提交,工单状态 / (接收确认))
+HALF_WIDTH_NEXT_TO_CJK = re.compile(f"[{_CJK}][,()]|[,()][{_CJK}]")
+#: key -> why its half-width punctuation stays
+CODE_PUNCTUATION = {"error.report.range_reversed": "tests/agent_ui/test_lists.py asserts it (being edited)"}
+#: the console's scripts and the default print template, whose strings reach the user too
+SCRIPTS = sorted((ROOT / "agent_ui" / "static" / "js").glob("*.js"))
+PRINT_TEMPLATE = ROOT / "ticketing" / "templates" / "print_default.html"
+
+
+def _strings(source: str) -> list[str]:
+    """The quoted strings of a script (its comments left out: they are not shown)."""
+    code = re.sub(r"^\s*//.*$|/\*.*?\*/|\s//\s.*$", "", source, flags=re.M | re.S)
+    return re.findall(r'"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`|\'(?:[^\'\\\n]|\\.)*\'', code)
+
+
+def _shown(html: str) -> str:
+    """A template's own words: its comments and jinja comments left out."""
+    return re.sub(r"<!--.*?-->|\{#.*?#\}", "", html, flags=re.S)
+
+
+def test_chinese_text_takes_full_width_commas_and_parentheses():
+    found = {k: v for k, v in ZH.items() if HALF_WIDTH_NEXT_TO_CJK.search(v) and k not in CODE_PUNCTUATION}
+    assert found == {}
+    templates = {
+        **_templates(),
+        str(PRINT_TEMPLATE.relative_to(ROOT)): PRINT_TEMPLATE.read_text(encoding="utf-8"),
+    }
+    assert {
+        name: HALF_WIDTH_NEXT_TO_CJK.findall(_shown(text))
+        for name, text in templates.items()
+        if HALF_WIDTH_NEXT_TO_CJK.search(_shown(text))
+    } == {}
+    assert {
+        path.name: [s for s in _strings(path.read_text(encoding="utf-8")) if HALF_WIDTH_NEXT_TO_CJK.search(s)]
+        for path in SCRIPTS
+        if any(HALF_WIDTH_NEXT_TO_CJK.search(s) for s in _strings(path.read_text(encoding="utf-8")))
+    } == {}

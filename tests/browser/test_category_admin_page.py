@@ -127,7 +127,7 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         tariff = page.locator("#cat-list tbody tr[data-code='tariff']")
         expect(tariff.locator("td[data-workflow]")).to_have_text("信息咨询")
         assert asked == [
-            "该流程已挂接于以下大类别：用户信息查询、信息咨询。一个流程可以服务多个大类别,确定也挂接到本类别吗?"
+            "该流程已挂接于以下大类别：用户信息查询、信息咨询。一个流程可以服务多个大类别，确定也挂接到本类别吗?"
         ]
         # 停用 (asked first): it leaves intake, it is not deleted
         tariff.locator("[data-act=toggle]").click()
@@ -225,7 +225,7 @@ def test_a_sites_visit_back_dimensions_say_whose_they_follow(users_console, brow
         note = page.locator("#cat-survey-from")
         fault.locator("[data-act=survey]").click()
         survey.locator("[name=site_id]").select_option(label="广州市供电局")
-        expect(note).to_contain_text("沿用全部单位(默认)的回访项目")
+        expect(note).to_contain_text("沿用全部单位（默认）的回访项目")
         survey.locator("[name=dimensions]").fill("到场速度：快 | 慢")
         survey.locator("button[type=submit]").click()
         expect(fault.locator("td").nth(5)).to_contain_text("广州市供电局")

@@ -29,7 +29,7 @@ def test_the_pop_says_how_the_bill_was_checked(console, browser, ami):  # noqa: 
         )
         expect(page.locator("#pop-caller")).to_have_text(caller, timeout=15_000)
         expect(page.locator("#pop-ivr")).to_have_text(
-            "已核对户号登记电话后四位 → 已查到电费 → 户号未登记电话,未读出 → 本机号码未登记用电地址,未查停电"
+            "已核对户号登记电话后四位 → 已查到电费 → 户号未登记电话，未读出 → 本机号码未登记用电地址，未查停电"
         )
     finally:
         ctx.close()

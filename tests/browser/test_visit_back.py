@@ -130,7 +130,7 @@ def test_the_team_leader_fills_the_survey_and_follows_the_complaint_link(visit_c
         page.goto(f"{server.url}/orders/{numbers['review']}")
         page.fill("#order-opinion", "标题请写清楚")
         page.click("#order-reject")
-        expect(page.locator(".toast").last).to_contain_text("已退回,工单状态：已登记")
+        expect(page.locator(".toast").last).to_contain_text("已退回，工单状态：已登记")
 
         # the closed order, in English: what it recorded, read-only; nothing offered the server refuses
         page.click("form[action='/lang'] button")
