@@ -83,6 +83,9 @@ DESCRIPTION_FIELD = {
 #: backlog is worked through in arrival order by everyone who is there, and what nobody has
 #: taken yet stays visible to the supervisors (``waiting``) rather than hidden in one inbox.
 BACKLOG_SHARE = 5
+#: CTI states (``AgentStateChanged.state``) of an agent at work but not free: given new events
+#: (``Intake.assign``) when no agent with the skill is 就绪, before anyone 未就绪
+BUSY_STATES = frozenset({"ringing", "talking", "on_hold", "after_call_work"})
 
 
 class Intake:
@@ -99,6 +102,9 @@ class Intake:
         self.fault_workflow = fault_workflow
         self.backlog_share = backlog_share
         self.logged_in: set[str] = set()
+        #: each signed-in agent's latest CTI state (``AgentStateChanged.state``), from the same
+        #: events as ``logged_in``: ``assign`` prefers the ready over the busy over those on a break
+        self.states: dict[str, str] = {}
         #: when (``_mark_of``) each agent's latest sign-out seen happened
         self._signed_out_at: dict[str, int] = {}
         #: when each agent's latest state other than signed out happened
@@ -145,11 +151,13 @@ class Intake:
         if isinstance(event, AgentStateChanged):
             if event.state == "logged_out":
                 self.logged_in.discard(event.agent_id)
+                self.states.pop(event.agent_id, None)
                 self._signed_out_at[event.agent_id] = max(
                     _mark_of(event), self._signed_out_at.get(event.agent_id, 0)
                 )
             else:
                 self.logged_in.add(event.agent_id)
+                self.states[event.agent_id] = event.state
                 self._signed_in_at[event.agent_id] = max(
                     _mark_of(event), self._signed_in_at.get(event.agent_id, 0)
                 )
@@ -322,14 +330,23 @@ class Intake:
         return row
 
     async def assign(self, session: AsyncSession, row: Interaction) -> User | None:
-        """Round robin among logged-in agents with the kind's skill; unassigned (status ``new``)
-        if nobody is, until one signs in (``top_up``)."""
+        """Round robin among the signed-in agents with the kind's skill who are there to work
+        it: the 就绪 (ready) ones first; if none is, those on a call or in 话后处理 (they come to
+        it after the call). An agent 未就绪 (a break: 小休, 用餐, 培训, 会议) is not given new
+        events: with only such agents signed in (or nobody), the event stays unassigned (status
+        ``new``) on the supervisors' 未分派事件, and goes to the next agent who signs in or
+        becomes ready, or who works through their inbox (``top_up``)."""
         skill = self.skills.get(row.kind, "service")
-        agents = [
+        able = [
             u
             for u in await session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))
             if u.has_role("agent") and skill in (u.skills or {}) and u.staff_no in self.logged_in
         ]
+        # an agent whose state this process has not seen (signed in before ``states`` was kept)
+        # counts as ready
+        ready = [u for u in able if self.states.get(u.staff_no, "ready") == "ready"]
+        busy = [u for u in able if self.states.get(u.staff_no) in BUSY_STATES]
+        agents = ready or busy
         if not agents:
             row.status = "new"
             return None

@@ -236,6 +236,10 @@ async def test_a_nights_fault_report_opens_its_order_at_sign_in_and_arrivals_are
             (AsyncEventHandled, "1001", night.id),
         ]
 
+        # 就绪 (an agent 未就绪 is on a break, and is given no new events: ``Intake.assign``)
+        await bus.publish(
+            AgentStateChanged(agent_id="1001", state="ready", previous="not_ready", seconds_in_previous=5)
+        )
         await bus.publish(
             VoicemailReceived(call_id="vm-day", caller="13800138000", dnis="95598", path="/vm/d.wav")
         )
@@ -438,7 +442,10 @@ async def test_a_replayed_sign_out_of_an_agent_who_has_signed_in_since_hands_not
         signed_in = _signs_in("1001").stamped(seq=10)
         signed_out = _signs_out("1001").stamped(seq=11)
         again = _signs_in("1001").stamped(seq=12)
-        for event in (signed_in, signed_out, again):
+        ready = AgentStateChanged(
+            agent_id="1001", state="ready", previous="not_ready", seconds_in_previous=1
+        ).stamped(seq=13)
+        for event in (signed_in, signed_out, again, ready):
             await intake.on_agent_state(event)
         async with sm.begin() as db:
             sms = await intake.receive(db, "sms", "sms-mine", sender="13800138000", content="停电")
@@ -453,7 +460,7 @@ async def test_a_replayed_sign_out_of_an_agent_who_has_signed_in_since_hands_not
             ] == [{"assigned_to": u["1001"].id, "status": "assigned"}]
 
         # the sign-out after that one is current: the event waits again
-        latest = _signs_out("1001").stamped(seq=13)
+        latest = _signs_out("1001").stamped(seq=14)
         await intake.on_agent_state(latest)
         await intake.on_work_event(latest)
         assert await _inbox_ids(sm, u["1001"]) == []
