@@ -11,6 +11,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES
 from agent_ui.work import pop_of, read_only, unit_of_work
 from ticketing import customers as book
+from ticketing.errors import FieldErrors
 
 routes = web.RouteTableDef()
 
@@ -39,21 +40,35 @@ async def search(request: web.Request) -> web.Response:
     return web.json_response({"items": items})
 
 
+@routes.get("/api/customers/form")
+@requires("customer.write")
+async def form(request: web.Request) -> web.Response:
+    """The rule POST /api/customers holds a new customer to (``required``, ``limits``): the
+    screen-pop's 新建客户 form marks and bounds its fields by it, so the two cannot differ."""
+    return web.json_response(book.form_rules())
+
+
 @routes.post("/api/customers")
 @requires("customer.write")
 async def create(request: web.Request) -> web.Response:
-    """The screen-pop's quick "new customer" form."""
+    """The screen-pop's quick "new customer" form. Its refusal names the fields as that form
+    does (户名, not 名称: ``form: customer``, the texts' ``field.customer.*``)."""
     body = await json_body(request)
     phone = str(body.get("phone") or "").strip()
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        customer = await book.create_customer(
-            db,
-            str(body.get("account_no") or "").strip(),
-            str(body.get("name") or "").strip(),
-            phones=[phone] if phone else [],
-            address=str(body.get("address") or "").strip(),
-            site_id=user.site_id,
-            actor=user,
-        )
+        try:
+            customer = await book.create_customer(
+                db,
+                str(body.get("account_no") or "").strip(),
+                str(body.get("name") or "").strip(),
+                phones=[phone] if phone else [],
+                address=str(body.get("address") or "").strip(),
+                site_id=user.site_id,
+                actor=user,
+            )
+        except FieldErrors as refused:
+            raise UiError(
+                "invalid_fields", str(refused), problems=refused.problems, form="customer"
+            ) from refused
         view = book.customer_json(customer, [p.number for p in customer.phones])
     return web.json_response(view, status=201)

@@ -51,8 +51,10 @@ class Texts:
             return self.get(lang, own)
         return self.get(lang, f"problem.{problem}")
 
-    def _field_at(self, lang: str, name: str, row: Any) -> str:
-        field = self.field(lang, name)
+    def _field_at(self, lang: str, name: str, row: Any, form: str = "") -> str:
+        own = f"field.{form}.{name}"
+        # a form's own label where it has one (the new-customer form's name is 户名, not 名称)
+        field = self.get(lang, own) if form and self.get(lang, own) != own else self.field(lang, name)
         return self.get(lang, "problem.in_row", field=field, row=row) if isinstance(row, int) else field
 
     def error(
@@ -75,12 +77,14 @@ class Texts:
             )
             return self.get(lang, "error.auth.password_problems", problems=joined)
         problems = (details or {}).get("problems")
+        form = (details or {}).get("form")
+        form = form if isinstance(form, str) and form.isidentifier() else ""
         if isinstance(problems, dict):
             # 表单有误:故障地址(必填)… — each field with its own problem in words, and the row
             # of a list field the problem is in (影响区域第 2 行)
             rows = (details or {}).get("rows") or {}
             values["fields"] = "、".join(
-                f"{self._field_at(lang, name, rows.get(name))}({self._problem(lang, p, channel)})"
+                f"{self._field_at(lang, name, rows.get(name), form)}({self._problem(lang, p, channel)})"
                 for name, p in problems.items()
             )
         pause_reason = (details or {}).get("pause_reason")

@@ -43,6 +43,14 @@ from ticketing.users import order_scope_clause, scope_paths, site_scope_clause
 #: never a silent cut (SQLite) nor a database error (PostgreSQL)
 _LIMITS = {name: Customer.__table__.c[name].type.length for name in ("account_no", "name", "address")}
 _RAW_PHONE = CustomerPhone.__table__.c.raw.type.length
+#: what a new customer must have (the console's 新建客户 form marks these, from ``form_rules``)
+REQUIRED = ("account_no", "name")
+
+
+def form_rules() -> dict[str, object]:
+    """The rule ``create_customer`` holds a new customer to, for a form to show: the fields it
+    requires and each text's longest length."""
+    return {"required": list(REQUIRED), "limits": dict(_LIMITS)}
 
 
 async def create_customer(
@@ -63,7 +71,7 @@ async def create_customer(
     values = {"account_no": ascii_digits(account_no), "name": name, "address": address}
     texts = clean_texts(values, _LIMITS, problems)
     account_no, name = texts.get("account_no", ""), texts.get("name", "")
-    for field in ("account_no", "name"):
+    for field in REQUIRED:
         if field not in problems and not texts[field]:
             problems[field] = "field_required"
     if account_no and not (account_no.isascii() and account_no.isdigit()):

@@ -23,7 +23,7 @@ async def test_bad_new_customer_input_is_refused_in_words(client):
         "name": "field_too_long",
         "address": "field_too_long",
     }
-    assert body["message"] == "表单有误：户号(过长)、名称(过长)、地址(过长)"
+    assert body["message"] == "表单有误：户号(过长)、户名(过长)、地址(过长)"
 
     status, body = await _new(client, token, account_no="99-00", name="n", phone="call me")
     assert body["details"]["problems"] == {"account_no": "field_bad_account_no", "phone": "field_bad_phone"}

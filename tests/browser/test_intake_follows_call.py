@@ -76,6 +76,12 @@ def test_a_caller_nobody_knows_gets_new_customer_on_one_line(console, browser, a
         assert button.bounding_box()["height"] <= one_line + 1
         for field in ("#nc-account", "#nc-name", "#nc-address"):  # room to type in
             assert page.locator(field).bounding_box()["width"] > 150, field
+        # QA: 户号 had no * while the server requires it: the marks are the server's rule
+        expect(page.locator("#new-customer[data-rules]")).to_have_count(1)
+        for field, required in (("account", True), ("name", True), ("address", False)):
+            label = page.locator(f'label[for="nc-{field}"]')
+            assert ("req" in (label.get_attribute("class") or "")) is required, field
+            assert page.locator(f"#nc-{field}").evaluate("i => i.required") is required, field
         # the queue (ui-a) and no IVR choice name no category: the first
         expect(page.locator("#intake-category option:checked")).to_have_text("用户信息查询")
     finally:

@@ -335,16 +335,30 @@ function outcomeText(outcome) {
   return t(key) === key ? outcome : t(key);
 }
 
+// the rule POST /api/customers holds a new customer to (GET /api/customers/form: the fields it
+// requires, the columns' lengths): the form marks (*) and bounds its fields by it, never its own
+let customerRules = null;
+const customerForm = () => (customerRules ??= api("/api/customers/form").catch(() => { customerRules = null; return null; }));
+
 function newCustomerForm() {
   const form = el("form", { id: "new-customer", class: "form-grid" },
-    // the lengths of the customer's columns, which the server holds to (field_too_long)
-    el("label", { for: "nc-account" }, t("pop.account_no")), el("input", { id: "nc-account", name: "account_no", maxlength: 32, inputmode: "numeric" }),
-    el("label", { for: "nc-name", class: "req" }, t("pop.name")), el("input", { id: "nc-name", name: "name", required: true, maxlength: 100 }),
-    el("label", { for: "nc-address" }, t("pop.address")), el("input", { id: "nc-address", name: "address", class: "wide", maxlength: 255 }),
+    el("label", { for: "nc-account" }, t("pop.account_no")), el("input", { id: "nc-account", name: "account_no", inputmode: "numeric" }),
+    el("label", { for: "nc-name" }, t("pop.name")), el("input", { id: "nc-name", name: "name" }),
+    el("label", { for: "nc-address" }, t("pop.address")), el("input", { id: "nc-address", name: "address", class: "wide" }),
     el("span"), el("button", { class: "btn", type: "submit" }, t("pop.new_customer")));
+  customerForm().then((rules) => {
+    if (!rules) return;
+    for (const input of form.querySelectorAll("input[name]")) {
+      const required = rules.required.includes(input.name);
+      input.required = required;
+      form.querySelector(`label[for="${input.id}"]`)?.classList.toggle("req", required);
+      if (rules.limits[input.name]) input.maxLength = rules.limits[input.name];
+    }
+    form.dataset.rules = "1";
+  });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    // 户号 may be left out: a second press would file the caller twice
+    // a second press would file the caller twice
     once(form, async () => {
       try {
         const created = await api("/api/customers", { method: "POST", body: {
