@@ -90,6 +90,15 @@ class CtiSettings:
     #: skill name -> queue (the routing file's ``skills``); a name not listed is taken as a queue name
     skill_queues: dict[str, str] = dataclasses.field(default_factory=dict)
     replay_history: bool = True  # rebuild from the bus at start (restart without double publishing)
+    #: the ``systemname`` its Asterisk must report (asterisk.conf; it prefixes the call ids, which
+    #: keeps those of several servers apart, hotline.config ``asterisk_servers``); None: not checked
+    system_name: str | None = None
+
+
+class SystemNameMismatch(AmiError):
+    error_id = "ami_misconfigured"
+
+    """The Asterisk reports another ``systemname`` than configured: its link is not taken."""
 
 
 class CtiBridge:
@@ -156,6 +165,9 @@ class CtiBridge:
         self._utc_offset = recording.local_utc_offset()  # Asterisk's, once it told us (names recordings)
         self._recordings = recording.Recordings()
         self._started = False
+        #: why this bridge refuses its Asterisk ("" when it does not): a ``systemname`` other than
+        #: the configured one; cleared by the next connection to an Asterisk that has the right one
+        self.misconfigured = ""
 
     # -- lifecycle --------------------------------------------------------------
     async def start(self) -> None:
@@ -176,6 +188,8 @@ class CtiBridge:
         for name in SPY_EVENTS:
             self.ami.on_event(name, self.spy_book.handle)
         self.ami.on_connection(self._connection_changed)
+        if self.settings.system_name is not None:
+            self.ami.add_resync_hook(self._check_system_name)  # first: nothing is taken from a wrong one
         self.ami.add_resync_hook(self._resync)
         await self.ami.start()
 
@@ -522,7 +536,37 @@ class CtiBridge:
 
     # -- connection and resync -----------------------------------------------------
     def _connection_changed(self, connected: bool, reason: str) -> None:
+        if connected and self.misconfigured:
+            log.warning("Asterisk %s: systemname is right now; taking its calls again", self.ami.server)
+            self.misconfigured = ""
+        elif not connected and self.misconfigured:
+            reason = self.misconfigured
         self._emit(AmiConnectionChanged(connected=connected, server=self.ami.server, reason=reason))
+
+    async def _check_system_name(self, ami: AmiClient) -> None:
+        """Each (re)connection, before anything is taken from it: its Asterisk's ``systemname`` is
+        the configured one. Call ids are ``<systemname>-<epoch>.<n>``: with a wrong one, two
+        servers' calls could have one id and be linked to each other's orders and recordings. The
+        link is then refused (the client tries again, backing off, and so recovers once Asterisk
+        has the right one); the consoles are told it is down, ``misconfigured`` says why."""
+        expected = self.settings.system_name or ""
+        found = str((await ami.action("CoreSettings")).get("SystemName") or "")
+        if found == expected:
+            return
+        reason = f"misconfigured: systemname {found!r}, configured {expected!r}"
+        if reason != self.misconfigured:
+            log.error(
+                "Asterisk %s reports systemname %r but its asterisk_servers entry says system_name %r: "
+                "its calls and commands are refused until they agree (set systemname in its "
+                "asterisk.conf and restart it, or fix system_name)",
+                ami.server,
+                found,
+                expected,
+            )
+            self.misconfigured = reason
+            # the consoles and the supervisors' server list: this server is down, and why
+            self._emit(AmiConnectionChanged(connected=False, server=ami.server, reason=reason))
+        raise SystemNameMismatch(reason)
 
     async def _replay(self) -> None:
         history = resync.History(records_kept=ENDED_CALLS_KEPT)

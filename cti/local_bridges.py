@@ -15,7 +15,7 @@ from typing import Any
 
 from cti.commands import CommandResult
 from cti.mirror import _ADDED
-from cti.remote import BRIDGE_COMMANDS
+from cti.remote import BRIDGE_COMMANDS, server_health
 
 #: commands whose first argument is not the agent they are for
 _NOT_BY_AGENT = {"acw_alive", "dial_to_queue", "spy", "spy_stop", "spy_mode"}
@@ -46,6 +46,18 @@ class LocalBridges:
     def connected_for(self, agent_id: str) -> bool:
         bridge = self.bridge_of(agent_id)
         return bridge is not None and bool(bridge.connected)
+
+    def servers(self) -> list[dict[str, Any]]:
+        """Each server's bridge: name, AMI up, ``state`` (up | down | misconfigured) and reason."""
+        return [
+            {
+                "server": name,
+                "active": True,
+                "connected": bool(bridge.connected),
+                **server_health(bool(bridge.connected), getattr(bridge, "misconfigured", "") or ""),
+            }
+            for name, bridge in self.bridges.items()
+        ]
 
     # -- queries --------------------------------------------------------------------------
     def agents(self) -> list[dict[str, Any]]:

@@ -145,6 +145,8 @@ class BridgeMirror:
         #: each Asterisk server's AMI link (``AmiConnectionChanged.server``: host:port), for
         #: several servers on one bus; ``ami_connected`` is the last word of any of them
         self.ami_servers: dict[str, bool] = {}
+        #: and the reason its bridge gave last (``misconfigured: …``: it refuses its Asterisk)
+        self.ami_reasons: dict[str, str] = {}
         self._ami_server_seq: dict[str, int] = {}
         self.last_seq = 0
         self._agents: dict[str, dict[str, Any]] = {}
@@ -263,6 +265,7 @@ class BridgeMirror:
         if not event.seq or event.seq > self._ami_server_seq.get(event.server, 0):
             self._ami_server_seq[event.server] = event.seq or self._ami_server_seq.get(event.server, 0)
             self.ami_servers[event.server] = event.connected
+            self.ami_reasons[event.server] = event.reason
         if event.seq and event.seq <= self._ami_seq:
             return
         self._ami_seq = event.seq

@@ -313,6 +313,17 @@ class Route:
     default: bool = False
 
 
+def server_health(connected: bool, reason: str) -> dict[str, str]:
+    """One Asterisk server's health as the supervisors see it: ``up``; ``misconfigured`` when its
+    bridge refuses it (its systemname is not the configured one: ``reason`` says both); else
+    ``down`` (its AMI link lost, or no bridge holds it)."""
+    if connected:
+        return {"state": "up", "reason": ""}
+    if reason.startswith("misconfigured"):
+        return {"state": "misconfigured", "reason": reason}
+    return {"state": "down", "reason": reason}
+
+
 @dataclasses.dataclass(eq=False)
 class _RouteState:
     route: Route
@@ -455,11 +466,20 @@ class RemoteBridge:
         return route is not None and route.connected
 
     def servers(self) -> list[dict[str, Any]]:
-        """Each server's bridge, for the supervisor: name, whether a bridge holds it, AMI up."""
-        return [
-            {"server": r.route.name, "active": r.holder_present, "connected": r.connected}
-            for r in self.routes.values()
-        ]
+        """Each server's bridge, for the supervisor: name, whether a bridge holds it, AMI up, and
+        ``state`` (up | down | misconfigured) with the bridge's ``reason`` (server_health)."""
+        out = []
+        for r in self.routes.values():
+            reason = self.mirror.ami_reasons.get(r.route.address, "")
+            out.append(
+                {
+                    "server": r.route.name,
+                    "active": r.holder_present,
+                    "connected": r.connected,
+                    **server_health(r.connected, reason),
+                }
+            )
+        return out
 
     def route_of(self, agent_id: str) -> _RouteState | None:
         name = self.server_of(agent_id)

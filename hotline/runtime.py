@@ -367,17 +367,10 @@ async def _local_bridges(
     bridges: dict[str, CtiBridge] = {}
     for server in settings.servers:
         bridge = CtiBridge(
-            cti_settings(_server_settings(settings, server), skills),
-            bus,
-            customer_lookup=screen_pop_hook(sessions),
+            _server_cti_settings(settings, server, skills), bus, customer_lookup=screen_pop_hook(sessions)
         )
         await bridge.start()
         stack.push_async_callback(bridge.stop)
-        await stack.enter_async_context(
-            _background(
-                functools.partial(_check_system_name, bridge.ami, server), f"cti-{server.name}-systemname"
-            )
-        )
         bridges[server.name] = bridge
     async with sessions.begin() as session:
         await campaigns.store.ensure_dispositions(session)  # once, before the dialers (_migrate_once)
@@ -456,6 +449,15 @@ def _server_settings(settings: Settings, server: AsteriskServer) -> Settings:
     )
 
 
+def _server_cti_settings(
+    settings: Settings, server: AsteriskServer, skills: dict[str, str], *, checked: bool = True
+) -> CtiSettings:
+    """One server's bridge's settings; ``checked``: its Asterisk must report the server's
+    ``system_name`` as its systemname, or the bridge takes nothing from it (CtiBridge)."""
+    bridged = cti_settings(_server_settings(settings, server), skills)
+    return dataclasses.replace(bridged, system_name=server.system_name if checked else None)
+
+
 def server_prefix(settings: Settings, server: AsteriskServer) -> str:
     """The Redis keys of one Asterisk's bridge (its lock, its commands), named by its AMI address."""
     return bridge_prefix(server.ami_host, server.ami_port, f"{settings.redis_prefix}:cti")
@@ -488,7 +490,6 @@ async def _cti_role(
     stack.push_async_callback(redis.aclose)
     prefix = server_prefix(settings, server)
     _, lock_key = keys_for(prefix)
-    bridged = _server_settings(settings, server)
     several = len(settings.servers) > 1
 
     @contextlib.asynccontextmanager
@@ -498,16 +499,13 @@ async def _cti_role(
             AmiConnectionChanged(connected=False, server=server.address, reason="bridge_takeover")
         )
         async with contextlib.AsyncExitStack() as term:
-            bridge = CtiBridge(cti_settings(bridged, skills), bus, customer_lookup=screen_pop_hook(sessions))
+            bridge = CtiBridge(
+                _server_cti_settings(settings, server, skills, checked=several),
+                bus,
+                customer_lookup=screen_pop_hook(sessions),
+            )
             await bridge.start()
             term.push_async_callback(bridge.stop)
-            if several:
-                await term.enter_async_context(
-                    _background(
-                        functools.partial(_check_system_name, bridge.ami, server),
-                        f"cti-{server.name}-systemname",
-                    )
-                )
             dialer = _dialer(settings, sessions, bridge, bus)
             await term.enter_async_context(_background(dialer.run, "dialer"))
             # the web processes read its status (campaigns page) from this key, gone when it stops
@@ -530,30 +528,6 @@ async def _cti_role(
         await task
 
     stack.push_async_callback(stop_standby)
-
-
-async def _check_system_name(ami: AmiClient, server: AsteriskServer) -> None:
-    """Each time the bridge connects: its Asterisk's ``systemname`` is the one configured. The call
-    ids of two servers are distinct only by it (``<systemname>-<epoch>.<n>``); a wrong one is
-    said in the log, loudly, as the consoles would mix two calls of one id."""
-    while True:
-        await ami.wait_connected(timeout=3600)
-        try:
-            found = (await ami.action("CoreSettings")).get("SystemName") or ""
-        except Exception as exc:  # AMI went away meanwhile: look at the next connection
-            log.debug("CoreSettings on %s: %s", server.address, exc)
-            found = server.system_name
-        if found != server.system_name:
-            log.error(
-                "Asterisk server %s (%s) has systemname %r, asterisk_servers says %r: its call ids may "
-                "equal another server's; set systemname in its asterisk.conf and system_name alike",
-                server.name,
-                server.address,
-                found,
-                server.system_name,
-            )
-        while ami.connected:  # noqa: ASYNC110 - the client has no event for a lost link; looked at again on the next
-            await asyncio.sleep(1.0)
 
 
 async def _ticketing_consumers(

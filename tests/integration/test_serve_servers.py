@@ -289,29 +289,41 @@ async def test_two_asterisk_servers_each_agent_on_their_own_and_one_down_stops_o
         await redis.aclose()
 
 
-async def test_a_bridge_says_when_its_asterisks_systemname_is_not_the_configured_one(asterisk, caplog):
-    """Call ids are told apart by the Asterisk's systemname: a server listed with another one is
-    an error in the log, each time its bridge connects (the shared Asterisk has none)."""
-    from hotline.config import AsteriskServer
-    from hotline.runtime import _check_system_name
+async def test_a_bridge_refuses_an_asterisk_whose_systemname_is_not_the_configured_one(asterisk, caplog):
+    """Call ids are told apart by the Asterisk's systemname: the bridge of a server listed with
+    another one takes nothing from it (down, ``misconfigured`` and why, one error in the log),
+    and the one whose system_name is right takes it (the shared Asterisk has none)."""
+    from cti.bridge import CtiBridge, CtiSettings
+    from cti.bus import InProcessBus
 
-    ami = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret, events="off")
-    await ami.start()
-    try:
-        for configured, wrong in (("", False), ("gz", True)):
-            server = AsteriskServer(
-                "main", asterisk.host, asterisk.port, asterisk.username, "", system_name=configured
-            )
-            caplog.clear()
-            check = asyncio.create_task(_check_system_name(ami, server))
-            await asyncio.sleep(1.0)
-            check.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await check
+    for configured, wrong in (("", False), ("gz", True)):
+        caplog.clear()
+        bus = InProcessBus()
+        settings = CtiSettings(
+            ami_host=asterisk.host,
+            ami_port=asterisk.port,
+            ami_user=asterisk.username,
+            ami_secret=asterisk.secret,
+            replay_history=False,
+            system_name=configured,
+        )
+        bridge = CtiBridge(settings, bus)
+        try:
+            await bridge.start()
+            if not wrong:
+                await bridge.wait_connected(10.0)
+                assert not bridge.misconfigured
+            else:
+                async with asyncio.timeout(10.0):
+                    while not bridge.misconfigured:  # noqa: ASYNC110 - polled
+                        await asyncio.sleep(0.05)
+                assert not bridge.connected
+                assert "configured 'gz'" in bridge.misconfigured
             said = [r for r in caplog.records if r.levelname == "ERROR" and "systemname" in r.getMessage()]
             assert bool(said) is wrong, caplog.text
-    finally:
-        await ami.stop()
+        finally:
+            await bridge.stop()
+            await bus.close()
 
 
 async def test_one_process_bridges_every_server_and_routes_each_agent(tmp_path, asterisk, stories_lock):
