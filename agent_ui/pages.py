@@ -23,10 +23,11 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/wallboard")
-@requires("calls.supervise")
+@requires("wallboard.view")
 async def wallboard(request: web.Request) -> web.StreamResponse:
-    """The supervisors' wallboard: seat map, queue board, listen / whisper / barge, and the seat
-    actions 置忙 / 强制下班 / 结束话后处理 on the seats the viewer may force (a team leader's team)."""
+    """The supervisors' wallboard: seat map, queue board, listen / whisper / barge (supervisors
+    and admins: ``calls.supervise``), and the seat actions 置忙 / 强制下班 / 结束话后处理 on the
+    seats the viewer may force (a team leader's team)."""
     # the service level's tooltip names the bridge's own thresholds, which the level is computed with
     thresholds = {
         "sl_seconds": f"{SERVICE_LEVEL_SECONDS:g}",
@@ -44,5 +45,7 @@ async def wallboard(request: web.Request) -> web.StreamResponse:
     # the seat map's 未签入: whom it expects, those not signed in shown apart with their count
     expected = await supervision.expected_seats(services, user)
     return await request.app[TEMPLATES].response(
-        request, "wallboard.html", {**thresholds, **forcing, "expected": expected}
+        request,
+        "wallboard.html",
+        {**thresholds, **forcing, "expected": expected, "may_spy": user.can("calls.supervise")},
     )

@@ -43,8 +43,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # leader or supervisor on duty enters it when the dispatch center reports an outage
     "notice.write": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
     "queues.read": _SEATED | {ADMIN},
-    # the wallboard and listen / whisper / barge on an agent's call
-    "calls.supervise": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
+    # the wallboard (seat map, queue board); team leaders watch their team there and act on its
+    # seats (``seats.force``)
+    "wallboard.view": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
+    # 监听 / 耳语 / 强插 on an agent's call: the supervisors' (质量监控员, DOMAIN § 1 and § 8), not a
+    # team leader's (班长: visit-backs, follow-up complaints, overdue lists; README's roles)
+    "calls.supervise": frozenset({SUPERVISOR, ADMIN}),
     # 置忙 / 强制下班 / 结束话后处理 / 调整技能队列 of another agent's seat from the wallboard: a team leader their
     # own team's (agent_ui.supervision checks the team), supervisors and admins every seat
     "seats.force": frozenset({TEAM_LEADER, SUPERVISOR, ADMIN}),
@@ -79,7 +83,7 @@ COMMAND_PERMISSIONS: dict[str, str] = {
     "spy": "calls.supervise",
     "spy_stop": "calls.supervise",
     "spy_mode": "calls.supervise",
-    "wallboard": "calls.supervise",
+    "wallboard": "wallboard.view",
     "force_pause": "seats.force",
     "force_sign_out": "seats.force",
     "force_acw_end": "seats.force",

@@ -30,7 +30,9 @@ reason and the outcome) and a ``SeatForced`` event on the bus, which the gateway
 agent's tabs (``seat_forced``): their state bar says who did what (班长 张班长 将您置为未就绪).
 
 监听 / 耳语 / 强插 (``spy {agent, mode}``, ``spy_mode {spy, mode}``, ``spy_stop {spy}``, permission
-``calls.supervise``) have the same reach: a team leader listens to their own team's calls only.
+``calls.supervise``) are the supervisors' and admins' (DOMAIN § 1/§ 8: a 班长 does visit-backs and
+watches the overdue lists; they see their team on the wallboard, ``wallboard.view``, and act on its
+seats, but listen to no call); the reach check below would hold a team leader to their team.
 Each is an audit row on the seat (``seat.spy``, ``seat.spy_mode``, ``seat.spy_stop``: who listened
 to whose call, in which mode, when), and nobody's state bar is told: listening is silent.
 """

@@ -1,7 +1,8 @@
-"""监听 / 耳语 / 强插 from the wallboard have the reach of the other hands on a seat: a team
-leader listens to their own team's calls only, and every spy is an audit row (who listened to
-whose call, in which mode): the refusals before the bridge is asked, then a real spy on a real
-call through the real Asterisk."""
+"""监听 / 耳语 / 强插 from the wallboard are the supervisors' (质量监控员, DOMAIN § 1/§ 8): a team
+leader (班长) watches their team on the wallboard and acts on its seats (置忙 / 强制下班 /
+结束话后处理) but listens to nobody's call, not even their own team's; every spy is an audit row
+(who listened to whose call, in which mode): the refusals before the bridge is asked, then a real
+spy on a real call through the real Asterisk."""
 
 from __future__ import annotations
 
@@ -32,23 +33,35 @@ async def _spy_audits(world) -> list[AuditLog]:
         return list(rows)
 
 
-async def test_a_team_leader_listens_only_to_their_own_team(client, world):
-    """3001 张班长 leads nobody here: listening to 1001 is refused before the bridge is asked (it
-    went to the bridge, and to the call, before), an unknown 工号 is named, nothing is audited."""
-    tab = await _tab(client, "3001")
-    for mode in ("listen", "whisper", "barge"):
-        answer = await tab.command("spy", agent="1001", mode=mode)
-        assert answer["type"] == "refused" and answer["error_id"] == "seat_force.not_your_team", answer
-    answer = await tab.command("spy", agent="7777", mode="listen")
-    assert answer["error_id"] == "seat_force.unknown_agent", answer
-    answer = await tab.command("spy", agent="3001", mode="listen")
-    assert answer["error_id"] == "spy.self", answer
-    answer = await tab.command("spy", agent="1001", mode="sing")
-    assert answer["error_id"] == "request.invalid", answer
-    # their own report: past the reach, to the bridge (none here)
+async def test_a_team_leader_listens_to_no_call_not_even_their_own_teams(client, world):
+    """3001 张班长, with 1001 on their team: 监听 / 耳语 / 强插 and the spy controls are refused
+    role.forbidden before the bridge is asked (they went to the bridge, and to the call, before),
+    nothing is audited; the wallboard itself is theirs (not refused for the role)."""
     async with world.services.sessionmaker.begin() as db:
         boss = await db.scalar(select(User).where(User.staff_no == "3001"))
         (await db.scalar(select(User).where(User.staff_no == "1001"))).manager_id = boss.id
+    tab = await _tab(client, "3001")
+    for mode in ("listen", "whisper", "barge"):
+        answer = await tab.command("spy", agent="1001", mode=mode)
+        assert answer["type"] == "refused" and answer["error_id"] == "role.forbidden", answer
+    for cmd, args in (("spy_mode", {"spy": "spy-1", "mode": "barge"}), ("spy_stop", {"spy": "spy-1"})):
+        answer = await tab.command(cmd, **args)
+        assert answer["type"] == "refused" and answer["error_id"] == "role.forbidden", answer
+    answer = await tab.command("wallboard")
+    assert answer.get("error_id") != "role.forbidden", answer
+    assert await _spy_audits(world) == []
+    await tab.ws.close()
+
+
+async def test_a_supervisors_spy_is_checked_before_the_bridge_is_asked(client, aiohttp_client, world):
+    """9001 (admin: every seat) names an unknown 工号, themself, a bad mode, before the bridge."""
+    tab = await _tab(client, "9001")
+    answer = await tab.command("spy", agent="7777", mode="listen")
+    assert answer["error_id"] == "seat_force.unknown_agent", answer
+    answer = await tab.command("spy", agent="9001", mode="listen")
+    assert answer["error_id"] == "spy.self", answer
+    answer = await tab.command("spy", agent="1001", mode="sing")
+    assert answer["error_id"] == "request.invalid", answer
     answer = await tab.command("spy", agent="1001", mode="listen")
     assert answer["error_id"] == "cti.unavailable", answer
     assert await _spy_audits(world) == []

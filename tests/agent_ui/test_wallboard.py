@@ -45,6 +45,17 @@ async def test_only_supervisors_team_leaders_and_admins_open_the_wallboard(clien
         assert 'data-page="wallboard"' in html and "服务水平" in html and 'href="/wallboard"' in html
 
 
+async def test_a_team_leaders_wallboard_has_no_listen_whisper_barge(client, aiohttp_client):
+    """README and DOMAIN: 班长 gets 置忙 / 强制下班 / 结束话后处理 on their team; 监听 / 耳语 / 强插
+    are the supervisors' (calls.supervise): the board tells wallboard.js whether to draw them."""
+    await login(client, "3001")  # 张班长, a team leader here
+    html = await (await client.get("/wallboard")).text()
+    assert 'data-may-spy="false"' in html and 'href="/wallboard"' in html
+    admin = await aiohttp_client(client.server)
+    await login(admin, "9001")
+    assert 'data-may-spy="true"' in await (await admin.get("/wallboard")).text()
+
+
 async def test_the_service_level_says_what_it_divides_by(client):
     """The level is over the calls decided so far (wallboard.js), not over every call offered."""
     import html
@@ -52,7 +63,8 @@ async def test_the_service_level_says_what_it_divides_by(client):
     csrf = await login(client, "3001")
     page = html.unescape(await (await client.get("/wallboard")).text())
     assert (
-        'title="20 秒内接通数 ÷ 已有结果的来电数（接通 + 放弃 + 溢出，5 秒内放弃的不计;仍在排队的不计）"' in page
+        'title="20 秒内接通数 ÷ 已有结果的来电数（接通 + 放弃 + 溢出，5 秒内放弃的不计;仍在排队的不计）"'
+        in page
     )
     await client.post("/lang", data={"lang": "en", "_csrf": csrf})
     page = html.unescape(await (await client.get("/wallboard")).text())
@@ -75,10 +87,18 @@ async def test_the_board_comes_first_and_spying_without_asterisk_is_refused(clie
         staffed = board["staffed_queues"]
         assert "complaint" in staffed and set(world.services.default_skills) <= set(staffed), staffed
         assert staffed == sorted(staffed)
-        # 1001 is not 3001's team (test_spy_reach); a report of theirs is, and the bridge is down
+        # a team leader listens to no call, their own team's included (test_spy_reach)
         async with world.services.sessionmaker.begin() as db:
             leader = await db.scalar(select(User).where(User.staff_no == "3001"))
             await users.create_user(db, "8102", "班组坐席", PASSWORD, roles=["agent"], manager_id=leader.id)
+        refused = await tab.command("spy", agent="8102", mode="listen")
+        assert refused["type"] == "refused" and refused["error_id"] == "role.forbidden", refused
+    # a supervisor's spy gets to the bridge, which is down
+    await login(client, "9001")
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        await tab.wallboard()
         down = await tab.command("spy", agent="8102", mode="listen")
         assert down["type"] == "refused" and down["error_id"] == "cti.unavailable", down
 

@@ -58,12 +58,16 @@ def test_a_supervisor_sets_a_seat_not_ready_and_signs_it_out_from_its_tile(conso
         leader_tile = leader.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
         expect(leader_tile).to_have_attribute("data-state", "ready", timeout=10_000)
         expect(leader_tile.locator(".force")).to_be_hidden()  # not their team's seat
+        # 监听 / 耳语 / 强插 are the supervisors': a team leader's board draws none, on any seat
+        expect(leader_tile.locator(".spy")).to_be_hidden()
+        expect(leader.locator("#wb-seats [data-spy]")).to_have_count(0)
 
         sign_in(boss, console.url, SUPERVISOR, DEMO_PASSWORD)
         boss.click("a[href='/wallboard']")
         tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
         expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
         expect(tile.locator(".force")).to_be_visible()
+        expect(tile.locator("[data-spy=listen]")).to_be_visible()
         expect(boss.locator("#wb-force-reason")).to_have_value("班长置忙")
         expect(tile.locator("[data-force=force_acw_end]")).to_have_attribute("aria-disabled", "true")
         boss_name = boss.locator(".who .user").inner_text().split(" (")[0].strip()

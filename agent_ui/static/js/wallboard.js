@@ -36,6 +36,8 @@ const forced = new Map(); // agent_id → a forced change waiting for the seat's
 // with every board (supervision.FORCED_WAITS_IN); until the first board nothing is forced here
 let forcedWaitsIn = new Set();
 let forceScope = new Set(); // the 工号 whose seats this viewer may force; "*": every seat
+// 监听 / 耳语 / 强插 are the supervisors' (calls.supervise): a team leader's board has none
+let maySpy = false;
 let expected = []; // the agents this viewer leads ({agent_id, name}): those not signed in are 未签入
 const FORCE = [["force_pause", "seat_force.pause", "btn"], ["force_acw_end", "seat_force.end_acw", "btn"], ["force_sign_out", "seat_force.sign_out", "btn warn"],
   // 调整技能队列: the queue picked above the seat map (#wb-queue-pick), live in Asterisk
@@ -46,6 +48,7 @@ const now = () => Date.now() / 1000 + skew;
 export function start({ socket, bar }) {
   const scope = $("wallboard")?.dataset.forceScope || "";
   forceScope = new Set(scope === "*" ? ["*"] : scope.split(/\s+/).filter(Boolean));
+  maySpy = $("wallboard")?.dataset.maySpy === "true";
   try { expected = JSON.parse($("wallboard")?.dataset.expected || "[]"); } catch { expected = []; }
   const subscribe = () => socket.command("wallboard").catch((err) => toast(err.message, "refused"));
   socket.addEventListener("snapshot", subscribe); // every (re)connect starts from the whole present
@@ -177,6 +180,7 @@ function spyLines(a) {
 // becomes disabled to <body>, so a keyboard supervisor on a seat would lose their place each time
 // its call ends or their own mode switch lands (QA R2-F3).
 function spyButtons(a, onCall, mine) {
+  if (!maySpy) return el("div", { class: "spy", hidden: true });
   if (!mine) {
     return el("div", { class: "spy" }, MODES.map((mode) => el("button", {
       type: "button", class: "btn", "data-spy": mode, "data-agent": a.agent_id,
