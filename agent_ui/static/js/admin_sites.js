@@ -4,7 +4,7 @@
 // server says what refers to it): it is 停用 instead, and 启用 again.
 import { saveRecord } from "./admin_register.js";
 import { api, el, once } from "./api.js";
-import { t } from "./i18n.js";
+import { paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -12,23 +12,24 @@ const form = document.getElementById("site-form");
 let items = [];
 
 const hoursText = (hours) => DAYS.filter((d) => hours[d].length)
-  .map((d) => `${t(`site.day.${d}`)} ${hours[d].join("、")}`).join(";") || "";
+  .map((d) => `${t(`site.day.${d}`)}\u00a0${hours[d].join("、")}`).join("; ") || "";
 
 function render(holidays) {
   const byId = new Map(items.map((s) => [s.id, s]));
   document.querySelector("#site-list tbody").replaceChildren(...items.map((s) => el("tr", { "data-id": s.id, class: s.enabled ? "" : "muted" },
-    el("td", {}, s.code), el("td", {}, s.name), el("td", {}, byId.get(s.parent_site_id)?.name || ""),
+    el("td", {}, s.code), el("td", { class: "wrap" }, s.name), el("td", { class: "wrap" }, byId.get(s.parent_site_id)?.name || ""),
     el("td", {}, t(`site.kind.${s.kind}`)), el("td", {}, s.timezone),
-    el("td", {}, hoursText(s.hours), s.own_hours ? "" : el("span", { class: "muted" }, ` (${t("site.default_hours")})`),
+    // the week's hours wrap (one day's periods kept together), so the row fits a 1366 px screen
+    el("td", { class: "wrap site-hours" }, hoursText(s.hours), s.own_hours ? "" : el("span", { class: "muted" }, paren(t("site.default_hours"))),
       el("div", { class: "site-makeup" }, `${t("site.makeup_short")} ${s.makeup_hours.join("、") || t("site.closed")}`)),
     el("td", { "data-state": s.enabled ? "enabled" : "disabled" }, t(s.enabled ? "site.enabled" : "site.disabled")),
-    el("td", {},
+    el("td", { class: "site-actions" },
       el("button", { type: "button", class: "link", onclick: () => edit(s) }, t("site.edit")), " ",
       el("button", { type: "button", class: "link", "data-act": "toggle", onclick: (e) => once(e.currentTarget, () => toggle(s)) }, t(s.enabled ? "site.disable" : "site.enable")), " ",
       el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => remove(s)) }, t("site.delete"))),
   )));
   const parent = form.parent_site_id, chosen = parent.value;
-  parent.replaceChildren(parent.options[0], ...items.map((s) => el("option", { value: s.id }, `${s.name} (${s.code})`)));
+  parent.replaceChildren(parent.options[0], ...items.map((s) => el("option", { value: s.id }, `${s.name}${paren(s.code)}`)));
   parent.value = chosen;
   if (holidays) {
     document.getElementById("site-holidays").replaceChildren(...holidays.map((y) => el("div", {},

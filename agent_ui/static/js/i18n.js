@@ -26,3 +26,8 @@ export function errorText(errorId, fallback = "") {
   if (key in table) return t(key);
   return fallback || t("error.unknown", { error_id: errorId });
 }
+
+// A note in brackets after a word, as the page's language writes it: （默认） in Chinese (the
+// full-width brackets, no space), " (default)" in English.
+const CHINESE = (document.documentElement.lang || "zh-CN").startsWith("zh");
+export const paren = (text) => (CHINESE ? `（${text}）` : ` (${text})`);

@@ -311,6 +311,8 @@ async function startNotices() {
       const data = await api("/api/notices", { query });
       // 已结束 (the server's word: its end has passed) is history: no 发送, no 变更 or 提前结束
       $("notice-table").querySelector("tbody").replaceChildren(...data.items.map((n) => el("tr", { "data-key": n.key, class: n.state === "发布中" ? "" : "muted" },
+        // its 供电局 (the filter chooses by it: the list shows it), by the name the page lists it under
+        el("td", { class: "wrap", "data-site": n.site_id ?? "" }, sites.get(n.site_id) || ""),
         el("td", { class: "wrap" }, n.area, areaList(n.affected_areas)), el("td", { class: "wrap" }, n.reason), el("td", {}, fmtTime(n.starts_at)),
         el("td", {}, fmtTime(n.ends_at)), el("td", {}, stateText(n.state)), el("td", { class: "wrap" }, n.remark, withdrawnBy(n)),
         el("td", {}, n.state === "发布中" ? sendForm(`/api/notices/${encodeURIComponent(n.key)}/send`) : n.state === "已结束" ? t("notice.ended_no_send") : ""),
