@@ -289,14 +289,24 @@ async def list_dnc(request: web.Request) -> web.Response:
 @routes.post("/api/campaigns-dnc")
 @requires("campaigns.manage")
 async def add_dnc(request: web.Request) -> web.Response:
+    """201 with the entry; a number listed already (any spelling) is 200 ``already_listed``,
+    its reason replaced by the one given (``reason_updated``) or kept when none is."""
     body = await json_body(request)
     reason = body.get("reason", "")
     if not isinstance(reason, str):
         raise UiError("request.invalid", "reason must be text", field="reason")
     try:
         async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-            row = await store.add_dnc(db, str(body.get("number", "")), reason, actor=user)
-            return web.json_response({"number": row.number, "reason": row.reason}, status=201)
+            put = await store.put_dnc(db, str(body.get("number", "")), reason, actor=user)
+            return web.json_response(
+                {
+                    "number": put.row.number,
+                    "reason": put.row.reason,
+                    "already_listed": put.already_listed,
+                    "reason_updated": put.reason_updated,
+                },
+                status=200 if put.already_listed else 201,
+            )
     except ValueError as exc:
         if getattr(exc, "error_id", None):
             raise

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -986,16 +986,47 @@ async def dnc_entries(session: AsyncSession, search: str = "", *, limit: int = 2
 async def add_dnc(
     session: AsyncSession, number: str, reason: str = "", *, actor: User | None = None
 ) -> DncNumber:
-    """Put a number on the do-not-call list; its reason is kept whole or refused
-    (``campaign.dnc_reason_too_long``), never cut."""
+    """Put a number on the do-not-call list (``put_dnc``), the row listed."""
+    return (await put_dnc(session, number, reason, actor=actor)).row
+
+
+class DncPut(NamedTuple):
+    row: DncNumber
+    #: the number was on the list already (under any spelling)
+    already_listed: bool
+    #: listed already, and its reason replaced by the one given
+    reason_updated: bool
+
+
+async def put_dnc(
+    session: AsyncSession, number: str, reason: str = "", *, actor: User | None = None
+) -> DncPut:
+    """Put a number on the do-not-call list; says whether it was listed already (under any
+    spelling: ``138-0000-0000`` is 13800000000). Its reason is kept whole or refused
+    (``campaign.dnc_reason_too_long``), never cut. A number listed already keeps its entry (and
+    its 加入时间); a reason given now replaces the one it had (audited ``dnc.reason``, before
+    and after), none given keeps the old one: a second 加入免打扰 never drops a reason."""
     if len(reason) > MAX_DNC_REASON:
         raise CampaignError("campaign.dnc_reason_too_long", f"{len(reason)} characters")
     normalised = rules.dial_number(number)
     row = await session.scalar(select(DncNumber).where(DncNumber.number == normalised))
+    listed, updated = row is not None, False
     if row is None:
         row = DncNumber(number=normalised, reason=reason)
         session.add(row)
         await record(session, actor, "dnc.add", "dnc_number", normalised, after={"reason": reason})
+    elif reason.strip() and reason != row.reason:
+        before, updated = row.reason, True
+        row.reason = reason
+        await record(
+            session,
+            actor,
+            "dnc.reason",
+            "dnc_number",
+            normalised,
+            before={"reason": before},
+            after={"reason": reason},
+        )
     # pending contacts with this number are never dialed
     held = await session.execute(
         update(CampaignContact)
@@ -1005,7 +1036,7 @@ async def add_dnc(
     await session.flush()
     # a caller waiting for a callback is not waiting any more: the boards' 待回拨 now
     queue_event(session, DncChanged(number=normalised, listed=True, contacts=held.rowcount or 0))
-    return row
+    return DncPut(row, listed, updated)
 
 
 async def remove_dnc(session: AsyncSession, number: str, *, actor: User | None = None) -> int:

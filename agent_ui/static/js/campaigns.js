@@ -209,9 +209,11 @@ export function start() {
     const f = e.target;
     once(f, async () => {
       try {
-        await api("/api/campaigns-dnc", { method: "POST", body: { number: f.number.value, reason: f.reason.value } });
+        const put = await api("/api/campaigns-dnc", { method: "POST", body: { number: f.number.value, reason: f.reason.value } });
         f.reset();
-        toast(t("camp.dnc.added_ok"), "ok");
+        // a number listed already (any spelling) keeps its entry: say so, and whether its reason changed
+        if (put.already_listed) toast(t(put.reason_updated ? "camp.dnc.already_listed_reason" : "camp.dnc.already_listed", { number: put.number }), "ok");
+        else toast(t("camp.dnc.added_ok"), "ok");
         await loadDnc();
         if (current) await show(current);
       } catch (err) { alert(errorText(err.errorId)); }
