@@ -1,4 +1,4 @@
-"""The header stays one row at 1440 px (QA: 提醒 dropped to a second row in 话后处理 with the
+"""The header stays one row at 1366 (a 1366×768 screen) and 1440 px (QA: 提醒 dropped to a second row in 话后处理 with the
 intake form unsaved, and during a call while 您有 N 个未处理事件 showed): its longest words are
 put in place as the console shows them (the state, the held-ACW reason, the inbox banner, the
 call timer), and each part of the bar must sit on the first row; narrower, the long words give
@@ -48,6 +48,7 @@ BUSY = """(moment) => {
   const banner = document.getElementById("inbox-banner");
   banner.hidden = false;
   banner.textContent = texts["inbox.banner"].replace("{count}", "128");
+  banner.dataset.badge = texts["inbox.badge"].replace("{count}", "128");
 }"""
 
 # each part of the header (its top, bottom, left, right), and whether one's content spills out
@@ -55,15 +56,18 @@ PARTS = """() => {
   const bar = document.querySelector(".topbar");
   const parts = [...bar.children].filter((e) => e.getClientRects().length);
   const at = (e) => { const r = e.getBoundingClientRect(); return [r.top, r.bottom, r.left, r.right].map(Math.round); };
-  return { parts: parts.map((e) => [e.className, ...at(e)]),
+  return { parts: parts.map((e) => [e.className, ...at(e)]), bar: [bar.scrollWidth, bar.clientWidth],
+           page: [document.documentElement.scrollWidth, document.documentElement.clientWidth],
            spilled: parts.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.className) };
 }"""
 
 
-@pytest.mark.parametrize("width", [1440, 1600])
+@pytest.mark.parametrize("width", [1366, 1440, 1600])
 @pytest.mark.parametrize("moment", ["after_call_work", "talking"])
 def test_the_header_is_one_row(console, browser, width, moment):
-    with signed_in(browser, console, "1001", viewport={"width": width, "height": 900}) as page:
+    with signed_in(
+        browser, console, "1001", viewport={"width": width, "height": 768 if width == 1366 else 900}
+    ) as page:
         # the socket's first news (the state, the events' count) in, before the bar is filled
         expect(page.locator("#ws-status")).to_have_attribute("data-connected", "true")
         expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "connecting")
@@ -76,6 +80,9 @@ def test_the_header_is_one_row(console, browser, width, moment):
         # in order, none over the next, nothing spilling out of its part
         assert all(a[4] <= b[3] + 1 for a, b in zip(parts, parts[1:], strict=False)), found
         assert found["spilled"] == [], found
+        # and all of it on screen: the bar and the page no wider than the window (1366 too)
+        assert found["bar"][0] <= found["bar"][1] and found["page"][0] <= found["page"][1], found
+        assert parts[-1][4] <= width, found
         # nothing is cut to nothing: the state, the banner and 提醒 still show
         for part in ("#agent-state", "#inbox-banner", "#bell-button"):
             box = page.locator(part).bounding_box()

@@ -412,6 +412,7 @@ export class StateBar {
     banner.hidden = !count;
     banner.textContent = t("inbox.banner", { count });
     banner.title = banner.textContent; // the bar may cut it short (console.css)
+    banner.dataset.badge = t("inbox.badge", { count }); // what a narrow bar shows instead (待处理 N)
     banner.dataset.unhandled = String(count);
   }
 
