@@ -366,7 +366,10 @@ _SUMMARIES = {
     (
         "GET",
         "/api/orders/{key}/candidates",
-    ): "自由流转: users the handler of a free-routing step may pick as next handler (q = 工号 or name)",
+    ): (
+        "Whom the order may go to (q = 工号 or name): for=forward (default, 转派: whom the current step's"
+        " operator rules allow), for=reassign (改派), for=next (自由流转's next handler)"
+    ),
     ("POST", "/api/knowledge/{id}/send"): "Send a knowledge item by SMS, email or fax (queued in the outbox)",
     ("POST", "/api/notices/{key}/send"): "Send an outage notice by SMS, email or fax (queued in the outbox)",
     ("GET", "/api/orders/{key}/fax"): "The fax templates of the order's category and the number to offer",

@@ -25,6 +25,7 @@ from ticketing.ids import is_id, whole
 from ticketing.intake import may_handle
 from ticketing.models import (
     ASYNC_KINDS,
+    Assignment,
     CallLeg,
     Interaction,
     Site,
@@ -35,6 +36,7 @@ from ticketing.models import (
 from ticketing.users import can_access
 from ticketing.workflow import actions, engine, store
 from ticketing.workflow.forms import form_site
+from ticketing.workflow.steps import may_hold
 
 routes = web.RouteTableDef()
 
@@ -404,15 +406,26 @@ async def _duplicate_of(db: Any, user: User, body: dict[str, Any]) -> Any:
         raise FieldErrors({"duplicate_of": "field_unknown_order"}) from None
 
 
+#: what the candidates are for: 转派 (the step's operator rules), 改派, 自由流转's next handler
+CANDIDATES_FOR = ("forward", "reassign", "next")
+
+
 @routes.get("/api/orders/{key}/candidates")
 @requires("order.act")
 async def routing_candidates(request: web.Request) -> web.Response:
-    """自由流转: who the handler of a free-routing step may pick as the next handler
-    (active users who work on orders and may see this one), by 工号 or name."""
+    """Whom the order may go to, by 工号 or name (q): active users who work on orders and may
+    see it. for=forward (the default, 转派): only those the current step's operator rules allow
+    (``steps.may_hold``, as ``forward`` checks), not its holders; for=reassign (改派, the team
+    leaders' override) and for=next (自由流转: the next step's handler) are not held to them."""
     query = request.query.get("q", "").strip()[:32]
+    purpose = request.query.get("for", "forward")
+    if purpose not in CANDIDATES_FOR:
+        raise UiError("request.invalid", f"for must be one of {', '.join(CANDIDATES_FOR)}", field="for")
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
         order = await engine.load_order(db, user, order_key(request))
         stmt = select(User).where(User.active.is_(True)).order_by(User.staff_no).limit(400)
+        if purpose == "forward":
+            stmt = stmt.where(User.id.in_(await _may_forward_to(db, order)))
         if query:
             stmt = stmt.where(or_(User.staff_no.startswith(query), User.name.contains(query)))
         people = []
@@ -423,6 +436,23 @@ async def routing_candidates(request: web.Request) -> web.Response:
             if len(people) == 50:
                 break
     return web.json_response({"items": people})
+
+
+async def _may_forward_to(db: Any, order: Any) -> list[int]:
+    """The ids the current step may be 转派 to: whom its rules allow, less who holds it now."""
+    if not order.is_open:
+        return []
+    node = (await store.definition_for(db, order.workflow_id)).node(order.current_node)
+    held = set(
+        await db.scalars(
+            select(Assignment.user_id).where(
+                Assignment.order_id == order.id,
+                Assignment.node == order.current_node,
+                Assignment.state == "pending",
+            )
+        )
+    )
+    return [p.id for p in await may_hold(db, order, node) if p.id not in held]
 
 
 @routes.get("/orders/{key}")

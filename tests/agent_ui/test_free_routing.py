@@ -69,9 +69,12 @@ async def test_the_handler_of_a_free_routing_step_picks_the_next_handler(client,
     assert order["free_routing"] is True and order["my_step"] is True
     assert {n["to"] for n in order["route_nodes"]} == {"sign", "done"}
 
-    found = await (await client.get(f"/api/orders/{order['id']}/candidates", params={"q": "李"})).json()
+    # the next step's handler (for=next): anyone who works on orders and sees it, not the
+    # rules of the step being left (those are 转派's, the default)
+    candidates = f"/api/orders/{order['id']}/candidates"
+    found = await (await client.get(candidates, params={"q": "李", "for": "next"})).json()
     assert [p["staff_no"] for p in found["items"]] == ["2001"]
-    everyone = await (await client.get(f"/api/orders/{order['id']}/candidates")).json()
+    everyone = await (await client.get(candidates, params={"for": "next"})).json()
     staff = {p["staff_no"] for p in everyone["items"]}
     assert "2001" in staff and "1001" in staff
     assert "2002" not in staff  # another bureau cannot see this order

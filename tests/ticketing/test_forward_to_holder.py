@@ -32,10 +32,10 @@ async def test_forwarding_to_someone_who_already_holds_the_step_is_refused(sessi
     assert refused.value.error_id == "target_is_holder"
     assert await _pending(session, order) == sorted([u["5101"].id, u["5102"].id])
 
-    # 5101 forwards to the team leader; 5102 then forwarding to them too is refused
-    await forward(session, u["5101"], order, u["2001"], opinion="给班长")
+    # 5101 forwards to the supervisor (接收确认's second batch); 5102 then forwarding to them too is refused
+    await forward(session, u["5101"], order, u["3001"], opinion="给值班长")
     with pytest.raises(ActionRefused) as refused:
-        await forward(session, u["5102"], order, u["2001"], opinion="也给班长")
+        await forward(session, u["5102"], order, u["3001"], opinion="也给值班长")
     assert refused.value.error_id == "target_is_holder"
     await session.commit()
-    assert await _pending(session, order) == sorted([u["5102"].id, u["2001"].id])
+    assert await _pending(session, order) == sorted([u["5102"].id, u["3001"].id])

@@ -63,9 +63,10 @@ async def test_other_actions_audit_their_opinion(session, seeded):
     await cc(session, u["5101"], order, [u["5102"]], opinion="请知悉")
     after = await _after(session, order, "cc")
     assert (after["opinion"], after["to"]) == ("请知悉", ["5102"])
-    await forward(session, u["5101"], order, u["2001"], opinion="我在外")
+    # 转派 to whom 接收确认's rules allow (its second batch: the supervisors)
+    await forward(session, u["5101"], order, u["3001"], opinion="我在外")
     after = await _after(session, order, "forward")
-    assert (after["opinion"], after["to"]) == ("我在外", "2001")
-    await submit_step(session, u["2001"], order, opinion="已确认")
+    assert (after["opinion"], after["to"]) == ("我在外", "3001")
+    await submit_step(session, u["3001"], order, opinion="已确认")
     after = await _after(session, order, "submit")
     assert after["opinion"] == "已确认" and after["node"] == "dispatch"

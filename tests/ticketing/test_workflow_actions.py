@@ -103,7 +103,10 @@ async def test_free_routing_is_refused_where_disabled(session, seeded):
 
 async def test_forward_cc_supervise_annotate(session, seeded):
     u = seeded.users
-    await import_definition(session, flow("any"))
+    # 转派 goes to whom the step's rules allow: here the team leaders too (a second batch)
+    definition = flow("any")
+    definition["nodes"][1]["operators"]["batches"].append([{"role": "team_leader"}])
+    await import_definition(session, definition)
     order = await create_order(session, u["1001"], workflow="cosign_any", site_id=seeded.sites["GZ"].id)
     # forwarding to someone outside the order's site is refused
     with pytest.raises(ActionRefused) as refused:

@@ -24,6 +24,7 @@ from ticketing.workflow.steps import (
     add_comment,
     audit,
     enter_node,
+    may_hold,
     my_assignment,
     open_order,
     pending_assignments,
@@ -83,9 +84,11 @@ async def forward(
     opinion: str = "",
     now: dt.datetime | None = None,
 ) -> WorkOrder:
-    """转发: hand my pending step to someone else (who must be able to see the order)."""
+    """转发 (转派): hand my pending step to someone else, who must be able to see the order and
+    whom the step's operator rules allow (``steps.may_hold``: 派工 of 故障报修 to a handler of
+    the bureau, not to a call-centre agent; ``target_not_operator``)."""
     now = now or utcnow()
-    await open_order(session, user, order)
+    _, node = await open_order(session, user, order)
     pending = await pending_assignments(session, order)
     mine = await my_assignment(session, user, order, pending)
     # to oneself, or to a colleague who already holds the step (会签, or two forwards to the
@@ -93,6 +96,13 @@ async def forward(
     if to_user.id == user.id or any(a.user_id == to_user.id for a in pending):
         raise ActionRefused("target_is_holder", f"{to_user.staff_no} already holds this step")
     await _check_target(session, order, to_user)
+    if all(p.id != to_user.id for p in await may_hold(session, order, node)):
+        raise ActionRefused(
+            "target_not_operator",
+            f"{to_user.staff_no} is not among who may act at {node.id}",
+            node=node.id,
+            target=to_user.staff_no,
+        )
     before = snapshot(order)
     mine.state, mine.acted_at = "cancelled", now
     session.add(_holding(order, to_user.id, mine.mode, mine.seq, now))

@@ -162,20 +162,23 @@ async def resolve(
     form: Mapping[str, Any] | None = None,
     acting: tuple[str, int] | None = None,
     people_in_scope: bool = True,
+    every_batch: bool = False,
 ) -> list[Person]:
     """Users of the first batch with any match (union of its rules, in rule order, each rule's
-    users in its own order: ``in_rule_order``; no duplicates). ``people_in_scope``: ``match_rule``'s."""
+    users in its own order: ``in_rule_order``; no duplicates). ``people_in_scope``: ``match_rule``'s.
+    ``every_batch``: the union of all the batches, in batch order: everyone the rules let act at
+    the node, not only whom entering it picks (who a step may be 转派 to: ``steps.may_hold``)."""
     people = await directory.load(session)
     excluded = set(exclude)
     site_path = people.site_path(order.site_id)
+    picked: dict[int, Person] = {}
     for batch in batches:
-        picked: dict[int, Person] = {}
         for rule in batch:
             for user in await match_rule(
                 session, people, rule, order, site_path, form, acting, people_in_scope
             ):
                 if user.id not in excluded:
                     picked.setdefault(user.id, user)
-        if picked:
-            return list(picked.values())
-    return []
+        if picked and not every_batch:
+            break
+    return list(picked.values())

@@ -396,7 +396,14 @@ async def operators_for(
     handlers: Iterable[int] | None,
     user: User | None,
     form: Mapping[str, Any],
+    *,
+    every_batch: bool = False,
 ) -> list[Person]:
+    """Who ``node`` goes to, entered from ``source`` by ``user``: the handlers they picked
+    (自由流转), the creator (a create step), else the first batch of its operator rules with a
+    match (``every_batch``: all of them, ``operators.resolve``), never the creator of an order
+    at an approve step; where the rules name only people who cannot open the order, the
+    stand-ins. ``no_operator`` where nobody."""
     if handlers is not None:
         # 自由流转: the node being left decides whether its handler may pick the next one.
         if not source.free_routing and not (user and user.has_role("admin", "supervisor")):
@@ -420,7 +427,9 @@ async def operators_for(
     # maker ≠ checker: the creator is never an approver
     exclude = [order.created_by_id] if node.type == "approve" and order.created_by_id else []
     acting = (source.id, user.id) if user is not None else None
-    operators = await resolve(session, node.operators, order, exclude=exclude, form=form, acting=acting)
+    operators = await resolve(
+        session, node.operators, order, exclude=exclude, form=form, acting=acting, every_batch=every_batch
+    )
     if not operators and await resolve(
         session, node.operators, order, exclude=exclude, form=form, acting=acting, people_in_scope=False
     ):
@@ -431,3 +440,17 @@ async def operators_for(
     if not operators:
         raise ActionRefused("no_operator", f"nobody matches the operator rules of {node.id}", node=node.id)
     return operators
+
+
+async def may_hold(session: AsyncSession, order: WorkOrder, node: Node) -> list[Person]:
+    """Who the rules of ``node``, the order's current step, let hold it: ``operators_for`` as
+    entering it decides, over every batch of its rules (派工 of 故障报修: whoever confirmed, or a
+    handler of the bureau 所属供电局 names), the creator never at an approve step; nobody where
+    they name nobody. Whom the holder may 转派 to (``actions.forward``), and whom the console
+    offers for it (``GET /api/orders/{key}/candidates``): the one rule for both. 改派 and 接手
+    are team leaders' and supervisors' overrides (a stranded step nobody the rules name can
+    take), 自由流转 the step's own choice of the next handler: neither is held to it."""
+    try:
+        return await operators_for(session, order, node, node, None, None, order.form, every_batch=True)
+    except ActionRefused:
+        return []

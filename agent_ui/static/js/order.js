@@ -164,7 +164,9 @@ function manageControls() {
     let timer = null;
     const load = async () => {
       try {
-        const data = await api(`/api/orders/${order.id}/candidates`, { query: { q: search.value } });
+        // 转派: whom the step's rules allow; 改派 (team leaders and up) is not held to them
+        const purpose = manage.includes("reassign") ? "reassign" : "forward";
+        const data = await api(`/api/orders/${order.id}/candidates`, { query: { q: search.value, for: purpose } });
         const held = new Set(order.handlers.map((h) => h.id));
         target.replaceChildren(el("option", { value: "" }, "—"),
           ...data.items.filter((p) => !held.has(p.id)).map((p) => el("option", { value: p.id }, `${p.name}(${p.staff_no})`)));
@@ -308,7 +310,7 @@ function handlerPicker() {
   let timer = null;
   const load = async () => {
     try {
-      const data = await api(`/api/orders/${order.id}/candidates`, { query: { q: search.value } });
+      const data = await api(`/api/orders/${order.id}/candidates`, { query: { q: search.value, for: "next" } });
       const chosen = new Set([...list.selectedOptions].map((o) => o.value));
       list.replaceChildren(...data.items.map((p) => el("option", { value: p.id, selected: chosen.has(String(p.id)) }, `${p.name}(${p.staff_no})`)));
     } catch (err) { toast(err.message, "refused"); }
