@@ -33,6 +33,11 @@ class AsteriskServer:
     ``systemname`` (asterisk.conf), which prefixes its call ids; servers need different
     ones, or two calls could have the same id. The AMI secret comes from
     ``HOTLINE_AMI_SECRET_<NAME>`` (else ``ami_secret``), never from this list.
+    ``asterisk_root``: where this machine sees that server's filesystem (a mount or a synced copy
+    of its root, or of its ``/var/spool/asterisk`` at ``<asterisk_root>/var/spool/asterisk``):
+    its recordings, voicemail and faxes are looked for there (its MixMonitor writes into its own
+    disk); unset: the platform's ``asterisk_root``. A server whose root is not there has its
+    files answered "not reachable", not "missing".
     """
 
     name: str
@@ -44,6 +49,7 @@ class AsteriskServer:
     default: bool = False
     system_name: str = ""
     sites: tuple[str, ...] = ()
+    asterisk_root: Path | None = None
 
     @property
     def address(self) -> str:
@@ -55,7 +61,17 @@ class AsteriskServer:
 
 _SERVER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
-_SERVER_KEYS = {"name", "ami_host", "ami_port", "ami_user", "agents", "sites", "default", "system_name"}
+_SERVER_KEYS = {
+    "name",
+    "ami_host",
+    "ami_port",
+    "ami_user",
+    "agents",
+    "sites",
+    "default",
+    "system_name",
+    "asterisk_root",
+}
 
 
 def _agent_matches(pattern: str, agent_id: str) -> bool:
@@ -152,6 +168,11 @@ class Settings:
                 if site in server.sites:
                     return server
         return next((server for server in servers if server.default), None)
+
+    def root_of(self, server: AsteriskServer) -> Path:
+        """Where this machine sees ``server``'s Asterisk filesystem (its recordings, voicemail
+        and faxes): its own ``asterisk_root``, else the platform's."""
+        return server.asterisk_root if server.asterisk_root is not None else self.asterisk_root
 
     @property
     def servers_by_site(self) -> bool:
@@ -307,6 +328,7 @@ def _servers(raw: Any, values: dict[str, Any], env: dict[str, str]) -> tuple[Ast
                 sites=sites,
                 default=default,
                 system_name=str(item.get("system_name") or ""),
+                asterisk_root=Path(str(item["asterisk_root"])) if item.get("asterisk_root") else None,
             )
         )
     for what, key in (

@@ -2,7 +2,8 @@
 
 Files older than the retention period are deleted, except those of calls that
 an open work order links (ticketing decides which); the files live under the
-Asterisk root of the product's settings.
+Asterisk root of the product's settings (several Asterisk servers: under each one's
+``asterisk_root``, a server not reachable here being skipped with a warning).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from collections.abc import Iterable
 
 import ticketing
 from hotline.config import Settings
-from hotline.runtime import database_url
-from recordings import RecordingStore
+from hotline.runtime import database_url, recording_store
 from recordings.retention import PurgeReport, purge
 from recordings.store import KINDS
 from ticketing.retention import call_ids_of_open_orders
@@ -28,7 +28,7 @@ async def purge_recordings(
             protected = await call_ids_of_open_orders(session)
     finally:
         await engine.dispose()
-    store = RecordingStore(settings.asterisk_root)
+    store = recording_store(settings)  # several Asterisk servers: each one's root
     return await asyncio.to_thread(
         purge, store, older_than_days, kinds=kinds, dry_run=dry_run, keep=lambda f: f.call_id in protected
     )

@@ -46,7 +46,7 @@ from hotline.config import AsteriskServer, ConfigError, Settings
 from hotline.seat_sites import SeatSites
 from hotline.selfservice import notice_voices, published_notices, ticketing_hooks
 from ivr.callback_spool import DialplanCallbacks
-from recordings import RecordingStore, fax_out
+from recordings import RecordingStore, ServerStores, fax_out
 from ticketing.agent_states import AgentStateRecorder
 from ticketing.calls import CallLinker
 from ticketing.customers import caller_profile_hook, screen_pop_hook
@@ -446,7 +446,25 @@ def _server_settings(settings: Settings, server: AsteriskServer) -> Settings:
         ami_port=server.ami_port,
         ami_user=server.ami_user,
         ami_secret=server.ami_secret,
+        asterisk_root=settings.root_of(server),
     )
+
+
+def recording_store(settings: Settings) -> RecordingStore | ServerStores:
+    """Where the console finds a call's recording, voicemail or fax: with several Asterisk
+    servers, on the server that had the call (its call id's systemname), under that server's
+    ``asterisk_root``; faxes sent and the like stay the default server's."""
+    own = RecordingStore(settings.asterisk_root)
+    if len(settings.servers) < 2:
+        return own
+    stores = []
+    for server in settings.servers:
+        root = settings.root_of(server)
+        stores.append(
+            (server.name, server.system_name, own if root == own.asterisk_root else RecordingStore(root))
+        )
+    default = next((server.name for server in settings.servers if server.default), "")
+    return ServerStores(stores, own, default)
 
 
 def _server_cti_settings(
@@ -587,7 +605,7 @@ async def _web(
             sessionmaker=sessions,
             secret_key=settings.secret_key,
             bridge=bridge,
-            recordings=RecordingStore(settings.asterisk_root),
+            recordings=recording_store(settings),
             hotline_number=settings.hotline_number,
             cookie_secure=settings.secure_cookies,
             seat_pattern=settings.seat_pattern,

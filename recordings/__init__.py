@@ -3,7 +3,8 @@
 Public surface:
 
 * ``RecordingStore``: call id -> files; Asterisk's path -> this machine's path
-  (the Asterisk root it is given + Asterisk's own path).
+  (the Asterisk root it is given + Asterisk's own path). ``ServerStores``: several Asterisk
+  servers' stores, a call's files looked for on the server its call id names.
 * ``purge``: retention (older than N days, dry run, keep predicate); ``hotline
   purge-recordings`` runs it with the product's settings.
 * ``convert`` / ``playable`` / ``peaks`` / ``to_pcm_wav``: audio for the player (pydub +
@@ -16,13 +17,15 @@ from recordings.audio import ConversionError, convert, ffmpeg_available, peaks, 
 from recordings.fax import FaxConversionError, tiff_to_pdf
 from recordings.http import recording_routes, serve_file
 from recordings.retention import PurgeReport, purge
-from recordings.store import RecordingStore, StoredFile, UnsafePath
+from recordings.store import RecordingStore, ServerStores, ServerUnreachable, StoredFile, UnsafePath
 
 __all__ = [
     "ConversionError",
     "FaxConversionError",
     "PurgeReport",
     "RecordingStore",
+    "ServerStores",
+    "ServerUnreachable",
     "StoredFile",
     "UnsafePath",
     "convert",

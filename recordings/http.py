@@ -14,6 +14,7 @@ version, waveform peaks and a fax's PDF.
 from __future__ import annotations
 
 import asyncio
+import json
 import mimetypes
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from aiohttp import web
 
 from recordings.audio import ConversionError, duration, peaks, playable
 from recordings.fax import FaxConversionError, tiff_to_pdf
-from recordings.store import RecordingStore, UnsafePath
+from recordings.store import RecordingStore, ServerStores, ServerUnreachable, UnsafePath
 
 CONTENT_TYPES = {
     ".wav": "audio/wav",
@@ -34,10 +35,9 @@ CONTENT_TYPES = {
 }
 
 
-def _error(status: type[web.HTTPException], error_id: str, message: str) -> web.HTTPException:
-    return status(
-        text=f'{{"error_id": "{error_id}", "message": "{message}"}}', content_type="application/json"
-    )
+def _error(status: type[web.HTTPException], error_id: str, message: str, **details: str) -> web.HTTPException:
+    body = {"error_id": error_id, "message": message, **({"details": details} if details else {})}
+    return status(text=json.dumps(body, ensure_ascii=False), content_type="application/json")
 
 
 async def serve_file(
@@ -54,7 +54,9 @@ async def serve_file(
     return response
 
 
-def recording_routes(store: RecordingStore, cache_dir: str | Path | None = None) -> web.RouteTableDef:
+def recording_routes(
+    store: RecordingStore | ServerStores, cache_dir: str | Path | None = None
+) -> web.RouteTableDef:
     """The player's endpoints (kind: recording | voicemail | fax; ``?n=1`` picks a call's
     second file, e.g. a per-leg recording or a fault report):
 
@@ -63,6 +65,9 @@ def recording_routes(store: RecordingStore, cache_dir: str | Path | None = None)
       ffmpeg, else PCM WAV), converted once into ``cache_dir`` (ranges);
     * ``GET /recordings/{kind}/{call_id}/peaks?buckets=800``: ``{"duration", "peaks"}``;
     * ``GET /recordings/fax/{call_id}/pdf``: the fax as a PDF.
+
+    With several Asterisk servers (``ServerStores``) a call's files are looked for on its own
+    server; 503 ``recordings.server_unreachable`` when that server's directories are not here.
     """
     routes = web.RouteTableDef()
     cache = Path(cache_dir) if cache_dir is not None else store.host_path("/var/cache/hotline/recordings")
@@ -74,6 +79,11 @@ def recording_routes(store: RecordingStore, cache_dir: str | Path | None = None)
             files = await asyncio.to_thread(store.find, call_id, kind)
         except UnsafePath:
             raise _error(web.HTTPBadRequest, "recordings.bad_call_id", "not a call id") from None
+        except ServerUnreachable as exc:
+            # the call's Asterisk server keeps its files where this process cannot read them
+            raise _error(
+                web.HTTPServiceUnavailable, "recordings.server_unreachable", str(exc), server=exc.server
+            ) from None
         try:
             return files[int(request.query.get("n", "0"))]
         except (ValueError, IndexError):

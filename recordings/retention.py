@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from recordings.store import KINDS, RecordingStore, StoredFile
+from recordings.store import KINDS, RecordingStore, ServerStores, StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class PurgeReport:
 
 
 def purge(
-    store: RecordingStore,
+    store: RecordingStore | ServerStores,
     older_than_days: float,
     *,
     kinds: Iterable[str] = tuple(KINDS),
@@ -40,6 +40,13 @@ def purge(
     if older_than_days <= 0:
         raise ValueError("older_than_days must be positive")
     cutoff = (time.time() if now is None else now) - older_than_days * 86400
+    for name, each in _stores(store):
+        if name and not each.asterisk_root.is_dir():
+            log.warning(
+                "retention: the files of Asterisk server %s are not reachable here (%s): kept",
+                name,
+                each.asterisk_root,
+            )
     report = PurgeReport(dry_run=dry_run)
     for kind in kinds:
         for item in list(store.files(kind)):
@@ -58,7 +65,8 @@ def purge(
             report.deleted.append(item.path)
             report.bytes_freed += item.size
         if not dry_run:
-            _remove_empty_days(store.kind_dir(kind))
+            for _, each in _stores(store):
+                _remove_empty_days(each.kind_dir(kind))
     log.info(
         "retention%s: %d files, %d bytes older than %s days",
         " (dry run)" if dry_run else "",
@@ -67,6 +75,11 @@ def purge(
         older_than_days,
     )
     return report
+
+
+def _stores(store: RecordingStore | ServerStores) -> list[tuple[str, RecordingStore]]:
+    """Each root the store reads (several Asterisk servers: each server's, ``ServerStores``)."""
+    return store.stores() if isinstance(store, ServerStores) else [("", store)]
 
 
 def _remove_empty_days(base: Path) -> None:

@@ -105,6 +105,75 @@ class RecordingStore:
             return None
 
 
+class ServerUnreachable(LookupError):
+    """A call's files are on an Asterisk server whose directories this process cannot read (its
+    ``asterisk_root`` in ``asterisk_servers`` is not mounted or synced here)."""
+
+    def __init__(self, server: str, root: Path) -> None:
+        super().__init__(f"the files of Asterisk server {server} are not reachable here ({root})")
+        self.server = server
+        self.root = root
+
+
+#: ``<systemname>-<epoch>.<n>``: the call id of an Asterisk that has a systemname
+_SYSTEM_NAMED = re.compile(r"^(.+)-\d+\.\d+")
+
+
+class ServerStores:
+    """The files of several Asterisk servers (``asterisk_servers``), each under its own root as
+    this machine sees it (a mount or a synced copy of that server's directories): a call's
+    recording, voicemail or fax is looked for on the server that had the call, named by its
+    call id's systemname (``<systemname>-<epoch>.<n>``; an id without one: the server that has
+    no systemname, else ``default_server``). Anything else (faxes sent, paths of files written
+    here) is ``default``'s, the platform's own root; ``files`` lists every reachable server's."""
+
+    def __init__(
+        self,
+        servers: list[tuple[str, str, RecordingStore]],
+        default: RecordingStore,
+        default_server: str = "",
+    ) -> None:
+        #: (server name, its systemname, its store), as configured
+        self.servers = list(servers)
+        self.default = default
+        self._by_system_name = {system_name: (name, store) for name, system_name, store in servers}
+        self._fallback = next(((n, st) for n, _, st in servers if n == default_server), ("", default))
+
+    def __getattr__(self, name: str):
+        return getattr(self.default, name)
+
+    def server_of(self, call_id: str) -> tuple[str, RecordingStore]:
+        """The server (name and store) whose files a call's are."""
+        named = _SYSTEM_NAMED.match(call_id)
+        if named and named[1] in self._by_system_name:
+            return self._by_system_name[named[1]]
+        if not named and "" in self._by_system_name:
+            return self._by_system_name[""]
+        return self._fallback
+
+    def find(self, call_id: str, kind: str = "recording") -> list[Path]:
+        """``RecordingStore.find`` on the call's server; ``ServerUnreachable`` when its root is
+        not there (not mounted): no file could be told missing or present."""
+        _check_id(call_id)
+        name, store = self.server_of(call_id)
+        if not store.asterisk_root.is_dir():
+            raise ServerUnreachable(name, store.asterisk_root)
+        return store.find(call_id, kind)
+
+    def stores(self) -> list[tuple[str, RecordingStore]]:
+        """Each root once (``default``'s first, named ""), with the server it is of."""
+        out: dict[Path, tuple[str, RecordingStore]] = {self.default.asterisk_root: ("", self.default)}
+        for name, _, store in self.servers:
+            out.setdefault(store.asterisk_root, (name, store))
+        return list(out.values())
+
+    def files(self, kind: str) -> Iterator[StoredFile]:
+        """Every reachable server's files of ``kind`` (retention); an unmounted one's are skipped."""
+        for _, store in self.stores():
+            if store.asterisk_root.is_dir():
+                yield from store.files(kind)
+
+
 #: a canonical WAV header, all Asterisk writes before the first sample
 WAV_HEADER_BYTES = 44
 
