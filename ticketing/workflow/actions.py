@@ -29,6 +29,7 @@ from ticketing.workflow.steps import (
     open_order,
     pending_assignments,
     plan_entry,
+    routed_to,
     snapshot,
     status_entry,
     with_subtype_fields,
@@ -51,9 +52,10 @@ async def _check_target(session: AsyncSession, order: WorkOrder, to_user: User) 
         raise ActionRefused("target_out_of_scope", f"{to_user.staff_no} cannot see {order.number}")
 
 
-def _routed(session: AsyncSession, order: WorkOrder, people: Iterable[Any]) -> None:
-    """The new handlers get the same pop-up and sound as when the order reaches their step."""
-    staff = tuple(p.staff_no for p in people)
+def _routed(session: AsyncSession, actor: User | None, order: WorkOrder, people: Iterable[Any]) -> None:
+    """The new handlers get the same pop-up and sound as when the order reaches their step; not
+    the actor, who took it themselves (接手)."""
+    staff = tuple(p.staff_no for p in routed_to(actor, people))
     if staff:
         queue_event(
             session,
@@ -108,7 +110,7 @@ async def forward(
     session.add(_holding(order, to_user.id, mine.mode, mine.seq, now))
     await add_comment(session, order, user, "forward", opinion, to=to_user.staff_no)
     await audit(session, user, "forward", order, before, opinion=opinion, to=to_user.staff_no)
-    _routed(session, order, [to_user])
+    _routed(session, user, order, [to_user])
     await sla.notify_users(
         session,
         order,
@@ -394,7 +396,7 @@ async def reassign(
             urgency="normal",
             message=f"{user.name} 改派工单 {order.number} 给您: {opinion}",
         )
-    _routed(session, order, [to_user])
+    _routed(session, user, order, [to_user])
     return order
 
 
@@ -489,7 +491,7 @@ async def release_steps(
             to=[p.staff_no for p in found],
             replaced=[user.staff_no],
         )
-        _routed(session, order, found)
+        _routed(session, actor, order, found)
         screen_alerts.record_routed(session, order, found, order.status)  # kept in their 提醒
     return left
 
