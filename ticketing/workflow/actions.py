@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing import contractors, directory, screen_alerts, sla
+from ticketing import categories, contractors, directory, screen_alerts, sla
 from ticketing.audit import record
 from ticketing.blanks import is_blank
-from ticketing.errors import ActionRefused, Forbidden, NotFound
+from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound
 from ticketing.events import TicketRouted, TicketStatusChanged, queue_event
 from ticketing.models import Assignment, OrderLink, Timer, User, WorkOrder, utcnow
 from ticketing.users import can_access
@@ -521,10 +521,14 @@ async def set_optional_step(
 async def change_category(
     session: AsyncSession, user: User, order: WorkOrder, category: str, subcategory: str = ""
 ) -> WorkOrder:
-    """Reports depend on the category, so it is locked once the order was dispatched."""
+    """Reports depend on the category, so it is locked once the order was dispatched; a category
+    with 小类别 at the order's site takes one (``subcategory`` ``field_required``: a blank one
+    changed to before 派工 stayed blank in the reports, as at intake)."""
     await open_order(session, user, order)
     if order.category_locked:
         raise ActionRefused("category_locked", f"{order.number} was dispatched; its category is locked")
+    if not subcategory.strip() and await categories.subcategory_required(session, order.site_id, category):
+        raise FieldErrors({"subcategory": "field_required"})
     before = snapshot(order)
     order.category, order.subcategory = category, subcategory
     # the fields the new subcategory decides (类别1 of 一类投诉) follow it: the class is one
