@@ -61,6 +61,8 @@ DEMO_CUSTOMERS = 500
 DEMO_BOT_AGENTS = ("1002", "1003", "1004")
 DEMO_PERSON = "1001"
 DEMO_ACW = 20  # seconds of after-call work for the demo's seats (HOTLINE_ACW_SECONDS overrides)
+#: faxes the demo's simulated customers send to the fax line, an hour (hotline.simulator)
+DEMO_FAXES_PER_HOUR = 6.0
 
 
 def make_bus(url: str, redis_prefix: str = "hotline") -> Bus:
@@ -778,7 +780,14 @@ async def _demo_activity(bridge: CtiBridge, sessions, calls_per_minute: float) -
 
     tasks = [asyncio.create_task(supervised(sign_in_bots, "demo-agents"), name="demo-agents")]
     if calls_per_minute > 0:
-        sim = CallerSimulator(bridge.ami, numbers, calls_per_minute=calls_per_minute)
+        # now and then a fax to the fax line too, its page where this Asterisk reads it
+        sim = CallerSimulator(
+            bridge.ami,
+            numbers,
+            calls_per_minute=calls_per_minute,
+            faxes_per_hour=DEMO_FAXES_PER_HOUR,
+            recordings=RecordingStore(bridge.settings.asterisk_root),
+        )
         tasks.append(asyncio.create_task(supervised(sim.run, "demo-callers"), name="demo-callers"))
     try:
         yield

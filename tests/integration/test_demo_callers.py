@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from ivr_harness import Harness, ami_fixture, serving, unique_caller
 
+from cti.call_events import VoicemailReceived
 from cti.routing_config import load_routing
-from hotline.simulator import CALLER_INTENTS, CallerSimulator
+from hotline.simulator import CALLER_INTENTS, LEAVES_A_MESSAGE, CallerSimulator
 from ivr import IvrFinished, IvrServices, load_flows
 from recordings import RecordingStore
 
@@ -83,6 +84,57 @@ async def test_a_simulated_caller_presses_through_the_main_menu_to_the_queue_the
             queue,
             path,
         )
+    finally:
+        await line.hangup_caller(caller)
+
+
+async def test_a_simulated_caller_leaves_a_fault_message_through_the_ivr(line):
+    """Now and then a caller presses 4 (故障报修留言), speaks, hangs up: the IVR's report_fault
+    records it and publishes the voicemail that ticketing puts in an agent's inbox."""
+    assert LEAVES_A_MESSAGE in {k for k, _ in CALLER_INTENTS}
+    caller = unique_caller()
+    sim = CallerSimulator(
+        line.ami,
+        [caller],
+        unknown_share=0.0,
+        intents=[(LEAVES_A_MESSAGE, 1)],
+        key_delay=(2, 2),
+        variables={"HOTLINE_AGI": f"agi://127.0.0.1:{line.port}"},
+        rng=random.Random(7),
+    )
+    await sim.place_one()
+    try:
+        message = await line.wait_bus(VoicemailReceived, lambda e: e.caller == caller, timeout=60)
+        assert (message.reason, message.dnis) == ("fault_report", "95598")
+        assert message.duration > 1 and await asyncio.to_thread(Path(message.path).exists)
+        finished = await line.wait_bus(IvrFinished, lambda e: e.caller == caller, timeout=30)
+        assert finished.path == ("top:4",) and "report_fault" in finished.self_service
+    finally:
+        await line.hangup_caller(caller)
+
+
+async def test_a_simulated_customer_faxes_the_fax_line_through_asterisk(line):
+    """A customer's fax machine calls 95598009 (routing: target fax): SendFAX on the simulator's
+    half, ReceiveFAX in hotline-fax-in, whose HotlineFax event the bridge turns into the inbox's
+    fax. One T.30 page takes about 18 s."""
+    caller = unique_caller()
+    sim = CallerSimulator(
+        line.ami,
+        [caller],
+        unknown_share=0.0,
+        faxes_per_hour=1,
+        recordings=RecordingStore(line.asterisk.root),
+        variables={"HOTLINE_AGI": f"agi://127.0.0.1:{line.port}"},
+        rng=random.Random(7),
+    )
+    await sim.send_fax()
+    assert (sim.faxes_sent, sim.failed) == (1, 0)
+    try:
+        fax = await line.wait_event(
+            lambda f: f.get("UserEvent") == "HotlineFax" and f.get("CallerIDNum") == caller, timeout=90
+        )
+        assert (fax.get("Status"), fax.get("Pages"), fax.get("DNIS")) == ("SUCCESS", "1", "95598009")
+        assert await asyncio.to_thread(line.asterisk.host_path(fax.get("File")).exists)
     finally:
         await line.hangup_caller(caller)
 
