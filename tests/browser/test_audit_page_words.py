@@ -51,6 +51,9 @@ def test_the_audit_log_reads_in_words(audit_console, browser):
         expect(created.locator("[data-field=node]")).not_to_contain_text("accept")
         expect(created.locator("[data-field=site_id] b")).to_have_text("单位")
         expect(created.locator("[data-field=status] b")).to_have_text("状态")
+        # the category by its name, with the full-width colon (QA: 类别: — → consult)
+        expect(created.locator("[data-field=category]")).to_contain_text("类别：")
+        expect(created.locator("[data-field=category]")).not_to_contain_text("consult")
         form = created.locator("[data-field=form] details")
         expect(form).to_have_count(1)  # folded: the JSON only once opened
         expect(form.locator("pre")).to_be_hidden()

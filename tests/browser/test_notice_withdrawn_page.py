@@ -63,6 +63,6 @@ def test_a_withdrawn_notice_reads_as_such_in_the_list(notices_console, browser):
         expect(rows).to_have_count(2)
         withdrawn = rows.filter(has_text="已撤销")
         expect(withdrawn).to_contain_text("调度取消检修计划")
-        expect(withdrawn.locator("[data-withdrawn-by]")).to_contain_text("(3001) 于")
+        expect(withdrawn.locator("[data-withdrawn-by]")).to_contain_text("（3001） 于")
         expect(withdrawn.locator("[data-withdrawn-by]")).to_contain_text("撤销")
         assert errors == []

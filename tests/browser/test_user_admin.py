@@ -56,7 +56,7 @@ def test_an_admin_adds_an_agent_who_signs_in_with_the_temporary_password(users_c
         password = page.locator("#temporary-password").inner_text()
         row = page.locator("#user-list tbody tr[data-staff='7701']")
         expect(row.locator("td").nth(1)).to_have_text("新来的")
-        expect(row.locator("td").nth(4)).to_have_text("故障报修(1)")  # the queue by the wallboard's name
+        expect(row.locator("td").nth(4)).to_have_text("故障报修（1）")  # the queue by the wallboard's name
         expect(form.locator("label[title=fault]")).to_contain_text("故障报修")
         expect(row.locator("td").nth(5)).to_have_text("待改密码")
         page.screenshot(path=str(screenshots / "admin-users.png"))

@@ -1,6 +1,6 @@
 // 审计日志: who did what, newest first, a page at a time (GET /api/audit). Read only.
 import { api, el, fmtTime } from "./api.js";
-import { t } from "./i18n.js";
+import { colon, paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("audit-filter");
@@ -34,7 +34,7 @@ function change(row) {
   const after = row.after || {};
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   return keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
-    .map((k) => el("div", { "data-field": k }, el("b", { title: k }, named("audit.field", k)), ": ", value(k, before[k]), " → ", value(k, after[k])));
+    .map((k) => el("div", { "data-field": k }, el("b", { title: k }, named("audit.field", k)), colon, value(k, before[k]), " → ", value(k, after[k])));
 }
 
 function entity(row) {
@@ -54,7 +54,7 @@ async function load(append) {
     for (const [k, names] of Object.entries(page.labels || {})) labels[k] = { ...labels[k], ...names };
     const rows = page.items.map((row) => el("tr", { "data-id": row.id, "data-action": row.action },
       el("td", {}, fmtTime(row.at)),
-      el("td", {}, row.actor_name ? `${row.actor_name} (${row.actor})` : row.actor),
+      el("td", {}, row.actor_name ? `${row.actor_name}${paren(row.actor)}` : row.actor),
       el("td", { title: row.action }, named("audit.action", row.action)),
       el("td", {}, entity(row)),
       el("td", {}, ...change(row))));

@@ -3,7 +3,7 @@
 // serves are ticked by name (a category is named by its workflows); the record keeps the codes.
 import { categoryChoices, offerOpenSites, saveRecord, stepChoices } from "./admin_register.js";
 import { api, el, once } from "./api.js";
-import { t } from "./i18n.js";
+import { paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("contractor-form");
@@ -76,7 +76,7 @@ form.addEventListener("reset", () => {
 
 api("/api/sites").then(({ sites }) => {
   for (const s of sites) {
-    form.site_id.append(el("option", { value: s.id, "data-closed": s.enabled ? null : "1" }, `${s.name}${s.enabled ? "" : ` (${t("site.disabled")})`}`));
+    form.site_id.append(el("option", { value: s.id, "data-closed": s.enabled ? null : "1" }, `${s.name}${s.enabled ? "" : paren(t("site.disabled"))}`));
   }
   offerOpenSites(form.site_id);
 }).catch(() => {});

@@ -3,7 +3,7 @@
 // step are picked by name (a category is named by its workflows); the records keep the codes.
 import { categoryChoices, choose, fillSelect, saveRecord, stepChoices } from "./admin_register.js";
 import { api, el, once } from "./api.js";
-import { t } from "./i18n.js";
+import { paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("msg-form");
@@ -89,7 +89,7 @@ async function fillFields() {
   for (const f of items) groups.set(f.group, [...(groups.get(f.group) || []), f]);
   form.merge_field.replaceChildren(el("option", { value: "" }, t("msgtpl.field_pick")),
     ...[...groups].map(([group, fields]) => el("optgroup", { label: words(`merge.${group}`) || group },
-      fields.map((f) => el("option", { value: f.expression, selected: f.expression === picked }, `${mergeLabel(f.expression)}${mergeLabel(f.expression) === f.expression ? "" : `(${f.expression})`}`)))));
+      fields.map((f) => el("option", { value: f.expression, selected: f.expression === picked }, `${mergeLabel(f.expression)}${mergeLabel(f.expression) === f.expression ? "" : paren(f.expression)}`)))));
 }
 
 export function mergeExpression(expression, missing) {

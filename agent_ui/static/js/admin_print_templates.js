@@ -3,7 +3,7 @@
 // workflow, step and subcategory are picked by name; the records keep the codes.
 import { choose, fillSelect, saveRecord, stepChoices } from "./admin_register.js";
 import { api, el, once } from "./api.js";
-import { t } from "./i18n.js";
+import { paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("print-form");
@@ -76,7 +76,7 @@ form.addEventListener("reset", () => {
 stepChoices().then((items) => {
   // named by the workflow; two of one name are told apart by their keys
   const named = items.map((w) => w.name);
-  workflows = new Map(items.map((w) => [w.key, { ...w, label: named.filter((n) => n === w.name).length > 1 ? `${w.name} (${w.key})` : w.name }]));
+  workflows = new Map(items.map((w) => [w.key, { ...w, label: named.filter((n) => n === w.name).length > 1 ? `${w.name}${paren(w.key)}` : w.name }]));
   fillWorkflows();
   return load();
 }).catch((err) => toast(err.message, "refused"));

@@ -3,7 +3,7 @@
 // disabled (停用), never deleted: orders, calls and the audit log name them.
 import { offerOpenSites } from "./admin_register.js";
 import { api, el, once } from "./api.js";
-import { queueName, t } from "./i18n.js";
+import { paren, queueName, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("user-form");
@@ -14,7 +14,7 @@ let queues = [];
 
 const roleNames = (roles) => roles.map((r) => t(`role.${r}`)).join("、");
 // each queue by the wallboard's name (综合服务(1) 故障报修(2)), the penalty in brackets
-const skillText = (skills) => Object.entries(skills).map(([q, p]) => `${queueName(q)}(${p})`).join(" ");
+const skillText = (skills) => Object.entries(skills).map(([q, p]) => `${queueName(q)}${paren(p)}`).join(" ");
 const locked = (u) => u.locked_until && new Date(u.locked_until) > new Date();
 
 async function load() {
@@ -37,7 +37,7 @@ async function load() {
 function fillChoices(data) {
   const keep = (select) => [...select.selectedOptions].map((o) => o.value);
   const siteOption = (s) => el("option", { value: s.id, "data-closed": s.enabled ? null : "1" },
-    `${"　".repeat(Math.max(0, s.path.split("/").length - 3))}${s.name}${s.enabled ? "" : ` (${t("site.disabled")})`}`);
+    `${"　".repeat(Math.max(0, s.path.split("/").length - 3))}${s.name}${s.enabled ? "" : paren(t("site.disabled"))}`);
   const home = form.site_id.value, scope = keep(form.scope_site_ids), dept = form.department_id.value;
   form.site_id.replaceChildren(el("option", { value: "" }, "—"), ...data.sites.map(siteOption));
   form.scope_site_ids.replaceChildren(...data.sites.map(siteOption));

@@ -2,7 +2,7 @@
 // server: every problem is listed under the editor and the text stays as typed), export,
 // 停用 / 启用. The format is docs/workflows.md.
 import { api, el, fmtTime, once } from "./api.js";
-import { t } from "./i18n.js";
+import { paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { openEditor } from "./workflow_editor.js";
 
@@ -87,17 +87,17 @@ async function view(key, version) {
     ].filter(Boolean);
     const exits = s.exits.map((x) => {
       const notes = [x.kind === "reject" ? t("wf.exit_reject") : "", x.conditional ? t("wf.exit_conditional") : ""].filter(Boolean);
-      return `→ ${names[x.to] ?? x.to}${notes.length ? `(${notes.join("、")})` : ""}`;
+      return `→ ${names[x.to] ?? x.to}${notes.length ? paren(notes.join("、")) : ""}`;
     });
     return el("tr", {},
       el("td", {}, s.name, " ", el("code", { class: "muted" }, s.id)),
-      el("td", {}, words(`wf.type_${s.type}`) || s.type, flags.length ? `(${flags.join("、")})` : ""),
+      el("td", {}, words(`wf.type_${s.type}`) || s.type, flags.length ? paren(flags.join("、")) : ""),
       el("td", {}, s.status),
       el("td", { class: "wrap" }, limitText(s.limit)),
       el("td", { class: "wrap" }, exits.join(" ") || "—"));
   }));
   document.getElementById("wf-fields").textContent =
-    d.fields.map((f) => `${f.label}(${f.type})`).join("、") || "—";
+    d.fields.map((f) => `${f.label}${paren(f.type)}`).join("、") || "—";
   document.getElementById("wf-source").textContent = d.source;
   document.getElementById("wf-detail-export").href = `${versionPath(key, version)}/export`;
   document.getElementById("wf-detail-export").setAttribute("download", `${key}-v${version}.yaml`);

@@ -1,6 +1,6 @@
 // Workflow form fields as inputs: permission decides visible (read-only), editable, required.
 import { api, el } from "./api.js";
-import { t } from "./i18n.js";
+import { paren, t } from "./i18n.js";
 
 let sitesPromise = null;
 const sites = () => (sitesPromise ??= api("/api/sites").then((r) => r.sites).catch(() => []));
@@ -41,7 +41,7 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
       // a 停用 site takes no new order: offered only to the order that already names it
       for (const s of siteList.filter((x) => x.enabled || x.code === field.value)) {
         input.append(el("option", { value: s.code, selected: field.value === s.code },
-          `${s.name} (${s.code})${s.enabled ? "" : ` · ${t("site.disabled")}`}`));
+          `${s.name}${paren(s.code)}${s.enabled ? "" : ` · ${t("site.disabled")}`}`));
       }
     } else if (field.type === "contractor") {
       input = el("select", common, el("option", { value: "" }, "—"));

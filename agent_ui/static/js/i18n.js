@@ -31,3 +31,5 @@ export function errorText(errorId, fallback = "") {
 // full-width brackets, no space), " (default)" in English.
 const CHINESE = (document.documentElement.lang || "zh-CN").startsWith("zh");
 export const paren = (text) => (CHINESE ? `（${text}）` : ` (${text})`);
+// a label's colon: the full-width ： after Chinese, ": " in English
+export const colon = CHINESE ? "：" : ": ";

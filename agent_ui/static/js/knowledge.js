@@ -3,7 +3,7 @@
 // and disabled, categories added, renamed, ordered and disabled; a notice is published, revised (a new version, the old kept), ended or withdrawn.
 import { offerOpenSites, saveRecord } from "./admin_register.js";
 import { api, el, fmtTime, once, safeHref } from "./api.js";
-import { t } from "./i18n.js";
+import { paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -57,7 +57,7 @@ function renderTree(nodes, current) {
 
 function article(a, canWrite, rerun) {
   return el("article", { class: a.enabled ? "card" : "card muted", "data-article": a.id },
-    el("h3", {}, a.title, a.enabled ? null : el("small", {}, ` (${t("kb.disabled")})`)),
+    el("h3", {}, a.title, a.enabled ? null : el("small", {}, paren(t("kb.disabled")))),
     a.kind !== "text" && a.url ? (safeHref(a.url) ? el("a", { href: safeHref(a.url), target: "_blank", rel: "noopener" }, a.url) : el("span", { class: "muted" }, a.url)) : null,
     el("div", { class: "wrap", style: "white-space: pre-wrap" }, a.body),
     el("small", { class: "muted" }, `${a.tags} · ${fmtTime(a.updated_at)}`),
@@ -212,7 +212,7 @@ function renderCategoryList(categories, { edit, move, toggle }) {
   const targets = categories.filter((n) => n.enabled);
   const row = ({ node: c, depth }) => {
     const li = el("li", { "data-kb-category": c.id, class: c.enabled ? "" : "muted", style: `margin-left: ${depth * 1.2}em` },
-      c.name, el("small", { class: "muted" }, ` (${t("kb.cat.articles", { count: c.articles })}${c.enabled ? "" : ` · ${t("kb.disabled")}`})`), " ",
+      c.name, el("small", { class: "muted" }, paren(`${t("kb.cat.articles", { count: c.articles })}${c.enabled ? "" : ` · ${t("kb.disabled")}`}`)), " ",
       el("button", { type: "button", class: "link", onclick: () => edit(c) }, t("kb.cat.rename")), " ",
       el("button", { type: "button", class: "link", "aria-label": t("kb.cat.up"), title: t("kb.cat.up"), onclick: () => move(c, -1) }, "↑"), " ",
       el("button", { type: "button", class: "link", "aria-label": t("kb.cat.down"), title: t("kb.cat.down"), onclick: () => move(c, 1) }, "↓"), " ",
@@ -331,7 +331,7 @@ async function startNotices() {
 
 // 撤销 (含变更前 lists the withdrawn version, 已删除): who withdrew it and when, under its remark
 const withdrawnBy = (n) => (n.state === "已删除" ? el("div", { class: "muted", "data-withdrawn-by": "" },
-  t("notice.withdrawn_by", { who: n.created_by ? `${n.created_by.name} (${n.created_by.staff_no})` : "", at: fmtTime(n.created_at) })) : null);
+  t("notice.withdrawn_by", { who: n.created_by ? `${n.created_by.name}${paren(n.created_by.staff_no)}` : "", at: fmtTime(n.created_at) })) : null);
 
 async function showHistory(key, sites) {
   try {
@@ -341,7 +341,7 @@ async function showHistory(key, sites) {
       el("td", {}, `v${v.version}`), el("td", {}, stateText(v.state)), el("td", {}, sites.get(v.site_id) ?? ""),
       el("td", { class: "wrap" }, v.area, areaList(v.affected_areas)), el("td", { class: "wrap" }, v.reason), el("td", {}, fmtTime(v.starts_at)),
       el("td", {}, fmtTime(v.ends_at)), el("td", { class: "wrap" }, v.remark),
-      el("td", {}, v.created_by ? `${v.created_by.name} (${v.created_by.staff_no})` : ""), el("td", {}, fmtTime(v.created_at)))));
+      el("td", {}, v.created_by ? `${v.created_by.name}${paren(v.created_by.staff_no)}` : ""), el("td", {}, fmtTime(v.created_at)))));
     panel.hidden = false;
     panel.scrollIntoView({ block: "nearest" });
   } catch (err) { toast(err.message, "refused"); }
@@ -443,7 +443,7 @@ function editedAreas() {
 
 function areaList(areas) {
   if (!areas?.length) return null;
-  return el("div", { class: "muted" }, areas.map((a) => `${t(`notice.kind.${a.kind}`)} ${a.name}${a.code ? ` (${a.code})` : ""}`).join(" · "));
+  return el("div", { class: "muted" }, areas.map((a) => `${t(`notice.kind.${a.kind}`)} ${a.name}${a.code ? paren(a.code) : ""}`).join(" · "));
 }
 
 // 提前结束 (power is back: a new version ending now) or 撤销 (withdrawn); both need a remark

@@ -1,6 +1,6 @@
 // The seat page: screen-pop on a ringing call, and the intake form (业务受理).
 import { api, clock, el, fmtTime, leave, once } from "./api.js";
-import { queueName, t, tParts } from "./i18n.js";
+import { paren, queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
 import { lockBound, markProblems, readFields, renderFields, siteCode } from "./forms.js";
 import { clearDraft, draftsOf, saveDraft } from "./drafts.js";
@@ -297,7 +297,7 @@ function showMatches(matches) {
   if (matches.length === 0) {
     const orders = state.lookup?.open_orders || [];
     box.replaceChildren(el("p", { class: "muted", id: "pop-none" }, t("pop.none")), newCustomerForm(),
-      orders.length ? el("h3", {}, `${t("pop.open_orders")} (${orders.length})`) : "",
+      orders.length ? el("h3", {}, `${t("pop.open_orders")}${paren(orders.length)}`) : "",
       el("ul", { id: "pop-orders" }, orders.map((o) => el("li", {}, el("a", { href: `/orders/${o.number}`, target: "_blank" }, o.number), ` ${o.status}`))));
     return;
   }
@@ -321,7 +321,7 @@ function showCustomer(c) {
       el("dt", {}, t("pop.name")), el("dd", { id: "pop-name" }, c.name),
       el("dt", {}, t("pop.address")), el("dd", {}, c.address || "—"),
       el("dt", {}, t("pop.tier")), el("dd", {}, c.tier || "—")),
-    el("h3", {}, `${t("pop.open_orders")} (${orders.length})`),
+    el("h3", {}, `${t("pop.open_orders")}${paren(orders.length)}`),
     el("ul", { id: "pop-orders" }, orders.map((o) => el("li", {}, el("a", { href: `/orders/${o.number}`, target: "_blank" }, o.number), ` ${o.status} · ${o.title || o.category}`))),
     el("h3", {}, t("pop.recent")),
     el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", {}, `${fmtTime(i.occurred_at)} ${t(`kind.${i.kind}`)} ${i.subject || outcomeText(i.outcome)}`))),

@@ -6,7 +6,7 @@
 // way in: the same validation, stored as the next version. Problems are shown at the step and
 // field they name. The format is docs/workflows.md.
 import { api, el, once } from "./api.js";
-import { t } from "./i18n.js";
+import { paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const panel = document.getElementById("wf-step-editor");
@@ -247,7 +247,7 @@ function exitsBox(node, stepIds) {
 }
 
 let labels = {};
-const stepLabel = (id) => (labels[id] && labels[id] !== id ? `${labels[id]}(${id})` : id);
+const stepLabel = (id) => (labels[id] && labels[id] !== id ? `${labels[id]}${paren(id)}` : id);
 
 function rename(from, to) {
   for (const n of nodes()) {
