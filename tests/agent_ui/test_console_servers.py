@@ -84,5 +84,5 @@ def test_a_refusal_for_a_server_without_a_bridge_names_that_server():
     from agent_ui.texts import Texts
 
     texts = Texts()
-    assert "电话服务器(sz)" in texts.error("zh-CN", "no_active_bridge", details={"server": "sz"})
+    assert "电话服务器（sz）" in texts.error("zh-CN", "no_active_bridge", details={"server": "sz"})
     assert "(sz)" in texts.error("en", "no_active_bridge", details={"server": "sz", "detail": "no bridge"})
