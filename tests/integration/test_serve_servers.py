@@ -6,7 +6,7 @@ Asterisk (a copy of the shared one's root, started on ports 5042/4577/5064 with
 after) is server ``second``, with the 工号 ``8*``. One ``--role cti --server <name>``
 process per server and one ``--role web``: each agent's 就绪 signs their seat in on their
 own Asterisk only, a call on the second Asterisk pops on its agent's console with a call id
-its systemname qualifies, and when the second server's bridge is killed its agent's next
+its systemname qualifies and is recorded under the second server's ``asterisk_root``, and when the second server's bridge is killed its agent's next
 command is refused (``no_active_bridge``) while the other agent's goes through.
 """
 
@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -44,11 +45,18 @@ from test_serve_roles import (
 )
 
 from cti.ami import AmiClient
+from hotline.config import load_settings
+from hotline.runtime import recording_store
 
 QUEUE = "cti-a"
 CONTROL = Path(__file__).resolve().parents[2] / "deploy" / "asterisk" / "hotline-asterisk"
-SECOND_ROOT = Path("/var/lib/hotline/asterisk-multi")
-SECOND_PORTS = {"HOTLINE_AMI_PORT": "5042", "HOTLINE_AGI_PORT": "4577", "HOTLINE_SIP_PORT": "5064"}
+# HOTLINE_TEST_SECOND_ROOT / _AMI_PORT / _AGI_PORT / _SIP_PORT: another copy and ports (several
+# people testing on one machine)
+SECOND_ROOT = Path(os.environ.get("HOTLINE_TEST_SECOND_ROOT", "/var/lib/hotline/asterisk-multi"))
+SECOND_PORTS = {
+    f"HOTLINE_{name}_PORT": os.environ.get(f"HOTLINE_TEST_SECOND_{name}_PORT", default)
+    for name, default in (("AMI", "5042"), ("AGI", "4577"), ("SIP", "5064"))
+}
 SECOND_NAME = "hotline2"
 MAIN_AGENT = f"7{random.randint(0, 9999):04d}"
 SECOND_AGENT = f"8{random.randint(0, 9999):04d}"
@@ -140,10 +148,11 @@ async def two_servers(tmp_path, asterisk, second_asterisk, stories_lock):
         "asterisk_servers:\n"
         f"  - {{name: main, ami_host: 127.0.0.1, ami_port: {asterisk.port}, default: true}}\n"
         f"  - {{name: second, ami_host: 127.0.0.1, ami_port: {second_asterisk}, agents: ['8*'],"
-        f" system_name: {SECOND_NAME}}}\n"
+        f" system_name: {SECOND_NAME}, asterisk_root: {SECOND_ROOT}}}\n"
     )
     env = dict(
         os.environ,
+        HOTLINE_ASTERISK_ROOT=str(asterisk.root),
         HOTLINE_CONFIG=str(config),
         HOTLINE_DATA_DIR=str(tmp_path),
         HOTLINE_DATABASE_URL=database_url(database),
@@ -270,6 +279,12 @@ async def test_two_asterisk_servers_each_agent_on_their_own_and_one_down_stops_o
             assert (pop["event"]["agent_id"], pop["event"]["caller"]) == (SECOND_AGENT, CALLER)
             assert pop["event"]["call_id"].startswith(f"{SECOND_NAME}-")
             assert not [b for b in on_main.messages if b.get("type") == "screen_pop"]
+            # the second Asterisk records it on its own disk, where its asterisk_root finds it
+            store = recording_store(load_settings(env=procs.env))
+            async with asyncio.timeout(15):
+                while not (found := await asyncio.to_thread(store.find, pop["event"]["call_id"])):  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)
+            assert found[0].is_relative_to(SECOND_ROOT), found
 
             # the second server's bridge dies: its agent is refused, the other one is not
             second_cti.send_signal(signal.SIGKILL)
@@ -280,7 +295,7 @@ async def test_two_asterisk_servers_each_agent_on_their_own_and_one_down_stops_o
             await asyncio.sleep(1.5)  # the web process looks for the lock every second
             refused = await on_second.command("hangup")  # the call is still on: nobody can end it now
             assert (refused["type"], refused["error_id"]) == ("refused", "no_active_bridge"), refused
-            assert "(second)" in refused["message"]
+            assert re.search(r"[(（]second[)）]", refused["message"]), refused  # zh-CN: full-width
             ack = await on_main.command("pause", reason="小休")
             assert ack["type"] == "ack", ack
             assert ack["result"]["state"] == "not_ready"
