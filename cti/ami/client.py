@@ -517,37 +517,10 @@ class AmiClient:
 
     # -- the reader's side ---------------------------------------------------
     def _on_frames(self, frames: list[Frame]) -> None:
-        pending, lists = self._pending, self._lists
+        """The reader's batch, without the C dispatcher (``HOTLINE_NO_SPEEDUPS``, or not built)."""
+        on_frame = self._on_frame
         for frame in frames:
-            if frame.kind == "response":
-                fut = pending.get(frame.action_id)
-                if fut is not None and not fut.done():
-                    fut.set_result(frame)
-                continue
-            if frame.kind != "event":
-                continue
-            if lists and b"ActionID: " in frame.raw:
-                pl = lists.get(frame.action_id)
-                if pl is not None:
-                    if frame.get("EventList").lower() == "complete":
-                        if not pl.done.done():
-                            pl.done.set_result(pl.items)
-                    else:
-                        pl.items.append(frame)
-                    continue
-            if self._live:
-                # What _dispatch does, inline: one Python call less per event (the listeners read
-                # per frame: one may subscribe another).
-                for cb in self._targets.get(frame.name, self._any_targets):
-                    try:
-                        result = cb(frame)
-                    except Exception:  # logged with what the frame said
-                        log.exception("AMI callback %r failed on %r", cb, frame.raw[:300])
-                        continue
-                    if result is not None and inspect.isawaitable(result):
-                        asyncio.ensure_future(result).add_done_callback(_log_task_error)
-            elif self._held is not None:
-                self._held.append(frame)
+            on_frame(frame)
 
     def _on_frame(self, frame: Frame) -> None:
         """``_on_frames``' body for one frame (the C dispatcher hands it every frame that is not a
@@ -570,14 +543,7 @@ class AmiClient:
                     pl.items.append(frame)
                 return
         if self._live:
-            for cb in self._targets.get(frame.name, self._any_targets):
-                try:
-                    result = cb(frame)
-                except Exception:  # logged with what the frame said
-                    log.exception("AMI callback %r failed on %r", cb, frame.raw[:300])
-                    continue
-                if result is not None and inspect.isawaitable(result):
-                    asyncio.ensure_future(result).add_done_callback(_log_task_error)
+            self._dispatch(frame)
         elif self._held is not None:
             self._held.append(frame)
 
