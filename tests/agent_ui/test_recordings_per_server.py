@@ -5,6 +5,7 @@ mounted here answers 503 ``recordings.server_unreachable`` naming it, not a 500 
 
 from __future__ import annotations
 
+from agent_ui.texts import Texts
 from cti.call_events import CallEnded
 from hotline.config import load_settings
 from hotline.runtime import recording_store
@@ -89,6 +90,9 @@ async def test_a_recording_is_played_from_the_server_that_made_it(tmp_path, worl
         body = await resp.json()
         assert body["error_id"] == "recordings.server_unreachable"
         assert body["details"] == {"server": "bj"} and "bj" in body["message"]
+    # in the user's words, naming the server
+    said = Texts().error("zh-CN", body["error_id"], details=body["details"])
+    assert said.startswith("电话服务器（bj）的录音目录未挂载"), said
 
 
 def test_retention_purges_every_reachable_servers_recordings(tmp_path, caplog):
