@@ -69,6 +69,7 @@ from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import GATEWAY, SERVICES, TEXTS, USER, AppServices
 from agent_ui.snapshot import (
+    ami_of,
     board_agents,
     board_stored,
     board_today,
@@ -284,6 +285,7 @@ class Gateway:
         self._boards: set[Client] = set()
         self._subscription: Any = None
         self._ami_connected: bool | None = None
+        self._ami_reason = ""  # the last AmiConnectionChanged's reason (``misconfigured: …``)
         self._tasks: set[asyncio.Task[None]] = set()
         # queue → loop time of its last update sent, the newer one waiting, and its timer
         self._queue_sent: dict[str, float] = {}
@@ -339,6 +341,12 @@ class Gateway:
             if isinstance(connected, bool):
                 return connected
         return bool(self._ami_connected)
+
+    @property
+    def ami_reason(self) -> str:
+        """Why AMI went down last (empty once it is up): ``misconfigured: …`` when the bridge
+        refuses its Asterisk (another systemname than configured)."""
+        return "" if self._ami_connected else self._ami_reason
 
     @staticmethod
     def sees_all_agents(user: CurrentUser) -> bool:
@@ -462,6 +470,7 @@ class Gateway:
         if not self.clients:
             if isinstance(event, AmiConnectionChanged):
                 self._ami_connected = event.connected
+                self._ami_reason = event.reason
             return
         body = event.to_dict()
         if isinstance(event, (CallOffered, *_CALL_EVENTS)) and "direction" not in body:
@@ -470,10 +479,8 @@ class Gateway:
                 body["direction"] = direction
         if isinstance(event, AmiConnectionChanged):
             self._ami_connected = event.connected
-            if getattr(self.services.bridge, "several", False) is True:
-                self._ami_to_each(event.reason)  # several Asterisk servers: each tab its seat's
-            else:
-                self._broadcast({"type": "ami", "connected": self.ami_connected, "reason": event.reason})
+            self._ami_reason = event.reason
+            self._ami_to_each(event.reason)
         elif isinstance(event, AgentStateChanged):
             self._to_agent(event.agent_id, {"type": "agent_state", "event": body}, watchers=True)
             if event.previous == "logged_out" and self._boards:
@@ -700,14 +707,18 @@ class Gateway:
             self._fan_out(SharedMessage({"type": "board_call", "event": body}), list(self._boards))
 
     def _ami_to_each(self, reason: str) -> None:
-        """Each tab whether the bridge of its seat's Asterisk server is up (``connected_for``)."""
-        connected_for = self.services.bridge.connected_for
+        """Each tab whether the bridge of its seat's Asterisk server is up (several servers:
+        ``connected_for``), its ``state`` (up | down | misconfigured) and why, and to who sees
+        every seat each server's health (``servers``, the wallboard's strip too). Tabs told the
+        same share one serialised message."""
+        shared: dict[str, SharedMessage] = {}
         for client in list(self.clients):
-            client.send(
-                SharedMessage(
-                    {"type": "ami", "connected": connected_for(client.user.agent_id), "reason": reason}
-                )
-            )
+            # ``reason``: this change's, as the bridge said it (the seat's own: ``why``)
+            body = {"type": "ami", **ami_of(self, client.user), "reason": reason}
+            key = json.dumps(body, sort_keys=True)
+            if key not in shared:
+                shared[key] = SharedMessage(body)
+            client.send(shared[key])
 
     def _broadcast(self, message: dict[str, Any]) -> None:
         self._fan_out(SharedMessage(message), list(self.clients))  # serialised once, however many tabs

@@ -118,6 +118,56 @@ def _connected_for(gateway: Gateway, agent_id: str) -> bool:
     return gateway.ami_connected
 
 
+def _health(connected: bool, reason: str) -> dict[str, str]:
+    from cti.remote import server_health
+
+    return server_health(connected, reason or "")
+
+
+def servers_health(bridge: Any) -> list[dict[str, Any]]:
+    """Each Asterisk server's health for the supervisors (``servers()`` of a RemoteBridge or
+    LocalBridges): its name, ``state`` (up | down | misconfigured) and the bridge's reason; [] for
+    one in-process bridge (the header's own indicator says it)."""
+    return [
+        {
+            "server": str(s.get("server") or ""),
+            "state": str(s.get("state") or ("up" if s.get("connected") else "down")),
+            "reason": str(s.get("reason") or ""),
+        }
+        for s in _bridge_list(bridge, "servers")
+    ]
+
+
+def _reason_for(gateway: Gateway, agent_id: str) -> str:
+    """Why the bridge of this seat's server is down, as it said (``misconfigured: …`` when it
+    refuses its Asterisk); with one server, the last word of any."""
+    bridge = gateway.services.bridge
+    if getattr(bridge, "several", False) is True:
+        bridge_of = getattr(bridge, "bridge_of", None)  # LocalBridges
+        if callable(bridge_of):
+            return str(getattr(bridge_of(agent_id), "misconfigured", "") or "")
+        route_of = getattr(bridge, "route_of", None)  # RemoteBridge
+        route = route_of(agent_id) if callable(route_of) else None
+        if route is not None:
+            return str(bridge.mirror.ami_reasons.get(route.route.address, "") or "")
+        return ""
+    own = getattr(bridge, "misconfigured", None)  # one CtiBridge in this process
+    if isinstance(own, str):
+        return own
+    return gateway.ami_reason
+
+
+def ami_of(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
+    """The header's Asterisk indicator for ``user``: its seat's server up or not, its ``state``
+    (up | down | misconfigured) and ``why`` (the bridge's reason); and for who sees every seat, each server's health."""
+    connected = _connected_for(gateway, user.agent_id)
+    health = _health(connected, _reason_for(gateway, user.agent_id))
+    out: dict[str, Any] = {"connected": connected, "state": health["state"], "why": health["reason"]}
+    if gateway.sees_all_agents(user):
+        out["servers"] = servers_health(gateway.services.bridge)
+    return out
+
+
 async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
     services = gateway.services
     bridge = services.bridge
@@ -126,7 +176,7 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
         "type": "snapshot",
         "server_time": time.time(),
         "user": user.to_json(),
-        "ami": {"connected": _connected_for(gateway, user.agent_id)},
+        "ami": ami_of(gateway, user),
         "agent": agent,
         # a reload while the phone rings pops the offered call again, as the CallOffered did
         "calls": calls_of(bridge, user.agent_id, services.ivr, agent),
@@ -194,6 +244,8 @@ async def build_board(services: AppServices) -> dict[str, Any]:
         "type": "board",
         "server_time": time.time(),
         "connected": bridge is not None and getattr(bridge, "connected", True) is not False,
+        # each Asterisk server's name, state (up | down | misconfigured) and why: the servers strip
+        "servers": servers_health(bridge),
         "agents": [{**a, "name": names.get(str(a.get("agent_id", "")), "")} for a in agents],
         "queues": _bridge_list(bridge, "queues"),
         # shown even while empty; another queue on the same Asterisk shows only while in use
