@@ -94,3 +94,21 @@ async def test_an_orders_category_reads_by_its_name(client):
     }
     assert codes, page["items"]
     assert all(page["labels"]["category"].get(code) not in (None, "", code) for code in codes), page["labels"]
+
+
+async def test_every_category_code_the_seeds_write_reads_by_its_name(world):
+    # every (sub)category an order can be written with has words on the audit page
+    from types import SimpleNamespace
+
+    from agent_ui.audit_log import _labels
+    from ticketing.seed import load_seed
+
+    codes = set()
+    for top in load_seed("categories.yaml"):
+        codes.add(top["code"])
+        codes |= {child["code"] for child in top.get("children") or ()}
+    rows = [(SimpleNamespace(before={"subcategory": c}, after={"category": c}), None) for c in sorted(codes)]
+    async with world.services.sessionmaker() as db:
+        labels = await _labels(db, rows)
+    assert {c for c in codes if labels["category"].get(c) in (None, "", c)} == set(), labels["category"]
+    assert labels["subcategory"] == labels["category"]
