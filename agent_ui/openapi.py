@@ -62,7 +62,7 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "properties": {
             "workflow": {"type": "string", "example": "fault_repair"},
             "form": {"type": "object", "description": "field name → value, checked against the create step"},
-            "submit": {"type": "boolean", "description": "true: 保存,处理完毕; false: 保存,现在处理"},
+            "submit": {"type": "boolean", "description": "true: 保存，处理完毕; false: 保存，现在处理"},
             "caller_number": {"type": "string"},
             "customer_id": {"type": "integer"},
             "category": {
