@@ -456,6 +456,17 @@ async def _presented_csrf(request: web.Request) -> str:
     return ""
 
 
+_MACHINE = "_hotline_machine_route"
+
+
+def machine_route(handler: Any) -> Any:
+    """A route another system calls (the SMS gateway's inbound messages), public to the
+    session check: no session, no CSRF token; the handler authenticates the caller itself
+    (a shared secret's signature) and refuses everyone else."""
+    setattr(handler, _MACHINE, True)
+    return roles.public(handler)
+
+
 def _route_handler(request: web.Request) -> Any:
     info = request.match_info
     route = info.route
@@ -483,6 +494,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if permission is None:
         # Fail closed: a route that forgot to declare who may use it serves nobody.
         raise UiError("route.undeclared")
+    if getattr(route_handler, _MACHINE, False):
+        return await handler(request)  # no cookie session: the handler checks its caller
     session = await get_session(request)
     if request.method in WRITE_METHODS:
         expected = session.get("csrf")

@@ -35,6 +35,9 @@ class AppServices:
     #: ivr.IvrConfig: the menus whose titles and choices the screen-pop names (None: the raw path)
     ivr: Any | None = None
     hotline_number: str = "95598"
+    #: the secret the SMS gateway signs inbound messages with (POST /api/sms/inbound); empty:
+    #: every inbound SMS is refused
+    sms_inbound_secret: str = dataclasses.field(default="", repr=False)
     site_timezone: str = "Asia/Shanghai"
     #: Secure cookie flag; False only for plain-HTTP test servers.
     cookie_secure: bool = True

@@ -112,6 +112,19 @@ class Settings:
     #: the SMS gateway (HTTP POST, JSON); empty = SMS notifications stay queued
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    #: inbound SMS (POST /api/sms/inbound): the secret the gateway signs each body with
+    #: (X-Hotline-Signature: sha256=<hex HMAC-SHA256 of the body>); empty = every inbound SMS refused.
+    #: Set it in the environment (HOTLINE_SMS_INBOUND_SECRET), never in a file in the repository
+    sms_inbound_secret: str = dataclasses.field(default="", repr=False)
+    #: inbound email: the SMTP listener the MTA hands the hotline's mail to, run by the worker role
+    #: (and ``all``); port 0 = off. Only mail for ``mail_recipients`` (comma-separated addresses)
+    #: is accepted, at most ``mail_max_bytes`` a message; each attachment up to
+    #: ``mail_attachment_max_bytes`` is kept under <data_dir>/mail
+    mail_listen_host: str = "127.0.0.1"
+    mail_listen_port: int = 0
+    mail_recipients: str = ""
+    mail_max_bytes: int = 10 * 1024 * 1024
+    mail_attachment_max_bytes: int = 5 * 1024 * 1024
     #: outbox messages sent at once per channel (one recipient's still go in turn);
     #: fax_lines: fax calls at once, as many as the trunk gives faxes
     sms_concurrency: int = 8
@@ -186,6 +199,11 @@ class Settings:
         return self.cookie_secure == "yes"
 
     @property
+    def mail_addresses(self) -> frozenset[str]:
+        """``mail_recipients`` as lower-case addresses."""
+        return frozenset(a.strip().lower() for a in self.mail_recipients.split(",") if a.strip())
+
+    @property
     def recordings_dir(self) -> Path:
         return self.asterisk_root / "var/spool/asterisk/monitor/hotline"
 
@@ -195,6 +213,9 @@ _INT_FIELDS = {
     "ami_port",
     "agi_port",
     "smtp_port",
+    "mail_listen_port",
+    "mail_max_bytes",
+    "mail_attachment_max_bytes",
     "cti_lock_seconds",
     "acw_seconds",
     "seat_ring_seconds",
@@ -209,8 +230,10 @@ _AT_LEAST_ONE = {
     "fax_lines",
     "seat_ring_seconds",
     "notification_retention_days",
+    "mail_max_bytes",
+    "mail_attachment_max_bytes",
 }
-_NOT_NEGATIVE = {"acw_seconds"}
+_NOT_NEGATIVE = {"acw_seconds", "mail_listen_port"}
 _PATH_FIELDS = {"asterisk_root", "data_dir", "routing_file", "campaign_calendar"}
 _CHOICES = {"cookie_secure": ("auto", "yes", "no"), "notice_voices": ("auto", "off")}
 
@@ -254,6 +277,10 @@ def load_settings(file: str | os.PathLike[str] | None = None, env: dict[str, str
     if "asterisk_servers" in values:
         values["asterisk_servers"] = _servers(values["asterisk_servers"], values, env)
     settings = Settings(**values)
+    if settings.mail_listen_port and not settings.mail_addresses:
+        raise ConfigError(
+            "mail_listen_port needs mail_recipients: the addresses whose mail the hotline takes"
+        )
     if not settings.secret_key:
         settings = dataclasses.replace(settings, secret_key=_local_secret(settings.data_dir))
     return settings

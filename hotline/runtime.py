@@ -50,6 +50,7 @@ from recordings import RecordingStore, ServerStores, fax_out
 from ticketing.agent_states import AgentStateRecorder
 from ticketing.calls import CallLinker
 from ticketing.customers import caller_profile_hook, screen_pop_hook
+from ticketing.inbound import InboundAssigner, MailHandler, MailListener
 from ticketing.intake import Intake
 from ticketing.notify import AsteriskFaxGateway, Dispatcher, HttpSmsGateway, SmtpGateway
 
@@ -563,6 +564,11 @@ async def _ticketing_consumers(
     linker = CallLinker(sessions, intake=intake, bus=bus)
     linker.subscribe(bus)
     stack.push_async_callback(linker.close)
+    # customers' SMS the web processes stored (POST /api/sms/inbound), assigned here
+    assigner = InboundAssigner(sessions, intake, bus)
+    assigner.subscribe(bus)
+    stack.push_async_callback(assigner.close)
+    await _mail_listener(stack, settings, bus, sessions, intake)
     states = AgentStateRecorder(sessions)  # the agent report's login / ready / pause / ACW times
     states.subscribe(bus)
     stack.push_async_callback(states.close)
@@ -578,6 +584,35 @@ async def _ticketing_consumers(
     # ... also those the dialplan kept itself while the AGI server was away (ivr.callback_spool)
     spool = DialplanCallbacks(ami, bus)
     await stack.enter_async_context(_background(spool.run, "dialplan-callbacks"))
+
+
+async def _mail_listener(
+    stack: contextlib.AsyncExitStack, settings: Settings, bus: Bus, sessions, intake: Intake
+) -> MailListener | None:
+    """Inbound e-mail: the SMTP listener the MTA hands the hotline's mail to, when
+    ``mail_listen_port`` is set (off otherwise)."""
+    if not settings.mail_listen_port:
+        return None
+    if not settings.mail_addresses:
+        raise ConfigError(
+            "mail_listen_port needs mail_recipients: the addresses whose mail the hotline takes"
+        )
+    listener = MailListener(
+        MailHandler(
+            sessions,
+            intake,
+            bus,
+            settings.mail_addresses,
+            settings.data_dir / "mail",
+            attachment_max_bytes=settings.mail_attachment_max_bytes,
+        ),
+        settings.mail_listen_host,
+        settings.mail_listen_port,
+        max_bytes=settings.mail_max_bytes,
+    )
+    await listener.start()
+    stack.push_async_callback(listener.stop)
+    return listener
 
 
 def _sla_worker(settings: Settings, sessions, bus: Bus) -> ticketing.SlaWorker:
@@ -609,6 +644,7 @@ async def _web(
             bridge=bridge,
             recordings=recording_store(settings),
             hotline_number=settings.hotline_number,
+            sms_inbound_secret=settings.sms_inbound_secret,
             cookie_secure=settings.secure_cookies,
             seat_pattern=settings.seat_pattern,
             dialer=dialer,

@@ -97,6 +97,17 @@ class AsyncEventAssigned(Event):
 
 
 @event
+class AsyncEventStored(Event):
+    """An async event a web process took in (an inbound SMS, ``ticketing.inbound``) and stored
+    unassigned: the worker's intake, which knows who is signed in, hands it out
+    (``ticketing.inbound.InboundAssigner``). Lost, the event still waits on 未分派 for the next
+    agent who signs in or works through their inbox (``Intake.top_up``)."""
+
+    interaction_id: int
+    kind: str
+
+
+@event
 class AsyncEventHandled(Event):
     """An inbox event became an order or was linked to one: the inbox and its counts shrink."""
 

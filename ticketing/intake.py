@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from email import policy as email_policy
 from email.parser import BytesParser
 from email.utils import parseaddr
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy import func, select, update
@@ -446,23 +448,120 @@ class Intake:
             return None
 
 
-async def receive_email(intake: Intake, session: AsyncSession, raw: bytes) -> Interaction:
-    """An inbound email (RFC 5322 bytes) as an async event: Message-ID keeps it idempotent."""
+#: what one e-mail keeps (``receive_email``): attachments stored, the body's characters
+MAIL_ATTACHMENTS = 20
+MAIL_ATTACHMENT_BYTES = 5 * 1024 * 1024
+MAIL_BODY_CHARS = 100_000
+
+
+async def receive_email(
+    intake: Intake,
+    session: AsyncSession,
+    raw: bytes,
+    *,
+    files_dir: Path | None = None,
+    attachment_max_bytes: int = MAIL_ATTACHMENT_BYTES,
+    max_attachments: int = MAIL_ATTACHMENTS,
+) -> Interaction:
+    """An inbound email (RFC 5322 bytes) as an async event: Message-ID keeps it idempotent (one
+    without: the digest of the message). The body is the plain text part, else the HTML part as
+    text. With ``files_dir`` each attachment up to ``attachment_max_bytes`` (at most
+    ``max_attachments``) is stored as a file under it, in a folder of the message's own, and
+    listed in the event's payload: ``attachments`` their names, ``files`` each one's name, type,
+    size and ``path`` (one too big or past the count: ``skipped`` instead)."""
     message = BytesParser(policy=email_policy.default).parsebytes(raw)
     sender = parseaddr(str(message.get("From", "")))[1]
     body_part = message.get_body(preferencelist=("plain", "html"))
-    body = body_part.get_content() if body_part is not None else ""
-    attachments = [part.get_filename() or "" for part in message.iter_attachments()]
-    external_id = str(message.get("Message-ID") or "").strip("<> ") or f"mail-{hash(raw) & 0xFFFFFFFF:x}"
+    body = ""
+    if body_part is not None:
+        try:
+            body = body_part.get_content()
+        except (LookupError, ValueError):  # an unknown charset: the bytes as well as they go
+            body = (body_part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        if body_part.get_content_type() == "text/html":
+            body = html_to_text(body)
+    digest = hashlib.sha256(raw).hexdigest()
+    external_id = str(message.get("Message-ID") or "").strip().strip("<>").strip() or f"mail-{digest[:32]}"
+    folder = None
+    if files_dir is not None:
+        folder = files_dir / hashlib.sha256(external_id.encode()).hexdigest()[:32]
+    attachments = []
+    for n, part in enumerate(message.iter_attachments(), 1):
+        name = part.get_filename() or ""
+        entry: dict[str, Any] = {"name": name, "type": part.get_content_type()}
+        data = part.get_payload(decode=True) or b""
+        entry["size"] = len(data)
+        if folder is None:
+            pass
+        elif n > max_attachments:
+            entry["skipped"] = "too_many"
+        elif len(data) > attachment_max_bytes:
+            entry["skipped"] = "too_large"
+        else:
+            path = folder / f"{n:02d}-{_file_name(name, n)}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            entry["path"] = str(path)
+        attachments.append(entry)
     return await intake.receive(
         session,
         "email",
         external_id,
         sender=sender,
-        subject=str(message.get("Subject", "")),
-        content=body.strip(),
-        payload={"attachments": attachments, "to": str(message.get("To", ""))},
+        subject=" ".join(str(message.get("Subject", "")).split()),
+        content=body.strip()[:MAIL_BODY_CHARS],
+        payload={
+            "attachments": [entry["name"] for entry in attachments],
+            "files": attachments,
+            "to": str(message.get("To", "")),
+        },
     )
+
+
+def _file_name(name: str, n: int) -> str:
+    """An attachment's name as a file name of its own: no folders, no odd characters."""
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(c if c.isalnum() or c in "._- " else "_" for c in name).strip(" .")
+    return name[-100:] or f"attachment-{n}"
+
+
+class _HtmlText(HTMLParser):
+    BLOCKS = frozenset(
+        {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """An HTML mail body as the text a reader sees: no tags, scripts or styles; a line per block."""
+    parser = _HtmlText()
+    parser.feed(html)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip()
 
 
 async def _sender(session: AsyncSession, kind: str, sender: str) -> tuple[str, int | None]:
