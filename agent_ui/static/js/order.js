@@ -321,6 +321,31 @@ function handlerPicker() {
     search, list, el("small", { class: "muted" }, t("order.free_routing_hint")));
 }
 
+// Why a recording, voicemail or fax cannot be had, in the answer's words: 503
+// recordings.server_unreachable names the phone server whose files are not mounted here, 404 says
+// the file is gone; "" when it can be had. One byte asked (a range), not the whole file.
+async function mediaProblem(url) {
+  let resp;
+  try {
+    resp = await fetch(url, { headers: { Range: "bytes=0-0" }, credentials: "same-origin" });
+  } catch {
+    return t("ws.offline");
+  }
+  if (resp.ok) {
+    resp.body?.cancel().catch(() => {});
+    return "";
+  }
+  const body = resp.headers.get("Content-Type")?.includes("json") ? await resp.json().catch(() => null) : null;
+  const key = `error.${body?.error_id}`;
+  const said = body?.error_id ? t(key, body.details || {}) : key;
+  return said !== key ? said : body?.message || t("error.unknown", { error_id: body?.error_id || resp.status });
+}
+
+// the player (or the fax's link) gives way to the words, in the console's error style
+function showMediaProblem(player, said) {
+  player.replaceWith(el("div", { class: "error media-error", role: "alert", "data-interaction": player.dataset.interaction || "" }, said));
+}
+
 function renderTimeline() {
   const list = $("order-timeline");
   list.replaceChildren(...order.timeline.map((e) => {
@@ -351,8 +376,16 @@ function renderTimeline() {
     let player = null;
     if (media && (e.kind === "call" || e.kind === "recording" || e.kind === "voicemail")) {
       player = el("audio", { controls: true, preload: "none", src: media, "data-interaction": e.interaction_id });
+      // the file cannot be played (503: its phone server's files are not mounted here; 404): why
+      player.addEventListener("error", (ev) => mediaProblem(media).then((said) => said && showMediaProblem(ev.target, said)));
     } else if (media && e.kind === "fax") {
-      player = el("a", { href: media, target: "_blank" }, t("order.fax_pdf"));
+      player = el("a", { href: media, target: "_blank", "data-interaction": e.interaction_id }, t("order.fax_pdf"));
+      // asked first: a PDF that cannot be had says why here, instead of a tab of JSON
+      player.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        const link = ev.currentTarget;
+        mediaProblem(media).then((said) => (said ? showMediaProblem(link, said) : window.open(media, "_blank", "noopener")));
+      });
     }
     const pages = e.kind === "fax" && e.pages ? ` ${t("fax.pages", { pages: e.pages })}` : "";
     // a failed SMS, email or fax in words the agent can act on; the gateway's own reason on hover (and in the API)
