@@ -10,6 +10,7 @@ existing one (by its 工单号: ``order_by_number``); one order holds many event
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -486,6 +487,7 @@ async def receive_email(
     if files_dir is not None:
         folder = files_dir / hashlib.sha256(external_id.encode()).hexdigest()[:32]
     attachments = []
+    to_write: list[tuple[Path, bytes]] = []
     for n, part in enumerate(message.iter_attachments(), 1):
         name = part.get_filename() or ""
         entry: dict[str, Any] = {"name": name, "type": part.get_content_type()}
@@ -499,10 +501,11 @@ async def receive_email(
             entry["skipped"] = "too_large"
         else:
             path = folder / f"{n:02d}-{_file_name(name, n)}"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            to_write.append((path, data))
             entry["path"] = str(path)
         attachments.append(entry)
+    if to_write:
+        await asyncio.to_thread(_write_files, to_write)
     return await intake.receive(
         session,
         "email",
@@ -516,6 +519,14 @@ async def receive_email(
             "to": str(message.get("To", "")),
         },
     )
+
+
+def _write_files(files: list[tuple[Path, bytes]]) -> None:
+    for path, data in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".part")
+        partial.write_bytes(data)
+        partial.replace(path)
 
 
 def _file_name(name: str, n: int) -> str:
