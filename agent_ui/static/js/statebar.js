@@ -2,10 +2,13 @@
 // the Asterisk indicator, the inbox banner.
 import { api, clock } from "./api.js";
 import { clearAllDrafts } from "./drafts.js";
-import { queueName, reasonText, t } from "./i18n.js";
+import { paren, queueName, reasonText, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
+
+// One Asterisk server's health in words: gz：配置错误 (misconfigured: systemname …)
+export const serverLine = (s) => t("server.line", { server: s.server || "Asterisk", state: t(`server.${s.state}`) }) + (s.state !== "up" && s.reason ? paren(s.reason) : "");
 
 export class StateBar {
   constructor(socket) {
@@ -23,7 +26,7 @@ export class StateBar {
     this.acwHeldCall = "";
     socket.addEventListener("snapshot", (e) => this.snapshot(e.detail));
     socket.addEventListener("agent_state", (e) => this.agentState(e.detail.event));
-    socket.addEventListener("ami", (e) => this.ami(e.detail.connected));
+    socket.addEventListener("ami", (e) => this.ami(e.detail));
     socket.addEventListener("acw_hold", (e) => this.acwHold(e.detail.event));
     socket.addEventListener("seat_forced", (e) => this.seatForced(e.detail.event));
     socket.addEventListener("work", (e) => this.work(e.detail.work));
@@ -236,7 +239,7 @@ export class StateBar {
     this.pauseOnCall = snap.allow_pause_on_call === true;
     this.me = snap.user?.agent_id;
     this.clockSkew = (snap.server_time || Date.now() / 1000) - Date.now() / 1000;
-    this.ami(snap.ami?.connected);
+    this.ami(snap.ami);
     const agent = snap.agent || {};
     this.agentCall = agent.call_id || "";
     // the call whose write-up a form (in any tab of the agent's) holds, also while the call still
@@ -388,11 +391,25 @@ export class StateBar {
     this.tick();
   }
 
-  ami(connected) {
+  // The seat's Asterisk server: 已连接, 未连接, or 配置错误 (its bridge refuses it: another
+  // systemname than configured) with what to do on hover, said once as it happens. Who sees every
+  // seat (``ami.servers``) finds each server's state and reason on hover too.
+  ami(ami) {
     const box = $("ami-status");
     if (!box) return;
+    const connected = ami?.connected;
+    const state = connected === true ? "up" : connected === false ? (ami?.state === "misconfigured" ? "misconfigured" : "down") : "unknown";
+    const was = box.dataset.state;
     box.dataset.connected = connected === true ? "true" : connected === false ? "false" : "unknown";
-    box.querySelector("b").textContent = connected === true ? t("ami.connected") : connected === false ? t("ami.disconnected") : t("ami.unknown");
+    box.dataset.state = state;
+    box.querySelector("b").textContent = t({ up: "ami.connected", down: "ami.disconnected", misconfigured: "ami.misconfigured" }[state] || "ami.unknown");
+    const lines = [];
+    if (state === "misconfigured") lines.push(t("ami.misconfigured_hint"));
+    if (state !== "unknown" && Array.isArray(ami?.servers) && ami.servers.length) {
+      lines.push(t("ami.servers_title"), ...ami.servers.map(serverLine));
+    } else if (ami?.why) lines.push(ami.why);
+    box.title = lines.length ? lines.join("\n") : "Asterisk";
+    if (state === "misconfigured" && was !== "misconfigured") toast(t("ami.misconfigured_hint"), "refused");
   }
 
   work(work) {
@@ -420,7 +437,7 @@ export class StateBar {
     const box = $("ws-status");
     if (box) box.dataset.connected = String(connected);
     if (!connected) {
-      this.ami(undefined);
+      this.ami({ connected: undefined });
       toast(t("ws.offline"), "refused", 2500);
     }
   }

@@ -16,6 +16,7 @@
 // (never its last one: that is 强制下班), at once.
 import { clock, el } from "./api.js";
 import { queueName, reasonText, t } from "./i18n.js";
+import { serverLine } from "./statebar.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -54,6 +55,8 @@ export function start({ socket, bar }) {
   socket.addEventListener("snapshot", subscribe); // every (re)connect starts from the whole present
   if (socket.connected) subscribe();
   socket.addEventListener("board", (e) => board(e.detail));
+  // each Asterisk server's health: with the board, then with every change of any server's link
+  socket.addEventListener("ami", (e) => { if (Array.isArray(e.detail.servers)) renderServers(e.detail.servers); });
   socket.addEventListener("agent_state", (e) => agentState(e.detail.event));
   socket.addEventListener("board_agent", (e) => agentNamed(e.detail.event));
   socket.addEventListener("board_call", (e) => callEvent(e.detail.event));
@@ -95,7 +98,20 @@ function board(msg) {
   for (const f of msg.forced || []) forced.set(f.agent_id, f);
   for (const q of msg.queues || []) queues.set(q.queue, { ...q, members: q.members || [], asOf: now() });
   for (const q of queues.values()) q.agents_ready = readyIn(q);
+  renderServers(msg.servers || []);
   renderSeats(); renderQueues();
+}
+
+// The servers strip: 电话服务器 gz 正常 · sz 配置错误 (misconfigured: systemname …), hidden while
+// there is no list (one bridge in this process: the header's indicator says it)
+function renderServers(servers) {
+  const strip = $("wb-servers");
+  if (!strip) return;
+  strip.hidden = !servers.length;
+  strip.replaceChildren(...(servers.length ? [el("b", {}, t("wb.servers"))] : []), ...servers.map((s) => el("span",
+    { class: "server", "data-server": s.server, "data-state": s.state, title: serverLine(s) },
+    el("b", {}, s.server || "Asterisk"), " ", el("span", { class: "server-state" }, t(`server.${s.state}`)),
+    s.state !== "up" && s.reason ? el("small", { class: "server-reason" }, s.reason) : null)));
 }
 
 // A queue's agents ready: its members not paused whose agent is ready, as the server counts them.
