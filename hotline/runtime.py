@@ -19,9 +19,10 @@ import dataclasses
 import functools
 import gc
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -54,6 +55,9 @@ from ticketing.inbound import InboundAssigner, MailHandler, MailListener
 from ticketing.intake import Intake
 from ticketing.notify import AsteriskFaxGateway, Dispatcher, HttpSmsGateway, SmtpGateway
 
+if TYPE_CHECKING:
+    from hotline.simulator import MessageSimulator
+
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,6 +68,12 @@ DEMO_PERSON = "1001"
 DEMO_ACW = 20  # seconds of after-call work for the demo's seats (HOTLINE_ACW_SECONDS overrides)
 #: faxes the demo's simulated customers send to the fax line, an hour (hotline.simulator)
 DEMO_FAXES_PER_HOUR = 6.0
+#: customers' SMS and e-mails to the hotline, an hour each, through the inbound paths
+#: (hotline.simulator.MessageSimulator); the demo's SMTP listener and the hotline's address
+DEMO_SMS_PER_HOUR = 6.0
+DEMO_EMAILS_PER_HOUR = 4.0
+DEMO_MAIL_PORT = 2525
+DEMO_MAIL_ADDRESS = "95598@hotline.demo"
 
 
 def make_bus(url: str, redis_prefix: str = "hotline") -> Bus:
@@ -203,8 +213,10 @@ async def serve(
         if demo:
             await _seed(sessions, demo=True)  # on the engine serve already opened and migrated
             # the demo's seats write up each call after it, as a 95598 seat does
-            settings = dataclasses.replace(
-                settings, seat_pattern=SIM_SEAT, acw_seconds=settings.acw_seconds or DEMO_ACW
+            settings = demo_inbound(
+                dataclasses.replace(
+                    settings, seat_pattern=SIM_SEAT, acw_seconds=settings.acw_seconds or DEMO_ACW
+                )
             )
 
         ivr_services = await _ivr_role_services(stack, settings, bus, sessions)
@@ -231,7 +243,9 @@ async def serve(
         await _web(stack, settings, bus, sessions, bridge=bridge, dialer=dialer, ivr_flows=ivr_services.flows)
 
         if demo:
-            await stack.enter_async_context(_demo_activity(bridge, sessions, calls_per_minute))
+            await stack.enter_async_context(
+                _demo_activity(bridge, sessions, calls_per_minute, settings=settings)
+            )
         settle_heap()
         await stop.wait()
         log.info("stopping")
@@ -783,9 +797,41 @@ def _ivr_services(settings: Settings, bus: Bus, sessions, voices=None) -> ivr.Iv
     )
 
 
+def demo_inbound(settings: Settings) -> Settings:
+    """The demo's inbound SMS and e-mail on: a secret made for this run (unless one is set) and
+    the SMTP listener on ``DEMO_MAIL_PORT`` for ``DEMO_MAIL_ADDRESS`` (unless configured)."""
+    return dataclasses.replace(
+        settings,
+        sms_inbound_secret=settings.sms_inbound_secret or secrets.token_urlsafe(32),
+        mail_listen_port=settings.mail_listen_port or DEMO_MAIL_PORT,
+        mail_recipients=settings.mail_recipients or DEMO_MAIL_ADDRESS,
+    )
+
+
+def demo_messages(settings: Settings, numbers: list[str]) -> MessageSimulator:
+    """The demo's customers texting and e-mailing the hotline through its own inbound paths."""
+    from hotline.simulator import MessageSimulator, local_host
+
+    return MessageSimulator(
+        numbers,
+        sms_url=f"http://{local_host(settings.http_host)}:{settings.http_port}/api/sms/inbound",
+        sms_secret=settings.sms_inbound_secret,
+        sms_per_hour=DEMO_SMS_PER_HOUR if settings.sms_inbound_secret else 0.0,
+        mail_host=settings.mail_listen_host,
+        mail_port=settings.mail_listen_port,
+        mail_to=sorted(settings.mail_addresses)[0] if settings.mail_addresses else "",
+        emails_per_hour=DEMO_EMAILS_PER_HOUR
+        if settings.mail_listen_port and settings.mail_addresses
+        else 0.0,
+    )
+
+
 @contextlib.asynccontextmanager
-async def _demo_activity(bridge: CtiBridge, sessions, calls_per_minute: float) -> AsyncIterator[None]:
-    """Demo agents on simulated phones, and simulated callers from the demo customers."""
+async def _demo_activity(
+    bridge: CtiBridge, sessions, calls_per_minute: float, *, settings: Settings | None = None
+) -> AsyncIterator[None]:
+    """Demo agents on simulated phones, simulated callers from the demo customers, and (with
+    ``settings``) their SMS and e-mails through the inbound paths."""
     from hotline.simulator import CallerSimulator
     from ticketing.models import CustomerPhone, User
 
@@ -825,6 +871,9 @@ async def _demo_activity(bridge: CtiBridge, sessions, calls_per_minute: float) -
             recordings=RecordingStore(bridge.settings.asterisk_root),
         )
         tasks.append(asyncio.create_task(supervised(sim.run, "demo-callers"), name="demo-callers"))
+        if settings is not None:
+            messages = demo_messages(settings, numbers)
+            tasks.append(asyncio.create_task(supervised(messages.run, "demo-messages"), name="demo-messages"))
     try:
         yield
     finally:

@@ -20,21 +20,30 @@ half sends a one-page TIFF by SendFAX into ``hotline-inbound``, whose
 ``hotline-fax-in`` receives it by ReceiveFAX and announces it (``HotlineFax``),
 so the fax reaches the inbox as a real one does.
 
-The inbox's other kinds have no inbound path in the product to simulate through:
-SMS (the SMS gateway is outbound only, HTTP POST per message; nothing receives a
-customer's SMS) and email (``ticketing.intake.receive_email`` takes a message,
-but no mailbox or SMTP listener feeds it), nor web messages (客户留言). The demo
-leaves those out rather than write rows past the paths.
+Customers write too (``MessageSimulator``): now and then one texts the hotline, through the
+product's inbound SMS endpoint as the SMS gateway delivers it (POST /api/sms/inbound, signed
+with the demo's generated ``sms_inbound_secret``), or e-mails it, through the SMTP listener
+the MTA would hand the mail to (``mail_listen_port``, ``mail_recipients``); both reach an
+agent's inbox as real ones do. Web messages (客户留言) have no inbound path in the product and
+are left out rather than written past it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import random
+import smtplib
+import time
+import uuid
 from collections.abc import Mapping, Sequence
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
+
+import aiohttp
 
 from cti.ami import AmiClient, AmiError
 from recordings import RecordingStore
@@ -209,3 +218,124 @@ class CallerSimulator:
             await asyncio.sleep(self.rng.expovariate(1.0 / self.fax_interval))
             if self.ami.connected:
                 await self.send_fax()
+
+
+#: what the simulated customers text and e-mail the hotline
+SMS_TEXTS = (
+    "家里停电了，请尽快派人来看看。",
+    "请问明天上午计划停电几点恢复？",
+    "电费账单比上月高很多，麻烦核实，谢谢。",
+    "小区路灯坏了好几天了，请安排维修。",
+    "已缴费但仍显示欠费，请帮忙查询。",
+)
+EMAILS = (
+    ("电费疑问", "您好：\n本月电费明显偏高，户号见附件截图，请核实后回电。\n谢谢！"),
+    ("申请增容", "您好：\n我公司计划增加用电容量，请告知办理流程和所需材料。"),
+    ("表扬信", "贵单位抢修人员昨晚冒雨抢修，服务周到，特此表扬。"),
+)
+
+
+def local_host(host: str) -> str:
+    """Where a process on this machine reaches a server listening on ``host``."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
+class MessageSimulator:
+    """Customers' SMS and e-mails for the demo, through the product's inbound paths: the
+    SMS endpoint (``sms_url``, signed with ``sms_secret``) and the SMTP listener
+    (``mail_host``:``mail_port``, to ``mail_to``). ``None`` rates: that kind is not sent."""
+
+    def __init__(
+        self,
+        numbers: Sequence[str],
+        *,
+        sms_url: str = "",
+        sms_secret: str = "",
+        sms_per_hour: float = 0.0,
+        mail_host: str = "127.0.0.1",
+        mail_port: int = 0,
+        mail_to: str = "",
+        emails_per_hour: float = 0.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        if sms_per_hour < 0 or emails_per_hour < 0:
+            raise ValueError("message rates must be at least 0")
+        if sms_per_hour and not (sms_url and sms_secret):
+            raise ValueError("SMS need the endpoint and its secret")
+        if emails_per_hour and not (mail_port and mail_to):
+            raise ValueError("e-mails need the listener's port and the hotline's address")
+        self.numbers = list(numbers) or ["13800000000"]
+        self.sms_url, self.sms_secret = sms_url, sms_secret
+        self.mail_host, self.mail_port, self.mail_to = local_host(mail_host), mail_port, mail_to
+        self.sms_interval = 3600.0 / sms_per_hour if sms_per_hour else 0.0
+        self.mail_interval = 3600.0 / emails_per_hour if emails_per_hour else 0.0
+        self.rng = rng or random.Random()
+        self.sms_sent = 0
+        self.emails_sent = 0
+        self.failed = 0
+
+    def next_sms(self) -> bytes:
+        """One customer's SMS as the gateway posts it (JSON body)."""
+        return json.dumps(
+            {
+                "message_id": f"sim-{uuid.uuid4().hex}",
+                "from": self.rng.choice(self.numbers),
+                "to": "95598",
+                "text": self.rng.choice(SMS_TEXTS),
+                "received_at": time.time(),
+            },
+            ensure_ascii=False,
+        ).encode()
+
+    async def send_sms(self) -> None:
+        from ticketing.inbound import SIGNATURE_HEADER, sms_signature
+
+        body = self.next_sms()
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sms_signature(self.sms_secret, body)}
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+                async with http.post(self.sms_url, data=body, headers=headers) as resp:
+                    if resp.status not in (200, 201):
+                        raise aiohttp.ClientResponseError(
+                            resp.request_info, (), status=resp.status, message=(await resp.text())[:200]
+                        )
+            self.sms_sent += 1
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.failed += 1
+            log.warning("simulated SMS not delivered: %s", exc)
+
+    def next_email(self) -> EmailMessage:
+        subject, text = self.rng.choice(EMAILS)
+        msg = EmailMessage()
+        msg["From"] = f"customer{self.rng.randint(100, 999)}@example.com"
+        msg["To"] = self.mail_to
+        msg["Subject"] = subject
+        msg["Message-ID"] = make_msgid(domain="customer.example")
+        msg["Date"] = formatdate(localtime=True)
+        msg.set_content(text)
+        return msg
+
+    def _deliver(self, msg: EmailMessage) -> None:
+        with smtplib.SMTP(self.mail_host, self.mail_port, timeout=10) as smtp:
+            smtp.send_message(msg)
+
+    async def send_email(self) -> None:
+        try:
+            await asyncio.to_thread(self._deliver, self.next_email())
+            self.emails_sent += 1
+        except (OSError, smtplib.SMTPException) as exc:
+            self.failed += 1
+            log.warning("simulated e-mail not delivered: %s", exc)
+
+    async def run(self) -> None:
+        """Send each kind with exponential gaps (a Poisson process) until cancelled."""
+        async with asyncio.TaskGroup() as tasks:
+            if self.sms_interval:
+                tasks.create_task(self._every(self.sms_interval, self.send_sms))
+            if self.mail_interval:
+                tasks.create_task(self._every(self.mail_interval, self.send_email))
+
+    async def _every(self, interval: float, send) -> None:
+        while True:
+            await asyncio.sleep(self.rng.expovariate(1.0 / interval))
+            await send()
