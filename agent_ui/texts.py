@@ -83,8 +83,10 @@ class Texts:
             # 表单有误:故障地址(必填)… — each field with its own problem in words, and the row
             # of a list field the problem is in (影响区域第 2 行)
             rows = (details or {}).get("rows") or {}
+            # Chinese brackets its problem full-width: 户名（必填）; English " (required)"
+            opened, closed = ("（", "）") if lang == DEFAULT else (" (", ")")
             values["fields"] = "、".join(
-                f"{self._field_at(lang, name, rows.get(name), form)}({self._problem(lang, p, channel)})"
+                f"{self._field_at(lang, name, rows.get(name), form)}{opened}{self._problem(lang, p, channel)}{closed}"
                 for name, p in problems.items()
             )
         pause_reason = (details or {}).get("pause_reason")

@@ -176,7 +176,7 @@ async def test_a_workflow_serving_other_categories_is_attached_only_once_confirm
         "PATCH", f"/api/admin/categories/{top['id']}", {"workflow_key": "complaint"}
     )
     assert (status, body["details"]["problems"]) == (422, {"workflow_key": "field_workflow_disabled"})
-    assert "流程(该流程没有启用的版本" in body["message"]
+    assert "流程（该流程没有启用的版本" in body["message"]
     status, body = await admin.call("PATCH", f"/api/admin/categories/{top['id']}", {"workflow_key": "nope"})
     assert body["details"]["problems"] == {"workflow_key": "field_unknown_workflow"}
     async with world.services.sessionmaker() as db:
@@ -199,7 +199,7 @@ async def test_bad_input_is_refused_in_chinese_and_nothing_is_stored(client, wor
         "parent_id": "field_unknown_category_parent",
         "site_id": "field_not_number",
     }
-    assert "编码(编码须为" in body["message"] and "名称(必填)" in body["message"]
+    assert "编码（编码须为" in body["message"] and "名称（必填）" in body["message"]
     status, body = await admin.call("POST", "/api/admin/categories", {"code": "fault", "name": "重复"})
     assert body["details"]["problems"] == {"code": "field_duplicate"}
     status, body = await admin.call(
@@ -303,7 +303,7 @@ async def test_visit_back_dimensions_are_set_on_a_top_category(client, world, ai
     ]
     status, body = await admin.call("PUT", f"/api/admin/categories/{top['id']}/survey", {"dimensions": bad})
     assert (status, body["details"]["problems"]) == (422, {"dimensions": "field_dimension_no_dissatisfied"})
-    assert "回访评价项目第 2 行(须至少一个满意选项和一个不满意选项" in body["message"]
+    assert "回访评价项目第 2 行（须至少一个满意选项和一个不满意选项" in body["message"]
     twice = [DIMS[0], DIMS[0]]
     status, body = await admin.call("PUT", f"/api/admin/categories/{top['id']}/survey", {"dimensions": twice})
     assert body["details"]["problems"] == {"dimensions": "field_dimension_duplicate"}

@@ -69,7 +69,7 @@ async def test_only_admins_change_the_register_with_csrf_and_refusals_name_the_f
     )
     assert status == 422 and body["error_id"] == "invalid_fields"
     assert body["details"]["problems"] == {"name": "field_required", "email": "field_bad_email"}
-    assert "名称(必填)" in body["message"] and "邮箱(邮箱格式有误)" in body["message"]
+    assert "名称（必填）" in body["message"] and "邮箱（邮箱格式有误）" in body["message"]
 
     status, made = await _post(
         client,
@@ -78,7 +78,7 @@ async def test_only_admins_change_the_register_with_csrf_and_refusals_name_the_f
         {"name": "粤电工程", "phones": "13800001111, 020-88886666", "categories": "fault, nosuchcat"},
     )
     assert status == 422 and made["details"]["problems"] == {"categories": "field_unknown_category"}
-    assert "服务类别(类别没有流程)" in made["message"]
+    assert "服务类别（类别没有流程）" in made["message"]
     status, made = await _post(
         client,
         "/api/contractors",

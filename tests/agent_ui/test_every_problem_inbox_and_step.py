@@ -66,7 +66,7 @@ async def test_submitting_a_step_names_every_problem(client, world):
         "故障地址": "field_required",
         "所属供电局": "field_unknown_site",
     }
-    assert "故障地址(必填)" in refused["message"] and "所属供电局(区域不存在)" in refused["message"]
+    assert "故障地址（必填）" in refused["message"] and "所属供电局（区域不存在）" in refused["message"]
 
     # both put right: one more 提交 sends it on
     resp = await client.post(

@@ -116,7 +116,7 @@ async def test_a_template_with_a_blank_merge_field_is_refused_naming_it(client, 
     body = await resp.json()
     assert resp.status == 422 and body["error_id"] == "template_fields_blank", body
     assert body["details"]["problems"] == {"答复内容": "template_field_blank"}
-    assert "答复内容(无内容)" in body["message"]
+    assert "答复内容（无内容）" in body["message"]
     async with world.services.sessionmaker() as db:
         assert list(await db.scalars(select(Notification))) == []
     assert not list(store.kind_dir("fax_out").rglob("*.tif"))
@@ -157,7 +157,7 @@ async def test_bad_numbers_roles_and_csrf_are_refused_and_queue_nothing(client, 
     empty = await client.post(url, json={"to": "01088886666", "text": " "}, headers=faxing)
     refusal = await empty.json()
     assert empty.status == 422 and refusal["error_id"] == "invalid_fields"
-    assert refusal["details"]["problems"] == {"text": "field_required"} and "正文(必填)" in refusal["message"]
+    assert refusal["details"]["problems"] == {"text": "field_required"} and "正文（必填）" in refusal["message"]
     no_csrf = await client.post(url, json={"to": "01088886666", "text": "x"})
     assert no_csrf.status == 403 and (await no_csrf.json())["error_id"] == "csrf.invalid"
 

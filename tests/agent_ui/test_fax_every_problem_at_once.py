@@ -39,7 +39,7 @@ async def test_every_problem_of_a_fax_is_named_in_one_answer(client, world, stor
     # written text: a mobile and no 正文
     answer = await refused(json={"to": MOBILE, "subject": "答复函", "text": " "})
     assert answer["details"]["problems"] == {"to": "fax_to_mobile", "text": "field_required"}
-    assert "收件人(手机号收不到传真)" in answer["message"] and "正文(必填)" in answer["message"], answer
+    assert "收件人（手机号收不到传真）" in answer["message"] and "正文（必填）" in answer["message"], answer
     # no number at all, and no 正文
     answer = await refused(json={"to": "", "text": ""})
     assert answer["details"]["problems"] == {"to": "recipient_required", "text": "field_required"}
@@ -50,7 +50,7 @@ async def test_every_problem_of_a_fax_is_named_in_one_answer(client, world, stor
     junk.add_field("file", b"%PDF-1.4 not really", filename="x.pdf", content_type="application/pdf")
     answer = await refused(data=junk)
     assert answer["details"]["problems"] == {"to": "fax_to_mobile", "file": "fax.document_invalid"}
-    assert "文件(无法读取" in answer["message"], answer["message"]
+    assert "文件（无法读取" in answer["message"], answer["message"]
     none = aiohttp.FormData(default_to_multipart=True)  # as a browser sends its form
     none.add_field("to", "95598")
     answer = await refused(data=none)

@@ -1,4 +1,4 @@
-"""QA: an agent (1002) closing a colleague's (1001's) inbox event with an empty reason was told 原因(必填), and
+"""QA: an agent (1002) closing a colleague's (1001's) inbox event with an empty reason was told 原因（必填）, and
 only with a reason event.forbidden: the route checked the input before whose the event is. Now
 the permission comes first, whatever the reason; the owner still needs one."""
 

@@ -34,7 +34,7 @@ async def test_missing_address_and_bad_number_are_reported_together(client):
         "故障地址": "field_required",
     }
     # the form's head first (联系电话 is above the workflow's fields), each named as on screen
-    assert refused["message"] == "表单有误：联系电话(电话号码有误)、故障地址(必填)"
+    assert refused["message"] == "表单有误：联系电话（电话号码有误）、故障地址（必填）"
     assert "来电号码" not in refused["message"]
 
 
@@ -47,7 +47,7 @@ async def test_a_bad_value_and_a_missing_field_are_reported_together(client):
         "故障地址": "field_required",
         "所属供电局": "field_unknown_site",
     }
-    assert "故障地址(必填)" in refused["message"] and "所属供电局(区域不存在)" in refused["message"]
+    assert "故障地址（必填）" in refused["message"] and "所属供电局（区域不存在）" in refused["message"]
 
 
 async def test_saved_for_later_still_needs_no_required_field(client):

@@ -54,7 +54,7 @@ async def test_a_disabled_site_and_an_unlinkable_call_come_with_the_forms_proble
         "故障地址": "field_required",
         "所属供电局": "field_required",
     }
-    assert "故障地址(必填)" in refused["message"] and "联系电话(电话号码有误)" in refused["message"]
+    assert "故障地址（必填）" in refused["message"] and "联系电话（电话号码有误）" in refused["message"]
 
     # a colleague's call linked, a 所属供电局 that does not exist and no 故障地址: together too
     refused = await _refused(

@@ -59,7 +59,7 @@ async def test_only_admins_keep_the_message_templates_and_refusals_name_the_fiel
         "body": "template_invalid",
         "x": "field_unknown",
     }
-    assert "步骤(步骤不存在)" in body["message"]  # the field in words, not its key
+    assert "步骤（步骤不存在）" in body["message"]  # the field in words, not its key
     status, body = await _send(
         client,
         "/api/message-templates",
@@ -152,7 +152,7 @@ async def test_a_contractors_template_needs_a_step_that_dispatches_to_one(client
         },
     )
     assert status == 422 and body["details"]["problems"] == {"audience": "field_not_contractor_step"}
-    assert "发给(该步骤不派外委单位)" in body["message"]
+    assert "发给（该步骤不派外委单位）" in body["message"]
     async with world.services.sessionmaker.begin() as db:
         await import_definition(db, OUTSOURCED)
     status, made = await _send(

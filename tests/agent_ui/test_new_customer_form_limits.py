@@ -23,11 +23,11 @@ async def test_bad_new_customer_input_is_refused_in_words(client):
         "name": "field_too_long",
         "address": "field_too_long",
     }
-    assert body["message"] == "表单有误：户号(过长)、户名(过长)、地址(过长)"
+    assert body["message"] == "表单有误：户号（过长）、户名（过长）、地址（过长）"
 
     status, body = await _new(client, token, account_no="99-00", name="n", phone="call me")
     assert body["details"]["problems"] == {"account_no": "field_bad_account_no", "phone": "field_bad_phone"}
-    assert body["message"] == "表单有误：户号(只能是数字)、电话(电话号码有误)"
+    assert body["message"] == "表单有误：户号（只能是数字）、电话（电话号码有误）"
 
     found = await (await client.get("/api/customers/lookup", params={"number": "13600136001"})).json()
     assert found["matches"] == []
@@ -40,4 +40,4 @@ async def test_a_full_width_account_no_is_stored_as_digits_and_is_then_taken(cli
     assert created["account_no"] == "99001"
     status, body = await _new(client, token, account_no="99001", name="重复")
     assert (status, body["details"]["problems"]) == (422, {"account_no": "field_duplicate"})
-    assert body["message"] == "表单有误：户号(已存在)"
+    assert body["message"] == "表单有误：户号（已存在）"

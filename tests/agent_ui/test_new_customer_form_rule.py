@@ -19,7 +19,7 @@ async def test_the_form_marks_what_the_server_requires_and_the_refusal_uses_its_
     )
     body = await resp.json()
     assert resp.status == 422 and set(body["details"]["problems"]) == set(rules["required"]), body
-    assert "户号(必填)" in body["message"] and "户名(必填)" in body["message"], body["message"]
+    assert "户号（必填）" in body["message"] and "户名（必填）" in body["message"], body["message"]
     assert "名称" not in body["message"], body["message"]
 
     await client.post("/lang", data={"_csrf": csrf, "lang": "en", "next": "/"})

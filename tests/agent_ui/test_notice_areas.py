@@ -231,4 +231,4 @@ async def test_a_bad_area_code_is_refused_naming_its_row(client, world):
         "problems": {"affected_areas": "field_bad_area"},
         "rows": {"affected_areas": 2},
     }
-    assert "影响区域第 2 行(每个区域须有类型和名称" in refused["message"]
+    assert "影响区域第 2 行（每个区域须有类型和名称" in refused["message"]

@@ -42,7 +42,7 @@ async def test_intake_names_a_category_not_offered_with_a_bad_number(client, wor
     }
     assert list(problem["details"]["problems"]) == ["category", "caller_number"]  # the form's order
     assert "不是您所在单位受理的业务类别" in problem["message"], problem["message"]
-    assert "联系电话(电话号码有误)" in problem["message"], problem["message"]
+    assert "联系电话（电话号码有误）" in problem["message"], problem["message"]
 
     # with the required 故障地址 left empty too
     form = {k: v for k, v in FAULT.items() if k != "故障地址"}

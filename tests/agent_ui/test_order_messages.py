@@ -321,7 +321,7 @@ async def test_every_problem_of_a_message_is_named_at_once(client, world, templa
 
     answer = await refused("sms", {"to": "010-88886666", "text": " "})
     assert answer["details"]["problems"] == {"to": "recipient_invalid", "text": "field_required"}
-    assert "收件人(须为手机号)" in answer["message"] and "正文(必填)" in answer["message"], answer["message"]
+    assert "收件人（须为手机号）" in answer["message"] and "正文（必填）" in answer["message"], answer["message"]
     answer = await refused("email", {"to": "", "subject": "", "text": ""})
     assert answer["details"]["problems"] == {
         "to": "recipient_required",
@@ -351,7 +351,7 @@ async def test_a_bad_address_is_refused_in_its_channels_own_words(client, world,
     mail = await message("email", {"to": "13800138000", "subject": "答复", "text": "您好"})
     assert "邮箱地址" in mail and "短信" not in mail and "传真" not in mail, mail
     both = await message("email", {"to": "x", "subject": "答复", "text": ""})
-    assert "收件人(须为邮箱地址)" in both and "正文(必填)" in both, both
+    assert "收件人（须为邮箱地址）" in both and "正文（必填）" in both, both
     texts = Texts()
     fax = texts.error("zh-CN", "recipient_invalid", details={"channel": "fax"})
     assert "传真号码" in fax and "短信" not in fax and "邮箱" not in fax, fax

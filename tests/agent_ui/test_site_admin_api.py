@@ -108,8 +108,8 @@ async def test_bad_input_is_refused_naming_each_field_in_chinese(client, world):
         "hours.wed": "field_bad_hours",
     }
     message = body["message"]
-    assert "编码(编码须为" in message and "时区(不是已知的时区" in message
-    assert "周一(时段的开始须早于结束)" in message and "周二(同一天的时段不能重叠)" in message
+    assert "编码（编码须为" in message and "时区（不是已知的时区" in message
+    assert "周一（时段的开始须早于结束）" in message and "周二（同一天的时段不能重叠）" in message
     status, body = await _send(client, "/api/admin/sites", admin, {"code": "HD", "name": "重复"})
     assert body["details"]["problems"] == {"code": "field_duplicate"}
     status, body = await _send(client, "/api/admin/sites", admin, {"code": "X" * 33, "name": "太长"})
@@ -250,7 +250,7 @@ async def test_make_up_working_days_count_in_the_sites_own_make_up_hours(client,
         client, f"/api/admin/sites/{hd_id}", admin, {"makeup_hours": ["25:00-26:00"]}, "PATCH"
     )
     assert (status, body["details"]["problems"]) == (422, {"makeup_hours": "field_bad_hours"})
-    assert "调休上班日(" in body["message"]
+    assert "调休上班日（" in body["message"]
     status, edited = await _send(
         client, f"/api/admin/sites/{hd_id}", admin, {"makeup_hours": "10:00-12:00"}, "PATCH"
     )

@@ -38,7 +38,7 @@ async def test_a_disabled_bureau_takes_nothing_new_and_keeps_what_it_has(client,
     )
     assert (status, refused["error_id"]) == (422, "invalid_fields")
     assert refused["details"]["problems"] == {"所属供电局": "field_site_disabled"}
-    assert "所属供电局(该单位已停用" in refused["message"]
+    assert "所属供电局（该单位已停用" in refused["message"]
     status, refused = await agent.call(
         "POST", "/api/orders", {"workflow": "fault_repair", "form": FAULT, "site_id": cy}
     )

@@ -133,7 +133,7 @@ async def test_bad_values_are_refused_naming_each_field_and_nothing_is_stored(cl
         "email": "field_bad_email",
         "colour": "field_unknown",
     }
-    assert "工号(工号须为 4-6 位数字)" in body["message"] and "staff_no" not in body["message"]
+    assert "工号（工号须为 4-6 位数字）" in body["message"] and "staff_no" not in body["message"]
     resp, body = await _send(
         client, "/api/users", admin, {"staff_no": "1001", "name": "重复", "roles": ["agent"]}
     )

@@ -87,7 +87,6 @@ BUILT_BRACKETS = re.compile(r"\}\s?\(\$\{|`\s?\(\$\{")
 #: script -> how many such brackets it still builds, and why
 BUILT_BRACKETS_LEFT = {
     "i18n.js": (1, "paren() itself: English's brackets"),
-    "knowledge.js": (1, "the form's problems as the server words them: 表单有误：故障地址(必填)"),
     "order.js": (7, "being edited in another change"),
     "admin_categories.js": (4, "being edited in another change"),
     "campaigns.js": (1, "being edited in another change"),

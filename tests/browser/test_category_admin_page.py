@@ -64,7 +64,7 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         wf.select_option("billing_dispute")
         form.locator("button[type=submit]").click()
         expect(form.locator("[name=code]")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator(".toast").last).to_contain_text("编码(编码须为")
+        expect(page.locator(".toast").last).to_contain_text("编码（编码须为")
         expect(form.locator("[name=name]")).to_have_value("电费争议")  # nothing typed is lost
         expect(wf).to_have_value("billing_dispute")
 

@@ -140,8 +140,8 @@ def test_a_fax_with_a_mobile_number_and_no_text_names_both_at_once(fax_console, 
         subject.fill("停电安排")
         page.locator("#fax-send").click()
         toast = page.locator(".toast.refused").last
-        expect(toast).to_contain_text("收件人(手机号收不到传真)")
-        expect(toast).to_contain_text("正文(必填)")
+        expect(toast).to_contain_text("收件人（手机号收不到传真）")
+        expect(toast).to_contain_text("正文（必填）")
         expect(to).to_have_attribute("aria-invalid", "true")
         expect(to).to_have_attribute("title", "手机号收不到传真")
         expect(text).to_have_attribute("aria-invalid", "true")
@@ -152,7 +152,7 @@ def test_a_fax_with_a_mobile_number_and_no_text_names_both_at_once(fax_console, 
         page.select_option("#fax-mode", "file")
         to.fill("95598")
         page.locator("#fax-send").click()
-        expect(page.locator(".toast.refused").last).to_contain_text("文件(必填)")
+        expect(page.locator(".toast.refused").last).to_contain_text("文件（必填）")
         expect(page.locator("#fax-file")).to_have_attribute("aria-invalid", "true")
         expect(to).to_have_attribute("aria-invalid", "true")
 

@@ -31,8 +31,8 @@ def test_one_save_marks_the_missing_address_and_the_bad_number(intake_console, b
         page.fill("#intake-caller", "12ab")
         page.click("#intake-save-close")
         toast = page.locator(".toast.refused").last
-        expect(toast).to_contain_text("联系电话(电话号码有误)")
-        expect(toast).to_contain_text("故障地址(必填)")
+        expect(toast).to_contain_text("联系电话（电话号码有误）")
+        expect(toast).to_contain_text("故障地址（必填）")
         expect(toast).not_to_contain_text("来电号码")
         caller = page.locator("#intake-caller")
         expect(caller).to_have_attribute("aria-invalid", "true")

@@ -38,7 +38,7 @@ def test_the_extent_is_marked_required_while_a_large_outage_is_ticked(intake_con
         page.fill("#intake-故障地址", "天河路 1 号")
         page.select_option("#intake-所属供电局", "GZ")
         page.click("#intake-save-close")
-        expect(page.locator(".toast.refused").last).to_contain_text("故障范围(必填)")
+        expect(page.locator(".toast.refused").last).to_contain_text("故障范围（必填）")
         expect(extent).to_have_attribute("aria-invalid", "true")
 
         page.uncheck("#intake-大面积停电")
@@ -56,7 +56,7 @@ def test_a_category_with_subcategories_marks_the_subcategory_required(intake_con
         page.fill("#intake-故障地址", "天河路 1 号")
         page.select_option("#intake-所属供电局", "GZ")
         page.click("#intake-save-close")
-        expect(page.locator(".toast.refused").last).to_contain_text("小类别(必填)")
+        expect(page.locator(".toast.refused").last).to_contain_text("小类别（必填）")
         expect(sub).to_have_attribute("aria-invalid", "true")
         # 协调单 is not offered at intake: 派工超时转协调单 makes it
         expect(page.locator("#intake-category option", has_text="协调单")).to_have_count(0)

@@ -30,7 +30,7 @@ def test_an_sms_with_no_text_to_a_landline_is_refused_once_naming_both(message_c
         text.fill("")
         page.locator("#sms-send").click()
         toast = page.locator(".toast.refused").last
-        expect(toast).to_contain_text("收件人(须为手机号)")
-        expect(toast).to_contain_text("正文(必填)")
+        expect(toast).to_contain_text("收件人（须为手机号）")
+        expect(toast).to_contain_text("正文（必填）")
         expect(to).to_have_attribute("aria-invalid", "true")
         expect(text).to_have_attribute("aria-invalid", "true")

@@ -27,7 +27,7 @@ def test_an_admin_sets_a_bureaus_saturday_hours(users_console, browser):  # noqa
         form.locator("[name='hours.sat']").fill("12:00-09:00")
         form.locator("button[type=submit]").click()
         expect(form.locator("[name='hours.sat']")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator(".toast").last).to_contain_text("周六(时段的开始须早于结束)")
+        expect(page.locator(".toast").last).to_contain_text("周六（时段的开始须早于结束）")
         form.locator("[name='hours.sat']").fill("09:00-12:00")
         form.locator("button[type=submit]").click()
         expect(row).to_contain_text("周六 09:00-12:00")

@@ -360,7 +360,7 @@ function startNoticeEditor(rerun) {
       for (const input of missing) input.setAttribute("aria-invalid", "true");
       const label = (input) => input.closest("label")?.firstChild?.textContent.trim() || input.name;
       const problem = (input) => t(input.validity.valueMissing ? "problem.field_required" : "problem.field_bad_time");
-      toast(t("error.invalid_fields", { fields: missing.map((input) => `${label(input)}(${problem(input)})`).join("、") }), "refused");
+      toast(t("error.invalid_fields", { fields: missing.map((input) => `${label(input)}${paren(problem(input))}`).join("、") }), "refused");
       missing[0].focus();
       return;
     }
