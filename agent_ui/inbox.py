@@ -8,6 +8,10 @@ existing order (关联到已受理工单), both through ``ticketing.intake``, or
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from urllib.parse import quote
+
 from aiohttp import web
 
 from agent_ui.auth import current_user
@@ -42,7 +46,46 @@ def event_view(row: Interaction) -> dict:
         "closed": payload.get("closed"),
         # 回拨: each call back made from the inbox (who, when, the call)
         "callbacks": payload.get("callbacks") or [],
+        # an e-mail's attachments: each kept one to download, one too big or too many not kept
+        "attachments": [
+            {
+                "name": f.get("name") or f"attachment-{n + 1}",
+                "size": f.get("size", 0),
+                "url": f"/api/inbox/{row.id}/files/{n + 1}" if f.get("path") else None,
+                "skipped": f.get("skipped"),
+            }
+            for n, f in enumerate(payload.get("files") or [])
+            if isinstance(f, dict)
+        ],
     }
+
+
+@routes.get("/api/inbox/{id}/files/{n}")
+@requires("inbox.use")
+async def event_file(request: web.Request) -> web.StreamResponse:
+    """An e-mail event's ``n``-th attachment (from 1), as the file stored when it came
+    (``receive_email``), for whoever may handle the event; always a download, never shown in
+    the page."""
+    event_id, n = path_int(request, "id"), path_int(request, "n")
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
+        row = await db.get(Interaction, event_id)
+        if row is None or row.kind != "email":
+            raise UiError("not_found", f"no e-mail event #{event_id}")
+        if not intake.may_handle(user, row):
+            raise UiError("event.forbidden", f"event #{row.id} is not in your inbox", event=row.id)
+        files = (row.payload or {}).get("files") or []
+        entry = files[n - 1] if n <= len(files) and isinstance(files[n - 1], dict) else {}
+    path = Path(entry["path"]) if entry.get("path") else None
+    if path is None or not await asyncio.to_thread(path.is_file):
+        raise UiError("not_found", f"no attachment {n} of event #{event_id}")
+    name = entry.get("name") or path.name
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+        },
+    )
 
 
 #: 关闭/无需处理: the longest reason kept

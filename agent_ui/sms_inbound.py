@@ -26,7 +26,7 @@ routes = web.RouteTableDef()
 
 
 def _refused(status: int, error: str, message: str, **details: str) -> web.Response:
-    return web.json_response({"error": error, "message": message, **details}, status=status)
+    return web.json_response({"error_id": error, "message": message, **details}, status=status)
 
 
 @routes.post("/api/sms/inbound")

@@ -62,7 +62,7 @@ async def test_no_secret_configured_refuses_every_inbound_sms(aiohttp_client, wo
     raw, headers = _signed(_sms(), secret="")
     resp = await client.post("/api/sms/inbound", data=raw, headers=headers)
     assert resp.status == 403
-    assert (await resp.json())["error"] == "sms.inbound_off"
+    assert (await resp.json())["error_id"] == "sms.inbound_off"
     assert await _count(world) == 0
 
 
@@ -99,7 +99,7 @@ async def test_a_bad_body_is_refused_with_a_reason_and_stores_nothing(gateway, w
     resp = await gateway.post("/api/sms/inbound", data=raw, headers=headers)
     assert resp.status == status
     answer = await resp.json()
-    assert answer["error"] == "sms.bad_body" and answer["message"]
+    assert answer["error_id"] == "sms.bad_body" and answer["message"]
     if field:
         assert answer["field"] == field
     assert await _count(world) == 0

@@ -39,6 +39,15 @@ function statusText(status) {
   return t(key) === key ? status : t(key);
 }
 
+// an e-mail's attachments: each kept one a download, one too big to keep named as such
+function files(ev) {
+  if (!(ev.attachments || []).length) return null;
+  return el("div", { class: "attachments" }, ...ev.attachments.map((f) => f.url
+    ? el("a", { href: f.url, download: f.name, "data-attachment": f.name }, `📎 ${f.name}`)
+    : el("span", { class: "muted", "data-attachment": f.name }, `📎 ${f.name} ${t("inbox.attachment_not_kept")}`)
+  ).flatMap((a) => [a, " "]));
+}
+
 function row(ev) {
   const media = ev.file_url
     ? ev.kind === "fax" ? el("a", { href: ev.file_url, target: "_blank" }, t("order.fax_pdf")) : el("audio", { controls: true, preload: "none", src: ev.file_url })
@@ -66,7 +75,7 @@ function row(ev) {
   if (tried) actions = [...actions, el("br"), tried];
   return el("tr", { "data-event": ev.id },
     el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", {}, ev.number),
-    el("td", { class: "wrap" }, ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content, media),
+    el("td", { class: "wrap" }, ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content, media, files(ev)),
     el("td", { "data-status": ev.status }, statusText(ev.status)), el("td", {}, actions));
 }
 
