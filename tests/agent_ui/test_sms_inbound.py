@@ -144,3 +144,18 @@ async def test_an_sms_becomes_an_inbox_event_of_its_customer_assigned_once_even_
     assert again.status == 200
     assert await again.json() == {"status": "duplicate", "event_id": first["event_id"]}
     assert await _count(world) == 1
+
+
+async def test_a_body_over_64_kib_is_refused(gateway, world):
+    raw, headers = _signed({**_sms(), "padding": "x" * 70_000})
+    resp = await gateway.post("/api/sms/inbound", data=raw, headers=headers)
+    assert resp.status == 413
+    assert (await resp.json())["error_id"] == "sms.too_large"
+
+    async def chunks():
+        yield raw[:40_000]
+        yield raw[40_000:]
+
+    resp = await gateway.post("/api/sms/inbound", data=chunks(), headers=headers)  # chunked, no length
+    assert resp.status == 413
+    assert await _count(world) == 0
