@@ -280,5 +280,6 @@ class MailListener:
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(TimeoutError):  # an MTA's connection still open: not waited for
-                await asyncio.wait_for(self._server.wait_closed(), 5)
+                async with asyncio.timeout(5):
+                    await self._server.wait_closed()
             self._server = None
