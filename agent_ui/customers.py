@@ -52,7 +52,7 @@ async def form(request: web.Request) -> web.Response:
 @requires("customer.write")
 async def create(request: web.Request) -> web.Response:
     """The screen-pop's quick "new customer" form. Its refusal names the fields as that form
-    does (户名, not 名称: ``form: customer``, the texts' ``field.customer.*``)."""
+    does (户名, not 名称: ``form: new_customer``, the texts' ``field.new_customer.*``)."""
     body = await json_body(request)
     phone = str(body.get("phone") or "").strip()
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
@@ -68,7 +68,7 @@ async def create(request: web.Request) -> web.Response:
             )
         except FieldErrors as refused:
             raise UiError(
-                "invalid_fields", str(refused), problems=refused.problems, form="customer"
+                "invalid_fields", str(refused), problems=refused.problems, form="new_customer"
             ) from refused
         view = book.customer_json(customer, [p.number for p in customer.phones])
     return web.json_response(view, status=201)
