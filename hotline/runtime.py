@@ -20,6 +20,7 @@ import functools
 import gc
 import logging
 import secrets
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -799,13 +800,27 @@ def _ivr_services(settings: Settings, bus: Bus, sessions, voices=None) -> ivr.Iv
 
 def demo_inbound(settings: Settings) -> Settings:
     """The demo's inbound SMS and e-mail on: a secret made for this run (unless one is set) and
-    the SMTP listener on ``DEMO_MAIL_PORT`` for ``DEMO_MAIL_ADDRESS`` (unless configured)."""
+    the SMTP listener on ``DEMO_MAIL_PORT`` (another free one when that is taken) for
+    ``DEMO_MAIL_ADDRESS`` (unless configured)."""
     return dataclasses.replace(
         settings,
         sms_inbound_secret=settings.sms_inbound_secret or secrets.token_urlsafe(32),
-        mail_listen_port=settings.mail_listen_port or DEMO_MAIL_PORT,
+        mail_listen_port=settings.mail_listen_port or _free_port(settings.mail_listen_host, DEMO_MAIL_PORT),
         mail_recipients=settings.mail_recipients or DEMO_MAIL_ADDRESS,
     )
+
+
+def _free_port(host: str, preferred: int) -> int:
+    """``preferred`` when nothing listens there, else a port the system has free (a second demo
+    on this machine: its own HTTP port, and a mail port of its own without being told)."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise OSError(f"no free port on {host}")
 
 
 def demo_messages(settings: Settings, numbers: list[str]) -> MessageSimulator:
