@@ -96,7 +96,7 @@ def _serve(route) -> None:
     if path == "/console":
         route.fulfill(body=_render("console.html"), content_type="text/html; charset=utf-8")
     elif path == "/wallboard":
-        html = _render("wallboard.html", sl_seconds="20", short_abandon_seconds="5")
+        html = _render("wallboard.html", sl_seconds="20", short_abandon_seconds="5", may_spy=True)
         route.fulfill(body=html, content_type="text/html; charset=utf-8")
     elif path in ("/static/js/console.js", "/static/js/campaign_card.js"):
         route.fulfill(body="", content_type="text/javascript")  # the modules under test start by hand
