@@ -40,7 +40,7 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
                 users["1001"],
                 workflow="fault_repair",
                 site_id=gz,
-                form={"故障地址": "天河路1号", "所属供电局": "GZ", "大面积停电": True},
+                form={"故障地址": "天河路1号", "所属供电局": "GZ", "大面积停电": True, "故障范围": "天河路一带"},
                 caller_number="13800001111",
             )
             numbers[name] = order.number
