@@ -296,7 +296,9 @@ export class StateBar {
     const by = [role, ev.by_name || ev.by].filter(Boolean).join(" ");
     const action = ["pause", "sign_out", "end_acw", "queue_add", "queue_remove"].includes(ev.action) ? ev.action : "pause";
     const pending = ev.pending && ["pause", "sign_out"].includes(action) ? "_pending" : "";
-    box.querySelector(".text").textContent = t(`seat_force.notice.${action}${pending}`, { by, reason: reasonText(ev.reason || ""), queue: queueName(ev.queue || "") });
+    const words = t(`seat_force.notice.${action}${pending}`, { by, reason: reasonText(ev.reason || ""), queue: queueName(ev.queue || "") });
+    box.querySelector(".text").textContent = words;
+    box.title = words; // whole on hover where the one-row bar cuts it
     box.dataset.action = action;
     box.hidden = false;
   }
