@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import logging
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from email import policy as email_policy
 from email.parser import BytesParser
 from email.utils import parseaddr
@@ -226,12 +226,14 @@ class Intake:
             await publish_pending(session, self._bus)
 
     async def _share_out(self, session: AsyncSession, leaving: str, returned: set[int]) -> None:
-        """What ``leaving`` handed back, to the colleagues still signed in, as a team leader
+        """What ``leaving`` handed back, to the colleagues there to work it, as a team leader
         shares work out: each waiting event, oldest first (those handed back take their turn
-        among the others by arrival), to the colleague with its skill and the fewest open
-        events, taking turns among those with equally few (a round robin of its own,
-        ``rr:hand-back:<skill>``); nobody past ``backlog_share``, and what nobody has room for
-        stays on 未分派事件. Until the events handed back are all given out. A colleague whose inbox
+        among the others by arrival), to one of the colleagues with its skill whom a new event
+        would go to (``at_work``: the 就绪 ones, else those on a call; never one 置忙 or on a
+        break), the one with the fewest open events, taking turns among those with equally few
+        (a round robin of its own, ``rr:hand-back:<skill>``); nobody past ``backlog_share``,
+        and what nobody has room for stays on 未分派事件 until someone becomes ready
+        (``top_up``). Until the events handed back are all given out. A colleague whose inbox
         another transaction is changing (signing in or out at this moment) is left out
         (``SKIP LOCKED``), and so is one whose sign-out was handled already."""
         if not returned:
@@ -239,6 +241,8 @@ class Intake:
         share = self.backlog_share
         room: list[list[Any]] = []  # [open events, user]
         for staff_no in sorted(self.logged_in - {leaving}):
+            if self.states.get(staff_no, "ready") not in ("ready", *BUSY_STATES):
+                continue  # given nothing whoever else is there: not worth a lock
             user = await _hold(session, staff_no, skip_locked=True)
             if user is None or not user.has_role("agent"):
                 continue
@@ -257,7 +261,10 @@ class Intake:
         )
         for row in candidates:
             skill = self.skills.get(row.kind, "service")
-            able = [e for e in room if e[0] < share and skill in (e[1].skills or {})]
+            # whom a new event of its kind would go to, and of them those with room: with
+            # the ready ones all full it waits, rather than go to a colleague on a call
+            at_work = {u.id for u in self.at_work(e[1] for e in room if skill in (e[1].skills or {}))}
+            able = [e for e in room if e[0] < share and e[1].id in at_work]
             if not able:
                 continue
             fewest = min(count for count, _ in able)
@@ -340,16 +347,11 @@ class Intake:
         ``new``) on the supervisors' 未分派事件, and goes to the next agent who signs in or
         becomes ready, or who works through their inbox (``top_up``)."""
         skill = self.skills.get(row.kind, "service")
-        able = [
+        agents = self.at_work(
             u
             for u in await session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))
-            if u.has_role("agent") and skill in (u.skills or {}) and u.staff_no in self.logged_in
-        ]
-        # an agent whose state this process has not seen (signed in before ``states`` was kept)
-        # counts as ready
-        ready = [u for u in able if self.states.get(u.staff_no, "ready") == "ready"]
-        busy = [u for u in able if self.states.get(u.staff_no) in BUSY_STATES]
-        agents = ready or busy
+            if u.has_role("agent") and skill in (u.skills or {})
+        )
         if not agents:
             row.status = "new"
             return None
@@ -357,6 +359,18 @@ class Intake:
         agent = agents[(turn - 1) % len(agents)]
         await assign_to(session, None, row, agent)
         return agent
+
+    def at_work(self, agents: Iterable[User]) -> list[User]:
+        """Of ``agents``, those an event is given to now: the signed-in 就绪 ones; if none is,
+        those on a call or in 话后处理 (they come to it after the call); never one 未就绪 (置忙,
+        a break, just signed in) nor one not signed in. The one rule of a new event
+        (``assign``) and of those an agent's 下班 hands back (``_share_out``): with nobody,
+        they wait on 未分派事件 for ``top_up``, when someone becomes ready."""
+        signed_in = [u for u in agents if u.staff_no in self.logged_in]
+        # an agent whose state this process has not seen (signed in before ``states`` was
+        # kept) counts as ready
+        ready = [u for u in signed_in if self.states.get(u.staff_no, "ready") == "ready"]
+        return ready or [u for u in signed_in if self.states.get(u.staff_no) in BUSY_STATES]
 
     async def top_up(
         self,

@@ -82,6 +82,11 @@ def _signs_in(staff_no: str) -> AgentStateChanged:
     )
 
 
+def _ready(staff_no: str) -> AgentStateChanged:
+    """就绪 after the sign-in's 未就绪: there to be given events (``Intake.at_work``)."""
+    return AgentStateChanged(agent_id=staff_no, state="ready", previous="not_ready", seconds_in_previous=5)
+
+
 async def _inbox_ids(sm, user) -> list[int]:
     async with sm() as db:
         return sorted(r.id for r in await inbox(db, user))
@@ -382,6 +387,7 @@ async def test_signing_out_hands_the_inbox_to_a_colleague_still_signed_in_audite
         await bus.publish(_signs_in("1001"))
         await _settled(bus)
         await bus.publish(_signs_in("1002"))  # nothing left to take
+        await bus.publish(_ready("1002"))
         await _settled(bus)
         assert await _inbox_ids(sm, u["1001"]) == [first.id, second.id]
         assert await _inbox_ids(sm, u["1002"]) == []

@@ -1,5 +1,6 @@
 """下班: the unhandled events of an agent who signs out go to the colleagues still signed in as a
-team leader would share them out: the one with the fewest open events first, taking turns among
+team leader would share them out (those there to work them: ``Intake.at_work``, see
+test_intake_hand_back_to_ready.py): the one with the fewest open events first, taking turns among
 those with equally few; not to the lowest 工号 first until their inbox is full."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import datetime as dt
 from sqlalchemy import update
 
 from cti.bus import InProcessBus
-from tests.ticketing.test_intake_backlog import _settled, _signs_in, _signs_out
+from tests.ticketing.test_intake_backlog import _ready, _settled, _signs_in, _signs_out
 from ticketing.intake import Intake, assign_to, inbox, unhandled_count
 from ticketing.models import Interaction
 
@@ -47,6 +48,7 @@ async def test_the_least_busy_colleague_gets_the_first_and_the_rest_even_them_ou
     try:
         for staff_no in ("1001", "1002", "1003", "1004"):
             await bus.publish(_signs_in(staff_no))
+            await bus.publish(_ready(staff_no))
         await _settled(bus)
         await _give(sm, intake, u["1002"], ["b1", "b2"])
         await _give(sm, intake, u["1004"], ["d1"])
@@ -76,6 +78,7 @@ async def test_colleagues_with_equally_few_take_turns(sm, seeded):
     try:
         for staff_no in ("1001", "1002", "1003"):
             await bus.publish(_signs_in(staff_no))
+            await bus.publish(_ready(staff_no))
         await _settled(bus)
         took = []
         for shift in range(4):
