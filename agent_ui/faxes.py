@@ -24,13 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, order_key, path_int
 from agent_ui.errors import UiError
+from agent_ui.recipients import name_every_problem, recipient_problem
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, AppServices
 from agent_ui.work import read_only, unit_of_work
 from recordings import fax_out
 from recordings.fax import FaxConversionError, tiff_to_pdf
 from ticketing.categories import config_categories, own_first
-from ticketing.errors import ActionRefused
 from ticketing.ids import is_id
 from ticketing.models import Notification, NotificationTemplate, User, WorkOrder
 from ticketing.notify import (
@@ -54,32 +54,6 @@ log = logging.getLogger(__name__)
 #: what a document may be refused for that the agent puts right in the form (another file, a
 #: shorter text), named with a bad number's problem; a server's missing converter or font is not
 DOCUMENT_PROBLEMS = frozenset({"fax.document_invalid", "fax.too_long"})
-
-
-def recipient_problem(channel: str, to: object) -> str:
-    """What is wrong with a send's address (``recipient_required``, ``recipient_invalid``, a
-    fax's ``fax_to_mobile``: ``notify.check_recipient``'s words), or "" (fine)."""
-    try:
-        check_recipient(channel, to if isinstance(to, str) else "")
-    except ActionRefused as refused:
-        return refused.error_id
-    return ""
-
-
-def name_every_problem(to_problem: str, problems: dict[str, str], message: str, channel: str = "") -> None:
-    """发短信, 发邮件 and 发传真 name every problem at once (a second round for the number after the
-    正文 or the file was put right is a round too many): when anything besides the address is
-    wrong, ``invalid_fields`` names each field with the address's problem (表单有误:收件人(无效)、
-    正文(必填)); the address alone is left to ``check_recipient``, said in its own words as
-    before (recipient_invalid, fax_to_mobile). The one rule of the three channels; ``channel``
-    names the address's problem in that channel's words (收件人(须为手机号))."""
-    if problems:
-        raise UiError(
-            "invalid_fields",
-            message,
-            problems={"to": to_problem, **problems} if to_problem else problems,
-            **({"channel": channel} if channel and to_problem else {}),
-        )
 
 
 async def queue_fax(

@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, order_key, path_int
 from agent_ui.errors import UiError
-from agent_ui.faxes import may_see_sent, name_every_problem, queued, recipient_problem, resend
+from agent_ui.faxes import may_see_sent, queued, resend
 from agent_ui.order_views import _staff_addresses
+from agent_ui.recipients import name_every_problem, recipient_problem
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES
 from agent_ui.work import read_only, unit_of_work

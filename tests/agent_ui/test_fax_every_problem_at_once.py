@@ -1,7 +1,7 @@
 """QA: 发传真 named its problems in two rounds: the number first (a mobile, 手机收不到传真), and only
 once it was put right what was wrong with the document (an empty 正文, a file that cannot be read,
 no file, a template's blank merge fields). One answer now names every one, in the shape 发短信 /
-发邮件 use (``invalid_fields``, ``problems.<field>``: the one rule, ``faxes.name_every_problem``);
+发邮件 use (``invalid_fields``, ``problems.<field>``: the one rule, ``recipients.name_every_problem``);
 the number alone is still said in its own words. Nothing is queued, no document left behind."""
 
 from __future__ import annotations
