@@ -46,13 +46,15 @@ def event_view(row: Interaction) -> dict:
         "closed": payload.get("closed"),
         # 回拨: each call back made from the inbox (who, when, the call)
         "callbacks": payload.get("callbacks") or [],
-        # an e-mail's attachments: each kept one to download, one too big or too many not kept
+        # an e-mail's attachments: each kept one to download, one too big or too many not kept,
+        # one deleted by retention (``hotline purge-recordings``) named as such
         "attachments": [
             {
                 "name": f.get("name") or f"attachment-{n + 1}",
                 "size": f.get("size", 0),
                 "url": f"/api/inbox/{row.id}/files/{n + 1}" if f.get("path") else None,
                 "skipped": f.get("skipped"),
+                "purged": bool(f.get("purged_at")),
             }
             for n, f in enumerate(payload.get("files") or [])
             if isinstance(f, dict)

@@ -17,8 +17,9 @@ hotline add-user STAFF_NO NAME --role admin
                    create a user (the first admin, on a new installation) and
                    print a temporary password, to be changed at first sign-in
 hotline purge-recordings --days N
-                   delete recordings, voicemail and faxes older than N days,
-                   except those of calls linked to open work orders
+                   delete recordings, voicemail, faxes and e-mail attachments
+                   older than N days, except those of calls and e-mails linked
+                   to open work orders
 """
 
 from __future__ import annotations
@@ -102,15 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge = sub.add_parser(
         "purge-recordings",
-        help="delete recordings, voicemail and faxes older than N days (not those open work orders link)",
+        help="delete recordings, voicemail, faxes and e-mail attachments older than N days "
+        "(not those open work orders link)",
+        description="Delete recordings, voicemail and faxes (under the Asterisk root) and the "
+        "attachments of inbound e-mails (under <data_dir>/mail) older than N days, except those of "
+        "calls and e-mails an open work order links. A purged attachment stays listed on its inbox "
+        "event, marked as deleted.",
     )
     purge.add_argument("--days", type=float, required=True, help="retention period in days")
     purge.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
     purge.add_argument(
         "--kind",
         action="append",
-        choices=sorted(KINDS),
-        help="recording, voicemail or fax (repeatable; default all)",
+        choices=sorted([*KINDS, "mail"]),
+        help="recording, voicemail, fax or mail (e-mail attachments) (repeatable; default all)",
     )
     return parser
 
@@ -169,13 +175,13 @@ def _add_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _purge(settings: Settings, args: argparse.Namespace) -> int:
-    from hotline.retention import purge_recordings
+    from hotline.retention import PURGE_KINDS, purge_recordings
 
     if args.days <= 0:
         print("hotline: --days must be positive", file=sys.stderr)
         return 2
     report = asyncio.run(
-        purge_recordings(settings, args.days, kinds=args.kind or tuple(KINDS), dry_run=args.dry_run)
+        purge_recordings(settings, args.days, kinds=args.kind or PURGE_KINDS, dry_run=args.dry_run)
     )
     verb = "would delete" if args.dry_run else "deleted"
     for path in report.deleted:

@@ -44,8 +44,9 @@ async def test_an_emails_attachments_are_listed_and_downloaded_by_whose_event_it
         "size": 25,
         "url": f"/api/inbox/{event_id}/files/1",
         "skipped": None,
+        "purged": False,
     }
-    assert too_big == {"name": "big.pdf", "size": 3000, "url": None, "skipped": "too_large"}
+    assert too_big == {"name": "big.pdf", "size": 3000, "url": None, "skipped": "too_large", "purged": False}
 
     resp = await client.get(kept["url"])
     assert resp.status == 200, await resp.text()

@@ -39,12 +39,14 @@ function statusText(status) {
   return t(key) === key ? status : t(key);
 }
 
-// an e-mail's attachments: each kept one a download, one too big to keep named as such
+// an e-mail's attachments: each kept one a download, one too big to keep or deleted by the
+// retention period named as such
 function files(ev) {
   if (!(ev.attachments || []).length) return null;
   return el("div", { class: "attachments" }, ...ev.attachments.map((f) => f.url
     ? el("a", { href: f.url, download: f.name, "data-attachment": f.name }, `📎 ${f.name}`)
-    : el("span", { class: "muted", "data-attachment": f.name }, `📎 ${f.name} ${t("inbox.attachment_not_kept")}`)
+    : el("span", { class: "muted", "data-attachment": f.name, "data-purged": f.purged || null },
+      `📎 ${f.name} ${t(f.purged ? "inbox.attachment_purged" : "inbox.attachment_not_kept")}`)
   ).flatMap((a) => [a, " "]));
 }
 
