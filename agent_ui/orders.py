@@ -25,7 +25,6 @@ from ticketing.ids import is_id, whole
 from ticketing.intake import may_handle
 from ticketing.models import (
     ASYNC_KINDS,
-    Assignment,
     CallLeg,
     Interaction,
     Site,
@@ -33,16 +32,12 @@ from ticketing.models import (
     User,
     WorkflowDefinition,
 )
-from ticketing.users import can_access
 from ticketing.workflow import actions, engine, store
 from ticketing.workflow.forms import form_site
-from ticketing.workflow.steps import may_hold
 
 routes = web.RouteTableDef()
 
 ACTIONS = ("save", "submit", "approve", "reject")
-#: who may be picked as the next handler by free routing
-WORKER_ROLES = ("agent", "handler", "team_leader", "supervisor")
 
 
 def _opt_int(body: dict[str, Any], name: str) -> int | None:
@@ -425,34 +420,17 @@ async def routing_candidates(request: web.Request) -> web.Response:
         order = await engine.load_order(db, user, order_key(request))
         stmt = select(User).where(User.active.is_(True)).order_by(User.staff_no).limit(400)
         if purpose == "forward":
-            stmt = stmt.where(User.id.in_(await _may_forward_to(db, order)))
+            stmt = stmt.where(User.id.in_(await actions.forward_targets(db, order)))
         if query:
             stmt = stmt.where(or_(User.staff_no.startswith(query), User.name.contains(query)))
         people = []
         for person in await db.scalars(stmt):
-            if not person.has_role(*WORKER_ROLES) or not await can_access(db, person, order):
+            if not await actions.may_receive(db, order, person):
                 continue
             people.append({"id": person.id, "staff_no": person.staff_no, "name": person.name})
             if len(people) == 50:
                 break
     return web.json_response({"items": people})
-
-
-async def _may_forward_to(db: Any, order: Any) -> list[int]:
-    """The ids the current step may be 转派 to: whom its rules allow, less who holds it now."""
-    if not order.is_open:
-        return []
-    node = (await store.definition_for(db, order.workflow_id)).node(order.current_node)
-    held = set(
-        await db.scalars(
-            select(Assignment.user_id).where(
-                Assignment.order_id == order.id,
-                Assignment.node == order.current_node,
-                Assignment.state == "pending",
-            )
-        )
-    )
-    return [p.id for p in await may_hold(db, order, node) if p.id not in held]
 
 
 @routes.get("/orders/{key}")

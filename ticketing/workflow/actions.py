@@ -52,6 +52,42 @@ async def _check_target(session: AsyncSession, order: WorkOrder, to_user: User) 
         raise ActionRefused("target_out_of_scope", f"{to_user.staff_no} cannot see {order.number}")
 
 
+async def may_receive(session: AsyncSession, order: WorkOrder, person: User) -> bool:
+    """Whether ``_check_target`` takes ``person``: the console's 交给 lists offer nobody else."""
+    return person.active and person.has_role(*WORKER_ROLES) and await can_access(session, person, order)
+
+
+async def forward_targets(session: AsyncSession, order: WorkOrder) -> list[int]:
+    """The ids the current step may be 转派 to: whom its rules allow (``may_hold``, as
+    ``forward`` checks), less who holds it now; ``may_receive`` still applies to each."""
+    if not order.is_open:
+        return []
+    node = (await store.definition_for(session, order.workflow_id)).node(order.current_node)
+    held = set(
+        await session.scalars(
+            select(Assignment.user_id).where(
+                Assignment.order_id == order.id,
+                Assignment.node == order.current_node,
+                Assignment.state == "pending",
+            )
+        )
+    )
+    return [p.id for p in await may_hold(session, order, node) if p.id not in held]
+
+
+async def anyone_to_forward_to(session: AsyncSession, order: WorkOrder) -> bool:
+    """Whether 转派 has anybody to go to (the step's rules name only its holder, as 派工 of a
+    bureau with one handler does): the order page then offers no 转派 it would refuse
+    ``target_not_operator``. The candidates list's own rule, so the two never disagree."""
+    ids = await forward_targets(session, order)
+    if not ids:
+        return False
+    for person in await session.scalars(select(User).where(User.id.in_(ids)).order_by(User.staff_no)):
+        if await may_receive(session, order, person):
+            return True
+    return False
+
+
 def _routed(session: AsyncSession, actor: User | None, order: WorkOrder, people: Iterable[Any]) -> None:
     """The new handlers get the same pop-up and sound as when the order reaches their step; not
     the actor, who took it themselves (接手)."""
