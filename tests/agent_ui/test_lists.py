@@ -212,7 +212,7 @@ async def test_a_date_range_ending_before_it_starts_is_refused_in_words(client):
         resp = await client.get(path, params={"from": "2026-11-27", "to": "2026-11-20"})
         body = await resp.json()
         assert resp.status == 400 and body["error_id"] == "report.range_reversed", (path, body)
-        assert body["message"] == "结束日期早于开始日期,请重新选择。"
+        assert body["message"] == "结束日期早于开始日期，请重新选择。"
     same_day = await client.get("/api/orders", params={"from": "2026-11-27", "to": "2026-11-27"})
     assert same_day.status == 200
 

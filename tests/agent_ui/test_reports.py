@@ -171,7 +171,7 @@ async def test_bad_filters_are_refused(client, calls):
         resp = await client.get(path, params={"from": DAY, "to": "2026-11-01", "format": "csv"})
         body = await resp.json()
         assert resp.status == 400 and body["error_id"] == "report.range_reversed", path
-        assert body["message"] == "结束日期早于开始日期,请重新选择。"
+        assert body["message"] == "结束日期早于开始日期，请重新选择。"
         resp = await client.get(path, params={"from": "2025-01-01", "to": "2026-01-02", "format": "csv"})
         body = await resp.json()
         assert resp.status == 400 and body["error_id"] == "report.range_too_long", path

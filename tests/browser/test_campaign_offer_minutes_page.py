@@ -39,11 +39,11 @@ def test_the_team_leader_sets_and_changes_the_preview_hold(tmp_path, browser):
         new.locator("button[type=submit]").click()
         page.locator("#camp-list a", has_text="回访慢读").click()
         settings = page.locator("#camp-settings")
-        expect(settings).to_contain_text("预览保留时长（分钟）: 12")
+        expect(settings).to_contain_text("预览保留时长（分钟）：12")
         edit = page.locator("#camp-edit")
         expect(edit.locator("input[name=offer_minutes]")).to_have_value("12")
         edit.locator("input[name=offer_minutes]").fill("3")
         edit.locator("button[type=submit]").click()
-        expect(settings).to_contain_text("预览保留时长（分钟）: 3")
+        expect(settings).to_contain_text("预览保留时长（分钟）：3")
         # the browser holds to the server's range (1–60) before anything is sent
         expect(edit.locator("input[name=offer_minutes]")).to_have_attribute("max", "60")

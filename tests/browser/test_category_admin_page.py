@@ -55,7 +55,7 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         # the workflow is offered by name, saying it serves no category yet; consult says whom it serves
         wf = form.locator("[name=workflow_key]")
         expect(wf.locator("option[value='billing_dispute']")).to_have_text(
-            "电费争议处理 (billing_dispute) · 未挂接"
+            "电费争议处理（billing_dispute） · 未挂接"
         )
         expect(wf.locator("option[value='consult']")).to_contain_text("已挂接：用户信息查询、信息咨询")
         page.evaluate("document.querySelector('#cat-form').noValidate = true")  # let the server refuse it
@@ -77,7 +77,7 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
 
         form.locator("[name=name]").fill("表计争议")
         form.locator("[name=code]").fill("billing_meter")
-        form.locator("[name=parent_id]").select_option(label="电费争议 (billing)")
+        form.locator("[name=parent_id]").select_option(label="电费争议（billing）")
         expect(wf).to_be_disabled()  # a 小类别 takes orders on its 大类别's workflow
         form.locator("button[type=submit]").click()
         expect(page.locator("#cat-list tbody tr[data-code='billing_meter'] td").nth(2)).to_have_text("小类别")
@@ -85,7 +85,7 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         form.locator("[name=name]").fill("广州表计争议")
         form.locator("[name=code]").fill("billing_meter")
         form.locator("[name=site_id]").select_option(label="广州市供电局")
-        form.locator("[name=parent_id]").select_option(label="电费争议 (billing)")
+        form.locator("[name=parent_id]").select_option(label="电费争议（billing）")
         form.locator("button[type=submit]").click()
         meters = page.locator("#cat-list tbody tr[data-code='billing_meter'] td[data-site]")
         expect(meters).to_have_text(["全部单位共用", "广州市供电局 · 覆盖共用类别"])
@@ -105,7 +105,7 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         form.locator("[name=name]").fill("天河表计争议")
         form.locator("[name=code]").fill("billing_meter")
         form.locator("[name=site_id]").select_option(label="天河区供电所")
-        form.locator("[name=parent_id]").select_option(label="电费争议 (billing)")
+        form.locator("[name=parent_id]").select_option(label="电费争议（billing）")
         form.locator("button[type=submit]").click()
         expect(meters).to_have_text(
             ["全部单位共用", "广州市供电局 · 覆盖共用类别", "天河区供电所 · 覆盖广州市供电局的类别"]
@@ -143,10 +143,10 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         expect(survey.locator("[name=dimensions]")).to_have_attribute("aria-invalid", "true")
         survey.locator("[name=dimensions]").fill("服务态度:满意,一般 | 不满意\n答复质量:清楚 | 不清楚")
         survey.locator("button[type=submit]").click()
-        expect(top.locator("td").nth(5)).to_have_text("服务态度(满意/一般/不满意);答复质量(清楚/不清楚)")
+        expect(top.locator("td").nth(5)).to_have_text("服务态度（满意/一般/不满意）;答复质量（清楚/不清楚）")
         # 协调单 has no dimensions of its own: it is visited back with its workflow's category's
         coordination = page.locator("#cat-list tbody tr[data-code='coordination'] td").nth(5)
-        expect(coordination).to_contain_text("沿用「故障报修」的：服务技能(满意/一般/不满意)")
+        expect(coordination).to_contain_text("沿用「故障报修」的：服务技能（满意/一般/不满意）")
         page.screenshot(path=str(screenshots / "admin-categories.png"))
 
         page.click("nav a[href='/admin/workflows']")
@@ -206,7 +206,7 @@ def test_an_admin_restores_the_shared_category_a_site_had_hidden(users_console, 
         form.locator("[name=name]").fill("树障清理")
         form.locator("[name=code]").fill("gz_tree")
         form.locator("[name=site_id]").select_option(label="广州市供电局")
-        form.locator("[name=parent_id]").select_option(label="广州故障报修 (fault) · 广州市供电局")
+        form.locator("[name=parent_id]").select_option(label="广州故障报修（fault） · 广州市供电局")
         form.locator("button[type=submit]").click()
         expect(page.locator("#cat-list tbody tr[data-code='gz_tree']")).to_have_count(1)
         faults.nth(1).locator("[data-act=restore]").click()
@@ -233,7 +233,7 @@ def test_a_sites_visit_back_dimensions_say_whose_they_follow(users_console, brow
         fault.locator("[data-act=survey]").click()
         survey.locator("[name=site_id]").select_option(label="天河区供电所")
         expect(note).to_have_text(
-            "该单位未单独设置，沿用广州市供电局的回访项目：到场速度(快/慢)。在下方填写并保存即为该单位单独设置。"
+            "该单位未单独设置，沿用广州市供电局的回访项目：到场速度（快/慢）。在下方填写并保存即为该单位单独设置。"
         )
         expect(survey.locator("[name=dimensions]")).to_have_value("")
         survey.locator("[name=site_id]").select_option(label="广州市供电局")

@@ -259,7 +259,7 @@ def test_the_next_call_does_not_keep_the_last_callers_customer(console, browser,
         page.fill("#list-filters [name=from]", "2026-11-20")
         page.fill("#list-filters [name=to]", "2026-11-10")
         page.locator("#list-filters button[type=submit]").click()
-        expect(page.locator("#toasts .toast.refused").last).to_have_text("结束日期早于开始日期,请重新选择。")
+        expect(page.locator("#toasts .toast.refused").last).to_have_text("结束日期早于开始日期，请重新选择。")
         expect(page.locator("#list-table tbody tr")).to_have_count(0)
         expect(page.locator("#list-total")).to_have_text("—")
 

@@ -110,7 +110,7 @@ def test_a_supervisor_reads_yesterdays_queue_report_and_downloads_the_excel(
         expect(page.locator("#export-xlsx")).to_have_attribute("aria-disabled", "true")
         assert page.get_attribute("#export-xlsx", "href") is None
         page.click("#report-filters button[type=submit]")
-        expect(page.locator("#toasts .toast.refused").last).to_have_text("结束日期早于开始日期,请重新选择。")
+        expect(page.locator("#toasts .toast.refused").last).to_have_text("结束日期早于开始日期，请重新选择。")
         # yesterday's rows are gone: left under the refused dates they would read as that period's
         expect(page.locator("#report-table tbody tr")).to_have_count(0)
         expect(page.locator("#report-summary dd")).to_have_count(0)

@@ -7,7 +7,7 @@
 // site above it has, is that site's override of it (覆盖共用类别 / 覆盖某单位的类别: from where it
 // would inherit it); 恢复上级设置 removes an override, so the site follows that row again.
 import { api, el, once } from "./api.js";
-import { t } from "./i18n.js";
+import { paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("cat-form");
@@ -15,12 +15,12 @@ const survey = document.getElementById("cat-survey-form");
 let data = { items: [], workflows: [], sites: [] };
 
 const siteName = (id) => (id ? data.sites.find((s) => s.id === id)?.name || `#${id}` : t("cat.all_sites"));
-const dimsText = (dims) => dims.map((d) => `${d.name}(${d.options.map((o) => o.label).join("/")})`).join(";");
+const dimsText = (dims) => dims.map((d) => `${d.name}${paren(d.options.map((o) => o.label).join("/"))}`).join(";");
 
 function workflowCell(c) {
   if (c.parent_id) return el("span", { class: "muted" }, c.workflow_name ? `${c.workflow_name} · ${t("cat.follows_parent")}` : t("cat.follows_parent"));
   if (!c.workflow_key) return el("span", { class: "muted" }, t("cat.no_workflow"));
-  return c.workflow_enabled ? c.workflow_name : el("span", { class: "error" }, `${c.workflow_name} (${t("cat.workflow_off")})`);
+  return c.workflow_enabled ? c.workflow_name : el("span", { class: "error" }, `${c.workflow_name}${paren(t("cat.workflow_off"))}`);
 }
 
 // A category without dimensions of its own is visited back with its workflow's category's.
@@ -63,7 +63,7 @@ function render() {
   const wf = form.workflow_key, chosenWf = wf.value;
   // only a workflow with an enabled version may be attached; where else it serves is said
   wf.replaceChildren(wf.options[0], ...data.workflows.filter((w) => w.enabled || w.key === chosenWf).map((w) =>
-    el("option", { value: w.key }, `${w.name} (${w.key})${w.categories.length ? ` · ${t("cat.attached_to", { categories: w.categories.join("、") })}` : ` · ${t("cat.not_attached")}`}`)));
+    el("option", { value: w.key }, `${w.name}${paren(w.key)}${w.categories.length ? ` · ${t("cat.attached_to", { categories: w.categories.join("、") })}` : ` · ${t("cat.not_attached")}`}`)));
   wf.value = chosenWf;
   levelChanged();
 }
@@ -81,7 +81,7 @@ function parentOptions() {
   const parent = form.parent_id, chosenParent = parent.value, levels = lineage(form.site_id.value);
   parent.replaceChildren(parent.options[0], ...data.items.filter((c) => !c.parent_id
     && (form.id.value || !c.site_id || levels.includes(String(c.site_id)) || String(c.id) === chosenParent)).map((c) =>
-    el("option", { value: c.id }, `${c.name} (${c.code})${c.site_id ? ` · ${siteName(c.site_id)}` : ""}${c.enabled ? "" : ` · ${t("cat.disabled")}`}`)));
+    el("option", { value: c.id }, `${c.name}${paren(c.code)}${c.site_id ? ` · ${siteName(c.site_id)}` : ""}${c.enabled ? "" : ` · ${t("cat.disabled")}`}`)));
   parent.value = chosenParent;
   if (parent.value !== chosenParent) parent.value = "";
 }

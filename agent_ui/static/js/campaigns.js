@@ -3,7 +3,7 @@
 // import with the validation report before commit, contacts with their outcome and
 // disposition, and the do-not-call list (免打扰名单).
 import { api, el, fmtTime, once, ApiError } from "./api.js";
-import { queueName, t, errorText } from "./i18n.js";
+import { colon, paren, queueName, t, errorText } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -49,13 +49,13 @@ async function act(id, action) {
 function settingsText(c) {
   const retry = RETRY_OUTCOMES.map((o) => `${outcomeText(o)} ${c.retry_effective[o]}`).join(" · ");
   return [
-    `${t("camp.windows")}: ${c.windows.length ? c.windows.join(", ") : t("camp.windows_calendar")}${c.every_day ? ` (${t("camp.every_day")})` : ""}`,
-    `${t("camp.max_attempts")}: ${c.max_attempts}`,
-    `${t("camp.retry")}: ${retry}`,
-    `${t("camp.max_in_flight")}: ${c.max_in_flight}`,
-    `${t("camp.calls_per_second")}: ${c.calls_per_second}`,
-    `${t("camp.ring_seconds")}: ${c.ring_seconds}`,
-    ...(c.mode === "preview" ? [`${t("camp.offer_minutes")}: ${c.offer_minutes}`] : []),
+    `${t("camp.windows")}${colon}${c.windows.length ? c.windows.join(", ") : t("camp.windows_calendar")}${c.every_day ? paren(t("camp.every_day")) : ""}`,
+    `${t("camp.max_attempts")}${colon}${c.max_attempts}`,
+    `${t("camp.retry")}${colon}${retry}`,
+    `${t("camp.max_in_flight")}${colon}${c.max_in_flight}`,
+    `${t("camp.calls_per_second")}${colon}${c.calls_per_second}`,
+    `${t("camp.ring_seconds")}${colon}${c.ring_seconds}`,
+    ...(c.mode === "preview" ? [`${t("camp.offer_minutes")}${colon}${c.offer_minutes}`] : []),
   ].join(" · ");
 }
 
