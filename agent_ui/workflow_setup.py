@@ -26,6 +26,7 @@ from ticketing.errors import NotFound, WorkflowInvalid
 from ticketing.models import WorkflowDefinition
 from ticketing.models.org import ROLES
 from ticketing.workflow import store
+from ticketing.workflow.conditions import OTHER_TYPE_OPERATORS, TYPE_OPERATORS
 from ticketing.workflow.definition import (
     CALENDARS,
     CHANNELS,
@@ -33,6 +34,7 @@ from ticketing.workflow.definition import (
     NODE_TYPES,
     PERMISSIONS,
     RULE_KEYS,
+    TEMPLATE_CHANNELS,
     URGENCIES,
     Definition,
     Node,
@@ -121,7 +123,9 @@ async def workflow_steps(request: web.Request) -> web.Response:
 @routes.get("/api/workflows/{key}/{version}")
 @requires("config.admin")
 async def show_workflow(request: web.Request) -> web.Response:
-    """One version: its YAML source and its steps (type, status, time limit, exits)"""
+    """One version: its YAML source and its steps (type, status, time limit, exits), with what
+    the step editor edits (``document``) and offers (``choices``; ``templates``: the SMS and
+    e-mail templates a reminder may be worded with, ``store.reminder_templates``)"""
     key, version = request.match_info["key"], path_int(request, "version")
     async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
         row = await store.version_row(db, key, version)
@@ -129,8 +133,14 @@ async def show_workflow(request: web.Request) -> web.Response:
         source = await store.export_definition(db, key, version)
         definition = store.parsed(row)
         category_name = (await store.category_names(db)).get(definition.category, definition.category)
+        # what a reminder may be worded with: the workflow's categories' templates to the handler
+        templates = await store.reminder_templates(db, definition)
         return web.json_response(
-            {**_detail(row, definition, source, current), "category_name": category_name}
+            {
+                **_detail(row, definition, source, current),
+                "category_name": category_name,
+                "templates": templates,
+            }
         )
 
 
@@ -278,6 +288,10 @@ EDITOR_CHOICES = {
     "channels": list(CHANNELS),
     "urgencies": list(URGENCIES),
     "calendars": list(CALENDARS),
+    # an exit condition's operators by the field's type: exactly what the import accepts
+    "condition_operators": {ftype: list(ops) for ftype, ops in TYPE_OPERATORS.items()},
+    "condition_operators_other": list(OTHER_TYPE_OPERATORS),
+    "template_channels": list(TEMPLATE_CHANNELS),
 }
 
 

@@ -89,12 +89,15 @@ def node_limit(node: Node, form: Mapping[str, Any]) -> str | None:
 
 
 def _notify_payload(notify: Notify, kind: str) -> dict[str, Any]:
-    return {
+    payload = {
         "kind": kind,
         "to": [dict(r) for r in notify.to],
         "channels": list(notify.channels),
         "urgency": notify.urgency,
     }
+    if notify.templates:  # {sms: 12}: the channel's text is that message template's, when it fires
+        payload["templates"] = dict(notify.templates)
+    return payload
 
 
 def reminder_offset(calendar: WorkCalendar, limit: dt.timedelta, reminder: Reminder) -> dt.timedelta | None:
@@ -203,10 +206,13 @@ async def notify_users(
     channels: tuple[str, ...] | list[str],
     urgency: str,
     message: str,
+    texts: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[Notification]:
     """Queue a reminder for each user on each channel (screen: a bus event; sms/email: the
     outbox). The subject says what it is (the kind's ``SUBJECTS`` word), the order's number and
-    title; ``urgency`` is a column of its own."""
+    title; ``urgency`` is a column of its own. ``texts``: a channel's own subject and text (a
+    reminder's message template, ``template_texts``) in place of these; an empty subject keeps
+    the heading."""
     rows = []
     heading = subject(order, SUBJECTS.get(kind, "工单提醒"))
     for user in users:
@@ -214,14 +220,15 @@ async def notify_users(
             recipient = {"screen": user.staff_no, "sms": user.phone, "email": user.email}[channel]
             if not recipient:
                 continue
+            own_subject, own_body = (texts or {}).get(channel, ("", ""))
             row = Notification(
                 channel=channel,
                 recipient=recipient,
                 user_id=user.id,
                 order_id=order.id,
                 urgency=urgency,
-                subject=heading,
-                body=message,
+                subject=own_subject[: Notification.subject.type.length] or heading,
+                body=own_body or message,
                 state="sent" if channel == "screen" else "pending",
                 sent_at=utcnow() if channel == "screen" else None,
                 kind=kind[:24],  # a screen row stays unread in the user's 提醒 until they read it
@@ -242,6 +249,59 @@ async def notify_users(
                     ),
                 )
     return rows
+
+
+async def template_texts(
+    session: AsyncSession,
+    order: WorkOrder,
+    templates: Mapping[str, Any],
+    channels: list[str] | tuple[str, ...],
+) -> dict[str, tuple[str, str]]:
+    """Subject and text, per channel, of the message templates a reminder picked (``templates:
+    {sms: 12}``), filled for ``order`` as any template is (``notify.order_context``). A channel
+    whose template is gone, 停用 since the import, of another channel, or cannot be filled keeps
+    the engine's words (``reminder_text``), logged: a deadline's reminder is not lost to a
+    template."""
+    from ticketing.models import NotificationTemplate
+    from ticketing.notify import fill_unattended, order_context
+
+    wanted = {
+        channel: template_id
+        for channel, template_id in (templates or {}).items()
+        if channel in channels and isinstance(template_id, int)
+    }
+    if not wanted:
+        return {}
+    found = {
+        t.id: t
+        for t in await session.scalars(
+            select(NotificationTemplate).where(NotificationTemplate.id.in_(set(wanted.values())))
+        )
+    }
+    context = await order_context(session, order)
+    out: dict[str, tuple[str, str]] = {}
+    for channel, template_id in wanted.items():
+        template = found.get(template_id)
+        if template is None or not template.enabled or template.channel != channel:
+            why = "gone" if template is None else "disabled" if not template.enabled else "another channel's"
+            log.warning(
+                "reminder of order %s: %s template #%s is %s: sent in the engine's words",
+                order.number,
+                channel,
+                template_id,
+                why,
+            )
+            continue
+        subject_text, body, error = fill_unattended(
+            template.subject,
+            template.body,
+            context,
+            order=order,
+            what=f"reminder's {channel} template {template_id}",
+        )
+        if not error:  # fill_unattended logged why it could not
+            out[channel] = (subject_text, body)
+    return out
 
 
 def reminder_text(order: WorkOrder, kind: str, soon: bool, now: dt.datetime) -> tuple[str, str]:
@@ -336,14 +396,16 @@ class SlaWorker:
         kind, message = reminder_text(
             order, payload.get("kind", "reminder"), bool(payload.get("soon", True)), now
         )
+        channels = payload.get("channels", ["screen"])
         await notify_users(
             session,
             order,
             users,
             kind=kind,
-            channels=payload.get("channels", ["screen"]),
+            channels=channels,
             urgency=payload.get("urgency", "normal"),
             message=message,
+            texts=await template_texts(session, order, payload.get("templates") or {}, channels),
         )
 
     async def purge_notices(self, now: dt.datetime | None = None) -> int:

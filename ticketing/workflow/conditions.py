@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
 OPERATORS = ("eq", "ne", "in", "not_in", "empty", "filled", "truthy", "falsy", "gt", "lt")
+
+
+#: the operators a condition may apply to a field, by the field's type: those ``evaluate`` gives
+#: a meaning for the values a field of that type holds (``forms._check_type``): a checkbox is
+#: true, false or never ticked (None: ``eq: false`` misses it, ``falsy`` does not), a number is
+#: compared as a number, a datetime or a contractor's id is only there or not. The step
+#: editor offers exactly these (its ``choices``), and an import refuses any other
+#: (``condition_operator_not_for_type``).
+TYPE_OPERATORS: dict[str, tuple[str, ...]] = {
+    "text": ("eq", "ne", "in", "not_in", "empty", "filled"),
+    "textarea": ("eq", "ne", "in", "not_in", "empty", "filled"),
+    "phone": ("eq", "ne", "in", "not_in", "empty", "filled"),
+    "user": ("eq", "ne", "in", "not_in", "empty", "filled"),
+    "site": ("eq", "ne", "in", "not_in", "empty", "filled"),
+    "select": ("eq", "ne", "in", "not_in", "empty", "filled"),
+    "checkbox": ("truthy", "falsy", "eq", "ne"),
+    "number": ("eq", "ne", "gt", "lt", "in", "not_in", "empty", "filled"),
+    "datetime": ("empty", "filled"),
+    "contractor": ("empty", "filled"),
+}
+#: what a field of a type the table does not name (one added later) may be tested by: whether
+#: it holds anything
+OTHER_TYPE_OPERATORS = ("empty", "filled")
+#: operators whose value is only a switch (``filled: true``), not something the field is compared to
+FLAG_OPERATORS = ("empty", "filled", "truthy", "falsy")
 
 
 class ConditionError(ValueError):
@@ -58,6 +84,81 @@ def check_condition(condition: Mapping[str, Any]) -> None:
         raise ConditionError(
             f"condition on {condition['field']!r} needs exactly one of {', '.join(OPERATORS)}"
         )
+
+
+def leaves(condition: Any) -> list[Mapping[str, Any]]:
+    """The field tests of a well-formed condition (``check_condition``), through all / any / not."""
+    if not isinstance(condition, Mapping):
+        return []
+    if "all" in condition or "any" in condition:
+        return [leaf for sub in condition.get("all", condition.get("any")) or () for leaf in leaves(sub)]
+    if "not" in condition:
+        return leaves(condition["not"])
+    return [condition] if "field" in condition else []
+
+
+def _value_problem(spec: Mapping[str, Any], value: Any) -> str:
+    """Why ``value`` can never be a value of the field ``spec`` describes ("" when it can)."""
+    ftype = spec.get("type", "text")
+    if ftype == "select":
+        options = list(spec.get("options") or ())
+        return "" if value in options else f"{value!r} is not one of the options {options}"
+    if ftype == "checkbox":
+        return "" if isinstance(value, bool) else f"{value!r} is not true or false"
+    if ftype == "number":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return "" if ok else f"{value!r} is not a number"
+    return "" if isinstance(value, str) else f"{value!r} is not text"
+
+
+def type_problems(condition: Any, fields: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """What a well-formed condition asks of a field that its type cannot answer: an operator the
+    type does not take (``condition_operator_not_for_type``: ``gt`` on a text compares it with
+    a number, and the engine would fail), or a value the field never holds
+    (``condition_bad_value``: an option the select does not have, ``是`` for a checkbox, a
+    number written as text), so the exit could never be taken, or always would. Each as (id,
+    message, where: field, operator, value). Fields the form does not have are left to
+    ``unknown_field_in_condition``."""
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for leaf in leaves(condition):
+        name = str(leaf["field"])
+        if name not in fields:
+            continue
+        spec = fields[name] or {}
+        ftype = spec.get("type", "text")
+        op = next(k for k in leaf if k != "field")
+        value = leaf[op]
+        where = {"field": name, "operator": op}
+        allowed = TYPE_OPERATORS.get(ftype, OTHER_TYPE_OPERATORS)
+        if op not in allowed:
+            out.append(
+                (
+                    "condition_operator_not_for_type",
+                    f"condition on {name!r}: {op!r} does not apply to a {ftype} field"
+                    f" (use {', '.join(allowed)})",
+                    where,
+                )
+            )
+            continue
+        if op in FLAG_OPERATORS:
+            problem = "" if isinstance(value, bool) else f"{op} takes true or false, not {value!r}"
+        elif op in ("in", "not_in"):
+            if not isinstance(value, list) or not value:
+                problem = f"{op} takes a list of values, not {value!r}"
+            else:
+                problem = next((p for p in (_value_problem(spec, v) for v in value) if p), "")
+        else:
+            problem = _value_problem(spec, value)
+        if problem:
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            out.append(
+                (
+                    "condition_bad_value",
+                    f"condition on {name!r} ({op}): {problem}",
+                    {**where, "value": shown},
+                )
+            )
+    return out
 
 
 def _empty(value: Any) -> bool:

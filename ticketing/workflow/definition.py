@@ -42,7 +42,13 @@ import yaml
 from ticketing.errors import NumberingError, WorkflowInvalid
 from ticketing.models.org import ROLES
 from ticketing.numbering import check_length, validate_pattern
-from ticketing.workflow.conditions import ConditionError, check_condition, fields_in, parse_duration
+from ticketing.workflow.conditions import (
+    ConditionError,
+    check_condition,
+    fields_in,
+    parse_duration,
+    type_problems,
+)
 
 NODE_TYPES = ("create", "approve", "realize", "archive")
 #: the status of an order closed by 作废 (void: invalid or a duplicate), whatever step it was at;
@@ -99,6 +105,9 @@ RULE_KEYS = {
     "in_scope",
 }
 CHANNELS = ("screen", "sms", "email")
+#: the channels a reminder may word with a message template (短信 / 邮件模板); the screen's
+#: notice is the engine's own (即将超期…, ``sla.reminder_text``)
+TEMPLATE_CHANNELS = ("sms", "email")
 CONTRACTOR_CHANNELS = ("sms", "email")
 URGENCIES = ("low", "normal", "high", "urgent")
 AUTO_ACTIONS = ("convert",)
@@ -132,6 +141,8 @@ class Notify:
     to: tuple[Mapping[str, Any], ...]  # operator rules, plus {current_handlers: true}
     channels: tuple[str, ...] = ("screen",)
     urgency: str = "normal"
+    #: the message template each channel's text comes from ({sms: 12}); else the engine's words
+    templates: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -468,22 +479,36 @@ def _parse_node(
                 value=str(perm),
             )
     exits = []
-    for ex in raw.get("exits") or []:
+    for number, ex in enumerate(raw.get("exits") or [], 1):
+        # which exit: its place among the step's (1 = the first) and where it goes, as the
+        # step editor lists them
+        at = {"exit": number, "to": str(ex.get("to") or "")}
         kind = ex.get("kind", "normal")
         if kind == "reject" and ntype != "approve":
-            bad("reject_exit_not_on_approve", f"{where} is a {ntype} node and cannot have a reject exit")
+            bad(
+                "reject_exit_not_on_approve",
+                f"{where} is a {ntype} node and cannot have a reject exit",
+                **at,
+            )
         when = ex.get("when")
         if when is not None:
             try:
                 check_condition(when)
             except ConditionError as exc:
-                bad("bad_condition", f"{where}: {exc}", value=str(ex.get("to")))
+                bad("bad_condition", f"{where}: exit {number}: {exc}", value=str(ex.get("to")), exit=number)
+            else:
+                # a rule added after versions were stored: theirs keep loading as they were
+                for error_id, message, found in type_problems(when, fields):
+                    bad_since(
+                        error_id, f"{where}: exit {number} to {ex.get('to')!r}: {message}", **at, **found
+                    )
             for fname in fields_in(when):
                 if fname not in fields:
                     bad(
                         "unknown_field_in_condition",
-                        f"{where}: exit to {ex.get('to')!r} tests unknown field {fname!r}",
+                        f"{where}: exit {number} to {ex.get('to')!r} tests unknown field {fname!r}",
                         field=fname,
+                        **at,
                     )
         exits.append(Exit(to=str(ex.get("to")), when=when, kind=kind, name=str(ex.get("name", ""))))
     ops = raw.get("operators") or {}
@@ -641,7 +666,11 @@ def _check_rule(rule: Any, fields: Mapping[str, Any], where: str, bad: Any) -> N
             )
 
 
-def _parse_notify(raw: Mapping[str, Any], fields: Mapping[str, Any], where: str, bad: Any) -> Notify:
+def _parse_notify(
+    raw: Mapping[str, Any], fields: Mapping[str, Any], where: str, bad: Any, **at: Any
+) -> Notify:
+    """A reminder's or the overrun alert's who, how and how urgent; ``at`` says which (``reminder``:
+    its place among the step's, from 1) in the problems found."""
     to = raw.get("notify") or raw.get("to") or {"current_handlers": True}
     rules = tuple(to if isinstance(to, list) else [to])
     for rule in rules:
@@ -653,7 +682,49 @@ def _parse_notify(raw: Mapping[str, Any], fields: Mapping[str, Any], where: str,
     urgency = raw.get("urgency", "normal")
     if urgency not in URGENCIES:
         bad("bad_urgency", f"{where}: unknown urgency {urgency!r}", value=str(urgency))
-    return Notify(to=rules, channels=channels, urgency=urgency)
+    templates = _notify_templates(raw.get("templates"), channels, where, bad, at)
+    return Notify(to=rules, channels=channels, urgency=urgency, templates=templates)
+
+
+def _notify_templates(
+    raw: Any, channels: tuple[str, ...], where: str, bad: Any, at: Mapping[str, Any]
+) -> dict[str, int]:
+    """``templates: {sms: 12, email: 15}``: the message template (its id in 短信/邮件模板) each
+    channel's text is rendered from when the reminder fires (``sla.SlaWorker``); a channel
+    without one says the engine's words (``sla.reminder_text``). Whether an id is an enabled
+    template the workflow may use needs the database: ``store.template_problems`` at import."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        bad("bad_reminder_template", f"{where}: templates is a mapping like {{sms: 12}}", **at)
+        return {}
+    out: dict[str, int] = {}
+    for channel, template in raw.items():
+        if channel not in TEMPLATE_CHANNELS:
+            bad(
+                "bad_reminder_template",
+                f"{where}: a message template is picked for sms or email, not {channel!r}",
+                channel=str(channel),
+                **at,
+            )
+        elif isinstance(template, bool) or not isinstance(template, int) or template <= 0:
+            bad(
+                "bad_reminder_template",
+                f"{where}: the {channel} template is named by its id (a whole number), not {template!r}",
+                channel=channel,
+                value=str(template),
+                **at,
+            )
+        elif channel not in channels:
+            bad(
+                "reminder_template_channel_off",
+                f"{where}: a {channel} template is picked but the reminder is not sent by {channel}",
+                channel=channel,
+                **at,
+            )
+        else:
+            out[channel] = template
+    return out
 
 
 def _parse_sla(
@@ -674,7 +745,7 @@ def _parse_sla(
     if not limits:
         bad("sla_without_limit", f"{where}: SLA needs 'limit' or 'limit_by'")
     reminders = []
-    for rem in raw.get("reminders") or []:
+    for number, rem in enumerate(raw.get("reminders") or [], 1):
         if not isinstance(rem, Mapping):
             bad("bad_reminder", f"{where}: a reminder is a mapping like {{before: 15m}}")
             continue
@@ -690,7 +761,8 @@ def _parse_sla(
         before = "before" in rem and "after" not in rem
         offset = rem["before"] if before else rem["after"]
         limits.append(offset)
-        reminders.append(Reminder(str(offset), _parse_notify(rem, fields, where, bad), before))
+        notify = _parse_notify(rem, fields, where, bad, reminder=number)
+        reminders.append(Reminder(str(offset), notify, before))
     for limit in limits:
         try:
             parse_duration(limit)
@@ -778,13 +850,14 @@ def _check_graph(nodes: list[Node], bad: Any) -> None:
         bad("no_archive_node", "the workflow has no archive node")
     by_id = {n.id: n for n in nodes}
     for node in nodes:
-        for ex in node.exits:
+        for number, ex in enumerate(node.exits, 1):
             if ex.to not in by_id:
                 bad(
                     "unknown_exit_target",
-                    f"node {node.id!r} has an exit to unknown node {ex.to!r}",
+                    f"node {node.id!r}: exit {number} goes to unknown node {ex.to!r}",
                     node=node.id,
                     value=ex.to,
+                    exit=number,
                 )
         if node.type == "archive" and node.exits:
             bad("archive_has_exit", f"archive node {node.id!r} cannot have exits", node=node.id)

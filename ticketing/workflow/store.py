@@ -22,9 +22,16 @@ from ticketing.audit import record, record_change
 from ticketing.cached import Cache
 from ticketing.categories import category_tree
 from ticketing.errors import ActionRefused, NotFound, NumberingError, WorkflowInvalid, require_admin
-from ticketing.models import Category, User, WorkflowDefinition, WorkOrder
+from ticketing.models import Category, NotificationTemplate, User, WorkflowDefinition, WorkOrder
 from ticketing.numbering import clashes, shares_counter, validate_pattern
-from ticketing.workflow.definition import DEFAULT_PATTERN, Definition, Problem, parse, parse_yaml
+from ticketing.workflow.definition import (
+    DEFAULT_PATTERN,
+    TEMPLATE_CHANNELS,
+    Definition,
+    Problem,
+    parse,
+    parse_yaml,
+)
 
 _cache: dict[int, Definition] = {}
 #: a key names the workflow in URLs, file names and categories (``categories.workflow_key``)
@@ -86,6 +93,7 @@ async def import_checked(
     require_admin(actor, "change workflow definitions")
     definition = validated(source)
     clashing = await number_clashes(session, definition.number_pattern, key=definition.key)
+    clashing += await template_problems(session, definition)
     if clashing:
         raise WorkflowInvalid(clashing)
     warnings = await category_clashes(session, definition)
@@ -562,3 +570,129 @@ async def step_choices(session: AsyncSession) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+async def workflow_categories(session: AsyncSession, definition: Definition) -> list[str]:
+    """The categories whose orders run on ``definition``'s workflow: its own, then the top
+    categories attached to its key (协调单 on 故障报修's), whose message templates its steps use
+    (``categories.config_categories``)."""
+    codes = [definition.category]
+    for code in await session.scalars(
+        select(Category.code)
+        .where(Category.parent_id.is_(None), Category.workflow_key == definition.key)
+        .order_by(Category.sort, Category.id)
+    ):
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def _template_name(template: NotificationTemplate, steps: Mapping[str, str]) -> str:
+    """A template by what the admin knows it by (templates have no name of their own): the step
+    it belongs to and the start of its subject (an email) or text (an SMS), on one line."""
+    from ticketing.notify import one_line
+
+    text = one_line(template.subject if template.channel == "email" and template.subject else template.body)
+    text = text if len(text) <= 30 else f"{text[:29]}…"
+    return f"{steps.get(template.node, template.node)}：{text}"
+
+
+async def reminder_templates(session: AsyncSession, definition: Definition) -> list[dict[str, Any]]:
+    """The message templates a reminder of ``definition`` may be worded with, for the step
+    editor: the SMS and e-mail templates to the handler (``audience: handler``: a reminder goes
+    to staff) of the workflow's categories, each with ``id``, ``channel``, ``category``,
+    ``node``, ``name`` (``_template_name``) and ``enabled`` (a 停用 one is listed for a reminder
+    still naming it, and refused at the save)."""
+    categories = await workflow_categories(session, definition)
+    steps = {n.id: n.name or n.id for n in definition.nodes}
+    rows = await session.scalars(
+        select(NotificationTemplate)
+        .where(
+            NotificationTemplate.category.in_(categories),
+            NotificationTemplate.channel.in_(TEMPLATE_CHANNELS),
+            NotificationTemplate.audience == "handler",
+        )
+        .order_by(NotificationTemplate.channel, NotificationTemplate.node, NotificationTemplate.id)
+    )
+    return [
+        {
+            "id": t.id,
+            "channel": t.channel,
+            "category": t.category,
+            "node": t.node,
+            "name": _template_name(t, steps),
+            "enabled": t.enabled,
+        }
+        for t in rows
+    ]
+
+
+async def template_problems(session: AsyncSession, definition: Definition) -> list[Problem]:
+    """The message templates a reminder (or the overrun alert) picks that could not word it
+    (``templates: {sms: 12}``; the definition checks the shape): one that does not exist
+    (``unknown_reminder_template``), is 停用 (``reminder_template_disabled``: it would say
+    nothing), or is another channel's, not to the handler (a customer's text to staff) or of a
+    category not on this workflow (``reminder_template_mismatch``). Each names the step, the
+    reminder (its place, from 1), the channel and the template."""
+    picked: list[tuple[str, dict[str, Any], str, int]] = []
+    for node in definition.nodes:
+        if node.sla is None:
+            continue
+        for number, reminder in enumerate(node.sla.reminders, 1):
+            for channel, template_id in reminder.notify.templates.items():
+                picked.append((node.id, {"reminder": number}, channel, template_id))
+        if node.sla.overrun is not None:
+            for channel, template_id in node.sla.overrun.templates.items():
+                picked.append((node.id, {"overrun": True}, channel, template_id))
+    if not picked:
+        return []
+    found = {
+        t.id: t
+        for t in await session.scalars(
+            select(NotificationTemplate).where(NotificationTemplate.id.in_({p[3] for p in picked}))
+        )
+    }
+    categories = await workflow_categories(session, definition)
+    steps = {n.id: n.name or n.id for n in definition.nodes}
+    problems: list[Problem] = []
+    for node_id, at, channel, template_id in picked:
+        what = "the overrun alert" if "overrun" in at else f"reminder {at['reminder']}"
+        where = {"node": node_id, **at, "channel": channel, "template": template_id}
+        template = found.get(template_id)
+        if template is None:
+            problems.append(
+                Problem(
+                    "unknown_reminder_template",
+                    f"node {node_id!r}: {what}: there is no message template #{template_id}",
+                    **where,
+                    value=f"#{template_id}",
+                )
+            )
+            continue
+        name = _template_name(template, steps)
+        wrong = ""
+        if template.channel != channel:
+            wrong = f"it is an {template.channel} template, picked for {channel}"
+        elif template.audience != "handler":
+            wrong = f"it is written to the {template.audience}: a reminder goes to staff (audience handler)"
+        elif template.category not in categories:
+            wrong = f"it is category {template.category!r}'s, not this workflow's ({', '.join(categories)})"
+        if wrong:
+            problems.append(
+                Problem(
+                    "reminder_template_mismatch",
+                    f"node {node_id!r}: {what}: {channel} template #{template_id} ({name}): {wrong}",
+                    **where,
+                    value=name,
+                )
+            )
+        elif not template.enabled:
+            problems.append(
+                Problem(
+                    "reminder_template_disabled",
+                    f"node {node_id!r}: {what}: {channel} template #{template_id} ({name}) is disabled (停用)",
+                    **where,
+                    value=name,
+                )
+            )
+    return problems

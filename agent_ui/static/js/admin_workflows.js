@@ -172,7 +172,13 @@ function whereText(p) {
   const parts = [];
   if (p.line) parts.push(t("wf.problem_at_line", { line: p.line, column: p.column ?? 1 }));
   if (p.node) parts.push(t("wf.problem_at_step", { step: p.node }));
+  // which exit (its place and where it goes) or reminder of the step, and how the condition compares
+  if (p.exit) parts.push(p.to ? t("wf.problem_at_exit", { n: p.exit, to: p.to }) : t("wf.problem_at_exit_n", { n: p.exit }));
+  if (p.reminder) parts.push(t("wf.problem_at_reminder", { n: p.reminder }));
+  if (p.overrun) parts.push(t("wf.problem_at_overrun"));
+  if (p.channel) parts.push(t("wf.problem_channel", { channel: words(`wfe.channel_${p.channel}`) || p.channel }));
   if (p.field) parts.push(t("wf.problem_at_field", { field: p.field }));
+  if (p.operator) parts.push(t("wf.problem_operator", { operator: words(`wfe.op_${p.operator}`) || p.operator }));
   if (p.value !== undefined && p.value !== "") parts.push(t("wf.problem_value", { value: p.value }));
   if (p.workflow) parts.push(t("wf.problem_of_workflow", { key: p.workflow, version: p.version }));
   if (p.category) parts.push(t("wf.problem_of_category", { code: p.category }));

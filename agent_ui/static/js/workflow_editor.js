@@ -40,7 +40,7 @@ export function openEditor(detail, { describe, saved }) {
   }
   doc = clone(detail.document);
   const fields = isMap(doc.fields) ? doc.fields : {};
-  base = { key: detail.key, version: detail.version, choices: detail.choices, fields };
+  base = { key: detail.key, version: detail.version, choices: detail.choices, fields, templates: detail.templates ?? [] };
   document.getElementById("wfe-title").textContent = t("wfe.title", { key: detail.key, version: detail.version });
   showProblems([]);
   render();
@@ -151,7 +151,7 @@ function slaBox(node) {
       { blank: t("wfe.calendar_inherit"), label: (c) => words(`wf.calendar_${c}`) || c, name: "calendar" })),
     el("table", { class: "grid wfe-reminders" },
       el("thead", {}, el("tr", {}, el("th", {}, t("wfe.rem_when")), el("th", {}, t("wfe.rem_to")),
-        el("th", {}, t("wfe.rem_channels")), el("th", {}, t("wfe.rem_urgency")), el("th", {}))),
+        el("th", {}, t("wfe.rem_channels")), el("th", {}, t("wfe.rem_template")), el("th", {}, t("wfe.rem_urgency")), el("th", {}))),
       el("tbody", {}, rows)),
     button(t("wfe.add_reminder"), () => {
       const s = ensure();
@@ -161,13 +161,16 @@ function slaBox(node) {
 }
 
 function reminderRow(rem, list, i) {
-  if (!isMap(rem)) return el("tr", {}, el("td", { colspan: 5 }, el("code", {}, JSON.stringify(rem))));
+  if (!isMap(rem)) return el("tr", {}, el("td", { colspan: 6 }, el("code", {}, JSON.stringify(rem))));
   const when = "after" in rem && !("before" in rem) ? "after" : "before";
   const to = rem.notify ?? rem.to;
   const toKey = to === undefined || (isMap(to) && to.current_handlers === true && Object.keys(to).length === 1) ? "current_handlers"
     : isMap(to) && Object.keys(to).length === 1 && typeof to.role === "string" ? `role:${to.role}` : "kept";
   const toChoices = ["current_handlers", ...base.choices.roles.map((r) => `role:${r}`), ...(toKey === "kept" ? ["kept"] : [])];
   const channels = Array.isArray(rem.channels) ? rem.channels : ["screen"];
+  const templatesCell = el("td", { class: "wfe-rem-templates" });
+  const drawTemplates = () => templatesCell.replaceChildren(...reminderTemplates(rem));
+  drawTemplates();
   return el("tr", { "data-reminder": i },
     el("td", {}, select(["before", "after"], when, (v) => {
       const amount = rem.before ?? rem.after; delete rem.before; delete rem.after; rem[v] = amount;
@@ -183,11 +186,53 @@ function reminderRow(rem, list, i) {
         const now = new Set(Array.isArray(rem.channels) ? rem.channels : ["screen"]);
         if (e.target.checked) now.add(c); else now.delete(c);
         rem.channels = base.choices.channels.filter((x) => now.has(x));
+        // a channel no longer used takes its template with it (the import refuses one left behind)
+        if (!e.target.checked && isMap(rem.templates)) {
+          delete rem.templates[c];
+          if (!Object.keys(rem.templates).length) delete rem.templates;
+        }
+        drawTemplates();
       },
     }), words(`wfe.channel_${c}`) || c))),
+    templatesCell,
     el("td", {}, select(base.choices.urgencies, rem.urgency ?? "normal", (v) => { rem.urgency = v; },
       { label: (u) => words(`wfe.urgency_${u}`) || u, name: "rem_urgency" })),
     el("td", {}, button(t("wfe.remove"), () => { list.splice(i, 1); render(); })));
+}
+
+// a reminder's message template per channel it goes by (templates: {sms: 12}): the SMS / e-mail
+// templates to the handler of the workflow's categories (GET …/{version} templates), by name;
+// none: the engine's own words (即将超期…). A template no longer offered (停用, gone) stays shown
+// as picked, marked, until the admin picks another: the save names it.
+function reminderTemplates(rem) {
+  const channels = Array.isArray(rem.channels) ? rem.channels : ["screen"];
+  const picked = isMap(rem.templates) ? rem.templates : {};
+  const cells = base.choices.template_channels.filter((c) => channels.includes(c)).map((c) => {
+    const offered = base.templates.filter((tpl) => tpl.channel === c);
+    const current = picked[c];
+    const known = offered.find((tpl) => tpl.id === current);
+    const choices = [el("option", { value: "" }, t("wfe.rem_template_default"))];
+    for (const tpl of offered) {
+      if (!tpl.enabled && tpl.id !== current) continue;
+      choices.push(el("option", { value: String(tpl.id), selected: tpl.id === current },
+        tpl.enabled ? tpl.name : `${tpl.name}${t("wfe.rem_template_disabled")}`));
+    }
+    if (current !== undefined && !known) {
+      choices.push(el("option", { value: String(current), selected: true }, t("wfe.rem_template_missing", { id: String(current) })));
+    }
+    return el("label", { class: "wfe-rem-template" }, `${words(`wfe.channel_${c}`) || c}${t("wf.problem_colon")}`,
+      el("select", {
+        name: `rem_template_${c}`, "data-channel": c,
+        onchange: (e) => {
+          const id = e.target.value;
+          const now = isMap(rem.templates) ? rem.templates : (rem.templates = {});
+          if (id) now[c] = Number(id); else delete now[c];
+          if (!Object.keys(now).length) delete rem.templates;
+        },
+      }, choices));
+  });
+  return [...(cells.length ? cells : [el("span", { class: "muted" }, t("wfe.rem_template_screen"))]),
+    el("div", { class: "wfe-rem-problem error" })];
 }
 
 // ---- the fields' rules at the step: visible / editable / required; unlisted = hidden ----
@@ -211,7 +256,163 @@ function fieldsBox(node) {
     el("tbody", {}, rows));
 }
 
-// ---- exits: to, kind (reject: 退回), name, when (a condition, written as in the YAML's JSON) ----
+// ---- exit conditions: {field, <operator>: value}, several joined by all (且) or any (或) ----
+// The operators a field's type takes come from the server (choices.condition_operators: what the
+// engine evaluates for that type, and all the import accepts); the value is picked from the
+// field's options, 是/否 for a checkbox, a number for a number field. A condition the builder
+// cannot show (not, nesting) stays JSON, as written.
+const FLAG_OPS = ["empty", "filled", "truthy", "falsy"];
+const LIST_OPS = ["in", "not_in"];
+const opOf = (leaf) => Object.keys(leaf).find((k) => k !== "field");
+const isLeaf = (c) => isMap(c) && typeof c.field === "string" && Object.keys(c).length === 2;
+const typeOf = (name) => base.fields[name]?.type ?? "text";
+const opsFor = (name) => base.choices.condition_operators[typeOf(name)] ?? base.choices.condition_operators_other;
+
+// {join, leaves} for a condition the builder shows, or null
+function structured(when) {
+  if (when === undefined) return { join: "all", leaves: [] };
+  if (isLeaf(when)) return { join: "all", leaves: [when] };
+  if (isMap(when) && Object.keys(when).length === 1) {
+    const join = "all" in when ? "all" : "any" in when ? "any" : null;
+    if (join && Array.isArray(when[join]) && when[join].every(isLeaf)) return { join, leaves: when[join] };
+  }
+  return null;
+}
+
+// a value the field can hold, as the operator wants it (a list for in / not_in, true for a switch)
+function defaultValue(name, op) {
+  if (FLAG_OPS.includes(op)) return true;
+  const spec = base.fields[name] ?? {};
+  const type = typeOf(name);
+  const one = type === "select" ? (spec.options ?? [""])[0] ?? "" : type === "checkbox" ? true : type === "number" ? 0 : "";
+  return LIST_OPS.includes(op) ? [one] : one;
+}
+
+function listText(values) {
+  return (Array.isArray(values) ? values : []).map(String).join("、");
+}
+
+function valueControl(leaf, op) {
+  const name = leaf.field;
+  const type = typeOf(name);
+  const spec = base.fields[name] ?? {};
+  const value = leaf[op];
+  if (FLAG_OPS.includes(op)) return null;
+  if (type === "select" && LIST_OPS.includes(op)) {
+    const chosen = new Set(Array.isArray(value) ? value : []);
+    return el("span", { class: "wfe-cond-options" }, (spec.options ?? []).map((o) => el("label", { class: "check" },
+      el("input", {
+        type: "checkbox", name: "cond_option", value: String(o), checked: chosen.has(o),
+        onchange: (e) => {
+          if (e.target.checked) chosen.add(o); else chosen.delete(o);
+          leaf[op] = (spec.options ?? []).filter((x) => chosen.has(x));
+        },
+      }), String(o))));
+  }
+  if (type === "select") {
+    return select((spec.options ?? []).map(String), value === undefined ? "" : String(value), (v) => {
+      leaf[op] = (spec.options ?? []).find((o) => String(o) === v) ?? v;
+    }, { name: "cond_value", "aria-label": t("wfe.cond_value") });
+  }
+  if (type === "checkbox") {
+    return select(["true", "false"], value === false ? "false" : value === true ? "true" : String(value),
+      (v) => { leaf[op] = v === "true"; },
+      { name: "cond_value", label: (v) => t(v === "true" ? "wfe.bool_true" : "wfe.bool_false"), "aria-label": t("wfe.cond_value") });
+  }
+  if (LIST_OPS.includes(op)) {
+    return input(listText(value), (v) => {
+      const parts = v.split(/[、,，]/).map((x) => x.trim()).filter(Boolean);
+      leaf[op] = type === "number" ? parts.map((x) => (Number.isFinite(Number(x)) ? Number(x) : x)) : parts;
+    }, { name: "cond_value", placeholder: t("wfe.cond_list_hint"), "aria-label": t("wfe.cond_value") });
+  }
+  if (type === "number") {
+    return input(value, (v) => {
+      // a number the field can hold; what is not one is sent as typed, and the save names it
+      leaf[op] = v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
+    }, { type: "number", step: "any", class: "short", name: "cond_value", "aria-label": t("wfe.cond_value") });
+  }
+  return input(value, (v) => { leaf[op] = v; }, { name: "cond_value", "aria-label": t("wfe.cond_value") });
+}
+
+function conditionRow(leaf, index, state, commit, redraw) {
+  const op = opOf(leaf);
+  const ops = opsFor(leaf.field);
+  return el("div", { class: "wfe-cond", "data-cond": index },
+    select(fieldNames(), leaf.field, (v) => {
+      // the new field keeps the operator when its type takes it, else its type's first
+      const keep = opsFor(v).includes(op) ? op : opsFor(v)[0];
+      for (const k of Object.keys(leaf)) delete leaf[k];
+      leaf.field = v;
+      if (keep) leaf[keep] = defaultValue(v, keep);
+      redraw();
+    }, { name: "cond_field", "aria-label": t("wfe.cond_field") }),
+    " ",
+    select(ops, op ?? "", (v) => {
+      const old = leaf[op];
+      delete leaf[op];
+      // a value of the same shape is kept (等于 → 不等于, 为其中之一 → 不为其中任何一个), else the field's first
+      const scalar = (o) => !FLAG_OPS.includes(o) && !LIST_OPS.includes(o);
+      const fits = (scalar(op) && scalar(v)) || (LIST_OPS.includes(op) && LIST_OPS.includes(v));
+      leaf[v] = fits ? old : defaultValue(leaf.field, v);
+      redraw();
+    }, { name: "cond_op", label: (o) => words(`wfe.op_${o}`) || o, "aria-label": t("wfe.cond_op") }),
+    " ", valueControl(leaf, op), " ",
+    button(t("wfe.remove"), () => { state.leaves.splice(index, 1); commit(); redraw(); }, { "data-remove": "cond" }));
+}
+
+function conditionBox(x) {
+  const box = el("div", { class: "wfe-conditions" });
+  const redraw = () => {
+    const state = structured(x.when);
+    if (state === null) {
+      box.replaceChildren(el("p", { class: "muted" }, t("wfe.cond_json")), jsonCondition(x), el("div", { class: "wfe-exit-problem error" }));
+      return;
+    }
+    // the exit's condition is these, written back on each change (one as itself, several joined)
+    const commit = () => {
+      if (!state.leaves.length) delete x.when;
+      else if (state.leaves.length === 1) x.when = state.leaves[0];
+      else x.when = { [state.join]: state.leaves };
+    };
+    const rows = state.leaves.map((leaf, i) => conditionRow(leaf, i, state, commit, redraw));
+    // replaceChildren would write a null as the text "null"
+    box.replaceChildren(...[
+      state.leaves.length > 1 ? el("label", {}, t("wfe.cond_join"), " ", select(["all", "any"], state.join, (v) => { state.join = v; commit(); },
+        { name: "cond_join", label: (j) => t(`wfe.cond_join_${j}`) })) : null,
+      state.leaves.length ? null : el("span", { class: "muted" }, t("wfe.cond_none")),
+      ...rows,
+      button(t("wfe.cond_add"), () => {
+        const field = fieldNames()[0];
+        if (!field) return;
+        const op = opsFor(field)[0];
+        state.leaves.push({ field, [op]: defaultValue(field, op) });
+        commit();
+        redraw();
+      }, { "data-add": "cond" }),
+      el("div", { class: "wfe-exit-problem error" })].filter(Boolean));
+  };
+  redraw();
+  return box;
+}
+
+// a condition the builder cannot show, as JSON: one that does not parse is marked and not taken
+function jsonCondition(x) {
+  return el("input", {
+    value: x.when === undefined ? "" : JSON.stringify(x.when), name: "exit_when",
+    placeholder: '{"field": "…", "eq": "…"}', spellcheck: "false",
+    onchange: (e) => {
+      const v = e.target.value.trim();
+      e.target.removeAttribute("aria-invalid");
+      if (!v) { delete x.when; return; }
+      try { x.when = JSON.parse(v); } catch {
+        e.target.setAttribute("aria-invalid", "true");
+        toast(t("wfe.bad_condition"), "refused");
+      }
+    },
+  });
+}
+
+// ---- exits: to, kind (reject: 退回), name, when (the conditions above) ----
 function exitsBox(node, stepIds) {
   if (node.exits !== undefined && !Array.isArray(node.exits)) return el("code", {}, JSON.stringify(node.exits));
   const exits = node.exits ?? [];
@@ -222,27 +423,19 @@ function exitsBox(node, stepIds) {
       el("td", {}, select(["", "reject"], x.kind ?? "", (v) => { if (v) x.kind = v; else delete x.kind; },
         { label: (k) => (k ? t("wf.exit_reject") : t("wfe.exit_normal")), name: "exit_kind" })),
       el("td", {}, input(x.name, (v) => { if (v.trim()) x.name = v.trim(); else delete x.name; }, { class: "short", name: "exit_name" })),
-      el("td", {}, el("input", {
-        value: x.when === undefined ? "" : JSON.stringify(x.when), name: "exit_when",
-        placeholder: '{"field": "…", "eq": "…"}', spellcheck: "false",
-        onchange: (e) => {
-          // a condition that is not JSON is marked and not taken: the exit keeps its last one
-          const v = e.target.value.trim();
-          e.target.removeAttribute("aria-invalid");
-          if (!v) { delete x.when; return; }
-          try { x.when = JSON.parse(v); } catch {
-            e.target.setAttribute("aria-invalid", "true");
-            toast(t("wfe.bad_condition"), "refused");
-          }
-        },
-      })),
-      el("td", {}, button(t("wfe.remove"), () => { exits.splice(i, 1); render(); })));
+      el("td", { class: "wfe-when" }, conditionBox(x)),
+      el("td", {},
+        // the engine takes the first exit whose condition holds: the order is the admin's to set
+        button("↑", () => { exits.splice(i - 1, 0, ...exits.splice(i, 1)); render(); },
+          { disabled: i === 0, title: t("wfe.up"), "aria-label": t("wfe.exit_up") }), " ",
+        button(t("wfe.remove"), () => { exits.splice(i, 1); render(); })));
   });
   return el("div", {},
     el("table", { class: "grid wfe-exits" },
       el("thead", {}, el("tr", {}, el("th", {}, t("wfe.exit_to")), el("th", {}, t("wfe.exit_kind")),
         el("th", {}, t("wfe.exit_name")), el("th", {}, t("wfe.exit_when")), el("th", {}))),
       el("tbody", {}, rows)),
+    exits.length > 1 ? el("p", { class: "muted" }, t("wfe.exit_order")) : null,
     node.type === "archive" ? null : button(t("wfe.add_exit"), () => { (node.exits = Array.isArray(node.exits) ? node.exits : []).push({ to: "" }); render(); }));
 }
 
@@ -303,12 +496,29 @@ function addStep() {
 function showProblems(problems) {
   const general = [];
   stepsBox.querySelectorAll(".wfe-step-problems").forEach((u) => u.replaceChildren());
-  stepsBox.querySelectorAll(".wfe-field-problem").forEach((c) => c.replaceChildren());
+  stepsBox.querySelectorAll(".wfe-field-problem, .wfe-exit-problem, .wfe-rem-problem").forEach((c) => c.replaceChildren());
   stepsBox.querySelectorAll("[aria-invalid]").forEach((c) => c.removeAttribute("aria-invalid"));
   for (const p of problems) {
     const card = p.node ? [...stepsBox.querySelectorAll(".wfe-step")].find((c) => c.dataset.node === String(p.node)) : null;
     if (!card) { general.push(p); continue; }
     card.querySelector(".wfe-step-problems").append(el("li", { title: p.message }, hooks.describe(p)));
+    // a condition's problem at its exit (and the condition testing the field), a template's at its reminder
+    const exit = p.exit ? card.querySelector(`.wfe-exits tr[data-exit="${Number(p.exit) - 1}"]`) : null;
+    if (exit) {
+      exit.querySelector(".wfe-exit-problem")?.append(el("div", {}, hooks.describe(p)));
+      const conds = [...exit.querySelectorAll(".wfe-cond")].filter((c) => c.querySelector("select[name=cond_field]")?.value === String(p.field ?? ""));
+      const target = conds[0]?.querySelector(p.id === "condition_bad_value" ? "[name=cond_value], [name=cond_option]" : "select[name=cond_op]")
+        ?? (p.id === "unknown_exit_target" ? exit.querySelector("select[name=exit_to]") : null)
+        ?? exit.querySelector("input[name=exit_when]");
+      target?.setAttribute("aria-invalid", "true");
+      continue;
+    }
+    const reminder = p.reminder ? card.querySelector(`.wfe-reminders tr[data-reminder="${Number(p.reminder) - 1}"]`) : null;
+    if (reminder) {
+      reminder.querySelector(".wfe-rem-problem")?.append(el("div", {}, hooks.describe(p)));
+      reminder.querySelector(`select[name=rem_template_${p.channel}]`)?.setAttribute("aria-invalid", "true");
+      continue;
+    }
     const row = p.field ? [...card.querySelectorAll(".wfe-fields tr[data-field]")].find((r) => r.dataset.field === String(p.field)) : null;
     if (row) {
       row.querySelector(".wfe-field-problem").textContent = hooks.describe(p);
