@@ -33,7 +33,7 @@ from ticketing.models import (
 from ticketing.notify import template_failed
 from ticketing.screen_alerts import NOT_IN_HISTORY
 from ticketing.workflow import extensions, store
-from ticketing.workflow.actions import SUPERVISORS, VOIDERS, may_take_over, stranded
+from ticketing.workflow.actions import SUPERVISORS, VOIDERS, anyone_to_forward_to, may_take_over, stranded
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.steps import with_subtype_fields
 
@@ -274,6 +274,12 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
             # 待改派: nobody active holds the current step (its handler was disabled or moved)
             "stranded": is_stranded,
             "manage": _manage(user, order, mine, is_stranded, [people.get(a.user_id, {}) for a in held]),
+            # an action of ``manage`` the server would refuse as things stand, and why: 转派 at
+            # a step whose rules name nobody but its holder (the page shows it disabled, the
+            # reason on hover, instead of a 交给 list with nobody in it)
+            "manage_blocked": {"forward": "no_other_operator"}
+            if mine and not await anyone_to_forward_to(db, order)
+            else {},
             # 延期: the request waiting at this step, and whether this user may ask or answer
             "extension": await _extension(db, user, order, definition, node, mine),
             "category_locked": order.category_locked,

@@ -156,9 +156,12 @@ const who = (u) => (u ? `${u.name}(${u.staff_no})` : t("order.by_system"));
 function manageControls() {
   const manage = order.manage || [];
   if (!manage.length) return [];
+  // what the server would refuse as things stand, and why (转派 where the step's rules name
+  // nobody but its holder): shown disabled with the reason on hover, and no 交给 list for it
+  const blocked = order.manage_blocked || {};
   const parts = [];
   let target = null;
-  if (manage.includes("forward") || manage.includes("reassign")) {
+  if ((manage.includes("forward") && !blocked.forward) || manage.includes("reassign")) {
     target = el("select", { id: "order-manage-target", "aria-label": t("order.manage.target") }, el("option", { value: "" }, "—"));
     const search = el("input", { id: "order-manage-search", type: "search", size: 12, placeholder: t("order.manage.target_search"), "aria-label": t("order.manage.target_search") });
     let timer = null;
@@ -188,6 +191,7 @@ function manageControls() {
     parts.push(urgency);
   }
   const buttons = manage.map((a) => el("button", { type: "button", class: a === "force_archive" || a === "void" ? "btn danger" : "btn", id: `order-${a}`,
+    disabled: Boolean(blocked[a]), title: blocked[a] ? t(`order.manage.blocked.${blocked[a]}`) : null, "data-blocked": blocked[a] || null,
     onclick: () => once(orderButtons(), () => manageAct(a, target, urgency, duplicate)) }, t(`order.manage.${a}`)));
   return [el("div", { class: "order-manage", id: "order-manage" }, ...parts, " ", ...buttons)];
 }
