@@ -24,4 +24,4 @@ def test_the_forward_list_offers_the_steps_operators_only(sla_console, browser):
         expect(page.locator("#order-forward")).to_be_visible()
         target = page.locator("#order-manage-target option")
         expect(target).to_have_count(2, timeout=10_000)  # — and 5102
-        expect(target.nth(1)).to_contain_text("(5102)")
+        expect(target.nth(1)).to_contain_text("（5102）")

@@ -1,7 +1,7 @@
 // The order page: facts, the current step's form with its permissions, actions, and the timeline
 // (statuses, opinions, calls with their recordings, fax PDFs, SMS, voicemail, email).
 import { api, el, fmtTime, once } from "./api.js";
-import { t } from "./i18n.js";
+import { colon, paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { lockBound, markProblems, readFields, renderFields } from "./forms.js";
 import { markSendProblems, mountMessages } from "./order_messages.js";
@@ -149,7 +149,9 @@ async function act(action) {
 }
 
 // 工号 and name, as the 受理 line and the handlers name people
-const who = (u) => (u ? `${u.name}(${u.staff_no})` : t("order.by_system"));
+const who = (u) => (u ? `${u.name}${paren(u.staff_no)}` : t("order.by_system"));
+// paren()'s two halves, for brackets around an element (a failure's words, its reason on hover)
+const [OPEN, CLOSE] = paren("\n").split("\n");
 
 // 转派 (the holder), 改派 and 督办 (team leaders, supervisors), 强制归档 (supervisors), 接手 (a
 // colleague, when nobody active holds the step): only what order.manage says the server allows
@@ -172,7 +174,7 @@ function manageControls() {
         const data = await api(`/api/orders/${order.id}/candidates`, { query: { q: search.value, for: purpose } });
         const held = new Set(order.handlers.map((h) => h.id));
         target.replaceChildren(el("option", { value: "" }, "—"),
-          ...data.items.filter((p) => !held.has(p.id)).map((p) => el("option", { value: p.id }, `${p.name}(${p.staff_no})`)));
+          ...data.items.filter((p) => !held.has(p.id)).map((p) => el("option", { value: p.id }, `${p.name}${paren(p.staff_no)}`)));
       } catch (err) { toast(err.message, "refused"); }
     };
     search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(load, 250); });
@@ -289,7 +291,7 @@ function renderContractor() {
   const facts = el("dl", { class: "kv" },
     el("dt", {}, t("contractor.name")), el("dd", {}, `${c.name} ${c.contact_person || ""} ${c.phones.join("、")}`),
     el("dt", {}, t("contractor.dispatched")), el("dd", {}, `${fmtTime(d.dispatched_at)} ${d.dispatched_by || ""}`),
-    d.state === "replied" ? [el("dt", {}, t("contractor.reply")), el("dd", { id: "contractor-reply-text" }, `${t(`contractor.result.${d.result}`)}:${d.reply} (${d.replied_by || ""} ${fmtTime(d.replied_at)})`)] : []);
+    d.state === "replied" ? [el("dt", {}, t("contractor.reply")), el("dd", { id: "contractor-reply-text" }, `${t(`contractor.result.${d.result}`)}${colon}${d.reply}${paren(`${d.replied_by || ""} ${fmtTime(d.replied_at)}`.trim())}`)] : []);
   const parts = [el("h3", {}, t("contractor.title")), facts];
   if (order.my_step) {
     const result = el("select", { id: "contractor-result" }, ["done", "partial", "failed"].map((r) => el("option", { value: r }, t(`contractor.result.${r}`))));
@@ -316,7 +318,7 @@ function handlerPicker() {
     try {
       const data = await api(`/api/orders/${order.id}/candidates`, { query: { q: search.value, for: "next" } });
       const chosen = new Set([...list.selectedOptions].map((o) => o.value));
-      list.replaceChildren(...data.items.map((p) => el("option", { value: p.id, selected: chosen.has(String(p.id)) }, `${p.name}(${p.staff_no})`)));
+      list.replaceChildren(...data.items.map((p) => el("option", { value: p.id, selected: chosen.has(String(p.id)) }, `${p.name}${paren(p.staff_no)}`)));
     } catch (err) { toast(err.message, "refused"); }
   };
   search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(load, 250); });
@@ -370,8 +372,8 @@ function renderTimeline() {
     if (e.internal) {
       // a reminder or overrun alert to staff (on screen, by SMS or email): who was told, how, and
       // on screen whether they read it; not a message the customer was sent
-      const state = e.kind === "screen" ? ` (${e.read_at ? t("order.alert_read", { at: fmtTime(e.read_at) }) : t("order.alert_unread")})`
-        : e.state ? ` (${t(`sent.${e.state}`)})` : "";
+      const state = e.kind === "screen" ? paren(e.read_at ? t("order.alert_read", { at: fmtTime(e.read_at) }) : t("order.alert_unread"))
+        : e.state ? paren(t(`sent.${e.state}`)) : "";
       const what = e.alert_kind ? ` ${t(`notice_kind.${e.alert_kind}`)} ·` : "";
       return el("li", { "data-kind": e.kind, "data-internal": "true", "data-alert-kind": e.alert_kind || "", class: "muted" }, time, el("b", {}, t("order.alert")),
         `${what} ${t(`kind.${e.kind}`)} → ${who(e.to_user)} [${t(`order.urgency.${e.urgency}`)}]${state} ${e.subject || ""}`, e.content ? el("div", { class: "wrap" }, e.content) : null);
@@ -393,8 +395,8 @@ function renderTimeline() {
     }
     const pages = e.kind === "fax" && e.pages ? ` ${t("fax.pages", { pages: e.pages })}` : "";
     // a failed SMS, email or fax in words the agent can act on; the gateway's own reason on hover (and in the API)
-    const failed = e.state === "failed" && e.error ? [": ", el("span", { class: "error", title: e.error, "data-failure": e.failure || "" }, e.failure ? t(`delivery.failure.${e.failure}`) : e.error)] : [];
-    const sent = e.direction === "outbound" && e.state ? [` (${t(`sent.${e.state}`)}${pages}`, ...failed, ")"] : [];
+    const failed = e.state === "failed" && e.error ? [colon, el("span", { class: "error", title: e.error, "data-failure": e.failure || "" }, e.failure ? t(`delivery.failure.${e.failure}`) : e.error)] : [];
+    const sent = e.direction === "outbound" && e.state ? [OPEN + t(`sent.${e.state}`) + pages, ...failed, CLOSE] : [];
     // nothing to send again when its template could not be filled (failure "template")
     const again = RESEND[e.kind] && e.state === "failed" && !e.resent_as && e.failure !== "template" && may("mayFax")
       ? [" ", el("button", { type: "button", class: "btn", "data-resend": e.notification_id, onclick: (ev) => resend(e.kind, e.notification_id, ev.currentTarget) }, t("delivery.resend"))] : [];
