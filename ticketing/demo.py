@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing.models import Customer, CustomerPhone, Site, User, utcnow
+from ticketing.models import Crew, Customer, CustomerPhone, Site, User, utcnow
 from ticketing.sites import create_department, create_site
 from ticketing.users import create_user, hash_password
 
@@ -70,6 +70,44 @@ async def add_demo_emails(session: AsyncSession) -> int:
         user.email = demo_email(user.staff_no)
         filled += 1
     return filled
+
+
+#: the demo bureaus' number plates (粤A 广州, 粤B 深圳, 粤E 佛山)
+PLATES = {"GZ": "粤A", "SZ": "粤B", "FS": "粤E"}
+
+
+async def add_demo_crews(session: AsyncSession) -> int:
+    """Two repair crews per demo bureau (抢修班组, picked at 派工): the bureau's own 抢修一队 and
+    its first 供电所's 抢修班. Only into an empty register of a demo installation (``hotline
+    demo`` runs this at every start, on a database seeded before crews existed). Returns how
+    many were added."""
+    if await session.scalar(select(Crew.id).limit(1)) is not None:
+        return 0
+    sites = {s.code: s for s in await session.scalars(select(Site).where(Site.code.in_(list(PLATES))))}
+    outlets = {s.code: s for s in await session.scalars(select(Site).where(Site.code.like("%-1")))}
+    added = 0
+    for n, code in enumerate(DISTRICTS, 1):
+        if code not in sites:
+            continue
+        city, districts = DISTRICTS[code]
+        teams = [(sites[code], f"{city[:2]}抢修一队")]
+        if f"{code}-1" in outlets:
+            teams.append((outlets[f"{code}-1"], f"{districts[0][:2]}抢修班"))
+        for i, (site, name) in enumerate(teams, 1):
+            session.add(
+                Crew(
+                    name=name,
+                    leader=f"{SURNAMES[n * 3 + i]}班长",
+                    phones=[f"136{n:02d}{i:02d}0000"],
+                    members=[f"{SURNAMES[n * 7 + i + k]}{GIVEN[k]}" for k in range(3)],
+                    vehicle=f"{PLATES[code]}·Q{n}{i}{n}{i}{n}",
+                    site_id=site.id,
+                    sort=i,
+                )
+            )
+            added += 1
+    await session.flush()
+    return added
 
 
 def _name(rng: random.Random) -> str:

@@ -29,7 +29,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing import directory
+from ticketing import crews, directory
 from ticketing.audit import record, record_change
 from ticketing.categories import config_categories, named_at
 from ticketing.contractors import dispatch_view
@@ -160,6 +160,8 @@ def _field_text(
         return site_names.get(value.strip(), value)
     if ftype == "contractor" and isinstance(value, int) and not isinstance(value, bool):
         return contractor_names.get(value, str(value))
+    if ftype == "crew" and isinstance(value, dict):
+        return crews.text(value)  # as the order keeps it, not as the register says now
     if ftype == "datetime" and isinstance(value, str):
         return _wall_time(value, tz)
     if isinstance(value, bool):

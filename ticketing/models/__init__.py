@@ -14,6 +14,7 @@ from ticketing.models.campaigns import (
     DncNumber,
 )
 from ticketing.models.contractors import Contractor, ContractorDispatch, PrintTemplate
+from ticketing.models.crews import Crew, CrewDispatch
 from ticketing.models.customers import TIERS, Contact, Customer, CustomerPhone
 from ticketing.models.interactions import ASYNC_KINDS, KINDS, CallLeg, Interaction, order_interactions
 from ticketing.models.knowledge import (
@@ -63,6 +64,8 @@ __all__ = [
     "Contractor",
     "ContractorDispatch",
     "Counter",
+    "Crew",
+    "CrewDispatch",
     "Customer",
     "CustomerPhone",
     "Department",

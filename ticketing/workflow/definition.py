@@ -90,7 +90,10 @@ FIELD_TYPES = (
     "site",
     "phone",
     "contractor",  # a contractor's id from the register (外委单位)
+    "crew",  # a repair crew from the register (抢修班组), kept as it was when picked
 )
+#: what of a picked crew a ``crew`` field's ``fills`` may copy into the order's own fields
+CREW_FILLS = ("name", "leader", "phone", "vehicle", "members")
 PERMISSIONS = ("hidden", "visible", "editable", "required")
 MODES = ("any", "all", "sequential")
 RULE_KEYS = {
@@ -340,6 +343,7 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
                 field=fname,
             )
         _check_time_rules(fname, spec, fields, bad_since)
+        _check_crew_fills(fname, spec, fields, bad)
         _check_subcategory(fname, spec, bad_since)
         if spec.get("customer") and (
             spec["customer"] not in CUSTOMER_PREFILL or (spec["customer"] == "site") != (ftype == "site")
@@ -363,6 +367,16 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
             # a rule added after versions were stored (49dd4a1): theirs keep loading and numbering
             bad_since("number_pattern_too_long", str(exc), value=pattern)
     nodes = [_parse_node(raw, fields, bad, bad_since) for raw in (data.get("nodes") or [])]
+    for node in nodes:
+        # a crew is dispatched to an order there is: once it is taken in (派工 follows 受理)
+        for fname, perm in node.fields.items() if node.type == "create" else ():
+            if (fields.get(fname) or {}).get("type") == "crew" and perm in ("editable", "required"):
+                bad(
+                    "crew_field_at_create",
+                    f"{node.id}: crew field {fname!r} cannot be filled at the create step",
+                    node=node.id,
+                    field=fname,
+                )
     _check_graph(nodes, bad)
     calendar = str(data.get("calendar", "business"))
     if calendar not in CALENDARS:
@@ -386,6 +400,30 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
         title_fields=title_fields,
         raw=data,
     )
+
+
+def _check_crew_fills(fname: str, spec: Mapping[str, Any], fields: Mapping[str, Any], bad: Any) -> None:
+    """``fills: {name: 抢修人员, phone: 班组电话, vehicle: 车辆}`` on a crew field: what of the
+    picked crew (``CREW_FILLS``) goes into which of the form's text or phone fields."""
+    if "fills" not in spec:
+        return
+    fills = spec["fills"]
+    if spec.get("type") != "crew" or not isinstance(fills, Mapping):
+        bad(
+            "bad_crew_fills",
+            f"field {fname!r}: fills maps a crew's {', '.join(CREW_FILLS)} to fields",
+            field=fname,
+        )
+        return
+    for part, target in fills.items():
+        kind = (fields.get(target) or {}).get("type", "text") if isinstance(target, str) else None
+        if part not in CREW_FILLS or target not in fields or kind not in ("text", "textarea", "phone"):
+            bad(
+                "bad_crew_fills",
+                f"field {fname!r}: fills {part!r} must name a text or phone field of the form, not {target!r}",
+                field=fname,
+                value=str(target),
+            )
 
 
 def _check_subcategory(fname: str, spec: Mapping[str, Any], bad: Any) -> None:

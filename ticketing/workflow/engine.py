@@ -17,7 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.phones import InvalidPhoneNumber, checked
-from ticketing import contractors, directory, notify, screen_alerts, sla
+from ticketing import contractors, crews, directory, notify, screen_alerts, sla
 from ticketing.audit import entry as audit_entry
 from ticketing.audit import record
 from ticketing.blanks import trim
@@ -419,7 +419,10 @@ async def save_form(
     problems |= await contractor_problems(
         session, order, definition, order.form, new_form, new_site or order.site_id
     )
+    # a crew picked: refused (停用, another bureau's) with the rest, else its snapshot and fills
+    problems |= await crews.picked(session, definition, node, order.form, new_form, new_site or order.site_id)
     refuse_all(definition, node, new_form, problems, required=False)
+    await crews.record_picks(session, user, order, definition, node, order.form, new_form)
     order.form = new_form
     await _follow_site(session, user, order, new_site)
     await audit(session, user, "save", order, before, opinion=None)
@@ -532,6 +535,7 @@ async def submit_step(
     problems |= await contractor_problems(
         session, order, definition, order.form, new_form, new_site or order.site_id
     )
+    problems |= await crews.picked(session, definition, node, order.form, new_form, new_site or order.site_id)
     # every field's problem at once: the values refused, the required ones left empty
     refuse_all(definition, node, new_form, problems)
     others = [a for a in pending if a.id != mine.id]
@@ -539,6 +543,7 @@ async def submit_step(
     if completes and node.contractor:
         await contractors.require_reply(session, order)
     before = snapshot(order)
+    await crews.record_picks(session, user, order, definition, node, order.form, new_form)
     if completes:
         target = choose_exit(definition, node, order, to, new_form)
         # the next step's handlers are those of the site the form now names

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from cti.phones import InvalidPhoneNumber, checked
 from ticketing.blanks import is_blank, trim
 from ticketing.errors import FieldErrors
-from ticketing.ids import whole
+from ticketing.ids import is_id, whole
 from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
 
@@ -45,6 +45,13 @@ def _check_type(
             return "field_above_max"
     if ftype == "contractor" and not whole(value):
         return "field_not_contractor"
+    if ftype == "crew":
+        # an id to pick one (ticketing.crews makes it the crew's snapshot), or the stored snapshot
+        return (
+            None
+            if value == "" or is_id(value.get("id") if isinstance(value, Mapping) else value)
+            else "field_not_crew"
+        )
     if ftype == "select" and value != "" and value not in spec.get("options", ()):
         return "field_bad_option"
     if ftype in ("text", "textarea", "phone", "user", "site", "datetime") and not isinstance(value, str):
@@ -67,6 +74,11 @@ def _check_type(
         except InvalidPhoneNumber:
             return "field_bad_phone"
     return None
+
+
+def _same_crew(stored: Any, value: Any) -> bool:
+    ids = [v.get("id") if isinstance(v, Mapping) else v for v in (stored, value)]
+    return is_id(ids[0]) and ids[0] == ids[1]
 
 
 def is_datetime(value: str) -> bool:
@@ -200,6 +212,8 @@ def changed_form(
             value = wall_time(value, timezone)
         if form.get(name) == value or (is_time and _stored_as(form.get(name), timezone) == value):
             continue
+        if spec.get("type") == "crew" and _same_crew(form.get(name), value):
+            continue  # the crew picked before, named by its id: its snapshot stays as it was taken
         if definition.permission(node, name) not in ("editable", "required"):
             problems[name] = "field_not_editable"
             continue

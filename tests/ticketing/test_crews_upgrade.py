@@ -1,0 +1,132 @@
+"""Migration 0037: an installation gets the 抢修班组 register (crews, crew_dispatches) and, where
+its 故障报修 in use is the system's, a new version with the crew picker at 派工, which new orders
+take; a version an admin imported is left alone. On both databases."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import importlib
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, select
+
+from ticketing import create_order, db, submit_step
+from ticketing import crews as register
+from ticketing.db import _alembic_config
+from ticketing.models import CrewDispatch, Site, User, WorkflowDefinition
+from ticketing.seed import seed_defaults, workflow_source
+from ticketing.sites import create_site
+from ticketing.users import create_user
+from ticketing.workflow import store
+from ticketing.workflow.definition import parse
+from ticketing.workflow.store import import_definition
+
+upgrade = importlib.import_module("ticketing.migrations.versions.0037_crews")
+
+
+def seeded_before() -> dict:
+    """故障报修 as the seed had it before: 抢修人员 and 车辆 typed by hand, no picker, no 班组电话."""
+    source = copy.deepcopy(workflow_source("fault_repair"))
+    del source["fields"]["抢修班组"], source["fields"]["班组电话"]
+    for node in source["nodes"]:
+        for name in ("抢修班组", "班组电话"):
+            node.get("fields", {}).pop(name, None)
+    return source
+
+
+def _downgrade(connection, revision: str) -> None:
+    cfg = _alembic_config()
+    cfg.attributes["connection"] = connection
+    command.downgrade(cfg, revision)
+
+
+def test_the_change_is_the_seeds():
+    assert upgrade.with_crew_picker(seeded_before()) == workflow_source("fault_repair")
+    assert upgrade.with_crew_picker(workflow_source("fault_repair")) is None  # has it already
+    assert upgrade.with_crew_picker({"fields": {"故障地址": {}}, "nodes": []}) is None  # not the seed's
+
+
+async def bodies(maker) -> list[dict]:
+    async with maker() as s:
+        rows = await s.scalars(
+            select(WorkflowDefinition)
+            .where(WorkflowDefinition.key == "fault_repair")
+            .order_by(WorkflowDefinition.version)
+        )
+        return [r.body for r in rows]
+
+
+@pytest.mark.parametrize("by_admin", [False, True])
+async def test_the_register_and_the_seeded_picker_arrive_on_upgrade(empty_db_url, by_admin):
+    await db.migrate(empty_db_url, "0036")
+    engine = db.create_engine(empty_db_url)
+    maker = db.sessionmaker(engine)
+    try:
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+        assert "crews" not in tables and "crew_dispatches" not in tables
+        async with maker.begin() as s:
+            await seed_defaults(s)
+            admin = await create_user(s, "9901", "管理员", "abc12345", roles=["admin"])
+            await import_definition(s, seeded_before(), actor=admin if by_admin else None)
+            gz = await create_site(s, "GZ", "广州供电局", kind="bureau")
+            await create_user(s, "1001", "坐席", "abc12345", roles=["agent"], site_id=gz.id)
+            await create_user(s, "5101", "抢修", "abc12345", roles=["handler"], site_id=gz.id)
+        before = await bodies(maker)
+    finally:
+        await engine.dispose()
+
+    await db.migrate(empty_db_url)
+    engine = db.create_engine(empty_db_url)
+    maker = db.sessionmaker(engine)
+    try:
+        after = await bodies(maker)
+        if by_admin:
+            assert after == before  # an admin's version is theirs
+        else:
+            assert len(after) == len(before) + 1 and after[:-1] == before
+            assert after[-1] == workflow_source("fault_repair")
+            assert parse(after[-1]).node("dispatch").permission("抢修班组") == "editable"
+        async with maker.begin() as s:
+            users = {u.staff_no: u for u in await s.scalars(select(User))}
+            gz = await s.scalar(select(Site).where(Site.code == "GZ"))
+            crew = await register.create(
+                s, users["9901"], {"name": "广州抢修一队", "site_id": gz.id, "phones": "13800001111"}
+            )
+            now = dt.datetime.now(dt.UTC)
+            order = await create_order(
+                s,
+                users["1001"],
+                workflow="fault_repair",
+                site_id=gz.id,
+                form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+                now=now,
+            )
+            assert order.workflow_version == (await store.latest(s, "fault_repair")).version
+            await submit_step(s, users["5101"], order, now=now)
+            form = {
+                "抢修人员": "王",
+                "派工时间": now.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%dT%H:%M"),
+            }
+            if not by_admin:
+                form = {"抢修班组": crew.id, "派工时间": form["派工时间"]}
+            await submit_step(s, users["5101"], order, form=form, now=now)
+            assert order.current_node == "onsite"
+            picks = list(await s.scalars(select(CrewDispatch.crew_id)))
+            assert picks == ([] if by_admin else [crew.id])
+            if not by_admin:
+                assert order.form["抢修人员"] == "广州抢修一队" and order.form["班组电话"] == "13800001111"
+    finally:
+        await engine.dispose()
+
+    engine = db.create_engine(empty_db_url)
+    try:
+        async with engine.begin() as conn:  # down: the tables go, the versions stay
+            await conn.run_sync(_downgrade, "0036")
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+        assert "crews" not in tables and "crew_dispatches" not in tables
+    finally:
+        await engine.dispose()
