@@ -7,96 +7,23 @@ nobody listens on)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
 import json
-import os
 import smtplib
-import socket
-import time
-import uuid
 from email.message import EmailMessage
 
 import aiohttp
-import asyncpg
 import pytest
-import redis.asyncio as aioredis
 from sqlalchemy import select
 
 from cti.call_events import AgentStateChanged
 from cti.redis_bus import RedisBus
-from hotline.config import ConfigError, Settings, load_settings
-from hotline.runtime import parse_roles, serve
+from hotline.config import ConfigError, load_settings
+from tests.hotline.conftest import REDIS_URL, free_port, role_settings, serving, until
 from ticketing.inbound import sms_signature
 from ticketing.models import Interaction
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-async def pg_url():
-    name = f"hotline_inbound_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = await asyncpg.connect(PG_ADMIN)
-    except OSError as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
-
-
-@pytest.fixture
-async def redis_prefix():
-    prefix = f"test:inbound:{uuid.uuid4().hex[:10]}"
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    yield prefix
-    keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def serving(settings: Settings, roles: str):
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(settings, stop, roles=parse_roles(roles)))
-    try:
-        yield task
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-
-
-async def _until(condition, within: float = 20.0):
-    deadline = time.monotonic() + within
-    while not (value := await condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
-    return value
-
-
 ADDRESS = "95598@hotline.example"
 SECRET = "inbound-roles-test-secret"
-
-
-def _settings(tmp_path, pg_url, redis_prefix, **extra):
-    return dataclasses.replace(
-        load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path)}),
-        database_url=pg_url,
-        bus_url=REDIS_URL,
-        redis_prefix=redis_prefix,
-        ami_port=_free_port(),
-        http_port=_free_port(),
-        **extra,
-    )
 
 
 def _mail(port: int) -> dict:
@@ -122,8 +49,8 @@ async def test_the_worker_runs_the_mail_listener_and_assigns_what_the_web_took_i
     import ticketing
     from ticketing import users
 
-    mail_port = _free_port()
-    settings = _settings(
+    mail_port = free_port()
+    settings = role_settings(
         tmp_path,
         pg_url,
         redis_prefix,
@@ -148,7 +75,7 @@ async def test_the_worker_runs_the_mail_listener_and_assigns_what_the_web_took_i
                 )
             )
             # the listener is the worker's, on the configured port
-            await _until(lambda: asyncio.to_thread(lambda: not _refused(mail_port)))
+            await until(lambda: asyncio.to_thread(lambda: not _refused(mail_port)))
             assert await asyncio.to_thread(_mail, mail_port) == {}
             body = json.dumps({"message_id": "gw-roles-1", "from": "13100000481", "text": "请回电"}).encode()
             url = f"http://127.0.0.1:{settings.http_port}/api/sms/inbound"
@@ -162,7 +89,7 @@ async def test_the_worker_runs_the_mail_listener_and_assigns_what_the_web_took_i
                     except aiohttp.ClientError:
                         return None
 
-                assert await _until(posted) == 201
+                assert await until(posted) == 201
 
             async def assigned() -> list[tuple[str, str, int | None]]:
                 async with sessions() as db:
@@ -177,7 +104,7 @@ async def test_the_worker_runs_the_mail_listener_and_assigns_what_the_web_took_i
                     return [(r.kind, r.external_id, r.assigned_to_id) for r in rows]
                 return []
 
-            assert await _until(assigned) == [
+            assert await until(assigned) == [
                 ("email", "roles-1@customer.example", agent_id),
                 ("sms", "gw-roles-1", agent_id),
             ]

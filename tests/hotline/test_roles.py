@@ -10,24 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import os
-import socket
 import time
-import uuid
 
 import aiohttp
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
 from cti.remote import CommandClient
 from hotline.cli import main
-from hotline.config import ConfigError, Settings, load_settings
-from hotline.runtime import EMBEDDED, check_roles, parse_roles, serve
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+from hotline.config import ConfigError, Settings
+from hotline.runtime import EMBEDDED, check_roles, parse_roles
+from tests.hotline.conftest import REDIS_URL, role_settings, serving, until
 
 
 @pytest.mark.parametrize(
@@ -86,65 +80,13 @@ def test_the_command_refuses_before_starting_anything(monkeypatch, tmp_path, cap
 # -- the roles wired up, in this process ------------------------------------------------------
 
 
-@pytest.fixture
-async def pg_url():
-    name = f"hotline_roles_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = await asyncpg.connect(PG_ADMIN)
-    except OSError as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
-
-
-@pytest.fixture
-async def redis_prefix():
-    prefix = f"test:roles:{uuid.uuid4().hex[:10]}"
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    yield prefix
-    keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def serving(settings: Settings, roles: str):
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(settings, stop, roles=parse_roles(roles)))
-    try:
-        yield task
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-
-
-async def _until(condition, within: float = 20.0):
-    deadline = time.monotonic() + within
-    while not (value := await condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
-    return value
-
-
 async def test_web_cti_and_worker_roles_share_state_through_redis_and_postgresql(
     tmp_path, pg_url, redis_prefix
 ):
-    settings = dataclasses.replace(
-        load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path)}),
-        database_url=pg_url,
-        bus_url=REDIS_URL,
-        redis_prefix=redis_prefix,
-        ami_port=_free_port(),  # nobody listens: the bridge keeps trying, Asterisk is untouched
-        http_port=_free_port(),
+    settings = role_settings(
+        tmp_path,
+        pg_url,
+        redis_prefix,
         # long enough that a loaded test machine's stalls do not hand the lock over on their own
         cti_lock_seconds=2,
     )
@@ -153,7 +95,7 @@ async def test_web_cti_and_worker_roles_share_state_through_redis_and_postgresql
     try:
         # two cti processes, and the web and the worker; all migrate the one database together
         async with serving(settings, "cti"), serving(settings, "web,cti,worker"):
-            holder = await _until(lambda: redis.get(lock_key))
+            holder = await until(lambda: redis.get(lock_key))
             # whichever holds the lock answers: here, with the present of a bridge that never connected
             client = CommandClient(redis, lock_key.removesuffix(":lock"), timeout=5)
             assert await client.request("present") == {"agents": [], "queues": [], "calls": [], "spies": []}
@@ -165,7 +107,7 @@ async def test_web_cti_and_worker_roles_share_state_through_redis_and_postgresql
                             return resp.status == 200
                     return False
 
-                await _until(login_page)
+                await until(login_page)
             await asyncio.sleep(4.5)  # more than two lock periods: still the same holder
             assert await redis.get(lock_key) == holder
         assert not await redis.exists(lock_key)  # given back on stop
@@ -192,12 +134,11 @@ async def test_a_message_the_web_queues_leaves_the_worker_process_at_once(
     app = web.Application()
     app.router.add_post("/sms", gateway)
     server = await aiohttp_server(app)
-    settings = dataclasses.replace(
-        load_settings(env={"HOTLINE_DATA_DIR": str(tmp_path)}),
-        database_url=pg_url,
-        bus_url=REDIS_URL,
-        redis_prefix=redis_prefix,
-        ami_port=_free_port(),  # the fax gateway's AMI: nobody listens, no fax is sent here
+    # the fax gateway's AMI is one nobody listens on: no fax is sent here
+    settings = role_settings(
+        tmp_path,
+        pg_url,
+        redis_prefix,
         sms_gateway_url=str(server.make_url("/sms")),
     )
     await ticketing.migrate(pg_url)
@@ -219,9 +160,9 @@ async def test_a_message_the_web_queues_leaves_the_worker_process_at_once(
     try:
         await queue("13800000001")  # before the worker starts: its first pass sends it
         async with serving(settings, "worker"):
-            await _until(lambda: got(1))
+            await until(lambda: got(1))
             committed = await queue("13800000002")
-            await _until(lambda: got(2), within=5)
+            await until(lambda: got(2), within=5)
             assert arrived[1][0] == "13800000002"
             assert arrived[1][1] - committed < 1.0
     finally:
