@@ -11,15 +11,13 @@ from cti.call_events import AmiConnectionChanged
 from cti.remote import server_health
 from tests.agent_ui.conftest import login
 from tests.agent_ui.conftest import next_message as _next
+from tests.agent_ui.several_servers import SeveralServersBridge
 
 WRONG = "misconfigured: systemname 'hotline9', configured 'hotline2'"
 
 
-class Servers:
+class Servers(SeveralServersBridge):
     """LocalBridges-like: gz up, sz refused (its Asterisk has another systemname); 1001 on sz."""
-
-    several = True
-    customer_lookup = True
 
     def __init__(self) -> None:
         self.bridges = {
@@ -47,27 +45,6 @@ class Servers:
             }
             for name, b in self.bridges.items()
         ]
-
-    def summed_queue(self, event: Any) -> None:
-        return None
-
-    def agent(self, agent_id: str) -> None:
-        return None
-
-    def agents(self) -> list:
-        return []
-
-    def queues(self) -> list:
-        return []
-
-    def calls(self) -> list:
-        return []
-
-    def spies(self) -> list:
-        return []
-
-    def ended_call(self, call_id: str) -> None:
-        return None
 
 
 async def test_servers_health_reaches_supervisors_and_the_misconfigured_seat(

@@ -8,14 +8,12 @@ from typing import Any
 from cti.call_events import AmiConnectionChanged, QueueUpdated
 from tests.agent_ui.conftest import login
 from tests.agent_ui.conftest import next_message as _next
+from tests.agent_ui.several_servers import SeveralServersBridge
 
 
-class TwoServers:
+class TwoServers(SeveralServersBridge):
     """A web process's bridge of two servers (``RemoteBridge`` with routes), gz down and sz up:
     1001's seat is on gz, 3001's on sz."""
-
-    several = True
-    customer_lookup = True
 
     def __init__(self) -> None:
         self.up = {"1001": False, "3001": True}
@@ -29,24 +27,6 @@ class TwoServers:
 
     def summed_queue(self, event: Any) -> dict[str, Any] | None:
         return {"waiting": event.waiting + 4, "agents_ready": event.agents_ready + 2}
-
-    def agent(self, agent_id: str) -> None:
-        return None
-
-    def agents(self) -> list:
-        return []
-
-    def queues(self) -> list:
-        return []
-
-    def calls(self) -> list:
-        return []
-
-    def spies(self) -> list:
-        return []
-
-    def ended_call(self, call_id: str) -> None:
-        return None
 
 
 async def test_each_tab_hears_of_its_own_servers_bridge_and_of_queues_summed(
