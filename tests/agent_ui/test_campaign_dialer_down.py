@@ -4,30 +4,15 @@ being retried): a supervisor sees that no campaign dials, rather than 进行中 
 import asyncio
 import contextlib
 
-from sqlalchemy.exc import OperationalError
-
-from campaigns import dialer as dialer_module
-from campaigns import store
 from campaigns.dialer import Dialer
 from cti.calendar import WorkCalendar
 from tests.agent_ui.conftest import login
+from tests.campaigns.dialer_outage import DialerStartRefused
 from tests.campaigns.test_store_and_dialer import FakeTelephony, _until
 
 
 async def test_the_campaigns_api_and_page_say_the_dialer_is_not_running(client, world, monkeypatch):
-    down = True
-    real = store.ensure_dispositions
-
-    async def flaky(session) -> None:
-        if down:
-            raise OperationalError(
-                "INSERT INTO campaign_dispositions", None, ConnectionRefusedError("db down")
-            )
-        await real(session)
-
-    monkeypatch.setattr(store, "ensure_dispositions", flaky)
-    monkeypatch.setattr(dialer_module, "START_RETRY", 0.01, raising=False)
-    monkeypatch.setattr(dialer_module, "START_RETRY_MAX", 0.02, raising=False)
+    outage = DialerStartRefused(monkeypatch)
     dialer = Dialer(
         world.services.sessionmaker, FakeTelephony({}), world.bus, calendar=WorkCalendar.china(), tick=0.01
     )
@@ -48,7 +33,7 @@ async def test_the_campaigns_api_and_page_say_the_dialer_is_not_running(client, 
         assert listed["dialer"]["running"] is False
         assert "db down" in listed["dialer"]["error"]
 
-        down = False
+        outage.down = False
         await _until(lambda: dialer.running)
         listed = await (await client.get("/api/campaigns")).json()
         assert listed["dialer"] == {"running": True, "error": ""}

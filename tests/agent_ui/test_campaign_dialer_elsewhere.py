@@ -13,14 +13,12 @@ import uuid
 
 import pytest
 import redis.asyncio as aioredis
-from sqlalchemy.exc import OperationalError
 
-from campaigns import dialer as dialer_module
-from campaigns import store
 from campaigns.dialer import Dialer
 from campaigns.remote import NO_HEARTBEAT, DialerHeartbeat, RemoteDialer, status_key
 from cti.calendar import WorkCalendar
 from tests.agent_ui.conftest import login
+from tests.campaigns.dialer_outage import DialerStartRefused
 from tests.campaigns.test_store_and_dialer import FakeTelephony
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -67,19 +65,7 @@ async def test_the_web_process_reads_the_status_of_the_dialer_another_process_ru
     assert await _dialer_seen(client) == {"running": False, "error": ""}
 
     # the cti process: its dialer's start fails on the database, and is tried again
-    down = True
-    real = store.ensure_dispositions
-
-    async def flaky(session) -> None:
-        if down:
-            raise OperationalError(
-                "INSERT INTO campaign_dispositions", None, ConnectionRefusedError("db down")
-            )
-        await real(session)
-
-    monkeypatch.setattr(store, "ensure_dispositions", flaky)
-    monkeypatch.setattr(dialer_module, "START_RETRY", 0.01, raising=False)
-    monkeypatch.setattr(dialer_module, "START_RETRY_MAX", 0.02, raising=False)
+    outage = DialerStartRefused(monkeypatch)
     dialer = Dialer(
         world.services.sessionmaker, FakeTelephony({}), world.bus, calendar=WorkCalendar.china(), tick=0.01
     )
@@ -94,7 +80,7 @@ async def test_the_web_process_reads_the_status_of_the_dialer_another_process_ru
         await login(client, "3001")
         assert await _dialer_seen(client) == {"running": False, "error": ""}
 
-        down = False
+        outage.down = False
         assert await _until_seen(client, lambda d: d["running"]) == {"running": True, "error": ""}
 
         # the dialer stops (its process shuts down): the key goes with it, down at once

@@ -8,11 +8,10 @@ import logging
 
 from sqlalchemy.exc import OperationalError
 
-from campaigns import dialer as dialer_module
-from campaigns import store
 from campaigns.dialer import Dialer
 from cti.bus import InProcessBus
 from cti.calendar import WorkCalendar
+from tests.campaigns.dialer_outage import DialerStartRefused
 from tests.campaigns.test_store_and_dialer import Clock, FakeTelephony, _until, add, new_campaign
 
 
@@ -20,22 +19,7 @@ async def test_a_failed_start_is_logged_shown_and_tried_again_until_the_dialer_d
     bus = InProcessBus()
     cid = await new_campaign(sm)
     await add(sm, cid, "13800000001")
-    real = store.ensure_dispositions
-    down = True
-    tries = 0
-
-    async def flaky(session) -> None:
-        nonlocal tries
-        tries += 1
-        if down:
-            raise OperationalError(
-                "INSERT INTO campaign_dispositions", None, ConnectionRefusedError("db down")
-            )
-        await real(session)
-
-    monkeypatch.setattr(store, "ensure_dispositions", flaky)
-    monkeypatch.setattr(dialer_module, "START_RETRY", 0.01, raising=False)
-    monkeypatch.setattr(dialer_module, "START_RETRY_MAX", 0.02, raising=False)
+    outage = DialerStartRefused(monkeypatch)
     phone, clock = FakeTelephony({"camp-a": ["1001"]}), Clock()
     d = Dialer(
         sm,
@@ -49,7 +33,7 @@ async def test_a_failed_start_is_logged_shown_and_tried_again_until_the_dialer_d
     caplog.set_level(logging.ERROR, logger="campaigns.dialer")
     running = asyncio.create_task(d.run())
     try:
-        await _until(lambda: tries >= 3)  # tried again, and again, not given up
+        await _until(lambda: outage.tries >= 3)  # tried again, and again, not given up
         assert not running.done()
         status = d.status()
         assert status["running"] is False
@@ -60,7 +44,7 @@ async def test_a_failed_start_is_logged_shown_and_tried_again_until_the_dialer_d
         assert "start failed" in failures[0].getMessage()
         assert isinstance(failures[0].exc_info[1], OperationalError)
 
-        down = False  # the database is back: the dialer starts and works the campaign
+        outage.down = False  # the database is back: the dialer starts and works the campaign
         await _until(lambda: phone.placed)
         assert [(a, n) for a, n, _ in phone.placed] == [("1001", "13800000001")]
         assert d.status() == {"running": True, "error": ""}
