@@ -9,50 +9,11 @@ agent's 登记."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 
-from campaigns import store
-from tests.agent_ui.conftest import Session, add_user, chaoyang_bureau, new_order
-from tests.agent_ui.test_orders import FAULT, to_visit_back
-from tests.campaigns.test_store_and_dialer import Clock, FakeTelephony, dialer_for
+from tests.agent_ui.conftest import Session, add_user, chaoyang_bureau
+from tests.agent_ui.visit_back_setup import visit_back_dialled
 from ticketing.models import Assignment, SurveyResult, WorkOrder
-
-
-async def _visit_back_dialled(client, aiohttp_client, world, agent: str) -> tuple[dict, int]:
-    """An HD fault order at its 满意度回访 step, its visit-back contact dialled by ``agent``."""
-
-    async def signed_in(staff_no: str) -> Session:
-        return await Session.signed_in(await aiohttp_client(client.server), staff_no)
-
-    order = await new_order(await signed_in("1001"), form=FAULT, caller_number="13800000001")
-    await to_visit_back(await signed_in("1001"), await signed_in("2001"), order)
-    leader = await signed_in("3001")
-    status, campaign = await leader.call(
-        "POST",
-        "/api/campaigns",
-        {
-            "name": "满意度回访",
-            "queue": "service",
-            "kind": "visit_back",
-            "mode": "preview",
-            "every_day": True,
-        },
-    )
-    assert status == 201, campaign
-    assert (await leader.call("POST", f"/api/campaigns/{campaign['id']}/start"))[0] == 200
-    async with world.services.sessionmaker.begin() as db:
-        await store.ensure_dispositions(db)
-    phone, clock = FakeTelephony({"service": [agent]}), Clock()
-    clock.utc = dt.datetime.now(dt.UTC)
-    dialer = dialer_for(world.services.sessionmaker, phone, world.bus, clock)
-    await dialer.tick()
-    contact_id = dialer.offered(agent)
-    assert contact_id
-    ok, detail = await dialer.preview_dial(agent, contact_id)
-    assert ok, detail
-    return order, contact_id
 
 
 async def test_an_agent_of_another_bureau_records_the_survey_of_the_contact_assigned(
@@ -61,7 +22,7 @@ async def test_an_agent_of_another_bureau_records_the_survey_of_the_contact_assi
     await chaoyang_bureau(world)
     await add_user(world, "5301", "朝阳坐席", ["agent"], "CY")
     await add_user(world, "5302", "朝阳坐席二", ["agent"], "CY")
-    order, contact_id = await _visit_back_dialled(client, aiohttp_client, world, "5301")
+    order, contact_id = await visit_back_dialled(client, aiohttp_client, world, "5301")
     agent = await Session.signed_in(client, "5301")
 
     # the card's survey: the order's questions, though HD is outside the agent's scope
@@ -105,7 +66,7 @@ async def test_an_agent_of_another_bureau_records_the_survey_of_the_contact_assi
 
 
 async def test_an_agents_dissatisfied_visit_back_goes_to_the_team_leader(client, aiohttp_client, world):
-    order, contact_id = await _visit_back_dialled(client, aiohttp_client, world, "1001")
+    order, contact_id = await visit_back_dialled(client, aiohttp_client, world, "1001")
     agent = await Session.signed_in(client, "1001")
     status, survey = await agent.call("GET", f"/api/campaign-contacts/{contact_id}/survey")
     unhappy = {d["name"]: "不满意" for d in survey["dimensions"]}

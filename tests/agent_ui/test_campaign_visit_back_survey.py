@@ -6,53 +6,24 @@ complaint), the contact's 结果代码 follows it, and a bare 满意 / 不满意
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 
 from campaigns import store
-from tests.agent_ui.conftest import Session, new_order
-from tests.agent_ui.test_orders import FAULT, to_visit_back
-from tests.campaigns.test_store_and_dialer import Clock, FakeTelephony, dialer_for
+from tests.agent_ui.conftest import Session, sign_in
+from tests.agent_ui.visit_back_setup import (
+    dialer_of,
+    order_at_visit_back,
+    start_visit_back_campaign,
+    visit_back_dialled,
+)
 from ticketing.models import AuditLog, CampaignContact, SurveyResult
 
 
 async def test_the_agent_records_the_visit_back_survey_from_the_card(client, aiohttp_client, world):
-    agent = await Session.signed_in(client, "1001")
-    order = await new_order(
-        await Session.signed_in(await aiohttp_client(client.server), "1001"),
-        form=FAULT,
-        caller_number="13800000001",
-    )
-    handler = await Session.signed_in(await aiohttp_client(client.server), "2001")
-    await to_visit_back(await Session.signed_in(await aiohttp_client(client.server), "1001"), handler, order)
-    leader = await Session.signed_in(await aiohttp_client(client.server), "3001")  # this world's 班长
-    status, campaign = await leader.call(
-        "POST",
-        "/api/campaigns",
-        {
-            "name": "满意度回访",
-            "queue": "service",
-            "kind": "visit_back",
-            "mode": "preview",
-            "every_day": True,
-        },
-    )
-    assert status == 201, campaign
-    status, _ = await leader.call("POST", f"/api/campaigns/{campaign['id']}/start")
-    assert status == 200
-
     # the dialer offers the order's contact to the agent, who dials it
-    phone, clock = FakeTelephony({"service": ["1001"]}), Clock()
-    clock.utc = dt.datetime.now(dt.UTC)
-    dialer = dialer_for(world.services.sessionmaker, phone, world.bus, clock)
-    async with world.services.sessionmaker.begin() as db:
-        await store.ensure_dispositions(db)  # the dialer's start adds them
-    await dialer.tick()
-    contact_id = dialer.offered("1001")
-    assert contact_id
-    ok, call_id = await dialer.preview_dial("1001", contact_id)
-    assert ok, call_id
+    order, contact_id = await visit_back_dialled(client, aiohttp_client, world, "1001")
+    agent = await Session.signed_in(client, "1001")
+    leader = await sign_in(aiohttp_client, client, "3001")  # this world's 班长
 
     # the card asks the order page's questions
     status, survey = await agent.call("GET", f"/api/campaign-contacts/{contact_id}/survey")
@@ -102,24 +73,10 @@ async def test_the_agent_records_the_visit_back_survey_from_the_card(client, aio
 
 
 async def test_no_survey_before_the_customer_answers_nor_on_a_list(client, aiohttp_client, world):
+    await order_at_visit_back(client, aiohttp_client)
     agent = await Session.signed_in(client, "1001")
-    order = await new_order(
-        await Session.signed_in(await aiohttp_client(client.server), "1001"),
-        form=FAULT,
-        caller_number="13800000001",
-    )
-    handler = await Session.signed_in(await aiohttp_client(client.server), "2001")
-    await to_visit_back(await Session.signed_in(await aiohttp_client(client.server), "1001"), handler, order)
-    leader = await Session.signed_in(await aiohttp_client(client.server), "3001")
-    status, campaign = await leader.call(
-        "POST",
-        "/api/campaigns",
-        {"name": "回访", "queue": "service", "kind": "visit_back", "mode": "progressive", "every_day": True},
-    )
-    await leader.call("POST", f"/api/campaigns/{campaign['id']}/start")
-    phone, clock = FakeTelephony({"service": ["1001"]}), Clock()
-    clock.utc = dt.datetime.now(dt.UTC)
-    dialer = dialer_for(world.services.sessionmaker, phone, world.bus, clock)
+    await start_visit_back_campaign(await sign_in(aiohttp_client, client, "3001"), "progressive", "回访")
+    dialer, phone = dialer_of(world, "1001")
     await dialer.tick()
     [(_, _, call_id)] = phone.placed
     await dialer.on_outcome(call_id, "no_answer")

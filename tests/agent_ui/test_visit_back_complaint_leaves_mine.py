@@ -6,12 +6,8 @@ still find it among the orders they received (search by 受理人) and the revie
 
 from __future__ import annotations
 
-import datetime as dt
-
-from campaigns import store
-from tests.agent_ui.conftest import Session, new_order
-from tests.agent_ui.test_orders import FAULT, to_visit_back
-from tests.campaigns.test_store_and_dialer import Clock, FakeTelephony, dialer_for
+from tests.agent_ui.conftest import Session, sign_in
+from tests.agent_ui.visit_back_setup import visit_back_dialled
 
 
 async def _numbers(who: Session, **params: str) -> set[str]:
@@ -28,38 +24,9 @@ async def _count_mine(who: Session) -> int:
 async def test_the_visit_back_complaint_leaves_the_agents_open_work_for_the_reviewers(
     client, aiohttp_client, world
 ):
+    order, contact_id = await visit_back_dialled(client, aiohttp_client, world, "1001")
     agent = await Session.signed_in(client, "1001")
-    order = await new_order(
-        await Session.signed_in(await aiohttp_client(client.server), "1001"),
-        form=FAULT,
-        caller_number="13800000001",
-    )
-    handler = await Session.signed_in(await aiohttp_client(client.server), "2001")
-    await to_visit_back(await Session.signed_in(await aiohttp_client(client.server), "1001"), handler, order)
-    leader = await Session.signed_in(await aiohttp_client(client.server), "3001")  # this world's 班长
-    status, campaign = await leader.call(
-        "POST",
-        "/api/campaigns",
-        {
-            "name": "满意度回访",
-            "queue": "service",
-            "kind": "visit_back",
-            "mode": "preview",
-            "every_day": True,
-        },
-    )
-    assert status == 201, campaign
-    status, _ = await leader.call("POST", f"/api/campaigns/{campaign['id']}/start")
-    assert status == 200
-    phone, clock = FakeTelephony({"service": ["1001"]}), Clock()
-    clock.utc = dt.datetime.now(dt.UTC)
-    dialer = dialer_for(world.services.sessionmaker, phone, world.bus, clock)
-    async with world.services.sessionmaker.begin() as db:
-        await store.ensure_dispositions(db)
-    await dialer.tick()
-    contact_id = dialer.offered("1001")
-    ok, call_id = await dialer.preview_dial("1001", contact_id)
-    assert ok, call_id
+    leader = await sign_in(aiohttp_client, client, "3001")  # this world's 班长
     before = await _count_mine(agent)
 
     status, survey = await agent.call("GET", f"/api/campaign-contacts/{contact_id}/survey")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import Session, new_order
-from tests.agent_ui.test_orders import FAULT, to_visit_back
+from tests.agent_ui.conftest import sign_in
+from tests.agent_ui.visit_back_setup import order_at_visit_back
 from ticketing.categories import add_category, disable_category
 from ticketing.models import Site, User
 
@@ -19,11 +19,7 @@ TEXTS = Path(__file__).resolve().parents[2] / "agent_ui" / "texts"
 
 
 async def test_the_survey_refusal_names_the_category_and_the_orders_site(client, aiohttp_client, world):
-    async def signed_in(staff_no: str) -> Session:
-        return await Session.signed_in(await aiohttp_client(client.server), staff_no)
-
-    order = await new_order(await signed_in("1001"), form=FAULT, caller_number="13800000001")
-    await to_visit_back(await signed_in("1001"), await signed_in("2001"), order)
+    order = await order_at_visit_back(client, aiohttp_client)
     async with world.services.sessionmaker.begin() as db:
         admin = await db.scalar(select(User).where(User.staff_no == "9001"))
         hd = await db.scalar(select(Site).where(Site.code == "HD"))
@@ -33,7 +29,7 @@ async def test_the_survey_refusal_names_the_category_and_the_orders_site(client,
         )
         await disable_category(db, admin, override)
 
-    leader = await signed_in("3001")  # the supervisor visits back (order.visit_back)
+    leader = await sign_in(aiohttp_client, client, "3001")  # the supervisor visits back (order.visit_back)
     status, survey = await leader.call("GET", f"/api/orders/{order['id']}/survey")
     unhappy = {d["name"]: "不满意" for d in survey["dimensions"]}
     status, refused = await leader.call("POST", f"/api/orders/{order['id']}/survey", {"answers": unhappy})
