@@ -18,6 +18,7 @@ from agent_ui.roles import requires
 from agent_ui.services import TEMPLATES
 from campaigns import store as campaign_store
 from campaigns.importer import FIELDS as IMPORT_FIELDS
+from ticketing.inbound import SIGNATURE_HEADER
 from ticketing.models.campaigns import CAMPAIGN_KINDS, CAMPAIGN_MODES
 from ticketing.workflow import actions
 
@@ -479,6 +480,80 @@ _FORM_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 
+# The SMS gateway's webhooks (``agent_ui.sms_inbound``): no session and no CSRF token, the body
+# signed instead; what they take and answer, for whoever sets up the gateway.
+_SIGNED_HEADER = {
+    "name": SIGNATURE_HEADER,
+    "in": "header",
+    "required": True,
+    "description": "sha256=<hex HMAC-SHA256 of the raw body, keyed with sms_inbound_secret "
+    "(HOTLINE_SMS_INBOUND_SECRET)>",
+    "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
+}
+_MACHINE_REFUSALS = {
+    "400": "sms.bad_body: the body is not a JSON object",
+    "401": "sms.signature: the signature is missing or does not sign this body",
+    "403": "sms.inbound_off: no sms_inbound_secret configured (the webhooks are off)",
+    "413": "sms.too_large: the body is over the limit",
+    "422": "sms.bad_body: a field missing or wrong; field names it",
+}
+_MACHINE: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/sms/inbound"): {
+        "description": "A customer's SMS, as the gateway received it (MO / 上行短信 push). It becomes "
+        "an inbox event; a message id stored before is a duplicate, nothing new. A 4xx body was not "
+        "taken (do not retry it unchanged); retry a 5xx.",
+        "body": {
+            "type": "object",
+            "required": ["message_id", "from", "text"],
+            "properties": {
+                "message_id": {"type": "string", "maxLength": 128, "description": "the gateway's id"},
+                "from": {"type": "string", "maxLength": 32, "example": "13800000001"},
+                "to": {"type": "string", "maxLength": 32, "example": "95598"},
+                "text": {"type": "string", "maxLength": 2000},
+                "received_at": {
+                    "oneOf": [{"type": "string"}, {"type": "number"}],
+                    "description": "ISO 8601 with its offset, or epoch seconds (optional)",
+                },
+            },
+        },
+        "answers": {
+            "201": "stored: {status: stored, event_id}",
+            "200": "a message id stored before: {status: duplicate, event_id}",
+        },
+    },
+    ("POST", "/api/sms/status"): {
+        "description": "A delivery report of an SMS we sent, naming the id the gateway answered the "
+        "send with ({message_id} in its JSON answer). The first outcome is final: a message "
+        "delivered, failed or expired keeps it whatever report follows (a repeat or one out of "
+        "order answers duplicate or ignored). failed and expired show on the order and tell its "
+        "handlers. An id no SMS has (yet) is answered 404 and the report kept: applied if an SMS "
+        "gets that id, so it need not be retried.",
+        "body": {
+            "type": "object",
+            "required": ["message_id", "status"],
+            "properties": {
+                "message_id": {"type": "string", "maxLength": 128},
+                "status": {"type": "string", "enum": ["delivered", "failed", "expired"]},
+                "reason": {
+                    "type": "string",
+                    "maxLength": 100,
+                    "description": "the gateway's reason code of a failure (error_code is read too)",
+                    "example": "UNDELIV",
+                },
+                "reported_at": {
+                    "oneOf": [{"type": "string"}, {"type": "number"}],
+                    "description": "when it was delivered / failed / expired: ISO 8601 with its offset, or "
+                    "epoch seconds (optional; else when the report came)",
+                },
+            },
+        },
+        "answers": {
+            "200": "{status: applied | duplicate | ignored, notification_id, delivery: the message's outcome now}",
+            "404": "sms.unknown_message: no SMS has this id (yet); the report is kept",
+        },
+    },
+}
+
 # Operations whose success is not JSON: path -> media type.
 _MEDIA = {("GET", "/api/workflows/{key}/{version}/export"): "text/yaml"}
 
@@ -549,7 +624,25 @@ def build_spec(app: web.Application) -> dict[str, Any]:
         ]
         if params:
             op["parameters"] = params
-        if method in ("POST", "PUT", "PATCH", "DELETE"):
+        machine = _MACHINE.get((method, path))
+        if machine is not None:
+            op["description"] = machine["description"]
+            op["parameters"] = [_SIGNED_HEADER]
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": machine["body"]}},
+            }
+            op["responses"] = {
+                status: {
+                    "description": said,
+                    "content": {
+                        "application/json": {"schema": {"type": "object"} if int(status) < 400 else _ERROR}
+                    },
+                }
+                for status, said in sorted({**machine["answers"], **_MACHINE_REFUSALS}.items())
+            }
+            op["x-roles"] = ["the SMS gateway (signed body)"]
+        elif method in ("POST", "PUT", "PATCH", "DELETE"):
             op["parameters"] = op.get("parameters", []) + [
                 {"name": "X-CSRF-Token", "in": "header", "required": True, "schema": {"type": "string"}}
             ]

@@ -32,6 +32,7 @@ from ticketing.models import (
 )
 from ticketing.notify import template_failed
 from ticketing.screen_alerts import NOT_IN_HISTORY
+from ticketing.sms_status import delivery_view
 from ticketing.workflow import extensions, store
 from ticketing.workflow.actions import SUPERVISORS, VOIDERS, anyone_to_forward_to, may_take_over, stranded
 from ticketing.workflow.definition import Definition, Node
@@ -612,6 +613,8 @@ async def timeline(
                 "state": note.state,
                 "error": getattr(note, "error", ""),
                 "failure": failure(note.channel, note.error) if failed and note.error else None,
+                # an SMS the gateway took: 已提交, then its delivery report (已送达 / 发送失败：原因 / 已过期)
+                "delivery": delivery_view(note) if note.channel == "sms" else None,
                 "pages": note.pages if note.channel == "fax" else None,
                 # a failed message already sent again (重发) offers no second 重发
                 "resent_as": note.resent_as if failed else None,

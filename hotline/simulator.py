@@ -339,3 +339,107 @@ class MessageSimulator:
         while True:
             await asyncio.sleep(self.rng.expovariate(1.0 / interval))
             await send()
+
+
+#: what the demo's SMS gateway reports of the SMS the hotline sends, in a hundred: most arrive,
+#: some fail with a carrier's code, a few expire (a phone off for days)
+SMS_OUTCOMES: tuple[tuple[str, str, int], ...] = (
+    ("delivered", "", 88),
+    ("failed", "UNDELIV", 5),
+    ("failed", "MK:0001", 3),
+    ("expired", "", 4),
+)
+
+
+class SmsGatewaySimulator:
+    """The demo's outbound SMS gateway: takes the hotline's SMS as ``HttpSmsGateway`` posts them
+    (``url``), answers each with a message id, and a few seconds later reports it to the
+    console's ``status_url`` (POST /api/sms/status) signed with ``secret``, as a real gateway's
+    状态报告 does: delivered, failed with a code, or expired (``SMS_OUTCOMES``). A report the
+    console cannot take yet (it is starting) is tried again a few times."""
+
+    def __init__(
+        self,
+        status_url: str,
+        secret: str,
+        *,
+        host: str = "127.0.0.1",
+        delay: tuple[float, float] = (2.0, 8.0),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.status_url, self.secret, self.host, self.delay = status_url, secret, host, delay
+        self.rng = rng or random.Random()
+        self.url = ""
+        self.sent: list[dict] = []  # what it was given: {to, text, message_id}
+        self.reported: list[tuple[str, str]] = []  # (message id, status) the console took
+        self._runner: aiohttp.web.AppRunner | None = None
+        self._reports: set[asyncio.Task] = set()
+
+    async def start(self) -> str:
+        from aiohttp import web
+
+        app = web.Application()
+        app.router.add_post("/sms", self._take)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://{self.host}:{port}/sms"
+        log.info("demo SMS gateway on %s, reporting to %s", self.url, self.status_url)
+        return self.url
+
+    async def settle(self) -> None:
+        """Until the reports under way have been sent (or given up)."""
+        while self._reports:
+            await asyncio.gather(*self._reports, return_exceptions=True)
+
+    async def stop(self) -> None:
+        for task in list(self._reports):
+            task.cancel()
+        await asyncio.gather(*self._reports, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _take(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        from aiohttp import web
+
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"code": 400, "message": "not JSON"}, status=400)
+        message_id = f"simgw-{uuid.uuid4().hex[:16]}"
+        self.sent.append({"to": body.get("to"), "text": body.get("text"), "message_id": message_id})
+        # decided as it is taken: the reports may then come in any order
+        task = asyncio.create_task(self._report_later(message_id, *self.outcome()))
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+        return web.json_response({"code": 0, "message_id": message_id})
+
+    def outcome(self) -> tuple[str, str]:
+        ((status, reason, _),) = self.rng.choices(SMS_OUTCOMES, weights=[w for *_, w in SMS_OUTCOMES])
+        return status, reason
+
+    async def _report_later(self, message_id: str, status: str, reason: str) -> None:
+        from ticketing.inbound import SIGNATURE_HEADER, sms_signature
+
+        await asyncio.sleep(self.rng.uniform(*self.delay))
+        body = json.dumps(
+            {"message_id": message_id, "status": status, "reason": reason, "reported_at": time.time()}
+        ).encode()
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sms_signature(self.secret, body)}
+        for attempt in range(5):
+            try:
+                async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+                    async with http.post(self.status_url, data=body, headers=headers) as resp:
+                        # 404: the dispatcher has not written the id down yet; the console keeps
+                        # the report and applies it then, so it is not sent again
+                        if resp.status in (200, 404):
+                            self.reported.append((message_id, status))
+                            return
+                        log.warning("demo SMS report of %s refused: %s", message_id, resp.status)
+                        return
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.info("demo SMS report of %s not taken yet (%s), again shortly", message_id, exc)
+            await asyncio.sleep(2.0 * (attempt + 1))

@@ -44,7 +44,7 @@ from ticketing.blanks import is_blank
 from ticketing.cached import Cache
 from ticketing.categories import config_categories, own_first
 from ticketing.errors import ActionRefused, TicketingError
-from ticketing.events import NotificationQueued, pending_events, queue_event
+from ticketing.events import NotificationQueued, pending_events, publish_pending, queue_event
 from ticketing.models import (
     Assignment,
     Contact,
@@ -56,6 +56,7 @@ from ticketing.models import (
     WorkOrder,
     utcnow,
 )
+from ticketing.sms_status import apply_held, hold_gateway_id
 from ticketing.template_budget import BoundedEnvironment, _bounded
 from ticketing.template_budget import TemplateTooCostly as _OverBudget
 
@@ -554,7 +555,10 @@ async def send_message(
 
 # -- gateways -------------------------------------------------------------------------------
 class Gateway(Protocol):
-    async def send(self, recipient: str, subject: str, body: str) -> None: ...
+    async def send(self, recipient: str, subject: str, body: str) -> str | None:
+        """Deliver one message; the gateway's id for it, when it gives one (an SMS gateway's,
+        which its delivery reports name: ``ticketing.sms_status``)."""
+        ...
 
 
 @dataclasses.dataclass
@@ -593,16 +597,36 @@ class SmtpGateway:
             smtp.send_message(message)
 
 
+#: where a gateway's answer may carry its id for the message, the first found winning
+GATEWAY_ID_KEYS = ("message_id", "messageId", "msgid", "id")
+
+
+def gateway_message_id(answer: Any) -> str | None:
+    """The gateway's id for a message it took, from its JSON answer (``{"message_id": "…"}``,
+    or under ``data``); None when it gives none (no delivery reports for that message then)."""
+    for where in (answer, answer.get("data") if isinstance(answer, dict) else None):
+        if not isinstance(where, dict):
+            continue
+        for key in GATEWAY_ID_KEYS:
+            value = where.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if isinstance(value, str) and value.strip() and len(value.strip()) <= 128:
+                return value.strip()
+    return None
+
+
 @dataclasses.dataclass
 class HttpSmsGateway:
-    """POSTs ``{"to", "text", "sign"}`` as JSON with a bearer token; any 2xx is success."""
+    """POSTs ``{"to", "text", "sign"}`` as JSON with a bearer token; any 2xx is success. A JSON
+    answer's ``message_id`` (``gateway_message_id``) is kept: the delivery reports name it."""
 
     url: str
     token: str = ""
     sign: str = "95598"
     timeout: float = 10.0
 
-    async def send(self, recipient: str, subject: str, body: str) -> None:
+    async def send(self, recipient: str, subject: str, body: str) -> str | None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http:
@@ -611,6 +635,12 @@ class HttpSmsGateway:
                 ) as resp:
                     if resp.status // 100 != 2:
                         raise GatewayError(f"SMS gateway answered {resp.status}: {(await resp.text())[:200]}")
+                    # taken: an answer that is no JSON (or has no id) is still success, only
+                    # without delivery reports
+                    try:
+                        return gateway_message_id(await resp.json(content_type=None))
+                    except ValueError:
+                        return None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise GatewayError(f"SMS gateway unreachable: {exc}") from exc
 
@@ -704,6 +734,8 @@ class Dispatcher:
             raise ValueError(f"at least one message at a time per channel: {bad}")
         self._woken = {channel: asyncio.Event() for channel in self.gateways}
         self._one_pass = {channel: asyncio.Lock() for channel in self.gateways}
+        #: where the 提醒 of a delivery report applied on sending go (``listen``'s bus)
+        self.bus: Bus | None = None
 
     def wake(self, channel: str | None = None) -> None:
         """Rows of ``channel`` (of every channel: None) were committed: deliver them now."""
@@ -714,6 +746,7 @@ class Dispatcher:
     def listen(self, bus: Bus) -> Subscription:
         """Be woken by the ``NotificationQueued`` events of ``bus``, whoever published them.
         Every dispatcher hears every event (no group): a missed one only costs a poll."""
+        self.bus = bus
 
         async def on_queued(event: Event) -> None:
             if isinstance(event, NotificationQueued):
@@ -791,7 +824,17 @@ class Dispatcher:
                 pages = await gateway.send_fax(row.id, row.recipient, row.created_at, row.pages)  # type: ignore[union-attr]
                 values["pages"] = pages
             else:
-                await gateway.send(row.recipient, row.subject, row.body)  # type: ignore[union-attr]
+                gateway_id = await gateway.send(row.recipient, row.subject, row.body)  # type: ignore[union-attr]
+                if channel == "sms":
+                    # this attempt's id; an earlier attempt's report (before a 重试) is history
+                    values |= {
+                        "gateway_id": gateway_id[:128]
+                        if isinstance(gateway_id, str) and gateway_id
+                        else None,
+                        "delivery": "",
+                        "delivery_at": None,
+                        "delivery_reason": "",
+                    }
             values |= {"state": "sent", "sent_at": utcnow(), "error": ""}
             outcome = "sent"
         except GatewayError as exc:
@@ -808,8 +851,17 @@ class Dispatcher:
             log.exception("%s gateway failed on notification %s", channel, row.id)
             values |= {"state": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
             outcome = "failed"
-        async with self.sessionmaker.begin() as session:
-            await session.execute(update(Notification).where(Notification.id == row.id).values(**values))
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                if values.get("gateway_id"):
+                    await hold_gateway_id(session, values["gateway_id"])
+                await session.execute(update(Notification).where(Notification.id == row.id).values(**values))
+                if values.get("gateway_id"):
+                    # the gateway may have reported before this line: its report waits for the id
+                    sent = await session.get(Notification, row.id, populate_existing=True)
+                    if sent is not None:
+                        await apply_held(session, sent)
+            await publish_pending(session, self.bus)
         return outcome
 
     async def run(self, poll_seconds: float = 10.0, limit: int = 100) -> None:

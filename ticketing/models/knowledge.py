@@ -170,6 +170,36 @@ class Notification(Base, Timestamped):
     read_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     #: what it says: reminder | overrun | supervise | cc | converted | routed … ("" for messages)
     kind: Mapped[str] = mapped_column(String(24), default="", server_default="")
+    #: an SMS the gateway took: its id for the message, which its delivery reports name
+    #: (``ticketing.sms_status``); None for a gateway that gives none (no reports then)
+    gateway_id: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
+    #: the delivery report: "" (none yet) | delivered | failed | expired; once set it stays
+    delivery: Mapped[str] = mapped_column(String(12), default="", server_default="")
+    #: when it was delivered, failed or expired (the gateway's time, else when we heard)
+    delivery_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: a failed delivery: the gateway's reason code (UNDELIV, MK:0001 …), as it gave it
+    delivery_reason: Mapped[str] = mapped_column(String(100), default="", server_default="")
+
+
+class SmsReport(Base):
+    """A delivery report the SMS gateway sent (``ticketing.sms_status``), one per message id and
+    outcome: what the gateway said and when, kept whether or not it named a message of ours. A
+    report for an id not known (yet: the gateway may report before the dispatcher has written
+    down the id it answered) waits here, ``notification_id`` None, and is applied once a sent
+    SMS gets that id."""
+
+    __tablename__ = "sms_reports"
+    __table_args__ = (UniqueConstraint("gateway_id", "status", name="uq_sms_reports_gateway_status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gateway_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(12))  # delivered | failed | expired
+    reason: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    #: the gateway's time of the outcome, if it gave one
+    reported_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    notification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="SET NULL"), default=None, index=True
+    )
 
 
 class OrderAlert(Base):

@@ -396,13 +396,23 @@ function renderTimeline() {
     const pages = e.kind === "fax" && e.pages ? ` ${t("fax.pages", { pages: e.pages })}` : "";
     // a failed SMS, email or fax in words the agent can act on; the gateway's own reason on hover (and in the API)
     const failed = e.state === "failed" && e.error ? [colon, el("span", { class: "error", title: e.error, "data-failure": e.failure || "" }, e.failure ? t(`delivery.failure.${e.failure}`) : e.error)] : [];
-    const sent = e.direction === "outbound" && e.state ? [OPEN + t(`sent.${e.state}`) + pages, ...failed, CLOSE] : [];
+    const sent = e.direction === "outbound" && e.state
+      ? (e.delivery ? [OPEN, deliveryWords(e.delivery), CLOSE] : [OPEN + t(`sent.${e.state}`) + pages, ...failed, CLOSE]) : [];
     // nothing to send again when its template could not be filled (failure "template")
     const again = RESEND[e.kind] && e.state === "failed" && !e.resent_as && e.failure !== "template" && may("mayFax")
       ? [" ", el("button", { type: "button", class: "btn", "data-resend": e.notification_id, onclick: (ev) => resend(e.kind, e.notification_id, ev.currentTarget) }, t("delivery.resend"))] : [];
     return el("li", { "data-kind": e.kind, "data-direction": e.direction }, time, el("b", {}, t(`kind.${e.kind}`)), ...sent, ` ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
       ...again, e.content ? el("div", { class: "wrap" }, e.content) : null, player);
   }));
+}
+
+// an SMS the gateway took, by its delivery report: 已提交, 已送达 (when), 发送失败：the gateway's
+// reason code, 已过期 (not delivered in time)
+function deliveryWords(d) {
+  const at = d.at ? fmtTime(d.at) : "";
+  const words = t(`delivery.sms.${d.state}`, { at, reason: d.reason || t("delivery.sms.no_reason") });
+  const bad = d.state === "failed" || d.state === "expired";
+  return el("span", { class: bad ? "error" : null, "data-delivery": d.state, title: at || null }, words);
 }
 
 // 重发 of a failed SMS, email or fax (one server function behind these routes): the same text or

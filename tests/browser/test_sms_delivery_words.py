@@ -1,0 +1,106 @@
+"""In Chromium: an order's SMS read by their delivery reports (已提交 / 已送达 / 发送失败：the
+gateway's code / 已过期), and an e-mail whose attachments retention deleted names them with
+（已过期删除）, no link. In-process console."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import signed_in
+from tests.browser.in_process import seeded_console
+from tests.browser.test_user_admin import _seed
+
+pytestmark = [pytest.mark.browser]
+
+
+async def _seed_story(url: str) -> dict:
+    from sqlalchemy import select, update
+
+    from ticketing import create_order
+    from ticketing.db import create_engine, sessionmaker
+    from ticketing.intake import Intake, assign_to, receive_email
+    from ticketing.models import Interaction, Notification, Site, User
+    from ticketing.retention import purge_mail_attachments
+    from ticketing.sms_status import DeliveryReport, take_report
+
+    await _seed(url)
+    files = Path(url.split("///", 1)[1]).parent / "mail"
+    engine = create_engine(url)
+    sessions = sessionmaker(engine)
+    async with sessions.begin() as db:
+        agent = await db.scalar(select(User).where(User.staff_no == "1001"))
+        site = await db.scalar(select(Site).where(Site.code == "GZ"))
+        order = await create_order(
+            db,
+            agent,
+            workflow="fault_repair",
+            site_id=site.id,
+            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        )
+        sent = {}
+        for gateway_id, text in [
+            ("gw-a", "已受理"),
+            ("gw-b", "已派工"),
+            ("gw-c", "已到达"),
+            ("gw-d", "已修复"),
+        ]:
+            row = Notification(
+                channel="sms",
+                recipient="13800138000",
+                order_id=order.id,
+                body=text,
+                state="sent",
+                gateway_id=gateway_id,
+                user_id=agent.id,
+            )
+            db.add(row)
+            await db.flush()
+            sent[gateway_id] = row.id
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = "li@customer.example", "95598@hotline.example", "旧照片"
+        msg["Message-ID"] = "<browser-purged@customer.example>"
+        msg.set_content("照片见附件")
+        msg.add_attachment(b"meter 1234", maintype="text", subtype="plain", filename="读数.txt")
+        event = await receive_email(Intake(), db, msg.as_bytes(), files_dir=files)
+        await assign_to(db, None, event, agent)
+        old = dt.datetime.now(dt.UTC) - dt.timedelta(days=200)
+        await db.execute(update(Interaction).where(Interaction.id == event.id).values(occurred_at=old))
+        numbers = {"order": order.number, "event": event.id, "sms": sent}
+    await take_report(sessions, None, DeliveryReport("gw-b", "delivered"))
+    await take_report(sessions, None, DeliveryReport("gw-c", "failed", "UNDELIV"))
+    await take_report(sessions, None, DeliveryReport("gw-d", "expired"))
+    await purge_mail_attachments(sessions, files, 90)
+    await engine.dispose()
+    return numbers
+
+
+@pytest.fixture
+def story(tmp_path):
+    with seeded_console(tmp_path / "sms.db", _seed_story) as server:
+        yield server
+
+
+def test_sms_delivery_reads_in_words_and_purged_attachments_are_named(story, browser):
+    server, seeded = story, story.seeded
+    with signed_in(browser, server, "1001") as page:
+        page.goto(f"{server.url}/orders/{seeded['order']}")
+        timeline = page.locator("#order-timeline")
+        expect(timeline.locator("[data-delivery]")).to_have_count(4)
+        expect(timeline.locator("[data-delivery='submitted']")).to_have_text("已提交")
+        expect(timeline.locator("[data-delivery='delivered']")).to_contain_text("已送达（")
+        expect(timeline.locator("[data-delivery='failed']")).to_have_text("发送失败：UNDELIV")
+        expect(timeline.locator("[data-delivery='expired']")).to_have_text("已过期，未在有效期内送达")
+        # the failed and the expired are offered 重发; the others are not
+        expect(timeline.locator("button[data-resend]")).to_have_count(2)
+        # the handler's 提醒 says it too, on the order's 处理过程
+        expect(timeline.locator("li[data-alert-kind='sms_failed']").first).to_contain_text("短信未送达")
+
+        page.goto(f"{server.url}/inbox")
+        row = page.locator(f"#inbox-table tr[data-event='{seeded['event']}']")
+        expect(row.locator("span[data-attachment='读数.txt']")).to_have_text("📎 读数.txt （已过期删除）")
+        expect(row.locator("a[data-attachment='读数.txt']")).to_have_count(0)
