@@ -57,6 +57,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.admin": frozenset({ADMIN}),
     # 外委单位 to pick at a dispatching step; the register and print templates are admins' (报事设置)
     "contractors.read": _ORDER_WORKERS,
+    # 抢修班组 to pick at 派工; the register is admins' (a bureau's handlers have no role over it)
+    "crews.read": _ORDER_WORKERS,
     "config.admin": frozenset({ADMIN}),
     # 审计日志: reading back who did what (ticketing.audit); nobody edits or deletes it
     "audit.read": frozenset({ADMIN}),

@@ -15,11 +15,60 @@ const contractors = (query) => {
   return contractorLists.get(key);
 };
 
+// 抢修班组 an order may be dispatched to (GET /api/crews?order=): active, of its site and the
+// sites above it, or with all its whole bureau's; none before the order exists. Asked at each
+// drawing: a crew an admin added or disabled meanwhile shows as it now is
+// ({items, fills}: what a pick fills, per crew field)
+const crews = (order, all) => (order == null ? Promise.resolve({ items: [], fills: {} })
+  : api("/api/crews", { query: all ? { order, all: 1 } : { order } }).catch(() => ({ items: [], fills: {} })));
+const CHINESE_COMMA = (document.documentElement.lang || "zh-CN").startsWith("zh") ? "，" : ", ";
+// A crew in words, from the register (phones) or as an order keeps it (phone): 城东抢修一班（张强 13800001111，粤A·12345）
+const crewText = (c) => {
+  const about = [c.leader, c.phone ?? c.phones?.[0]].filter(Boolean).join(" ");
+  const rest = [about, c.vehicle].filter(Boolean).join(CHINESE_COMMA);
+  return rest ? `${c.name}${paren(rest)}` : c.name;
+};
+// What of a picked crew fills which field (the field's ``fills``: {name: 抢修人员, phone: 班组电话, vehicle: 车辆})
+const crewPart = (c, part) => (part === "phone" ? c.phones?.[0] : part === "members" ? (c.members || []).join("、") : c[part]) || "";
+
+// The crew picker: the order's crews, the one it holds kept (停用 or of another 供电所 since, as
+// the order keeps it); 本局全部班组 lists the bureau's other 供电所's crews too. Picking one fills
+// the fields its ``fills`` names that this step lets the user edit (the server does the same
+// for a client that sends only the crew's id, and keeps the crew's snapshot on the order).
+function crewPicker(field, common, { items: list, fills }, order) {
+  const chosen = field.value && typeof field.value === "object" ? field.value : null;
+  const select = el("select", common);
+  const fill = (items) => {
+    const keep = select.value || (chosen ? String(chosen.id) : "");
+    select.replaceChildren(el("option", { value: "" }, "—"),
+      ...items.map((c) => el("option", { value: c.id }, crewText(c))));
+    if (chosen && !items.some((c) => c.id === chosen.id)) select.append(el("option", { value: chosen.id }, crewText(chosen)));
+    select.value = keep;
+    select.items = items;
+  };
+  fill(list);
+  select.addEventListener("change", () => {
+    const crew = (select.items || []).find((c) => String(c.id) === select.value);
+    const grid = select.closest(".form-grid");
+    if (!crew || !grid) return;
+    for (const [part, target] of Object.entries(fills[field.name] || {})) {
+      const input = grid.querySelector(`[data-field="${CSS.escape(target)}"]`);
+      if (input && !input.disabled) input.value = crewPart(crew, part);
+    }
+  });
+  const wholeBureau = el("input", { type: "checkbox", id: `${common.id}-all`, disabled: common.disabled });
+  wholeBureau.addEventListener("change", async () => fill((await crews(order, wholeBureau.checked)).items));
+  return el("span", { class: "crew-picker" }, select, " ",
+    el("label", { class: "check", for: `${common.id}-all` }, wholeBureau, ` ${t("crew.whole_bureau")}`));
+}
+
 // keep: values typed but not saved yet survive a re-render of the same step
 // contractorsFor: whom a contractor field offers ({order} or {workflow, form}, see GET /api/contractors)
 export async function renderFields(container, fields, { prefix = "f", keep = false, contractorsFor = { active: 1 } } = {}) {
   const siteList = fields.some((f) => f.type === "site") ? await sites() : [];
   const contractorList = fields.some((f) => f.type === "contractor") ? await contractors(contractorsFor) : [];
+  const crewOrder = contractorsFor.order;  // the order page's; intake has no crew to pick (no 派工 yet)
+  const crewList = fields.some((f) => f.type === "crew" && f.permission !== "visible") ? await crews(crewOrder, false) : null;
   const grid = el("div", { class: "form-grid" });
   for (const field of fields) {
     const id = `${prefix}-${field.name}`;
@@ -47,6 +96,11 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
       input = el("select", common, el("option", { value: "" }, "—"));
       for (const c of contractorList) input.append(el("option", { value: c.id, selected: field.value === c.id }, c.name));
       if (field.value && !contractorList.some((c) => c.id === field.value)) input.append(el("option", { value: field.value, selected: true }, `#${field.value}`));
+    } else if (field.type === "crew" && readOnly) {
+      // the crew as the order keeps it, in words (a condition on the field reads it as text)
+      input = el("input", { ...common, "data-type": "text", type: "text", value: field.value && typeof field.value === "object" ? crewText(field.value) : "" });
+    } else if (field.type === "crew") {
+      input = crewPicker(field, common, crewList, crewOrder);
     } else if (field.type === "checkbox") {
       input = el("input", { ...common, type: "checkbox", checked: field.value === true, required: false });
     } else if (field.type === "number") {
@@ -104,7 +158,7 @@ function screenValues(container) {
   for (const input of container.querySelectorAll("[data-field]")) {
     const type = input.dataset.type;
     if (type === "checkbox") values[input.name] = input.checked;
-    else if (type === "number" || type === "contractor") values[input.name] = input.value === "" ? null : Number(input.value);
+    else if (type === "number" || type === "contractor" || type === "crew") values[input.name] = input.value === "" ? null : Number(input.value);
     else values[input.name] = input.value;
   }
   return values;
@@ -177,7 +231,7 @@ export function readFields(container) {
     if (input.disabled) continue;
     const type = input.dataset.type;
     if (type === "checkbox") values[input.name] = input.checked;
-    else if (type === "number" || type === "contractor") { if (input.value !== "") values[input.name] = Number(input.value); }
+    else if (type === "number" || type === "contractor" || type === "crew") { if (input.value !== "") values[input.name] = Number(input.value); }
     else if (input.value !== "") values[input.name] = input.value;
   }
   return values;

@@ -1,0 +1,102 @@
+"""派工 with a crew picked from the 抢修班组 register, in the real Chromium: the 广州 handler opens
+a fault order at 派工, the picker lists the bureau's crews (another 供电所's only on request),
+picking one fills 抢修人员, 班组电话 and 车辆, and after 提交 the order at 到达现场 shows the crew
+as it was picked. No Asterisk: the console runs in-process on a seeded SQLite database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import signed_in
+from tests.browser.in_process import seeded_console
+
+pytestmark = [pytest.mark.browser]
+SH = ZoneInfo("Asia/Shanghai")
+HANDLER = "5101"  # the demo's 广州 handler
+
+
+async def _seed(url: str, seeded: dict) -> None:
+    from sqlalchemy import select
+
+    from ticketing import create_order, crews, submit_step
+    from ticketing.db import create_engine, migrate, sessionmaker
+    from ticketing.demo import add_demo_crews, seed_demo
+    from ticketing.models import Site, User
+    from ticketing.seed import seed_defaults
+
+    engine = create_engine(url)
+    await migrate(engine)
+    async with sessionmaker(engine).begin() as db:
+        await seed_defaults(db)
+        await seed_demo(db, customers=5)
+        await add_demo_crews(db)
+        users = {u.staff_no: u for u in await db.scalars(select(User))}
+        sites = {s.code: s for s in await db.scalars(select(Site))}
+        # the demo's crews (广州抢修一队 of the bureau, 天河抢修班 of GZ-1) plus one of GZ-2
+        await crews.create(
+            db,
+            users["9001"],
+            {"name": "越秀抢修班", "site_id": sites["GZ-2"].id, "leader": "周勇", "phones": "13911112222"},
+        )
+        now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=1)
+        order = await create_order(
+            db,
+            users["1001"],
+            workflow="fault_repair",
+            site_id=sites["GZ-1"].id,
+            now=now,
+            form={"故障地址": "天河路1号", "所属供电局": "GZ-1"},
+        )
+        await submit_step(db, users[HANDLER], order, now=now + dt.timedelta(minutes=5))
+        tianhe = next(c for c in await crews.listing(db) if c.name == "天河抢修班")
+        seeded.update(
+            number=order.number,
+            dispatched=(now + dt.timedelta(minutes=10)).astimezone(SH).strftime("%Y-%m-%dT%H:%M"),
+            leader=tianhe.leader,
+            phone=tianhe.phones[0],
+            vehicle=tianhe.vehicle,
+        )
+    await engine.dispose()
+
+
+@pytest.fixture
+def crew_console(tmp_path):
+    seeded: dict = {}
+    with seeded_console(tmp_path / "crews.db", _seed, seeded) as server:
+        assert "number" in seeded
+        yield server, seeded
+
+
+def test_a_handler_picks_a_crew_at_dispatch_and_sees_it_on_the_order(crew_console, browser):
+    server, seeded = crew_console
+    with signed_in(browser, server, HANDLER) as page:
+        page.goto(f"{server.url}/orders/{seeded['number']}")
+        expect(page.locator("#order-node")).to_have_text("派工")
+        picker = page.locator("#order-抢修班组")
+        names = picker.locator("option")
+        # the order's 供电所 and its bureau: not the other 供电所's crew until asked for
+        expect(names).to_have_count(3)
+        expect(picker).not_to_contain_text("越秀抢修班")
+        page.check("#order-抢修班组-all")
+        expect(names).to_have_count(4)
+        expect(picker).to_contain_text("越秀抢修班")
+        page.uncheck("#order-抢修班组-all")
+        expect(names).to_have_count(3)
+
+        picker.select_option(label=next(t for t in names.all_inner_texts() if t.startswith("天河抢修班")))
+        expect(page.locator("#order-抢修人员")).to_have_value("天河抢修班")
+        expect(page.locator("#order-班组电话")).to_have_value(seeded["phone"])
+        expect(page.locator("#order-车辆")).to_have_value(seeded["vehicle"])
+        page.fill("#order-派工时间", seeded["dispatched"])
+        page.click("#order-submit")
+        expect(page.locator("#order-node")).to_have_text("到达现场")
+        # on the order from now on, read-only, as it was when picked
+        crew = page.locator("#order-抢修班组")
+        expect(crew).to_be_disabled()
+        expect(crew).to_have_value(f"天河抢修班（{seeded['leader']} {seeded['phone']}，{seeded['vehicle']}）")
+        expect(page.locator("#order-抢修人员")).to_have_value("天河抢修班")
+        expect(page.locator("#order-班组电话")).to_have_value(seeded["phone"])
