@@ -16,6 +16,7 @@ from agent_ui.supervision import _QUEUE_ACTIONS, FORCE_COMMANDS
 from campaigns.store import _MOVES
 from ticketing import printing
 from ticketing.models import ASYNC_KINDS, KINDS
+from ticketing.models.interactions import STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = {
@@ -130,6 +131,31 @@ def _audited_fields() -> set[str]:
     return {f for f in found if isinstance(f, str)}
 
 
+def _audited_entities() -> set[str]:
+    """The entities audit rows are about: the literal after the action (``record(session, user,
+    "event.assign", "interaction", row.id)``) or an ``entity=`` keyword."""
+    found: set[str] = set()
+    for _, tree in _walk():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and _name(node.func) in AUDIT_CALLS):
+                continue
+            for action, entity in zip(node.args, node.args[1:], strict=False):
+                if (
+                    isinstance(action, ast.Constant)
+                    and isinstance(action.value, str)
+                    and CODE.match(action.value)
+                    and isinstance(entity, ast.Constant)
+                    and isinstance(entity.value, str)
+                ):
+                    found.add(entity.value)
+            found |= {
+                k.value.value
+                for k in node.keywords
+                if k.arg == "entity" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)
+            }
+    return found
+
+
 def _link_kinds() -> set[str]:
     """The kinds an audit row's ``kind`` names: an event's (call, recording…) and an order
     link's (duplicate, follow_up, follow_up_complaint, and a workflow's spawn ``link:``)."""
@@ -174,6 +200,22 @@ def test_every_audit_action_has_words():
     actions |= {f"seat.{cmd}" for cmd in _QUEUE_ACTIONS}
     actions |= {f"campaign.{a}" for a in _MOVES}
     assert _missing({f"audit.action.{a}" for a in actions}) == {"zh-CN": [], "en": []}
+
+
+def test_every_audited_entity_has_words():
+    # QA read "interaction 121" in the 对象 column: an async event's rows had no words
+    assert {"interaction", "work_order", "user", "crew"} <= _audited_entities()
+    assert _missing({f"audit.entity.{e}" for e in _audited_entities()}) == {"zh-CN": [], "en": []}
+
+
+def test_an_events_status_and_the_system_actor_have_words():
+    # an event's rows read "new → assigned → handled" and actor "system" (a timer, the IVR)
+    keys = {f"audit.event_status.{s}" for s in STATUSES} | {"audit.actor.system"}
+    assert _missing(keys) == {"zh-CN": [], "en": []}
+    page = (ROOT / "agent_ui" / "static" / "js" / "admin_audit.js").read_text(encoding="utf-8")
+    # the page reads them: an interaction row's status by these words, the actor by audit.actor.*
+    assert 'interaction: "audit.event_status"' in page
+    assert 'named("audit.actor", row.actor)' in page
 
 
 def test_every_audited_field_has_words():

@@ -18,6 +18,8 @@ from ticketing.models.base import Base, Timestamped, UtcDateTime, utcnow
 KINDS = ("call", "recording", "fax", "sms", "voicemail", "email", "web")
 # kinds that are async events (异步事件) landing in an agent's inbox
 ASYNC_KINDS = ("fax", "sms", "voicemail", "email", "web", "missed_call")
+#: an async event's way through an inbox (the audit log names each: audit.event_status.*)
+STATUSES = ("new", "assigned", "handled")
 
 
 class Interaction(Base, Timestamped):
@@ -40,7 +42,7 @@ class Interaction(Base, Timestamped):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     agent_id: Mapped[str] = mapped_column(String(32), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16), default="new")  # new | assigned | handled
+    status: Mapped[str] = mapped_column(String(16), default="new")  # one of STATUSES
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)

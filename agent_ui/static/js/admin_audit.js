@@ -15,8 +15,12 @@ const named = (prefix, code) => { const key = `${prefix}.${code}`; return t(key)
 // a long value (an order's form) folded: its size shown, the JSON on a click, kept in the cell
 const FOLD = 60;
 
-function value(k, v) {
+// an async event's status (new → assigned → handled) is its own, not a work order's
+const STATUS_OF = { interaction: "audit.event_status" };
+
+function value(k, v, row) {
   if (v === undefined || v === null || v === "") return "—";
+  if (k === "status" && STATUS_OF[row.entity] && typeof v === "string") return el("span", { title: v }, named(STATUS_OF[row.entity], v));
   if (typeof v === "boolean") return t(v ? "audit.yes" : "audit.no");
   if (labels[k]?.[String(v)]) return el("span", { title: String(v) }, labels[k][String(v)]); // accept → 受理
   if (k === "kind" && typeof v === "string") return el("span", { title: v }, named("audit.kind", v)); // call → 通话
@@ -34,7 +38,7 @@ function change(row) {
   const after = row.after || {};
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   return keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
-    .map((k) => el("div", { "data-field": k }, el("b", { title: k }, named("audit.field", k)), colon, value(k, before[k]), " → ", value(k, after[k])));
+    .map((k) => el("div", { "data-field": k }, el("b", { title: k }, named("audit.field", k)), colon, value(k, before[k], row), " → ", value(k, after[k], row)));
 }
 
 function entity(row) {
@@ -54,7 +58,8 @@ async function load(append) {
     for (const [k, names] of Object.entries(page.labels || {})) labels[k] = { ...labels[k], ...names };
     const rows = page.items.map((row) => el("tr", { "data-id": row.id, "data-action": row.action },
       el("td", {}, fmtTime(row.at)),
-      el("td", {}, row.actor_name ? `${row.actor_name}${paren(row.actor)}` : row.actor),
+      // "system" (a timer, the IVR, 下班's hand-back) in words; a 工号 without an account as it is
+      el("td", { title: row.actor }, row.actor_name ? `${row.actor_name}${paren(row.actor)}` : named("audit.actor", row.actor)),
       el("td", { title: row.action }, named("audit.action", row.action)),
       el("td", {}, entity(row)),
       el("td", {}, ...change(row))));
