@@ -137,7 +137,11 @@ class AuditLog(Base):
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: who did it: the user's id and (``actor``) staff number as they were, with no foreign key,
+    #: so the record outlives any change to ``users`` (migration 0039,
+    #: docs/decisions/0008-audit-trail-without-foreign-keys.md)
+    user_id: Mapped[int | None] = mapped_column()
+    #: the actor's staff number (工号) then, or "system"
     actor: Mapped[str] = mapped_column(String(64), default="")
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(32))
