@@ -54,8 +54,9 @@ function row(ev) {
   const media = ev.file_url
     ? ev.kind === "fax" ? el("a", { href: ev.file_url, target: "_blank" }, t("order.fax_pdf")) : el("audio", { controls: true, preload: "none", src: ev.file_url })
     : null;
-  const orderKey = el("input", { size: 16, placeholder: t("inbox.order_no"), "aria-label": t("inbox.order_no") });
-  const linking = [orderKey, el("button", { type: "button", class: "btn", onclick: (e) => once(e.currentTarget, () => link(ev, orderKey.value)) }, t("inbox.link"))];
+  const orderKey = el("input", { size: 16, placeholder: t("inbox.order_no"), "aria-label": t("inbox.order_no"), "data-field": "order",
+    oninput: (e) => e.currentTarget.removeAttribute("aria-invalid") });
+  const linking = [orderKey, el("button", { type: "button", class: "btn", "data-act": "link", onclick: (e) => once(e.currentTarget, () => link(ev, orderKey)) }, t("inbox.link"))];
   // 关闭/无需处理: no order needed, the reason asked for (required); the event stays under 显示已处理
   const closing = el("button", { type: "button", class: "btn", "data-act": "close", onclick: (e) => once(e.currentTarget, () => close(ev)) }, t("inbox.close"));
   let actions = [...linking, " ", closing];
@@ -102,8 +103,16 @@ async function toOrder(ev, choice) {
 
 // By the 工单号 typed, never an id (7 linked an unrelated order, QA F2): the server names the
 // order it found and the agent confirms it before anything is linked; that number is linked.
-async function link(ev, key) {
-  if (!key.trim()) return;
+async function link(ev, box) {
+  const key = box.value;
+  // an empty box said nothing at all (QA): say what is missing, at the box
+  if (!key.trim()) {
+    box.setAttribute("aria-invalid", "true");
+    box.focus();
+    toast(t("inbox.order_no_required"), "refused");
+    return;
+  }
+  box.removeAttribute("aria-invalid");
   try {
     const found = await api(`/api/inbox/${ev.id}/link`, { query: { order: key } });
     const category = [found.category_name, found.subcategory_name].filter(Boolean).join(" / ");
