@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import time
-import uuid
 
 import aiohttp
-import asyncpg
 import pytest
+from serve_processes import Processes, demo_deployment, free_port, sign_in, wait_http
 
 from campaigns.remote import NO_HEARTBEAT
-from tests.integration.test_serve_roles import (
-    PG_ADMIN,
-    REDIS_URL,
-    Processes,
-    _delete_keys,
-    _free_port,
-    _wait_http,
-    database_url,
-    seed_demo,
-)
 
 LOCK_SECONDS = 2
 
@@ -37,31 +25,16 @@ LOCK_SECONDS = 2
 async def split(tmp_path):
     """A database and Redis keys of its own, seeded with the demo's users; the processes it starts."""
     async with contextlib.AsyncExitStack() as stack:
-        database = f"hotline_dialer_{uuid.uuid4().hex[:10]}"
-        try:
-            admin = await asyncpg.connect(PG_ADMIN)
-        except OSError as exc:
-            pytest.skip(f"PostgreSQL unavailable: {exc}")
-        stack.push_async_callback(admin.close)
-        await admin.execute(f'CREATE DATABASE "{database}"')
-        stack.push_async_callback(admin.execute, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        prefix = f"test:dialer:{uuid.uuid4().hex[:10]}"
-        stack.push_async_callback(_delete_keys, prefix)
-        port = _free_port()
-        env = dict(
-            os.environ,
-            HOTLINE_DATA_DIR=str(tmp_path),
-            HOTLINE_DATABASE_URL=database_url(database),
-            HOTLINE_BUS_URL=REDIS_URL,
-            HOTLINE_REDIS_PREFIX=prefix,
-            HOTLINE_HTTP_PORT=str(port),
-            HOTLINE_AMI_PORT=str(_free_port()),  # nothing listens: no Asterisk for this story
+        deployed = await demo_deployment(
+            stack,
+            tmp_path,
+            "dialer",
+            HOTLINE_AMI_PORT=str(free_port()),  # nothing listens: no Asterisk for this story
             HOTLINE_CTI_LOCK_SECONDS=str(LOCK_SECONDS),
         )
-        await seed_demo(env)
-        procs = Processes(env, tmp_path)
+        procs = Processes(deployed.env, tmp_path)
         stack.callback(procs.stop_all)
-        yield procs, f"http://127.0.0.1:{port}"
+        yield procs, deployed.base
 
 
 async def _dialer(http: aiohttp.ClientSession, base: str) -> dict | None:
@@ -82,16 +55,9 @@ async def _until(http, base, want, within: float, procs: Processes) -> dict:
 async def test_the_web_process_shows_the_cti_processs_dialer(split):
     procs, base = split
     procs.start("serve", "--role", "web")
-    await _wait_http(base, procs)
+    await wait_http(base, procs)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        async with http.get(f"{base}/api/session") as resp:
-            csrf = (await resp.json())["csrf"]
-        async with http.post(
-            f"{base}/api/session",
-            json={"staff_no": "9001", "password": "demo1234"},
-            headers={"X-CSRF-Token": csrf},
-        ) as resp:
-            assert resp.status == 200, await resp.text()
+        await sign_in(http, base, "9001")
 
         # no process runs the dialer yet
         assert await _dialer(http, base) == {"running": False, "error": NO_HEARTBEAT}

@@ -13,24 +13,19 @@ import asyncio
 import contextlib
 import fcntl
 import json
-import os
 import random
 import signal
-import socket
-import subprocess
 import sys
 import time
-import uuid
 
 import aiohttp
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+from serve_processes import PG_ADMIN, REDIS_URL, Processes, demo_deployment, sign_in, wait_http
 
 from cti.ami import AmiClient
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 QUEUE = "cti-a"  # the CTI stories' queue: their lock keeps other calls out of it meanwhile
 STORIES_LOCK = "/tmp/hotline-cti-stories.lock"
 DEMO_AGENT = "1001"  # a demo agent (password demo1234), renamed below: a running demo may use 1001's phone
@@ -41,58 +36,6 @@ CALLER = "13987654321"
 
 #: the seats of the simulated phones the demo's agents sign in on
 SIM_SEATS = "Local/{staff_no}@hotline-sim-phone/n"
-
-
-def database_url(database: str) -> str:
-    """The SQLAlchemy URL of ``database`` on the test PostgreSQL server."""
-    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
-
-
-async def seed_demo(env: dict[str, str]) -> None:
-    """``hotline seed --demo`` into the database ``env`` names, as an operator runs it."""
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "hotline", "seed", "--demo"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Processes:
-    def __init__(self, env: dict[str, str], log_dir) -> None:
-        self.env = env
-        self.log_dir = log_dir
-        self.running: list[subprocess.Popen] = []
-
-    def start(self, *args: str) -> subprocess.Popen:
-        log = open(self.log_dir / f"{'-'.join(args)}-{len(self.running)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hotline", *args], env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.running.append(proc)
-        return proc
-
-    def logs(self) -> str:
-        return "\n".join(f"== {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.log_dir.glob("*.log")))
-
-    def stop_all(self) -> None:
-        for proc in self.running:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in self.running:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture
@@ -111,29 +54,10 @@ async def _deployment(tmp_path, asterisk):
         lock = stack.enter_context(open(STORIES_LOCK, "w"))  # noqa: ASYNC230, SIM115
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
         stack.callback(fcntl.flock, lock, fcntl.LOCK_UN)
-        database = f"hotline_procs_{uuid.uuid4().hex[:10]}"
-        try:
-            admin = await asyncpg.connect(PG_ADMIN)
-        except OSError as exc:
-            pytest.skip(f"PostgreSQL unavailable: {exc}")
-        stack.push_async_callback(admin.close)
-        await admin.execute(f'CREATE DATABASE "{database}"')
-        stack.push_async_callback(admin.execute, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        prefix = f"test:procs:{uuid.uuid4().hex[:10]}"
-        stack.push_async_callback(_delete_keys, prefix)
-        port = _free_port()
-        env = dict(
-            os.environ,
-            HOTLINE_DATA_DIR=str(tmp_path),
-            HOTLINE_DATABASE_URL=database_url(database),
-            HOTLINE_BUS_URL=REDIS_URL,
-            HOTLINE_REDIS_PREFIX=prefix,
-            HOTLINE_HTTP_PORT=str(port),
-            HOTLINE_SEAT_PATTERN=SIM_SEATS,
-            HOTLINE_CTI_LOCK_SECONDS="2",
+        deployed = await demo_deployment(
+            stack, tmp_path, "procs", HOTLINE_SEAT_PATTERN=SIM_SEATS, HOTLINE_CTI_LOCK_SECONDS="2"
         )
-        await seed_demo(env)
-        db = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{database}")
+        db = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{deployed.database}")
         try:
             await db.execute(
                 "UPDATE users SET staff_no = $1, skills = $2 WHERE staff_no = $3",
@@ -150,9 +74,9 @@ async def _deployment(tmp_path, asterisk):
         await ami.wait_connected(10)
         await ami.action("DBPut", Family="hotline-sim", Key=f"ring-{AGENT}", Val="1")
         await ami.action("DBPut", Family="hotline-sim", Key=f"talk-{AGENT}", Val="4")
-        procs = Processes(env, tmp_path)
+        procs = Processes(deployed.env, tmp_path)
         stack.callback(procs.stop_all)
-        yield procs, ami, f"http://127.0.0.1:{port}", f"{prefix}:cti:127.0.0.1:{asterisk.port}:lock"
+        yield procs, ami, deployed.base, f"{deployed.prefix}:cti:127.0.0.1:{asterisk.port}:lock"
 
 
 async def _forget_agent(ami: AmiClient) -> None:
@@ -166,16 +90,6 @@ async def _forget_agent(ami: AmiClient) -> None:
     ):
         with contextlib.suppress(Exception):
             await ami.action("DBDel", Family=family, Key=key)
-
-
-async def _delete_keys(prefix: str) -> None:
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
-        if keys:
-            await redis.delete(*keys)
-    finally:
-        await redis.aclose()
 
 
 @pytest.mark.parametrize("failure", [RuntimeError("connection reset"), OSError("connection refused")])
@@ -245,18 +159,6 @@ def _connected(body: dict) -> bool | None:
     return None
 
 
-async def _wait_http(base: str, procs: Processes, within: float = 40.0) -> None:
-    deadline = time.monotonic() + within
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            with contextlib.suppress(aiohttp.ClientError):
-                async with http.get(f"{base}/login") as resp:
-                    if resp.status == 200:
-                        return
-            await asyncio.sleep(0.2)
-    pytest.fail(f"the web process did not answer within {within} s\n{procs.logs()}")
-
-
 async def test_web_and_cti_processes_sign_in_pop_and_fail_over(deployment):
     procs, ami, base, lock_key = deployment
     redis = aioredis.Redis.from_url(REDIS_URL)
@@ -268,17 +170,10 @@ async def test_web_and_cti_processes_sign_in_pop_and_fail_over(deployment):
                 await asyncio.sleep(0.1)
         standby = procs.start("serve", "--role", "cti")
         procs.start("serve", "--role", "web")
-        await _wait_http(base, procs)
+        await wait_http(base, procs)
 
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            async with http.get(f"{base}/api/session") as resp:
-                csrf = (await resp.json())["csrf"]
-            async with http.post(
-                f"{base}/api/session",
-                json={"staff_no": AGENT, "password": "demo1234"},
-                headers={"X-CSRF-Token": csrf},
-            ) as resp:
-                assert resp.status == 200, await resp.text()
+            await sign_in(http, base, AGENT)
             console = Console(await http.ws_connect(f"{base}/ws"))
             # the bridge in the other process is connected to Asterisk, and the web process knows it
             await console.wait(lambda b: _connected(b) is True, within=20)

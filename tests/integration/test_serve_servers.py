@@ -30,19 +30,17 @@ import aiohttp
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
-from test_serve_roles import (
+from serve_processes import (
     PG_ADMIN,
     REDIS_URL,
-    SIM_SEATS,
-    STORIES_LOCK,
-    Console,
     Processes,
-    _connected,
-    _free_port,
-    _wait_http,
     database_url,
+    free_port,
     seed_demo,
+    sign_in,
+    wait_http,
 )
+from test_serve_roles import SIM_SEATS, STORIES_LOCK, Console, _connected
 
 from cti.ami import AmiClient
 from hotline.config import load_settings
@@ -142,7 +140,7 @@ async def two_servers(tmp_path, asterisk, second_asterisk, stories_lock):
         pytest.skip(f"PostgreSQL unavailable: {exc}")
     await admin.execute(f'CREATE DATABASE "{database}"')
     prefix = f"test:servers:{uuid.uuid4().hex[:10]}"
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "hotline.yaml"
     config.write_text(
         "asterisk_servers:\n"
@@ -217,14 +215,7 @@ async def _members(ami: AmiClient) -> set[str]:
 @contextlib.asynccontextmanager
 async def _console(base: str, agent: str):
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        async with http.get(f"{base}/api/session") as resp:
-            csrf = (await resp.json())["csrf"]
-        async with http.post(
-            f"{base}/api/session",
-            json={"staff_no": agent, "password": "demo1234"},
-            headers={"X-CSRF-Token": csrf},
-        ) as resp:
-            assert resp.status == 200, await resp.text()
+        await sign_in(http, base, agent)
         console = Console(await http.ws_connect(f"{base}/ws"))
         try:
             yield console
@@ -244,7 +235,7 @@ async def test_two_asterisk_servers_each_agent_on_their_own_and_one_down_stops_o
                     assert main_cti.poll() is None and second_cti.poll() is None, procs.logs()
                     await asyncio.sleep(0.1)
         procs.start("serve", "--role", "web")
-        await _wait_http(base, procs)
+        await wait_http(base, procs)
 
         async with _console(base, MAIN_AGENT) as on_main, _console(base, SECOND_AGENT) as on_second:
             for console in (on_main, on_second):
@@ -346,7 +337,7 @@ async def test_one_process_bridges_every_server_and_routes_each_agent(tmp_path, 
     each in the one process. ``main`` is the shared Asterisk; ``second`` answers nowhere, so
     its agent's console says the phone system is down and their 就绪 is refused, while the
     other agent signs in on the shared Asterisk."""
-    port, nowhere = _free_port(), _free_port()
+    port, nowhere = free_port(), free_port()
     config = tmp_path / "hotline.yaml"
     config.write_text(
         "asterisk_servers:\n"
@@ -359,7 +350,7 @@ async def test_one_process_bridges_every_server_and_routes_each_agent(tmp_path, 
         HOTLINE_DATA_DIR=str(tmp_path),
         HOTLINE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'hotline.sqlite3'}",
         HOTLINE_HTTP_PORT=str(port),
-        HOTLINE_AGI_PORT=str(_free_port()),
+        HOTLINE_AGI_PORT=str(free_port()),
         HOTLINE_SEAT_PATTERN=SIM_SEATS,
     )
     await seed_demo(env)
@@ -379,7 +370,7 @@ async def test_one_process_bridges_every_server_and_routes_each_agent(tmp_path, 
     base = f"http://127.0.0.1:{port}"
     try:
         procs.start("serve")
-        await _wait_http(base, procs)
+        await wait_http(base, procs)
         async with _console(base, MAIN_AGENT) as on_main, _console(base, SECOND_AGENT) as on_second:
             assert (await on_main.wait(lambda b: _connected(b) is not None, within=10))["type"] == "snapshot"
             await on_main.wait(lambda b: _connected(b) is True, within=20)
