@@ -100,3 +100,5 @@ def test_a_handler_picks_a_crew_at_dispatch_and_sees_it_on_the_order(crew_consol
         expect(crew).to_have_value(f"天河抢修班（{seeded['leader']} {seeded['phone']}，{seeded['vehicle']}）")
         expect(page.locator("#order-抢修人员")).to_have_value("天河抢修班")
         expect(page.locator("#order-班组电话")).to_have_value(seeded["phone"])
+        # its leader's phone among the order's numbers, beside the caller's (回呼 / 发送 from there)
+        expect(page.locator("#order-facts .crew-phone")).to_contain_text(f"天河抢修班 {seeded['phone']}")

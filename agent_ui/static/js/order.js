@@ -43,11 +43,11 @@ const orderButtons = () => [...document.querySelectorAll("#order-actions button,
 // what the server lets this user do from here (agent_ui/roles.py): no button the server refuses
 const may = (what) => $("order").dataset[what] === "true";
 
-function dialButton(number) {
+function dialButton(number, id = "order-dial") {
   if (!number) return "—";
   const send = (path, label) => el("a", { class: "btn", href: `${path}?to=${encodeURIComponent(number)}&order=${order.id}` }, label);
   return el("span", {}, number, " ",
-    may("mayDial") ? el("button", { type: "button", class: "btn", id: "order-dial", title: t("cmd.dial"), onclick: (e) => once(e.currentTarget, () => dial(number)) }, `☎ ${t("order.callback")}`) : null,
+    may("mayDial") ? el("button", { type: "button", class: "btn", id, title: t("cmd.dial"), onclick: (e) => once(e.currentTarget, () => dial(number)) }, `☎ ${t("order.callback")}`) : null,
     may("mayFax") ? [" ", send("/knowledge", t("nav.knowledge")), " ", send("/notices", t("nav.notices"))] : null);
 }
 
@@ -74,6 +74,7 @@ async function draw() {
     el("dt", {}, t("order.category")), el("dd", { id: "order-category" }, `${order.category_name || order.workflow.name}${order.subcategory ? " / " + (order.subcategory_name || order.subcategory) : ""}`),
     el("dt", {}, t("order.step")), el("dd", { id: "order-node" }, order.node.name),
     el("dt", {}, t("order.caller")), el("dd", {}, dialButton(order.caller_number)),
+    crewFacts(),
     el("dt", {}, t("pop.customer")), el("dd", {}, c ? `${c.account_no} ${c.name} ${c.address || ""}` : "—"),
     el("dt", {}, t("order.handlers")), el("dd", { id: "order-handlers" }, order.handlers.map((h) => `${who(h)}${h.active === false ? ` [${t("order.handler_inactive")}]` : ""}`).join("、") || "—"),
     order.stranded ? [el("dt", {}, t("list.stranded")), el("dd", { id: "order-stranded", class: "error" }, t("order.stranded"))] : [],
@@ -117,6 +118,13 @@ async function draw() {
   // the status last: when it shows the new value, the whole page is the new step's
   $("order-status").textContent = order.status;
   $("order-status").dataset.status = order.status;
+}
+
+// 抢修班组: the crew the order was dispatched to, as it keeps it, with its leader's phone to call
+// back (回呼) or send to, beside the caller's
+function crewFacts() {
+  return order.form.filter((f) => f.type === "crew" && f.value?.phone).flatMap((f, i) => [
+    el("dt", {}, f.label), el("dd", { class: "crew-phone" }, `${f.value.name} `, dialButton(f.value.phone, `order-dial-crew-${i + 1}`))]);
 }
 
 // 来源工单 (the order this one was opened from) / 关联工单 (the ones opened from it), each a link;
@@ -513,7 +521,7 @@ async function renderSurvey() {
     stepField.title = t("survey.step_field");
   }
   const done = survey.results.map((r) => el("li", { "data-survey": r.satisfied ? "satisfied" : "dissatisfied" },
-    `${fmtTime(r.at)} ${Object.entries(r.answers).map(([k, v]) => `${k}:${v}`).join(" · ")} ${r.remark || ""}`,
+    `${fmtTime(r.at)} ${Object.entries(r.answers).map(([k, v]) => `${k}${colon}${v}`).join(" · ")} ${r.remark || ""}`,
     r.follow_up ? [" → ", el("a", { href: `/orders/${encodeURIComponent(r.follow_up)}` }, r.follow_up)] : null));
   // one visit-back per order: once recorded it is shown, not asked again (the server refuses a second)
   if (survey.results.length || !may("mayVisitBack")) {
