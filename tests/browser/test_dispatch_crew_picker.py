@@ -102,3 +102,28 @@ def test_a_handler_picks_a_crew_at_dispatch_and_sees_it_on_the_order(crew_consol
         expect(page.locator("#order-班组电话")).to_have_value(seeded["phone"])
         # its leader's phone among the order's numbers, beside the caller's (回呼 / 发送 from there)
         expect(page.locator("#order-facts .crew-phone")).to_contain_text(f"天河抢修班 {seeded['phone']}")
+
+
+def test_an_admin_adds_a_crew_on_its_page_and_deletes_it(crew_console, browser):
+    server, _ = crew_console
+    with signed_in(browser, server, "9001") as page:
+        page.click("nav a[href='/admin/crews']")
+        rows = page.locator("#crew-list tbody tr")
+        expect(rows).to_have_count(7)  # the demo's six, and 越秀抢修班
+        form = page.locator("#crew-form")
+        form.locator("[name=name]").fill("天河抢修二班")
+        form.locator("[name=site_id]").select_option(label="天河区供电所")
+        form.locator("[name=phones]").fill("12")
+        form.locator("button[type=submit]").click()
+        expect(form.locator("[name=phones]")).to_have_attribute("aria-invalid", "true")
+        form.locator("[name=phones]").fill("139 1111 3333")
+        form.locator("[name=members]").fill("甲、乙")
+        form.locator("button[type=submit]").click()
+        added = rows.filter(has_text="天河抢修二班")
+        expect(added).to_contain_text("13911113333")
+        expect(added).to_contain_text("甲、乙")
+        # no order was dispatched to it: it may be deleted (one with orders: crew_in_use,
+        # tests/agent_ui/test_crew_setup.py)
+        page.once("dialog", lambda d: d.accept())
+        added.locator("button", has_text="删除").click()
+        expect(rows.filter(has_text="天河抢修二班")).to_have_count(0)
