@@ -181,6 +181,13 @@ def _chart(
     }
 
 
+def _bar_by_first_two(title: str, rows: list[list[Any]], series: str) -> dict[str, Any]:
+    """A bar chart of one bar a row, named by the row's first two cells read together (a
+    handler's 工号 and name, a cause and its severity, a dimension and an answer), as long as its
+    third (the count)."""
+    return _chart("bar", title, [f"{r[0]} {r[1]}" for r in rows], {series: [r[2] for r in rows]})
+
+
 def _local(moment: dt.datetime | None, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
@@ -480,12 +487,7 @@ async def top_handlers(db: AsyncSession, viewer: User, q: ReportQuery) -> Report
         Column("actions", "report.c.actions", "int"),
     ]
     rows = [list(r) for r in found]
-    chart = _chart(
-        "bar",
-        "report.top_handlers",
-        [f"{r[0]} {r[1]}" for r in rows],
-        {"report.c.actions": [r[2] for r in rows]},
-    )
+    chart = _bar_by_first_two("report.top_handlers", rows, "report.c.actions")
     return ReportTable("top_handlers", columns, rows, charts=[chart])
 
 
@@ -497,12 +499,7 @@ async def complaint_causes(db: AsyncSession, viewer: User, q: ReportQuery) -> Re
         Column("count", "report.c.count", "int"),
     ]
     rows = [list(r) for r in found]
-    chart = _chart(
-        "bar",
-        "report.complaint_causes",
-        [f"{a} {b}" for a, b, _ in rows],
-        {"report.c.count": [r[2] for r in rows]},
-    )
+    chart = _bar_by_first_two("report.complaint_causes", rows, "report.c.count")
     return ReportTable("complaint_causes", columns, rows, charts=[chart])
 
 
@@ -519,12 +516,7 @@ async def satisfaction(db: AsyncSession, viewer: User, q: ReportQuery) -> Report
         for answer, n in sorted(answers.items(), key=lambda a: -a[1])
     ]
     summary = {"total": found["total"], "satisfied": found["satisfied"], "rate": found["rate"]}
-    chart = _chart(
-        "bar",
-        "report.satisfaction",
-        [f"{r[0]} {r[1]}" for r in rows],
-        {"report.c.count": [r[2] for r in rows]},
-    )
+    chart = _bar_by_first_two("report.satisfaction", rows, "report.c.count")
     return ReportTable("satisfaction", columns, rows, summary=summary, charts=[chart])
 
 

@@ -44,3 +44,7 @@ async def test_a_category_without_dimensions_is_not_visited_back(client, aiohttp
     status, report = await leader.call("GET", "/api/reports/satisfaction")
     assert status == 200, report
     assert (report["summary"]["total"], report["summary"]["satisfied"]) == (1, 0)
+    # its chart: a bar for each dimension's answer, named by both, as long as its count
+    (chart,) = report["charts"]
+    assert chart["labels"] and chart["labels"] == [f"{dim} {answer}" for dim, answer, _ in report["rows"]]
+    assert chart["series"][0]["values"] == [n for _, _, n in report["rows"]]
