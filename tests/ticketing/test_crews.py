@@ -219,3 +219,15 @@ def test_a_crew_field_declares_what_it_fills_and_is_not_at_the_create_step():
         parse(source)
     ids = sorted(p[0] for p in invalid.value.problems)
     assert ids == ["bad_crew_fills", "bad_crew_fills", "crew_field_at_create"]
+
+
+async def test_the_demo_has_two_crews_per_bureau_once(session, seeded):
+    from ticketing.demo import add_demo_crews
+
+    assert await add_demo_crews(session) == 6
+    assert await add_demo_crews(session) == 0  # a demo started again keeps its register
+    by_site = {(c.site_id, c.name) for c in await register.listing(session)}
+    assert (seeded.sites["GZ"].id, "广州抢修一队") in by_site and (
+        seeded.sites["GZ-1"].id,
+        "天河抢修班",
+    ) in by_site
