@@ -63,7 +63,7 @@ async def test_the_service_level_says_what_it_divides_by(client):
     csrf = await login(client, "3001")
     page = html.unescape(await (await client.get("/wallboard")).text())
     assert (
-        'title="20 秒内接通数 ÷ 已有结果的来电数（接通 + 放弃 + 溢出，5 秒内放弃的不计;仍在排队的不计）"'
+        'title="20 秒内接通数 ÷ 已有结果的来电数（接通 + 放弃 + 溢出，5 秒内放弃的不计；仍在排队的不计）"'
         in page
     )
     await client.post("/lang", data={"lang": "en", "_csrf": csrf})

@@ -3,7 +3,10 @@ and the full-width colon ： after Chinese text (never the half-width : of 表�
 texts/zh-CN.json and in the templates' own Chinese words. A value whose colon is code (YAML the
 admin types) is listed with the reason. Full-width ，（） next to Chinese text, in the texts, the
 templates and the scripts' strings, and every bracket a script builds around a value through
-i18n.js paren(): no text or script is let off."""
+i18n.js paren(): no text or script is let off. Likewise full-width ？；：！ next to Chinese (重置密码？,
+请转交本人；) and next to a placeholder in a Chinese text ({menu}：{key}), and the colons and
+semicolons a script joins in code (来电：…, 服务技能（…）；服务礼仪（…）) through i18n.js colon /
+semicolon; the only ones let off are code, each listed with the reason."""
 
 from __future__ import annotations
 
@@ -44,8 +47,11 @@ def test_chinese_text_takes_the_full_width_colon():
         assert HALF_COLON_AFTER_CJK.search(ZH[key]), key
 
 
-#: a half-width comma or parenthesis touching Chinese text (已提交,工单状态 / (接收确认))
-HALF_WIDTH_NEXT_TO_CJK = re.compile(f"[{_CJK}][,()]|[,()][{_CJK}]")
+#: a half-width comma, parenthesis, ? ; : or ! touching Chinese text (已提交,工单状态 / (接收确认) /
+#: 重置密码?原密码 / 请转交本人;首次)
+HALF_WIDTH_NEXT_TO_CJK = re.compile(f"[{_CJK}][,()?;:!]|[,()?;:!][{_CJK}]")
+#: in a Chinese text, the same next to a placeholder ({menu}:{key}, {area}:请填写)
+HALF_WIDTH_NEXT_TO_PLACEHOLDER = re.compile(r"\}[,?;:!]|[,?;:!]\{")
 #: the console's scripts and the default print template, whose strings reach the user too
 SCRIPTS = sorted((ROOT / "agent_ui" / "static" / "js").glob("*.js"))
 PRINT_TEMPLATE = ROOT / "ticketing" / "templates" / "print_default.html"
@@ -58,12 +64,21 @@ def _strings(source: str) -> list[str]:
 
 
 def _shown(html: str) -> str:
-    """A template's own words: its comments and jinja comments left out."""
-    return re.sub(r"<!--.*?-->|\{#.*?#\}", "", html, flags=re.S)
+    """A template's own words: its comments, jinja comments and character references (&#10;) left out."""
+    return re.sub(r"<!--.*?-->|\{#.*?#\}|&#?\w+;", "", html, flags=re.S)
 
 
-def test_chinese_text_takes_full_width_commas_and_parentheses():
-    assert {k: v for k, v in ZH.items() if HALF_WIDTH_NEXT_TO_CJK.search(v)} == {}
+def _zh_half_width(key: str, value: str) -> bool:
+    if key in CODE_COLONS:  # its YAML's "key: value" is the admin's code; nothing else may be
+        value = re.sub(r"[\w\u3400-\u9fff]+: ", "", value)
+    chinese = re.search("[\u3400-\u9fff]", value)
+    return bool(
+        HALF_WIDTH_NEXT_TO_CJK.search(value) or (chinese and HALF_WIDTH_NEXT_TO_PLACEHOLDER.search(value))
+    )
+
+
+def test_chinese_text_takes_full_width_punctuation():
+    assert {k: v for k, v in ZH.items() if _zh_half_width(k, v)} == {}
     templates = {
         **_templates(),
         str(PRINT_TEMPLATE.relative_to(ROOT)): PRINT_TEMPLATE.read_text(encoding="utf-8"),
@@ -97,3 +112,27 @@ def test_scripts_build_brackets_in_the_pages_language():
         if brackets := BUILT_BRACKETS.findall(code):
             found[path.name] = len(brackets)
     assert found == {}
+
+
+#: a label's colon or a list's semicolon a script joins in code (`${t("wb.caller")}: ${who}`,
+#: `${k}:${v}` of a visit-back's answers, .join(";") of a category's dimensions): Chinese takes
+#: i18n.js colon / semicolon (： ；), English its ": " / "; "
+BUILT_SEPARATORS = re.compile(r"\}[:;] ?\$\{|\)\}[:;] ?`|\.join\(\"[:;] ?\"\)")
+#: file -> (how many, why): the ones that are code, never read as Chinese text
+CODE_SEPARATORS = {
+    "api.js": (3, "a duration's clock, 1:02:03"),
+    "drafts.js": (1, "a draft's storage key, agent:call"),
+    "forms.js": (2, "a time zone's offset +08:00 and a time 09:30"),
+    "order.js": (4, "the key of the step drawn, id:node:status"),
+    "statebar.js": (2, "a queue's name rebuilt from the command it was split off (queue:a:b)"),
+    "workflow_editor.js": (1, "a step's other settings shown as the YAML the admin writes, key: value"),
+}
+
+
+def test_scripts_join_colons_and_semicolons_in_the_pages_language():
+    found = {}
+    for path in SCRIPTS:
+        code = re.sub(r"^\s*//.*$", "", path.read_text(encoding="utf-8"), flags=re.M)
+        if n := len(BUILT_SEPARATORS.findall(code)):
+            found[path.name] = n
+    assert found == {name: n for name, (n, _) in CODE_SEPARATORS.items()}

@@ -115,7 +115,7 @@ def test_team_leader_imports_a_list_and_the_agent_skips_then_dials_the_preview(
                     "data-state", "talking", timeout=10_000
                 )
                 # the customer answers after 1 s and hangs up 2 s later
-                expect(card.locator("#campaign-status")).to_have_text("外呼结果: 接通", timeout=15_000)
+                expect(card.locator("#campaign-status")).to_have_text("外呼结果：接通", timeout=15_000)
                 card.locator("[name=code]").select_option(label="满意")
                 card.locator("[name=notes]").fill("客户确认已修好")
                 card.locator("button[type=submit]").click()

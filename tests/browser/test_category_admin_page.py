@@ -127,12 +127,12 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         tariff = page.locator("#cat-list tbody tr[data-code='tariff']")
         expect(tariff.locator("td[data-workflow]")).to_have_text("信息咨询")
         assert asked == [
-            "该流程已挂接于以下大类别：用户信息查询、信息咨询。一个流程可以服务多个大类别，确定也挂接到本类别吗?"
+            "该流程已挂接于以下大类别：用户信息查询、信息咨询。一个流程可以服务多个大类别，确定也挂接到本类别吗？"
         ]
         # 停用 (asked first): it leaves intake, it is not deleted
         tariff.locator("[data-act=toggle]").click()
         expect(tariff.locator("td[data-state]")).to_have_text("已停用")
-        assert "停用「电价咨询」?" in asked[-1]
+        assert "停用「电价咨询」？" in asked[-1]
         page.remove_listener("dialog", agree)
 
         top.locator("[data-act=survey]").click()
@@ -143,7 +143,7 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         expect(survey.locator("[name=dimensions]")).to_have_attribute("aria-invalid", "true")
         survey.locator("[name=dimensions]").fill("服务态度:满意,一般 | 不满意\n答复质量:清楚 | 不清楚")
         survey.locator("button[type=submit]").click()
-        expect(top.locator("td").nth(5)).to_have_text("服务态度（满意/一般/不满意）;答复质量（清楚/不清楚）")
+        expect(top.locator("td").nth(5)).to_have_text("服务态度（满意/一般/不满意）；答复质量（清楚/不清楚）")
         # 协调单 has no dimensions of its own: it is visited back with its workflow's category's
         coordination = page.locator("#cat-list tbody tr[data-code='coordination'] td").nth(5)
         expect(coordination).to_contain_text("沿用「故障报修」的：服务技能（满意/一般/不满意）")

@@ -327,9 +327,9 @@ def test_the_wallboard_keeps_the_focus_and_says_which_way_each_call_goes(page):
     )
     other = page.locator("#wb-seats .seat[data-agent='1006']")
     expect(other.locator(".state")).to_have_text("振铃")
-    expect(other.locator(".call")).to_have_text(f"外呼: {DIALLED}")
+    expect(other.locator(".call")).to_have_text(f"外呼：{DIALLED}")
     expect(page.locator("#wb-seats .seat[data-agent='1005'] .call")).to_have_text(
-        "来电: 13800138000 · 综合服务"
+        "来电：13800138000 · 综合服务"
     )
 
     # F8: the floor changing around it (a state, a call event, a colleague listening in) leaves

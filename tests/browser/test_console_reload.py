@@ -16,7 +16,7 @@ from tests.browser.test_console_story import VIEWPORT, fill_fault_order, sign_in
 from ticketing.demo import demo_account_no, demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
-IVR = "主菜单:按 6 故障报修菜单 → 故障报修菜单:按 1 转人工（故障报修）"
+IVR = "主菜单：按 6 故障报修菜单 → 故障报修菜单：按 1 转人工（故障报修）"
 DRAFTS = "Object.keys(sessionStorage).filter((k) => k.startsWith('hotline.intake-draft:'))"
 
 

@@ -97,7 +97,7 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ringing")
         expect(page.locator("#pop-queue")).to_have_text(QUEUE)  # a queue without a display name: its own
         # the caller's IVR choices in words (deploy/ivr.yaml's menus), not the codes top:6 / faults:1
-        ivr = "主菜单:按 6 故障报修菜单 → 故障报修菜单:按 1 转人工（故障报修）"
+        ivr = "主菜单：按 6 故障报修菜单 → 故障报修菜单：按 1 转人工（故障报修）"
         expect(page.locator("#pop-ivr")).to_have_text(ivr)
         expect(page.locator("#pop-account")).to_have_text(demo_account_no(7))  # the known customer
         expect(page.locator("#intake-customer")).to_have_value(re.compile(demo_account_no(7)))
@@ -181,7 +181,7 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
             expect(timeline).to_contain_text(status)
         expect(timeline).to_contain_text("已接收,马上派工")
         # every step names who took it, with an opinion or not (派工 had none)
-        expect(timeline.locator("li[data-kind=status]", has_text="已派工")).to_contain_text(f"({HANDLER})")
+        expect(timeline.locator("li[data-kind=status]", has_text="已派工")).to_contain_text(f"（{HANDLER}）")
         # the holder may hand the step on (转派); 督办 and 强制归档 are the supervisors'
         expect(handler.locator("#order-forward")).to_be_visible()
         expect(handler.locator("#order-supervise")).to_have_count(0)

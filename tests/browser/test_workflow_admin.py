@@ -31,7 +31,9 @@ def test_an_admin_imports_a_new_version_of_a_workflow(users_console, browser, sc
         problems = page.locator("#wf-problems")
         expect(problems).to_be_visible()
         # in words, the step and the value named (not the engine's English sentence)
-        expect(problems).to_contain_text("出口指向不存在的步骤：步骤「accept」，写的是「nowhere」")
+        expect(problems).to_contain_text(
+            "出口指向不存在的步骤：步骤「accept」，第 1 个出口，写的是「nowhere」"
+        )
         expect(problems).not_to_contain_text("has an exit")
         expect(source).to_have_value(broken)  # nothing typed is lost
         problems.scroll_into_view_if_needed()
@@ -64,4 +66,4 @@ def test_the_list_names_categories_and_asks_by_the_workflows_name(users_console,
         expect(row).to_contain_text("新工单使用")  # dismissed: nothing changed
         assert asked and asked[0].startswith("停用 投诉举报建议 第 1 版"), asked
         row.get_by_role("button", name="查看").click()
-        expect(page.locator("#wf-meta")).to_contain_text("类别: 投诉举报建议")
+        expect(page.locator("#wf-meta")).to_contain_text("类别：投诉举报建议")

@@ -7,7 +7,7 @@
 // site above it has, is that site's override of it (覆盖共用类别 / 覆盖某单位的类别: from where it
 // would inherit it); 恢复上级设置 removes an override, so the site follows that row again.
 import { api, el, once } from "./api.js";
-import { paren, t } from "./i18n.js";
+import { paren, semicolon, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("cat-form");
@@ -15,7 +15,7 @@ const survey = document.getElementById("cat-survey-form");
 let data = { items: [], workflows: [], sites: [] };
 
 const siteName = (id) => (id ? data.sites.find((s) => s.id === id)?.name || `#${id}` : t("cat.all_sites"));
-const dimsText = (dims) => dims.map((d) => `${d.name}${paren(d.options.map((o) => o.label).join("/"))}`).join(";");
+const dimsText = (dims) => dims.map((d) => `${d.name}${paren(d.options.map((o) => o.label).join("/"))}`).join(semicolon);
 
 function workflowCell(c) {
   if (c.parent_id) return el("span", { class: "muted" }, c.workflow_name ? `${c.workflow_name} · ${t("cat.follows_parent")}` : t("cat.follows_parent"));

@@ -4,7 +4,7 @@
 // server says what refers to it): it is 停用 instead, and 启用 again.
 import { saveRecord } from "./admin_register.js";
 import { api, el, once } from "./api.js";
-import { paren, t } from "./i18n.js";
+import { paren, semicolon, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -12,7 +12,7 @@ const form = document.getElementById("site-form");
 let items = [];
 
 const hoursText = (hours) => DAYS.filter((d) => hours[d].length)
-  .map((d) => `${t(`site.day.${d}`)}\u00a0${hours[d].join("、")}`).join("; ") || "";
+  .map((d) => `${t(`site.day.${d}`)}\u00a0${hours[d].join("、")}`).join(semicolon) || "";
 
 function render(holidays) {
   const byId = new Map(items.map((s) => [s.id, s]));

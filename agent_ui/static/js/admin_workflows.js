@@ -2,7 +2,7 @@
 // server: every problem is listed under the editor and the text stays as typed), export,
 // 停用 / 启用. The format is docs/workflows.md.
 import { api, el, fmtTime, once } from "./api.js";
-import { paren, t } from "./i18n.js";
+import { colon, paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { openEditor } from "./workflow_editor.js";
 
@@ -73,9 +73,9 @@ async function view(key, version) {
   shown = d;
   document.getElementById("wf-detail-title").textContent = t("wf.detail", d);
   document.getElementById("wf-meta").replaceChildren(
-    `${t("wf.category")}: ${d.category_name} · ${t("wf.number_pattern")}: `, el("code", {}, d.number_pattern),
-    ` · ${t("wf.calendar")}: ${words(`wf.calendar_${d.calendar}`) || d.calendar}`,
-    ` · ${t("wf.status")}: ${d.enabled ? t("wf.enabled") : t("wf.disabled")}`,
+    `${t("wf.category")}${colon}${d.category_name} · ${t("wf.number_pattern")}${colon}`, el("code", {}, d.number_pattern),
+    ` · ${t("wf.calendar")}${colon}${words(`wf.calendar_${d.calendar}`) || d.calendar}`,
+    ` · ${t("wf.status")}${colon}${d.enabled ? t("wf.enabled") : t("wf.disabled")}`,
     d.current === d.version ? ` · ${t("wf.in_use")}` : "",
   );
   const names = Object.fromEntries(d.steps.map((s) => [s.id, s.name]));

@@ -1,7 +1,7 @@
 // The agent's campaign card on the seat page: the preview contact (dial / skip), the
 // contact being called with the campaign's script, and the disposition form (结果代码).
 import { api, el, once } from "./api.js";
-import { t, errorText } from "./i18n.js";
+import { colon, t, errorText } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const card = () => document.getElementById("campaign-card");
@@ -43,7 +43,7 @@ async function render(ev, { preview }) {
     el("p", {}, el("strong", {}, ev.number), " ", ev.contact_name || ""),
     // a visit-back is about a work order: which one, to open while asking about it
     ...(ev.order_number
-      ? [el("p", { class: "campaign-order" }, `${t("camp.card.order")}: `,
+      ? [el("p", { class: "campaign-order" }, `${t("camp.card.order")}${colon}`,
           el("a", { href: `/orders/${encodeURIComponent(ev.order_number)}`, target: "_blank", rel: "noopener" }, ev.order_number))]
       : []),
     status,
@@ -120,7 +120,7 @@ function onEvent(ev) {
   }
   else if (ev.event === "CampaignCallEnded") {
     const status = document.getElementById("campaign-status");
-    if (status) status.textContent = `${t("camp.outcome")}: ${t(`camp.outcome.${ev.outcome}`)}`;
+    if (status) status.textContent = `${t("camp.outcome")}${colon}${t(`camp.outcome.${ev.outcome}`)}`;
   }
 }
 

@@ -86,10 +86,10 @@ async function show(id) {
     if (!c.editable) document.getElementById("camp-report").replaceChildren();
   }
   document.getElementById("camp-counts").replaceChildren(
-    el("p", {}, `${t("camp.status")}: ${statusText(c)}`),
-    el("p", {}, `${t("camp.states")}: ${counts(c.progress.states)}`),
-    el("p", {}, `${t("camp.outcomes")}: ${Object.entries(c.progress.outcomes).map(([k, v]) => `${outcomeText(k)} ${v}`).join(" · ")}`),
-    el("p", {}, `${t("camp.dispositions")}: ${Object.entries(c.progress.dispositions).map(([k, v]) => `${dispositionText(k)} ${v}`).join(" · ")}`),
+    el("p", {}, `${t("camp.status")}${colon}${statusText(c)}`),
+    el("p", {}, `${t("camp.states")}${colon}${counts(c.progress.states)}`),
+    el("p", {}, `${t("camp.outcomes")}${colon}${Object.entries(c.progress.outcomes).map(([k, v]) => `${outcomeText(k)} ${v}`).join(" · ")}`),
+    el("p", {}, `${t("camp.dispositions")}${colon}${Object.entries(c.progress.dispositions).map(([k, v]) => `${dispositionText(k)} ${v}`).join(" · ")}`),
   );
   document.querySelector("#camp-contacts tbody").replaceChildren(...c.contacts.map((x) => el("tr", {},
     el("td", {}, x.number), el("td", {}, x.name), el("td", {}, t(`camp.state.${x.state}`)), el("td", {}, String(x.attempts)),
@@ -140,7 +140,7 @@ async function upload(commit) {
   }
   document.getElementById("camp-report").replaceChildren(
     el("p", {}, t("camp.report", { total: body.total, accepted: body.accepted, rejected: body.rejected })),
-    el("ul", {}, ...body.rejected_rows.map((r) => el("li", {}, `${t("camp.line", { line: r.line })}: ${r.text}`))),
+    el("ul", {}, ...body.rejected_rows.map((r) => el("li", {}, `${t("camp.line", { line: r.line })}${colon}${r.text}`))),
   );
   checked = commit ? "" : body.checked;
   document.getElementById("camp-commit").disabled = commit || body.accepted === 0;

@@ -1,4 +1,6 @@
 // Small inline SVG charts (bar and line) drawn from the report's chart data; no library.
+import { colon } from "./i18n.js";
+
 const NS = "http://www.w3.org/2000/svg";
 const COLORS = ["#0b5cad", "#c0262d", "#18794e", "#b35c00", "#6941c6"];
 
@@ -38,7 +40,7 @@ export function renderChart(chart) {
       ser.values.forEach((v, i) => {
         if (v === null) return;
         const dot = svg("circle", { cx: left + step * i + step / 2, cy: y(v), r: 3, fill: COLORS[s % COLORS.length] });
-        dot.append(svg("title", {}, `${chart.labels[i]}: ${fmt(v, chart.percent)}`));
+        dot.append(svg("title", {}, `${chart.labels[i]}${colon}${fmt(v, chart.percent)}`));
         root.append(dot);
       });
     });
@@ -52,7 +54,7 @@ export function renderChart(chart) {
         const y0 = chart.stacked ? y(base + v) : y(v);
         const h = chart.stacked ? y(base) - y(base + v) : y(0) - y(v);
         const bar = svg("rect", { x, y: y0, width: barW, height: Math.max(0, h), fill: COLORS[s % COLORS.length] });
-        bar.append(svg("title", {}, `${label} · ${ser.name}: ${fmt(ser.values[i], chart.percent)}`));
+        bar.append(svg("title", {}, `${label} · ${ser.name}${colon}${fmt(ser.values[i], chart.percent)}`));
         root.append(bar);
         if (chart.stacked) base += v;
       });

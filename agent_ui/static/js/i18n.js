@@ -33,3 +33,5 @@ const CHINESE = (document.documentElement.lang || "zh-CN").startsWith("zh");
 export const paren = (text) => (CHINESE ? `（${text}）` : ` (${text})`);
 // a label's colon: the full-width ： after Chinese, ": " in English
 export const colon = CHINESE ? "：" : ": ";
+// items of one list in a line (服务技能（…）；服务礼仪（…）): the full-width ； in Chinese, "; " in English
+export const semicolon = CHINESE ? "；" : "; ";

@@ -1,6 +1,6 @@
 // The seat page: screen-pop on a ringing call, and the intake form (业务受理).
 import { api, clock, el, fmtTime, leave, once } from "./api.js";
-import { paren, queueName, t, tParts } from "./i18n.js";
+import { colon, paren, queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
 import { lockBound, markProblems, readFields, renderFields, siteCode } from "./forms.js";
 import { clearDraft, draftsOf, saveDraft } from "./drafts.js";
@@ -264,7 +264,7 @@ function ivrStep(s) {
     if (to === "menu" || to === "number" || !to) return name;
     if (to === "agent") return t("ivr.agent", { agent: name });
     const key = `ivr.to.${to}`;
-    return t(key) === key ? (name ? `${to}:${name}` : to) : t(key);
+    return t(key) === key ? (name ? `${to}${colon}${name}` : to) : t(key);
   };
   switch (s.kind) {
     case "menu": {

@@ -15,7 +15,7 @@
 // 加入队列 / 移出队列 (调整技能队列) put the seat in the queue picked above the map, or take it out
 // (never its last one: that is 强制下班), at once.
 import { clock, el } from "./api.js";
-import { queueName, reasonText, t } from "./i18n.js";
+import { colon, queueName, reasonText, t } from "./i18n.js";
 import { serverLine } from "./statebar.js";
 import { toast } from "./toast.js";
 
@@ -306,7 +306,7 @@ function forceButtons(a) {
 function callText(call) {
   const outbound = call.direction === "outbound";
   const who = (outbound ? call.dnis || call.caller : call.caller) || "—";
-  return `${t(outbound ? "wb.outbound" : "wb.caller")}: ${who}${call.queue ? ` · ${queueName(call.queue)}` : ""}`;
+  return `${t(outbound ? "wb.outbound" : "wb.caller")}${colon}${who}${call.queue ? ` · ${queueName(call.queue)}` : ""}`;
 }
 
 // ``node`` made to look like ``next`` while staying the same element wherever the two agree in
