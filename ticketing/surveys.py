@@ -274,7 +274,7 @@ async def record_survey(
 
     await close_surveyed(session, order_id=order.id)  # the visit-back campaign calls no one about it
     if not satisfied and complaint_workflow:
-        unhappy = [f"{name}:{label}" for name, label in answers.items() if not _satisfied(dims[name], label)]
+        unhappy = [f"{name}：{label}" for name, label in answers.items() if not _satisfied(dims[name], label)]
         # the handler needs both: what the customer said and which dimensions they were unhappy with
         content = f"回访不满意（{'、'.join(unhappy)}）"
         if remark:

@@ -113,7 +113,7 @@ async def test_survey_dissatisfied_spawns_linked_complaint(session, seeded):
     assert not bad.satisfied
     complaint = await session.get(WorkOrder, bad.follow_up_order_id)
     assert complaint.category == "complaint"
-    assert complaint.form["投诉内容"] == "态度不好\n回访不满意（服务礼仪:不满意、综合评价:不满意）"
+    assert complaint.form["投诉内容"] == "态度不好\n回访不满意（服务礼仪：不满意、综合评价：不满意）"
     link = await session.scalar(select(OrderLink).where(OrderLink.to_order_id == complaint.id))
     assert link.from_order_id == order.id and order.is_open  # the step is still to be submitted
     summary = await satisfaction(session)

@@ -28,7 +28,7 @@ async def test_an_agents_complaint_goes_to_the_team_leader_to_review(session, se
     complaint = await session.get(WorkOrder, result.follow_up_order_id)
     assert (complaint.current_node, complaint.status) == ("review", "待审核")
     assert await _steps(session, complaint) == [("register", "1001", "done"), ("review", "2001", "pending")]
-    assert complaint.form["投诉内容"] == "师傅迟到\n回访不满意（服务技能:不满意、综合评价:不满意）"
+    assert complaint.form["投诉内容"] == "师傅迟到\n回访不满意（服务技能：不满意、综合评价：不满意）"
     # the engine's submit, as a 提交 on 登记 would have written it
     actions = await session.scalars(
         select(Comment.action).where(Comment.order_id == complaint.id).order_by(Comment.id)

@@ -47,7 +47,7 @@ async def test_a_dissatisfied_survey_opens_one_complaint_pre_filled_from_the_ord
     assert result.follow_up_order_id == complaint.id
     assert complaint.form["所属区域"] == "GZ" and complaint.site_id == order.site_id
     assert complaint.form["标题"] == complaint.title == f"回访不满意：{order.number}"
-    assert complaint.form["投诉内容"] == "回访不满意（服务技能:不满意、综合评价:不满意）"
+    assert complaint.form["投诉内容"] == "回访不满意（服务技能：不满意、综合评价：不满意）"
     assert (complaint.customer_id, complaint.caller_number) == (order.customer_id, order.caller_number)
     # sent on past 登记 to 报事审核 (not left in the list of whoever recorded the survey)
     assert complaint.is_open and complaint.current_node == "review"
@@ -98,7 +98,7 @@ async def test_a_survey_remark_keeps_the_unhappy_dimensions_in_the_complaint(ses
     order = await at_visit_step(session, seeded, at(24, 9))
     await record_survey(session, seeded.users["2001"], order, UNHAPPY, remark="师傅迟到两小时")
     (complaint,) = await complaints_of(session, order)
-    assert complaint.form["投诉内容"] == "师傅迟到两小时\n回访不满意（服务技能:不满意、综合评价:不满意）"
+    assert complaint.form["投诉内容"] == "师傅迟到两小时\n回访不满意（服务技能：不满意、综合评价：不满意）"
 
 
 async def test_a_recorded_survey_closes_the_orders_visit_back_contact_so_it_is_never_dialled(session, seeded):

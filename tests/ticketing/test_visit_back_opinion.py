@@ -29,7 +29,7 @@ async def test_the_surveys_complaint_gets_the_opinion_on_its_timeline(session, s
     # 登记 done with the survey: its content is no longer edited
     assert complaint.id == result.follow_up_order_id and complaint.current_node == "review"
     content = complaint.form["投诉内容"]
-    assert content == "回访不满意（服务技能:不满意、综合评价:不满意）"
+    assert content == "回访不满意（服务技能：不满意、综合评价：不满意）"
 
     await submit_step(session, leader, order, form=UNHAPPY_STEP)
     assert [c.id for c in await complaints_of(session, order)] == [complaint.id]

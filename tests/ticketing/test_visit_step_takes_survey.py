@@ -61,7 +61,7 @@ async def test_visit_back_records_the_survey_and_completes_the_step_with_one_com
     assert order.form["回访满意度"] == "不满意" and order.form["回访意见"] == "师傅迟到"
     (complaint,) = await complaints_of(session, order)
     assert result.follow_up_order_id == complaint.id
-    assert complaint.form["投诉内容"] == "师傅迟到\n回访不满意（服务技能:不满意、综合评价:不满意）"
+    assert complaint.form["投诉内容"] == "师傅迟到\n回访不满意（服务技能：不满意、综合评价：不满意）"
     assert await session.scalar(select(func.count()).where(SurveyResult.order_id == order.id)) == 1
 
 
