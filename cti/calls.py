@@ -157,6 +157,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
         on_recording_started: Callable[[Call, str], object] | None = None,
         on_acw: Callable[[A.Agent], object] | None = None,
         on_queued: Callable[[Call, str], object] | None = None,
+        speedups: bool | None = None,
     ) -> None:
         self.notify = notify
         self.agents = agents
@@ -176,8 +177,24 @@ class CallModel(ChannelEvents, QueueCallEvents):
         self.restored: dict[str, Call] = {}  # calls known from the bus, not yet seen on AMI
         # event name -> the AMI listener of that event (``listener``): the frame's fields read in
         # one pass, the handler called with them
+        fast = self._channel_book(speedups)
         self.listeners: dict[str, Callable[[Frame], None]] = {
-            name: listener(getattr(self, "_on_" + name)) for name in EVENTS
+            name: listener(getattr(self, "_on_" + name), speedups=speedups, call=fast.get(name))
+            for name in EVENTS
+        }
+
+    def _channel_book(self, speedups: bool | None) -> dict[str, Callable[..., None]]:
+        """Event name -> the C accelerator's handler standing in for the Python one (``_speedups.
+        ChannelBook``: the channels' and bridges' bookkeeping), for each handler this class has not
+        overridden. None with the pure Python implementation."""
+        c = chosen_speedups(speedups)
+        if c is None or not hasattr(c, "ChannelBook"):  # not built, or built before it had one
+            return {}
+        book = c.ChannelBook(self, Channel, UNKNOWN, A.LOGGED_OUT, (A.READY, A.NOT_READY, A.AFTER_CALL_WORK))
+        return {
+            name: getattr(book, method)
+            for name, method in _IN_C.items()
+            if getattr(type(self), "_on_" + name) is getattr(ChannelEvents, "_on_" + name)
         }
 
     # -- entry point --------------------------------------------------------
@@ -513,7 +530,21 @@ class CallModel(ChannelEvents, QueueCallEvents):
         return event
 
 
-def listener(handler: Callable[..., None], *, speedups: bool | None = None) -> Callable[[Frame], None]:
+# the handlers ``_speedups.ChannelBook`` stands in for, by event, with its method's name
+_IN_C = {
+    "Newchannel": "newchannel",
+    "Hangup": "hangup",
+    "BridgeEnter": "bridge_enter",
+    "BridgeLeave": "bridge_leave",
+}
+
+
+def listener(
+    handler: Callable[..., None],
+    *,
+    speedups: bool | None = None,
+    call: Callable[..., None] | None = None,
+) -> Callable[[Frame], None]:
     """The AMI listener of one event handler marked with ``@reads``: it reads the handler's fields
     and the ``Timestamp:`` (manager.conf ``timestampevents``; now when it is absent or garbled) in
     one pass (``FieldPicker``) and calls the handler with them, skipping frames that lack the
@@ -528,13 +559,15 @@ def listener(handler: Callable[..., None], *, speedups: bool | None = None) -> C
     the listener is a ``_speedups.Listener``: the same answers, with no Python frame of its own,
     the fields found line by line in C and the usual ``Timestamp:`` (digits, a dot, six digits)
     turned into its float exactly without ``float()``'s slow path for 16 significant digits.
+    ``call``: what that C listener calls instead of ``handler`` (with the same arguments; the
+    ``ChannelBook``'s stand-ins), ``handler`` still saying what is read.
     """
     keys = ("Timestamp", *handler.reads)
     picker = FieldPicker(keys)  # also refuses keys a byte search cannot read, in either case
     name = f"listener({getattr(handler, '__name__', type(handler).__name__)})"
     c = chosen_speedups(speedups)
     if c is not None and len(keys) <= 64:
-        return c.Listener(keys, handler, handler.only_if, time, name)  # type: ignore[no-any-return]
+        return c.Listener(keys, call or handler, handler.only_if, time, name)  # type: ignore[no-any-return]
     args = "".join(f", v[{i}]" for i in range(1, len(handler.reads) + 1))
     lines = ["def on_event(frame):", "    raw = frame.raw"]
     if handler.only_if is not None:

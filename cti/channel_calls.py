@@ -231,6 +231,12 @@ class ChannelEvents(_Base):
         if call is None:
             return
         call.channels.discard(uid)
+        self._hung_up(call, chan, at, cause)
+
+    def _hung_up(self, call: Call, chan: Channel, at: float, cause: str) -> None:
+        """What ``chan`` hanging up means for its ``call`` (already out of the model's channels and
+        the call's): apart from ``_on_Hangup``'s bookkeeping, which the C accelerator does itself
+        (``_speedups.ChannelBook``) before it calls this."""
         if chan.agent_id:
             self._agent_channel_gone(call, chan, at)
             if call.answered_at and not call.hangup_side:

@@ -1,7 +1,7 @@
 /* The AMI hot path in C: the optional accelerator of cti.ami.protocol, cti.calls.listener and
  * the events' make (cti.events).
  *
- * Three types, each doing exactly what a piece of pure Python does (which stays, and is used when
+ * Types, each doing exactly what a piece of pure Python does (which stays, and is used when
  * this module is not built or HOTLINE_NO_SPEEDUPS is set; tests run both on the same input):
  *
  * Framer  -- AmiProtocol._scan_parts: a buffer cut at its separators, the wanted events made
@@ -17,6 +17,8 @@
  *            other frame to the Python loop's body for one frame (AmiClient._on_frame).
  * Searcher -- cti.ami.fields.searcher: a listener's only_if pattern searched from where its
  *            literal start is (memmem), not tried at every line of the frame.
+ * ChannelBook -- cti.channel_calls.ChannelEvents' bookkeeping of channels and bridges
+ *            (Newchannel, Hangup, BridgeEnter, BridgeLeave), the rest left to the model's Python.
  *
  * cti/ami/speedups.py says how one of the two implementations is chosen.
  */
@@ -1296,6 +1298,461 @@ static PyTypeObject SearcherType = {
     .tp_vectorcall_offset = offsetof(Searcher, vectorcall),
 };
 
+/* ---------------------------------------------------------------- ChannelBook */
+
+/* The call model's channel and bridge bookkeeping (cti.channel_calls.ChannelEvents): the handlers
+ * of Newchannel, Hangup, BridgeEnter and BridgeLeave, which their Listeners call with the same
+ * arguments as the Python ones. Each does to the model's dicts (channels, by_name, bridges, a
+ * call's channels and agent_channels) what the Python handler does, and leaves the rest to the
+ * model's Python:
+ *
+ * newchannel   -- a leg of a call already known that is not the call's first, gives it no caller
+ *                 ID it lacks and rings no agent: its Channel made and filed. Any other goes whole
+ *                 to the Python handler, before anything is changed.
+ * hangup       -- the channel taken out of channels, by_name, its bridge and its call; what that
+ *                 means for the call goes to model._hung_up(call, chan, at, cause).
+ * bridge_enter -- the channel filed in its bridge; model._check_answer(bridge, at) called only when
+ *                 the bridge holds two channels the model knows (it does nothing otherwise).
+ * bridge_leave -- all of it.
+ *
+ * Anything not as the model makes it (a value not a str, a call's channels not a set) goes to the
+ * Python handler too, before anything is changed. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *model;
+    PyObject *channels, *by_name, *bridges, *calls, *aliases, *ended; /* the model's own */
+    PyObject *agents;       /* its AgentBook */
+    PyObject *channel_type; /* cti.channel_calls.Channel */
+    PyObject *unknown;      /* UNKNOWN: the caller IDs Asterisk does not know */
+    PyObject *logged_out;   /* agents.LOGGED_OUT */
+    PyObject *offerable;    /* the states a leg of the agent's own rings them from (the "offer") */
+    PyObject *on_newchannel, *on_hangup, *on_bridge_enter, *on_bridge_leave; /* the Python handlers */
+} ChannelBook;
+
+static PyObject *str_agent_channels, *str_agent_id, *str_bridge, *str_by_channel, *str_call_id, *str_caller,
+    *str_caller_name, *str_channels, *str_check_answer, *str_customer_channel, *str_direction, *str_empty,
+    *str_hung_up, *str_inbound, *str_linkedid, *str_name, *str_state;
+
+#define BOOK_OBJECTS(X)                                                                                  \
+    X(model) X(channels) X(by_name) X(bridges) X(calls) X(aliases) X(ended) X(agents) X(channel_type)  \
+    X(unknown) X(logged_out) X(offerable) X(on_newchannel) X(on_hangup) X(on_bridge_enter)             \
+    X(on_bridge_leave)
+
+static int
+ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"model", "channel_type", "unknown", "logged_out", "offerable", NULL};
+    PyObject *model, *channel_type, *unknown, *logged_out, *offerable;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO!UO!:ChannelBook", kwlist, &model, &channel_type,
+                                     &PyTuple_Type, &unknown, &logged_out, &PyTuple_Type, &offerable))
+        return -1;
+    struct { PyObject **slot; const char *attr; int is_dict; } from_model[] = {
+        {&self->channels, "channels", 1}, {&self->by_name, "by_name", 1}, {&self->bridges, "bridges", 1},
+        {&self->calls, "calls", 1}, {&self->aliases, "aliases", 1}, {&self->ended, "ended", 1},
+        {&self->agents, "agents", 0}, {&self->on_newchannel, "_on_Newchannel", 0},
+        {&self->on_hangup, "_on_Hangup", 0}, {&self->on_bridge_enter, "_on_BridgeEnter", 0},
+        {&self->on_bridge_leave, "_on_BridgeLeave", 0},
+    };
+    for (size_t i = 0; i < sizeof(from_model) / sizeof(from_model[0]); i++) {
+        PyObject *value = PyObject_GetAttrString(model, from_model[i].attr);
+        if (value == NULL)
+            return -1;
+        if (from_model[i].is_dict && !PyDict_Check(value)) {
+            PyErr_Format(PyExc_TypeError, "the model's %s is not a dict", from_model[i].attr);
+            Py_DECREF(value);
+            return -1;
+        }
+        Py_XSETREF(*from_model[i].slot, value);
+    }
+    Py_XSETREF(self->model, Py_NewRef(model));
+    Py_XSETREF(self->channel_type, Py_NewRef(channel_type));
+    Py_XSETREF(self->unknown, Py_NewRef(unknown));
+    Py_XSETREF(self->logged_out, Py_NewRef(logged_out));
+    Py_XSETREF(self->offerable, Py_NewRef(offerable));
+    return 0;
+}
+
+static int
+ChannelBook_traverse(ChannelBook *self, visitproc visit, void *arg)
+{
+#define VISIT(f) Py_VISIT(self->f);
+    BOOK_OBJECTS(VISIT)
+#undef VISIT
+    return 0;
+}
+
+static int
+ChannelBook_clear(ChannelBook *self)
+{
+#define CLEAR(f) Py_CLEAR(self->f);
+    BOOK_OBJECTS(CLEAR)
+#undef CLEAR
+    return 0;
+}
+
+/* The arguments as the Listener passes them: ``n`` of them, all but the first (the time) str. */
+static int
+book_args(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t n)
+{
+    if (self->model == NULL) {
+        PyErr_SetString(PyExc_TypeError, "an uninitialised ChannelBook");
+        return -1;
+    }
+    if (nargs != n) {
+        PyErr_Format(PyExc_TypeError, "takes %zd arguments (%zd given)", n, nargs);
+        return -1;
+    }
+    for (Py_ssize_t i = 1; i < n; i++)
+        if (!PyUnicode_CheckExact(args[i]))
+            return 0;
+    return 1;
+}
+
+/* the Python handler, called with the arguments as they came */
+static PyObject *
+to_python(PyObject *handler, PyObject *const *args, Py_ssize_t nargs)
+{
+    return PyObject_Vectorcall(handler, args, (size_t)nargs, NULL);
+}
+
+static inline int
+str_eq(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    if (PyUnicode_CheckExact(a) && PyUnicode_CheckExact(b))
+        return PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) && PyUnicode_Compare(a, b) == 0;
+    return PyObject_RichCompareBool(a, b, Py_EQ);
+}
+
+/* getattr that also says whether the value is true: 1 true, 0 false, -1 error (*out NULL) */
+static int
+attr_truth(PyObject *obj, PyObject *name, PyObject **out)
+{
+    *out = PyObject_GetAttr(obj, name);
+    if (*out == NULL)
+        return -1;
+    int t = PyObject_IsTrue(*out);
+    if (t < 0)
+        Py_CLEAR(*out);
+    return t;
+}
+
+static PyObject *
+ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int ok = book_args(self, args, nargs, 8);
+    if (ok <= 0)
+        return ok < 0 ? NULL : to_python(self->on_newchannel, args, nargs);
+    PyObject *linkedid = args[1], *uid = args[2], *name = args[3], *context = args[4], *exten = args[5],
+             *num = args[6], *cname = args[7];
+    if (!PyUnicode_GET_LENGTH(uid) || !PyUnicode_GET_LENGTH(name) || !PyUnicode_GET_LENGTH(linkedid))
+        return to_python(self->on_newchannel, args, nargs);
+    int r = PyDict_Contains(self->ended, linkedid);
+    if (r != 0)
+        return r < 0 ? NULL : to_python(self->on_newchannel, args, nargs);
+    PyObject *key = PyDict_GetItemWithError(self->aliases, linkedid);
+    if (key == NULL && PyErr_Occurred())
+        return NULL;
+    PyObject *call = PyDict_GetItemWithError(self->calls, key != NULL ? key : linkedid);
+    if (call == NULL)
+        return PyErr_Occurred() ? NULL : to_python(self->on_newchannel, args, nargs); /* a new call */
+    Py_INCREF(call);
+    PyObject *result = NULL, *call_id = NULL, *value = NULL, *agent = NULL, *state = NULL, *agent_id = NULL,
+             *agent_channels = NULL, *legs = NULL, *call_channels = NULL, *chan = NULL, *own = NULL;
+    r = PyDict_Contains(self->channels, uid);
+    if (r != 0) {
+        result = r < 0 ? NULL : Py_NewRef(Py_None);
+        goto done;
+    }
+    if ((call_id = PyObject_GetAttr(call, str_call_id)) == NULL)
+        goto done;
+    if ((r = str_eq(uid, call_id)) != 0) {
+        if (r < 0)
+            goto done;
+        goto python; /* the call's first leg: its direction is read off it */
+    }
+    /* a caller ID the call has not got yet: whose leg this is decides (_customer_leg) */
+    int has;
+    if ((has = attr_truth(call, str_caller, &value)) < 0)
+        goto done;
+    Py_CLEAR(value);
+    if (!has && (r = PySequence_Contains(self->unknown, num)) <= 0) {
+        if (r < 0)
+            goto done;
+        goto python;
+    }
+    if ((has = attr_truth(call, str_caller_name, &value)) < 0)
+        goto done;
+    Py_CLEAR(value);
+    if (!has && (r = PySequence_Contains(self->unknown, cname)) <= 0) {
+        if (r < 0)
+            goto done;
+        goto python;
+    }
+    if ((agent = PyObject_CallMethodOneArg(self->agents, str_by_channel, name)) == NULL)
+        goto done;
+    int agents_leg = 0;
+    if (agent != Py_None) {
+        if ((state = PyObject_GetAttr(agent, str_state)) == NULL)
+            goto done;
+        if ((r = PyObject_RichCompareBool(state, self->logged_out, Py_NE)) < 0)
+            goto done;
+        if (r) {
+            agents_leg = 1;
+            if ((agent_id = PyObject_GetAttr(agent, str_agent_id)) == NULL ||
+                (agent_channels = PyObject_GetAttr(call, str_agent_channels)) == NULL)
+                goto done;
+            if (!PyDict_Check(agent_channels))
+                goto python;
+            legs = Py_XNewRef(PyDict_GetItemWithError(agent_channels, agent_id));
+            if (legs == NULL && PyErr_Occurred())
+                goto done;
+            if (legs != NULL && !PySet_CheckExact(legs))
+                goto python;
+            Py_ssize_t after = 1;
+            if (legs != NULL) {
+                if ((r = PySet_Contains(legs, uid)) < 0)
+                    goto done;
+                after = PySet_GET_SIZE(legs) + !r;
+            }
+            if (after == 1) {
+                /* the agent's first leg on the call: it may ring them (the offer), in Python */
+                if ((r = PySequence_Contains(self->offerable, state)) < 0)
+                    goto done;
+                if (r)
+                    goto python;
+            }
+        }
+    }
+    if ((call_channels = PyObject_GetAttr(call, str_channels)) == NULL)
+        goto done;
+    if (!PySet_CheckExact(call_channels))
+        goto python;
+    /* As the Python handler does, from here on: nothing above changed anything. */
+    PyObject *fields[6] = {NULL, uid, name, call_id, context, exten};
+    if ((chan = PyObject_Vectorcall(self->channel_type, fields + 1, 5 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL)) == NULL)
+        goto done;
+    if (PyDict_SetItem(self->channels, uid, chan) < 0 || PyDict_SetItem(self->by_name, name, chan) < 0 ||
+        PySet_Add(call_channels, uid) < 0)
+        goto done;
+    if (agents_leg) {
+        if (PyObject_SetAttr(chan, str_agent_id, agent_id) < 0)
+            goto done;
+        if (legs == NULL) { /* call.agent_channels.setdefault(agent_id, set()) */
+            if ((legs = PySet_New(NULL)) == NULL || PyDict_SetItem(agent_channels, agent_id, legs) < 0)
+                goto done;
+        }
+        if (PySet_Add(legs, uid) < 0)
+            goto done;
+    }
+    else {
+        /* the first leg of an inbound call that is not the agents' nor the call's own: the customer's */
+        if ((has = attr_truth(call, str_customer_channel, &value)) < 0)
+            goto done;
+        Py_CLEAR(value);
+        if (!has) {
+            if ((own = PyObject_GetAttr(call, str_direction)) == NULL)
+                goto done;
+            if ((r = PyObject_RichCompareBool(own, str_inbound, Py_EQ)) < 0)
+                goto done;
+            if (r && PyObject_SetAttr(call, str_customer_channel, name) < 0)
+                goto done;
+        }
+    }
+    result = Py_NewRef(Py_None);
+    goto done;
+python:
+    result = to_python(self->on_newchannel, args, nargs);
+done:
+    Py_XDECREF(own);
+    Py_XDECREF(chan);
+    Py_XDECREF(call_channels);
+    Py_XDECREF(legs);
+    Py_XDECREF(agent_channels);
+    Py_XDECREF(agent_id);
+    Py_XDECREF(state);
+    Py_XDECREF(agent);
+    Py_XDECREF(call_id);
+    Py_DECREF(call);
+    return result;
+}
+
+/* set.discard(item) on a set, or the object's own discard */
+static int
+discard(PyObject *set, PyObject *item)
+{
+    if (PyAnySet_Check(set))
+        return PySet_Discard(set, item) < 0 ? -1 : 0;
+    PyObject *r = PyObject_CallMethod(set, "discard", "O", item);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+static PyObject *
+ChannelBook_hangup(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int ok = book_args(self, args, nargs, 3);
+    if (ok <= 0)
+        return ok < 0 ? NULL : to_python(self->on_hangup, args, nargs);
+    PyObject *uid = args[1];
+    PyObject *chan = Py_XNewRef(PyDict_GetItemWithError(self->channels, uid));
+    if (chan == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    PyObject *result = NULL, *name = NULL, *bridge = NULL, *linkedid = NULL, *call = NULL, *call_channels = NULL;
+    if (PyDict_DelItem(self->channels, uid) < 0 || (name = PyObject_GetAttr(chan, str_name)) == NULL)
+        goto done;
+    PyObject *filed = PyDict_GetItemWithError(self->by_name, name);
+    if (filed == NULL && PyErr_Occurred())
+        goto done;
+    if (filed == chan && PyDict_DelItem(self->by_name, name) < 0)
+        goto done;
+    int has = attr_truth(chan, str_bridge, &bridge);
+    if (has < 0)
+        goto done;
+    if (has) {
+        PyObject *members = PyDict_GetItemWithError(self->bridges, bridge);
+        if (members == NULL && PyErr_Occurred())
+            goto done;
+        if (members != NULL && discard(members, name) < 0)
+            goto done;
+    }
+    if ((linkedid = PyObject_GetAttr(chan, str_linkedid)) == NULL)
+        goto done;
+    call = Py_XNewRef(PyDict_GetItemWithError(self->calls, linkedid));
+    if (call == NULL) {
+        result = PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+        goto done;
+    }
+    if ((call_channels = PyObject_GetAttr(call, str_channels)) == NULL || discard(call_channels, uid) < 0)
+        goto done;
+    PyObject *rest[5] = {self->model, call, chan, args[0], args[2]};
+    result = PyObject_VectorcallMethod(str_hung_up, rest, 5, NULL);
+done:
+    Py_XDECREF(call_channels);
+    Py_XDECREF(call);
+    Py_XDECREF(linkedid);
+    Py_XDECREF(bridge);
+    Py_XDECREF(name);
+    Py_DECREF(chan);
+    return result;
+}
+
+static PyObject *
+ChannelBook_bridge_enter(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int ok = book_args(self, args, nargs, 3);
+    if (ok <= 0 || !PyUnicode_GET_LENGTH(args[1]))
+        return ok < 0 ? NULL : to_python(self->on_bridge_enter, args, nargs);
+    PyObject *name = args[1], *bridge = args[2];
+    PyObject *members = Py_XNewRef(PyDict_GetItemWithError(self->bridges, bridge));
+    if (members == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        if ((members = PySet_New(NULL)) == NULL)
+            return NULL;
+        if (PyDict_SetItem(self->bridges, bridge, members) < 0)
+            goto error;
+    }
+    else if (!PySet_CheckExact(members)) {
+        Py_DECREF(members);
+        return to_python(self->on_bridge_enter, args, nargs);
+    }
+    if (PySet_Add(members, name) < 0)
+        goto error;
+    PyObject *chan = PyDict_GetItemWithError(self->by_name, name);
+    if (chan == NULL && PyErr_Occurred())
+        goto error;
+    if (chan != NULL && PyObject_SetAttr(chan, str_bridge, bridge) < 0)
+        goto error;
+    /* _check_answer does nothing for a bridge of fewer than two channels the model knows */
+    Py_ssize_t known = 0, pos = 0;
+    PyObject *member;
+    Py_hash_t hash;
+    while (known < 2 && _PySet_NextEntry(members, &pos, &member, &hash)) {
+        int r = PyDict_Contains(self->by_name, member);
+        if (r < 0)
+            goto error;
+        known += r;
+    }
+    Py_DECREF(members);
+    if (known < 2)
+        Py_RETURN_NONE;
+    PyObject *check[3] = {self->model, bridge, args[0]};
+    return PyObject_VectorcallMethod(str_check_answer, check, 3, NULL);
+error:
+    Py_DECREF(members);
+    return NULL;
+}
+
+static PyObject *
+ChannelBook_bridge_leave(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int ok = book_args(self, args, nargs, 3);
+    if (ok <= 0 || !PyUnicode_GET_LENGTH(args[1]))
+        return ok < 0 ? NULL : to_python(self->on_bridge_leave, args, nargs);
+    PyObject *name = args[1], *bridge = args[2];
+    PyObject *members = PyDict_GetItemWithError(self->bridges, bridge);
+    if (members == NULL && PyErr_Occurred())
+        return NULL;
+    if (members != NULL) {
+        Py_INCREF(members);
+        int r = discard(members, name);
+        Py_ssize_t left = r < 0 ? 0 : PyObject_Length(members);
+        Py_DECREF(members);
+        if (r < 0 || left < 0)
+            return NULL;
+        if (left == 0 && PyDict_DelItem(self->bridges, bridge) < 0)
+            return NULL;
+    }
+    PyObject *chan = PyDict_GetItemWithError(self->by_name, name);
+    if (chan == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    Py_INCREF(chan);
+    PyObject *now = PyObject_GetAttr(chan, str_bridge);
+    int same = now == NULL ? -1 : str_eq(now, bridge);
+    Py_XDECREF(now);
+    if (same > 0)
+        same = PyObject_SetAttr(chan, str_bridge, str_empty) < 0 ? -1 : 0;
+    Py_DECREF(chan);
+    return same < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static PyMethodDef ChannelBook_methods[] = {
+    {"newchannel", (PyCFunction)(void (*)(void))ChannelBook_newchannel, METH_FASTCALL,
+     "newchannel(at, linkedid, uid, name, context, exten, num, cname): ChannelEvents._on_Newchannel"},
+    {"hangup", (PyCFunction)(void (*)(void))ChannelBook_hangup, METH_FASTCALL,
+     "hangup(at, uid, cause): ChannelEvents._on_Hangup"},
+    {"bridge_enter", (PyCFunction)(void (*)(void))ChannelBook_bridge_enter, METH_FASTCALL,
+     "bridge_enter(at, name, bridge): ChannelEvents._on_BridgeEnter"},
+    {"bridge_leave", (PyCFunction)(void (*)(void))ChannelBook_bridge_leave, METH_FASTCALL,
+     "bridge_leave(at, name, bridge): ChannelEvents._on_BridgeLeave"},
+    {NULL},
+};
+
+static void
+ChannelBook_dealloc(ChannelBook *self)
+{
+    PyObject_GC_UnTrack(self);
+    ChannelBook_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject ChannelBookType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cti.ami._speedups.ChannelBook",
+    .tp_doc = PyDoc_STR("ChannelBook(model, channel_type, unknown, logged_out, offerable): the call model's "
+                        "Newchannel, Hangup, BridgeEnter and BridgeLeave bookkeeping"),
+    .tp_basicsize = sizeof(ChannelBook),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)ChannelBook_init,
+    .tp_dealloc = (destructor)ChannelBook_dealloc,
+    .tp_traverse = (traverseproc)ChannelBook_traverse,
+    .tp_clear = (inquiry)ChannelBook_clear,
+    .tp_methods = ChannelBook_methods,
+};
+
 /* ---------------------------------------------------------------- module */
 
 PyDoc_STRVAR(timestamp_doc,
@@ -1342,11 +1799,23 @@ PyInit__speedups(void)
     __builtin_cpu_init();
     have_avx2 = __builtin_cpu_supports("avx2") && !getenv("HOTLINE_SPEEDUPS_NO_AVX2");
 #endif
+    struct { PyObject **s; const char *text; } names[] = {
+        {&str_agent_channels, "agent_channels"}, {&str_agent_id, "agent_id"}, {&str_bridge, "bridge"},
+        {&str_by_channel, "by_channel"}, {&str_call_id, "call_id"}, {&str_caller, "caller"},
+        {&str_caller_name, "caller_name"}, {&str_channels, "channels"}, {&str_check_answer, "_check_answer"},
+        {&str_customer_channel, "customer_channel"}, {&str_direction, "direction"}, {&str_empty, ""},
+        {&str_hung_up, "_hung_up"}, {&str_inbound, "inbound"}, {&str_linkedid, "linkedid"},
+        {&str_name, "name"}, {&str_state, "state"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if ((*names[i].s = PyUnicode_InternFromString(names[i].text)) == NULL)
+            return NULL;
     empty_tuple = PyTuple_New(0);
     if (!str_event || !str_kind || !str_raw || !str_unknown || !str_time || !str_post_init || !empty_tuple)
         return NULL;
     if (PyType_Ready(&FramerType) < 0 || PyType_Ready(&ListenerType) < 0 || PyType_Ready(&MakerType) < 0 ||
-        PyType_Ready(&DispatcherType) < 0 || PyType_Ready(&SearcherType) < 0)
+        PyType_Ready(&DispatcherType) < 0 || PyType_Ready(&SearcherType) < 0 ||
+        PyType_Ready(&ChannelBookType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
@@ -1355,7 +1824,8 @@ PyInit__speedups(void)
         PyModule_AddObjectRef(m, "Listener", (PyObject *)&ListenerType) < 0 ||
         PyModule_AddObjectRef(m, "Maker", (PyObject *)&MakerType) < 0 ||
         PyModule_AddObjectRef(m, "Dispatcher", (PyObject *)&DispatcherType) < 0 ||
-        PyModule_AddObjectRef(m, "Searcher", (PyObject *)&SearcherType) < 0) {
+        PyModule_AddObjectRef(m, "Searcher", (PyObject *)&SearcherType) < 0 ||
+        PyModule_AddObjectRef(m, "ChannelBook", (PyObject *)&ChannelBookType) < 0) {
         Py_DECREF(m);
         return NULL;
     }
