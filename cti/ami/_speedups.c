@@ -110,6 +110,60 @@ find_sep(const char *p, const char *end)
     return memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
 }
 
+/* ---------------------------------------------------------------- shared by the types */
+
+/* a slot's value, at its offset in an object */
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+/* The functions a type holding Python objects has alike: its traverse and clear go over the
+ * members its T##_OBJECTS(X) list names, and its dealloc clears them. */
+#define VISIT_MEMBER(f) Py_VISIT(self->f);
+#define CLEAR_MEMBER(f) Py_CLEAR(self->f);
+#define GC_FUNCTIONS(T)                                                                              \
+    static int T##_traverse(T *self, visitproc visit, void *arg)                                     \
+    {                                                                                                \
+        T##_OBJECTS(VISIT_MEMBER)                                                                    \
+        return 0;                                                                                    \
+    }                                                                                                \
+    static int T##_clear(T *self)                                                                    \
+    {                                                                                                \
+        T##_OBJECTS(CLEAR_MEMBER)                                                                    \
+        return 0;                                                                                    \
+    }                                                                                                \
+    static void T##_dealloc(T *self)                                                                 \
+    {                                                                                                \
+        PyObject_GC_UnTrack(self);                                                                   \
+        T##_clear(self);                                                                             \
+        Py_TYPE(self)->tp_free((PyObject *)self);                                                    \
+    }
+
+/* A type whose objects are called like functions (T##_vectorcall), set up by T##_init: callable
+ * once that succeeded (until then, or after a failed __init__, its vectorcall is NULL and
+ * PyVectorcall_Call refuses the call instead of running on members half set). */
+#define CALLABLE_TYPE(T, doc, ...)                                                                   \
+    GC_FUNCTIONS(T)                                                                                  \
+    static int T##_init_vectorcall(T *self, PyObject *args, PyObject *kwds)                          \
+    {                                                                                                \
+        int rc = T##_init(self, args, kwds);                                                         \
+        self->vectorcall = rc == 0 ? T##_vectorcall : NULL;                                          \
+        return rc;                                                                                   \
+    }                                                                                                \
+    static PyTypeObject T##Type = {                                                                  \
+        PyVarObject_HEAD_INIT(NULL, 0)                                                               \
+        .tp_name = "cti.ami._speedups." #T,                                                          \
+        .tp_doc = PyDoc_STR(doc),                                                                    \
+        .tp_basicsize = sizeof(T),                                                                   \
+        .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,             \
+        .tp_new = PyType_GenericNew,                                                                 \
+        .tp_init = (initproc)T##_init_vectorcall,                                                    \
+        .tp_dealloc = (destructor)T##_dealloc,                                                       \
+        .tp_traverse = (traverseproc)T##_traverse,                                                   \
+        .tp_clear = (inquiry)T##_clear,                                                              \
+        .tp_call = PyVectorcall_Call,                                                                \
+        .tp_vectorcall_offset = offsetof(T, vectorcall),                                             \
+        __VA_ARGS__                                                                                  \
+    }
+
 /* ---------------------------------------------------------------- Framer */
 
 typedef struct {
@@ -169,12 +223,9 @@ Framer_init(Framer *self, PyObject *args, PyObject *kwds)
         slot_offset(ftype, "_fields", &self->off_fields) < 0 ||
         slot_offset(ftype, "_multi", &self->off_multi) < 0)
         return -1;
-    Py_INCREF(type);
-    Py_XSETREF(self->frame_type, ftype);
-    Py_INCREF(names);
-    Py_XSETREF(self->names, names);
-    Py_INCREF(strnames);
-    Py_XSETREF(self->strnames, strnames);
+    Py_XSETREF(self->frame_type, (PyTypeObject *)Py_NewRef(ftype));
+    Py_XSETREF(self->names, Py_NewRef(names));
+    Py_XSETREF(self->strnames, Py_NewRef(strnames));
     return 0;
 }
 
@@ -186,8 +237,6 @@ Framer_dealloc(Framer *self)
     Py_XDECREF(self->strnames);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
-
-#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
 /* The index of the wanted name in [s, e), -1 when none. */
 static Py_ssize_t
@@ -368,6 +417,7 @@ typedef struct {
     Py_ssize_t raw_offset;
     vectorcallfunc vectorcall;
 } Listener;
+#define Listener_OBJECTS(X) X(keys) X(handler) X(only_if) X(clock) X(name) X(raw_type)
 
 static int
 Listener_init(Listener *self, PyObject *args, PyObject *kwds)
@@ -402,50 +452,13 @@ Listener_init(Listener *self, PyObject *args, PyObject *kwds)
         self->keylen[i] = len;
         self->first[(unsigned char)s[0]] |= (uint64_t)1 << i;
     }
-    Py_INCREF(keys);
-    Py_XSETREF(self->keys, keys);
-    Py_INCREF(handler);
-    Py_XSETREF(self->handler, handler);
-    Py_INCREF(only_if);
-    Py_XSETREF(self->only_if, only_if);
-    Py_INCREF(clock);
-    Py_XSETREF(self->clock, clock);
-    Py_INCREF(name);
-    Py_XSETREF(self->name, name);
+    Py_XSETREF(self->keys, Py_NewRef(keys));
+    Py_XSETREF(self->handler, Py_NewRef(handler));
+    Py_XSETREF(self->only_if, Py_NewRef(only_if));
+    Py_XSETREF(self->clock, Py_NewRef(clock));
+    Py_XSETREF(self->name, Py_NewRef(name));
     self->nkeys = n;
     return 0;
-}
-
-static int
-Listener_traverse(Listener *self, visitproc visit, void *arg)
-{
-    Py_VISIT(self->keys);
-    Py_VISIT(self->handler);
-    Py_VISIT(self->only_if);
-    Py_VISIT(self->clock);
-    Py_VISIT(self->raw_type);
-    return 0;
-}
-
-static int
-Listener_clear(Listener *self)
-{
-    Py_CLEAR(self->keys);
-    Py_CLEAR(self->handler);
-    Py_CLEAR(self->only_if);
-    Py_CLEAR(self->clock);
-    Py_CLEAR(self->name);
-    Py_CLEAR(self->raw_type);
-    self->nkeys = 0;
-    return 0;
-}
-
-static void
-Listener_dealloc(Listener *self)
-{
-    PyObject_GC_UnTrack(self);
-    Listener_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 /* float(text) of an ASCII "digits[.digits]" whose digits make an integer below 2**53: that integer
@@ -653,20 +666,6 @@ done:
     return result;
 }
 
-static int
-Listener_init_vectorcall(Listener *self, PyObject *args, PyObject *kwds)
-{
-    int rc = Listener_init(self, args, kwds);
-    self->vectorcall = rc == 0 ? Listener_vectorcall : NULL;
-    return rc;
-}
-
-static PyObject *
-Listener_call(PyObject *self, PyObject *args, PyObject *kwds)
-{
-    return PyVectorcall_Call(self, args, kwds);
-}
-
 static PyObject *
 Listener_repr(Listener *self)
 {
@@ -692,23 +691,8 @@ static PyMemberDef Listener_members[] = {
     {NULL},
 };
 
-static PyTypeObject ListenerType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "cti.ami._speedups.Listener",
-    .tp_doc = PyDoc_STR("Listener(keys, handler, only_if, clock, name): cti.calls.listener in C"),
-    .tp_basicsize = sizeof(Listener),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)Listener_init_vectorcall,
-    .tp_dealloc = (destructor)Listener_dealloc,
-    .tp_traverse = (traverseproc)Listener_traverse,
-    .tp_clear = (inquiry)Listener_clear,
-    .tp_call = Listener_call,
-    .tp_vectorcall_offset = offsetof(Listener, vectorcall),
-    .tp_repr = (reprfunc)Listener_repr,
-    .tp_getset = Listener_getset,
-    .tp_members = Listener_members,
-};
+CALLABLE_TYPE(Listener, "Listener(keys, handler, only_if, clock, name): cti.calls.listener in C",
+              .tp_repr = (reprfunc)Listener_repr, .tp_getset = Listener_getset, .tp_members = Listener_members);
 
 /* ---------------------------------------------------------------- Maker */
 
@@ -732,6 +716,7 @@ typedef struct {
     int post_init;
     vectorcallfunc vectorcall;
 } Maker;
+#define Maker_OBJECTS(X) X(cls) X(names) X(defaults) X(factories) X(missing) X(fallback)
 
 static PyObject *empty_tuple;
 static PyObject *str_post_init;
@@ -833,64 +818,14 @@ Maker_init(Maker *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "a maker builds instances of plain classes only");
         return -1;
     }
-    Py_INCREF(cls);
-    Py_XSETREF(self->cls, (PyTypeObject *)cls);
-    Py_INCREF(names);
-    Py_XSETREF(self->names, names);
-    Py_INCREF(defaults);
-    Py_XSETREF(self->defaults, defaults);
-    Py_INCREF(factories);
-    Py_XSETREF(self->factories, factories);
-    Py_INCREF(missing);
-    Py_XSETREF(self->missing, missing);
-    Py_INCREF(fallback);
-    Py_XSETREF(self->fallback, fallback);
+    Py_XSETREF(self->cls, (PyTypeObject *)Py_NewRef(cls));
+    Py_XSETREF(self->names, Py_NewRef(names));
+    Py_XSETREF(self->defaults, Py_NewRef(defaults));
+    Py_XSETREF(self->factories, Py_NewRef(factories));
+    Py_XSETREF(self->missing, Py_NewRef(missing));
+    Py_XSETREF(self->fallback, Py_NewRef(fallback));
     self->post_init = post_init;
-    self->vectorcall = Maker_vectorcall;
     return 0;
-}
-
-static int
-Maker_traverse(Maker *self, visitproc visit, void *arg)
-{
-    Py_VISIT(self->cls);
-    Py_VISIT(self->names);
-    Py_VISIT(self->defaults);
-    Py_VISIT(self->factories);
-    Py_VISIT(self->missing);
-    Py_VISIT(self->fallback);
-    return 0;
-}
-
-static int
-Maker_clear(Maker *self)
-{
-    Py_CLEAR(self->cls);
-    Py_CLEAR(self->names);
-    Py_CLEAR(self->defaults);
-    Py_CLEAR(self->factories);
-    Py_CLEAR(self->missing);
-    Py_CLEAR(self->fallback);
-    self->vectorcall = NULL;
-    return 0;
-}
-
-static void
-Maker_dealloc(Maker *self)
-{
-    PyObject_GC_UnTrack(self);
-    Maker_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-static PyObject *
-Maker_call(PyObject *self, PyObject *args, PyObject *kwds)
-{
-    if (((Maker *)self)->vectorcall == NULL) {
-        PyErr_SetString(PyExc_TypeError, "an uninitialised maker");
-        return NULL;
-    }
-    return PyVectorcall_Call(self, args, kwds);
 }
 
 static PyObject *
@@ -907,22 +842,8 @@ static PyMemberDef Maker_members[] = {
     {NULL},
 };
 
-static PyTypeObject MakerType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "cti.ami._speedups.Maker",
-    .tp_doc = PyDoc_STR("Maker(cls, names, defaults, factories, missing, post_init, fallback): an event's make"),
-    .tp_basicsize = sizeof(Maker),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)Maker_init,
-    .tp_dealloc = (destructor)Maker_dealloc,
-    .tp_traverse = (traverseproc)Maker_traverse,
-    .tp_clear = (inquiry)Maker_clear,
-    .tp_call = Maker_call,
-    .tp_vectorcall_offset = offsetof(Maker, vectorcall),
-    .tp_repr = (reprfunc)Maker_repr,
-    .tp_members = Maker_members,
-};
+CALLABLE_TYPE(Maker, "Maker(cls, names, defaults, factories, missing, post_init, fallback): an event's make",
+              .tp_repr = (reprfunc)Maker_repr, .tp_members = Maker_members);
 
 
 /* ---------------------------------------------------------------- Dispatcher */
@@ -944,6 +865,8 @@ typedef struct {
     Py_ssize_t off_raw, off_kind, off_name;
     vectorcallfunc vectorcall;
 } Dispatcher;
+#define Dispatcher_OBJECTS(X) \
+    X(client) X(lists) X(frame_type) X(other) X(failed) X(awaited) X(live) X(targets) X(any_targets)
 
 
 static int
@@ -973,46 +896,6 @@ Dispatcher_init(Dispatcher *self, PyObject *args, PyObject *kwds)
     self->off_name = off_name;
     return 0;
 }
-
-static int
-Dispatcher_traverse(Dispatcher *self, visitproc visit, void *arg)
-{
-    Py_VISIT(self->client);
-    Py_VISIT(self->lists);
-    Py_VISIT(self->frame_type);
-    Py_VISIT(self->other);
-    Py_VISIT(self->failed);
-    Py_VISIT(self->awaited);
-    Py_VISIT(self->live);
-    Py_VISIT(self->targets);
-    Py_VISIT(self->any_targets);
-    return 0;
-}
-
-static int
-Dispatcher_clear(Dispatcher *self)
-{
-    Py_CLEAR(self->client);
-    Py_CLEAR(self->lists);
-    Py_CLEAR(self->frame_type);
-    Py_CLEAR(self->other);
-    Py_CLEAR(self->failed);
-    Py_CLEAR(self->awaited);
-    Py_CLEAR(self->live);
-    Py_CLEAR(self->targets);
-    Py_CLEAR(self->any_targets);
-    return 0;
-}
-
-static void
-Dispatcher_dealloc(Dispatcher *self)
-{
-    PyObject_GC_UnTrack(self);
-    Dispatcher_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
 /* Whether ``frame`` goes to the listeners here: 1 yes, 0 no (to ``other``), -1 an error. */
 static int
@@ -1142,19 +1025,6 @@ Dispatcher_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, 
     Py_RETURN_NONE;
 }
 
-static int
-Dispatcher_init_vectorcall(Dispatcher *self, PyObject *args, PyObject *kwds)
-{
-    self->vectorcall = Dispatcher_vectorcall;
-    return Dispatcher_init(self, args, kwds);
-}
-
-static PyObject *
-Dispatcher_call(PyObject *self, PyObject *args, PyObject *kwds)
-{
-    return PyVectorcall_Call(self, args, kwds);
-}
-
 static PyMemberDef Dispatcher_members[] = {
     {"live", T_OBJECT, offsetof(Dispatcher, live), 0, "the client's _live"},
     {"targets", T_OBJECT, offsetof(Dispatcher, targets), 0, "the client's _targets"},
@@ -1162,21 +1032,8 @@ static PyMemberDef Dispatcher_members[] = {
     {NULL},
 };
 
-static PyTypeObject DispatcherType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "cti.ami._speedups.Dispatcher",
-    .tp_doc = PyDoc_STR("Dispatcher(client, lists, Frame, other, failed, awaited): AmiClient._on_frames"),
-    .tp_basicsize = sizeof(Dispatcher),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)Dispatcher_init_vectorcall,
-    .tp_dealloc = (destructor)Dispatcher_dealloc,
-    .tp_traverse = (traverseproc)Dispatcher_traverse,
-    .tp_clear = (inquiry)Dispatcher_clear,
-    .tp_call = Dispatcher_call,
-    .tp_vectorcall_offset = offsetof(Dispatcher, vectorcall),
-    .tp_members = Dispatcher_members,
-};
+CALLABLE_TYPE(Dispatcher, "Dispatcher(client, lists, Frame, other, failed, awaited): AmiClient._on_frames",
+              .tp_members = Dispatcher_members);
 
 
 /* ---------------------------------------------------------------- Searcher */
@@ -1190,6 +1047,7 @@ typedef struct {
     PyObject *match;    /* the compiled pattern's match */
     vectorcallfunc vectorcall;
 } Searcher;
+#define Searcher_OBJECTS(X) X(literal) X(match)
 
 static int
 Searcher_init(Searcher *self, PyObject *args, PyObject *kwds)
@@ -1208,29 +1066,6 @@ Searcher_init(Searcher *self, PyObject *args, PyObject *kwds)
     Py_XSETREF(self->literal, Py_NewRef(literal));
     Py_XSETREF(self->match, Py_NewRef(match));
     return 0;
-}
-
-static int
-Searcher_traverse(Searcher *self, visitproc visit, void *arg)
-{
-    Py_VISIT(self->match);
-    return 0;
-}
-
-static int
-Searcher_clear(Searcher *self)
-{
-    Py_CLEAR(self->literal);
-    Py_CLEAR(self->match);
-    return 0;
-}
-
-static void
-Searcher_dealloc(Searcher *self)
-{
-    PyObject_GC_UnTrack(self);
-    Searcher_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyObject *
@@ -1270,33 +1105,7 @@ Searcher_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, Py
     Py_RETURN_NONE;
 }
 
-static int
-Searcher_init_vectorcall(Searcher *self, PyObject *args, PyObject *kwds)
-{
-    self->vectorcall = Searcher_vectorcall;
-    return Searcher_init(self, args, kwds);
-}
-
-static PyObject *
-Searcher_call(PyObject *self, PyObject *args, PyObject *kwds)
-{
-    return PyVectorcall_Call(self, args, kwds);
-}
-
-static PyTypeObject SearcherType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "cti.ami._speedups.Searcher",
-    .tp_doc = PyDoc_STR("Searcher(literal, match): pattern.search for a pattern starting with literal"),
-    .tp_basicsize = sizeof(Searcher),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)Searcher_init_vectorcall,
-    .tp_dealloc = (destructor)Searcher_dealloc,
-    .tp_traverse = (traverseproc)Searcher_traverse,
-    .tp_clear = (inquiry)Searcher_clear,
-    .tp_call = Searcher_call,
-    .tp_vectorcall_offset = offsetof(Searcher, vectorcall),
-};
+CALLABLE_TYPE(Searcher, "Searcher(literal, match): pattern.search for a pattern starting with literal");
 
 /* ---------------------------------------------------------------- ChannelBook */
 
@@ -1333,7 +1142,7 @@ static PyObject *str_agent_channels, *str_agent_id, *str_bridge, *str_by_channel
     *str_caller_name, *str_channels, *str_check_answer, *str_customer_channel, *str_direction, *str_empty,
     *str_hung_up, *str_inbound, *str_linkedid, *str_name, *str_state;
 
-#define BOOK_OBJECTS(X)                                                                                  \
+#define ChannelBook_OBJECTS(X)                                                                                  \
     X(model) X(channels) X(by_name) X(bridges) X(calls) X(aliases) X(ended) X(agents) X(channel_type)  \
     X(unknown) X(logged_out) X(offerable) X(on_newchannel) X(on_hangup) X(on_bridge_enter)             \
     X(on_bridge_leave)
@@ -1372,23 +1181,7 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
     return 0;
 }
 
-static int
-ChannelBook_traverse(ChannelBook *self, visitproc visit, void *arg)
-{
-#define VISIT(f) Py_VISIT(self->f);
-    BOOK_OBJECTS(VISIT)
-#undef VISIT
-    return 0;
-}
-
-static int
-ChannelBook_clear(ChannelBook *self)
-{
-#define CLEAR(f) Py_CLEAR(self->f);
-    BOOK_OBJECTS(CLEAR)
-#undef CLEAR
-    return 0;
-}
+GC_FUNCTIONS(ChannelBook)
 
 /* The arguments as the Listener passes them: ``n`` of them, all but the first (the time) str. */
 static int
@@ -1729,14 +1522,6 @@ static PyMethodDef ChannelBook_methods[] = {
      "bridge_leave(at, name, bridge): ChannelEvents._on_BridgeLeave"},
     {NULL},
 };
-
-static void
-ChannelBook_dealloc(ChannelBook *self)
-{
-    PyObject_GC_UnTrack(self);
-    ChannelBook_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
 
 static PyTypeObject ChannelBookType = {
     PyVarObject_HEAD_INIT(NULL, 0)
