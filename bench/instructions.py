@@ -5,8 +5,10 @@ The CPU-time figures of ``bench ami`` move by a third from run to run on these
 shared 2-core machines, and from one machine to the next by a factor of two or
 more; a 5 % change cannot be seen in them. Counting the instructions the
 processor executes (valgrind's cachegrind, without its cache simulation) gives
-the model's figure again to within a fraction of a percent, and the bridge's,
-whose recordings are looked at on a clock, to within about 3 %.
+the model's figure again to within a fraction of a percent (to tens of instructions with
+``PYTHONHASHSEED=0``). The bridge's recordings are looked at on a clock the harness moves
+by the events fed (``bench.bridge_harness.PacedRecordings``), not on the loop's, so a slow
+run under valgrind makes no more looks than a fast one.
 
 Each consumer is fed the captured frames in-process (``bench.bridge_harness``),
 twice under valgrind: ``events`` and twice as many. Both runs read the same
