@@ -125,7 +125,7 @@ async def add_user(settings: Settings, staff_no: str, name: str, roles: list[str
 
 
 async def _seed(sessions, *, demo: bool) -> None:
-    from ticketing.demo import add_demo_emails, seed_demo
+    from ticketing.demo import add_demo_crews, add_demo_emails, seed_demo
     from ticketing.models import Customer
     from ticketing.seed import seed_defaults
 
@@ -135,6 +135,8 @@ async def _seed(sessions, *, demo: bool) -> None:
             await seed_demo(session, customers=DEMO_CUSTOMERS)
         elif demo:
             await add_demo_emails(session)  # a demo database seeded before the staff had addresses
+        if demo:
+            await add_demo_crews(session)  # a new demo's, or one seeded before the 抢修班组 register
 
 
 #: a background task that failed is started again after this long, doubled each time it fails
