@@ -221,6 +221,7 @@ async def serve(
                     settings, seat_pattern=SIM_SEAT, acw_seconds=settings.acw_seconds or DEMO_ACW
                 )
             )
+            settings = await _demo_sms_gateway(stack, settings)
 
         ivr_services = await _ivr_role_services(stack, settings, bus, sessions)
         if len(settings.servers) > 1:
@@ -810,6 +811,23 @@ def demo_inbound(settings: Settings) -> Settings:
         mail_listen_port=settings.mail_listen_port or _free_port(settings.mail_listen_host, DEMO_MAIL_PORT),
         mail_recipients=settings.mail_recipients or DEMO_MAIL_ADDRESS,
     )
+
+
+async def _demo_sms_gateway(stack: contextlib.AsyncExitStack, settings: Settings) -> Settings:
+    """The demo's SMS out, unless a gateway is configured: a simulated gateway takes them and
+    reports each one delivered, failed or expired to the console (POST /api/sms/status), so the
+    order pages show 已提交 / 已送达 / 发送失败 (``hotline.simulator.SmsGatewaySimulator``)."""
+    if settings.sms_gateway_url or not settings.sms_inbound_secret:
+        return settings
+    from hotline.simulator import SmsGatewaySimulator, local_host
+
+    gateway = SmsGatewaySimulator(
+        f"http://{local_host(settings.http_host)}:{settings.http_port}/api/sms/status",
+        settings.sms_inbound_secret,
+    )
+    url = await gateway.start()
+    stack.push_async_callback(gateway.stop)
+    return dataclasses.replace(settings, sms_gateway_url=url)
 
 
 def _free_port(host: str, preferred: int) -> int:
