@@ -95,4 +95,4 @@ async def test_an_agents_dissatisfied_visit_back_goes_to_the_team_leader(client,
             ("review", world.people["3001"], "pending"),
         ]
         # the survey's answers are in the complaint's form, which its reviewer reads
-        assert all(f"{name}:不满意" in complaint.form["投诉内容"] for name in unhappy)
+        assert all(f"{name}：不满意" in complaint.form["投诉内容"] for name in unhappy)

@@ -145,15 +145,17 @@ def test_instructions_per_event_are_the_difference_of_two_runs(
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
 def test_instructions_per_order_count_a_trees_own_orders_under_valgrind(results_dir, capsys):
     """The whole path at toy size: a fresh population built by the tree's own code, two runs of
-    create_order under valgrind, the round trips counted natively (the figures are not checked)."""
+    create_order under valgrind, the round trips counted natively (the figures are not checked).
+    The runs differ by 28 orders (~100 M instructions): two orders were within the start-up's own
+    run-to-run noise (~16 M of 5.7 G), and the long run came out shorter in CI."""
     root = Path(__file__).resolve().parents[2]
-    args = ["instructions", "--orders", "--db", "sqlite", "--customers", "40", "--short", "2", "--long", "4",
+    args = ["instructions", "--orders", "--db", "sqlite", "--customers", "40", "--short", "2", "--long", "30",
             "--tree", str(root)]  # fmt: skip
     assert bench_main(args) == 0
     assert "Instructions per work order" in capsys.readouterr().out
     got = _results(results_dir, "instructions-orders")["dbs"]["sqlite"]
-    (short, two), (long, four) = got["runs"]["short"], got["runs"]["long"]
-    assert (two, four) == (2, 4) and long > short > 0
+    (short, two), (long, thirty) = got["runs"]["short"], got["runs"]["long"]
+    assert (two, thirty) == (2, 30) and long > short > 0
     assert got["trips"] > 0  # an order goes into SQLite's thread at least once
 
 
