@@ -34,6 +34,8 @@ async def test_the_editor_is_told_each_field_type_s_comparisons(client):
     assert ops["checkbox"] == ["truthy", "falsy", "eq", "ne"]
     assert {"gt", "lt"} <= set(ops["number"]) and "gt" not in ops["text"]
     assert ops["datetime"] == ["empty", "filled"] and ops["contractor"] == ["empty", "filled"]
+    # a crew field holds the crew's snapshot: only whether one was dispatched
+    assert ops["crew"] == ["empty", "filled"]
     assert choices["template_channels"] == ["sms", "email"]
 
 

@@ -15,7 +15,9 @@ OPERATORS = ("eq", "ne", "in", "not_in", "empty", "filled", "truthy", "falsy", "
 #: the operators a condition may apply to a field, by the field's type: those ``evaluate`` gives
 #: a meaning for the values a field of that type holds (``forms._check_type``): a checkbox is
 #: true, false or never ticked (None: ``eq: false`` misses it, ``falsy`` does not), a number is
-#: compared as a number, a datetime or a contractor's id is only there or not. The step
+#: compared as a number, a datetime, a contractor's id or a crew is only there or not (a crew
+#: field holds the snapshot of the crew picked, ``crews.snapshot``: a mapping, which no ``eq``
+#: written in YAML could match, so only whether one was dispatched is asked). The step
 #: editor offers exactly these (its ``choices``), and an import refuses any other
 #: (``condition_operator_not_for_type``).
 TYPE_OPERATORS: dict[str, tuple[str, ...]] = {
@@ -29,6 +31,7 @@ TYPE_OPERATORS: dict[str, tuple[str, ...]] = {
     "number": ("eq", "ne", "gt", "lt", "in", "not_in", "empty", "filled"),
     "datetime": ("empty", "filled"),
     "contractor": ("empty", "filled"),
+    "crew": ("empty", "filled"),
 }
 #: what a field of a type the table does not name (one added later) may be tested by: whether
 #: it holds anything
