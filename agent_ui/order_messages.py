@@ -23,11 +23,12 @@ from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, order_key, path_int
 from agent_ui.errors import UiError
 from agent_ui.faxes import may_see_sent, queued, resend
-from agent_ui.order_views import _staff_addresses
+from agent_ui.order_views import _staff_addresses, closed_field_views, field_views
 from agent_ui.recipients import name_every_problem, recipient_problem
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES
 from agent_ui.work import read_only, unit_of_work
+from cti.phones import is_mobile
 from ticketing.categories import config_categories, own_first
 from ticketing.ids import is_id
 from ticketing.message_templates import BODY_LIMIT
@@ -91,6 +92,34 @@ async def _templates(db: AsyncSession, order: WorkOrder, channel: str) -> list[N
     return sorted(rows, key=lambda t: steps.index(t.node))
 
 
+def _crew_recipients(definition: Any, order: WorkOrder) -> list[dict[str, str]]:
+    """The crews the order was dispatched to, as SMS recipients: each crew field the order page
+    shows (``order_views.field_views``: the step's visible ones, a closed order's recorded ones)
+    holding a crew whose phone, as the order keeps it, is a mobile (a landline takes no SMS),
+    with the crew's name and leader to label it. Once per number."""
+    node = definition.node(order.current_node)
+    shown = (
+        field_views(definition, node, order.form)
+        if order.is_open
+        else closed_field_views(definition, order.form)
+    )
+    out: dict[str, dict[str, str]] = {}
+    for field in shown:
+        crew = field["value"]
+        if field["type"] != "crew" or not isinstance(crew, dict):
+            continue
+        phone = str(crew.get("phone") or "")
+        if is_mobile(phone) and phone not in out:
+            out[phone] = {
+                "kind": "crew",
+                "to": phone,
+                "name": str(crew.get("name") or ""),
+                "leader": str(crew.get("leader") or ""),
+                "field": field["label"],
+            }
+    return list(out.values())
+
+
 def _preview(source: str, context: dict[str, Any]) -> str:
     try:
         return render(source, context).strip()
@@ -112,17 +141,25 @@ def _blank(template: NotificationTemplate, context: dict[str, Any]) -> list[str]
 @requires("knowledge.send")
 async def message_choices(request: web.Request) -> web.Response:
     """Per channel: the address to offer (the order's 联系电话 when it is a mobile, else the
-    customer's; the customer's email) and the manual templates, each as this order's message
-    would read, with the merge fields that are still empty (sending it is refused until then)."""
+    customer's; the customer's email), the recipients to choose from (``recipients``: the
+    customer's address, and for an SMS the mobile of each crew the order was dispatched to,
+    with its name and leader), and the manual templates, each as this order's message would
+    read, with the merge fields that are still empty (sending it is refused until then)."""
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
         order = await load_order(db, user, order_key(request))
         definition = await store.definition_for(db, order.workflow_id)
         step_names = {n.id: n.name or n.status for n in definition.nodes}
         context = await order_context(db, order)
         answer: dict[str, Any] = {"limits": {"sms": SMS_LIMIT, "subject": SUBJECT_LIMIT}}
+        crews = _crew_recipients(definition, order)
         for channel in CHANNELS:
+            to = await customer_address(db, order, channel)
+            recipients = [{"kind": "customer", "to": to}] if to else []
+            if channel == "sms":
+                recipients += [c for c in crews if c["to"] != to]
             answer[channel] = {
-                "to": await customer_address(db, order, channel),
+                "to": to,
+                "recipients": recipients,
                 "templates": [
                     {
                         "id": t.id,

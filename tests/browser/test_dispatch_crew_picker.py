@@ -53,7 +53,29 @@ async def _seed(url: str, seeded: dict) -> None:
         )
         await submit_step(db, users[HANDLER], order, now=now + dt.timedelta(minutes=5))
         tianhe = next(c for c in await crews.listing(db) if c.name == "天河抢修班")
+        # a second order, taken in from a caller's mobile and dispatched to 天河抢修班
+        sent = await create_order(
+            db,
+            users["1001"],
+            workflow="fault_repair",
+            site_id=sites["GZ-1"].id,
+            now=now,
+            caller_number="13800000481",
+            form={"故障地址": "天河路2号", "所属供电局": "GZ-1"},
+        )
+        await submit_step(db, users[HANDLER], sent, now=now + dt.timedelta(minutes=5))
+        await submit_step(
+            db,
+            users[HANDLER],
+            sent,
+            form={
+                "抢修班组": tianhe.id,
+                "派工时间": (now + dt.timedelta(minutes=10)).astimezone(SH).strftime("%Y-%m-%dT%H:%M"),
+            },
+            now=now + dt.timedelta(minutes=10),
+        )
         seeded.update(
+            sent=sent.number,
             number=order.number,
             dispatched=(now + dt.timedelta(minutes=10)).astimezone(SH).strftime("%Y-%m-%dT%H:%M"),
             leader=tianhe.leader,
@@ -127,3 +149,28 @@ def test_an_admin_adds_a_crew_on_its_page_and_deletes_it(crew_console, browser):
         page.once("dialog", lambda d: d.accept())
         added.locator("button", has_text="删除").click()
         expect(rows.filter(has_text="天河抢修二班")).to_have_count(0)
+
+
+def test_an_agent_picks_the_crew_dispatched_as_the_sms_recipient(crew_console, browser):
+    server, seeded = crew_console
+    with signed_in(browser, server, "1001") as page:
+        page.goto(f"{server.url}/orders/{seeded['sent']}")
+        expect(page.locator("#order-node")).to_have_text("到达现场")
+        to = page.locator("#sms-to")
+        expect(to).to_have_value("13800000481")  # the caller's mobile, as before
+        recipient = page.locator("#sms-recipient")
+        expect(recipient).to_be_visible()
+        crew = f"抢修班组 天河抢修班（{seeded['leader']}）：{seeded['phone']}"
+        expect(recipient.locator("option")).to_have_text(["客户：13800000481", crew, "其他号码"])
+        expect(recipient).to_have_value("13800000481")
+        recipient.select_option(label=crew)
+        expect(to).to_have_value(seeded["phone"])
+        # a number typed that is none of them: 其他号码
+        to.fill("13911112222")
+        expect(recipient).to_have_value("")
+        recipient.select_option(label=crew)
+        page.fill("#sms-text", "请尽快到达天河路2号")
+        page.click("#sms-send")
+        expect(page.locator(".toast.ok").last).to_contain_text(f"短信已加入发送队列：{seeded['phone']}")
+        # no crew has an e-mail: the e-mail form offers nothing to choose
+        expect(page.locator("#email-recipient")).to_be_hidden()

@@ -1,9 +1,10 @@
 // 发短信 / 发邮件 on the order page, beside 发传真: written text or a manual template of the order's
 // category (for a step it is or was at), to the address the server offers (the order's 联系电话 when
-// it is a mobile, the customer's email), editable. The server checks the address, the length and
+// it is a mobile, the customer's email; for an SMS also the mobile of the crew the order was
+// dispatched to, picked from the recipients offered), editable. The server checks the address, the length and
 // the template's merge fields; the message then shows on the timeline as 待发送 → 已发送 / 发送失败.
 import { api, el, once } from "./api.js";
-import { t } from "./i18n.js";
+import { colon, paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const CHANNELS = ["sms", "email"];
@@ -45,12 +46,35 @@ export function markSendProblems(inputs, err = null) {
   }
 }
 
+// A recipient the server offers (GET …/messages recipients) in words: 客户：13800000000, or the crew
+// the order was dispatched to, 抢修班组 天河抢修一班（张强）：13800001111.
+function recipientText(r) {
+  if (r.kind !== "crew") return `${t("order_msg.recipient_customer")}${colon}${r.to}`;
+  return `${t("order_msg.recipient_crew", { name: r.name })}${r.leader ? paren(r.leader) : ""}${colon}${r.to}`;
+}
+
 function messageForm(channel, choices, order, reload) {
   let offer = choices[channel];
   const id = (part) => `${channel}-${part}`;
   const limit = channel === "sms" ? choices.limits.sms : null;
   const to = el("input", { id: id("to"), size: channel === "sms" ? 16 : 28, value: offer.to, autocomplete: "off",
     inputmode: channel === "sms" ? "tel" : "email", "aria-label": t(`order_msg.${channel}.to`), placeholder: t(`order_msg.${channel}.to`) });
+  // the recipients offered (the customer, the crew dispatched): picked here into the address, which stays editable; a number typed that is none of them shows 其他号码
+  const recipient = el("select", { id: id("recipient"), "aria-label": t("order_msg.recipient") });
+  const matchRecipient = () => {
+    recipient.value = (offer.recipients || []).some((r) => r.to === to.value.trim()) ? to.value.trim() : "";
+  };
+  const listRecipients = () => {
+    const offered = offer.recipients || [];
+    recipient.replaceChildren(...offered.map((r) => el("option", { value: r.to, "data-kind": r.kind }, recipientText(r))),
+      el("option", { value: "" }, t("order_msg.recipient_other")));
+    // nothing to choose when the one offered is the address already filled in
+    recipient.hidden = !offered.length || (offered.length === 1 && offered[0].to === offer.to);
+    matchRecipient();
+  };
+  recipient.addEventListener("change", () => { if (recipient.value) { to.value = recipient.value; markSendProblems({ to }); } });
+  to.addEventListener("input", matchRecipient);
+  listRecipients();
   const mode = el("select", { id: id("mode"), "aria-label": t("order_msg.content") },
     el("option", { value: "text" }, t("order_msg.mode_text")),
     el("option", { value: "template", id: id("mode-template") }, t(`order_msg.${channel}.mode_template`)));
@@ -94,7 +118,7 @@ function messageForm(channel, choices, order, reload) {
   mode.addEventListener("change", show);
   show();
   const form = el("form", { id: id("form"), class: "order-message", "data-channel": channel }, el("h3", {}, t(`order_msg.${channel}.title`)),
-    el("div", {}, to, " ", mode), subject, text, count, template, preview,
+    el("div", {}, recipient, " ", to, " ", mode), subject, text, count, template, preview,
     el("div", { style: "margin-top: 4px" }, el("button", { class: "btn", type: "submit", id: id("send") }, t(`order_msg.${channel}.send`))));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -119,6 +143,7 @@ function messageForm(channel, choices, order, reload) {
   });
   const refresh = (fresh) => {
     offer = fresh[channel];
+    listRecipients();  // a crew dispatched since the form was built is offered too
     listTemplates();
     show();
   };
