@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from hotline.config import ConfigError, Settings, load_settings
@@ -250,20 +252,81 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         print("hotline: the demo runs one Asterisk; asterisk_servers lists several", file=sys.stderr)
         return 2
     env = _asterisk_environment(settings)
-    status = subprocess.run([str(ASTERISK_CONTROL), "status"], capture_output=True, text=True, env=env)
-    started_here = status.returncode != 0
+    # The control script writes this token beside the pid only when this start launches an
+    # Asterisk: one that already runs (the tests', another clone's, one started by hand) is not
+    # the demo's, even if it came up between a status check and the start.
+    env[OWNER_ENV] = uuid.uuid4().hex
     result = subprocess.run([str(ASTERISK_CONTROL), "start"], text=True, env=env)
     if result.returncode != 0:
         print("hotline: could not start Asterisk (see above)", file=sys.stderr)
         return 1
+    ours = started_asterisk(settings.asterisk_root, env[OWNER_ENV])
     try:
         print(
             f"Hotline demo: open http://{settings.http_host}:{settings.http_port}  (Ctrl-C stops everything)"
         )
         return _run(settings, demo=True, calls_per_minute=0.0 if args.no_simulator else args.calls_per_minute)
     finally:
-        if started_here:
+        # An Asterisk that ran before the demo (ours is None) is left running.
+        if ours is not None and started_asterisk(settings.asterisk_root, ours.token) == ours:
             subprocess.run([str(ASTERISK_CONTROL), "stop"], text=True, env=env)
+        elif ours is not None:
+            # Stopped, or stopped and started again, meanwhile (by the script or by hand): what
+            # runs now is someone else's, and whoever started it stops it.
+            print(
+                f"hotline: the Asterisk the demo started (pid {ours.pid}) is no longer running; "
+                "any Asterisk running now was started by someone else and is left running",
+                file=sys.stderr,
+            )
+
+
+# -- which Asterisk is the demo's ------------------------------------------------------------
+
+#: the control script's environment variable: a token it writes to <root>/.hotline-state/owner,
+#: with the pid and start time of the Asterisk it launched, when a start launches one
+OWNER_ENV = "HOTLINE_ASTERISK_OWNER"
+
+
+@dataclasses.dataclass(frozen=True)
+class StartedAsterisk:
+    """An Asterisk a ``hotline-asterisk start`` launched for the holder of ``token``: its pid and
+    its start time (``/proc/<pid>/stat`` field 22, clock ticks after boot), which together name
+    one process; a pid alone may since belong to another."""
+
+    token: str
+    pid: int
+    start_time: int
+
+
+def started_asterisk(root: Path, token: str) -> StartedAsterisk | None:
+    """The Asterisk the start that was given ``token`` launched under ``root``, while it is still
+    that process and the control script still records it as that start's: None when the start
+    found one running, or when it has since stopped, or been stopped and started again (the
+    script rewrites the record at each start it launches, and removes it at each stop)."""
+    try:
+        fields = (root / ".hotline-state" / "owner").read_text().split()
+    except OSError:
+        return None
+    if len(fields) != 3 or fields[0] != token or not (fields[1].isdigit() and fields[2].isdigit()):
+        return None
+    pid, start_time = int(fields[1]), int(fields[2])
+    if process_start_time(pid) != start_time:
+        return None  # gone, or its pid now another process's
+    return StartedAsterisk(token, pid, start_time)
+
+
+def process_start_time(pid: int) -> int | None:
+    """When the kernel started process ``pid`` (``/proc/<pid>/stat`` field 22), or None when
+    there is no such process (or only its zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name (field 2, in parentheses) may hold spaces and parentheses itself
+    after_name = stat[stat.rindex(")") + 2 :].split()
+    if after_name[0] == "Z":
+        return None
+    return int(after_name[19])
 
 
 if __name__ == "__main__":
