@@ -91,7 +91,11 @@ async def test_an_agent_texts_the_customer_written_text_and_the_gateway_gets_it(
     order = await _order(client, csrf)
     choices = await (await client.get(f"/api/orders/{order['id']}/messages")).json()
     assert choices["sms"]["to"] == "13800138000"  # the order's 联系电话
-    assert choices["email"] == {"to": "", "templates": []}  # no customer, no email template at 受理
+    assert choices["email"] == {
+        "to": "",
+        "recipients": [],
+        "templates": [],
+    }  # no customer, no email template at 受理
 
     resp = await client.post(
         f"/api/orders/{order['id']}/sms",
@@ -321,7 +325,9 @@ async def test_every_problem_of_a_message_is_named_at_once(client, world, templa
 
     answer = await refused("sms", {"to": "010-88886666", "text": " "})
     assert answer["details"]["problems"] == {"to": "recipient_invalid", "text": "field_required"}
-    assert "收件人（须为手机号）" in answer["message"] and "正文（必填）" in answer["message"], answer["message"]
+    assert "收件人（须为手机号）" in answer["message"] and "正文（必填）" in answer["message"], answer[
+        "message"
+    ]
     answer = await refused("email", {"to": "", "subject": "", "text": ""})
     assert answer["details"]["problems"] == {
         "to": "recipient_required",
