@@ -28,6 +28,9 @@ from ticketing.workflow import store
 routes = web.RouteTableDef()
 
 PAGE = 50
+#: the values that are an account's database id (an async event's 分派给, a user's or
+#: department's 经理): shown by the account's name and 工号, as the 操作人 column is
+USER_KEYS = ("assigned_to", "manager_id")
 #: the longest a text filter may be (the columns' own lengths)
 FILTER_LIMIT = 64
 
@@ -119,13 +122,16 @@ async def _accounts(db: Any, rows: list[Any]) -> dict[str, str]:
     return {str(user_id): f"{name} ({staff_no})" for user_id, staff_no, name in found}
 
 
-async def _labels(db: Any, rows: list[Any]) -> dict[str, dict[str, str]]:
+async def _labels(db: Any, rows: list[Any]) -> dict[str, dict[str, Any]]:
     """What the changed values are called, for the values these rows hold: a step (``node``:
-    accept → 受理, by its workflows' names), a site (``site_id``: 7 → 海淀供电局) and a
-    category (``category`` / ``subcategory``: fault → 故障报修)."""
+    accept → 受理, by its workflows' names), a site (``site_id``: 7 → 海淀供电局), a
+    category (``category`` / ``subcategory``: fault → 故障报修) and an account (``accounts``: its id
+    under one of ``USER_KEYS`` → its 工号 and name, for the page to word as 操作人 is; an id whose
+    account is gone is not there, the audit row keeps it without a key: migration 0039)."""
     nodes: set[str] = set()
     sites: set[int] = set()
     codes: set[str] = set()
+    people: set[int] = set()
     for row, _ in rows:
         for side in (row.before or {}, row.after or {}):
             if not isinstance(side, dict):
@@ -138,7 +144,18 @@ async def _labels(db: Any, rows: list[Any]) -> dict[str, dict[str, str]]:
             for key in ("site_id", "follows_site_id"):
                 if isinstance(side.get(key), int) and not isinstance(side.get(key), bool):
                     sites.add(side[key])
-    labels: dict[str, dict[str, str]] = {"node": {}, "site_id": {}, "category": {}, "subcategory": {}}
+            people |= {
+                side[k]
+                for k in USER_KEYS
+                if isinstance(side.get(k), int) and not isinstance(side.get(k), bool)
+            }
+    labels: dict[str, dict[str, Any]] = {
+        "node": {},
+        "site_id": {},
+        "category": {},
+        "subcategory": {},
+        "accounts": {},
+    }
     if nodes:
         # the latest version's name first (a step renamed later reads as it is called now)
         for row in await db.scalars(select(WorkflowDefinition).order_by(WorkflowDefinition.version.desc())):
@@ -148,6 +165,11 @@ async def _labels(db: Any, rows: list[Any]) -> dict[str, dict[str, str]]:
     if sites:
         found = await db.execute(select(Site.id, Site.name).where(Site.id.in_(sites)))
         labels["site_id"] = {str(site_id): name for site_id, name in found}
+    if people:
+        found = await db.execute(select(User.id, User.staff_no, User.name).where(User.id.in_(people)))
+        labels["accounts"] = {
+            str(user_id): {"staff_no": staff_no, "name": name} for user_id, staff_no, name in found
+        }
     if codes:
         # the shared category's name wins (read last; a site's own may rename it for that site only)
         found = await db.execute(

@@ -1,8 +1,11 @@
 """QA: 审计日志 showed an async event's rows in the system's codes: actor "system", object
-"interaction 121", 状态 "new → assigned". In Chromium they now read 系统, 事件 121 and
-新 → 已分派 (each code on hover), as a work order's rows do. In-process console."""
+"interaction 121", 状态 "new → assigned", 分派给 the agent's database id. In Chromium they now
+read 系统, 事件 121, 新 → 已分派 and 分派给 the agent's name（工号） as 操作人 is worded (each
+code or id on hover), as a work order's rows do. In-process console."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -33,3 +36,7 @@ def test_an_events_audit_rows_read_in_words(event_audit_console, browser):
         status = row.locator("[data-field=status]")
         expect(status).to_have_text("状态：新 → 已分派")
         expect(status.locator("span").first).to_have_attribute("title", "new")
+        # 分派给: the account by name and 工号 (its id on hover), not "— → 7"
+        assigned = row.locator("[data-field=assigned_to]")
+        expect(assigned).to_have_text(re.compile(r"^分派给：— → \S+（1001）$"))
+        expect(assigned.locator("span")).to_have_attribute("title", re.compile(r"^#\d+$"))

@@ -17,11 +17,19 @@ const FOLD = 60;
 
 // an async event's status (new → assigned → handled) is its own, not a work order's
 const STATUS_OF = { interaction: "audit.event_status" };
+// values that are an account's id (agent_ui.audit_log.USER_KEYS): worded as 操作人 is, name（工号）
+const USER_KEYS = ["assigned_to", "manager_id"];
+
+function user(id) {
+  const u = labels.accounts?.[String(id)];
+  return el("span", { title: `#${id}` }, u ? `${u.name}${paren(u.staff_no)}` : t("audit.user_gone", { id }));
+}
 
 function value(k, v, row) {
   if (v === undefined || v === null || v === "") return "—";
   if (k === "status" && STATUS_OF[row.entity] && typeof v === "string") return el("span", { title: v }, named(STATUS_OF[row.entity], v));
   if (typeof v === "boolean") return t(v ? "audit.yes" : "audit.no");
+  if (USER_KEYS.includes(k) && typeof v === "number") return user(v);
   if (labels[k]?.[String(v)]) return el("span", { title: String(v) }, labels[k][String(v)]); // accept → 受理
   if (k === "kind" && typeof v === "string") return el("span", { title: v }, named("audit.kind", v)); // call → 通话
   if (typeof v !== "object") return String(v);
