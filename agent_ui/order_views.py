@@ -31,7 +31,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.notify import template_failed
-from ticketing.screen_alerts import NOT_IN_HISTORY
+from ticketing.screen_alerts import NOT_IN_HISTORY, about_view
 from ticketing.sms_status import delivery_view
 from ticketing.workflow import extensions, store
 from ticketing.workflow.actions import SUPERVISORS, VOIDERS, anyone_to_forward_to, may_take_over, stranded
@@ -591,6 +591,7 @@ async def timeline(
     )
     sent.sort(key=lambda note: note.id)  # as they were made, purged or not
     staff = await _staff_addresses(db, {n.recipient for n in sent if n.channel != "fax"})
+    by_id = {note.id: note for note in sent}
     for note in sent:
         to_staff = staff.get(note.recipient)
         failed = note.state == "failed"
@@ -622,6 +623,11 @@ async def timeline(
                 # a reminder, overrun alert, 督办 … to staff: which, and (on screen) when it was read
                 "alert_kind": note.kind or None if to_staff is not None else None,
                 "read_at": jsonable(note.read_at) if note.channel == "screen" else None,
+                # a 提醒 about an SMS that did not arrive: its fields, for its words in the reader's
+                # language (``content`` keeps the Chinese it was stored with)
+                "about": about_view(by_id.get(getattr(note, "about_id", None) or 0))
+                if to_staff is not None
+                else None,
             }
         )
     entries.sort(key=lambda e: str(e["at"]))

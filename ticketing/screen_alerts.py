@@ -20,8 +20,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from ticketing import directory
+from ticketing import directory, sms_status
 from ticketing.events import ScreenAlertsRead, queue_event
 from ticketing.models import Notification, OrderAlert, WorkOrder, utcnow
 from ticketing.users import orders_within
@@ -81,20 +82,25 @@ async def unread_count(session: AsyncSession, user_id: int) -> int:
 async def recent(
     session: AsyncSession, user_id: int, *, limit: int = LIMIT, unread_only: bool = False
 ) -> list[dict[str, Any]]:
-    """The user's screen notifications, newest first, with the order each is about."""
+    """The user's screen notifications, newest first, with the order each is about (and the
+    message, an SMS that did not arrive: ``about``)."""
+    said = aliased(Notification)
     query = (
-        select(Notification, WorkOrder.number, WorkOrder.status)
+        select(Notification, WorkOrder.number, WorkOrder.status, said)
         .outerjoin(WorkOrder, WorkOrder.id == Notification.order_id)
+        .outerjoin(said, said.id == Notification.about_id)
         .where(await _openable(session, user_id))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(max(1, min(limit, 200)))
     )
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
-    return [view(row, number, status) for row, number, status in await session.execute(query)]
+    return [view(row, number, status, about) for row, number, status, about in await session.execute(query)]
 
 
-def view(row: Notification, number: str | None = None, status: str | None = None) -> dict[str, Any]:
+def view(
+    row: Notification, number: str | None = None, status: str | None = None, about: Notification | None = None
+) -> dict[str, Any]:
     return {
         "id": row.id,
         "kind": row.kind or "alert",  # a row from before kinds were kept, not read from its words
@@ -106,7 +112,17 @@ def view(row: Notification, number: str | None = None, status: str | None = None
         "status": status or "",
         "at": _iso(row.created_at),
         "read_at": _iso(row.read_at),
+        # what the console words the message from in the reader's language (``message`` is the
+        # Chinese it was stored with: a row from before, or its SMS purged since)
+        "about": about_view(about),
     }
+
+
+def about_view(about: Notification | None) -> dict[str, Any] | None:
+    """The SMS a ``sms_failed`` 提醒 is about (``sms_status.about``); None for other rows."""
+    if about is None or about.channel != "sms" or about.delivery not in ("failed", "expired"):
+        return None
+    return sms_status.about(about)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

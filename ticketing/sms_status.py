@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 from sqlalchemy import select, text
@@ -49,6 +50,62 @@ ID_CHARS = 128
 FAILED_KIND = "sms_failed"
 #: a failed row's ``error`` starts so: the failure came from the report, not from the send
 REPORT_ERROR = "delivery report: "
+
+#: A failed or expired report's reason code, as SMS gateways pass on the operator's status
+#: report (CMPP's ``Stat`` / SMPP's ``stat:`` word, or an SMPP command status) → what it means
+#: for the agent, ``reason_kind``. The words are the texts' ``delivery.sms.reason.<kind>``; the
+#: code itself stays on hover. Operators' own codes beyond these (``MA:0001`` …) vary by
+#: province and gateway: ``other`` says 未知原因 with the code.
+REASON_KINDS: tuple[tuple[str, str], ...] = (
+    # the handset cannot get it: number out of service, cancelled, never existed, or off too long
+    (r"^UNDELIV$|^UNDELIVERABLE$|^0x0+0?B$", "unreachable"),
+    # the message's validity ran out before the phone was reachable (off, out of coverage)
+    (r"^EXPIRED$|^EXPIRE$", "expired"),
+    # the operator's or the customer's blocking: blacklisted, unsubscribed (退订), spam filter
+    (r"BLACK|BLKLIST|黑名单|退订|^TD$|^UNSUB|^DB:0141$|^MB:1077$", "blocked"),
+    (r"^REJECTD$|^REJECTED$|^DELETED$|^0x0+45$", "rejected"),
+    # the gateway or operator network itself failed (CMPP's MK:/MI:/MN: gateway errors, SMPP 0x08)
+    (r"^M[KIN]:\w+$|^0x0+0?8$|^SYSERR", "carrier"),
+    (r"^SMPP?:?THROTTL|^0x0+58$", "later"),
+    # said delivered as a failure's reason: the report contradicts itself; the agent should check
+    (r"^DELIVRD$|^DELIVERED$", "delivered"),
+    (r"^UNKNOWN$|^UNKNOW$|^ACCEPTD$", "unknown"),
+)
+
+
+def reason_kind(code: str) -> str:
+    """What a delivery report's reason ``code`` means (``REASON_KINDS``): "" without a code,
+    ``other`` for one not known here."""
+    code = (code or "").strip()
+    if not code:
+        return ""
+    for pattern, kind in REASON_KINDS:
+        if re.search(pattern, code, re.IGNORECASE):
+            return kind
+    return "other"
+
+
+#: the 提醒's words in Chinese, kept on its row (the record, and what a client without the
+#: texts shows); the console says it in the reader's language from ``about`` (texts
+#: ``sms_alert.*`` and ``delivery.sms.reason.*``, these same words in zh-CN)
+REASON_WORDS = {
+    "unreachable": "无法送达，号码停机、空号或关机过久",
+    "expired": "超过有效期未送达，对方长时间关机或不在服务区",
+    "blocked": "对方已退订或号码在黑名单中",
+    "rejected": "被运营商或对方拒收，可能被识别为垃圾短信",
+    "carrier": "运营商网关错误",
+    "later": "运营商限流，发送过频",
+    "delivered": "网关回执自相矛盾（称已送达），请向对方确认",
+    "unknown": "送达状态未知",
+    "other": "未知原因（{code}）",
+    "": "网关未说明原因",
+}
+ALERT_WORDS = {
+    "failed": "发往 {to} 的短信未送达（{reason}），请联系对方或重发。短信内容：{body}",
+    "expired": "发往 {to} 的短信已过期未送达（{reason}），请联系对方或重发。短信内容：{body}",
+}
+#: the SMS's text the 提醒 repeats, at most
+ALERT_BODY_CHARS = 60
 
 
 class BadReport(ValueError):
@@ -254,10 +311,8 @@ async def _tell_handlers(session: AsyncSession, note: Notification) -> None:
     if not users:
         log.warning("SMS %s of order %s did not arrive and nobody is there to tell", note.id, order.number)
         return
-    why = {"failed": "发送失败", "expired": "已过期，未送达"}.get(note.delivery, note.delivery)
-    reason = f"（网关原因：{note.delivery_reason}）" if note.delivery_reason else ""
-    message = f"发往 {note.recipient} 的短信{why}{reason}，请联系对方或重发：{note.body[:60]}"
-    await sla.notify_users(
+    message = alert_text(ALERT_WORDS, REASON_WORDS, about(note))
+    told = await sla.notify_users(
         session,
         order,
         users,
@@ -266,6 +321,31 @@ async def _tell_handlers(session: AsyncSession, note: Notification) -> None:
         urgency="high",
         message=message,
         texts={"screen": (sla.subject(order, "短信未送达"), message)},
+    )
+    for row in told:
+        # the SMS it is about: the console words it in the reader's language (screen_alerts.about_view)
+        row.about_id = note.id
+
+
+def about(note: Any) -> dict[str, Any]:
+    """The SMS a ``sms_failed`` 提醒 is about, for its words in the reader's language: to whom,
+    failed or expired, the gateway's code and what it means, and the start of its text."""
+    return {
+        "notification_id": note.id,
+        "to": note.recipient,
+        "delivery": note.delivery,
+        "reason": note.delivery_reason or "",
+        "reason_kind": reason_kind(note.delivery_reason or ""),
+        "body": (note.body or "")[:ALERT_BODY_CHARS],
+    }
+
+
+def alert_text(alerts: dict[str, str], reasons: dict[str, str], said: dict[str, Any]) -> str:
+    """The 提醒's sentence from one language's words (``ALERT_WORDS`` / ``REASON_WORDS`` here,
+    the texts' in the console)."""
+    reason = reasons.get(said["reason_kind"], reasons["other"]).format(code=said["reason"])
+    return alerts.get(said["delivery"], alerts["failed"]).format(
+        to=said["to"], reason=reason, body=said["body"]
     )
 
 
@@ -279,8 +359,11 @@ def delivery_view(note: Any) -> dict[str, Any] | None:
     if not delivery and not (getattr(note, "gateway_id", None) and note.state == "sent"):
         return None
     at = getattr(note, "delivery_at", None)
+    reason = getattr(note, "delivery_reason", "") or ""
     return {
         "state": delivery or "submitted",
         "at": at.isoformat() if at is not None else None,
-        "reason": getattr(note, "delivery_reason", "") or "",
+        "reason": reason,
+        # what the code means (texts delivery.sms.reason.<kind>): the page's words, the code on hover
+        "reason_kind": reason_kind(reason) if delivery in ("failed", "expired") else "",
     }

@@ -107,7 +107,7 @@ async def test_delivered_once_and_for_all_a_late_or_repeated_report_changes_noth
 
     entry = await _entry(console, order, note_id)
     assert entry["state"] == "sent"
-    assert entry["delivery"] == {"state": "submitted", "at": None, "reason": ""}
+    assert entry["delivery"] == {"state": "submitted", "at": None, "reason": "", "reason_kind": ""}
     assert TEXTS["zh-CN"]["delivery.sms.submitted"] == "已提交"
 
     status, answer = await _report(
@@ -116,7 +116,7 @@ async def test_delivered_once_and_for_all_a_late_or_repeated_report_changes_noth
     assert status == 200, answer
     assert answer == {"status": "applied", "notification_id": note_id, "delivery": "delivered"}
     entry = await _entry(console, order, note_id)
-    assert entry["delivery"] == {"state": "delivered", "at": "2026-11-28T02:00:05+00:00", "reason": ""}
+    assert entry["delivery"] == {"state": "delivered", "at": "2026-11-28T02:00:05+00:00", "reason": "", "reason_kind": ""}
     assert TEXTS["zh-CN"]["delivery.sms.delivered"].startswith("已送达")
 
     # the gateway retries its report, then a stray 'failed' comes late: the phone got it all the same
@@ -165,7 +165,12 @@ async def test_a_failed_sms_says_the_gateways_reason_and_its_handler_is_told(con
     assert failed["state"] == "failed" and failed["resent_as"] is None  # 重发 is offered
     assert failed["delivery"]["state"] == "failed" and failed["delivery"]["reason"] == "UNDELIV"
     assert failed["delivery"]["at"].startswith("2026-11-28T")
-    assert TEXTS["zh-CN"]["delivery.sms.failed"].format(reason="UNDELIV") == "发送失败：UNDELIV"
+    # the page says what the code means (发送失败：无法送达…), the code on hover
+    assert failed["delivery"]["reason_kind"] == "unreachable"
+    assert (
+        TEXTS["zh-CN"]["delivery.sms.failed"].format(reason=TEXTS["zh-CN"]["delivery.sms.reason.unreachable"])
+        == "发送失败：无法送达，号码停机、空号或关机过久"
+    )
     expired = await _entry(console, order, expired_id)
     assert expired["state"] == "failed" and expired["delivery"]["state"] == "expired"
     assert TEXTS["zh-CN"]["delivery.sms.expired"].startswith("已过期")
@@ -181,8 +186,18 @@ async def test_a_failed_sms_says_the_gateways_reason_and_its_handler_is_told(con
     listed = await (await console.get("/api/notifications")).json()
     told = [item for item in listed["items"] if item["kind"] == "sms_failed"]
     assert len(told) == 2 and {item["order_id"] for item in told} == {order["id"]}
-    assert any("UNDELIV" in item["message"] and "13800138000" in item["message"] for item in told)
+    # stored in Chinese words (not the gateway's code), and with the SMS it is about, which the
+    # console words in the reader's language
+    assert any("无法送达" in item["message"] and "13800138000" in item["message"] for item in told)
+    assert not any("UNDELIV" in item["message"] or "网关原因" in item["message"] for item in told)
     assert any("已过期" in item["message"] for item in told)
+    assert {
+        (item["about"]["delivery"], item["about"]["reason"], item["about"]["reason_kind"]) for item in told
+    } == {
+        ("failed", "UNDELIV", "unreachable"),
+        ("expired", "", ""),
+    }
+    assert {item["about"]["notification_id"] for item in told} == {failed_id, expired_id}
     assert TEXTS["zh-CN"]["notice_kind.sms_failed"] == "短信未送达"
 
     # and 重发 sends it again, a new row with the gateway's new id

@@ -93,7 +93,7 @@ def test_sms_delivery_reads_in_words_and_purged_attachments_are_named(story, bro
         expect(timeline.locator("[data-delivery]")).to_have_count(4)
         expect(timeline.locator("[data-delivery='submitted']")).to_have_text("已提交")
         expect(timeline.locator("[data-delivery='delivered']")).to_contain_text("已送达（")
-        expect(timeline.locator("[data-delivery='failed']")).to_have_text("发送失败：UNDELIV")
+        expect(timeline.locator("[data-delivery='failed']")).to_have_text("发送失败：无法送达，号码停机、空号或关机过久")
         expect(timeline.locator("[data-delivery='expired']")).to_have_text("已过期，未在有效期内送达")
         # the failed and the expired are offered 重发; the others are not
         expect(timeline.locator("button[data-resend]")).to_have_count(2)

@@ -179,6 +179,10 @@ class Notification(Base, Timestamped):
     delivery_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     #: a failed delivery: the gateway's reason code (UNDELIV, MK:0001 …), as it gave it
     delivery_reason: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    #: a screen row about another message (``sms_failed``: the SMS that did not arrive), whose
+    #: fields the console words it from in the reader's language. No foreign key: purging the
+    #: SMS must not wait on its 提醒, which then shows the words it was stored with.
+    about_id: Mapped[int | None] = mapped_column(default=None)
 
 
 class SmsReport(Base):

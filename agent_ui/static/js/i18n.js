@@ -35,3 +35,13 @@ export const paren = (text) => (CHINESE ? `（${text}）` : ` (${text})`);
 export const colon = CHINESE ? "：" : ": ";
 // items of one list in a line (服务技能（…）；服务礼仪（…）): the full-width ； in Chinese, "; " in English
 export const semicolon = CHINESE ? "；" : "; ";
+
+// An SMS delivery report's reason code in words an agent can act on (texts
+// delivery.sms.reason.<kind>, the kind the server read from the code: sms_status.reason_kind);
+// a code not known there: 未知原因（code）. The code itself goes on hover, where it is shown.
+export const smsReason = (kind, code) => (kind ? t(`delivery.sms.reason.${kind}`, { code }) : t("delivery.sms.no_reason"));
+
+// a 短信未送达 提醒 in the reader's language, from the SMS it is about (sms_status.about)
+export const smsAlertText = (about) => t(`sms_alert.${about.delivery === "expired" ? "expired" : "failed"}`, {
+  to: about.to, reason: smsReason(about.reason_kind, about.reason), body: about.body,
+});

@@ -4,7 +4,7 @@
 // acknowledged (知道了). The list follows the socket: one arriving, or read in another tab, or
 // those about an order that moved out of my data scope withdrawn (ScreenAlertsWithdrawn).
 import { api, el, fmtTime } from "./api.js";
-import { t } from "./i18n.js";
+import { smsAlertText, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,6 +17,11 @@ const sticky = new Map(); // id → its box, shown until acknowledged
 const STICKY_SHOWN = 3;
 
 const kindText = (kind) => { const key = `notice_kind.${kind}`; const text = t(key); return text === key ? kind : text; };
+// its words: a 短信未送达 in the reader's language from the SMS it is about (the gateway's code on
+// hover), else as it was stored
+const message = (item) => (item.about
+  ? el("div", { class: "bell-message", title: item.about.reason || null }, smsAlertText(item.about))
+  : el("div", { class: "bell-message" }, item.message || ""));
 
 async function load() {
   // one read at a time; news during one asks for another after it
@@ -79,7 +84,7 @@ function row(item) {
     item.urgency !== "normal" ? el("span", { class: `tag urgency-${item.urgency}` }, t(`order.urgency.${item.urgency}`)) : null,
     link,
     el("time", { datetime: item.at }, fmtTime(item.at))),
-  el("div", { class: "bell-message" }, item.message || ""),
+  message(item),
   read ? null : el("button", { type: "button", class: "link", "data-read-one": item.id }, t("bell.mark_read")));
 }
 
@@ -97,7 +102,7 @@ function showSticky() {
       el("b", {}, `${kindText(item.kind)} · ${t(`order.urgency.${item.urgency}`)}`),
       " ", item.number ? el("a", { href: `/orders/${encodeURIComponent(item.number)}`, "data-open": id }, item.number) : null,
       " ", el("time", { datetime: item.at }, fmtTime(item.at)),
-      el("div", {}, item.message || ""),
+      el("div", { title: item.about?.reason || null }, item.about ? smsAlertText(item.about) : item.message || ""),
       el("button", { type: "button", class: "btn warn", "data-ack": id }, t("bell.ack")));
     sticky.set(id, node);
   }

@@ -1,7 +1,7 @@
 // The order page: facts, the current step's form with its permissions, actions, and the timeline
 // (statuses, opinions, calls with their recordings, fax PDFs, SMS, voicemail, email).
 import { api, el, fmtTime, once } from "./api.js";
-import { colon, paren, t } from "./i18n.js";
+import { colon, paren, smsAlertText, smsReason, t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { lockBound, markProblems, readFields, renderFields } from "./forms.js";
 import { markSendProblems, mountMessages } from "./order_messages.js";
@@ -384,7 +384,9 @@ function renderTimeline() {
         : e.state ? paren(t(`sent.${e.state}`)) : "";
       const what = e.alert_kind ? ` ${t(`notice_kind.${e.alert_kind}`)} ·` : "";
       return el("li", { "data-kind": e.kind, "data-internal": "true", "data-alert-kind": e.alert_kind || "", class: "muted" }, time, el("b", {}, t("order.alert")),
-        `${what} ${t(`kind.${e.kind}`)} → ${who(e.to_user)} [${t(`order.urgency.${e.urgency}`)}]${state} ${e.subject || ""}`, e.content ? el("div", { class: "wrap" }, e.content) : null);
+        `${what} ${t(`kind.${e.kind}`)} → ${who(e.to_user)} [${t(`order.urgency.${e.urgency}`)}]${state} ${e.subject || ""}`,
+        // a 短信未送达 in the reader's language from the SMS it is about; else the words it was stored with
+        e.about ? el("div", { class: "wrap", title: e.about.reason || null }, smsAlertText(e.about)) : e.content ? el("div", { class: "wrap" }, e.content) : null);
     }
     const media = e.media_url;
     let player = null;
@@ -414,13 +416,15 @@ function renderTimeline() {
   }));
 }
 
-// an SMS the gateway took, by its delivery report: 已提交, 已送达 (when), 发送失败：the gateway's
-// reason code, 已过期 (not delivered in time)
+// an SMS the gateway took, by its delivery report: 已提交, 已送达 (when), 发送失败：what the
+// gateway's reason code means (无法送达…, as a fax's failure is worded), 已过期 (not delivered in
+// time); the code itself and when on hover
 function deliveryWords(d) {
   const at = d.at ? fmtTime(d.at) : "";
-  const words = t(`delivery.sms.${d.state}`, { at, reason: d.reason || t("delivery.sms.no_reason") });
+  const words = t(`delivery.sms.${d.state}`, { at, reason: smsReason(d.reason_kind, d.reason) });
   const bad = d.state === "failed" || d.state === "expired";
-  return el("span", { class: bad ? "error" : null, "data-delivery": d.state, title: at || null }, words);
+  const title = [d.reason, at].filter(Boolean).join(" · ") || null;
+  return el("span", { class: bad ? "error" : null, "data-delivery": d.state, "data-reason": d.reason || null, title }, words);
 }
 
 // 重发 of a failed SMS, email or fax (one server function behind these routes): the same text or
