@@ -5,6 +5,7 @@ gateway's code / 已过期), and an e-mail whose attachments retention deleted n
 from __future__ import annotations
 
 import datetime as dt
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -92,8 +93,12 @@ def test_sms_delivery_reads_in_words_and_purged_attachments_are_named(story, bro
         timeline = page.locator("#order-timeline")
         expect(timeline.locator("[data-delivery]")).to_have_count(4)
         expect(timeline.locator("[data-delivery='submitted']")).to_have_text("已提交")
-        expect(timeline.locator("[data-delivery='delivered']")).to_contain_text("已送达（")
-        expect(timeline.locator("[data-delivery='failed']")).to_have_text("发送失败：无法送达，号码停机、空号或关机过久")
+        expect(timeline.locator("[data-delivery='delivered']")).to_have_text(
+            re.compile(r"^已送达 \d\d:\d\d:\d\d$")
+        )
+        expect(timeline.locator("[data-delivery='failed']")).to_have_text(
+            "发送失败：无法送达，号码停机、空号或关机过久"
+        )
         expect(timeline.locator("[data-delivery='expired']")).to_have_text("已过期，未在有效期内送达")
         # the failed and the expired are offered 重发; the others are not
         expect(timeline.locator("button[data-resend]")).to_have_count(2)

@@ -133,3 +133,11 @@ export function fmtTime(iso) {
 export function siteToday() {
   return day.format(new Date());
 }
+
+// a moment in a line of words: its time alone when it is today at the site (13:02:43), else the
+// date too (2026-11-28 13:02:43)
+export function fmtWhen(iso) {
+  const full = fmtTime(iso);
+  const today = `${siteToday()} `;
+  return full.startsWith(today) ? full.slice(today.length) : full;
+}

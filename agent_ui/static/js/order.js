@@ -1,6 +1,6 @@
 // The order page: facts, the current step's form with its permissions, actions, and the timeline
 // (statuses, opinions, calls with their recordings, fax PDFs, SMS, voicemail, email).
-import { api, el, fmtTime, once } from "./api.js";
+import { api, el, fmtTime, fmtWhen, once } from "./api.js";
 import { colon, paren, smsAlertText, smsReason, t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { lockBound, markProblems, readFields, renderFields } from "./forms.js";
@@ -420,10 +420,11 @@ function renderTimeline() {
 // gateway's reason code means (无法送达…, as a fax's failure is worded), 已过期 (not delivered in
 // time); the code itself and when on hover
 function deliveryWords(d) {
-  const at = d.at ? fmtTime(d.at) : "";
+  // in the row's own brackets (短信（已送达 13:02:43）): no second pair, the date only when not today
+  const at = d.at ? fmtWhen(d.at) : "";
   const words = t(`delivery.sms.${d.state}`, { at, reason: smsReason(d.reason_kind, d.reason) });
   const bad = d.state === "failed" || d.state === "expired";
-  const title = [d.reason, at].filter(Boolean).join(" · ") || null;
+  const title = [d.reason, d.at ? fmtTime(d.at) : ""].filter(Boolean).join(" · ") || null;
   return el("span", { class: bad ? "error" : null, "data-delivery": d.state, "data-reason": d.reason || null, title }, words);
 }
 
