@@ -54,9 +54,13 @@ function row(ev) {
   const media = ev.file_url
     ? ev.kind === "fax" ? el("a", { href: ev.file_url, target: "_blank" }, t("order.fax_pdf")) : el("audio", { controls: true, preload: "none", src: ev.file_url })
     : null;
+  const linkButton = el("button", { type: "button", class: "btn", "data-act": "link", onclick: (e) => once(e.currentTarget, () => link(ev, orderKey)) }, t("inbox.link"));
+  // Enter in the box links as the button does (through it: one request at a time); not the Enter
+  // that ends an input method's composition
   const orderKey = el("input", { size: 16, placeholder: t("inbox.order_no"), "aria-label": t("inbox.order_no"), "data-field": "order",
-    oninput: (e) => e.currentTarget.removeAttribute("aria-invalid") });
-  const linking = [orderKey, el("button", { type: "button", class: "btn", "data-act": "link", onclick: (e) => once(e.currentTarget, () => link(ev, orderKey)) }, t("inbox.link"))];
+    oninput: (e) => e.currentTarget.removeAttribute("aria-invalid"),
+    onkeydown: (e) => { if (e.key === "Enter" && !e.isComposing) { e.preventDefault(); linkButton.click(); } } });
+  const linking = [orderKey, linkButton];
   // 关闭/无需处理: no order needed, the reason asked for (required); the event stays under 显示已处理
   const closing = el("button", { type: "button", class: "btn", "data-act": "close", onclick: (e) => once(e.currentTarget, () => close(ev)) }, t("inbox.close"));
   let actions = [...linking, " ", closing];
@@ -114,7 +118,18 @@ async function link(ev, box) {
   }
   box.removeAttribute("aria-invalid");
   try {
-    const found = await api(`/api/inbox/${ev.id}/link`, { query: { order: key } });
+    let found;
+    try {
+      found = await api(`/api/inbox/${ev.id}/link`, { query: { order: key } });
+    } catch (err) {
+      // no such 工单号 (GZ999), or one outside the data scope: the box is what is wrong, marked
+      // and focused as an empty one is; a refusal about the event itself (handled meanwhile) is not
+      if (!err.errorId?.startsWith("event.") || err.errorId === "event.order_not_found") {
+        box.setAttribute("aria-invalid", "true");
+        box.focus();
+      }
+      throw err;
+    }
     const category = [found.category_name, found.subcategory_name].filter(Boolean).join(" / ");
     const customer = found.customer ? `${found.customer.name} ${found.customer.account_no || ""}`.trim() : t("inbox.confirm_no_customer");
     if (!window.confirm(t("inbox.confirm_link", { kind: t(`kind.${ev.kind}`), number: found.number, category, status: found.status, customer }))) return;
