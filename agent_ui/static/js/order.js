@@ -200,9 +200,13 @@ function manageControls() {
       ["high", "urgent", "normal"].map((u) => el("option", { value: u }, t(`order.urgency.${u}`))));
     parts.push(urgency);
   }
-  const buttons = manage.map((a) => el("button", { type: "button", class: a === "force_archive" || a === "void" ? "btn danger" : "btn", id: `order-${a}`,
+  // a disabled button says why beside it too, in a short muted note: a title alone is read by
+  // nobody who cannot hover (touch) or focus it (a disabled button takes no keyboard focus)
+  const buttons = manage.flatMap((a) => [el("button", { type: "button", class: a === "force_archive" || a === "void" ? "btn danger" : "btn", id: `order-${a}`,
     disabled: Boolean(blocked[a]), title: blocked[a] ? t(`order.manage.blocked.${blocked[a]}`) : null, "data-blocked": blocked[a] || null,
-    onclick: () => once(orderButtons(), () => manageAct(a, target, urgency, duplicate)) }, t(`order.manage.${a}`)));
+    "aria-describedby": blocked[a] ? `order-${a}-why` : null,
+    onclick: () => once(orderButtons(), () => manageAct(a, target, urgency, duplicate)) }, t(`order.manage.${a}`)),
+  blocked[a] ? el("small", { class: "muted blocked-why", id: `order-${a}-why`, "data-blocked-why": blocked[a] }, " ", t(`order.manage.blocked_note.${blocked[a]}`)) : null]);
   return [el("div", { class: "order-manage", id: "order-manage" }, ...parts, " ", ...buttons)];
 }
 
