@@ -13,37 +13,17 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import InProcessConsole, seeded_console
+from tests.browser.story_seeds import CALLER, demo_database
 
 pytestmark = [pytest.mark.browser]
 
 
 async def _seed(url: str, numbers: dict[str, str], orders: int = 1) -> None:
-    from sqlalchemy import select
-
-    from ticketing import create_order
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
-    from ticketing.models import Site, User
-    from ticketing.seed import seed_defaults
-
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=5)
-        users = {u.staff_no: u for u in await db.scalars(select(User))}
-        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
+    async with demo_database(url) as demo:
         for i in range(orders):
-            order = await create_order(
-                db,
-                users["1001"],
-                workflow="fault_repair",
-                site_id=gz,
-                form={"故障地址": f"天河路{i + 1}号", "所属供电局": "GZ"},
-                caller_number="13800001111",
-            )  # to 接收确认: 5101 and 5102, 30 minutes, then an overrun (high) to them and 2001
+            # to 接收确认: 5101 and 5102, 30 minutes, then an overrun (high) to them and 2001
+            order = await demo.fault_order(address=f"天河路{i + 1}号", caller_number=CALLER)
             numbers["order" if i == 0 else f"order{i}"] = order.number
-    await engine.dispose()
 
 
 class SlaConsole(InProcessConsole):

@@ -10,37 +10,19 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import CALLER, demo_database
 
 pytestmark = [pytest.mark.browser]
 
 
 async def _seed(url: str, numbers: dict[str, str]) -> None:
-    from sqlalchemy import select, update
+    from sqlalchemy import update
 
-    from ticketing import create_order
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
-    from ticketing.models import Site, User
-    from ticketing.seed import seed_defaults
+    from ticketing.models import User
 
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=2)
-        await db.execute(update(User).where(User.staff_no == "5102").values(active=False))
-        agent = await db.scalar(select(User).where(User.staff_no == "1001"))
-        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
-        order = await create_order(
-            db,
-            agent,
-            workflow="fault_repair",
-            site_id=gz,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-            caller_number="13800001111",
-        )
-        numbers["order"] = order.number
-    await engine.dispose()
+    async with demo_database(url, customers=2) as demo:
+        await demo.db.execute(update(User).where(User.staff_no == "5102").values(active=False))
+        numbers["order"] = (await demo.fault_order(caller_number=CALLER)).number
 
 
 def test_forward_is_disabled_with_why_where_nobody_else_may_hold_the_step(tmp_path, browser):

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_database, wall_time
 
 pytestmark = [pytest.mark.browser]
 SH = ZoneInfo("Asia/Shanghai")
@@ -24,37 +25,22 @@ HANDLER = "5101"  # the demo's 广州 back-office handler
 
 
 async def _seed(url: str, seeded: dict) -> None:
-    from sqlalchemy import select, update
+    from sqlalchemy import update
 
-    from ticketing import create_order, submit_step
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
-    from ticketing.models import Site, User, WorkOrder
-    from ticketing.seed import seed_defaults
+    from ticketing import submit_step
+    from ticketing.models import WorkOrder
 
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=5)
-        users = {u.staff_no: u for u in await db.scalars(select(User))}
-        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
+    async with demo_database(url) as demo:
+        handler = demo.users[HANDLER]
         now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=2)
-        order = await create_order(
-            db,
-            users["1001"],
-            workflow="fault_repair",
-            site_id=gz,
-            now=now,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-        )
-        await submit_step(db, users[HANDLER], order, now=now + dt.timedelta(minutes=5))
+        order = await demo.fault_order(now=now)
+        await submit_step(demo.db, handler, order, now=now + dt.timedelta(minutes=5))
         dispatched, arrived = now + dt.timedelta(minutes=10), now + dt.timedelta(minutes=40)
         await submit_step(
-            db,
-            users[HANDLER],
+            demo.db,
+            handler,
             order,
-            form={"抢修人员": "张师傅", "派工时间": dispatched.astimezone(SH).strftime("%Y-%m-%dT%H:%M")},
+            form={"抢修人员": "张师傅", "派工时间": wall_time(dispatched)},
             now=now + dt.timedelta(minutes=15),
         )
         # as an earlier version stored what the API was sent: UTC with its offset
@@ -63,15 +49,14 @@ async def _seed(url: str, seeded: dict) -> None:
             "派工时间": dispatched.isoformat(),
             "到达时间": arrived.replace(second=2).isoformat(),
         }
-        await db.execute(update(WorkOrder).where(WorkOrder.id == order.id).values(form=legacy))
+        await demo.db.execute(update(WorkOrder).where(WorkOrder.id == order.id).values(form=legacy))
         seeded.update(
             number=order.number,
             id=order.id,
             dispatched=dispatched.astimezone(SH).strftime("%Y-%m-%d %H:%M"),
-            arrived=arrived.astimezone(SH).strftime("%Y-%m-%dT%H:%M"),
+            arrived=wall_time(arrived),
             arrived_stored=legacy["到达时间"],
         )
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -10,26 +10,18 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import CALLER, demo_database
 
 pytestmark = [pytest.mark.browser]
 COSTLY = "{% for a in range(3000) %}{% for b in range(3000) %}{% endfor %}{% endfor %}x"
 
 
 async def _seed(url: str, numbers: dict[str, str]) -> None:
-    from sqlalchemy import select
-
     from ticketing import create_order
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
-    from ticketing.models import NotificationTemplate, Site, User
-    from ticketing.seed import seed_defaults
+    from ticketing.models import NotificationTemplate
 
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=5)
-        db.add_all(  # stored before saves were checked
+    async with demo_database(url) as demo:
+        demo.db.add_all(  # stored before saves were checked
             [
                 NotificationTemplate(
                     category="consult",
@@ -43,18 +35,15 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
                 ),
             ]
         )
-        agent = await db.scalar(select(User).where(User.staff_no == "1001"))
-        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
         order = await create_order(
-            db,
-            agent,
+            demo.db,
+            demo.users["1001"],
             workflow="consult",
-            site_id=gz,
+            site_id=demo.sites["GZ"].id,
             form={"咨询内容": "峰谷电价何时执行", "答复内容": "每年7-9月执行"},
-            caller_number="13800001111",
+            caller_number=CALLER,
         )
         numbers["order"] = order.number
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -6,46 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import CALLER, demo_database, wall_time
 
 pytestmark = [pytest.mark.browser]
-SH = ZoneInfo("Asia/Shanghai")
 
 
 async def _seed(url: str, numbers: dict[str, str]) -> None:
-    from sqlalchemy import select
-
-    from ticketing import create_order
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
-    from ticketing.models import Site, User
-    from ticketing.seed import seed_defaults
-
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=5)
-        users = {u.staff_no: u for u in await db.scalars(select(User))}
-        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
+    async with demo_database(url) as demo:
         for name in ("first", "again", "twice"):
-            order = await create_order(
-                db,
-                users["1001"],
-                workflow="fault_repair",
-                site_id=gz,
-                form={"故障地址": "天河路1号", "所属供电局": "GZ", "大面积停电": True, "故障范围": "天河路一带"},
-                caller_number="13800001111",
+            order = await demo.fault_order(
+                form={"大面积停电": True, "故障范围": "天河路一带"}, caller_number=CALLER
             )
             numbers[name] = order.number
-            numbers[f"{name}_due"] = order.due_at.astimezone(SH).strftime("%Y-%m-%dT%H:%M")
-    await engine.dispose()
+            numbers[f"{name}_due"] = wall_time(order.due_at)
 
 
 @pytest.fixture(scope="module")

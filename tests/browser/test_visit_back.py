@@ -7,92 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import LEADER, visit_back_orders
 
 pytestmark = [pytest.mark.browser]
-LEADER = "2001"  # the demo's 班长
-SH = ZoneInfo("Asia/Shanghai")
-
-
-async def _seed(url: str, numbers: dict[str, str]) -> None:
-    from sqlalchemy import select
-
-    from ticketing import create_order, submit_step
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
-    from ticketing.models import Site, User
-    from ticketing.seed import seed_defaults
-    from ticketing.workflow.actions import force_archive
-
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=5)
-        users = {u.staff_no: u for u in await db.scalars(select(User))}
-        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
-        now = dt.datetime.now(dt.UTC) - dt.timedelta(hours=4)
-        for name in ("visit", "closed"):
-            order = await create_order(
-                db,
-                users["1001"],
-                workflow="fault_repair",
-                site_id=gz,
-                now=now,
-                form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-                caller_number="13800001111",
-            )
-            # the crew's times as typed at each step: after the call, not ahead of the clock
-            numbers["dispatched"], arrived, numbers["done"] = (
-                (now + dt.timedelta(minutes=m)).astimezone(SH).strftime("%Y-%m-%dT%H:%M")
-                for m in (20, 50, 120)
-            )
-            for minutes, form in (
-                (10, {}),
-                (20, {"抢修人员": "张师傅", "派工时间": numbers["dispatched"]}),
-                (50, {"到达时间": arrived, "产权": "客户"}),
-                (120, {"完成时间": numbers["done"], "处理描述": "换了保险丝"}),
-            ):
-                await submit_step(
-                    db, users["5101"], order, form=form, now=now + dt.timedelta(minutes=minutes)
-                )
-            if name == "closed":
-                # 强制归档 at the visit step with its level typed: closed, its survey still to take
-                order.form = {**order.form, "回访满意度": "满意"}
-                await force_archive(
-                    db, users["3001"], order, opinion="客户联系不上", now=now + dt.timedelta(hours=3)
-                )
-            numbers[name] = order.number
-        # a complaint 1001 registered, waiting for the team leader's 报事审核
-        complaint = await create_order(
-            db,
-            users["1001"],
-            workflow="complaint",
-            site_id=gz,
-            now=now,
-            form={
-                "类别1": "一类",
-                "所属区域": "GZ",
-                "标题": "服务态度",
-                "投诉内容": "营业员态度差",
-                "严重程度": "一般",
-            },
-            caller_number="13800002222",
-        )
-        numbers["review"] = complaint.number
-    await engine.dispose()
 
 
 @pytest.fixture
 def visit_console(tmp_path):
     numbers: dict[str, str] = {}
-    with seeded_console(tmp_path / "visit.db", _seed, numbers) as server:
+    with seeded_console(tmp_path / "visit.db", visit_back_orders, numbers) as server:
         assert set(numbers) == {"visit", "closed", "review", "dispatched", "done"}
         yield server, numbers
 

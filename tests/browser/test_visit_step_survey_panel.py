@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_visit_back import LEADER, _seed
+from tests.browser.story_seeds import LEADER, visit_back_orders
 
 pytestmark = [pytest.mark.browser]
 
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser]
 @pytest.fixture
 def panel_console(tmp_path):
     numbers: dict[str, str] = {}
-    with seeded_console(tmp_path / "panel.db", _seed, numbers) as server:
+    with seeded_console(tmp_path / "panel.db", visit_back_orders, numbers) as server:
         assert "visit" in numbers
         yield server, numbers
 

@@ -1,0 +1,141 @@
+"""What the in-process browser stories seed (``seeded_console`` runs a story's seed before the
+console starts): the demo's database, a fault order on it, and the visit-back stories' orders.
+
+``demo_database`` is the start every such seed shared: a new database brought up to date with the
+default categories and workflows and the demo's users, sites and customers, in one transaction
+the story adds its own rows in::
+
+    async def _seed(url: str, numbers: dict[str, str]) -> None:
+        async with demo_database(url) as demo:
+            numbers["order"] = (await demo.fault_order()).number
+
+The imports sit in the functions, as in the stories' own seeds: ticketing is imported only once
+tests/conftest.py has set the test environment (cheap password hashes)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+SH = ZoneInfo("Asia/Shanghai")
+LEADER = "2001"  # the demo's 班长
+CALLER = "13800001111"
+
+
+@dataclasses.dataclass
+class DemoDatabase:
+    """The demo database's open transaction, its users by 工号 and its sites by code."""
+
+    db: Any  # AsyncSession
+    users: dict[str, Any]
+    sites: dict[str, Any]
+
+    async def fault_order(
+        self,
+        *,
+        by: str = "1001",
+        site: str = "GZ",
+        address: str = "天河路1号",
+        form: Mapping[str, Any] | None = None,
+        caller_number: str = "",
+        now: dt.datetime | None = None,
+    ):
+        """A 故障报修 order ``by`` (an agent's 工号) registered for ``site`` (its 所属供电局 too) at
+        ``address``, ``form``'s fields added: on to 接收确认, the site's handlers' step."""
+        from ticketing import create_order
+
+        return await create_order(
+            self.db,
+            self.users[by],
+            workflow="fault_repair",
+            site_id=self.sites[site].id,
+            now=now,
+            form={"故障地址": address, "所属供电局": site, **(form or {})},
+            caller_number=caller_number,
+        )
+
+
+@contextlib.asynccontextmanager
+async def demo_database(url: str, customers: int = 5) -> AsyncIterator[DemoDatabase]:
+    """The database at ``url`` migrated and seeded (default categories and workflows, the demo's
+    users, sites and ``customers`` customers); the block's rows are committed with them, and the
+    engine is disposed after."""
+    from sqlalchemy import select
+
+    from ticketing.db import create_engine, migrate, sessionmaker
+    from ticketing.demo import seed_demo
+    from ticketing.models import Site, User
+    from ticketing.seed import seed_defaults
+
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+        async with sessionmaker(engine).begin() as db:
+            await seed_defaults(db)
+            await seed_demo(db, customers=customers)
+            users = {u.staff_no: u for u in await db.scalars(select(User))}
+            sites = {s.code: s for s in await db.scalars(select(Site))}
+            yield DemoDatabase(db, users, sites)
+    finally:
+        await engine.dispose()
+
+
+def wall_time(moment: dt.datetime) -> str:
+    """``moment`` as a datetime-local input holds it: Shanghai's wall time, to the minute."""
+    return moment.astimezone(SH).strftime("%Y-%m-%dT%H:%M")
+
+
+async def visit_back_orders(url: str, numbers: dict[str, str]) -> None:
+    """The visit-back stories' database: two fault orders 5101 repaired, ``visit`` at the team
+    leader's 满意度回访 step and ``closed`` 强制归档 there with its survey still to take, and
+    ``review``, a complaint waiting for the team leader's 报事审核; in ``numbers`` their numbers
+    and the crew's ``dispatched`` and ``done`` times as typed at each step."""
+    from ticketing import create_order, submit_step
+    from ticketing.workflow.actions import force_archive
+
+    async with demo_database(url) as demo:
+        db, users = demo.db, demo.users
+        now = dt.datetime.now(dt.UTC) - dt.timedelta(hours=4)
+        for name in ("visit", "closed"):
+            order = await demo.fault_order(now=now, caller_number=CALLER)
+            # the crew's times as typed at each step: after the call, not ahead of the clock
+            numbers["dispatched"], arrived, numbers["done"] = (
+                wall_time(now + dt.timedelta(minutes=m)) for m in (20, 50, 120)
+            )
+            for minutes, form in (
+                (10, {}),
+                (20, {"抢修人员": "张师傅", "派工时间": numbers["dispatched"]}),
+                (50, {"到达时间": arrived, "产权": "客户"}),
+                (120, {"完成时间": numbers["done"], "处理描述": "换了保险丝"}),
+            ):
+                await submit_step(
+                    db, users["5101"], order, form=form, now=now + dt.timedelta(minutes=minutes)
+                )
+            if name == "closed":
+                # 强制归档 at the visit step with its level typed: closed, its survey still to take
+                order.form = {**order.form, "回访满意度": "满意"}
+                await force_archive(
+                    db, users["3001"], order, opinion="客户联系不上", now=now + dt.timedelta(hours=3)
+                )
+            numbers[name] = order.number
+        # a complaint 1001 registered, waiting for the team leader's 报事审核
+        complaint = await create_order(
+            db,
+            users["1001"],
+            workflow="complaint",
+            site_id=demo.sites["GZ"].id,
+            now=now,
+            form={
+                "类别1": "一类",
+                "所属区域": "GZ",
+                "标题": "服务态度",
+                "投诉内容": "营业员态度差",
+                "严重程度": "一般",
+            },
+            caller_number="13800002222",
+        )
+        numbers["review"] = complaint.number
