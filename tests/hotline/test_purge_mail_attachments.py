@@ -11,20 +11,15 @@ import os
 import time
 from email.message import EmailMessage
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 import ticketing
 from agent_ui.inbox import event_view
 from hotline.cli import build_parser, main
-from hotline.config import load_settings
-from hotline.runtime import database_url, seed
-from ticketing import create_order
-from ticketing.calls import link
+from hotline.runtime import database_url
+from tests.hotline.test_purge_recordings import DAY, link_to_an_open_order, platform  # noqa: F401 (the fixture)
 from ticketing.intake import Intake, receive_email
-from ticketing.models import Interaction, Site, User
-
-DAY = 86400
+from ticketing.models import Interaction
 
 
 def _mail(message_id: str, *attachments: tuple[str, bytes]) -> bytes:
@@ -51,17 +46,7 @@ async def _receive(settings, message_id: str, age_days: float, *attachments, ope
                 update(Interaction).where(Interaction.id == row.id).values(occurred_at=when)
             )
             if open_order:
-                agent = await session.scalar(select(User).where(User.staff_no == "1001"))
-                site = await session.scalar(select(Site).where(Site.code == "GZ"))
-                order = await create_order(
-                    session,
-                    agent,
-                    workflow="fault_repair",
-                    site_id=site.id,
-                    form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-                    caller_number="13800138000",
-                )
-                await link(session, order, row)
+                await link_to_an_open_order(session, row)
             for entry in row.payload["files"]:
                 stamp = time.time() - age_days * DAY
                 os.utime(entry["path"], (stamp, stamp))
@@ -79,17 +64,7 @@ async def _event(settings, event_id: int) -> Interaction:
         await engine.dispose()
 
 
-@pytest.fixture
-def platform(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'hotline.sqlite3'}")
-    monkeypatch.setenv("HOTLINE_ASTERISK_ROOT", str(tmp_path / "root"))
-    settings = load_settings()
-    asyncio.run(seed(settings, demo=True))
-    return settings
-
-
-def test_old_mail_attachments_go_and_their_events_say_so(platform, capsys):
+def test_old_mail_attachments_go_and_their_events_say_so(platform, capsys):  # noqa: F811
     old = asyncio.run(_receive(platform, "old", 100, ("照片.jpg", b"j" * 300), ("单据.pdf", b"p" * 200)))
     evidence = asyncio.run(_receive(platform, "evidence", 100, ("现场.jpg", b"e" * 50), open_order=True))
     fresh = asyncio.run(_receive(platform, "fresh", 2, ("new.txt", b"n" * 10)))

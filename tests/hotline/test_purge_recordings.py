@@ -19,29 +19,37 @@ from ticketing.models import Site, User
 DAY = 86400
 
 
-async def _linked_order(settings, call_id: str) -> None:
+async def link_to_an_open_order(session, interaction) -> None:
+    """A 故障报修 order 1001 opened for 广州, still open, linked to ``interaction``: its files are
+    evidence, which the purge keeps."""
     from sqlalchemy import select
 
+    agent = await session.scalar(select(User).where(User.staff_no == "1001"))
+    site = await session.scalar(select(Site).where(Site.code == "GZ"))
+    order = await create_order(
+        session,
+        agent,
+        workflow="fault_repair",
+        site_id=site.id,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        caller_number="13800138000",
+    )
+    await link(session, order, interaction)
+
+
+async def _linked_order(settings, call_id: str) -> None:
     engine = ticketing.create_engine(database_url(settings))
     try:
         async with ticketing.sessionmaker(engine).begin() as session:
-            agent = await session.scalar(select(User).where(User.staff_no == "1001"))
-            site = await session.scalar(select(Site).where(Site.code == "GZ"))
-            order = await create_order(
-                session,
-                agent,
-                workflow="fault_repair",
-                site_id=site.id,
-                form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-                caller_number="13800138000",
-            )
-            await link(session, order, await upsert_interaction(session, "recording", call_id))
+            await link_to_an_open_order(session, await upsert_interaction(session, "recording", call_id))
     finally:
         await engine.dispose()
 
 
 @pytest.fixture
 def platform(tmp_path, monkeypatch):
+    """The demo's platform on files of this test's own: data dir, SQLite database (seeded with
+    the demo) and Asterisk root under ``tmp_path``; its settings."""
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'hotline.sqlite3'}")
     monkeypatch.setenv("HOTLINE_ASTERISK_ROOT", str(tmp_path / "root"))

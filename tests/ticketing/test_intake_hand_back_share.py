@@ -5,7 +5,9 @@ those with equally few; not to the lowest 工号 first until their inbox is full
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 
 from sqlalchemy import update
 
@@ -15,6 +17,23 @@ from ticketing.intake import Intake, assign_to, inbox, unhandled_count
 from ticketing.models import Interaction
 
 NIGHT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
+
+
+@contextlib.asynccontextmanager
+async def _shift(sm, *ready: str) -> AsyncIterator[tuple[Intake, InProcessBus]]:
+    """An intake (five events a share) on a bus of its own, ``ready`` signed in and 就绪 on it and
+    settled; closed after the block."""
+    intake = Intake(backlog_share=5)
+    bus = InProcessBus()
+    intake.subscribe(bus, sm)
+    try:
+        for staff_no in ready:
+            await bus.publish(_signs_in(staff_no))
+            await bus.publish(_ready(staff_no))
+        await _settled(bus)
+        yield intake, bus
+    finally:
+        await intake.close()
 
 
 async def _give(sm, intake: Intake, user, names: list[str]) -> list[int]:
@@ -42,14 +61,7 @@ async def _open(sm, users, *staff: str) -> dict[str, int]:
 
 async def test_the_least_busy_colleague_gets_the_first_and_the_rest_even_them_out(sm, seeded):
     u = seeded.users
-    intake = Intake(backlog_share=5)
-    bus = InProcessBus()
-    intake.subscribe(bus, sm)
-    try:
-        for staff_no in ("1001", "1002", "1003", "1004"):
-            await bus.publish(_signs_in(staff_no))
-            await bus.publish(_ready(staff_no))
-        await _settled(bus)
+    async with _shift(sm, "1001", "1002", "1003", "1004") as (intake, bus):
         await _give(sm, intake, u["1002"], ["b1", "b2"])
         await _give(sm, intake, u["1004"], ["d1"])
         leaving = await _give(sm, intake, u["1001"], ["a1", "a2", "a3", "a4"])
@@ -66,20 +78,11 @@ async def test_the_least_busy_colleague_gets_the_first_and_the_rest_even_them_ou
         assert sorted(holder) == sorted(leaving)
         assert sorted((await _open(sm, u, "1002", "1003", "1004")).values()) == [2, 2, 3]
         assert list(holder.values()).count("1002") <= 1
-    finally:
-        await intake.close()
 
 
 async def test_colleagues_with_equally_few_take_turns(sm, seeded):
     u = seeded.users
-    intake = Intake(backlog_share=5)
-    bus = InProcessBus()
-    intake.subscribe(bus, sm)
-    try:
-        for staff_no in ("1001", "1002", "1003"):
-            await bus.publish(_signs_in(staff_no))
-            await bus.publish(_ready(staff_no))
-        await _settled(bus)
+    async with _shift(sm, "1001", "1002", "1003") as (intake, bus):
         took = []
         for shift in range(4):
             (event,) = await _give(sm, intake, u["1001"], [f"evening-{shift}"])
@@ -95,5 +98,3 @@ async def test_colleagues_with_equally_few_take_turns(sm, seeded):
             await _settled(bus)
         assert sorted(took) == ["1002", "1002", "1003", "1003"]
         assert took[0] != took[1] and took[2] != took[3]
-    finally:
-        await intake.close()

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cti.bus import InProcessBus
 from cti.call_events import AgentStateChanged
 from tests.ticketing.test_intake_backlog import _inbox_ids, _ready, _settled, _signs_in, _signs_out
-from tests.ticketing.test_intake_hand_back_share import _give
-from ticketing.intake import Intake, waiting
+from tests.ticketing.test_intake_hand_back_share import _give, _shift
+from ticketing.intake import waiting
 
 
 def _state(staff_no: str, state: str, previous: str, reason: str = "") -> AgentStateChanged:
@@ -28,13 +27,7 @@ async def _waiting_ids(sm) -> list[int]:
 
 async def test_handed_back_events_go_to_the_ready_colleague_only(sm, seeded):
     u = seeded.users
-    intake = Intake(backlog_share=5)
-    bus = InProcessBus()
-    intake.subscribe(bus, sm)
-    try:
-        for staff_no in ("1001", "1002", "1003", "1004"):
-            await bus.publish(_signs_in(staff_no))
-            await bus.publish(_ready(staff_no))
+    async with _shift(sm, "1001", "1002", "1003", "1004") as (intake, bus):
         # 1002 put 未就绪 by the supervisor, 1003 on a meal break, 1005 never signed in
         await bus.publish(_state("1002", "not_ready", "ready", "班长置忙"))
         await bus.publish(_state("1003", "not_ready", "ready", "用餐"))
@@ -47,16 +40,11 @@ async def test_handed_back_events_go_to_the_ready_colleague_only(sm, seeded):
         for staff_no in ("1001", "1002", "1003", "1005"):
             assert await _inbox_ids(sm, u[staff_no]) == [], staff_no
         assert await _waiting_ids(sm) == []
-    finally:
-        await intake.close()
 
 
 async def test_with_nobody_ready_they_wait_until_a_colleague_becomes_ready(sm, seeded):
     u = seeded.users
-    intake = Intake(backlog_share=5)
-    bus = InProcessBus()
-    intake.subscribe(bus, sm)
-    try:
+    async with _shift(sm) as (intake, bus):
         for staff_no in ("1001", "1002", "1003"):
             await bus.publish(_signs_in(staff_no))  # 未就绪 as a sign-in starts
         await bus.publish(_ready("1002"))
@@ -76,20 +64,12 @@ async def test_with_nobody_ready_they_wait_until_a_colleague_becomes_ready(sm, s
         assert await _inbox_ids(sm, u["1003"]) == sorted(leaving)
         assert await _inbox_ids(sm, u["1002"]) == []
         assert await _waiting_ids(sm) == []
-    finally:
-        await intake.close()
 
 
 async def test_with_nobody_ready_a_colleague_on_a_call_comes_before_one_on_a_break(sm, seeded):
     """As a new event: those on a call or in 话后处理 come to it after the call."""
     u = seeded.users
-    intake = Intake(backlog_share=5)
-    bus = InProcessBus()
-    intake.subscribe(bus, sm)
-    try:
-        for staff_no in ("1001", "1002", "1003"):
-            await bus.publish(_signs_in(staff_no))
-            await bus.publish(_ready(staff_no))
+    async with _shift(sm, "1001", "1002", "1003") as (intake, bus):
         await bus.publish(_state("1001", "not_ready", "ready", "小休"))  # before 下班
         await bus.publish(_state("1002", "not_ready", "ready", "小休"))
         await bus.publish(_state("1003", "talking", "ready"))
@@ -110,5 +90,3 @@ async def test_with_nobody_ready_a_colleague_on_a_call_comes_before_one_on_a_bre
         await _settled(bus)
         assert await _inbox_ids(sm, u["1003"]) == sorted([*leaving, arrived.id])
         assert await _inbox_ids(sm, u["1002"]) == []
-    finally:
-        await intake.close()
