@@ -6,10 +6,7 @@ process bridging two servers on a fresh database)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 
-import asyncpg
 import pytest
 from sqlalchemy import func, select
 
@@ -19,26 +16,16 @@ from campaigns.store import DEFAULT_DISPOSITIONS
 from hotline.runtime import _migrate_once
 from ticketing.models import Disposition
 
-PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
 
 @pytest.fixture
-async def database():
-    name = f"hotline_disp_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = await asyncpg.connect(PG_ADMIN)
-    except OSError as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    engine = ticketing.create_engine(
-        PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-    )
+async def database(pg_url):
+    """An engine on a PostgreSQL database of this test's own (conftest's pg_url: made for it,
+    dropped after)."""
+    engine = ticketing.create_engine(pg_url)
     try:
         yield engine
     finally:
         await engine.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_the_dialers_of_several_servers_starting_together_find_the_dispositions_made(database):
