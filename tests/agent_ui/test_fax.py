@@ -157,7 +157,8 @@ async def test_bad_numbers_roles_and_csrf_are_refused_and_queue_nothing(client, 
     empty = await client.post(url, json={"to": "01088886666", "text": " "}, headers=faxing)
     refusal = await empty.json()
     assert empty.status == 422 and refusal["error_id"] == "invalid_fields"
-    assert refusal["details"]["problems"] == {"text": "field_required"} and "正文（必填）" in refusal["message"]
+    assert refusal["details"]["problems"] == {"text": "field_required"}
+    assert "正文（必填）" in refusal["message"]
     no_csrf = await client.post(url, json={"to": "01088886666", "text": "x"})
     assert no_csrf.status == 403 and (await no_csrf.json())["error_id"] == "csrf.invalid"
 

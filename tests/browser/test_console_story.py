@@ -163,7 +163,8 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(handler.locator("#list-table tbody")).to_contain_text(number, timeout=10_000)
         # the subcategory by its name (not its code fault_lv), in the list and on the order
         expect(handler.locator("#list-table tbody tr", has_text=number)).to_contain_text(" / 低压故障")
-        handler.locator("#list-table tbody a", has_text=number).first.click()  # not the toast or the 提醒 list
+        # not the toast or the 提醒 list
+        handler.locator("#list-table tbody a", has_text=number).first.click()
         expect(handler.locator("#order-status")).to_have_text("已流转")
         expect(handler.locator("#order-category")).to_have_text(re.compile(r" / 低压故障$"))
         handler.fill("#order-opinion", "已接收,马上派工")

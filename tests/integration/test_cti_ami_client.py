@@ -72,7 +72,9 @@ async def test_asterisk_sends_only_the_events_listened_for_and_lists_still_come_
     filtered = client(asterisk)
     whole = AmiClient(asterisk.host, asterisk.port, asterisk.username, asterisk.secret, server_filter=False)
     for name, ami in (("filtered", filtered), ("whole", whole)):
-        ami.on_event("UserEvent", lambda f, seen=marks[name]: seen.append(f["Tag"]) if f.get("Tag") == tag else None)
+        ami.on_event(
+            "UserEvent", lambda f, seen=marks[name]: seen.append(f["Tag"]) if f.get("Tag") == tag else None
+        )
     async with filtered, whole:
         await filtered.action("QueueAdd", Queue="cti-b", Interface=member, Paused="true")
         await filtered.action("QueueRemove", Queue="cti-b", Interface=member)
@@ -85,7 +87,9 @@ async def test_asterisk_sends_only_the_events_listened_for_and_lists_still_come_
         assert f"Interface: {member}".encode() in received[id(whole)]  # QueueMemberAdded and …Removed
         assert f"Interface: {member}".encode() not in received[id(filtered)]
         # An action's own listed events are never filtered.
-        params = [f for f in await filtered.action_list("QueueStatus", Queue="cti-b") if f.name == "QueueParams"]
+        params = [
+            f for f in await filtered.action_list("QueueStatus", Queue="cti-b") if f.name == "QueueParams"
+        ]
         assert [f["Queue"] for f in params] == ["cti-b"]
         # A listener for a new event: Asterisk is asked for it too, from then on.
         added: list[str] = []

@@ -57,7 +57,9 @@ async def _console_socket(http: aiohttp.ClientSession) -> aiohttp.ClientWebSocke
     async with http.get(f"{BASE}/api/session") as resp:
         csrf = (await resp.json())["csrf"]
     async with http.post(
-        f"{BASE}/api/session", json={"staff_no": "1001", "password": "demo1234"}, headers={"X-CSRF-Token": csrf}
+        f"{BASE}/api/session",
+        json={"staff_no": "1001", "password": "demo1234"},
+        headers={"X-CSRF-Token": csrf},
     ) as resp:
         assert resp.status == 200, await resp.text()
     return await http.ws_connect(f"{BASE}/ws")

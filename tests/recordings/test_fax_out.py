@@ -48,7 +48,9 @@ def test_chinese_text_becomes_one_fine_a4_fax_page_with_its_glyphs_drawn(tmp_pat
 
 
 def test_long_text_runs_onto_several_pages_within_the_margins(tmp_path):
-    body = "\n".join(f"{n}. 峰时段 8:00-22:00，谷时段 22:00-次日 8:00，请合理安排用电。" for n in range(1, 121))
+    body = "\n".join(
+        f"{n}. 峰时段 8:00-22:00，谷时段 22:00-次日 8:00，请合理安排用电。" for n in range(1, 121)
+    )
     path = tmp_path / "long.tif"
     pages = fax_out.write_tiff(fax_out.render_text("峰谷电价执行时间", body), path)
 
