@@ -90,6 +90,7 @@ async def audit_rows(request: web.Request) -> web.Response:
         numbers = await _order_numbers(db, rows[:size])
         accounts = await _accounts(db, rows[:size])
         labels = await _labels(db, rows[:size])
+    labels["accounts"] = {**accounts, **labels["accounts"]}
     items = [
         {
             "id": row.id,
@@ -100,8 +101,9 @@ async def audit_rows(request: web.Request) -> web.Response:
             "entity": row.entity,
             "entity_id": row.entity_id,
             "order_number": numbers.get(row.entity_id, "") if row.entity == "work_order" else "",
-            # an account by its 工号 and name (a sign-in read "账号 7"), not its database id
-            "entity_label": accounts.get(row.entity_id, "") if row.entity == "user" else "",
+            # an account by its 工号 and name (a sign-in read "账号 7"), not its database id; the
+            # page words it from labels.accounts as 操作人 is (名字（工号） in Chinese)
+            "entity_label": _named(accounts.get(row.entity_id)) if row.entity == "user" else "",
             "before": row.before,
             "after": row.after,
         }
@@ -113,13 +115,18 @@ async def audit_rows(request: web.Request) -> web.Response:
     )
 
 
-async def _accounts(db: Any, rows: list[Any]) -> dict[str, str]:
-    """名字 (工号) of the accounts these rows are about."""
+async def _accounts(db: Any, rows: list[Any]) -> dict[str, dict[str, str]]:
+    """The 工号 and name of the accounts these rows are about."""
     ids = {parse_id(row.entity_id) for row, _ in rows if row.entity == "user"} - {None}
     if not ids:
         return {}
     found = await db.execute(select(User.id, User.staff_no, User.name).where(User.id.in_(ids)))
-    return {str(user_id): f"{name} ({staff_no})" for user_id, staff_no, name in found}
+    return {str(user_id): {"staff_no": staff_no, "name": name} for user_id, staff_no, name in found}
+
+
+def _named(account: dict[str, str] | None) -> str:
+    """``entity_label`` for a client of the API: 名字 (工号), in no page's language."""
+    return f"{account['name']} ({account['staff_no']})" if account else ""
 
 
 async def _labels(db: Any, rows: list[Any]) -> dict[str, dict[str, Any]]:

@@ -39,6 +39,7 @@ class Templates:
             "csrf": csrf_token(session),
             "t": lambda key, **kw: texts.get(lang, key, **kw),
             "reason_text": lambda reason: texts.reason(lang, reason),
+            **punctuation(lang),
             "texts_json": json.dumps(texts.table(lang), ensure_ascii=False),
             "hotline_number": services.hotline_number,
             "site_timezone": services.site_timezone,
@@ -56,3 +57,14 @@ class Templates:
 
 
 _NO_STORE = {"Cache-Control": "no-store"}
+
+
+def punctuation(lang: str) -> dict[str, Any]:
+    """A template's brackets and label colon in its language, as i18n.js's ``paren`` / ``colon``
+    are a script's: 潘红（1001）, 接听（+）, 模板：默认模板 in Chinese (full-width, no space), 潘红
+    (1001), Template: default in English."""
+    chinese = lang.startswith("zh")
+    return {
+        "paren": (lambda text: f"（{text}）") if chinese else (lambda text: f" ({text})"),
+        "colon": "：" if chinese else ": ",
+    }

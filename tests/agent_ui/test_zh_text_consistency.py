@@ -136,3 +136,121 @@ def test_scripts_join_colons_and_semicolons_in_the_pages_language():
         if n := len(BUILT_SEPARATORS.findall(code)):
             found[path.name] = n
     assert found == {name: n for name, (n, _) in CODE_SEPARATORS.items()}
+
+
+#: a script's square brackets built around a text (` [${t("order.handler_inactive")}]`, an
+#: urgency's [高]): Chinese takes i18n.js tag() (【高】), English its " [high]"
+BUILT_SQUARE = re.compile(r"\[\$\{t\(")
+
+
+def test_scripts_build_square_brackets_in_the_pages_language():
+    found = {}
+    for path in SCRIPTS:
+        code = re.sub(r"^\s*//.*$", "", path.read_text(encoding="utf-8"), flags=re.M)
+        if n := len(BUILT_SQUARE.findall(code)):
+            found[path.name] = n
+    assert found == {}
+
+
+#: half-width punctuation touching Chinese, or one space from it (潘红 (1001), 接听 (+),
+#: Asterisk: 已连接, 业务受理 (Alt+N)): what a rendered page's words must not hold
+HALF_WIDTH_NEAR_CJK = re.compile(f"[{_CJK}] ?[,()?;:!]|[,()?;:!] ?[{_CJK}]")
+
+
+def _render_all(lang: str) -> dict[str, str]:
+    """Every page template rendered in ``lang`` as the console renders it (``templating``: its
+    texts, brackets and colon), with a user and sample values for what a page is given, so what a
+    template puts around a value (``{{ user.name }} ({{ user.staff_no }})``) is seen as shown. The
+    words only: scripts, styles, tags (and their attributes) and character references left out."""
+    import asyncio
+    from types import SimpleNamespace
+
+    import jinja2
+
+    from agent_ui.templating import _DIR, punctuation
+    from agent_ui.texts import Texts
+
+    texts = Texts()
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_DIR),
+        autoescape=jinja2.select_autoescape(["html"]),
+        enable_async=True,
+        undefined=jinja2.ChainableUndefined,  # a value no sample gives renders empty
+    )
+    env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
+    name, staff_no = ("潘红", "1001") if lang.startswith("zh") else ("Pan Hong", "1001")
+    values = {
+        "lang": lang,
+        # an admin who may do everything: every part of a page is rendered
+        "user": SimpleNamespace(
+            id=1,
+            name=name,
+            staff_no=staff_no,
+            roles=["agent", "team_leader", "supervisor", "admin"],
+            can=lambda _permission: True,
+            any_role=lambda *_roles: True,
+            must_change_password=False,
+        ),
+        "csrf": "x",
+        "t": lambda key, **kw: texts.get(lang, key, **kw),
+        "reason_text": lambda reason: texts.reason(lang, reason),
+        **punctuation(lang),
+        "texts_json": "{}",
+        "hotline_number": "95598",
+        "site_timezone": "Asia/Shanghai",
+        "pause_reasons": ["小休", "培训"],
+        "path": "/",
+        "template_name": "默认模板" if lang.startswith("zh") else "Default",
+        "order_number": "GZ2026112900001",
+        "printed": "",
+        "reports": [],
+        "roles": [],
+        "notice_sites": [],
+        "spec": {"openapi": "3.1.0", "info": {"title": "Hotline", "description": ""}, "paths": {}},
+        "list_name": "mine",
+        "error": None,
+        "staff_no": staff_no,
+        "error_id": "not_found",
+        "message": "",
+        "status": 404,
+    }
+
+    async def render() -> dict[str, str]:
+        return {
+            path.name: await env.get_template(path.name).render_async(values)
+            for path in sorted(_DIR.glob("*.html"))
+        }
+
+    pages = asyncio.run(render())
+    words = {}
+    for page, html in pages.items():
+        html = re.sub(r"<(script|style)\b.*?</\1>|<!--.*?-->", "", html, flags=re.S | re.I)
+        words[page] = re.sub(r"&#?\w+;", "", re.sub(r"<[^>]*>", "", html))
+    return words
+
+
+def test_rendered_pages_take_full_width_punctuation_in_chinese():
+    """The Chinese pages as rendered, not only the templates' literal words: a bracket or colon a
+    template puts around a value (the signed-in user's （工号）, a key's （+）, 模板：) comes from
+    templating.punctuation, full-width in Chinese, and is checked here as shown."""
+    pages = _render_all("zh-CN")
+    assert len(pages) == len(list((ROOT / "agent_ui" / "templates").glob("*.html")))
+    found = {
+        page: sorted(set(HALF_WIDTH_NEAR_CJK.findall(text)))
+        for page, text in pages.items()
+        if HALF_WIDTH_NEAR_CJK.search(text)
+    }
+    assert found == {}
+    assert "潘红（1001）" in pages["base.html"]
+    assert "接听（+）" in pages["base.html"] and "挂断（-）" in pages["base.html"]
+    # the script puts 已连接 after it (statebar.js; rendered, it waits as …)
+    assert "Asterisk：" in pages["base.html"]
+    assert "模板：默认模板" in pages["order_print.html"]
+
+
+def test_rendered_pages_keep_half_width_punctuation_in_english():
+    pages = _render_all("en")
+    assert "Pan Hong (1001)" in pages["base.html"]
+    assert "Asterisk: " in pages["base.html"]
+    assert "Template: Default" in pages["order_print.html"]
+    assert not any(c in text for text in pages.values() for c in "（）：")

@@ -62,4 +62,5 @@ def test_the_audit_log_reads_in_words(audit_console, browser):
 
         login = page.locator("#audit-rows tbody tr[data-action='user.login']").first
         expect(login.locator("td").nth(2)).to_have_text("登录")
-        expect(login.locator("td").nth(3)).to_contain_text("(9001)")
+        # worded as 操作人 is, full-width (it read 账号 管理员 (9001))
+        expect(login.locator("td").nth(3)).to_have_text("账号 管理员（9001）")

@@ -51,6 +51,8 @@ function change(row) {
 
 function entity(row) {
   if (row.entity === "work_order" && row.order_number) return el("a", { href: `/orders/${encodeURIComponent(row.order_number)}` }, row.order_number);
+  // an account as 操作人 is worded (名字（工号）, labels.accounts), not the API's half-width label
+  if (row.entity === "user" && labels.accounts?.[row.entity_id]) return [`${named("audit.entity", row.entity)} `, user(row.entity_id)];
   return `${named("audit.entity", row.entity)} ${row.entity_label || row.entity_id}`;
 }
 

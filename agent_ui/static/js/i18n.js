@@ -31,6 +31,9 @@ export function errorText(errorId, fallback = "") {
 // full-width brackets, no space), " (default)" in English.
 const CHINESE = (document.documentElement.lang || "zh-CN").startsWith("zh");
 export const paren = (text) => (CHINESE ? `（${text}）` : ` (${text})`);
+// a tag after a name (an urgency, 已停用): 【高】 in Chinese, beside a name's （工号） without
+// doubling its brackets; " [high]" in English
+export const tag = (text) => (CHINESE ? `【${text}】` : ` [${text}]`);
 // a label's colon: the full-width ： after Chinese, ": " in English
 export const colon = CHINESE ? "：" : ": ";
 // items of one list in a line (服务技能（…）；服务礼仪（…）): the full-width ； in Chinese, "; " in English

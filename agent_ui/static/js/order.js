@@ -1,7 +1,7 @@
 // The order page: facts, the current step's form with its permissions, actions, and the timeline
 // (statuses, opinions, calls with their recordings, fax PDFs, SMS, voicemail, email).
 import { api, el, fmtTime, fmtWhen, once } from "./api.js";
-import { colon, paren, smsAlertText, smsReason, t } from "./i18n.js";
+import { colon, paren, smsAlertText, smsReason, t, tag } from "./i18n.js";
 import { toast } from "./toast.js";
 import { lockBound, markProblems, readFields, renderFields } from "./forms.js";
 import { markSendProblems, mountMessages } from "./order_messages.js";
@@ -76,7 +76,7 @@ async function draw() {
     el("dt", {}, t("order.caller")), el("dd", {}, dialButton(order.caller_number)),
     crewFacts(),
     el("dt", {}, t("pop.customer")), el("dd", {}, c ? `${c.account_no} ${c.name} ${c.address || ""}` : "—"),
-    el("dt", {}, t("order.handlers")), el("dd", { id: "order-handlers" }, order.handlers.map((h) => `${who(h)}${h.active === false ? ` [${t("order.handler_inactive")}]` : ""}`).join("、") || "—"),
+    el("dt", {}, t("order.handlers")), el("dd", { id: "order-handlers" }, order.handlers.map((h) => `${who(h)}${h.active === false ? tag(t("order.handler_inactive")) : ""}`).join("、") || "—"),
     order.stranded ? [el("dt", {}, t("list.stranded")), el("dd", { id: "order-stranded", class: "error" }, t("order.stranded"))] : [],
     el("dt", {}, t("order.created")), el("dd", {}, `${fmtTime(order.created_at)} ${order.created_by ? order.created_by.name : ""}`),
     order.due_at ? [el("dt", {}, t("order.due")), el("dd", { class: order.overdue ? "error" : "" }, fmtTime(order.due_at))] : [],
@@ -376,7 +376,7 @@ function renderTimeline() {
     if (e.kind === "comment") {
       const step = ["create", "submit", "approve", "reject"].includes(e.action) && e.node_name ? ` ${e.node_name}` : "";
       const to = e.to_users?.length ? ` → ${e.to_users.map(who).join("、")}` : "";
-      const urgent = e.urgency ? ` [${t(`order.urgency.${e.urgency}`)}]` : "";
+      const urgent = e.urgency ? tag(t(`order.urgency.${e.urgency}`)) : "";
       const repeats = e.duplicate_of ? ` · ${t("order.duplicate_of", { number: e.duplicate_of })}` : "";
       const later = e.due_at ? ` · ${t("extension.to", { due: fmtTime(e.due_at) })}` : "";
       return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${t(`order.verb.${e.action}`)}${step} · ${who(e.user)}${to}${urgent}${repeats}${later}`, e.text ? el("div", {}, e.text) : null);
@@ -388,7 +388,7 @@ function renderTimeline() {
         : e.state ? paren(t(`sent.${e.state}`)) : "";
       const what = e.alert_kind ? ` ${t(`notice_kind.${e.alert_kind}`)} ·` : "";
       return el("li", { "data-kind": e.kind, "data-internal": "true", "data-alert-kind": e.alert_kind || "", class: "muted" }, time, el("b", {}, t("order.alert")),
-        `${what} ${t(`kind.${e.kind}`)} → ${who(e.to_user)} [${t(`order.urgency.${e.urgency}`)}]${state} ${e.subject || ""}`,
+        `${what} ${t(`kind.${e.kind}`)} → ${who(e.to_user)}${tag(t(`order.urgency.${e.urgency}`))}${state} ${e.subject || ""}`,
         // a 短信未送达 in the reader's language from the SMS it is about; else the words it was stored with
         e.about ? el("div", { class: "wrap", title: e.about.reason || null }, smsAlertText(e.about)) : e.content ? el("div", { class: "wrap" }, e.content) : null);
     }
