@@ -228,6 +228,64 @@ def _written_out(name: str, result: str, env: dict[str, Any]) -> Callable[[dict[
     return env["encode"]
 
 
+def _json_encoder() -> Callable[[Any], str]:
+    """``json.dumps`` with its default settings, without its set-up on every call: ``dumps``
+    makes a ``JSONEncoder``'s C encoder on each call, about a hundred Python opcodes, for the
+    about ten JSON values a new order writes (its form, its rows' JSON columns, PostgreSQL's
+    arrays of rows). The same C encoder, made once, with the same settings, writes the same
+    text. It keeps no circular-reference marks (a mark left by a failed call would refuse a
+    later value whose object reused that id): a circular value is handed to ``json.dumps``,
+    which refuses it as it always did."""
+    make = json.encoder.c_make_encoder
+    if make is None:  # no C accelerator (another Python): json.dumps itself
+        return json.dumps
+    iterencode = make(
+        None,
+        json.JSONEncoder().default,
+        json.encoder.encode_basestring_ascii,
+        None,
+        ": ",
+        ", ",
+        False,
+        False,
+        True,
+    )
+    join = "".join
+
+    def dumps(value: Any) -> str:
+        try:
+            return join(iterencode(value, 0))
+        except RecursionError:
+            return json.dumps(value)
+
+    return dumps
+
+
+#: ``json.dumps(value)``'s text, as each JSON column's bind processor writes it
+dumps = _json_encoder()
+
+_JSON_SAMPLES = (
+    {"故障地址": '中山路1号 "东"座\n', "n": [1, 2.5, -0.0, None, True, False], "e": {}},
+    [{"status": "已受理", "at": "2026-11-28T00:30:05.123456"}],
+    {},
+    [],
+)
+
+
+def _json_processor(inner: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's bind processing, the dicts and lists a new order's rows hold written by
+    ``dumps`` where the dialect's own processor writes that same text (the engine sets no
+    serializer of its own: checked on samples); anything else (None, SQL NULL) through it."""
+    if not all(inner(v) == dumps(v) for v in _JSON_SAMPLES):
+        return inner
+
+    def process(value: Any) -> Any:
+        kind = value.__class__
+        return dumps(value) if kind is dict or kind is list else inner(value)
+
+    return process
+
+
 @functools.cache
 def _plan(dialect: Dialect, table: Table) -> Plan:
     """Worked out once per table: this runs for every column of every row of every new order."""
@@ -236,6 +294,8 @@ def _plan(dialect: Dialect, table: Table) -> Plan:
         make, value = _default_of(column)
         if process is not None and isinstance(column.type, UtcDateTime):
             process = _utc_processor(dialect, column)
+        elif process is not None and isinstance(column.type, JSON):
+            process = _json_processor(process)
         plan.append((key, make, value, process))
     return plan
 
@@ -543,15 +603,12 @@ async def _postgres(
 ) -> Written | None:
     dialect = conn.dialect
     values = _order_values(dialect, order)
-    # json.dumps as the JSON columns' own bind processor writes each value (the engine sets
-    # no other serializer).
+    # json.dumps's text (``dumps``), as the JSON columns' own bind processor writes each value
+    # (the engine sets no other serializer).
     params = [
         *_call_params(dialect, call),
         *values,
-        *(
-            json.dumps(_records(dialect, table, key, getattr(rows, kind)))
-            for kind, (table, key) in KINDS.items()
-        ),
+        *(dumps(_records(dialect, table, key, getattr(rows, kind))) for kind, (table, key) in KINDS.items()),
         prefix,
         width,
         *_subject_parts(rows.notice_subject),
