@@ -249,6 +249,8 @@ function renderSeats() {
   }
 }
 
+const who = (a) => (a.name ? `${a.name} ${a.agent_id}` : String(a.agent_id));
+
 // A tile has the same slots whatever the seat does (hidden when empty), so that updating it in
 // place keeps each button the same element.
 function seatTile(a) {
@@ -257,7 +259,8 @@ function seatTile(a) {
   const answered = onCall && call?.answered_at ? call.answered_at : 0;
   const spied = spyLines(a);
   return el("div", { class: "seat", role: "listitem", "data-agent": a.agent_id, "data-state": a.state },
-    el("div", { class: "top" }, el("b", { title: a.agent_id }, a.name ? `${a.name} ${a.agent_id}` : a.agent_id),
+    // the name is cut with … on a narrow tile (console.css): its title holds it whole
+    el("div", { class: "top" }, el("b", { title: who(a) }, who(a)),
       el("span", { class: "state", "data-state": a.state }, t(`state.${a.state}`)),
       el("span", { class: "timer", "data-since": a.since || now() }, clock(now() - (a.since || now())))),
     el("small", { class: "muted", hidden: !a.reason }, a.reason ? reasonText(a.reason) : ""),
