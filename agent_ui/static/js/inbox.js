@@ -123,8 +123,11 @@ async function link(ev, box) {
       found = await api(`/api/inbox/${ev.id}/link`, { query: { order: key } });
     } catch (err) {
       // no such 工单号 (GZ999), or one outside the data scope: the box is what is wrong, marked
-      // and focused as an empty one is; a refusal about the event itself (handled meanwhile) is not
-      if (!err.errorId?.startsWith("event.") || err.errorId === "event.order_not_found") {
+      // and focused as an empty one is; a refusal about the event itself (handled meanwhile, not
+      // in my inbox) or a failure of the server or the network is not
+      const about = err.details || {};
+      if (err.errorId === "event.order_not_found" || about.field === "order" || about.entity === "work_order"
+        || (err.errorId === "forbidden" && about.order)) {
         box.setAttribute("aria-invalid", "true");
         box.focus();
       }
