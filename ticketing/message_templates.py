@@ -17,6 +17,7 @@ auto-send cache (``cached``) drops a template as soon as its change is flushed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -269,6 +270,29 @@ async def update_template(
         session, actor, row, changes, view, "message_template.update", "notification_template"
     )
     return row
+
+
+async def reminder_template(session: AsyncSession, channel: str, picked: Any) -> NotificationTemplate | None:
+    """The template a workflow's reminder picks for ``channel`` (``templates:`` in its YAML): by
+    id, that row, whatever it is (``{sms: 12}``, versions stored before templates were named);
+    by ``{category, node}``, the ``channel`` template to the handler there, the enabled one
+    (one at a time, ``template_duplicate``), else the latest 停用 one (for the import to say
+    so); None when there is none."""
+    if isinstance(picked, int) and not isinstance(picked, bool):
+        return await session.get(NotificationTemplate, picked)
+    if not isinstance(picked, Mapping):
+        return None
+    return await session.scalar(
+        select(NotificationTemplate)
+        .where(
+            NotificationTemplate.category == str(picked.get("category") or ""),
+            NotificationTemplate.node == str(picked.get("node") or ""),
+            NotificationTemplate.channel == channel,
+            NotificationTemplate.audience == "handler",
+        )
+        .order_by(NotificationTemplate.enabled.desc(), NotificationTemplate.id.desc())
+        .limit(1)
+    )
 
 
 async def listing(session: AsyncSession, category: str = "") -> list[NotificationTemplate]:

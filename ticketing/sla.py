@@ -95,8 +95,10 @@ def _notify_payload(notify: Notify, kind: str) -> dict[str, Any]:
         "channels": list(notify.channels),
         "urgency": notify.urgency,
     }
-    if notify.templates:  # {sms: 12}: the channel's text is that message template's, when it fires
-        payload["templates"] = dict(notify.templates)
+    if notify.templates:
+        # {sms: {category, node}} (or a stored version's {sms: 12}): the channel's text is that
+        # message template's, found when the reminder fires
+        payload["templates"] = {c: t if isinstance(t, int) else dict(t) for c, t in notify.templates.items()}
     return payload
 
 
@@ -258,37 +260,36 @@ async def template_texts(
     channels: list[str] | tuple[str, ...],
 ) -> dict[str, tuple[str, str]]:
     """Subject and text, per channel, of the message templates a reminder picked (``templates:
-    {sms: 12}``), filled for ``order`` as any template is (``notify.order_context``). A channel
-    whose template is gone, 停用 since the import, of another channel, or cannot be filled keeps
-    the engine's words (``reminder_text``), logged: a deadline's reminder is not lost to a
-    template."""
-    from ticketing.models import NotificationTemplate
+    {sms: {category: complaint, node: handle}}``, the handler's SMS template there when it fires;
+    a timer of a version stored before, ``{sms: 12}``, by id), filled for ``order`` as any
+    template is (``notify.order_context``). A channel whose template is gone, 停用 since the
+    import, of another channel, or cannot be filled keeps the engine's words (``reminder_text``),
+    logged: a deadline's reminder is not lost to a template."""
+    from ticketing.message_templates import reminder_template
     from ticketing.notify import fill_unattended, order_context
 
     wanted = {
-        channel: template_id
-        for channel, template_id in (templates or {}).items()
-        if channel in channels and isinstance(template_id, int)
+        channel: picked
+        for channel, picked in (templates or {}).items()
+        if channel in channels
+        and ((isinstance(picked, int) and not isinstance(picked, bool)) or isinstance(picked, Mapping))
     }
     if not wanted:
         return {}
-    found = {
-        t.id: t
-        for t in await session.scalars(
-            select(NotificationTemplate).where(NotificationTemplate.id.in_(set(wanted.values())))
-        )
-    }
     context = await order_context(session, order)
     out: dict[str, tuple[str, str]] = {}
-    for channel, template_id in wanted.items():
-        template = found.get(template_id)
+    for channel, picked in wanted.items():
+        template = await reminder_template(session, channel, picked)
+        named = (
+            f"{picked.get('category')}/{picked.get('node')}" if isinstance(picked, Mapping) else f"#{picked}"
+        )
         if template is None or not template.enabled or template.channel != channel:
             why = "gone" if template is None else "disabled" if not template.enabled else "another channel's"
             log.warning(
-                "reminder of order %s: %s template #%s is %s: sent in the engine's words",
+                "reminder of order %s: %s template %s is %s: sent in the engine's words",
                 order.number,
                 channel,
-                template_id,
+                named,
                 why,
             )
             continue
@@ -297,7 +298,7 @@ async def template_texts(
             template.body,
             context,
             order=order,
-            what=f"reminder's {channel} template {template_id}",
+            what=f"reminder's {channel} template {template.id}",
         )
         if not error:  # fill_unattended logged why it could not
             out[channel] = (subject_text, body)

@@ -111,6 +111,10 @@ CHANNELS = ("screen", "sms", "email")
 #: the channels a reminder may word with a message template (短信 / 邮件模板); the screen's
 #: notice is the engine's own (即将超期…, ``sla.reminder_text``)
 TEMPLATE_CHANNELS = ("sms", "email")
+#: a reminder's message template by its identity, the same in every installation: its category
+#: and its step (a template is per category × step × channel × audience, and only one of them is
+#: enabled at a time; the channel is the key it is picked under, the audience the handler's)
+TEMPLATE_REF_KEYS = ("category", "node")
 CONTRACTOR_CHANNELS = ("sms", "email")
 URGENCIES = ("low", "normal", "high", "urgent")
 AUTO_ACTIONS = ("convert",)
@@ -144,8 +148,10 @@ class Notify:
     to: tuple[Mapping[str, Any], ...]  # operator rules, plus {current_handlers: true}
     channels: tuple[str, ...] = ("screen",)
     urgency: str = "normal"
-    #: the message template each channel's text comes from ({sms: 12}); else the engine's words
-    templates: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    #: the message template each channel's text comes from, by what it is in every installation
+    #: ({sms: {category: complaint, node: handle}}, ``TEMPLATE_REF_KEYS``) or, as versions
+    #: stored before wrote it, by this database's id ({sms: 12}); none: the engine's words
+    templates: Mapping[str, int | Mapping[str, str]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -726,18 +732,32 @@ def _parse_notify(
 
 def _notify_templates(
     raw: Any, channels: tuple[str, ...], where: str, bad: Any, at: Mapping[str, Any]
-) -> dict[str, int]:
-    """``templates: {sms: 12, email: 15}``: the message template (its id in 短信/邮件模板) each
-    channel's text is rendered from when the reminder fires (``sla.SlaWorker``); a channel
-    without one says the engine's words (``sla.reminder_text``). Whether an id is an enabled
-    template the workflow may use needs the database: ``store.template_problems`` at import."""
+) -> dict[str, int | Mapping[str, str]]:
+    """``templates: {sms: {category: complaint, node: handle}, email: …}``: the message template
+    in 短信/邮件模板 each channel's text is rendered from when the reminder fires
+    (``sla.SlaWorker``), named by its category and step (``TEMPLATE_REF_KEYS``), which an exported
+    workflow carries to another installation; ``{sms: 12}``, this database's id, as versions
+    stored before wrote it, is still read (an export writes it as category and step,
+    ``store.export_definition``). A channel without one says the engine's words
+    (``sla.reminder_text``). Whether it names a template the workflow may use needs the
+    database: ``store.template_problems`` at import."""
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        bad("bad_reminder_template", f"{where}: templates is a mapping like {{sms: 12}}", **at)
+        bad(
+            "bad_reminder_template",
+            f"{where}: templates is a mapping like {{sms: {{category: complaint, node: handle}}}}",
+            **at,
+        )
         return {}
-    out: dict[str, int] = {}
+    out: dict[str, int | Mapping[str, str]] = {}
     for channel, template in raw.items():
+        by_id = isinstance(template, int) and not isinstance(template, bool) and template > 0
+        by_ref = (
+            isinstance(template, Mapping)
+            and set(template) == set(TEMPLATE_REF_KEYS)
+            and all(isinstance(template[k], str) and template[k].strip() for k in TEMPLATE_REF_KEYS)
+        )
         if channel not in TEMPLATE_CHANNELS:
             bad(
                 "bad_reminder_template",
@@ -745,10 +765,11 @@ def _notify_templates(
                 channel=str(channel),
                 **at,
             )
-        elif isinstance(template, bool) or not isinstance(template, int) or template <= 0:
+        elif not (by_id or by_ref):
             bad(
                 "bad_reminder_template",
-                f"{where}: the {channel} template is named by its id (a whole number), not {template!r}",
+                f"{where}: the {channel} template is named by its category and step"
+                f" ({{category: complaint, node: handle}}), not {template!r}",
                 channel=channel,
                 value=str(template),
                 **at,
@@ -760,6 +781,8 @@ def _notify_templates(
                 channel=channel,
                 **at,
             )
+        elif by_ref:
+            out[channel] = {k: template[k].strip() for k in TEMPLATE_REF_KEYS}
         else:
             out[channel] = template
     return out

@@ -330,7 +330,47 @@ async def export_definition(session: AsyncSession, key: str, version: int | None
     row = await session.scalar(query.order_by(WorkflowDefinition.version.desc()).limit(1))
     if row is None:
         raise NotFound(f"no workflow {key!r}", entity="workflow", key=key)
-    return row.source or yaml.safe_dump(row.body, allow_unicode=True, sort_keys=False)
+    source = row.source or yaml.safe_dump(row.body, allow_unicode=True, sort_keys=False)
+    return await portable_source(session, source)
+
+
+async def portable_source(session: AsyncSession, source: str) -> str:
+    """``source`` as another installation can import it: a reminder's message template named by
+    this database's id (``templates: {sms: 12}``, as versions were stored before templates were
+    named by category and step) written as its category and step (``{sms: {category: complaint,
+    node: handle}}``); ids differ between installations, the category and step do not. Such a
+    version is written out anew from its document (its comments and layout are not kept, as
+    the step editor's save does not keep them); any other comes back exactly as stored. An id
+    whose template is gone stays an id (the import elsewhere names it missing)."""
+    try:
+        document = yaml.safe_load(source)
+    except yaml.YAMLError:
+        return source
+    if not isinstance(document, dict):
+        return source
+    found: list[dict[str, Any]] = []
+    for node in document.get("nodes") or []:
+        sla = node.get("sla") if isinstance(node, dict) else None
+        if not isinstance(sla, dict):
+            continue
+        notifies = [r for r in sla.get("reminders") or [] if isinstance(r, dict)]
+        if isinstance(sla.get("overrun"), dict):
+            notifies.append(sla["overrun"])
+        found += [n["templates"] for n in notifies if isinstance(n.get("templates"), dict)]
+    ids = {
+        t for templates in found for t in templates.values() if isinstance(t, int) and not isinstance(t, bool)
+    }
+    if not ids:
+        return source
+    rows = {
+        t.id: t
+        for t in await session.scalars(select(NotificationTemplate).where(NotificationTemplate.id.in_(ids)))
+    }
+    for templates in found:
+        for channel, template in list(templates.items()):
+            if isinstance(template, int) and template in rows:
+                templates[channel] = {"category": rows[template].category, "node": rows[template].node}
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
 
 
 async def version_row(session: AsyncSession, key: str, version: int) -> WorkflowDefinition:
@@ -627,45 +667,62 @@ async def reminder_templates(session: AsyncSession, definition: Definition) -> l
     ]
 
 
-async def template_problems(session: AsyncSession, definition: Definition) -> list[Problem]:
-    """The message templates a reminder (or the overrun alert) picks that could not word it
-    (``templates: {sms: 12}``; the definition checks the shape): one that does not exist
-    (``unknown_reminder_template``), is 停用 (``reminder_template_disabled``: it would say
-    nothing), or is another channel's, not to the handler (a customer's text to staff) or of a
-    category not on this workflow (``reminder_template_mismatch``). Each names the step, the
-    reminder (its place, from 1), the channel and the template."""
-    picked: list[tuple[str, dict[str, Any], str, int]] = []
+def _picked_templates(definition: Definition) -> list[tuple[str, dict[str, Any], str, Any]]:
+    """Every message template the definition's reminders and overrun alerts pick: (step, which
+    one: ``{reminder: n}`` or ``{overrun: True}``, channel, the id or ``{category, node}``)."""
+    picked: list[tuple[str, dict[str, Any], str, Any]] = []
     for node in definition.nodes:
         if node.sla is None:
             continue
         for number, reminder in enumerate(node.sla.reminders, 1):
-            for channel, template_id in reminder.notify.templates.items():
-                picked.append((node.id, {"reminder": number}, channel, template_id))
+            for channel, template in reminder.notify.templates.items():
+                picked.append((node.id, {"reminder": number}, channel, template))
         if node.sla.overrun is not None:
-            for channel, template_id in node.sla.overrun.templates.items():
-                picked.append((node.id, {"overrun": True}, channel, template_id))
+            for channel, template in node.sla.overrun.templates.items():
+                picked.append((node.id, {"overrun": True}, channel, template))
+    return picked
+
+
+def template_ref_text(template: Any) -> str:
+    """A reminder's template as the problems name it: ``#12`` (an id), ``complaint/handle``."""
+    if isinstance(template, Mapping):
+        return f"{template.get('category')}/{template.get('node')}"
+    return f"#{template}"
+
+
+async def template_problems(session: AsyncSession, definition: Definition) -> list[Problem]:
+    """The message templates a reminder (or the overrun alert) picks that could not word it
+    (``templates: {sms: {category: complaint, node: handle}}`` or a stored version's ``{sms:
+    12}``; the definition checks the shape): one that is not there (``unknown_reminder_template``:
+    no template of that id, or no SMS / e-mail template to the handler at that category and step,
+    as in an installation that has not made it), is 停用 (``reminder_template_disabled``: it would
+    say nothing), or is another channel's, not to the handler (a customer's text to staff) or of
+    a category not on this workflow (``reminder_template_mismatch``). Each names the step, the
+    reminder (its place, from 1), the channel and the template."""
+    from ticketing.message_templates import reminder_template
+
+    picked = _picked_templates(definition)
     if not picked:
         return []
-    found = {
-        t.id: t
-        for t in await session.scalars(
-            select(NotificationTemplate).where(NotificationTemplate.id.in_({p[3] for p in picked}))
-        )
-    }
     categories = await workflow_categories(session, definition)
     steps = {n.id: n.name or n.id for n in definition.nodes}
     problems: list[Problem] = []
-    for node_id, at, channel, template_id in picked:
+    for node_id, at, channel, picked_template in picked:
         what = "the overrun alert" if "overrun" in at else f"reminder {at['reminder']}"
-        where = {"node": node_id, **at, "channel": channel, "template": template_id}
-        template = found.get(template_id)
+        named = template_ref_text(picked_template)
+        # the template as the version wrote it: an id, or {category, node}
+        where = {"node": node_id, **at, "channel": channel, "template": picked_template}
+        template = await reminder_template(session, channel, picked_template)
         if template is None:
+            missing = (
+                f"there is no {channel} template to the handler of category"
+                f" {picked_template['category']!r} at step {picked_template['node']!r} (短信/邮件模板)"
+                if isinstance(picked_template, Mapping)
+                else f"there is no message template {named}"
+            )
             problems.append(
                 Problem(
-                    "unknown_reminder_template",
-                    f"node {node_id!r}: {what}: there is no message template #{template_id}",
-                    **where,
-                    value=f"#{template_id}",
+                    "unknown_reminder_template", f"node {node_id!r}: {what}: {missing}", **where, value=named
                 )
             )
             continue
@@ -681,7 +738,7 @@ async def template_problems(session: AsyncSession, definition: Definition) -> li
             problems.append(
                 Problem(
                     "reminder_template_mismatch",
-                    f"node {node_id!r}: {what}: {channel} template #{template_id} ({name}): {wrong}",
+                    f"node {node_id!r}: {what}: {channel} template {named} ({name}): {wrong}",
                     **where,
                     value=name,
                 )
@@ -690,7 +747,7 @@ async def template_problems(session: AsyncSession, definition: Definition) -> li
             problems.append(
                 Problem(
                     "reminder_template_disabled",
-                    f"node {node_id!r}: {what}: {channel} template #{template_id} ({name}) is disabled (停用)",
+                    f"node {node_id!r}: {what}: {channel} template {named} ({name}) is disabled (停用)",
                     **where,
                     value=name,
                 )

@@ -200,33 +200,45 @@ function reminderRow(rem, list, i) {
     el("td", {}, button(t("wfe.remove"), () => { list.splice(i, 1); render(); })));
 }
 
-// a reminder's message template per channel it goes by (templates: {sms: 12}): the SMS / e-mail
-// templates to the handler of the workflow's categories (GET …/{version} templates), by name;
-// none: the engine's own words (即将超期…). A template no longer offered (停用, gone) stays shown
+// a reminder's message template per channel it goes by (templates: {sms: {category, node}}, the
+// template's identity in every installation; a version stored before may name it by id, {sms: 12}):
+// the SMS / e-mail templates to the handler of the workflow's categories (GET …/{version}
+// templates), by name; none: the engine's own words (即将超期…). Picking one writes its category
+// and step. A template no longer offered (停用, gone, not made in this installation) stays shown
 // as picked, marked, until the admin picks another: the save names it.
+const KEPT = "kept";
+function pickedTemplate(offered, current) {
+  const same = (tpl) => (isMap(current) ? tpl.category === current.category && tpl.node === current.node : tpl.id === current);
+  // by category and step the enabled one is meant (one at a time), else the latest 停用 one
+  return offered.find((tpl) => same(tpl) && tpl.enabled) ?? offered.filter(same).at(-1);
+}
+
 function reminderTemplates(rem) {
   const channels = Array.isArray(rem.channels) ? rem.channels : ["screen"];
   const picked = isMap(rem.templates) ? rem.templates : {};
   const cells = base.choices.template_channels.filter((c) => channels.includes(c)).map((c) => {
     const offered = base.templates.filter((tpl) => tpl.channel === c);
     const current = picked[c];
-    const known = offered.find((tpl) => tpl.id === current);
+    const known = current === undefined ? undefined : pickedTemplate(offered, current);
     const choices = [el("option", { value: "" }, t("wfe.rem_template_default"))];
     for (const tpl of offered) {
-      if (!tpl.enabled && tpl.id !== current) continue;
-      choices.push(el("option", { value: String(tpl.id), selected: tpl.id === current },
+      if (!tpl.enabled && tpl !== known) continue;
+      choices.push(el("option", { value: String(tpl.id), selected: tpl === known },
         tpl.enabled ? tpl.name : `${tpl.name}${t("wfe.rem_template_disabled")}`));
     }
     if (current !== undefined && !known) {
-      choices.push(el("option", { value: String(current), selected: true }, t("wfe.rem_template_missing", { id: String(current) })));
+      const named = isMap(current) ? `${current.category}/${current.node}` : `#${current}`;
+      choices.push(el("option", { value: KEPT, selected: true }, t("wfe.rem_template_missing", { id: named })));
     }
     return el("label", { class: "wfe-rem-template" }, `${words(`wfe.channel_${c}`) || c}${t("wf.problem_colon")}`,
       el("select", {
         name: `rem_template_${c}`, "data-channel": c,
         onchange: (e) => {
-          const id = e.target.value;
+          const chosen = e.target.value;
+          if (chosen === KEPT) return;  // the one the version names, as it was
           const now = isMap(rem.templates) ? rem.templates : (rem.templates = {});
-          if (id) now[c] = Number(id); else delete now[c];
+          const tpl = offered.find((x) => String(x.id) === chosen);
+          if (tpl) now[c] = { category: tpl.category, node: tpl.node }; else delete now[c];
           if (!Object.keys(now).length) delete rem.templates;
         },
       }, choices));
