@@ -12,6 +12,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import message_templates
+from ticketing.workflow import store
 
 routes = web.RouteTableDef()
 
@@ -52,6 +53,17 @@ async def update_message_template(request: web.Request) -> web.Response:
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         row = await message_templates.update_template(db, user, path_int(request, "id"), body)
         return web.json_response(message_templates.view(row))
+
+
+@routes.get("/api/message-templates/{id:\\d+}/uses")
+@requires("config.admin")
+async def message_template_uses(request: web.Request) -> web.Response:
+    """``{uses}``: where the workflows' versions in use word a reminder with this template
+    (``store.template_uses``), for the page to name them and ask before 停用: such a reminder
+    then says the engine's words (the SLA worker's fallback), which the admin is to know."""
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        template = await message_templates.get_template(db, path_int(request, "id"))
+        return web.json_response({"uses": await store.template_uses(db, template)})
 
 
 @routes.get("/api/message-templates/fields")

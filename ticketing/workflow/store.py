@@ -683,6 +683,52 @@ def _picked_templates(definition: Definition) -> list[tuple[str, dict[str, Any],
     return picked
 
 
+async def template_uses(session: AsyncSession, template: NotificationTemplate) -> list[dict[str, Any]]:
+    """Where the version in use of each workflow (the highest enabled one, which new orders
+    start on) words a reminder or its overrun alert with ``template``: by its id, or by its
+    category and step for its channel while it is the one enabled there (what the SLA worker
+    would send). Each ``{workflow, workflow_name, version, node, node_name, channel}`` with
+    ``reminder`` (its place, from 1) or ``overrun: true``; for the message-template page to warn
+    before 停用 (the reminder then says the engine's words, ``sla.template_texts``)."""
+    rows = await session.scalars(
+        select(WorkflowDefinition)
+        .where(WorkflowDefinition.enabled.is_(True))
+        .order_by(WorkflowDefinition.key, WorkflowDefinition.version.desc())
+    )
+    in_use: dict[str, WorkflowDefinition] = {}
+    for row in rows:
+        in_use.setdefault(row.key, row)
+
+    def names(channel: str, picked: Any) -> bool:
+        if isinstance(picked, Mapping):
+            return (
+                template.enabled
+                and template.audience == "handler"
+                and template.channel == channel
+                and (picked.get("category"), picked.get("node")) == (template.category, template.node)
+            )
+        return picked == template.id
+
+    uses: list[dict[str, Any]] = []
+    for row in in_use.values():
+        definition = parsed(row)
+        steps = {n.id: n.name or n.id for n in definition.nodes}
+        for node_id, at, channel, picked in _picked_templates(definition):
+            if names(channel, picked):
+                uses.append(
+                    {
+                        "workflow": row.key,
+                        "workflow_name": row.name,
+                        "version": row.version,
+                        "node": node_id,
+                        "node_name": steps[node_id],
+                        "channel": channel,
+                        **at,
+                    }
+                )
+    return uses
+
+
 def template_ref_text(template: Any) -> str:
     """A reminder's template as the problems name it: ``#12`` (an id), ``complaint/handle``."""
     if isinstance(template, Mapping):

@@ -63,9 +63,24 @@ function edit(m) {
   document.getElementById("msg-form-title").textContent = `${t("contractor.edit")} · ${categoryName(m.category)} · ${stepName(m.category, m.node)}`;
 }
 
+// a reminder of a workflow's version in use worded with the template (GET …/uses), in words:
+// 故障报修 v3「派工」第 1 个提醒（短信）
+function useText(u) {
+  const which = u.overrun ? t("msgtpl.use_overrun") : t("msgtpl.use_reminder", { n: u.reminder });
+  return t("msgtpl.use", { workflow: u.workflow_name || u.workflow, version: u.version, step: u.node_name, which,
+    channel: t(`msgtpl.channel_${u.channel}`) });
+}
+
+// 停用 of a template a workflow's reminder uses: those reminders would say the engine's default
+// words instead (the SLA worker's fallback), so the admin is told where and asked first
 async function toggle(m) {
-  try { await api(`/api/message-templates/${m.id}`, { method: "PATCH", body: { enabled: !m.enabled } }); }
-  catch (err) { toast(err.message, "refused"); }
+  try {
+    if (m.enabled) {
+      const { uses } = await api(`/api/message-templates/${m.id}/uses`);
+      if (uses.length && !confirm(t("msgtpl.disable_in_use", { uses: uses.map(useText).join("\n") }))) return;
+    }
+    await api(`/api/message-templates/${m.id}`, { method: "PATCH", body: { enabled: !m.enabled } });
+  } catch (err) { toast(err.message, "refused"); }
   await load();
 }
 
