@@ -46,7 +46,9 @@ class _Store:
 
 
 def _pool(session: Session) -> Any:
-    return session.get_bind().pool
+    # get_bind() without a mapper or clause is the session's bind (or its error when it has
+    # none); the attribute is read straight, as this runs on every cached read
+    return (session.bind or session.get_bind()).pool
 
 
 def _store(pool: Any, name: str) -> _Store:
@@ -71,9 +73,11 @@ class Cache(Generic[T]):
             _watched.setdefault(model, []).append(name)
 
     async def get(self, session: AsyncSession, key: Hashable = None) -> T:
-        if self.name in session.info.get(_CHANGED, ()):
+        sync = session.sync_session
+        changed = sync.info.get(_CHANGED)
+        if changed is not None and self.name in changed:
             return await self.load(session, key)
-        store = _store(_pool(session.sync_session), self.name)
+        store = _store(_pool(sync), self.name)
         hit = store.values.get(key)
         now = time.monotonic()
         if hit is not None and hit[0] > now:
