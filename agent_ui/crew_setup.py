@@ -9,17 +9,32 @@ above it, or with ``all=1`` of its whole bureau. Every change is audited by ``ti
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from aiohttp import web
 
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, parse_order_key, path_int
+from agent_ui.errors import UiError
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import crews
+from ticketing.errors import FieldErrors
 from ticketing.workflow import engine, store
 
 routes = web.RouteTableDef()
+
+
+@contextlib.contextmanager
+def _named_as_on_the_form() -> Iterator[None]:
+    """A refused crew names each field by the form's label (班组名称（已存在）, 联系电话（…）),
+    not by the registers' shared words (名称, 电话): the ``field.crew.*`` texts."""
+    try:
+        yield
+    except FieldErrors as refused:
+        raise UiError("invalid_fields", str(refused), problems=refused.problems, form="crew") from refused
 
 
 @routes.get("/admin/crews")
@@ -62,7 +77,8 @@ async def create_crew(request: web.Request) -> web.Response:
     """A new crew: name and site (供电局 or 供电所) required; leader, phones, members, vehicle, sort."""
     body = await json_body(request)
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        row = await crews.create(db, user, body)
+        with _named_as_on_the_form():
+            row = await crews.create(db, user, body)
         return web.json_response(crews.view(row), status=201)
 
 
@@ -72,7 +88,8 @@ async def update_crew(request: web.Request) -> web.Response:
     """Change a crew; the orders dispatched to it keep it as it was."""
     body = await json_body(request)
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
-        row = await crews.update_crew(db, user, path_int(request, "id"), body)
+        with _named_as_on_the_form():
+            row = await crews.update_crew(db, user, path_int(request, "id"), body)
         return web.json_response(crews.view(row))
 
 

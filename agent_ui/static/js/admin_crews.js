@@ -32,6 +32,9 @@ function edit(c) {
   form.site_id.value = c.site_id ?? "";
   offerOpenSites(form.site_id);
   document.getElementById("crew-form-title").textContent = `${t("crew.edit")} · ${c.name}`;
+  // the form sits below a register that may be long: bring it into view, ready to type
+  form.scrollIntoView({ block: "start", behavior: "smooth" });
+  form.name.focus({ preventScroll: true });
 }
 
 async function act(c, action) {
