@@ -262,9 +262,11 @@ def test_each_tables_encoder_gives_the_values_the_plan_gives(dialect_name):
 
         full = {key: sample(key, i) for i, (key, *_rest) in enumerate(plan)}
         half = {key: value for i, (key, value) in enumerate(full.items()) if i % 2}
-        encode = insert._encoder(dialect, table)
         timed = {i for i, (_key, make, *_rest) in enumerate(plan) if make is not None}  # utcnow and the like
-        for row in (full, half, {}):
+        for row in (full, half, {}, dict(reversed(half.items()))):
+            # the encoder written out for the row's own keys, kept, and the same one for its keys again
+            encode = insert._encoder(dialect, table, row)
+            assert insert._encoder(dialect, table, dict(row)) is encode
             got, expected = encode(row), insert._encode(plan, row)
             assert len(got) == len(expected) == len(plan), table.name
             for i, (a, b) in enumerate(zip(got, expected, strict=True)):
@@ -298,16 +300,69 @@ def test_each_tables_record_encoder_gives_the_record_the_plan_gives(dialect_name
 
         full = {key: sample(key, i) for i, (_name, key, *_rest) in enumerate(plan)}
         half = {key: value for i, (key, value) in enumerate(full.items()) if i % 2}
-        encode = insert._record_encoder(dialect, table, order_key)
         timed = {name for name, key, make, *_rest in plan if make is not None}  # utcnow and the like
         for row in (full, half, {}):
-            got, expected = encode(row), insert._record(plan, row)
-            assert list(got) == list(expected) == [name for name, *_rest in plan], table.name
+            got, expected = (
+                insert._record_encoder(dialect, table, order_key, row)(row),
+                insert._record(plan, row),
+            )
+            assert list(got) == list(expected), table.name
+            # a column the row does not give is left out where its default is None, and only then
+            assert set(got) == {
+                name
+                for name, key, make, default, convert in plan
+                if key in row or make is not None or (convert(default) if convert else default) is not None
+            }, table.name
             for name, value in got.items():
                 if name in timed and value != expected[name]:
                     assert type(value) is type(expected[name]), (table.name, name)
                 else:
                     assert value == expected[name], (table.name, name, row)
+
+
+def test_encoders_kept_per_keys_stop_at_their_limit():
+    """Rows with ever new keys (not a new order's) are encoded right, by an encoder written for
+    their keys, without keeping more than ``KEYED`` of them per table."""
+    from sqlalchemy.dialects import sqlite
+
+    from ticketing.workflow import insert
+
+    dialect = sqlite.dialect()
+    table = insert.KINDS["comments"][0]
+    plan = insert._plan(dialect, table)
+    keys = [key for key, *_rest in plan]
+    rows = [{keys[i % len(keys)]: None, f"unknown{i}": i} for i in range(insert.KEYED + 10)]
+    encoded = insert._encoded(dialect, table, rows)
+    for row, values in zip(rows, encoded, strict=True):
+        expected = insert._encode(plan, row)
+        assert [v for i, v in enumerate(values) if plan[i][1] is None] == [
+            v for i, v in enumerate(expected) if plan[i][1] is None
+        ]
+    assert len(insert._encoders(dialect, table)) <= insert.KEYED
+
+
+async def test_reminder_rows_left_out_columns_are_stored_null(sm, seeded):
+    """The 提醒 rows' records leave out the columns they do not give whose default is None: the
+    rows are stored with those NULL and every other default as the model gives it."""
+    from ticketing.models import Notification
+
+    async with sm.begin() as s:
+        order = await create_order(
+            s,
+            seeded.users["1001"],
+            workflow="fault_repair",
+            site_id=seeded.sites["GZ"].id,
+            form=FORM,
+            now=NOON,
+        )
+    async with sm() as s:
+        rows = (await s.scalars(select(Notification).where(Notification.order_id == order.id))).all()
+    assert rows
+    for row in rows:
+        assert (row.channel, row.state, row.sent_at, row.kind) == ("screen", "sent", NOON, "routed")
+        assert row.subject.startswith("【新工单】" + order.number)
+        assert (row.read_at, row.retry_at, row.resent_as, row.gateway_id, row.delivery_at) == (None,) * 5
+        assert (row.error, row.attempts, row.pages, row.delivery, row.delivery_reason) == ("", 0, 0, "", "")
 
 
 def test_postgres_statement_reads_each_kinds_rows_from_an_array_of_its_own():
