@@ -320,6 +320,22 @@ def test_each_tables_record_encoder_gives_the_record_the_plan_gives(dialect_name
                     assert value == expected[name], (table.name, name, row)
 
 
+@pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("agent", ["1001", None])
+def test_active_call_parameters_written_out_are_the_loops(dialect_name, agent):
+    """The call lookup's parameters, written out once per dialect, are what the loop over its
+    binds gives: the three given, bind-processed, and the query's constants."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from ticketing.workflow import insert
+
+    dialect = {"sqlite": sqlite.dialect(), "postgresql": postgresql.asyncpg.dialect()}[dialect_name]
+    given = {"agent": agent, "since": NOON, "number": "13800000000"}
+    got = insert._call_params(dialect, given)
+    assert got == insert._call_params_loop(dialect, given)
+    assert len(got) == len(insert._call_compiled(dialect)[1])
+
+
 def test_encoders_kept_per_keys_stop_at_their_limit():
     """Rows with ever new keys (not a new order's) are encoded right, by an encoder written for
     their keys, without keeping more than ``KEYED`` of them per table."""
