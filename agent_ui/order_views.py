@@ -58,6 +58,9 @@ def _field_view(name: str, spec: Any, permission: str, value: Any) -> dict[str, 
         "value": value,
     }
     view.update({k: spec[k] for k in LIMITS if spec.get(k) is not None})
+    if spec.get("default") is not None:
+        # what the page fills an empty editable input with (``default: now``: the time it is shown)
+        view["default"] = spec["default"]
     return view
 
 

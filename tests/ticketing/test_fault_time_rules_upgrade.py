@@ -24,10 +24,12 @@ CREW_TIMES = ("派工时间", "到达时间", "完成时间")
 
 
 def seeded_before_the_rules() -> dict:
-    """故障报修 as the seed had it before ecc2f40: the crew times took any time."""
+    """故障报修 as the seed had it before ecc2f40: the crew times took any time (their later
+    changes, 派工时间's ``default: now`` of 0041, kept: this migration is not theirs)."""
     source = workflow_source("fault_repair")
     for name in CREW_TIMES:
-        source["fields"][name] = {"type": "datetime"}
+        spec = source["fields"][name]
+        source["fields"][name] = {k: v for k, v in spec.items() if k not in ("not_before", "not_after")}
     return source
 
 
@@ -90,7 +92,8 @@ async def test_the_seeded_fault_workflow_gets_the_time_rules_as_a_new_version(em
         old, new = after[0][2], after[1][2]
         assert old == before[0][2]  # the running version is as it was
         assert {name: new["fields"][name] for name in CREW_TIMES} == {
-            "派工时间": {"type": "datetime", "not_before": "created", "not_after": "now"},
+            # its default: now (0041) was there before: kept
+            "派工时间": {"type": "datetime", "not_before": "created", "not_after": "now", "default": "now"},
             "到达时间": {"type": "datetime", "not_before": ["created", "派工时间"], "not_after": "now"},
             "完成时间": {"type": "datetime", "not_before": ["created", "到达时间"], "not_after": "now"},
         }

@@ -349,6 +349,7 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
                 field=fname,
             )
         _check_time_rules(fname, spec, fields, bad_since)
+        _check_default(fname, spec, bad_since)
         _check_crew_fills(fname, spec, fields, bad)
         _check_subcategory(fname, spec, bad_since)
         if spec.get("customer") and (
@@ -448,6 +449,26 @@ def _check_subcategory(fname: str, spec: Mapping[str, Any], bad: Any) -> None:
             "bad_subcategory_binding",
             f"field {fname!r}: subcategory maps subcategory codes to the select's options",
             field=fname,
+        )
+
+
+#: what a field may start from when a step shows it editable and empty (``default``): ``now``, a
+#: datetime field's current time (派工时间: the dispatcher sends the crew as the step opens)
+FIELD_DEFAULTS = {"now": "datetime"}
+
+
+def _check_default(fname: str, spec: Mapping[str, Any], bad: Any) -> None:
+    """``default: now`` on a datetime field: the page fills in the time it shows the step (the
+    user may change it; the server holds it to the field's rules as if typed)."""
+    if "default" not in spec:
+        return
+    default = spec["default"]
+    if not isinstance(default, str) or FIELD_DEFAULTS.get(default) != spec.get("type", "text"):
+        bad(
+            "bad_field_default",
+            f"field {fname!r}: default can only be 'now', on a datetime field",
+            field=fname,
+            value=str(default),
         )
 
 

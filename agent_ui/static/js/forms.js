@@ -108,7 +108,10 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
     } else if (field.type === "datetime" && readOnly) {
       input = el("input", { ...common, type: "text", value: datetimeText(field.value) });
     } else if (field.type === "datetime") {
-      input = el("input", { ...common, type: "datetime-local", value: wallTime(field.value) });
+      // ``default: now``: an empty one starts at the time the step is shown (派工时间: the
+      // dispatcher sends the crew now), the site's wall time; the user may change it
+      const start = !field.value && field.default === "now" ? nowWallTime() : wallTime(field.value);
+      input = el("input", { ...common, type: "datetime-local", value: start });
     } else {
       input = el("input", { ...common, type: field.type === "phone" ? "tel" : "text", value: field.value ?? "" });
     }
@@ -209,6 +212,9 @@ export function wallTime(value) {
   if (Number.isNaN(instant.getTime())) return text;
   return siteClock.format(instant).replace(" ", "T");
 }
+
+// The site's wall time now, as a datetime-local input takes it ("2026-11-29T13:05").
+export const nowWallTime = () => siteClock.format(new Date()).replace(" ", "T");
 
 // A read-only date-time (site wall-clock "2026-11-27T18:00") as the page's language writes it:
 // a disabled datetime-local input would show the browser's locale (11/27/2026, 06:00 PM).
