@@ -37,6 +37,7 @@ from cti.call_events import (
 )
 from cti.channel_calls import (
     INBOUND_CONTEXTS,
+    OFFERABLE,
     OUTBOUND_CONTEXTS,
     UNKNOWN,
     Channel,
@@ -186,15 +187,21 @@ class CallModel(ChannelEvents, QueueCallEvents):
     def _channel_book(self, speedups: bool | None) -> dict[str, Callable[..., None]]:
         """Event name -> the C accelerator's handler standing in for the Python one (``_speedups.
         ChannelBook``: the channels' and bridges' bookkeeping), for each handler this class has not
-        overridden. None with the pure Python implementation."""
+        overridden (nor a method the C handler does the work of). None with the pure Python
+        implementation."""
         c = chosen_speedups(speedups)
         if c is None or not hasattr(c, "ChannelBook"):  # not built, or built before it had one
             return {}
-        book = c.ChannelBook(self, Channel, UNKNOWN, A.LOGGED_OUT, (A.READY, A.NOT_READY, A.AFTER_CALL_WORK))
+        # the agents by id, for the hangup's look at whether the call's agent consults: only when
+        # the book's get is a lookup there (else the C code asks the model's Python each time)
+        by_id = self.agents.agents if getattr(type(self.agents), "get", None) is AgentBook.get else None
+        book = c.ChannelBook(
+            self, Channel, Call, UNKNOWN, A.LOGGED_OUT, OFFERABLE, INBOUND_CONTEXTS, OUTBOUND_CONTEXTS, by_id
+        )
         return {
             name: getattr(book, method)
-            for name, method in _IN_C.items()
-            if getattr(type(self), "_on_" + name) is getattr(ChannelEvents, "_on_" + name)
+            for name, (method, *written_out) in _IN_C.items()
+            if all(getattr(type(self), m) is getattr(CallModel, m) for m in ("_on_" + name, *written_out))
         }
 
     # -- entry point --------------------------------------------------------
@@ -530,12 +537,14 @@ class CallModel(ChannelEvents, QueueCallEvents):
         return event
 
 
-# the handlers ``_speedups.ChannelBook`` stands in for, by event, with its method's name
+# the handlers ``_speedups.ChannelBook`` stands in for, by event: its method's name, and the
+# model's methods it does the work of itself (written out in C): a subclass overriding any of
+# them (or the handler) keeps the Python handler
 _IN_C = {
-    "Newchannel": "newchannel",
-    "Hangup": "hangup",
-    "BridgeEnter": "bridge_enter",
-    "BridgeLeave": "bridge_leave",
+    "Newchannel": ("newchannel", "_call_for", "_customer_leg", "_caller_from"),
+    "Hangup": ("hangup", "_hung_up", "_agent_channel_gone", "_consulting_holder"),
+    "BridgeEnter": ("bridge_enter", "_check_answer"),
+    "BridgeLeave": ("bridge_leave",),
 }
 
 

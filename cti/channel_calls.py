@@ -24,6 +24,8 @@ else:
 INBOUND_CONTEXTS = ("hotline-inbound",)
 UNKNOWN = ("", "<unknown>")  # a caller ID Asterisk does not know (cti.calls.UNKNOWN)
 OUTBOUND_CONTEXTS = ("hotline-outbound",)
+#: the states a seat's own leg appearing rings it from (the "offer"; cti.agents.TRANSITIONS)
+OFFERABLE = (A.READY, A.NOT_READY, A.AFTER_CALL_WORK)
 
 
 @dataclasses.dataclass
@@ -77,22 +79,24 @@ class ChannelEvents(_Base):
         if agent is not None and agent.state != A.LOGGED_OUT:
             chan.agent_id = agent.agent_id
             call.agent_channels.setdefault(agent.agent_id, set()).add(uid)
-            if len(call.agent_channels[agent.agent_id]) == 1 and agent.state in (
-                A.READY,
-                A.NOT_READY,
-                A.AFTER_CALL_WORK,
-            ):
-                # Rings outside app_queue (click-to-dial, transfer target): no AgentCalled comes.
-                dialing = call.direction == "outbound" and not call.answered_at and not call.queued_at
-                if dialing:
-                    self._dialing(call, agent.agent_id, at)
-                self._transition(agent, "offer", at, call.call_id)
-                if dialing or (call.direction == "inbound" and call.answered_at):
-                    # a transfer target gets the screen-pop too, and so does a click-to-dial's
-                    # agent, whose own phone rings before the customer's: whom they are calling
-                    self._offer(call, agent.agent_id, at)
+            if len(call.agent_channels[agent.agent_id]) == 1 and agent.state in OFFERABLE:
+                self._seat_rings(call, agent, at)
         elif not call.customer_channel and call.direction == "inbound" and uid != call.call_id:
             call.customer_channel = name
+
+    def _seat_rings(self, call: Call, agent: A.Agent, at: float) -> None:
+        """The first leg of ``agent``'s seat on ``call`` appeared while the seat was free: it rings.
+        Apart from ``_on_Newchannel``'s bookkeeping, which the C accelerator does itself
+        (``_speedups.ChannelBook``) before it calls this."""
+        # Rings outside app_queue (click-to-dial, transfer target): no AgentCalled comes.
+        dialing = call.direction == "outbound" and not call.answered_at and not call.queued_at
+        if dialing:
+            self._dialing(call, agent.agent_id, at)
+        self._transition(agent, "offer", at, call.call_id)
+        if dialing or (call.direction == "inbound" and call.answered_at):
+            # a transfer target gets the screen-pop too, and so does a click-to-dial's
+            # agent, whose own phone rings before the customer's: whom they are calling
+            self._offer(call, agent.agent_id, at)
 
     @reads("Linkedid", "Uniqueid", "Channel", "CallerIDNum", "CallerIDName")
     def _on_NewCallerid(self, at: float, linkedid: str, uid: str, name: str, num: str, cname: str) -> None:
@@ -250,19 +254,30 @@ class ChannelEvents(_Base):
                 call.hangup_cause = int(cause or 0)
             # a caller who left a queue unanswered and hangs up now abandoned it (not a timeout)
             self._gave_up(call, chan.name)
-            holder = self._consulting_holder(call) if caller and call.answered_at else None
-            if holder is not None and not holder.consult["caller_gone"]:  # type: ignore[index]
-                self._caller_gone(holder, call, at)
+            if caller and call.answered_at:
+                self._caller_hung_up(call, at)
         if not call.channels:
             self.end(call, at)
+
+    def _caller_hung_up(self, call: Call, at: float) -> None:
+        """The answered caller's leg hung up: if its agent consults about it meanwhile, the call's
+        record ends now (``_caller_gone``). The C accelerator calls this only when the agent whose
+        call it is consults about something (``_consulting_holder`` finds nobody otherwise)."""
+        holder = self._consulting_holder(call)
+        if holder is not None and not holder.consult["caller_gone"]:  # type: ignore[index]
+            self._caller_gone(holder, call, at)
 
     def _agent_channel_gone(self, call: Call, chan: Channel, at: float) -> None:
         channels = call.agent_channels.get(chan.agent_id, set())
         channels.discard(chan.uniqueid)
-        if channels:
-            return
-        self._leave(call, chan.agent_id, at)
-        agent = self.agents.get(chan.agent_id)
+        if not channels:
+            self._agent_left(call, chan.agent_id, at)
+
+    def _agent_left(self, call: Call, agent_id: str, at: float) -> None:
+        """The last leg of ``agent_id`` on ``call`` hung up: their time on it ends, and their seat's
+        ring or talk (the C accelerator's hangup calls this from its own bookkeeping)."""
+        self._leave(call, agent_id, at)
+        agent = self.agents.get(agent_id)
         if agent is None or agent.call_id != call.call_id:
             return
         if agent.consult and agent.consult["call_id"] == call.call_id:

@@ -778,13 +778,15 @@ Maker_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObj
             goto error;
         }
     }
-    Py_DECREF(dict);
     if (self->post_init) {
         PyObject *done = PyObject_CallMethodNoArgs(obj, str_post_init);
-        if (done == NULL)
+        if (done == NULL) {
+            Py_DECREF(dict);
             goto error;
+        }
         Py_DECREF(done);
     }
+    Py_DECREF(dict);
     return obj;
 error:
     Py_DECREF(obj);
@@ -1111,56 +1113,77 @@ CALLABLE_TYPE(Searcher, "Searcher(literal, match): pattern.search for a pattern 
 
 /* The call model's channel and bridge bookkeeping (cti.channel_calls.ChannelEvents): the handlers
  * of Newchannel, Hangup, BridgeEnter and BridgeLeave, which their Listeners call with the same
- * arguments as the Python ones. Each does to the model's dicts (channels, by_name, bridges, a
- * call's channels and agent_channels) what the Python handler does, and leaves the rest to the
- * model's Python:
+ * arguments as the Python ones. Each does to the model's dicts (channels, by_name, bridges, calls,
+ * a call's channels and agent_channels) and to the call what the Python handler does, and calls
+ * the model's Python for what follows from it:
  *
- * newchannel   -- a leg of a call already known that is not the call's first, gives it no caller
- *                 ID it lacks and rings no agent: its Channel made and filed. Any other goes whole
- *                 to the Python handler, before anything is changed.
- * hangup       -- the channel taken out of channels, by_name, its bridge and its call; what that
- *                 means for the call goes to model._hung_up(call, chan, at, cause).
+ * newchannel   -- the call found or made (_call_for; a call of our own Originate, with facts
+ *                 ``expect``ed, is Python's to make), its direction read off its first leg, the
+ *                 Channel made and filed, a caller ID the customer's leg shows taken
+ *                 (_customer_leg, _caller_from); a seat's first leg on the call that rings it goes
+ *                 to model._seat_rings(call, agent, at).
+ * hangup       -- the channel taken out of channels, by_name, its bridge and its call, and what
+ *                 that means for the call (_hung_up): an agent's last leg to model._agent_left, the
+ *                 hang-up's side and cause, a queue leg app_queue let go to model._gave_up, an
+ *                 answered caller whose agent consults to model._caller_hung_up, the call's last
+ *                 channel to model.end.
  * bridge_enter -- the channel filed in its bridge; model._check_answer(bridge, at) called only when
  *                 the bridge holds two channels the model knows (it does nothing otherwise).
  * bridge_leave -- all of it.
  *
  * Anything not as the model makes it (a value not a str, a call's channels not a set) goes to the
- * Python handler too, before anything is changed. */
+ * Python handler, before anything is changed, and so do the rare cases: a Newchannel of an ended
+ * call or without its ids. */
 typedef struct {
     PyObject_HEAD
     PyObject *model;
-    PyObject *channels, *by_name, *bridges, *calls, *aliases, *ended; /* the model's own */
+    PyObject *channels, *by_name, *bridges, *calls, *aliases, *ended, *expected; /* the model's own */
     PyObject *agents;       /* its AgentBook */
+    PyObject *agents_by_id; /* the AgentBook's agents, when its get is a lookup there; else None */
     PyObject *channel_type; /* cti.channel_calls.Channel */
+    PyObject *call_type;    /* cti.calls.Call */
     PyObject *unknown;      /* UNKNOWN: the caller IDs Asterisk does not know */
     PyObject *logged_out;   /* agents.LOGGED_OUT */
     PyObject *offerable;    /* the states a leg of the agent's own rings them from (the "offer") */
+    PyObject *inbound, *outbound; /* INBOUND_CONTEXTS, OUTBOUND_CONTEXTS */
     PyObject *on_newchannel, *on_hangup, *on_bridge_enter, *on_bridge_leave; /* the Python handlers */
 } ChannelBook;
 
-static PyObject *str_agent_channels, *str_agent_id, *str_bridge, *str_by_channel, *str_call_id, *str_caller,
-    *str_caller_name, *str_channels, *str_check_answer, *str_customer_channel, *str_direction, *str_empty,
-    *str_hung_up, *str_inbound, *str_linkedid, *str_name, *str_state;
+static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answered_at, *str_bridge,
+    *str_by_channel, *str_call_id, *str_caller, *str_caller_hung_up, *str_caller_name, *str_channels,
+    *str_check_answer, *str_consult, *str_customer_channel, *str_direction, *str_dnis, *str_empty, *str_end,
+    *str_gave_up, *str_gave_up_attr, *str_hangup_cause, *str_hangup_side, *str_hung_up, *str_inbound,
+    *str_internal, *str_linkedid, *str_name, *str_outbound, *str_outcome, *str_queue, *str_queue_legs,
+    *str_queued_at, *str_seat_rings, *str_state, *str_uniqueid, *str_agent_side, *str_caller_side,
+    *str_local, *kw_started_at;
 
 #define ChannelBook_OBJECTS(X)                                                                                  \
-    X(model) X(channels) X(by_name) X(bridges) X(calls) X(aliases) X(ended) X(agents) X(channel_type)  \
-    X(unknown) X(logged_out) X(offerable) X(on_newchannel) X(on_hangup) X(on_bridge_enter)             \
-    X(on_bridge_leave)
+    X(model) X(channels) X(by_name) X(bridges) X(calls) X(aliases) X(ended) X(expected) X(agents)      \
+    X(agents_by_id) X(channel_type) X(call_type) X(unknown) X(logged_out) X(offerable) X(inbound)      \
+    X(outbound) X(on_newchannel) X(on_hangup) X(on_bridge_enter) X(on_bridge_leave)
 
 static int
 ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"model", "channel_type", "unknown", "logged_out", "offerable", NULL};
-    PyObject *model, *channel_type, *unknown, *logged_out, *offerable;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO!UO!:ChannelBook", kwlist, &model, &channel_type,
-                                     &PyTuple_Type, &unknown, &logged_out, &PyTuple_Type, &offerable))
+    static char *kwlist[] = {"model", "channel_type", "call_type", "unknown", "logged_out", "offerable",
+                             "inbound", "outbound", "agents_by_id", NULL};
+    PyObject *model, *channel_type, *call_type, *unknown, *logged_out, *offerable, *inbound, *outbound,
+        *agents_by_id;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!UO!O!O!O:ChannelBook", kwlist, &model, &channel_type,
+                                     &call_type, &PyTuple_Type, &unknown, &logged_out, &PyTuple_Type,
+                                     &offerable, &PyTuple_Type, &inbound, &PyTuple_Type, &outbound,
+                                     &agents_by_id))
         return -1;
+    if (agents_by_id != Py_None && !PyDict_CheckExact(agents_by_id)) {
+        PyErr_SetString(PyExc_TypeError, "agents_by_id: a dict or None");
+        return -1;
+    }
     struct { PyObject **slot; const char *attr; int is_dict; } from_model[] = {
         {&self->channels, "channels", 1}, {&self->by_name, "by_name", 1}, {&self->bridges, "bridges", 1},
         {&self->calls, "calls", 1}, {&self->aliases, "aliases", 1}, {&self->ended, "ended", 1},
-        {&self->agents, "agents", 0}, {&self->on_newchannel, "_on_Newchannel", 0},
-        {&self->on_hangup, "_on_Hangup", 0}, {&self->on_bridge_enter, "_on_BridgeEnter", 0},
-        {&self->on_bridge_leave, "_on_BridgeLeave", 0},
+        {&self->expected, "expected", 1}, {&self->agents, "agents", 0},
+        {&self->on_newchannel, "_on_Newchannel", 0}, {&self->on_hangup, "_on_Hangup", 0},
+        {&self->on_bridge_enter, "_on_BridgeEnter", 0}, {&self->on_bridge_leave, "_on_BridgeLeave", 0},
     };
     for (size_t i = 0; i < sizeof(from_model) / sizeof(from_model[0]); i++) {
         PyObject *value = PyObject_GetAttrString(model, from_model[i].attr);
@@ -1175,9 +1198,13 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
     }
     Py_XSETREF(self->model, Py_NewRef(model));
     Py_XSETREF(self->channel_type, Py_NewRef(channel_type));
+    Py_XSETREF(self->call_type, Py_NewRef(call_type));
     Py_XSETREF(self->unknown, Py_NewRef(unknown));
     Py_XSETREF(self->logged_out, Py_NewRef(logged_out));
     Py_XSETREF(self->offerable, Py_NewRef(offerable));
+    Py_XSETREF(self->inbound, Py_NewRef(inbound));
+    Py_XSETREF(self->outbound, Py_NewRef(outbound));
+    Py_XSETREF(self->agents_by_id, Py_NewRef(agents_by_id));
     return 0;
 }
 
@@ -1208,6 +1235,24 @@ to_python(PyObject *handler, PyObject *const *args, Py_ssize_t nargs)
     return PyObject_Vectorcall(handler, args, (size_t)nargs, NULL);
 }
 
+/* model.<method>(*args): the model's Python for what follows from the bookkeeping */
+static PyObject *
+model_call(ChannelBook *self, PyObject *method, PyObject *a, PyObject *b, PyObject *c, PyObject *d)
+{
+    PyObject *argv[5] = {self->model, a, b, c, d};
+    size_t n = 1 + (a != NULL) + (b != NULL) + (c != NULL) + (d != NULL);
+    return PyObject_VectorcallMethod(method, argv, n, NULL);
+}
+
+/* model.<method>(*args) for its side effects: 0, or -1 with the exception set */
+static int
+model_do(ChannelBook *self, PyObject *method, PyObject *a, PyObject *b, PyObject *c, PyObject *d)
+{
+    PyObject *r = model_call(self, method, a, b, c, d);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
 static inline int
 str_eq(PyObject *a, PyObject *b)
 {
@@ -1231,72 +1276,172 @@ attr_truth(PyObject *obj, PyObject *name, PyObject **out)
     return t;
 }
 
+/* whether obj.name is true (the value not kept): 1, 0, -1 error */
+static int
+truth_of(PyObject *obj, PyObject *name)
+{
+    PyObject *value;
+    int t = attr_truth(obj, name, &value);
+    Py_XDECREF(value);
+    return t;
+}
+
+/* whether obj.name == text: 1, 0, -1 error */
+static int
+attr_is(PyObject *obj, PyObject *name, PyObject *text)
+{
+    PyObject *value = PyObject_GetAttr(obj, name);
+    if (value == NULL)
+        return -1;
+    int r = str_eq(value, text);
+    Py_DECREF(value);
+    return r;
+}
+
+/* if call.answered_at and not call.hangup_side: call.hangup_side = side (0, or -1 with the exception) */
+static int
+side_if_answered(PyObject *call, PyObject *side)
+{
+    int r = truth_of(call, str_answered_at);
+    if (r <= 0)
+        return r;
+    if ((r = truth_of(call, str_hangup_side)) != 0)
+        return r < 0 ? -1 : 0;
+    return PyObject_SetAttr(call, str_hangup_side, side);
+}
+
+/* the length of channel_calls._party(name), both str: a Local channel's two halves (";1", ";2")
+ * are one party */
+static Py_ssize_t
+party_length(PyObject *name)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(name);
+    if (n < 2 || PyUnicode_Tailmatch(name, str_local, 0, n, -1) != 1 ||
+        PyUnicode_READ_CHAR(name, n - 2) != ';')
+        return n;
+    Py_UCS4 last = PyUnicode_READ_CHAR(name, n - 1);
+    return last == '1' || last == '2' ? n - 2 : n;
+}
+
+/* _party(a) == _party(b), both str: 1, 0, -1 error */
+static int
+same_party(PyObject *a, PyObject *b)
+{
+    Py_ssize_t la = party_length(a), lb = party_length(b);
+    if (la != lb)
+        return 0;
+    if (la == PyUnicode_GET_LENGTH(a) && la == PyUnicode_GET_LENGTH(b))
+        return PyUnicode_Compare(a, b) == 0;
+    PyObject *pa = PyUnicode_Substring(a, 0, la), *pb = pa == NULL ? NULL : PyUnicode_Substring(b, 0, lb);
+    int r = pb == NULL ? -1 : PyUnicode_Compare(pa, pb) == 0;
+    if (r == 0 && PyErr_Occurred())
+        r = -1;
+    Py_XDECREF(pa);
+    Py_XDECREF(pb);
+    return r;
+}
+
+/* value not in UNKNOWN and not obj.name (the caller ID the call lacks and this leg shows): 1, 0, -1 */
+static int
+news_of(ChannelBook *self, PyObject *call, PyObject *name, PyObject *value)
+{
+    int r = PySequence_Contains(self->unknown, value);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    r = truth_of(call, name);
+    return r < 0 ? -1 : !r;
+}
+
+/* _customer_leg(call, linkedid, uid, name, agents): whether the leg's caller ID is the customer's;
+ * ``first``: uid is the call's id, ``cc``: the call's customer_channel (a str) */
+static int
+customer_leg(ChannelBook *self, PyObject *call, PyObject *linkedid, int first, PyObject *name, int agents,
+             PyObject *cc)
+{
+    if (agents)
+        return 0;
+    int r = PyDict_Contains(self->aliases, linkedid);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    if ((r = attr_is(call, str_direction, str_outbound)) != 0) {
+        if (r < 0 || !first)
+            return r < 0 ? -1 : 0;
+        r = truth_of(call, str_caller);
+        return r < 0 ? -1 : !r;
+    }
+    if ((r = truth_of(call, str_answered_at)) <= 0 || first)
+        return r < 0 ? -1 : 1;
+    return PyUnicode_GET_LENGTH(cc) ? same_party(name, cc) : 0;
+}
+
 static PyObject *
 ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int ok = book_args(self, args, nargs, 8);
     if (ok <= 0)
         return ok < 0 ? NULL : to_python(self->on_newchannel, args, nargs);
-    PyObject *linkedid = args[1], *uid = args[2], *name = args[3], *context = args[4], *exten = args[5],
-             *num = args[6], *cname = args[7];
+    PyObject *at = args[0], *linkedid = args[1], *uid = args[2], *name = args[3], *context = args[4],
+             *exten = args[5], *num = args[6], *cname = args[7];
     if (!PyUnicode_GET_LENGTH(uid) || !PyUnicode_GET_LENGTH(name) || !PyUnicode_GET_LENGTH(linkedid))
         return to_python(self->on_newchannel, args, nargs);
     int r = PyDict_Contains(self->ended, linkedid);
     if (r != 0)
         return r < 0 ? NULL : to_python(self->on_newchannel, args, nargs);
+    /* _call_for: the call, under the id it was aliased to (a conference's leg), or a new one */
     PyObject *key = PyDict_GetItemWithError(self->aliases, linkedid);
     if (key == NULL && PyErr_Occurred())
         return NULL;
-    PyObject *call = PyDict_GetItemWithError(self->calls, key != NULL ? key : linkedid);
-    if (call == NULL)
-        return PyErr_Occurred() ? NULL : to_python(self->on_newchannel, args, nargs); /* a new call */
-    Py_INCREF(call);
-    PyObject *result = NULL, *call_id = NULL, *value = NULL, *agent = NULL, *state = NULL, *agent_id = NULL,
-             *agent_channels = NULL, *legs = NULL, *call_channels = NULL, *chan = NULL, *own = NULL;
+    key = Py_NewRef(key != NULL ? key : linkedid);
+    PyObject *call = Py_XNewRef(PyDict_GetItemWithError(self->calls, key));
+    if (call == NULL) {
+        if (PyErr_Occurred() || (r = PyDict_Contains(self->expected, key)) < 0) {
+            Py_DECREF(key);
+            return NULL;
+        }
+        if (r) { /* facts from our own Originate: Python makes that call */
+            Py_DECREF(key);
+            return to_python(self->on_newchannel, args, nargs);
+        }
+        PyObject *made[3] = {NULL, key, at};
+        call = PyObject_Vectorcall(self->call_type, made + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, kw_started_at);
+        if (call == NULL || PyDict_SetItem(self->calls, key, call) < 0) {
+            Py_XDECREF(call);
+            Py_DECREF(key);
+            return NULL;
+        }
+    }
+    Py_DECREF(key);
+    PyObject *result = NULL, *call_id = NULL, *call_channels = NULL, *cc = NULL, *agent = NULL, *state = NULL,
+             *agent_id = NULL, *agent_channels = NULL, *legs = NULL, *chan = NULL;
     r = PyDict_Contains(self->channels, uid);
     if (r != 0) {
         result = r < 0 ? NULL : Py_NewRef(Py_None);
         goto done;
     }
-    if ((call_id = PyObject_GetAttr(call, str_call_id)) == NULL)
+    /* What decides, read before anything changes (a call made above is made as Python makes it):
+     * anything not as the model makes it goes to the Python handler. */
+    if ((call_id = PyObject_GetAttr(call, str_call_id)) == NULL ||
+        (call_channels = PyObject_GetAttr(call, str_channels)) == NULL ||
+        (cc = PyObject_GetAttr(call, str_customer_channel)) == NULL)
         goto done;
-    if ((r = str_eq(uid, call_id)) != 0) {
-        if (r < 0)
-            goto done;
-        goto python; /* the call's first leg: its direction is read off it */
-    }
-    /* a caller ID the call has not got yet: whose leg this is decides (_customer_leg) */
-    int has;
-    if ((has = attr_truth(call, str_caller, &value)) < 0)
-        goto done;
-    Py_CLEAR(value);
-    if (!has && (r = PySequence_Contains(self->unknown, num)) <= 0) {
-        if (r < 0)
-            goto done;
+    if (!PySet_CheckExact(call_channels) || !PyUnicode_CheckExact(cc))
         goto python;
-    }
-    if ((has = attr_truth(call, str_caller_name, &value)) < 0)
+    int first = str_eq(uid, call_id);
+    if (first < 0)
         goto done;
-    Py_CLEAR(value);
-    if (!has && (r = PySequence_Contains(self->unknown, cname)) <= 0) {
-        if (r < 0)
-            goto done;
-        goto python;
-    }
     if ((agent = PyObject_CallMethodOneArg(self->agents, str_by_channel, name)) == NULL)
         goto done;
-    int agents_leg = 0;
+    int agents_leg = 0, rings = 0;
     if (agent != Py_None) {
         if ((state = PyObject_GetAttr(agent, str_state)) == NULL)
             goto done;
-        if ((r = PyObject_RichCompareBool(state, self->logged_out, Py_NE)) < 0)
+        if ((agents_leg = PyObject_RichCompareBool(state, self->logged_out, Py_NE)) < 0)
             goto done;
-        if (r) {
-            agents_leg = 1;
+        if (agents_leg) {
             if ((agent_id = PyObject_GetAttr(agent, str_agent_id)) == NULL ||
                 (agent_channels = PyObject_GetAttr(call, str_agent_channels)) == NULL)
                 goto done;
-            if (!PyDict_Check(agent_channels))
+            if (!PyDict_CheckExact(agent_channels))
                 goto python;
             legs = Py_XNewRef(PyDict_GetItemWithError(agent_channels, agent_id));
             if (legs == NULL && PyErr_Occurred())
@@ -1309,26 +1454,49 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
                     goto done;
                 after = PySet_GET_SIZE(legs) + !r;
             }
-            if (after == 1) {
-                /* the agent's first leg on the call: it may ring them (the offer), in Python */
-                if ((r = PySequence_Contains(self->offerable, state)) < 0)
-                    goto done;
-                if (r)
-                    goto python;
-            }
+            /* the seat's first leg on the call, while it is free: it rings (_seat_rings) */
+            if (after == 1 && (rings = PySequence_Contains(self->offerable, state)) < 0)
+                goto done;
         }
     }
-    if ((call_channels = PyObject_GetAttr(call, str_channels)) == NULL)
-        goto done;
-    if (!PySet_CheckExact(call_channels))
-        goto python;
-    /* As the Python handler does, from here on: nothing above changed anything. */
+    /* As the Python handler does, from here on. */
     PyObject *fields[6] = {NULL, uid, name, call_id, context, exten};
     if ((chan = PyObject_Vectorcall(self->channel_type, fields + 1, 5 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL)) == NULL)
         goto done;
     if (PyDict_SetItem(self->channels, uid, chan) < 0 || PyDict_SetItem(self->by_name, name, chan) < 0 ||
         PySet_Add(call_channels, uid) < 0)
         goto done;
+    if (first && (r = attr_is(call, str_direction, str_internal)) != 0) {
+        /* the call's own first leg says which way it goes */
+        if (r < 0)
+            goto done;
+        PyObject *way = NULL;
+        if ((r = PySequence_Contains(self->inbound, context)) < 0)
+            goto done;
+        if (r)
+            way = str_inbound;
+        else if ((r = PySequence_Contains(self->outbound, context)) < 0)
+            goto done;
+        else if (r)
+            way = str_outbound;
+        if (way != NULL &&
+            (PyObject_SetAttr(call, str_direction, way) < 0 || PyObject_SetAttr(call, str_dnis, exten) < 0))
+            goto done;
+    }
+    /* only a caller ID the call has not got yet needs the leg looked at (_customer_leg) */
+    int news = news_of(self, call, str_caller, num);
+    if (news == 0)
+        news = news_of(self, call, str_caller_name, cname);
+    if (news < 0)
+        goto done;
+    if (news && (r = customer_leg(self, call, linkedid, first, name, agent != Py_None, cc)) != 0) {
+        /* _caller_from */
+        if (r < 0 || (r = news_of(self, call, str_caller, num)) < 0 ||
+            (r && PyObject_SetAttr(call, str_caller, num) < 0) ||
+            (r = news_of(self, call, str_caller_name, cname)) < 0 ||
+            (r && PyObject_SetAttr(call, str_caller_name, cname) < 0))
+            goto done;
+    }
     if (agents_leg) {
         if (PyObject_SetAttr(chan, str_agent_id, agent_id) < 0)
             goto done;
@@ -1338,34 +1506,28 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
         }
         if (PySet_Add(legs, uid) < 0)
             goto done;
+        result = rings ? model_call(self, str_seat_rings, call, agent, at, NULL) : Py_NewRef(Py_None);
+        goto done;
     }
-    else {
-        /* the first leg of an inbound call that is not the agents' nor the call's own: the customer's */
-        if ((has = attr_truth(call, str_customer_channel, &value)) < 0)
+    /* the first leg of an inbound call that is not an agent's nor the call's own: the customer's */
+    if (!first && !PyUnicode_GET_LENGTH(cc)) {
+        if ((r = attr_is(call, str_direction, str_inbound)) < 0 ||
+            (r && PyObject_SetAttr(call, str_customer_channel, name) < 0))
             goto done;
-        Py_CLEAR(value);
-        if (!has) {
-            if ((own = PyObject_GetAttr(call, str_direction)) == NULL)
-                goto done;
-            if ((r = PyObject_RichCompareBool(own, str_inbound, Py_EQ)) < 0)
-                goto done;
-            if (r && PyObject_SetAttr(call, str_customer_channel, name) < 0)
-                goto done;
-        }
     }
     result = Py_NewRef(Py_None);
     goto done;
 python:
     result = to_python(self->on_newchannel, args, nargs);
 done:
-    Py_XDECREF(own);
     Py_XDECREF(chan);
-    Py_XDECREF(call_channels);
     Py_XDECREF(legs);
     Py_XDECREF(agent_channels);
     Py_XDECREF(agent_id);
     Py_XDECREF(state);
     Py_XDECREF(agent);
+    Py_XDECREF(cc);
+    Py_XDECREF(call_channels);
     Py_XDECREF(call_id);
     Py_DECREF(call);
     return result;
@@ -1380,6 +1542,113 @@ discard(PyObject *set, PyObject *item)
     PyObject *r = PyObject_CallMethod(set, "discard", "O", item);
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
+}
+
+/* channel_calls._hung_up(call, chan, at, cause): what ``chan`` hanging up means for its call. The
+ * Python one gets anything not as the model makes it, before anything is changed. */
+static PyObject *
+hung_up(ChannelBook *self, PyObject *call, PyObject *chan, PyObject *at, PyObject *cause)
+{
+    PyObject *agent_id = NULL, *agent_channels = NULL, *legs = NULL, *uniqueid = NULL, *name = NULL, *cc = NULL,
+             *value = NULL, *queue_legs = NULL, *last = NULL, *agent = NULL;
+    int r, caller = 0, ok = -1;
+    int has = attr_truth(chan, str_agent_id, &agent_id);
+    if (has < 0)
+        return NULL;
+    if (has) { /* _agent_channel_gone */
+        if ((agent_channels = PyObject_GetAttr(call, str_agent_channels)) == NULL ||
+            (uniqueid = PyObject_GetAttr(chan, str_uniqueid)) == NULL)
+            goto done;
+        if (!PyDict_CheckExact(agent_channels))
+            goto python;
+        legs = Py_XNewRef(PyDict_GetItemWithError(agent_channels, agent_id));
+        if (legs == NULL && PyErr_Occurred())
+            goto done;
+        if (legs != NULL && !PySet_CheckExact(legs))
+            goto python;
+        if (legs != NULL && PySet_Discard(legs, uniqueid) < 0)
+            goto done;
+        if ((legs == NULL || !PySet_GET_SIZE(legs)) && model_do(self, str_agent_left, call, agent_id, at, NULL) < 0)
+            goto done;
+        if (side_if_answered(call, str_agent_side) < 0)
+            goto done;
+    }
+    else {
+        if ((name = PyObject_GetAttr(chan, str_name)) == NULL ||
+            (cc = PyObject_GetAttr(call, str_customer_channel)) == NULL ||
+            (queue_legs = PyObject_GetAttr(call, str_queue_legs)) == NULL)
+            goto done;
+        if (!PyUnicode_CheckExact(name) || !PyUnicode_CheckExact(cc) || !PyList_CheckExact(queue_legs))
+            goto python;
+        /* the customer's own channel is its party; _party only for the others */
+        int own = str_eq(name, cc);
+        if (own < 0 || (caller = own ? 1 : same_party(name, cc)) < 0)
+            goto done;
+        if (caller && side_if_answered(call, str_caller_side) < 0)
+            goto done;
+        int set_cause = own; /* not call.hangup_cause or chan.name == call.customer_channel */
+        if (!own && (r = truth_of(call, str_hangup_cause)) != 0) {
+            if (r < 0)
+                goto done;
+        }
+        else
+            set_cause = 1;
+        if (set_cause) {
+            value = PyUnicode_GET_LENGTH(cause) ? PyLong_FromUnicodeObject(cause, 10) : PyLong_FromLong(0);
+            if (value == NULL || PyObject_SetAttr(call, str_hangup_cause, value) < 0)
+                goto done;
+        }
+        /* _gave_up: only a queue leg app_queue let go, waiting still, is anything to it (or a call
+         * known from before a restart, whose leg _open_leg makes) */
+        Py_ssize_t n = PyList_GET_SIZE(queue_legs);
+        if (n) {
+            last = Py_NewRef(PyList_GET_ITEM(queue_legs, n - 1));
+            if ((r = truth_of(last, str_outcome)) == 0)
+                r = truth_of(last, str_gave_up_attr);
+            else if (r > 0)
+                r = 0;
+        }
+        else if ((r = truth_of(call, str_queue)) > 0)
+            r = truth_of(call, str_queued_at);
+        if (r < 0 || (r && model_do(self, str_gave_up, call, name, NULL, NULL) < 0))
+            goto done;
+        if (caller && (r = truth_of(call, str_answered_at)) != 0) {
+            /* _consulting_holder finds somebody only if the call's agent consults */
+            if (r < 0)
+                goto done;
+            r = 1;
+            if (self->agents_by_id != Py_None) {
+                PyObject *whose = PyObject_GetAttr(call, str_agent_id);
+                if (whose == NULL)
+                    goto done;
+                agent = Py_XNewRef(PyDict_GetItemWithError(self->agents_by_id, whose));
+                Py_DECREF(whose);
+                if (agent == NULL && PyErr_Occurred())
+                    goto done;
+                r = agent == NULL ? 0 : truth_of(agent, str_consult);
+            }
+            if (r < 0 || (r && model_do(self, str_caller_hung_up, call, at, NULL, NULL) < 0))
+                goto done;
+        }
+    }
+    if ((r = truth_of(call, str_channels)) < 0 || (!r && model_do(self, str_end, call, at, NULL, NULL) < 0))
+        goto done;
+    ok = 0;
+    goto done;
+python:
+    ok = model_do(self, str_hung_up, call, chan, at, cause);
+done:
+    Py_XDECREF(agent);
+    Py_XDECREF(last);
+    Py_XDECREF(queue_legs);
+    Py_XDECREF(value);
+    Py_XDECREF(cc);
+    Py_XDECREF(name);
+    Py_XDECREF(uniqueid);
+    Py_XDECREF(legs);
+    Py_XDECREF(agent_channels);
+    Py_XDECREF(agent_id);
+    return ok < 0 ? NULL : Py_NewRef(Py_None);
 }
 
 static PyObject *
@@ -1419,8 +1688,7 @@ ChannelBook_hangup(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
     }
     if ((call_channels = PyObject_GetAttr(call, str_channels)) == NULL || discard(call_channels, uid) < 0)
         goto done;
-    PyObject *rest[5] = {self->model, call, chan, args[0], args[2]};
-    result = PyObject_VectorcallMethod(str_hung_up, rest, 5, NULL);
+    result = hung_up(self, call, chan, args[0], args[2]);
 done:
     Py_XDECREF(call_channels);
     Py_XDECREF(call);
@@ -1526,7 +1794,8 @@ static PyMethodDef ChannelBook_methods[] = {
 static PyTypeObject ChannelBookType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "cti.ami._speedups.ChannelBook",
-    .tp_doc = PyDoc_STR("ChannelBook(model, channel_type, unknown, logged_out, offerable): the call model's "
+    .tp_doc = PyDoc_STR("ChannelBook(model, channel_type, call_type, unknown, logged_out, offerable, inbound, "
+                        "outbound, agents_by_id): the call model's "
                         "Newchannel, Hangup, BridgeEnter and BridgeLeave bookkeeping"),
     .tp_basicsize = sizeof(ChannelBook),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
@@ -1585,16 +1854,25 @@ PyInit__speedups(void)
     have_avx2 = __builtin_cpu_supports("avx2") && !getenv("HOTLINE_SPEEDUPS_NO_AVX2");
 #endif
     struct { PyObject **s; const char *text; } names[] = {
-        {&str_agent_channels, "agent_channels"}, {&str_agent_id, "agent_id"}, {&str_bridge, "bridge"},
-        {&str_by_channel, "by_channel"}, {&str_call_id, "call_id"}, {&str_caller, "caller"},
+        {&str_agent_channels, "agent_channels"}, {&str_agent_id, "agent_id"}, {&str_agent_left, "_agent_left"},
+        {&str_answered_at, "answered_at"}, {&str_bridge, "bridge"}, {&str_by_channel, "by_channel"},
+        {&str_call_id, "call_id"}, {&str_caller, "caller"}, {&str_caller_hung_up, "_caller_hung_up"},
         {&str_caller_name, "caller_name"}, {&str_channels, "channels"}, {&str_check_answer, "_check_answer"},
-        {&str_customer_channel, "customer_channel"}, {&str_direction, "direction"}, {&str_empty, ""},
-        {&str_hung_up, "_hung_up"}, {&str_inbound, "inbound"}, {&str_linkedid, "linkedid"},
-        {&str_name, "name"}, {&str_state, "state"},
+        {&str_consult, "consult"}, {&str_customer_channel, "customer_channel"}, {&str_direction, "direction"},
+        {&str_dnis, "dnis"}, {&str_empty, ""}, {&str_end, "end"}, {&str_gave_up, "_gave_up"},
+        {&str_gave_up_attr, "gave_up"}, {&str_hangup_cause, "hangup_cause"}, {&str_hangup_side, "hangup_side"},
+        {&str_hung_up, "_hung_up"}, {&str_inbound, "inbound"}, {&str_internal, "internal"},
+        {&str_linkedid, "linkedid"}, {&str_name, "name"}, {&str_outbound, "outbound"},
+        {&str_outcome, "outcome"}, {&str_queue, "queue"}, {&str_queue_legs, "queue_legs"},
+        {&str_queued_at, "queued_at"}, {&str_seat_rings, "_seat_rings"}, {&str_state, "state"},
+        {&str_uniqueid, "uniqueid"}, {&str_agent_side, "agent"}, {&str_caller_side, "caller"},
+        {&str_local, "Local/"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if ((*names[i].s = PyUnicode_InternFromString(names[i].text)) == NULL)
             return NULL;
+    if ((kw_started_at = Py_BuildValue("(s)", "started_at")) == NULL)
+        return NULL;
     empty_tuple = PyTuple_New(0);
     if (!str_event || !str_kind || !str_raw || !str_unknown || !str_time || !str_post_init || !empty_tuple)
         return NULL;
