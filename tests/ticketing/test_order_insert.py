@@ -336,6 +336,45 @@ def test_active_call_parameters_written_out_are_the_loops(dialect_name, agent):
     assert len(got) == len(insert._call_compiled(dialect)[1])
 
 
+def test_utc_times_processed_again_give_what_the_type_gives():
+    """A time processed again (the same object: a new order's ``now`` in most of its rows) gives
+    the last result, and only for the same object processed the same way: interleaved with
+    other times, None, naive ones, equal ones and both dialects' processing, every result is
+    the one the column type's own bind processing gives (as text, for PostgreSQL's arrays)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from ticketing.models.base import UtcDateTime
+    from ticketing.workflow import insert
+
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    a = dt.datetime(2026, 11, 25, 12, 0, 0, 5, tzinfo=shanghai)
+    b = dt.datetime(2026, 11, 25, 4, 0, 0, 5, tzinfo=dt.UTC)  # the same instant as a
+    c = dt.datetime(2026, 11, 25, 4, 0, 0, 5)  # naive: taken as UTC
+    d = dt.datetime(2026, 11, 25, 4, 0, 1, tzinfo=dt.UTC)
+    values = [a, a, b, b, None, a, c, d, d, a, None, None, c]
+    processors = []
+    for dialect in (sqlite.dialect(), postgresql.asyncpg.dialect()):
+        for table in (insert.ORDERS, *(t for t, _ in insert.KINDS.values())):
+            for key, _make, _default, process in insert._plan(dialect, table):
+                column = table.c[key]
+                if isinstance(column.type, UtcDateTime):
+                    own = column.type.dialect_impl(dialect).bind_processor(dialect)
+                    processors.append((process, own or (lambda v: v)))
+    assert len(processors) > 10
+    pg_own = processors[-1][1]  # PostgreSQL's: a naive UTC datetime
+    for value in values:
+        for process, own in processors:
+            assert process(value) == own(value), value
+        if value is not None:
+            assert insert._utc_text(value) == pg_own(value).isoformat()
+        else:
+            assert insert._utc_text(value) is None
+    # the same object again: the last result itself, not worked out anew
+    sqlite_process = processors[0][0]
+    assert sqlite_process(a) is sqlite_process(a)
+    assert insert._utc_text(d) is insert._utc_text(d)
+
+
 def test_encoders_kept_per_keys_stop_at_their_limit():
     """Rows with ever new keys (not a new order's) are encoded right, by an encoder written for
     their keys, without keeping more than ``KEYED`` of them per table."""

@@ -186,22 +186,41 @@ Plan = list[tuple[str, Callable[[Any], Any] | None, Any, Callable[[Any], Any] | 
 _SAMPLES = (dt.datetime(2026, 11, 28, 0, 30, 5, 123456), dt.datetime(999, 1, 2, 3, 4, 5))
 
 
+#: SQLite's DATETIME text (what its bind processor writes, checked on samples), one object for
+#: every column so that ``_last_utc`` can tell it apart from another dialect's processing
+_SQLITE_TEXT = functools.partial(dt.datetime.isoformat, sep=" ", timespec="microseconds")
+
+#: the last ``UtcDateTime`` value processed, how, and what it gave: a new order's rows take the
+#: same ``now`` for most of their times (created, entered, assigned, acted, sent…), and the
+#: conversion (astimezone, replace, the ISO text) is then done once. One tuple, replaced whole,
+#: so a reader in another thread sees a value with its own result.
+_last_utc: list[tuple[Any, Any, Any]] = [(None, None, None)]
+
+
 def _utc_processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any]:
     """A ``UtcDateTime``'s bind processing in one call instead of three (the decorator's wrapper,
     its ``process_bind_param``, the dialect's DATETIME): naive UTC, and on SQLite, whose
     DATETIME writes the ISO text with a space and microseconds, that text straight away. The
-    dialect's own processor is kept wherever it writes anything else (checked on samples)."""
+    dialect's own processor is kept wherever it writes anything else (checked on samples).
+    The same value (the same object) processed the same way again gives the last result."""
     inner = column.type.dialect_impl(dialect).impl_instance.bind_processor(dialect)
     if inner is not None and all(inner(v) == v.isoformat(" ", "microseconds") for v in _SAMPLES):
-        inner = functools.partial(dt.datetime.isoformat, sep=" ", timespec="microseconds")
+        inner = _SQLITE_TEXT
     utc = dt.UTC
+    last = _last_utc
 
     def process(value: dt.datetime | None) -> Any:
+        seen = last[0]
+        if value is seen[0] and inner is seen[1]:
+            return seen[2]
         if value is None:
             return None
+        given = value
         if value.tzinfo is not None:
             value = value.astimezone(utc).replace(tzinfo=None)
-        return inner(value) if inner is not None else value
+        result = inner(value) if inner is not None else value
+        last[0] = (given, inner, result)
+        return result
 
     return process
 
@@ -379,13 +398,24 @@ def _order_values(dialect: Dialect, order: WorkOrder) -> list[Any]:
 Convert = Callable[[Any], Any]
 
 
+#: ``_utc_text``'s last value and its text (as ``_last_utc``)
+_last_text: list[tuple[Any, str | None]] = [(None, None)]
+
+
 def _utc_text(value: dt.datetime | None) -> str | None:
-    # UtcDateTime's bind processing (naive UTC) and the ISO text, in one step
+    # UtcDateTime's bind processing (naive UTC) and the ISO text, in one step; the same value
+    # (object) as the last gives the last text
+    seen = _last_text[0]
+    if value is seen[0]:
+        return seen[1]
     if value is None:
         return None
+    given = value
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.isoformat()
+    text = value.isoformat()
+    _last_text[0] = (given, text)
+    return text
 
 
 def _converter(process: Callable[[Any], Any] | None, column: Column[Any]) -> Convert | None:
