@@ -12,7 +12,7 @@
  *            absent), the Timestamp: turned into a float exactly as float() does, the handler
  *            called with them.
  * Maker   -- cti.events' written-out ``make`` of an event class: the instance built without a
- *            Python frame.
+ *            Python frame (and, its fields all plain values, out of the collector's sight).
  * Dispatcher -- AmiClient._on_frames: each live event frame handed to its listeners, every
  *            other frame to the Python loop's body for one frame (AmiClient._on_frame).
  * Searcher -- cti.ami.fields.searcher: a listener's only_if pattern searched from where its
@@ -721,6 +721,25 @@ typedef struct {
 static PyObject *empty_tuple;
 static PyObject *str_post_init;
 
+/* Whether ``value`` can be in no reference cycle: of a type the collector does not watch (str,
+ * int, float, None …), or a tuple of such, which is untracked here as the collector would untrack
+ * it at its first look (an untracked tuple holds nothing else: the collector's own rule). */
+static int
+acyclic(PyObject *value, int depth)
+{
+    if (!PyType_IS_GC(Py_TYPE(value)))
+        return 1;
+    if (!PyTuple_CheckExact(value) || depth > 3)
+        return 0;
+    if (!PyObject_GC_IsTracked(value))
+        return 1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(value); i++)
+        if (!acyclic(PyTuple_GET_ITEM(value, i), depth + 1))
+            return 0;
+    PyObject_GC_UnTrack(value);
+    return 1;
+}
+
 static PyObject *
 Maker_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -759,17 +778,27 @@ Maker_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObj
     PyObject *dict = PyObject_GenericGetDict(obj, NULL);
     if (dict == NULL)
         goto error;
+    /* An event whose fields are all acyclic is taken out of the collector's sight: it can be in no
+     * cycle either (frozen: only the bus writes its seq and ts, ints; one with a __post_init__ is
+     * left alone), and the bridge keeps 100,000 of them in the bus's history, which every full
+     * collection walked (an instance, its __dict__ and its tuples each). An event holding anything
+     * else (a customer's dict, a list) stays tracked. Each value is looked at as it is filed, its
+     * tuples untracked first so that the dict stays untracked too. */
+    int plain = !self->post_init;
     for (Py_ssize_t i = 0; i < nfields; i++) {
         PyObject *value = given[i];
         int rc;
-        if (value != NULL || (value = PyTuple_GET_ITEM(self->defaults, i)) != self->missing)
+        if (value != NULL || (value = PyTuple_GET_ITEM(self->defaults, i)) != self->missing) {
+            plain = plain && acyclic(value, 0);
             rc = PyDict_SetItem(dict, PyTuple_GET_ITEM(self->names, i), value);
+        }
         else {
             value = PyObject_CallNoArgs(PyTuple_GET_ITEM(self->factories, i));
             if (value == NULL) {
                 Py_DECREF(dict);
                 goto error;
             }
+            plain = plain && acyclic(value, 0);
             rc = PyDict_SetItem(dict, PyTuple_GET_ITEM(self->names, i), value);
             Py_DECREF(value);
         }
@@ -785,6 +814,11 @@ Maker_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObj
             goto error;
         }
         Py_DECREF(done);
+    }
+    if (plain) {
+        if (PyObject_GC_IsTracked(dict))
+            PyObject_GC_UnTrack(dict);
+        PyObject_GC_UnTrack(obj);
     }
     Py_DECREF(dict);
     return obj;
