@@ -4,7 +4,8 @@ Admins keep the register (``config.admin``): a bureau's handlers have no role of
 over it, and a supervisor (质量监控员) watches calls rather than running a bureau's crews (the
 role table, DOMAIN § 1). Whoever works on orders may list the crews to pick one at 派工
 (``crews.read``): those of an order they can see (``order=``), active, of its site and the sites
-above it, or with ``all=1`` of its whole bureau. Every change is audited by ``ticketing.crews``.
+above it, or with ``all=1`` of its whole bureau; without ``order=``, the crews of the bureaus
+their data scope covers, as their orders are. Every change is audited by ``ticketing.crews``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from agent_ui.errors import UiError
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
-from ticketing import crews
+from ticketing import crew_scope, crews
 from ticketing.errors import FieldErrors
 from ticketing.workflow import engine, store
 
@@ -46,10 +47,13 @@ async def crews_page(request: web.Request) -> web.Response:
 @routes.get("/api/crews")
 @requires("crews.read")
 async def list_crews(request: web.Request) -> web.Response:
-    """The register in display order; only admins see disabled crews (``active=1``: not even
-    they). ``order=<id or number>``: the crews that order may be dispatched to, those of its
-    site and above it, or with ``all=1`` its whole bureau's (another 供电所's crew, on request),
-    and ``fills``: per crew field of its workflow, which of its fields a pick fills."""
+    """The register in display order, as far as the user's data scope reaches
+    (``crew_scope.visible``: an admin, or an agent of the 95598 centre who sees every site, every
+    crew; a bureau's handler its bureau's and the root's); only admins see disabled crews
+    (``active=1``: not even they). ``order=<id or number>``: an order the user can see (else 403,
+    as the order is), the crews that order may be dispatched to, those of its site and above it,
+    or with ``all=1`` its whole bureau's (another 供电所's crew, on request), and ``fills``: per
+    crew field of its workflow, which of its fields a pick fills."""
     user = current_user(request)
     query = request.query
     whole_bureau = query.get("all") in ("1", "true")
@@ -67,7 +71,9 @@ async def list_crews(request: web.Request) -> web.Response:
             }
         else:
             active_only = query.get("active") in ("1", "true") or not user.can("config.admin")
-            rows = await crews.listing(db, active_only=active_only)
+            # only the crews of the bureaus the user's data scope covers (and the root's), as
+            # their orders are: another bureau's leaders, phones and vehicles are not theirs
+            rows = await crew_scope.visible(db, row, active_only=active_only)
         return web.json_response({"items": [crews.view(c) for c in rows], "fills": fills})
 
 
