@@ -31,6 +31,7 @@ from cti.bus import Bus, Subscription
 from cti.call_events import AgentStateChanged
 from cti.events import Event
 from cti.phones import InvalidPhoneNumber, ascii_digits, checked, normalize
+from ticketing import directory
 from ticketing.audit import record
 from ticketing.calls import link, orders_of, upsert_interaction
 from ticketing.db import read_sessionmaker
@@ -55,7 +56,9 @@ from ticketing.models import (
 )
 from ticketing.numbering import next_value
 from ticketing.workflow import store
+from ticketing.workflow.definition import Definition
 from ticketing.workflow.engine import create_order, load_order
+from ticketing.workflow.prefill import customer_fills
 
 log = logging.getLogger(__name__)
 
@@ -902,14 +905,18 @@ async def _order_from(
     as_offered: bool = False,
 ) -> WorkOrder:
     prefill: dict[str, Any] = {}
+    definition = (await store.latest(session, workflow)).definition
     field = DESCRIPTION_FIELD.get(workflow)
     text = row.content or row.subject
     if field and text:
         # a long email fills the description up to what the field takes; the whole text stays
         # on the event, linked to the order (the form would refuse it: field_too_long)
-        limit = (await store.latest(session, workflow)).definition.fields.get(field, {}).get("max_length")
+        limit = definition.fields.get(field, {}).get("max_length")
         prefill[field] = text[:limit] if limit else text
     prefill.update(form or {})
+    # the sender's customer fills what the seat's intake fills from a popped one (QA: 故障地址 and
+    # 所属供电局 stayed empty on an event's order), only where nothing was typed
+    prefill.update(await _customer_fills(session, row, definition, prefill, site_id))
     order = await create_order(
         session,
         user,
@@ -936,6 +943,28 @@ async def _order_from(
     )
     await _handled(session, user, row, status_before, order)
     return order
+
+
+async def _customer_fills(
+    session: AsyncSession,
+    row: Interaction,
+    definition: Definition,
+    form: Mapping[str, Any],
+    site_id: int | None,
+) -> dict[str, str]:
+    """``prefill.customer_fills`` of the event's customer (its sender's, found as it came in), on the
+    workflow's create step: its address and its site's code, as the seat's form takes them."""
+    if row.customer_id is None:
+        return {}
+    customer = await session.get(Customer, row.customer_id)
+    if customer is None:
+        return {}
+    known = await directory.load(session)
+    site = known.sites.get(customer.site_id) if customer.site_id is not None else None
+    values = {"address": customer.address or "", "site": site.code if site else ""}
+    # a 停用 site is no new order's (create_order refuses it), but the one the order is given stays
+    closed = known.closed_sites(site_id)
+    return customer_fills(definition, definition.create_node, form, values, known.site_codes, closed)
 
 
 def _phone_of(row: Interaction) -> str:

@@ -27,7 +27,7 @@ from ticketing.customers import (
 from ticketing.demo import demo_account_no, demo_landline, demo_phone
 from ticketing.errors import ActionRefused
 from ticketing.intake import Intake, inbox
-from ticketing.models import CallLeg, Interaction, WorkOrder, order_interactions
+from ticketing.models import CallLeg, Customer, Interaction, Site, WorkOrder, order_interactions
 
 
 async def test_screen_pop_by_any_spelling_of_the_number(session, seeded):
@@ -291,6 +291,13 @@ async def test_missed_calls_voicemail_and_fax_become_async_events(session, sm, s
         order.category == "fault" and order.current_node == "accept" and order.caller_number == demo_phone(2)
     )
     assert order.created_by_id == voicemail.assigned_to_id and order.customer_id == voicemail.customer_id
+    # the caller's customer fills 故障地址 and 所属供电局, as the seat's intake would (prefill.customer_fills)
+    customer = await session.get(Customer, voicemail.customer_id)
+    site = await session.get(Site, customer.site_id)
+    assert customer.address and (order.form["故障地址"], order.form["所属供电局"]) == (
+        customer.address,
+        site.code,
+    )
     mine = await inbox(session, seeded.users["1001"]) + await inbox(session, seeded.users["1002"])
     assert sorted(e.kind for e in mine) == ["fax", "missed_call"]
 

@@ -547,7 +547,8 @@ async function renderIntakeFields(keep = true) {
 
 // The popped customer's address and site into the fields that say so (故障地址 ← 地址, 所属供电局 ←
 // the customer's site: ``customer`` of each field in /api/intake), only where still empty; the
-// agent may change them.
+// agent may change them. The server's rule for an order made without this form (an async event's
+// 填写受理工单) is the same one, ticketing/workflow/prefill.py ``customer_fills``: keep them alike.
 async function fillFromCustomer(c) {
   const box = $("intake-fields");
   if (!c || !box || !state.category) return;
