@@ -46,7 +46,9 @@ class Queue:
     ready: set[str] = dataclasses.field(default_factory=set)  # interfaces of members ready and not paused
 
     def longest_wait(self, now: float) -> float:
-        return max((now - t for t in self.waiting.values()), default=0.0)
+        # max(now - t for each t), without a generator (every QueueUpdated asks): now - t falls as
+        # t grows, rounding included, so the earliest join gives the same float
+        return now - min(self.waiting.values()) if self.waiting else 0.0
 
     def snapshot(self, now: float) -> dict[str, object]:
         return {

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from cti import agents as A
 from cti.agents import AgentBook
 from cti.call_events import QueueUpdated
-from cti.queues import QueueBoard
+from cti.queues import Queue, QueueBoard
 
 AGENTS = ("1001", "1002", "1003")
 QUEUES = ("fault", "service")
@@ -205,3 +205,17 @@ def test_an_agent_changing_state_publishes_the_ready_count_of_its_queues_at_once
     assert [(e.queue, e.agents_ready) for e in published] == [("fault", 1), ("fault", 0)]
     book.apply(agent, "pause", 4.0, reason="用餐")  # still not ready: no figure changed, nothing sent
     assert len(published) == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(min_value=0, max_value=2e9, allow_nan=False), max_size=8),
+    st.floats(min_value=0, max_value=2e9, allow_nan=False),
+)
+def test_the_longest_wait_is_the_largest_of_the_waits_to_the_last_bit(joined, now):
+    """Read from the earliest join (no generator per QueueUpdated): the same float as the largest
+    of ``now - t``, rounding included, or 0.0 with nobody waiting (the earliest join gives it:
+    ``now - t`` falls as ``t`` grows)."""
+    queue = Queue("q", waiting={f"c{i}": t for i, t in enumerate(joined)})
+    assert queue.longest_wait(now) == max((now - t for t in joined), default=0.0)
+    assert type(queue.longest_wait(now)) is float
