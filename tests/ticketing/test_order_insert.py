@@ -351,7 +351,9 @@ def test_utc_times_processed_again_give_what_the_type_gives():
     b = dt.datetime(2026, 11, 25, 4, 0, 0, 5, tzinfo=dt.UTC)  # the same instant as a
     c = dt.datetime(2026, 11, 25, 4, 0, 0, 5)  # naive: taken as UTC
     d = dt.datetime(2026, 11, 25, 4, 0, 1, tzinfo=dt.UTC)
-    values = [a, a, b, b, None, a, c, d, d, a, None, None, c]
+    e = dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))  # the next day in UTC
+    f = dt.datetime(999, 1, 2, 3, 4, 5, tzinfo=dt.UTC)  # a short year, no microseconds
+    values = [a, a, b, b, None, a, c, d, d, a, None, None, c, e, f, e]
     processors = []
     for dialect in (sqlite.dialect(), postgresql.asyncpg.dialect()):
         for table in (insert.ORDERS, *(t for t, _ in insert.KINDS.values())):

@@ -190,6 +190,10 @@ _SAMPLES = (dt.datetime(2026, 11, 28, 0, 30, 5, 123456), dt.datetime(999, 1, 2, 
 #: every column so that ``_last_utc`` can tell it apart from another dialect's processing
 _SQLITE_TEXT = functools.partial(dt.datetime.isoformat, sep=" ", timespec="microseconds")
 
+#: what a UTC time's ISO text ends with, and is without it as a naive one: ``replace(tzinfo=None)``
+#: (keyword arguments parsed in C) cost about as much as the text itself
+_UTC_SUFFIX = "+00:00"
+
 #: the last ``UtcDateTime`` value processed, how, and what it gave: a new order's rows take the
 #: same ``now`` for most of their times (created, entered, assigned, acted, sent…), and the
 #: conversion (astimezone, replace, the ISO text) is then done once. One tuple, replaced whole,
@@ -206,7 +210,7 @@ def _utc_processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any
     inner = column.type.dialect_impl(dialect).impl_instance.bind_processor(dialect)
     if inner is not None and all(inner(v) == v.isoformat(" ", "microseconds") for v in _SAMPLES):
         inner = _SQLITE_TEXT
-    utc = dt.UTC
+    utc, isoformat, cut = dt.UTC, dt.datetime.isoformat, -len(_UTC_SUFFIX)
     last = _last_utc
 
     def process(value: dt.datetime | None) -> Any:
@@ -215,11 +219,16 @@ def _utc_processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any
             return seen[2]
         if value is None:
             return None
-        given = value
-        if value.tzinfo is not None:
-            value = value.astimezone(utc).replace(tzinfo=None)
-        result = inner(value) if inner is not None else value
-        last[0] = (given, inner, result)
+        if inner is _SQLITE_TEXT:
+            # the text of the time in UTC, its offset cut (positional: no keywords to parse)
+            if value.tzinfo is None:
+                result = isoformat(value, " ", "microseconds")
+            else:
+                result = isoformat(value.astimezone(utc), " ", "microseconds")[:cut]
+        else:
+            naive = value if value.tzinfo is None else value.astimezone(utc).replace(tzinfo=None)
+            result = inner(naive) if inner is not None else naive
+        last[0] = (value, inner, result)
         return result
 
     return process
@@ -410,11 +419,13 @@ def _utc_text(value: dt.datetime | None) -> str | None:
         return seen[1]
     if value is None:
         return None
-    given = value
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    text = value.isoformat()
-    _last_text[0] = (given, text)
+    # a UTC time's text, its offset cut: what the naive time's text is, without replace()
+    text = (
+        value.isoformat()
+        if value.tzinfo is None
+        else value.astimezone(dt.UTC).isoformat()[: -len(_UTC_SUFFIX)]
+    )
+    _last_text[0] = (value, text)
     return text
 
 
