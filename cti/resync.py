@@ -420,14 +420,26 @@ def apply_queue_status(
         if f.name == "QueueParams":
             seen_queues.add(f.get("Queue"))
         elif f.name == "QueueMember":
-            queue, interface = f.get("Queue"), f.get("StateInterface") or f.get("Location")
+            # The member is its Location, the interface it was added with and the one every
+            # event names (AgentCalled, QueueMemberAdded's Interface). StateInterface is only
+            # where app_queue reads its busy state: the same for a phone, Custom:seat-<工号>
+            # for a simulated seat.
+            queue, interface = f.get("Queue"), f.get("Location") or f.get("StateInterface")
+            state_interface = f.get("StateInterface")
             agent_id = f.get("Name") or interface
             paused, reason = f.get("Paused") == "1", f.get("PausedReason")
             penalty = int(f.get("Penalty", "0") or 0)
             seen_members.add((queue, interface))
             model.queues.member(queue, interface, agent_id, penalty, paused, reason, now)
             entry = members.setdefault(
-                agent_id, {"interface": interface, "skills": {}, "paused": paused, "reason": reason}
+                agent_id,
+                {
+                    "interface": interface,
+                    "state_interface": "" if state_interface == interface else state_interface,
+                    "skills": {},
+                    "paused": paused,
+                    "reason": reason,
+                },
             )
             entry["skills"][queue] = penalty  # type: ignore[index]
         elif f.name == "QueueEntry":
@@ -445,6 +457,7 @@ def apply_queue_status(
     model.queues.recount()  # members were dropped here, not through the board
     for agent_id, info in members.items():
         agent = model.agents.ensure(agent_id, str(info["interface"]))
+        agent.state_interface = str(info["state_interface"])  # a queue joined later joins with it
         agent.skills = dict(info["skills"])  # type: ignore[arg-type]
         agent.paused = bool(info["paused"])
         _agent_state(model, agent, str(info["reason"]), now, answered)

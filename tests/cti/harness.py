@@ -120,7 +120,7 @@ class Story:
         for f in await self.net.action_list("QueueStatus"):
             if f.name == "QueueMember" and f.get("Queue") in (QUEUE_A, QUEUE_B):
                 try:
-                    await self.net.action("QueueRemove", Queue=f["Queue"], Interface=f.get("StateInterface"))
+                    await self.net.action("QueueRemove", Queue=f["Queue"], Interface=f.get("Location"))
                 except Exception:
                     pass
         for f in await self.net.action_list("CoreShowChannels"):
