@@ -210,7 +210,7 @@ def _utc_processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any
     inner = column.type.dialect_impl(dialect).impl_instance.bind_processor(dialect)
     if inner is not None and all(inner(v) == v.isoformat(" ", "microseconds") for v in _SAMPLES):
         inner = _SQLITE_TEXT
-    utc, isoformat, cut = dt.UTC, dt.datetime.isoformat, -len(_UTC_SUFFIX)
+    utc, isoformat, combine, cut = dt.UTC, dt.datetime.isoformat, dt.datetime.combine, -len(_UTC_SUFFIX)
     last = _last_utc
 
     def process(value: dt.datetime | None) -> Any:
@@ -226,7 +226,11 @@ def _utc_processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any
             else:
                 result = isoformat(value.astimezone(utc), " ", "microseconds")[:cut]
         else:
-            naive = value if value.tzinfo is None else value.astimezone(utc).replace(tzinfo=None)
+            if value.tzinfo is None:
+                naive = value
+            else:  # the UTC time's date and wall time (time() has no tzinfo): replace()'s result
+                at = value.astimezone(utc)
+                naive = combine(at.date(), at.time())
             result = inner(naive) if inner is not None else naive
         last[0] = (value, inner, result)
         return result
