@@ -27,6 +27,7 @@ from cti.agents import AgentBook
 from cti.ami.fields import FieldPicker
 from cti.ami.protocol import Frame
 from cti.ami.speedups import chosen as chosen_speedups
+from cti.ami.speedups import round3
 from cti.call_events import (
     CallAnswered,
     CallEnded,
@@ -300,7 +301,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
         self._queue_answered(call, agent_id, at)
         if waited is None:
             waited = at - call.queued_at if call.queued_at else 0.0
-        call.waited = round(max(0.0, waited), 3)
+        call.waited = round3(max(0.0, waited))
         self._start(call)
         self._join(call, agent_id, at)
 
@@ -492,7 +493,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
         elif not call.outcome:
             if call.queued_at:
                 call.outcome = "abandoned_ringing" if call.ringing_at and call.ringing else "abandoned_queue"
-                call.waited = round(at - call.queued_at, 3)
+                call.waited = round3(at - call.queued_at)
                 if not call.hangup_side:
                     call.hangup_side = "caller"
             elif call.direction == "inbound":
@@ -520,7 +521,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
             ringing_at=call.ringing_at,
             answered_at=call.answered_at,
             ended_at=at,
-            hold_seconds=round(call.hold_seconds, 3),
+            hold_seconds=round3(call.hold_seconds),
             hangup_cause=call.hangup_cause,
             hangup_side=call.hangup_side or ("system" if call.outcome == "failed" else ""),
             overflow_target=call.overflow_target,

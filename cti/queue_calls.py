@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from cti import agents as A
 from cti.ami.fields import reads
+from cti.ami.speedups import round3
 from cti.call_events import CallOffered, CallQueued
 from cti.channel_calls import _party
 
@@ -48,7 +49,7 @@ class QueueLeg:
 
     @property
     def waited(self) -> float:
-        return round(max(0.0, (self.left_at or self.queued_at) - self.queued_at), 3)
+        return round3(max(0.0, (self.left_at or self.queued_at) - self.queued_at))
 
 
 class QueueCallEvents(_Base):
@@ -185,7 +186,7 @@ class QueueCallEvents(_Base):
             # a consultation's leg leaving the queue (取消咨询, or the held caller gone): no abandon
             return
         call.outcome = "abandoned_ringing" if call.ringing else "abandoned_queue"
-        call.waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
+        call.waited = round3(at - call.queued_at) if call.queued_at else 0.0
         call.hangup_side = "caller"
         self.queues.leave(queue, call.call_id, at)
         leg = self._open_leg(call)
@@ -225,7 +226,7 @@ class QueueCallEvents(_Base):
         if consult:
             waited = call.waited
         else:
-            waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
+            waited = round3(at - call.queued_at) if call.queued_at else 0.0
         self.notify(
             CallOffered.make(
                 call_id=call.call_id,
@@ -291,7 +292,7 @@ class QueueCallEvents(_Base):
         self._transition(agent, "answer", at, call.call_id)
         if not call.answered_at:
             self._answered(call, agent.agent_id, at, float(hold_time or 0))
-            call.waited = round(at - call.queued_at, 3) if call.queued_at else call.waited
+            call.waited = round3(at - call.queued_at) if call.queued_at else call.waited
         elif channel not in call.consult_legs:
             # answered before, then handed to this queue (a blind transfer, a completed
             # consultation): this queue's answer, counted here as its offer was; not a
@@ -315,7 +316,7 @@ class QueueCallEvents(_Base):
             # pressed 9 (call me back, keep my place, ivr/callback.py): the caller is in the
             # callback campaign, so neither that queue's answer nor its abandon
             call.outcome = "callback"
-            call.waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
+            call.waited = round3(at - call.queued_at) if call.queued_at else 0.0
             leg = self._open_leg(call)
             if leg is not None:
                 self._close_leg(call, leg, "callback", at)
@@ -323,7 +324,7 @@ class QueueCallEvents(_Base):
         queue = queue or call.queue
         call.outcome = "overflow"
         call.overflow_target = target or "voicemail"
-        call.waited = round(at - call.queued_at, 3) if call.queued_at else 0.0
+        call.waited = round3(at - call.queued_at) if call.queued_at else 0.0
         if queue:
             # Counted once per queue leg it left; a second hop (queue → voicemail) is not a second call.
             call.overflowed_from.add(queue)

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable
 
 from cti import agents as A
+from cti.ami.speedups import round3
 from cti.call_events import QueueMemberChanged, QueueUpdated
 
 #: answered within this many seconds of joining counts for the service level (80 % in 20 s)
@@ -55,7 +56,7 @@ class Queue:
             "queue": self.name,
             "waiting": len(self.waiting),
             "waiting_calls": sorted(self.waiting, key=self.waiting.__getitem__),
-            "longest_wait": round(self.longest_wait(now), 3),
+            "longest_wait": round3(self.longest_wait(now)),
             "members": [dataclasses.asdict(m) for m in self.members.values()],
             "agents_ready": len(self.ready),
             "agents_logged_in": len(self.members),
@@ -202,7 +203,7 @@ class QueueBoard:
             QueueUpdated.make(
                 queue=name,
                 waiting=len(queue.waiting),
-                longest_wait=round(queue.longest_wait(at), 3),
+                longest_wait=round3(queue.longest_wait(at)),
                 agents_ready=ready,
                 agents_logged_in=len(queue.members),
                 offered=queue.offered,

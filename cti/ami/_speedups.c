@@ -28,6 +28,7 @@
 #include <structmember.h>
 #include <string.h>
 #include <stdint.h>
+#include <math.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -1861,8 +1862,38 @@ timestamp(PyObject *module, PyObject *arg)
     return PyFloat_FromDouble(at);
 }
 
+PyDoc_STRVAR(round3_doc,
+"round3(x) -> round(x, 3)\n\n"
+"The same value as round(x, 3), for a float without going through decimal text when it can:\n"
+"the builtin rounds through _Py_dg_dtoa, snprintf and strtod, 2,800 instructions a call, and\n"
+"the call model rounds every wait and every queue's longest wait. For a float below 1e10 the\n"
+"exact x * 1000 is p + e (p the product, e its error, fma); n, p's nearest integer, is the\n"
+"exact value's too when p is further from n +- 0.5 than e is, and then n / 1000 (one correctly\n"
+"rounded division) is the double nearest the decimal n * 10**-3, which is what round gives.\n"
+"Anything else (an int, a near tie, inf, nan, a large value) goes to the builtin.");
+
+static PyObject *builtin_round;
+
+static PyObject *
+round3(PyObject *module, PyObject *x)
+{
+    if (PyFloat_CheckExact(x)) {
+        double v = PyFloat_AS_DOUBLE(x);
+        if (fabs(v) < 1e10) { /* |x * 1000| < 2**44: the error e is below 2**-10 */
+            volatile double p = v * 1000.0; /* not contracted into the fma below */
+            double e = fma(v, 1000.0, -p);  /* x * 1000 == p + e exactly */
+            double n = nearbyint(p);
+            double d = p - n; /* exact: p and n are that close */
+            if (0.5 - fabs(d) > fabs(e)) /* |d + e| < 0.5: n is the exact product's nearest */
+                return PyFloat_FromDouble(n / 1000.0); /* -0.0 for a negative rounding to 0, as round */
+        }
+    }
+    return PyObject_CallFunction(builtin_round, "Oi", x, 3);
+}
+
 static PyMethodDef module_methods[] = {
     {"timestamp", timestamp, METH_O, timestamp_doc},
+    {"round3", round3, METH_O, round3_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1906,6 +1937,13 @@ PyInit__speedups(void)
         if ((*names[i].s = PyUnicode_InternFromString(names[i].text)) == NULL)
             return NULL;
     if ((kw_started_at = Py_BuildValue("(s)", "started_at")) == NULL)
+        return NULL;
+    PyObject *builtins = PyImport_ImportModule("builtins");
+    if (builtins == NULL)
+        return NULL;
+    builtin_round = PyObject_GetAttrString(builtins, "round");
+    Py_DECREF(builtins);
+    if (builtin_round == NULL)
         return NULL;
     empty_tuple = PyTuple_New(0);
     if (!str_event || !str_kind || !str_raw || !str_unknown || !str_time || !str_post_init || !empty_tuple)

@@ -17,6 +17,7 @@ same input).
 
 from __future__ import annotations
 
+import functools
 import os
 from types import ModuleType
 
@@ -30,6 +31,10 @@ else:
         c = None
 
 IMPLEMENTATION = "c" if c is not None else "python"
+
+#: ``round(x, 3)``: the C accelerator's (the same value; a float's without going through decimal
+#: text, a twelfth of the builtin's work), else the builtin itself (no Python frame either way)
+round3 = c.round3 if c is not None and hasattr(c, "round3") else functools.partial(round, ndigits=3)
 
 
 def chosen(speedups: bool | None) -> ModuleType | None:
