@@ -1,9 +1,11 @@
 // Campaigns page: list with progress, create, start / pause / finish (only what the campaign's
 // status allows), its settings (windows, retries, pacing) edited until it is finished, list
 // import with the validation report before commit, contacts with their outcome and
-// disposition, and the do-not-call list (免打扰名单).
+// disposition, and the do-not-call list (免打扰名单). A refused action says why in the page's
+// toast, in the server's words (呼叫时段格式应为 HH:MM-HH:MM), as every console page does: never
+// a browser alert(), which blocked the page and showed only the error's generic text.
 import { api, el, fmtTime, once, ApiError } from "./api.js";
-import { colon, paren, queueName, t, errorText } from "./i18n.js";
+import { colon, paren, queueName, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -41,7 +43,7 @@ async function load() {
 }
 
 async function act(id, action) {
-  try { await api(`/api/campaigns/${id}/${action}`, { method: "POST" }); } catch (err) { alert(errorText(err.errorId)); }
+  try { await api(`/api/campaigns/${id}/${action}`, { method: "POST" }); } catch (err) { toast(err.message, "refused"); }
   await load();
   if (current === id) await show(id);
 }
@@ -164,14 +166,14 @@ async function removeDnc(number) {
   try {
     const { restored } = await api(`/api/campaigns-dnc/${encodeURIComponent(number)}`, { method: "DELETE" });
     toast(t("camp.dnc.removed", { number, restored }), "ok");
-  } catch (err) { alert(errorText(err.errorId)); }
+  } catch (err) { toast(err.message, "refused"); }
   await loadDnc();
   if (current) await show(current);
 }
 
 export function start() {
-  load();
-  loadDnc();
+  load().catch((err) => toast(err.message, "refused"));
+  loadDnc().catch((err) => toast(err.message, "refused"));
   // a second press of 新建 would create the campaign twice
   document.getElementById("camp-new")?.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -189,21 +191,21 @@ export function start() {
         } });
         f.reset();
         await load();
-      } catch (err) { alert(errorText(err.errorId)); }
+      } catch (err) { toast(err.message, "refused"); }
     });
   });
   document.getElementById("camp-edit")?.addEventListener("submit", (e) => {
     e.preventDefault();
-    once(e.target, () => saveSettings(e.target)).catch((err) => alert(errorText(err.errorId)));
+    once(e.target, () => saveSettings(e.target)).catch((err) => toast(err.message, "refused"));
   });
-  document.getElementById("camp-import")?.addEventListener("submit", (e) => { e.preventDefault(); once(e.target, () => upload(false)).catch((err) => alert(errorText(err.errorId))); });
+  document.getElementById("camp-import")?.addEventListener("submit", (e) => { e.preventDefault(); once(e.target, () => upload(false)).catch((err) => toast(err.message, "refused")); });
   document.getElementById("camp-import")?.addEventListener("input", uncheck);
   document.getElementById("camp-import")?.addEventListener("change", uncheck);
   // the report checked is added once; whatever the answer, the next 确认导入 follows a new 检查
   // (a failed send, which changed nothing, may go again)
   const commit = document.getElementById("camp-commit");
   commit?.addEventListener("click", () => once(commit, () => upload(true))
-    .catch((err) => alert(errorText(err.errorId))).finally(() => { commit.disabled = !checked; }));
+    .catch((err) => toast(err.message, "refused")).finally(() => { commit.disabled = !checked; }));
   document.getElementById("camp-dnc-add")?.addEventListener("submit", (e) => {
     e.preventDefault();
     const f = e.target;
@@ -216,13 +218,13 @@ export function start() {
         else toast(t("camp.dnc.added_ok"), "ok");
         await loadDnc();
         if (current) await show(current);
-      } catch (err) { alert(errorText(err.errorId)); }
+      } catch (err) { toast(err.message, "refused"); }
     });
   });
   let searching = null;
   document.getElementById("camp-dnc-q")?.addEventListener("input", () => {
     clearTimeout(searching);
-    searching = setTimeout(() => loadDnc().catch((err) => alert(errorText(err.errorId))), 250);
+    searching = setTimeout(() => loadDnc().catch((err) => toast(err.message, "refused")), 250);
   });
 }
 
