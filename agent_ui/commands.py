@@ -183,8 +183,7 @@ async def _ensure_logged_in(services: AppServices, bridge: Any, user: CurrentUse
             # a team leader or supervisor without skills helps out behind every agent
             skills = {queue: max(level, supervision.BACKSTOP_PENALTY) for queue, level in skills.items()}
     seat = services.seat_pattern.format(staff_no=user.staff_no, agent_id=user.agent_id)
-    state = services.seat_state_pattern.format(staff_no=user.staff_no, agent_id=user.agent_id)
-    await _call(bridge, "login", user.agent_id, seat, skills, *((state,) if state else ()))
+    await _call(bridge, "login", user.agent_id, seat, skills)
 
 
 async def _dial_from_order(

@@ -50,8 +50,6 @@ class AppServices:
     #: the queue-member interface of an agent's seat; ``{staff_no}`` is filled in.
     #: Production: "PJSIP/{staff_no}"; the demo's simulated phones: "Local/{staff_no}@hotline-sim-phone/n".
     seat_pattern: str = "PJSIP/{staff_no}"
-    #: where app_queue reads the seat's busy state (hotline.config seat_state_pattern); "": the seat's
-    seat_state_pattern: str = ""
     #: skill queues (queue → penalty) for agents whose user record names none
     default_skills: dict[str, int] = dataclasses.field(default_factory=lambda: {"service": 0})
     #: the hotline's queues, those of the routing configuration (``hotline serve`` passes its

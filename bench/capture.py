@@ -6,8 +6,8 @@ nothing but events, exactly as Asterisk framed them), and a control one (our
 ``AmiClient``, events off) that drives the load:
 
 * simulated agents ``Local/3xxx@hotline-sim-phone/n`` join the bench queues
-  (QueueAdd, their state interface ``Custom:seat-3xxx`` as the demo's seats),
-  each with AstDB ``hotline-sim/talk-<ext>`` = the talk time and no ring delay;
+  (QueueAdd), each with AstDB ``hotline-sim/talk-<ext>`` = the talk time and no
+  ring delay;
 * callers are originated at a steady rate into ``hotline-inbound`` (DNIS 95598)
   with ``__HOTLINE_QUEUE`` naming the queue, the caller's side in
   ``hotline-sim-caller``;
@@ -31,9 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.figures import CAPTURES
-from bench.sim_agents import seat_state
 from cti.ami import AmiClient, AmiError
-from hotline.runtime import idle_sim_phone
 
 DEFAULT_CAPTURE = CAPTURES / "ami-queued.raw"
 # Callers' numbers start with this, so the drain check can tell our channels apart.
@@ -146,18 +144,9 @@ async def _setup(ami: AmiClient, load: Load) -> None:
     for ext, iface, queue in load.members():
         await ami.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val=str(load.talk))
         await ami.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val="0")
-        await idle_sim_phone(ami, ext)
         with contextlib.suppress(AmiError):  # a member left over from an interrupted run
             await ami.action("QueueRemove", Queue=queue, Interface=iface)
-        # with the phone's own state as the demo's seats (bench/sim_agents.py)
-        await ami.action(
-            "QueueAdd",
-            Queue=queue,
-            Interface=iface,
-            Penalty=0,
-            MemberName=f"bench{ext}",
-            StateInterface=seat_state(ext),
-        )
+        await ami.action("QueueAdd", Queue=queue, Interface=iface, Penalty=0, MemberName=f"bench{ext}")
 
 
 async def _teardown(ami: AmiClient, load: Load) -> None:

@@ -1,6 +1,4 @@
-"""Simulated agents for the live benchmarks: phones that answer at once and talk 1 s, signed in
-as the demo signs its seats in (with the phone's own state, ``Custom:seat-<ext>``, as the seat's
-state interface)."""
+"""Simulated agents for the live benchmarks: phones that answer at once and talk 1 s."""
 
 from __future__ import annotations
 
@@ -9,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from cti.ami import AmiClient, AmiError
-from hotline.runtime import SIM_SEAT_STATE, idle_sim_phone
 
 #: the simulated phone that plays a tone (``hotline-sim-phone``), or the silent
 #: one of the signalling-only capacity runs (``hotline-bench-phone``)
@@ -18,11 +15,6 @@ PHONE_CONTEXT = "hotline-sim-phone"
 
 def seat(ext: str, context: str = PHONE_CONTEXT) -> str:
     return f"Local/{ext}@{context}/n"
-
-
-def seat_state(ext: str) -> str:
-    """Where app_queue reads the seat's busy state: both phone contexts keep it."""
-    return SIM_SEAT_STATE.format(staff_no=ext)
 
 
 async def sign_in(
@@ -37,10 +29,9 @@ async def sign_in(
     for ext in exts:
         await control.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val="1")
         await control.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val="0")
-        await idle_sim_phone(control, ext)
         with contextlib.suppress(AmiError):
             await control.action("QueueRemove", Queue=queue, Interface=seat(ext, context))
-        result = await bridge.login(f"{prefix}{ext}", seat(ext, context), {queue: 0}, seat_state(ext))
+        result = await bridge.login(f"{prefix}{ext}", seat(ext, context), {queue: 0})
         if not result.ok:
             raise RuntimeError(f"login of {prefix}{ext} refused: {result}")
         await bridge.ready(f"{prefix}{ext}")

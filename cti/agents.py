@@ -117,9 +117,6 @@ PRIVATE_CONSULT_KEYS = ("channel", "channels_before")
 class Agent:
     agent_id: str
     interface: str = ""
-    #: where app_queue reads the seat's busy state when not the interface's own (QueueAdd's
-    #: StateInterface, "Custom:seat-1001" for a simulated phone); "": the interface's
-    state_interface: str = ""
     skills: dict[str, int] = dataclasses.field(default_factory=dict)
     state: str = LOGGED_OUT
     reason: str = ""

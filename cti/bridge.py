@@ -281,17 +281,13 @@ class CtiBridge:
         return call.snapshot() if call else None
 
     # -- commands (each returns a CommandResult) --------------------------------------
-    async def login(
-        self, agent_id: str, seat: str, skills: dict[str, int], state_interface: str = ""
-    ) -> CommandResult:
-        """Sign ``seat`` into the queue of each skill, at that skill's penalty. ``state_interface``:
-        where app_queue reads the seat's busy state instead of the seat's own (a simulated phone's
-        ``Custom:seat-<工号>``, which its dialplan keeps); "" for a real phone."""
+    async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
+        """Sign ``seat`` into the queue of each skill, at that skill's penalty."""
         queues: dict[str, int] = {}
         for skill, penalty in skills.items():
             queue = self.settings.skill_queues.get(skill, skill)
             queues[queue] = min(penalty, queues.get(queue, penalty))
-        return await self.commands.login(agent_id, seat, queues, state_interface)
+        return await self.commands.login(agent_id, seat, queues)
 
     async def logout(self, agent_id: str) -> CommandResult:
         self._cancel_acw(agent_id)

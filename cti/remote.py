@@ -542,12 +542,8 @@ class RemoteBridge:
             bool(body["ok"]), body.get("reason", ""), body.get("message", ""), dict(body.get("data") or {})
         )
 
-    async def login(
-        self, agent_id: str, seat: str, skills: dict[str, int], state_interface: str = ""
-    ) -> CommandResult:
-        # the state interface only when there is one: a real phone's login reads as before
-        more = (state_interface,) if state_interface else ()
-        result = await self._command("login", agent_id, seat, skills, *more)
+    async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
+        result = await self._command("login", agent_id, seat, skills)
         route = self.route_of(agent_id)
         if result.ok and route is not None and not await self._queues_arrive(agent_id):
             # The console asks for a snapshot right after: it must show the new queues. Their

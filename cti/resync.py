@@ -422,24 +422,16 @@ def apply_queue_status(
         elif f.name == "QueueMember":
             # The member is its Location, the interface it was added with and the one every
             # event names (AgentCalled, QueueMemberAdded's Interface). StateInterface is only
-            # where app_queue reads its busy state: the same for a phone, Custom:seat-<工号>
-            # for a simulated seat.
+            # where app_queue reads its busy state: the same for a phone, another for a member
+            # added with one (QueueAdd's StateInterface, the CLI's "state_interface").
             queue, interface = f.get("Queue"), f.get("Location") or f.get("StateInterface")
-            state_interface = f.get("StateInterface")
             agent_id = f.get("Name") or interface
             paused, reason = f.get("Paused") == "1", f.get("PausedReason")
             penalty = int(f.get("Penalty", "0") or 0)
             seen_members.add((queue, interface))
             model.queues.member(queue, interface, agent_id, penalty, paused, reason, now)
             entry = members.setdefault(
-                agent_id,
-                {
-                    "interface": interface,
-                    "state_interface": "" if state_interface == interface else state_interface,
-                    "skills": {},
-                    "paused": paused,
-                    "reason": reason,
-                },
+                agent_id, {"interface": interface, "skills": {}, "paused": paused, "reason": reason}
             )
             entry["skills"][queue] = penalty  # type: ignore[index]
         elif f.name == "QueueEntry":
@@ -457,7 +449,6 @@ def apply_queue_status(
     model.queues.recount()  # members were dropped here, not through the board
     for agent_id, info in members.items():
         agent = model.agents.ensure(agent_id, str(info["interface"]))
-        agent.state_interface = str(info["state_interface"])  # a queue joined later joins with it
         agent.skills = dict(info["skills"])  # type: ignore[arg-type]
         agent.paused = bool(info["paused"])
         _agent_state(model, agent, str(info["reason"]), now, answered)

@@ -104,11 +104,6 @@ class Settings:
     hotline_number: str = "95598"
     #: an agent's phone, from their 工号; the demo uses simulated phones (Local/{staff_no}@hotline-sim-phone/n)
     seat_pattern: str = "PJSIP/{staff_no}"
-    #: where app_queue reads a seat's busy state, from their 工号 like seat_pattern; empty: the
-    #: seat's own (a PJSIP phone's, which Asterisk caches). The demo's simulated phones keep
-    #: Custom:seat-{staff_no} in their dialplan: a Local/ seat's own state is worked out anew
-    #: on every look (docs/performance.md § 2)
-    seat_state_pattern: str = ""
     secret_key: str = ""
     #: outgoing email; empty = email notifications stay queued in the outbox
     smtp_host: str = ""

@@ -218,10 +218,7 @@ async def serve(
             # the demo's seats write up each call after it, as a 95598 seat does
             settings = demo_inbound(
                 dataclasses.replace(
-                    settings,
-                    seat_pattern=SIM_SEAT,
-                    seat_state_pattern=SIM_SEAT_STATE,
-                    acw_seconds=settings.acw_seconds or DEMO_ACW,
+                    settings, seat_pattern=SIM_SEAT, acw_seconds=settings.acw_seconds or DEMO_ACW
                 )
             )
             settings = await _demo_sms_gateway(stack, settings)
@@ -668,7 +665,6 @@ async def _web(
             sms_inbound_secret=settings.sms_inbound_secret,
             cookie_secure=settings.secure_cookies,
             seat_pattern=settings.seat_pattern,
-            seat_state_pattern=settings.seat_state_pattern,
             dialer=dialer,
             campaign_calendar=_campaign_calendar(settings),
             ivr=ivr_flows or _screen_pop_flows(),
@@ -893,12 +889,7 @@ async def _demo_activity(
             await _sim_phone(bridge, staff_no, ring="1", talk="hold")
         for n, (staff_no, skills) in enumerate(sorted(bots.items())):
             await _sim_phone(bridge, staff_no, ring=str(2 + n), talk=str(25 + 10 * n))
-            result = await bridge.login(
-                staff_no,
-                SIM_SEAT.format(staff_no=staff_no),
-                skills,
-                SIM_SEAT_STATE.format(staff_no=staff_no),
-            )
+            result = await bridge.login(staff_no, SIM_SEAT.format(staff_no=staff_no), skills)
             if result.ok:
                 await bridge.ready(staff_no)
             else:
@@ -937,9 +928,6 @@ async def _demo_activity(
 
 
 SIM_SEAT = "Local/{staff_no}@hotline-sim-phone/n"
-#: the simulated phone's own device state, kept by its dialplan (RINGING, INUSE, NOT_INUSE): the
-#: seat's StateInterface, so app_queue reads it from the cache as it would a PJSIP phone's
-SIM_SEAT_STATE = "Custom:seat-{staff_no}"
 
 
 async def demo_listeners(session) -> list[str]:
@@ -959,13 +947,3 @@ async def demo_listeners(session) -> list[str]:
 async def _sim_phone(bridge: CtiBridge, ext: str, *, ring: str, talk: str) -> None:
     await bridge.ami.action("DBPut", Family="hotline-sim", Key=f"ring-{ext}", Val=ring)
     await bridge.ami.action("DBPut", Family="hotline-sim", Key=f"talk-{ext}", Val=talk)
-    await idle_sim_phone(bridge.ami, ext)
-
-
-async def idle_sim_phone(ami: AmiClient, ext: str) -> None:
-    """The simulated phone's state (``SIM_SEAT_STATE``) back to idle before its seat signs in.
-    Asterisk keeps a Custom: state in its astdb across restarts, and one stopped while the phone
-    talked (killed: its hang-up handler never ran) would leave the seat busy for app_queue, never
-    offered a call again."""
-    state = SIM_SEAT_STATE.format(staff_no=ext)
-    await ami.action("Setvar", Variable=f"DEVICE_STATE({state})", Value="NOT_INUSE")

@@ -21,13 +21,8 @@ class Actions:
         self.outbound_context = outbound_context
         self.seat_ring_seconds = seat_ring_seconds
 
-    async def queue_add(
-        self, queue: str, interface: str, agent_id: str, penalty: int, reason: str, state_interface: str = ""
-    ) -> Frame:
-        # Join paused: the agent starts not ready (the 95598 seat software does). A state
-        # interface ("Custom:seat-1001") is where app_queue reads the seat's busy state when
-        # the interface's own is not worth reading (a simulated Local/ phone); none: the
-        # interface's (a PJSIP phone's, which Asterisk caches).
+    async def queue_add(self, queue: str, interface: str, agent_id: str, penalty: int, reason: str) -> Frame:
+        # Join paused: the agent starts not ready (the 95598 seat software does).
         return await self.ami.action(
             "QueueAdd",
             Queue=queue,
@@ -36,7 +31,6 @@ class Actions:
             MemberName=agent_id,
             Paused="true",
             Reason=reason,
-            StateInterface=state_interface or None,
         )
 
     async def queue_remove(self, queue: str, interface: str) -> Frame:

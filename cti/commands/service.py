@@ -207,28 +207,21 @@ class AgentCommands:
         return other
 
     # -- log in / out, ready, pause --------------------------------------------------
-    async def login(
-        self, agent_id: str, seat: str, skills: dict[str, int], state_interface: str = ""
-    ) -> CommandResult:
-        return await self._run("login", agent_id, self._login, agent_id, seat, skills, state_interface)
+    async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
+        return await self._run("login", agent_id, self._login, agent_id, seat, skills)
 
-    async def _login(
-        self, agent_id: str, seat: str, skills: dict[str, int], state_interface: str = ""
-    ) -> CommandResult:
+    async def _login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
         if not skills:
             raise Refused("no_skills", "an agent needs at least one skill queue")
         agent = self.agents.ensure(agent_id, seat)
         if agent.state != A.LOGGED_OUT:
             raise Refused("agent_already_logged_in", f"agent {agent_id} is {agent.state}")
-        agent.state_interface = state_interface
         await self.actions.remember_seat(agent_id, seat)
         joined: list[str] = []
         try:
             for queue, penalty in skills.items():
                 try:
-                    await self.actions.queue_add(
-                        queue, seat, agent_id, penalty, A.LOGIN_REASON, state_interface
-                    )
+                    await self.actions.queue_add(queue, seat, agent_id, penalty, A.LOGIN_REASON)
                 except AmiActionError as exc:
                     if "Already there" not in exc.message:
                         raise
@@ -260,7 +253,7 @@ class AgentCommands:
             raise Refused("unknown_queue", f"no queue {queue}")
         # joined paused (as at a sign-in), then as the seat is in its other queues
         await self.actions.queue_add(
-            queue, agent.interface, agent_id, penalty, agent.reason or A.LOGIN_REASON, agent.state_interface
+            queue, agent.interface, agent_id, penalty, agent.reason or A.LOGIN_REASON
         )
         agent.skills[queue] = penalty
         if not agent.paused:
