@@ -21,6 +21,7 @@ from agent_ui.surveys import survey_answers, survey_view
 from agent_ui.work import read_only, unit_of_work
 from campaigns import importer, rules, store
 from cti.calendar import WorkCalendar
+from cti.phones import InvalidPhoneNumber
 from ticketing.models import Campaign, CampaignContact, WorkOrder, utcnow
 from ticketing.users import staffed_queues
 from ticketing.workflow import engine
@@ -307,6 +308,9 @@ async def add_dnc(request: web.Request) -> web.Response:
                 },
                 status=200 if put.already_listed else 201,
             )
+    except InvalidPhoneNumber as bad:
+        # named on the field as every form names a number's problem: 表单有误：电话（手机号码应为 11 位）
+        raise UiError("invalid_fields", str(bad), problems={"number": bad.problem}, form="dnc") from None
     except ValueError as exc:
         if getattr(exc, "error_id", None):
             raise

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules, store
+from cti import phones
 from cti.phones import InvalidPhoneNumber, ascii_digits
 from ticketing.audit import record
 from ticketing.models import Campaign, CampaignContact, Customer, User, WorkOrder
@@ -32,6 +33,8 @@ NAME_LIMIT = 100
 REASONS = {
     "missing_number": "缺少电话号码",
     "invalid_number": "电话号码无效",
+    "mobile_digits": "手机号码应为 11 位",
+    "landline_digits": "固定电话应为区号加 7-8 位号码，如 020-88886666",
     rules.SERVICE_NUMBER: "服务号码（如 95598、400/800）不能外呼",
     rules.EMERGENCY_NUMBER: "紧急号码（如 110、119、120、122）不能外呼",
     rules.SHORT_CODE: "短号码（如 10086、114）不能外呼",
@@ -42,6 +45,9 @@ REASONS = {
     "unknown_account": "户号不存在",
     "unknown_order": "工单号不存在",
 }
+
+#: a number's problem (cti.phones.checked) as the report's reason
+_SHAPE_REASONS = {phones.MOBILE_DIGITS: "mobile_digits", phones.LANDLINE_DIGITS: "landline_digits"}
 
 
 class ImportError_(ValueError):
@@ -191,10 +197,10 @@ async def check(
         if not raw:
             row.reason = "missing_number"
             continue
-        try:
-            row.number = rules.dial_number(raw)
-        except InvalidPhoneNumber:
-            row.reason = "invalid_number"
+        try:  # held to the numbering plan: a mobile a digit short is no number to call
+            row.number = rules.listed_number(raw)
+        except InvalidPhoneNumber as bad:
+            row.reason = _SHAPE_REASONS.get(bad.problem, "invalid_number")
             continue
         row.reason = rules.refusal(row.number)
         if not row.reason and "name" in index and len(row.values[header[index["name"]]]) > NAME_LIMIT:

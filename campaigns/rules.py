@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 
 from cti import phones
 from cti.calendar import CalendarError, PeriodOrderError, WorkCalendar, parse_period
-from cti.phones import InvalidPhoneNumber, checked, never_dial
+from cti.phones import DIALABLE, LISTED, InvalidPhoneNumber, checked, never_dial, readable
 from ticketing.widths import fold_width
 
 #: what the bridge's call events tell about an attempt
@@ -331,9 +331,25 @@ def predictive_slots(
 
 # -- do not call -----------------------------------------------------------------------
 def dial_number(raw: str, default_area_code: str = "") -> str:
-    """The normalised number, or raises ``InvalidPhoneNumber`` (the hotline's one rule for a
-    typed or imported number: ``cti.phones.checked``)."""
-    return checked(raw, default_area_code)
+    """The normalised number of a contact any source brings (a caller ID kept as a callback or a
+    missed call, a customer's stored number) or one looked up on the list, or raises
+    ``InvalidPhoneNumber`` for no number at all (``cti.phones.readable``): a caller ID may be
+    anything, and ``refusal`` says why a 95598 or a short one is never dialed."""
+    return readable(raw, default_area_code)
+
+
+def listed_number(raw: str, default_area_code: str = "") -> str:
+    """A call list's number as the file has it, held to the numbering plan (``cti.phones.checked``,
+    any kind: ``refusal`` names why a 95598 or a 110 row is left out); raises
+    ``InvalidPhoneNumber`` whose ``problem`` says what is wrong (a mobile a digit short…)."""
+    return checked(raw, default_area_code, LISTED)
+
+
+def dnc_number(raw: str, default_area_code: str = "") -> str:
+    """A number typed to go on the do-not-call list: one the dialer could call
+    (``cti.phones.DIALABLE``); a 110, a 95598 or a 400 number is refused, naming why (the dialer
+    never calls those anyway, whatever the list says), as is a mobile a digit short."""
+    return checked(raw, default_area_code, DIALABLE)
 
 
 #: why a number is never called, whichever source brought it (a list, a callback, a missed call,

@@ -1005,10 +1005,12 @@ async def put_dnc(
     spelling: ``138-0000-0000`` is 13800000000). Its reason is kept whole or refused
     (``campaign.dnc_reason_too_long``), never cut. A number listed already keeps its entry (and
     its 加入时间); a reason given now replaces the one it had (audited ``dnc.reason``, before
-    and after), none given keeps the old one: a second 加入免打扰 never drops a reason."""
+    and after), none given keeps the old one: a second 加入免打扰 never drops a reason.
+    The number is one the dialer could call (``rules.dnc_number``), else ``InvalidPhoneNumber``
+    names why (a mobile a digit short, 110, 95598)."""
     if len(reason) > MAX_DNC_REASON:
         raise CampaignError("campaign.dnc_reason_too_long", f"{len(reason)} characters")
-    normalised = rules.dial_number(number)
+    normalised = rules.dnc_number(number)
     row = await session.scalar(select(DncNumber).where(DncNumber.number == normalised))
     listed, updated = row is not None, False
     if row is None:

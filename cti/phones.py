@@ -5,6 +5,29 @@ Callers arrive as ``+8613800138000``, ``008613800138000``, ``013800138000``
 plus landline), a bare local landline ``88886666``, or a service number
 (95598, 400/800 numbers). ``normalize`` maps all spellings of one number to one
 key so customer lookups hit an index with an exact match.
+
+Two rules, kept apart. ``normalize`` takes any caller ID Asterisk hands over (withheld, short,
+odd: whatever arrives is matched as it is). ``checked`` is for a number a person typed or a file
+brought in as a contact number, and holds it to mainland China's numbering plan (``number_kind``):
+
+- a mobile: ``1[3-9]`` and 11 digits (``1380013800``, one digit short, is refused);
+- a landline with its area code: ``010`` / ``02x`` and 8 digits, or a 3-digit area code
+  (``0755``) and 7–8 digits, 11–12 digits with the 0; a subscriber number never starts with 0 or
+  1 (those are the trunk and the service prefixes);
+- a local landline of 7–8 digits without its area code: completed with ``default_area_code``
+  where the caller has one (``normalize``), else kept local (the hotline's own area; no setting
+  gives the product one yet, so most callers keep it as typed);
+- a 400/800 number (10 digits): a company's line, a contact number, never one the dialer calls;
+- an international number (``+852 …``, ``00852 …``; ``+86`` is folded to the domestic number):
+  00, a country code not starting with 0 and 7–15 digits in all (E.164's at most 15). Accepted:
+  customers who live or roam abroad give one, and the trunk decides whether it is reached;
+- never a customer's or crew's number: an emergency number (110, 119, 120, ``EMERGENCY_NUMBERS``)
+  or a service number or short code (95598, 10086, 12345, 114).
+
+What each use accepts is a set of kinds: ``CONTACT`` (an order's 联系电话, a customer's, a crew's,
+a form's phone field), ``DIALABLE`` (the do-not-call list: only what the dialer could ever call,
+``never_dial`` keeps it from the rest) and ``LISTED`` (a call list's rows: the shape is checked
+here, the kind is ``never_dial``'s, which names why the row is left out).
 """
 
 from __future__ import annotations
@@ -17,8 +40,22 @@ _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _FULL_WIDTH_PLUS = "\uff0b"
 
 
+#: why a typed number is refused (``InvalidPhoneNumber.problem``): a form field's problem, named in
+#: the console's texts (``problem.field_phone_*``), so every form shows the same words
+BAD_PHONE = "field_bad_phone"
+MOBILE_DIGITS = "field_phone_mobile_digits"
+LANDLINE_DIGITS = "field_phone_landline_digits"
+EMERGENCY_PHONE = "field_phone_emergency"
+SERVICE_PHONE = "field_phone_service"
+NOT_DIALED_PHONE = "field_phone_not_dialed"
+
+
 class InvalidPhoneNumber(ValueError):
-    """The text holds no usable phone number."""
+    """The text holds no usable phone number; ``problem`` says why, as a form field's problem."""
+
+    def __init__(self, message: str, problem: str = BAD_PHONE) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 def normalize(raw: str | None, default_area_code: str = "") -> str:
@@ -60,16 +97,85 @@ def ascii_digits(text: str) -> str:
     )
 
 
-def checked(raw: str, default_area_code: str = "") -> str:
-    """``normalize`` for a number someone typed or imported, refusing what is no phone number at
-    all (raises ``InvalidPhoneNumber``): text with letters ("abc123", "not a phone <b>"), which
-    ``normalize`` would cut down to its digits, or fewer than 3 / more than 20 digits."""
+def readable(raw: str, default_area_code: str = "") -> str:
+    """``normalize`` for a number that must be one but comes from elsewhere (a caller ID kept as a
+    callback or missed-call contact, a number matched against the do-not-call list), refusing
+    only what is no phone number at all: text with letters ("abc123", "not a phone <b>"), which
+    ``normalize`` would cut down to its digits, or fewer than 3 / more than 20 digits. Its kind is
+    not judged here (``never_dial`` does, for what is dialled)."""
     # digits alone (nearly every number) hold no letters: no walk through them
     if not (raw.isascii() and raw.isdigit()) and any(c.isalpha() for c in raw):
         raise InvalidPhoneNumber(f"letters in a phone number: {raw!r}")
     number = normalize(raw, default_area_code)
     if not (number.isascii() and number.isdigit()) or not 3 <= len(number) <= 20:
         raise InvalidPhoneNumber(f"not a phone number: {raw!r}")
+    return number
+
+
+#: kinds of number (``number_kind``)
+MOBILE, LANDLINE, LOCAL, FREEPHONE = "mobile", "landline", "local", "freephone"
+INTERNATIONAL, SERVICE_CODE, EMERGENCY_CODE = "international", "service", "emergency"
+#: a contact number: an order's 联系电话, a customer's or a crew's phone, a form's phone field
+CONTACT = frozenset({MOBILE, LANDLINE, LOCAL, FREEPHONE, INTERNATIONAL})
+#: the do-not-call list: what the dialer could call; never_dial keeps it from 400/800, service
+#: numbers and emergency numbers whatever the list says, so listing one would only mislead
+DIALABLE = frozenset({MOBILE, LANDLINE, LOCAL, INTERNATIONAL})
+#: a call list's row: any well-formed number; never_dial names why a service one is left out
+LISTED = CONTACT | {SERVICE_CODE, EMERGENCY_CODE}
+#: the problem of a well-formed number of a kind the use does not take
+_KIND_PROBLEMS = {EMERGENCY_CODE: EMERGENCY_PHONE, SERVICE_CODE: SERVICE_PHONE, FREEPHONE: NOT_DIALED_PHONE}
+
+# 010 / 02x (Beijing, Shanghai, Guangzhou…: 8-digit numbers) or a 3-digit area code 03x–09x with
+# 7 or 8; a subscriber number starts with 2–9 (0 is the trunk prefix, 1 the service codes)
+_MOBILE_START = re.compile(r"^1[3-9]")
+_LANDLINE = re.compile(r"^0(?:[12][0-9][2-9][0-9]{7}|[3-9][0-9]{2}[2-9][0-9]{6,7})$")
+
+
+def number_kind(number: str) -> str:
+    """The kind of a normalised number (``MOBILE``, ``LANDLINE``…), or raises
+    ``InvalidPhoneNumber`` whose ``problem`` says what is wrong with its shape: a mobile's
+    digits (``1380013800``), a landline's (``020-8888-666``), or no number at all."""
+    if not (number.isascii() and number.isdigit()):
+        raise InvalidPhoneNumber(f"not a phone number: {number!r}")
+    if never_dial(number) == EMERGENCY:  # 110, and 020110 (Guangzhou's 110) too
+        return EMERGENCY_CODE
+    if number.startswith("00"):  # +86 is folded to the domestic number by normalize
+        rest = number[2:]
+        if rest[:1] != "0" and 7 <= len(rest) <= 15:
+            return INTERNATIONAL
+        raise InvalidPhoneNumber(f"not an international number: {number!r}")
+    if _MOBILE.match(number):
+        return MOBILE
+    if number.startswith("0"):
+        if _LANDLINE.match(number):
+            return LANDLINE
+        raise InvalidPhoneNumber(f"not a landline with its area code: {number!r}", LANDLINE_DIGITS)
+    if _MOBILE_START.match(number):
+        # 13x…19x is a mobile's start, not a short code's (10086, 114, 12345): a digit short or over
+        raise InvalidPhoneNumber(f"a mobile number has 11 digits: {number!r}", MOBILE_DIGITS)
+    if number.startswith(("400", "800")) and len(number) == 10:
+        return FREEPHONE
+    if is_service_number(number) or (number.startswith(("95", "96")) and len(number) <= 8):
+        return SERVICE_CODE  # 95598, 12345, 96xxx, 9510xxxx
+    if len(number) < MIN_SUBSCRIBER_DIGITS:
+        return SERVICE_CODE  # 10086, 114: a short code, never a subscriber
+    if len(number) in (7, 8) and number[0] != "1":
+        return LOCAL
+    raise InvalidPhoneNumber(f"not a phone number: {number!r}")
+
+
+def checked(raw: str, default_area_code: str = "", kinds: frozenset[str] = CONTACT) -> str:
+    """The normalised number someone typed or imported, if it is a real number of one of
+    ``kinds`` (``CONTACT`` unless the use says otherwise); else raises ``InvalidPhoneNumber``
+    whose ``problem`` names why, for the field: letters or no number (``field_bad_phone``), a
+    mobile's or a landline's digits, an emergency or a service number where a contact is asked
+    for. ``default_area_code`` completes a bare local landline (``normalize``)."""
+    number = readable(raw, default_area_code)
+    kind = number_kind(number)
+    if kind not in kinds:
+        raise InvalidPhoneNumber(
+            f"a {kind} number is not taken here: {raw!r}", _KIND_PROBLEMS.get(kind, BAD_PHONE)
+        )
     return number
 
 

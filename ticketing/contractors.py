@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cti.phones import InvalidPhoneNumber, is_mobile, normalize
+from cti.phones import InvalidPhoneNumber, checked, is_mobile
 from ticketing import notify
 from ticketing.audit import record, record_change
 from ticketing.categories import config_categories, own_first
@@ -91,15 +91,12 @@ async def _cleaned(
         if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
             problems["phones"] = "field_not_text"
         else:
+            # a contact number (cti.phones.checked): a mobile or a landline, never an extension, a
+            # short code or a mobile a digit short, as a crew's and a customer's
             try:
-                phones = list(dict.fromkeys(normalize(p) for p in raw))
-            except InvalidPhoneNumber:
-                phones = [""]
-            # a contact number has an area code or is a mobile: short numbers are extensions
-            if any(len(p) < 7 for p in phones):
-                problems["phones"] = "field_bad_phone"
-            else:
-                out["phones"] = phones
+                out["phones"] = list(dict.fromkeys(checked(p) for p in raw))
+            except InvalidPhoneNumber as bad:
+                problems["phones"] = bad.problem
     if "categories" in values:
         raw = values["categories"] or []
         if isinstance(raw, str):

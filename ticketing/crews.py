@@ -93,13 +93,12 @@ def _phones(raw: Any) -> tuple[list[str], str]:
     numbers = _list(raw, _SPLIT_PHONES)
     if numbers is None:
         return [], "field_not_text"
+    # a crew is phoned from outside: a contact number (cti.phones.checked: a mobile, a landline),
+    # never an extension, a short code or a mobile a digit short
     try:
         phones = list(dict.fromkeys(checked(p) for p in numbers))
-    except InvalidPhoneNumber:
-        return [], "field_bad_phone"
-    # a crew is phoned from outside: an area code or a mobile, never an extension
-    if any(len(p) < 7 for p in phones):
-        return [], "field_bad_phone"
+    except InvalidPhoneNumber as bad:
+        return [], bad.problem
     return phones, ""
 
 

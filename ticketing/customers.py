@@ -81,10 +81,10 @@ async def create_customer(
     numbers = []
     for raw in phones:
         raw = trim(raw)
-        try:
+        try:  # a contact number (cti.phones.checked): no mobile a digit short, no 110 or 95598
             number = checked(raw, default_area_code)
-        except InvalidPhoneNumber:
-            problems["phone"] = "field_bad_phone"
+        except InvalidPhoneNumber as bad:
+            problems["phone"] = bad.problem
             continue
         if len(raw) > _RAW_PHONE:  # 20 digits at most, but as many separators as one likes
             problems["phone"] = "field_too_long"

@@ -72,7 +72,8 @@ async def test_the_register_normalizes_phones_and_keeps_to_its_rules(session, se
         await register.create(
             session, admin, {"name": "天河抢修一班", "site_id": sites["GZ-1"].id, "phones": "8001"}
         )
-    assert refused.value.problems == {"phones": "field_bad_phone", "name": "field_duplicate"}
+    # an extension is a short number: said so (不能填 95598、10086 等服务号码或短号码), cti.phones.checked
+    assert refused.value.problems == {"phones": "field_phone_service", "name": "field_duplicate"}
     with pytest.raises(FieldErrors) as refused:
         await register.create(session, admin, {"name": " ", "phones": "abc", "colour": "red"})
     assert refused.value.problems == {

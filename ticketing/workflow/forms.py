@@ -68,11 +68,11 @@ def _check_type(
         return "field_unknown_site"
     if ftype == "site" and value.strip() in closed_sites:
         return "field_site_disabled"
-    if ftype == "phone":
+    if ftype == "phone":  # typed: a contact number (cti.phones.checked), its problem named
         try:
             checked(value)
-        except InvalidPhoneNumber:
-            return "field_bad_phone"
+        except InvalidPhoneNumber as bad:
+            return bad.problem
     return None
 
 
