@@ -2,8 +2,9 @@
 
 A crew has no login (DOMAIN § 1): the dispatcher picks it from this register and phones its
 leader, who reports arrival and completion by phone. A workflow field of type ``crew`` is the
-picker (``fills: {name: 抢修人员, phone: 班组电话, vehicle: 车辆}`` names the order's fields the
-pick fills). The order keeps what the crew was when picked: the field holds a snapshot (id,
+picker (``fills: {people: 抢修人员, phone: 班组电话, vehicle: 车辆}`` names the order's fields
+the pick fills: who goes out, the leader and members, not the crew's name, which the picker
+itself keeps). The order keeps what the crew was when picked: the field holds a snapshot (id,
 name, leader, phone, vehicle) and each pick is a ``CrewDispatch`` row, so renaming a crew or
 changing its vehicle later rewrites no order's history.
 
@@ -47,6 +48,13 @@ def view(c: Crew) -> dict[str, Any]:
         "active": c.active,
         "sort": c.sort,
     }
+
+
+def people(c: Crew) -> str:
+    """Who a crew sends out, in words: its leader, then its members, each once (杨班长、周伟、徐芳),
+    what a form's 抢修人员 asks for (the crew's name is the picker's own value). A crew registered
+    with nobody named: its name, all there is to say who went."""
+    return "、".join(dict.fromkeys(p for p in (c.leader, *(c.members or [])) if p)) or c.name
 
 
 def snapshot(c: Crew) -> dict[str, Any]:
@@ -283,13 +291,18 @@ async def picked(
         crew = await session.get(Crew, crew_id(after[name]))
         shot = snapshot(crew)
         after[name] = shot
+        # what a pick fills: the snapshot's parts and who goes out (people, not kept: the
+        # snapshot has its leader and members)
+        parts = {**shot, "people": people(crew)}
         for part, target in ((definition.fields[name] or {}).get("fills") or {}).items():
             if definition.permission(node, target) not in ("editable", "required"):
                 continue
             if after.get(target) not in (None, "") and after.get(target) != before.get(target):
                 continue
-            if shot.get(part):
-                after[target] = shot[part]
+            limit = (definition.fields.get(target) or {}).get("max_length")
+            # a crew of many is not cut short: what does not fit is the dispatcher's to word
+            if parts.get(part) and not (limit and len(parts[part]) > limit):
+                after[target] = parts[part]
     return problems
 
 

@@ -71,7 +71,13 @@ async def test_dispatch_keeps_the_crew_and_refuses_a_disabled_or_other_bureaus_i
     admin = await Session.signed_in(client, "9001")
     sites = await _sites(admin)
     haidian = await _crew(
-        admin, "海淀抢修一班", sites["HD"], leader="赵强", phones="13800001111", vehicle="京A·12345"
+        admin,
+        "海淀抢修一班",
+        sites["HD"],
+        leader="赵强",
+        members="钱一、孙二",
+        phones="13800001111",
+        vehicle="京A·12345",
     )
     chaoyang = await _crew(admin, "朝阳抢修班", sites["CY"], phones="13900002222")
     stopped = await _crew(admin, "海淀备用班", sites["HD"], phones="13700003333")
@@ -85,7 +91,7 @@ async def test_dispatch_keeps_the_crew_and_refuses_a_disabled_or_other_bureaus_i
     # the picker's list: the order's bureau's active crews, and what a pick fills
     status, listed = await handler.call("GET", f"/api/crews?order={order['id']}")
     assert status == 200 and [c["name"] for c in listed["items"]] == ["海淀抢修一班"]
-    assert listed["fills"] == {"抢修班组": {"name": "抢修人员", "phone": "班组电话", "vehicle": "车辆"}}
+    assert listed["fills"] == {"抢修班组": {"people": "抢修人员", "phone": "班组电话", "vehicle": "车辆"}}
     # shown at the step as the crew picker
     fields = {f["name"]: f for f in order["form"]}
     assert fields["抢修班组"]["type"] == "crew" and fields["抢修班组"]["permission"] == "editable"
@@ -103,8 +109,9 @@ async def test_dispatch_keeps_the_crew_and_refuses_a_disabled_or_other_bureaus_i
     assert status == 200, saved
     fields = {f["name"]: f["value"] for f in saved["form"]}
     assert fields["抢修班组"]["name"] == "海淀抢修一班" and fields["抢修班组"]["phone"] == "13800001111"
+    # 抢修人员: who goes out, the leader and the members (the crew's name is the picker's)
     assert (fields["抢修人员"], fields["班组电话"], fields["车辆"]) == (
-        "海淀抢修一班",
+        "赵强、钱一、孙二",
         "13800001111",
         "京A·12345",
     )

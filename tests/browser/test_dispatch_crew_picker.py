@@ -1,6 +1,6 @@
 """派工 with a crew picked from the 抢修班组 register, in the real Chromium: the 广州 handler opens
 a fault order at 派工, the picker lists the bureau's crews (another 供电所's only on request),
-picking one fills 抢修人员, 班组电话 and 车辆, and after 提交 the order at 到达现场 shows the crew
+picking one fills 抢修人员 (its leader and members), 班组电话 and 车辆, and after 提交 the order at 到达现场 shows the crew
 as it was picked. No Asterisk: the console runs in-process on a seeded SQLite database."""
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ async def _seed(url: str, seeded: dict) -> None:
             number=order.number,
             dispatched=(now + dt.timedelta(minutes=10)).astimezone(SH).strftime("%Y-%m-%dT%H:%M"),
             leader=tianhe.leader,
+            people="、".join([tianhe.leader, *tianhe.members]),
             phone=tianhe.phones[0],
             vehicle=tianhe.vehicle,
         )
@@ -110,7 +111,8 @@ def test_a_handler_picks_a_crew_at_dispatch_and_sees_it_on_the_order(crew_consol
         expect(names).to_have_count(3)
 
         picker.select_option(label=next(t for t in names.all_inner_texts() if t.startswith("天河抢修班")))
-        expect(page.locator("#order-抢修人员")).to_have_value("天河抢修班")
+        # 抢修人员: who goes out, the leader and the members, not the crew's name
+        expect(page.locator("#order-抢修人员")).to_have_value(seeded["people"])
         expect(page.locator("#order-班组电话")).to_have_value(seeded["phone"])
         expect(page.locator("#order-车辆")).to_have_value(seeded["vehicle"])
         page.fill("#order-派工时间", seeded["dispatched"])
@@ -120,7 +122,7 @@ def test_a_handler_picks_a_crew_at_dispatch_and_sees_it_on_the_order(crew_consol
         crew = page.locator("#order-抢修班组")
         expect(crew).to_be_disabled()
         expect(crew).to_have_value(f"天河抢修班（{seeded['leader']} {seeded['phone']}，{seeded['vehicle']}）")
-        expect(page.locator("#order-抢修人员")).to_have_value("天河抢修班")
+        expect(page.locator("#order-抢修人员")).to_have_value(seeded["people"])
         expect(page.locator("#order-班组电话")).to_have_value(seeded["phone"])
         # its leader's phone among the order's numbers, beside the caller's (回呼 / 发送 from there)
         expect(page.locator("#order-facts .crew-phone")).to_contain_text(f"天河抢修班 {seeded['phone']}")

@@ -1,7 +1,7 @@
 """抢修班组: the register admins keep, and a crew picked at 派工 of the seeded 故障报修.
 
 The crew was typed by hand at 派工 (抢修人员, 车辆). Now the dispatcher picks one of the order's
-bureau: the order keeps it as it was (id, name, leader, phone, vehicle), the pick fills 抢修人员,
+bureau: the order keeps it as it was (id, name, leader, phone, vehicle), the pick fills 抢修人员 (its leader and members),
 班组电话 and 车辆, a disabled crew or another bureau's is refused on the field, and a crew with
 orders can only be disabled."""
 
@@ -118,8 +118,9 @@ async def test_a_crew_picked_at_dispatch_is_kept_as_it_was_and_fills_the_fields(
     }
     assert order.form["抢修班组"] == snapshot
     assert register.text(snapshot) == "天河抢修一班（张强 13800001111，粤A·12345）"  # printed so
+    # 抢修人员: who goes out (the leader, then the members), not the crew's name
     assert (order.form["抢修人员"], order.form["班组电话"], order.form["车辆"]) == (
-        "天河抢修一班",
+        "张强",
         "13800001111",
         "粤A·12345",
     )
@@ -155,7 +156,7 @@ async def test_what_the_dispatcher_typed_over_the_pick_stands(session, seeded):
     crew = await _crew(session, u["9001"], "天河抢修一班", sites["GZ"], vehicle="粤A·12345")
     order = await _at_dispatch(session, seeded)
     await save_form(session, u["5101"], order, {"抢修班组": crew.id, "车辆": "粤A·备用车"})
-    assert (order.form["抢修人员"], order.form["车辆"]) == ("天河抢修一班", "粤A·备用车")
+    assert (order.form["抢修人员"], order.form["车辆"]) == ("张强", "粤A·备用车")
     # sent back as the page reads it (the id) or as stored: the same crew, not picked again
     await save_form(session, u["5101"], order, {"抢修班组": crew.id})
     await save_form(session, u["5101"], order, {"抢修班组": dict(order.form["抢修班组"])})
@@ -210,7 +211,7 @@ async def test_the_picker_offers_the_orders_site_first_and_its_bureau_on_request
 def test_a_crew_field_declares_what_it_fills_and_is_not_at_the_create_step():
     source = workflow_source("fault_repair")
     assert parse(source).fields["抢修班组"]["fills"] == {
-        "name": "抢修人员",
+        "people": "抢修人员",
         "phone": "班组电话",
         "vehicle": "车辆",
     }

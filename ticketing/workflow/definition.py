@@ -92,8 +92,9 @@ FIELD_TYPES = (
     "contractor",  # a contractor's id from the register (外委单位)
     "crew",  # a repair crew from the register (抢修班组), kept as it was when picked
 )
-#: what of a picked crew a ``crew`` field's ``fills`` may copy into the order's own fields
-CREW_FILLS = ("name", "leader", "phone", "vehicle", "members")
+#: what of a picked crew a ``crew`` field's ``fills`` may copy into the order's own fields;
+#: ``people``: who goes out, the leader then the members (杨班长、周伟、徐芳), what 抢修人员 asks
+CREW_FILLS = ("name", "leader", "phone", "vehicle", "members", "people")
 PERMISSIONS = ("hidden", "visible", "editable", "required")
 MODES = ("any", "all", "sequential")
 RULE_KEYS = {
@@ -410,7 +411,7 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
 
 
 def _check_crew_fills(fname: str, spec: Mapping[str, Any], fields: Mapping[str, Any], bad: Any) -> None:
-    """``fills: {name: 抢修人员, phone: 班组电话, vehicle: 车辆}`` on a crew field: what of the
+    """``fills: {people: 抢修人员, phone: 班组电话, vehicle: 车辆}`` on a crew field: what of the
     picked crew (``CREW_FILLS``) goes into which of the form's text or phone fields."""
     if "fills" not in spec:
         return

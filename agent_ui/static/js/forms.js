@@ -28,8 +28,12 @@ const crewText = (c) => {
   const rest = [about, c.vehicle].filter(Boolean).join(CHINESE_COMMA);
   return rest ? `${c.name}${paren(rest)}` : c.name;
 };
-// What of a picked crew fills which field (the field's ``fills``: {name: 抢修人员, phone: 班组电话, vehicle: 车辆})
-const crewPart = (c, part) => (part === "phone" ? c.phones?.[0] : part === "members" ? (c.members || []).join("、") : c[part]) || "";
+// What of a picked crew fills which field (the field's ``fills``: {people: 抢修人员, phone: 班组电话,
+// vehicle: 车辆}); ``people``: the leader, then the members, each once (杨班长、周伟、徐芳), or
+// the crew's name when it names nobody, as ticketing.crews.people words it on the server
+const crewPeople = (c) => [...new Set([c.leader, ...(c.members || [])].filter(Boolean))].join("、") || c.name;
+const crewPart = (c, part) => (part === "phone" ? c.phones?.[0] : part === "members" ? (c.members || []).join("、")
+  : part === "people" ? crewPeople(c) : c[part]) || "";
 
 // The crew picker: the order's crews, the one it holds kept (停用 or of another 供电所 since, as
 // the order keeps it); 本局全部班组 lists the bureau's other 供电所's crews too. Picking one fills
