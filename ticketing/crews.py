@@ -315,7 +315,12 @@ async def record_picks(
     before: Mapping[str, Any],
     after: Mapping[str, Any],
 ) -> list[CrewDispatch]:
-    """A ``CrewDispatch`` and an audit row for each crew ``picked`` (call once the save is sure)."""
+    """A ``CrewDispatch``, an opinion ``dispatch_crew`` naming the crew on the order's 处理过程
+    (天河抢修班（杨班长 13601010000，粤A·Q1111）, as 外委派工 names its contractor: the status
+    已派工 alone said not to whom) and an audit row for each crew ``picked`` (call once the save
+    is sure)."""
+    from ticketing.workflow.steps import add_comment  # the workflow's steps import this module
+
     rows = []
     for name in _changed(definition, before, after):
         shot = after[name]
@@ -332,6 +337,7 @@ async def record_picks(
         )
         session.add(row)
         rows.append(row)
+        await add_comment(session, order, user, "dispatch_crew", text(shot), crew=shot["id"], field=name)
         await record(
             session, user, "order.dispatch_crew", "work_order", order.id, after={"field": name, **shot}
         )

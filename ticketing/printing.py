@@ -64,6 +64,7 @@ ACTION_NAMES = {
     "force_archive": "强制归档",
     "convert": "转协调单",
     "dispatch_contractor": "外委派工",
+    "dispatch_crew": "派工（抢修班组）",
     "contractor_reply": "外委回复",
     "reassign": "改派",
     "take_over": "接手",

@@ -73,3 +73,7 @@ def test_the_dispatch_time_starts_now_and_the_dispatcher_need_not_type_it(dispat
         page.click("#order-submit")
         expect(page.locator("#order-node")).to_have_text("到达现场")
         expect(page.locator("#order-派工时间")).to_have_value(shown.strftime("%Y-%m-%d %H:%M"))
+        # 处理过程 names the crew dispatched, beside 已派工
+        picked = page.locator('#order-timeline li[data-action="dispatch_crew"]')
+        expect(picked).to_contain_text("派工（抢修班组）")
+        expect(picked).to_contain_text("天河抢修班（")
