@@ -372,6 +372,7 @@ async def follow_up_complaint(
             site_id=order.site_id,
             customer_id=order.customer_id,
             caller_number=order.caller_number,
+            caller_number_stored=True,
             title=title,
             submit=submit,
             link_call=False,

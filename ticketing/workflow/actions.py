@@ -33,6 +33,7 @@ from ticketing.workflow.steps import (
     snapshot,
     status_entry,
     with_subtype_fields,
+    write_form,
 )
 
 SUPERVISORS = ("supervisor", "admin", "team_leader")
@@ -560,19 +561,21 @@ async def change_category(
     """Reports depend on the category, so it is locked once the order was dispatched; a category
     with 小类别 at the order's site takes one (``subcategory`` ``field_required``: a blank one
     changed to before 派工 stayed blank in the reports, as at intake)."""
-    await open_order(session, user, order)
+    was, _ = await open_order(session, user, order)
     if order.category_locked:
         raise ActionRefused("category_locked", f"{order.number} was dispatched; its category is locked")
     if not subcategory.strip() and await categories.subcategory_required(session, order.site_id, category):
         raise FieldErrors({"subcategory": "field_required"})
     before = snapshot(order)
-    order.category, order.subcategory = category, subcategory
-    # the fields the new subcategory decides (类别1 of 一类投诉) follow it: the class is one
+    # the fields the new subcategory decides (类别1 of 一类投诉) follow it: the class is one; and
+    # a title its fields and subcategory gave names the new one (低压故障：… → 高压故障：…)
     definition = await with_subtype_fields(
         session, await store.definition_for(session, order.workflow_id), subcategory
     )
-    if definition.bound:
-        order.form = {**order.form, **definition.bound}
+    await write_form(
+        session, order, definition, {**order.form, **definition.bound}, subcategory=subcategory, was=was
+    )
+    order.category = category
     await add_comment(session, order, user, "change_category", "", category=category, subcategory=subcategory)
     await audit(session, user, "change_category", order, before, opinion=None)
     return order

@@ -67,6 +67,7 @@ from ticketing.workflow.steps import (
     snapshot,
     status_entry,
     with_subtype_fields,
+    write_form,
 )
 from ticketing.workflow.titles import derived_title
 
@@ -87,6 +88,7 @@ async def create_order(
     form: Mapping[str, Any] | None = None,
     customer_id: int | None = None,
     caller_number: str = "",
+    caller_number_stored: bool = False,
     title: str = "",
     category: str = "",
     subcategory: str = "",
@@ -137,6 +139,11 @@ async def create_order(
     required fields left empty (with ``submit``) and a bad 联系电话 together, the form's head
     first, with ``request_problems``: what the caller found wrong with the request beside the
     form (the seat's: a 停用 site picked by id, a call or event the agent may not link).
+
+    ``caller_number`` (联系电话) is held to ``cti.phones.checked``'s contact rule, its problem
+    named for the field (手机号码应为 11 位, 不能填 110…); ``caller_number_stored``: it is copied
+    from an order already stored (a follow-up, a visit-back's complaint), taken as it is, so an
+    order typed before the rule grew still has its follow-ups.
     """
     now = now or utcnow()
     named_call = await _agents_call(session, user, call_id) if call_id else None
@@ -174,9 +181,14 @@ async def create_order(
             definition, start, {}, form, site_codes, moments, known.closed_sites(site_id)
         )
         try:
-            caller_number = checked(caller_number) if caller_number.strip() else ""
-        except InvalidPhoneNumber:
-            problems["caller_number"] = "field_bad_phone"
+            # a number typed (or an event's) is held to the contact rule: a mobile one digit short
+            # or 110 is no 联系电话; one copied from a stored order was held to it when typed
+            if caller_number_stored:
+                caller_number = caller_number.strip()
+            else:
+                caller_number = checked(caller_number) if caller_number.strip() else ""
+        except InvalidPhoneNumber as bad:
+            problems["caller_number"] = bad.problem
         # every problem at once, before a number is taken; required fields only when submitted
         refuse_all(definition, start, form_values, problems | refused, required=submit, head=INTAKE_HEAD)
         site_id = form_site(definition, form_values, site_codes) or site_id
@@ -423,7 +435,7 @@ async def save_form(
     problems |= await crews.picked(session, definition, node, order.form, new_form, new_site or order.site_id)
     refuse_all(definition, node, new_form, problems, required=False)
     await crews.record_picks(session, user, order, definition, node, order.form, new_form)
-    order.form = new_form
+    await write_form(session, order, definition, new_form)
     await _follow_site(session, user, order, new_site)
     await audit(session, user, "save", order, before, opinion=None)
     return order
@@ -552,7 +564,7 @@ async def submit_step(
             operators = await plan_entry(session, user, order, node, target, new_form, handlers)
         finally:
             order.site_id = before["site_id"]
-    order.form = new_form
+    await write_form(session, order, definition, new_form)
     await _follow_site(session, user, order, new_site)
     mine.state, mine.acted_at = "done", now
     await add_comment(session, order, user, _action, opinion)
@@ -642,6 +654,7 @@ async def _spawn(
             form=form,
             customer_id=order.customer_id,
             caller_number=order.caller_number,
+            caller_number_stored=True,
             title=spec.get("title", order.title).replace("{number}", order.number),
             opinion=f"由 {order.number} 生成",
             now=now,
@@ -678,7 +691,9 @@ async def _add_to_linked(
     handler must see what the customer said without opening the source order. Appended to the
     field while the linked order is still at its create step (audited), and an annotation on
     its timeline either way; other copied values (a site, a choice) stay as the order has them."""
-    definition = await store.definition_for(session, linked.workflow_id)
+    definition = await with_subtype_fields(
+        session, await store.definition_for(session, linked.workflow_id), linked.subcategory
+    )
     added = {}
     for src, dst in copy.items():
         value = source.form.get(src)
@@ -694,7 +709,7 @@ async def _add_to_linked(
             dst: "\n".join(filter(None, (str(linked.form.get(dst) or ""), text)))
             for dst, (_, text) in added.items()
         }
-        linked.form = {**linked.form, **merged}
+        await write_form(session, linked, definition, {**linked.form, **merged})
         await audit(session, user, "save", linked, before, opinion=None)
     notes = "\n".join(f"{source.number} {src}：{text}" for src, text in added.values())
     await add_comment(session, linked, user, "annotate", notes)

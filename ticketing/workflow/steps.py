@@ -24,6 +24,7 @@ from ticketing.workflow.definition import VOIDED_STATUS as VOIDED_STATUS  # read
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import missing_required
 from ticketing.workflow.operators import resolve
+from ticketing.workflow.titles import followed_title
 
 #: who takes a step whose rules name only people who cannot open the order: the team leaders who
 #: see it, else its supervisors (those who 改派 a stranded step)
@@ -63,9 +64,32 @@ def snapshot(order: WorkOrder) -> dict[str, Any]:
         "node": order.current_node,
         "site_id": order.site_id,
         "category": order.category,
+        # derived from the form as the site is: audited beside the fields it follows
+        "title": order.title,
         "form": dict(order.form),
         "is_open": order.is_open,
     }
+
+
+async def write_form(
+    session: AsyncSession,
+    order: WorkOrder,
+    definition: Definition,
+    form: Mapping[str, Any],
+    *,
+    subcategory: str | None = None,
+    was: Definition | None = None,
+) -> None:
+    """Every change of an order's form after it was made goes through here (暂存, 提交 and 批准,
+    a category changed, a follow-up's words added), ``subcategory`` with it where that changes
+    (None: as it is): what the order derives from them follows in this one place, its title
+    (``titles.followed_title``; ``was``: the definition before, with the old subcategory's
+    fields). Its site follows the site field in ``engine._follow_site``, audited on its own."""
+    subcategory = order.subcategory if subcategory is None else subcategory
+    order.title = await followed_title(session, order, definition, form, subcategory, was)
+    order.form = dict(form)
+    if subcategory != order.subcategory:
+        order.subcategory = subcategory
 
 
 def status_entry(status: str, at: dt.datetime) -> dict[str, str]:

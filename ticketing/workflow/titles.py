@@ -5,6 +5,10 @@ The title is the order's own 标题 form field when it has one (投诉), else th
 name and the first words of what the workflow names as its title (``title: [故障名称, 故障地址]``:
 ``居民停电：家中停电 天河路123号``, not the caller's "明天9点来"), else of the first description the
 caller gave (a textarea field, else the first text field): ``居民生活用电：峰谷电价何时执行``.
+
+It is not only the title an order is made with: each later write of its form or subcategory
+(``steps.write_form``) makes it again (``followed_title``), so a 标题 corrected, a 故障名称 filled
+in or a 小类别 changed shows in the lists, the screen-pop and the alerts.
 """
 
 from __future__ import annotations
@@ -15,16 +19,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketing.models import Category
+from ticketing.models import Category, WorkOrder
 from ticketing.workflow.definition import Definition
 
 #: characters of the description kept in a title; the rest is on the order's page
 DESCRIPTION_CHARS = 30
 TITLE_LIMIT = 200  # the column's length
+#: the form field that is the order's own title where a workflow has one (投诉)
+OWN_TITLE = "标题"
 
 
 def _description(fields: Mapping[str, Any], form: Mapping[str, Any], title_fields: tuple[str, ...]) -> str:
-    own_title = str(form.get("标题") or "").strip()
+    own_title = str(form.get(OWN_TITLE) or "").strip()
     if own_title:
         return own_title
     named = [value.strip() for value in (form.get(name) for name in title_fields) if isinstance(value, str)]
@@ -54,10 +60,41 @@ def title_from(
     return "：".join(part for part in (subcategory_name, words) if part)[:TITLE_LIMIT]
 
 
+async def _subcategory_name(session: AsyncSession, subcategory: str) -> str:
+    if not subcategory:
+        return ""
+    return await session.scalar(select(Category.name).where(Category.code == subcategory).limit(1)) or ""
+
+
 async def derived_title(
     session: AsyncSession, definition: Definition, form: Mapping[str, Any], subcategory: str
 ) -> str:
-    name = ""
-    if subcategory:
-        name = await session.scalar(select(Category.name).where(Category.code == subcategory).limit(1)) or ""
+    name = await _subcategory_name(session, subcategory)
     return title_from(definition.fields, form, name, definition.title_fields)
+
+
+async def followed_title(
+    session: AsyncSession,
+    order: WorkOrder,
+    definition: Definition,
+    form: Mapping[str, Any],
+    subcategory: str,
+    was: Definition | None = None,
+) -> str:
+    """The title ``order`` has once its form becomes ``form`` and its subcategory ``subcategory``
+    (``definition``: its fields then; ``was``: before, when the subcategory's own fields change
+    with it). A title its fields gave (the one ``derived_title`` makes of the form and
+    subcategory it has) follows them: 标题 edited, 故障名称 completed, another 小类别 picked, the
+    lists, the screen-pop and the search show the new one (QA: it stayed what intake computed).
+    A title given otherwise (an e-mail's subject) stays, unless the order's own 标题 field is
+    what changed: that is its title, typed."""
+    if form == order.form and subcategory == order.subcategory:
+        return order.title
+    old_name = await _subcategory_name(session, order.subcategory)
+    new_name = old_name if subcategory == order.subcategory else await _subcategory_name(session, subcategory)
+    was = was or definition
+    derived_before = title_from(was.fields, order.form, old_name, was.title_fields)
+    own_title = str(form.get(OWN_TITLE) or "").strip() != str(order.form.get(OWN_TITLE) or "").strip()
+    if (order.title or "") != derived_before and not own_title:
+        return order.title
+    return title_from(definition.fields, form, new_name, definition.title_fields)
