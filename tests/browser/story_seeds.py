@@ -139,3 +139,50 @@ async def visit_back_orders(url: str, numbers: dict[str, str]) -> None:
             caller_number="13800002222",
         )
         numbers["review"] = complaint.number
+
+
+async def sms_order(demo: DemoDatabase, texts: Mapping[str, str], *, to: str = "13800138000"):
+    """A fault order 1001 registered for GZ and, on it, one SMS to ``to`` sent through the gateway
+    for each of ``texts``' gateway ids (its body the text), as the SMS stories' delivery reports
+    find them; the order and the SMS's ids by gateway id."""
+    from ticketing.models import Notification
+
+    order = await demo.fault_order()
+    ids = {}
+    for gateway_id, text in texts.items():
+        row = Notification(
+            channel="sms",
+            recipient=to,
+            order_id=order.id,
+            body=text,
+            state="sent",
+            gateway_id=gateway_id,
+            user_id=demo.users["1001"].id,
+        )
+        demo.db.add(row)
+        await demo.db.flush()
+        ids[gateway_id] = row.id
+    return order, ids
+
+
+@contextlib.asynccontextmanager
+async def sessions_on(url: str) -> AsyncIterator[Any]:
+    """A sessionmaker on the database at ``url``, for what a seed does after its rows are
+    committed (a gateway's delivery report, a purge); the engine is disposed after."""
+    from ticketing.db import create_engine, sessionmaker
+
+    engine = create_engine(url)
+    try:
+        yield sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+async def take_reports(url: str, *reports: Any) -> None:
+    """The SMS gateway's ``reports`` (DeliveryReport) taken one after another, each in its own
+    transaction, as the gateway's callback takes them."""
+    from ticketing.sms_status import take_report
+
+    async with sessions_on(url) as sessions:
+        for report in reports:
+            await take_report(sessions, None, report)

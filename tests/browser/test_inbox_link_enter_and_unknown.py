@@ -11,33 +11,20 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_inbox_close_missed_call import _seed_missed_call
+from tests.browser.story_seeds import demo_database
 
 pytestmark = [pytest.mark.browser]
 
 
 async def _seed_story(url: str) -> dict:
-    from sqlalchemy import select
+    from ticketing.intake import Intake, assign_to
 
-    from ticketing import create_order
-    from ticketing.db import create_engine, sessionmaker
-    from ticketing.models import Site, User
-
-    event_id = await _seed_missed_call(url)
-    engine = create_engine(url)
-    async with sessionmaker(engine).begin() as db:
-        agent = await db.scalar(select(User).where(User.staff_no == "1001"))
-        site = await db.scalar(select(Site).where(Site.code == "GZ"))
-        order = await create_order(
-            db,
-            agent,
-            workflow="fault_repair",
-            site_id=site.id,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-        )
-        number = order.number
-    await engine.dispose()
-    return {"event": event_id, "order": number}
+    async with demo_database(url, customers=1) as demo:
+        # the missed call test_inbox_close_missed_call seeds, 1001's, and an order to link it to
+        event = await Intake().receive(demo.db, "missed_call", "missed-browser-1", sender="13100000481")
+        await assign_to(demo.db, None, event, demo.users["1001"])
+        order = await demo.fault_order()
+        return {"event": event.id, "order": order.number}
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_database, sms_order, take_reports
 
 pytestmark = [pytest.mark.browser]
 
@@ -20,46 +20,18 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 async def _seed_story(url: str) -> dict:
-    from sqlalchemy import select
+    from ticketing.sms_status import DeliveryReport
 
-    from ticketing import create_order
-    from ticketing.db import create_engine, sessionmaker
-    from ticketing.models import Notification, Site, User
-    from ticketing.sms_status import DeliveryReport, take_report
-
-    await _seed(url)
-    engine = create_engine(url)
-    sessions = sessionmaker(engine)
-    async with sessions.begin() as db:
-        agent = await db.scalar(select(User).where(User.staff_no == "1001"))
-        site = await db.scalar(select(Site).where(Site.code == "GZ"))
-        order = await create_order(
-            db,
-            agent,
-            workflow="fault_repair",
-            site_id=site.id,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-        )
-        ids = {}
-        for gateway_id in ("gw-today", "gw-before"):
-            row = Notification(
-                channel="sms",
-                recipient="13800138000",
-                order_id=order.id,
-                body=gateway_id,
-                state="sent",
-                gateway_id=gateway_id,
-                user_id=agent.id,
-            )
-            db.add(row)
-            await db.flush()
-            ids[gateway_id] = row.id
+    async with demo_database(url, customers=1) as demo:
+        order, ids = await sms_order(demo, {"gw-today": "gw-today", "gw-before": "gw-before"})
         number = order.number
     now = dt.datetime.now(SHANGHAI).replace(microsecond=0)
     before = (now - dt.timedelta(days=3)).replace(hour=13, minute=2, second=43)
-    await take_report(sessions, None, DeliveryReport("gw-today", "delivered", "", now))
-    await take_report(sessions, None, DeliveryReport("gw-before", "delivered", "", before))
-    await engine.dispose()
+    await take_reports(
+        url,
+        DeliveryReport("gw-today", "delivered", "", now),
+        DeliveryReport("gw-before", "delivered", "", before),
+    )
     return {"order": number, "ids": ids, "now": now.strftime("%H:%M:%S"), "before": before}
 
 

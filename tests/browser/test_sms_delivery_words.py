@@ -14,69 +14,43 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_database, sessions_on, sms_order, take_reports
 
 pytestmark = [pytest.mark.browser]
 
 
 async def _seed_story(url: str) -> dict:
-    from sqlalchemy import select, update
+    from sqlalchemy import update
 
-    from ticketing import create_order
-    from ticketing.db import create_engine, sessionmaker
     from ticketing.intake import Intake, assign_to, receive_email
-    from ticketing.models import Interaction, Notification, Site, User
+    from ticketing.models import Interaction
     from ticketing.retention import purge_mail_attachments
-    from ticketing.sms_status import DeliveryReport, take_report
+    from ticketing.sms_status import DeliveryReport
 
-    await _seed(url)
     files = Path(url.split("///", 1)[1]).parent / "mail"
-    engine = create_engine(url)
-    sessions = sessionmaker(engine)
-    async with sessions.begin() as db:
-        agent = await db.scalar(select(User).where(User.staff_no == "1001"))
-        site = await db.scalar(select(Site).where(Site.code == "GZ"))
-        order = await create_order(
-            db,
-            agent,
-            workflow="fault_repair",
-            site_id=site.id,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+    async with demo_database(url, customers=1) as demo:
+        db = demo.db
+        order, sent = await sms_order(
+            demo, {"gw-a": "已受理", "gw-b": "已派工", "gw-c": "已到达", "gw-d": "已修复"}
         )
-        sent = {}
-        for gateway_id, text in [
-            ("gw-a", "已受理"),
-            ("gw-b", "已派工"),
-            ("gw-c", "已到达"),
-            ("gw-d", "已修复"),
-        ]:
-            row = Notification(
-                channel="sms",
-                recipient="13800138000",
-                order_id=order.id,
-                body=text,
-                state="sent",
-                gateway_id=gateway_id,
-                user_id=agent.id,
-            )
-            db.add(row)
-            await db.flush()
-            sent[gateway_id] = row.id
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = "li@customer.example", "95598@hotline.example", "旧照片"
         msg["Message-ID"] = "<browser-purged@customer.example>"
         msg.set_content("照片见附件")
         msg.add_attachment(b"meter 1234", maintype="text", subtype="plain", filename="读数.txt")
         event = await receive_email(Intake(), db, msg.as_bytes(), files_dir=files)
-        await assign_to(db, None, event, agent)
+        await assign_to(db, None, event, demo.users["1001"])
         old = dt.datetime.now(dt.UTC) - dt.timedelta(days=200)
         await db.execute(update(Interaction).where(Interaction.id == event.id).values(occurred_at=old))
         numbers = {"order": order.number, "event": event.id, "sms": sent}
-    await take_report(sessions, None, DeliveryReport("gw-b", "delivered"))
-    await take_report(sessions, None, DeliveryReport("gw-c", "failed", "UNDELIV"))
-    await take_report(sessions, None, DeliveryReport("gw-d", "expired"))
-    await purge_mail_attachments(sessions, files, 90)
-    await engine.dispose()
+    await take_reports(
+        url,
+        DeliveryReport("gw-b", "delivered"),
+        DeliveryReport("gw-c", "failed", "UNDELIV"),
+        DeliveryReport("gw-d", "expired"),
+    )
+    async with sessions_on(url) as sessions:
+        await purge_mail_attachments(sessions, files, 90)
     return numbers
 
 

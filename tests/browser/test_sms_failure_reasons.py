@@ -11,48 +11,22 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_database, sms_order, take_reports
 
 pytestmark = [pytest.mark.browser]
 
 
 async def _seed_story(url: str) -> dict:
-    from sqlalchemy import select
+    from ticketing.sms_status import DeliveryReport
 
-    from ticketing import create_order
-    from ticketing.db import create_engine, sessionmaker
-    from ticketing.models import Notification, Site, User
-    from ticketing.sms_status import DeliveryReport, take_report
-
-    await _seed(url)
-    engine = create_engine(url)
-    sessions = sessionmaker(engine)
-    async with sessions.begin() as db:
-        agent = await db.scalar(select(User).where(User.staff_no == "1001"))
-        site = await db.scalar(select(Site).where(Site.code == "GZ"))
-        order = await create_order(
-            db,
-            agent,
-            workflow="fault_repair",
-            site_id=site.id,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-        )
-        for gateway_id, text in [("gw-mk", "抢修人员已出发"), ("gw-undeliv", "已修复")]:
-            db.add(
-                Notification(
-                    channel="sms",
-                    recipient="13800138000",
-                    order_id=order.id,
-                    body=text,
-                    state="sent",
-                    gateway_id=gateway_id,
-                    user_id=agent.id,
-                )
-            )
+    async with demo_database(url, customers=1) as demo:
+        order, _ = await sms_order(demo, {"gw-mk": "抢修人员已出发", "gw-undeliv": "已修复"})
         number = order.number
-    await take_report(sessions, None, DeliveryReport("gw-mk", "failed", "MK:0001"))
-    await take_report(sessions, None, DeliveryReport("gw-undeliv", "failed", "UNDELIV"))
-    await engine.dispose()
+    await take_reports(
+        url,
+        DeliveryReport("gw-mk", "failed", "MK:0001"),
+        DeliveryReport("gw-undeliv", "failed", "UNDELIV"),
+    )
     return {"order": number}
 
 
