@@ -11,13 +11,11 @@ import importlib
 import pytest
 from sqlalchemy import select
 
-from ticketing import create_order, db, submit_step
+from tests.ticketing.seeded_upgrade import gz_staff, stored_before, upgraded
+from ticketing import create_order, submit_step
 from ticketing import crews as register
-from ticketing.models import Site, User, WorkflowDefinition
-from ticketing.seed import seed_defaults, workflow_source
-from ticketing.sites import create_site
-from ticketing.users import create_user
-from ticketing.workflow.store import import_definition
+from ticketing.models import Site, User
+from ticketing.seed import workflow_source
 
 upgrade = importlib.import_module("ticketing.migrations.versions.0042_crew_people")
 
@@ -40,38 +38,10 @@ def test_the_change_is_the_seeds():
     assert upgrade.with_crew_people({"fields": {"故障地址": {}}, "nodes": []}) is None  # no picker
 
 
-async def bodies(maker) -> list[dict]:
-    async with maker() as s:
-        rows = await s.scalars(
-            select(WorkflowDefinition)
-            .where(WorkflowDefinition.key == "fault_repair")
-            .order_by(WorkflowDefinition.version)
-        )
-        return [r.body for r in rows]
-
-
 @pytest.mark.parametrize("by_admin", [False, True])
 async def test_new_orders_fill_the_crews_people(empty_db_url, by_admin):
-    await db.migrate(empty_db_url, "0041")
-    engine = db.create_engine(empty_db_url)
-    maker = db.sessionmaker(engine)
-    try:
-        async with maker.begin() as s:
-            await seed_defaults(s)
-            admin = await create_user(s, "9901", "管理员", "abc12345", roles=["admin"])
-            await import_definition(s, seeded_before(), actor=admin if by_admin else None)
-            gz = await create_site(s, "GZ", "广州供电局", kind="bureau")
-            await create_user(s, "1001", "坐席", "abc12345", roles=["agent"], site_id=gz.id)
-            await create_user(s, "5101", "抢修", "abc12345", roles=["handler"], site_id=gz.id)
-        before = await bodies(maker)
-    finally:
-        await engine.dispose()
-
-    await db.migrate(empty_db_url)
-    engine = db.create_engine(empty_db_url)
-    maker = db.sessionmaker(engine)
-    try:
-        after = await bodies(maker)
+    before = await stored_before(empty_db_url, "0041", seeded_before(), by_admin=by_admin, also=gz_staff)
+    async with upgraded(empty_db_url) as (maker, after):
         if by_admin:
             assert after == before  # an admin's version is theirs
         else:
@@ -98,5 +68,3 @@ async def test_new_orders_fill_the_crews_people(empty_db_url, by_admin):
             wall = now.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%dT%H:%M")
             await submit_step(s, users["5101"], order, form={"抢修班组": crew.id, "派工时间": wall}, now=now)
             assert order.form["抢修人员"] == ("天河抢修班" if by_admin else "杨班长、周伟、徐芳、孙娜")
-    finally:
-        await engine.dispose()

@@ -12,16 +12,14 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, select
 
+from tests.ticketing.seeded_upgrade import gz_staff, stored_before, upgraded
 from ticketing import create_order, db, submit_step
 from ticketing import crews as register
 from ticketing.db import _alembic_config
-from ticketing.models import CrewDispatch, Site, User, WorkflowDefinition
-from ticketing.seed import seed_defaults, workflow_source
-from ticketing.sites import create_site
-from ticketing.users import create_user
+from ticketing.models import CrewDispatch, Site, User
+from ticketing.seed import workflow_source
 from ticketing.workflow import store
 from ticketing.workflow.definition import parse
-from ticketing.workflow.store import import_definition
 
 upgrade = importlib.import_module("ticketing.migrations.versions.0037_crews")
 #: the picker's later changes, each a migration of its own (0042: 抢修人员 from the crew's people)
@@ -51,47 +49,28 @@ def _downgrade(connection, revision: str) -> None:
     command.downgrade(cfg, revision)
 
 
+async def table_names(url: str) -> list[str]:
+    engine = db.create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(lambda c: inspect(c).get_table_names())
+    finally:
+        await engine.dispose()
+
+
 def test_the_change_is_the_seeds():
     assert as_seeded_now(upgrade.with_crew_picker(seeded_before())) == workflow_source("fault_repair")
     assert upgrade.with_crew_picker(workflow_source("fault_repair")) is None  # has it already
     assert upgrade.with_crew_picker({"fields": {"故障地址": {}}, "nodes": []}) is None  # not the seed's
 
 
-async def bodies(maker) -> list[dict]:
-    async with maker() as s:
-        rows = await s.scalars(
-            select(WorkflowDefinition)
-            .where(WorkflowDefinition.key == "fault_repair")
-            .order_by(WorkflowDefinition.version)
-        )
-        return [r.body for r in rows]
-
-
 @pytest.mark.parametrize("by_admin", [False, True])
 async def test_the_register_and_the_seeded_picker_arrive_on_upgrade(empty_db_url, by_admin):
-    await db.migrate(empty_db_url, "0036")
-    engine = db.create_engine(empty_db_url)
-    maker = db.sessionmaker(engine)
-    try:
-        async with engine.connect() as conn:
-            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
-        assert "crews" not in tables and "crew_dispatches" not in tables
-        async with maker.begin() as s:
-            await seed_defaults(s)
-            admin = await create_user(s, "9901", "管理员", "abc12345", roles=["admin"])
-            await import_definition(s, seeded_before(), actor=admin if by_admin else None)
-            gz = await create_site(s, "GZ", "广州供电局", kind="bureau")
-            await create_user(s, "1001", "坐席", "abc12345", roles=["agent"], site_id=gz.id)
-            await create_user(s, "5101", "抢修", "abc12345", roles=["handler"], site_id=gz.id)
-        before = await bodies(maker)
-    finally:
-        await engine.dispose()
+    before = await stored_before(empty_db_url, "0036", seeded_before(), by_admin=by_admin, also=gz_staff)
+    tables = await table_names(empty_db_url)  # 0036's database: no register yet
+    assert "crews" not in tables and "crew_dispatches" not in tables
 
-    await db.migrate(empty_db_url)
-    engine = db.create_engine(empty_db_url)
-    maker = db.sessionmaker(engine)
-    try:
-        after = await bodies(maker)
+    async with upgraded(empty_db_url) as (maker, after):
         if by_admin:
             assert after == before  # an admin's version is theirs
         else:
@@ -129,15 +108,12 @@ async def test_the_register_and_the_seeded_picker_arrive_on_upgrade(empty_db_url
             if not by_admin:
                 # a crew that names nobody: its name is all 抢修人员 can say (0042)
                 assert order.form["抢修人员"] == "广州抢修一队" and order.form["班组电话"] == "13800001111"
-    finally:
-        await engine.dispose()
 
     engine = db.create_engine(empty_db_url)
     try:
         async with engine.begin() as conn:  # down: the tables go, the versions stay
             await conn.run_sync(_downgrade, "0036")
-        async with engine.connect() as conn:
-            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
-        assert "crews" not in tables and "crew_dispatches" not in tables
     finally:
         await engine.dispose()
+    tables = await table_names(empty_db_url)
+    assert "crews" not in tables and "crew_dispatches" not in tables

@@ -8,13 +8,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from ticketing import FieldErrors, create_order, db
-from ticketing.models import User, WorkflowDefinition
-from ticketing.seed import seed_defaults, workflow_source
-from ticketing.users import create_user
+from tests.ticketing.seeded_upgrade import ADMIN, stored_before, upgraded
+from ticketing import FieldErrors, create_order
+from ticketing.models import User
+from ticketing.seed import workflow_source
 from ticketing.workflow import store
 from ticketing.workflow.definition import parse
-from ticketing.workflow.store import import_definition
 
 OUTAGE = {"地点分类": "visible", "大面积停电": "visible", "故障范围": "visible"}
 
@@ -34,35 +33,10 @@ def seeded_before() -> dict:
     return source
 
 
-async def bodies(maker) -> list[dict]:
-    async with maker() as s:
-        rows = await s.scalars(
-            select(WorkflowDefinition)
-            .where(WorkflowDefinition.key == "fault_repair")
-            .order_by(WorkflowDefinition.version)
-        )
-        return [r.body for r in rows]
-
-
 @pytest.mark.parametrize("by_admin", [False, True])
 async def test_the_seeded_fault_flow_gets_the_outage_fields_as_a_new_version(empty_db_url, by_admin):
-    await db.migrate(empty_db_url, "0035")
-    engine = db.create_engine(empty_db_url)
-    maker = db.sessionmaker(engine)
-    try:
-        async with maker.begin() as s:
-            await seed_defaults(s)  # the other workflows, the categories, a first 故障报修
-            admin = await create_user(s, "9901", "管理员", "abc12345", roles=["admin"])
-            await import_definition(s, seeded_before(), actor=admin if by_admin else None)
-        before = await bodies(maker)
-    finally:
-        await engine.dispose()
-
-    await db.migrate(empty_db_url)
-    engine = db.create_engine(empty_db_url)
-    maker = db.sessionmaker(engine)
-    try:
-        after = await bodies(maker)
+    before = await stored_before(empty_db_url, "0035", seeded_before(), by_admin=by_admin)
+    async with upgraded(empty_db_url) as (maker, after):
         if by_admin:
             assert after == before  # an admin's version is theirs
             return
@@ -76,7 +50,7 @@ async def test_the_seeded_fault_flow_gets_the_outage_fields_as_a_new_version(emp
         # what the seed has now: nothing else of the flow changed
         assert after[-1] == workflow_source("fault_repair")
         async with maker.begin() as s:
-            agent = await s.scalar(select(User).where(User.staff_no == "9901"))
+            agent = await s.scalar(select(User).where(User.staff_no == ADMIN))
             assert (await store.latest(s, "fault_repair")).version == len(after)
             with pytest.raises(FieldErrors) as refused:
                 await create_order(
@@ -88,5 +62,3 @@ async def test_the_seeded_fault_flow_gets_the_outage_fields_as_a_new_version(emp
                     submit=False,
                 )
             assert refused.value.problems == {"故障范围": "field_required"}
-    finally:
-        await engine.dispose()
