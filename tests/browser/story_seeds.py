@@ -58,16 +58,27 @@ class DemoDatabase:
             caller_number=caller_number,
         )
 
+    async def order_at_dispatch(
+        self, now: dt.datetime, *, handler: str = "5101", site: str = "GZ-1", **order: Any
+    ):
+        """A fault order registered for ``site`` at ``now`` (``order``: fault_order's address,
+        form, caller_number) and taken by ``handler`` five minutes later: at 派工."""
+        from ticketing import submit_step
+
+        taken = await self.fault_order(site=site, now=now, **order)
+        await submit_step(self.db, self.users[handler], taken, now=now + dt.timedelta(minutes=5))
+        return taken
+
 
 @contextlib.asynccontextmanager
-async def demo_database(url: str, customers: int = 5) -> AsyncIterator[DemoDatabase]:
+async def demo_database(url: str, customers: int = 5, *, crews: bool = False) -> AsyncIterator[DemoDatabase]:
     """The database at ``url`` migrated and seeded (default categories and workflows, the demo's
-    users, sites and ``customers`` customers); the block's rows are committed with them, and the
-    engine is disposed after."""
+    users, sites and ``customers`` customers, and with ``crews`` the demo's 抢修班组); the block's
+    rows are committed with them, and the engine is disposed after."""
     from sqlalchemy import select
 
     from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
+    from ticketing.demo import add_demo_crews, seed_demo
     from ticketing.models import Site, User
     from ticketing.seed import seed_defaults
 
@@ -77,6 +88,8 @@ async def demo_database(url: str, customers: int = 5) -> AsyncIterator[DemoDatab
         async with sessionmaker(engine).begin() as db:
             await seed_defaults(db)
             await seed_demo(db, customers=customers)
+            if crews:
+                await add_demo_crews(db)
             users = {u.staff_no: u for u in await db.scalars(select(User))}
             sites = {s.code: s for s in await db.scalars(select(Site))}
             yield DemoDatabase(db, users, sites)

@@ -6,84 +6,58 @@ as it was picked. No Asterisk: the console runs in-process on a seeded SQLite da
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_database, wall_time
 
 pytestmark = [pytest.mark.browser]
-SH = ZoneInfo("Asia/Shanghai")
 HANDLER = "5101"  # the demo's 广州 handler
 
 
 async def _seed(url: str, seeded: dict) -> None:
-    from sqlalchemy import select
+    from ticketing import crews, submit_step
 
-    from ticketing import create_order, crews, submit_step
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import add_demo_crews, seed_demo
-    from ticketing.models import Site, User
-    from ticketing.seed import seed_defaults
-
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=5)
-        await add_demo_crews(db)
-        users = {u.staff_no: u for u in await db.scalars(select(User))}
-        sites = {s.code: s for s in await db.scalars(select(Site))}
+    async with demo_database(url, crews=True) as demo:
+        db, users = demo.db, demo.users
         # the demo's crews (广州抢修一队 of the bureau, 天河抢修班 of GZ-1) plus one of GZ-2
         await crews.create(
             db,
             users["9001"],
-            {"name": "越秀抢修班", "site_id": sites["GZ-2"].id, "leader": "周勇", "phones": "13911112222"},
+            {
+                "name": "越秀抢修班",
+                "site_id": demo.sites["GZ-2"].id,
+                "leader": "周勇",
+                "phones": "13911112222",
+            },
         )
         now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=1)
-        order = await create_order(
-            db,
-            users["1001"],
-            workflow="fault_repair",
-            site_id=sites["GZ-1"].id,
-            now=now,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ-1"},
-        )
-        await submit_step(db, users[HANDLER], order, now=now + dt.timedelta(minutes=5))
+        order = await demo.order_at_dispatch(now, handler=HANDLER)
         tianhe = next(c for c in await crews.listing(db) if c.name == "天河抢修班")
         # a second order, taken in from a caller's mobile and dispatched to 天河抢修班
-        sent = await create_order(
-            db,
-            users["1001"],
-            workflow="fault_repair",
-            site_id=sites["GZ-1"].id,
-            now=now,
-            caller_number="13800000481",
-            form={"故障地址": "天河路2号", "所属供电局": "GZ-1"},
+        sent = await demo.order_at_dispatch(
+            now, handler=HANDLER, address="天河路2号", caller_number="13800000481"
         )
-        await submit_step(db, users[HANDLER], sent, now=now + dt.timedelta(minutes=5))
+        dispatched = wall_time(now + dt.timedelta(minutes=10))
         await submit_step(
             db,
             users[HANDLER],
             sent,
-            form={
-                "抢修班组": tianhe.id,
-                "派工时间": (now + dt.timedelta(minutes=10)).astimezone(SH).strftime("%Y-%m-%dT%H:%M"),
-            },
+            form={"抢修班组": tianhe.id, "派工时间": dispatched},
             now=now + dt.timedelta(minutes=10),
         )
         seeded.update(
             sent=sent.number,
             number=order.number,
-            dispatched=(now + dt.timedelta(minutes=10)).astimezone(SH).strftime("%Y-%m-%dT%H:%M"),
+            dispatched=dispatched,
             leader=tianhe.leader,
             people="、".join([tianhe.leader, *tianhe.members]),
             phone=tianhe.phones[0],
             vehicle=tianhe.vehicle,
         )
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -5,48 +5,22 @@ in-process on a seeded SQLite database."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import SH, demo_database
 
 pytestmark = [pytest.mark.browser]
-SH = ZoneInfo("Asia/Shanghai")
 HANDLER = "5101"  # the demo's 广州 handler
 
 
 async def _seed(url: str, seeded: dict) -> None:
-    from sqlalchemy import select
-
-    from ticketing import create_order, submit_step
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import add_demo_crews, seed_demo
-    from ticketing.models import Site, User
-    from ticketing.seed import seed_defaults
-
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=5)
-        await add_demo_crews(db)
-        users = {u.staff_no: u for u in await db.scalars(select(User))}
-        sites = {s.code: s for s in await db.scalars(select(Site))}
+    async with demo_database(url, crews=True) as demo:
         now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=1)
-        order = await create_order(
-            db,
-            users["1001"],
-            workflow="fault_repair",
-            site_id=sites["GZ-1"].id,
-            now=now,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ-1"},
-        )
-        await submit_step(db, users[HANDLER], order, now=now + dt.timedelta(minutes=5))
-        seeded["number"] = order.number
-    await engine.dispose()
+        seeded["number"] = (await demo.order_at_dispatch(now, handler=HANDLER)).number
 
 
 @pytest.fixture
