@@ -152,6 +152,20 @@ async def new_order(who: Session, workflow: str = "fault_repair", form: dict = F
     return order
 
 
+async def site_ids(who: Session) -> dict[str, int]:
+    """The sites ``who`` may see (GET /api/sites, its 200 asserted): their ids by code."""
+    status, body = await who.call("GET", "/api/sites")
+    assert status == 200, body
+    return {s["code"]: s["id"] for s in body["sites"]}
+
+
+async def new_crew(admin: Session, name: str, site_id: int, **body) -> dict:
+    """A 抢修班组 ``admin`` adds to the register through the console API (its 201 asserted)."""
+    status, crew = await admin.call("POST", "/api/crews", {"name": name, "site_id": site_id, **body})
+    assert status == 201, crew
+    return crew
+
+
 async def act(who: Session, order: dict, action: str = "submit", body: dict | None = None) -> dict:
     """``who`` does ``action`` (a step's submit, approve, reject or a manager's void, reassign…) on
     the order, its 200 asserted: the order's view after it."""

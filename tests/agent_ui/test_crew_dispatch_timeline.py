@@ -7,25 +7,19 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from tests.agent_ui.conftest import FAULT, Session, act, new_order, sign_in
+from tests.agent_ui.conftest import FAULT, Session, act, new_crew, new_order, sign_in, site_ids
 
 
 async def test_the_timeline_names_the_crew_dispatched(aiohttp_client, client, world):
     admin = await Session.signed_in(client, "9001")
-    status, body = await admin.call("GET", "/api/sites")
-    hd = next(s["id"] for s in body["sites"] if s["code"] == "HD")
-    status, crew = await admin.call(
-        "POST",
-        "/api/crews",
-        {
-            "name": "海淀抢修一班",
-            "site_id": hd,
-            "leader": "赵强",
-            "phones": "13800001111",
-            "vehicle": "京A·12345",
-        },
+    crew = await new_crew(
+        admin,
+        "海淀抢修一班",
+        (await site_ids(admin))["HD"],
+        leader="赵强",
+        phones="13800001111",
+        vehicle="京A·12345",
     )
-    assert status == 201, crew
     agent = await sign_in(aiohttp_client, client, "1001")
     order = await new_order(agent, form=FAULT)
     handler = await sign_in(aiohttp_client, client, "2001")

@@ -4,27 +4,15 @@ crew_in_use ends its sentence."""
 
 from __future__ import annotations
 
-from tests.agent_ui.conftest import FAULT, Session, act, new_order, sign_in
-
-
-async def _crew(admin: Session, name: str, site_id: int, **body) -> dict:
-    status, crew = await admin.call("POST", "/api/crews", {"name": name, "site_id": site_id, **body})
-    assert status == 201, crew
-    return crew
-
-
-async def _sites(who: Session) -> dict[str, int]:
-    status, body = await who.call("GET", "/api/sites")
-    assert status == 200
-    return {s["code"]: s["id"] for s in body["sites"]}
+from tests.agent_ui.conftest import FAULT, Session, act, new_crew, new_order, sign_in, site_ids
 
 
 async def test_refusals_name_the_fields_by_the_forms_labels(aiohttp_client, client, world):
     """The form says 班组名称 and 联系电话, so a refusal does too (not the registers' shared 名称,
     电话); 只能停用 ends its sentence."""
     admin = await Session.signed_in(client, "9001")
-    sites = await _sites(admin)
-    crew = await _crew(admin, "海淀抢修一班", sites["HD"], phones="13800001111")
+    sites = await site_ids(admin)
+    crew = await new_crew(admin, "海淀抢修一班", sites["HD"], phones="13800001111")
     status, body = await admin.call(
         "POST", "/api/crews", {"name": "海淀抢修一班", "site_id": sites["HD"], "phones": "1380000111"}
     )

@@ -7,15 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.agent_ui.conftest import FAULT, Session, chaoyang_bureau, new_order, sign_in
+from tests.agent_ui.conftest import FAULT, Session, chaoyang_bureau, new_crew, new_order, sign_in, site_ids
 from ticketing.models import Site
 from ticketing.sites import create_site
-
-
-async def _crew(admin: Session, name: str, site_id: int, **body) -> dict:
-    status, crew = await admin.call("POST", "/api/crews", {"name": name, "site_id": site_id, **body})
-    assert status == 201, crew
-    return crew
 
 
 async def test_each_user_lists_the_crews_of_the_sites_they_see(aiohttp_client, client, world):
@@ -24,13 +18,12 @@ async def test_each_user_lists_the_crews_of_the_sites_they_see(aiohttp_client, c
         haidian = await db.scalar(select(Site).where(Site.code == "HD"))
         await create_site(db, "HD-1", "中关村供电所", parent=haidian, kind="outlet")
     admin = await Session.signed_in(client, "9001")
-    status, body = await admin.call("GET", "/api/sites")
-    sites = {s["code"]: s["id"] for s in body["sites"]}
-    await _crew(admin, "总部应急班", sites["HQ"], sort=1)
-    await _crew(admin, "海淀抢修一队", sites["HD"], leader="赵强", phones="13800001111", sort=2)
-    await _crew(admin, "中关村抢修班", sites["HD-1"], sort=3)
-    await _crew(admin, "朝阳抢修一队", sites["CY"], leader="钱勇", phones="13900002222", sort=4)
-    stopped = await _crew(admin, "朝阳备用班", sites["CY"], sort=5)
+    sites = await site_ids(admin)
+    await new_crew(admin, "总部应急班", sites["HQ"], sort=1)
+    await new_crew(admin, "海淀抢修一队", sites["HD"], leader="赵强", phones="13800001111", sort=2)
+    await new_crew(admin, "中关村抢修班", sites["HD-1"], sort=3)
+    await new_crew(admin, "朝阳抢修一队", sites["CY"], leader="钱勇", phones="13900002222", sort=4)
+    stopped = await new_crew(admin, "朝阳备用班", sites["CY"], sort=5)
     await admin.call("POST", f"/api/crews/{stopped['id']}/disable")
 
     async def names(who: Session, query: str = "") -> list[str]:

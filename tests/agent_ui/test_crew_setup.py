@@ -4,19 +4,17 @@ keeps the crew picked, refusing a disabled one or another bureau's in Chinese.""
 
 from __future__ import annotations
 
-from tests.agent_ui.conftest import FAULT, Session, act, chaoyang_bureau, login, new_order, sign_in
-
-
-async def _crew(admin: Session, name: str, site_id: int, **body) -> dict:
-    status, crew = await admin.call("POST", "/api/crews", {"name": name, "site_id": site_id, **body})
-    assert status == 201, crew
-    return crew
-
-
-async def _sites(who: Session) -> dict[str, int]:
-    status, body = await who.call("GET", "/api/sites")
-    assert status == 200
-    return {s["code"]: s["id"] for s in body["sites"]}
+from tests.agent_ui.conftest import (
+    FAULT,
+    Session,
+    act,
+    chaoyang_bureau,
+    login,
+    new_crew,
+    new_order,
+    sign_in,
+    site_ids,
+)
 
 
 async def test_only_admins_keep_the_register_and_refusals_name_the_field(aiohttp_client, client, world):
@@ -33,7 +31,7 @@ async def test_only_admins_keep_the_register_and_refusals_name_the_field(aiohttp
     assert resp.status == 403 and (await resp.json())["error_id"] == "csrf.invalid"
     admin = await Session.signed_in(client, "9001")
     assert (await client.get("/admin/crews")).status == 200
-    sites = await _sites(admin)
+    sites = await site_ids(admin)
     status, body = await admin.call("POST", "/api/crews", {"name": "", "phones": "12", "vehicle": "粤A"})
     assert status == 422 and body["details"]["problems"] == {
         "name": "field_required",
@@ -41,7 +39,7 @@ async def test_only_admins_keep_the_register_and_refusals_name_the_field(aiohttp
         "site_id": "field_required",
     }
     assert "名称（必填）" in body["message"] and "电话（" in body["message"]
-    crew = await _crew(
+    crew = await new_crew(
         admin,
         "海淀抢修一班",
         sites["HD"],
@@ -69,8 +67,8 @@ async def test_dispatch_keeps_the_crew_and_refuses_a_disabled_or_other_bureaus_i
 ):
     await chaoyang_bureau(world)
     admin = await Session.signed_in(client, "9001")
-    sites = await _sites(admin)
-    haidian = await _crew(
+    sites = await site_ids(admin)
+    haidian = await new_crew(
         admin,
         "海淀抢修一班",
         sites["HD"],
@@ -79,8 +77,8 @@ async def test_dispatch_keeps_the_crew_and_refuses_a_disabled_or_other_bureaus_i
         phones="13800001111",
         vehicle="京A·12345",
     )
-    chaoyang = await _crew(admin, "朝阳抢修班", sites["CY"], phones="13900002222")
-    stopped = await _crew(admin, "海淀备用班", sites["HD"], phones="13700003333")
+    chaoyang = await new_crew(admin, "朝阳抢修班", sites["CY"], phones="13900002222")
+    stopped = await new_crew(admin, "海淀备用班", sites["HD"], phones="13700003333")
     await admin.call("POST", f"/api/crews/{stopped['id']}/disable")
 
     agent = await sign_in(aiohttp_client, client, "1001")
