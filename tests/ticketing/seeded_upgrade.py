@@ -6,13 +6,16 @@ migration added the new seeded version (or left an admin's alone) and that new o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
 
-from ticketing import db
-from ticketing.models import WorkflowDefinition
+from ticketing import create_order, db, submit_step
+from ticketing import crews as register
+from ticketing.models import Site, User, WorkflowDefinition
 from ticketing.seed import seed_defaults
 from ticketing.sites import create_site
 from ticketing.users import create_user
@@ -77,3 +80,34 @@ async def upgraded(url: str) -> AsyncIterator[tuple[Any, list[dict]]]:
         yield maker, await bodies(maker)
     finally:
         await engine.dispose()
+
+
+@dataclasses.dataclass
+class AtDispatch:
+    """A crew and a fault order at 派工 on the upgraded database (users by 工号)."""
+
+    users: dict[str, Any]
+    crew: Any
+    order: Any
+    now: dt.datetime
+    wall: str  # 派工时间 as typed: ``now`` at the site (UTC+8), to the minute
+
+
+async def order_at_dispatch(s, crew: dict) -> AtDispatch:
+    """``crew`` (its name and the rest, without its site) added to the register by ``ADMIN`` for
+    GZ, and a fault order 1001 registers for GZ, taken by 5101 (gz_staff's): at 派工."""
+    users = {u.staff_no: u for u in await s.scalars(select(User))}
+    gz = await s.scalar(select(Site).where(Site.code == "GZ"))
+    added = await register.create(s, users[ADMIN], {**crew, "site_id": gz.id})
+    now = dt.datetime.now(dt.UTC)
+    order = await create_order(
+        s,
+        users["1001"],
+        workflow="fault_repair",
+        site_id=gz.id,
+        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        now=now,
+    )
+    await submit_step(s, users["5101"], order, now=now)
+    wall = now.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%dT%H:%M")
+    return AtDispatch(users, added, order, now, wall)

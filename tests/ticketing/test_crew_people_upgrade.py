@@ -5,16 +5,12 @@ it, a version an admin imported is left alone."""
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import importlib
 
 import pytest
-from sqlalchemy import select
 
-from tests.ticketing.seeded_upgrade import gz_staff, stored_before, upgraded
-from ticketing import create_order, submit_step
-from ticketing import crews as register
-from ticketing.models import Site, User
+from tests.ticketing.seeded_upgrade import gz_staff, order_at_dispatch, stored_before, upgraded
+from ticketing import submit_step
 from ticketing.seed import workflow_source
 
 upgrade = importlib.import_module("ticketing.migrations.versions.0042_crew_people")
@@ -48,23 +44,11 @@ async def test_new_orders_fill_the_crews_people(empty_db_url, by_admin):
             assert after[: len(before)] == before and len(after) == len(before) + 1
             assert after[-1]["fields"]["抢修班组"]["fills"]["people"] == "抢修人员"
         async with maker.begin() as s:
-            users = {u.staff_no: u for u in await s.scalars(select(User))}
-            gz = await s.scalar(select(Site).where(Site.code == "GZ"))
-            crew = await register.create(
-                s,
-                users["9901"],
-                {"name": "天河抢修班", "site_id": gz.id, "leader": "杨班长", "members": "周伟、徐芳、孙娜"},
+            at = await order_at_dispatch(
+                s, {"name": "天河抢修班", "leader": "杨班长", "members": "周伟、徐芳、孙娜"}
             )
-            now = dt.datetime.now(dt.UTC)
-            order = await create_order(
-                s,
-                users["1001"],
-                workflow="fault_repair",
-                site_id=gz.id,
-                form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-                now=now,
+            order = at.order
+            await submit_step(
+                s, at.users["5101"], order, form={"抢修班组": at.crew.id, "派工时间": at.wall}, now=at.now
             )
-            await submit_step(s, users["5101"], order, now=now)
-            wall = now.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%dT%H:%M")
-            await submit_step(s, users["5101"], order, form={"抢修班组": crew.id, "派工时间": wall}, now=now)
             assert order.form["抢修人员"] == ("天河抢修班" if by_admin else "杨班长、周伟、徐芳、孙娜")

@@ -5,18 +5,16 @@ take; a version an admin imported is left alone. On both databases."""
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import importlib
 
 import pytest
 from alembic import command
 from sqlalchemy import inspect, select
 
-from tests.ticketing.seeded_upgrade import gz_staff, stored_before, upgraded
-from ticketing import create_order, db, submit_step
-from ticketing import crews as register
+from tests.ticketing.seeded_upgrade import gz_staff, order_at_dispatch, stored_before, upgraded
+from ticketing import db, submit_step
 from ticketing.db import _alembic_config
-from ticketing.models import CrewDispatch, Site, User
+from ticketing.models import CrewDispatch
 from ticketing.seed import workflow_source
 from ticketing.workflow import store
 from ticketing.workflow.definition import parse
@@ -79,29 +77,13 @@ async def test_the_register_and_the_seeded_picker_arrive_on_upgrade(empty_db_url
             assert after[-1] == workflow_source("fault_repair")
             assert parse(after[-1]).node("dispatch").permission("抢修班组") == "editable"
         async with maker.begin() as s:
-            users = {u.staff_no: u for u in await s.scalars(select(User))}
-            gz = await s.scalar(select(Site).where(Site.code == "GZ"))
-            crew = await register.create(
-                s, users["9901"], {"name": "广州抢修一队", "site_id": gz.id, "phones": "13800001111"}
-            )
-            now = dt.datetime.now(dt.UTC)
-            order = await create_order(
-                s,
-                users["1001"],
-                workflow="fault_repair",
-                site_id=gz.id,
-                form={"故障地址": "天河路1号", "所属供电局": "GZ"},
-                now=now,
-            )
+            at = await order_at_dispatch(s, {"name": "广州抢修一队", "phones": "13800001111"})
+            order, crew = at.order, at.crew
             assert order.workflow_version == (await store.latest(s, "fault_repair")).version
-            await submit_step(s, users["5101"], order, now=now)
-            form = {
-                "抢修人员": "王",
-                "派工时间": now.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%dT%H:%M"),
-            }
+            form = {"抢修人员": "王", "派工时间": at.wall}
             if not by_admin:
                 form = {"抢修班组": crew.id, "派工时间": form["派工时间"]}
-            await submit_step(s, users["5101"], order, form=form, now=now)
+            await submit_step(s, at.users["5101"], order, form=form, now=at.now)
             assert order.current_node == "onsite"
             picks = list(await s.scalars(select(CrewDispatch.crew_id)))
             assert picks == ([] if by_admin else [crew.id])
