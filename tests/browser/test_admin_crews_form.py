@@ -9,31 +9,22 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_database
 
 pytestmark = [pytest.mark.browser]
 
 
 async def _seed(url: str) -> None:
-    from sqlalchemy import select
-
     from ticketing import crews
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import add_demo_crews, seed_demo
-    from ticketing.models import Site, User
-    from ticketing.seed import seed_defaults
 
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=5)
-        await add_demo_crews(db)
-        admin = await db.scalar(select(User).where(User.staff_no == "9001"))
-        site = await db.scalar(select(Site).where(Site.code == "GZ-2"))
+    async with demo_database(url, crews=True) as demo:
         # a register longer than the screen: the form is below the fold
         for n in range(1, 25):
-            await crews.create(db, admin, {"name": f"越秀抢修{n:02d}班", "site_id": site.id, "sort": 10 + n})
-    await engine.dispose()
+            await crews.create(
+                demo.db,
+                demo.users["9001"],
+                {"name": f"越秀抢修{n:02d}班", "site_id": demo.sites["GZ-2"].id, "sort": 10 + n},
+            )
 
 
 @pytest.fixture

@@ -10,27 +10,19 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_database
 from tests.browser.test_dispatch_setup import admin_on
 
 pytestmark = [pytest.mark.browser]
 
 
 async def _seed(url: str) -> dict:
-    from sqlalchemy import select
-
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
     from ticketing.message_templates import create_template
-    from ticketing.models import User
-    from ticketing.seed import seed_defaults, workflow_source
+    from ticketing.seed import workflow_source
     from ticketing.workflow.store import import_definition
 
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=1)
-        admin = await db.scalar(select(User).where(User.staff_no == "9001"))
+    async with demo_database(url, customers=1) as demo:
+        db, admin = demo.db, demo.users["9001"]
         used = await create_template(
             db,
             admin,
@@ -60,9 +52,7 @@ async def _seed(url: str) -> dict:
              "templates": {"sms": {"category": "complaint", "node": "handle"}}}
         ]  # fmt: skip
         row = await import_definition(db, data, actor=admin)
-        seeded = {"used": used.id, "unused": unused.id, "version": row.version, "name": row.name}
-    await engine.dispose()
-    return seeded
+        return {"used": used.id, "unused": unused.id, "version": row.version, "name": row.name}
 
 
 @pytest.fixture
