@@ -13,6 +13,15 @@ from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
 
 NOON = dt.datetime(2026, 11, 25, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
 FORM = {"故障地址": '中山路1号 "东"座', "所属供电局": "GZ", "客户描述故障信息": "停电\n两小时"}
+
+
+async def fault_order(s, seeded, now: dt.datetime = NOON):
+    """A 故障报修 order 1001 registers for GZ with FORM at ``now``."""
+    return await create_order(
+        s, seeded.users["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=FORM, now=now
+    )
+
+
 # Every JSON column a new order writes: (table, column, how the row points at its order)
 JSON_COLUMNS = [
     ("work_orders", "form", "id"),
@@ -183,14 +192,7 @@ async def test_the_new_order_is_an_ordinary_persistent_object(sm, seeded):
     with pytest.raises(TypeError, match="titel"):
         new_order(titel="x")
     async with sm.begin() as s:
-        order = await create_order(
-            s,
-            seeded.users["1001"],
-            workflow="fault_repair",
-            site_id=seeded.sites["GZ"].id,
-            form=FORM,
-            now=NOON,
-        )
+        order = await fault_order(s, seeded)
         assert inspect(order).persistent and not s.dirty
         assert await s.get(WorkOrder, order.id) is order  # in the identity map, under its id
         order.title = "改过的标题"
@@ -209,14 +211,7 @@ async def test_times_are_stored_as_the_text_the_orm_writes(sm, seeded, now):
     SQLite the DATETIME text with its microseconds even when they are 0), so reading, sorting and
     comparing them as text or as times is the same for every row."""
     async with sm.begin() as s:
-        order = await create_order(
-            s,
-            seeded.users["1001"],
-            workflow="fault_repair",
-            site_id=seeded.sites["GZ"].id,
-            form=FORM,
-            now=now,
-        )
+        order = await fault_order(s, seeded, now)
         orm = AuditLog(at=now, action="test.time", entity="test", entity_id=str(order.id))
         s.add(orm)
     async with sm() as s:
@@ -404,14 +399,7 @@ async def test_reminder_rows_left_out_columns_are_stored_null(sm, seeded):
     from ticketing.models import Notification
 
     async with sm.begin() as s:
-        order = await create_order(
-            s,
-            seeded.users["1001"],
-            workflow="fault_repair",
-            site_id=seeded.sites["GZ"].id,
-            form=FORM,
-            now=NOON,
-        )
+        order = await fault_order(s, seeded)
     async with sm() as s:
         rows = (await s.scalars(select(Notification).where(Notification.order_id == order.id))).all()
     assert rows
