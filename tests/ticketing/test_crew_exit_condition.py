@@ -81,34 +81,22 @@ async def test_the_engine_routes_on_the_crew_picked(session, seeded):
         return order
 
     later = CALLED + dt.timedelta(minutes=15)
+
+    async def refused(form: dict, to: str) -> str:
+        """A new order at 派工 submitted ``to`` a step with ``form``: the refusal's error id."""
+        order = await at_dispatch()
+        with pytest.raises(ActionRefused) as refusal:
+            await submit_step(session, u["5101"], order, form=dict(form), to=to, now=later)
+        await session.rollback()
+        return refusal.value.error_id
+
     # a crew picked (its snapshot in the field): not empty, so 外委派工 contradicts the form
+    picked = {"抢修班组": crew_id, "派工时间": "2026-11-27T14:40"}
+    assert await refused(picked, "outsource") == "exit_contradicts_form"
     order = await at_dispatch()
-    with pytest.raises(ActionRefused) as refused:
-        await submit_step(
-            session,
-            u["5101"],
-            order,
-            form={"抢修班组": crew_id, "派工时间": "2026-11-27T14:40"},
-            to="outsource",
-            now=later,
-        )
-    assert refused.value.error_id == "exit_contradicts_form"
-    await session.rollback()
-    order = await at_dispatch()
-    await submit_step(
-        session, u["5101"], order, form={"抢修班组": crew_id, "派工时间": "2026-11-27T14:40"}, now=later
-    )
+    await submit_step(session, u["5101"], order, form=dict(picked), now=later)
     assert order.current_node == "onsite"
     assert order.form["抢修班组"]["id"] == crew_id
     # none picked: the crew field is empty, so 外委派工's condition holds and 到达现场 is refused
-    order = await at_dispatch()
-    with pytest.raises(ActionRefused) as refused:
-        await submit_step(
-            session,
-            u["5101"],
-            order,
-            form={"抢修人员": "张强", "派工时间": "2026-11-27T14:40"},
-            to="onsite",
-            now=later,
-        )
-    assert refused.value.error_id == "exit_contradicts_form"
+    none = {"抢修人员": "张强", "派工时间": "2026-11-27T14:40"}
+    assert await refused(none, "onsite") == "exit_contradicts_form"
