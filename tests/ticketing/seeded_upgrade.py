@@ -1,7 +1,8 @@
 """What the seeded-workflow upgrade tests share: a database at an old revision with the seeded
 故障报修 as it was then stored (by the system, or by an admin's import), the bodies stored before,
 and the same database brought up to date, the bodies stored after, for the test to check that a
-migration added the new seeded version (or left an admin's alone) and that new orders take it."""
+migration added the new seeded version (or left an admin's alone) and that new orders take it;
+and the way down, for the migration tests that check it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from alembic import command
 from sqlalchemy import select
 
 from ticketing import create_order, db, submit_step
@@ -22,6 +24,14 @@ from ticketing.users import create_user
 from ticketing.workflow.store import import_definition
 
 ADMIN = "9901"
+
+
+def downgrade(sync_conn, revision: str) -> None:
+    """Alembic's downgrade to ``revision`` on ``sync_conn`` (``conn.run_sync(downgrade, rev)``
+    inside the test's own transaction)."""
+    cfg = db._alembic_config()
+    cfg.attributes["connection"] = sync_conn
+    command.downgrade(cfg, revision)
 
 
 async def bodies(maker, key: str = "fault_repair") -> list[dict]:

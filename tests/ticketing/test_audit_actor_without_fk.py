@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from tests.ticketing.seeded_upgrade import downgrade
 from ticketing import db
 
 NOW = dt.datetime(2026, 11, 28, 14, 0)
@@ -28,12 +28,6 @@ AUDIT = (
 
 def _user_fks(sync_conn) -> list[dict]:
     return [fk for fk in inspect(sync_conn).get_foreign_keys("audit_log") if fk["referred_table"] == "users"]
-
-
-def _downgrade(sync_conn, revision: str) -> None:
-    cfg = db._alembic_config()
-    cfg.attributes["connection"] = sync_conn
-    command.downgrade(cfg, revision)
 
 
 async def test_an_audit_row_outlives_its_users_row(empty_db_url):
@@ -58,10 +52,10 @@ async def test_an_audit_row_outlives_its_users_row(empty_db_url):
         # back down: the constraint cannot come back over rows naming users that are gone
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:
-                await conn.run_sync(_downgrade, "0038")
+                await conn.run_sync(downgrade, "0038")
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM audit_log"))
-            await conn.run_sync(_downgrade, "0038")
+            await conn.run_sync(downgrade, "0038")
             assert len(await conn.run_sync(_user_fks)) == 1
     finally:
         await engine.dispose()

@@ -8,12 +8,10 @@ import copy
 import importlib
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, select
 
-from tests.ticketing.seeded_upgrade import gz_staff, order_at_dispatch, stored_before, upgraded
+from tests.ticketing.seeded_upgrade import downgrade, gz_staff, order_at_dispatch, stored_before, upgraded
 from ticketing import db, submit_step
-from ticketing.db import _alembic_config
 from ticketing.models import CrewDispatch
 from ticketing.seed import workflow_source
 from ticketing.workflow import store
@@ -39,12 +37,6 @@ def seeded_before() -> dict:
         for name in ("抢修班组", "班组电话"):
             node.get("fields", {}).pop(name, None)
     return source
-
-
-def _downgrade(connection, revision: str) -> None:
-    cfg = _alembic_config()
-    cfg.attributes["connection"] = connection
-    command.downgrade(cfg, revision)
 
 
 async def table_names(url: str) -> list[str]:
@@ -94,7 +86,7 @@ async def test_the_register_and_the_seeded_picker_arrive_on_upgrade(empty_db_url
     engine = db.create_engine(empty_db_url)
     try:
         async with engine.begin() as conn:  # down: the tables go, the versions stay
-            await conn.run_sync(_downgrade, "0036")
+            await conn.run_sync(downgrade, "0036")
     finally:
         await engine.dispose()
     tables = await table_names(empty_db_url)

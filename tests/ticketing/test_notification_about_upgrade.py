@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alembic import command
 from sqlalchemy import inspect, text
 
+from tests.ticketing.seeded_upgrade import downgrade
 from ticketing import db
 
 NOW = dt.datetime(2026, 11, 29, 13, 2, 43)
@@ -22,12 +22,6 @@ ROW = (
 
 def _columns(sync_conn) -> set[str]:
     return {c["name"] for c in inspect(sync_conn).get_columns("notifications")}
-
-
-def _downgrade(sync_conn, revision: str) -> None:
-    cfg = db._alembic_config()
-    cfg.attributes["connection"] = sync_conn
-    command.downgrade(cfg, revision)
 
 
 async def test_about_id_comes_empty_and_goes_back_down(empty_db_url):
@@ -49,7 +43,7 @@ async def test_about_id_comes_empty_and_goes_back_down(empty_db_url):
             await conn.execute(text(ROW), {"id": 2, "body": "new", "now": NOW})
             await conn.execute(text("UPDATE notifications SET about_id = 1 WHERE id = 2"))
         async with engine.begin() as conn:
-            await conn.run_sync(_downgrade, "0039")
+            await conn.run_sync(downgrade, "0039")
         async with engine.connect() as conn:
             assert "about_id" not in await conn.run_sync(_columns)
             assert (await conn.execute(text("SELECT count(*) FROM notifications"))).scalar() == 2
