@@ -152,6 +152,15 @@ async def new_order(who: Session, workflow: str = "fault_repair", form: dict = F
     return order
 
 
+async def order_at_dispatch(aiohttp_client, client) -> tuple[Session, dict]:
+    """A fault order (FAULT) agent 1001 takes and 海淀's handler 2001 accepts (接收确认 → 派工):
+    the handler's session and the order's view at 派工."""
+    agent = await sign_in(aiohttp_client, client, "1001")
+    order = await new_order(agent, form=FAULT)
+    handler = await sign_in(aiohttp_client, client, "2001")
+    return handler, await act(handler, order, "submit", {"opinion": "收到"})
+
+
 async def site_ids(who: Session) -> dict[str, int]:
     """The sites ``who`` may see (GET /api/sites, its 200 asserted): their ids by code."""
     status, body = await who.call("GET", "/api/sites")

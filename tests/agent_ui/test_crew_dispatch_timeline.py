@@ -7,7 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from tests.agent_ui.conftest import FAULT, Session, act, new_crew, new_order, sign_in, site_ids
+from tests.agent_ui.conftest import (
+    Session,
+    act,
+    new_crew,
+    order_at_dispatch,
+    site_ids,
+)
 
 
 async def test_the_timeline_names_the_crew_dispatched(aiohttp_client, client, world):
@@ -20,10 +26,7 @@ async def test_the_timeline_names_the_crew_dispatched(aiohttp_client, client, wo
         phones="13800001111",
         vehicle="京A·12345",
     )
-    agent = await sign_in(aiohttp_client, client, "1001")
-    order = await new_order(agent, form=FAULT)
-    handler = await sign_in(aiohttp_client, client, "2001")
-    order = await act(handler, order, "submit", {"opinion": "收到"})
+    handler, order = await order_at_dispatch(aiohttp_client, client)
     # picked on 暂存, then 提交 with the same crew: one pick, named once
     status, saved = await handler.call(
         "POST", f"/api/orders/{order['id']}/save", {"form": {"抢修班组": crew["id"]}}

@@ -4,7 +4,12 @@ crew_in_use ends its sentence."""
 
 from __future__ import annotations
 
-from tests.agent_ui.conftest import FAULT, Session, act, new_crew, new_order, sign_in, site_ids
+from tests.agent_ui.conftest import (
+    Session,
+    new_crew,
+    order_at_dispatch,
+    site_ids,
+)
 
 
 async def test_refusals_name_the_fields_by_the_forms_labels(aiohttp_client, client, world):
@@ -21,10 +26,7 @@ async def test_refusals_name_the_fields_by_the_forms_labels(aiohttp_client, clie
     status, body = await admin.call("PATCH", f"/api/crews/{crew['id']}", {"site_id": None})
     assert status == 422 and "所属单位（必填）" in body["message"], body["message"]
 
-    agent = await sign_in(aiohttp_client, client, "1001")
-    order = await new_order(agent, form=FAULT)
-    handler = await sign_in(aiohttp_client, client, "2001")
-    order = await act(handler, order, "submit", {"opinion": "收到"})
+    handler, order = await order_at_dispatch(aiohttp_client, client)
     status, _ = await handler.call(
         "POST", f"/api/orders/{order['id']}/save", {"form": {"抢修班组": crew["id"]}}
     )

@@ -5,13 +5,11 @@ keeps the crew picked, refusing a disabled one or another bureau's in Chinese.""
 from __future__ import annotations
 
 from tests.agent_ui.conftest import (
-    FAULT,
     Session,
-    act,
     chaoyang_bureau,
     login,
     new_crew,
-    new_order,
+    order_at_dispatch,
     sign_in,
     site_ids,
 )
@@ -81,10 +79,7 @@ async def test_dispatch_keeps_the_crew_and_refuses_a_disabled_or_other_bureaus_i
     stopped = await new_crew(admin, "海淀备用班", sites["HD"], phones="13700003333")
     await admin.call("POST", f"/api/crews/{stopped['id']}/disable")
 
-    agent = await sign_in(aiohttp_client, client, "1001")
-    order = await new_order(agent, form=FAULT)
-    handler = await sign_in(aiohttp_client, client, "2001")
-    order = await act(handler, order, "submit", {"opinion": "收到"})
+    handler, order = await order_at_dispatch(aiohttp_client, client)
     assert order["node"]["id"] == "dispatch"
     # the picker's list: the order's bureau's active crews, and what a pick fills
     status, listed = await handler.call("GET", f"/api/crews?order={order['id']}")
