@@ -15,6 +15,7 @@ import jinja2
 import pytest
 from playwright.sync_api import expect
 
+from agent_ui.templating import punctuation
 from agent_ui.texts import Texts
 from tests.browser.test_console_story import VIEWPORT
 
@@ -86,6 +87,7 @@ def _render(name: str, **extra) -> str:
         site_timezone="Asia/Shanghai",
         pause_reasons=["小休"],
         path=f"/{name}",
+        **punctuation(LANG),
         **extra,
     )
 

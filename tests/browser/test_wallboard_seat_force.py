@@ -6,6 +6,7 @@ is told); a team leader sees no actions on a seat outside their team; and 结束
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -70,7 +71,7 @@ def test_a_supervisor_sets_a_seat_not_ready_and_signs_it_out_from_its_tile(conso
         expect(tile.locator("[data-spy=listen]")).to_be_visible()
         expect(boss.locator("#wb-force-reason")).to_have_value("班长置忙")
         expect(tile.locator("[data-force=force_acw_end]")).to_have_attribute("aria-disabled", "true")
-        boss_name = boss.locator(".who .user").inner_text().split(" (")[0].strip()
+        boss_name = re.split(r"\s*[（(]", boss.locator(".who .user").inner_text())[0].strip()  # 名字（工号）
 
         tile.locator("[data-force=force_pause]").click()
         expect(tile).to_have_attribute("data-state", "not_ready", timeout=10_000)
@@ -114,7 +115,7 @@ def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, br
         ami.call_in(QUEUE, demo_phone(4), stay=60)
         expect(state).to_have_attribute("data-state", "talking", timeout=15_000)
         expect(tile).to_have_attribute("data-state", "talking", timeout=10_000)
-        boss_name = boss.locator(".who .user").inner_text().split(" (")[0].strip()
+        boss_name = re.split(r"\s*[（(]", boss.locator(".who .user").inner_text())[0].strip()  # 名字（工号）
         tile.locator("[data-force=force_pause]").click()
         pending = tile.locator(".forced")
         expect(pending).to_have_text(f"质量监控员 {boss_name}：通话结束后未就绪（班长置忙）", timeout=10_000)
