@@ -21,7 +21,7 @@ from agent_ui.errors import UiError
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
-from ticketing import crew_scope, crews
+from ticketing import crews
 from ticketing.errors import FieldErrors
 from ticketing.workflow import engine, store
 
@@ -48,7 +48,7 @@ async def crews_page(request: web.Request) -> web.Response:
 @requires("crews.read")
 async def list_crews(request: web.Request) -> web.Response:
     """The register in display order, as far as the user's data scope reaches
-    (``crew_scope.visible``: an admin, or an agent of the 95598 centre who sees every site, every
+    (``crews.visible``: an admin, or an agent of the 95598 centre who sees every site, every
     crew; a bureau's handler its bureau's and the root's); only admins see disabled crews
     (``active=1``: not even they). ``order=<id or number>``: an order the user can see (else 403,
     as the order is), the crews that order may be dispatched to, those of its site and above it,
@@ -73,7 +73,7 @@ async def list_crews(request: web.Request) -> web.Response:
             active_only = query.get("active") in ("1", "true") or not user.can("config.admin")
             # only the crews of the bureaus the user's data scope covers (and the root's), as
             # their orders are: another bureau's leaders, phones and vehicles are not theirs
-            rows = await crew_scope.visible(db, row, active_only=active_only)
+            rows = await crews.visible(db, row, active_only=active_only)
         return web.json_response({"items": [crews.view(c) for c in rows], "fills": fills})
 
 

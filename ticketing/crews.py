@@ -24,7 +24,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.phones import InvalidPhoneNumber, checked
-from ticketing import directory
+from ticketing import directory, users
 from ticketing.audit import record, record_change
 from ticketing.errors import ActionRefused, FieldErrors, clean_texts, require_admin
 from ticketing.ids import fetch, is_id, known, whole
@@ -228,9 +228,35 @@ def _refusal(crew: Crew, crew_path: str | None, order_path: str | None) -> str |
     if order_path is None or crew_path is None:
         # an order without a site (none named yet) lies in no bureau to compare with
         return None if crew_path is not None else "crew_other_bureau"
-    if crew_path.count("/") == 2:  # a crew of the root (HQ) serves every bureau
-        return None
-    return None if _bureau(crew_path) == _bureau(order_path) else "crew_other_bureau"
+    return None if serves(crew_path, {_bureau(order_path)}) else "crew_other_bureau"
+
+
+def serves(crew_path: str | None, bureaus: set[str]) -> bool:
+    """Whether a crew at ``crew_path`` takes orders of one of ``bureaus`` (``_bureau`` paths): a
+    crew of the root (``/<id>/``, HQ) serves every bureau, any other its own."""
+    if crew_path is None:
+        return False
+    return crew_path.count("/") == 2 or _bureau(crew_path) in bureaus
+
+
+async def visible(session: AsyncSession, user: User, *, active_only: bool = False) -> list[Crew]:
+    """The register in display order (``listing``) as ``user`` may read it: as far as their data
+    scope reaches, as their orders do.
+
+    A crew's leader, phones, members and vehicle are a bureau's own: a handler of 深圳 who may not
+    open a 广州 order (``engine.load_order``: 403) may not list 广州's crews either. The rule is the
+    orders' (``users.scope_paths``): an admin, or whoever sees every site (the 95598 centre's
+    agents at HQ, who take calls for every bureau), reads every crew; anyone else the crews that
+    may take an order their scope covers, by the register's own rule (``serves``): those of their
+    bureaus, their 供电所's and the other 所's of the same bureau (dispatched on request,
+    本局全部班组), and the root's."""
+    paths = await users.scope_paths(session, user)
+    rows = await listing(session, active_only=active_only)
+    if paths is None:
+        return rows
+    known_sites = await directory.load(session)
+    bureaus = {_bureau(p) for p in paths}
+    return [c for c in rows if serves(known_sites.site_path(c.site_id), bureaus)]
 
 
 async def candidates(session: AsyncSession, site_id: int | None, *, whole_bureau: bool = False) -> list[Crew]:

@@ -1,8 +1,8 @@
-"""The crew register as each demo account may read it (``crew_scope.visible``): 5101 (广州) and 5201
+"""The crew register as each demo account may read it (``crews.visible``): 5101 (广州) and 5201
 (深圳) their own bureau's crews, as they see only their bureau's orders; agent 1001 of the 95598
 centre and admin 9001 every bureau's, as they see every order."""
 
-from ticketing import crew_scope
+from ticketing import crews
 from ticketing.demo import add_demo_crews
 from ticketing.directory import load
 
@@ -13,7 +13,7 @@ async def test_each_demo_account_reads_the_crews_of_the_orders_it_sees(session, 
     known = await load(session)
 
     async def names(staff_no: str) -> list[str]:
-        return [c.name for c in await crew_scope.visible(session, u[staff_no], active_only=True)]
+        return [c.name for c in await crews.visible(session, u[staff_no], active_only=True)]
 
     everyone = ["广州抢修一队", "深圳抢修一队", "佛山抢修一队", "天河抢修班", "福田抢修班", "禅城抢修班"]
     assert sorted(await names("9001")) == sorted(everyone)
