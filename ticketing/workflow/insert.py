@@ -359,20 +359,26 @@ def _encoder(dialect: Dialect, table: Table, row: dict[str, Any]) -> Encoder:
     return _keyed(_encoders(dialect, table), row, functools.partial(_write_encoder, dialect, table))
 
 
+def _column_source(
+    i: int, key: str, make: Any, default: Any, process: Any, keys: frozenset[str], env: dict[str, Any]
+) -> tuple[str, bool]:
+    """The expression that writes column ``i`` out for a row giving ``keys`` (its names put in
+    ``env``), and whether it is a constant: the row's value, else its ``make``, each through
+    ``process``; else the default, processed once here (``value<i>``)."""
+    env[f"process{i}"], env[f"make{i}"] = process, make
+    if key in keys:
+        value = f"row[{key!r}]"
+    elif make is not None:
+        value = f"make{i}(None)"
+    else:
+        env[f"value{i}"] = process(default) if process is not None else default
+        return f"value{i}", True
+    return (f"process{i}({value})" if process else value), False
+
+
 def _write_encoder(dialect: Dialect, table: Table, keys: frozenset[str]) -> Encoder:
     env: dict[str, Any] = {}
-    values = []
-    for i, (key, make, default, process) in enumerate(_plan(dialect, table)):
-        env[f"process{i}"], env[f"make{i}"] = process, make
-        if key in keys:
-            value = f"row[{key!r}]"
-        elif make is not None:
-            value = f"make{i}(None)"
-        else:
-            env[f"value{i}"] = process(default) if process is not None else default
-            values.append(f"value{i}")
-            continue
-        values.append(f"process{i}({value})" if process else value)
+    values = [_column_source(i, *column, keys, env)[0] for i, column in enumerate(_plan(dialect, table))]
     return _written_out(f"<insert encoder for {table.name}>", "[" + ", ".join(values) + "]", env)
 
 
@@ -687,18 +693,10 @@ def _write_record_encoder(dialect: Dialect, table: Table, order_key: str, keys: 
     env: dict[str, Any] = {}
     items = []
     for i, (name, key, make, default, convert) in enumerate(_record_plan(dialect, table, order_key)):
-        env[f"convert{i}"], env[f"make{i}"] = convert, make
-        if key in keys:
-            value = f"row[{key!r}]"
-        elif make is not None:
-            value = f"make{i}(None)"
-        else:
-            constant = convert(default) if convert is not None else default
-            if constant is not None:
-                env[f"value{i}"] = constant
-                items.append(f"{name!r}: value{i}")
-            continue
-        items.append(f"{name!r}: " + (f"convert{i}({value})" if convert else value))
+        value, constant = _column_source(i, key, make, default, convert, keys, env)
+        if constant and env[value] is None:
+            continue  # left out: json_to_recordset reads a missing key as NULL, as it reads null
+        items.append(f"{name!r}: {value}")
     return _written_out(f"<record encoder for {table.name}>", "{" + ", ".join(items) + "}", env)
 
 
