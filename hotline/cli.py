@@ -10,6 +10,8 @@ hotline serve --role web|cti|ivr|worker[,…] [--server NAME[,…]]
 hotline demo       provision and start the project's Asterisk, seed demo
                    agents and customers, run everything with simulated
                    callers; Ctrl-C stops all it started, Asterisk included
+                   (one already running is used as it is when its configs
+                   carry the demo's settings, and refused otherwise)
 hotline migrate    bring the database schema up to date
 hotline seed       load the default categories and workflows (and, with
                    --demo, demo users and customers)
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import os
 import signal
@@ -35,12 +36,15 @@ import sys
 import uuid
 from pathlib import Path
 
+from hotline.asterisk_control import OWNER_ENV, started_asterisk
 from hotline.config import ConfigError, Settings, load_settings
 from recordings.store import KINDS
 from ticketing.models import ROLES
 
 REPO = Path(__file__).resolve().parent.parent
 ASTERISK_CONTROL = REPO / "deploy" / "asterisk" / "hotline-asterisk"
+#: the control script's status when an Asterisk already runs with other settings than the start's
+RUNS_WITH_OTHER_SETTINGS = 4
 log = logging.getLogger("hotline")
 
 
@@ -238,12 +242,16 @@ def _run(
 
 
 def _asterisk_environment(settings: Settings) -> dict[str, str]:
-    """The control script's environment: the Asterisk these settings talk to, on their ports."""
+    """The control script's environment: the Asterisk these settings talk to, on their ports,
+    with the AMI account they sign in with (the SIP port and secret the platform does not use
+    come from the environment, as the script's own)."""
     return {
         **os.environ,
         "HOTLINE_ASTERISK_ROOT": str(settings.asterisk_root),
         "HOTLINE_AMI_PORT": str(settings.ami_port),
         "HOTLINE_AGI_PORT": str(settings.agi_port),
+        "HOTLINE_AMI_USER": settings.ami_user,
+        "HOTLINE_AMI_SECRET": settings.ami_secret,
     }
 
 
@@ -256,7 +264,19 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     # Asterisk: one that already runs (the tests', another clone's, one started by hand) is not
     # the demo's, even if it came up between a status check and the start.
     env[OWNER_ENV] = uuid.uuid4().hex
-    result = subprocess.run([str(ASTERISK_CONTROL), "start"], text=True, env=env)
+    # One already running is used as it is, never reconfigured under its owner (the tests, another
+    # clone's demo): the script refuses when its configs were written with other settings.
+    result = subprocess.run([str(ASTERISK_CONTROL), "start", "--use-running"], text=True, env=env)
+    if result.returncode == RUNS_WITH_OTHER_SETTINGS:
+        print(
+            f"hotline: the demo does not reconfigure an Asterisk it did not start. Stop the one under "
+            f"{settings.asterisk_root} (HOTLINE_ASTERISK_ROOT={settings.asterisk_root} "
+            f"{ASTERISK_CONTROL} stop) if no one else uses it; or run the demo with its settings (the "
+            "HOTLINE_* variables above, each set to its installed value); or give the demo an "
+            "Asterisk root and ports of its own (README.md, section Asterisk).",
+            file=sys.stderr,
+        )
+        return 1
     if result.returncode != 0:
         print("hotline: could not start Asterisk (see above)", file=sys.stderr)
         return 1
@@ -278,55 +298,6 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
                 "any Asterisk running now was started by someone else and is left running",
                 file=sys.stderr,
             )
-
-
-# -- which Asterisk is the demo's ------------------------------------------------------------
-
-#: the control script's environment variable: a token it writes to <root>/.hotline-state/owner,
-#: with the pid and start time of the Asterisk it launched, when a start launches one
-OWNER_ENV = "HOTLINE_ASTERISK_OWNER"
-
-
-@dataclasses.dataclass(frozen=True)
-class StartedAsterisk:
-    """An Asterisk a ``hotline-asterisk start`` launched for the holder of ``token``: its pid and
-    its start time (``/proc/<pid>/stat`` field 22, clock ticks after boot), which together name
-    one process; a pid alone may since belong to another."""
-
-    token: str
-    pid: int
-    start_time: int
-
-
-def started_asterisk(root: Path, token: str) -> StartedAsterisk | None:
-    """The Asterisk the start that was given ``token`` launched under ``root``, while it is still
-    that process and the control script still records it as that start's: None when the start
-    found one running, or when it has since stopped, or been stopped and started again (the
-    script rewrites the record at each start it launches, and removes it at each stop)."""
-    try:
-        fields = (root / ".hotline-state" / "owner").read_text().split()
-    except OSError:
-        return None
-    if len(fields) != 3 or fields[0] != token or not (fields[1].isdigit() and fields[2].isdigit()):
-        return None
-    pid, start_time = int(fields[1]), int(fields[2])
-    if process_start_time(pid) != start_time:
-        return None  # gone, or its pid now another process's
-    return StartedAsterisk(token, pid, start_time)
-
-
-def process_start_time(pid: int) -> int | None:
-    """When the kernel started process ``pid`` (``/proc/<pid>/stat`` field 22), or None when
-    there is no such process (or only its zombie)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # the command name (field 2, in parentheses) may hold spaces and parentheses itself
-    after_name = stat[stat.rindex(")") + 2 :].split()
-    if after_name[0] == "Z":
-        return None
-    return int(after_name[19])
 
 
 if __name__ == "__main__":

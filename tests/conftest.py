@@ -1,21 +1,25 @@
 """Session-wide fixtures: the real Asterisk, started by the project's own script.
 
-If an Asterisk from our chroot already answers AMI (the demo, or a developer's
-running instance), the tests use it and leave it running; otherwise the
-fixture starts one and stops it at the end of the session.
+If an Asterisk from our chroot already runs (the demo, another session's, or a
+developer's), the tests use it and leave it running; otherwise the fixture
+starts one and stops it at the end of the session.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import socket
 import subprocess
 import tempfile
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from hotline.asterisk_control import OWNER_ENV, started_asterisk
 
 # Before ticketing.users is imported, and inherited by every server the tests start: argon2 at
 # production cost on each sign-in and user made was minutes of the suite (=0 in the environment
@@ -44,14 +48,6 @@ class AsteriskInstance:
         ).stdout
 
 
-def _ami_answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1) as sock:
-            return sock.recv(64).startswith(b"Asterisk Call Manager")
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def asterisk() -> AsteriskInstance:
     instance = AsteriskInstance(
@@ -61,16 +57,35 @@ def asterisk() -> AsteriskInstance:
         secret=os.environ.get("HOTLINE_AMI_SECRET", "hotline-demo"),
         root=Path(os.environ.get("HOTLINE_ASTERISK_ROOT", "/var/lib/hotline/asterisk-root")),
     )
-    was_running = _ami_answers(instance.host, instance.port)
-    # start is idempotent: on a running instance it re-installs our configs and reloads.
-    result = subprocess.run([str(CONTROL), "start"], capture_output=True, text=True, timeout=120)
-    if result.returncode != 0:
-        pytest.fail(f"cannot start Asterisk:\n{result.stdout}{result.stderr}")
-    yield instance
-    # A session that started Asterisk stops it, unless others share it: a session that began
-    # while another's restart test had it down would otherwise stop it under the others.
-    if not was_running and not os.environ.get("HOTLINE_TEST_KEEP_ASTERISK"):
-        subprocess.run([str(CONTROL), "stop"], capture_output=True, text=True, timeout=60)
+    with running_asterisk(CONTROL, instance.root):
+        yield instance
+
+
+@contextlib.contextmanager
+def running_asterisk(control: Path, root: Path) -> Iterator[None]:
+    """Asterisk running under ``root`` while the block runs: ``control start`` starts it, or
+    re-installs our configs into one already running and reloads it.
+
+    Who stops it follows who launched it, by the owner record ``hotline demo`` uses too: every
+    start in the block (this one, and a test's stop and start again) runs with the block's token
+    in ``HOTLINE_ASTERISK_OWNER``, which the script records only when it launches Asterisk. At the
+    end it is stopped when this start launched it and what runs then was launched within the block,
+    so that one that ran before, or that someone else launched meanwhile (however close in time
+    to this start), is left running. ``HOTLINE_TEST_KEEP_ASTERISK`` leaves even this block's
+    running, for others that share it (a session that began while another's restart test had it
+    down would stop it under them)."""
+    token = f"pytest-{uuid.uuid4().hex}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(OWNER_ENV, token)
+        result = subprocess.run([str(control), "start"], capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            pytest.fail(f"cannot start Asterisk:\n{result.stdout}{result.stderr}")
+        launched_here = started_asterisk(root, token) is not None
+        yield
+        if not launched_here or os.environ.get("HOTLINE_TEST_KEEP_ASTERISK"):
+            return
+        if started_asterisk(root, token) is not None:
+            subprocess.run([str(control), "stop"], capture_output=True, text=True, timeout=60)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,6 +1,7 @@
-"""``hotline demo`` stops at its end only the Asterisk its own start launched, and only while
-that process still runs: one that ran before the demo, or that someone stopped and started
-again during it (with the control script or by hand), is left running.
+"""``hotline demo``, and the test session's ``asterisk`` fixture (tests/conftest.py
+running_asterisk), stop at their end only the Asterisk their own start launched, and only while
+that process still runs: one that ran before, or that someone stopped and started again meanwhile
+(with the control script or by hand), is left running.
 
 The control script here is deploy/asterisk/hotline-asterisk's state protocol (``<root>/
 .hotline-state/pid``, and ``owner`` written only by a start that launches, removed by a stop)
@@ -89,9 +90,11 @@ def control(tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("HOTLINE_ASTERISK_OWNER", raising=False)
 
-    def run(command: str) -> int | None:
-        """``command`` through the script, as someone other than the demo; the pid then running."""
-        subprocess.run([str(script), command], check=True, capture_output=True)
+    def run(command: str, *, owner: str | None = None) -> int | None:
+        """``command`` through the script, as someone other than the demo (with the environment
+        the test runs in, or with ``owner``'s token); the pid then running."""
+        env = os.environ if owner is None else {**os.environ, "HOTLINE_ASTERISK_OWNER": owner}
+        subprocess.run([str(script), command], check=True, capture_output=True, env=env)
         return running_pid(root)
 
     yield run
@@ -174,7 +177,7 @@ def test_a_reused_pid_is_not_the_demos(tmp_path):
     """The record names a pid and its start time: a process with that pid but another start time
     (the pid reused after the demo's Asterisk died) is not the demo's, and the script's
     start_time_of reads the start time as Python does."""
-    from hotline.cli import StartedAsterisk, started_asterisk
+    from hotline.asterisk_control import StartedAsterisk, started_asterisk
 
     process = subprocess.Popen(["sleep", "600"])
     try:
@@ -198,3 +201,58 @@ def test_a_reused_pid_is_not_the_demos(tmp_path):
         process.wait()
     (state / "owner").write_text(f"token-1 {process.pid} {start_time}\n")
     assert started_asterisk(tmp_path, "token-1") is None  # gone
+
+
+# -- the test session's Asterisk (tests/conftest.py) -------------------------------------------
+
+
+def _session(control, tmp_path, during=lambda: None) -> int | None:
+    """The ``asterisk`` fixture's block around ``during``; the pid running in it."""
+    from tests.conftest import running_asterisk
+
+    ran_with = []
+    with running_asterisk(cli.ASTERISK_CONTROL, tmp_path / "root"):
+        ran_with.append(running_pid(tmp_path / "root"))
+        during()
+    assert ran_with[0] is not None, "the session ran without an Asterisk"
+    return ran_with[0]
+
+
+def test_the_session_stops_the_asterisk_it_started(control, monkeypatch, tmp_path):
+    monkeypatch.delenv("HOTLINE_TEST_KEEP_ASTERISK", raising=False)
+    sessions = _session(control, tmp_path)
+    assert _start_time(sessions) is None
+    assert running_pid(tmp_path / "root") is None
+
+
+def test_the_session_leaves_running_one_it_did_not_launch(control, monkeypatch, tmp_path):
+    """The old fixture decided from whether AMI answered before its start: an Asterisk another
+    starter had just launched (this one never answers AMI, as one still booting) it stopped."""
+    monkeypatch.delenv("HOTLINE_TEST_KEEP_ASTERISK", raising=False)
+    theirs = control("start", owner="another-starter")
+    assert _session(control, tmp_path) == theirs
+    assert running_pid(tmp_path / "root") == theirs
+
+
+def test_the_session_stops_one_its_own_tests_restarted(control, monkeypatch, tmp_path):
+    """A test's stop and start again (the restart stories) launches within the session."""
+    monkeypatch.delenv("HOTLINE_TEST_KEEP_ASTERISK", raising=False)
+    restarted = []
+    _session(control, tmp_path, during=lambda: restarted.append(control("stop") or control("start")))
+    assert _start_time(restarted[0]) is None
+    assert running_pid(tmp_path / "root") is None
+
+
+def test_the_session_leaves_one_someone_else_restarted(control, monkeypatch, tmp_path):
+    monkeypatch.delenv("HOTLINE_TEST_KEEP_ASTERISK", raising=False)
+    theirs = []
+    _session(
+        control, tmp_path, during=lambda: theirs.append(control("stop") or control("start", owner="theirs"))
+    )
+    assert running_pid(tmp_path / "root") == theirs[0]
+
+
+def test_keep_asterisk_leaves_the_sessions_own_running(control, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOTLINE_TEST_KEEP_ASTERISK", "1")
+    sessions = _session(control, tmp_path)
+    assert running_pid(tmp_path / "root") == sessions
