@@ -1,5 +1,6 @@
 """派工 in the real Chromium: 派工时间 (``default: now``) starts at the time the step opens, so
-the dispatcher picks a crew and 提交 without typing the time. No Asterisk: the console runs
+the dispatcher picks a crew and 提交 without typing the time; 到达时间 at 到达现场 and 完成时间 at
+抢修完成 likewise. No Asterisk: the console runs
 in-process on a seeded SQLite database."""
 
 from __future__ import annotations
@@ -47,6 +48,22 @@ def test_the_dispatch_time_starts_now_and_the_dispatcher_need_not_type_it(dispat
         page.click("#order-submit")
         expect(page.locator("#order-node")).to_have_text("到达现场")
         expect(page.locator("#order-派工时间")).to_have_value(shown.strftime("%Y-%m-%d %H:%M"))
+        # the crew's arrival and finish start at now as well (0043): 提交 without typing them
+        for step, name, also in (
+            ("到达现场", "到达时间", ("#order-产权", "客户")),
+            ("抢修完成", "完成时间", None),
+        ):
+            expect(page.locator("#order-node")).to_have_text(step)
+            started = page.locator(f"#order-{name}")
+            expect(started).not_to_have_value("")
+            at = dt.datetime.strptime(started.input_value(), "%Y-%m-%dT%H:%M").replace(tzinfo=SH)
+            assert shown <= at <= dt.datetime.now(SH), (name, at)
+            if also:
+                page.select_option(*also)
+            else:
+                page.fill("#order-处理描述", "更换熔断器")
+            page.click("#order-submit")
+        expect(page.locator("#order-node")).not_to_have_text("抢修完成")
         # 处理过程 names the crew dispatched, beside 已派工
         picked = page.locator('#order-timeline li[data-action="dispatch_crew"]')
         expect(picked).to_contain_text("派工（抢修班组）")

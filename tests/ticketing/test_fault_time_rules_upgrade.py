@@ -25,7 +25,7 @@ CREW_TIMES = ("派工时间", "到达时间", "完成时间")
 
 def seeded_before_the_rules() -> dict:
     """故障报修 as the seed had it before ecc2f40: the crew times took any time (their later
-    changes, 派工时间's ``default: now`` of 0041, kept: this migration is not theirs)."""
+    changes, the crew times' ``default: now`` of 0041 and 0043, kept: this migration is not theirs)."""
     source = workflow_source("fault_repair")
     for name in CREW_TIMES:
         spec = source["fields"][name]
@@ -92,10 +92,20 @@ async def test_the_seeded_fault_workflow_gets_the_time_rules_as_a_new_version(em
         old, new = after[0][2], after[1][2]
         assert old == before[0][2]  # the running version is as it was
         assert {name: new["fields"][name] for name in CREW_TIMES} == {
-            # its default: now (0041) was there before: kept
+            # their default: now (0041, 0043) was there before: kept
             "派工时间": {"type": "datetime", "not_before": "created", "not_after": "now", "default": "now"},
-            "到达时间": {"type": "datetime", "not_before": ["created", "派工时间"], "not_after": "now"},
-            "完成时间": {"type": "datetime", "not_before": ["created", "到达时间"], "not_after": "now"},
+            "到达时间": {
+                "type": "datetime",
+                "not_before": ["created", "派工时间"],
+                "not_after": "now",
+                "default": "now",
+            },
+            "完成时间": {
+                "type": "datetime",
+                "not_before": ["created", "到达时间"],
+                "not_after": "now",
+                "default": "now",
+            },
         }
         # nothing else of the flow changed
         assert {**new, "fields": {**new["fields"], **{n: old["fields"][n] for n in CREW_TIMES}}} == old
