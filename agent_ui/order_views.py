@@ -36,7 +36,7 @@ from ticketing.sms_status import delivery_view
 from ticketing.workflow import extensions, store
 from ticketing.workflow.actions import SUPERVISORS, VOIDERS, anyone_to_forward_to, may_take_over, stranded
 from ticketing.workflow.definition import Definition, Node
-from ticketing.workflow.steps import with_subtype_fields
+from ticketing.workflow.steps import button_name, with_subtype_fields
 
 #: interaction kinds whose file the console can open (player or PDF)
 MEDIA_KINDS = {"call": "recording", "recording": "recording", "voicemail": "voicemail", "fax": "fax"}
@@ -262,9 +262,9 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
                 if ex.kind == "normal"
             ],
             # 退回 as the workflow names it (故障报修's 接收确认: 退单)
-            "reject_name": next((ex.name for ex in node.exits if ex.kind == "reject" and ex.name), ""),
+            "reject_name": button_name(node, "reject"),
             # 批准 as the step names it (故障报修's 接收确认: 接收确认); "" is 批准
-            "approve_name": node.approve_name,
+            "approve_name": button_name(node, "approve"),
             "free_routing": node.free_routing,
             # 自由流转: any later step may be picked, not only the drawn exits
             "route_nodes": [

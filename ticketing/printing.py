@@ -48,7 +48,7 @@ from ticketing.models import (
 )
 from ticketing.template_budget import BoundedEnvironment, TemplateTooCostly
 from ticketing.workflow import store
-from ticketing.workflow.steps import with_subtype_fields
+from ticketing.workflow.steps import NAMED_ACTIONS, button_name, with_subtype_fields
 
 DEFAULT_TEMPLATE = (Path(__file__).parent / "templates" / "print_default.html").read_text(encoding="utf-8")
 BODY_LIMIT = 100_000
@@ -228,11 +228,12 @@ async def order_context(
     )
     steps = {n.id: n.name or n.status for n in definition.nodes}
     # (node, action) -> the step's own name of its button (approve_name: 接收确认; a named 退回: 退单)
-    buttons = {(n.id, "approve"): n.approve_name for n in definition.nodes if n.approve_name}
-    for n in definition.nodes:
-        named_back = next((ex.name for ex in n.exits if ex.kind == "reject" and ex.name), "")
-        if named_back:
-            buttons[(n.id, "reject")] = named_back
+    buttons = {
+        (n.id, action): button_name(n, action)
+        for n in definition.nodes
+        for action in NAMED_ACTIONS
+        if button_name(n, action)
+    }
     fields = []
     for name, spec in definition.fields.items():
         spec = dict(spec or {})

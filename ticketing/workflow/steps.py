@@ -123,6 +123,23 @@ def audit_after(order: WorkOrder, opinion: str | None, **extra: Any) -> dict[str
     return {**snapshot(order), **said, **extra}
 
 
+#: the actions a step may call by its own words (``button_name``)
+NAMED_ACTIONS = ("approve", "submit", "reject")
+
+
+def button_name(node: Node, action: str) -> str:
+    """What the step ``node`` calls its ``action`` where it names it itself: an approve node's 批准
+    (``approve_name``: 故障报修's 接收确认; 提交 there is its 批准, ``engine.submit_step``) and its
+    退回 (the reject exit's ``name``: 退单); "" where it keeps the action's own word. The order
+    page, its print and the audit log all read it here (an audit row keeps the action,
+    ``order.approve``, and in its ``before`` the step it was taken at)."""
+    if action == "approve" or (action == "submit" and node.type == "approve"):
+        return node.approve_name
+    if action == "reject":
+        return next((ex.name for ex in node.exits if ex.kind == "reject" and ex.name), "")
+    return ""
+
+
 async def audit(
     session: AsyncSession,
     user: User | None,
