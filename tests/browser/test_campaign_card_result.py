@@ -104,8 +104,12 @@ def test_the_card_names_the_order_and_saves_only_a_chosen_result(browser):
         expect(select).to_have_value("")  # nothing chosen for the agent
         card.locator("button[type=submit]").click()
         expect(select).to_be_focused()
-        assert dialogs == ["请先选择结果代码"] and posted == []
+        # said in the page (its toast, the select marked), never a browser alert over the card
+        expect(page.locator(".toast.refused").last).to_have_text("请先选择结果代码")
+        expect(select).to_have_attribute("aria-invalid", "true")
+        assert dialogs == [] and posted == []
         select.select_option(label="不满意")
+        expect(select).to_have_attribute("aria-invalid", "false")
         card.locator("button[type=submit]").click()
         expect(card).to_be_hidden()
         assert posted == [{"code": "dissatisfied", "notes": ""}]

@@ -1,10 +1,15 @@
 // The agent's campaign card on the seat page: the preview contact (dial / skip), the
 // contact being called with the campaign's script, and the disposition form (结果代码).
 import { api, el, once } from "./api.js";
-import { colon, t, errorText } from "./i18n.js";
+import { colon, t } from "./i18n.js";
 import { toast } from "./toast.js";
+import { markField } from "./forms.js";
 
 const card = () => document.getElementById("campaign-card");
+// A refusal in the page's toast, in the server's words (what it was about included), as every
+// console page says one: a browser alert() stopped the seat page while the customer was on the
+// line, its box over the script, and said only the error's generic text.
+const refused = (err) => toast(err.message, "refused");
 let dispositions = null;
 
 async function render(ev, { preview }) {
@@ -20,14 +25,16 @@ async function render(ev, { preview }) {
         el("button", { class: "link", onclick: () => once(both(), () => act(ev.contact_id, "skip")) }, t("camp.card.skip")))
     : null;
   // no result chosen for the agent: a 保存结果 pressed in passing must not record 满意
-  const select = el("select", { name: "code" },
+  // 保存结果 with none chosen marks it, as the intake marks a required field, until one is chosen
+  const select = el("select", { name: "code", "aria-invalid": "false", onchange: () => markField(select, "") },
     el("option", { value: "" }, t("camp.card.choose")),
     ...dispositions.map((d) => el("option", { value: d.code }, d.label)));
   const notes = el("textarea", { name: "notes", rows: "2" });
   const form = el("form", { class: "form", onsubmit: (e) => {
     e.preventDefault();
     if (!select.value) {
-      alert(t("camp.card.choose_first"));
+      markField(select, "field_required");
+      toast(t("camp.card.choose_first"), "refused");
       select.focus();
       return;
     }
@@ -35,7 +42,7 @@ async function render(ev, { preview }) {
       try {
         await api(`/api/campaign-contacts/${ev.contact_id}/disposition`, { method: "POST", body: { code: select.value, notes: notes.value } });
         box.hidden = true;
-      } catch (err) { alert(errorText(err.errorId)); }
+      } catch (err) { refused(err); }
     });
   } }, el("label", {}, t("camp.disposition"), select), el("label", {}, t("camp.notes"), notes), el("button", { type: "submit" }, t("camp.card.save")));
   box.replaceChildren(
@@ -90,7 +97,7 @@ async function renderSurvey(ev, box, disposition) {
         // the survey set the 结果代码 too: what is left is to close the card
         form.replaceWith(done, el("p", {}, el("button", { type: "button", onclick: () => { box.hidden = true; } }, t("camp.card.close"))));
         disposition.remove();
-      } catch (err) { alert(errorText(err.errorId)); }
+      } catch (err) { refused(err); }
     });
   });
   disposition.before(form);
@@ -105,7 +112,7 @@ async function act(contactId, action) {
     if (action === "skip") card().hidden = true;
   } catch (err) {
     if (WITHDRAWN.has(err.errorId)) card().hidden = true;
-    alert(errorText(err.errorId));
+    refused(err);
   }
 }
 

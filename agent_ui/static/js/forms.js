@@ -247,14 +247,18 @@ export function readFields(container) {
   return values;
 }
 
-export function markProblems(container, problems = {}) {
-  for (const input of container.querySelectorAll("[data-field]")) {
-    const problem = problems[input.name];
-    input.setAttribute("aria-invalid", problem ? "true" : "false");
-    input.title = problem ? t(`problem.${problem}`) : "";
-  }
-  const first = container.querySelector('[aria-invalid="true"]');
-  first?.focus();
+// An input as a refusal names it (``problem``: marked, the problem in words as its tooltip) or
+// not (``problem`` empty: unmarked, a field its subcategory decides keeps saying so).
+export function markField(input, problem) {
+  input.setAttribute("aria-invalid", problem ? "true" : "false");
+  input.title = problem ? t(`problem.${problem}`) : input.dataset.bound ? t("intake.bound_by_subcategory") : "";
+}
+
+// Every field of ``container`` marked as ``problems`` names it ({field: problem}), the others
+// unmarked; ``focus``: the first marked takes the focus (not when a redraw marks them again).
+export function markProblems(container, problems = {}, { focus = true } = {}) {
+  for (const input of container.querySelectorAll("[data-field]")) markField(input, problems[input.name]);
+  if (focus) container.querySelector('[aria-invalid="true"]')?.focus();
 }
 
 // What a subcategory decides (一类投诉: 类别1 一类, 类别2 投诉; 高压新装: 业务类型) is entered once:
