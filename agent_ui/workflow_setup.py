@@ -308,12 +308,15 @@ def _version(row: WorkflowDefinition, current: int | None) -> dict[str, Any]:
 
 
 def _limit(node: Node) -> dict[str, Any] | None:
+    """A step's time limit as the detail lists it; ``calendar`` is the step's own ("" when it
+    counts on the workflow's), for the page to label the limit by the calendar in force."""
     sla = node.sla
     if sla is None:
         return None
     by = sla.limit_by or {}
     return {
         "limit": sla.limit,
+        "calendar": sla.calendar,
         "by_field": by.get("field") or "",
         "by_values": {str(k): str(v) for k, v in (by.get("values") or {}).items()},
         "reminders": len(sla.reminders),

@@ -96,8 +96,10 @@ async def test_the_list_shows_the_seeded_workflows_and_a_version_its_steps(clien
         "已流转",
     )  # 接收确认: 批准 or 退单
     assert steps["confirm"]["limit"]["limit"] == "30m" and steps["confirm"]["limit"]["overrun"]
+    assert steps["onsite"]["limit"]["calendar"] == "24x7"  # its own, as the seed writes it
     assert steps["dispatch"]["limit"] == {
         "limit": "1h",
+        "calendar": "",  # the workflow's (24x7): the page labels it 1 小时（全天候）
         "by_field": "",
         "by_values": {},
         "reminders": 1,

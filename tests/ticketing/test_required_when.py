@@ -41,23 +41,53 @@ def test_dispatch_shows_no_opinion_or_satisfaction_before_the_crew_went():
 
 
 @pytest.mark.parametrize(
-    ("rule", "says"),
+    ("rule", "says", "why"),
     [
-        ({"required_when": {"field": "没有的字段", "eq": True}}, "unknown field '没有的字段'"),
-        ({"required_when": {"field": "大面积停电", "is": True}}, "needs exactly one of"),
-        ({"required_when": {"field": "故障范围", "filled": True}}, "the field itself"),
-        ({"required_when": None}, "needs a condition"),
-        ({"required": True}, "unknown keys"),
+        (
+            {"required_when": {"field": "没有的字段", "eq": True}},
+            "unknown field '没有的字段'",
+            {"reason": "unknown_field", "tests": "没有的字段"},
+        ),
+        (
+            {"required_when": {"field": "大面积停电", "is": True}},
+            "needs exactly one of",
+            {"reason": "malformed"},
+        ),
+        (
+            {"required_when": {"field": "故障范围", "filled": True}},
+            "the field itself",
+            {"reason": "tests_itself", "tests": "故障范围"},
+        ),
+        ({"required_when": None}, "needs a condition", {"reason": "no_condition"}),
+        ({"required": True}, "unknown keys", {"reason": "unknown_keys", "value": "required"}),
+        # a comparison the checkbox never answers: the field would never (or always) be required
+        (
+            {"required_when": {"field": "大面积停电", "eq": "是"}},
+            "is not true or false",
+            {"reason": "bad_value", "tests": "大面积停电", "operator": "eq", "value": "是"},
+        ),
+        (
+            {"required_when": {"field": "大面积停电", "gt": 1}},
+            "does not apply to a checkbox field",
+            {"reason": "operator_not_for_type", "tests": "大面积停电", "operator": "gt"},
+        ),
     ],
 )
-def test_a_bad_required_when_is_refused_at_import_naming_the_step_and_field(rule, says):
+def test_a_bad_required_when_is_refused_at_import_naming_the_step_field_and_why(rule, says, why):
     source = workflow_source("fault_repair")
     source["nodes"][0]["fields"]["故障范围"] = rule
     with pytest.raises(WorkflowInvalid) as refused:
         parse(source)
     (problem,) = [p for p in refused.value.problems if p[0] == "bad_required_when"]
-    assert problem.where == {"node": "accept", "field": "故障范围"}
+    assert problem.where == {"node": "accept", "field": "故障范围", **why}
     assert "node 'accept'" in problem[1] and "'故障范围'" in problem[1] and says in problem[1]
+
+
+def test_a_stored_version_with_a_condition_its_field_never_answers_still_loads():
+    source = workflow_source("fault_repair")
+    source["nodes"][0]["fields"]["故障范围"] = {"required_when": {"field": "大面积停电", "eq": "是"}}
+    stored = parse(source, stored=True)  # stored before the check: it runs as it did
+    assert stored.node("accept").required_when == {"故障范围": {"field": "大面积停电", "eq": "是"}}
 
 
 @pytest.mark.parametrize("submit", [True, False])

@@ -532,7 +532,7 @@ def _parse_node(
             bad("unknown_field", f"{where} sets a permission on unknown field {fname!r}", field=fname)
         if isinstance(perm, Mapping):
             # {required_when: <condition>}: editable, and required while the condition holds
-            condition = _required_when(perm, fname, fields, where, bad)
+            condition = _required_when(perm, fname, fields, where, bad, bad_since)
             perms[fname] = "editable"
             if condition is not None:
                 required_when[fname] = condition
@@ -638,33 +638,51 @@ def _parse_node(
 
 
 def _required_when(
-    perm: Mapping[str, Any], fname: str, fields: Mapping[str, Any], where: str, bad: Any
+    perm: Mapping[str, Any], fname: str, fields: Mapping[str, Any], where: str, bad: Any, bad_since: Any
 ) -> Mapping[str, Any] | None:
     """A field's ``{required_when: {field: 大面积停电, eq: true}}`` at a step: a condition as an
     exit's ``when`` (``conditions.check_condition``) on the form's other fields; the field is
-    editable there and required while the condition holds. ``bad_required_when`` names the step
-    and the field otherwise."""
+    editable there and required while the condition holds. ``bad_required_when`` names the step,
+    the field and why (``reason``, for the step editor to say it at the field: ``tests``, the
+    field the condition tests, and as an exit's the ``operator`` and ``value`` refused) otherwise.
+    A comparison the tested field's type cannot answer (``conditions.type_problems``: 大面积停电
+    ``eq: 是``, never true) is refused from now on; a version stored before keeps loading."""
     condition = perm.get("required_when")
     unknown = sorted(str(k) for k in perm if k != "required_when")
-    problem = ""
+    problem, found = "", {}
     if unknown:
         problem = f"unknown keys {unknown} (a field's rule is a permission or {{required_when: <condition>}})"
+        found = {"reason": "unknown_keys", "value": "、".join(unknown)}
     elif not isinstance(condition, Mapping) or not condition:
         problem = "required_when needs a condition such as {field: 大面积停电, eq: true}"
+        found = {"reason": "no_condition"}
     else:
         try:
             check_condition(condition)
         except ConditionError as exc:
-            problem = f"required_when: {exc}"
+            problem, found = f"required_when: {exc}", {"reason": "malformed"}
         else:
             named = fields_in(condition)
             if fname in named:
                 problem = "required_when cannot test the field itself"
+                found = {"reason": "tests_itself", "tests": fname}
             elif missing := sorted(n for n in named if n not in fields):
                 problem = f"required_when tests unknown field {missing[0]!r}"
+                found = {"reason": "unknown_field", "tests": missing[0]}
     if problem:
-        bad("bad_required_when", f"{where}: field {fname!r}: {problem}", field=fname)
+        bad("bad_required_when", f"{where}: field {fname!r}: {problem}", field=fname, **found)
         return None
+    reasons = {"condition_operator_not_for_type": "operator_not_for_type", "condition_bad_value": "bad_value"}
+    for error_id, message, at in type_problems(condition, fields):
+        tested = at.pop("field")
+        bad_since(
+            "bad_required_when",
+            f"{where}: field {fname!r}: required_when {message}",
+            field=fname,
+            reason=reasons[error_id],
+            tests=tested,
+            **at,
+        )
     return condition
 
 

@@ -4,7 +4,7 @@
 import { api, el, fmtTime, once } from "./api.js";
 import { colon, paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
-import { openEditor } from "./workflow_editor.js";
+import { calendarInForce, limitWords, openEditor } from "./workflow_editor.js";
 
 const form = document.getElementById("wf-form");
 const problemsBox = document.getElementById("wf-problems");
@@ -53,12 +53,15 @@ async function load() {
   document.querySelector("#wf-list tbody").replaceChildren(...rows);
 }
 
-function limitText(limit) {
+// a step's time limit in words, on the calendar it counts on (the step's own, else the
+// workflow's): 30 分钟 is 0.5 工作小时 or 0.5 小时（全天候）, as the step editor labels it
+function limitText(limit, workflowCalendar) {
   if (!limit) return "—";
+  const calendar = calendarInForce(limit.calendar, workflowCalendar);
   const parts = [];
-  if (limit.limit) parts.push(limit.limit);
+  if (limit.limit) parts.push(limitWords(limit.limit, calendar));
   if (limit.by_field) {
-    const values = Object.entries(limit.by_values).map(([k, v]) => `${k} ${v}`).join("、");
+    const values = Object.entries(limit.by_values).map(([k, v]) => `${k} ${limitWords(v, calendar)}`).join("、");
     parts.push(t("wf.limit_by", { field: limit.by_field, values }));
   }
   if (limit.reminders) parts.push(t("wf.reminders", { n: limit.reminders }));
@@ -93,7 +96,7 @@ async function view(key, version) {
       el("td", {}, s.name, " ", el("code", { class: "muted" }, s.id)),
       el("td", {}, words(`wf.type_${s.type}`) || s.type, flags.length ? paren(flags.join("、")) : ""),
       el("td", {}, s.status),
-      el("td", { class: "wrap" }, limitText(s.limit)),
+      el("td", { class: "wrap" }, limitText(s.limit, d.calendar)),
       el("td", { class: "wrap" }, exits.join(" ") || "—"));
   }));
   document.getElementById("wf-fields").textContent =
@@ -111,7 +114,7 @@ async function copy(key, version, newest) {
   catch (err) { toast(err.message, "refused"); return; }
   showProblems([]);
   form.source.value = d.source;
-  formTitle.textContent = t("wf.editor_from", { key, version, next: newest + 1 });
+  formTitle.textContent = t("wf.editor_from", { name: d.name, version, next: newest + 1 });
   form.source.focus();
   form.source.setSelectionRange(0, 0);
   form.scrollIntoView({ block: "start" });
@@ -170,6 +173,8 @@ async function toggle(workflow, v) {
 // problem this page has no words for.
 function whereText(p) {
   const parts = [];
+  // why, when the id alone does not say (bad_required_when: no condition, tests itself…)
+  if (p.reason) parts.push(words(`wf.problem_reason.${p.reason}`) || p.reason);
   if (p.line) parts.push(t("wf.problem_at_line", { line: p.line, column: p.column ?? 1 }));
   if (p.node) parts.push(t("wf.problem_at_step", { step: p.node }));
   // which exit (its place and where it goes) or reminder of the step, and how the condition compares
@@ -178,6 +183,7 @@ function whereText(p) {
   if (p.overrun) parts.push(t("wf.problem_at_overrun"));
   if (p.channel) parts.push(t("wf.problem_channel", { channel: words(`wfe.channel_${p.channel}`) || p.channel }));
   if (p.field) parts.push(t("wf.problem_at_field", { field: p.field }));
+  if (p.tests) parts.push(t("wf.problem_tests", { field: p.tests }));
   if (p.operator) parts.push(t("wf.problem_operator", { operator: words(`wfe.op_${p.operator}`) || p.operator }));
   if (p.value !== undefined && p.value !== "") parts.push(t("wf.problem_value", { value: p.value }));
   if (p.workflow) parts.push(t("wf.problem_of_workflow", { key: p.workflow, version: p.version }));

@@ -1,6 +1,8 @@
 // 流程配置's step editor, beside the YAML: a version's steps in order, each with its name, who acts
 // (operators: roles, the handlers of the site a field names, the previous step's operator…),
-// time limit in working hours, reminders, the fields' rules and the exits. It edits the version's
+// time limit in hours of the calendar in force (工作小时 on business hours, 小时（全天候） on 24x7),
+// reminders, the fields' rules (a field required while a condition holds, built like an exit's
+// condition and said in words) and the exits. It edits the version's
 // document (the YAML as the server read it) in place, so every key it does not show is saved as
 // it was loaded; saving posts the document to the import (POST /api/workflows {document}), one
 // way in: the same validation, stored as the next version. Problems are shown at the step and
@@ -20,7 +22,31 @@ const words = (key, values) => (t(key, values) === key ? "" : t(key, values));
 const clone = (v) => JSON.parse(JSON.stringify(v));
 const isMap = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
-// ---- time limits: working hours <-> the definition's durations (30m, 1h, 1h30m; 7d stays) ----
+// ---- time limits: hours <-> the definition's durations (30m, 1h, 1h30m; 7d stays) ----
+// A limit counts on the calendar in force: the step's own, else the workflow's (business when it
+// names none). On business hours an hour is a working hour and a day a working day (the site's);
+// on 24x7 every hour counts and a day is 24 hours. Wherever a limit is shown it is labelled so.
+const CALENDARS = ["business", "24x7"];
+export const calendarInForce = (step, workflow) =>
+  (CALENDARS.includes(step) ? step : CALENDARS.includes(workflow) ? workflow : "business");
+const DURATION = /^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$/;
+const decimal = (n) => String(Math.round(n * 100) / 100);
+
+// a limit as written (1h30m, 7d) in words on its calendar: 1.5 工作小时, 7 个工作日, 2 小时（全天候）;
+// one the definition cannot read, as written (the import names it)
+export function limitWords(limit, calendar) {
+  const m = DURATION.exec(String(limit ?? ""));
+  if (!m || !(m[1] || m[2] || m[3])) return String(limit ?? "");
+  const [days, hours, minutes] = m.slice(1).map((g) => Number(g || 0));
+  const timed = hours + minutes / 60;
+  if (calendar === "24x7") {
+    return timed ? t("wf.limit_hours_24x7", { n: decimal(days * 24 + timed) }) : t("wf.limit_days_24x7", { n: days });
+  }
+  const parts = days ? [t("wf.limit_days_business", { n: days })] : [];
+  if (timed || !days) parts.push(t("wf.limit_hours_business", { n: decimal(timed) }));
+  return parts.join(" ");
+}
+
 export function hoursOf(limit) {
   const m = /^\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*$/.exec(String(limit ?? ""));
   if (!m || (!m[1] && !m[2])) return null;
@@ -40,8 +66,9 @@ export function openEditor(detail, { describe, saved }) {
   }
   doc = clone(detail.document);
   const fields = isMap(doc.fields) ? doc.fields : {};
-  base = { key: detail.key, version: detail.version, choices: detail.choices, fields, templates: detail.templates ?? [] };
-  document.getElementById("wfe-title").textContent = t("wfe.title", { key: detail.key, version: detail.version });
+  base = { key: detail.key, version: detail.version, choices: detail.choices, fields, templates: detail.templates ?? [], calendar: doc.calendar };
+  // the workflow by its name, as the list shows it (the key is for files and URLs)
+  document.getElementById("wfe-title").textContent = t("wfe.title", { name: detail.name, version: detail.version });
   showProblems([]);
   render();
   panel.hidden = false;
@@ -50,6 +77,8 @@ export function openEditor(detail, { describe, saved }) {
 
 const nodes = () => (Array.isArray(doc.nodes) ? doc.nodes : (doc.nodes = []));
 const fieldNames = (type) => Object.entries(base.fields).filter(([, s]) => !type || (s?.type ?? "text") === type).map(([n]) => n);
+// a field as the form shows it: its label, else its name (what the document and the lists hold)
+const fieldLabel = (name) => (isMap(base.fields[name]) && base.fields[name].label) || name;
 
 function options(values, current, label = (v) => v, blank = null) {
   const list = blank === null ? [] : [el("option", { value: "" }, blank)];
@@ -142,13 +171,23 @@ function slaBox(node) {
   });
   const reminders = Array.isArray(sla?.reminders) ? sla.reminders : [];
   const rows = reminders.map((rem, i) => reminderRow(rem, reminders, i));
+  // the hours typed are of the calendar in force, and said so: they follow a change of it
+  const unit = el("span", { class: "wfe-limit-unit" });
+  const kept = el("span", { class: "muted" });
+  const label = () => {
+    const calendar = calendarInForce(isMap(node.sla) ? node.sla.calendar : undefined, base.calendar);
+    unit.textContent = t(`wfe.hours_${calendar}`);
+    kept.textContent = sla?.limit && hours === null ? ` ${t("wfe.limit_kept", { limit: limitWords(sla.limit, calendar) })}` : "";
+  };
+  label();
   return el("div", { class: "wfe-sla" },
-    el("label", {}, t("wfe.limit"), " ", limitInput, " ", t("wfe.working_hours")),
-    sla?.limit && hours === null ? el("span", { class: "muted" }, ` ${t("wfe.limit_kept", { limit: sla.limit })}`) : null,
-    sla?.limit_by ? el("span", { class: "muted" }, ` ${t("wfe.limit_by_kept", { field: sla.limit_by.field ?? "" })}`) : null,
+    el("label", {}, t("wfe.limit"), " ", limitInput, " ", unit),
+    kept,
+    sla?.limit_by ? el("span", { class: "muted" }, ` ${t("wfe.limit_by_kept", { field: fieldLabel(sla.limit_by.field ?? "") })}`) : null,
     " ", el("label", {}, t("wfe.calendar"), " ", select(base.choices.calendars, sla?.calendar ?? "",
-      (v) => { if (v) ensure().calendar = v; else if (isMap(node.sla)) { delete node.sla.calendar; tidy(); } },
-      { blank: t("wfe.calendar_inherit"), label: (c) => words(`wf.calendar_${c}`) || c, name: "calendar" })),
+      (v) => { if (v) ensure().calendar = v; else if (isMap(node.sla)) { delete node.sla.calendar; tidy(); } label(); },
+      { blank: `${t("wfe.calendar_inherit")}${paren(t(`wf.calendar_${calendarInForce(undefined, base.calendar)}`))}`,
+        label: (c) => words(`wf.calendar_${c}`) || c, name: "calendar" })),
     el("table", { class: "grid wfe-reminders" },
       el("thead", {}, el("tr", {}, el("th", {}, t("wfe.rem_when")), el("th", {}, t("wfe.rem_to")),
         el("th", {}, t("wfe.rem_channels")), el("th", {}, t("wfe.rem_template")), el("th", {}, t("wfe.rem_urgency")), el("th", {}))),
@@ -247,25 +286,59 @@ function reminderTemplates(rem) {
     el("div", { class: "wfe-rem-problem error" })];
 }
 
-// ---- the fields' rules at the step: visible / editable / required; unlisted = hidden ----
+// ---- the fields' rules at the step: visible / editable / required, or required while a
+// condition on the form holds ({required_when: <condition>}: 故障范围 while 大面积停电 is ticked);
+// unlisted = hidden. The condition is said in words and built as an exit's (below) from the
+// form's other fields; a rule with other keys is kept as it was, shown as written. ----
+const CONDITIONAL = "required_when";
+const isConditional = (value) => isMap(value) && Object.keys(value).every((k) => k === CONDITIONAL);
+
 function fieldsBox(node) {
   const perms = isMap(node.fields) ? node.fields : null;
   const names = [...fieldNames(), ...Object.keys(perms ?? {}).filter((n) => !(n in base.fields))];
   if (!names.length) return null;
-  const rows = names.map((name) => {
-    const value = perms?.[name];
-    const plain = value === undefined || typeof value === "string";
-    const cell = plain
-      ? select(base.choices.permissions, value ?? "hidden", (v) => {
-        const p = isMap(node.fields) ? node.fields : (node.fields = {});
-        if (v === "hidden" && value !== "hidden") delete p[name]; else p[name] = v;
-      }, { label: (p) => words(`wfe.perm_${p}`) || p, name: "perm", "data-field": name })
-      : el("code", { title: t("wfe.kept") }, JSON.stringify(value));
-    return el("tr", { "data-field": name }, el("td", {}, name), el("td", {}, cell), el("td", { class: "wfe-field-problem error" }));
-  });
+  const rows = names.map((name) => el("tr", { "data-field": name },
+    el("td", {}, fieldLabel(name)), el("td", {}, permissionCell(node, name)), el("td", { class: "wfe-field-problem error" })));
   return el("table", { class: "grid wfe-fields" },
     el("thead", {}, el("tr", {}, el("th", {}, t("wfe.field")), el("th", {}, t("wfe.permission")), el("th", {}))),
     el("tbody", {}, rows));
+}
+
+function permissionCell(node, name) {
+  const cell = el("div", { class: "wfe-perm" });
+  const loaded = isMap(node.fields) ? node.fields[name] : undefined;
+  const others = fieldNames().filter((n) => n !== name);
+  const draw = () => {
+    const value = isMap(node.fields) ? node.fields[name] : undefined;
+    if (value !== undefined && typeof value !== "string" && !isConditional(value)) {
+      cell.replaceChildren(el("code", { title: t("wfe.kept") }, JSON.stringify(value)));
+      return;
+    }
+    const choices = [...base.choices.permissions, ...(others.length ? [CONDITIONAL] : [])];
+    const perm = select(choices, isConditional(value) ? CONDITIONAL : value ?? "hidden", (v) => {
+      const p = isMap(node.fields) ? node.fields : (node.fields = {});
+      if (v === CONDITIONAL) {
+        // a first condition to change: the first other field, its type's first comparison
+        const op = opsFor(others[0])[0];
+        p[name] = { [CONDITIONAL]: { field: others[0], [op]: defaultValue(others[0], op) } };
+      } else if (v === "hidden" && loaded !== "hidden") delete p[name];
+      else p[name] = v;
+      draw();
+    }, { label: (p) => words(`wfe.perm_${p}`) || p, name: "perm", "data-field": name });
+    if (!isConditional(value)) {
+      cell.replaceChildren(perm);
+      return;
+    }
+    const said = el("div", { class: "wfe-rw-words" });
+    const say = () => {
+      const condition = value[CONDITIONAL];
+      said.className = condition === undefined ? "wfe-rw-words error" : "wfe-rw-words";
+      said.textContent = condition === undefined ? t("wfe.rw_none") : t("wfe.rw_words", { condition: conditionWords(condition) });
+    };
+    cell.replaceChildren(perm, said, conditionBox(value, CONDITIONAL, { fields: others, changed: say }));
+  };
+  draw();
+  return cell;
 }
 
 // ---- exit conditions: {field, <operator>: value}, several joined by all (且) or any (或) ----
@@ -346,18 +419,18 @@ function valueControl(leaf, op) {
   return input(value, (v) => { leaf[op] = v; }, { name: "cond_value", "aria-label": t("wfe.cond_value") });
 }
 
-function conditionRow(leaf, index, state, commit, redraw) {
+function conditionRow(leaf, index, state, commit, redraw, fields) {
   const op = opOf(leaf);
   const ops = opsFor(leaf.field);
   return el("div", { class: "wfe-cond", "data-cond": index },
-    select(fieldNames(), leaf.field, (v) => {
+    select(fields, leaf.field, (v) => {
       // the new field keeps the operator when its type takes it, else its type's first
       const keep = opsFor(v).includes(op) ? op : opsFor(v)[0];
       for (const k of Object.keys(leaf)) delete leaf[k];
       leaf.field = v;
       if (keep) leaf[keep] = defaultValue(v, keep);
       redraw();
-    }, { name: "cond_field", "aria-label": t("wfe.cond_field") }),
+    }, { name: "cond_field", label: fieldLabel, "aria-label": t("wfe.cond_field") }),
     " ",
     select(ops, op ?? "", (v) => {
       const old = leaf[op];
@@ -372,56 +445,94 @@ function conditionRow(leaf, index, state, commit, redraw) {
     button(t("wfe.remove"), () => { state.leaves.splice(index, 1); commit(); redraw(); }, { "data-remove": "cond" }));
 }
 
-function conditionBox(x) {
+// the condition at holder[key] (an exit's when, a field's required_when), built from the fields
+// it may test (an exit: all; required_when: the others); changed() after each change, to say it
+// anew. Without a condition an exit is taken otherwise (none: that said); one the builder cannot
+// show stays JSON.
+function conditionBox(holder, key, { fields = fieldNames(), none = "", changed = () => {} } = {}) {
   const box = el("div", { class: "wfe-conditions" });
   const redraw = () => {
-    const state = structured(x.when);
+    const state = structured(holder[key]);
     if (state === null) {
-      box.replaceChildren(el("p", { class: "muted" }, t("wfe.cond_json")), jsonCondition(x), el("div", { class: "wfe-exit-problem error" }));
+      box.replaceChildren(el("p", { class: "muted" }, t("wfe.cond_json")), ...jsonCondition(holder, key, redraw));
+      changed();
       return;
     }
-    // the exit's condition is these, written back on each change (one as itself, several joined)
+    // the condition is these, written back on each change (one as itself, several joined)
     const commit = () => {
-      if (!state.leaves.length) delete x.when;
-      else if (state.leaves.length === 1) x.when = state.leaves[0];
-      else x.when = { [state.join]: state.leaves };
+      if (!state.leaves.length) delete holder[key];
+      else if (state.leaves.length === 1) holder[key] = state.leaves[0];
+      else holder[key] = { [state.join]: state.leaves };
     };
-    const rows = state.leaves.map((leaf, i) => conditionRow(leaf, i, state, commit, redraw));
+    const rows = state.leaves.map((leaf, i) => conditionRow(leaf, i, state, commit, redraw, fields));
     // replaceChildren would write a null as the text "null"
     box.replaceChildren(...[
       state.leaves.length > 1 ? el("label", {}, t("wfe.cond_join"), " ", select(["all", "any"], state.join, (v) => { state.join = v; commit(); },
         { name: "cond_join", label: (j) => t(`wfe.cond_join_${j}`) })) : null,
-      state.leaves.length ? null : el("span", { class: "muted" }, t("wfe.cond_none")),
+      state.leaves.length || !none ? null : el("span", { class: "muted" }, none),
       ...rows,
       button(t("wfe.cond_add"), () => {
-        const field = fieldNames()[0];
+        const field = fields[0];
         if (!field) return;
         const op = opsFor(field)[0];
         state.leaves.push({ field, [op]: defaultValue(field, op) });
         commit();
         redraw();
-      }, { "data-add": "cond" }),
-      el("div", { class: "wfe-exit-problem error" })].filter(Boolean));
+      }, { "data-add": "cond" })].filter(Boolean));
+    changed();
   };
+  // a value typed or picked changes the leaf in place: said anew as it bubbles here
+  box.addEventListener("change", () => changed());
   redraw();
   return box;
 }
 
-// a condition the builder cannot show, as JSON: one that does not parse is marked and not taken
-function jsonCondition(x) {
-  return el("input", {
-    value: x.when === undefined ? "" : JSON.stringify(x.when), name: "exit_when",
-    placeholder: '{"field": "…", "eq": "…"}', spellcheck: "false",
+// a condition the builder cannot show, as JSON: one that does not parse as a condition's mapping
+// is marked, said beside it and not taken; emptied, the builder is offered again
+function jsonCondition(holder, key, redraw) {
+  const error = el("span", { class: "error wfe-cond-error", role: "alert" });
+  const field = el("input", {
+    value: holder[key] === undefined ? "" : JSON.stringify(holder[key]), name: "cond_json",
+    placeholder: '{"field": "…", "eq": "…"}', spellcheck: "false", "aria-label": t("wfe.cond_json_label"),
     onchange: (e) => {
       const v = e.target.value.trim();
       e.target.removeAttribute("aria-invalid");
-      if (!v) { delete x.when; return; }
-      try { x.when = JSON.parse(v); } catch {
+      error.textContent = "";
+      if (!v) { delete holder[key]; redraw(); return; }
+      let parsed = null;
+      try { parsed = JSON.parse(v); } catch { parsed = null; }
+      if (!isMap(parsed)) {
         e.target.setAttribute("aria-invalid", "true");
-        toast(t("wfe.bad_condition"), "refused");
+        error.textContent = t("wfe.bad_condition");
+        return;
       }
+      holder[key] = parsed;
+      if (structured(parsed) !== null) redraw();
     },
   });
+  return [field, " ", error];
+}
+
+// a condition in words, as the admin reads it: 「大面积停电」等于“是”, several joined by 且 / 或,
+// 并非（…）; fields by their labels, comparisons and values as the builder offers them
+function conditionWords(condition) {
+  if (!isMap(condition)) return JSON.stringify(condition);
+  const nested = (c) => (isMap(c) && ("all" in c || "any" in c) ? paren(conditionWords(c)).trim() : conditionWords(c));
+  for (const join of ["all", "any"]) {
+    if (Array.isArray(condition[join])) return condition[join].map(nested).join(t(`wfe.cond_words_${join}`));
+  }
+  if ("not" in condition) return t("wfe.cond_words_not", { condition: conditionWords(condition.not) });
+  let op = opOf(condition);
+  let value = condition[op];
+  const field = fieldLabel(String(condition.field ?? ""));
+  if (FLAG_OPS.includes(op)) {
+    // filled: false is 为空, truthy: false 未勾选
+    if (value === false) op = { empty: "filled", filled: "empty", truthy: "falsy", falsy: "truthy" }[op];
+    return t("wfe.cond_words_flag", { field, op: words(`wfe.op_${op}`) || op });
+  }
+  const one = (v) => (v === true ? t("wfe.bool_true") : v === false ? t("wfe.bool_false") : String(v));
+  value = Array.isArray(value) ? value.map(one).join("、") : one(value);
+  return t("wfe.cond_words", { field, op: words(`wfe.op_${op}`) || op, value });
 }
 
 // ---- exits: to, kind (reject: 退回), name, when (the conditions above) ----
@@ -435,7 +546,7 @@ function exitsBox(node, stepIds) {
       el("td", {}, select(["", "reject"], x.kind ?? "", (v) => { if (v) x.kind = v; else delete x.kind; },
         { label: (k) => (k ? t("wf.exit_reject") : t("wfe.exit_normal")), name: "exit_kind" })),
       el("td", {}, input(x.name, (v) => { if (v.trim()) x.name = v.trim(); else delete x.name; }, { class: "short", name: "exit_name" })),
-      el("td", { class: "wfe-when" }, conditionBox(x)),
+      el("td", { class: "wfe-when" }, conditionBox(x, "when", { none: t("wfe.cond_none") }), el("div", { class: "wfe-exit-problem error" })),
       el("td", {},
         // the engine takes the first exit whose condition holds: the order is the admin's to set
         button("↑", () => { exits.splice(i - 1, 0, ...exits.splice(i, 1)); render(); },
@@ -504,6 +615,17 @@ function addStep() {
   stepsBox.querySelector(`[data-node="step${n}"] input[name=name]`)?.focus();
 }
 
+// in a condition's builder, the control a problem is about: the value refused, the comparison the
+// tested field's type does not take, or the field tested (unknown, or the field itself); a
+// condition shown as JSON, its text
+function conditionControl(box, tested, wrong) {
+  const cond = [...box.querySelectorAll(".wfe-cond")].find((c) => c.querySelector("select[name=cond_field]")?.value === String(tested ?? ""));
+  const control = { value: "[name=cond_value], [name=cond_option]", operator: "select[name=cond_op]", field: "select[name=cond_field]" }[wrong];
+  return (cond && control ? cond.querySelector(control) : null) ?? box.querySelector("input[name=cond_json]");
+}
+// what of a required_when the import refused, by its reason
+const REQUIRED_WHEN_WRONG = { bad_value: "value", operator_not_for_type: "operator", unknown_field: "field", tests_itself: "field" };
+
 // every problem at the step it names (and the field row it names); the rest above the steps
 function showProblems(problems) {
   const general = [];
@@ -518,10 +640,8 @@ function showProblems(problems) {
     const exit = p.exit ? card.querySelector(`.wfe-exits tr[data-exit="${Number(p.exit) - 1}"]`) : null;
     if (exit) {
       exit.querySelector(".wfe-exit-problem")?.append(el("div", {}, hooks.describe(p)));
-      const conds = [...exit.querySelectorAll(".wfe-cond")].filter((c) => c.querySelector("select[name=cond_field]")?.value === String(p.field ?? ""));
-      const target = conds[0]?.querySelector(p.id === "condition_bad_value" ? "[name=cond_value], [name=cond_option]" : "select[name=cond_op]")
-        ?? (p.id === "unknown_exit_target" ? exit.querySelector("select[name=exit_to]") : null)
-        ?? exit.querySelector("input[name=exit_when]");
+      const target = p.id === "unknown_exit_target" ? exit.querySelector("select[name=exit_to]")
+        : conditionControl(exit, p.field, p.id === "condition_bad_value" ? "value" : "operator");
       target?.setAttribute("aria-invalid", "true");
       continue;
     }
@@ -534,7 +654,10 @@ function showProblems(problems) {
     const row = p.field ? [...card.querySelectorAll(".wfe-fields tr[data-field]")].find((r) => r.dataset.field === String(p.field)) : null;
     if (row) {
       row.querySelector(".wfe-field-problem").textContent = hooks.describe(p);
-      row.querySelector("select")?.setAttribute("aria-invalid", "true");
+      row.querySelector("select[name=perm]")?.setAttribute("aria-invalid", "true");
+      // a required_when's: the part of its condition that is wrong, too
+      const wrong = p.id === "bad_required_when" ? REQUIRED_WHEN_WRONG[p.reason] : null;
+      if (wrong) conditionControl(row, p.tests, wrong)?.setAttribute("aria-invalid", "true");
     }
   }
   generalBox.querySelector("ul").replaceChildren(...general.map((p) => el("li", { title: p.message }, hooks.describe(p))));
