@@ -23,7 +23,11 @@ async def message_templates_page(request: web.Request) -> web.Response:
     return await request.app[TEMPLATES].response(
         request,
         "admin_message_templates.html",
-        {"channels": message_templates.CHANNELS, "audiences": message_templates.AUDIENCES},
+        {
+            "channels": message_templates.CHANNELS,
+            "audiences": message_templates.AUDIENCES,
+            "name_limit": message_templates.NAME_LIMIT,
+        },
     )
 
 

@@ -10,8 +10,10 @@ order is at or has been at), and the fax ones are the texts an agent may fax. Sa
 checks that the template compiles and renders on a sample order within a render's budget
 (``template_budget``: loops nested over thousands are ``template_too_costly``), that the
 category has a workflow with that step (one dispatching to a contractor for ``audience: contractor``), that an
-email has a subject, and that no other enabled template has the same category × step × channel
-× audience (disable the other one first). Every change is audited; the
+email has a subject, that it has a name (名称: what the admins, the workflow editor's reminder
+picker, the 停用 warning and the audit log call it) no other enabled template has, and that no
+other enabled template has the same category × step × channel × audience (disable the other one
+first). Every change is audited; the
 auto-send cache (``cached``) drops a template as soon as its change is flushed.
 """
 
@@ -40,7 +42,16 @@ from ticketing.notify import TemplateError, TemplateTooCostly, context_of, merge
 CHANNELS = ("sms", "email", "fax")
 AUDIENCES = ("customer", "handler", "contractor")
 BODY_LIMIT = 20_000
-_TEXT_LIMITS = {"category": 32, "node": 64, "channel": 8, "audience": 16, "subject": 200, "body": BODY_LIMIT}
+NAME_LIMIT = 64
+_TEXT_LIMITS = {
+    "name": NAME_LIMIT,
+    "category": 32,
+    "node": 64,
+    "channel": 8,
+    "audience": 16,
+    "subject": 200,
+    "body": BODY_LIMIT,
+}
 _FLAGS = ("auto_send", "enabled")
 SAMPLE_CONTEXT: dict[str, Any] = {
     "order": {"number": "GZ2026112600001", "status": "处理中", "category": "fault", "title": "停电"},
@@ -55,6 +66,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
 def view(t: NotificationTemplate) -> dict[str, Any]:
     return {
         "id": t.id,
+        "name": t.name,
         "category": t.category,
         "node": t.node,
         "channel": t.channel,
@@ -195,7 +207,7 @@ async def _cleaned(
             else:
                 problems[name] = "field_not_boolean"
     merged = {**(view(current) if current else {"audience": "customer"}), **out}
-    for name in ("category", "node", "channel", "body"):
+    for name in ("name", "category", "node", "channel", "body"):
         if name not in problems and not str(merged.get(name) or "").strip():
             problems[name] = "field_required"
     if "channel" not in problems and merged.get("channel") and merged["channel"] not in CHANNELS:
@@ -236,9 +248,31 @@ async def _cleaned(
         )
         if clash is not None:
             problems["node"] = "template_duplicate"
+    if (
+        "name" not in problems
+        and merged.get("enabled", True)
+        and await _name_taken(session, merged["name"], current)
+    ):
+        problems["name"] = "template_name_taken"
     if problems:
         raise FieldErrors(problems)
     return out
+
+
+async def _name_taken(session: AsyncSession, name: str, current: NotificationTemplate | None) -> bool:
+    """Whether another enabled template is called ``name``: one name, one template among those
+    in use; a 停用 one may share it (the one it was replaced by), and is refused when enabled
+    again until one of the two is renamed."""
+    other = await session.scalar(
+        select(NotificationTemplate.id)
+        .where(
+            NotificationTemplate.name == name,
+            NotificationTemplate.enabled.is_(True),
+            NotificationTemplate.id != (current.id if current else -1),
+        )
+        .limit(1)
+    )
+    return other is not None
 
 
 async def get_template(session: AsyncSession, template_id: int) -> NotificationTemplate:

@@ -149,6 +149,7 @@ async def _seed_templates(session: AsyncSession) -> None:
     for t in load_seed("notifications.yaml"):
         session.add(
             NotificationTemplate(
+                name=t["name"],
                 category=t["category"],
                 node=t["node"],
                 channel=t["channel"],

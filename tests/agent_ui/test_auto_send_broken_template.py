@@ -36,9 +36,15 @@ async def test_a_step_change_goes_through_and_the_message_is_recorded_failed(
         db.add_all(
             [
                 NotificationTemplate(
-                    category="consult", node="done", channel="sms", auto_send=True, body=body
+                    name="测试模板1",
+                    category="consult",
+                    node="done",
+                    channel="sms",
+                    auto_send=True,
+                    body=body,
                 ),
                 NotificationTemplate(
+                    name="测试模板2",
                     category="consult",
                     node="done",
                     channel="email",

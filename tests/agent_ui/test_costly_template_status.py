@@ -31,7 +31,7 @@ async def _order(client, csrf) -> dict:
 async def test_a_costly_message_template_sent_by_hand_answers_422(client, world):
     async with world.services.sessionmaker.begin() as db:  # saved before saves were checked
         template = NotificationTemplate(
-            category="consult", node="accept", channel="sms", auto_send=False, body=QA
+            name="测试模板1", category="consult", node="accept", channel="sms", auto_send=False, body=QA
         )
         db.add(template)
         await db.flush()

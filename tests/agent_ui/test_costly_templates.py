@@ -62,7 +62,7 @@ async def test_saving_a_costly_print_template_is_refused_without_holding_the_ser
         client,
         "/api/message-templates",
         admin,
-        {"category": "consult", "node": "accept", "channel": "sms", "body": QA},
+        {"name": "咨询受理短信", "category": "consult", "node": "accept", "channel": "sms", "body": QA},
     )
     assert (status, body["details"]["problems"]) == (422, {"body": "template_too_costly"}), body
 

@@ -24,10 +24,15 @@ async def test_a_broken_or_costly_fax_template_is_listed_marked_and_the_others_s
     csrf = await login(client, "1001")
     async with world.services.sessionmaker.begin() as db:  # stored before saves were checked
         broken = NotificationTemplate(
-            category="consult", node="done", channel="fax", subject="停电答复 {{ order.number ", body="x"
+            name="测试模板1",
+            category="consult",
+            node="done",
+            channel="fax",
+            subject="停电答复 {{ order.number ",
+            body="x",
         )
         costly = NotificationTemplate(
-            category="consult", node="done", channel="fax", subject=QA + "超长", body="x"
+            name="测试模板2", category="consult", node="done", channel="fax", subject=QA + "超长", body="x"
         )
         db.add_all([broken, costly])
         await db.flush()

@@ -51,6 +51,7 @@ async def test_a_category_with_its_own_letter_offers_its_own_only(client, world,
     async with world.services.sessionmaker.begin() as db:
         db.add(
             NotificationTemplate(
+                name="测试模板1",
                 category="query",
                 node="done",
                 channel="fax",

@@ -50,7 +50,14 @@ async def test_only_admins_keep_the_message_templates_and_refusals_name_the_fiel
         client,
         "/api/message-templates",
         admin,
-        {"category": "consult", "node": "nowhere", "channel": "email", "body": "{{ order.number", "x": 1},
+        {
+            "name": "咨询答复邮件",
+            "category": "consult",
+            "node": "nowhere",
+            "channel": "email",
+            "body": "{{ order.number",
+            "x": 1,
+        },
     )
     assert status == 422 and body["error_id"] == "invalid_fields"
     assert body["details"]["problems"] == {
@@ -64,7 +71,14 @@ async def test_only_admins_keep_the_message_templates_and_refusals_name_the_fiel
         client,
         "/api/message-templates",
         admin,
-        {"category": "nosuch", "node": "done", "channel": "pigeon", "body": "hi", "auto_send": "yes"},
+        {
+            "name": "信鸽",
+            "category": "nosuch",
+            "node": "done",
+            "channel": "pigeon",
+            "body": "hi",
+            "auto_send": "yes",
+        },
     )
     assert body["details"]["problems"] == {
         "category": "field_unknown_category",
@@ -82,6 +96,7 @@ async def test_a_saved_auto_send_template_is_what_the_next_order_sends(client, w
         "/api/message-templates",
         admin,
         {
+            "name": "咨询办结短信",
             "category": "consult",
             "node": "done",
             "channel": "sms",
@@ -143,6 +158,7 @@ async def test_a_contractors_template_needs_a_step_that_dispatches_to_one(client
         "/api/message-templates",
         admin,
         {
+            "name": "售后派外委邮件",
             "category": "aftersales",
             "node": "repair",
             "channel": "email",
@@ -160,6 +176,7 @@ async def test_a_contractors_template_needs_a_step_that_dispatches_to_one(client
         "/api/message-templates",
         admin,
         {
+            "name": "外委派单短信",
             "category": "outsourced",
             "node": "outsource",
             "channel": "sms",
@@ -177,12 +194,21 @@ async def test_a_contractors_template_needs_a_step_that_dispatches_to_one(client
 async def test_no_two_enabled_templates_for_one_category_step_channel_and_audience(client, world):
     admin = await login(client, "9001")
     # the seeded SMS to the customer at 售后 上门维修 is enabled: a second one would go out too
-    same = {"category": "aftersales", "node": "repair", "channel": "sms", "body": "维修人员将上门"}
+    same = {
+        "name": "售后上门短信",
+        "category": "aftersales",
+        "node": "repair",
+        "channel": "sms",
+        "body": "维修人员将上门",
+    }
     status, body = await _send(client, "/api/message-templates", admin, same)
     assert status == 422 and body["details"]["problems"] == {"node": "template_duplicate"}
     assert "已有同一类别、步骤、渠道和发给对象的启用模板" in body["message"]
     status, other = await _send(
-        client, "/api/message-templates", admin, {**same, "channel": "fax", "subject": "回执"}
+        client,
+        "/api/message-templates",
+        admin,
+        {**same, "name": "售后回执", "channel": "fax", "subject": "回执"},
     )
     assert status == 201  # another channel is another template
 
@@ -241,7 +267,13 @@ async def test_a_category_on_another_categorys_workflow_may_have_its_own_templat
             client,
             "/api/message-templates",
             admin,
-            {"category": category, "node": node, "channel": "sms", "body": "【95598】工单{{ order.number }}"},
+            {
+                "name": f"{category}短信",
+                "category": category,
+                "node": node,
+                "channel": "sms",
+                "body": "【95598】工单{{ order.number }}",
+            },
         )
         assert status == 201, body
         assert (body["category"], body["node"]) == (category, node)
@@ -249,6 +281,6 @@ async def test_a_category_on_another_categorys_workflow_may_have_its_own_templat
         client,
         "/api/message-templates",
         admin,
-        {"category": "coordination", "node": "nowhere", "channel": "sms", "body": "hi"},
+        {"name": "协调单短信", "category": "coordination", "node": "nowhere", "channel": "sms", "body": "hi"},
     )
     assert body["details"]["problems"] == {"node": "field_unknown_step"}

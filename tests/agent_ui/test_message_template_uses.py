@@ -12,8 +12,12 @@ from tests.agent_ui.test_workflow_reminder_templates_api import _post, _remindin
 
 async def test_the_uses_of_a_template_in_the_versions_in_use_are_named(client):
     token = await login(client, "9001")
-    sms = await _template(client, token, channel="sms", body="【催办】{{ order.number }} 即将到期")
-    other = await _template(client, token, node="review", channel="sms", body="请复核 {{ order.number }}")
+    sms = await _template(
+        client, token, name="处理催办短信", channel="sms", body="【催办】{{ order.number }} 即将到期"
+    )
+    other = await _template(
+        client, token, name="复核提醒短信", node="review", channel="sms", body="请复核 {{ order.number }}"
+    )
 
     async def uses(template) -> list[dict]:
         resp = await client.get(f"/api/message-templates/{template['id']}/uses")

@@ -41,16 +41,16 @@ async def templates(world) -> dict[str, int]:
     async with world.services.sessionmaker.begin() as db:
         rows = {
             "sms": NotificationTemplate(
-                category="consult", node="accept", channel="sms", auto_send=False,
+                name="测试模板1", category="consult", node="accept", channel="sms", auto_send=False,
                 body="【95598】您的咨询（工单 {{ order.number }}）答复：{{ form.get('答复内容', '') }}",
             ),
             "email": NotificationTemplate(
-                category="consult", node="done", channel="email", auto_send=False,
+                name="测试模板2", category="consult", node="done", channel="email", auto_send=False,
                 subject="咨询答复（工单 {{ order.number }}）",
                 body="尊敬的{{ customer.name if customer else '客户' }}：\n{{ form.get('答复内容', '') }}",
             ),
             "auto": NotificationTemplate(
-                category="consult", node="accept", channel="sms", audience="handler", auto_send=True,
+                name="测试模板3", category="consult", node="accept", channel="sms", audience="handler", auto_send=True,
                 body="新咨询 {{ order.number }}",
             ),
         }  # fmt: skip
@@ -296,6 +296,7 @@ async def test_a_category_on_another_workflow_is_offered_that_workflows_template
 
     async with world.services.sessionmaker.begin() as db:
         own = NotificationTemplate(
+            name="测试模板4",
             category="query",
             node="accept",
             channel="sms",

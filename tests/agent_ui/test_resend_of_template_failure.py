@@ -32,9 +32,15 @@ async def test_resend_of_a_message_whose_template_failed_is_refused_saying_so(cl
         db.add_all(
             [
                 NotificationTemplate(
-                    category="consult", node="done", channel="sms", auto_send=True, body=body
+                    name="测试模板1",
+                    category="consult",
+                    node="done",
+                    channel="sms",
+                    auto_send=True,
+                    body=body,
                 ),
                 NotificationTemplate(
+                    name="测试模板2",
                     category="consult",
                     node="done",
                     channel="email",

@@ -31,7 +31,9 @@ def _reminding(document: dict, channels: list[str], templates) -> dict:
 
 async def test_a_reminder_picks_a_template_by_name_and_keeps_it(client):
     token = await login(client, "9001")
-    sms = await _template(client, token, channel="sms", body="【催办】{{ order.number }} 即将到期")
+    sms = await _template(
+        client, token, name="处理催办短信", channel="sms", body="【催办】{{ order.number }} 即将到期"
+    )
     shown = await (await client.get("/api/workflows/complaint/1")).json()
     offered = {t["id"]: t for t in shown["templates"]}
     assert offered[sms["id"]] == {
@@ -39,7 +41,7 @@ async def test_a_reminder_picks_a_template_by_name_and_keeps_it(client):
         "channel": "sms",
         "category": "complaint",
         "node": "handle",
-        "name": "处理：【催办】{{ order.number }} 即将到期",  # its step and its text
+        "name": "处理催办短信",  # as its admin named it
         "enabled": True,
     }
     # the seeded 处理 e-mail to the handler is offered; the customer's SMS of 处理 is not
@@ -58,9 +60,17 @@ async def test_a_reminder_picks_a_template_by_name_and_keeps_it(client):
 
 async def test_a_template_that_cannot_word_the_reminder_is_refused_by_name(client):
     token = await login(client, "9001")
-    sms = await _template(client, token, channel="sms", body="工单 {{ order.number }} 即将到期")
+    sms = await _template(
+        client, token, name="处理到期短信", channel="sms", body="工单 {{ order.number }} 即将到期"
+    )
     mail = await _template(
-        client, token, node="review", channel="email", subject="催办 {{ order.number }}", body="请处理"
+        client,
+        token,
+        name="复核催办邮件",
+        node="review",
+        channel="email",
+        subject="催办 {{ order.number }}",
+        body="请处理",
     )
     document = (await (await client.get("/api/workflows/complaint/1")).json())["document"]
     customers = [
@@ -105,7 +115,7 @@ async def test_a_template_that_cannot_word_the_reminder_is_refused_by_name(clien
             "reminder": 1,
             "channel": "sms",
             "template": sms["id"],
-            "value": "处理：工单 {{ order.number }} 即将到期",
+            "value": "处理到期短信",
         }
     ]
     listed = {w["key"]: w for w in (await (await client.get("/api/workflows")).json())["items"]}

@@ -178,9 +178,11 @@ def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console
     with admin_on(browser, server, "/admin/message-templates") as page:
         rows = page.locator("#msg-list tbody tr")
         seeded = rows.filter(has_text="【售后】")  # listed by name, not as aftersales / repair
-        expect(seeded.locator("td").nth(0)).to_have_text("售后报修")
-        expect(seeded.locator("td").nth(1)).to_have_text("上门维修")
+        expect(seeded.locator("td").nth(0)).to_have_text("售后上门预约短信")
+        expect(seeded.locator("td").nth(1)).to_have_text("售后报修")
+        expect(seeded.locator("td").nth(2)).to_have_text("上门维修")
         form = page.locator("#msg-form")
+        form.locator("[name=name]").fill("咨询办结短信")
         form.locator("[name=category]").select_option(label="信息咨询")
         expect(form.locator("[name=node] option")).to_have_text(["受理", "处理完毕"])
         form.locator("[name=node]").select_option(label="处理完毕")
@@ -196,18 +198,20 @@ def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console
         form.locator("button[type=submit]").click()
         mine = rows.filter(has_text="您的咨询")
         expect(mine).to_have_count(1)
-        expect(mine.locator("td").nth(0)).to_have_text("信息咨询")
-        expect(mine.locator("td").nth(1)).to_have_text("处理完毕")
-        expect(mine.locator("td").nth(2)).to_have_text("短信")
+        expect(mine.locator("td").nth(0)).to_have_text("咨询办结短信")
+        expect(mine.locator("td").nth(1)).to_have_text("信息咨询")
+        expect(mine.locator("td").nth(2)).to_have_text("处理完毕")
+        expect(mine.locator("td").nth(3)).to_have_text("短信")
 
         # a second SMS to the customer at that step is refused until the first is disabled
+        form.locator("[name=name]").fill("咨询已办结短信")
         form.locator("[name=category]").select_option(label="信息咨询")
         form.locator("[name=node]").select_option(label="处理完毕")
         form.locator("[name=body]").fill("咨询已办结")
         form.locator("button[type=submit]").click()
         expect(form.locator("[name=node]")).to_have_attribute("aria-invalid", "true")
         mine.get_by_role("button", name="停用").click()
-        expect(rows.filter(has_text="您的咨询").locator("td").nth(6)).to_have_text("已停用")
+        expect(rows.filter(has_text="您的咨询").locator("td").nth(7)).to_have_text("已停用")
         form.locator("button[type=submit]").click()
         expect(rows.filter(has_text="咨询已办结")).to_have_count(1)
 
@@ -215,14 +219,15 @@ def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console
         form.locator("[name=node]").select_option(label="外委处理")
         expect(form.locator("[name=audience] option[value=contractor]")).to_be_enabled()
         # 协调单 runs on 故障报修's workflow: its own templates are kept at that workflow's steps
+        form.locator("[name=name]").fill("协调单受理短信")
         form.locator("[name=category]").select_option(label="协调单")
         form.locator("[name=node]").select_option(label="接收确认")
         form.locator("[name=audience]").select_option("customer")
         form.locator("[name=body]").fill("协调单{{ order.number }}已受理")
         form.locator("button[type=submit]").click()
         coordination = rows.filter(has_text="协调单{{")
-        expect(coordination.locator("td").nth(0)).to_have_text("协调单")
-        expect(coordination.locator("td").nth(1)).to_have_text("接收确认")
+        expect(coordination.locator("td").nth(1)).to_have_text("协调单")
+        expect(coordination.locator("td").nth(2)).to_have_text("接收确认")
 
         # in English too, each label's text sits on one line right above its field
         listed = rows.count()

@@ -27,6 +27,7 @@ async def _seed(url: str) -> dict:
             db,
             admin,
             {
+                "name": "处理催办短信",
                 "category": "complaint",
                 "node": "handle",
                 "channel": "sms",
@@ -38,6 +39,7 @@ async def _seed(url: str) -> dict:
             db,
             admin,
             {
+                "name": "复核提醒短信",
                 "category": "complaint",
                 "node": "review",
                 "channel": "sms",
@@ -71,6 +73,7 @@ def test_disabling_a_template_a_reminder_uses_names_the_use_and_asks(uses_consol
         used.get_by_role("button", name="停用").click()
         expect(used.get_by_role("button", name="停用")).to_be_enabled()
         assert asked, "no question was asked"
+        assert "模板「处理催办短信」" in asked[0]  # which template, by its name
         assert f"{seeded['name']} v{seeded['version']}「处理」第 1 个提醒（短信）" in asked[0]
         assert "默认提醒文字" in asked[0]
         expect(used).not_to_have_class("muted")  # cancelled: still enabled

@@ -24,6 +24,7 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
         demo.db.add_all(  # stored before saves were checked
             [
                 NotificationTemplate(
+                    name="测试模板1",
                     category="consult",
                     node="done",
                     channel="fax",
@@ -31,7 +32,12 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
                     body="x",
                 ),
                 NotificationTemplate(
-                    category="consult", node="done", channel="sms", auto_send=True, body=COSTLY
+                    name="测试模板2",
+                    category="consult",
+                    node="done",
+                    channel="sms",
+                    auto_send=True,
+                    body=COSTLY,
                 ),
             ]
         )

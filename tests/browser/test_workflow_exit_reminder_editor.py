@@ -16,7 +16,7 @@ from tests.browser.test_dispatch_setup import admin_on
 pytestmark = [pytest.mark.browser]
 
 TEMPLATE = "【催办】{{ order.number }} 即将到期"
-TEMPLATE_NAME = f"处理：{TEMPLATE}"  # its step and its text: templates have no name of their own
+TEMPLATE_NAME = "处理催办短信"  # as the admin named it on the message-template page
 
 
 async def _seed(url: str) -> int:
@@ -31,7 +31,13 @@ async def _seed(url: str) -> int:
         await seed_defaults(db)
         await seed_demo(db, customers=1)
         row = NotificationTemplate(
-            category="complaint", node="handle", channel="sms", audience="handler", subject="", body=TEMPLATE
+            name=TEMPLATE_NAME,
+            category="complaint",
+            node="handle",
+            channel="sms",
+            audience="handler",
+            subject="",
+            body=TEMPLATE,
         )
         db.add(row)
         await db.flush()

@@ -72,7 +72,12 @@ async def test_an_edited_template_is_used_for_the_next_order(sm, seeded):
     async with sm.begin() as session:
         session.add(
             NotificationTemplate(
-                category="fault", node="confirm", channel="sms", body="A {{ order.number }}", auto_send=True
+                name="测试模板1",
+                category="fault",
+                node="confirm",
+                channel="sms",
+                body="A {{ order.number }}",
+                auto_send=True,
             )
         )
     first, _ = await new_fault_order(sm, seeded, caller_number="13712345678")

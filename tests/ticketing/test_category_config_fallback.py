@@ -87,6 +87,7 @@ async def test_a_categorys_own_sms_replaces_its_workflows_at_that_step_only(sess
     u = seeded.users
     session.add(
         NotificationTemplate(
+            name="测试模板1",
             category="coordination",
             node="dispatch",
             channel="sms",

@@ -19,6 +19,7 @@ async def test_a_contractors_email_subject_filled_with_line_breaks_is_queued_on_
     company = await _contractor(session, u["9001"], phones=["020-88886666"])
     session.add(
         NotificationTemplate(
+            name="测试模板1",
             category="outsourced",
             node="outsource",
             channel="email",

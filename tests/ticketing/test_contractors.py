@@ -240,6 +240,7 @@ async def test_a_contractor_template_is_used_and_customer_templates_are_not_sent
     session.add_all(
         [
             NotificationTemplate(
+                name="测试模板1",
                 category="outsourced",
                 node="outsource",
                 channel="sms",
@@ -247,6 +248,7 @@ async def test_a_contractor_template_is_used_and_customer_templates_are_not_sent
                 body="【外委】{{ contractor.name }} 请处理 {{ order.number }}",
             ),
             NotificationTemplate(
+                name="测试模板2",
                 category="outsourced",
                 node="outsource",
                 channel="sms",

@@ -172,6 +172,7 @@ async def test_a_template_sent_by_hand_with_a_blank_merge_field_is_refused_namin
     from ticketing.notify import TemplateFieldsBlank, send_template
 
     template = NotificationTemplate(
+        name="测试模板1",
         category="complaint",
         node="register",
         channel="sms",
@@ -202,7 +203,12 @@ async def test_manual_template_send(session, seeded):
     from ticketing.notify import send_template
 
     template = NotificationTemplate(
-        category="consult", node="done", channel="sms", body="工单{{ order.number }}已办结", auto_send=False
+        name="测试模板2",
+        category="consult",
+        node="done",
+        channel="sms",
+        body="工单{{ order.number }}已办结",
+        auto_send=False,
     )
     session.add(template)
     order = await create_order(

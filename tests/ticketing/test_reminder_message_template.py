@@ -46,6 +46,7 @@ async def templates(session, admin) -> tuple[NotificationTemplate, NotificationT
         session,
         admin,
         {
+            "name": "处理催办短信",
             "category": "complaint",
             "node": "handle",
             "channel": "sms",
@@ -58,6 +59,7 @@ async def templates(session, admin) -> tuple[NotificationTemplate, NotificationT
         session,
         admin,
         {
+            "name": "复核催办邮件",
             "category": "complaint",
             "node": "review",
             "channel": "email",

@@ -51,6 +51,7 @@ async def test_a_reminder_names_its_templates_by_category_and_step(sm, session, 
         session,
         admin,
         {
+            "name": "新催办短信",
             "category": "complaint",
             "node": "handle",
             "channel": "sms",

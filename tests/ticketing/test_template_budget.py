@@ -150,7 +150,13 @@ async def test_the_print_register_refuses_a_costly_template_and_a_stored_one_fai
 
 async def test_the_message_register_refuses_a_costly_template_and_a_stored_one_is_not_sent(session, seeded):
     admin = seeded.users["9001"]
-    base = {"category": "consult", "node": "done", "channel": "email", "subject": "答复"}
+    base = {
+        "name": "咨询答复邮件",
+        "category": "consult",
+        "node": "done",
+        "channel": "email",
+        "subject": "答复",
+    }
     with pytest.raises(FieldErrors) as refused:
         await message_templates.create_template(session, admin, {**base, "body": QA})
     assert refused.value.problems == {"body": "template_too_costly"}
@@ -159,7 +165,9 @@ async def test_the_message_register_refuses_a_costly_template_and_a_stored_one_i
             session, admin, {**base, "subject": "{{ 'x' * 1000000000 }}", "body": "您好"}
         )
     assert refused.value.problems == {"subject": "template_too_costly"}
-    stored = NotificationTemplate(category="consult", node="done", channel="sms", body=QA, auto_send=False)
+    stored = NotificationTemplate(
+        name="测试模板1", category="consult", node="done", channel="sms", body=QA, auto_send=False
+    )
     session.add(stored)
     order = await create_order(
         session,

@@ -22,9 +22,15 @@ async def test_a_broken_contractor_or_customer_template_does_not_stop_the_dispat
     session.add_all(
         [
             NotificationTemplate(
-                category="outsourced", node="outsource", channel="sms", audience="contractor", body=COSTLY
+                name="测试模板1",
+                category="outsourced",
+                node="outsource",
+                channel="sms",
+                audience="contractor",
+                body=COSTLY,
             ),
             NotificationTemplate(
+                name="测试模板2",
                 category="outsourced",
                 node="outsource",
                 channel="sms",

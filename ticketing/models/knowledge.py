@@ -125,6 +125,9 @@ class SurveyResult(Base, Timestamped):
 class NotificationTemplate(Base):
     __tablename__ = "notification_templates"
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: what admins and the workflow editor call it (故障受理通知短信); no two enabled ones share it
+    #: (``message_templates``), so a reminder's picker and the 停用 warning are unambiguous (0044)
+    name: Mapped[str] = mapped_column(String(64))
     category: Mapped[str] = mapped_column(String(32))
     node: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(8))  # sms | email

@@ -627,24 +627,13 @@ async def workflow_categories(session: AsyncSession, definition: Definition) -> 
     return codes
 
 
-def _template_name(template: NotificationTemplate, steps: Mapping[str, str]) -> str:
-    """A template by what the admin knows it by (templates have no name of their own): the step
-    it belongs to and the start of its subject (an email) or text (an SMS), on one line."""
-    from ticketing.notify import one_line
-
-    text = one_line(template.subject if template.channel == "email" and template.subject else template.body)
-    text = text if len(text) <= 30 else f"{text[:29]}…"
-    return f"{steps.get(template.node, template.node)}：{text}"
-
-
 async def reminder_templates(session: AsyncSession, definition: Definition) -> list[dict[str, Any]]:
     """The message templates a reminder of ``definition`` may be worded with, for the step
     editor: the SMS and e-mail templates to the handler (``audience: handler``: a reminder goes
     to staff) of the workflow's categories, each with ``id``, ``channel``, ``category``,
-    ``node``, ``name`` (``_template_name``) and ``enabled`` (a 停用 one is listed for a reminder
+    ``node``, ``name`` (the template's, as its admin named it) and ``enabled`` (a 停用 one is listed for a reminder
     still naming it, and refused at the save)."""
     categories = await workflow_categories(session, definition)
-    steps = {n.id: n.name or n.id for n in definition.nodes}
     rows = await session.scalars(
         select(NotificationTemplate)
         .where(
@@ -660,7 +649,7 @@ async def reminder_templates(session: AsyncSession, definition: Definition) -> l
             "channel": t.channel,
             "category": t.category,
             "node": t.node,
-            "name": _template_name(t, steps),
+            "name": t.name,
             "enabled": t.enabled,
         }
         for t in rows
@@ -751,7 +740,6 @@ async def template_problems(session: AsyncSession, definition: Definition) -> li
     if not picked:
         return []
     categories = await workflow_categories(session, definition)
-    steps = {n.id: n.name or n.id for n in definition.nodes}
     problems: list[Problem] = []
     for node_id, at, channel, picked_template in picked:
         what = "the overrun alert" if "overrun" in at else f"reminder {at['reminder']}"
@@ -772,7 +760,7 @@ async def template_problems(session: AsyncSession, definition: Definition) -> li
                 )
             )
             continue
-        name = _template_name(template, steps)
+        name = template.name
         wrong = ""
         if template.channel != channel:
             wrong = f"it is an {template.channel} template, picked for {channel}"

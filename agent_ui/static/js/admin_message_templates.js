@@ -7,7 +7,7 @@ import { paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("msg-form");
-const FIELDS = ["channel", "audience", "subject", "body"];
+const FIELDS = ["name", "channel", "audience", "subject", "body"];
 let categories = new Map();
 
 const categoryName = (code) => categories.get(code)?.name || code;
@@ -41,7 +41,7 @@ function markAudience() {
 async function load() {
   const { items } = await api("/api/message-templates");
   document.querySelector("#msg-list tbody").replaceChildren(...items.sort(byPlace).map((m) => el("tr", { "data-id": m.id, class: m.enabled ? "" : "muted" },
-    el("td", {}, categoryName(m.category)), el("td", {}, stepName(m.category, m.node)), el("td", {}, t(`msgtpl.channel_${m.channel}`)),
+    el("td", {}, m.name), el("td", {}, categoryName(m.category)), el("td", {}, stepName(m.category, m.node)), el("td", {}, t(`msgtpl.channel_${m.channel}`)),
     el("td", {}, t(`msgtpl.audience_${m.audience}`)), el("td", {}, m.auto_send ? t("contractor.yes") : "—"),
     el("td", { class: "clip" }, m.body.length > 40 ? `${m.body.slice(0, 40)}…` : m.body),
     el("td", {}, m.enabled ? t("contractor.yes") : t("contractor.disabled")),
@@ -60,7 +60,7 @@ function edit(m) {
   form.auto_send.checked = Boolean(m.auto_send);
   markAudience();
   fillFields();
-  document.getElementById("msg-form-title").textContent = `${t("contractor.edit")} · ${categoryName(m.category)} · ${stepName(m.category, m.node)}`;
+  document.getElementById("msg-form-title").textContent = `${t("contractor.edit")} · ${m.name}`;
 }
 
 // a reminder of a workflow's version in use worded with the template (GET …/uses), in words:
@@ -77,7 +77,7 @@ async function toggle(m) {
   try {
     if (m.enabled) {
       const { uses } = await api(`/api/message-templates/${m.id}/uses`);
-      if (uses.length && !confirm(t("msgtpl.disable_in_use", { uses: uses.map(useText).join("\n") }))) return;
+      if (uses.length && !confirm(t("msgtpl.disable_in_use", { name: m.name, uses: uses.map(useText).join("\n") }))) return;
     }
     await api(`/api/message-templates/${m.id}`, { method: "PATCH", body: { enabled: !m.enabled } });
   } catch (err) { toast(err.message, "refused"); }
