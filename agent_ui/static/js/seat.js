@@ -2,7 +2,7 @@
 import { api, clock, el, fmtTime, leave, once } from "./api.js";
 import { colon, paren, queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
-import { lockBound, markProblems, readFields, renderFields, siteCode } from "./forms.js";
+import { lockBound, markField, markProblems, readFields, renderFields, siteCode } from "./forms.js";
 import { clearDraft, draftsOf, saveDraft } from "./drafts.js";
 
 const $ = (id) => document.getElementById(id);
@@ -11,11 +11,12 @@ const $ = (id) => document.getElementById(id);
 // until that is saved or cleared (an order is never filed under another caller's call);
 // drafting: what is typed is kept for the form's call (drafts.js), once this page's own draft, if
 // any, is back in the form; popped: the latest pop, done; offerOver: the call whose offer to this
-// seat ended unanswered last (its pop, if still on its way, is not drawn)
+// seat ended unanswered last (its pop, if still on its way, is not drawn); problems: what the
+// server's last refusal of the form named ({input's name: problem}) and is not changed since
 const state = {
   spec: null, call: null, customer: null, category: null, bar: null, socket: null,
   form: { callId: "", caller: "", customer: null }, dirty: false,
-  drafting: false, restoring: false, popped: null, offerOver: "",
+  drafting: false, restoring: false, popped: null, offerOver: "", problems: {},
 };
 const pageTitle = document.title;
 let intakeBuilt;
@@ -385,7 +386,10 @@ function bindForm(call) {
 function setFormCustomer(c) {
   state.form.customer = c;
   const customerInput = $("intake-customer");
-  if (customerInput) customerInput.value = c ? `${c.account_no} ${c.name}` : "";
+  if (customerInput) {
+    customerInput.value = c ? `${c.account_no} ${c.name}` : "";
+    putRight(customerInput);
+  }
   fillFromCustomer(c);
 }
 
@@ -503,6 +507,7 @@ function buildIntake() {
   for (const kind of ["input", "change"]) {
     body.addEventListener(kind, (e) => {
       if (!e.target.closest("#intake-pending")) markDirty();
+      putRight(e.target);
       keepDraft();
     });
   }
@@ -543,6 +548,9 @@ async function renderIntakeFields(keep = true) {
   // asked (the server fills it from the subcategory and refuses a contradiction)
   lockBound(box, (cat.subcategories || []).find((s) => s.code === code)?.bound);
   await fillFromCustomer(state.form.customer);
+  // redrawn (a 小类别 picked, a site that changes the contractors offered): the fields the last
+  // refusal named and the agent has not put right yet stay marked
+  markProblems(box, state.problems, { focus: false });
 }
 
 // The popped customer's address and site into the fields that say so (故障地址 ← 地址, 所属供电局 ←
@@ -561,6 +569,7 @@ async function fillFromCustomer(c) {
     // a select takes only what it offers (a 停用 site is not)
     if (input.tagName === "SELECT" && ![...input.options].some((o) => o.value === value)) continue;
     input.value = value;
+    putRight(input);
   }
 }
 
@@ -601,35 +610,47 @@ async function takeIn(done) {
   try {
     const order = await api("/api/orders", { method: "POST", body });
     clearDraft(state.me, body.call_id); // taken in: a reload starts the form afresh
-    markProblems(fieldsBox, {});
-    markPicks({});
+    showProblems({});
     toast(t("intake.saved", { number: order.number }), "ok");
     const link = el("a", { href: `/orders/${order.number}`, id: "intake-saved-link" }, order.number);
     $("intake-result").replaceChildren(el("p", { id: "intake-saved" }, ...tParts("intake.saved", { number: link }), ` · ${order.status}`));
     if (!done) return leave(`/orders/${order.number}`);
     reset(true);
   } catch (err) {
-    markProblems(fieldsBox, err.details?.problems || {});
-    markPicks(err.details?.problems || {});
+    // what the agent typed stays as it is: only the marks change
+    showProblems(err.details?.problems || {});
     toast(err.message, "refused");
   }
 }
 
-// The form's head as the server refused it, with the workflow's fields (markProblems), all at
-// once: a category or subcategory disabled since the form was built, a 联系电话 that is no number.
-const HEAD_INPUTS = { category: "intake-category", subcategory: "intake-subcategory", caller_number: "intake-caller" };
-function markPicks(problems) {
-  for (const [name, id] of Object.entries(HEAD_INPUTS)) {
-    const problem = problems[name];
-    $(id).setAttribute("aria-invalid", problem ? "true" : "false");
-    $(id).title = problem ? t(`problem.${problem}`) : "";
-  }
-  // the head is above the fields: the first field to put right is there
+// Every input the server's refusal names marked at once, the form's head and the workflow's
+// fields alike, the first of them focused: a category or subcategory disabled since the form was
+// built, a blank 小类别, a 联系电话 that is no number, a customer deleted meanwhile, the required
+// fields left empty. {} unmarks them all.
+const HEAD_INPUTS = {
+  category: "intake-category", subcategory: "intake-subcategory", caller_number: "intake-caller", customer_id: "intake-customer",
+};
+function showProblems(problems) {
+  state.problems = { ...problems };
+  markProblems($("intake-fields"), problems);
+  for (const [name, id] of Object.entries(HEAD_INPUTS)) markField($(id), problems[name]);
+  // the head is above the fields: the first input to put right is there
   Object.values(HEAD_INPUTS).map($).find((input) => input.getAttribute("aria-invalid") === "true")?.focus();
+}
+
+// An input changed since the refusal (by the agent, or filled from the popped customer) loses
+// its mark, the next 保存 saying again if it is still wrong; the others keep theirs through a
+// redraw of the fields (QA: a 小类别 picked redrew them, and 故障地址 seemed no longer missing).
+function putRight(input) {
+  const name = input?.name || (input?.id === "intake-customer" ? "customer_id" : "");
+  if (!name || !(name in state.problems)) return;
+  delete state.problems[name];
+  markField(input, "");
 }
 
 function reset(keepResult = false) {
   clearDraft(state.me, state.form.callId);
+  showProblems({}); // a form started afresh has nothing to put right
   chooseCategory(state.spec.categories.indexOf(state.category), false);
   $("intake-opinion").value = "";
   if (!keepResult) $("intake-result").replaceChildren();
