@@ -107,8 +107,8 @@ async def test_every_category_code_the_seeds_write_reads_by_its_name(world):
     for top in load_seed("categories.yaml"):
         codes.add(top["code"])
         codes |= {child["code"] for child in top.get("children") or ()}
-    rows = [(SimpleNamespace(before={"subcategory": c}, after={"category": c}), None) for c in sorted(codes)]
+    rows = [SimpleNamespace(before={"subcategory": c}, after={"category": c}) for c in sorted(codes)]
     async with world.services.sessionmaker() as db:
-        labels = await _labels(db, rows)
+        labels = await _labels(db, rows, [])
     assert {c for c in codes if labels["category"].get(c) in (None, "", c)} == set(), labels["category"]
     assert labels["subcategory"] == labels["category"]

@@ -55,10 +55,10 @@ def test_the_audit_log_reads_in_words(audit_console, browser):
         expect(created.locator("[data-field=category]")).to_contain_text("类别：")
         expect(created.locator("[data-field=category]")).not_to_contain_text("consult")
         form = created.locator("[data-field=form] details")
-        expect(form).to_have_count(1)  # folded: the JSON only once opened
-        expect(form.locator("pre")).to_be_hidden()
+        expect(form).to_have_count(1)  # folded: its fields only once opened, one a line
+        expect(form.locator(".audit-fields")).to_be_hidden()
         form.locator("summary").click()
-        expect(form.locator("pre")).to_contain_text("电费怎么交")
+        expect(form.locator(".audit-fields")).to_contain_text("咨询内容：电费怎么交")
 
         login = page.locator("#audit-rows tbody tr[data-action='user.login']").first
         expect(login.locator("td").nth(2)).to_have_text("登录")

@@ -38,6 +38,8 @@ export const tag = (text) => (CHINESE ? `【${text}】` : ` [${text}]`);
 export const colon = CHINESE ? "：" : ": ";
 // items of one list in a line (服务技能（…）；服务礼仪（…）): the full-width ； in Chinese, "; " in English
 export const semicolon = CHINESE ? "；" : "; ";
+// the names in a list (坐席、班长): the enumeration comma 、 in Chinese, ", " in English
+export const comma = CHINESE ? "、" : ", ";
 
 // An SMS delivery report's reason code in words an agent can act on (texts
 // delivery.sms.reason.<kind>, the kind the server read from the code: sms_status.reason_kind);
