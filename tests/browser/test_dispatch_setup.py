@@ -228,6 +228,13 @@ def test_an_admin_keeps_a_message_template_and_a_bad_one_is_marked(setup_console
         coordination = rows.filter(has_text="协调单{{")
         expect(coordination.locator("td").nth(1)).to_have_text("协调单")
         expect(coordination.locator("td").nth(2)).to_have_text("接收确认")
+        # 修改 brings the template back by its name, which may be changed there
+        coordination.get_by_role("button", name="修改").click()
+        expect(form.locator("[name=name]")).to_have_value("协调单受理短信")
+        expect(page.locator("#msg-form-title")).to_have_text("修改 · 协调单受理短信")
+        form.locator("[name=name]").fill("协调单受理通知")
+        form.locator("button[type=submit]").click()
+        expect(coordination.locator("td").nth(0)).to_have_text("协调单受理通知")
 
         # in English too, each label's text sits on one line right above its field
         listed = rows.count()
