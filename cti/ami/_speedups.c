@@ -1409,6 +1409,22 @@ customer_leg(ChannelBook *self, PyObject *call, PyObject *linkedid, int first, P
     return PyUnicode_GET_LENGTH(cc) ? same_party(name, cc) : 0;
 }
 
+/* call.agent_channels, and in it the legs of ``agent_id`` (a new reference, NULL when it has none):
+ * 1; 0 when either is not as the model makes them (a dict, a set: the Python handler's case then);
+ * -1 error. *agent_channels is set (a new reference) unless the getattr failed. */
+static int
+agent_legs(PyObject *call, PyObject *agent_id, PyObject **agent_channels, PyObject **legs)
+{
+    if ((*agent_channels = PyObject_GetAttr(call, str_agent_channels)) == NULL)
+        return -1;
+    if (!PyDict_CheckExact(*agent_channels))
+        return 0;
+    *legs = Py_XNewRef(PyDict_GetItemWithError(*agent_channels, agent_id));
+    if (*legs == NULL && PyErr_Occurred())
+        return -1;
+    return *legs == NULL || PySet_CheckExact(*legs);
+}
+
 static PyObject *
 ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1474,14 +1490,9 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
             goto done;
         if (agents_leg) {
             if ((agent_id = PyObject_GetAttr(agent, str_agent_id)) == NULL ||
-                (agent_channels = PyObject_GetAttr(call, str_agent_channels)) == NULL)
+                (r = agent_legs(call, agent_id, &agent_channels, &legs)) < 0)
                 goto done;
-            if (!PyDict_CheckExact(agent_channels))
-                goto python;
-            legs = Py_XNewRef(PyDict_GetItemWithError(agent_channels, agent_id));
-            if (legs == NULL && PyErr_Occurred())
-                goto done;
-            if (legs != NULL && !PySet_CheckExact(legs))
+            if (!r)
                 goto python;
             Py_ssize_t after = 1;
             if (legs != NULL) {
@@ -1591,15 +1602,10 @@ hung_up(ChannelBook *self, PyObject *call, PyObject *chan, PyObject *at, PyObjec
     if (has < 0)
         return NULL;
     if (has) { /* _agent_channel_gone */
-        if ((agent_channels = PyObject_GetAttr(call, str_agent_channels)) == NULL ||
-            (uniqueid = PyObject_GetAttr(chan, str_uniqueid)) == NULL)
+        if ((uniqueid = PyObject_GetAttr(chan, str_uniqueid)) == NULL ||
+            (r = agent_legs(call, agent_id, &agent_channels, &legs)) < 0)
             goto done;
-        if (!PyDict_CheckExact(agent_channels))
-            goto python;
-        legs = Py_XNewRef(PyDict_GetItemWithError(agent_channels, agent_id));
-        if (legs == NULL && PyErr_Occurred())
-            goto done;
-        if (legs != NULL && !PySet_CheckExact(legs))
+        if (!r)
             goto python;
         if (legs != NULL && PySet_Discard(legs, uniqueid) < 0)
             goto done;
