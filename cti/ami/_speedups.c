@@ -1897,9 +1897,76 @@ round3(PyObject *module, PyObject *x)
     return PyObject_CallFunction(builtin_round, "Oi", x, 3);
 }
 
+PyDoc_STRVAR(untrack_plain_doc,
+"untrack_plain(obj, classes: tuple[type, ...]) -> bool\n\n"
+"Take obj, and the containers it holds, out of the garbage collector's sight when all it reaches is\n"
+"plain data: values of types the collector does not watch (str, numbers, None), lists, tuples,\n"
+"sets, frozensets and dicts of them, and instances of exactly one of classes holding them. Such\n"
+"an object can be in no reference cycle. Whatever part holds anything else stays tracked, and so\n"
+"does each container above it. Whether obj was plain (and is out of the collector's sight now).");
+
+#define PLAIN_DEPTH 8
+
+typedef struct {
+    PyObject *classes;
+    PyObject *owner; /* the object whose references are visited */
+    int depth;
+    int plain; /* so far, everything the owner holds is plain */
+} PlainWalk;
+
+static int plain_visit(PyObject *obj, void *arg);
+
+/* 1: ``obj`` is plain (and out of the collector's sight now, with all it holds); 0: it is not */
+static int
+set_plain(PyObject *obj, PyObject *classes, int depth)
+{
+    PyTypeObject *type = Py_TYPE(obj);
+    if (!PyType_IS_GC(type))
+        return 1;
+    if (depth > PLAIN_DEPTH)
+        return 0;
+    if (type != &PyList_Type && type != &PyTuple_Type && type != &PySet_Type && type != &PyFrozenSet_Type &&
+        type != &PyDict_Type) {
+        Py_ssize_t i = 0, n = PyTuple_GET_SIZE(classes);
+        while (i < n && PyTuple_GET_ITEM(classes, i) != (PyObject *)type)
+            i++;
+        if (i == n)
+            return 0;
+    }
+    /* every reference followed, tracked or not: a container untracked here may have taken
+     * anything since (a list, a set); the depth bounds a structure that holds itself */
+    PlainWalk walk = {classes, obj, depth + 1, 1};
+    if (type->tp_traverse(obj, plain_visit, &walk) != 0 || !walk.plain)
+        return 0;
+    if (PyObject_GC_IsTracked(obj))
+        PyObject_GC_UnTrack(obj);
+    return 1;
+}
+
+static int
+plain_visit(PyObject *obj, void *arg)
+{
+    PlainWalk *walk = arg;
+    /* an instance's traverse visits its class, which refers to no instance */
+    if (obj != (PyObject *)Py_TYPE(walk->owner) && !set_plain(obj, walk->classes, walk->depth))
+        walk->plain = 0; /* the rest still visited: its plain parts are set aside too */
+    return 0;
+}
+
+static PyObject *
+untrack_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "untrack_plain(obj, classes): classes is a tuple of types");
+        return NULL;
+    }
+    return PyBool_FromLong(set_plain(args[0], args[1], 0));
+}
+
 static PyMethodDef module_methods[] = {
     {"timestamp", timestamp, METH_O, timestamp_doc},
     {"round3", round3, METH_O, round3_doc},
+    {"untrack_plain", (PyCFunction)(void (*)(void))untrack_plain, METH_FASTCALL, untrack_plain_doc},
     {NULL, NULL, 0, NULL},
 };
 

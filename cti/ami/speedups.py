@@ -36,6 +36,15 @@ IMPLEMENTATION = "c" if c is not None else "python"
 #: text, a twelfth of the builtin's work), else the builtin itself (no Python frame either way)
 round3 = c.round3 if c is not None and hasattr(c, "round3") else functools.partial(round, ndigits=3)
 
+#: ``untrack_plain(obj, classes)``: ``obj`` and the containers it holds out of the garbage
+#: collector's sight when all it reaches is plain data (values the collector does not watch, the
+#: builtin containers of them, instances of exactly one of ``classes`` holding them), which can be
+#: in no reference cycle; whether ``obj`` was (and is untracked now). Without the C accelerator
+#: nothing is untracked (False): the same objects, walked by every collection.
+untrack_plain = (
+    c.untrack_plain if c is not None and hasattr(c, "untrack_plain") else lambda obj, classes: False
+)
+
 
 def chosen(speedups: bool | None) -> ModuleType | None:
     """The C module to use: the default (None), or the one asked for (True: C, False: Python)."""
