@@ -142,11 +142,12 @@ async def _fax_templates(db: AsyncSession, order: WorkOrder) -> list[Notificatio
 @routes.get("/api/orders/{key}/fax")
 @requires("knowledge.send")
 async def fax_choices(request: web.Request) -> web.Response:
-    """The fax templates of the order's category, each named by its subject as this order's
-    fax would carry it (投诉受理回执（工单 TS…）, never the raw jinja2), and the number to
-    offer (the caller's). A template that cannot be filled (broken, stored before its save was
-    checked, or over the render's budget) is listed by its own subject with ``error`` (its
-    error id), marked on the page, and the others as ever: sending it gives that error."""
+    """The fax templates of the order's category, each by its name (模板名称, what the agent
+    picks it by) with its subject as this order's fax would carry it (投诉受理回执（工单 TS…）,
+    never the raw jinja2), and the number to offer (the caller's). A template that cannot be
+    filled (broken, stored before its save was checked, or over the render's budget) is listed
+    with its own subject and ``error`` (its error id), marked on the page, and the others as
+    ever: sending it gives that error."""
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
         order = await load_order(db, user, order_key(request))
         context = await order_context(db, order)
@@ -155,15 +156,12 @@ async def fax_choices(request: web.Request) -> web.Response:
 
 
 def _fax_choice(template: NotificationTemplate, context: dict[str, Any], order: WorkOrder) -> dict[str, Any]:
+    named = {"id": template.id, "name": template.name}
     try:
-        return {"id": template.id, "subject": render_subject(template.subject, context) or order.number}
+        return named | {"subject": render_subject(template.subject, context) or order.number}
     except TemplateError as exc:
         log.warning("fax template %s of %s cannot be filled: %s", template.id, order.number, exc)
-        return {
-            "id": template.id,
-            "subject": one_line(template.subject) or order.number,
-            "error": exc.error_id,
-        }
+        return named | {"subject": one_line(template.subject) or order.number, "error": exc.error_id}
 
 
 async def _fax_request(request: web.Request) -> dict[str, Any]:

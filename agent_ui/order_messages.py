@@ -143,12 +143,12 @@ async def message_choices(request: web.Request) -> web.Response:
     """Per channel: the address to offer (the order's 联系电话 when it is a mobile, else the
     customer's; the customer's email), the recipients to choose from (``recipients``: the
     customer's address, and for an SMS the mobile of each crew the order was dispatched to,
-    with its name and leader), and the manual templates, each as this order's message would
-    read, with the merge fields that are still empty (sending it is refused until then)."""
+    with its name and leader), and the manual templates, each by its name (模板名称, what the
+    agent knows it by and picks it by) with its subject and text as this order's message would
+    read, and the merge fields that are still empty (sending it is refused until then)."""
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
         order = await load_order(db, user, order_key(request))
         definition = await store.definition_for(db, order.workflow_id)
-        step_names = {n.id: n.name or n.status for n in definition.nodes}
         context = await order_context(db, order)
         answer: dict[str, Any] = {"limits": {"sms": SMS_LIMIT, "subject": SUBJECT_LIMIT}}
         crews = _crew_recipients(definition, order)
@@ -163,8 +163,8 @@ async def message_choices(request: web.Request) -> web.Response:
                 "templates": [
                     {
                         "id": t.id,
+                        "name": t.name,
                         "node": t.node,
-                        "node_name": step_names.get(t.node, t.node),
                         "subject": _preview(t.subject, context),
                         "text": _preview(t.body, context),
                         "blank": _blank(t, context),

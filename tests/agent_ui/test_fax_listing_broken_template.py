@@ -55,9 +55,14 @@ async def test_a_broken_or_costly_fax_template_is_listed_marked_and_the_others_s
     assert resp.status == 200, choices
     listed = {t["id"]: t for t in choices["templates"]}
     [seeded] = [t for i, t in listed.items() if i not in ids.values()]
-    assert seeded == {"id": seeded["id"], "subject": f"国网客服中心 答复函（工单 {order['number']}）"}
+    assert seeded == {
+        "id": seeded["id"],
+        "name": "咨询答复函（传真）",
+        "subject": f"国网客服中心 答复函（工单 {order['number']}）",
+    }
     assert listed[ids["broken"]] == {
         "id": ids["broken"],
+        "name": "测试模板1",  # by its name as ever, marked
         "subject": "停电答复 {{ order.number",
         "error": "template_invalid",
     }

@@ -139,7 +139,7 @@ async def test_a_manual_email_template_goes_to_the_customer_at_once_through_the_
     choices = await (await client.get(f"/api/orders/{order['id']}/messages")).json()
     assert choices["email"]["to"] == "zhang@example.com"
     [offered] = choices["email"]["templates"]
-    assert offered == {"id": templates["email"], "node": "done", "node_name": "处理完毕",
+    assert offered == {"id": templates["email"], "name": "测试模板2", "node": "done",
                        "subject": f"咨询答复（工单 {order['number']}）", "text": "尊敬的张三：\n每年7-9月执行",
                        "blank": []}  # fmt: skip
     # the 受理 SMS template: the order was there; the auto-sent one is never offered by hand
@@ -259,7 +259,11 @@ async def test_the_seeded_complaint_answer_sms_is_offered_at_handle_and_sent_onc
         row = await db.get(WorkOrder, order["id"])
         row.current_node = "handle"
     [offered] = (await (await client.get(url)).json())["sms"]["templates"]
-    assert (offered["node_name"], offered["blank"]) == ("处理", ["处理结果"])
+    assert (offered["name"], offered["node"], offered["blank"]) == (
+        "投诉处理结果短信",
+        "handle",
+        ["处理结果"],
+    )
     send = {"to": "13800138000", "template_id": offered["id"]}
     resp = await client.post(f"/api/orders/{order['id']}/sms", json=send, headers={"X-CSRF-Token": csrf})
     assert resp.status == 422 and (await resp.json())["error_id"] == "template_fields_blank"

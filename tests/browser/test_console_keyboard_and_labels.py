@@ -39,13 +39,13 @@ MESSAGES = {
     "sms": {
         "to": "13800003333",
         "templates": [
-            {"id": 8, "node_name": "接收确认", "subject": "", "text": "【95598】工单GZ1", "blank": []}
+            {"id": 8, "name": "受理告知短信", "subject": "", "text": "【95598】工单GZ1", "blank": []}
         ],
     },
     "email": {
         "to": "a@example.com",
         "templates": [
-            {"id": 9, "node_name": "接收确认", "subject": "工单受理", "text": "您好", "blank": ["联系人"]}
+            {"id": 9, "name": "受理告知邮件", "subject": "工单受理", "text": "您好", "blank": ["联系人"]}
         ],
     },
 }

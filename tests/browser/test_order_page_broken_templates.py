@@ -67,8 +67,11 @@ def test_the_order_page_marks_a_broken_fax_template_and_a_message_it_could_not_f
         expect(page.locator("#fax-form")).to_be_visible(timeout=10_000)
         options = page.locator("#fax-template option")
         expect(options).to_have_count(2)
-        expect(options.nth(0)).to_have_text(f"国网客服中心 答复函（工单 {number}）")
-        expect(options.nth(1)).to_contain_text("停电答复 {{ order.number")
+        # each by its 模板名称, the subject this order's fax would carry on hover
+        expect(options.nth(0)).to_have_text("咨询答复函（传真）")
+        expect(options.nth(0)).to_have_attribute("title", f"国网客服中心 答复函（工单 {number}）")
+        expect(options.nth(1)).to_contain_text("测试模板1")
+        expect(options.nth(1)).to_have_attribute("title", "停电答复 {{ order.number")
         expect(options.nth(1)).to_contain_text("模板有误")
         assert options.nth(1).get_attribute("data-error") == "template_invalid"
 

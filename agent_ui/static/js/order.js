@@ -469,8 +469,10 @@ async function renderFax() {
   const subject = el("input", { id: "fax-subject", style: full, placeholder: t("fax.subject"), "aria-label": t("fax.subject") });
   const text = el("textarea", { id: "fax-text", rows: 4, style: full, placeholder: t("fax.text"), "aria-label": t("fax.text") });
   const template = el("select", { id: "fax-template", style: full, "aria-label": t("fax.mode_template") },
-    // a template that cannot be filled (x.error) is listed, marked: sending it says why
-    choices.templates.map((x) => el("option", { value: x.id, "data-error": x.error }, x.error ? `${x.subject} ${t("fax.template_error")}` : x.subject)));
+    // by its 模板名称, what the agent knows it by; the subject this order's fax would carry on hover.
+    // A template that cannot be filled (x.error) is listed, marked: sending it says why
+    choices.templates.map((x) => el("option", { value: x.id, title: x.subject, "data-error": x.error },
+      x.error ? `${x.name} ${t("fax.template_error")}` : x.name)));
   const file = el("input", { id: "fax-file", type: "file", style: full, accept: ".pdf,.tif,.tiff,application/pdf,image/tiff", "aria-label": t("fax.mode_file") });
   const show = () => {
     subject.hidden = text.hidden = mode.value !== "text";

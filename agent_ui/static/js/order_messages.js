@@ -90,8 +90,8 @@ function messageForm(channel, choices, order, reload) {
   const template = el("select", { id: id("template"), style: FULL, "aria-label": t(`order_msg.${channel}.mode_template`) });
   const listTemplates = () => {
     const picked = template.value;
-    template.replaceChildren(...offer.templates.map((x) => el("option", { value: x.id, selected: String(x.id) === picked },
-      `${x.node_name}：${x.subject || x.text.slice(0, 40)}`)));
+    // by its 模板名称, what the agent knows it by; what this order's message would read is previewed below
+    template.replaceChildren(...offer.templates.map((x) => el("option", { value: x.id, selected: String(x.id) === picked }, x.name)));
     // no manual template of this channel for the order's steps: only written text
     mode.querySelector("[value=template]").disabled = !offer.templates.length;
     if (!offer.templates.length) mode.value = "text";
