@@ -44,12 +44,14 @@ class Texts:
         table = self.tables.get(lang) or self.tables[DEFAULT]
         return table.get(f"field.{name}") or name
 
-    def _problem(self, lang: str, problem: str, channel: str = "") -> str:
-        """A field's problem in words; the channel's own where it has them (收件人(须为手机号))."""
+    def _problem(self, lang: str, problem: str, channel: str = "", values: Any = None) -> str:
+        """A field's problem in words; the channel's own where it has them (收件人(须为手机号));
+        with the ``values`` they name (不能早于到达时间 2026-11-29 17:20)."""
+        values = values if isinstance(values, dict) else {}
         own = f"problem.{problem}.{channel}"
         if channel and self.get(lang, own) != own:
-            return self.get(lang, own)
-        return self.get(lang, f"problem.{problem}")
+            return self.get(lang, own, **values)
+        return self.get(lang, f"problem.{problem}", **values)
 
     def _field_at(self, lang: str, name: str, row: Any, form: str = "") -> str:
         own = f"field.{form}.{name}"
@@ -83,10 +85,11 @@ class Texts:
             # 表单有误:故障地址(必填)… — each field with its own problem in words, and the row
             # of a list field the problem is in (影响区域第 2 行)
             rows = (details or {}).get("rows") or {}
+            named = (details or {}).get("problem_values") or {}
             # Chinese brackets its problem full-width: 户名（必填）; English " (required)"
             opened, closed = ("（", "）") if lang == DEFAULT else (" (", ")")
             values["fields"] = "、".join(
-                f"{self._field_at(lang, name, rows.get(name), form)}{opened}{self._problem(lang, p, channel)}{closed}"
+                f"{self._field_at(lang, name, rows.get(name), form)}{opened}{self._problem(lang, p, channel, named.get(name))}{closed}"
                 for name, p in problems.items()
             )
         pause_reason = (details or {}).get("pause_reason")

@@ -45,6 +45,20 @@ class ActionRefused(TicketingError):
         self.error_id = error_id
 
 
+class Problem(str):
+    """A field's problem id with the values its words name (``field_before_earlier``: the time
+    it must not precede, 到达时间 2026-11-29 17:20). It is the id wherever problems are compared,
+    ordered or sent (a ``str``), so the paths that pass ``problems`` along need not know of it;
+    ``FieldErrors`` hands its values on as ``details["problem_values"]``."""
+
+    values: dict[str, str]
+
+    def __new__(cls, problem_id: str, **values: str) -> Problem:
+        problem = super().__new__(cls, problem_id)
+        problem.values = values
+        return problem
+
+
 class FieldErrors(TicketingError):
     """Form values break the node's field permissions: ``problems`` maps field -> error id."""
 
@@ -52,8 +66,14 @@ class FieldErrors(TicketingError):
 
     def __init__(self, problems: dict[str, str], *, rows: dict[str, int] | None = None) -> None:
         """``rows``: for a field holding a list (a notice's areas), the 1-based row whose problem
-        it is, so the message can say 第 2 行."""
-        details: dict = {"problems": problems} | ({"rows": rows} if rows else {})
+        it is, so the message can say 第 2 行. A problem that is a ``Problem`` with values gives
+        them in ``problem_values`` (field -> the values its words name)."""
+        values = {name: p.values for name, p in problems.items() if isinstance(p, Problem) and p.values}
+        details: dict = (
+            {"problems": problems}
+            | ({"rows": rows} if rows else {})
+            | ({"problem_values": values} if values else {})
+        )
         super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()), **details)
         self.problems = problems
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from cti.phones import InvalidPhoneNumber, checked
 from ticketing.blanks import is_blank, trim
-from ticketing.errors import FieldErrors
+from ticketing.errors import FieldErrors, Problem
 from ticketing.ids import is_id, whole
 from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
@@ -145,8 +145,16 @@ def _instant(value: Any, timezone: str) -> dt.datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=ZoneInfo(timezone))
 
 
-def _check_time(spec: Mapping[str, Any], value: Any, form: Mapping[str, Any], moments: Moments) -> str | None:
-    """The field's declared plausibility rules (arrival, completion: times that feed KPIs)."""
+def _check_time(
+    spec: Mapping[str, Any],
+    value: Any,
+    form: Mapping[str, Any],
+    moments: Moments,
+    fields: Mapping[str, Any] | None = None,
+) -> str | None:
+    """The field's declared plausibility rules (arrival, completion: times that feed KPIs).
+    Before an earlier field's time, the problem names that field (its label in ``fields``) and
+    its time, which the user must not precede: 不能早于到达时间 2026-11-29 17:20."""
     when = _instant(value, moments.timezone)
     if when is None:
         return None
@@ -158,10 +166,16 @@ def _check_time(spec: Mapping[str, Any], value: Any, form: Mapping[str, Any], mo
             continue
         earlier = _instant(form.get(ref), moments.timezone)
         if earlier is not None and when < earlier:
-            return "field_before_earlier"
+            label = ((fields or {}).get(ref) or {}).get("label") or ref
+            return Problem("field_before_earlier", earlier=label, at=_shown(form[ref], moments.timezone))
     if spec.get("not_after") == "now" and when > moments.now + FUTURE_TOLERANCE:
         return "field_in_future"
     return None
+
+
+def _shown(value: str, timezone: str) -> str:
+    """A stored time as the forms show it, the site's wall time to the minute: 2026-11-29 17:20."""
+    return wall_time(value, timezone).replace("T", " ")
 
 
 def form_site(definition: Definition, form: Mapping[str, Any], site_codes: Mapping[str, int]) -> int | None:
@@ -243,7 +257,11 @@ def changed_form(
         refused = {
             name: error
             for name, value in times.items()
-            if (error := _check_time(definition.fields.get(name) or {}, value, new, moments))
+            if (
+                error := _check_time(
+                    definition.fields.get(name) or {}, value, new, moments, definition.fields
+                )
+            )
         }
         for name, error in refused.items():
             problems[name] = error

@@ -151,7 +151,7 @@ async function act(action) {
     $("order-opinion").value = "";
     await render();
   } catch (err) {
-    markProblems($("order-fields"), err.details?.problems || {});
+    markProblems($("order-fields"), err.details?.problems || {}, { values: err.details?.problem_values });
     toast(err.message, "refused");
   }
 }

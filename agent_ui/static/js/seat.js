@@ -16,7 +16,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   spec: null, call: null, customer: null, category: null, bar: null, socket: null,
   form: { callId: "", caller: "", customer: null }, dirty: false,
-  drafting: false, restoring: false, popped: null, offerOver: "", problems: {},
+  drafting: false, restoring: false, popped: null, offerOver: "", problems: {}, problemValues: {},
 };
 const pageTitle = document.title;
 let intakeBuilt;
@@ -550,7 +550,7 @@ async function renderIntakeFields(keep = true) {
   await fillFromCustomer(state.form.customer);
   // redrawn (a 小类别 picked, a site that changes the contractors offered): the fields the last
   // refusal named and the agent has not put right yet stay marked
-  markProblems(box, state.problems, { focus: false });
+  markProblems(box, state.problems, { focus: false, values: state.problemValues });
 }
 
 // The popped customer's address and site into the fields that say so (故障地址 ← 地址, 所属供电局 ←
@@ -618,7 +618,7 @@ async function takeIn(done) {
     reset(true);
   } catch (err) {
     // what the agent typed stays as it is: only the marks change
-    showProblems(err.details?.problems || {});
+    showProblems(err.details?.problems || {}, err.details?.problem_values);
     toast(err.message, "refused");
   }
 }
@@ -630,10 +630,11 @@ async function takeIn(done) {
 const HEAD_INPUTS = {
   category: "intake-category", subcategory: "intake-subcategory", caller_number: "intake-caller", customer_id: "intake-customer",
 };
-function showProblems(problems) {
+function showProblems(problems, values = {}) {
   state.problems = { ...problems };
-  markProblems($("intake-fields"), problems);
-  for (const [name, id] of Object.entries(HEAD_INPUTS)) markField($(id), problems[name]);
+  state.problemValues = values || {};  // the values a problem's words name (不能早于到达时间 …)
+  markProblems($("intake-fields"), problems, { values: state.problemValues });
+  for (const [name, id] of Object.entries(HEAD_INPUTS)) markField($(id), problems[name], state.problemValues[name]);
   // the head is above the fields: the first input to put right is there
   Object.values(HEAD_INPUTS).map($).find((input) => input.getAttribute("aria-invalid") === "true")?.focus();
 }
