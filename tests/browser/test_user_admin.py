@@ -72,7 +72,8 @@ def test_an_admin_adds_an_agent_who_signs_in_with_the_temporary_password(users_c
             newcomer.click("#password-form button[type=submit]")
             expect(newcomer.locator("#agent-state")).to_be_visible()
 
-            # disabled: the next thing they do sends them to sign in again
+            # disabled (once the admin confirms): the next thing they do sends them to sign in again
+            page.once("dialog", lambda dialog: dialog.accept())
             row.locator("[data-act=toggle]").click()
             expect(row.locator("td").nth(5)).to_have_text("已停用")
             expect(newcomer).to_have_url(re.compile(r"/login"))  # its console's socket was closed

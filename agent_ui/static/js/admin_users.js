@@ -16,6 +16,11 @@ const roleNames = (roles) => roles.map((r) => t(`role.${r}`)).join("、");
 // each queue by the wallboard's name (综合服务(1) 故障报修(2)), the penalty in brackets
 const skillText = (skills) => Object.entries(skills).map(([q, p]) => `${queueName(q)}${paren(p)}`).join(" ");
 const locked = (u) => u.locked_until && new Date(u.locked_until) > new Date();
+let editing = null; // the user the form edits, as listed
+
+// 停用 ends every session of the account at once and signs its seat out of the queues (an agent
+// mid-shift is thrown off): asked first, naming them 名字（工号）, as 重置密码 is
+const disableConfirmed = (u) => window.confirm(t("user.confirm_disable", { who: `${u.name}${paren(u.staff_no)}` }));
 
 async function load() {
   const params = new URLSearchParams({ q: filter.q.value.trim(), role: filter.role.value });
@@ -57,6 +62,7 @@ function fillChoices(data) {
 
 function edit(u) {
   form.reset();
+  editing = u;
   passwordNote.hidden = true;
   form.id.value = u.staff_no;
   form.staff_no.value = u.staff_no;
@@ -109,11 +115,13 @@ function refused(err) {
 form.addEventListener("submit", (e) => {
   e.preventDefault();
   for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
-  const editing = form.id.value;
+  const staffNo = form.id.value;
+  // unticking 启用 of an active account disables it, as 停用 does
+  if (staffNo && editing?.active && !form.active.checked && !disableConfirmed(editing)) return;
   once(form, async () => {
     try {
-      if (editing) {
-        await api(`/api/users/${encodeURIComponent(editing)}`, { method: "PATCH", body: body() });
+      if (staffNo) {
+        await api(`/api/users/${encodeURIComponent(staffNo)}`, { method: "PATCH", body: body() });
         toast(t("user.saved"), "ok");
         form.reset();
       } else {
@@ -127,7 +135,13 @@ form.addEventListener("submit", (e) => {
 });
 
 form.addEventListener("reset", () => {
-  setTimeout(() => { form.id.value = ""; form.staff_no.readOnly = false; offerOpenSites(form.site_id, form.scope_site_ids); }, 0);
+  // at once, not after the reset: 编辑 resets the form and then fills it with the user it
+  // edits, which a late clearing undid (saving an edit then tried to add the user anew)
+  editing = null;
+  form.id.value = "";
+  form.staff_no.readOnly = false;
+  // the selects are reset only after this event
+  setTimeout(() => offerOpenSites(form.site_id, form.scope_site_ids), 0);
   document.getElementById("user-form-title").textContent = t("user.new");
 });
 
@@ -147,6 +161,7 @@ async function act(u, action) {
 }
 
 async function toggle(u) {
+  if (u.active && !disableConfirmed(u)) return;
   try { await api(`/api/users/${encodeURIComponent(u.staff_no)}`, { method: "PATCH", body: { active: !u.active } }); }
   catch (err) { toast(err.message, "refused"); }
   await load();
