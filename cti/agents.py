@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from cti.ami.speedups import chosen as chosen_speedups
 from cti.call_events import AgentStateChanged
 
 LOGGED_OUT = "logged_out"
@@ -202,13 +203,34 @@ def acw_held(state: str, call_id: str, held_call: str) -> bool:
 class AgentBook:
     """All agents of one bridge, found by id, interface or channel name."""
 
-    def __init__(self, notify: Callable[[AgentStateChanged], object], *, acw_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        notify: Callable[[AgentStateChanged], object],
+        *,
+        acw_seconds: float = 0.0,
+        speedups: bool | None = None,
+    ) -> None:
         self.notify = notify
         self.acw_seconds = acw_seconds
         self.agents: dict[str, Agent] = {}
         self._by_interface: dict[str, Agent] = {}
         self._by_prefix: dict[str, Agent] = {}
         self._watchers: list[Callable[[Agent], object]] = []
+        # With the C accelerator (cti.ami.speedups; ``speedups`` chooses) ``apply`` is a
+        # ``_speedups.AgentMoves``: the same moves, events and watchers' calls without a Python
+        # frame (a call's offer, answer and end each come through here), unless a subclass has
+        # its own apply.
+        c = chosen_speedups(speedups)
+        if c is not None and hasattr(c, "AgentMoves") and type(self).apply is AgentBook.apply:
+            self.apply = c.AgentMoves(  # type: ignore[method-assign]
+                self,
+                TRANSITIONS,
+                self._watchers,
+                next_state,
+                AgentStateChanged.make,  # type: ignore[attr-defined]
+                AgentBook.apply,
+                (*STATES, _BACK, _AFTER_CALL, _AFTER_ACW, MISSED_REASON, ACW_REASON, LOGIN_REASON),
+            )
 
     def watch(self, callback: Callable[[Agent], object]) -> None:
         """``callback(agent)`` after every change of an agent's state (the queue board counts the ready)."""

@@ -1848,6 +1848,428 @@ static PyTypeObject ChannelBookType = {
     .tp_methods = ChannelBook_methods,
 };
 
+/* ---------------------------------------------------------------- AgentMoves */
+
+/* cti.agents.AgentBook.apply(agent, trigger, at, *, reason="", call_id=""): the agent moved by the
+ * table (TRANSITIONS), the targets that depend on it worked out as next_state does, its state,
+ * reason, call and since written, the book's watchers told of a new state, the AgentStateChanged
+ * made and handed to the book's notify (read at each call, as the Python reads self.notify) and
+ * returned; None when nothing changed. A transition the table lacks goes to next_state, which
+ * raises InvalidTransition; a call with other arguments goes to the Python apply. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *book;        /* the AgentBook */
+    PyObject *transitions; /* TRANSITIONS */
+    PyObject *watchers;    /* the book's _watchers (a list: watch appends to it) */
+    PyObject *next_state;  /* agents.next_state */
+    PyObject *make;        /* AgentStateChanged.make */
+    PyObject *fallback;    /* AgentBook.apply, the Python one */
+    PyObject *words;       /* the module's states, the targets that depend on the agent, the reasons */
+    vectorcallfunc vectorcall;
+} AgentMoves;
+#define AgentMoves_OBJECTS(X) X(book) X(transitions) X(watchers) X(next_state) X(make) X(fallback) X(words)
+
+/* ``words``, in the order cti.agents passes them */
+#define AGENT_WORDS 13
+#define st_logged_out w[0]
+#define st_not_ready w[1]
+#define st_ready w[2]
+#define st_ringing w[3]
+#define st_talking w[4]
+#define st_on_hold w[5]
+#define st_acw w[6]
+#define to_back w[7]
+#define to_after_call w[8]
+#define to_after_acw w[9]
+#define why_missed w[10]
+#define why_acw w[11]
+#define why_login w[12]
+
+static PyObject *tr_miss, *tr_cancel, *tr_end, *tr_acw_done, *tr_login, *str_reason, *str_since, *str_before_call,
+    *str_before_call_reason, *str_skills, *str_interface, *str_notify, *str_acw_seconds, *float_zero,
+    *kw_state_changed;
+
+static int
+AgentMoves_init(AgentMoves *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"book", "transitions", "watchers", "next_state", "make", "fallback", "words", NULL};
+    PyObject *book, *transitions, *watchers, *next_state, *make, *fallback, *words;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!OOOO!:AgentMoves", kwlist, &book, &PyDict_Type,
+                                     &transitions, &PyList_Type, &watchers, &next_state, &make, &fallback,
+                                     &PyTuple_Type, &words))
+        return -1;
+    if (PyTuple_GET_SIZE(words) != AGENT_WORDS) {
+        PyErr_Format(PyExc_ValueError, "words: %d of them", AGENT_WORDS);
+        return -1;
+    }
+    Py_XSETREF(self->words, Py_NewRef(words));
+    Py_XSETREF(self->book, Py_NewRef(book));
+    Py_XSETREF(self->transitions, Py_NewRef(transitions));
+    Py_XSETREF(self->watchers, Py_NewRef(watchers));
+    Py_XSETREF(self->next_state, Py_NewRef(next_state));
+    Py_XSETREF(self->make, Py_NewRef(make));
+    Py_XSETREF(self->fallback, Py_NewRef(fallback));
+    return 0;
+}
+
+/* a == b as Python's == (identity first; two distinct interned str differ): 1, 0, -1 error */
+static inline int
+same(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    if (PyUnicode_CheckExact(a) && PyUnicode_CheckExact(b) && PyUnicode_CHECK_INTERNED(a) &&
+        PyUnicode_CHECK_INTERNED(b))
+        return 0;
+    return PyObject_RichCompareBool(a, b, Py_EQ);
+}
+
+/* agents.after_acw(agent): (state, reason) as two new references; 0, or -1 with the exception */
+static int
+after_acw(PyObject *const *w, PyObject *agent, PyObject **state, PyObject **reason)
+{
+    PyObject *before = PyObject_GetAttr(agent, str_before_call);
+    if (before == NULL)
+        return -1;
+    int r = same(before, st_not_ready);
+    Py_DECREF(before);
+    if (r < 0)
+        return -1;
+    if (r) {
+        PyObject *why = PyObject_GetAttr(agent, str_before_call_reason);
+        if (why == NULL)
+            return -1;
+        if ((r = PyObject_IsTrue(why)) != 0) {
+            if (r < 0) {
+                Py_DECREF(why);
+                return -1;
+            }
+            *state = Py_NewRef(st_not_ready);
+            *reason = why;
+            return 0;
+        }
+        Py_DECREF(why);
+    }
+    *state = Py_NewRef(st_ready);
+    *reason = Py_NewRef(str_empty);
+    return 0;
+}
+
+static PyObject *
+AgentMoves_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    AgentMoves *self = (AgentMoves *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    PyObject *reason = str_empty, *call_id = str_empty;
+    if (nargs != 3)
+        goto python;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        /* the caller's keywords are interned, as the names here are: the same objects */
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        if (key == str_reason || (key != str_call_id && PyUnicode_Compare(key, str_reason) == 0))
+            reason = args[nargs + k];
+        else if (key == str_call_id || PyUnicode_Compare(key, str_call_id) == 0)
+            call_id = args[nargs + k];
+        else
+            goto python; /* the Python apply raises what it raises */
+    }
+    PyObject *const *w = &PyTuple_GET_ITEM(self->words, 0);
+    PyObject *agent = args[0], *trigger = args[1], *at = args[2];
+    PyObject *state = NULL, *target = NULL, *why = NULL, *new_call = NULL, *since = NULL, *seconds = NULL,
+             *result = NULL, *event = NULL, *values[9] = {NULL};
+    int r;
+    if ((state = PyObject_GetAttr(agent, str_state)) == NULL)
+        return NULL;
+    PyObject *key = PyTuple_Pack(2, state, trigger);
+    if (key == NULL)
+        goto done;
+    target = Py_XNewRef(PyDict_GetItemWithError(self->transitions, key));
+    Py_DECREF(key);
+    if (target == NULL && PyErr_Occurred())
+        goto done;
+    /* next_state, where the target depends on the agent (or is refused: it raises) */
+    if (target == NULL) {
+        PyObject *acw = PyObject_GetAttr(self->book, str_acw_seconds), *on = NULL;
+        if (acw == NULL || (on = PyObject_RichCompare(acw, float_zero, Py_GT)) == NULL) {
+            Py_XDECREF(acw);
+            goto done;
+        }
+        Py_DECREF(acw);
+        PyObject *call[3] = {agent, trigger, on};
+        target = PyObject_Vectorcall(self->next_state, call, 3, NULL);
+        Py_DECREF(on);
+        if (target == NULL)
+            goto done;
+    }
+    else {
+        int back = same(target, to_back);
+        int after_call = back == 0 ? same(target, to_after_call) : 0;
+        int after = back == 0 && after_call == 0 ? same(target, to_after_acw) : 0;
+        if (back < 0 || after_call < 0 || after < 0)
+            goto done;
+        if (after_call) { /* after-call work when it is on, else back to before the call */
+            PyObject *acw = PyObject_GetAttr(self->book, str_acw_seconds);
+            if (acw == NULL)
+                goto done;
+            r = PyObject_RichCompareBool(acw, float_zero, Py_GT);
+            Py_DECREF(acw);
+            if (r < 0)
+                goto done;
+            if (r)
+                Py_SETREF(target, Py_NewRef(st_acw));
+            else
+                back = 1;
+        }
+        if (back) {
+            Py_SETREF(target, PyObject_GetAttr(agent, str_before_call));
+            if (target == NULL)
+                goto done;
+        }
+        if (after) {
+            PyObject *chosen, *ignored;
+            if (after_acw(w, agent, &chosen, &ignored) < 0)
+                goto done;
+            Py_DECREF(ignored);
+            Py_SETREF(target, chosen);
+        }
+    }
+    /* the reason */
+    if ((r = same(trigger, tr_miss)) != 0) {
+        if (r < 0)
+            goto done;
+        why = Py_NewRef(why_missed);
+    }
+    else if ((r = same(target, st_acw)) != 0) {
+        if (r < 0)
+            goto done;
+        why = Py_NewRef(why_acw);
+    }
+    else if ((r = same(target, st_not_ready)) != 0) {
+        if (r < 0)
+            goto done;
+        int back = same(trigger, tr_cancel);
+        if (back == 0)
+            back = same(trigger, tr_end);
+        if (back == 0)
+            back = same(trigger, tr_acw_done);
+        if (back < 0)
+            goto done;
+        if (back)
+            why = PyObject_GetAttr(agent, str_before_call_reason);
+        else if ((r = same(trigger, tr_login)) != 0) {
+            int given = r < 0 ? -1 : PyObject_IsTrue(reason);
+            if (given < 0)
+                goto done;
+            why = Py_NewRef(given ? reason : why_login);
+        }
+        else
+            why = Py_NewRef(reason);
+        if (why == NULL)
+            goto done;
+    }
+    else
+        why = Py_NewRef(str_empty);
+    /* where the agent was before the call: a call found it off one */
+    int off_call = same(state, st_ready), onto_call;
+    if (off_call == 0)
+        off_call = same(state, st_not_ready);
+    if (off_call == 0)
+        off_call = same(state, st_acw);
+    if (off_call < 0)
+        goto done;
+    if (off_call) {
+        if ((onto_call = same(target, st_ringing)) == 0)
+            onto_call = same(target, st_talking);
+        if (onto_call < 0)
+            goto done;
+        if (onto_call) {
+            PyObject *before, *before_reason;
+            if ((r = same(state, st_acw)) < 0)
+                goto done;
+            if (r) { /* a call from after-call work ends where that work would have */
+                if (after_acw(w, agent, &before, &before_reason) < 0)
+                    goto done;
+            }
+            else {
+                before = Py_NewRef(state);
+                if ((r = same(state, st_not_ready)) < 0 ||
+                    (before_reason = r ? PyObject_GetAttr(agent, str_reason) : Py_NewRef(str_empty)) == NULL) {
+                    Py_DECREF(before);
+                    goto done;
+                }
+            }
+            r = PyObject_SetAttr(agent, str_before_call, before) < 0 ||
+                PyObject_SetAttr(agent, str_before_call_reason, before_reason) < 0;
+            Py_DECREF(before);
+            Py_DECREF(before_reason);
+            if (r)
+                goto done;
+        }
+    }
+    /* the call: the one given, else the agent's while on a call or in its after-call work */
+    if ((r = PyObject_IsTrue(call_id)) < 0)
+        goto done;
+    if (r)
+        new_call = Py_NewRef(call_id);
+    else {
+        int keeps = same(target, st_ringing);
+        if (keeps == 0)
+            keeps = same(target, st_talking);
+        if (keeps == 0)
+            keeps = same(target, st_on_hold);
+        if (keeps == 0)
+            keeps = same(target, st_acw);
+        if (keeps < 0)
+            goto done;
+        new_call = keeps ? PyObject_GetAttr(agent, str_call_id) : Py_NewRef(str_empty);
+        if (new_call == NULL)
+            goto done;
+    }
+    /* nothing changed: nothing published (the state read again, as the Python reads it here) */
+    PyObject *now = PyObject_GetAttr(agent, str_state);
+    if (now == NULL)
+        goto done;
+    r = same(target, now);
+    Py_SETREF(state, now); /* ``previous`` */
+    if (r < 0)
+        goto done;
+    if (r) {
+        PyObject *had = PyObject_GetAttr(agent, str_reason);
+        r = had == NULL ? -1 : same(why, had);
+        Py_XDECREF(had);
+        if (r > 0) {
+            had = PyObject_GetAttr(agent, str_call_id);
+            r = had == NULL ? -1 : same(new_call, had);
+            Py_XDECREF(had);
+        }
+        if (r < 0)
+            goto done;
+        if (r) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+    }
+    if ((since = PyObject_GetAttr(agent, str_since)) == NULL)
+        goto done;
+    if (PyObject_SetAttr(agent, str_state, target) < 0 || PyObject_SetAttr(agent, str_reason, why) < 0 ||
+        PyObject_SetAttr(agent, str_call_id, new_call) < 0 || PyObject_SetAttr(agent, str_since, at) < 0)
+        goto done;
+    if ((r = same(target, st_logged_out)) < 0)
+        goto done;
+    if (r) { /* signed out: in no queue */
+        PyObject *skills = PyDict_New();
+        r = skills == NULL ? -1 : PyObject_SetAttr(agent, str_skills, skills);
+        Py_XDECREF(skills);
+        if (r < 0)
+            goto done;
+    }
+    if ((r = same(target, state)) < 0)
+        goto done;
+    if (!r) /* each watcher, as a for loop over the list sees it (one may add another) */
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(self->watchers); i++) {
+            PyObject *watcher = Py_NewRef(PyList_GET_ITEM(self->watchers, i));
+            PyObject *done_ = PyObject_CallOneArg(watcher, agent);
+            Py_DECREF(watcher);
+            if (done_ == NULL)
+                goto done;
+            Py_DECREF(done_);
+        }
+    /* max(0.0, at - since) if since else 0.0 */
+    if ((r = PyObject_IsTrue(since)) < 0)
+        goto done;
+    if (r) {
+        /* max keeps its first argument unless the other is greater */
+        if ((seconds = PyNumber_Subtract(at, since)) == NULL ||
+            (r = PyObject_RichCompareBool(seconds, float_zero, Py_GT)) < 0)
+            goto done;
+        if (!r)
+            Py_SETREF(seconds, Py_NewRef(float_zero));
+    }
+    else
+        seconds = Py_NewRef(float_zero);
+    /* the event's fields, in the order the Python evaluates them (after the watchers) */
+    if ((values[0] = PyObject_GetAttr(agent, str_agent_id)) == NULL)
+        goto done;
+    values[1] = Py_NewRef(target);
+    values[2] = Py_NewRef(state);
+    values[3] = Py_NewRef(seconds);
+    values[4] = Py_NewRef(why);
+    values[5] = Py_NewRef(new_call);
+    if ((values[6] = PyObject_GetAttr(agent, str_interface)) == NULL)
+        goto done;
+    values[7] = Py_NewRef(at);
+    PyObject *in_acw = PyObject_GetAttr(agent, str_state);
+    if (in_acw == NULL)
+        goto done;
+    r = same(in_acw, st_acw);
+    Py_DECREF(in_acw);
+    if (r < 0)
+        goto done;
+    if (r) {
+        PyObject *ignored;
+        if (after_acw(w, agent, &ignored, &values[8]) < 0)
+            goto done;
+        Py_DECREF(ignored);
+    }
+    else
+        values[8] = Py_NewRef(Py_None);
+    if ((event = PyObject_Vectorcall(self->make, values, 0, kw_state_changed)) == NULL)
+        goto done;
+    PyObject *notify = PyObject_GetAttr(self->book, str_notify);
+    if (notify == NULL)
+        goto done;
+    PyObject *told = PyObject_CallOneArg(notify, event);
+    Py_DECREF(notify);
+    if (told == NULL)
+        goto done;
+    Py_DECREF(told);
+    result = Py_NewRef(event);
+done:
+    for (int i = 0; i < 9; i++)
+        Py_XDECREF(values[i]);
+    Py_XDECREF(event);
+    Py_XDECREF(seconds);
+    Py_XDECREF(since);
+    Py_XDECREF(new_call);
+    Py_XDECREF(why);
+    Py_XDECREF(target);
+    Py_XDECREF(state);
+    return result;
+python: {
+        /* AgentBook.apply(book, *args, **kwargs), the arguments as they came */
+        PyObject *argv[16];
+        if (nargs + nkw + 1 > 16)
+            return PyErr_Format(PyExc_TypeError, "apply takes far fewer arguments");
+        argv[0] = self->book;
+        for (Py_ssize_t i = 0; i < nargs + nkw; i++)
+            argv[i + 1] = args[i];
+        return PyObject_Vectorcall(self->fallback, argv, (size_t)(nargs + 1), kwnames);
+    }
+}
+
+static PyMemberDef AgentMoves_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(AgentMoves, vectorcall), READONLY, NULL},
+    {NULL},
+};
+
+#undef st_logged_out
+#undef st_not_ready
+#undef st_ready
+#undef st_ringing
+#undef st_talking
+#undef st_on_hold
+#undef st_acw
+#undef to_back
+#undef to_after_call
+#undef to_after_acw
+#undef why_missed
+#undef why_acw
+#undef why_login
+
+CALLABLE_TYPE(AgentMoves,
+              "AgentMoves(book, transitions, watchers, next_state, make, fallback, words): AgentBook.apply in C",
+              .tp_members = AgentMoves_members);
+
 /* ---------------------------------------------------------------- module */
 
 PyDoc_STRVAR(timestamp_doc,
@@ -2011,6 +2433,27 @@ PyInit__speedups(void)
             return NULL;
     if ((kw_started_at = Py_BuildValue("(s)", "started_at")) == NULL)
         return NULL;
+    struct { PyObject **s; const char *text; } agent_names[] = {
+        {&tr_miss, "miss"}, {&tr_cancel, "cancel"}, {&tr_end, "end"}, {&tr_acw_done, "acw_done"},
+        {&tr_login, "login"}, {&str_reason, "reason"},
+        {&str_since, "since"}, {&str_before_call, "before_call"}, {&str_before_call_reason, "before_call_reason"},
+        {&str_skills, "skills"}, {&str_interface, "interface"}, {&str_notify, "notify"},
+        {&str_acw_seconds, "acw_seconds"},
+    };
+    for (size_t i = 0; i < sizeof(agent_names) / sizeof(agent_names[0]); i++)
+        if ((*agent_names[i].s = PyUnicode_InternFromString(agent_names[i].text)) == NULL)
+            return NULL;
+    /* the event's field names, interned: the Maker finds each by identity (as a call's keywords) */
+    static const char *state_changed[] = {"agent_id", "state",   "previous", "seconds_in_previous", "reason",
+                                          "call_id",  "seat",    "at",       "acw_ends_in"};
+    if ((float_zero = PyFloat_FromDouble(0.0)) == NULL || (kw_state_changed = PyTuple_New(9)) == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < 9; i++) {
+        PyObject *name = PyUnicode_InternFromString(state_changed[i]);
+        if (name == NULL)
+            return NULL;
+        PyTuple_SET_ITEM(kw_state_changed, i, name);
+    }
     PyObject *builtins = PyImport_ImportModule("builtins");
     if (builtins == NULL)
         return NULL;
@@ -2023,7 +2466,7 @@ PyInit__speedups(void)
         return NULL;
     if (PyType_Ready(&FramerType) < 0 || PyType_Ready(&ListenerType) < 0 || PyType_Ready(&MakerType) < 0 ||
         PyType_Ready(&DispatcherType) < 0 || PyType_Ready(&SearcherType) < 0 ||
-        PyType_Ready(&ChannelBookType) < 0)
+        PyType_Ready(&ChannelBookType) < 0 || PyType_Ready(&AgentMovesType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
@@ -2033,7 +2476,8 @@ PyInit__speedups(void)
         PyModule_AddObjectRef(m, "Maker", (PyObject *)&MakerType) < 0 ||
         PyModule_AddObjectRef(m, "Dispatcher", (PyObject *)&DispatcherType) < 0 ||
         PyModule_AddObjectRef(m, "Searcher", (PyObject *)&SearcherType) < 0 ||
-        PyModule_AddObjectRef(m, "ChannelBook", (PyObject *)&ChannelBookType) < 0) {
+        PyModule_AddObjectRef(m, "ChannelBook", (PyObject *)&ChannelBookType) < 0 ||
+        PyModule_AddObjectRef(m, "AgentMoves", (PyObject *)&AgentMovesType) < 0) {
         Py_DECREF(m);
         return NULL;
     }
