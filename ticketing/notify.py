@@ -159,10 +159,14 @@ def has_control_chars(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
+#: a run of control characters (a merge field's line breaks) with the spaces around it
+_CONTROL_RUN = re.compile(r"\s*(?:[\x00-\x1f\x7f-\x9f\u2028\u2029]\s*)+")
+
+
 def one_line(text: str) -> str:
     """``text`` on one line: each run of control characters (a merge field's line breaks) and
     the spaces around it read as one space."""
-    return re.sub(r"\s*(?:[\x00-\x1f\x7f-\x9f\u2028\u2029]\s*)+", " ", text).strip()
+    return _CONTROL_RUN.sub(" ", text).strip()
 
 
 def render_subject(source: str, context: dict[str, Any]) -> str:

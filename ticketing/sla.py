@@ -26,7 +26,7 @@ from cti.calendar import WorkCalendar
 from ticketing import directory, screen_alerts
 from ticketing.events import TicketReminder, publish_pending, queue_event
 from ticketing.models import Notification, Timer, User, WorkOrder, utcnow
-from ticketing.notify import enqueue
+from ticketing.notify import enqueue, one_line
 from ticketing.workflow.conditions import parse_duration
 
 if TYPE_CHECKING:
@@ -163,6 +163,10 @@ async def cancel_timers(session: AsyncSession, order_id: int) -> None:
     )
 
 
+#: a notice's subject is cut to its column (read once: the column's type through the ORM
+#: attribute is a chain of look-ups, on every new order's 提醒 subject)
+SUBJECT_LENGTH: int = Notification.__table__.c.subject.type.length
+
 #: the subject of a notice to staff, by its kind: 【即将超期】GZ20261127000001 天河路1号停电
 SUBJECTS = {
     "reminder": "即将超期",
@@ -193,10 +197,8 @@ def headline(label: str, number: str, title: str | None) -> str:
     """``subject`` from the order's number and title (a new order's, whose number is taken as
     its rows go in: ``screen_alerts.new_order_subject``), cut to the column (a 200-character
     title with its label and number is longer: PostgreSQL would refuse the row)."""
-    from ticketing.notify import one_line
-
     title = one_line(title or "")
-    return f"【{label}】{number}{' ' + title if title else ''}"[: Notification.subject.type.length]
+    return f"【{label}】{number}{' ' + title if title else ''}"[:SUBJECT_LENGTH]
 
 
 async def notify_users(
@@ -229,7 +231,7 @@ async def notify_users(
                 user_id=user.id,
                 order_id=order.id,
                 urgency=urgency,
-                subject=own_subject[: Notification.subject.type.length] or heading,
+                subject=own_subject[:SUBJECT_LENGTH] or heading,
                 body=own_body or message,
                 state="sent" if channel == "screen" else "pending",
                 sent_at=utcnow() if channel == "screen" else None,

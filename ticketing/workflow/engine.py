@@ -75,6 +75,9 @@ from ticketing.workflow.titles import derived_title
 #: order's problems are named in this order, then the fields' (``forms.refuse_all``)
 INTAKE_HEAD = ("category", "subcategory", "caller_number", "customer_id", "site_id", "interaction_ids")
 
+#: a title is cut to its column (read once, not through the ORM attribute on every order)
+TITLE_LENGTH: int = WorkOrder.__table__.c.title.type.length
+
 #: the 满意度回访 step's node id (``ticketing.surveys.VISIT_NODE``): its satisfaction is the survey's
 VISIT_NODE = "visit"
 
@@ -200,7 +203,7 @@ async def create_order(
             severity="",
             # an email's subject becomes the title: the column takes its start
             title=(trim(title) or await derived_title(session, definition, form_values, subcategory))[
-                : WorkOrder.title.type.length
+                :TITLE_LENGTH
             ],
             site_id=site_id,
             customer_id=customer_id,
