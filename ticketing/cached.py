@@ -69,6 +69,11 @@ class Cache(Generic[T]):
     ):
         self.name = name
         self.load = load
+        #: the pool this cache was last read for (a weak reference) and its store there: a
+        #: process has one database nearly always, and a new order reads about ten caches, so
+        #: the store is not looked up through the weak-keyed map (which makes a weak reference
+        #: on every look-up). None until the first read.
+        self._last: tuple[weakref.ref[Any], _Store] | None = None
         for model in models:
             _watched.setdefault(model, []).append(name)
 
@@ -77,7 +82,13 @@ class Cache(Generic[T]):
         changed = sync.info.get(_CHANGED)
         if changed is not None and self.name in changed:
             return await self.load(session, key)
-        store = _store(_pool(sync), self.name)
+        pool = _pool(sync)
+        last = self._last
+        if last is not None and last[0]() is pool:
+            store = last[1]
+        else:
+            store = _store(pool, self.name)
+            self._last = (weakref.ref(pool), store)
         hit = store.values.get(key)
         now = time.monotonic()
         if hit is not None and hit[0] > now:
