@@ -137,6 +137,9 @@ def number_kind(number: str) -> str:
     digits (``1380013800``), a landline's (``020-8888-666``), or no number at all."""
     if not (number.isascii() and number.isdigit()):
         raise InvalidPhoneNumber(f"not a phone number: {number!r}")
+    if _MOBILE.match(number):
+        # first, as most numbers are: 11 digits from 1 are no emergency (short, or from 0) number
+        return MOBILE
     if never_dial(number) == EMERGENCY:  # 110, and 020110 (Guangzhou's 110) too
         return EMERGENCY_CODE
     if number.startswith("00"):  # +86 is folded to the domestic number by normalize
@@ -144,8 +147,6 @@ def number_kind(number: str) -> str:
         if rest[:1] != "0" and 7 <= len(rest) <= 15:
             return INTERNATIONAL
         raise InvalidPhoneNumber(f"not an international number: {number!r}")
-    if _MOBILE.match(number):
-        return MOBILE
     if number.startswith("0"):
         if _LANDLINE.match(number):
             return LANDLINE
