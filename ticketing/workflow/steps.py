@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing import contractors, directory, notify, screen_alerts, sla
@@ -58,16 +58,25 @@ async def with_subtype_fields(session: AsyncSession, definition: Definition, sub
     )
 
 
+#: the order's attributes its audit snapshot reads
+_SNAPSHOT_READS = frozenset({"status", "current_node", "site_id", "category", "title", "form", "is_open"})
+
+
 def snapshot(order: WorkOrder) -> dict[str, Any]:
+    # Read from the instance's own dict when they are all loaded there (a new order's are; an
+    # action's order was just refreshed), as the ORM's attribute would give them, without its
+    # descriptor call for each: an action takes two snapshots. Else through the ORM, which loads.
+    loaded = order.__dict__
+    read = loaded.__getitem__ if loaded.keys() >= _SNAPSHOT_READS else order.__getattribute__
     return {
-        "status": order.status,
-        "node": order.current_node,
-        "site_id": order.site_id,
-        "category": order.category,
+        "status": read("status"),
+        "node": read("current_node"),
+        "site_id": read("site_id"),
+        "category": read("category"),
         # derived from the form as the site is: audited beside the fields it follows
-        "title": order.title,
-        "form": dict(order.form),
-        "is_open": order.is_open,
+        "title": read("title"),
+        "form": dict(read("form")),
+        "is_open": read("is_open"),
     }
 
 
@@ -330,11 +339,16 @@ async def enter_node(
     queue_entered(session, user, order, node, previous, action, operators, notice=notice)
 
 
+#: an order's InstanceState, what ``inspect(order)`` gives, without its walk through the
+#: class's bases for an inspector
+_order_state = WorkOrder.__mapper__.class_manager.state_getter()
+
+
 def put(order: WorkOrder, **values: Any) -> None:
     """Set ``order``'s columns: a new order's (``insert.new_order``: transient, in no session,
     attached as loaded once inserted) straight into its dict, without the ORM's change
     bookkeeping that attaching it undoes; any other's through the ORM."""
-    if inspect(order).transient:
+    if _order_state(order).transient:
         order.__dict__.update(values)
     else:
         for key, value in values.items():
