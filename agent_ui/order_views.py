@@ -512,6 +512,9 @@ async def timeline(
             }
         )
     node_names = {n.id: n.name or n.status for n in definition.nodes} if definition else {}
+    # the step's own name of what was done there (接收确认's 批准 is 接收确认, its 退回 退单), as
+    # its button, the print and the audit log say it
+    step_nodes = {n.id: n for n in definition.nodes} if definition else {}
     # 转派 / 改派 / 抄送 keep the 工号 they went to: named as the handlers are
     targets = {no for c in comments for no in _staff_nos((c.extra or {}).get("to"))}
     named_staff = (
@@ -534,6 +537,7 @@ async def timeline(
                 "action": c.action,
                 "node": c.node,
                 "node_name": node_names.get(c.node, c.node),
+                "action_name": button_name(step_nodes[c.node], c.action) if c.node in step_nodes else "",
                 "text": c.text,
                 "user": names.get(c.user_id),
                 "system": c.user_id is None,
