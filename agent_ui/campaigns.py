@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import time
 from typing import Any
 
 from aiohttp import web
@@ -425,6 +426,19 @@ async def record_contact_survey(request: web.Request) -> web.Response:
         order = await _contact_order(db, request, user, contact)
         view = {**await survey_view(db, order), "order_number": order.number, "contact": _contact(contact)}
     return web.json_response(view, status=201)
+
+
+@routes.get("/api/campaign-offer")
+@requires("seat.use")
+async def current_offer(request: web.Request) -> web.Response:
+    """The preview contact the dialer holds for the signed-in agent now (``offer``: its
+    ``CampaignContactOffered``, with ``held_until``; null: none), and ``server_time``: the seat's
+    card shows it again after a reload or a reconnect, counting down to the dialer's moment,
+    and closes one the dialer no longer holds for them."""
+    dialer = request.app[SERVICES].dialer
+    agent_id = current_user(request).agent_id
+    offer = await dialer.current_offer(agent_id) if dialer is not None and agent_id else None
+    return web.json_response({"offer": offer, "server_time": time.time()})
 
 
 @routes.post("/api/campaign-contacts/{contact_id:\\d+}/{action:dial|skip}")

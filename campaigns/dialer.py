@@ -71,6 +71,18 @@ class Telephony(Protocol):
 
 
 @dataclasses.dataclass
+class HeldOffer:
+    """A preview offer on an agent's card: what the card shows, and since when it is held."""
+
+    card: CampaignContactOffered
+    offered_at: float  # the dialer's clock (``Dialer.clock``)
+    minutes: int  # the campaign's ``offer_minutes`` the card was told
+
+    def seconds_left(self, clock: float) -> float:
+        return self.offered_at + self.minutes * 60.0 - clock
+
+
+@dataclasses.dataclass
 class InFlight:
     campaign_id: int
     contact_id: int
@@ -100,7 +112,7 @@ class Dialer:
         self.pacers: dict[int, rules.Pacer] = {}
         self.calls: dict[str, InFlight] = {}  # call id -> what it is for
         self.offers: dict[str, int] = {}  # agent id -> contact id offered in preview
-        self.offered_at: dict[str, float] = {}  # agent id -> clock when the offer was made
+        self.held: dict[str, HeldOffer] = {}  # agent id -> the offer's card and when it was made
         self.lapses: dict[str, int] = {}  # agent id -> offers let lapse in a row
         self.cooling: dict[str, float] = {}  # agent id -> clock when it may be used again
         self.tallies: dict[int, rules.AbandonTally] = {}  # predictive: answers and abandons per campaign
@@ -333,8 +345,7 @@ class Dialer:
                 if not await store.claim(session, contact.id, agent_id=agent_id):
                     continue
             self.offers[agent_id] = contact.id
-            self.offered_at[agent_id] = self.clock()
-            await self.bus.publish(
+            held = self.held[agent_id] = HeldOffer(
                 CampaignContactOffered(
                     staff_no=agent_id,
                     campaign_id=campaign.id,
@@ -346,11 +357,29 @@ class Dialer:
                     attempts=contact.attempts,
                     order_id=contact.order_id or 0,
                     order_number=orders.get(contact.order_id or 0, ""),
-                )
+                ),
+                self.clock(),
+                campaign.offer_minutes,
             )
+            await self.bus.publish(self._card(held))
+
+    def _card(self, held: HeldOffer) -> CampaignContactOffered:
+        """The offer's card as of now: held until the moment it lapses, on the wall clock (the
+        lapse itself is timed on ``clock``, which a change of the wall clock does not move)."""
+        until = self.now().timestamp() + held.seconds_left(self.clock())
+        return dataclasses.replace(held.card, held_until=round(until, 3), offer_minutes=held.minutes)
 
     def offered(self, agent_id: str) -> int | None:
         return self.offers.get(agent_id)
+
+    async def current_offer(self, agent_id: str) -> dict[str, Any] | None:
+        """The preview offer the agent holds now, as its ``CampaignContactOffered`` (None: none):
+        a console that reloads or reconnects shows the card again, counting down to the same
+        moment, rather than leave the customer held where nobody sees them."""
+        held = self.held.get(agent_id)
+        if held is None or self.offers.get(agent_id) != held.card.contact_id:
+            return None
+        return self._card(held).to_dict()
 
     def _refusal(self, campaign: Campaign) -> str:
         """Why an offer of the campaign may not be dialed now ("" when it may)."""
@@ -389,14 +418,19 @@ class Dialer:
             found = {row.id: row for row in rows}
         for agent_id, contact_id in list(self.offers.items()):
             row = found.get(contact_id)
-            held = row is not None and (row.state, row.agent_id) == ("dialing", agent_id)
+            theirs = row is not None and (row.state, row.agent_id) == ("dialing", agent_id)
             reason = (
                 self._refused(row.status, row.windows, row.every_day)
-                if row is not None and held
+                if row is not None and theirs
                 else "campaign.not_offered"
             )
-            lapse = row.offer_minutes * 60.0 if row is not None else 0.0
-            if not reason and self.clock() - self.offered_at.get(agent_id, self.clock()) >= lapse:
+            held = self.held.get(agent_id)
+            if not reason and held is not None and row.offer_minutes != held.minutes:
+                # the campaign's minutes were edited: the offer lapses by the new ones, and the
+                # card is told so (offered again with its new time), never counting to the old
+                held.minutes = row.offer_minutes
+                await self.bus.publish(self._card(held))
+            if not reason and held is not None and held.seconds_left(self.clock()) <= 0:
                 reason = "campaign.offer_lapsed"
                 self._lapsed(agent_id)
             if reason:
@@ -414,7 +448,7 @@ class Dialer:
         """The offer goes (the contact back to pending if still held) and the agent's card with it."""
         if self.offers.get(agent_id) == contact_id:
             del self.offers[agent_id]
-            self.offered_at.pop(agent_id, None)
+            self.held.pop(agent_id, None)
         async with self.sessions.begin() as session:
             contact = await session.get(CampaignContact, contact_id)
             if contact is not None and contact.agent_id == agent_id:
@@ -451,7 +485,7 @@ class Dialer:
                 await self._withdraw(agent_id, contact_id, refusal)
                 return False, refusal
             self.offers.pop(agent_id, None)
-            self.offered_at.pop(agent_id, None)
+            self.held.pop(agent_id, None)
             self.lapses.pop(agent_id, None)  # someone reads the card: the next lapse counts from one
             if refusal:
                 return False, refusal
@@ -463,7 +497,7 @@ class Dialer:
             return
         async with self._lock:
             contact_id = self.offers.pop(event.agent_id, None)
-            self.offered_at.pop(event.agent_id, None)
+            self.held.pop(event.agent_id, None)
             if contact_id is None:
                 return
             async with self.sessions.begin() as session:
@@ -480,7 +514,7 @@ class Dialer:
             if self.offers.get(agent_id) != contact_id:
                 return False
             del self.offers[agent_id]
-            self.offered_at.pop(agent_id, None)
+            self.held.pop(agent_id, None)
             self.lapses.pop(agent_id, None)
             async with self.sessions.begin() as session:
                 await store.release(session, contact_id, "skipped")

@@ -21,6 +21,11 @@ class CampaignContactOffered(Event):
     #: the work order the call is about (a visit-back): the card names and links it
     order_id: int = 0
     order_number: str = ""
+    #: Unix seconds (the dialer's clock) when the offer goes back to the list unless dialled or
+    #: skipped, after the campaign's ``offer_minutes``: the card counts down to it. An edit of
+    #: the minutes offers the contact again with the new time.
+    held_until: float = 0.0
+    offer_minutes: int = 0
 
 
 @event

@@ -32,7 +32,7 @@ from cti.remote import CommandClient, Unanswered, raise_if_cancelled
 log = logging.getLogger(__name__)
 
 #: the dialer methods a ``CommandServer`` beside it answers
-DIALER_COMMANDS = ("preview_dial", "preview_skip")
+DIALER_COMMANDS = ("preview_dial", "preview_skip", "current_offer")
 
 
 class DialerUnavailable(Exception):
@@ -139,3 +139,11 @@ class RemoteDialer:
             return bool(await self.client.request("preview_skip", agent_id, contact_id))
         except Unanswered as exc:
             raise DialerUnavailable(exc.message) from exc
+
+    async def current_offer(self, agent_id: str) -> dict[str, Any] | None:
+        """The agent's preview offer, as ``Dialer.current_offer`` (None: none)."""
+        try:
+            offer = await self.client.request("current_offer", agent_id)
+        except Unanswered as exc:
+            raise DialerUnavailable(exc.message) from exc
+        return offer if isinstance(offer, dict) else None

@@ -381,12 +381,26 @@ async def test_the_dialers_preview_actions_reach_the_dialer_beside_the_bridge(pr
         async def preview_skip(self, agent_id, contact_id):
             return agent_id == "1001"
 
+        async def current_offer(self, agent_id):
+            # the offer held for the agent, as the card shows it after a reload (None: none)
+            return (
+                {"event": "CampaignContactOffered", "contact_id": 7, "held_until": 1.5}
+                if agent_id == "1001"
+                else None
+            )
+
     redis = aioredis.Redis.from_url(REDIS_URL)
     remote = RemoteDialer(CommandClient(redis, prefix, timeout=0.5))
     async with serving(prefix, dialer_handlers(Dialer())):
         assert await remote.preview_dial("1001", 7) == (True, "out-7")
         assert await remote.preview_dial("1002", 7) == (False, "campaign.not_offered")
         assert await remote.preview_skip("1001", 7) is True
+        assert await remote.current_offer("1001") == {
+            "event": "CampaignContactOffered",
+            "contact_id": 7,
+            "held_until": 1.5,
+        }
+        assert await remote.current_offer("1002") is None
     with pytest.raises(DialerUnavailable) as refused:
         await remote.preview_skip("1001", 7)
     assert refused.value.error_id == "cti.unavailable"  # the console shows the phone system unavailable

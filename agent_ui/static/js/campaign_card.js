@@ -1,6 +1,6 @@
 // The agent's campaign card on the seat page: the preview contact (dial / skip), the
 // contact being called with the campaign's script, and the disposition form (结果代码).
-import { api, el, once } from "./api.js";
+import { api, clock, el, once } from "./api.js";
 import { colon, t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { markField } from "./forms.js";
@@ -11,12 +11,70 @@ const card = () => document.getElementById("campaign-card");
 // line, its box over the script, and said only the error's generic text.
 const refused = (err) => toast(err.message, "refused");
 let dispositions = null;
+// what the card shows: { contactId, preview } (null: hidden)
+let shown = null;
 
-async function render(ev, { preview }) {
+function close() {
+  stopCountdown();
+  shown = null;
+  card().hidden = true;
+}
+
+// A preview offer is held for its agent until the dialer's held_until, then goes back to the list.
+// The card counts down to that moment as the server measures it: the time left when the server
+// sent it (held_until less the event's ts, or the offer API's server_time), run down on this
+// page's monotonic clock, so a seat whose clock is wrong still shows the dialer's minutes, and a
+// reload asks the server again (sync). At 00:00 the card says the time is up and waits for the
+// dialer's CampaignOfferWithdrawn, which closes it as for any other lapse.
+const LAST_MINUTE = 60;
+let countdown = null;
+
+function stopCountdown() {
+  if (countdown) clearInterval(countdown.timer);
+  countdown = null;
+}
+
+function startCountdown(line, ev, sentAt) {
+  stopCountdown();
+  line.hidden = !ev.held_until;
+  if (!ev.held_until) return;
+  const deadline = performance.now() + (ev.held_until - sentAt) * 1000;
+  let warned = false;
+  const show = () => {
+    const left = Math.max(0, Math.ceil((deadline - performance.now()) / 1000));
+    if (left === 0) {
+      line.textContent = t("camp.card.held_over");
+      line.dataset.state = "over";
+      line.className = "error";
+      clearInterval(timer);
+      // the dialer's withdrawal closes the card within a second; one missed (the socket was
+      // down meanwhile) is found by asking again
+      setTimeout(() => { if (countdown?.timer === timer) sync(); }, 5000);
+      return;
+    }
+    const ending = left <= LAST_MINUTE;
+    line.textContent = t(ending ? "camp.card.held_ending" : "camp.card.held", { time: clock(left) });
+    line.dataset.state = ending ? "ending" : "held";
+    line.className = ending ? "notice" : ""; // the page's warning colour in the last minute
+    // the agent may be looking at the intake form: the last minute is said once in the corner too
+    if (ending && !warned) {
+      warned = true;
+      toast(t("camp.card.held_ending", { time: clock(left) }), "alert");
+    }
+  };
+  const timer = setInterval(show, 250);
+  countdown = { timer };
+  show();
+}
+
+async function render(ev, { preview, sentAt }) {
   dispositions ??= (await api("/api/campaign-dispositions")).dispositions;
   const box = card();
   box.hidden = false;
+  shown = { contactId: ev.contact_id, preview };
+  stopCountdown();
   const status = el("p", { class: "muted", id: "campaign-status" }, preview ? t("camp.card.preview") : t("camp.card.calling"));
+  const held = el("p", { id: "campaign-held", role: "timer" });
   // 拨打 or 跳过, once: the second press would be refused, the contact taken already
   const both = () => [...actions.querySelectorAll("button")];
   const actions = preview
@@ -41,7 +99,7 @@ async function render(ev, { preview }) {
     once(form, async () => {
       try {
         await api(`/api/campaign-contacts/${ev.contact_id}/disposition`, { method: "POST", body: { code: select.value, notes: notes.value } });
-        box.hidden = true;
+        close();
       } catch (err) { refused(err); }
     });
   } }, el("label", {}, t("camp.disposition"), select), el("label", {}, t("camp.notes"), notes), el("button", { type: "submit" }, t("camp.card.save")));
@@ -54,10 +112,12 @@ async function render(ev, { preview }) {
           el("a", { href: `/orders/${encodeURIComponent(ev.order_number)}`, target: "_blank", rel: "noopener" }, ev.order_number))]
       : []),
     status,
+    ...(preview ? [held] : []),
     el("blockquote", { class: "script" }, ev.script || ""),
     ...(actions ? [actions] : []),
     preview ? el("span") : form,
   );
+  if (preview) startCountdown(held, ev, sentAt);
   if (!preview && ev.order_id) await renderSurvey(ev, box, form);
 }
 
@@ -95,7 +155,7 @@ async function renderSurvey(ev, box, disposition) {
                el("a", { href: `/orders/${encodeURIComponent(result.follow_up)}`, target: "_blank", rel: "noopener" }, result.follow_up)]
             : []));
         // the survey set the 结果代码 too: what is left is to close the card
-        form.replaceWith(done, el("p", {}, el("button", { type: "button", onclick: () => { box.hidden = true; } }, t("camp.card.close"))));
+        form.replaceWith(done, el("p", {}, el("button", { type: "button", onclick: close }, t("camp.card.close"))));
         disposition.remove();
       } catch (err) { refused(err); }
     });
@@ -109,19 +169,40 @@ const WITHDRAWN = new Set(["campaign.not_offered", "campaign.not_running", "camp
 async function act(contactId, action) {
   try {
     await api(`/api/campaign-contacts/${contactId}/${action}`, { method: "POST" });
-    if (action === "skip") card().hidden = true;
+    if (action === "skip") close();
+    else {
+      // dialled: the offer is held no longer, the call's card follows (CampaignCallPlaced)
+      stopCountdown();
+      document.getElementById("campaign-held")?.remove();
+      shown = { contactId, preview: false };
+    }
   } catch (err) {
-    if (WITHDRAWN.has(err.errorId)) card().hidden = true;
+    if (WITHDRAWN.has(err.errorId)) close();
     refused(err);
   }
 }
 
+// the offer the dialer holds for this agent now, after a reload or a reconnect (events sent
+// meanwhile never reached this page): shown again with its time left, or the preview card closed
+// when the dialer holds it no longer. A call's card is left alone.
+async function sync() {
+  let found;
+  try { found = await api("/api/campaign-offer"); } catch { return; }
+  const offer = found.offer;
+  if (offer && !(shown && !shown.preview)) {
+    if (shown?.contactId === offer.contact_id) startCountdown(document.getElementById("campaign-held"), offer, found.server_time);
+    else render(offer, { preview: true, sentAt: found.server_time });
+  } else if (!offer && shown?.preview) close();
+}
+
 function onEvent(ev) {
-  if (ev.event === "CampaignContactOffered") render(ev, { preview: true });
+  // ev.ts: when the server sent it, on the clock of held_until
+  if (ev.event === "CampaignContactOffered") render(ev, { preview: true, sentAt: ev.ts || Date.now() / 1000 });
   else if (ev.event === "CampaignCallPlaced") render(ev, { preview: false });
   // signed out, or the campaign paused, finished or out of its calling hours: back to the list
   else if (ev.event === "CampaignOfferWithdrawn") {
-    card().hidden = true;
+    if (shown && shown.contactId !== ev.contact_id) return; // an older offer's: not what is shown
+    close();
     // nobody pressed 拨打 or 跳过 in time: the customer went back to the list (say so, not vanish)
     if (ev.reason === "campaign.offer_lapsed") toast(t("camp.card.lapsed", { minutes: ev.offer_minutes }), "refused");
   }
@@ -135,6 +216,9 @@ function start() {
   const socket = window.hotline?.socket;
   if (!socket) return setTimeout(start, 100);
   socket.addEventListener("order", (e) => { if (e.detail?.event?.event?.startsWith("Campaign")) onEvent(e.detail.event); });
+  // every (re)connect starts with a snapshot: the offer held meanwhile is asked for then
+  socket.addEventListener("snapshot", () => sync());
+  if (socket.connected) sync();
 }
 
 start();

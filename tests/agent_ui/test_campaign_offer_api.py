@@ -1,0 +1,56 @@
+"""GET /api/campaign-offer: the preview offer the dialer holds for the signed-in agent, which the
+seat's campaign card shows again after a reload or a reconnect, counting down to the dialer's
+moment (``held_until``) from the server's time. QA: a reload lost the card while the customer
+stayed held for the agent until the offer lapsed."""
+
+from __future__ import annotations
+
+import time
+
+from campaigns import store
+from tests.agent_ui.conftest import Session
+from tests.agent_ui.visit_back_setup import dialer_of
+
+
+async def test_the_agent_gets_the_offer_held_for_them_until_it_is_skipped(client, world):
+    async with world.services.sessionmaker.begin() as db:
+        await store.ensure_dispositions(db)
+        campaign = await store.create_campaign(
+            db, name="停电回访", queue="service", mode="preview", every_day=True, offer_minutes=4
+        )
+        await store.add_contact(db, campaign, "13800001111", name="张三", source_key="k1")
+        await store.set_status(db, campaign, "start")
+    dialer, _ = dialer_of(world, "1001")
+    world.services.dialer = dialer
+    await dialer.tick()
+    contact_id = dialer.offered("1001")
+    assert contact_id
+
+    agent = await Session.signed_in(client, "1001")
+    before = time.time()
+    status, found = await agent.call("GET", "/api/campaign-offer")
+    assert status == 200, found
+    offer = found["offer"]
+    assert (offer["event"], offer["contact_id"], offer["number"], offer["campaign"]) == (
+        "CampaignContactOffered",
+        contact_id,
+        "13800001111",
+        "停电回访",
+    )
+    assert offer["offer_minutes"] == 4
+    # the time left, as the server counts it: the card runs it down from server_time
+    left = offer["held_until"] - found["server_time"]
+    assert 4 * 60 - 5 < left <= 4 * 60 and found["server_time"] >= before
+
+    # skipped: held no longer, and the card of a reload shows nothing
+    assert await dialer.preview_skip("1001", contact_id)
+    status, found = await agent.call("GET", "/api/campaign-offer")
+    assert (status, found["offer"]) == (200, None)
+
+
+async def test_a_seat_with_no_dialer_has_no_offer(client, world):
+    world.services.dialer = None
+    agent = await Session.signed_in(client, "1001")
+    status, found = await agent.call("GET", "/api/campaign-offer")
+    assert status == 200, found
+    assert found["offer"] is None
