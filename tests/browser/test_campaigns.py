@@ -104,7 +104,14 @@ def test_team_leader_imports_a_list_and_the_agent_skips_then_dials_the_preview(
                 expect(card).to_contain_text(campaign)
                 expect(card).to_contain_text("您好，这里是95598，回访您的报修。")
                 expect(card).to_contain_text("预览：确认后拨打")
+                # how long the offer is still held for the agent (the campaign's 5 minutes)…
+                held = card.locator("#campaign-held")
+                expect(held).to_have_text(re.compile(r"^预览保留剩余 0[45]:\d\d$"))
                 agent.screenshot(path=str(screenshots / "campaign-preview.png"))
+                # …and after a reload the same offer, counting on to the dialer's moment
+                agent.reload()
+                expect(card).to_contain_text(FIRST, timeout=10_000)
+                expect(held).to_have_text(re.compile(r"^预览保留剩余 0[45]:\d\d$"))
 
                 card.locator("button", has_text="跳过").click()
                 expect(card).to_contain_text(SECOND, timeout=10_000)  # the next contact, offered at once
