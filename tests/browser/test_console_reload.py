@@ -158,7 +158,8 @@ def test_switching_the_language_mid_call_keeps_the_intake_form_for_that_call_onl
         page.reload()
         expect(page.locator("#pop-caller")).to_have_text(other, timeout=10_000)
         the_form_of_the_last_call()
-        page.click("#intake-pending-clear")  # 清空: now the form is the current call's
+        page.click("#intake-pending-clear")  # 清空 (asked first): now the form is the current call's
+        page.click("#intake-reset-yes")
         expect(page.locator("#intake-pending")).to_be_hidden()
         expect(page.locator("#intake-caller")).to_have_value(other)
         expect(page.locator("#intake-customer")).to_have_value("")

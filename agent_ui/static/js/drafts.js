@@ -1,7 +1,9 @@
 // What an agent typed into the intake form for one call, kept in the tab's sessionStorage so
-// that a page reload (the language switch reloads the page) does not lose it. A draft belongs
-// to one agent and one call: it goes back into the form for that call only, and a draft of
-// anyone else (someone who signed in before on this browser) is thrown away.
+// that a page reload (the language switch reloads the page) or a visit to another page of the
+// console does not lose it. A draft belongs to one agent and one call, or to none ("": an order
+// written up from a letter, a walk-in, or after the call has gone): it goes back into the form
+// for that call only, and a draft of anyone else (someone who signed in before on this browser)
+// is thrown away.
 const PREFIX = "hotline.intake-draft:";
 const keyOf = (agent, call) => `${PREFIX}${agent}:${call}`;
 
@@ -25,15 +27,16 @@ function keys() {
 }
 
 export function saveDraft(agent, call, draft) {
-  if (!agent || !call) return;
+  if (!agent) return;
   try {
-    store()?.setItem(keyOf(agent, call), JSON.stringify({ ...draft, saved_at: Date.now() }));
+    store()?.setItem(keyOf(agent, call || ""), JSON.stringify({ ...draft, saved_at: Date.now() }));
   } catch {
     // full or refused: nothing to keep, the form itself is untouched
   }
 }
 
-// This agent's drafts, newest first, as { call, draft }; every other agent's draft is dropped.
+// This agent's drafts, newest first, as { call, draft } (call "" for the one without a call);
+// every other agent's draft is dropped.
 export function draftsOf(agent) {
   const mine = agent ? `${PREFIX}${agent}:` : "";
   const found = [];
@@ -53,7 +56,7 @@ export function draftsOf(agent) {
 }
 
 export function clearDraft(agent, call) {
-  if (agent && call) store()?.removeItem(keyOf(agent, call));
+  if (agent) store()?.removeItem(keyOf(agent, call || ""));
 }
 
 export function clearAllDrafts() {

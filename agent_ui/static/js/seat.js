@@ -12,11 +12,15 @@ const $ = (id) => document.getElementById(id);
 // drafting: what is typed is kept for the form's call (drafts.js), once this page's own draft, if
 // any, is back in the form; popped: the latest pop, done; offerOver: the call whose offer to this
 // seat ended unanswered last (its pop, if still on its way, is not drawn); problems: what the
-// server's last refusal of the form named ({input's name: problem}) and is not changed since
+// server's last refusal of the form named ({input's name: problem}) and is not changed since;
+// kept: what the agent typed in the workflow fields of every category tried, by meaning (keptAs),
+// and subcategoryOf: the 小类别 picked in each category, so that switching the 业务大类别 loses
+// nothing; typed: the agent typed something 清空 would throw away (not the 联系电话 alone)
 const state = {
   spec: null, call: null, customer: null, category: null, bar: null, socket: null,
   form: { callId: "", caller: "", customer: null }, dirty: false,
   drafting: false, restoring: false, popped: null, offerOver: "", problems: {}, problemValues: {},
+  kept: {}, subcategoryOf: {}, typed: false,
 };
 const pageTitle = document.title;
 let intakeBuilt;
@@ -465,7 +469,7 @@ function showPending() {
     el("p", {}, t("intake.pending", { caller: state.form.caller || "—" })),
     el("button", { type: "button", class: "btn primary", id: "intake-pending-save", onclick: () => save(true) }, t("intake.save_close")),
     " ",
-    el("button", { type: "button", class: "btn", id: "intake-pending-clear", onclick: () => reset() }, t("intake.reset")));
+    el("button", { type: "button", class: "btn", id: "intake-pending-clear", onclick: askReset }, t("intake.reset")));
 }
 
 // In 话后处理 with unsaved input about the call: the time limit does not make the seat ready.
@@ -493,10 +497,11 @@ function buildIntake() {
   const actions = el("div", { class: "actions" },
     el("button", { type: "button", class: "btn primary", id: "intake-save-close", title: "Ctrl+Enter", onclick: () => save(true) }, t("intake.save_close")),
     el("button", { type: "button", class: "btn", id: "intake-save-handle", onclick: () => save(false) }, t("intake.save_handle")),
-    el("button", { type: "button", class: "btn", id: "intake-reset", onclick: () => reset() }, t("intake.reset")));
+    el("button", { type: "button", class: "btn", id: "intake-reset", onclick: askReset }, t("intake.reset")));
   const pending = el("div", { id: "intake-pending", class: "notice", role: "alert", hidden: true });
   const held = el("p", { id: "intake-held", class: "notice", role: "status", hidden: true }, t("intake.held"));
   body.replaceChildren(pending, held, head, fields, el("h3", {}, t("intake.phrases")), phrases, opinion, actions, el("div", { id: "intake-result" }));
+  document.body.append(resetDialog());
   category.addEventListener("change", () => chooseCategory(Number(category.value)));
   sub.addEventListener("change", () => renderIntakeFields());
   // the site picked decides which contractors may take the order (their service areas)
@@ -507,6 +512,8 @@ function buildIntake() {
   for (const kind of ["input", "change"]) {
     body.addEventListener(kind, (e) => {
       if (!e.target.closest("#intake-pending")) markDirty();
+      // the number alone is no loss (清空 puts the call's back), nor is a category tried
+      if (!["intake-caller", "intake-category"].includes(e.target.id)) state.typed = true;
       putRight(e.target);
       keepDraft();
     });
@@ -518,11 +525,14 @@ function buildIntake() {
   chooseCategory(0);
 }
 
+// keep: what is on screen is kept (state.kept) and goes on into the category's fields of the same
+// meaning; without it (清空, a call's category, a draft) the fields start from state.kept alone.
 async function chooseCategory(index, keep = true) {
   const cat = state.spec.categories[index];
   state.category = cat;
   const sub = $("intake-subcategory");
   sub.replaceChildren(el("option", { value: "" }, "—"), ...(cat.subcategories || []).map((s) => el("option", { value: s.code }, s.name)));
+  sub.value = state.subcategoryOf[cat.code] || ""; // as the agent left this category, if tried before
   // a category with subcategories takes one (the server refuses a blank 小类别: field_required)
   const needsSub = Boolean(cat.subcategories?.length);
   sub.required = needsSub;
@@ -540,10 +550,23 @@ async function renderIntakeFields(keep = true) {
   const extra = (cat.subcategories || []).find((s) => s.code === code)?.fields || [];
   const fields = [...cat.fields, ...extra];
   const box = $("intake-fields");
-  const typed = keep ? readFields(box) : {};
-  const place = Object.fromEntries(fields.filter((f) => f.type === "site" && typed[f.name]).map((f) => [f.name, typed[f.name]]));
+  if (keep) keepTyped(box);
+  const onScreen = new Set(keep ? Object.keys(readFields(box)) : []);
+  state.subcategoryOf[cat.code] = code;
+  const values = keptFor(cat, fields);
+  const place = Object.fromEntries(fields.filter((f) => f.type === "site" && values[f.name]).map((f) => [f.name, values[f.name]]));
   const contractorsFor = { workflow: cat.workflow, category: cat.code, form: JSON.stringify(place) };
-  await renderFields(box, fields, { prefix: "intake", keep, contractorsFor });
+  // keep: a field of the same name takes what is on screen right before the redraw (typed while
+  // the sites or contractors loaded); the others take what was kept for their meaning, over what
+  // the popped customer's record may have filled in meanwhile (the agent's word wins)
+  const grid = await renderFields(box, fields, { prefix: "intake", keep, contractorsFor });
+  for (const field of fields) {
+    const input = grid.querySelector(`[data-field="${CSS.escape(field.name)}"]`);
+    if (!input) continue;
+    input.dataset.keptAs = keptAs(cat, field);
+    if (!(field.name in values) || input.disabled || onScreen.has(field.name)) continue;
+    if (input.type === "checkbox") input.checked = values[field.name] === true; else input.value = String(values[field.name]);
+  }
   // what the subcategory decides (一类投诉: 类别1 一类, 类别2 投诉) is entered once: shown, not
   // asked (the server fills it from the subcategory and refuses a contradiction)
   lockBound(box, (cat.subcategories || []).find((s) => s.code === code)?.bound);
@@ -551,6 +574,46 @@ async function renderIntakeFields(keep = true) {
   // redrawn (a 小类别 picked, a site that changes the contractors offered): the fields the last
   // refusal named and the agent has not put right yet stay marked
   markProblems(box, state.problems, { focus: false, values: state.problemValues });
+  keepDraft(); // the draft has the category's fields now, not the ones they replaced
+}
+
+// -- what was typed, through a change of 业务大类别 or 小类别 -------------------------------------
+// The caller turns out to be complaining, not reporting a fault: switching 故障报修 → 投诉举报建议
+// carries the customer's words into 投诉内容, and switching back restores every field as it was.
+// A field's meaning is what its workflow declares (GET /api/intake): ``customer: address`` /
+// ``customer: site`` (故障地址, 用电地址, 上门地址; 所属供电局, 所属区域), and the customer's own
+// words, the first 多行文本 the create step lets the agent write (客户描述故障信息, 投诉内容, 咨询内容,
+// 申请说明, 故障描述; 答复内容 comes after 咨询内容). Any other field means itself, by name (a
+// 小类别's own form, 高压新装's 受电变压器容量, too).
+function keptAs(cat, field) {
+  if (field.customer) return `customer:${field.customer}`;
+  const words = cat.fields.find((f) => f.type === "textarea" && f.permission !== "visible");
+  return field === words ? "words" : `field:${field.name}`;
+}
+
+const isBlank = (input) => (input.type === "checkbox" ? !input.checked : input.value === "");
+
+// What the fields on screen hold into state.kept, each under its meaning; a field emptied drops
+// it, except a list that could not take the value kept (a select without that option): it never
+// showed it, and the value stays for a field that can.
+function keepTyped(box) {
+  const values = readFields(box);
+  for (const input of box.querySelectorAll("[data-kept-as]")) {
+    if (input.disabled) continue; // decided by the 小类别, not typed
+    const key = input.dataset.keptAs;
+    if (!isBlank(input)) state.kept[key] = values[input.name];
+    else if (!(input.tagName === "SELECT" && ![...input.options].some((o) => o.value === String(state.kept[key])))) delete state.kept[key];
+  }
+}
+
+// {field: value} of what was kept for ``fields``' meanings
+function keptFor(cat, fields) {
+  const values = {};
+  for (const field of fields) {
+    const value = state.kept[keptAs(cat, field)];
+    if (value !== undefined) values[field.name] = value;
+  }
+  return values;
 }
 
 // The popped customer's address and site into the fields that say so (故障地址 ← 地址, 所属供电局 ←
@@ -574,8 +637,10 @@ async function fillFromCustomer(c) {
 }
 
 function insertPhrase(text) {
-  const target = state.lastText || document.querySelector("#intake-fields textarea") || $("intake-opinion");
+  const target = state.lastText?.isConnected ? state.lastText : document.querySelector("#intake-fields textarea") || $("intake-opinion");
   target.value = target.value ? `${target.value} ${text}` : text;
+  // as if typed: the form holds it, and its draft and 清空's question know of it
+  target.dispatchEvent(new Event("input", { bubbles: true }));
   target.focus();
 }
 
@@ -649,8 +714,31 @@ function putRight(input) {
   markField(input, "");
 }
 
+// 清空 by a button (the form's or the pending banner's): what the agent typed goes only once they
+// say so, asked in the page (the console's window.confirm would stop this page: a ringing call's
+// pop, the state bar, the queues); the 联系电话 alone goes without asking (it comes back).
+function askReset() {
+  if (!state.typed) return reset();
+  const ask = $("intake-reset-confirm");
+  if (ask.open) return;
+  ask.showModal();
+  $("intake-reset-keep").focus(); // Enter or Esc keeps the form; 清空 is the deliberate choice
+}
+
+function resetDialog() {
+  const dialog = el("dialog", { id: "intake-reset-confirm", class: "confirm-dialog", "aria-labelledby": "intake-reset-question" },
+    el("p", { id: "intake-reset-question" }, t("intake.reset_confirm")),
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "btn danger", id: "intake-reset-yes", onclick: () => { dialog.close(); reset(); } }, t("intake.reset_yes")),
+      " ",
+      el("button", { type: "button", class: "btn", id: "intake-reset-keep", onclick: () => dialog.close() }, t("intake.reset_keep"))));
+  return dialog;
+}
+
 function reset(keepResult = false) {
   clearDraft(state.me, state.form.callId);
+  // every category's, not only the one on screen: a form started afresh keeps nothing
+  Object.assign(state, { kept: {}, subcategoryOf: {}, typed: false });
   showProblems({}); // a form started afresh has nothing to put right
   chooseCategory(state.spec.categories.indexOf(state.category), false);
   $("intake-opinion").value = "";
@@ -664,23 +752,27 @@ function reset(keepResult = false) {
   if (result.length) $("intake-result").replaceChildren(...result); // the saved order's number stays in view
 }
 
-// -- the call's draft: what is typed survives a reload (drafts.js) ------------------------
+// -- the draft: what is typed survives a reload or a visit to another page (drafts.js) -------
+// The form's call's, or, typed without a call (a letter, a walk-in), the agent's draft without one.
 function keepDraft() {
-  if (!state.drafting || !state.dirty || !state.form.callId || !state.category) return;
+  if (!state.drafting || !state.dirty || !state.category) return;
+  keepTyped($("intake-fields"));
   saveDraft(state.me, state.form.callId, {
     form_caller: state.form.caller,
     category: state.category.code,
     subcategory: $("intake-subcategory").value,
     caller: $("intake-caller").value,
     customer: state.form.customer,
-    fields: readFields($("intake-fields")),
+    kept: state.kept, // every category's fields, by meaning
+    subcategories: state.subcategoryOf,
     opinion: $("intake-opinion").value,
   });
 }
 
 // Once per page, when the server has said which call the agent is on ("" for none): that call's
 // draft back into the form, or else the newest one left unsaved about an earlier call (the form
-// stays that call's, under its banner); from then on what is typed is kept. Any other is dropped.
+// stays that call's, under its banner) or typed without a call; from then on what is typed is
+// kept. Any other is dropped.
 async function restoreDraft(callId) {
   if (state.restoring) return;
   state.restoring = true;
@@ -712,18 +804,18 @@ async function applyDraft(callId, draft) {
   if (callId !== state.form.callId) bindForm({ call_id: callId, caller: draft.form_caller || draft.caller || "" });
   const index = state.spec.categories.findIndex((c) => c.code === draft.category);
   if (index < 0) return; // the category is gone (disabled meanwhile): start afresh
-  $("intake-category").value = String(index);
-  await chooseCategory(index, false);
-  $("intake-subcategory").value = draft.subcategory || "";
-  await renderIntakeFields(false);
-  const box = $("intake-fields");
-  for (const [name, value] of Object.entries(draft.fields || {})) {
-    const input = box.querySelector(`[data-field="${CSS.escape(name)}"]`);
-    if (!input || input.disabled) continue;
-    if (input.type === "checkbox") input.checked = value === true; else input.value = String(value);
+  state.kept = { ...draft.kept };
+  // a draft kept before the fields were kept by meaning: its category's fields, by name
+  const cat = state.spec.categories[index];
+  const known = [...cat.fields, ...(cat.subcategories || []).flatMap((c) => c.fields || [])];
+  for (const [name, value] of Object.entries(draft.kept ? {} : draft.fields || {})) {
+    const field = known.find((f) => f.name === name);
+    if (field) state.kept[keptAs(cat, field)] = value;
   }
-  // the contractors offered follow the site picked: offer them again, keeping every value
-  if (box.querySelector('[data-type="contractor"]')) await renderIntakeFields(true);
+  state.subcategoryOf = { ...draft.subcategories, [draft.category]: draft.subcategory || "" };
+  state.typed = true;
+  $("intake-category").value = String(index);
+  await chooseCategory(index, false); // its 小类别 and fields as kept, the contractors for the site kept
   if (draft.caller) $("intake-caller").value = draft.caller;
   $("intake-opinion").value = draft.opinion || "";
   if (draft.customer) setFormCustomer(draft.customer);
