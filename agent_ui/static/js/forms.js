@@ -247,17 +247,19 @@ export function readFields(container) {
   return values;
 }
 
-// An input as a refusal names it (``problem``: marked, the problem in words as its tooltip) or
-// not (``problem`` empty: unmarked, a field its subcategory decides keeps saying so).
-export function markField(input, problem) {
+// An input as a refusal names it (``problem``: marked, the problem in words as its tooltip, with
+// the ``values`` they name: 不能早于到达时间 …) or not (``problem`` empty: unmarked, a field its
+// subcategory decides keeps saying so).
+export function markField(input, problem, values = {}) {
   input.setAttribute("aria-invalid", problem ? "true" : "false");
-  input.title = problem ? t(`problem.${problem}`) : input.dataset.bound ? t("intake.bound_by_subcategory") : "";
+  input.title = problem ? t(`problem.${problem}`, values) : input.dataset.bound ? t("intake.bound_by_subcategory") : "";
 }
 
 // Every field of ``container`` marked as ``problems`` names it ({field: problem}), the others
-// unmarked; ``focus``: the first marked takes the focus (not when a redraw marks them again).
-export function markProblems(container, problems = {}, { focus = true } = {}) {
-  for (const input of container.querySelectorAll("[data-field]")) markField(input, problems[input.name]);
+// unmarked; ``values``: a refusal's details.problem_values ({field: the values its words name});
+// ``focus``: the first marked takes the focus (not when a redraw marks them again).
+export function markProblems(container, problems = {}, { focus = true, values = {} } = {}) {
+  for (const input of container.querySelectorAll("[data-field]")) markField(input, problems[input.name], values?.[input.name]);
   if (focus) container.querySelector('[aria-invalid="true"]')?.focus();
 }
 
