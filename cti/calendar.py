@@ -109,7 +109,10 @@ class WorkCalendar:
             workdays: [2026-01-04]
             include_holidays: cn          # also load the packaged Chinese holidays
 
-        ``base`` provides holidays/workdays to extend.
+        ``base`` provides holidays/workdays to extend. The data's own ``holidays`` and
+        ``workdays`` win over those of ``base`` and ``include_holidays``: a site's typhoon
+        closure on a national make-up day is closed, its own working day in a national holiday
+        open.
         """
         tz_name = data.get("timezone", "Asia/Shanghai")
         try:
@@ -134,10 +137,10 @@ class WorkCalendar:
             cn = load_holiday_file(HOLIDAYS_CN)
             holidays |= cn[0]
             workdays |= cn[1]
-        for entry in data.get("holidays") or ():
-            holidays |= _expand(entry)
-        for entry in data.get("workdays") or ():
-            workdays |= _expand(entry)
+        own_holidays = {d for entry in data.get("holidays") or () for d in expand_dates(entry)}
+        own_workdays = {d for entry in data.get("workdays") or () for d in expand_dates(entry)}
+        holidays = (holidays - own_workdays) | own_holidays
+        workdays = (workdays - own_holidays) | own_workdays
         return cls(
             tz=tz,
             hours=hours,
@@ -262,7 +265,9 @@ class WorkCalendar:
         return per_day * days
 
 
-def _expand(entry: Any) -> set[dt.date]:
+def expand_dates(entry: Any) -> set[dt.date]:
+    """The days of a ``holidays`` / ``workdays`` entry: a date (or its ISO text), or a
+    ``{from, to}`` range."""
     if isinstance(entry, Mapping):
         first = _as_date(entry.get("from"))
         last = _as_date(entry.get("to", entry.get("from")))

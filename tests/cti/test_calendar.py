@@ -107,6 +107,22 @@ def test_from_dict_custom_hours_and_extra_holiday():
     assert not cal.is_working_time(at(2026, 11, 25, 10, 0))  # Wednesday: no hours configured
 
 
+def test_own_days_win_over_the_included_national_ones():
+    """A site's own day off on a national make-up day is closed, its own working day in a national
+    holiday open (the own lists used to be merged under the national ones, and make-up days won)."""
+    cal = WorkCalendar.from_dict(
+        {
+            "include_holidays": "cn",
+            "holidays": ["2026-09-20"],
+            "workdays": [{"from": "2026-10-02", "to": "2026-10-03"}],
+        }
+    )
+    assert not cal.is_working_time(at(2026, 9, 20, 10, 0))  # 国庆节调休 Sunday, the site closed
+    assert cal.is_working_time(at(2026, 10, 2, 10, 0)) and cal.is_working_time(at(2026, 10, 3, 10, 0))
+    assert not cal.is_working_time(at(2026, 10, 1, 10, 0))  # the national holiday elsewhere
+    assert cal.is_working_time(at(2026, 10, 10, 10, 0))  # the other make-up day still worked
+
+
 @pytest.mark.parametrize(
     "data",
     [
