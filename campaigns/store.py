@@ -46,6 +46,16 @@ SURVEY_DISPOSITIONS = ("satisfied", "dissatisfied")
 CALL_LATER_MINUTES = 60
 #: an attempt's outcome when the dialer stopped before the call ended
 INTERRUPTED = "interrupted"
+#: the outcomes an attempt's figures count one by one (``attempt_counts``)
+ATTEMPT_OUTCOMES = (
+    rules.ANSWERED,
+    rules.NO_ANSWER,
+    rules.BUSY,
+    rules.FAILED,
+    rules.ABANDONED,
+    rules.AGENT_MISSED,
+    INTERRUPTED,
+)
 #: the settings a campaign that is not finished may change (windows, retries, pacing …)
 EDITABLE = (
     "windows",
@@ -931,8 +941,12 @@ async def recover(session: AsyncSession) -> int:
 
 
 async def progress(session: AsyncSession, campaign_id: int) -> dict[str, dict[str, int]]:
-    """Counts per state, per last outcome and per disposition."""
-    out: dict[str, dict[str, int]] = {}
+    """Counts per state, per last outcome and per disposition of the contacts, and the figures of
+    every call placed (``attempts``, ``attempt_counts``): a contact's last outcome hides its earlier
+    tries and that an answer came late."""
+    out: dict[str, dict[str, int]] = {
+        "attempts": (await attempt_counts(session, [campaign_id])).get((campaign_id, None), empty_attempts())
+    }
     for key, column in (
         ("states", CampaignContact.state),
         ("outcomes", CampaignContact.last_outcome),
@@ -944,6 +958,54 @@ async def progress(session: AsyncSession, campaign_id: int) -> dict[str, dict[st
             .group_by(column)
         )
         out[key] = {value: count for value, count in rows.all()}
+    return out
+
+
+def empty_attempts() -> dict[str, int]:
+    """The figures ``attempt_counts`` gives a campaign or day with no call placed."""
+    return {"attempts": 0, **dict.fromkeys(ATTEMPT_OUTCOMES, 0), "on_call": 0, "late": 0}
+
+
+async def attempt_counts(
+    session: AsyncSession,
+    campaign_ids: list[int],
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    day: Any = None,
+) -> dict[tuple[int, Any], dict[str, int]]:
+    """The calls placed for the campaigns (placed within [start, end) when given), per campaign and,
+    with ``day`` (an SQL expression of ``CampaignAttempt.placed_at``), per its value; else the key's
+    second part is None. Each: ``attempts`` (calls that went to the customer: every one but
+    ``agent_missed``, whose customer was never rung), one count per outcome (``ATTEMPT_OUTCOMES``),
+    ``on_call`` (not ended yet) and ``late``: answered by an agent only after ``CONNECT_WITHIN``,
+    which the customer heard as answered (so among ``answered``) and the abandon cap counts as
+    abandoned. A call that was refused before it rang left no attempt (``not_placed``)."""
+    if not campaign_ids:
+        return {}
+    attempt = CampaignAttempt
+    columns = [attempt.campaign_id, attempt.outcome, attempt.late, func.count()]
+    group = [attempt.campaign_id, attempt.outcome, attempt.late]
+    if day is not None:
+        columns.insert(1, day.label("day"))
+        group.insert(1, day)
+    stmt = select(*columns).where(attempt.campaign_id.in_(campaign_ids))
+    if start is not None:
+        stmt = stmt.where(attempt.placed_at >= start)
+    if end is not None:
+        stmt = stmt.where(attempt.placed_at < end)
+    out: dict[tuple[int, Any], dict[str, int]] = {}
+    for row in await session.execute(stmt.group_by(*group)):
+        campaign_id, outcome, late, n = row.campaign_id, row.outcome, row.late, row[-1]
+        figures = out.setdefault((campaign_id, row.day if day is not None else None), empty_attempts())
+        if outcome != rules.AGENT_MISSED:
+            figures["attempts"] += n
+        if not outcome:
+            figures["on_call"] += n
+        elif outcome in figures:
+            figures[outcome] += n
+        if late and outcome == rules.ANSWERED:
+            figures["late"] += n
     return out
 
 
