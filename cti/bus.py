@@ -182,7 +182,7 @@ class InProcessBus:
 
     def _subscribers_changed(self) -> None:
         self._plain = tuple(s for s in self._subs if s.group is None)
-        self._groups = {}
+        self._groups.clear()  # in place: the C publish (cti.publisher, Handover) holds this dict
         for sub in self._subs:
             if sub.group is not None:
                 self._groups.setdefault(sub.group, []).append(sub)

@@ -2270,6 +2270,204 @@ CALLABLE_TYPE(AgentMoves,
               "AgentMoves(book, transitions, watchers, next_state, make, fallback, words): AgentBook.apply in C",
               .tp_members = AgentMoves_members);
 
+/* ---------------------------------------------------------------- Handover */
+
+/* cti.publisher.Publisher.publish onto a cti.bus.InProcessBus (its hand_over_nowait, inline): while
+ * the publisher holds nothing and the event was never published, the event is stamped in place
+ * (the bus's next seq, its ts or the clock's time), kept in the bus's history and appended to each
+ * plain subscriber's pending events (of its types), whose task is woken; a group's share goes to
+ * the bus's _deliver_to_groups. An Exception on the way is logged as the publisher logs it
+ * (``log.exception``) and goes no further. Anything else (events held, an event published before)
+ * goes to the Python publish. The publisher's _held list and the bus's _groups dict are held here
+ * (both change in place only); the bus's _plain, replaced when a subscriber comes or goes, is read
+ * at each call. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *publisher, *fallback; /* the Publisher, and Publisher.publish (the Python one) */
+    PyObject *held;                 /* the publisher's _held */
+    PyObject *bus, *seq, *keep;     /* the InProcessBus, its _seq counter, its _history's append */
+    PyObject *groups;               /* the bus's _groups */
+    PyObject *clock;                /* the time module: its time() read at each call, as the Python reads it */
+    PyObject *log;                  /* the publisher's logger: its exception() for a failure */
+    vectorcallfunc vectorcall;
+} Handover;
+#define Handover_OBJECTS(X) X(publisher) X(fallback) X(held) X(bus) X(seq) X(keep) X(groups) X(clock) X(log)
+
+static PyObject *str_seq, *str_ts, *str_plain, *str_deliver_to_groups, *str_types,
+    *str_pending, *str_wakeup, *str_append, *str_done, *str_set_result, *str_publish_failed, *str_exception;
+
+static int
+Handover_init(Handover *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"publisher", "fallback", "bus", "clock", "log", NULL};
+    PyObject *publisher, *fallback, *bus, *clock, *log;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOO:Handover", kwlist, &publisher, &fallback, &bus, &clock,
+                                     &log))
+        return -1;
+    PyObject *held = PyObject_GetAttrString(publisher, "_held"), *groups = PyObject_GetAttrString(bus, "_groups"),
+             *seq = PyObject_GetAttrString(bus, "_seq"), *history = PyObject_GetAttrString(bus, "_history"),
+             *keep = history == NULL ? NULL : PyObject_GetAttr(history, str_append);
+    Py_XDECREF(history);
+    if (held == NULL || groups == NULL || seq == NULL || keep == NULL || !PyList_CheckExact(held) ||
+        !PyDict_CheckExact(groups)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "the publisher's _held is a list, the bus's _groups a dict");
+        Py_XDECREF(held);
+        Py_XDECREF(groups);
+        Py_XDECREF(seq);
+        Py_XDECREF(keep);
+        return -1;
+    }
+    Py_XSETREF(self->held, held);
+    Py_XSETREF(self->groups, groups);
+    Py_XSETREF(self->seq, seq);
+    Py_XSETREF(self->keep, keep);
+    Py_XSETREF(self->publisher, Py_NewRef(publisher));
+    Py_XSETREF(self->fallback, Py_NewRef(fallback));
+    Py_XSETREF(self->bus, Py_NewRef(bus));
+    Py_XSETREF(self->clock, Py_NewRef(clock));
+    Py_XSETREF(self->log, Py_NewRef(log));
+    return 0;
+}
+
+/* obj.method(arg) for its side effects: 0, or -1 with the exception set */
+static int
+call_method_one(PyObject *obj, PyObject *method, PyObject *arg)
+{
+    PyObject *r = PyObject_CallMethodOneArg(obj, method, arg);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+/* InProcessBus.hand_over_nowait's stamping and delivery of an event never published: 0 or -1 */
+static int
+hand_over(Handover *self, PyObject *event)
+{
+    PyObject *fields = PyObject_GenericGetDict(event, NULL), *number = NULL, *ts = NULL, *plain = NULL,
+             *kept = NULL;
+    int ok = -1, r;
+    if (fields == NULL || (number = PyIter_Next(self->seq)) == NULL ||
+        PyDict_SetItem(fields, str_seq, number) < 0 || (ts = PyObject_GetAttr(event, str_ts)) == NULL ||
+        (r = PyObject_IsTrue(ts)) < 0)
+        goto done;
+    if (!r) {
+        Py_SETREF(ts, PyObject_CallMethodNoArgs(self->clock, str_time));
+        if (ts == NULL)
+            goto done;
+    }
+    if (PyDict_SetItem(fields, str_ts, ts) < 0 || (kept = PyObject_CallOneArg(self->keep, event)) == NULL ||
+        (plain = PyObject_GetAttr(self->bus, str_plain)) == NULL)
+        goto done;
+    if (!PyTuple_Check(plain)) {
+        PyErr_SetString(PyExc_TypeError, "the bus's _plain is a tuple");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(plain); i++) {
+        PyObject *sub = PyTuple_GET_ITEM(plain, i), *types = PyObject_GetAttr(sub, str_types), *pending, *wakeup;
+        if (types == NULL)
+            goto done;
+        r = types == Py_None ? 1 : PyObject_IsInstance(event, types);
+        Py_DECREF(types);
+        if (r < 0)
+            goto done;
+        if (!r)
+            continue;
+        if ((pending = PyObject_GetAttr(sub, str_pending)) == NULL)
+            goto done;
+        r = call_method_one(pending, str_append, event);
+        Py_DECREF(pending);
+        if (r < 0 || (wakeup = PyObject_GetAttr(sub, str_wakeup)) == NULL)
+            goto done;
+        if (wakeup != Py_None) {
+            PyObject *finished = NULL;
+            r = PyObject_SetAttr(sub, str_wakeup, Py_None) < 0 ||
+                (finished = PyObject_CallMethodNoArgs(wakeup, str_done)) == NULL;
+            int done_ = r ? -1 : PyObject_IsTrue(finished);
+            Py_XDECREF(finished);
+            if (done_ == 0)
+                done_ = call_method_one(wakeup, str_set_result, Py_None);
+            Py_DECREF(wakeup);
+            if (done_ < 0)
+                goto done;
+        }
+        else
+            Py_DECREF(wakeup);
+    }
+    if (PyDict_GET_SIZE(self->groups) && call_method_one(self->bus, str_deliver_to_groups, event) < 0)
+        goto done;
+    ok = 0;
+done:
+    Py_XDECREF(kept);
+    Py_XDECREF(plain);
+    Py_XDECREF(ts);
+    Py_XDECREF(number);
+    Py_XDECREF(fields);
+    return ok;
+}
+
+static PyObject *
+Handover_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Handover *self = (Handover *)callable;
+    PyObject *argv[2] = {self->publisher, NULL};
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL)
+        goto python;
+    PyObject *event = argv[1] = args[0];
+    if (PyList_GET_SIZE(self->held))
+        goto python; /* events held: this one may wait behind them */
+    PyObject *seq = PyObject_GetAttr(event, str_seq);
+    int r = seq == NULL ? -1 : PyObject_IsTrue(seq);
+    Py_XDECREF(seq);
+    if (r != 0) {
+        /* published before: copied, as publish_nowait does; or no event (the Python fails and logs) */
+        PyErr_Clear();
+        goto python;
+    }
+    if (hand_over(self, event) < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            return NULL;
+        /* log.exception("publishing %r failed", event), inside the exception's handling */
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        PyErr_NormalizeException(&type, &value, &traceback);
+        if (traceback != NULL && value != NULL)
+            PyException_SetTraceback(value, traceback);
+        PyObject *outer = PyErr_GetHandledException();
+        PyErr_SetHandledException(value);
+        PyObject *logged = PyObject_CallMethodObjArgs(self->log, str_exception, str_publish_failed, event, NULL);
+        PyErr_SetHandledException(outer);
+        Py_XDECREF(outer);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(traceback);
+        if (logged == NULL)
+            return NULL;
+        Py_DECREF(logged);
+    }
+    Py_RETURN_NONE;
+python:
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        /* Publisher.publish(publisher, *args, **kwargs): raises what it raises */
+        Py_ssize_t n = PyVectorcall_NARGS(nargsf), nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+        PyObject *all[8];
+        if (n + nkw + 1 > 8)
+            return PyErr_Format(PyExc_TypeError, "publish takes one event");
+        all[0] = self->publisher;
+        for (Py_ssize_t i = 0; i < n + nkw; i++)
+            all[i + 1] = args[i];
+        return PyObject_Vectorcall(self->fallback, all, (size_t)(n + 1), kwnames);
+    }
+    return PyObject_Vectorcall(self->fallback, argv, 2, NULL);
+}
+
+static PyMemberDef Handover_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Handover, vectorcall), READONLY, NULL},
+    {NULL},
+};
+
+CALLABLE_TYPE(Handover, "Handover(publisher, fallback, bus, clock, log): Publisher.publish onto an InProcessBus",
+              .tp_members = Handover_members);
+
 /* ---------------------------------------------------------------- module */
 
 PyDoc_STRVAR(timestamp_doc,
@@ -2446,6 +2644,15 @@ PyInit__speedups(void)
     /* the event's field names, interned: the Maker finds each by identity (as a call's keywords) */
     static const char *state_changed[] = {"agent_id", "state",   "previous", "seconds_in_previous", "reason",
                                           "call_id",  "seat",    "at",       "acw_ends_in"};
+    struct { PyObject **s; const char *text; } bus_names[] = {
+        {&str_seq, "seq"}, {&str_ts, "ts"}, {&str_plain, "_plain"},
+        {&str_deliver_to_groups, "_deliver_to_groups"}, {&str_types, "types"}, {&str_pending, "pending"},
+        {&str_wakeup, "_wakeup"}, {&str_append, "append"}, {&str_done, "done"}, {&str_set_result, "set_result"},
+        {&str_publish_failed, "publishing %r failed"}, {&str_exception, "exception"},
+    };
+    for (size_t i = 0; i < sizeof(bus_names) / sizeof(bus_names[0]); i++)
+        if ((*bus_names[i].s = PyUnicode_InternFromString(bus_names[i].text)) == NULL)
+            return NULL;
     if ((float_zero = PyFloat_FromDouble(0.0)) == NULL || (kw_state_changed = PyTuple_New(9)) == NULL)
         return NULL;
     for (Py_ssize_t i = 0; i < 9; i++) {
@@ -2466,7 +2673,8 @@ PyInit__speedups(void)
         return NULL;
     if (PyType_Ready(&FramerType) < 0 || PyType_Ready(&ListenerType) < 0 || PyType_Ready(&MakerType) < 0 ||
         PyType_Ready(&DispatcherType) < 0 || PyType_Ready(&SearcherType) < 0 ||
-        PyType_Ready(&ChannelBookType) < 0 || PyType_Ready(&AgentMovesType) < 0)
+        PyType_Ready(&ChannelBookType) < 0 || PyType_Ready(&AgentMovesType) < 0 ||
+        PyType_Ready(&HandoverType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
@@ -2477,7 +2685,8 @@ PyInit__speedups(void)
         PyModule_AddObjectRef(m, "Dispatcher", (PyObject *)&DispatcherType) < 0 ||
         PyModule_AddObjectRef(m, "Searcher", (PyObject *)&SearcherType) < 0 ||
         PyModule_AddObjectRef(m, "ChannelBook", (PyObject *)&ChannelBookType) < 0 ||
-        PyModule_AddObjectRef(m, "AgentMoves", (PyObject *)&AgentMovesType) < 0) {
+        PyModule_AddObjectRef(m, "AgentMoves", (PyObject *)&AgentMovesType) < 0 ||
+        PyModule_AddObjectRef(m, "Handover", (PyObject *)&HandoverType) < 0) {
         Py_DECREF(m);
         return NULL;
     }
