@@ -32,6 +32,7 @@ from ticketing.models import (
     User,
     WorkflowDefinition,
 )
+from ticketing.sites import in_tree_order
 from ticketing.workflow import actions, engine, store
 from ticketing.workflow.forms import form_site
 
@@ -242,7 +243,7 @@ async def intake_site(db: Any, user: User, workflow: str, form: dict[str, Any]) 
 async def list_sites(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, _user):
-        rows = await db.scalars(select(Site).order_by(Site.path))
+        rows = await in_tree_order(db, await db.scalars(select(Site)))
         # 停用 ones too, flagged: an order or notice already naming one still shows its name
         sites = [
             {"id": s.id, "code": s.code, "name": s.name, "kind": s.kind, "path": s.path, "enabled": s.enabled}

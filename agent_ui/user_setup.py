@@ -19,6 +19,7 @@ from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import user_admin
 from ticketing.models import ROLES, Department, Site
+from ticketing.sites import in_tree_order
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -49,7 +50,7 @@ async def list_users(request: web.Request) -> web.Response:
         users = await user_admin.listing(
             db, q=request.query.get("q", "").strip()[:64], role=role, active=active
         )
-        sites = await db.scalars(select(Site).order_by(Site.path))
+        sites = await in_tree_order(db, await db.scalars(select(Site)))
         departments = await db.scalars(select(Department).order_by(Department.code))
         return web.json_response(
             {

@@ -56,6 +56,7 @@ from ticketing.categories import lineage
 from ticketing.errors import ActionRefused, FieldErrors, clean_texts, require_admin
 from ticketing.ids import is_id, known
 from ticketing.models import Category, Site, SurveyDimension, User, WorkflowDefinition, WorkOrder
+from ticketing.sites import in_tree_order
 
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 _CREATE = ("code", "name", "parent_id", "site_id", "workflow_key", "confirm")
@@ -151,7 +152,7 @@ async def listing(session: AsyncSession) -> dict[str, Any]:
                 )
                 own["inherited_dimensions"] = [_dimension_view(d) for d in inherited]
     items.extend(_listed(c, names, enabled, used, dims) for c in children if c.parent_id not in top_ids)
-    site_rows = list(await session.scalars(select(Site).order_by(Site.path)))
+    site_rows = await in_tree_order(session, await session.scalars(select(Site)))
     levels = {s.id: tuple(int(p) for p in reversed(s.path.strip("/").split("/")) if p) for s in site_rows}
     by_code: dict[str, list[Category]] = {}
     for r in rows:

@@ -75,7 +75,7 @@ from ticketing.models import (
 )
 from ticketing.models.knowledge import AREA_KINDS
 from ticketing.notify import SHANGHAI, send_message
-from ticketing.sites import site_problem
+from ticketing.sites import in_tree_order, site_problem
 from ticketing.users import scope_paths
 from ticketing.widths import fold_width, folded, has_ascii
 
@@ -936,8 +936,9 @@ async def notice_sites(session: AsyncSession, actor: User) -> list[dict[str, Any
     page's 供电局 pickers: the search offers them all, the editor the writable ones (a 停用 one
     only to the notice already of it), so an outlet's notice keeps its own site on 变更."""
     paths = await scope_paths(session, actor)
-    rows = await session.execute(
-        select(Site.id, Site.code, Site.name, Site.kind, Site.path, Site.enabled).order_by(Site.path)
+    rows = await in_tree_order(
+        session,
+        await session.execute(select(Site.id, Site.code, Site.name, Site.kind, Site.path, Site.enabled)),
     )
     return [
         {

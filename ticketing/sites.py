@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +32,35 @@ async def create_site(
     await record(session, actor, "site.create", "site", site.id, after={"code": code, "path": site.path})
     await session.flush()
     return site
+
+
+def code_key(code: str) -> tuple[str | int, ...]:
+    """A site code as people count: FS-2 before FS-10 (each run of digits by its value), letters
+    regardless of case. The pieces alternate text and number, so two keys always compare."""
+    return tuple(int(p) if i % 2 else p.casefold() for i, p in enumerate(re.split(r"(\d+)", code)))
+
+
+class _OnPath(Protocol):
+    @property
+    def path(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_OnPath)
+
+
+async def in_tree_order(session: AsyncSession, rows: Iterable[_Row]) -> list[_Row]:
+    """``rows`` (sites, or rows selected with a site's ``path``) as every site picker and list
+    shows them: each site after its parent, siblings by code (``code_key``: 南海区供电所 FS-2
+    after 禅城区供电所 FS-1, and FS-10 after both). ``order_by(Site.path)`` sorted the ids as
+    text, so /1/8/10/ came before /1/8/9/. The ancestors need not be among ``rows`` (a scoped
+    list): their codes are read here."""
+    codes: dict[int, str] = dict((await session.execute(select(Site.id, Site.code))).all())
+
+    def key(row: _Row) -> tuple[tuple[tuple[str | int, ...], int], ...]:
+        ids = [int(i) for i in row.path.strip("/").split("/") if i]
+        return tuple((code_key(codes.get(i, "")), i) for i in ids)
+
+    return sorted(rows, key=key)
 
 
 async def site_by_code(session: AsyncSession, code: str) -> Site:

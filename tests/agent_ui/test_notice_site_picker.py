@@ -54,12 +54,13 @@ async def test_the_pickers_offer_outlets_under_their_bureau_and_the_editor_only_
 
     token = await login(client, "3001")  # sees every site
     page = await (await client.get("/notices")).text()
+    # each under its parent, siblings by code (朝阳 CY before 海淀 HD, although created after it)
     everything = [
         ("总部", "HQ"),
-        ("　海淀供电局", "HD"),
-        ("　　中关村供电所", "HD-1"),
         ("　朝阳供电局", "CY"),
         ("　　望京供电所", "CY-1"),
+        ("　海淀供电局", "HD"),
+        ("　　中关村供电所", "HD-1"),
     ]
     assert _options(page, "site") == [("", "—"), *((code, label) for label, code in everything)]
     assert _options(page, "site_id") == [("", "—"), *((str(ids[code]), label) for label, code in everything)]
@@ -74,7 +75,7 @@ async def test_the_pickers_offer_outlets_under_their_bureau_and_the_editor_only_
         (str(hd.id), "　海淀供电局"),
         (str(outlet.id), "　　中关村供电所"),
     ]
-    assert [code for code, _label in _options(page, "site")] == ["", "HQ", "HD", "HD-1", "CY", "CY-1"]
+    assert [code for code, _label in _options(page, "site")] == ["", "HQ", "CY", "CY-1", "HD", "HD-1"]
     # what the editor offers is what publishing accepts: an outlet's notice, revised, stays the outlet's
     body = _outlet_notice(outlet.id)
     notice = await posted_notice(client, headers, body)
