@@ -28,6 +28,7 @@ from ticketing.events import TicketReminder, publish_pending, queue_event
 from ticketing.models import Notification, Timer, User, WorkOrder, utcnow
 from ticketing.notify import enqueue, one_line
 from ticketing.workflow.conditions import parse_duration
+from ticketing.workflow.insert import put
 
 if TYPE_CHECKING:
     from ticketing.workflow.definition import Definition, Node, Notify, Reminder
@@ -130,7 +131,7 @@ async def node_timers(
     calendar = await calendar_for(session, order, definition, node)
     working = amount(calendar, limit)
     due = calendar.add_working_time(entered, working)
-    order.due_at = due
+    put(order, due_at=due)
     timers = []
     for reminder in node.sla.reminders:
         at = reminder_offset(calendar, working, reminder)

@@ -114,6 +114,22 @@ def new_order(**values: Any) -> WorkOrder:
     return order
 
 
+#: an order's InstanceState, what ``inspect(order)`` gives, without its walk through the
+#: class's bases for an inspector
+_order_state = WorkOrder.__mapper__.class_manager.state_getter()
+
+
+def put(order: WorkOrder, **values: Any) -> None:
+    """Set ``order``'s columns: a new order's (``new_order``: transient, in no session, attached
+    as loaded once inserted) straight into its dict, without the ORM's change bookkeeping that
+    attaching it undoes; any other's through the ORM."""
+    if _order_state(order).transient:
+        order.__dict__.update(values)
+    else:
+        for key, value in values.items():
+            setattr(order, key, value)
+
+
 async def insert_order(
     session: AsyncSession,
     order: WorkOrder,

@@ -23,6 +23,7 @@ from ticketing.workflow.conditions import evaluate, fields_in
 from ticketing.workflow.definition import VOIDED_STATUS as VOIDED_STATUS  # read here by actions, reports
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import missing_required
+from ticketing.workflow.insert import put
 from ticketing.workflow.operators import resolve
 from ticketing.workflow.titles import followed_title
 
@@ -339,22 +340,6 @@ async def enter_node(
     queue_entered(session, user, order, node, previous, action, operators, notice=notice)
 
 
-#: an order's InstanceState, what ``inspect(order)`` gives, without its walk through the
-#: class's bases for an inspector
-_order_state = WorkOrder.__mapper__.class_manager.state_getter()
-
-
-def put(order: WorkOrder, **values: Any) -> None:
-    """Set ``order``'s columns: a new order's (``insert.new_order``: transient, in no session,
-    attached as loaded once inserted) straight into its dict, without the ORM's change
-    bookkeeping that attaching it undoes; any other's through the ORM."""
-    if _order_state(order).transient:
-        order.__dict__.update(values)
-    else:
-        for key, value in values.items():
-            setattr(order, key, value)
-
-
 async def arrive(
     session: AsyncSession,
     order: WorkOrder,
@@ -403,13 +388,15 @@ def queue_entered(
     record: bool = True,
     notice: screen_alerts.Notice | None = None,
 ) -> None:
-    notice = notice or screen_alerts.routed(order.status)
+    # each read once: an ORM attribute read is a descriptor call
+    order_id, number, status = order.id, order.number, order.status
+    notice = notice or screen_alerts.routed(status)
     queue_event(
         session,
         TicketStatusChanged(
-            order_id=order.id,
-            number=order.number,
-            status=order.status,
+            order_id=order_id,
+            number=number,
+            status=status,
             previous=previous,
             node=node.id,
             actor=user.staff_no if user else "system",
@@ -423,10 +410,10 @@ def queue_entered(
         queue_event(
             session,
             TicketRouted(
-                order_id=order.id,
-                number=order.number,
+                order_id=order_id,
+                number=number,
                 node=node.id,
-                status=order.status,
+                status=status,
                 handlers=tuple(op.staff_no for op in told),
                 category=order.category,
                 kind=notice.kind,
@@ -434,13 +421,16 @@ def queue_entered(
             ),
         )
         if record:  # the pop-up fades: a screen row each stays in 提醒 (``routed_to``)
-            screen_alerts.record_routed(session, order, told, order.status, notice)
+            screen_alerts.record_routed(session, order, told, status, notice)
 
 
 def routed_to(user: User | None, operators: Iterable[Any]) -> list[Any]:
     """Whom entering a step (or a step changing hands) tells 有新工单, by pop-up and 提醒: its
     handlers, but not who sent it to themselves by their own action."""
-    return [op for op in operators if user is None or op.id != user.id]
+    if user is None:
+        return list(operators)
+    actor = user.id  # read once, not per operator: an ORM attribute
+    return [op for op in operators if op.id != actor]
 
 
 async def operators_for(
