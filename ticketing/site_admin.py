@@ -10,6 +10,12 @@ Make-up working days (调休上班, a weekend day worked) count in the site's ``
 (the calendar key ``cti.calendar.WorkCalendar.from_dict`` reads); a site without them works
 them in Monday's hours.
 
+A site's own days, beyond the national table, are its calendar's ``holidays`` (本单位休息日: a
+typhoon closure, a local holiday; no time counts that day, even a national make-up day) and
+``workdays`` (本单位上班日: a day it works although a weekend or a national holiday, in its
+make-up hours): ISO dates, sorted, none twice, no day in both. They are the site's alone (its
+供电所 keep their own calendars, as they keep their own hours).
+
 Moving a site under another parent rewrites the materialised ``path`` of the site and of
 everything below it, so data-scope grants follow. A site that anything refers to (orders,
 users, departments, customers, child sites…) cannot be deleted (``site_in_use``): it is
@@ -25,6 +31,7 @@ it at once because it watches the ``Site`` model.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -34,16 +41,36 @@ import yaml
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cti.calendar import DEFAULT_HOURS, HOLIDAYS_CN, WEEKDAYS
+from cti.calendar import DEFAULT_HOURS, HOLIDAYS_CN, WEEKDAYS, CalendarError, expand_dates
 from ticketing.audit import record, record_change
 from ticketing.errors import ActionRefused, FieldErrors, clean_texts, require_admin
 from ticketing.ids import known, whole
 from ticketing.models import Base, Site, User
+from ticketing.sites import in_tree_order
 
 KINDS = ("hq", "branch", "bureau", "outlet")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 _PERIOD = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
-_EDITABLE = ("code", "name", "parent_site_id", "kind", "timezone", "hours", "makeup_hours", "enabled")
+_EDITABLE = (
+    "code",
+    "name",
+    "parent_site_id",
+    "kind",
+    "timezone",
+    "hours",
+    "makeup_hours",
+    "holidays",
+    "workdays",
+    "enabled",
+)
+#: the calendar keys the form sets (the site's own days: ``OWN_DAYS``)
+_CALENDAR_KEYS = ("hours", "makeup_hours", "holidays", "workdays")
+#: 本单位休息日 / 本单位上班日: the site's own dates on top of the national holidays
+OWN_DAYS = ("holidays", "workdays")
+#: a year of dates each: more is a paste gone wrong, and every deadline's calendar carries them
+MAX_OWN_DAYS = 366
+#: 2026-09-15, 2026/9/15, 2026.9.15, 2026年9月15日
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
 def hours_of(site: Site) -> dict[str, list[str]]:
@@ -61,6 +88,18 @@ def makeup_hours_of(site: Site) -> list[str]:
     return list(own) if own is not None else hours_of(site)["mon"]
 
 
+def own_days_of(site: Site, key: str) -> list[str]:
+    """The site's own ``holidays`` or ``workdays`` (ISO dates, sorted), none when it has none; a
+    ``{from, to}`` range written into the calendar by other means as its days."""
+    days: set[dt.date] = set()
+    for entry in (site.calendar or {}).get(key) or ():
+        try:
+            days |= expand_dates(entry)
+        except CalendarError:
+            continue  # not a date: the calendar engine refuses it as well
+    return [d.isoformat() for d in sorted(days)]
+
+
 def view(site: Site) -> dict[str, Any]:
     return {
         "id": site.id,
@@ -74,6 +113,8 @@ def view(site: Site) -> dict[str, Any]:
         "own_hours": bool(site.calendar and site.calendar.get("hours") is not None),
         "makeup_hours": makeup_hours_of(site),
         "own_makeup_hours": bool(site.calendar and site.calendar.get("makeup_hours") is not None),
+        "holidays": own_days_of(site, "holidays"),
+        "workdays": own_days_of(site, "workdays"),
         "enabled": site.enabled is not False,  # None: a new row before its flush
     }
 
@@ -126,6 +167,66 @@ def clean_periods(raw: Any, name: str, problems: dict[str, str]) -> list[str] | 
         problems[name] = "field_hours_overlap"
         return None
     return sorted(periods)
+
+
+def clean_dates(raw: Any, name: str, problems: dict[str, str], rows: dict[str, int]) -> list[str] | None:
+    """A list of dates (or text, one a line or split at commas), each written as 2026-09-15,
+    2026/9/15 or 2026年9月15日, blanks skipped; the ISO dates sorted, or None with
+    ``problems[name]`` set and ``rows[name]`` the 1-based entry (the form's line) at fault:
+    ``field_bad_date``, ``field_date_repeated`` (the second of a date), ``field_too_many_dates``."""
+    entries = raw if raw is not None else []
+    if isinstance(entries, str):
+        entries = re.split(r"\n|[,，;；、]", entries)
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        problems[name] = "field_bad_date"
+        return None
+    seen: set[dt.date] = set()
+    for row, entry in enumerate(entries, 1):
+        text = entry.strip()
+        if not text:
+            continue
+        found = _DATE.match(text)
+        try:
+            day = dt.date(*(int(g) for g in found.groups())) if found else None
+        except ValueError:  # 2026-02-30
+            day = None
+        if day is None or not 2000 <= day.year <= 2099:
+            problems[name], rows[name] = "field_bad_date", row
+            return None
+        if day in seen:
+            problems[name], rows[name] = "field_date_repeated", row
+            return None
+        seen.add(day)
+    if len(seen) > MAX_OWN_DAYS:
+        problems[name] = "field_too_many_dates"
+        return None
+    return [d.isoformat() for d in sorted(seen)]
+
+
+def _clean_own_days(
+    values: Mapping[str, Any], current: Site | None, out: dict[str, Any], problems: dict[str, str]
+) -> dict[str, int]:
+    """本单位休息日 and 本单位上班日 into ``out``; the rows of ``problems`` found. A day cannot be
+    both (the one sent, or either if both are, against the other as it is or will be stored):
+    ``field_date_in_both`` on the list sent, at that day's row."""
+    rows: dict[str, int] = {}
+    for key in OWN_DAYS:
+        if key in values:
+            days = clean_dates(values[key], key, problems, rows)
+            if key not in problems:
+                out[key] = days
+    if any(key in problems for key in OWN_DAYS):
+        return rows
+    after = {k: out[k] if k in out else (own_days_of(current, k) if current else []) for k in OWN_DAYS}
+    both = set(after["holidays"]) & set(after["workdays"])
+    if both:
+        key = "workdays" if "workdays" in out else "holidays"
+        raw = values[key]
+        entries = re.split(r"\n|[,，;；、]", raw) if isinstance(raw, str) else raw
+        day = min(both)
+        problems[key] = "field_date_in_both"
+        rows[key] = next(i for i, e in enumerate(entries, 1) if clean_dates([e], key, {}, {}) == [day])
+    return rows
 
 
 async def _cleaned(session: AsyncSession, values: Mapping[str, Any], current: Site | None) -> dict[str, Any]:
@@ -190,13 +291,14 @@ async def _cleaned(session: AsyncSession, values: Mapping[str, Any], current: Si
         periods = None if raw is None else clean_periods(raw, "makeup_hours", problems)
         if "makeup_hours" not in problems:
             out["makeup_hours"] = periods
+    rows = _clean_own_days(values, current, out, problems)
     if "enabled" in values:
         if not isinstance(values["enabled"], bool):
             problems["enabled"] = "field_not_boolean"
         else:
             out["enabled"] = values["enabled"]
     if problems:
-        raise FieldErrors(problems)
+        raise FieldErrors(problems, rows={k: r for k, r in rows.items() if k in problems} or None)
     return out
 
 
@@ -211,12 +313,21 @@ _ZONES: frozenset[str] | None = None
 
 
 def _calendar_with(calendar: dict[str, Any] | None, key: str, value: Any) -> dict | None:
-    """The site's calendar with ``key`` (``hours``, ``makeup_hours``) set to ``value`` (None:
-    the default), its other keys kept."""
+    """The site's calendar with ``key`` (``hours``, ``makeup_hours``, ``holidays``,
+    ``workdays``) set to ``value`` (None: the default; no own days: none kept), its other keys
+    kept."""
     rest = {k: v for k, v in (calendar or {}).items() if k != key}
-    if value is None:
+    if value is None or (key in OWN_DAYS and not value):
         return rest or None
     return {**rest, key: value}
+
+
+def _calendar_from(calendar: dict[str, Any] | None, out: Mapping[str, Any]) -> dict | None:
+    """``calendar`` with the calendar keys ``out`` sets."""
+    for key in _CALENDAR_KEYS:
+        if key in out:
+            calendar = _calendar_with(calendar, key, out[key])
+    return calendar
 
 
 async def get(session: AsyncSession, site_id: int) -> Site:
@@ -224,7 +335,7 @@ async def get(session: AsyncSession, site_id: int) -> Site:
 
 
 async def listing(session: AsyncSession) -> list[Site]:
-    return list(await session.scalars(select(Site).order_by(Site.path)))
+    return await in_tree_order(session, await session.scalars(select(Site)))
 
 
 async def create(session: AsyncSession, actor: User | None, values: Mapping[str, Any]) -> Site:
@@ -237,9 +348,7 @@ async def create(session: AsyncSession, actor: User | None, values: Mapping[str,
         kind=out.get("kind", "branch"),
         parent_id=parent.id if parent else None,
         timezone=out.get("timezone", "Asia/Shanghai"),
-        calendar=_calendar_with(
-            _calendar_with(None, "hours", out.get("hours")), "makeup_hours", out.get("makeup_hours")
-        ),
+        calendar=_calendar_from(None, out),
         enabled=out.get("enabled", True),
     )
     session.add(site)
@@ -256,13 +365,11 @@ async def update_site(
     require_admin(actor, "change the sites")
     site = await get(session, site_id)
     out = await _cleaned(session, values, site)
-    changes = {k: v for k, v in out.items() if k not in ("hours", "makeup_hours", "parent_site_id", "code")}
+    changes = {k: v for k, v in out.items() if k not in (*_CALENDAR_KEYS, "parent_site_id", "code")}
     if "parent_site_id" in out:
         changes["parent_id"] = out["parent_site_id"]
-    calendar = site.calendar
-    for key in ("hours", "makeup_hours"):
-        if key in out:
-            calendar = changes["calendar"] = _calendar_with(calendar, key, out[key])
+    if any(key in out for key in _CALENDAR_KEYS):
+        changes["calendar"] = _calendar_from(site.calendar, out)
     old_path = site.path
     if "parent_id" in changes and changes["parent_id"] != site.parent_id:
         parent = await session.get(Site, changes["parent_id"]) if changes["parent_id"] else None
@@ -299,13 +406,17 @@ async def _refuse_with_open_sites_below(session: AsyncSession, site: Site) -> No
     Refused rather than cascaded: closing a bureau then takes the admin through its 供电所 one
     by one, each its own audited ``site.disable`` they chose, and nothing is closed that they
     did not see; an outlet left open would still be routed new orders under a closed bureau."""
-    below = list(
-        await session.scalars(
-            select(Site.name)
-            .where(Site.path.startswith(site.path), Site.id != site.id, Site.enabled.is_(True))
-            .order_by(Site.path)
+    below = [
+        s.name
+        for s in await in_tree_order(
+            session,
+            await session.scalars(
+                select(Site).where(
+                    Site.path.startswith(site.path), Site.id != site.id, Site.enabled.is_(True)
+                )
+            ),
         )
-    )
+    ]
     if below:
         raise ActionRefused(
             "site_has_open_children",

@@ -18,7 +18,11 @@ def test_an_admin_sets_a_bureaus_saturday_hours(users_console, browser):  # noqa
     with admin_on(browser, users_console, "/admin/sites") as page:
         row = page.locator("#site-list tbody tr", has_text="GZ").first
         expect(row).to_contain_text("广州市供电局")
-        expect(row).to_contain_text("周一 08:30-12:00、13:30-17:30")
+        # on the default hours: said in short, the week on hover
+        expect(row.locator(".site-hours")).to_have_text("默认营业时间")
+        expect(row.locator(".site-hours span").first).to_have_attribute(
+            "title", "周一至周五 08:30-12:00、13:30-17:30"
+        )
         expect(page.locator("#site-holidays")).to_contain_text("2027 · 暂定")
         expect(page.locator("#site-holidays")).to_contain_text("国庆节")
         row.get_by_role("button", name="编辑").click()
@@ -30,4 +34,4 @@ def test_an_admin_sets_a_bureaus_saturday_hours(users_console, browser):  # noqa
         expect(page.locator(".toast").last).to_contain_text("周六（时段的开始须早于结束）")
         form.locator("[name='hours.sat']").fill("09:00-12:00")
         form.locator("button[type=submit]").click()
-        expect(row).to_contain_text("周六 09:00-12:00")
+        expect(row).to_contain_text("周一至周五 08:30-12:00、13:30-17:30；周六 09:00-12:00")
