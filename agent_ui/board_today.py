@@ -10,6 +10,9 @@ queue and waiting in a second stays on the first's row), merged into the report'
 the report's own ``QueueFigures`` (its wait counts for ASA at once; its handle time, known at
 the end of its after-call work, counts for AHT only then).
 
+The total is the hotline's own queues' (``own_queues``, as the queue report's 合计): another queue on the same Asterisk (another line's, a test's) keeps its row, marked as one of
+the ``other_queues``, and never moves the centre's 服务水平 or 放弃率.
+
 Beside them, per queue and in total, the callers waiting now to be called back (待回拨: they
 pressed 9 to keep their place; ``campaigns.store.callbacks_waiting``, the pending contacts of the
 queue's callback campaigns), read with the stored part.
@@ -36,6 +39,7 @@ from campaigns import store as campaign_store
 from cti.queues import SERVICE_LEVEL_SECONDS
 from ticketing import call_reports
 from ticketing.call_reports import QueueFigures
+from ticketing.users import staffed_queues
 
 #: the period the board's figures are for: the site's day so far
 PERIOD = "today"
@@ -43,6 +47,13 @@ PERIOD = "today"
 REFRESH_SECONDS = 15.0
 #: and at most this often after news
 MIN_GAP_SECONDS = 1.0
+
+
+async def own_queues(session: Any, services: Any) -> frozenset[str]:
+    """The hotline's queues: those its routing configuration has (``AppServices.queues``), and any
+    a user has a skill for or the default skills name. The centre's totals (the board's 合计, the
+    queue report's) count only these; any other queue on the same Asterisk is another line's."""
+    return frozenset(services.queues) | frozenset(await staffed_queues(session, services.default_skills))
 
 
 def day_start(now: dt.datetime, tz: str) -> dt.datetime:
@@ -110,7 +121,8 @@ def combine(ended: QueueFigures | None, live: QueueFigures | None) -> dict[str, 
 @dataclasses.dataclass
 class Stored:
     """What the database says of today so far: the queue report's sums of the ended calls (per
-    queue and overall) and the occupancy of the seats, worked out at ``at`` for ``seats``."""
+    queue, and overall over the hotline's ``own`` queues) and the occupancy of the seats, worked
+    out at ``at`` for ``seats``."""
 
     start: dt.datetime
     tz: str
@@ -119,6 +131,8 @@ class Stored:
     occupancy: float | None
     seats: frozenset[str]
     at: dt.datetime
+    #: the hotline's queues (``own_queues``): the total counts only these
+    own: frozenset[str] = frozenset()
     #: per queue, the callers waiting to be called back (待回拨, ``store.callbacks_waiting``):
     #: not a figure of the day but of now, read with the rest
     callbacks: dict[str, int] = dataclasses.field(default_factory=dict)
@@ -132,14 +146,15 @@ async def stored_figures(services: Any, seats: Iterable[str], now: dt.datetime |
     start = day_start(now, tz)
     seats = frozenset(str(s) for s in seats if s)
     async with services.sessionmaker() as session:
+        own = await own_queues(session, services)
         _, ended, _, overall = await call_reports.queue_figures(
-            session, call_reports.QueueQuery(start, now, interval="day", tz=tz, now=now)
+            session, call_reports.QueueQuery(start, now, interval="day", tz=tz, now=now, own_queues=own)
         )
         occupancy = (
             await call_reports.occupancy(session, start, now, agents=seats, now=now) if seats else None
         )
         callbacks = await campaign_store.callbacks_waiting(session, now)
-    return Stored(start, tz, ended, overall, occupancy, seats, now, callbacks)
+    return Stored(start, tz, ended, overall, occupancy, seats, now, own, callbacks)
 
 
 def with_live(stored: Stored, calls: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -147,8 +162,9 @@ def with_live(stored: Stored, calls: Iterable[dict[str, Any]]) -> dict[str, Any]
     gateway does this alone when only a live call changed)."""
     live = in_progress(calls)
     total_live = QueueFigures()
-    for figures in live.values():
-        total_live.merge(figures)
+    for name, figures in live.items():
+        if name in stored.own:
+            total_live.merge(figures)
     names = sorted(set(stored.queues) | set(live))
     return {
         "period": PERIOD,
@@ -156,7 +172,9 @@ def with_live(stored: Stored, calls: Iterable[dict[str, Any]]) -> dict[str, Any]
         "tz": stored.tz,
         "threshold": SERVICE_LEVEL_SECONDS,
         "queues": {name: combine(stored.queues.get(name), live.get(name)) for name in names},
+        # the hotline's queues together; the others' rows are shown apart (其他队列)
         "total": combine(stored.overall, total_live),
+        "other_queues": [name for name in names if name not in stored.own],
         "occupancy": stored.occupancy,
         # 待回拨 now, per queue (a queue with none is left out), and in all
         "callbacks": dict(stored.callbacks),

@@ -32,7 +32,10 @@ EXPORT_LIMIT = 50_000
 class Column:
     key: str
     label: str  # a texts key (report.c.*), for pause reasons followed by "·" and the reason
-    kind: str = "text"  # text | int | seconds | percent | time | number | link | order
+    #: text | int | seconds | duration | percent | time | number | link | order; a duration is
+    #: whole seconds the page shows as 时:分:秒 and the exports keep as seconds (their heading
+    #: says so: ``label``)
+    kind: str = "text"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +51,9 @@ class ReportQuery:
     contractor_id: int | None = None  # orders dispatched to this contractor (外委单位)
     offset: int = 0
     limit: int | None = None  # None: every row (exports)
+    #: the hotline's queues (``board_today.own_queues``): the queue report's 合计 and summary count only
+    #: these, another queue on the same Asterisk comes after them as 其他队列 (None: every queue)
+    own_queues: frozenset[str] | None = None
 
 
 class TextKey(str):
@@ -158,15 +164,19 @@ class ReportTable:
         ]
 
 
-def label(column: Column, t: Callable[[str], str]) -> str:
+def label(column: Column, t: Callable[[str], str], *, export: bool = False) -> str:
     """The column's heading; "report.c.pause·小休" is the pause heading and the reason, translated
-    where it is one of the shipped reasons (texts' ``reason.*``), else as an admin typed it."""
+    where it is one of the shipped reasons (texts' ``reason.*``), else as an admin typed it. In
+    an export a duration's heading says its unit (登录时长（秒）): the file keeps seconds to add up."""
     key, _, rest = column.label.partition("·")
-    if not rest:
-        return t(key)
-    reason_key = f"reason.{rest}"
-    said = t(reason_key)  # a key missing from the texts comes back as itself
-    return f"{t(key)}·{rest if said == reason_key else said}"
+    heading = t(key)
+    if rest:
+        reason_key = f"reason.{rest}"
+        said = t(reason_key)  # a key missing from the texts comes back as itself
+        heading = f"{heading}·{rest if said == reason_key else said}"
+    if export and column.kind == "duration":
+        heading += t("report.unit.seconds")
+    return heading
 
 
 def _chart(
@@ -279,13 +289,28 @@ async def queues(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
         viewer=viewer,
         site_id=q.site_id,
         queue=q.queue,
+        own_queues=q.own_queues,
     )
     found = await call_reports.queue_intervals(db, asked)
     keys = [c.key for c in QUEUE_COLUMNS]
-    cell = {"queue": lambda r: queue_name(r["queue"])}
-    rows = [[cell[k](r) if k in cell else r[k] for k in keys] for r in found["rows"]]
-    cell["interval"] = lambda _r: TOTAL
-    rows += [[cell[k](r) if k in cell else r[k] for k in keys] for r in found["totals"]]
+
+    def named(r: dict[str, Any]) -> Any:
+        # a queue that is not the hotline's says so: 其他队列：cti-a
+        if asked.counts_in_total(r["queue"]):
+            return queue_name(r["queue"])
+        return Phrase((TextKey("report.other_queue"), queue_name(r["queue"])))
+
+    cell = {"queue": named}
+    total_cell = {**cell, "interval": lambda _r: TOTAL}
+    rows = []
+    # the hotline's queues (their rows, then their totals), then the other queues' block
+    for own in (True, False):
+        for found_rows, how in ((found["rows"], cell), (found["totals"], total_cell)):
+            rows += [
+                [how[k](r) if k in how else r[k] for k in keys]
+                for r in found_rows
+                if asked.counts_in_total(r["queue"]) == own
+            ]
     by = found["by_interval"]
     labels = [r["interval"][11:] if q.interval != "day" else r["interval"] for r in by]
     charts = [
@@ -318,18 +343,21 @@ async def agents(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
     columns = [
         Column("agent_id", "report.c.agent_id"),
         Column("agent_name", "report.c.agent_name"),
-        Column("login", "report.c.login", "seconds"),
-        Column("ready", "report.c.ready", "seconds"),
+        # a shift's times as 时:分:秒 in the page (8:00:00, not 28800)
+        Column("login", "report.c.login", "duration"),
+        Column("ready", "report.c.ready", "duration"),
         # 签入未就绪: signed in, not yet 就绪 (no break: not in 暂停)
-        Column("after_login", "report.c.after_login", "seconds"),
-        Column("pause", "report.c.pause", "seconds"),
-        *(Column(f"pause:{r}", f"report.c.pause·{r}", "seconds") for r in reasons),
-        Column("talk", "report.c.talk", "seconds"),
-        Column("hold", "report.c.hold", "seconds"),
-        Column("acw", "report.c.acw", "seconds"),
+        Column("after_login", "report.c.after_login", "duration"),
+        Column("pause", "report.c.pause", "duration"),
+        *(Column(f"pause:{r}", f"report.c.pause·{r}", "duration") for r in reasons),
+        Column("talk", "report.c.agent_talk", "duration"),
+        Column("hold", "report.c.agent_hold", "duration"),
+        Column("acw", "report.c.agent_acw", "duration"),
         Column("handled", "report.c.handled", "int"),
         Column("occupancy", "report.c.occupancy", "percent"),
     ]
+    # every agent's row, then the 合计 (the sums; the occupancy of all their time)
+    totals = [{**found["total"], "agent_id": TOTAL}] if found["total"] else []
     rows = [
         [
             r["agent_id"],
@@ -345,7 +373,7 @@ async def agents(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
             r["handled"],
             r["occupancy"],
         ]
-        for r in found["rows"]
+        for r in [*found["rows"], *totals]
     ]
     labels = [f"{r['agent_id']} {r['agent_name']}" for r in found["rows"]]
     charts = [
@@ -456,10 +484,12 @@ async def cycle_time(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTa
 
 
 async def cycle_time_steps(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
-    """Per step of one workflow (default: the first the catalog offers), each step by its name,
-    in the workflow's order, over the orders received in the period."""
+    """Per step of one workflow (default: the one with the most orders in the period, else the
+    first the catalog offers), each step by its name, in the workflow's order, over the orders
+    received in the period."""
     listed = dict(await reports.workflows(db))
-    workflow = q.workflow or next(iter(listed), "")
+    busiest = await reports.busiest_workflow(db, start=q.start, end=q.end, viewer=viewer, site_id=q.site_id)
+    workflow = q.workflow or busiest or next(iter(listed), "")
     steps = await reports.workflow_steps(db, workflow)
     found = await reports.cycle_time_by_step(
         db, workflow, start=q.start, end=q.end, viewer=viewer, site_id=q.site_id

@@ -7,6 +7,7 @@ whole days in the site's time zone, ``from`` and ``to`` both included (default: 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from aiohttp import web
 from sqlalchemy import exists, or_, select
 
 from agent_ui.auth import current_user
+from agent_ui.board_today import own_queues
 from agent_ui.bodies import date_range, day_start, int_param
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
@@ -95,7 +97,8 @@ async def _run(request: web.Request, *, export: bool = False) -> tuple[ReportTab
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, user):
         await _check_site(db, user, query.site_id)
-        await _check_named(db, query, services.default_skills)
+        query = dataclasses.replace(query, own_queues=await own_queues(db, services))
+        await _check_named(db, query)
         table = await build(db, user, name, query)
     return table, lambda key: texts.get(lang, key)
 
@@ -108,11 +111,11 @@ def _unknown(what: str, field: str, value: object) -> UiError:
     return UiError(f"report.unknown_{what}", f"no {what} {shown!r}", field=field, unknown=shown)
 
 
-async def _check_named(db: Any, query: ReportQuery, default_skills: Any) -> None:
+async def _check_named(db: Any, query: ReportQuery) -> None:
     """The queue, workflow and contractor a report is filtered by exist: a queue the hotline has
-    (the catalog's, ``staffed_queues``) or one calls were in (a retired queue keeps its
+    (``own_queues``) or one calls were in (a retired queue keeps its
     history), a workflow orders may have run on (disabled ones too), a contractor by its id."""
-    if query.queue and query.queue not in await staffed_queues(db, default_skills):
+    if query.queue and query.queue not in (query.own_queues or ()):
         queue_path = Interaction.payload["queue_path"].as_string()
         in_calls = select(Interaction.id).where(
             Interaction.kind == "call",
@@ -209,7 +212,7 @@ async def report_export(request: web.Request) -> web.Response:
     if fmt not in FORMATS:
         raise UiError("request.invalid", "format must be csv or xlsx", field="format")
     table, t = await _run(request, export=True)
-    headers = [label(c, t) for c in table.columns]
+    headers = [label(c, t, export=True) for c in table.columns]
     title = t(f"report.{table.name}")
     first = request.query.get("from") or dt.datetime.now(ZoneInfo(request.app[SERVICES].site_timezone)).date()
     filename = f"{title}-{first}.{fmt}"

@@ -566,6 +566,15 @@ class QueueQuery(CallsQuery):
     tz: str = "Asia/Shanghai"
     threshold: float = SERVICE_LEVEL_SECONDS
     short_abandon: float = SHORT_ABANDON_SECONDS
+    #: the hotline's own queues (``agent_ui.board_today.own_queues``): the overall and per-interval
+    #: sums count only these, so another line's (or a test's) queue on the same Asterisk never
+    #: moves the centre's KPI; its rows stay. None: every queue is the hotline's.
+    #: A report asked for one ``queue`` sums that queue, whichever it is.
+    own_queues: frozenset[str] | None = None
+
+    def counts_in_total(self, queue: str) -> bool:
+        """Whether ``queue``'s calls count in the overall and per-interval sums."""
+        return self.own_queues is None or bool(self.queue) or queue in self.own_queues
 
 
 @dataclasses.dataclass
@@ -777,8 +786,8 @@ def _queue_cells(sql: ReportSql, scope: Scope, query: QueueQuery, now: dt.dateti
 async def queue_intervals(session: AsyncSession, query: QueueQuery) -> dict[str, Any]:
     """Per queue and interval (15/30/60 minutes or a day, in the site's time): offered,
     answered, abandoned, SL, ASA, AHT, abandonment rate; ``totals`` per queue, ``by_interval``
-    all queues together per interval, and ``overall``. The database adds the calls up per
-    queue and interval; the totals are sums of those cells."""
+    the hotline's queues together per interval, and ``overall`` (``QueueQuery.counts_in_total``).
+    The database adds the calls up per queue and interval; the totals are sums of those cells."""
     cells, per_queue, per_interval, overall = await queue_figures(session, query)
     label = "%Y-%m-%d" if query.interval == "day" else "%Y-%m-%d %H:%M"
 
@@ -804,8 +813,9 @@ async def queue_figures(
 ) -> tuple[
     dict[tuple[str, int], QueueFigures], dict[str, QueueFigures], dict[int, QueueFigures], QueueFigures
 ]:
-    """``queue_intervals``' sums before they are rows: per (queue, interval), per queue, per
-    interval and overall (the wallboard merges its calls in progress into them)."""
+    """``queue_intervals``' sums before they are rows: per (queue, interval), per queue (every
+    queue), per interval and overall (the hotline's queues: ``QueueQuery.counts_in_total``; the
+    wallboard merges its calls in progress into them)."""
     if query.interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}")
     scope = await call_scope(session, query.viewer, query.site_id)
@@ -823,8 +833,10 @@ async def queue_figures(
     per_interval: dict[int, QueueFigures] = defaultdict(QueueFigures)
     overall = QueueFigures()
     for (queue_name, bucket), figures in cells.items():
-        for sums in (per_queue[queue_name], per_interval[bucket], overall):
-            sums.merge(figures)
+        per_queue[queue_name].merge(figures)
+        if query.counts_in_total(queue_name):
+            per_interval[bucket].merge(figures)
+            overall.merge(figures)
     return cells, dict(per_queue), dict(per_interval), overall
 
 
@@ -928,7 +940,8 @@ async def agent_report(session: AsyncSession, query: CallsQuery) -> dict[str, An
     sign-in apart as ``after_login``, 签入未就绪: no break), talk, hold, ACW,
     calls handled (of every queue), occupancy. Times in seconds, states clipped to the period;
     the database adds the clipped spans up per agent, state and pause reason, in whole
-    microseconds."""
+    microseconds. ``total`` (None without rows): every agent's together, the times and calls
+    as the sums of the rows' and the occupancy of all their time (合计)."""
     start, end, now = query.start, query.end, query.now or utcnow()
     scope = await call_scope(session, query.viewer, query.site_id)
     micros, pauses = await _state_micros(session, start, end, scope.agents, now)
@@ -950,9 +963,11 @@ async def agent_report(session: AsyncSession, query: CallsQuery) -> dict[str, An
     # first 就绪 is no break (小休): counted apart, in neither 暂停 nor its reasons
     reasons = sorted({r for p in pauses.values() for r in p} - {LOGIN_REASON})
     rows = []
+    all_busy = all_available = 0.0
     for agent in sorted(set(micros) | set(handled)):
         s = {state: us / 1e6 for state, us in micros[agent].items()}
         busy, available = _busy_available(s)
+        all_busy, all_available = all_busy + busy, all_available + available
         rows.append(
             {
                 "agent_id": agent,
@@ -969,7 +984,17 @@ async def agent_report(session: AsyncSession, query: CallsQuery) -> dict[str, An
                 "occupancy": occupancy_of(busy, available),
             }
         )
-    return {"reasons": reasons, "rows": rows}
+    total = None
+    if rows:
+        summed = ("login", "ready", "pause", "after_login", "talk", "hold", "acw", "handled")
+        total = {
+            "agent_id": "",
+            "agent_name": "",
+            **{key: sum(r[key] for r in rows) for key in summed},
+            "pauses": {reason: sum(r["pauses"][reason] for r in rows) for reason in reasons},
+            "occupancy": occupancy_of(all_busy, all_available),
+        }
+    return {"reasons": reasons, "rows": rows, "total": total}
 
 
 # --- post-call survey ---------------------------------------------------------------------

@@ -305,13 +305,25 @@ async def _run(session, known, name, period, kwargs):
     if name.startswith("queues"):
         found = await queue_intervals(session, QueueQuery(*period, **kwargs))
     elif name.startswith("agents"):
-        found = await agent_report(session, CallsQuery(*period, now=NOW, **kwargs))
+        found = _checked_total(await agent_report(session, CallsQuery(*period, now=NOW, **kwargs)))
     elif name.startswith("calls"):
         paging = {k: kwargs.pop(k) for k in ("offset", "limit") if k in kwargs}
         found = await call_detail(session, CallsQuery(*period, **kwargs), **paging)
     else:
         found = await survey_report(session, CallsQuery(*period, **kwargs))
     return json.loads(json.dumps(found, default=str))  # survey's by_score keys as JSON has them
+
+
+def _checked_total(found: dict) -> dict:
+    """The agent report without its 合计 (added after the pinning), which must be its rows' sums."""
+    total, rows = found.pop("total"), found["rows"]
+    if not rows:
+        assert total is None
+        return found
+    for key in ("login", "ready", "pause", "after_login", "talk", "hold", "acw", "handled"):
+        assert total[key] == sum(r[key] for r in rows), key
+    assert total["pauses"] == {k: sum(r["pauses"][k] for r in rows) for k in found["reasons"]}
+    return found
 
 
 def _case_id(case) -> str:

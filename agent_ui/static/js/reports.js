@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 // maxDays: the longest period in days (the catalog says)
 const state = { page: 1, size: 50, refused: new Set(), maxDays: Infinity };
 const FILTERS = ["from", "to", "queue", "site", "interval", "threshold", "workflow", "contractor"];
-const NUMERIC = ["int", "seconds", "number", "percent"];
+const NUMERIC = ["int", "seconds", "duration", "number", "percent"];
 
 function addDays(iso, n) {
   const d = new Date(`${iso}T00:00:00Z`);
@@ -72,11 +72,18 @@ function exportLinks() {
 
 const percent = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`);
 const seconds = (v) => (v === null || v === undefined ? "—" : String(v));
+// a duration (whole seconds: a shift's time in a state) as 时:分:秒, 28800 → 8:00:00, 327 → 0:05:27
+const duration = (v) => {
+  if (v === null || v === undefined) return "—";
+  const s = Math.round(Number(v)), pad = (n) => String(n).padStart(2, "0");
+  return `${Math.floor(s / 3600)}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+};
 
 function cell(column, value) {
   if (column.kind === "link") return el("td", {}, value ? el("a", { href: value, target: "_blank", rel: "noopener" }, t("report.play")) : "");
   if (column.kind === "order") return el("td", {}, ...String(value || "").split(" ").filter(Boolean).map((n) => [el("a", { href: `/orders/${n}` }, n), " "]));
   if (column.kind === "percent") return el("td", { class: "num" }, percent(value));
+  if (column.kind === "duration") return el("td", { class: "num", title: `${value ?? "—"}${t("report.unit.seconds")}` }, duration(value));
   if (NUMERIC.includes(column.kind)) return el("td", { class: "num" }, seconds(value));
   return el("td", {}, value ?? "");
 }

@@ -26,7 +26,8 @@ const calls = new Map(); // call_id → {caller, queue, agent_id, answered_at}
 const spies = new Map(); // spy_id → {supervisor, supervisor_name, agent_id, call_id, mode, started_at}
 const MODES = ["listen", "whisper", "barge"];
 let me = ""; // this supervisor's 工号 (the state bar has it from the snapshot)
-let staffed = new Set(); // the hotline's queues (users' skills): shown even while empty
+let staffed = new Set(); // the queues users have skills for: shown even while empty
+let own = new Set(); // the hotline's queues (its routing's and the staffed): the 合计 is theirs
 const SL_TARGET = 0.8; // below 80 % the level shows in red
 let skew = 0; // server time − local time, seconds
 // the figures for 今日 (board_today.py): {period, start, tz, queues: {queue: row}, total, occupancy};
@@ -88,6 +89,7 @@ function board(msg) {
   me = window.hotline?.bar?.me || me;
   agents.clear(); queues.clear(); calls.clear(); spies.clear(); forced.clear();
   staffed = new Set(msg.staffed_queues || []);
+  own = new Set([...(msg.own_queues || []), ...staffed]);
   today = msg.today || null;
   forcedWaitsIn = new Set(msg.forced_waits_in || []);
   queuePicker();
@@ -364,24 +366,31 @@ function renderQueues() {
   }
   // the server could not say (no figures): — rather than a 0 nobody counted
   const waitingBack = (n) => el("td", { "data-callbacks": "" }, today ? String(n || 0) : "—");
-  let waiting = 0, longestAll = 0;
-  body.replaceChildren(...shown.sort((x, y) => x.queue.localeCompare(y.queue)).map((q) => {
-    const longest = q.waiting ? (q.longest_wait || 0) + Math.max(0, now() - (q.asOf || now())) : 0;
-    waiting += q.waiting || 0;
-    longestAll = Math.max(longestAll, longest);
-    return el("tr", { class: q.waiting ? "overdue" : "", "data-queue": q.queue },
-      el("td", { title: q.queue }, queueName(q.queue)), el("td", {}, String(q.waiting || 0)), el("td", {}, clock(longest)),
-      el("td", {}, String(q.agents_ready ?? 0)), ...todayCells(figures[q.queue] || (today ? NONE_YET : null)));
-  }));
+  const longestOf = (q) => (q.waiting ? (q.longest_wait || 0) + Math.max(0, now() - (q.asOf || now())) : 0);
+  const row = (q) => el("tr", { class: q.waiting ? "overdue" : "", "data-queue": q.queue },
+    el("td", { title: q.queue }, queueName(q.queue)), el("td", {}, String(q.waiting || 0)), el("td", {}, clock(longestOf(q))),
+    el("td", {}, String(q.agents_ready ?? 0)), ...todayCells(figures[q.queue] || (today ? NONE_YET : null)));
+  shown.sort((x, y) => x.queue.localeCompare(y.queue));
+  // the hotline's queues above the 合计; another queue on the same Asterisk (another line's, a
+  // test's) only below it, as 其他队列: its calls are not the centre's and count in no total
+  const hotline = shown.filter((q) => own.has(q.queue));
+  const others = shown.filter((q) => !own.has(q.queue));
+  body.replaceChildren(...hotline.map(row));
   // the total: every call once (a seat in two queues is one ready agent)
-  const ready = new Set(shown.flatMap((q) => (q.members || []).filter((m) => !m.paused && agents.get(m.agent_id)?.state === "ready").map((m) => m.agent_id)));
+  const waiting = hotline.reduce((n, q) => n + (q.waiting || 0), 0);
+  const longestAll = Math.max(0, ...hotline.map(longestOf));
+  const ready = new Set(hotline.flatMap((q) => (q.members || []).filter((m) => !m.paused && agents.get(m.agent_id)?.state === "ready").map((m) => m.agent_id)));
   const foot = document.querySelector("#wb-queues tfoot");
+  const otherBlock = others.length
+    ? [el("tr", { class: "other-queues", "data-other-queues": "" }, el("th", { scope: "rowgroup", colspan: "11" }, t("wb.other_queues"))), ...others.map(row)]
+    : [];
   foot?.replaceChildren(el("tr", { class: "total", "data-total": "" }, el("th", { scope: "row" }, t("wb.total")),
-    el("td", {}, String(waiting)), el("td", {}, clock(longestAll)), el("td", {}, String(ready.size)), ...todayCells(today ? today.total : null)));
-  // 待回拨 beside the queue table, a row per queue it shows, and their total
+    el("td", {}, String(waiting)), el("td", {}, clock(longestAll)), el("td", {}, String(ready.size)), ...todayCells(today ? today.total : null)),
+  ...otherBlock);
+  // 待回拨 beside the queue table, a row per hotline queue (callbacks are the hotline's), and their total
   const back = $("wb-callbacks");
   if (back) {
-    back.querySelector("tbody").replaceChildren(...shown.map((q) => el("tr", { "data-queue": q.queue, class: callbacks[q.queue] ? "overdue" : "" },
+    back.querySelector("tbody").replaceChildren(...hotline.map((q) => el("tr", { "data-queue": q.queue, class: callbacks[q.queue] ? "overdue" : "" },
       el("td", { title: q.queue }, queueName(q.queue)), waitingBack(callbacks[q.queue]))));
     back.querySelector("tfoot").replaceChildren(el("tr", { class: "total", "data-total": "" }, el("th", { scope: "row" }, t("wb.total")),
       waitingBack(today?.callbacks_total)));
