@@ -38,6 +38,10 @@ def event_view(row: Interaction) -> dict:
         "occurred_at": jsonable(row.occurred_at),
         "subject": row.subject,
         "content": row.content,
+        # a missed call's queue and how long the caller waited there before giving up (None:
+        # not said, an event stored before the wait was kept)
+        "queue": payload.get("queue") or None,
+        "waited": payload.get("waited"),
         "status": row.status,
         "customer_id": row.customer_id,
         "duration": row.duration,

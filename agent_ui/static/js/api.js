@@ -83,6 +83,13 @@ function releaseIfStaying(release) {
   window.addEventListener("pageshow", shown);
 }
 
+// An empty table's body: one row across every column saying so (暂无工单), where a bare header
+// reads as "still loading"
+export function emptyRow(table, text) {
+  const columns = table.querySelectorAll("thead th").length || 1;
+  return el("tr", { class: "empty", "data-empty": "" }, el("td", { colspan: String(columns), class: "muted" }, text));
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {

@@ -1,6 +1,6 @@
 // Async events: open them, turn one into a new pre-filled order, or link it to an existing order.
-import { api, el, fmtTime, leave, once } from "./api.js";
-import { t } from "./i18n.js";
+import { api, el, emptyRow, fmtTime, leave, once } from "./api.js";
+import { queueName, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -22,13 +22,15 @@ async function load() {
   try {
     const data = await api("/api/inbox", { query: { handled: $("inbox-handled").checked ? "1" : "" } });
     $("inbox-count").textContent = String(data.unhandled);
-    $("inbox-table").querySelector("tbody").replaceChildren(...data.items.map(row));
+    const table = $("inbox-table");
+    table.querySelector("tbody").replaceChildren(...(data.items.length ? data.items.map(row) : [emptyRow(table, t($("inbox-handled").checked ? "inbox.empty_all" : "inbox.empty"))]));
     // a supervisor's: the events nobody with their skill was signed in to take
     const waiting = $("inbox-waiting");
     waiting.hidden = !data.waiting;
     if (data.waiting) {
       $("inbox-waiting-count").textContent = String(data.waiting.count);
-      $("inbox-waiting-table").querySelector("tbody").replaceChildren(...data.waiting.items.map(row));
+      const waitingTable = $("inbox-waiting-table");
+      waitingTable.querySelector("tbody").replaceChildren(...(data.waiting.items.length ? data.waiting.items.map(row) : [emptyRow(waitingTable, t("inbox.empty_waiting"))]));
     }
   } catch (err) { toast(err.message, "refused"); }
 }
@@ -48,6 +50,18 @@ function files(ev) {
     : el("span", { class: "muted", "data-attachment": f.name, "data-purged": f.purged || null },
       `📎 ${f.name} ${t(f.purged ? "inbox.attachment_purged" : "inbox.attachment_not_kept")}`)
   ).flatMap((a) => [a, " "]));
+}
+
+// the events a phone brings: their number is the caller's, none when the caller withheld it
+const BY_PHONE = ["missed_call", "voicemail", "fax"];
+const numberText = (ev) => ev.number || (BY_PHONE.includes(ev.kind) ? t("pop.withheld") : "");
+
+// a missed call's content: where the caller waited and how long (排队 65 秒，故障报修), so a caller
+// who waited minutes stands out from a hang-up; an event stored without its wait names the queue
+function missedText(ev) {
+  if (ev.kind !== "missed_call" || !ev.queue) return null;
+  const queue = queueName(ev.queue);
+  return ev.waited === null || ev.waited === undefined ? queue : t("inbox.missed_waited", { seconds: Math.round(ev.waited), queue });
 }
 
 function row(ev) {
@@ -81,8 +95,8 @@ function row(ev) {
   if (callback) actions = [callback, " ", ...actions];
   if (tried) actions = [...actions, el("br"), tried];
   return el("tr", { "data-event": ev.id },
-    el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", {}, ev.number),
-    el("td", { class: "wrap" }, ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content, media, files(ev)),
+    el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", { class: ev.number ? "" : "muted" }, numberText(ev)),
+    el("td", { class: "wrap" }, ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content || missedText(ev), media, files(ev)),
     el("td", { "data-status": ev.status }, statusText(ev.status)), el("td", {}, actions));
 }
 

@@ -1,5 +1,5 @@
 // Order lists: filters, sortable columns, server-side paging.
-import { api, el, fmtTime, siteToday } from "./api.js";
+import { api, el, emptyRow, fmtTime, siteToday } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -80,7 +80,10 @@ async function load() {
 }
 
 function renderRows(items) {
-  document.querySelector("#list-table tbody").replaceChildren(...items.map((o) => el("tr", { class: o.overdue ? "overdue" : "" },
+  const table = $("list-table");
+  // none: said in a row of its own, not a bare header
+  if (!items.length) { table.querySelector("tbody").replaceChildren(emptyRow(table, t("list.empty"))); return; }
+  table.querySelector("tbody").replaceChildren(...items.map((o) => el("tr", { class: o.overdue ? "overdue" : "" },
     el("td", {}, el("a", { href: `/orders/${o.number}` }, o.number)),
     el("td", {}, (categoryNames.get(o.category) || o.category) + (o.subcategory ? ` / ${o.subcategory_name || o.subcategory}` : "")),
     el("td", {}, o.status),
