@@ -247,7 +247,9 @@ class AgentBook:
             self._by_interface.pop(agent.interface, None)
             agent.interface = interface
             self._by_interface[interface] = agent
-            self._by_prefix = {channel_prefix(i): a for i, a in self._by_interface.items()}
+            # in place: the C accelerator's Newchannel (ChannelBook) looks seats up in this dict
+            self._by_prefix.clear()
+            self._by_prefix.update((channel_prefix(i), a) for i, a in self._by_interface.items())
         return agent
 
     def by_interface(self, interface: str) -> Agent | None:

@@ -196,8 +196,23 @@ class CallModel(ChannelEvents, QueueCallEvents):
         # the agents by id, for the hangup's look at whether the call's agent consults: only when
         # the book's get is a lookup there (else the C code asks the model's Python each time)
         by_id = self.agents.agents if getattr(type(self.agents), "get", None) is AgentBook.get else None
+        # and the seats by channel-name prefix, when its by_channel is a lookup there (else its own)
+        by_prefix = (
+            self.agents._by_prefix
+            if getattr(type(self.agents), "by_channel", None) is AgentBook.by_channel
+            else None
+        )
         book = c.ChannelBook(
-            self, Channel, Call, UNKNOWN, A.LOGGED_OUT, OFFERABLE, INBOUND_CONTEXTS, OUTBOUND_CONTEXTS, by_id
+            self,
+            Channel,
+            Call,
+            UNKNOWN,
+            A.LOGGED_OUT,
+            OFFERABLE,
+            INBOUND_CONTEXTS,
+            OUTBOUND_CONTEXTS,
+            by_id,
+            by_prefix,
         )
         return {
             name: getattr(book, method)

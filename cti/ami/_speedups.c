@@ -1175,6 +1175,7 @@ typedef struct {
     PyObject *channels, *by_name, *bridges, *calls, *aliases, *ended, *expected; /* the model's own */
     PyObject *agents;       /* its AgentBook */
     PyObject *agents_by_id; /* the AgentBook's agents, when its get is a lookup there; else None */
+    PyObject *agents_by_prefix; /* its _by_prefix, when its by_channel is a lookup there; else None */
     PyObject *channel_type; /* cti.channel_calls.Channel */
     PyObject *call_type;    /* cti.calls.Call */
     PyObject *unknown;      /* UNKNOWN: the caller IDs Asterisk does not know */
@@ -1194,23 +1195,24 @@ static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answer
 
 #define ChannelBook_OBJECTS(X)                                                                                  \
     X(model) X(channels) X(by_name) X(bridges) X(calls) X(aliases) X(ended) X(expected) X(agents)      \
-    X(agents_by_id) X(channel_type) X(call_type) X(unknown) X(logged_out) X(offerable) X(inbound)      \
+    X(agents_by_id) X(agents_by_prefix) X(channel_type) X(call_type) X(unknown) X(logged_out) X(offerable) X(inbound)      \
     X(outbound) X(on_newchannel) X(on_hangup) X(on_bridge_enter) X(on_bridge_leave)
 
 static int
 ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"model", "channel_type", "call_type", "unknown", "logged_out", "offerable",
-                             "inbound", "outbound", "agents_by_id", NULL};
+                             "inbound", "outbound", "agents_by_id", "agents_by_prefix", NULL};
     PyObject *model, *channel_type, *call_type, *unknown, *logged_out, *offerable, *inbound, *outbound,
-        *agents_by_id;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!UO!O!O!O:ChannelBook", kwlist, &model, &channel_type,
+        *agents_by_id, *agents_by_prefix = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!UO!O!O!O|O:ChannelBook", kwlist, &model, &channel_type,
                                      &call_type, &PyTuple_Type, &unknown, &logged_out, &PyTuple_Type,
                                      &offerable, &PyTuple_Type, &inbound, &PyTuple_Type, &outbound,
-                                     &agents_by_id))
+                                     &agents_by_id, &agents_by_prefix))
         return -1;
-    if (agents_by_id != Py_None && !PyDict_CheckExact(agents_by_id)) {
-        PyErr_SetString(PyExc_TypeError, "agents_by_id: a dict or None");
+    if ((agents_by_id != Py_None && !PyDict_CheckExact(agents_by_id)) ||
+        (agents_by_prefix != Py_None && !PyDict_CheckExact(agents_by_prefix))) {
+        PyErr_SetString(PyExc_TypeError, "agents_by_id, agents_by_prefix: a dict or None");
         return -1;
     }
     struct { PyObject **slot; const char *attr; int is_dict; } from_model[] = {
@@ -1240,6 +1242,7 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
     Py_XSETREF(self->inbound, Py_NewRef(inbound));
     Py_XSETREF(self->outbound, Py_NewRef(outbound));
     Py_XSETREF(self->agents_by_id, Py_NewRef(agents_by_id));
+    Py_XSETREF(self->agents_by_prefix, Py_NewRef(agents_by_prefix));
     return 0;
 }
 
@@ -1425,6 +1428,26 @@ agent_legs(PyObject *call, PyObject *agent_id, PyObject **agent_channels, PyObje
     return *legs == NULL || PySet_CheckExact(*legs);
 }
 
+/* agents.by_channel(name), name a str: the seat's prefix (the name to its last "-") looked up in the
+ * book's _by_prefix, when its by_channel is that lookup; else the book's own by_channel */
+static PyObject *
+seat_agent(ChannelBook *self, PyObject *name)
+{
+    if (self->agents_by_prefix == Py_None)
+        return PyObject_CallMethodOneArg(self->agents, str_by_channel, name);
+    Py_ssize_t cut = PyUnicode_FindChar(name, '-', 0, PyUnicode_GET_LENGTH(name), -1);
+    if (cut < 0)
+        return cut == -2 ? NULL : Py_NewRef(Py_None);
+    PyObject *prefix = PyUnicode_Substring(name, 0, cut + 1);
+    if (prefix == NULL)
+        return NULL;
+    PyObject *agent = PyDict_GetItemWithError(self->agents_by_prefix, prefix);
+    Py_DECREF(prefix);
+    if (agent == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    return Py_NewRef(agent);
+}
+
 static PyObject *
 ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1480,7 +1503,7 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
     int first = str_eq(uid, call_id);
     if (first < 0)
         goto done;
-    if ((agent = PyObject_CallMethodOneArg(self->agents, str_by_channel, name)) == NULL)
+    if ((agent = seat_agent(self, name)) == NULL)
         goto done;
     int agents_leg = 0, rings = 0;
     if (agent != Py_None) {
@@ -1836,7 +1859,7 @@ static PyTypeObject ChannelBookType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "cti.ami._speedups.ChannelBook",
     .tp_doc = PyDoc_STR("ChannelBook(model, channel_type, call_type, unknown, logged_out, offerable, inbound, "
-                        "outbound, agents_by_id): the call model's "
+                        "outbound, agents_by_id, agents_by_prefix=None): the call model's "
                         "Newchannel, Hangup, BridgeEnter and BridgeLeave bookkeeping"),
     .tp_basicsize = sizeof(ChannelBook),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,

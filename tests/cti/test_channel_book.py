@@ -440,3 +440,39 @@ def test_a_frame_without_its_channel_is_refused_by_both(c, kind):
     world = World(c)
     error = world.feed({"Event": kind, "Timestamp": "1.0", "Uniqueid": "1.1", "Linkedid": "1.1"})
     assert error.startswith("MalformedEvent: ") and "Channel" in error
+
+
+@needs_c
+def test_a_seat_s_legs_are_found_by_its_prefix_in_c_and_a_book_of_its_own_is_asked(monkeypatch):
+    """Newchannel in C finds the seat of a leg in the book's prefix table itself (the same answer
+    as AgentBook.by_channel, which an ordinary call no longer calls); a book with a by_channel of
+    its own is asked each time, and its answer taken."""
+    asked = []
+    original = AgentBook.by_channel
+
+    def spy(self, channel):
+        asked.append(channel)
+        return original(self, channel)
+
+    monkeypatch.setattr(AgentBook, "by_channel", spy)
+    c, python = World(True), World(False)
+    _story(python)
+    assert SEAT1 in asked  # the Python handler asks for each leg
+    asked.clear()
+    _story(c)
+    assert asked == []
+    assert c.state() == python.state()
+
+    class Book(AgentBook):
+        def by_channel(self, channel):
+            asked.append(channel)
+            return None  # nobody's seat: every leg is the caller's side
+
+    events: list[object] = []
+    book = Book(events.append)
+    model = CallModel(events.append, book, QueueBoard(events.append, book), speedups=True)
+    for agent_id, seat in SEATS.items():
+        agent = book.ensure(agent_id, seat)
+        book.apply(agent, "login", 1.0)
+    model.handle(Frame.build(**_new("1.3", SEAT1), Timestamp="1.0"))
+    assert asked == [SEAT1] and model.channels["1.3"].agent_id == ""
