@@ -624,6 +624,46 @@ async def campaigns(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTab
     return ReportTable("campaigns", columns, rows, charts=[chart])
 
 
+#: the attempts view's figures and their headings: every call placed, by how it ended (the
+#: contacts' outcomes report counts each contact once, by its last)
+ATTEMPT_COLUMNS = [
+    Column("attempts", "report.c.attempts", "int"),
+    Column("answered", "camp.outcome.answered", "int"),
+    Column("late", "camp.late_answers", "int"),
+    Column("no_answer", "camp.outcome.no_answer", "int"),
+    Column("busy", "camp.outcome.busy", "int"),
+    Column("failed", "camp.outcome.failed", "int"),
+    Column("abandoned", "camp.outcome.abandoned", "int"),
+    Column("agent_missed", "camp.outcome.agent_missed", "int"),
+    Column("reach_rate", "report.c.reach_rate", "percent"),
+]
+
+
+async def campaign_attempts(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
+    """外呼拨打统计: the calls the campaigns placed, per campaign and day, then each campaign's
+    合计 over the period; the summary adds up every campaign."""
+    found = await campaign_report.campaign_attempts(
+        db, q.start, q.end, tz=q.tz, viewer=viewer, site_id=q.site_id
+    )
+    columns = [Column("name", "report.c.campaign"), Column("date", "report.c.date"), *ATTEMPT_COLUMNS]
+    keys = [c.key for c in ATTEMPT_COLUMNS]
+    rows = [[r["name"], r["date"], *(r[k] for k in keys)] for r in found["rows"]]
+    rows += [[r["name"], TOTAL, *(r[k] for k in keys)] for r in found["totals"]]
+    by_day = found["by_day"]
+    chart = _chart(
+        "bar",
+        "report.campaign_attempts",
+        [r["date"] for r in by_day],
+        {
+            f"camp.outcome.{outcome}": [r[outcome] for r in by_day]
+            for outcome in ("answered", "no_answer", "busy", "failed", "abandoned")
+        },
+        stacked=True,
+    )
+    summary = {k: found["overall"][k] for k in keys}  # reach_rate: of every campaign's calls
+    return ReportTable("campaign_attempts", columns, rows, summary=summary, charts=[chart])
+
+
 def _dispositions(counts: dict[str, int], labels: dict[str, str]) -> Phrase:
     """满意 3，不满意 1: each result code in words with its count, the most given first."""
     parts: list[Any] = []
@@ -669,6 +709,7 @@ REPORTS: dict[str, Callable[[AsyncSession, User, ReportQuery], Awaitable[ReportT
     "satisfaction": satisfaction,
     "survey": survey,
     "campaigns": campaigns,
+    "campaign_attempts": campaign_attempts,
     "contractors": contractors,
 }
 #: reports whose rows come a page at a time (the others are short: one row per group)

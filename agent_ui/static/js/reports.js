@@ -95,6 +95,9 @@ function summary(data) {
     items.push(["report.s.offered", s.offered], ["report.s.service_level", percent(s.service_level)], ["report.s.asa", s.asa === null ? "—" : `${s.asa} s`], ["report.s.aht", s.aht === null ? "—" : `${s.aht} s`], ["report.s.abandon_rate", percent(s.abandon_rate)]);
   } else if (data.name === "satisfaction") {
     items.push(["report.s.total", s.total], ["report.s.rate", percent(s.rate)]);
+  } else if (data.name === "campaign_attempts") {
+    // every campaign's calls over the period: how many, answered (late ones among them), reached
+    items.push(["report.c.attempts", s.attempts], ["camp.outcome.answered", s.answered], ["camp.late_answers", s.late], ["report.c.reach_rate", percent(s.reach_rate)]);
   } else if (data.name === "cycle_time_steps") {
     items.push(["report.s.workflow", s.workflow_name ?? s.workflow]);
   }
