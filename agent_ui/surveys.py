@@ -52,6 +52,9 @@ async def survey_view(db, order: WorkOrder) -> dict:
         # (never for a category without dimensions: such orders are not visited back)
         "due": surveys.survey_due(order, dims) and not results,
         "dimensions": [{"name": d.name, "options": list(d.options)} for d in dims],
+        # how the overall level (满意 / 不满意 of the order, the 满意率) is decided, said on the panel:
+        # overall_dimension (the 综合评价 answer) or every_dimension (none 不满意)
+        "overall_rule": surveys.overall_rule(d.name for d in dims),
         "results": [
             {
                 "answers": r.answers,

@@ -19,7 +19,7 @@ from the step's field (``ticketing.reports.satisfaction``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -45,7 +45,8 @@ REMARK_LIMIT = 1000
 COMPLAINT_LINK = "follow_up_complaint"
 #: the answers of a visit step's satisfaction field that say the customer was not satisfied
 DISSATISFIED = ("不满意", "非常不满意")
-#: the dimension whose answer gives the step's level when it is one of the field's options
+#: the dimension whose answer is the visit-back's overall level (``overall_satisfied``), and the
+#: step's level when it is one of the field's options
 OVERALL_DIMENSION = "综合评价"
 
 
@@ -69,9 +70,26 @@ def _labels(spec: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def overall_satisfied(dims: Mapping[str, SurveyDimension], answers: Mapping[str, str]) -> bool:
+    """The visit-back's overall level (``SurveyResult.satisfied``: the order's 回访满意度, the 满意率
+    of the reports, a follow-up complaint), as a 95598 centre counts it: the customer's own
+    综合评价 when the questionnaire has that dimension (one 不满意 on 抢修时效 with 综合评价 满意 is
+    counted under 抢修时效, not as an unhappy customer); without it, satisfied only when every
+    dimension was answered satisfied. ``answers`` are checked against ``dims`` already."""
+    if OVERALL_DIMENSION in dims:
+        return _satisfied(dims[OVERALL_DIMENSION], answers[OVERALL_DIMENSION])
+    return bool(dims) and all(_satisfied(dim, answers[name]) for name, dim in dims.items())
+
+
+def overall_rule(names: Iterable[str]) -> str:
+    """How ``overall_satisfied`` decides for the dimensions of these names, said on the 满意度回访
+    panel (texts ``survey.rule.*``): ``overall_dimension`` (by 综合评价) or ``every_dimension``."""
+    return "overall_dimension" if OVERALL_DIMENSION in set(names) else "every_dimension"
+
+
 def step_level(options: list[str], result: SurveyResult) -> str:
-    """The step's satisfaction the survey says: a dissatisfied option when any answer was
-    dissatisfied; else the 综合评价 answer when the field has it (非常满意, 满意), else 满意."""
+    """The step's satisfaction the survey says: a dissatisfied option when the visit-back was
+    (``overall_satisfied``); else the 综合评价 answer when the field has it (非常满意, 满意), else 满意."""
     if not result.satisfied:
         return next((o for o in options if o in DISSATISFIED), options[-1] if options else "不满意")
     overall = (result.answers or {}).get(OVERALL_DIMENSION)
@@ -242,14 +260,10 @@ async def record_survey(
             "survey_not_due", f"{order.number} is at {order.current_node}, not at its visit-back step"
         )
     problems = {}
-    chosen = []
     for name, dim in dims.items():
         label = answers.get(name)
-        option = next((o for o in dim.options if o.get("label") == label), None)
-        if option is None:
+        if not any(o.get("label") == label for o in dim.options):
             problems[name] = "survey_bad_answer" if label else "survey_missing_answer"
-            continue
-        chosen.append(bool(option.get("satisfied", True)))
     unknown = set(answers) - set(dims)
     for name in unknown:
         problems[name] = "survey_unknown_dimension"
@@ -257,8 +271,8 @@ async def record_survey(
         raise ActionRefused(
             "survey_invalid", "; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems
         )
-    # satisfied only by what the customer answered (every dimension answered, none unhappy)
-    satisfied = bool(chosen) and all(chosen)
+    # satisfied only by what the customer answered: their 综合评价, else every dimension
+    satisfied = overall_satisfied(dims, answers)
     result = SurveyResult(
         order_id=order.id, user_id=user.id, answers=dict(answers), satisfied=satisfied, remark=remark
     )

@@ -535,8 +535,10 @@ async function renderSurvey() {
     `${fmtTime(r.at)} ${Object.entries(r.answers).map(([k, v]) => `${k}${colon}${v}`).join(" · ")} ${r.remark || ""}`,
     r.follow_up ? [" → ", el("a", { href: `/orders/${encodeURIComponent(r.follow_up)}` }, r.follow_up)] : null));
   // one visit-back per order: once recorded it is shown, not asked again (the server refuses a second)
+  // how the overall 满意 / 不满意 is decided (by 综合评价, else every dimension), said where it is given and read
+  const rule = el("p", { class: "muted", id: "survey-rule" }, t(`survey.rule.${survey.overall_rule}`));
   if (survey.results.length || !may("mayVisitBack")) {
-    box.replaceChildren(...(survey.results.length ? [el("h3", {}, t("survey.title")), el("ul", { id: "survey-results" }, done)] : []));
+    box.replaceChildren(...(survey.results.length ? [el("h3", {}, t("survey.title")), rule, el("ul", { id: "survey-results" }, done)] : []));
     return;
   }
   // the step's handler: the survey completes the step; the step's own 提交 would be refused without it
@@ -565,5 +567,5 @@ async function renderSurvey() {
       } catch (err) { toast(err.message, "refused"); }
     });
   });
-  box.replaceChildren(el("h3", {}, t("survey.title")), el("ul", { id: "survey-results" }, done), form);
+  box.replaceChildren(el("h3", {}, t("survey.title")), rule, el("ul", { id: "survey-results" }, done), form);
 }

@@ -1,0 +1,46 @@
+"""满意度回访's overall level in the real Chromium (QA item 17): the panel says how it is decided
+(by 综合评价 when the questionnaire asks it), and a 不满意 on 抢修时效 with 综合评价 满意 archives the
+order 满意, with no complaint, as the 满意度回访结果 report counts it."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import signed_in
+from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import LEADER, visit_back_orders
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def rule_console(tmp_path):
+    numbers: dict[str, str] = {}
+    with seeded_console(tmp_path / "rule.db", visit_back_orders, numbers) as server:
+        assert "visit" in numbers
+        yield server, numbers
+
+
+def test_the_panel_says_the_rule_and_the_overall_answer_decides(rule_console, browser):
+    server, numbers = rule_console
+    errors: list[str] = []
+    with signed_in(browser, server, LEADER, errors=errors) as page:
+        page.goto(f"{server.url}/orders/{numbers['visit']}")
+        rule = page.locator("#survey-rule")
+        expect(rule).to_contain_text("总体满意度以“综合评价”的回答为准")
+        for name, answer in (
+            ("服务技能", "满意"),
+            ("服务礼仪", "满意"),
+            ("抢修时效", "不满意"),
+            ("综合评价", "满意"),
+        ):
+            page.select_option(f"#survey-{name}", answer)
+        page.fill("#order-opinion", "已电话回访")
+        page.click("#survey-submit")
+        expect(page.locator("#order-status")).to_have_text("已回访")
+        expect(page.locator("#order-回访满意度")).to_have_value("满意")
+        expect(page.locator("#survey-results li[data-survey='satisfied']")).to_have_count(1)
+        expect(page.locator("#survey-results a")).to_have_count(0)  # no follow-up complaint
+        expect(rule).to_be_visible()  # said beside the recorded answers too
+        assert not errors, errors
