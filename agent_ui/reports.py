@@ -38,6 +38,7 @@ from ticketing.call_reports import INTERVALS, SERVICE_LEVEL_SECONDS
 from ticketing.ids import parse_id
 from ticketing.models import Contractor, Interaction, Site, User
 from ticketing.reports import to_csv, to_xlsx, workflows
+from ticketing.sites import in_tree_order
 from ticketing.users import scope_paths, staffed_queues
 
 routes = web.RouteTableDef()
@@ -175,10 +176,13 @@ async def report_catalog(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, user):
         paths = await scope_paths(db, user)
-        stmt = select(Site).order_by(Site.path)
+        stmt = select(Site)
         if paths is not None:
             stmt = stmt.where(or_(*(Site.path.startswith(p) for p in paths)) if paths else Site.id.is_(None))
-        sites = [{"id": s.id, "name": s.name, "kind": s.kind, "path": s.path} for s in await db.scalars(stmt)]
+        sites = [
+            {"id": s.id, "name": s.name, "kind": s.kind, "path": s.path}
+            for s in await in_tree_order(db, await db.scalars(stmt))
+        ]
         queues = await staffed_queues(db, services.default_skills)
         listed = [{"key": k, "name": n} for k, n in await workflows(db)]
     return web.json_response(
