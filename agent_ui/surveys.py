@@ -41,13 +41,18 @@ async def survey_view(db, order: WorkOrder) -> dict:
         for r in results
         if r.follow_up_order_id
     }
-    step_field = None
+    step_field = remark_field = None
     if dims and order.is_open and order.current_node == surveys.VISIT_NODE:
         definition = await store.definition_for(db, order.workflow_id)
-        step_field = surveys.satisfaction_field(definition, definition.node(surveys.VISIT_NODE))
+        node = definition.node(surveys.VISIT_NODE)
+        step_field = surveys.satisfaction_field(definition, node)
+        remark_field = surveys.remark_field(definition, node) if step_field else None
     return {
         # the visit step's satisfaction field (回访满意度): the survey's, not typed on the step
         "step_field": step_field,
+        # the visit step's 回访意见: the survey's remark (the panel's box feeds it), not typed
+        # beside it; a survey recorded without one leaves it to the step
+        "remark_field": remark_field,
         # whether a survey may be recorded now (at the 满意度回访 step or closed, none recorded yet)
         # (never for a category without dimensions: such orders are not visited back)
         "due": surveys.survey_due(order, dims) and not results,

@@ -48,6 +48,9 @@ DISSATISFIED = ("不满意", "非常不满意")
 #: the dimension whose answer is the visit-back's overall level (``overall_satisfied``), and the
 #: step's level when it is one of the field's options
 OVERALL_DIMENSION = "综合评价"
+#: the visit step's field that is the survey's remark (the panel's box of that name): one 回访意见
+#: on the archived order, the survey record and the complaint it opens
+REMARK_FIELD = "回访意见"
 
 
 def satisfaction_field(definition: Definition, node: Node) -> str | None:
@@ -61,6 +64,15 @@ def satisfaction_field(definition: Definition, node: Node) -> str | None:
             if any(str(o) in DISSATISFIED for o in _labels(spec)):
                 return name
     return None
+
+
+def remark_field(definition: Definition, node: Node) -> str | None:
+    """The visit step's 回访意见 (``REMARK_FIELD``) when the step may fill it with text: the
+    survey's remark, not written beside it (``step_form``)."""
+    if node.id != VISIT_NODE or node.fields.get(REMARK_FIELD) not in ("required", "editable"):
+        return None
+    kind = (definition.fields.get(REMARK_FIELD) or {}).get("type", "text")
+    return REMARK_FIELD if kind in ("text", "textarea") else None
 
 
 def _labels(spec: Mapping[str, Any]) -> list[str]:
@@ -115,13 +127,16 @@ async def step_form(
     form: Mapping[str, Any],
     submitted: Mapping[str, Any] | None = None,
 ) -> Mapping[str, Any]:
-    """The visit step's form as submitted, its satisfaction field taken from the survey.
+    """The visit step's form as submitted, its satisfaction field and its 回访意见 taken from
+    the survey.
 
     Refused (``survey_required``) while the order's survey is not recorded, when its category
     has dimensions; refused (``survey_disagrees``) when the form names a level the survey
     contradicts (不满意 for a satisfied survey, or a satisfied level for a dissatisfied one). A
     level submitted (in ``submitted``) that the survey agrees with is kept (非常满意 rather than
-    满意); none submitted, it is derived (a value 暂存 earlier is not the customer's answer)."""
+    满意); none submitted, it is derived (a value 暂存 earlier is not the customer's answer).
+    The survey's remark is the step's 回访意见 (``remark_field``), refused (``survey_remark_disagrees``)
+    when the form names other words; a survey recorded without one leaves the field to the step."""
     field = satisfaction_field(definition, node)
     if field is None or not await order_dimensions(session, order):
         return form  # no questionnaire for this order: the step's field is the record
@@ -141,7 +156,17 @@ async def step_form(
             f"{field}={level} contradicts the recorded survey ({'satisfied' if result.satisfied else 'dissatisfied'})",
             field=field,
         )
-    return {**form, field: level}
+    said = remark_field(definition, node)
+    if said is None or not result.remark:
+        return {**form, field: level}
+    written = (submitted or {}).get(said)
+    if isinstance(written, str) and written.strip() not in ("", result.remark):
+        raise ActionRefused(
+            "survey_remark_disagrees",
+            f"{said} is the visit-back survey's remark ({result.remark!r}), not other words",
+            field=said,
+        )
+    return {**form, field: level, said: result.remark}
 
 
 async def add_dimension(
@@ -319,18 +344,21 @@ async def visit_back(
     opinion: str = "",
 ) -> tuple[SurveyResult, bool]:
     """满意度回访 as one action: record the survey and, when the order waits at its visit step
-    for ``user``, complete that step with ``form`` (回访意见, 是否投诉…; its satisfaction field
-    from the survey, 回访意见 the remark unless given). Returns the survey and whether the step
-    was completed. Anyone else (a campaign's agent, the order closed) only records the survey:
-    the step's handler then submits it and it takes the survey's level."""
+    for ``user``, complete that step with ``form`` (是否投诉…; its satisfaction field and its
+    回访意见 from the survey, ``step_form``). The remark is the survey's 回访意见: one given only
+    as the form's 回访意见 is the survey's too, so the order, the survey and the complaint it
+    opens carry the same words. Returns the survey and whether the step was completed. Anyone
+    else (a campaign's agent, the order closed) only records the survey: the step's handler then
+    submits it and it takes the survey's level and remark."""
+    written = (form or {}).get(REMARK_FIELD)
+    if not remark and isinstance(written, str):
+        remark = written.strip()
     result = await record_survey(session, user, order, answers, remark=remark)
     if not order.is_open or order.current_node != VISIT_NODE:
         return result, False
     if not any(a.user_id == user.id for a in await pending_assignments(session, order)):
         return result, False
     step = dict(form or {})
-    if remark and not step.get("回访意见"):
-        step["回访意见"] = remark
     definition = await store.definition_for(session, order.workflow_id)
     node = definition.node(VISIT_NODE)
     field = satisfaction_field(definition, node)

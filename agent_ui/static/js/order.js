@@ -162,52 +162,66 @@ const who = (u) => (u ? `${u.name}${paren(u.staff_no)}` : t("order.by_system"));
 const [OPEN, CLOSE] = paren("\n").split("\n");
 
 // 转派 (the holder), 改派 and 督办 (team leaders, supervisors), 强制归档 (supervisors), 接手 (a
-// colleague, when nobody active holds the step): only what order.manage says the server allows
+// colleague, when nobody active holds the step), 作废: only what order.manage says the server
+// allows. Each action sits in its own group with the inputs it takes (转派 / 改派: 交给; 督办: 紧急程度;
+// 作废: 重复于工单号), so which input goes with which button is plain; the groups wrap, never their insides.
 function manageControls() {
   const manage = order.manage || [];
   if (!manage.length) return [];
   // what the server would refuse as things stand, and why (转派 where the step's rules name
   // nobody but its holder): shown disabled with the reason on hover, and no 交给 list for it
   const blocked = order.manage_blocked || {};
-  const parts = [];
+  // the reason in words: someone who may 改派 is pointed at their own button, not sent to a team leader
+  const why = (a) => (blocked[a] === "no_other_operator" && manage.includes("reassign") ? "no_other_operator_reassign" : blocked[a]);
   let target = null;
-  if ((manage.includes("forward") && !blocked.forward) || manage.includes("reassign")) {
-    target = el("select", { id: "order-manage-target", "aria-label": t("order.manage.target") }, el("option", { value: "" }, "—"));
-    const search = el("input", { id: "order-manage-search", type: "search", size: 12, placeholder: t("order.manage.target_search"), "aria-label": t("order.manage.target_search") });
-    let timer = null;
-    const load = async () => {
-      try {
-        // 转派: whom the step's rules allow; 改派 (team leaders and up) is not held to them
-        const purpose = manage.includes("reassign") ? "reassign" : "forward";
-        const data = await api(`/api/orders/${order.id}/candidates`, { query: { q: search.value, for: purpose } });
-        const held = new Set(order.handlers.map((h) => h.id));
-        target.replaceChildren(el("option", { value: "" }, "—"),
-          ...data.items.filter((p) => !held.has(p.id)).map((p) => el("option", { value: p.id }, `${p.name}${paren(p.staff_no)}`)));
-      } catch (err) { toast(err.message, "refused"); }
-    };
-    search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(load, 250); });
-    load();
-    parts.push(el("label", { for: "order-manage-target" }, t("order.manage.target"), " "), search, target);
-  }
-  let duplicate = null;
-  if (manage.includes("void")) {
-    duplicate = el("input", { id: "order-duplicate-of", size: 16, maxlength: 40, placeholder: t("order.manage.duplicate_of"), "aria-label": t("order.manage.duplicate_of") });
-    parts.push(duplicate);
-  }
   let urgency = null;
-  if (manage.includes("supervise")) {
-    urgency = el("select", { id: "order-manage-urgency", "aria-label": t("order.manage.urgency") },
-      ["high", "urgent", "normal"].map((u) => el("option", { value: u }, t(`order.urgency.${u}`))));
-    parts.push(urgency);
-  }
+  let duplicate = null;
   // a disabled button says why beside it too, in a short muted note: a title alone is read by
   // nobody who cannot hover (touch) or focus it (a disabled button takes no keyboard focus)
-  const buttons = manage.flatMap((a) => [el("button", { type: "button", class: a === "force_archive" || a === "void" ? "btn danger" : "btn", id: `order-${a}`,
-    disabled: Boolean(blocked[a]), title: blocked[a] ? t(`order.manage.blocked.${blocked[a]}`) : null, "data-blocked": blocked[a] || null,
+  const button = (a) => el("button", { type: "button", class: a === "force_archive" || a === "void" ? "btn danger" : "btn", id: `order-${a}`,
+    disabled: Boolean(blocked[a]), title: blocked[a] ? t(`order.manage.blocked.${why(a)}`) : null, "data-blocked": blocked[a] || null,
     "aria-describedby": blocked[a] ? `order-${a}-why` : null,
-    onclick: () => once(orderButtons(), () => manageAct(a, target, urgency, duplicate)) }, t(`order.manage.${a}`)),
-  blocked[a] ? el("small", { class: "muted blocked-why", id: `order-${a}-why`, "data-blocked-why": blocked[a] }, " ", t(`order.manage.blocked_note.${blocked[a]}`)) : null]);
-  return [el("div", { class: "order-manage", id: "order-manage" }, ...parts, " ", ...buttons)];
+    onclick: () => once(orderButtons(), () => manageAct(a, target, urgency, duplicate)) }, t(`order.manage.${a}`));
+  const note = (a) => (blocked[a] ? el("small", { class: "muted blocked-why", id: `order-${a}-why`, "data-blocked-why": blocked[a] }, t(`order.manage.blocked_note.${why(a)}`)) : null);
+  // a group: its inputs, its buttons, then the notes of those disabled (a line of their own)
+  const group = (name, label, inputs, actions) => el("span", { class: "manage-group", role: "group", "data-group": name, "aria-label": label },
+    ...inputs, ...actions.map(button), ...actions.map(note));
+  const groups = [];
+  const handOver = manage.filter((a) => a === "forward" || a === "reassign");
+  if (handOver.length) {
+    const parts = [];
+    if ((manage.includes("forward") && !blocked.forward) || manage.includes("reassign")) {
+      target = el("select", { id: "order-manage-target", "aria-label": t("order.manage.target") }, el("option", { value: "" }, "—"));
+      const search = el("input", { id: "order-manage-search", type: "search", size: 12, placeholder: t("order.manage.target_search"), "aria-label": t("order.manage.target_search") });
+      let timer = null;
+      const load = async () => {
+        try {
+          // 转派: whom the step's rules allow; 改派 (team leaders and up) is not held to them
+          const purpose = manage.includes("reassign") ? "reassign" : "forward";
+          const data = await api(`/api/orders/${order.id}/candidates`, { query: { q: search.value, for: purpose } });
+          const held = new Set(order.handlers.map((h) => h.id));
+          target.replaceChildren(el("option", { value: "" }, "—"),
+            ...data.items.filter((p) => !held.has(p.id)).map((p) => el("option", { value: p.id }, `${p.name}${paren(p.staff_no)}`)));
+        } catch (err) { toast(err.message, "refused"); }
+      };
+      search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(load, 250); });
+      load();
+      parts.push(el("label", { for: "order-manage-target" }, t("order.manage.target")), search, target);
+    }
+    groups.push(group("hand_over", handOver.map((a) => t(`order.manage.${a}`)).join("、"), parts, handOver));
+  }
+  if (manage.includes("supervise")) {
+    // least to most pressing; 高 unless the supervisor says otherwise
+    urgency = el("select", { id: "order-manage-urgency" },
+      ["normal", "high", "urgent"].map((u) => el("option", { value: u, selected: u === "high" }, t(`order.urgency.${u}`))));
+    groups.push(group("supervise", t("order.manage.supervise"), [el("label", { for: "order-manage-urgency" }, t("order.manage.urgency")), urgency], ["supervise"]));
+  }
+  for (const a of ["take_over", "force_archive"]) if (manage.includes(a)) groups.push(group(a, t(`order.manage.${a}`), [], [a]));
+  if (manage.includes("void")) {
+    duplicate = el("input", { id: "order-duplicate-of", size: 16, maxlength: 40, placeholder: t("order.manage.duplicate_optional") });
+    groups.push(group("void", t("order.manage.void"), [el("label", { for: "order-duplicate-of" }, t("order.manage.duplicate_of")), duplicate], ["void"]));
+  }
+  return [el("div", { class: "order-manage", id: "order-manage" }, ...groups)];
 }
 
 async function manageAct(action, target, urgency, duplicate) {
@@ -374,12 +388,15 @@ function renderTimeline() {
       return el("li", { "data-kind": "status" }, time, el("b", {}, e.status), el("span", { class: "by" }, by));
     }
     if (e.kind === "comment") {
-      const step = ["create", "submit", "approve", "reject"].includes(e.action) && e.node_name ? ` ${e.node_name}` : "";
+      // what was done as the step names it (接收确认's 批准 is 接收确认, its 退回 退单), the step
+      // after it unless that is the same words (接收确认, not 接收确认 接收确认)
+      const verb = e.action_name || t(`order.verb.${e.action}`);
+      const step = ["create", "submit", "approve", "reject"].includes(e.action) && e.node_name && e.node_name !== verb ? ` ${e.node_name}` : "";
       const to = e.to_users?.length ? ` → ${e.to_users.map(who).join("、")}` : "";
       const urgent = e.urgency ? tag(t(`order.urgency.${e.urgency}`)) : "";
       const repeats = e.duplicate_of ? ` · ${t("order.duplicate_of", { number: e.duplicate_of })}` : "";
       const later = e.due_at ? ` · ${t("extension.to", { due: fmtTime(e.due_at) })}` : "";
-      return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${t(`order.verb.${e.action}`)}${step} · ${who(e.user)}${to}${urgent}${repeats}${later}`, e.text ? el("div", {}, e.text) : null);
+      return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${verb}${step} · ${who(e.user)}${to}${urgent}${repeats}${later}`, e.text ? el("div", {}, e.text) : null);
     }
     if (e.internal) {
       // a reminder or overrun alert to staff (on screen, by SMS or email): who was told, how, and
@@ -519,7 +536,8 @@ async function renderFax() {
 
 // 满意度回访: the dimensions of this site × category; shown at the visit-back step and after closing.
 // One visit-back per order: at the step the panel is the step's form (its 回访满意度 is the
-// survey's, never typed beside it) and, for the step's handler, 提交回访 completes the step.
+// survey's, never typed beside it; its 回访意见 is the panel's, shown in the form as typed) and,
+// for the step's handler, 提交回访 completes the step.
 async function renderSurvey() {
   const box = $("order-survey");
   if (order.node.id !== "visit" && order.is_open) { box.replaceChildren(); return; }
@@ -531,6 +549,16 @@ async function renderSurvey() {
     stepField.disabled = true;
     stepField.title = t("survey.step_field");
   }
+  // the step's 回访意见: the survey's remark, one text on the order, the survey and its complaint.
+  // Recorded with one, it shows it; recorded without, the step's handler may still write it.
+  const remarkField = survey.remark_field ? $(`order-${survey.remark_field}`) : null;
+  const recorded = survey.results[0];
+  const readOnlyRemark = (text) => {
+    remarkField.disabled = true;
+    remarkField.title = t("survey.remark_field");
+    if (text !== undefined) remarkField.value = text;
+  };
+  if (remarkField && recorded?.remark) readOnlyRemark(recorded.remark);
   const done = survey.results.map((r) => el("li", { "data-survey": r.satisfied ? "satisfied" : "dissatisfied" },
     `${fmtTime(r.at)} ${Object.entries(r.answers).map(([k, v]) => `${k}${colon}${v}`).join(" · ")} ${r.remark || ""}`,
     r.follow_up ? [" → ", el("a", { href: `/orders/${encodeURIComponent(r.follow_up)}` }, r.follow_up)] : null));
@@ -544,13 +572,20 @@ async function renderSurvey() {
   // the step's handler: the survey completes the step; the step's own 提交 would be refused without it
   const completes = Boolean(survey.step_field && order.my_step);
   if (completes) $("order-submit")?.remove();
+  // a 回访意见 saved on the step earlier (暂存) is where the panel's remark starts; what is typed
+  // here shows in the form's field as it is typed
+  const remark = el("input", { id: "survey-remark", name: "remark", class: "wide", maxlength: "1000", value: remarkField?.value || "" });
+  if (remarkField) {
+    readOnlyRemark();
+    remark.addEventListener("input", () => { remarkField.value = remark.value; });
+  }
   const form = el("form", { id: "survey-form", class: "form-grid" },
     survey.dimensions.flatMap((d) => [
       el("label", { for: `survey-${d.name}`, class: "req" }, d.name),
       el("select", { id: `survey-${d.name}`, name: d.name, required: true }, el("option", { value: "" }, "—"),
         d.options.map((o) => el("option", { value: o.label }, o.label))),
     ]),
-    el("label", { for: "survey-remark" }, t("survey.remark")), el("input", { id: "survey-remark", name: "remark", class: "wide", maxlength: "1000" }),
+    el("label", { for: "survey-remark" }, t("survey.remark")), remark,
     el("span"), el("button", { type: "submit", class: "btn primary", id: "survey-submit" }, t(completes ? "survey.submit_step" : "survey.submit")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
