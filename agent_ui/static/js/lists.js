@@ -70,8 +70,9 @@ async function load() {
     renderRows(data.items);
   } catch (err) {
     // the rows on screen answered other filters: left there they would read as this one's
-    state.items = [];
-    renderRows([]);
+    state.items = null;
+    // nothing shown, not 暂无工单: these filters were refused, not found to have no orders
+    $("list-table").querySelector("tbody").replaceChildren();
     $("list-total").textContent = "—";
     $("list-page").textContent = "—";
     $("list-prev").disabled = $("list-next").disabled = true;
