@@ -114,12 +114,13 @@ export function safeHref(url) {
   return /^https?:\/\/\S+$/i.test(text) || /^\/(?![\/\\])[^\s\\]*$/.test(text) ? text : null;
 }
 
-// A duration on a running clock: 04:05, 1:02:03 (time in a state, on a call, waiting in a queue).
-export function clock(secs) {
+// A duration on a running clock: 04:05, 1:02:03 (time in a state, on a call, waiting in a queue);
+// with hours: true always 时:分:秒, 0:05:27 (a report's column, where rows must line up).
+export function clock(secs, { hours = false } = {}) {
   secs = Math.max(0, Math.floor(secs));
   const h = Math.floor(secs / 3600), m = Math.floor((secs % 3600) / 60), s = secs % 60;
   const pad = (n) => String(n).padStart(2, "0");
-  return h ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+  return h || hours ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
 }
 
 // Times are stored in UTC and shown in the site's time zone (Asia/Shanghai by default).

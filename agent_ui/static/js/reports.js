@@ -1,5 +1,5 @@
 // 报表: pick a report and a period, see figures, charts and the table, export CSV / Excel.
-import { api, el, siteToday } from "./api.js";
+import { api, clock, el, siteToday } from "./api.js";
 import { renderChart } from "./charts.js";
 import { queueName, t } from "./i18n.js";
 import { toast } from "./toast.js";
@@ -73,11 +73,7 @@ function exportLinks() {
 const percent = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`);
 const seconds = (v) => (v === null || v === undefined ? "—" : String(v));
 // a duration (whole seconds: a shift's time in a state) as 时:分:秒, 28800 → 8:00:00, 327 → 0:05:27
-const duration = (v) => {
-  if (v === null || v === undefined) return "—";
-  const s = Math.round(Number(v)), pad = (n) => String(n).padStart(2, "0");
-  return `${Math.floor(s / 3600)}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
-};
+const duration = (v) => (v === null || v === undefined ? "—" : clock(Math.round(Number(v)), { hours: true }));
 
 function cell(column, value) {
   if (column.kind === "link") return el("td", {}, value ? el("a", { href: value, target: "_blank", rel: "noopener" }, t("report.play")) : "");
