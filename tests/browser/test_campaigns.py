@@ -137,6 +137,8 @@ def test_team_leader_imports_a_list_and_the_agent_skips_then_dials_the_preview(
                 expect(reached).to_contain_text("接通")
                 expect(reached).to_contain_text("满意")  # the disposition by its label
                 expect(leader.locator("#camp-counts")).to_contain_text("已跳过 1")
+                # every call placed, beside each contact's last outcome: the skip was none
+                expect(leader.locator("#camp-attempts")).to_have_text("拨打次数：1 · 接通 1")
                 leader.screenshot(path=str(screenshots / "campaign-progress.png"))
                 assert errors == []
     finally:

@@ -5,15 +5,28 @@
 // toast, in the server's words (呼叫时段格式应为 HH:MM-HH:MM), as every console page does: never
 // a browser alert(), which blocked the page and showed only the error's generic text.
 import { api, el, fmtTime, once, ApiError } from "./api.js";
-import { colon, paren, queueName, t } from "./i18n.js";
+import { colon, comma, paren, queueName, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 const RETRY_OUTCOMES = ["busy", "no_answer", "failed", "abandoned"];
 let current = null;
 
-const counts = (p) => Object.entries(p || {}).map(([k, v]) => `${t(`camp.state.${k}`)} ${v}`).join(" · ");
+// a line of counts (待拨 3 · 已接通 1); none yet says so (无), never an empty label
+const countsLine = (entries, word) => entries.map(([k, v]) => `${word(k)} ${v}`).join(" · ") || t("camp.none");
+const counts = (p) => countsLine(Object.entries(p || {}), (k) => t(`camp.state.${k}`));
 const outcomeText = (code) => (code ? t(`camp.outcome.${code}`) : "");
+// every call placed (the contacts' line counts each contact once, by its last outcome): a late
+// answer, a customer an agent took only after 2 s, is answered for the customer and shows only here
+const ATTEMPT_OUTCOMES = ["answered", "no_answer", "busy", "failed", "abandoned", "agent_missed", "interrupted"];
+function attemptsLine(a) {
+  const parts = [String(a.attempts)];
+  for (const outcome of ATTEMPT_OUTCOMES.filter((o) => a[o])) {
+    parts.push(`${outcomeText(outcome)} ${a[outcome]}`);
+    if (outcome === "answered" && a.late) parts.push(`${t("camp.late_answers")} ${a.late}`);
+  }
+  return el("p", { id: "camp-attempts", title: t("camp.late_answers_hint") }, `${t("camp.calls_placed")}${colon}${parts.join(" · ")}`);
+}
 // a running campaign outside its calling hours dials nobody: say so, and when it calls next
 const idleText = (c) => (c.status === "running" && c.calling && !c.calling.open
   ? t("camp.idle_until", { day: t(`site.day.${c.calling.weekday}`), at: c.calling.local }) : "");
@@ -38,20 +51,23 @@ async function load() {
     el("td", {}, t(`camp.kind.${c.kind}`)), el("td", {}, t(`camp.mode.${c.mode}`)), el("td", { title: c.queue }, queueName(c.queue)),
     el("td", {}, statusText(c)), el("td", {}, counts(c.progress.states)),
     // only the status changes the campaign's status allows (a finished one offers none)
-    el("td", {}, ...c.actions.map((a) => el("button", { class: "link", onclick: (e) => once(e.currentTarget, () => act(c.id, a)) }, t(`camp.${a}`)))),
+    el("td", {}, ...c.actions.map((a) => el("button", { class: "link", onclick: (e) => once(e.currentTarget, () => act(c, a)) }, t(`camp.${a}`)))),
   )));
 }
 
-async function act(id, action) {
-  try { await api(`/api/campaigns/${id}/${action}`, { method: "POST" }); } catch (err) { toast(err.message, "refused"); }
+async function act(c, action) {
+  // 结束 cannot be undone (nobody on the list is called again, nothing can be imported or
+  // changed), and it sits beside 开始: asked first, naming the campaign
+  if (action === "finish" && !confirm(t("camp.confirm_finish", { name: c.name }))) return;
+  try { await api(`/api/campaigns/${c.id}/${action}`, { method: "POST" }); } catch (err) { toast(err.message, "refused"); }
   await load();
-  if (current === id) await show(id);
+  if (current === c.id) await show(c.id);
 }
 
 function settingsText(c) {
   const retry = RETRY_OUTCOMES.map((o) => `${outcomeText(o)} ${c.retry_effective[o]}`).join(" · ");
   return [
-    `${t("camp.windows")}${colon}${c.windows.length ? c.windows.join(", ") : t("camp.windows_calendar")}${c.every_day ? paren(t("camp.every_day")) : ""}`,
+    `${t("camp.windows")}${colon}${c.windows.length ? c.windows.join(comma) : t("camp.windows_calendar")}${c.every_day ? paren(t("camp.every_day")) : ""}`,
     `${t("camp.max_attempts")}${colon}${c.max_attempts}`,
     `${t("camp.retry")}${colon}${retry}`,
     `${t("camp.max_in_flight")}${colon}${c.max_in_flight}`,
@@ -90,8 +106,9 @@ async function show(id) {
   document.getElementById("camp-counts").replaceChildren(
     el("p", {}, `${t("camp.status")}${colon}${statusText(c)}`),
     el("p", {}, `${t("camp.states")}${colon}${counts(c.progress.states)}`),
-    el("p", {}, `${t("camp.outcomes")}${colon}${Object.entries(c.progress.outcomes).map(([k, v]) => `${outcomeText(k)} ${v}`).join(" · ")}`),
-    el("p", {}, `${t("camp.dispositions")}${colon}${Object.entries(c.progress.dispositions).map(([k, v]) => `${dispositionText(k)} ${v}`).join(" · ")}`),
+    el("p", {}, `${t("camp.outcomes")}${colon}${countsLine(Object.entries(c.progress.outcomes), outcomeText)}`),
+    attemptsLine(c.progress.attempts),
+    el("p", {}, `${t("camp.dispositions")}${colon}${countsLine(Object.entries(c.progress.dispositions), dispositionText)}`),
   );
   document.querySelector("#camp-contacts tbody").replaceChildren(...c.contacts.map((x) => el("tr", {},
     el("td", {}, x.number), el("td", {}, x.name), el("td", {}, t(`camp.state.${x.state}`)), el("td", {}, String(x.attempts)),
