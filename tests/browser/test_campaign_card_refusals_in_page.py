@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.page_harness import LANG, TEXTS
 from tests.browser.test_campaign_card_result import CALL_PLACED, DISPOSITIONS, card_console, push
 from tests.browser.test_campaign_card_survey import SURVEY
-from tests.browser.test_console_keyboard_and_labels import LANG, TEXTS
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_keyboard_and_labels import AGENT_UI, ORIGIN, SOCKET, _render, _serve
+from tests.browser.page_harness import AGENT_UI, ORIGIN, START_CAMPAIGN_CARD, render_page
+from tests.browser.test_console_keyboard_and_labels import _serve
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -53,7 +54,7 @@ def card_console(
         elif path == "/api/campaign-dispositions":
             route.fulfill(json=dispositions)
         elif path == "/console":
-            route.fulfill(body=_render("console.html"), content_type="text/html; charset=utf-8")
+            route.fulfill(body=render_page("console.html"), content_type="text/html; charset=utf-8")
         elif not answer(route, path):
             _serve(route)
 
@@ -66,14 +67,7 @@ def card_console(
     page.route(f"{ORIGIN}/**", serve)
     try:
         page.goto(f"{ORIGIN}/console")
-        page.evaluate(
-            SOCKET
-            + """(async () => {
-                window.hotline = { socket: window.sock };
-                await import("/static/js/campaign_card.js?live");
-                await new Promise((r) => setTimeout(r, 150));
-            })()"""
-        )
+        page.evaluate(START_CAMPAIGN_CARD)
         yield page, errors, dialogs
     finally:
         ctx.close()

@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.page_harness import AGENT_UI, ORIGIN, START_CAMPAIGN_CARD
 from tests.browser.test_campaign_card_result import DISPOSITIONS, push
-from tests.browser.test_console_keyboard_and_labels import AGENT_UI, ORIGIN, SOCKET, _serve
+from tests.browser.test_console_keyboard_and_labels import _serve
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -37,14 +38,6 @@ OFFER = {
     "offer_minutes": 5,
     "ts": SENT,
 }
-START_CARD = (
-    SOCKET
-    + """(async () => {
-        window.hotline = { socket: window.sock };
-        await import("/static/js/campaign_card.js?live");
-        await new Promise((r) => setTimeout(r, 150));
-    })()"""
-)
 
 
 @contextlib.contextmanager
@@ -72,7 +65,7 @@ def seat(browser, offer_api: Callable[[], dict] | None = None) -> Iterator[tuple
     page.route(f"{ORIGIN}/**", serve)
     try:
         page.goto(f"{ORIGIN}/console")
-        page.evaluate(START_CARD)
+        page.evaluate(START_CAMPAIGN_CARD)
         yield page, errors
     finally:
         ctx.close()
@@ -132,7 +125,7 @@ def test_a_reload_shows_the_offer_again_counting_to_the_same_moment(browser):
         # the agent reloads the page 30 s on: the same offer, 30 s less, not a new 5 minutes
         server["now"] += 30
         page.reload()
-        page.evaluate(START_CARD)
+        page.evaluate(START_CAMPAIGN_CARD)
         expect(held).to_have_text(_one_of("预览保留剩余 03:40", "预览保留剩余 03:39"))
         expect(card.get_by_role("button", name="跳过")).to_be_visible()
 

@@ -12,7 +12,8 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_hold_buttons import ORIGIN, _page_html, serve_module
+from tests.browser.page_harness import serve_static
+from tests.browser.test_console_hold_buttons import ORIGIN, _page_html
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -36,7 +37,7 @@ def test_conference_asks_for_the_colleague_in_a_dialog_listing_them_ready_first(
             asked.append(path)
             route.fulfill(body=json.dumps({"items": colleagues}), content_type="application/json")
         else:
-            serve_module(route, path)
+            serve_static(route, path)
 
     ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     page = ctx.new_page()

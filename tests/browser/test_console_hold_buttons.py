@@ -4,16 +4,14 @@ states its socket would push: no console process and no Asterisk, so it takes a 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.page_harness import AGENT_UI, ORIGIN, serve_static
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
-AGENT_UI = Path(__file__).resolve().parents[2] / "agent_ui"
-ORIGIN = "http://seat.test"
 BUTTONS = ("btn-hold", "btn-transfer", "btn-consult", "btn-conference")
 
 
@@ -26,16 +24,6 @@ def _page_html() -> str:
         f"{buttons}"
         '<button id="btn-complete-transfer"></button><button id="btn-cancel-transfer"></button>'
     )
-
-
-def serve_module(route, path: str) -> None:
-    """A bare test page's other requests: the console's own modules (/static/js/) as they are,
-    404 for anything else."""
-    module = AGENT_UI / path.lstrip("/")
-    if path.startswith("/static/js/") and module.is_file():
-        route.fulfill(path=str(module), content_type="text/javascript")
-    else:
-        route.fulfill(status=404, body="")
 
 
 def start_state_bar(page) -> None:
@@ -54,7 +42,7 @@ def _serve(route) -> None:
     if path == "/":
         route.fulfill(body=_page_html(), content_type="text/html; charset=utf-8")
     else:
-        serve_module(route, path)
+        serve_static(route, path)
 
 
 def test_transfer_consult_and_conference_wait_on_hold_for_the_call_to_be_taken_back(browser):

@@ -8,23 +8,14 @@ order page's message template preview (round 2 F4: no "null" for an absent part)
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import jinja2
 import pytest
 from playwright.sync_api import expect
 
-from agent_ui.templating import punctuation
-from agent_ui.texts import Texts
+from tests.browser.page_harness import LANG, ORIGIN, SOCKET, TEXTS, render_page, serve_static
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
-AGENT_UI = Path(__file__).resolve().parents[2] / "agent_ui"
-ORIGIN = "http://seat.test"
 DIALLED = "13900003333"
-LANG = "zh-CN"
-TEXTS = Texts()
 INTAKE = {
     "categories": [
         {"name": "信息咨询", "code": "consult", "workflow": "consult", "fields": [], "subcategories": []}
@@ -50,69 +41,22 @@ MESSAGES = {
     },
 }
 
-# a fake socket the page's modules listen to; the commands they send are kept in window.sent, with
-# their arguments in window.commands
-SOCKET = """
-window.sent = [];
-window.commands = [];
-window.sock = new EventTarget();
-window.sock.connected = true;
-window.sock.command = async (cmd, args) => { window.sent.push(cmd); window.commands.push({ cmd, args }); return {}; };
-window.push = (type, detail) => window.sock.dispatchEvent(new CustomEvent(type, { detail }));
-"""
-
-
-class _User:
-    name, staff_no, roles = "测试坐席", "1005", ("agent", "supervisor")
-
-    def can(self, permission: str) -> bool:
-        return True
-
-
-def _render(name: str, **extra) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(AGENT_UI / "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
-    return env.get_template(name).render(
-        lang=LANG,
-        user=_User(),
-        csrf="x",
-        t=lambda key, **kw: TEXTS.get(LANG, key, **kw),
-        reason_text=lambda reason: TEXTS.reason(LANG, reason),
-        texts_json=json.dumps(TEXTS.table(LANG), ensure_ascii=False),
-        hotline_number="95598",
-        site_timezone="Asia/Shanghai",
-        pause_reasons=["小休"],
-        path=f"/{name}",
-        **punctuation(LANG),
-        **extra,
-    )
-
 
 def _serve(route) -> None:
     path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-    static = AGENT_UI / path.lstrip("/")
     if path == "/console":
-        route.fulfill(body=_render("console.html"), content_type="text/html; charset=utf-8")
+        route.fulfill(body=render_page("console.html"), content_type="text/html; charset=utf-8")
     elif path == "/wallboard":
-        html = _render("wallboard.html", sl_seconds="20", short_abandon_seconds="5", may_spy=True)
+        html = render_page("wallboard.html", sl_seconds="20", short_abandon_seconds="5", may_spy=True)
         route.fulfill(body=html, content_type="text/html; charset=utf-8")
-    elif path in ("/static/js/console.js", "/static/js/campaign_card.js"):
-        route.fulfill(body="", content_type="text/javascript")  # the modules under test start by hand
     elif path == "/api/orders/7/messages":
         route.fulfill(json=MESSAGES)
     elif path == "/api/intake":
         route.fulfill(json=INTAKE)
     elif path == "/api/customers/lookup":
         route.fulfill(json={"matches": [], "open_orders": [], "interactions": []})
-    elif path.startswith("/static/") and static.is_file():
-        kind = "text/javascript" if path.endswith(".js") else "text/css"
-        route.fulfill(path=str(static), content_type=kind)
     else:
-        route.fulfill(status=404, body="")
+        serve_static(route, path)
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_hold_buttons import AGENT_UI, serve_module, start_state_bar
+from tests.browser.page_harness import AGENT_UI, serve_static
+from tests.browser.test_console_hold_buttons import start_state_bar
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -33,7 +34,7 @@ def _serve(route) -> None:
     if path == "/":
         route.fulfill(body=_page_html(), content_type="text/html; charset=utf-8")
     else:
-        serve_module(route, path)
+        serve_static(route, path)
 
 
 def test_the_bar_says_connecting_then_each_word_once(browser):

@@ -11,7 +11,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_keyboard_and_labels import AGENT_UI, ORIGIN, _render
+from tests.browser.page_harness import ORIGIN, render_page, serve_static
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -54,18 +54,17 @@ def _json(route, body) -> None:
 def _serve(route, inbox: dict, asked: list) -> None:
     url = route.request.url
     path = url.removeprefix(ORIGIN).split("?")[0]
-    static = AGENT_UI / path.lstrip("/")
-    if path in ("/static/js/console.js", "/static/js/campaign_card.js"):
-        route.fulfill(body="", content_type="text/javascript")  # the module under test starts by hand
-    elif path == "/reports":
+    if path == "/reports":
         reports = ["queues", "agents", "cycle_time_steps"]
-        route.fulfill(body=_render("reports.html", reports=reports), content_type="text/html; charset=utf-8")
+        route.fulfill(
+            body=render_page("reports.html", reports=reports), content_type="text/html; charset=utf-8"
+        )
     elif path == "/lists/stranded":
         route.fulfill(
-            body=_render("lists.html", list_name="stranded"), content_type="text/html; charset=utf-8"
+            body=render_page("lists.html", list_name="stranded"), content_type="text/html; charset=utf-8"
         )
     elif path == "/inbox":
-        route.fulfill(body=_render("inbox.html"), content_type="text/html; charset=utf-8")
+        route.fulfill(body=render_page("inbox.html"), content_type="text/html; charset=utf-8")
     elif path == "/api/reports":
         _json(route, {"reports": [], "sites": [], "queues": [], "max_days": 92, "intervals": ["30"],
                       "workflows": [{"key": "consult", "name": "信息咨询"}, {"key": "fault_repair", "name": "故障报修"}]})  # fmt: skip
@@ -80,11 +79,8 @@ def _serve(route, inbox: dict, asked: list) -> None:
         _json(route, {"items": [], "total": 0, "page": 1, "size": 20})
     elif path == "/api/inbox":
         _json(route, inbox)
-    elif path.startswith("/static/") and static.is_file():
-        kind = "text/javascript" if path.endswith(".js") else "text/css"
-        route.fulfill(path=str(static), content_type=kind)
     else:
-        route.fulfill(status=404, body="")
+        serve_static(route, path)  # the module under test starts by hand
 
 
 @pytest.fixture

@@ -1,0 +1,87 @@
+"""A console page in Chromium without a console process: its real Jinja template rendered here, its
+real static files served from agent_ui/static, and a stand-in socket its modules listen to. The
+browser stories that fake the API share this, so each test only answers what it is about."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+
+from agent_ui.templating import punctuation
+from agent_ui.texts import Texts
+
+AGENT_UI = Path(__file__).resolve().parents[2] / "agent_ui"
+ORIGIN = "http://seat.test"
+LANG = "zh-CN"
+TEXTS = Texts()
+#: the seat template's own entry modules, served empty: a test imports what it tests by hand
+STARTED_BY_HAND = ("/static/js/console.js", "/static/js/campaign_card.js")
+
+# a fake socket the page's modules listen to; the commands they send are kept in window.sent, with
+# their arguments in window.commands
+SOCKET = """
+window.sent = [];
+window.commands = [];
+window.sock = new EventTarget();
+window.sock.connected = true;
+window.sock.command = async (cmd, args) => { window.sent.push(cmd); window.commands.push({ cmd, args }); return {}; };
+window.push = (type, detail) => window.sock.dispatchEvent(new CustomEvent(type, { detail }));
+"""
+
+# campaign_card.js started live on the seat page, on the fake socket; the ?live copy because the
+# template's own is served empty (STARTED_BY_HAND)
+START_CAMPAIGN_CARD = (
+    SOCKET
+    + """(async () => {
+        window.hotline = { socket: window.sock };
+        await import("/static/js/campaign_card.js?live");
+        await new Promise((r) => setTimeout(r, 150));
+    })()"""
+)
+
+
+class _User:
+    name, staff_no, roles = "测试坐席", "1005", ("agent", "supervisor")
+
+    def can(self, permission: str) -> bool:
+        return True
+
+
+def render_page(name: str, **extra) -> str:
+    """agent_ui/templates/``name`` rendered as the console would for a zh-CN supervisor, with the
+    template's own globals (``extra`` adds the page's)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(AGENT_UI / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
+    return env.get_template(name).render(
+        lang=LANG,
+        user=_User(),
+        csrf="x",
+        t=lambda key, **kw: TEXTS.get(LANG, key, **kw),
+        reason_text=lambda reason: TEXTS.reason(LANG, reason),
+        texts_json=json.dumps(TEXTS.table(LANG), ensure_ascii=False),
+        hotline_number="95598",
+        site_timezone="Asia/Shanghai",
+        pause_reasons=["小休"],
+        path=f"/{name}",
+        **punctuation(LANG),
+        **extra,
+    )
+
+
+def serve_static(route, path: str) -> None:
+    """What a test's own routes left: the console's files under /static/ as they are (the entry
+    modules in STARTED_BY_HAND empty), 404 for anything else."""
+    static = AGENT_UI / path.lstrip("/")
+    if path in STARTED_BY_HAND:
+        route.fulfill(body="", content_type="text/javascript")
+    elif path.startswith("/static/") and static.is_file():
+        kind = "text/javascript" if path.endswith(".js") else "text/css"
+        route.fulfill(path=str(static), content_type=kind)
+    else:
+        route.fulfill(status=404, body="")
