@@ -14,7 +14,7 @@ import pytest
 from agent_ui.board_today import day_start
 from cti.call_events import CallAnswered, CallEnded, CallOffered
 from tests.agent_ui.conftest import login
-from tests.agent_ui.test_seat_asterisk import Tab
+from tests.agent_ui.test_wallboard_today import supervisors_wallboard
 from ticketing.calls import CallLinker
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -107,11 +107,7 @@ async def test_the_wallboards_total_is_the_hotlines_queues(client, world):
     await _store(
         world, _answered("own-today", "fault", now - 400) + _abandoned("other-today", OTHER, now - 300)
     )
-    await login(client, "3001")
-    async with client.ws_connect("/ws") as ws:
-        tab = Tab(ws)
-        await tab.next("snapshot")
-        board = await tab.wallboard()
+    async with supervisors_wallboard(client) as (_, board):
         today = board["today"]
         assert "fault" in board["own_queues"] and OTHER not in board["own_queues"]
         # the other queue keeps its row, named as one of the other queues

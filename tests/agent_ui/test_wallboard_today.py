@@ -4,8 +4,10 @@ day's), and ``board_today`` brings them again within a second or two of a call's
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -38,6 +40,17 @@ def _call(call_id: str, queued: float, wait: float, talk: float) -> list:
     ]
 
 
+@contextlib.asynccontextmanager
+async def supervisors_wallboard(client) -> AsyncIterator[tuple[Tab, dict]]:
+    """Supervisor 3001 signed in with the wallboard open on /ws: (the tab, to hear what the board
+    is sent next; the board as it opened)."""
+    await login(client, "3001")
+    async with client.ws_connect("/ws") as ws:
+        tab = Tab(ws)
+        await tab.next("snapshot")
+        yield tab, await tab.wallboard()
+
+
 async def _a_call_today(world) -> tuple[CallLinker, float]:
     """One call stored today two minutes ago (waited 10 s, talked 30 s): (the linker that stored
     it, now). Skipped in the day's first five minutes: the call would be yesterday's."""
@@ -53,11 +66,7 @@ async def _a_call_today(world) -> tuple[CallLinker, float]:
 async def test_the_board_carries_todays_figures_and_follows_a_calls_end(client, world):
     # stored before the board opens, as after a restart: waited 10 s, talked 30 s
     linker, now = await _a_call_today(world)
-    await login(client, "3001")
-    async with client.ws_connect("/ws") as ws:
-        tab = Tab(ws)
-        await tab.next("snapshot")
-        board = await tab.wallboard()
+    async with supervisors_wallboard(client) as (tab, board):
         today = board["today"]
         assert today["period"] == "today" and today["tz"] == world.services.site_timezone
         assert today["start"] == day_start(dt.datetime.now(dt.UTC), today["tz"]).timestamp()
@@ -106,11 +115,8 @@ async def test_a_call_answered_counts_on_the_board_from_its_answer(client, world
     bridge = _Bridge()
     world.services.bridge = bridge
     _, now = await _a_call_today(world)
-    await login(client, "3001")
-    async with client.ws_connect("/ws") as ws:
-        tab = Tab(ws)
-        await tab.next("snapshot")
-        fault = (await tab.wallboard())["today"]["queues"]["fault"]
+    async with supervisors_wallboard(client) as (tab, board):
+        fault = board["today"]["queues"]["fault"]
         assert (fault["offered"], fault["answered"]) == (1, 1)
         bridge.live = [
             {"call_id": "live-1", "direction": "inbound", "queue": "fault", "queued_at": now - 20,
