@@ -15,12 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.agent_ui.conftest import login
-from ticketing.models import Contact, Customer, Notification, NotificationTemplate, WorkOrder
+from tests.unfillable_templates import BROKEN, COSTLY, consult_reply_template
+from ticketing.models import Contact, Customer, Notification, WorkOrder
 from ticketing.notify import Dispatcher, SmtpGateway
 
 TEXTS = json.loads((Path(__file__).parents[2] / "agent_ui/texts/zh-CN.json").read_text(encoding="utf-8"))
-COSTLY = "{% for a in range(3000) %}{% for b in range(3000) %}{% endfor %}{% endfor %}x"
-BROKEN = "您的工单 {{ order.number 已处理完毕"
 
 
 @pytest.mark.parametrize(
@@ -35,19 +34,10 @@ async def test_a_step_change_goes_through_and_the_message_is_recorded_failed(
     async with world.services.sessionmaker.begin() as db:  # stored before saves were checked
         db.add_all(
             [
-                NotificationTemplate(
-                    name="测试模板1",
-                    category="consult",
-                    node="done",
-                    channel="sms",
-                    auto_send=True,
-                    body=body,
-                ),
-                NotificationTemplate(
-                    name="测试模板2",
-                    category="consult",
-                    node="done",
-                    channel="email",
+                consult_reply_template("测试模板1", "sms", auto_send=True, body=body),
+                consult_reply_template(
+                    "测试模板2",
+                    "email",
                     auto_send=True,
                     subject="咨询已答复（工单 {{ order.number }}）",
                     body="{{ form.get('答复内容', '') }}",

@@ -11,29 +11,20 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.agent_ui.conftest import login
-from ticketing.models import Notification, NotificationTemplate
+from tests.unfillable_templates import BROKEN_FAX_SUBJECT, COSTLY, consult_reply_template
+from ticketing.models import Notification
 
 TEXTS = {
     lang: json.loads((Path(__file__).parents[2] / f"agent_ui/texts/{lang}.json").read_text(encoding="utf-8"))
     for lang in ("zh-CN", "en")
 }
-QA = "{% for a in range(3000) %}{% for b in range(3000) %}{% endfor %}{% endfor %}x"
 
 
 async def test_a_broken_or_costly_fax_template_is_listed_marked_and_the_others_still_are(client, world):
     csrf = await login(client, "1001")
     async with world.services.sessionmaker.begin() as db:  # stored before saves were checked
-        broken = NotificationTemplate(
-            name="测试模板1",
-            category="consult",
-            node="done",
-            channel="fax",
-            subject="停电答复 {{ order.number ",
-            body="x",
-        )
-        costly = NotificationTemplate(
-            name="测试模板2", category="consult", node="done", channel="fax", subject=QA + "超长", body="x"
-        )
+        broken = consult_reply_template("测试模板1", "fax", subject=BROKEN_FAX_SUBJECT, body="x")
+        costly = consult_reply_template("测试模板2", "fax", subject=COSTLY + "超长", body="x")
         db.add_all([broken, costly])
         await db.flush()
         ids = {"broken": broken.id, "costly": costly.id}

@@ -14,15 +14,14 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.agent_ui.conftest import login
-from ticketing.models import Contact, Customer, Notification, NotificationTemplate
+from tests.unfillable_templates import BROKEN, COSTLY, consult_reply_template
+from ticketing.models import Contact, Customer, Notification
 
 ROOT = Path(__file__).parents[2]
 TEXTS = {
     lang: json.loads((ROOT / f"agent_ui/texts/{lang}.json").read_text(encoding="utf-8"))
     for lang in ("zh-CN", "en")
 }
-COSTLY = "{% for a in range(3000) %}{% for b in range(3000) %}{% endfor %}{% endfor %}x"
-BROKEN = "您的工单 {{ order.number 已处理完毕"
 ROUTES = {"sms": "sms", "email": "emails"}
 
 
@@ -31,23 +30,8 @@ async def test_resend_of_a_message_whose_template_failed_is_refused_saying_so(cl
     async with world.services.sessionmaker.begin() as db:  # stored before saves were checked
         db.add_all(
             [
-                NotificationTemplate(
-                    name="测试模板1",
-                    category="consult",
-                    node="done",
-                    channel="sms",
-                    auto_send=True,
-                    body=body,
-                ),
-                NotificationTemplate(
-                    name="测试模板2",
-                    category="consult",
-                    node="done",
-                    channel="email",
-                    auto_send=True,
-                    subject="咨询已答复",
-                    body=body,
-                ),
+                consult_reply_template("测试模板1", "sms", auto_send=True, body=body),
+                consult_reply_template("测试模板2", "email", auto_send=True, subject="咨询已答复", body=body),
             ]
         )
         customer = Customer(account_no="1000000001", name="张三")

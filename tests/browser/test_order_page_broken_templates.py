@@ -11,34 +11,19 @@ from playwright.sync_api import expect
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
 from tests.browser.story_seeds import CALLER, demo_database
+from tests.unfillable_templates import BROKEN_FAX_SUBJECT, COSTLY, consult_reply_template
 
 pytestmark = [pytest.mark.browser]
-COSTLY = "{% for a in range(3000) %}{% for b in range(3000) %}{% endfor %}{% endfor %}x"
 
 
 async def _seed(url: str, numbers: dict[str, str]) -> None:
     from ticketing import create_order
-    from ticketing.models import NotificationTemplate
 
     async with demo_database(url) as demo:
         demo.db.add_all(  # stored before saves were checked
             [
-                NotificationTemplate(
-                    name="测试模板1",
-                    category="consult",
-                    node="done",
-                    channel="fax",
-                    subject="停电答复 {{ order.number ",
-                    body="x",
-                ),
-                NotificationTemplate(
-                    name="测试模板2",
-                    category="consult",
-                    node="done",
-                    channel="sms",
-                    auto_send=True,
-                    body=COSTLY,
-                ),
+                consult_reply_template("测试模板1", "fax", subject=BROKEN_FAX_SUBJECT, body="x"),
+                consult_reply_template("测试模板2", "sms", auto_send=True, body=COSTLY),
             ]
         )
         order = await create_order(
