@@ -20,6 +20,8 @@ pytestmark = [pytest.mark.browser]
 
 @pytest.fixture
 def visit_console(tmp_path):
+    """The in-process console on the visit-back orders (story_seeds.visit_back_orders): (the
+    server, their numbers by the step they stand at)."""
     numbers: dict[str, str] = {}
     with seeded_console(tmp_path / "visit.db", visit_back_orders, numbers) as server:
         assert set(numbers) == {"visit", "closed", "review", "dispatched", "done"}

@@ -8,22 +8,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.in_process import seeded_console
-from tests.browser.story_seeds import LEADER, visit_back_orders
+from tests.browser.story_seeds import LEADER
+from tests.browser.test_visit_back import visit_console
 
 pytestmark = [pytest.mark.browser]
+__all__ = ["visit_console"]  # the fixture
 
 
-@pytest.fixture
-def rule_console(tmp_path):
-    numbers: dict[str, str] = {}
-    with seeded_console(tmp_path / "rule.db", visit_back_orders, numbers) as server:
-        assert "visit" in numbers
-        yield server, numbers
-
-
-def test_the_panel_says_the_rule_and_the_overall_answer_decides(rule_console, browser):
-    server, numbers = rule_console
+def test_the_panel_says_the_rule_and_the_overall_answer_decides(visit_console, browser):
+    server, numbers = visit_console
     errors: list[str] = []
     with signed_in(browser, server, LEADER, errors=errors) as page:
         page.goto(f"{server.url}/orders/{numbers['visit']}")

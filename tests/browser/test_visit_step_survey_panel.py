@@ -11,22 +11,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
-from tests.browser.in_process import seeded_console
-from tests.browser.story_seeds import LEADER, visit_back_orders
+from tests.browser.story_seeds import LEADER
+from tests.browser.test_visit_back import visit_console
 
 pytestmark = [pytest.mark.browser]
+__all__ = ["visit_console"]  # the fixture
 
 
-@pytest.fixture
-def panel_console(tmp_path):
-    numbers: dict[str, str] = {}
-    with seeded_console(tmp_path / "panel.db", visit_back_orders, numbers) as server:
-        assert "visit" in numbers
-        yield server, numbers
-
-
-def test_the_survey_panel_is_the_visit_steps_form(panel_console, browser):
-    server, numbers = panel_console
+def test_the_survey_panel_is_the_visit_steps_form(visit_console, browser):
+    server, numbers = visit_console
     errors: list[str] = []
     with signed_in(browser, server, LEADER, errors=errors) as page:
         page.goto(f"{server.url}/orders/{numbers['visit']}")
@@ -57,9 +50,9 @@ def test_the_survey_panel_is_the_visit_steps_form(panel_console, browser):
         assert not errors, errors
 
 
-def test_a_dissatisfied_visit_back_carries_the_same_words_everywhere(panel_console, browser):
+def test_a_dissatisfied_visit_back_carries_the_same_words_everywhere(visit_console, browser):
     # QA's case: 抢修时效 不满意 (and 综合评价: a complaint), the customer's words typed once, in the panel
-    server, numbers = panel_console
+    server, numbers = visit_console
     errors: list[str] = []
     with signed_in(browser, server, LEADER, errors=errors) as page:
         page.goto(f"{server.url}/orders/{numbers['visit']}")
