@@ -6,6 +6,8 @@ server's words, and what the agent typed stays on the card."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from playwright.sync_api import expect
 
@@ -22,15 +24,21 @@ def _refuse(route, status: int, error_id: str) -> None:
     route.fulfill(status=status, json={"error_id": error_id, "message": message})
 
 
-def test_a_refused_dial_leaves_the_withdrawn_offer_with_the_servers_words(browser):
-    offered = {**{k: v for k, v in CALL_PLACED.items() if k != "call_id"}, "event": "CampaignContactOffered"}
+def _refusing(refused: str, status: int, error_id: str) -> Callable[[object, str], bool]:
+    """card_console's ``answer`` refusing the ``refused`` path (and only that) as the server would."""
 
     def answer(route, path: str) -> bool:
-        if path != "/api/campaign-contacts/5/dial":
+        if path != refused:
             return False
-        _refuse(route, 409, "campaign.not_running")
+        _refuse(route, status, error_id)
         return True
 
+    return answer
+
+
+def test_a_refused_dial_leaves_the_withdrawn_offer_with_the_servers_words(browser):
+    offered = {**{k: v for k, v in CALL_PLACED.items() if k != "call_id"}, "event": "CampaignContactOffered"}
+    answer = _refusing("/api/campaign-contacts/5/dial", 409, "campaign.not_running")
     with card_console(browser, DISPOSITIONS, answer) as (page, errors, dialogs):
         push(page, offered)
         card = page.locator("#campaign-card")
@@ -43,12 +51,7 @@ def test_a_refused_dial_leaves_the_withdrawn_offer_with_the_servers_words(browse
 
 
 def test_a_refused_result_is_said_in_the_page_and_keeps_the_notes(browser):
-    def answer(route, path: str) -> bool:
-        if path != "/api/campaign-contacts/5/disposition":
-            return False
-        _refuse(route, 403, "campaign.contact_not_yours")
-        return True
-
+    answer = _refusing("/api/campaign-contacts/5/disposition", 403, "campaign.contact_not_yours")
     with card_console(browser, DISPOSITIONS, answer) as (page, errors, dialogs):
         push(page, CALL_PLACED)
         card = page.locator("#campaign-card")
