@@ -21,14 +21,21 @@ from tests.campaigns.test_store_and_dialer import (  # noqa: F401
 from ticketing.models import Campaign
 
 
-async def test_the_card_is_told_when_the_offer_lapses_and_a_reload_gets_the_same_moment(sm, bus):  # noqa: F811
-    cid = await new_campaign(sm, mode="preview", offer_minutes=3)
+async def _offered(sm, bus, offer_minutes: int):  # noqa: F811 (the bus fixture, passed on)
+    """A preview campaign of one contact, offered to agent 1005 by a dialer on a fake clock: (the
+    campaign's id, the dialer, its clock, the offer events seen, the moment of the offer)."""
+    cid = await new_campaign(sm, mode="preview", offer_minutes=offer_minutes)
     await add(sm, cid, "13800000001")
     seen = collect(bus, CampaignContactOffered, CampaignOfferWithdrawn)
     phone, clock = FakeTelephony({"camp-a": ["1005"]}), Clock()
     d = dialer_for(sm, phone, bus, clock)
     offered_at = clock.utc
     await d.tick()
+    return cid, d, clock, seen, offered_at
+
+
+async def test_the_card_is_told_when_the_offer_lapses_and_a_reload_gets_the_same_moment(sm, bus):  # noqa: F811
+    _, d, clock, seen, offered_at = await _offered(sm, bus, offer_minutes=3)
     await bus.drain()
     [offer] = seen
     until = (offered_at + dt.timedelta(minutes=3)).timestamp()
@@ -59,13 +66,7 @@ async def test_the_card_is_told_when_the_offer_lapses_and_a_reload_gets_the_same
 
 
 async def test_an_edit_of_the_minutes_tells_the_card_its_new_moment(sm, bus):  # noqa: F811
-    cid = await new_campaign(sm, mode="preview", offer_minutes=10)
-    await add(sm, cid, "13800000001")
-    seen = collect(bus, CampaignContactOffered, CampaignOfferWithdrawn)
-    phone, clock = FakeTelephony({"camp-a": ["1005"]}), Clock()
-    d = dialer_for(sm, phone, bus, clock)
-    offered_at = clock.utc
-    await d.tick()
+    cid, d, clock, seen, offered_at = await _offered(sm, bus, offer_minutes=10)
     clock.advance(60)
     async with sm.begin() as s:
         campaign = await s.get(Campaign, cid)
