@@ -2,7 +2,7 @@
 故障报修 as it was then stored (by the system, or by an admin's import), the bodies stored before,
 and the same database brought up to date, the bodies stored after, for the test to check that a
 migration added the new seeded version (or left an admin's alone) and that new orders take it;
-and the way down, for the migration tests that check it."""
+and the way down and a table's columns, for the migration tests that check them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from tests.ticketing.conftest import later_columns_lent
 from ticketing import create_order, db, submit_step
@@ -25,6 +25,11 @@ from ticketing.users import create_user
 from ticketing.workflow.store import import_definition
 
 ADMIN = "9901"
+
+
+def column_names(table: str) -> Callable[[Any], set[str]]:
+    """For ``conn.run_sync``: the names of ``table``'s columns as the database has them now."""
+    return lambda sync_conn: {column["name"] for column in inspect(sync_conn).get_columns(table)}
 
 
 def downgrade(sync_conn, revision: str) -> None:

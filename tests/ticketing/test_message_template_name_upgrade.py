@@ -10,11 +10,11 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from tests.ticketing.conftest import later_columns_lent
-from tests.ticketing.seeded_upgrade import downgrade
+from tests.ticketing.seeded_upgrade import column_names, downgrade
 from ticketing import db
 from ticketing.models import NotificationTemplate
 from ticketing.seed import seed_defaults
@@ -29,10 +29,6 @@ TEMPLATE = (
     "INSERT INTO notification_templates (id, category, node, channel, subject, body, auto_send, enabled,"
     " audience) VALUES (:id, :category, :node, :channel, '', 'x', :off, :enabled, :audience)"
 )
-
-
-def _columns(sync_conn) -> set[str]:
-    return {c["name"] for c in inspect(sync_conn).get_columns("notification_templates")}
 
 
 async def test_stored_templates_get_names_from_their_category_step_channel_and_audience(empty_db_url):
@@ -112,7 +108,7 @@ async def test_stored_templates_get_names_from_their_category_step_channel_and_a
         async with engine.begin() as conn:
             await conn.run_sync(downgrade, "0043")
         async with engine.connect() as conn:
-            assert "name" not in await conn.run_sync(_columns)
+            assert "name" not in await conn.run_sync(column_names("notification_templates"))
             assert (await conn.execute(text("SELECT count(*) FROM notification_templates"))).scalar() == 4
     finally:
         await engine.dispose()

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
-from tests.ticketing.seeded_upgrade import downgrade
+from tests.ticketing.seeded_upgrade import column_names, downgrade
 from ticketing import db
 
 NOW = dt.datetime(2026, 11, 29, 13, 2, 43)
@@ -20,22 +20,18 @@ ROW = (
 )
 
 
-def _columns(sync_conn) -> set[str]:
-    return {c["name"] for c in inspect(sync_conn).get_columns("notifications")}
-
-
 async def test_about_id_comes_empty_and_goes_back_down(empty_db_url):
     await db.migrate(empty_db_url, "0039")
     engine = db.create_engine(empty_db_url)
     try:
         async with engine.begin() as conn:
-            assert "about_id" not in await conn.run_sync(_columns)
+            assert "about_id" not in await conn.run_sync(column_names("notifications"))
             await conn.execute(
                 text(ROW), {"id": 1, "body": "发往 138… 的短信发送失败（网关原因：MK:0001）", "now": NOW}
             )
         await db.migrate(engine)
         async with engine.begin() as conn:
-            assert "about_id" in await conn.run_sync(_columns)
+            assert "about_id" in await conn.run_sync(column_names("notifications"))
             rows = (await conn.execute(text("SELECT id, kind, body, about_id FROM notifications"))).all()
             assert [tuple(r) for r in rows] == [
                 (1, "sms_failed", "发往 138… 的短信发送失败（网关原因：MK:0001）", None)
@@ -45,7 +41,7 @@ async def test_about_id_comes_empty_and_goes_back_down(empty_db_url):
         async with engine.begin() as conn:
             await conn.run_sync(downgrade, "0039")
         async with engine.connect() as conn:
-            assert "about_id" not in await conn.run_sync(_columns)
+            assert "about_id" not in await conn.run_sync(column_names("notifications"))
             assert (await conn.execute(text("SELECT count(*) FROM notifications"))).scalar() == 2
     finally:
         await engine.dispose()
