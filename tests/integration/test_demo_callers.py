@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
 import os
 import random
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from ivr_harness import Harness, ami_fixture, serving, unique_caller
+from test_serve_roles import STORIES_LOCK as CTI_STORIES_LOCK
 
 from cti.call_events import VoicemailReceived
 from cti.routing_config import load_routing
@@ -153,13 +155,17 @@ async def _demo_members(ami) -> set[tuple[str, str]]:
 async def test_the_demo_leaves_no_queue_member_behind_when_it_stops(ami, tmp_path):
     """Members outlive Asterisk restarts: a demo that left its seats in the queues made the next
     test on this Asterisk find agents where it expected none (a JOINEMPTY that became a TIMEOUT)."""
+    # The demo uses a running Asterisk only with the settings it was started with (4bf1d4c), so
+    # it takes the shared one's AGI port; the CTI stories, which route by whether an AGI server
+    # answers there (tests/cti/harness.py), wait for it meanwhile.
     env = dict(
         os.environ,
         HOTLINE_DATA_DIR=str(tmp_path),
         HOTLINE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/demo.sqlite3",
         HOTLINE_HTTP_PORT="8094",
-        HOTLINE_AGI_PORT="4594",
     )
+    stories = open(CTI_STORIES_LOCK, "w")  # noqa: ASYNC230, SIM115
+    await asyncio.to_thread(fcntl.flock, stories, fcntl.LOCK_EX)
     demo = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -195,3 +201,5 @@ async def test_the_demo_leaves_no_queue_member_behind_when_it_stops(ami, tmp_pat
             await demo.wait()
         for queue, interface in await _demo_members(ami):  # whatever the outcome, leave none
             await ami.action("QueueRemove", Queue=queue, Interface=interface)
+        fcntl.flock(stories, fcntl.LOCK_UN)
+        stories.close()

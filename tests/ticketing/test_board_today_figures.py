@@ -17,7 +17,11 @@ from ticketing.call_reports import CallsQuery, QueueQuery, agent_report, occupan
 
 
 def _services(sm):
-    return SimpleNamespace(site_timezone="Asia/Shanghai", sessionmaker=sm)
+    # the hotline's own queues (board_today.own_queues): the routing's, here every queue the calls
+    # were in, so the board's 合计 is the report's overall over all of them
+    return SimpleNamespace(
+        site_timezone="Asia/Shanghai", sessionmaker=sm, queues=("service", "fault"), default_skills=()
+    )
 
 
 def _row(report_row):
