@@ -53,7 +53,12 @@ async def own_queues(session: Any, services: Any) -> frozenset[str]:
     """The hotline's queues: those its routing configuration has (``AppServices.queues``), and any
     a user has a skill for or the default skills name. The centre's totals (the board's 合计, the
     queue report's) count only these; any other queue on the same Asterisk is another line's."""
-    return frozenset(services.queues) | frozenset(await staffed_queues(session, services.default_skills))
+    return hotline_queues(services, await staffed_queues(session, services.default_skills))
+
+
+def hotline_queues(services: Any, staffed: Iterable[str]) -> frozenset[str]:
+    """``own_queues`` from the staffed queues already read (``users.staffed_queues``)."""
+    return frozenset(services.queues) | frozenset(staffed)
 
 
 def day_start(now: dt.datetime, tz: str) -> dt.datetime:

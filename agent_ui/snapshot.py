@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from agent_ui.auth import CurrentUser
-from agent_ui.board_today import Stored, own_queues, stored_figures, with_live
+from agent_ui.board_today import Stored, hotline_queues, stored_figures, with_live
 from agent_ui.jsonable import jsonable
 from agent_ui.services import AppServices
 from agent_ui.supervision import FORCED_WAITS_IN, pending_forced
@@ -232,13 +232,13 @@ async def build_board(services: AppServices) -> dict[str, Any]:
     agents = _bridge_list(bridge, "agents")
     names: dict[str, str] = {}
     staffed: list[str] = sorted(services.default_skills)
-    own: frozenset[str] = frozenset(services.queues) | frozenset(staffed)
+    own: frozenset[str] = hotline_queues(services, staffed)
     forced: list[dict[str, Any]] = []
     try:
         async with services.sessionmaker() as db:
             names = await names_by_staff_no(db, (str(a.get("agent_id", "")) for a in agents))
             staffed = await staffed_queues(db, services.default_skills)
-            own = await own_queues(db, services)
+            own = hotline_queues(services, staffed)
             forced = await pending_forced(db, agents)
     except Exception:
         log.exception("agent names and queues for the wallboard failed")  # the board still shows the 工号
