@@ -45,9 +45,9 @@ from test_serve_roles import SIM_SEATS, STORIES_LOCK, Console, _connected
 from cti.ami import AmiClient
 from hotline.config import load_settings
 from hotline.runtime import recording_store
+from tests.conftest import CONTROL, running_asterisk
 
 QUEUE = "cti-a"
-CONTROL = Path(__file__).resolve().parents[2] / "deploy" / "asterisk" / "hotline-asterisk"
 # HOTLINE_TEST_SECOND_ROOT / _AMI_PORT / _AGI_PORT / _SIP_PORT: another copy and ports (several
 # people testing on one machine)
 SECOND_ROOT = Path(os.environ.get("HOTLINE_TEST_SECOND_ROOT", "/var/lib/hotline/asterisk-multi"))
@@ -104,18 +104,20 @@ def _provision_second(source: Path) -> None:
 
 @pytest.fixture
 def second_asterisk(asterisk):
-    env = dict(os.environ, HOTLINE_ASTERISK_ROOT=str(SECOND_ROOT), **SECOND_PORTS)
-    started_here = not _ami_answers(int(SECOND_PORTS["HOTLINE_AMI_PORT"]))
-    if started_here:
-        if os.geteuid() != 0:
-            pytest.skip("a second Asterisk needs root (chroot and mounts)")
-        _provision_second(asterisk.root)
-        result = subprocess.run([str(CONTROL), "start"], env=env, capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            pytest.fail(f"cannot start the second Asterisk:\n{result.stdout}{result.stderr}")
-    yield int(SECOND_PORTS["HOTLINE_AMI_PORT"])
-    if started_here:
-        subprocess.run([str(CONTROL), "stop"], env=env, capture_output=True, text=True, timeout=60)
+    """The second Asterisk, made and started when none answers on its port. It is stopped after
+    only if this fixture launched it and that same process still runs (the owner token, as for
+    the shared one): one that was running before, or that another session launched meanwhile on
+    the same root, is left running."""
+    port = int(SECOND_PORTS["HOTLINE_AMI_PORT"])
+    if os.geteuid() != 0:
+        pytest.skip("a second Asterisk needs root (chroot and mounts)")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in dict(HOTLINE_ASTERISK_ROOT=str(SECOND_ROOT), **SECOND_PORTS).items():
+            patch.setenv(name, value)
+        if not _ami_answers(port):
+            _provision_second(asterisk.root)
+        with running_asterisk(CONTROL, SECOND_ROOT):
+            yield port
 
 
 @pytest.fixture
