@@ -2,7 +2,8 @@
 (``ticketing.workflow.store``): every workflow with its versions, a version's YAML and steps,
 import (the next version of its key), export, 停用 / 启用. Admins only (``config.admin``), CSRF
 on writes; an invalid definition is refused naming every problem and nothing is stored; every
-change is audited by ``ticketing``. The file format is docs/workflows.md."""
+change is audited by ``ticketing``. The file format is docs/workflows.zh-CN.md for the admins
+(served at /admin/workflows/reference) and docs/workflows.md for developers."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from urllib.parse import quote
 import yaml
 from aiohttp import web
 
+from agent_ui import doc_pages
 from agent_ui.auth import current_user
 from agent_ui.bodies import json_body, path_int
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
+from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
+from agent_ui.texts import DEFAULT
 from agent_ui.work import read_only, unit_of_work
 from ticketing.errors import NotFound, WorkflowInvalid
 from ticketing.models import WorkflowDefinition
@@ -80,18 +84,24 @@ async def workflows_page(request: web.Request) -> web.Response:
     return await request.app[TEMPLATES].response(request, "admin_workflows.html", {})
 
 
-#: the definition reference the 流程配置 page points admins to (docs/workflows.md of the checkout)
-REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "workflows.md"
+#: the definition reference the 流程配置 page points admins to, by the page's language: the
+#: admins' own in Chinese, the developers' English reference (docs/) for English users
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+REFERENCES = {"zh-CN": DOCS / "workflows.zh-CN.md", "en": DOCS / "workflows.md"}
 
 
 @routes.get("/admin/workflows/reference")
 @requires("config.admin")
 async def workflows_reference(request: web.Request) -> web.Response:
-    """docs/workflows.md as text in the browser: the admin who writes a definition has no checkout."""
-    if not REFERENCE.is_file():
-        raise UiError("not_found", "the workflow reference (docs/workflows.md) is not installed")
-    return web.Response(
-        text=REFERENCE.read_text(encoding="utf-8"), content_type="text/plain", charset="utf-8"
+    """The definition reference as a console page (the admin who writes a definition has no
+    checkout): its headings as contents, YAML as code, tables as tables, nothing of the file
+    taken as HTML (``doc_pages``)."""
+    path = REFERENCES.get(await language(request), REFERENCES[DEFAULT])
+    if not path.is_file():
+        raise UiError("not_found", f"the workflow reference (docs/{path.name}) is not installed")
+    document = doc_pages.load(path)
+    return await request.app[TEMPLATES].response(
+        request, "admin_workflow_reference.html", {"document": document}
     )
 
 
