@@ -11,7 +11,9 @@ contacts from the campaign's source and then:
   one who neither dials nor skips it within the campaign's ``offer_minutes`` (a seat signed in
   with no console to show the card: the demo's simulated agents, a closed
   browser); that agent is then offered nothing for a while (``LAPSE_COOLDOWN``,
-  doubled for each lapse in a row), so a colleague gets the customer.
+  doubled for each lapse in a row), so a colleague gets the customer. A dialer that starts
+  takes over the offers its predecessor left on the agents' cards when they still hold, and
+  withdraws the others (``_start``).
 
 Outcomes arrive from the telephony side (``on_outcome``) and go through the
 retry rules. The number is checked against the do-not-call list at dial time,
@@ -38,6 +40,7 @@ from campaigns.events import (
     CampaignContactOffered,
     CampaignOfferWithdrawn,
 )
+from campaigns.remote import DialerUnavailable
 from cti.bus import Bus
 from cti.calendar import WorkCalendar
 from cti.call_events import AgentStateChanged
@@ -59,6 +62,10 @@ REFRESH_EVERY = 30.0
 #: a race on the codes' unique index) is tried again after this long, doubled each time up to the max
 START_RETRY = 1.0
 START_RETRY_MAX = 60.0
+#: why a dialer that starts withdraws an offer its predecessor left out: the campaign paused,
+#: finished or out of its hours meanwhile, the hold over, the contact no longer held for the agent
+#: (the agent could not act on the card while no dialer ran, so it is not their lapse)
+DIALER_RESTARTED = "campaign.dialer_restarted"
 
 
 class Telephony(Protocol):
@@ -101,7 +108,10 @@ class Dialer:
         tick: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], dt.datetime] = utcnow,
+        serves: Callable[[str], bool] | None = None,
     ) -> None:
+        """``serves``: whether an agent's seat is on this dialer's Asterisk server, whose console
+        reaches this dialer (several servers, each with its dialer); None: every agent's."""
         self.sessions = sessions
         self.telephony = telephony
         self.bus = bus
@@ -109,6 +119,7 @@ class Dialer:
         self.tick_seconds = tick
         self.clock = clock
         self.now = now
+        self.serves = serves
         self.pacers: dict[int, rules.Pacer] = {}
         self.calls: dict[str, InFlight] = {}  # call id -> what it is for
         self.offers: dict[str, int] = {}  # agent id -> contact id offered in preview
@@ -118,6 +129,10 @@ class Dialer:
         self.tallies: dict[int, rules.AbandonTally] = {}  # predictive: answers and abandons per campaign
         self._refreshed: dict[int, float] = {}
         self._lock = asyncio.Lock()
+        #: ``run`` has begun and the offers the last run left out are not settled yet: the agents'
+        #: 拨打 / 跳过 / reloads wait for ``_start`` (answered as unavailable), rather than be told
+        #: "not offered" about a card the start is about to take over
+        self._starting = False
         #: ticking (started, not stopped); ``error``: why the last start failed ("" when it did not)
         self.running = False
         self.error = ""
@@ -127,7 +142,11 @@ class Dialer:
 
     # -- lifecycle ---------------------------------------------------------------
     async def run(self) -> None:
-        await self._start()
+        self._starting = True
+        try:
+            await self._start()
+        finally:
+            self._starting = False
         self.telephony.start(self.on_outcome, self.on_connected)
         agents = self.bus.subscribe(self.on_agent_state, types=[AgentStateChanged])
         self.running = True
@@ -144,15 +163,20 @@ class Dialer:
             await self.telephony.stop()
 
     async def _start(self) -> None:
-        """The 结果代码 made if missing and the contacts a stopped run left dialing pending again;
-        tried until it succeeds (logged each time, back-off ``START_RETRY`` to ``START_RETRY_MAX``):
-        a dialer that gave up at a database blip would leave every campaign undialed, silently."""
+        """The 结果代码 made if missing, the preview offers a stopped run left on the agents' cards
+        taken over or withdrawn (``_settle_offers``), and the other contacts it left dialing
+        pending again; tried until it succeeds (logged each time, back-off ``START_RETRY`` to
+        ``START_RETRY_MAX``): a dialer that gave up at a database blip would leave every campaign
+        undialed, silently. The cards are told once it is committed."""
         delay = START_RETRY
         while True:
             try:
                 async with self.sessions.begin() as session:
                     await store.ensure_dispositions(session)
-                    recovered = await store.recover(session)
+                    adopted, withdrawn, others = await self._settle_offers(session)
+                    recovered = await store.recover(
+                        session, keep=[*(held.card.contact_id for held in adopted.values()), *others]
+                    )
             except Exception as exc:
                 self.error = f"{type(exc).__name__}: {exc}"[:500]
                 log.exception("dialer: start failed, tried again in %.0f s", delay)
@@ -160,9 +184,82 @@ class Dialer:
                 delay = min(delay * 2, START_RETRY_MAX)
                 continue
             self.error = ""
-            if recovered:
-                log.info("dialer: %d contacts left dialing by the last run are pending again", recovered)
-            return
+            break
+        if recovered:
+            log.info("dialer: %d contacts left dialing by the last run are pending again", recovered)
+        # what the database says is out, whatever a run of this object before held in memory
+        self.offers.clear()
+        self.held.clear()
+        for agent_id, held in adopted.items():
+            self.offers[agent_id] = held.card.contact_id
+            self.held[agent_id] = held
+            log.info(
+                "preview contact %s still offered to agent %s: taken over", held.card.contact_id, agent_id
+            )
+            # the card counts down to the same moment (a seat that reconnected meanwhile asks
+            # ``current_offer``, which answers the same)
+            await self.bus.publish(self._card(held))
+        for card in withdrawn:
+            log.info(
+                "preview contact %s withdrawn from agent %s: left out by the last run",
+                card.contact_id,
+                card.staff_no,
+            )
+            await self.bus.publish(card)
+            # only once told: a dialer that stops before this finds the card out, and tells it
+            async with self.sessions.begin() as session:
+                await store.end_offer(session, card.contact_id, card.staff_no)
+
+    async def _settle_offers(
+        self, session: AsyncSession
+    ) -> tuple[dict[str, HeldOffer], list[CampaignOfferWithdrawn], list[int]]:
+        """The preview offers whose cards a stopped run left out (``store.offers_out``): each one
+        still held for its agent (the contact dialing for them with no call, its campaign running
+        in its calling hours, the hold, timed from ``offered_at`` by the campaign's
+        ``offer_minutes``, not over) is taken over as it is, one per agent; any other goes back to
+        the list (if still held) and its card is to be withdrawn (``DIALER_RESTARTED``). Nothing
+        else of the contact changes: its attempts, next attempt time and do-not-call check (made
+        at dial time) are as before the offer. The offers of agents another server's dialer serves
+        are left to it (the third list: kept as they are), running or starting too."""
+        now, clock = self.now(), self.clock()
+        out = await store.offers_out(session)
+        orders = await store.order_numbers(session, [contact.order_id for contact, _, _ in out])
+        adopted: dict[str, HeldOffer] = {}
+        withdrawn: list[CampaignOfferWithdrawn] = []
+        others: list[int] = []
+        for contact, campaign, on_call in out:
+            assert contact.offered_at is not None
+            if self.serves is not None and not self.serves(contact.agent_id):
+                others.append(contact.id)
+                continue
+            held_for = max(0.0, (now - contact.offered_at).total_seconds())
+            held = HeldOffer(
+                _offer_card(campaign, contact, contact.agent_id, orders.get(contact.order_id or 0, "")),
+                clock - held_for,
+                campaign.offer_minutes,
+            )
+            holds = (
+                contact.state == "dialing"
+                and bool(contact.agent_id)
+                and not on_call
+                and campaign.mode == "preview"
+                and contact.agent_id not in adopted
+                and not self._refusal(campaign)
+                and held.seconds_left(clock) > 0
+            )
+            if holds:
+                adopted[contact.agent_id] = held
+                continue
+            await store.release(session, contact.id)  # still dialing for the agent: back to the list
+            withdrawn.append(
+                CampaignOfferWithdrawn(
+                    staff_no=contact.agent_id,
+                    campaign_id=campaign.id,
+                    contact_id=contact.id,
+                    reason=DIALER_RESTARTED,
+                )
+            )
+        return adopted, withdrawn, others
 
     def status(self) -> dict[str, Any]:
         """Whether the dialer is working the campaigns (the campaigns page says when not)."""
@@ -342,22 +439,11 @@ class Dialer:
             await self._finish_if_done(campaign)
         for agent_id, contact in zip(agents, contacts, strict=False):
             async with self.sessions.begin() as session:
-                if not await store.claim(session, contact.id, agent_id=agent_id):
+                if not await store.claim(session, contact.id, agent_id=agent_id, offered_at=self.now()):
                     continue
             self.offers[agent_id] = contact.id
             held = self.held[agent_id] = HeldOffer(
-                CampaignContactOffered(
-                    staff_no=agent_id,
-                    campaign_id=campaign.id,
-                    contact_id=contact.id,
-                    number=contact.number,
-                    contact_name=contact.name,
-                    campaign=campaign.name,
-                    script=campaign.script,
-                    attempts=contact.attempts,
-                    order_id=contact.order_id or 0,
-                    order_number=orders.get(contact.order_id or 0, ""),
-                ),
+                _offer_card(campaign, contact, agent_id, orders.get(contact.order_id or 0, "")),
                 self.clock(),
                 campaign.offer_minutes,
             )
@@ -372,10 +458,18 @@ class Dialer:
     def offered(self, agent_id: str) -> int | None:
         return self.offers.get(agent_id)
 
+    def _settled(self) -> None:
+        """The agent's console asks about an offer: not before the start has taken over or
+        withdrawn the offers the last run left out (``DialerUnavailable``, which leaves the card
+        as it is), else a card about to be taken over would be told it is not offered."""
+        if self._starting:
+            raise DialerUnavailable("the dialer is starting: the offers of its last run are not settled yet")
+
     async def current_offer(self, agent_id: str) -> dict[str, Any] | None:
         """The preview offer the agent holds now, as its ``CampaignContactOffered`` (None: none):
         a console that reloads or reconnects shows the card again, counting down to the same
         moment, rather than leave the customer held where nobody sees them."""
+        self._settled()
         held = self.held.get(agent_id)
         if held is None or self.offers.get(agent_id) != held.card.contact_id:
             return None
@@ -445,7 +539,8 @@ class Dialer:
         self.cooling[agent_id] = max(self.cooling.get(agent_id, 0.0), self.clock() + pause)
 
     async def _withdraw(self, agent_id: str, contact_id: int, reason: str, *, offer_minutes: int = 0) -> None:
-        """The offer goes (the contact back to pending if still held) and the agent's card with it."""
+        """The offer goes (the contact back to pending if still held) and the agent's card with it;
+        once the card is told, no offer is out (``store.end_offer``)."""
         if self.offers.get(agent_id) == contact_id:
             del self.offers[agent_id]
             self.held.pop(agent_id, None)
@@ -464,11 +559,14 @@ class Dialer:
                 offer_minutes=offer_minutes,
             )
         )
+        async with self.sessions.begin() as session:
+            await store.end_offer(session, contact_id, agent_id)
 
     async def preview_dial(self, agent_id: str, contact_id: int) -> tuple[bool, str]:
         """The agent pressed dial on the offered contact: (ok, call id or refusal). A campaign
         paused or finished meanwhile, or outside its calling window, is not dialed: the offer is
         withdrawn and the contact waits in the list."""
+        self._settled()
         async with self._lock:
             if self.offers.get(agent_id) != contact_id:
                 return False, "campaign.not_offered"
@@ -508,8 +606,11 @@ class Dialer:
         await self.bus.publish(
             CampaignOfferWithdrawn(staff_no=event.agent_id, campaign_id=campaign_id, contact_id=contact_id)
         )
+        async with self.sessions.begin() as session:
+            await store.end_offer(session, contact_id, event.agent_id)
 
     async def preview_skip(self, agent_id: str, contact_id: int) -> bool:
+        self._settled()
         async with self._lock:
             if self.offers.get(agent_id) != contact_id:
                 return False
@@ -518,6 +619,7 @@ class Dialer:
             self.lapses.pop(agent_id, None)
             async with self.sessions.begin() as session:
                 await store.release(session, contact_id, "skipped")
+                await store.end_offer(session, contact_id, agent_id)  # the answer tells the card
             return True
 
     # -- outcomes ----------------------------------------------------------------------
@@ -571,6 +673,25 @@ class Dialer:
                 next_attempt_at=retry,
             )
         )
+
+
+def _offer_card(
+    campaign: Campaign, contact: CampaignContact, agent_id: str, order_number: str = ""
+) -> CampaignContactOffered:
+    """The preview card for the agent the contact is offered to; ``order_number``: of
+    ``contact.order_id``. Its hold's time is the dialer's (``Dialer._card``)."""
+    return CampaignContactOffered(
+        staff_no=agent_id,
+        campaign_id=campaign.id,
+        contact_id=contact.id,
+        number=contact.number,
+        contact_name=contact.name,
+        campaign=campaign.name,
+        script=campaign.script,
+        attempts=contact.attempts,
+        order_id=contact.order_id or 0,
+        order_number=order_number,
+    )
 
 
 def _placed(

@@ -68,7 +68,9 @@ class CampaignOfferWithdrawn(Event):
     campaign_id: int
     contact_id: int
     #: why, when the dialer knows: campaign.not_running, campaign.outside_window,
-    #: campaign.not_offered, campaign.offer_lapsed ("" when the agent signed out)
+    #: campaign.not_offered, campaign.offer_lapsed, campaign.dialer_restarted (a dialer that
+    #: started found the offer its predecessor left out no longer holding) ("" when the agent
+    #: signed out)
     reason: str = ""
     #: campaign.offer_lapsed: the campaign's minutes the offer stayed (the card says how long)
     offer_minutes: int = 0

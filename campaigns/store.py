@@ -391,7 +391,8 @@ async def set_status(
 async def release_offers(session: AsyncSession, campaign: Campaign) -> int:
     """A preview campaign's contacts offered to agents and not dialed go back to pending: a
     paused or finished campaign calls nobody, and the dialer withdraws the offers from the
-    agents' screens at its next pass (``Dialer.withdraw_stale_offers``). A contact whose call is
+    agents' screens at its next pass (``Dialer._withdraw_stale_offers``; ``offered_at`` is left: the
+    card is out until a dialer, this one or one that starts later, tells it). A contact whose call is
     on, or being placed (its attempt is written before the Originate: ``start_attempt``), keeps
     it (its outcome still counts)."""
     if campaign.mode != "preview":
@@ -569,14 +570,42 @@ async def close_surveyed(
     return result.rowcount or 0
 
 
-async def claim(session: AsyncSession, contact_id: int, *, agent_id: str = "") -> bool:
-    """Pending → dialing, only if still pending (two dialers never take the same contact)."""
+async def claim(
+    session: AsyncSession, contact_id: int, *, agent_id: str = "", offered_at: dt.datetime | None = None
+) -> bool:
+    """Pending → dialing, only if still pending (two dialers never take the same contact).
+    ``offered_at``: a preview offer's card goes out to ``agent_id`` now, its hold begun then: a
+    dialer that starts after this one finds it (``offers_out``)."""
     result = await session.execute(
         update(CampaignContact)
         .where(CampaignContact.id == contact_id, CampaignContact.state == "pending")
-        .values(state="dialing", agent_id=agent_id)
+        .values(state="dialing", agent_id=agent_id, offered_at=offered_at)
     )
     return result.rowcount == 1
+
+
+async def end_offer(session: AsyncSession, contact_id: int, agent_id: str) -> None:
+    """``agent_id``'s card was told the offer is over (skipped, withdrawn): none is out any more.
+    Written after the card was told, so a dialer that stops in between tells it again."""
+    await session.execute(
+        update(CampaignContact)
+        .where(CampaignContact.id == contact_id, CampaignContact.agent_id == agent_id)
+        .values(offered_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def offers_out(session: AsyncSession) -> list[tuple[CampaignContact, Campaign, bool]]:
+    """Every preview offer whose card is out (``offered_at``), oldest first, with its campaign and
+    whether a call of the contact is being placed or on: what a dialer that starts finds its
+    predecessor left on the agents' screens."""
+    rows = await session.execute(
+        select(CampaignContact, Campaign, _open_attempt().label("on_call"))
+        .join(Campaign, Campaign.id == CampaignContact.campaign_id)
+        .where(CampaignContact.offered_at.is_not(None))
+        .order_by(CampaignContact.offered_at, CampaignContact.id)
+    )
+    return [(contact, campaign, bool(on_call)) for contact, campaign, on_call in rows]
 
 
 async def _on_a_call(session: AsyncSession, contact_id: int) -> bool:
@@ -619,7 +648,8 @@ async def claim_for_call(
     result = await session.execute(
         update(CampaignContact)
         .where(CampaignContact.id == contact_id, held)
-        .values(state="dialing", agent_id=agent_id)
+        # a preview offer dialled is over: the call's card takes the place of the offer's
+        .values(state="dialing", agent_id=agent_id, offered_at=None)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -928,15 +958,18 @@ async def visit_back_survey(
     return contact, result
 
 
-async def recover(session: AsyncSession) -> int:
-    """At start: contacts left ``dialing`` by a stopped dialer go back to pending, and the
-    attempts it never saw end are closed as ``interrupted`` (the cap counts neither way)."""
+async def recover(session: AsyncSession, *, keep: Iterable[int] = ()) -> int:
+    """At start: contacts left ``dialing`` by a stopped dialer go back to pending, but for the
+    preview offers the new one took over (``keep``), and the attempts it never saw end are closed
+    as ``interrupted`` (the cap counts neither way)."""
     await session.execute(
         update(CampaignAttempt).where(CampaignAttempt.outcome == "").values(outcome=INTERRUPTED)
     )
-    result = await session.execute(
-        update(CampaignContact).where(CampaignContact.state == "dialing").values(state="pending")
-    )
+    query = update(CampaignContact).where(CampaignContact.state == "dialing")
+    kept = list(keep)
+    if kept:
+        query = query.where(CampaignContact.id.not_in(kept))
+    result = await session.execute(query.values(state="pending").execution_options(synchronize_session=False))
     return result.rowcount or 0
 
 

@@ -395,12 +395,13 @@ async def _local_bridges(
         bridges[server.name] = bridge
     async with sessions.begin() as session:
         await campaigns.store.ensure_dispositions(session)  # once, before the dialers (_migrate_once)
+    server_of = await _agent_servers(stack, settings, sessions)
     dialers = {}
     for name, bridge in bridges.items():
-        dialers[name] = _dialer(settings, sessions, bridge, bus)
+        dialers[name] = _dialer(settings, sessions, bridge, bus, _serves(settings, server_of, name))
         await stack.enter_async_context(_background(dialers[name].run, f"dialer-{name}"))
     default = next((server.name for server in settings.servers if server.default), None)
-    local = LocalBridges(bridges, await _agent_servers(stack, settings, sessions), default)
+    local = LocalBridges(bridges, server_of, default)
     return local, LocalDialers(dialers, local)
 
 
@@ -530,6 +531,10 @@ async def _cti_role(
     prefix = server_prefix(settings, server)
     _, lock_key = keys_for(prefix)
     several = len(settings.servers) > 1
+    # its dialer settles at start the preview offers of its own server's agents only
+    serves = (
+        _serves(settings, await _agent_servers(stack, settings, sessions), server.name) if several else None
+    )
 
     @contextlib.asynccontextmanager
     async def active() -> AsyncIterator[None]:
@@ -545,7 +550,7 @@ async def _cti_role(
             )
             await bridge.start()
             term.push_async_callback(bridge.stop)
-            dialer = _dialer(settings, sessions, bridge, bus)
+            dialer = _dialer(settings, sessions, bridge, bus, serves)
             await term.enter_async_context(_background(dialer.run, "dialer"))
             # the web processes read its status (campaigns page) from this key, gone when it stops
             heartbeat = DialerHeartbeat(redis, prefix, dialer, ttl=settings.cti_lock_seconds)
@@ -638,10 +643,25 @@ def _sla_worker(settings: Settings, sessions, bus: Bus) -> ticketing.SlaWorker:
     return ticketing.SlaWorker(sessions, bus, notice_days=settings.notification_retention_days)
 
 
-def _dialer(settings: Settings, sessions, bridge: CtiBridge, bus: Bus) -> campaigns.Dialer:
+def _dialer(
+    settings: Settings, sessions, bridge: CtiBridge, bus: Bus, serves: Callable[[str], bool] | None = None
+) -> campaigns.Dialer:
+    """``serves``: with several Asterisk servers, the agents whose seats are on ``bridge``'s
+    (``_serves``): a dialer that starts settles only their preview offers."""
     return campaigns.Dialer(
-        sessions, campaigns.BridgeTelephony(bridge, bus), bus, calendar=_campaign_calendar(settings)
+        sessions,
+        campaigns.BridgeTelephony(bridge, bus),
+        bus,
+        calendar=_campaign_calendar(settings),
+        serves=serves,
     )
+
+
+def _serves(settings: Settings, server_of: Callable[[str], str | None], name: str) -> Callable[[str], bool]:
+    """Whether an agent's seat is on the server ``name``, as the console routes their 拨打 to its
+    dialer (``LocalDialers``, the command channel): by ``server_of``, else the default server."""
+    default = next((server.name for server in settings.servers if server.default), None)
+    return lambda agent_id: (server_of(agent_id) or default) == name
 
 
 async def _web(

@@ -82,6 +82,10 @@ class CampaignContact(Base, Timestamped):
     last_outcome: Mapped[str] = mapped_column(String(16), default="")
     last_call_id: Mapped[str] = mapped_column(String(64), default="")
     agent_id: Mapped[str] = mapped_column(String(32), default="")
+    #: a preview offer out on ``agent_id``'s card: when its hold began (the countdown runs from
+    #: it); None once the card was told it is over. A dialer that starts takes over or withdraws
+    #: what its predecessor left out (``Dialer._start``, migration 0045).
+    offered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     disposition: Mapped[str] = mapped_column(String(32), default="")  # 结果代码
     notes: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # extra columns of an imported row

@@ -183,8 +183,10 @@ async function act(contactId, action) {
 }
 
 // the offer the dialer holds for this agent now, after a reload or a reconnect (events sent
-// meanwhile never reached this page): shown again with its time left, or the preview card closed
-// when the dialer holds it no longer. A call's card is left alone.
+// meanwhile never reached this page): shown again with its time left, or the preview card closed,
+// and said, when the dialer holds it no longer (its withdrawal was missed: the agent must not dial
+// a customer now offered to a colleague). A dialer still starting answers with an error: the card
+// stays until it has settled the offers and says so. A call's card is left alone.
 async function sync() {
   let found;
   try { found = await api("/api/campaign-offer"); } catch { return; }
@@ -192,7 +194,10 @@ async function sync() {
   if (offer && !(shown && !shown.preview)) {
     if (shown?.contactId === offer.contact_id) startCountdown(document.getElementById("campaign-held"), offer, found.server_time);
     else render(offer, { preview: true, sentAt: found.server_time });
-  } else if (!offer && shown?.preview) close();
+  } else if (!offer && shown?.preview) {
+    close();
+    toast(t("camp.card.offer_gone"), "refused");
+  }
 }
 
 function onEvent(ev) {
@@ -202,9 +207,13 @@ function onEvent(ev) {
   // signed out, or the campaign paused, finished or out of its calling hours: back to the list
   else if (ev.event === "CampaignOfferWithdrawn") {
     if (shown && shown.contactId !== ev.contact_id) return; // an older offer's: not what is shown
+    const open = Boolean(shown);
     close();
     // nobody pressed 拨打 or 跳过 in time: the customer went back to the list (say so, not vanish)
     if (ev.reason === "campaign.offer_lapsed") toast(t("camp.card.lapsed", { minutes: ev.offer_minutes }), "refused");
+    // a dialer that started found the offer no longer holding (a colleague may be offered the
+    // customer next): said, so the agent does not dial them by hand from what the card showed
+    else if (ev.reason === "campaign.dialer_restarted" && open) toast(t("camp.card.dialer_restarted"), "refused");
   }
   else if (ev.event === "CampaignCallEnded") {
     const status = document.getElementById("campaign-status");
