@@ -123,6 +123,7 @@ QUEUE_INTERVAL = 0.25  # seconds: the least time between two updates of one queu
 #: seconds a closed tab's hold on its call's after-call work outlives it: a reload's new page
 #: takes it over from its draft (seat.js restoreDraft), a tab gone for good releases it
 ACW_RELEASE_GRACE = 5.0
+STOP_GRACE = 5.0  # seconds stop() waits for its cancelled tasks to unwind
 #: seconds between this process's signs of life to the bridge while any of its tabs holds an ACW:
 #: the bridge lets go of the holds of a process silent for a few of them (killed: no release)
 ACW_ALIVE_INTERVAL = A.ACW_ALIVE_SECONDS
@@ -327,8 +328,18 @@ class Gateway:
             await self._subscription.close()
         for timer in self._queue_timers.values():
             timer.cancel()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        if tasks:
+            # waited for: a task cancelled inside a database session unwinds through its rollback,
+            # which must run while the app's database is still open (a rollback left for after it
+            # closed waits on a connection that is gone, and the loop's own shutdown with it)
+            _, unwinding = await asyncio.wait(tasks, timeout=STOP_GRACE)
+            for task in unwinding:
+                log.warning(
+                    "the gateway's task %s did not end within %s s of stop", task.get_name(), STOP_GRACE
+                )
         for client in list(self.clients):
             await client.ws.close(code=1001, message=b"server shutdown")
 

@@ -642,3 +642,26 @@ async def test_a_socket_closed_while_its_snapshot_is_read_leaves_no_transaction_
     await asyncio.wait_for(login(other, "3001"), 10)
     async with other.ws_connect("/ws") as ws:
         assert (await _next(ws, "snapshot", within=10))["work"] is not None
+
+
+async def test_stop_waits_for_its_cancelled_tasks_to_unwind_before_the_database_closes(client):
+    """The app's shutdown closes the database after the gateway stops: a task of the gateway
+    cancelled inside a database session (the session check runs every few seconds) unwinds
+    through its rollback, and left to do it later it waited on a closed connection for good,
+    the event loop's own shutdown with it (a 300 s hang at a test's teardown)."""
+    from agent_ui.services import GATEWAY
+
+    gateway = client.server.app[GATEWAY]
+    unwound = asyncio.Event()
+
+    async def in_a_database_session() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await asyncio.sleep(0.05)  # the rollback's round trip to the database's thread
+            unwound.set()
+
+    gateway._spawn(in_a_database_session())
+    await asyncio.sleep(0)
+    await gateway.stop()
+    assert unwound.is_set()
