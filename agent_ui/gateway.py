@@ -466,7 +466,7 @@ class Gateway:
             return
         if isinstance(event, CallStarted):
             self._remember_direction(event.call_id, event.direction)
-        elif isinstance(event, CallEnded):
+        elif isinstance(event, CallEnded) and not event.relayed:  # relayed: the call goes on elsewhere
             self._directions.pop(event.call_id, None)
             # its record is stored by the ticketing consumer meanwhile: the report counts it then
             self._today_changed(stored=True)
@@ -511,7 +511,10 @@ class Gateway:
         elif isinstance(event, CallStarted):
             self._to_boards(body)  # which way the call goes, and whom a callback dials
         elif isinstance(event, _CALL_EVENTS):
-            self._to_boards(body)
+            if not (isinstance(event, CallEnded) and event.relayed):
+                # a relayed record is another server's agents' part of the call: the call itself
+                # leaves the boards when its own server ends it (a consultation cancelled goes on)
+                self._to_boards(body)
             self._to_agent(event.agent_id, {"type": "call", "event": body}, watchers=False)
         elif isinstance(event, QueueUpdated):
             summed = getattr(self.services.bridge, "summed_queue", None)

@@ -438,12 +438,13 @@ class CtiBridge:
     async def unhold(self, agent_id: str) -> CommandResult:
         return await self.commands.unhold(agent_id)
 
-    async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
-        """Blind transfer; ``kind`` is "agent", "queue" or "number"."""
-        return await self.commands.transfer(agent_id, kind, target)
+    async def transfer(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
+        """Blind transfer; ``kind`` is "agent", "queue" or "number"; ``server``: the Asterisk
+        server of a colleague on another one (``cti.remote`` asked whether they are ready)."""
+        return await self.commands.transfer(agent_id, kind, target, server)
 
-    async def consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
-        return await self.commands.consult(agent_id, kind, target)
+    async def consult(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
+        return await self.commands.consult(agent_id, kind, target, server)
 
     async def complete_transfer(self, agent_id: str) -> CommandResult:
         return await self.commands.complete_transfer(agent_id)
@@ -466,11 +467,20 @@ class CtiBridge:
         return await self.commands.dial_to_queue(number, queue, ring_timeout, connect_timeout)
 
     async def spy(
-        self, supervisor_seat: str, agent_id: str, mode: str, supervisor: str = "", supervisor_name: str = ""
+        self,
+        supervisor_seat: str,
+        agent_id: str,
+        mode: str,
+        supervisor: str = "",
+        supervisor_name: str = "",
+        supervisor_server: str = "",
     ) -> CommandResult:
         """Supervisor ``listen`` / ``whisper`` / ``barge`` from ``supervisor_seat`` on the agent's call;
-        ``supervisor`` (工号) and ``supervisor_name`` name who listens on the wallboard (``SpyChanged``)."""
-        return await self.commands.spy(supervisor_seat, agent_id, mode, supervisor, supervisor_name)
+        ``supervisor`` (工号) and ``supervisor_name`` name who listens on the wallboard (``SpyChanged``);
+        ``supervisor_server``: the server of that seat when it is another one (rung over its trunk)."""
+        return await self.commands.spy(
+            supervisor_seat, agent_id, mode, supervisor, supervisor_name, supervisor_server
+        )
 
     async def spy_stop(self, spy_id: str, supervisor: str) -> CommandResult:
         """Hang up ``supervisor``'s own spy channel; the agent's call goes on."""

@@ -120,6 +120,9 @@ class CallEnded(Event):
     #: agent who answered there); a blind transfer to a queue, a consultation completed to one,
     #: an overflow give several. ``queue``, ``queued_at`` and ``waited`` are the last one's
     queue_legs: tuple[tuple[str, float, float, str, str], ...] = ()
+    #: the call came over the trunk from another Asterisk server, whose bridge publishes its own
+    #: record: this one only adds the legs of this server's agents (``CallModel.relayed``)
+    relayed: bool = False
 
 
 @event

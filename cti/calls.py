@@ -127,6 +127,9 @@ class Call:
     # each time the caller entered a queue (from the IVR, a blind transfer, a completed
     # consultation, an overflow), in order: the queue KPIs count per queue leg
     queue_legs: list[QueueLeg] = dataclasses.field(default_factory=list)
+    # came over the trunk from another server of the platform (blind | consult; ``relayed``): that
+    # server's bridge keeps the call's record, this one adds its agents' legs
+    relayed: str = ""
 
     def snapshot(self) -> dict[str, object]:
         body = dataclasses.asdict(self)
@@ -446,6 +449,45 @@ class CallModel(ChannelEvents, QueueCallEvents):
             call.consult_queues.pop(name, None)
             self._queued(call, name, queue, position, priority, at)
 
+    def relayed(self, linkedid: str, relay: str, at: float) -> None:
+        """A call came over the trunk from another server of the platform (``[hotline-trunk-in]``'s
+        ``HotlineRelayed``; ``relay``: ``cti.commands.service.relay_of``): a colleague there
+        transferred their caller to a seat here (blind), or consults one (consult). It takes the
+        call's own id, so the seat's screen-pop, answer and legs are that call's (its customer,
+        the order it is linked to), and it is inbound and answered already, so the seat ringing
+        pops as for a transfer on one server. The other server's bridge keeps the record."""
+        kind, call_id, caller, queue, dnis = ([*relay.split("|"), "", "", "", "", ""])[:5]
+        call = self._known(linkedid)
+        if call is None or kind not in ("blind", "consult") or not call_id or call.answered_at:
+            return
+        trunk = self.channels.get(linkedid)
+        if call_id != call.call_id:
+            if call_id in self.ended:
+                return
+            home = self.calls.get(call_id)
+            self.calls.pop(call.call_id, None)
+            self.aliases[call.call_id] = call_id
+            for uid in call.channels:
+                chan = self.channels.get(uid)
+                if chan is not None:
+                    chan.linkedid = call_id
+            if home is not None:
+                # back on the server it came from, whose caller's leg is still here: the trunk's
+                # legs are that call's, which keeps its own record
+                home.channels |= call.channels
+                return
+            call.call_id = call_id
+            self.calls[call_id] = call
+        call.relayed = kind
+        call.direction = "inbound"
+        call.caller = caller or call.caller
+        call.queue, call.dnis = queue, dnis
+        call.answered_at = at
+        call.started_published = True  # the other server published its start
+        if kind == "blind" and trunk is not None:
+            # the caller's side here: their hang-up is the caller's, and a ring-out is missed
+            call.customer_channel = trunk.name
+
     def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
         call.ivr_path.append(f"{kind}:{target}")
         self.notify(CallTransferred(call_id=call.call_id, agent_id=agent_id, kind=kind, target=target, at=at))
@@ -517,7 +559,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
                 call.outcome = "ivr"
             else:
                 call.outcome = "failed"
-        if call.queue:
+        if call.queue and not call.relayed:  # a relayed call's queue is the other server's
             self.queues.leave(call.queue, call.call_id, at)
         self._start(call)
         event = CallEnded.make(
@@ -546,6 +588,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
             queue_legs=tuple(
                 (leg.queue, leg.queued_at, leg.left_at, leg.outcome, leg.agent_id) for leg in call.queue_legs
             ),
+            relayed=bool(call.relayed),
         )
         self.notify(event)
         if self.on_call_end:

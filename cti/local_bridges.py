@@ -15,10 +15,20 @@ from typing import Any
 
 from cti.commands import CommandResult
 from cti.mirror import _ADDED
-from cti.remote import BRIDGE_COMMANDS, server_health
+from cti.remote import BRIDGE_COMMANDS, colleague_elsewhere, conference_elsewhere, server_health
 
-#: commands whose first argument is not the agent they are for
-_NOT_BY_AGENT = {"acw_alive", "dial_to_queue", "spy", "spy_stop", "spy_mode"}
+#: commands whose first argument is not the agent they are for, or whose target may be on another
+#: server (written out below)
+_NOT_BY_AGENT = {
+    "acw_alive",
+    "dial_to_queue",
+    "spy",
+    "spy_stop",
+    "spy_mode",
+    "transfer",
+    "consult",
+    "conference",
+}
 
 
 class LocalBridges:
@@ -34,8 +44,16 @@ class LocalBridges:
         self.customer_lookup = first.customer_lookup
 
     def bridge_of(self, agent_id: str) -> Any | None:
+        return self.bridges.get(self._server_name(agent_id))
+
+    def _server_name(self, agent_id: str) -> str:
         name = self.server_of(agent_id)
-        return self.bridges.get(name if name is not None else self.default or "")
+        return name if name is not None else self.default or ""
+
+    def _elsewhere(self, agent_id: str, target: str) -> str:
+        """The server of the colleague ``target`` when it is another than ``agent_id``'s; else ""."""
+        own, theirs = self._server_name(agent_id), self._server_name(target)
+        return theirs if theirs != own and own in self.bridges and theirs in self.bridges else ""
 
     # -- connection ---------------------------------------------------------------------
     @property
@@ -123,6 +141,39 @@ class LocalBridges:
 
         return command
 
+    async def _handed_over(self, name: str, agent_id: str, kind: str, target: str) -> CommandResult:
+        """``transfer`` or ``consult`` (as ``RemoteBridge`` routes them): a colleague on another
+        server is reached over its trunk, once that server's bridge says they are ready."""
+        bridge = self.bridge_of(agent_id)
+        if bridge is None:
+            return CommandResult.refused("no_server", f"{agent_id}: no Asterisk server has this seat")
+        theirs = self._elsewhere(agent_id, target) if kind == "agent" else ""
+        if not theirs:
+            return await getattr(bridge, name)(agent_id, kind, target)
+        if not self.bridges[theirs].connected:
+            return CommandResult.refused(
+                "target_server_down", f"Asterisk server {theirs} is not connected", server=theirs
+            )
+        refusal = colleague_elsewhere(target, self.bridges[theirs].agent(target))
+        if refusal is not None:
+            return refusal
+        return await getattr(bridge, name)(agent_id, kind, target, theirs)
+
+    async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
+        return await self._handed_over("transfer", agent_id, kind, target)
+
+    async def consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
+        return await self._handed_over("consult", agent_id, kind, target)
+
+    async def conference(self, agent_id: str, target_agent: str) -> CommandResult:
+        bridge = self.bridge_of(agent_id)
+        if bridge is None:
+            return CommandResult.refused("no_server", f"{agent_id}: no Asterisk server has this seat")
+        theirs = self._elsewhere(agent_id, target_agent)
+        if theirs:
+            return conference_elsewhere(target_agent, theirs)
+        return await bridge.conference(agent_id, target_agent)
+
     async def acw_alive(self, process: str, interval: float) -> CommandResult:
         results = await asyncio.gather(*(b.acw_alive(process, interval) for b in self.bridges.values()))
         return next((r for r in results if r.ok), results[0])
@@ -132,11 +183,16 @@ class LocalBridges:
             number, queue, *args
         )
 
-    async def spy(self, supervisor_seat: str, agent_id: str, *args: Any) -> CommandResult:
+    async def spy(
+        self, supervisor_seat: str, agent_id: str, mode: str, supervisor: str = "", supervisor_name: str = ""
+    ) -> CommandResult:
         bridge = self.bridge_of(agent_id)
         if bridge is None:
             return CommandResult.refused("no_server", f"{agent_id}: no Asterisk server has this seat")
-        return await bridge.spy(supervisor_seat, agent_id, *args)
+        # a supervisor's seat on another server is rung over its trunk (cti.commands.service)
+        theirs = self._elsewhere(agent_id, supervisor) if supervisor else ""
+        across = (theirs,) if theirs else ()
+        return await bridge.spy(supervisor_seat, agent_id, mode, supervisor, supervisor_name, *across)
 
     def _of_spy(self, spy_id: str) -> Any:
         for bridge in self.bridges.values():

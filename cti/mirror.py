@@ -405,6 +405,8 @@ class BridgeMirror:
             self._waiting(call_id, event.queue)  # an overflow leaves the queue before for the next
         elif isinstance(event, (CallAnswered, CallEnded)):
             self._waiting(call_id)
+        if isinstance(event, CallEnded) and event.relayed:
+            return  # its legs on another server ended: the call is over when its own server says so
         if isinstance(event, CallEnded):
             call = self._calls.pop(call_id, None) or _call(call_id)
             for key in (

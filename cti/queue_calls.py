@@ -305,8 +305,11 @@ class QueueCallEvents(_Base):
         if call is not None and not call.hangup_side and reason in ("caller", "agent"):
             call.hangup_side = reason
 
-    @reads("UserEvent", "Linkedid", "Queue", "Target")
-    def _on_UserEvent(self, at: float, kind: str, linkedid: str, queue: str, target: str) -> None:
+    @reads("UserEvent", "Linkedid", "Queue", "Target", "Relay")
+    def _on_UserEvent(self, at: float, kind: str, linkedid: str, queue: str, target: str, relay: str) -> None:
+        if kind == "HotlineRelayed":
+            self.relayed(linkedid, relay, at)
+            return
         if kind not in ("HotlineOverflow", "HotlineCallback"):
             return
         call = self._known(linkedid)

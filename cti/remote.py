@@ -45,6 +45,7 @@ from cti import agents as A
 from cti.bus import Bus
 from cti.call_events import AmiConnectionChanged
 from cti.commands import CommandResult
+from cti.commands.service import colleague_refusal
 from cti.events import Event
 from cti.mirror import BridgeMirror
 
@@ -300,6 +301,29 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, CommandResult):
         return dataclasses.asdict(value)
     return value
+
+
+def colleague_elsewhere(target: str, seat: dict[str, Any] | None) -> CommandResult | None:
+    """Why ``target``, a colleague whose seat is on another server (``seat``: its bridge's word,
+    None when it has none), cannot take a transfer or a consultation now; None when ready. Their
+    own bridge is not asked: the caller goes over the trunk, and that server's dialplan and bridge
+    take it as any transfer (a seat that does not answer sends a blind-transferred caller back)."""
+    refusal = colleague_refusal(
+        target,
+        str(seat.get("state") or "logged_out") if seat else None,
+        str((seat or {}).get("reason") or ""),
+    )
+    return None if refusal is None else CommandResult.refused(refusal.reason, refusal.message, **refusal.data)
+
+
+def conference_elsewhere(target: str, server: str) -> CommandResult:
+    """三方通话 with a colleague on another server: its room (ConfBridge) is on the caller's
+    server, which rings only its own seats; refused in words, not with Asterisk's failure."""
+    return CommandResult.refused(
+        "conference_target_other_server",
+        f"agent {target} is on Asterisk server {server}: a conference reaches this server's seats only",
+        server=server,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -608,11 +632,37 @@ class RemoteBridge:
     async def unhold(self, agent_id: str) -> CommandResult:
         return await self._command("unhold", agent_id)
 
+    def _elsewhere(self, agent_id: str, kind: str, target: str) -> _RouteState | None:
+        """The route of the server of ``target``, a colleague (``kind`` agent) whose seat is on
+        another server than ``agent_id``'s; None for any other target."""
+        if kind != "agent" or not self.several:
+            return None
+        own, theirs = self.route_of(agent_id), self.route_of(target)
+        return theirs if own is not None and theirs is not None and theirs is not own else None
+
+    async def _handed_over(self, name: str, agent_id: str, kind: str, target: str) -> CommandResult:
+        """``transfer`` or ``consult``: by the agent's own bridge; to a colleague on another
+        server over the trunk, once that server's bridge says they are ready."""
+        theirs = self._elsewhere(agent_id, kind, target)
+        if theirs is None:
+            return await self._command(name, agent_id, kind, target)
+        if not theirs.connected:
+            # nobody would pop the screen there, nor follow the seat: the caller stays
+            return CommandResult.refused(
+                "target_server_down",
+                f"no active CTI bridge for Asterisk server {theirs.route.name}",
+                server=theirs.route.name,
+            )
+        refusal = colleague_elsewhere(target, self.mirror.agent(target))
+        if refusal is not None:
+            return refusal
+        return await self._command(name, agent_id, kind, target, theirs.route.name)
+
     async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
-        return await self._command("transfer", agent_id, kind, target)
+        return await self._handed_over("transfer", agent_id, kind, target)
 
     async def consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
-        return await self._command("consult", agent_id, kind, target)
+        return await self._handed_over("consult", agent_id, kind, target)
 
     async def complete_transfer(self, agent_id: str) -> CommandResult:
         return await self._command("complete_transfer", agent_id)
@@ -621,6 +671,9 @@ class RemoteBridge:
         return await self._command("cancel_transfer", agent_id)
 
     async def conference(self, agent_id: str, target_agent: str) -> CommandResult:
+        theirs = self._elsewhere(agent_id, "agent", target_agent)
+        if theirs is not None:
+            return conference_elsewhere(target_agent, theirs.route.name)
         return await self._command("conference", agent_id, target_agent)
 
     async def dial(self, agent_id: str, number: str, ring_timeout: int | None = None) -> CommandResult:
@@ -634,9 +687,13 @@ class RemoteBridge:
     async def spy(
         self, supervisor_seat: str, agent_id: str, mode: str, supervisor: str = "", supervisor_name: str = ""
     ) -> CommandResult:
-        # the supervisor's seat is rung by the agent's Asterisk
+        # ChanSpy runs on the agent's Asterisk; a supervisor's seat on another server is rung
+        # from there over that server's trunk
+        route = self.route_of(agent_id)
+        theirs = self._elsewhere(agent_id, "agent", supervisor) if supervisor else None
+        across = (theirs.route.name,) if theirs is not None else ()
         return await self._on(
-            self.route_of(agent_id), "spy", supervisor_seat, agent_id, mode, supervisor, supervisor_name
+            route, "spy", supervisor_seat, agent_id, mode, supervisor, supervisor_name, *across
         )
 
     async def spy_stop(self, spy_id: str, supervisor: str) -> CommandResult:

@@ -217,6 +217,28 @@ async def register_outbound_call(
     return call
 
 
+async def _last_agent(session: AsyncSession, call: Interaction, known: set[str]) -> None:
+    """The record's agent, when legs other than the ``known`` ones are on it (another server's
+    agents, from its relayed record): the one whose leg ended last, as one server's model picks it
+    (``cti.calls``), whichever server's record came first."""
+    legs = (
+        await session.execute(
+            select(CallLeg.agent_id, CallLeg.user_id, CallLeg.ended_at, CallLeg.answered_at).where(
+                CallLeg.interaction_id == call.id
+            )
+        )
+    ).all()
+    if not legs or {leg.agent_id for leg in legs} <= known:
+        return
+    # a leg not ended yet (the other server's record still to come) is someone still on the call
+    last = max(legs, key=lambda leg: (leg.ended_at is None, leg.ended_at or leg.answered_at, leg.answered_at))
+    if last.agent_id != call.agent_id:
+        call.agent_id = last.agent_id
+        call.user_id = last.user_id or await session.scalar(
+            select(User.id).where(User.staff_no == last.agent_id)
+        )
+
+
 async def _leg(
     session: AsyncSession,
     call: Interaction,
@@ -385,6 +407,9 @@ class CallLinker:
             )
 
     async def _ended(self, session: AsyncSession, event: CallEnded) -> None:
+        if event.relayed:
+            await self._relayed_legs(session, event)
+            return
         number = _norm(event.caller)
         talk = event.ended_at - event.answered_at if event.answered_at and event.ended_at else 0.0
         # The record's start when it has one; else what the call's first event said, never the
@@ -428,6 +453,8 @@ class CallLinker:
             row.file_path = event.recording
         for agent_id, joined, left in event.legs:
             await _leg(session, row, agent_id, joined, left=left)
+        if event.legs:
+            await _last_agent(session, row, {leg[0] for leg in event.legs})
         if event.outcome in ABANDONED and event.direction == "inbound":
             # A missed call is an async event: someone calls the customer back.
             await self._async_event(
@@ -439,6 +466,25 @@ class CallLinker:
                 "",
                 {"outcome": event.outcome, "queue": event.queue, "waited": _waited(event)},
             )
+
+    async def _relayed_legs(self, session: AsyncSession, event: CallEnded) -> None:
+        """The legs another Asterisk server's agents had on a call it took over the trunk (a
+        transfer or a consultation between servers): the call's own server publishes its record
+        (caller, queue, outcome, recording), which these must not overwrite, in either order."""
+        row = await upsert_interaction(
+            session,
+            "call",
+            event.call_id,
+            defaults={
+                "occurred_at": _ts(event.started_at or event.answered_at or event.ts),
+                "direction": event.direction,
+                "number": _norm(event.caller),
+                "status": "ended",
+            },
+        )
+        for agent_id, joined, left in event.legs:
+            await _leg(session, row, agent_id, joined, left=left)
+        await _last_agent(session, row, set())
 
     async def _recording(self, session: AsyncSession, event: RecordingReady) -> None:
         call = await session.scalar(

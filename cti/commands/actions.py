@@ -71,6 +71,11 @@ class Actions:
         )
         return await self.ami.action("Atxfer", Channel=agent_channel, Context=context, Exten=exten)
 
+    async def relay(self, channel: str, relay: str) -> Frame:
+        # Inherited (__) by every channel this one dials: the trunk leg's X-Hotline-Relay header
+        # ([hotline-trunk-headers]) tells the other server's bridge which call it is.
+        return await self.ami.action("Setvar", Channel=channel, Variable="__HOTLINE_RELAY", Value=relay)
+
     async def cancel_attended_transfer(self, agent_channel: str) -> Frame:
         return await self.ami.action("CancelAtxfer", Channel=agent_channel)
 
@@ -172,17 +177,28 @@ class Actions:
         )
 
     async def spy(
-        self, supervisor_seat: str, mode: str, target_channel: str, channel_id: str, tag: str = ""
+        self,
+        supervisor_seat: str,
+        mode: str,
+        target_channel: str,
+        channel_id: str,
+        tag: str = "",
+        variables: list[str] | None = None,
     ) -> Frame:
         # The supervisor's phone rings; when answered it runs ChanSpy on the agent's leg.
-        # ``tag`` (cti.spies.spy_tag) names the session on the channel, for a bridge that restarts.
+        # ``tag`` (cti.spies.spy_tag) names the session on the channel, for a bridge that restarts;
+        # ``variables``: more of them (a seat on another server: what its trunk leg carries).
         return await self.ami.action(
             "Originate",
             Channel=supervisor_seat,
             Context="hotline-spy",
             Exten=mode,
             Priority=1,
-            Variable=[f"SPY_TARGET={target_channel}", *([f"{SPY_VARIABLE}={tag}"] if tag else [])],
+            Variable=[
+                f"SPY_TARGET={target_channel}",
+                *([f"{SPY_VARIABLE}={tag}"] if tag else []),
+                *(variables or ()),
+            ],
             ChannelId=channel_id,
             Timeout=30000,
             Async="true",

@@ -75,6 +75,10 @@ REASONS = (
     # several Asterisk servers (cti.remote): the seat's server has no active bridge, or no server has the seat
     "no_active_bridge",
     "no_server",
+    # a colleague on another server (asterisk_servers): 三方通话 does not reach across servers yet;
+    # a transfer's target server has no bridge up (nobody would pop their screen there)
+    "conference_target_other_server",
+    "target_server_down",
 )
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 CONSULT_DIR = "/var/spool/asterisk/monitor/hotline/consult"
@@ -82,6 +86,36 @@ CONSULT_DIR = "/var/spool/asterisk/monitor/hotline/consult"
 #: (``<exten>@<context>``; a consultation's leg is ``Local/<exten>@<context>-…``). The one
 #: mapping: a restarted bridge recognises a consultation's leg by it (``cti.resync``)
 TARGET_CONTEXTS = {"agent": "hotline-transfer", "queue": "hotline-queue", "number": OUTBOUND_CONTEXTS[0]}
+#: a transfer or consultation to a colleague on another Asterisk server: ``<server>*<工号>`` here
+#: dials that server's trunk (deploy/asterisk/etc/extensions.conf, hotline.asterisk_trunks)
+REMOTE_TRANSFER_CONTEXT = "hotline-remote-transfer"
+#: a supervisor's spy from a seat on another server: ``Local/<server>*spy@…`` rings it over the trunk
+REMOTE_SPY_CONTEXT = "hotline-remote-spy"
+_SERVER = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # hotline.config's server names
+_STAFF_NO = re.compile(r"^[0-9A-Za-z]{1,32}$")
+
+
+def colleague_refusal(target: str, state: str | None, reason: str = "") -> Refused | None:
+    """Why the colleague ``target`` (in ``state``, None: no seat known) cannot take a call now:
+    signed out, not ready (小休, 话后处理 …: the reason goes along) or busy on one; None when ready.
+    The one rule, for a colleague on this server and on another (``cti.remote``)."""
+    if state is None:
+        return Refused("unknown_target", f"no agent {target}")
+    if state == A.LOGGED_OUT:
+        return Refused("target_logged_out", f"agent {target} is signed out")
+    if state in (A.NOT_READY, A.AFTER_CALL_WORK):
+        reason = reason or (A.ACW_REASON if state == A.AFTER_CALL_WORK else "")
+        return Refused("target_not_ready", f"agent {target} is not ready ({reason})", pause_reason=reason)
+    if state != A.READY:
+        return Refused("target_busy", f"agent {target} is {state}")
+    return None
+
+
+def relay_of(kind: str, call: Call) -> str:
+    """The call as the trunk carries it to another server (``X-Hotline-Relay``, read by its
+    ``[hotline-trunk-in]`` and its bridge, ``CallModel.relayed``): the relay's kind (blind,
+    consult, spy), the call id, the caller, the queue and the DNIS, joined by ``|``."""
+    return "|".join((kind, call.call_id, call.caller, call.queue, call.dnis))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,19 +226,21 @@ class AgentCommands:
         raise Refused("unknown_target", f"unknown target kind {kind!r}")
 
     def _ready_colleague(self, target: str) -> A.Agent:
-        """The agent ``target``, ready for a call; refused saying why not: signed out, not ready
-        (小休, 话后处理 …: the reason goes along), or busy on a call."""
+        """The agent ``target``, ready for a call; refused saying why not (``colleague_refusal``)."""
         other = self.agents.get(target)
-        if other is None:
-            raise Refused("unknown_target", f"no agent {target}")
-        if other.state == A.LOGGED_OUT:
-            raise Refused("target_logged_out", f"agent {target} is signed out")
-        if other.state in (A.NOT_READY, A.AFTER_CALL_WORK):
-            reason = other.reason or (A.ACW_REASON if other.state == A.AFTER_CALL_WORK else "")
-            raise Refused("target_not_ready", f"agent {target} is not ready ({reason})", pause_reason=reason)
-        if other.state != A.READY:
-            raise Refused("target_busy", f"agent {target} is {other.state}")
+        refusal = colleague_refusal(target, other.state if other else None, other.reason if other else "")
+        if refusal is not None:
+            raise refusal
+        assert other is not None
         return other
+
+    @staticmethod
+    def _remote_target(kind: str, server: str, target: str) -> tuple[str, str]:
+        """(context, exten) of a colleague whose seat is on the Asterisk ``server``: its trunk.
+        Whether they are ready was asked of that server's bridge's word (``cti.remote``)."""
+        if kind != "agent" or not _SERVER.match(server) or not _STAFF_NO.match(target):
+            raise Refused("unknown_target", f"no agent {target!r} on server {server!r}")
+        return REMOTE_TRANSFER_CONTEXT, f"{server}*{target}"
 
     # -- log in / out, ready, pause --------------------------------------------------
     async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
@@ -525,31 +561,44 @@ class AgentCommands:
         with contextlib.suppress(AmiActionError):
             await self.actions.hold_peers(customer, agent_channel, held=True)
 
-    async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
-        """Blind transfer of the agent's caller to an agent, a queue or a number."""
-        return await self._run("transfer", agent_id, self._transfer, agent_id, kind, target)
+    async def transfer(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
+        """Blind transfer of the agent's caller to an agent, a queue or a number; ``server``: the
+        Asterisk server of a colleague whose seat is on another one (its trunk)."""
+        return await self._run("transfer", agent_id, self._transfer, agent_id, kind, target, server)
 
-    async def _transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
+    async def _transfer(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
         agent = self._agent(agent_id)
-        call, agent_channel, _ = self._on_call(agent)
+        call, agent_channel, customer = self._on_call(agent)
         self._not_held(agent, "transfer")
-        context, exten = await self._target(kind, target)
+        if server:
+            context, exten = self._remote_target(kind, server, target)
+            if customer:
+                # the caller's own leg goes over the trunk: it carries the call to the other bridge
+                await self.actions.relay(customer, relay_of("blind", call))
+        else:
+            context, exten = await self._target(kind, target)
         async with self._paused_for_queue(agent, kind):
             await self.actions.blind_transfer(agent_channel, context, exten)
         self.model.transferred(call, agent_id, "blind", f"{kind}:{target}", time.time())
         return CommandResult.done(call_id=call.call_id)
 
-    async def consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
-        """Attended transfer, step 1: the caller waits on hold while the agent talks to the target."""
-        return await self._run("consult", agent_id, self._consult, agent_id, kind, target)
+    async def consult(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
+        """Attended transfer, step 1: the caller waits on hold while the agent talks to the target
+        (``server``: as for ``transfer``)."""
+        return await self._run("consult", agent_id, self._consult, agent_id, kind, target, server)
 
-    async def _consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
+    async def _consult(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
         agent = self._agent(agent_id)
         call, agent_channel, _ = self._on_call(agent)
         if agent.consult is not None:
             raise Refused("call_on_hold", f"agent {agent_id} is consulting already")
         self._not_held(agent, "consult")
-        context, exten = await self._target(kind, target)
+        if server:
+            context, exten = self._remote_target(kind, server, target)
+            # the consultation's leg (Atxfer's, from the agent's channel) inherits it over the trunk
+            await self.actions.relay(agent_channel, relay_of("consult", call))
+        else:
+            context, exten = await self._target(kind, target)
         consult_file = f"{CONSULT_DIR}/{call.call_id}-{uuid.uuid4().hex[:6]}.wav"
         # known before Asterisk moves the legs: the hold that the Atxfer starts is this consult's
         self.model.consult_started(agent, call, agent_channel, f"{kind}:{target}", time.time())
@@ -701,16 +750,38 @@ class AgentCommands:
         return CommandResult.done(call_id=call_id)
 
     async def spy(
-        self, supervisor_seat: str, agent_id: str, mode: str, supervisor: str = "", supervisor_name: str = ""
+        self,
+        supervisor_seat: str,
+        agent_id: str,
+        mode: str,
+        supervisor: str = "",
+        supervisor_name: str = "",
+        supervisor_server: str = "",
     ) -> CommandResult:
         """Supervisor listen / whisper / barge on an agent's call (ChanSpy q / w / B, and d: the
-        mode switches later by DTMF); ``supervisor`` (工号) and name show on the wallboard."""
+        mode switches later by DTMF); ``supervisor`` (工号) and name show on the wallboard;
+        ``supervisor_server``: the Asterisk server of a supervisor's seat on another one than the
+        agent's, rung over its trunk."""
         return await self._run(
-            "spy", agent_id, self._spy, supervisor_seat, agent_id, mode, supervisor, supervisor_name
+            "spy",
+            agent_id,
+            self._spy,
+            supervisor_seat,
+            agent_id,
+            mode,
+            supervisor,
+            supervisor_name,
+            supervisor_server,
         )
 
     async def _spy(
-        self, supervisor_seat: str, agent_id: str, mode: str, supervisor: str, supervisor_name: str
+        self,
+        supervisor_seat: str,
+        agent_id: str,
+        mode: str,
+        supervisor: str,
+        supervisor_name: str,
+        supervisor_server: str = "",
     ) -> CommandResult:
         if mode not in MODES:
             raise Refused("invalid_spy_mode", f"unknown mode {mode!r}")
@@ -732,13 +803,23 @@ class AgentCommands:
                 spy_id=mine[0].spy_id,
                 mode=mine[0].mode,
             )
+        relay: list[str] = []
+        if supervisor_server:
+            if not _SERVER.match(supervisor_server):
+                raise Refused("unknown_target", f"no server {supervisor_server!r}")
+            # ChanSpy runs here, on a Local channel whose other half rings the supervisor's seat
+            # on their own server over its trunk ([hotline-remote-spy])
+            relay = [f"__HOTLINE_RELAY={relay_of('spy', call)}", f"__HOTLINE_RELAY_SEAT={supervisor_seat}"]
+            supervisor_seat = f"Local/{supervisor_server}*spy@{REMOTE_SPY_CONTEXT}/n"
         spy_id = f"spy-{uuid.uuid4().hex[:12]}"
         spy = Spy(spy_id, supervisor, supervisor_name, agent_id, call.call_id, mode)
         # followed before the phone can ring: ChanSpyStart may come before Originate's answer is read
         self.spies.expect(spy)
         try:
             # named on its channel too: a bridge restarted while the phone rings takes it from there
-            await self.actions.spy(supervisor_seat, mode, agent_channel, spy_id, spy_tag(spy))
+            await self.actions.spy(
+                supervisor_seat, mode, agent_channel, spy_id, spy_tag(spy), *((relay,) if relay else ())
+            )
         except AmiError:
             self.spies.forget(spy_id)
             raise
