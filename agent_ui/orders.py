@@ -34,6 +34,7 @@ from ticketing.models import (
 )
 from ticketing.sites import in_tree_order
 from ticketing.workflow import actions, engine, store
+from ticketing.workflow.definition import CUSTOMER_DESCRIPTION
 from ticketing.workflow.forms import form_site
 
 routes = web.RouteTableDef()
@@ -105,11 +106,16 @@ async def intake_spec(request: web.Request) -> web.Response:
                 continue  # a category whose workflow is disabled cannot take new orders
             start = definition.create_node
             fields = field_views(definition, start, {})
-            # what the popped customer fills while empty (故障地址: the address; 所属供电局: the site)
-            fills = definition.customer_prefill()
+            # what of the customer each field holds: what the popped customer fills while empty
+            # (故障地址: the address; 所属供电局: the site), and the customer's own words
+            # (投诉内容: description), which the form carries over when the agent switches category
+            meanings = definition.customer_prefill()
+            words = definition.customer_description()
+            if words is not None:
+                meanings.setdefault(words, CUSTOMER_DESCRIPTION)
             for view in fields:
-                if view["name"] in fills:
-                    view["customer"] = fills[view["name"]]
+                if view["name"] in meanings:
+                    view["customer"] = meanings[view["name"]]
             listed.append(
                 {
                     "id": top.id,

@@ -58,7 +58,7 @@ from ticketing.numbering import next_value
 from ticketing.workflow import store
 from ticketing.workflow.definition import Definition
 from ticketing.workflow.engine import create_order, load_order
-from ticketing.workflow.prefill import customer_fills
+from ticketing.workflow.prefill import customer_fills, description_fill
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +74,6 @@ DEFAULT_SKILLS = {
 #: Message-IDs and subjects longer than that
 EXTERNAL_ID_LENGTH = Interaction.external_id.type.length
 SUBJECT_LENGTH = Interaction.subject.type.length
-# where an event's text lands when it becomes an order, per workflow
-DESCRIPTION_FIELD = {
-    "fault_repair": "客户描述故障信息",
-    "complaint": "投诉内容",
-    "consult": "咨询内容",
-    "service_application": "申请说明",
-    "aftersales_repair": "故障描述",
-}
 #: How many unhandled events an agent's inbox is filled up to from the events that waited for
 #: nobody with their skill signed in (``Intake.top_up``). Not the whole night's backlog on the
 #: first agent of the morning shift: the first gets the oldest few, the next to sign in the
@@ -444,7 +436,7 @@ class Intake:
                     before,
                     workflow=self.fault_workflow,
                     site_id=site_id,
-                    form={"客户描述故障信息": note},
+                    words=note,
                 )
         except TicketingError as refused:
             set_committed_value(row, "status", status)  # the database's again: not handled
@@ -903,17 +895,16 @@ async def _order_from(
     subcategory: str = "",
     submit: bool = False,
     as_offered: bool = False,
+    words: str = "",
 ) -> WorkOrder:
-    prefill: dict[str, Any] = {}
+    """``words``: the customer's words the order is to hold (the event's text, else its subject)."""
     definition = (await store.latest(session, workflow)).definition
-    field = DESCRIPTION_FIELD.get(workflow)
-    text = row.content or row.subject
-    if field and text:
-        # a long email fills the description up to what the field takes; the whole text stays
-        # on the event, linked to the order (the form would refuse it: field_too_long)
-        limit = definition.fields.get(field, {}).get("max_length")
-        prefill[field] = text[:limit] if limit else text
-    prefill.update(form or {})
+    prefill: dict[str, Any] = dict(form or {})
+    # the event's text goes where the workflow keeps the customer's words (customer: description),
+    # whichever workflow the agent picked, where nothing was sent for it
+    prefill.update(
+        description_fill(definition, definition.create_node, prefill, words or row.content or row.subject)
+    )
     # the sender's customer fills what the seat's intake fills from a popped one (QA: 故障地址 and
     # 所属供电局 stayed empty on an event's order), only where nothing was typed
     prefill.update(await _customer_fills(session, row, definition, prefill, site_id))

@@ -78,6 +78,20 @@ def with_default_limit(spec: Any) -> Any:
 
 #: what of the popped customer may fill a field at intake (``customer:`` on a field)
 CUSTOMER_PREFILL = ("address", "site")
+#: ``customer: description`` on a field: it holds the customer's own words (客户描述故障信息,
+#: 投诉内容 …), where an event's text lands and what the intake form carries over as one thing
+#: across categories. Not filled from the customer's record.
+CUSTOMER_DESCRIPTION = "description"
+#: the fields ``customer: description`` may be on: one line or several of text
+DESCRIPTION_TYPES = ("text", "textarea")
+
+
+def holds_words(spec: Any) -> bool:
+    """Whether a field's spec marks it as the customer's own words (``customer: description``)
+    on a type that can hold them; a stored version's mark on any other is ignored, as refused."""
+    spec = spec or {}
+    return spec.get("customer") == CUSTOMER_DESCRIPTION and spec.get("type", "text") in DESCRIPTION_TYPES
+
 
 FIELD_TYPES = (
     "text",
@@ -273,10 +287,14 @@ class Definition:
     def customer_prefill(self) -> dict[str, str]:
         """The fields the intake form fills from the caller's customer record when they are
         empty (the agent may change them): field → the customer's ``address`` or ``site``.
-        Declared by ``customer: address`` on a field; a definition where no field declares it (a
-        version stored before the attribute) fills its site fields with the customer's site and
-        its text fields named …地址 with the address."""
-        declared = {f: str(s["customer"]) for f, s in self.fields.items() if (s or {}).get("customer")}
+        Declared by ``customer: address`` on a field; a definition where no field declares
+        ``customer`` at all (a version stored before the attribute) fills its site fields with the
+        customer's site and its text fields named …地址 with the address."""
+        declared = {
+            f: str(s["customer"])
+            for f, s in self.fields.items()
+            if (s or {}).get("customer") in CUSTOMER_PREFILL
+        }
         if declared or any("customer" in (s or {}) for s in self.fields.values()):
             return declared
         guessed: dict[str, str] = {}
@@ -287,6 +305,28 @@ class Definition:
             elif ftype in ("text", "textarea") and fname.endswith("地址"):
                 guessed[fname] = "address"
         return guessed
+
+    def customer_description(self) -> str | None:
+        """The field holding the customer's own words (客户描述故障信息, 投诉内容, 咨询内容 …),
+        declared by ``customer: description`` on one of the workflow's fields; None when the
+        workflow has none. A definition where no field declares it (a version stored before the
+        attribute) is read as before it: the first 多行文本 field the create step lets the agent
+        write, which is wrong once another multi-line field comes first in the form (处理要求);
+        importing a version with the mark puts that right. A subcategory's own fields are never
+        it: intake carries the words between categories, not between their subcategories."""
+        own = {f: s or {} for f, s in self.fields.items() if f not in self.extra_fields}
+        declared = [f for f, spec in own.items() if holds_words(spec)]
+        if declared:
+            return declared[0]
+        start = self.create_node
+        return next(
+            (
+                f
+                for f, s in own.items()
+                if s.get("type") == "textarea" and start.permission(f) in ("editable", "required")
+            ),
+            None,
+        )
 
     def node(self, node_id: str) -> Node:
         for node in self.nodes:
@@ -353,16 +393,18 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
         _check_default(fname, spec, bad_since)
         _check_crew_fills(fname, spec, fields, bad)
         _check_subcategory(fname, spec, bad_since)
-        if spec.get("customer") and (
-            spec["customer"] not in CUSTOMER_PREFILL or (spec["customer"] == "site") != (ftype == "site")
-        ):
-            bad_since(
-                "bad_customer_prefill",
-                f"field {fname!r}: customer is address (a text field) or site (a site field)",
-                field=fname,
-                value=str(spec["customer"]),
-            )
+        _check_customer(fname, spec, ftype, bad_since)
         fields[fname] = with_default_limit(spec)
+    # a field that cannot hold them is refused as such (bad_customer_prefill), not counted here
+    described = [f for f, spec in fields.items() if holds_words(spec)]
+    if len(described) > 1:
+        # which field an event's text fills, the title reads and the intake carries over must be one
+        bad_since(
+            "customer_description_twice",
+            f"customer: description is on {len(described)} fields ({', '.join(described)}); "
+            "only one field holds the customer's own words",
+            value="、".join(described),
+        )
     pattern = str(data.get("number_pattern", DEFAULT_PATTERN))
     try:
         validate_pattern(pattern)
@@ -408,6 +450,27 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
         title_fields=title_fields,
         raw=data,
     )
+
+
+def _check_customer(fname: str, spec: Mapping[str, Any], ftype: str, bad: Any) -> None:
+    """``customer:`` on a field says what of the customer it holds: ``address`` (a text field)
+    or ``site`` (a site field), filled from the popped customer, or ``description`` (a text or
+    multi-line field), the customer's own words."""
+    meaning = spec.get("customer")
+    if not meaning:
+        return
+    if meaning == CUSTOMER_DESCRIPTION:
+        fits = ftype in DESCRIPTION_TYPES
+    else:
+        fits = meaning in CUSTOMER_PREFILL and (meaning == "site") == (ftype == "site")
+    if not fits:
+        bad(
+            "bad_customer_prefill",
+            f"field {fname!r}: customer is address (a text field), site (a site field) or "
+            "description (a text or multi-line field)",
+            field=fname,
+            value=str(meaning),
+        )
 
 
 def _check_crew_fills(fname: str, spec: Mapping[str, Any], fields: Mapping[str, Any], bad: Any) -> None:

@@ -1,6 +1,7 @@
 """What a new order's caller fills in its form: the fields the workflow says (``customer: address``
 / ``customer: site``, ``Definition.customer_prefill``) take the customer's address and the code of
-its site, where nothing was typed.
+its site, where nothing was typed; the one that holds the customer's own words (``customer:
+description``, ``Definition.customer_description``) takes what the customer wrote or said.
 
 The seat's intake form applies this rule in the browser as the customer pops, so the agent sees
 the values and may change them (``agent_ui/static/js/seat.js`` ``fillFromCustomer``, reading the
@@ -41,3 +42,19 @@ def customer_fills(
         if not refused:
             fills[name] = value
     return fills
+
+
+def description_fill(
+    definition: Definition, node: Node, form: Mapping[str, Any], words: str
+) -> dict[str, str]:
+    """``words``, the customer's own (an SMS, an e-mail's body or subject, the IVR's note of a
+    voicemail), into the field that holds them (``Definition.customer_description``) when it is
+    still empty in ``form`` and ``node`` (the create step) lets it be written, up to the field's
+    ``max_length``: a long e-mail fills what fits, the whole text stays on its event."""
+    field = definition.customer_description()
+    if not field or not words or not is_empty(form.get(field)):
+        return {}
+    if definition.permission(node, field) not in ("editable", "required"):
+        return {}
+    limit = (definition.fields.get(field) or {}).get("max_length")
+    return {field: words[:limit] if limit else words}

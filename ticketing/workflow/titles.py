@@ -3,8 +3,9 @@ whose 标题 column is blank for every order tells the agent nothing.
 
 The title is the order's own 标题 form field when it has one (投诉), else the subcategory's
 name and the first words of what the workflow names as its title (``title: [故障名称, 故障地址]``:
-``居民停电：家中停电 天河路123号``, not the caller's "明天9点来"), else of the first description the
-caller gave (a textarea field, else the first text field): ``居民生活用电：峰谷电价何时执行``.
+``居民停电：家中停电 天河路123号``, not the caller's "明天9点来"), else of the customer's own words
+(the field marked ``customer: description``, ``Definition.customer_description``), else of the
+first text the form holds (a textarea field, else a text field): ``居民生活用电：峰谷电价何时执行``.
 
 It is not only the title an order is made with: each later write of its form or subcategory
 (``steps.write_form``) makes it again (``followed_title``), so a 标题 corrected, a 故障名称 filled
@@ -29,13 +30,19 @@ TITLE_LIMIT = 200  # the column's length
 OWN_TITLE = "标题"
 
 
-def _description(fields: Mapping[str, Any], form: Mapping[str, Any], title_fields: tuple[str, ...]) -> str:
+def _description(
+    fields: Mapping[str, Any], form: Mapping[str, Any], title_fields: tuple[str, ...], words_field: str | None
+) -> str:
     own_title = str(form.get(OWN_TITLE) or "").strip()
     if own_title:
         return own_title
     named = [value.strip() for value in (form.get(name) for name in title_fields) if isinstance(value, str)]
     if any(named):
         return " ".join(part for part in named if part)
+    said = form.get(words_field) if words_field else None
+    if isinstance(said, str) and said.strip():
+        # the customer's words, not a 处理要求 an admin's form puts before them
+        return said
     for kind in ("textarea", "text"):
         for name, spec in fields.items():
             value = form.get(name)
@@ -49,12 +56,14 @@ def title_from(
     form: Mapping[str, Any],
     subcategory_name: str,
     title_fields: tuple[str, ...] = (),
+    words_field: str | None = None,
 ) -> str:
     """The title of an order whose form is ``form``, ``fields`` its workflow's fields with its
     subcategory's (their specs), ``subcategory_name`` that subcategory's name ("" for none),
-    ``title_fields`` the workflow's ``title``. Needs no session: migration 0018 titles the
+    ``title_fields`` the workflow's ``title``, ``words_field`` the field holding the customer's own
+    words (``Definition.customer_description``). Needs no session: migration 0018 titles the
     orders taken before titles were derived."""
-    words = " ".join(_description(fields, form, title_fields).split())
+    words = " ".join(_description(fields, form, title_fields, words_field).split())
     if len(words) > DESCRIPTION_CHARS:
         words = words[:DESCRIPTION_CHARS] + "…"
     return "：".join(part for part in (subcategory_name, words) if part)[:TITLE_LIMIT]
@@ -70,7 +79,9 @@ async def derived_title(
     session: AsyncSession, definition: Definition, form: Mapping[str, Any], subcategory: str
 ) -> str:
     name = await _subcategory_name(session, subcategory)
-    return title_from(definition.fields, form, name, definition.title_fields)
+    return title_from(
+        definition.fields, form, name, definition.title_fields, definition.customer_description()
+    )
 
 
 async def followed_title(
@@ -93,8 +104,12 @@ async def followed_title(
     old_name = await _subcategory_name(session, order.subcategory)
     new_name = old_name if subcategory == order.subcategory else await _subcategory_name(session, subcategory)
     was = was or definition
-    derived_before = title_from(was.fields, order.form, old_name, was.title_fields)
+    derived_before = title_from(
+        was.fields, order.form, old_name, was.title_fields, was.customer_description()
+    )
     own_title = str(form.get(OWN_TITLE) or "").strip() != str(order.form.get(OWN_TITLE) or "").strip()
     if (order.title or "") != derived_before and not own_title:
         return order.title
-    return title_from(definition.fields, form, new_name, definition.title_fields)
+    return title_from(
+        definition.fields, form, new_name, definition.title_fields, definition.customer_description()
+    )

@@ -553,7 +553,7 @@ async function renderIntakeFields(keep = true) {
   if (keep) keepTyped(box);
   const onScreen = new Set(keep ? Object.keys(readFields(box)) : []);
   state.subcategoryOf[cat.code] = code;
-  const values = keptFor(cat, fields);
+  const values = keptFor(fields);
   const place = Object.fromEntries(fields.filter((f) => f.type === "site" && values[f.name]).map((f) => [f.name, values[f.name]]));
   const contractorsFor = { workflow: cat.workflow, category: cat.code, form: JSON.stringify(place) };
   // keep: a field of the same name takes what is on screen right before the redraw (typed while
@@ -563,7 +563,7 @@ async function renderIntakeFields(keep = true) {
   for (const field of fields) {
     const input = grid.querySelector(`[data-field="${CSS.escape(field.name)}"]`);
     if (!input) continue;
-    input.dataset.keptAs = keptAs(cat, field);
+    input.dataset.keptAs = keptAs(field);
     if (!(field.name in values) || input.disabled || onScreen.has(field.name)) continue;
     if (input.type === "checkbox") input.checked = values[field.name] === true; else input.value = String(values[field.name]);
   }
@@ -580,15 +580,13 @@ async function renderIntakeFields(keep = true) {
 // -- what was typed, through a change of 业务大类别 or 小类别 -------------------------------------
 // The caller turns out to be complaining, not reporting a fault: switching 故障报修 → 投诉举报建议
 // carries the customer's words into 投诉内容, and switching back restores every field as it was.
-// A field's meaning is what its workflow declares (GET /api/intake): ``customer: address`` /
-// ``customer: site`` (故障地址, 用电地址, 上门地址; 所属供电局, 所属区域), and the customer's own
-// words, the first 多行文本 the create step lets the agent write (客户描述故障信息, 投诉内容, 咨询内容,
-// 申请说明, 故障描述; 答复内容 comes after 咨询内容). Any other field means itself, by name (a
-// 小类别's own form, 高压新装's 受电变压器容量, too).
-function keptAs(cat, field) {
-  if (field.customer) return `customer:${field.customer}`;
-  const words = cat.fields.find((f) => f.type === "textarea" && f.permission !== "visible");
-  return field === words ? "words" : `field:${field.name}`;
+// A field's meaning is what its workflow declares (``customer`` of the field in GET /api/intake):
+// ``customer: address`` / ``customer: site`` (故障地址, 用电地址, 上门地址; 所属供电局, 所属区域), and
+// ``customer: description``, the customer's own words (客户描述故障信息, 投诉内容, 咨询内容, 申请说明,
+// 故障描述, wherever the form puts them; for a version stored before the mark the server says
+// which). Any other field means itself, by name (a 小类别's own form, 高压新装's 受电变压器容量, too).
+function keptAs(field) {
+  return field.customer ? `customer:${field.customer}` : `field:${field.name}`;
 }
 
 const isBlank = (input) => (input.type === "checkbox" ? !input.checked : input.value === "");
@@ -607,10 +605,10 @@ function keepTyped(box) {
 }
 
 // {field: value} of what was kept for ``fields``' meanings
-function keptFor(cat, fields) {
+function keptFor(fields) {
   const values = {};
   for (const field of fields) {
-    const value = state.kept[keptAs(cat, field)];
+    const value = state.kept[keptAs(field)];
     if (value !== undefined) values[field.name] = value;
   }
   return values;
@@ -636,8 +634,11 @@ async function fillFromCustomer(c) {
   }
 }
 
+// a standard phrase goes where the agent last wrote, else into the customer's words (投诉内容, not
+// a 处理要求 the form puts first), else the 处理意见
 function insertPhrase(text) {
-  const target = state.lastText?.isConnected ? state.lastText : document.querySelector("#intake-fields textarea") || $("intake-opinion");
+  const words = document.querySelector('#intake-fields [data-kept-as="customer:description"]:not(:disabled)');
+  const target = state.lastText?.isConnected ? state.lastText : words || $("intake-opinion");
   target.value = target.value ? `${target.value} ${text}` : text;
   // as if typed: the form holds it, and its draft and 清空's question know of it
   target.dispatchEvent(new Event("input", { bubbles: true }));
@@ -804,13 +805,15 @@ async function applyDraft(callId, draft) {
   if (callId !== state.form.callId) bindForm({ call_id: callId, caller: draft.form_caller || draft.caller || "" });
   const index = state.spec.categories.findIndex((c) => c.code === draft.category);
   if (index < 0) return; // the category is gone (disabled meanwhile): start afresh
-  state.kept = { ...draft.kept };
+  // the customer's words kept by a page from before their field was marked (under "words")
+  const { words, ...kept } = draft.kept || {};
+  state.kept = words === undefined ? kept : { "customer:description": words, ...kept };
   // a draft kept before the fields were kept by meaning: its category's fields, by name
   const cat = state.spec.categories[index];
   const known = [...cat.fields, ...(cat.subcategories || []).flatMap((c) => c.fields || [])];
   for (const [name, value] of Object.entries(draft.kept ? {} : draft.fields || {})) {
     const field = known.find((f) => f.name === name);
-    if (field) state.kept[keptAs(cat, field)] = value;
+    if (field) state.kept[keptAs(field)] = value;
   }
   state.subcategoryOf = { ...draft.subcategories, [draft.category]: draft.subcategory || "" };
   state.typed = true;
