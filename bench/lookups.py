@@ -146,7 +146,7 @@ async def ours_order(url: str, customers: int, seed: int):
     sm = sessionmaker(engine)
     async with sm() as s:
         agent = await s.scalar(select(User).where(User.staff_no == "1001"))
-        gz = await s.scalar(select(Site).where(Site.code == "GZ"))
+        gz = await s.scalar(select(Site).where(Site.code == "440100"))
     rng = random.Random(seed)
 
     async def op(_: int) -> Any:
@@ -158,7 +158,7 @@ async def ours_order(url: str, customers: int, seed: int):
                 workflow="fault_repair",
                 site_id=gz.id,
                 customer_id=i,
-                form={"故障地址": f"天河路{i % 999 + 1}号", "所属供电局": "GZ"},
+                form={"故障地址": f"天河路{i % 999 + 1}号", "所属供电局": "440100"},
                 caller_number=mobile(i),
             )
 

@@ -85,7 +85,7 @@ async def _seed(url: str) -> list[int]:
         async with sessionmaker(engine).begin() as session:
             await seed_defaults(session)
             demo = await seed_demo(session, customers=0, notices=False)
-            return [s.id for code, s in demo.sites.items() if "-" in code]
+            return [s.id for s in demo.sites.values() if s.kind == "outlet"]
     finally:
         await engine.dispose()
 

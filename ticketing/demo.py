@@ -24,11 +24,50 @@ _BEIJING = ZoneInfo("Asia/Shanghai")  # the demo sites' zone
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志文斌宇浩凯健俊帆帅旭宁欣怡佳琪子涵梓轩诗雨博文思远晨阳"
-DISTRICTS = {
-    "GZ": ("广州市", ["天河区", "越秀区", "海珠区", "荔湾区", "白云区", "番禺区"]),
-    "SZ": ("深圳市", ["福田区", "罗湖区", "南山区", "宝安区", "龙岗区"]),
-    "FS": ("佛山市", ["禅城区", "南海区", "顺德区"]),
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoBureau:
+    """A demo 供电局: its city, its vehicles' plate prefix and its districts (code, name)."""
+
+    city: str
+    plate: str
+    districts: tuple[tuple[str, str], ...]
+
+
+#: The demo's bureaus and their districts, coded as Guangdong's utilities code their units: by
+#: 行政区划代码 (GB/T 2260; 广州市 440100, its 天河区 440106). Letter codes read as something
+#: else: 广州 was "GZ", the prefix of every 故障报修 number (GZ2026…, for 故障), so any fault
+#: order looked like 广州's (QA 11). The first ``OUTLETS`` districts of each get a 供电所; the
+#: demo's customers live in any of them.
+BUREAUS = {
+    "440100": DemoBureau(
+        "广州市",
+        "粤A",
+        (
+            ("440106", "天河区"),
+            ("440104", "越秀区"),
+            ("440105", "海珠区"),
+            ("440103", "荔湾区"),
+            ("440111", "白云区"),
+            ("440113", "番禺区"),
+        ),
+    ),
+    "440300": DemoBureau(
+        "深圳市",
+        "粤B",
+        (
+            ("440304", "福田区"),
+            ("440303", "罗湖区"),
+            ("440305", "南山区"),
+            ("440306", "宝安区"),
+            ("440307", "龙岗区"),
+        ),
+    ),
+    "440600": DemoBureau("佛山市", "粤E", (("440604", "禅城区"), ("440605", "南海区"), ("440606", "顺德区"))),
 }
+OUTLETS = 2
+
 ROADS = ["中山", "解放", "人民", "建设", "滨江", "天河", "东风", "环市", "新港", "工业", "花城", "科技园"]
 DEMO_PASSWORD = "demo1234"
 #: the demo staff's mail domain: reserved (RFC 2606), so no demo email can reach a real mailbox
@@ -54,7 +93,7 @@ def demo_email(staff_no: str) -> str:
 
 def demo_staff_numbers() -> list[str]:
     """The 工号 seed_demo gives out: team leader, supervisor, admin, agents, two handlers per bureau."""
-    handlers = [f"5{i}0{n}" for i in range(1, len(DISTRICTS) + 1) for n in (1, 2)]
+    handlers = [f"5{i}0{n}" for i in range(1, len(BUREAUS) + 1) for n in (1, 2)]
     return ["2001", "3001", "9001", *(f"100{n}" for n in range(1, 7)), *handlers]
 
 
@@ -72,10 +111,6 @@ async def add_demo_emails(session: AsyncSession) -> int:
     return filled
 
 
-#: the demo bureaus' number plates (粤A 广州, 粤B 深圳, 粤E 佛山)
-PLATES = {"GZ": "粤A", "SZ": "粤B", "FS": "粤E"}
-
-
 async def add_demo_crews(session: AsyncSession) -> int:
     """Two repair crews per demo bureau (抢修班组, picked at 派工): the bureau's own 抢修一队 and
     its first 供电所's 抢修班. Only into an empty register of a demo installation (``hotline
@@ -83,16 +118,16 @@ async def add_demo_crews(session: AsyncSession) -> int:
     many were added."""
     if await session.scalar(select(Crew.id).limit(1)) is not None:
         return 0
-    sites = {s.code: s for s in await session.scalars(select(Site).where(Site.code.in_(list(PLATES))))}
-    outlets = {s.code: s for s in await session.scalars(select(Site).where(Site.code.like("%-1")))}
+    codes = [*BUREAUS, *(bureau.districts[0][0] for bureau in BUREAUS.values())]
+    sites = {s.code: s for s in await session.scalars(select(Site).where(Site.code.in_(codes)))}
     added = 0
-    for n, code in enumerate(DISTRICTS, 1):
+    for n, (code, bureau) in enumerate(BUREAUS.items(), 1):
         if code not in sites:
             continue
-        city, districts = DISTRICTS[code]
-        teams = [(sites[code], f"{city[:2]}抢修一队")]
-        if f"{code}-1" in outlets:
-            teams.append((outlets[f"{code}-1"], f"{districts[0][:2]}抢修班"))
+        outlet, district = bureau.districts[0]
+        teams = [(sites[code], f"{bureau.city[:2]}抢修一队")]
+        if outlet in sites:
+            teams.append((sites[outlet], f"{district[:2]}抢修班"))
         for i, (site, name) in enumerate(teams, 1):
             session.add(
                 Crew(
@@ -100,7 +135,7 @@ async def add_demo_crews(session: AsyncSession) -> int:
                     leader=f"{SURNAMES[n * 3 + i]}班长",
                     phones=[f"136{n:02d}{i:02d}0000"],
                     members=[f"{SURNAMES[n * 7 + i + k]}{GIVEN[k]}" for k in range(3)],
-                    vehicle=f"{PLATES[code]}·Q{n}{i}{n}{i}{n}",
+                    vehicle=f"{bureau.plate}·Q{n}{i}{n}{i}{n}",
                     site_id=site.id,
                     sort=i,
                 )
@@ -126,11 +161,13 @@ async def seed_demo(
     existing = await session.scalar(select(Site).where(Site.code == "HQ"))
     if existing is None:
         hq = sites["HQ"] = await create_site(session, "HQ", "省电力客户服务中心", kind="hq")
-        for code, (city, districts) in DISTRICTS.items():
-            bureau = sites[code] = await create_site(session, code, f"{city}供电局", parent=hq, kind="bureau")
-            for i, district in enumerate(districts[:2]):
-                sites[f"{code}-{i + 1}"] = await create_site(
-                    session, f"{code}-{i + 1}", f"{district}供电所", parent=bureau, kind="outlet"
+        for code, bureau in BUREAUS.items():
+            parent = sites[code] = await create_site(
+                session, code, f"{bureau.city}供电局", parent=hq, kind="bureau"
+            )
+            for outlet, district in bureau.districts[:OUTLETS]:
+                sites[outlet] = await create_site(
+                    session, outlet, f"{district}供电所", parent=parent, kind="outlet"
                 )
         dept = await create_department(session, "CSC", "客户服务中心", site=hq)
         leader = users["2001"] = await create_user(
@@ -187,9 +224,9 @@ async def seed_demo(
                 phone=f"1390000{staff}",
                 email=demo_email(staff),
             )
-        for code in DISTRICTS:
+        for code in BUREAUS:
             for n in range(1, 3):
-                staff = f"5{list(DISTRICTS).index(code) + 1}0{n}"
+                staff = f"5{list(BUREAUS).index(code) + 1}0{n}"
                 users[staff] = await create_user(
                     session,
                     staff,
@@ -222,7 +259,7 @@ async def _demo_notices(session: AsyncSession, sites: dict[str, Site], users: di
     await publish_notice(
         session,
         users["3001"],
-        site_id=sites["GZ-1"].id,
+        site_id=sites["440106"].id,  # 天河区供电所
         area="天河区中山路一带（1-200号）",
         affected_areas=[
             {"kind": "line", "name": "10kV 中山线", "code": ""},
@@ -236,7 +273,7 @@ async def _demo_notices(session: AsyncSession, sites: dict[str, Site], users: di
     await publish_notice(
         session,
         users["3001"],
-        site_id=sites["SZ-1"].id,
+        site_id=sites["440304"].id,  # 福田区供电所
         area="福田区滨江路沿线",
         affected_areas=[{"kind": "transformer_area", "name": "滨江路2号台区", "code": "44030402"}],
         reason="变压器故障抢修",
@@ -270,7 +307,7 @@ async def add_fault_orders(
         customer = (
             await session.scalar(select(Customer).offset(rng.randrange(total)).limit(1)) if total else None
         )
-        bureau = rng.choice(list(DISTRICTS))
+        bureau = rng.choice(list(BUREAUS))
         order = await create_order(
             session,
             rng.choice(agents),
@@ -297,7 +334,7 @@ async def add_customers(
     session: AsyncSession, n: int, sites: dict[str, Site], rng: random.Random, batch: int = 5000
 ) -> int:
     start = (await session.scalar(select(func.count(Customer.id)))) or 0
-    outlets = [s for code, s in sites.items() if "-" in code] or list(sites.values())
+    outlets = [s for s in sites.values() if s.kind == "outlet"] or list(sites.values())
     done = 0
     while done < n:
         size = min(batch, n - done)
@@ -305,7 +342,7 @@ async def add_customers(
         for i in range(size):
             idx = start + done + i + 1
             site = outlets[idx % len(outlets)]
-            city, districts = DISTRICTS.get(site.code.split("-")[0], ("广州市", ["天河区"]))
+            city, districts = _home(site.code)
             road = (
                 f"{rng.choice(ROADS)}路{rng.randint(1, 999)}号{rng.randint(1, 30)}栋{rng.randint(101, 2808)}"
             )
@@ -333,6 +370,15 @@ async def add_customers(
         await session.execute(insert(CustomerPhone), phones)
         done += size
     return done
+
+
+def _home(code: str) -> tuple[str, list[str]]:
+    """The city and the districts a demo customer of site ``code`` (a bureau or one of its
+    供电所) may live in; 广州's for a site the demo did not make."""
+    for bureau_code, bureau in BUREAUS.items():
+        if code == bureau_code or any(code == district for district, _ in bureau.districts):
+            return bureau.city, [name for _, name in bureau.districts]
+    return "广州市", ["天河区"]
 
 
 def demo_account_no(index: int) -> str:

@@ -57,7 +57,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "order": {"number": "GZ2026112600001", "status": "处理中", "category": "fault", "title": "停电"},
     "form": {"故障地址": "某路 1 号"},
     "customer": {"name": "客户", "account_no": "0000000001", "address": "某路 1 号"},
-    "site": {"code": "GZ", "name": "广州供电局"},
+    "site": {"code": "440100", "name": "广州供电局"},
     "due_at": "2026-11-26 18:00",
     "contractor": {"name": "外委单位", "contact_person": "联系人"},
 }
@@ -158,7 +158,9 @@ def sample_context(category: str, fields: list[str], *, missing: bool = False) -
         if missing
         else Customer(name="张三", account_no="0000000001", address="某路 1 号", tier="普通", remark="")
     )
-    site = None if missing else Site(code="GZ", name="广州供电局", kind="bureau", timezone="Asia/Shanghai")
+    site = (
+        None if missing else Site(code="440100", name="广州供电局", kind="bureau", timezone="Asia/Shanghai")
+    )
     context = context_of(order, customer, site)
     context["contractor"] = None if missing else SAMPLE_CONTEXT["contractor"]
     return context

@@ -50,10 +50,10 @@ _Row = TypeVar("_Row", bound=_OnPath)
 
 async def in_tree_order(session: AsyncSession, rows: Iterable[_Row]) -> list[_Row]:
     """``rows`` (sites, or rows selected with a site's ``path``) as every site picker and list
-    shows them: each site after its parent, siblings by code (``code_key``: 南海区供电所 FS-2
-    after 禅城区供电所 FS-1, and FS-10 after both). ``order_by(Site.path)`` sorted the ids as
-    text, so /1/8/10/ came before /1/8/9/. The ancestors need not be among ``rows`` (a scoped
-    list): their codes are read here."""
+    shows them: each site after its parent, siblings by code (``code_key``: 越秀区供电所 440104
+    before 天河区供电所 440106; FS-2 after FS-1, and FS-10 after both). ``order_by(Site.path)``
+    sorted the ids as text, so /1/8/10/ came before /1/8/9/. The ancestors need not be among
+    ``rows`` (a scoped list): their codes are read here."""
     codes: dict[int, str] = dict((await session.execute(select(Site.id, Site.code))).all())
 
     def key(row: _Row) -> tuple[tuple[tuple[str | int, ...], int], ...]:

@@ -21,13 +21,13 @@ STRANGER = "13700000001"  # no customer; one call joined the 广州 order, one j
 
 
 async def _two_bureaus(world) -> dict:
-    """广州 (GZ, handler 5101) beside the world's 海淀 (HD, handler 2001), a customer and an open
+    """广州 (440100, handler 5101) beside the world's 海淀 (HD, handler 2001), a customer and an open
     order in each, and calls."""
     async with world.services.sessionmaker.begin() as db:
         hq = await db.scalar(select(Site).where(Site.code == "HQ"))
         hd = await db.scalar(select(Site).where(Site.code == "HD"))
-        gz = await create_site(db, "GZ", "广州市供电局", parent=hq, kind="bureau")
-        gz1 = await create_site(db, "GZ-1", "越秀区供电所", parent=gz, kind="outlet")
+        gz = await create_site(db, "440100", "广州市供电局", parent=hq, kind="bureau")
+        gz1 = await create_site(db, "440106", "越秀区供电所", parent=gz, kind="outlet")
         handler = await users.create_user(
             db, "5101", "广州抢修", PASSWORD, roles=["handler"], site_id=gz.id, must_change_password=False
         )
@@ -37,7 +37,7 @@ async def _two_bureaus(world) -> dict:
         )
         zhao = await create_customer(db, "1000000001", "赵海淀", phones=[HD_PHONE], site_id=hd.id)
         agent = await db.get(User, world.people["1001"])
-        fault = {"故障名称": "电表故障", "故障地址": "解放路180号", "所属供电局": "GZ"}
+        fault = {"故障名称": "电表故障", "故障地址": "解放路180号", "所属供电局": "440100"}
         gz_order = await create_order(
             db,
             agent,

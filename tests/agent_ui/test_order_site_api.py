@@ -13,11 +13,11 @@ FAULT = {"故障名称": "整栋楼停电", "故障地址": "天河路 1 号"}
 
 
 async def second_bureau(world) -> None:
-    """广州市供电局 (GZ) with its handler 5101 beside the world's 海淀 bureau (HD, handler 2001)."""
+    """广州市供电局 (440100) with its handler 5101 beside the world's 海淀 bureau (HD, handler 2001)."""
     async with world.services.sessionmaker.begin() as db:
         hq = await db.get(Site, 1)
-        gz = await create_site(db, "GZ", "广州市供电局", parent=hq, kind="bureau")
-        await create_site(db, "GZ-1", "天河区供电所", parent=gz, kind="outlet")
+        gz = await create_site(db, "440100", "广州市供电局", parent=hq, kind="bureau")
+        await create_site(db, "440106", "天河区供电所", parent=gz, kind="outlet")
         user = await users.create_user(
             db, "5101", "广州抢修", PASSWORD, roles=["handler"], site_id=gz.id, must_change_password=False
         )
@@ -39,7 +39,7 @@ async def test_saved_now_then_given_a_bureau_on_the_order_page_goes_to_that_bure
     assert resp.status == 201, order
     resp = await client.post(
         f"/api/orders/{order['id']}/submit",
-        json={"form": {**FAULT, "所属供电局": "GZ"}},
+        json={"form": {**FAULT, "所属供电局": "440100"}},
         headers={"X-CSRF-Token": token},
     )
     submitted = await resp.json()
@@ -67,7 +67,7 @@ async def test_a_bureau_corrected_on_the_order_page_moves_the_order(client, aioh
     ).json()
     resp = await client.post(
         f"/api/orders/{order['id']}/submit",
-        json={"form": {"所属供电局": "GZ-1"}},
+        json={"form": {"所属供电局": "440106"}},
         headers={"X-CSRF-Token": token},
     )
     assert resp.status == 200, await resp.text()
@@ -86,7 +86,7 @@ async def test_an_order_from_an_async_event_goes_to_the_bureau_in_its_form(clien
     token = await login(client, "1001")
     resp = await client.post(
         f"/api/inbox/{event_id}/order",
-        json={"workflow": "fault_repair", "form": {**FAULT, "所属供电局": "GZ"}, "submit": True},
+        json={"workflow": "fault_repair", "form": {**FAULT, "所属供电局": "440100"}, "submit": True},
         headers={"X-CSRF-Token": token},
     )
     order = await resp.json()

@@ -51,7 +51,7 @@ async def test_non_admins_are_refused(client, world):
         token = await login(client, staff_no)
         assert (await client.get("/api/admin/sites")).status == 403
         assert (await client.get("/admin/sites", allow_redirects=False)).status == 403
-        status, body = await _send(client, "/api/admin/sites", token, {"code": "GZ", "name": "广州"})
+        status, body = await _send(client, "/api/admin/sites", token, {"code": "440100", "name": "广州"})
         assert (status, body["error_id"]) == (403, "role.forbidden")
         status, body = await _send(client, "/api/admin/sites/2", token, {"name": "改名"}, "PATCH")
         assert (status, body["error_id"]) == (403, "role.forbidden")
@@ -59,7 +59,7 @@ async def test_non_admins_are_refused(client, world):
         assert (status, body["error_id"]) == (403, "role.forbidden")
         await client.delete("/api/session", headers={"X-CSRF-Token": token})
     async with world.services.sessionmaker() as db:
-        assert await db.scalar(select(Site).where(Site.code == "GZ")) is None
+        assert await db.scalar(select(Site).where(Site.code == "440100")) is None
 
 
 async def test_admin_lists_sites_with_hours_and_the_holidays(client, world):
@@ -137,7 +137,7 @@ async def test_create_edit_move_and_delete_are_audited(client, world):
         "/api/admin/sites",
         admin,
         {
-            "code": "GZ",
+            "code": "440100",
             "name": "广州供电局",
             "parent_site_id": hq,
             "kind": "bureau",
@@ -149,7 +149,7 @@ async def test_create_edit_move_and_delete_are_audited(client, world):
         client,
         "/api/admin/sites",
         admin,
-        {"code": "GZ-TH", "name": "天河供电所", "parent_site_id": gz["id"], "kind": "outlet"},
+        {"code": "440106", "name": "天河供电所", "parent_site_id": gz["id"], "kind": "outlet"},
     )
     assert status == 201 and th["path"] == f"/{hq}/{gz['id']}/{th['id']}/"
 
@@ -173,7 +173,7 @@ async def test_create_edit_move_and_delete_are_audited(client, world):
     assert edited["hours"]["mon"] == ["08:00-12:00", "14:00-18:00"] and edited["hours"]["tue"] == []
     assert edited["path"] == f"/{hq}/{hd}/{gz['id']}/"
     listed = {s["code"]: s for s in (await (await client.get("/api/admin/sites")).json())["items"]}
-    assert listed["GZ-TH"]["path"] == f"/{hq}/{hd}/{gz['id']}/{th['id']}/"  # the site below moved with it
+    assert listed["440106"]["path"] == f"/{hq}/{hd}/{gz['id']}/{th['id']}/"  # the site below moved with it
 
     # deletion: not a site anything refers to (a child site, a user), a free one yes
     status, body = await _send(client, f"/api/admin/sites/{hd}", admin, method="DELETE")

@@ -22,7 +22,7 @@ async def _orders(world) -> dict[str, int]:
     async with world.services.sessionmaker.begin() as db:
         hq = await db.scalar(select(Site).where(Site.code == "HQ"))
         hd = await db.scalar(select(Site).where(Site.code == "HD"))
-        gz = await create_site(db, "GZ", "广州市供电局", parent=hq, kind="bureau")
+        gz = await create_site(db, "440100", "广州市供电局", parent=hq, kind="bureau")
         await users.create_user(
             db, "5101", "广州抢修", PASSWORD, roles=["handler"], site_id=gz.id, must_change_password=False
         )

@@ -38,7 +38,7 @@ class DemoDatabase:
         self,
         *,
         by: str = "1001",
-        site: str = "GZ",
+        site: str = "440100",
         address: str = "天河路1号",
         form: Mapping[str, Any] | None = None,
         caller_number: str = "",
@@ -59,7 +59,7 @@ class DemoDatabase:
         )
 
     async def order_at_dispatch(
-        self, now: dt.datetime, *, handler: str = "5101", site: str = "GZ-1", **order: Any
+        self, now: dt.datetime, *, handler: str = "5101", site: str = "440106", **order: Any
     ):
         """A fault order registered for ``site`` at ``now`` (``order``: fault_order's address,
         form, caller_number) and taken by ``handler`` five minutes later: at 派工."""
@@ -140,11 +140,11 @@ async def visit_back_orders(url: str, numbers: dict[str, str]) -> None:
             db,
             users["1001"],
             workflow="complaint",
-            site_id=demo.sites["GZ"].id,
+            site_id=demo.sites["440100"].id,
             now=now,
             form={
                 "类别1": "一类",
-                "所属区域": "GZ",
+                "所属区域": "440100",
                 "标题": "服务态度",
                 "投诉内容": "营业员态度差",
                 "严重程度": "一般",
@@ -155,7 +155,7 @@ async def visit_back_orders(url: str, numbers: dict[str, str]) -> None:
 
 
 async def sms_order(demo: DemoDatabase, texts: Mapping[str, str], *, to: str = "13800138000"):
-    """A fault order 1001 registered for GZ and, on it, one SMS to ``to`` sent through the gateway
+    """A fault order 1001 registered for 广州 (440100) and, on it, one SMS to ``to`` sent through the gateway
     for each of ``texts``' gateway ids (its body the text), as the SMS stories' delivery reports
     find them; the order and the SMS's ids by gateway id."""
     from ticketing.models import Notification

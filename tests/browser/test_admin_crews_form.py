@@ -23,7 +23,7 @@ async def _seed(url: str) -> None:
             await crews.create(
                 demo.db,
                 demo.users["9001"],
-                {"name": f"越秀抢修{n:02d}班", "site_id": demo.sites["GZ-2"].id, "sort": 10 + n},
+                {"name": f"越秀抢修{n:02d}班", "site_id": demo.sites["440104"].id, "sort": 10 + n},
             )
 
 

@@ -43,7 +43,7 @@ async def _seed(url: str) -> str:
         await crews.create(
             demo.db,
             demo.users["9001"],
-            {"name": CREW, "site_id": demo.sites["GZ"].id, "members": ["张三", "李四"]},
+            {"name": CREW, "site_id": demo.sites["440100"].id, "members": ["张三", "李四"]},
         )
         return order.number
 

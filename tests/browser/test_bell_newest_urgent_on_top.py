@@ -23,13 +23,13 @@ async def _another_order(services) -> str:
 
     async with services.sessionmaker.begin() as db:
         creator = await db.scalar(select(User).where(User.staff_no == "1001"))
-        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
+        gz = await db.scalar(select(Site.id).where(Site.code == "440100"))
         order = await create_order(
             db,
             creator,
             workflow="fault_repair",
             site_id=gz,
-            form={"故障地址": "天河路99号", "所属供电局": "GZ"},
+            form={"故障地址": "天河路99号", "所属供电局": "440100"},
             caller_number="13800001111",
         )
         return order.number

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser]
 
 
 async def _move_to_shenzhen(services, number: str) -> None:
-    """5101 sends the order back (退单); 1001, its creator, corrects 所属供电局 to 深圳 (SZ)."""
+    """5101 sends the order back (退单); 1001, its creator, corrects 所属供电局 to 深圳 (440300)."""
     from sqlalchemy import select
 
     from ticketing import commit_and_publish, load_order, reject, submit_step
@@ -31,7 +31,7 @@ async def _move_to_shenzhen(services, number: str) -> None:
     async with services.sessionmaker() as db:
         agent = await db.scalar(select(User).where(User.staff_no == "1001"))
         order = await load_order(db, agent, number)
-        await submit_step(db, agent, order, form={"所属供电局": "SZ"}, opinion="更正所属供电局")
+        await submit_step(db, agent, order, form={"所属供电局": "440300"}, opinion="更正所属供电局")
         await commit_and_publish(db, services.bus)
 
 

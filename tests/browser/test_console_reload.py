@@ -111,7 +111,7 @@ def test_switching_the_language_mid_call_keeps_the_intake_form_for_that_call_onl
             expect(page.locator("#intake-subcategory")).to_have_value(subcategory)
             expect(page.locator("#intake-故障名称")).to_have_value("整栋楼停电")
             expect(page.locator("#intake-故障地址")).to_have_value("广州市天河区中山路 1 号 3 栋")
-            expect(page.locator("#intake-所属供电局")).to_have_value("GZ")
+            expect(page.locator("#intake-所属供电局")).to_have_value("440100")
             expect(page.locator("#intake-客户描述故障信息")).to_have_value("明天 9:00 前来")
             expect(page.locator("#intake-opinion")).to_have_value("已安抚客户")
             expect(page.locator("#intake-caller")).to_have_value(caller)

@@ -23,7 +23,7 @@ from tests.browser.conftest import PASSWORD, QUEUE, VIEWPORT, sign_in, signed_in
 from ticketing.demo import DEMO_PASSWORD, demo_account_no, demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
-HANDLER = "5101"  # the demo's first remote handler of 广州市供电局 (GZ)
+HANDLER = "5101"  # the demo's first remote handler of 广州市供电局 (440100)
 
 
 def seconds(clock: str) -> int:
@@ -40,7 +40,7 @@ def fill_fault_order(page, opinion: str = "") -> None:
     page.select_option("#intake-subcategory", label="低压故障")
     page.fill("#intake-故障名称", "整栋楼停电")
     page.fill("#intake-故障地址", "广州市天河区中山路 1 号 3 栋")
-    page.select_option("#intake-所属供电局", "GZ")
+    page.select_option("#intake-所属供电局", "440100")
     page.fill("#intake-客户描述故障信息", "明天 9:00 前来")
     if opinion:
         page.fill("#intake-opinion", opinion)

@@ -23,13 +23,13 @@ async def _seed(url: str, seeded: dict) -> None:
 
     async with demo_database(url, crews=True) as demo:
         db, users = demo.db, demo.users
-        # the demo's crews (广州抢修一队 of the bureau, 天河抢修班 of GZ-1) plus one of GZ-2
+        # the demo's crews (广州抢修一队 of the bureau, 天河抢修班 of 天河区供电所) plus one of 越秀区供电所
         await crews.create(
             db,
             users["9001"],
             {
                 "name": "越秀抢修班",
-                "site_id": demo.sites["GZ-2"].id,
+                "site_id": demo.sites["440104"].id,
                 "leader": "周勇",
                 "phones": "13911112222",
             },

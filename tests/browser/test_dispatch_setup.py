@@ -34,8 +34,8 @@ async def _seed(url: str) -> dict[str, str]:
             db,
             demo.users["1001"],
             workflow="fault_repair",
-            site_id=demo.sites["GZ"].id,
-            form={"故障地址": "天河路 1 号 <b>", "所属供电局": "GZ"},
+            site_id=demo.sites["440100"].id,
+            form={"故障地址": "天河路 1 号 <b>", "所属供电局": "440100"},
             opinion="客户来电报修",
         )
         numbers = {"fault": order.number, "pick": await _contractor_pick(db, demo)}
@@ -100,13 +100,13 @@ async def _contractor_pick(db, demo) -> str:
     db.add(Category(code="outsourced", name="外委维修", workflow_key="outsourced_intake", sort=99))
     admin = demo.users[ADMIN]
     for name, values in (
-        ("广州外委", {"site_id": demo.sites["GZ"].id}),
-        ("深圳外委", {"site_id": demo.sites["SZ"].id}),
+        ("广州外委", {"site_id": demo.sites["440100"].id}),
+        ("深圳外委", {"site_id": demo.sites["440300"].id}),
         ("全省外委", {}),
     ):
         await contractors.create(db, admin, {"name": name, "phones": ["13800001111"], **values})
     order = await create_order(
-        db, demo.users["1001"], workflow="outsourced_pick", site_id=demo.sites["GZ-1"].id
+        db, demo.users["1001"], workflow="outsourced_pick", site_id=demo.sites["440106"].id
     )
     return order.number
 
@@ -311,10 +311,10 @@ def test_intake_offers_the_contractors_of_the_site_picked_in_the_form(setup_cons
         pick = page.locator("#intake-fields [data-field='外委单位'] option")
         # no site picked: the order would be the agent's own site, above every bureau's area
         expect(pick).to_have_text(["—", "全省外委"])
-        page.select_option("#intake-fields [data-field='所属供电局']", value="GZ")
+        page.select_option("#intake-fields [data-field='所属供电局']", value="440100")
         expect(pick).to_have_text(["—", "全省外委", "广州外委"])
         page.select_option("#intake-fields [data-field='外委单位']", label="广州外委")
-        page.select_option("#intake-fields [data-field='所属供电局']", value="SZ")
+        page.select_option("#intake-fields [data-field='所属供电局']", value="440300")
         # Shenzhen's contractor now; the Guangzhou one picked before is no longer offered
         expect(pick).to_have_text(["—", "全省外委", "深圳外委"])
         expect(page.locator("#intake-fields [data-field='外委单位']")).to_have_value("")

@@ -56,7 +56,7 @@ def test_an_empty_fault_intake_marks_every_required_field_at_once(intake_console
         expect(page.locator("#intake-所属供电局")).to_have_attribute("aria-invalid", "true")
 
         # each put right: one more 保存 takes the order in, and no mark is left
-        page.select_option("#intake-所属供电局", "GZ")
+        page.select_option("#intake-所属供电局", "440100")
         page.click("#intake-save-close")
         expect(page.locator("#intake-saved")).to_be_visible()
         expect(page.locator("#intake [aria-invalid=true]")).to_have_count(0)

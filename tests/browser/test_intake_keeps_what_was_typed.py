@@ -34,7 +34,7 @@ def fault_typed(page) -> None:
     page.fill("#intake-caller", "13900005555")
     page.fill("#intake-故障名称", "家中停电")
     page.fill("#intake-故障地址", ADDRESS)
-    page.select_option("#intake-所属供电局", "GZ")
+    page.select_option("#intake-所属供电局", "440100")
     page.fill("#intake-客户描述故障信息", WORDS)
     page.fill("#intake-opinion", "客户很着急")
 
@@ -46,7 +46,7 @@ def expect_fault_as_typed(page, words: str = WORDS) -> None:
     expect(page.locator("#intake-subcategory option:checked")).to_have_text("低压故障")
     expect(page.locator("#intake-故障名称")).to_have_value("家中停电")
     expect(page.locator("#intake-故障地址")).to_have_value(ADDRESS)
-    expect(page.locator("#intake-所属供电局")).to_have_value("GZ")
+    expect(page.locator("#intake-所属供电局")).to_have_value("440100")
     expect(page.locator("#intake-客户描述故障信息")).to_have_value(words)
     expect(page.locator("#intake-caller")).to_have_value("13900005555")
     expect(page.locator("#intake-opinion")).to_have_value("客户很着急")
@@ -63,7 +63,7 @@ def test_switching_the_category_carries_what_was_typed_and_switching_back_restor
         # fields that mean them; nothing of the fault's own is shown there, nor lost
         page.select_option("#intake-category", label="投诉举报建议")
         expect(page.locator("#intake-投诉内容")).to_have_value(WORDS)
-        expect(page.locator("#intake-所属区域")).to_have_value("GZ")
+        expect(page.locator("#intake-所属区域")).to_have_value("440100")
         expect(page.locator("#intake-标题")).to_have_value("")
         expect(page.locator("#intake-subcategory")).to_have_value("")
         page.fill("#intake-标题", "抢修人员态度差")
@@ -86,7 +86,7 @@ def test_switching_the_category_carries_what_was_typed_and_switching_back_restor
         expect(page.locator("#intake-答复内容")).to_have_value("")
         page.select_option("#intake-category", label="用电业务受理")
         expect(page.locator("#intake-用电地址")).to_have_value(ADDRESS)
-        expect(page.locator("#intake-所属供电局")).to_have_value("GZ")
+        expect(page.locator("#intake-所属供电局")).to_have_value("440100")
         expect(page.locator("#intake-申请说明")).to_have_value(f"{WORDS}，已等候两小时")
 
         # a field emptied on purpose stays empty in the other categories

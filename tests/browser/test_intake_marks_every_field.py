@@ -27,7 +27,7 @@ def test_one_save_marks_the_missing_address_and_the_bad_number(intake_console, b
         page.select_option("#intake-category", label="故障报修")
         page.select_option("#intake-subcategory", label="低压故障")
         page.fill("#intake-故障名称", "整栋楼停电")
-        page.select_option("#intake-所属供电局", "GZ")
+        page.select_option("#intake-所属供电局", "440100")
         page.fill("#intake-caller", "12ab")
         page.click("#intake-save-close")
         toast = page.locator(".toast.refused").last

@@ -36,7 +36,7 @@ def test_the_extent_is_marked_required_while_a_large_outage_is_ticked(intake_con
 
         # saved without it: refused, the field named
         page.fill("#intake-故障地址", "天河路 1 号")
-        page.select_option("#intake-所属供电局", "GZ")
+        page.select_option("#intake-所属供电局", "440100")
         page.click("#intake-save-close")
         expect(page.locator(".toast.refused").last).to_contain_text("故障范围（必填）")
         expect(extent).to_have_attribute("aria-invalid", "true")
@@ -54,7 +54,7 @@ def test_a_category_with_subcategories_marks_the_subcategory_required(intake_con
         expect(sub).to_have_attribute("required", "")
         expect(page.locator("#intake-subcategory-label")).to_have_class("req")
         page.fill("#intake-故障地址", "天河路 1 号")
-        page.select_option("#intake-所属供电局", "GZ")
+        page.select_option("#intake-所属供电局", "440100")
         page.click("#intake-save-close")
         expect(page.locator(".toast.refused").last).to_contain_text("小类别（必填）")
         expect(sub).to_have_attribute("aria-invalid", "true")

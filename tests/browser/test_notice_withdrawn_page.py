@@ -29,7 +29,7 @@ async def _seed(url: str) -> str:
         await seed_defaults(db)
         await seed_demo(db, customers=1)
         boss = await db.scalar(select(User).where(User.staff_no == "3001"))
-        gz = await db.scalar(select(Site.id).where(Site.code == "GZ"))
+        gz = await db.scalar(select(Site.id).where(Site.code == "440100"))
         start = dt.datetime.now(dt.UTC) + dt.timedelta(hours=20)
         notice = await knowledge.publish_notice(
             db,

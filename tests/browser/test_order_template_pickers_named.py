@@ -25,7 +25,7 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
             demo.db,
             demo.users["1001"],
             workflow="consult",
-            site_id=demo.sites["GZ"].id,
+            site_id=demo.sites["440100"].id,
             form={"咨询内容": "峰谷电价何时执行", "答复内容": ANSWER},
             caller_number=CALLER,
         )

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser]
 
 def test_an_admin_sets_a_bureaus_saturday_hours(users_console, browser):  # noqa: F811
     with admin_on(browser, users_console, "/admin/sites") as page:
-        row = page.locator("#site-list tbody tr", has_text="GZ").first
+        row = page.locator("#site-list tbody tr", has_text="440100").first
         expect(row).to_contain_text("广州市供电局")
         # on the default hours: said in short, the week on hover
         expect(row.locator(".site-hours")).to_have_text("默认营业时间")
@@ -27,7 +27,7 @@ def test_an_admin_sets_a_bureaus_saturday_hours(users_console, browser):  # noqa
         expect(page.locator("#site-holidays")).to_contain_text("国庆节")
         row.get_by_role("button", name="编辑").click()
         form = page.locator("#site-form")
-        expect(form.locator("[name=code]")).to_have_value("GZ")
+        expect(form.locator("[name=code]")).to_have_value("440100")
         form.locator("[name='hours.sat']").fill("12:00-09:00")
         form.locator("button[type=submit]").click()
         expect(form.locator("[name='hours.sat']")).to_have_attribute("aria-invalid", "true")

@@ -53,7 +53,7 @@ def test_the_team_leader_fills_the_survey_and_follows_the_complaint_link(visit_c
         expect(page.locator("#order-category")).to_contain_text("投诉")
         expect(page.locator("#order-links-source a")).to_have_text(numbers["visit"])
         expect(page.locator("#order-标题")).to_have_value(f"回访不满意：{numbers['visit']}")
-        expect(page.locator("#order-所属区域")).to_have_value("GZ")
+        expect(page.locator("#order-所属区域")).to_have_value("440100")
         page.click("#order-links-source a")
         expect(page.locator("#order-number")).to_have_text(numbers["visit"])
 

@@ -25,13 +25,13 @@ async def link_to_an_open_order(session, interaction) -> None:
     from sqlalchemy import select
 
     agent = await session.scalar(select(User).where(User.staff_no == "1001"))
-    site = await session.scalar(select(Site).where(Site.code == "GZ"))
+    site = await session.scalar(select(Site).where(Site.code == "440100"))
     order = await create_order(
         session,
         agent,
         workflow="fault_repair",
         site_id=site.id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         caller_number="13800138000",
     )
     await link(session, order, interaction)

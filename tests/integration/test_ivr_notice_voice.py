@@ -96,7 +96,7 @@ async def notices(tmp_path):
         notice = await publish_notice(
             session,
             demo.users["3001"],
-            site_id=demo.sites["GZ-1"].id,
+            site_id=demo.sites["440106"].id,
             area="天河区中山路一带（1-200号）",
             reason="10kV线路计划检修",
             affected_areas=[{"kind": "district", "name": "测试区", "code": CODE}],

@@ -107,15 +107,15 @@ async def book(tmp_path):
         await seed_defaults(session)
         demo = await seed_demo(session, customers=0, notices=False)
         customer = await create_customer(
-            session, "8800000901", "陈雨", phones=[phone], site_id=demo.sites["GZ"].id
+            session, "8800000901", "陈雨", phones=[phone], site_id=demo.sites["440100"].id
         )
         order = await create_order(
             session,
             demo.users["1001"],
             workflow="fault_repair",
-            site_id=demo.sites["GZ"].id,
+            site_id=demo.sites["440100"].id,
             customer_id=customer.id,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+            form={"故障地址": "天河路1号", "所属供电局": "440100"},
             caller_number=contact,
         )
         await session.commit()
@@ -180,7 +180,7 @@ async def twins(book):
             demo_user,
             workflow="fault_repair",
             site_id=first.site_id,
-            form={"故障地址": "天河路2号", "所属供电局": "GZ"},
+            form={"故障地址": "天河路2号", "所属供电局": "440100"},
             caller_number=other,
         )
         twin.number = "ZX" + number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")

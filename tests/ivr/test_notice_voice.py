@@ -143,7 +143,7 @@ async def publish(sessions, demo, **values):
         notice = await publish_notice(
             session,
             demo.users["3001"],
-            site_id=demo.sites["GZ-1"].id,
+            site_id=demo.sites["440106"].id,
             area=values.get("area", "天河区中山路一带（1-200号）"),
             reason=values.get("reason", "10kV线路计划检修"),
             affected_areas=[{"kind": "district", "name": "测试区", "code": CODE}],

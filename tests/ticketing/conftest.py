@@ -173,7 +173,7 @@ async def fault_on_business_hours(session: AsyncSession) -> None:
 
 
 async def gz_fault_order(session: AsyncSession, seeded, **create):
-    """A 故障报修 order of 广州 (GZ) on business hours, committed: at 接收确认 with its handlers
+    """A 故障报修 order of 广州 (440100) on business hours, committed: at 接收确认 with its handlers
     5101 and 5102 (``create``: create_order's other keywords, e.g. ``now``)."""
     from ticketing import create_order
 
@@ -182,8 +182,8 @@ async def gz_fault_order(session: AsyncSession, seeded, **create):
         session,
         seeded.users["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         **create,
     )
     await session.commit()

@@ -52,8 +52,8 @@ async def bodies(maker, key: str = "fault_repair") -> list[dict]:
 
 
 async def gz_staff(s) -> None:
-    """The GZ bureau with its agent 1001 and handler 5101, to register and dispatch an order."""
-    gz = await create_site(s, "GZ", "广州供电局", kind="bureau")
+    """The 广州 bureau (440100) with its agent 1001 and handler 5101, to register and dispatch an order."""
+    gz = await create_site(s, "440100", "广州供电局", kind="bureau")
     await create_user(s, "1001", "坐席", "abc12345", roles=["agent"], site_id=gz.id)
     await create_user(s, "5101", "抢修", "abc12345", roles=["handler"], site_id=gz.id)
 
@@ -111,9 +111,9 @@ class AtDispatch:
 
 async def order_at_dispatch(s, crew: dict) -> AtDispatch:
     """``crew`` (its name and the rest, without its site) added to the register by ``ADMIN`` for
-    GZ, and a fault order 1001 registers for GZ, taken by 5101 (gz_staff's): at 派工."""
+    广州, and a fault order 1001 registers for 广州, taken by 5101 (gz_staff's): at 派工."""
     users = {u.staff_no: u for u in await s.scalars(select(User))}
-    gz = await s.scalar(select(Site).where(Site.code == "GZ"))
+    gz = await s.scalar(select(Site).where(Site.code == "440100"))
     added = await register.create(s, users[ADMIN], {**crew, "site_id": gz.id})
     now = dt.datetime.now(dt.UTC)
     order = await create_order(
@@ -121,7 +121,7 @@ async def order_at_dispatch(s, crew: dict) -> AtDispatch:
         users["1001"],
         workflow="fault_repair",
         site_id=gz.id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         now=now,
     )
     await submit_step(s, users["5101"], order, now=now)

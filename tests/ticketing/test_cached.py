@@ -10,7 +10,7 @@ from ticketing.models import Assignment, Notification, NotificationTemplate, Use
 from ticketing.users import create_user
 from ticketing.workflow.store import disable, import_definition
 
-FORM = {"故障地址": "天河路1号", "所属供电局": "GZ"}
+FORM = {"故障地址": "天河路1号", "所属供电局": "440100"}
 
 
 async def new_fault_order(sm, seeded, **kwargs):
@@ -19,7 +19,7 @@ async def new_fault_order(sm, seeded, **kwargs):
             session,
             seeded.users["1001"],
             workflow="fault_repair",
-            site_id=seeded.sites["GZ"].id,
+            site_id=seeded.sites["440100"].id,
             form=FORM,
             **kwargs,
         )
@@ -46,10 +46,14 @@ async def test_a_rolled_back_user_is_seen_only_by_their_own_transaction(sm, seed
     await new_fault_order(sm, seeded)
     async with sm() as session:
         await create_user(
-            session, "5109", "临时抢修", "abc12345", roles=["handler"], site_id=seeded.sites["GZ"].id
+            session, "5109", "临时抢修", "abc12345", roles=["handler"], site_id=seeded.sites["440100"].id
         )
         order = await create_order(
-            session, seeded.users["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=FORM
+            session,
+            seeded.users["1001"],
+            workflow="fault_repair",
+            site_id=seeded.sites["440100"].id,
+            form=FORM,
         )
         rows = await session.scalars(select(Assignment.user_id).where(Assignment.order_id == order.id))
         assert len(set(rows)) == 4  # the creator's done step and three bureau handlers

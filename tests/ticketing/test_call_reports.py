@@ -133,7 +133,7 @@ STATES = [
 
 @pytest.fixture
 async def known(sm, session, seeded):
-    gz = seeded.sites["GZ"]
+    gz = seeded.sites["440100"]
     await create_user(
         session, "6001", "广州坐席", "secret123", roles=["agent"], site_id=gz.id, skills={"fault": 1}
     )
@@ -319,7 +319,7 @@ async def test_call_reports_keep_to_the_viewers_sites(session, known):
     hq_leader = users["2001"]
     assert (await call_detail(session, CallsQuery(DAY_START, DAY_END, viewer=hq_leader)))["total"] == 6
     # HQ narrowed to the Shenzhen bureau: no agents there, nothing to see
-    sz = known.sites["SZ"].id
+    sz = known.sites["440300"].id
     narrowed = CallsQuery(DAY_START, DAY_END, viewer=hq_leader, site_id=sz)
     assert (await call_detail(session, narrowed))["total"] == 0
 

@@ -20,12 +20,14 @@ async def test_seeded_tree_and_site_overrides(session, seeded):
     admin, agent = seeded.users["9001"], seeded.users["1001"]
     with pytest.raises(Forbidden):
         await add_category(session, agent, "fault_tree", "树障", parent_code="fault")
-    gz = seeded.sites["GZ"].id
+    gz = seeded.sites["440100"].id
     await add_category(session, admin, "fault_tree", "树障", parent_code="fault", site_id=gz)
     with pytest.raises(ActionRefused):
         await add_category(session, admin, "fault_tree", "树障", parent_code="fault", site_id=gz)
     here = next(t for t in await category_tree(session, gz) if t["code"] == "fault")
-    elsewhere = next(t for t in await category_tree(session, seeded.sites["SZ"].id) if t["code"] == "fault")
+    elsewhere = next(
+        t for t in await category_tree(session, seeded.sites["440300"].id) if t["code"] == "fault"
+    )
     assert "树障" in [c["name"] for c in here["children"]]
     assert "树障" not in [c["name"] for c in elsewhere["children"]]
 

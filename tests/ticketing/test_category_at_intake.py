@@ -46,6 +46,6 @@ async def test_upgrading_turns_off_intake_for_the_seeded_coordination_only(empty
 async def test_the_seeds_keep_coordination_out_of_intake_but_the_registers_list_it(session, seeded):
     rows = {c.code: c.at_intake for c in await session.scalars(select(Category))}
     assert rows["coordination"] is False and rows["fault"] is True
-    gz = seeded.sites["GZ"].id
+    gz = seeded.sites["440100"].id
     assert "coordination" not in [o.top.code for o in await offered(session, gz)]
     assert "coordination" in [o.top.code for o in await offered(session, gz, intake=False)]

@@ -22,7 +22,7 @@ NOW = dt.datetime(2026, 11, 28, 1, 0)
 
 
 async def _at_0029(url: str, categories: list[tuple[int, str, str, int | None, int | None]]):
-    """The schema of 0029 holding sites HQ and GZ and ``categories`` (id, code, name, parent_id, site_id)."""
+    """The schema of 0029 holding sites HQ and 440100 (广州) and ``categories`` (id, code, name, parent_id, site_id)."""
     await db.migrate(url, "0029")
     engine = db.create_engine(url)
     async with engine.begin() as conn:
@@ -30,7 +30,7 @@ async def _at_0029(url: str, categories: list[tuple[int, str, str, int | None, i
             text(
                 "INSERT INTO sites (id, code, name, kind, parent_id, path, timezone, created_at, enabled)"
                 " VALUES (1, 'HQ', '总部', 'hq', NULL, '/1/', 'Asia/Shanghai', :now, :on),"
-                " (2, 'GZ', '广州供电局', 'bureau', 1, '/1/2/', 'Asia/Shanghai', :now, :on)"
+                " (2, '440100', '广州供电局', 'bureau', 1, '/1/2/', 'Asia/Shanghai', :now, :on)"
             ),
             {"now": NOW, "on": True},
         )
@@ -83,7 +83,7 @@ async def test_upgrading_holds_one_shared_row_a_code_and_sites_keep_their_overri
         [
             (1, "fault", "故障报修", None, None),
             (2, "fault_meter", "计量装置故障", 1, None),
-            (3, "fault", "广州故障报修", None, 2),  # GZ's override
+            (3, "fault", "广州故障报修", None, 2),  # 广州's override
             (4, "fault_meter", "广州计量", 1, 2),
         ],
     )
@@ -173,7 +173,7 @@ async def test_an_orders_notifications_are_found_by_its_index(engine, session, s
 
     event.listen(engine.sync_engine, "before_cursor_execute", keep)
     try:
-        await screen_alerts.shut_out(session, 1, seeded.sites["GZ"].id)
+        await screen_alerts.shut_out(session, 1, seeded.sites["440100"].id)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", keep)
     [(statement, parameters)] = seen

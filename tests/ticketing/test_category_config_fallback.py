@@ -20,7 +20,7 @@ from ticketing.surveys import add_dimension, order_dimensions
 
 SH = ZoneInfo("Asia/Shanghai")
 CALLED = dt.datetime(2026, 11, 27, 14, 30, tzinfo=SH)
-FAULT = {"故障地址": "天河路3号", "所属供电局": "GZ"}
+FAULT = {"故障地址": "天河路3号", "所属供电局": "440100"}
 CREW = {"抢修人员": "张师傅", "派工时间": "2026-11-27T14:45"}
 OPTIONS = [{"label": "满意", "satisfied": True}, {"label": "不满意", "satisfied": False}]
 
@@ -31,7 +31,7 @@ async def _taken(session, seeded, workflow: str, category: str, form: dict) -> W
         seeded.users["1001"],
         workflow=workflow,
         category=category,
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form=form,
         caller_number="13800138000",
         now=CALLED,

@@ -22,15 +22,15 @@ def _children(tree, code):
 
 async def test_a_child_site_is_offered_its_bureaus_categories_the_nearest_winning(session, seeded):
     admin = seeded.users["9001"]
-    gz, gz1, gz2, sz = (seeded.sites[c].id for c in ("GZ", "GZ-1", "GZ-2", "SZ"))
+    gz, gz1, gz2, sz = (seeded.sites[c].id for c in ("440100", "440106", "440104", "440300"))
     shared = _tops(await offered(session, None))
-    # the 供电局 GZ: its own 大类别, its own 小类别 under the shared 故障报修, an override of 业扩报装
+    # the 供电局 广州: its own 大类别, its own 小类别 under the shared 故障报修, an override of 业扩报装
     await add_category(session, admin, "gz_tree", "树障清理", site_id=gz, workflow_key="fault_repair")
     await add_category(session, admin, "fault_tree", "树障", parent_code="fault", site_id=gz)
     await add_category(
         session, admin, "service", "广州业扩报装", site_id=gz, workflow_key="service_application"
     )
-    # its 供电所 GZ-1 overrides GZ's override again; GZ-2 does not
+    # its 供电所 天河 overrides 广州's override again; 越秀 does not
     await add_category(
         session, admin, "service", "天河业扩报装", site_id=gz1, workflow_key="service_application"
     )
@@ -45,7 +45,7 @@ async def test_a_child_site_is_offered_its_bureaus_categories_the_nearest_winnin
     assert _tops(at_gz1)["service"] == "天河业扩报装"  # its own: the nearest
     assert _tops(at_gz2)["service"] == "广州业扩报装"  # its bureau's
     assert _tops(await offered(session, gz))["service"] == "广州业扩报装"
-    assert _tops(await offered(session, sz)) == shared  # another branch sees none of GZ's
+    assert _tops(await offered(session, sz)) == shared  # another branch sees none of 广州's
     # every new order is checked so (the engine): from the caches, no query once they are warm
     statements = []
 
@@ -68,7 +68,7 @@ async def test_a_child_site_is_offered_its_bureaus_categories_the_nearest_winnin
         "category": "field_category_not_offered"
     }
 
-    # GZ 停用 投诉 (an override of the shared one, disabled): hidden at GZ and its 供电所 ...
+    # 广州 停用 投诉 (an override of the shared one, disabled): hidden at 广州 and its 供电所 ...
     gz_complaint = await add_category(
         session, admin, "complaint", "投诉（广州）", site_id=gz, workflow_key="complaint"
     )
@@ -84,7 +84,7 @@ async def test_a_child_site_is_offered_its_bureaus_categories_the_nearest_winnin
             "category": "field_category_not_offered"
         }
     assert "complaint" in _tops(await offered(session, sz))
-    # ... unless a nearer level has an enabled one: GZ-1's own
+    # ... unless a nearer level has an enabled one: 天河's own
     await add_category(session, admin, "complaint", "天河投诉", site_id=gz1, workflow_key="complaint")
     await session.commit()
     assert _tops(await offered(session, gz1))["complaint"] == "天河投诉"
@@ -98,7 +98,7 @@ async def test_a_child_site_is_offered_its_bureaus_categories_the_nearest_winnin
 
 async def test_the_register_lets_a_child_site_override_and_extend_its_bureaus(session, seeded):
     admin = seeded.users["9001"]
-    gz, gz1, sz = (seeded.sites[c].id for c in ("GZ", "GZ-1", "SZ"))
+    gz, gz1, sz = (seeded.sites[c].id for c in ("440100", "440106", "440300"))
     gz_tree = await category_admin.create(
         session,
         admin,
@@ -110,7 +110,7 @@ async def test_the_register_lets_a_child_site_override_and_extend_its_bureaus(se
             "confirm": True,
         },
     )
-    # GZ-1's own 小类别 under its bureau's 大类别, and its override of that 大类别
+    # 天河's own 小类别 under its bureau's 大类别, and its override of that 大类别
     sub = await category_admin.create(
         session, admin, {"code": "gz1_branch", "name": "断枝", "parent_id": gz_tree.id, "site_id": gz1}
     )
@@ -129,7 +129,7 @@ async def test_the_register_lets_a_child_site_override_and_extend_its_bureaus(se
     tree = await offered(session, gz1)
     assert _tops(tree)["gz_tree"] == "天河树障"
     assert _children(tree, "gz_tree") == ["gz1_branch"]
-    # another branch's site may neither override nor hang under GZ's own
+    # another branch's site may neither override nor hang under 广州's own
     try:
         await category_admin.create(
             session,
@@ -142,7 +142,7 @@ async def test_the_register_lets_a_child_site_override_and_extend_its_bureaus(se
                 "confirm": True,
             },
         )
-        raise AssertionError("another branch took GZ's code")
+        raise AssertionError("another branch took 广州's code")
     except FieldErrors as refused:
         assert refused.problems == {"code": "field_category_code_other_site"}
     try:
@@ -166,7 +166,7 @@ async def test_a_child_sites_order_is_named_by_its_bureaus_override(session, see
     from ticketing.printing import _category_names
 
     admin = seeded.users["9001"]
-    gz, gz1, sz = (seeded.sites[c].id for c in ("GZ", "GZ-1", "SZ"))
+    gz, gz1, sz = (seeded.sites[c].id for c in ("440100", "440106", "440300"))
     await add_category(session, admin, "fault_lv", "广州低压故障", parent_code="fault", site_id=gz)
     await session.commit()
     orders = [

@@ -28,9 +28,9 @@ async def _offered(session, site_id, workflow, category, subcategory="", **kw) -
 
 async def test_each_site_is_offered_the_shared_categories_and_its_own(session, seeded):
     admin = seeded.users["9001"]
-    gz, sz, hq = (seeded.sites[c].id for c in ("GZ", "SZ", "HQ"))
+    gz, sz, hq = (seeded.sites[c].id for c in ("440100", "440300", "HQ"))
     shared = _tops(await offered(session, None))
-    # GZ's own 大类别, its own 小类别 under the shared 故障报修, and its own 业扩报装 (an override)
+    # 广州's own 大类别, its own 小类别 under the shared 故障报修, and its own 业扩报装 (an override)
     await add_category(session, admin, "gz_tree", "树障清理", site_id=gz, workflow_key="fault_repair")
     await add_category(session, admin, "fault_tree", "树障", parent_code="fault", site_id=gz)
     await add_category(
@@ -43,7 +43,7 @@ async def test_each_site_is_offered_the_shared_categories_and_its_own(session, s
     assert codes.count("service") == 1, codes  # the override replaces the shared one, in its place
     assert [c for c in codes if c != "gz_tree"] == [c for c, _ in shared]
     assert dict(_tops(at_gz))["service"] == "广州业扩报装"
-    # the shared 小类别 stay under the override; GZ's own 小类别 under the shared 大类别
+    # the shared 小类别 stay under the override; 广州's own 小类别 under the shared 大类别
     assert _children(at_gz, "service") == ["高压新装", "低压新装", "批量新装", "变更用电"]
     assert "树障" in _children(at_gz, "fault")
     assert "gz_tree" in codes
@@ -73,10 +73,10 @@ async def test_each_site_is_offered_the_shared_categories_and_its_own(session, s
 
 async def test_an_order_in_a_category_not_offered_to_the_users_site_is_refused(session, seeded):
     admin = seeded.users["9001"]
-    gz, sz = seeded.sites["GZ"].id, seeded.sites["SZ"].id
+    gz, sz = seeded.sites["440100"].id, seeded.sites["440300"].id
     await add_category(session, admin, "gz_tree", "树障清理", site_id=gz, workflow_key="fault_repair")
     await add_category(session, admin, "fault_tree", "树障", parent_code="fault", site_id=gz)
-    # GZ takes its 协调单 on another workflow than the shared one's (故障报修's)
+    # 广州 takes its 协调单 on another workflow than the shared one's (故障报修's)
     await add_category(session, admin, "coordination", "协调单", site_id=gz, workflow_key="consult")
     await session.commit()
 
@@ -96,7 +96,7 @@ async def test_an_order_in_a_category_not_offered_to_the_users_site_is_refused(s
     assert await _refused(session, sz, "fault_repair", "fault", "fault_tree") == {
         "subcategory": "field_category_not_offered"
     }
-    # the shared 协调单's workflow, which GZ's own replaced
+    # the shared 协调单's workflow, which 广州's own replaced
     assert await _refused(session, gz, "fault_repair", "coordination") == {
         "category": "field_category_not_offered"
     }

@@ -13,7 +13,7 @@ from ticketing.workflow.actions import void
 
 async def test_an_override_whose_workflow_open_orders_run_on_is_kept(session, seeded):
     admin, agent = seeded.users["9001"], seeded.users["1001"]
-    gz, gz1 = seeded.sites["GZ"].id, seeded.sites["GZ-1"].id
+    gz, gz1 = seeded.sites["440100"].id, seeded.sites["440106"].id
     # 广州 takes 用户信息查询 on the fault flow (the shared one is on consult)
     override = await add_category(
         session, admin, "query", "广州查询报修", site_id=gz, workflow_key="fault_repair"

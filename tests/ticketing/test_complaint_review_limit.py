@@ -14,10 +14,10 @@ async def test_a_complaint_at_its_review_is_due_within_a_working_hour(session, s
         session,
         seeded.users["1001"],
         workflow="complaint",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={
             "类别1": "一类",
-            "所属区域": "GZ",
+            "所属区域": "440100",
             "标题": "抄表员态度差",
             "投诉内容": "抄表员态度差",
             "严重程度": "一般",

@@ -23,16 +23,18 @@ async def _contractor(session, admin, name, **values):
 async def test_saving_a_contractor_the_order_may_not_go_to_is_refused(session, seeded):
     u, sites = seeded.users, seeded.sites
     admin = u["9001"]
-    guangzhou = await _contractor(session, admin, "广州外委", site_id=sites["GZ"].id, categories=["fault"])
-    shenzhen = await _contractor(session, admin, "深圳外委", site_id=sites["SZ"].id, categories=["fault"])
-    disabled = await _contractor(session, admin, "停用外委", site_id=sites["GZ"].id, categories=["fault"])
+    guangzhou = await _contractor(
+        session, admin, "广州外委", site_id=sites["440100"].id, categories=["fault"]
+    )
+    shenzhen = await _contractor(session, admin, "深圳外委", site_id=sites["440300"].id, categories=["fault"])
+    disabled = await _contractor(session, admin, "停用外委", site_id=sites["440100"].id, categories=["fault"])
     await register.set_active(session, admin, disabled.id, False)
     order = await create_order(
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         now=CALLED,
     )
     await submit_step(session, u["5101"], order, now=CALLED + dt.timedelta(minutes=5))

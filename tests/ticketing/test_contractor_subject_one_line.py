@@ -33,7 +33,7 @@ async def test_a_contractors_email_subject_filled_with_line_breaks_is_queued_on_
         session,
         u["1001"],
         workflow="outsourced",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"外委单位": company.id, "故障地址": "天河路\r\nBcc: x@evil.example\n  1号"},
     )
     [mail] = await session.scalars(

@@ -80,7 +80,7 @@ async def test_a_step_dispatches_to_the_contractor_and_a_handler_records_its_rep
         session,
         u["1001"],
         workflow="outsourced",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"外委单位": company.id, "故障地址": "天河路 1 号"},
         now=friday_afternoon,
     )
@@ -143,13 +143,17 @@ async def test_a_disabled_or_missing_contractor_refuses_naming_the_field(session
             session,
             u["1001"],
             workflow="outsourced",
-            site_id=seeded.sites["GZ"].id,
+            site_id=seeded.sites["440100"].id,
             form={"外委单位": company.id},
         )
     assert bad.value.problems == {"外委单位": "contractor_inactive"}
     with pytest.raises(FieldErrors) as bad:
         await create_order(
-            session, u["1001"], workflow="outsourced", site_id=seeded.sites["GZ"].id, form={"外委单位": 9999}
+            session,
+            u["1001"],
+            workflow="outsourced",
+            site_id=seeded.sites["440100"].id,
+            form={"外委单位": 9999},
         )
     assert bad.value.problems == {"外委单位": "contractor_unknown"}
     with pytest.raises(FieldErrors) as bad:
@@ -157,7 +161,7 @@ async def test_a_disabled_or_missing_contractor_refuses_naming_the_field(session
             session,
             u["1001"],
             workflow="outsourced",
-            site_id=seeded.sites["GZ"].id,
+            site_id=seeded.sites["440100"].id,
             form={"外委单位": "粤电"},
         )
     assert bad.value.problems == {"外委单位": "field_not_contractor"}
@@ -170,15 +174,15 @@ async def test_only_contractors_serving_the_orders_category_and_area_take_it(ses
     u = seeded.users
     sites = seeded.sites
     await import_definition(session, flow())
-    guangzhou = await _contractor(session, u["9001"], name="广州外委", site_id=sites["GZ"].id)
+    guangzhou = await _contractor(session, u["9001"], name="广州外委", site_id=sites["440100"].id)
     anywhere = await _contractor(session, u["9001"], name="全省外委")
-    shenzhen = await _contractor(session, u["9001"], name="深圳外委", site_id=sites["SZ"].id)
+    shenzhen = await _contractor(session, u["9001"], name="深圳外委", site_id=sites["440300"].id)
     repairers = await _contractor(session, u["9001"], name="报修外委", categories=["fault"])
-    outlet = sites["GZ-1"].id  # a 供电所 under the Guangzhou bureau
+    outlet = sites["440106"].id  # a 供电所 under the Guangzhou bureau
 
     names = [c.name for c in await register.candidates(session, category="outsourced", site_id=outlet)]
     assert sorted(names) == sorted(["广州外委", "全省外委"])
-    names = [c.name for c in await register.candidates(session, category="fault", site_id=sites["SZ"].id)]
+    names = [c.name for c in await register.candidates(session, category="fault", site_id=sites["440300"].id)]
     assert sorted(names) == sorted(["全省外委", "深圳外委", "报修外委"])
     names = [c.name for c in await register.candidates(session, category="outsourced", site_id=None)]
     assert names == ["全省外委"]
@@ -220,7 +224,7 @@ async def test_leaving_the_step_without_a_reply_cancels_the_dispatch(session, se
         session,
         u["1001"],
         workflow="outsourced",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"外委单位": company.id},
     )
     await force_archive(session, u["9001"], order, opinion="客户撤单")
@@ -262,7 +266,7 @@ async def test_a_contractor_template_is_used_and_customer_templates_are_not_sent
         session,
         u["1001"],
         workflow="outsourced",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"外委单位": company.id},
         caller_number="13912345678",
     )
@@ -333,7 +337,11 @@ async def test_a_contractor_with_dispatches_is_disabled_never_deleted(session, s
     used = await _contractor(session, u["9001"])
     unused = await register.create(session, u["9001"], {"name": "备用单位"})
     await create_order(
-        session, u["1001"], workflow="outsourced", site_id=seeded.sites["GZ"].id, form={"外委单位": used.id}
+        session,
+        u["1001"],
+        workflow="outsourced",
+        site_id=seeded.sites["440100"].id,
+        form={"外委单位": used.id},
     )
     with pytest.raises(ActionRefused) as refused:
         await register.delete(session, u["9001"], used.id)
@@ -369,8 +377,8 @@ async def test_the_seeded_fault_flow_dispatches_to_a_contractor_picked_from_the_
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路3号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路3号", "所属供电局": "440100"},
         now=CALLED,
     )
     handler = u["5101"]
@@ -397,8 +405,8 @@ async def test_the_seeded_fault_flow_without_a_contractor_goes_straight_on_site(
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路4号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路4号", "所属供电局": "440100"},
         now=CALLED,
     )
     await submit_step(session, u["5101"], order)
@@ -417,8 +425,8 @@ async def test_choosing_到达现场_while_naming_a_contractor_is_refused_and_ch
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路5号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路5号", "所属供电局": "440100"},
         now=CALLED,
     )
     handler = u["5101"]

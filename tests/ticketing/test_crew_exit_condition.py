@@ -61,7 +61,7 @@ async def test_the_engine_routes_on_the_crew_picked(session, seeded):
     u, sites = seeded.users, seeded.sites
     await import_definition(session, fault_repair({"field": "抢修班组", "empty": True}), actor=u["9001"])
     crew = await register.create(
-        session, u["9001"], {"name": "天河抢修一班", "site_id": sites["GZ-1"].id, "phones": "13800001111"}
+        session, u["9001"], {"name": "天河抢修一班", "site_id": sites["440106"].id, "phones": "13800001111"}
     )
     crew_id = crew.id
     await session.commit()
@@ -71,8 +71,8 @@ async def test_the_engine_routes_on_the_crew_picked(session, seeded):
             session,
             u["1001"],
             workflow="fault_repair",
-            site_id=sites["GZ-1"].id,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ-1"},
+            site_id=sites["440106"].id,
+            form={"故障地址": "天河路1号", "所属供电局": "440106"},
             now=CALLED,
         )
         await submit_step(session, u["5101"], order, now=CALLED + dt.timedelta(minutes=5))

@@ -21,6 +21,6 @@ async def test_each_demo_account_reads_the_crews_of_the_orders_it_sees(session, 
     assert sorted(await names("5101")) == ["天河抢修班", "广州抢修一队"]
     assert sorted(await names("5201")) == ["深圳抢修一队", "福田抢修班"]
     # the same reach as their orders: 5201 sees no Guangzhou order, 1001 every bureau's
-    gz = seeded.sites["GZ-1"].id
+    gz = seeded.sites["440106"].id
     assert not known.covers(u["5201"].id, gz) and known.covers(u["1001"].id, gz)
     assert known.covers(u["5101"].id, gz)

@@ -37,7 +37,7 @@ async def _crew(session, admin, name, site, **values):
     )
 
 
-async def _at_dispatch(session, seeded, site="GZ-1"):
+async def _at_dispatch(session, seeded, site="440106"):
     u = seeded.users
     order = await create_order(
         session,
@@ -55,7 +55,7 @@ async def _at_dispatch(session, seeded, site="GZ-1"):
 async def test_the_register_normalizes_phones_and_keeps_to_its_rules(session, seeded):
     admin, sites = seeded.users["9001"], seeded.sites
     crew = await _crew(
-        session, admin, "天河抢修一班", sites["GZ-1"], members="李四、王五, 赵六", vehicle="粤A·12345"
+        session, admin, "天河抢修一班", sites["440106"], members="李四、王五, 赵六", vehicle="粤A·12345"
     )
     assert register.view(crew) | {"id": 0} == {
         "id": 0,
@@ -64,13 +64,13 @@ async def test_the_register_normalizes_phones_and_keeps_to_its_rules(session, se
         "phones": ["13800001111", "02088886666"],
         "members": ["李四", "王五", "赵六"],
         "vehicle": "粤A·12345",
-        "site_id": sites["GZ-1"].id,
+        "site_id": sites["440106"].id,
         "active": True,
         "sort": 0,
     }
     with pytest.raises(FieldErrors) as refused:
         await register.create(
-            session, admin, {"name": "天河抢修一班", "site_id": sites["GZ-1"].id, "phones": "8001"}
+            session, admin, {"name": "天河抢修一班", "site_id": sites["440106"].id, "phones": "8001"}
         )
     # an extension is a short number: said so (不能填 95598、10086 等服务号码或短号码), cti.phones.checked
     assert refused.value.problems == {"phones": "field_phone_service", "name": "field_duplicate"}
@@ -83,10 +83,10 @@ async def test_the_register_normalizes_phones_and_keeps_to_its_rules(session, se
         "site_id": "field_required",
     }
     # another bureau may have a crew of the same name
-    await _crew(session, admin, "天河抢修一班", sites["SZ"])
+    await _crew(session, admin, "天河抢修一班", sites["440300"])
     # only admins change it (a bureau's handler has no role over it)
     with pytest.raises(Forbidden):
-        await register.create(session, seeded.users["5101"], {"name": "x", "site_id": sites["GZ"].id})
+        await register.create(session, seeded.users["5101"], {"name": "x", "site_id": sites["440100"].id})
     with pytest.raises(Forbidden):
         await register.set_active(session, seeded.users["3001"], crew.id, False)
     actions = set(await session.scalars(select(AuditLog.action).where(AuditLog.entity == "crew")))
@@ -96,7 +96,7 @@ async def test_the_register_normalizes_phones_and_keeps_to_its_rules(session, se
 async def test_a_crew_picked_at_dispatch_is_kept_as_it_was_and_fills_the_fields(session, seeded):
     u, sites = seeded.users, seeded.sites
     admin = u["9001"]
-    crew = await _crew(session, admin, "天河抢修一班", sites["GZ-1"], vehicle="粤A·12345")
+    crew = await _crew(session, admin, "天河抢修一班", sites["440106"], vehicle="粤A·12345")
     order = await _at_dispatch(session, seeded)
 
     # a client sending only the crew's id: the server fills 抢修人员, 班组电话 and 车辆
@@ -146,14 +146,14 @@ async def test_a_crew_picked_at_dispatch_is_kept_as_it_was_and_fills_the_fields(
         await register.delete(session, admin, crew.id)
     assert refused.value.error_id == "crew_in_use"
     await register.set_active(session, admin, crew.id, False)
-    unused = await _crew(session, admin, "备用班", sites["GZ"])
+    unused = await _crew(session, admin, "备用班", sites["440100"])
     await register.delete(session, admin, unused.id)
     assert await session.get(Crew, unused.id) is None
 
 
 async def test_what_the_dispatcher_typed_over_the_pick_stands(session, seeded):
     u, sites = seeded.users, seeded.sites
-    crew = await _crew(session, u["9001"], "天河抢修一班", sites["GZ"], vehicle="粤A·12345")
+    crew = await _crew(session, u["9001"], "天河抢修一班", sites["440100"], vehicle="粤A·12345")
     order = await _at_dispatch(session, seeded)
     await save_form(session, u["5101"], order, {"抢修班组": crew.id, "车辆": "粤A·备用车"})
     assert (order.form["抢修人员"], order.form["车辆"]) == ("张强", "粤A·备用车")
@@ -167,8 +167,8 @@ async def test_what_the_dispatcher_typed_over_the_pick_stands(session, seeded):
 async def test_a_disabled_crew_or_another_bureaus_is_refused_on_the_field(session, seeded):
     u, sites = seeded.users, seeded.sites
     admin = u["9001"]
-    shenzhen = await _crew(session, admin, "福田二班", sites["SZ-1"])
-    disabled = await _crew(session, admin, "停用班", sites["GZ"])
+    shenzhen = await _crew(session, admin, "福田二班", sites["440304"])
+    disabled = await _crew(session, admin, "停用班", sites["440100"])
     await register.set_active(session, admin, disabled.id, False)
     order = await _at_dispatch(session, seeded)
     for crew_id, problem in (
@@ -197,14 +197,14 @@ async def test_the_picker_offers_the_orders_site_first_and_its_bureau_on_request
     admin, sites = seeded.users["9001"], seeded.sites
     for crew in await register.listing(session):  # the demo's, out of the way
         await register.set_active(session, admin, crew.id, False)
-    await _crew(session, admin, "广州抢修队", sites["GZ"])
-    await _crew(session, admin, "天河班", sites["GZ-1"])
-    await _crew(session, admin, "越秀班", sites["GZ-2"])
+    await _crew(session, admin, "广州抢修队", sites["440100"])
+    await _crew(session, admin, "天河班", sites["440106"])
+    await _crew(session, admin, "越秀班", sites["440104"])
     await _crew(session, admin, "省应急队", sites["HQ"])
-    await _crew(session, admin, "福田班", sites["SZ-1"])
-    own = {c.name for c in await register.candidates(session, sites["GZ-1"].id)}
+    await _crew(session, admin, "福田班", sites["440304"])
+    own = {c.name for c in await register.candidates(session, sites["440106"].id)}
     assert own == {"广州抢修队", "天河班", "省应急队"}
-    bureau = {c.name for c in await register.candidates(session, sites["GZ-1"].id, whole_bureau=True)}
+    bureau = {c.name for c in await register.candidates(session, sites["440106"].id, whole_bureau=True)}
     assert bureau == {"广州抢修队", "天河班", "越秀班", "省应急队"}
 
 
@@ -229,7 +229,7 @@ async def test_the_demo_has_two_crews_per_bureau_once(session, seeded):
     assert await add_demo_crews(session) == 6
     assert await add_demo_crews(session) == 0  # a demo started again keeps its register
     by_site = {(c.site_id, c.name) for c in await register.listing(session)}
-    assert (seeded.sites["GZ"].id, "广州抢修一队") in by_site and (
-        seeded.sites["GZ-1"].id,
+    assert (seeded.sites["440100"].id, "广州抢修一队") in by_site and (
+        seeded.sites["440106"].id,
         "天河抢修班",
     ) in by_site

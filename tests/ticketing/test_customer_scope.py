@@ -12,14 +12,14 @@ PHONE = "13100000481"
 
 async def test_a_bureaus_customer_their_orders_and_calls_are_that_bureaus(session, seeded):
     u, sites = seeded.users, seeded.sites
-    deng = await create_customer(session, "9900000481", "邓旭", phones=[PHONE], site_id=sites["GZ-1"].id)
+    deng = await create_customer(session, "9900000481", "邓旭", phones=[PHONE], site_id=sites["440106"].id)
     nowhere = await create_customer(session, "9900000482", "无归属", phones=["13100000482"])
     order = await create_order(
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=sites["GZ"].id,
-        form={"故障名称": "电表故障", "故障地址": "解放路180号", "所属供电局": "GZ"},
+        site_id=sites["440100"].id,
+        form={"故障名称": "电表故障", "故障地址": "解放路180号", "所属供电局": "440100"},
         customer_id=deng.id,
         caller_number=PHONE,
         link_call=False,

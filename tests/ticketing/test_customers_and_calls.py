@@ -43,16 +43,16 @@ async def test_screen_pop_by_any_spelling_of_the_number(session, seeded):
 
 async def test_screen_pop_shows_open_orders_and_history(session, seeded):
     customer = await create_customer(
-        session, "8800000001", "陈先生", phones=["138-0013-8000"], site_id=seeded.sites["GZ"].id
+        session, "8800000001", "陈先生", phones=["138-0013-8000"], site_id=seeded.sites["440100"].id
     )
     agent = seeded.users["1001"]
     order = await create_order(
         session,
         agent,
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         customer_id=customer.id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         caller_number="13800138000",
     )
     await session.commit()
@@ -97,8 +97,8 @@ async def test_call_events_make_call_records_idempotently_and_link_to_the_order(
         session,
         agent,
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
     )
     await session.commit()
     assert order.customer_id is not None  # taken from the call
@@ -178,8 +178,8 @@ async def test_a_transferred_call_keeps_both_legs_and_both_agents_orders_link_to
             session,
             seeded.users[staff_no],
             workflow="fault_repair",
-            site_id=seeded.sites["GZ"].id,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+            site_id=seeded.sites["440100"].id,
+            form={"故障地址": "天河路1号", "所属供电局": "440100"},
         )
         linked = set(
             await session.scalars(
@@ -225,8 +225,8 @@ async def test_click_to_dial_links_the_call_and_its_recording(session, sm, seede
         session,
         agent,
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
     )
     await register_outbound_call(session, agent, order, "out-9", demo_phone(9))
     await session.commit()
@@ -314,7 +314,7 @@ async def test_screen_pop_does_not_wait_for_writers(sm, seeded):
 
 async def test_hook_returns_exactly_what_the_session_lookup_returns(sm, seeded):
     """The hook runs the pop's statements straight through the driver; same answer, to the field."""
-    gz = seeded.sites["GZ"].id
+    gz = seeded.sites["440100"].id
     async with sm.begin() as s:
         a = await create_customer(
             s, "8800000011", "林先生", phones=["13800138011", "020-8888-0011"], site_id=gz
@@ -326,7 +326,7 @@ async def test_hook_returns_exactly_what_the_session_lookup_returns(sm, seeded):
             workflow="fault_repair",
             site_id=gz,
             customer_id=a.id,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+            form={"故障地址": "天河路1号", "所属供电局": "440100"},
             caller_number="13800138011",
         )
         s.add(
@@ -348,7 +348,7 @@ async def test_hook_returns_exactly_what_the_session_lookup_returns(sm, seeded):
             seeded.users["1001"],
             workflow="fault_repair",
             site_id=gz,
-            form={"故障地址": "天河路2号", "所属供电局": "GZ"},
+            form={"故障地址": "天河路2号", "所属供电局": "440100"},
             caller_number="13900000077",
         )
         closed = await create_order(
@@ -357,7 +357,7 @@ async def test_hook_returns_exactly_what_the_session_lookup_returns(sm, seeded):
             workflow="fault_repair",
             site_id=gz,
             customer_id=a.id,
-            form={"故障地址": "天河路3号", "所属供电局": "GZ"},
+            form={"故障地址": "天河路3号", "所属供电局": "440100"},
         )
         closed.is_open = False
     hook = screen_pop_hook(sm)
@@ -448,8 +448,8 @@ async def test_after_the_call_an_order_for_another_number_is_not_about_that_call
         await bus.publish(e)
     await bus.drain()
     agent = seeded.users["1001"]
-    form = {"故障地址": "天河路1号", "所属供电局": "GZ"}
-    site = seeded.sites["GZ"].id
+    form = {"故障地址": "天河路1号", "所属供电局": "440100"}
+    site = seeded.sites["440100"].id
 
     async def linked_calls(order: WorkOrder) -> list[str]:
         return list(
@@ -515,8 +515,8 @@ async def test_an_order_for_the_previous_call_links_that_call_not_the_one_on_now
     await bus.drain()
     await linker.close()
     agent = seeded.users["1001"]
-    form = {"故障地址": "天河路1号", "所属供电局": "GZ"}
-    site = seeded.sites["GZ"].id
+    form = {"故障地址": "天河路1号", "所属供电局": "440100"}
+    site = seeded.sites["440100"].id
 
     async def linked(order: WorkOrder) -> list[tuple[str, str]]:
         return sorted(

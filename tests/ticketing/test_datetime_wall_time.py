@@ -44,8 +44,8 @@ async def _dispatched(session, seeded):
         session,
         agent,
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         now=at(27, 17, 0),
     )
     await submit_step(session, gz1, order, now=at(27, 17, 5))

@@ -8,7 +8,7 @@ from ticketing.models import Customer, CustomerPhone, Site, WorkOrder
 
 
 async def test_round_trip_with_aware_utc_times(session):
-    site = Site(code="GZ", name="广州供电局", kind="bureau", path="/")
+    site = Site(code="440100", name="广州供电局", kind="bureau", path="/")
     session.add(site)
     await session.flush()
     local = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -160,8 +160,8 @@ async def test_sqlite_order_is_created_in_two_thread_hops(db_url, sm, seeded, mo
 
     if not db_url.startswith("sqlite"):
         return
-    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
-    form = {"故障地址": "中山路1号", "所属供电局": "GZ"}
+    agent, site = seeded.users["1001"], seeded.sites["440100"].id
+    form = {"故障地址": "中山路1号", "所属供电局": "440100"}
     async with sm.begin() as s:  # the caches fill
         await create_order(s, agent, workflow="fault_repair", site_id=site, form=form)
         customer = await s.scalar(select(Customer.id).order_by(Customer.id).limit(1))

@@ -20,14 +20,19 @@ async def test_a_draft_names_a_bad_value_and_a_contractor_refused_together(sessi
     shenzhen = await register.create(
         session,
         u["9001"],
-        {"name": "深圳外委", "phones": ["13800001111"], "site_id": sites["SZ"].id, "categories": ["fault"]},
+        {
+            "name": "深圳外委",
+            "phones": ["13800001111"],
+            "site_id": sites["440300"].id,
+            "categories": ["fault"],
+        },
     )
     order = await create_order(
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         now=CALLED,
     )
     await submit_step(session, u["5101"], order, now=CALLED + dt.timedelta(minutes=5))

@@ -16,7 +16,7 @@ async def test_a_survey_without_answers_is_not_counted(session, seeded):
         session,
         seeded.users["1001"],
         workflow="consult",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         now=at(24, 9),
         form={"咨询内容": "峰谷电价何时执行", "答复内容": "每日 8 点起为峰时"},
     )

@@ -21,7 +21,7 @@ async def _consult(session, user, site_id) -> WorkOrder:
 
 
 async def test_only_the_assignee_or_a_supervisor_handles_an_event(session, seeded):
-    u, gz = seeded.users, seeded.sites["GZ"].id
+    u, gz = seeded.users, seeded.sites["440100"].id
     intake = Intake()
     intake.logged_in = {"1001"}
     sms = await intake.receive(session, "sms", "sms-owned", sender="13800138000", content="停电了")
@@ -43,7 +43,7 @@ async def test_only_the_assignee_or_a_supervisor_handles_an_event(session, seede
 
 
 async def _fax_and_two_orders(sm, seeded) -> tuple[int, WorkOrder, WorkOrder]:
-    u, gz = seeded.users, seeded.sites["GZ"].id
+    u, gz = seeded.users, seeded.sites["440100"].id
     async with sm.begin() as db:
         intake = Intake()
         intake.logged_in = {"1001"}

@@ -75,7 +75,7 @@ async def test_orders_take_the_exit_the_built_condition_names(session, seeded):
     ]
     for form, node in cases:
         order = await create_order(
-            session, seeded.users["1001"], workflow="routed", site_id=seeded.sites["GZ"].id, form=form
+            session, seeded.users["1001"], workflow="routed", site_id=seeded.sites["440100"].id, form=form
         )
         assert order.current_node == node, form
     await session.commit()

@@ -41,7 +41,7 @@ async def test_the_steps_own_approvers_answer_and_the_reminder_moves(session, se
     await import_definition(session, FLOW)
     start = dt.datetime.now(SH).replace(microsecond=0)
     order = await create_order(
-        session, u["1001"], workflow="extension_flow", site_id=seeded.sites["GZ"].id, now=start
+        session, u["1001"], workflow="extension_flow", site_id=seeded.sites["440100"].id, now=start
     )
     was = order.due_at
     wanted = was + dt.timedelta(hours=3)

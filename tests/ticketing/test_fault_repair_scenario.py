@@ -70,14 +70,14 @@ async def test_fault_repair_end_to_end(session, sm, seeded):
         session,
         agent,
         workflow="fault_repair",
-        site_id=seeded.sites["GZ-1"].id,
+        site_id=seeded.sites["440106"].id,
         customer_id=1,
         caller_number="13800138000",
         now=at(9, 30, 16),
         form={
             "故障名称": "家中停电",
             "故障地址": "广州市天河区中山路1号",
-            "所属供电局": "GZ",
+            "所属供电局": "440100",
             "需要回复客户": True,
             "客户描述故障信息": "明天9点前来",
         },
@@ -215,7 +215,7 @@ async def test_fault_repair_end_to_end(session, sm, seeded):
     assert link.kind == "follow_up_complaint"
     complaint = await session.get(WorkOrder, link.to_order_id)
     assert complaint.category == "complaint" and complaint.is_open
-    assert complaint.form["投诉内容"] == "抢修太慢" and complaint.form["所属区域"] == "GZ"
+    assert complaint.form["投诉内容"] == "抢修太慢" and complaint.form["所属区域"] == "440100"
     assert complaint.number.startswith("TS20261012")
     # every status change keeps its own time, the re-dispatch loop's repeated steps included
     assert [(c["status"], dt.datetime.fromisoformat(c["at"])) for c in order.status_times] == [

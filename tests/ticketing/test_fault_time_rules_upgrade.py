@@ -64,8 +64,8 @@ async def test_the_seeded_fault_workflow_gets_the_time_rules_as_a_new_version(em
                     number="GZ-RUNNING",
                     category="fault",
                     status="已流转",
-                    site_id=demo.sites["GZ"].id,
-                    form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+                    site_id=demo.sites["440100"].id,
+                    form={"故障地址": "天河路1号", "所属供电局": "440100"},
                     workflow_id=old_version.id,
                     workflow_key="fault_repair",
                     workflow_version=old_version.version,
@@ -132,8 +132,8 @@ async def test_the_seeded_fault_workflow_gets_the_time_rules_as_a_new_version(em
                 s,
                 agent,
                 workflow="fault_repair",
-                site_id=demo.sites["GZ"].id,
-                form={"故障地址": "天河路2号", "所属供电局": "GZ"},
+                site_id=demo.sites["440100"].id,
+                form={"故障地址": "天河路2号", "所属供电局": "440100"},
             )
             assert fresh.workflow_version == 2
             await submit_step(s, handler, fresh, opinion="收到")

@@ -23,8 +23,8 @@ async def _fault(session, seeded, now, **form):
         session,
         seeded.users["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ", **form},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100", **form},
         now=now,
     )
 
@@ -42,7 +42,7 @@ async def test_a_consultation_keeps_its_question_as_title(session, seeded):
         session,
         seeded.users["1001"],
         workflow="consult",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"咨询内容": "峰谷电价何时执行", "答复内容": "七月起"},
         now=at(27, 10),
     )

@@ -9,7 +9,7 @@ from ticketing import ActionRefused, create_order
 from ticketing.models import Assignment
 from ticketing.workflow.actions import forward
 
-FAULT = {"故障名称": "停电", "故障地址": "天河路1号", "所属供电局": "GZ"}
+FAULT = {"故障名称": "停电", "故障地址": "天河路1号", "所属供电局": "440100"}
 
 
 async def _pending(session, order) -> list[int]:
@@ -22,7 +22,7 @@ async def _pending(session, order) -> list[int]:
 async def test_forwarding_to_someone_who_already_holds_the_step_is_refused(session, seeded):
     u = seeded.users
     order = await create_order(
-        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=FAULT
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["440100"].id, form=FAULT
     )
     assert await _pending(session, order) == sorted([u["5101"].id, u["5102"].id])
 

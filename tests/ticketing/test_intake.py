@@ -37,7 +37,9 @@ async def test_event_becomes_a_prefilled_order_or_joins_one(session, seeded):
     web = await intake.receive(
         session, "web", "web-1", sender=demo_phone(6), subject="停电", content="我家停电了两小时"
     )
-    order = await to_new_order(session, agent, web.id, workflow="fault_repair", site_id=seeded.sites["GZ"].id)
+    order = await to_new_order(
+        session, agent, web.id, workflow="fault_repair", site_id=seeded.sites["440100"].id
+    )
     assert isinstance(order, WorkOrder)
     assert order.form["客户描述故障信息"] == "我家停电了两小时"
     assert order.caller_number == demo_phone(6) and order.customer_id == web.customer_id
@@ -49,7 +51,7 @@ async def test_event_becomes_a_prefilled_order_or_joins_one(session, seeded):
         session,
         agent,
         workflow="consult",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"咨询内容": "a", "答复内容": "b"},
     )
     assert not other.is_open
@@ -106,7 +108,7 @@ async def test_a_long_email_fills_the_description_up_to_what_the_field_takes(ses
         session, "email", "mail-long", sender="someone@example.com", subject="停电", content=body
     )
     order = await to_new_order(
-        session, seeded.users["1001"], row.id, workflow="fault_repair", site_id=seeded.sites["GZ"].id
+        session, seeded.users["1001"], row.id, workflow="fault_repair", site_id=seeded.sites["440100"].id
     )
     assert order.form["客户描述故障信息"] == body[:5000]
     assert row.content == body
@@ -134,7 +136,7 @@ async def test_an_email_with_a_long_address_subject_and_message_id_is_taken_in(s
     assert row.number == address and row.payload["sender"] == address
     assert row.subject == subject[:255] and row.payload["subject"] == subject
     order = await to_new_order(
-        session, seeded.users["1001"], row.id, workflow="fault_repair", site_id=seeded.sites["GZ"].id
+        session, seeded.users["1001"], row.id, workflow="fault_repair", site_id=seeded.sites["440100"].id
     )
     await session.commit()
     assert order.title == subject[:200]

@@ -140,7 +140,7 @@ async def test_the_nights_events_reach_the_morning_shift_oldest_first_a_few_each
                 db,
                 u["1001"],
                 workflow="consult",
-                site_id=seeded.sites["GZ"].id,
+                site_id=seeded.sites["440100"].id,
                 form={"咨询内容": "a", "答复内容": "b"},
             )
             await link_to_order(db, u["1001"], night[0], order)

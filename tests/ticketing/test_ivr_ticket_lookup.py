@@ -14,9 +14,9 @@ async def _fault(session, seeded, *, customer_id=None, caller_number=OWNER):
         session,
         seeded.users["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         customer_id=customer_id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         caller_number=caller_number,
     )
 
@@ -24,7 +24,7 @@ async def _fault(session, seeded, *, customer_id=None, caller_number=OWNER):
 async def test_keying_someone_elses_phone_number_reveals_nothing(session, seeded):
     # QA F1: the keyed digits were looked up as a phone number and read that customer's order.
     customer = await create_customer(
-        session, "8800000101", "陈雨", phones=[OWNER], site_id=seeded.sites["GZ"].id
+        session, "8800000101", "陈雨", phones=[OWNER], site_id=seeded.sites["440100"].id
     )
     order = await _fault(session, seeded, customer_id=customer.id)
     await session.commit()
@@ -42,13 +42,13 @@ async def test_keying_someone_elses_phone_number_reveals_nothing(session, seeded
 async def _twins(session, seeded):
     """A fault order and a consultation whose numbers share their digits (GZ… and ZX…)."""
     customer = await create_customer(
-        session, "8800000102", "陈雨", phones=[OWNER], site_id=seeded.sites["GZ"].id
+        session, "8800000102", "陈雨", phones=[OWNER], site_id=seeded.sites["440100"].id
     )
     consult = await create_order(
         session,
         seeded.users["1001"],
         workflow="consult",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         customer_id=customer.id,
         form={"咨询内容": "峰谷电价", "答复内容": "七月起"},
         caller_number=OWNER,

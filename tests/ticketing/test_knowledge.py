@@ -40,7 +40,7 @@ async def test_chinese_search_short_and_long_terms(session):
 
 async def test_notices_are_versioned_and_need_a_remark(session, seeded):
     user = seeded.users["3001"]
-    gz = seeded.sites["GZ-1"]
+    gz = seeded.sites["440106"]
     notice = await publish_notice(
         session,
         user,
@@ -63,9 +63,11 @@ async def test_notices_are_versioned_and_need_a_remark(session, seeded):
     def ours(notices):
         return [(n.version, n.state) for n in notices if n.notice_key == notice.notice_key]
 
-    found = await search_notices(session, start=T0, end=T0 + dt.timedelta(days=1), site_code="GZ")
+    found = await search_notices(session, start=T0, end=T0 + dt.timedelta(days=1), site_code="440100")
     assert ours(found) == [(2, "发布中")]
-    assert ours(await search_notices(session, start=T0, end=T0 + dt.timedelta(days=1), site_code="SZ")) == []
+    assert (
+        ours(await search_notices(session, start=T0, end=T0 + dt.timedelta(days=1), site_code="440300")) == []
+    )
     await delete_notice(session, user, notice.notice_key, remark="已恢复供电")
     history = await notice_history(session, notice.notice_key)
     # the withdrawal is a version of its own: v2 keeps its remark (why it was changed)
@@ -111,7 +113,7 @@ async def test_a_notice_names_its_affected_areas_each_version_keeps_its_own(sess
     notice = await publish_notice(
         session,
         user,
-        site_id=seeded.sites["GZ-1"].id,
+        site_id=seeded.sites["440106"].id,
         area="天河区部分区域",
         starts_at=T0,
         ends_at=T0 + dt.timedelta(hours=4),

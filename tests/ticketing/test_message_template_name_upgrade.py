@@ -39,11 +39,11 @@ async def test_stored_templates_get_names_from_their_category_step_channel_and_a
             await conn.execute(
                 text(
                     "INSERT INTO sites (id, code, name, kind, path, timezone, created_at)"
-                    " VALUES (1, 'GZ', '广州供电局', 'bureau', '/1/', 'Asia/Shanghai', :now)"
+                    " VALUES (1, '440100', '广州供电局', 'bureau', '/1/', 'Asia/Shanghai', :now)"
                 ),
                 {"now": NOW},
             )
-            # the shared 投诉 and GZ's own name for it: the shared one names the templates
+            # the shared 投诉 and 广州's own name for it: the shared one names the templates
             await conn.execute(
                 text(
                     "INSERT INTO categories (id, code, name, parent_id, site_id, workflow_key, number_pattern,"

@@ -69,7 +69,7 @@ async def test_auto_sms_and_email_delivered_through_real_servers(
     controller, inbox = smtp_server
     server, received, fail = sms_server
     customer = await create_customer(
-        session, "7700000001", "赵女士", phones=["13712345678"], site_id=seeded.sites["GZ"].id
+        session, "7700000001", "赵女士", phones=["13712345678"], site_id=seeded.sites["440100"].id
     )
     session.add(Contact(customer_id=customer.id, name="赵女士", email="zhao@example.com"))
     agent, handler = seeded.users["1001"], seeded.users["5101"]
@@ -79,20 +79,20 @@ async def test_auto_sms_and_email_delivered_through_real_servers(
         session,
         agent,
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         customer_id=customer.id,
-        form={"故障地址": "越秀区1号", "所属供电局": "GZ"},
+        form={"故障地址": "越秀区1号", "所属供电局": "440100"},
     )
     await submit_step(session, handler, order)  # enters 'dispatch': the seeded SMS template auto-sends
     complaint = await create_order(
         session,
         agent,
         workflow="complaint",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         customer_id=customer.id,
         form={
             "类别1": "一类",
-            "所属区域": "GZ",
+            "所属区域": "440100",
             "标题": "态度差",
             "投诉内容": "营业员态度差",
             "严重程度": "一般",
@@ -143,16 +143,16 @@ def test_only_the_complaint_handle_email_is_seeded_for_the_handler():
 
 async def test_auto_sms_goes_to_the_orders_contact_number_before_the_customers_phones(session, seeded):
     customer = await create_customer(
-        session, "7700000002", "钱先生", phones=["13712340000"], site_id=seeded.sites["GZ"].id
+        session, "7700000002", "钱先生", phones=["13712340000"], site_id=seeded.sites["440100"].id
     )
-    fault = {"故障地址": "越秀区2号", "所属供电局": "GZ"}
+    fault = {"故障地址": "越秀区2号", "所属供电局": "440100"}
 
     async def sms_to(caller_number: str) -> str:
         order = await create_order(
             session,
             seeded.users["1001"],
             workflow="fault_repair",
-            site_id=seeded.sites["GZ"].id,
+            site_id=seeded.sites["440100"].id,
             customer_id=customer.id,
             form=fault,
             caller_number=caller_number,
@@ -185,7 +185,7 @@ async def test_a_template_sent_by_hand_with_a_blank_merge_field_is_refused_namin
         session,
         seeded.users["1001"],
         workflow="consult",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"咨询内容": "a", "答复内容": "b"},
         caller_number="13500000000",
     )
@@ -215,7 +215,7 @@ async def test_manual_template_send(session, seeded):
         session,
         seeded.users["1001"],
         workflow="consult",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"咨询内容": "a", "答复内容": "b"},
         caller_number="13500000000",
     )

@@ -89,7 +89,7 @@ async def stored_collide(session):
 
 
 async def test_an_order_whose_number_is_taken_gets_the_next_free_one(session, seeded):
-    user, site = seeded.users["1001"], seeded.sites["GZ"].id
+    user, site = seeded.users["1001"], seeded.sites["440100"].id
     first = await create_order(session, user, workflow="consult", site_id=site, form=CONSULT, now=NOW)
     second = await create_order(session, user, workflow="consult", site_id=site, form=CONSULT, now=NOW)
     assert (first.number, second.number) == ("ZX2026112700001", "ZX2026112700002")
@@ -102,7 +102,7 @@ async def test_an_order_whose_number_is_taken_gets_the_next_free_one(session, se
 
 
 async def test_numbers_taken_beyond_the_attempts_are_a_named_refusal(session, seeded, monkeypatch):
-    user, site = seeded.users["1001"], seeded.sites["GZ"].id
+    user, site = seeded.users["1001"], seeded.sites["440100"].id
     await create_order(session, user, workflow="consult", site_id=site, form=CONSULT, now=NOW)
     await stored_collide(session)
     monkeypatch.setattr(insert, "NUMBER_ATTEMPTS", 1)

@@ -65,7 +65,7 @@ async def test_the_longest_pattern_allowed_numbers_orders_on_both_databases(sess
         session,
         seeded.users["1001"],
         workflow="qa_longnum",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"产品型号": "X1"},
         submit=False,
     )
@@ -87,7 +87,7 @@ async def test_a_pattern_whose_numbers_fit_at_its_padding_is_accepted(session, s
         session,
         seeded.users["1001"],
         workflow="qa_longnum",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"产品型号": "X1"},
         submit=False,
     )

@@ -37,7 +37,7 @@ async def _store_version(session, key: str, pattern: str) -> WorkflowDefinition:
 
 async def test_a_stored_version_numbers_its_orders_and_they_load(session, seeded):
     row = await _store_version(session, "qa_stored", LONG)
-    user, site = seeded.users["1001"], seeded.sites["GZ"].id
+    user, site = seeded.users["1001"], seeded.sites["440100"].id
     order = await create_order(session, user, workflow="qa_stored", site_id=site, form=CONSULT, now=NOW)
     await session.commit()
     assert order.number == "GDPG-GZ-PANYU-HUANANSERV-20261127000001"
@@ -74,7 +74,7 @@ async def _set_category_pattern(session, code: str, pattern: str) -> None:
 
 async def test_a_stored_category_pattern_numbers_new_orders(session, seeded):
     await _set_category_pattern(session, "query", LONG)
-    user, site = seeded.users["1001"], seeded.sites["GZ"].id
+    user, site = seeded.users["1001"], seeded.sites["440100"].id
     first = await create_order(
         session, user, workflow="consult", category="query", site_id=site, form=CONSULT, now=NOW
     )

@@ -62,7 +62,7 @@ async def test_concurrent_order_creation_from_two_processes(db_url, seeded):
 
     engines = [db.create_engine(db_url), db.create_engine(db_url)]
     makers = [db.sessionmaker(e) for e in engines]
-    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    agent, site = seeded.users["1001"], seeded.sites["440100"].id
 
     async def create(i: int) -> str:
         async with makers[i % 2].begin() as s:
@@ -73,7 +73,7 @@ async def test_concurrent_order_creation_from_two_processes(db_url, seeded):
                 site_id=site,
                 now=NOON,
                 link_call=False,
-                form={"故障地址": f"中山路{i}号", "所属供电局": "GZ"},
+                form={"故障地址": f"中山路{i}号", "所属供电局": "440100"},
             )
             return order.number
 

@@ -16,9 +16,9 @@ from ticketing.workflow.operators import _covers, match_rule
 ROLES = ["agent", "handler", "supervisor", "admin"]
 SITES = {
     1: SiteInfo(1, "HQ", "/1/", "Asia/Shanghai", None),
-    2: SiteInfo(2, "GZ", "/1/2/", "Asia/Shanghai", None),
+    2: SiteInfo(2, "440100", "/1/2/", "Asia/Shanghai", None),
 }
-SITES[3] = SiteInfo(3, "SZ", "/1/3/", "Asia/Shanghai", None)
+SITES[3] = SiteInfo(3, "440300", "/1/3/", "Asia/Shanghai", None)
 
 people_st = st.lists(
     st.builds(
@@ -99,7 +99,7 @@ def every_user_checked(people: Directory, rule, order, site_path, form) -> list[
     creator=st.sampled_from([None, 0, 2, 5]),
     site=st.sampled_from([None, 2, 3]),
     form_staff=st.sampled_from(STAFF),
-    form_site=st.sampled_from(["GZ", "SZ", "HQ", "XX"]),
+    form_site=st.sampled_from(["440100", "440300", "HQ", "XX"]),
 )
 def test_a_rule_matches_the_same_users_through_the_indexes(spec, rule, creator, site, form_staff, form_site):
     people = directory(spec)

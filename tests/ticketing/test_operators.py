@@ -30,7 +30,7 @@ async def holders(session, order):
 
 
 async def test_department_manager_field_user_and_batches(session, seeded):
-    u, hq, gz = seeded.users, seeded.sites["HQ"], seeded.sites["GZ"]
+    u, hq, gz = seeded.users, seeded.sites["HQ"], seeded.sites["440100"]
     ops = await create_department(session, "OPS", "运维部", site=hq)
     boss = await create_user(session, "4001", "运维经理", "abc12345", roles=["team_leader"], site_id=hq.id)
     worker = await create_user(
@@ -65,7 +65,7 @@ async def test_department_manager_field_user_and_batches(session, seeded):
 
     # role rules only match people whose data scope covers the order's site
     await import_definition(session, flow([[{"role": "handler"}]]))
-    order = await create_order(session, u["1001"], workflow="ops", site_id=seeded.sites["SZ"].id)
+    order = await create_order(session, u["1001"], workflow="ops", site_id=seeded.sites["440300"].id)
     assert await holders(session, order) == {u["5201"].id, u["5202"].id, worker.id}  # worker: HQ scope
     await submit_step(session, u["5201"], order)
     assert not order.is_open

@@ -33,7 +33,7 @@ async def test_a_reminder_stored_before_0033_outlives_the_purge_after_it(empty_d
                     s,
                     agent,
                     workflow="fault_repair",
-                    site_id=demo.sites["GZ"].id,
+                    site_id=demo.sites["440100"].id,
                     form={"故障地址": "天河路1号"},
                     submit=False,
                 )

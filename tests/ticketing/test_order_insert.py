@@ -12,13 +12,18 @@ from ticketing import create_order
 from ticketing.models import Assignment, AuditLog, Comment, Timer, WorkOrder
 
 NOON = dt.datetime(2026, 11, 25, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
-FORM = {"故障地址": '中山路1号 "东"座', "所属供电局": "GZ", "客户描述故障信息": "停电\n两小时"}
+FORM = {"故障地址": '中山路1号 "东"座', "所属供电局": "440100", "客户描述故障信息": "停电\n两小时"}
 
 
 async def fault_order(s, seeded, now: dt.datetime = NOON):
-    """A 故障报修 order 1001 registers for GZ with FORM at ``now``."""
+    """A 故障报修 order 1001 registers for 广州 with FORM at ``now``."""
     return await create_order(
-        s, seeded.users["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=FORM, now=now
+        s,
+        seeded.users["1001"],
+        workflow="fault_repair",
+        site_id=seeded.sites["440100"].id,
+        form=FORM,
+        now=now,
     )
 
 
@@ -43,7 +48,7 @@ async def test_json_columns_hold_the_text_the_orm_writes(sm, seeded):
             s,
             agent,
             workflow="fault_repair",
-            site_id=seeded.sites["GZ"].id,
+            site_id=seeded.sites["440100"].id,
             form=FORM,
             now=NOON,
             opinion="好",
@@ -116,7 +121,7 @@ async def test_a_refused_write_is_sqlalchemys_error_and_its_number_is_never_reus
         return await real_insert(session, order, *args, **kwargs)
 
     monkeypatch.setattr(engine, "insert_order", site_gone)
-    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    agent, site = seeded.users["1001"], seeded.sites["440100"].id
 
     async def create() -> str:
         async with sm.begin() as s:
@@ -140,7 +145,7 @@ async def test_an_open_order_does_not_hold_up_the_next_number(db_url, sm, seeded
     counter row locked: another order of the same day is numbered and committed meanwhile."""
     if not db_url.startswith("postgres"):
         return  # SQLite has one writer at a time: the second order waits for the first anyway
-    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    agent, site = seeded.users["1001"], seeded.sites["440100"].id
     async with sm.begin() as first:
         held = await create_order(first, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
         async with asyncio.timeout(5), sm.begin() as second:
@@ -162,7 +167,7 @@ async def test_a_connection_lost_under_the_insert_is_invalidated(db_url, sm, see
 
     if not db_url.startswith("postgres"):
         return
-    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    agent, site = seeded.users["1001"], seeded.sites["440100"].id
     async with sm.begin() as s:  # the caches fill: the order below runs no statement before its insert
         await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
     async with sm() as s:
@@ -440,7 +445,7 @@ async def test_postgres_order_takes_its_number_with_its_begin(db_url, sm, seeded
 
     if not db_url.startswith("postgres"):
         return
-    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    agent, site = seeded.users["1001"], seeded.sites["440100"].id
     for _ in range(2):  # the caches fill, and the connection prepares the number's statement
         async with sm.begin() as s:
             await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
@@ -502,7 +507,7 @@ async def test_postgres_connection_lost_at_the_begin_is_invalidated(db_url, sm, 
 
     if not db_url.startswith("postgres"):
         return
-    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
+    agent, site = seeded.users["1001"], seeded.sites["440100"].id
     async with sm.begin() as s:  # the caches fill: the order below runs no statement before its insert
         await create_order(s, agent, workflow="fault_repair", site_id=site, form=FORM, now=NOON)
     real_begin = insert.postgres_begin

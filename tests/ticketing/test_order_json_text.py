@@ -18,7 +18,7 @@ VALUES = st.recursive(
     max_leaves=20,
 )
 EDGES = [
-    {"故障地址": '中山路1号 "东"座\n\t\\', "所属供电局": "GZ"},
+    {"故障地址": '中山路1号 "东"座\n\t\\', "所属供电局": "440100"},
     [float("nan"), math.inf, -math.inf, -0.0, 1e300, 2**70],
     {3: "int key", 2.5: "float key", False: "bool key", None: "none key"},
     "\x00\u2028😀",

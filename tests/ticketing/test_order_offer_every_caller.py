@@ -21,9 +21,9 @@ from ticketing.models import AuditLog, Category, Interaction, WorkOrder, order_i
 
 async def test_the_engine_refuses_an_order_in_a_category_not_offered_at_its_site(session, seeded):
     admin, agent = seeded.users["9001"], seeded.users["1001"]
-    gz, gz1, sz = (seeded.sites[c].id for c in ("GZ", "GZ-1", "SZ"))
+    gz, gz1, sz = (seeded.sites[c].id for c in ("440100", "440106", "440300"))
     await add_category(session, admin, "gz_tree", "树障清理", site_id=gz, workflow_key="fault_repair")
-    # GZ numbers its 故障报修 its own way: its 供电所 too
+    # 广州 numbers its 故障报修 its own way: its 供电所 too
     await add_category(
         session,
         admin,
@@ -52,14 +52,14 @@ async def test_the_engine_refuses_an_order_in_a_category_not_offered_at_its_site
         await make(sz, "gz_tree")
     assert refused.value.problems == {"category": "field_category_not_offered"}
     await session.rollback()
-    # GZ's own is its 供电所's too, numbered by GZ's pattern
+    # 广州's own is its 供电所's too, numbered by 广州's pattern
     order = await make(gz1, "gz_tree")
     assert order.category == "gz_tree" and order.site_id == gz1
     implied = await make(gz1)
     assert implied.category == "fault" and implied.number.startswith("GF"), implied.number
     await session.commit()
 
-    # 停用 at SZ (its override, disabled): no order of it there, named or implied; GZ's go on
+    # 停用 at 深圳 (its override, disabled): no order of it there, named or implied; 广州's go on
     sz_fault = await add_category(
         session, admin, "fault", "深圳故障报修", site_id=sz, workflow_key="fault_repair"
     )
@@ -133,8 +133,8 @@ async def test_a_visit_back_complaint_not_offered_at_the_orders_site_refuses_the
 
     order = await at_visit_step(session, seeded, at(24, 9))
     admin, leader = seeded.users["9001"], seeded.users["2001"]
-    gz = seeded.sites["GZ"].id
-    # GZ 停用 投诉举报建议 (its override, disabled): a complaint there is not offered
+    gz = seeded.sites["440100"].id
+    # 广州 停用 投诉举报建议 (its override, disabled): a complaint there is not offered
     gz_complaint = await add_category(
         session, admin, "complaint", "投诉（广州）", site_id=gz, workflow_key="complaint"
     )

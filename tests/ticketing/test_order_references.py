@@ -36,8 +36,8 @@ async def test_the_customer_is_checked_by_the_orders_insert(engine, sm, seeded):
     written, and is the problem named when the form is refused as well."""
     from ticketing.models import Customer
 
-    agent, site = seeded.users["1001"], seeded.sites["GZ"].id
-    submitted = {**FAULT, "所属供电局": "GZ"}
+    agent, site = seeded.users["1001"], seeded.sites["440100"].id
+    submitted = {**FAULT, "所属供电局": "440100"}
     async with sm() as s:
         customer = await s.scalar(select(Customer.id).order_by(Customer.id).limit(1))
     statements: list[str] = []
@@ -59,7 +59,7 @@ async def test_the_customer_is_checked_by_the_orders_insert(engine, sm, seeded):
     for form, problems in (
         (submitted, {}),
         # lacking the required 故障地址: every problem at once, the form's head first
-        ({"故障名称": "停电", "所属供电局": "GZ"}, {"故障地址": "field_required"}),
+        ({"故障名称": "停电", "所属供电局": "440100"}, {"故障地址": "field_required"}),
     ):
         async with sm() as s:
             with pytest.raises(FieldErrors) as refused:

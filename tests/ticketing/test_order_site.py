@@ -30,14 +30,14 @@ async def test_saved_then_given_a_bureau_on_the_order_page_goes_to_that_bureaus_
     )
     assert order.site_id == sites["HQ"].id
 
-    await submit_step(session, u["1001"], order, form={**FAULT, "所属供电局": "GZ"})
+    await submit_step(session, u["1001"], order, form={**FAULT, "所属供电局": "440100"})
 
-    assert order.site_id == sites["GZ"].id
+    assert order.site_id == sites["440100"].id
     assert await holders(session, order) == {u["5101"].id, u["5102"].id}
     assert await can_access(session, u["5101"], order)
     moved = await session.scalar(select(AuditLog).where(AuditLog.action == "order.change_site"))
     assert moved.entity_id == str(order.id)
-    assert (moved.before["site"], moved.after["site"]) == ("HQ", "GZ")
+    assert (moved.before["site"], moved.after["site"]) == ("HQ", "440100")
 
 
 async def test_a_bureau_corrected_before_submitting_moves_the_order(session, seeded):
@@ -47,13 +47,13 @@ async def test_a_bureau_corrected_before_submitting_moves_the_order(session, see
         u["1001"],
         workflow="fault_repair",
         site_id=sites["HQ"].id,
-        form={**FAULT, "所属供电局": "GZ"},
+        form={**FAULT, "所属供电局": "440100"},
         submit=False,
     )
-    assert order.site_id == sites["GZ"].id  # intake already follows the field
+    assert order.site_id == sites["440100"].id  # intake already follows the field
 
-    await save_form(session, u["1001"], order, {"所属供电局": "SZ"})
-    assert order.site_id == sites["SZ"].id
+    await save_form(session, u["1001"], order, {"所属供电局": "440300"})
+    assert order.site_id == sites["440300"].id
     await submit_step(session, u["1001"], order)
     assert await holders(session, order) == {u["5201"].id, u["5202"].id}
     assert not await can_access(session, u["5101"], order)
@@ -66,20 +66,20 @@ async def test_an_outlet_routes_to_its_bureaus_handlers_and_its_own(session, see
         u["1001"],
         workflow="fault_repair",
         site_id=u["1001"].site_id,
-        form={**FAULT, "所属供电局": "GZ-1"},
+        form={**FAULT, "所属供电局": "440106"},
     )
-    assert order.site_id == sites["GZ-1"].id
+    assert order.site_id == sites["440106"].id
     assert await holders(session, order) == {u["5101"].id, u["5102"].id}  # not the supervisor's fallback
     assert await can_access(session, u["5101"], order)
 
     outlet = await create_user(
-        session, "5111", "天河抢修", "abc12345", roles=["handler"], site_id=sites["GZ-1"].id
+        session, "5111", "天河抢修", "abc12345", roles=["handler"], site_id=sites["440106"].id
     )
     other_outlet = await create_user(
-        session, "5112", "越秀抢修", "abc12345", roles=["handler"], site_id=sites["GZ-2"].id
+        session, "5112", "越秀抢修", "abc12345", roles=["handler"], site_id=sites["440104"].id
     )
     order = await create_order(
-        session, u["1001"], workflow="fault_repair", site_id=None, form={**FAULT, "所属供电局": "GZ-1"}
+        session, u["1001"], workflow="fault_repair", site_id=None, form={**FAULT, "所属供电局": "440106"}
     )
     assert await holders(session, order) == {u["5101"].id, u["5102"].id, outlet.id}
     assert other_outlet.id not in await holders(session, order)
@@ -89,7 +89,7 @@ async def test_an_outlet_routes_to_its_bureaus_handlers_and_its_own(session, see
     ("form", "problem"),
     [
         ({"所属供电局": "NOPE"}, {"所属供电局": "field_unknown_site"}),
-        ({"所属供电局": "GZ", "故障名称": 1}, {"故障名称": "field_not_text"}),
+        ({"所属供电局": "440100", "故障名称": 1}, {"故障名称": "field_not_text"}),
     ],
 )
 async def test_an_unknown_bureau_is_refused(session, seeded, form, problem):
@@ -108,7 +108,7 @@ async def test_a_datetime_field_takes_a_day_and_time_only(session, seeded):
         u["1001"],
         workflow="fault_repair",
         site_id=None,
-        form={**FAULT, "所属供电局": "GZ"},
+        form={**FAULT, "所属供电局": "440100"},
         now=called,
     )
     await submit_step(session, u["5101"], order)

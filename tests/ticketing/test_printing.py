@@ -19,9 +19,9 @@ async def _order(session, seeded, customer_name="张三"):
         session,
         seeded.users["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         customer_id=customer.id,
-        form={"故障地址": "天河路1号<b>", "所属供电局": "GZ"},
+        form={"故障地址": "天河路1号<b>", "所属供电局": "440100"},
         opinion="客户来电报修",
     )
 
@@ -127,9 +127,9 @@ async def test_the_print_shows_names_local_times_and_yes_or_no_not_codes(session
         seeded.users["1001"],
         workflow="fault_repair",
         subcategory="fault_lv",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         customer_id=customer.id,
-        form={"故障地址": "天河路2号", "所属供电局": "GZ", "需要回复客户": True},
+        form={"故障地址": "天河路2号", "所属供电局": "440100", "需要回复客户": True},
     )
     # as later steps save them: the browser's wall time, and a time with an offset (UTC)
     order.form = {**order.form, "派工时间": "2026-11-27T14:45", "完成时间": "2026-11-27T08:30:00+00:00"}
@@ -137,7 +137,7 @@ async def test_the_print_shows_names_local_times_and_yes_or_no_not_codes(session
     assert (context["order"]["category"], context["order"]["subcategory"]) == ("故障报修", "低压故障")
     assert (context["order"]["category_code"], context["order"]["subcategory_code"]) == ("fault", "fault_lv")
     form = context["form"]
-    assert form["所属供电局"] == seeded.sites["GZ"].name
+    assert form["所属供电局"] == seeded.sites["440100"].name
     assert form["派工时间"] == "2026-11-27 14:45"
     assert form["完成时间"] == "2026-11-27 16:30"  # in the site's zone, Asia/Shanghai
     assert (form["需要回复客户"], form["大面积停电"]) == ("是", "否")  # an unticked box was never sent

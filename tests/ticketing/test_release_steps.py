@@ -24,14 +24,14 @@ async def _pending(session, order) -> list[int]:
 
 async def test_a_disabled_handlers_steps_go_on_or_wait_for_reassignment(session, seeded):
     u = seeded.users
-    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"}
+    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "440100"}
     now = dt.datetime(2026, 11, 25, 9, tzinfo=SH)
     at_dispatch = await create_order(
-        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["440100"].id, form=form, now=now
     )
     await submit_step(session, u["5101"], at_dispatch, now=now)
     at_onsite = await create_order(
-        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["440100"].id, form=form, now=now
     )
     await submit_step(session, u["5101"], at_onsite, now=now)
     crew = {"抢修人员": "王师傅", "派工时间": "2026-11-25T09:05"}
@@ -62,10 +62,10 @@ async def test_editing_a_disabled_user_again_announces_nothing_new(session, seed
     from ticketing.models import Notification
 
     u = seeded.users
-    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"}
+    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "440100"}
     now = dt.datetime(2026, 11, 25, 9, tzinfo=SH)
     order = await create_order(
-        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["440100"].id, form=form, now=now
     )
     await submit_step(session, u["5101"], order, now=now)
     crew = {"抢修人员": "王师傅", "派工时间": "2026-11-25T09:05"}
@@ -97,10 +97,10 @@ async def test_the_hand_over_says_why_on_the_orders_timeline(session, seeded):
     from ticketing.models import Comment
 
     u = seeded.users
-    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"}
+    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "440100"}
     now = dt.datetime(2026, 11, 25, 9, tzinfo=SH)
     order = await create_order(
-        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["440100"].id, form=form, now=now
     )
     await submit_step(session, u["5101"], order, now=now)
 
@@ -118,13 +118,13 @@ async def test_a_handler_moved_out_of_the_orders_site_is_named_as_moved(session,
     from ticketing.models import Comment
 
     u = seeded.users
-    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"}
+    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "440100"}
     now = dt.datetime(2026, 11, 25, 9, tzinfo=SH)
     order = await create_order(
-        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["440100"].id, form=form, now=now
     )
     await submit_step(session, u["5101"], order, now=now)
-    elsewhere = next(s for code, s in seeded.sites.items() if code != "GZ" and s.parent_id is not None)
+    elsewhere = next(s for code, s in seeded.sites.items() if code != "440100" and s.parent_id is not None)
 
     await update_user(session, u["9001"], "5101", {"site_id": elsewhere.id, "scope_site_ids": [elsewhere.id]})
     await session.flush()

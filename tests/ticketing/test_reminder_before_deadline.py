@@ -77,11 +77,11 @@ async def entered_complaint(session, seeded, severity: str):
         session,
         seeded.users["1001"],
         workflow="complaint",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         now=at(11, 25, 9),
         form={
             "类别1": "一类",
-            "所属区域": "GZ",
+            "所属区域": "440100",
             "标题": "抢修慢",
             "投诉内容": "等了三小时",
             "严重程度": severity,
@@ -154,7 +154,7 @@ async def test_an_early_after_reminder_names_the_deadline_and_a_late_one_is_left
         session,
         seeded.users["1001"],
         workflow="remind_me",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"标题": "慢"},
         now=at(11, 25, 9, 30),
     )
@@ -172,7 +172,7 @@ async def test_an_early_after_reminder_names_the_deadline_and_a_late_one_is_left
         session,
         seeded.users["1001"],
         workflow="remind_me",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"标题": "急"},
         now=at(11, 25, 9, 30),
     )

@@ -77,11 +77,11 @@ async def at_handle(session, seeded) -> object:
         session,
         seeded.users["1001"],
         workflow="complaint",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         now=at(9),
         form={
             "类别1": "一类",
-            "所属区域": "GZ",
+            "所属区域": "440100",
             "标题": "抢修慢",
             "投诉内容": "等了三小时",
             "严重程度": "一般",

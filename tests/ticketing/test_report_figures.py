@@ -230,7 +230,7 @@ def random_states(rng: random.Random) -> list[dict]:
 
 @pytest.fixture
 async def figures_data(session, seeded):
-    gz = seeded.sites["GZ"]
+    gz = seeded.sites["440100"]
     await create_user(
         session, "6001", "广州坐席", "secret123", roles=["agent"], site_id=gz.id, skills={"fault": 1}
     )
@@ -280,7 +280,7 @@ CASES = [
     ("queues-utc", "day", _days(25, 27), {"interval": "day", "tz": "UTC"}),
     ("queues-empty", 30, _days(10, 10), {"interval": 30}),
     ("queues-gz", "day", _days(25, 27), {"interval": "day", "viewer": "5101"}),
-    ("queues-sz", "day", _days(25, 27), {"interval": "day", "viewer": "2001", "site": "SZ"}),
+    ("queues-sz", "day", _days(25, 27), {"interval": "day", "viewer": "2001", "site": "440300"}),
     ("agents", None, _days(25, 27), {}),
     ("agents-26", None, _days(26, 26), {}),
     ("agents-morning", None, (at(26, "08:00:00"), at(26, "08:30:00")), {}),

@@ -17,7 +17,7 @@ from ticketing.workflow.engine import save_form
 
 SH = ZoneInfo("Asia/Shanghai")
 CALLED = dt.datetime(2026, 11, 27, 14, 30, tzinfo=SH)
-FAULT = {"故障地址": "天河路1号", "所属供电局": "GZ"}
+FAULT = {"故障地址": "天河路1号", "所属供电局": "440100"}
 
 
 def test_the_seeded_fault_flow_requires_the_extent_of_a_large_outage_at_intake():
@@ -98,7 +98,7 @@ async def test_a_large_outage_without_its_extent_is_refused_at_intake(session, s
             session,
             u["1001"],
             workflow="fault_repair",
-            site_id=sites["GZ"].id,
+            site_id=sites["440100"].id,
             form={**FAULT, "大面积停电": True, "故障范围": "  "},
             submit=submit,
             now=CALLED,
@@ -109,7 +109,7 @@ async def test_a_large_outage_without_its_extent_is_refused_at_intake(session, s
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=sites["GZ"].id,
+        site_id=sites["440100"].id,
         form=FAULT,
         submit=submit,
         now=CALLED,
@@ -118,7 +118,7 @@ async def test_a_large_outage_without_its_extent_is_refused_at_intake(session, s
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=sites["GZ"].id,
+        site_id=sites["440100"].id,
         form={**FAULT, "大面积停电": True, "故障范围": "天河区三条街"},
         submit=submit,
         now=CALLED,
@@ -132,7 +132,7 @@ async def test_the_step_refuses_saving_or_submitting_a_large_outage_without_its_
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=sites["GZ"].id,
+        site_id=sites["440100"].id,
         form=FAULT,
         submit=False,
         now=CALLED,

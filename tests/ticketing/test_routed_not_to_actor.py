@@ -52,9 +52,9 @@ async def test_taking_over_a_stranded_step_pops_up_nothing_for_who_took_it(sessi
     team leader 改派 it to still is."""
     u = seeded.users
     now = dt.datetime(2026, 11, 25, 9, tzinfo=SH)
-    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"}
+    form = {"故障地址": "广州市越秀区解放路2号", "所属供电局": "440100"}
     order = await create_order(
-        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["GZ"].id, form=form, now=now
+        session, u["1001"], workflow="fault_repair", site_id=seeded.sites["440100"].id, form=form, now=now
     )
     await submit_step(session, u["5101"], order, now=now)
     crew = {"抢修人员": "王师傅", "派工时间": "2026-11-25T09:05"}

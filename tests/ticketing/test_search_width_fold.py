@@ -38,7 +38,7 @@ async def test_notice_search_finds_a_place_in_either_width(session, seeded):
     notice = await publish_notice(
         session,
         seeded.users["3001"],
-        site_id=seeded.sites["GZ-1"].id,
+        site_id=seeded.sites["440106"].id,
         area="越秀区QA测试路１号",
         starts_at=T0,
         ends_at=T0 + dt.timedelta(hours=4),

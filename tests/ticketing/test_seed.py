@@ -34,7 +34,10 @@ async def test_demo_world(session):
     assert {"1001", "2001", "3001", "9001", "5101", "5201", "5301"} <= set(demo.users)
     assert [a.title for a in await search_articles(session, "峰谷")] == ["峰谷分时电价"]
     now = utcnow()
-    assert len(await search_notices(session, start=now, end=now + dt.timedelta(hours=1), site_code="GZ")) == 1
+    assert (
+        len(await search_notices(session, start=now, end=now + dt.timedelta(hours=1), site_code="440100"))
+        == 1
+    )
     # a second run adds customers only
     again = await seed_demo(session, customers=10)
     assert again.customer_count == 10 and await session.scalar(select(func.count(Customer.id))) == 50

@@ -36,7 +36,7 @@ async def handlers(session, order, users) -> list[str]:
 async def test_a_user_list_is_worked_in_the_listed_order(session, seeded):
     u = seeded.users
     await import_definition(session, flow("seq_users", {"user": ["3001", "2001"]}))
-    order = await create_order(session, u["1001"], workflow="seq_users", site_id=seeded.sites["GZ"].id)
+    order = await create_order(session, u["1001"], workflow="seq_users", site_id=seeded.sites["440100"].id)
     assert await handlers(session, order, u) == ["3001", "2001"]
     with pytest.raises(ActionRefused) as refused:
         await submit_step(session, u["2001"], order)
@@ -52,14 +52,18 @@ async def test_a_role_rule_is_worked_by_staff_number(session, seeded):
     u = dict(seeded.users)
     # a newer account with a lower 工号: by account id it would come last
     u["5100"] = await create_user(
-        session, "5100", "广州抢修新", "demo1234", roles=["handler"], site_id=seeded.sites["GZ"].id
+        session, "5100", "广州抢修新", "demo1234", roles=["handler"], site_id=seeded.sites["440100"].id
     )
     data = flow("seq_role", {"role": "handler", "site_field": "所属供电局"})
     data["fields"]["所属供电局"] = {"type": "site"}
     data["nodes"][0]["fields"]["所属供电局"] = "required"
     await import_definition(session, data)
     order = await create_order(
-        session, u["1001"], workflow="seq_role", site_id=seeded.sites["GZ"].id, form={"所属供电局": "GZ"}
+        session,
+        u["1001"],
+        workflow="seq_role",
+        site_id=seeded.sites["440100"].id,
+        form={"所属供电局": "440100"},
     )
     assert await handlers(session, order, u) == ["5100", "5101", "5102"]
     with pytest.raises(ActionRefused) as refused:

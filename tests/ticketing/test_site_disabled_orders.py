@@ -14,7 +14,7 @@ from ticketing.surveys import record_survey
 
 
 async def test_a_disabled_bureau_finishes_its_orders_and_takes_no_new_one(session, seeded):
-    u, gz, sz = seeded.users, seeded.sites["GZ"], seeded.sites["SZ"]
+    u, gz, sz = seeded.users, seeded.sites["440100"], seeded.sites["440300"]
     order = await at_visit_step(session, seeded, at(24, 9))
     # a bureau is 停用 once its 供电所 are (ticketing.site_admin)
     for outlet in await session.scalars(select(Site).where(Site.parent_id == gz.id)):
@@ -27,7 +27,7 @@ async def test_a_disabled_bureau_finishes_its_orders_and_takes_no_new_one(sessio
             u["1001"],
             workflow="fault_repair",
             site_id=sz.id,
-            form={"故障地址": "天河路2号", "所属供电局": "GZ"},
+            form={"故障地址": "天河路2号", "所属供电局": "440100"},
         )
     assert refused.value.problems == {"所属供电局": "field_site_disabled"}
     kept = await create_order(
@@ -40,14 +40,14 @@ async def test_a_disabled_bureau_finishes_its_orders_and_takes_no_new_one(sessio
         now=at(24, 10),
     )
     with pytest.raises(FieldErrors) as refused:
-        await save_form(session, u["1001"], kept, {"所属供电局": "GZ"})
+        await save_form(session, u["1001"], kept, {"所属供电局": "440100"})
     assert refused.value.problems == {"所属供电局": "field_site_disabled"}
     assert kept.site_id == sz.id
 
     await record_survey(session, u["2001"], order, UNHAPPY)
     (complaint,) = await complaints_of(session, order)
-    assert complaint.site_id == gz.id and complaint.form["所属区域"] == "GZ"
+    assert complaint.site_id == gz.id and complaint.form["所属区域"] == "440100"
 
     await update_site(session, u["9001"], gz.id, {"enabled": True})
-    await save_form(session, u["1001"], kept, {"所属供电局": "GZ"})
+    await save_form(session, u["1001"], kept, {"所属供电局": "440100"})
     assert kept.site_id == gz.id

@@ -25,8 +25,8 @@ async def test_timers_survive_a_restart(db_url, session, seeded):
         session,
         seeded.users["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         now=at(27, 17, 20),  # Friday, 10 minutes before closing
     )
     await session.commit()
@@ -57,8 +57,8 @@ async def test_two_workers_fire_each_timer_once(db_url, session, seeded):
             session,
             seeded.users["1001"],
             workflow="fault_repair",
-            site_id=seeded.sites["GZ"].id,
-            form={"故障地址": f"天河路{i}号", "所属供电局": "GZ"},
+            site_id=seeded.sites["440100"].id,
+            form={"故障地址": f"天河路{i}号", "所属供电局": "440100"},
             now=at(25, 9),
         )
     await session.commit()
@@ -91,9 +91,9 @@ async def test_site_business_hours_override(session, seeded):
 
     site = await create_site(
         session,
-        "GZ-SAT",
-        "周六营业所",
-        parent=seeded.sites["GZ"],
+        "440113",
+        "番禺区供电所",
+        parent=seeded.sites["440100"],
         kind="outlet",
         calendar={
             "hours": {
@@ -112,7 +112,7 @@ async def test_site_business_hours_override(session, seeded):
         workflow="fault_repair",
         site_id=site.id,
         # the order's site follows 所属供电局, so the form names the outlet itself
-        form={"故障地址": "天河路1号", "所属供电局": "GZ-SAT"},
+        form={"故障地址": "天河路1号", "所属供电局": "440113"},
         now=at(27, 17, 20),
     )
     # 10 minutes on Friday, the other 20 on Saturday morning
@@ -124,8 +124,8 @@ async def test_a_broken_timer_does_not_block_the_others(sm, session, seeded):
         session,
         seeded.users["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         now=at(25, 9),
     )
     session.add(

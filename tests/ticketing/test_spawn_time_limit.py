@@ -65,8 +65,8 @@ async def test_a_spawn_kept_at_register_waits_on_its_limit_as_an_intake_one(sess
         session,
         seeded.users["1001"],
         workflow="complaint",
-        site_id=seeded.sites["GZ"].id,
-        form={"类别1": "一类", "严重程度": "一般", "所属区域": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"类别1": "一类", "严重程度": "一般", "所属区域": "440100"},
         submit=False,
         now=now,
     )

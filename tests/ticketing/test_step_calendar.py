@@ -58,8 +58,8 @@ async def test_friday_evening_dispatch_counts_each_step_on_its_own_calendar(sm, 
         session,
         agent,
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
         now=at(27, 17, 33),  # Friday, after business hours
     )
     await submit_step(session, gz1, order, opinion="收到", now=at(27, 17, 40))

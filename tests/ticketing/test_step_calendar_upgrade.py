@@ -97,7 +97,7 @@ async def test_orders_at_a_24x7_step_get_its_deadline_from_when_they_entered_it(
     try:
         async with later_columns_lent(engine):
             async with maker.begin() as s:
-                site = await create_site(s, "GZ", "广州供电局", kind="bureau")
+                site = await create_site(s, "440100", "广州供电局", kind="bureau")
                 workflow = await import_definition(s, fault_with_onsite_reminder())
                 for number, (node, entered, is_open, due, timers) in orders.items():
                     order = WorkOrder(
@@ -105,7 +105,7 @@ async def test_orders_at_a_24x7_step_get_its_deadline_from_when_they_entered_it(
                         category="fault",
                         status="已派工",
                         site_id=site.id,
-                        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+                        form={"故障地址": "天河路1号", "所属供电局": "440100"},
                         workflow_id=workflow.id,
                         workflow_key="fault_repair",
                         workflow_version=workflow.version,

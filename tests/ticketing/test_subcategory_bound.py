@@ -15,7 +15,7 @@ from ticketing.reports import complaint_causes
 from ticketing.workflow.store import import_definition
 
 SEEDS = Path(__file__).resolve().parents[2] / "ticketing" / "seeds"
-COMPLAINT = {"所属区域": "GZ", "标题": "抄表员态度差", "投诉内容": "抄表员态度差", "严重程度": "一般"}
+COMPLAINT = {"所属区域": "440100", "标题": "抄表员态度差", "投诉内容": "抄表员态度差", "严重程度": "一般"}
 
 
 async def _complaint(session, seeded, subcategory, **form):
@@ -25,7 +25,7 @@ async def _complaint(session, seeded, subcategory, **form):
         workflow="complaint",
         category="complaint",
         subcategory=subcategory,
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={**COMPLAINT, **form},
     )
 
@@ -60,7 +60,7 @@ async def test_the_class_is_filled_from_the_subcategory(session, seeded):
 
 
 async def test_the_service_type_follows_the_subcategory(session, seeded):
-    form = {"用电地址": "天河路1号", "所属供电局": "GZ"}
+    form = {"用电地址": "天河路1号", "所属供电局": "440100"}
 
     async def apply(**more):
         return await create_order(
@@ -69,7 +69,7 @@ async def test_the_service_type_follows_the_subcategory(session, seeded):
             workflow="service_application",
             category="service",
             subcategory="svc_hv_new",
-            site_id=seeded.sites["GZ"].id,
+            site_id=seeded.sites["440100"].id,
             form={**form, **more},
         )
 
@@ -101,8 +101,8 @@ async def test_a_stored_workflow_without_the_binding_is_held_by_the_subcategory_
         workflow="service_application",
         category="service",
         subcategory="svc_batch_new",
-        site_id=seeded.sites["GZ"].id,
-        form={"用电地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"用电地址": "天河路1号", "所属供电局": "440100"},
     )
     assert service.form["业务类型"] == "批量新装"
 

@@ -38,8 +38,8 @@ async def test_a_subcategorys_text_field_is_held_to_its_limit(session, seeded):
     definition = (await latest(session, "service_application")).definition
     merged = await with_subtype_fields(session, definition, "svc_hv_new")
     assert merged.fields["用电性质"]["max_length"] == 200
-    base = {"业务类型": "高压新装", "用电地址": "番禺区1号", "所属供电局": "GZ", "受电变压器容量": 630}
-    u, gz = seeded.users, seeded.sites["GZ"].id
+    base = {"业务类型": "高压新装", "用电地址": "番禺区1号", "所属供电局": "440100", "受电变压器容量": 630}
+    u, gz = seeded.users, seeded.sites["440100"].id
     with pytest.raises(FieldErrors) as refused:
         await create_order(
             session,

@@ -11,7 +11,7 @@ OPTIONS = [{"label": "快", "satisfied": True}, {"label": "慢", "satisfied": Fa
 
 async def test_an_outlet_uses_its_bureaus_dimensions_unless_it_has_its_own(session, seeded):
     admin = seeded.users["9001"]
-    gz, gz1, gz2, sz = (seeded.sites[c].id for c in ("GZ", "GZ-1", "GZ-2", "SZ"))
+    gz, gz1, gz2, sz = (seeded.sites[c].id for c in ("440100", "440106", "440104", "440300"))
     shared = [d.name for d in await dimensions_for(session, None, "fault")]
     assert len(shared) == 4
     await add_dimension(session, admin, "fault", "到场速度", OPTIONS, site_id=gz)

@@ -43,7 +43,7 @@ async def test_the_overall_answer_decides_and_the_order_and_report_agree(session
 
 
 async def test_without_an_overall_dimension_any_unhappy_answer_decides(session, seeded):
-    gz = seeded.sites["GZ"].id
+    gz = seeded.sites["440100"].id
     for name in ("到场速度", "服务态度"):
         await add_dimension(
             session,

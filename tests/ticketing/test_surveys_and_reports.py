@@ -39,16 +39,16 @@ HAPPY = {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "�
 
 
 async def fault(session, seeded, now, *, close=False, visit=False, survey=HAPPY):
-    """A GZ fault order; ``visit``: repaired, waiting at the team leader's 满意度回访 step;
+    """A 广州 fault order; ``visit``: repaired, waiting at the team leader's 满意度回访 step;
     ``close``: visited back too (``survey`` recorded, the step taking its level from it)."""
     u = seeded.users
     order = await create_order(
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         now=now,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
     )
     if close or visit:
         await submit_step(session, u["5101"], order, now=now + dt.timedelta(minutes=10))
@@ -130,9 +130,9 @@ async def test_reports_on_known_data(session, seeded):
         session,
         u["1002"],
         workflow="complaint",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         now=at(25, 10),
-        form={"类别1": "二类", "所属区域": "GZ", "标题": "t", "投诉内容": "c", "严重程度": "重大"},
+        form={"类别1": "二类", "所属区域": "440100", "标题": "t", "投诉内容": "c", "严重程度": "重大"},
     )
     assert dict(await orders_by(session, "category")) == {"fault": 3, "complaint": 1}
     assert dict(await orders_by(session, "status")) == {"已回访": 2, "已流转": 1, "待审核": 1}
@@ -166,7 +166,7 @@ async def test_reports_on_known_data(session, seeded):
 async def test_site_specific_dimensions_replace_the_defaults(session, seeded):
     from ticketing.surveys import add_dimension
 
-    gz = seeded.sites["GZ"].id
+    gz = seeded.sites["440100"].id
     await add_dimension(
         session,
         seeded.users["9001"],
@@ -176,7 +176,7 @@ async def test_site_specific_dimensions_replace_the_defaults(session, seeded):
         site_id=gz,
     )
     assert [d.name for d in await dimensions_for(session, gz, "fault")] == ["到场速度"]
-    assert len(await dimensions_for(session, seeded.sites["SZ"].id, "fault")) == 4
+    assert len(await dimensions_for(session, seeded.sites["440300"].id, "fault")) == 4
 
 
 async def test_reports_respect_the_viewers_sites(session, seeded):
@@ -186,14 +186,14 @@ async def test_reports_respect_the_viewers_sites(session, seeded):
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["SZ"].id,
+        site_id=seeded.sites["440300"].id,
         now=at(25, 9),
-        form={"故障地址": "福田路1号", "所属供电局": "SZ"},
+        form={"故障地址": "福田路1号", "所属供电局": "440300"},
     )
     assert dict(await orders_by(session, "site")) == {"广州市供电局": 1, "深圳市供电局": 1}
     assert dict(await orders_by(session, "site", viewer=u["5201"])) == {"深圳市供电局": 1}
     assert [o.site_id for o in await overdue(session, now=at(25, 12), viewer=u["5101"])] == [
-        seeded.sites["GZ"].id
+        seeded.sites["440100"].id
     ]
     assert len(await overdue(session, now=at(25, 12), viewer=u["3001"])) == 2  # HQ sees all
 

@@ -139,8 +139,8 @@ async def test_the_print_register_refuses_a_costly_template_and_a_stored_one_fai
         session,
         seeded.users["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
     )
     started = time.monotonic()
     with pytest.raises(printing.PrintTemplateTooCostly):
@@ -173,7 +173,7 @@ async def test_the_message_register_refuses_a_costly_template_and_a_stored_one_i
         session,
         seeded.users["1001"],
         workflow="consult",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"咨询内容": "a", "答复内容": "b"},
         caller_number="13500000000",
     )

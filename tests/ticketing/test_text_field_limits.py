@@ -10,7 +10,7 @@ from ticketing.workflow.definition import parse
 from ticketing.workflow.engine import save_form
 from ticketing.workflow.store import import_definition
 
-FAULT = {"故障地址": "天河路1号", "所属供电局": "GZ"}
+FAULT = {"故障地址": "天河路1号", "所属供电局": "440100"}
 
 
 def test_text_fields_without_a_limit_get_the_default_one():
@@ -22,7 +22,7 @@ def test_text_fields_without_a_limit_get_the_default_one():
 
 
 async def test_the_default_limits_hold_on_intake_save_and_submit(session, seeded):
-    u, gz = seeded.users, seeded.sites["GZ"].id
+    u, gz = seeded.users, seeded.sites["440100"].id
     for field, limit in (("故障范围", 200), ("客户描述故障信息", 5000)):
         with pytest.raises(FieldErrors) as refused:
             await create_order(
@@ -62,7 +62,7 @@ async def test_a_definitions_own_limit_wins(session, seeded):
         session,
         seeded.users["1001"],
         workflow="consult_long",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"咨询内容": "x" * 20000},
         submit=False,
     )

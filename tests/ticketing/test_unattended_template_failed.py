@@ -44,7 +44,7 @@ async def test_a_broken_contractor_or_customer_template_does_not_stop_the_dispat
         session,
         u["1001"],
         workflow="outsourced",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"外委单位": company.id},
         caller_number="13912345678",
     )

@@ -57,9 +57,9 @@ async def test_staff_number_must_be_4_to_6_digits(session, staff_no):
 
 async def test_site_scope(session):
     hq = await create_site(session, "HQ", "总部", kind="hq")
-    gz = await create_site(session, "GZ", "广州供电局", parent=hq, kind="bureau")
-    sz = await create_site(session, "SZ", "深圳供电局", parent=hq, kind="bureau")
-    tianhe = await create_site(session, "GZ-TH", "天河区", parent=gz, kind="outlet")
+    gz = await create_site(session, "440100", "广州供电局", parent=hq, kind="bureau")
+    sz = await create_site(session, "440300", "深圳供电局", parent=hq, kind="bureau")
+    tianhe = await create_site(session, "440106", "天河区", parent=gz, kind="outlet")
     boss = await create_user(session, "2001", "总部", "abc12345", site_id=hq.id)
     gz_user = await create_user(session, "2002", "广州", "abc12345", site_id=gz.id)
     th_user = await create_user(session, "2003", "天河", "abc12345", site_id=tianhe.id)
@@ -76,12 +76,12 @@ async def test_site_scope(session):
             workflow_version=1,
             current_node="n",
         )
-    assert await can_access(session, boss, orders["SZ"])
-    assert await can_access(session, gz_user, orders["GZ-TH"])
-    assert await can_access(session, gz_user, orders["GZ"])
-    assert not await can_access(session, gz_user, orders["SZ"])
-    assert not await can_access(session, th_user, orders["GZ"])
-    assert await can_access(session, th_user, orders["GZ-TH"])
+    assert await can_access(session, boss, orders["440300"])
+    assert await can_access(session, gz_user, orders["440106"])
+    assert await can_access(session, gz_user, orders["440100"])
+    assert not await can_access(session, gz_user, orders["440300"])
+    assert not await can_access(session, th_user, orders["440100"])
+    assert await can_access(session, th_user, orders["440106"])
     clause = await order_scope_clause(session, gz_user)
     assert clause is not None
 

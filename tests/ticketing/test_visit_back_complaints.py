@@ -15,7 +15,7 @@ UNHAPPY = {"服务技能": "不满意", "服务礼仪": "满意", "抢修时效"
 
 
 async def at_visit_step(session, seeded, now):
-    """A GZ fault order, repaired, waiting at the team leader's 满意度回访 step."""
+    """A 广州 fault order, repaired, waiting at the team leader's 满意度回访 step."""
     u = seeded.users
     order = await fault(session, seeded, now)
     await submit_step(session, u["5101"], order, now=now + dt.timedelta(minutes=10))
@@ -45,7 +45,7 @@ async def test_a_dissatisfied_survey_opens_one_complaint_pre_filled_from_the_ord
     result = await record_survey(session, leader, order, UNHAPPY)
     (complaint,) = await complaints_of(session, order)
     assert result.follow_up_order_id == complaint.id
-    assert complaint.form["所属区域"] == "GZ" and complaint.site_id == order.site_id
+    assert complaint.form["所属区域"] == "440100" and complaint.site_id == order.site_id
     assert complaint.form["标题"] == complaint.title == f"回访不满意：{order.number}"
     assert complaint.form["投诉内容"] == "回访不满意（服务技能：不满意、综合评价：不满意）"
     assert (complaint.customer_id, complaint.caller_number) == (order.customer_id, order.caller_number)
@@ -83,7 +83,7 @@ async def test_the_visit_step_and_the_survey_share_one_complaint(session, seeded
     await submit_step(session, leader, first, form={"是否投诉": True, "回访意见": "太慢"})
     (spawned,) = await complaints_of(session, first)
     assert spawned.form["标题"] == spawned.title == f"回访不满意：{first.number}"
-    assert spawned.form["所属区域"] == "GZ" and spawned.form["投诉内容"] == "太慢"
+    assert spawned.form["所属区域"] == "440100" and spawned.form["投诉内容"] == "太慢"
     assert first.form["回访满意度"] == "满意" and not first.is_open
 
     # the survey first, during the step: the step's dissatisfaction adds no second complaint

@@ -33,7 +33,7 @@ async def test_the_surveys_complaint_gets_the_opinion_on_its_timeline(session, s
 
     await submit_step(session, leader, order, form=UNHAPPY_STEP)
     assert [c.id for c in await complaints_of(session, order)] == [complaint.id]
-    assert complaint.form["投诉内容"] == content and complaint.form["所属区域"] == "GZ"
+    assert complaint.form["投诉内容"] == content and complaint.form["所属区域"] == "440100"
     assert await annotations(session, complaint) == [f"{order.number} 回访意见：抢修太慢"]
     saved = await session.scalar(
         select(AuditLog).where(AuditLog.action == "order.save", AuditLog.entity_id == str(complaint.id))

@@ -47,15 +47,15 @@ async def _to_close(session, seeded, complaint) -> None:
 
 
 async def test_a_cross_bureau_agents_complaint_closes_with_the_orders_team_leaders(session, seeded):
-    sz = seeded.sites["SZ"].id
+    sz = seeded.sites["440300"].id
     outsider = await create_user(
         session, "5901", "深圳坐席", "demo1234", roles=["agent"], site_id=sz, scope_site_ids=[sz]
     )
-    order = await at_visit_step(session, seeded, at(24, 9))  # a GZ order
+    order = await at_visit_step(session, seeded, at(24, 9))  # a 广州 order
     result = await record_survey(session, outsider, order, UNHAPPY, granted=True)
     complaint = await session.get(WorkOrder, result.follow_up_order_id)
     await _to_close(session, seeded, complaint)
-    # not back to the SZ agent, who cannot open a GZ order: the team leaders who see it
+    # not back to the 深圳 agent, who cannot open a 广州 order: the team leaders who see it
     assert await _pending(session, complaint) == ["2001"]
     await submit_step(session, seeded.users["2001"], complaint, form={"处理结果": "客户表示接受"})
     assert not complaint.is_open
@@ -77,7 +77,7 @@ async def test_the_visit_steps_complaint_is_sent_on_past_register(session, seede
     # 报事审核, by the supervisors (the team leader raised it: maker ≠ checker), not 2001's 登记
     assert (complaint.current_node, complaint.status) == ("review", "待审核")
     assert await _pending(session, complaint) == ["3001"]
-    assert complaint.form["投诉内容"] == "抢修太慢" and complaint.form["所属区域"] == "GZ"
+    assert complaint.form["投诉内容"] == "抢修太慢" and complaint.form["所属区域"] == "440100"
 
     # nothing the customer said for 投诉内容 (required at 登记): it waits there for its creator
     order = await at_visit_step(session, seeded, at(24, 13))
@@ -90,18 +90,18 @@ async def test_the_visit_steps_complaint_is_sent_on_past_register(session, seede
 
 async def test_a_complaint_not_offered_at_the_orders_site_names_the_category_and_site(session, seeded):
     admin, leader = seeded.users["9001"], seeded.users["2001"]
-    gz = seeded.sites["GZ"]
+    gz = seeded.sites["440100"]
     surveyed = await at_visit_step(session, seeded, at(24, 9))
     stepped = await at_visit_step(session, seeded, at(24, 13))
     await record_survey(session, leader, stepped, HAPPY)
-    # GZ 停用 投诉举报建议 (its override, disabled): no complaint at GZ
+    # 广州 停用 投诉举报建议 (its override, disabled): no complaint at 广州
     override = await add_category(
         session, admin, "complaint", "投诉（广州）", site_id=gz.id, workflow_key="complaint"
     )
     await disable_category(session, admin, override)
     ids = surveyed.id, stepped.id
     await session.commit()
-    names = {"category": "complaint", "category_name": "投诉（广州）", "site": "GZ", "site_name": gz.name}
+    names = {"category": "complaint", "category_name": "投诉（广州）", "site": "440100", "site_name": gz.name}
 
     surveyed = await session.get(WorkOrder, ids[0])
     with pytest.raises(ActionRefused) as refused:

@@ -79,7 +79,7 @@ async def test_the_after_sales_visit_step_takes_its_result_from_the_survey(sessi
         session,
         u["1001"],
         workflow="aftersales_repair",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"产品型号": "KFR-35", "故障描述": "不制冷", "上门地址": "天河路1号", "保内": True},
     )
     for who, form in (
@@ -121,7 +121,7 @@ async def test_the_report_counts_every_visited_order_once(session, seeded, monke
     # the step-only order is counted on the day its visit step was done, in the viewer's sites
     assert (await satisfaction(session, start=at(24, 0)))["total"] == 1
     assert (await satisfaction(session, end=at(24, 0)))["total"] == 1
-    assert (await satisfaction(session, site_id=seeded.sites["SZ"].id))["total"] == 0
+    assert (await satisfaction(session, site_id=seeded.sites["440300"].id))["total"] == 0
     assert (await satisfaction(session, viewer=seeded.users["5201"]))["total"] == 0
     assert (
         await session.scalar(select(func.count(WorkOrder.id)).where(WorkOrder.category == "complaint")) == 1

@@ -20,9 +20,9 @@ async def test_a_voided_orders_steps_are_not_in_step_cycle_times(session, seeded
             session,
             u["1001"],
             workflow="fault_repair",
-            site_id=seeded.sites["GZ"].id,
+            site_id=seeded.sites["440100"].id,
             now=start,
-            form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+            form={"故障地址": "天河路1号", "所属供电局": "440100"},
         )
         await submit_step(session, u["5101"], order, now=start + dt.timedelta(minutes=minutes))
         orders.append(order)

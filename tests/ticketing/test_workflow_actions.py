@@ -43,7 +43,7 @@ def flow(mode: str, free: bool = False) -> dict:
 async def test_all_mode_needs_every_operator(session, seeded):
     u = seeded.users
     await import_definition(session, flow("all"))
-    order = await create_order(session, u["1001"], workflow="cosign_all", site_id=seeded.sites["GZ"].id)
+    order = await create_order(session, u["1001"], workflow="cosign_all", site_id=seeded.sites["440100"].id)
     await submit_step(session, u["5101"], order, opinion="同意")
     assert order.current_node == "sign"
     with pytest.raises(ActionRefused) as refused:
@@ -57,7 +57,7 @@ async def test_sequential_mode_keeps_the_order(session, seeded):
     u = seeded.users
     await import_definition(session, flow("sequential"))
     order = await create_order(
-        session, u["1001"], workflow="cosign_sequential", site_id=seeded.sites["GZ"].id
+        session, u["1001"], workflow="cosign_sequential", site_id=seeded.sites["440100"].id
     )
     with pytest.raises(ActionRefused) as refused:
         await submit_step(session, u["5102"], order)
@@ -70,7 +70,7 @@ async def test_sequential_mode_keeps_the_order(session, seeded):
 async def test_any_mode_one_is_enough(session, seeded):
     u = seeded.users
     await import_definition(session, flow("any"))
-    order = await create_order(session, u["1001"], workflow="cosign_any", site_id=seeded.sites["GZ"].id)
+    order = await create_order(session, u["1001"], workflow="cosign_any", site_id=seeded.sites["440100"].id)
     await submit_step(session, u["5102"], order)
     assert order.current_node == "done"
 
@@ -82,7 +82,7 @@ async def test_free_routing_picks_the_next_handler(session, seeded):
     data["nodes"][0]["free_routing"] = True
     await import_definition(session, data)
     order = await create_order(
-        session, u["1001"], workflow="free", site_id=seeded.sites["GZ"].id, submit=False
+        session, u["1001"], workflow="free", site_id=seeded.sites["440100"].id, submit=False
     )
     await submit_step(session, u["1001"], order, to="sign", handlers=[u["2001"].id])
     assert order.current_node == "sign"
@@ -94,7 +94,7 @@ async def test_free_routing_is_refused_where_disabled(session, seeded):
     u = seeded.users
     await import_definition(session, flow("any"))
     order = await create_order(
-        session, u["1001"], workflow="cosign_any", site_id=seeded.sites["GZ"].id, submit=False
+        session, u["1001"], workflow="cosign_any", site_id=seeded.sites["440100"].id, submit=False
     )
     with pytest.raises(ActionRefused) as refused:
         await submit_step(session, u["1001"], order, handlers=[u["2001"].id])
@@ -107,7 +107,7 @@ async def test_forward_cc_supervise_annotate(session, seeded):
     definition = flow("any")
     definition["nodes"][1]["operators"]["batches"].append([{"role": "team_leader"}])
     await import_definition(session, definition)
-    order = await create_order(session, u["1001"], workflow="cosign_any", site_id=seeded.sites["GZ"].id)
+    order = await create_order(session, u["1001"], workflow="cosign_any", site_id=seeded.sites["440100"].id)
     # forwarding to someone outside the order's site is refused
     with pytest.raises(ActionRefused) as refused:
         await forward(session, u["5101"], order, u["5201"], opinion="请处理")
@@ -138,8 +138,8 @@ async def test_dispatch_overrun_converts_to_coordination_order(session, sm, seed
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "广州市越秀区解放路2号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "广州市越秀区解放路2号", "所属供电局": "440100"},
         now=at(11, 25, 9),
     )
     await submit_step(session, u["5101"], order, now=at(11, 25, 9, 10))
@@ -179,11 +179,11 @@ async def test_complaint_limits_by_severity(session, seeded, severity, due):
         session,
         u["1001"],
         workflow="complaint",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         now=at(11, 25, 9),
         form={
             "类别1": "一类",
-            "所属区域": "GZ",
+            "所属区域": "440100",
             "标题": "抢修慢",
             "投诉内容": "等了三小时",
             "严重程度": severity,
@@ -206,8 +206,8 @@ async def test_two_handlers_pressing_submit_at_once_move_the_order_once(db_url, 
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
     )
     await session.commit()
     engines = [db.create_engine(db_url), db.create_engine(db_url)]
@@ -237,12 +237,12 @@ async def test_two_handlers_pressing_submit_at_once_move_the_order_once(db_url, 
 
 async def test_subtype_loads_its_own_extra_form(session, seeded):
     u = seeded.users
-    base = {"业务类型": "高压新装", "用电地址": "番禺区1号", "所属供电局": "GZ"}
+    base = {"业务类型": "高压新装", "用电地址": "番禺区1号", "所属供电局": "440100"}
     order = await create_order(
         session,
         u["1001"],
         workflow="service_application",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         subcategory="svc_hv_new",
         form={**base, "受电变压器容量": 630, "用电性质": "工业"},
     )
@@ -255,7 +255,7 @@ async def test_subtype_loads_its_own_extra_form(session, seeded):
             session,
             u["1001"],
             workflow="service_application",
-            site_id=seeded.sites["GZ"].id,
+            site_id=seeded.sites["440100"].id,
             subcategory="svc_lv_new",
             form={**base, "业务类型": "低压新装", "受电变压器容量": 630},  # the type is the subcategory's
         )
@@ -275,8 +275,8 @@ async def test_a_refused_action_changes_nothing(session, seeded):
         session,
         u["1001"],
         workflow="fault_repair",
-        site_id=seeded.sites["GZ"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "GZ"},
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
     )
     await session.commit()
     audits = await session.scalar(select(func.count(AuditLog.id)))

@@ -85,7 +85,7 @@ async def test_admin_yaml_loads_validates_and_runs(session, seeded):
     assert (row.key, row.version) == ("as_repair_acme", 1)
     u = seeded.users
     agent, handler, supervisor, leader = u["1001"], u["5101"], u["3001"], u["2001"]
-    site = seeded.sites["GZ"].id
+    site = seeded.sites["440100"].id
     order = await create_order(
         session,
         agent,
@@ -123,7 +123,7 @@ async def test_running_orders_keep_their_version(session, seeded):
         session,
         agent,
         workflow="as_repair_acme",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"产品型号": "A", "故障描述": "B"},
         now=at(11, 25, 10),
     )
@@ -135,7 +135,7 @@ async def test_running_orders_keep_their_version(session, seeded):
         session,
         agent,
         workflow="as_repair_acme",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"产品型号": "A", "故障描述": "B"},
         now=at(11, 25, 10),
     )
@@ -150,7 +150,7 @@ async def test_maker_is_never_checker(session, seeded):
         session,
         supervisor,
         workflow="as_repair_acme",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form={"产品型号": "A", "故障描述": "B"},
         now=at(11, 25, 10),
     )

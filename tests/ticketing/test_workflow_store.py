@@ -25,7 +25,7 @@ async def consult_order(session, seeded, *, submit=False):  # False: left open a
         session,
         seeded.users["1001"],
         workflow="consult",
-        site_id=seeded.sites["GZ"].id,
+        site_id=seeded.sites["440100"].id,
         form=CONSULT,
         submit=submit,
     )

@@ -12,7 +12,7 @@ from ticketing.models import WorkOrder
 
 async def test_orders_without_a_deadline_sort_last_both_ways(session, seeded):
     agent, admin = seeded.users["1001"], seeded.users["9001"]
-    site = seeded.sites["GZ"].id
+    site = seeded.sites["440100"].id
     orders = [
         await create_order(
             session,
