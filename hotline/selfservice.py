@@ -33,20 +33,26 @@ def ticketing_hooks(
     sessions: async_sessionmaker[AsyncSession], voices: NoticeVoices | None = None
 ) -> SelfServiceHooks:
     async def outage_lookup(area: str) -> Sequence[Outage]:
-        # What the caller keyed in is a bureau's code or the code of an affected area the notice
-        # names (a 台区编号, a district's 行政区划代码), tried in that order, each whole. Never a
-        # search in the 停电范围 text or the areas' names: keyed digits are a code, and "1", "20"
-        # or "200" inside "1-200号" would tell a caller of another area's outage (QA F2).
+        # What the caller keyed in is a site's code (its notices and those of the sites under
+        # it) and the code of an affected area a notice names (a 台区编号, a district's 行政区划
+        # 代码), each whole, both told: sites are coded by 行政区划代码 too, so 440106 is the 天河区
+        # 供电所 and 天河区 alike, and a 广州 notice naming 天河区 is its callers' outage as much
+        # as the 供电所's own. Never a search in the 停电范围 text or the areas' names: keyed
+        # digits are a code, and "1", "20" or "200" inside "1-200号" would tell a caller of
+        # another area's outage (QA F2).
         # Only the published version of each notice (发布中) is told: a revision from the
         # console is what the next caller hears; an ended (OutageNotice.over_by, what the console
         # shows as 已结束 and will not send) or withdrawn outage is not told at all.
         now = dt.datetime.now(dt.UTC)
         until = now + _AHEAD
         async with sessions() as session:
-            for by in ({"site_code": area}, {"area_code": area}):
-                notices = await search_notices(session, start=now, end=until, ended=False, now=now, **by)
-                if notices:
-                    break
+            found = {
+                n.id: n
+                for by in ({"site_code": area}, {"area_code": area})
+                for n in await search_notices(session, start=now, end=until, ended=False, now=now, **by)
+            }
+        # none is over (ended=False): the earliest first, as search_notices lists them
+        notices = sorted(found.values(), key=lambda n: (n.starts_at, n.id))
         # The area and reason are said too when the notice's words have been spoken into a sound
         # (voices: hotline.runtime runs their upkeep); else the times alone, as before.
         return [
@@ -72,7 +78,7 @@ def ticketing_hooks(
 
     async def home_area(caller: str) -> str:
         # "#" alone at 停电查询: the bureau of the customer registered on the number the caller rings
-        # from (its site code, which outage_lookup takes first); '' for none, or for customers of
+        # from (its site code, which outage_lookup takes as such); '' for none, or for customers of
         # more than one bureau on one number (a caller is then asked for the code, never told
         # another bureau's outages as theirs).
         async with sessions() as session:

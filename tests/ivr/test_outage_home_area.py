@@ -13,6 +13,7 @@ import pytest
 from cti.bus import InProcessBus
 from hotline.selfservice import ticketing_hooks
 from ivr import SelfServiceHooks
+from ticketing.knowledge import publish_notice
 from ticketing.models import Customer, CustomerPhone
 
 from .conftest import FakeChannel
@@ -82,15 +83,48 @@ async def test_ticketing_finds_the_bureau_of_the_customer_on_the_number(book):  
     )
     async with sessions() as session:
         for i, (site, phone) in enumerate(
-            [("GZ-1", "13900000001"), ("GZ-1", "13900000002"), ("SZ-1", "13900000002")]
+            [("440106", "13900000001"), ("440106", "13900000002"), ("440304", "13900000002")]
         ):
             customer = Customer(account_no=f"88000{i}", name=f"客户{i}", site_id=demo.sites[site].id)
             customer.phones = [CustomerPhone(number=phone, raw=phone)]
             session.add(customer)
         await session.commit()
     hooks = ticketing_hooks(sessions)
-    assert await hooks.home_area("13900000001") == "GZ-1"
+    assert await hooks.home_area("13900000001") == "440106"
     (told,) = await hooks.outage_lookup(await hooks.home_area("13900000001"))
     assert told.area == "越秀区北京路一带"
     assert await hooks.home_area("13900000002") == ""  # customers of two bureaus: not guessed
     assert await hooks.home_area("13900000009") == ""
+
+
+async def test_a_code_tells_the_sites_notices_and_those_naming_it_as_an_area(book):  # noqa: F811
+    """440106 is the 天河区供电所's code and 天河区's: a 广州市供电局 notice naming 天河区 is that
+    caller's outage as much as the 供电所's own. Only the 供电所's was told (the site's code was
+    tried first, an area's only when it found nothing); another 供电所's is not told."""
+    sessions, demo = book
+    now = dt.datetime.now(dt.UTC)
+    tianhe = [{"kind": "district", "name": "天河区", "code": "440106"}]
+    async with sessions() as session:
+        for site, area, areas, hours in (
+            ("440106", "天河区中山路一带", [], 1),
+            ("440100", "天河区全区", tianhe, 2),
+            ("440104", "越秀区北京路一带", [], 3),
+        ):
+            await publish_notice(
+                session,
+                demo.users["3001"],
+                site_id=demo.sites[site].id,
+                area=area,
+                reason="计划检修",
+                affected_areas=areas,
+                starts_at=now - dt.timedelta(hours=hours),
+                ends_at=now + dt.timedelta(hours=5),
+            )
+        await session.commit()
+    told = await ticketing_hooks(sessions).outage_lookup("440106")
+    assert [o.area for o in told] == ["天河区全区", "天河区中山路一带"]  # the earliest first
+    assert [o.area for o in await ticketing_hooks(sessions).outage_lookup("440100")] == [
+        "越秀区北京路一带",
+        "天河区全区",
+        "天河区中山路一带",
+    ]
