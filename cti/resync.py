@@ -34,7 +34,7 @@ from cti.call_events import (
     SpyChanged,
 )
 from cti.calls import Call, CallModel, Channel, QueueLeg
-from cti.commands.service import TARGET_CONTEXTS
+from cti.commands.service import REMOTE_TRANSFER_CONTEXT, TARGET_CONTEXTS
 from cti.events import Event
 from cti.spies import SPY_VARIABLE, SpyBook, spy_from_tag
 
@@ -307,6 +307,24 @@ def _consult_leg(target: str) -> str:
     return f"Local/{to.lstrip('+')}@{context}-" if context and to else ""
 
 
+def _is_consult_leg(target: str, name: str) -> bool:
+    """Whether the channel ``name`` is the consultation's leg to ``target``: on this server
+    (``_consult_leg``), or to a colleague on another one (``Local/<server>*<工号>@`` the remote
+    transfer's context, ``AgentCommands._remote_target``)."""
+    prefix = _consult_leg(target)
+    if prefix and name.startswith(prefix):
+        return True
+    kind, _, to = target.partition(":")
+    server, star, rest = name.removeprefix("Local/").partition("*")
+    return (
+        kind == "agent"
+        and bool(to)
+        and name.startswith("Local/")
+        and bool(star and server)
+        and rest.startswith(f"{to}@{REMOTE_TRANSFER_CONTEXT}-")
+    )
+
+
 def _queue_consult_leg(model: CallModel, call: Call, name: str) -> bool:
     """Whether ``name``, in a queue on ``call``, is an agent's consultation with that queue (the
     Atxfer's ``Local/<queue>@hotline-queue`` leg, on the call's linkedid) rather than its caller:
@@ -352,11 +370,10 @@ def _confirm_consults(model: CallModel, live_by_call: dict[str, list[Frame]], no
             transferer = mine[0] if mine else None
             bridge = transferer.get("BridgeId") if transferer is not None else ""
             caller = {call.call_id, call.customer_channel} if call is not None else set()
-            prefix = _consult_leg(consult["target"])
             legs = {
                 f.get("Uniqueid")
                 for f in frames
-                if (prefix and f.get("Channel").startswith(prefix))
+                if _is_consult_leg(consult["target"], f.get("Channel"))
                 or (
                     bridge
                     and f is not transferer
