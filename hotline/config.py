@@ -286,6 +286,16 @@ def load_settings(file: str | os.PathLike[str] | None = None, env: dict[str, str
     return settings
 
 
+def _listed(name: str, key: str, value: Any) -> tuple[str, ...]:
+    """A server's ``agents`` or ``sites``: a list, or one entry alone. YAML reads digits as a
+    number (``sites: 440300``, a site's 行政区划代码; ``agents: 1001``), so an entry is a
+    string or a whole number."""
+    entries = [] if value is None else value if isinstance(value, list) else [value]
+    if any(isinstance(e, bool) or not isinstance(e, str | int) for e in entries):
+        raise ConfigError(f"asterisk_servers: {name}: {key} lists codes (text or digits), not {value!r}")
+    return tuple(str(e).strip() for e in entries if str(e).strip())
+
+
 def _servers(raw: Any, values: dict[str, Any], env: dict[str, str]) -> tuple[AsteriskServer, ...]:
     """``asterisk_servers`` checked: a list (YAML, in the file or HOTLINE_ASTERISK_SERVERS)."""
     if isinstance(raw, str):
@@ -321,14 +331,8 @@ def _servers(raw: Any, values: dict[str, Any], env: dict[str, str]) -> tuple[Ast
             port = int(item.get("ami_port", 5038))
         except (TypeError, ValueError):
             raise ConfigError(f"asterisk_servers: {name}: ami_port must be a whole number") from None
-        agents = item.get("agents") or []
-        if isinstance(agents, str):
-            agents = [agents]
-        agents = tuple(str(a).strip() for a in agents if str(a).strip())
-        sites = item.get("sites") or []
-        if isinstance(sites, str):
-            sites = [sites]
-        sites = tuple(str(s).strip() for s in sites if str(s).strip())
+        agents = _listed(name, "agents", item.get("agents"))
+        sites = _listed(name, "sites", item.get("sites"))
         for pattern in agents:
             bounds = _RANGE.match(pattern)
             if bounds and (len(bounds[1]) != len(bounds[2]) or int(bounds[1]) > int(bounds[2])):

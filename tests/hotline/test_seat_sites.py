@@ -11,8 +11,8 @@ from ticketing.db import create_engine, migrate, sessionmaker
 from ticketing.sites import create_site
 
 BY_SITE = """
-- {name: gz, ami_host: 10.1.0.10, sites: [GZ], agents: ["1001"], system_name: gz}
-- {name: sz, ami_host: 10.2.0.10, sites: [SZ], system_name: sz}
+- {name: gz, ami_host: 10.1.0.10, sites: [440100], agents: ["1001"], system_name: gz}
+- {name: sz, ami_host: 10.2.0.10, sites: ["440300"], system_name: sz}
 - {name: hq, ami_host: 10.0.0.10, default: true}
 """
 
@@ -27,9 +27,9 @@ async def test_each_user_is_routed_by_the_nearest_site_a_server_lists(tmp_path):
     sessions = sessionmaker(engine)
     async with sessions.begin() as db:
         hq = await create_site(db, "HQ", "省客服中心", kind="hq")
-        gz = await create_site(db, "GZ", "广州供电局", parent=hq, kind="bureau")
-        outlet = await create_site(db, "GZ-TH", "天河供电所", parent=gz, kind="outlet")
-        sz = await create_site(db, "SZ", "深圳供电局", parent=hq, kind="bureau")
+        gz = await create_site(db, "440100", "广州供电局", parent=hq, kind="bureau")
+        outlet = await create_site(db, "440106", "天河供电所", parent=gz, kind="outlet")
+        sz = await create_site(db, "440300", "深圳供电局", parent=hq, kind="bureau")
         for staff_no, site in (("5101", outlet), ("5201", sz), ("3001", hq), ("1001", sz)):
             await users.create_user(
                 db, staff_no, f"坐席{staff_no}", "secret123", roles=["agent"], site_id=site.id
@@ -37,7 +37,7 @@ async def test_each_user_is_routed_by_the_nearest_site_a_server_lists(tmp_path):
     seat_sites = SeatSites(sessions)
     await seat_sites.load()
     await engine.dispose()
-    assert seat_sites.sites_of("5101") == ("GZ-TH", "GZ", "HQ")
+    assert seat_sites.sites_of("5101") == ("440106", "440100", "HQ")
     s = settings(tmp_path)
 
     def server(agent: str) -> str:
@@ -51,8 +51,21 @@ async def test_each_user_is_routed_by_the_nearest_site_a_server_lists(tmp_path):
 
 
 def test_a_site_two_servers_list_is_refused(tmp_path):
-    with pytest.raises(ConfigError, match="site GZ is listed by a and b"):
+    with pytest.raises(ConfigError, match="site 440100 is listed by a and b"):
         settings(
             tmp_path,
-            "[{name: a, ami_host: h, sites: [GZ]}, {name: b, ami_host: i, sites: [GZ, SZ], system_name: b}]",
+            "[{name: a, ami_host: h, sites: [440100]}, {name: b, ami_host: i, sites: [440100, 440300], system_name: b}]",
         )
+
+
+def test_a_lone_site_or_agent_may_be_written_as_digits(tmp_path):
+    """A site's 行政区划代码 (or a 工号) alone, unquoted, is what YAML reads as a number: it is
+    that code, as in a list (it was iterated as a number and failed with a TypeError)."""
+    s = settings(
+        tmp_path,
+        "[{name: sz, ami_host: h, sites: 440300, agents: 1001, system_name: sz}, {name: hq, ami_host: i, default: true}]",
+    )
+    assert (s.servers[0].sites, s.servers[0].agents) == (("440300",), ("1001",))
+    assert s.server_of("5201", ("440304", "440300", "HQ")).name == "sz"
+    with pytest.raises(ConfigError, match="sites lists codes"):
+        settings(tmp_path, "[{name: sz, ami_host: h, sites: {深圳: 440300}}]")
