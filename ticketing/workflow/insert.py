@@ -44,7 +44,7 @@ from ticketing.calls import ACTIVE_CALL, AFTER_CALL_WINDOW
 from ticketing.db import postgres_begin, postgres_fetchrow, sqlite_call
 from ticketing.errors import ActionRefused, FieldErrors
 from ticketing.models import Assignment, AuditLog, Comment, Customer, Notification, Timer, WorkOrder
-from ticketing.models.base import UtcDateTime
+from ticketing.models.base import UtcDateTime, utcnow
 from ticketing.numbering import (
     BEGIN_PREPARE,
     COUNTER_SQL,
@@ -151,6 +151,14 @@ async def insert_order(
     is taken already and not handed out again, as for any order that fails).
     """
     prefix, width = number_prefix(number_pattern, now)
+    # The rows written together take one time of writing where they leave it to its default, as
+    # each row's own default would give (a few microseconds apart): the time is then converted
+    # to the column's text once (``_last_utc``), not once a row.
+    written_at = utcnow()
+    for kind, keys in WRITTEN_AT.items():
+        for row in getattr(rows, kind):
+            for key in keys:
+                row.setdefault(key, written_at)
     conn = await session.connection()
     write = _sqlite if conn.dialect.name == "sqlite" else _postgres
     call = {"agent": agent, "since": now - AFTER_CALL_WINDOW, "number": order.caller_number or ""}
@@ -180,6 +188,25 @@ Written = tuple[int, str, int | None, int | None]
 # -- shared: columns, defaults, bind processing ---------------------------------------------
 def _columns(table: Table) -> list[Column[Any]]:
     return [c for c in table.columns if not c.primary_key]
+
+
+def _written_at(table: Table) -> tuple[str, ...]:
+    """The columns of ``table`` whose default is the time of writing (``utcnow``: a comment's
+    ``created_at``, an audit row's ``at``), by the keys a row gives them."""
+    return tuple(
+        c.key
+        for c in _columns(table)
+        if c.default is not None
+        and c.default.is_callable
+        # SQLAlchemy wraps a default taking no argument in one taking the execution context
+        and getattr(c.default.arg, "__wrapped__", c.default.arg) is utcnow
+    )
+
+
+#: per kind of row, the columns a new order's rows that leave them out take its time of writing in
+WRITTEN_AT: dict[str, tuple[str, ...]] = {
+    kind: keys for kind, (table, _) in KINDS.items() if (keys := _written_at(table))
+}
 
 
 Processors = list[tuple[str, Callable[[Any], Any] | None, Column[Any]]]
