@@ -1266,6 +1266,77 @@ book_args(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t
     return 1;
 }
 
+/* ---- the model's attributes, read and written in their slots ----
+ *
+ * Call, Channel, Agent and QueueLeg are dataclasses with __slots__. PyObject_GetAttr on one is a
+ * type lookup, then the member descriptor's get (about 60-150 instructions); with the slot's
+ * offset learnt it is one load. A Slot learns a type only where that gives what getattr and
+ * setattr give: the type's own getattro and setattro are the generic ones and the name is a
+ * writable object slot there (a member descriptor, which comes before any instance dict). The
+ * type's version tag, which changes whenever the class or a base of it is changed (an attribute
+ * set on the class) and is never given to another type, is checked at each use, so a class
+ * changed afterwards is learnt again; any other type (a subclass of the test's, a class without
+ * slots) is read with getattr, as before. One Slot per class and name, so that two classes do not
+ * take turns at one. */
+typedef struct {
+    PyObject **name;     /* the interned name, made at the module's init */
+    PyTypeObject *type;  /* the type learnt: only compared (with its version tag), not held */
+    unsigned int version;
+    Py_ssize_t offset;
+} Slot;
+#define MODEL_SLOT(var, name) static Slot var = {&name, NULL, 0, 0}
+
+static int
+slot_learn(PyTypeObject *type, Slot *s)
+{
+    s->type = NULL;
+    if (type->tp_getattro != PyObject_GenericGetAttr || type->tp_setattro != PyObject_GenericSetAttr)
+        return 0;
+    /* borrowed, sets no exception; gives the type a version tag if it can have one */
+    PyObject *descr = _PyType_Lookup(type, *s->name);
+    if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type) ||
+        !(type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG))
+        return 0;
+    PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+    if (member->type != T_OBJECT_EX || (member->flags & READONLY))
+        return 0;
+    s->type = type;
+    s->version = type->tp_version_tag;
+    s->offset = member->offset;
+    return 1;
+}
+
+/* where obj's slot of that name is, or NULL when it is not read straight (see Slot) */
+static inline PyObject **
+slot_of(PyObject *obj, Slot *s)
+{
+    PyTypeObject *type = Py_TYPE(obj);
+    if ((type == s->type && type->tp_version_tag == s->version) || slot_learn(type, s))
+        return (PyObject **)((char *)obj + s->offset);
+    return NULL;
+}
+
+/* obj.<name>: a new reference, or NULL with the exception set (an empty slot's AttributeError) */
+static inline PyObject *
+slot_get(PyObject *obj, Slot *s)
+{
+    PyObject **p = slot_of(obj, s);
+    if (p != NULL && *p != NULL)
+        return Py_NewRef(*p);
+    return PyObject_GetAttr(obj, *s->name);
+}
+
+/* obj.<name> = value: 0, or -1 with the exception set */
+static inline int
+slot_set(PyObject *obj, Slot *s, PyObject *value)
+{
+    PyObject **p = slot_of(obj, s);
+    if (p == NULL)
+        return PyObject_SetAttr(obj, *s->name, value);
+    Py_XSETREF(*p, Py_NewRef(value)); /* the member descriptor's set */
+    return 0;
+}
+
 /* the Python handler, called with the arguments as they came */
 static PyObject *
 to_python(PyObject *handler, PyObject *const *args, Py_ssize_t nargs)
@@ -1301,11 +1372,38 @@ str_eq(PyObject *a, PyObject *b)
     return PyObject_RichCompareBool(a, b, Py_EQ);
 }
 
+/* what the ChannelBook reads and writes of the model's objects */
+MODEL_SLOT(Agent_agent_id, str_agent_id);
+MODEL_SLOT(Agent_consult, str_consult);
+MODEL_SLOT(Agent_state, str_state);
+MODEL_SLOT(Call_agent_channels, str_agent_channels);
+MODEL_SLOT(Call_agent_id, str_agent_id);
+MODEL_SLOT(Call_answered_at, str_answered_at);
+MODEL_SLOT(Call_call_id, str_call_id);
+MODEL_SLOT(Call_caller, str_caller);
+MODEL_SLOT(Call_caller_name, str_caller_name);
+MODEL_SLOT(Call_channels, str_channels);
+MODEL_SLOT(Call_customer_channel, str_customer_channel);
+MODEL_SLOT(Call_direction, str_direction);
+MODEL_SLOT(Call_dnis, str_dnis);
+MODEL_SLOT(Call_hangup_cause, str_hangup_cause);
+MODEL_SLOT(Call_hangup_side, str_hangup_side);
+MODEL_SLOT(Call_queue, str_queue);
+MODEL_SLOT(Call_queue_legs, str_queue_legs);
+MODEL_SLOT(Call_queued_at, str_queued_at);
+MODEL_SLOT(Channel_agent_id, str_agent_id);
+MODEL_SLOT(Channel_bridge, str_bridge);
+MODEL_SLOT(Channel_linkedid, str_linkedid);
+MODEL_SLOT(Channel_name, str_name);
+MODEL_SLOT(Channel_uniqueid, str_uniqueid);
+MODEL_SLOT(QueueLeg_gave_up, str_gave_up_attr);
+MODEL_SLOT(QueueLeg_outcome, str_outcome);
+
 /* getattr that also says whether the value is true: 1 true, 0 false, -1 error (*out NULL) */
 static int
-attr_truth(PyObject *obj, PyObject *name, PyObject **out)
+attr_truth(PyObject *obj, Slot *name, PyObject **out)
 {
-    *out = PyObject_GetAttr(obj, name);
+    *out = slot_get(obj, name);
     if (*out == NULL)
         return -1;
     int t = PyObject_IsTrue(*out);
@@ -1316,7 +1414,7 @@ attr_truth(PyObject *obj, PyObject *name, PyObject **out)
 
 /* whether obj.name is true (the value not kept): 1, 0, -1 error */
 static int
-truth_of(PyObject *obj, PyObject *name)
+truth_of(PyObject *obj, Slot *name)
 {
     PyObject *value;
     int t = attr_truth(obj, name, &value);
@@ -1326,9 +1424,9 @@ truth_of(PyObject *obj, PyObject *name)
 
 /* whether obj.name == text: 1, 0, -1 error */
 static int
-attr_is(PyObject *obj, PyObject *name, PyObject *text)
+attr_is(PyObject *obj, Slot *name, PyObject *text)
 {
-    PyObject *value = PyObject_GetAttr(obj, name);
+    PyObject *value = slot_get(obj, name);
     if (value == NULL)
         return -1;
     int r = str_eq(value, text);
@@ -1340,12 +1438,12 @@ attr_is(PyObject *obj, PyObject *name, PyObject *text)
 static int
 side_if_answered(PyObject *call, PyObject *side)
 {
-    int r = truth_of(call, str_answered_at);
+    int r = truth_of(call, &Call_answered_at);
     if (r <= 0)
         return r;
-    if ((r = truth_of(call, str_hangup_side)) != 0)
+    if ((r = truth_of(call, &Call_hangup_side)) != 0)
         return r < 0 ? -1 : 0;
-    return PyObject_SetAttr(call, str_hangup_side, side);
+    return slot_set(call, &Call_hangup_side, side);
 }
 
 /* the length of channel_calls._party(name), both str: a Local channel's two halves (";1", ";2")
@@ -1381,7 +1479,7 @@ same_party(PyObject *a, PyObject *b)
 
 /* value not in UNKNOWN and not obj.name (the caller ID the call lacks and this leg shows): 1, 0, -1 */
 static int
-news_of(ChannelBook *self, PyObject *call, PyObject *name, PyObject *value)
+news_of(ChannelBook *self, PyObject *call, Slot *name, PyObject *value)
 {
     int r = PySequence_Contains(self->unknown, value);
     if (r != 0)
@@ -1401,13 +1499,13 @@ customer_leg(ChannelBook *self, PyObject *call, PyObject *linkedid, int first, P
     int r = PyDict_Contains(self->aliases, linkedid);
     if (r != 0)
         return r < 0 ? -1 : 0;
-    if ((r = attr_is(call, str_direction, str_outbound)) != 0) {
+    if ((r = attr_is(call, &Call_direction, str_outbound)) != 0) {
         if (r < 0 || !first)
             return r < 0 ? -1 : 0;
-        r = truth_of(call, str_caller);
+        r = truth_of(call, &Call_caller);
         return r < 0 ? -1 : !r;
     }
-    if ((r = truth_of(call, str_answered_at)) <= 0 || first)
+    if ((r = truth_of(call, &Call_answered_at)) <= 0 || first)
         return r < 0 ? -1 : 1;
     return PyUnicode_GET_LENGTH(cc) ? same_party(name, cc) : 0;
 }
@@ -1418,7 +1516,7 @@ customer_leg(ChannelBook *self, PyObject *call, PyObject *linkedid, int first, P
 static int
 agent_legs(PyObject *call, PyObject *agent_id, PyObject **agent_channels, PyObject **legs)
 {
-    if ((*agent_channels = PyObject_GetAttr(call, str_agent_channels)) == NULL)
+    if ((*agent_channels = slot_get(call, &Call_agent_channels)) == NULL)
         return -1;
     if (!PyDict_CheckExact(*agent_channels))
         return 0;
@@ -1494,9 +1592,9 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
     }
     /* What decides, read before anything changes (a call made above is made as Python makes it):
      * anything not as the model makes it goes to the Python handler. */
-    if ((call_id = PyObject_GetAttr(call, str_call_id)) == NULL ||
-        (call_channels = PyObject_GetAttr(call, str_channels)) == NULL ||
-        (cc = PyObject_GetAttr(call, str_customer_channel)) == NULL)
+    if ((call_id = slot_get(call, &Call_call_id)) == NULL ||
+        (call_channels = slot_get(call, &Call_channels)) == NULL ||
+        (cc = slot_get(call, &Call_customer_channel)) == NULL)
         goto done;
     if (!PySet_CheckExact(call_channels) || !PyUnicode_CheckExact(cc))
         goto python;
@@ -1507,12 +1605,12 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
         goto done;
     int agents_leg = 0, rings = 0;
     if (agent != Py_None) {
-        if ((state = PyObject_GetAttr(agent, str_state)) == NULL)
+        if ((state = slot_get(agent, &Agent_state)) == NULL)
             goto done;
         if ((agents_leg = PyObject_RichCompareBool(state, self->logged_out, Py_NE)) < 0)
             goto done;
         if (agents_leg) {
-            if ((agent_id = PyObject_GetAttr(agent, str_agent_id)) == NULL ||
+            if ((agent_id = slot_get(agent, &Agent_agent_id)) == NULL ||
                 (r = agent_legs(call, agent_id, &agent_channels, &legs)) < 0)
                 goto done;
             if (!r)
@@ -1535,7 +1633,7 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
     if (PyDict_SetItem(self->channels, uid, chan) < 0 || PyDict_SetItem(self->by_name, name, chan) < 0 ||
         PySet_Add(call_channels, uid) < 0)
         goto done;
-    if (first && (r = attr_is(call, str_direction, str_internal)) != 0) {
+    if (first && (r = attr_is(call, &Call_direction, str_internal)) != 0) {
         /* the call's own first leg says which way it goes */
         if (r < 0)
             goto done;
@@ -1549,25 +1647,25 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
         else if (r)
             way = str_outbound;
         if (way != NULL &&
-            (PyObject_SetAttr(call, str_direction, way) < 0 || PyObject_SetAttr(call, str_dnis, exten) < 0))
+            (slot_set(call, &Call_direction, way) < 0 || slot_set(call, &Call_dnis, exten) < 0))
             goto done;
     }
     /* only a caller ID the call has not got yet needs the leg looked at (_customer_leg) */
-    int news = news_of(self, call, str_caller, num);
+    int news = news_of(self, call, &Call_caller, num);
     if (news == 0)
-        news = news_of(self, call, str_caller_name, cname);
+        news = news_of(self, call, &Call_caller_name, cname);
     if (news < 0)
         goto done;
     if (news && (r = customer_leg(self, call, linkedid, first, name, agent != Py_None, cc)) != 0) {
         /* _caller_from */
-        if (r < 0 || (r = news_of(self, call, str_caller, num)) < 0 ||
-            (r && PyObject_SetAttr(call, str_caller, num) < 0) ||
-            (r = news_of(self, call, str_caller_name, cname)) < 0 ||
-            (r && PyObject_SetAttr(call, str_caller_name, cname) < 0))
+        if (r < 0 || (r = news_of(self, call, &Call_caller, num)) < 0 ||
+            (r && slot_set(call, &Call_caller, num) < 0) ||
+            (r = news_of(self, call, &Call_caller_name, cname)) < 0 ||
+            (r && slot_set(call, &Call_caller_name, cname) < 0))
             goto done;
     }
     if (agents_leg) {
-        if (PyObject_SetAttr(chan, str_agent_id, agent_id) < 0)
+        if (slot_set(chan, &Channel_agent_id, agent_id) < 0)
             goto done;
         if (legs == NULL) { /* call.agent_channels.setdefault(agent_id, set()) */
             if ((legs = PySet_New(NULL)) == NULL || PyDict_SetItem(agent_channels, agent_id, legs) < 0)
@@ -1580,8 +1678,8 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
     }
     /* the first leg of an inbound call that is not an agent's nor the call's own: the customer's */
     if (!first && !PyUnicode_GET_LENGTH(cc)) {
-        if ((r = attr_is(call, str_direction, str_inbound)) < 0 ||
-            (r && PyObject_SetAttr(call, str_customer_channel, name) < 0))
+        if ((r = attr_is(call, &Call_direction, str_inbound)) < 0 ||
+            (r && slot_set(call, &Call_customer_channel, name) < 0))
             goto done;
     }
     result = Py_NewRef(Py_None);
@@ -1621,11 +1719,11 @@ hung_up(ChannelBook *self, PyObject *call, PyObject *chan, PyObject *at, PyObjec
     PyObject *agent_id = NULL, *agent_channels = NULL, *legs = NULL, *uniqueid = NULL, *name = NULL, *cc = NULL,
              *value = NULL, *queue_legs = NULL, *last = NULL, *agent = NULL;
     int r, caller = 0, ok = -1;
-    int has = attr_truth(chan, str_agent_id, &agent_id);
+    int has = attr_truth(chan, &Channel_agent_id, &agent_id);
     if (has < 0)
         return NULL;
     if (has) { /* _agent_channel_gone */
-        if ((uniqueid = PyObject_GetAttr(chan, str_uniqueid)) == NULL ||
+        if ((uniqueid = slot_get(chan, &Channel_uniqueid)) == NULL ||
             (r = agent_legs(call, agent_id, &agent_channels, &legs)) < 0)
             goto done;
         if (!r)
@@ -1638,9 +1736,9 @@ hung_up(ChannelBook *self, PyObject *call, PyObject *chan, PyObject *at, PyObjec
             goto done;
     }
     else {
-        if ((name = PyObject_GetAttr(chan, str_name)) == NULL ||
-            (cc = PyObject_GetAttr(call, str_customer_channel)) == NULL ||
-            (queue_legs = PyObject_GetAttr(call, str_queue_legs)) == NULL)
+        if ((name = slot_get(chan, &Channel_name)) == NULL ||
+            (cc = slot_get(call, &Call_customer_channel)) == NULL ||
+            (queue_legs = slot_get(call, &Call_queue_legs)) == NULL)
             goto done;
         if (!PyUnicode_CheckExact(name) || !PyUnicode_CheckExact(cc) || !PyList_CheckExact(queue_legs))
             goto python;
@@ -1651,7 +1749,7 @@ hung_up(ChannelBook *self, PyObject *call, PyObject *chan, PyObject *at, PyObjec
         if (caller && side_if_answered(call, str_caller_side) < 0)
             goto done;
         int set_cause = own; /* not call.hangup_cause or chan.name == call.customer_channel */
-        if (!own && (r = truth_of(call, str_hangup_cause)) != 0) {
+        if (!own && (r = truth_of(call, &Call_hangup_cause)) != 0) {
             if (r < 0)
                 goto done;
         }
@@ -1659,7 +1757,7 @@ hung_up(ChannelBook *self, PyObject *call, PyObject *chan, PyObject *at, PyObjec
             set_cause = 1;
         if (set_cause) {
             value = PyUnicode_GET_LENGTH(cause) ? PyLong_FromUnicodeObject(cause, 10) : PyLong_FromLong(0);
-            if (value == NULL || PyObject_SetAttr(call, str_hangup_cause, value) < 0)
+            if (value == NULL || slot_set(call, &Call_hangup_cause, value) < 0)
                 goto done;
         }
         /* _gave_up: only a queue leg app_queue let go, waiting still, is anything to it (or a call
@@ -1667,35 +1765,35 @@ hung_up(ChannelBook *self, PyObject *call, PyObject *chan, PyObject *at, PyObjec
         Py_ssize_t n = PyList_GET_SIZE(queue_legs);
         if (n) {
             last = Py_NewRef(PyList_GET_ITEM(queue_legs, n - 1));
-            if ((r = truth_of(last, str_outcome)) == 0)
-                r = truth_of(last, str_gave_up_attr);
+            if ((r = truth_of(last, &QueueLeg_outcome)) == 0)
+                r = truth_of(last, &QueueLeg_gave_up);
             else if (r > 0)
                 r = 0;
         }
-        else if ((r = truth_of(call, str_queue)) > 0)
-            r = truth_of(call, str_queued_at);
+        else if ((r = truth_of(call, &Call_queue)) > 0)
+            r = truth_of(call, &Call_queued_at);
         if (r < 0 || (r && model_do(self, str_gave_up, call, name, NULL, NULL) < 0))
             goto done;
-        if (caller && (r = truth_of(call, str_answered_at)) != 0) {
+        if (caller && (r = truth_of(call, &Call_answered_at)) != 0) {
             /* _consulting_holder finds somebody only if the call's agent consults */
             if (r < 0)
                 goto done;
             r = 1;
             if (self->agents_by_id != Py_None) {
-                PyObject *whose = PyObject_GetAttr(call, str_agent_id);
+                PyObject *whose = slot_get(call, &Call_agent_id);
                 if (whose == NULL)
                     goto done;
                 agent = Py_XNewRef(PyDict_GetItemWithError(self->agents_by_id, whose));
                 Py_DECREF(whose);
                 if (agent == NULL && PyErr_Occurred())
                     goto done;
-                r = agent == NULL ? 0 : truth_of(agent, str_consult);
+                r = agent == NULL ? 0 : truth_of(agent, &Agent_consult);
             }
             if (r < 0 || (r && model_do(self, str_caller_hung_up, call, at, NULL, NULL) < 0))
                 goto done;
         }
     }
-    if ((r = truth_of(call, str_channels)) < 0 || (!r && model_do(self, str_end, call, at, NULL, NULL) < 0))
+    if ((r = truth_of(call, &Call_channels)) < 0 || (!r && model_do(self, str_end, call, at, NULL, NULL) < 0))
         goto done;
     ok = 0;
     goto done;
@@ -1726,14 +1824,14 @@ ChannelBook_hangup(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
     if (chan == NULL)
         return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
     PyObject *result = NULL, *name = NULL, *bridge = NULL, *linkedid = NULL, *call = NULL, *call_channels = NULL;
-    if (PyDict_DelItem(self->channels, uid) < 0 || (name = PyObject_GetAttr(chan, str_name)) == NULL)
+    if (PyDict_DelItem(self->channels, uid) < 0 || (name = slot_get(chan, &Channel_name)) == NULL)
         goto done;
     PyObject *filed = PyDict_GetItemWithError(self->by_name, name);
     if (filed == NULL && PyErr_Occurred())
         goto done;
     if (filed == chan && PyDict_DelItem(self->by_name, name) < 0)
         goto done;
-    int has = attr_truth(chan, str_bridge, &bridge);
+    int has = attr_truth(chan, &Channel_bridge, &bridge);
     if (has < 0)
         goto done;
     if (has) {
@@ -1743,14 +1841,14 @@ ChannelBook_hangup(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
         if (members != NULL && discard(members, name) < 0)
             goto done;
     }
-    if ((linkedid = PyObject_GetAttr(chan, str_linkedid)) == NULL)
+    if ((linkedid = slot_get(chan, &Channel_linkedid)) == NULL)
         goto done;
     call = Py_XNewRef(PyDict_GetItemWithError(self->calls, linkedid));
     if (call == NULL) {
         result = PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
         goto done;
     }
-    if ((call_channels = PyObject_GetAttr(call, str_channels)) == NULL || discard(call_channels, uid) < 0)
+    if ((call_channels = slot_get(call, &Call_channels)) == NULL || discard(call_channels, uid) < 0)
         goto done;
     result = hung_up(self, call, chan, args[0], args[2]);
 done:
@@ -1788,7 +1886,7 @@ ChannelBook_bridge_enter(ChannelBook *self, PyObject *const *args, Py_ssize_t na
     PyObject *chan = PyDict_GetItemWithError(self->by_name, name);
     if (chan == NULL && PyErr_Occurred())
         goto error;
-    if (chan != NULL && PyObject_SetAttr(chan, str_bridge, bridge) < 0)
+    if (chan != NULL && slot_set(chan, &Channel_bridge, bridge) < 0)
         goto error;
     /* _check_answer does nothing for a bridge of fewer than two channels the model knows */
     Py_ssize_t known = 0, pos = 0;
@@ -1834,11 +1932,11 @@ ChannelBook_bridge_leave(ChannelBook *self, PyObject *const *args, Py_ssize_t na
     if (chan == NULL)
         return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
     Py_INCREF(chan);
-    PyObject *now = PyObject_GetAttr(chan, str_bridge);
+    PyObject *now = slot_get(chan, &Channel_bridge);
     int same = now == NULL ? -1 : str_eq(now, bridge);
     Py_XDECREF(now);
     if (same > 0)
-        same = PyObject_SetAttr(chan, str_bridge, str_empty) < 0 ? -1 : 0;
+        same = slot_set(chan, &Channel_bridge, str_empty) < 0 ? -1 : 0;
     Py_DECREF(chan);
     return same < 0 ? NULL : Py_NewRef(Py_None);
 }
@@ -1947,11 +2045,20 @@ same(PyObject *a, PyObject *b)
     return PyObject_RichCompareBool(a, b, Py_EQ);
 }
 
+/* what AgentMoves reads and writes of an Agent (the ChannelBook's are above) */
+MODEL_SLOT(Agent_before_call, str_before_call);
+MODEL_SLOT(Agent_before_call_reason, str_before_call_reason);
+MODEL_SLOT(Agent_call_id, str_call_id);
+MODEL_SLOT(Agent_interface, str_interface);
+MODEL_SLOT(Agent_reason, str_reason);
+MODEL_SLOT(Agent_since, str_since);
+MODEL_SLOT(Agent_skills, str_skills);
+
 /* agents.after_acw(agent): (state, reason) as two new references; 0, or -1 with the exception */
 static int
 after_acw(PyObject *const *w, PyObject *agent, PyObject **state, PyObject **reason)
 {
-    PyObject *before = PyObject_GetAttr(agent, str_before_call);
+    PyObject *before = slot_get(agent, &Agent_before_call);
     if (before == NULL)
         return -1;
     int r = same(before, st_not_ready);
@@ -1959,7 +2066,7 @@ after_acw(PyObject *const *w, PyObject *agent, PyObject **state, PyObject **reas
     if (r < 0)
         return -1;
     if (r) {
-        PyObject *why = PyObject_GetAttr(agent, str_before_call_reason);
+        PyObject *why = slot_get(agent, &Agent_before_call_reason);
         if (why == NULL)
             return -1;
         if ((r = PyObject_IsTrue(why)) != 0) {
@@ -2001,7 +2108,7 @@ AgentMoves_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, 
     PyObject *state = NULL, *target = NULL, *why = NULL, *new_call = NULL, *since = NULL, *seconds = NULL,
              *result = NULL, *event = NULL, *values[9] = {NULL};
     int r;
-    if ((state = PyObject_GetAttr(agent, str_state)) == NULL)
+    if ((state = slot_get(agent, &Agent_state)) == NULL)
         return NULL;
     PyObject *key = PyTuple_Pack(2, state, trigger);
     if (key == NULL)
@@ -2044,7 +2151,7 @@ AgentMoves_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, 
                 back = 1;
         }
         if (back) {
-            Py_SETREF(target, PyObject_GetAttr(agent, str_before_call));
+            Py_SETREF(target, slot_get(agent, &Agent_before_call));
             if (target == NULL)
                 goto done;
         }
@@ -2078,7 +2185,7 @@ AgentMoves_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, 
         if (back < 0)
             goto done;
         if (back)
-            why = PyObject_GetAttr(agent, str_before_call_reason);
+            why = slot_get(agent, &Agent_before_call_reason);
         else if ((r = same(trigger, tr_login)) != 0) {
             int given = r < 0 ? -1 : PyObject_IsTrue(reason);
             if (given < 0)
@@ -2116,13 +2223,13 @@ AgentMoves_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, 
             else {
                 before = Py_NewRef(state);
                 if ((r = same(state, st_not_ready)) < 0 ||
-                    (before_reason = r ? PyObject_GetAttr(agent, str_reason) : Py_NewRef(str_empty)) == NULL) {
+                    (before_reason = r ? slot_get(agent, &Agent_reason) : Py_NewRef(str_empty)) == NULL) {
                     Py_DECREF(before);
                     goto done;
                 }
             }
-            r = PyObject_SetAttr(agent, str_before_call, before) < 0 ||
-                PyObject_SetAttr(agent, str_before_call_reason, before_reason) < 0;
+            r = slot_set(agent, &Agent_before_call, before) < 0 ||
+                slot_set(agent, &Agent_before_call_reason, before_reason) < 0;
             Py_DECREF(before);
             Py_DECREF(before_reason);
             if (r)
@@ -2144,12 +2251,12 @@ AgentMoves_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, 
             keeps = same(target, st_acw);
         if (keeps < 0)
             goto done;
-        new_call = keeps ? PyObject_GetAttr(agent, str_call_id) : Py_NewRef(str_empty);
+        new_call = keeps ? slot_get(agent, &Agent_call_id) : Py_NewRef(str_empty);
         if (new_call == NULL)
             goto done;
     }
     /* nothing changed: nothing published (the state read again, as the Python reads it here) */
-    PyObject *now = PyObject_GetAttr(agent, str_state);
+    PyObject *now = slot_get(agent, &Agent_state);
     if (now == NULL)
         goto done;
     r = same(target, now);
@@ -2157,11 +2264,11 @@ AgentMoves_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, 
     if (r < 0)
         goto done;
     if (r) {
-        PyObject *had = PyObject_GetAttr(agent, str_reason);
+        PyObject *had = slot_get(agent, &Agent_reason);
         r = had == NULL ? -1 : same(why, had);
         Py_XDECREF(had);
         if (r > 0) {
-            had = PyObject_GetAttr(agent, str_call_id);
+            had = slot_get(agent, &Agent_call_id);
             r = had == NULL ? -1 : same(new_call, had);
             Py_XDECREF(had);
         }
@@ -2172,16 +2279,16 @@ AgentMoves_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, 
             goto done;
         }
     }
-    if ((since = PyObject_GetAttr(agent, str_since)) == NULL)
+    if ((since = slot_get(agent, &Agent_since)) == NULL)
         goto done;
-    if (PyObject_SetAttr(agent, str_state, target) < 0 || PyObject_SetAttr(agent, str_reason, why) < 0 ||
-        PyObject_SetAttr(agent, str_call_id, new_call) < 0 || PyObject_SetAttr(agent, str_since, at) < 0)
+    if (slot_set(agent, &Agent_state, target) < 0 || slot_set(agent, &Agent_reason, why) < 0 ||
+        slot_set(agent, &Agent_call_id, new_call) < 0 || slot_set(agent, &Agent_since, at) < 0)
         goto done;
     if ((r = same(target, st_logged_out)) < 0)
         goto done;
     if (r) { /* signed out: in no queue */
         PyObject *skills = PyDict_New();
-        r = skills == NULL ? -1 : PyObject_SetAttr(agent, str_skills, skills);
+        r = skills == NULL ? -1 : slot_set(agent, &Agent_skills, skills);
         Py_XDECREF(skills);
         if (r < 0)
             goto done;
@@ -2211,17 +2318,17 @@ AgentMoves_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, 
     else
         seconds = Py_NewRef(float_zero);
     /* the event's fields, in the order the Python evaluates them (after the watchers) */
-    if ((values[0] = PyObject_GetAttr(agent, str_agent_id)) == NULL)
+    if ((values[0] = slot_get(agent, &Agent_agent_id)) == NULL)
         goto done;
     values[1] = Py_NewRef(target);
     values[2] = Py_NewRef(state);
     values[3] = Py_NewRef(seconds);
     values[4] = Py_NewRef(why);
     values[5] = Py_NewRef(new_call);
-    if ((values[6] = PyObject_GetAttr(agent, str_interface)) == NULL)
+    if ((values[6] = slot_get(agent, &Agent_interface)) == NULL)
         goto done;
     values[7] = Py_NewRef(at);
-    PyObject *in_acw = PyObject_GetAttr(agent, str_state);
+    PyObject *in_acw = slot_get(agent, &Agent_state);
     if (in_acw == NULL)
         goto done;
     r = same(in_acw, st_acw);
