@@ -712,6 +712,28 @@ REPORTS: dict[str, Callable[[AsyncSession, User, ReportQuery], Awaitable[ReportT
     "campaign_attempts": campaign_attempts,
     "contractors": contractors,
 }
+#: the report picker's groups, in order: what a report counts (calls, outbound calls, orders),
+#: every report in exactly one
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("calls", ("queues", "agents", "calls", "survey")),
+    ("campaigns", ("campaigns", "campaign_attempts")),
+    (
+        "orders",
+        (
+            "orders_by_category",
+            "orders_by_status",
+            "orders_by_site",
+            "orders_by_handler",
+            "overdue",
+            "cycle_time",
+            "cycle_time_steps",
+            "top_handlers",
+            "complaint_causes",
+            "satisfaction",
+            "contractors",
+        ),
+    ),
+)
 #: reports whose rows come a page at a time (the others are short: one row per group)
 PAGED = frozenset({"calls", "overdue"})
 

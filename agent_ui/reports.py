@@ -24,6 +24,7 @@ from agent_ui.jsonable import jsonable
 from agent_ui.locale import language
 from agent_ui.report_tables import (
     EXPORT_LIMIT,
+    GROUPS,
     PAGED,
     REPORTS,
     ReportQuery,
@@ -88,7 +89,7 @@ def report_query(request: web.Request, *, export: bool = False) -> ReportQuery:
     )
 
 
-async def _run(request: web.Request, *, export: bool = False) -> tuple[ReportTable, Any]:
+async def _run(request: web.Request, *, export: bool = False) -> tuple[ReportTable, Any, ReportQuery]:
     name = request.match_info["name"]
     if name not in REPORTS:
         raise UiError("not_found")
@@ -101,7 +102,7 @@ async def _run(request: web.Request, *, export: bool = False) -> tuple[ReportTab
         query = dataclasses.replace(query, own_queues=await own_queues(db, services))
         await _check_named(db, query)
         table = await build(db, user, name, query)
-    return table, lambda key: texts.get(lang, key)
+    return table, lambda key: texts.get(lang, key), query
 
 
 def _unknown(what: str, field: str, value: object) -> UiError:
@@ -148,6 +149,17 @@ async def _check_site(db: Any, user: User, site_id: int | None) -> None:
         raise UiError("scope.forbidden")
 
 
+def _period(query: ReportQuery, t: Any) -> str:
+    """The days a report covers, for its file's name: a month's file and its first day's would
+    otherwise be named alike (2026-11-01, or 2026-11-01至2026-11-29)."""
+    tz = ZoneInfo(query.tz)
+    first = query.start.astimezone(tz).date()
+    last = (query.end.astimezone(tz) - dt.timedelta(days=1)).date()
+    if first == last:
+        return str(first)
+    return t("report.file_period").format(first=first, last=last)
+
+
 def _absolute_links(table: ReportTable, rows: list[list[Any]], origin: str) -> list[list[Any]]:
     """A file read away from the page has no page to be relative to: its links (a recording's
     /recordings/…) are written whole, on the host the export was asked of (``origin``)."""
@@ -163,7 +175,7 @@ def _absolute_links(table: ReportTable, rows: list[list[Any]], origin: str) -> l
 @requires("report.view")
 async def reports_page(request: web.Request) -> web.Response:
     """报表: the report page."""
-    return await request.app[TEMPLATES].response(request, "reports.html", {"reports": list(REPORTS)})
+    return await request.app[TEMPLATES].response(request, "reports.html", {"groups": GROUPS})
 
 
 @routes.get("/api/reports")
@@ -204,7 +216,7 @@ async def report_catalog(request: web.Request) -> web.Response:
 @requires("report.view")
 async def report_json(request: web.Request) -> web.Response:
     """One report: from, to (YYYY-MM-DD), queue, site, interval (15|30|60|day), threshold (s), workflow, page, size"""
-    table, t = await _run(request)
+    table, t, _ = await _run(request)
     return web.json_response(jsonable(table.to_json(t)))
 
 
@@ -215,11 +227,10 @@ async def report_export(request: web.Request) -> web.Response:
     fmt = request.query.get("format", "xlsx")
     if fmt not in FORMATS:
         raise UiError("request.invalid", "format must be csv or xlsx", field="format")
-    table, t = await _run(request, export=True)
+    table, t, query = await _run(request, export=True)
     headers = [label(c, t, export=True) for c in table.columns]
     title = t(f"report.{table.name}")
-    first = request.query.get("from") or dt.datetime.now(ZoneInfo(request.app[SERVICES].site_timezone)).date()
-    filename = f"{title}-{first}.{fmt}"
+    filename = f"{title}-{_period(query, t)}.{fmt}"
     rows = _absolute_links(table, table.rows_in(t), str(request.url.origin())) + table.summary_rows(t)
     body = (
         to_csv(headers, rows).encode("utf-8")

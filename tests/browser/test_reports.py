@@ -87,6 +87,10 @@ def test_a_supervisor_reads_yesterdays_queue_report_and_downloads_the_excel(
         expect(first.nth(2)).to_have_text("3")  # offered
         # 1 of 3 answered within 20 s
         expect(page.locator("#report-summary [data-key='report.s.service_level'] dd")).to_have_text("33.3%")
+        # answered after 8 and 50 s: in seconds said in Chinese, as the rest of the page
+        expect(page.locator("#report-summary [data-key='report.s.asa'] dd")).to_have_text(
+            re.compile(r"^29(\.0)? 秒$")
+        )
         expect(page.locator("#report-charts figure.chart svg")).to_have_count(2)
         expect(page.locator("#report-charts figure[data-type=line] circle")).to_have_count(1)
         page.screenshot(path=str(screenshots / "reports.png"))

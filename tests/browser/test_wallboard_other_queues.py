@@ -66,6 +66,8 @@ def test_other_queues_stand_apart_below_the_hotlines_total(page):  # noqa: F811
     expect(cells.nth(2)).to_have_text("1")
     expect(cells.nth(6)).to_have_text("100%")
     expect(cells.nth(7)).to_have_text("0.0%")
+    expect(cells.nth(8)).to_have_text("4.0 秒")  # ASA and AHT in the page's words, not "4.0 s"
+    expect(cells.nth(9)).to_have_text("60.0 秒")
     # then the other queue, under its own heading, by what it is called
     expect(foot.nth(1)).to_have_text("其他队列（不属本热线，不计入合计）")
     expect(foot.nth(2)).to_have_attribute("data-queue", OTHER)

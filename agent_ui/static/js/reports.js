@@ -88,7 +88,7 @@ function summary(data) {
   const s = data.summary || {};
   const items = [];
   if (data.name === "queues") {
-    items.push(["report.s.offered", s.offered], ["report.s.service_level", percent(s.service_level)], ["report.s.asa", s.asa === null ? "—" : `${s.asa} s`], ["report.s.aht", s.aht === null ? "—" : `${s.aht} s`], ["report.s.abandon_rate", percent(s.abandon_rate)]);
+    items.push(["report.s.offered", s.offered], ["report.s.service_level", percent(s.service_level)], ["report.s.asa", s.asa === null ? "—" : t("unit.seconds", { n: s.asa })], ["report.s.aht", s.aht === null ? "—" : t("unit.seconds", { n: s.aht })], ["report.s.abandon_rate", percent(s.abandon_rate)]);
   } else if (data.name === "satisfaction") {
     items.push(["report.s.total", s.total], ["report.s.rate", percent(s.rate)]);
   } else if (data.name === "campaign_attempts") {

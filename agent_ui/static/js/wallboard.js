@@ -336,7 +336,7 @@ function tickClocks() {
 
 const percent = (v, digits = 1) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(digits)}%`);
 const NONE_YET = { offered: 0, answered: 0, abandoned: 0 }; // a queue without a call today
-const secs = (v) => (v === null || v === undefined ? "—" : `${Number(v).toFixed(1)} s`); // 17.0 s, as 19.7 s
+const secs = (v) => (v === null || v === undefined ? "—" : t("unit.seconds", { n: Number(v).toFixed(1) })); // 17.0 秒
 
 // a row's figures for 今日: 呼入, 接通, 放弃, 服务水平 (red below the target), 放弃率, ASA, AHT
 function todayCells(f) {
