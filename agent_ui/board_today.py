@@ -37,9 +37,8 @@ from zoneinfo import ZoneInfo
 from agent_ui import bodies
 from campaigns import store as campaign_store
 from cti.queues import SERVICE_LEVEL_SECONDS
-from ticketing import call_reports
+from ticketing import call_reports, users
 from ticketing.call_reports import QueueFigures
-from ticketing.users import staffed_queues
 
 #: the period the board's figures are for: the site's day so far
 PERIOD = "today"
@@ -50,15 +49,13 @@ MIN_GAP_SECONDS = 1.0
 
 
 async def own_queues(session: Any, services: Any) -> frozenset[str]:
-    """The hotline's queues: those its routing configuration has (``AppServices.queues``), and any
-    a user has a skill for or the default skills name. The centre's totals (the board's 合计, the
-    queue report's) count only these; any other queue on the same Asterisk is another line's."""
-    return hotline_queues(services, await staffed_queues(session, services.default_skills))
+    """The hotline's queues (``users.own_queues``) for this app's routing and default skills."""
+    return await users.own_queues(session, services.queues, services.default_skills)
 
 
 def hotline_queues(services: Any, staffed: Iterable[str]) -> frozenset[str]:
     """``own_queues`` from the staffed queues already read (``users.staffed_queues``)."""
-    return frozenset(services.queues) | frozenset(staffed)
+    return users.hotline_queues(services.queues, staffed)
 
 
 def day_start(now: dt.datetime, tz: str) -> dt.datetime:

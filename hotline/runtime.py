@@ -584,7 +584,8 @@ async def _ticketing_consumers(
     # (下班) hands their unhandled events back to it, for the colleagues still there
     intake.subscribe(bus, sessions)
     stack.push_async_callback(intake.close)
-    linker = CallLinker(sessions, intake=intake, bus=bus)
+    # only the routing's queues (and the users' skills) make 未接来电: not another line's on the same Asterisk
+    linker = CallLinker(sessions, intake=intake, bus=bus, queues=_routing(settings).queues)
     linker.subscribe(bus)
     stack.push_async_callback(linker.close)
     # customers' SMS the web processes stored (POST /api/sms/inbound), assigned here

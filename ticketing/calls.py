@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, String, and_, bindparam, exists, func, or_, select
@@ -45,6 +46,7 @@ from ticketing.models import (
     order_interactions,
     utcnow,
 )
+from ticketing.users import own_queues
 
 log = logging.getLogger(__name__)
 AFTER_CALL_WINDOW = dt.timedelta(minutes=15)
@@ -303,8 +305,16 @@ class CallLinker:
         sessionmaker: async_sessionmaker[AsyncSession],
         intake: Any | None = None,
         bus: Bus | None = None,
+        *,
+        queues: Iterable[str] | None = None,
+        default_skills: Iterable[str] = (),
     ) -> None:
         self.sessionmaker = sessionmaker
+        # the routing's queues (and the seats' default skills): with the users' skills, the
+        # hotline's own (``users.own_queues``), the only ones whose abandoned calls are its
+        # 未接来电. None: no routing to tell (a tool, a test), every queue's are
+        self.queues = None if queues is None else tuple(queues)
+        self.default_skills = tuple(default_skills)
         self.intake = intake  # ticketing.intake.Intake: assigns voicemail, fax and missed calls
         # where what the intake queued goes once committed: the assigned agent's console hears
         # of a voicemail (AsyncEventAssigned), the fault order it opened is routed (TicketRouted)
@@ -455,7 +465,11 @@ class CallLinker:
             await _leg(session, row, agent_id, joined, left=left)
         if event.legs:
             await _last_agent(session, row, {leg[0] for leg in event.legs})
-        if event.outcome in ABANDONED and event.direction == "inbound":
+        if (
+            event.outcome in ABANDONED
+            and event.direction == "inbound"
+            and await self._own_queue(session, event.queue)
+        ):
             # A missed call is an async event: someone calls the customer back.
             await self._async_event(
                 session,
@@ -466,6 +480,16 @@ class CallLinker:
                 "",
                 {"outcome": event.outcome, "queue": event.queue, "waited": _waited(event)},
             )
+
+    async def _own_queue(self, session: AsyncSession, queue: str) -> bool:
+        """Whether a call given up in ``queue`` is this hotline's to call back. Another line on
+        the same Asterisk (its queues, a benchmark's) keeps its call record and its row in the
+        queue report, but its callers are not this centre's: hundreds of its hang-ups flooded
+        未分派事件 ahead of the hotline's own. A call given up before any queue (in the IVR) is
+        the hotline's: its DID reached this line's menu."""
+        if self.queues is None or not queue:
+            return True
+        return queue in await own_queues(session, self.queues, self.default_skills)
 
     async def _relayed_legs(self, session: AsyncSession, event: CallEnded) -> None:
         """The legs another Asterisk server's agents had on a call it took over the trunk (a

@@ -370,6 +370,21 @@ async def staffed_queues(session: AsyncSession, default_skills: Iterable[str] = 
     return sorted({q for s in skills for q in (s or {})} | set(default_skills))
 
 
+async def own_queues(
+    session: AsyncSession, routing_queues: Iterable[str], default_skills: Iterable[str] = ()
+) -> frozenset[str]:
+    """The hotline's own queues: those its routing configuration has, and any a user has a skill
+    for or the default skills name. The centre's totals (the wallboard's 合计, the queue report's)
+    count only these, and only their abandoned calls are 未接来电 to call back: any other queue on
+    the same Asterisk (another line's, a benchmark's) is not this centre's."""
+    return hotline_queues(routing_queues, await staffed_queues(session, default_skills))
+
+
+def hotline_queues(routing_queues: Iterable[str], staffed: Iterable[str]) -> frozenset[str]:
+    """``own_queues`` from the staffed queues already read (``staffed_queues``)."""
+    return frozenset(routing_queues) | frozenset(staffed)
+
+
 async def names_by_staff_no(session: AsyncSession, staff_nos: Iterable[str]) -> dict[str, str]:
     """The names behind 工号 (agent ids): the wallboard shows each seat as 闫英平 1005."""
     wanted = {s for s in staff_nos if s}
