@@ -128,6 +128,13 @@ async def test_forward_cc_supervise_annotate(session, seeded):
     sms = list(await session.scalars(select(Notification).where(Notification.channel == "sms")))
     # 督办 reaches the current handlers: 5102 (still pending) and 2001 (forwarded to)
     assert sorted(n.recipient for n in sms) == sorted([u["5102"].phone, u["2001"].phone])
+    # the screen alerts say their opinion after a full-width colon, as the rest of the Chinese text
+    screens = [
+        n.body for n in await session.scalars(select(Notification).where(Notification.channel == "screen"))
+    ]
+    for said in ("转发工单", "抄送工单", "督办"):
+        (alert,) = {body for body in screens if said in body}
+        assert "：" in alert and ": " not in alert, alert
     await submit_step(session, u["2001"], order)
     assert not order.is_open
 

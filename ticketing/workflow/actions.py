@@ -155,7 +155,7 @@ async def forward(
         kind="forwarded",
         channels=["screen"],
         urgency="normal",
-        message=f"{user.name} 转发工单 {order.number}: {opinion}",
+        message=f"{user.name} 转发工单 {order.number}：{opinion}",
     )
     return order
 
@@ -191,7 +191,7 @@ async def cc(
         kind="cc",
         channels=["screen"],
         urgency="normal",
-        message=f"{user.name} 抄送工单 {order.number}: {opinion}",
+        message=f"{user.name} 抄送工单 {order.number}：{opinion}",
     )
     return order
 
@@ -222,7 +222,7 @@ async def supervise(
         kind="supervise",
         channels=list(channels),
         urgency=urgency,
-        message=f"督办 {order.number}: {opinion}",
+        message=f"督办 {order.number}：{opinion}",
     )
     return order
 
@@ -343,7 +343,7 @@ async def void(
             kind="voided",
             channels=["screen"],
             urgency="normal",
-            message=f"{user.name} 作废工单 {order.number}{why}: {opinion}",
+            message=f"{user.name} 作废工单 {order.number}{why}：{opinion}",
         )
     return order
 
@@ -431,7 +431,7 @@ async def reassign(
             kind="reassigned",
             channels=["screen"],
             urgency="normal",
-            message=f"{user.name} 改派工单 {order.number} 给您: {opinion}",
+            message=f"{user.name} 改派工单 {order.number} 给您：{opinion}",
         )
     _routed(session, user, order, [to_user])
     return order

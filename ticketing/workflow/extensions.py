@@ -156,7 +156,7 @@ async def request(
         kind="extension_request",
         channels=["screen"],
         urgency="normal",
-        message=f"{user.name} 申请延期工单 {order.number}（{node.name or node.id}）: {reason.strip()}",
+        message=f"{user.name} 申请延期工单 {order.number}（{node.name or node.id}）：{reason.strip()}",
     )
     return row
 
@@ -221,7 +221,7 @@ async def decide(
             kind="extension_" + ("approved" if approve else "refused"),
             channels=["screen"],
             urgency="normal",
-            message=f"工单 {order.number} {said}" + (f": {opinion.strip()}" if opinion.strip() else ""),
+            message=f"工单 {order.number} {said}" + (f"：{opinion.strip()}" if opinion.strip() else ""),
         )
     return row
 
