@@ -21,6 +21,8 @@ def test_finishing_a_campaign_asks_first_and_its_detail_has_no_empty_labels(user
     with signed_in(browser, users_console, LEADER) as page:
         dialogs = Dialogs(page)
         page.goto(f"{users_console.url}/campaigns")
+        # none yet: said so across the table, not a bare header (QA-22)
+        expect(page.locator("#camp-list tbody tr.empty")).to_have_text("暂无外呼活动")
         new = page.locator("#camp-new")
         new.locator("input[name=name]").fill("停电回访")
         new.locator("input[name=windows]").fill("09:00-12:00, 14:00-20:00")
@@ -35,6 +37,7 @@ def test_finishing_a_campaign_asks_first_and_its_detail_has_no_empty_labels(user
         expect(counts).to_contain_text("联系人状态：无")
         expect(counts).to_contain_text("外呼结果：无")
         expect(counts).to_contain_text("结果代码：无")
+        expect(page.locator("#camp-contacts tbody tr.empty")).to_have_text("暂无联系人，请先导入名单")
 
         # 取消: still a draft, still editable
         dialogs.answers.append(False)

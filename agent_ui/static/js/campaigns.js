@@ -4,7 +4,7 @@
 // disposition, and the do-not-call list (免打扰名单). A refused action says why in the page's
 // toast, in the server's words (呼叫时段格式应为 HH:MM-HH:MM), as every console page does: never
 // a browser alert(), which blocked the page and showed only the error's generic text.
-import { api, el, fmtTime, once, ApiError } from "./api.js";
+import { api, el, emptyRow, fmtTime, once, ApiError } from "./api.js";
 import { colon, comma, paren, queueName, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
@@ -46,6 +46,10 @@ async function load() {
     pick.replaceChildren(...queues.map((q) => el("option", { value: q }, queueName(q))));
   }
   const body = document.querySelector("#camp-list tbody");
+  if (!campaigns.length) {
+    body.replaceChildren(emptyRow(document.getElementById("camp-list"), t("camp.list_empty")));
+    return;
+  }
   body.replaceChildren(...campaigns.map((c) => el("tr", {},
     el("td", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); show(c.id); } }, c.name)),
     el("td", {}, t(`camp.kind.${c.kind}`)), el("td", {}, t(`camp.mode.${c.mode}`)), el("td", { title: c.queue }, queueName(c.queue)),
@@ -110,9 +114,10 @@ async function show(id) {
     attemptsLine(c.progress.attempts),
     el("p", {}, `${t("camp.dispositions")}${colon}${countsLine(Object.entries(c.progress.dispositions), dispositionText)}`),
   );
-  document.querySelector("#camp-contacts tbody").replaceChildren(...c.contacts.map((x) => el("tr", {},
+  const contacts = document.getElementById("camp-contacts");
+  contacts.querySelector("tbody").replaceChildren(...(c.contacts.length ? c.contacts.map((x) => el("tr", {},
     el("td", {}, x.number), el("td", {}, x.name), el("td", {}, t(`camp.state.${x.state}`)), el("td", {}, String(x.attempts)),
-    el("td", {}, outcomeText(x.last_outcome)), el("td", {}, x.disposition ? dispositionText(x.disposition) : ""))));
+    el("td", {}, outcomeText(x.last_outcome)), el("td", {}, x.disposition ? dispositionText(x.disposition) : ""))) : [emptyRow(contacts, t("camp.contacts_empty"))]));
 }
 
 async function saveSettings(form) {
