@@ -78,6 +78,11 @@ class Texts:
                 self.get(lang, f"password_problem.{p}", recent=recent) for p in password_problems
             )
             return self.get(lang, "error.auth.password_problems", problems=joined)
+        missing = (details or {}).get("fields")
+        if isinstance(missing, list) and missing and self.get(lang, f"{key}.named") != f"{key}.named":
+            # 必填内容为空，不能关闭工单：处理描述、回访满意度 — the fields by name where the error says them
+            key = f"{key}.named"
+            values["missing"] = "、".join(str(f) for f in missing)
         problems = (details or {}).get("problems")
         form = (details or {}).get("form")
         form = form if isinstance(form, str) and form.isidentifier() else ""
