@@ -37,6 +37,7 @@ from ticketing.notify import (
     TemplateError,
     TemplateFieldsBlank,
     check_recipient,
+    customer_address,
     one_line,
     order_context,
     render_by_hand,
@@ -144,7 +145,9 @@ async def _fax_templates(db: AsyncSession, order: WorkOrder) -> list[Notificatio
 async def fax_choices(request: web.Request) -> web.Response:
     """The fax templates of the order's category, each by its name (模板名称, what the agent
     picks it by) with its subject as this order's fax would carry it (投诉受理回执（工单 TS…）,
-    never the raw jinja2), and the number to offer (the caller's). A template that cannot be
+    never the raw jinja2), and the number to offer: one that takes a fax (the customer's fax
+    number, else a landline; never the caller's mobile, which a send refuses, ``fax_to_mobile``),
+    "" when there is none (``notify.customer_address``). A template that cannot be
     filled (broken, stored before its save was checked, or over the render's budget) is listed
     with its own subject and ``error`` (its error id), marked on the page, and the others as
     ever: sending it gives that error."""
@@ -152,7 +155,8 @@ async def fax_choices(request: web.Request) -> web.Response:
         order = await load_order(db, user, order_key(request))
         context = await order_context(db, order)
         templates = [_fax_choice(t, context, order) for t in await _fax_templates(db, order)]
-    return web.json_response({"templates": templates, "to": order.caller_number or ""})
+        to = await customer_address(db, order, "fax")
+    return web.json_response({"templates": templates, "to": to})
 
 
 def _fax_choice(template: NotificationTemplate, context: dict[str, Any], order: WorkOrder) -> dict[str, Any]:

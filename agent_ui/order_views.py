@@ -253,6 +253,9 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
                 for name, value in definition.bound.items()
                 if order.is_open and definition.permission(node, name) in ("editable", "required")
             },
+            # the step's 处理意见 as a field of its form (回复客户's): the page's one opinion box
+            # there, in place of its generic one (the action's words are the field's)
+            "opinion_field": definition.opinion_field(node) if order.is_open else None,
             "links": await linked_orders(db, order),
             "my_step": mine,
             "actions": _actions(node, mine, order),
@@ -493,28 +496,44 @@ async def timeline(
 ) -> list[dict[str, Any]]:
     """处理过程: statuses with who caused them, opinions, calls, messages. A step without an
     opinion still names its operator (on its status change, else as its own entry); an automatic
-    action is the system's (``user`` null, ``system`` true)."""
+    action is the system's (``user`` null, ``system`` true).
+
+    An action and the status change it caused are one thing said once: the change names its
+    action (``comment_id``, ``action``, ``action_name``, ``node_name``: 接收确认's 批准 that made
+    the status 接收确认), and an action's entry kept for its opinion names the status it led to
+    (``led_to``), so the page draws one line for them, the status worded as a status."""
     entries: list[dict[str, Any]] = []
     comments = list(
         await db.scalars(select(Comment).where(Comment.order_id == order.id).order_by(Comment.id))
     )
     names = await _names(db, {c.user_id for c in comments})
     actors, matched = _actors(order, comments)
+    node_names = {n.id: n.name or n.status for n in definition.nodes} if definition else {}
+    # the step's own name of what was done there (接收确认's 批准 is 接收确认, its 退回 退单), as
+    # its button, the print and the audit log say it
+    step_nodes = {n.id: n for n in definition.nodes} if definition else {}
+
+    def action_name(c: Comment) -> str:
+        return button_name(step_nodes[c.node], c.action) if c.node in step_nodes else ""
+
+    led_to: dict[int, str] = {}
     for change, actor in zip(order.status_times, actors, strict=True):
+        if actor is not None:
+            led_to[actor.id] = change["status"]
         entries.append(
             {
                 "at": change["at"],
                 "kind": "status",
                 "status": change["status"],
                 "action": actor.action if actor else None,
+                "comment_id": actor.id if actor else None,
+                "node": actor.node if actor else None,
+                "node_name": node_names.get(actor.node, actor.node) if actor else None,
+                "action_name": action_name(actor) if actor else "",
                 "user": names.get(actor.user_id) if actor else None,
                 "system": actor is not None and actor.user_id is None,
             }
         )
-    node_names = {n.id: n.name or n.status for n in definition.nodes} if definition else {}
-    # the step's own name of what was done there (接收确认's 批准 is 接收确认, its 退回 退单), as
-    # its button, the print and the audit log say it
-    step_nodes = {n.id: n for n in definition.nodes} if definition else {}
     # 转派 / 改派 / 抄送 keep the 工号 they went to: named as the handlers are
     targets = {no for c in comments for no in _staff_nos((c.extra or {}).get("to"))}
     named_staff = (
@@ -534,10 +553,13 @@ async def timeline(
             {
                 "at": jsonable(c.created_at),
                 "kind": "comment",
+                "id": c.id,
                 "action": c.action,
+                # the status this action changed the order to, said on its line (not twice)
+                "led_to": led_to.get(c.id),
                 "node": c.node,
                 "node_name": node_names.get(c.node, c.node),
-                "action_name": button_name(step_nodes[c.node], c.action) if c.node in step_nodes else "",
+                "action_name": action_name(c),
                 "text": c.text,
                 "user": names.get(c.user_id),
                 "system": c.user_id is None,

@@ -49,6 +49,7 @@ from ticketing.models import (
     Assignment,
     Contact,
     Customer,
+    CustomerPhone,
     Notification,
     NotificationTemplate,
     Site,
@@ -296,9 +297,40 @@ def merge_fields(form_fields: list[str], *, contractor: bool = False) -> list[di
     return out
 
 
+#: the kinds of a customer's numbers a fax is offered to, in turn: one the record names as its
+#: fax, then a landline (a mobile takes no fax: ``fax_to_mobile``)
+FAX_KINDS = ("fax", "landline")
+
+
+def _faxable(number: str) -> str:
+    """``number`` as a fax goes to it, or "" when no fax can go there (a mobile, 110, garbage)."""
+    try:
+        return check_recipient("fax", number)
+    except ActionRefused:
+        return ""
+
+
 async def customer_address(session: AsyncSession, order: WorkOrder, channel: str) -> str:
     """Where a customer's message about ``order`` goes by default: a mobile for an SMS, the
-    customer's email for an email; "" when there is none."""
+    customer's email for an email, a number that takes a fax for a fax (never a mobile: the
+    record's fax number, else the order's 联系电话 when it is a landline, else the record's
+    landline); "" when there is none."""
+    if channel == "fax":
+        phones = []
+        if order.customer_id:
+            phones = list(
+                await session.scalars(
+                    select(CustomerPhone)
+                    .where(CustomerPhone.customer_id == order.customer_id)
+                    .order_by(CustomerPhone.id)
+                )
+            )
+        marked = [p.number for p in phones if p.kind == FAX_KINDS[0]]
+        landlines = [p.number for p in phones if p.kind == FAX_KINDS[1]]
+        for number in (*marked, order.caller_number or "", *landlines):
+            if to := _faxable(number):
+                return to
+        return ""
     if channel == "sms":
         # the order's 联系电话 is what the caller gave for this matter: it wins over the
         # customer record's phones, which are only asked when the order has no mobile

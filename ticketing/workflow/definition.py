@@ -86,6 +86,16 @@ CUSTOMER_DESCRIPTION = "description"
 DESCRIPTION_TYPES = ("text", "textarea")
 
 
+#: ``opinion: true`` on a field: it is the step's 处理意见, the words the action is taken with
+#: (its timeline entry, the audit's opinion, a 退回's reason), at every step that lets the agent
+#: write it; the console shows it in place of its generic 处理意见 box, so there is one box.
+#: One line or several of text.
+OPINION_TYPES = ("text", "textarea")
+#: a definition where no field declares ``opinion`` (a version stored before the attribute): the
+#: text field of this name is the step's opinion, as the seeded 故障报修's 回复客户 always meant it
+OPINION_NAME = "处理意见"
+
+
 def holds_words(spec: Any) -> bool:
     """Whether a field's spec marks it as the customer's own words (``customer: description``)
     on a type that can hold them; a stored version's mark on any other is ignored, as refused."""
@@ -328,6 +338,26 @@ class Definition:
             None,
         )
 
+    def opinion_field(self, node: Node) -> str | None:
+        """The field that is ``node``'s 处理意见 (``opinion: true``) when the step lets the agent
+        write it (editable or required), else None: the action's opinion is that field's value.
+        A definition where no field declares ``opinion`` (a version stored before the attribute)
+        reads a text field named 处理意见 (``OPINION_NAME``) so."""
+        marked = [f for f, s in self.fields.items() if "opinion" in (s or {})]
+        if marked:
+            candidates = [f for f in marked if (self.fields[f] or {}).get("opinion") is True]
+        else:
+            candidates = [OPINION_NAME] if OPINION_NAME in self.fields else []
+        return next(
+            (
+                f
+                for f in candidates
+                if (self.fields[f] or {}).get("type", "text") in OPINION_TYPES
+                and self.permission(node, f) in ("editable", "required")
+            ),
+            None,
+        )
+
     def node(self, node_id: str) -> Node:
         for node in self.nodes:
             if node.id == node_id:
@@ -394,6 +424,7 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
         _check_crew_fills(fname, spec, fields, bad)
         _check_subcategory(fname, spec, bad_since)
         _check_customer(fname, spec, ftype, bad_since)
+        _check_opinion(fname, spec, ftype, bad_since)
         fields[fname] = with_default_limit(spec)
     # a field that cannot hold them is refused as such (bad_customer_prefill), not counted here
     described = [f for f, spec in fields.items() if holds_words(spec)]
@@ -427,6 +458,21 @@ def parse(data: Mapping[str, Any], *, stored: bool = False) -> Definition:
                     node=node.id,
                     field=fname,
                 )
+    for node in nodes:
+        # the action's opinion is one field's words: two at one step could say different things
+        writes = [
+            f
+            for f, perm in node.fields.items()
+            if (fields.get(f) or {}).get("opinion") is True and perm in ("editable", "required")
+        ]
+        if len(writes) > 1:
+            bad_since(
+                "opinion_field_twice",
+                f"{node.id}: {len(writes)} fields marked opinion ({', '.join(writes)}) can be written; "
+                "a step has one 处理意见",
+                node=node.id,
+                value="、".join(writes),
+            )
     _check_graph(nodes, bad)
     calendar = str(data.get("calendar", "business"))
     if calendar not in CALENDARS:
@@ -470,6 +516,19 @@ def _check_customer(fname: str, spec: Mapping[str, Any], ftype: str, bad: Any) -
             "description (a text or multi-line field)",
             field=fname,
             value=str(meaning),
+        )
+
+
+def _check_opinion(fname: str, spec: Mapping[str, Any], ftype: str, bad: Any) -> None:
+    """``opinion: true`` marks a text or multi-line field as the step's 处理意见 (``OPINION_TYPES``)."""
+    if "opinion" not in spec:
+        return
+    if not isinstance(spec.get("opinion"), bool) or (spec.get("opinion") and ftype not in OPINION_TYPES):
+        bad(
+            "bad_opinion_field",
+            f"field {fname!r}: opinion is true or false, true only on a text or multi-line field",
+            field=fname,
+            value=str(spec.get("opinion")),
         )
 
 

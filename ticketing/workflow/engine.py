@@ -20,7 +20,7 @@ from cti.phones import InvalidPhoneNumber, checked
 from ticketing import contractors, crews, directory, notify, screen_alerts, sla
 from ticketing.audit import entry as audit_entry
 from ticketing.audit import record
-from ticketing.blanks import trim
+from ticketing.blanks import is_blank, trim
 from ticketing.cached import Cache
 from ticketing.calls import link
 from ticketing.categories import config_categories, intake_problems, not_offered, offer_problems
@@ -533,6 +533,7 @@ async def submit_step(
     known = await directory.load(session)
     site_codes = known.site_codes
     moments = _moments(known, order.site_id, order.created_at, now)
+    form = opinion_in_form(definition, node, order.form, form, opinion)
     new_form, problems = changed_form(
         definition, node, order.form, form, site_codes, moments, known.closed_sites(order.site_id)
     )
@@ -553,6 +554,9 @@ async def submit_step(
     problems |= await crews.picked(session, definition, node, order.form, new_form, new_site or order.site_id)
     # every field's problem at once: the values refused, the required ones left empty
     refuse_all(definition, node, new_form, problems)
+    said_in = definition.opinion_field(node)
+    if said_in is not None:  # the step's 处理意见 is its field: the action's words are the field's
+        opinion = str(new_form.get(said_in) or "")
     others = [a for a in pending if a.id != mine.id]
     completes = not (mine.mode in ("all", "sequential") and others)
     if completes and node.contractor:
@@ -581,6 +585,33 @@ async def submit_step(
     await enter_node(session, user, order, definition, target, now, action=_action, operators=operators)
     await audit(session, user, _action, order, before, opinion=opinion)
     return order
+
+
+def opinion_in_form(
+    definition: Definition,
+    node: Node,
+    stored: Mapping[str, Any],
+    form: Mapping[str, Any] | None,
+    opinion: str,
+) -> Mapping[str, Any] | None:
+    """The form an action submits at a step whose 处理意见 is a field of its form
+    (``Definition.opinion_field``: 回复客户's 处理意见): there the field is the action's opinion, one
+    text. An opinion sent beside it fills the field when that is left empty (a client that sends
+    ``opinion`` alone); one that says otherwise than the field is refused (``opinion_disagrees``)
+    rather than one of the two being dropped."""
+    said_in = definition.opinion_field(node)
+    if said_in is None or is_blank(opinion):
+        return form
+    written = (form or {}).get(said_in, stored.get(said_in))
+    if is_blank(written):
+        return {**(form or {}), said_in: opinion}
+    if str(written).strip() != opinion.strip():
+        raise ActionRefused(
+            "opinion_disagrees",
+            f"the step's opinion is its field {said_in!r}; the opinion sent says otherwise",
+            field=said_in,
+        )
+    return form
 
 
 async def approve(session: AsyncSession, user: User, order: WorkOrder, **kwargs: Any) -> WorkOrder:

@@ -105,8 +105,10 @@ async function draw() {
     id: `order-${a}`, onclick: () => once(orderButtons(), () => act(a)) }, actionLabel(a))));
   if (!order.actions.length) actions.append(el("span", { class: "muted", id: "order-not-mine" }, order.is_open ? t("order.not_mine") : t("order.closed")));
   actions.append(...manageControls());
-  // an opinion goes with an action: none to take, nothing to write one for
-  $("order-opinion").hidden = $("order-opinion-label").hidden = !order.actions.length && !order.manage?.length && !order.extension?.may_decide;
+  // an opinion goes with an action: none to take, nothing to write one for. Where the step's
+  // 处理意见 is a field of its form (回复客户), that field is the box: not a second one beside it
+  $("order-opinion").hidden = $("order-opinion-label").hidden = Boolean(stepOpinion())
+    || (!order.actions.length && !order.manage?.length && !order.extension?.may_decide);
   actions.append(el("a", { class: "btn", id: "order-print", href: order.print_url, target: "_blank", rel: "noopener" }, t("order.print")));
   renderContractor();
   renderExtension();
@@ -139,8 +141,22 @@ function linkFacts(role) {
       ` ${l.status}${l.title ? " " + l.title : ""}`]))];
 }
 
+// The step's 处理意见 (order.opinion_field: 回复客户's, a field marked opinion in the workflow) as the
+// form draws it, when the agent can write it there; else null and the generic box is the opinion.
+function stepOpinion() {
+  if (!order.opinion_field) return null;
+  const input = $("order-fields").querySelector(`[data-field="${CSS.escape(order.opinion_field)}"]`);
+  return input && !input.disabled ? input : null;
+}
+
+// where whatever an action says is written: the step's own 处理意见 field, else the generic box
+const opinionBox = () => stepOpinion() || $("order-opinion");
+
 async function act(action) {
-  const body = { form: readFields($("order-fields")), opinion: $("order-opinion").value };
+  // 提交 / 批准 send the step's 处理意见 as the form's field (the server reads the action's words
+  // there); 退回 sends no form, so its reason is the field's text
+  const field = stepOpinion();
+  const body = { form: readFields($("order-fields")), opinion: field && action !== "reject" ? "" : opinionBox().value };
   const exit = $("order-exit")?.value;
   if (exit) body.to = exit;
   const picked = [...($("order-next-handlers")?.selectedOptions || [])].map((o) => Number(o.value)).filter(Boolean);
@@ -148,7 +164,8 @@ async function act(action) {
   try {
     order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
     toast(t(action === "reject" ? "order.done_reject" : "order.done", { status: order.status }), "ok");
-    $("order-opinion").value = "";
+    // 暂存 keeps the step's 处理意见 in its form; the generic box's words went with the action
+    if (action !== "save" || !field) opinionBox().value = "";
     await render();
   } catch (err) {
     markProblems($("order-fields"), err.details?.problems || {}, { values: err.details?.problem_values });
@@ -225,7 +242,7 @@ function manageControls() {
 }
 
 async function manageAct(action, target, urgency, duplicate) {
-  const opinion = $("order-opinion").value.trim();
+  const opinion = opinionBox().value.trim();
   const body = { opinion };
   if (action === "forward" || action === "reassign") {
     if (!target?.value) { toast(t("order.manage.pick_target"), "refused"); return; }
@@ -233,7 +250,7 @@ async function manageAct(action, target, urgency, duplicate) {
   }
   if ((action === "supervise" || action === "force_archive") && !opinion) { toast(t("order.manage.opinion_needed"), "refused"); return; }
   if (action === "supervise") body.urgency = urgency.value;
-  if (action === "reassign" && !opinion) { toast(t("order.manage.reassign_opinion_needed"), "refused"); $("order-opinion").focus(); return; }
+  if (action === "reassign" && !opinion) { toast(t("order.manage.reassign_opinion_needed"), "refused"); opinionBox().focus(); return; }
   if (action === "force_archive" && !window.confirm(t("order.manage.confirm_archive", { number: order.number }))) return;
   if (action === "void") {
     if (!opinion) { toast(t("order.manage.void_opinion_needed"), "refused"); return; }
@@ -243,7 +260,7 @@ async function manageAct(action, target, urgency, duplicate) {
   try {
     order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
     toast(t("order.manage.done", { action: t(`order.manage.${action}`) }), "ok");
-    $("order-opinion").value = "";
+    opinionBox().value = "";
     await render();
   } catch (err) { toast(err.message, "refused"); }
 }
@@ -298,12 +315,12 @@ function askExtension() {
 }
 
 async function decideExtension(decision) {
-  const opinion = $("order-opinion").value.trim();
+  const opinion = opinionBox().value.trim();
   if (decision === "refuse" && !opinion) { toast(t("extension.refuse_why"), "refused"); return; }
   try {
     order = await api(`/api/orders/${order.id}/extension/${decision}`, { method: "POST", body: { opinion } });
     toast(t(`extension.done_${decision}`), "ok");
-    $("order-opinion").value = "";
+    opinionBox().value = "";
     await render();
   } catch (err) { toast(err.message, "refused"); }
 }
@@ -378,25 +395,37 @@ function showMediaProblem(player, said) {
   player.replaceWith(el("div", { class: "error media-error", role: "alert", "data-interaction": player.dataset.interaction || "" }, said));
 }
 
+// what was done at a step as the step names it (接收确认's 批准 is 接收确认, its 退回 退单), the
+// step after it unless that is the same words (接收确认, not 接收确认 接收确认)
+function stepWords(e) {
+  const verb = e.action_name || t(`order.verb.${e.action}`);
+  const step = ["create", "submit", "approve", "reject"].includes(e.action) && e.node_name && e.node_name !== verb ? ` ${e.node_name}` : "";
+  return `${verb}${step}`;
+}
+
+// the status an action changed the order to, worded as a status (状态：接收确认), on the action's line
+const toStatus = (status) => el("b", { class: "to-status", "data-status": status }, t("order.status_now", { status }));
+
 function renderTimeline() {
   const list = $("order-timeline");
-  list.replaceChildren(...order.timeline.map((e) => {
+  // an action and the status change it caused are one line: the action's, when it is listed for
+  // its opinion; else the change's, naming the action (every step alike, 接收确认 as 派工)
+  const said = new Set(order.timeline.filter((e) => e.kind === "comment" && e.led_to).map((e) => JSON.stringify([e.id, e.led_to])));
+  list.replaceChildren(...order.timeline.filter((e) => e.kind !== "status" || !said.has(JSON.stringify([e.comment_id, e.status]))).map((e) => {
     const time = el("time", { datetime: e.at }, fmtTime(e.at));
     // every step names who took it (工号 too: two handlers may share a name); a timer's is the system's
     if (e.kind === "status") {
+      if (e.action) return el("li", { "data-kind": "status", "data-action": e.action }, time, `${stepWords(e)} · ${who(e.user)} `, toStatus(e.status));
       const by = e.user || e.system ? ` · ${who(e.user)}` : "";
-      return el("li", { "data-kind": "status" }, time, el("b", {}, e.status), el("span", { class: "by" }, by));
+      return el("li", { "data-kind": "status" }, time, toStatus(e.status), el("span", { class: "by" }, by));
     }
     if (e.kind === "comment") {
-      // what was done as the step names it (接收确认's 批准 is 接收确认, its 退回 退单), the step
-      // after it unless that is the same words (接收确认, not 接收确认 接收确认)
-      const verb = e.action_name || t(`order.verb.${e.action}`);
-      const step = ["create", "submit", "approve", "reject"].includes(e.action) && e.node_name && e.node_name !== verb ? ` ${e.node_name}` : "";
       const to = e.to_users?.length ? ` → ${e.to_users.map(who).join("、")}` : "";
       const urgent = e.urgency ? tag(t(`order.urgency.${e.urgency}`)) : "";
       const repeats = e.duplicate_of ? ` · ${t("order.duplicate_of", { number: e.duplicate_of })}` : "";
       const later = e.due_at ? ` · ${t("extension.to", { due: fmtTime(e.due_at) })}` : "";
-      return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${verb}${step} · ${who(e.user)}${to}${urgent}${repeats}${later}`, e.text ? el("div", {}, e.text) : null);
+      return el("li", { "data-kind": "comment", "data-action": e.action }, time, `${stepWords(e)} · ${who(e.user)}${to}${urgent}${repeats}${later}`,
+        e.led_to ? [" ", toStatus(e.led_to)] : null, e.text ? el("div", {}, e.text) : null);
     }
     if (e.internal) {
       // a reminder or overrun alert to staff (on screen, by SMS or email): who was told, how, and
@@ -468,7 +497,8 @@ function resend(kind, id, button) {
 }
 
 // 传真: written text, one of the category's fax templates, or an uploaded PDF / TIFF, to a fax
-// number (the caller's offered). Built once per order, so a half-written text survives a reload;
+// number: the server offers one that takes a fax (the customer's fax, a landline), never the
+// caller's mobile; none, and 收件人 starts empty. Built once per order, so a half-written text survives a reload;
 // hidden for roles that may not send (the choices answer 403).
 async function renderFax() {
   const box = $("order-fax");
@@ -592,12 +622,12 @@ async function renderSurvey() {
     const answers = {};
     for (const d of survey.dimensions) answers[d.name] = form.elements[d.name].value;
     const body = { answers, remark: form.elements.remark.value };
-    if (completes) Object.assign(body, { form: readFields($("order-fields")), opinion: $("order-opinion").value });
+    if (completes) Object.assign(body, { form: readFields($("order-fields")), opinion: stepOpinion() ? "" : opinionBox().value });
     await once(form, async () => {
       try {
         const saved = await api(`/api/orders/${order.id}/survey`, { method: "POST", body });
         toast(saved.completed ? t("order.done", { status: saved.status }) : t("survey.saved"), "ok");
-        if (saved.completed) $("order-opinion").value = "";
+        if (saved.completed) opinionBox().value = "";
         await load();  // a dissatisfied answer linked a complaint: the facts show it
       } catch (err) { toast(err.message, "refused"); }
     });
