@@ -15,7 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from agent_ui.auth import current_user
-from agent_ui.bodies import json_body, path_int
+from agent_ui.bodies import int_param, json_body, path_int
 from agent_ui.errors import UiError
 from agent_ui.jsonable import jsonable
 from agent_ui.order_views import customer_view, file_url, order_view
@@ -23,7 +23,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import intake
-from ticketing.models import Customer, Interaction
+from ticketing.models import ASYNC_KINDS, Customer, Interaction
 
 routes = web.RouteTableDef()
 
@@ -120,20 +120,43 @@ async def close_event(request: web.Request) -> web.Response:
     return web.json_response(view)
 
 
+#: 未分派事件: the rows of one page
+WAITING_PAGE = 50
+
+
 @routes.get("/api/inbox")
 @requires("inbox.use")
 async def list_inbox(request: web.Request) -> web.Response:
+    """The viewer's inbox (``handled=1``: with what they handled, each with its outcome: the
+    close reason or the 工单号 it joined) and, for a supervisor, a page of 未分派事件
+    (``waiting_kind``: of that kind only; ``waiting_offset``: from that row, oldest first)."""
     handled = request.query.get("handled") in ("1", "true")
+    kind = request.query.get("waiting_kind", "")
+    if kind and kind not in ASYNC_KINDS:
+        raise UiError(
+            "request.invalid", f"waiting_kind must be one of {', '.join(ASYNC_KINDS)}", field="waiting_kind"
+        )
+    offset = int_param(request, "waiting_offset", 0, high=10_000_000)
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
         rows = await intake.inbox(db, user, include_handled=handled)
-        items = [event_view(r) for r in rows]
+        orders = await intake.orders_linked(db, rows)
+        items = [{**event_view(r), "orders": orders.get(r.id, [])} for r in rows]
         count = await intake.unhandled_count(db, user)
         body = {"items": items, "unhandled": count}
         if any(user.has_role(r) for r in intake.HANDLES_ANY_EVENT):
             # 未分派: what came when nobody with its skill was signed in; the supervisor sees it
             # waiting (and may handle it) until an agent signs in and takes it
-            rows, waiting = await intake.waiting(db)
-            body["waiting"] = {"items": [event_view(r) for r in rows], "count": waiting}
+            rows, matched = await intake.waiting(db, kind=kind, offset=offset, limit=WAITING_PAGE)
+            by_kind = await intake.waiting_by_kind(db)
+            body["waiting"] = {
+                "items": [event_view(r) for r in rows],
+                "count": sum(by_kind.values()),
+                "by_kind": by_kind,
+                "kind": kind,
+                "matched": matched,
+                "offset": offset,
+                "limit": WAITING_PAGE,
+            }
     return web.json_response(body)
 
 

@@ -23,7 +23,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -45,6 +45,7 @@ from ticketing.events import (
 )
 from ticketing.models import (
     ASYNC_KINDS,
+    AuditLog,
     Contact,
     Counter,
     Customer,
@@ -52,6 +53,7 @@ from ticketing.models import (
     Interaction,
     User,
     WorkOrder,
+    order_interactions,
     utcnow,
 )
 from ticketing.numbering import next_value
@@ -642,13 +644,57 @@ async def _assigned(
     )
 
 
+#: the audit actions that say who handled an event (an order made from it or one it was linked
+#: to: ``event.handled``; closed without one: ``event.closed``)
+HANDLED_ACTIONS = ("event.handled", "event.closed")
+
+
 async def inbox(
     session: AsyncSession, user: User, *, include_handled: bool = False, limit: int = 50
 ) -> list[Interaction]:
-    query = select(Interaction).where(Interaction.assigned_to_id == user.id)
+    """The user's inbox, newest first: the events assigned to them not handled yet, or
+    (``include_handled``, 显示已处理) with those handled too, and every event the user handled
+    themselves although it was not theirs (a supervisor works 未分派事件 and colleagues' events,
+    which are never assigned to them: those vanished from every list once handled)."""
+    mine = Interaction.assigned_to_id == user.id
     if not include_handled:
-        query = query.where(Interaction.status == "assigned")
-    return list(await session.scalars(query.order_by(Interaction.occurred_at.desc()).limit(limit)))
+        query = select(Interaction).where(mine, Interaction.status == "assigned")
+    else:
+        # who handled an event is the audit's record of it (``_handled``): kept for every event
+        # handled since, where neither the event nor a close reason says who linked it
+        handled_by_me = (
+            select(AuditLog.entity_id)
+            .where(
+                AuditLog.entity == "interaction",
+                AuditLog.action.in_(HANDLED_ACTIONS),
+                AuditLog.user_id == user.id,
+            )
+            .scalar_subquery()
+        )
+        query = select(Interaction).where(
+            Interaction.kind.in_(ASYNC_KINDS),
+            or_(mine, cast(Interaction.id, String).in_(handled_by_me)),
+        )
+    query = query.order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def orders_linked(session: AsyncSession, rows: Iterable[Interaction]) -> dict[int, list[str]]:
+    """The 工单号 each handled event joined (made from it, or linked to it): what 显示已处理 says
+    an event became (已关联 工单号)."""
+    ids = [row.id for row in rows if row.status == "handled"]
+    if not ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    pairs = await session.execute(
+        select(order_interactions.c.interaction_id, WorkOrder.number)
+        .join(WorkOrder, WorkOrder.id == order_interactions.c.order_id)
+        .where(order_interactions.c.interaction_id.in_(ids))
+        .order_by(order_interactions.c.linked_at, WorkOrder.id)
+    )
+    for interaction_id, number in pairs:
+        found.setdefault(interaction_id, []).append(number)
+    return found
 
 
 def _held(staff_no: str):
@@ -762,12 +808,25 @@ def _waiting(kinds: tuple[str, ...] | list[str] = ASYNC_KINDS):
     )
 
 
-async def waiting(session: AsyncSession, *, limit: int = 50) -> tuple[list[Interaction], int]:
-    """未分派: the events nobody with their skill was signed in to take (oldest first, as they
-    will be handed out), and how many there are; for the supervisors."""
-    rows = await session.scalars(_waiting().order_by(Interaction.occurred_at, Interaction.id).limit(limit))
-    count = await session.scalar(select(func.count()).select_from(_waiting().subquery()))
+async def waiting(
+    session: AsyncSession, *, kind: str = "", offset: int = 0, limit: int = 50
+) -> tuple[list[Interaction], int]:
+    """未分派: the events nobody with their skill was signed in to take, for the supervisors: a
+    page of them (oldest first, as they will be handed out; ``kind``: of that kind only) and how
+    many there are (of that kind), so every one can be reached whatever waits ahead of it."""
+    query = _waiting([kind] if kind else ASYNC_KINDS)
+    rows = await session.scalars(
+        query.order_by(Interaction.occurred_at, Interaction.id).offset(offset).limit(limit)
+    )
+    count = await session.scalar(select(func.count()).select_from(query.subquery()))
     return list(rows), int(count or 0)
+
+
+async def waiting_by_kind(session: AsyncSession) -> dict[str, int]:
+    """How many events of each kind wait (未分派事件's filter: 短信 12, 未接来电 3…)."""
+    waits = _waiting().subquery()
+    counts = await session.execute(select(waits.c.kind, func.count()).group_by(waits.c.kind))
+    return {kind: int(n) for kind, n in counts}
 
 
 async def unhandled_count(session: AsyncSession, user: User) -> int:
