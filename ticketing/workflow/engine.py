@@ -66,10 +66,11 @@ from ticketing.workflow.steps import (
     routed_to,
     snapshot,
     status_entry,
+    subtype_definition,
     with_subtype_fields,
     write_form,
 )
-from ticketing.workflow.titles import derived_title
+from ticketing.workflow.titles import derived_title, subcategory_row
 
 #: the intake form's own inputs above the workflow's fields, in the order it shows them: a refused
 #: order's problems are named in this order, then the fields' (``forms.refuse_all``)
@@ -170,7 +171,9 @@ async def create_order(
     if as_offered and category:
         # an agent's pick: a category intake offers (not 协调单), its 小类别 named where it has some
         problems = {**await intake_problems(session, user.site_id, category, subcategory), **problems}
-    definition = await with_subtype_fields(session, stored.definition, subcategory)
+    # the 小类别's row, read once: its fields and bound values here, its name in the title below
+    named = await subcategory_row(session, subcategory)
+    definition = subtype_definition(stored.definition, subcategory, named)
     start = definition.create_node
     known = await directory.load(session)
     interaction_ids = list(interaction_ids)
@@ -202,9 +205,7 @@ async def create_order(
             priority=priority,
             severity="",
             # an email's subject becomes the title: the column takes its start
-            title=(trim(title) or await derived_title(session, definition, form_values, subcategory))[
-                :TITLE_LENGTH
-            ],
+            title=(trim(title) or derived_title(definition, form_values, named))[:TITLE_LENGTH],
             site_id=site_id,
             customer_id=customer_id,
             caller_number=caller_number,

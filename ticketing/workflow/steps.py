@@ -16,7 +16,7 @@ from ticketing.audit import record
 from ticketing.directory import Person
 from ticketing.errors import ActionRefused, Forbidden
 from ticketing.events import TicketRouted, TicketStatusChanged, queue_event
-from ticketing.models import Assignment, Category, Comment, Timer, User, WorkOrder
+from ticketing.models import Assignment, Comment, Timer, User, WorkOrder
 from ticketing.users import can_access
 from ticketing.workflow import store
 from ticketing.workflow.conditions import evaluate, fields_in
@@ -25,7 +25,7 @@ from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import missing_required
 from ticketing.workflow.insert import put
 from ticketing.workflow.operators import resolve
-from ticketing.workflow.titles import followed_title
+from ticketing.workflow.titles import Subcategory, followed_title, subcategory_row
 
 #: who takes a step whose rules name only people who cannot open the order: the team leaders who
 #: see it, else its supervisors (those who 改派 a stranded step)
@@ -36,24 +36,19 @@ async def with_subtype_fields(session: AsyncSession, definition: Definition, sub
     """The definition plus the extra form of the order's subcategory (e.g. 高压新装's own fields):
     editable at the create node, visible after it; and the values the subcategory gives the
     workflow's fields (``Definition.bound``: 一类投诉's 类别1 is 一类), read by the shared row's
-    name where it has one."""
-    if not subcategory:
-        return definition
-    row = (
-        await session.execute(
-            select(Category.form_schema, Category.name)
-            .where(Category.code == subcategory)
-            .order_by(Category.site_id.is_not(None), Category.id)
-            .limit(1)
-        )
-    ).first()
+    name where it has one (``titles.subcategory_row``)."""
+    return subtype_definition(definition, subcategory, await subcategory_row(session, subcategory))
+
+
+def subtype_definition(definition: Definition, subcategory: str, row: Subcategory | None) -> Definition:
+    """``with_subtype_fields`` of the subcategory's row read already (``titles.subcategory_row``):
+    a new order reads it once, for its fields and its title."""
     if row is None:
         return definition
-    schema, name = row
-    bound = definition.subcategory_values(subcategory, name or "")
-    if not schema and not bound:
+    bound = definition.subcategory_values(subcategory, row.name)
+    if not row.form_schema and not bound:
         return definition
-    extra = definition.subtype_fields(schema)
+    extra = definition.subtype_fields(row.form_schema)
     return dataclasses.replace(
         definition, fields={**definition.fields, **extra}, extra_fields=frozenset(extra), bound=bound
     )

@@ -15,6 +15,7 @@ in or a 小类别 changed shows in the lists, the screen-pop and the alerts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -69,16 +70,42 @@ def title_from(
     return "：".join(part for part in (subcategory_name, words) if part)[:TITLE_LIMIT]
 
 
-async def _subcategory_name(session: AsyncSession, subcategory: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Subcategory:
+    """What an order reads of its 小类别's category row: its name (the title's first words, the
+    values it gives the form) and its own form (``steps.with_subtype_fields``)."""
+
+    name: str
+    form_schema: Any
+
+
+async def subcategory_row(session: AsyncSession, subcategory: str) -> Subcategory | None:
+    """The row an order's 小类别 ``subcategory`` is read from: the shared one where the code has
+    one, else the first site's own (by id); None for none ("" included). One rule for its fields,
+    the values it binds and the title, so a title its fields gave is known again when the form
+    changes (``followed_title``)."""
     if not subcategory:
-        return ""
-    return await session.scalar(select(Category.name).where(Category.code == subcategory).limit(1)) or ""
+        return None
+    row = (
+        await session.execute(
+            select(Category.name, Category.form_schema)
+            .where(Category.code == subcategory)
+            .order_by(Category.site_id.is_not(None), Category.id)
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else Subcategory(row[0] or "", row[1])
 
 
-async def derived_title(
-    session: AsyncSession, definition: Definition, form: Mapping[str, Any], subcategory: str
-) -> str:
-    name = await _subcategory_name(session, subcategory)
+async def _subcategory_name(session: AsyncSession, subcategory: str) -> str:
+    row = await subcategory_row(session, subcategory)
+    return row.name if row is not None else ""
+
+
+def derived_title(definition: Definition, form: Mapping[str, Any], subcategory: Subcategory | None) -> str:
+    """The title a new order's form and 小类别 give it (``definition``: with the 小类别's fields;
+    ``subcategory``: its row, read once with them)."""
+    name = subcategory.name if subcategory is not None else ""
     return title_from(
         definition.fields, form, name, definition.title_fields, definition.customer_description()
     )
