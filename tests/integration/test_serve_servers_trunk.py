@@ -94,18 +94,30 @@ async def trunked(two_servers, asterisk):  # noqa: F811 - the fixture imported a
     config = Path(procs.env["HOTLINE_CONFIG"])
     roots = {"main": asterisk.root, "second": SECOND_ROOT}
     await asyncio.to_thread(_with_sip_ports, config, roots)
-    try:
-        for root in roots.values():
-            await asyncio.to_thread(_install, root, config)
-        for ami, peer in ((amis["main"], "trunk-second"), (amis["second"], "trunk-main")):
+
+    async def trunks() -> None:
+        """Both trunks in place, (re)installed where missing: another test session's start of the
+        shared Asterisk re-installs its configs without these settings, hence without a trunk.
+        Called right before each step that dials one (a call set up keeps its trunk)."""
+        for name, peer in (("main", "trunk-second"), ("second", "trunk-main")):
+            try:
+                await amis[name].action_list("PJSIPShowEndpoint", Endpoint=peer)
+                continue
+            except AmiActionError:
+                await asyncio.to_thread(_install, roots[name], config)
             async with asyncio.timeout(10):
                 while True:
                     with contextlib.suppress(AmiActionError):
-                        await ami.action_list("PJSIPShowEndpoint", Endpoint=peer)
+                        await amis[name].action_list("PJSIPShowEndpoint", Endpoint=peer)
                         break
                     await asyncio.sleep(0.2)
+
+    try:
+        for root in roots.values():
+            await asyncio.to_thread(_install, root, config)
+        await trunks()
         await amis["main"].action("DBPut", Family="hotline-sim", Key=f"talk-{SUPERVISOR}", Val="hold")
-        yield procs, amis, base, prefix
+        yield procs, amis, base, prefix, trunks
     finally:
         for ami in amis.values():
             with contextlib.suppress(Exception):
@@ -158,7 +170,7 @@ def _state(state: str):
 
 
 async def test_transfer_consult_and_spy_reach_a_seat_on_the_other_asterisk(trunked):
-    procs, amis, base, prefix = trunked
+    procs, amis, base, prefix, trunks = trunked
     redis = aioredis.Redis.from_url(REDIS_URL)
     try:
         procs.start("serve", "--role", "cti", "--server", "main")
@@ -185,6 +197,7 @@ async def test_transfer_consult_and_spy_reach_a_seat_on_the_other_asterisk(trunk
             # 转接: a caller answered on main, handed to the colleague on second
             call = await _call_in(amis["main"], on_main)
             since, main_since = on_second.mark(), on_main.mark()
+            await trunks()
             ack = await on_main.command("transfer", target=SECOND_AGENT, kind="agent")
             assert ack["type"] == "ack", (ack, procs.logs())
             pop = await on_second.wait(lambda b: b.get("type") == "screen_pop", within=15, since=since)
@@ -215,6 +228,7 @@ async def test_transfer_consult_and_spy_reach_a_seat_on_the_other_asterisk(trunk
                 await db.close()
 
             # 监听 from the supervisor's seat on main: ChanSpy runs on second, reached over the trunk
+            await trunks()
             ack = await board.command("spy", agent=SECOND_AGENT, mode="listen")
             assert ack["type"] == "ack", (ack, procs.logs())
             spy_id = ack["result"]["spy_channel_id"]
@@ -250,6 +264,7 @@ async def test_transfer_consult_and_spy_reach_a_seat_on_the_other_asterisk(trunk
             # 咨询转接: a second caller on main; the colleague on second is consulted, then takes them
             call = await _call_in(amis["main"], on_main)
             since, main_since = on_second.mark(), on_main.mark()
+            await trunks()
             ack = await on_main.command("consult", target=SECOND_AGENT, kind="agent")
             assert ack["type"] == "ack", (ack, procs.logs())
             pop = await on_second.wait(lambda b: b.get("type") == "screen_pop", within=15, since=since)
@@ -269,7 +284,7 @@ async def test_transfer_consult_and_spy_reach_a_seat_on_the_other_asterisk(trunk
 async def test_a_caller_the_colleague_on_the_other_server_does_not_take_comes_back_to_the_queue(trunked):
     """Blind-transferred to a seat on ``second`` that lets it ring out: that seat is paused 未接
     there, and the caller is queued again on ``main``, offered to the agent who is free there."""
-    procs, amis, base, prefix = trunked
+    procs, amis, base, prefix, trunks = trunked
     await amis["second"].action("DBPut", Family="hotline-sim", Key=f"ring-{SECOND_AGENT}", Val="never")
     redis = aioredis.Redis.from_url(REDIS_URL)
     try:
@@ -287,6 +302,7 @@ async def test_a_caller_the_colleague_on_the_other_server_does_not_take_comes_ba
                 assert (await console.command("ready"))["type"] == "ack"
             call = await _call_in(amis["main"], on_main)
             since, main_since = on_second.mark(), on_main.mark()
+            await trunks()
             assert (await on_main.command("transfer", target=SECOND_AGENT, kind="agent"))["type"] == "ack"
             pop = await on_second.wait(lambda b: b.get("type") == "screen_pop", within=15, since=since)
             assert pop["event"]["call_id"] == call["call_id"]
