@@ -489,7 +489,13 @@ def wants_json(request: web.Request) -> bool:
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     route_handler = _route_handler(request)
     if route_handler is None:
-        return await handler(request)  # 404/405 from the router, and static files
+        if isinstance(getattr(request.match_info, "http_exception", None), web.HTTPNotFound):
+            # no such address (a mistyped one): the console's own 404, a page in the reader's
+            # language with their header and navigation (an API caller's JSON error), not
+            # aiohttp's bare English 「404: Not Found」
+            request[USER] = await session_user(request, await get_session(request))
+            raise UiError("not_found", f"no page at {request.path}")
+        return await handler(request)  # 405 from the router, and static files
     permission = roles.permission_of(route_handler)
     if permission is None:
         # Fail closed: a route that forgot to declare who may use it serves nobody.

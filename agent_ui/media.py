@@ -9,6 +9,7 @@ them, in their inbox, or (a team leader's) one of the calls their reports list.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -63,15 +64,43 @@ async def _may_see(request: web.Request, call_id: str) -> None:
     raise UiError("scope.forbidden")
 
 
+def _navigation(request: web.Request) -> bool:
+    """A browser opening the address itself (the fax PDF link's new tab), not a player's or a
+    script's request for the file."""
+    return request.headers.get("Sec-Fetch-Mode") == "navigate" or (
+        "Sec-Fetch-Mode" not in request.headers and "text/html" in request.headers.get("Accept", "")
+    )
+
+
 def _guarded(handler: Handler) -> Handler:
     @requires("order.read")
     async def checked(request: web.Request) -> web.StreamResponse:
         await _may_see(request, request.match_info["call_id"])
-        return await handler(request)
+        try:
+            return await handler(request)
+        except web.HTTPException as refused:
+            # the store's refusals are JSON for the player and the page's scripts, which say
+            # them in the page (找不到该文件…); a tab opened on the file gets the console's error
+            # page in the reader's language instead of that JSON
+            said = _error_of(refused) if _navigation(request) else None
+            if said is None:
+                raise
+            raise UiError(said.get("error_id", ""), **(said.get("details") or {})) from None
 
     checked.__name__ = f"media_{handler.__name__}"
     checked.__doc__ = handler.__doc__ or "A recording, voicemail or fax file (byte ranges)"
     return checked
+
+
+def _error_of(refused: web.HTTPException) -> dict | None:
+    """The ``{"error_id", "details"}`` of a refusal ``recordings.http`` made (None: another)."""
+    if refused.status < 400 or refused.content_type != "application/json" or not refused.text:
+        return None
+    try:
+        body = json.loads(refused.text)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) and isinstance(body.get("error_id"), str) else None
 
 
 def media_routes(store: object) -> list[web.RouteDef]:
