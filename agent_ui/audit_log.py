@@ -46,6 +46,7 @@ from ticketing.models import (
     KbCategory,
     Notification,
     NotificationTemplate,
+    OutageNotice,
     PrintTemplate,
     Site,
     SurveyDimension,
@@ -67,8 +68,8 @@ ACTION_TEXTS = "audit.action."
 
 #: What an object is called, by its kind (an audit row's entity, or what a value refers to):
 #: the column it is known by. An account is named apart (名字 and 工号: ``_accounts``), a seat
-#: by its agent's account (its id is the 工号); an event, an outage notice (its key) and a
-#: 免打扰号码 (the number) are known by their id.
+#: by its agent's account (its id is the 工号), an outage notice by its 停电范围 (its id is the
+#: notice's key, shared by its versions); an event and a 免打扰号码 (the number) by their id.
 NAME_OF: dict[str, tuple[Any, Any]] = {
     "work_order": (WorkOrder.id, WorkOrder.number),
     "site": (Site.id, Site.name),
@@ -332,9 +333,12 @@ async def _names(
     name}}``. An object since deleted is not there (the page shows its id)."""
     wanted: dict[str, set[int]] = defaultdict(set)
     agents: set[str] = set()
+    notices: set[str] = set()
     for row in rows:
         if row.entity == "seat":
             agents.add(row.entity_id)
+        elif row.entity == "outage_notice":
+            notices.add(row.entity_id)
         elif row.entity in NAME_OF or row.entity == "user":
             wanted[row.entity] |= set(_ids(parse_id(row.entity_id)))
         for side in (row.before, row.after):
@@ -342,7 +346,7 @@ async def _names(
                 kind = refers_to(row.entity, field)
                 if kind:
                     wanted[kind] |= set(_ids(value))
-    names: dict[str, dict[str, str]] = {kind: {} for kind in (*NAME_OF, "seat")}
+    names: dict[str, dict[str, str]] = {kind: {} for kind in (*NAME_OF, "seat", "outage_notice")}
     for kind, ids in wanted.items():
         if kind in NAME_OF and ids:
             key, name = NAME_OF[kind]
@@ -355,6 +359,14 @@ async def _names(
     if agents:
         found = await db.execute(select(User.staff_no, User.name).where(User.staff_no.in_(agents)))
         names["seat"] = dict(found.all())
+    if notices:
+        # a notice by its 停电范围 as its latest version says it (read last), its key on hover
+        found = await db.execute(
+            select(OutageNotice.notice_key, OutageNotice.area)
+            .where(OutageNotice.notice_key.in_(notices))
+            .order_by(OutageNotice.version)
+        )
+        names["outage_notice"] = dict(found.all())
     return names, accounts
 
 

@@ -811,6 +811,9 @@ async def change_notice(
     ] == [area_view(a) for a in old.areas]
     if same_areas and all(getattr(old, name) == value for name, value in changes.items()):
         raise ActionRefused("notice_unchanged", f"nothing in notice {key} changed", key=key)
+    # the audit row's "before" is the notice as it stood (发布中), not its old version's new
+    # state: a change or an early end then reads as what changed, not as 变更后 → 发布中
+    before = _notice_json(old)
     old.state = CHANGED
     await session.flush()  # the old version leaves 发布中 before the new one enters it
     new = _next_version(old, user, remark, ACTIVE)
@@ -828,7 +831,7 @@ async def change_notice(
         audit_action,
         "outage_notice",
         key,
-        before=_notice_json(old),
+        before=before,
         after=_notice_json(new),
     )
     return new
@@ -840,6 +843,7 @@ async def delete_notice(session: AsyncSession, user: User, key: str, *, remark: 
     if not remark.strip():
         raise ActionRefused("remark_required", "deleting a notice needs a remark")
     old = await _current(session, key)
+    before = _notice_json(old)  # as it stood: 发布中 → 已撤销
     old.state = CHANGED
     await session.flush()  # only one version of a notice is 发布中
     withdrawn = _next_version(old, user, remark, DELETED)
@@ -851,7 +855,7 @@ async def delete_notice(session: AsyncSession, user: User, key: str, *, remark: 
         "notice.delete",
         "outage_notice",
         key,
-        before=_notice_json(old),
+        before=before,
         after=_notice_json(withdrawn),
     )
     return withdrawn

@@ -31,6 +31,8 @@ const CODE_WORDS = {
   "campaign.kind": "camp.kind.",
   "campaign_contact.state": "camp.state.",
   "outage_notice.state": "notice.state_",
+  "outage_notice.kind": "notice.kind.", // an affected area's: line → 线路
+  "seat.state": "state.", // a seat forced 未就绪 or signed out: ready → 就绪
   "site.kind": "site.kind.",
   "kb_article.kind": "kb.kind_",
   "seat.mode": "cmd.", // 监听 / 耳语 / 强插
