@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from agent_ui.report_tables import GROUPS
 from agent_ui.reports import MAX_DAYS
 from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered
 from tests.agent_ui.conftest import PASSWORD, login
@@ -325,18 +326,7 @@ async def _csrf(client) -> str:
 
 async def test_order_reports_render(client, calls):
     await login(client, "9001")
-    for name in (
-        "orders_by_category",
-        "orders_by_status",
-        "orders_by_site",
-        "orders_by_handler",
-        "overdue",
-        "cycle_time",
-        "cycle_time_steps",
-        "top_handlers",
-        "complaint_causes",
-        "satisfaction",
-    ):
+    for name in dict(GROUPS)["orders"]:
         resp = await client.get(f"/api/reports/{name}", params=PERIOD)
         assert resp.status == 200, name
         data = await resp.json()
