@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.jsonable import jsonable
-from ticketing import contractors, directory
+from ticketing import contractors, directory, surveys
 from ticketing.categories import named_at
 from ticketing.models import (
     Assignment,
@@ -241,7 +241,10 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
             },
             "customer": customer_view(customer),
             "created_by": people.get(order.created_by_id),
-            "form": field_views(definition, node, order.form)
+            # at 满意度回访, the recorded survey's level (and 回访意见) in the step's greyed fields
+            "form": field_views(
+                definition, node, {**order.form, **await surveys.recorded_fields(db, order, definition, node)}
+            )
             if order.is_open
             else closed_field_views(definition, order.form),
             # what the order's subcategory decides (高压新装: 业务类型) among the fields this step

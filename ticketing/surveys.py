@@ -119,6 +119,27 @@ async def recorded(session: AsyncSession, order: WorkOrder) -> SurveyResult | No
     )
 
 
+async def recorded_fields(
+    session: AsyncSession, order: WorkOrder, definition: Definition, node: Node
+) -> dict[str, str]:
+    """What the recorded survey fills in on the visit step, for the order page to show from the
+    moment it is recorded, whoever recorded it (the step's holder sees its greyed 回访满意度 with
+    the level, not a blank it cannot fill): the satisfaction field's level as ``step_form``
+    derives it, and the 回访意见 when the survey has a remark. Nothing before it is recorded, at
+    another step, or for a category without dimensions."""
+    field = satisfaction_field(definition, node)
+    if field is None or not await order_dimensions(session, order):
+        return {}
+    result = await recorded(session, order)
+    if result is None:
+        return {}
+    filled = {field: step_level(_labels(definition.fields.get(field) or {}), result)}
+    said = remark_field(definition, node)
+    if said is not None and result.remark:
+        filled[said] = result.remark
+    return filled
+
+
 async def step_form(
     session: AsyncSession,
     order: WorkOrder,
