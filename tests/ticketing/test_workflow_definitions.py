@@ -222,6 +222,10 @@ def _broken(**patch):
             "'wizard'",
         ),
         ({"nodes__1__sla": {"limit": "soon"}}, "bad_duration", "'soon'"),
+        # YAML's `limit: 30` is a number: no unit, refused rather than stored as "30" that the
+        # step could not read when an order reached it
+        ({"nodes__1__sla": {"limit": 30}}, "bad_duration", "no unit"),
+        ({"nodes__1__sla": {"limit": "1h", "reminders": [{"after": 10}]}}, "bad_duration", "no unit"),
         ({"nodes__6": None}, "no_archive_node", "archive"),
         ({"nodes__1__exits": None}, "dead_end_node", "'appoint'"),
         ({"number_pattern": "RE{yy}"}, "bad_number_pattern", "seq"),
@@ -248,3 +252,16 @@ async def test_broken_import_stores_nothing(session):
         await import_definition(session, _broken(nodes__0__type="realize"))
     with pytest.raises(NotFound):
         await export_definition(session, "as_repair_acme")
+
+
+def test_a_stored_versions_bare_number_limit_still_runs_as_minutes():
+    """A version stored before a unit was asked for keeps loading, and its ``limit: 30`` (kept as
+    the text "30") is 30 minutes when an order reaches the step, as its import took it; it was
+    refused then as 'bad duration' and the order could not enter the step."""
+    from ticketing.workflow.conditions import parse_duration
+
+    definition = parse(_broken(nodes__1__sla={"limit": 30, "reminders": [{"after": 10}]}), stored=True)
+    sla = definition.node("appoint").sla
+    assert sla.limit == "30"
+    assert parse_duration(sla.limit) == (0, dt.timedelta(minutes=30))
+    assert parse_duration(sla.reminders[0].offset) == (0, dt.timedelta(minutes=10))

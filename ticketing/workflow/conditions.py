@@ -48,6 +48,10 @@ def parse_duration(text: Any) -> tuple[int, dt.timedelta]:
     """(working days, working hours+minutes): days count in the calendar's working-day length."""
     if isinstance(text, (int, float)):
         return 0, dt.timedelta(minutes=float(text))
+    if str(text).strip().isdigit():
+        # a bare number a version stored before import asked for a unit took as minutes; stored
+        # as text ("30"), it is still minutes when the order reaches the step
+        return 0, dt.timedelta(minutes=int(str(text)))
     match = _DURATION.match(str(text))
     if not match or not any(match.groups()):
         raise ConditionError(f"bad duration {text!r}: use e.g. '30m', '1h', '7d', '1h30m'")

@@ -994,6 +994,15 @@ def _parse_sla(
         notify = _parse_notify(rem, fields, where, bad, reminder=number)
         reminders.append(Reminder(str(offset), notify, before))
     for limit in limits:
+        if isinstance(limit, int | float) or str(limit).strip().isdigit():
+            # YAML reads `limit: 30` as a number: minutes? hours? Refused with a unit asked for;
+            # a version stored before this check runs it as minutes, as its import took it
+            bad_since(
+                "bad_duration",
+                f"{where}: duration {limit!r} has no unit: write 30m, 4h or 2d",
+                value=str(limit),
+            )
+            continue
         try:
             parse_duration(limit)
         except ConditionError as exc:
