@@ -519,6 +519,17 @@ async def timeline(
     def action_name(c: Comment) -> str:
         return button_name(step_nodes[c.node], c.action) if c.node in step_nodes else ""
 
+    def sent_back_to(c: Comment, status: str | None) -> str | None:
+        """The step a 退回 sent the order back to, by name (受理): of the step's reject exits (by
+        default the create step, as ``engine.reject`` goes), the one whose status the order took."""
+        node = step_nodes.get(c.node)
+        if c.action != "reject" or node is None or definition is None:
+            return None
+        targets = [step_nodes[ex.to] for ex in node.exits if ex.kind == "reject" and ex.to in step_nodes]
+        targets.append(definition.create_node)
+        back = next((n for n in targets if n.status == status), targets[0])
+        return back.name or back.status
+
     led_to: dict[int, str] = {}
     for change, actor in zip(order.status_times, actors, strict=True):
         if actor is not None:
@@ -560,6 +571,8 @@ async def timeline(
                 "action": c.action,
                 # the status this action changed the order to, said on its line (not twice)
                 "led_to": led_to.get(c.id),
+                # 退回 / 退单: the step it went back to (受理), said on its line
+                "back_to": sent_back_to(c, led_to.get(c.id)),
                 "node": c.node,
                 "node_name": node_names.get(c.node, c.node),
                 "action_name": action_name(c),

@@ -419,6 +419,15 @@ function renderTimeline() {
       const by = e.user || e.system ? ` · ${who(e.user)}` : "";
       return el("li", { "data-kind": "status" }, time, toStatus(e.status), el("span", { class: "by" }, by));
     }
+    if (e.kind === "comment" && e.action === "reject") {
+      // 退单 / 退回: who sent it back, from which step, to which (受理), why; the status it took
+      // on the same line, never read as a second act of theirs (深圳抢修… 已受理)
+      const verb = e.action_name || t("order.verb.reject");
+      const words = e.back_to ? t("order.returned_to", { who: who(e.user), step: e.node_name, verb, to: e.back_to })
+        : t("order.returned", { who: who(e.user), step: e.node_name, verb });
+      return el("li", { "data-kind": "comment", "data-action": e.action }, time, words,
+        e.led_to ? [" ", toStatus(e.led_to)] : null, e.text ? el("div", { class: "return-reason" }, e.text) : null);
+    }
     if (e.kind === "comment") {
       const to = e.to_users?.length ? ` → ${e.to_users.map(who).join("、")}` : "";
       const urgent = e.urgency ? tag(t(`order.urgency.${e.urgency}`)) : "";
