@@ -12,7 +12,9 @@ a request may reach its handler:
 
 * the route must declare a permission (``roles.requires``) or be public;
 * writes (POST/PUT/PATCH/DELETE) must carry the session's CSRF token, in the
-  form field ``_csrf`` or the header ``X-CSRF-Token``;
+  form field ``_csrf`` or the header ``X-CSRF-Token``; a sign-in, 退出 or 切换语言 form
+  whose token went stale (``on_stale_token``) is not carried out either, only sent on to a
+  page that carries the current one;
 * a user who still has to change the first-login password reaches only the
   password page and logout;
 * the session must still be live (``SessionStore.alive``): one that was signed out or timed
@@ -457,6 +459,23 @@ async def _presented_csrf(request: web.Request) -> str:
 
 
 _MACHINE = "_hotline_machine_route"
+_ON_STALE = "_hotline_on_stale_token"
+
+
+def on_stale_token(where: Callable[[web.Request], Awaitable[str]]) -> Callable[[Any], Any]:
+    """A form route whose form, posted with a CSRF token that is no longer the session's, sends
+    the browser on to a page (``where(request)``: a same-site path, read with GET) instead of a
+    refusal. Such a form is a tab's opened before this browser signed in or out in another tab
+    (each gives the session a new token), not necessarily a forgery, but it is treated as one:
+    what it asked is never done, and the redirect is no more than a link to that page would do.
+    ``where`` sees ``request[USER]``, the browser's user now (None: signed out); it must change
+    nothing."""
+
+    def mark(handler: Any) -> Any:
+        setattr(handler, _ON_STALE, where)
+        return handler
+
+    return mark
 
 
 def machine_route(handler: Any) -> Any:
@@ -507,7 +526,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         expected = session.get("csrf")
         presented = await _presented_csrf(request)
         if not expected or not presented or not hmac.compare_digest(str(expected), presented):
-            raise UiError("csrf.invalid")
+            where = getattr(route_handler, _ON_STALE, None)
+            if where is None or wants_json(request):
+                raise UiError("csrf.invalid")
+            request[USER] = await session_user(request, session)
+            raise web.HTTPSeeOther(await where(request))
     user = await session_user(request, session)
     if permission == roles.PUBLIC:
         request[USER] = user

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 from aiohttp_session import get_session
@@ -17,12 +17,14 @@ import ticketing.users as users
 from agent_ui.auth import (
     ABSOLUTE_SECONDS,
     ENDED_WHY,
+    SESSION_ENDED,
     SESSION_REF,
     SESSIONS,
     announce_ended,
     csrf_token,
     current_user,
     end_user_session,
+    on_stale_token,
     password_stamp,
     start_user_session,
     user_from_session,
@@ -77,10 +79,13 @@ async def _verify(request: web.Request, staff_no: str, password: str) -> Any:
 @public
 async def login_page(request: web.Request) -> web.Response:
     """The sign-in form; ``ended`` (a console socket's 4401 reason, or the guard's redirect of a
-    page whose session ended) says why the user has to sign in again."""
+    page whose session ended) says why the user has to sign in again, ``stale`` that the form
+    sent was an expired one (``_login_with_stale_token``). A browser signed in already is told
+    so, with the way in."""
+    user = request.get(USER)
     ended = request.query.get("ended", "")
     notice = None
-    if ended in ENDED_WHY and request.get(USER) is None:
+    if ended in ENDED_WHY and user is None:
         store = request.app.get(SESSIONS)
         hours = round((store.absolute.total_seconds() if store else ABSOLUTE_SECONDS) / 3600)
         notice = request.app[TEXTS].get(await language(request), f"session.ended.{ended}", hours=hours)
@@ -93,12 +98,30 @@ async def login_page(request: web.Request) -> web.Response:
             "staff_no": "",
             "ended": ended if notice else "",
             "ended_notice": notice,
+            "signed_in": user is not None,
+            "enter": _safe_next(request.query.get("next"), _home_for(user)) if user else "",
+            "stale": user is None and request.query.get("stale") == "1",
         },
     )
 
 
+async def _login_with_stale_token(request: web.Request) -> str:
+    """A sign-in form of a tab opened before this browser signed in (or out) in another tab: its
+    password is not checked, since a sign-in without the session's token could be a forged one
+    signing the browser into someone else's account (login CSRF). A browser signed in as the 工号
+    it names goes where the form would have taken it; otherwise the form again, saying why."""
+    form = await request.post()
+    user = request.get(USER)
+    if user is not None and user.staff_no == users.staff_number(str(form.get("staff_no", ""))):
+        if user.must_change_password:
+            return "/password"
+        return _safe_next(str(form.get("next", "")), _home_for(user))
+    return "/login?" + urlencode({"next": _safe_next(str(form.get("next", ""))), "stale": "1"})
+
+
 @routes.post("/login")
 @public
+@on_stale_token(_login_with_stale_token)
 async def login_form(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     staff_no = str(form.get("staff_no", ""))
@@ -189,8 +212,32 @@ async def logout_api(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def _logout_with_stale_token(request: web.Request) -> str:
+    """A 退出 form of a tab opened before this browser signed in again in another tab: not
+    carried out (a forged 退出 would sign a seat out of its queues mid-shift, 下班), but asked
+    again on a page whose 退出 carries the session's token. Signed out already: the sign-in form,
+    saying why when the cookie's session ended."""
+    if request.get(USER) is None:
+        ended = request.get(SESSION_ENDED)
+        return "/login" + (f"?{urlencode({'ended': ended})}" if ended else "")
+    return "/logout?stale=1"
+
+
+@routes.get("/logout")
+@public
+async def logout_page(request: web.Request) -> web.StreamResponse:
+    """退出 on a page of its own, its form carrying the session's current token: where a stale
+    退出 form lands (``stale``: the page says why nothing happened)."""
+    if request.get(USER) is None:
+        raise web.HTTPSeeOther("/login")
+    return await request.app[TEMPLATES].response(
+        request, "logout.html", {"stale": request.query.get("stale") == "1"}
+    )
+
+
 @routes.post("/logout")
 @requires("session")
+@on_stale_token(_logout_with_stale_token)
 async def logout_form(request: web.Request) -> web.StreamResponse:
     await _end_shift(request)
     await end_user_session(request)
@@ -273,8 +320,16 @@ async def password_api(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def _language_with_stale_token(request: web.Request) -> str:
+    """A 切换语言 form whose token went stale: the page it was on again, language unchanged, its
+    forms carrying the session's current token."""
+    form = await request.post()
+    return _safe_next(str(form.get("next", "")), "/")
+
+
 @routes.post("/lang")
 @public
+@on_stale_token(_language_with_stale_token)
 async def choose_language(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     lang = str(form.get("lang", ""))
