@@ -43,6 +43,9 @@ def event_view(row: Interaction) -> dict:
         "queue": payload.get("queue") or None,
         "waited": payload.get("waited"),
         "status": row.status,
+        # the workflow the event is known to be about (a voicemail: the fault report's), which
+        # 填写受理工单 offers first; none: the agent picks the category, none picked beforehand
+        "workflow": intake.known_workflow(row) or None,
         "customer_id": row.customer_id,
         "duration": row.duration,
         "file_url": file_url(row.kind, call_id) if row.kind in ("voicemail", "fax") else None,

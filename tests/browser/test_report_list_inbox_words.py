@@ -170,7 +170,19 @@ def test_the_inbox_says_when_empty_and_words_a_missed_call(open_page):
     page = open_page(
         "/inbox",
         "/static/js/inbox.js",
-        inbox={"unhandled": 0, "items": [], "waiting": {"count": 1, "items": [MISSED]}},
+        inbox={
+            "unhandled": 0,
+            "items": [],
+            "waiting": {
+                "count": 1,
+                "items": [MISSED],
+                "by_kind": {"missed_call": 1},
+                "kind": "",
+                "matched": 1,
+                "offset": 0,
+                "limit": 50,
+            },
+        },
     )
     row = page.locator("#inbox-waiting-table tbody tr[data-event='7'] td")
     expect(row.nth(2)).to_have_text("未显示号码")
