@@ -45,18 +45,23 @@ def _article(a: KbArticle) -> dict:
 
 async def _notices(db: AsyncSession, rows: list[OutageNotice], now: dt.datetime | None = None) -> list[dict]:
     """Notices as the console shows them at ``now``: one that is over reads 已结束; who entered
-    each version and when."""
+    each version and when; ``ended_early_from``: on a version 提前结束 made whose former end is
+    still to come, that end (撤销提前结束 puts it back), else null."""
     now = now or dt.datetime.now(dt.UTC)
     ids = {n.created_by_id for n in rows if n.created_by_id is not None}
     people = {u.id: u for u in await db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    ended = [n for n in rows if knowledge.notice_state(n, now) == knowledge.ENDED]
+    undoable = {k: end for k, end in (await knowledge.early_ends(db, ended)).items() if end > now}
     out = []
     for n in rows:
         who = people.get(n.created_by_id)
+        restores = undoable.get(n.notice_key) if n.state == knowledge.ACTIVE else None
         out.append(
             {
                 **knowledge.notice_view(n, now),
                 "created_at": jsonable(n.created_at),
                 "created_by": {"staff_no": who.staff_no, "name": who.name} if who else None,
+                "ended_early_from": jsonable(restores),
             }
         )
     return out
@@ -113,7 +118,8 @@ async def get_article(request: web.Request) -> web.Response:
 async def search_outages(request: web.Request) -> web.Response:
     """Outage notices overlapping a time range (default: today and the next 7 days), by bureau and
     place (in the 停电范围 text, an affected area's name, or an area's code); those still on or to
-    come first, the ended ones (已结束) after them."""
+    come first, the ended ones (已结束) after them. ``from`` and ``to`` are the dates used, so the
+    page shows the range a list is for when its boxes were left empty."""
     services = request.app[SERVICES]
     tz = ZoneInfo(services.site_timezone)
     now = dt.datetime.now(dt.UTC)
@@ -130,7 +136,7 @@ async def search_outages(request: web.Request) -> web.Response:
             now=now,
         )
         items = await _notices(db, found, now)
-    return web.json_response({"items": items})
+    return web.json_response({"items": items, "from": start.isoformat(), "to": end.isoformat()})
 
 
 @routes.get("/api/notices/{key}")
@@ -355,6 +361,15 @@ async def revise_notice(request: web.Request) -> web.Response:
 async def end_notice(request: web.Request) -> web.Response:
     """End an outage early (已恢复送电): a new version ending now; remark required."""
     return await _new_version(request, knowledge.end_now)
+
+
+@routes.post("/api/notices/{key}/undo-end")
+@requires("notice.write")
+async def undo_end_notice(request: web.Request) -> web.Response:
+    """撤销提前结束: a notice ended early by mistake gets back the end it had (a new version,
+    told to callers again); remark required. Only the version 提前结束 made, while its former end
+    is still to come (notice_not_ended_early, notice_end_passed)."""
+    return await _new_version(request, knowledge.undo_end)
 
 
 @routes.post("/api/notices/{key}/withdraw")

@@ -362,6 +362,7 @@ _CLOSE_NOTICE = {
 }
 _BODIES[("POST", "/api/notices/{key}/end")] = _CLOSE_NOTICE
 _BODIES[("POST", "/api/notices/{key}/withdraw")] = _CLOSE_NOTICE
+_BODIES[("POST", "/api/notices/{key}/undo-end")] = _CLOSE_NOTICE
 
 _SUMMARIES = {
     (

@@ -27,7 +27,7 @@ from the very expressions the searches use.
 Articles, their categories and notices are written from the console (``create_article``,
 ``edit_article``, ``set_article_enabled``; ``create_category``, ``edit_category``,
 ``order_categories``, ``set_category_enabled``; ``publish``, ``revise``, ``withdraw``,
-``end_now``): bad input is ``FieldErrors`` naming each field, every write an audit
+``end_now``, ``undo_end``): bad input is ``FieldErrors`` naming each field, every write an audit
 row. A notice is never edited in place: a revision is a new version and the old
 one stays (变更后), so the history shows what callers were told when. Each version names
 its affected areas (lines, 台区, streets, districts; ``OutageNoticeArea``) beside the
@@ -64,6 +64,7 @@ from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, clean_texts
 from ticketing.ids import fetch, is_id, known, whole
 from ticketing.models import (
+    AuditLog,
     KbArticle,
     KbCategory,
     Notification,
@@ -1127,6 +1128,57 @@ async def end_now(
     if current.over_by(now):
         raise ActionRefused("notice_already_ended", "this outage has already ended", key=key)
     return await change_notice(session, actor, key, remark=remark, audit_action="notice.end", ends_at=now)
+
+
+async def early_ends(session: AsyncSession, notices: Sequence[OutageNotice]) -> dict[str, dt.datetime]:
+    """The end each of ``notices`` had before 提前结束, for those that are the version an early
+    end made (its ``notice.end`` audit row names it): what 撤销提前结束 puts back. The audit row
+    is the record of which version an early end made, so no column repeats it."""
+    keys = {n.notice_key: n.version for n in notices if n.state == ACTIVE}
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(AuditLog.entity_id, AuditLog.before, AuditLog.after).where(
+            AuditLog.action == "notice.end",
+            AuditLog.entity == "outage_notice",
+            AuditLog.entity_id.in_(keys),
+        )
+    )
+    out: dict[str, dt.datetime] = {}
+    for key, before, after in rows:
+        if (after or {}).get("version") == keys[key] and (before or {}).get("ends_at"):
+            end = dt.datetime.fromisoformat(before["ends_at"])
+            out[key] = end if end.tzinfo else end.replace(tzinfo=dt.UTC)
+    return out
+
+
+async def undo_end(
+    session: AsyncSession,
+    actor: User,
+    key: str,
+    values: Mapping[str, Any],
+    now: dt.datetime | None = None,
+) -> OutageNotice:
+    """撤销提前结束: 提前结束 pressed on the wrong outage (rows of one 供电所 look alike) is put
+    right by a new version with the end the notice had before, so callers are told of the
+    outage again; the ended version stays in the history (变更后) with its remark, and the audit
+    has both. Only the version an early end made (``notice_not_ended_early``: an outage that
+    ran to its end, or was changed since, is history), and only while that end is still to
+    come (``notice_end_passed``: the outage would be over by now anyway)."""
+    unknown = set(values) - {"remark", "version"}
+    if unknown:
+        raise FieldErrors(dict.fromkeys(sorted(unknown), "field_unknown"))
+    current = await _writable_current(session, actor, key, values)
+    remark = _remark(values)
+    now = now or dt.datetime.now(dt.UTC)
+    planned_end = (await early_ends(session, [current])).get(key)
+    if planned_end is None:
+        raise ActionRefused("notice_not_ended_early", "this notice was not ended early", key=key)
+    if planned_end <= now:
+        raise ActionRefused("notice_end_passed", "the end this notice had has passed too", key=key)
+    return await change_notice(
+        session, actor, key, remark=remark, audit_action="notice.undo_end", ends_at=planned_end
+    )
 
 
 async def notice_history(session: AsyncSession, key: str) -> list[OutageNotice]:

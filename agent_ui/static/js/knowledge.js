@@ -60,11 +60,29 @@ function article(a, canWrite, rerun) {
     el("h3", {}, a.title, a.enabled ? null : el("small", {}, paren(t("kb.disabled")))),
     a.kind !== "text" && a.url ? (safeHref(a.url) ? el("a", { href: safeHref(a.url), target: "_blank", rel: "noopener" }, a.url) : el("span", { class: "muted" }, a.url)) : null,
     el("div", { class: "wrap", style: "white-space: pre-wrap" }, a.body),
-    el("small", { class: "muted" }, `${a.tags} · ${fmtTime(a.updated_at)}`),
+    el("small", { class: "muted" }, articleMeta(a)),
     canWrite ? el("p", {},
       el("button", { type: "button", class: "link", onclick: () => editArticle(a) }, t("kb.edit")), " ",
       el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => toggleArticle(a, rerun)) }, t(a.enabled ? "kb.disable" : "kb.enable"))) : null,
     a.enabled ? sendForm(`/api/knowledge/${a.id}/send`) : null);
+}
+
+// an article's keywords and when it was last saved; no keywords: the time alone
+const articleMeta = (a) => [a.tags, fmtTime(a.updated_at)].filter(Boolean).join(" · ");
+
+// The editors' forms are novalidate: a blank required field (or a bad time) is told as the server
+// tells one, in the page's words (表单有误：标题（必填）), not by the browser's own bubble. True
+// when something was told (and the first such field has the focus).
+function toldMissing(form) {
+  const missing = [...form.elements].filter((input) => input.willValidate && !input.checkValidity());
+  if (!missing.length) return false;
+  for (const input of missing) input.setAttribute("aria-invalid", "true");
+  const label = (input) => input.closest("label")?.firstChild?.textContent.trim() || input.name;
+  // besides a blank, only a half-typed time can be invalid in these forms
+  const problem = (input) => t(input.validity.valueMissing ? "problem.field_required" : "problem.field_bad_time");
+  toast(t("error.invalid_fields", { fields: missing.map((input) => `${label(input)}${paren(problem(input))}`).join("、") }), "refused");
+  missing[0].focus();
+  return true;
 }
 
 // 知识维护: the editor beside the results (a new article, or the one 编辑 loaded into it). An
@@ -77,6 +95,8 @@ function startKbEditor(rerun) {
   let latest = null;
   editor.addEventListener("submit", async (e) => {
     e.preventDefault();
+    for (const input of editor.querySelectorAll("input, textarea, select")) input.removeAttribute("aria-invalid");
+    if (toldMissing(editor)) return;
     const body = {
       title: editor.title.value, category_id: editor.category_id.value ? Number(editor.category_id.value) : null,
       kind: editor.kind.value, tags: editor.tags.value, url: editor.url.value, body: editor.body.value,
@@ -180,6 +200,8 @@ function startCategories(rerunSearch) {
   };
   editor.addEventListener("submit", async (e) => {
     e.preventDefault();
+    for (const input of editor.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
+    if (toldMissing(editor)) return;
     const body = { name: editor.name.value, parent_id: editor.parent_id.value ? Number(editor.parent_id.value) : null };
     if (await saveRecord(editor, "/api/knowledge/categories", body, t("kb.cat.saved"))) {
       await reload();
@@ -236,7 +258,7 @@ function renderCategoryList(categories, { edit, move, toggle }) {
 function showConflict(a) {
   $("kb-conflict-title").textContent = a ? a.title : "";
   $("kb-conflict-body").textContent = a ? (a.kind === "text" ? a.body : a.url) : "";
-  $("kb-conflict-meta").textContent = a ? `${a.tags} · ${fmtTime(a.updated_at)}` : "";
+  $("kb-conflict-meta").textContent = a ? articleMeta(a) : "";
   $("kb-conflict-load").hidden = $("kb-conflict-keep").hidden = !a;
   $("kb-conflict").hidden = false;
   $("kb-conflict").scrollIntoView({ block: "nearest" });
@@ -309,6 +331,8 @@ async function startNotices() {
     const query = { from: form.from.value, to: form.to.value, site: form.site.value, area: form.area.value, changed: form.changed.checked ? "1" : "" };
     try {
       const data = await api("/api/notices", { query });
+      // the dates the list is for (left empty: today and the next 7 days, the server's default)
+      [form.from.value, form.to.value] = [data.from, data.to];
       // 已结束 (the server's word: its end has passed) is history: no 发送, no 变更 or 提前结束
       $("notice-table").querySelector("tbody").replaceChildren(...data.items.map((n) => el("tr", { "data-key": n.key, class: n.state === "发布中" ? "" : "muted" },
         // its 供电局 (the filter chooses by it: the list shows it), by the name the page lists it under
@@ -318,15 +342,28 @@ async function startNotices() {
         el("td", {}, n.state === "发布中" ? sendForm(`/api/notices/${encodeURIComponent(n.key)}/send`) : n.state === "已结束" ? t("notice.ended_no_send") : ""),
         el("td", {},
           el("button", { type: "button", class: "link", onclick: () => showHistory(n.key, sites) }, t("notice.history")),
-          canWrite && n.state === "发布中" ? [" ",
-            el("button", { type: "button", class: "link", onclick: () => reviseNotice(n) }, t("notice.revise")), " ",
-            el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => closeNotice(n, "end", run)) }, t("notice.end")), " ",
-            el("button", { type: "button", class: "link", onclick: (e) => once(e.currentTarget, () => closeNotice(n, "withdraw", run)) }, t("notice.withdraw"))] : null))));
+          canWrite ? noticeActions(n, run) : null))));
     } catch (err) { toast(err.message, "refused"); }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); run(); });
   if (canWrite) startNoticeEditor(run);
   run();
+}
+
+// A writer's buttons on a row: 变更 and 撤销 while it is published; 提前结束 only once the outage
+// has begun (one still to come is withdrawn or changed, not ended: notice_not_started); on the
+// version 提前结束 made, 撤销提前结束 while the end it had is still to come (ended_early_from), so
+// an outage ended by mistake is told to callers again rather than left as history.
+function noticeActions(n, rerun) {
+  const button = (key, onclick) => [" ", el("button", { type: "button", class: "link", "data-action": key, onclick }, t(`notice.${key}`))];
+  const close = (action) => (e) => once(e.currentTarget, () => closeNotice(n, action, rerun));
+  if (n.state === "已结束") return n.ended_early_from ? button("undo_end", close("undo_end")) : null;
+  if (n.state !== "发布中") return null;
+  return [
+    ...button("revise", () => reviseNotice(n)),
+    ...(Date.parse(n.starts_at) <= Date.now() ? button("end", close("end")) : []),
+    ...button("withdraw", close("withdraw")),
+  ];
 }
 
 // 撤销 (含变更前 lists the withdrawn version, 已删除): who withdrew it and when, under its remark
@@ -354,16 +391,7 @@ function startNoticeEditor(rerun) {
   editor.addEventListener("submit", async (e) => {
     e.preventDefault();
     for (const input of editor.querySelectorAll("input, select, fieldset")) input.removeAttribute("aria-invalid");
-    // the form is novalidate: a blank required field is told as the server tells one (表单有误:供电局(必填))
-    const missing = [...editor.elements].filter((input) => input.willValidate && !input.checkValidity());
-    if (missing.length) {
-      for (const input of missing) input.setAttribute("aria-invalid", "true");
-      const label = (input) => input.closest("label")?.firstChild?.textContent.trim() || input.name;
-      const problem = (input) => t(input.validity.valueMissing ? "problem.field_required" : "problem.field_bad_time");
-      toast(t("error.invalid_fields", { fields: missing.map((input) => `${label(input)}${paren(problem(input))}`).join("、") }), "refused");
-      missing[0].focus();
-      return;
-    }
+    if (toldMissing(editor)) return;
     const body = {
       site_id: editor.site_id.value ? Number(editor.site_id.value) : null, area: editor.area.value,
       affected_areas: editedAreas(), reason: editor.reason.value, starts_at: editor.starts_at.value, ends_at: editor.ends_at.value, remark: editor.remark.value,
@@ -446,13 +474,22 @@ function areaList(areas) {
   return el("div", { class: "muted" }, areas.map((a) => `${t(`notice.kind.${a.kind}`)} ${a.name}${a.code ? paren(a.code) : ""}`).join(" · "));
 }
 
-// 提前结束 (power is back: a new version ending now) or 撤销 (withdrawn); both need a remark
+// 提前结束 (power is back: a new version ending now), 撤销 (withdrawn) or 撤销提前结束 (the end it
+// had, back); each needs a remark, typed: the prompt starts empty, so Enter alone ends nothing
+// (the server refuses a blank remark in its words), and it says what the action does to whom.
+const CLOSE = {
+  end: { ask: "notice.end_prompt", done: "notice.ended" },
+  withdraw: { ask: "notice.remark_prompt", done: "notice.withdrawn" },
+  undo_end: { ask: "notice.undo_end_prompt", done: "notice.end_undone", path: "undo-end" },
+};
+
 async function closeNotice(n, action, rerun) {
-  const remark = prompt(t("notice.remark_prompt", { area: n.area }), action === "end" ? t("notice.end_remark") : "");
+  const { ask, done, path = action } = CLOSE[action];
+  const remark = prompt(t(ask, { area: n.area, starts: fmtTime(n.starts_at), ends: fmtTime(n.ended_early_from) }), "");
   if (remark === null) return;
   try {
-    await api(`/api/notices/${encodeURIComponent(n.key)}/${action}`, { method: "POST", body: { remark, version: n.version } });
-    toast(t(action === "end" ? "notice.ended" : "notice.withdrawn"), "ok");
+    await api(`/api/notices/${encodeURIComponent(n.key)}/${path}`, { method: "POST", body: { remark, version: n.version } });
+    toast(t(done), "ok");
   } catch (err) { toast(err.message, "refused"); }
   await rerun();
 }
