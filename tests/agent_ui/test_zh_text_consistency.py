@@ -121,7 +121,7 @@ BUILT_SEPARATORS = re.compile(r"\}[:;] ?\$\{|\)\}[:;] ?`|\.join\(\"[:;] ?\"\)")
 #: file -> (how many, why): the ones that are code, never read as Chinese text
 CODE_SEPARATORS = {
     "api.js": (3, "a duration's clock, 1:02:03"),
-    "drafts.js": (1, "a draft's storage key, agent:call"),
+    "drafts.js": (3, "drafts' storage keys: agent:call, and user:order:step on the order page"),
     "forms.js": (2, "a time zone's offset +08:00 and a time 09:30"),
     "order.js": (4, "the key of the step drawn, id:node:status"),
     "statebar.js": (2, "a queue's name rebuilt from the command it was split off (queue:a:b)"),

@@ -4,6 +4,10 @@
 // written up from a letter, a walk-in, or after the call has gone): it goes back into the form
 // for that call only, and a draft of anyone else (someone who signed in before on this browser)
 // is thrown away.
+//
+// The order page keeps its own (order drafts below): what a handler typed into one step of one
+// order, so that a session ended under them (idle timeout, 退出 in another tab, a password
+// change) sends them to sign in again and back to the order with nothing lost.
 const PREFIX = "hotline.intake-draft:";
 const keyOf = (agent, call) => `${PREFIX}${agent}:${call}`;
 
@@ -15,13 +19,13 @@ function store() {
   }
 }
 
-function keys() {
+function keys(prefix = PREFIX) {
   const s = store();
   if (!s) return [];
   const found = [];
   for (let i = 0; i < s.length; i++) {
     const key = s.key(i);
-    if (key?.startsWith(PREFIX)) found.push(key);
+    if (key?.startsWith(prefix)) found.push(key);
   }
   return found;
 }
@@ -59,6 +63,54 @@ export function clearDraft(agent, call) {
   if (agent) store()?.removeItem(keyOf(agent, call || ""));
 }
 
+// 退出 on this tab: every draft goes, the intake's and the order page's, so that whoever signs
+// in next on this browser finds none
 export function clearAllDrafts() {
-  for (const key of keys()) store().removeItem(key);
+  for (const key of [...keys(), ...keys(ORDER_PREFIX)]) store().removeItem(key);
+}
+
+// -- the order page: one draft per user, order and step ---------------------------------------
+// Keyed by the step (its node) and kept with the time the order reached it (``since``): a draft
+// of a step the order has left, or has come back to since (退单, then 提交 again), is not what
+// the handler sees now and is dropped, as is every other user's.
+const ORDER_PREFIX = "hotline.order-draft:";
+const orderKeyOf = (user, orderId, node) => `${ORDER_PREFIX}${user}:${orderId}:${node}`;
+
+export function saveOrderDraft(user, orderId, node, draft) {
+  if (!user) return;
+  try {
+    store()?.setItem(orderKeyOf(user, orderId, node), JSON.stringify({ ...draft, saved_at: Date.now() }));
+  } catch {
+    // full or refused: nothing to keep, the form itself is untouched
+  }
+}
+
+// This user's draft of the order at this step since ``since``, or null; on the way every other
+// user's order drafts go, and this user's of the same order at another step or an earlier visit
+// of this one.
+export function orderDraft(user, orderId, node, since) {
+  const mine = user ? `${ORDER_PREFIX}${user}:` : "";
+  const here = user ? orderKeyOf(user, orderId, node) : "";
+  let found = null;
+  for (const key of keys(ORDER_PREFIX)) {
+    if (!mine || !key.startsWith(mine)) {
+      store().removeItem(key);
+      continue;
+    }
+    const ofThisOrder = key.startsWith(`${mine}${orderId}:`);
+    if (!ofThisOrder) continue; // another order's: kept for when it is opened again
+    let draft = null;
+    try {
+      draft = JSON.parse(store().getItem(key) || "null");
+    } catch {
+      // unreadable: nothing to restore
+    }
+    if (key === here && draft && draft.since === since) found = draft;
+    else store().removeItem(key);
+  }
+  return found;
+}
+
+export function clearOrderDraft(user, orderId, node) {
+  if (user) store()?.removeItem(orderKeyOf(user, orderId, node));
 }
