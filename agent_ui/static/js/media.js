@@ -5,7 +5,9 @@
 import { el } from "./api.js";
 import { t } from "./i18n.js";
 
-// Why the file at url cannot be had, in words; "" when it can (asked for its first byte only)
+// Why the file at url cannot be had, in the answer's words: 503 recordings.server_unreachable names
+// the phone server whose files are not mounted here, 404 says the file is gone; "" when it can be
+// had. One byte asked (a range), not the whole file.
 export async function mediaProblem(url) {
   let resp;
   try {
