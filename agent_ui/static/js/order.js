@@ -4,6 +4,7 @@ import { api, el, fmtTime, fmtWhen, once } from "./api.js";
 import { colon, paren, smsAlertText, smsReason, t, tag } from "./i18n.js";
 import { mediaElement } from "./media.js";
 import { toast } from "./toast.js";
+import { clearOrderDraft, orderDraft, saveOrderDraft } from "./drafts.js";
 import { lockBound, markProblems, readFields, renderFields } from "./forms.js";
 import { markSendProblems, mountMessages } from "./order_messages.js";
 
@@ -14,6 +15,10 @@ let socket = null;
 export async function start(ctx) {
   socket = ctx.socket;
   await load();
+  // what is typed on the step is kept as it is typed (the session may end under it any moment)
+  for (const box of [$("order-fields"), $("order-opinion")]) {
+    for (const kind of ["input", "change"]) box.addEventListener(kind, (e) => typed(e.target));
+  }
   const watch = () => order && socket.command("watch", { orders: [order.id] }).catch(() => {});
   socket.addEventListener("snapshot", watch);
   watch();
@@ -85,6 +90,7 @@ async function draw() {
   ].flat());
   const sameStep = renderedNode === `${order.id}:${order.node.id}:${order.status}`;
   renderedNode = `${order.id}:${order.node.id}:${order.status}`;
+  if (!sameStep) startDraft();
   await renderFields($("order-fields"), order.form, { prefix: "order", keep: sameStep, contractorsFor: { order: order.id } });
   // the subcategory's fields (高压新装: 业务类型) set and locked, as the seat's intake form does:
   // an order taken in from the inbox is filled in here, on its create step
@@ -118,9 +124,100 @@ async function draw() {
   renderFax();
   // 发短信 / 发邮件: the fax's rule, the fax's reload
   if (may("mayFax")) mountMessages($("order-messages"), order, load);
+  restoreDraft();
   // the status last: when it shows the new value, the whole page is the new step's
   $("order-status").textContent = order.status;
   $("order-status").dataset.status = order.status;
+}
+
+// -- the draft: what the handler typed on this step survives the session ending under them ------
+// (idle timeout, 退出 in another tab, a password change: the page goes to sign in and back here)
+// or a reload, as the intake form's does (drafts.js): per user, order and step, in this tab only.
+// Kept are the fields typed into since the step was drawn, not the rest (the order's, which others
+// may change meanwhile), and the opinion box; dropped once an action has taken them (暂存, 提交,
+// 退单…), when the order has moved on from the step, or when the handler discards what came back.
+const draft = { place: null, touched: new Set(), tried: false };
+const me = () => $("order").dataset.me || "";
+// when the order reached its step: a draft of an earlier visit of the same step is not this one's
+const since = () => order.timeline.filter((e) => e.kind === "status").at(-1)?.at || "";
+
+// a new step drawn: nothing typed on it yet (a draft of it is looked for once, by restoreDraft)
+function startDraft() {
+  // the step left (someone else moved the order on): what was typed on it has no step to go to
+  if (draft.place && (draft.place.order !== order.id || draft.place.node !== order.node.id)) dropDraft();
+  draft.place = { order: order.id, node: order.node.id, since: since() };
+  draft.touched = new Set();
+  $("order-draft-notice").hidden = true;
+}
+
+function typed(input) {
+  if (!order?.is_open || !draft.place) return;
+  if (input.dataset?.field) draft.touched.add(input.dataset.field);
+  keepDraft();
+}
+
+function keepDraft() {
+  const place = draft.place;
+  if (!place) return;
+  const box = $("order-fields");
+  const values = readFields(box);
+  const fields = {};
+  for (const name of draft.touched) {
+    const input = box.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    // a field emptied is kept as such: readFields leaves empty ones out
+    if (input && !input.disabled) fields[name] = name in values ? values[name] : "";
+  }
+  const opinion = $("order-opinion").value;
+  if (!Object.keys(fields).length && !opinion.trim()) clearOrderDraft(me(), place.order, place.node);
+  else saveOrderDraft(me(), place.order, place.node, { since: place.since, fields, opinion });
+}
+
+// an action that took the opinion box's words (督办, 转派, 批准延期…): still this user's step,
+// the fields typed on it stay kept; handed on (转派, 改派, 作废…), nothing of it is theirs to keep
+function opinionTaken() {
+  if (order.my_step && order.id === draft.place?.order && order.node.id === draft.place.node) keepDraft();
+  else dropDraft();
+}
+
+function dropDraft() {
+  if (draft.place) clearOrderDraft(me(), draft.place.order, draft.place.node);
+  draft.touched = new Set();
+  $("order-draft-notice").hidden = true;
+}
+
+// Once per page, on the step first drawn: this user's draft of it back into the form, said so
+// above it with the time it was typed, and a button to throw it away (the step as saved again).
+function restoreDraft() {
+  if (draft.tried || !draft.place) return;
+  draft.tried = true;
+  const kept = orderDraft(me(), draft.place.order, draft.place.node, draft.place.since);
+  if (!kept) return;
+  if (!order.is_open) { dropDraft(); return; } // closed meanwhile: nothing left to type it into
+  const box = $("order-fields");
+  for (const [name, value] of Object.entries(kept.fields || {})) {
+    const input = box.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!input || input.disabled) continue;
+    if (input.type === "checkbox") input.checked = value === true; else input.value = value;
+    draft.touched.add(name);
+  }
+  const opinion = $("order-opinion");
+  if (kept.opinion && !opinion.hidden) opinion.value = kept.opinion;
+  // nothing it holds can be typed here any more (the step is no longer this user's): nothing to say
+  if (!draft.touched.size && opinion.value !== kept.opinion) { dropDraft(); return; }
+  // a condition on the fields (required_when) follows what came back, as if typed
+  box.querySelector(".form-grid")?.dispatchEvent(new Event("change"));
+  const notice = $("order-draft-notice");
+  notice.replaceChildren(t("order.draft_restored", { at: fmtWhen(new Date(kept.saved_at).toISOString()) }), " ",
+    el("button", { type: "button", class: "link", id: "order-draft-discard", onclick: discardDraft }, t("order.draft_discard")));
+  notice.hidden = false;
+}
+
+function discardDraft() {
+  dropDraft();
+  $("order-opinion").value = "";
+  renderedNode = null; // the step drawn afresh, as saved
+  draft.tried = true;
+  render();
 }
 
 // 抢修班组: the crew the order was dispatched to, as it keeps it, with its leader's phone to call
@@ -164,6 +261,7 @@ async function act(action) {
   if (action === "submit" && picked.length) body.handlers = picked;
   try {
     order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
+    dropDraft(); // saved, or gone with the action: nothing left to keep
     toast(t(action === "reject" ? "order.done_reject" : "order.done", { status: order.status }), "ok");
     // 暂存 keeps the step's 处理意见 in its form; the generic box's words went with the action
     if (action !== "save" || !field) opinionBox().value = "";
@@ -262,6 +360,7 @@ async function manageAct(action, target, urgency, duplicate) {
     order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
     toast(t("order.manage.done", { action: t(`order.manage.${action}`) }), "ok");
     opinionBox().value = "";
+    opinionTaken();
     await render();
   } catch (err) { toast(err.message, "refused"); }
 }
@@ -322,6 +421,7 @@ async function decideExtension(decision) {
     order = await api(`/api/orders/${order.id}/extension/${decision}`, { method: "POST", body: { opinion } });
     toast(t(`extension.done_${decision}`), "ok");
     opinionBox().value = "";
+    opinionTaken();
     await render();
   } catch (err) { toast(err.message, "refused"); }
 }
@@ -601,7 +701,10 @@ async function renderSurvey() {
       try {
         const saved = await api(`/api/orders/${order.id}/survey`, { method: "POST", body });
         toast(saved.completed ? t("order.done", { status: saved.status }) : t("survey.saved"), "ok");
-        if (saved.completed) opinionBox().value = "";
+        if (saved.completed) {
+          opinionBox().value = "";
+          dropDraft(); // the step is done with what was typed
+        }
         await load();  // a dissatisfied answer linked a complaint: the facts show it
       } catch (err) { toast(err.message, "refused"); }
     });
