@@ -168,6 +168,12 @@ async def notices_page(request: web.Request) -> web.Response:
     return await request.app[TEMPLATES].response(request, "notices.html", {"notice_sites": sites})
 
 
+def _signature(request: web.Request) -> str:
+    """What an SMS to a customer starts with, 【95598】: the hotline's number, as the order SMS
+    (message templates) are signed, so the customer knows who wrote."""
+    return f"【{request.app[SERVICES].hotline_number}】"
+
+
 async def _send_request(request: web.Request) -> tuple[str, str, int | None]:
     body = await json_body(request)
     channel, to, order_id = body.get("channel"), body.get("to"), body.get("order_id")
@@ -203,8 +209,9 @@ async def send_knowledge(request: web.Request) -> web.Response:
             )  # fmt: skip
         else:
             row = await knowledge.send_article(
-                db, user, article, channel=channel, recipient=to, order_id=order_id
-            )
+                db, user, article, channel=channel, recipient=to, order_id=order_id,
+                signature=_signature(request),
+            )  # fmt: skip
     return queued(row)
 
 
@@ -226,7 +233,10 @@ async def send_outage_notice(request: web.Request) -> web.Response:
                 about=("outage_notice", key),
             )  # fmt: skip
         else:
-            row = await knowledge.send_notice(db, user, key, channel=channel, recipient=to, order_id=order_id)
+            row = await knowledge.send_notice(
+                db, user, key, channel=channel, recipient=to, order_id=order_id,
+                signature=_signature(request),
+            )  # fmt: skip
     return queued(row)
 
 

@@ -644,12 +644,15 @@ async def send_article(
     channel: str,
     recipient: str,
     order_id: int | None = None,
+    signature: str = "",
 ) -> Notification:
-    """Send a knowledge item to a customer by SMS or email (queued in the notifications outbox)."""
+    """Send a knowledge item to a customer by SMS or email (queued in the notifications outbox);
+    an SMS starts with ``signature`` (``send_message``)."""
     subject, body = article_text(article)
     return await send_message(
-        session, user, channel, recipient, subject, body, order_id=order_id, about=("kb_article", article.id)
-    )
+        session, user, channel, recipient, subject, body, order_id=order_id,
+        about=("kb_article", article.id), signature=signature,
+    )  # fmt: skip
 
 
 def article_text(article: KbArticle) -> tuple[str, str]:
@@ -658,16 +661,17 @@ def article_text(article: KbArticle) -> tuple[str, str]:
 
 
 def notice_text(notice: OutageNotice, site_name: str = "") -> tuple[str, str]:
-    """(subject, body) of an outage notice as a customer reads it, in site time."""
+    """(subject, body) of an outage notice as a customer reads it, in site time: when, where,
+    which areas, why, and the site. Never the version's remark: it is why the notice was
+    changed, ended or withdrawn (录入错误，更正时间), a note between the hotline's staff. The
+    subject names no time: an SMS is the subject and the body, and would say the start twice."""
     fmt = "%Y-%m-%d %H:%M"
     starts = notice.starts_at.astimezone(SHANGHAI).strftime(fmt)
     ends = notice.ends_at.astimezone(SHANGHAI).strftime(fmt)
-    subject = f"停电通知 {starts}"
+    subject = "停电通知"
     parts = [f"{starts} 至 {ends}", f"停电范围：{notice.area}", *_affected_area_lines(notice.areas)]
     if notice.reason:
         parts.append(f"原因：{notice.reason}")
-    if notice.remark:
-        parts.append(notice.remark)
     if site_name:
         parts.append(site_name)
     return subject, "；".join(parts)
@@ -706,12 +710,15 @@ async def send_notice(
     channel: str,
     recipient: str,
     order_id: int | None = None,
+    signature: str = "",
 ) -> Notification:
-    """Send the current version of an outage notice by SMS or email (the same outbox)."""
+    """Send the current version of an outage notice by SMS or email (the same outbox); an SMS
+    starts with ``signature`` (``send_message``)."""
     subject, body = await current_notice_text(session, key)
     return await send_message(
-        session, user, channel, recipient, subject, body, order_id=order_id, about=("outage_notice", key)
-    )
+        session, user, channel, recipient, subject, body, order_id=order_id,
+        about=("outage_notice", key), signature=signature,
+    )  # fmt: skip
 
 
 # -- outage notices ----------------------------------------------------------------------

@@ -543,8 +543,12 @@ async def send_message(
     order_id: int | None = None,
     about: tuple[str, object] | None = None,
     pages: int = 0,
+    signature: str = "",
 ) -> Notification:
     """Queue an ad-hoc SMS, email or fax in the outbox the ``Dispatcher`` delivers from.
+
+    ``signature`` (【95598】) starts an SMS whose text does not already (a template's carries
+    its own): a customer's phone shows who sent a text by it, as the order SMS say it.
 
     ``about`` names what was sent (e.g. ``("kb_article", 7)``) for the audit row;
     without it the audit row is kept on the notification itself. A fax's text is
@@ -564,7 +568,10 @@ async def send_message(
     if not body and not subject and not pages:
         raise ActionRefused("message_empty", "nothing to send")
     if channel == "sms":
-        body = (f"{subject}：{body}" if subject and not body.startswith(subject) else body)[:SMS_LIMIT]
+        body = f"{subject}：{body}" if subject and not body.startswith(subject) else body
+        if signature and not body.startswith(signature):
+            body = signature + body
+        body = body[:SMS_LIMIT]
     row = Notification(
         channel=channel,
         recipient=recipient,
