@@ -223,7 +223,9 @@ class CallModel(ChannelEvents, QueueCallEvents):
         return {
             name: getattr(book, method)
             for name, (method, *written_out) in _IN_C.items()
-            if all(getattr(type(self), m) is getattr(CallModel, m) for m in ("_on_" + name, *written_out))
+            # (an accelerator built before it had the method: the Python handler)
+            if hasattr(book, method)
+            and all(getattr(type(self), m) is getattr(CallModel, m) for m in ("_on_" + name, *written_out))
         }
 
     # -- entry point --------------------------------------------------------
@@ -607,6 +609,7 @@ _IN_C = {
     "Hangup": ("hangup", "_hung_up", "_agent_channel_gone", "_consulting_holder"),
     "BridgeEnter": ("bridge_enter", "_check_answer"),
     "BridgeLeave": ("bridge_leave",),
+    "NewCallerid": ("newcallerid", "_customer_leg", "_caller_from"),
 }
 
 

@@ -1147,7 +1147,7 @@ CALLABLE_TYPE(Searcher, "Searcher(literal, match): pattern.search for a pattern 
 /* ---------------------------------------------------------------- ChannelBook */
 
 /* The call model's channel and bridge bookkeeping (cti.channel_calls.ChannelEvents): the handlers
- * of Newchannel, Hangup, BridgeEnter and BridgeLeave, which their Listeners call with the same
+ * of Newchannel, Hangup, BridgeEnter, BridgeLeave and NewCallerid, which their Listeners call with the same
  * arguments as the Python ones. Each does to the model's dicts (channels, by_name, bridges, calls,
  * a call's channels and agent_channels) and to the call what the Python handler does, and calls
  * the model's Python for what follows from it:
@@ -1165,6 +1165,8 @@ CALLABLE_TYPE(Searcher, "Searcher(literal, match): pattern.search for a pattern 
  * bridge_enter -- the channel filed in its bridge; model._check_answer(bridge, at) called only when
  *                 the bridge holds two channels the model knows (it does nothing otherwise).
  * bridge_leave -- all of it.
+ * newcallerid  -- nothing, unless the call is inbound and lacks a caller ID the leg shows: then
+ *                 the caller ID of the customer's leg taken (_customer_leg, _caller_from).
  *
  * Anything not as the model makes it (a value not a str, a call's channels not a set) goes to the
  * Python handler, before anything is changed, and so do the rare cases: a Newchannel of an ended
@@ -1182,7 +1184,7 @@ typedef struct {
     PyObject *logged_out;   /* agents.LOGGED_OUT */
     PyObject *offerable;    /* the states a leg of the agent's own rings them from (the "offer") */
     PyObject *inbound, *outbound; /* INBOUND_CONTEXTS, OUTBOUND_CONTEXTS */
-    PyObject *on_newchannel, *on_hangup, *on_bridge_enter, *on_bridge_leave; /* the Python handlers */
+    PyObject *on_newchannel, *on_hangup, *on_bridge_enter, *on_bridge_leave, *on_newcallerid; /* the Python handlers */
 } ChannelBook;
 
 static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answered_at, *str_bridge,
@@ -1196,7 +1198,7 @@ static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answer
 #define ChannelBook_OBJECTS(X)                                                                                  \
     X(model) X(channels) X(by_name) X(bridges) X(calls) X(aliases) X(ended) X(expected) X(agents)      \
     X(agents_by_id) X(agents_by_prefix) X(channel_type) X(call_type) X(unknown) X(logged_out) X(offerable) X(inbound)      \
-    X(outbound) X(on_newchannel) X(on_hangup) X(on_bridge_enter) X(on_bridge_leave)
+    X(outbound) X(on_newchannel) X(on_hangup) X(on_bridge_enter) X(on_bridge_leave) X(on_newcallerid)
 
 static int
 ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
@@ -1221,6 +1223,7 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
         {&self->expected, "expected", 1}, {&self->agents, "agents", 0},
         {&self->on_newchannel, "_on_Newchannel", 0}, {&self->on_hangup, "_on_Hangup", 0},
         {&self->on_bridge_enter, "_on_BridgeEnter", 0}, {&self->on_bridge_leave, "_on_BridgeLeave", 0},
+        {&self->on_newcallerid, "_on_NewCallerid", 0},
     };
     for (size_t i = 0; i < sizeof(from_model) / sizeof(from_model[0]); i++) {
         PyObject *value = PyObject_GetAttrString(model, from_model[i].attr);
@@ -1941,6 +1944,66 @@ ChannelBook_bridge_leave(ChannelBook *self, PyObject *const *args, Py_ssize_t na
     return same < 0 ? NULL : Py_NewRef(Py_None);
 }
 
+/* NewCallerid, one for each of a call's channels: nothing to do unless the call is inbound and lacks
+ * a caller ID this leg shows; then, if the leg is the customer's (_customer_leg), the call takes it
+ * (_caller_from), as in newchannel. */
+static PyObject *
+ChannelBook_newcallerid(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int ok = book_args(self, args, nargs, 6);
+    if (ok <= 0)
+        return ok < 0 ? NULL : to_python(self->on_newcallerid, args, nargs);
+    PyObject *linkedid = args[1], *uid = args[2], *name = args[3], *num = args[4], *cname = args[5];
+    /* _known, as the handler has it inline */
+    PyObject *key = PyDict_GetItemWithError(self->aliases, linkedid);
+    if (key == NULL && PyErr_Occurred())
+        return NULL;
+    PyObject *call = PyDict_GetItemWithError(self->calls, key != NULL ? key : linkedid);
+    if (call == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    Py_INCREF(call);
+    PyObject *result = NULL, *call_id = NULL, *cc = NULL;
+    int r = attr_is(call, &Call_direction, str_inbound);
+    if (r > 0 && (r = news_of(self, call, &Call_caller, num)) == 0)
+        r = news_of(self, call, &Call_caller_name, cname);
+    if (r <= 0) {
+        result = r < 0 ? NULL : Py_NewRef(Py_None);
+        goto done;
+    }
+    /* whether the leg is an agent's: the channel, if the model has it, names one */
+    PyObject *chan = PyDict_GetItemWithError(self->channels, uid);
+    if (chan == NULL && PyErr_Occurred())
+        goto done;
+    int agents = 0;
+    if (chan != NULL) {
+        Py_INCREF(chan);
+        agents = truth_of(chan, &Channel_agent_id);
+        Py_DECREF(chan);
+        if (agents < 0)
+            goto done;
+    }
+    if ((call_id = slot_get(call, &Call_call_id)) == NULL || (cc = slot_get(call, &Call_customer_channel)) == NULL)
+        goto done;
+    if (!PyUnicode_CheckExact(cc)) {
+        result = to_python(self->on_newcallerid, args, nargs);
+        goto done;
+    }
+    int first = str_eq(uid, call_id);
+    if (first < 0 || (r = customer_leg(self, call, linkedid, first, name, agents, cc)) < 0)
+        goto done;
+    /* _caller_from */
+    if (r && ((r = news_of(self, call, &Call_caller, num)) < 0 || (r && slot_set(call, &Call_caller, num) < 0) ||
+              (r = news_of(self, call, &Call_caller_name, cname)) < 0 ||
+              (r && slot_set(call, &Call_caller_name, cname) < 0)))
+        goto done;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(cc);
+    Py_XDECREF(call_id);
+    Py_DECREF(call);
+    return result;
+}
+
 static PyMethodDef ChannelBook_methods[] = {
     {"newchannel", (PyCFunction)(void (*)(void))ChannelBook_newchannel, METH_FASTCALL,
      "newchannel(at, linkedid, uid, name, context, exten, num, cname): ChannelEvents._on_Newchannel"},
@@ -1950,6 +2013,8 @@ static PyMethodDef ChannelBook_methods[] = {
      "bridge_enter(at, name, bridge): ChannelEvents._on_BridgeEnter"},
     {"bridge_leave", (PyCFunction)(void (*)(void))ChannelBook_bridge_leave, METH_FASTCALL,
      "bridge_leave(at, name, bridge): ChannelEvents._on_BridgeLeave"},
+    {"newcallerid", (PyCFunction)(void (*)(void))ChannelBook_newcallerid, METH_FASTCALL,
+     "newcallerid(at, linkedid, uid, name, num, cname): ChannelEvents._on_NewCallerid"},
     {NULL},
 };
 
@@ -1958,7 +2023,7 @@ static PyTypeObject ChannelBookType = {
     .tp_name = "cti.ami._speedups.ChannelBook",
     .tp_doc = PyDoc_STR("ChannelBook(model, channel_type, call_type, unknown, logged_out, offerable, inbound, "
                         "outbound, agents_by_id, agents_by_prefix=None): the call model's "
-                        "Newchannel, Hangup, BridgeEnter and BridgeLeave bookkeeping"),
+                        "Newchannel, Hangup, BridgeEnter, BridgeLeave and NewCallerid bookkeeping"),
     .tp_basicsize = sizeof(ChannelBook),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = PyType_GenericNew,

@@ -115,6 +115,14 @@ def _frame(kind: str, at: float, draw) -> dict[str, str]:
         )
     elif kind == "Hangup":
         fields.update(Uniqueid=draw(st.sampled_from(UIDS)), Cause=draw(st.sampled_from(CAUSES)))
+    elif kind == "NewCallerid":
+        fields.update(
+            Linkedid=draw(st.sampled_from(LINKEDIDS)),
+            Uniqueid=draw(st.sampled_from(UIDS)),
+            Channel=draw(st.sampled_from(NAMES)),
+            CallerIDNum=draw(st.sampled_from(NUMBERS)),
+            CallerIDName=draw(st.sampled_from(CALLER_NAMES)),
+        )
     elif kind in ("BridgeEnter", "BridgeLeave"):
         fields.update(Channel=draw(st.sampled_from(NAMES)), BridgeUniqueid=draw(st.sampled_from(BRIDGES)))
     elif kind in ("QueueCallerJoin", "QueueCallerLeave"):
@@ -161,6 +169,7 @@ KINDS = [
     "BridgeEnter",
     "BridgeEnter",
     "BridgeLeave",
+    "NewCallerid",
     "QueueCallerJoin",
     "QueueCallerLeave",
     "AgentCalled",
@@ -391,6 +400,46 @@ def test_an_ordinary_call_s_channels_are_the_c_bookkeeping_s_own(monkeypatch):
 
 
 @needs_c
+def test_a_leg_s_caller_id_is_the_c_bookkeeping_s_own(monkeypatch):
+    """NewCallerid comes for each of a call's channels. The C code does what the Python handler
+    does: nothing while the call has the caller ID the leg shows (or is not inbound, or unknown),
+    else the customer's leg's caller ID taken, an agent's leg's left; the Python handler is not
+    called, and the model is the same after each event."""
+    called: list[tuple[object, str]] = []
+    original = ChannelEvents._on_NewCallerid
+
+    def spy(self, at, linkedid, uid, name, num, cname):
+        called.append((self, uid))
+        return original(self, at, linkedid, uid, name, num, cname)
+
+    monkeypatch.setattr(ChannelEvents, "_on_NewCallerid", functools.update_wrapper(spy, original))
+    c, python = World(True), World(False)
+
+    def caller_id(uid: str, name: str, num: str, cname: str = "", linkedid: str = "1.1") -> dict:
+        return dict(Event="NewCallerid", Linkedid=linkedid, Uniqueid=uid, Channel=name, CallerIDNum=num,
+                    CallerIDName=cname)  # fmt: skip
+
+    story = [
+        _new("1.1", TRUNK, "hotline-inbound", Exten="95598"),  # no caller ID yet
+        caller_id("1.1", TRUNK, "<unknown>"),  # still none: nothing to look at
+        _new("1.2", CALLER, "hotline-inbound", Exten="95598"),
+        caller_id("1.2", CALLER, "13800138000"),  # the customer's number: looked at in Python
+        caller_id("1.2", CALLER, "13800138000"),  # known now, the name unknown: nothing
+        _new("1.3", SEAT1),
+        caller_id("1.3", SEAT1, "2001", "Zhang"),  # a name the call lacks: looked at (a seat's: not taken)
+        caller_id("9.1", "PJSIP/trunk-00000009", "2001", "Zhang", linkedid="9.1"),  # no such call
+    ]
+    for n, fields in enumerate(story):
+        fields = {**fields, "Timestamp": f"{100 + n}.5"}
+        assert c.feed(fields) == python.feed(fields), fields
+        assert c.state() == python.state(), fields
+    call = c.model.calls["1.1"]
+    assert (call.caller, call.caller_name) == ("13800138000", "")
+    assert [uid for model, uid in called if model is c.model] == []
+    assert len([uid for model, uid in called if model is python.model]) == 5  # every one of them
+
+
+@needs_c
 @pytest.mark.parametrize("method", ["_call_for", "_caller_from", "_hung_up", "_agent_channel_gone"])
 def test_a_model_that_overrides_what_the_c_code_writes_out_keeps_the_python_handler(method):
     model_class = type(
@@ -410,6 +459,7 @@ def test_the_c_handlers_run_by_default_when_built():
         ("Hangup", "hangup"),
         ("BridgeEnter", "bridge_enter"),
         ("BridgeLeave", "bridge_leave"),
+        ("NewCallerid", "newcallerid"),
     ):
         handler = model.listeners[name].handler
         assert type(handler.__self__).__name__ == "ChannelBook" and handler.__name__ == method
