@@ -56,6 +56,9 @@ class _LocalSubscription:
     bookkeeping (unfinished-task counts, an Event per put) was a tenth of its work.
     """
 
+    # slots: the C publish (cti.publisher, Handover) reads types, pending and _wakeup in them
+    __slots__ = ("_bus", "handler", "types", "group", "pending", "_loop", "_wakeup", "task")
+
     def __init__(
         self,
         bus: InProcessBus,
@@ -109,6 +112,9 @@ class InProcessBus:
 
     A slow subscriber never blocks ``publish`` or the other subscribers.
     """
+
+    # slots: the C publish (cti.publisher, Handover) reads _plain in its slot at each event
+    __slots__ = ("_seq", "_subs", "_plain", "_groups", "_history", "_turns")
 
     def __init__(self, retain: int = 100_000) -> None:
         self._seq = itertools.count(1)

@@ -2491,6 +2491,12 @@ typedef struct {
 static PyObject *str_seq, *str_ts, *str_plain, *str_deliver_to_groups, *str_types,
     *str_pending, *str_wakeup, *str_append, *str_done, *str_set_result, *str_publish_failed, *str_exception;
 
+/* what it reads of the bus and its subscribers at each event (both have slots: see Slot) */
+MODEL_SLOT(InProcessBus_plain, str_plain);
+MODEL_SLOT(Subscription_types, str_types);
+MODEL_SLOT(Subscription_pending, str_pending);
+MODEL_SLOT(Subscription_wakeup, str_wakeup);
+
 static int
 Handover_init(Handover *self, PyObject *args, PyObject *kwds)
 {
@@ -2551,14 +2557,14 @@ hand_over(Handover *self, PyObject *event)
             goto done;
     }
     if (PyDict_SetItem(fields, str_ts, ts) < 0 || (kept = PyObject_CallOneArg(self->keep, event)) == NULL ||
-        (plain = PyObject_GetAttr(self->bus, str_plain)) == NULL)
+        (plain = slot_get(self->bus, &InProcessBus_plain)) == NULL)
         goto done;
     if (!PyTuple_Check(plain)) {
         PyErr_SetString(PyExc_TypeError, "the bus's _plain is a tuple");
         goto done;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(plain); i++) {
-        PyObject *sub = PyTuple_GET_ITEM(plain, i), *types = PyObject_GetAttr(sub, str_types), *pending, *wakeup;
+        PyObject *sub = PyTuple_GET_ITEM(plain, i), *types = slot_get(sub, &Subscription_types), *pending, *wakeup;
         if (types == NULL)
             goto done;
         r = types == Py_None ? 1 : PyObject_IsInstance(event, types);
@@ -2567,15 +2573,15 @@ hand_over(Handover *self, PyObject *event)
             goto done;
         if (!r)
             continue;
-        if ((pending = PyObject_GetAttr(sub, str_pending)) == NULL)
+        if ((pending = slot_get(sub, &Subscription_pending)) == NULL)
             goto done;
         r = call_method_one(pending, str_append, event);
         Py_DECREF(pending);
-        if (r < 0 || (wakeup = PyObject_GetAttr(sub, str_wakeup)) == NULL)
+        if (r < 0 || (wakeup = slot_get(sub, &Subscription_wakeup)) == NULL)
             goto done;
         if (wakeup != Py_None) {
             PyObject *finished = NULL;
-            r = PyObject_SetAttr(sub, str_wakeup, Py_None) < 0 ||
+            r = slot_set(sub, &Subscription_wakeup, Py_None) < 0 ||
                 (finished = PyObject_CallMethodNoArgs(wakeup, str_done)) == NULL;
             int done_ = r ? -1 : PyObject_IsTrue(finished);
             Py_XDECREF(finished);

@@ -149,3 +149,22 @@ def test_a_publisher_or_bus_of_its_own_keeps_the_python_publish():
     assert type(Publisher(Bus()).publish).__name__ == "method"
     assert type(Own(InProcessBus()).publish).__name__ == "method"
     assert type(Publisher(InProcessBus(), speedups=False).publish).__name__ == "method"
+
+
+async def test_the_bus_and_its_subscriptions_keep_what_the_c_publish_reads_in_slots():
+    """The C publish reads the bus's subscribers and each one's types, pending events and wake-up
+    at every event: in slots (``_speedups``' Slot), a load each instead of a getattr."""
+    bus = InProcessBus()
+    seen: list[object] = []
+
+    async def keep(event) -> None:
+        seen.append(event)
+
+    sub = bus.subscribe(keep, types=[CallHeld])
+    assert not hasattr(bus, "__dict__") and not hasattr(sub, "__dict__")
+    publisher = Publisher(bus)
+    publisher.publish(_event("held", 1))
+    publisher.publish(_event("agent", 2))  # not of its types
+    await bus.drain()
+    assert [type(e).__name__ for e in seen] == ["CallHeld"] and seen[0].seq == 1
+    await bus.close()
