@@ -134,7 +134,11 @@ class Comment(Base, Timestamped):
 
 class AuditLog(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_entity", "entity", "entity_id"),
+        # what one user did of a kind: 显示已处理's events the viewer handled (``intake.inbox``)
+        Index("ix_audit_user_action", "user_id", "action"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: who did it: the user's id and (``actor``) staff number as they were, with no foreign key,
