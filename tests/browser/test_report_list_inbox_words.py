@@ -55,9 +55,9 @@ def _serve(route, inbox: dict, asked: list) -> None:
     url = route.request.url
     path = url.removeprefix(ORIGIN).split("?")[0]
     if path == "/reports":
-        reports = ["queues", "agents", "cycle_time_steps"]
+        groups = (("calls", ("queues", "agents")), ("orders", ("cycle_time_steps",)))
         route.fulfill(
-            body=render_page("reports.html", reports=reports), content_type="text/html; charset=utf-8"
+            body=render_page("reports.html", groups=groups), content_type="text/html; charset=utf-8"
         )
     elif path == "/lists/stranded":
         route.fulfill(
