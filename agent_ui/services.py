@@ -45,6 +45,9 @@ class AppServices:
     session_max_age: int = 12 * 3600
     #: where a pause may be requested while on a call (the 95598 seat forbids it)
     allow_pause_on_call: bool = False
+    #: the after-call work's limit (``acw_seconds``): the seat's bar counts down to it, so an agent
+    #: writing a call up sees when the next call may ring; 0: no limit the bar could show
+    acw_seconds: float = 0.0
     pause_reasons: tuple[str, ...] = ("小休", "用餐", "培训", "会议")
     default_language: str = "zh-CN"
     #: the queue-member interface of an agent's seat; ``{staff_no}`` is filled in.

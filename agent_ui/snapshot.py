@@ -184,6 +184,7 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
         "pause_reasons": list(services.pause_reasons),
         # the seat offers 暂停 during a call only where the site allows it (the command checks too)
         "allow_pause_on_call": services.allow_pause_on_call,
+        "acw_seconds": services.acw_seconds,
     }
     if user.can("queues.read"):
         queues = _bridge_list(bridge, "queues")

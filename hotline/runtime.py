@@ -686,6 +686,7 @@ async def _web(
             sms_inbound_secret=settings.sms_inbound_secret,
             cookie_secure=settings.secure_cookies,
             seat_pattern=settings.seat_pattern,
+            acw_seconds=float(settings.acw_seconds),
             dialer=dialer,
             campaign_calendar=_campaign_calendar(settings),
             ivr=ivr_flows or _screen_pop_flows(),

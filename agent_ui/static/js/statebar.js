@@ -20,6 +20,7 @@ export class StateBar {
     this.call = null;
     this.consulting = null; // the bridge's consult in progress: {call_id, target, caller_gone}
     this.pauseOnCall = false; // the site lets an agent ask for a break during a call (snapshot)
+    this.acwSeconds = 0; // the after-call work's limit (snapshot); 0: none to count down to
     this.reason = ""; // the state's reason, as the bridge gave it
     this.agentCall = ""; // the call the agent's state names (in 话后处理: the one written up)
     // the call whose after-call work an intake form holds past its limit, in any tab of the agent's
@@ -237,6 +238,7 @@ export class StateBar {
   snapshot(snap) {
     this.lastSnapshot = snap; // page modules loaded later start from it
     this.pauseOnCall = snap.allow_pause_on_call === true;
+    this.acwSeconds = Number(snap.acw_seconds) > 0 ? Number(snap.acw_seconds) : 0;
     this.me = snap.user?.agent_id;
     this.clockSkew = (snap.server_time || Date.now() / 1000) - Date.now() / 1000;
     this.ami(snap.ami);
@@ -343,7 +345,17 @@ export class StateBar {
   tick() {
     const now = Date.now() / 1000 + this.clockSkew;
     const timer = $("state-timer");
-    if (timer) timer.textContent = this.state === "connecting" ? "" : clock(now - this.since);
+    if (timer) {
+      // 话后处理 with a limit counts down to it (the bridge ends it then and the next call may
+      // ring), rounded up so 00:00 is its end; held by an unsaved form it has no end to count to,
+      // so it counts up as every state
+      const held = this.agentCall !== "" && this.acwHeldCall === this.agentCall;
+      const countdown = this.state === "after_call_work" && this.acwSeconds > 0 && !held;
+      timer.textContent = this.state === "connecting" ? ""
+        : countdown ? clock(Math.max(0, Math.ceil(this.acwSeconds - (now - this.since)))) : clock(now - this.since);
+      timer.classList.toggle("countdown", countdown);
+      timer.title = countdown ? t("state.acw_left_hint") : "";
+    }
     // the call's duration, from the answer (the snapshot's answered_at after a reload or reconnect)
     const call = $("call-timer");
     if (!call) return;
