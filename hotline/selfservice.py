@@ -33,8 +33,9 @@ def ticketing_hooks(
     sessions: async_sessionmaker[AsyncSession], voices: NoticeVoices | None = None
 ) -> SelfServiceHooks:
     async def outage_lookup(area: str) -> Sequence[Outage]:
-        # What the caller keyed in is a site's code (its notices and those of the sites under
-        # it) and the code of an affected area a notice names (a 台区编号, a district's 行政区划
+        # What the caller keyed in is a site's code (the notices covering it: its own, its
+        # sub-sites', and its 局's unless their coded areas name other places; search_notices)
+        # and the code of an affected area a notice names (a 台区编号, a district's 行政区划
         # 代码), each whole, both told: sites are coded by 行政区划代码 too, so 440106 is the 天河区
         # 供电所 and 天河区 alike, and a 广州 notice naming 天河区 is its callers' outage as much
         # as the 供电所's own. Never a search in the 停电范围 text or the areas' names: keyed
@@ -51,7 +52,8 @@ def ticketing_hooks(
                 for by in ({"site_code": area}, {"area_code": area})
                 for n in await search_notices(session, start=now, end=until, ended=False, now=now, **by)
             }
-        # none is over (ended=False): the earliest first, as search_notices lists them
+        # none is over (ended=False): the earliest first, as search_notices lists them; every one,
+        # as the IVR says how many and reads each in turn (the caller presses 1 for the next)
         notices = sorted(found.values(), key=lambda n: (n.starts_at, n.id))
         # The area and reason are said too when the notice's words have been spoken into a sound
         # (voices: hotline.runtime runs their upkeep); else the times alone, as before.
@@ -63,7 +65,7 @@ def ticketing_hooks(
                 reason=n.reason,
                 voice=voices.sound_for(n.notice_key, n.area, n.reason) if voices else "",
             )
-            for n in notices[:5]
+            for n in notices
         ]
 
     async def ticket_status(keyed: str, caller: str) -> Sequence[TicketProgress]:

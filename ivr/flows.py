@@ -79,6 +79,7 @@ DEFAULT_PROMPTS: dict[str, tuple[str, ...]] = {
     "outage_until": ("hotline/outage-until",),  # ... <date and time>
     "outage_planned": ("hotline/outage-planned",),  # ... <start>
     "outage_planned_until": ("hotline/outage-planned-until",),  # ... <end>
+    "outage_next": ("hotline/outage-next",),  # between two outages: 1 for the next one
     "bill_amount": ("hotline/bill-amount",),  # ... <yuan> 元 <jiao> 角 <fen> 分
     "currency": ("hotline/yuan",),
     "currency_tenths": ("hotline/jiao",),

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cti.call_events import VoicemailReceived
 from ivr.events import CallbackRequested
+from ivr.session import DIGITS
 from recordings import audio
 
 if TYPE_CHECKING:
@@ -151,11 +152,21 @@ async def outage(call: IvrCall) -> None:
     if not outages:
         await call.play_prompt("no_outage")
         return
+    # The count said is the count the caller can hear: each is read in turn, the next one when
+    # the caller presses 1 (NEXT_OUTAGE_KEY), so a long list is theirs to walk, not cut short
+    # unsaid, and one caller need not sit through a bureau's every outage.
     await call.play_prompt("outage_count")
     await call.session.say_number(len(outages))
     await call.play_prompt("outage_count_after")
     now = call.now()
-    for item in outages[:3]:
+    for heard, item in enumerate(outages, start=1):
+        if heard > 1:
+            pressed = await call.play_prompt("outage_next", DIGITS)
+            if not pressed:
+                pressed = await call.session.wait_for_digit(NEXT_OUTAGE_WAIT_MS)
+            if pressed != NEXT_OUTAGE_KEY:
+                call.note(f"outage:heard:{heard - 1}")
+                return
         if item.voice:
             # Playback, not STREAM FILE: a file gone meanwhile (the notice just revised) is a
             # failed playback and the times follow, where STREAM FILE's -1 reads as a hang-up.
@@ -170,6 +181,11 @@ async def outage(call: IvrCall) -> None:
         elif item.ends_at:
             await call.play_prompt("outage_until")
             await _say_time(call, item.ends_at)
+
+
+#: the key for the next outage notice, and how long the caller has to press it
+NEXT_OUTAGE_KEY = "1"
+NEXT_OUTAGE_WAIT_MS = 5000
 
 
 async def _say_time(call: IvrCall, epoch: float) -> None:

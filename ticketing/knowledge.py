@@ -1208,7 +1208,8 @@ async def search_notices(
     ended: bool = True,
     now: dt.datetime | None = None,
 ) -> list[OutageNotice]:
-    """Notices overlapping [start, end), by bureau (the site and everything under it), by a
+    """Notices overlapping [start, end), by bureau (``site_code``: the notices covering that
+    site, see ``_covering``), by a
     place (``area``: in the 停电范围 text or an affected area's name, or an area's code) and by
     an affected area's code exactly (``area_code``, what a caller keyed in), ``area`` in either
     width (``ticketing.widths``: 1号 finds １号); ``ended=False``:
@@ -1227,7 +1228,7 @@ async def search_notices(
         path = await session.scalar(select(Site.path).where(Site.code == site_code))
         if path is None:
             return []
-        stmt = stmt.where(OutageNotice.site_id.in_(select(Site.id).where(Site.path.startswith(path))))
+        stmt = stmt.where(_covering(path, site_code))
     if area:
         area = fold_width(area)
         # each column its own branch: PostgreSQL looks each up in its index (migration 0029)
@@ -1245,6 +1246,24 @@ async def search_notices(
         )
         stmt = stmt.where(coded.exists())
     return list(await session.scalars(stmt.order_by(OutageNotice.over_by(now), OutageNotice.starts_at)))
+
+
+def _covering(path: str, site_code: str) -> Any:
+    """The notices that cover the site at ``path``: its own and its sub-sites' (a 局 lists its
+    供电所' outages), and those of the sites above it (the dispatch centre enters an outage at
+    the 局) unless their affected areas say where: a notice that names areas with codes covers
+    the site only if one of them is its code (a 广州 notice naming 天河区 440106 is 天河's, not
+    越秀's); one with no coded area (the 停电范围 text alone) covers every site under it. One
+    rule for the console's 供电局 search and the IVR's lookup by a site's code."""
+    below = OutageNotice.site_id.in_(select(Site.id).where(Site.path.startswith(path)))
+    above = [int(i) for i in path.strip("/").split("/")[:-1]]
+    if not above:
+        return below
+    coded = select(OutageNoticeArea.id).where(
+        OutageNoticeArea.notice_id == OutageNotice.id, OutageNoticeArea.code != ""
+    )
+    names_it = coded.where(OutageNoticeArea.code == site_code)
+    return or_(below, and_(OutageNotice.site_id.in_(above), or_(~coded.exists(), names_it.exists())))
 
 
 def _notice_json(n: OutageNotice) -> dict[str, Any]:

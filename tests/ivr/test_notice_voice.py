@@ -113,7 +113,7 @@ async def test_the_ivr_says_the_area_and_reason_before_the_times(agi_server, tmp
 
     bus = InProcessBus()
     svc = services(bus, None, tmp_path, self_service=SelfServiceHooks(outage_lookup=lookup))
-    ch = await run(agi_server, svc, FakeChannel("10101#0"))
+    ch = await run(agi_server, svc, FakeChannel("10101#10"))  # 1: the next outage
     await bus.close()
     steps = [c[:3] for c in ch.commands if c[:2] in (["EXEC", "Playback"], ["SAY", "DATETIME"])]
     assert steps == [
