@@ -22,6 +22,7 @@ import re
 import sys
 from pathlib import Path
 
+from cti.commands.service import trunk_endpoint
 from hotline.config import AsteriskServer, load_settings
 
 CONTEXT = "hotline-trunk-in"
@@ -40,7 +41,7 @@ def this_server(servers: tuple[AsteriskServer, ...], systemname: str) -> Asteris
 
 def endpoint(server: str) -> str:
     """The trunk endpoint naming ``server`` (on the others), and the From user it calls with."""
-    return f"trunk-{server}"
+    return trunk_endpoint(server)
 
 
 def trunks_conf(servers: tuple[AsteriskServer, ...], me: AsteriskServer | None, secret: str) -> str:

@@ -7,7 +7,7 @@ command with a reason instead of swallowing the failure.
 
 from __future__ import annotations
 
-from cti.ami import AmiClient, Frame
+from cti.ami import AmiActionError, AmiClient, Frame
 from cti.spies import SPY_VARIABLE
 
 SEAT_FAMILY = "hotline-seat"
@@ -70,6 +70,14 @@ class Actions:
             "Setvar", Channel=agent_channel, Variable="__HOTLINE_RECORDING", Value=consult_file
         )
         return await self.ami.action("Atxfer", Channel=agent_channel, Context=context, Exten=exten)
+
+    async def endpoint_exists(self, endpoint: str) -> bool:
+        # Asterisk answers an error for an endpoint pjsip.conf does not have
+        try:
+            await self.ami.action_list("PJSIPShowEndpoint", Endpoint=endpoint)
+        except AmiActionError:
+            return False
+        return True
 
     async def relay(self, channel: str, relay: str) -> Frame:
         # Inherited (__) by every channel this one dials: the trunk leg's X-Hotline-Relay header

@@ -79,6 +79,8 @@ REASONS = (
     # a transfer's target server has no bridge up (nobody would pop their screen there)
     "conference_target_other_server",
     "target_server_down",
+    # this server has no trunk to that one (hotline-asterisk was not given the asterisk_servers)
+    "no_trunk",
 )
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 CONSULT_DIR = "/var/spool/asterisk/monitor/hotline/consult"
@@ -93,6 +95,11 @@ REMOTE_TRANSFER_CONTEXT = "hotline-remote-transfer"
 REMOTE_SPY_CONTEXT = "hotline-remote-spy"
 _SERVER = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # hotline.config's server names
 _STAFF_NO = re.compile(r"^[0-9A-Za-z]{1,32}$")
+
+
+def trunk_endpoint(server: str) -> str:
+    """The PJSIP endpoint of the trunk to the Asterisk ``server`` (hotline.asterisk_trunks)."""
+    return f"trunk-{server}"
 
 
 def colleague_refusal(target: str, state: str | None, reason: str = "") -> Refused | None:
@@ -234,13 +241,21 @@ class AgentCommands:
         assert other is not None
         return other
 
-    @staticmethod
-    def _remote_target(kind: str, server: str, target: str) -> tuple[str, str]:
+    async def _remote_target(self, kind: str, server: str, target: str) -> tuple[str, str]:
         """(context, exten) of a colleague whose seat is on the Asterisk ``server``: its trunk.
         Whether they are ready was asked of that server's bridge's word (``cti.remote``)."""
         if kind != "agent" or not _SERVER.match(server) or not _STAFF_NO.match(target):
             raise Refused("unknown_target", f"no agent {target!r} on server {server!r}")
+        await self._trunk_to(server)
         return REMOTE_TRANSFER_CONTEXT, f"{server}*{target}"
+
+    async def _trunk_to(self, server: str) -> None:
+        """Refused unless this Asterisk has its trunk to ``server``: without it the dialplan would
+        ring nobody and hand a blind-transferred caller back to their queue, the transfer acked."""
+        if not await self.actions.endpoint_exists(trunk_endpoint(server)):
+            raise Refused(
+                "no_trunk", f"no trunk to Asterisk server {server} (pjsip_trunks.conf)", server=server
+            )
 
     # -- log in / out, ready, pause --------------------------------------------------
     async def login(self, agent_id: str, seat: str, skills: dict[str, int]) -> CommandResult:
@@ -571,7 +586,7 @@ class AgentCommands:
         call, agent_channel, customer = self._on_call(agent)
         self._not_held(agent, "transfer")
         if server:
-            context, exten = self._remote_target(kind, server, target)
+            context, exten = await self._remote_target(kind, server, target)
             if customer:
                 # the caller's own leg goes over the trunk: it carries the call to the other bridge
                 await self.actions.relay(customer, relay_of("blind", call))
@@ -594,7 +609,7 @@ class AgentCommands:
             raise Refused("call_on_hold", f"agent {agent_id} is consulting already")
         self._not_held(agent, "consult")
         if server:
-            context, exten = self._remote_target(kind, server, target)
+            context, exten = await self._remote_target(kind, server, target)
             # the consultation's leg (Atxfer's, from the agent's channel) inherits it over the trunk
             await self.actions.relay(agent_channel, relay_of("consult", call))
         else:
@@ -807,6 +822,7 @@ class AgentCommands:
         if supervisor_server:
             if not _SERVER.match(supervisor_server):
                 raise Refused("unknown_target", f"no server {supervisor_server!r}")
+            await self._trunk_to(supervisor_server)
             # ChanSpy runs here, on a Local channel whose other half rings the supervisor's seat
             # on their own server over its trunk ([hotline-remote-spy])
             relay = [f"__HOTLINE_RELAY={relay_of('spy', call)}", f"__HOTLINE_RELAY_SEAT={supervisor_seat}"]

@@ -281,9 +281,12 @@ async def test_transfer_consult_and_spy_reach_a_seat_on_the_other_asterisk(trunk
         await redis.aclose()
 
 
-async def test_a_caller_the_colleague_on_the_other_server_does_not_take_comes_back_to_the_queue(trunked):
+async def test_a_caller_the_colleague_on_the_other_server_does_not_take_comes_back_to_the_queue(
+    trunked, asterisk
+):
     """Blind-transferred to a seat on ``second`` that lets it ring out: that seat is paused 未接
-    there, and the caller is queued again on ``main``, offered to the agent who is free there."""
+    there, and the caller is queued again on ``main``, offered to the agent who is free there.
+    Before that, ``main`` without its trunk (started without these settings) refuses in words."""
     procs, amis, base, prefix, trunks = trunked
     await amis["second"].action("DBPut", Family="hotline-sim", Key=f"ring-{SECOND_AGENT}", Val="never")
     redis = aioredis.Redis.from_url(REDIS_URL)
@@ -301,6 +304,10 @@ async def test_a_caller_the_colleague_on_the_other_server_does_not_take_comes_ba
                 await console.wait(lambda b: _connected(b) is True, within=20)
                 assert (await console.command("ready"))["type"] == "ack"
             call = await _call_in(amis["main"], on_main)
+            await asyncio.to_thread(_install, asterisk.root, None)
+            refused = await on_main.command("transfer", target=SECOND_AGENT, kind="agent")
+            assert (refused["type"], refused["error_id"]) == ("refused", "no_trunk"), refused
+            assert "电话服务器（second）之间没有配置中继" in refused["message"], refused
             since, main_since = on_second.mark(), on_main.mark()
             await trunks()
             assert (await on_main.command("transfer", target=SECOND_AGENT, kind="agent"))["type"] == "ack"
