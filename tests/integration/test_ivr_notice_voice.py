@@ -15,6 +15,7 @@ import wave
 
 import pytest
 from ivr_harness import FLOWS, ROUTING, ami_fixture, serving, unique_caller
+from sqlalchemy import select
 from test_ivr_ticket_privacy import MENU, TicketLine
 
 from cti.routing_config import parse_routing
@@ -25,6 +26,7 @@ from recordings import RecordingStore
 from ticketing import db
 from ticketing.demo import seed_demo
 from ticketing.knowledge import publish_notice
+from ticketing.models import Site, User
 from ticketing.seed import seed_defaults
 
 pytestmark = [
@@ -165,5 +167,35 @@ async def test_a_sound_gone_before_it_is_played_leaves_the_times(line, notices):
         assert time.monotonic() - begun < 1.0  # nothing played, no hang-up
         await line.until(caller, "SAY DATETIME")
         await line.until(caller, "STREAM FILE", MENU, n=2)  # back at the menu, the call goes on
+    finally:
+        await line.hangup_caller(caller)
+
+
+async def test_a_caller_presses_1_for_the_next_outage_on_the_real_asterisk(line, notices):
+    """Two outages on the code: the count is 2, the first is read, the caller is asked (the
+    installed hotline/outage-next) and 1 reads the second (planned: its start and end)."""
+    now = dt.datetime.now(dt.UTC)
+    async with line.sessions() as session:
+        demo_user = await session.scalar(select(User).where(User.staff_no == "3001"))
+        site = await session.scalar(select(Site.id).where(Site.code == "440106"))
+        await publish_notice(
+            session,
+            demo_user,
+            site_id=site,
+            area="天河区体育西路一带",
+            affected_areas=[{"kind": "district", "name": "测试区", "code": CODE}],
+            starts_at=now + dt.timedelta(hours=20),
+            ends_at=now + dt.timedelta(hours=24),
+        )
+        await session.commit()
+    caller = unique_caller()
+    try:
+        await ask_for_outages(line, caller)
+        await line.until(caller, "SAY NUMBER", "2")
+        await line.until(caller, "STREAM FILE", "hotline/outage-until")  # the first, on now
+        await line.press_during(caller, "1", "STREAM FILE", "hotline/outage-next")
+        await line.until(caller, "STREAM FILE", "hotline/outage-planned")  # the second, planned
+        await line.until(caller, "STREAM FILE", "hotline/outage-planned-until")
+        assert (line.asterisk.root / "usr/share/asterisk/sounds/zh/hotline/outage-next.wav").is_file()
     finally:
         await line.hangup_caller(caller)
