@@ -109,6 +109,12 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
 @web.middleware
 async def _security_headers(request: web.Request, handler) -> web.StreamResponse:
     response = await handler(request)
+    if request.path.startswith("/static/"):
+        # the pages import their modules by plain name (statebar.js, not statebar.js?v=…): with no
+        # Cache-Control a browser reuses its copy by heuristic for days, so after an upgrade a seat
+        # ran old modules beside new ones (a new snapshot field unread) until a hard reload. Asked
+        # each time, the ETag answers 304 and the file is only sent again when it changed.
+        response.headers.setdefault("Cache-Control", "no-cache")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
