@@ -37,7 +37,9 @@ class AsteriskServer:
     of its root, or of its ``/var/spool/asterisk`` at ``<asterisk_root>/var/spool/asterisk``):
     its recordings, voicemail and faxes are looked for there (its MixMonitor writes into its own
     disk); unset: the platform's ``asterisk_root``. A server whose root is not there has its
-    files answered "not reachable", not "missing".
+    files answered "not reachable", not "missing". ``sip_host`` / ``sip_port``: where the other
+    servers reach its SIP trunk (``hotline.asterisk_trunks``: a transfer, a consultation or a
+    supervisor's spy between seats on two servers); default its ``ami_host`` and 5060.
     """
 
     name: str
@@ -50,6 +52,8 @@ class AsteriskServer:
     system_name: str = ""
     sites: tuple[str, ...] = ()
     asterisk_root: Path | None = None
+    sip_host: str = ""
+    sip_port: int = 5060
 
     @property
     def address(self) -> str:
@@ -71,6 +75,8 @@ _SERVER_KEYS = {
     "default",
     "system_name",
     "asterisk_root",
+    "sip_host",
+    "sip_port",
 }
 
 
@@ -331,6 +337,12 @@ def _servers(raw: Any, values: dict[str, Any], env: dict[str, str]) -> tuple[Ast
             port = int(item.get("ami_port", 5038))
         except (TypeError, ValueError):
             raise ConfigError(f"asterisk_servers: {name}: ami_port must be a whole number") from None
+        try:
+            sip_port = int(item.get("sip_port", 5060))
+        except (TypeError, ValueError):
+            raise ConfigError(f"asterisk_servers: {name}: sip_port must be a whole number") from None
+        if not 0 < sip_port < 65536:
+            raise ConfigError(f"asterisk_servers: {name}: sip_port must be a port (1-65535)")
         agents = _listed(name, "agents", item.get("agents"))
         sites = _listed(name, "sites", item.get("sites"))
         for pattern in agents:
@@ -360,6 +372,8 @@ def _servers(raw: Any, values: dict[str, Any], env: dict[str, str]) -> tuple[Ast
                 default=default,
                 system_name=str(item.get("system_name") or ""),
                 asterisk_root=Path(str(item["asterisk_root"])) if item.get("asterisk_root") else None,
+                sip_host=str(item.get("sip_host") or item["ami_host"]),
+                sip_port=sip_port,
             )
         )
     for what, key in (
