@@ -39,6 +39,10 @@ STATUS: dict[str, int] = {
     "route.undeclared": 403,
     "not_found": 404,
     "event.order_not_found": 404,  # 关联到已受理工单: no order has the 工单号 typed
+    # 批量关闭: more events than one request closes (intake.BULK_CLOSE_LIMIT)
+    "event.too_many": 422,
+    # 批量关闭 by who does not see 未分派事件 (intake.may_close_waiting)
+    "event.bulk_forbidden": 403,
     "request.invalid": 400,
     "report.range_reversed": 400,
     "report.range_too_long": 400,

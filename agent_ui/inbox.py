@@ -101,6 +101,46 @@ async def event_file(request: web.Request) -> web.StreamResponse:
 CLOSE_REASON_LIMIT = 200
 
 
+# before /api/inbox/{id}/close, whose {id} would take "waiting" (a 404)
+@routes.post("/api/inbox/waiting/close")
+@requires("inbox.use")
+async def close_waiting(request: web.Request) -> web.Response:
+    """批量关闭 未分派事件 without an order, one reason for all: the rows picked (``ids``) or every
+    one of a 类型 filter as confirmed (``all``: ``kind``, ``count``, ``through``); each closed as
+    关闭/无需处理 closes one, only those still waiting (``intake.close_waiting``), in one transaction."""
+    async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
+        # who may, before what was sent: an agent is event.bulk_forbidden whatever the body
+        if not intake.may_close_waiting(user):
+            raise UiError("event.bulk_forbidden", "only a supervisor closes waiting events in bulk")
+        body = await json_body(request)
+        ids, every = body.get("ids"), body.get("all")
+        if (ids is None) == (every is None):
+            raise UiError("request.invalid", "send either ids or all", field="ids")
+        if every is None:
+            if not isinstance(ids, list) or not ids or not all(_whole(i) and i > 0 for i in ids):
+                raise UiError("request.invalid", "ids must be a list of event ids", field="ids")
+            # the limit before the reason: a request past it is refused whatever else it says
+            intake.within_bulk_limit(len(set(ids)))
+            result = await intake.close_waiting(db, user, _close_reason(body), ids=ids)
+        else:
+            if not isinstance(every, dict):
+                raise UiError("request.invalid", "all must be an object", field="all")
+            kind, count, through = every.get("kind", ""), every.get("count"), every.get("through")
+            if kind not in ("", *ASYNC_KINDS):
+                raise UiError(
+                    "request.invalid", f"kind must be one of {', '.join(ASYNC_KINDS)}", field="kind"
+                )
+            if not _whole(count) or count < 1:
+                raise UiError("request.invalid", "count must be the number confirmed", field="count")
+            if not _whole(through) or through < 1:
+                raise UiError("request.invalid", "through must be the newest event id shown", field="through")
+            intake.within_bulk_limit(count)
+            result = await intake.close_waiting(
+                db, user, _close_reason(body), kind=kind, count=count, through=through
+            )
+    return web.json_response(result)
+
+
 @routes.post("/api/inbox/{id}/close")
 @requires("inbox.use")
 async def close_event(request: web.Request) -> web.Response:
@@ -109,18 +149,28 @@ async def close_event(request: web.Request) -> web.Response:
     (``intake.close_without_order``). Whose it is is checked before the reason."""
     event_id = path_int(request, "id")
     body = await json_body(request)
-    reason = body.get("reason")
-    reason = reason.strip() if isinstance(reason, str) else ""
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         # whose it is (and handled yet) before what was typed: a colleague's event is
         # event.forbidden whatever the reason, not 原因(必填)
         await intake.handleable(db, user, event_id)
-        if not reason or len(reason) > CLOSE_REASON_LIMIT:
-            problem = "field_required" if not reason else "field_too_long"
-            raise UiError("invalid_fields", "a reason is required", problems={"reason": problem})
+        reason = _close_reason(body)
         row = await intake.close_without_order(db, user, event_id, reason)
         view = event_view(row)
     return web.json_response(view)
+
+
+def _close_reason(body: dict) -> str:
+    """关闭/无需处理's reason: required, as typed (spaces around dropped), ``CLOSE_REASON_LIMIT`` at most."""
+    reason = body.get("reason")
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason or len(reason) > CLOSE_REASON_LIMIT:
+        problem = "field_required" if not reason else "field_too_long"
+        raise UiError("invalid_fields", "a reason is required", problems={"reason": problem})
+    return reason
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 #: 未分派事件: the rows of one page
@@ -151,6 +201,8 @@ async def list_inbox(request: web.Request) -> web.Response:
             # waiting (and may handle it) until an agent signs in and takes it
             rows, matched = await intake.waiting(db, kind=kind, offset=offset, limit=WAITING_PAGE)
             by_kind = await intake.waiting_by_kind(db)
+            # 批量关闭 every one of the filter: the newest id closed, and how many at most
+            through = await intake.newest_waiting(db, kind) if matched else 0
             body["waiting"] = {
                 "items": [event_view(r) for r in rows],
                 "count": sum(by_kind.values()),
@@ -159,6 +211,8 @@ async def list_inbox(request: web.Request) -> web.Response:
                 "matched": matched,
                 "offset": offset,
                 "limit": WAITING_PAGE,
+                "through": through,
+                "bulk_limit": intake.BULK_CLOSE_LIMIT,
             }
     return web.json_response(body)
 

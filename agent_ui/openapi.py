@@ -18,7 +18,9 @@ from agent_ui.roles import requires
 from agent_ui.services import TEMPLATES
 from campaigns import store as campaign_store
 from campaigns.importer import FIELDS as IMPORT_FIELDS
+from ticketing import intake
 from ticketing.inbound import SIGNATURE_HEADER
+from ticketing.models import ASYNC_KINDS
 from ticketing.models.campaigns import CAMPAIGN_KINDS, CAMPAIGN_MODES
 from ticketing.workflow import actions
 
@@ -364,6 +366,39 @@ _BODIES[("POST", "/api/notices/{key}/end")] = _CLOSE_NOTICE
 _BODIES[("POST", "/api/notices/{key}/withdraw")] = _CLOSE_NOTICE
 _BODIES[("POST", "/api/notices/{key}/undo-end")] = _CLOSE_NOTICE
 
+_BODIES[("POST", "/api/inbox/waiting/close")] = {
+    "type": "object",
+    "required": ["reason"],
+    "oneOf": [{"required": ["ids"]}, {"required": ["all"]}],
+    "description": "批量关闭 未分派事件: each closed as POST /api/inbox/{id}/close closes one (audited "
+    "event.closed), only those still waiting, in one transaction; answers {closed, ids, skipped: why → "
+    "how many (taken, handled, not_found; gone: of all, no longer waiting), skipped_ids}. Refused "
+    f"event.too_many past {intake.BULK_CLOSE_LIMIT}, event.waiting_changed when more wait than "
+    "confirmed, event.bulk_forbidden for who does not see 未分派事件",
+    "properties": {
+        "reason": {"type": "string", "maxLength": 200, "description": "one reason for all (required)"},
+        "ids": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "maxItems": intake.BULK_CLOSE_LIMIT,
+            "description": "the events picked",
+        },
+        "all": {
+            "type": "object",
+            "required": ["count", "through"],
+            "description": "every waiting event of a 类型 filter, as confirmed",
+            "properties": {
+                "kind": {"type": "string", "enum": ["", *ASYNC_KINDS], "description": '"": every kind'},
+                "count": {"type": "integer", "description": "how many the supervisor confirmed (matched)"},
+                "through": {
+                    "type": "integer",
+                    "description": "GET /api/inbox's waiting.through: the newest event closed",
+                },
+            },
+        },
+    },
+}
+
 _SUMMARIES = {
     (
         "GET",
@@ -574,6 +609,7 @@ _ACTION_ROLES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/orders/{key}/supervise"): actions.SUPERVISORS,
     ("POST", "/api/orders/{key}/force_archive"): actions.ARCHIVERS,
     ("POST", "/api/orders/{key}/void"): actions.VOIDERS,
+    ("POST", "/api/inbox/waiting/close"): intake.HANDLES_ANY_EVENT,
 }
 
 

@@ -1084,6 +1084,120 @@ async def close_without_order(
     return row
 
 
+#: 批量关闭: the most waiting events one request closes (a bigger flood goes a kind or a page at
+#: a time): one transaction holds a row lock and an audit row for each
+BULK_CLOSE_LIMIT = 1000
+
+#: why an event picked for 批量关闭 was left as it is: given to an agent meanwhile (``taken``),
+#: handled meanwhile (``handled``), no async event at all (``not_found``); of "every one of the
+#: filter", counted as confirmed but no longer waiting (``gone``: which ones cannot be told)
+BULK_SKIPS = ("taken", "handled", "not_found", "gone")
+
+
+def within_bulk_limit(count: int) -> None:
+    """Refused ``event.too_many`` past ``BULK_CLOSE_LIMIT``."""
+    if count > BULK_CLOSE_LIMIT:
+        raise ActionRefused("event.too_many", "too many events", limit=BULK_CLOSE_LIMIT, count=count)
+
+
+def may_close_waiting(user: User) -> bool:
+    """批量关闭 is for who sees 未分派事件 and may handle any event there (``may_handle``)."""
+    return user.has_role(*HANDLES_ANY_EVENT)
+
+
+async def close_waiting(
+    session: AsyncSession,
+    user: User,
+    reason: str,
+    *,
+    ids: Iterable[int] = (),
+    kind: str | None = None,
+    through: int = 0,
+    count: int = 0,
+) -> dict[str, Any]:
+    """批量关闭: 未分派事件 closed without an order, each as ``close_without_order`` closes one
+    (``payload.closed``, an ``event.closed`` audit row, ``AsyncEventHandled``), in the caller's
+    transaction. Either the events picked (``ids``) or every one of a 类型 filter the supervisor
+    confirmed (``kind``, "" for every kind: those waiting now up to ``through``, the newest id the
+    page showed, so what arrived after the confirmation is not closed unseen; more than the
+    ``count`` confirmed, events handed back meanwhile, is refused ``event.waiting_changed``).
+    Only events still waiting are closed: one an agent took or someone handled meanwhile is left,
+    said in ``skipped`` (``BULK_SKIPS``)."""
+    if not may_close_waiting(user):
+        raise ActionRefused("event.bulk_forbidden", "only a supervisor closes waiting events in bulk")
+    skipped: dict[str, list[int]] = {}
+    if kind is None:
+        picked = list(dict.fromkeys(ids))
+        within_bulk_limit(len(picked))
+    else:
+        within_bulk_limit(count)
+        query = _waiting([kind] if kind else ASYNC_KINDS).where(Interaction.id <= through)
+        picked = list(await session.scalars(query.with_only_columns(Interaction.id).order_by(Interaction.id)))
+        if len(picked) > count:
+            raise ActionRefused(
+                "event.waiting_changed",
+                f"{len(picked)} events wait, more than the {count} confirmed",
+                count=count,
+                now=len(picked),
+            )
+    closed: list[int] = []
+    if picked:
+        # only where it still waits, as ``_take`` hands one out: of this and an agent's top-up
+        # (or another supervisor) one wins, the other's UPDATE waits for the row and matches nothing
+        done = await session.execute(
+            update(Interaction)
+            .where(
+                Interaction.id.in_(picked),
+                Interaction.kind.in_(ASYNC_KINDS),
+                Interaction.status == "new",
+                Interaction.assigned_to_id.is_(None),
+            )
+            .values(status="handled")
+            .returning(Interaction.id)
+            .execution_options(synchronize_session=False)
+        )
+        closed = sorted(done.scalars())
+    at = utcnow().isoformat()
+    closing = {"reason": reason, "by": user.staff_no, "by_name": user.name, "at": at}
+    rows = (
+        {row.id: row for row in await session.scalars(select(Interaction).where(Interaction.id.in_(picked)))}
+        if picked
+        else {}
+    )
+    for event_id in closed:
+        row = rows[event_id]
+        set_committed_value(row, "status", "handled")
+        row.payload = {**(row.payload or {}), "closed": dict(closing)}
+        await _handled(session, user, row, "new", closed=reason)
+    if kind is None:
+        for event_id in picked:
+            row = rows.get(event_id)
+            if event_id in closed:
+                continue
+            why = (
+                "not_found"
+                if row is None or row.kind not in ASYNC_KINDS
+                else "handled"
+                if row.status == "handled"
+                else "taken"
+            )
+            skipped.setdefault(why, []).append(event_id)
+    gone = max(0, count - len(closed)) if kind is not None else 0
+    return {
+        "closed": len(closed),
+        "ids": closed,
+        "skipped": {why: len(found) for why, found in skipped.items()} | ({"gone": gone} if gone else {}),
+        "skipped_ids": skipped,
+    }
+
+
+async def newest_waiting(session: AsyncSession, kind: str = "") -> int:
+    """The newest waiting event's id (of ``kind``; 0: none): what 批量关闭's "every one of the
+    filter" closes up to."""
+    query = _waiting([kind] if kind else ASYNC_KINDS).subquery()
+    return int(await session.scalar(select(func.max(query.c.id))) or 0)
+
+
 async def callback_event(session: AsyncSession, user: User, interaction_id: int) -> Interaction:
     """The event ``user`` may call back (回拨): one they may handle, handled yet or not."""
     return await _handleable(session, user, interaction_id)
