@@ -374,6 +374,16 @@ export class StateBar {
     // site allows it on a call; 下班 once the call is over (a ringing one goes to another seat)
     set("btn-pause", signedIn && (!onCall || this.pauseOnCall));
     set("btn-logout", signedIn && s !== "talking" && s !== "on_hold");
+    // greyed out for a call, they say why on hover (as the server's refusal would): a click on a
+    // dead button told the agent nothing. 暂停 keeps its key (F3) beside the reason.
+    const pause = $("btn-pause");
+    if (pause) {
+      pause.dataset.key ??= pause.title;
+      const why = onCall && !this.pauseOnCall ? t("error.pause.on_call") : "";
+      pause.title = why ? `${why}（${pause.dataset.key}）` : pause.dataset.key;
+    }
+    const logout = $("btn-logout");
+    if (logout) logout.title = s === "talking" || s === "on_hold" ? t("error.logout.on_call") : "";
     set("btn-answer", s === "ringing");
     set("btn-hangup", onCall);
     const talking = s === "talking" || s === "on_hold";
