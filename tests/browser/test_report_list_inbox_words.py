@@ -184,6 +184,7 @@ def test_the_inbox_says_when_empty_and_words_a_missed_call(open_page):
             },
         },
     )
+    # the waiting table's first column is 批量关闭's tick box
     row = page.locator("#inbox-waiting-table tbody tr[data-event='7'] td")
-    expect(row.nth(2)).to_have_text("未显示号码")
-    expect(row.nth(3)).to_have_text("排队 65 秒，故障报修")
+    expect(row.nth(3)).to_have_text("未显示号码")
+    expect(row.nth(4)).to_have_text("排队 65 秒，故障报修")

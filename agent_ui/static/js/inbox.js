@@ -1,6 +1,6 @@
 // Async events: open them, turn one into a new pre-filled order, or link it to an existing order.
 import { api, el, emptyRow, fmtTime, leave, once } from "./api.js";
-import { queueName, t } from "./i18n.js";
+import { comma, queueName, t } from "./i18n.js";
 import { mediaElement } from "./media.js";
 import { toast } from "./toast.js";
 
@@ -19,8 +19,22 @@ export async function start({ socket }) {
   $("inbox-waiting-kind").addEventListener("change", (e) => { waitingKind = e.currentTarget.value; waitingOffset = 0; load(); });
   $("inbox-waiting-prev").addEventListener("click", () => { waitingOffset = Math.max(0, waitingOffset - waitingLimit); load(); });
   $("inbox-waiting-next").addEventListener("click", () => { waitingOffset += waitingLimit; load(); });
-  socket.addEventListener("inbox", load);
+  $("inbox-waiting-pick-page").addEventListener("change", (e) => pickPage(e.currentTarget.checked));
+  $("inbox-bulk-close-picked").addEventListener("click", () => askBulkClose({ ids: [...picked] }));
+  $("inbox-bulk-close-all").addEventListener("click", () => askBulkClose({ all: lastWaiting }));
+  // one refresh for a burst: a 批量关闭 of 600 announces each event it closed
+  socket.addEventListener("inbox", refresh);
   load();
+}
+
+let loading = null;
+let again = false;
+function refresh() {
+  if (loading) { again = true; return; }
+  loading = load().finally(() => {
+    loading = null;
+    if (again) { again = false; refresh(); }
+  });
 }
 
 // the kinds of waiting events, in the filter's order
@@ -28,6 +42,8 @@ const KINDS = ["missed_call", "voicemail", "fax", "sms", "email", "web"];
 let waitingKind = "";
 let waitingOffset = 0;
 let waitingLimit = 50;
+let lastWaiting = null; // the page of 未分派事件 shown: what "关闭全部 N 条" names and closes up to
+const picked = new Set(); // the waiting events ticked for 批量关闭 (on the page shown)
 
 async function load() {
   try {
@@ -50,8 +66,13 @@ async function load() {
       $("inbox-waiting-count").textContent = String(w.count);
       kindFilter(w);
       const waitingTable = $("inbox-waiting-table");
-      waitingTable.querySelector("tbody").replaceChildren(...(w.items.length ? w.items.map(row) : [emptyRow(waitingTable, t("inbox.empty_waiting"))]));
+      waitingTable.querySelector("tbody").replaceChildren(...(w.items.length ? w.items.map(pickableRow) : [emptyRow(waitingTable, t("inbox.empty_waiting"))]));
       pager(w);
+      lastWaiting = w;
+      // what was ticked and is still on the page stays ticked (taken meanwhile: gone from it)
+      const shown = new Set(w.items.map((ev) => ev.id));
+      for (const id of [...picked]) if (!shown.has(id)) picked.delete(id);
+      bulkBar();
     }
   } catch (err) { toast(err.message, "refused"); }
 }
@@ -72,6 +93,105 @@ function pager(w) {
   $("inbox-waiting-range").textContent = shown ? t("inbox.waiting_range", { from: w.offset + 1, to: w.offset + shown, count: w.matched }) : "";
   $("inbox-waiting-prev").disabled = w.offset === 0;
   $("inbox-waiting-next").disabled = w.offset + shown >= w.matched;
+}
+
+// -- 批量关闭 -------------------------------------------------------------------------------
+// A waiting event's row with its tick box first
+function pickableRow(ev) {
+  const box = el("input", { type: "checkbox", "data-pick": ev.id, "aria-label": t("inbox.bulk_pick_row"),
+    onchange: (e) => { if (e.currentTarget.checked) picked.add(ev.id); else picked.delete(ev.id); bulkBar(); } });
+  box.checked = picked.has(ev.id);
+  const tr = row(ev);
+  tr.prepend(el("td", { class: "pick" }, box));
+  return tr;
+}
+
+function pickPage(on) {
+  for (const box of document.querySelectorAll("#inbox-waiting-table [data-pick]")) {
+    box.checked = on;
+    const id = Number(box.dataset.pick);
+    if (on) picked.add(id); else picked.delete(id);
+  }
+  bulkBar();
+}
+
+// 已选 3 条, 批量关闭所选, 关闭全部 600 条未接来电; 全选本页 ticked, half or not
+function bulkBar() {
+  const w = lastWaiting;
+  const boxes = [...document.querySelectorAll("#inbox-waiting-table [data-pick]")];
+  const ticked = boxes.filter((b) => b.checked).length;
+  const page = $("inbox-waiting-pick-page");
+  page.checked = boxes.length > 0 && ticked === boxes.length;
+  page.indeterminate = ticked > 0 && ticked < boxes.length;
+  page.disabled = !boxes.length;
+  $("inbox-bulk-picked").textContent = picked.size ? t("inbox.bulk_picked", { count: picked.size }) : "";
+  $("inbox-bulk-close-picked").disabled = !picked.size;
+  const all = $("inbox-bulk-close-all");
+  all.hidden = !w || !w.matched;
+  if (w) all.textContent = t("inbox.bulk_close_all", { count: w.matched, kind: kindWords(w.kind) });
+}
+
+function kindWords(kind) {
+  return kind ? t(`kind.${kind}`) : t("inbox.bulk_kind_all");
+}
+
+// Asked in the page, naming how many and of what, with the one reason for them all; "every one
+// of the filter" is the count and the newest event the page showed, as confirmed: what came after
+// is not closed unseen
+function askBulkClose({ ids, all }) {
+  const count = ids ? ids.length : all.matched;
+  const request = ids ? { ids } : { all: { kind: all.kind, count: all.matched, through: all.through } };
+  const question = ids ? t("inbox.bulk_confirm_picked", { count }) : t("inbox.bulk_confirm_all", { count, kind: kindWords(all.kind) });
+  const limit = lastWaiting?.bulk_limit;
+  const reason = el("input", { id: "inbox-bulk-reason", class: "wide", maxlength: 200, "aria-required": "true",
+    oninput: (e) => { e.currentTarget.removeAttribute("aria-invalid"); said.textContent = ""; } });
+  const said = el("p", { class: "error", id: "inbox-bulk-error", role: "alert" });
+  const yes = el("button", { type: "submit", class: "btn danger", id: "inbox-bulk-yes" }, t("inbox.bulk_yes"));
+  // novalidate: the reason missing is said in the dialog's words, not the browser's bubble
+  const form = el("form", { method: "dialog", novalidate: true },
+    el("p", { id: "inbox-bulk-question" }, question),
+    el("p", { class: "muted" }, t("inbox.bulk_confirm_note")),
+    el("label", { for: "inbox-bulk-reason", class: "req" }, t("inbox.bulk_reason")), " ", reason,
+    said,
+    el("div", { class: "actions" }, yes, " ",
+      el("button", { type: "button", class: "btn", id: "inbox-bulk-cancel", onclick: () => dialog.close() }, t("inbox.bulk_cancel"))));
+  const dialog = el("dialog", { id: "inbox-bulk-dialog", class: "confirm-dialog", "aria-labelledby": "inbox-bulk-question" }, form);
+  if (limit && count > limit) {
+    // said before a reason is typed: the server would refuse it whole
+    said.textContent = t("error.event.too_many", { limit, count });
+    yes.disabled = true;
+  }
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const why = reason.value.trim();
+    if (!why) {
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+      said.textContent = t("inbox.bulk_reason_required");
+      return;
+    }
+    once(form, async () => {
+      try {
+        const done = await api("/api/inbox/waiting/close", { method: "POST", body: { ...request, reason: why } });
+        dialog.close();
+        picked.clear();
+        toast(bulkSummary(done), Object.keys(done.skipped).length ? "refused" : "ok");
+        load();
+      } catch (err) { said.textContent = err.message; }
+    });
+  });
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  reason.focus();
+}
+
+// 已关闭 598 条。2 条未关闭：已分派给坐席 1 条、已被处理 1 条。
+function bulkSummary(done) {
+  const skipped = Object.entries(done.skipped);
+  const total = skipped.reduce((n, [, count]) => n + count, 0);
+  const why = skipped.map(([key, count]) => t(`inbox.bulk_why.${key}`, { count })).join(comma);
+  return t("inbox.bulk_done", { count: done.closed }) + (total ? t("inbox.bulk_skipped", { count: total, why }) : "");
 }
 
 // new | assigned | handled, in words (a status this page does not know yet shows as it is)
