@@ -40,8 +40,9 @@ export function saveDraft(agent, call, draft) {
 }
 
 // This agent's drafts, newest first, as { call, draft } (call "" for the one without a call);
-// every other agent's draft is dropped.
+// every other agent's draft is dropped, the order page's too.
 export function draftsOf(agent) {
+  dropOthers(ORDER_PREFIX, agent);
   const mine = agent ? `${PREFIX}${agent}:` : "";
   const found = [];
   for (const key of keys()) {
@@ -89,6 +90,7 @@ export function saveOrderDraft(user, orderId, node, draft) {
 // user's order drafts go, and this user's of the same order at another step or an earlier visit
 // of this one.
 export function orderDraft(user, orderId, node, since) {
+  dropOthers(PREFIX, user);
   const mine = user ? `${ORDER_PREFIX}${user}:` : "";
   const here = user ? orderKeyOf(user, orderId, node) : "";
   let found = null;
@@ -109,6 +111,13 @@ export function orderDraft(user, orderId, node, since) {
     else store().removeItem(key);
   }
   return found;
+}
+
+// Under ``prefix``, the drafts of anyone but ``user`` (工号: the seat's agent id is the same)
+// dropped: a page reading one kind clears the other kind of whoever signed in before on this tab.
+function dropOthers(prefix, user) {
+  const mine = user ? `${prefix}${user}:` : "";
+  for (const key of keys(prefix)) if (!mine || !key.startsWith(mine)) store().removeItem(key);
 }
 
 export function clearOrderDraft(user, orderId, node) {
