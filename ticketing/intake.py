@@ -1088,11 +1088,6 @@ async def close_without_order(
 #: a time): one transaction holds a row lock and an audit row for each
 BULK_CLOSE_LIMIT = 1000
 
-#: why an event picked for 批量关闭 was left as it is: given to an agent meanwhile (``taken``),
-#: handled meanwhile (``handled``), no async event at all (``not_found``); of "every one of the
-#: filter", counted as confirmed but no longer waiting (``gone``: which ones cannot be told)
-BULK_SKIPS = ("taken", "handled", "not_found", "gone")
-
 
 def within_bulk_limit(count: int) -> None:
     """Refused ``event.too_many`` past ``BULK_CLOSE_LIMIT``."""
@@ -1121,8 +1116,10 @@ async def close_waiting(
     confirmed (``kind``, "" for every kind: those waiting now up to ``through``, the newest id the
     page showed, so what arrived after the confirmation is not closed unseen; more than the
     ``count`` confirmed, events handed back meanwhile, is refused ``event.waiting_changed``).
-    Only events still waiting are closed: one an agent took or someone handled meanwhile is left,
-    said in ``skipped`` (``BULK_SKIPS``)."""
+    Only events still waiting are closed; ``skipped`` says why the others were left, how many
+    each (``skipped_ids``: which): given to an agent meanwhile (``taken``), handled meanwhile
+    (``handled``), no async event at all (``not_found``); of a filter's, counted as confirmed but
+    no longer waiting (``gone``: which ones cannot be told)."""
     if not may_close_waiting(user):
         raise ActionRefused("event.bulk_forbidden", "only a supervisor closes waiting events in bulk")
     skipped: dict[str, list[int]] = {}
