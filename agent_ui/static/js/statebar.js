@@ -404,6 +404,12 @@ export class StateBar {
     set("btn-conference", transferable);
     const conference = $("btn-conference");
     if (conference) conference.title = s === "on_hold" ? t("call.conference_unhold_first_hint") : "";
+    // a consultation's 完成转接 / 取消咨询 and 咨询中：… take their place: dead until it ends (their
+    // 请先取回 hint wrong then), they made the 1366 px bar overflow, its parts drawn over each other
+    for (const id of ["btn-transfer", "btn-consult", "btn-conference"]) {
+      const b = $(id);
+      if (b) b.hidden = Boolean(this.consulting);
+    }
     // the held caller gone, there is nobody to hand over: 取消咨询 (or 挂断) ends the consult leg
     const offered = { "btn-complete-transfer": this.consulting && !this.consulting.caller_gone, "btn-cancel-transfer": this.consulting };
     for (const [id, shown] of Object.entries(offered)) {
