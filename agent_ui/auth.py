@@ -418,7 +418,7 @@ async def announce_ended(
 
 async def session_user(request: web.Request, session: Session) -> CurrentUser | None:
     """The session's user while the session is live; a session that ended loses its user (the
-    response's cookie no longer names them) and gets a new CSRF token."""
+    response's cookie no longer names them) and keeps its CSRF token."""
     user = user_from_session(session)
     if user is None:
         return None
@@ -435,7 +435,10 @@ async def session_user(request: web.Request, session: Session) -> CurrentUser | 
             log.warning("why the session of %s ended was not read", user.staff_no, exc_info=True)
     for key in _USER_KEYS:
         session.pop(key, None)
-    session["csrf"] = secrets.token_urlsafe(24)
+    # the token is kept, not drawn anew: an ended page's requests race the sign-in page it is sent
+    # to, each with the old cookie, and a new token per response left the sign-in form's stale
+    # (「登录页面已过期」 at the first try). Signing in gives the new session a token of its own.
+    csrf_token(session)
     return None
 
 

@@ -8,9 +8,11 @@ refused ``csrf.invalid``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from agent_ui.auth import CHECK_SECONDS, SESSIONS
 from tests.agent_ui.conftest import PASSWORD, login
 
 TOKEN = re.compile(r'name="_csrf" value="([^"]+)"')
@@ -199,3 +201,30 @@ async def test_a_stale_language_switch_shows_the_page_again_unchanged(client):
     )
     assert away.status == 303 and away.headers["Location"] == "/"
     assert (await (await client.get("/api/session")).json())["lang"] == "en"
+
+
+async def test_an_ended_pages_requests_racing_the_sign_in_page_leave_its_form_good(client, world):
+    """A session that ended: the tab is sent to /login while its other requests (a poll, the
+    socket's reconnect) are still on their way, each with the old cookie. Each answer used to draw
+    a new token, so the cookie the browser kept last could hold another token than the sign-in
+    form it showed: 「登录页面已过期」 at the first try, the password typed twice."""
+    from sqlalchemy import update
+
+    from ticketing.models.org import UserSession
+
+    await login(client, "1001")
+    async with world.services.sessionmaker.begin() as db:
+        await db.execute(update(UserSession).values(revoked_at=UserSession.created_at))
+    store = client.server.app[SESSIONS]
+    start = store.clock()
+    store.clock = lambda: start + dt.timedelta(seconds=CHECK_SECONDS + 1)  # the row is read again
+    old = {c.key: c.value for c in client.session.cookie_jar}
+    form = await _form_token(client)  # the sign-in page, drawn with the old cookie
+    # the ended page's poll, with the same old cookie
+    client.session.cookie_jar.update_cookies(old, response_url=client.make_url("/"))
+    assert {c.key: c.value for c in client.session.cookie_jar} == old
+    poll = await client.get("/api/session")
+    assert (await poll.json())["user"] is None  # its answer's cookie is the one the browser keeps
+    signed = await _sign_in_form(client, form, "1001", next_="/lists/mine")
+    assert signed.status == 303 and signed.headers["Location"] == "/lists/mine"
+    assert await _who(client) == "1001"
