@@ -168,12 +168,6 @@ async def notices_page(request: web.Request) -> web.Response:
     return await request.app[TEMPLATES].response(request, "notices.html", {"notice_sites": sites})
 
 
-def _signature(request: web.Request) -> str:
-    """What an SMS to a customer starts with, 【95598】: the hotline's number, as the order SMS
-    (message templates) are signed, so the customer knows who wrote."""
-    return f"【{request.app[SERVICES].hotline_number}】"
-
-
 async def _send_request(request: web.Request) -> tuple[str, str, int | None]:
     body = await json_body(request)
     channel, to, order_id = body.get("channel"), body.get("to"), body.get("order_id")
@@ -210,7 +204,7 @@ async def send_knowledge(request: web.Request) -> web.Response:
         else:
             row = await knowledge.send_article(
                 db, user, article, channel=channel, recipient=to, order_id=order_id,
-                signature=_signature(request),
+                signature=request.app[SERVICES].sms_signature,
             )  # fmt: skip
     return queued(row)
 
@@ -235,7 +229,7 @@ async def send_outage_notice(request: web.Request) -> web.Response:
         else:
             row = await knowledge.send_notice(
                 db, user, key, channel=channel, recipient=to, order_id=order_id,
-                signature=_signature(request),
+                signature=request.app[SERVICES].sms_signature,
             )  # fmt: skip
     return queued(row)
 

@@ -239,7 +239,15 @@ async def _send(request: web.Request, channel: str) -> web.Response:
         # the address alone was wrong: its own words (recipient_invalid, recipient_required)
         to = check_recipient(channel, str(body.get("to") or ""))
         row = await send_message(
-            db, user, channel, to, subject, text, order_id=order.id, about=("work_order", order.id)
+            db,
+            user,
+            channel,
+            to,
+            subject,
+            text,
+            order_id=order.id,
+            about=("work_order", order.id),
+            signature=request.app[SERVICES].sms_signature,  # an SMS only; a template's has its own
         )
     return queued(row)
 

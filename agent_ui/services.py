@@ -59,6 +59,13 @@ class AppServices:
     #: routing file's): the only queues a user may have a skill for
     queues: tuple[str, ...] = dataclasses.field(default_factory=lambda: deployed_queues())
 
+    @property
+    def sms_signature(self) -> str:
+        """What an SMS to a customer starts with, 【95598】: the hotline's number, as the message
+        templates sign the order SMS, so the customer's phone shows who wrote (a mainland carrier
+        asks every text to name its sender so)."""
+        return f"【{self.hotline_number}】"
+
 
 @functools.cache
 def deployed_queues() -> tuple[str, ...]:

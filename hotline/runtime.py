@@ -730,7 +730,9 @@ def _dispatcher(settings: Settings, sessions, *, fax_ami: AmiClient | None = Non
         else None
     )
     sms = (
-        HttpSmsGateway(settings.sms_gateway_url, token=settings.sms_gateway_token)
+        HttpSmsGateway(
+            settings.sms_gateway_url, token=settings.sms_gateway_token, sign=settings.hotline_number
+        )
         if settings.sms_gateway_url
         else None
     )

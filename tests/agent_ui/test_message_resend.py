@@ -132,7 +132,7 @@ async def test_a_failed_sms_reads_in_chinese_and_is_sent_again_once(
 
     state["refuse"] = False
     assert await Dispatcher(world.services.sessionmaker, sms=gateway).deliver_pending() == (1, 0)
-    assert state["received"] == [{"to": "13800138000", "text": "您的工单已受理。", "sign": "95598"}]
+    assert state["received"] == [{"to": "13800138000", "text": "【95598】您的工单已受理。", "sign": "95598"}]
     sent = [
         (e["notification_id"], e["state"], e["resent_as"]) for e in await _on_timeline(client, order, "sms")
     ]

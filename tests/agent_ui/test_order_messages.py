@@ -108,7 +108,8 @@ async def test_an_agent_texts_the_customer_written_text_and_the_gateway_gets_it(
     async with world.services.sessionmaker() as db:
         row = await db.get(Notification, queued["id"])
         assert row.order_id == order["id"] and row.user_id == world.people["1001"]
-        assert row.body == "峰时段 8:00-22:00，谷时段 22:00-次日 8:00。"
+        # signed as the message templates are: a carrier shows the sender by it (QA-8's follow-up)
+        assert row.body == "【95598】峰时段 8:00-22:00，谷时段 22:00-次日 8:00。"
         audit = await db.scalar(select(AuditLog).where(AuditLog.action == "message.send"))
         assert (audit.entity, audit.entity_id, audit.actor) == ("work_order", str(order["id"]), "1001")
         assert audit.after == {"channel": "sms", "to": "13800138000", "notification": row.id,

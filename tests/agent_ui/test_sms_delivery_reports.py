@@ -116,7 +116,12 @@ async def test_delivered_once_and_for_all_a_late_or_repeated_report_changes_noth
     assert status == 200, answer
     assert answer == {"status": "applied", "notification_id": note_id, "delivery": "delivered"}
     entry = await _entry(console, order, note_id)
-    assert entry["delivery"] == {"state": "delivered", "at": "2026-11-28T02:00:05+00:00", "reason": "", "reason_kind": ""}
+    assert entry["delivery"] == {
+        "state": "delivered",
+        "at": "2026-11-28T02:00:05+00:00",
+        "reason": "",
+        "reason_kind": "",
+    }
     assert TEXTS["zh-CN"]["delivery.sms.delivered"].startswith("已送达")
 
     # the gateway retries its report, then a stray 'failed' comes late: the phone got it all the same
@@ -323,7 +328,10 @@ async def test_the_demos_gateway_reports_what_it_was_given(console, world):
             await sim.settle()
     finally:
         await sim.stop()
-    assert [s["text"] for s in sim.sent] == ["您的工单已受理。", "第二条"]
+    assert [s["text"] for s in sim.sent] == [
+        "【95598】您的工单已受理。",
+        "【95598】第二条",
+    ]  # signed, as the templates are
     given = {sent["message_id"]: n for n, sent in enumerate(sim.sent)}
     assert sorted((given[message_id], status) for message_id, status in sim.reported) == [
         (0, "failed"),
