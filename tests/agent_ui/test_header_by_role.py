@@ -1,5 +1,5 @@
 """The page header by who reads it (QA of 2026-11-29): the phone system's state is said in words
-(电话系统：, Asterisk on hover) and only to those with a seat or the wallboard, not to a bureau's
+(电话：, Asterisk on hover) and only to those with a seat or the wallboard, not to a bureau's
 handler, who has no phone in the console; the developers' API reference (English, error ids and
 HTTP statuses) is in the admins' navigation only, not beside every user's work lists."""
 
@@ -25,5 +25,5 @@ async def test_the_header_says_what_its_reader_can_use(client, staff_no, page, p
     if phone is not None:
         assert ('id="ami-status"' in html) is phone
     if phone:
-        assert "电话系统：" in html and ">Asterisk：" not in html
+        assert "电话：" in html and ">Asterisk：" not in html
     assert ('href="/api/docs"' in html) is api_docs

@@ -244,13 +244,13 @@ def test_rendered_pages_take_full_width_punctuation_in_chinese():
     assert "潘红（1001）" in pages["base.html"]
     assert "接听（+）" in pages["base.html"] and "挂断（-）" in pages["base.html"]
     # the script puts 已连接 after it (statebar.js; rendered, it waits as …)
-    assert "电话系统：" in pages["base.html"]
+    assert "电话：" in pages["base.html"]
     assert "模板：默认模板" in pages["order_print.html"]
 
 
 def test_rendered_pages_keep_half_width_punctuation_in_english():
     pages = _render_all("en")
     assert "Pan Hong (1001)" in pages["base.html"]
-    assert "Phone system: " in pages["base.html"]
+    assert "Phone: " in pages["base.html"]
     assert "Template: Default" in pages["order_print.html"]
     assert not any(c in text for text in pages.values() for c in "（）：")
