@@ -90,10 +90,14 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (TALKING, "hold"): ON_HOLD,
     (TALKING, "answer"): TALKING,
     (TALKING, "end"): _AFTER_CALL,
+    # a consultation the seat was only asked in ended without becoming a transfer: no call of
+    # its own to write up (cti.calls.CallModel._call_over)
+    (TALKING, "cancel"): _BACK,
     (TALKING, "pause"): TALKING,
     (ON_HOLD, "unhold"): TALKING,
     (ON_HOLD, "answer"): TALKING,
     (ON_HOLD, "end"): _AFTER_CALL,
+    (ON_HOLD, "cancel"): _BACK,
     (ON_HOLD, "pause"): ON_HOLD,
     (AFTER_CALL_WORK, "acw_done"): _AFTER_ACW,
     (AFTER_CALL_WORK, "ready"): READY,

@@ -55,6 +55,9 @@ class CallOffered(Event):
     waited: float = 0.0
     customer: dict[str, Any] | None = None
     offered_at: float = 0.0
+    #: the agent who consults this seat about the call (咨询转接): the ring is a colleague's
+    #: question, not a customer contact of this seat's, until that agent completes the transfer
+    consult_from: str = ""
 
 
 @event
@@ -69,6 +72,9 @@ class CallAnswered(Event):
     caller: str = ""
     answered_at: float = 0.0
     waited: float = 0.0
+    #: the agent who consults this one about the call (as ``CallOffered.consult_from``); empty
+    #: again in the ``CallAnswered`` that follows when a completed transfer hands the caller over
+    consult_from: str = ""
 
 
 @event

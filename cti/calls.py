@@ -133,6 +133,9 @@ class Call:
     # came over the trunk from another server of the platform (blind | consult; ``relayed``): that
     # server's bridge keeps the call's record, this one adds its agents' legs
     relayed: str = ""
+    # agent -> the agent who consults them about this call (咨询转接), while the caller is still
+    # that agent's: the consulted seat's ring and talk are not a customer contact of its own
+    consulted: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def snapshot(self) -> dict[str, object]:
         body = dataclasses.asdict(self)
@@ -146,6 +149,7 @@ class Call:
             "legs",
             "consult_legs",
             "consult_queues",
+            "consulted",
         ):
             body.pop(key)
         body["ringing"] = sorted(self.ringing)
@@ -335,14 +339,19 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if any(leg[0] == agent_id and not leg[2] for leg in call.legs):
             return
         call.legs.append([agent_id, at, 0.0])
+        self._announce(call, agent_id, at)
+
+    def _announce(self, call: Call, agent_id: str, joined: float) -> None:
+        """``CallAnswered`` of ``agent_id``'s leg on ``call``, which began at ``joined``."""
         self.notify(
             CallAnswered.make(
                 call_id=call.call_id,
                 agent_id=agent_id,
                 queue=call.queue,
                 caller=call.caller,
-                answered_at=at,
+                answered_at=joined,
                 waited=call.waited,
+                consult_from=call.consulted.get(agent_id, ""),
             )
         )
 
@@ -358,6 +367,12 @@ class CallModel(ChannelEvents, QueueCallEvents):
             if staying:
                 call.agent_id = staying[-1]
                 self.set_hold(call, False, at)
+                if call.call_id not in self.ended and call.consulted.pop(call.agent_id, ""):
+                    # consulted until now, the transfer completed: the caller is theirs, announced
+                    # again as their contact (the same leg: its start, no consult_from). Not once
+                    # the caller has hung up: nobody was handed over.
+                    joined = max(leg[1] for leg in call.legs if leg[0] == call.agent_id and not leg[2])
+                    self._announce(call, call.agent_id, joined)
 
     def set_hold(self, call: Call, held: bool, at: float) -> None:
         """Hold started or ended by our own command (no Hold event comes for a redirect)."""
@@ -400,6 +415,15 @@ class CallModel(ChannelEvents, QueueCallEvents):
                     at=at,
                 )
             )
+
+    def _call_over(self, agent: A.Agent, call: Call, at: float) -> None:
+        """``agent``'s talk on ``call`` ended: after-call work (when it is on) for a caller of
+        theirs; back where they were, with no call, for a consultation they were only asked in
+        that was not completed into a transfer: nothing of theirs to write up."""
+        if agent.agent_id in call.consulted:
+            self._transition(agent, "cancel", at)
+        else:
+            self._transition(agent, "end", at, call.call_id)
 
     def _consulting_holder(self, call: Call) -> A.Agent | None:
         """The agent whose caller this is, while they consult about it with the caller held."""
@@ -514,7 +538,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
             if agent is not None and agent.consult and agent.consult["call_id"] == call.call_id:
                 self.consult_over(agent, at)
             if agent is not None and agent.call_id == call.call_id and agent.state in (A.TALKING, A.ON_HOLD):
-                self._transition(agent, "end", at, call.call_id)
+                self._call_over(agent, call, at)
             elif agent is not None and agent.call_id == call.call_id and agent.state == A.RINGING:
                 self._transition(agent, "cancel", at)
         return self._record(call, at)

@@ -90,6 +90,11 @@ class ChannelEvents(_Base):
         (``_speedups.ChannelBook``) before it calls this."""
         # Rings outside app_queue (click-to-dial, transfer target): no AgentCalled comes.
         dialing = call.direction == "outbound" and not call.answered_at and not call.queued_at
+        holder = self._consulting_holder(call)
+        if holder is not None and holder is not agent:
+            # the consultation's leg rings it (to the seat, or through a queue): the caller stays
+            # the consulting agent's unless they complete the transfer (``_leave``)
+            call.consulted[agent.agent_id] = holder.agent_id
         if dialing:
             self._dialing(call, agent.agent_id, at)
         self._transition(agent, "offer", at, call.call_id)
@@ -189,6 +194,8 @@ class ChannelEvents(_Base):
                     # The caller's agent has left (a blind transfer): the target has the call.
                     # An agent only consulted, or brought into a conference, does not take it.
                     call.agent_id = agent.agent_id
+                    # (a consultation completed while its target still rang: theirs, not a question)
+                    call.consulted.pop(agent.agent_id, None)
                 if others and agent.state in (A.TALKING, A.ON_HOLD):
                     self._join(call, agent.agent_id, at)  # talking on the call: a leg of its own
 
@@ -285,4 +292,4 @@ class ChannelEvents(_Base):
         if agent.state == A.RINGING:
             self._transition(agent, "cancel", at)
         elif agent.state in (A.TALKING, A.ON_HOLD):
-            self._transition(agent, "end", at, call.call_id)
+            self._call_over(agent, call, at)

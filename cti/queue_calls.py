@@ -238,6 +238,7 @@ class QueueCallEvents(_Base):
                 ivr_path=tuple(call.ivr_path),
                 waited=waited,
                 offered_at=at,
+                consult_from=call.consulted.get(agent_id, ""),
             )
         )
 

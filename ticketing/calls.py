@@ -374,6 +374,10 @@ class CallLinker:
             user_id = await session.scalar(select(User.id).where(User.staff_no == event.agent_id))
             number = _norm(event.caller)
             values: dict[str, Any] = {"agent_id": event.agent_id, "user_id": user_id, "status": "answered"}
+            if event.consult_from:
+                # a colleague consulted (咨询转接): the call stays the consulting agent's, and so
+                # does its order, unless the transfer is completed (announced again, without it)
+                del values["agent_id"], values["user_id"]
             if number:
                 values["number"] = number
             row = await upsert_interaction(
