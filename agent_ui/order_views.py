@@ -32,6 +32,7 @@ from ticketing.models import (
 )
 from ticketing.notify import template_failed
 from ticketing.screen_alerts import NOT_IN_HISTORY, about_view
+from ticketing.screen_pop import A_CONTACT
 from ticketing.sms_status import delivery_view
 from ticketing.workflow import extensions, store
 from ticketing.workflow.actions import SUPERVISORS, VOIDERS, anyone_to_forward_to, may_take_over, stranded
@@ -199,8 +200,8 @@ async def _category_name(db: AsyncSession, order: WorkOrder, definition: Any) ->
 def media_url(interaction: Interaction) -> str | None:
     if interaction.kind not in MEDIA_KINDS:
         return None
-    if interaction.kind == "call":
-        return None  # the call's recording has its own entry with the player
+    if interaction.kind == "call" and not interaction.file_path:
+        return None  # not recorded (nobody answered, or recording is off)
     call_id = (interaction.payload or {}).get("call_id") or interaction.external_id
     return file_url(interaction.kind, call_id)
 
@@ -594,7 +595,7 @@ async def timeline(
     linked = await db.scalars(
         select(Interaction)
         .join(order_interactions, order_interactions.c.interaction_id == Interaction.id)
-        .where(order_interactions.c.order_id == order.id)
+        .where(order_interactions.c.order_id == order.id, A_CONTACT)
         .order_by(Interaction.occurred_at)
     )
     for item in linked:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.auth import CurrentUser, password_stamp
 from agent_ui.errors import UiError
+from agent_ui.order_views import file_url
 from agent_ui.services import AppServices
 from agent_ui.worklists import counts
 from ticketing.customers import lookup_for_screen_pop
@@ -136,6 +137,11 @@ def pop_of(caller: str, found: dict[str, Any] | None) -> dict[str, Any]:
     pop: dict[str, Any] = {"caller": caller, "matches": [], "open_orders": [], "interactions": []}
     if found:
         pop.update(found)
+    # a recorded call's line plays its recording, by the order page's address for it
+    pop["interactions"] = [
+        {**i, "media_url": file_url("recording", i["recording"]) if i.get("recording") else None}
+        for i in pop["interactions"]
+    ]
     return pop
 
 

@@ -31,6 +31,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.screen_pop import (  # noqa: F401 (the customer book's public surface)
+    A_CONTACT,
     customer_json,
     interaction_json,
     lookup_for_screen_pop,
@@ -233,7 +234,10 @@ async def lookup_for(
         history_of = and_(Interaction.number == number, Interaction.id.in_(joined_theirs))
     history = list(
         await session.scalars(
-            select(Interaction).where(history_of).order_by(Interaction.occurred_at.desc()).limit(interactions)
+            select(Interaction)
+            .where(history_of, A_CONTACT)
+            .order_by(Interaction.occurred_at.desc())
+            .limit(interactions)
         )
     )
     if not customers and not open_orders and not history:

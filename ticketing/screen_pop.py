@@ -24,7 +24,7 @@ from collections import namedtuple
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, event, select, union
+from sqlalchemy import and_, bindparam, event, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -73,7 +73,23 @@ def interaction_json(i: Any) -> dict[str, Any]:
         "status": i.status,
         "subject": i.subject,
         "outcome": (i.payload or {}).get("outcome", ""),
+        # the call's own recording (its call id; "" when it has none): the call's line offers it,
+        # as the recording has no line of its own (``A_CONTACT``)
+        "recording": i.external_id if i.kind == "call" and i.file_path else "",
     }
+
+
+_CALL_OF_RECORDING = aliased(Interaction)
+#: What a list of a customer's or an order's contacts shows a line for: everything but the
+#: recording of a call it has, which is that call's file (the call's row keeps its path) and
+#: was listed as a second 录音 line beside each 通话 at the same time. The one rule for the
+#: screen-pop, the customer lookup and the order's 处理过程.
+A_CONTACT = ~and_(
+    Interaction.kind == "recording",
+    select(_CALL_OF_RECORDING.id)
+    .where(_CALL_OF_RECORDING.kind == "call", _CALL_OF_RECORDING.external_id == Interaction.external_id)
+    .exists(),
+)
 
 
 async def lookup_for_screen_pop(
@@ -127,6 +143,8 @@ _POP_INTERACTION_COLUMNS = (
     Interaction.status,
     Interaction.subject,
     Interaction.payload,
+    Interaction.external_id,
+    Interaction.file_path,
 )
 
 
@@ -164,13 +182,13 @@ _POP_ORDERS = (
 )
 _POP_HISTORY_OF_CUSTOMERS = (
     select(*_POP_INTERACTION_COLUMNS)
-    .where(Interaction.customer_id.in_(_MATCHED))
+    .where(Interaction.customer_id.in_(_MATCHED), A_CONTACT)
     .order_by(Interaction.occurred_at.desc())
     .limit(bindparam("interactions"))
 )
 _POP_HISTORY_OF_NUMBER = (
     select(*_POP_INTERACTION_COLUMNS)
-    .where(Interaction.number == bindparam("number"))
+    .where(Interaction.number == bindparam("number"), A_CONTACT)
     .order_by(Interaction.occurred_at.desc())
     .limit(bindparam("interactions"))
 )

@@ -188,7 +188,7 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(handler.locator("#order-supervise")).to_have_count(0)
         # the call is on the order's timeline with its recording, playable with byte ranges
         expect(timeline.locator("li[data-kind=call]")).to_contain_text(caller)
-        audio = timeline.locator("li[data-kind=recording] audio")
+        audio = timeline.locator("li[data-kind=call] audio")  # the call's line plays its recording
         expect(audio).to_have_count(1, timeout=10_000)
         src = audio.get_attribute("src")
         partial = handler.request.get(f"{console.url}{src}", headers={"Range": "bytes=0-99"})

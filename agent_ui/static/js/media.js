@@ -1,7 +1,7 @@
 // A recording, voicemail or fax PDF that cannot be had (deleted by the retention period, its phone
 // server's disk not mounted here): the page says why in the reader's language where the player or
-// the link was, rather than a silent player or a tab of the server's JSON. The order timeline and
-// the inbox show media this one way.
+// the link was, rather than a silent player or a tab of the server's JSON. The order timeline, the
+// inbox and the screen-pop's 最近联系 show media this one way.
 import { el } from "./api.js";
 import { t } from "./i18n.js";
 

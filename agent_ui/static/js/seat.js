@@ -2,6 +2,7 @@
 import { api, clock, el, fmtTime, leave, once } from "./api.js";
 import { colon, paren, queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
+import { mediaElement } from "./media.js";
 import { lockBound, markField, markProblems, readFields, renderFields, siteCode } from "./forms.js";
 import { clearDraft, draftsOf, saveDraft } from "./drafts.js";
 
@@ -56,6 +57,12 @@ export async function start({ socket, bar }) {
   });
   socket.addEventListener("call", (e) => {
     const ev = e.detail.event;
+    if (ev.event === "CallAnswered" && state.call?.call_id === ev.call_id && state.call.consult_from && !ev.consult_from) {
+      // the consultation completed into a transfer: the caller is this seat's now, popped as a
+      // transferred call is (the form takes it)
+      pop({ ...state.call, consult_from: "", answered_at: ev.answered_at, waited: ev.waited }, state.lookup);
+      return;
+    }
     if (ev.event === "CallAnswered" && state.call?.call_id === ev.call_id) {
       // from now on the caller's wait is the one up to the answer, as a reload shows it
       if (!state.call.answered_at) Object.assign(state.call, { answered_at: ev.answered_at, waited: ev.waited });
@@ -150,7 +157,8 @@ function renderQueues() {
 // A call the page learns of from the server's present (a reload, a reconnect): popped as it was,
 // and, on a reload, the form as the agent left it for this call (the language switch reloads).
 function popFromSnapshot(call) {
-  state.popped = pop({ ...call }, null, true);
+  // a colleague's consultation goes on being one (the snapshot's consulted: seat → who asks)
+  state.popped = pop({ ...call, consult_from: call.consulted?.[state.me] || "" }, null, true);
   restoreDraft(call.call_id);
 }
 
@@ -168,8 +176,11 @@ async function pop(call, lookup, fromSnapshot = false) {
   state.call = call;
   state.customer = null;
   const number = customerNumber(call);
-  // an outbound call is not a caller ringing in: the pop says so, and has no IVR choices to show
-  $("pop-title").textContent = t(outbound(call) ? "pop.outbound_title" : "pop.title");
+  // an outbound call is not a caller ringing in: the pop says so, and has no IVR choices to show;
+  // a colleague's consultation (咨询转接) is their caller, shown for context, not this seat's
+  $("pop-title").textContent = call.consult_from ? t("call.consulted_by", { agent: call.consult_from })
+    : t(outbound(call) ? "pop.outbound_title" : "pop.title");
+  $("pop-title").dataset.consultFrom = call.consult_from || "";
   const body = $("pop-body");
   $("pop-empty").hidden = true;
   body.hidden = false;
@@ -198,8 +209,11 @@ async function pop(call, lookup, fromSnapshot = false) {
   body.replaceChildren(shown, facts, number ? send : "", el("div", { id: "pop-customer" }));
   showWaited();
   // unsaved input about an earlier call stays that call's; the form takes this one once it is
-  // saved or cleared (the banner says so); unsaved input about this very call stays as typed
-  if (!state.dirty) {
+  // saved or cleared (the banner says so); unsaved input about this very call stays as typed.
+  // A consultation is no contact of this seat's: the form is about no call (the order is the
+  // consulting agent's) until the transfer is completed and the caller is this seat's.
+  if (!state.dirty && call.consult_from) bindForm(null);
+  else if (!state.dirty) {
     bindForm(call);
     // after a reload the call's draft, if any, goes in once this pop is done (restoreDraft): the
     // category is chosen first, not over the draft
@@ -232,6 +246,7 @@ function clearPop() {
   for (const key of ["callId", "answered", "ended"]) delete body.dataset[key];
   $("pop-empty").hidden = false;
   $("pop-title").textContent = t("pop.title");
+  $("pop-title").dataset.consultFrom = "";
   document.title = pageTitle;
   if (!state.dirty) bindForm(null);
   showPending();
@@ -329,7 +344,9 @@ function showCustomer(c) {
     el("h3", {}, `${t("pop.open_orders")}${paren(orders.length)}`),
     el("ul", { id: "pop-orders" }, orders.map((o) => el("li", {}, el("a", { href: `/orders/${o.number}`, target: "_blank" }, o.number), ` ${o.status} · ${o.title || o.category}`))),
     el("h3", {}, t("pop.recent")),
-    el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", {}, `${fmtTime(i.occurred_at)} ${t(`kind.${i.kind}`)} ${i.subject || outcomeText(i.outcome)}`))),
+    // one line a contact: a recorded call's line plays its recording (no 录音 line of its own)
+    el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", { "data-kind": i.kind }, `${fmtTime(i.occurred_at)} ${t(`kind.${i.kind}`)} ${i.subject || outcomeText(i.outcome)}`,
+      i.media_url ? mediaElement("recording", i.media_url, { "data-interaction": i.id }) : null))),
   );
 }
 
