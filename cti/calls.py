@@ -134,7 +134,8 @@ class Call:
     # server's bridge keeps the call's record, this one adds its agents' legs
     relayed: str = ""
     # agent -> the agent who consults them about this call (咨询转接), while the caller is still
-    # that agent's: the consulted seat's ring and talk are not a customer contact of its own
+    # that agent's: the consulted seat's ring and talk are not a customer contact of its own (in
+    # the snapshot too: a reload of the colleague's console still says whose consultation it is)
     consulted: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def snapshot(self) -> dict[str, object]:
@@ -149,7 +150,6 @@ class Call:
             "legs",
             "consult_legs",
             "consult_queues",
-            "consulted",
         ):
             body.pop(key)
         body["ringing"] = sorted(self.ringing)

@@ -217,6 +217,35 @@ export class StateBar {
     this.buttons();
   }
 
+  // What the call is besides the agent's own caller, beside the state while it lasts: a colleague's
+  // consultation about their caller (咨询来电：来自 1001（王坐席）; ``CallAnswered.consult_from``,
+  // the snapshot's ``consulted``), or this agent's 三方通话 with a colleague (``CallTransferred``).
+  setNote(note) {
+    this.note = note || null;
+    let label = $("call-note");
+    if (!label) {
+      if (!note) return;
+      label = Object.assign(document.createElement("span"), { id: "call-note", className: "reason" });
+      label.setAttribute("role", "status");
+      ($("consulting") || $("agent-state"))?.after(label);
+    }
+    label.hidden = !note;
+    label.dataset.kind = !note ? "" : note.conference ? "conference" : "consulted";
+    if (!note) label.textContent = "";
+    else if (note.conference) {
+      const [kind, ...rest] = String(note.conference).split(":"); // "agent:1005" → 1005
+      label.textContent = t("call.conference_with", { target: rest.length ? rest.join(":") : kind });
+    } else {
+      const from = note.consult_from;
+      label.textContent = t("call.consulted_by", { agent: from });
+      // the colleague's name beside the 工号, once the server says it (signed in: on the list)
+      api("/api/colleagues").then((r) => {
+        const name = (r.items || []).find((c) => c.agent_id === from)?.name;
+        if (name && this.note === note) label.textContent = t("call.consulted_by", { agent: `${from}${paren(name)}` });
+      }).catch(() => {});
+    }
+  }
+
   consultEvent(ev) {
     if (this.me && ev.agent_id && ev.agent_id !== this.me) return;
     this.setConsulting(ev.state === "ended" ? null : { call_id: ev.call_id, target: ev.target, caller_gone: ev.state === "caller_gone" });
@@ -251,6 +280,8 @@ export class StateBar {
     this.setState(agent.state || "logged_out", agent.reason || "", agent.since || agent.state_since || agent.changed_at);
     this.call = (snap.calls || [])[0] || null;
     this.setConsulting(agent.consult || null); // a reload during a consult offers its buttons again
+    const from = this.call?.consulted?.[this.me];
+    this.setNote(from ? { consult_from: from } : null);
     this.work(snap.work);
     this.buttons();
   }
@@ -306,11 +337,16 @@ export class StateBar {
   }
 
   callEvent(ev) {
-    if (ev.event === "CallEnded") this.call = null;
-    else {
+    if (ev.event === "CallEnded") {
+      this.call = null;
+      this.setNote(null);
+    } else {
       const same = this.call?.call_id === ev.call_id ? this.call : {};
       // the call lasts from its answer: a hold, a transfer or a colleague joining does not restart it
       this.call = { ...same, ...ev, answered_at: same.answered_at || ev.answered_at || 0 };
+      // consulted, or (no consult_from: the transfer completed) the caller is this agent's now
+      if (ev.event === "CallAnswered") this.setNote(ev.consult_from ? { consult_from: ev.consult_from } : null);
+      if (ev.event === "CallTransferred" && ev.kind === "conference") this.setNote({ conference: ev.target });
     }
     this.buttons();
   }
@@ -388,6 +424,7 @@ export class StateBar {
     set("btn-hangup", onCall);
     const talking = s === "talking" || s === "on_hold";
     if (!onCall && this.consulting) this.setConsulting(null);
+    if (!onCall && this.note) this.setNote(null);
     // While consulting, the caller is on hold until the consultation is completed or cancelled.
     set("btn-hold", talking && !this.consulting);
     // 转接 and 咨询转接 hand over the agent's bridged leg: held, it is bridged to nobody (the

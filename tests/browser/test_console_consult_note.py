@@ -1,0 +1,117 @@
+"""The seat's top bar says what a call is besides the agent's own caller, in the real Chromium from
+the real template: a colleague consulted (咨询转接) sees 咨询来电：来自 1001（王坐席）, not a plain
+通话中, until the consultation ends or is completed into a transfer; the agent who brought a
+colleague into a 三方通话 sees 三方通话：1005 while the call lasts. No console process and no
+Asterisk: the socket is a stand-in."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.page_harness import ORIGIN, SOCKET, render_page, serve_static
+from tests.browser.test_console_story import VIEWPORT
+
+pytestmark = pytest.mark.browser
+
+
+def _serve(route) -> None:
+    path = route.request.url.removeprefix(ORIGIN).split("?")[0]
+    if path == "/console":
+        route.fulfill(body=render_page("console.html"), content_type="text/html; charset=utf-8")
+    elif path == "/api/colleagues":
+        items = [{"agent_id": "1001", "name": "王坐席", "state": "on_hold", "reason": ""}]
+        route.fulfill(body=json.dumps({"items": items}), content_type="application/json")
+    else:
+        serve_static(route, path)
+
+
+def _bar(browser, agent_id: str, state: str, calls: list[dict]):
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route(f"{ORIGIN}/**", _serve)
+    page.goto(f"{ORIGIN}/console")
+    page.evaluate(
+        SOCKET
+        + """(async () => {
+            const { StateBar } = await import("/static/js/statebar.js");
+            new StateBar(window.sock);
+        })()"""
+    )
+    page.wait_for_function("() => document.querySelector('#agent-state').dataset.state === 'connecting'")
+    page.evaluate(
+        """([me, state, calls, now]) => window.push("snapshot", {
+            user: { agent_id: me }, server_time: now, ami: { connected: true },
+            agent: { state, call_id: calls[0]?.call_id || "", since: now - 5 }, calls, work: {} })""",
+        [agent_id, state, calls, time.time()],
+    )
+    return ctx, page, errors
+
+
+def test_the_colleague_consulted_is_told_whose_consultation_it_is(browser):
+    ctx, page, errors = _bar(browser, "1005", "ringing", [{"call_id": "c1", "caller": "13100000001"}])
+    try:
+        page.evaluate(
+            """(now) => {
+                window.push("agent_state", { event: { agent_id: "1005", state: "talking", call_id: "c1" } });
+                window.push("call", { event: { event: "CallAnswered", agent_id: "1005", call_id: "c1",
+                                               answered_at: now, consult_from: "1001" } });
+            }""",
+            time.time(),
+        )
+        expect(page.locator("#call-note")).to_have_text("咨询来电：来自 1001（王坐席）")
+        # cancelled: back to 就绪 (no 话后处理), the words go with the call
+        page.evaluate(
+            """() => window.push("agent_state", { event: { agent_id: "1005", state: "ready", call_id: "" } })"""
+        )
+        expect(page.locator("#call-note")).to_be_hidden()
+        assert errors == []
+    finally:
+        ctx.close()
+
+
+def test_a_reload_during_a_consultation_still_says_whose_it_is(browser):
+    calls = [
+        {
+            "call_id": "c1",
+            "caller": "13100000001",
+            "answered_at": time.time() - 9,
+            "consulted": {"1005": "1001"},
+        }
+    ]
+    ctx, page, errors = _bar(browser, "1005", "talking", calls)
+    try:
+        expect(page.locator("#call-note")).to_have_text("咨询来电：来自 1001（王坐席）")
+        # completed into a transfer: announced again without consult_from, the caller is 1005's
+        page.evaluate(
+            """() => window.push("call", { event: { event: "CallAnswered", agent_id: "1005", call_id: "c1",
+                                                    answered_at: 1, consult_from: "" } })"""
+        )
+        expect(page.locator("#call-note")).to_be_hidden()
+        assert errors == []
+    finally:
+        ctx.close()
+
+
+def test_the_inviting_agent_sees_the_conference_while_it_lasts(browser):
+    calls = [{"call_id": "c1", "caller": "13100000001", "answered_at": time.time() - 30}]
+    ctx, page, errors = _bar(browser, "1001", "talking", calls)
+    try:
+        expect(page.locator("#call-note")).to_have_count(0)
+        page.evaluate(
+            """() => window.push("call", { event: { event: "CallTransferred", agent_id: "1001", call_id: "c1",
+                                                    kind: "conference", target: "agent:1005" } })"""
+        )
+        expect(page.locator("#call-note")).to_have_text("三方通话：1005")
+        page.evaluate(
+            """() => window.push("call", { event: { event: "CallEnded", agent_id: "1001", call_id: "c1" } })"""
+        )
+        expect(page.locator("#call-note")).to_be_hidden()
+        assert errors == []
+    finally:
+        ctx.close()
