@@ -1043,6 +1043,14 @@ async def _writable_current(
     return current
 
 
+def _only_remark_and_version(values: Mapping[str, Any]) -> None:
+    """A withdrawal, an early end or its undoing takes the reason and the version it was asked
+    of, nothing else: any other field is refused by name rather than ignored."""
+    unknown = set(values) - {"remark", "version"}
+    if unknown:
+        raise FieldErrors(dict.fromkeys(sorted(unknown), "field_unknown"))
+
+
 def _remark(values: Mapping[str, Any]) -> str:
     problems: dict[str, str] = {}
     remark = clean_texts(dict(values), {"remark": 500}, problems).get("remark", "")
@@ -1107,9 +1115,7 @@ async def revise(
 
 async def withdraw(session: AsyncSession, actor: User, key: str, values: Mapping[str, Any]) -> OutageNotice:
     """撤销: the notice was wrong or the outage called off; a last version, 已删除, says why."""
-    unknown = set(values) - {"remark", "version"}
-    if unknown:
-        raise FieldErrors(dict.fromkeys(sorted(unknown), "field_unknown"))
+    _only_remark_and_version(values)
     await _writable_current(session, actor, key, values)
     return await delete_notice(session, actor, key, remark=_remark(values))
 
@@ -1122,9 +1128,7 @@ async def end_now(
     now: dt.datetime | None = None,
 ) -> OutageNotice:
     """提前结束 (已恢复送电): a new version ending now; callers are no longer told of it."""
-    unknown = set(values) - {"remark", "version"}
-    if unknown:
-        raise FieldErrors(dict.fromkeys(sorted(unknown), "field_unknown"))
+    _only_remark_and_version(values)
     current = await _writable_current(session, actor, key, values)
     remark = _remark(values)
     now = now or dt.datetime.now(dt.UTC)
@@ -1172,9 +1176,7 @@ async def undo_end(
     has both. Only the version an early end made (``notice_not_ended_early``: an outage that
     ran to its end, or was changed since, is history), and only while that end is still to
     come (``notice_end_passed``: the outage would be over by now anyway)."""
-    unknown = set(values) - {"remark", "version"}
-    if unknown:
-        raise FieldErrors(dict.fromkeys(sorted(unknown), "field_unknown"))
+    _only_remark_and_version(values)
     current = await _writable_current(session, actor, key, values)
     remark = _remark(values)
     now = now or dt.datetime.now(dt.UTC)
