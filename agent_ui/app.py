@@ -95,7 +95,15 @@ def create_app(services: AppServices) -> web.Application:
         app.router.add_routes(media_routes(services.recordings))
     app.router.add_static("/static", STATIC, append_version=True)
     app.cleanup_ctx.append(_gateway_ctx)
+    app.on_shutdown.append(_close_tabs)
     return app
+
+
+async def _close_tabs(app: web.Application) -> None:
+    """The tabs' sockets closed (1001) before aiohttp waits for the handlers (``Gateway.close_tabs``)."""
+    hub = app.get(GATEWAY)
+    if hub is not None:
+        await hub.close_tabs()
 
 
 async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:

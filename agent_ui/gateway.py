@@ -124,6 +124,9 @@ QUEUE_INTERVAL = 0.25  # seconds: the least time between two updates of one queu
 #: takes it over from its draft (seat.js restoreDraft), a tab gone for good releases it
 ACW_RELEASE_GRACE = 5.0
 STOP_GRACE = 5.0  # seconds stop() waits for its cancelled tasks to unwind
+#: seconds a stopping process waits for its tabs to answer the close of their sockets (a browser
+#: answers at once; one that does not is cut off by the server's own shutdown)
+GOING_AWAY_GRACE = 2.0
 #: seconds between this process's signs of life to the bridge while any of its tabs holds an ACW:
 #: the bridge lets go of the holds of a process silent for a few of them (killed: no release)
 ACW_ALIVE_INTERVAL = A.ACW_ALIVE_SECONDS
@@ -307,6 +310,7 @@ class Gateway:
         #: this web process, as its tabs' ACW holds name it at the bridge (``acw_alive``)
         self.process = uuid.uuid4().hex[:16]
         self._acw_releasing = 0  # closed tabs' holds still to be released (after the grace)
+        self._going_away = False  # the process stops: its tabs' sockets close, their holds stay
         self._alive: asyncio.Task[None] | None = None
         # the boards' figures for 今日: worked out again on news while boards are open
         self._today_news = asyncio.Event()
@@ -323,6 +327,29 @@ class Gateway:
                 self._keep_checking_sessions(), name="session-check"
             )
             self._tasks.add(sweep)  # cancelled with the others at stop
+
+    async def close_tabs(self) -> None:
+        """Close every tab's socket with 1001 (going away) as the process stops, the first thing
+        it does (the app's ``on_shutdown``): aiohttp waits for every request's handler to end
+        before its cleanup (``stop``) runs, and a socket's handler ends only when its tab closes,
+        so a stop with tabs open waited for them to be closed by hand. Told 1001, a page connects
+        again, to the next process. Their ACW holds are not released here: the page's draft still
+        holds its unsaved input, its next process holds the call again, and the bridge lets go of
+        the holds of this process once it falls silent (``ACW_ALIVE_INTERVAL``), as of a killed
+        one."""
+        self._going_away = True
+        closing = [
+            asyncio.get_running_loop().create_task(self._go_away(client), name="ws-going-away")
+            for client in list(self.clients)
+        ]
+        if closing:
+            _, unanswered = await asyncio.wait(closing, timeout=GOING_AWAY_GRACE)
+            for task in unanswered:
+                task.cancel()  # the server's shutdown closes its connection
+
+    @staticmethod
+    async def _go_away(client: Client) -> None:
+        await client.ws.close(code=1001, message=b"server shutdown")
 
     async def stop(self) -> None:
         if self._alive is not None:
@@ -768,6 +795,9 @@ class Gateway:
         transport = request.transport
         if transport is None:  # the browser left during the handshake
             return ws
+        if self._going_away:  # connected as the process stops: to the next one
+            await ws.close(code=1001, message=b"server shutdown")
+            return ws
         client = Client(ws, transport, user, await language(request), self.process)
         client.session = request.get(SESSION_REF, "")
         self.add(client)
@@ -781,7 +811,8 @@ class Gateway:
                     break
         finally:
             self.remove(client)
-            self._release_acw_holds(client)
+            if not self._going_away:  # a stopping process leaves them to the bridge (close_tabs)
+                self._release_acw_holds(client)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
