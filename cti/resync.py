@@ -133,7 +133,14 @@ class History:
             # whoever still talks on it once its agent has left)
             call.agent_id, call.waited = call.agent_id or event.agent_id, event.waited
             call.answered_at = call.answered_at or event.answered_at
-            call.legs.append([event.agent_id, event.answered_at, 0.0])
+            # a colleague consulted (consult_from) until a completed transfer announces the same
+            # leg again, without it: the caller theirs, no second leg
+            if event.consult_from:
+                call.consulted[event.agent_id] = event.consult_from
+            else:
+                call.consulted.pop(event.agent_id, None)
+            if [event.agent_id, event.answered_at, 0.0] not in call.legs:
+                call.legs.append([event.agent_id, event.answered_at, 0.0])
         elif isinstance(event, CallTransferred):
             call = self.calls.get(call_id)
             if call is not None and event.kind == "blind":

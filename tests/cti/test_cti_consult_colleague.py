@@ -12,6 +12,7 @@ from cti.agents import AgentBook
 from cti.call_events import CallAnswered, CallOffered
 from cti.calls import CallModel
 from cti.queues import QueueBoard
+from cti.resync import History
 from tests.cti.test_calls import (
     AGENT_2_CH,
     AGENT_CH,
@@ -93,3 +94,21 @@ def test_a_completed_consultation_hands_the_colleague_the_caller(world: World):
     ):
         world.hangup(channel, uid, at)
     assert world.agents.get("2002").state == A.AFTER_CALL_WORK
+
+
+def test_a_restarted_bridge_knows_who_was_only_consulted_and_a_completion_is_one_leg(world: World):
+    """The bus's history (``History``, whose calls a restarted bridge restores) keeps the colleague
+    consulted, so a cancel after a restart leaves them no after-call work either; a completed
+    consultation's second ``CallAnswered`` is the same leg, not another."""
+    _2001_consults_2002(world)
+    during = History()
+    for e in world.events:
+        during.add(e)
+    assert during.calls[LINKED].consulted == {"2002": "2001"}
+    world.hangup(AGENT_CH, "1700000000.3", 20.0)  # completed
+    after = History()
+    for e in world.events:
+        after.add(e)
+    call = after.calls[LINKED]
+    assert call.consulted == {}
+    assert [leg[:2] for leg in call.legs] == [["2001", 13.0], ["2002", 16.0]]
