@@ -124,7 +124,7 @@ CODE_SEPARATORS = {
     "drafts.js": (3, "drafts' storage keys: agent:call, and user:order:step on the order page"),
     "forms.js": (2, "a time zone's offset +08:00 and a time 09:30"),
     "order.js": (4, "the key of the step drawn, id:node:status"),
-    "statebar.js": (3, "a transfer's or conference's target rebuilt from the id it was split off (queue:a:b)"),
+    "statebar.js": (3, "a transfer or conference target rebuilt from its id (queue:a:b)"),
     "workflow_editor.js": (1, "a step's other settings shown as the YAML the admin writes, key: value"),
 }
 
