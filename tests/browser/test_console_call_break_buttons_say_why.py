@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.page_harness import AGENT_UI, ORIGIN, serve_static
-from tests.browser.test_console_hold_buttons import start_state_bar
+from tests.browser.test_console_hold_buttons import push_state, start_state_bar
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -45,26 +45,18 @@ def test_pause_and_sign_out_say_why_they_wait_for_the_call(browser):
         page.goto(f"{ORIGIN}/")
         start_state_bar(page)
 
-        def pushed(state: str) -> None:
-            page.evaluate(
-                """(state) => window.seatSocket.dispatchEvent(
-                    new CustomEvent("agent_state", { detail: { event: { state } } }))""",
-                state,
-            )
-            expect(page.locator("#agent-state")).to_have_attribute("data-state", state)
-
-        pushed("ready")
+        push_state(page, "ready")
         expect(pause).to_be_enabled()
         expect(pause).to_have_attribute("title", "F3")
         expect(logout).to_be_enabled()
         expect(logout).to_have_attribute("title", "")
         for state in ("talking", "on_hold"):
-            pushed(state)
+            push_state(page, state)
             expect(pause).to_be_disabled()
             expect(pause).to_have_attribute("title", "通话中不能暂停，请在通话结束后再暂停。（F3）")
             expect(logout).to_be_disabled()
             expect(logout).to_have_attribute("title", "通话中不能下班或退出，请先结束或转接通话。")
-        pushed("after_call_work")
+        push_state(page, "after_call_work")
         expect(pause).to_be_enabled()
         expect(pause).to_have_attribute("title", "F3")
         expect(logout).to_be_enabled()

@@ -37,6 +37,16 @@ def start_state_bar(page) -> None:
     )
 
 
+def push_state(page, state: str) -> None:
+    """The agent's new state, as the socket brings it, drawn on the bar."""
+    page.evaluate(
+        """(state) => window.seatSocket.dispatchEvent(
+            new CustomEvent("agent_state", { detail: { event: { state } } }))""",
+        state,
+    )
+    expect(page.locator("#agent-state")).to_have_attribute("data-state", state)
+
+
 def _serve(route) -> None:
     path = route.request.url.removeprefix(ORIGIN)
     if path == "/":
@@ -56,18 +66,10 @@ def test_transfer_consult_and_conference_wait_on_hold_for_the_call_to_be_taken_b
         page.goto(f"{ORIGIN}/")
         start_state_bar(page)
 
-        def pushed(state: str) -> None:
-            page.evaluate(
-                """(state) => window.seatSocket.dispatchEvent(
-                    new CustomEvent("agent_state", { detail: { event: { state } } }))""",
-                state,
-            )
-            expect(page.locator("#agent-state")).to_have_attribute("data-state", state)
-
-        pushed("talking")
+        push_state(page, "talking")
         for button in BUTTONS:
             expect(page.locator(f"#{button}")).to_be_enabled()
-        pushed("on_hold")
+        push_state(page, "on_hold")
         expect(page.locator("#btn-hold")).to_be_enabled()  # 取回
         for button, hint in (
             ("btn-transfer", "call.unhold_first_hint"),
@@ -77,7 +79,7 @@ def test_transfer_consult_and_conference_wait_on_hold_for_the_call_to_be_taken_b
             expect(page.locator(f"#{button}")).to_be_disabled()
             expect(page.locator(f"#{button}")).to_have_attribute("title", texts[hint])
         assert texts["call.conference_unhold_first_hint"] == "通话保持中：请先取回通话再发起三方通话"
-        pushed("talking")  # taken back
+        push_state(page, "talking")  # taken back
         for button in ("btn-transfer", "btn-consult", "btn-conference"):
             expect(page.locator(f"#{button}")).to_be_enabled()
             expect(page.locator(f"#{button}")).to_have_attribute("title", "")
