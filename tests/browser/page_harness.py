@@ -85,3 +85,24 @@ def serve_static(route, path: str) -> None:
         route.fulfill(path=str(static), content_type=kind)
     else:
         route.fulfill(status=404, body="")
+
+
+def state_bar_on_console(browser, serve, viewport: dict) -> tuple:
+    """The seat's page (``/console``, as ``serve`` answers it) with statebar.js on a stand-in
+    socket (``window.push`` feeds it, SOCKET), drawn as before its snapshot: (context, page, the
+    page's script errors). The caller closes the context."""
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route(f"{ORIGIN}/**", serve)
+    page.goto(f"{ORIGIN}/console")
+    page.evaluate(
+        SOCKET
+        + """(async () => {
+            const { StateBar } = await import("/static/js/statebar.js");
+            new StateBar(window.sock);
+        })()"""
+    )
+    page.wait_for_function("() => document.querySelector('#agent-state').dataset.state === 'connecting'")
+    return ctx, page, errors

@@ -11,7 +11,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, SOCKET, render_page, serve_static
+from tests.browser.page_harness import ORIGIN, render_page, serve_static, state_bar_on_console
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -50,22 +50,9 @@ def _serve(route) -> None:
 
 
 def test_a_consultation_keeps_the_bar_on_one_row_at_1366(browser):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ctx, page, errors = state_bar_on_console(browser, _serve, VIEWPORT)
     try:
-        page.route(f"{ORIGIN}/**", _serve)
-        page.goto(f"{ORIGIN}/console")
         now = time.time()
-        page.evaluate(
-            SOCKET
-            + """(async () => {
-                const { StateBar } = await import("/static/js/statebar.js");
-                new StateBar(window.sock);
-            })()"""
-        )
-        page.wait_for_function("() => document.querySelector('#agent-state').dataset.state === 'connecting'")
         page.evaluate(
             """(now) => window.push("snapshot", {
                 user: { agent_id: "1006" }, server_time: now,

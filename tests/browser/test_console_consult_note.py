@@ -12,7 +12,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, SOCKET, render_page, serve_static
+from tests.browser.page_harness import ORIGIN, render_page, serve_static, state_bar_on_console
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -30,20 +30,7 @@ def _serve(route) -> None:
 
 
 def _bar(browser, agent_id: str, state: str, calls: list[dict]):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(f"{ORIGIN}/**", _serve)
-    page.goto(f"{ORIGIN}/console")
-    page.evaluate(
-        SOCKET
-        + """(async () => {
-            const { StateBar } = await import("/static/js/statebar.js");
-            new StateBar(window.sock);
-        })()"""
-    )
-    page.wait_for_function("() => document.querySelector('#agent-state').dataset.state === 'connecting'")
+    ctx, page, errors = state_bar_on_console(browser, _serve, VIEWPORT)
     page.evaluate(
         """([me, state, calls, now]) => window.push("snapshot", {
             user: { agent_id: me }, server_time: now, ami: { connected: true },
