@@ -423,10 +423,14 @@ def test_a_conference_member_has_a_leg_beside_the_first_agents():
 DIALING_1, DIALING_2 = "Local/2002@hotline-transfer-00000009;1", "Local/2002@hotline-transfer-00000009;2"
 
 
-def _consulting_2002(w: World) -> None:
+def _consulting_2002(w: World, *, by_command: bool = False) -> None:
     """2001 answers, then consults 2002 (Atxfer): 2001 leaves the caller's bridge, on hold, for
-    one with a Local channel dialing 2002's seat, and 2002 answers at 16.0."""
+    one with a Local channel dialing 2002's seat, and 2002 answers at 16.0. ``by_command``: the
+    consultation begun by the console's command first (the service's ``consult_started`` comes
+    before Asterisk's Atxfer moves any leg)."""
     _answered_by_2001(w)
+    if by_command:
+        w.model.consult_started(w.agents.get("2001"), w.model.calls[LINKED], AGENT_CH, "agent:2002", 14.9)
     w.feed("Hold", 15.0, Channel=AGENT_CH)
     w.feed("BridgeLeave", 15.0, Channel=AGENT_CH, BridgeUniqueid="b1")
     w.feed("Newchannel", 15.0, Channel=DIALING_1, Uniqueid="1700000000.5", Context="hotline-transfer")

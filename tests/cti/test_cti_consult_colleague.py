@@ -22,8 +22,8 @@ from tests.cti.test_calls import (
     DIALING_2,
     LINKED,
     World,
-    _answered_by_2001,
     _cancelled_at_18,
+    _consulting_2002,
 )
 
 
@@ -42,24 +42,8 @@ def world(request: pytest.FixtureRequest) -> World:
     return w
 
 
-def _2001_consults_2002(w: World) -> None:
-    """As ``test_calls._consulting_2002``, the consultation begun by the command first (the
-    service's ``consult_started`` comes before Asterisk's Atxfer moves any leg)."""
-    _answered_by_2001(w)
-    w.model.consult_started(w.agents.get("2001"), w.model.calls[LINKED], AGENT_CH, "agent:2002", 14.9)
-    w.feed("Hold", 15.0, Channel=AGENT_CH)
-    w.feed("BridgeLeave", 15.0, Channel=AGENT_CH, BridgeUniqueid="b1")
-    w.feed("Newchannel", 15.0, Channel=DIALING_1, Uniqueid="1700000000.5", Context="hotline-transfer")
-    w.feed("Newchannel", 15.0, Channel=DIALING_2, Uniqueid="1700000000.6", Context="hotline-transfer")
-    w.feed("BridgeEnter", 15.1, Channel=AGENT_CH, BridgeUniqueid="c1")
-    w.feed("BridgeEnter", 15.1, Channel=DIALING_1, BridgeUniqueid="c1")
-    w.feed("Newchannel", 15.2, Channel=AGENT_2_CH, Uniqueid="1700000000.4", Context="hotline-sim-phone")
-    w.feed("BridgeEnter", 16.0, Channel=AGENT_2_CH, BridgeUniqueid="c2")
-    w.feed("BridgeEnter", 16.0, Channel=DIALING_2, BridgeUniqueid="c2")
-
-
 def test_the_colleague_consulted_is_told_whose_consultation_it_is(world: World):
-    _2001_consults_2002(world)
+    _consulting_2002(world, by_command=True)
     offers = [(e.agent_id, e.consult_from) for e in world.of(CallOffered) if e.agent_id == "2002"]
     assert offers == [("2002", "2001")]
     answers = [(e.agent_id, e.answered_at, e.consult_from) for e in world.of(CallAnswered)]
@@ -67,7 +51,7 @@ def test_the_colleague_consulted_is_told_whose_consultation_it_is(world: World):
 
 
 def test_a_cancelled_consultation_leaves_the_colleague_no_after_call_work(world: World):
-    _2001_consults_2002(world)
+    _consulting_2002(world, by_command=True)
     _cancelled_at_18(world)
     colleague = world.agents.get("2002")
     assert (colleague.state, colleague.call_id) == (A.READY, "")
@@ -77,7 +61,7 @@ def test_a_cancelled_consultation_leaves_the_colleague_no_after_call_work(world:
 
 
 def test_a_completed_consultation_hands_the_colleague_the_caller(world: World):
-    _2001_consults_2002(world)
+    _consulting_2002(world, by_command=True)
     world.hangup(AGENT_CH, "1700000000.3", 20.0)  # 完成转接: the consulting agent leaves
     # announced again, the same leg (answered at 16.0), now as the colleague's own caller
     assert [(e.agent_id, e.answered_at, e.consult_from) for e in world.of(CallAnswered)][-1] == (
@@ -100,7 +84,7 @@ def test_a_restarted_bridge_knows_who_was_only_consulted_and_a_completion_is_one
     """The bus's history (``History``, whose calls a restarted bridge restores) keeps the colleague
     consulted, so a cancel after a restart leaves them no after-call work either; a completed
     consultation's second ``CallAnswered`` is the same leg, not another."""
-    _2001_consults_2002(world)
+    _consulting_2002(world, by_command=True)
     during = History()
     for e in world.events:
         during.add(e)
