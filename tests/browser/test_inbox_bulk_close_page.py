@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, render_page, serve_static
+from tests.browser.page_harness import render_page, serve_static
 from tests.browser.test_console_story import VIEWPORT
-from tests.browser.test_inbox_waiting_pages_pick import _event
+from tests.browser.test_inbox_waiting_pages_pick import _event, open_inbox
 
 pytestmark = pytest.mark.browser
 
@@ -68,16 +68,7 @@ def bulk_page(browser, request):
 
     page = ctx.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/inbox")
-    page.evaluate(
-        """async () => {
-            const socket = new EventTarget();
-            socket.command = async () => ({});
-            const { start } = await import("/static/js/inbox.js");
-            await start({ socket });
-        }"""
-    )
+    open_inbox(page, serve)
     yield page, sent
     ctx.close()
     assert errors == []

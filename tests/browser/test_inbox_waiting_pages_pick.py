@@ -112,14 +112,9 @@ def _serve(route, asked: list) -> None:
         serve_static(route, url.path)
 
 
-@pytest.fixture
-def inbox_page(browser):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    errors: list[str] = []
-    asked: list[str] = []
-    page = ctx.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(f"{ORIGIN}/**", lambda route: _serve(route, asked))
+def open_inbox(page, serve) -> None:
+    """/inbox, as ``serve`` answers it, with inbox.js started on a stand-in socket."""
+    page.route(f"{ORIGIN}/**", serve)
     page.goto(f"{ORIGIN}/inbox")
     page.evaluate(
         """async () => {
@@ -129,6 +124,16 @@ def inbox_page(browser):
             await start({ socket });
         }"""
     )
+
+
+@pytest.fixture
+def inbox_page(browser):
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    errors: list[str] = []
+    asked: list[str] = []
+    page = ctx.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    open_inbox(page, lambda route: _serve(route, asked))
     yield page, asked
     ctx.close()
     assert errors == []
