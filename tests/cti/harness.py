@@ -19,7 +19,7 @@ from collections.abc import Callable
 from cti.ami import AmiClient
 from cti.bridge import CtiBridge, CtiSettings
 from cti.bus import InProcessBus
-from cti.call_events import CallAnswered
+from cti.call_events import AgentStateChanged, CallAnswered
 from cti.events import Event
 
 QUEUE_A, QUEUE_B = "cti-a", "cti-b"
@@ -55,6 +55,19 @@ async def answered_by(story: Story, agent: str) -> str:
     await story.bridge.flush()
     await asyncio.sleep(0.1)  # both legs bridged
     return answered.call_id
+
+
+async def consulting(story: Story) -> tuple[str, str, str]:
+    """Two ready agents on held phones: a call in QUEUE_A answered by the first, who then consults
+    the second (咨询转接), and the second's seat answers: (first, second, call id)."""
+    first, second = await ready_agents(story, "hold", "hold")
+    await story.bridge.pause(second, "小休")  # so the queue offers the call to `first`
+    await story.call_in(QUEUE_A, stay=20)
+    call_id = await answered_by(story, first)
+    await story.bridge.ready(second)
+    assert (await story.bridge.consult(first, "agent", second)).ok
+    await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+    return first, second, call_id
 
 
 class Story:

@@ -20,7 +20,7 @@ from cti.call_events import (
     RecordingReady,
 )
 from cti.recording import wav_info
-from tests.cti.harness import QUEUE_A, QUEUE_B, Story, answered_by, ready_agents, seat
+from tests.cti.harness import QUEUE_A, QUEUE_B, Story, answered_by, consulting, ready_agents, seat
 
 pytestmark = pytest.mark.asterisk
 
@@ -210,13 +210,7 @@ async def test_attended_transfer_consult_then_complete(asterisk):
 
 async def test_attended_transfer_cancelled_returns_the_caller_to_the_agent(asterisk):
     async with Story(asterisk) as story:
-        first, second = await ready_agents(story, "hold", "hold")
-        await story.bridge.pause(second, "小休")
-        await story.call_in(QUEUE_A, stay=20)
-        call_id = await answered_by(story, first)
-        await story.bridge.ready(second)
-        assert (await story.bridge.consult(first, "agent", second)).ok
-        await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+        first, second, call_id = await consulting(story)
         # the caller waits on hold for the agent who consults, and stays theirs
         call = next(c for c in story.bridge.calls() if c["call_id"] == call_id)
         assert (call["agent_id"], story.bridge.agent(first)["state"]) == (first, "on_hold")

@@ -10,19 +10,13 @@ import asyncio
 import pytest
 
 from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered
-from tests.cti.harness import QUEUE_A, Story, answered_by, ready_agents
+from tests.cti.harness import Story, consulting
 
 pytestmark = pytest.mark.asterisk
 
 
 async def _consulted(story: Story) -> tuple[str, str, str]:
-    first, second = await ready_agents(story, "hold", "hold")
-    await story.bridge.pause(second, "小休")
-    await story.call_in(QUEUE_A, stay=20)
-    call_id = await answered_by(story, first)
-    await story.bridge.ready(second)
-    assert (await story.bridge.consult(first, "agent", second)).ok
-    await story.wait_for(AgentStateChanged, agent_id=second, state="talking")
+    first, second, call_id = await consulting(story)
     await story.wait_for(CallAnswered, call_id=call_id, agent_id=second)
     assert [e.consult_from for e in story.of(CallOffered, call_id=call_id, agent_id=second)] == [first]
     assert [e.consult_from for e in story.of(CallAnswered, call_id=call_id, agent_id=second)] == [first]
