@@ -350,20 +350,22 @@ class Definition:
         write it (editable or required), else None: the action's opinion is that field's value.
         A definition where no field declares ``opinion`` (a version stored before the attribute)
         reads a text field named 处理意见 (``OPINION_NAME``) so."""
+        return next(
+            (f for f in self._opinion_fields if self.permission(node, f) in ("editable", "required")),
+            None,
+        )
+
+    @functools.cached_property
+    def _opinion_fields(self) -> tuple[str, ...]:
+        # the fields that may be a step's opinion, worked out once per definition (frozen): the
+        # order view and every action taken at a step ask, and only the step's permission
+        # differs between them, so only that is looked at each time
         marked = [f for f, s in self.fields.items() if "opinion" in (s or {})]
         if marked:
             candidates = [f for f in marked if (self.fields[f] or {}).get("opinion") is True]
         else:
             candidates = [OPINION_NAME] if OPINION_NAME in self.fields else []
-        return next(
-            (
-                f
-                for f in candidates
-                if (self.fields[f] or {}).get("type", "text") in OPINION_TYPES
-                and self.permission(node, f) in ("editable", "required")
-            ),
-            None,
-        )
+        return tuple(f for f in candidates if (self.fields[f] or {}).get("type", "text") in OPINION_TYPES)
 
     def node(self, node_id: str) -> Node:
         for node in self.nodes:
