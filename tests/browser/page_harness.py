@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import jinja2
+from playwright.sync_api import expect
 
 from agent_ui.templating import punctuation
 from agent_ui.texts import Texts
+from tests.browser.conftest import VIEWPORT
 
 AGENT_UI = Path(__file__).resolve().parents[2] / "agent_ui"
 ORIGIN = "http://seat.test"
@@ -87,7 +89,18 @@ def serve_static(route, path: str) -> None:
         route.fulfill(status=404, body="")
 
 
-def state_bar_on_console(browser, serve, viewport: dict) -> tuple:
+def serve_console(route) -> None:
+    """The route handler of a seat's page faked here: ``/console`` rendered from its template
+    (render_page), the console's files for the rest (serve_static). A test that answers an API
+    too does so first and leaves the rest to this."""
+    path = route.request.url.removeprefix(ORIGIN).split("?")[0]
+    if path == "/console":
+        route.fulfill(body=render_page("console.html"), content_type="text/html; charset=utf-8")
+    else:
+        serve_static(route, path)
+
+
+def state_bar_on_console(browser, serve=serve_console, viewport: dict = VIEWPORT) -> tuple:
     """The seat's page (``/console``, as ``serve`` answers it) with statebar.js on a stand-in
     socket (``window.push`` feeds it, SOCKET), drawn as before its snapshot: (context, page, the
     page's script errors). The caller closes the context."""
@@ -106,3 +119,10 @@ def state_bar_on_console(browser, serve, viewport: dict) -> tuple:
     )
     page.wait_for_function("() => document.querySelector('#agent-state').dataset.state === 'connecting'")
     return ctx, page, errors
+
+
+def push_state(page, state: str) -> None:
+    """The agent's new state, as the stand-in socket of state_bar_on_console brings it, drawn on
+    the bar."""
+    page.evaluate("(state) => window.push('agent_state', { event: { state } })", state)
+    expect(page.locator("#agent-state")).to_have_attribute("data-state", state)

@@ -11,35 +11,27 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_hold_buttons import start_state_bar
-from tests.browser.test_console_statebar_words import ORIGIN, _serve
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.page_harness import state_bar_on_console
 
 pytestmark = pytest.mark.browser
 
 
 def test_after_call_work_counts_down_to_its_limit(browser):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ctx, page, errors = state_bar_on_console(browser)
     timer = page.locator("#state-timer")
     try:
-        page.route(f"{ORIGIN}/**", _serve)
-        page.goto(f"{ORIGIN}/")
-        start_state_bar(page)
 
         def snapshot(agent: dict, acw_seconds: float = 20) -> None:
             page.evaluate(
-                """([agent, acw]) => window.seatSocket.dispatchEvent(new CustomEvent("snapshot", { detail: {
+                """([agent, acw]) => window.push("snapshot", {
                     user: { agent_id: "1001" }, agent, calls: [], acw_seconds: acw,
-                    server_time: Date.now() / 1000 } }))""",
+                    server_time: Date.now() / 1000 })""",
                 [agent, acw_seconds],
             )
 
         def pushed(kind: str, event: dict) -> None:
             page.evaluate(
-                """([kind, event]) => window.seatSocket.dispatchEvent(new CustomEvent(kind, { detail: { event } }))""",
+                """([kind, event]) => window.push(kind, { event })""",
                 [kind, {"agent_id": "1001", **event}],
             )
 

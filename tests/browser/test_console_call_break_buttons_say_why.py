@@ -8,43 +8,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import AGENT_UI, ORIGIN, serve_static
-from tests.browser.test_console_hold_buttons import push_state, start_state_bar
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.page_harness import push_state, state_bar_on_console
 
 pytestmark = pytest.mark.browser
 
 
-def _page_html() -> str:
-    texts = (AGENT_UI / "texts" / "zh-CN.json").read_text(encoding="utf-8")
-    # as agent_ui/templates/base.html has them
-    return (
-        f'<script id="texts" type="application/json">{texts}</script>'
-        '<span id="agent-state"></span><span id="state-reason"></span><span id="state-timer"></span>'
-        '<button type="button" id="btn-pause" class="btn" title="F3">暂停</button>'
-        '<button type="button" id="btn-logout" class="btn warn">下班</button>'
-    )
-
-
-def _serve(route) -> None:
-    path = route.request.url.removeprefix(ORIGIN)
-    if path == "/":
-        route.fulfill(body=_page_html(), content_type="text/html; charset=utf-8")
-    else:
-        serve_static(route, path)
-
-
 def test_pause_and_sign_out_say_why_they_wait_for_the_call(browser):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ctx, page, errors = state_bar_on_console(browser)
     pause, logout = page.locator("#btn-pause"), page.locator("#btn-logout")
     try:
-        page.route(f"{ORIGIN}/**", _serve)
-        page.goto(f"{ORIGIN}/")
-        start_state_bar(page)
-
         push_state(page, "ready")
         expect(pause).to_be_enabled()
         expect(pause).to_have_attribute("title", "F3")

@@ -12,9 +12,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import serve_static
-from tests.browser.test_console_hold_buttons import ORIGIN, _page_html
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.page_harness import ORIGIN, push_state, serve_console, state_bar_on_console
 
 pytestmark = pytest.mark.browser
 
@@ -28,33 +26,21 @@ def test_conference_asks_for_the_colleague_in_a_dialog_listing_them_ready_first(
     asked: list[str] = []
 
     def serve(route) -> None:
-        path = route.request.url.removeprefix(ORIGIN)
-        if path == "/":
-            route.fulfill(
-                body=_page_html() + '<div id="toasts"></div>', content_type="text/html; charset=utf-8"
-            )
-        elif path == "/api/colleagues":
+        path = route.request.url.removeprefix(ORIGIN).split("?")[0]
+        if path == "/api/colleagues":
             asked.append(path)
             route.fulfill(body=json.dumps({"items": colleagues}), content_type="application/json")
         else:
-            serve_static(route, path)
+            serve_console(route)
 
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ctx, page, errors = state_bar_on_console(browser, serve)
     page.on("dialog", lambda d: (errors.append(f"a native prompt: {d.message}"), d.dismiss()))
     try:
-        page.route(f"{ORIGIN}/**", serve)
-        page.goto(f"{ORIGIN}/")
         page.evaluate(
             """async () => {
-                const { StateBar } = await import("/static/js/statebar.js");
                 const { t } = await import("/static/js/i18n.js");
-                window.sent = [];
-                window.seatSocket = new EventTarget();
                 // the server refuses a colleague who is not ready, in words (error_texts)
-                window.seatSocket.command = async (cmd, args) => {
+                window.sock.command = async (cmd, args) => {
                     window.sent.push([cmd, args]);
                     if (cmd === "conference" && args.agent === "1003") {
                         throw { errorId: "conference_target_not_ready",
@@ -62,11 +48,9 @@ def test_conference_asks_for_the_colleague_in_a_dialog_listing_them_ready_first(
                     }
                     return {};
                 };
-                new StateBar(window.seatSocket);
-                window.seatSocket.dispatchEvent(
-                    new CustomEvent("agent_state", { detail: { event: { state: "talking" } } }));
             }"""
         )
+        push_state(page, "talking")
         dialog = page.locator("#xfer-dialog")
         rows = page.locator("#xfer-colleagues .colleague")
 

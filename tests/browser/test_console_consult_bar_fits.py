@@ -11,8 +11,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, render_page, serve_static, state_bar_on_console
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.page_harness import state_bar_on_console
 
 pytestmark = pytest.mark.browser
 ASIDE = ("#btn-transfer", "#btn-consult", "#btn-conference")
@@ -41,16 +40,8 @@ OVERLAPS = """() => {
 }"""
 
 
-def _serve(route) -> None:
-    path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-    if path == "/console":
-        route.fulfill(body=render_page("console.html"), content_type="text/html; charset=utf-8")
-    else:
-        serve_static(route, path)
-
-
 def test_a_consultation_keeps_the_bar_on_one_row_at_1366(browser):
-    ctx, page, errors = state_bar_on_console(browser, _serve, VIEWPORT)
+    ctx, page, errors = state_bar_on_console(browser)
     try:
         now = time.time()
         page.evaluate(

@@ -12,25 +12,21 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, render_page, serve_static, state_bar_on_console
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.page_harness import ORIGIN, serve_console, state_bar_on_console
 
 pytestmark = pytest.mark.browser
 
 
 def _serve(route) -> None:
-    path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-    if path == "/console":
-        route.fulfill(body=render_page("console.html"), content_type="text/html; charset=utf-8")
-    elif path == "/api/colleagues":
+    if route.request.url.removeprefix(ORIGIN).split("?")[0] == "/api/colleagues":
         items = [{"agent_id": "1001", "name": "王坐席", "state": "on_hold", "reason": ""}]
         route.fulfill(body=json.dumps({"items": items}), content_type="application/json")
     else:
-        serve_static(route, path)
+        serve_console(route)
 
 
 def _bar(browser, agent_id: str, state: str, calls: list[dict]):
-    ctx, page, errors = state_bar_on_console(browser, _serve, VIEWPORT)
+    ctx, page, errors = state_bar_on_console(browser, _serve)
     page.evaluate(
         """([me, state, calls, now]) => window.push("snapshot", {
             user: { agent_id: me }, server_time: now, ami: { connected: true },

@@ -8,64 +8,16 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import AGENT_UI, ORIGIN, serve_static
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.page_harness import AGENT_UI, push_state, state_bar_on_console
 
 pytestmark = pytest.mark.browser
 BUTTONS = ("btn-hold", "btn-transfer", "btn-consult", "btn-conference")
 
 
-def _page_html() -> str:
-    texts = (AGENT_UI / "texts" / "zh-CN.json").read_text(encoding="utf-8")
-    buttons = "".join(f'<button id="{b}"></button>' for b in BUTTONS)
-    return (
-        f'<script id="texts" type="application/json">{texts}</script>'
-        '<span id="agent-state"></span><span id="state-reason"></span><span id="state-timer"></span>'
-        f"{buttons}"
-        '<button id="btn-complete-transfer"></button><button id="btn-cancel-transfer"></button>'
-    )
-
-
-def start_state_bar(page) -> None:
-    """statebar.js on the page, listening to ``window.seatSocket``: a stand-in to push on."""
-    page.evaluate(
-        """async () => {
-            const { StateBar } = await import("/static/js/statebar.js");
-            window.seatSocket = new EventTarget();
-            new StateBar(window.seatSocket);
-        }"""
-    )
-
-
-def push_state(page, state: str) -> None:
-    """The agent's new state, as the socket brings it, drawn on the bar."""
-    page.evaluate(
-        """(state) => window.seatSocket.dispatchEvent(
-            new CustomEvent("agent_state", { detail: { event: { state } } }))""",
-        state,
-    )
-    expect(page.locator("#agent-state")).to_have_attribute("data-state", state)
-
-
-def _serve(route) -> None:
-    path = route.request.url.removeprefix(ORIGIN)
-    if path == "/":
-        route.fulfill(body=_page_html(), content_type="text/html; charset=utf-8")
-    else:
-        serve_static(route, path)
-
-
 def test_transfer_consult_and_conference_wait_on_hold_for_the_call_to_be_taken_back(browser):
     texts = json.loads((AGENT_UI / "texts" / "zh-CN.json").read_text(encoding="utf-8"))
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ctx, page, errors = state_bar_on_console(browser)
     try:
-        page.route(f"{ORIGIN}/**", _serve)
-        page.goto(f"{ORIGIN}/")
-        start_state_bar(page)
-
         push_state(page, "talking")
         for button in BUTTONS:
             expect(page.locator(f"#{button}")).to_be_enabled()

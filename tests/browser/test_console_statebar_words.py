@@ -1,6 +1,6 @@
 """What the seat's state bar (statebar.js) says, in the real Chromium: 连接中… with no time until
 the first snapshot (it read 未知 00:00), and a reason only when it adds to the state (话后处理 read
-话后处理 话后处理). The page starts from the template's markup; no console, no Asterisk."""
+话后处理 话后处理). The page is the seat's template; no console, no Asterisk."""
 
 from __future__ import annotations
 
@@ -10,48 +10,20 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import AGENT_UI, serve_static
-from tests.browser.test_console_hold_buttons import start_state_bar
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.page_harness import AGENT_UI, state_bar_on_console
 
 pytestmark = pytest.mark.browser
-ORIGIN = "http://bar.test"
-
-
-def _page_html() -> str:
-    texts = (AGENT_UI / "texts" / "zh-CN.json").read_text(encoding="utf-8")
-    # as agent_ui/templates/base.html renders the bar before the module runs
-    return (
-        f'<script id="texts" type="application/json">{texts}</script>'
-        '<span id="state-live"><span class="state" id="agent-state" data-state="connecting">连接中…</span> '
-        '<span class="reason" id="state-reason"></span></span>'
-        '<span class="timer" id="state-timer"></span>'
-    )
-
-
-def _serve(route) -> None:
-    path = route.request.url.removeprefix(ORIGIN)
-    if path == "/":
-        route.fulfill(body=_page_html(), content_type="text/html; charset=utf-8")
-    else:
-        serve_static(route, path)
 
 
 def test_the_bar_says_connecting_then_each_word_once(browser):
     texts = json.loads((AGENT_UI / "texts" / "zh-CN.json").read_text(encoding="utf-8"))
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ctx, page, errors = state_bar_on_console(browser)
     state, reason, timer = (
         page.locator("#agent-state"),
         page.locator("#state-reason"),
         page.locator("#state-timer"),
     )
     try:
-        page.route(f"{ORIGIN}/**", _serve)
-        page.goto(f"{ORIGIN}/")
-        start_state_bar(page)
         # no snapshot yet: a neutral word, no clock (also after the first tick)
         page.wait_for_timeout(1200)
         expect(state).to_have_text("连接中…")
@@ -61,15 +33,14 @@ def test_the_bar_says_connecting_then_each_word_once(browser):
 
         def snapshot(agent: dict) -> None:
             page.evaluate(
-                """(agent) => window.seatSocket.dispatchEvent(new CustomEvent("snapshot", { detail: {
-                    user: { agent_id: "1001" }, agent, calls: [], server_time: Date.now() / 1000 } }))""",
+                """(agent) => window.push("snapshot", {
+                    user: { agent_id: "1001" }, agent, calls: [], server_time: Date.now() / 1000 })""",
                 agent,
             )
 
         def pushed(event: dict) -> None:
             page.evaluate(
-                """(event) => window.seatSocket.dispatchEvent(
-                    new CustomEvent("agent_state", { detail: { event } }))""",
+                """(event) => window.push("agent_state", { event })""",
                 {"agent_id": "1001", **event},
             )
 

@@ -9,32 +9,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console_hold_buttons import ORIGIN, _serve
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.page_harness import push_state, state_bar_on_console
 
 pytestmark = pytest.mark.browser
 
 
 def test_the_transfer_dialog_sends_the_kind_the_agent_chose(browser):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ctx, page, errors = state_bar_on_console(browser)
     page.on("dialog", lambda d: (errors.append(f"a prompt: {d.message}"), d.dismiss()))
     try:
-        page.route(f"{ORIGIN}/**", _serve)
-        page.goto(f"{ORIGIN}/")
-        page.evaluate(
-            """async () => {
-                const { StateBar } = await import("/static/js/statebar.js");
-                window.sent = [];
-                window.seatSocket = new EventTarget();
-                window.seatSocket.command = async (cmd, args) => { window.sent.push([cmd, args]); return {}; };
-                new StateBar(window.seatSocket);
-                window.seatSocket.dispatchEvent(
-                    new CustomEvent("agent_state", { detail: { event: { state: "talking" } } }));
-            }"""
-        )
+        push_state(page, "talking")
         dialog = page.locator("#xfer-dialog")
 
         def ask(button: str, target: str, kind_label: str | None = None) -> None:
@@ -66,11 +50,11 @@ def test_the_transfer_dialog_sends_the_kind_the_agent_chose(browser):
         page.click("#xfer-ok")
         expect(dialog).to_be_visible()  # the target is required
         page.click("#xfer-cancel")
-        assert page.evaluate("window.sent") == [
-            ["transfer", {"target": "95598"}],
-            ["transfer", {"target": "1002", "kind": "number"}],
-            ["consult", {"target": "综合服务", "kind": "queue"}],
-            ["consult", {"target": "1003", "kind": "agent"}],
+        assert page.evaluate("window.commands") == [
+            {"cmd": "transfer", "args": {"target": "95598"}},
+            {"cmd": "transfer", "args": {"target": "1002", "kind": "number"}},
+            {"cmd": "consult", "args": {"target": "综合服务", "kind": "queue"}},
+            {"cmd": "consult", "args": {"target": "1003", "kind": "agent"}},
         ]
         assert errors == []
     finally:
