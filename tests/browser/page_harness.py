@@ -1,6 +1,7 @@
 """A console page in Chromium without a console process: its real Jinja template rendered here, its
 real static files served from agent_ui/static, and a stand-in socket its modules listen to. The
-browser stories that fake the API share this, so each test only answers what it is about."""
+browser stories that fake the API share this, so each test only answers what it is about; the
+stories on a real console share the steps they all take here too (answer_survey)."""
 
 from __future__ import annotations
 
@@ -126,3 +127,14 @@ def push_state(page, state: str) -> None:
     the bar."""
     page.evaluate("(state) => window.push('agent_state', { event: { state } })", state)
     expect(page.locator("#agent-state")).to_have_attribute("data-state", state)
+
+
+def answer_survey(survey, answers: dict[str, str], remark: str | None = None) -> None:
+    """A 满意度回访 form answered as the customer did: ``survey`` is its locator (the order page's
+    ``#survey-form``, order.js; the campaign card's ``#campaign-survey``, campaign_card.js), each
+    question's drop-down (``[name=<question>]``) set to its answer in ``answers`` and the remark
+    typed when given. Saving it is left to the test, which may look at the form first."""
+    for question, answer in answers.items():
+        survey.locator(f"[name={question}]").select_option(answer)
+    if remark is not None:
+        survey.locator("[name=remark]").fill(remark)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import LANG, TEXTS
+from tests.browser.page_harness import LANG, TEXTS, answer_survey
 from tests.browser.test_campaign_card_result import CALL_PLACED, DISPOSITIONS, card_console, push
 from tests.browser.test_campaign_card_survey import SURVEY
 
@@ -81,9 +81,7 @@ def test_a_refused_survey_is_said_in_the_page_and_keeps_the_answers(browser):
     with card_console(browser, DISPOSITIONS, answer) as (page, errors, dialogs):
         push(page, CALL_PLACED)
         survey = page.locator("#campaign-survey")
-        survey.locator("[name=服务技能]").select_option("满意")
-        survey.locator("[name=综合评价]").select_option("不满意")
-        survey.locator("[name=remark]").fill("太慢")
+        answer_survey(survey, {"服务技能": "满意", "综合评价": "不满意"}, remark="太慢")
         survey.get_by_role("button", name="保存回访").click()
         expect(page.locator(".toast.refused").last).to_have_text("回访意见不能超过 1000 字")
         expect(survey.locator("[name=综合评价]")).to_have_value("不满意")

@@ -10,6 +10,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.page_harness import answer_survey
 from tests.browser.test_campaign_card_result import CALL_PLACED, card_console, push
 
 pytestmark = pytest.mark.browser
@@ -59,9 +60,7 @@ def test_the_visit_back_card_records_the_orders_survey(browser):
         # the 结果代码 keeps what is not the survey's (稍后再打…), not a bare 满意 / 不满意
         codes = card.locator("[name=code] option")
         expect(codes).to_have_text(["请选择结果", "客户要求稍后再打"])
-        survey.locator("[name=服务技能]").select_option("满意")
-        survey.locator("[name=综合评价]").select_option("不满意")
-        survey.locator("[name=remark]").fill("太慢")
+        answer_survey(survey, {"服务技能": "满意", "综合评价": "不满意"}, remark="太慢")
         survey.get_by_role("button", name="保存回访").click()
         saved = card.locator("#campaign-survey-saved")
         expect(saved).to_contain_text("回访已保存")

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.page_harness import answer_survey
 from tests.browser.story_seeds import LEADER, visit_back_orders
 
 pytestmark = [pytest.mark.browser]
@@ -37,11 +38,10 @@ def test_the_team_leader_fills_the_survey_and_follows_the_complaint_link(visit_c
         expect(survey.locator("h3")).to_have_text("满意度回访")
         expect(survey.locator("select")).to_have_count(4)  # one drop-down per dimension
         expect(survey).not_to_contain_text("[object")
-        for name in ("服务技能", "服务礼仪", "抢修时效", "综合评价"):
-            page.select_option(f"#survey-{name}", "不满意")
         # the remark box stops where the server does (1,000 characters)
         expect(page.locator("#survey-remark")).to_have_attribute("maxlength", "1000")
-        page.fill("#survey-remark", "等了太久")
+        questions = ("服务技能", "服务礼仪", "抢修时效", "综合评价")
+        answer_survey(survey, dict.fromkeys(questions, "不满意"), remark="等了太久")
         page.click("#survey-submit")
         expect(page.locator("#order-status")).to_have_text("已回访")  # the survey completed the step
         expect(page.locator("#survey-results li[data-survey='dissatisfied']")).to_have_count(1)

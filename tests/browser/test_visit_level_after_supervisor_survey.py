@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
+from tests.browser.page_harness import answer_survey
 from tests.browser.story_seeds import LEADER
 from tests.browser.test_visit_back import visit_console
 
@@ -25,14 +26,8 @@ def test_the_holder_sees_the_level_the_supervisor_recorded(visit_console, browse
     with signed_in(browser, server, SUPERVISOR) as page:
         page.goto(url)
         expect(page.locator("#survey-submit")).to_have_text("保存回访")  # not their step to complete
-        for name, answer in (
-            ("服务技能", "满意"),
-            ("服务礼仪", "满意"),
-            ("抢修时效", "满意"),
-            ("综合评价", "非常满意"),
-        ):
-            page.select_option(f"#survey-{name}", answer)
-        page.fill("#survey-remark", "客户非常满意")
+        answers = {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "满意", "综合评价": "非常满意"}
+        answer_survey(page.locator("#survey-form"), answers, remark="客户非常满意")
         page.click("#survey-submit")
         expect(page.locator("#survey-results li[data-survey='satisfied']")).to_have_count(1)
         expect(page.locator("#order-回访满意度")).to_have_value("非常满意")

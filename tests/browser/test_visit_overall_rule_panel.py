@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
+from tests.browser.page_harness import answer_survey
 from tests.browser.story_seeds import LEADER
 from tests.browser.test_visit_back import visit_console
 
@@ -22,13 +23,8 @@ def test_the_panel_says_the_rule_and_the_overall_answer_decides(visit_console, b
         page.goto(f"{server.url}/orders/{numbers['visit']}")
         rule = page.locator("#survey-rule")
         expect(rule).to_contain_text("总体满意度以“综合评价”的回答为准")
-        for name, answer in (
-            ("服务技能", "满意"),
-            ("服务礼仪", "满意"),
-            ("抢修时效", "不满意"),
-            ("综合评价", "满意"),
-        ):
-            page.select_option(f"#survey-{name}", answer)
+        answers = {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "不满意", "综合评价": "满意"}
+        answer_survey(page.locator("#survey-form"), answers)
         page.fill("#order-opinion", "已电话回访")
         page.click("#survey-submit")
         expect(page.locator("#order-status")).to_have_text("已回访")

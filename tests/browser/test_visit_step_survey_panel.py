@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
+from tests.browser.page_harness import answer_survey
 from tests.browser.story_seeds import LEADER
 from tests.browser.test_visit_back import visit_console
 
@@ -26,19 +27,13 @@ def test_the_survey_panel_is_the_visit_steps_form(visit_console, browser):
         expect(page.locator("#survey-submit")).to_have_text("提交回访")
         expect(page.locator("#order-回访满意度")).to_be_disabled()  # the survey's, not a second input
         expect(page.locator("#order-submit")).to_have_count(0)  # the survey completes the step
-        for name, answer in (
-            ("服务技能", "满意"),
-            ("服务礼仪", "满意"),
-            ("抢修时效", "满意"),
-            ("综合评价", "非常满意"),
-        ):
-            page.select_option(f"#survey-{name}", answer)
         # one 回访意见 (QA: the form's and the panel's were saved to different records): the
         # panel's, shown in the form as it is typed, read-only there
         remark = page.locator("#order-回访意见")
         expect(remark).to_be_disabled()
         expect(remark).to_have_attribute("title", "取自满意度回访中填写的回访意见，不在此填写")
-        page.fill("#survey-remark", "师傅很专业")
+        answers = {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "满意", "综合评价": "非常满意"}
+        answer_survey(page.locator("#survey-form"), answers, remark="师傅很专业")
         expect(remark).to_have_value("师傅很专业")
         page.fill("#order-opinion", "已电话回访")
         page.click("#survey-submit")
@@ -56,14 +51,8 @@ def test_a_dissatisfied_visit_back_carries_the_same_words_everywhere(visit_conso
     errors: list[str] = []
     with signed_in(browser, server, LEADER, errors=errors) as page:
         page.goto(f"{server.url}/orders/{numbers['visit']}")
-        for name, answer in (
-            ("服务技能", "满意"),
-            ("服务礼仪", "满意"),
-            ("抢修时效", "不满意"),
-            ("综合评价", "不满意"),
-        ):
-            page.select_option(f"#survey-{name}", answer)
-        page.fill("#survey-remark", "面板里的回访意见")
+        answers = {"服务技能": "满意", "服务礼仪": "满意", "抢修时效": "不满意", "综合评价": "不满意"}
+        answer_survey(page.locator("#survey-form"), answers, remark="面板里的回访意见")
         page.click("#survey-submit")
         expect(page.locator("#order-status")).to_have_text("已回访")
         expect(page.locator("#order-回访意见")).to_have_value("面板里的回访意见")
