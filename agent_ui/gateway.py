@@ -102,6 +102,7 @@ from cti.call_events import (
     CallOffered,
     CallStarted,
     CallTransferred,
+    ConferenceLeft,
     ConsultChanged,
     QueueMemberChanged,
     QueueUpdated,
@@ -565,6 +566,9 @@ class Gateway:
         elif isinstance(event, ConsultChanged):
             # the consult's buttons (完成转接 / 取消咨询) follow the bridge, which drives it
             self._to_agent(event.agent_id, {"type": "consult", "event": body}, watchers=False)
+        elif isinstance(event, ConferenceLeft):
+            # the inviting agent's bar says 三方通话 no more: the colleague has left the room
+            self._to_agent(event.agent_id, {"type": "conference", "event": body}, watchers=False)
         elif isinstance(event, AcwHoldChanged):
             # every tab of the agent says why its 话后处理 outlasts the limit (the form holding it may
             # be in another tab); a supervisor's bar shows only their own seat, so nobody else's

@@ -238,6 +238,18 @@ class ConsultChanged(Event):
 
 
 @event
+class ConferenceLeft(Event):
+    """A colleague an agent brought into a 三方通话 (``CallTransferred`` kind conference) left it:
+    hung up, or never answered the invitation. For the agent who invited them (``agent_id``),
+    still on the call with the caller, whose bar says 三方通话 no more."""
+
+    agent_id: str
+    call_id: str
+    target: str  # agent:<工号>, as the invitation's ``CallTransferred.target``
+    at: float = 0.0
+
+
+@event
 class SpyChanged(Event):
     """A supervisor's listen / whisper / barge on an agent's call began, changed mode, or ended
     (``ended``); the whole session each time. For the wallboards only: the agent is not told."""

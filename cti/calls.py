@@ -34,6 +34,7 @@ from cti.call_events import (
     CallHeld,
     CallStarted,
     CallTransferred,
+    ConferenceLeft,
     ConsultChanged,
 )
 from cti.channel_calls import (
@@ -137,6 +138,10 @@ class Call:
     # that agent's: the consulted seat's ring and talk are not a customer contact of its own (in
     # the snapshot too: a reload of the colleague's console still says whose consultation it is)
     consulted: dict[str, str] = dataclasses.field(default_factory=dict)
+    # agent -> the agent who brought them into a 三方通话 on this call, until they leave it (hung
+    # up, or never answered): that agent's bar says 三方通话 while they are there (in the snapshot
+    # too: a reload of the inviting agent's console still says it)
+    invited: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def snapshot(self) -> dict[str, object]:
         body = dataclasses.asdict(self)
@@ -520,6 +525,22 @@ class CallModel(ChannelEvents, QueueCallEvents):
     def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
         call.ivr_path.append(f"{kind}:{target}")
         self.notify(CallTransferred(call_id=call.call_id, agent_id=agent_id, kind=kind, target=target, at=at))
+
+    # -- 三方通话 ------------------------------------------------------------------------
+    def conference_invited(self, call: Call, agent_id: str, colleague: str, at: float) -> None:
+        """``agent_id`` brought ``colleague`` into a 三方通话 on ``call`` (their seat rung into the
+        room): theirs until the colleague leaves it (``_conference_left``)."""
+        call.invited[colleague] = agent_id
+        self.transferred(call, agent_id, "conference", f"agent:{colleague}", at)
+
+    def _conference_left(self, call: Call, colleague: str, at: float) -> None:
+        """``colleague``'s last leg on ``call`` is gone: if an agent brought them into a 三方通话
+        and is still on the call with the caller, that agent is told the colleague left it."""
+        host = call.invited.pop(colleague, "")
+        if host and call.agent_channels.get(host) and call.call_id not in self.ended:
+            self.notify(
+                ConferenceLeft(agent_id=host, call_id=call.call_id, target=f"agent:{colleague}", at=at)
+            )
 
     # -- the end ------------------------------------------------------------------
     def end(self, call: Call, at: float) -> CallEnded | None:

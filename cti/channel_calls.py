@@ -284,6 +284,8 @@ class ChannelEvents(_Base):
         """The last leg of ``agent_id`` on ``call`` hung up: their time on it ends, and their seat's
         ring or talk (the C accelerator's hangup calls this from its own bookkeeping)."""
         self._leave(call, agent_id, at)
+        if agent_id in call.invited:
+            self._conference_left(call, agent_id, at)
         agent = self.agents.get(agent_id)
         if agent is None or agent.call_id != call.call_id:
             return

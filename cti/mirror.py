@@ -40,6 +40,7 @@ from cti.call_events import (
     CallQueued,
     CallStarted,
     CallTransferred,
+    ConferenceLeft,
     ConsultChanged,
     QueueMemberChanged,
     QueueUpdated,
@@ -62,6 +63,7 @@ MIRRORED = (
     QueueUpdated,
     SpyChanged,
     ConsultChanged,
+    ConferenceLeft,
 )
 _REPLAY_BATCH = 10_000
 _ENDED_KEPT = 2_000  # ended calls remembered, so that a late present cannot bring one back
@@ -90,6 +92,8 @@ def _call(call_id: str) -> dict[str, Any]:
         "on_hold": False,
         # each queue the caller entered, as the bridge's ``QueueLeg``s (the board counts per leg)
         "queue_legs": [],
+        # a colleague in a 三方通话 -> the agent who brought them into it (the bridge's ``invited``)
+        "invited": {},
     }
 
 
@@ -485,6 +489,10 @@ class BridgeMirror:
             call["on_hold"] = event.held
         elif isinstance(event, CallTransferred) and event.kind == "blind":
             call["agent_id"] = ""  # the caller left this agent; the target's answer names the next
+        elif isinstance(event, CallTransferred) and event.kind == "conference":
+            call.setdefault("invited", {})[event.target.removeprefix("agent:")] = event.agent_id
+        elif isinstance(event, ConferenceLeft):
+            call.setdefault("invited", {}).pop(event.target.removeprefix("agent:"), None)
 
     # -- details from the bridge's present ----------------------------------------------
     def fill(self, present: dict[str, Any]) -> None:

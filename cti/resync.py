@@ -30,6 +30,7 @@ from cti.call_events import (
     CallQueued,
     CallStarted,
     CallTransferred,
+    ConferenceLeft,
     ConsultChanged,
     SpyChanged,
 )
@@ -145,6 +146,13 @@ class History:
             call = self.calls.get(call_id)
             if call is not None and event.kind == "blind":
                 call.agent_id = ""  # the caller left this agent: the target's answer names the next
+            elif call is not None and event.kind == "conference":
+                # the colleague brought into the 三方通话, until they leave it (ConferenceLeft)
+                call.invited[event.target.removeprefix("agent:")] = event.agent_id
+        elif isinstance(event, ConferenceLeft):
+            call = self.calls.get(call_id)
+            if call is not None:
+                call.invited.pop(event.target.removeprefix("agent:"), None)
         elif isinstance(event, CallHeld):
             # Asterisk cannot tell a consultation's hold (the agent bridged with the target),
             # and a hold's start times the record's hold_seconds
@@ -299,6 +307,10 @@ def apply_channels(model: CallModel, frames: list[Frame], now: float) -> None:
         for agent_id in {leg[0] for leg in call.legs if not leg[2]}:
             if not call.agent_channels.get(agent_id):
                 model._leave(call, agent_id, now)
+        # and a colleague brought into a 三方通话 who left it then (or never answered): the agent
+        # who brought them, still on the call, is told
+        for agent_id in [a for a in call.invited if not call.agent_channels.get(a)]:
+            model._conference_left(call, agent_id, now)
     # before the answers: a caller who hung up during a consultation is no caller to take back
     _confirm_consults(model, live_by_call, now)
     for call in model.calls.values():

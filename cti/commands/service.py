@@ -726,7 +726,7 @@ class AgentCommands:
         except AmiError:
             self.model.expected.pop(leg_id, None)
             raise
-        self.model.transferred(call, agent_id, "conference", f"agent:{target_agent}", time.time())
+        self.model.conference_invited(call, agent_id, target_agent, time.time())
         return CommandResult.done(call_id=call.call_id)
 
     async def dial_to_queue(

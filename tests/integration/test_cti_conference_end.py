@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cti.call_events import AgentStateChanged, CallAnswered, CallEnded
+from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, ConferenceLeft
 from tests.cti.harness import QUEUE_A, Story, answered_by, ready_agents
 
 pytestmark = pytest.mark.asterisk
@@ -39,10 +39,15 @@ async def test_the_caller_is_hung_up_when_the_last_agent_leaves_the_conference(a
                 break
             await asyncio.sleep(0.05)
         assert len(await _in_room(story, call_id)) == 3
+        assert not story.of(ConferenceLeft, call_id=call_id)
         assert (await story.bridge.hangup(second)).ok  # the colleague leaves: the call goes on
+        # the host is told (their bar's 三方通话 goes), the call still theirs with the caller
+        left = await story.wait_for(ConferenceLeft, call_id=call_id, timeout=6)
+        assert (left.agent_id, left.target) == (first, f"agent:{second}")
         await asyncio.sleep(1.0)
         assert not story.of(CallEnded, call_id=call_id)
         assert len(await _in_room(story, call_id)) == 2
+        assert story.bridge.model.calls[call_id].snapshot()["invited"] == {}
         hung_up = time.time()
         assert (await story.bridge.hangup(first)).ok
         ended = await story.wait_for(CallEnded, call_id=call_id, timeout=6)
@@ -76,3 +81,4 @@ async def test_the_caller_stays_with_the_colleague_when_the_host_leaves_first(as
         ended = await story.wait_for(CallEnded, call_id=call_id, timeout=6)
     assert ended.ended_at - hung_up < 3, ended
     assert [leg[0] for leg in ended.legs] == [first, second]
+    assert not story.of(ConferenceLeft, call_id=call_id)  # the host had gone: nobody to tell

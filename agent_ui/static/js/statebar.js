@@ -34,6 +34,7 @@ export class StateBar {
     socket.addEventListener("connection", (e) => this.connection(e.detail.connected));
     socket.addEventListener("call", (e) => this.callEvent(e.detail.event));
     socket.addEventListener("consult", (e) => this.consultEvent(e.detail.event));
+    socket.addEventListener("conference", (e) => this.conferenceLeft(e.detail.event));
     socket.addEventListener("screen_pop", (e) => this.callEvent(e.detail.event));
     this.bind();
     this.setState("connecting", "");
@@ -246,6 +247,13 @@ export class StateBar {
     }
   }
 
+  // The colleague brought into this agent's 三方通话 left it (``ConferenceLeft``): the call goes on
+  // with the caller alone, so the bar says 三方通话 no more.
+  conferenceLeft(ev) {
+    if (this.me && ev.agent_id && ev.agent_id !== this.me) return;
+    if (this.note?.conference === ev.target) this.setNote(null);
+  }
+
   consultEvent(ev) {
     if (this.me && ev.agent_id && ev.agent_id !== this.me) return;
     this.setConsulting(ev.state === "ended" ? null : { call_id: ev.call_id, target: ev.target, caller_gone: ev.state === "caller_gone" });
@@ -280,8 +288,11 @@ export class StateBar {
     this.setState(agent.state || "logged_out", agent.reason || "", agent.since || agent.state_since || agent.changed_at);
     this.call = (snap.calls || [])[0] || null;
     this.setConsulting(agent.consult || null); // a reload during a consult offers its buttons again
+    // a reload says what the call is besides the agent's caller as the live events did: a
+    // colleague's consultation, or the colleague this agent brought into a 三方通话 and still there
     const from = this.call?.consulted?.[this.me];
-    this.setNote(from ? { consult_from: from } : null);
+    const guest = Object.entries(this.call?.invited || {}).find(([, host]) => host === this.me)?.[0];
+    this.setNote(from ? { consult_from: from } : guest ? { conference: `agent:${guest}` } : null);
     this.work(snap.work);
     this.buttons();
   }
