@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import LANG, ORIGIN, SOCKET, TEXTS, render_page, serve_static
+from tests.browser.page_harness import LANG, ORIGIN, SOCKET, TEXTS, render_page, serve_console
 from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -44,9 +44,7 @@ MESSAGES = {
 
 def _serve(route) -> None:
     path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-    if path == "/console":
-        route.fulfill(body=render_page("console.html"), content_type="text/html; charset=utf-8")
-    elif path == "/wallboard":
+    if path == "/wallboard":
         html = render_page("wallboard.html", sl_seconds="20", short_abandon_seconds="5", may_spy=True)
         route.fulfill(body=html, content_type="text/html; charset=utf-8")
     elif path == "/api/orders/7/messages":
@@ -56,7 +54,7 @@ def _serve(route) -> None:
     elif path == "/api/customers/lookup":
         route.fulfill(json={"matches": [], "open_orders": [], "interactions": []})
     else:
-        serve_static(route, path)
+        serve_console(route)
 
 
 @pytest.fixture
