@@ -243,16 +243,25 @@ def _run(
 
 def _asterisk_environment(settings: Settings) -> dict[str, str]:
     """The control script's environment: the Asterisk these settings talk to, on their ports,
-    with the AMI account they sign in with (the SIP port and secret the platform does not use
-    come from the environment, as the script's own)."""
+    with the AMI account they sign in with, asking the demo's own AGI server for each call's
+    route (the SIP port and secret, and where SIP and AMI listen and whom AMI lets in, which the
+    platform does not set, come from the environment, as the script's own: loopback unless given)."""
     return {
         **os.environ,
         "HOTLINE_ASTERISK_ROOT": str(settings.asterisk_root),
         "HOTLINE_AMI_PORT": str(settings.ami_port),
+        "HOTLINE_AGI_HOST": _agi_address(settings.agi_host),
         "HOTLINE_AGI_PORT": str(settings.agi_port),
         "HOTLINE_AMI_USER": settings.ami_user,
         "HOTLINE_AMI_SECRET": settings.ami_secret,
     }
+
+
+def _agi_address(listen_host: str) -> str:
+    """Where the demo's Asterisk, on this machine, reaches an AGI server listening on
+    ``listen_host``: that address, or loopback when it listens on every one (0.0.0.0, which the
+    script refuses as an address to connect to)."""
+    return "127.0.0.1" if listen_host in ("", "0.0.0.0") else listen_host
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:

@@ -30,6 +30,10 @@ INSTALLED = {
     "AMI_USER": "hotline",
     "AMI_SECRET": "hotline-demo",
     "SIP_SECRET": "hotline-sip-demo",
+    "SIP_BIND": "127.0.0.1",
+    "AMI_BIND": "127.0.0.1",
+    "AMI_PERMIT": "127.0.0.1/255.255.255.255",
+    "AGI_HOST": "127.0.0.1",
 }
 
 
@@ -112,6 +116,19 @@ def test_one_with_other_settings_is_refused_each_named(running, monkeypatch, cap
     assert f"HOTLINE_ASTERISK_ROOT={root}" in err and "stop" in err  # how to resolve it
 
 
+def test_a_demo_whose_agi_server_listens_on_every_address_uses_it_as_it_is(running, monkeypatch, capfd):
+    """The demo's AGI server listening on every address (HOTLINE_AGI_HOST=0.0.0.0, as hotline.env
+    has it) is reached on loopback, as the running Asterisk was written to: no difference, and no
+    0.0.0.0 handed to the script, which refuses it as an address to connect to."""
+    root, _ = running
+    monkeypatch.setenv("HOTLINE_AGI_HOST", "0.0.0.0")
+    assert cli._asterisk_environment(load_settings())["HOTLINE_AGI_HOST"] == "127.0.0.1"
+    assert demo(monkeypatch) == (0, [1])
+    assert "used as it is" in capfd.readouterr().out
+    monkeypatch.setenv("HOTLINE_AGI_HOST", "10.1.0.20")  # one address: Asterisk reaches it there
+    assert cli._asterisk_environment(load_settings())["HOTLINE_AGI_HOST"] == "10.1.0.20"
+
+
 def test_another_ami_port_or_user_is_named(tmp_path):
     install(tmp_path, {**INSTALLED, "AMI_PORT": "5039", "AMI_USER": "ops"})
     found = setting_differences(TEMPLATES, tmp_path / "etc" / "asterisk", INSTALLED)
@@ -132,7 +149,7 @@ def test_entries_written_by_hand_or_missing_are_differences(tmp_path):
     # an AMI user of the site's own beside ours is no difference
     manager.write_text(manager.read_text() + "\n[monitoring]\nsecret = theirs\nread = system\n")
     found = {(d.name, d.installed) for d in setting_differences(TEMPLATES, etc, INSTALLED)}
-    assert found == {("HOTLINE_SIP_PORT", "0.0.0.0:5060"), ("HOTLINE_AGI_PORT", None)}
+    assert found == {("HOTLINE_SIP_BIND", "0.0.0.0"), ("HOTLINE_AGI_HOST", None), ("HOTLINE_AGI_PORT", None)}
 
 
 def test_the_script_writes_and_compares_every_setting_of_the_templates():
