@@ -75,18 +75,24 @@ def subtype_field_views(definition: Definition, form_schema: Any) -> list[dict[s
     ]
 
 
-def field_views(definition: Definition, node: Node, form: dict[str, Any]) -> list[dict[str, Any]]:
+def field_views(
+    definition: Definition, node: Node, form: dict[str, Any], *, holds_step: bool = True
+) -> list[dict[str, Any]]:
     """The fields ``node`` shows, with their permission there; a field required while a
     condition holds (``required_when``: 故障范围 while 大面积停电 is ticked) carries the condition,
-    for the console to mark it required while the form meets it (forms.js)."""
+    for the console to mark it required while the form meets it (forms.js).
+
+    ``holds_step`` false (the viewer holds no pending assignment of the step: someone else's
+    满意度回访, a step handed on): the same fields, every one read-only. Nothing they type there
+    could be saved (the step's actions are its holder's), as on a closed order."""
     views = ((name, spec, definition.permission(node, name)) for name, spec in definition.fields.items())
     shown = [
-        _field_view(name, spec, permission, form.get(name))
+        _field_view(name, spec, permission if holds_step else "visible", form.get(name))
         for name, spec, permission in views
         if permission != "hidden"
     ]
     for view in shown:
-        if view["name"] in node.required_when:
+        if holds_step and view["name"] in node.required_when:
             view["required_when"] = node.required_when[view["name"]]
     return shown
 
@@ -244,18 +250,21 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
             "created_by": people.get(order.created_by_id),
             # at 满意度回访, the recorded survey's level (and 回访意见) in the step's greyed fields
             "form": field_views(
-                definition, node, {**order.form, **await surveys.recorded_fields(db, order, definition, node)}
+                definition,
+                node,
+                {**order.form, **await surveys.recorded_fields(db, order, definition, node)},
+                holds_step=mine,
             )
             if order.is_open
             else closed_field_views(definition, order.form),
-            # what the order's subcategory decides (高压新装: 业务类型) among the fields this step
-            # may change: set and locked on the page as at the seat's intake (forms.js lockBound;
+            # what the order's subcategory decides (高压新装: 业务类型) among the fields this step lets
+            # its holder change (nobody else changes any): set and locked on the page as at the seat's intake (forms.js lockBound;
             # the server refuses a contradiction, forms.changed_form), e.g. on the create step
             # of an order taken in from the inbox
             "bound": {
                 name: value
                 for name, value in definition.bound.items()
-                if order.is_open and definition.permission(node, name) in ("editable", "required")
+                if mine and definition.permission(node, name) in ("editable", "required")
             },
             # the step's 处理意见 as a field of its form (回复客户's): the page's one opinion box
             # there, in place of its generic one (the action's words are the field's)
