@@ -47,6 +47,7 @@ START_CAMPAIGN_CARD = (
 
 class _User:
     name, staff_no, roles = "测试坐席", "1005", ("agent", "supervisor")
+    must_change_password = False
 
     def can(self, permission: str) -> bool:
         return True

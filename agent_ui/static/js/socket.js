@@ -10,7 +10,6 @@ export class ConsoleSocket extends EventTarget {
     this.pending = new Map();
     this.backoff = 500;
     this.connected = false;
-    this.failures = 0;
     this.open();
   }
 
@@ -21,7 +20,6 @@ export class ConsoleSocket extends EventTarget {
     ws.addEventListener("open", () => {
       opened = true;
       this.backoff = 500;
-      this.failures = 0;
       this.connected = true;
       this.emit("connection", { connected: true });
     });
@@ -30,8 +28,8 @@ export class ConsoleSocket extends EventTarget {
       this.connected = false;
       for (const [, p] of this.pending) p.reject({ errorId: "ws.closed", message: errorText("service.unavailable") });
       this.pending.clear();
-      this.emit("connection", { connected: false, code: e.code });
       if (e.code === 4401 || e.code === 1008) {
+        this.emit("connection", { connected: false, code: e.code });
         // 退出 from this tab: it goes to the sign-in form itself, with nothing to explain
         if (this.signingOut) return;
         // the close's reason says why the session ended (timed out, signed out in another tab,
@@ -40,19 +38,43 @@ export class ConsoleSocket extends EventTarget {
         location.assign(ended ? `/login?ended=${ended}&next=${encodeURIComponent(location.pathname)}` : "/login");
         return;
       }
-      // a refused handshake looks like any other drop: ask whether we are still signed in after a
-      // few, and at once for a socket that never opened (a session ended before it connected:
-      // an account disabled, signed out elsewhere), instead of backing off three times first
-      if (++this.failures >= 3 || !opened) {
-        fetch("/api/session", { credentials: "same-origin" }).then((r) => r.json())
-          .then((s) => { if (!s.user) location.assign(`/login?next=${encodeURIComponent(location.pathname)}`); })
-          .catch(() => {});
+      if (opened) {
+        this.dropped(e.code);
+        return;
       }
-      // jittered backoff, capped: a restarting server is not hammered by every tab at once
-      const delay = Math.min(this.backoff, 5000) * (0.75 + Math.random() * 0.5);
-      this.backoff = Math.min(this.backoff * 2, 5000);
-      setTimeout(() => this.open(), delay);
+      // a socket that never opened: its handshake may have been refused (no session any more, a
+      // password to change first: 401, 403), which the page sees as any failed connection (1006,
+      // no status). The session says which before the page says 连接已断开 or tries again: a
+      // refusal goes where the user can go on, never to retries the server would refuse for ever.
+      this.refusedTo().then((where) => {
+        if (where === null) this.dropped(e.code);
+        else if (where !== location.pathname) location.assign(where);
+        // else already there, on a page that works without the socket: nothing to retry
+      });
     });
+  }
+
+  // A connection lost (a server restarting, a network gone): said on the page, and tried again.
+  dropped(code) {
+    this.emit("connection", { connected: false, code });
+    // jittered backoff, capped: a restarting server is not hammered by every tab at once
+    const delay = Math.min(this.backoff, 5000) * (0.75 + Math.random() * 0.5);
+    this.backoff = Math.min(this.backoff * 2, 5000);
+    setTimeout(() => this.open(), delay);
+  }
+
+  // Where a socket that never opened sends the page: the sign-in form when the session has ended,
+  // /password while a password change is pending (the server refuses the socket until then);
+  // null when the session is fine or cannot be read (the server away too): a drop.
+  async refusedTo() {
+    try {
+      const { user } = await (await fetch("/api/session", { credentials: "same-origin" })).json();
+      if (!user) return `/login?next=${encodeURIComponent(location.pathname)}`;
+      if (user.must_change_password) return "/password";
+    } catch {
+      // no answer, or not the console's (a proxy's error page): the server is away
+    }
+    return null;
   }
 
   receive(msg) {
