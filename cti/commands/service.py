@@ -45,6 +45,8 @@ REASONS = (
     "call_on_hold",
     "no_consultation",
     "no_consult_target",
+    # the agent's call is a colleague's consultation about their caller (consult_from): not theirs to hand on
+    "consult_leg",
     "unhold_first",
     "target_busy",
     "target_not_ready",
@@ -529,6 +531,8 @@ class AgentCommands:
         call, agent_channel, customer = self._on_call(agent)
         if held and agent.state == A.ON_HOLD:
             raise Refused("call_on_hold")
+        if held:
+            self._not_consulted(agent, call, "hold")
         if not held and agent.state != A.ON_HOLD:
             raise Refused("call_not_on_hold")
         if held:
@@ -584,6 +588,7 @@ class AgentCommands:
     async def _transfer(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
         agent = self._agent(agent_id)
         call, agent_channel, customer = self._on_call(agent)
+        self._not_consulted(agent, call, "transfer")
         self._not_held(agent, "transfer")
         if server:
             context, exten = await self._remote_target(kind, server, target)
@@ -607,6 +612,7 @@ class AgentCommands:
         call, agent_channel, _ = self._on_call(agent)
         if agent.consult is not None:
             raise Refused("call_on_hold", f"agent {agent_id} is consulting already")
+        self._not_consulted(agent, call, "consult")
         self._not_held(agent, "consult")
         if server:
             context, exten = await self._remote_target(kind, server, target)
@@ -649,6 +655,22 @@ class AgentCommands:
         has no caller to hand over, and Asterisk would ring nobody (Atxfer) or refuse (BlindTransfer)."""
         if agent.state == A.ON_HOLD:
             raise Refused("unhold_first", f"{command}: agent {agent.agent_id}'s call is on hold")
+
+    @staticmethod
+    def _not_consulted(agent: A.Agent, call: Call, command: str) -> None:
+        """A colleague consulted about another agent's caller (``consult_from``) talks on the
+        consultation's leg, not with the caller, who waits on the consulting agent's hold: a
+        transfer, consultation or conference of theirs would hand that leg (or pull the held caller
+        away from the consulting agent, a conference or a hold of theirs) on, leaving the caller
+        alone on hold and the consulting agent without 取消咨询. Only the consulting agent
+        completes, cancels or holds; the colleague hangs up when the question is answered."""
+        asker = call.consulted.get(agent.agent_id)
+        if asker:
+            raise Refused(
+                "consult_leg",
+                f"{command}: agent {agent.agent_id} is consulted by {asker}",
+                consult_from=asker,
+            )
 
     def _consult_of(self, agent_id: str) -> tuple[A.Agent, dict[str, Any]]:
         agent = self._agent(agent_id)
@@ -707,6 +729,7 @@ class AgentCommands:
     async def _conference(self, agent_id: str, target_agent: str) -> CommandResult:
         agent = self._agent(agent_id)
         call, agent_channel, customer = self._on_call(agent)
+        self._not_consulted(agent, call, "conference")
         try:
             # Held, the Redirect would take the caller from hotline-hold into the room while
             # the call counts as held: taken back first, as for a transfer.

@@ -436,22 +436,26 @@ export class StateBar {
     const talking = s === "talking" || s === "on_hold";
     if (!onCall && this.consulting) this.setConsulting(null);
     if (!onCall && this.note) this.setNote(null);
+    // A colleague consulted about another agent's caller (咨询来电：来自 1001) talks on the
+    // consultation's leg: the caller waits on that agent's hold, theirs to complete, cancel or hold,
+    // so none of these is this agent's (the server refuses them: consult_leg), and each says why.
+    const consulted = talking && Boolean(this.note?.consult_from);
     // While consulting, the caller is on hold until the consultation is completed or cancelled.
-    set("btn-hold", talking && !this.consulting);
+    set("btn-hold", talking && !this.consulting && !consulted);
     // 转接 and 咨询转接 hand over the agent's bridged leg: held, it is bridged to nobody (the
     // server refuses with unhold_first), so they wait for 取回 and say why
-    const transferable = s === "talking" && !this.consulting;
+    const transferable = s === "talking" && !this.consulting && !consulted;
     set("btn-transfer", transferable);
     set("btn-wrapup", s === "after_call_work");
     set("btn-consult", transferable);
     for (const id of ["btn-transfer", "btn-consult"]) {
       const b = $(id);
-      if (b) b.title = s === "on_hold" ? t("call.unhold_first_hint") : "";
+      if (b) b.title = consulted ? t("call.consult_leg_hint") : s === "on_hold" ? t("call.unhold_first_hint") : "";
     }
     // a conference moves the caller's leg too: held, the server refuses it (conference_unhold_first)
     set("btn-conference", transferable);
     const conference = $("btn-conference");
-    if (conference) conference.title = s === "on_hold" ? t("call.conference_unhold_first_hint") : "";
+    if (conference) conference.title = consulted ? t("call.consult_leg_hint") : s === "on_hold" ? t("call.conference_unhold_first_hint") : "";
     // a consultation's 完成转接 / 取消咨询 and 咨询中：… take their place: dead until it ends (their
     // 请先取回 hint wrong then), they made the 1366 px bar overflow, its parts drawn over each other
     for (const id of ["btn-transfer", "btn-consult", "btn-conference"]) {
@@ -465,7 +469,10 @@ export class StateBar {
       if (b) { b.hidden = !shown; b.disabled = !shown; }
     }
     const hold = $("btn-hold");
-    if (hold) hold.textContent = t(s === "on_hold" ? "cmd.unhold" : "cmd.hold");
+    if (hold) {
+      hold.textContent = t(s === "on_hold" ? "cmd.unhold" : "cmd.hold");
+      hold.title = consulted ? t("call.consult_leg_hint") : "";
+    }
     this.tick();
   }
 
