@@ -125,11 +125,20 @@ class SystemNameMismatch(AmiError):
 
 class CtiBridge:
     def __init__(
-        self, settings: CtiSettings, bus: Bus, customer_lookup: CustomerLookup | None = None
+        self,
+        settings: CtiSettings,
+        bus: Bus,
+        customer_lookup: CustomerLookup | None = None,
+        *,
+        serves: Callable[[str], bool] | None = None,
     ) -> None:
+        """``serves``: with several Asterisk servers on the bus, whether an agent's seat is on this
+        one (the consoles' routing, hotline.config ``server_of``): a restart takes back only those
+        agents from the bus, and only the calls its ``system_name`` names (``resync.Ours``)."""
         self.settings = settings
         self.bus = bus
         self.customer_lookup = customer_lookup
+        self.serves = serves
         self.ami = AmiClient(
             settings.ami_host,
             settings.ami_port,
@@ -606,7 +615,9 @@ class CtiBridge:
         raise SystemNameMismatch(reason)
 
     async def _replay(self) -> None:
-        history = resync.History(records_kept=ENDED_CALLS_KEPT)
+        history = resync.History(
+            records_kept=ENDED_CALLS_KEPT, ours=resync.Ours(self.settings.system_name, self.serves)
+        )
         after = 0
         while True:
             batch = await self.bus.replay(after, 10_000)

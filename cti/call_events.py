@@ -3,14 +3,28 @@
 These are the contract between the bridge and its consumers (ticketing links
 calls and recordings to orders, the console pops screens, the wallboard counts).
 Times are Unix seconds (float, UTC). ``call_id`` is Asterisk's linkedid of the
-call's first channel; it names the recording file too.
+call's first channel; it names the recording file too. With a ``systemname`` set in
+asterisk.conf Asterisk prefixes it, ``<systemname>-<epoch>.<n>``: the ids of several Asterisk
+servers on one bus never meet, and each names its server (``system_name_of``).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cti.events import Event, event
+
+#: ``<systemname>-<epoch>.<n>``: the call id of an Asterisk that has a systemname
+_SYSTEM_NAMED = re.compile(r"^(.+)-\d+\.\d+")
+
+
+def system_name_of(call_id: str) -> str:
+    """The ``systemname`` of the Asterisk whose linkedid ``call_id`` is; "" for one without (an
+    id ``<epoch>.<n>``). Several servers on one bus have different ones (hotline.config refuses
+    two alike), so this says which server's call it is."""
+    named = _SYSTEM_NAMED.match(call_id)
+    return named[1] if named else ""
 
 
 @event

@@ -63,6 +63,10 @@ __all__ = [
 ]
 
 
+#: ``Call.relayed`` of a call another server relayed here, known from the bus only (a restarted
+#: bridge, ``cti.resync.Ours``): its end adds its agents' legs to that server's record
+RELAYED_RESTORED = "restored"
+
 # The events the model listens to; everything else is never parsed.
 EVENTS = (
     "Newchannel",
@@ -131,8 +135,8 @@ class Call:
     # each time the caller entered a queue (from the IVR, a blind transfer, a completed
     # consultation, an overflow), in order: the queue KPIs count per queue leg
     queue_legs: list[QueueLeg] = dataclasses.field(default_factory=list)
-    # came over the trunk from another server of the platform (blind | consult; ``relayed``): that
-    # server's bridge keeps the call's record, this one adds its agents' legs
+    # came over the trunk from another server of the platform (blind | consult, ``relayed``; or
+    # ``RELAYED_RESTORED``): that server's bridge keeps the call's record, this one adds its agents' legs
     relayed: str = ""
     # agent -> the agent who consults them about this call (咨询转接), while the caller is still
     # that agent's: the consulted seat's ring and talk are not a customer contact of its own (in

@@ -15,8 +15,10 @@ ended while no bridge was watching, and its end is published once.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import time
+from collections.abc import Callable
 
 from cti import agents as A
 from cti.ami import AmiActionError, AmiClient, Frame
@@ -33,8 +35,9 @@ from cti.call_events import (
     ConferenceLeft,
     ConsultChanged,
     SpyChanged,
+    system_name_of,
 )
-from cti.calls import Call, CallModel, Channel, QueueLeg
+from cti.calls import RELAYED_RESTORED, Call, CallModel, Channel, QueueLeg
 from cti.commands.service import REMOTE_TRANSFER_CONTEXT, TARGET_CONTEXTS
 from cti.events import Event
 from cti.spies import SPY_VARIABLE, SpyBook, spy_from_tag
@@ -42,10 +45,70 @@ from cti.spies import SPY_VARIABLE, SpyBook, spy_from_tag
 log = logging.getLogger(__name__)
 
 
-class History:
-    """What the bus already carries about recent calls, agents and their sessions."""
+@dataclasses.dataclass(frozen=True)
+class Ours:
+    """What of the bus is this bridge's own. Several Asterisk servers' bridges publish on one bus
+    (docs/decisions/0007), and a restarted one takes back only its own server's: a call whose id
+    its Asterisk's systemname prefixes (``system_name``, ``system_name_of``; None: the only
+    server, every call), an agent whose seat is on it (``serves``: the rule the consoles route the
+    agent's commands by, hotline.config ``server_of``; None: every agent). A call relayed here from
+    another server keeps that server's id: this server's part of it is its own agents' legs."""
 
-    def __init__(self, records_kept: int = 2_000) -> None:
+    system_name: str | None = None
+    serves: Callable[[str], bool] | None = None
+
+    def call(self, call_id: str) -> bool:
+        return self.system_name is None or system_name_of(call_id) == self.system_name
+
+    def agent(self, agent_id: str) -> bool:
+        return self.serves is None or (bool(agent_id) and self.serves(agent_id))
+
+    def on(self, call: Call) -> bool:
+        """Whether anything of ``call`` was on this server: its own call, or one relayed here that
+        one of its agents was offered or answered."""
+        return (
+            self.call(call.call_id)
+            or any(self.agent(agent_id) for agent_id in call.agents_offered)
+            or any(self.agent(leg[0]) for leg in call.legs)
+        )
+
+    def part_of(self, call: Call) -> Call | None:
+        """``call`` as this server saw it: its own agents' legs, offers and consultations only (the
+        other server's are no channels here); None for another server's call none of them was on.
+        One relayed here is marked so (``RELAYED_RESTORED``): its end adds legs, it is no record."""
+        if not self.on(call):
+            return None
+        if not self.call(call.call_id):
+            call.relayed = call.relayed or RELAYED_RESTORED
+            # the caller's wait and holds there are that server's record's, as live (``relayed``)
+            call.queued_at = call.hold_started = call.hold_seconds = 0.0
+        legs = [leg for leg in call.legs if self.agent(leg[0])]
+        call.legs = legs
+        call.agents_offered = [agent_id for agent_id in call.agents_offered if self.agent(agent_id)]
+        call.consulted = {a: by for a, by in call.consulted.items() if self.agent(a)}
+        if not self.agent(call.agent_id):
+            call.agent_id = legs[-1][0] if legs else ""
+        return call
+
+    def ended(self, event: CallEnded) -> bool:
+        """Whether ``event`` ends this server's part of its call: its own record, or (relayed here)
+        the record of its agents' legs. Another server's says nothing of a part here: a relayed
+        record of one of this server's calls is the consulted colleague's leg, not the caller's."""
+        if event.relayed:
+            return not self.call(event.call_id) and any(self.agent(leg[0]) for leg in event.legs)
+        return self.call(event.call_id)
+
+
+#: the events of one agent (``agent_id``), whose server's bridge alone takes them back
+AGENTS_OWN = (AgentStateChanged, SpyChanged, AcwHoldChanged, ConsultChanged)
+
+
+class History:
+    """What the bus already carries about recent calls, agents and their sessions; of the agents
+    and their sessions, those of this bridge's server only (``ours``)."""
+
+    def __init__(self, records_kept: int = 2_000, ours: Ours | None = None) -> None:
+        self.ours = ours or Ours()
         self.calls: dict[str, Call] = {}
         self.ended: set[str] = set()
         self.agents: dict[str, AgentStateChanged] = {}
@@ -63,6 +126,8 @@ class History:
 
     def add(self, event: Event) -> None:
         self.last_seq = max(self.last_seq, event.seq)
+        if isinstance(event, AGENTS_OWN) and not self.ours.agent(event.agent_id):
+            return  # another server's agent (its seat, its consultation, a spy on its call)
         if isinstance(event, AgentStateChanged):
             prior = self.agents.get(event.agent_id)
             if event.state in (A.RINGING, A.TALKING) and event.previous in A.OFF_CALL:
@@ -107,11 +172,14 @@ class History:
         if call_id is None:
             return
         if isinstance(event, CallEnded):
-            self.ended.add(call_id)
-            self.calls.pop(call_id, None)
             self.records[call_id] = event
             while len(self.records) > self.records_kept:
                 self.records.popitem(last=False)
+            if self.ours.ended(event):
+                self.ended.add(call_id)
+                self.calls.pop(call_id, None)
+            elif call_id in self.calls and not self.ours.on(self.calls[call_id]):
+                del self.calls[call_id]  # another server's, and nothing of it was here
             return
         if call_id in self.ended:
             return
@@ -211,7 +279,9 @@ def restore(model: CallModel, history: History) -> None:
         if event.agent_id in history.before_call:
             agent.before_call, agent.before_call_reason = history.before_call[event.agent_id]
     model.queues.recount()  # the states were set here, not by the book's transitions
-    model.restored = dict(history.calls)
+    model.restored = {
+        call_id: part for call_id, call in history.calls.items() if (part := history.ours.part_of(call))
+    }
     for consult in history.consults.values():
         agent = model.agents.get(consult.agent_id)
         if agent is not None:

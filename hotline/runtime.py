@@ -385,17 +385,20 @@ async def _local_bridges(
 ) -> tuple[LocalBridges, LocalDialers]:
     """``--role all`` with several Asterisk servers: a bridge and a dialer per server in this
     process, and the console's bridge and dialer routing each agent to their server's."""
+    server_of = await _agent_servers(stack, settings, sessions)
     bridges: dict[str, CtiBridge] = {}
     for server in settings.servers:
         bridge = CtiBridge(
-            _server_cti_settings(settings, server, skills), bus, customer_lookup=screen_pop_hook(sessions)
+            _server_cti_settings(settings, server, skills),
+            bus,
+            customer_lookup=screen_pop_hook(sessions),
+            serves=_serves(settings, server_of, server.name),
         )
         await bridge.start()
         stack.push_async_callback(bridge.stop)
         bridges[server.name] = bridge
     async with sessions.begin() as session:
         await campaigns.store.ensure_dispositions(session)  # once, before the dialers (_migrate_once)
-    server_of = await _agent_servers(stack, settings, sessions)
     dialers = {}
     for name, bridge in bridges.items():
         dialers[name] = _dialer(settings, sessions, bridge, bus, _serves(settings, server_of, name))
@@ -531,7 +534,8 @@ async def _cti_role(
     prefix = server_prefix(settings, server)
     _, lock_key = keys_for(prefix)
     several = len(settings.servers) > 1
-    # its dialer settles at start the preview offers of its own server's agents only
+    # its dialer settles at start the preview offers of its own server's agents only, and its
+    # bridge's restart takes back only theirs from the bus (the other servers' publish there too)
     serves = (
         _serves(settings, await _agent_servers(stack, settings, sessions), server.name) if several else None
     )
@@ -547,6 +551,7 @@ async def _cti_role(
                 _server_cti_settings(settings, server, skills, checked=several),
                 bus,
                 customer_lookup=screen_pop_hook(sessions),
+                serves=serves,
             )
             await bridge.start()
             term.push_async_callback(bridge.stop)

@@ -17,6 +17,8 @@ import wave
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from cti.call_events import system_name_of
+
 KINDS = {
     "recording": "/var/spool/asterisk/monitor/hotline",
     "voicemail": "/var/spool/asterisk/voicemail/hotline",
@@ -115,10 +117,6 @@ class ServerUnreachable(LookupError):
         self.root = root
 
 
-#: ``<systemname>-<epoch>.<n>``: the call id of an Asterisk that has a systemname
-_SYSTEM_NAMED = re.compile(r"^(.+)-\d+\.\d+")
-
-
 class ServerStores:
     """The files of several Asterisk servers (``asterisk_servers``), each under its own root as
     this machine sees it (a mount or a synced copy of that server's directories): a call's
@@ -144,12 +142,7 @@ class ServerStores:
 
     def server_of(self, call_id: str) -> tuple[str, RecordingStore]:
         """The server (name and store) whose files a call's are."""
-        named = _SYSTEM_NAMED.match(call_id)
-        if named and named[1] in self._by_system_name:
-            return self._by_system_name[named[1]]
-        if not named and "" in self._by_system_name:
-            return self._by_system_name[""]
-        return self._fallback
+        return self._by_system_name.get(system_name_of(call_id), self._fallback)
 
     def find(self, call_id: str, kind: str = "recording") -> list[Path]:
         """``RecordingStore.find`` on the call's server; ``ServerUnreachable`` when its root is
