@@ -215,6 +215,12 @@ def routed(status: str) -> Notice:
     return Notice("routed", f"新工单已派给您（{status}）")
 
 
+def voicemail_report(seconds: float) -> Notice:
+    """An IVR 故障报修留言 the system made a fault order of, at its 受理 on the agent's desk: new
+    work, theirs to listen to and complete (``Intake.open_fault_report``)."""
+    return Notice("routed", f"客户语音报修留言（{seconds:.0f} 秒）已生成工单，请回听录音、补全故障信息后提交")
+
+
 def returned(step: str, sent_back_as: str, by: Any, opinion: str) -> Notice:
     """An order sent back to its creator (退单 at 接收确认): not a new order to them, but theirs to
     correct, so it says from which step, by whom and why."""

@@ -402,21 +402,36 @@ def queue_entered(
     if node.type != "archive" and told:
         # the pop-up (新工单…已流转给您) and its sound: not to the actor, whose own 接收确认 moved
         # the order to their next step (派工 goes to whoever confirmed), nor a 提醒 row
-        queue_event(
-            session,
-            TicketRouted(
-                order_id=order_id,
-                number=number,
-                node=node.id,
-                status=status,
-                handlers=tuple(op.staff_no for op in told),
-                category=order.category,
-                kind=notice.kind,
-                message=notice.message,
-            ),
-        )
-        if record:  # the pop-up fades: a screen row each stays in 提醒 (``routed_to``)
-            screen_alerts.record_routed(session, order, told, status, notice)
+        tell_routed(session, order, told, notice, record=record)
+
+
+def tell_routed(
+    session: AsyncSession,
+    order: WorkOrder,
+    told: list[Any],
+    notice: screen_alerts.Notice,
+    *,
+    record: bool = True,
+) -> None:
+    """The order (at its current step) reached ``told``'s desk: a pop-up and its sound on their
+    tabs (``TicketRouted``) and, with ``record``, a 提醒 row each, which stays when the pop-up
+    fades. A step entered (``queue_entered``), or an order the system opened for an agent (the
+    IVR's 故障报修留言: ``Intake.open_fault_report``)."""
+    queue_event(
+        session,
+        TicketRouted(
+            order_id=order.id,
+            number=order.number,
+            node=order.current_node,
+            status=order.status,
+            handlers=tuple(person.staff_no for person in told),
+            category=order.category,
+            kind=notice.kind,
+            message=notice.message,
+        ),
+    )
+    if record:
+        screen_alerts.record_routed(session, order, told, order.status, notice)
 
 
 def routed_to(user: User | None, operators: Iterable[Any]) -> list[Any]:
