@@ -4,7 +4,9 @@ audited by ``ticketing``. A temporary password is in the answer that made it, an
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
 from aiohttp import web
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES
 from agent_ui.work import read_only, unit_of_work
 from ticketing import user_admin
+from ticketing.errors import FieldErrors
 from ticketing.models import ROLES, Department, Site
 from ticketing.sites import in_tree_order
 
@@ -25,6 +28,16 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 #: an answer with a temporary password must not stay in a cache
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+@contextlib.contextmanager
+def _named_as_on_the_form() -> Iterator[None]:
+    """A refused user names each field by the form's label (姓名（必填）, 所属单位（…）), not by the
+    registers' shared words (名称, 单位): the ``field.user.*`` texts."""
+    try:
+        yield
+    except FieldErrors as refused:
+        raise UiError("invalid_fields", str(refused), problems=refused.problems, form="user") from refused
 
 
 @routes.get("/admin/users")
@@ -74,7 +87,8 @@ async def create_user(request: web.Request) -> web.Response:
     body = await json_body(request)
     services = request.app[SERVICES]
     async with unit_of_work(services, current_user(request)) as (db, actor):
-        user, password = await user_admin.add_user(db, actor, body, known_queues=services.queues)
+        with _named_as_on_the_form():
+            user, password = await user_admin.add_user(db, actor, body, known_queues=services.queues)
         return web.json_response(
             {"user": (await user_admin.views(db, [user]))[0], "temporary_password": password},
             status=201,
@@ -91,9 +105,10 @@ async def update_user(request: web.Request) -> web.Response:
     async with unit_of_work(services, current_user(request)) as (db, actor):
         before = await user_admin.get_user(db, request.match_info["staff_no"])
         was_active, had_roles = before.active, tuple(before.roles or ())
-        user = await user_admin.update_user(
-            db, actor, request.match_info["staff_no"], body, known_queues=services.queues
-        )
+        with _named_as_on_the_form():
+            user = await user_admin.update_user(
+                db, actor, request.match_info["staff_no"], body, known_queues=services.queues
+            )
         shown = (await user_admin.views(db, [user]))[0]
         # the account the sessions were given is gone: they end (a page whose socket had not
         # connected yet learns it from /api/session, and signs in again or is told why it cannot)

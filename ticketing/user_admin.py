@@ -4,8 +4,10 @@ A new user and a reset password get a temporary password, shown to the admin onc
 stored in clear; the user must choose their own at the next sign-in. Roles, sites, data scope
 and skills (queue → penalty) are edited in place; an account is disabled (停用), never deleted,
 because orders, calls and the audit log name it. An admin cannot disable their own account or
-take away their own admin role, so the last admin cannot lock everybody out by mistake. Every
-change is audited with the user before and after.
+take away their own admin role, so the last admin cannot lock everybody out by mistake. A
+user's phone, where SMS alerts go, is a contact number by the product's one rule
+(``cti.phones.checked``), and a 远程处理人 has a site or a data scope, or they would see no order.
+Every change is audited with the user before and after.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from cti.phones import ascii_digits
+from cti.phones import InvalidPhoneNumber, checked
 from ticketing.audit import record, record_change
 from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.events import UserAccountChanged, queue_event
@@ -37,7 +39,6 @@ from ticketing.users import (
 from ticketing.workflow.actions import release_steps
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9][0-9-]{2,30}\Z")  # ASCII: full-width is read as such first
 _TEXT_LIMITS = {"staff_no": 6, "name": 64, "phone": 32, "email": 128}
 _EDITABLE = (
     "name",
@@ -125,9 +126,13 @@ async def _cleaned(
     if out.get("email") and not _EMAIL.match(out["email"]):
         problems["email"] = "field_bad_email"
     if out.get("phone"):
-        out["phone"] = ascii_digits(out["phone"])  # ＋８６ １３８… typed with a Chinese input method
-    if out.get("phone") and not _PHONE.match(out["phone"]):
-        problems["phone"] = "field_bad_phone"
+        # the number an overrun's SMS alert goes to: a contact number as every other the product
+        # keeps (cti.phones.checked: a mobile of 11 digits, a landline with its area code…; full
+        # width read as ASCII), stored as the SMS gateway dials it
+        try:
+            out["phone"] = checked(out["phone"])
+        except InvalidPhoneNumber as bad:
+            problems["phone"] = bad.problem
     if "roles" in values or current is None:
         roles = values.get("roles")
         if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
@@ -203,9 +208,32 @@ async def _cleaned(
             problems["active"] = "field_own_account"
         else:
             out["active"] = values["active"]
+    if _handler_without_site(values, out, current, problems):
+        problems["site_id"] = "field_handler_without_site"
     if problems:
         raise FieldErrors(problems)
     return out
+
+
+def _handler_without_site(
+    values: Mapping[str, Any], out: Mapping[str, Any], current: User | None, problems: Mapping[str, str]
+) -> bool:
+    """Whether the account would be an active 远程处理人 with neither a 所属单位 nor a 数据权限: a
+    handler sees and is given only the orders of their sites, so such an account could never see
+    or take one. Asked when a new user is made and when an edit sets the roles, the site or the
+    scope (an edit of the phone alone, or disabling the account, is not held to it); not when
+    those fields are refused already."""
+    touched = ("roles", "site_id", "scope_site_ids")
+    if current is not None and not any(name in values for name in touched):
+        return False
+    if any(name in problems for name in touched):
+        return False
+    # the account after the edit: what it sets, else what it has
+    roles = out.get("roles", current.roles if current is not None else [])
+    site_id = out.get("site_id", current.site_id if current is not None else None)
+    scope = out.get("scope_sites", current.scope_sites if current is not None else [])
+    active = out.get("active", current.active if current is not None else True)
+    return active and "handler" in (roles or []) and site_id is None and not scope
 
 
 async def _reports_to(session: AsyncSession, user_id: int, boss_id: int) -> bool:

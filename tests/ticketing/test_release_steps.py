@@ -85,7 +85,7 @@ async def test_editing_a_disabled_user_again_announces_nothing_new(session, seed
         select(User).where(User.staff_no == "5101").options(selectinload(User.scope_sites))
     )
     scope = sorted(s.id for s in user.scope_sites)
-    await update_user(session, u["9001"], "5101", {"phone": "020-12345678", "scope_site_ids": scope})
+    await update_user(session, u["9001"], "5101", {"phone": "020-82345678", "scope_site_ids": scope})
     await update_user(session, u["9001"], "5101", {"active": False, "scope_site_ids": scope})
     assert await notifications() == announced
     assert await stranded(session, order)
