@@ -102,3 +102,49 @@ def test_an_admin_adds_a_step_moves_it_and_routes_to_it(users_console, browser):
         step = stored["nodes"][4]
         assert (step["name"], step["sla"], step["exits"]) == ("回电确认", {"limit": "4h"}, [{"to": "done"}])
         assert stored["nodes"][5]["exits"] == [{"to": "callback"}]
+
+
+def test_a_time_limit_of_0_or_less_is_refused_at_its_input_and_an_empty_one_named_there(
+    users_console,  # noqa: F811
+    browser,
+):
+    """0 or -1 hours used to be taken as "no limit", and a step with reminders then came back
+    refused as 时限缺少 limit 或 limit_by, the input unmarked on a long page."""
+    with admin_on(browser, users_console, "/admin/workflows") as page:
+        page.locator("#wf-list tbody tr[data-key='complaint'][data-version='1']").get_by_role(
+            "button", name="编辑步骤"
+        ).click()
+        editor = page.locator("#wf-step-editor")
+        review = editor.locator(".wfe-step[data-node='review']")
+        limit = review.locator("input[name=limit_hours]")
+        for typed in ("0", "-1"):
+            limit.fill(typed)
+            limit.press("Tab")
+            expect(limit).to_have_attribute("aria-invalid", "true")
+            expect(review.locator(".wfe-limit-problem")).to_have_text("时限须大于 0；不限时请留空。")
+            editor.locator("#wfe-save").click()
+            expect(limit).to_be_focused()
+        expect(page.locator("#wf-list tbody tr[data-key='complaint'][data-version='2']")).to_have_count(0)
+
+        # emptied (no limit) while the step keeps its reminders: the import's refusal marks the input
+        limit.fill("")
+        limit.press("Tab")
+        expect(review.locator(".wfe-limit-problem")).to_have_text("")
+        editor.locator("#wfe-save").click()
+        expect(review.locator(".wfe-step-problems")).to_contain_text(
+            "未设时限（本步骤的提醒、超时处理或日历须有时限）"
+        )
+        expect(limit).to_have_attribute("aria-invalid", "true")
+        expect(limit).to_be_focused()
+        expect(page.locator("#wf-list tbody tr[data-key='complaint'][data-version='2']")).to_have_count(0)
+
+        # a limit more than 0 saves
+        limit.fill("3")
+        editor.locator("#wfe-save").click()
+        expect(page.locator("#wf-list tbody tr[data-key='complaint'][data-version='2']")).to_contain_text(
+            "新工单使用"
+        )
+        expect(page.locator("#wf-detail-title")).to_contain_text("2")
+        expect(page.locator("#wf-source")).to_contain_text("limit: 3h")
+        stored = yaml.safe_load(page.locator("#wf-source").inner_text())
+        assert next(n for n in stored["nodes"] if n["id"] == "review")["sla"]["limit"] == "3h"

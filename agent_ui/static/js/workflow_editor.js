@@ -160,12 +160,15 @@ function slaBox(node) {
   const ensure = () => (isMap(node.sla) ? node.sla : (node.sla = {}));
   const tidy = () => { if (isMap(node.sla) && !Object.keys(node.sla).length) delete node.sla; };
   const hours = hoursOf(sla?.limit);
+  const limitProblem = el("span", { class: "wfe-limit-problem error" });
   const limitInput = el("input", {
     type: "number", min: "0", step: "0.25", name: "limit_hours", class: "short",
     value: hours ?? "", placeholder: sla?.limit && hours === null ? String(sla.limit) : "",
     onchange: (e) => {
+      // 0 or less is no limit the engine can count: said here, and the save refuses it (empty is none)
+      if (!limitTyped(e.target, limitProblem)) return;
       const v = e.target.value.trim();
-      if (v === "" || Number(v) <= 0) { if (isMap(node.sla)) delete node.sla.limit; tidy(); return; }
+      if (v === "") { if (isMap(node.sla)) delete node.sla.limit; tidy(); return; }
       ensure().limit = durationOf(v);
     },
   });
@@ -182,6 +185,7 @@ function slaBox(node) {
   label();
   return el("div", { class: "wfe-sla" },
     el("label", {}, t("wfe.limit"), " ", limitInput, " ", unit),
+    limitProblem,
     kept,
     sla?.limit_by ? el("span", { class: "muted" }, ` ${t("wfe.limit_by_kept", { field: fieldLabel(sla.limit_by.field ?? "") })}`) : null,
     " ", el("label", {}, t("wfe.calendar"), " ", select(base.choices.calendars, sla?.calendar ?? "",
@@ -197,6 +201,17 @@ function slaBox(node) {
       (s.reminders = Array.isArray(s.reminders) ? s.reminders : []).push({ before: "15m", notify: { current_handlers: true }, channels: ["screen"] });
       render();
     }));
+}
+
+// a time limit's hours as typed: empty (no limit) or more than 0; anything else marked at the
+// input, in words, and false
+function limitTyped(input, problem) {
+  const v = input.value.trim();
+  const ok = v === "" || Number(v) > 0;
+  problem.textContent = ok ? "" : t("wfe.limit_not_positive");
+  if (ok) input.removeAttribute("aria-invalid");
+  else input.setAttribute("aria-invalid", "true");
+  return ok;
 }
 
 function reminderRow(rem, list, i) {
@@ -630,7 +645,7 @@ const REQUIRED_WHEN_WRONG = { bad_value: "value", operator_not_for_type: "operat
 function showProblems(problems) {
   const general = [];
   stepsBox.querySelectorAll(".wfe-step-problems").forEach((u) => u.replaceChildren());
-  stepsBox.querySelectorAll(".wfe-field-problem, .wfe-exit-problem, .wfe-rem-problem").forEach((c) => c.replaceChildren());
+  stepsBox.querySelectorAll(".wfe-field-problem, .wfe-exit-problem, .wfe-rem-problem, .wfe-limit-problem").forEach((c) => c.replaceChildren());
   stepsBox.querySelectorAll("[aria-invalid]").forEach((c) => c.removeAttribute("aria-invalid"));
   for (const p of problems) {
     const card = p.node ? [...stepsBox.querySelectorAll(".wfe-step")].find((c) => c.dataset.node === String(p.node)) : null;
@@ -651,6 +666,8 @@ function showProblems(problems) {
       reminder.querySelector(`select[name=rem_template_${p.channel}]`)?.setAttribute("aria-invalid", "true");
       continue;
     }
+    // a step whose reminders or overrun have no time limit to count from: its time limit
+    if (p.id === "sla_without_limit") card.querySelector("input[name=limit_hours]")?.setAttribute("aria-invalid", "true");
     const row = p.field ? [...card.querySelectorAll(".wfe-fields tr[data-field]")].find((r) => r.dataset.field === String(p.field)) : null;
     if (row) {
       row.querySelector(".wfe-field-problem").textContent = hooks.describe(p);
@@ -664,6 +681,16 @@ function showProblems(problems) {
   generalBox.hidden = general.length === 0;
   const first = stepsBox.querySelector(".wfe-step-problems li");
   if (first) first.closest(".wfe-step").scrollIntoView({ block: "center" });
+  focusMarked();
+}
+
+// the first control marked wrong, for the admin to put right (the page is long)
+function focusMarked() {
+  const marked = stepsBox.querySelector("[aria-invalid=true]");
+  if (!marked) return false;
+  marked.scrollIntoView({ block: "center" });
+  marked.focus();
+  return true;
 }
 
 document.getElementById("wfe-add-step").addEventListener("click", addStep);
@@ -672,6 +699,13 @@ document.getElementById("wfe-save").addEventListener("click", async (e) => {
   if (!doc) return;
   // a field being typed in commits its change first
   document.activeElement?.blur?.();
+  // a time limit of 0 or less is not sent: it is marked where it was typed
+  const limits = [...stepsBox.querySelectorAll("input[name=limit_hours]")];
+  if (!limits.every((input) => limitTyped(input, input.closest(".wfe-sla").querySelector(".wfe-limit-problem")))) {
+    focusMarked();
+    toast(t("wfe.limit_not_positive"), "refused");
+    return;
+  }
   await once(e.currentTarget, async () => {
     try {
       const made = await api("/api/workflows", { method: "POST", body: { document: doc } });
