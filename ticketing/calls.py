@@ -8,7 +8,8 @@ upsert keyed on (kind, call id), so an event seen twice changes nothing.
 Linking: an order created by an agent during (or in the after-call work of) a
 call they answered gets that call (``ACTIVE_CALL``, linked by
 ``create_order``); a click-to-dial from an order registers the call with the
-order first (``register_outbound_call``); a recording follows its call's links.
+order first (``register_outbound_call``); an order made from an async event gets
+the event's call-backs (回拨, ``link_callbacks``); a recording follows its call's links.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cti.call_events import (
     CallAnswered,
     CallEnded,
     CallOffered,
+    CallStarted,
     FaxReceived,
     RecordingReady,
     VoicemailReceived,
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 AFTER_CALL_WINDOW = dt.timedelta(minutes=15)
 ABANDONED = ("abandoned_queue", "abandoned_ringing")
 CONSUMED = (
+    CallStarted,
     CallOffered,
     CallAnswered,
     CallEnded,
@@ -219,6 +222,38 @@ async def register_outbound_call(
     return call
 
 
+async def link_callbacks(
+    session: AsyncSession, order: WorkOrder | int, event: Interaction, user: User | None = None
+) -> None:
+    """Every 回拨 made from the async ``event`` (its ``payload.callbacks``: ``intake.record_callback``)
+    is a call about it, so the order that handles the event is about those calls too, as the
+    seat's order is about the call it was taken in: each is linked, with its recording, now or
+    when it is ready (``link``). Idempotent: an order linked again, or a 回拨 after the order,
+    links what is not linked yet."""
+    for attempt in (event.payload or {}).get("callbacks") or []:
+        if attempt.get("call_id"):
+            await link(session, order, await _callback_call(session, event, attempt), user)
+
+
+async def _callback_call(session: AsyncSession, event: Interaction, attempt: dict[str, Any]) -> Interaction:
+    """The call of a 回拨 ``attempt``; one the CTI has not reported yet (its ring, its answer) is
+    registered as the outbound call it is, as ``register_outbound_call`` does for a 回呼."""
+    at = attempt.get("at")
+    return await upsert_interaction(
+        session,
+        "call",
+        attempt["call_id"],
+        defaults={
+            "direction": "outbound",
+            "number": attempt.get("number") or event.number,
+            "agent_id": attempt.get("by") or "",
+            "customer_id": event.customer_id,
+            "status": "dialing",
+            "occurred_at": dt.datetime.fromisoformat(at) if at else utcnow(),
+        },
+    )
+
+
 async def _last_agent(session: AsyncSession, call: Interaction, known: set[str]) -> None:
     """The record's agent, when legs other than the ``known`` ones are on it (another server's
     agents, from its relayed record): the one whose leg ended last, as one server's model picks it
@@ -330,6 +365,8 @@ class CallLinker:
             await self._subscription.close()
 
     async def handle(self, event: Event) -> None:
+        if isinstance(event, CallStarted) and event.direction != "outbound":
+            return  # only a call placed from here needs its row before its ring (below)
         for attempt in (1, 2):
             try:
                 async with self.sessionmaker.begin() as session:
@@ -342,6 +379,25 @@ class CallLinker:
                     raise
 
     async def _apply(self, session: AsyncSession, event: Event) -> None:
+        if isinstance(event, CallStarted):
+            # A call the hotline places (回拨, 回呼, a campaign's, an agent's dial-out) is outbound
+            # from its first row: its ring and answer (and an order linked meanwhile) made it an
+            # inbound one, the column's default, until its record came at the end.
+            number = _norm(event.caller)
+            await upsert_interaction(
+                session,
+                "call",
+                event.call_id,
+                direction=event.direction,
+                defaults={
+                    "number": number,
+                    "dnis": event.dnis,
+                    "occurred_at": _ts(event.started_at or event.ts),
+                    "customer_id": await _customer_for(session, number),
+                    "status": "ringing",
+                },
+            )
+            return
         if isinstance(event, SurveyAnswered):
             # The caller's own 1-5 after the agent hung up: kept with the call, for the call detail
             # and satisfaction reports; the agent is the queue member who took the call.
@@ -522,6 +578,8 @@ class CallLinker:
             session,
             "recording",
             event.call_id,
+            # its call's way: a 回拨's, a campaign call's, an agent's dial-out's is outbound
+            direction=call.direction if call else "inbound",
             file_path=event.path,
             duration=event.duration,
             agent_id=event.agent_id,

@@ -31,9 +31,9 @@ from cti.bus import Bus, Subscription
 from cti.call_events import AgentStateChanged
 from cti.events import Event
 from cti.phones import InvalidPhoneNumber, ascii_digits, checked, normalize
-from ticketing import directory, screen_alerts
+from ticketing import directory
 from ticketing.audit import record
-from ticketing.calls import link, orders_of, upsert_interaction
+from ticketing.calls import link, link_callbacks, orders_of, upsert_interaction
 from ticketing.db import read_sessionmaker
 from ticketing.errors import ActionRefused, NotFound, TicketingError
 from ticketing.events import (
@@ -61,7 +61,6 @@ from ticketing.workflow import store
 from ticketing.workflow.definition import Definition
 from ticketing.workflow.engine import create_order, load_order
 from ticketing.workflow.prefill import customer_fills, description_fill
-from ticketing.workflow.steps import tell_routed
 
 log = logging.getLogger(__name__)
 
@@ -428,12 +427,7 @@ class Intake:
         self, session: AsyncSession, row: Interaction, agent: User
     ) -> WorkOrder | None:
         """IVR "report a fault" voicemail → a fault order at its create step, held by ``agent``,
-        with the recording linked; the agent listens, completes the address and bureau, submits.
-
-        The event is handled by it (made an order, as the agent's 填写受理工单 would), so it leaves
-        the inbox and its count; the order is what waits, and the agent is told at once as of any
-        order reaching their desk: a pop-up with its sound and a 提醒 row (有新工单), unread in the
-        top bar until looked at, besides 我未完成任务."""
+        with the recording linked; the agent listens, completes the address and bureau, submits."""
         if not self.fault_workflow:
             return None
         site_id = agent.site_id
@@ -448,7 +442,7 @@ class Intake:
             async with session.begin_nested():
                 # the system hands the event to the agent it chose (``assign``): theirs from now on
                 claimed, before = await _claim(session, agent, row.id, for_agent=True)
-                order = await _order_from(
+                return await _order_from(
                     session,
                     agent,
                     claimed,
@@ -457,9 +451,6 @@ class Intake:
                     site_id=site_id,
                     words=note,
                 )
-                # the agent did not make it (the system did, for them): told as of a new order
-                tell_routed(session, order, [agent], screen_alerts.voicemail_report(row.duration))
-                return order
         except TicketingError as refused:
             set_committed_value(row, "status", status)  # the database's again: not handled
             problems = getattr(refused, "problems", None) or {"error": str(refused)}
@@ -1011,6 +1002,7 @@ async def _order_from(
         order.id,
         after={"interaction": row.id, "kind": row.kind},
     )
+    await link_callbacks(session, order, row, user)  # the 回拨 that served the customer, as at the seat
     await _handled(session, user, row, status_before, order)
     return order
 
@@ -1077,6 +1069,7 @@ async def link_to_order(session: AsyncSession, user: User, interaction_id: int, 
     """关联到已受理工单: ``order`` as loaded for ``user`` (``engine.load_order``: their data scope)."""
     row, before = await _claim(session, user, interaction_id)
     await link(session, order, row, user)
+    await link_callbacks(session, order, row, user)
     await _handled(session, user, row, before, order)
 
 
@@ -1218,6 +1211,8 @@ async def record_callback(
     payload["callbacks"] = [*(payload.get("callbacks") or []), attempt]
     row.payload = payload
     await record(session, user, "event.callback", "interaction", row.id, after=attempt)
+    for order_id in await orders_of(session, row):  # called back after its order: the order's call too
+        await link_callbacks(session, order_id, row, user)
 
 
 async def _handled(
