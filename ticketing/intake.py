@@ -31,7 +31,7 @@ from cti.bus import Bus, Subscription
 from cti.call_events import AgentStateChanged
 from cti.events import Event
 from cti.phones import InvalidPhoneNumber, ascii_digits, checked, normalize
-from ticketing import directory
+from ticketing import directory, screen_alerts
 from ticketing.audit import record
 from ticketing.calls import link, link_callbacks, orders_of, upsert_interaction
 from ticketing.db import read_sessionmaker
@@ -61,6 +61,7 @@ from ticketing.workflow import store
 from ticketing.workflow.definition import Definition
 from ticketing.workflow.engine import create_order, load_order
 from ticketing.workflow.prefill import customer_fills, description_fill
+from ticketing.workflow.steps import tell_routed
 
 log = logging.getLogger(__name__)
 
@@ -427,7 +428,12 @@ class Intake:
         self, session: AsyncSession, row: Interaction, agent: User
     ) -> WorkOrder | None:
         """IVR "report a fault" voicemail → a fault order at its create step, held by ``agent``,
-        with the recording linked; the agent listens, completes the address and bureau, submits."""
+        with the recording linked; the agent listens, completes the address and bureau, submits.
+
+        The event is handled by it (made an order, as the agent's 填写受理工单 would), so it leaves
+        the inbox and its count; the order is what waits, and the agent is told at once as of any
+        order reaching their desk: a pop-up with its sound and a 提醒 row (有新工单), unread in the
+        top bar until looked at, besides 我未完成任务."""
         if not self.fault_workflow:
             return None
         site_id = agent.site_id
@@ -442,7 +448,7 @@ class Intake:
             async with session.begin_nested():
                 # the system hands the event to the agent it chose (``assign``): theirs from now on
                 claimed, before = await _claim(session, agent, row.id, for_agent=True)
-                return await _order_from(
+                order = await _order_from(
                     session,
                     agent,
                     claimed,
@@ -451,6 +457,9 @@ class Intake:
                     site_id=site_id,
                     words=note,
                 )
+                # the agent did not make it (the system did, for them): told as of a new order
+                tell_routed(session, order, [agent], screen_alerts.voicemail_report(row.duration))
+                return order
         except TicketingError as refused:
             set_committed_value(row, "status", status)  # the database's again: not handled
             problems = getattr(refused, "problems", None) or {"error": str(refused)}
