@@ -63,8 +63,11 @@ __all__ = [
 ]
 
 
+#: the relays (``parse_relay``) that bring a call here: a caller handed over (blind), a consultation
+RELAY_KINDS = ("blind", "consult")
 #: ``Call.relayed`` of a call another server relayed here, known from the bus only (a restarted
-#: bridge, ``cti.resync.Ours``): its end adds its agents' legs to that server's record
+#: bridge, ``cti.resync.Ours``) until its resync reads the kind off the trunk's channel: its end
+#: adds its agents' legs to that server's record
 RELAYED_RESTORED = "restored"
 
 # The events the model listens to; everything else is never parsed.
@@ -494,9 +497,9 @@ class CallModel(ChannelEvents, QueueCallEvents):
         call's own id, so the seat's screen-pop, answer and legs are that call's (its customer,
         the order it is linked to), and it is inbound and answered already, so the seat ringing
         pops as for a transfer on one server. The other server's bridge keeps the record."""
-        kind, call_id, caller, queue, dnis = ([*relay.split("|"), "", "", "", "", ""])[:5]
+        kind, call_id = parse_relay(relay)[:2]
         call = self._known(linkedid)
-        if call is None or kind not in ("blind", "consult") or not call_id or call.answered_at:
+        if call is None or kind not in RELAY_KINDS or not call_id or call.answered_at:
             return
         trunk = self.channels.get(linkedid)
         if call_id != call.call_id:
@@ -516,15 +519,22 @@ class CallModel(ChannelEvents, QueueCallEvents):
                 return
             call.call_id = call_id
             self.calls[call_id] = call
+        self.take_relay(call, relay, at, trunk.name if trunk is not None else "")
+
+    def take_relay(self, call: Call, relay: str, at: float, trunk: str) -> None:
+        """``call`` is the one ``relay`` carried here over the channel ``trunk``: inbound, with the
+        caller, queue and DNIS of the server it came from, answered there. Live (``relayed``), and
+        by the resync of a restarted bridge, which reads the relay off the trunk's channel."""
+        kind, _, caller, queue, dnis = parse_relay(relay)
         call.relayed = kind
         call.direction = "inbound"
         call.caller = caller or call.caller
         call.queue, call.dnis = queue, dnis
-        call.answered_at = at
+        call.answered_at = call.answered_at or at
         call.started_published = True  # the other server published its start
-        if kind == "blind" and trunk is not None:
+        if kind == "blind" and trunk:
             # the caller's side here: their hang-up is the caller's, and a ring-out is missed
-            call.customer_channel = trunk.name
+            call.customer_channel = trunk
 
     def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
         call.ivr_path.append(f"{kind}:{target}")
@@ -648,6 +658,13 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if self.on_call_end:
             self.on_call_end(call)
         return event
+
+
+def parse_relay(relay: str) -> tuple[str, str, str, str, str]:
+    """(kind, call id, caller, queue, DNIS) of a relay (``cti.commands.service.relay_of``), each
+    "" when it is missing."""
+    kind, call_id, caller, queue, dnis = [*relay.split("|"), "", "", "", "", ""][:5]
+    return kind, call_id, caller, queue, dnis
 
 
 # the handlers ``_speedups.ChannelBook`` stands in for, by event: its method's name, and the

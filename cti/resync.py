@@ -37,12 +37,17 @@ from cti.call_events import (
     SpyChanged,
     system_name_of,
 )
-from cti.calls import RELAYED_RESTORED, Call, CallModel, Channel, QueueLeg
-from cti.commands.service import REMOTE_TRANSFER_CONTEXT, TARGET_CONTEXTS
+from cti.calls import RELAY_KINDS, RELAYED_RESTORED, Call, CallModel, Channel, QueueLeg, parse_relay
+from cti.commands.service import REMOTE_TRANSFER_CONTEXT, TARGET_CONTEXTS, trunk_endpoint
 from cti.events import Event
 from cti.spies import SPY_VARIABLE, SpyBook, spy_from_tag
 
 log = logging.getLogger(__name__)
+
+#: the channel of a call another Asterisk server sent here over its trunk (``PJSIP/trunk-<server>-…``,
+#: hotline.asterisk_trunks), on which ``[hotline-trunk-in]`` keeps the relay (``RELAY_VARIABLE``)
+TRUNK_CHANNEL = f"PJSIP/{trunk_endpoint('')}"
+RELAY_VARIABLE = "HOTLINE_RELAY"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -311,8 +316,9 @@ async def resync(ami: AmiClient, model: CallModel, spies: SpyBook | None = None)
     """Make the model (and the supervisors' sessions) match Asterisk now; publish what changed."""
     channels = await ami.action_list("CoreShowChannels")
     status = await ami.action_list("QueueStatus")
+    relays = await trunk_relays(ami, model, channels)
     now = time.time()
-    apply_channels(model, channels, now)
+    apply_channels(model, channels, now, relays)
     if spies is not None:
         spies.confirm(channels)
         await adopt_spies(ami, spies, channels, now)
@@ -334,7 +340,40 @@ async def adopt_spies(ami: AmiClient, spies: SpyBook, channels: list[Frame], now
             spies.adopt(spy, f, now)
 
 
-def apply_channels(model: CallModel, frames: list[Frame], now: float) -> None:
+async def trunk_relays(ami: AmiClient, model: CallModel, channels: list[Frame]) -> dict[str, tuple[str, str]]:
+    """The calls that came over a trunk from another server and are not known as relayed (after a
+    restart: ``HotlineRelayed`` is not said again): each one's linkedid here -> (its trunk channel,
+    the relay ``[hotline-trunk-in]`` keeps on it)."""
+    relays = {}
+    for f in channels:
+        linkedid, name = f.get("Linkedid"), f.get("Channel")
+        if f.get("Uniqueid") != linkedid or linkedid in model.aliases or not name.startswith(TRUNK_CHANNEL):
+            continue
+        try:
+            reply = await ami.action("Getvar", Channel=name, Variable=RELAY_VARIABLE)
+        except AmiActionError:
+            continue  # hung up meanwhile
+        relays[linkedid] = (name, reply.get("Value"))
+    return relays
+
+
+def _adopt_relays(model: CallModel, relays: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Each relayed call's id -> (its trunk channel, the relay), the trunk's linkedid an alias of
+    that id, as ``CallModel.relayed`` made it live: the seat's leg is on that call, not one of its own."""
+    adopted = {}
+    for linkedid, (trunk, relay) in relays.items():
+        kind, call_id = parse_relay(relay)[:2]
+        if kind in RELAY_KINDS and call_id and call_id not in model.ended:
+            model.aliases[linkedid] = call_id
+            adopted[call_id] = (trunk, relay)
+    return adopted
+
+
+def apply_channels(
+    model: CallModel, frames: list[Frame], now: float, relays: dict[str, tuple[str, str]] | None = None
+) -> None:
+    """``relays``: the calls relayed here from another server not known as such yet (``trunk_relays``)."""
+    relayed = _adopt_relays(model, relays or {})
     live_by_call: dict[str, list[Frame]] = {}
     for f in frames:
         linkedid = f.get("Linkedid")
@@ -371,6 +410,10 @@ def apply_channels(model: CallModel, frames: list[Frame], now: float) -> None:
             call.started_at = call.started_at or now - oldest
         for f in chans:
             _channel(model, call, f)
+        if call_id in relayed and not any(f.get("Linkedid") == call_id for f in chans):
+            # (not back on the server it came from, where the caller's own leg is: that call's)
+            trunk, relay = relayed[call_id]
+            model.take_relay(call, relay, now, trunk)
     for call in list(model.calls.values()):
         # an agent whose legs are all gone left the call while we were away (a consulted
         # colleague who hung up, an agent who completed a transfer): their time on it ends

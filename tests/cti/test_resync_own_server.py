@@ -1,9 +1,12 @@
-"""A restarted bridge with other Asterisk servers on its bus (``resync.Ours``), on synthetic events:
-it takes back its own server's agents and calls only, and its agents' part of a call relayed to it."""
+"""A restarted bridge with other Asterisk servers on its bus (``resync.Ours``), on synthetic events
+and frames: it takes back its own server's agents and calls only, its agents' part of a call
+relayed to it, and the seat's leg of that call, found on the trunk, as that call."""
 
 from __future__ import annotations
 
+from cti import agents as A
 from cti.agents import AgentBook
+from cti.ami.protocol import Frame
 from cti.call_events import (
     AgentStateChanged,
     CallAnswered,
@@ -14,7 +17,7 @@ from cti.call_events import (
 )
 from cti.calls import RELAYED_RESTORED, CallModel
 from cti.queues import QueueBoard
-from cti.resync import History, Ours, restore
+from cti.resync import History, Ours, apply_channels, restore
 
 CALL_ID = "1700000000.77"  # a call of main (no systemname)
 SECOND_CALL = "hotline2-1700000000.9"  # one of second's own
@@ -93,3 +96,44 @@ def test_a_relayed_record_ends_the_part_on_the_server_it_was_relayed_to_only():
     assert CALL_ID not in _history(MAIN, [*_bus(), part]).ended
     assert CALL_ID in _history(MAIN, [*_bus(), part]).calls
     assert CALL_ID in _history(SECOND, [*_bus(), part]).ended
+
+
+def test_the_seats_leg_found_on_the_trunk_is_the_relayed_call_not_one_of_its_own():
+    model, events = _model()
+    restore(model, _history(SECOND, _bus()))
+    agent = model.agents.ensure("8001", SEAT)
+    assert (agent.state, agent.call_id) == (A.TALKING, CALL_ID)
+    frames = [
+        Frame.build(
+            Event="CoreShowChannel",
+            Channel=TRUNK,
+            Uniqueid=TRUNK_ID,
+            Linkedid=TRUNK_ID,
+            Context="hotline-transfer",
+            Exten="8001",
+            Application="Dial",
+            BridgeId="b1",
+            ChannelState="6",
+            Duration="00:00:30",
+        ),
+        Frame.build(
+            Event="CoreShowChannel",
+            Channel=SEAT_CH,
+            Uniqueid="hotline2-1700000000.2",
+            Linkedid=TRUNK_ID,
+            Context="hotline-sim-phone",
+            BridgeId="b1",
+            ChannelState="6",
+            Duration="00:00:29",
+        ),
+    ]
+    relays = {TRUNK_ID: (TRUNK, f"blind|{CALL_ID}|{CALLER}|cti-a|95598")}
+    apply_channels(model, frames, 100.0, relays)
+    assert set(model.calls) == {CALL_ID}
+    call = model.calls[CALL_ID]
+    assert (call.relayed, call.customer_channel, call.caller, call.queue) == ("blind", TRUNK, CALLER, "cti-a")
+    assert model.aliases[TRUNK_ID] == CALL_ID
+    # nothing started or ended: the call goes on as it was (second's own call, gone, has ended)
+    ended = [e for e in events if isinstance(e, CallEnded)]
+    assert [e.call_id for e in ended] == [SECOND_CALL]
+    assert not [e for e in events if isinstance(e, (CallStarted, CallAnswered, CallOffered))]

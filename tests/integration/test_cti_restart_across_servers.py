@@ -1,5 +1,5 @@
 """A bridge restarted while another Asterisk server's bridge publishes on the same bus takes back
-only its own server's agents and calls.
+only its own server's agents and calls, and the part of a call another server relayed to it.
 
 Two real Asterisk servers (the shared one, ``main``; the private second one of
 ``test_serve_servers``, ``second``, systemname ``hotline2``, with the 工号 ``8*``), each with its
@@ -7,7 +7,8 @@ bridge in this process on one bus, as ``hotline serve --role all`` runs them; a 
 by stopping it and starting a new one on that bus (its Asterisk runs on). The bus carries both
 servers' events and no server tag on an agent's: a restarted bridge used to take the other
 server's agents and calls as its own, signing those agents out and ending those calls on the bus
-because its Asterisk did not have them (docs/decisions/0007).
+because its Asterisk did not have them, and the seat's leg of a call relayed to it over the trunk
+as a call of its own (docs/decisions/0007).
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ import asyncio
 import contextlib
 import random
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from test_serve_servers import SECOND_NAME, SECOND_ROOT, second_asterisk, stories_lock  # noqa: F401
+from test_serve_servers_trunk import _install, _with_sip_ports
 
 from cti.ami import AmiActionError, AmiClient
 from cti.bridge import CtiBridge, CtiSettings
 from cti.bus import InProcessBus
-from cti.call_events import AgentStateChanged, CallAnswered, CallEnded
+from cti.call_events import AgentStateChanged, CallAnswered, CallEnded, CallOffered, CallStarted
 from cti.events import Event
 
 pytestmark = pytest.mark.asterisk
@@ -182,6 +186,56 @@ async def servers(asterisk, second_asterisk, stories_lock):  # noqa: F811 - the 
         await both.stop()
 
 
+@pytest.fixture
+async def trunks(servers, asterisk, tmp_path):
+    """The trunks between the two Asterisks (``hotline-asterisk start`` with both servers listed,
+    each with its SIP port), taken out again after; ``trunks()`` puts one back that another test
+    session's start of the shared Asterisk took out (it installs the configs without them)."""
+    config = tmp_path / "hotline.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "asterisk_servers": [
+                    {"name": "main", "ami_host": "127.0.0.1", "ami_port": asterisk.port, "default": True},
+                    {
+                        "name": "second",
+                        "ami_host": "127.0.0.1",
+                        "ami_port": servers.settings["second"].ami_port,
+                        "agents": ["8*"],
+                        "system_name": SECOND_NAME,
+                    },
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    roots = {"main": Path(asterisk.root), "second": SECOND_ROOT}
+    await asyncio.to_thread(_with_sip_ports, config, roots)
+
+    async def in_place() -> None:
+        for name, peer in (("main", "trunk-second"), ("second", "trunk-main")):
+            try:
+                await servers.nets[name].action_list("PJSIPShowEndpoint", Endpoint=peer)
+                continue
+            except AmiActionError:
+                await asyncio.to_thread(_install, roots[name], config)
+            async with asyncio.timeout(10):
+                while True:
+                    with contextlib.suppress(AmiActionError):
+                        await servers.nets[name].action_list("PJSIPShowEndpoint", Endpoint=peer)
+                        break
+                    await asyncio.sleep(0.2)
+
+    try:
+        for root in roots.values():
+            await asyncio.to_thread(_install, root, config)
+        await in_place()
+        yield in_place
+    finally:
+        for root in roots.values():
+            await asyncio.to_thread(_install, root, None)
+
+
 async def test_a_restarted_bridge_leaves_the_other_servers_agents_and_calls_alone(servers):
     """``main``'s bridge restarts while the agent on ``second`` talks with a caller there: the
     agent is not signed out, the call not ended, and neither is in ``main``'s model; ``main``'s
@@ -213,3 +267,49 @@ async def test_a_restarted_bridge_leaves_the_other_servers_agents_and_calls_alon
     ended = await servers.wait_for(CallEnded, call_id=answered.call_id)
     assert [leg[0] for leg in ended.legs] == [SECOND_AGENT]
     assert len(servers.of(CallEnded, call_id=answered.call_id)) == 1
+
+
+async def test_a_restarted_bridge_takes_the_seats_leg_of_a_relayed_call_as_that_call(servers, trunks):
+    """A caller answered on ``main`` is handed to the agent on ``second`` over the trunk (转接), and
+    ``second``'s bridge restarts while they talk: the seat is still on that call (its id, its
+    caller), no call of the seat's own leg is started or ended, and the hang-up ends ``second``'s
+    part as a relayed record with its agent's leg, ``main`` the call's own record, once."""
+    await servers.ready_agent("main", MAIN_AGENT)
+    await servers.ready_agent("second", SECOND_AGENT)
+    await servers.call_in("main")
+    call_id = (await servers.wait_for(CallAnswered, agent_id=MAIN_AGENT)).call_id
+    await servers.wait_for(AgentStateChanged, agent_id=MAIN_AGENT, state="talking")
+    await asyncio.sleep(0.2)  # both legs bridged
+    await trunks()
+    result = await servers.bridges["main"].transfer(MAIN_AGENT, "agent", SECOND_AGENT, server="second")
+    assert result.ok, result
+    await servers.wait_for(CallAnswered, agent_id=SECOND_AGENT, call_id=call_id)
+    await servers.wait_for(AgentStateChanged, agent_id=SECOND_AGENT, state="talking")
+
+    cut = await servers.restart("second")
+
+    second = servers.bridges["second"]
+    seat = second.agent(SECOND_AGENT)
+    assert (seat["state"], seat["call_id"]) == ("talking", call_id)
+    (call,) = second.calls()
+    assert (call["call_id"], call["caller"], call["relayed"], call["agent_id"]) == (
+        call_id,
+        CALLER,
+        "blind",
+        SECOND_AGENT,
+    )
+    assert not servers.of(CallEnded, after=cut)
+    assert not servers.of(CallStarted, after=cut)
+    assert not servers.of(CallOffered, after=cut) and not servers.of(CallAnswered, after=cut)
+    assert not servers.of(AgentStateChanged, after=cut, agent_id=SECOND_AGENT)
+
+    assert (await second.hangup(SECOND_AGENT)).ok
+    part = await servers.wait_for(CallEnded, call_id=call_id, relayed=True)
+    assert [leg[0] for leg in part.legs] == [SECOND_AGENT]
+    # the caller's leg on main hung up with the trunk: main's record of the call, its agent's leg
+    record = await servers.wait_for(CallEnded, call_id=call_id, relayed=False)
+    assert (record.caller, [leg[0] for leg in record.legs]) == (CALLER, [MAIN_AGENT])
+    await asyncio.sleep(0.5)
+    # one record of the call, one part from second; none of a call of the seat's own leg
+    assert len(servers.of(CallEnded, call_id=call_id)) == 2
+    assert not [e for e in servers.of(CallEnded, after=cut) if e.call_id != call_id]
