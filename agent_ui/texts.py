@@ -8,12 +8,15 @@ is visible on screen instead of hiding an error.
 from __future__ import annotations
 
 import json
+import string
 from pathlib import Path
 from typing import Any
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 _DIR = Path(__file__).parent / "texts"
+#: the queue table's own words (queue.name, queue.waiting …), no queue's name
+_QUEUE_WORDS = frozenset({"title", "name", "waiting", "longest", "ready"})
 
 
 class Texts:
@@ -52,6 +55,34 @@ class Texts:
         if channel and self.get(lang, own) != own:
             return self.get(lang, own, **values)
         return self.get(lang, f"problem.{problem}", **values)
+
+    def queue(self, lang: str, queue: str) -> str:
+        """A queue by its display name: a shipped one in words (complaint → 投诉), any other as it
+        is named. The table's own words (queue.name, queue.waiting …) are no queue's name."""
+        if queue in _QUEUE_WORDS:
+            return queue
+        table = self.tables.get(lang) or self.tables[DEFAULT]
+        return table.get(f"queue.{queue}") or self.tables[DEFAULT].get(f"queue.{queue}") or queue
+
+    def _fill_from_details(
+        self, lang: str, key: str, details: dict[str, Any], values: dict[str, Any]
+    ) -> None:
+        """Every other placeholder the error's text names, from the detail of that name: a queue
+        in words (该坐席不在队列「投诉」中), a list of names joined (仍有下级单位在用：城关供电所、东关供电所),
+        a name, number or code as it is. Not an allow-list, so a detail a new error carries is
+        never shown as a bare ``{name}``."""
+        table = self.tables.get(lang) or self.tables[DEFAULT]
+        text = table.get(key) or self.tables[DEFAULT].get(key) or ""
+        for name in placeholders(text):
+            if name in values or name not in details:
+                continue
+            value = details[name]
+            if name == "queue" and isinstance(value, str):
+                values[name] = self.queue(lang, value)
+            elif isinstance(value, list) and all(_is_scalar(v) for v in value):
+                values[name] = "、".join(str(v) for v in value)
+            elif _is_scalar(value):
+                values[name] = value
 
     def _field_at(self, lang: str, name: str, row: Any, form: str = "") -> str:
         own = f"field.{form}.{name}"
@@ -105,31 +136,7 @@ class Texts:
                 if pause_reason
                 else ""
             )
-        categories = (details or {}).get("categories")
-        if isinstance(categories, list):
-            # 受理将不再提供:电费咨询、故障报修 — the intake categories, as their admin named them
-            values["categories"] = "、".join(str(c) for c in categories)
-        sites = (details or {}).get("sites")
-        if isinstance(sites, list):
-            # 仍有下级单位在用:城关供电所、东关供电所 — the sites by the names their admin gave them
-            values["sites"] = "、".join(str(s) for s in sites)
-        order_number = (details or {}).get("order_number")
-        if isinstance(order_number, str):
-            # 没有工单号为 GZ… 的工单: the number as the server read what was typed
-            values["order_number"] = order_number
-        unknown = (details or {}).get("unknown")
-        if isinstance(unknown, str | int) and not isinstance(unknown, bool):
-            # 没有名为“nosuch”的队列: a report filter's value as it was asked for
-            values["unknown"] = unknown
-        server = (details or {}).get("server")
-        if isinstance(server, str):
-            # 您的坐席所在的电话服务器(sz): the seat's Asterisk server, by its name in asterisk_servers
-            values["server"] = server
-        for name in ("category_name", "site_name", "name", "code", "names", "orders"):
-            # 广州市供电局不受理「投诉举报建议」, 「海淀咨询」(consult)下还有小类别:… — as the admin named them
-            value = (details or {}).get(name)
-            if isinstance(value, str | int) and not isinstance(value, bool):
-                values[name] = value
+        self._fill_from_details(lang, key, details or {}, values)
         text = self.get(lang, key, **values)
         if text == key:
             # an error id from another package that we have no words for yet
@@ -140,6 +147,19 @@ class Texts:
         merged = dict(self.tables[DEFAULT])
         merged.update(self.tables.get(lang, {}))
         return merged
+
+
+def placeholders(text: str) -> list[str]:
+    """The names a text fills in (``{queue}``, ``{count}``), in order; a literal like the numbering
+    rule's ``{seq:0N}`` is named too (its name, seq)."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+    except ValueError:  # a stray brace: the text is shown as it is (Texts.get)
+        return []
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def pick_language(requested: str | None, accept_language: str = "") -> str:
