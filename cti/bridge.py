@@ -461,6 +461,14 @@ class CtiBridge:
     async def cancel_transfer(self, agent_id: str) -> CommandResult:
         return await self.commands.cancel_transfer(agent_id)
 
+    async def consult_completed(self, agent_id: str, call_id: str, consulting: str) -> CommandResult:
+        """``consulting``, an agent on another server, completed the transfer of ``call_id`` to
+        ``agent_id``, a seat here their consultation rang over the trunk: the caller is theirs
+        (``CallModel.relayed_consult_completed``). Sent by the routing (``RemoteBridge``,
+        ``LocalBridges``) after that agent's own bridge completed it; nothing for any other call."""
+        done = self.model.relayed_consult_completed(call_id, agent_id, consulting)
+        return CommandResult.done(call_id=call_id, handed_over=done)
+
     async def conference(self, agent_id: str, target_agent: str) -> CommandResult:
         return await self.commands.conference(agent_id, target_agent)
 

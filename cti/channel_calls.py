@@ -91,10 +91,12 @@ class ChannelEvents(_Base):
         # Rings outside app_queue (click-to-dial, transfer target): no AgentCalled comes.
         dialing = call.direction == "outbound" and not call.answered_at and not call.queued_at
         holder = self._consulting_holder(call)
-        if holder is not None and holder is not agent:
-            # the consultation's leg rings it (to the seat, or through a queue): the caller stays
-            # the consulting agent's unless they complete the transfer (``_leave``)
-            call.consulted[agent.agent_id] = holder.agent_id
+        # the consultation's leg rings it (to the seat, or through a queue; or over the trunk, from
+        # an agent on another server): the caller stays the consulting agent's unless they complete
+        # the transfer (``_leave``; ``relayed_consult_completed``)
+        asker = holder.agent_id if holder is not None else call.relayed_consult_from
+        if asker and asker != agent.agent_id:
+            call.consulted[agent.agent_id] = asker
         if dialing:
             self._dialing(call, agent.agent_id, at)
         self._transition(agent, "offer", at, call.call_id)
@@ -194,8 +196,10 @@ class ChannelEvents(_Base):
                     # The caller's agent has left (a blind transfer): the target has the call.
                     # An agent only consulted, or brought into a conference, does not take it.
                     call.agent_id = agent.agent_id
-                    # (a consultation completed while its target still rang: theirs, not a question)
-                    call.consulted.pop(agent.agent_id, None)
+                    # (a consultation completed while its target still rang: theirs, not a question;
+                    # one relayed from another server, whose agent is never on this one, is told so)
+                    if not call.relayed_consult_from:
+                        call.consulted.pop(agent.agent_id, None)
                 if others and agent.state in (A.TALKING, A.ON_HOLD):
                     self._join(call, agent.agent_id, at)  # talking on the call: a leg of its own
 

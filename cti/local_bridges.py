@@ -28,6 +28,7 @@ _NOT_BY_AGENT = {
     "transfer",
     "consult",
     "conference",
+    "complete_transfer",
 }
 
 
@@ -164,6 +165,22 @@ class LocalBridges:
 
     async def consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
         return await self._handed_over("consult", agent_id, kind, target)
+
+    async def complete_transfer(self, agent_id: str) -> CommandResult:
+        """As ``RemoteBridge.complete_transfer``: a colleague consulted on another server is told
+        by their own bridge that the caller is theirs now."""
+        bridge = self.bridge_of(agent_id)
+        if bridge is None:
+            return CommandResult.refused("no_server", f"{agent_id}: no Asterisk server has this seat")
+        consult = (bridge.agent(agent_id) or {}).get("consult") or {}
+        kind, _, colleague = str(consult.get("target") or "").partition(":")
+        theirs = self._elsewhere(agent_id, colleague) if kind == "agent" else ""
+        result = await bridge.complete_transfer(agent_id)
+        if result.ok and theirs:
+            await self.bridges[theirs].consult_completed(
+                colleague, str(result.data.get("call_id") or ""), agent_id
+            )
+        return result
 
     async def conference(self, agent_id: str, target_agent: str) -> CommandResult:
         bridge = self.bridge_of(agent_id)

@@ -71,6 +71,7 @@ BRIDGE_COMMANDS = (
     "consult",
     "complete_transfer",
     "cancel_transfer",
+    "consult_completed",
     "conference",
     "dial",
     "dial_to_queue",
@@ -665,7 +666,28 @@ class RemoteBridge:
         return await self._handed_over("consult", agent_id, kind, target)
 
     async def complete_transfer(self, agent_id: str) -> CommandResult:
-        return await self._command("complete_transfer", agent_id)
+        """By the agent's own bridge; a colleague consulted on another server is then told by
+        theirs that the caller is theirs now (that bridge sees none of this server's legs)."""
+        colleague = self._consulted_elsewhere(agent_id)
+        result = await self._command("complete_transfer", agent_id)
+        if result.ok and colleague:
+            call_id = str(result.data.get("call_id") or "")
+            told = await self._command("consult_completed", colleague, call_id, agent_id)
+            if not told.ok:
+                log.warning(
+                    "%s completed %s to %s, whose bridge was not told: %s",
+                    agent_id,
+                    call_id,
+                    colleague,
+                    told.message,
+                )
+        return result
+
+    def _consulted_elsewhere(self, agent_id: str) -> str:
+        """The colleague ``agent_id`` consults now, when their seat is on another server; else ""."""
+        consult = (self.mirror.agent(agent_id) or {}).get("consult") or {}
+        kind, _, target = str(consult.get("target") or "").partition(":")
+        return target if self._elsewhere(agent_id, kind, target) is not None else ""
 
     async def cancel_transfer(self, agent_id: str) -> CommandResult:
         return await self._command("cancel_transfer", agent_id)

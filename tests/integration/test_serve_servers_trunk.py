@@ -330,3 +330,87 @@ async def test_a_caller_the_colleague_on_the_other_server_does_not_take_comes_ba
         await redis.aclose()
         with contextlib.suppress(Exception):
             await amis["second"].action("DBPut", Family="hotline-sim", Key=f"ring-{SECOND_AGENT}", Val="1")
+
+
+async def test_a_consultation_across_servers_is_the_colleagues_question_until_completed(trunked):
+    """咨询转接 from main to the colleague on second, with 话后处理 on: their pop and bar say whose
+    consultation it is (``consult_from``: the relay names the consulting agent); cancelled, the
+    colleague is back 就绪 with nothing to write up; about the next caller, completed, the caller is
+    theirs (their bridge told by the routing: the same leg announced without ``consult_from``), and
+    their hang-up ends in 话后处理."""
+    procs, amis, base, prefix, trunks = trunked
+    procs.env["HOTLINE_ACW_SECONDS"] = "60"
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        procs.start("serve", "--role", "cti", "--server", "main")
+        procs.start("serve", "--role", "cti", "--server", "second")
+        for ami in amis.values():
+            async with asyncio.timeout(90):  # the processes' start too, which a loaded machine slows
+                while not await redis.exists(f"{prefix}:cti:127.0.0.1:{ami.port}:lock"):  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+        procs.start("serve", "--role", "web")
+        await wait_http(base, procs)
+        async with _console(base, MAIN_AGENT) as on_main, _console(base, SECOND_AGENT) as on_second:
+            for console in (on_main, on_second):
+                await console.wait(lambda b: _connected(b) is True, within=20)
+                assert (await console.command("ready"))["type"] == "ack"
+            call = await _call_in(amis["main"], on_main)
+
+            async def consulted() -> int:
+                """The colleague on second asked about the caller, and talking: where that began."""
+                since = on_second.mark()
+                await trunks()
+                ack = await on_main.command("consult", target=SECOND_AGENT, kind="agent")
+                assert ack["type"] == "ack", (ack, procs.logs())
+                pop = await on_second.wait(lambda b: b.get("type") == "screen_pop", within=15, since=since)
+                assert (pop["event"]["call_id"], pop["event"]["consult_from"]) == (
+                    call["call_id"],
+                    MAIN_AGENT,
+                )
+                answered = await on_second.wait(_answer, within=15, since=since)
+                assert answered["event"]["consult_from"] == MAIN_AGENT, answered
+                await on_second.wait(_state("talking"), within=15, since=since)
+                return since
+
+            # 取消咨询: back 就绪 straight from 通话中, no 话后处理 of a caller never theirs
+            since = await consulted()
+            main_since = on_main.mark()
+            assert (await on_main.command("cancel_transfer"))["type"] == "ack"
+            after = await on_second.wait(_off_the_call, within=15, since=since)
+            assert after["event"]["state"] == "ready", after
+            await on_main.wait(_state("talking"), within=10, since=main_since)
+            main_since = on_main.mark()
+            assert (await on_main.command("hangup"))["type"] == "ack"
+            await on_main.wait(_state("after_call_work"), within=10, since=main_since)
+            assert (await on_main.command("wrapup_done"))["type"] == "ack"
+            await on_main.wait(_state("ready"), within=10, since=main_since)
+
+            # 完成转接 (the next caller): the caller is the colleague's now, and so is the write-up
+            call = await _call_in(amis["main"], on_main)
+            since = await consulted()
+            talked = on_second.mark()
+            assert (await on_main.command("complete_transfer"))["type"] == "ack"
+            theirs = await on_second.wait(
+                lambda b: _answer(b) and not b["event"].get("consult_from"), within=10, since=talked
+            )
+            assert theirs["event"]["call_id"] == call["call_id"]
+            await _until(lambda: _bridged(amis["second"], f"Local/{SECOND_AGENT}@", "PJSIP/trunk-main-"))
+            assert (await on_second.command("hangup"))["type"] == "ack"
+            after = await on_second.wait(_off_the_call, within=15, since=since)
+            assert after["event"]["state"] == "after_call_work", after
+            assert (await on_second.command("wrapup_done"))["type"] == "ack"
+    finally:
+        await redis.aclose()
+
+
+def _answer(body: dict) -> bool:
+    return body.get("type") == "call" and body["event"].get("event") == "CallAnswered"
+
+
+def _off_the_call(body: dict) -> bool:
+    """The seat's first state past its call (ringing, talking and hold are on it)."""
+    return body.get("type") == "agent_state" and body["event"].get("state") not in (
+        "ringing",
+        "talking",
+        "on_hold",
+    )
