@@ -77,10 +77,13 @@ def calls_of(
     rings with it, it is the one the agent's state names (``agent``: the agent's own view). Only
     the state says whether the offer is still live: a caller who hung up, a colleague who
     answered and a ring timeout all move the agent out of ``ringing`` (the call's own ``ringing``
-    list is not cleared on a timeout everywhere), so an ended offer is never popped again.
+    list is not cleared on a timeout everywhere), so an ended offer is never popped again. So is
+    the call the agent talks on without it being theirs (a colleague consulted, ``consulted``; one
+    brought into a 三方通话): its ``agent_id`` is the consulting or inviting agent's, and a reload
+    shows it as the live pop did.
     """
     offered = ""
-    if agent is not None and agent.get("state") == "ringing":
+    if agent is not None and agent.get("state") in ("ringing", "talking", "on_hold"):
         offered = str(agent.get("call_id") or "")
     calls = [
         c

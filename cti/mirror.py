@@ -94,6 +94,9 @@ def _call(call_id: str) -> dict[str, Any]:
         "queue_legs": [],
         # a colleague in a 三方通话 -> the agent who brought them into it (the bridge's ``invited``)
         "invited": {},
+        # a colleague consulted (咨询转接) -> the agent who consults them (the bridge's ``consulted``:
+        # their console, reloaded, still says whose consultation it is)
+        "consulted": {},
     }
 
 
@@ -470,6 +473,8 @@ class BridgeMirror:
             if event.agent_id not in call["agents_offered"]:
                 call["agents_offered"].append(event.agent_id)
             call["ringing"] = sorted({*call["ringing"], event.agent_id})
+            if event.consult_from:
+                call.setdefault("consulted", {})[event.agent_id] = event.consult_from
         elif isinstance(event, CallAnswered):  # the first answer, or another agent on the call
             waiting = _open_leg(call)
             if waiting is not None:  # the caller's answer in the queue it waits in
@@ -485,6 +490,12 @@ class BridgeMirror:
                 waited=event.waited,
                 ringing=[],
             )
+            # consulted, or (announced again without it: the transfer completed) the caller's agent
+            consulted = call.setdefault("consulted", {})
+            if event.consult_from:
+                consulted[event.agent_id] = event.consult_from
+            else:
+                consulted.pop(event.agent_id, None)
         elif isinstance(event, CallHeld):
             call["on_hold"] = event.held
         elif isinstance(event, CallTransferred) and event.kind == "blind":
