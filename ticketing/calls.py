@@ -171,9 +171,11 @@ async def orders_of(session: AsyncSession, interaction: Interaction) -> list[int
 
 
 def _active_call() -> Select:
+    # the agent's latest leg of a call they took: a consultation they were only asked in (咨询转接,
+    # ``consult_from``) is the consulting agent's caller, not a contact of this agent's to link to
     latest = (
         select(CallLeg.interaction_id, CallLeg.ended_at)
-        .where(CallLeg.agent_id == bindparam("agent"))
+        .where(CallLeg.agent_id == bindparam("agent"), CallLeg.consult_from == "")
         .order_by(CallLeg.answered_at.desc())
         .limit(1)
         .subquery("latest_leg")
@@ -192,10 +194,11 @@ def _active_call() -> Select:
     )
 
 
-# The call an agent took last (their latest leg), if they are still on it, or left it just now
-# (after-call work) and the order is for the same number: an order they create now is about
-# that call, whoever took it after them. Parameters: ``agent`` (工号), ``since`` (now minus
-# AFTER_CALL_WINDOW) and ``number`` (the order's caller number, normalised, or "").
+# The call an agent took last (their latest leg, not one they were only consulted on), if they
+# are still on it, or left it just now (after-call work) and the order is for the same number: an
+# order they create now is about that call, whoever took it after them. Parameters: ``agent``
+# (工号), ``since`` (now minus AFTER_CALL_WINDOW) and ``number`` (the order's caller number,
+# normalised, or "").
 # ``create_order`` runs it in the same go as its inserts.
 ACTIVE_CALL = _active_call()
 
@@ -284,8 +287,10 @@ async def _leg(
     *,
     left: float = 0.0,
     user_id: int | None = None,
+    consult_from: str | None = None,
 ) -> CallLeg:
-    """The call's leg of ``agent_id`` from ``joined`` on, created or given its end."""
+    """The call's leg of ``agent_id`` from ``joined`` on, created or given its end; ``consult_from``
+    (a ``CallAnswered``'s): who consults the agent on it, "" once it is theirs (None: as it was)."""
     answered_at = _ts(joined)
     leg = await session.scalar(  # autoflushed first: a leg added earlier in this event is found
         select(CallLeg).where(
@@ -301,6 +306,8 @@ async def _leg(
         session.add(leg)
     if left:
         leg.ended_at = _ts(left)
+    if consult_from is not None:
+        leg.consult_from = consult_from
     return leg
 
 
@@ -449,7 +456,14 @@ class CallLinker:
                 row.payload = {**(row.payload or {}), "answered_at": event.answered_at}
             if row.customer_id is None:
                 row.customer_id = await _customer_for(session, row.number)
-            await _leg(session, row, event.agent_id, event.answered_at, user_id=user_id)
+            await _leg(
+                session,
+                row,
+                event.agent_id,
+                event.answered_at,
+                user_id=user_id,
+                consult_from=event.consult_from,
+            )
         elif isinstance(event, CallEnded):
             await self._ended(session, event)
         elif isinstance(event, RecordingReady):

@@ -58,7 +58,8 @@ class CallLeg(Base):
     """One agent's time on a call: the answer, then each agent who talks on it after (a
     transfer target, a conference member, an agent consulted: ``CallAnswered``); ``ended_at``
     comes when the agent leaves or the call ends (``CallEnded.legs``). Who was on a call, and for how long, is read here; an order an
-    agent creates during or right after their leg is about that call (``calls.ACTIVE_CALL``)."""
+    agent creates during or right after their leg is about that call (``calls.ACTIVE_CALL``), unless
+    they were only consulted on it (``consult_from``)."""
 
     __tablename__ = "call_legs"
     __table_args__ = (
@@ -71,6 +72,10 @@ class CallLeg(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+    #: the 工号 of the agent who consulted this one about the call (咨询转接, ``CallAnswered``'s
+    #: ``consult_from``): a question about that agent's caller, not a call this agent took, so it
+    #: links none of their orders; "" for a leg of their own, and once a completed transfer made it one
+    consult_from: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 order_interactions = Table(
