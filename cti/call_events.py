@@ -72,6 +72,10 @@ class CallOffered(Event):
     #: the agent who consults this seat about the call (咨询转接): the ring is a colleague's
     #: question, not a customer contact of this seat's, until that agent completes the transfer
     consult_from: str = ""
+    #: the agent who last handed the caller on (转接, or 完成转接 of a consultation) and when:
+    #: the seat's pop says 转接自 1001（潘红） 10:02 (empty for a consultation's ring)
+    transferred_from: str = ""
+    transferred_at: float = 0.0
 
 
 @event
@@ -89,6 +93,9 @@ class CallAnswered(Event):
     #: the agent who consults this one about the call (as ``CallOffered.consult_from``); empty
     #: again in the ``CallAnswered`` that follows when a completed transfer hands the caller over
     consult_from: str = ""
+    #: who handed the caller on to this agent, and when (as ``CallOffered``'s)
+    transferred_from: str = ""
+    transferred_at: float = 0.0
 
 
 @event

@@ -141,9 +141,6 @@ class Call:
     # came over the trunk from another server of the platform (blind | consult, ``relayed``; or
     # ``RELAYED_RESTORED``): that server's bridge keeps the call's record, this one adds its agents' legs
     relayed: str = ""
-    # a consultation relayed from another server (``relayed`` consult): the agent there who consults
-    # the seat it rings here about their caller, until they complete the transfer
-    relayed_consult_from: str = ""
     # agent -> the agent who consults them about this call (咨询转接), while the caller is still
     # that agent's: the consulted seat's ring and talk are not a customer contact of its own (in
     # the snapshot too: a reload of the colleague's console still says whose consultation it is)
@@ -152,6 +149,10 @@ class Call:
     # up, or never answered): that agent's bar says 三方通话 while they are there (in the snapshot
     # too: a reload of the inviting agent's console still says it)
     invited: dict[str, str] = dataclasses.field(default_factory=dict)
+    # the agent who last handed the caller on (a blind transfer, 完成转接 of a consultation) and
+    # when: the next seat's ring and answer say so (转接自 1001), and so does the snapshot
+    transferred_from: str = ""
+    transferred_at: float = 0.0
 
     def snapshot(self) -> dict[str, object]:
         body = dataclasses.asdict(self)
@@ -367,8 +368,19 @@ class CallModel(ChannelEvents, QueueCallEvents):
                 answered_at=joined,
                 waited=call.waited,
                 consult_from=call.consulted.get(agent_id, ""),
+                **self.handed_on_to(call, agent_id),
             )
         )
+
+    @staticmethod
+    def handed_on_to(call: Call, agent_id: str) -> dict[str, Any]:
+        """``transferred_from`` and ``transferred_at`` of ``agent_id``'s ring and answer on ``call``:
+        who last handed the caller on, and when; nothing for a colleague who is only consulted
+        about the caller or brought into a 三方通话, nor for whoever handed them on."""
+        by = call.transferred_from
+        if not by or by == agent_id or agent_id in call.consulted or agent_id in call.invited:
+            return {}
+        return {"transferred_from": by, "transferred_at": call.transferred_at}
 
     def _leave(self, call: Call, agent_id: str, at: float) -> None:
         """``agent_id``'s time on the call ends. If the caller was theirs, the agent who came on
@@ -382,10 +394,14 @@ class CallModel(ChannelEvents, QueueCallEvents):
             if staying:
                 call.agent_id = staying[-1]
                 self.set_hold(call, False, at)
-                if call.call_id not in self.ended and call.consulted.pop(call.agent_id, ""):
+                asker = call.consulted.pop(call.agent_id, "") if call.call_id not in self.ended else ""
+                if asker:
                     # consulted until now, the transfer completed: the caller is theirs, announced
-                    # again as their contact (the same leg: its start, no consult_from). Not once
-                    # the caller has hung up: nobody was handed over.
+                    # again as their contact (the same leg: its start, no consult_from; handed on
+                    # by the agent who asked, if not by their 完成转接: the desk phone hung up
+                    # completes it too). Not once the caller has hung up: nobody was handed over.
+                    if call.transferred_from != asker:
+                        self.handing_on(call, asker, at)
                     joined = max(leg[1] for leg in call.legs if leg[0] == call.agent_id and not leg[2])
                     self._announce(call, call.agent_id, joined)
 
@@ -506,9 +522,8 @@ class CallModel(ChannelEvents, QueueCallEvents):
             return
         trunk = self.channels.get(linkedid)
         if call_id != call.call_id:
-            # a part of it here that ended already (a consultation cancelled, then asked again; a
-            # caller handed back and forth): this is a new one, its legs a record of their own
-            self.ended.pop(call_id, None)
+            if call_id in self.ended:
+                return
             home = self.calls.get(call_id)
             self.calls.pop(call.call_id, None)
             self.aliases[call.call_id] = call_id
@@ -531,7 +546,6 @@ class CallModel(ChannelEvents, QueueCallEvents):
         by the resync of a restarted bridge, which reads the relay off the trunk's channel."""
         kind, _, caller, queue, dnis = parse_relay(relay)
         call.relayed = kind
-        call.relayed_consult_from = relay_consulting(relay)
         call.direction = "inbound"
         call.caller = caller or call.caller
         call.queue, call.dnis = queue, dnis
@@ -541,28 +555,24 @@ class CallModel(ChannelEvents, QueueCallEvents):
             # the caller's side here: their hang-up is the caller's, and a ring-out is missed
             call.customer_channel = trunk
 
-    def relayed_consult_completed(self, call_id: str, agent_id: str, consulting: str) -> bool:
-        """``consulting``, on the server this consultation was relayed from, completed the transfer
-        to ``agent_id`` here (their bridge cannot see this server's legs: ``RemoteBridge`` and
-        ``LocalBridges`` tell this one, ``CtiBridge.consult_completed``). The caller is the
-        colleague's now: announced again as their contact (the same leg, no ``consult_from``),
-        their hang-up into 话后处理, as ``_leave`` does on one server. False when it is not such a
-        consultation (any more)."""
-        call = self.calls.get(self.aliases.get(call_id, call_id))
-        if call is None or not consulting or call.relayed_consult_from != consulting:
-            return False
-        call.relayed_consult_from = ""
-        if call.consulted.get(agent_id) != consulting:
-            return False
-        del call.consulted[agent_id]
-        joined = [leg[1] for leg in call.legs if leg[0] == agent_id and not leg[2]]
-        if joined and call.call_id not in self.ended:
-            self._announce(call, agent_id, max(joined))
-        return True
-
     def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
         call.ivr_path.append(f"{kind}:{target}")
         self.notify(CallTransferred(call_id=call.call_id, agent_id=agent_id, kind=kind, target=target, at=at))
+
+    @staticmethod
+    def handing_on(call: Call, agent_id: str, at: float) -> tuple[str, float]:
+        """``agent_id`` hands the caller on at ``at`` (转接, 完成转接): the seats that ring and answer
+        from now on are told (``handed_on_to``). Said before Asterisk moves the caller, whose
+        target's ring may come before its answer to the action; the previous hand-over is
+        returned, for ``handing_on_failed``."""
+        before = call.transferred_from, call.transferred_at
+        call.transferred_from, call.transferred_at = agent_id, at
+        return before
+
+    @staticmethod
+    def handing_on_failed(call: Call, before: tuple[str, float]) -> None:
+        """Asterisk refused the hand-over ``handing_on`` announced: the caller is where they were."""
+        call.transferred_from, call.transferred_at = before
 
     # -- 三方通话 ------------------------------------------------------------------------
     def conference_invited(self, call: Call, agent_id: str, colleague: str, at: float) -> None:
@@ -689,14 +699,6 @@ def parse_relay(relay: str) -> tuple[str, str, str, str, str]:
     "" when it is missing."""
     kind, call_id, caller, queue, dnis = [*relay.split("|"), "", "", "", "", ""][:5]
     return kind, call_id, caller, queue, dnis
-
-
-def relay_consulting(relay: str) -> str:
-    """The agent who consults, of a consultation's relay (``relay_of``'s last field: the seat it
-    rings here is asked about their caller); "" for any other relay, and for one from a bridge
-    that did not name them (the seat then takes it as a transfer, as before)."""
-    kind, *fields = relay.split("|")
-    return fields[4] if kind == "consult" and len(fields) > 4 else ""
 
 
 # the handlers ``_speedups.ChannelBook`` stands in for, by event: its method's name, and the

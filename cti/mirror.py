@@ -90,14 +90,22 @@ def _call(call_id: str) -> dict[str, Any]:
         "answered_at": 0.0,
         "waited": 0.0,
         "on_hold": False,
+        # who last handed the caller on, and when (the bridge's ``transferred_from``: the next
+        # seat's console, reloaded, still says 转接自 1001)
+        "transferred_from": "",
+        "transferred_at": 0.0,
         # each queue the caller entered, as the bridge's ``QueueLeg``s (the board counts per leg)
         "queue_legs": [],
         # a colleague in a 三方通话 -> the agent who brought them into it (the bridge's ``invited``)
         "invited": {},
-        # a colleague consulted (咨询转接) -> the agent who consults them (the bridge's ``consulted``:
-        # their console, reloaded, still says whose consultation it is)
-        "consulted": {},
     }
+
+
+def _handed_on(call: dict[str, Any], event: CallOffered | CallAnswered) -> None:
+    """A ring or answer saying who handed the caller on (``transferred_from``): the call's, as the
+    bridge's (in whichever order its ``CallTransferred`` comes)."""
+    if event.transferred_from:
+        call.update(transferred_from=event.transferred_from, transferred_at=event.transferred_at)
 
 
 def _open_leg(call: dict[str, Any]) -> dict[str, Any] | None:
@@ -473,6 +481,7 @@ class BridgeMirror:
             if event.agent_id not in call["agents_offered"]:
                 call["agents_offered"].append(event.agent_id)
             call["ringing"] = sorted({*call["ringing"], event.agent_id})
+            _handed_on(call, event)
             if event.consult_from:
                 call.setdefault("consulted", {})[event.agent_id] = event.consult_from
         elif isinstance(event, CallAnswered):  # the first answer, or another agent on the call
@@ -490,6 +499,7 @@ class BridgeMirror:
                 waited=event.waited,
                 ringing=[],
             )
+            _handed_on(call, event)
             # consulted, or (announced again without it: the transfer completed) the caller's agent
             consulted = call.setdefault("consulted", {})
             if event.consult_from:
@@ -500,6 +510,9 @@ class BridgeMirror:
             call["on_hold"] = event.held
         elif isinstance(event, CallTransferred) and event.kind == "blind":
             call["agent_id"] = ""  # the caller left this agent; the target's answer names the next
+            call.update(transferred_from=event.agent_id, transferred_at=event.at)
+        elif isinstance(event, CallTransferred) and event.kind == "attended":
+            call.update(transferred_from=event.agent_id, transferred_at=event.at)  # 完成转接
         elif isinstance(event, CallTransferred) and event.kind == "conference":
             call.setdefault("invited", {})[event.target.removeprefix("agent:")] = event.agent_id
         elif isinstance(event, ConferenceLeft):

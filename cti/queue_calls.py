@@ -239,6 +239,7 @@ class QueueCallEvents(_Base):
                 waited=waited,
                 offered_at=at,
                 consult_from=call.consulted.get(agent_id, ""),
+                **self.handed_on_to(call, agent_id),
             )
         )
 

@@ -198,12 +198,9 @@ class History:
         elif isinstance(event, CallOffered):
             call = self.calls.setdefault(call_id, Call(call_id))
             call.ringing_at = call.ringing_at or event.offered_at
+            _handed_on(call, event)
             if event.agent_id not in call.agents_offered:
                 call.agents_offered.append(event.agent_id)
-            if event.consult_from:
-                # rung by a consultation, not answered yet: its answer after a restart (or a
-                # standby's takeover) is still the consulting agent's question (consult_from)
-                call.consulted[event.agent_id] = event.consult_from
         elif isinstance(event, CallAnswered):
             call = self.calls.setdefault(call_id, Call(call_id))
             # each agent who comes on the call answers it; the caller stays the first one's (an
@@ -211,6 +208,7 @@ class History:
             # whoever still talks on it once its agent has left)
             call.agent_id, call.waited = call.agent_id or event.agent_id, event.waited
             call.answered_at = call.answered_at or event.answered_at
+            _handed_on(call, event)
             # a colleague consulted (consult_from) until a completed transfer announces the same
             # leg again, without it: the caller theirs, no second leg
             if event.consult_from:
@@ -221,6 +219,9 @@ class History:
                 call.legs.append([event.agent_id, event.answered_at, 0.0])
         elif isinstance(event, CallTransferred):
             call = self.calls.get(call_id)
+            if call is not None and event.kind in ("blind", "attended"):
+                # who handed the caller on: the next seat's ring after a restart says 转接自 them
+                call.transferred_from, call.transferred_at = event.agent_id, event.at
             if call is not None and event.kind == "blind":
                 call.agent_id = ""  # the caller left this agent: the target's answer names the next
             elif call is not None and event.kind == "conference":
@@ -241,6 +242,13 @@ class History:
             elif not event.held and call.hold_started:
                 call.hold_seconds += event.at - call.hold_started
                 call.hold_started = 0.0
+
+
+def _handed_on(call: Call, event: CallOffered | CallAnswered) -> None:
+    """A ring or answer saying who handed the caller on (``transferred_from``): the call's, as the
+    live model's, so the next seat's ring after a restart says it too."""
+    if event.transferred_from:
+        call.transferred_from, call.transferred_at = event.transferred_from, event.transferred_at
 
 
 def record_call(event: CallEnded) -> Call:

@@ -120,13 +120,11 @@ def colleague_refusal(target: str, state: str | None, reason: str = "") -> Refus
     return None
 
 
-def relay_of(kind: str, call: Call, consulting: str = "") -> str:
+def relay_of(kind: str, call: Call) -> str:
     """The call as the trunk carries it to another server (``X-Hotline-Relay``, read by its
     ``[hotline-trunk-in]`` and its bridge, ``CallModel.relayed``): the relay's kind (blind,
-    consult, spy), the call id, the caller, the queue, the DNIS and, for a consultation, the
-    consulting agent's 工号 (the seat rung there is asked about this agent's caller, not given
-    one: ``consult_from``), joined by ``|``."""
-    return "|".join((kind, call.call_id, call.caller, call.queue, call.dnis, consulting))
+    consult, spy), the call id, the caller, the queue and the DNIS, joined by ``|``."""
+    return "|".join((kind, call.call_id, call.caller, call.queue, call.dnis))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -599,9 +597,15 @@ class AgentCommands:
                 await self.actions.relay(customer, relay_of("blind", call))
         else:
             context, exten = await self._target(kind, target)
-        async with self._paused_for_queue(agent, kind):
-            await self.actions.blind_transfer(agent_channel, context, exten)
-        self.model.transferred(call, agent_id, "blind", f"{kind}:{target}", time.time())
+        now = time.time()
+        before = self.model.handing_on(call, agent_id, now)  # the target's ring may come first
+        try:
+            async with self._paused_for_queue(agent, kind):
+                await self.actions.blind_transfer(agent_channel, context, exten)
+        except AmiError:
+            self.model.handing_on_failed(call, before)
+            raise
+        self.model.transferred(call, agent_id, "blind", f"{kind}:{target}", now)
         return CommandResult.done(call_id=call.call_id)
 
     async def consult(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
@@ -619,7 +623,7 @@ class AgentCommands:
         if server:
             context, exten = await self._remote_target(kind, server, target)
             # the consultation's leg (Atxfer's, from the agent's channel) inherits it over the trunk
-            await self.actions.relay(agent_channel, relay_of("consult", call, agent_id))
+            await self.actions.relay(agent_channel, relay_of("consult", call))
         else:
             context, exten = await self._target(kind, target)
         consult_file = f"{CONSULT_DIR}/{call.call_id}-{uuid.uuid4().hex[:6]}.wav"
@@ -690,12 +694,20 @@ class AgentCommands:
         if not self._consult_leg(consult):
             # hanging up the agent's leg would leave the held caller alone, handed to nobody
             raise Refused("no_consult_target", "no consultation leg: nobody to hand the caller to")
+        call = self.model.calls.get(consult["call_id"])
+        now = time.time()
+        # said first: the colleague's leg staying on (or the queue's next ring) may come before the answer
+        before = self.model.handing_on(call, agent_id, now) if call is not None else None
         # Hanging up the transferer completes an attended transfer.
-        async with self._paused_for_queue(agent, consult["target"].partition(":")[0]):
-            await self.actions.hangup(consult["channel"])
+        try:
+            async with self._paused_for_queue(agent, consult["target"].partition(":")[0]):
+                await self.actions.hangup(consult["channel"])
+        except AmiError:
+            if call is not None and before is not None:
+                self.model.handing_on_failed(call, before)
+            raise
         call = self.model.calls.get(consult["call_id"])
         if call is not None:
-            now = time.time()
             self.model.transferred(call, agent_id, "attended", consult["target"], now)
             self.model.handed_over(call, agent_id, now)
             # to a queue: the caller waits there now, on the consultation's leg (as blind-transferred)

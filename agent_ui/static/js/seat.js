@@ -1,5 +1,5 @@
 // The seat page: screen-pop on a ringing call, and the intake form (业务受理).
-import { api, clock, el, fmtTime, leave, once } from "./api.js";
+import { api, clock, el, fmtTime, fmtWhen, leave, once } from "./api.js";
 import { colon, paren, queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
 import { mediaElement } from "./media.js";
@@ -59,8 +59,9 @@ export async function start({ socket, bar }) {
     const ev = e.detail.event;
     if (ev.event === "CallAnswered" && state.call?.call_id === ev.call_id && state.call.consult_from && !ev.consult_from) {
       // the consultation completed into a transfer: the caller is this seat's now, popped as a
-      // transferred call is (the form takes it)
-      pop({ ...state.call, consult_from: "", answered_at: ev.answered_at, waited: ev.waited }, state.lookup);
+      // transferred call is (the form takes it; 转接自 the agent who consulted)
+      pop({ ...state.call, consult_from: "", answered_at: ev.answered_at, waited: ev.waited,
+        transferred_from: ev.transferred_from || "", transferred_at: ev.transferred_at || 0 }, state.lookup);
       return;
     }
     if (ev.event === "CallAnswered" && state.call?.call_id === ev.call_id) {
@@ -157,8 +158,12 @@ function renderQueues() {
 // A call the page learns of from the server's present (a reload, a reconnect): popped as it was,
 // and, on a reload, the form as the agent left it for this call (the language switch reloads).
 function popFromSnapshot(call) {
-  // a colleague's consultation goes on being one (the snapshot's consulted: seat → who asks)
-  state.popped = pop({ ...call, consult_from: call.consulted?.[state.me] || "" }, null, true);
+  // a colleague's consultation goes on being one (the snapshot's consulted: seat → who asks); a
+  // caller handed on to this seat still says by whom (not to whoever handed them on, nor to a
+  // colleague only consulted or brought into a 三方通话: the bridge's handed_on_to)
+  const from = call.consulted?.[state.me] || "";
+  const handedOn = !from && !call.invited?.[state.me] && call.transferred_from !== state.me;
+  state.popped = pop({ ...call, consult_from: from, transferred_from: handedOn ? call.transferred_from || "" : "" }, null, true);
   restoreDraft(call.call_id);
 }
 
@@ -206,7 +211,7 @@ async function pop(call, lookup, fromSnapshot = false) {
   const send = el("p", { class: "send-links" },
     el("a", { href: `/knowledge?to=${to}`, target: "_blank", id: "pop-send-kb" }, t("nav.knowledge")), " · ",
     el("a", { href: `/notices?to=${to}`, target: "_blank", id: "pop-send-notice" }, t("nav.notices")));
-  body.replaceChildren(shown, facts, number ? send : "", el("div", { id: "pop-customer" }));
+  body.replaceChildren(...transferredFrom(call), shown, facts, number ? send : "", el("div", { id: "pop-customer" }));
   showWaited();
   // unsaved input about an earlier call stays that call's; the form takes this one once it is
   // saved or cleared (the banner says so); unsaved input about this very call stays as typed.
@@ -225,6 +230,21 @@ async function pop(call, lookup, fromSnapshot = false) {
   state.lookup = lookup || {};
   showMatches(state.lookup.matches || []);
   if (!fromSnapshot) document.title = `☎ ${number || t("pop.withheld")} · Hotline`;
+}
+
+// 转接自 1001（潘红），10:02:43 转入: a caller a colleague handed on to this seat (a transfer, a
+// consultation completed; ``transferred_from``), so the agent knows who to ask, not the caller.
+function transferredFrom(call) {
+  const from = call.consult_from ? "" : call.transferred_from || "";
+  if (!from) return [];
+  const words = (agent) => t("pop.transferred_from", { agent, at: fmtWhen(call.transferred_at) });
+  const line = el("p", { class: "transferred-from", id: "pop-transferred", "data-from": from }, words(from));
+  // the colleague's name beside the 工号, once the server says it (signed in: on the list)
+  api("/api/colleagues").then((r) => {
+    const name = (r.items || []).find((c) => c.agent_id === from)?.name;
+    if (name && state.call === call) line.textContent = words(`${from}${paren(name)}`);
+  }).catch(() => {});
+  return [line];
 }
 
 const unanswered = (call) => Boolean(call && !call.answered_at && !call.ended);
