@@ -141,6 +141,9 @@ class Call:
     # came over the trunk from another server of the platform (blind | consult, ``relayed``; or
     # ``RELAYED_RESTORED``): that server's bridge keeps the call's record, this one adds its agents' legs
     relayed: str = ""
+    # a consultation relayed from another server (``relayed`` consult): the agent there who consults
+    # the seat it rings here about their caller, until they complete the transfer
+    relayed_consult_from: str = ""
     # agent -> the agent who consults them about this call (咨询转接), while the caller is still
     # that agent's: the consulted seat's ring and talk are not a customer contact of its own (in
     # the snapshot too: a reload of the colleague's console still says whose consultation it is)
@@ -522,8 +525,9 @@ class CallModel(ChannelEvents, QueueCallEvents):
             return
         trunk = self.channels.get(linkedid)
         if call_id != call.call_id:
-            if call_id in self.ended:
-                return
+            # a part of it here that ended already (a consultation cancelled, then asked again; a
+            # caller handed back and forth): this is a new one, its legs a record of their own
+            self.ended.pop(call_id, None)
             home = self.calls.get(call_id)
             self.calls.pop(call.call_id, None)
             self.aliases[call.call_id] = call_id
@@ -546,6 +550,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
         by the resync of a restarted bridge, which reads the relay off the trunk's channel."""
         kind, _, caller, queue, dnis = parse_relay(relay)
         call.relayed = kind
+        call.relayed_consult_from = relay_consulting(relay)
         call.direction = "inbound"
         call.caller = caller or call.caller
         call.queue, call.dnis = queue, dnis
@@ -554,6 +559,25 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if kind == "blind" and trunk:
             # the caller's side here: their hang-up is the caller's, and a ring-out is missed
             call.customer_channel = trunk
+
+    def relayed_consult_completed(self, call_id: str, agent_id: str, consulting: str) -> bool:
+        """``consulting``, on the server this consultation was relayed from, completed the transfer
+        to ``agent_id`` here (their bridge cannot see this server's legs: ``RemoteBridge`` and
+        ``LocalBridges`` tell this one, ``CtiBridge.consult_completed``). The caller is the
+        colleague's now: announced again as their contact (the same leg, no ``consult_from``),
+        their hang-up into 话后处理, as ``_leave`` does on one server. False when it is not such a
+        consultation (any more)."""
+        call = self.calls.get(self.aliases.get(call_id, call_id))
+        if call is None or not consulting or call.relayed_consult_from != consulting:
+            return False
+        call.relayed_consult_from = ""
+        if call.consulted.get(agent_id) != consulting:
+            return False
+        del call.consulted[agent_id]
+        joined = [leg[1] for leg in call.legs if leg[0] == agent_id and not leg[2]]
+        if joined and call.call_id not in self.ended:
+            self._announce(call, agent_id, max(joined))
+        return True
 
     def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
         call.ivr_path.append(f"{kind}:{target}")
@@ -699,6 +723,14 @@ def parse_relay(relay: str) -> tuple[str, str, str, str, str]:
     "" when it is missing."""
     kind, call_id, caller, queue, dnis = [*relay.split("|"), "", "", "", "", ""][:5]
     return kind, call_id, caller, queue, dnis
+
+
+def relay_consulting(relay: str) -> str:
+    """The agent who consults, of a consultation's relay (``relay_of``'s last field: the seat it
+    rings here is asked about their caller); "" for any other relay, and for one from a bridge
+    that did not name them (the seat then takes it as a transfer, as before)."""
+    kind, *fields = relay.split("|")
+    return fields[4] if kind == "consult" and len(fields) > 4 else ""
 
 
 # the handlers ``_speedups.ChannelBook`` stands in for, by event: its method's name, and the

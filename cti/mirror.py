@@ -98,6 +98,9 @@ def _call(call_id: str) -> dict[str, Any]:
         "queue_legs": [],
         # a colleague in a 三方通话 -> the agent who brought them into it (the bridge's ``invited``)
         "invited": {},
+        # a colleague consulted (咨询转接) -> the agent who consults them (the bridge's ``consulted``:
+        # their console, reloaded, still says whose consultation it is)
+        "consulted": {},
     }
 
 

@@ -201,6 +201,10 @@ class History:
             _handed_on(call, event)
             if event.agent_id not in call.agents_offered:
                 call.agents_offered.append(event.agent_id)
+            if event.consult_from:
+                # rung by a consultation, not answered yet: its answer after a restart (or a
+                # standby's takeover) is still the consulting agent's question (consult_from)
+                call.consulted[event.agent_id] = event.consult_from
         elif isinstance(event, CallAnswered):
             call = self.calls.setdefault(call_id, Call(call_id))
             # each agent who comes on the call answers it; the caller stays the first one's (an

@@ -120,11 +120,13 @@ def colleague_refusal(target: str, state: str | None, reason: str = "") -> Refus
     return None
 
 
-def relay_of(kind: str, call: Call) -> str:
+def relay_of(kind: str, call: Call, consulting: str = "") -> str:
     """The call as the trunk carries it to another server (``X-Hotline-Relay``, read by its
     ``[hotline-trunk-in]`` and its bridge, ``CallModel.relayed``): the relay's kind (blind,
-    consult, spy), the call id, the caller, the queue and the DNIS, joined by ``|``."""
-    return "|".join((kind, call.call_id, call.caller, call.queue, call.dnis))
+    consult, spy), the call id, the caller, the queue, the DNIS and, for a consultation, the
+    consulting agent's 工号 (the seat rung there is asked about this agent's caller, not given
+    one: ``consult_from``), joined by ``|``."""
+    return "|".join((kind, call.call_id, call.caller, call.queue, call.dnis, consulting))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -623,7 +625,7 @@ class AgentCommands:
         if server:
             context, exten = await self._remote_target(kind, server, target)
             # the consultation's leg (Atxfer's, from the agent's channel) inherits it over the trunk
-            await self.actions.relay(agent_channel, relay_of("consult", call))
+            await self.actions.relay(agent_channel, relay_of("consult", call, agent_id))
         else:
             context, exten = await self._target(kind, target)
         consult_file = f"{CONSULT_DIR}/{call.call_id}-{uuid.uuid4().hex[:6]}.wav"
