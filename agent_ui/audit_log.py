@@ -99,8 +99,12 @@ NAME_OF: dict[str, tuple[Any, Any]] = {
 #: that object: the page shows its name (``NAME_OF``; an account as 操作人 is worded), the id on
 #: hover. ``<entity>.<field>`` where the field means another kind in that entity's rows (a
 #: category's ``parent_id`` is a category, a knowledge article's ``category_id`` a 知识分类).
+#: ``staff``: an account by its 工号 (改派's ``replaced``, 回拨's ``by``), worded 名字（工号）.
 REFERS = {
     "assigned_to": "user",
+    "replaced": "staff",
+    "by": "staff",
+    "work_order.to": "staff",
     "manager_id": "user",
     "site_id": "site",
     "follows_site_id": "site",
@@ -333,6 +337,7 @@ async def _names(
     name}}``. An object since deleted is not there (the page shows its id)."""
     wanted: dict[str, set[int]] = defaultdict(set)
     agents: set[str] = set()
+    staff: set[str] = set()
     notices: set[str] = set()
     for row in rows:
         if row.entity == "seat":
@@ -344,9 +349,13 @@ async def _names(
         for side in (row.before, row.after):
             for field, value in side.items() if isinstance(side, dict) else ():
                 kind = refers_to(row.entity, field)
-                if kind:
+                if kind == "staff":
+                    staff |= {
+                        v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)
+                    }
+                elif kind:
                     wanted[kind] |= set(_ids(value))
-    names: dict[str, dict[str, str]] = {kind: {} for kind in (*NAME_OF, "seat", "outage_notice")}
+    names: dict[str, dict[str, str]] = {kind: {} for kind in (*NAME_OF, "seat", "staff", "outage_notice")}
     for kind, ids in wanted.items():
         if kind in NAME_OF and ids:
             key, name = NAME_OF[kind]
@@ -356,9 +365,11 @@ async def _names(
     if wanted["user"]:
         found = await db.execute(select(User.id, User.staff_no, User.name).where(User.id.in_(wanted["user"])))
         accounts = {str(i): {"staff_no": staff_no, "name": name} for i, staff_no, name in found}
-    if agents:
-        found = await db.execute(select(User.staff_no, User.name).where(User.staff_no.in_(agents)))
-        names["seat"] = dict(found.all())
+    if agents or staff:
+        query = select(User.staff_no, User.name).where(User.staff_no.in_(agents | staff))
+        found = dict((await db.execute(query)).all())
+        names["seat"] = {no: name for no, name in found.items() if no in agents}
+        names["staff"] = {no: name for no, name in found.items() if no in staff}
     if notices:
         # a notice by its 停电范围 as its latest version says it (read last), its key on hover
         found = await db.execute(

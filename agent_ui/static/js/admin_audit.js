@@ -52,9 +52,16 @@ function user(id) {
   return el("span", { title: `#${id}` }, u ? `${u.name}${paren(u.staff_no)}` : t("audit.user_gone", { id }));
 }
 
+// an account by its 工号 (改派's replaced, 回拨's by): 名字（工号）, the 工号 alone once it is gone
+function staff(staffNo) {
+  const name = labels.names?.staff?.[staffNo];
+  return el("span", { title: staffNo }, name ? `${name}${paren(staffNo)}` : staffNo);
+}
+
 // another object by its name (an order by its number, a link to it), its id on hover
 function thing(kind, id) {
   if (kind === "user") return user(id);
+  if (kind === "staff") return staff(String(id));
   const name = labels.names?.[kind]?.[String(id)];
   if (name === undefined) return el("span", { title: `#${id}` }, t("audit.thing_gone", { id }));
   if (kind === "work_order") return el("a", { href: `/orders/${encodeURIComponent(name)}`, title: `#${id}` }, name);
@@ -74,7 +81,7 @@ function value(k, v, row) {
     return lines(v.length, items, JSON.stringify(v).length);
   }
   const kind = refersTo(row, k);
-  if (kind && typeof v === "number") return thing(kind, v);
+  if (kind && (typeof v === "number" || (kind === "staff" && typeof v === "string"))) return thing(kind, v);
   if (typeof v === "boolean") return t(v ? "audit.yes" : "audit.no");
   if (typeof v === "string" && MOMENT.test(v)) return el("span", { title: v }, fmtTime(v));
   if (QUEUE_FIELDS.has(k) && typeof v === "string") return el("span", { title: v }, queueName(v));
