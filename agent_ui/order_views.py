@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.jsonable import jsonable
 from ticketing import contractors, directory, surveys
-from ticketing.categories import named_at
+from ticketing.categories import named_at, subcategories
 from ticketing.models import (
     Assignment,
     Category,
@@ -146,6 +146,7 @@ def customer_view(customer: Customer | None) -> dict[str, Any] | None:
         "name": customer.name,
         "address": customer.address,
         "tier": customer.tier,
+        "site_id": customer.site_id,  # 停电信息 from the order opens on the notices of its site
     }
 
 
@@ -303,6 +304,14 @@ async def order_view(db: AsyncSession, user: User, order: WorkOrder) -> dict[str
             # 延期: the request waiting at this step, and whether this user may ask or answer
             "extension": await _extension(db, user, order, definition, node, mine),
             "category_locked": order.category_locked,
+            # the create step's 小类别 to pick, for its holder, where the category has some at the
+            # order's site (提交 there names a blank one required, as the seat's intake does)
+            "subcategories": [
+                {"code": entry.code, "name": entry.name}
+                for entry in await subcategories(db, order.site_id, order.category)
+            ]
+            if mine and node.type == "create"
+            else [],
             "timeline": await timeline(db, order, definition),
             # 外委: the step's dispatch and the contractor's reply, once recorded
             "contractor": await contractors.dispatch_view(db, order) if node.contractor else None,

@@ -285,8 +285,10 @@ async def act_on_order(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with unit_of_work(services, current_user(request)) as (db, user):
         order = await engine.load_order(db, user, order_key(request))
+        # the create step's 小类别 picker (an order the IVR's 故障报修留言 opened names none)
+        subcategory = _text(body, "subcategory", 32) if "subcategory" in body else None
         if action == "save":
-            await engine.save_form(db, user, order, _form(body))
+            await engine.save_form(db, user, order, _form(body), subcategory=subcategory)
         elif action == "submit":
             to = _text(body, "to", 64) or None
             await engine.submit_step(
@@ -297,6 +299,7 @@ async def act_on_order(request: web.Request) -> web.Response:
                 opinion=_text(body, "opinion"),
                 to=to,
                 handlers=_ids(body, "handlers"),
+                subcategory=subcategory,
             )
         elif action == "approve":
             await engine.approve(db, user, order, form=_form(body), opinion=_text(body, "opinion"))

@@ -204,11 +204,16 @@ async def intake_problems(
     return {}
 
 
-async def subcategory_required(session: AsyncSession, site_id: int | None, category: str) -> bool:
-    """Whether ``category`` has 小类别 offered at ``site_id`` (an order in it names one)."""
+async def subcategories(session: AsyncSession, site_id: int | None, category: str) -> tuple[Entry, ...]:
+    """The 小类别 of ``category`` offered at ``site_id``, in their order (none: it has none there)."""
     offer = _offer_at(await _entries.get(session), await lineage(session, site_id))
     here = offer.tree.get(category)
-    return here is not None and bool(here.children)
+    return here.children if here is not None else ()
+
+
+async def subcategory_required(session: AsyncSession, site_id: int | None, category: str) -> bool:
+    """Whether ``category`` has 小类别 offered at ``site_id`` (an order in it names one)."""
+    return bool(await subcategories(session, site_id, category))
 
 
 async def any_configured(session: AsyncSession) -> bool:

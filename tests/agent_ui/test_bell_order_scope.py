@@ -30,7 +30,9 @@ async def _send_back(aiohttp_client, client, order: dict) -> None:
     """2001 sends the order back (退单) to 1001 (on ``client``), who corrects it to 朝阳."""
     await act(await sign_in(aiohttp_client, client, "2001"), order, "reject", {"opinion": REASON})
     agent = await Session.signed_in(client, "1001")
-    await act(agent, order, "submit", {"form": {"所属供电局": "CY"}, "opinion": "更正所属供电局"})
+    # back on its create step without a 小类别 (the order named none): picked, as at intake
+    body = {"form": {"所属供电局": "CY"}, "subcategory": "fault_lv", "opinion": "更正所属供电局"}
+    await act(agent, order, "submit", body)
 
 
 async def test_the_bell_lists_and_counts_only_the_orders_its_user_may_open(client, aiohttp_client, world):

@@ -49,7 +49,12 @@ async def test_an_order_moved_away_takes_its_alerts_off_the_screens_it_left(clie
         # 2001 sends it back (退单); its creator corrects it to 朝阳 and submits: it leaves 海淀
         await act(handler, moved, "reject", {"opinion": "地址在朝阳区，不属本局"})
         agent = await Session.signed_in(client, "1001")
-        await act(agent, moved, "submit", {"form": {"所属供电局": "CY"}, "opinion": "更正所属供电局"})
+        await act(
+            agent,
+            moved,
+            "submit",
+            {"form": {"所属供电局": "CY"}, "subcategory": "fault_lv", "opinion": "更正所属供电局"},
+        )
         withdrawn = await _withdrawn(mine)
         assert [(e["order_id"], e["number"], e["staff_nos"]) for e in withdrawn] == [
             (moved["id"], moved["number"], ["2001"])
@@ -72,7 +77,12 @@ async def test_a_move_within_the_scope_withdraws_nothing(client, aiohttp_client,
     async with client.ws_connect("/ws") as ws:  # 1001 at 总部 (HQ) sees every bureau's orders
         await next_message(ws, "snapshot")
         await act(handler, order, "reject", {"opinion": "地址在朝阳区，不属本局"})
-        await act(agent, order, "submit", {"form": {"所属供电局": "CY"}, "opinion": "更正所属供电局"})
+        await act(
+            agent,
+            order,
+            "submit",
+            {"form": {"所属供电局": "CY"}, "subcategory": "fault_lv", "opinion": "更正所属供电局"},
+        )
         assert await _withdrawn(ws, within=1.0) == []
     status, bell = await agent.call("GET", "/api/notifications")
     assert order["id"] in {i["order_id"] for i in bell["items"]}

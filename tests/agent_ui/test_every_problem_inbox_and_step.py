@@ -46,8 +46,8 @@ async def test_an_order_from_an_event_names_every_problem_but_the_prefilled_fiel
 
 
 async def test_submitting_a_step_names_every_problem(client, world):
-    """提交 on the order page (a 受理 saved for later, then sent on): the 所属供电局 refused and
-    the empty 故障地址 together."""
+    """提交 on the order page (a 受理 saved for later, then sent on): the 小类别 not picked, the
+    所属供电局 refused and the empty 故障地址 together."""
     token = await login(client, "1001")
     resp = await client.post(
         "/api/orders",
@@ -62,16 +62,18 @@ async def test_submitting_a_step_names_every_problem(client, world):
         headers={"X-CSRF-Token": token},
     )
     refused = await _refused(resp)
-    assert refused["details"]["problems"] == {
-        "故障地址": "field_required",
-        "所属供电局": "field_unknown_site",
-    }
+    assert list(refused["details"]["problems"].items()) == [
+        ("subcategory", "field_required"),  # the form's head, as at the seat's intake
+        ("故障地址", "field_required"),
+        ("所属供电局", "field_unknown_site"),
+    ]
     assert "故障地址（必填）" in refused["message"] and "所属供电局（区域不存在）" in refused["message"]
+    assert "小类别（必填）" in refused["message"]
 
-    # both put right: one more 提交 sends it on
+    # all put right: one more 提交 sends it on
     resp = await client.post(
         f"/api/orders/{order['number']}/submit",
-        json={"form": {"所属供电局": "HD", "故障地址": "海淀区中关村大街 1 号"}},
+        json={"form": {"所属供电局": "HD", "故障地址": "海淀区中关村大街 1 号"}, "subcategory": "fault_lv"},
         headers={"X-CSRF-Token": token},
     )
     assert resp.status == 200, await resp.json()

@@ -42,7 +42,14 @@ async def test_a_misrouted_fault_order_is_returned_corrected_and_sent_to_the_rig
     assert view["my_step"] is True and view["actions"] == ["save", "submit"]
     bureau = next(f for f in view["form"] if f["name"] == "所属供电局")
     assert bureau["permission"] == "required" and bureau["value"] == "HD"
-    view = await act(agent, order, "submit", {"form": {"所属供电局": "CY"}, "opinion": "更正所属供电局"})
+    # (the order named no 小类别: back on its create step, the agent picks one, as at intake)
+    assert [s["code"] for s in view["subcategories"]][:1] == ["fault_lv"]
+    view = await act(
+        agent,
+        order,
+        "submit",
+        {"form": {"所属供电局": "CY"}, "subcategory": "fault_lv", "opinion": "更正所属供电局"},
+    )
     assert view["node"]["id"] == "confirm" and view["status"] == "已流转" and view["due_at"]
     assert [h["staff_no"] for h in view["handlers"]] == ["2101"]
 

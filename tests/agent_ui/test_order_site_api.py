@@ -32,7 +32,13 @@ async def test_saved_now_then_given_a_bureau_on_the_order_page_goes_to_that_bure
     # 保存,现在处理 with nothing filled in yet
     resp = await client.post(
         "/api/orders",
-        json={"workflow": "fault_repair", "form": {}, "submit": False},
+        json={
+            "workflow": "fault_repair",
+            "category": "fault",
+            "subcategory": "fault_lv",
+            "form": {},
+            "submit": False,
+        },
         headers={"X-CSRF-Token": token},
     )
     order = await resp.json()
@@ -61,7 +67,13 @@ async def test_a_bureau_corrected_on_the_order_page_moves_the_order(client, aioh
     order = await (
         await client.post(
             "/api/orders",
-            json={"workflow": "fault_repair", "form": {**FAULT, "所属供电局": "HD"}, "submit": False},
+            json={
+                "workflow": "fault_repair",
+                "category": "fault",
+                "subcategory": "fault_lv",
+                "form": {**FAULT, "所属供电局": "HD"},
+                "submit": False,
+            },
             headers={"X-CSRF-Token": token},
         )
     ).json()

@@ -134,6 +134,8 @@ async def test_the_step_refuses_saving_or_submitting_a_large_outage_without_its_
         workflow="fault_repair",
         site_id=sites["440100"].id,
         form=FAULT,
+        category="fault",
+        subcategory="fault_lv",  # as the seat names it: 提交 of 受理 asks for one
         submit=False,
         now=CALLED,
     )

@@ -39,6 +39,8 @@ async def test_the_default_limits_hold_on_intake_save_and_submit(session, seeded
         workflow="fault_repair",
         site_id=gz,
         form={**FAULT, "故障范围": "x" * 200, "客户描述故障信息": "y" * 5000},
+        category="fault",
+        subcategory="fault_lv",  # as the seat names it: 提交 of 受理 asks for one
         submit=False,
     )
     with pytest.raises(FieldErrors) as refused:

@@ -23,7 +23,14 @@ from ticketing.audit import record
 from ticketing.blanks import is_blank, trim
 from ticketing.cached import Cache
 from ticketing.calls import link
-from ticketing.categories import config_categories, intake_problems, not_offered, offer_problems
+from ticketing.categories import (
+    config_categories,
+    intake_problems,
+    not_offered,
+    offer_problems,
+    subcategories,
+    subcategory_required,
+)
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, TicketingError
 from ticketing.events import ScreenAlertsWithdrawn, TicketCreated, queue_event
 from ticketing.models import (
@@ -39,6 +46,7 @@ from ticketing.models import (
 )
 from ticketing.users import can_access
 from ticketing.workflow import store
+from ticketing.workflow.actions import change_category
 from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
 from ticketing.workflow.forms import (
@@ -416,12 +424,19 @@ def _moments(
 
 
 async def save_form(
-    session: AsyncSession, user: User, order: WorkOrder, changes: Mapping[str, Any]
+    session: AsyncSession,
+    user: User,
+    order: WorkOrder,
+    changes: Mapping[str, Any],
+    *,
+    subcategory: str | None = None,
 ) -> WorkOrder:
     """暂存: save field values at the current node (only editable fields; required ones are
     checked on submit). A refused save names every field's problem at once, as 提交 does
     (``forms.refuse_all``, without the required fields): the values refused and the 外委单位 the
-    order may not go to, together (was: the values refused first, then the 外委单位)."""
+    order may not go to, together (was: the values refused first, then the 外委单位).
+    ``subcategory``: the 小类别 picked on the create step (``pick_subcategory``)."""
+    await pick_subcategory(session, user, order, subcategory)
     definition, node = await open_order(session, user, order)
     await my_assignment(session, user, order)
     before = snapshot(order)
@@ -514,12 +529,19 @@ async def submit_step(
     opinion: str = "",
     to: str | None = None,
     handlers: Iterable[int] | None = None,
+    subcategory: str | None = None,
     now: dt.datetime | None = None,
     _action: str = "submit",
 ) -> WorkOrder:
     """提交 (create/realize nodes) or 批准 (approve nodes, via ``approve``). 提交 at an approve
-    node is its 批准 (故障报修's 接收确认 became one, to allow its 退单): maker ≠ checker holds."""
+    node is its 批准 (故障报修's 接收确认 became one, to allow its 退单): maker ≠ checker holds.
+
+    ``subcategory``: the 小类别 picked on the create step with it (``pick_subcategory``). 提交 of
+    the create step names a blank 小类别 ``field_required`` where the order's category has some
+    at its site, with the form's other problems, as the seat's intake does: an order the IVR's
+    故障报修留言 opened (it names none), or one sent back to it stored before intake asked."""
     now = now or utcnow()
+    await pick_subcategory(session, user, order, subcategory)
     definition, node = await open_order(session, user, order)
     if node.type != "approve" and _action == "approve":
         raise ActionRefused("not_an_approve_node", f"{node.id} is not an approve node")
@@ -553,8 +575,11 @@ async def submit_step(
         session, order, definition, order.form, new_form, new_site or order.site_id
     )
     problems |= await crews.picked(session, definition, node, order.form, new_form, new_site or order.site_id)
+    if node.type == "create" and not order.subcategory:
+        if await subcategory_required(session, order.site_id, order.category):
+            problems["subcategory"] = "field_required"
     # every field's problem at once: the values refused, the required ones left empty
-    refuse_all(definition, node, new_form, problems)
+    refuse_all(definition, node, new_form, problems, head=INTAKE_HEAD)
     said_in = definition.opinion_field(node)
     if said_in is not None:  # the step's 处理意见 is its field: the action's words are the field's
         opinion = str(new_form.get(said_in) or "")
@@ -586,6 +611,29 @@ async def submit_step(
     await enter_node(session, user, order, definition, target, now, action=_action, operators=operators)
     await audit(session, user, _action, order, before, opinion=opinion)
     return order
+
+
+async def pick_subcategory(
+    session: AsyncSession, user: User, order: WorkOrder, subcategory: str | None
+) -> None:
+    """The 小类别 the create step's holder picked on the order page (None, or the order's own:
+    nothing to do): one of the order's category's offered at its site (``field_bad_option``
+    else), as intake offers them; its fields and the values it decides follow it
+    (``actions.change_category``). After the create step the category is the workflow's to
+    keep (``field_not_editable``); a blank one is no pick (``field_required``)."""
+    if subcategory is None or subcategory == order.subcategory:
+        return
+    _, node = await open_order(session, user, order)
+    await my_assignment(session, user, order)
+    if node.type != "create":
+        raise FieldErrors({"subcategory": "field_not_editable"})
+    if not subcategory.strip():
+        raise FieldErrors({"subcategory": "field_required"})
+    if subcategory not in {
+        entry.code for entry in await subcategories(session, order.site_id, order.category)
+    }:
+        raise FieldErrors({"subcategory": "field_bad_option"})
+    await change_category(session, user, order, order.category, subcategory)
 
 
 def opinion_in_form(

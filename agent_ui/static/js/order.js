@@ -5,7 +5,7 @@ import { colon, paren, smsAlertText, smsReason, t, tag } from "./i18n.js";
 import { mediaElement } from "./media.js";
 import { toast } from "./toast.js";
 import { clearOrderDraft, orderDraft, saveOrderDraft } from "./drafts.js";
-import { lockBound, markProblems, readFields, renderFields } from "./forms.js";
+import { lockBound, markField, markProblems, readFields, renderFields, siteCode } from "./forms.js";
 import { markSendProblems, mountMessages } from "./order_messages.js";
 
 const $ = (id) => document.getElementById(id);
@@ -54,7 +54,14 @@ function dialButton(number, id = "order-dial") {
   const send = (path, label) => el("a", { class: "btn", href: `${path}?to=${encodeURIComponent(number)}&order=${order.id}` }, label);
   return el("span", {}, number, " ",
     may("mayDial") ? el("button", { type: "button", class: "btn", id, title: t("cmd.dial"), onclick: (e) => once(e.currentTarget, () => dial(number)) }, `☎ ${t("order.callback")}`) : null,
-    may("mayFax") ? [" ", send("/knowledge", t("nav.knowledge")), " ", send("/notices", t("nav.notices"))] : null);
+    may("mayFax") ? [" ", send("/knowledge", t("nav.knowledge")), " ", noticesOfCustomer(send("/notices", t("nav.notices")))] : null);
+}
+
+// 停电信息 from an order: the list of the notices covering its customer's site (?site=), as from the pop
+function noticesOfCustomer(link) {
+  link.id = "order-send-notice";
+  siteCode(order.customer?.site_id).then((code) => { if (code) link.href += `&site=${encodeURIComponent(code)}`; });
+  return link;
 }
 
 async function dial(number) {
@@ -91,6 +98,7 @@ async function draw() {
   const sameStep = renderedNode === `${order.id}:${order.node.id}:${order.status}`;
   renderedNode = `${order.id}:${order.node.id}:${order.status}`;
   if (!sameStep) startDraft();
+  renderSubcategory(sameStep);
   await renderFields($("order-fields"), order.form, { prefix: "order", keep: sameStep, contractorsFor: { order: order.id } });
   // the subcategory's fields (高压新装: 业务类型) set and locked, as the seat's intake form does:
   // an order taken in from the inbox is filled in here, on its create step
@@ -128,6 +136,22 @@ async function draw() {
   // the status last: when it shows the new value, the whole page is the new step's
   $("order-status").textContent = order.status;
   $("order-status").dataset.status = order.status;
+}
+
+// 小类别 on the create step, for its holder, where the category has some (order.subcategories):
+// picked here as at the seat's intake (an order the IVR's 故障报修留言 opened names none) and sent
+// with 暂存 / 提交, which the server refuses without one (表单有误：小类别（必填）). A redraw of the
+// same step keeps what was picked and not saved yet, as renderFields keeps what was typed.
+function renderSubcategory(keep) {
+  const box = $("order-subcategory");
+  const picked = keep ? $("order-subcategory-pick")?.value : null;
+  const options = order.subcategories || [];
+  if (!options.length) { box.replaceChildren(); return; }
+  const chosen = picked || order.subcategory;
+  const select = el("select", { id: "order-subcategory-pick", name: "subcategory", required: true },
+    el("option", { value: "" }, t("inbox.pick_subcategory", { category: order.category_name || order.workflow.name })),
+    options.map((o) => el("option", { value: o.code, selected: o.code === chosen }, o.name)));
+  box.replaceChildren(el("label", { for: "order-subcategory-pick", class: "req" }, t("intake.subcategory")), select);
 }
 
 // -- the draft: what the handler typed on this step survives the session ending under them ------
@@ -259,6 +283,8 @@ async function act(action) {
   if (exit) body.to = exit;
   const picked = [...($("order-next-handlers")?.selectedOptions || [])].map((o) => Number(o.value)).filter(Boolean);
   if (action === "submit" && picked.length) body.handlers = picked;
+  const subcategory = $("order-subcategory-pick")?.value;
+  if (subcategory && (action === "save" || action === "submit")) body.subcategory = subcategory;
   try {
     order = await api(`/api/orders/${order.id}/${action}`, { method: "POST", body });
     dropDraft(); // saved, or gone with the action: nothing left to keep
@@ -268,6 +294,9 @@ async function act(action) {
     await render();
   } catch (err) {
     markProblems($("order-fields"), err.details?.problems || {}, { values: err.details?.problem_values });
+    const pick = $("order-subcategory-pick");
+    if (pick) markField(pick, err.details?.problems?.subcategory);
+    if (pick && err.details?.problems?.subcategory) pick.focus(); // the form's head: its first problem
     toast(err.message, "refused");
   }
 }
