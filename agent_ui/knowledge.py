@@ -139,6 +139,21 @@ async def search_outages(request: web.Request) -> web.Response:
     return web.json_response({"items": items, "from": start.isoformat(), "to": end.isoformat()})
 
 
+@routes.get("/api/notices/published")
+@requires("knowledge.read")
+async def published_notices(request: web.Request) -> web.Response:
+    """The 发布中 notices of outages not over yet that cover a site (``site_id``: a popped
+    customer's), the soonest first: the screen-pop's 停电 line, so the agent can answer
+    我家怎么停电了 at once. The coverage is the 供电局 search's and the IVR's
+    (``knowledge.published_covering``)."""
+    if not request.query.get("site_id"):
+        raise UiError("request.invalid", "site_id is required", field="site_id")
+    site_id = int_param(request, "site_id", 0, low=1, high=2**31 - 1)
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _user):
+        items = await knowledge.published_covering(db, site_id)
+    return web.json_response({"items": items})
+
+
 @routes.get("/api/notices/{key}")
 @requires("knowledge.read")
 async def notice_versions(request: web.Request) -> web.Response:

@@ -59,6 +59,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticketing import directory
 from ticketing.audit import record, record_change
 from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, clean_texts
@@ -1248,6 +1249,47 @@ async def search_notices(
         )
         stmt = stmt.where(coded.exists())
     return list(await session.scalars(stmt.order_by(OutageNotice.over_by(now), OutageNotice.starts_at)))
+
+
+#: what the screen-pop says of a published notice: no affected areas (a second query), no author
+_PUBLISHED_COLUMNS = (
+    OutageNotice.notice_key,
+    OutageNotice.site_id,
+    OutageNotice.area,
+    OutageNotice.reason,
+    OutageNotice.starts_at,
+    OutageNotice.ends_at,
+)
+
+
+async def published_covering(
+    session: AsyncSession, site_id: int, *, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """The published (发布中) notices of outages not over by ``now`` that cover the site
+    ``site_id`` (``_covering``, the rule of the 供电局 search and of the IVR's lookup by a
+    caller's bureau), the soonest first: what the screen-pop tells the agent of a caller's
+    site (我家怎么停电了). One query on the notices' (site, start) index: the site's path and
+    code come from the cached directory. None for a site not in it."""
+    site = (await directory.load(session)).sites.get(site_id)
+    if site is None:
+        return []
+    now = now or dt.datetime.now(dt.UTC)
+    stmt = (
+        select(*_PUBLISHED_COLUMNS)
+        .where(OutageNotice.state == ACTIVE, ~OutageNotice.over_by(now), _covering(site.path, site.code))
+        .order_by(OutageNotice.starts_at, OutageNotice.id)
+    )
+    return [
+        {
+            "key": row.notice_key,
+            "site_id": row.site_id,
+            "area": row.area,
+            "reason": row.reason,
+            "starts_at": row.starts_at.isoformat(),
+            "ends_at": row.ends_at.isoformat(),
+        }
+        for row in await session.execute(stmt)
+    ]
 
 
 def _covering(path: str, site_code: str) -> Any:

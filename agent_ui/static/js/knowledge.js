@@ -347,6 +347,9 @@ async function startNotices() {
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); run(); });
   if (canWrite) startNoticeEditor(run);
+  // from a pop or an order (?site=code): the list of the notices covering the caller's site
+  const asked = new URLSearchParams(location.search).get("site");
+  if (asked && [...form.site.options].some((o) => o.value === asked)) form.site.value = asked;
   run();
 }
 

@@ -210,7 +210,7 @@ async function pop(call, lookup, fromSnapshot = false) {
   const to = encodeURIComponent(number);
   const send = el("p", { class: "send-links" },
     el("a", { href: `/knowledge?to=${to}`, target: "_blank", id: "pop-send-kb" }, t("nav.knowledge")), " · ",
-    el("a", { href: `/notices?to=${to}`, target: "_blank", id: "pop-send-notice" }, t("nav.notices")));
+    el("a", { href: noticesHref(number, ""), target: "_blank", id: "pop-send-notice" }, t("nav.notices")));
   body.replaceChildren(...transferredFrom(call), shown, facts, number ? send : "", el("div", { id: "pop-customer" }));
   showWaited();
   // unsaved input about an earlier call stays that call's; the form takes this one once it is
@@ -367,8 +367,36 @@ function showCustomer(c) {
     // one line a contact: a recorded call's line plays its recording (no 录音 line of its own)
     el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", { "data-kind": i.kind }, `${fmtTime(i.occurred_at)} ${t(`kind.${i.kind}`)} ${i.subject || outcomeText(i.outcome)}`,
       i.media_url ? mediaElement("recording", i.media_url, { "data-interaction": i.id }) : null))),
+    el("div", { id: "pop-outages", hidden: true }),
   );
+  showOutages(c);
 }
+
+// 我家怎么停电了: the outages published (发布中) for the customer's site, asked once the customer
+// is shown (the pop itself waits for nothing), and 停电信息 opened on that site's list. A customer
+// of no site has neither: the agent searches the list by hand.
+async function showOutages(c) {
+  const link = $("pop-send-notice");
+  const code = await siteCode(c.site_id);
+  if (link) link.href = noticesHref(customerNumber(state.call), code);
+  if (c.site_id == null) return;
+  const found = await api("/api/notices/published", { query: { site_id: c.site_id } }).catch(() => null);
+  const box = $("pop-outages");
+  if (!found || !found.items.length || !box || state.customer !== c) return;
+  box.replaceChildren(el("h3", {}, `${t("pop.outages")}${paren(found.items.length)}`),
+    el("ul", { id: "pop-outage-list" }, found.items.map((n) => el("li", { "data-key": n.key },
+      t("pop.outage_line", { area: n.area, starts: toMinute(n.starts_at), ends: toMinute(n.ends_at), reason: n.reason })))));
+  box.hidden = false;
+}
+
+const toMinute = (iso) => fmtTime(iso).slice(0, 16); // 2026-11-29 22:00, as the notices are entered
+
+// 停电信息 for the caller: their number filled in to send a notice to, the list on their site
+const noticesHref = (number, siteCode) => {
+  const query = new URLSearchParams({ to: number || "" });
+  if (siteCode) query.set("site", siteCode);
+  return `/notices?${query}`;
+};
 
 // A call's outcome (answered, abandoned_queue …) in the reports' words; one they do not name shows raw.
 function outcomeText(outcome) {

@@ -1,0 +1,102 @@
+"""QA finding 12: the screen-pop of a customer tells the agent of the outages published for the
+customer's site (我家怎么停电了): each 发布中 notice's 停电范围, 开始至结束 and 原因, as
+GET /api/notices/published answers for the customer's site, and its 停电信息 link opens the list
+of that site's notices (?site=), the caller's number filled in. The real template and seat module
+in Chromium, fed what its socket would push; no console process."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.page_harness import ORIGIN, SOCKET
+from tests.browser.test_console_keyboard_and_labels import _serve as serve_seat
+from tests.browser.test_console_story import VIEWPORT
+
+pytestmark = pytest.mark.browser
+CALLER = "13200000012"
+TIANHE = 7
+CUSTOMER = {"id": 12, "account_no": "1000000012", "name": "孟涵华", "address": "广州市天河区人民路240号",
+            "tier": "", "vip": False, "site_id": TIANHE, "site": "天河区供电所", "phones": [CALLER]}  # fmt: skip
+NOTICE = {"key": "N1", "site_id": TIANHE, "area": "天河区中山路一带", "reason": "10kV线路故障抢修",
+          "starts_at": "2026-11-29T14:00:00+00:00", "ends_at": "2026-11-29T20:00:00+00:00"}  # fmt: skip
+
+
+def _serve(asked: list[str]):
+    def serve(route) -> None:
+        url = route.request.url.removeprefix(ORIGIN)
+        path = url.split("?")[0]
+        if path == "/api/sites":
+            route.fulfill(json={"sites": [{"id": TIANHE, "code": "440106", "name": "天河区供电所"}]})
+        elif path == "/api/notices/published":
+            asked.append(url)
+            items = [NOTICE] if f"site_id={TIANHE}" in url else []
+            route.fulfill(json={"items": items})
+        else:
+            serve_seat(route)
+
+    return serve
+
+
+def _pop(browser, customer: dict):
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = ctx.new_page()
+    errors: list[str] = []
+    asked: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route(f"{ORIGIN}/**", _serve(asked))
+    page.goto(f"{ORIGIN}/console")
+    page.evaluate(
+        SOCKET
+        + """(async () => {
+            const { StateBar } = await import("/static/js/statebar.js");
+            const seat = await import("/static/js/seat.js");
+            const bar = new StateBar(window.sock);
+            await seat.start({ socket: window.sock, bar });
+            window.push("snapshot", { user: { agent_id: "1005" }, agent: { state: "ready" }, calls: [],
+                                      server_time: Date.now() / 1000 });
+        })()"""
+    )
+    expect(page.locator("#intake-category")).to_be_attached()
+    page.evaluate(
+        """([number, customer]) => window.push("screen_pop", {
+            event: { event: "CallOffered", call_id: "c1", agent_id: "1005", direction: "inbound",
+                     caller: number, queue: "general" },
+            pop: { caller: number, customer, matches: [customer], open_orders: [], interactions: [] } })""",
+        [CALLER, customer],
+    )
+    expect(page.locator("#pop-account")).to_have_text(customer["account_no"])
+    return ctx, page, errors, asked
+
+
+def test_the_pop_names_the_outages_published_for_the_customers_site(browser):
+    ctx, page, errors, asked = _pop(browser, CUSTOMER)
+    try:
+        expect(page.locator("#pop-outages h3")).to_have_text("停电信息（发布中）（1）")
+        expect(page.locator("#pop-outage-list li")).to_have_text(
+            "天河区中山路一带，2026-11-29 22:00至2026-11-30 04:00，原因：10kV线路故障抢修"
+        )
+        link = page.locator("#pop-send-notice")
+        expect(link).to_have_attribute("href", f"/notices?to={CALLER}&site=440106")
+        assert asked == [f"/api/notices/published?site_id={TIANHE}"]
+        assert errors == []
+    finally:
+        ctx.close()
+
+
+def test_no_outage_line_for_a_site_without_notices_nor_a_customer_without_a_site(browser):
+    ctx, page, errors, asked = _pop(browser, {**CUSTOMER, "site_id": None, "site": ""})
+    try:
+        expect(page.locator("#pop-send-notice")).to_have_attribute("href", f"/notices?to={CALLER}")
+        expect(page.locator("#pop-outages")).to_be_hidden()
+        assert asked == [] and errors == []
+    finally:
+        ctx.close()
+    ctx, page, errors, asked = _pop(browser, {**CUSTOMER, "site_id": TIANHE + 1})
+    try:
+        page.wait_for_timeout(300)
+        assert len(asked) == 1
+        expect(page.locator("#pop-outages")).to_be_hidden()
+        assert errors == []
+    finally:
+        ctx.close()
