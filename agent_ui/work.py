@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -23,6 +24,8 @@ from agent_ui.worklists import counts
 from ticketing.customers import lookup_for_screen_pop
 from ticketing.events import discard_pending, publish_pending
 from ticketing.models import User
+
+logger = logging.getLogger(__name__)
 
 
 async def _signed_in(db: AsyncSession, current: CurrentUser) -> User:
@@ -78,7 +81,22 @@ async def work_counts(services: AppServices, user: CurrentUser) -> dict[str, Any
     read = asyncio.ensure_future(_read_counts(services, user))
     _unawaited_reads.add(read)
     read.add_done_callback(_unawaited_reads.discard)
-    return await asyncio.shield(read)
+    try:
+        return await asyncio.shield(read)
+    except asyncio.CancelledError:
+        read.add_done_callback(_outcome_nobody_awaits)
+        raise
+
+
+def _outcome_nobody_awaits(read: asyncio.Task[dict[str, Any] | None]) -> None:
+    """Retrieve the result of a read whose socket closed meanwhile. A refusal is expected there:
+    an admin who disables the account (or resets its password) both ends its session, so the
+    read is refused, and closes its socket. Anything else is logged, as asyncio would have."""
+    if read.cancelled():
+        return
+    failure = read.exception()
+    if failure is not None and not isinstance(failure, UiError):
+        logger.error("work counts read for a closed socket failed", exc_info=failure)
 
 
 async def _read_counts(services: AppServices, user: CurrentUser) -> dict[str, Any] | None:
