@@ -50,6 +50,10 @@ CALLBACK_NAME = "队列回呼 {queue}（{hours}）"
 #: when a queue's callbacks may be called: (every day, windows), from the queue and the line rung
 CallbackHours = Callable[[str, str], tuple[bool, list[str]]]
 
+#: a queue's display name (service → 综合服务): the console's words, which the composition root
+#: gives (campaigns does not import agent_ui); the queue's code without one
+QueueNames = Callable[[str], str]
+
 
 def staffed_hours(routing: RoutingConfig) -> CallbackHours:
     """Callbacks follow the hours the line the caller rang is staffed (``RoutingConfig.staffed_hours``):
@@ -64,18 +68,24 @@ def staffed_hours(routing: RoutingConfig) -> CallbackHours:
     return hours
 
 
-def callback_name(queue: str, every_day: bool, windows: list[str]) -> str:
-    """The name of a queue's callback campaign for lines staffed in these hours: its key too
-    (names are not editable), so an admin's change of its windows does not split it."""
+def callback_name(
+    queue: str, every_day: bool, windows: list[str], queue_names: QueueNames | None = None
+) -> str:
+    """The name of a queue's callback campaign for lines staffed in these hours, the queue by its
+    display name (队列回呼 综合服务（全天）): its key too (names are not editable), so an admin's
+    change of its windows does not split it."""
     if every_day and not windows:
         hours = "全天"
     else:
         hours = " ".join(["每天" if every_day else "工作日", *windows])
-    return CALLBACK_NAME.format(queue=queue, hours=hours)
+    return CALLBACK_NAME.format(queue=queue_names(queue) if queue_names else queue, hours=hours)
 
 
 async def add_callback(
-    session: AsyncSession, event: CallbackRequested, hours: CallbackHours | None = None
+    session: AsyncSession,
+    event: CallbackRequested,
+    hours: CallbackHours | None = None,
+    queue_names: QueueNames | None = None,
 ) -> CampaignContact | None:
     """A caller chose to be called back: into the running callback campaign of their queue
     for the hours the line they rang is staffed (``hours``; without: the working days' windows
@@ -88,18 +98,23 @@ async def add_callback(
     """
     queue = event.queue or "service"
     every_day, windows = hours(queue, event.dnis) if hours is not None else (False, [])
-    name = callback_name(queue, every_day, windows)
+    name = callback_name(queue, every_day, windows, queue_names)
+    # one named by the queue's code before the display name (队列回呼 service（全天）) is the same
+    # campaign: renamed, not split from its callers still waiting
+    coded = callback_name(queue, every_day, windows)
     campaign = await session.scalar(
         select(Campaign)
         .where(
             Campaign.kind == "callback",
             Campaign.queue == queue,
-            Campaign.name == name,
+            Campaign.name.in_({name, coded}),
             Campaign.status != "finished",
         )
         .order_by(Campaign.id.desc())
         .limit(1)
     )
+    if campaign is not None and campaign.name != name:
+        campaign.name = name
     if campaign is None:
         campaign = await store.create_campaign(
             session,
@@ -131,10 +146,14 @@ class CallbackListener:
     """Consumes ``CallbackRequested`` from the bus (idempotent: a replayed event adds nothing)."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], hours: CallbackHours | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        hours: CallbackHours | None = None,
+        queue_names: QueueNames | None = None,
     ) -> None:
         self.sessions = sessions
         self.hours = hours
+        self.queue_names = queue_names
         self.bus: Bus | None = None  # where a stored request is told (``CallbackQueued``)
 
     def subscribe(self, bus: Bus) -> None:
@@ -143,7 +162,7 @@ class CallbackListener:
 
     async def handle(self, event: CallbackRequested) -> None:
         async with self.sessions.begin() as session:
-            contact = await add_callback(session, event, self.hours)
+            contact = await add_callback(session, event, self.hours, self.queue_names)
             queue = (await session.get(Campaign, contact.campaign_id)).queue if contact else ""
         if contact is not None and self.bus is not None:
             # committed: the wallboards' 待回拨 count it now (a replayed request adds nothing new)

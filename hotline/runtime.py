@@ -33,6 +33,8 @@ import campaigns
 import ivr
 import ticketing
 from agent_ui import AppServices, create_app
+from agent_ui.texts import DEFAULT as DEFAULT_LANGUAGE
+from agent_ui.texts import Texts
 from campaigns.remote import DialerHeartbeat, DialerUnavailable, RemoteDialer, dialer_handlers
 from cti.ami.client import AmiClient
 from cti.bridge import CtiBridge, CtiSettings
@@ -608,8 +610,13 @@ async def _ticketing_consumers(
     # a message goes out once its row is committed, by this process or a web process
     stack.push_async_callback(dispatcher.listen(bus).close)
     await stack.enter_async_context(_background(dispatcher.run, "notifications"))
-    # "keep my place, call me back": called back in the hours the line is staffed (95598: always)
-    campaigns.CallbackListener(sessions, hours=campaigns.staffed_hours(_routing(settings))).subscribe(bus)
+    # "keep my place, call me back": called back in the hours the line is staffed (95598: always),
+    # in a campaign named by the queue as every page names it (队列回呼 综合服务（全天）)
+    campaigns.CallbackListener(
+        sessions,
+        hours=campaigns.staffed_hours(_routing(settings)),
+        queue_names=functools.partial(Texts().queue, DEFAULT_LANGUAGE),
+    ).subscribe(bus)
     # ... also those the dialplan kept itself while the AGI server was away (ivr.callback_spool)
     spool = DialplanCallbacks(ami, bus)
     await stack.enter_async_context(_background(spool.run, "dialplan-callbacks"))
