@@ -35,8 +35,7 @@ async def search(request: web.Request) -> web.Response:
     """By 户号, phone number or work-order number, inside the user's data scope."""
     query = request.query.get("q", "")
     async with read_only(request.app[SERVICES], current_user(request)) as (db, user):
-        found = await book.find_customers(db, query, viewer=user)
-        items = [book.customer_json(c, [p.number for p in c.phones]) for c in found]
+        items = await book.with_site_names(db, await book.find_customers(db, query, viewer=user))
     return web.json_response({"items": items})
 
 
@@ -55,6 +54,10 @@ async def create(request: web.Request) -> web.Response:
     does (户名, not 名称: ``form: new_customer``, the texts' ``field.new_customer.*``)."""
     body = await json_body(request)
     phone = str(body.get("phone") or "").strip()
+    # 所属单位 as the agent picked it, or none when the caller's bureau is not known yet: never the
+    # agent's own site (the 客户服务中心), which a fault order would then be routed to
+    site_id = body.get("site_id")
+    site_id = None if site_id in (None, "") else site_id
     async with unit_of_work(request.app[SERVICES], current_user(request)) as (db, user):
         try:
             customer = await book.create_customer(
@@ -63,12 +66,12 @@ async def create(request: web.Request) -> web.Response:
                 str(body.get("name") or "").strip(),
                 phones=[phone] if phone else [],
                 address=str(body.get("address") or "").strip(),
-                site_id=user.site_id,
+                site_id=site_id,
                 actor=user,
             )
         except FieldErrors as refused:
             raise UiError(
                 "invalid_fields", str(refused), problems=refused.problems, form="new_customer"
             ) from refused
-        view = book.customer_json(customer, [p.number for p in customer.phones])
+        (view,) = await book.with_site_names(db, [customer])
     return web.json_response(view, status=201)

@@ -32,7 +32,7 @@ from ticketing.models import (
     User,
     WorkflowDefinition,
 )
-from ticketing.sites import in_tree_order
+from ticketing.sites import in_tree_order, serves_customers
 from ticketing.workflow import actions, engine, store
 from ticketing.workflow.definition import CUSTOMER_DESCRIPTION
 from ticketing.workflow.forms import form_site
@@ -250,9 +250,18 @@ async def list_sites(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with read_only(services, current_user(request)) as (db, _user):
         rows = await in_tree_order(db, await db.scalars(select(Site)))
-        # 停用 ones too, flagged: an order or notice already naming one still shows its name
+        # 停用 ones too, flagged: an order or notice already naming one still shows its name;
+        # serves_customers: offered as a customer's 所属单位 and an order's 所属供电局 (not the HQ)
         sites = [
-            {"id": s.id, "code": s.code, "name": s.name, "kind": s.kind, "path": s.path, "enabled": s.enabled}
+            {
+                "id": s.id,
+                "code": s.code,
+                "name": s.name,
+                "kind": s.kind,
+                "path": s.path,
+                "enabled": s.enabled,
+                "serves_customers": serves_customers(s.kind),
+            }
             for s in rows
         ]
     return web.json_response({"sites": sites})

@@ -38,6 +38,7 @@ from ticketing.screen_pop import (  # noqa: F401 (the customer book's public sur
     order_json,
     screen_pop_hook,
 )
+from ticketing.sites import customer_site_problem
 from ticketing.users import order_scope_clause, scope_paths, site_scope_clause
 
 #: what a customer's text columns hold (ticketing.models.customers): longer is a field error,
@@ -79,6 +80,9 @@ async def create_customer(
         problems["account_no"] = "field_bad_account_no"
     if tier not in TIERS:
         problems["tier"] = "field_bad_option"
+    # 所属单位: where the customer's address is served, or none (not known yet); never the agent's own
+    if site_id is not None and (problem := await customer_site_problem(session, site_id)):
+        problems["site_id"] = problem
     numbers = []
     for raw in phones:
         raw = trim(raw)
@@ -108,6 +112,17 @@ async def create_customer(
     await session.flush()
     await record(session, actor, "customer.create", "customer", customer.id, after={"account_no": account_no})
     return customer
+
+
+async def with_site_names(session: AsyncSession, customers: Iterable[Customer]) -> list[dict[str, Any]]:
+    """``customer_json`` of each, its site named (``site``: 天河区供电所; "" for a customer of none),
+    as the screen-pop names it."""
+    customers = list(customers)
+    ids = {c.site_id for c in customers if c.site_id is not None}
+    names = (
+        dict((await session.execute(select(Site.id, Site.name).where(Site.id.in_(ids)))).all()) if ids else {}
+    )
+    return [customer_json(c, [p.number for p in c.phones], names.get(c.site_id, "")) for c in customers]
 
 
 async def customers_by_phone(

@@ -81,6 +81,23 @@ async def create_department(
     return dept
 
 
+def serves_customers(kind: str) -> bool:
+    """Whether customers belong to a site of ``kind``: a 供电局, 供电所 or 分公司 serves addresses;
+    the ``hq`` (省电力客户服务中心, where the agents sit) serves none. A customer's 所属单位 and an
+    order's 所属供电局 (a workflow's ``site`` field) are such a site: naming the HQ routed a fault
+    to the call centre, where nobody repairs it (QA 2026-11-29 #23)."""
+    return kind != "hq"
+
+
+async def customer_site_problem(session: AsyncSession, site_id: object) -> str | None:
+    """What is wrong with ``site_id`` as a new customer's 所属单位 (``site_problem``, and a site
+    that serves customers: ``serves_customers``), or None."""
+    problem = await site_problem(session, site_id)
+    if problem is None and not serves_customers((await fetch(session, Site, site_id)).kind):
+        return "field_not_customer_site"
+    return problem
+
+
 async def site_problem(session: AsyncSession, site_id: object, kept: int | None = None) -> str | None:
     """What is wrong with ``site_id`` as a site a record newly names (its id, the site, and not
     停用: a 停用 site takes nothing new, ticketing.site_admin), or None; ``kept``, the site the

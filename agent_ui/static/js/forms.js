@@ -4,6 +4,9 @@ import { paren, t } from "./i18n.js";
 
 let sitesPromise = null;
 const sites = () => (sitesPromise ??= api("/api/sites").then((r) => r.sites).catch(() => []));
+// the sites a customer belongs to and an order is of (所属单位, 所属供电局): enabled, and serving
+// customers (serves_customers: not the 客户服务中心 the agents sit at)
+export const customerSites = async () => (await sites()).filter((s) => s.enabled && s.serves_customers);
 // a site's code by its id (a customer record names its site by id), "" when unknown
 export const siteCode = async (id) => (id == null ? "" : (await sites()).find((s) => s.id === id)?.code || "");
 const contractorLists = new Map();
@@ -91,8 +94,9 @@ export async function renderFields(container, fields, { prefix = "f", keep = fal
         field.options.map((o) => el("option", { value: o, selected: field.value === o }, o)));
     } else if (field.type === "site") {
       input = el("select", common, el("option", { value: "" }, "—"));
-      // a 停用 site takes no new order: offered only to the order that already names it
-      for (const s of siteList.filter((x) => x.enabled || x.code === field.value)) {
+      // a 停用 site takes no new order, nor does the 客户服务中心 serve an address (a fault 所属供电局
+      // there reached no repairer): offered only to the order that already names it
+      for (const s of siteList.filter((x) => (x.enabled && x.serves_customers) || x.code === field.value)) {
         input.append(el("option", { value: s.code, selected: field.value === s.code },
           `${s.name}${paren(s.code)}${s.enabled ? "" : ` · ${t("site.disabled")}`}`));
       }

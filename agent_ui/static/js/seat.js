@@ -3,7 +3,7 @@ import { api, clock, el, fmtTime, fmtWhen, leave, once } from "./api.js";
 import { colon, paren, queueName, t, tParts } from "./i18n.js";
 import { toast } from "./toast.js";
 import { mediaElement } from "./media.js";
-import { lockBound, markField, markProblems, readFields, renderFields, siteCode } from "./forms.js";
+import { customerSites, lockBound, markField, markProblems, readFields, renderFields, siteCode } from "./forms.js";
 import { clearDraft, draftsOf, saveDraft } from "./drafts.js";
 
 const $ = (id) => document.getElementById(id);
@@ -360,6 +360,7 @@ function showCustomer(c) {
       el("dt", {}, t("pop.account_no")), el("dd", { id: "pop-account" }, c.account_no),
       el("dt", {}, t("pop.name")), el("dd", { id: "pop-name" }, c.name),
       el("dt", {}, t("pop.address")), el("dd", {}, c.address || "—"),
+      el("dt", {}, t("pop.site")), el("dd", { id: "pop-site" }, c.site || "—"),
       el("dt", {}, t("pop.tier")), el("dd", {}, c.tier || "—")),
     el("h3", {}, `${t("pop.open_orders")}${paren(orders.length)}`),
     el("ul", { id: "pop-orders" }, orders.map((o) => el("li", {}, el("a", { href: `/orders/${o.number}`, target: "_blank" }, o.number), ` ${o.status} · ${o.title || o.category}`))),
@@ -415,7 +416,12 @@ function newCustomerForm() {
     el("label", { for: "nc-account" }, t("pop.account_no")), el("input", { id: "nc-account", name: "account_no", inputmode: "numeric" }),
     el("label", { for: "nc-name" }, t("pop.name")), el("input", { id: "nc-name", name: "name" }),
     el("label", { for: "nc-address" }, t("pop.address")), el("input", { id: "nc-address", name: "address", class: "wide" }),
+    // 所属单位: the bureau or 供电所 of the caller's address when they know it, else left empty (a
+    // fault's 所属供电局 is then picked on the form); never the agent's own 客户服务中心
+    el("label", { for: "nc-site" }, t("pop.site")),
+    el("select", { id: "nc-site", name: "site_id" }, el("option", { value: "" }, t("pop.site_unknown"))),
     el("span"), el("button", { class: "btn", type: "submit" }, t("pop.new_customer")));
+  customerSites().then((list) => form.site_id.append(...list.map((s) => el("option", { value: s.id }, `${s.name}${paren(s.code)}`))));
   customerForm().then((rules) => {
     if (!rules) return;
     for (const input of form.querySelectorAll("input[name]")) {
@@ -432,7 +438,8 @@ function newCustomerForm() {
     once(form, async () => {
       try {
         const created = await api("/api/customers", { method: "POST", body: {
-          account_no: form.account_no.value, name: form.name.value, address: form.address.value, phone: customerNumber(state.call) } });
+          account_no: form.account_no.value, name: form.name.value, address: form.address.value, phone: customerNumber(state.call),
+          site_id: form.site_id.value ? Number(form.site_id.value) : null } });
         showCustomer(created);
       } catch (err) { toast(err.message, "refused"); }
     });
