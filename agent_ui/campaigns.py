@@ -434,11 +434,15 @@ async def current_offer(request: web.Request) -> web.Response:
     """The preview contact the dialer holds for the signed-in agent now (``offer``: its
     ``CampaignContactOffered``, with ``held_until``; null: none), and ``server_time``: the seat's
     card shows it again after a reload or a reconnect, counting down to the dialer's moment,
-    and closes one the dialer no longer holds for them."""
+    and closes one the dialer no longer holds for them. ``call``: the agent's campaign call
+    still owing its 结果代码 (``store.call_awaiting_result``, with ``outcome``; null: none), whose
+    card a reload or a second tab shows again until the result is saved."""
     dialer = request.app[SERVICES].dialer
     agent_id = current_user(request).agent_id
     offer = await dialer.current_offer(agent_id) if dialer is not None and agent_id else None
-    return web.json_response({"offer": offer, "server_time": time.time()})
+    async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
+        call = await store.call_awaiting_result(db, agent_id)
+    return web.json_response({"offer": offer, "call": call, "server_time": time.time()})
 
 
 @routes.post("/api/campaign-contacts/{contact_id:\\d+}/{action:dial|skip}")

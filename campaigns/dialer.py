@@ -36,7 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from campaigns import rules, sources, store
 from campaigns.events import (
     CampaignCallEnded,
-    CampaignCallPlaced,
     CampaignContactOffered,
     CampaignOfferWithdrawn,
 )
@@ -412,7 +411,7 @@ class Dialer:
             await store.placed(session, attempt.id, contact.id, call_id)
         if not agent_id:
             return ""  # the card goes to whoever takes the call (on_connected)
-        await self.bus.publish(_placed(campaign, contact, agent_id, call_id, order_number))
+        await self.bus.publish(store.call_card(campaign, contact, agent_id, call_id, order_number))
         return ""
 
     async def _finish_if_done(self, campaign: Campaign) -> None:
@@ -636,7 +635,7 @@ class Dialer:
                 return
             contact.agent_id = agent_id
             await store.attempt_connected(session, call_id, agent_id)
-            placed = _placed(
+            placed = store.call_card(
                 campaign, contact, agent_id, call_id, await store.order_number(session, contact.order_id)
             )
         await self.bus.publish(placed)
@@ -689,24 +688,6 @@ def _offer_card(
         campaign=campaign.name,
         script=campaign.script,
         attempts=contact.attempts,
-        order_id=contact.order_id or 0,
-        order_number=order_number,
-    )
-
-
-def _placed(
-    campaign: Campaign, contact: CampaignContact, agent_id: str, call_id: str, order_number: str = ""
-) -> CampaignCallPlaced:
-    """The campaign card for the agent who has the call (``order_number``: of ``contact.order_id``)."""
-    return CampaignCallPlaced(
-        staff_no=agent_id,
-        campaign_id=campaign.id,
-        contact_id=contact.id,
-        call_id=call_id,
-        number=contact.number,
-        contact_name=contact.name,
-        campaign=campaign.name,
-        script=campaign.script,
         order_id=contact.order_id or 0,
         order_number=order_number,
     )

@@ -12,7 +12,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns import rules
-from campaigns.events import CampaignContactDisposed, CampaignStatusChanged, DncChanged
+from campaigns.events import CampaignCallPlaced, CampaignContactDisposed, CampaignStatusChanged, DncChanged
 from cti.calendar import WorkCalendar
 from cti.phones import ascii_digits
 from ticketing.audit import record
@@ -20,6 +20,7 @@ from ticketing.events import queue_event
 from ticketing.models import (
     CAMPAIGN_KINDS,
     CAMPAIGN_MODES,
+    AuditLog,
     Campaign,
     CampaignAttempt,
     CampaignContact,
@@ -788,6 +789,68 @@ async def is_agents(session: AsyncSession, contact: CampaignContact, agent_id: s
     if not agent_id:
         return False  # an unclaimed contact's agent_id is "" too
     return contact.agent_id == agent_id or await last_caller(session, contact) == agent_id
+
+
+def call_card(
+    campaign: Campaign, contact: CampaignContact, agent_id: str, call_id: str, order_number: str = ""
+) -> CampaignCallPlaced:
+    """The campaign card for the agent who has the call (``order_number``: of ``contact.order_id``)."""
+    return CampaignCallPlaced(
+        staff_no=agent_id,
+        campaign_id=campaign.id,
+        contact_id=contact.id,
+        call_id=call_id,
+        number=contact.number,
+        contact_name=contact.name,
+        campaign=campaign.name,
+        script=campaign.script,
+        order_id=contact.order_id or 0,
+        order_number=order_number,
+    )
+
+
+async def call_awaiting_result(session: AsyncSession, agent_id: str) -> dict[str, Any] | None:
+    """The card of the agent's campaign call still owing its 结果代码, with the call's ``outcome``
+    ("" while it is on), or None. It is the agent's latest campaign call, on or answered, still
+    the contact's latest, with no result saved since it was placed: a console reloaded (or a
+    second tab) during or after the call shows its card again, so an answered contact does not
+    stay without a result because the page that showed the card went away."""
+    if not agent_id:
+        return None
+    attempt = await session.scalar(
+        select(CampaignAttempt)
+        .where(CampaignAttempt.agent_id == agent_id, CampaignAttempt.call_id != "")
+        .order_by(CampaignAttempt.id.desc())
+        .limit(1)
+    )
+    if attempt is None or attempt.outcome not in ("", rules.ANSWERED):
+        return None
+    contact = await session.get(CampaignContact, attempt.contact_id)
+    campaign = await session.get(Campaign, attempt.campaign_id)
+    if contact is None or campaign is None or await last_caller(session, contact) != agent_id:
+        return None
+    if await _disposed_since(session, contact.id, attempt.placed_at):
+        return None
+    card = call_card(
+        campaign, contact, agent_id, attempt.call_id, await order_number(session, contact.order_id)
+    )
+    return {**card.to_dict(), "outcome": attempt.outcome}
+
+
+async def _disposed_since(session: AsyncSession, contact_id: int, since: dt.datetime) -> bool:
+    """A 结果代码 was saved for the contact at or after ``since`` (by its agent or a manager): the
+    audit trail is where each one is recorded, the contact keeping only the latest result."""
+    found = await session.scalar(
+        select(AuditLog.id)
+        .where(
+            AuditLog.entity == "campaign_contact",
+            AuditLog.entity_id == str(contact_id),
+            AuditLog.action == "campaign.disposition",
+            AuditLog.at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def set_disposition(

@@ -54,3 +54,63 @@ async def test_a_seat_with_no_dialer_has_no_offer(client, world):
     status, found = await agent.call("GET", "/api/campaign-offer")
     assert status == 200, found
     assert found["offer"] is None
+
+
+async def test_the_agents_answered_call_comes_back_until_its_result_is_saved(client, world):
+    """QA 2026-11-29 #22: a reload after a campaign call lost its card for good, the answered
+    contact left with no 结果代码. The call owing its result comes back with the offer."""
+    async with world.services.sessionmaker.begin() as db:
+        await store.ensure_dispositions(db)
+        campaign = await store.create_campaign(
+            db, name="队列回呼", queue="service", mode="preview", every_day=True
+        )
+        await store.add_contact(db, campaign, "13800001111", name="张三", source_key="k1")
+        await store.set_status(db, campaign, "start")
+    dialer, _ = dialer_of(world, "1001")
+    world.services.dialer = dialer
+    await dialer.tick()
+    contact_id = dialer.offered("1001")
+    ok, call_id = await dialer.preview_dial("1001", contact_id)
+    assert ok, call_id
+
+    agent = await Session.signed_in(client, "1001")
+    status, found = await agent.call("GET", "/api/campaign-offer")
+    assert status == 200, found
+    call = found["call"]  # on the line: the call's card, not an offer
+    assert found["offer"] is None
+    assert (call["event"], call["contact_id"], call["call_id"], call["number"], call["outcome"]) == (
+        "CampaignCallPlaced",
+        contact_id,
+        call_id,
+        "13800001111",
+        "",
+    )
+
+    await dialer.on_outcome(call_id, "answered")  # the customer hung up: 话后处理, no result yet
+    _, found = await agent.call("GET", "/api/campaign-offer")
+    assert (found["call"]["contact_id"], found["call"]["outcome"]) == (contact_id, "answered")
+    status, saved = await agent.call(
+        "POST", f"/api/campaign-contacts/{contact_id}/disposition", {"code": "satisfied", "notes": ""}
+    )
+    assert status == 200, saved
+    _, found = await agent.call("GET", "/api/campaign-offer")
+    assert found["call"] is None  # the result is in: no card comes back
+
+
+async def test_an_unanswered_call_owes_no_result(client, world):
+    async with world.services.sessionmaker.begin() as db:
+        await store.ensure_dispositions(db)
+        campaign = await store.create_campaign(
+            db, name="队列回呼", queue="service", mode="preview", every_day=True
+        )
+        await store.add_contact(db, campaign, "13800001111", source_key="k1")
+        await store.set_status(db, campaign, "start")
+    dialer, _ = dialer_of(world, "1001")
+    world.services.dialer = dialer
+    await dialer.tick()
+    ok, call_id = await dialer.preview_dial("1001", dialer.offered("1001"))
+    assert ok, call_id
+    await dialer.on_outcome(call_id, "no_answer")
+    agent = await Session.signed_in(client, "1001")
+    _, found = await agent.call("GET", "/api/campaign-offer")
+    assert found["call"] is None

@@ -4,6 +4,7 @@ import { api, clock, el, once } from "./api.js";
 import { colon, t } from "./i18n.js";
 import { toast } from "./toast.js";
 import { markField } from "./forms.js";
+import { holdAfterCallWork } from "./acw_holds.js";
 
 const card = () => document.getElementById("campaign-card");
 // A refusal in the page's toast, in the server's words (what it was about included), as every
@@ -11,11 +12,25 @@ const card = () => document.getElementById("campaign-card");
 // line, its box over the script, and said only the error's generic text.
 const refused = (err) => toast(err.message, "refused");
 let dispositions = null;
-// what the card shows: { contactId, preview } (null: hidden)
+// what the card shows: { contactId, preview, callId } (null: hidden); callId: the call whose
+// 结果代码 the card still asks for ("" once saved, or for an offer)
 let shown = null;
+
+// A call's card with its 结果代码 unsaved holds the call's 话后处理 as the unsaved intake form
+// does: its time limit does not make the seat ready (and ringable) while the card still asks.
+function holdResult(callId, hold) {
+  holdAfterCallWork(window.hotline?.socket, callId, "campaign", hold);
+}
+
+// the result is in (or no longer owed): the call's 话后处理 is let go
+function resultDone() {
+  if (shown?.callId) holdResult(shown.callId, false);
+  if (shown) shown.callId = "";
+}
 
 function close() {
   stopCountdown();
+  resultDone();
   shown = null;
   card().hidden = true;
 }
@@ -71,7 +86,9 @@ async function render(ev, { preview, sentAt }) {
   dispositions ??= (await api("/api/campaign-dispositions")).dispositions;
   const box = card();
   box.hidden = false;
-  shown = { contactId: ev.contact_id, preview };
+  if (shown?.callId !== (preview ? "" : ev.call_id)) resultDone(); // another call's card replaced
+  shown = { contactId: ev.contact_id, preview, callId: preview ? "" : ev.call_id || "" };
+  if (shown.callId) holdResult(shown.callId, true);
   stopCountdown();
   const status = el("p", { class: "muted", id: "campaign-status" }, preview ? t("camp.card.preview") : t("camp.card.calling"));
   const held = el("p", { id: "campaign-held", role: "timer" });
@@ -155,6 +172,7 @@ async function renderSurvey(ev, box, disposition) {
                el("a", { href: `/orders/${encodeURIComponent(result.follow_up)}`, target: "_blank", rel: "noopener" }, result.follow_up)]
             : []));
         // the survey set the 结果代码 too: what is left is to close the card
+        resultDone();
         form.replaceWith(done, el("p", {}, el("button", { type: "button", onclick: close }, t("camp.card.close"))));
         disposition.remove();
       } catch (err) { refused(err); }
@@ -174,7 +192,7 @@ async function act(contactId, action) {
       // dialled: the offer is held no longer, the call's card follows (CampaignCallPlaced)
       stopCountdown();
       document.getElementById("campaign-held")?.remove();
-      shown = { contactId, preview: false };
+      shown = { contactId, preview: false, callId: "" };
     }
   } catch (err) {
     if (WITHDRAWN.has(err.errorId)) close();
@@ -186,10 +204,14 @@ async function act(contactId, action) {
 // meanwhile never reached this page): shown again with its time left, or the preview card closed,
 // and said, when the dialer holds it no longer (its withdrawal was missed: the agent must not dial
 // a customer now offered to a colleague). A dialer still starting answers with an error: the card
-// stays until it has settled the offers and says so. A call's card is left alone.
+// stays until it has settled the offers and says so. The agent's campaign call still owing its
+// 结果代码 (``call``) comes back first, with its outcome, holding 话后处理 again; a call's card
+// whose result the server no longer awaits (saved in another tab) closes.
 async function sync() {
   let found;
   try { found = await api("/api/campaign-offer"); } catch { return; }
+  if (found.call) return showCall(found.call);
+  if (shown?.callId) close();
   const offer = found.offer;
   if (offer && !(shown && !shown.preview)) {
     if (shown?.contactId === offer.contact_id) startCountdown(document.getElementById("campaign-held"), offer, found.server_time);
@@ -198,6 +220,17 @@ async function sync() {
     close();
     toast(t("camp.card.offer_gone"), "refused");
   }
+}
+
+async function showCall(call) {
+  if (shown?.callId === call.call_id) holdResult(call.call_id, true); // a reconnect: said again
+  else await render(call, { preview: false });
+  if (call.outcome) showOutcome(call.outcome);
+}
+
+function showOutcome(outcome) {
+  const status = document.getElementById("campaign-status");
+  if (status) status.textContent = `${t("camp.outcome")}${colon}${t(`camp.outcome.${outcome}`)}`;
 }
 
 function onEvent(ev) {
@@ -216,8 +249,10 @@ function onEvent(ev) {
     else if (ev.reason === "campaign.dialer_restarted" && open) toast(t("camp.card.dialer_restarted"), "refused");
   }
   else if (ev.event === "CampaignCallEnded") {
-    const status = document.getElementById("campaign-status");
-    if (status) status.textContent = `${t("camp.outcome")}${colon}${t(`camp.outcome.${ev.outcome}`)}`;
+    if (shown?.contactId !== ev.contact_id) return; // an older call's: not what is shown
+    showOutcome(ev.outcome);
+    // a customer never reached owes no result: the card stays for a note, the seat is not held
+    if (ev.outcome !== "answered" && shown.callId === ev.call_id) resultDone();
   }
 }
 
@@ -227,6 +262,8 @@ function start() {
   socket.addEventListener("order", (e) => { if (e.detail?.event?.event?.startsWith("Campaign")) onEvent(e.detail.event); });
   // every (re)connect starts with a snapshot: the offer held meanwhile is asked for then
   socket.addEventListener("snapshot", () => sync());
+  // a bridge back (restarted, or a standby took over) knows no holds: the card's is said again
+  socket.addEventListener("ami", (e) => { if (e.detail?.connected === true && shown?.callId) holdResult(shown.callId, true); });
   if (socket.connected) sync();
 }
 

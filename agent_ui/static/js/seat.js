@@ -5,6 +5,7 @@ import { toast } from "./toast.js";
 import { mediaElement } from "./media.js";
 import { customerSites, lockBound, markField, markProblems, readFields, renderFields, siteCode } from "./forms.js";
 import { clearDraft, draftsOf, saveDraft } from "./drafts.js";
+import { holdAfterCallWork as holdCall } from "./acw_holds.js";
 
 const $ = (id) => document.getElementById(id);
 // call: the latest pop's; form: the call the intake form is about, its number and customer: the
@@ -525,9 +526,7 @@ function formDone() {
 }
 
 function holdAfterCallWork(hold) {
-  const callId = state.form.callId;
-  if (!callId || !state.socket?.connected) return;
-  state.socket.command("hold_after_call_work", { call_id: callId, hold }).catch(() => {});
+  holdCall(state.socket, state.form.callId, "intake", hold);
 }
 
 // The form still holds unsaved input about an earlier call while another one has popped.
