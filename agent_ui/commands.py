@@ -171,7 +171,8 @@ async def _transfer_target(services: AppServices, bridge: Any, args: dict[str, A
 
 
 async def _ensure_logged_in(services: AppServices, bridge: Any, user: CurrentUser) -> None:
-    """The first 就绪 of a shift signs the agent's seat into their skill queues."""
+    """The first 就绪, 暂停 or 回呼 of a shift signs the agent's seat into their skill queues,
+    paused with the login reason until 就绪 or 暂停 (which names its own reason) follows."""
     if _agent_state(bridge, user.agent_id) != "logged_out":
         return
     async with services.sessionmaker() as db:
@@ -184,6 +185,16 @@ async def _ensure_logged_in(services: AppServices, bridge: Any, user: CurrentUse
             skills = {queue: max(level, supervision.BACKSTOP_PENALTY) for queue, level in skills.items()}
     seat = services.seat_pattern.format(staff_no=user.staff_no, agent_id=user.agent_id)
     await _call(bridge, "login", user.agent_id, seat, skills)
+
+
+async def _dial_from_seat(
+    services: AppServices, bridge: Any, user: CurrentUser, number: str
+) -> dict[str, Any]:
+    """Click-to-dial (回呼, 回拨): the agent's seat rings, then ``number``. A signed-out seat is
+    signed in first, 未就绪 with the login reason (签入未就绪, no caller offered): the 95598 shift
+    starts so, every 待回复工单 called back before 就绪. It stays signed in if the dial fails."""
+    await _ensure_logged_in(services, bridge, user)
+    return await _call(bridge, "dial", user.agent_id, number)
 
 
 async def _dial_from_order(
@@ -200,7 +211,7 @@ async def _dial_from_order(
         )
     async with unit_of_work(services, user) as (db, row):
         await load_order(db, row, order_id)
-    result = await _call(bridge, "dial", user.agent_id, number)
+    result = await _dial_from_seat(services, bridge, user, number)
     call_id = result.get("call_id")
     if call_id:
         async with unit_of_work(services, user) as (db, row):
@@ -232,7 +243,7 @@ async def _dial_from_event(
         raise UiError(
             "dial.never_dial", f"{number} is never called back: {never}", number=number, reason=never
         )
-    result = await _call(bridge, "dial", user.agent_id, number)
+    result = await _dial_from_seat(services, bridge, user, number)
     attempt = {
         "at": utcnow().isoformat(),
         "by": user.staff_no,
@@ -313,7 +324,7 @@ async def run_command(
             raise UiError("dial.number_invalid", number=raw) from None
         order_id = args.get("order_id")
         if order_id is None:
-            return await _call(bridge, "dial", agent, number)
+            return await _dial_from_seat(services, bridge, user, number)
         if not is_id(order_id):
             raise UiError("request.invalid", "order_id must be an order id", field="order_id")
         return await _dial_from_order(services, bridge, user, order_id, number)

@@ -16,6 +16,9 @@ class DialingBridge:
     def __init__(self) -> None:
         self.asked: list[tuple] = []
 
+    def agent(self, agent_id: str) -> dict:
+        return {"state": "not_ready"}  # signed in, paused: calling 待回复工单 customers back
+
     async def dial(self, *args) -> dict:
         self.asked.append(args)
         return {"call_id": "x"}

@@ -19,7 +19,7 @@ export function bindKeys(bar) {
     if (e.key === "F2") { e.preventDefault(); bar.run("ready"); return; }
     if (e.key === "F3") {
       e.preventDefault();
-      if (!offered("btn-pause")) return; // as its button: not on a call, not signed out
+      if (!offered("btn-pause")) return; // as its button: on a call it waits, signed out it signs in 未就绪
       const reason = document.getElementById("pause-reason")?.value;
       bar.run("pause", { reason });
       return;

@@ -418,15 +418,18 @@ export class StateBar {
     const signedIn = ["ready", "not_ready", "after_call_work"].includes(s) || onCall;
     set("btn-ready", !onCall && s !== "ready");
     // as the server decides (the refusals stay there): a break starts after the call unless the
-    // site allows it on a call; 下班 once the call is over (a ringing one goes to another seat)
-    set("btn-pause", signedIn && (!onCall || this.pauseOnCall));
+    // site allows it on a call; 下班 once the call is over (a ringing one goes to another seat).
+    // A signed-out seat may 暂停 too: it signs in 未就绪 with that reason, the 95598 start of a
+    // shift (回呼 every 待回复工单 first, no caller offered meanwhile, then 就绪).
+    const signingIn = s === "logged_out";
+    set("btn-pause", signingIn || (signedIn && (!onCall || this.pauseOnCall)));
     set("btn-logout", signedIn && s !== "talking" && s !== "on_hold");
     // greyed out for a call, they say why on hover (as the server's refusal would): a click on a
-    // dead button told the agent nothing. 暂停 keeps its key (F3) beside the reason.
+    // dead button told the agent nothing; signed out, what it does then. 暂停 keeps its key (F3).
     const pause = $("btn-pause");
     if (pause) {
       pause.dataset.key ??= pause.title;
-      const why = onCall && !this.pauseOnCall ? t("error.pause.on_call") : "";
+      const why = onCall && !this.pauseOnCall ? t("error.pause.on_call") : signingIn ? t("cmd.pause_sign_in_hint") : "";
       pause.title = why ? `${why}（${pause.dataset.key}）` : pause.dataset.key;
     }
     const logout = $("btn-logout");
