@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable
 
 from cti import agents as A
+from cti.ami.speedups import chosen as chosen_speedups
 from cti.ami.speedups import round3
 from cti.call_events import QueueMemberChanged, QueueUpdated
 
@@ -24,7 +25,8 @@ SERVICE_LEVEL_SECONDS = 20.0
 SHORT_ABANDON_SECONDS = 5.0
 
 
-@dataclasses.dataclass
+# slots: the C accelerator (``_speedups.QueueDesk``) reads members and queues in their slots
+@dataclasses.dataclass(slots=True)
 class Member:
     interface: str
     agent_id: str
@@ -33,7 +35,7 @@ class Member:
     reason: str = ""
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Queue:
     name: str
     waiting: dict[str, float] = dataclasses.field(default_factory=dict)  # call_id -> joined at
@@ -78,16 +80,46 @@ class QueueBoard:
         short_abandon_seconds: float = SHORT_ABANDON_SECONDS,
         *,
         server: str = "",
+        speedups: bool | None = None,
     ) -> None:
         self.notify = notify
         self.server = server  # the Asterisk (AMI host:port) these queues are on, in each QueueUpdated
         self.service_level_seconds = service_level_seconds
         self.short_abandon_seconds = short_abandon_seconds
         self.agents = agents
+        # the three dicts change in place only: the C accelerator holds them
         self.queues: dict[str, Queue] = {}
         self._last: dict[str, tuple] = {}
         self._seats: dict[str, set[tuple[str, str]]] = {}  # agent_id -> (queue, interface) of its memberships
+        self._desk(speedups)
         agents.watch(self._agent_changed)
+
+    def _desk(self, speedups: bool | None) -> None:
+        """With the C accelerator (``cti.ami.speedups``; ``speedups`` chooses) ``publish``, ``join``,
+        ``leave``, ``outcome`` and ``_agent_changed`` are a ``_speedups.QueueDesk``'s: the same
+        counts and ``QueueUpdated`` events without their Python frames (a caller's join was five of
+        them; each move of an agent two, and one more per queue of its seat). Not for a subclass
+        doing any of them (or ``get``, ``_count``) otherwise. The board's ``notify``, ``server`` and
+        thresholds are read once, here: nothing changes them afterwards."""
+        c = chosen_speedups(speedups)
+        if c is None or not hasattr(c, "QueueDesk"):  # not built, or built before it had one
+            return
+        if any(getattr(type(self), m) is not getattr(QueueBoard, m) for m in _IN_C):
+            return
+        by_id = self.agents.agents if getattr(type(self.agents), "get", None) is A.AgentBook.get else None
+        desk = c.QueueDesk(
+            self,
+            Queue,
+            QueueUpdated.make,  # type: ignore[attr-defined]
+            A.READY,
+            by_id,
+            (QueueBoard.publish, QueueBoard.join, QueueBoard.leave, QueueBoard.outcome),
+        )
+        self.publish = desk.publish  # type: ignore[method-assign]
+        self.join = desk.join  # type: ignore[method-assign]
+        self.leave = desk.leave  # type: ignore[method-assign]
+        self.outcome = desk.outcome  # type: ignore[method-assign]
+        self._agent_changed = desk.agent_changed  # type: ignore[method-assign]
 
     def get(self, name: str) -> Queue:
         queue = self.queues.get(name)
@@ -158,7 +190,7 @@ class QueueBoard:
 
     def recount(self) -> None:
         """Rebuild who is ready from the members and the agents (after a resync changed them directly)."""
-        self._seats = {}
+        self._seats.clear()
         for queue in self.queues.values():
             queue.ready = set()
             for member in queue.members.values():
@@ -216,3 +248,7 @@ class QueueBoard:
                 server=self.server,
             )
         )
+
+
+#: the methods ``_speedups.QueueDesk`` does the work of (``QueueBoard._desk``)
+_IN_C = ("publish", "join", "leave", "outcome", "_agent_changed", "get", "_count")

@@ -19,6 +19,8 @@
  *            literal start is (memmem), not tried at every line of the frame.
  * ChannelBook -- cti.channel_calls.ChannelEvents' bookkeeping of channels and bridges
  *            (Newchannel, Hangup, BridgeEnter, BridgeLeave), the rest left to the model's Python.
+ * QueueDesk -- cti.queues.QueueBoard's publish, join, leave, outcome and its watcher of the
+ *            agents' states (the wallboard's counters and their QueueUpdated).
  *
  * cti/ami/speedups.py says how one of the two implementations is chosen.
  */
@@ -2669,6 +2671,530 @@ static PyMemberDef Handover_members[] = {
 CALLABLE_TYPE(Handover, "Handover(publisher, fallback, bus, clock, log): Publisher.publish onto an InProcessBus",
               .tp_members = Handover_members);
 
+/* ---------------------------------------------------------------- QueueDesk */
+
+/* cti.queues.QueueBoard's work on each queue event and each agent's move, without its Python
+ * frames (five of them for a caller's join: join, get, publish, longest_wait and the make's
+ * arguments; one per seat's queue and two more for each move of an agent):
+ *
+ * publish(name, at, *, force=False) -- a QueueUpdated made (QueueUpdated.make, with interned
+ *                  keywords) and handed to the board's notify when a figure the wallboard shows
+ *                  changed since the last one (the board's _last), or forced; the longest wait
+ *                  read off the earliest join (Queue.longest_wait) and rounded (round3).
+ * join, leave, outcome -- a caller's wait begun, ended, and its outcome counted, then publish.
+ * agent_changed(agent) -- the watcher of the agents' states (QueueBoard._agent_changed): in each
+ *                  queue the agent is a member of, the member counted ready or not (_count), then
+ *                  publish at the agent's since.
+ *
+ * The board's queues, _last and _seats change in place only and are held here, as are its notify,
+ * server and thresholds, which are set once. A queue not there yet or of a class other than Queue,
+ * a waiting list that is not a dict, and a call with other arguments go to the Python method
+ * (QueueBoard's, which does the same); a class changed after the desk was made (Queue.longest_wait
+ * replaced) is asked through its method. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *board;
+    PyObject *queues, *last, *seats; /* the board's own dicts */
+    PyObject *agents;                /* its AgentBook */
+    PyObject *agents_by_id;          /* the book's agents, when its get is a lookup there; else None */
+    PyObject *notify, *server, *service_level, *short_abandon;
+    PyObject *queue_type;   /* cti.queues.Queue */
+    PyObject *longest_wait; /* Queue.longest_wait as the desk was made: read off the waits in C */
+    PyObject *make;         /* QueueUpdated.make */
+    PyObject *ready;        /* agents.READY */
+    PyObject *fallback;     /* (publish, join, leave, outcome): QueueBoard's Python methods */
+} QueueDesk;
+#define QueueDesk_OBJECTS(X)                                                                                 \
+    X(board) X(queues) X(last) X(seats) X(agents) X(agents_by_id) X(notify) X(server) X(service_level)     \
+    X(short_abandon) X(queue_type) X(longest_wait) X(make) X(ready) X(fallback)
+enum { PY_PUBLISH, PY_JOIN, PY_LEAVE, PY_OUTCOME };
+
+static PyObject *str_waiting, *str_members, *str_ready, *str_offered, *str_answered, *str_abandoned,
+    *str_short_abandoned, *str_overflowed, *str_answered_in_sl, *str_paused, *str_longest_wait, *str_force,
+    *str_waited, *str_overflow, *str_get, *str_add, *str_discard, *int_one, *kw_queue_updated, *kw_force;
+
+MODEL_SLOT(Queue_waiting, str_waiting);
+MODEL_SLOT(Queue_members, str_members);
+MODEL_SLOT(Queue_ready, str_ready);
+MODEL_SLOT(Queue_offered, str_offered);
+MODEL_SLOT(Queue_answered, str_answered);
+MODEL_SLOT(Queue_abandoned, str_abandoned);
+MODEL_SLOT(Queue_short_abandoned, str_short_abandoned);
+MODEL_SLOT(Queue_overflowed, str_overflowed);
+MODEL_SLOT(Queue_answered_in_sl, str_answered_in_sl);
+MODEL_SLOT(Member_agent_id, str_agent_id);
+MODEL_SLOT(Member_interface, str_interface);
+MODEL_SLOT(Member_paused, str_paused);
+
+static PyObject *round3(PyObject *module, PyObject *x);
+
+static int
+QueueDesk_init(QueueDesk *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"board", "queue_type", "make", "ready", "agents_by_id", "fallback", NULL};
+    PyObject *board, *queue_type, *make, *ready, *agents_by_id, *fallback;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!OUOO!:QueueDesk", kwlist, &board, &PyType_Type, &queue_type,
+                                     &make, &ready, &agents_by_id, &PyTuple_Type, &fallback))
+        return -1;
+    if ((agents_by_id != Py_None && !PyDict_CheckExact(agents_by_id)) || PyTuple_GET_SIZE(fallback) != 4) {
+        PyErr_SetString(PyExc_TypeError, "agents_by_id: a dict or None; fallback: publish, join, leave, outcome");
+        return -1;
+    }
+    /* borrowed, sets no exception */
+    PyObject *longest_wait = _PyType_Lookup((PyTypeObject *)queue_type, str_longest_wait);
+    if (longest_wait == NULL) {
+        PyErr_SetString(PyExc_TypeError, "the queue type has no longest_wait");
+        return -1;
+    }
+    struct { PyObject **slot; const char *attr; int is_dict; } from_board[] = {
+        {&self->queues, "queues", 1}, {&self->last, "_last", 1}, {&self->seats, "_seats", 1},
+        {&self->agents, "agents", 0}, {&self->notify, "notify", 0}, {&self->server, "server", 0},
+        {&self->service_level, "service_level_seconds", 0}, {&self->short_abandon, "short_abandon_seconds", 0},
+    };
+    for (size_t i = 0; i < sizeof(from_board) / sizeof(from_board[0]); i++) {
+        PyObject *value = PyObject_GetAttrString(board, from_board[i].attr);
+        if (value == NULL)
+            return -1;
+        if (from_board[i].is_dict && !PyDict_CheckExact(value)) {
+            PyErr_Format(PyExc_TypeError, "the board's %s is not a dict", from_board[i].attr);
+            Py_DECREF(value);
+            return -1;
+        }
+        Py_XSETREF(*from_board[i].slot, value);
+    }
+    Py_XSETREF(self->board, Py_NewRef(board));
+    Py_XSETREF(self->queue_type, Py_NewRef(queue_type));
+    Py_XSETREF(self->longest_wait, Py_NewRef(longest_wait));
+    Py_XSETREF(self->make, Py_NewRef(make));
+    Py_XSETREF(self->ready, Py_NewRef(ready));
+    Py_XSETREF(self->agents_by_id, Py_NewRef(agents_by_id));
+    Py_XSETREF(self->fallback, Py_NewRef(fallback));
+    return 0;
+}
+
+GC_FUNCTIONS(QueueDesk)
+
+static int
+desk_ready(QueueDesk *self)
+{
+    if (self->board != NULL)
+        return 0;
+    PyErr_SetString(PyExc_TypeError, "an uninitialised QueueDesk");
+    return -1;
+}
+
+/* QueueBoard.<method>(board, *args, **kwargs), the arguments as they came */
+static PyObject *
+desk_python(QueueDesk *self, int method, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    PyObject *argv[16];
+    if (nargs + nkw + 1 > 16)
+        return PyErr_Format(PyExc_TypeError, "takes far fewer arguments");
+    argv[0] = self->board;
+    for (Py_ssize_t i = 0; i < nargs + nkw; i++)
+        argv[i + 1] = args[i];
+    return PyObject_Vectorcall(PyTuple_GET_ITEM(self->fallback, method), argv, (size_t)(nargs + 1), kwnames);
+}
+
+/* the queue ``name`` as the desk does its work on it: a new reference; NULL without an exception
+ * when the Python method is to do it (no such queue yet, another class, waiting not a dict) */
+static PyObject *
+desk_queue(QueueDesk *self, PyObject *name)
+{
+    PyObject *queue = PyDict_GetItemWithError(self->queues, name);
+    if (queue == NULL || Py_TYPE(queue) != (PyTypeObject *)self->queue_type)
+        return NULL;
+    PyObject **waiting = slot_of(queue, &Queue_waiting);
+    if (waiting == NULL || *waiting == NULL || !PyDict_CheckExact(*waiting))
+        return NULL;
+    return Py_NewRef(queue);
+}
+
+/* queue.longest_wait(at): now - the earliest join, read here when the method is Queue's own and the
+ * times are floats (min() compares them with <, as here); else the method, asked */
+static PyObject *
+longest_wait_of(QueueDesk *self, PyObject *queue, PyObject *waiting, PyObject *at)
+{
+    if (_PyType_Lookup(Py_TYPE(queue), str_longest_wait) == self->longest_wait && PyDict_CheckExact(waiting) &&
+        PyFloat_CheckExact(at)) {
+        if (PyDict_GET_SIZE(waiting) == 0)
+            return PyFloat_FromDouble(0.0);
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        double earliest = 0.0;
+        int first = 1, floats = 1;
+        while (PyDict_Next(waiting, &pos, &key, &value)) {
+            if (!PyFloat_CheckExact(value)) {
+                floats = 0;
+                break;
+            }
+            double t = PyFloat_AS_DOUBLE(value);
+            if (first || t < earliest)
+                earliest = t;
+            first = 0;
+        }
+        if (floats)
+            return PyFloat_FromDouble(PyFloat_AS_DOUBLE(at) - earliest);
+    }
+    return PyObject_CallMethodOneArg(queue, str_longest_wait, at);
+}
+
+/* QueueBoard.publish on a queue the desk reads (desk_queue): 0, or -1 with the exception set */
+static int
+desk_publish_queue(QueueDesk *self, PyObject *name, PyObject *queue, PyObject *at, int force)
+{
+    /* the queue's fields: waiting, ready, members, then its counters */
+    Slot *slots[] = {&Queue_waiting, &Queue_ready, &Queue_members, &Queue_answered, &Queue_abandoned,
+                     &Queue_overflowed, &Queue_offered, &Queue_short_abandoned, &Queue_answered_in_sl};
+    enum { WAITING, READY, MEMBERS, ANSWERED, ABANDONED, OVERFLOWED, OFFERED, SHORT, IN_SL, N };
+    PyObject *f[N] = {NULL}, *sizes[3] = {NULL}, *state = NULL, *wait = NULL, *event = NULL;
+    int ok = -1;
+    for (int i = 0; i < N; i++)
+        if ((f[i] = slot_get(queue, slots[i])) == NULL)
+            goto done;
+    for (int i = 0; i < 3; i++) { /* len(waiting), len(ready), len(members) */
+        Py_ssize_t n = PyObject_Size(f[i]);
+        if (n < 0 || (sizes[i] = PyLong_FromSsize_t(n)) == NULL)
+            goto done;
+    }
+    if ((state = PyTuple_Pack(6, sizes[0], sizes[1], sizes[2], f[ANSWERED], f[ABANDONED], f[OVERFLOWED])) == NULL)
+        goto done;
+    if (!force) {
+        PyObject *before = PyDict_GetItemWithError(self->last, name);
+        if (before == NULL && PyErr_Occurred())
+            goto done;
+        if (before != NULL) {
+            Py_INCREF(before);
+            int same_state = PyObject_RichCompareBool(before, state, Py_EQ);
+            Py_DECREF(before);
+            if (same_state != 0) {
+                ok = same_state < 0 ? -1 : 0;
+                goto done;
+            }
+        }
+    }
+    if (PyDict_SetItem(self->last, name, state) < 0)
+        goto done;
+    PyObject *lw = longest_wait_of(self, queue, f[WAITING], at);
+    if (lw == NULL)
+        goto done;
+    wait = round3(NULL, lw);
+    Py_DECREF(lw);
+    if (wait == NULL)
+        goto done;
+    /* kw_queue_updated's order */
+    PyObject *values[13] = {name,        sizes[0],   wait,      sizes[1],     sizes[2],
+                            f[OFFERED],  f[ANSWERED], f[ABANDONED], f[SHORT], f[OVERFLOWED],
+                            f[IN_SL],    self->service_level, self->server};
+    if ((event = PyObject_Vectorcall(self->make, values, 0, kw_queue_updated)) == NULL)
+        goto done;
+    PyObject *told = PyObject_CallOneArg(self->notify, event);
+    if (told == NULL)
+        goto done;
+    Py_DECREF(told);
+    ok = 0;
+done:
+    for (int i = 0; i < N; i++)
+        Py_XDECREF(f[i]);
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(sizes[i]);
+    Py_XDECREF(state);
+    Py_XDECREF(wait);
+    Py_XDECREF(event);
+    return ok;
+}
+
+/* self.publish(name, at[, force=True]) as the board's methods call it: 0, or -1 */
+static int
+desk_publish(QueueDesk *self, PyObject *name, PyObject *at, int force)
+{
+    PyObject *queue = desk_queue(self, name);
+    if (queue != NULL) {
+        int r = desk_publish_queue(self, name, queue, at, force);
+        Py_DECREF(queue);
+        return r;
+    }
+    if (PyErr_Occurred())
+        return -1;
+    PyObject *argv[4] = {self->board, name, at, Py_True}, *done;
+    if (force)
+        done = PyObject_Vectorcall(PyTuple_GET_ITEM(self->fallback, PY_PUBLISH), argv, 3, kw_force);
+    else
+        done = PyObject_Vectorcall(PyTuple_GET_ITEM(self->fallback, PY_PUBLISH), argv, 3, NULL);
+    Py_XDECREF(done);
+    return done == NULL ? -1 : 0;
+}
+
+/* the keyword ``key`` is ``name`` (interned both, as a call's keywords are; else compared) */
+static inline int
+is_keyword(PyObject *key, PyObject *name)
+{
+    return key == name || PyUnicode_Compare(key, name) == 0;
+}
+
+static PyObject *
+QueueDesk_publish(QueueDesk *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (desk_ready(self) < 0)
+        return NULL;
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    int force = 0;
+    if (nargs != 2 || nkw > 1 || (nkw == 1 && !is_keyword(PyTuple_GET_ITEM(kwnames, 0), str_force)))
+        return desk_python(self, PY_PUBLISH, args, nargs, kwnames);
+    if (nkw == 1 && (force = PyObject_IsTrue(args[2])) < 0)
+        return NULL;
+    if (desk_publish(self, args[0], args[1], force) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* queue.<counter> += 1: 0, or -1 with the exception set */
+static int
+count_one(PyObject *queue, Slot *counter)
+{
+    PyObject *n = slot_get(queue, counter);
+    if (n == NULL)
+        return -1;
+    PyObject *more = PyNumber_Add(n, int_one);
+    Py_DECREF(n);
+    if (more == NULL)
+        return -1;
+    int r = slot_set(queue, counter, more);
+    Py_DECREF(more);
+    return r;
+}
+
+static PyObject *
+QueueDesk_join(QueueDesk *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (desk_ready(self) < 0)
+        return NULL;
+    if (nargs != 3 || kwnames != NULL)
+        return desk_python(self, PY_JOIN, args, nargs, kwnames);
+    PyObject *name = args[0], *call_id = args[1], *at = args[2];
+    PyObject *queue = desk_queue(self, name), *waiting = NULL, *result = NULL;
+    if (queue == NULL)
+        return PyErr_Occurred() ? NULL : desk_python(self, PY_JOIN, args, nargs, kwnames);
+    if ((waiting = slot_get(queue, &Queue_waiting)) == NULL)
+        goto done;
+    int r = PyDict_Contains(waiting, call_id);
+    if (r < 0 || (!r && count_one(queue, &Queue_offered) < 0) || PyDict_SetItem(waiting, call_id, at) < 0 ||
+        desk_publish_queue(self, name, queue, at, 0) < 0)
+        goto done;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(waiting);
+    Py_DECREF(queue);
+    return result;
+}
+
+static PyObject *
+QueueDesk_leave(QueueDesk *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (desk_ready(self) < 0)
+        return NULL;
+    if (nargs != 3 || kwnames != NULL)
+        return desk_python(self, PY_LEAVE, args, nargs, kwnames);
+    PyObject *name = args[0], *call_id = args[1], *at = args[2];
+    PyObject *queue = desk_queue(self, name), *waiting = NULL, *was = NULL, *result = NULL;
+    if (queue == NULL)
+        return PyErr_Occurred() ? NULL : desk_python(self, PY_LEAVE, args, nargs, kwnames);
+    if ((waiting = slot_get(queue, &Queue_waiting)) == NULL ||
+        (was = _PyDict_Pop(waiting, call_id, Py_None)) == NULL ||
+        (was != Py_None && desk_publish_queue(self, name, queue, at, 0) < 0))
+        goto done;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(was);
+    Py_XDECREF(waiting);
+    Py_DECREF(queue);
+    return result;
+}
+
+static PyObject *
+QueueDesk_outcome(QueueDesk *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (desk_ready(self) < 0)
+        return NULL;
+    /* outcome(name, outcome, at, waited=None, call_id="") */
+    PyObject *given[5] = {NULL, NULL, NULL, Py_None, str_empty};
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    if (nargs < 3 || nargs > 5)
+        return desk_python(self, PY_OUTCOME, args, nargs, kwnames);
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        given[i] = args[i];
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        Py_ssize_t i = is_keyword(key, str_waited) ? 3 : is_keyword(key, str_call_id) ? 4 : -1;
+        if (i < nargs) /* unknown, or given twice: the Python raises what it raises */
+            return desk_python(self, PY_OUTCOME, args, nargs, kwnames);
+        given[i] = args[nargs + k];
+    }
+    PyObject *name = given[0], *outcome = given[1], *at = given[2], *waited = given[3], *call_id = given[4];
+    if (!PyUnicode_CheckExact(outcome))
+        return desk_python(self, PY_OUTCOME, args, nargs, kwnames);
+    PyObject *queue = desk_queue(self, name), *waiting = NULL, *result = NULL;
+    if (queue == NULL)
+        return PyErr_Occurred() ? NULL : desk_python(self, PY_OUTCOME, args, nargs, kwnames);
+    if ((waiting = slot_get(queue, &Queue_waiting)) == NULL)
+        goto done;
+    int r = PyObject_IsTrue(call_id);
+    if (r < 0)
+        goto done;
+    if (r) {
+        PyObject *was = _PyDict_Pop(waiting, call_id, Py_None);
+        if (was == NULL)
+            goto done;
+        Py_DECREF(was);
+    }
+    Slot *counter = NULL, *within = NULL;
+    PyObject *limit = NULL;
+    int op = Py_LE;
+    if (outcome == str_answered || PyUnicode_Compare(outcome, str_answered) == 0) {
+        counter = &Queue_answered, within = &Queue_answered_in_sl, limit = self->service_level;
+    }
+    else if (PyUnicode_Tailmatch(outcome, str_abandoned, 0, PY_SSIZE_T_MAX, -1) == 1) {
+        counter = &Queue_abandoned, within = &Queue_short_abandoned, limit = self->short_abandon, op = Py_LT;
+    }
+    else if (outcome == str_overflow || PyUnicode_Compare(outcome, str_overflow) == 0)
+        counter = &Queue_overflowed;
+    if (counter != NULL) {
+        if (count_one(queue, counter) < 0)
+            goto done;
+        if (within != NULL && waited != Py_None) {
+            if ((r = PyObject_RichCompareBool(waited, limit, op)) < 0 || (r && count_one(queue, within) < 0))
+                goto done;
+        }
+    }
+    if (desk_publish_queue(self, name, queue, at, 1) < 0)
+        goto done;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(waiting);
+    Py_DECREF(queue);
+    return result;
+}
+
+/* set.<add or discard>(item) for the queue's ready set (its own methods for anything but a set) */
+static int
+ready_set(PyObject *ready, PyObject *item, int add)
+{
+    if (PySet_CheckExact(ready))
+        return add ? PySet_Add(ready, item) : (PySet_Discard(ready, item) < 0 ? -1 : 0);
+    PyObject *r = PyObject_CallMethodOneArg(ready, add ? str_add : str_discard, item);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+/* QueueBoard._count(queue, member): whether the member is ready there now, kept in the queue's ready set */
+static int
+desk_count(QueueDesk *self, PyObject *queue, PyObject *member)
+{
+    PyObject *agent_id = NULL, *agent = NULL, *paused = NULL, *state = NULL, *interface = NULL, *ready = NULL;
+    int ok = -1, is_ready = 0, r;
+    if ((agent_id = slot_get(member, &Member_agent_id)) == NULL)
+        goto done;
+    if (self->agents_by_id != Py_None) {
+        agent = Py_XNewRef(PyDict_GetItemWithError(self->agents_by_id, agent_id));
+        if (agent == NULL && PyErr_Occurred())
+            goto done;
+        if (agent == NULL)
+            agent = Py_NewRef(Py_None);
+    }
+    else if ((agent = PyObject_CallMethodOneArg(self->agents, str_get, agent_id)) == NULL)
+        goto done;
+    if ((paused = slot_get(member, &Member_paused)) == NULL || (r = PyObject_IsTrue(paused)) < 0)
+        goto done;
+    if (!r && agent != Py_None) {
+        if ((state = slot_get(agent, &Agent_state)) == NULL || (is_ready = same(state, self->ready)) < 0)
+            goto done;
+    }
+    if ((interface = slot_get(member, &Member_interface)) == NULL || (ready = slot_get(queue, &Queue_ready)) == NULL ||
+        ready_set(ready, interface, is_ready) < 0)
+        goto done;
+    ok = 0;
+done:
+    Py_XDECREF(agent_id);
+    Py_XDECREF(agent);
+    Py_XDECREF(paused);
+    Py_XDECREF(state);
+    Py_XDECREF(interface);
+    Py_XDECREF(ready);
+    return ok;
+}
+
+/* for name, interface in _seats.get(agent.agent_id, ()): the member counted again, then publish */
+static PyObject *
+QueueDesk_agent_changed(QueueDesk *self, PyObject *agent)
+{
+    if (desk_ready(self) < 0)
+        return NULL;
+    PyObject *agent_id = slot_get(agent, &Agent_agent_id), *seats, *each = NULL, *pair, *result = NULL;
+    if (agent_id == NULL)
+        return NULL;
+    seats = PyDict_GetItemWithError(self->seats, agent_id);
+    Py_DECREF(agent_id);
+    if (seats == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    if ((each = PyObject_GetIter(seats)) == NULL)
+        return NULL;
+    while ((pair = PyIter_Next(each)) != NULL) {
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_TypeError, "the board's _seats hold (queue, interface) pairs");
+            Py_DECREF(pair);
+            goto done;
+        }
+        PyObject *name = PyTuple_GET_ITEM(pair, 0), *queue = PyObject_GetItem(self->queues, name), *members = NULL,
+                 *member = NULL, *since = NULL;
+        int r = queue == NULL || (members = slot_get(queue, &Queue_members)) == NULL ||
+                (member = PyObject_GetItem(members, PyTuple_GET_ITEM(pair, 1))) == NULL ||
+                desk_count(self, queue, member) < 0 || (since = slot_get(agent, &Agent_since)) == NULL ||
+                desk_publish(self, name, since, 0) < 0;
+        Py_XDECREF(since);
+        Py_XDECREF(member);
+        Py_XDECREF(members);
+        Py_XDECREF(queue);
+        Py_DECREF(pair);
+        if (r)
+            goto done;
+    }
+    if (!PyErr_Occurred())
+        result = Py_NewRef(Py_None);
+done:
+    Py_DECREF(each);
+    return result;
+}
+
+static PyMethodDef QueueDesk_methods[] = {
+    {"publish", (PyCFunction)(void (*)(void))QueueDesk_publish, METH_FASTCALL | METH_KEYWORDS,
+     "publish(name, at, *, force=False): QueueBoard.publish"},
+    {"join", (PyCFunction)(void (*)(void))QueueDesk_join, METH_FASTCALL | METH_KEYWORDS,
+     "join(name, call_id, at): QueueBoard.join"},
+    {"leave", (PyCFunction)(void (*)(void))QueueDesk_leave, METH_FASTCALL | METH_KEYWORDS,
+     "leave(name, call_id, at): QueueBoard.leave"},
+    {"outcome", (PyCFunction)(void (*)(void))QueueDesk_outcome, METH_FASTCALL | METH_KEYWORDS,
+     "outcome(name, outcome, at, waited=None, call_id=''): QueueBoard.outcome"},
+    {"agent_changed", (PyCFunction)QueueDesk_agent_changed, METH_O,
+     "agent_changed(agent): QueueBoard._agent_changed, the watcher of the agents' states"},
+    {NULL},
+};
+
+static PyTypeObject QueueDeskType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cti.ami._speedups.QueueDesk",
+    .tp_doc = PyDoc_STR("QueueDesk(board, queue_type, make, ready, agents_by_id, fallback): the queue board's "
+                        "publish, join, leave, outcome and agent watcher"),
+    .tp_basicsize = sizeof(QueueDesk),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)QueueDesk_init,
+    .tp_dealloc = (destructor)QueueDesk_dealloc,
+    .tp_traverse = (traverseproc)QueueDesk_traverse,
+    .tp_clear = (inquiry)QueueDesk_clear,
+    .tp_methods = QueueDesk_methods,
+};
+
 /* ---------------------------------------------------------------- module */
 
 PyDoc_STRVAR(timestamp_doc,
@@ -2854,6 +3380,29 @@ PyInit__speedups(void)
     for (size_t i = 0; i < sizeof(bus_names) / sizeof(bus_names[0]); i++)
         if ((*bus_names[i].s = PyUnicode_InternFromString(bus_names[i].text)) == NULL)
             return NULL;
+    struct { PyObject **s; const char *text; } queue_names[] = {
+        {&str_waiting, "waiting"}, {&str_members, "members"}, {&str_ready, "ready"}, {&str_offered, "offered"},
+        {&str_answered, "answered"}, {&str_abandoned, "abandoned"}, {&str_short_abandoned, "short_abandoned"},
+        {&str_overflowed, "overflowed"}, {&str_answered_in_sl, "answered_in_sl"}, {&str_paused, "paused"},
+        {&str_longest_wait, "longest_wait"}, {&str_force, "force"}, {&str_waited, "waited"},
+        {&str_overflow, "overflow"}, {&str_get, "get"}, {&str_add, "add"}, {&str_discard, "discard"},
+    };
+    for (size_t i = 0; i < sizeof(queue_names) / sizeof(queue_names[0]); i++)
+        if ((*queue_names[i].s = PyUnicode_InternFromString(queue_names[i].text)) == NULL)
+            return NULL;
+    /* QueueUpdated's keywords as QueueDesk passes them, interned (the Maker finds each by identity) */
+    static const char *queue_updated[] = {"queue", "waiting", "longest_wait", "agents_ready", "agents_logged_in",
+                                          "offered", "answered", "abandoned", "short_abandoned", "overflowed",
+                                          "answered_in_sl", "service_level_seconds", "server"};
+    if ((int_one = PyLong_FromLong(1)) == NULL || (kw_force = PyTuple_Pack(1, str_force)) == NULL ||
+        (kw_queue_updated = PyTuple_New(13)) == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < 13; i++) {
+        PyObject *name = PyUnicode_InternFromString(queue_updated[i]);
+        if (name == NULL)
+            return NULL;
+        PyTuple_SET_ITEM(kw_queue_updated, i, name);
+    }
     if ((float_zero = PyFloat_FromDouble(0.0)) == NULL || (kw_state_changed = PyTuple_New(9)) == NULL)
         return NULL;
     for (Py_ssize_t i = 0; i < 9; i++) {
@@ -2875,7 +3424,7 @@ PyInit__speedups(void)
     if (PyType_Ready(&FramerType) < 0 || PyType_Ready(&ListenerType) < 0 || PyType_Ready(&MakerType) < 0 ||
         PyType_Ready(&DispatcherType) < 0 || PyType_Ready(&SearcherType) < 0 ||
         PyType_Ready(&ChannelBookType) < 0 || PyType_Ready(&AgentMovesType) < 0 ||
-        PyType_Ready(&HandoverType) < 0)
+        PyType_Ready(&HandoverType) < 0 || PyType_Ready(&QueueDeskType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
@@ -2887,7 +3436,8 @@ PyInit__speedups(void)
         PyModule_AddObjectRef(m, "Searcher", (PyObject *)&SearcherType) < 0 ||
         PyModule_AddObjectRef(m, "ChannelBook", (PyObject *)&ChannelBookType) < 0 ||
         PyModule_AddObjectRef(m, "AgentMoves", (PyObject *)&AgentMovesType) < 0 ||
-        PyModule_AddObjectRef(m, "Handover", (PyObject *)&HandoverType) < 0) {
+        PyModule_AddObjectRef(m, "Handover", (PyObject *)&HandoverType) < 0 ||
+        PyModule_AddObjectRef(m, "QueueDesk", (PyObject *)&QueueDeskType) < 0) {
         Py_DECREF(m);
         return NULL;
     }
