@@ -233,8 +233,8 @@ class CallModel(ChannelEvents, QueueCallEvents):
         )
         book = c.ChannelBook(
             self,
-            Channel,
-            Call,
+            _slot_maker(c, Channel),
+            _slot_maker(c, Call),
             UNKNOWN,
             A.LOGGED_OUT,
             OFFERABLE,
@@ -805,6 +805,26 @@ def listener(
     on_event = scope["on_event"]
     on_event.__qualname__ = on_event.__name__ = name
     return on_event  # type: ignore[no-any-return]
+
+
+def _slot_maker(c: Any, cls: type) -> Callable[..., Any]:
+    """``cls(**fields)`` for the C accelerator's ``ChannelBook``: a ``_speedups.Maker`` that stores each
+    field in its slot as the dataclass's ``__init__`` does, without its Python frame (a call's dozens of
+    fields, nine of them containers from their factories; a channel's seven); the class itself with
+    an accelerator built before its Maker took classes with slots."""
+    fields = dataclasses.fields(cls)
+    try:
+        return c.Maker(  # type: ignore[no-any-return]
+            cls,
+            tuple(f.name for f in fields),
+            tuple(f.default for f in fields),
+            tuple(f.default_factory for f in fields),
+            dataclasses.MISSING,
+            hasattr(cls, "__post_init__"),
+            cls,
+        )
+    except TypeError:  # an older accelerator's Maker: dict-backed classes only
+        return cls
 
 
 def _queue_of_leg(name: str) -> str:

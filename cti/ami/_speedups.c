@@ -704,7 +704,12 @@ CALLABLE_TYPE(Listener, "Listener(keys, handler, only_if, clock, name): cti.call
  * class's order, its default or its default_factory's value when not given, then
  * __post_init__), without a Python frame. Any call it does not take as is (a positional
  * argument, an unknown, repeated or missing keyword) goes to that Python function, which
- * raises what it raises. */
+ * raises what it raises.
+ *
+ * A dataclass with slots (the call model's Call and Channel) is built the same way, each field
+ * stored in its slot, as its __init__ stores it there: Cls(**fields) without the __init__'s Python
+ * frame. The slots' offsets are learnt with the class's version tag; a class changed since (an
+ * attribute set on it) is called instead (``fallback``: the class). */
 
 #define MAX_FIELDS 64
 
@@ -715,8 +720,11 @@ typedef struct {
     PyObject *defaults;  /* tuple: each field's default, or `missing` */
     PyObject *factories; /* tuple: each field's default_factory, or `missing` */
     PyObject *missing;   /* dataclasses.MISSING */
-    PyObject *fallback;  /* the Python make */
+    PyObject *fallback;  /* the Python make (a slotted class: the class) */
     int post_init;
+    int slotted;          /* the fields are slots, at these offsets, while the class has this version */
+    unsigned int version;
+    Py_ssize_t offsets[MAX_FIELDS];
     vectorcallfunc vectorcall;
 } Maker;
 #define Maker_OBJECTS(X) X(cls) X(names) X(defaults) X(factories) X(missing) X(fallback)
@@ -741,6 +749,45 @@ acyclic(PyObject *value, int depth)
             return 0;
     PyObject_GC_UnTrack(value);
     return 1;
+}
+
+/* a slotted class's instance, each field stored in its slot (``given``: the keywords' values by
+ * field, NULL where not given); the class called when it was changed since its slots were learnt */
+static PyObject *
+make_slotted(Maker *self, PyObject **given)
+{
+    PyTypeObject *cls = self->cls;
+    if (!(cls->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) || cls->tp_version_tag != self->version) {
+        PyObject *kwargs = PyDict_New();
+        for (Py_ssize_t i = 0; kwargs != NULL && i < PyTuple_GET_SIZE(self->names); i++)
+            if (given[i] != NULL && PyDict_SetItem(kwargs, PyTuple_GET_ITEM(self->names, i), given[i]) < 0)
+                Py_CLEAR(kwargs);
+        PyObject *obj = kwargs == NULL ? NULL : PyObject_Call(self->fallback, empty_tuple, kwargs);
+        Py_XDECREF(kwargs);
+        return obj;
+    }
+    PyObject *obj = PyBaseObject_Type.tp_new(cls, empty_tuple, NULL);
+    if (obj == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->names); i++) {
+        PyObject *value = given[i];
+        if (value != NULL || (value = PyTuple_GET_ITEM(self->defaults, i)) != self->missing)
+            Py_INCREF(value);
+        else if ((value = PyObject_CallNoArgs(PyTuple_GET_ITEM(self->factories, i))) == NULL) {
+            Py_DECREF(obj);
+            return NULL;
+        }
+        Py_XSETREF(SLOT(obj, self->offsets[i]), value);
+    }
+    if (self->post_init) {
+        PyObject *done = PyObject_CallMethodNoArgs(obj, str_post_init);
+        if (done == NULL) {
+            Py_DECREF(obj);
+            return NULL;
+        }
+        Py_DECREF(done);
+    }
+    return obj;
 }
 
 static PyObject *
@@ -775,6 +822,8 @@ Maker_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObj
         if (given[i] == NULL && PyTuple_GET_ITEM(self->defaults, i) == self->missing &&
             PyTuple_GET_ITEM(self->factories, i) == self->missing)
             goto fallback; /* a required field missing */
+    if (self->slotted)
+        return make_slotted(self, given);
     PyObject *obj = PyBaseObject_Type.tp_new(self->cls, empty_tuple, NULL);
     if (obj == NULL)
         return NULL;
@@ -852,11 +901,33 @@ Maker_init(Maker *self, PyObject *args, PyObject *kwds)
             PyErr_SetString(PyExc_TypeError, "field names are str");
             return -1;
         }
-    if (!(((PyTypeObject *)cls)->tp_flags & Py_TPFLAGS_MANAGED_DICT) ||
-        ((PyTypeObject *)cls)->tp_new != PyBaseObject_Type.tp_new) {
-        PyErr_SetString(PyExc_TypeError, "a maker builds instances of plain classes only");
+    PyTypeObject *type = (PyTypeObject *)cls;
+    int slotted = 0;
+    if (type->tp_new == PyBaseObject_Type.tp_new && !(type->tp_flags & Py_TPFLAGS_MANAGED_DICT) &&
+        type->tp_dictoffset == 0 && type->tp_setattro == PyObject_GenericSetAttr) {
+        /* a class with slots and no __dict__: each field a writable object slot, read by getattr there */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *descr = _PyType_Lookup(type, PyTuple_GET_ITEM(names, i)); /* borrowed */
+            if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type) ||
+                ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX ||
+                (((PyMemberDescrObject *)descr)->d_member->flags & READONLY)) {
+                PyErr_Format(PyExc_TypeError, "%s.%U is not a slot", type->tp_name, PyTuple_GET_ITEM(names, i));
+                return -1;
+            }
+            self->offsets[i] = ((PyMemberDescrObject *)descr)->d_member->offset;
+        }
+        if (!(type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) {
+            PyErr_Format(PyExc_TypeError, "%s has no version tag", type->tp_name);
+            return -1;
+        }
+        self->version = type->tp_version_tag;
+        slotted = 1;
+    }
+    else if (!(type->tp_flags & Py_TPFLAGS_MANAGED_DICT) || type->tp_new != PyBaseObject_Type.tp_new) {
+        PyErr_SetString(PyExc_TypeError, "a maker builds instances of plain classes or classes with slots only");
         return -1;
     }
+    self->slotted = slotted;
     Py_XSETREF(self->cls, (PyTypeObject *)Py_NewRef(cls));
     Py_XSETREF(self->names, Py_NewRef(names));
     Py_XSETREF(self->defaults, Py_NewRef(defaults));
@@ -1180,8 +1251,10 @@ typedef struct {
     PyObject *agents;       /* its AgentBook */
     PyObject *agents_by_id; /* the AgentBook's agents, when its get is a lookup there; else None */
     PyObject *agents_by_prefix; /* its _by_prefix, when its by_channel is a lookup there; else None */
-    PyObject *channel_type; /* cti.channel_calls.Channel */
-    PyObject *call_type;    /* cti.calls.Call */
+    /* cti.channel_calls.Channel and cti.calls.Call, or their Makers (cti.calls._slot_maker), called with
+     * keywords: kw_channel's (uniqueid, name, linkedid, context, exten) and kw_call's (call_id, started_at) */
+    PyObject *channel_type;
+    PyObject *call_type;
     PyObject *unknown;      /* UNKNOWN: the caller IDs Asterisk does not know */
     PyObject *logged_out;   /* agents.LOGGED_OUT */
     PyObject *offerable;    /* the states a leg of the agent's own rings them from (the "offer") */
@@ -1195,7 +1268,7 @@ static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answer
     *str_gave_up, *str_gave_up_attr, *str_hangup_cause, *str_hangup_side, *str_hung_up, *str_inbound,
     *str_internal, *str_linkedid, *str_name, *str_outbound, *str_outcome, *str_queue, *str_queue_legs,
     *str_queued_at, *str_seat_rings, *str_state, *str_uniqueid, *str_agent_side, *str_caller_side,
-    *str_local, *kw_started_at;
+    *str_local, *kw_call, *kw_channel;
 
 #define ChannelBook_OBJECTS(X)                                                                                  \
     X(model) X(channels) X(by_name) X(bridges) X(calls) X(aliases) X(ended) X(expected) X(agents)      \
@@ -1579,8 +1652,8 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
             Py_DECREF(key);
             return to_python(self->on_newchannel, args, nargs);
         }
-        PyObject *made[3] = {NULL, key, at};
-        call = PyObject_Vectorcall(self->call_type, made + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, kw_started_at);
+        PyObject *made[3] = {NULL, key, at}; /* call_id, started_at */
+        call = PyObject_Vectorcall(self->call_type, made + 1, PY_VECTORCALL_ARGUMENTS_OFFSET, kw_call);
         if (call == NULL || PyDict_SetItem(self->calls, key, call) < 0) {
             Py_XDECREF(call);
             Py_DECREF(key);
@@ -1632,8 +1705,8 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
         }
     }
     /* As the Python handler does, from here on. */
-    PyObject *fields[6] = {NULL, uid, name, call_id, context, exten};
-    if ((chan = PyObject_Vectorcall(self->channel_type, fields + 1, 5 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL)) == NULL)
+    PyObject *fields[6] = {NULL, uid, name, call_id, context, exten}; /* kw_channel's order */
+    if ((chan = PyObject_Vectorcall(self->channel_type, fields + 1, PY_VECTORCALL_ARGUMENTS_OFFSET, kw_channel)) == NULL)
         goto done;
     if (PyDict_SetItem(self->channels, uid, chan) < 0 || PyDict_SetItem(self->by_name, name, chan) < 0 ||
         PySet_Add(call_channels, uid) < 0)
@@ -3356,7 +3429,12 @@ PyInit__speedups(void)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if ((*names[i].s = PyUnicode_InternFromString(names[i].text)) == NULL)
             return NULL;
-    if ((kw_started_at = Py_BuildValue("(s)", "started_at")) == NULL)
+    /* the keywords the ChannelBook makes a Call and a Channel with, interned (a Maker finds each by identity) */
+    if ((kw_call = Py_BuildValue("(NN)", PyUnicode_InternFromString("call_id"),
+                                 PyUnicode_InternFromString("started_at"))) == NULL ||
+        (kw_channel = Py_BuildValue("(NNNNN)", PyUnicode_InternFromString("uniqueid"),
+                                    PyUnicode_InternFromString("name"), PyUnicode_InternFromString("linkedid"),
+                                    PyUnicode_InternFromString("context"), PyUnicode_InternFromString("exten"))) == NULL)
         return NULL;
     struct { PyObject **s; const char *text; } agent_names[] = {
         {&tr_miss, "miss"}, {&tr_cancel, "cancel"}, {&tr_end, "end"}, {&tr_acw_done, "acw_done"},

@@ -4,6 +4,9 @@ version at each use); a class changed after that is read as changed, as getattr 
 
 from __future__ import annotations
 
+import dataclasses
+import sys
+
 import pytest
 
 from cti.agents import Agent, AgentBook
@@ -87,3 +90,55 @@ def test_a_class_changed_after_its_slots_were_learnt_is_read_as_changed(c, monke
     _call(model, 3)  # and learnt again once the class is as it was
     assert ended[-1].caller == "13800138000"
     assert agent.state == "ready"
+
+
+@pytest.mark.skipif(speedups.c is None, reason="the C accelerator is not built (pip install -e .)")
+def test_the_c_bookkeeping_builds_calls_and_channels_straight_into_their_slots():
+    """The calls and channels the C ChannelBook makes (a ``_speedups.Maker`` of each class) are what
+    the Python handlers make, field by field, each with containers of its own, and no Python
+    ``__init__`` runs for them."""
+    models = {}
+    for c in (True, False):
+        agents = AgentBook(lambda event: None)
+        models[c] = CallModel(lambda event: None, agents, QueueBoard(lambda event: None, agents), speedups=c)
+        agents.ensure("2001", SEAT)
+    inits: list[str] = []
+
+    def profile(frame: object, what: str, _arg: object) -> None:
+        if what == "call" and frame.f_code.co_name == "__init__":  # type: ignore[attr-defined]
+            inits.append(frame.f_code.co_filename)  # type: ignore[attr-defined]
+
+    frames = [
+        Frame.build(
+            Event="Newchannel",
+            Timestamp=f"{100.0 * n}",
+            Linkedid=f"{n}.1",
+            Uniqueid=uid,
+            Channel=name,
+            Context="hotline-inbound",
+            Exten="95598",
+            CallerIDNum="13800138000",
+            CallerIDName="",
+        )  # fmt: skip
+        for n in (1, 2)
+        for uid, name in ((f"{n}.1", f"PJSIP/trunk-{n}"), (f"{n}.2", f"Local/95598@hotline-inbound-{n};2"))
+    ]
+    for c, model in models.items():
+        sys.setprofile(profile if c else None)
+        try:
+            for frame in frames:
+                model.handle(frame)
+        finally:
+            sys.setprofile(None)
+    assert inits == []
+    c, python = models[True], models[False]
+    assert [dataclasses.asdict(call) for call in c.calls.values()] == [
+        dataclasses.asdict(call) for call in python.calls.values()
+    ]
+    assert [dataclasses.asdict(chan) for chan in c.channels.values()] == [
+        dataclasses.asdict(chan) for chan in python.channels.values()
+    ]
+    first, second = c.calls.values()
+    for field in dataclasses.fields(Call):
+        if field.default_factory is not dataclasses.MISSING:
+            assert getattr(first, field.name) is not getattr(second, field.name), field.name
