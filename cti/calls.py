@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import operator
 import time
 from collections.abc import Callable
 from typing import Any
@@ -174,6 +175,11 @@ class Call:
         body["ringing"] = sorted(self.ringing)
         body["on_hold"] = bool(self.hold_started)
         return body
+
+
+# what _record reads off a call's legs, in C (a lambda, or a generator, is a Python frame for each)
+_LEFT_THEN_JOINED = operator.itemgetter(2, 1)  # of an agent's leg [agent, joined, left]
+_QUEUE_LEG_RECORD = operator.attrgetter("queue", "queued_at", "left_at", "outcome", "agent_id")
 
 
 class CallModel(ChannelEvents, QueueCallEvents):
@@ -355,8 +361,9 @@ class CallModel(ChannelEvents, QueueCallEvents):
         """``agent_id`` is on the call from ``at`` on (a new leg unless already there): the first
         answer, then whoever talks on it after (a transfer target, a conference member, an agent
         consulted), each a ``CallAnswered``. The leg ends when the agent's channels are gone."""
-        if any(leg[0] == agent_id and not leg[2] for leg in call.legs):
-            return
+        for leg in call.legs:  # a loop, not any() over a generator: a Python frame less per answer
+            if leg[0] == agent_id and not leg[2]:
+                return
         call.legs.append([agent_id, at, 0.0])
         self._announce(call, agent_id, at)
 
@@ -642,8 +649,9 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if call.call_id in self.ended:
             return None
         self.mark_ended(call.call_id)
-        for leg in [k for k, v in self.aliases.items() if v == call.call_id]:
-            del self.aliases[leg]
+        if self.aliases:  # a conference's legs; most calls have none (and no comprehension's frame then)
+            for leg in [k for k, v in self.aliases.items() if v == call.call_id]:
+                del self.aliases[leg]
         call.ended_at = at
         for leg in call.legs:
             leg[2] = leg[2] or at
@@ -651,7 +659,7 @@ class CallModel(ChannelEvents, QueueCallEvents):
             # The record's agent is who had the call last: the one whose time on it ended last
             # (the later to join, when both stayed to the end, as in a conference). The live
             # agent_id is whose caller it is meanwhile, and may differ: a conference's host.
-            call.agent_id = agent_id or max(call.legs, key=lambda leg: (leg[2], leg[1]))[0]
+            call.agent_id = agent_id or max(call.legs, key=_LEFT_THEN_JOINED)[0]
         if call.hold_started:
             call.hold_seconds += at - call.hold_started
             call.hold_started = 0.0
@@ -706,10 +714,8 @@ class CallModel(ChannelEvents, QueueCallEvents):
             overflow_target=call.overflow_target,
             recording=call.recording,
             waited=call.waited,
-            legs=tuple((agent_id, joined, left) for agent_id, joined, left in call.legs),
-            queue_legs=tuple(
-                (leg.queue, leg.queued_at, leg.left_at, leg.outcome, leg.agent_id) for leg in call.queue_legs
-            ),
+            legs=tuple(map(tuple, call.legs)),  # (agent, joined, left) each
+            queue_legs=tuple(map(_QUEUE_LEG_RECORD, call.queue_legs)),
             relayed=bool(call.relayed),
         )
         self.notify(event)

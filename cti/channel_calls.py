@@ -164,11 +164,17 @@ class ChannelEvents(_Base):
         self._check_answer(bridge, at)
 
     def _check_answer(self, bridge: str, at: float) -> None:
-        members = [self.by_name[n] for n in self.bridges.get(bridge, ()) if n in self.by_name]
+        # loops, not comprehensions: each comprehension is a Python frame of its own (three a call)
+        members = []
+        for name in self.bridges.get(bridge, ()):
+            known = self.by_name.get(name)
+            if known is not None:
+                members.append(known)
         if len(members) < 2:
             return
-        talkers = [c for c in members if c.agent_id]
-        others = [c for c in members if not c.agent_id]
+        talkers, others = [], []
+        for known in members:
+            (talkers if known.agent_id else others).append(known)
         for chan in talkers:
             call = self.calls.get(chan.linkedid)
             agent = self.agents.get(chan.agent_id)
