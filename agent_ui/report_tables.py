@@ -44,6 +44,7 @@ class ReportQuery:
     end: dt.datetime  # UTC, exclusive
     tz: str
     queue: str = ""
+    number: str = ""  # the call detail's 号码: normalised digits, all of a number or a part
     site_id: int | None = None
     interval: int | str = 30
     threshold: float = call_reports.SERVICE_LEVEL_SECONDS
@@ -206,7 +207,9 @@ def _local(moment: dt.datetime | None, tz: str) -> str:
 
 
 async def calls(db: AsyncSession, viewer: User, q: ReportQuery) -> ReportTable:
-    asked = call_reports.CallsQuery(q.start, q.end, viewer=viewer, site_id=q.site_id, queue=q.queue)
+    asked = call_reports.CallsQuery(
+        q.start, q.end, viewer=viewer, site_id=q.site_id, queue=q.queue, number=q.number
+    )
     found = await call_reports.call_detail(db, asked, offset=q.offset, limit=q.limit)
     columns = [
         Column("started_at", "report.c.started_at", "time"),

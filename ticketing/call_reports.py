@@ -113,13 +113,18 @@ def _queue_of() -> Any:
     return Interaction.payload["queue"].as_string()
 
 
-def _call_filter(scope: Scope, queue: str, start: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
-    """The calls of the period that ``scope`` may see (of ``queue``, if given)."""
+def _call_filter(
+    scope: Scope, queue: str, start: dt.datetime, end: dt.datetime, number: str = ""
+) -> list[ColumnElement[bool]]:
+    """The calls of the period that ``scope`` may see (of ``queue``, if given; with ``number``
+    in the caller's or called number, if given: all of it or the part a supervisor remembers)."""
     where: list[ColumnElement[bool]] = [
         Interaction.kind == "call",
         Interaction.occurred_at >= start,
         Interaction.occurred_at < end,
     ]
+    if number:
+        where.append(Interaction.number.contains(number, autoescape=True))
     if queue:
         # the call's (last) queue, or any queue it was in before (a transfer to a queue)
         path = Interaction.payload["queue_path"].as_string()
@@ -287,7 +292,7 @@ async def _calls(
     limit: int | None = None,
     now: dt.datetime | None = None,
 ) -> list[tuple[CallRecord, float]]:
-    """The calls ``where`` picks (``_call_filter``), oldest first, each with its seconds of
+    """The calls ``where`` picks (``_call_filter``), newest first, each with its seconds of
     after-call work (ACW that began in ``period`` or the day after, added up by the database)."""
     connection = await session.connection()  # plain rows: no ORM loading for a million of them
     acw = _after_call_work_seconds(ReportSql(connection.dialect.name), *period, now or utcnow())
@@ -295,7 +300,8 @@ async def _calls(
         select(*_RECORD_COLUMNS, func.coalesce(acw.c.seconds, _F(0.0)))
         .outerjoin(acw, acw.c.call_id == Interaction.external_id)
         .where(*where)
-        .order_by(Interaction.occurred_at, Interaction.id)
+        # newest first: the call a supervisor looks for is mostly the one that just happened
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
         .offset(offset)
     )
     if limit is not None:
@@ -308,7 +314,8 @@ class CallsQuery:
     """What a call report is asked (``call_detail``, ``agent_report``, ``survey_report``; the
     queue report's ``QueueQuery`` adds to it): the calls of [start, end), only those ``viewer``
     may see (None: all), of ``site_id`` and of ``queue`` when given (the agent report counts
-    every queue's); ``now`` ends the states and after-call work still going on (None: the clock)."""
+    every queue's), with ``number`` in the call's number (the call detail's 号码, normalised digits);
+    ``now`` ends the states and after-call work still going on (None: the clock)."""
 
     start: dt.datetime
     end: dt.datetime
@@ -316,6 +323,7 @@ class CallsQuery:
     viewer: User | None = None
     site_id: int | None = None
     queue: str = ""
+    number: str = ""
     now: dt.datetime | None = None
 
 
@@ -325,11 +333,12 @@ class CallsQuery:
 async def call_detail(
     session: AsyncSession, query: CallsQuery, *, offset: int = 0, limit: int | None = 200
 ) -> dict[str, Any]:
-    """Every call of the period, oldest first: waits, talk, hold, ACW, recording, linked orders,
-    and every agent who was on it (``handled_by``: after a transfer, the one who answered first)."""
+    """Every call of the period (of ``query.number`` when given), newest first: waits, talk, hold,
+    ACW, recording, linked orders, and every agent who was on it (``handled_by``: after a
+    transfer, the one who answered first)."""
     start, end = query.start, query.end
     scope = await call_scope(session, query.viewer, query.site_id)
-    where = _call_filter(scope, query.queue, start, end)
+    where = _call_filter(scope, query.queue, start, end, query.number)
     total = await session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
     found = await _calls(session, where, (start, end), offset=offset, limit=limit, now=query.now)
     calls = [call for call, _ in found]

@@ -44,11 +44,11 @@ async def test_the_call_detail_export_links_the_recording_whole(client, calls): 
     )
     column = rows[0].index("录音")
     host = f"http://{client.server.host}:{client.server.port}"
-    assert rows[1][column] == f"{host}/recordings/recording/r1/play"
-    assert rows[2][column] == ""
+    assert rows[2][column] == f"{host}/recordings/recording/r1/play"  # newest first: r1 last
+    assert rows[1][column] == ""
     # the page keeps its own relative link
     page = await (await client.get("/api/reports/calls", params=PERIOD)).json()
-    assert page["rows"][0][column] == "/recordings/recording/r1/play"
+    assert page["rows"][-1][column] == "/recordings/recording/r1/play"
 
 
 async def test_a_call_in_progress_reads_in_progress_and_counts_in_no_report_yet(client, calls):  # noqa: F811
@@ -65,7 +65,7 @@ async def test_a_call_in_progress_reads_in_progress_and_counts_in_no_report_yet(
     detail = await (await client.get("/api/reports/calls", params=PERIOD)).json()
     keys = [c["key"] for c in detail["columns"]]
     outcomes = [dict(zip(keys, r, strict=True))["outcome"] for r in detail["rows"]]
-    assert outcomes == ["已接通", "排队中放弃", "通话中"]
+    assert outcomes == ["通话中", "排队中放弃", "已接通"]  # newest first
     queues = await (await client.get("/api/reports/queues", params={**PERIOD, "interval": "day"})).json()
     agents = await (await client.get("/api/reports/agents", params=PERIOD)).json()
     handled = agents["rows"][0][[c["key"] for c in agents["columns"]].index("handled")]

@@ -133,7 +133,7 @@ async def test_call_detail_and_agent_report(client, calls):
     await login(client, "9001")
     data = await (await client.get("/api/reports/calls", params=PERIOD)).json()
     keys = [c["key"] for c in data["columns"]]
-    first = dict(zip(keys, data["rows"][0], strict=True))
+    first = dict(zip(keys, data["rows"][-1], strict=True))  # newest first: the day's first call last
     assert data["total"] == 2
     assert first["started_at"] == "2026-11-20 08:10:00"  # site time
     assert (first["agent_id"], first["agent_name"], first["wait"], first["talk"], first["acw"]) == (
@@ -145,7 +145,7 @@ async def test_call_detail_and_agent_report(client, calls):
     )
     assert first["recording"] == "/recordings/recording/r1/play"
     # codes in words: 方向 and 结果 as the reader says them
-    second = dict(zip(keys, data["rows"][1], strict=True))
+    second = dict(zip(keys, data["rows"][0], strict=True))  # the later call, listed first
     assert (first["direction"], first["outcome"], second["outcome"]) == ("呼入", "已接通", "排队中放弃")
     agents = await (await client.get("/api/reports/agents", params=PERIOD)).json()
     keys = [c["key"] for c in agents["columns"]]
@@ -229,10 +229,11 @@ async def test_csv_export(client, calls):
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:4] == ["开始时间", "方向", "号码", "队列"]
-    assert len(rows) == 3 and rows[1][4] == "1001" and rows[1][3] == "综合服务"
-    assert (rows[1][1], rows[1][6], rows[2][6]) == ("呼入", "已接通", "排队中放弃")
+    # newest first, as the page lists them: the abandoned call, then the answered one before it
+    assert len(rows) == 3 and rows[2][4] == "1001" and rows[2][3] == "综合服务"
+    assert (rows[2][1], rows[2][6], rows[1][6]) == ("呼入", "已接通", "排队中放弃")
     # the agents on each call come last, so the columns before keep their places
-    assert (rows[0][-1], rows[1][-1], rows[2][-1]) == ("经手坐席", "1001", "")
+    assert (rows[0][-1], rows[2][-1], rows[1][-1]) == ("经手坐席", "1001", "")
 
 
 async def test_an_order_title_that_is_a_formula_is_exported_as_text(client, world):
@@ -314,8 +315,8 @@ async def test_xlsx_export_opens_with_the_figures(client, calls):
     assert (sheet["B1"].value, sheet["B2"].value, sheet["G2"].value, sheet["G3"].value) == (
         "Direction",
         "Inbound",
-        "Answered",
         "Abandoned in queue",
+        "Answered",
     )
     assert sheet.cell(row=1, column=sheet.max_column).value == "Agents on the call"
 
@@ -392,7 +393,7 @@ async def test_post_call_survey_and_campaign_outcome_reports(client, calls):
     )
     detail = await (await client.get("/api/reports/calls", params=PERIOD)).json()
     keys = [c["key"] for c in detail["columns"]]
-    assert dict(zip(keys, detail["rows"][0], strict=True))["survey"] == 5
+    assert dict(zip(keys, detail["rows"][-1], strict=True))["survey"] == 5
     outcomes = await (await client.get("/api/reports/campaigns", params=PERIOD)).json()
     labels = {c["key"]: c["label"] for c in outcomes["columns"]}
     assert labels["state_done"] == "已完成" and labels["reach_rate"] == "接通率"

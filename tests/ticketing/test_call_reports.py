@@ -295,7 +295,7 @@ async def test_call_detail_has_waits_talk_acw_and_links(session, known):
     detail = await call_detail(session, CallsQuery(DAY_START, DAY_END))
     assert detail["total"] == 6
     rows = {r["call_id"]: r for r in detail["rows"]}
-    assert list(rows) == ["c1", "c2", "c3", "c4", "c5", "c6"]
+    assert list(rows) == ["c6", "c5", "c4", "c3", "c2", "c1"]  # newest first
     c1 = rows["c1"]
     assert (c1["queue"], c1["agent_id"], c1["outcome"]) == ("service", "1001", "answered")
     assert (c1["wait"], c1["talk"], c1["hold"], c1["acw"]) == (10.0, 100.0, 20.0, 30.0)
@@ -303,7 +303,7 @@ async def test_call_detail_has_waits_talk_acw_and_links(session, known):
     assert c1["started_at"] == dt.datetime.fromtimestamp(t("07:59:45"), dt.UTC)
     assert (rows["c4"]["outcome"], rows["c4"]["wait"]) == ("abandoned_queue", 40.0)
     page = await call_detail(session, CallsQuery(DAY_START, DAY_END), offset=4, limit=10)
-    assert [r["call_id"] for r in page["rows"]] == ["c5", "c6"] and page["total"] == 6
+    assert [r["call_id"] for r in page["rows"]] == ["c2", "c1"] and page["total"] == 6
     assert (await call_detail(session, CallsQuery(DAY_START, DAY_END, queue="fault")))["total"] == 1
 
 

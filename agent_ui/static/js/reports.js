@@ -8,7 +8,7 @@ const $ = (id) => document.getElementById(id);
 // refused: the filters (exportKey) the server refused, so no export offers them;
 // maxDays: the longest period in days (the catalog says)
 const state = { page: 1, size: 50, refused: new Set(), maxDays: Infinity };
-const FILTERS = ["from", "to", "queue", "site", "interval", "threshold", "workflow", "contractor"];
+const FILTERS = ["from", "to", "queue", "number", "site", "interval", "threshold", "workflow", "contractor"];
 const NUMERIC = ["int", "seconds", "duration", "number", "percent"];
 
 function addDays(iso, n) {
@@ -29,9 +29,11 @@ function periodDates(period) {
   return [today, today];
 }
 
+// the filters shown for the report: one hidden for it (a 号码 typed for 通话明细) filters nothing,
+// on the page as in its exports
 function query(form) {
   const q = {};
-  for (const f of FILTERS) q[f] = form[f].value;
+  for (const f of FILTERS) q[f] = form[f].closest("label")?.hidden ? "" : form[f].value;
   return q;
 }
 
