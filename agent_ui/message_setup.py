@@ -26,6 +26,7 @@ async def message_templates_page(request: web.Request) -> web.Response:
         {
             "channels": message_templates.CHANNELS,
             "audiences": message_templates.AUDIENCES,
+            "send_on": message_templates.SEND_ON,
             "name_limit": message_templates.NAME_LIMIT,
         },
     )

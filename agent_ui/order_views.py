@@ -522,8 +522,9 @@ async def timeline(
 
     An action and the status change it caused are one thing said once: the change names its
     action (``comment_id``, ``action``, ``action_name``, ``node_name``: 接收确认's 批准 that made
-    the status 接收确认), and an action's entry kept for its opinion names the status it led to
-    (``led_to``), so the page draws one line for them, the status worded as a status."""
+    the status 接收确认; ``exit_name``: the named exit it took, 回复客户's 重新派工), and an
+    action's entry kept for its opinion names the status it led to (``led_to``), so the page
+    draws one line for them, the status worded as a status."""
     entries: list[dict[str, Any]] = []
     comments = list(
         await db.scalars(select(Comment).where(Comment.order_id == order.id).order_by(Comment.id))
@@ -549,6 +550,20 @@ async def timeline(
         back = next((n for n in targets if n.status == status), targets[0])
         return back.name or back.status
 
+    def exit_taken(c: Comment | None, status: str | None) -> str:
+        """The named exit a 提交 took (回复客户's 重新派工, 派工's 外委派工), as the workflow names it:
+        of the step's exits, those to a step of the status the order took, when they share a
+        name; "" for an unnamed or unknown one."""
+        node = step_nodes.get(c.node) if c is not None else None
+        if node is None or c is None or c.action not in ("submit", "approve") or status is None:
+            return ""
+        names = {
+            ex.name
+            for ex in node.exits
+            if ex.kind == "normal" and ex.to in step_nodes and step_nodes[ex.to].status == status
+        }
+        return names.pop() if len(names) == 1 else ""
+
     led_to: dict[int, str] = {}
     for change, actor in zip(order.status_times, actors, strict=True):
         if actor is not None:
@@ -563,6 +578,7 @@ async def timeline(
                 "node": actor.node if actor else None,
                 "node_name": node_names.get(actor.node, actor.node) if actor else None,
                 "action_name": action_name(actor) if actor else "",
+                "exit_name": exit_taken(actor, change["status"]),
                 "user": names.get(actor.user_id) if actor else None,
                 "system": actor is not None and actor.user_id is None,
             }
@@ -595,6 +611,7 @@ async def timeline(
                 "node": c.node,
                 "node_name": node_names.get(c.node, c.node),
                 "action_name": action_name(c),
+                "exit_name": exit_taken(c, led_to.get(c.id)),
                 "text": c.text,
                 "user": names.get(c.user_id),
                 "system": c.user_id is None,

@@ -2,7 +2,9 @@
 
 A template is jinja2 text for the notifications' sandbox (``notify``), over the order, its
 form, the customer, the site, the deadline and, at a contractor's step, the contractor. An
-``auto_send`` template goes out when an order of its category enters its step, to the
+``auto_send`` template goes out when an order of its category enters its step (``send_on:
+enter``, every time; ``first_enter``, the first time only) or leaves it (``leave``, whichever
+exit it takes), to the
 customer, to the operators the order waits for at the step (``handler``) or to the step's
 contractor (``audience``); the others are sent by hand from an
 order (a customer's SMS or email from 发短信 / 发邮件, ``agent_ui.order_messages``, at a step the
@@ -41,6 +43,9 @@ from ticketing.notify import TemplateError, TemplateTooCostly, context_of, merge
 
 CHANNELS = ("sms", "email", "fax")
 AUDIENCES = ("customer", "handler", "contractor")
+#: when an auto-sent template goes out: on every entry into its step, on the first one only, or
+#: when the order leaves the step (notify.on_enter / notify.on_leave)
+SEND_ON = ("enter", "first_enter", "leave")
 BODY_LIMIT = 20_000
 NAME_LIMIT = 64
 _TEXT_LIMITS = {
@@ -49,6 +54,7 @@ _TEXT_LIMITS = {
     "node": 64,
     "channel": 8,
     "audience": 16,
+    "send_on": 12,
     "subject": 200,
     "body": BODY_LIMIT,
 }
@@ -74,6 +80,7 @@ def view(t: NotificationTemplate) -> dict[str, Any]:
         "subject": t.subject,
         "body": t.body,
         "auto_send": t.auto_send,
+        "send_on": t.send_on,
         "enabled": t.enabled,
     }
 
@@ -216,6 +223,14 @@ async def _cleaned(
         problems["channel"] = "field_bad_option"
     if "audience" not in problems and merged.get("audience") not in AUDIENCES:
         problems["audience"] = "field_bad_option"
+    if "send_on" not in problems and merged.get("send_on", "enter") not in SEND_ON:
+        problems["send_on"] = "field_bad_option"
+    if merged.get("audience") == "contractor" and merged.get("send_on", "enter") != "enter":
+        # a contractor's is sent on dispatch (ticketing.contractors), by nothing else
+        problems.setdefault("send_on", "field_bad_option")
+    if merged.get("audience") == "handler" and merged.get("send_on") == "leave":
+        # the step left waits for nobody any more: it is the next step's handlers who are told
+        problems.setdefault("send_on", "field_bad_option")
     if merged.get("channel") == "email" and "subject" not in problems and not merged.get("subject"):
         problems["subject"] = "field_required"
     if "category" not in problems and merged.get("category"):
@@ -287,7 +302,13 @@ async def create_template(
     session: AsyncSession, actor: User | None, values: dict[str, Any]
 ) -> NotificationTemplate:
     require_admin(actor, "change message templates")
-    defaults = {"subject": "", "audience": "customer", "auto_send": False, "enabled": True}
+    defaults = {
+        "subject": "",
+        "audience": "customer",
+        "send_on": "enter",
+        "auto_send": False,
+        "enabled": True,
+    }
     row = NotificationTemplate(**{**defaults, **await _cleaned(session, values, None)})
     session.add(row)
     await session.flush()

@@ -427,6 +427,7 @@ class AutoTemplate:
     channel: str
     subject: str
     body: str
+    send_on: str
 
 
 async def _load_auto_templates(session: AsyncSession, key: tuple[str, str]) -> tuple[AutoTemplate, ...]:
@@ -439,6 +440,7 @@ async def _load_auto_templates(session: AsyncSession, key: tuple[str, str]) -> t
             NotificationTemplate.channel,
             NotificationTemplate.subject,
             NotificationTemplate.body,
+            NotificationTemplate.send_on,
         )
         .where(
             NotificationTemplate.category == category,
@@ -458,14 +460,32 @@ async def _load_auto_templates(session: AsyncSession, key: tuple[str, str]) -> t
 _auto_templates = Cache("notify.auto_templates", (NotificationTemplate,), _load_auto_templates)
 
 
-async def on_enter(session: AsyncSession, order: WorkOrder, node_id: str) -> list[Notification]:
-    """Queue the auto-send templates of (category, node) for the order's customer, or for the
+async def on_enter(
+    session: AsyncSession, order: WorkOrder, node_id: str, *, first: bool = True
+) -> list[Notification]:
+    """Queue the auto-send templates of (category, node) sent on entering it (``send_on:
+    enter``, and ``first_enter`` when this is the ``first`` time the order enters it: a
+    重新派工 does not tell the customer 已受理 again) for the order's customer, or for the
     operators it now waits for (``audience: handler``). Per channel and audience the order's own
     category's templates for the node if it has any, else its workflow's category's (a 协调单
     gets the fault flow's 已受理 SMS; ``categories.config_categories``)."""
+    wanted = ("enter", "first_enter") if first else ("enter",)
+    return await _send_auto(session, order, node_id, wanted)
+
+
+async def on_leave(session: AsyncSession, order: WorkOrder, node_id: str) -> list[Notification]:
+    """Queue the auto-send templates of (category, node) sent when the order moves on from it
+    (``send_on: leave``, the customer's only), whichever exit it takes: 抢修完成 is told to the
+    customer whether 回复客户 follows or not."""
+    return await _send_auto(session, order, node_id, ("leave",))
+
+
+async def _send_auto(
+    session: AsyncSession, order: WorkOrder, node_id: str, send_on: tuple[str, ...]
+) -> list[Notification]:
     keys = await config_categories(session, order)
     found = [t for key in keys for t in await _auto_templates.get(session, (key, node_id))]
-    templates = own_first(found, keys, lambda t: (t.channel, t.audience))
+    templates = [t for t in own_first(found, keys, lambda t: (t.channel, t.audience)) if t.send_on in send_on]
     if not templates:
         return []
     context = await order_context(session, order)

@@ -158,5 +158,6 @@ async def _seed_templates(session: AsyncSession) -> None:
                 auto_send=t.get("auto_send", False),
                 enabled=t.get("enabled", True),
                 audience=t.get("audience", "customer"),  # contractor: sent on 外委 dispatch
+                send_on=t.get("send_on", "enter"),
             )
         )

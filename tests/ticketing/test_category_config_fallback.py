@@ -106,8 +106,8 @@ async def test_a_categorys_own_sms_replaces_its_workflows_at_that_step_only(sess
     ]
     [sms] = await _sms(session, fault)
     assert "您报修的故障" in sms
-    # none of its own at 抢修完成's reply: the fault one goes out there
-    [reply] = await notify.on_enter(session, coordination, "reply")
+    # none of its own on leaving 抢修完成: the fault one goes out there
+    [reply] = await notify.on_leave(session, coordination, "repair")
     assert "已抢修完成" in reply.body and coordination.number in reply.body
 
 

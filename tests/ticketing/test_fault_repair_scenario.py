@@ -261,9 +261,14 @@ async def test_fault_repair_end_to_end(session, sm, seeded):
     assert staff_sms == 0  # the staff reminders so far were on-screen only
     customer_sms = list(
         await session.scalars(
-            select(Notification.body).where(Notification.channel == "sms", Notification.user_id.is_(None))
+            select(Notification.body)
+            .where(Notification.channel == "sms", Notification.user_id.is_(None))
+            .order_by(Notification.id)
         )
     )
-    # the seeded templates told the customer at each dispatch (twice) and each completed repair (twice)
-    assert len(customer_sms) == 4 and all(number in body for body in customer_sms)
+    # the seeded templates told the customer 已受理 once (not again on 重新派工) and each
+    # completed repair as the order left 抢修完成 (twice)
+    assert [body.split("）")[1][:5] for body in customer_sms] == ["已受理，抢", "已抢修完成", "已抢修完成"]
+    assert all(number in body for body in customer_sms)
+    assert "更换熔断器" in customer_sms[1] and "更换电缆接头" in customer_sms[2]
     await bus.close()

@@ -136,6 +136,10 @@ class NotificationTemplate(Base):
     auto_send: Mapped[bool] = mapped_column(default=False)
     enabled: Mapped[bool] = mapped_column(default=True)
     audience: Mapped[str] = mapped_column(String(16), default="customer")  # customer | handler | contractor
+    #: when an ``auto_send`` one goes out (0048): ``enter`` each time an order enters the step,
+    #: ``first_enter`` only the first time (not again on a 重新派工), ``leave`` when the order moves
+    #: on from the step, whichever exit it takes (抢修完成 told whether or not 回复客户 follows)
+    send_on: Mapped[str] = mapped_column(String(12), default="enter", server_default="enter")
 
 
 class Notification(Base, Timestamped):

@@ -608,6 +608,7 @@ async def submit_step(
     if node.locks_category:
         order.category_locked = True
     await _spawn(session, user, order, definition, node, now)
+    await notify.on_leave(session, order, node.id)
     await enter_node(session, user, order, definition, target, now, action=_action, operators=operators)
     await audit(session, user, _action, order, before, opinion=opinion)
     return order

@@ -325,14 +325,24 @@ async def enter_node(
     await sla.cancel_timers(session, order.id)
     if any(n.id == leaving and n.contractor for n in definition.nodes):
         await contractors.cancel_pending(session, order, leaving, now)
+    # before this entry's own rows: whether the order has been at the step (first_enter templates)
+    been_here = await _has_been_at(session, order, node.id)
     assignments, timers = await arrive(session, order, definition, node, now, operators)
     # No flush here: the next query flushes the order once, status and due date together.
     session.add_all(Assignment(order_id=order.id, **row) for row in assignments)
     session.add_all(Timer(order_id=order.id, **row) for row in timers)
     if node.contractor:
         await contractors.dispatch(session, user, order, node, now)
-    await notify.on_enter(session, order, node.id)
+    await notify.on_enter(session, order, node.id, first=not been_here)
     queue_entered(session, user, order, node, previous, action, operators, notice=notice)
+
+
+async def _has_been_at(session: AsyncSession, order: WorkOrder, node_id: str) -> bool:
+    """Whether the order has entered ``node_id`` before: a step it was at has its assignments."""
+    found = await session.scalar(
+        select(Assignment.id).where(Assignment.order_id == order.id, Assignment.node == node_id).limit(1)
+    )
+    return found is not None
 
 
 async def arrive(

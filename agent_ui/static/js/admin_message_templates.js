@@ -7,7 +7,7 @@ import { paren, t } from "./i18n.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("msg-form");
-const FIELDS = ["name", "channel", "audience", "subject", "body"];
+const FIELDS = ["name", "channel", "audience", "send_on", "subject", "body"];
 let categories = new Map();
 
 const categoryName = (code) => categories.get(code)?.name || code;
@@ -42,7 +42,7 @@ async function load() {
   const { items } = await api("/api/message-templates");
   document.querySelector("#msg-list tbody").replaceChildren(...items.sort(byPlace).map((m) => el("tr", { "data-id": m.id, class: m.enabled ? "" : "muted" },
     el("td", {}, m.name), el("td", {}, categoryName(m.category)), el("td", {}, stepName(m.category, m.node)), el("td", {}, t(`msgtpl.channel_${m.channel}`)),
-    el("td", {}, t(`msgtpl.audience_${m.audience}`)), el("td", {}, m.auto_send ? t("contractor.yes") : "—"),
+    el("td", {}, t(`msgtpl.audience_${m.audience}`)), el("td", {}, m.auto_send ? t(`msgtpl.send_on_${m.send_on}`) : "—"),
     el("td", { class: "clip" }, m.body.length > 40 ? `${m.body.slice(0, 40)}…` : m.body),
     el("td", {}, m.enabled ? t("contractor.yes") : t("contractor.disabled")),
     el("td", {},

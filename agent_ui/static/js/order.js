@@ -505,7 +505,9 @@ function handlerPicker() {
 function stepWords(e) {
   const verb = e.action_name || t(`order.verb.${e.action}`);
   const step = ["create", "submit", "approve", "reject"].includes(e.action) && e.node_name && e.node_name !== verb ? ` ${e.node_name}` : "";
-  return `${verb}${step}`;
+  // the named exit it took (回复客户's 重新派工): why the order went where it did
+  const exit = e.exit_name ? t("order.via_exit", { exit: e.exit_name }) : "";
+  return `${verb}${step}${exit}`;
 }
 
 // the status an action changed the order to, worded as a status (状态：接收确认), on the action's line
