@@ -382,6 +382,15 @@ def _manage(
     return manage
 
 
+async def _agents_by_staff_no(db: AsyncSession, staff_nos: set[str | None]) -> dict[str, dict[str, str]]:
+    """Agents by 工号, as the timeline names a person (``{staff_no, name}``); one not found is left out."""
+    staff_nos = {no for no in staff_nos if no}
+    if not staff_nos:
+        return {}
+    rows = await db.execute(select(User.staff_no, User.name).where(User.staff_no.in_(staff_nos)))
+    return {no: {"staff_no": no, "name": name} for no, name in rows}
+
+
 async def _names(db: AsyncSession, ids: set[int | None]) -> dict[int, dict[str, Any]]:
     ids = {i for i in ids if i is not None}
     if not ids:
@@ -627,11 +636,16 @@ async def timeline(
                 "due_at": (c.extra or {}).get("due_at") if c.action.startswith("extend_") else None,
             }
         )
-    linked = await db.scalars(
-        select(Interaction)
-        .join(order_interactions, order_interactions.c.interaction_id == Interaction.id)
-        .where(order_interactions.c.order_id == order.id, A_CONTACT)
-        .order_by(Interaction.occurred_at)
+    linked = list(
+        await db.scalars(
+            select(Interaction)
+            .join(order_interactions, order_interactions.c.interaction_id == Interaction.id)
+            .where(order_interactions.c.order_id == order.id, A_CONTACT)
+            .order_by(Interaction.occurred_at)
+        )
+    )
+    callers_back = await _agents_by_staff_no(
+        db, {i.agent_id for i in linked if i.kind == "call" and i.direction == "outbound"}
     )
     for item in linked:
         entries.append(
@@ -645,6 +659,10 @@ async def timeline(
                 "subject": item.subject,
                 "content": item.content,
                 "agent_id": item.agent_id,
+                # a 回呼 (a call out to the customer): who placed it, 潘红（1001）; None when unknown
+                "placed_by": callers_back.get(item.agent_id)
+                if item.kind == "call" and item.direction == "outbound"
+                else None,
                 "media_url": media_url(item),
             }
         )

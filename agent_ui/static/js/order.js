@@ -513,6 +513,12 @@ function stepWords(e) {
 // the status an action changed the order to, worded as a status (状态：接收确认), on the action's line
 const toStatus = (status) => el("b", { class: "to-status", "data-status": status }, t("order.status_now", { status }));
 
+// a contact's kind on its timeline line; a call by its direction: the customer's 来电 or a 回呼（呼出）
+function kindWords(e) {
+  if (e.kind !== "call") return t(`kind.${e.kind}`);
+  return t(e.direction === "outbound" ? "order.timeline.call_out" : "order.timeline.call_in");
+}
+
 function renderTimeline() {
   const list = $("order-timeline");
   // an action and the status change it caused are one line: the action's, when it is listed for
@@ -566,7 +572,9 @@ function renderTimeline() {
     // nothing to send again when its template could not be filled (failure "template")
     const again = RESEND[e.kind] && e.state === "failed" && !e.resent_as && e.failure !== "template" && may("mayFax")
       ? [" ", el("button", { type: "button", class: "btn", "data-resend": e.notification_id, onclick: (ev) => resend(e.kind, e.notification_id, ev.currentTarget) }, t("delivery.resend"))] : [];
-    return el("li", { "data-kind": e.kind, "data-direction": e.direction }, time, el("b", {}, t(`kind.${e.kind}`)), ...sent, ` ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
+    // a call says which way it went (来电, 回呼（呼出）) and, out, who placed it (· 潘红（1001）)
+    const placedBy = e.placed_by ? el("span", { class: "by" }, ` · ${who(e.placed_by)}`) : "";
+    return el("li", { "data-kind": e.kind, "data-direction": e.direction }, time, el("b", {}, kindWords(e)), placedBy, ...sent, ` ${e.number || ""} ${e.duration ? Math.round(e.duration) + "s" : ""} ${e.subject || ""}`,
       ...again, e.content ? el("div", { class: "wrap" }, e.content) : null, player);
   }));
 }
