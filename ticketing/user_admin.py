@@ -18,7 +18,7 @@ import string
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -27,7 +27,7 @@ from ticketing.audit import record, record_change
 from ticketing.errors import FieldErrors, NotFound, clean_texts, require_admin
 from ticketing.events import UserAccountChanged, queue_event
 from ticketing.ids import fetch, is_id, whole
-from ticketing.models import ROLES, Department, Site, User
+from ticketing.models import ROLES, Assignment, Department, Site, User, WorkOrder
 from ticketing.users import (
     STAFF_NO,
     create_user,
@@ -68,14 +68,38 @@ def temporary_password(length: int = 12, *, staff_no: str = "", name: str = "", 
 
 
 async def views(session: AsyncSession, users: list[User]) -> list[dict[str, Any]]:
-    """``user_view`` of each user, with their manager named by 工号 (``manager``), as the form takes it."""
+    """``user_view`` of each user, with their manager named by 工号 (``manager``), as the form takes
+    it, and the open orders whose current step they hold (``open_steps``): what 停用 moves to a
+    colleague or leaves 待改派 (``release_steps``), said before the admin confirms."""
     ids = {u.manager_id for u in users if u.manager_id}
     managers = (
         dict((await session.execute(select(User.id, User.staff_no).where(User.id.in_(ids)))).all())
         if ids
         else {}
     )
-    return [{**user_view(u), "manager": managers.get(u.manager_id, "")} for u in users]
+    held = await open_steps_held(session, [u.id for u in users])
+    return [
+        {**user_view(u), "manager": managers.get(u.manager_id, ""), "open_steps": held.get(u.id, 0)}
+        for u in users
+    ]
+
+
+async def open_steps_held(session: AsyncSession, user_ids: list[int]) -> dict[int, int]:
+    """Per user, the open orders whose current step waits for them (as ``release_steps`` finds them)."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(Assignment.user_id, func.count(func.distinct(WorkOrder.id)))
+        .join(WorkOrder, WorkOrder.id == Assignment.order_id)
+        .where(
+            Assignment.user_id.in_(user_ids),
+            Assignment.state == "pending",
+            Assignment.node == WorkOrder.current_node,
+            WorkOrder.is_open.is_(True),
+        )
+        .group_by(Assignment.user_id)
+    )
+    return {user_id: count for user_id, count in rows.all()}
 
 
 async def get_user(session: AsyncSession, staff_no: str) -> User:

@@ -20,7 +20,15 @@ let editing = null; // the user the form edits, as listed
 
 // 停用 ends every session of the account at once and signs its seat out of the queues (an agent
 // mid-shift is thrown off): asked first, naming them 名字（工号）, as 重置密码 is
-const disableConfirmed = (u) => window.confirm(t("user.confirm_disable", { who: `${u.name}${paren(u.staff_no)}` }));
+// what 停用 does to this account: its sessions end; an agent's seat leaves the queues; the open
+// orders whose step it holds go to a colleague at the step or whoever the step's rules pick,
+// else wait 待改派 for a team leader (ticketing.workflow.actions.release_steps)
+function disableConfirmed(u) {
+  const words = [t("user.confirm_disable", { who: `${u.name}${paren(u.staff_no)}` })];
+  if (u.roles.includes("agent")) words.push(t("user.confirm_disable_seat"));
+  if (u.open_steps) words.push(t("user.confirm_disable_orders", { count: u.open_steps }));
+  return window.confirm(words.join(""));
+}
 
 async function load() {
   const params = new URLSearchParams({ q: filter.q.value.trim(), role: filter.role.value });
