@@ -62,9 +62,9 @@ def test_agent_takes_a_real_call_and_routes_a_fault_order_to_the_bureau(
         expect(page.locator("#ami-status")).to_have_attribute("data-connected", "true", timeout=10_000)
         expect(page.locator("#ami-status b")).to_have_text("已连接")
 
-        # signed out of the queues: nothing to pause from, no shift to end
+        # signed out of the queues: no shift to end; 暂停 would sign the seat in 未就绪 (QA #13)
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "logged_out")
-        expect(page.locator("#btn-pause")).to_be_disabled()
+        expect(page.locator("#btn-pause")).to_be_enabled()
         expect(page.locator("#btn-logout")).to_be_disabled()
         page.keyboard.press("F2")  # 就绪
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready", timeout=10_000)
