@@ -16,7 +16,7 @@ import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,9 @@ from ticketing import directory, sms_status
 from ticketing.events import ScreenAlertsRead, queue_event
 from ticketing.models import Notification, OrderAlert, WorkOrder, utcnow
 from ticketing.users import orders_within
+
+if TYPE_CHECKING:  # the workflow package builds on this module
+    from ticketing.workflow.definition import Node
 
 #: urgencies that stay on screen until acknowledged (not a toast that fades)
 STICKY = ("urgent", "high")
@@ -211,8 +214,13 @@ class Notice:
     message: str
 
 
-def routed(status: str) -> Notice:
-    return Notice("routed", f"新工单已派给您（{status}）")
+def routed(step: Node) -> Notice:
+    """An order reached a handler at ``step``: named by the step that is now
+    theirs (派工), not the order's status, which may be the step before's name (故障报修's 派工
+    is 接收确认); the status follows, marked as such, when it is not the step's name."""
+    name = step.name or step.id
+    status = f"（状态：{step.status}）" if step.status and step.status != name else ""
+    return Notice("routed", f"新工单已派给您：{name}{status}")
 
 
 def voicemail_report(seconds: float) -> Notice:
@@ -242,12 +250,11 @@ def new_order_subject(title: str | None) -> Callable[[str], str]:
 
 
 def routed_rows(
-    people: Iterable[Any], status: str, now: dt.datetime, notice: Notice | None = None, subject: str = ""
+    people: Iterable[Any], notice: Notice, now: dt.datetime, subject: str = ""
 ) -> list[dict[str, Any]]:
     """The screen rows of an order reaching these people's desk (without ``order_id``: a new
     order's rows go in with it, ``workflow.insert``, which gives them their ``subject`` once
     the order's number is taken: ``new_order_subject``)."""
-    notice = notice or routed(status)
     return [
         {
             "channel": "screen",
@@ -266,13 +273,9 @@ def routed_rows(
     ]
 
 
-def record_routed(
-    session: AsyncSession, order: WorkOrder, people: Iterable[Any], status: str, notice: Notice | None = None
-) -> None:
+def record_routed(session: AsyncSession, order: WorkOrder, people: Iterable[Any], notice: Notice) -> None:
     """An order reached these people's desk (its next step, an automatic 改派, a 退单): a screen
     row each, besides the pop-up, so that 有新工单 is still there when they look."""
-    now = utcnow()
-    notice = notice or routed(status)
     heading = _subject(notice.kind, order.number, order.title)
-    for row in routed_rows(people, status, now, notice, heading):
+    for row in routed_rows(people, notice, utcnow(), heading):
         session.add(Notification(order_id=order.id, **row))

@@ -308,19 +308,25 @@ async def template_texts(
     return out
 
 
-def reminder_text(order: WorkOrder, kind: str, soon: bool, now: dt.datetime) -> tuple[str, str]:
+def reminder_text(order: WorkOrder, step: str, kind: str, soon: bool, now: dt.datetime) -> tuple[str, str]:
     """(kind, text) of a reminder or overrun alert firing at ``now``, as things are then; the kind
     names it in the subject (``SUBJECTS``), the 提醒 list and the pop-up: ``overrun`` 已超期 once
     the deadline has passed (the overrun alert, or a reminder fired late); ``reminder`` 即将超期
     for a reminder in the deadline's half (``soon``; timers written before ``soon`` was kept were
-    all said so); else ``deadline``, a 时限提醒 that names the deadline."""
+    all said so); else ``deadline``, a 时限提醒 that names the deadline.
+
+    The words name ``step``, the step whose deadline it is (派工即将超期), not the order's status:
+    a workflow's status may be the step before's name (故障报修's 派工 is 接收确认), which would
+    tell the handler who confirmed receipt that 接收确认 is late. The status follows, marked as
+    such, when it is not the step's name."""
     due = order.due_at
     when = due.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M") if due else ""
+    status = f"，状态：{order.status}" if order.status and order.status != step else ""
     if kind == "overrun" or (due is not None and _aware(now) >= _aware(due)):
-        return "overrun", f"工单 {order.number}（{order.status}）已超期，时限 {when}"
+        return "overrun", f"工单 {order.number} {step}已超期（时限 {when}）{status}"
     if soon:
-        return "reminder", f"工单 {order.number}（{order.status}）即将超期，时限 {when}"
-    return "deadline", f"工单 {order.number}（{order.status}）请在时限 {when} 前办理"
+        return "reminder", f"工单 {order.number} {step}即将超期（时限 {when}）{status}"
+    return "deadline", f"工单 {order.number} {step}请在时限 {when} 前办理{status}"
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -397,8 +403,10 @@ class SlaWorker:
             return
         payload = timer.payload
         users = await resolve(session, [payload.get("to") or [{"current_handlers": True}]], order)
+        node = (await actions.definition_of(session, order)).node(timer.node)
+        step = node.name or node.id
         kind, message = reminder_text(
-            order, payload.get("kind", "reminder"), bool(payload.get("soon", True)), now
+            order, step, payload.get("kind", "reminder"), bool(payload.get("soon", True)), now
         )
         channels = payload.get("channels", ["screen"])
         await notify_users(

@@ -115,7 +115,7 @@ async def test_a_major_complaint_is_reminded_before_its_deadline_not_after_30_mi
         select(Notification).where(Notification.order_id == order.id, Notification.kind == "reminder")
     )
     assert note.subject == f"【即将超期】{order.number} 抢修慢"
-    assert note.body == f"工单 {order.number}（处理中）即将超期，时限 2026-12-04 09:30"
+    assert note.body == f"工单 {order.number} 处理即将超期（时限 2026-12-04 09:30），状态：处理中"
 
 
 async def test_a_general_complaint_hears_15_minutes_before_its_hour(sm, session, seeded):
@@ -138,7 +138,7 @@ async def test_a_general_complaint_hears_15_minutes_before_its_hour(sm, session,
     overrun = [n for n in notes if n.kind == "overrun"]
     assert overrun and {n.subject for n in overrun} == {f"【已超期】{order.number} 抢修慢"}
     assert {n.channel for n in overrun} >= {"screen", "email"}
-    assert all("已超期，时限 2026-11-25 10:30" in n.body for n in overrun)
+    assert all("处理已超期（时限 2026-11-25 10:30）" in n.body for n in overrun)
 
 
 async def test_an_early_after_reminder_names_the_deadline_and_a_late_one_is_left_out(sm, session, seeded):

@@ -529,7 +529,7 @@ async def release_steps(
             replaced=[user.staff_no],
         )
         _routed(session, actor, order, found)
-        screen_alerts.record_routed(session, order, found, order.status)  # kept in their 提醒
+        screen_alerts.record_routed(session, order, found, screen_alerts.routed(node))  # kept in their 提醒
     return left
 
 

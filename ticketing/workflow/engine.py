@@ -250,7 +250,9 @@ async def create_order(
             if start.locks_category:
                 order.category_locked = True
             assignments, rows.timers = await arrive(session, order, definition, target, now, operators)
-            rows.notifications = screen_alerts.routed_rows(routed_to(user, operators), target.status, now)
+            rows.notifications = screen_alerts.routed_rows(
+                routed_to(user, operators), screen_alerts.routed(target), now
+            )
             rows.notice_subject = screen_alerts.new_order_subject(order.title)
             rows.assignments.extend({**row, "acted_at": None} for row in assignments)
             rows.audits.append(

@@ -395,7 +395,7 @@ def queue_entered(
 ) -> None:
     # each read once: an ORM attribute read is a descriptor call
     order_id, number, status = order.id, order.number, order.status
-    notice = notice or screen_alerts.routed(status)
+    notice = notice or screen_alerts.routed(node)
     queue_event(
         session,
         TicketStatusChanged(
@@ -441,7 +441,7 @@ def tell_routed(
         ),
     )
     if record:
-        screen_alerts.record_routed(session, order, told, order.status, notice)
+        screen_alerts.record_routed(session, order, told, notice)
 
 
 def routed_to(user: User | None, operators: Iterable[Any]) -> list[Any]:
