@@ -68,7 +68,7 @@ def test_the_status_is_picked_and_a_phone_tail_finds_its_order(list_console, bro
         status.select_option("")
         filters.locator("select[name=category]").select_option("")
         filters.locator("[name=caller]").fill("0360")
-        # 受理日期 is the site's today, as the page opened (the DOMAIN default)
+        # 受理日期 is the site's yesterday and today, as the page opened
         filters.locator("button[type=submit]").click()
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text(numbers["done"])
