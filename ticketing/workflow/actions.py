@@ -14,7 +14,7 @@ from ticketing import categories, contractors, directory, screen_alerts, sla
 from ticketing.audit import record
 from ticketing.blanks import is_blank
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound
-from ticketing.events import TicketRouted, TicketStatusChanged, queue_event
+from ticketing.events import TicketStatusChanged, queue_event
 from ticketing.models import Assignment, OrderLink, Timer, User, WorkOrder, utcnow
 from ticketing.users import can_access
 from ticketing.workflow import store
@@ -32,6 +32,7 @@ from ticketing.workflow.steps import (
     routed_to,
     snapshot,
     status_entry,
+    tell_routed,
     with_subtype_fields,
     write_form,
 )
@@ -89,22 +90,19 @@ async def anyone_to_forward_to(session: AsyncSession, order: WorkOrder) -> bool:
     return False
 
 
-def _routed(session: AsyncSession, actor: User | None, order: WorkOrder, people: Iterable[Any]) -> None:
-    """The new handlers get the same pop-up and sound as when the order reaches their step; not
-    the actor, who took it themselves (接手)."""
-    staff = tuple(p.staff_no for p in routed_to(actor, people))
-    if staff:
-        queue_event(
-            session,
-            TicketRouted(
-                order_id=order.id,
-                number=order.number,
-                node=order.current_node,
-                status=order.status,
-                handlers=staff,
-                category=order.category,
-            ),
-        )
+def _routed(
+    session: AsyncSession,
+    actor: User | None,
+    order: WorkOrder,
+    people: Iterable[Any],
+    notice: screen_alerts.Notice,
+) -> None:
+    """The new handlers get the same pop-up and sound as when the order reaches their step
+    (``tell_routed``); not the actor, who took it themselves (接手). Whether it is also kept in
+    their 提醒 is the caller's (an automatic 改派 keeps it)."""
+    told = routed_to(actor, people)
+    if told:
+        tell_routed(session, order, told, notice, record=False)
 
 
 def _holding(order: WorkOrder, user_id: int, mode: str, seq: int, now: dt.datetime) -> Assignment:
@@ -147,7 +145,7 @@ async def forward(
     session.add(_holding(order, to_user.id, mine.mode, mine.seq, now))
     await add_comment(session, order, user, "forward", opinion, to=to_user.staff_no)
     await audit(session, user, "forward", order, before, opinion=opinion, to=to_user.staff_no)
-    _routed(session, user, order, [to_user])
+    _routed(session, user, order, [to_user], screen_alerts.routed(node))
     await sla.notify_users(
         session,
         order,
@@ -433,7 +431,7 @@ async def reassign(
             urgency="normal",
             message=f"{user.name} 改派工单 {order.number} 给您：{opinion}",
         )
-    _routed(session, user, order, [to_user])
+    _routed(session, user, order, [to_user], screen_alerts.routed(node))
     return order
 
 
@@ -528,8 +526,9 @@ async def release_steps(
             to=[p.staff_no for p in found],
             replaced=[user.staff_no],
         )
-        _routed(session, actor, order, found)
-        screen_alerts.record_routed(session, order, found, screen_alerts.routed(node))  # kept in their 提醒
+        notice = screen_alerts.routed(node)
+        _routed(session, actor, order, found, notice)
+        screen_alerts.record_routed(session, order, found, notice)  # kept in their 提醒
     return left
 
 
