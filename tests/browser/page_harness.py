@@ -123,6 +123,39 @@ def state_bar_on_console(browser, serve=serve_console, viewport: dict = VIEWPORT
     return ctx, page, errors
 
 
+def seat_page(
+    browser,
+    serve,
+    me: str = "1005",
+    agent: dict | None = None,
+    calls: list[dict] | None = None,
+    **context,
+) -> tuple:
+    """The seat's page of agent ``me`` (``/console``, as ``serve`` answers it) with seat.js
+    started on the stand-in socket (SOCKET) and its snapshot pushed: ``agent`` (ready when not
+    given) and ``calls``, at the browser's clock. (context, page, the page's script errors); the
+    caller closes the context. ``context`` adds to the browser context's options (a timezone)."""
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN", **context)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route(f"{ORIGIN}/**", serve)
+    page.goto(f"{ORIGIN}/console")
+    page.evaluate(
+        SOCKET
+        + """(async ([me, agent, calls]) => {
+            const { StateBar } = await import("/static/js/statebar.js");
+            const seat = await import("/static/js/seat.js");
+            const bar = new StateBar(window.sock);
+            await seat.start({ socket: window.sock, bar });
+            window.push("snapshot", { user: { agent_id: me }, agent, calls, server_time: Date.now() / 1000 });
+        })""",
+        [me, agent or {"state": "ready"}, calls or []],
+    )
+    expect(page.locator("#intake-category")).to_be_attached()
+    return ctx, page, errors
+
+
 def push_state(page, state: str) -> None:
     """The agent's new state, as the stand-in socket of state_bar_on_console brings it, drawn on
     the bar."""

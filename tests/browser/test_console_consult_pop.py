@@ -9,34 +9,17 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, SOCKET
+from tests.browser.page_harness import seat_page
 from tests.browser.test_console_keyboard_and_labels import _serve
-from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
 CALLER = "13100000001"
 
 
 def test_a_consultation_pops_as_the_colleagues_and_the_form_waits_for_the_transfer(browser):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ctx, page, errors = seat_page(browser, _serve)
     try:
-        page.route(f"{ORIGIN}/**", _serve)
-        page.goto(f"{ORIGIN}/console")
-        page.evaluate(
-            SOCKET
-            + """(async () => {
-                const { StateBar } = await import("/static/js/statebar.js");
-                const seat = await import("/static/js/seat.js");
-                const bar = new StateBar(window.sock);
-                window.push("snapshot", { user: { agent_id: "1005" }, agent: { state: "ready" }, calls: [] });
-                await seat.start({ socket: window.sock, bar });
-            })()"""
-        )
         caller = page.locator("#intake-caller")
-        expect(page.locator("#intake-category")).to_be_attached()
         page.evaluate(
             """(number) => window.push("screen_pop", {
                 event: { event: "CallOffered", call_id: "c1", agent_id: "1005", direction: "inbound",

@@ -11,9 +11,8 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, SOCKET
+from tests.browser.page_harness import ORIGIN, seat_page
 from tests.browser.test_console_keyboard_and_labels import _serve as serve_seat
-from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
 CALLER = "13612345678"
@@ -72,25 +71,8 @@ def _serve(posted: list[dict]):
 
 
 def _unknown_caller(browser):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
     posted: list[dict] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(f"{ORIGIN}/**", _serve(posted))
-    page.goto(f"{ORIGIN}/console")
-    page.evaluate(
-        SOCKET
-        + """(async () => {
-            const { StateBar } = await import("/static/js/statebar.js");
-            const seat = await import("/static/js/seat.js");
-            const bar = new StateBar(window.sock);
-            await seat.start({ socket: window.sock, bar });
-            window.push("snapshot", { user: { agent_id: "1001" }, agent: { state: "ready" }, calls: [],
-                                      server_time: Date.now() / 1000 });
-        })()"""
-    )
-    expect(page.locator("#intake-category")).to_be_attached()
+    ctx, page, errors = seat_page(browser, _serve(posted), "1001")
     page.evaluate(
         """(number) => window.push("screen_pop", {
             event: { event: "CallOffered", call_id: "c1", agent_id: "1001", direction: "inbound",

@@ -9,9 +9,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, SOCKET
+from tests.browser.page_harness import ORIGIN, seat_page
 from tests.browser.test_console_keyboard_and_labels import _serve as serve_seat
-from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
 CALLER = "13200000012"
@@ -39,25 +38,8 @@ def _serve(asked: list[str]):
 
 
 def _pop(browser, customer: dict):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
-    page = ctx.new_page()
-    errors: list[str] = []
     asked: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(f"{ORIGIN}/**", _serve(asked))
-    page.goto(f"{ORIGIN}/console")
-    page.evaluate(
-        SOCKET
-        + """(async () => {
-            const { StateBar } = await import("/static/js/statebar.js");
-            const seat = await import("/static/js/seat.js");
-            const bar = new StateBar(window.sock);
-            await seat.start({ socket: window.sock, bar });
-            window.push("snapshot", { user: { agent_id: "1005" }, agent: { state: "ready" }, calls: [],
-                                      server_time: Date.now() / 1000 });
-        })()"""
-    )
-    expect(page.locator("#intake-category")).to_be_attached()
+    ctx, page, errors = seat_page(browser, _serve(asked), timezone_id="Asia/Shanghai")
     page.evaluate(
         """([number, customer]) => window.push("screen_pop", {
             event: { event: "CallOffered", call_id: "c1", agent_id: "1005", direction: "inbound",

@@ -12,9 +12,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, SOCKET
+from tests.browser.page_harness import ORIGIN, seat_page
 from tests.browser.test_console_keyboard_and_labels import _serve as serve_seat
-from tests.browser.test_console_story import VIEWPORT
 
 pytestmark = pytest.mark.browser
 CALLER = "13700000007"
@@ -30,31 +29,8 @@ def _serve(route) -> None:
         serve_seat(route)
 
 
-def _seat(browser, me: str, agent: dict, calls: list[dict]):
-    """The seat's page of ``me`` with its snapshot (``agent``, ``calls``) pushed: (context, page, errors)."""
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(f"{ORIGIN}/**", _serve)
-    page.goto(f"{ORIGIN}/console")
-    page.evaluate(
-        SOCKET
-        + """(async ([me, agent, calls]) => {
-            const { StateBar } = await import("/static/js/statebar.js");
-            const seat = await import("/static/js/seat.js");
-            const bar = new StateBar(window.sock);
-            await seat.start({ socket: window.sock, bar });
-            window.push("snapshot", { user: { agent_id: me }, agent, calls, server_time: Date.now() / 1000 });
-        })""",
-        [me, agent, calls],
-    )
-    expect(page.locator("#intake-category")).to_be_attached()
-    return ctx, page, errors
-
-
 def test_a_blind_transfer_pops_saying_who_handed_the_caller_on(browser):
-    ctx, page, errors = _seat(browser, "1005", {"state": "ready"}, [])
+    ctx, page, errors = seat_page(browser, _serve, "1005", {"state": "ready"}, [])
     try:
         page.evaluate(
             """([number, at]) => window.push("screen_pop", {
@@ -72,7 +48,7 @@ def test_a_blind_transfer_pops_saying_who_handed_the_caller_on(browser):
 
 
 def test_a_completed_consultation_pops_as_handed_on_by_the_agent_who_asked(browser):
-    ctx, page, errors = _seat(browser, "1005", {"state": "ready"}, [])
+    ctx, page, errors = seat_page(browser, _serve, "1005", {"state": "ready"}, [])
     try:
         page.evaluate(
             """(number) => {
@@ -107,14 +83,16 @@ def _call(**more) -> dict:
 
 
 def test_a_reload_still_says_it_but_not_on_the_seat_that_handed_the_caller_on(browser):
-    ctx, page, errors = _seat(browser, "1005", {"state": "talking", "call_id": "c1"}, [_call()])
+    ctx, page, errors = seat_page(browser, _serve, "1005", {"state": "talking", "call_id": "c1"}, [_call()])
     try:
         expect(page.locator("#pop-transferred")).to_have_text(HANDED_ON)
         assert errors == []
     finally:
         ctx.close()
     wrapping_up = _call(agent_id="1001", ended=True)
-    ctx, page, errors = _seat(browser, "1001", {"state": "after_call_work", "call_id": "c1"}, [wrapping_up])
+    ctx, page, errors = seat_page(
+        browser, _serve, "1001", {"state": "after_call_work", "call_id": "c1"}, [wrapping_up]
+    )
     try:
         expect(page.locator("#pop-caller")).to_have_text(CALLER)
         expect(page.locator("#pop-transferred")).to_have_count(0)
