@@ -97,6 +97,14 @@ async def demo_database(url: str, customers: int = 5, *, crews: bool = False) ->
         await engine.dispose()
 
 
+async def demo_only(url: str, customers: int = 5) -> None:
+    """The demo database and no rows of a story's own (``demo_database``'s block left empty): the
+    seed of the stories that work on the demo's users, sites and customers alone, passed to
+    ``seeded_console`` with ``customers``."""
+    async with demo_database(url, customers):
+        pass
+
+
 def wall_time(moment: dt.datetime) -> str:
     """``moment`` as a datetime-local input holds it: Shanghai's wall time, to the minute."""
     return moment.astimezone(SH).strftime("%Y-%m-%dT%H:%M")

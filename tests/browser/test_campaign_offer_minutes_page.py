@@ -10,26 +10,17 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 LEADER = "2001"  # the demo's 班长
 
 
-async def _seed(url: str) -> None:
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
-    from ticketing.seed import seed_defaults
-
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=2)
-    await engine.dispose()
-
-
 def test_the_team_leader_sets_and_changes_the_preview_hold(tmp_path, browser):
-    with seeded_console(tmp_path / "camp.db", _seed) as server, signed_in(browser, server, LEADER) as page:
+    with (
+        seeded_console(tmp_path / "camp.db", demo_only, 2) as server,
+        signed_in(browser, server, LEADER) as page,
+    ):
         page.goto(f"{server.url}/campaigns")
         new = page.locator("#camp-new")
         expect(new.locator("input[name=offer_minutes]")).to_have_value("5")  # the default

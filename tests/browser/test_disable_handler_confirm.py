@@ -9,37 +9,21 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_database
 from tests.browser.test_dispatch_setup import admin_on
 
 pytestmark = [pytest.mark.browser]
 
 
 async def _seed(url: str) -> None:
-    from sqlalchemy import select
-
-    from ticketing import create_order
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
-    from ticketing.models import Site, User
-    from ticketing.seed import seed_defaults
-
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=1)
-        agent = await db.scalar(select(User).where(User.staff_no == "1001"))
-        site = await db.scalar(select(Site).where(Site.code == "440106"))
+    async with demo_database(url, customers=1) as demo:
         for place in ("中山路1号", "中山路2号"):  # two orders whose 接收确认 waits for 5101 (and 5102)
-            await create_order(
-                db,
-                agent,
-                workflow="fault_repair",
-                site_id=site.id,
+            await demo.fault_order(
+                site="440106",
+                address=f"广州市天河区{place}",
+                form={"故障名称": "家中停电", "所属供电局": "440100"},
                 caller_number="13800138000",
-                form={"故障名称": "家中停电", "故障地址": f"广州市天河区{place}", "所属供电局": "440100"},
             )
-    await engine.dispose()
 
 
 @pytest.fixture

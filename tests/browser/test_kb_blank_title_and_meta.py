@@ -11,24 +11,17 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_database
 
 pytestmark = [pytest.mark.browser]
 
 
 async def _seed(url: str) -> None:
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
     from ticketing.models import KbArticle
-    from ticketing.seed import seed_defaults
 
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=1)
-        db.add(KbArticle(title="临时停电赔偿规定", body="按供电营业规则执行。", kind="text", tags=""))
-        db.add(KbArticle(title="临时停电预告时限", body="提前一天告知。", kind="text", tags="预告 时限"))
-    await engine.dispose()
+    async with demo_database(url, customers=1) as demo:
+        demo.db.add(KbArticle(title="临时停电赔偿规定", body="按供电营业规则执行。", kind="text", tags=""))
+        demo.db.add(KbArticle(title="临时停电预告时限", body="提前一天告知。", kind="text", tags="预告 时限"))
 
 
 @pytest.fixture(scope="module")

@@ -11,26 +11,14 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
 
-async def _seed(url: str) -> None:
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
-    from ticketing.seed import seed_defaults
-
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=3)
-    await engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
-    with seeded_console(tmp_path_factory.mktemp("topbar") / "topbar.db", _seed) as server:
+    with seeded_console(tmp_path_factory.mktemp("topbar") / "topbar.db", demo_only, 3) as server:
         yield server
 
 

@@ -11,28 +11,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_only
 from tests.browser.test_console_story import VIEWPORT, sign_in
 from tests.browser.test_dispatch_setup import admin_on
 
 pytestmark = [pytest.mark.browser]
 
 
-async def _seed(url: str) -> None:
-    from ticketing.db import create_engine, migrate, sessionmaker
-    from ticketing.demo import seed_demo
-    from ticketing.seed import seed_defaults
-
-    engine = create_engine(url)
-    await migrate(engine)
-    async with sessionmaker(engine).begin() as db:
-        await seed_defaults(db)
-        await seed_demo(db, customers=1)
-    await engine.dispose()
-
-
 @pytest.fixture
 def users_console(tmp_path):
-    with seeded_console(tmp_path / "users.db", _seed) as server:
+    with seeded_console(tmp_path / "users.db", demo_only, 1) as server:
         yield server
 
 
