@@ -33,8 +33,10 @@ window.sock.command = async (cmd, args) => { window.sent.push(cmd); window.comma
 window.push = (type, detail) => window.sock.dispatchEvent(new CustomEvent(type, { detail }));
 """
 
-# campaign_card.js started live on the seat page, on the fake socket; the ?live copy because the
-# template's own is served empty (STARTED_BY_HAND)
+#: campaign_card.js as a test starts it (serve_console serves it whole), the template's own being
+#: served empty (STARTED_BY_HAND)
+LIVE_CAMPAIGN_CARD = "/static/js/campaign_card.js?live"
+# campaign_card.js started live on the seat page, on the fake socket
 START_CAMPAIGN_CARD = (
     SOCKET
     + """(async () => {
@@ -95,9 +97,12 @@ def serve_console(route) -> None:
     """The route handler of a seat's page faked here: ``/console`` rendered from its template
     (render_page), the console's files for the rest (serve_static). A test that answers an API
     too does so first and leaves the rest to this."""
-    path = route.request.url.removeprefix(ORIGIN).split("?")[0]
+    url = route.request.url.removeprefix(ORIGIN)
+    path = url.split("?")[0]
     if path == "/console":
         route.fulfill(body=render_page("console.html"), content_type="text/html; charset=utf-8")
+    elif url == LIVE_CAMPAIGN_CARD:
+        route.fulfill(path=str(AGENT_UI / "static/js/campaign_card.js"), content_type="text/javascript")
     else:
         serve_static(route, path)
 

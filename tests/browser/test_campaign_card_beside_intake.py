@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import AGENT_UI, ORIGIN, SOCKET
+from tests.browser.page_harness import ORIGIN, SOCKET
 from tests.browser.test_campaign_card_holds_result import CALLBACK
 from tests.browser.test_campaign_card_result import DISPOSITIONS, push
 from tests.browser.test_console_keyboard_and_labels import _serve
@@ -25,9 +25,7 @@ BOXES = """() => Object.fromEntries(["campaign-card", "screen-pop", "intake", "i
 def _serve_card(route) -> None:
     url = route.request.url.removeprefix(ORIGIN)
     path = url.split("?")[0]
-    if url == "/static/js/campaign_card.js?live":
-        route.fulfill(path=str(AGENT_UI / "static/js/campaign_card.js"), content_type="text/javascript")
-    elif path == "/api/campaign-dispositions":
+    if path == "/api/campaign-dispositions":
         route.fulfill(json=DISPOSITIONS)
     elif path == "/api/campaign-offer":
         route.fulfill(json={"offer": None, "call": None, "server_time": 5000.0})

@@ -12,10 +12,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import AGENT_UI, ORIGIN, START_CAMPAIGN_CARD
 from tests.browser.test_campaign_card_result import CALL_PLACED, DISPOSITIONS, push
-from tests.browser.test_console_keyboard_and_labels import _serve
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.test_campaign_card_result import card_console as campaign_card_page
 
 pytestmark = pytest.mark.browser
 ENDED = {
@@ -42,34 +40,20 @@ def card_console(browser, server: dict, posted: list[dict]) -> Iterator[tuple[ob
     the 结果代码 POSTs kept in ``posted`` (a saved result is awaited no more): (the page, its
     errors and dialogs)."""
 
-    def serve(route) -> None:
-        url = route.request.url.removeprefix(ORIGIN)
-        path = url.split("?")[0]
-        if url == "/static/js/campaign_card.js?live":
-            route.fulfill(path=str(AGENT_UI / "static/js/campaign_card.js"), content_type="text/javascript")
-        elif path == "/api/campaign-dispositions":
-            route.fulfill(json=DISPOSITIONS)
-        elif path == "/api/campaign-offer":
+    def answer(route, path: str) -> bool:
+        if path == "/api/campaign-offer":
             route.fulfill(json={"offer": None, "call": server.get("call"), "server_time": 5000.0})
         elif path == "/api/campaign-contacts/5/disposition":
             posted.append(json.loads(route.request.post_data or "{}"))
             server["call"] = None
             route.fulfill(json={"id": 5})
         else:
-            _serve(route)
+            return False
+        return True
 
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: (errors.append(d.message), d.accept()))
-    page.route(f"{ORIGIN}/**", serve)
-    try:
-        page.goto(f"{ORIGIN}/console")
-        page.evaluate(START_CAMPAIGN_CARD)
+    with campaign_card_page(browser, DISPOSITIONS, answer) as (page, errors, _):
+        page.on("dialog", lambda d: errors.append(d.message))  # a dialog is an error here
         yield page, errors
-    finally:
-        ctx.close()
 
 
 def holds(page) -> list[list]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import AGENT_UI, ORIGIN, START_CAMPAIGN_CARD, render_page
+from tests.browser.page_harness import ORIGIN, START_CAMPAIGN_CARD
 from tests.browser.test_console_keyboard_and_labels import _serve
 from tests.browser.test_console_story import VIEWPORT
 
@@ -49,12 +49,8 @@ def card_console(
 
     def serve(route) -> None:
         path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-        if path == "/static/js/campaign_card.js":
-            route.fulfill(path=str(AGENT_UI / "static/js/campaign_card.js"), content_type="text/javascript")
-        elif path == "/api/campaign-dispositions":
+        if path == "/api/campaign-dispositions":
             route.fulfill(json=dispositions)
-        elif path == "/console":
-            route.fulfill(body=render_page("console.html"), content_type="text/html; charset=utf-8")
         elif not answer(route, path):
             _serve(route)
 

@@ -18,10 +18,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import AGENT_UI, ORIGIN, START_CAMPAIGN_CARD
-from tests.browser.test_campaign_card_result import DISPOSITIONS, push
-from tests.browser.test_console_keyboard_and_labels import _serve
-from tests.browser.test_console_story import VIEWPORT
+from tests.browser.page_harness import START_CAMPAIGN_CARD
+from tests.browser.test_campaign_card_result import DISPOSITIONS, card_console, push
 
 pytestmark = pytest.mark.browser
 #: the server's clock when it sent the offer: nowhere near the page's own
@@ -43,32 +41,18 @@ OFFER = {
 @contextlib.contextmanager
 def seat(browser, offer_api: Callable[[], dict] | None = None) -> Iterator[tuple[object, list[str]]]:
     """The seat page with one campaign_card.js running (the template's own left empty), and
-    ``offer_api()`` answering GET /api/campaign-offer (404 without it): (the page, its errors)."""
+    ``offer_api()`` answering GET /api/campaign-offer (404 without it): (the page, its errors and
+    dialogs)."""
 
-    def serve(route) -> None:
-        url = route.request.url.removeprefix(ORIGIN)
-        path = url.split("?")[0]
-        if url == "/static/js/campaign_card.js?live":
-            route.fulfill(path=str(AGENT_UI / "static/js/campaign_card.js"), content_type="text/javascript")
-        elif path == "/api/campaign-dispositions":
-            route.fulfill(json=DISPOSITIONS)
-        elif path == "/api/campaign-offer" and offer_api is not None:
-            route.fulfill(body=json.dumps(offer_api(), ensure_ascii=False), content_type="application/json")
-        else:
-            _serve(route)
+    def answer(route, path: str) -> bool:
+        if path != "/api/campaign-offer" or offer_api is None:
+            return False
+        route.fulfill(body=json.dumps(offer_api(), ensure_ascii=False), content_type="application/json")
+        return True
 
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: (errors.append(d.message), d.accept()))
-    page.route(f"{ORIGIN}/**", serve)
-    try:
-        page.goto(f"{ORIGIN}/console")
-        page.evaluate(START_CAMPAIGN_CARD)
+    with card_console(browser, DISPOSITIONS, answer) as (page, errors, _):
+        page.on("dialog", lambda d: errors.append(d.message))  # a dialog is an error here
         yield page, errors
-    finally:
-        ctx.close()
 
 
 def test_the_card_counts_the_servers_time_down_and_warns_in_the_last_minute(browser):
