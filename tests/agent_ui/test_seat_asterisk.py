@@ -143,6 +143,27 @@ async def _seat(asterisk, world, client):
     await net.stop()
 
 
+async def order_to_call_back(client, net, staff_no: str) -> dict:
+    """A saved 咨询 order of 13800138000 (its JSON), for the seat to call the customer back from;
+    the seat's simulated phone answers at once and talks 2 s."""
+    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="0")
+    await net.action("DBPut", Family="hotline-sim", Key=f"talk-{staff_no}", Val="2")
+    state = await (await client.get("/api/session")).json()
+    resp = await client.post(
+        "/api/orders",
+        json={
+            "workflow": "consult",
+            "form": {"咨询内容": "回访"},
+            "submit": False,
+            "caller_number": "13800138000",
+        },
+        headers={"X-CSRF-Token": state["csrf"]},
+    )
+    order = await resp.json()
+    assert resp.status == 201, order
+    return order
+
+
 async def test_an_agent_goes_ready_takes_a_real_call_and_ends_the_shift(client, seat):
     staff_no, net, bridge = seat
     async with client.ws_connect("/ws") as ws:
@@ -208,21 +229,7 @@ async def test_an_agent_goes_ready_takes_a_real_call_and_ends_the_shift(client, 
 
 async def test_calling_the_customer_back_from_an_order_puts_the_call_on_its_timeline(client, seat):
     staff_no, net, bridge = seat
-    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="0")
-    await net.action("DBPut", Family="hotline-sim", Key=f"talk-{staff_no}", Val="2")
-    state = await (await client.get("/api/session")).json()
-    resp = await client.post(
-        "/api/orders",
-        json={
-            "workflow": "consult",
-            "form": {"咨询内容": "回访"},
-            "submit": False,
-            "caller_number": "13800138000",
-        },
-        headers={"X-CSRF-Token": state["csrf"]},
-    )
-    order = await resp.json()
-    assert resp.status == 201, order
+    order = await order_to_call_back(client, net, staff_no)
     async with client.ws_connect("/ws") as ws:
         tab = Tab(ws)
         await tab.next("snapshot")

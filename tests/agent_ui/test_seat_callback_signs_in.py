@@ -8,28 +8,14 @@ from __future__ import annotations
 import pytest
 
 from cti.agents import LOGIN_REASON
-from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, seat  # noqa: F401 (the fixture)
+from tests.agent_ui.test_seat_asterisk import QUEUE, Tab, order_to_call_back, seat  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.asterisk
 
 
 async def test_a_call_back_from_a_signed_out_seat_signs_it_in_not_ready(client, seat):  # noqa: F811
     staff_no, net, bridge = seat
-    await net.action("DBPut", Family="hotline-sim", Key=f"ring-{staff_no}", Val="0")
-    await net.action("DBPut", Family="hotline-sim", Key=f"talk-{staff_no}", Val="2")
-    state = await (await client.get("/api/session")).json()
-    resp = await client.post(
-        "/api/orders",
-        json={
-            "workflow": "consult",
-            "form": {"咨询内容": "回访"},
-            "submit": False,
-            "caller_number": "13800138000",
-        },
-        headers={"X-CSRF-Token": state["csrf"]},
-    )
-    order = await resp.json()
-    assert resp.status == 201, order
+    order = await order_to_call_back(client, net, staff_no)
     async with client.ws_connect("/ws") as ws:
         tab = Tab(ws)
         await tab.next("snapshot")
