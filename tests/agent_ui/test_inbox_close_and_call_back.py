@@ -19,17 +19,21 @@ from ticketing.errors import ActionRefused
 from ticketing.models import AuditLog, Interaction, User
 
 
+def signed_in(user: User) -> CurrentUser:
+    """``user`` as their signed-in session holds them: who a command run in-process acts as."""
+    return CurrentUser(
+        id=user.id,
+        staff_no=user.staff_no,
+        name=user.name,
+        roles=tuple(user.roles),
+        site_id=user.site_id,
+        password_stamp=password_stamp(user),
+    )
+
+
 async def _current(world, staff_no: str) -> CurrentUser:
     async with world.services.sessionmaker() as db:
-        user = await db.get(User, world.people[staff_no])
-        return CurrentUser(
-            id=user.id,
-            staff_no=user.staff_no,
-            name=user.name,
-            roles=tuple(user.roles),
-            site_id=user.site_id,
-            password_stamp=password_stamp(user),
-        )
+        return signed_in(await db.get(User, world.people[staff_no]))
 
 
 async def _audits(world, action: str, event_id: int) -> list[AuditLog]:

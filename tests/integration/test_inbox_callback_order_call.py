@@ -14,10 +14,11 @@ import time
 import pytest
 from sqlalchemy import select
 
-from agent_ui.auth import CurrentUser, password_stamp
+from agent_ui.auth import CurrentUser
 from agent_ui.commands import run_command
 from agent_ui.services import AppServices
 from cti.call_events import CallEnded, RecordingReady
+from tests.agent_ui.test_inbox_close_and_call_back import signed_in
 from tests.cti.harness import QUEUE_B, Story, seat
 from ticketing import db
 from ticketing.calls import CallLinker
@@ -50,15 +51,7 @@ async def _seat_user(sessions, agent: str) -> CurrentUser:
         user = await s.scalar(select(User).where(User.staff_no == "1001"))
         user.staff_no = agent
     async with sessions() as s:
-        user = await s.scalar(select(User).where(User.staff_no == agent))
-        return CurrentUser(
-            id=user.id,
-            staff_no=user.staff_no,
-            name=user.name,
-            roles=tuple(user.roles),
-            site_id=user.site_id,
-            password_stamp=password_stamp(user),
-        )
+        return signed_in(await s.scalar(select(User).where(User.staff_no == agent)))
 
 
 async def _row(sessions, kind: str, external_id: str, within: float = 10.0) -> Interaction:
