@@ -47,7 +47,7 @@ from cti.channel_calls import (
     ChannelEvents,
     MalformedEvent,
 )
-from cti.events import Event
+from cti.events import Event, c_maker
 from cti.queue_calls import QueueCallEvents, QueueLeg
 from cti.queues import QueueBoard
 
@@ -818,19 +818,7 @@ def _slot_maker(c: Any, cls: type) -> Callable[..., Any]:
     field in its slot as the dataclass's ``__init__`` does, without its Python frame (a call's dozens of
     fields, nine of them containers from their factories; a channel's seven); the class itself with
     an accelerator built before its Maker took classes with slots."""
-    fields = dataclasses.fields(cls)
-    try:
-        return c.Maker(  # type: ignore[no-any-return]
-            cls,
-            tuple(f.name for f in fields),
-            tuple(f.default for f in fields),
-            tuple(f.default_factory for f in fields),
-            dataclasses.MISSING,
-            hasattr(cls, "__post_init__"),
-            cls,
-        )
-    except TypeError:  # an older accelerator's Maker: dict-backed classes only
-        return cls
+    return c_maker(c, cls, cls)
 
 
 def _queue_of_leg(name: str) -> str:

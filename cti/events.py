@@ -104,23 +104,30 @@ def _maker(cls: type, speedups: bool | None = None) -> Callable[..., Any]:
     without the interpreter's managed ``__dict__``: its ``Maker`` refuses it with a
     ``TypeError``) keeps the Python ``make``, which builds the same event."""
     make = _direct_init(cls, make=True)
-    fields = dataclasses.fields(cls)
     c = chosen_speedups(speedups)
-    if c is None or len(fields) > 64:
+    if c is None or len(dataclasses.fields(cls)) > 64:
         return make
-    missing = dataclasses.MISSING
+    return c_maker(c, cls, make)
+
+
+def c_maker(c: Any, cls: type, fallback: Callable[..., Any]) -> Callable[..., Any]:
+    """The accelerator ``c``'s ``Maker`` of the dataclass ``cls``: ``cls(**fields)`` stored as its
+    ``__init__`` would (the fields' names, defaults and factories, its ``__post_init__``),
+    handing any call it does not take to ``fallback``; ``fallback`` itself for a class the Maker
+    refuses (``TypeError``: see ``_maker``; an older accelerator's, dict-backed classes only)."""
+    fields = dataclasses.fields(cls)
     try:
         return c.Maker(  # type: ignore[no-any-return]
             cls,
             tuple(f.name for f in fields),
             tuple(f.default for f in fields),
             tuple(f.default_factory for f in fields),
-            missing,
+            dataclasses.MISSING,
             hasattr(cls, "__post_init__"),
-            make,
+            fallback,
         )
-    except TypeError:  # not a plain class: see above
-        return make
+    except TypeError:
+        return fallback
 
 
 def _direct_init(cls: type, make: bool = False) -> Callable[..., Any]:
