@@ -6,6 +6,7 @@ stories on a real console share the steps they all take here too (answer_survey)
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import jinja2
@@ -158,6 +159,22 @@ def seat_page(
         [me, agent or {"state": "ready"}, calls or []],
     )
     expect(page.locator("#intake-category")).to_be_attached()
+    return ctx, page, errors
+
+
+def bar_after_snapshot(
+    browser, me: str, state: str, calls: list[dict], serve=serve_console, since: float = 5
+) -> tuple:
+    """The seat's bar (state_bar_on_console, as ``serve`` answers the page) after agent ``me``'s
+    snapshot: ``state`` for ``since`` seconds, on the first of ``calls`` (none: no call), AMI up.
+    (context, page, the page's script errors); the caller closes the context."""
+    ctx, page, errors = state_bar_on_console(browser, serve)
+    page.evaluate(
+        """([me, state, calls, now, since]) => window.push("snapshot", {
+            user: { agent_id: me }, server_time: now, ami: { connected: true },
+            agent: { state, call_id: calls[0]?.call_id || "", since: now - since }, calls, work: {} })""",
+        [me, state, calls, time.time(), since],
+    )
     return ctx, page, errors
 
 

@@ -11,30 +11,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import VIEWPORT
-from tests.browser.page_harness import ORIGIN, render_page, serve_static, state_bar_on_console
+from tests.browser.page_harness import bar_after_snapshot
 
 pytestmark = pytest.mark.browser
-
-
-def _serve(route) -> None:
-    path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-    if path == "/console":
-        route.fulfill(body=render_page("console.html"), content_type="text/html; charset=utf-8")
-    else:
-        serve_static(route, path)
-
-
-def _host_bar(browser, call: dict):
-    """1001's bar, talking on ``call`` since its snapshot."""
-    ctx, page, errors = state_bar_on_console(browser, _serve, VIEWPORT)
-    page.evaluate(
-        """([call, now]) => window.push("snapshot", {
-            user: { agent_id: "1001" }, server_time: now, ami: { connected: true },
-            agent: { state: "talking", call_id: call.call_id, since: now - 30 }, calls: [call], work: {} })""",
-        [call, time.time()],
-    )
-    return ctx, page, errors
 
 
 def _colleague_leaves(page) -> None:
@@ -46,7 +25,7 @@ def _colleague_leaves(page) -> None:
 
 def test_the_conference_note_goes_when_the_colleague_leaves_the_room(browser):
     call = {"call_id": "c1", "caller": "13100000001", "answered_at": time.time() - 30}
-    ctx, page, errors = _host_bar(browser, call)
+    ctx, page, errors = bar_after_snapshot(browser, "1001", "talking", [call], since=30)
     try:
         page.evaluate(
             """() => window.push("call", { event: { event: "CallTransferred", agent_id: "1001", call_id: "c1",
@@ -76,7 +55,7 @@ def test_a_reload_during_the_conference_still_says_it_until_the_colleague_leaves
         "answered_at": time.time() - 30,
         "invited": {"1005": "1001"},
     }
-    ctx, page, errors = _host_bar(browser, call)
+    ctx, page, errors = bar_after_snapshot(browser, "1001", "talking", [call], since=30)
     try:
         expect(page.locator("#call-note")).to_have_text("三方通话：1005")
         _colleague_leaves(page)
@@ -94,7 +73,7 @@ def test_a_conference_another_agent_began_on_the_call_is_not_this_agents(browser
         "answered_at": time.time() - 30,
         "invited": {"1005": "1002"},
     }
-    ctx, page, errors = _host_bar(browser, call)
+    ctx, page, errors = bar_after_snapshot(browser, "1001", "talking", [call], since=30)
     try:
         expect(page.locator("#agent-state")).to_have_attribute("data-state", "talking")
         expect(page.locator("#call-note")).to_have_count(0)

@@ -12,7 +12,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, serve_console, state_bar_on_console
+from tests.browser.page_harness import ORIGIN, bar_after_snapshot, serve_console
 
 pytestmark = pytest.mark.browser
 
@@ -25,19 +25,10 @@ def _serve(route) -> None:
         serve_console(route)
 
 
-def _bar(browser, agent_id: str, state: str, calls: list[dict]):
-    ctx, page, errors = state_bar_on_console(browser, _serve)
-    page.evaluate(
-        """([me, state, calls, now]) => window.push("snapshot", {
-            user: { agent_id: me }, server_time: now, ami: { connected: true },
-            agent: { state, call_id: calls[0]?.call_id || "", since: now - 5 }, calls, work: {} })""",
-        [agent_id, state, calls, time.time()],
-    )
-    return ctx, page, errors
-
-
 def test_the_colleague_consulted_is_told_whose_consultation_it_is(browser):
-    ctx, page, errors = _bar(browser, "1005", "ringing", [{"call_id": "c1", "caller": "13100000001"}])
+    ctx, page, errors = bar_after_snapshot(
+        browser, "1005", "ringing", [{"call_id": "c1", "caller": "13100000001"}], _serve
+    )
     try:
         page.evaluate(
             """(now) => {
@@ -67,7 +58,7 @@ def test_a_reload_during_a_consultation_still_says_whose_it_is(browser):
             "consulted": {"1005": "1001"},
         }
     ]
-    ctx, page, errors = _bar(browser, "1005", "talking", calls)
+    ctx, page, errors = bar_after_snapshot(browser, "1005", "talking", calls, _serve)
     try:
         expect(page.locator("#call-note")).to_have_text("咨询来电：来自 1001（王坐席）")
         # completed into a transfer: announced again without consult_from, the caller is 1005's
@@ -83,7 +74,7 @@ def test_a_reload_during_a_consultation_still_says_whose_it_is(browser):
 
 def test_the_inviting_agent_sees_the_conference_while_it_lasts(browser):
     calls = [{"call_id": "c1", "caller": "13100000001", "answered_at": time.time() - 30}]
-    ctx, page, errors = _bar(browser, "1001", "talking", calls)
+    ctx, page, errors = bar_after_snapshot(browser, "1001", "talking", calls, _serve)
     try:
         expect(page.locator("#call-note")).to_have_count(0)
         page.evaluate(

@@ -10,23 +10,12 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import serve_console, state_bar_on_console
+from tests.browser.page_harness import bar_after_snapshot
 
 pytestmark = pytest.mark.browser
 
 HANDING_ON = ("#btn-transfer", "#btn-consult", "#btn-conference", "#btn-hold")
 WHY = "同事的咨询通话：转接、咨询转接、三方通话和保持由发起咨询的同事操作"
-
-
-def _bar(browser, state: str, calls: list[dict]):
-    ctx, page, errors = state_bar_on_console(browser, serve_console)
-    page.evaluate(
-        """([state, calls, now]) => window.push("snapshot", {
-            user: { agent_id: "1005" }, server_time: now, ami: { connected: true },
-            agent: { state, call_id: calls[0]?.call_id || "", since: now - 5 }, calls, work: {} })""",
-        [state, calls, time.time()],
-    )
-    return ctx, page, errors
 
 
 def _greyed_saying_why(page) -> None:
@@ -42,7 +31,9 @@ def _offered(page) -> None:
 
 
 def test_the_consultation_answered_offers_the_colleague_no_transfer_nor_hold(browser):
-    ctx, page, errors = _bar(browser, "ringing", [{"call_id": "c1", "caller": "13100000021"}])
+    ctx, page, errors = bar_after_snapshot(
+        browser, "1005", "ringing", [{"call_id": "c1", "caller": "13100000021"}]
+    )
     try:
         page.evaluate(
             """(now) => {
@@ -74,7 +65,7 @@ def test_a_reload_during_the_consultation_still_offers_none_of_them(browser):
             "consulted": {"1005": "1001"},
         }
     ]
-    ctx, page, errors = _bar(browser, "talking", calls)
+    ctx, page, errors = bar_after_snapshot(browser, "1005", "talking", calls)
     try:
         _greyed_saying_why(page)
         assert errors == []
@@ -84,7 +75,7 @@ def test_a_reload_during_the_consultation_still_offers_none_of_them(browser):
 
 def test_the_agents_own_caller_is_offered_them(browser):
     calls = [{"call_id": "c1", "caller": "13100000021", "answered_at": time.time() - 9}]
-    ctx, page, errors = _bar(browser, "talking", calls)
+    ctx, page, errors = bar_after_snapshot(browser, "1005", "talking", calls)
     try:
         _offered(page)
         assert errors == []
