@@ -37,15 +37,14 @@ window.push = (type, detail) => window.sock.dispatchEvent(new CustomEvent(type, 
 #: campaign_card.js as a test starts it (serve_console serves it whole), the template's own being
 #: served empty (STARTED_BY_HAND)
 LIVE_CAMPAIGN_CARD = "/static/js/campaign_card.js?live"
-# campaign_card.js started live on the seat page, on the fake socket
-START_CAMPAIGN_CARD = (
-    SOCKET
-    + """(async () => {
+# campaign_card.js started live on the fake socket already on the page (seat_page's)
+CAMPAIGN_CARD_ON_SOCKET = """(async () => {
         window.hotline = { socket: window.sock };
         await import("/static/js/campaign_card.js?live");
         await new Promise((r) => setTimeout(r, 150));
     })()"""
-)
+# campaign_card.js started live on the seat page, on a new fake socket
+START_CAMPAIGN_CARD = SOCKET + CAMPAIGN_CARD_ON_SOCKET
 
 
 class _User:
@@ -135,13 +134,14 @@ def seat_page(
     me: str = "1005",
     agent: dict | None = None,
     calls: list[dict] | None = None,
+    viewport: dict = VIEWPORT,
     **context,
 ) -> tuple:
     """The seat's page of agent ``me`` (``/console``, as ``serve`` answers it) with seat.js
     started on the stand-in socket (SOCKET) and its snapshot pushed: ``agent`` (ready when not
     given) and ``calls``, at the browser's clock. (context, page, the page's script errors); the
     caller closes the context. ``context`` adds to the browser context's options (a timezone)."""
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN", **context)
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN", **context)
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, SOCKET
+from tests.browser.page_harness import CAMPAIGN_CARD_ON_SOCKET, ORIGIN, seat_page
 from tests.browser.test_campaign_card_holds_result import CALLBACK
 from tests.browser.test_campaign_card_result import DISPOSITIONS, push
 from tests.browser.test_console_keyboard_and_labels import _serve
@@ -34,26 +34,9 @@ def _serve_card(route) -> None:
 
 
 def test_the_card_is_a_strip_above_the_pop_and_the_intake_keeps_its_column(browser):
-    ctx = browser.new_context(viewport=SMALL, locale="zh-CN")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(f"{ORIGIN}/**", _serve_card)
+    ctx, page, errors = seat_page(browser, _serve_card, viewport=SMALL)
     try:
-        page.goto(f"{ORIGIN}/console")
-        page.evaluate(
-            SOCKET
-            + """(async () => {
-                const { StateBar } = await import("/static/js/statebar.js");
-                const seat = await import("/static/js/seat.js");
-                const bar = new StateBar(window.sock);
-                window.hotline = { socket: window.sock, bar };
-                await seat.start({ socket: window.sock, bar });
-                await import("/static/js/campaign_card.js?live");
-                window.push("snapshot", { user: { agent_id: "1005" }, agent: { state: "ready" }, calls: [],
-                                          server_time: Date.now() / 1000 });
-            })()"""
-        )
+        page.evaluate(CAMPAIGN_CARD_ON_SOCKET)
         expect(page.locator("#intake-save-close")).to_be_visible()
         before = page.evaluate(BOXES)
         # no card: the pop has its whole column, level with the intake
