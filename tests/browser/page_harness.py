@@ -107,16 +107,24 @@ def serve_console(route) -> None:
         serve_static(route, path)
 
 
-def state_bar_on_console(browser, serve=serve_console, viewport: dict = VIEWPORT) -> tuple:
-    """The seat's page (``/console``, as ``serve`` answers it) with statebar.js on a stand-in
-    socket (``window.push`` feeds it, SOCKET), drawn as before its snapshot: (context, page, the
-    page's script errors). The caller closes the context."""
-    ctx = browser.new_context(viewport=viewport, locale="zh-CN")
+def console_page(browser, serve, viewport: dict = VIEWPORT, **context) -> tuple:
+    """``/console`` opened in a new zh-CN browser context, its every request answered by
+    ``serve``, nothing started on it yet: (context, page, the page's script errors). The caller
+    closes the context; ``context`` adds to its options."""
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN", **context)
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.route(f"{ORIGIN}/**", serve)
     page.goto(f"{ORIGIN}/console")
+    return ctx, page, errors
+
+
+def state_bar_on_console(browser, serve=serve_console, viewport: dict = VIEWPORT) -> tuple:
+    """The seat's page (``/console``, as ``serve`` answers it) with statebar.js on a stand-in
+    socket (``window.push`` feeds it, SOCKET), drawn as before its snapshot: (context, page, the
+    page's script errors). The caller closes the context."""
+    ctx, page, errors = console_page(browser, serve, viewport)
     page.evaluate(
         SOCKET
         + """(async () => {
@@ -141,12 +149,7 @@ def seat_page(
     started on the stand-in socket (SOCKET) and its snapshot pushed: ``agent`` (ready when not
     given) and ``calls``, at the browser's clock. (context, page, the page's script errors); the
     caller closes the context. ``context`` adds to the browser context's options (a timezone)."""
-    ctx = browser.new_context(viewport=viewport, locale="zh-CN", **context)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/console")
+    ctx, page, errors = console_page(browser, serve, viewport, **context)
     page.evaluate(
         SOCKET
         + """(async ([me, agent, calls]) => {
