@@ -7,6 +7,9 @@ to do, on arrival as when a night's report reaches the first agent to sign in.""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from sqlalchemy import select
 
 from cti.bus import InProcessBus
@@ -47,8 +50,10 @@ async def _told_of(sm, bus: InProcessBus, routed: list, agent, call_id: str) -> 
         return order
 
 
-async def test_a_fault_report_tells_its_agent_of_the_order_on_arrival(sm, seeded):
-    agent = seeded.users["1001"]
+@contextlib.asynccontextmanager
+async def _intake_on_bus(sm) -> AsyncIterator[tuple[InProcessBus, list]]:
+    """The intake and the call linker on a bus, as the console runs them: (the bus, the
+    ``TicketRouted`` events published on it, as they come)."""
     bus = InProcessBus()
     routed: list = []
 
@@ -61,35 +66,27 @@ async def test_a_fault_report_tells_its_agent_of_the_order_on_arrival(sm, seeded
     linker = CallLinker(sm, intake=intake, bus=bus)
     linker.subscribe(bus)
     try:
+        yield bus, routed
+    finally:
+        await linker.close()
+        await intake.close()
+
+
+async def test_a_fault_report_tells_its_agent_of_the_order_on_arrival(sm, seeded):
+    agent = seeded.users["1001"]
+    async with _intake_on_bus(sm) as (bus, routed):
         await bus.publish(_signs_in("1001"))
         await bus.publish(_ready("1001"))
         await _settled(bus)
         await bus.publish(VoicemailReceived(call_id="vm-day", **REPORT))
         await _told_of(sm, bus, routed, agent, "vm-day")
-    finally:
-        await linker.close()
-        await intake.close()
 
 
 async def test_a_nights_fault_report_tells_the_agent_who_signs_in(sm, seeded):
     agent = seeded.users["1001"]
-    bus = InProcessBus()
-    routed: list = []
-
-    async def heard(event):
-        routed.append(event)
-
-    bus.subscribe(heard, types=[TicketRouted])
-    intake = Intake()
-    intake.subscribe(bus, sm)
-    linker = CallLinker(sm, intake=intake, bus=bus)
-    linker.subscribe(bus)
-    try:
+    async with _intake_on_bus(sm) as (bus, routed):
         await bus.publish(VoicemailReceived(call_id="vm-night", **REPORT))
         await _settled(bus)
         assert routed == []  # nobody signed in: the report waits, no order yet
         await bus.publish(_signs_in("1001"))
         await _told_of(sm, bus, routed, agent, "vm-night")
-    finally:
-        await linker.close()
-        await intake.close()
