@@ -130,6 +130,17 @@ async def test_an_enter_template_still_goes_out_on_every_entry(session, seeded):
     ]
 
 
+#: a 故障报修 SMS template an admin adds for 现场处理, sent on its own
+ON_SITE_SMS = {
+    "name": "测试模板",
+    "category": "fault",
+    "node": "onsite",
+    "channel": "sms",
+    "body": "到达",
+    "auto_send": True,
+}
+
+
 @pytest.mark.parametrize(
     ("values", "problem"),
     [
@@ -142,30 +153,14 @@ async def test_an_enter_template_still_goes_out_on_every_entry(session, seeded):
     ],
 )
 async def test_admins_pick_when_a_template_goes_out_among_those_known(session, seeded, values, problem):
-    base = {
-        "name": "测试模板",
-        "category": "fault",
-        "node": "onsite",
-        "channel": "sms",
-        "body": "到达",
-        "auto_send": True,
-    }
     with pytest.raises(FieldErrors) as refused:
-        await create_template(session, seeded.users["9001"], {**base, **values})
+        await create_template(session, seeded.users["9001"], {**ON_SITE_SMS, **values})
     assert refused.value.problems == {"send_on": problem}
 
 
 async def test_a_new_template_goes_out_on_entering_unless_told_otherwise(session, seeded):
     admin = seeded.users["9001"]
-    base = {
-        "name": "测试模板",
-        "category": "fault",
-        "node": "onsite",
-        "channel": "sms",
-        "body": "到达",
-        "auto_send": True,
-    }
-    row = await create_template(session, admin, base)
+    row = await create_template(session, admin, ON_SITE_SMS)
     assert row.send_on == "enter"
     await update_template(session, admin, row.id, {"send_on": "leave"})
     assert row.send_on == "leave"
