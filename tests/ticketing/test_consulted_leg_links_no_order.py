@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from cti.bus import InProcessBus
 from cti.call_events import CallAnswered, CallEnded, CallOffered
-from ticketing import create_order
+from tests.ticketing.test_customers_and_calls import calls_of_new_order
 from ticketing.calls import CallLinker
 from ticketing.demo import demo_phone
-from ticketing.models import CallLeg, Interaction, order_interactions
+from ticketing.models import CallLeg, Interaction
 
 
 async def test_an_order_the_consulted_colleague_creates_is_not_the_consulted_callers(session, sm, seeded):
@@ -29,25 +29,6 @@ async def test_an_order_the_consulted_colleague_creates_is_not_the_consulted_cal
             await bus.publish(e)
         await bus.drain()
         await linker.close()
-
-    async def order_by(staff_no: str, number: str = "") -> set[str]:
-        order = await create_order(
-            session,
-            seeded.users[staff_no],
-            workflow="fault_repair",
-            site_id=seeded.sites["440100"].id,
-            form={"故障地址": "天河路1号", "所属供电局": "440100"},
-            caller_number=number,
-        )
-        linked = set(
-            await session.scalars(
-                select(Interaction.external_id)
-                .join(order_interactions, order_interactions.c.interaction_id == Interaction.id)
-                .where(order_interactions.c.order_id == order.id)
-            )
-        )
-        await session.commit()  # SQLite: the linker writes next
-        return linked
 
     await published(
         # 1002's own call five minutes ago, written up since
@@ -86,15 +67,15 @@ async def test_an_order_the_consulted_colleague_creates_is_not_the_consulted_cal
     await session.commit()
 
     # during the consultation: 1002's order for 1001's caller is not about 1001's call
-    assert await order_by("1002", caller) == set()
+    assert await calls_of_new_order(session, seeded, "1002", caller) == set()
     # one for the caller of 1002's own call before: that call, as after any call of theirs
-    assert await order_by("1002", earlier) == {"c-own"}
+    assert await calls_of_new_order(session, seeded, "1002", earlier) == {"c-own"}
     # the caller is still 1001's, and so is an order about them
-    assert await order_by("1001") == {"c-consult"}
+    assert await calls_of_new_order(session, seeded, "1001") == {"c-consult"}
 
     # 完成转接: the same leg announced again, without consult_from: the caller is 1002's now
     await published(CallAnswered(call_id="c-consult", agent_id="1002", caller=caller, answered_at=now + 12))
-    assert await order_by("1002") == {"c-consult"}
+    assert await calls_of_new_order(session, seeded, "1002") == {"c-consult"}
     leg = await session.scalar(
         select(CallLeg)
         .join(Interaction)

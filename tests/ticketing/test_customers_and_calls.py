@@ -30,6 +30,28 @@ from ticketing.intake import Intake, inbox
 from ticketing.models import CallLeg, Customer, Interaction, Site, WorkOrder, order_interactions
 
 
+async def calls_of_new_order(session, seeded, staff_no: str, caller_number: str = "") -> set[str]:
+    """The calls (their ids) a 故障报修 order the demo's ``staff_no`` creates now is linked to, as
+    of their seat's calls (and ``caller_number``'s); committed, so the linker can write next."""
+    order = await create_order(
+        session,
+        seeded.users[staff_no],
+        workflow="fault_repair",
+        site_id=seeded.sites["440100"].id,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
+        caller_number=caller_number,
+    )
+    linked = set(
+        await session.scalars(
+            select(Interaction.external_id)
+            .join(order_interactions, order_interactions.c.interaction_id == Interaction.id)
+            .where(order_interactions.c.order_id == order.id)
+        )
+    )
+    await session.commit()  # SQLite: the linker writes next
+    return linked
+
+
 async def test_screen_pop_by_any_spelling_of_the_number(session, seeded):
     pop = await lookup_for_screen_pop(session, "+86 " + demo_phone(3))
     assert pop["customer"]["account_no"] == demo_account_no(3)
@@ -173,32 +195,14 @@ async def test_a_transferred_call_keeps_both_legs_and_both_agents_orders_link_to
         await bus.publish(e)
     await bus.drain()
 
-    async def order_by(staff_no: str) -> set[str]:
-        order = await create_order(
-            session,
-            seeded.users[staff_no],
-            workflow="fault_repair",
-            site_id=seeded.sites["440100"].id,
-            form={"故障地址": "天河路1号", "所属供电局": "440100"},
-        )
-        linked = set(
-            await session.scalars(
-                select(Interaction.external_id)
-                .join(order_interactions, order_interactions.c.interaction_id == Interaction.id)
-                .where(order_interactions.c.order_id == order.id)
-            )
-        )
-        await session.commit()  # SQLite: the linker writes next
-        return linked
-
-    assert await order_by("1002") == {"c-2"}  # the target, talking now
+    assert await calls_of_new_order(session, seeded, "1002") == {"c-2"}  # the target, talking now
     for e in ended + ended:
         await bus.publish(e)
     await bus.drain()
     await linker.close()
     # the first agent writes the order up after handing the caller over: still that call
-    assert await order_by("1001") == {"c-2"}
-    assert await order_by("1003") == set()
+    assert await calls_of_new_order(session, seeded, "1001") == {"c-2"}
+    assert await calls_of_new_order(session, seeded, "1003") == set()
 
     call = await session.scalar(select(Interaction).where(Interaction.external_id == "c-2"))
     await session.refresh(call)
