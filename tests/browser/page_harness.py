@@ -181,6 +181,28 @@ def bar_after_snapshot(
     return ctx, page, errors
 
 
+def consultation_answered(page) -> None:
+    """1005 answers 1001's consultation (咨询转接) on call c1: talking, the leg's ``CallAnswered``
+    naming the consulting agent, as the stand-in socket brings them."""
+    page.evaluate(
+        """(now) => {
+            window.push("agent_state", { event: { agent_id: "1005", state: "talking", call_id: "c1" } });
+            window.push("call", { event: { event: "CallAnswered", agent_id: "1005", call_id: "c1",
+                                           answered_at: now, consult_from: "1001" } });
+        }""",
+        time.time(),
+    )
+
+
+def consultation_completed(page) -> None:
+    """The consultation on c1 completed into a transfer (完成转接): 1005's leg announced again
+    without ``consult_from``, the caller theirs."""
+    page.evaluate(
+        """() => window.push("call", { event: { event: "CallAnswered", agent_id: "1005", call_id: "c1",
+                                                answered_at: 1, consult_from: "" } })"""
+    )
+
+
 def push_state(page, state: str) -> None:
     """The agent's new state, as the stand-in socket of state_bar_on_console brings it, drawn on
     the bar."""

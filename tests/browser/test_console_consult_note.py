@@ -12,7 +12,13 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import ORIGIN, bar_after_snapshot, serve_console
+from tests.browser.page_harness import (
+    ORIGIN,
+    bar_after_snapshot,
+    consultation_answered,
+    consultation_completed,
+    serve_console,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +36,7 @@ def test_the_colleague_consulted_is_told_whose_consultation_it_is(browser):
         browser, "1005", "ringing", [{"call_id": "c1", "caller": "13100000001"}], _serve
     )
     try:
-        page.evaluate(
-            """(now) => {
-                window.push("agent_state", { event: { agent_id: "1005", state: "talking", call_id: "c1" } });
-                window.push("call", { event: { event: "CallAnswered", agent_id: "1005", call_id: "c1",
-                                               answered_at: now, consult_from: "1001" } });
-            }""",
-            time.time(),
-        )
+        consultation_answered(page)
         expect(page.locator("#call-note")).to_have_text("咨询来电：来自 1001（王坐席）")
         # cancelled: back to 就绪 (no 话后处理), the words go with the call
         page.evaluate(
@@ -62,10 +61,7 @@ def test_a_reload_during_a_consultation_still_says_whose_it_is(browser):
     try:
         expect(page.locator("#call-note")).to_have_text("咨询来电：来自 1001（王坐席）")
         # completed into a transfer: announced again without consult_from, the caller is 1005's
-        page.evaluate(
-            """() => window.push("call", { event: { event: "CallAnswered", agent_id: "1005", call_id: "c1",
-                                                    answered_at: 1, consult_from: "" } })"""
-        )
+        consultation_completed(page)
         expect(page.locator("#call-note")).to_be_hidden()
         assert errors == []
     finally:

@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.page_harness import bar_after_snapshot
+from tests.browser.page_harness import bar_after_snapshot, consultation_answered, consultation_completed
 
 pytestmark = pytest.mark.browser
 
@@ -35,21 +35,11 @@ def test_the_consultation_answered_offers_the_colleague_no_transfer_nor_hold(bro
         browser, "1005", "ringing", [{"call_id": "c1", "caller": "13100000021"}]
     )
     try:
-        page.evaluate(
-            """(now) => {
-                window.push("agent_state", { event: { agent_id: "1005", state: "talking", call_id: "c1" } });
-                window.push("call", { event: { event: "CallAnswered", agent_id: "1005", call_id: "c1",
-                                               answered_at: now, consult_from: "1001" } });
-            }""",
-            time.time(),
-        )
+        consultation_answered(page)
         _greyed_saying_why(page)
         expect(page.locator("#btn-hangup")).to_be_enabled()  # answered, the colleague hangs up
         # completed into a transfer: announced again without consult_from, the caller is 1005's
-        page.evaluate(
-            """() => window.push("call", { event: { event: "CallAnswered", agent_id: "1005", call_id: "c1",
-                                                    answered_at: 1, consult_from: "" } })"""
-        )
+        consultation_completed(page)
         _offered(page)
         assert errors == []
     finally:
