@@ -8,22 +8,30 @@ from __future__ import annotations
 import time
 
 from campaigns import store
+from campaigns.dialer import Dialer
 from tests.agent_ui.conftest import Session
 from tests.agent_ui.visit_back_setup import dialer_of
 
 
-async def test_the_agent_gets_the_offer_held_for_them_until_it_is_skipped(client, world):
+async def _offered_to_1001(world, name: str, **campaign: object) -> tuple[Dialer, int | None]:
+    """A preview campaign ``name`` (``campaign``: create_campaign's further settings) started with
+    张三 (13800001111) to call, and the seat's dialer's first tick, which offers them to 1001:
+    (the dialer, now the world's; the contact offered)."""
     async with world.services.sessionmaker.begin() as db:
         await store.ensure_dispositions(db)
-        campaign = await store.create_campaign(
-            db, name="停电回访", queue="service", mode="preview", every_day=True, offer_minutes=4
+        started = await store.create_campaign(
+            db, name=name, queue="service", mode="preview", every_day=True, **campaign
         )
-        await store.add_contact(db, campaign, "13800001111", name="张三", source_key="k1")
-        await store.set_status(db, campaign, "start")
+        await store.add_contact(db, started, "13800001111", name="张三", source_key="k1")
+        await store.set_status(db, started, "start")
     dialer, _ = dialer_of(world, "1001")
     world.services.dialer = dialer
     await dialer.tick()
-    contact_id = dialer.offered("1001")
+    return dialer, dialer.offered("1001")
+
+
+async def test_the_agent_gets_the_offer_held_for_them_until_it_is_skipped(client, world):
+    dialer, contact_id = await _offered_to_1001(world, "停电回访", offer_minutes=4)
     assert contact_id
 
     agent = await Session.signed_in(client, "1001")
@@ -59,17 +67,7 @@ async def test_a_seat_with_no_dialer_has_no_offer(client, world):
 async def test_the_agents_answered_call_comes_back_until_its_result_is_saved(client, world):
     """QA 2026-11-29 #22: a reload after a campaign call lost its card for good, the answered
     contact left with no 结果代码. The call owing its result comes back with the offer."""
-    async with world.services.sessionmaker.begin() as db:
-        await store.ensure_dispositions(db)
-        campaign = await store.create_campaign(
-            db, name="队列回呼", queue="service", mode="preview", every_day=True
-        )
-        await store.add_contact(db, campaign, "13800001111", name="张三", source_key="k1")
-        await store.set_status(db, campaign, "start")
-    dialer, _ = dialer_of(world, "1001")
-    world.services.dialer = dialer
-    await dialer.tick()
-    contact_id = dialer.offered("1001")
+    dialer, contact_id = await _offered_to_1001(world, "队列回呼")
     ok, call_id = await dialer.preview_dial("1001", contact_id)
     assert ok, call_id
 
