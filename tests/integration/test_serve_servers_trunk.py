@@ -169,17 +169,22 @@ def _state(state: str):
     return lambda b: b.get("type") == "agent_state" and b["event"].get("state") == state
 
 
+async def _serve_both(procs, amis, prefix: str, redis) -> None:
+    """``hotline serve``'s CTI bridge of each server, each holding its lock, and the web role."""
+    procs.start("serve", "--role", "cti", "--server", "main")
+    procs.start("serve", "--role", "cti", "--server", "second")
+    for ami in amis.values():
+        async with asyncio.timeout(90):  # the processes' start too, which a loaded machine slows
+            while not await redis.exists(f"{prefix}:cti:127.0.0.1:{ami.port}:lock"):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+    procs.start("serve", "--role", "web")
+
+
 async def test_transfer_consult_and_spy_reach_a_seat_on_the_other_asterisk(trunked):
     procs, amis, base, prefix, trunks = trunked
     redis = aioredis.Redis.from_url(REDIS_URL)
     try:
-        procs.start("serve", "--role", "cti", "--server", "main")
-        procs.start("serve", "--role", "cti", "--server", "second")
-        for ami in amis.values():
-            async with asyncio.timeout(30):
-                while not await redis.exists(f"{prefix}:cti:127.0.0.1:{ami.port}:lock"):  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
-        procs.start("serve", "--role", "web")
+        await _serve_both(procs, amis, prefix, redis)
         procs.start("serve", "--role", "worker")  # the call records (ticketing's CallLinker)
         await wait_http(base, procs)
 
@@ -291,13 +296,7 @@ async def test_a_caller_the_colleague_on_the_other_server_does_not_take_comes_ba
     await amis["second"].action("DBPut", Family="hotline-sim", Key=f"ring-{SECOND_AGENT}", Val="never")
     redis = aioredis.Redis.from_url(REDIS_URL)
     try:
-        procs.start("serve", "--role", "cti", "--server", "main")
-        procs.start("serve", "--role", "cti", "--server", "second")
-        for ami in amis.values():
-            async with asyncio.timeout(30):
-                while not await redis.exists(f"{prefix}:cti:127.0.0.1:{ami.port}:lock"):  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
-        procs.start("serve", "--role", "web")
+        await _serve_both(procs, amis, prefix, redis)
         await wait_http(base, procs)
         async with _console(base, MAIN_AGENT) as on_main, _console(base, SECOND_AGENT) as on_second:
             for console in (on_main, on_second):
@@ -342,13 +341,7 @@ async def test_a_consultation_across_servers_is_the_colleagues_question_until_co
     procs.env["HOTLINE_ACW_SECONDS"] = "60"
     redis = aioredis.Redis.from_url(REDIS_URL)
     try:
-        procs.start("serve", "--role", "cti", "--server", "main")
-        procs.start("serve", "--role", "cti", "--server", "second")
-        for ami in amis.values():
-            async with asyncio.timeout(90):  # the processes' start too, which a loaded machine slows
-                while not await redis.exists(f"{prefix}:cti:127.0.0.1:{ami.port}:lock"):  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
-        procs.start("serve", "--role", "web")
+        await _serve_both(procs, amis, prefix, redis)
         await wait_http(base, procs)
         async with _console(base, MAIN_AGENT) as on_main, _console(base, SECOND_AGENT) as on_second:
             for console in (on_main, on_second):
