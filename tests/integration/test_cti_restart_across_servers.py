@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 from test_serve_servers import SECOND_NAME, SECOND_ROOT, second_asterisk, stories_lock  # noqa: F401
-from test_serve_servers_trunk import _install, _with_sip_ports
+from test_serve_servers_trunk import _install, _with_sip_ports, trunks_in_place
 
 from cti.ami import AmiActionError, AmiClient
 from cti.bridge import CtiBridge, CtiSettings
@@ -213,18 +213,7 @@ async def trunks(servers, asterisk, tmp_path):
     await asyncio.to_thread(_with_sip_ports, config, roots)
 
     async def in_place() -> None:
-        for name, peer in (("main", "trunk-second"), ("second", "trunk-main")):
-            try:
-                await servers.nets[name].action_list("PJSIPShowEndpoint", Endpoint=peer)
-                continue
-            except AmiActionError:
-                await asyncio.to_thread(_install, roots[name], config)
-            async with asyncio.timeout(10):
-                while True:
-                    with contextlib.suppress(AmiActionError):
-                        await servers.nets[name].action_list("PJSIPShowEndpoint", Endpoint=peer)
-                        break
-                    await asyncio.sleep(0.2)
+        await trunks_in_place(servers.nets, roots, config)
 
     try:
         for root in roots.values():

@@ -86,6 +86,25 @@ def _with_sip_ports(config: Path, roots: dict[str, Path]) -> None:
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
 
 
+async def trunks_in_place(amis: dict, roots: dict[str, Path], config: Path) -> None:
+    """Both servers' trunks (``main``'s to ``second`` and back) in place, asked of each Asterisk
+    (``amis`` by server) and (re)installed from ``config`` where missing: another test session's
+    start of the shared Asterisk re-installs its configs without these settings, hence without
+    a trunk."""
+    for name, peer in (("main", "trunk-second"), ("second", "trunk-main")):
+        try:
+            await amis[name].action_list("PJSIPShowEndpoint", Endpoint=peer)
+            continue
+        except AmiActionError:
+            await asyncio.to_thread(_install, roots[name], config)
+        async with asyncio.timeout(10):
+            while True:
+                with contextlib.suppress(AmiActionError):
+                    await amis[name].action_list("PJSIPShowEndpoint", Endpoint=peer)
+                    break
+                await asyncio.sleep(0.2)
+
+
 @pytest.fixture
 async def trunked(two_servers, asterisk):  # noqa: F811 - the fixture imported above
     """``two_servers`` with each server's SIP port listed and the trunks installed on both
@@ -96,21 +115,9 @@ async def trunked(two_servers, asterisk):  # noqa: F811 - the fixture imported a
     await asyncio.to_thread(_with_sip_ports, config, roots)
 
     async def trunks() -> None:
-        """Both trunks in place, (re)installed where missing: another test session's start of the
-        shared Asterisk re-installs its configs without these settings, hence without a trunk.
-        Called right before each step that dials one (a call set up keeps its trunk)."""
-        for name, peer in (("main", "trunk-second"), ("second", "trunk-main")):
-            try:
-                await amis[name].action_list("PJSIPShowEndpoint", Endpoint=peer)
-                continue
-            except AmiActionError:
-                await asyncio.to_thread(_install, roots[name], config)
-            async with asyncio.timeout(10):
-                while True:
-                    with contextlib.suppress(AmiActionError):
-                        await amis[name].action_list("PJSIPShowEndpoint", Endpoint=peer)
-                        break
-                    await asyncio.sleep(0.2)
+        """Both trunks in place (trunks_in_place). Called right before each step that dials one
+        (a call set up keeps its trunk)."""
+        await trunks_in_place(amis, roots, config)
 
     try:
         for root in roots.values():
