@@ -198,7 +198,7 @@ def test_every_audit_action_has_words():
     actions = _audit_actions()
     actions |= {f"order.{a}" for a in _opinion_actions()}
     actions |= {f"seat.{cmd}" for cmd in FORCE_COMMANDS} | {"seat.spy", "seat.spy_mode", "seat.spy_stop"}
-    actions |= {f"seat.{cmd}" for cmd in _QUEUE_ACTIONS}
+    actions |= {f"seat.{cmd}" for cmd in _QUEUE_ACTIONS.values()}
     actions |= {f"campaign.{a}" for a in _MOVES}
     assert _missing({f"audit.action.{a}" for a in actions}) == {"zh-CN": [], "en": []}
 
