@@ -65,7 +65,8 @@ async def _report_links(client) -> list[str]:
 async def test_a_team_leader_plays_every_recording_their_report_links(calls, client):
     await login(client, "3001")  # HQ's team leader: every site's calls
     links = await _report_links(client)
-    assert links == ["/recordings/recording/c-hq.1/play", "/recordings/recording/c-hd.2/play"]
+    # newest call first (通话明细's order): 海淀's 08:20 call, then HQ's 08:10 call
+    assert links == ["/recordings/recording/c-hd.2/play", "/recordings/recording/c-hq.1/play"]
     for link in links:
         resp = await client.get(link)
         assert resp.status == 200 and resp.content_type.startswith("audio/"), link
