@@ -81,12 +81,15 @@ async def test_an_email_from_a_customers_contact_fills_the_complaints_site(clien
 
 
 async def test_a_disabled_site_is_left_for_the_agent_and_the_order_is_made(client, world):
-    # 停用 sites take no new orders: filling one in would have refused the whole order
+    # 停用 sites take no new orders: filling one in would have refused the whole order. The
+    # customer was made under the bureau while it served; the bureau was 停用 since (a new
+    # customer cannot be put under a 停用 site)
     async with world.services.sessionmaker.begin() as db:
         hq = await db.scalar(select(Site).where(Site.code == "HQ"))
-        closed = await create_site(db, "CY", "朝阳供电局", parent=hq, kind="bureau")
-        closed.enabled = False
+        await create_site(db, "CY", "朝阳供电局", parent=hq, kind="bureau")
     await _customer(world, site="CY")
+    async with world.services.sessionmaker.begin() as db:
+        (await db.scalar(select(Site).where(Site.code == "CY"))).enabled = False
     token = await login(client, "1001")
     form = _form(await _order(client, world, token, await _event(world, "sms-closed"), FAULT))
     assert form["故障地址"] == ADDRESS and not form.get("所属供电局"), form
