@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.browser]
 
 
 async def _move_to_shenzhen(services, number: str) -> None:
-    """5101 sends the order back (退单); 1001, its creator, corrects 所属供电局 to 深圳 (440300)."""
+    """5101 sends the order back (退单); 1001, its creator, corrects 所属供电局 to 深圳 (440300),
+    picking its 小类别 (低压故障), which 提交 of the create step asks for."""
     from sqlalchemy import select
 
     from ticketing import commit_and_publish, load_order, reject, submit_step
@@ -31,7 +32,10 @@ async def _move_to_shenzhen(services, number: str) -> None:
     async with services.sessionmaker() as db:
         agent = await db.scalar(select(User).where(User.staff_no == "1001"))
         order = await load_order(db, agent, number)
-        await submit_step(db, agent, order, form={"所属供电局": "440300"}, opinion="更正所属供电局")
+        # back on its create step, the order (opened with no 小类别) is given one, as at intake
+        await submit_step(
+            db, agent, order, form={"所属供电局": "440300"}, subcategory="fault_lv", opinion="更正所属供电局"
+        )
         await commit_and_publish(db, services.bus)
 
 
