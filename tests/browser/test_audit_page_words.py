@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_only
 from tests.browser.test_dispatch_setup import admin_on
-from tests.browser.test_user_admin import _seed
 
 pytestmark = [pytest.mark.browser]
 
@@ -22,7 +22,7 @@ async def _seed_order(url: str) -> str:
     from ticketing.models import Site, User
     from ticketing.workflow.engine import create_order
 
-    await _seed(url)
+    await demo_only(url, 1)
     engine = create_engine(url)
     async with sessionmaker(engine).begin() as db:
         agent = await db.scalar(select(User).where(User.staff_no == "1001"))

@@ -9,13 +9,17 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_campaign_offer_minutes_page import LEADER, _seed
+from tests.browser.story_seeds import demo_only
+from tests.browser.test_campaign_offer_minutes_page import LEADER
 
 pytestmark = [pytest.mark.browser]
 
 
 def test_adding_a_listed_number_again_says_so_and_keeps_the_new_reason(tmp_path, browser):
-    with seeded_console(tmp_path / "dnc.db", _seed) as server, signed_in(browser, server, LEADER) as page:
+    with (
+        seeded_console(tmp_path / "dnc.db", demo_only, 2) as server,
+        signed_in(browser, server, LEADER) as page,
+    ):
         page.goto(f"{server.url}/campaigns")
         form = page.locator("#camp-dnc-add")
         form.locator("input[name=number]").fill("13800000000")

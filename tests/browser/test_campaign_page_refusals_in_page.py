@@ -10,13 +10,17 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_campaign_offer_minutes_page import LEADER, _seed
+from tests.browser.story_seeds import demo_only
+from tests.browser.test_campaign_offer_minutes_page import LEADER
 
 pytestmark = [pytest.mark.browser]
 
 
 def test_refused_actions_are_said_in_the_page_not_in_a_dialog(tmp_path, browser):
-    with seeded_console(tmp_path / "refused.db", _seed) as server, signed_in(browser, server, LEADER) as page:
+    with (
+        seeded_console(tmp_path / "refused.db", demo_only, 2) as server,
+        signed_in(browser, server, LEADER) as page,
+    ):
         dialogs: list[str] = []
 
         def opened(dialog) -> None:  # any alert/confirm fails the story (dismissed, not left hanging)

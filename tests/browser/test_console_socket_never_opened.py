@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
@@ -34,7 +34,7 @@ SIGN_IN_PAGE = re.compile(r"/login(\?.*)?$")
 
 @pytest.fixture
 def refusing_console(tmp_path):
-    with seeded_console(tmp_path / "refused.db", _seed) as server:
+    with seeded_console(tmp_path / "refused.db", demo_only, 1) as server:
         yield server
 
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
@@ -21,7 +21,7 @@ async def _seed_missed_call(url: str) -> int:
     from ticketing.intake import Intake, assign_to
     from ticketing.models import User
 
-    await _seed(url)
+    await demo_only(url, 1)
     engine = create_engine(url)
     async with sessionmaker(engine).begin() as db:
         event = await Intake().receive(db, "missed_call", "missed-browser-1", sender="13100000481")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
@@ -23,7 +23,7 @@ async def _seed_mail(url: str) -> int:
     from ticketing.intake import Intake, assign_to, receive_email
     from ticketing.models import User
 
-    await _seed(url)
+    await demo_only(url, 1)
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "li@customer.example", "95598@hotline.example", "抄表照片"
     msg["Message-ID"] = "<browser-att@customer.example>"

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
@@ -22,7 +22,7 @@ async def _seed_sms(url: str) -> int:
     from ticketing.intake import Intake, assign_to
     from ticketing.models import User
 
-    await _seed(url)
+    await demo_only(url, 1)
     engine = create_engine(url)
     async with sessionmaker(engine).begin() as db:
         event = await Intake().receive(db, "sms", "sms-bound-1", sender="13100000482", content="申请高压新装")

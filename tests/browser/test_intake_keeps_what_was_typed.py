@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
@@ -24,7 +24,7 @@ DRAFTS = "Object.keys(sessionStorage).filter((k) => k.startsWith('hotline.intake
 
 @pytest.fixture
 def intake_console(tmp_path):
-    with seeded_console(tmp_path / "intake.db", _seed) as server:
+    with seeded_console(tmp_path / "intake.db", demo_only, 1) as server:
         yield server
 
 

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
@@ -28,7 +28,7 @@ async def _seed_requirement_first(url: str) -> None:
     from ticketing.seed import workflow_source
     from ticketing.workflow.store import import_definition
 
-    await _seed(url)
+    await demo_only(url, 1)
     data = workflow_source("complaint")
     data["fields"] = {"处理要求": {"type": "textarea", "label": "处理要求"}, **data["fields"]}
     accept = next(n for n in data["nodes"] if n["type"] == "create")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
@@ -19,7 +19,7 @@ async def _seed_with_an_article(url: str) -> dict:
     from ticketing.db import create_engine, sessionmaker
     from ticketing.models import KbArticle, KbCategory
 
-    await _seed(url)
+    await demo_only(url, 1)
     engine = create_engine(url)
     async with sessionmaker(engine).begin() as db:
         category = KbCategory(name="电价电费浏览")

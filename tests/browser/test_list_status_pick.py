@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
@@ -22,7 +22,7 @@ async def _seed_orders(url: str) -> dict[str, str]:
     from ticketing.models import Site, User
     from ticketing.workflow.engine import create_order
 
-    await _seed(url)
+    await demo_only(url, 1)
     engine = create_engine(url)
     numbers = {}
     async with sessionmaker(engine).begin() as db:

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import VIEWPORT, sign_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
@@ -38,7 +38,7 @@ START_SOCKET = """async () => {
 
 @pytest.fixture
 def password_console(tmp_path):
-    with seeded_console(tmp_path / "first.db", _seed) as server:
+    with seeded_console(tmp_path / "first.db", demo_only, 1) as server:
         yield server
 
 

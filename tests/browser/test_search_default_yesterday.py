@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
@@ -26,7 +26,7 @@ async def _seed_late_order(url: str) -> dict[str, str]:
     from ticketing.models import Site, User
     from ticketing.workflow.engine import create_order
 
-    await _seed(url)
+    await demo_only(url, 1)
     today = dt.datetime.now(SITE).date()
     late_last_night = dt.datetime.combine(today, dt.time(), SITE) - dt.timedelta(minutes=5)  # 23:55
     engine = create_engine(url)

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.agent_ui.test_console_server_health import WRONG, Servers
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import InProcessConsole, seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
@@ -43,7 +43,7 @@ class TwoServersConsole(InProcessConsole):
 
 @pytest.fixture
 def servers_console(tmp_path):
-    with seeded_console(tmp_path / "servers.db", _seed, console=TwoServersConsole) as server:
+    with seeded_console(tmp_path / "servers.db", demo_only, 1, console=TwoServersConsole) as server:
         yield server
 
 

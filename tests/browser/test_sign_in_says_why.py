@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_only
 from tests.browser.test_console_story import VIEWPORT, sign_in
-from tests.browser.test_user_admin import _seed
 from ticketing.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser]
@@ -24,7 +24,7 @@ SIGN_IN_PAGE = re.compile(r"/login(\?.*)?$")
 
 @pytest.fixture
 def why_console(tmp_path):
-    with seeded_console(tmp_path / "why.db", _seed) as server:
+    with seeded_console(tmp_path / "why.db", demo_only, 1) as server:
         yield server
 
 

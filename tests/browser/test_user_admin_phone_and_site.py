@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.in_process import seeded_console
+from tests.browser.story_seeds import demo_only
 from tests.browser.test_dispatch_setup import admin_on
-from tests.browser.test_user_admin import _seed
 
 pytestmark = [pytest.mark.browser]
 REFUSED = (
@@ -23,7 +23,7 @@ REFUSED = (
 
 @pytest.fixture
 def phone_console(tmp_path):
-    with seeded_console(tmp_path / "phones.db", _seed) as server:
+    with seeded_console(tmp_path / "phones.db", demo_only, 1) as server:
         yield server
 
 

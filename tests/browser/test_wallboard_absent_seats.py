@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.test_user_admin import _seed
+from tests.browser.story_seeds import demo_only
 
 pytestmark = [pytest.mark.browser]
 
@@ -34,7 +34,7 @@ async def _expected(url: str) -> dict[str, set[str]]:
 
 
 async def _seed_and_read(url: str) -> dict[str, set[str]]:
-    await _seed(url)
+    await demo_only(url, 1)
     return await _expected(url)
 
 
