@@ -66,9 +66,8 @@ def test_team_leader_imports_a_list_and_the_agent_skips_then_dials_the_preview(
             expect(report.locator("li")).to_have_count(2)
             expect(report.locator("li").nth(0)).to_contain_text("第 4 行")
             expect(report.locator("li").nth(1)).to_contain_text("第 5 行")
-            expect(leader.locator("#camp-contacts tbody tr:not(.empty)")).to_have_count(
-                0
-            )  # checked, nothing written
+            # checked, nothing written
+            expect(leader.locator("#camp-contacts tbody tr:not(.empty)")).to_have_count(0)
             leader.screenshot(path=str(screenshots / "campaign-import.png"))
             expect(leader.locator("#camp-commit")).to_be_enabled()
             # another file chosen after 检查: its report is not the one shown, so 确认导入 waits for a check
