@@ -124,7 +124,10 @@ async def test_a_fired_reminder_says_what_its_templates_say(sm, session, seeded)
     assert by_channel["email"].body == "投诉「抢修慢」请在 2026-11-25 10:30 前处理完毕。"
     # the screen notice is the engine's own words
     assert by_channel["screen"].subject == f"【即将超期】{order.number} 抢修慢"
-    assert by_channel["screen"].body == f"工单 {order.number} 处理即将超期（时限 2026-11-25 10:30），状态：处理中"
+    assert (
+        by_channel["screen"].body
+        == f"工单 {order.number} 处理即将超期（时限 2026-11-25 10:30），状态：处理中"
+    )
 
     # 停用 after the import: the SMS says the engine's words rather than nothing
     await update_template(session, admin, sms.id, {"enabled": False})
@@ -132,7 +135,9 @@ async def test_a_fired_reminder_says_what_its_templates_say(sm, session, seeded)
     later = await at_handle(session, seeded)
     assert await SlaWorker(sm).run_due(at(10, 15)) == 1
     by_channel = {n.channel: n for n in await fired(session, later)}
-    assert by_channel["sms"].body == f"工单 {later.number} 处理即将超期（时限 2026-11-25 10:30），状态：处理中"
+    assert (
+        by_channel["sms"].body == f"工单 {later.number} 处理即将超期（时限 2026-11-25 10:30），状态：处理中"
+    )
     assert by_channel["sms"].subject == f"【即将超期】{later.number} 抢修慢"
     assert by_channel["email"].subject == f"催办：{later.number}"
 
