@@ -1275,6 +1275,35 @@ static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answer
     X(agents_by_id) X(agents_by_prefix) X(channel_type) X(call_type) X(unknown) X(logged_out) X(offerable) X(inbound)      \
     X(outbound) X(on_newchannel) X(on_hangup) X(on_bridge_enter) X(on_bridge_leave) X(on_newcallerid)
 
+/* An object's attributes read once into a C type's slots, when the type is made (ChannelBook from its
+ * model, QueueDesk from its board): the objects it then holds never change, only their items. An
+ * attribute marked is_dict must be a dict, and exactly a dict when exact_dict (QueueDesk asks that of
+ * its board's; ChannelBook has always taken a dict subclass for the model's). Either way the holder
+ * reads and writes them with the dict's own C calls. 0, or -1 with an exception (the slots read so
+ * far keep their values, freed by the type's clear). */
+typedef struct {
+    PyObject **slot;
+    const char *attr;
+    int is_dict;
+} AttrSlot;
+
+static int
+read_attr_slots(PyObject *owner, const char *owner_name, const AttrSlot *table, size_t n, int exact_dict)
+{
+    for (size_t i = 0; i < n; i++) {
+        PyObject *value = PyObject_GetAttrString(owner, table[i].attr);
+        if (value == NULL)
+            return -1;
+        if (table[i].is_dict && !(exact_dict ? PyDict_CheckExact(value) : PyDict_Check(value))) {
+            PyErr_Format(PyExc_TypeError, "the %s's %s is not a dict", owner_name, table[i].attr);
+            Py_DECREF(value);
+            return -1;
+        }
+        Py_XSETREF(*table[i].slot, value);
+    }
+    return 0;
+}
+
 static int
 ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
 {
@@ -1292,7 +1321,7 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "agents_by_id, agents_by_prefix: a dict or None");
         return -1;
     }
-    struct { PyObject **slot; const char *attr; int is_dict; } from_model[] = {
+    AttrSlot from_model[] = {
         {&self->channels, "channels", 1}, {&self->by_name, "by_name", 1}, {&self->bridges, "bridges", 1},
         {&self->calls, "calls", 1}, {&self->aliases, "aliases", 1}, {&self->ended, "ended", 1},
         {&self->expected, "expected", 1}, {&self->agents, "agents", 0},
@@ -1300,17 +1329,8 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
         {&self->on_bridge_enter, "_on_BridgeEnter", 0}, {&self->on_bridge_leave, "_on_BridgeLeave", 0},
         {&self->on_newcallerid, "_on_NewCallerid", 0},
     };
-    for (size_t i = 0; i < sizeof(from_model) / sizeof(from_model[0]); i++) {
-        PyObject *value = PyObject_GetAttrString(model, from_model[i].attr);
-        if (value == NULL)
-            return -1;
-        if (from_model[i].is_dict && !PyDict_Check(value)) {
-            PyErr_Format(PyExc_TypeError, "the model's %s is not a dict", from_model[i].attr);
-            Py_DECREF(value);
-            return -1;
-        }
-        Py_XSETREF(*from_model[i].slot, value);
-    }
+    if (read_attr_slots(model, "model", from_model, sizeof(from_model) / sizeof(from_model[0]), 0) < 0)
+        return -1;
     Py_XSETREF(self->model, Py_NewRef(model));
     Py_XSETREF(self->channel_type, Py_NewRef(channel_type));
     Py_XSETREF(self->call_type, Py_NewRef(call_type));
@@ -2819,22 +2839,13 @@ QueueDesk_init(QueueDesk *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "the queue type has no longest_wait");
         return -1;
     }
-    struct { PyObject **slot; const char *attr; int is_dict; } from_board[] = {
+    AttrSlot from_board[] = {
         {&self->queues, "queues", 1}, {&self->last, "_last", 1}, {&self->seats, "_seats", 1},
         {&self->agents, "agents", 0}, {&self->notify, "notify", 0}, {&self->server, "server", 0},
         {&self->service_level, "service_level_seconds", 0}, {&self->short_abandon, "short_abandon_seconds", 0},
     };
-    for (size_t i = 0; i < sizeof(from_board) / sizeof(from_board[0]); i++) {
-        PyObject *value = PyObject_GetAttrString(board, from_board[i].attr);
-        if (value == NULL)
-            return -1;
-        if (from_board[i].is_dict && !PyDict_CheckExact(value)) {
-            PyErr_Format(PyExc_TypeError, "the board's %s is not a dict", from_board[i].attr);
-            Py_DECREF(value);
-            return -1;
-        }
-        Py_XSETREF(*from_board[i].slot, value);
-    }
+    if (read_attr_slots(board, "board", from_board, sizeof(from_board) / sizeof(from_board[0]), 1) < 0)
+        return -1;
     Py_XSETREF(self->board, Py_NewRef(board));
     Py_XSETREF(self->queue_type, Py_NewRef(queue_type));
     Py_XSETREF(self->longest_wait, Py_NewRef(longest_wait));
