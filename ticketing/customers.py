@@ -39,7 +39,7 @@ from ticketing.screen_pop import (  # noqa: F401 (the customer book's public sur
     screen_pop_hook,
 )
 from ticketing.sites import customer_site_problem
-from ticketing.users import order_scope_clause, scope_paths, site_scope_clause
+from ticketing.users import covers_site, order_scope_clause, scope_paths, site_scope_clause
 
 #: what a customer's text columns hold (ticketing.models.customers): longer is a field error,
 #: never a silent cut (SQLite) nor a database error (PostgreSQL)
@@ -67,7 +67,8 @@ async def create_customer(
     default_area_code: str = "",
     actor: User | None = None,
 ) -> Customer:
-    """A new customer, or ``FieldErrors`` naming each bad field (``phone`` for the numbers)."""
+    """A new customer, or ``FieldErrors`` naming each bad field (``phone`` for the numbers).
+    ``actor``: who adds it, whose data scope its 所属单位 must be in (None: the system)."""
     problems: dict[str, str] = {}
     # 户号 typed with a Chinese input method: ASCII digits
     values = {"account_no": ascii_digits(account_no), "name": name, "address": address}
@@ -80,9 +81,12 @@ async def create_customer(
         problems["account_no"] = "field_bad_account_no"
     if tier not in TIERS:
         problems["tier"] = "field_bad_option"
-    # 所属单位: where the customer's address is served, or none (not known yet); never the agent's own
+    # 所属单位: where the customer's address is served, or none (not known yet); never the agent's own,
+    # nor a site outside the creator's data scope (a bureau's agent adding another bureau's customer)
     if site_id is not None and (problem := await customer_site_problem(session, site_id)):
         problems["site_id"] = problem
+    elif site_id is not None and actor is not None and not await covers_site(session, actor, site_id):
+        problems["site_id"] = "field_out_of_scope"
     numbers = []
     for raw in phones:
         raw = trim(raw)

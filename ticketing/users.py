@@ -355,10 +355,17 @@ async def order_scope_clause(session: AsyncSession, user: User) -> ColumnElement
 
 
 async def can_access(session: AsyncSession, user: User, order: WorkOrder) -> bool:
+    return await covers_site(session, user, order.site_id)
+
+
+async def covers_site(session: AsyncSession, user: User, site_id: int | None) -> bool:
+    """Whether ``user``'s data scope covers ``site_id``: its site or one above it is among
+    theirs (``scope_paths``: admins and HQ grants every site). A record of no site is no
+    bureau's, so it is only for those who see every site."""
     paths = await scope_paths(session, user)
     if paths is None:
         return True
-    site_path = (await directory.load(session)).site_path(order.site_id)
+    site_path = (await directory.load(session)).site_path(site_id)
     return site_path is not None and any(site_path.startswith(p) for p in paths)
 
 
