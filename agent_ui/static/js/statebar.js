@@ -315,14 +315,15 @@ export class StateBar {
   }
 
   // A team leader or supervisor changed this seat from the wallboard (置忙, 强制下班, 结束话后处理):
-  // the bar says who and why until the agent dismisses it (知道了); it is announced once.
+  // a band under the header says who and why until the agent dismisses it (知道了); it is
+  // announced once. Not in the header's one row: at 1366 px its words pushed 电话 under 提醒 (QA).
   seatForced(ev) {
     if (this.me && ev.agent_id && ev.agent_id !== this.me) return;
-    const bar = $("statebar");
-    if (!bar) return;
+    const header = $("statebar")?.closest("header");
+    if (!header) return;
     let box = $("forced-notice");
     if (!box) {
-      box = document.createElement("span");
+      box = document.createElement("div");
       box.id = "forced-notice";
       box.className = "forced-notice";
       box.setAttribute("role", "status");
@@ -334,7 +335,7 @@ export class StateBar {
       ok.textContent = t("seat_force.notice.dismiss");
       ok.addEventListener("click", () => { box.hidden = true; });
       box.append(text, ok);
-      bar.append(box);
+      header.after(box);
     }
     const role = ev.by_role ? t(`role.${ev.by_role}`) : "";
     const by = [role, ev.by_name || ev.by].filter(Boolean).join(" ");
@@ -342,7 +343,6 @@ export class StateBar {
     const pending = ev.pending && ["pause", "sign_out"].includes(action) ? "_pending" : "";
     const words = t(`seat_force.notice.${action}${pending}`, { by, reason: reasonText(ev.reason || ""), queue: queueName(ev.queue || "") });
     box.querySelector(".text").textContent = words;
-    box.title = words; // whole on hover where the one-row bar cuts it
     box.dataset.action = action;
     box.hidden = false;
   }
