@@ -556,8 +556,12 @@ class CallModel(ChannelEvents, QueueCallEvents):
         caller, queue and DNIS of the server it came from, answered there. Live (``relayed``), and
         by the resync of a restarted bridge, which reads the relay off the trunk's channel."""
         kind, _, caller, queue, dnis = parse_relay(relay)
+        by = relay_agent(relay)
         call.relayed = kind
-        call.relayed_consult_from = relay_consulting(relay)
+        call.relayed_consult_from = by if kind == "consult" else ""
+        if kind == "blind" and by:
+            # handed on over there: the seats here are told by whom, as on one server (转接自)
+            call.transferred_from, call.transferred_at = by, at
         call.direction = "inbound"
         call.caller = caller or call.caller
         call.queue, call.dnis = queue, dnis
@@ -583,6 +587,8 @@ class CallModel(ChannelEvents, QueueCallEvents):
         del call.consulted[agent_id]
         joined = [leg[1] for leg in call.legs if leg[0] == agent_id and not leg[2]]
         if joined and call.call_id not in self.ended:
+            if call.transferred_from != consulting:
+                self.handing_on(call, consulting, time.time())
             self._announce(call, agent_id, max(joined))
         return True
 
@@ -731,12 +737,14 @@ def parse_relay(relay: str) -> tuple[str, str, str, str, str]:
     return kind, call_id, caller, queue, dnis
 
 
-def relay_consulting(relay: str) -> str:
-    """The agent who consults, of a consultation's relay (``relay_of``'s last field: the seat it
-    rings here is asked about their caller); "" for any other relay, and for one from a bridge
-    that did not name them (the seat then takes it as a transfer, as before)."""
+def relay_agent(relay: str) -> str:
+    """The agent on the other server a relay comes from (``relay_of``'s last field): who consults,
+    for a consultation (the seat it rings here is asked about their caller), or who hands the
+    caller on, for a blind transfer (the seat's pop says 转接自). "" for a spy, and for a relay
+    that does not name them: one the dialplan makes of a transfer from the phone's own keys, or
+    from a bridge before this field (a consultation then rings as a transfer, as it did)."""
     kind, *fields = relay.split("|")
-    return fields[4] if kind == "consult" and len(fields) > 4 else ""
+    return fields[4] if kind in ("consult", "blind") and len(fields) > 4 else ""
 
 
 # the handlers ``_speedups.ChannelBook`` stands in for, by event: its method's name, and the

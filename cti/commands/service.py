@@ -120,13 +120,14 @@ def colleague_refusal(target: str, state: str | None, reason: str = "") -> Refus
     return None
 
 
-def relay_of(kind: str, call: Call, consulting: str = "") -> str:
+def relay_of(kind: str, call: Call, agent_id: str = "") -> str:
     """The call as the trunk carries it to another server (``X-Hotline-Relay``, read by its
     ``[hotline-trunk-in]`` and its bridge, ``CallModel.relayed``): the relay's kind (blind,
-    consult, spy), the call id, the caller, the queue, the DNIS and, for a consultation, the
-    consulting agent's 工号 (the seat rung there is asked about this agent's caller, not given
-    one: ``consult_from``), joined by ``|``."""
-    return "|".join((kind, call.call_id, call.caller, call.queue, call.dnis, consulting))
+    consult, spy), the call id, the caller, the queue, the DNIS and the 工号 of the agent it comes
+    from (``cti.calls.relay_agent``): for a consultation the one who consults (the seat rung there
+    is asked about this agent's caller, not given one: ``consult_from``), for a blind transfer the
+    one who hands the caller on (the seat's pop says 转接自: ``transferred_from``); joined by ``|``."""
+    return "|".join((kind, call.call_id, call.caller, call.queue, call.dnis, agent_id))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -596,7 +597,7 @@ class AgentCommands:
             context, exten = await self._remote_target(kind, server, target)
             if customer:
                 # the caller's own leg goes over the trunk: it carries the call to the other bridge
-                await self.actions.relay(customer, relay_of("blind", call))
+                await self.actions.relay(customer, relay_of("blind", call, agent_id))
         else:
             context, exten = await self._target(kind, target)
         now = time.time()

@@ -43,7 +43,7 @@ def world(request):
     return model, events, missed, feed
 
 
-def _relayed(feed, kind: str = "blind") -> None:
+def _relayed(feed, kind: str = "blind", by: str = "") -> None:
     feed(
         "Newchannel",
         10.0,
@@ -53,7 +53,7 @@ def _relayed(feed, kind: str = "blind") -> None:
         Exten="8001",
         CallerIDNum=CALLER,
     )
-    feed("UserEvent", 10.01, UserEvent="HotlineRelayed", Relay=f"{kind}|{CALL_ID}|{CALLER}|cti-a|95598")
+    feed("UserEvent", 10.01, UserEvent="HotlineRelayed", Relay=f"{kind}|{CALL_ID}|{CALLER}|cti-a|95598|{by}")
     feed("Newchannel", 10.02, Channel=SEAT_CH, Uniqueid="hotline2-1700000000.2", Context="hotline-sim-phone")
 
 
@@ -82,6 +82,27 @@ def test_the_seat_a_relayed_call_rings_pops_that_call_and_answers_it(world):
     # the other server published the call's start; this one's queue board never had it
     assert not [e for e in events if isinstance(e, CallStarted)]
     assert "cti-a" not in model.queues.queues
+
+
+def test_the_seat_a_colleague_over_there_hands_the_caller_to_is_told_by_whom(world):
+    # 7001 on the other server transferred their caller here (转接): the pop and the answer say
+    # 转接自 7001, as a transfer on one server does
+    model, events, _missed, feed = world
+    _relayed(feed, by="7001")
+    (offer,) = [e for e in events if isinstance(e, CallOffered)]
+    assert (offer.transferred_from, offer.transferred_at) == ("7001", 10.01)
+    feed("BridgeEnter", 12.0, Channel=TRUNK, BridgeUniqueid="b1")
+    feed("BridgeEnter", 12.0, Channel=SEAT_CH, BridgeUniqueid="b1")
+    (answer,) = [e for e in events if isinstance(e, CallAnswered)]
+    assert (answer.transferred_from, answer.transferred_at) == ("7001", 10.01)
+
+
+def test_a_relay_that_names_nobody_pops_without_a_transferring_agent(world):
+    # the dialplan's relay of a transfer made with the phone's own keys has no agent field
+    model, events, _missed, feed = world
+    _relayed(feed)
+    (offer,) = [e for e in events if isinstance(e, CallOffered)]
+    assert offer.transferred_from == ""
 
 
 def test_a_blind_transfer_the_seat_lets_ring_out_misses_it(world):

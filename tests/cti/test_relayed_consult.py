@@ -52,10 +52,11 @@ def _hung_up(feed, at: float) -> None:
     feed("Hangup", at, Channel=SEAT_CH, Uniqueid=SEAT_UID, Cause="16")
 
 
-def test_the_relay_of_a_consultation_names_the_consulting_agent():
+def test_the_relay_names_the_agent_it_comes_from():
     call = Call(CALL_ID, caller=CALLER, queue="cti-a", dnis="95598")
     assert relay_of("consult", call, "7001") == f"consult|{CALL_ID}|{CALLER}|cti-a|95598|7001"
-    assert relay_of("blind", call) == f"blind|{CALL_ID}|{CALLER}|cti-a|95598|"
+    assert relay_of("blind", call, "7001") == f"blind|{CALL_ID}|{CALLER}|cti-a|95598|7001"
+    assert relay_of("spy", call) == f"spy|{CALL_ID}|{CALLER}|cti-a|95598|"
 
 
 def test_the_seat_a_relayed_consultation_rings_is_asked_not_given_the_caller(world):
@@ -105,8 +106,13 @@ def test_completed_the_caller_is_the_seats_with_its_after_call_work(world):
     _consulted_by_7001(feed)
     assert not model.relayed_consult_completed(CALL_ID, "8001", "7002")  # not who consults
     assert model.relayed_consult_completed(CALL_ID, "8001", "7001")
-    answers = [(e.agent_id, e.answered_at, e.consult_from) for e in events if isinstance(e, CallAnswered)]
-    assert answers == [("8001", 12.0, "7001"), ("8001", 12.0, "")]  # the same leg, theirs now
+    answers = [
+        (e.agent_id, e.answered_at, e.consult_from, e.transferred_from)
+        for e in events
+        if isinstance(e, CallAnswered)
+    ]
+    # the same leg, theirs now, handed on by 7001 (转接自), as a completed consultation on one server
+    assert answers == [("8001", 12.0, "7001", ""), ("8001", 12.0, "", "7001")]
     assert model.calls[CALL_ID].snapshot()["consulted"] == {}
     assert not model.relayed_consult_completed(CALL_ID, "8001", "7001")  # told twice: once
     _hung_up(feed, 40.0)

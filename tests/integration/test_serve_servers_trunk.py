@@ -215,6 +215,7 @@ async def test_transfer_consult_and_spy_reach_a_seat_on_the_other_asterisk(trunk
             pop = await on_second.wait(lambda b: b.get("type") == "screen_pop", within=15, since=since)
             assert (pop["event"]["call_id"], pop["event"]["caller"]) == (call["call_id"], CALLER), pop
             assert pop["event"]["agent_id"] == SECOND_AGENT
+            assert pop["event"]["transferred_from"] == MAIN_AGENT, pop  # the pop's 转接自
             await on_second.wait(_state("talking"), within=15, since=since)
             # the caller (on main) and the seat (on second) talk through the trunk, both ends
             await _until(lambda: _bridged(amis["main"], f"Local/{CALLER_SECONDS}@", "PJSIP/trunk-second-"))
