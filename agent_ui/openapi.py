@@ -199,10 +199,29 @@ _ORDER_MESSAGE = {
             "type": "integer",
             "description": "a manual customer template of the order's category, for a step it is or was at",
         },
+        "form": {
+            "type": "object",
+            "description": "a template's: the order page's fields as on screen (typed, not saved), as 暂存 "
+            "takes them; a typed value it reads that 暂存 would refuse is invalid_fields",
+        },
+        "shown": {
+            "type": "object",
+            "description": "a template's: the preview read ({subject, text}, POST …/messages/preview); "
+            "message_changed when it would now read otherwise",
+        },
     },
 }
 _BODIES[("POST", "/api/orders/{key}/sms")] = _ORDER_MESSAGE
 _BODIES[("POST", "/api/orders/{key}/email")] = _ORDER_MESSAGE
+_BODIES[("POST", "/api/orders/{key}/messages/preview")] = {
+    "type": "object",
+    "required": ["channel", "template_id"],
+    "properties": {
+        "channel": {"type": "string", "enum": ["sms", "email"]},
+        "template_id": {"type": "integer"},
+        "form": {"type": "object", "description": "the order page's fields as on screen (typed, not saved)"},
+    },
+}
 
 _BODIES[("POST", "/api/orders/{key}/void")] = {
     "type": "object",
@@ -415,6 +434,10 @@ _SUMMARIES = {
         "GET",
         "/api/orders/{key}/messages",
     ): "发短信 / 发邮件: per channel the address to offer and the manual templates",
+    (
+        "POST",
+        "/api/orders/{key}/messages/preview",
+    ): "A manual template as the message would read with the page's form: subject, text, blank, problems",
     ("POST", "/api/orders/{key}/sms"): "SMS the customer about an order: written text or a manual template",
     (
         "POST",

@@ -4,6 +4,12 @@ with the order's fields. Queued in ticketing's outbox like a fax (``notify.send_
 audited as ``message.send`` on the order, shown on its timeline as 待发送 / 已发送 / 发送失败)
 and delivered by the dispatcher.
 
+A template is filled with the order's fields as saved or, from the order page, as its form
+shows them (``form``: what the step's holder typed and has not saved, checked as 暂存 checks it,
+``engine.form_as_typed``): the customer is told what the agent sees. Its preview (``POST
+…/messages/preview``) is what is sent: the send names the text it was shown (``shown``) and is
+refused (``message_changed``) when the same template and form now read otherwise.
+
 Who may: the fax's rule (``knowledge.send`` and the order in the user's data scope), so the
 order page offers all three channels to the same people.
 
@@ -30,6 +36,7 @@ from agent_ui.services import SERVICES
 from agent_ui.work import read_only, unit_of_work
 from cti.phones import is_mobile
 from ticketing.categories import config_categories, own_first
+from ticketing.errors import FieldErrors, Problem
 from ticketing.ids import is_id
 from ticketing.message_templates import BODY_LIMIT
 from ticketing.models import Assignment, Comment, Notification, NotificationTemplate, WorkOrder
@@ -44,10 +51,12 @@ from ticketing.notify import (
     order_context,
     render,
     render_by_hand,
+    render_subject,
     send_message,
+    sms_body,
 )
 from ticketing.workflow import store
-from ticketing.workflow.engine import load_order
+from ticketing.workflow.engine import form_as_typed, load_order
 
 routes = web.RouteTableDef()
 
@@ -127,6 +136,80 @@ def _preview(source: str, context: dict[str, Any]) -> str:
         return ""
 
 
+def _typed(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The order page's form as on screen (``form``), when the request sends it."""
+    form = body.get("form")
+    if form is not None and not isinstance(form, dict):
+        raise UiError("request.invalid", "form must be an object", field="form")
+    return form
+
+
+async def _context(
+    db: AsyncSession, user: Any, order: WorkOrder, typed: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What a template is filled with: the order as saved, its form as ``typed`` where given
+    (the page's, not saved yet: ``engine.form_as_typed`` takes only what 暂存 would, from the
+    step's holder), and the problem of each typed value not taken."""
+    context = await order_context(db, order)
+    if typed is None:
+        return context, {}
+    context["form"], problems = await form_as_typed(db, user, order, typed)
+    return context, problems
+
+
+def _filled(template: NotificationTemplate, context: dict[str, Any]) -> tuple[str, str] | None:
+    """Subject (one line) and text of ``template`` in ``context``, as ``render_by_hand`` fills
+    them to send; None when it cannot be filled."""
+    try:
+        return render_subject(template.subject, context).strip(), render(template.body, context).strip()
+    except TemplateError:
+        return None
+
+
+#: a value no form holds, to tell whether a template reads a field
+_PROBE = "\u2063probe\u2063"
+
+
+def _problems_read(
+    template: NotificationTemplate, context: dict[str, Any], problems: dict[str, str]
+) -> dict[str, str]:
+    """Of the typed values not taken (``problems``), those ``template`` reads (its text changes
+    with the field's value): sent now, it would say the saved value, not what the page shows.
+    A typed value no template reads is no reason to refuse one."""
+    if not problems:
+        return {}
+    filled = _filled(template, context)
+    return {
+        name: problem
+        for name, problem in problems.items()
+        if _filled(template, {**context, "form": {**context["form"], name: _PROBE}}) != filled
+    }
+
+
+def _refuse_typed(problems: dict[str, str], blank: list[str]) -> None:
+    """The typed values a template reads that were not taken, named with their problems, and
+    the template's blank fields beside them (``template_field_blank``): one refusal, in words."""
+    if problems:
+        raise FieldErrors(problems | {name: "template_field_blank" for name in blank if name not in problems})
+
+
+def _as_sent(channel: str, subject: str, text: str, signature: str) -> dict[str, str]:
+    """A filled template as the customer gets it: an SMS's one text with its subject and
+    signature (``notify.sms_body``), an email's subject and text."""
+    if channel == "sms":
+        return {"subject": "", "text": sms_body(subject, text, signature)}
+    return {"subject": subject, "text": text}
+
+
+async def _template(
+    db: AsyncSession, order: WorkOrder, channel: str, template_id: Any
+) -> NotificationTemplate:
+    template = next((t for t in await _templates(db, order, channel) if t.id == template_id), None)
+    if template is None:
+        raise UiError("not_found", f"no manual {channel} template for this order's steps")
+    return template
+
+
 def _blank(template: NotificationTemplate, context: dict[str, Any]) -> list[str]:
     try:
         names = blank_fields(template.subject, context)
@@ -175,8 +258,45 @@ async def message_choices(request: web.Request) -> web.Response:
     return web.json_response(answer)
 
 
+@routes.post("/api/orders/{key}/messages/preview")
+@requires("knowledge.send")
+async def message_preview(request: web.Request) -> web.Response:
+    """JSON ``{channel, template_id, form}``: the manual template as this order's message would
+    read filled with ``form``, the order page's fields as on screen (what the step's holder
+    typed and has not saved; without it, as saved), as the customer gets it (an SMS with its
+    signature): ``subject``, ``text``; the merge fields still empty (``blank``) and the typed
+    values it reads that 暂存 would refuse (``problems``, ``problem_values``), either of which
+    refuses its send. Sent with the same form and this text as ``shown``, it is sent as shown."""
+    body = await json_body(request)
+    channel = body.get("channel")
+    if channel not in CHANNELS:
+        raise UiError("request.invalid", "channel must be sms or email", field="channel")
+    if not is_id(body.get("template_id")):
+        raise UiError("request.invalid", "template_id must be a template id", field="template_id")
+    typed = _typed(body)
+    services = request.app[SERVICES]
+    async with read_only(services, current_user(request)) as (db, user):
+        order = await load_order(db, user, order_key(request))
+        template = await _template(db, order, channel, body["template_id"])
+        context, problems = await _context(db, user, order, typed)
+        problems = _problems_read(template, context, problems)
+        subject, text = _filled(template, context) or ("", "")
+        blank = _blank(template, context)
+    values = {name: p.values for name, p in problems.items() if isinstance(p, Problem) and p.values}
+    return web.json_response(
+        {
+            "id": template.id,
+            **_as_sent(channel, subject, text, services.sms_signature),
+            "blank": blank,
+            "problems": problems,
+            "problem_values": values,
+        }
+    )
+
+
 async def _message_request(request: web.Request, channel: str) -> dict[str, Any]:
-    """JSON ``{to, text, subject (email)}`` or ``{to, template_id}``."""
+    """JSON ``{to, text, subject (email)}`` or ``{to, template_id}``, a template's with the
+    page's ``form`` and the preview it was ``shown`` (``{subject, text}``) where the page sends them."""
     body = await json_body(request)
     template_id = body.get("template_id")
     if template_id is not None and not is_id(template_id):
@@ -216,15 +336,13 @@ async def _send(request: web.Request, channel: str) -> web.Response:
         subject = str(body.get("subject") or "").strip()
         text = str(body.get("text") or "").strip()
         if body.get("template_id") is not None:
-            template = next(
-                (t for t in await _templates(db, order, channel) if t.id == body["template_id"]), None
-            )
-            if template is None:
-                raise UiError("not_found", f"no manual {channel} template for this order's steps")
+            template = await _template(db, order, channel, body["template_id"])
+            # filled from the page's form as on screen when it sends it: a typed value it
+            # reads that 暂存 would refuse is named, with any blank field, before anything is sent
+            context, problems = await _context(db, user, order, _typed(body))
+            _refuse_typed(_problems_read(template, context, problems), _blank(template, context))
             try:
-                subject, text = (
-                    part.strip() for part in render_by_hand(template, await order_context(db, order))
-                )
+                subject, text = (part.strip() for part in render_by_hand(template, context))
             except TemplateFieldsBlank as blank:
                 if to_problem:  # the address and the template's blanks in one answer
                     name_every_problem(
@@ -236,6 +354,12 @@ async def _send(request: web.Request, channel: str) -> web.Response:
                 raise UiError(
                     "invalid_fields", "the filled-in SMS is too long", problems={"text": "field_too_long"}
                 )
+            shown = body.get("shown")
+            sent = _as_sent(channel, subject, text, request.app[SERVICES].sms_signature)
+            if isinstance(shown, dict) and {k: shown.get(k, "") for k in sent} != sent:
+                # the preview the agent read is not what would go (the order saved meanwhile, a
+                # field typed since): sent only once they have seen the new one
+                raise UiError("message_changed", "the message no longer reads as previewed", **sent)
         # the address alone was wrong: its own words (recipient_invalid, recipient_required)
         to = check_recipient(channel, str(body.get("to") or ""))
         row = await send_message(

@@ -552,6 +552,17 @@ def check_recipient(channel: str, to: str) -> str:
     return to
 
 
+def sms_body(subject: str, body: str, signature: str = "") -> str:
+    """An SMS's text as the customer gets it (``send_message``): its subject before its body
+    (主题：正文) unless the body starts with it, ``signature`` (【95598】) before both unless it is
+    there already, cut to ``SMS_LIMIT``. 发短信's preview shows this, so what is sent is what was
+    shown."""
+    body = f"{subject}：{body}" if subject and not body.startswith(subject) else body
+    if signature and not body.startswith(signature):
+        body = signature + body
+    return body[:SMS_LIMIT]
+
+
 async def send_message(
     session: AsyncSession,
     user: User | None,
@@ -588,10 +599,7 @@ async def send_message(
     if not body and not subject and not pages:
         raise ActionRefused("message_empty", "nothing to send")
     if channel == "sms":
-        body = f"{subject}：{body}" if subject and not body.startswith(subject) else body
-        if signature and not body.startswith(signature):
-            body = signature + body
-        body = body[:SMS_LIMIT]
+        body = sms_body(subject, body, signature)
     row = Notification(
         channel=channel,
         recipient=recipient,

@@ -19,6 +19,8 @@ export async function start(ctx) {
   for (const box of [$("order-fields"), $("order-opinion")]) {
     for (const kind of ["input", "change"]) box.addEventListener(kind, (e) => typed(e.target));
   }
+  // 发短信 / 发邮件's template preview follows the fields as typed (the customer is told what is on screen)
+  for (const kind of ["input", "change"]) $("order-fields").addEventListener(kind, () => $("order-messages").typed?.());
   const watch = () => order && socket.command("watch", { orders: [order.id] }).catch(() => {});
   socket.addEventListener("snapshot", watch);
   watch();
@@ -131,7 +133,7 @@ async function draw() {
   renderSurvey();
   renderFax();
   // 发短信 / 发邮件: the fax's rule, the fax's reload
-  if (may("mayFax")) mountMessages($("order-messages"), order, load);
+  if (may("mayFax")) mountMessages($("order-messages"), order, load, formOnScreen);
   restoreDraft();
   // the status last: when it shows the new value, the whole page is the new step's
   $("order-status").textContent = order.status;
@@ -273,6 +275,18 @@ function stepOpinion() {
 
 // where whatever an action says is written: the step's own 处理意见 field, else the generic box
 const opinionBox = () => stepOpinion() || $("order-opinion");
+
+// The step's fields as on screen, an emptied one as empty (readFields leaves those out): what
+// 发短信 / 发邮件 fill a template with, the server taking what 暂存 would take of it.
+const EMPTY_AS_NULL = ["number", "contractor", "crew"];
+function formOnScreen() {
+  const box = $("order-fields");
+  const values = readFields(box);
+  for (const input of box.querySelectorAll("[data-field]")) {
+    if (!input.disabled && !(input.name in values)) values[input.name] = EMPTY_AS_NULL.includes(input.dataset.type) ? null : "";
+  }
+  return values;
+}
 
 async function act(action) {
   // 提交 / 批准 send the step's 处理意见 as the form's field (the server reads the action's words
