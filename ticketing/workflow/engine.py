@@ -190,11 +190,10 @@ async def create_order(
     try:
         site_codes = known.site_codes
         moments = _moments(known, site_id, now, now)
-        # a 停用 site is no new order's: the one it is given (the agent's, the order it follows) stays;
-        # nor is the HQ an agent's new order's (the console never offers it): the system's may
-        # take it from the order they follow
-        closed = known.closed_sites(site_id, hq=not as_offered)
-        form_values, refused = changed_form(definition, start, {}, form, site_codes, moments, closed)
+        # a 停用 site is no new order's: the one it is given (the agent's, the order it follows) stays
+        form_values, refused = changed_form(
+            definition, start, {}, form, site_codes, moments, known.closed_sites(site_id)
+        )
         try:
             # a number typed (or an event's) is held to the contact rule: a mobile one digit short
             # or 110 is no 联系电话; one copied from a stored order was held to it when typed
@@ -443,24 +442,62 @@ async def save_form(
     definition, node = await open_order(session, user, order)
     await my_assignment(session, user, order)
     before = snapshot(order)
-    known = await directory.load(session)
-    site_codes = known.site_codes
-    moments = _moments(known, order.site_id, order.created_at, utcnow())
-    new_form, problems = changed_form(
-        definition, node, order.form, changes, site_codes, moments, known.closed_sites(order.site_id)
-    )
-    new_site = form_site(definition, new_form, site_codes)
-    problems |= await contractor_problems(
-        session, order, definition, order.form, new_form, new_site or order.site_id
-    )
-    # a crew picked: refused (停用, another bureau's) with the rest, else its snapshot and fills
-    problems |= await crews.picked(session, definition, node, order.form, new_form, new_site or order.site_id)
+    new_form, problems, new_site = await _checked_changes(session, order, definition, node, changes)
     refuse_all(definition, node, new_form, problems, required=False)
     await crews.record_picks(session, user, order, definition, node, order.form, new_form)
     await write_form(session, order, definition, new_form)
     await _follow_site(session, user, order, new_site)
     await audit(session, user, "save", order, before, opinion=None)
     return order
+
+
+async def _checked_changes(
+    session: AsyncSession,
+    order: WorkOrder,
+    definition: Definition,
+    node: Node,
+    changes: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, str], int | None]:
+    """The order's form with ``changes`` applied at ``node`` as 暂存 takes them, each refused
+    value's problem (left as it was), and the site the form then names: the values
+    (``changed_form``), a 外委单位 the order may not go to, a crew refused (停用, another
+    bureau's; one taken is its snapshot, with what its pick fills). Nothing is written."""
+    known = await directory.load(session)
+    moments = _moments(known, order.site_id, order.created_at, utcnow())
+    new_form, problems = changed_form(
+        definition, node, order.form, changes, known.site_codes, moments, known.closed_sites(order.site_id)
+    )
+    new_site = form_site(definition, new_form, known.site_codes)
+    problems |= await contractor_problems(
+        session, order, definition, order.form, new_form, new_site or order.site_id
+    )
+    # a crew picked: refused (停用, another bureau's) with the rest, else its snapshot and fills
+    problems |= await crews.picked(session, definition, node, order.form, new_form, new_site or order.site_id)
+    return new_form, problems, new_site
+
+
+async def form_as_typed(
+    session: AsyncSession, user: User, order: WorkOrder, changes: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The order's form with what ``user`` has typed on its page and not saved (``changes``: the
+    step's fields as on screen), each value checked as 暂存 would check it, nothing written: a
+    message filled from it (发短信's template) says what the page shows. A value 暂存 would refuse
+    stays as saved, its problem named. Only the step's holder types there: from anyone else (or
+    on a closed order) no value is taken, each one differing from the saved value is
+    ``field_not_editable``, as the page draws their fields read-only."""
+    form = dict(order.form or {})
+    if not changes:
+        return form, {}
+    definition = await with_subtype_fields(
+        session, await store.definition_for(session, order.workflow_id), order.subcategory
+    )
+    node = definition.node(order.current_node)
+    new_form, problems, _ = await _checked_changes(session, order, definition, node, changes)
+    holds = order.is_open and any(a.user_id == user.id for a in await pending_assignments(session, order))
+    if not holds:
+        differing = [name for name in changes if name in problems or new_form.get(name) != form.get(name)]
+        return form, in_form_order(definition, dict.fromkeys(differing, "field_not_editable"))
+    return new_form, in_form_order(definition, problems)
 
 
 async def contractor_problems(
