@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketing.cached import Cache
 from ticketing.models import Department, Site, User, user_sites
+from ticketing.sites import serves_customers
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class SiteInfo:
     timezone: str
     calendar: dict[str, Any] | None
     enabled: bool = True
+    kind: str = "bureau"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +72,8 @@ class Directory:
     active_by_staff_no: dict[str, Person] = dataclasses.field(init=False)
     active_by_site: dict[int | None, tuple[Person, ...]] = dataclasses.field(init=False)
     closed_codes: frozenset[str] = dataclasses.field(init=False)  # the 停用 sites
+    # the sites serving no customers (the HQ, where the agents sit: ``sites.serves_customers``)
+    hq_codes: frozenset[str] = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         by_role: dict[str, list[Person]] = {}
@@ -84,6 +88,9 @@ class Directory:
         object.__setattr__(
             self, "closed_codes", frozenset(s.code for s in self.sites.values() if not s.enabled)
         )
+        object.__setattr__(
+            self, "hq_codes", frozenset(s.code for s in self.sites.values() if not serves_customers(s.kind))
+        )
 
     def with_roles(self, roles: list[str]) -> list[Person]:
         """Active users having any of ``roles``, in id order."""
@@ -91,14 +98,19 @@ class Directory:
             return list(self.active_by_role.get(roles[0], ()))
         return in_id_order(p for r in roles for p in self.active_by_role.get(r, ()))
 
-    def closed_sites(self, keep: int | None = None) -> frozenset[str]:
-        """The codes of the 停用 sites a site field may not newly name (``field_site_disabled``),
-        short of ``keep``: the site an order already has or takes over from the order it follows,
-        which stays workable."""
+    def closed_sites(self, keep: int | None = None, *, hq: bool = False) -> dict[str, str]:
+        """The codes of the sites a site field (所属供电局) may not newly name, each with its
+        problem: the 停用 ones (``field_site_disabled``), short of ``keep``: the site an order
+        already has or takes over from the order it follows, which stays workable; and, unless
+        ``hq``, those serving no customers (``field_not_order_site``: the HQ, whose 客户服务中心
+        repairs no fault; the console never offers it). ``hq``: an order the system makes after
+        another (a visit-back's complaint, a follow-up) takes that order's site, the HQ's too."""
         site = self.sites.get(keep) if keep is not None else None
-        if site is None or site.enabled:
-            return self.closed_codes
-        return self.closed_codes - {site.code}
+        closed = self.closed_codes if site is None or site.enabled else self.closed_codes - {site.code}
+        refused = dict.fromkeys(closed, "field_site_disabled")
+        if not hq:
+            refused |= dict.fromkeys(self.hq_codes, "field_not_order_site")
+        return refused
 
     def site_path(self, site_id: int | None) -> str | None:
         site = self.sites.get(site_id) if site_id is not None else None
@@ -153,9 +165,9 @@ def in_id_order(people: Iterable[Person | None]) -> list[Person]:
 
 async def _load(session: AsyncSession, _key: Any) -> Directory:
     sites = {
-        row.id: SiteInfo(row.id, row.code, row.path, row.timezone, row.calendar, row.enabled)
+        row.id: SiteInfo(row.id, row.code, row.path, row.timezone, row.calendar, row.enabled, row.kind)
         for row in await session.execute(
-            select(Site.id, Site.code, Site.path, Site.timezone, Site.calendar, Site.enabled)
+            select(Site.id, Site.code, Site.path, Site.timezone, Site.calendar, Site.enabled, Site.kind)
         )
     }
     scope: dict[int, list[str]] = {}

@@ -1033,7 +1033,8 @@ async def _customer_fills(
     known = await directory.load(session)
     site = known.sites.get(customer.site_id) if customer.site_id is not None else None
     values = {"address": customer.address or "", "site": site.code if site else ""}
-    # a 停用 site is no new order's (create_order refuses it), but the one the order is given stays
+    # a 停用 site is no new order's (create_order refuses it), but the one the order is given stays;
+    # nor is the HQ, which serves no customer: an old customer of it fills nothing
     closed = known.closed_sites(site_id)
     return customer_fills(definition, definition.create_node, form, values, known.site_codes, closed)
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.agent_ui.conftest import Session, act, add_user, chaoyang_bureau, new_order, sign_in
-from ticketing.models import AuditLog
+from ticketing.models import AuditLog, Site
+from ticketing.sites import create_site
 
 FAULT = {"故障名称": "停电", "故障地址": "朝阳区建国路 1 号", "所属供电局": "HD"}
 
@@ -74,6 +75,10 @@ async def test_the_creator_may_not_confirm_their_own_order(client, aiohttp_clien
     """接收确认 is an approve node: maker ≠ checker, as for every approve node."""
     await add_user(world, "3002", "赵监控", ["supervisor"])
     supervisor = await sign_in(aiohttp_client, client, "3002")
-    form = {**FAULT, "所属供电局": "HQ"}  # no bureau handler there: the supervisors' batch
-    status, order = await supervisor.call("POST", "/api/orders", {"workflow": "fault_repair", "form": form})
+    async with world.services.sessionmaker.begin() as db:
+        hq = await db.scalar(select(Site).where(Site.code == "HQ"))
+        await create_site(db, "FT", "丰台供电局", parent=hq, kind="bureau")
+    form = {**FAULT, "所属供电局": "FT"}  # no bureau handler there: the supervisors' batch
+    body = {"workflow": "fault_repair", "form": form, "subcategory": "fault_lv"}
+    status, order = await supervisor.call("POST", "/api/orders", body)
     assert status == 409 and order["error_id"] == "no_operator", order

@@ -190,10 +190,11 @@ async def create_order(
     try:
         site_codes = known.site_codes
         moments = _moments(known, site_id, now, now)
-        # a 停用 site is no new order's: the one it is given (the agent's, the order it follows) stays
-        form_values, refused = changed_form(
-            definition, start, {}, form, site_codes, moments, known.closed_sites(site_id)
-        )
+        # a 停用 site is no new order's: the one it is given (the agent's, the order it follows) stays;
+        # nor is the HQ an agent's new order's (the console never offers it): the system's may
+        # take it from the order they follow
+        closed = known.closed_sites(site_id, hq=not as_offered)
+        form_values, refused = changed_form(definition, start, {}, form, site_codes, moments, closed)
         try:
             # a number typed (or an event's) is held to the contact rule: a mobile one digit short
             # or 110 is no 联系电话; one copied from a stored order was held to it when typed

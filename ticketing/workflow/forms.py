@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,9 @@ from ticketing.errors import FieldErrors, Problem
 from ticketing.ids import is_id, whole
 from ticketing.workflow.conditions import evaluate
 from ticketing.workflow.definition import Definition, Node
+
+#: no site closed to a site field (``Directory.closed_sites``: code → why not)
+NONE_CLOSED: Mapping[str, str] = MappingProxyType({})
 
 
 def is_empty(value: Any) -> bool:
@@ -29,7 +33,10 @@ def visible_form(definition: Definition, node: Node, form: Mapping[str, Any]) ->
 
 
 def _check_type(
-    spec: Mapping[str, Any], value: Any, site_codes: Mapping[str, int], closed_sites: Collection[str] = ()
+    spec: Mapping[str, Any],
+    value: Any,
+    site_codes: Mapping[str, int],
+    closed_sites: Mapping[str, str] = NONE_CLOSED,
 ) -> str | None:
     if value is None:
         return None
@@ -67,7 +74,7 @@ def _check_type(
     if ftype == "site" and value.strip() not in site_codes:
         return "field_unknown_site"
     if ftype == "site" and value.strip() in closed_sites:
-        return "field_site_disabled"
+        return closed_sites[value.strip()]  # 停用 (field_site_disabled), the HQ (field_not_order_site)
     if ftype == "phone":  # typed: a contact number (cti.phones.checked), its problem named
         try:
             checked(value)
@@ -196,12 +203,13 @@ def changed_form(
     changes: Mapping[str, Any] | None,
     site_codes: Mapping[str, int],
     moments: Moments | None = None,
-    closed_sites: Collection[str] = (),
+    closed_sites: Mapping[str, str] = NONE_CLOSED,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """A new form with the ``changes`` it takes applied, and the problem of each refused
     field (its value left as it was) (``site_codes``: the sites a site field may name, code →
-    id; ``closed_sites``: the 停用 ones it may not newly name, ``field_site_disabled``: an
-    order is not routed to them).
+    id; ``closed_sites``: those it may not newly name, each with its problem, as
+    ``Directory.closed_sites`` gives them: a 停用 one, ``field_site_disabled``, or the HQ,
+    ``field_not_order_site``: an order is not routed to them).
 
     A value equal to the stored one is not a change, so clients may send the whole form back.
     A datetime field's value is stored as the site's wall time to the minute (``wall_time``),

@@ -12,12 +12,12 @@ it here, on the server.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ticketing.blanks import trim
 from ticketing.workflow.definition import Definition, Node
-from ticketing.workflow.forms import changed_form, is_empty
+from ticketing.workflow.forms import NONE_CLOSED, changed_form, is_empty
 
 
 def customer_fills(
@@ -26,12 +26,12 @@ def customer_fills(
     form: Mapping[str, Any],
     customer: Mapping[str, str],
     site_codes: Mapping[str, int],
-    closed_sites: Collection[str] = (),
+    closed_sites: Mapping[str, str] = NONE_CLOSED,
 ) -> dict[str, str]:
     """The values ``customer`` (``address``: its address, ``site``: its site's code) gives the
     fields of ``form`` at ``node`` (the create step) that the workflow names and that are still
     empty there, each only if that step would take it (``forms.changed_form``: editable there,
-    within the field's length, a site that is neither unknown nor 停用): a value the form would
+    within the field's length, a site that is neither unknown, 停用 nor the HQ): a value the form would
     refuse is left for the agent rather than refusing the whole order. What was typed stays."""
     fills: dict[str, str] = {}
     for name, source in definition.customer_prefill().items():
