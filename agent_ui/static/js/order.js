@@ -21,7 +21,9 @@ export async function start(ctx) {
   }
   // 发短信 / 发邮件's template preview follows the fields as typed (the customer is told what is on screen)
   for (const kind of ["input", "change"]) $("order-fields").addEventListener(kind, () => $("order-messages").typed?.());
-  const watch = () => order && socket.command("watch", { orders: [order.id] }).catch(() => {});
+  // watched, then read again: a move made before the socket watched it (the page opening, a
+  // reconnect) reached no event of this tab, and the page would go on showing the step it left
+  const watch = () => order && socket.command("watch", { orders: [order.id] }).then(loadIfMoved, () => {});
   socket.addEventListener("snapshot", watch);
   watch();
   socket.addEventListener("order", (e) => {
@@ -31,7 +33,18 @@ export async function start(ctx) {
   });
 }
 
+// the order read again, drawn only when it is at another step or status than the page shows
+async function loadIfMoved() {
+  let fresh;
+  try { fresh = await api(`/api/orders/${order.id}`); } catch { return; }
+  if (fresh.status !== order.status || fresh.node.id !== order.node.id) {
+    order = fresh;
+    await render();
+  }
+}
+
 let renderedNode = null;
+let drawnStepName = "";
 
 async function load() {
   const key = $("order").dataset.key;
@@ -98,8 +111,15 @@ async function draw() {
     linkFacts("source"), linkFacts("linked"), linkFacts("duplicate_of"), linkFacts("duplicates"),
   ].flat());
   const sameStep = renderedNode === `${order.id}:${order.node.id}:${order.status}`;
+  // the order moved on under the page (another user or tab): what was typed on the step it left,
+  // taken before the new step's form replaces it
+  const left = !sameStep && renderedNode?.startsWith(`${order.id}:`) ? unsentOnStep() : "";
+  const leftStep = drawnStepName;
   renderedNode = `${order.id}:${order.node.id}:${order.status}`;
+  drawnStepName = order.node.name;
+  if (left) $("order-opinion").value = ""; // the new step's box starts empty
   if (!sameStep) startDraft();
+  if (left) showMoved(left, leftStep);
   renderSubcategory(sameStep);
   await renderFields($("order-fields"), order.form, { prefix: "order", keep: sameStep, contractorsFor: { order: order.id } });
   // the subcategory's fields (高压新装: 业务类型) set and locked, as the seat's intake form does:
@@ -154,6 +174,46 @@ function renderSubcategory(keep) {
     el("option", { value: "" }, t("inbox.pick_subcategory", { category: order.category_name || order.workflow.name })),
     options.map((o) => el("option", { value: o.code, selected: o.code === chosen }, o.name)));
   box.replaceChildren(el("label", { for: "order-subcategory-pick", class: "req" }, t("intake.subcategory")), select);
+}
+
+// -- the step left under the agent (QA #25) ----------------------------------------------------
+// Someone else moved the order on (提交 to the next step, 退单, 作废…; or this user in another tab)
+// while words typed on its step were not sent. Typed for that step, they do not stay in the boxes
+// of the new one, to go out with its action: the page says where the order went and by whom, and
+// keeps them beside it, read-only, to copy. The page's own actions empty the boxes they send (and
+// drop the draft) before drawing the next step, so nothing is said of those.
+
+// What was typed on the step drawn and not sent, as text to copy: each field typed into
+// (标签：值) and the 处理意见 box; "" when nothing was
+function unsentOnStep() {
+  const lines = [];
+  const box = $("order-fields");
+  for (const name of draft.touched) {
+    const input = box.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!input || input.disabled || input.type === "checkbox") continue;
+    // a list's choice by the words it shows (a crew, a contractor: their names, not their ids)
+    const value = (input.tagName === "SELECT" ? (input.value ? input.selectedOptions[0]?.textContent : "") : input.value)?.trim();
+    const label = box.querySelector(`[data-label-of="${CSS.escape(name)}"]`)?.textContent || name;
+    if (value) lines.push(`${label}${colon}${value}`);
+  }
+  const opinion = $("order-opinion");
+  const words = opinion.hidden ? "" : opinion.value.trim();
+  // the 处理意见 alone is copied as it was written, to paste where it belongs
+  if (words) lines.push(lines.length ? `${t("order.opinion")}${colon}${words}` : words);
+  return lines.join("\n");
+}
+
+function showMoved(text, from) {
+  const last = order.timeline.filter((e) => e.kind === "status").at(-1);
+  const copy = el("textarea", { id: "order-moved-copy", rows: 3, readonly: true, style: "width:100%", "aria-label": t("order.moved_copy_label") }, text);
+  const copied = () => { copy.select(); navigator.clipboard?.writeText(text).then(() => toast(t("pop.copied"), "ok", 1200)).catch(() => {}); };
+  const notice = $("order-moved");
+  notice.replaceChildren(
+    el("p", {}, t("order.moved_away", { who: who(last?.user), step: order.node.name, from })),
+    copy,
+    el("div", {}, el("button", { type: "button", class: "btn", id: "order-moved-copy-button", onclick: copied }, t("order.moved_copy")), " ",
+      el("button", { type: "button", class: "btn", id: "order-moved-dismiss", onclick: () => { notice.hidden = true; } }, t("order.moved_dismiss"))));
+  notice.hidden = false;
 }
 
 // -- the draft: what the handler typed on this step survives the session ending under them ------
