@@ -52,7 +52,7 @@ async function load() {
     $("inbox-count").textContent = String(data.unhandled);
     const table = $("inbox-table");
     table.querySelector("tbody").replaceChildren(...(data.items.length ? data.items.map(row) : [emptyRow(table, t($("inbox-handled").checked ? "inbox.empty_all" : "inbox.empty"))]));
-    // a supervisor's: the events nobody with their skill was signed in to take
+    // a supervisor's: the events nobody with their skill was at work (就绪, else on a call) to take
     const waiting = $("inbox-waiting");
     waiting.hidden = !data.waiting;
     if (data.waiting) {
@@ -240,10 +240,11 @@ function row(ev) {
   const orderKey = el("input", { size: 16, placeholder: t("inbox.order_no"), "aria-label": t("inbox.order_no"), "data-field": "order",
     oninput: (e) => e.currentTarget.removeAttribute("aria-invalid"),
     onkeydown: (e) => { if (e.key === "Enter" && !e.isComposing) { e.preventDefault(); linkButton.click(); } } });
-  const linking = [orderKey, linkButton];
+  // the box and its button kept on one line when the cell's controls wrap (td.actions)
+  const linking = el("span", {}, orderKey, linkButton);
   // 关闭/无需处理: no order needed, the reason asked for (required); the event stays under 显示已处理
   const closing = el("button", { type: "button", class: "btn", "data-act": "close", onclick: (e) => once(e.currentTarget, () => close(ev)) }, t("inbox.close"));
-  let actions = [...linking, " ", closing];
+  let actions = [linking, " ", closing];
   if (ev.status === "handled") {
     actions = [outcome(ev)];
   } else if (workflows) {
@@ -263,7 +264,7 @@ function row(ev) {
   return el("tr", { "data-event": ev.id },
     el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", { class: ev.number ? "" : "muted" }, numberText(ev)),
     el("td", { class: "wrap" }, ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content || missedText(ev), media, files(ev)),
-    el("td", { "data-status": ev.status }, statusText(ev.status)), el("td", {}, actions));
+    el("td", { "data-status": ev.status }, statusText(ev.status)), el("td", { class: "actions" }, actions));
 }
 
 // Each category, then each of its subcategories (故障报修 / 低压故障): the pick names the order's
