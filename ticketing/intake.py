@@ -1,11 +1,12 @@
 """Async events (异步事件): fax, SMS, voicemail, email, web messages, missed calls.
 
 Each arrives as an ``Interaction`` with its content, is assigned to an agent
-(round robin among logged-in agents with the skill for that kind, or by hand; one that
-arrives when nobody with the skill is signed in waits, status ``new``, for the next agent who
-signs in: ``Intake.top_up``; an agent's unhandled events wait again when they sign out:
-``hand_back``), and is then turned into a new pre-filled order or linked to an
-existing one (by its 工单号: ``order_by_number``); one order holds many events.
+(round robin among the agents with the skill for that kind who are at work, or by hand; one
+that arrives when none is 就绪 nor on a call (``Intake.at_work``: an agent 未就绪 is given none)
+waits, status ``new``, for the next agent who signs in or becomes ready: ``Intake.top_up``;
+an agent's unhandled events wait again when they sign out: ``hand_back``), and is then turned
+into a new pre-filled order or linked to an existing one (by its 工单号: ``order_by_number``);
+one order holds many events.
 """
 
 from __future__ import annotations
@@ -89,9 +90,10 @@ def known_workflow(row: Interaction) -> str:
 EXTERNAL_ID_LENGTH = Interaction.external_id.type.length
 SUBJECT_LENGTH = Interaction.subject.type.length
 #: How many unhandled events an agent's inbox is filled up to from the events that waited for
-#: nobody with their skill signed in (``Intake.top_up``). Not the whole night's backlog on the
-#: first agent of the morning shift: the first gets the oldest few, the next to sign in the
-#: next few, and each agent's inbox is filled up again as they handle its events, so the
+#: nobody with their skill at work (``Intake.at_work``, ``Intake.top_up``). Not the whole
+#: night's backlog on the first agent of the morning shift: the first gets the oldest few, the
+#: next to sign in the next few, and each agent's inbox is filled up again as they handle its
+#: events, so the
 #: backlog is worked through in arrival order by everyone who is there, and what nobody has
 #: taken yet stays visible to the supervisors (``waiting``) rather than hidden in one inbox.
 BACKLOG_SHARE = 5
@@ -389,7 +391,7 @@ class Intake:
         at: int = 0,
         signed_in: bool = False,
     ) -> list[Interaction]:
-        """The waiting events (nobody with their skill was signed in when they came) of the
+        """The waiting events (nobody with their skill was at work when they came) of the
         agent's skills, oldest first, into their inbox until it holds ``backlog_share``
         unhandled events; each audited and announced as ``assign_to`` does. An IVR fault report
         among them opens its fault order for the agent, as on arrival.
@@ -831,7 +833,7 @@ def _waiting(kinds: tuple[str, ...] | list[str] = ASYNC_KINDS):
 async def waiting(
     session: AsyncSession, *, kind: str = "", offset: int = 0, limit: int = 50
 ) -> tuple[list[Interaction], int]:
-    """未分派: the events nobody with their skill was signed in to take, for the supervisors: a
+    """未分派: the events nobody with their skill was at work to take, for the supervisors: a
     page of them (oldest first, as they will be handed out; ``kind``: of that kind only) and how
     many there are (of that kind), so every one can be reached whatever waits ahead of it."""
     query = _waiting([kind] if kind else ASYNC_KINDS)
