@@ -248,6 +248,10 @@ class CallModel(ChannelEvents, QueueCallEvents):
             OUTBOUND_CONTEXTS,
             by_id,
             by_prefix,
+            # the states _check_answer compares an agent's with (written out in C too)
+            ringing=A.RINGING,
+            talking=A.TALKING,
+            on_hold=A.ON_HOLD,
         )
         return {
             name: getattr(book, method)

@@ -1259,6 +1259,9 @@ typedef struct {
     PyObject *logged_out;   /* agents.LOGGED_OUT */
     PyObject *offerable;    /* the states a leg of the agent's own rings them from (the "offer") */
     PyObject *inbound, *outbound; /* INBOUND_CONTEXTS, OUTBOUND_CONTEXTS */
+    /* agents.RINGING, TALKING, ON_HOLD, for _check_answer; NULL when not given (it is asked of the
+     * model's Python then) */
+    PyObject *ringing, *talking, *on_hold;
     PyObject *on_newchannel, *on_hangup, *on_bridge_enter, *on_bridge_leave, *on_newcallerid; /* the Python handlers */
 } ChannelBook;
 
@@ -1268,12 +1271,13 @@ static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answer
     *str_gave_up, *str_gave_up_attr, *str_hangup_cause, *str_hangup_side, *str_hung_up, *str_inbound,
     *str_internal, *str_linkedid, *str_name, *str_outbound, *str_outcome, *str_queue, *str_queue_legs,
     *str_queued_at, *str_seat_rings, *str_state, *str_uniqueid, *str_agent_side, *str_caller_side,
-    *str_local, *kw_call, *kw_channel;
+    *str_local, *kw_call, *kw_channel, *str_hold_started, *str_relayed_consult_from, *str_consulted,
+    *str_set_hold, *str_transition, *str_answered_method, *str_join, *tr_answer;
 
 #define ChannelBook_OBJECTS(X)                                                                                  \
     X(model) X(channels) X(by_name) X(bridges) X(calls) X(aliases) X(ended) X(expected) X(agents)      \
     X(agents_by_id) X(agents_by_prefix) X(channel_type) X(call_type) X(unknown) X(logged_out) X(offerable) X(inbound)      \
-    X(outbound) X(on_newchannel) X(on_hangup) X(on_bridge_enter) X(on_bridge_leave) X(on_newcallerid)
+    X(outbound) X(ringing) X(talking) X(on_hold) X(on_newchannel) X(on_hangup) X(on_bridge_enter) X(on_bridge_leave) X(on_newcallerid)
 
 /* An object's attributes read once into a C type's slots, when the type is made (ChannelBook from its
  * model, QueueDesk from its board): the objects it then holds never change, only their items. An
@@ -1308,14 +1312,19 @@ static int
 ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"model", "channel_type", "call_type", "unknown", "logged_out", "offerable",
-                             "inbound", "outbound", "agents_by_id", "agents_by_prefix", NULL};
+                             "inbound", "outbound", "agents_by_id", "agents_by_prefix", "ringing",
+                             "talking", "on_hold", NULL};
     PyObject *model, *channel_type, *call_type, *unknown, *logged_out, *offerable, *inbound, *outbound,
-        *agents_by_id, *agents_by_prefix = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!UO!O!O!O|O:ChannelBook", kwlist, &model, &channel_type,
-                                     &call_type, &PyTuple_Type, &unknown, &logged_out, &PyTuple_Type,
-                                     &offerable, &PyTuple_Type, &inbound, &PyTuple_Type, &outbound,
-                                     &agents_by_id, &agents_by_prefix))
+        *agents_by_id, *agents_by_prefix = Py_None, *ringing = NULL, *talking = NULL, *on_hold = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!UO!O!O!O|O$UUU:ChannelBook", kwlist, &model,
+                                     &channel_type, &call_type, &PyTuple_Type, &unknown, &logged_out,
+                                     &PyTuple_Type, &offerable, &PyTuple_Type, &inbound, &PyTuple_Type,
+                                     &outbound, &agents_by_id, &agents_by_prefix, &ringing, &talking, &on_hold))
         return -1;
+    if ((ringing == NULL) != (talking == NULL) || (ringing == NULL) != (on_hold == NULL)) {
+        PyErr_SetString(PyExc_TypeError, "ringing, talking, on_hold: all three or none");
+        return -1;
+    }
     if ((agents_by_id != Py_None && !PyDict_CheckExact(agents_by_id)) ||
         (agents_by_prefix != Py_None && !PyDict_CheckExact(agents_by_prefix))) {
         PyErr_SetString(PyExc_TypeError, "agents_by_id, agents_by_prefix: a dict or None");
@@ -1341,6 +1350,9 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
     Py_XSETREF(self->outbound, Py_NewRef(outbound));
     Py_XSETREF(self->agents_by_id, Py_NewRef(agents_by_id));
     Py_XSETREF(self->agents_by_prefix, Py_NewRef(agents_by_prefix));
+    Py_XSETREF(self->ringing, Py_XNewRef(ringing));
+    Py_XSETREF(self->talking, Py_XNewRef(talking));
+    Py_XSETREF(self->on_hold, Py_XNewRef(on_hold));
     return 0;
 }
 
@@ -1486,6 +1498,9 @@ MODEL_SLOT(Call_direction, str_direction);
 MODEL_SLOT(Call_dnis, str_dnis);
 MODEL_SLOT(Call_hangup_cause, str_hangup_cause);
 MODEL_SLOT(Call_hangup_side, str_hangup_side);
+MODEL_SLOT(Call_hold_started, str_hold_started);
+MODEL_SLOT(Call_relayed_consult_from, str_relayed_consult_from);
+MODEL_SLOT(Call_consulted, str_consulted);
 MODEL_SLOT(Call_queue, str_queue);
 MODEL_SLOT(Call_queue_legs, str_queue_legs);
 MODEL_SLOT(Call_queued_at, str_queued_at);
@@ -1959,6 +1974,192 @@ done:
     return result;
 }
 
+/* what a bridge means for one of its channels that is an agent's leg (``chan``), the bridge's
+ * channels of nobody's being ``others``: _check_answer's loop body, in its order (0, or -1 with the
+ * exception set) */
+static int
+talker_answers(ChannelBook *self, PyObject *chan, PyObject *others, PyObject *at)
+{
+    int ok = -1, r;
+    PyObject *linkedid = NULL, *whose = NULL, *call = NULL, *agent = NULL, *state = NULL, *agent_id = NULL,
+             *holder = NULL, *value = NULL, *legs = NULL, *cc = NULL;
+    if ((linkedid = slot_get(chan, &Channel_linkedid)) == NULL || (whose = slot_get(chan, &Channel_agent_id)) == NULL)
+        goto done;
+    call = Py_XNewRef(PyDict_GetItemWithError(self->calls, linkedid));
+    if (call == NULL && PyErr_Occurred())
+        goto done;
+    agent = Py_XNewRef(PyDict_GetItemWithError(self->agents_by_id, whose));
+    if (agent == NULL && PyErr_Occurred())
+        goto done;
+    if (call == NULL || agent == NULL) {
+        ok = 0;
+        goto done;
+    }
+    Py_ssize_t n_others = PyList_GET_SIZE(others);
+    /* if others and not call.customer_channel: call.customer_channel = others[0].name */
+    if (n_others && (r = truth_of(call, &Call_customer_channel)) <= 0) {
+        if (r < 0 || (value = slot_get(PyList_GET_ITEM(others, 0), &Channel_name)) == NULL ||
+            slot_set(call, &Call_customer_channel, value) < 0)
+            goto done;
+        Py_CLEAR(value);
+    }
+    /* held = agent.state == ON_HOLD and call.hold_started and call.agent_id == agent.agent_id */
+    if ((state = slot_get(agent, &Agent_state)) == NULL || (agent_id = slot_get(agent, &Agent_agent_id)) == NULL)
+        goto done;
+    int held = str_eq(state, self->on_hold);
+    if (held > 0 && (held = truth_of(call, &Call_hold_started)) > 0) {
+        if ((holder = slot_get(call, &Call_agent_id)) == NULL)
+            goto done;
+        held = str_eq(holder, agent_id);
+        Py_CLEAR(holder);
+    }
+    /* ... and at > call.hold_started and (not call.customer_channel or any of others is it) */
+    if (held > 0) {
+        if ((value = slot_get(call, &Call_hold_started)) == NULL)
+            goto done;
+        held = PyObject_RichCompareBool(at, value, Py_GT);
+        Py_CLEAR(value);
+    }
+    if (held > 0) {
+        if ((held = attr_truth(call, &Call_customer_channel, &cc)) > 0) {
+            int seen = 0;
+            for (Py_ssize_t i = 0; !seen && i < n_others; i++) {
+                if ((value = slot_get(PyList_GET_ITEM(others, i), &Channel_name)) == NULL)
+                    goto done;
+                seen = str_eq(value, cc);
+                Py_CLEAR(value);
+                if (seen < 0)
+                    goto done;
+            }
+            held = seen;
+        }
+        else if (held == 0)
+            held = 1; /* no customer channel known: any bridge of theirs resumes it */
+    }
+    if (held < 0)
+        goto done;
+    if (held) {
+        if (model_do(self, str_set_hold, call, Py_False, at, NULL) < 0)
+            goto done;
+    }
+    else {
+        /* elif agent.state in (RINGING, READY, NOT_READY, AFTER_CALL_WORK) */
+        if ((r = str_eq(state, self->ringing)) == 0)
+            r = PySequence_Contains(self->offerable, state);
+        if (r < 0 || (r && ((value = slot_get(call, &Call_call_id)) == NULL ||
+                            model_do(self, str_transition, agent, tr_answer, at, value) < 0)))
+            goto done;
+        Py_CLEAR(value);
+    }
+    if ((r = truth_of(call, &Call_answered_at)) <= 0) {
+        ok = r < 0 ? -1 : model_do(self, str_answered_method, call, agent_id, at, NULL);
+        goto done;
+    }
+    /* answered before: a blind transfer's target takes the call once its holder's legs are gone,
+     * and whoever talks on it gets a leg of their own (_join) */
+    if ((value = slot_get(call, &Call_agent_channels)) == NULL || (holder = slot_get(call, &Call_agent_id)) == NULL)
+        goto done;
+    legs = PyDict_CheckExact(value) ? Py_XNewRef(PyDict_GetItemWithError(value, holder))
+                                    : PyObject_CallMethod(value, "get", "O", holder);
+    if (legs == NULL && PyErr_Occurred())
+        goto done;
+    Py_CLEAR(value);
+    int holder_gone = legs == NULL ? 1 : PyObject_Not(legs);
+    if (holder_gone < 0 || (r = PyObject_RichCompareBool(holder, agent_id, Py_NE)) < 0)
+        goto done;
+    Py_SETREF(state, slot_get(agent, &Agent_state)); /* the state after _transition */
+    if (state == NULL)
+        goto done;
+    if (r && (r = str_eq(state, self->talking)) != 0 && holder_gone) {
+        if (r < 0 || slot_set(call, &Call_agent_id, agent_id) < 0 || (r = truth_of(call, &Call_relayed_consult_from)) < 0)
+            goto done;
+        if (!r) {
+            if ((value = slot_get(call, &Call_consulted)) == NULL)
+                goto done;
+            PyObject *popped = PyObject_CallMethod(value, "pop", "OO", agent_id, Py_None);
+            if (popped == NULL)
+                goto done;
+            Py_DECREF(popped);
+            Py_CLEAR(value);
+        }
+    }
+    else if (r < 0)
+        goto done;
+    /* if others and agent.state in (TALKING, ON_HOLD): _join (the state read again, as there) */
+    if (n_others) {
+        Py_SETREF(state, slot_get(agent, &Agent_state));
+        if (state == NULL)
+            goto done;
+        if ((r = str_eq(state, self->talking)) == 0)
+            r = str_eq(state, self->on_hold);
+        if (r < 0 || (r && model_do(self, str_join, call, agent_id, at, NULL) < 0))
+            goto done;
+    }
+    ok = 0;
+done:
+    Py_XDECREF(linkedid);
+    Py_XDECREF(whose);
+    Py_XDECREF(call);
+    Py_XDECREF(agent);
+    Py_XDECREF(state);
+    Py_XDECREF(agent_id);
+    Py_XDECREF(holder);
+    Py_XDECREF(value);
+    Py_XDECREF(legs);
+    Py_XDECREF(cc);
+    return ok;
+}
+
+/* model._check_answer(bridge, at) written out (channel_calls.ChannelEvents._check_answer, which
+ * says why it does what it does), ``members`` being the bridge's set of channel names: a frame
+ * and about 180 bytecodes a call less. What it leads to (set_hold, _transition, _answered, _join)
+ * is the model's own Python, called as there. Asked of the model's Python instead when the
+ * agents are not read from their dict (an AgentBook with its own get) or the states were not given. */
+static PyObject *
+check_answer(ChannelBook *self, PyObject *members, PyObject *bridge, PyObject *at)
+{
+    if (self->agents_by_id == Py_None || self->ringing == NULL) {
+        PyObject *check[3] = {self->model, bridge, at};
+        return PyObject_VectorcallMethod(str_check_answer, check, 3, NULL);
+    }
+    /* the known channels first, then split into the agents' legs and the others, as there */
+    PyObject *talkers = PyList_New(0), *others = PyList_New(0), *result = NULL;
+    if (talkers == NULL || others == NULL)
+        goto done;
+    Py_ssize_t pos = 0, known = 0;
+    PyObject *name;
+    Py_hash_t hash;
+    PyObject *chans = PyList_New(0);
+    if (chans == NULL)
+        goto done;
+    while (_PySet_NextEntry(members, &pos, &name, &hash)) {
+        PyObject *chan = PyDict_GetItemWithError(self->by_name, name); /* borrowed */
+        if ((chan == NULL && PyErr_Occurred()) || (chan != NULL && PyList_Append(chans, chan) < 0)) {
+            Py_DECREF(chans);
+            goto done;
+        }
+    }
+    known = PyList_GET_SIZE(chans);
+    for (Py_ssize_t i = 0; i < known; i++) {
+        PyObject *chan = PyList_GET_ITEM(chans, i);
+        int r = truth_of(chan, &Channel_agent_id);
+        if (r < 0 || PyList_Append(r ? talkers : others, chan) < 0) {
+            Py_DECREF(chans);
+            goto done;
+        }
+    }
+    Py_DECREF(chans);
+    if (known >= 2)
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(talkers); i++)
+            if (talker_answers(self, PyList_GET_ITEM(talkers, i), others, at) < 0)
+                goto done;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(talkers);
+    Py_XDECREF(others);
+    return result;
+}
+
 static PyObject *
 ChannelBook_bridge_enter(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1996,11 +2197,9 @@ ChannelBook_bridge_enter(ChannelBook *self, PyObject *const *args, Py_ssize_t na
             goto error;
         known += r;
     }
+    PyObject *result = known < 2 ? Py_NewRef(Py_None) : check_answer(self, members, bridge, args[0]);
     Py_DECREF(members);
-    if (known < 2)
-        Py_RETURN_NONE;
-    PyObject *check[3] = {self->model, bridge, args[0]};
-    return PyObject_VectorcallMethod(str_check_answer, check, 3, NULL);
+    return result;
 error:
     Py_DECREF(members);
     return NULL;
@@ -3435,7 +3634,10 @@ PyInit__speedups(void)
         {&str_outcome, "outcome"}, {&str_queue, "queue"}, {&str_queue_legs, "queue_legs"},
         {&str_queued_at, "queued_at"}, {&str_seat_rings, "_seat_rings"}, {&str_state, "state"},
         {&str_uniqueid, "uniqueid"}, {&str_agent_side, "agent"}, {&str_caller_side, "caller"},
-        {&str_local, "Local/"},
+        {&str_local, "Local/"}, {&str_hold_started, "hold_started"},
+        {&str_relayed_consult_from, "relayed_consult_from"}, {&str_consulted, "consulted"},
+        {&str_set_hold, "set_hold"}, {&str_transition, "_transition"}, {&str_answered_method, "_answered"},
+        {&str_join, "_join"}, {&tr_answer, "answer"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if ((*names[i].s = PyUnicode_InternFromString(names[i].text)) == NULL)

@@ -241,6 +241,18 @@ STORIES = {
         _hangup("1.2"),
         _hangup("1.1"),
     ],
+    # answered, put on hold (the caller out of the bridge), then back: the caller's return to the
+    # bridge after the hold began resumes the call
+    "held": [
+        *_ANSWERED,
+        dict(Event="Hold", Linkedid="1.1"),
+        dict(Event="BridgeLeave", Channel=CALLER, BridgeUniqueid="b1"),
+        dict(Event="BridgeEnter", Channel=CALLER, BridgeUniqueid="b1"),
+        _hangup("1.3"),
+        _hangup("1.4"),
+        _hangup("1.2"),
+        _hangup("1.1"),
+    ],
     # the caller gives up while 2001 rings: app_queue lets them go, their hang-up is the abandon
     "abandoned": [
         *_ARRIVES,
@@ -397,6 +409,35 @@ def test_an_ordinary_call_s_channels_are_the_c_bookkeeping_s_own(monkeypatch):
     python = World(False)
     _story(python)
     assert called and c.state() == python.state()
+
+
+@needs_c
+def test_a_bridge_s_answer_is_the_c_bookkeeping_s_own(monkeypatch):
+    """A bridge of two channels the model knows is looked at in C (``_check_answer`` written out):
+    the answer (the seat's ring ends, the call answered), a hold ended by the caller's return to
+    the bridge, a blind transfer's target taking the call. The Python method is not called, and
+    the model is the same as the Python handlers leave it after every event."""
+    called: list[object] = []
+    original = ChannelEvents._check_answer
+
+    def spy(self, bridge, at):
+        called.append(self)
+        return original(self, bridge, at)
+
+    monkeypatch.setattr(ChannelEvents, "_check_answer", spy)
+    for story in ("answered", "held"):
+        c, python = World(True), World(False)
+        for n, fields in enumerate(STORIES[story]):
+            fields = {"Timestamp": f"{100 + n}.5", **fields}
+            assert c.feed(fields) == python.feed(fields) == "", fields
+            assert c.state() == python.state(), fields
+        assert c.model not in called and python.model in called, story
+        held = [e.held for e in c.events if type(e).__name__ == "CallHeld"]
+        (ended,) = [e for e in c.events if type(e).__name__ == "CallEnded"]
+        if story == "held":
+            assert held == [True, False] and ended.hold_seconds == 2.0
+        else:  # 2001's legs gone, 2002's enters the caller's bridge: theirs (a blind transfer)
+            assert ended.agent_id == "2002" and [leg[0] for leg in ended.legs] == ["2001", "2002"]
 
 
 @needs_c
