@@ -38,6 +38,9 @@ class TicketRouted(Event):
     category: str = ""
     kind: str = "routed"  # routed | returned (退单: sent back to its creator, ``message`` says why)
     message: str = ""
+    # the step reached, by its name (派工): what the pop-up names, not the status (接收确认 there);
+    # "" where the notice names none (an IVR 留言's order: ``message`` says what it is)
+    step: str = ""
 
 
 @event

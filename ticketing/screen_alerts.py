@@ -208,10 +208,12 @@ async def purge_read(session: AsyncSession, before: dt.datetime) -> int:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Notice:
-    """What reaching someone's desk tells them: its ``kind`` (what the list calls it) and words."""
+    """What reaching someone's desk tells them: its ``kind`` (what the list calls it) and words,
+    and the ``step`` it reached by name (派工) where it is about one: the pop-up names it."""
 
     kind: str
     message: str
+    step: str = ""
 
 
 def routed(step: Node) -> Notice:
@@ -220,7 +222,7 @@ def routed(step: Node) -> Notice:
     is 接收确认); the status follows, marked as such, when it is not the step's name."""
     name = step.name or step.id
     status = f"（状态：{step.status}）" if step.status and step.status != name else ""
-    return Notice("routed", f"新工单已派给您：{name}{status}")
+    return Notice("routed", f"新工单已派给您：{name}{status}", step=name)
 
 
 def voicemail_report(seconds: float) -> Notice:

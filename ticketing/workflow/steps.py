@@ -438,6 +438,7 @@ def tell_routed(
             category=order.category,
             kind=notice.kind,
             message=notice.message,
+            step=notice.step,
         ),
     )
     if record:

@@ -25,9 +25,12 @@ export function bindAlerts(socket) {
   socket.addEventListener("order", (e) => {
     const ev = e.detail.event;
     if (ev.event === "TicketRouted" && (ev.handlers || []).includes(me)) {
-      // an order sent back to me (退单) is mine to correct, not new: say by whom and why
+      // an order sent back to me (退单) is mine to correct, not new: say by whom and why. A new one
+      // by the step it reached (派工), not its status (there 接收确认, the step before's name); one
+      // the system opened naming no step (an IVR 留言's) by what its notice says
       const text = ev.kind === "returned" ? t("alert.returned", { number: ev.number, message: ev.message })
-        : t("alert.routed", { number: ev.number, status: ev.status });
+        : ev.step ? t("alert.routed", { number: ev.number, step: ev.step })
+          : t("alert.routed_note", { number: ev.number, message: ev.message });
       toast(text, "alert", ev.kind === "returned" ? 15000 : 10000);
       beep();
     } else if (ev.event === "TicketReminder" && ev.staff_no === me) {
