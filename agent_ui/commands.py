@@ -22,6 +22,7 @@ from agent_ui.errors import UiError
 from agent_ui.services import AppServices
 from agent_ui.texts import LANGUAGES, Texts
 from agent_ui.work import unit_of_work
+from cti.commands.service import TRANSFER_NOTE_LIMIT
 from cti.phones import InvalidPhoneNumber, ascii_digits, never_dial, normalize
 from ticketing.calls import register_outbound_call
 from ticketing.ids import is_id
@@ -170,6 +171,19 @@ async def _transfer_target(services: AppServices, bridge: Any, args: dict[str, A
     return kind or await _transfer_kind(services, bridge, target), target
 
 
+def _transfer_note(args: dict[str, Any]) -> str:
+    """A 转接's 转接备注 (``note``, optional): what the colleague's pop shows and their form takes,
+    at most ``TRANSFER_NOTE_LIMIT`` characters, refused in words before the bridge is asked (the
+    bridge holds the same limit)."""
+    note = args.get("note", "")
+    if not isinstance(note, str):
+        raise UiError("request.invalid", "note must be text", field="note")
+    note = note.strip()
+    if len(note) > TRANSFER_NOTE_LIMIT:
+        raise UiError("transfer_note_too_long", limit=TRANSFER_NOTE_LIMIT, length=len(note))
+    return note
+
+
 async def _ensure_logged_in(services: AppServices, bridge: Any, user: CurrentUser) -> None:
     """The first 就绪, 暂停 or 回呼 of a shift signs the agent's seat into their skill queues,
     paused with the login reason until 就绪 or 暂停 (which names its own reason) follows."""
@@ -299,9 +313,12 @@ async def run_command(
         return await _call(bridge, "unhold", agent)
     if cmd in ("transfer", "consult"):
         # consult: an attended transfer's first step, the caller waits while the agent talks to the target
+        note = _transfer_note(args) if cmd == "transfer" else ""
         kind, target = await _transfer_target(services, bridge, args)
         if kind == "agent":
             await _check_signed_in(services, bridge, target, "target_logged_out")
+        if note:
+            return await _call(bridge, cmd, agent, kind, target, note=note)
         return await _call(bridge, cmd, agent, kind, target)
     if cmd == "complete_transfer":
         return await _call(bridge, "complete_transfer", agent)

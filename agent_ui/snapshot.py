@@ -18,6 +18,7 @@ from agent_ui.jsonable import jsonable
 from agent_ui.services import AppServices
 from agent_ui.supervision import FORCED_WAITS_IN, pending_forced
 from agent_ui.work import ivr_steps, screen_pop, work_counts
+from cti.commands.service import TRANSFER_NOTE_LIMIT
 from ticketing.users import names_by_staff_no, staffed_queues
 
 if TYPE_CHECKING:
@@ -188,6 +189,8 @@ async def build_snapshot(gateway: Gateway, user: CurrentUser) -> dict[str, Any]:
         # the seat offers 暂停 during a call only where the site allows it (the command checks too)
         "allow_pause_on_call": services.allow_pause_on_call,
         "acw_seconds": services.acw_seconds,
+        # the longest 转接备注 the bridge takes: the transfer dialog says it, and keeps one over it
+        "transfer_note_limit": TRANSFER_NOTE_LIMIT,
     }
     if user.can("queues.read"):
         queues = _bridge_list(bridge, "queues")

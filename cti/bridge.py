@@ -447,10 +447,13 @@ class CtiBridge:
     async def unhold(self, agent_id: str) -> CommandResult:
         return await self.commands.unhold(agent_id)
 
-    async def transfer(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
+    async def transfer(
+        self, agent_id: str, kind: str, target: str, server: str = "", note: str = ""
+    ) -> CommandResult:
         """Blind transfer; ``kind`` is "agent", "queue" or "number"; ``server``: the Asterisk
-        server of a colleague on another one (``cti.remote`` asked whether they are ready)."""
-        return await self.commands.transfer(agent_id, kind, target, server)
+        server of a colleague on another one (``cti.remote`` asked whether they are ready);
+        ``note``: the 转接备注 the next seat's ring and answer carry (not over the trunk)."""
+        return await self.commands.transfer(agent_id, kind, target, server, note)
 
     async def consult(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
         return await self.commands.consult(agent_id, kind, target, server)

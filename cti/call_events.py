@@ -76,6 +76,9 @@ class CallOffered(Event):
     #: the seat's pop says 转接自 1001（潘红） 10:02 (empty for a consultation's ring)
     transferred_from: str = ""
     transferred_at: float = 0.0
+    #: what that agent wrote for this seat when handing the caller on (转接备注: the customer's
+    #: words so far), shown under 转接自 and put in the intake form; "" for none
+    transfer_note: str = ""
 
 
 @event
@@ -93,9 +96,10 @@ class CallAnswered(Event):
     #: the agent who consults this one about the call (as ``CallOffered.consult_from``); empty
     #: again in the ``CallAnswered`` that follows when a completed transfer hands the caller over
     consult_from: str = ""
-    #: who handed the caller on to this agent, and when (as ``CallOffered``'s)
+    #: who handed the caller on to this agent, when, and their 转接备注 (as ``CallOffered``'s)
     transferred_from: str = ""
     transferred_at: float = 0.0
+    transfer_note: str = ""
 
 
 @event
@@ -113,6 +117,8 @@ class CallTransferred(Event):
     kind: str  # "blind" | "attended" | "conference"
     target: str
     at: float = 0.0
+    #: a blind transfer's 转接备注 for whoever takes the caller next ("" for none)
+    note: str = ""
 
 
 @event

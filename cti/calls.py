@@ -157,6 +157,9 @@ class Call:
     # when: the next seat's ring and answer say so (转接自 1001), and so does the snapshot
     transferred_from: str = ""
     transferred_at: float = 0.0
+    # what that agent wrote for whoever takes the caller next (转接备注: the customer's words typed
+    # so far, as they left them), carried with transferred_from; "" for none
+    transfer_note: str = ""
 
     def snapshot(self) -> dict[str, object]:
         body = dataclasses.asdict(self)
@@ -388,12 +391,20 @@ class CallModel(ChannelEvents, QueueCallEvents):
 
     @staticmethod
     def handed_on_to(call: Call, agent_id: str) -> dict[str, Any]:
-        """``transferred_from`` and ``transferred_at`` of ``agent_id``'s ring and answer on ``call``:
-        who last handed the caller on, and when; nothing for a colleague who is only consulted
-        about the caller or brought into a 三方通话, nor for whoever handed them on."""
+        """``transferred_from``, ``transferred_at`` and ``transfer_note`` of ``agent_id``'s ring and
+        answer on ``call``: who last handed the caller on, when, and what they wrote for the next
+        agent; nothing for a colleague who is only consulted about the caller or brought into a
+        三方通话, nor for whoever handed them on. The C accelerator's seat ring goes through here
+        too (``_seat_rings`` → ``_offer``)."""
         by = call.transferred_from
         if not by or by == agent_id or agent_id in call.consulted or agent_id in call.invited:
             return {}
+        if call.transfer_note:
+            return {
+                "transferred_from": by,
+                "transferred_at": call.transferred_at,
+                "transfer_note": call.transfer_note,
+            }
         return {"transferred_from": by, "transferred_at": call.transferred_at}
 
     def _leave(self, call: Call, agent_id: str, at: float) -> None:
@@ -564,8 +575,9 @@ class CallModel(ChannelEvents, QueueCallEvents):
         call.relayed = kind
         call.relayed_consult_from = by if kind == "consult" else ""
         if kind == "blind" and by:
-            # handed on over there: the seats here are told by whom, as on one server (转接自)
-            call.transferred_from, call.transferred_at = by, at
+            # handed on over there: the seats here are told by whom, as on one server (转接自); the
+            # relay (a SIP header) carries no free text, so no 转接备注 comes with it
+            call.transferred_from, call.transferred_at, call.transfer_note = by, at, ""
         call.direction = "inbound"
         call.caller = caller or call.caller
         call.queue, call.dnis = queue, dnis
@@ -596,24 +608,33 @@ class CallModel(ChannelEvents, QueueCallEvents):
             self._announce(call, agent_id, max(joined))
         return True
 
-    def transferred(self, call: Call, agent_id: str, kind: str, target: str, at: float) -> None:
+    def transferred(
+        self, call: Call, agent_id: str, kind: str, target: str, at: float, note: str = ""
+    ) -> None:
+        """``agent_id`` handed the caller to ``target`` (``note``: their 转接备注, on the bus for
+        the mirrors and a restarted bridge's history, which keep it as ``transferred_from``)."""
         call.ivr_path.append(f"{kind}:{target}")
-        self.notify(CallTransferred(call_id=call.call_id, agent_id=agent_id, kind=kind, target=target, at=at))
+        self.notify(
+            CallTransferred(
+                call_id=call.call_id, agent_id=agent_id, kind=kind, target=target, at=at, note=note
+            )
+        )
 
     @staticmethod
-    def handing_on(call: Call, agent_id: str, at: float) -> tuple[str, float]:
-        """``agent_id`` hands the caller on at ``at`` (转接, 完成转接): the seats that ring and answer
+    def handing_on(call: Call, agent_id: str, at: float, note: str = "") -> tuple[str, float, str]:
+        """``agent_id`` hands the caller on at ``at`` (转接, 完成转接) with ``note`` (转接备注, ""
+        for none: an earlier agent's note is not this hand-over's): the seats that ring and answer
         from now on are told (``handed_on_to``). Said before Asterisk moves the caller, whose
         target's ring may come before its answer to the action; the previous hand-over is
         returned, for ``handing_on_failed``."""
-        before = call.transferred_from, call.transferred_at
-        call.transferred_from, call.transferred_at = agent_id, at
+        before = call.transferred_from, call.transferred_at, call.transfer_note
+        call.transferred_from, call.transferred_at, call.transfer_note = agent_id, at, note
         return before
 
     @staticmethod
-    def handing_on_failed(call: Call, before: tuple[str, float]) -> None:
+    def handing_on_failed(call: Call, before: tuple[str, float, str]) -> None:
         """Asterisk refused the hand-over ``handing_on`` announced: the caller is where they were."""
-        call.transferred_from, call.transferred_at = before
+        call.transferred_from, call.transferred_at, call.transfer_note = before
 
     # -- 三方通话 ------------------------------------------------------------------------
     def conference_invited(self, call: Call, agent_id: str, colleague: str, at: float) -> None:

@@ -142,15 +142,19 @@ class LocalBridges:
 
         return command
 
-    async def _handed_over(self, name: str, agent_id: str, kind: str, target: str) -> CommandResult:
+    async def _handed_over(
+        self, name: str, agent_id: str, kind: str, target: str, note: str = ""
+    ) -> CommandResult:
         """``transfer`` or ``consult`` (as ``RemoteBridge`` routes them): a colleague on another
-        server is reached over its trunk, once that server's bridge says they are ready."""
+        server is reached over its trunk, once that server's bridge says they are ready. A
+        transfer's ``note`` (转接备注) stays on the agent's own server, as there."""
         bridge = self.bridge_of(agent_id)
         if bridge is None:
             return CommandResult.refused("no_server", f"{agent_id}: no Asterisk server has this seat")
         theirs = self._elsewhere(agent_id, target) if kind == "agent" else ""
+        noted = {"note": note} if note else {}
         if not theirs:
-            return await getattr(bridge, name)(agent_id, kind, target)
+            return await getattr(bridge, name)(agent_id, kind, target, **noted)
         if not self.bridges[theirs].connected:
             return CommandResult.refused(
                 "target_server_down", f"Asterisk server {theirs} is not connected", server=theirs
@@ -158,10 +162,10 @@ class LocalBridges:
         refusal = colleague_elsewhere(target, self.bridges[theirs].agent(target))
         if refusal is not None:
             return refusal
-        return await getattr(bridge, name)(agent_id, kind, target, theirs)
+        return await getattr(bridge, name)(agent_id, kind, target, theirs, **noted)
 
-    async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
-        return await self._handed_over("transfer", agent_id, kind, target)
+    async def transfer(self, agent_id: str, kind: str, target: str, note: str = "") -> CommandResult:
+        return await self._handed_over("transfer", agent_id, kind, target, note)
 
     async def consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
         return await self._handed_over("consult", agent_id, kind, target)

@@ -94,6 +94,7 @@ def _call(call_id: str) -> dict[str, Any]:
         # seat's console, reloaded, still says 转接自 1001)
         "transferred_from": "",
         "transferred_at": 0.0,
+        "transfer_note": "",  # and what they wrote for the next seat (转接备注)
         # each queue the caller entered, as the bridge's ``QueueLeg``s (the board counts per leg)
         "queue_legs": [],
         # a colleague in a 三方通话 -> the agent who brought them into it (the bridge's ``invited``)
@@ -108,7 +109,11 @@ def _handed_on(call: dict[str, Any], event: CallOffered | CallAnswered) -> None:
     """A ring or answer saying who handed the caller on (``transferred_from``): the call's, as the
     bridge's (in whichever order its ``CallTransferred`` comes)."""
     if event.transferred_from:
-        call.update(transferred_from=event.transferred_from, transferred_at=event.transferred_at)
+        call.update(
+            transferred_from=event.transferred_from,
+            transferred_at=event.transferred_at,
+            transfer_note=event.transfer_note,
+        )
 
 
 def _open_leg(call: dict[str, Any]) -> dict[str, Any] | None:
@@ -513,9 +518,11 @@ class BridgeMirror:
             call["on_hold"] = event.held
         elif isinstance(event, CallTransferred) and event.kind == "blind":
             call["agent_id"] = ""  # the caller left this agent; the target's answer names the next
-            call.update(transferred_from=event.agent_id, transferred_at=event.at)
+            call.update(transferred_from=event.agent_id, transferred_at=event.at, transfer_note=event.note)
         elif isinstance(event, CallTransferred) and event.kind == "attended":
-            call.update(transferred_from=event.agent_id, transferred_at=event.at)  # 完成转接
+            call.update(
+                transferred_from=event.agent_id, transferred_at=event.at, transfer_note=event.note
+            )  # 完成转接
         elif isinstance(event, CallTransferred) and event.kind == "conference":
             call.setdefault("invited", {})[event.target.removeprefix("agent:")] = event.agent_id
         elif isinstance(event, ConferenceLeft):

@@ -641,11 +641,17 @@ class RemoteBridge:
         own, theirs = self.route_of(agent_id), self.route_of(target)
         return theirs if own is not None and theirs is not None and theirs is not own else None
 
-    async def _handed_over(self, name: str, agent_id: str, kind: str, target: str) -> CommandResult:
+    async def _handed_over(
+        self, name: str, agent_id: str, kind: str, target: str, note: str = ""
+    ) -> CommandResult:
         """``transfer`` or ``consult``: by the agent's own bridge; to a colleague on another
-        server over the trunk, once that server's bridge says they are ready."""
+        server over the trunk, once that server's bridge says they are ready. A transfer's
+        ``note`` (转接备注) is sent only when there is one: without it the request is as before,
+        which a bridge not yet updated still takes."""
         theirs = self._elsewhere(agent_id, kind, target)
         if theirs is None:
+            if note:
+                return await self._command(name, agent_id, kind, target, "", note)
             return await self._command(name, agent_id, kind, target)
         if not theirs.connected:
             # nobody would pop the screen there, nor follow the seat: the caller stays
@@ -657,10 +663,14 @@ class RemoteBridge:
         refusal = colleague_elsewhere(target, self.mirror.agent(target))
         if refusal is not None:
             return refusal
+        # the note stays on this server's call: the trunk's relay carries no free text (a SIP
+        # header), so the colleague's pop over there says 转接自 without it
+        if note:
+            return await self._command(name, agent_id, kind, target, theirs.route.name, note)
         return await self._command(name, agent_id, kind, target, theirs.route.name)
 
-    async def transfer(self, agent_id: str, kind: str, target: str) -> CommandResult:
-        return await self._handed_over("transfer", agent_id, kind, target)
+    async def transfer(self, agent_id: str, kind: str, target: str, note: str = "") -> CommandResult:
+        return await self._handed_over("transfer", agent_id, kind, target, note)
 
     async def consult(self, agent_id: str, kind: str, target: str) -> CommandResult:
         return await self._handed_over("consult", agent_id, kind, target)

@@ -226,6 +226,7 @@ class History:
             if call is not None and event.kind in ("blind", "attended"):
                 # who handed the caller on: the next seat's ring after a restart says 转接自 them
                 call.transferred_from, call.transferred_at = event.agent_id, event.at
+                call.transfer_note = event.note
             if call is not None and event.kind == "blind":
                 call.agent_id = ""  # the caller left this agent: the target's answer names the next
             elif call is not None and event.kind == "conference":
@@ -249,10 +250,12 @@ class History:
 
 
 def _handed_on(call: Call, event: CallOffered | CallAnswered) -> None:
-    """A ring or answer saying who handed the caller on (``transferred_from``): the call's, as the
-    live model's, so the next seat's ring after a restart says it too."""
+    """A ring or answer saying who handed the caller on (``transferred_from``, with their
+    ``transfer_note``): the call's, as the live model's, so the next seat's ring after a restart
+    says it too."""
     if event.transferred_from:
         call.transferred_from, call.transferred_at = event.transferred_from, event.transferred_at
+        call.transfer_note = event.transfer_note
 
 
 def record_call(event: CallEnded) -> Call:

@@ -48,6 +48,7 @@ REASONS = (
     # the agent's call is a colleague's consultation about their caller (consult_from): not theirs to hand on
     "consult_leg",
     "unhold_first",
+    "transfer_note_too_long",  # 转接备注 longer than TRANSFER_NOTE_LIMIT
     "target_busy",
     "target_not_ready",
     "target_logged_out",
@@ -118,6 +119,11 @@ def colleague_refusal(target: str, state: str | None, reason: str = "") -> Refus
     if state != A.READY:
         return Refused("target_busy", f"agent {target} is {state}")
     return None
+
+
+#: the longest 转接备注 a blind transfer carries (characters): the customer's words as typed so
+#: far, for the colleague's pop and form; a whole write-up belongs in the order, not on every ring
+TRANSFER_NOTE_LIMIT = 500
 
 
 def relay_of(kind: str, call: Call, agent_id: str = "") -> str:
@@ -583,12 +589,27 @@ class AgentCommands:
         with contextlib.suppress(AmiActionError):
             await self.actions.hold_peers(customer, agent_channel, held=True)
 
-    async def transfer(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
+    async def transfer(
+        self, agent_id: str, kind: str, target: str, server: str = "", note: str = ""
+    ) -> CommandResult:
         """Blind transfer of the agent's caller to an agent, a queue or a number; ``server``: the
-        Asterisk server of a colleague whose seat is on another one (its trunk)."""
-        return await self._run("transfer", agent_id, self._transfer, agent_id, kind, target, server)
+        Asterisk server of a colleague whose seat is on another one (its trunk); ``note``: the
+        转接备注 for whoever takes the caller next (their ring and answer carry it, as
+        ``transferred_from``), at most ``TRANSFER_NOTE_LIMIT`` characters."""
+        return await self._run("transfer", agent_id, self._transfer, agent_id, kind, target, server, note)
 
-    async def _transfer(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:
+    async def _transfer(
+        self, agent_id: str, kind: str, target: str, server: str = "", note: str = ""
+    ) -> CommandResult:
+        note = note.strip()
+        if len(note) > TRANSFER_NOTE_LIMIT:
+            # refused before anything moves: the agent shortens it, the caller stays theirs
+            raise Refused(
+                "transfer_note_too_long",
+                f"transfer note of {len(note)} characters, at most {TRANSFER_NOTE_LIMIT}",
+                limit=TRANSFER_NOTE_LIMIT,
+                length=len(note),
+            )
         agent = self._agent(agent_id)
         call, agent_channel, customer = self._on_call(agent)
         self._not_consulted(agent, call, "transfer")
@@ -601,14 +622,14 @@ class AgentCommands:
         else:
             context, exten = await self._target(kind, target)
         now = time.time()
-        before = self.model.handing_on(call, agent_id, now)  # the target's ring may come first
+        before = self.model.handing_on(call, agent_id, now, note)  # the target's ring may come first
         try:
             async with self._paused_for_queue(agent, kind):
                 await self.actions.blind_transfer(agent_channel, context, exten)
         except AmiError:
             self.model.handing_on_failed(call, before)
             raise
-        self.model.transferred(call, agent_id, "blind", f"{kind}:{target}", now)
+        self.model.transferred(call, agent_id, "blind", f"{kind}:{target}", now, note)
         return CommandResult.done(call_id=call.call_id)
 
     async def consult(self, agent_id: str, kind: str, target: str, server: str = "") -> CommandResult:

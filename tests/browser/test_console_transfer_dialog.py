@@ -59,3 +59,35 @@ def test_the_transfer_dialog_sends_the_kind_the_agent_chose(browser):
         assert errors == []
     finally:
         ctx.close()
+
+
+def test_a_transfer_carries_its_note_and_a_consultation_has_none(browser):
+    """转接 has a 转接备注 (empty here: no intake form on this page; the seat's form fills it in,
+    tests/browser/test_console_transfer_note.py), sent as typed without the blanks around it,
+    and not at all when emptied; 咨询转接 and 三方通话 have none."""
+    ctx, page, errors = state_bar_on_console(browser)
+    try:
+        push_state(page, "talking")
+        note = page.locator("#xfer-note")
+        page.click("#btn-transfer")
+        expect(note).to_be_visible()
+        expect(note).to_have_value("")
+        page.fill("#xfer-target", "1002")
+        note.fill("  客户家里停电两小时  ")
+        page.click("#xfer-ok")
+        page.click("#btn-transfer")
+        expect(note).to_have_value("")  # a new dialog, a new note
+        page.fill("#xfer-target", "1003")
+        note.fill("   ")
+        page.click("#xfer-ok")
+        for button in ("btn-consult", "btn-conference"):
+            page.click(f"#{button}")
+            expect(note).to_be_hidden()
+            page.click("#xfer-cancel")
+        assert page.evaluate("window.commands") == [
+            {"cmd": "transfer", "args": {"target": "1002", "note": "客户家里停电两小时"}},
+            {"cmd": "transfer", "args": {"target": "1003"}},
+        ]
+        assert errors == []
+    finally:
+        ctx.close()

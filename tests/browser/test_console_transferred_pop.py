@@ -20,11 +20,29 @@ CALLER = "13700000007"
 HANDED_ON = re.compile(r"^转接自 1001（潘红），\d{2}:\d{2}:\d{2} 转入$")
 
 
+# 信息咨询 with its customer's words (咨询内容: ``customer: description``), where a 转接备注 goes
+INTAKE = {
+    "categories": [
+        {
+            "name": "信息咨询",
+            "code": "consult",
+            "workflow": "consult",
+            "fields": [{"name": "咨询内容", "type": "textarea", "customer": "description"}],
+            "subcategories": [],
+        }
+    ],
+    "phrases": [],
+}
+
+
 def _serve(route) -> None:
-    if route.request.url.removeprefix(ORIGIN).split("?")[0] == "/api/colleagues":
+    path = route.request.url.removeprefix(ORIGIN).split("?")[0]
+    if path == "/api/colleagues":
         route.fulfill(
             json={"items": [{"agent_id": "1001", "name": "潘红", "state": "after_call_work", "reason": ""}]}
         )
+    elif path == "/api/intake":
+        route.fulfill(json=INTAKE)
     else:
         serve_seat(route)
 
@@ -96,6 +114,53 @@ def test_a_reload_still_says_it_but_not_on_the_seat_that_handed_the_caller_on(br
     try:
         expect(page.locator("#pop-caller")).to_have_text(CALLER)
         expect(page.locator("#pop-transferred")).to_have_count(0)
+        assert errors == []
+    finally:
+        ctx.close()
+
+
+NOTE = "客户说电表一直跳闸，户号 0301234567"
+WORDS_FIELD = "#intake-咨询内容"
+
+
+def _pop(page, call_id: str, **more) -> None:
+    page.evaluate(
+        """([callId, number, more]) => window.push("screen_pop", {
+            event: { event: "CallOffered", call_id: callId, agent_id: "1005", direction: "inbound",
+                     caller: number, queue: "general", ...more },
+            pop: { matches: [] } })""",
+        [call_id, CALLER, more],
+    )
+
+
+def test_the_transfer_note_shows_under_who_and_goes_in_the_form_until_the_next_call(browser):
+    ctx, page, errors = seat_page(browser, _serve, "1005", {"state": "ready"}, [])
+    try:
+        _pop(page, "c1", transferred_from="1001", transferred_at=time.time() - 4, transfer_note=NOTE)
+        expect(page.locator("#pop-transferred")).to_have_text(HANDED_ON)
+        expect(page.locator("#pop-transfer-note")).to_have_text(f"转接备注：{NOTE}")
+        expect(page.locator(WORDS_FIELD)).to_have_value(NOTE)  # put in, theirs to edit
+        # never typed over, it is not the next caller's words
+        _pop(page, "c2")
+        expect(page.locator("#pop-transfer-note")).to_have_count(0)
+        expect(page.locator(WORDS_FIELD)).to_have_value("")
+        # what the agent typed stays as typed: a note does not replace it
+        page.fill(WORDS_FIELD, "客户自己说的")
+        _pop(page, "c3", transferred_from="1001", transferred_at=time.time(), transfer_note=NOTE)
+        expect(page.locator("#pop-transfer-note")).to_have_text(f"转接备注：{NOTE}")
+        expect(page.locator(WORDS_FIELD)).to_have_value("客户自己说的")
+        assert errors == []
+    finally:
+        ctx.close()
+
+
+def test_a_consultations_ring_shows_no_note(browser):
+    ctx, page, errors = seat_page(browser, _serve, "1005", {"state": "ready"}, [])
+    try:
+        _pop(page, "c1", consult_from="1001", transfer_note=NOTE)
+        expect(page.locator("#pop-title")).to_have_text("咨询来电：来自 1001")
+        expect(page.locator("#pop-transfer-note")).to_have_count(0)
+        expect(page.locator(WORDS_FIELD)).to_have_value("")
         assert errors == []
     finally:
         ctx.close()

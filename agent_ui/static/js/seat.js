@@ -32,6 +32,7 @@ const now = () => Date.now() / 1000 + (state.bar?.clockSkew || 0); // the server
 export async function start({ socket, bar }) {
   state.bar = bar;
   state.socket = socket;
+  bar.customerWords = customerWords; // the transfer dialog's 转接备注 starts from them
   socket.addEventListener("screen_pop", (e) => {
     if (e.detail.event.call_id !== state.offerOver) pop(e.detail.event, e.detail.pop);
   });
@@ -62,7 +63,8 @@ export async function start({ socket, bar }) {
       // the consultation completed into a transfer: the caller is this seat's now, popped as a
       // transferred call is (the form takes it; 转接自 the agent who consulted)
       pop({ ...state.call, consult_from: "", answered_at: ev.answered_at, waited: ev.waited,
-        transferred_from: ev.transferred_from || "", transferred_at: ev.transferred_at || 0 }, state.lookup);
+        transferred_from: ev.transferred_from || "", transferred_at: ev.transferred_at || 0,
+        transfer_note: ev.transfer_note || "" }, state.lookup);
       return;
     }
     if (ev.event === "CallAnswered" && state.call?.call_id === ev.call_id) {
@@ -164,7 +166,8 @@ function popFromSnapshot(call) {
   // colleague only consulted or brought into a 三方通话: the bridge's handed_on_to)
   const from = call.consulted?.[state.me] || "";
   const handedOn = !from && !call.invited?.[state.me] && call.transferred_from !== state.me;
-  state.popped = pop({ ...call, consult_from: from, transferred_from: handedOn ? call.transferred_from || "" : "" }, null, true);
+  state.popped = pop({ ...call, consult_from: from, transferred_from: handedOn ? call.transferred_from || "" : "",
+    transfer_note: handedOn ? call.transfer_note || "" : "" }, null, true);
   restoreDraft(call.call_id);
 }
 
@@ -224,6 +227,7 @@ async function pop(call, lookup, fromSnapshot = false) {
     // after a reload the call's draft, if any, goes in once this pop is done (restoreDraft): the
     // category is chosen first, not over the draft
     const opening = openOnCategory(call);
+    takeTransferNote(call, opening);
     if (fromSnapshot) await opening;
     if (state.call !== call) return; // another call popped meanwhile
   }
@@ -234,7 +238,8 @@ async function pop(call, lookup, fromSnapshot = false) {
 }
 
 // 转接自 1001（潘红），10:02:43 转入: a caller a colleague handed on to this seat (a transfer, a
-// consultation completed; ``transferred_from``), so the agent knows who to ask, not the caller.
+// consultation completed; ``transferred_from``), so the agent knows who to ask, not the caller;
+// under it 转接备注：… (``transfer_note``), what that colleague wrote for this seat.
 function transferredFrom(call) {
   const from = call.consult_from ? "" : call.transferred_from || "";
   if (!from) return [];
@@ -245,7 +250,33 @@ function transferredFrom(call) {
     const name = (r.items || []).find((c) => c.agent_id === from)?.name;
     if (name && state.call === call) line.textContent = words(`${from}${paren(name)}`);
   }).catch(() => {});
-  return [line];
+  const note = (call.transfer_note || "").trim();
+  return note ? [line, el("p", { class: "transfer-note", id: "pop-transfer-note" }, t("pop.transfer_note", { note }))] : [line];
+}
+
+// The 转接备注 of a caller handed on to this seat into the form about them: its customer's-words
+// field (``customer: description``), once the call's category is on screen and only while that
+// field is empty; theirs to edit. Put in, not typed: it holds no after-call work and is no draft
+// until the agent changes the form, and it goes when the next call pops if they never did (bindForm).
+async function takeTransferNote(call, opening) {
+  const note = call.consult_from ? "" : (call.transfer_note || "").trim();
+  if (!note) return;
+  await opening;
+  if (state.call !== call || state.dirty || state.form.callId !== call.call_id) return;
+  const input = $("intake-fields")?.querySelector('[data-kept-as="customer:description"]');
+  if (!input || input.disabled || input.value !== "") return;
+  input.value = note;
+  input.dataset.transferNote = call.call_id;
+}
+
+// The customer's words typed about the call the agent is on, as the form holds them now: the
+// transfer dialog's 转接备注 starts from them (statebar.js). None while the form is about another
+// call (unsaved input about an earlier caller is not this one's).
+function customerWords() {
+  if (!state.call || state.form.callId !== state.call.call_id) return "";
+  const input = $("intake-fields")?.querySelector('[data-kept-as="customer:description"]');
+  // a category without such a field: the words typed under one tried before (state.kept)
+  return (input ? input.value : String(state.kept["customer:description"] ?? "")).trim();
 }
 
 const unanswered = (call) => Boolean(call && !call.answered_at && !call.ended);
@@ -453,6 +484,13 @@ function newCustomerForm() {
 // caller's saved order).
 function bindForm(call) {
   state.form = { callId: call?.call_id || "", caller: customerNumber(call), customer: null };
+  // a 转接备注 put in for an earlier call and never typed over (the form was not changed) is not
+  // this call's words
+  for (const input of document.querySelectorAll("#intake-fields [data-transfer-note]")) {
+    if (input.dataset.transferNote === state.form.callId || state.dirty) continue;
+    input.value = "";
+    delete input.dataset.transferNote;
+  }
   const callerInput = $("intake-caller");
   if (callerInput) callerInput.value = state.form.caller;
   const customerInput = $("intake-customer");

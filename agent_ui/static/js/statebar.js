@@ -21,6 +21,10 @@ export class StateBar {
     this.consulting = null; // the bridge's consult in progress: {call_id, target, caller_gone}
     this.pauseOnCall = false; // the site lets an agent ask for a break during a call (snapshot)
     this.acwSeconds = 0; // the after-call work's limit (snapshot); 0: none to count down to
+    this.transferNoteLimit = 500; // the longest 转接备注 the bridge takes (snapshot)
+    // the customer's words typed about the agent's call so far: the seat page's intake form
+    // (seat.js) says them, the transfer dialog's 转接备注 starts from them
+    this.customerWords = () => "";
     this.reason = ""; // the state's reason, as the bridge gave it
     this.agentCall = ""; // the call the agent's state names (in 话后处理: the one written up)
     // the call whose after-call work an intake form holds past its limit, in any tab of the agent's
@@ -65,7 +69,8 @@ export class StateBar {
   // sends no kind and the server decides: an existing 工号 is an agent, a queue name a queue,
   // other digits a phone number; a number that is also a 工号 (an internal line) says 电话号码.
   // 三方通话 (cmd "conference"): a colleague's 工号 only, no kinds. Both list the colleagues
-  // signed in with their state, 就绪 first: picking one fills in the 工号.
+  // signed in with their state, 就绪 first: picking one fills in the 工号. 转接 alone has a
+  // 转接备注 for whoever takes the caller next, started from the customer's words typed so far.
   askTransfer(cmd) {
     const dialog = this.transferDialog();
     const conference = cmd === "conference";
@@ -76,6 +81,11 @@ export class StateBar {
     dialog.querySelector("#xfer-target").inputMode = conference ? "numeric" : "text";
     dialog.querySelector("#xfer-kind").hidden = conference;
     dialog.querySelector('input[name="xfer-kind"][value=""]').checked = true;
+    const note = dialog.querySelector("#xfer-note");
+    dialog.querySelector("#xfer-note-box").hidden = cmd !== "transfer";
+    note.value = cmd === "transfer" ? this.customerWords() : "";
+    note.setCustomValidity("");
+    dialog.querySelector("#xfer-note-hint").textContent = t("xfer.note_hint", { limit: this.transferNoteLimit });
     dialog.showModal();
     dialog.querySelector("#xfer-target").focus();
     this.listColleagues(dialog);
@@ -155,6 +165,18 @@ export class StateBar {
       const pick = e.target.closest("button.colleague");
       if (pick) this.pickColleague(dialog, pick.dataset.agent);
     });
+    // 转接备注: what the colleague's pop shows under 转接自 and their form takes (editable, may be
+    // emptied); one over the bridge's limit is not sent, the dialog says why and stays open
+    const note = el("textarea", { id: "xfer-note", rows: 3 });
+    note.setAttribute("aria-describedby", "xfer-note-hint");
+    note.addEventListener("input", () => note.setCustomValidity(""));
+    const noteBox = el(
+      "div",
+      { id: "xfer-note-box", className: "xfer-note" },
+      el("label", { htmlFor: "xfer-note", textContent: t("xfer.note") }),
+      note,
+      el("small", { id: "xfer-note-hint", className: "hint" }),
+    );
     const cancel = el("button", { type: "button", id: "xfer-cancel", className: "btn", textContent: t("xfer.cancel") });
     const form = el(
       "form",
@@ -164,6 +186,7 @@ export class StateBar {
       target,
       kinds,
       colleagues,
+      noteBox,
       el("div", { className: "actions" }, el("button", { type: "submit", id: "xfer-ok", className: "btn ok", textContent: t("xfer.ok") }), " ", cancel),
     );
     dialog = el("dialog", { id: "xfer-dialog", className: "xfer-dialog" }, form);
@@ -174,9 +197,16 @@ export class StateBar {
       if (!value) return;
       const kind = form.querySelector('input[name="xfer-kind"]:checked')?.value || "";
       const cmd = dialog.dataset.cmd;
+      const words = cmd === "transfer" ? note.value.trim() : "";
+      const length = [...words].length; // characters, as the server counts them (not UTF-16 units)
+      if (length > this.transferNoteLimit) {
+        note.setCustomValidity(t("error.transfer_note_too_long", { limit: this.transferNoteLimit, length }));
+        note.reportValidity();
+        return;
+      }
       dialog.close();
       if (cmd === "conference") this.run(cmd, { agent: value });
-      else this.run(cmd, kind ? { target: value, kind } : { target: value });
+      else this.run(cmd, { target: value, ...(kind ? { kind } : {}), ...(words ? { note: words } : {}) });
     });
     cancel.addEventListener("click", () => dialog.close());
     // closed (确定, 取消, Esc): no more listing; the focus back on the button that opened it
@@ -276,6 +306,7 @@ export class StateBar {
     this.lastSnapshot = snap; // page modules loaded later start from it
     this.pauseOnCall = snap.allow_pause_on_call === true;
     this.acwSeconds = Number(snap.acw_seconds) > 0 ? Number(snap.acw_seconds) : 0;
+    if (Number(snap.transfer_note_limit) > 0) this.transferNoteLimit = Number(snap.transfer_note_limit);
     this.me = snap.user?.agent_id;
     this.clockSkew = (snap.server_time || Date.now() / 1000) - Date.now() / 1000;
     this.ami(snap.ami);
