@@ -104,8 +104,33 @@ def _info_and_size(path: str) -> tuple[float, bool, int]:
     return (*_header_info(head, size), size)
 
 
+# The header MixMonitor writes: RIFF, WAVE, a 16-byte "fmt " chunk (byte rate at 28), then "data"
+# (its length at 40). Read with one unpack: the chunk walk below costs about 150 bytecodes a call.
+_PLAIN_WAV = struct.Struct("<4s4x4s4sI8xI4x4sI")
+_PLAIN_WAV_END = _PLAIN_WAV.size  # 44: where its data begins
+
+
 def _header_info(head: bytes, size: int) -> tuple[float, bool]:
-    if len(head) < 44 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+    if len(head) < 44:
+        return 0.0, False
+    riff, wave, fmt, fmt_length, byte_rate, data, length = _PLAIN_WAV.unpack_from(head)
+    if (
+        riff == b"RIFF"
+        and wave == b"WAVE"
+        and fmt == b"fmt "
+        and fmt_length == 16
+        and data == b"data"
+        and byte_rate
+    ):
+        complete = _PLAIN_WAV_END + length == size
+        return (length if complete else size - _PLAIN_WAV_END) / byte_rate, complete
+    return _walk_chunks(head, size)
+
+
+def _walk_chunks(head: bytes, size: int) -> tuple[float, bool]:
+    """``_header_info`` of any WAV header: its chunks walked until "data" (others before it, a
+    "fmt " of another length)."""
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return 0.0, False
     byte_rate = 0
     pos = 12

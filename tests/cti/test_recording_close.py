@@ -153,3 +153,67 @@ def _in_recording(tb) -> bool:
             return True
         tb = tb.tb_next
     return False
+
+
+def _header(*chunks: tuple[bytes, bytes], riff: bytes = b"RIFF", wave: bytes = b"WAVE") -> bytes:
+    """A WAV header of ``chunks`` ((id, body) each, odd bodies padded as RIFF pads them)."""
+    body = b"".join(cid + struct.pack("<I", len(b)) + b + b"\0" * (len(b) & 1) for cid, b in chunks)
+    return riff + struct.pack("<I", 4 + len(body)) + wave + body
+
+
+FMT = struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)  # 8 kHz, 16-bit mono: 16,000 bytes a second
+
+
+def _with_data(head: bytes, length: int) -> bytes:
+    """``head`` ending in an empty "data" chunk, its length field set to ``length``."""
+    return head[:-4] + struct.pack("<I", length)
+
+
+def test_a_wav_header_is_read_the_same_however_its_chunks_lie():
+    """Asterisk's own header (read with one unpack) and any other (its chunks walked) give the
+    duration and whether the file is finished: the data's length against the file's size."""
+    plain = _header((b"fmt ", FMT), (b"data", b""))
+    assert len(plain) == 44
+    listed = _header((b"fmt ", FMT), (b"LIST", b"INFOISFT\x05\0\0\0Lavf\0"), (b"data", b""))
+    extended = _header((b"fmt ", FMT + b"\0\0"), (b"junk", b"x"), (b"data", b""))
+    for head, start in ((plain, 44), (listed, len(listed)), (extended, len(extended))):
+        finished = _with_data(head, 32000)
+        assert recording._header_info(finished, start + 32000) == (2.0, True)
+        # still being written (sizes not yet in the header): what is on the disk so far
+        assert recording._header_info(_with_data(head, 0), start + 8000) == (0.5, False)
+        assert recording._header_info(finished, start + 48000) == (3.0, False)
+        for size in (0, start, start + 1, start + 32000, start + 32001):
+            for length in (0, 1, 32000, 2**32 - 1):
+                raw = _with_data(head, length)
+                assert recording._header_info(raw, size) == recording._walk_chunks(raw, size), (
+                    head,
+                    size,
+                    length,
+                )
+    no_rate = _with_data(_header((b"fmt ", struct.pack("<HHIIHH", 1, 1, 8000, 0, 2, 16)), (b"data", b"")), 10)
+    for broken in (b"", plain[:43], b"RIFX" + plain[4:], plain[:8] + b"WAVX" + plain[12:], no_rate):
+        assert recording._header_info(broken, 1000) == (0.0, False)
+
+
+def test_asterisk_s_wav_header_is_read_without_walking_its_chunks():
+    """Every call's recording is looked at: the header MixMonitor writes is read by one unpack, in a
+    about 60 bytecodes (the chunk walk took about 150)."""
+    import sys
+
+    head = _with_data(_header((b"fmt ", FMT), (b"data", b"")), 32000)
+    counted = 0
+
+    def trace(frame, event, arg):
+        nonlocal counted
+        if event == "call":
+            frame.f_trace_opcodes = True
+        elif event == "opcode":
+            counted += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        assert recording._header_info(head, 44 + 32000) == (2.0, True)
+    finally:
+        sys.settrace(None)
+    assert 0 < counted <= 70, counted
