@@ -49,6 +49,11 @@ def _serve(route) -> None:
         route.fulfill(body=html, content_type="text/html; charset=utf-8")
     elif path == "/api/orders/7/messages":
         route.fulfill(json=MESSAGES)
+    elif path == "/api/orders/7/messages/preview":
+        # the server's preview of the picked template for the form on screen: here, as listed
+        asked = route.request.post_data_json
+        (template,) = [x for x in MESSAGES[asked["channel"]]["templates"] if x["id"] == asked["template_id"]]
+        route.fulfill(json={k: template[k] for k in ("subject", "text", "blank")} | {"problems": {}})
     elif path == "/api/intake":
         route.fulfill(json=INTAKE)
     elif path == "/api/customers/lookup":
