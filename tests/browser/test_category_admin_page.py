@@ -149,6 +149,7 @@ def test_an_admin_attaches_an_imported_workflow_and_an_agent_takes_it_in(users_c
         expect(coordination).to_contain_text("沿用「故障报修」的：服务技能（满意/一般/不满意）")
         page.screenshot(path=str(screenshots / "admin-categories.png"))
 
+        page.click("#nav-admin summary")  # 系统管理, the admin's setup pages
         page.click("nav a[href='/admin/workflows']")
         row = page.locator("#wf-list tbody tr[data-key='billing_dispute']").first
         expect(row).to_contain_text("电费争议")

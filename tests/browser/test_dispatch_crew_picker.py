@@ -105,6 +105,7 @@ def test_a_handler_picks_a_crew_at_dispatch_and_sees_it_on_the_order(crew_consol
 def test_an_admin_adds_a_crew_on_its_page_and_deletes_it(crew_console, browser):
     server, _ = crew_console
     with signed_in(browser, server, "9001") as page:
+        page.click("#nav-admin summary")  # 系统管理, the admin's setup pages
         page.click("nav a[href='/admin/crews']")
         rows = page.locator("#crew-list tbody tr")
         expect(rows).to_have_count(7)  # the demo's six, and 越秀抢修班

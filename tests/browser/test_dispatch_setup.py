@@ -121,6 +121,7 @@ def setup_console(tmp_path):
 def admin_on(browser, server, path: str):
     """A signed-in admin's page opened from the nav bar; no script error may happen on it."""
     with signed_in(browser, server, ADMIN) as page:
+        page.click("#nav-admin summary")  # 系统管理, the admin's setup pages
         page.click(f"nav a[href='{path}']")
         yield page
 

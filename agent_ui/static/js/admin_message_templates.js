@@ -42,8 +42,9 @@ async function load() {
   const { items } = await api("/api/message-templates");
   document.querySelector("#msg-list tbody").replaceChildren(...items.sort(byPlace).map((m) => el("tr", { "data-id": m.id, class: m.enabled ? "" : "muted" },
     el("td", {}, m.name), el("td", {}, categoryName(m.category)), el("td", {}, stepName(m.category, m.node)), el("td", {}, t(`msgtpl.channel_${m.channel}`)),
-    el("td", {}, t(`msgtpl.audience_${m.audience}`)), el("td", {}, m.auto_send ? t(`msgtpl.send_on_${m.send_on}`) : "—"),
-    el("td", { class: "clip" }, m.body.length > 40 ? `${m.body.slice(0, 40)}…` : m.body),
+    // 发送时机 and the body's first words wrap: on one line each the list was wider than 1366 px
+    el("td", {}, t(`msgtpl.audience_${m.audience}`)), el("td", { class: "wrap" }, m.auto_send ? t(`msgtpl.send_on_${m.send_on}`) : "—"),
+    el("td", { class: "clip wrap" }, m.body.length > 40 ? `${m.body.slice(0, 40)}…` : m.body),
     el("td", {}, m.enabled ? t("contractor.yes") : t("contractor.disabled")),
     el("td", {},
       el("button", { type: "button", class: "link", onclick: () => edit(m) }, t("contractor.edit")), " ",

@@ -37,7 +37,8 @@ async function load() {
       rows.push(el("tr", { "data-key": w.key, "data-version": v.version },
         ...group,
         el("td", { class: dim }, t("wf.version_n", { version: v.version }), v.name !== w.name ? ` · ${v.name}` : ""),
-        el("td", { class: dim }, v.enabled ? t("wf.enabled") : t("wf.disabled"),
+        // the state may wrap (启用 · 新工单使用): in English the list was wider than 1366 px
+        el("td", { class: `wrap ${dim}` }, v.enabled ? t("wf.enabled") : t("wf.disabled"),
           w.current === v.version ? [" · ", el("strong", { class: "in-use" }, t("wf.in_use"))] : null),
         el("td", { class: `num ${dim}` }, v.open_orders),
         el("td", { class: dim }, fmtTime(v.created_at)),

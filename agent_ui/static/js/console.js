@@ -5,6 +5,7 @@ import { StateBar } from "./statebar.js";
 import { bindKeys } from "./keys.js";
 import { bindAlerts } from "./alerts.js";
 import { bindBell } from "./notifications.js";
+import { bindNavMenus } from "./nav.js";
 
 const socket = new ConsoleSocket();
 const bar = new StateBar(socket);
@@ -12,6 +13,7 @@ window.hotline = { socket, bar };
 bindKeys(bar);
 bindAlerts(socket);
 bindBell(socket);
+bindNavMenus();
 
 const page = document.body.dataset.page;
 const pageModules = {

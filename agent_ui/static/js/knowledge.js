@@ -233,13 +233,17 @@ function inTreeOrder(categories) {
 function renderCategoryList(categories, { edit, move, toggle }) {
   const targets = categories.filter((n) => n.enabled);
   const row = ({ node: c, depth }) => {
+    // one line a category: its count, then its name, give way, cut with … (whole in the name's
+    // title), and 改名 ↑ ↓ 停用 stay together beside them (at 1366 px ↓ and 停用 had dropped to the next line)
+    const count = paren(`${t("kb.cat.articles", { count: c.articles })}${c.enabled ? "" : ` · ${t("kb.disabled")}`}`);
     const li = el("li", { "data-kb-category": c.id, class: c.enabled ? "" : "muted", style: `margin-left: ${depth * 1.2}em` },
-      c.name, el("small", { class: "muted" }, paren(`${t("kb.cat.articles", { count: c.articles })}${c.enabled ? "" : ` · ${t("kb.disabled")}`}`)), " ",
-      el("button", { type: "button", class: "link", onclick: () => edit(c) }, t("kb.cat.rename")), " ",
-      el("button", { type: "button", class: "link", "aria-label": t("kb.cat.up"), title: t("kb.cat.up"), onclick: () => move(c, -1) }, "↑"), " ",
-      el("button", { type: "button", class: "link", "aria-label": t("kb.cat.down"), title: t("kb.cat.down"), onclick: () => move(c, 1) }, "↓"), " ",
-      el("button", { type: "button", class: "link", onclick: (e) => (c.enabled && c.articles ? askWhereTo(li, c) : once(e.currentTarget, () => toggle(c))) },
-        t(c.enabled ? "kb.disable" : "kb.enable")));
+      el("span", { class: "kb-cat-name", title: `${c.name}${count}` }, c.name), el("small", { class: "muted kb-cat-count" }, count),
+      el("span", { class: "kb-cat-actions" },
+        el("button", { type: "button", class: "link", onclick: () => edit(c) }, t("kb.cat.rename")), " ",
+        el("button", { type: "button", class: "link", "aria-label": t("kb.cat.up"), title: t("kb.cat.up"), onclick: () => move(c, -1) }, "↑"), " ",
+        el("button", { type: "button", class: "link", "aria-label": t("kb.cat.down"), title: t("kb.cat.down"), onclick: () => move(c, 1) }, "↓"), " ",
+        el("button", { type: "button", class: "link", onclick: (e) => (c.enabled && c.articles ? askWhereTo(li, c) : once(e.currentTarget, () => toggle(c))) },
+          t(c.enabled ? "kb.disable" : "kb.enable"))));
     return li;
   };
   const askWhereTo = (li, c) => {
@@ -291,7 +295,7 @@ async function toggleArticle(a, rerun) {
 // 发送给客户: SMS to a mobile number, email to an address, or a fax (the item's text on fax
 // pages) to a fax number; the server queues it in the outbox.
 function sendForm(url) {
-  const to = el("input", { name: "to", size: 18, required: true, "aria-label": t("kb.send_to"), placeholder: t("kb.send_to") });
+  const to = el("input", { name: "to", size: 26, required: true, "aria-label": t("kb.send_to"), placeholder: t("kb.send_to") });
   const channel = el("select", { name: "channel", "aria-label": t("kb.channel") },
     el("option", { value: "sms" }, t("kb.channel_sms")), el("option", { value: "email" }, t("kb.channel_email")),
     el("option", { value: "fax" }, t("kb.channel_fax")));
