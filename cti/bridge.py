@@ -49,6 +49,7 @@ from cti.call_events import (
 )
 from cti.calls import EVENTS, INBOUND_CONTEXTS, UNKNOWN, Call, CallModel, QueueLeg
 from cti.commands import Actions, AgentCommands, CommandResult
+from cti.commands.service import TRANSFER_NOTE_LIMIT
 from cti.events import Event
 from cti.phones import InvalidPhoneNumber, normalize
 from cti.publisher import Publisher
@@ -471,6 +472,19 @@ class CtiBridge:
         ``LocalBridges``) after that agent's own bridge completed it; nothing for any other call."""
         done = self.model.relayed_consult_completed(call_id, agent_id, consulting)
         return CommandResult.done(call_id=call_id, handed_over=done)
+
+    async def relay_note(self, agent_id: str, call_id: str, by: str, note: str) -> CommandResult:
+        """``by``, an agent on another server, is handing the caller of ``call_id`` on to a seat
+        here (``agent_id``, or a queue's member) with the 转接备注 ``note``: the relayed call takes
+        it (``CallModel.expect_relay_note``), as its ring and answer then carry it. The trunk's
+        relay is a SIP header and carries no free text, so the routing (``RemoteBridge``,
+        ``LocalBridges``) tells this bridge first, then that agent's own bridge transfers."""
+        if len(note) > TRANSFER_NOTE_LIMIT:
+            return CommandResult.refused(
+                "transfer_note_too_long", limit=TRANSFER_NOTE_LIMIT, length=len(note)
+            )
+        self.model.expect_relay_note(call_id, by, note, time.time())
+        return CommandResult.done(call_id=call_id)
 
     async def conference(self, agent_id: str, target_agent: str) -> CommandResult:
         return await self.commands.conference(agent_id, target_agent)

@@ -70,6 +70,9 @@ RELAY_KINDS = ("blind", "consult")
 #: bridge, ``cti.resync.Ours``) until its resync reads the kind off the trunk's channel: its end
 #: adds its agents' legs to that server's record
 RELAYED_RESTORED = "restored"
+#: how long a 转接备注 told ahead of a caller relayed from another server waits for them
+#: (``CallModel.expect_relay_note``): the trunk brings them within seconds, or not at all
+RELAY_NOTE_SECONDS = 60.0
 
 # The events the model listens to; everything else is never parsed.
 EVENTS = (
@@ -215,6 +218,10 @@ class CallModel(ChannelEvents, QueueCallEvents):
         self.aliases: dict[str, str] = {}  # linkedid of a leg we added (conference) -> its call
         self.ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.restored: dict[str, Call] = {}  # calls known from the bus, not yet seen on AMI
+        # 转接备注 of callers an agent on another server is handing on to a seat here, told by the
+        # console's routing before the caller comes over the trunk (``expect_relay_note``): call id
+        # -> (that agent, the note, when told)
+        self.relay_notes: dict[str, tuple[str, str, float]] = {}
         # event name -> the AMI listener of that event (``listener``): the frame's fields read in
         # one pass, the handler called with them
         fast = self._channel_book(speedups)
@@ -575,9 +582,16 @@ class CallModel(ChannelEvents, QueueCallEvents):
         call.relayed = kind
         call.relayed_consult_from = by if kind == "consult" else ""
         if kind == "blind" and by:
-            # handed on over there: the seats here are told by whom, as on one server (转接自); the
-            # relay (a SIP header) carries no free text, so no 转接备注 comes with it
-            call.transferred_from, call.transferred_at, call.transfer_note = by, at, ""
+            # handed on over there: the seats here are told by whom, as on one server (转接自), and
+            # what they wrote (转接备注): not in the relay, a SIP header that carries no free text,
+            # but told by the routing before the caller came (``expect_relay_note``); a restarted
+            # bridge's resync keeps the one the call had from its history
+            told = self.relay_notes.pop(call.call_id, None)
+            if told is not None and told[0] == by:
+                note = told[1]
+            else:
+                note = call.transfer_note if call.transferred_from == by else ""
+            call.transferred_from, call.transferred_at, call.transfer_note = by, at, note
         call.direction = "inbound"
         call.caller = caller or call.caller
         call.queue, call.dnis = queue, dnis
@@ -586,6 +600,16 @@ class CallModel(ChannelEvents, QueueCallEvents):
         if kind == "blind" and trunk:
             # the caller's side here: their hang-up is the caller's, and a ring-out is missed
             call.customer_channel = trunk
+
+    def expect_relay_note(self, call_id: str, by: str, note: str, at: float) -> None:
+        """``by``, an agent on another server, is handing ``call_id``'s caller on to a seat here
+        with the 转接备注 ``note``: the relayed call takes it when it comes (``take_relay``). Told
+        by the console's routing (``CtiBridge.relay_note``) before that agent's own bridge moves
+        the caller; one whose caller never came (the transfer refused there) is forgotten after
+        ``RELAY_NOTE_SECONDS``."""
+        for stale in [c for c, (_, _, told) in self.relay_notes.items() if at - told > RELAY_NOTE_SECONDS]:
+            del self.relay_notes[stale]
+        self.relay_notes[call_id] = (by, note, at)
 
     def relayed_consult_completed(self, call_id: str, agent_id: str, consulting: str) -> bool:
         """``consulting``, on the server this consultation was relayed from, completed the transfer
@@ -781,6 +805,8 @@ _IN_C = {
     "BridgeEnter": ("bridge_enter", "_check_answer"),
     "BridgeLeave": ("bridge_leave",),
     "NewCallerid": ("newcallerid", "_customer_leg", "_caller_from"),
+    "AgentCalled": ("agent_called", "_known", "_agent_of"),
+    "AgentConnect": ("agent_connect", "_known", "_agent_of"),
 }
 
 

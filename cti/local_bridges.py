@@ -147,7 +147,7 @@ class LocalBridges:
     ) -> CommandResult:
         """``transfer`` or ``consult`` (as ``RemoteBridge`` routes them): a colleague on another
         server is reached over its trunk, once that server's bridge says they are ready. A
-        transfer's ``note`` (转接备注) stays on the agent's own server, as there."""
+        transfer's ``note`` (转接备注) goes to both bridges, as ``RemoteBridge`` sends it."""
         bridge = self.bridge_of(agent_id)
         if bridge is None:
             return CommandResult.refused("no_server", f"{agent_id}: no Asterisk server has this seat")
@@ -162,6 +162,11 @@ class LocalBridges:
         refusal = colleague_elsewhere(target, self.bridges[theirs].agent(target))
         if refusal is not None:
             return refusal
+        if note:
+            # as RemoteBridge: their bridge is told first, not over the trunk (no free text there)
+            call_id = str((bridge.agent(agent_id) or {}).get("call_id") or "")
+            if call_id:
+                await self.bridges[theirs].relay_note(target, call_id, agent_id, note)
         return await getattr(bridge, name)(agent_id, kind, target, theirs, **noted)
 
     async def transfer(self, agent_id: str, kind: str, target: str, note: str = "") -> CommandResult:

@@ -72,6 +72,7 @@ BRIDGE_COMMANDS = (
     "complete_transfer",
     "cancel_transfer",
     "consult_completed",
+    "relay_note",
     "conference",
     "dial",
     "dial_to_queue",
@@ -663,11 +664,27 @@ class RemoteBridge:
         refusal = colleague_elsewhere(target, self.mirror.agent(target))
         if refusal is not None:
             return refusal
-        # the note stays on this server's call: the trunk's relay carries no free text (a SIP
-        # header), so the colleague's pop over there says 转接自 without it
         if note:
+            # not over the trunk (its relay is a SIP header, no free text): their bridge is told
+            # first, so the caller finds it there
+            await self._relay_note(theirs, target, agent_id, note)
             return await self._command(name, agent_id, kind, target, theirs.route.name, note)
         return await self._command(name, agent_id, kind, target, theirs.route.name)
+
+    async def _relay_note(self, theirs: _RouteState, target: str, agent_id: str, note: str) -> None:
+        """The 转接备注 of ``agent_id``'s caller, whom they hand on to ``target`` on another server,
+        told to that server's bridge (``CtiBridge.relay_note``). Untold (no call known, the bridge
+        not answering), the caller goes all the same and pops 转接自 without it."""
+        call_id = str((self.mirror.agent(agent_id) or {}).get("call_id") or "")
+        told = await self._on(theirs, "relay_note", target, call_id, agent_id, note) if call_id else None
+        if told is None or not told.ok:
+            log.warning(
+                "%s hands %s on to %s without its note: %s",
+                agent_id,
+                call_id or "their call",
+                target,
+                told.message if told is not None else "no call known",
+            )
 
     async def transfer(self, agent_id: str, kind: str, target: str, note: str = "") -> CommandResult:
         return await self._handed_over("transfer", agent_id, kind, target, note)

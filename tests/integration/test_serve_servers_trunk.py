@@ -44,6 +44,7 @@ from cti.ami import AmiActionError
 from hotline.asterisk_control import setting_differences, settings_in
 from tests.conftest import CONTROL
 
+NOTE = "客户说家里整栋楼停电两小时了，户号 0301234567"  # the 转接备注 the transfer carries
 CALLER_SECONDS = "120"  # hotline-sim-caller: the caller stays this long unless hung up
 SUPERVISOR_SEAT = f"Local/{SUPERVISOR}@hotline-sim-phone/n"
 
@@ -210,12 +211,14 @@ async def test_transfer_consult_and_spy_reach_a_seat_on_the_other_asterisk(trunk
             call = await _call_in(amis["main"], on_main)
             since, main_since = on_second.mark(), on_main.mark()
             await trunks()
-            ack = await on_main.command("transfer", target=SECOND_AGENT, kind="agent")
+            ack = await on_main.command("transfer", target=SECOND_AGENT, kind="agent", note=NOTE)
             assert ack["type"] == "ack", (ack, procs.logs())
             pop = await on_second.wait(lambda b: b.get("type") == "screen_pop", within=15, since=since)
             assert (pop["event"]["call_id"], pop["event"]["caller"]) == (call["call_id"], CALLER), pop
             assert pop["event"]["agent_id"] == SECOND_AGENT
             assert pop["event"]["transferred_from"] == MAIN_AGENT, pop  # the pop's 转接自
+            # and its 转接备注: told to second's bridge by the web process, not over the trunk
+            assert pop["event"]["transfer_note"] == NOTE, pop
             await on_second.wait(_state("talking"), within=15, since=since)
             # the caller (on main) and the seat (on second) talk through the trunk, both ends
             await _until(lambda: _bridged(amis["main"], f"Local/{CALLER_SECONDS}@", "PJSIP/trunk-second-"))
