@@ -139,6 +139,21 @@ def test_the_admins_navigation_is_one_row_and_reaches_every_page(console, browse
         expect(page.locator("#nav-admin a[aria-current=page]")).to_have_attribute("href", "/admin/categories")
 
 
+@LANGS
+@pytest.mark.parametrize("staff_no", ["2001", "3001"])  # 班长, 质量监控员: the work lists, 监控大屏, 报表
+def test_a_team_leaders_navigation_is_one_row_with_its_counts(console, browser, lang, staff_no):
+    with signed_in(browser, console, staff_no, viewport=SMALL) as page:
+        _in(page, lang)
+        page.goto(f"{console.url}/lists/mine")
+        page.evaluate(
+            "() => document.querySelectorAll('.nav .badge').forEach((b) => { b.hidden = false; b.textContent = '128'; })"
+        )
+        row = page.evaluate(NAV_ROW)
+        assert len(row) >= 13, row
+        assert len({top for _, top, _ in row}) == 1, row
+        assert max(right for *_, right in row) <= SMALL["width"], row
+
+
 # every tick box shown in the page's main part with words of its own: its words one line, the box
 # beside their line (its middle within it)
 TICKS = """() => [...document.querySelectorAll("main label")].flatMap((label) => {
