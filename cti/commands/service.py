@@ -126,6 +126,16 @@ def colleague_refusal(target: str, state: str | None, reason: str = "") -> Refus
 TRANSFER_NOTE_LIMIT = 500
 
 
+class CustomerWords(str):
+    """Free text about a caller (a 转接备注): a ``str`` to everything but the command log, which
+    gets its length only. That log is the operators' record of who did what, read and kept by
+    people who have no business with what a caller said (names, addresses, complaints)."""
+
+
+def _unspoken(arg: Any) -> Any:
+    return f"<{len(arg)} characters>" if isinstance(arg, CustomerWords) else arg
+
+
 def relay_of(kind: str, call: Call, agent_id: str = "") -> str:
     """The call as the trunk carries it to another server (``X-Hotline-Relay``, read by its
     ``[hotline-trunk-in]`` and its bridge, ``CallModel.relayed``): the relay's kind (blind,
@@ -187,7 +197,7 @@ class AgentCommands:
 
     # -- plumbing -------------------------------------------------------------
     async def _run(self, name: str, agent_id: str, coro_fn: Any, *args: Any) -> CommandResult:
-        log.info("command %s by %s %r", name, agent_id, args)
+        log.info("command %s by %s %r", name, agent_id, tuple(_unspoken(arg) for arg in args))
         try:
             return await coro_fn(*args)
         except Refused as exc:
@@ -596,7 +606,9 @@ class AgentCommands:
         Asterisk server of a colleague whose seat is on another one (its trunk); ``note``: the
         转接备注 for whoever takes the caller next (their ring and answer carry it, as
         ``transferred_from``), at most ``TRANSFER_NOTE_LIMIT`` characters."""
-        return await self._run("transfer", agent_id, self._transfer, agent_id, kind, target, server, note)
+        return await self._run(
+            "transfer", agent_id, self._transfer, agent_id, kind, target, server, CustomerWords(note)
+        )
 
     async def _transfer(
         self, agent_id: str, kind: str, target: str, server: str = "", note: str = ""

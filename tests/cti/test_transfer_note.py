@@ -10,6 +10,8 @@ built through ``_seat_rings``)."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from cti import agents as A
@@ -122,6 +124,15 @@ async def test_the_note_rings_and_is_answered_on_the_colleague_transferred_to(ta
     assert w.model.calls[LINKED].snapshot()["transfer_note"] == NOTE
     assert _mirrored(w)["transfer_note"] == NOTE
     assert _restored(w).transfer_note == NOTE
+
+
+async def test_the_command_log_names_the_transfer_but_not_the_callers_words(talking, caplog):
+    w = talking
+    with caplog.at_level(logging.INFO, logger="cti.commands.service"):
+        assert (await _commands(w, Actions()).transfer("2001", "agent", "2002", note=NOTE)).ok
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("command transfer")]
+    assert "2002" in line and f"<{len(NOTE)} characters>" in line
+    assert NOTE not in line
 
 
 async def test_a_queue_transfers_note_goes_to_the_member_the_queue_rings(talking):
