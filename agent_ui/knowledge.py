@@ -70,7 +70,8 @@ async def _notices(db: AsyncSession, rows: list[OutageNotice], now: dt.datetime 
 @routes.get("/api/knowledge")
 @requires("knowledge.read")
 async def search_knowledge(request: web.Request) -> web.Response:
-    """Search by words (every word must match), or browse one category of the tree.
+    """Search by words or the caller's question as said (怎么交电费): the articles holding any of
+    its words, the best first (``knowledge.search_articles``); or browse one category of the tree.
 
     ``disabled=1``: disabled articles too (for those who may write them).
     """

@@ -1,28 +1,26 @@
 """Knowledge base (用电信息咨询), outage notices (停电信息) and standard phrases (常用服务描述).
 
-Search works for Chinese: SQLite uses an FTS5 trigram index (terms of three or
-more characters), PostgreSQL pg_trgm; shorter terms (most Chinese words are two
-characters) fall back to a substring match, which is still correct, just not
-index-assisted.
+Knowledge search reads a query as an agent types the caller's question (怎么交电费, 停电了怎么办):
+``query_terms`` cuts it at spaces and punctuation, drops filler (怎么, 了, 吗: ``FILLER_WORDS``),
+reads a hotline synonym as its group (交电费 = 缴费, 没电 = 停电: ``SYNONYMS``) and an article's
+tag as one word, and the rest of the Chinese, which has no spaces, as overlapping
+two-character words. An article holding any term is found; the one holding the most of them,
+in its title above in its body, comes first, then the latest edited (``search_articles``).
 
-Chinese is typed without spaces, so a term of three or more Chinese characters is
-also read as its words: the knowledge base's tags found in it (longest first), the
-rest as two-character words, a single leftover character (的, 表) dropped.
-``居民电价`` is read as 居民 + 电价 and finds 居民阶梯电价; an article matches a term
-when it contains the term or every one of its words. Those words are too short for
-the trigram index, so such a search is one substring scan of the articles, as a
-two-character term always was (about 40 ms for 5,000 articles of 400 characters on
-SQLite, 33 ms for a plain two-character term); the tags come from a cache
-(``ticketing.cached``), not from the database at every search.
+Chinese words are looked for by position in the text as stored (instr, strpos): the width fold
+changes no Chinese. On 5,000 random articles of 400 characters a question costs 50–65 ms of
+CPU on SQLite and 120–200 ms on PostgreSQL, measured on a loaded machine; most Chinese words
+are two characters, too short for a trigram index, so either database reads every article.
 
 Full-width and half-width are one (``ticketing.widths``): the query and the stored text as
 searched are folded alike, so 95598 finds ９５５９８ and ＡＰＰ finds APP; the text is stored and
-shown as typed. SQLite's trigram index holds the text as typed, so it serves only terms with no
-character that has a full-width form (Chinese); one with digits or Latin letters (95598, APP)
-is a substring scan of the folded text (50–80 ms for 5,000 articles of 400 characters on
-SQLite, against 10–15 ms through the index). PostgreSQL's trigram indexes are on the folded
-text itself (``ARTICLE_TEXT``, a notice's 停电范围 and its areas' names; migration 0029), built
-from the very expressions the searches use.
+shown as typed. A word with digits or Latin letters (95598, APP) is matched in the folded text:
+on SQLite a Python fold of every article, on PostgreSQL through the trigram indexes on the
+folded text itself (``ARTICLE_TEXT``, a notice's 停电范围 and its areas' names; migration 0029),
+built from the very expressions the searches use. (For a word of three letters such as APP the
+planner may still scan the table, folding every article, which costs seconds for 5,000: its
+estimate does not know what translate() costs.) SQLite's FTS5 table ``kb_fts`` (migration 0002)
+is no longer read by the search: its trigrams serve no two-character word.
 
 Articles, their categories and notices are written from the console (``create_article``,
 ``edit_article``, ``set_article_enabled``; ``create_category``, ``edit_category``,
@@ -40,21 +38,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    Float,
-    Integer,
     and_,
     case,
-    column,
     func,
     literal,
     literal_column,
     or_,
     select,
-    text,
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -503,13 +497,39 @@ async def set_article_enabled(
     return article
 
 
-def _terms(query: str) -> list[str]:
-    return [t for t in query.replace('"', " ").split() if t]
+# -- searching the knowledge base ------------------------------------------------------------
+# An agent searches with the caller's own words, on the call (怎么交电费, 停电了怎么办): a query
+# is read as its terms, every article holding any of them is found, the best first.
 
-
+#: what a query is cut at: spaces and punctuation, Chinese or Western (，？！ are ASCII once
+#: width-folded). Not : - . / which stay inside a term (8:00-22:00, 10kV, 1.5).
+_SEPARATORS = re.compile(r"[\s,;!?()\[\]{}<>\"'、。“”‘’《》【】「」…·]+")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _TAG_SPLIT = re.compile(r"[\s,，;；、|/]+")
 _LONGEST_TAG = 8  # characters: longer tags are not looked for inside a query
+
+#: words callers' questions are full of that say nothing of what is asked: a question word, a
+#: particle, who asks. Dropped from a query (怎么交电费 is 交电费). Kept short on purpose: every
+#: word here is one no article can be found by; a word that names a subject never belongs here.
+FILLER_WORDS = frozenset(
+    {
+        "请问", "你好", "您好", "怎么", "怎样", "如何", "什么", "为什么", "为啥", "咋", "哪里",
+        "是不是", "能不能", "可以", "一下", "我家", "家里", "我们", "我", "吗", "呢", "吧", "啊",
+        "呀", "了", "的",
+    }
+)  # fmt: skip
+
+#: words callers and articles use for the same thing on a power hotline: a query naming one of a
+#: group finds the articles saying any of them, as one term (an article saying two of them counts
+#: once). Only groups that are the same question, whichever word is said.
+SYNONYMS = (
+    ("交费", "缴费", "交电费", "缴电费", "缴纳电费", "电费缴纳"),
+    ("停电", "断电", "没电", "没有电"),
+)
+_GROUP_OF = {word: group for group in SYNONYMS for word in group}
+
+#: how much an article holding a term scores: more for a term in its title than in its body or tags
+TITLE_WEIGHT, TEXT_WEIGHT = 2, 1
 
 
 def split_tags(raw: str) -> list[str]:
@@ -524,52 +544,76 @@ async def _load_vocabulary(session: AsyncSession, _key: Any) -> frozenset[str]:
     return frozenset(t for raw in rows for t in split_tags(raw) if 2 <= len(t) <= _LONGEST_TAG)
 
 
-#: the tags of the enabled articles: the words a query typed without spaces is split into
+#: the tags of the enabled articles: words a query typed without spaces is read as whole
 _vocabulary = Cache("kb_vocabulary", (KbArticle,), _load_vocabulary)
 
+#: a term: the words any of which an article holds to hold the term (one word, or a synonym group)
+Term = tuple[str, ...]
 
-def words_of(term: str, vocabulary: frozenset[str] | set[str]) -> list[str]:
-    """The words a term typed without spaces is read as, or [] when it has no other reading.
 
-    Each run of three or more Chinese characters is split at the tags found in it (the
-    longest at each place), what is left into two-character words; a single character left
-    over is dropped (的, 表), so is nothing else. Other text (App, 8:00) stays as it is.
+def query_terms(query: str, vocabulary: Collection[str] = frozenset()) -> list[Term]:
+    """The terms of a knowledge search, in the order typed, each once.
+
+    The query (width-folded) is cut into pieces at spaces and punctuation. Chinese has no
+    spaces, so each run of it is read place by place as the longest known word starting there:
+    a filler (``FILLER_WORDS``, dropped), a synonym (``SYNONYMS``: its group is the term) or an
+    article's tag (``vocabulary``); the characters between known words are read as overlapping
+    two-character words, since which two make a word is not known (交电价 → 交电 电价). Other text
+    (95598, App, 8:00-22:00) is a term as typed. A piece read as other terms is a term itself
+    too, so an article holding it as typed ranks higher (1号楼 beside 号楼). A character left
+    alone (办 of 怎么办, 1 of 1号楼) is dropped, unless its piece has nothing else (电, A).
     """
-    parts: list[str] = []
-    pos = 0
-    for match in _CJK_RUN.finditer(term):
-        if match.start() > pos:
-            parts.append(term[pos : match.start()])
-        parts.extend(_split_run(match.group(), vocabulary))
-        pos = match.end()
-    if pos < len(term):
-        parts.append(term[pos:])
-    parts = list(dict.fromkeys(parts))
-    return [] if parts == [term] or not parts else parts
+    terms: list[Term] = []
+    for piece in _SEPARATORS.split(fold_width(query)):
+        found: list[Term] = []
+        alone: list[str] = []
+        pos = 0
+        for match in _CJK_RUN.finditer(piece):
+            _other_text(piece[pos : match.start()], found, alone)
+            _chinese(match.group(), vocabulary, found, alone)
+            pos = match.end()
+        _other_text(piece[pos:], found, alone)
+        if found and not any(piece in term for term in found):
+            found.append((piece,))
+        terms.extend(found or [(c,) for c in alone])
+    return list(dict.fromkeys(terms))
 
 
-def _split_run(run: str, vocabulary: frozenset[str] | set[str]) -> list[str]:
-    if len(run) <= 2:
-        return [run]
-    out: list[str] = []
-    rest, i = "", 0
+def _other_text(text_: str, found: list[Term], alone: list[str]) -> None:
+    word = text_.strip(":-./")
+    if len(word) > 1:
+        found.append((word,))
+    elif word:
+        alone.append(word)
+
+
+def _chinese(run: str, vocabulary: Collection[str], found: list[Term], alone: list[str]) -> None:
+    def known(word: str) -> bool:
+        return word in _GROUP_OF or word in vocabulary or word in FILLER_WORDS
+
+    between, i = "", 0
     while i < len(run):
         longest = min(_LONGEST_TAG, len(run) - i)
-        word = next((run[i : i + n] for n in range(longest, 1, -1) if run[i : i + n] in vocabulary), None)
+        word = next((run[i : i + n] for n in range(longest, 0, -1) if known(run[i : i + n])), None)
         if word is None:
-            rest += run[i]
+            between += run[i]
             i += 1
             continue
-        out.extend(_pairs(rest))
-        out.append(word)
-        rest = ""
+        _pairs(between, found, alone)
+        between = ""
         i += len(word)
-    out.extend(_pairs(rest))
-    return out
+        if word in _GROUP_OF:
+            found.append(_GROUP_OF[word])
+        elif word in vocabulary:
+            found.append((word,))
+    _pairs(between, found, alone)
 
 
-def _pairs(text_: str) -> list[str]:
-    return [text_[i : i + 2] for i in range(0, len(text_) - 1, 2)]
+def _pairs(text_: str, found: list[Term], alone: list[str]) -> None:
+    """Overlapping two-character words of Chinese with no known word in it: 交电价 → 交电 电价."""
+    if len(text_) == 1:
+        alone.append(text_)
+    found.extend((text_[i : i + 2],) for i in range(len(text_) - 1))
 
 
 _SPACE = literal_column("' '")  # a constant, not a parameter: the index's expression holds it
@@ -587,53 +631,56 @@ async def search_articles(
     enabled_only: bool = True,
 ) -> list[KbArticle]:
     """Enabled articles (``enabled_only=False``: disabled ones too, for their editors) whose
-    title, body or tags contain every term of ``query`` (a term typed without spaces may also
-    match by its words: see the module's docstring).
+    title, body or tags hold any term of ``query`` (``query_terms``), the best first.
 
-    Articles containing the terms as typed come first, then those with the most of the
-    words in their title, then the most recently updated. Width is folded on both sides
+    An article scores ``TITLE_WEIGHT`` for each term in its title and ``TEXT_WEIGHT`` for each
+    only in its body or tags: the one holding most of what was asked, in its title above in its
+    body, comes first; then the most recently updated. Width is folded on both sides
     (``ticketing.widths``): ９５５９８ finds 95598 and 95598 finds ９５５９８, as case is.
     """
-    terms = _terms(fold_width(query))
+    # tags are looked for only inside Chinese of three characters or more
+    needs_tags = any(len(m.group()) >= 3 for m in _CJK_RUN.finditer(query))
+    terms = query_terms(query, await _vocabulary.get(session) if needs_tags else frozenset())
     if not terms:
         return []
-    stmt = select(KbArticle)
+    postgresql = session.bind.dialect.name == "postgresql"
+
+    def has(column_: Any, word: str) -> Any:
+        if has_ascii(word):  # 95598, App: either width, either case
+            if postgresql:  # the trigram index's own expression (migration 0029) serves it
+                return folded(column_).icontains(word, autoescape=True)
+            return folded(column_).contains(word, autoescape=True)
+        # Chinese: the fold changes only ASCII's full-width forms and Chinese has no case, so the
+        # word is looked for in the text as stored, by position, and the fold is not paid: on
+        # PostgreSQL translate() costs about 1 ms an article for each word searched. Most Chinese
+        # words are two characters, too short for a trigram index anyway.
+        return (func.strpos(column_, word) if postgresql else func.instr(column_, word)) > 0
+
+    def holds(column_: Any, term: Term) -> Any:
+        return or_(*(has(column_, word) for word in term))
+
+    # Which articles: each word with ASCII its own branch, the Chinese words one more. In one OR
+    # with the others PostgreSQL scans the table, folding every article, rather than look the
+    # word up in its trigram index (seconds for 5,000 articles, against a millisecond).
+    words = list(dict.fromkeys(word for term in terms for word in term))
+    branches = [select(KbArticle.id).where(has(ARTICLE_TEXT, w)) for w in words if has_ascii(w)]
+    chinese = [has(ARTICLE_TEXT, w) for w in words if not has_ascii(w)]
+    if chinese:
+        branches.append(select(KbArticle.id).where(or_(*chinese)))
+    found = union(*branches) if len(branches) > 1 else branches[0]
+    stmt = select(KbArticle).where(KbArticle.id.in_(found))
     if enabled_only:
         stmt = stmt.where(KbArticle.enabled.is_(True))
     if category_id is not None:
         stmt = stmt.where(KbArticle.category_id == category_id)
-    dialect = session.bind.dialect.name
-    needs_words = any(len(m.group()) >= 3 for t in terms for m in _CJK_RUN.finditer(t))
-    vocabulary = await _vocabulary.get(session) if needs_words else frozenset()
-    readings = {t: words_of(t, vocabulary) for t in terms}
-    # the trigram index holds the text as typed: it serves only terms with no full-width form
-    if dialect == "sqlite" and all(len(t) >= 3 and not readings[t] and not has_ascii(t) for t in terms):
-        match = " AND ".join(f'"{t}"' for t in terms)
-        ranked = text(
-            "SELECT rowid AS id, bm25(kb_fts) AS rank FROM kb_fts WHERE kb_fts MATCH :q"
-        ).bindparams(q=match)
-        sub = ranked.columns(column("id", Integer), column("rank", Float)).subquery()
-        stmt = stmt.join(sub, sub.c.id == KbArticle.id).order_by(sub.c.rank)
-    else:
-
-        def has(column_: Any, word: str) -> Any:
-            if dialect == "postgresql":
-                return folded(column_).icontains(word, autoescape=True)
-            return folded(column_).contains(word, autoescape=True)
-
-        def term_matches(term: str) -> Any:
-            as_typed = has(ARTICLE_TEXT, term)
-            words = readings[term]
-            return or_(as_typed, and_(*(has(ARTICLE_TEXT, w) for w in words))) if words else as_typed
-
-        stmt = stmt.where(and_(*(term_matches(t) for t in terms)))
-        every_word = list(dict.fromkeys([*terms, *(w for t in terms for w in readings[t])]))
-        title_hits = sum((case((has(KbArticle.title, w), 1), else_=0) for w in every_word), literal(0))
-        stmt = stmt.order_by(
-            and_(*(has(ARTICLE_TEXT, t) for t in terms)).desc(),
-            title_hits.desc(),
-            KbArticle.updated_at.desc(),
-        )
+    score = sum(
+        (
+            case((holds(KbArticle.title, t), TITLE_WEIGHT), (holds(ARTICLE_TEXT, t), TEXT_WEIGHT), else_=0)
+            for t in terms
+        ),
+        literal(0),
+    )
+    stmt = stmt.order_by(score.desc(), KbArticle.updated_at.desc(), KbArticle.id.desc())
     return list(await session.scalars(stmt.limit(limit)))
 
 

@@ -61,3 +61,25 @@ def test_the_knowledge_base_opens_with_a_prompt_and_marks_the_category_browsed(k
         page.press("#kb-search [name=q]", "Enter")
         expect(nothing).to_have_text("没有找到")
         expect(page.locator("#kb-tree a[aria-current]")).to_have_count(0)
+
+
+def test_a_callers_question_finds_the_articles_the_best_first(kb_console, browser):
+    """QA #18: the agent types the caller's question as said; every word had to match, so
+    怎么交电费 found nothing. Now the articles holding any of its words are listed, the best
+    first (the demo's 电费缴纳方式 for 怎么交电费), and the page says they are in that order."""
+    with signed_in(browser, kb_console, "1001") as page:
+        page.goto(f"{kb_console.url}/knowledge")
+        box = page.locator("#kb-search [name=q]")
+        expect(box).to_have_attribute("placeholder", "如：怎么交电费")
+        for question, first in (("怎么交电费", "电费缴纳方式"), ("停电了怎么办", "家中停电自查指引")):
+            box.fill(question)
+            box.press("Enter")
+            expect(page.locator("#kb-results article h3").first).to_have_text(first)
+            expect(page.locator("#kb-ranked")).to_have_text("按相关程度排列，最相关的在前。")
+        # 停电 is in another article's body too (欠费停电): listed after the one titled with it
+        expect(page.locator("#kb-results article h3").nth(1)).to_have_text("电费缴纳方式")
+        # nothing said of an order when nothing is listed
+        box.fill("燃气")
+        box.press("Enter")
+        expect(page.locator("#kb-nothing")).to_have_text("没有找到")
+        expect(page.locator("#kb-ranked")).to_have_count(0)

@@ -25,9 +25,13 @@ async function startKb() {
       if (canWrite) fillCategories(data.tree);
       const show = (a) => article(a, canWrite, run);
       // nothing asked yet (no words, no category): a prompt, not 没有找到 for a search never made
-      const asked = Boolean(String(query.q || "").trim() || query.category);
-      const nothing = !asked ? t("kb.prompt") : query.category && !String(query.q || "").trim() ? t("kb.category_empty") : t("kb.none");
-      $("kb-results").replaceChildren(...(data.items.length ? data.items.map(show) : [el("p", { class: "muted", id: "kb-nothing", "data-asked": asked ? "yes" : "no" }, nothing)]));
+      const searched = Boolean(String(query.q || "").trim());
+      const asked = searched || Boolean(query.category);
+      const nothing = !asked ? t("kb.prompt") : query.category && !searched ? t("kb.category_empty") : t("kb.none");
+      // a search lists any article holding any of the words, the best first (the server's order):
+      // said above the list, so the agent reads the first one first
+      const ranked = searched ? [el("p", { class: "muted", id: "kb-ranked" }, t("kb.ranked"))] : [];
+      $("kb-results").replaceChildren(...(data.items.length ? [...ranked, ...data.items.map(show)] : [el("p", { class: "muted", id: "kb-nothing", "data-asked": asked ? "yes" : "no" }, nothing)]));
     } catch (err) { toast(err.message, "refused"); }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); run({ q: form.q.value }); });
