@@ -61,6 +61,7 @@ from cti.queues import SERVICE_LEVEL_SECONDS, SHORT_ABANDON_SECONDS
 from ticketing.models import (
     AgentStateInterval,
     CallLeg,
+    CampaignContact,
     Interaction,
     Site,
     User,
@@ -344,15 +345,21 @@ async def call_detail(
     calls = [call for call, _ in found]
     acw = {call.call_id: seconds for call, seconds in found}
     names = dict((await session.execute(select(User.staff_no, User.name))).all())
+    left = await left_in_the_ivr(session, [c.call_id for c in calls if c.outcome == "ivr"])
+    # whose orders are a call's: its own, and those of the voicemail or fax it left in the IVR (the
+    # fault order a voicemail opened), by interaction id
+    of_call = {c.id: c.id for c in calls}
+    of_call |= {left[c.call_id][1]: c.id for c in calls if left.get(c.call_id, ("", None))[1]}
     orders: dict[int, list[str]] = defaultdict(list)
-    if calls:
+    for ids in _chunks(list(of_call)):
         for interaction_id, number in await session.execute(
             select(order_interactions.c.interaction_id, WorkOrder.number)
             .join(WorkOrder, WorkOrder.id == order_interactions.c.order_id)
-            .where(order_interactions.c.interaction_id.in_([c.id for c in calls]))
+            .where(order_interactions.c.interaction_id.in_(ids))
             .order_by(WorkOrder.number)
         ):
-            orders[interaction_id].append(number)
+            if number not in orders[of_call[interaction_id]]:
+                orders[of_call[interaction_id]].append(number)
     handled_by: dict[int, list[str]] = defaultdict(list)  # every agent on the call, in the order they came
     if calls:
         for interaction_id, agent_id in await session.execute(
@@ -372,7 +379,7 @@ async def call_detail(
             "agent_id": c.agent_id,
             "agent_name": names.get(c.agent_id, "") if c.agent_id else "",
             "handled_by": handled_by.get(c.id, []),
-            "outcome": c.outcome,
+            "outcome": left[c.call_id][0] if c.call_id in left else c.outcome,
             "wait": c.wait,
             "talk": c.talk,
             "hold": c.hold,
@@ -385,6 +392,39 @@ async def call_detail(
         for c in calls
     ]
     return {"total": total, "rows": rows}
+
+
+#: call ids asked of the database at a time (an export lists a month of calls; SQLite takes at
+#: most 32766 bound values in a statement)
+_IDS_AT_A_TIME = 500
+
+
+def _chunks(items: list[Any]) -> list[list[Any]]:
+    return [items[i : i + _IDS_AT_A_TIME] for i in range(0, len(items), _IDS_AT_A_TIME)]
+
+
+async def left_in_the_ivr(session: AsyncSession, call_ids: list[str]) -> dict[str, tuple[str, int | None]]:
+    """What the callers of ``call_ids``, calls that ended in the IVR (outcome ``ivr``: the bridge
+    saw them reach no queue), left there, by call id: ``voicemail`` or ``fax`` with that event's id
+    (its orders are the call's: a fault report's voicemail opens a fault order), or ``callback``
+    (预约回电 asked for at the menu: the queue callback campaign's contact of the call, as one
+    asked for while queued) with None. A caller who only listened (停电信息, a bill) is not in it,
+    and stays IVR 内结束. QA #10: a voicemail and a menu callback both read IVR 内结束, no 关联工单."""
+    left: dict[str, tuple[str, int | None]] = {}
+    for ids in _chunks(call_ids):
+        for key in await session.scalars(
+            select(CampaignContact.source_key).where(
+                CampaignContact.source_key.in_([f"callback:{call_id}" for call_id in ids])
+            )
+        ):
+            left[key.removeprefix("callback:")] = ("callback", None)
+        for event_id, kind, call_id in await session.execute(
+            select(Interaction.id, Interaction.kind, Interaction.external_id).where(
+                Interaction.kind.in_(("voicemail", "fax")), Interaction.external_id.in_(ids)
+            )
+        ):
+            left[call_id] = (kind, event_id)
+    return left
 
 
 # --- figures worked out by the database ---------------------------------------------------
