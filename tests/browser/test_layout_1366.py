@@ -280,3 +280,28 @@ def test_the_english_state_bar_is_one_row_its_pause_reasons_whole(console, brows
         assert state.evaluate("(e) => e.scrollWidth <= e.clientWidth"), state.inner_text()
         ami, banner = page.locator("#ami-status").bounding_box(), page.locator("#inbox-banner").bounding_box()
         assert ami["x"] + ami["width"] <= banner["x"], (ami, banner)
+
+
+@LANGS
+def test_the_workflow_references_table_headings_are_one_line(console, browser, lang):
+    """流程定义参考 (its own stylesheet): 必填 had broken into 必 / 填 above a narrow column."""
+    with signed_in(browser, console, "9001", viewport=SMALL) as page:
+        _in(page, lang)
+        page.goto(f"{console.url}/admin/workflows/reference")
+        headings = page.locator(".doc-body table.grid th")
+        expect(headings.first).to_be_visible()
+        lines = headings.evaluate_all(
+            """(all) => all.map((th) => {
+                const range = document.createRange();
+                range.selectNodeContents(th);
+                // a line: the boxes whose middles lie within the first box of it (<code> sits a
+                // pixel or two off the words beside it)
+                const lines = [];
+                for (const r of [...range.getClientRects()].filter((r) => r.width > 0)) {
+                    const middle = (r.top + r.bottom) / 2;
+                    if (!lines.some((l) => l.top < middle && middle < l.bottom)) lines.push(r);
+                }
+                return [th.textContent.trim(), lines.length];
+            })"""
+        )
+        assert all(n == 1 for _, n in lines), [line for line in lines if line[1] != 1]
