@@ -805,6 +805,8 @@ _IN_C = {
     "BridgeEnter": ("bridge_enter", "_check_answer"),
     "BridgeLeave": ("bridge_leave",),
     "NewCallerid": ("newcallerid", "_customer_leg", "_caller_from"),
+    "AgentCalled": ("agent_called", "_known", "_agent_of"),
+    "AgentConnect": ("agent_connect", "_known", "_agent_of"),
 }
 
 

@@ -1263,6 +1263,7 @@ typedef struct {
      * model's Python then) */
     PyObject *ringing, *talking, *on_hold;
     PyObject *on_newchannel, *on_hangup, *on_bridge_enter, *on_bridge_leave, *on_newcallerid; /* the Python handlers */
+    PyObject *on_agent_called, *on_agent_connect;
 } ChannelBook;
 
 static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answered_at, *str_bridge,
@@ -1272,12 +1273,15 @@ static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answer
     *str_internal, *str_linkedid, *str_name, *str_outbound, *str_outcome, *str_queue, *str_queue_legs,
     *str_queued_at, *str_seat_rings, *str_state, *str_uniqueid, *str_agent_side, *str_caller_side,
     *str_local, *kw_call, *kw_channel, *str_hold_started, *str_relayed_consult_from, *str_consulted,
-    *str_set_hold, *str_transition, *str_answered_method, *str_join, *tr_answer;
+    *str_set_hold, *str_transition, *str_answered_method, *str_join, *tr_answer, *str_ringing_at, *str_ringing,
+    *str_agents_offered, *str_consult_legs, *str_waited_attr, *str_by_interface, *str_offer_method,
+    *str_queue_answered, *tr_offer, *tr_cancel_ring, *kw_consult;
 
 #define ChannelBook_OBJECTS(X)                                                                                  \
     X(model) X(channels) X(by_name) X(bridges) X(calls) X(aliases) X(ended) X(expected) X(agents)      \
     X(agents_by_id) X(agents_by_prefix) X(channel_type) X(call_type) X(unknown) X(logged_out) X(offerable) X(inbound)      \
-    X(outbound) X(ringing) X(talking) X(on_hold) X(on_newchannel) X(on_hangup) X(on_bridge_enter) X(on_bridge_leave) X(on_newcallerid)
+    X(outbound) X(ringing) X(talking) X(on_hold) X(on_newchannel) X(on_hangup) X(on_bridge_enter) X(on_bridge_leave) X(on_newcallerid) \
+    X(on_agent_called) X(on_agent_connect)
 
 /* An object's attributes read once into a C type's slots, when the type is made (ChannelBook from its
  * model, QueueDesk from its board): the objects it then holds never change, only their items. An
@@ -1336,7 +1340,8 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
         {&self->expected, "expected", 1}, {&self->agents, "agents", 0},
         {&self->on_newchannel, "_on_Newchannel", 0}, {&self->on_hangup, "_on_Hangup", 0},
         {&self->on_bridge_enter, "_on_BridgeEnter", 0}, {&self->on_bridge_leave, "_on_BridgeLeave", 0},
-        {&self->on_newcallerid, "_on_NewCallerid", 0},
+        {&self->on_newcallerid, "_on_NewCallerid", 0}, {&self->on_agent_called, "_on_AgentCalled", 0},
+        {&self->on_agent_connect, "_on_AgentConnect", 0},
     };
     if (read_attr_slots(model, "model", from_model, sizeof(from_model) / sizeof(from_model[0]), 0) < 0)
         return -1;
@@ -1501,6 +1506,12 @@ MODEL_SLOT(Call_hangup_side, str_hangup_side);
 MODEL_SLOT(Call_hold_started, str_hold_started);
 MODEL_SLOT(Call_relayed_consult_from, str_relayed_consult_from);
 MODEL_SLOT(Call_consulted, str_consulted);
+MODEL_SLOT(Call_ringing_at, str_ringing_at);
+MODEL_SLOT(Call_ringing, str_ringing);
+MODEL_SLOT(Call_agents_offered, str_agents_offered);
+MODEL_SLOT(Call_consult_legs, str_consult_legs);
+MODEL_SLOT(Call_waited, str_waited_attr);
+MODEL_SLOT(Agent_call_id, str_call_id); /* AgentMoves reads and writes it too */
 MODEL_SLOT(Call_queue, str_queue);
 MODEL_SLOT(Call_queue_legs, str_queue_legs);
 MODEL_SLOT(Call_queued_at, str_queued_at);
@@ -2298,6 +2309,202 @@ done:
     return result;
 }
 
+/* ---- the queue's ring and answer (QueueCallEvents._on_AgentCalled, _on_AgentConnect) ----
+ *
+ * Each a Python handler with two helper frames (_known, _agent_of, and AgentBook.get under it) on
+ * every call. Written out here only while the agents are read from their dict (agents_by_id) and
+ * the states were given; what they lead to (_transition, _offer, _answered, _queue_answered) is
+ * the model's Python, called in the same order. */
+
+static PyObject *round3(PyObject *module, PyObject *x);
+
+/* _known(linkedid) and _agent_of(member, interface), both asked as there: the call and the agent,
+ * each a new reference or NULL when there is none; 0, or -1 with the exception set */
+static int
+call_and_agent(ChannelBook *self, PyObject *linkedid, PyObject *member, PyObject *interface, PyObject **call,
+               PyObject **agent)
+{
+    *call = *agent = NULL;
+    PyObject *key = PyDict_GetItemWithError(self->aliases, linkedid); /* borrowed */
+    if (key == NULL && PyErr_Occurred())
+        return -1;
+    *call = Py_XNewRef(PyDict_GetItemWithError(self->calls, key != NULL ? key : linkedid));
+    if (*call == NULL && PyErr_Occurred())
+        return -1;
+    if (PyUnicode_GET_LENGTH(member)) {
+        *agent = Py_XNewRef(PyDict_GetItemWithError(self->agents_by_id, member));
+        if (*agent == NULL && PyErr_Occurred())
+            goto error;
+    }
+    if (*agent == NULL && PyUnicode_GET_LENGTH(interface)) {
+        if ((*agent = PyObject_CallMethodOneArg(self->agents, str_by_interface, interface)) == NULL)
+            goto error;
+        if (*agent == Py_None)
+            Py_CLEAR(*agent);
+    }
+    return 0;
+error:
+    Py_CLEAR(*call);
+    return -1;
+}
+
+/* whether the C code does this handler: the agents by id and the states known (0: the Python
+ * handler's, -1: an error) */
+static int
+queue_book_args(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int ok = book_args(self, args, nargs, 6);
+    return ok <= 0 ? ok : self->agents_by_id != Py_None && self->ringing != NULL;
+}
+
+static PyObject *
+ChannelBook_agent_called(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int ok = queue_book_args(self, args, nargs);
+    if (ok <= 0)
+        return ok < 0 ? NULL : to_python(self->on_agent_called, args, nargs);
+    PyObject *at = args[0], *queue = args[4], *channel = args[5];
+    PyObject *call, *agent, *result = NULL, *ringing = NULL, *offered = NULL, *agent_id = NULL, *state = NULL,
+                            *call_id = NULL, *value = NULL;
+    if (call_and_agent(self, args[1], args[2], args[3], &call, &agent) < 0)
+        return NULL;
+    if (call == NULL || agent == NULL) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    if ((ringing = slot_get(call, &Call_ringing)) == NULL || (offered = slot_get(call, &Call_agents_offered)) == NULL ||
+        (agent_id = slot_get(agent, &Agent_agent_id)) == NULL)
+        goto done;
+    if (!PySet_CheckExact(ringing) || !PyList_CheckExact(offered)) { /* not as the model makes them */
+        result = to_python(self->on_agent_called, args, nargs);
+        goto done;
+    }
+    /* the ring: since when, whom, offered to whom */
+    int r = truth_of(call, &Call_ringing_at);
+    if (r < 0 || (!r && slot_set(call, &Call_ringing_at, at) < 0) || PySet_Add(ringing, agent_id) < 0 ||
+        (r = PySequence_Contains(offered, agent_id)) < 0 || (!r && PyList_Append(offered, agent_id) < 0))
+        goto done;
+    /* if agent.state != RINGING or agent.call_id != call.call_id: _transition(agent, "offer", ...) */
+    if ((state = slot_get(agent, &Agent_state)) == NULL || (call_id = slot_get(call, &Call_call_id)) == NULL ||
+        (r = PyObject_RichCompareBool(state, self->ringing, Py_NE)) < 0)
+        goto done;
+    if (!r) {
+        if ((value = slot_get(agent, &Agent_call_id)) == NULL || (r = PyObject_RichCompareBool(value, call_id, Py_NE)) < 0)
+            goto done;
+        Py_CLEAR(value);
+    }
+    if (r && model_do(self, str_transition, agent, tr_offer, at, call_id) < 0)
+        goto done;
+    /* _offer(call, agent.agent_id, at, queue, consult=channel in call.consult_legs) */
+    if ((value = slot_get(call, &Call_consult_legs)) == NULL || (r = PySequence_Contains(value, channel)) < 0)
+        goto done;
+    PyObject *argv[6] = {self->model, call, agent_id, at, queue, r ? Py_True : Py_False};
+    result = PyObject_VectorcallMethod(str_offer_method, argv, 5, kw_consult);
+done:
+    Py_XDECREF(call);
+    Py_XDECREF(agent);
+    Py_XDECREF(ringing);
+    Py_XDECREF(offered);
+    Py_XDECREF(agent_id);
+    Py_XDECREF(state);
+    Py_XDECREF(call_id);
+    Py_XDECREF(value);
+    return result;
+}
+
+static PyObject *
+ChannelBook_agent_connect(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int ok = queue_book_args(self, args, nargs);
+    if (ok <= 0)
+        return ok < 0 ? NULL : to_python(self->on_agent_connect, args, nargs);
+    PyObject *at = args[0], *hold_time = args[4], *channel = args[5];
+    PyObject *call, *agent, *result = NULL, *ringing = NULL, *agent_id = NULL, *others = NULL, *call_id = NULL,
+                            *value = NULL, *waited = NULL;
+    if (call_and_agent(self, args[1], args[2], args[3], &call, &agent) < 0)
+        return NULL;
+    if (call == NULL || agent == NULL) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    if ((ringing = slot_get(call, &Call_ringing)) == NULL || (agent_id = slot_get(agent, &Agent_agent_id)) == NULL)
+        goto done;
+    if (!PySet_CheckExact(ringing)) { /* not as the model makes it */
+        result = to_python(self->on_agent_connect, args, nargs);
+        goto done;
+    }
+    /* the answer ends the others' rings: each still ringing is cancelled */
+    if (PySet_Discard(ringing, agent_id) < 0 || (others = PySequence_List(ringing)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(others); i++) {
+        PyObject *other = PyDict_GetItemWithError(self->agents_by_id, PyList_GET_ITEM(others, i)); /* borrowed */
+        if (other == NULL) {
+            if (PyErr_Occurred())
+                goto done;
+            continue;
+        }
+        Py_INCREF(other);
+        int r = attr_is(other, &Agent_state, self->ringing);
+        r = r <= 0 ? r : model_do(self, str_transition, other, tr_cancel_ring, at, NULL);
+        Py_DECREF(other);
+        if (r < 0)
+            goto done;
+    }
+    /* call.ringing.clear(), the set read again */
+    if ((value = slot_get(call, &Call_ringing)) == NULL)
+        goto done;
+    if (PySet_CheckExact(value)) {
+        if (PySet_Clear(value) < 0)
+            goto done;
+    }
+    else {
+        PyObject *cleared = PyObject_CallMethod(value, "clear", NULL);
+        if (cleared == NULL)
+            goto done;
+        Py_DECREF(cleared);
+    }
+    Py_CLEAR(value);
+    if ((call_id = slot_get(call, &Call_call_id)) == NULL ||
+        model_do(self, str_transition, agent, tr_answer, at, call_id) < 0)
+        goto done;
+    int r = truth_of(call, &Call_answered_at);
+    if (r < 0)
+        goto done;
+    if (!r) {
+        /* _answered(call, agent.agent_id, at, float(hold_time or 0)), then the wait since queued */
+        value = PyUnicode_GET_LENGTH(hold_time) ? PyFloat_FromString(hold_time) : PyFloat_FromDouble(0.0);
+        if (value == NULL || model_do(self, str_answered_method, call, agent_id, at, value) < 0)
+            goto done;
+        Py_CLEAR(value);
+        if ((r = attr_truth(call, &Call_queued_at, &value)) < 0)
+            goto done;
+        if (r) {
+            PyObject *since = PyNumber_Subtract(at, value);
+            waited = since == NULL ? NULL : round3(NULL, since);
+            Py_XDECREF(since);
+            if (waited == NULL || slot_set(call, &Call_waited, waited) < 0)
+                goto done;
+        }
+    }
+    else {
+        /* handed to this queue after an answer: its answer, unless a consultation's leg */
+        if ((value = slot_get(call, &Call_consult_legs)) == NULL || (r = PySequence_Contains(value, channel)) < 0 ||
+            (!r && model_do(self, str_queue_answered, call, agent_id, at, NULL) < 0))
+            goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(call);
+    Py_XDECREF(agent);
+    Py_XDECREF(ringing);
+    Py_XDECREF(agent_id);
+    Py_XDECREF(others);
+    Py_XDECREF(call_id);
+    Py_XDECREF(value);
+    Py_XDECREF(waited);
+    return result;
+}
+
 static PyMethodDef ChannelBook_methods[] = {
     {"newchannel", (PyCFunction)(void (*)(void))ChannelBook_newchannel, METH_FASTCALL,
      "newchannel(at, linkedid, uid, name, context, exten, num, cname): ChannelEvents._on_Newchannel"},
@@ -2309,6 +2516,10 @@ static PyMethodDef ChannelBook_methods[] = {
      "bridge_leave(at, name, bridge): ChannelEvents._on_BridgeLeave"},
     {"newcallerid", (PyCFunction)(void (*)(void))ChannelBook_newcallerid, METH_FASTCALL,
      "newcallerid(at, linkedid, uid, name, num, cname): ChannelEvents._on_NewCallerid"},
+    {"agent_called", (PyCFunction)(void (*)(void))ChannelBook_agent_called, METH_FASTCALL,
+     "agent_called(at, linkedid, member, interface, queue, channel): QueueCallEvents._on_AgentCalled"},
+    {"agent_connect", (PyCFunction)(void (*)(void))ChannelBook_agent_connect, METH_FASTCALL,
+     "agent_connect(at, linkedid, member, interface, hold_time, channel): QueueCallEvents._on_AgentConnect"},
     {NULL},
 };
 
@@ -2407,7 +2618,6 @@ same(PyObject *a, PyObject *b)
 /* what AgentMoves reads and writes of an Agent (the ChannelBook's are above) */
 MODEL_SLOT(Agent_before_call, str_before_call);
 MODEL_SLOT(Agent_before_call_reason, str_before_call_reason);
-MODEL_SLOT(Agent_call_id, str_call_id);
 MODEL_SLOT(Agent_interface, str_interface);
 MODEL_SLOT(Agent_reason, str_reason);
 MODEL_SLOT(Agent_since, str_since);
@@ -3637,11 +3847,16 @@ PyInit__speedups(void)
         {&str_local, "Local/"}, {&str_hold_started, "hold_started"},
         {&str_relayed_consult_from, "relayed_consult_from"}, {&str_consulted, "consulted"},
         {&str_set_hold, "set_hold"}, {&str_transition, "_transition"}, {&str_answered_method, "_answered"},
-        {&str_join, "_join"}, {&tr_answer, "answer"},
+        {&str_join, "_join"}, {&tr_answer, "answer"}, {&str_ringing_at, "ringing_at"}, {&str_ringing, "ringing"},
+        {&str_agents_offered, "agents_offered"}, {&str_consult_legs, "consult_legs"}, {&str_waited_attr, "waited"},
+        {&str_by_interface, "by_interface"}, {&str_offer_method, "_offer"}, {&str_queue_answered, "_queue_answered"},
+        {&tr_offer, "offer"}, {&tr_cancel_ring, "cancel"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if ((*names[i].s = PyUnicode_InternFromString(names[i].text)) == NULL)
             return NULL;
+    if ((kw_consult = Py_BuildValue("(N)", PyUnicode_InternFromString("consult"))) == NULL)
+        return NULL;
     /* the keywords the ChannelBook makes a Call and a Channel with, interned (a Maker finds each by identity) */
     if ((kw_call = Py_BuildValue("(NN)", PyUnicode_InternFromString("call_id"),
                                  PyUnicode_InternFromString("started_at"))) == NULL ||

@@ -18,6 +18,7 @@ from cti.ami.fields import reads
 from cti.ami.protocol import Frame
 from cti.calls import CallModel
 from cti.channel_calls import ChannelEvents
+from cti.queue_calls import QueueCallEvents
 from cti.queues import QueueBoard
 
 needs_c = pytest.mark.skipif(speedups.c is None, reason="the C accelerator is not built (pip install -e .)")
@@ -253,6 +254,20 @@ STORIES = {
         _hangup("1.2"),
         _hangup("1.1"),
     ],
+    # rung to 2001 and (by its interface alone) 2002; app_queue connects 2001 before the bridge
+    # says so: 2002's ring is cancelled, the call answered with the wait app_queue counted
+    "connected": [
+        *_ARRIVES,
+        dict(Event="AgentCalled", Linkedid="1.1", Channel=CALLER, Queue="general", Interface=SEATS["2002"]),
+        dict(Event="AgentConnect", Linkedid="1.1", Channel=CALLER, MemberName="2001", HoldTime="3"),
+        dict(Event="BridgeEnter", Channel=CALLER, BridgeUniqueid="b1"),
+        dict(Event="BridgeEnter", Channel=SEAT1, BridgeUniqueid="b1"),
+        dict(Event="AgentConnect", Linkedid="1.1", Channel=CALLER, MemberName="2001", HoldTime="3"),
+        _hangup("1.3"),
+        _hangup("1.4"),
+        _hangup("1.2"),
+        _hangup("1.1"),
+    ],
     # the caller gives up while 2001 rings: app_queue lets them go, their hang-up is the abandon
     "abandoned": [
         *_ARRIVES,
@@ -438,6 +453,46 @@ def test_a_bridge_s_answer_is_the_c_bookkeeping_s_own(monkeypatch):
             assert held == [True, False] and ended.hold_seconds == 2.0
         else:  # 2001's legs gone, 2002's enters the caller's bridge: theirs (a blind transfer)
             assert ended.agent_id == "2002" and [leg[0] for leg in ended.legs] == ["2001", "2002"]
+
+
+@needs_c
+def test_a_queue_s_ring_and_answer_are_the_c_bookkeeping_s_own(monkeypatch):
+    """AgentCalled and AgentConnect are handled in C (the seat found by its member name or its
+    interface, the ring, the others' rings cancelled by the answer, the answer's wait): neither
+    Python handler is called, and the model is the same as theirs after every event."""
+    called: list[tuple[object, str]] = []
+    for name in ("_on_AgentCalled", "_on_AgentConnect"):
+        original = getattr(QueueCallEvents, name)
+
+        def spy(self, *args, _name=name, _original=original):
+            called.append((self, _name))
+            return _original(self, *args)
+
+        monkeypatch.setattr(QueueCallEvents, name, functools.update_wrapper(spy, original))  # keeps @reads
+    for story in ("answered", "connected"):
+        c, python = World(True), World(False)
+        for n, fields in enumerate(STORIES[story]):
+            fields = {"Timestamp": f"{100 + n}.5", **fields}
+            assert c.feed(fields) == python.feed(fields), fields
+            assert c.state() == python.state(), fields
+        assert [name for model, name in called if model is c.model] == [], story
+        assert {name for model, name in called if model is python.model} >= {"_on_AgentCalled"}, story
+    offered = [e for e in c.events if type(e).__name__ == "CallOffered"]
+    assert [e.agent_id for e in offered] == ["2001", "2002"]
+    assert c.agents.get("2002").state == "ready"  # its ring cancelled by 2001's answer
+    (ended,) = [e for e in c.events if type(e).__name__ == "CallEnded"]
+    # the wait since the caller queued (102.5 to 107.5), as the Python handler sets it
+    assert (ended.agent_id, ended.outcome, ended.waited) == ("2001", "answered", 5.0)
+    assert ended.agents_offered == ("2001", "2002")
+    # an answer whose HoldTime is no number: the same error from both, the model the same after it
+    c, python = World(True), World(False)
+    errors = []
+    for n, fields in enumerate([*_ARRIVES, {**STORIES["connected"][7], "HoldTime": "x"}]):
+        fields = {"Timestamp": f"{100 + n}.5", **fields}
+        errors.append(c.feed(fields))
+        assert errors[-1] == python.feed(fields), fields
+        assert c.state() == python.state(), fields
+    assert errors[-1].startswith("ValueError") and not any(errors[:-1])
 
 
 @needs_c
