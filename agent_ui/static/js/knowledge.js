@@ -297,7 +297,9 @@ async function toggleArticle(a, rerun) {
 }
 
 // 发送给客户: SMS to a mobile number, email to an address, or a fax (the item's text on fax
-// pages) to a fax number; the server queues it in the outbox.
+// pages) to a fax number; the server queues it in the outbox. The channel picked is the one sent
+// by: an address typed under 短信 is refused (短信只能发到手机号…), not sent as an e-mail (QA #13:
+// typing @ turned a pick of 短信 into 邮件, and the toast named no channel)
 function sendForm(url) {
   const to = el("input", { name: "to", size: 26, required: true, "aria-label": t("kb.send_to"), placeholder: t("kb.send_to") });
   const channel = el("select", { name: "channel", "aria-label": t("kb.channel") },
@@ -307,7 +309,6 @@ function sendForm(url) {
   const params = new URLSearchParams(location.search);
   if (params.get("to")) to.value = params.get("to");
   const orderId = Number(params.get("order")) || undefined;
-  to.addEventListener("input", () => { if (to.value.includes("@")) channel.value = "email"; });
   const form = el("form", { class: "send inline", "data-send": url }, channel, to,
     el("button", { class: "btn", type: "submit" }, t("kb.send")));
   form.addEventListener("submit", (e) => {
@@ -316,7 +317,7 @@ function sendForm(url) {
     once(form, async () => {
       try {
         const row = await api(url, { method: "POST", body: { channel: channel.value, to: to.value, order_id: orderId } });
-        toast(row.channel === "fax" ? t("fax.queued", { to: row.recipient, pages: row.pages }) : t("kb.sent", { to: row.recipient }), "ok");
+        toast(row.channel === "fax" ? t("fax.queued", { to: row.recipient, pages: row.pages }) : t("kb.sent", { to: row.recipient, channel: t(`kb.channel_${row.channel}`) }), "ok");
       } catch (err) { toast(err.message, "refused"); }
     });
   });
