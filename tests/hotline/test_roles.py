@@ -88,7 +88,8 @@ async def test_web_cti_and_worker_roles_share_state_through_redis_and_postgresql
         pg_url,
         redis_prefix,
         # long enough that a loaded test machine's stalls do not hand the lock over on their own
-        cti_lock_seconds=2,
+        # (2 s was not: at load 15 a cti process stalled past it and the other took the lock)
+        cti_lock_seconds=4,
     )
     lock_key = f"{redis_prefix}:cti:{settings.ami_host}:{settings.ami_port}:lock"
     redis = aioredis.Redis.from_url(REDIS_URL)
@@ -108,7 +109,7 @@ async def test_web_cti_and_worker_roles_share_state_through_redis_and_postgresql
                     return False
 
                 await until(login_page)
-            await asyncio.sleep(4.5)  # more than two lock periods: still the same holder
+            await asyncio.sleep(8.5)  # more than two lock periods: still the same holder
             assert await redis.get(lock_key) == holder
         assert not await redis.exists(lock_key)  # given back on stop
     finally:
