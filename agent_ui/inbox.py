@@ -46,6 +46,10 @@ def event_view(row: Interaction) -> dict:
         # the workflow the event is known to be about (a voicemail: the fault report's), which
         # 填写受理工单 offers first; none: the agent picks the category, none picked beforehand
         "workflow": intake.known_workflow(row) or None,
+        # a voicemail's why (故障报修留言, 非工作时间留言…) and the line the caller rang (95598, the
+        # 400 line): what the message is likely about, before it is heard
+        "reason": intake.voicemail_reason(row) if row.kind == "voicemail" else None,
+        "dnis": row.dnis or None,
         "customer_id": row.customer_id,
         "duration": row.duration,
         "file_url": file_url(row.kind, call_id) if row.kind in ("voicemail", "fax") else None,

@@ -81,8 +81,19 @@ FAULT_WORKFLOW = "fault_repair"
 
 
 def known_workflow(row: Interaction) -> str:
-    """The workflow an event is known to be about ("": not known, the agent picks one)."""
-    return FAULT_WORKFLOW if row.kind == "voicemail" else ""
+    """The workflow an event is known to be about ("": not known, the agent picks one): the
+    IVR's fault report (故障报修留言, ``reason`` fault_report) is a fault. Any other message (one
+    left after hours, at a menu, past a queue's wait, on the 400 line as on 95598) is about what
+    the caller says in it (QA #15: every voicemail came preset to 故障报修)."""
+    return FAULT_WORKFLOW if row.kind == "voicemail" and voicemail_reason(row) == "fault_report" else ""
+
+
+def voicemail_reason(row: Interaction) -> str:
+    """Why the caller was sent to leave a message (the dialplan's ``HOTLINE_VM_REASON``, the IVR's
+    fault report): fault_report, after_hours (the line closed), ivr (a menu of the line's flow
+    led there: its after-hours menu, a caller without a number asking for a callback); "" when
+    not said (a queue's overflow, a line whose number goes to voicemail)."""
+    return str((row.payload or {}).get("reason") or "")
 
 
 #: what the event's columns take (``Interaction.external_id``, ``.subject``): real mail has

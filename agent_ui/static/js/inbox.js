@@ -223,6 +223,15 @@ function missedText(ev) {
   return ev.waited === null || ev.waited === undefined ? queue : t("inbox.missed_waited", { seconds: Math.round(ev.waited), queue });
 }
 
+// a voicemail's why and the line rung, above its player (故障报修留言 · 拨打 95598, 非工作时间留言 ·
+// 拨打 4008200000): a 400 line's after-hours message is no 95598 fault report (QA #15)
+function voicemailWhy(ev) {
+  if (ev.kind !== "voicemail") return null;
+  const key = `inbox.vm_reason.${ev.reason || ""}`;
+  const words = [ev.reason && t(key) !== key ? t(key) : "", ev.dnis ? t("inbox.vm_line", { dnis: ev.dnis }) : ""].filter(Boolean);
+  return words.length ? el("div", { class: "muted", "data-vm-why": ev.reason || "" }, words.join(" · ")) : null;
+}
+
 // what a handled event came to: closed (its reason, by whom), the order(s) it joined, or handled
 function outcome(ev) {
   if (ev.closed) return t("inbox.closed_as", { reason: ev.closed.reason, by: ev.closed.by_name || ev.closed.by });
@@ -263,7 +272,7 @@ function row(ev) {
   if (tried) actions = [...actions, el("br"), tried];
   return el("tr", { "data-event": ev.id },
     el("td", {}, fmtTime(ev.occurred_at)), el("td", {}, t(`kind.${ev.kind}`)), el("td", { class: ev.number ? "" : "muted" }, numberText(ev)),
-    el("td", { class: "wrap" }, ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content || missedText(ev), media, files(ev)),
+    el("td", { class: "wrap" }, voicemailWhy(ev), ev.subject ? el("b", {}, ev.subject) : null, " ", ev.content || missedText(ev), media, files(ev)),
     el("td", { "data-status": ev.status }, statusText(ev.status)), el("td", { class: "actions" }, actions));
 }
 
