@@ -31,6 +31,8 @@ from agent_ui.locale import language
 from agent_ui.roles import requires
 from agent_ui.services import SERVICES, TEMPLATES, TEXTS
 from agent_ui.work import read_only
+from campaigns.rules import DEFAULT_RETRY_MINUTES
+from campaigns.store import disposition_labels
 from ticketing.audit import ENTITIES
 from ticketing.ids import parse_id
 from ticketing.models import (
@@ -226,8 +228,8 @@ async def audit_rows(request: web.Request) -> web.Response:
             # what the object is called (a crew's, a template's name); an account 名字 (工号), which
             # the page words from labels.accounts as 操作人 is (名字（工号） in Chinese)
             "entity_label": _entity_label(row, names, accounts),
-            "before": row.before,
-            "after": row.after,
+            "before": _as_applied(row.entity, row.before),
+            "after": _as_applied(row.entity, row.after),
         }
         for row, name in rows[:size]
     ]
@@ -235,6 +237,16 @@ async def audit_rows(request: web.Request) -> web.Response:
     return web.json_response(
         jsonable({"items": items, "next": items[-1]["id"] if more else None, "labels": labels})
     )
+
+
+def _as_applied(entity: str, side: Any) -> Any:
+    """A campaign's retry delays as the dialer applied them. Rows written before
+    ``campaigns.store.settings_of`` said so kept only the delays the campaign set ({} for none),
+    the others being the defaults: read as stored, a 无人接听后重拨 changed from 30 to 1 listed
+    every delay as — → value."""
+    if entity == "campaign" and isinstance(side, dict) and isinstance(side.get("retry_minutes"), dict):
+        return {**side, "retry_minutes": {**DEFAULT_RETRY_MINUTES, **side["retry_minutes"]}}
+    return side
 
 
 async def _definitions(db: Any) -> list[tuple[int, Definition]]:
@@ -396,19 +408,25 @@ async def _labels(
     db: Any, rows: list[AuditLog], definitions: list[tuple[int, Definition]]
 ) -> dict[str, dict[str, Any]]:
     """What the codes these rows' values hold are called: a step (``node``: accept → 受理, by
-    its workflows' names) and a category (``category`` / ``subcategory``: fault → 故障报修)."""
+    its workflows' names), a category (``category`` / ``subcategory``: fault → 故障报修) and a
+    campaign's 结果代码 (``disposition``: satisfied → 满意, as the campaign card and page name it,
+    a retired one too)."""
     nodes: set[str] = set()
     codes: set[str] = set()
+    dispositions = False
     for row in rows:
         for side in (row.before, row.after):
             if not isinstance(side, dict):
                 continue
+            dispositions = dispositions or bool(side.get("disposition"))
             if isinstance(side.get("node"), str):
                 nodes.add(side["node"])
             codes |= {
                 side[k] for k in ("category", "subcategory") if isinstance(side.get(k), str) and side[k]
             }
-    labels: dict[str, dict[str, Any]] = {"node": {}, "category": {}, "subcategory": {}}
+    labels: dict[str, dict[str, Any]] = {"node": {}, "category": {}, "subcategory": {}, "disposition": {}}
+    if dispositions:
+        labels["disposition"] = await disposition_labels(db)
     # the latest version's name first (a step renamed later reads as it is called now)
     for _, definition in definitions:
         for node in definition.nodes:

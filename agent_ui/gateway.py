@@ -25,7 +25,8 @@ Wire format (JSON text frames):
   pushes: ``snapshot``, ``ami``, ``agent_state``, ``call``, ``screen_pop``,
   ``queue`` (a queue's counters, at most every ``QUEUE_INTERVAL``), ``order`` (a pop-up,
   ``TicketRouted`` / ``TicketReminder``, only to those it names who may open the order),
-  ``inbox``, ``acw_hold`` (``AcwHoldChanged``, to the agent's own tabs only); after
+  ``inbox``, ``acw_hold`` (``AcwHoldChanged``, to the agent's own tabs only), ``outage_notice``
+  (``OutageNoticeChanged``, to every tab that may read notices: a screen-pop's outages follow); after
   ``wallboard``: ``board`` (every agent, queue and call) then
   ``board_call`` for every call event (CallStarted too; each call event says the call's
   ``direction`` once its CallStarted was seen), ``board_member`` for every seat that joins or
@@ -110,7 +111,7 @@ from cti.call_events import (
 )
 from cti.events import Event
 from ticketing import screen_alerts
-from ticketing.events import TicketReminder, TicketRouted, UserAccountChanged
+from ticketing.events import OutageNoticeChanged, TicketReminder, TicketRouted, UserAccountChanged
 from ticketing.ids import is_id
 from ticketing.models import WorkOrder
 from ticketing.users import names_by_staff_no, order_scope_clause
@@ -587,6 +588,13 @@ class Gateway:
             why = account_change_why(event)
             for client in list(self._by_staff_no.get(event.staff_no, ())):
                 client.sign_out(why)  # its session would be refused from now on anyway
+        elif isinstance(event, OutageNoticeChanged):
+            # a few bytes, a few times a day, to each tab that may read notices: only a seat
+            # whose pop lists the outages of its caller's site asks for them again (seat.js
+            # outageChanged), which the gateway could not tell without the coverage rule's query
+            readers = [c for c in self.clients if c.user.can("knowledge.read")]
+            if readers:
+                self._fan_out(SharedMessage({"type": "outage_notice", "event": body}), readers)
         elif isinstance(event, _POP_UPS) and self._named_here(body):
             # whom it names but cannot open the order (a step named to someone outside its data
             # scope) gets no pop-up leading to a refusal: looked up beside the bus, so that no

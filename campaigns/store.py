@@ -236,7 +236,12 @@ def _check_settings(**settings: Any) -> None:
 
 
 def settings_of(campaign: Campaign) -> dict[str, Any]:
-    return {key: getattr(campaign, key) for key in EDITABLE}
+    """The settings as they apply: a retry delay the campaign does not set is the default's, so
+    an audit row reads the delays the dialer used before and after (a form saved with the
+    defaults it showed changes nothing), never a bare — where the default was."""
+    settings = {key: getattr(campaign, key) for key in EDITABLE}
+    settings["retry_minutes"] = policy_of(campaign).retry_minutes
+    return settings
 
 
 #: the settings that decide when a contact is called next (``reschedule`` follows a change)
@@ -285,7 +290,8 @@ async def update_campaign(
             "campaign",
             campaign.id,
             before={key: before[key] for key in changed},
-            after={**{key: after[key] for key in changed}, **moved},
+            # the contacts moved, when any were (none is nothing to read)
+            after={**{key: after[key] for key in changed}, **{k: n for k, n in moved.items() if n}},
         )
     return moved
 

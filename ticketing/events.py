@@ -151,6 +151,22 @@ class NotificationQueued(Event):
     channel: str
 
 
+@event
+class OutageNoticeChanged(Event):
+    """An outage notice was published, revised (a new version), ended early or withdrawn (撤销):
+    an agent's open screen-pop that lists the outages of the caller's site (停电信息（发布中）)
+    asks for them again, so it never tells a caller of an outage withdrawn meanwhile
+    (``agent_ui.gateway`` tells every tab that may read notices; the seat's pop decides).
+
+    ``change``: ``published`` | ``changed`` | ``ended`` | ``withdrawn``; ``active``: the notice
+    is still 发布中 after it (a new one, or a new version, may now be on a pop that had none)."""
+
+    key: str
+    change: str
+    active: bool
+    site_id: int | None = None
+
+
 def queue_event(session: AsyncSession, event: Event) -> None:
     session.info.setdefault(_OUTBOX, []).append(event)
 

@@ -57,6 +57,7 @@ from ticketing import directory
 from ticketing.audit import record, record_change
 from ticketing.cached import Cache
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, clean_texts
+from ticketing.events import OutageNoticeChanged, queue_event
 from ticketing.ids import fetch, is_id, known, whole
 from ticketing.models import (
     AuditLog,
@@ -75,6 +76,9 @@ from ticketing.sites import in_tree_order, site_problem
 from ticketing.users import scope_paths
 from ticketing.widths import fold_width, folded, has_ascii
 
+#: a notice's versions by state. A withdrawal (撤销) keeps every version too: its last one is
+#: stored as 已删除 (older rows say so; nothing is deleted), which the pages and the audit log
+#: read as 已撤销 (texts ``notice.state_deleted``)
 ACTIVE, CHANGED, DELETED = "发布中", "变更后", "已删除"
 #: what a published version reads once its end has passed: never stored (the time moves, the row
 #: does not), worked out by ``notice_state`` from ``OutageNotice.over_by``
@@ -802,7 +806,17 @@ async def publish_notice(
     await record(
         session, user, "notice.publish", "outage_notice", notice.notice_key, after=_notice_json(notice)
     )
+    _tell_pops(session, notice, "published", active=True)
     return notice
+
+
+def _tell_pops(session: AsyncSession, notice: OutageNotice, change: str, *, active: bool) -> None:
+    """The agents' open screen-pops list the outages of their caller's site: they learn of a
+    notice published, revised, ended or withdrawn once this commits (``OutageNoticeChanged``)."""
+    queue_event(
+        session,
+        OutageNoticeChanged(key=notice.notice_key, change=change, active=active, site_id=notice.site_id),
+    )
 
 
 async def _current(session: AsyncSession, key: str) -> OutageNotice:
@@ -890,12 +904,17 @@ async def change_notice(
         before=before,
         after=_notice_json(new),
     )
+    # an early end leaves no pop listing it (it is over); a revision or an end undone may be new to one
+    ended = audit_action == "notice.end"
+    _tell_pops(session, new, "ended" if ended else "changed", active=not ended)
     return new
 
 
 async def delete_notice(session: AsyncSession, user: User, key: str, *, remark: str) -> OutageNotice:
-    """撤销: a last version, 已删除, says who withdrew the notice, when and why; the version
-    callers were told until then keeps its own remark (why it was changed) as 变更后."""
+    """撤销: a last version (stored 已删除, read 已撤销) says who withdrew the notice, when and
+    why; the version callers were told until then keeps its own remark (why it was changed) as
+    变更后. Audited as ``notice.withdraw`` (撤销停电信息; rows written before said
+    ``notice.delete``, which reads the same): nothing is deleted."""
     if not remark.strip():
         raise ActionRefused("remark_required", "deleting a notice needs a remark")
     old = await _current(session, key)
@@ -908,12 +927,13 @@ async def delete_notice(session: AsyncSession, user: User, key: str, *, remark: 
     await record(
         session,
         user,
-        "notice.delete",
+        "notice.withdraw",
         "outage_notice",
         key,
         before=before,
         after=_notice_json(withdrawn),
     )
+    _tell_pops(session, withdrawn, "withdrawn", active=False)
     return withdrawn
 
 

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from agent_ui.audit_log import REFERS
+from campaigns.rules import DEFAULT_RETRY_MINUTES, RETRY_OUTCOMES
 from campaigns.store import _MOVES
 from tests.agent_ui.conftest import sign_in
 from ticketing.audit import record
@@ -131,6 +132,23 @@ def dict_keys(node: ast.expr) -> list[str]:
     ]
 
 
+def splatted(node: ast.expr) -> list[str]:
+    """The names whose dicts a dict literal spreads into itself: ``**moved``, or a comprehension
+    over one (``**{k: n for k, n in moved.items() if n}``, the counts of contacts moved)."""
+    names = []
+    for d in ast.walk(node):
+        for key, value in zip(d.keys, d.values, strict=True) if isinstance(d, ast.Dict) else ():
+            if key is not None:
+                continue
+            if isinstance(value, ast.Name):
+                names.append(value.id)
+            elif isinstance(value, ast.DictComp):
+                source = value.generators[0].iter
+                if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute):
+                    names += [source.func.value.id] if isinstance(source.func.value, ast.Name) else []
+    return names
+
+
 def assigned_keys(name: str, scope: ast.AST) -> list[str]:
     """The keys a function puts in the dict it names ``name``: its literals, ``name["k"] = …``."""
     keys = []
@@ -183,6 +201,8 @@ def scan():
                 keys = [k.arg for k in node.keywords if order_action and k.arg and k.arg != "opinion"]
                 for value in given:
                     keys += dict_keys(value)
+                    for name in splatted(value):
+                        keys += assigned_keys(name, scope)
                     if isinstance(value, ast.Name):
                         keys += assigned_keys(value.id, scope)
                         params = [a.arg for a in scope.args.args]
@@ -205,12 +225,20 @@ ACTIONS, FIELDS, UNREAD = scan()
 ACTIONS |= {f"campaign.{move}": "campaigns/store.py (set_status)" for move in _MOVES}
 #: the writers whose action the scan cannot read, and that are read above by hand
 UNREAD_KNOWN = {"campaigns/store.py"}
+#: actions no code writes any more whose rows stay in the log: each reads as the one it became
+#: (撤销 was written notice.delete, though nothing is deleted: QA #8)
+FORMER_ACTIONS = {"notice.delete": "notice.withdraw"}
+PAGE = ROOT / "agent_ui" / "static" / "js" / "admin_audit.js"
 
 
 def test_the_scan_reads_the_writers_of_f17():
     assert {"seat.queue_add", "seat.queue_remove", "seat.force_pause", "seat.spy_stop"} <= ACTIONS.keys()
     assert {"order.forward", "event.callback"} <= ACTIONS.keys()
     assert {"replaced", "at", "by", "spy", "queues", "urgency"} <= FIELDS.keys()
+    # QA #7: a campaign's edit counts the contacts it moved, spread into its row (**moved)
+    assert {"rescheduled", "finished"} <= FIELDS.keys()
+    # QA #8: a withdrawal (撤销) is no deletion
+    assert "notice.withdraw" in ACTIONS and "notice.delete" not in ACTIONS
 
 
 def test_every_writer_is_read():
@@ -253,3 +281,68 @@ async def test_a_queue_change_is_found_by_its_words_and_a_staff_no_is_named(aioh
     status, page = await admin.call("GET", "/api/audit?action=event.callback")
     assert status == 200, page
     assert page["labels"]["names"]["staff"] == {"1002": caller}
+
+
+@pytest.mark.parametrize("lang", TEXTS)
+def test_a_former_action_reads_as_the_one_it_became(lang):
+    table = json.loads(TEXTS[lang].read_text(encoding="utf-8"))
+    for former, now in FORMER_ACTIONS.items():
+        assert now in ACTIONS and former not in ACTIONS
+        assert table[f"audit.action.{former}"] == table[f"audit.action.{now}"]
+    assert (
+        json.loads(TEXTS["zh-CN"].read_text(encoding="utf-8"))["audit.action.notice.withdraw"]
+        == "撤销停电信息"
+    )
+
+
+@pytest.mark.parametrize("lang", TEXTS)
+def test_the_fields_of_a_campaigns_retry_delays_read_as_its_form_labels_them(lang):
+    # QA #7: retry_minutes holds a delay by outcome (busy, no_answer …): the page words each by the
+    # 外呼活动 form's label, 忙后重拨（分钟）, from the outcome's own words
+    table = json.loads(TEXTS[lang].read_text(encoding="utf-8"))
+    assert set(DEFAULT_RETRY_MINUTES) == set(RETRY_OUTCOMES)
+    assert {o for o in RETRY_OUTCOMES if not table.get(f"camp.outcome.{o}")} == set()
+    assert "{outcome}" in table["camp.retry_after"]
+    assert (
+        'retry_minutes: (f) => t("camp.retry_after", { outcome: t(`camp.outcome.${f}`) })'
+        in PAGE.read_text(encoding="utf-8")
+    )
+
+
+async def test_a_result_code_and_a_campaigns_retry_delays_read_as_applied(aiohttp_client, client, world):
+    """结果代码 by its name (satisfied → 满意); a row written before the delays were kept as
+    applied (retry_minutes {} for the defaults) reads the defaults, so only the delay changed
+    differs; 撤销停电信息 finds the withdrawals written as notice.delete too."""
+    async with world.services.sessionmaker.begin() as db:
+        leader = await db.scalar(select(User).where(User.staff_no == "3001"))
+        await record(
+            db, leader, "campaign.disposition", "campaign_contact", 7, after={"disposition": "satisfied"}
+        )
+        await record(
+            db,
+            leader,
+            "campaign.update",
+            "campaign",
+            3,
+            before={"retry_minutes": {}},
+            after={
+                "retry_minutes": {"busy": 5, "no_answer": 1, "failed": 60, "abandoned": 10},
+                "rescheduled": 0,
+            },
+        )
+        await record(db, leader, "notice.delete", "outage_notice", "k-old", after={"state": "已删除"})
+        await record(db, leader, "notice.withdraw", "outage_notice", "k-new", after={"state": "已删除"})
+    admin = await sign_in(aiohttp_client, client, "9001")
+    status, page = await admin.call("GET", "/api/audit?entity=campaign_contact")
+    assert status == 200, page
+    assert page["labels"]["disposition"]["satisfied"] == "满意"
+    status, page = await admin.call("GET", "/api/audit?action=campaign.update")
+    (row,) = page["items"]
+    assert row["before"]["retry_minutes"] == DEFAULT_RETRY_MINUTES
+    changed = {
+        o for o in RETRY_OUTCOMES if row["before"]["retry_minutes"][o] != row["after"]["retry_minutes"][o]
+    }
+    assert changed == {"no_answer"}
+    status, page = await admin.call("GET", "/api/audit?action=撤销停电信息")
+    assert status == 200, page
+    assert [r["action"] for r in page["items"]] == ["notice.withdraw", "notice.delete"]

@@ -109,5 +109,5 @@ async def test_withdrawing_is_a_version_of_its_own_and_the_last_change_keeps_its
                 .order_by(AuditLog.id)
             )
         )
-    assert [a.action for a in audit][-1] == "notice.delete"
+    assert [a.action for a in audit][-1] == "notice.withdraw"
     assert (audit[-1].before["remark"], audit[-1].after["remark"]) == ("清空区域", "取消检修")

@@ -82,3 +82,72 @@ def test_no_outage_line_for_a_site_without_notices_nor_a_customer_without_a_site
         assert errors == []
     finally:
         ctx.close()
+
+
+LATER = {**NOTICE, "key": "N2", "area": "天河区体育西路", "reason": "配电房检修",
+         "starts_at": "2026-11-30T01:00:00+00:00", "ends_at": "2026-11-30T05:00:00+00:00"}  # fmt: skip
+NEW = {**NOTICE, "key": "N3", "area": "天河区天河北路", "reason": "用户内部故障"}
+
+
+def test_the_open_pop_follows_a_notice_withdrawn_ended_or_published_meanwhile(browser):
+    """QA #3: 3001 withdrew the notice the agent's pop listed; 15 s later the pop still read it as
+    发布中. Told over the socket (outage_notice), the pop asks again: a notice withdrawn or ended
+    stays struck through and marked 已撤销 / 已结束 (the agent may have read it out), one
+    published for the customer's site appears; a change to a notice not on the pop asks nothing."""
+    published = [NOTICE, LATER]
+    asked: list[str] = []
+
+    def serve(route) -> None:
+        url = route.request.url.removeprefix(ORIGIN)
+        if url.split("?")[0] == "/api/notices/published":
+            asked.append(url)
+            route.fulfill(json={"items": list(published)})
+        else:
+            _serve([])(route)
+
+    ctx, page, errors = seat_page(browser, serve, timezone_id="Asia/Shanghai")
+    try:
+        page.evaluate(
+            """([number, customer]) => window.push("screen_pop", {
+                event: { event: "CallOffered", call_id: "c1", agent_id: "1005", direction: "inbound",
+                         caller: number, queue: "general" },
+                pop: { caller: number, customer, matches: [customer], open_orders: [], interactions: [] } })""",
+            [CALLER, CUSTOMER],
+        )
+        box = page.locator("#pop-outages")
+        items = page.locator("#pop-outage-list li")
+        expect(box.locator("h3")).to_have_text("停电信息（发布中）（2）")
+        tell = "(change) => window.push('outage_notice', { event: { site_id: 7, ...change } })"
+
+        published.remove(NOTICE)  # 撤销 on /notices
+        page.evaluate(tell, {"key": "N1", "change": "withdrawn", "active": False})
+        expect(box.locator("h3")).to_have_text("停电信息（发布中）（1）")
+        expect(items).to_have_count(2)
+        expect(items.nth(0)).to_have_attribute("data-key", "N2")
+        gone = page.locator("#pop-outage-list li[data-gone=withdrawn]")
+        expect(gone).to_have_text(
+            "天河区中山路一带，2026-11-29 22:00至2026-11-30 04:00，原因：10kV线路故障抢修（已撤销）"
+        )
+        expect(gone.locator("s")).to_have_count(1)
+
+        published.remove(LATER)  # 提前结束
+        page.evaluate(tell, {"key": "N2", "change": "ended", "active": False})
+        expect(page.locator("#pop-outage-list li[data-gone=ended]")).to_contain_text("天河区体育西路")
+        expect(page.locator("#pop-outage-list li[data-gone=ended]")).to_contain_text("（已结束）")
+        expect(box.locator("h3")).to_have_text("停电信息（发布中）（0）")
+
+        published.append(NEW)  # a new outage for the customer's site
+        page.evaluate(tell, {"key": "N3", "change": "published", "active": True})
+        expect(page.locator("#pop-outage-list li[data-key=N3]:not([data-gone])")).to_contain_text(
+            "天河区天河北路"
+        )
+        expect(box.locator("h3")).to_have_text("停电信息（发布中）（1）")
+        expect(items).to_have_count(3)
+
+        before = len(asked)
+        page.evaluate(tell, {"key": "N9", "change": "withdrawn", "active": False})  # on no pop of ours
+        page.wait_for_timeout(300)
+        assert len(asked) == before
+        assert errors == []
+    finally:
+        ctx.close()

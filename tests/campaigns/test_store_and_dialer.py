@@ -719,9 +719,20 @@ async def test_settings_are_edited_as_checked_at_creation_and_audited_until_fini
         assert store.policy_of(campaign).delay(rules.BUSY) == dt.timedelta(minutes=15)
         (row,) = await s.scalars(select(AuditLog).where(AuditLog.action == "campaign.update"))
         assert row.action == "campaign.update" and row.entity_id == str(cid)
-        assert row.before == {"windows": ["09:00-18:00"], "retry_minutes": {}, "max_in_flight": 5}
-        assert row.after["retry_minutes"] == {"busy": 15}
-        assert (row.after["rescheduled"], row.after["finished"]) == (0, 0)  # no contacts yet
+        # the delays as the dialer applied them (QA #7: the defaults read — → 5, — → 60 …)
+        defaults = rules.DEFAULT_RETRY_MINUTES
+        assert row.before == {"windows": ["09:00-18:00"], "retry_minutes": defaults, "max_in_flight": 5}
+        assert row.after["retry_minutes"] == {**defaults, "busy": 15}
+        assert "rescheduled" not in row.after and "finished" not in row.after  # no contacts yet: no count
+    async with sm.begin() as s:
+        # the form saved again with the delays it showed (15 and the defaults): nothing changed
+        await store.update_campaign(
+            s,
+            await s.get(Campaign, cid),
+            {"retry_minutes": {**defaults, "busy": 15}, "max_in_flight": 2},
+            calendar=WorkCalendar.china(),
+        )
+        assert len(list(await s.scalars(select(AuditLog).where(AuditLog.action == "campaign.update")))) == 1
     for changes, code in [
         ({"windows": ["20:00-09:00"]}, "campaign.window_order"),
         ({"windows": ["9点"]}, "campaign.bad_window"),
@@ -812,7 +823,7 @@ async def test_an_edit_of_the_settings_reschedules_the_pending_contacts_by_the_d
         (audit,) = await s.scalars(
             select(AuditLog).where(AuditLog.entity == "campaign").order_by(AuditLog.id.desc()).limit(1)
         )
-        assert audit.after == {"max_attempts": 2, "rescheduled": 0, "finished": 1}
+        assert audit.after == {"max_attempts": 2, "finished": 1}  # a count of none is left out
 
 
 async def test_a_number_taken_off_the_dnc_list_is_pending_again_in_unfinished_campaigns(sm):

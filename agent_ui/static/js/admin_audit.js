@@ -4,6 +4,7 @@
 // agent_ui.audit_log.REFERS), a code by the words of the page where it is set, a list as a list.
 import { api, el, fmtTime } from "./api.js";
 import { colon, comma, paren, queueName, semicolon, t } from "./i18n.js";
+import { NOTICE_STATES } from "./notice_states.js";
 import { toast } from "./toast.js";
 
 const form = document.getElementById("audit-filter");
@@ -19,7 +20,8 @@ const named = (prefix, code) => { const key = `${prefix}.${code}`; return t(key)
 const FOLD = 60;
 
 // A code a field holds, in the words of the page where it is set (sms → 短信): the texts' key
-// before the code, by "<entity>.<field>" where two kinds' fields of one name hold other codes.
+// before the code, or a map of code → text (an outage notice's stored state: 已删除 reads 已撤销),
+// by "<entity>.<field>" where two kinds' fields of one name hold other codes.
 const CODE_WORDS = {
   channel: "msgtpl.channel_",
   audience: "msgtpl.audience_",
@@ -30,7 +32,7 @@ const CODE_WORDS = {
   "campaign.mode": "camp.mode.",
   "campaign.kind": "camp.kind.",
   "campaign_contact.state": "camp.state.",
-  "outage_notice.state": "notice.state_",
+  "outage_notice.state": NOTICE_STATES,
   "outage_notice.kind": "notice.kind.", // an affected area's: line → 线路
   "seat.state": "state.", // a seat forced 未就绪 or signed out: ready → 就绪
   "site.kind": "site.kind.",
@@ -45,6 +47,12 @@ const QUEUE_FIELDS = new Set(["queue", "queues"]);
 const SHOWN_BY = { site: "site_id" };
 
 const codeWords = (row, k) => CODE_WORDS[`${row.entity}.${k}`] || CODE_WORDS[k];
+// the text of the code ``v`` by CODE_WORDS' prefix or map; "" when it has none
+const codeText = (codes, v) => { const key = typeof codes === "string" ? codes + v : codes[v]; return key && t(key) !== key ? t(key) : ""; };
+// A record's fields that the page where it is set names otherwise than audit.field.*: a campaign's
+// retry delay by outcome, as 外呼活动's form labels it (无人接听后重拨（分钟）, not no_answer).
+const INNER_WORDS = { retry_minutes: (f) => t("camp.retry_after", { outcome: t(`camp.outcome.${f}`) }) };
+const fieldName = (parent, f) => (INNER_WORDS[parent] ? INNER_WORDS[parent](f) : named("audit.field", f));
 const refersTo = (row, k) => labels.refers?.[`${row.entity}.${k}`] || labels.refers?.[k];
 
 function user(id) {
@@ -88,17 +96,17 @@ function value(k, v, row) {
   // an account's 技能: each queue by name and its level, 故障报修（1）、综合服务（2）
   if (k === "skills" && isRecord(v)) return el("span", {}, ...joined(Object.entries(v).map(([queue, level]) => `${queueName(queue)}${paren(level)}`), comma));
   const codes = codeWords(row, k);
-  if (codes && typeof v === "string") return el("span", { title: v }, t(codes + v) === codes + v ? v : t(codes + v));
+  if (codes && typeof v === "string") return el("span", { title: v }, codeText(codes, v) || v);
   if (labels[k]?.[String(v)]) return el("span", { title: String(v) }, labels[k][String(v)]); // accept → 受理
-  if (typeof v === "object") return record(v, row);
+  if (typeof v === "object") return record(v, row, k);
   return String(v);
 }
 
-// a record (an order's form, a user's skills): its fields in words, label：value
-function record(v, row) {
+// a record (an order's form, a user's skills) that the field ``parent`` holds: its fields in words, label：value
+function record(v, row, parent) {
   const keys = Object.keys(v);
   if (!keys.length) return "—";
-  const parts = keys.map((f) => [el("b", { title: f }, named("audit.field", f)), colon, value(f, v[f], row)]);
+  const parts = keys.map((f) => [el("b", { title: f }, fieldName(parent, f)), colon, value(f, v[f], row)]);
   return lines(keys.length, parts, JSON.stringify(v).length);
 }
 
@@ -128,7 +136,7 @@ function change(row) {
         const inner = [...new Set([...Object.keys(before[k]), ...Object.keys(after[k])])]
           .filter((f) => !same(before[k][f], after[k][f]) && !(empty(before[k][f]) && empty(after[k][f])));
         return el("div", { "data-field": k }, label, colon, ...inner.map((f) => el("div", { "data-field": `${k}.${f}`, class: "audit-inner", style: "margin-left: 1em" },
-          el("b", { title: f }, named("audit.field", f)), colon, value(f, before[k][f], row), " → ", value(f, after[k][f], row))));
+          el("b", { title: f }, fieldName(k, f)), colon, value(f, before[k][f], row), " → ", value(f, after[k][f], row))));
       }
       return el("div", { "data-field": k }, label, colon, value(k, before[k], row), " → ", value(k, after[k], row));
     });

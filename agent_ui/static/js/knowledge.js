@@ -4,6 +4,7 @@
 import { offerOpenSites, saveRecord } from "./admin_register.js";
 import { api, el, fmtTime, once, safeHref } from "./api.js";
 import { paren, t } from "./i18n.js";
+import { NOTICE_STATES as STATES } from "./notice_states.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -324,7 +325,6 @@ function sendForm(url) {
   return form;
 }
 
-const STATES = { 发布中: "notice.state_active", 已结束: "notice.state_ended", 变更后: "notice.state_changed", 已删除: "notice.state_deleted" };
 const stateText = (state) => (STATES[state] ? t(STATES[state]) : state);
 // a stored (UTC) time as a datetime-local value in the site's time zone
 const localInput = (iso) => (iso ? fmtTime(iso).slice(0, 16).replace(" ", "T") : "");

@@ -36,6 +36,8 @@ export async function start({ socket, bar }) {
   socket.addEventListener("screen_pop", (e) => {
     if (e.detail.event.call_id !== state.offerOver) pop(e.detail.event, e.detail.pop);
   });
+  // 停电信息 published, revised, ended or withdrawn while a customer is popped: the pop's list follows
+  socket.addEventListener("outage_notice", (e) => outageChanged(e.detail.event));
   socket.addEventListener("snapshot", (e) => {
     state.me = e.detail.user?.agent_id;
     if (state.dirty) holdAfterCallWork(true); // a reconnect: the bridge may have restarted meanwhile
@@ -413,13 +415,44 @@ async function showOutages(c) {
   const code = await siteCode(c.site_id);
   if (link) link.href = noticesHref(customerNumber(state.call), code);
   if (c.site_id == null) return;
+  outages = { customer: c, lines: new Map(), gone: new Map(), asked: 0 };
+  await listOutages(c);
+}
+
+// The pop's outages: the customer they are of, each listed notice's line by its key, those
+// withdrawn or ended since the agent saw them (key → [line, change]), and the latest ask (an
+// earlier answer, come late, is not drawn over it).
+let outages = { customer: null, lines: new Map(), gone: new Map(), asked: 0 };
+// how a notice that left the list reads on it, by why it left (OutageNoticeChanged's change)
+const GONE = { withdrawn: "notice.state_deleted", ended: "notice.state_ended" };
+
+async function listOutages(c) {
+  const asked = ++outages.asked;
   const found = await api("/api/notices/published", { query: { site_id: c.site_id } }).catch(() => null);
   const box = $("pop-outages");
-  if (!found || !found.items.length || !box || state.customer !== c) return;
+  if (!found || !box || state.customer !== c || outages.customer !== c || asked !== outages.asked) return;
+  const line = (n) => t("pop.outage_line", { area: n.area, starts: toMinute(n.starts_at), ends: toMinute(n.ends_at), reason: n.reason });
+  outages.lines = new Map(found.items.map((n) => [n.key, line(n)]));
+  for (const key of outages.lines.keys()) outages.gone.delete(key); // published again (提前结束 undone)
+  // the agent may have read one out already: it stays, struck through and marked 已撤销 / 已结束
+  const gone = [...outages.gone].filter(([key]) => !outages.lines.has(key));
+  box.hidden = !found.items.length && !gone.length;
+  if (box.hidden) return box.replaceChildren();
   box.replaceChildren(el("h3", {}, `${t("pop.outages")}${paren(found.items.length)}`),
-    el("ul", { id: "pop-outage-list" }, found.items.map((n) => el("li", { "data-key": n.key },
-      t("pop.outage_line", { area: n.area, starts: toMinute(n.starts_at), ends: toMinute(n.ends_at), reason: n.reason })))));
-  box.hidden = false;
+    el("ul", { id: "pop-outage-list" }, found.items.map((n) => el("li", { "data-key": n.key }, outages.lines.get(n.key))),
+      gone.map(([key, [text, change]]) => el("li", { "data-key": key, "data-gone": change, class: "outage-gone" },
+        el("s", {}, text), paren(t(GONE[change]))))));
+}
+
+// A notice changed (gateway ``outage_notice``): the pop asks its list again when the notice is on
+// it, or is 发布中 now (published, revised, an early end undone: it may cover the customer's site).
+function outageChanged(change) {
+  const c = outages.customer;
+  if (!c || state.customer !== c || !$("pop-outages")) return;
+  const listed = outages.lines.get(change.key);
+  if (!change.active && listed === undefined) return;
+  if (GONE[change.change] && listed !== undefined) outages.gone.set(change.key, [listed, change.change]);
+  listOutages(c);
 }
 
 const toMinute = (iso) => fmtTime(iso).slice(0, 16); // 2026-11-29 22:00, as the notices are entered
