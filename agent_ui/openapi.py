@@ -75,7 +75,12 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
                 "otherwise); none: the workflow's. The number follows this category's own pattern where "
                 "it has one, else the workflow's",
             },
-            "subcategory": {"type": "string", "description": "one of the category's own"},
+            "subcategory": {
+                "type": "string",
+                "description": "one of the category's own; required where the category (or, none "
+                "named, the workflow's) has 小类别 at the order's site and the order is submitted, as "
+                "the create step's 提交 asks (invalid_fields, subcategory: field_required)",
+            },
             "title": {"type": "string"},
             "opinion": {"type": "string"},
             "site_id": {"type": "integer"},

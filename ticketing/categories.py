@@ -190,18 +190,15 @@ async def intake_problems(
     """What an agent's new order (the seat's intake, 新建工单 from the inbox) may not have, of
     what ``site_id`` (the agent's) is offered: a 大类别 intake does not offer (``at_intake``
     false: 协调单) is ``field_category_not_at_intake``; one with 小类别 offered there and none
-    picked is ``subcategory`` ``field_required`` (a blank 小类别 was saved, and the category lock
-    at 派工 kept it blank in the reports). A category not offered at all is left to
-    ``offer_problems``."""
+    picked is ``subcategory`` ``field_required`` (``subcategory_problems``). A category not
+    offered at all is left to ``offer_problems``."""
     offer = _offer_at(await _entries.get(session), await lineage(session, site_id))
     here = offer.tree.get(category)
     if here is None:
         return {}
     if not here.top.at_intake:
         return {"category": "field_category_not_at_intake"}
-    if here.children and not subcategory:
-        return {"subcategory": "field_required"}
-    return {}
+    return await subcategory_problems(session, site_id, category, subcategory)
 
 
 async def subcategories(session: AsyncSession, site_id: int | None, category: str) -> tuple[Entry, ...]:
@@ -211,9 +208,18 @@ async def subcategories(session: AsyncSession, site_id: int | None, category: st
     return here.children if here is not None else ()
 
 
-async def subcategory_required(session: AsyncSession, site_id: int | None, category: str) -> bool:
-    """Whether ``category`` has 小类别 offered at ``site_id`` (an order in it names one)."""
-    return bool(await subcategories(session, site_id, category))
+async def subcategory_problems(
+    session: AsyncSession, site_id: int | None, category: str, subcategory: str | None
+) -> dict[str, str]:
+    """The one 小类别 rule: an order in a ``category`` with 小类别 offered at ``site_id`` names one,
+    a blank one being ``subcategory`` ``field_required`` (a blank 小类别 was saved, and the
+    category lock at 派工 kept it blank in the reports). Held to it: an agent's pick at intake
+    (``intake_problems``), an agent's new order sent on past its create step (POST /api/orders
+    with ``submit``), the create step's 提交 (an order the IVR's 故障报修留言 opened names none) and
+    a category changed before 派工 (``actions.change_category``)."""
+    if (subcategory or "").strip() or not await subcategories(session, site_id, category):
+        return {}
+    return {"subcategory": "field_required"}
 
 
 async def any_configured(session: AsyncSession) -> bool:

@@ -19,7 +19,7 @@ async def _orders(world) -> int:
 async def _refused(client, token: str, **body) -> dict:
     resp = await client.post(
         "/api/orders",
-        json={"workflow": "fault_repair", "submit": True, **body},
+        json={"workflow": "fault_repair", "subcategory": "fault_lv", "submit": True, **body},
         headers={"X-CSRF-Token": token, "Accept-Language": "zh-CN"},
     )
     refused = await resp.json()

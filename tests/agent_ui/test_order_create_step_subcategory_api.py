@@ -32,3 +32,18 @@ async def test_the_create_step_offers_and_requires_the_subcategory(client, aioht
     status, sent = await agent.call("POST", url, {"form": {}, "subcategory": "fault_lv"})
     assert status == 200 and sent["subcategory"] == "fault_lv" and sent["status"] == "已流转", sent
     assert sent["subcategories"] == []
+
+
+async def test_an_order_sent_on_at_intake_names_its_subcategory(client):
+    """POST /api/orders with ``submit`` (the default) completes the create step: without a 小类别
+    it is refused as that step's 提交 refuses it, whichever client sends it; a draft is not."""
+    agent = await Session.signed_in(client, "1001")
+    body = {"workflow": "fault_repair", "form": FORM, "caller_number": "13800138000"}
+    status, refused = await agent.call("POST", "/api/orders", body)
+    assert status == 422 and refused["details"]["problems"] == {"subcategory": "field_required"}, refused
+    assert refused["message"] == "表单有误：小类别（必填）"
+
+    status, kept = await agent.call("POST", "/api/orders", {**body, "submit": False})
+    assert status == 201 and kept["my_step"] is True, kept
+    status, sent = await agent.call("POST", "/api/orders", {**body, "subcategory": "fault_lv"})
+    assert status == 201 and sent["status"] == "已流转", sent

@@ -98,7 +98,12 @@ async def test_an_order_from_an_async_event_goes_to_the_bureau_in_its_form(clien
     token = await login(client, "1001")
     resp = await client.post(
         f"/api/inbox/{event_id}/order",
-        json={"workflow": "fault_repair", "form": {**FAULT, "所属供电局": "440100"}, "submit": True},
+        json={
+            "workflow": "fault_repair",
+            "form": {**FAULT, "所属供电局": "440100"},
+            "subcategory": "fault_lv",
+            "submit": True,
+        },
         headers={"X-CSRF-Token": token},
     )
     order = await resp.json()
@@ -119,7 +124,9 @@ async def test_bad_values_are_refused_with_worded_field_errors(client):
     ]
     for body, field, problem, words in cases:
         resp = await client.post(
-            "/api/orders", json={"workflow": "fault_repair", **body}, headers={"X-CSRF-Token": token}
+            "/api/orders",
+            json={"workflow": "fault_repair", "subcategory": "fault_lv", **body},
+            headers={"X-CSRF-Token": token},
         )
         refused = await resp.json()
         assert resp.status == 422 and refused["details"]["problems"] == {field: problem}, refused
@@ -139,7 +146,11 @@ async def test_a_datetime_field_refuses_text_that_is_no_time(client, aiohttp_cli
     order = await (
         await client.post(
             "/api/orders",
-            json={"workflow": "fault_repair", "form": {**FAULT, "所属供电局": "HD"}},
+            json={
+                "workflow": "fault_repair",
+                "form": {**FAULT, "所属供电局": "HD"},
+                "subcategory": "fault_lv",
+            },
             headers={"X-CSRF-Token": token},
         )
     ).json()

@@ -14,7 +14,11 @@ async def test_the_printed_opinions_are_in_words_and_a_step_by_its_own_name(clie
     agent = await login(client, "1001")
     resp = await client.post(
         "/api/orders",
-        json={"workflow": "fault_repair", "form": {"故障地址": "海淀路 2 号", "所属供电局": "HD"}},
+        json={
+            "workflow": "fault_repair",
+            "form": {"故障地址": "海淀路 2 号", "所属供电局": "HD"},
+            "subcategory": "fault_lv",
+        },
         headers={"X-CSRF-Token": agent},
     )
     order = await resp.json()

@@ -72,3 +72,27 @@ async def test_only_the_create_steps_holder_picks_it_there(session, seeded):
         await save_form(session, handler, order, {}, subcategory="fault_hv")
     assert refused.value.problems == {"subcategory": "field_not_editable"}
     assert order.subcategory == "fault_lv"
+
+
+async def test_an_agents_new_order_sent_on_names_its_subcategory(session, seeded):
+    """POST /api/orders with ``submit`` and no category (the workflow's own, 故障报修) sent the
+    order past its create step without a 小类别: the same rule as that step's 提交, at the order's
+    site, names it first among the form's problems; kept at 受理 (a draft), it is asked there."""
+    agent, gz = seeded.users["1001"], seeded.sites["440100"].id
+    intake = dict(workflow="fault_repair", site_id=gz, as_offered=True)
+    with pytest.raises(FieldErrors) as refused:
+        await create_order(session, agent, form={"所属供电局": "440100"}, **intake)
+    assert list(refused.value.problems.items()) == [
+        ("subcategory", "field_required"),
+        ("故障地址", "field_required"),
+    ]
+    kept = await create_order(session, agent, form={"所属供电局": "440100"}, submit=False, **intake)
+    assert (kept.subcategory, kept.current_node) == ("", "accept")
+    sent = await create_order(
+        session,
+        agent,
+        form={"故障地址": "天河路1号", "所属供电局": "440100"},
+        subcategory="fault_lv",
+        **intake,
+    )
+    assert sent.subcategory == "fault_lv" and sent.current_node != "accept"

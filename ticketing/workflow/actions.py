@@ -563,8 +563,8 @@ async def change_category(
     was, _ = await open_order(session, user, order)
     if order.category_locked:
         raise ActionRefused("category_locked", f"{order.number} was dispatched; its category is locked")
-    if not subcategory.strip() and await categories.subcategory_required(session, order.site_id, category):
-        raise FieldErrors({"subcategory": "field_required"})
+    if problems := await categories.subcategory_problems(session, order.site_id, category, subcategory):
+        raise FieldErrors(problems)
     before = snapshot(order)
     # the fields the new subcategory decides (类别1 of 一类投诉) follow it: the class is one; and
     # a title its fields and subcategory gave names the new one (低压故障：… → 高压故障：…)

@@ -29,7 +29,7 @@ from ticketing.categories import (
     not_offered,
     offer_problems,
     subcategories,
-    subcategory_required,
+    subcategory_problems,
 )
 from ticketing.errors import ActionRefused, FieldErrors, Forbidden, NotFound, TicketingError
 from ticketing.events import ScreenAlertsWithdrawn, TicketCreated, queue_event
@@ -140,7 +140,9 @@ async def create_order(
     order: the seat's intake, 新建工单 from the inbox) ``user``'s, whose intake offered it; such
     an order naming its ``category`` may not pick one intake does not offer (协调单, which only
     派工超时转协调单 makes: ``field_category_not_at_intake``) and names a ``subcategory`` where
-    the category has some (``field_required``: ``categories.intake_problems``).
+    the category has some (``field_required``: ``categories.intake_problems``); with ``submit``
+    (sent on past its create step), also one naming no category, as that step's 提交 asks at
+    the order's site (``categories.subcategory_problems``, the one rule).
 
     The order's number follows its category's own ``number_pattern`` where the category has one
     (用户信息查询: CX…), else the workflow's (信息咨询: ZX…): every way an order is made (the
@@ -204,9 +206,15 @@ async def create_order(
                 caller_number = checked(caller_number) if caller_number.strip() else ""
         except InvalidPhoneNumber as bad:
             problems["caller_number"] = bad.problem
+        site_id = form_site(definition, form_values, site_codes) or site_id
+        if submit and as_offered:
+            # an agent's order sent on past its create step: held to that step's 小类别 rule at the
+            # order's site, as the order page's 提交 is (naming no category: the workflow's)
+            problems |= await subcategory_problems(
+                session, site_id, category or definition.category, subcategory
+            )
         # every problem at once, before a number is taken; required fields only when submitted
         refuse_all(definition, start, form_values, problems | refused, required=submit, head=INTAKE_HEAD)
-        site_id = form_site(definition, form_values, site_codes) or site_id
         order = new_order(
             category=category or definition.category,
             subcategory=subcategory,
@@ -616,9 +624,8 @@ async def submit_step(
         session, order, definition, order.form, new_form, new_site or order.site_id
     )
     problems |= await crews.picked(session, definition, node, order.form, new_form, new_site or order.site_id)
-    if node.type == "create" and not order.subcategory:
-        if await subcategory_required(session, order.site_id, order.category):
-            problems["subcategory"] = "field_required"
+    if node.type == "create":
+        problems |= await subcategory_problems(session, order.site_id, order.category, order.subcategory)
     # every field's problem at once: the values refused, the required ones left empty
     refuse_all(definition, node, new_form, problems, head=INTAKE_HEAD)
     said_in = definition.opinion_field(node)
