@@ -30,7 +30,7 @@ from ticketing.workflow import engine
 routes = web.RouteTableDef()
 
 MAX_UPLOAD = 8 * 1024 * 1024
-_SHIPPED_DISPOSITIONS = {(code, label) for code, label, _ in store.DEFAULT_DISPOSITIONS}
+_SHIPPED_DISPOSITIONS = {(code, label) for code, label, *_ in store.DEFAULT_DISPOSITIONS}
 
 
 def _campaign_id(request: web.Request) -> int:
@@ -64,8 +64,14 @@ def _calling(campaign: Campaign, calendar: WorkCalendar) -> dict[str, Any]:
 
 
 def _view(
-    campaign: Campaign, progress: dict[str, Any] | None = None, calendar: WorkCalendar | None = None
+    campaign: Campaign,
+    progress: dict[str, Any] | None = None,
+    calendar: WorkCalendar | None = None,
+    *,
+    manages: bool = True,
 ) -> dict[str, Any]:
+    """The campaign as the console shows it; ``manages``: whether the viewer may change it
+    (``campaigns.manage``), else it is offered no status change."""
     out = {
         "id": campaign.id,
         "name": campaign.name,
@@ -85,9 +91,10 @@ def _view(
         "created_at": jsonable(campaign.created_at),
         "started_at": jsonable(campaign.started_at),
         "finished_at": jsonable(campaign.finished_at),
-        # what the console may offer: the status changes the state machine allows now, and
-        # whether the settings and the list may still change (not once it is finished)
-        "actions": store.actions(campaign),
+        # what the console may offer: the status changes the state machine allows now, to a
+        # viewer who may make them (a supervisor who only reads was offered 暂停, then refused),
+        # and whether the settings and the list may still change (not once it is finished)
+        "actions": store.actions(campaign) if manages else [],
         "editable": campaign.status != "finished",
         "retry_effective": store.policy_of(campaign).retry_minutes,
     }
@@ -159,11 +166,15 @@ async def _dialer_status(dialer: Any, user: Any) -> dict[str, Any] | None:
 @requires("campaigns.read")
 async def list_campaigns(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
+    manages = current_user(request).can("campaigns.manage")
     async with read_only(services, current_user(request)) as (db, _):
         rows = await store.list_campaigns(db)
         return web.json_response(
             {
-                "campaigns": [_view(c, await store.progress(db, c.id), _calendar(request)) for c in rows],
+                "campaigns": [
+                    _view(c, await store.progress(db, c.id), _calendar(request), manages=manages)
+                    for c in rows
+                ],
                 # the queues a campaign may call for: the hotline's, as the wallboard lists them
                 "queues": await staffed_queues(db, services.default_skills),
                 # whether the dialer is working the campaigns, wherever it runs (None: no dialer)
@@ -205,7 +216,8 @@ async def get_campaign(request: web.Request) -> web.Response:
     state = request.query.get("state", "")
     async with read_only(request.app[SERVICES], current_user(request)) as (db, _):
         campaign = await store.get_campaign(db, cid)
-        view = _view(campaign, await store.progress(db, cid), _calendar(request))
+        manages = current_user(request).can("campaigns.manage")
+        view = _view(campaign, await store.progress(db, cid), _calendar(request), manages=manages)
         view["contacts"] = [_contact(c) for c in await store.contacts_page(db, cid, state=state, limit=200)]
         view["disposition_labels"] = await _disposition_labels(request, await store.disposition_labels(db))
         return web.json_response(view)
@@ -335,7 +347,18 @@ async def list_dispositions(request: web.Request) -> web.Response:
         rows = await store.dispositions(db)
         labels = await _disposition_labels(request, {d.code: d.label for d in rows})
         return web.json_response(
-            {"dispositions": [{"code": d.code, "label": labels[d.code], "final": d.final} for d in rows]}
+            {
+                "dispositions": [
+                    # needs_answer: the card offers it only when the call reached the customer
+                    {
+                        "code": d.code,
+                        "label": labels[d.code],
+                        "final": d.final,
+                        "needs_answer": d.needs_answer,
+                    }
+                    for d in rows
+                ]
+            }
         )
 
 

@@ -32,14 +32,16 @@ from ticketing.models import (
     utcnow,
 )
 
-#: the dispositions (结果代码) every installation starts with
+#: the dispositions (结果代码) every installation starts with: (code, label, final, needs_answer).
+#: ``needs_answer``: what only a customer on the line says; a call that found nobody takes
+#: 号码错误 or 稍后再打 (or no result: the retry is due anyway)
 DEFAULT_DISPOSITIONS = (
-    ("satisfied", "满意", True),
-    ("dissatisfied", "不满意", True),
-    ("resolved", "问题已解决", True),
-    ("call_later", "客户要求稍后再打", False),
-    ("wrong_number", "号码错误", True),
-    ("refused", "拒绝回访", True),
+    ("satisfied", "满意", True, True),
+    ("dissatisfied", "不满意", True, True),
+    ("resolved", "问题已解决", True, True),
+    ("call_later", "客户要求稍后再打", False, False),
+    ("wrong_number", "号码错误", True, False),
+    ("refused", "拒绝回访", True, True),
 )
 #: the dispositions a visit-back takes from its survey only (``visit_back_survey``)
 SURVEY_DISPOSITIONS = ("satisfied", "dissatisfied")
@@ -875,8 +877,12 @@ async def set_disposition(
     ``any_contact``: a campaign manager, who may correct the result of any contact that was
     called. A contact never called has no result (``campaign.never_called``): a 满意 nobody
     was asked for would count in the satisfaction report; a number not to be called goes on
-    the do-not-call list, which takes it out of dialing, audited. A final result on a contact
-    waiting for a retry ends its dialing (``done`` if it was ever answered, else ``failed``)."""
+    the do-not-call list, which takes it out of dialing, audited. For the same reason a code
+    only a customer on the line gives (``needs_answer``: 满意, 不满意, 问题已解决, 拒绝回访) is
+    refused after a call that found nobody (``campaign.needs_answer``); 号码错误 or 稍后再打 fit
+    it, and with no result at all the retry the call's outcome set stays due. A final result on
+    a contact waiting for a retry ends its dialing (``done`` if it was ever answered, else
+    ``failed``)."""
     contact = await session.get(CampaignContact, contact_id)
     if contact is None:
         raise CampaignError("campaign.contact_not_found", str(contact_id))
@@ -891,6 +897,8 @@ async def set_disposition(
     )
     if disposition is None:
         raise CampaignError("campaign.bad_disposition", code)
+    if disposition.needs_answer and not await _customer_reached(session, contact):
+        raise CampaignError("campaign.needs_answer", f"{code} on contact {contact_id}")
     if code in SURVEY_DISPOSITIONS and await _visit_back(session, contact):
         # 满意 / 不满意 of a visit-back is the order's survey (its dimensions, a complaint when
         # unhappy): recorded by ``visit_back_survey``, never a bare code that opens nothing; once
@@ -911,6 +919,21 @@ async def _check_callers(session: AsyncSession, contact: CampaignContact, agent_
         raise CampaignError("campaign.not_dialed", str(contact.id))  # a preview offer not yet dialed
     if not agent_id or caller != agent_id:
         raise CampaignError("campaign.contact_not_yours", str(contact.id))
+
+
+async def _customer_reached(session: AsyncSession, contact: CampaignContact) -> bool:
+    """Whether the contact's latest call reached the customer: answered, or still on (its
+    outcome comes at its end). No, after 无人接听, 忙, 呼叫失败, 放弃 (nobody took the answered
+    call), 坐席未接 (the customer was never rung) or a call the dialer lost (``interrupted``)."""
+    latest = await session.scalar(
+        select(CampaignAttempt.outcome)
+        .where(CampaignAttempt.contact_id == contact.id)
+        .order_by(CampaignAttempt.id.desc())
+        .limit(1)
+    )
+    if latest is None:  # its calls were counted on the contact alone (before campaign_attempts)
+        latest = contact.last_outcome
+    return latest in ("", rules.ANSWERED)
 
 
 async def _visit_back(session: AsyncSession, contact: CampaignContact) -> bool:
@@ -1001,13 +1024,7 @@ async def visit_back_survey(
     if not await _visit_back(session, contact):
         raise CampaignError("campaign.not_visit_back", str(contact_id))
     await _check_callers(session, contact, agent_id)
-    latest = await session.scalar(
-        select(CampaignAttempt.outcome)
-        .where(CampaignAttempt.contact_id == contact.id)
-        .order_by(CampaignAttempt.id.desc())
-        .limit(1)
-    )
-    if latest not in ("", rules.ANSWERED):
+    if not await _customer_reached(session, contact):
         raise CampaignError("campaign.not_answered", str(contact_id))
     if len(remark) > MAX_NOTES:
         raise CampaignError("campaign.notes_too_long", f"{len(remark)} characters")
@@ -1248,15 +1265,15 @@ def _normalised_or_raw(number: str) -> str:
 # -- dispositions ---------------------------------------------------------------------------
 async def ensure_dispositions(session: AsyncSession) -> None:
     known = set(await session.scalars(select(Disposition.code)))
-    for code, label, final in DEFAULT_DISPOSITIONS:
+    for code, label, final, needs_answer in DEFAULT_DISPOSITIONS:
         if code not in known:
-            session.add(Disposition(code=code, label=label, final=final))
+            session.add(Disposition(code=code, label=label, final=final, needs_answer=needs_answer))
     await session.flush()
 
 
 async def disposition_labels(session: AsyncSession) -> dict[str, str]:
     """Every disposition's label by its code, retired ones too (contacts may still carry them)."""
-    labels = {code: label for code, label, _ in DEFAULT_DISPOSITIONS}
+    labels = {code: label for code, label, *_ in DEFAULT_DISPOSITIONS}
     rows = await session.execute(select(Disposition.code, Disposition.label))
     labels.update({code: label for code, label in rows})
     return labels

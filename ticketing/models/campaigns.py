@@ -136,4 +136,7 @@ class Disposition(Base):
     label: Mapped[str] = mapped_column(String(100))
     #: whether the contact is finished with this result (False: call again later)
     final: Mapped[bool] = mapped_column(default=True)
+    #: only a customer who answered gives it (满意, 不满意…): refused after a call that found
+    #: nobody (无人接听, 忙, 呼叫失败), which 号码错误 or 稍后再打 fit (migration 0050)
+    needs_answer: Mapped[bool] = mapped_column(default=False, server_default=false())
     active: Mapped[bool] = mapped_column(default=True)

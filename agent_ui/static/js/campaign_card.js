@@ -228,6 +228,24 @@ async function showCall(call) {
   if (call.outcome) showOutcome(call.outcome);
 }
 
+// A call that found nobody (无人接听, 忙, 呼叫失败…): a result only a customer gives (满意, 不满意…,
+// needs_answer) would count as theirs in the satisfaction report, and the server refuses it
+// (campaign.needs_answer). The card keeps what fits (号码错误, 稍后再打) and may be closed with no
+// result: the retry the call's outcome set is due anyway. The survey, never asked, goes too.
+function unreached() {
+  const select = card().querySelector("form [name=code]");
+  if (!select || select.dataset.unreached) return;
+  select.dataset.unreached = "true";
+  const needsAnswer = new Set(dispositions.filter((d) => d.needs_answer).map((d) => d.code));
+  // a removed choice leaves 请选择结果 chosen: nothing recorded by a 保存结果 in passing
+  for (const option of [...select.options]) if (needsAnswer.has(option.value)) option.remove();
+  markField(select, "");
+  document.getElementById("campaign-survey")?.remove();
+  const form = select.closest("form");
+  form.before(el("p", { class: "notice", id: "campaign-unreached" }, t("camp.card.unreached")));
+  form.append(el("button", { type: "button", class: "link", id: "campaign-close", onclick: close }, t("camp.card.close_unreached")));
+}
+
 function showOutcome(outcome) {
   const status = document.getElementById("campaign-status");
   if (status) status.textContent = `${t("camp.outcome")}${colon}${t(`camp.outcome.${outcome}`)}`;
@@ -251,8 +269,11 @@ function onEvent(ev) {
   else if (ev.event === "CampaignCallEnded") {
     if (shown?.contactId !== ev.contact_id) return; // an older call's: not what is shown
     showOutcome(ev.outcome);
-    // a customer never reached owes no result: the card stays for a note, the seat is not held
-    if (ev.outcome !== "answered" && shown.callId === ev.call_id) resultDone();
+    if (ev.outcome !== "answered") {
+      // a customer never reached owes no result: the card stays for a note, the seat is not held
+      if (shown.callId === ev.call_id) resultDone();
+      unreached();
+    }
   }
 }
 

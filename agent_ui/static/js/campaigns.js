@@ -178,7 +178,9 @@ async function loadDnc() {
   const { entries } = await api("/api/campaigns-dnc", { query: { q: document.getElementById("camp-dnc-q").value } });
   box.replaceChildren(...(entries.length
     ? entries.map((e) => el("tr", {},
-        el("td", {}, e.number), el("td", {}, e.reason), el("td", {}, fmtTime(e.created_at)),
+        // a reason of up to 255 characters wraps in its cell (dnc-reason): on one line it pushed
+        // 加入时间 and 移除 off the screen
+        el("td", {}, e.number), el("td", { class: "dnc-reason" }, e.reason), el("td", {}, fmtTime(e.created_at)),
         el("td", {}, el("button", { type: "button", class: "link", onclick: (ev) => once(ev.currentTarget, () => removeDnc(e.number)) }, t("camp.dnc.remove")))))
     : [el("tr", {}, el("td", { colspan: "4", class: "muted" }, t("camp.dnc.empty")))]));
 }
