@@ -14,7 +14,7 @@
 // the agent's state bar says who did it. No 置闲: only the agent at the seat makes it ready.
 // 加入队列 / 移出队列 (调整技能队列) put the seat in the queue picked above the map, or take it out
 // (never its last one: that is 强制下班), at once.
-import { clock, el } from "./api.js";
+import { clock, el, once } from "./api.js";
 import { colon, queueName, reasonText, t } from "./i18n.js";
 import { serverLine } from "./statebar.js";
 import { toast } from "./toast.js";
@@ -69,16 +69,16 @@ export function start({ socket, bar }) {
   $("wb-seats").addEventListener("click", (e) => {
     me = bar?.me || me;
     const stop = e.target.closest("[data-spy-stop]");
-    if (stop) return spyCommand(socket, "spy_stop", { spy: stop.dataset.spyStop }, t("wb.spy_stopped", { agent: stop.dataset.agent }));
+    if (stop) return command(stop, () => spyCommand(socket, "spy_stop", { spy: stop.dataset.spyStop }, t("wb.spy_stopped", { agent: stop.dataset.agent })));
     const force = e.target.closest("[data-force]");
-    if (force) return forceSeat(socket, force);
+    if (force) return command(force, () => forceSeat(socket, force));
     // aria-disabled rather than disabled keeps a button focusable, so its click is refused here
     const off = e.target.closest("[aria-disabled=true]");
     if (off) return off.dataset.spy ? toast(t("error.agent_not_on_call"), "refused") : undefined;
     const change = e.target.closest("[data-spy-mode]");
-    if (change) return spyCommand(socket, "spy_mode", { spy: change.dataset.spyId, mode: change.dataset.spyMode });
+    if (change) return command(change, () => spyCommand(socket, "spy_mode", { spy: change.dataset.spyId, mode: change.dataset.spyMode }));
     const button = e.target.closest("[data-spy]");
-    if (button) spy(socket, button.dataset.agent, button.dataset.spy);
+    if (button) command(button, () => spy(socket, button.dataset.agent, button.dataset.spy));
   });
   // only the clocks tick: re-drawing the tiles every second would take the keyboard focus away
   setInterval(() => { tickClocks(); renderQueues(); }, 1000);
@@ -322,7 +322,9 @@ function patch(node, next) {
     if (node.nodeValue !== next.nodeValue) node.nodeValue = next.nodeValue;
     return;
   }
-  for (const { name } of [...node.attributes]) if (!next.hasAttribute(name)) node.removeAttribute(name);
+  // the board draws no button disabled (aria-disabled, see spyButtons): a disabled one is a command
+  // in flight (command()), and a seat's update while it waits must not make it clickable again
+  for (const { name } of [...node.attributes]) if (!next.hasAttribute(name) && name !== "disabled") node.removeAttribute(name);
   for (const { name, value } of [...next.attributes]) if (node.getAttribute(name) !== value) node.setAttribute(name, value);
   const olds = [...node.childNodes];
   const news = [...next.childNodes];
@@ -399,6 +401,16 @@ function renderQueues() {
   if (label) label.textContent = periodText();
   const occupancy = $("wb-occupancy");
   if (occupancy) occupancy.textContent = percent(today?.occupancy);
+}
+
+// A tile's button sends its command once at a time (api.js once(), as the rest of the console): a
+// double-click on 置忙 sent two, two toasts and two 强制置忙 audit rows, and the second 加入队列 was
+// refused. The button is disabled from before its confirm until the answer; disabling it drops its
+// focus to <body> (see spyButtons), so a keyboard supervisor gets it back after.
+async function command(button, work) {
+  const focused = document.activeElement === button;
+  await once(button, work);
+  if (focused && button.isConnected && document.activeElement === document.body) button.focus();
 }
 
 async function spy(socket, agent, mode) {
