@@ -374,7 +374,10 @@ class Dialer:
                 await store.release(session, contact.id, never)
                 log.warning("campaign %s: %s is never dialed (%s)", campaign.id, contact.number, never)
                 return "campaign.dial_refused"
-            if await store.is_dnc(session, contact.number):
+            # listed after it was added: not dialed, unless the customer asked for this call
+            if not store.requested_by_caller(contact.source_key) and await store.is_dnc(
+                session, contact.number
+            ):
                 await store.release(session, contact.id, "dnc")
                 log.info(
                     "campaign %s: %s is on the do-not-call list, not dialed", campaign.id, contact.number

@@ -114,8 +114,8 @@ class CampaignContactDisposed(Event):
 
 @event
 class DncChanged(Event):
-    """A number was put on the do-not-call list (``listed``: its pending contacts are ``dnc`` now)
-    or taken off it (its contacts the list held back pending again): the wallboards' 待回拨 are
+    """A number was put on the do-not-call list (``listed``: its pending contacts are ``dnc`` now,
+    but a callback the caller asked for, ``store.requested_by_caller``) or taken off it (its contacts the list held back pending again): the wallboards' 待回拨 are
     counted again now (published after the commit; ``contacts``: how many changed state)."""
 
     number: str

@@ -11,6 +11,9 @@
 Every source is idempotent: a contact's ``source_key`` is unique per campaign. Every source
 adds through ``store.add_contact``, which keeps a number no campaign may call (a service
 number such as 95598, ``rules.refusal``, the importer's rule) in that state, never dialed.
+The do-not-call list holds back missed calls and visit-backs (calls the customer did not ask
+for), never a queue callback: the caller has just asked to be called
+(``store.requested_by_caller``).
 """
 
 from __future__ import annotations
@@ -132,7 +135,8 @@ async def add_callback(
             session,
             campaign,
             event.caller,
-            source_key=f"callback:{event.call_id}",
+            # a callback the caller asked for: the do-not-call list does not hold it back
+            source_key=f"{store.REQUESTED_CALLBACK}{event.call_id}",
             customer_id=int(event.customer_id) if event.customer_id.isdigit() else None,
             priority_at=arrived,
             data={"queue": queue, "priority": event.priority, "ivr_path": list(event.ivr_path)},

@@ -424,6 +424,19 @@ async def running_campaigns(session: AsyncSession) -> list[Campaign]:
 
 
 # -- contacts ----------------------------------------------------------------------------
+#: the source key of a callback the caller asked for (IVR 9, at the menu or while queued):
+#: ``callback:<call id>``, given by ``campaigns.sources.add_callback``
+REQUESTED_CALLBACK = "callback:"
+
+
+def requested_by_caller(source_key: str) -> bool:
+    """The contact is a callback the customer has just asked for. The do-not-call list stops
+    calls the customer did not ask for (visit-backs, imported lists, missed calls); a callback
+    they asked for is solicited, so the list neither holds it back nor keeps it from being
+    dialled (the never-dial rule for service numbers, ``rules.refusal``, still applies)."""
+    return source_key.startswith(REQUESTED_CALLBACK)
+
+
 async def add_contact(
     session: AsyncSession,
     campaign: Campaign,
@@ -443,7 +456,8 @@ async def add_contact(
     The number is stored normalised. A number no campaign may call (``rules.refusal``: a
     service number such as 95598) is kept in the refusal's state, and one on the do-not-call
     list in state ``dnc``, so the campaign's counts show why it was never dialed; the source
-    key stays taken, so a source adds it once.
+    key stays taken, so a source adds it once. A callback the caller asked for
+    (``requested_by_caller``) is pending whatever the list says.
     """
     exists = await session.scalar(
         select(CampaignContact.id).where(
@@ -453,7 +467,9 @@ async def add_contact(
     if exists is not None:
         return None
     normalised = rules.dial_number(number)
-    if dnc is None:
+    if requested_by_caller(source_key):
+        dnc = set()
+    elif dnc is None:
         dnc = await dnc_numbers(session, [normalised])
     contact = CampaignContact(
         campaign_id=campaign.id,
@@ -1210,14 +1226,19 @@ async def put_dnc(
             before={"reason": before},
             after={"reason": reason},
         )
-    # pending contacts with this number are never dialed
+    # pending contacts with this number are never dialed, but a callback the caller asked for
+    # (``requested_by_caller``) still is
     held = await session.execute(
         update(CampaignContact)
-        .where(CampaignContact.number == normalised, CampaignContact.state == "pending")
+        .where(
+            CampaignContact.number == normalised,
+            CampaignContact.state == "pending",
+            ~CampaignContact.source_key.startswith(REQUESTED_CALLBACK, autoescape=True),
+        )
         .values(state="dnc")
     )
     await session.flush()
-    # a caller waiting for a callback is not waiting any more: the boards' 待回拨 now
+    # the boards' 待回拨 counted again now (a callback the caller asked for is still waiting)
     queue_event(session, DncChanged(number=normalised, listed=True, contacts=held.rowcount or 0))
     return DncPut(row, listed, updated)
 
