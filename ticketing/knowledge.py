@@ -19,8 +19,8 @@ on SQLite a Python fold of every article, on PostgreSQL through the trigram inde
 folded text itself (``ARTICLE_TEXT``, a notice's 停电范围 and its areas' names; migration 0029),
 built from the very expressions the searches use. (For a word of three letters such as APP the
 planner may still scan the table, folding every article, which costs seconds for 5,000: its
-estimate does not know what translate() costs.) SQLite's FTS5 table ``kb_fts`` (migration 0002)
-is no longer read by the search: its trigrams serve no two-character word.
+estimate does not know what translate() costs.) SQLite's FTS5 table ``kb_fts`` (migration 0002),
+whose trigrams serve no two-character word, is gone (migration 0051).
 
 Articles, their categories and notices are written from the console (``create_article``,
 ``edit_article``, ``set_article_enabled``; ``create_category``, ``edit_category``,

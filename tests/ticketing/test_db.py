@@ -35,9 +35,9 @@ async def test_migrations_match_the_models(engine):
 
     async with engine.connect() as conn:
         changes = await conn.run_sync(diff)
-    # the search indexes live outside the models on purpose (FTS5 shadow tables / pg_trgm expression
-    # indexes, all named *_trgm)
-    ignored = ("kb_fts", "_trgm", "alembic_version")
+    # the search indexes live outside the models on purpose (pg_trgm expression indexes, all named
+    # *_trgm)
+    ignored = ("_trgm", "alembic_version")
     real = [c for c in changes if not any(name in repr(c) for name in ignored)]
     assert real == []
 
