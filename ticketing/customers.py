@@ -31,6 +31,7 @@ from ticketing.models import (
     utcnow,
 )
 from ticketing.screen_pop import (  # noqa: F401 (the customer book's public surface)
+    A_CALLER_CONTACT,
     A_CONTACT,
     customer_json,
     interaction_json,
@@ -242,6 +243,8 @@ async def lookup_for(
             .limit(orders)
         )
     )
+    # one line a contact, as the pop lists them (a call given up in the queue, not its 未接来电 too)
+    contact = A_CALLER_CONTACT
     if customers:
         history_of = Interaction.customer_id.in_([c.id for c in customers])
     else:
@@ -251,10 +254,12 @@ async def lookup_for(
             .where(orders_in_scope)
         )
         history_of = and_(Interaction.number == number, Interaction.id.in_(joined_theirs))
+        # only what joined their orders: a 未接来电 that did is listed, its call (not theirs) is not
+        contact = A_CONTACT
     history = list(
         await session.scalars(
             select(Interaction)
-            .where(history_of, A_CONTACT)
+            .where(history_of, contact)
             .order_by(Interaction.occurred_at.desc())
             .limit(interactions)
         )
