@@ -101,6 +101,14 @@ class Texts:
         if channel and self.get(lang, f"{key}.{channel}") != f"{key}.{channel}":
             # 短信须发到手机号 / 邮件须发到邮箱地址: the channel's own words where it has them
             key = f"{key}.{channel}"
+            given = (details or {}).get("given")
+            if (
+                isinstance(given, str)
+                and given.isidentifier()
+                and self.get(lang, f"{key}.{given}") != f"{key}.{given}"
+            ):
+                # what was typed was another channel's kind (an e-mail address under 短信): said so
+                key = f"{key}.{given}"
         password_problems = (details or {}).get("password_problems")
         if isinstance(password_problems, list) and password_problems:
             # 密码未修改：当前密码错误；新密码不能包含工号 — every problem of a password change at once

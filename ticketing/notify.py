@@ -519,6 +519,8 @@ async def _send_auto(
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# a phone number as typed (138-0013-8000, +86 138 0013 8000): under 邮件, the refusal says so
+_PHONE_TYPED = re.compile(r"^\+?[\d\s()\-]{5,20}$")
 # characters: the gateway splits a long text into a concatenated SMS (70 characters a part);
 # beyond this it is cut rather than sent as a dozen parts
 SMS_LIMIT = 500
@@ -530,6 +532,14 @@ def check_recipient(channel: str, to: str) -> str:
     if not to:
         raise ActionRefused("recipient_required", "no recipient")
     if channel in ("sms", "fax"):
+        if _EMAIL.match(to):
+            # the channel picked is the one sent by (QA #13): an e-mail address under 短信 is refused
+            # saying so (短信只能发送到手机号码，不能发送到邮箱地址), never read for the digits in it
+            # (13800138000@qq.com went out as an SMS to 13800138000)
+            raise ActionRefused(
+                "recipient_invalid", f"an email address, not a {channel} number: {to!r}",
+                channel=channel, given="email_address",
+            )  # fmt: skip
         try:
             number = normalize(to)
         except InvalidPhoneNumber:
@@ -548,7 +558,8 @@ def check_recipient(channel: str, to: str) -> str:
             raise ActionRefused("fax_to_mobile", f"a mobile number takes no fax: {to!r}", channel=channel)
         return number
     if len(to) > 128 or not _EMAIL.match(to):
-        raise ActionRefused("recipient_invalid", f"not an email address: {to!r}", channel=channel)
+        given = {"given": "phone_number"} if _PHONE_TYPED.match(to) else {}  # 邮件 to a number: said so
+        raise ActionRefused("recipient_invalid", f"not an email address: {to!r}", channel=channel, **given)
     return to
 
 

@@ -299,7 +299,7 @@ async function toggleArticle(a, rerun) {
 
 // 发送给客户: SMS to a mobile number, email to an address, or a fax (the item's text on fax
 // pages) to a fax number; the server queues it in the outbox. The channel picked is the one sent
-// by: an address typed under 短信 is refused (短信只能发到手机号…), not sent as an e-mail (QA #13:
+// by: an address typed under 短信 is refused (短信只能发送到手机号码…), not sent as an e-mail (QA #13:
 // typing @ turned a pick of 短信 into 邮件, and the toast named no channel)
 function sendForm(url) {
   const to = el("input", { name: "to", size: 26, required: true, "aria-label": t("kb.send_to"), placeholder: t("kb.send_to") });
