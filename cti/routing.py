@@ -220,6 +220,8 @@ class RoutingDecision:
     overflow_timeout: int | None = None
     reason: str = ""
     customer_id: str = ""
+    #: why a message is left (``HOTLINE_VM_REASON``): after_hours for a closed line's voicemail,
+    #: and for its after-hours IVR flow, whose messages are after-hours ones too
     vm_reason: str = ""
     survey: bool = False
 
@@ -277,6 +279,7 @@ def _apply(
             reason=reason,
             customer_id=customer_id,
             survey=survey,
+            vm_reason=vm_reason,
         )
     return RoutingDecision(action=target.kind, reason=reason, customer_id=customer_id, vm_reason=vm_reason)
 

@@ -154,7 +154,9 @@ class RouteScript:
             action=outcome.kind,  # type: ignore[arg-type]
             reason=why,
             customer_id=decision.customer_id,
-            vm_reason="ivr" if outcome.kind == "voicemail" else "",
+            # a message left in a closed line's flow (the 400 line's 非工作时间菜单) is an
+            # after-hours one, not a menu's (QA #15)
+            vm_reason=(decision.vm_reason or "ivr") if outcome.kind == "voicemail" else "",
         )
 
     async def _finished(self, call: IvrCall, outcome: FlowOutcome) -> None:

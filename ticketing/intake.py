@@ -90,9 +90,10 @@ def known_workflow(row: Interaction) -> str:
 
 def voicemail_reason(row: Interaction) -> str:
     """Why the caller was sent to leave a message (the dialplan's ``HOTLINE_VM_REASON``, the IVR's
-    fault report): fault_report, after_hours (the line closed), ivr (a menu of the line's flow
-    led there: its after-hours menu, a caller without a number asking for a callback); "" when
-    not said (a queue's overflow, a line whose number goes to voicemail)."""
+    fault report): fault_report, after_hours (the line closed: its voicemail or its after-hours
+    flow's), ivr (a menu of an open line's flow led there: a caller without a number asking for a
+    callback), queue_timeout (past the queue's wait), queue_unstaffed (no agent could take the
+    call); "" when not said (a line whose number goes to voicemail, a message from before)."""
     return str((row.payload or {}).get("reason") or "")
 
 

@@ -16,9 +16,11 @@ pytestmark = [pytest.mark.browser]
 #: (call id, the line rung, why): as the IVR and the dialplan publish them (VoicemailReceived)
 MESSAGES = (
     ("1795900100.1", "95598", "fault_report"),  # 95598, menu key 4: 故障报修留言
-    ("1795900100.2", "4008200000", "ivr"),  # the 400 line's after-hours menu, key 1
-    ("1795900100.3", "4008200000", "after_hours"),  # a line closed: straight to its voicemail
-    ("1795900100.4", "95598", ""),  # past a queue's wait (its overflow), no reason given
+    ("1795900100.2", "95598", "ivr"),  # 95598's menu: a withheld caller's 9
+    ("1795900100.3", "4008200000", "after_hours"),  # the 400 line's after-hours menu, key 1
+    ("1795900100.4", "95598", "queue_timeout"),  # past a queue's wait (the dialplan's overflow)
+    ("1795900100.5", "4008200000", "queue_unstaffed"),  # no agent signed in to the queue
+    ("1795900100.6", "95598", ""),  # a message from before the reasons: the line alone
 )
 
 
@@ -53,16 +55,24 @@ def test_a_voicemail_says_why_and_where_and_only_a_fault_report_is_preset(reason
             call_id: page.locator(f"#inbox-waiting-table tr[data-event='{ids[call_id]}']")
             for call_id, *_ in MESSAGES
         }
-        fault, menu, closed, overflow = (rows[call_id] for call_id, *_ in MESSAGES)
+        fault, menu, closed, overflow, unstaffed, unsaid = (rows[call_id] for call_id, *_ in MESSAGES)
 
         expect(fault.locator("[data-vm-why]")).to_have_text("故障报修留言 · 拨打 95598")
-        expect(menu.locator("[data-vm-why]")).to_have_text("语音菜单留言 · 拨打 4008200000")
+        expect(menu.locator("[data-vm-why]")).to_have_text("语音菜单留言 · 拨打 95598")
         expect(closed.locator("[data-vm-why]")).to_have_text("非工作时间留言 · 拨打 4008200000")
-        expect(overflow.locator("[data-vm-why]")).to_have_text("拨打 95598")
+        expect(overflow.locator("[data-vm-why]")).to_have_text("排队超时留言 · 拨打 95598")
+        expect(unstaffed.locator("[data-vm-why]")).to_have_text("无坐席接听留言 · 拨打 4008200000")
+        expect(unsaid.locator("[data-vm-why]")).to_have_text("拨打 95598")
 
         pick = "select[data-field=category]"
         # the fault report: its subcategories first, asked for
         expect(fault.locator(pick).locator("option").first).to_have_text("— 故障报修：请选择小类别 —")
-        for row in (menu, closed, overflow):  # about what the caller says: nothing picked, nothing first
+        for row in (
+            menu,
+            closed,
+            overflow,
+            unstaffed,
+            unsaid,
+        ):  # about what the caller says: nothing picked, nothing first
             expect(row.locator(pick).locator("option").first).to_have_text("— 请选择类别 —")
             expect(row.locator(pick)).to_have_value("")

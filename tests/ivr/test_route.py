@@ -212,9 +212,19 @@ async def test_a_failing_profile_lookup_routes_without_it(agi_server, bus, hooks
 
 
 async def test_after_hours_runs_the_closed_flow(agi_server, bus, hooks, tmp_path):
+    # QA #15: a message left in a closed line's flow is an after-hours one (非工作时间留言), not a
+    # menu's: the inbox says so, and it is no fault report
     ch = await run(agi_server, services(bus, hooks, tmp_path, now=NIGHT), FakeChannel("1", extension="95500"))
-    assert ch.variables["HOTLINE_ACTION"] == "voicemail" and ch.variables["HOTLINE_VM_REASON"] == "ivr"
+    assert (
+        ch.variables["HOTLINE_ACTION"] == "voicemail" and ch.variables["HOTLINE_VM_REASON"] == "after_hours"
+    )
     assert ch.variables["HOTLINE_IVR_PATH"] == "closed:1"
+
+
+async def test_a_message_left_at_an_open_lines_menu_is_the_menus(agi_server, bus, hooks, tmp_path):
+    ch = await run(agi_server, services(bus, hooks, tmp_path, now=NOON), FakeChannel("61"))
+    assert ch.variables["HOTLINE_ACTION"] == "voicemail" and ch.variables["HOTLINE_VM_REASON"] == "ivr"
+    assert ch.variables["HOTLINE_IVR_PATH"] == "top:6/sub:1"
 
 
 async def test_menu_choice_path_user_event_and_finished_event(agi_server, bus, hooks, tmp_path):
