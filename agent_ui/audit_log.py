@@ -229,7 +229,7 @@ async def audit_rows(request: web.Request) -> web.Response:
             # the page words from labels.accounts as 操作人 is (名字（工号） in Chinese)
             "entity_label": _entity_label(row, names, accounts),
             "before": _as_applied(row.entity, row.before),
-            "after": _as_applied(row.entity, row.after),
+            "after": _as_applied(row.entity, _seat_kept(row)),
         }
         for row, name in rows[:size]
     ]
@@ -247,6 +247,27 @@ def _as_applied(entity: str, side: Any) -> Any:
     if entity == "campaign" and isinstance(side, dict) and isinstance(side.get("retry_minutes"), dict):
         return {**side, "retry_minutes": {**DEFAULT_RETRY_MINUTES, **side["retry_minutes"]}}
     return side
+
+
+#: What a seat's forced change or queue move leaves as it was, kept on both sides of its row:
+#: a queue joined or left, the seat's state (就绪 stays 就绪); a forced change, the call it was
+#: made during or in whose 话后处理 (what the row is about). Rows written before held these before only, so the page read
+#: 状态：就绪 → — and 通话：… → — (QA #7).
+SEAT_KEPT = {
+    "seat.queue_add": "state",
+    "seat.queue_remove": "state",
+    "seat.force_pause": "call_id",
+    "seat.force_sign_out": "call_id",
+    "seat.force_acw_end": "call_id",
+}
+
+
+def _seat_kept(row: AuditLog) -> Any:
+    """A seat row's ``after`` with what the action left as it was (``SEAT_KEPT``)."""
+    kept, before, after = SEAT_KEPT.get(row.action), row.before, row.after
+    if kept and isinstance(before, dict) and isinstance(after, dict) and kept in before and kept not in after:
+        return {**after, kept: before[kept]}
+    return after
 
 
 async def _definitions(db: Any) -> list[tuple[int, Definition]]:

@@ -299,17 +299,16 @@ async def force(services: AppServices, user: CurrentUser, cmd: str, args: dict[s
     if result.get("already"):
         # the sign-out asked for before still waits for the call: one audit row, one notice
         return {**result, "agent": agent_id, "name": name, "reason": reason, "pending": pending}
+    call_id = before.get("call_id") or ""
     await _audited_and_told(
         services,
         user,
         f"seat.{cmd}",
         agent_id,
-        before={
-            "state": state,
-            "reason": before.get("reason") or "",
-            "call_id": before.get("call_id") or "",
-        },
-        after={"state": result.get("state") or "", "reason": reason, "pending": pending},
+        before={"state": state, "reason": before.get("reason") or "", "call_id": call_id},
+        # call_id on both sides: the call it was forced during (or in whose 话后处理) is what
+        # the row is about, not a change of it (QA #7 read 通话：… → — as if the force ended it)
+        after={"state": result.get("state") or "", "reason": reason, "pending": pending, "call_id": call_id},
         action=_ACTIONS[cmd],
         reason=reason,
         pending=pending,
@@ -356,8 +355,10 @@ async def move_queue(
         user,
         f"seat.{_QUEUE_ACTIONS[cmd]}",
         agent_id,
+        # the state on both sides: a queue joined or left leaves the seat as it was (就绪 stays
+        # 就绪), and the audit lists only what changed (QA #7 read 状态：就绪 → —)
         before={"state": state, "queues": sorted(before.get("skills") or ())},
-        after={"queue": queue, "queues": queues},
+        after={"state": str(result.get("state") or state), "queue": queue, "queues": queues},
         action=_QUEUE_ACTIONS[cmd],
         queue=queue,
     )

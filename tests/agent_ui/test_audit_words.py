@@ -346,3 +346,77 @@ async def test_a_result_code_and_a_campaigns_retry_delays_read_as_applied(aiohtt
     status, page = await admin.call("GET", "/api/audit?action=撤销停电信息")
     assert status == 200, page
     assert [r["action"] for r in page["items"]] == ["notice.withdraw", "notice.delete"]
+
+
+def seat_rows() -> list[tuple[str, set[str], set[str]]]:
+    """Each row a seat writer (``_audited_and_told``) writes: where, its before and after fields."""
+    rows = []
+    for path, tree in TREES:
+        for scope in [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)]:
+            for node in ast.walk(scope):
+                if isinstance(node, ast.Call) and called(node) == "_audited_and_told":
+                    sides = {
+                        k.arg: set(dict_keys(k.value)) for k in node.keywords if k.arg in ("before", "after")
+                    }
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    rows.append((where, sides.get("before", set()), sides.get("after", set())))
+    return rows
+
+
+def test_a_seat_row_holds_on_both_sides_what_its_action_leaves_as_it_was():
+    # QA #7: 加入技能队列 / 移出技能队列 read 状态：就绪 → — (the state before only) and 强制下班
+    # 通话：… → —, though neither changes: the page lists a field given on one side as changed
+    rows = seat_rows()
+    assert len(rows) >= 2  # the forced changes and the queue moves
+    assert {where: before - after for where, before, after in rows if before - after} == {}
+
+
+@pytest.mark.parametrize("lang", TEXTS)
+def test_a_seat_rows_codes_have_words_and_the_sign_out_names_no_role(lang):
+    # QA #7: 强制下班 read 待生效：— → logged_out and 原因：— → 班长强制下班 though a 质量监控员 did it
+    from cti import agents as A
+
+    table = json.loads(TEXTS[lang].read_text(encoding="utf-8"))
+    assert {p for p in (A.LOGGED_OUT, A.NOT_READY) if not table.get(f"audit.pending.{p}")} == set()
+    reasons = (A.FORCED_PAUSE_REASON, A.FORCED_SIGN_OUT_REASON, *A.DEFAULT_PAUSE_REASONS)
+    assert {r for r in reasons if not table.get(f"reason.{r}")} == set()
+    # a supervisor or an admin signs seats out as a team leader does: the 操作人 column says who
+    sign_out = table[f"reason.{A.FORCED_SIGN_OUT_REASON}"]
+    assert "班长" not in sign_out and "supervisor" not in sign_out.casefold()
+    page = PAGE.read_text(encoding="utf-8")
+    assert '"seat.pending": "audit.pending."' in page and '"seat.reason": "reason."' in page
+
+
+async def test_a_seat_row_written_before_reads_what_the_action_left_on_both_sides(
+    aiohttp_client, client, world
+):
+    """Rows written with the state (a queue move) or the call (a forced change) before only read
+    them after too: nothing changed them."""
+    async with world.services.sessionmaker.begin() as db:
+        supervisor = await db.scalar(select(User).where(User.staff_no == "3001"))
+        await record(
+            db,
+            supervisor,
+            "seat.queue_add",
+            "seat",
+            "1001",
+            before={"state": "ready", "queues": ["service"]},
+            after={"queue": "complaint", "queues": ["complaint", "service"]},
+        )
+        await record(
+            db,
+            supervisor,
+            "seat.force_sign_out",
+            "seat",
+            "1001",
+            before={"state": "talking", "reason": "", "call_id": "1795980844.105"},
+            after={"state": "talking", "reason": "班长强制下班", "pending": "logged_out"},
+        )
+    admin = await sign_in(aiohttp_client, client, "9001")
+    status, page = await admin.call("GET", "/api/audit?entity=seat")
+    assert status == 200, page
+    sign_out, queue_add = page["items"]
+    assert queue_add["after"] == {"state": "ready", "queue": "complaint", "queues": ["complaint", "service"]}
+    assert sign_out["after"]["call_id"] == "1795980844.105"
+    changed = {k for k in sign_out["after"] if sign_out["before"].get(k) != sign_out["after"][k]}
+    assert changed == {"reason", "pending"}

@@ -181,7 +181,7 @@ async def test_a_forced_pause_takes_the_seat_out_of_the_queue_and_the_next_calle
         row = rows[0]
         assert (row.actor, row.entity, row.entity_id) == ("3902", "seat", staff_no)
         assert row.before["state"] == "ready"
-        assert row.after == {"state": "not_ready", "reason": "班长置忙", "pending": ""}
+        assert row.after == {"state": "not_ready", "reason": "班长置忙", "pending": "", "call_id": ""}
         assert row.at is not None
     finally:
         with contextlib.suppress(Exception):

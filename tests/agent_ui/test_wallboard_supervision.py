@@ -189,7 +189,12 @@ async def test_a_seat_answering_during_its_forced_sign_out_signs_out_after_that_
         if r.entity_id == staff_no and r.actor == "3913"
     ]
     assert row.before["state"] == "ringing"
-    assert row.after == {"state": "talking", "reason": "班长强制下班", "pending": "logged_out"}
+    assert row.after == {
+        "state": "talking",
+        "reason": "班长强制下班",
+        "pending": "logged_out",
+        "call_id": row.before["call_id"],  # the call it was forced during, on both sides (QA #7)
+    }
 
 
 # -- 调整技能队列 -------------------------------------------------------------------------------
@@ -267,7 +272,11 @@ async def test_a_supervisor_moves_a_seat_between_queues_and_an_added_seat_gets_t
         ("3914", staff_no, QUEUE),
     ]
     [row] = await _audits(world, "seat.queue_remove")
-    assert row.before["queues"] == sorted([QUEUE, OTHER]) and row.after == {"queue": QUEUE, "queues": [OTHER]}
+    assert row.before["queues"] == sorted([QUEUE, OTHER]) and row.after == {
+        "state": row.before["state"],  # a queue left leaves the state as it was (QA #7)
+        "queue": QUEUE,
+        "queues": [OTHER],
+    }
 
 
 async def test_a_supervisor_who_takes_calls_is_behind_every_agent(client, aiohttp_client, world, seat):  # noqa: F811

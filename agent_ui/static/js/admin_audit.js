@@ -35,6 +35,11 @@ const CODE_WORDS = {
   "outage_notice.state": NOTICE_STATES,
   "outage_notice.kind": "notice.kind.", // an affected area's: line → 线路
   "seat.state": "state.", // a seat forced 未就绪 or signed out: ready → 就绪
+  // what a seat on a call becomes when the call ends (logged_out → 通话结束后签出)
+  "seat.pending": "audit.pending.",
+  // a forced pause's or sign-out's reason as the wallboard words it: the sign-out's stored
+  // 班长强制下班 (Asterisk's pause reason) reads 强制下班, whoever did it (the 操作人 column says who)
+  "seat.reason": "reason.",
   "site.kind": "site.kind.",
   "kb_article.kind": "kb.kind_",
   "seat.mode": "cmd.", // 监听 / 耳语 / 强插
