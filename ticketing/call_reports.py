@@ -61,6 +61,7 @@ from cti.queues import SERVICE_LEVEL_SECONDS, SHORT_ABANDON_SECONDS
 from ticketing.models import (
     AgentStateInterval,
     CallLeg,
+    CampaignAttempt,
     CampaignContact,
     Interaction,
     Site,
@@ -346,6 +347,11 @@ async def call_detail(
     acw = {call.call_id: seconds for call, seconds in found}
     names = dict((await session.execute(select(User.staff_no, User.name))).all())
     left = await left_in_the_ivr(session, [c.call_id for c in calls if c.outcome == "ivr"])
+    # an unanswered campaign attempt: why (无人接听, 忙), and whose seat placed it (the record has no agent)
+    dialled = await campaign_attempts_of(
+        session, [c.call_id for c in calls if c.direction == "outbound" and c.outcome == "failed"]
+    )
+    agent_of = {c.call_id: c.agent_id or dialled.get(c.call_id, ("", ""))[1] for c in calls}
     # whose orders are a call's: its own, and those of the voicemail or fax it left in the IVR (the
     # fault order a voicemail opened), by interaction id
     of_call = {c.id: c.id for c in calls}
@@ -376,10 +382,14 @@ async def call_detail(
             "direction": c.direction,
             "number": c.number,
             "queue": c.queue,
-            "agent_id": c.agent_id,
-            "agent_name": names.get(c.agent_id, "") if c.agent_id else "",
+            "agent_id": agent_of[c.call_id],
+            "agent_name": names.get(agent_of[c.call_id], ""),
             "handled_by": handled_by.get(c.id, []),
-            "outcome": left[c.call_id][0] if c.call_id in left else c.outcome,
+            "outcome": left[c.call_id][0]
+            if c.call_id in left
+            else dialled[c.call_id][0]
+            if c.call_id in dialled
+            else c.outcome,
             "wait": c.wait,
             "talk": c.talk,
             "hold": c.hold,
@@ -425,6 +435,30 @@ async def left_in_the_ivr(session: AsyncSession, call_ids: list[str]) -> dict[st
         ):
             left[call_id] = (kind, event_id)
     return left
+
+
+#: what came of a campaign attempt nobody answered, as the campaign's reports say it (外呼拨打统计,
+#: camp.outcome.*): the dialer read it from the call's DialStatus (campaigns.rules.outcome_of)
+UNANSWERED_ATTEMPTS = ("no_answer", "busy", "agent_missed")
+
+
+async def campaign_attempts_of(session: AsyncSession, call_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """What came of the campaign attempts among ``call_ids`` (outbound calls the bridge ended
+    ``failed``: nobody answered them) and whose seat placed each, by call id: (outcome, agent).
+    The outcome is the attempt's where it says why (no_answer 无人接听, busy 忙, agent_missed 坐席未接:
+    the agent's own phone never picked up), ``failed`` for a real failure (CONGESTION,
+    CHANUNAVAIL…) or an attempt not ended; the agent is the one it was placed for (none for a
+    predictive call nobody took). A call no campaign placed (an agent's 回拨) is not in it.
+    QA #11: 通话明细 said 呼叫失败 with no agent where 外呼拨打统计 said 无人接听."""
+    dialled: dict[str, tuple[str, str]] = {}
+    for ids in _chunks(call_ids):
+        for call_id, outcome, agent_id in await session.execute(
+            select(CampaignAttempt.call_id, CampaignAttempt.outcome, CampaignAttempt.agent_id).where(
+                CampaignAttempt.call_id.in_(ids)
+            )
+        ):
+            dialled[call_id] = (outcome if outcome in UNANSWERED_ATTEMPTS else "failed", agent_id or "")
+    return dialled
 
 
 # --- figures worked out by the database ---------------------------------------------------
