@@ -33,6 +33,7 @@ from cti.call_events import (
     CallAnswered,
     CallEnded,
     CallHeld,
+    CallQueued,
     CallStarted,
     CallTransferred,
     ConferenceLeft,
@@ -262,6 +263,9 @@ class CallModel(ChannelEvents, QueueCallEvents):
             ringing=A.RINGING,
             talking=A.TALKING,
             on_hold=A.ON_HOLD,
+            # what the queue join makes: the caller's leg in a queue, and its CallQueued
+            queue_leg=_slot_maker(c, QueueLeg),
+            call_queued=CallQueued.make,
         )
         return {
             name: getattr(book, method)
@@ -807,6 +811,16 @@ _IN_C = {
     "NewCallerid": ("newcallerid", "_customer_leg", "_caller_from"),
     "AgentCalled": ("agent_called", "_known", "_agent_of"),
     "AgentConnect": ("agent_connect", "_known", "_agent_of"),
+    "QueueCallerJoin": (
+        "queue_caller_join",
+        "_call_for",
+        "_consult_leg_of",
+        "_consulting_holder",
+        "_caller_from",
+        "_queued",
+        "_open_leg",
+        "_start",
+    ),
 }
 
 

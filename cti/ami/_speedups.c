@@ -1263,7 +1263,10 @@ typedef struct {
      * model's Python then) */
     PyObject *ringing, *talking, *on_hold;
     PyObject *on_newchannel, *on_hangup, *on_bridge_enter, *on_bridge_leave, *on_newcallerid; /* the Python handlers */
-    PyObject *on_agent_called, *on_agent_connect;
+    PyObject *on_agent_called, *on_agent_connect, *on_queue_caller_join;
+    /* for the queue join: the model's QueueBoard, cti.queue_calls.QueueLeg's Maker and CallQueued.make;
+     * NULL (the last two) when not given: the Python handler's then */
+    PyObject *queues, *queue_leg_type, *call_queued;
 } ChannelBook;
 
 static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answered_at, *str_bridge,
@@ -1275,13 +1278,15 @@ static PyObject *str_agent_channels, *str_agent_id, *str_agent_left, *str_answer
     *str_local, *kw_call, *kw_channel, *str_hold_started, *str_relayed_consult_from, *str_consulted,
     *str_set_hold, *str_transition, *str_answered_method, *str_join, *tr_answer, *str_ringing_at, *str_ringing,
     *str_agents_offered, *str_consult_legs, *str_waited_attr, *str_by_interface, *str_offer_method,
-    *str_queue_answered, *tr_offer, *tr_cancel_ring, *kw_consult;
+    *str_queue_answered, *tr_offer, *tr_cancel_ring, *kw_consult, *str_on_queued, *str_start_method,
+    *str_close_leg, *str_started_published, *str_ivr_path, *str_gave_up_at, *str_join_queue, *str_overflow_at,
+    *kw_queue_leg, *kw_call_queued;
 
 #define ChannelBook_OBJECTS(X)                                                                                  \
     X(model) X(channels) X(by_name) X(bridges) X(calls) X(aliases) X(ended) X(expected) X(agents)      \
     X(agents_by_id) X(agents_by_prefix) X(channel_type) X(call_type) X(unknown) X(logged_out) X(offerable) X(inbound)      \
     X(outbound) X(ringing) X(talking) X(on_hold) X(on_newchannel) X(on_hangup) X(on_bridge_enter) X(on_bridge_leave) X(on_newcallerid) \
-    X(on_agent_called) X(on_agent_connect)
+    X(on_agent_called) X(on_agent_connect) X(on_queue_caller_join) X(queues) X(queue_leg_type) X(call_queued)
 
 /* An object's attributes read once into a C type's slots, when the type is made (ChannelBook from its
  * model, QueueDesk from its board): the objects it then holds never change, only their items. An
@@ -1317,14 +1322,20 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"model", "channel_type", "call_type", "unknown", "logged_out", "offerable",
                              "inbound", "outbound", "agents_by_id", "agents_by_prefix", "ringing",
-                             "talking", "on_hold", NULL};
+                             "talking", "on_hold", "queue_leg", "call_queued", NULL};
     PyObject *model, *channel_type, *call_type, *unknown, *logged_out, *offerable, *inbound, *outbound,
-        *agents_by_id, *agents_by_prefix = Py_None, *ringing = NULL, *talking = NULL, *on_hold = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!UO!O!O!O|O$UUU:ChannelBook", kwlist, &model,
+        *agents_by_id, *agents_by_prefix = Py_None, *ringing = NULL, *talking = NULL, *on_hold = NULL,
+        *queue_leg = NULL, *call_queued = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!UO!O!O!O|O$UUUOO:ChannelBook", kwlist, &model,
                                      &channel_type, &call_type, &PyTuple_Type, &unknown, &logged_out,
                                      &PyTuple_Type, &offerable, &PyTuple_Type, &inbound, &PyTuple_Type,
-                                     &outbound, &agents_by_id, &agents_by_prefix, &ringing, &talking, &on_hold))
+                                     &outbound, &agents_by_id, &agents_by_prefix, &ringing, &talking, &on_hold,
+                                     &queue_leg, &call_queued))
         return -1;
+    if ((queue_leg == NULL) != (call_queued == NULL)) {
+        PyErr_SetString(PyExc_TypeError, "queue_leg, call_queued: both or neither");
+        return -1;
+    }
     if ((ringing == NULL) != (talking == NULL) || (ringing == NULL) != (on_hold == NULL)) {
         PyErr_SetString(PyExc_TypeError, "ringing, talking, on_hold: all three or none");
         return -1;
@@ -1341,7 +1352,8 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
         {&self->on_newchannel, "_on_Newchannel", 0}, {&self->on_hangup, "_on_Hangup", 0},
         {&self->on_bridge_enter, "_on_BridgeEnter", 0}, {&self->on_bridge_leave, "_on_BridgeLeave", 0},
         {&self->on_newcallerid, "_on_NewCallerid", 0}, {&self->on_agent_called, "_on_AgentCalled", 0},
-        {&self->on_agent_connect, "_on_AgentConnect", 0},
+        {&self->on_agent_connect, "_on_AgentConnect", 0}, {&self->on_queue_caller_join, "_on_QueueCallerJoin", 0},
+        {&self->queues, "queues", 0},
     };
     if (read_attr_slots(model, "model", from_model, sizeof(from_model) / sizeof(from_model[0]), 0) < 0)
         return -1;
@@ -1358,6 +1370,8 @@ ChannelBook_init(ChannelBook *self, PyObject *args, PyObject *kwds)
     Py_XSETREF(self->ringing, Py_XNewRef(ringing));
     Py_XSETREF(self->talking, Py_XNewRef(talking));
     Py_XSETREF(self->on_hold, Py_XNewRef(on_hold));
+    Py_XSETREF(self->queue_leg_type, Py_XNewRef(queue_leg));
+    Py_XSETREF(self->call_queued, Py_XNewRef(call_queued));
     return 0;
 }
 
@@ -1670,6 +1684,36 @@ seat_agent(ChannelBook *self, PyObject *name)
     return Py_NewRef(agent);
 }
 
+/* _call_for(linkedid, at) of a linkedid that is not "" and not of an ended call: the call, under the id
+ * it was aliased to (a conference's leg), or a new one (*call, a new reference): 1; 0 when it is a
+ * call of our own Originate, with facts ``expect``ed, which Python makes; -1 with the exception set */
+static int
+call_for(ChannelBook *self, PyObject *linkedid, PyObject *at, PyObject **call)
+{
+    PyObject *key = PyDict_GetItemWithError(self->aliases, linkedid);
+    if (key == NULL && PyErr_Occurred())
+        return -1;
+    key = Py_NewRef(key != NULL ? key : linkedid);
+    *call = Py_XNewRef(PyDict_GetItemWithError(self->calls, key));
+    int r = 1;
+    if (*call == NULL) {
+        if (PyErr_Occurred() || (r = PyDict_Contains(self->expected, key)) != 0) {
+            Py_DECREF(key);
+            return r < 0 || PyErr_Occurred() ? -1 : 0;
+        }
+        PyObject *made[3] = {NULL, key, at}; /* call_id, started_at */
+        *call = PyObject_Vectorcall(self->call_type, made + 1, PY_VECTORCALL_ARGUMENTS_OFFSET, kw_call);
+        if (*call == NULL || PyDict_SetItem(self->calls, key, *call) < 0) {
+            Py_CLEAR(*call);
+            Py_DECREF(key);
+            return -1;
+        }
+        r = 1;
+    }
+    Py_DECREF(key);
+    return r;
+}
+
 static PyObject *
 ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1683,30 +1727,9 @@ ChannelBook_newchannel(ChannelBook *self, PyObject *const *args, Py_ssize_t narg
     int r = PyDict_Contains(self->ended, linkedid);
     if (r != 0)
         return r < 0 ? NULL : to_python(self->on_newchannel, args, nargs);
-    /* _call_for: the call, under the id it was aliased to (a conference's leg), or a new one */
-    PyObject *key = PyDict_GetItemWithError(self->aliases, linkedid);
-    if (key == NULL && PyErr_Occurred())
-        return NULL;
-    key = Py_NewRef(key != NULL ? key : linkedid);
-    PyObject *call = Py_XNewRef(PyDict_GetItemWithError(self->calls, key));
-    if (call == NULL) {
-        if (PyErr_Occurred() || (r = PyDict_Contains(self->expected, key)) < 0) {
-            Py_DECREF(key);
-            return NULL;
-        }
-        if (r) { /* facts from our own Originate: Python makes that call */
-            Py_DECREF(key);
-            return to_python(self->on_newchannel, args, nargs);
-        }
-        PyObject *made[3] = {NULL, key, at}; /* call_id, started_at */
-        call = PyObject_Vectorcall(self->call_type, made + 1, PY_VECTORCALL_ARGUMENTS_OFFSET, kw_call);
-        if (call == NULL || PyDict_SetItem(self->calls, key, call) < 0) {
-            Py_XDECREF(call);
-            Py_DECREF(key);
-            return NULL;
-        }
-    }
-    Py_DECREF(key);
+    PyObject *call;
+    if ((r = call_for(self, linkedid, at, &call)) <= 0) /* facts from our own Originate: Python makes that call */
+        return r < 0 ? NULL : to_python(self->on_newchannel, args, nargs);
     PyObject *result = NULL, *call_id = NULL, *call_channels = NULL, *cc = NULL, *agent = NULL, *state = NULL,
              *agent_id = NULL, *agent_channels = NULL, *legs = NULL, *chan = NULL;
     r = PyDict_Contains(self->channels, uid);
@@ -2505,6 +2528,228 @@ done:
     return result;
 }
 
+/* ---- the caller's join (QueueCallEvents._on_QueueCallerJoin) ----
+ *
+ * A Python handler with _call_for, _consult_leg_of (and _consulting_holder), _caller_from, _queued,
+ * _open_leg and _start under it, once per queued call. Written out here, in the same order: the call
+ * found or made, the caller ID taken, the way in (inbound) and the caller's channel set, the queue leg
+ * opened (a new queue after another: that one's overflow, by the model's _close_leg), the model's
+ * on_queued told, _start asked while the call's start is not published, the board's join and the
+ * CallQueued. A consultation's leg joining (the channel one of the call's consult_legs, or the
+ * call's agent consulting) and a call known from before a restart (its queue but no leg heard) are
+ * the Python handler's, asked before anything changes. */
+
+static PyObject *str_notify, *str_overflow, *str_append; /* interned with AgentMoves', QueueDesk's, Handover's names */
+MODEL_SLOT(Call_ivr_path, str_ivr_path);
+MODEL_SLOT(Call_outcome, str_outcome);
+MODEL_SLOT(Call_started_published, str_started_published);
+MODEL_SLOT(QueueLeg_queue, str_queue);
+MODEL_SLOT(QueueLeg_gave_up_at, str_gave_up_at);
+
+/* int(text or 0), as the handler reads Position and Priority: a new reference, NULL with int's error */
+static PyObject *
+int_or_zero(PyObject *text)
+{
+    return PyUnicode_GET_LENGTH(text) ? PyLong_FromUnicodeObject(text, 10) : PyLong_FromLong(0);
+}
+
+/* seq.append(item): a list's own, or the object's append */
+static int
+append_to(PyObject *seq, PyObject *item)
+{
+    if (PyList_CheckExact(seq))
+        return PyList_Append(seq, item);
+    PyObject *r = PyObject_CallMethodOneArg(seq, str_append, item);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+/* whether the Python handler is to do the join (1), read before anything changes: the channel a
+ * consultation's leg (in consult_legs, or the call's agent consulting: _consult_leg_of decides), or a
+ * call known from before a restart, its queue but no leg heard (_open_leg makes one); 0 for the C
+ * code, with *legs the call's queue_legs (a list, a new reference); -1 error */
+static int
+join_is_python(ChannelBook *self, PyObject *call, PyObject *channel, PyObject **legs)
+{
+    *legs = NULL;
+    PyObject *value = slot_get(call, &Call_consult_legs);
+    int r = value == NULL ? -1 : PySequence_Contains(value, channel);
+    Py_XDECREF(value);
+    if (r != 0)
+        return r;
+    if ((value = slot_get(call, &Call_agent_id)) == NULL)
+        return -1;
+    PyObject *holder = PyDict_GetItemWithError(self->agents_by_id, value); /* borrowed */
+    Py_DECREF(value);
+    if (holder == NULL && PyErr_Occurred())
+        return -1;
+    if (holder != NULL && (r = truth_of(holder, &Agent_consult)) != 0)
+        return r;
+    if ((*legs = slot_get(call, &Call_queue_legs)) == NULL)
+        return -1;
+    if (!PyList_CheckExact(*legs))
+        return 1;
+    if (PyList_GET_SIZE(*legs) == 0 && (r = truth_of(call, &Call_queue)) != 0 &&
+        (r < 0 || (r = truth_of(call, &Call_queued_at)) != 0))
+        return r;
+    return 0;
+}
+
+/* _queued(call, channel, queue, position, priority, at, joined=True), the call's queue_legs a list
+ * and none of them made here: 0, or -1 with the exception set */
+static int
+queued(ChannelBook *self, PyObject *call, PyObject *legs, PyObject *channel, PyObject *queue,
+       PyObject *position, PyObject *priority, PyObject *at)
+{
+    PyObject *waiting = NULL, *value = NULL, *leg = NULL, *call_id = NULL, *event = NULL;
+    int rc = -1, r = 0;
+    /* _open_leg: the last leg, while it has no outcome */
+    Py_ssize_t n = PyList_GET_SIZE(legs);
+    if (n) {
+        waiting = Py_NewRef(PyList_GET_ITEM(legs, n - 1));
+        if ((r = truth_of(waiting, &QueueLeg_outcome)) < 0)
+            goto done;
+        if (r)
+            Py_CLEAR(waiting);
+    }
+    if (waiting != NULL && (value = slot_get(waiting, &QueueLeg_queue)) == NULL)
+        goto done;
+    if (waiting != NULL && (r = str_eq(value, queue)) != 0) {
+        /* the same wait heard again: no new leg */
+        if (r < 0 || slot_set(call, &Call_queue, queue) < 0)
+            goto done;
+    }
+    else {
+        Py_CLEAR(value);
+        if (waiting != NULL) {
+            /* left unanswered for this queue: that queue's overflow (once: the dialplan's
+             * HotlineOverflow may have said so already) */
+            if ((r = attr_truth(waiting, &QueueLeg_gave_up_at, &value)) < 0 ||
+                model_do(self, str_close_leg, call, waiting, str_overflow, r ? value : at) < 0)
+                goto done;
+            Py_CLEAR(value);
+        }
+        /* if call.queue and call.queue != queue: call.ivr_path.append(f"overflow:{call.queue}") */
+        if ((r = attr_truth(call, &Call_queue, &value)) < 0)
+            goto done;
+        int same = r ? str_eq(value, queue) : 1;
+        if (same < 0)
+            goto done;
+        if (!same) {
+            PyObject *text = PyObject_Format(value, NULL);
+            PyObject *step = text == NULL ? NULL : PyUnicode_Concat(str_overflow_at, text);
+            PyObject *path = step == NULL ? NULL : slot_get(call, &Call_ivr_path);
+            r = path == NULL ? -1 : append_to(path, step);
+            Py_XDECREF(text);
+            Py_XDECREF(step);
+            Py_XDECREF(path);
+            if (r < 0)
+                goto done;
+        }
+        Py_CLEAR(value);
+        /* a new queue leg: its own answer or abandon decides */
+        if (slot_set(call, &Call_outcome, str_empty) < 0 || slot_set(call, &Call_queue, queue) < 0 ||
+            slot_set(call, &Call_queued_at, at) < 0)
+            goto done;
+        PyObject *made[3] = {NULL, queue, at};
+        if ((leg = PyObject_Vectorcall(self->queue_leg_type, made + 1, PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                       kw_queue_leg)) == NULL ||
+            (value = slot_get(call, &Call_queue_legs)) == NULL || append_to(value, leg) < 0)
+            goto done;
+    }
+    Py_CLEAR(value);
+    /* if joined and self.on_queued: self.on_queued(call, channel) */
+    if ((value = PyObject_GetAttr(self->model, str_on_queued)) == NULL || (r = PyObject_IsTrue(value)) < 0)
+        goto done;
+    if (r) {
+        PyObject *argv[2] = {call, channel};
+        PyObject *said = PyObject_Vectorcall(value, argv, 2, NULL);
+        if (said == NULL)
+            goto done;
+        Py_DECREF(said);
+    }
+    Py_CLEAR(value);
+    /* _start(call): only while its start is not published (what _start looks at first) */
+    if ((r = truth_of(call, &Call_started_published)) < 0 || (!r && model_do(self, str_start_method, call, NULL, NULL, NULL) < 0))
+        goto done;
+    /* self.queues.join(call.queue, call.call_id, at) */
+    if ((value = slot_get(call, &Call_queue)) == NULL || (call_id = slot_get(call, &Call_call_id)) == NULL)
+        goto done;
+    PyObject *join[4] = {self->queues, value, call_id, at};
+    PyObject *joined = PyObject_VectorcallMethod(str_join_queue, join, 4, NULL);
+    if (joined == NULL)
+        goto done;
+    Py_DECREF(joined);
+    Py_CLEAR(value);
+    /* self.notify(CallQueued.make(call_id=, queue=call.queue, position=, priority=, queued_at=at)) */
+    if ((value = slot_get(call, &Call_queue)) == NULL)
+        goto done;
+    PyObject *fields[6] = {NULL, call_id, value, position, priority, at}; /* kw_call_queued's order */
+    if ((event = PyObject_Vectorcall(self->call_queued, fields + 1, PY_VECTORCALL_ARGUMENTS_OFFSET, kw_call_queued)) == NULL)
+        goto done;
+    Py_CLEAR(value);
+    if ((value = PyObject_GetAttr(self->model, str_notify)) == NULL)
+        goto done;
+    PyObject *told = PyObject_CallOneArg(value, event);
+    if (told == NULL)
+        goto done;
+    Py_DECREF(told);
+    rc = 0;
+done:
+    Py_XDECREF(waiting);
+    Py_XDECREF(value);
+    Py_XDECREF(leg);
+    Py_XDECREF(call_id);
+    Py_XDECREF(event);
+    return rc;
+}
+
+static PyObject *
+ChannelBook_queue_caller_join(ChannelBook *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int ok = book_args(self, args, nargs, 8);
+    if (ok > 0)
+        ok = self->agents_by_id != Py_None && self->call_queued != NULL;
+    if (ok <= 0)
+        return ok < 0 ? NULL : to_python(self->on_queue_caller_join, args, nargs);
+    PyObject *at = args[0], *linkedid = args[1], *num = args[2], *cname = args[3], *channel = args[4],
+             *queue = args[5];
+    /* _call_for: none for no id or an ended call */
+    if (!PyUnicode_GET_LENGTH(linkedid))
+        Py_RETURN_NONE;
+    int r = PyDict_Contains(self->ended, linkedid);
+    if (r != 0)
+        return r < 0 ? NULL : Py_NewRef(Py_None);
+    PyObject *call, *legs = NULL, *direction = NULL, *position = NULL, *priority = NULL, *result = NULL;
+    if ((r = call_for(self, linkedid, at, &call)) <= 0)
+        return r < 0 ? NULL : to_python(self->on_queue_caller_join, args, nargs);
+    if ((r = join_is_python(self, call, channel, &legs)) != 0) {
+        result = r < 0 ? NULL : to_python(self->on_queue_caller_join, args, nargs);
+        goto done;
+    }
+    /* the caller's: their caller ID (not on an outbound call's), the way in, their channel */
+    if ((direction = slot_get(call, &Call_direction)) == NULL || (r = str_eq(direction, str_outbound)) < 0)
+        goto done;
+    if (!r && ((r = news_of(self, call, &Call_caller, num)) < 0 || (r && slot_set(call, &Call_caller, num) < 0) ||
+               (r = news_of(self, call, &Call_caller_name, cname)) < 0 ||
+               (r && slot_set(call, &Call_caller_name, cname) < 0)))
+        goto done;
+    if ((r = str_eq(direction, str_internal)) < 0 || (r && slot_set(call, &Call_direction, str_inbound) < 0) ||
+        slot_set(call, &Call_customer_channel, channel) < 0)
+        goto done;
+    if ((position = int_or_zero(args[6])) == NULL || (priority = int_or_zero(args[7])) == NULL ||
+        queued(self, call, legs, channel, queue, position, priority, at) < 0)
+        goto done;
+    result = Py_NewRef(Py_None);
+done:
+    Py_DECREF(call);
+    Py_XDECREF(legs);
+    Py_XDECREF(direction);
+    Py_XDECREF(position);
+    Py_XDECREF(priority);
+    return result;
+}
+
 static PyMethodDef ChannelBook_methods[] = {
     {"newchannel", (PyCFunction)(void (*)(void))ChannelBook_newchannel, METH_FASTCALL,
      "newchannel(at, linkedid, uid, name, context, exten, num, cname): ChannelEvents._on_Newchannel"},
@@ -2520,6 +2765,9 @@ static PyMethodDef ChannelBook_methods[] = {
      "agent_called(at, linkedid, member, interface, queue, channel): QueueCallEvents._on_AgentCalled"},
     {"agent_connect", (PyCFunction)(void (*)(void))ChannelBook_agent_connect, METH_FASTCALL,
      "agent_connect(at, linkedid, member, interface, hold_time, channel): QueueCallEvents._on_AgentConnect"},
+    {"queue_caller_join", (PyCFunction)(void (*)(void))ChannelBook_queue_caller_join, METH_FASTCALL,
+     "queue_caller_join(at, linkedid, num, cname, channel, queue, position, priority): "
+     "QueueCallEvents._on_QueueCallerJoin"},
     {NULL},
 };
 
@@ -3850,12 +4098,23 @@ PyInit__speedups(void)
         {&str_join, "_join"}, {&tr_answer, "answer"}, {&str_ringing_at, "ringing_at"}, {&str_ringing, "ringing"},
         {&str_agents_offered, "agents_offered"}, {&str_consult_legs, "consult_legs"}, {&str_waited_attr, "waited"},
         {&str_by_interface, "by_interface"}, {&str_offer_method, "_offer"}, {&str_queue_answered, "_queue_answered"},
-        {&tr_offer, "offer"}, {&tr_cancel_ring, "cancel"},
+        {&tr_offer, "offer"}, {&tr_cancel_ring, "cancel"}, {&str_on_queued, "on_queued"},
+        {&str_start_method, "_start"}, {&str_close_leg, "_close_leg"}, {&str_started_published, "started_published"},
+        {&str_ivr_path, "ivr_path"}, {&str_gave_up_at, "gave_up_at"}, {&str_join_queue, "join"},
+        {&str_overflow_at, "overflow:"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if ((*names[i].s = PyUnicode_InternFromString(names[i].text)) == NULL)
             return NULL;
     if ((kw_consult = Py_BuildValue("(N)", PyUnicode_InternFromString("consult"))) == NULL)
+        return NULL;
+    /* QueueLeg's and CallQueued's keywords as the queue join passes them, interned (for their Makers) */
+    if ((kw_queue_leg = Py_BuildValue("(NN)", PyUnicode_InternFromString("queue"),
+                                      PyUnicode_InternFromString("queued_at"))) == NULL ||
+        (kw_call_queued = Py_BuildValue("(NNNNN)", PyUnicode_InternFromString("call_id"),
+                                        PyUnicode_InternFromString("queue"), PyUnicode_InternFromString("position"),
+                                        PyUnicode_InternFromString("priority"),
+                                        PyUnicode_InternFromString("queued_at"))) == NULL)
         return NULL;
     /* the keywords the ChannelBook makes a Call and a Channel with, interned (a Maker finds each by identity) */
     if ((kw_call = Py_BuildValue("(NN)", PyUnicode_InternFromString("call_id"),

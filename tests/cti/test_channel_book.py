@@ -130,9 +130,11 @@ def _frame(kind: str, at: float, draw) -> dict[str, str]:
         fields.update(
             Linkedid=draw(st.sampled_from(LINKEDIDS)),
             Channel=draw(st.sampled_from(NAMES)),
-            Queue="general",
-            Position="1",
+            Queue=draw(st.sampled_from(["general", "general", "sales"])),  # sales after general: its overflow
+            Position=draw(st.sampled_from(["1", "1", "", "x"])),
+            Priority=draw(st.sampled_from(["", "5"])),
             CallerIDNum=draw(st.sampled_from(NUMBERS)),
+            CallerIDName=draw(st.sampled_from(CALLER_NAMES)),
         )
     elif kind == "AgentCalled":
         fields.update(
@@ -201,7 +203,7 @@ def test_the_c_bookkeeping_leaves_the_model_as_the_python_handlers_do(data):
 
 
 # The channels of the stories below: the caller's Local channel's two halves, the seats' legs
-TRUNK, CALLER, SEAT1, SEAT1B, SEAT2 = NAMES[1], NAMES[2], NAMES[3], NAMES[4], NAMES[5]
+TRUNK, CALLER, SEAT1, SEAT1B, SEAT2, QUEUE_LEG = NAMES[1], NAMES[2], NAMES[3], NAMES[4], NAMES[5], NAMES[7]
 
 
 def _new(uid: str, name: str, context: str = "hotline-sim-phone", linkedid: str = "1.1", **more: str) -> dict:
@@ -263,6 +265,41 @@ STORIES = {
         dict(Event="BridgeEnter", Channel=CALLER, BridgeUniqueid="b1"),
         dict(Event="BridgeEnter", Channel=SEAT1, BridgeUniqueid="b1"),
         dict(Event="AgentConnect", Linkedid="1.1", Channel=CALLER, MemberName="2001", HoldTime="3"),
+        _hangup("1.3"),
+        _hangup("1.4"),
+        _hangup("1.2"),
+        _hangup("1.1"),
+    ],
+    # heard again in general (the same wait), 2001's ring missed, general's timeout (app_queue's
+    # abandon) and on to sales (general's overflow, as of that timeout), answered there by 2002
+    "overflowed": [
+        *_ARRIVES,
+        _ARRIVES[2],
+        dict(Event="AgentRingNoAnswer", Linkedid="1.1", MemberName="2001"),
+        _hangup("1.3", "19"),
+        _hangup("1.4", "19"),
+        dict(Event="QueueCallerAbandon", Linkedid="1.1", Channel=CALLER, Queue="general"),
+        dict(Event="QueueCallerJoin", Linkedid="1.1", Channel=CALLER, Queue="sales", Position="2", Priority="5",
+             CallerIDNum="13800138000", CallerIDName="Zhang"),
+        dict(Event="AgentCalled", Linkedid="1.1", Channel=CALLER, Queue="sales", MemberName="2002"),
+        _new("1.5", SEAT2),
+        dict(Event="AgentConnect", Linkedid="1.1", Channel=CALLER, MemberName="2002", HoldTime="4"),
+        dict(Event="BridgeEnter", Channel=CALLER, BridgeUniqueid="b1"),
+        dict(Event="BridgeEnter", Channel=SEAT2, BridgeUniqueid="b1"),
+        _hangup("1.5"),
+        _hangup("1.2"),
+        _hangup("1.1"),
+    ],
+    # 2001 consults the general queue about their caller (咨询转接): the consultation's leg joins
+    # it, not the caller, who stays 2001's
+    "consulted_queue": [
+        *_ANSWERED,
+        dict(Event="Consult", Linkedid="1.1", MemberName="2001", Channel=SEAT1),
+        _new("1.6", QUEUE_LEG, "hotline-queue"),
+        dict(Event="QueueCallerJoin", Linkedid="1.1", Channel=QUEUE_LEG, Queue="general", Position="1"),
+        dict(Event="QueueCallerAbandon", Linkedid="1.1", Channel=QUEUE_LEG, Queue="general"),
+        _hangup("1.6"),
+        dict(Event="ConsultOver", MemberName="2001"),
         _hangup("1.3"),
         _hangup("1.4"),
         _hangup("1.2"),
@@ -622,3 +659,84 @@ def test_a_seat_s_legs_are_found_by_its_prefix_in_c_and_a_book_of_its_own_is_ask
         book.apply(agent, "login", 1.0)
     model.handle(Frame.build(**_new("1.3", SEAT1), Timestamp="1.0"))
     assert asked == [SEAT1] and model.channels["1.3"].agent_id == ""
+
+
+@needs_c
+def test_a_caller_s_queue_join_is_the_c_bookkeeping_s_own(monkeypatch):
+    """QueueCallerJoin is handled in C (the call found, the caller ID and channel, the queue leg, a
+    new queue's overflow of the last one, the bridge's on_queued, the board's join, CallQueued):
+    neither the Python handler nor _queued is called, and the model is the same as theirs after
+    every event. A consultation's leg joining a queue is the Python handler's, in C too."""
+    called: list[tuple[object, str]] = []
+    for name in ("_on_QueueCallerJoin", "_queued", "_call_for", "_consult_leg_of"):
+        owner = QueueCallEvents if name in vars(QueueCallEvents) else CallModel
+        original = getattr(owner, name)
+
+        def spy(self, *args, _name=name, _original=original, **kwargs):
+            called.append((self, _name))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(owner, name, functools.update_wrapper(spy, original))  # keeps @reads
+    told: dict[bool, list[tuple[str, str]]] = {True: [], False: []}
+    for story in ("answered", "overflowed", "consulted_queue"):
+        c, python = World(True), World(False)
+        for world in (c, python):
+            world.model.on_queued = lambda call, channel, _c=world is c: told[_c].append(
+                (call.call_id, channel)
+            )
+        for n, fields in enumerate(STORIES[story]):
+            fields = {"Timestamp": f"{100 + n}.5", **fields}
+            assert c.feed(fields) == python.feed(fields) == "", fields
+            assert c.state() == python.state(), fields
+        in_c = [name for model, name in called if model is c.model]
+        in_python = {name for model, name in called if model is python.model}
+        assert in_python >= {"_on_QueueCallerJoin", "_queued", "_call_for"}, story
+        if story == "consulted_queue":  # the consultation's leg: Python's to tell from the caller
+            assert in_c == ["_on_QueueCallerJoin", "_call_for", "_consult_leg_of"], story
+        else:
+            assert in_c == [], story
+        called.clear()
+    # the caller's joins (answered's, overflowed's three, consulted_queue's first), not the consultation's leg's
+    assert told[True] == told[False] == [("1.1", CALLER)] * 5
+    (ended,) = [e for e in c.events if type(e).__name__ == "CallEnded"]
+    assert c.model.calls == {} and ended.queue == "general" and ended.agent_id == "2001"
+    # the overflow: general's leg closed as of its timeout (104.5 → 110.5), sales answered by 2002
+    c = World(True)
+    _story(c, "overflowed")
+    (ended,) = [e for e in c.events if type(e).__name__ == "CallEnded"]
+    assert [leg[:4] for leg in ended.queue_legs] == [
+        ("general", 100.5, 100.5, "overflow"),
+        ("sales", 100.5, 100.5, "answered"),
+    ]
+    assert (ended.queue, ended.agent_id, ended.ivr_path) == ("sales", "2002", ("overflow:general",))
+    queued = [(e.queue, e.position, e.priority) for e in c.events if type(e).__name__ == "CallQueued"]
+    assert queued == [("general", 1, 0), ("general", 1, 0), ("sales", 2, 5)]
+    # a position that is no number: the same error from both, the model the same after it
+    c, python = World(True), World(False)
+    errors = []
+    for n, fields in enumerate([*_ARRIVES[:2], {**_ARRIVES[2], "Position": "first"}]):
+        fields = {"Timestamp": f"{100 + n}.5", **fields}
+        errors.append(c.feed(fields))
+        assert errors[-1] == python.feed(fields), fields
+        assert c.state() == python.state(), fields
+    assert errors[-1].startswith("ValueError") and not any(errors[:-1])
+    assert c.model.calls["1.1"].customer_channel == CALLER  # set before the position is read, as in Python
+
+
+@needs_c
+@pytest.mark.parametrize("method", ["_queued", "_open_leg", "_consult_leg_of", "_start", "_call_for"])
+def test_a_model_that_overrides_what_the_c_join_writes_out_keeps_the_python_handler(method):
+    model_class = type(
+        "Model",
+        (CallModel,),
+        {method: lambda self, *args, **kw: getattr(CallModel, method)(self, *args, **kw)},
+    )
+    book = AgentBook(lambda _e: None)
+    model = model_class(lambda _e: None, book, QueueBoard(lambda _e: None, book), speedups=True)
+    assert model.listeners["QueueCallerJoin"].handler == model._on_QueueCallerJoin
+    handler = (
+        CallModel(lambda _e: None, book, QueueBoard(lambda _e: None, book), speedups=True)
+        .listeners["QueueCallerJoin"]
+        .handler
+    )
+    assert type(handler.__self__).__name__ == "ChannelBook" and handler.__name__ == "queue_caller_join"
