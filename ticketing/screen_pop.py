@@ -24,14 +24,23 @@ from collections import namedtuple
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, event, select, union
+from sqlalchemy import and_, bindparam, case, event, func, literal, or_, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from cti.phones import InvalidPhoneNumber, normalize
 from ticketing.db import DriverPool
-from ticketing.models import Customer, CustomerPhone, Interaction, Site, WorkOrder, utcnow
+from ticketing.models import (
+    Campaign,
+    CampaignContact,
+    Customer,
+    CustomerPhone,
+    Interaction,
+    Site,
+    WorkOrder,
+    utcnow,
+)
 
 
 def customer_json(c: Any, phones: list[str], site_name: str = "") -> dict[str, Any]:
@@ -61,6 +70,14 @@ def order_json(o: Any) -> dict[str, Any]:
     }
 
 
+def _outcome(i: Any) -> str:
+    outcome = (i.payload or {}).get("outcome", "")
+    # a call that ended in the IVR says what its caller left there (留言, 预约回电), as 通话明细
+    # does: the pop's statements give it (``_LEFT_IN_THE_IVR``), other lists do not ask
+    left = getattr(i, "left_in_the_ivr", None)
+    return left if outcome == "ivr" and left else outcome
+
+
 def interaction_json(i: Any) -> dict[str, Any]:
     return {
         "id": i.id,
@@ -72,7 +89,7 @@ def interaction_json(i: Any) -> dict[str, Any]:
         "duration": i.duration,
         "status": i.status,
         "subject": i.subject,
-        "outcome": (i.payload or {}).get("outcome", ""),
+        "outcome": _outcome(i),
         # the call's own recording (its call id; "" when it has none): the call's line offers it,
         # as the recording has no line of its own (``A_CONTACT``)
         "recording": i.external_id if i.kind == "call" and i.file_path else "",
@@ -90,18 +107,20 @@ A_CONTACT = ~and_(
     .where(_CALL_OF_RECORDING.kind == "call", _CALL_OF_RECORDING.external_id == Interaction.external_id)
     .exists(),
 )
-_CALL_OF_MISSED = aliased(Interaction)
+_MISSED_OF_CALL = aliased(Interaction)
 #: A call given up in the queue is one contact too, though two rows say it: the call (排队中放弃)
 #: and the 未接来电 event the inbox keeps of it, of the same call id. The screen-pop and the
-#: customer lookup list the call alone (QA #17: one abandoned call read as two, a customer who
-#: called once counted as calling twice). Not the order's 处理过程: an order made from the
-#: 未接来电 is linked to the event, not to its call.
+#: customer lookup list the 未接来电 alone (QA #17: one abandoned call read as two, a customer who
+#: called once counted as calling twice): its line says the call was missed, how (its outcome,
+#: 排队中放弃) and its inbox state (新到 / 待处理 / 已处理: whether someone has called back), which
+#: the call's row does not know. Not the order's 处理过程: an order made from the 未接来电 is
+#: linked to the event, not to its call.
 A_CALLER_CONTACT = and_(
     A_CONTACT,
     ~and_(
-        Interaction.kind == "missed_call",
-        select(_CALL_OF_MISSED.id)
-        .where(_CALL_OF_MISSED.kind == "call", _CALL_OF_MISSED.external_id == Interaction.external_id)
+        Interaction.kind == "call",
+        select(_MISSED_OF_CALL.id)
+        .where(_MISSED_OF_CALL.kind == "missed_call", _MISSED_OF_CALL.external_id == Interaction.external_id)
         .exists(),
     ),
 )
@@ -147,6 +166,38 @@ _POP_ORDER_COLUMNS = (
     WorkOrder.created_at,
     WorkOrder.due_at,
 )
+_LEFT = aliased(Interaction)
+#: What the caller of a call that ended in the IVR (outcome ``ivr``: it reached no queue) left
+#: there, as 通话明细 says it (``call_reports.left_in_the_ivr``): ``voicemail`` or ``fax`` (the
+#: event of the call id), ``callback`` (预约回电 at the menu: the queue callback campaign's
+#: contact, source key ``callback:<call id>`` as ``campaigns.sources.add_callback`` writes it),
+#: else NULL. Only a call asks (the CASE runs the subqueries for that row alone), each by a
+#: unique index. QA #10: 最近联系 said 通话 IVR 内结束 for a fault report's voicemail.
+_LEFT_IN_THE_IVR = case(
+    (
+        # every call asks (the driver's statements take no JSON path); a call's outcome other
+        # than ivr keeps its own word (``interaction_json``)
+        Interaction.kind == "call",
+        func.coalesce(
+            select(_LEFT.kind)
+            # the two kinds by equality: an IN list would want its values when the driver's
+            # statements are compiled once (``_DriverStatements``)
+            .where(
+                or_(_LEFT.kind == "voicemail", _LEFT.kind == "fax"),
+                _LEFT.external_id == Interaction.external_id,
+            )
+            .limit(1)
+            .scalar_subquery(),
+            select(literal("callback"))
+            .where(
+                CampaignContact.campaign_id.in_(select(Campaign.id).where(Campaign.kind == "callback")),
+                CampaignContact.source_key == literal("callback:") + Interaction.external_id,
+            )
+            .limit(1)
+            .scalar_subquery(),
+        ),
+    ),
+).label("left_in_the_ivr")
 _POP_INTERACTION_COLUMNS = (
     Interaction.id,
     Interaction.kind,
@@ -160,6 +211,7 @@ _POP_INTERACTION_COLUMNS = (
     Interaction.payload,
     Interaction.external_id,
     Interaction.file_path,
+    _LEFT_IN_THE_IVR,
 )
 
 

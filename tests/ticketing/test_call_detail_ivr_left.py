@@ -1,7 +1,7 @@
 """通话明细 says what a caller left in the IVR (QA #10): a fault report's voicemail (menu key 4)
 reads 留言 with the fault order it opened as the call's 关联工单, a callback asked for at the main
 menu (key 9) 预约回电 as one asked for while queued, a fax 收到传真; a caller who only listened
-stays IVR 内结束. Before, all of them read IVR 内结束 with no order, like a caller who heard the
+stays IVR 内结束. The seat's screen-pop (最近联系) says the same of the call. Before, all of them read IVR 内结束 with no order, like a caller who heard the
 outage information and hung up. SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ivr.events import CallbackRequested
 from ticketing.call_reports import CallsQuery, call_detail
 from ticketing.calls import CallLinker
 from ticketing.intake import Intake
+from ticketing.screen_pop import lookup_for_screen_pop, screen_pop_hook
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = dt.datetime(2026, 11, 30, tzinfo=TZ)
@@ -78,3 +79,22 @@ async def test_the_call_detail_says_what_the_caller_left_in_the_ivr(sm, session,
     assert (rows["c-heard"]["outcome"], rows["c-heard"]["orders"]) == ("ivr", [])
     # the time in the menus is still no queue wait
     assert {r["wait"] for r in rows.values()} == {0.0}
+
+    # the seat's pop says so too (最近联系: 通话 留言, not 通话 IVR 内结束), through the pop's
+    # statements in a session and straight through the driver (the bridge's hook)
+    hook = screen_pop_hook(sm)
+    for number, call_id, at, left in [
+        ("13200000002", "c-vm", "03:09", "voicemail"),
+        ("13300000003", "c-cb", "03:11", "callback"),
+        ("02080000003", "c-fax", "03:12", "fax"),
+        ("13100000001", "c-heard", "03:13", "ivr"),
+    ]:
+        for pop in (await lookup_for_screen_pop(session, number), await hook(number)):
+            # the call among the customer's other contacts (the seeded ones): by when it came
+            [call] = [
+                i
+                for i in pop["interactions"]
+                if i["kind"] == "call" and dt.datetime.fromisoformat(i["occurred_at"]).timestamp() == t(at)
+            ]
+            assert call["outcome"] == left, (number, pop["interactions"])
+            assert rows[call_id]["outcome"] == left
