@@ -73,7 +73,9 @@ def test_a_notice_goes_by_the_channel_picked(notice_console, browser):
         to.fill("wang@example.com")
         expect(channel).to_have_value("sms")  # what was picked stays picked
         form.locator("button").click()
-        expect(page.locator(".toast.refused").last).to_contain_text("短信只能发送到手机号码，不能发送到邮箱地址")
+        expect(page.locator(".toast.refused").last).to_contain_text(
+            "短信只能发送到手机号码，不能发送到邮箱地址"
+        )
         assert _outbox(server.url_db) == []
 
         channel.select_option("email")
