@@ -31,6 +31,7 @@ from ticketing.models import (
     WorkOrder,
     utcnow,
 )
+from ticketing.models.campaigns import REQUESTED_CALLBACK
 
 #: the dispositions (结果代码) every installation starts with: (code, label, final, needs_answer).
 #: ``needs_answer``: what only a customer on the line says; a call that found nobody takes
@@ -424,9 +425,6 @@ async def running_campaigns(session: AsyncSession) -> list[Campaign]:
 
 
 # -- contacts ----------------------------------------------------------------------------
-#: the source key of a callback the caller asked for (IVR 9, at the menu or while queued):
-#: ``callback:<call id>``, given by ``campaigns.sources.add_callback``
-REQUESTED_CALLBACK = "callback:"
 
 
 def requested_by_caller(source_key: str) -> bool:

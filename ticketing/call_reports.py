@@ -71,6 +71,7 @@ from ticketing.models import (
     order_interactions,
     utcnow,
 )
+from ticketing.models.campaigns import REQUESTED_CALLBACK
 from ticketing.users import scope_paths
 
 INTERVALS = (15, 30, 60, "day")
@@ -424,10 +425,10 @@ async def left_in_the_ivr(session: AsyncSession, call_ids: list[str]) -> dict[st
     for ids in _chunks(call_ids):
         for key in await session.scalars(
             select(CampaignContact.source_key).where(
-                CampaignContact.source_key.in_([f"callback:{call_id}" for call_id in ids])
+                CampaignContact.source_key.in_([f"{REQUESTED_CALLBACK}{call_id}" for call_id in ids])
             )
         ):
-            left[key.removeprefix("callback:")] = ("callback", None)
+            left[key.removeprefix(REQUESTED_CALLBACK)] = ("callback", None)
         for event_id, kind, call_id in await session.execute(
             select(Interaction.id, Interaction.kind, Interaction.external_id).where(
                 Interaction.kind.in_(("voicemail", "fax")), Interaction.external_id.in_(ids)

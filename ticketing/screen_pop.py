@@ -41,6 +41,7 @@ from ticketing.models import (
     WorkOrder,
     utcnow,
 )
+from ticketing.models.campaigns import REQUESTED_CALLBACK
 
 
 def customer_json(c: Any, phones: list[str], site_name: str = "") -> dict[str, Any]:
@@ -191,7 +192,7 @@ _LEFT_IN_THE_IVR = case(
             select(literal("callback"))
             .where(
                 CampaignContact.campaign_id.in_(select(Campaign.id).where(Campaign.kind == "callback")),
-                CampaignContact.source_key == literal("callback:") + Interaction.external_id,
+                CampaignContact.source_key == literal(REQUESTED_CALLBACK) + Interaction.external_id,
             )
             .limit(1)
             .scalar_subquery(),

@@ -57,6 +57,12 @@ class Campaign(Base, Timestamped):
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
+#: the source key of a callback the caller asked for (IVR 9, at the menu or while queued):
+#: ``callback:<call id>``, given by ``campaigns.sources.add_callback``; the call reports and the
+#: screen-pop find a call's callback by it
+REQUESTED_CALLBACK = "callback:"
+
+
 class CampaignContact(Base, Timestamped):
     __tablename__ = "campaign_contacts"
     __table_args__ = (
