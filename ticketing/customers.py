@@ -243,7 +243,7 @@ async def lookup_for(
             .limit(orders)
         )
     )
-    # one line a contact, as the pop lists them (a call given up in the queue, not its 未接来电 too)
+    # one line a contact, as the pop lists them (a call given up in the queue: its 未接来电 alone)
     contact = A_CALLER_CONTACT
     if customers:
         history_of = Interaction.customer_id.in_([c.id for c in customers])
@@ -254,7 +254,8 @@ async def lookup_for(
             .where(orders_in_scope)
         )
         history_of = and_(Interaction.number == number, Interaction.id.in_(joined_theirs))
-        # only what joined their orders: a 未接来电 that did is listed, its call (not theirs) is not
+        # only what joined their orders, all of it: a call that joined one is listed, though its
+        # 未接来电 (not theirs) would stand for it elsewhere
         contact = A_CONTACT
     history = list(
         await session.scalars(

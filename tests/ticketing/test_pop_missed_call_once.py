@@ -1,7 +1,9 @@
 """A call given up in the queue is one line in the screen-pop's 最近联系 and the console's lookup
 (QA #17): the call (排队中放弃) was listed and, beside it, the 未接来电 event the inbox keeps of the
-same call, as if the customer had called twice. The order made from the 未接来电 keeps it in its
-处理过程. SQLite and PostgreSQL, through the pop's hook too."""
+same call, as if the customer had called twice. The line is the 未接来电's: the call missed, how
+(排队中放弃) and its inbox state (whether someone has called back), which the call's row does not
+know. The order made from the 未接来电 keeps it in its 处理过程. SQLite and PostgreSQL, through the
+pop's hook too."""
 
 import time
 
@@ -49,10 +51,11 @@ async def test_a_call_given_up_in_the_queue_is_one_contact(session, sm, seeded):
         )
     )
 
-    def lines(pop) -> list[tuple[str, str]]:
-        return [(i["kind"], i["outcome"]) for i in pop["interactions"]]
+    def lines(pop) -> list[tuple[str, str, str]]:
+        return [(i["kind"], i["outcome"], i["status"]) for i in pop["interactions"]]
 
-    expected = [("call", "abandoned_queue"), ("call", "answered")]
+    # the 未接来电 in the inbox, given to nobody (no seat ready): 新到
+    expected = [("missed_call", "abandoned_queue", "new"), ("call", "answered", "ended")]
     pop = await lookup_for_screen_pop(session, PHONE)
     assert lines(pop) == expected
     assert await screen_pop_hook(sm)(PHONE) == pop  # the hook's own statements say the same
@@ -61,6 +64,12 @@ async def test_a_call_given_up_in_the_queue_is_one_contact(session, sm, seeded):
     # the 未接来电 is still the inbox's, and an order it joined shows it in its 处理过程
     missed = await session.scalar(select(Interaction).where(Interaction.kind == "missed_call"))
     assert missed.external_id == "gave-up"
+    # called back and closed in the inbox: its line says so, the agent need not call again
+    missed.status = "handled"
+    await session.commit()
+    pop = await lookup_for_screen_pop(session, PHONE)
+    assert lines(pop)[0] == ("missed_call", "abandoned_queue", "handled")
+    assert await screen_pop_hook(sm)(PHONE) == pop
     order = await create_order(
         session,
         seeded.users["1001"],

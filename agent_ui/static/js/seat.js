@@ -383,6 +383,9 @@ function showMatches(matches) {
   );
 }
 
+// a 未接来电's state in the inbox (新到, 待处理, 已处理), so an agent sees whether it was called back
+const missedState = (i) => (i.kind === "missed_call" && i.status ? paren(t(`inbox.status.${i.status}`)) : "");
+
 function showCustomer(c) {
   state.customer = c;
   if (state.form.callId === state.call?.call_id) setFormCustomer(c);
@@ -399,8 +402,9 @@ function showCustomer(c) {
     el("h3", {}, `${t("pop.open_orders")}${paren(orders.length)}`),
     el("ul", { id: "pop-orders" }, orders.map((o) => el("li", {}, el("a", { href: `/orders/${o.number}`, target: "_blank" }, o.number), ` ${o.status} · ${o.title || o.category}`))),
     el("h3", {}, t("pop.recent")),
-    // one line a contact: a recorded call's line plays its recording (no 录音 line of its own)
-    el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", { "data-kind": i.kind }, `${fmtTime(i.occurred_at)} ${t(`kind.${i.kind}`)} ${i.subject || outcomeText(i.outcome)}`,
+    // one line a contact: a recorded call's line plays its recording (no 录音 line of its own), a
+    // call given up in the queue is its 未接来电's line, with the inbox's state of it (已处理: called back)
+    el("ul", { id: "pop-recent" }, recent.slice(0, 5).map((i) => el("li", { "data-kind": i.kind }, `${fmtTime(i.occurred_at)} ${t(`kind.${i.kind}`)} ${i.subject || outcomeText(i.outcome)}${missedState(i)}`,
       i.media_url ? mediaElement("recording", i.media_url, { "data-interaction": i.id }) : null))),
     el("div", { id: "pop-outages", hidden: true }),
   );
