@@ -34,7 +34,8 @@ from typing import Any
 from cti import agents as A
 from cti import recording, resync
 from cti.agents import AgentBook
-from cti.ami import AmiClient, AmiError, Frame
+from cti.ami import AmiClient, AmiError, Frame, speedups
+from cti.ami.fields import needle, search
 from cti.ami.speedups import untrack_plain
 from cti.bus import Bus
 from cti.call_events import (
@@ -84,6 +85,32 @@ def last_ivr_path(raw: bytes) -> bytes | None:
             return m[1]
         end = at
     return None
+
+
+_CHANNEL = needle("Channel")
+
+
+def ivr_path_seen(raw: bytes) -> tuple[str, str] | None:
+    """(the ``Channel``, its ``HOTLINE_IVR_PATH``) of a queue join, None when it has no such line:
+    the channel as ``Frame.get`` reads it ("" when absent), the path as ``last_ivr_path`` finds
+    it, both decoded. The C accelerator's ``channel_and_variable`` gives the same in one call
+    (``_channel_and_ivr_path``): these two, and ``Frame.get``'s two frames under them, were about 100
+    bytecodes a queued call."""
+    found = last_ivr_path(raw)
+    if found is None:
+        return None
+    channel = search(raw, _CHANNEL)
+    return (
+        "" if channel is None else channel[1].decode("utf-8", "replace"),
+        found.decode("utf-8", "replace"),
+    )
+
+
+_channel_and_ivr_path = (
+    functools.partial(speedups.c.channel_and_variable, b"HOTLINE_IVR_PATH")
+    if speedups.c is not None and hasattr(speedups.c, "channel_and_variable")
+    else ivr_path_seen
+)
 
 
 CustomerLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
@@ -817,10 +844,7 @@ class CtiBridge:
 
     def _ivr_path_on_event(self, frame: Frame) -> None:
         # "ChanVariable: HOTLINE_IVR_PATH=top:1/…", empty when the IVR set none.
-        found = last_ivr_path(frame.raw)
-        self._ivr_path_seen = (
-            (frame.get("Channel"), found.decode("utf-8", "replace")) if found is not None else None
-        )
+        self._ivr_path_seen = _channel_and_ivr_path(frame.raw)
 
     def _queued(self, call: Call, channel: str) -> None:
         # The IVR's choices ride on the channel (HOTLINE_IVR_PATH, set by the AGI route).

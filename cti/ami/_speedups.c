@@ -18,9 +18,14 @@
  * Searcher -- cti.ami.fields.searcher: a listener's only_if pattern searched from where its
  *            literal start is (memmem), not tried at every line of the frame.
  * ChannelBook -- cti.channel_calls.ChannelEvents' bookkeeping of channels and bridges
- *            (Newchannel, Hangup, BridgeEnter, BridgeLeave), the rest left to the model's Python.
+ *            (Newchannel, Hangup, BridgeEnter, BridgeLeave, NewCallerid) and app_queue's join,
+ *            ring and answer (QueueCallerJoin, AgentCalled, AgentConnect), the rest left to the
+ *            model's Python.
  * QueueDesk -- cti.queues.QueueBoard's publish, join, leave, outcome and its watcher of the
  *            agents' states (the wallboard's counters and their QueueUpdated).
+ *
+ * And functions: round3, timestamp, untrack_plain, and channel_and_variable (the bridge's look at
+ * a queue join: its Channel and HOTLINE_IVR_PATH, cti.bridge.ivr_path_seen).
  *
  * cti/ami/speedups.py says how one of the two implementations is chosen.
  */
@@ -4051,10 +4056,102 @@ untrack_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyBool_FromLong(set_plain(args[0], args[1], 0));
 }
 
+PyDoc_STRVAR(channel_and_variable_doc,
+"channel_and_variable(variable, raw) -> (channel, value) | None\n--\n\n"
+"A frame's Channel (as Frame.get reads it: the first line of that key, \"\" when there is none)\n"
+"and the value of its last \"ChanVariable: <variable>=\" line (manager.conf's channelvars),\n"
+"each decoded as UTF-8 with replacement; None when it has no such line. What the bridge's\n"
+"cti.bridge.ivr_path_seen reads off a queue join (last_ivr_path and fields.search), in one call.");
+
+/* where a line starting with ``line`` (n bytes, "\r\n" first) last begins wholly before end, or NULL
+ * (bytes.rfind(line, 0, end)) */
+static const char *
+last_line(const char *raw, Py_ssize_t end, const char *line, Py_ssize_t n)
+{
+    Py_ssize_t from = end - n; /* the last place it can begin */
+    while (from >= 0) {
+        const char *cr = memrchr(raw, '\r', (size_t)from + 1);
+        if (cr == NULL)
+            return NULL;
+        if (memcmp(cr, line, (size_t)n) == 0)
+            return cr;
+        from = cr - raw - 1;
+    }
+    return NULL;
+}
+
+/* where ``line`` (n bytes, CR first) first is in [p, stop), or NULL: a memchr for each CR (glibc's
+ * memmem set up its search for each call, several times this on a frame's few lines) */
+static const char *
+first_line(const char *p, const char *stop, const char *line, Py_ssize_t n)
+{
+    while (stop - p >= n && (p = memchr(p, '\r', (size_t)(stop - p - n + 1))) != NULL) {
+        if (memcmp(p, line, (size_t)n) == 0)
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
+static PyObject *
+channel_and_variable(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyBytes_Check(args[1]) || !PyBytes_GET_SIZE(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "channel_and_variable(variable, raw): variable a name, raw a frame, bytes");
+        return NULL;
+    }
+    const char *name = PyBytes_AS_STRING(args[0]), *raw = PyBytes_AS_STRING(args[1]);
+    Py_ssize_t name_len = PyBytes_GET_SIZE(args[0]), size = PyBytes_GET_SIZE(args[1]);
+    static const char var_line[] = "\r\nChanVariable:", channel_line[] = "\r\nChannel:";
+    const Py_ssize_t var_len = sizeof(var_line) - 1, channel_len = sizeof(channel_line) - 1;
+    const char *stop = raw + size, *value = NULL, *value_end = NULL;
+    /* the last "ChanVariable: ?<variable>=" line, its value up to the next CR or LF (last_ivr_path) */
+    for (Py_ssize_t end = size; value == NULL;) {
+        const char *at = last_line(raw, end, var_line, var_len);
+        if (at == NULL)
+            Py_RETURN_NONE;
+        const char *p = at + var_len;
+        if (p < stop && *p == ' ')
+            p++;
+        if (stop - p > name_len && memcmp(p, name, (size_t)name_len) == 0 && p[name_len] == '=') {
+            value = value_end = p + name_len + 1;
+            while (value_end < stop && *value_end != '\r' && *value_end != '\n')
+                value_end++;
+        }
+        end = at - raw; /* the literal cannot overlap itself: an earlier one ends before it */
+    }
+    /* the first "Channel:" line, the frame's first line included, up to its CRLF, one space dropped
+     * (fields.search) */
+    const char *channel = NULL, *channel_end;
+    if (size >= channel_len - 2 && memcmp(raw, channel_line + 2, (size_t)channel_len - 2) == 0)
+        channel = raw + channel_len - 2;
+    else {
+        const char *at = first_line(raw, stop, channel_line, channel_len);
+        channel = at == NULL ? NULL : at + channel_len;
+    }
+    if (channel == NULL)
+        channel = channel_end = stop; /* none: "" */
+    else {
+        channel_end = first_line(channel, stop, "\r\n", 2);
+        if (channel_end == NULL)
+            channel_end = stop;
+        if (channel < channel_end && *channel == ' ')
+            channel++;
+    }
+    PyObject *chan = PyUnicode_DecodeUTF8(channel, channel_end - channel, "replace");
+    PyObject *text = chan == NULL ? NULL : PyUnicode_DecodeUTF8(value, value_end - value, "replace");
+    PyObject *pair = text == NULL ? NULL : PyTuple_Pack(2, chan, text);
+    Py_XDECREF(chan);
+    Py_XDECREF(text);
+    return pair;
+}
+
 static PyMethodDef module_methods[] = {
     {"timestamp", timestamp, METH_O, timestamp_doc},
     {"round3", round3, METH_O, round3_doc},
     {"untrack_plain", (PyCFunction)(void (*)(void))untrack_plain, METH_FASTCALL, untrack_plain_doc},
+    {"channel_and_variable", (PyCFunction)(void (*)(void))channel_and_variable, METH_FASTCALL,
+     channel_and_variable_doc},
     {NULL, NULL, 0, NULL},
 };
 
