@@ -23,15 +23,14 @@ from cti.calls import RELAY_NOTE_SECONDS, Call, CallModel
 from cti.commands import AgentCommands, CommandResult
 from cti.commands.service import TRANSFER_NOTE_LIMIT
 from cti.local_bridges import LocalBridges
-from cti.mirror import BridgeMirror
 from cti.redis_bus import RedisBus
 from cti.remote import bridge_handlers
-from cti.resync import History
 from hotline.runtime import remote_bridge as hotline_remote_bridge
 from tests.cti.test_calls import AGENT_2_CH, AGENT_CH, CALLER_2, LINKED, SEAT_2, World, _answered_by_2001
 from tests.cti.test_relayed_call import CALL_ID, CALLER, TRUNK, _relayed, world  # noqa: F401 (fixture)
 from tests.cti.test_remote import SeatBridge, bus, prefix, remote_bridge, serving  # noqa: F401 (fixtures)
 from tests.cti.test_remote_servers import REDIS_URL, SiteBridge, active_bridge, settings, until  # noqa: F401
+from tests.cti.test_transferred_from import _history, _mirrored
 
 NOTE = "客户说家里整栋楼停电两小时了，户号 0301234567，要求尽快派人"
 
@@ -89,21 +88,6 @@ def _noted(events) -> list[tuple[str, str, str]]:
     return [(e.agent_id, e.transferred_from, e.transfer_note) for e in events]
 
 
-def _mirrored(w: World) -> dict:
-    mirror = BridgeMirror(bus=None)  # type: ignore[arg-type]
-    for event in w.events:
-        mirror.apply(event)
-    (call,) = [c for c in mirror.calls() if c["call_id"] == LINKED]
-    return call
-
-
-def _restored(w: World):
-    history = History(records_kept=2)
-    for event in w.events:
-        history.add(event)
-    return history.calls[LINKED]
-
-
 async def test_the_note_rings_and_is_answered_on_the_colleague_transferred_to(talking):
     w = talking
     actions = Actions()
@@ -123,7 +107,7 @@ async def test_the_note_rings_and_is_answered_on_the_colleague_transferred_to(ta
     # a reload of 2002's console, a web process's mirror, a restarted bridge's history
     assert w.model.calls[LINKED].snapshot()["transfer_note"] == NOTE
     assert _mirrored(w)["transfer_note"] == NOTE
-    assert _restored(w).transfer_note == NOTE
+    assert _history(w).transfer_note == NOTE
 
 
 async def test_the_command_log_names_the_transfer_but_not_the_callers_words(talking, caplog):
