@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from agent_ui.order_views import order_view
 from cti.call_events import CallEnded
-from ticketing import create_order
+from tests.ticketing.conftest import gz_fault_order
 from ticketing.calls import CallLinker, link
 from ticketing.customers import lookup_for, lookup_for_screen_pop, screen_pop_hook
 from ticketing.demo import demo_phone
@@ -70,13 +70,7 @@ async def test_a_call_given_up_in_the_queue_is_one_contact(session, sm, seeded):
     pop = await lookup_for_screen_pop(session, PHONE)
     assert lines(pop)[0] == ("missed_call", "abandoned_queue", "handled")
     assert await screen_pop_hook(sm)(PHONE) == pop
-    order = await create_order(
-        session,
-        seeded.users["1001"],
-        workflow="fault_repair",
-        site_id=seeded.sites["440100"].id,
-        form={"故障地址": "天河路1号", "所属供电局": "440100"},
-    )
+    order = await gz_fault_order(session, seeded)
     await link(session, order, missed)
     await session.commit()
     await session.refresh(order)
