@@ -10,10 +10,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.ami_line import AmiLine
-from tests.browser.conftest import QUEUE
-from tests.browser.test_console_story import VIEWPORT
-from tests.browser.test_wallboard_seat_force import ready_on_the_board
+from tests.browser.test_wallboard_seat_force import seat_on_the_board
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 
@@ -31,16 +28,7 @@ def audit_rows(console, action: str) -> int:
 
 
 def test_a_double_click_on_a_seat_s_force_button_is_one_command(console, browser, asterisk):
-    ami = AmiLine(asterisk)
-    ami.clear_queue(QUEUE)
-    ami.phone(console.agent, ring="1", talk="hold")
-    contexts = [browser.new_context(viewport=VIEWPORT, locale="zh-CN") for _ in range(2)]
-    errors: list[str] = []
-    try:
-        agent, boss = (ctx.new_page() for ctx in contexts)
-        for page in (agent, boss):
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-        state, tile = ready_on_the_board(console, agent, boss)
+    with seat_on_the_board(console, browser, asterisk) as (ami, agent, boss, state, tile, errors):
         toasts = boss.locator("#toasts .toast")
 
         pause = tile.locator("[data-force=force_pause]")
@@ -65,7 +53,3 @@ def test_a_double_click_on_a_seat_s_force_button_is_one_command(console, browser
         expect(boss.locator("#toasts .toast.refused")).to_have_count(0)
         assert audit_rows(console, "seat.force_sign_out") == 1
         assert errors == []
-    finally:
-        for ctx in contexts:
-            ctx.close()
-        ami.close()

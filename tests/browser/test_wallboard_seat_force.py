@@ -6,11 +6,14 @@ is told); a team leader sees no actions on a seat outside their team; and 结束
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytest
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.ami_line import AmiLine
 from tests.browser.conftest import PASSWORD, QUEUE
@@ -37,6 +40,37 @@ def ready_on_the_board(console, agent, boss) -> tuple[Locator, Locator]:
     tile = boss.locator(f"#wb-seats .seat[data-agent='{console.agent}']")
     expect(tile).to_have_attribute("data-state", "ready", timeout=10_000)
     return state, tile
+
+
+class SeatOnTheBoard(NamedTuple):
+    ami: AmiLine
+    agent: Page  # the story's seat's console
+    boss: Page  # the supervisor's wallboard
+    state: Locator  # the seat's state on its console
+    tile: Locator  # its tile on the wallboard
+    errors: list[str]  # both pages' uncaught script errors, for the story to assert none
+
+
+@contextlib.contextmanager
+def seat_on_the_board(console, browser, asterisk) -> Iterator[SeatOnTheBoard]:
+    """The wallboard stories' set-up: the story's seat (its phone answers after one ring, then
+    holds; its queue emptied) ready on one page and its tile on the supervisor's wallboard on
+    another (``ready_on_the_board``); the pages and the AMI line closed after."""
+    ami = AmiLine(asterisk)
+    ami.clear_queue(QUEUE)
+    ami.phone(console.agent, ring="1", talk="hold")
+    contexts = [browser.new_context(viewport=VIEWPORT, locale="zh-CN") for _ in range(2)]
+    errors: list[str] = []
+    try:
+        agent, boss = (ctx.new_page() for ctx in contexts)
+        for page in (agent, boss):
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        state, tile = ready_on_the_board(console, agent, boss)
+        yield SeatOnTheBoard(ami, agent, boss, state, tile, errors)
+    finally:
+        for ctx in contexts:
+            ctx.close()
+        ami.close()
 
 
 def test_a_supervisor_sets_a_seat_not_ready_and_signs_it_out_from_its_tile(console, browser, asterisk):
@@ -101,17 +135,7 @@ def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, br
     """置忙 during a call waits for it (the tile says so); the agent then leaves the intake form
     unsaved (an abandoned tab): the seat stays in 话后处理 past its limit, out of every queue, until
     the supervisor clicks 结束话后处理 on its tile, and goes to the break it was set to."""
-    ami = AmiLine(asterisk)
-    ami.clear_queue(QUEUE)
-    ami.phone(console.agent, ring="1", talk="hold")
-    contexts = [browser.new_context(viewport=VIEWPORT, locale="zh-CN") for _ in range(2)]
-    errors: list[str] = []
-    try:
-        agent, boss = (ctx.new_page() for ctx in contexts)
-        for page in (agent, boss):
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-        state, tile = ready_on_the_board(console, agent, boss)
-
+    with seat_on_the_board(console, browser, asterisk) as (ami, agent, boss, state, tile, errors):
         ami.call_in(QUEUE, demo_phone(4), stay=60)
         expect(state).to_have_attribute("data-state", "talking", timeout=15_000)
         expect(tile).to_have_attribute("data-state", "talking", timeout=10_000)
@@ -146,7 +170,3 @@ def test_a_supervisor_ends_the_after_call_work_an_unsaved_form_holds(console, br
         expect(agent.locator("#intake-opinion")).to_have_value("未保存")  # the form keeps its input
         expect(end).to_have_attribute("aria-disabled", "true")
         assert errors == []
-    finally:
-        for ctx in contexts:
-            ctx.close()
-        ami.close()

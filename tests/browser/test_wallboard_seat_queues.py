@@ -8,27 +8,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.ami_line import AmiLine
 from tests.browser.conftest import QUEUE
-from tests.browser.test_console_story import VIEWPORT
-from tests.browser.test_wallboard_seat_force import ready_on_the_board
+from tests.browser.test_wallboard_seat_force import seat_on_the_board
 from ticketing.demo import demo_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 
 
 def test_a_reloaded_board_keeps_a_pending_force_and_the_last_queue_stays(console, browser, asterisk):
-    ami = AmiLine(asterisk)
-    ami.clear_queue(QUEUE)
-    ami.phone(console.agent, ring="1", talk="hold")
-    contexts = [browser.new_context(viewport=VIEWPORT, locale="zh-CN") for _ in range(2)]
-    errors: list[str] = []
-    try:
-        agent, boss = (ctx.new_page() for ctx in contexts)
-        for page in (agent, boss):
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-        state, tile = ready_on_the_board(console, agent, boss)
-
+    with seat_on_the_board(console, browser, asterisk) as (ami, agent, boss, state, tile, errors):
         # 调整技能队列: the seat's only queue is not taken away (that would be 强制下班)
         boss.locator("#wb-queue-pick").select_option(QUEUE)
         asked: list[str] = []
@@ -56,7 +44,3 @@ def test_a_reloaded_board_keeps_a_pending_force_and_the_last_queue_stays(console
         expect(tile).to_have_attribute("data-state", "not_ready", timeout=15_000)
         expect(pending).to_be_hidden()
         assert errors == []
-    finally:
-        for ctx in contexts:
-            ctx.close()
-        ami.close()
