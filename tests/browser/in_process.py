@@ -46,6 +46,17 @@ class InProcessConsole:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def folder(self) -> Path:
+        """The folder of the console's SQLite file (the story's tmp_path)."""
+        return Path(self.url_db.removeprefix("sqlite+aiosqlite:///")).parent
+
+    def recordings(self) -> Any | None:
+        """The recording store the console serves files from (``AppServices.recordings``): none
+        here. A story that plays recordings gives one in its subclass: the app adds its media
+        routes only when it is created with a store, so setting it after ``_start`` is too late."""
+        return None
+
     async def _start(self) -> None:
         from agent_ui import AppServices, create_app
         from cti.bus import InProcessBus
@@ -57,6 +68,7 @@ class InProcessConsole:
             sessionmaker=sessionmaker(self.engine),
             secret_key="story",
             cookie_secure=False,
+            recordings=self.recordings(),
         )
         self.runner = web.AppRunner(create_app(services), access_log=None)
         await self.runner.setup()

@@ -46,27 +46,12 @@ async def _seed(url: str, root: Path) -> dict[str, int]:
 
 
 class VoicemailConsole(InProcessConsole):
-    """The console with a recording store (the story's tmp_path/asterisk-root) to play from."""
+    """The console with a recording store (the story's tmp_path/root) to play from."""
 
-    async def _start(self) -> None:
-        from aiohttp import web
-
-        from agent_ui import AppServices, create_app
-        from cti.bus import InProcessBus
+    def recordings(self):
         from recordings import RecordingStore
-        from ticketing.db import create_engine, sessionmaker
 
-        self.engine = create_engine(self.url_db)
-        services = AppServices(
-            bus=InProcessBus(),
-            sessionmaker=sessionmaker(self.engine),
-            secret_key="story",
-            cookie_secure=False,
-            recordings=RecordingStore(Path(self.url_db.removeprefix("sqlite+aiosqlite:///")).parent / "root"),
-        )
-        self.runner = web.AppRunner(create_app(services), access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        return RecordingStore(self.folder / "root")
 
 
 @pytest.fixture

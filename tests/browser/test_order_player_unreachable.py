@@ -5,8 +5,6 @@ JSON. Before, the player stayed, silent. In-process console, no Asterisk."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -43,32 +41,15 @@ async def _seed(url: str) -> dict[str, str]:
 class TwoServersConsole(InProcessConsole):
     """The console with the recordings of two phone servers: gz's mounted, bj's not."""
 
-    async def _start(self) -> None:
-        from aiohttp import web
-
-        from agent_ui import AppServices, create_app
-        from cti.bus import InProcessBus
+    def recordings(self):
         from recordings import RecordingStore
         from recordings.store import ServerStores
-        from ticketing.db import create_engine, sessionmaker
 
-        folder = Path(self.url_db.removeprefix("sqlite+aiosqlite:///")).parent
-        (folder / "gz").mkdir(exist_ok=True)
-        gz = RecordingStore(folder / "gz")
-        stores = ServerStores(
-            [("gz", "hotline1", gz), ("bj", "hotline3", RecordingStore(folder / "bj"))], gz, "gz"
+        (self.folder / "gz").mkdir(exist_ok=True)
+        gz = RecordingStore(self.folder / "gz")
+        return ServerStores(
+            [("gz", "hotline1", gz), ("bj", "hotline3", RecordingStore(self.folder / "bj"))], gz, "gz"
         )
-        self.engine = create_engine(self.url_db)
-        services = AppServices(
-            bus=InProcessBus(),
-            sessionmaker=sessionmaker(self.engine),
-            secret_key="story",
-            cookie_secure=False,
-            recordings=stores,
-        )
-        self.runner = web.AppRunner(create_app(services), access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
 
 
 @pytest.fixture
