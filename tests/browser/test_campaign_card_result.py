@@ -74,8 +74,8 @@ def push(page, event: dict) -> None:
     page.evaluate(f'window.push("order", {{ event: {json.dumps(event, ensure_ascii=False)} }})')
 
 
-def test_the_card_names_the_order_and_saves_only_a_chosen_result(browser):
-    posted: list[dict] = []
+def saving_into(posted: list[dict]):
+    """A ``card_console`` answer that saves contact 5's result (its POST's body kept in ``posted``)."""
 
     def answer(route, path: str) -> bool:
         if path != "/api/campaign-contacts/5/disposition":
@@ -84,7 +84,12 @@ def test_the_card_names_the_order_and_saves_only_a_chosen_result(browser):
         route.fulfill(json={"id": 5})
         return True
 
-    with card_console(browser, DISPOSITIONS, answer) as (page, errors, dialogs):
+    return answer
+
+
+def test_the_card_names_the_order_and_saves_only_a_chosen_result(browser):
+    posted: list[dict] = []
+    with card_console(browser, DISPOSITIONS, saving_into(posted)) as (page, errors, dialogs):
         push(page, CALL_PLACED)
         card = page.locator("#campaign-card")
         link = card.get_by_role("link", name="GZ2026112800002")

@@ -6,12 +6,10 @@ be closed with no result (the retry is due anyway); an answered call keeps every
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_campaign_card_result import card_console, push
+from tests.browser.test_campaign_card_result import card_console, push, saving_into
 
 pytestmark = pytest.mark.browser
 DISPOSITIONS = {
@@ -48,15 +46,7 @@ def options(card) -> list[str]:
 
 def test_an_unanswered_call_offers_only_the_codes_that_fit_and_closes_without_one(browser):
     posted: list[dict] = []
-
-    def answer(route, path: str) -> bool:
-        if path != "/api/campaign-contacts/5/disposition":
-            return False
-        posted.append(json.loads(route.request.post_data or "{}"))
-        route.fulfill(json={"id": 5})
-        return True
-
-    with card_console(browser, DISPOSITIONS, answer) as (page, errors, dialogs):
+    with card_console(browser, DISPOSITIONS, saving_into(posted)) as (page, errors, dialogs):
         push(page, CALL_PLACED)
         card = page.locator("#campaign-card")
         expect(card.locator("[name=code] option")).to_have_count(6)  # 请选择结果 and every code
