@@ -256,6 +256,30 @@ class Harness:
                 await self.ami.action("QueueRemove", Queue=queue, Interface=interface)
 
 
+class QueueLine(Harness):
+    """A line straight to one queue (``line`` routed to ``queue:<queue>``, the queue's ``settings``),
+    with neither a caller's profile nor a bill lookup: the queue stories' harness."""
+
+    line: str
+    queue: str
+    settings: dict
+
+    def services(self) -> IvrServices:
+        routing = {
+            **ROUTING,
+            "queues": {**ROUTING["queues"], self.queue: self.settings},
+            "entries": [*ROUTING["entries"], {"numbers": [self.line], "target": f"queue:{self.queue}"}],
+        }
+        return IvrServices(
+            routing=parse_routing(routing),
+            flows=parse_flows(FLOWS),
+            bus=self.bus,
+            hooks=SelfServiceHooks(),
+            store=RecordingStore(self.asterisk.root),
+            clock=lambda: dt.datetime.now(dt.UTC),
+        )
+
+
 @contextlib.asynccontextmanager
 async def serving(h: Harness) -> AsyncIterator[Harness]:
     """``h`` with its own AGI server on a free port, for as long as the story runs."""

@@ -10,17 +10,12 @@ from __future__ import annotations
 import array
 import asyncio
 import contextlib
-import datetime as dt
 import uuid
 import wave
 from pathlib import Path
 
 import pytest
-from ivr_harness import CALLER_CONTEXTS, FLOWS, ROUTING, Harness, ami_fixture, joined, serving, unique_caller
-
-from cti.routing_config import parse_routing
-from ivr import IvrServices, SelfServiceHooks, parse_flows
-from recordings import RecordingStore
+from ivr_harness import CALLER_CONTEXTS, Harness, QueueLine, ami_fixture, joined, serving, unique_caller
 
 pytestmark = pytest.mark.asterisk
 __all__ = ["ami_fixture"]
@@ -31,21 +26,8 @@ WITHHELD = "unknown"  # what Asterisk shows for a number the network withholds (
 SOUNDS = "usr/share/asterisk/sounds"
 
 
-class AnnouncementLine(Harness):
-    def services(self) -> IvrServices:
-        routing = {
-            **ROUTING,
-            "queues": {**ROUTING["queues"], QUEUE: {"timeout": 60}},
-            "entries": [*ROUTING["entries"], {"numbers": [LINE], "target": f"queue:{QUEUE}"}],
-        }
-        return IvrServices(
-            routing=parse_routing(routing),
-            flows=parse_flows(FLOWS),
-            bus=self.bus,
-            hooks=SelfServiceHooks(),
-            store=RecordingStore(self.asterisk.root),
-            clock=lambda: dt.datetime.now(dt.UTC),
-        )
+class AnnouncementLine(QueueLine):
+    line, queue, settings = LINE, QUEUE, {"timeout": 60}
 
 
 @pytest.fixture

@@ -6,14 +6,8 @@ message carried no reason at all."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from ivr_harness import FLOWS, ROUTING, Harness, ami_fixture, joined, serving, unique_caller
-
-from cti.routing_config import parse_routing
-from ivr import IvrServices, SelfServiceHooks, parse_flows
-from recordings import RecordingStore
+from ivr_harness import QueueLine, ami_fixture, joined, serving, unique_caller
 
 pytestmark = pytest.mark.asterisk
 __all__ = ["ami_fixture"]
@@ -22,21 +16,8 @@ LINE = "95583"
 QUEUE = "test-b"  # queues.conf's test queue no other story uses
 
 
-class OverflowLine(Harness):
-    def services(self) -> IvrServices:
-        routing = {
-            **ROUTING,
-            "queues": {**ROUTING["queues"], QUEUE: {"timeout": 2, "overflow": "voicemail"}},
-            "entries": [*ROUTING["entries"], {"numbers": [LINE], "target": f"queue:{QUEUE}"}],
-        }
-        return IvrServices(
-            routing=parse_routing(routing),
-            flows=parse_flows(FLOWS),
-            bus=self.bus,
-            hooks=SelfServiceHooks(),
-            store=RecordingStore(self.asterisk.root),
-            clock=lambda: dt.datetime.now(dt.UTC),
-        )
+class OverflowLine(QueueLine):
+    line, queue, settings = LINE, QUEUE, {"timeout": 2, "overflow": "voicemail"}
 
 
 @pytest.fixture
