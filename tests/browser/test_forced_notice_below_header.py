@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
 from tests.browser.story_seeds import demo_only
-from tests.browser.test_topbar_one_row import BUSY, PARTS
+from tests.browser.test_topbar_one_row import BUSY, news_in, one_row
 
 pytestmark = [pytest.mark.browser]
 SMALL = {"width": 1366, "height": 768}
@@ -34,23 +34,13 @@ PLACES = """() => Object.fromEntries(["#ami-status", "#bell-button", ".who"].map
 }))"""
 
 
-def _one_row(page) -> None:
-    found = page.evaluate(PARTS)
-    parts = found["parts"]
-    assert max(p[1] for p in parts) < min(p[2] for p in parts), found  # side by side
-    assert all(a[4] <= b[3] + 1 for a, b in zip(parts, parts[1:], strict=False)), found  # none over the next
-    assert found["spilled"] == [], found
-
-
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_a_forced_sign_out_leaves_the_header_one_row(console, browser, lang):
     with signed_in(browser, console, "1001", viewport=SMALL) as page:
         if lang == "en":
             page.click("form[action='/lang'] button")
             expect(page.locator("html")).to_have_attribute("lang", "en")
-        expect(page.locator("#ws-status")).to_have_attribute("data-connected", "true")
-        expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "connecting")
-        page.wait_for_timeout(300)
+        news_in(page)
         before = page.evaluate(PLACES)
         header = page.locator("header.topbar").bounding_box()
         notice = page.locator("#forced-notice")
@@ -58,7 +48,7 @@ def test_a_forced_sign_out_leaves_the_header_one_row(console, browser, lang):
         for action in ("end_acw", "sign_out"):
             page.evaluate(FORCED, [action, False])
             expect(notice).to_be_visible()
-            _one_row(page)
+            one_row(page)
             assert page.evaluate(PLACES) == before  # 电话, 提醒 and the user's part not moved
             box = notice.bounding_box()
             assert box["y"] >= header["y"] + header["height"] - 1, (box, header)  # under the header
@@ -77,14 +67,12 @@ def test_a_notice_during_a_call_leaves_the_header_one_row(console, browser):
     """置忙 during a call (it waits for the call's end): the header is at its busiest, the call's timer
     and the unhandled events' badge showing."""
     with signed_in(browser, console, "1001", viewport=SMALL) as page:
-        expect(page.locator("#ws-status")).to_have_attribute("data-connected", "true")
-        expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "connecting")
-        page.wait_for_timeout(300)
+        news_in(page)
         page.evaluate(BUSY, "talking")
         before = page.evaluate(PLACES)
         page.evaluate(FORCED, ["pause", True])
         expect(page.locator("#forced-notice .text")).to_have_text(
             "质量监控员 质检潘桂 将您置为未就绪（小休）：本次通话结束后生效"
         )
-        _one_row(page)
+        one_row(page)
         assert page.evaluate(PLACES) == before

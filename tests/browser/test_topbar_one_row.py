@@ -50,24 +50,35 @@ PARTS = """() => {
 }"""
 
 
+def news_in(page) -> None:
+    """The socket's first news (the state, the events' count) in, before the bar is filled."""
+    expect(page.locator("#ws-status")).to_have_attribute("data-connected", "true")
+    expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "connecting")
+    page.wait_for_timeout(300)
+
+
+def one_row(page) -> dict:
+    """The header's parts in one row, in order, none over the next, nothing spilling out of its
+    part; what ``PARTS`` found, for the story's own checks."""
+    found = page.evaluate(PARTS)
+    parts = found["parts"]
+    # side by side: every part overlaps every other's height (a second row starts below it)
+    assert max(p[1] for p in parts) < min(p[2] for p in parts), found
+    assert all(a[4] <= b[3] + 1 for a, b in zip(parts, parts[1:], strict=False)), found
+    assert found["spilled"] == [], found
+    return found
+
+
 @pytest.mark.parametrize("width", [1366, 1440, 1600])
 @pytest.mark.parametrize("moment", ["after_call_work", "talking"])
 def test_the_header_is_one_row(console, browser, width, moment):
     with signed_in(
         browser, console, "1001", viewport={"width": width, "height": 768 if width == 1366 else 900}
     ) as page:
-        # the socket's first news (the state, the events' count) in, before the bar is filled
-        expect(page.locator("#ws-status")).to_have_attribute("data-connected", "true")
-        expect(page.locator("#agent-state")).not_to_have_attribute("data-state", "connecting")
-        page.wait_for_timeout(300)
+        news_in(page)
         page.evaluate(BUSY, moment)
-        found = page.evaluate(PARTS)
+        found = one_row(page)
         parts = found["parts"]
-        # side by side: every part overlaps every other's height (a second row starts below it)
-        assert max(p[1] for p in parts) < min(p[2] for p in parts), found
-        # in order, none over the next, nothing spilling out of its part
-        assert all(a[4] <= b[3] + 1 for a, b in zip(parts, parts[1:], strict=False)), found
-        assert found["spilled"] == [], found
         # and all of it on screen: the bar and the page no wider than the window (1366 too)
         assert found["bar"][0] <= found["bar"][1] and found["page"][0] <= found["page"][1], found
         assert parts[-1][4] <= width, found
