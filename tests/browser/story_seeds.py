@@ -58,6 +58,22 @@ class DemoDatabase:
             caller_number=caller_number,
         )
 
+    async def consult_order(self, answer: str, *, by: str = "1001", site: str = "440100", **create: Any):
+        """A 信息咨询 order ``by`` (an agent's 工号) registered for ``site``, from the story's
+        ``CALLER``: 咨询内容 峰谷电价何时执行, 答复内容 ``answer`` (``create``: create_order's other
+        keywords, e.g. ``submit=False`` to keep it at its 受理)."""
+        from ticketing import create_order
+
+        return await create_order(
+            self.db,
+            self.users[by],
+            workflow="consult",
+            site_id=self.sites[site].id,
+            form={"咨询内容": "峰谷电价何时执行", "答复内容": answer},
+            caller_number=CALLER,
+            **create,
+        )
+
     async def order_at_dispatch(
         self, now: dt.datetime, *, handler: str = "5101", site: str = "440106", **order: Any
     ):

@@ -10,15 +10,13 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.story_seeds import CALLER, demo_database
+from tests.browser.story_seeds import demo_database
 from tests.unfillable_templates import BROKEN_FAX_SUBJECT, COSTLY, consult_reply_template
 
 pytestmark = [pytest.mark.browser]
 
 
 async def _seed(url: str, numbers: dict[str, str]) -> None:
-    from ticketing import create_order
-
     async with demo_database(url) as demo:
         demo.db.add_all(  # stored before saves were checked
             [
@@ -26,14 +24,7 @@ async def _seed(url: str, numbers: dict[str, str]) -> None:
                 consult_reply_template("测试模板2", "sms", auto_send=True, body=COSTLY),
             ]
         )
-        order = await create_order(
-            demo.db,
-            demo.users["1001"],
-            workflow="consult",
-            site_id=demo.sites["440100"].id,
-            form={"咨询内容": "峰谷电价何时执行", "答复内容": "每年7-9月执行"},
-            caller_number=CALLER,
-        )
+        order = await demo.consult_order("每年7-9月执行")
         numbers["order"] = order.number
 
 

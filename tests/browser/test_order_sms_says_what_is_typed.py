@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.story_seeds import CALLER, demo_database
+from tests.browser.story_seeds import demo_database
 
 pytestmark = [pytest.mark.browser]
 
@@ -21,19 +21,10 @@ TYPED = "每年6-9月执行，以当地公告为准"
 async def _seed(url: str, numbers: dict[str, str]) -> None:
     """A 信息咨询 order 1001 keeps at its 受理 (保存,现在处理), 答复内容 saved, and a manual SMS
     template of the step that reads it."""
-    from ticketing import create_order
     from ticketing.models import NotificationTemplate
 
     async with demo_database(url) as demo:
-        order = await create_order(
-            demo.db,
-            demo.users["1001"],
-            workflow="consult",
-            site_id=demo.sites["440100"].id,
-            form={"咨询内容": "峰谷电价何时执行", "答复内容": ANSWER},
-            caller_number=CALLER,
-            submit=False,
-        )
+        order = await demo.consult_order(ANSWER, submit=False)
         demo.db.add(
             NotificationTemplate(
                 name="咨询答复短信",

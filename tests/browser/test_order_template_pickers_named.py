@@ -10,25 +10,17 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import signed_in
 from tests.browser.in_process import seeded_console
-from tests.browser.story_seeds import CALLER, demo_database
+from tests.browser.story_seeds import demo_database
 
 pytestmark = [pytest.mark.browser]
 ANSWER = "每年7-9月执行"
 
 
 async def _seed(url: str, numbers: dict[str, str]) -> None:
-    from ticketing import create_order
     from ticketing.models import NotificationTemplate
 
     async with demo_database(url) as demo:
-        order = await create_order(
-            demo.db,
-            demo.users["1001"],
-            workflow="consult",
-            site_id=demo.sites["440100"].id,
-            form={"咨询内容": "峰谷电价何时执行", "答复内容": ANSWER},
-            caller_number=CALLER,
-        )
+        order = await demo.consult_order(ANSWER)
         at = {"category": "consult", "node": order.current_node, "auto_send": False}
         demo.db.add_all(
             [
