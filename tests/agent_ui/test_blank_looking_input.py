@@ -19,7 +19,12 @@ async def test_an_invisible_address_does_not_fill_the_required_field(client, wor
     headers = {"X-CSRF-Token": await login(client, "1001")}
     resp = await client.post(
         "/api/orders",
-        json={"workflow": "fault_repair", "form": {**FAULT, "故障地址": blank}, "submit": True},
+        json={
+            "workflow": "fault_repair",
+            "subcategory": "fault_lv",
+            "form": {**FAULT, "故障地址": blank},
+            "submit": True,
+        },
         headers=headers,
     )
     body = await resp.json()

@@ -59,7 +59,9 @@ async def test_a_survey_remark_has_a_limit(client, world, aiohttp_client):
     token = await login(client, "1001")
     order = await (
         await client.post(
-            "/api/orders", json={"workflow": "fault_repair", "form": FAULT}, headers={"X-CSRF-Token": token}
+            "/api/orders",
+            json={"workflow": "fault_repair", "subcategory": "fault_lv", "form": FAULT},
+            headers={"X-CSRF-Token": token},
         )
     ).json()
     leader = await aiohttp_client(client.server)

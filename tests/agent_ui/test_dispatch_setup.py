@@ -305,6 +305,7 @@ async def test_the_printed_order_names_its_site_and_says_yes_or_no_in_the_pages_
         agent,
         {
             "workflow": "fault_repair",
+            "subcategory": "fault_lv",
             "form": {"故障地址": "海淀路 2 号", "所属供电局": "HD", "需要回复客户": True},
         },
     )

@@ -37,11 +37,12 @@ async def test_an_order_from_an_event_names_every_problem_but_the_prefilled_fiel
     )
     refused = await _refused(resp)
     assert refused["details"]["problems"] == {
+        "subcategory": "field_required",  # submitted, as at the seat's intake: the form's head first
         "类别1": "field_bad_option",
         "标题": "field_required",
         "严重程度": "field_required",
     }
-    assert list(refused["details"]["problems"]) == ["类别1", "标题", "严重程度"]  # the form's order
+    assert list(refused["details"]["problems"]) == ["subcategory", "类别1", "标题", "严重程度"]
     assert "投诉内容" not in refused["message"]
 
 

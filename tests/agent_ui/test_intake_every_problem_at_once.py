@@ -14,7 +14,9 @@ TEXTS = Path(__file__).parents[2] / "agent_ui" / "texts"
 
 async def _refused(client, token: str, body: dict) -> dict:
     resp = await client.post(
-        "/api/orders", json={"workflow": "fault_repair", **body}, headers={"X-CSRF-Token": token}
+        "/api/orders",
+        json={"workflow": "fault_repair", "subcategory": "fault_lv", **body},
+        headers={"X-CSRF-Token": token},
     )
     refused = await resp.json()
     assert resp.status == 422, refused

@@ -58,7 +58,13 @@ async def test_save_and_done_routes_a_fault_order_to_the_bureau_handler(client, 
     token = await login(client, "1001")
     resp = await client.post(
         "/api/orders",
-        json={"workflow": "fault_repair", "form": FAULT, "caller_number": "13800138000", "submit": True},
+        json={
+            "workflow": "fault_repair",
+            "subcategory": "fault_lv",
+            "form": FAULT,
+            "caller_number": "13800138000",
+            "submit": True,
+        },
         headers={"X-CSRF-Token": token},
     )
     order = await resp.json()
@@ -103,7 +109,9 @@ async def test_the_agent_may_not_act_on_a_step_that_is_not_theirs(client):
     token = await login(client, "1001")
     order = await (
         await client.post(
-            "/api/orders", json={"workflow": "fault_repair", "form": FAULT}, headers={"X-CSRF-Token": token}
+            "/api/orders",
+            json={"workflow": "fault_repair", "subcategory": "fault_lv", "form": FAULT},
+            headers={"X-CSRF-Token": token},
         )
     ).json()
     resp = await client.post(f"/api/orders/{order['id']}/submit", json={}, headers={"X-CSRF-Token": token})
@@ -129,7 +137,9 @@ async def test_routing_reaches_the_handlers_socket(client, aiohttp_client, world
     async with handler.ws_connect("/ws") as ws:
         assert json.loads((await ws.receive()).data)["type"] == "snapshot"
         await client.post(
-            "/api/orders", json={"workflow": "fault_repair", "form": FAULT}, headers={"X-CSRF-Token": token}
+            "/api/orders",
+            json={"workflow": "fault_repair", "subcategory": "fault_lv", "form": FAULT},
+            headers={"X-CSRF-Token": token},
         )
 
         async def routed():
@@ -333,7 +343,7 @@ async def test_the_order_page_is_an_error_page_for_a_missing_or_unreachable_orde
     fault = await (
         await client.post(
             "/api/orders",
-            json={"workflow": "fault_repair", "form": FAULT, "submit": True},
+            json={"workflow": "fault_repair", "subcategory": "fault_lv", "form": FAULT, "submit": True},
             headers={"X-CSRF-Token": token},
         )
     ).json()
@@ -403,6 +413,7 @@ async def test_an_order_from_the_previous_call_banner_is_about_that_call(client,
     token = await login(client, "1001")
     form_for_a = {
         "workflow": "fault_repair",
+        "subcategory": "fault_lv",
         "form": FAULT,
         "caller_number": "13800138000",
         "call_id": "call-a",

@@ -34,13 +34,17 @@ async def test_a_disabled_bureau_takes_nothing_new_and_keeps_what_it_has(client,
 
     # no new order: named in the form, or sent there by id
     status, refused = await agent.call(
-        "POST", "/api/orders", {"workflow": "fault_repair", "form": {**FAULT, "所属供电局": "CY"}}
+        "POST",
+        "/api/orders",
+        {"workflow": "fault_repair", "subcategory": "fault_lv", "form": {**FAULT, "所属供电局": "CY"}},
     )
     assert (status, refused["error_id"]) == (422, "invalid_fields")
     assert refused["details"]["problems"] == {"所属供电局": "field_site_disabled"}
     assert "所属供电局（该单位已停用" in refused["message"]
     status, refused = await agent.call(
-        "POST", "/api/orders", {"workflow": "fault_repair", "form": FAULT, "site_id": cy}
+        "POST",
+        "/api/orders",
+        {"workflow": "fault_repair", "subcategory": "fault_lv", "form": FAULT, "site_id": cy},
     )
     assert refused["details"]["problems"] == {"site_id": "field_site_disabled"}
     # nor moved there from another bureau: an order kept at 受理 and corrected to it
