@@ -129,13 +129,6 @@ def _crew_recipients(definition: Any, order: WorkOrder) -> list[dict[str, str]]:
     return list(out.values())
 
 
-def _preview(source: str, context: dict[str, Any]) -> str:
-    try:
-        return render(source, context).strip()
-    except TemplateError:
-        return ""
-
-
 def _typed(body: dict[str, Any]) -> dict[str, Any] | None:
     """The order page's form as on screen (``form``), when the request sends it."""
     form = body.get("form")
@@ -164,6 +157,20 @@ def _filled(template: NotificationTemplate, context: dict[str, Any]) -> tuple[st
         return render_subject(template.subject, context).strip(), render(template.body, context).strip()
     except TemplateError:
         return None
+
+
+def _offered(template: NotificationTemplate, context: dict[str, Any]) -> dict[str, Any]:
+    """``template`` as the order's choices list it: filled as ``_filled`` fills it to send (empty
+    when it cannot be), and the merge fields still empty."""
+    subject, text = _filled(template, context) or ("", "")
+    return {
+        "id": template.id,
+        "name": template.name,
+        "node": template.node,
+        "subject": subject,
+        "text": text,
+        "blank": _blank(template, context),
+    }
 
 
 #: a value no form holds, to tell whether a template reads a field
@@ -243,17 +250,7 @@ async def message_choices(request: web.Request) -> web.Response:
             answer[channel] = {
                 "to": to,
                 "recipients": recipients,
-                "templates": [
-                    {
-                        "id": t.id,
-                        "name": t.name,
-                        "node": t.node,
-                        "subject": _preview(t.subject, context),
-                        "text": _preview(t.body, context),
-                        "blank": _blank(t, context),
-                    }
-                    for t in await _templates(db, order, channel)
-                ],
+                "templates": [_offered(t, context) for t in await _templates(db, order, channel)],
             }
     return web.json_response(answer)
 
