@@ -260,12 +260,15 @@ function transferredFrom(call) {
 // field (``customer: description``), once the call's category is on screen and only while that
 // field is empty; theirs to edit. Put in, not typed: it holds no after-call work and is no draft
 // until the agent changes the form, and it goes when the next call pops if they never did (bindForm).
+// The form's field of the customer's own words (咨询内容, 客户描述故障信息, 投诉内容), if its category has one.
+const customerWordsInput = () => $("intake-fields")?.querySelector('[data-kept-as="customer:description"]');
+
 async function takeTransferNote(call, opening) {
   const note = call.consult_from ? "" : (call.transfer_note || "").trim();
   if (!note) return;
   await opening;
   if (state.call !== call || state.dirty || state.form.callId !== call.call_id) return;
-  const input = $("intake-fields")?.querySelector('[data-kept-as="customer:description"]');
+  const input = customerWordsInput();
   if (!input || input.disabled || input.value !== "") return;
   input.value = note;
   input.dataset.transferNote = call.call_id;
@@ -276,7 +279,7 @@ async function takeTransferNote(call, opening) {
 // call (unsaved input about an earlier caller is not this one's).
 function customerWords() {
   if (!state.call || state.form.callId !== state.call.call_id) return "";
-  const input = $("intake-fields")?.querySelector('[data-kept-as="customer:description"]');
+  const input = customerWordsInput();
   // a category without such a field: the words typed under one tried before (state.kept)
   return (input ? input.value : String(state.kept["customer:description"] ?? "")).trim();
 }
@@ -783,7 +786,8 @@ async function fillFromCustomer(c) {
 // a standard phrase goes where the agent last wrote, else into the customer's words (投诉内容, not
 // a 处理要求 the form puts first), else the 处理意见
 function insertPhrase(text) {
-  const words = document.querySelector('#intake-fields [data-kept-as="customer:description"]:not(:disabled)');
+  const input = customerWordsInput();
+  const words = input && !input.disabled ? input : null;
   const target = state.lastText?.isConnected ? state.lastText : words || $("intake-opinion");
   target.value = target.value ? `${target.value} ${text}` : text;
   // as if typed: the form holds it, and its draft and 清空's question know of it
