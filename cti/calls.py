@@ -410,13 +410,11 @@ class CallModel(ChannelEvents, QueueCallEvents):
         by = call.transferred_from
         if not by or by == agent_id or agent_id in call.consulted or agent_id in call.invited:
             return {}
-        if call.transfer_note:
-            return {
-                "transferred_from": by,
-                "transferred_at": call.transferred_at,
-                "transfer_note": call.transfer_note,
-            }
-        return {"transferred_from": by, "transferred_at": call.transferred_at}
+        return {
+            "transferred_from": by,
+            "transferred_at": call.transferred_at,
+            "transfer_note": call.transfer_note,
+        }
 
     def _leave(self, call: Call, agent_id: str, at: float) -> None:
         """``agent_id``'s time on the call ends. If the caller was theirs, the agent who came on
