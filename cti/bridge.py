@@ -50,7 +50,7 @@ from cti.call_events import (
 )
 from cti.calls import EVENTS, INBOUND_CONTEXTS, UNKNOWN, Call, CallModel, QueueLeg
 from cti.commands import Actions, AgentCommands, CommandResult
-from cti.commands.service import TRANSFER_NOTE_LIMIT
+from cti.commands.service import Refused, transfer_note
 from cti.events import Event
 from cti.phones import InvalidPhoneNumber, normalize
 from cti.publisher import Publisher
@@ -506,10 +506,10 @@ class CtiBridge:
         it (``CallModel.expect_relay_note``), as its ring and answer then carry it. The trunk's
         relay is a SIP header and carries no free text, so the routing (``RemoteBridge``,
         ``LocalBridges``) tells this bridge first, then that agent's own bridge transfers."""
-        if len(note) > TRANSFER_NOTE_LIMIT:
-            return CommandResult.refused(
-                "transfer_note_too_long", limit=TRANSFER_NOTE_LIMIT, length=len(note)
-            )
+        try:
+            note = transfer_note(note)
+        except Refused as exc:
+            return CommandResult.refused(exc.reason, exc.message, **exc.data)
         self.model.expect_relay_note(call_id, by, note, time.time())
         return CommandResult.done(call_id=call_id)
 

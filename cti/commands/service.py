@@ -132,6 +132,21 @@ class CustomerWords(str):
     people who have no business with what a caller said (names, addresses, complaints)."""
 
 
+def transfer_note(note: str) -> str:
+    """A 转接备注 as the bridges keep it: without the blanks around it, at most
+    ``TRANSFER_NOTE_LIMIT`` characters (``Refused`` past it: the agent shortens it). The one rule
+    of the transfer on the agent's server and of the note told ahead to a colleague's."""
+    note = note.strip()
+    if len(note) > TRANSFER_NOTE_LIMIT:
+        raise Refused(
+            "transfer_note_too_long",
+            f"transfer note of {len(note)} characters, at most {TRANSFER_NOTE_LIMIT}",
+            limit=TRANSFER_NOTE_LIMIT,
+            length=len(note),
+        )
+    return note
+
+
 def _unspoken(arg: Any) -> Any:
     return f"<{len(arg)} characters>" if isinstance(arg, CustomerWords) else arg
 
@@ -613,15 +628,7 @@ class AgentCommands:
     async def _transfer(
         self, agent_id: str, kind: str, target: str, server: str = "", note: str = ""
     ) -> CommandResult:
-        note = note.strip()
-        if len(note) > TRANSFER_NOTE_LIMIT:
-            # refused before anything moves: the agent shortens it, the caller stays theirs
-            raise Refused(
-                "transfer_note_too_long",
-                f"transfer note of {len(note)} characters, at most {TRANSFER_NOTE_LIMIT}",
-                limit=TRANSFER_NOTE_LIMIT,
-                length=len(note),
-            )
+        note = transfer_note(note)  # refused before anything moves: the caller stays theirs
         agent = self._agent(agent_id)
         call, agent_channel, customer = self._on_call(agent)
         self._not_consulted(agent, call, "transfer")
