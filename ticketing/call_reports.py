@@ -368,10 +368,10 @@ async def call_detail(
             if number not in orders[of_call[interaction_id]]:
                 orders[of_call[interaction_id]].append(number)
     handled_by: dict[int, list[str]] = defaultdict(list)  # every agent on the call, in the order they came
-    if calls:
+    for ids in _chunks([c.id for c in calls]):  # a call's legs all come in its own chunk, in order
         for interaction_id, agent_id in await session.execute(
             select(CallLeg.interaction_id, CallLeg.agent_id)
-            .where(CallLeg.interaction_id.in_([c.id for c in calls]))
+            .where(CallLeg.interaction_id.in_(ids))
             .order_by(CallLeg.answered_at, CallLeg.id)
         ):
             if agent_id not in handled_by[interaction_id]:
