@@ -502,11 +502,22 @@ async def form_as_typed(
     )
     node = definition.node(order.current_node)
     new_form, problems, _ = await _checked_changes(session, order, definition, node, changes)
-    holds = order.is_open and any(a.user_id == user.id for a in await pending_assignments(session, order))
-    if not holds:
+    if not await _holds(session, user, order):
         differing = [name for name in changes if name in problems or new_form.get(name) != form.get(name)]
         return form, in_form_order(definition, dict.fromkeys(differing, "field_not_editable"))
     return new_form, in_form_order(definition, problems)
+
+
+async def _holds(session: AsyncSession, user: User, order: WorkOrder) -> bool:
+    """``user`` acts on the open order's step now, as 暂存 asks (``my_assignment``: their turn of
+    a sequential step included)."""
+    if not order.is_open:
+        return False
+    try:
+        await my_assignment(session, user, order)
+    except ActionRefused:
+        return False
+    return True
 
 
 async def contractor_problems(
