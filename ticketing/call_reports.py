@@ -71,7 +71,7 @@ from ticketing.models import (
     order_interactions,
     utcnow,
 )
-from ticketing.models.campaigns import REQUESTED_CALLBACK
+from ticketing.models.campaigns import REQUESTED_CALLBACK, callback_campaigns
 from ticketing.users import scope_paths
 
 INTERVALS = (15, 30, 60, "day")
@@ -425,7 +425,8 @@ async def left_in_the_ivr(session: AsyncSession, call_ids: list[str]) -> dict[st
     for ids in _chunks(call_ids):
         for key in await session.scalars(
             select(CampaignContact.source_key).where(
-                CampaignContact.source_key.in_([f"{REQUESTED_CALLBACK}{call_id}" for call_id in ids])
+                CampaignContact.campaign_id.in_(callback_campaigns()),
+                CampaignContact.source_key.in_([f"{REQUESTED_CALLBACK}{call_id}" for call_id in ids]),
             )
         ):
             left[key.removeprefix(REQUESTED_CALLBACK)] = ("callback", None)

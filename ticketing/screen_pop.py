@@ -32,7 +32,6 @@ from sqlalchemy.orm import aliased
 from cti.phones import InvalidPhoneNumber, normalize
 from ticketing.db import DriverPool
 from ticketing.models import (
-    Campaign,
     CampaignContact,
     Customer,
     CustomerPhone,
@@ -41,7 +40,7 @@ from ticketing.models import (
     WorkOrder,
     utcnow,
 )
-from ticketing.models.campaigns import REQUESTED_CALLBACK
+from ticketing.models.campaigns import REQUESTED_CALLBACK, callback_campaigns
 
 
 def customer_json(c: Any, phones: list[str], site_name: str = "") -> dict[str, Any]:
@@ -191,7 +190,7 @@ _LEFT_IN_THE_IVR = case(
             .scalar_subquery(),
             select(literal("callback"))
             .where(
-                CampaignContact.campaign_id.in_(select(Campaign.id).where(Campaign.kind == "callback")),
+                CampaignContact.campaign_id.in_(callback_campaigns()),
                 CampaignContact.source_key == literal(REQUESTED_CALLBACK) + Interaction.external_id,
             )
             .limit(1)

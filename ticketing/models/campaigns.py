@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, Select, String, Text, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.models.base import Base, Timestamped, utcnow
@@ -59,8 +59,14 @@ class Campaign(Base, Timestamped):
 
 #: the source key of a callback the caller asked for (IVR 9, at the menu or while queued):
 #: ``callback:<call id>``, given by ``campaigns.sources.add_callback``; the call reports and the
-#: screen-pop find a call's callback by it
+#: screen-pop find a call's callback by it, among the contacts of ``callback_campaigns()``
 REQUESTED_CALLBACK = "callback:"
+
+
+def callback_campaigns() -> Select[tuple[int]]:
+    """The ids of the queue callback campaigns, where a requested callback's contact is: asked
+    with the contact's ``source_key``, the pair leads the unique (campaign_id, source_key) index."""
+    return select(Campaign.id).where(Campaign.kind == "callback")
 
 
 class CampaignContact(Base, Timestamped):
